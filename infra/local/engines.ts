@@ -1,0 +1,97 @@
+import type { AddressInfo } from 'node:net';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import dynalite from 'dynalite';
+import { startFauxqs } from 'fauxqs';
+import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts';
+import { createTable } from '../../lib/store/table.ts';
+
+/** The queues of the stack, by role. Each has a dead-letter queue, as in AWS. */
+export const QUEUE_NAMES = { poll: 'poll', delivery: 'delivery' } as const;
+export type QueueRole = keyof typeof QUEUE_NAMES;
+
+export interface LocalEngines {
+  region: string;
+  dynamoDbEndpoint: string;
+  sqsEndpoint: string;
+  tableName: string;
+  queueUrls: Record<QueueRole, string>;
+  deadLetterQueueUrls: Record<QueueRole, string>;
+  stop(): Promise<void>;
+}
+
+export interface StartEnginesOptions {
+  /** Keep DynamoDB data in this directory between runs (in memory otherwise). */
+  persistDir?: string;
+  tableName?: string;
+  /** Visibility timeout of the work queues; a failed message is retried after it. */
+  visibilityTimeoutSeconds?: number;
+  maxReceiveCount?: number;
+}
+
+/**
+ * dynalite (DynamoDB) and fauxqs (SQS) on free loopback ports, with the table and queues created as the CDK
+ * stack creates them. Several stacks can run side by side: nothing here uses a fixed port.
+ */
+export async function startEngines(options: StartEnginesOptions = {}): Promise<LocalEngines> {
+  const region = 'us-east-1';
+  const tableName = options.tableName ?? 'nexus-relay-local';
+
+  const dynamo = dynalite({ path: options.persistDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    dynamo.once('error', reject);
+    dynamo.listen(0, '127.0.0.1', () => resolve());
+  });
+  const dynamoDbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+
+  const sqs = await startFauxqs({ port: 0, logger: false });
+  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
+
+  const aws = { region, dynamoDbEndpoint, sqsEndpoint };
+  const documentClient = createDocumentClient(aws);
+  const sqsClient = createSqsClient(aws);
+  try {
+    await createTable(documentClient as never, tableName);
+    const queueUrls = {} as Record<QueueRole, string>;
+    const deadLetterQueueUrls = {} as Record<QueueRole, string>;
+    for (const [role, name] of Object.entries(QUEUE_NAMES) as [QueueRole, string][]) {
+      const dlq = await sqsClient.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+      const dlqArn = await sqsClient.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      const queue = await sqsClient.send(
+        new CreateQueueCommand({
+          QueueName: name,
+          Attributes: {
+            VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? 30),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
+              maxReceiveCount: options.maxReceiveCount ?? 5,
+            }),
+          },
+        }),
+      );
+      queueUrls[role] = queue.QueueUrl!;
+      deadLetterQueueUrls[role] = dlq.QueueUrl!;
+    }
+    return {
+      region,
+      dynamoDbEndpoint,
+      sqsEndpoint,
+      tableName,
+      queueUrls,
+      deadLetterQueueUrls,
+      async stop() {
+        documentClient.destroy();
+        sqsClient.destroy();
+        await sqs.stop();
+        await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      },
+    };
+  } catch (error) {
+    documentClient.destroy();
+    sqsClient.destroy();
+    await sqs.stop();
+    dynamo.close();
+    throw error;
+  }
+}

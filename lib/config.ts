@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/**
+ * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env:
+ * functions call `getConfig()` once per container and pass the parts they need down.
+ * Each entry carries a description so the README table can be generated from this schema.
+ */
+const boolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.url({ protocol: /^https?$/ });
+
+export const configSchema = z.object({
+  NEXUS_RELAY_ENV: z
+    .enum(['local', 'dev', 'staging', 'prod'])
+    .default('local')
+    .describe('Deployment environment. `local` relaxes webhook URL rules and enables the dev API key.'),
+  AWS_REGION: z.string().min(1).default('us-east-1').describe('AWS region of the table and queues.'),
+  AWS_ENDPOINT_URL_DYNAMODB: url.optional().describe('DynamoDB endpoint override (dynalite locally).'),
+  AWS_ENDPOINT_URL_SQS: url.optional().describe('SQS endpoint override (fauxqs locally).'),
+  TABLE_NAME: z.string().min(3).describe('The single DynamoDB table.'),
+  POLL_QUEUE_URL: url.describe('SQS queue of aggregation poll steps.'),
+  DELIVERY_QUEUE_URL: url.describe('SQS queue of webhook delivery attempts.'),
+  MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
+  MX_SSO_BASE_URL: url.optional().describe('MX SSO host, e.g. https://int-sso.moneydesktop.com. Defaults to MX_BASE_URL.'),
+  MX_CLIENT_ID: z.string().min(1).describe('MX client id (path segment of the SSO api_token call).'),
+  MX_API_KEY: z.string().min(1).describe('MX API key (MD-API-KEY on the SSO call). Secret.'),
+  MX_AGGREGATE_METHOD: z
+    .enum(['GET', 'POST'])
+    .default('GET')
+    .describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET)."),
+  MX_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Timeout of one MX call.'),
+  AGGREGATION_DEADLINE_SECONDS: seconds(5, 86_400)
+    .default(1200)
+    .describe('A job still aggregating this long after it started ends `timed_out`.'),
+  POLL_MAX_DELAY_SECONDS: seconds(3, 900).default(30).describe('Longest wait between two polls of one aggregation.'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000).describe('Timeout of one webhook attempt.'),
+  LOCAL_API_KEY: z.string().min(16).optional().describe('Local mode only: the dev server API key (generated and printed if unset).'),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO').describe('Log level of every function.'),
+  POWERTOOLS_DEV: boolean.optional().describe('Pretty-print logs (Powertools).'),
+});
+
+export type ConfigEnv = z.input<typeof configSchema>;
+type Parsed = z.output<typeof configSchema>;
+
+export interface Config {
+  env: Parsed['NEXUS_RELAY_ENV'];
+  aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
+  tableName: string;
+  queues: { poll: string; delivery: string };
+  mx: {
+    baseUrl: string;
+    ssoBaseUrl: string;
+    clientId: string;
+    apiKey: string;
+    aggregateMethod: 'GET' | 'POST';
+    requestTimeoutMs: number;
+  };
+  aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
+  webhooks: { timeoutMs: number; allowInsecureUrls: boolean };
+  localApiKey?: string;
+  logLevel: Parsed['LOG_LEVEL'];
+}
+
+/** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(
+    Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const result = configSchema.safeParse(known);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '?');
+      const reason = env[variable] === undefined ? 'is required' : `is invalid: ${issue.message}`;
+      return { variable, text: `${variable} ${reason}` };
+    });
+    throw new ConfigError(
+      [...new Set(problems.map((p) => p.variable))],
+      `Invalid configuration: ${problems.map((p) => p.text).join('; ')}`,
+    );
+  }
+  const c = result.data;
+  if (c.LOCAL_API_KEY && c.NEXUS_RELAY_ENV !== 'local') {
+    throw new ConfigError(['LOCAL_API_KEY'], 'Invalid configuration: LOCAL_API_KEY is only allowed when NEXUS_RELAY_ENV=local');
+  }
+  return {
+    env: c.NEXUS_RELAY_ENV,
+    aws: { region: c.AWS_REGION, dynamoDbEndpoint: c.AWS_ENDPOINT_URL_DYNAMODB, sqsEndpoint: c.AWS_ENDPOINT_URL_SQS },
+    tableName: c.TABLE_NAME,
+    queues: { poll: c.POLL_QUEUE_URL, delivery: c.DELIVERY_QUEUE_URL },
+    mx: {
+      baseUrl: c.MX_BASE_URL,
+      ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,
+      clientId: c.MX_CLIENT_ID,
+      apiKey: c.MX_API_KEY,
+      aggregateMethod: c.MX_AGGREGATE_METHOD,
+      requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
+    },
+    aggregation: { deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS, maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS },
+    webhooks: { timeoutMs: c.WEBHOOK_TIMEOUT_MS, allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local' },
+    localApiKey: c.LOCAL_API_KEY,
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, parsed once per container. */
+export function getConfig(): Config {
+  cached ??= parseConfig();
+  return cached;
+}

@@ -1,0 +1,69 @@
+import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The single table (ARCHITECTURE.md → Data). Every item has `pk`/`sk`; items that must be listed also carry
+ * `gsi1pk`/`gsi1sk`. `ttl` (epoch seconds) expires items in AWS; dynalite never expires anything, so readers
+ * treat an item whose ttl has passed as absent (see `isExpired`).
+ */
+export const TABLE_KEYS = { pk: 'pk', sk: 'sk', gsi1: 'gsi1', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', ttl: 'ttl' } as const;
+
+export const keys = {
+  session: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION' }),
+  sessionLease: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION#LEASE' }),
+  job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
+  activeJob: (memberGuid: string) => ({ pk: `MEMBER#${memberGuid}`, sk: 'ACTIVE' }),
+  webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
+  delivery: (webhookId: string, msgId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `MSG#${msgId}` }),
+  apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
+  idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
+};
+
+/** GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together. */
+export const gsi1 = {
+  memberJobs: (memberGuid: string) => `MEMBER#${memberGuid}`,
+  webhooks: 'WEBHOOKS',
+};
+
+/** The handle every repository takes: a document client and the table name. */
+export interface TableRef {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): boolean =>
+  item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
+
+/** Creates the table as CDK does in AWS (used by the local runtime and tests). Idempotent. */
+export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE_KEYS.pk, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.sk, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi1pk, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi1sk, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: TABLE_KEYS.gsi1,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}
