@@ -71,7 +71,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const variable = String(issue.path[0] ?? '?');
-      const reason = env[variable] === undefined ? 'is required' : `is invalid: ${issue.message}`;
+      const reason = known[variable] === undefined ? 'is required' : `is invalid: ${issue.message}`;
       return { variable, text: `${variable} ${reason}` };
     });
     throw new ConfigError(

@@ -1,0 +1,36 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { z } from 'zod';
+import { jobView } from '../lib/aggregation/job.ts';
+import { assertUserAccess } from '../lib/http/auth.ts';
+import { createHttpHandler, type Operation } from '../lib/http/http-handler.ts';
+import { booleanFlag, params, parseInput } from '../lib/http/validation.ts';
+import { getServices } from '../lib/services.ts';
+
+const services = getServices();
+
+const pathSchema = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const querySchema = z.object({ include_holdings: booleanFlag, include_transactions: booleanFlag });
+
+const refresh: Operation = {
+  auth: 'api_key',
+  async handle(request) {
+    const path = parseInput(pathSchema, request.pathParams, 'path');
+    assertUserAccess(request.principal, path.user_id);
+    const query = parseInput(querySchema, request.query, 'query');
+    const { job } = await services.refresh.refresh({
+      userId: path.user_id,
+      memberGuid: path.member_guid,
+      includeHoldings: query.include_holdings,
+      includeTransactions: query.include_transactions,
+    });
+    return { status: 202, body: { job: jobView(job) }, headers: { location: `/jobs/${job.id}` } };
+  },
+};
+
+export const handler = createHttpHandler(
+  {
+    'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
+    'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
+  },
+  services,
+).use(injectLambdaContext(services.log));

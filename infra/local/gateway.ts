@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApiEvent } from '../../lib/http/api-event.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../routes.ts';
+import { httpFunctions, type HttpLambda } from './handlers.ts';
+import { lambdaContext } from './lambda-context.ts';
+
+/** API Gateway refuses bodies above 10 MB; the functions apply their own, smaller limit. */
+const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
+
+interface CompiledRoute {
+  method: string;
+  key: string;
+  fn: HttpFunctionName;
+  pattern: RegExp;
+  names: string[];
+}
+
+const compiled: CompiledRoute[] = ROUTES.map((route) => {
+  const names: string[] = [];
+  const source = route.path.replace(/\{([^/}]+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { method: route.method, key: routeKey(route), fn: route.fn, pattern: new RegExp(`^${source}$`), names };
+});
+
+/** Matches like HttpApi: one route per method + path template, anything else goes to `$default`. */
+export function matchRoute(method: string, path: string) {
+  for (const route of compiled) {
+    if (route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, safeDecode(match[i + 1]!)]));
+    return { routeKey: route.key, fn: route.fn, pathParameters };
+  }
+  return { routeKey: DEFAULT_ROUTE_KEY, fn: 'api-fallback' as const, pathParameters: undefined };
+}
+
+const safeDecode = (value: string): string => {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+};
+
+/** Builds the HTTP API payload 2.0 event API Gateway would send for this request. */
+export function toApiEvent(request: IncomingMessage, body: Buffer, route: ReturnType<typeof matchRoute>): ApiEvent {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const requestId = randomUUID();
+  return {
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
+    pathParameters: route.pathParameters,
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId,
+      http: { method: request.method ?? 'GET', path: url.pathname, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },
+    },
+  };
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The local API Gateway: serves `infra/routes.ts` by calling the same handler exports the Lambdas run. */
+export async function startGateway(options: { port: number; host?: string }): Promise<Gateway> {
+  const loaded = new Map<HttpFunctionName, Promise<HttpLambda>>();
+  const handlerFor = (fn: HttpFunctionName) => {
+    if (!loaded.has(fn)) loaded.set(fn, httpFunctions[fn]());
+    return loaded.get(fn)!;
+  };
+
+  const server: Server = createServer((request, response) => {
+    serve(request, response, handlerFor).catch((error: unknown) => {
+      // A handler that throws is a bug (the pipeline answers every error itself): answer like API Gateway does.
+      console.error('gateway: handler crashed', error);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end('{"message":"Internal Server Error"}');
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handlerFor: (fn: HttpFunctionName) => Promise<HttpLambda>,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_GATEWAY_BODY_BYTES) {
+      response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Entity Too Large"}');
+      return;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const route = matchRoute(request.method ?? 'GET', url.pathname);
+  const event = toApiEvent(request, Buffer.concat(chunks), route);
+  const handler = await handlerFor(route.fn);
+  const result = await handler(event, lambdaContext(route.fn));
+  response.writeHead(result.statusCode, result.headers);
+  response.end(result.body);
+}

@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { hashApiKey } from '../../lib/http/auth.ts';
+import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
+import { startEngines, type LocalEngines, type QueueRole } from './engines.ts';
+import { startGateway } from './gateway.ts';
+import { queueWorkers } from './handlers.ts';
+import { startMxSimulator } from './mx-sim/server.ts';
+import { startPoller } from './sqs-poller.ts';
+
+export interface LocalStackOptions {
+  port: number;
+  simPort: number;
+  /** Keep DynamoDB data here between runs. */
+  persistDir?: string;
+  /** Extra environment (same variables the Lambdas read), e.g. AGGREGATION_DEADLINE_SECONDS. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface LocalStack {
+  url: string;
+  /** Set when the stack runs against the simulator rather than a real MX. */
+  simulatorUrl?: string;
+  apiKey: string;
+  apiKeyGenerated: boolean;
+  engines: LocalEngines;
+  stop(): Promise<void>;
+}
+
+/** The simulator's credentials; the local stack uses them unless real MX credentials are configured. */
+const SIMULATOR_CREDENTIALS = { MX_CLIENT_ID: 'sim-client', MX_API_KEY: 'sim-api-key' };
+
+/**
+ * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL and MX_API_KEY point
+ * at a real MX), the gateway and one poller per worker queue — configured through the same environment
+ * variables the Lambdas read, which this sets for the current process before any function module loads.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const given = { ...process.env, ...options.env };
+  const useRealMx = Boolean(given.MX_BASE_URL && given.MX_API_KEY);
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch((error) => console.error('stop failed', error));
+  };
+
+  try {
+    const engines = await startEngines({ persistDir: options.persistDir });
+    stoppers.push(() => engines.stop());
+    const simulator = useRealMx ? undefined : await startMxSimulator({ port: options.simPort });
+    if (simulator) stoppers.push(() => simulator.close());
+
+    const apiKey = given.LOCAL_API_KEY || `nxr_local_${randomBytes(24).toString('base64url')}`;
+    Object.assign(process.env, {
+      ...given,
+      NEXUS_RELAY_ENV: 'local',
+      AWS_REGION: engines.region,
+      AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
+      AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
+      TABLE_NAME: engines.tableName,
+      POLL_QUEUE_URL: engines.queueUrls.poll,
+      DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
+      LOCAL_API_KEY: apiKey,
+      ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
+    });
+    const config = parseConfig(process.env);
+
+    const table = { client: createDocumentClient(config.aws), tableName: config.tableName };
+    stoppers.push(async () => table.client.destroy());
+    await new ApiKeysRepository(table).put({ hash: hashApiKey(apiKey), name: 'local-dev', createdAt: new Date().toISOString() });
+
+    const sqs = createSqsClient(config.aws);
+    stoppers.push(async () => sqs.destroy());
+    for (const [role, worker] of Object.entries(queueWorkers) as [QueueRole, (typeof queueWorkers)[QueueRole]][]) {
+      const poller = startPoller({
+        sqs,
+        queueUrl: engines.queueUrls[role],
+        functionName: worker.name,
+        handler: worker.load,
+        concurrency: role === 'delivery' ? 4 : 2,
+      });
+      stoppers.push(() => poller.stop());
+    }
+
+    const gateway = await startGateway({ port: options.port });
+    stoppers.push(() => gateway.close());
+
+    return {
+      url: gateway.url,
+      simulatorUrl: simulator?.url,
+      apiKey,
+      apiKeyGenerated: !given.LOCAL_API_KEY,
+      engines,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SqsLambda } from './handlers.ts';
+import { lambdaContext } from './lambda-context.ts';
+
+export interface PollerOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  functionName: string;
+  handler: () => Promise<SqsLambda>;
+  /** Batches handled at once, like Lambda's concurrent pollers. */
+  concurrency?: number;
+  batchSize?: number;
+}
+
+export interface Poller {
+  stop(): Promise<void>;
+}
+
+/**
+ * What Lambda's SQS event source mapping does, locally: receive batches, call the handler with a real SQSEvent,
+ * delete what succeeded and leave `batchItemFailures` (or the whole batch, if the handler throws) to reappear
+ * after the visibility timeout — and, past maxReceiveCount, to land in the dead-letter queue.
+ */
+export function startPoller(options: PollerOptions): Poller {
+  const abort = new AbortController();
+  const loops = Array.from({ length: options.concurrency ?? 2 }, () => pollLoop(options, abort.signal));
+  return {
+    async stop() {
+      abort.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}
+
+async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<void> {
+  const handler = await options.handler();
+  while (!signal.aborted) {
+    let messages: Message[] = [];
+    try {
+      const received = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: options.batchSize ?? 10,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+        { abortSignal: signal },
+      );
+      messages = received.Messages ?? [];
+    } catch (error) {
+      if (signal.aborted) return;
+      console.error(`poller ${options.functionName}: receive failed`, error);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    if (messages.length === 0) continue;
+
+    const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueUrl)) };
+    let failed: Set<string>;
+    try {
+      const response = await handler(event, lambdaContext(options.functionName));
+      failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      console.error(`poller ${options.functionName}: handler threw; the whole batch will be retried`, error);
+      failed = new Set(messages.map((message) => message.MessageId!));
+    }
+    const done = messages.filter((message) => !failed.has(message.MessageId!));
+    if (done.length > 0) {
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+    }
+  }
+}
+
+function toRecord(message: Message, queueUrl: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const queueName = queueUrl.split('/').pop()!;
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
+    awsRegion: 'us-east-1',
+  };
+}

@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../lib/errors.ts';
+import { startLocalStack } from './local-stack.ts';
+
+// The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs22.x.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const { values } = parseArgs({ options: { persist: { type: 'string' } } });
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new ConfigError([name], `${name} must be a port number (0–65535), got "${raw}"`);
+  return value;
+}
+
+try {
+  const stack = await startLocalStack({
+    port: port('PORT', 3000),
+    simPort: port('MX_SIM_PORT', 3001),
+    persistDir: values.persist,
+  });
+  if (stack.simulatorUrl) console.log(`mx simulator: ${stack.simulatorUrl} (control API under /_sim/)`);
+  else console.log(`MX: ${process.env.MX_BASE_URL}`);
+  console.log(`api key: ${stack.apiKey}${stack.apiKeyGenerated ? ' (generated; set LOCAL_API_KEY to choose one)' : ''}`);
+  console.log(`nexus-relay listening on ${stack.url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import type { MemberSnapshot } from './member-snapshot.ts';
+
+export const JOB_STATUSES = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export type TerminalStatus = Exclude<JobStatus, 'aggregating'>;
+
+/** One tracked aggregation of one member, as stored. Times are epoch milliseconds. */
+export interface Job {
+  id: string;
+  userId: string;
+  memberGuid: string;
+  status: JobStatus;
+  connectionStatus: string | null;
+  /** Poll-loop position: a poll message applies only when it names the current step. */
+  step: number;
+  polls: number;
+  /** MX errors met while polling (the loop rides them out until the deadline). */
+  pollErrors: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  deadlineAt: number;
+  nextPollAt: number;
+  /** The member as last read from MX (carried by events). */
+  member?: MemberSnapshot;
+  /** Set once the terminal event is handed to the publisher; a redelivered message re-publishes until then. */
+  notifiedAt?: number;
+}
+
+/** Time-ordered, unguessable: `job_` + 9 base36 chars of time + 16 hex chars of randomness. */
+export const newJobId = (nowMs: number): string =>
+  `job_${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+
+export const JOB_ID_PATTERN = /^job_[a-z0-9]{9}[0-9a-f]{16}$/;
+
+/** The job as the API shows it. */
+export function jobView(job: Job) {
+  return {
+    id: job.id,
+    user_id: job.userId,
+    member_guid: job.memberGuid,
+    status: job.status,
+    connection_status: job.connectionStatus,
+    created_at: new Date(job.createdAt).toISOString(),
+    updated_at: new Date(job.updatedAt).toISOString(),
+    finished_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
+  };
+}
+export type JobView = ReturnType<typeof jobView>;

@@ -1,0 +1,24 @@
+import type { Member } from '../mx/member.ts';
+
+/** The member fields events carry (ARCHITECTURE.md → Notify), as last seen from MX. */
+export interface MemberSnapshot {
+  guid: string;
+  connection_status: string | null;
+  connection_status_id: number | null;
+  connection_status_message: string | null;
+  is_being_aggregated: boolean | null;
+  aggregated_at: string | null;
+  successfully_aggregated_at: string | null;
+}
+
+export function snapshotOf(member: Member): MemberSnapshot {
+  return {
+    guid: member.guid,
+    connection_status: member.connection_status ?? null,
+    connection_status_id: member.connection_status_id ?? null,
+    connection_status_message: member.connection_status_message ?? null,
+    is_being_aggregated: member.is_being_aggregated ?? null,
+    aggregated_at: member.aggregated_at ?? null,
+    successfully_aggregated_at: member.successfully_aggregated_at ?? null,
+  };
+}

@@ -1,0 +1,138 @@
+import type { Clock } from '../clock.ts';
+import { NexusRelayError } from '../errors.ts';
+import type { Log } from '../logger.ts';
+import { classifyMember } from '../mx/connection-status.ts';
+import { MxError } from '../mx/errors.ts';
+import type { Member } from '../mx/member.ts';
+import type { NexusClient } from '../mx/nexus-client.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { JobsRepository } from '../store/jobs-repo.ts';
+import { type EventSink, terminalEvent } from './job-events.ts';
+import type { Job, TerminalStatus } from './job.ts';
+import { snapshotOf } from './member-snapshot.ts';
+import { nextPollAt } from './poll-schedule.ts';
+
+export interface PollDeps {
+  jobs: JobsRepository;
+  nexus: Pick<NexusClient, 'readMember'>;
+  pollQueue: DelayedQueue<PollMessage>;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  maxPollDelaySeconds: number;
+}
+
+/** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
+export class RetryLaterError extends NexusRelayError {
+  constructor(message: string) {
+    super('RETRY_LATER', message);
+    this.name = 'RetryLaterError';
+  }
+}
+
+/** How long after a step's next poll was due we conclude its message was lost and send it again. */
+const LOST_MESSAGE_GRACE_MS = 5_000;
+
+export type StepVerdict = 'apply' | 'stale' | 'retry_later' | 'resend_current';
+
+/**
+ * What to do with a poll message for `messageStep` when the job is at `job.step`.
+ * - the current step: apply it;
+ * - the step just before: either a duplicate of a step already applied, or the retry of a delivery that advanced
+ *   the job and then failed to send the next message. Until the next poll is overdue we cannot tell, so hand the
+ *   message back; once it is overdue, the next message was lost: send it again (a duplicate is harmless);
+ * - anything else: stale.
+ */
+export function judgeStep(messageStep: number, job: Pick<Job, 'step' | 'nextPollAt'>, nowMs: number): StepVerdict {
+  if (messageStep === job.step) return 'apply';
+  if (messageStep === job.step - 1) return nowMs < job.nextPollAt + LOST_MESSAGE_GRACE_MS ? 'retry_later' : 'resend_current';
+  return 'stale';
+}
+
+/** MX answers that mean the member cannot be aggregated at all; anything else is ridden out until the deadline. */
+const PERMANENT_MX_ERRORS = new Set(['MX_NOT_FOUND', 'MX_FORBIDDEN', 'MX_BAD_REQUEST']);
+
+/**
+ * One step of the poll loop: read the member, then either schedule the next step or end the job. Every write is
+ * conditional on the step, so duplicate and stale SQS deliveries change nothing, and the terminal transition is
+ * won by exactly one delivery, which publishes the terminal event.
+ */
+export class PollService {
+  constructor(private readonly deps: PollDeps) {}
+
+  async handle(message: PollMessage): Promise<void> {
+    const { jobs, pollQueue, clock, log } = this.deps;
+    if (await pollQueue.deferIfEarly(message)) return;
+    const job = await jobs.get(message.job_id);
+    if (!job) {
+      log.warn('poll for an unknown job', { job_id: message.job_id });
+      return;
+    }
+    if (job.status !== 'aggregating') {
+      if (message.step === job.step && job.notifiedAt === undefined) await this.#notify(job);
+      return;
+    }
+    switch (judgeStep(message.step, job, clock.now())) {
+      case 'stale':
+        return;
+      case 'retry_later':
+        throw new RetryLaterError(`job ${job.id} is at step ${job.step}; step ${message.step} is retried once the next poll is overdue`);
+      case 'resend_current':
+        log.warn('poll message lost; sending it again', { job_id: job.id, step: job.step });
+        await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: clock.now() });
+        return;
+      case 'apply':
+        await this.#poll(job);
+    }
+  }
+
+  async #poll(job: Job): Promise<void> {
+    const { jobs, clock, log } = this.deps;
+    let member: Member | undefined;
+    try {
+      member = await this.deps.nexus.readMember(job.userId, job.memberGuid);
+    } catch (error) {
+      if (!(error instanceof MxError)) throw error;
+      log.warn('poll could not read the member', { job_id: job.id, code: error.code, status: error.status });
+      if (PERMANENT_MX_ERRORS.has(error.code)) return this.#finish(job, 'failed', undefined);
+    }
+
+    const now = clock.now();
+    const outcome = member ? classifyMember(member) : 'in_progress';
+    if (outcome !== 'in_progress') return this.#finish(job, outcome, member);
+    if (now >= job.deadlineAt) return this.#finish(job, 'timed_out', member);
+
+    const dueAt = nextPollAt(now, job.polls + 1, job.deadlineAt, this.deps.maxPollDelaySeconds);
+    const advanced = await jobs.advance(job.id, job.step, {
+      member: member && snapshotOf(member),
+      pollError: member === undefined,
+      nextPollAt: dueAt,
+      now,
+    });
+    if (advanced) await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step + 1, due_at: dueAt });
+  }
+
+  async #finish(job: Job, status: TerminalStatus, member: Member | undefined): Promise<void> {
+    const now = this.deps.clock.now();
+    const snapshot = member ? snapshotOf(member) : job.member;
+    const won = await this.deps.jobs.finish(job.id, job.step, { status, member: snapshot, polled: member !== undefined, now });
+    if (!won) return;
+    this.deps.log.info('aggregation finished', { job_id: job.id, status, connection_status: snapshot?.connection_status });
+    await this.#notify({
+      ...job,
+      status,
+      member: snapshot,
+      connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
+      finishedAt: now,
+      updatedAt: now,
+    });
+  }
+
+  /** Frees the member and publishes the terminal event; repeated by redeliveries until it has fully happened. */
+  async #notify(job: Job): Promise<void> {
+    await this.deps.jobs.releaseActive(job.memberGuid, job.id);
+    await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
+    await this.deps.jobs.markNotified(job.id, this.deps.clock.now());
+  }
+}

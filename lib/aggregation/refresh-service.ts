@@ -1,0 +1,95 @@
+import type { Clock } from '../clock.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Log } from '../logger.ts';
+import type { NexusClient } from '../mx/nexus-client.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { JobsRepository } from '../store/jobs-repo.ts';
+import { type EventSink, startedEvent } from './job-events.ts';
+import { type Job, newJobId } from './job.ts';
+import { snapshotOf } from './member-snapshot.ts';
+import { MIN_POLL_DELAY_SECONDS } from './poll-schedule.ts';
+
+export interface RefreshRequest {
+  userId: string;
+  memberGuid: string;
+  includeHoldings?: boolean;
+  includeTransactions?: boolean;
+}
+
+export interface RefreshDeps {
+  jobs: JobsRepository;
+  nexus: Pick<NexusClient, 'aggregateMember'>;
+  pollQueue: DelayedQueue<PollMessage>;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  deadlineSeconds: number;
+}
+
+/** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
+const ACTIVE_POINTER_GRACE_MS = 5 * 60_000;
+
+/**
+ * Starts an aggregation, or joins the one already running for the member. One active job per member: the job is
+ * written first, then claims the member's active pointer with a conditional put, so a concurrent refresh that
+ * loses the claim always finds a job behind the pointer and returns it — without calling MX again.
+ */
+export class RefreshService {
+  constructor(private readonly deps: RefreshDeps) {}
+
+  async refresh(request: RefreshRequest): Promise<{ job: Job; joined: boolean }> {
+    const { jobs, clock } = this.deps;
+    const now = clock.now();
+    const job: Job = {
+      id: newJobId(now),
+      userId: request.userId,
+      memberGuid: request.memberGuid,
+      status: 'aggregating',
+      connectionStatus: null,
+      step: 0,
+      polls: 0,
+      pollErrors: 0,
+      createdAt: now,
+      updatedAt: now,
+      deadlineAt: now + this.deps.deadlineSeconds * 1000,
+      nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
+    };
+    await jobs.create(job);
+    if (!(await jobs.claimActive(job.memberGuid, job.id, job.deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+      await jobs.delete(job.id);
+      return { job: await this.#activeJobFor(request), joined: true };
+    }
+
+    try {
+      const { member } = await this.deps.nexus.aggregateMember(request.userId, request.memberGuid, {
+        includeHoldings: request.includeHoldings,
+        includeTransactions: request.includeTransactions,
+      });
+      job.member = snapshotOf(member);
+      job.connectionStatus = member.connection_status ?? null;
+    } catch (error) {
+      // MX did not start anything: leave no job behind, so the next refresh tries afresh.
+      await jobs.releaseActive(job.memberGuid, job.id);
+      await jobs.delete(job.id);
+      throw error;
+    }
+
+    await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
+    await this.deps.events.publish(startedEvent(job, clock.now()));
+    this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });
+    return { job, joined: false };
+  }
+
+  async #activeJobFor(request: RefreshRequest): Promise<Job> {
+    const { jobs, clock } = this.deps;
+    const activeId = await jobs.activeJobId(request.memberGuid, clock.now());
+    const active = activeId ? await jobs.get(activeId) : undefined;
+    if (!active) {
+      // The holder finished between our claim and this read: the member is free again, but do not loop here.
+      throw new HttpProblem('conflict', 'A refresh of this member just finished; retry the request.');
+    }
+    if (active.userId !== request.userId) throw new HttpProblem('not_found', 'No such member for this user.');
+    return active;
+  }
+}

@@ -1,0 +1,33 @@
+import { MxError } from '../mx/errors.ts';
+import type { Log } from '../logger.ts';
+import { HttpProblem } from './problem.ts';
+
+/**
+ * The one place where an error becomes an HTTP problem. MX's own failures keep MX's numeric code as `mx_code`;
+ * anything unexpected is logged (with its stack) and answered as a bare 500 without internals.
+ */
+export function toHttpProblem(error: unknown, log: Log): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof MxError) return fromMxError(error);
+  log.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  return new HttpProblem('internal_error', 'The request failed inside nexus-relay; the request id identifies it in the logs.');
+}
+
+function fromMxError(error: MxError): HttpProblem {
+  const mxCode = error.mxCode;
+  switch (error.code) {
+    case 'MX_FORBIDDEN':
+      return new HttpProblem('use_case_not_permitted', 'MX refused: the member needs the PFM use case for this operation.', { mxCode });
+    case 'MX_NOT_FOUND':
+      return new HttpProblem('not_found', 'MX has no such resource for this user.', { mxCode });
+    case 'MX_CONFLICT':
+      return new HttpProblem('conflict', 'MX reports a conflicting operation in progress for this member.', { mxCode });
+    case 'MX_UNPROCESSABLE':
+    case 'MX_BAD_REQUEST':
+      return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`, { mxCode });
+    case 'MX_TIMEOUT':
+      return new HttpProblem('upstream_timeout', 'MX did not answer in time.', { mxCode });
+    default:
+      return new HttpProblem('upstream_error', `MX failed (${error.code}).`, { mxCode });
+  }
+}

@@ -1,0 +1,122 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { Log } from '../logger.ts';
+import type { ApiEvent, ApiResult } from './api-event.ts';
+import type { ApiKeyAuthenticator, Principal } from './auth.ts';
+import { toHttpProblem } from './error-mapper.ts';
+import { HttpProblem } from './problem.ts';
+
+export interface HttpRequest {
+  requestId: string;
+  routeKey: string;
+  method: string;
+  path: string;
+  pathParams: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  /** Parsed JSON body; undefined when the request had none. */
+  body: unknown;
+}
+
+export interface AuthenticatedRequest extends HttpRequest {
+  principal: Principal;
+}
+
+export interface HttpResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** One API operation, registered under its API Gateway route key (`"POST /webhooks"`). */
+export type Operation =
+  | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
+  | { auth: 'api_key'; handle(request: AuthenticatedRequest): Promise<HttpResponse> };
+
+export type Operations = Record<string, Operation>;
+
+export interface HttpHandlerDeps {
+  readonly authenticator: ApiKeyAuthenticator;
+  readonly log: Log;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** The caller's `x-request-id` when well formed, API Gateway's otherwise: the same id in logs and answers. */
+export const requestIdOf = (event: ApiEvent): string => {
+  const given = event.headers['x-request-id'];
+  return given && REQUEST_ID.test(given) ? given : event.requestContext.requestId;
+};
+
+/**
+ * A Lambda handler serving `operations` for API Gateway HTTP API events. Handlers stay thin: they declare their
+ * operations; this pipeline authenticates, parses JSON bodies, shapes every answer (JSON or problem+json) and
+ * stamps `x-request-id` and `cache-control: no-store` on all of them.
+ */
+export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
+  return middy<ApiEvent, ApiResult>()
+    .use(problemResponses(deps.log))
+    .handler(async (event) => {
+      const operation = operations[event.routeKey];
+      if (!operation) throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
+      const request: HttpRequest = {
+        requestId: requestIdOf(event),
+        routeKey: event.routeKey,
+        method: event.requestContext.http.method,
+        path: event.rawPath,
+        pathParams: event.pathParameters ?? {},
+        query: event.queryStringParameters ?? {},
+        headers: event.headers,
+        body: undefined,
+      };
+      if (operation.auth === 'api_key') {
+        const principal = await deps.authenticator.authenticate(event.headers.authorization);
+        request.body = parseJsonBody(event);
+        return toResult(await operation.handle({ ...request, principal }), request.requestId);
+      }
+      request.body = parseJsonBody(event);
+      return toResult(await operation.handle(request), request.requestId);
+    });
+}
+
+function problemResponses(log: Log): MiddlewareObj<ApiEvent, ApiResult> {
+  return {
+    onError: (request) => {
+      const problem = toHttpProblem(request.error, log);
+      const requestId = requestIdOf(request.event);
+      request.response = {
+        statusCode: problem.status,
+        headers: { ...baseHeaders(requestId), 'content-type': 'application/problem+json', ...problem.headers },
+        body: JSON.stringify(problem.toBody(requestId)),
+      };
+    },
+  };
+}
+
+function parseJsonBody(event: ApiEvent): unknown {
+  if (event.body === undefined || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new HttpProblem('payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+  }
+  const contentType = event.headers['content-type'] ?? '';
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+    throw new HttpProblem('unsupported_media_type', 'Send the body as application/json.');
+  }
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new HttpProblem('invalid_json', 'The body could not be parsed as JSON.');
+  }
+}
+
+const baseHeaders = (requestId: string) => ({ 'x-request-id': requestId, 'cache-control': 'no-store' });
+
+function toResult(response: HttpResponse, requestId: string): ApiResult {
+  const hasBody = response.body !== undefined;
+  return {
+    statusCode: response.status,
+    headers: { ...baseHeaders(requestId), ...(hasBody ? { 'content-type': 'application/json' } : {}), ...response.headers },
+    body: hasBody ? JSON.stringify(response.body) : '',
+  };
+}

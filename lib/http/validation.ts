@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { HttpProblem } from './problem.ts';
+
+/** Where a value came from; used to name the offending field (`path.member_guid`, `query.page`, `body.url`). */
+export type InputLocation = 'path' | 'query' | 'body';
+
+/** Parses `value` with `schema` or throws a 400 problem naming the first offending field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, location: InputLocation): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  const field = path === '' ? location : `${location}.${path}`;
+  throw new HttpProblem('validation_failed', `${field}: ${issue.message}`, { field: path === '' ? location : path });
+}
+
+/** Identifiers users and MX give us. Tight patterns keep hostile input out of MX paths and keys. */
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
+const guid = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
+
+export const params = {
+  userId: z.string().regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -'),
+  memberGuid: guid('MBR'),
+};
+
+/** Query flags: absent → undefined, otherwise exactly `true` or `false`. */
+export const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'true').optional();

@@ -1,0 +1,52 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Clock } from '../clock.ts';
+
+/** SQS refuses a DelaySeconds above 15 minutes. */
+export const MAX_SQS_DELAY_SECONDS = 900;
+/** A message arriving this close to its due time counts as due (SQS timers are not exact). */
+const DUE_TOLERANCE_MS = 1_000;
+
+/** Every scheduled message carries when it is due, so a long wait survives being split into hops. */
+export interface Scheduled {
+  due_at: number;
+}
+
+export const hopDelaySeconds = (dueAtMs: number, nowMs: number): number =>
+  Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((dueAtMs - nowMs) / 1000)));
+
+export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
+
+/**
+ * One SQS queue used as a timer: `schedule` sends a message that becomes visible at `due_at`. Waits longer than
+ * SQS allows are chained: the consumer calls `deferIfEarly` first, which re-sends an early message for the next
+ * hop (keeping its body, attempt counters included) and tells the consumer to stop there.
+ */
+export class DelayedQueue<M extends Scheduled> {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async schedule(message: M): Promise<void> {
+    await this.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: hopDelaySeconds(message.due_at, this.clock.now()),
+      }),
+    );
+  }
+
+  /** Schedules `message` `delayMs` from now. */
+  async scheduleIn(message: Omit<M, 'due_at'>, delayMs: number): Promise<void> {
+    await this.schedule({ ...message, due_at: this.clock.now() + delayMs } as M);
+  }
+
+  /** True when the message was early and has been re-sent for its next hop; the caller must then stop. */
+  async deferIfEarly(message: M): Promise<boolean> {
+    if (isDue(message, this.clock.now())) return false;
+    await this.schedule(message);
+    return true;
+  }
+}

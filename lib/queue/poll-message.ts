@@ -1,0 +1,9 @@
+import { z } from 'zod';
+
+/** One step of one aggregation's poll loop. Applied only when the job is still at `step` (see PollService). */
+export const pollMessageSchema = z.object({
+  job_id: z.string().min(1).max(64),
+  step: z.number().int().min(0),
+  due_at: z.number().int().min(0),
+});
+export type PollMessage = z.infer<typeof pollMessageSchema>;

@@ -1,0 +1,33 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { z } from 'zod';
+import type { Log } from '../logger.ts';
+
+/**
+ * An SQS-triggered Lambda handler: each record is parsed with `schema` and handed to `handle`; records whose
+ * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse
+ * can never succeed, so it is logged and acknowledged rather than retried into the dead-letter queue.
+ */
+export function createSqsBatchHandler<S extends z.ZodType>(
+  schema: S,
+  handle: (message: z.output<S>) => Promise<void>,
+  log: Log,
+) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const handleRecord = async (record: SQSRecord) => {
+    let body: unknown;
+    try {
+      body = JSON.parse(record.body);
+    } catch {
+      body = undefined;
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      log.error('malformed queue message dropped', { message_id: record.messageId, issues: parsed.error.issues.slice(0, 3) });
+      return;
+    }
+    await handle(parsed.data);
+  };
+  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+}

@@ -1,0 +1,126 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Dispatcher } from 'undici';
+import { RefreshService } from './aggregation/refresh-service.ts';
+import { PollService } from './aggregation/poll-service.ts';
+import { createDocumentClient, createSqsClient } from './aws-clients.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { type Config, getConfig } from './config.ts';
+import { ApiKeyAuthenticator } from './http/auth.ts';
+import { createLogger } from './logger.ts';
+import { createNexusClient } from './mx/index.ts';
+import { createNotifier } from './notify/index.ts';
+import { DelayedQueue } from './queue/delayed-queue.ts';
+import type { PollMessage } from './queue/poll-message.ts';
+import { ApiKeysRepository } from './store/api-keys-repo.ts';
+import { JobsRepository } from './store/jobs-repo.ts';
+import type { TableRef } from './store/table.ts';
+
+/** What tests may replace; everything else is built from the config. */
+export interface ServiceOverrides {
+  clock?: Clock;
+  mxDispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+  webhookDispatcher?: Dispatcher;
+}
+
+/**
+ * The per-container composition root. Each dependency is built on first use and then reused across warm
+ * invocations (one DynamoDB client, one SQS client, one keep-alive dispatcher per origin). Functions reach
+ * their dependencies only through here; lib/ never reads the environment.
+ */
+export class Services {
+  readonly #made = new Map<string, unknown>();
+
+  constructor(
+    readonly config: Config,
+    private readonly overrides: ServiceOverrides = {},
+  ) {}
+
+  #once<T>(name: string, make: () => T): T {
+    if (!this.#made.has(name)) this.#made.set(name, make());
+    return this.#made.get(name) as T;
+  }
+
+  get clock(): Clock {
+    return this.overrides.clock ?? systemClock;
+  }
+
+  get log() {
+    return this.#once('log', () => createLogger('nexus-relay', this.config.logLevel));
+  }
+
+  get table(): TableRef {
+    return this.#once('table', () => ({ client: createDocumentClient(this.config.aws), tableName: this.config.tableName }));
+  }
+
+  get sqs(): SQSClient {
+    return this.#once('sqs', () => createSqsClient(this.config.aws));
+  }
+
+  get jobs(): JobsRepository {
+    return this.#once('jobs', () => new JobsRepository(this.table));
+  }
+
+  get authenticator(): ApiKeyAuthenticator {
+    return this.#once('authenticator', () => new ApiKeyAuthenticator(new ApiKeysRepository(this.table), this.clock));
+  }
+
+  get nexus() {
+    return this.#once('nexus', () =>
+      createNexusClient(this.config.mx, { table: this.table, clock: this.clock, log: this.log, dispatchers: this.overrides.mxDispatchers }),
+    );
+  }
+
+  get pollQueue(): DelayedQueue<PollMessage> {
+    return this.#once('pollQueue', () => new DelayedQueue<PollMessage>(this.sqs, this.config.queues.poll, this.clock));
+  }
+
+  get notifier() {
+    return this.#once('notifier', () =>
+      createNotifier({
+        table: this.table,
+        sqs: this.sqs,
+        deliveryQueueUrl: this.config.queues.delivery,
+        clock: this.clock,
+        log: this.log,
+        timeoutMs: this.config.webhooks.timeoutMs,
+        dispatcher: this.overrides.webhookDispatcher,
+      }),
+    );
+  }
+
+  get refresh(): RefreshService {
+    return this.#once('refresh', () =>
+      new RefreshService({
+        jobs: this.jobs,
+        nexus: this.nexus,
+        pollQueue: this.pollQueue,
+        events: this.notifier.publisher,
+        clock: this.clock,
+        log: this.log,
+        deadlineSeconds: this.config.aggregation.deadlineSeconds,
+      }),
+    );
+  }
+
+  get poll(): PollService {
+    return this.#once('poll', () =>
+      new PollService({
+        jobs: this.jobs,
+        nexus: this.nexus,
+        pollQueue: this.pollQueue,
+        events: this.notifier.publisher,
+        clock: this.clock,
+        log: this.log,
+        maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds,
+      }),
+    );
+  }
+}
+
+let services: Services | undefined;
+
+/** The container's services, built from the environment on first use. */
+export function getServices(): Services {
+  services ??= new Services(getConfig());
+  return services;
+}

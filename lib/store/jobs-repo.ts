@@ -1,0 +1,207 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
+import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
+import { gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+
+/** Jobs are kept 90 days for the jobs API, then expire. */
+const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
+
+/**
+ * Jobs and the per-member "active job" pointer. Every state change is one conditional single-item write, so
+ * concurrent workers and duplicate SQS deliveries cannot apply a step twice.
+ */
+export class JobsRepository {
+  constructor(private readonly table: TableRef) {}
+
+  async create(job: Job): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: toItem(job),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async get(jobId: string): Promise<Job | undefined> {
+    const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.job(jobId), ConsistentRead: true }));
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  async delete(jobId: string): Promise<void> {
+    await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.job(jobId) }));
+  }
+
+  /** The member's most recent job (any status). */
+  async latestForMember(memberGuid: string): Promise<Job | undefined> {
+    const { Items } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: 'gsi1pk = :member',
+        ExpressionAttributeValues: { ':member': gsi1.memberJobs(memberGuid) },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    return Items?.[0] ? fromItem(Items[0]) : undefined;
+  }
+
+  /**
+   * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
+   * (`expiresAt`) so a crash between claim and release cannot block the member for good.
+   */
+  async claimActive(memberGuid: string, jobId: string, expiresAt: number, now: number): Promise<boolean> {
+    return conditional(
+      this.table.client.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.activeJob(memberGuid), job_id: jobId, expires_at: expiresAt, ttl: Math.ceil(expiresAt / 1000) },
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  }
+
+  async activeJobId(memberGuid: string, now: number): Promise<string | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(memberGuid), ConsistentRead: true }),
+    );
+    if (!Item || isExpired(Item as { ttl?: number }, now) || Item.expires_at < now) return undefined;
+    return Item.job_id as string;
+  }
+
+  /** Clears the pointer if it still names `jobId`. */
+  async releaseActive(memberGuid: string, jobId: string): Promise<void> {
+    await conditional(
+      this.table.client.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.activeJob(memberGuid),
+          ConditionExpression: 'job_id = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      ),
+    );
+  }
+
+  /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */
+  async advance(
+    jobId: string,
+    fromStep: number,
+    change: { member?: MemberSnapshot; pollError: boolean; nextPollAt: number; now: number },
+  ): Promise<boolean> {
+    return this.#transition(jobId, fromStep, change.member, {
+      set: 'step = :next, next_poll_at = :nextPoll, updated_at = :now',
+      add: 'polls :one, poll_errors :errored',
+      values: { ':next': fromStep + 1, ':nextPoll': change.nextPollAt, ':now': change.now, ':one': 1, ':errored': change.pollError ? 1 : 0 },
+    });
+  }
+
+  /** The terminal transition: succeeds for exactly one caller, the one that still sees `fromStep`. */
+  async finish(
+    jobId: string,
+    fromStep: number,
+    outcome: { status: TerminalStatus; member?: MemberSnapshot; polled: boolean; now: number },
+  ): Promise<boolean> {
+    return this.#transition(jobId, fromStep, outcome.member, {
+      set: '#status = :status, finished_at = :now, updated_at = :now',
+      add: 'polls :polled',
+      values: { ':status': outcome.status, ':now': outcome.now, ':polled': outcome.polled ? 1 : 0 },
+    });
+  }
+
+  /** One conditional update of an aggregating job at `fromStep`, recording the member snapshot when there is one. */
+  #transition(
+    jobId: string,
+    fromStep: number,
+    member: MemberSnapshot | undefined,
+    update: { set: string; add: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
+    const memberSet = member ? ', connection_status = :cs, #member = :member' : '';
+    return conditional(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.job(jobId),
+          UpdateExpression: `SET ${update.set}${memberSet} ADD ${update.add}`,
+          ConditionExpression: '#status = :aggregating AND step = :from',
+          ExpressionAttributeNames: { '#status': 'status', ...(member ? { '#member': 'member' } : {}) },
+          ExpressionAttributeValues: {
+            ...update.values,
+            ...(member ? { ':cs': member.connection_status, ':member': member } : {}),
+            ':from': fromStep,
+            ':aggregating': 'aggregating' satisfies JobStatus,
+          },
+        }),
+      ),
+    );
+  }
+
+  async markNotified(jobId: string, now: number): Promise<void> {
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.job(jobId),
+        UpdateExpression: 'SET notified_at = :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  }
+}
+
+/** Runs a conditional write: true when applied, false when its condition did not hold. */
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+function toItem(job: Job) {
+  return {
+    ...keys.job(job.id),
+    gsi1pk: gsi1.memberJobs(job.memberGuid),
+    gsi1sk: `${new Date(job.createdAt).toISOString()}#${job.id}`,
+    user_id: job.userId,
+    member_guid: job.memberGuid,
+    status: job.status,
+    connection_status: job.connectionStatus,
+    step: job.step,
+    polls: job.polls,
+    poll_errors: job.pollErrors,
+    created_at: job.createdAt,
+    updated_at: job.updatedAt,
+    finished_at: job.finishedAt,
+    deadline_at: job.deadlineAt,
+    next_poll_at: job.nextPollAt,
+    notified_at: job.notifiedAt,
+    member: job.member,
+    ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Job {
+  return {
+    id: (item.pk as string).slice('JOB#'.length),
+    userId: item.user_id as string,
+    memberGuid: item.member_guid as string,
+    status: item.status as JobStatus,
+    connectionStatus: (item.connection_status as string | null | undefined) ?? null,
+    step: item.step as number,
+    polls: item.polls as number,
+    pollErrors: (item.poll_errors as number | undefined) ?? 0,
+    createdAt: item.created_at as number,
+    updatedAt: item.updated_at as number,
+    finishedAt: item.finished_at as number | undefined,
+    deadlineAt: item.deadline_at as number,
+    nextPollAt: item.next_poll_at as number,
+    notifiedAt: item.notified_at as number | undefined,
+    member: (item.member as MemberSnapshot | null | undefined) ?? undefined,
+  };
+}

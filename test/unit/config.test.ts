@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../lib/config.ts';
+import { ConfigError } from '../../lib/errors.ts';
+
+const valid = {
+  TABLE_NAME: 'nexus-relay-dev',
+  POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/poll',
+  DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/delivery',
+  MX_BASE_URL: 'https://int-data.moneydesktop.com',
+  MX_CLIENT_ID: 'client',
+  MX_API_KEY: 'key',
+};
+
+describe('parseConfig', () => {
+  it('applies documented defaults', () => {
+    const config = parseConfig(valid);
+    expect(config.env).toBe('local');
+    expect(config.mx.aggregateMethod).toBe('GET');
+    expect(config.mx.ssoBaseUrl).toBe(valid.MX_BASE_URL);
+    expect(config.aggregation.deadlineSeconds).toBe(1200);
+    expect(config.webhooks.allowInsecureUrls).toBe(true);
+  });
+
+  it('names every missing or invalid variable', () => {
+    const attempt = () => parseConfig({ ...valid, TABLE_NAME: undefined, MX_AGGREGATE_METHOD: 'PATCH', AGGREGATION_DEADLINE_SECONDS: 'soon' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const configError = error as ConfigError;
+      expect(configError.variables.sort()).toEqual(['AGGREGATION_DEADLINE_SECONDS', 'MX_AGGREGATE_METHOD', 'TABLE_NAME']);
+      expect(configError.message).toContain('TABLE_NAME is required');
+      expect(configError.message).toContain('MX_AGGREGATE_METHOD is invalid');
+    }
+  });
+
+  it('treats empty strings as unset and never echoes secret values', () => {
+    try {
+      parseConfig({ ...valid, MX_API_KEY: '' });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as Error).message).toBe('Invalid configuration: MX_API_KEY is required');
+    }
+  });
+
+  it('refuses the local dev key outside local mode and relaxes webhook URLs only locally', () => {
+    expect(() => parseConfig({ ...valid, NEXUS_RELAY_ENV: 'prod', LOCAL_API_KEY: 'x'.repeat(20) })).toThrow(/LOCAL_API_KEY/);
+    expect(parseConfig({ ...valid, NEXUS_RELAY_ENV: 'prod' }).webhooks.allowInsecureUrls).toBe(false);
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { matchRoute } from '../../../infra/local/gateway.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES, routeKey } from '../../../infra/routes.ts';
+
+describe('local gateway routing', () => {
+  it('matches every route of the table to its own key and function', () => {
+    for (const route of ROUTES) {
+      const path = route.path.replace(/\{([^}]+)\}/g, (_, name: string) => `x-${name}`);
+      const match = matchRoute(route.method, path);
+      expect(match.routeKey).toBe(routeKey(route));
+      expect(match.fn).toBe(route.fn);
+    }
+  });
+
+  it('decodes path parameters once, as API Gateway does', () => {
+    const match = matchRoute('GET', '/users/u%40example.com/members/MBR-1');
+    expect(match.pathParameters).toEqual({ user_id: 'u@example.com', member_guid: 'MBR-1' });
+  });
+
+  it('sends unknown paths and methods to the $default route', () => {
+    expect(matchRoute('GET', '/nope').routeKey).toBe(DEFAULT_ROUTE_KEY);
+    expect(matchRoute('PATCH', '/webhooks').routeKey).toBe(DEFAULT_ROUTE_KEY);
+    expect(matchRoute('GET', '/users/a/members/b/c/d').fn).toBe('api-fallback');
+  });
+});
