@@ -1,0 +1,74 @@
+import type { ConnectionStatusName } from './connection-statuses.ts';
+
+/** An MFA question the scripted aggregation stops at; only TEXT challenges are simulated. */
+export interface ChallengeScript {
+  label: string;
+  answer: string;
+}
+
+/** How a member's aggregations play out; set per member through the control API. */
+export interface AggregationScript {
+  /** Time from the aggregate call to the final status (or to the challenge). */
+  durationMs: number;
+  /** Where an aggregation without a challenge ends. With a challenge, the answer decides: CONNECTED or REJECTED. */
+  finalStatus: ConnectionStatusName;
+  challenge: ChallengeScript | null;
+}
+
+export const DEFAULT_AGGREGATION_SCRIPT: AggregationScript = {
+  durationMs: 2000,
+  finalStatus: 'CONNECTED',
+  challenge: null,
+};
+
+export interface RunChallenge extends ChallengeScript {
+  guid: string;
+}
+
+/**
+ * One aggregation of a member. Only the events that happened are stored (start, answer); the status at any moment is
+ * derived from them and the clock, so a ManualClock fully determines what a poll sees.
+ */
+export interface AggregationRun {
+  jobGuid: string;
+  startedAt: number;
+  script: AggregationScript;
+  challenge: RunChallenge | null;
+  answer: { at: number; accepted: boolean } | null;
+}
+
+export interface RunProgress {
+  status: ConnectionStatusName;
+  isBeingAggregated: boolean;
+  /** When the run finished CONNECTED, once it has. */
+  succeededAt: number | null;
+}
+
+/** The share of the duration spent in the opening status (RECONNECTED, or RESUMED after an MFA answer). */
+const openingPhaseMs = (script: AggregationScript): number => Math.floor(script.durationMs / 4);
+
+export function progressAt(run: AggregationRun, now: number): RunProgress {
+  if (run.answer) return progressAfterAnswer(run.answer, run.script, now);
+
+  const elapsed = now - run.startedAt;
+  if (elapsed < openingPhaseMs(run.script)) return aggregating('RECONNECTED');
+  if (elapsed < run.script.durationMs) return aggregating('CONNECTED');
+  if (run.challenge) return settled('CHALLENGED');
+  if (run.script.finalStatus !== 'CONNECTED') return settled(run.script.finalStatus);
+  return { status: 'CONNECTED', isBeingAggregated: false, succeededAt: run.startedAt + run.script.durationMs };
+}
+
+function progressAfterAnswer(answer: { at: number; accepted: boolean }, script: AggregationScript, now: number) {
+  if (!answer.accepted) return settled('REJECTED');
+  const doneAt = answer.at + openingPhaseMs(script);
+  if (now < doneAt) return aggregating('RESUMED');
+  return { status: 'CONNECTED', isBeingAggregated: false, succeededAt: doneAt } satisfies RunProgress;
+}
+
+const aggregating = (status: ConnectionStatusName): RunProgress => ({ status, isBeingAggregated: true, succeededAt: null });
+const settled = (status: ConnectionStatusName): RunProgress => ({ status, isBeingAggregated: false, succeededAt: null });
+
+/** The challenge waiting for an answer at `now`, if any. */
+export function pendingChallengeAt(run: AggregationRun, now: number): RunChallenge | null {
+  return run.challenge && progressAt(run, now).status === 'CHALLENGED' ? run.challenge : null;
+}

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { faultsView, parseFaultRequest } from './faults.ts';
+import { PayloadTooLargeError, parseJsonBody, readBody, sendJson, sendNoContent, splitTarget } from './http.ts';
+import { InvalidInputError } from './input-validation.ts';
+import { parseMemberSpec } from './member-spec.ts';
+import { memberView } from './member-view.ts';
+import { type Route, createRouter } from './router.ts';
+import type { SimulatorState } from './state.ts';
+
+type ControlReply = { status: 200 | 201; body: unknown } | { status: 204 };
+
+type ControlHandler = (request: { params: Record<string, string>; body: unknown }) => ControlReply;
+
+class ControlError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = 'ControlError';
+    this.status = status;
+  }
+}
+
+/** True for requests addressed to the control API rather than to MX. */
+export const isControlTarget = (target: string): boolean => /^\/_sim(?:[/?]|$)/.test(target);
+
+/** `/_sim/*`: set up members and faults, read counters. Never counted, never faulted. */
+export function createControlApi(state: SimulatorState) {
+  const routes: Route<ControlHandler>[] = [
+    {
+      methods: ['POST'],
+      pattern: '/_sim/members',
+      // 201 on re-scripting too: callers use one "put this member" call for both and check a single status.
+      handler: ({ body }) => ({
+        status: 201,
+        body: { member: memberView(state.members.put(parseMemberSpec(body)), state.clock.now()) },
+      }),
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/members/{member_guid}',
+      handler: ({ params }) => {
+        const member = state.members.member(params.member_guid ?? '');
+        if (!member) throw new ControlError(404, `member ${params.member_guid} does not exist`);
+        return { status: 200, body: { member: memberView(member, state.clock.now()) } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/stats',
+      handler: () => ({ status: 200, body: state.stats.snapshot() }),
+    },
+    {
+      methods: ['POST'],
+      pattern: '/_sim/reset',
+      handler: () => {
+        state.stats.reset();
+        return { status: 204 };
+      },
+    },
+    {
+      methods: ['POST'],
+      pattern: '/_sim/faults',
+      handler: ({ body }) => {
+        const { settings, expireSessions } = parseFaultRequest(body ?? {});
+        state.faults = settings;
+        if (expireSessions) state.sessions.expireAll();
+        return { status: 200, body: { faults: faultsView(settings) } };
+      },
+    },
+  ];
+  const route = createRouter(routes);
+
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      const match = route(request.method ?? 'GET', splitTarget(request.url ?? '/').path);
+      if (match.kind === 'not-found') throw new ControlError(404, 'no such control endpoint');
+      if (match.kind === 'method-not-allowed') throw new ControlError(405, `use ${match.route.methods.join(' or ')}`);
+
+      const reply = match.route.handler({ params: match.params, body: jsonBody(await readBody(request)) });
+      if (reply.status === 204) sendNoContent(response);
+      else sendJson(response, reply.status, reply.body, 'application/json');
+    } catch (error) {
+      const status = controlErrorStatus(error);
+      if (status === undefined) throw error;
+      sendJson(response, status, { error: { message: (error as Error).message } }, 'application/json');
+    }
+  };
+}
+
+function jsonBody(body: Buffer): unknown {
+  try {
+    return parseJsonBody(body);
+  } catch {
+    throw new InvalidInputError('body must be valid JSON');
+  }
+}
+
+function controlErrorStatus(error: unknown): number | undefined {
+  if (error instanceof InvalidInputError) return 400;
+  if (error instanceof ControlError) return error.status;
+  if (error instanceof PayloadTooLargeError) return 413;
+  return undefined;
+}

@@ -1,0 +1,22 @@
+import { randomBytes } from 'node:crypto';
+import type { RandomSource } from './seeded-random.ts';
+
+export type GuidPrefix = 'USR' | 'MBR' | 'JOB' | 'CRD';
+export type GuidFactory = (prefix: GuidPrefix) => string;
+
+/** MX-style guids (`MBR-7c6f361b-e582-15b6-60c0-358f12466b4b`), reproducible from the seed. */
+export function createGuidFactory(random: RandomSource): GuidFactory {
+  const hex32 = () => Math.floor(random() * 2 ** 32).toString(16).padStart(8, '0');
+  return (prefix) => {
+    const hex = hex32() + hex32() + hex32() + hex32();
+    return `${prefix}-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
+}
+
+/**
+ * API and session tokens are credentials, so they come from the CSPRNG rather than the seed: a token left in a cache
+ * from an earlier simulator run must never be valid, let alone for another user, in the next one.
+ */
+export function newSecretToken(bytes: number): string {
+  return randomBytes(bytes).toString('base64url');
+}

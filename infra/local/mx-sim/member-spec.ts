@@ -1,0 +1,78 @@
+import { type AggregationScript, type ChallengeScript, DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
+import { CONNECTION_STATUS_NAMES, isConnectionStatusName } from './connection-statuses.ts';
+import {
+  InvalidInputError,
+  optionalNonEmptyString,
+  optionalNumberInRange,
+  requireJsonObject,
+} from './input-validation.ts';
+import { type MemberSpec, USE_CASES, type UseCase, isUseCase } from './members.ts';
+
+const MEMBER_GUID = /^MBR-[A-Za-z0-9_-]+$/;
+/** Long enough for "never finishes during a test", short enough that dates stay valid. */
+const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+
+/** Reads the body of `POST /_sim/members`. */
+export function parseMemberSpec(body: unknown): MemberSpec {
+  const input = requireJsonObject(body, 'body');
+
+  const userId = optionalNonEmptyString(input.user_id, 'user_id');
+  if (userId === undefined) throw new InvalidInputError('user_id is required');
+
+  const memberGuid = optionalNonEmptyString(input.member_guid, 'member_guid');
+  if (memberGuid !== undefined && !MEMBER_GUID.test(memberGuid)) {
+    throw new InvalidInputError('member_guid must look like MBR-… (letters, digits, "-" and "_")');
+  }
+
+  return {
+    userId,
+    memberGuid,
+    name: optionalNonEmptyString(input.name, 'name'),
+    useCases: parseUseCases(input.use_cases),
+    script: parseAggregationScript(input.aggregation),
+  };
+}
+
+function parseUseCases(value: unknown): UseCase[] | null | undefined {
+  if (value === undefined || value === null) return value;
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isUseCase)) {
+    throw new InvalidInputError(`use_cases must be null or a non-empty array of ${USE_CASES.join(', ')}`);
+  }
+  return [...new Set(value)];
+}
+
+function parseAggregationScript(value: unknown): AggregationScript {
+  if (value === undefined) return DEFAULT_AGGREGATION_SCRIPT;
+  const input = requireJsonObject(value, 'aggregation');
+
+  const finalStatus = input.final_status ?? DEFAULT_AGGREGATION_SCRIPT.finalStatus;
+  if (!isConnectionStatusName(finalStatus)) {
+    throw new InvalidInputError(`aggregation.final_status must be one of ${CONNECTION_STATUS_NAMES.join(', ')}`);
+  }
+  const challenge = parseChallenge(input.challenge);
+  if (finalStatus === 'CHALLENGED' && !challenge) {
+    throw new InvalidInputError('aggregation.challenge is required to end an aggregation CHALLENGED');
+  }
+
+  return {
+    durationMs:
+      optionalNumberInRange(input.duration_ms, 'aggregation.duration_ms', {
+        min: 0,
+        max: MAX_DURATION_MS,
+        integer: true,
+      }) ?? DEFAULT_AGGREGATION_SCRIPT.durationMs,
+    finalStatus,
+    challenge,
+  };
+}
+
+function parseChallenge(value: unknown): ChallengeScript | null {
+  if (value === undefined || value === null) return null;
+  const input = requireJsonObject(value, 'aggregation.challenge');
+  const label = optionalNonEmptyString(input.label, 'aggregation.challenge.label');
+  const answer = optionalNonEmptyString(input.answer, 'aggregation.challenge.answer');
+  if (label === undefined || answer === undefined) {
+    throw new InvalidInputError('aggregation.challenge needs a label and an answer');
+  }
+  return { label, answer };
+}

@@ -1,0 +1,41 @@
+import { toIso } from '../../../lib/clock.ts';
+import { connectionStatus } from './connection-statuses.ts';
+import { type SimMember, memberStateAt, pendingChallenge } from './members.ts';
+
+/** Every simulated member is at MX's test institution, MX Bank. */
+const INSTITUTION = { code: 'mxbank', guid: 'INS-1572a04c-912b-59bf-5841-332c7dfafaef' } as const;
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
+
+/** The member as Nexus returns it at `now`. */
+export function memberView(member: SimMember, now: number) {
+  const state = memberStateAt(member, now);
+  const status = connectionStatus(state.status);
+  return {
+    guid: member.guid,
+    user_guid: member.owner.guid,
+    name: member.name,
+    institution_code: INSTITUTION.code,
+    institution_guid: INSTITUTION.guid,
+    use_cases: member.useCases,
+    connection_status: status.name,
+    connection_status_id: status.id,
+    connection_status_message: status.message,
+    is_being_aggregated: state.isBeingAggregated,
+    aggregated_at: isoOrNull(state.aggregatedAt),
+    successfully_aggregated_at: isoOrNull(state.successfullyAggregatedAt),
+    most_recent_job_guid: state.mostRecentJobGuid,
+    is_oauth: false,
+    metadata: null,
+    external_guid: null,
+  };
+}
+
+export type MemberView = ReturnType<typeof memberView>;
+
+/** `GET /members/{guid}/challenges`: the pending MFA questions, none unless the member is CHALLENGED. */
+export function challengesView(member: SimMember, now: number) {
+  const challenge = pendingChallenge(member, now);
+  const challenges = challenge ? [{ guid: challenge.guid, type: 'TEXT', field_name: 'answer', label: challenge.label }] : [];
+  return { challenges };
+}

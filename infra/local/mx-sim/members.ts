@@ -1,0 +1,174 @@
+import {
+  type AggregationRun,
+  type AggregationScript,
+  type RunChallenge,
+  pendingChallengeAt,
+  progressAt,
+} from './aggregation-script.ts';
+import type { ConnectionStatusName } from './connection-statuses.ts';
+import type { GuidFactory } from './identifiers.ts';
+
+export const USE_CASES = ['PFM', 'MONEY_MOVEMENT'] as const;
+export type UseCase = (typeof USE_CASES)[number];
+
+export const isUseCase = (value: unknown): value is UseCase => USE_CASES.includes(value as UseCase);
+
+/** A partner user: `id` is the partner's user id (SSO path), `guid` MX's USR-… guid. */
+export interface SimUser {
+  id: string;
+  guid: string;
+}
+
+export interface SimMember {
+  guid: string;
+  owner: SimUser;
+  name: string;
+  useCases: UseCase[] | null;
+  /** The script the next aggregation follows; a running one keeps the script it started with. */
+  script: AggregationScript;
+  run: AggregationRun | null;
+  /** `successfully_aggregated_at` as it stood when the current run started (a failed run does not clear it). */
+  succeededBeforeRun: number | null;
+}
+
+export interface MemberState {
+  status: ConnectionStatusName;
+  isBeingAggregated: boolean;
+  aggregatedAt: number | null;
+  successfullyAggregatedAt: number | null;
+  mostRecentJobGuid: string | null;
+}
+
+/** What the control API asks for; `undefined` fields keep the existing value (or take the default). */
+export interface MemberSpec {
+  userId: string;
+  memberGuid: string | undefined;
+  name: string | undefined;
+  useCases: UseCase[] | null | undefined;
+  script: AggregationScript;
+}
+
+const DEFAULT_MEMBER_NAME = 'MX Bank';
+
+export function memberStateAt(member: SimMember, now: number): MemberState {
+  const { run } = member;
+  if (!run) {
+    return {
+      status: 'CONNECTED',
+      isBeingAggregated: false,
+      aggregatedAt: null,
+      successfullyAggregatedAt: null,
+      mostRecentJobGuid: null,
+    };
+  }
+  const progress = progressAt(run, now);
+  return {
+    status: progress.status,
+    isBeingAggregated: progress.isBeingAggregated,
+    aggregatedAt: run.startedAt,
+    successfullyAggregatedAt: progress.succeededAt ?? member.succeededBeforeRun,
+    mostRecentJobGuid: run.jobGuid,
+  };
+}
+
+export function pendingChallenge(member: SimMember, now: number): RunChallenge | null {
+  return member.run ? pendingChallengeAt(member.run, now) : null;
+}
+
+/** MX refuses to aggregate a member whose use cases are set and leave out PFM. */
+export const mayAggregate = (member: SimMember): boolean => member.useCases?.includes('PFM') ?? true;
+
+/** A member with no use cases predates the feature, so a `use_case` filter does not exclude it. */
+export const hasUseCase = (member: SimMember, useCase: UseCase): boolean => member.useCases?.includes(useCase) ?? true;
+
+/** Starts a run following the member's script, unless one is already running (MX then answers 202, no new job). */
+export function startAggregation(member: SimMember, now: number, newGuid: GuidFactory): 'started' | 'already-running' {
+  const current = memberStateAt(member, now);
+  if (current.isBeingAggregated) return 'already-running';
+
+  const { script } = member;
+  member.succeededBeforeRun = current.successfullyAggregatedAt;
+  member.run = {
+    jobGuid: newGuid('JOB'),
+    startedAt: now,
+    script,
+    challenge: script.challenge && { guid: newGuid('CRD'), ...script.challenge },
+    answer: null,
+  };
+  return 'started';
+}
+
+export interface ChallengeAnswer {
+  guid: string;
+  value: string;
+}
+
+export type ResumeOutcome = 'not-challenged' | 'invalid-answers' | 'accepted' | 'rejected';
+
+/** Answers the pending challenge. A run has one challenge, so exactly one answer, addressed to it, is valid. */
+export function resumeAggregation(member: SimMember, now: number, answers: ChallengeAnswer[]): ResumeOutcome {
+  const challenge = pendingChallenge(member, now);
+  if (!challenge || !member.run) return 'not-challenged';
+  const [answer] = answers;
+  if (answers.length !== 1 || answer?.guid !== challenge.guid) return 'invalid-answers';
+
+  const accepted = answer.value === challenge.answer;
+  member.run.answer = { at: now, accepted };
+  return accepted ? 'accepted' : 'rejected';
+}
+
+/** Users and their members. Users exist from their first member on, as the control API creates them. */
+export class MemberRegistry {
+  readonly #users = new Map<string, SimUser>();
+  readonly #members = new Map<string, SimMember>();
+  readonly #newGuid: GuidFactory;
+
+  constructor(newGuid: GuidFactory) {
+    this.#newGuid = newGuid;
+  }
+
+  /** Creates the member, or re-scripts an existing one (its owner never changes). */
+  put(spec: MemberSpec): SimMember {
+    const existing = spec.memberGuid === undefined ? undefined : this.#members.get(spec.memberGuid);
+    if (existing) {
+      existing.script = spec.script;
+      if (spec.name !== undefined) existing.name = spec.name;
+      if (spec.useCases !== undefined) existing.useCases = spec.useCases;
+      return existing;
+    }
+
+    const member: SimMember = {
+      guid: spec.memberGuid ?? this.#newGuid('MBR'),
+      owner: this.#userFor(spec.userId),
+      name: spec.name ?? DEFAULT_MEMBER_NAME,
+      useCases: spec.useCases ?? null,
+      script: spec.script,
+      run: null,
+      succeededBeforeRun: null,
+    };
+    this.#members.set(member.guid, member);
+    return member;
+  }
+
+  user(userId: string): SimUser | undefined {
+    return this.#users.get(userId);
+  }
+
+  member(guid: string): SimMember | undefined {
+    return this.#members.get(guid);
+  }
+
+  /** A user's members, oldest first. */
+  membersOf(user: SimUser): SimMember[] {
+    return [...this.#members.values()].filter((member) => member.owner === user);
+  }
+
+  #userFor(userId: string): SimUser {
+    let user = this.#users.get(userId);
+    if (!user) {
+      user = { id: userId, guid: this.#newGuid('USR') };
+      this.#users.set(userId, user);
+    }
+    return user;
+  }
+}

@@ -1,0 +1,70 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type FaultSettings, drawFault } from './faults.ts';
+import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, splitTarget } from './http.ts';
+import { memberRoutes } from './member-routes.ts';
+import { MxError, mxErrorBody } from './mx-errors.ts';
+import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
+import { type RouteMatch, createRouter, routeKey } from './router.ts';
+import { sessionRoutes } from './session-routes.ts';
+import type { SimulatorState } from './state.ts';
+
+/**
+ * The MX side: SSO and Nexus on one port. Every request is counted, then meets the injected faults, then is routed,
+ * content-negotiated and handled.
+ */
+export function createMxApi(state: SimulatorState) {
+  const route = createRouter([...sessionRoutes(state), ...memberRoutes(state)]);
+
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const method = request.method ?? 'GET';
+    const target = request.url ?? '/';
+    const { path, query } = splitTarget(target);
+    const match = route(method, path);
+    state.stats.record(routeKey(method, match), target);
+
+    const faults = state.faults;
+    if (faults.latencyMs > 0) await delay(faults.latencyMs, undefined, { signal: state.shutdown });
+    const fault = drawFault(faults, state.faultRandom);
+    if (fault.kind === 'drop') {
+      request.socket.destroy();
+      return;
+    }
+    if (fault.kind === 'error') {
+      sendMxError(response, MxError.plain(fault.status), NEXUS_MEDIA.contentType, retryAfter(faults));
+      return;
+    }
+
+    const contentType = match.kind === 'matched' ? match.route.handler.media.contentType : NEXUS_MEDIA.contentType;
+    try {
+      const body = await readBody(request);
+      const reply = serve(match, { query, headers: request.headers, body });
+      sendJson(response, reply.status, reply.body, contentType);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) sendMxError(response, new MxError(413, error.message), contentType);
+      else if (error instanceof MxError) sendMxError(response, error, contentType, allowHeader(error, match));
+      else throw error;
+    }
+  };
+}
+
+function serve(match: RouteMatch<MxEndpoint>, request: Omit<MxRequest, 'params'>): MxReply {
+  if (match.kind === 'not-found') throw new MxError(404, 'No such endpoint.');
+  if (match.kind === 'method-not-allowed') throw MxError.plain(405);
+
+  const { media, handle } = match.route.handler;
+  if (!acceptsAnyOf(headerValue(request.headers, 'accept'), media.acceptable)) {
+    throw new MxError(406, `Accept must allow ${media.contentType}.`);
+  }
+  return handle({ ...request, params: match.params });
+}
+
+function sendMxError(response: ServerResponse, error: MxError, contentType: string, headers?: Record<string, string>) {
+  sendJson(response, error.status, mxErrorBody(error), contentType, headers);
+}
+
+const retryAfter = (faults: FaultSettings): Record<string, string> =>
+  faults.retryAfterS === null ? {} : { 'retry-after': String(faults.retryAfterS) };
+
+const allowHeader = (error: MxError, match: RouteMatch<MxEndpoint>): Record<string, string> =>
+  error.status === 405 && match.kind === 'method-not-allowed' ? { allow: match.route.methods.join(', ') } : {};

@@ -1,0 +1,90 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Clock, systemClock } from '../../../lib/clock.ts';
+import { createControlApi, isControlTarget } from './control-api.ts';
+import { createMxApi } from './mx-api.ts';
+import { MxError, mxErrorBody } from './mx-errors.ts';
+import { sendJson } from './http.ts';
+import { NEXUS_MEDIA_TYPE } from './mx-endpoint.ts';
+import { createSimulatorState } from './state.ts';
+
+export interface MxSimulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Drives every expiry and aggregation; pass a ManualClock for deterministic tests. */
+  clock?: Clock;
+  /** Seeds generated guids and fault draws. */
+  seed?: number;
+  /** Default 'sim-client'. */
+  clientId?: string;
+  /** Default 'sim-api-key'. */
+  apiKey?: string;
+}
+
+export interface MxSimulator {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_SEED = 1;
+
+/** Starts the MX Nexus simulator: SSO and Nexus on one port, with its control API under `/_sim/`. */
+export async function startMxSimulator(options: MxSimulatorOptions = {}): Promise<MxSimulator> {
+  const shutdown = new AbortController();
+  const state = createSimulatorState({
+    clock: options.clock ?? systemClock,
+    seed: options.seed ?? DEFAULT_SEED,
+    clientId: options.clientId ?? 'sim-client',
+    apiKey: options.apiKey ?? 'sim-api-key',
+    shutdown: shutdown.signal,
+  });
+  const handleMx = createMxApi(state);
+  const handleControl = createControlApi(state);
+
+  const server = createServer((request, response) => {
+    const handle = isControlTarget(request.url ?? '/') ? handleControl : handleMx;
+    handle(request, response).catch((error: unknown) => {
+      if (shutdown.signal.aborted || response.headersSent) {
+        response.destroy();
+        return;
+      }
+      const message = `Simulator failure: ${error instanceof Error ? error.message : String(error)}`;
+      sendJson(response, 500, mxErrorBody(new MxError(500, message)), NEXUS_MEDIA_TYPE);
+    });
+  });
+
+  const host = options.host ?? '127.0.0.1';
+  await listen(server, options.port ?? 0, host);
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close() {
+      closing ??= stop(server, shutdown);
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function stop(server: Server, shutdown: AbortController): Promise<void> {
+  shutdown.abort();
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,53 @@
+import { toIso } from '../../../lib/clock.ts';
+import { headerValue } from './http.ts';
+import { MxError, invalidSession } from './mx-errors.ts';
+import { type MxRequest, type MxRoute, NEXUS_MEDIA, SSO_MEDIA } from './mx-endpoint.ts';
+import type { SimUser } from './members.ts';
+import type { SimulatorState } from './state.ts';
+
+/** SSO `api_token` and Nexus `POST /sessions`: the two steps to a session. */
+export function sessionRoutes(state: SimulatorState): MxRoute[] {
+  return [
+    {
+      methods: ['GET'],
+      pattern: '/{client_id}/users/{user_id}/api_token',
+      optionalSuffix: '.json',
+      handler: {
+        media: SSO_MEDIA,
+        handle({ params, headers }) {
+          if (params.client_id !== state.clientId) throw new MxError(404, 'Client not found or Nexus not enabled.');
+          if (headerValue(headers, 'md-api-key') !== state.apiKey) throw new MxError(401, 'Invalid API key.');
+          const user = state.members.user(params.user_id ?? '');
+          if (!user) throw new MxError(404, 'User not found.');
+
+          const { token, expiresAt } = state.sessions.issueApiToken(user.id);
+          return { status: 200, body: { api_token: { token, expires_at: toIso(expiresAt) } } };
+        },
+      },
+    },
+    {
+      methods: ['POST'],
+      pattern: '/sessions',
+      handler: {
+        media: NEXUS_MEDIA,
+        handle({ headers }) {
+          const apiToken = headerValue(headers, 'md-api-token');
+          const session = apiToken === undefined ? null : state.sessions.openSession(apiToken);
+          if (!session) throw new MxError(401, 'API token invalid, expired or already used.');
+
+          const user = state.members.user(session.userId)!;
+          return { status: 200, body: { session: { token: session.token, user_guid: user.guid } } };
+        },
+      },
+    },
+  ];
+}
+
+/** The user whose session the request carries; every Nexus data call goes through here first. */
+export function sessionUser(state: SimulatorState, request: MxRequest): SimUser {
+  const token = headerValue(request.headers, 'md-session-token');
+  const userId = token === undefined ? null : state.sessions.use(token);
+  const user = userId === null ? undefined : state.members.user(userId);
+  if (!user) throw invalidSession();
+  return user;
+}

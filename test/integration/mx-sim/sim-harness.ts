@@ -1,0 +1,65 @@
+import { afterEach } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+
+export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
+
+export interface SimHarness {
+  sim: MxSimulator;
+  clock: ManualClock;
+  /** POST /_sim/members; returns the MX-shaped member. */
+  putMember(spec: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** SSO api_token then POST /sessions, as a client would; returns the session token. */
+  openSession(userId: string): Promise<string>;
+  /** A Nexus data call carrying the session token. */
+  nexus(path: string, sessionToken: string, init?: RequestInit): Promise<Response>;
+  control(path: string, body?: unknown): Promise<Response>;
+  stats(): Promise<{ calls: Record<string, number>; paths: string[] }>;
+}
+
+const running: MxSimulator[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((sim) => sim.close()));
+});
+
+/** A simulator on a free port with a ManualClock, closed after the test. */
+export async function startSimHarness(seed = 7): Promise<SimHarness> {
+  const clock = new ManualClock();
+  const sim = await startMxSimulator({ clock, seed });
+  running.push(sim);
+
+  const control = (path: string, body?: unknown) =>
+    fetch(`${sim.url}${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
+
+  return {
+    sim,
+    clock,
+    control,
+    async putMember(spec) {
+      const response = await control('/_sim/members', spec);
+      if (response.status !== 201) throw new Error(`putMember: ${response.status} ${await response.text()}`);
+      return ((await response.json()) as { member: Record<string, unknown> }).member;
+    },
+    async openSession(userId) {
+      const sso = await fetch(`${sim.url}/sim-client/users/${encodeURIComponent(userId)}/api_token`, {
+        headers: { 'MD-API-KEY': 'sim-api-key' },
+      });
+      const { api_token } = (await sso.json()) as { api_token: { token: string } };
+      const session = await fetch(`${sim.url}/sessions`, {
+        method: 'POST',
+        headers: { 'MD-API-TOKEN': api_token.token, accept: NEXUS_MEDIA_TYPE, 'content-type': NEXUS_MEDIA_TYPE },
+        body: '{}',
+      });
+      return ((await session.json()) as { session: { token: string } }).session.token;
+    },
+    nexus(path, sessionToken, init = {}) {
+      return fetch(`${sim.url}${path}`, {
+        ...init,
+        headers: { accept: NEXUS_MEDIA_TYPE, 'MD-SESSION-TOKEN': sessionToken, ...init.headers },
+      });
+    },
+    async stats() {
+      return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { calls: Record<string, number>; paths: string[] };
+    },
+  };
+}
