@@ -9,7 +9,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = issue.path.map(String).join('.');
+  // An unknown key is reported on its parent object; name the key itself.
+  const segments = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+  const path = segments.map(String).join('.');
   const field = path === '' ? location : `${location}.${path}`;
   throw new HttpProblem('validation_failed', `${field}: ${issue.message}`, { field: path === '' ? location : path });
 }

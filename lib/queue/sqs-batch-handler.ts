@@ -23,7 +23,12 @@ export function createSqsBatchHandler<S extends z.ZodType>(
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
-      log.error('malformed queue message dropped', { message_id: record.messageId, issues: parsed.error.issues.slice(0, 3) });
+      // Queue messages carry only ids, counters and times, so the body is safe to log.
+      log.error('malformed queue message dropped', {
+        message_id: record.messageId,
+        body: record.body.slice(0, 500),
+        issues: parsed.error.issues.slice(0, 3),
+      });
       return;
     }
     await handle(parsed.data);

@@ -1,0 +1,75 @@
+import type { Member } from './member.ts';
+
+/** MX's connection statuses; the index is `connection_status_id`. */
+export const CONNECTION_STATUSES = [
+  'CREATED',
+  'PREVENTED',
+  'DENIED',
+  'CHALLENGED',
+  'REJECTED',
+  'LOCKED',
+  'CONNECTED',
+  'IMPEDED',
+  'RECONNECTED',
+  'DEGRADED',
+  'DISCONNECTED',
+  'DISCONTINUED',
+  'CLOSED',
+  'DELAYED',
+  'FAILED',
+  'UPDATED',
+  'DISABLED',
+  'IMPORTED',
+  'RESUMED',
+  'EXPIRED',
+  'IMPAIRED',
+  'PENDING',
+] as const;
+
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** What a status says on its own, before `is_being_aggregated` is taken into account. */
+export type StatusKind = 'processing' | 'connected' | 'needs_user' | 'error';
+
+export const STATUS_KINDS: Readonly<Record<ConnectionStatus, StatusKind>> = {
+  CREATED: 'processing',
+  RECONNECTED: 'processing',
+  UPDATED: 'processing',
+  RESUMED: 'processing',
+  PENDING: 'processing',
+  CONNECTED: 'connected',
+  CHALLENGED: 'needs_user',
+  REJECTED: 'needs_user',
+  DENIED: 'needs_user',
+  PREVENTED: 'needs_user',
+  LOCKED: 'needs_user',
+  IMPEDED: 'needs_user',
+  EXPIRED: 'needs_user',
+  IMPAIRED: 'needs_user',
+  IMPORTED: 'needs_user',
+  DEGRADED: 'error',
+  DISCONNECTED: 'error',
+  DISCONTINUED: 'error',
+  CLOSED: 'error',
+  DELAYED: 'error',
+  FAILED: 'error',
+  DISABLED: 'error',
+};
+
+export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'failed';
+
+const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
+
+/**
+ * Where an aggregation stands, from a read of its member (ARCHITECTURE.md → Poll loop). A status that needs the
+ * user wins even while MX still reports aggregating — the user has to act before anything else happens. Otherwise
+ * an aggregating member is in progress whatever its status; once it stops, CONNECTED is success and anything else
+ * that is not a processing status (errors, null, names MX may add) is failure.
+ */
+export function classifyMember(member: Pick<Member, 'connection_status' | 'is_being_aggregated'>): MemberOutcome {
+  const status = member.connection_status;
+  const kind = typeof status === 'string' ? kindsByName.get(status) : undefined;
+  if (kind === 'needs_user') return 'action_required';
+  if (member.is_being_aggregated === true || kind === 'processing') return 'in_progress';
+  return kind === 'connected' ? 'succeeded' : 'failed';
+}

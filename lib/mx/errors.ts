@@ -1,0 +1,129 @@
+import { NexusRelayError } from '../errors.ts';
+
+export type MxErrorCode =
+  | 'MX_UNAUTHORIZED'
+  | 'MX_FORBIDDEN'
+  | 'MX_NOT_FOUND'
+  | 'MX_CONFLICT'
+  | 'MX_UNPROCESSABLE'
+  | 'MX_RATE_LIMITED'
+  | 'MX_BAD_REQUEST'
+  | 'MX_UPSTREAM_ERROR'
+  | 'MX_TIMEOUT'
+  | 'MX_NETWORK_ERROR'
+  | 'MX_INVALID_RESPONSE';
+
+/** Which call failed: the route is the pattern (`/members/{member_guid}`), never the concrete path. */
+export interface MxCallSite {
+  method: string;
+  route: string;
+}
+
+export interface MxErrorDetails extends MxCallSite {
+  status?: number;
+  mxCode?: number;
+  retryAfterSeconds?: number;
+  cause?: unknown;
+}
+
+/**
+ * A failed call to MX. Branch on `code` (or `status`); `mxCode` is MX's own number, for logs only — MX says its
+ * codes and messages may change. The message names the call and carries at most MX's short message.
+ */
+export class MxError extends NexusRelayError {
+  declare readonly code: MxErrorCode;
+  readonly method: string;
+  readonly route: string;
+  readonly status?: number;
+  readonly mxCode?: number;
+  /** Only on MX_RATE_LIMITED, when MX sent a usable Retry-After. */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: MxErrorCode, message: string, details: MxErrorDetails) {
+    super(code, message, { cause: details.cause });
+    this.name = 'MxError';
+    this.method = details.method;
+    this.route = details.route;
+    this.status = details.status;
+    this.mxCode = details.mxCode;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}
+
+export interface MxErrorResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The response body as received; only MX's code and a capped message are taken from it. */
+  body: string;
+}
+
+const MAX_MX_MESSAGE_LENGTH = 200;
+
+/** The one mapping from a non-2xx MX response to an MxError. `nowMs` resolves a Retry-After given as a date. */
+export function mxErrorFromResponse(response: MxErrorResponse, call: MxCallSite, nowMs: number): MxError {
+  const { status } = response;
+  const code = codeForStatus(status);
+  const { mxCode, mxMessage } = readMxErrorBody(response.body);
+  const retryAfterSeconds = code === 'MX_RATE_LIMITED' ? parseRetryAfter(response.headers['retry-after'], nowMs) : undefined;
+  const message = `MX answered ${status} to ${call.method} ${call.route}${mxMessage ? `: ${mxMessage}` : ''}`;
+  return new MxError(code, message, { ...call, status, mxCode, retryAfterSeconds });
+}
+
+function codeForStatus(status: number): MxErrorCode {
+  switch (status) {
+    case 401:
+      return 'MX_UNAUTHORIZED';
+    case 403:
+      return 'MX_FORBIDDEN';
+    case 404:
+      return 'MX_NOT_FOUND';
+    case 409:
+      return 'MX_CONFLICT';
+    case 422:
+      return 'MX_UNPROCESSABLE';
+    case 429:
+      return 'MX_RATE_LIMITED';
+  }
+  if (status >= 400 && status < 500) return 'MX_BAD_REQUEST';
+  if (status >= 500) return 'MX_UPSTREAM_ERROR';
+  // 1xx/3xx: MX never sends these to an API call; redirects are not followed.
+  return 'MX_INVALID_RESPONSE';
+}
+
+/** MX's error body nesting is unconfirmed: both `{"error":{"code","message"}}` and `{"code","message"}` are read. */
+function readMxErrorBody(body: string): { mxCode?: number; mxMessage?: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  if (!isRecord(parsed)) return {};
+  const error = isRecord(parsed.error) ? parsed.error : parsed;
+  return { mxCode: readMxCode(error.code), mxMessage: readMxMessage(error.message) };
+}
+
+function readMxCode(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\d{1,6}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function readMxMessage(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const oneLine = value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (!oneLine) return undefined;
+  return oneLine.length > MAX_MX_MESSAGE_LENGTH ? `${oneLine.slice(0, MAX_MX_MESSAGE_LENGTH)}…` : oneLine;
+}
+
+/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+function parseRetryAfter(header: string | string[] | undefined, nowMs: number): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,0 +1,94 @@
+import type { z } from 'zod';
+import { type Challenge, challengesResponse } from './challenge.ts';
+import { MxError } from './errors.ts';
+import { type Member, memberResponse } from './member.ts';
+import type { SessionManager } from './sessions.ts';
+import type { MxCall, MxResponse, MxTransport } from './transport.ts';
+
+export interface NexusClientOptions {
+  /** The data-host transport (sends the Nexus media type on every call). */
+  data: MxTransport;
+  sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  /** MX's reference pages show GET for aggregate; configurable because that is unconfirmed. */
+  aggregateMethod: 'GET' | 'POST';
+}
+
+/** Both default to true on MX's side; false skips holdings or transactions. */
+export interface AggregateOptions {
+  includeHoldings?: boolean;
+  includeTransactions?: boolean;
+}
+
+export interface AggregateResult {
+  member: Member;
+  /** MX answered 202: a job of the same type was already running (or one ran too recently) — nothing new started. */
+  alreadyRunning: boolean;
+}
+
+/** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
+export class NexusClient {
+  readonly #data: MxTransport;
+  readonly #sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  readonly #aggregateMethod: 'GET' | 'POST';
+
+  constructor(options: NexusClientOptions) {
+    this.#data = options.data;
+    this.#sessions = options.sessions;
+    this.#aggregateMethod = options.aggregateMethod;
+  }
+
+  /** Starts an aggregation of the member (MX: 403 when the member's use cases lack PFM). */
+  async aggregateMember(userId: string, memberGuid: string, options: AggregateOptions = {}): Promise<AggregateResult> {
+    const { status, body } = await this.request(userId, {
+      method: this.#aggregateMethod,
+      route: '/members/{member_guid}/aggregate',
+      params: { member_guid: memberGuid },
+      query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
+      body: this.#aggregateMethod === 'POST' ? {} : undefined,
+      schema: memberResponse,
+    });
+    return { member: body.member, alreadyRunning: status === 202 };
+  }
+
+  async readMember(userId: string, memberGuid: string): Promise<Member> {
+    const { body } = await this.request(userId, {
+      method: 'GET',
+      route: '/members/{member_guid}',
+      params: { member_guid: memberGuid },
+      schema: memberResponse,
+    });
+    return body.member;
+  }
+
+  /** The MFA questions of a CHALLENGED member. */
+  async listMemberChallenges(userId: string, memberGuid: string): Promise<Challenge[]> {
+    const { body } = await this.request(userId, {
+      method: 'GET',
+      route: '/members/{member_guid}/challenges',
+      params: { member_guid: memberGuid },
+      schema: challengesResponse,
+    });
+    return body.challenges;
+  }
+
+  /**
+   * Any Nexus data call as the user. A 401 means the session is gone whatever MX's code says: the token is
+   * invalidated (unless already replaced), a new session made and the call retried once; a second 401 is thrown.
+   */
+  async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
+    userId: string,
+    call: MxCall<Route, Schema>,
+  ): Promise<MxResponse<z.output<Schema>>> {
+    const send = (token: string, attempt: number) =>
+      this.#data.request<Route, Schema>({ ...call, headers: { ...call.headers, 'MD-SESSION-TOKEN': token }, attempt });
+
+    const token = await this.#sessions.get(userId);
+    try {
+      return await send(token, 1);
+    } catch (error) {
+      if (!(error instanceof MxError && error.code === 'MX_UNAUTHORIZED')) throw error;
+      await this.#sessions.invalidate(userId, token);
+      return send(await this.#sessions.get(userId), 2);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import type { MxTransport } from './transport.ts';
+
+export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
+
+const apiTokenResponse = z.object({ api_token: z.object({ token: z.string().min(1) }).loose() }).loose();
+
+export interface SsoClientOptions {
+  /** A transport on the SSO origin (not the data host's). */
+  transport: MxTransport;
+  clientId: string;
+  apiKey: string;
+}
+
+/** MX's SSO API: the only place the partner API key (`MD-API-KEY`) is sent. */
+export class SsoClient {
+  readonly #transport: MxTransport;
+  readonly #clientId: string;
+  readonly #apiKey: string;
+
+  constructor(options: SsoClientOptions) {
+    this.#transport = options.transport;
+    this.#clientId = options.clientId;
+    this.#apiKey = options.apiKey;
+  }
+
+  /** A one-time API token for the user (valid once, for 10 minutes): the input of `POST /sessions`. */
+  async apiToken(userId: string): Promise<string> {
+    const { body } = await this.#transport.request({
+      method: 'GET',
+      route: '/{client_id}/users/{user_id}/api_token',
+      params: { client_id: this.#clientId, user_id: userId },
+      headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': this.#apiKey },
+      schema: apiTokenResponse,
+    });
+    return body.api_token.token;
+  }
+}

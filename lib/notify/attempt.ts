@@ -1,0 +1,130 @@
+import { performance } from 'node:perf_hooks';
+import { Agent, type Dispatcher, request } from 'undici';
+import { type Clock, toEpochSeconds } from '../clock.ts';
+import { webhookHeaders } from './signing.ts';
+
+export const USER_AGENT = 'nexus-relay-webhooks/0.1';
+/** How much of a receiver's answer is kept in the delivery log. */
+export const RESPONSE_EXCERPT_BYTES = 1024;
+
+export type AttemptError = 'timeout' | 'dns' | 'connection' | 'tls' | 'other';
+
+export interface AttemptRequest {
+  url: string;
+  msgId: string;
+  /** The stored body, sent byte for byte. */
+  payload: string;
+  /** Signing secrets, newest first. */
+  secrets: readonly string[];
+}
+
+export interface AttemptOutcome {
+  /** A 2xx answer within the timeout. */
+  ok: boolean;
+  statusCode?: number;
+  latencyMs: number;
+  error?: AttemptError;
+  /** The low-level code behind `error` (e.g. ECONNREFUSED, CERT_HAS_EXPIRED), for logs. */
+  errorCode?: string;
+  /** The first RESPONSE_EXCERPT_BYTES of the answer, decoded as UTF-8. */
+  responseExcerpt?: string;
+}
+
+export interface WebhookSenderOptions {
+  timeoutMs: number;
+  clock: Clock;
+  dispatcher?: Dispatcher;
+}
+
+let sharedAgent: Agent | undefined;
+const defaultDispatcher = (): Dispatcher => (sharedAgent ??= new Agent());
+
+/**
+ * Makes one signed POST to an endpoint and reports what happened; it never throws for the endpoint's sake.
+ * Redirects are not followed (undici's `request` does not follow them): a 3xx is a failed attempt. The
+ * timeout bounds the whole exchange, connection to the end of the excerpt.
+ */
+export class WebhookSender {
+  readonly #timeoutMs: number;
+  readonly #clock: Clock;
+  readonly #dispatcher: Dispatcher;
+
+  constructor(options: WebhookSenderOptions) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#clock = options.clock;
+    this.#dispatcher = options.dispatcher ?? defaultDispatcher();
+  }
+
+  async send(attempt: AttemptRequest): Promise<AttemptOutcome> {
+    const headers = webhookHeaders(attempt.msgId, toEpochSeconds(this.#clock.now()), attempt.payload, attempt.secrets);
+    const started = performance.now();
+    const latency = () => Math.round(performance.now() - started);
+    try {
+      const response = await request(attempt.url, {
+        method: 'POST',
+        dispatcher: this.#dispatcher,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
+        body: attempt.payload,
+      });
+      const latencyMs = latency();
+      const responseExcerpt = await readExcerpt(response.body);
+      const ok = response.statusCode >= 200 && response.statusCode < 300;
+      return { ok, statusCode: response.statusCode, latencyMs, ...(responseExcerpt ? { responseExcerpt } : {}) };
+    } catch (error) {
+      const errorCode = codeOf(error);
+      return { ok: false, latencyMs: latency(), error: classify(error), ...(errorCode ? { errorCode } : {}) };
+    }
+  }
+}
+
+/** Reads at most RESPONSE_EXCERPT_BYTES and drops the rest. The status decides the outcome, so a body failing midway only shortens the excerpt. */
+async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= RESPONSE_EXCERPT_BYTES) break;
+    }
+  } catch {
+    // an aborted or reset body: keep what arrived
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+}
+
+const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+]);
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+
+function codeOf(error: unknown): string | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function classify(error: unknown): AttemptError {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
+  const code = codeOf(error);
+  if (code === undefined) return 'other';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (DNS_CODES.has(code)) return 'dns';
+  if (CONNECTION_CODES.has(code)) return 'connection';
+  if (TLS_CODE.test(code)) return 'tls';
+  return 'other';
+}

@@ -1,0 +1,26 @@
+import { EVENT_TYPES } from './events.ts';
+
+/**
+ * What a subscription listens to: exact event types, `*` (everything), or a prefix wildcard such as
+ * `aggregation.*` (every type starting with `aggregation.`).
+ */
+export const ALL_EVENTS = '*';
+
+const prefixOf = (filter: string): string | undefined => (filter.endsWith('.*') ? filter.slice(0, -1) : undefined);
+
+/** A filter is valid when it can match at least one known event type. */
+export function isValidEventFilter(filter: string): boolean {
+  if (filter === ALL_EVENTS) return true;
+  const prefix = prefixOf(filter);
+  return EVENT_TYPES.some((type) => (prefix === undefined ? type === filter : type.startsWith(prefix)));
+}
+
+export function matchesFilter(filter: string, eventType: string): boolean {
+  if (filter === ALL_EVENTS) return true;
+  const prefix = prefixOf(filter);
+  return prefix === undefined ? filter === eventType : eventType.startsWith(prefix);
+}
+
+/** True when any of the subscription's filters selects `eventType`. */
+export const matches = (subscription: { eventTypes: readonly string[] }, eventType: string): boolean =>
+  subscription.eventTypes.some((filter) => matchesFilter(filter, eventType));

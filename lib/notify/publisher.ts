@@ -1,0 +1,43 @@
+import type { Log } from '../logger.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
+import type { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { DeliveryMessage } from './delivery-message.ts';
+import { matches } from './event-filter.ts';
+import { assertValidEvent, serializeEvent, type WebhookEvent } from './events.ts';
+
+export interface EventPublisherDeps {
+  webhooks: Pick<WebhooksRepository, 'list'>;
+  deliveries: Pick<DeliveriesRepository, 'createIfAbsent'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleIn'>;
+  log: Log;
+}
+
+/**
+ * Fans an event out to every enabled subscription whose filter selects it: one delivery per subscription,
+ * then its first attempt on the delivery queue. Safe to repeat with the same event id (a retried caller):
+ * the delivery is created once, and the deliverer ignores a message for an attempt already made.
+ */
+export class EventPublisher {
+  constructor(private readonly deps: EventPublisherDeps) {}
+
+  async publish(event: WebhookEvent): Promise<void> {
+    assertValidEvent(event);
+    const payload = serializeEvent(event);
+    const subscriptions = (await this.deps.webhooks.list()).filter(
+      (subscription) => subscription.status === 'enabled' && matches(subscription, event.type),
+    );
+    await Promise.all(
+      subscriptions.map(async (subscription) => {
+        await this.deps.deliveries.createIfAbsent({ webhookId: subscription.id, msgId: event.id, eventType: event.type, payload });
+        // Sent even when the delivery already existed: a publish that failed before this point must still reach the queue.
+        await this.deps.queue.scheduleIn({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 }, 0);
+      }),
+    );
+    this.deps.log.info('webhook event published', {
+      msg_id: event.id,
+      event_type: event.type,
+      webhook_ids: subscriptions.map((subscription) => subscription.id),
+    });
+  }
+}

@@ -1,0 +1,22 @@
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+/** Wait after failed attempt n (index n − 1): Svix's schedule, about 27.5 h in all. */
+export const RETRY_DELAYS_MS = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR] as const;
+
+/** The first attempt plus one per retry delay; a delivery whose last attempt fails is `failed`. */
+export const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
+
+/** ±10 %: spreads the retries of many deliveries that failed together (an endpoint outage). */
+const RETRY_JITTER = 0.1;
+
+/**
+ * How long to wait after attempt `failedAttempt` (1-based) failed, or undefined when it was the last.
+ * `random` returns a number in [0, 1), like Math.random.
+ */
+export function retryDelayMs(failedAttempt: number, random: () => number = Math.random): number | undefined {
+  const base = RETRY_DELAYS_MS[failedAttempt - 1];
+  if (base === undefined) return undefined;
+  return Math.round(base * (1 + RETRY_JITTER * (2 * random() - 1)));
+}

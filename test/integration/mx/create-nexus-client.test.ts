@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { MockAgent } from 'undici';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { createNexusClient } from '../../../lib/mx/index.ts';
+import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
+import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
+import type { TableRef } from '../../../lib/store/table.ts';
+import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
+import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
+
+describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
+  let engines: LocalEngines;
+  let table: TableRef;
+  let agent: MockAgent;
+  let mx: FakeMx;
+  let clock: ManualClock;
+  let log: CapturingLog;
+  let nexus: NexusClient;
+  let userId: string;
+
+  beforeAll(async () => {
+    engines = await startEngines();
+    table = {
+      client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
+      tableName: engines.tableName,
+    };
+  });
+
+  afterAll(async () => {
+    table.client.destroy();
+    await engines.stop();
+  });
+
+  beforeEach(() => {
+    agent = mockAgent();
+    mx = new FakeMx(agent);
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: '/members/MBR-1', method: 'GET' })
+      .reply(mx.withSession(() => ({ statusCode: 200, data: { member: member() } })))
+      .persist();
+    clock = new ManualClock();
+    log = new CapturingLog();
+    nexus = createNexusClient(mxConfig, { table, clock, log, dispatchers: { data: agent, sso: agent } });
+    userId = `user-${randomUUID()}`;
+  });
+
+  afterEach(async () => {
+    await agent.close();
+  });
+
+  const storedToken = async () => (await new DynamoSessionStore(table, clock).get(userId))?.token;
+
+  it('makes a session once, keeps it in DynamoDB and reuses it', async () => {
+    await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
+    clock.advance(10 * 60_000);
+    await nexus.readMember(userId, 'MBR-1');
+
+    expect(mx.sessionsCreated).toBe(1);
+    expect(await storedToken()).toBe('SESSION-TOKEN-1');
+  });
+
+  it('renews the session after 25 idle minutes', async () => {
+    await nexus.readMember(userId, 'MBR-1');
+    clock.advance(25 * 60_000);
+    await nexus.readMember(userId, 'MBR-1');
+
+    expect(mx.sessionsCreated).toBe(2);
+    expect(await storedToken()).toBe('SESSION-TOKEN-2');
+  });
+
+  it('replaces a session MX refuses and retries the call', async () => {
+    await nexus.readMember(userId, 'MBR-1');
+    mx.expireSessions();
+
+    await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
+
+    expect(await storedToken()).toBe('SESSION-TOKEN-2');
+  });
+
+  it('logs no token and no key', async () => {
+    await nexus.readMember(userId, 'MBR-1');
+    mx.expireSessions();
+    await nexus.readMember(userId, 'MBR-1');
+
+    expect(log.calls().length).toBeGreaterThan(0);
+    for (const secret of [API_KEY, 'API-TOKEN-1', 'API-TOKEN-2', 'SESSION-TOKEN-1', 'SESSION-TOKEN-2']) {
+      expect(log.text()).not.toContain(secret);
+    }
+  });
+});

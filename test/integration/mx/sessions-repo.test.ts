@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
+import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
+import { keys, type TableRef } from '../../../lib/store/table.ts';
+
+const MINUTE = 60_000;
+
+describe('DynamoSessionStore (dynalite)', () => {
+  let engines: LocalEngines;
+  let table: TableRef;
+  let clock: ManualClock;
+  let store: DynamoSessionStore;
+  let userId: string;
+
+  beforeAll(async () => {
+    engines = await startEngines();
+    const client = createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint });
+    table = { client, tableName: engines.tableName };
+  });
+
+  afterAll(async () => {
+    table.client.destroy();
+    await engines.stop();
+  });
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    store = new DynamoSessionStore(table, clock);
+    userId = `user-${randomUUID()}`;
+  });
+
+  const rawItem = async () =>
+    (await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.session(userId) }))).Item;
+  const session = (token: string, at = clock.now()) => ({ token, createdAt: at, lastUsedAt: at });
+
+  it('has nothing for an unknown user', async () => {
+    await expect(store.get(userId)).resolves.toBeUndefined();
+  });
+
+  it('stores a session as USER#{id} / SESSION with a ttl 30 minutes past its last use', async () => {
+    await store.put(userId, session('T1'));
+
+    await expect(store.get(userId)).resolves.toEqual(session('T1'));
+    expect(await rawItem()).toEqual({
+      pk: `USER#${userId}`,
+      sk: 'SESSION',
+      ...session('T1'),
+      ttl: toEpochSeconds(clock.now() + 30 * MINUTE),
+    });
+  });
+
+  it('treats an item past its ttl as absent (dynalite never expires anything)', async () => {
+    await store.put(userId, session('T1'));
+    clock.advance(30 * MINUTE);
+    await expect(store.get(userId)).resolves.toBeUndefined();
+  });
+
+  it('treats a malformed item as absent', async () => {
+    await table.client.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.session(userId), token: 42 } }));
+    await expect(store.get(userId)).resolves.toBeUndefined();
+  });
+
+  describe('touch', () => {
+    it('moves lastUsedAt and ttl forward while the token is the same', async () => {
+      const createdAt = clock.now();
+      await store.put(userId, session('T1'));
+      clock.advance(MINUTE);
+
+      await expect(store.touch(userId, 'T1', clock.now())).resolves.toBe(true);
+
+      await expect(store.get(userId)).resolves.toEqual({ token: 'T1', createdAt, lastUsedAt: clock.now() });
+      expect((await rawItem())?.ttl).toBe(toEpochSeconds(clock.now() + 30 * MINUTE));
+    });
+
+    it('leaves a session with another token alone', async () => {
+      await store.put(userId, session('T2'));
+      await expect(store.touch(userId, 'T1', clock.now() + MINUTE)).resolves.toBe(false);
+      await expect(store.get(userId)).resolves.toEqual(session('T2'));
+    });
+
+    it('never moves lastUsedAt backwards', async () => {
+      await store.put(userId, session('T1'));
+      await expect(store.touch(userId, 'T1', clock.now() - MINUTE)).resolves.toBe(false);
+      await expect(store.get(userId)).resolves.toEqual(session('T1'));
+    });
+
+    it('does not recreate a deleted session', async () => {
+      await expect(store.touch(userId, 'T1', clock.now())).resolves.toBe(false);
+      expect(await rawItem()).toBeUndefined();
+    });
+  });
+
+  describe('delete', () => {
+    it('deletes the session holding the token', async () => {
+      await store.put(userId, session('T1'));
+      await expect(store.delete(userId, 'T1')).resolves.toBe(true);
+      expect(await rawItem()).toBeUndefined();
+    });
+
+    it('keeps a newer session when asked to delete an older token', async () => {
+      await store.put(userId, session('T1'));
+      clock.advance(MINUTE);
+      await store.put(userId, session('T2'));
+
+      await expect(store.delete(userId, 'T1')).resolves.toBe(false);
+
+      await expect(store.get(userId)).resolves.toEqual(session('T2'));
+    });
+
+    it('is a no-op for a session already gone', async () => {
+      await expect(store.delete(userId, 'T1')).resolves.toBe(false);
+    });
+  });
+});

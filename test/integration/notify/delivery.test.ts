@@ -1,0 +1,274 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
+import { generateSecret } from '../../../lib/notify/signing.ts';
+import { DELIVERY_RETENTION_MS } from '../../../lib/store/deliveries-repo.ts';
+import { keys } from '../../../lib/store/table.ts';
+import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
+import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
+
+let harness: NotifyHarness;
+let receiver: Receiver;
+let sequence = 0;
+
+beforeAll(async () => {
+  harness = await startNotifyHarness();
+  receiver = await Receiver.start({ now: () => harness.clock.now() });
+});
+afterAll(async () => {
+  await receiver?.close();
+  await harness?.stop();
+});
+beforeEach(async () => {
+  receiver.requests.length = 0;
+  receiver.respond = (_, response) => response.writeHead(204).end();
+  // Every test starts with no subscription and an empty queue.
+  for (const subscription of await harness.notifier.webhooks.list()) await harness.notifier.webhooks.delete(subscription.id);
+  await harness.takeMessages();
+});
+afterEach(() => {
+  harness.logs.length = 0;
+});
+
+function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
+  sequence += 1;
+  return {
+    id: `msg_job_${sequence}_${type.split('.')[1]}`,
+    type,
+    timestamp: new Date(harness.clock.now()).toISOString(),
+    data: { job: { id: `job_${sequence}`, status: type.split('.')[1] }, member: { guid: 'MBR-1' } },
+  };
+}
+
+async function subscribe(options: { url?: string; eventTypes?: string[] } = {}) {
+  const secret = generateSecret();
+  const subscription = await harness.notifier.webhooks.create({
+    url: options.url ?? receiver.url(),
+    eventTypes: options.eventTypes ?? ['*'],
+    secret,
+  });
+  return { ...subscription, secret };
+}
+
+describe('publish → deliver', () => {
+  it('delivers a signed event that the receiver verifies with standardwebhooks', async () => {
+    const { id, secret } = await subscribe();
+    const verifier = new Webhook(secret);
+    receiver.respond = (request, response) => {
+      try {
+        verifier.verify(request.body, request.headers as Record<string, string>);
+        response.writeHead(204).end();
+      } catch {
+        response.writeHead(400).end('bad signature');
+      }
+    };
+    const published = event();
+
+    await harness.notifier.publisher.publish(published);
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.headers['webhook-id']).toBe(published.id);
+    expect(receiver.requests[0]!.body).toBe(serializeEvent(published));
+    const delivery = await harness.deliveries.get(id, published.id);
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 1, eventType: 'aggregation.succeeded' });
+    expect(delivery!.attempts).toEqual([{ at: expect.any(String), statusCode: 204, latencyMs: expect.any(Number) }]);
+    expect(delivery).not.toHaveProperty('nextAttemptAt');
+    const { Item } = await harness.table.client.send(
+      new GetCommand({ TableName: harness.table.tableName, Key: keys.delivery(id, published.id) }),
+    );
+    expect(Item!.ttl).toBe(Math.floor((harness.clock.now() + DELIVERY_RETENTION_MS) / 1000));
+  });
+
+  it('creates deliveries only for enabled subscriptions whose filter selects the event', async () => {
+    const everything = await subscribe({ eventTypes: ['*'] });
+    const prefix = await subscribe({ eventTypes: ['aggregation.*'] });
+    const exact = await subscribe({ eventTypes: ['aggregation.failed'] });
+    const other = await subscribe({ eventTypes: ['aggregation.started', 'aggregation.timed_out'] });
+    const disabled = await subscribe();
+    await harness.notifier.webhooks.disable(disabled.id);
+    const published = event('aggregation.failed');
+
+    await harness.notifier.publisher.publish(published);
+
+    for (const { id } of [everything, prefix, exact]) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
+    for (const { id } of [other, disabled]) expect(await harness.deliveries.get(id, published.id), id).toBeUndefined();
+    expect(await harness.takeMessages()).toEqual(
+      expect.arrayContaining([everything, prefix, exact].map(({ id }) => ({ webhook_id: id, msg_id: published.id, attempt: 1, due_at: harness.clock.now() }))),
+    );
+  });
+
+  it('retries a failing receiver and delivers on attempt 3 with the same id and body, re-signed each time', async () => {
+    const { id, secret } = await subscribe();
+    let calls = 0;
+    receiver.respond = (_, response) => response.writeHead(++calls <= 2 ? 500 : 204).end(calls <= 2 ? 'try later' : '');
+    const published = event();
+    const start = harness.clock.now();
+
+    await harness.notifier.publisher.publish(published);
+    const handled = await harness.drain();
+
+    expect(handled.map((m) => m.attempt)).toEqual([1, 2, 3]);
+    const requests = receiver.requests;
+    expect(requests).toHaveLength(3);
+    expect(new Set(requests.map((r) => r.headers['webhook-id']))).toEqual(new Set([published.id]));
+    expect(new Set(requests.map((r) => r.body))).toEqual(new Set([serializeEvent(published)]));
+    // No jitter at random = 0.5: 5 s after attempt 1, 5 min after attempt 2.
+    expect(requests.map((r) => Number(r.headers['webhook-timestamp']) - Math.floor(start / 1000))).toEqual([0, 5, 305]);
+    for (const request of requests) expect(verifyAtReceipt(request, secret)).toEqual(JSON.parse(serializeEvent(published)));
+    const delivery = await harness.deliveries.get(id, published.id);
+    expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 3 });
+    expect(delivery!.attempts.map((a) => [a.statusCode, a.responseExcerpt])).toEqual([
+      [500, 'try later'],
+      [500, 'try later'],
+      [204, undefined],
+    ]);
+    expect(delivery).not.toHaveProperty('nextAttemptAt');
+  });
+
+  it('gives up after 8 attempts over about 27.5 hours and marks the delivery failed', async () => {
+    const { id } = await subscribe();
+    receiver.respond = (_, response) => response.writeHead(503).end();
+    const published = event();
+    const start = harness.clock.now();
+
+    await harness.notifier.publisher.publish(published);
+    const handled = await harness.drain();
+
+    expect(handled.map((m) => m.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(receiver.requests).toHaveLength(8);
+    expect(harness.clock.now() - start).toBe((5 + 300 + 1800 + 7200 + 18_000 + 36_000 + 36_000) * 1000);
+    const delivery = await harness.deliveries.get(id, published.id);
+    expect(delivery).toMatchObject({ status: 'failed', failureReason: 'attempts_exhausted', attemptCount: 8 });
+    expect(delivery!.attempts.every((a) => a.statusCode === 503)).toBe(true);
+  });
+
+  it('records a transport failure as an attempt and retries it', async () => {
+    const { id } = await subscribe({ url: `http://127.0.0.1:${await closedPort()}/unreachable` });
+    const published = event();
+
+    await harness.notifier.publisher.publish(published);
+    await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
+
+    const delivery = await harness.deliveries.get(id, published.id);
+    expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1, nextAttemptAt: harness.clock.now() + 5_000 });
+    expect(delivery!.attempts[0]).toMatchObject({ error: 'connection' });
+    expect(await harness.takeMessages()).toEqual([{ webhook_id: id, msg_id: published.id, attempt: 2, due_at: harness.clock.now() + 5_000 }]);
+  });
+});
+
+describe('at most one attempt per message, however often it arrives', () => {
+  it('the same message handled twice reaches the receiver once', async () => {
+    await subscribe();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [message] = await harness.takeMessages();
+
+    await harness.notifier.deliverer.handle(message!);
+    await harness.notifier.deliverer.handle(message!);
+
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('the same message handled by two workers at once reaches the receiver once', async () => {
+    const { id } = await subscribe();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [message] = await harness.takeMessages();
+
+    await Promise.all([harness.notifier.deliverer.handle(message!), harness.notifier.deliverer.handle(message!)]);
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+  });
+
+  it('publishing the same event twice creates one delivery and reaches the receiver once', async () => {
+    const { id } = await subscribe();
+    const published = event();
+
+    await harness.notifier.publisher.publish(published);
+    await harness.notifier.publisher.publish({ ...published, data: { changed: true } });
+    const handled = await harness.drain();
+
+    expect(handled).toHaveLength(2);
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.body).toBe(serializeEvent(published));
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+  });
+
+  it('a retry message for an attempt already made is ignored', async () => {
+    await subscribe();
+    receiver.respond = (_, response) => response.writeHead(500).end();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [first] = await harness.takeMessages();
+    await harness.notifier.deliverer.handle(first!);
+    const [second] = await harness.takeMessages();
+    harness.clock.set(second!.due_at);
+    await harness.notifier.deliverer.handle(second!);
+
+    await harness.notifier.deliverer.handle(second!);
+
+    expect(receiver.requests).toHaveLength(2);
+  });
+
+  it('when the next message could not be sent, the redelivered message sends it without a new attempt', async () => {
+    const { id } = await subscribe();
+    let calls = 0;
+    receiver.respond = (_, response) => response.writeHead(++calls === 1 ? 500 : 204).end();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [message] = await harness.takeMessages();
+
+    harness.failNextSend();
+    await expect(harness.notifier.deliverer.handle(message!)).rejects.toThrow('SQS unavailable');
+    expect(await harness.takeMessages()).toEqual([]);
+    await harness.enqueue(message!); // SQS redelivers the message whose handling failed
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(2);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+  });
+});
+
+describe('subscription state', () => {
+  it('410 Gone disables the subscription and fails the delivery without retrying', async () => {
+    const { id } = await subscribe();
+    receiver.respond = (_, response) => response.writeHead(410).end();
+    const published = event();
+
+    await harness.notifier.publisher.publish(published);
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled' });
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'failed', failureReason: 'endpoint_gone', attemptCount: 1 });
+    await harness.notifier.publisher.publish(event());
+    expect(await harness.takeMessages()).toEqual([]);
+  });
+
+  it('a delivery whose subscription was deleted fails without an attempt', async () => {
+    const { id } = await subscribe();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    await harness.notifier.webhooks.delete(id);
+
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(0);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'failed', failureReason: 'subscription_deleted', attemptCount: 0 });
+  });
+
+  it('a delivery whose subscription was disabled stays pending, unattempted', async () => {
+    const { id } = await subscribe();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    await harness.notifier.webhooks.disable(id);
+
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(0);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending', attemptCount: 0 });
+  });
+});

@@ -1,0 +1,65 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface StackProcess {
+  url: string;
+  simulatorUrl: string;
+  apiKey: string;
+  /** Milliseconds from spawn to the ready line. */
+  readyMs: number;
+  output(): string;
+  /**
+   * Sends SIGINT to the process group, as Ctrl-C in a terminal does. Resolves once npm is gone, with how it ended
+   * (npm itself dies of the signal; the service below it shuts down and exits 0).
+   */
+  interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const READY = /nexus-relay listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** Runs `npm start` exactly as a user would, on free ports, and waits for its ready line. */
+export async function startStackProcess(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<StackProcess> {
+  const startedAt = performance.now();
+  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+    cwd: new URL('../..', import.meta.url).pathname,
+    env: { ...process.env, PORT: '0', MX_SIM_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null }));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const check = () => {
+      const match = READY.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', check);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`npm start ended (${code ?? signal}) before it was ready:\n${output}`));
+    });
+  });
+  const readyMs = performance.now() - startedAt;
+  const simulatorUrl = /mx simulator: (http:\/\/\S+)/.exec(output)?.[1];
+  const apiKey = /api key: (\S+)/.exec(output)?.[1];
+  if (!simulatorUrl || !apiKey) throw new Error(`ready line without simulator url or api key:\n${output}`);
+
+  return {
+    url,
+    simulatorUrl,
+    apiKey,
+    readyMs,
+    output: () => output,
+    async interrupt() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGINT');
+      return exited;
+    },
+  };
+}

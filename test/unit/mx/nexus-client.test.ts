@@ -1,0 +1,200 @@
+import type { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { NexusClient } from '../../../lib/mx/nexus-client.ts';
+import { SessionManager } from '../../../lib/mx/sessions.ts';
+import { SsoClient } from '../../../lib/mx/sso.ts';
+import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
+import { FakeMx } from './support/fake-mx.ts';
+import {
+  API_KEY,
+  CapturingLog,
+  CLIENT_ID,
+  DATA_ORIGIN,
+  MemorySessionStore,
+  member,
+  mockAgent,
+  recordedCalls,
+  SSO_ORIGIN,
+} from './support/fakes.ts';
+
+const USER = 'user-1';
+
+describe('NexusClient', () => {
+  let agent: MockAgent;
+  let mx: FakeMx;
+  let store: MemorySessionStore;
+  let log: CapturingLog;
+  let data: MxTransport;
+  let sessions: SessionManager;
+
+  beforeEach(() => {
+    agent = mockAgent();
+    mx = new FakeMx(agent);
+    store = new MemorySessionStore();
+    log = new CapturingLog();
+    const clock = new ManualClock();
+    data = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, defaultHeaders: NEXUS_HEADERS, dispatcher: agent, log, clock });
+    const sso = new SsoClient({
+      transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
+      clientId: CLIENT_ID,
+      apiKey: API_KEY,
+    });
+    sessions = new SessionManager({ store, sso, data, clock, log });
+  });
+
+  afterEach(async () => {
+    await agent.close();
+  });
+
+  const client = (aggregateMethod: 'GET' | 'POST' = 'GET') => new NexusClient({ data, sessions, aggregateMethod });
+
+  /** Answers data calls on `path` (any method) with a live session; 401 otherwise. */
+  const onData = (path: string, statusCode: number, body: object) => {
+    let calls = 0;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: (p) => p === path || p.startsWith(`${path}?`), method: () => true })
+      .reply(
+        mx.withSession(() => {
+          calls += 1;
+          return { statusCode, data: body };
+        }),
+      )
+      .persist();
+    return () => calls;
+  };
+  const dataCalls = () => recordedCalls(agent).filter((call) => call.origin === DATA_ORIGIN && call.path !== '/sessions');
+
+  describe('readMember', () => {
+    it('sends the session token and the Nexus media type, and nothing of SSO', async () => {
+      onData('/members/MBR-1', 200, { member: member() });
+
+      const read = await client().readMember(USER, 'MBR-1');
+
+      expect(read).toMatchObject({ guid: 'MBR-1', connection_status: 'CONNECTED', institution_code: 'mxbank' });
+      const [call] = dataCalls();
+      expect(call?.method).toBe('GET');
+      expect(call?.headers).toEqual({ accept: NEXUS_MEDIA_TYPE, 'content-type': NEXUS_MEDIA_TYPE, 'md-session-token': 'SESSION-TOKEN-1' });
+    });
+
+    it('encodes the member guid as one path segment', async () => {
+      onData('/members/..%2F..%2Fsessions', 200, { member: member() });
+      await client().readMember(USER, '../../sessions');
+      expect(dataCalls()[0]?.path).toBe('/members/..%2F..%2Fsessions');
+    });
+
+    it('fails with MX_INVALID_RESPONSE when the member has the wrong shape', async () => {
+      onData('/members/MBR-1', 200, { member: { guid: 'MBR-1', is_being_aggregated: 'yes' } });
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({
+        code: 'MX_INVALID_RESPONSE',
+        route: '/members/{member_guid}',
+      });
+    });
+  });
+
+  describe('aggregateMember', () => {
+    it('calls GET /members/{guid}/aggregate by default and reports a started aggregation', async () => {
+      onData('/members/MBR-1/aggregate', 200, { member: member({ is_being_aggregated: true }) });
+
+      const result = await client().aggregateMember(USER, 'MBR-1');
+
+      expect(result).toEqual({ member: expect.objectContaining({ guid: 'MBR-1', is_being_aggregated: true }), alreadyRunning: false });
+      expect(dataCalls()[0]).toMatchObject({ method: 'GET', url: `${DATA_ORIGIN}/members/MBR-1/aggregate`, body: undefined });
+    });
+
+    it('uses POST with an empty JSON body when configured so', async () => {
+      onData('/members/MBR-1/aggregate', 200, { member: member() });
+      await client('POST').aggregateMember(USER, 'MBR-1');
+      expect(dataCalls()[0]).toMatchObject({ method: 'POST', body: '{}' });
+    });
+
+    it('passes include_holdings and include_transactions', async () => {
+      onData('/members/MBR-1/aggregate', 200, { member: member() });
+      await client().aggregateMember(USER, 'MBR-1', { includeHoldings: false, includeTransactions: true });
+      expect(dataCalls()[0]?.url).toBe(`${DATA_ORIGIN}/members/MBR-1/aggregate?include_holdings=false&include_transactions=true`);
+    });
+
+    it('reports 202 as an aggregation already running', async () => {
+      onData('/members/MBR-1/aggregate', 202, { member: member({ is_being_aggregated: true }) });
+      await expect(client().aggregateMember(USER, 'MBR-1')).resolves.toMatchObject({ alreadyRunning: true });
+    });
+
+    it('passes a 403 (member without PFM) on as MX_FORBIDDEN, without retrying', async () => {
+      const calls = onData('/members/MBR-1/aggregate', 403, { error: { code: 4030, message: 'Use case not permitted' } });
+      await expect(client().aggregateMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_FORBIDDEN', mxCode: 4030 });
+      expect(calls()).toBe(1);
+    });
+  });
+
+  describe('listMemberChallenges', () => {
+    it('returns the challenges', async () => {
+      onData('/members/MBR-1/challenges', 200, {
+        challenges: [{ guid: 'CRD-1', type: 'TEXT', field_name: 'q', label: 'What city?' }],
+      });
+      await expect(client().listMemberChallenges(USER, 'MBR-1')).resolves.toEqual([
+        { guid: 'CRD-1', type: 'TEXT', field_name: 'q', label: 'What city?' },
+      ]);
+    });
+  });
+
+  describe('when MX refuses the session', () => {
+    it('invalidates it, makes a new one and retries once', async () => {
+      const calls = onData('/members/MBR-1', 200, { member: member() });
+      await sessions.get(USER);
+      mx.expireSessions();
+      const invalidate = vi.spyOn(sessions, 'invalidate');
+
+      await expect(client().readMember(USER, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
+
+      expect(invalidate).toHaveBeenCalledWith(USER, 'SESSION-TOKEN-1');
+      expect(dataCalls().map((call) => call.headers['md-session-token'])).toEqual(['SESSION-TOKEN-1', 'SESSION-TOKEN-2']);
+      expect(calls()).toBe(1);
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
+      expect(log.calls().filter((call) => call.route === '/members/{member_guid}')).toEqual([
+        expect.objectContaining({ status: 401, attempt: 1, error_code: 'MX_UNAUTHORIZED' }),
+        expect.objectContaining({ status: 200, attempt: 2 }),
+      ]);
+    });
+
+    it('gives up with MX_UNAUTHORIZED when the new session is refused too', async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members/MBR-1', method: 'GET' })
+        .reply(401, { error: { code: 4011, message: 'Session expired' } })
+        .persist();
+
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UNAUTHORIZED', status: 401, mxCode: 4011 });
+      expect(dataCalls()).toHaveLength(2);
+      expect(mx.sessionsCreated).toBe(2);
+    });
+
+    it('does not retry other failures', async () => {
+      const calls = onData('/members/MBR-1', 503, { error: { code: 5030, message: 'Maintenance' } });
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
+      expect(calls()).toBe(1);
+      expect(mx.sessionsCreated).toBe(1);
+    });
+  });
+
+  it('logs route patterns only: no token, key or concrete path', async () => {
+    onData('/members/MBR-SECRET-PATH', 200, { member: member({ guid: 'MBR-SECRET-PATH' }) });
+    await sessions.get(USER);
+    mx.expireSessions();
+
+    await client().readMember(USER, 'MBR-SECRET-PATH');
+
+    const text = log.text();
+    for (const secret of [API_KEY, 'API-TOKEN-1', 'API-TOKEN-2', 'SESSION-TOKEN-1', 'SESSION-TOKEN-2', 'MBR-SECRET-PATH']) {
+      expect(text).not.toContain(secret);
+    }
+    expect(log.calls().map((call) => call.route)).toEqual([
+      '/{client_id}/users/{user_id}/api_token',
+      '/sessions',
+      '/members/{member_guid}',
+      '/{client_id}/users/{user_id}/api_token',
+      '/sessions',
+      '/members/{member_guid}',
+    ]);
+  });
+});

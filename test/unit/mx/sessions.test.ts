@@ -1,0 +1,230 @@
+import type { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { MxError } from '../../../lib/mx/errors.ts';
+import { SESSION_REUSE_MS, SESSION_TOUCH_INTERVAL_MS, SessionManager } from '../../../lib/mx/sessions.ts';
+import { SSO_MEDIA_TYPE, SsoClient } from '../../../lib/mx/sso.ts';
+import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
+import { FakeMx } from './support/fake-mx.ts';
+import {
+  API_KEY,
+  CapturingLog,
+  CLIENT_ID,
+  DATA_ORIGIN,
+  MemorySessionStore,
+  mockAgent,
+  recordedCalls,
+  SSO_ORIGIN,
+} from './support/fakes.ts';
+
+const USER = 'user-1';
+
+describe('SessionManager', () => {
+  let agent: MockAgent;
+  let mx: FakeMx;
+  let store: MemorySessionStore;
+  let clock: ManualClock;
+  let log: CapturingLog;
+  let data: MxTransport;
+  let sso: SsoClient;
+  let sessions: SessionManager;
+
+  beforeEach(() => {
+    agent = mockAgent();
+    mx = new FakeMx(agent);
+    store = new MemorySessionStore();
+    clock = new ManualClock();
+    log = new CapturingLog();
+    data = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, defaultHeaders: NEXUS_HEADERS, dispatcher: agent, log, clock });
+    sso = new SsoClient({
+      transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
+      clientId: CLIENT_ID,
+      apiKey: API_KEY,
+    });
+    sessions = new SessionManager({ store, sso, data, clock, log });
+  });
+
+  afterEach(async () => {
+    await agent.close();
+  });
+
+  const mxCalls = () => ({ apiTokens: mx.apiTokensIssued, sessions: mx.sessionsCreated });
+
+  describe('creating a session', () => {
+    it('trades an SSO API token for a session token and stores it', async () => {
+      const token = await sessions.get(USER);
+
+      expect(token).toBe('SESSION-TOKEN-1');
+      expect(store.sessions.get(USER)).toEqual({ token, createdAt: clock.now(), lastUsedAt: clock.now() });
+      const [apiTokenCall, sessionCall] = recordedCalls(agent);
+      expect(apiTokenCall).toMatchObject({ origin: SSO_ORIGIN, method: 'GET', path: `/${CLIENT_ID}/users/${USER}/api_token` });
+      expect(apiTokenCall?.headers).toEqual({ accept: SSO_MEDIA_TYPE, 'md-api-key': API_KEY });
+      expect(sessionCall).toMatchObject({ origin: DATA_ORIGIN, method: 'POST', path: '/sessions', body: '{}' });
+      expect(sessionCall?.headers).toEqual({
+        accept: NEXUS_MEDIA_TYPE,
+        'content-type': NEXUS_MEDIA_TYPE,
+        'md-api-token': 'API-TOKEN-1',
+      });
+    });
+
+    it('makes one SSO call and one POST /sessions for 100 concurrent gets of one user', async () => {
+      const tokens = await Promise.all(Array.from({ length: 100 }, () => sessions.get(USER)));
+
+      expect(new Set(tokens)).toEqual(new Set(['SESSION-TOKEN-1']));
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+      expect(store.writes.put).toBe(1);
+    });
+
+    it('keeps users apart', async () => {
+      const tokens = await Promise.all(['a', 'b', 'a', 'b'].map((user) => sessions.get(user)));
+
+      expect(tokens[0]).toBe(tokens[2]);
+      expect(tokens[1]).toBe(tokens[3]);
+      expect(tokens[0]).not.toBe(tokens[1]);
+      expect(mxCalls()).toEqual({ apiTokens: 2, sessions: 2 });
+    });
+
+    it('fails every waiter of a failed creation, and the next get tries again', async () => {
+      const failing = { apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })) };
+      failing.apiToken.mockImplementation((user: string) => sso.apiToken(user));
+      const manager = new SessionManager({ store, sso: failing, data, clock, log });
+
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => manager.get(USER)));
+
+      expect(results.every((result) => result.status === 'rejected')).toBe(true);
+      expect(failing.apiToken).toHaveBeenCalledTimes(1);
+      await expect(manager.get(USER)).resolves.toBe('SESSION-TOKEN-1');
+    });
+
+    it('stores nothing when MX answers POST /sessions without a token', async () => {
+      const bare = mockAgent();
+      bare.get(DATA_ORIGIN).intercept({ path: '/sessions', method: 'POST' }).reply(200, { session: {} });
+      const bareData = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, dispatcher: bare });
+      const manager = new SessionManager({ store, sso: { apiToken: async () => 'API-TOKEN' }, data: bareData, clock });
+
+      await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/sessions' });
+      expect(store.sessions.size).toBe(0);
+      await bare.close();
+    });
+  });
+
+  describe('reusing a session', () => {
+    it('reuses the stored session while its last use is under 25 minutes old', async () => {
+      const first = await sessions.get(USER);
+      clock.advance(SESSION_REUSE_MS - 1);
+
+      await expect(sessions.get(USER)).resolves.toBe(first);
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+
+    it('makes a new session once the last use is 25 minutes old', async () => {
+      await sessions.get(USER);
+      clock.advance(SESSION_REUSE_MS);
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-2');
+      expect(mxCalls()).toEqual({ apiTokens: 2, sessions: 2 });
+      expect(store.sessions.get(USER)).toMatchObject({ token: 'SESSION-TOKEN-2', createdAt: clock.now() });
+    });
+
+    it('slides the window with each use', async () => {
+      const first = await sessions.get(USER);
+      for (let use = 0; use < 6; use += 1) {
+        clock.advance(20 * 60_000);
+        await expect(sessions.get(USER)).resolves.toBe(first);
+      }
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+
+    it('reuses a session another container stored', async () => {
+      store.sessions.set(USER, { token: 'SESSION-FROM-ELSEWHERE', createdAt: clock.now(), lastUsedAt: clock.now() });
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-FROM-ELSEWHERE');
+      expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
+    });
+  });
+
+  describe('recording use', () => {
+    it('writes lastUsedAt at most once a minute', async () => {
+      const createdAt = clock.now();
+      await sessions.get(USER);
+
+      clock.advance(SESSION_TOUCH_INTERVAL_MS - 1);
+      await sessions.get(USER);
+      expect(store.writes.touch).toBe(0);
+
+      clock.advance(1);
+      await Promise.all(Array.from({ length: 100 }, () => sessions.get(USER)));
+      expect(store.writes.touch).toBe(1);
+      expect(store.sessions.get(USER)?.lastUsedAt).toBe(createdAt + SESSION_TOUCH_INTERVAL_MS);
+
+      clock.advance(30_000);
+      await sessions.get(USER);
+      expect(store.writes.touch).toBe(1);
+
+      clock.advance(30_000);
+      await sessions.get(USER);
+      expect(store.writes.touch).toBe(2);
+    });
+
+    it("does not write again within the minute even if the store's copy lags", async () => {
+      await sessions.get(USER);
+      const touch = vi.spyOn(store, 'touch').mockResolvedValue(false);
+
+      for (const step of [60_000, 10_000, 30_000, 19_999]) {
+        clock.advance(step);
+        await sessions.get(USER);
+      }
+      expect(touch).toHaveBeenCalledTimes(1);
+
+      clock.advance(1);
+      await sessions.get(USER);
+      expect(touch).toHaveBeenCalledTimes(2);
+    });
+
+    it('still hands out the session when recording its use fails', async () => {
+      const token = await sessions.get(USER);
+      vi.spyOn(store, 'touch').mockRejectedValue(new Error('throttled'));
+      clock.advance(SESSION_TOUCH_INTERVAL_MS);
+
+      await expect(sessions.get(USER)).resolves.toBe(token);
+      expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'mx session touch failed' }));
+    });
+  });
+
+  describe('invalidating', () => {
+    it('drops the session so the next get makes a new one', async () => {
+      const first = await sessions.get(USER);
+      await sessions.invalidate(USER, first);
+
+      expect(store.sessions.has(USER)).toBe(false);
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-2');
+    });
+
+    it('keeps a newer session when the invalidation is stale', async () => {
+      const first = await sessions.get(USER);
+      store.sessions.set(USER, { token: 'SESSION-NEWER', createdAt: clock.now(), lastUsedAt: clock.now() });
+
+      await sessions.invalidate(USER, first);
+
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-NEWER');
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-NEWER');
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+  });
+
+  it('never logs a token or the API key', async () => {
+    const token = await sessions.get(USER);
+    clock.advance(SESSION_REUSE_MS);
+    await sessions.invalidate(USER, token);
+    await sessions.get(USER);
+
+    for (const secret of [API_KEY, 'API-TOKEN-1', 'API-TOKEN-2', 'SESSION-TOKEN-1', 'SESSION-TOKEN-2']) {
+      expect(log.text()).not.toContain(secret);
+    }
+    expect(log.calls().map((call) => call.route)).toEqual([
+      '/{client_id}/users/{user_id}/api_token',
+      '/sessions',
+      '/{client_id}/users/{user_id}/api_token',
+      '/sessions',
+    ]);
+  });
+});
