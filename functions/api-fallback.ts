@@ -1,6 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DEFAULT_ROUTE_KEY, ROUTES } from '../infra/routes.ts';
-import { createHttpHandler } from '../lib/http/http-handler.ts';
+import type { Operations } from '../lib/http/http-handler.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { getServices } from '../lib/services.ts';
 
@@ -12,20 +11,19 @@ const templates = ROUTES.map((route) => ({
 }));
 
 /** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
-export const handler = createHttpHandler(
-  {
-    [DEFAULT_ROUTE_KEY]: {
-      auth: 'none',
-      async handle(request) {
-        const allowed = templates.filter((t) => t.pattern.test(request.path)).map((t) => t.method);
-        if (allowed.length > 0) {
-          throw new HttpProblem('method_not_allowed', `${request.method} is not supported here; use ${allowed.join(', ')}.`, {
-            headers: { allow: allowed.join(', ') },
-          });
-        }
-        throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.`);
-      },
+export const operations: Operations = {
+  [DEFAULT_ROUTE_KEY]: {
+    auth: 'none',
+    async handle(request) {
+      const allowed = templates.filter((t) => t.pattern.test(request.path)).map((t) => t.method);
+      if (allowed.length > 0) {
+        throw new HttpProblem('method_not_allowed', `${request.method} is not supported here; use ${allowed.join(', ')}.`, {
+          headers: { allow: allowed.join(', ') },
+        });
+      }
+      throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.`);
     },
   },
-  services,
-).use(injectLambdaContext(services.log));
+};
+
+export const handler = services.httpHandler(operations);

@@ -1,8 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { JOB_ID_PATTERN, jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
-import { createHttpHandler } from '../lib/http/http-handler.ts';
+import type { Operations } from '../lib/http/http-handler.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services.ts';
@@ -12,30 +11,29 @@ const services = getServices();
 const jobPath = z.object({ job_id: z.string().regex(JOB_ID_PATTERN, 'must be a job id (job_…)') });
 const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
 
-export const handler = createHttpHandler(
-  {
-    'GET /jobs/{job_id}': {
-      auth: 'api_key',
-      async handle(request) {
-        const { job_id } = parseInput(jobPath, request.pathParams, 'path');
-        const job = await services.jobs.get(job_id);
-        // A user-bound key sees another user's job as absent: ids must not confirm what exists.
-        if (!job || (request.principal.userId !== undefined && request.principal.userId !== job.userId)) {
-          throw new HttpProblem('not_found', `No job ${job_id}.`);
-        }
-        return { status: 200, body: { job: jobView(job) } };
-      },
-    },
-    'GET /users/{user_id}/members/{member_guid}/aggregation': {
-      auth: 'api_key',
-      async handle(request) {
-        const path = parseInput(memberPath, request.pathParams, 'path');
-        assertUserAccess(request.principal, path.user_id);
-        const job = await services.jobs.latestForMember(path.member_guid);
-        if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
-        return { status: 200, body: { job: jobView(job) } };
-      },
+export const operations: Operations = {
+  'GET /jobs/{job_id}': {
+    auth: 'api_key',
+    async handle(request) {
+      const { job_id } = parseInput(jobPath, request.pathParams, 'path');
+      const job = await services.jobs.get(job_id);
+      // A user-bound key sees another user's job as absent: ids must not confirm what exists.
+      if (!job || (request.principal.userId !== undefined && request.principal.userId !== job.userId)) {
+        throw new HttpProblem('not_found', `No job ${job_id}.`);
+      }
+      return { status: 200, body: { job: jobView(job) } };
     },
   },
-  services,
-).use(injectLambdaContext(services.log));
+  'GET /users/{user_id}/members/{member_guid}/aggregation': {
+    auth: 'api_key',
+    async handle(request) {
+      const path = parseInput(memberPath, request.pathParams, 'path');
+      assertUserAccess(request.principal, path.user_id);
+      const job = await services.jobs.latestForMember(path.member_guid);
+      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
+      return { status: 200, body: { job: jobView(job) } };
+    },
+  },
+};
+
+export const handler = services.httpHandler(operations);

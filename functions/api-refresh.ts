@@ -1,8 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { z } from 'zod';
 import { jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
-import { createHttpHandler, type Operation } from '../lib/http/http-handler.ts';
+import type { Operation, Operations } from '../lib/http/http-handler.ts';
 import { booleanFlag, params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services.ts';
 
@@ -27,10 +26,9 @@ const refresh: Operation = {
   },
 };
 
-export const handler = createHttpHandler(
-  {
-    'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
-    'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
-  },
-  services,
-).use(injectLambdaContext(services.log));
+export const operations: Operations = {
+  'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
+  'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
+};
+
+export const handler = services.httpHandler(operations);

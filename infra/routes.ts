@@ -19,15 +19,33 @@ export interface RouteDefinition {
 const member = '/users/{user_id}/members/{member_guid}';
 
 export const ROUTES: readonly RouteDefinition[] = [
-  { method: 'POST', path: `${member}/refresh`, fn: 'api-refresh', auth: 'api_key', summary: 'Refresh (aggregate) a member; returns the tracking job' },
+  {
+    method: 'POST',
+    path: `${member}/refresh`,
+    fn: 'api-refresh',
+    auth: 'api_key',
+    summary: 'Refresh (aggregate) a member; returns the tracking job',
+  },
   { method: 'POST', path: `${member}/aggregate`, fn: 'api-refresh', auth: 'api_key', summary: 'Alias of refresh' },
   { method: 'GET', path: '/jobs/{job_id}', fn: 'api-jobs', auth: 'api_key', summary: 'Read an aggregation job' },
-  { method: 'GET', path: `${member}/aggregation`, fn: 'api-jobs', auth: 'api_key', summary: "The member's latest aggregation job" },
+  {
+    method: 'GET',
+    path: `${member}/aggregation`,
+    fn: 'api-jobs',
+    auth: 'api_key',
+    summary: "The member's latest aggregation job",
+  },
   { method: 'GET', path: member, fn: 'api-read', auth: 'api_key', summary: 'Read a member from MX' },
   { method: 'POST', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'Subscribe an endpoint to events' },
   { method: 'GET', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'List webhook subscriptions' },
   { method: 'GET', path: '/webhooks/{webhook_id}', fn: 'api-webhooks', auth: 'api_key', summary: 'Read a webhook subscription' },
-  { method: 'DELETE', path: '/webhooks/{webhook_id}', fn: 'api-webhooks', auth: 'api_key', summary: 'Delete a webhook subscription' },
+  {
+    method: 'DELETE',
+    path: '/webhooks/{webhook_id}',
+    fn: 'api-webhooks',
+    auth: 'api_key',
+    summary: 'Delete a webhook subscription',
+  },
 ];
 
 /** API Gateway's route key for a route (`"POST /webhooks"`); functions register operations under it. */

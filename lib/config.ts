@@ -35,7 +35,11 @@ export const configSchema = z.object({
     .describe('A job still aggregating this long after it started ends `timed_out`.'),
   POLL_MAX_DELAY_SECONDS: seconds(3, 900).default(30).describe('Longest wait between two polls of one aggregation.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000).describe('Timeout of one webhook attempt.'),
-  LOCAL_API_KEY: z.string().min(16).optional().describe('Local mode only: the dev server API key (generated and printed if unset).'),
+  LOCAL_API_KEY: z
+    .string()
+    .min(16)
+    .optional()
+    .describe('Local mode only: the dev server API key (generated and printed if unset).'),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO').describe('Log level of every function.'),
   POWERTOOLS_DEV: boolean.optional().describe('Pretty-print logs (Powertools).'),
 });
@@ -64,9 +68,7 @@ export interface Config {
 
 /** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.fromEntries(
-    Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
-  );
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
   const result = configSchema.safeParse(known);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {

@@ -1,4 +1,7 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { RefreshService } from './aggregation/refresh-service.ts';
 import { PollService } from './aggregation/poll-service.ts';
@@ -6,11 +9,13 @@ import { createDocumentClient, createSqsClient } from './aws-clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, getConfig } from './config.ts';
 import { ApiKeyAuthenticator } from './http/auth.ts';
+import { createHttpHandler, type Operations } from './http/http-handler.ts';
 import { createLogger } from './logger.ts';
 import { createNexusClient } from './mx/index.ts';
 import { createNotifier } from './notify/index.ts';
 import { DelayedQueue } from './queue/delayed-queue.ts';
 import type { PollMessage } from './queue/poll-message.ts';
+import { createSqsBatchHandler } from './queue/sqs-batch-handler.ts';
 import { ApiKeysRepository } from './store/api-keys-repo.ts';
 import { JobsRepository } from './store/jobs-repo.ts';
 import type { TableRef } from './store/table.ts';
@@ -18,6 +23,7 @@ import type { TableRef } from './store/table.ts';
 /** What tests may replace; everything else is built from the config. */
 export interface ServiceOverrides {
   clock?: Clock;
+  sqs?: SQSClient;
   mxDispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   webhookDispatcher?: Dispatcher;
 }
@@ -53,7 +59,7 @@ export class Services {
   }
 
   get sqs(): SQSClient {
-    return this.#once('sqs', () => createSqsClient(this.config.aws));
+    return this.#once('sqs', () => this.overrides.sqs ?? createSqsClient(this.config.aws));
   }
 
   get jobs(): JobsRepository {
@@ -66,7 +72,12 @@ export class Services {
 
   get nexus() {
     return this.#once('nexus', () =>
-      createNexusClient(this.config.mx, { table: this.table, clock: this.clock, log: this.log, dispatchers: this.overrides.mxDispatchers }),
+      createNexusClient(this.config.mx, {
+        table: this.table,
+        clock: this.clock,
+        log: this.log,
+        dispatchers: this.overrides.mxDispatchers,
+      }),
     );
   }
 
@@ -88,32 +99,40 @@ export class Services {
     );
   }
 
+  /** What the refresh and poll services share. */
+  #aggregation() {
+    return {
+      jobs: this.jobs,
+      nexus: this.nexus,
+      pollQueue: this.pollQueue,
+      events: this.notifier.publisher,
+      clock: this.clock,
+      log: this.log,
+    };
+  }
+
   get refresh(): RefreshService {
-    return this.#once('refresh', () =>
-      new RefreshService({
-        jobs: this.jobs,
-        nexus: this.nexus,
-        pollQueue: this.pollQueue,
-        events: this.notifier.publisher,
-        clock: this.clock,
-        log: this.log,
-        deadlineSeconds: this.config.aggregation.deadlineSeconds,
-      }),
+    return this.#once(
+      'refresh',
+      () => new RefreshService({ ...this.#aggregation(), deadlineSeconds: this.config.aggregation.deadlineSeconds }),
     );
   }
 
   get poll(): PollService {
-    return this.#once('poll', () =>
-      new PollService({
-        jobs: this.jobs,
-        nexus: this.nexus,
-        pollQueue: this.pollQueue,
-        events: this.notifier.publisher,
-        clock: this.clock,
-        log: this.log,
-        maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds,
-      }),
+    return this.#once(
+      'poll',
+      () => new PollService({ ...this.#aggregation(), maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds }),
     );
+  }
+
+  /** An API Gateway handler for `operations`, with the container's authenticator and logger. */
+  httpHandler(operations: Operations) {
+    return createHttpHandler(operations, this).use(injectLambdaContext(this.log));
+  }
+
+  /** An SQS handler applying `handle` to each record that parses with `schema`, reporting failures per record. */
+  sqsHandler<S extends z.ZodType>(schema: S, handle: (message: z.output<S>) => Promise<void>) {
+    return middy(createSqsBatchHandler(schema, handle, this.log)).use(injectLambdaContext(this.log));
   }
 }
 

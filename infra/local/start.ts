@@ -11,7 +11,8 @@ function port(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new ConfigError([name], `${name} must be a port number (0–65535), got "${raw}"`);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535)
+    throw new ConfigError([name], `${name} must be a port number (0–65535), got "${raw}"`);
   return value;
 }
 

@@ -17,7 +17,12 @@ export function startedEvent(job: Job, nowMs: number) {
 }
 
 export function terminalEvent(job: Job, nowMs: number) {
-  return { id: terminalEventId(job), type: `aggregation.${job.status}`, timestamp: new Date(nowMs).toISOString(), data: eventData(job) };
+  return {
+    id: terminalEventId(job),
+    type: `aggregation.${job.status}`,
+    timestamp: new Date(nowMs).toISOString(),
+    data: eventData(job),
+  };
 }
 
 const eventData = (job: Job) => ({ job: jobView(job), member: job.member ?? { guid: job.memberGuid } });

@@ -29,8 +29,7 @@ export interface Job {
 }
 
 /** Time-ordered, unguessable: `job_` + 9 base36 chars of time + 16 hex chars of randomness. */
-export const newJobId = (nowMs: number): string =>
-  `job_${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+export const newJobId = (nowMs: number): string => `job_${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 
 export const JOB_ID_PATTERN = /^job_[a-z0-9]{9}[0-9a-f]{16}$/;
 

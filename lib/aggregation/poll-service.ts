@@ -77,7 +77,9 @@ export class PollService {
       case 'stale':
         return;
       case 'retry_later':
-        throw new RetryLaterError(`job ${job.id} is at step ${job.step}; step ${message.step} is retried once the next poll is overdue`);
+        throw new RetryLaterError(
+          `job ${job.id} is at step ${job.step}; step ${message.step} is retried once the next poll is overdue`,
+        );
       case 'resend_current':
         log.warn('poll message lost; sending it again', { job_id: job.id, step: job.step });
         await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: clock.now() });

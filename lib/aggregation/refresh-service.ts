@@ -75,6 +75,7 @@ export class RefreshService {
       throw error;
     }
 
+    await jobs.recordStart(job.id, job.member);
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });

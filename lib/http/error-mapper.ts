@@ -9,7 +9,9 @@ import { HttpProblem } from './problem.ts';
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
-  log.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  log.error('unhandled error', {
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+  });
   return new HttpProblem('internal_error', 'The request failed inside nexus-relay; the request id identifies it in the logs.');
 }
 
@@ -17,7 +19,9 @@ function fromMxError(error: MxError): HttpProblem {
   const mxCode = error.mxCode;
   switch (error.code) {
     case 'MX_FORBIDDEN':
-      return new HttpProblem('use_case_not_permitted', 'MX refused: the member needs the PFM use case for this operation.', { mxCode });
+      return new HttpProblem('use_case_not_permitted', 'MX refused: the member needs the PFM use case for this operation.', {
+        mxCode,
+      });
     case 'MX_NOT_FOUND':
       return new HttpProblem('not_found', 'MX has no such resource for this user.', { mxCode });
     case 'MX_CONFLICT':

@@ -58,7 +58,8 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
     .use(problemResponses(deps.log))
     .handler(async (event) => {
       const operation = operations[event.routeKey];
-      if (!operation) throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
+      if (!operation)
+        throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
       const request: HttpRequest = {
         requestId: requestIdOf(event),
         routeKey: event.routeKey,

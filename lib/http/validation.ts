@@ -18,8 +18,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
 
 /** Identifiers users and MX give us. Tight patterns keep hostile input out of MX paths and keys. */
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
-const guid = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
+const guid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
 
 export const params = {
   userId: z.string().regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -'),
@@ -27,4 +26,7 @@ export const params = {
 };
 
 /** Query flags: absent → undefined, otherwise exactly `true` or `false`. */
-export const booleanFlag = z.enum(['true', 'false']).transform((v) => v === 'true').optional();
+export const booleanFlag = z
+  .enum(['true', 'false'])
+  .transform((v) => v === 'true')
+  .optional();

@@ -14,5 +14,10 @@ export type Challenge = z.output<typeof challengeSchema>;
 
 /** `challenges` null or absent reads as none. */
 export const challengesResponse = z
-  .object({ challenges: z.array(challengeSchema).nullish().transform((challenges) => challenges ?? []) })
+  .object({
+    challenges: z
+      .array(challengeSchema)
+      .nullish()
+      .transform((challenges) => challenges ?? []),
+  })
   .loose();

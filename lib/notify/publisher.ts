@@ -29,7 +29,12 @@ export class EventPublisher {
     );
     await Promise.all(
       subscriptions.map(async (subscription) => {
-        await this.deps.deliveries.createIfAbsent({ webhookId: subscription.id, msgId: event.id, eventType: event.type, payload });
+        await this.deps.deliveries.createIfAbsent({
+          webhookId: subscription.id,
+          msgId: event.id,
+          eventType: event.type,
+          payload,
+        });
         // Sent even when the delivery already existed: a publish that failed before this point must still reach the queue.
         await this.deps.queue.scheduleIn({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 }, 0);
       }),

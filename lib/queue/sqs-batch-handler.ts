@@ -8,11 +8,7 @@ import type { Log } from '../logger.ts';
  * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse
  * can never succeed, so it is logged and acknowledged rather than retried into the dead-letter queue.
  */
-export function createSqsBatchHandler<S extends z.ZodType>(
-  schema: S,
-  handle: (message: z.output<S>) => Promise<void>,
-  log: Log,
-) {
+export function createSqsBatchHandler<S extends z.ZodType>(schema: S, handle: (message: z.output<S>) => Promise<void>, log: Log) {
   const processor = new BatchProcessor(EventType.SQS);
   const handleRecord = async (record: SQSRecord) => {
     let body: unknown;

@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from '../notify/attempt.ts';
-import { isExpired, keys, type TableRef } from './table.ts';
+import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 
 /** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -44,9 +43,7 @@ export interface NewDelivery {
 
 /** Where a recorded attempt leaves the delivery. */
 export type AttemptResolution =
-  | { status: 'delivered' }
-  | { status: 'pending'; nextAttemptAt: number }
-  | { status: 'failed'; reason: DeliveryFailureReason };
+  { status: 'delivered' } | { status: 'pending'; nextAttemptAt: number } | { status: 'failed'; reason: DeliveryFailureReason };
 
 interface AttemptItem {
   at: string;
@@ -96,7 +93,7 @@ export class DeliveriesRepository {
       updated_at: toIso(now),
       ttl: toEpochSeconds(now + DELIVERY_RETENTION_MS),
     };
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
@@ -122,7 +119,7 @@ export class DeliveriesRepository {
    */
   claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<boolean> {
     const now = this.clock.now();
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
@@ -148,7 +145,12 @@ export class DeliveriesRepository {
     record: AttemptRecord,
     resolution: AttemptResolution,
   ): Promise<boolean> {
-    const set = ['attempt_count = :attempt', 'attempts = list_append(attempts, :record)', '#status = :status', 'updated_at = :now'];
+    const set = [
+      'attempt_count = :attempt',
+      'attempts = list_append(attempts, :record)',
+      '#status = :status',
+      'updated_at = :now',
+    ];
     const remove = ['lease_until'];
     const values: Record<string, unknown> = {
       ':attempt': attempt,
@@ -168,7 +170,7 @@ export class DeliveriesRepository {
       set.push('failure_reason = :reason');
       values[':reason'] = resolution.reason;
     }
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
@@ -184,12 +186,13 @@ export class DeliveriesRepository {
 
   /** Ends a pending delivery without an attempt (its subscription is gone). False when it was not pending. */
   markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET #status = :failed, failure_reason = :reason, updated_at = :now REMOVE next_attempt_at, lease_until',
+          UpdateExpression:
+            'SET #status = :failed, failure_reason = :reason, updated_at = :now REMOVE next_attempt_at, lease_until',
           ConditionExpression: '#status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -201,17 +204,6 @@ export class DeliveriesRepository {
         }),
       ),
     );
-  }
-}
-
-/** Runs a conditional write: true when applied, false when its condition did not hold. */
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
   }
 }
 

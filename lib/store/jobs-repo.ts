@@ -1,8 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
 import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
-import { gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
 
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -25,7 +24,9 @@ export class JobsRepository {
   }
 
   async get(jobId: string): Promise<Job | undefined> {
-    const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.job(jobId), ConsistentRead: true }));
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.job(jobId), ConsistentRead: true }),
+    );
     return Item ? fromItem(Item) : undefined;
   }
 
@@ -53,7 +54,7 @@ export class JobsRepository {
    * (`expiresAt`) so a crash between claim and release cannot block the member for good.
    */
   async claimActive(memberGuid: string, jobId: string, expiresAt: number, now: number): Promise<boolean> {
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
@@ -75,7 +76,7 @@ export class JobsRepository {
 
   /** Clears the pointer if it still names `jobId`. */
   async releaseActive(memberGuid: string, jobId: string): Promise<void> {
-    await conditional(
+    await conditionalWrite(
       this.table.client.send(
         new DeleteCommand({
           TableName: this.table.tableName,
@@ -87,6 +88,11 @@ export class JobsRepository {
     );
   }
 
+  /** Records the member as MX answered the aggregate call, unless the poll loop has already moved on. */
+  async recordStart(jobId: string, member: MemberSnapshot): Promise<boolean> {
+    return this.#transition(jobId, 0, member, { values: {} });
+  }
+
   /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */
   async advance(
     jobId: string,
@@ -96,7 +102,13 @@ export class JobsRepository {
     return this.#transition(jobId, fromStep, change.member, {
       set: 'step = :next, next_poll_at = :nextPoll, updated_at = :now',
       add: 'polls :one, poll_errors :errored',
-      values: { ':next': fromStep + 1, ':nextPoll': change.nextPollAt, ':now': change.now, ':one': 1, ':errored': change.pollError ? 1 : 0 },
+      values: {
+        ':next': fromStep + 1,
+        ':nextPoll': change.nextPollAt,
+        ':now': change.now,
+        ':one': 1,
+        ':errored': change.pollError ? 1 : 0,
+      },
     });
   }
 
@@ -118,15 +130,16 @@ export class JobsRepository {
     jobId: string,
     fromStep: number,
     member: MemberSnapshot | undefined,
-    update: { set: string; add: string; values: Record<string, unknown> },
+    update: { set?: string; add?: string; values: Record<string, unknown> },
   ): Promise<boolean> {
-    const memberSet = member ? ', connection_status = :cs, #member = :member' : '';
-    return conditional(
+    const sets = [update.set, member && 'connection_status = :cs, #member = :member'].filter(Boolean).join(', ');
+    const add = update.add ? ` ADD ${update.add}` : '';
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.job(jobId),
-          UpdateExpression: `SET ${update.set}${memberSet} ADD ${update.add}`,
+          UpdateExpression: `SET ${sets}${add}`,
           ConditionExpression: '#status = :aggregating AND step = :from',
           ExpressionAttributeNames: { '#status': 'status', ...(member ? { '#member': 'member' } : {}) },
           ExpressionAttributeValues: {
@@ -149,17 +162,6 @@ export class JobsRepository {
         ExpressionAttributeValues: { ':now': now },
       }),
     );
-  }
-}
-
-/** Runs a conditional write: true when applied, false when its condition did not hold. */
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
   }
 }
 

@@ -1,9 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import type { SessionStore, StoredSession } from '../mx/sessions.ts';
-import { isExpired, keys, type TableRef } from './table.ts';
+import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 
 /** MX's own sliding window: past it the token is dead, so the item may go. */
 const SESSION_TTL_MS = 30 * 60_000;
@@ -58,7 +57,7 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeNames: { '#token': 'token', '#lastUsedAt': 'lastUsedAt', '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':token': token, ':lastUsedAt': lastUsedAt, ':ttl': ttlFor(lastUsedAt) },
     });
-    return conditionHeld(this.#table.client.send(update));
+    return conditionalWrite(this.#table.client.send(update));
   }
 
   async delete(userId: string, token: string): Promise<boolean> {
@@ -69,17 +68,6 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeNames: { '#token': 'token' },
       ExpressionAttributeValues: { ':token': token },
     });
-    return conditionHeld(this.#table.client.send(deletion));
-  }
-}
-
-/** False when the write's condition failed: the item no longer holds the token (or already records a later use). */
-async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
+    return conditionalWrite(this.#table.client.send(deletion));
   }
 }

@@ -1,4 +1,9 @@
-import { CreateTableCommand, type DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
@@ -33,6 +38,17 @@ export interface TableRef {
 
 export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): boolean =>
   item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
+
+/** Runs a conditional write: true when it applied, false when its condition did not hold. */
+export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
 
 /** Creates the table as CDK does in AWS (used by the local runtime and tests). Idempotent. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {

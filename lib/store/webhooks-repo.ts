@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { gsi1, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, keys, TABLE_KEYS, type TableRef } from './table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -108,16 +107,20 @@ export class WebhooksRepository {
 
   /** False when there was no such subscription. Its deliveries stay until their TTL, as the delivery log. */
   delete(id: string): Promise<boolean> {
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
-        new DeleteCommand({ TableName: this.table.tableName, Key: keys.webhook(id), ConditionExpression: 'attribute_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.webhook(id),
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
       ),
     );
   }
 
   /** False when there was no such subscription. */
   disable(id: string): Promise<boolean> {
-    return conditional(
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
@@ -129,17 +132,6 @@ export class WebhooksRepository {
         }),
       ),
     );
-  }
-}
-
-/** Runs a conditional write: true when applied, false when its condition did not hold. */
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
   }
 }
 

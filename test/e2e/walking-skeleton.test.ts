@@ -37,7 +37,11 @@ async function sim(method: string, path: string, body?: unknown) {
 
 async function simMember(aggregation: { duration_ms: number; final_status: string; challenge?: unknown }, useCases?: string[]) {
   const userId = `user-${randomUUID().slice(0, 8)}`;
-  const { member } = await sim('POST', '/_sim/members', { user_id: userId, aggregation, ...(useCases ? { use_cases: useCases } : {}) });
+  const { member } = await sim('POST', '/_sim/members', {
+    user_id: userId,
+    aggregation,
+    ...(useCases ? { use_cases: useCases } : {}),
+  });
   return { userId, memberGuid: member.guid as string };
 }
 
@@ -90,7 +94,11 @@ describe('refresh → poll loop → signed webhooks', () => {
     const events = eventsOf(job.id);
     expect(events.map((event) => event.type)).toEqual(['aggregation.started', 'aggregation.succeeded']);
     expect(events.every((event) => event.verified)).toBe(true);
-    expect(events[1]!.data.member).toMatchObject({ guid: memberGuid, connection_status: 'CONNECTED', is_being_aggregated: false });
+    expect(events[1]!.data.member).toMatchObject({
+      guid: memberGuid,
+      connection_status: 'CONNECTED',
+      is_being_aggregated: false,
+    });
 
     const read = await api('GET', `/jobs/${job.id}`);
     expect(read.status).toBe(200);
@@ -103,7 +111,10 @@ describe('refresh → poll loop → signed webhooks', () => {
 
   it('CHALLENGED and DENIED end action_required, FAILED ends failed, a member that never finishes times out', async () => {
     const cases = [
-      { script: { duration_ms: 2_000, final_status: 'CONNECTED', challenge: { label: 'Favorite color?', answer: 'blue' } }, expected: 'action_required' },
+      {
+        script: { duration_ms: 2_000, final_status: 'CONNECTED', challenge: { label: 'Favorite color?', answer: 'blue' } },
+        expected: 'action_required',
+      },
       { script: { duration_ms: 2_000, final_status: 'DENIED' }, expected: 'action_required' },
       { script: { duration_ms: 2_000, final_status: 'FAILED' }, expected: 'failed' },
       { script: { duration_ms: 3_600_000, final_status: 'CONNECTED' }, expected: 'timed_out' },

@@ -66,7 +66,11 @@ export async function startWebhookReceiver() {
         const wake = () => void check();
         const timer = setTimeout(() => {
           waiters.delete(wake);
-          reject(new Error(`timed out waiting for ${count} webhook(s); received: ${JSON.stringify(events.map((e) => [e.type, e.data.job?.id]))}`));
+          reject(
+            new Error(
+              `timed out waiting for ${count} webhook(s); received: ${JSON.stringify(events.map((e) => [e.type, e.data.job?.id]))}`,
+            ),
+          );
         }, timeoutMs);
         if (!check()) waiters.add(wake);
       });

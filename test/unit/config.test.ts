@@ -22,7 +22,8 @@ describe('parseConfig', () => {
   });
 
   it('names every missing or invalid variable', () => {
-    const attempt = () => parseConfig({ ...valid, TABLE_NAME: undefined, MX_AGGREGATE_METHOD: 'PATCH', AGGREGATION_DEADLINE_SECONDS: 'soon' });
+    const attempt = () =>
+      parseConfig({ ...valid, TABLE_NAME: undefined, MX_AGGREGATE_METHOD: 'PATCH', AGGREGATION_DEADLINE_SECONDS: 'soon' });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();

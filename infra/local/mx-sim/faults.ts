@@ -41,8 +41,7 @@ export function parseFaultRequest(body: unknown): FaultRequest {
       errorRate: optionalNumberInRange(input.error_rate, 'error_rate', { min: 0, max: 1 }) ?? NO_FAULTS.errorRate,
       status,
       latencyMs:
-        optionalNumberInRange(input.latency_ms, 'latency_ms', { min: 0, max: HOUR_MS, integer: true }) ??
-        NO_FAULTS.latencyMs,
+        optionalNumberInRange(input.latency_ms, 'latency_ms', { min: 0, max: HOUR_MS, integer: true }) ?? NO_FAULTS.latencyMs,
       retryAfterS:
         optionalNumberInRange(input.retry_after_s, 'retry_after_s', { min: 0, max: 86_400, integer: true }) ??
         NO_FAULTS.retryAfterS,

@@ -44,9 +44,7 @@ export function headerValue(headers: IncomingHttpHeaders, name: string): string 
 /** True when the Accept header is absent or names one of `mediaTypes` (parameters such as q are ignored). */
 export function acceptsAnyOf(acceptHeader: string | undefined, mediaTypes: readonly string[]): boolean {
   if (acceptHeader === undefined || acceptHeader.trim() === '') return true;
-  return acceptHeader
-    .split(',')
-    .some((range) => mediaTypes.includes((range.split(';')[0] ?? '').trim().toLowerCase()));
+  return acceptHeader.split(',').some((range) => mediaTypes.includes((range.split(';')[0] ?? '').trim().toLowerCase()));
 }
 
 export function sendJson(

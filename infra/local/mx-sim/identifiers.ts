@@ -6,7 +6,10 @@ export type GuidFactory = (prefix: GuidPrefix) => string;
 
 /** MX-style guids (`MBR-7c6f361b-e582-15b6-60c0-358f12466b4b`), reproducible from the seed. */
 export function createGuidFactory(random: RandomSource): GuidFactory {
-  const hex32 = () => Math.floor(random() * 2 ** 32).toString(16).padStart(8, '0');
+  const hex32 = () =>
+    Math.floor(random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, '0');
   return (prefix) => {
     const hex = hex32() + hex32() + hex32() + hex32();
     return `${prefix}-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;

@@ -47,9 +47,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
       handler: endpoint(({ query }, user) => {
         const useCase = query.get('use_case');
         if (useCase !== null && !isUseCase(useCase)) throw new MxError(400, 'use_case must be PFM or MONEY_MOVEMENT.');
-        const members = state.members
-          .membersOf(user)
-          .filter((member) => useCase === null || hasUseCase(member, useCase));
+        const members = state.members.membersOf(user).filter((member) => useCase === null || hasUseCase(member, useCase));
         const page = paginate(members, parsePageRequest(query));
         const at = now();
         return {

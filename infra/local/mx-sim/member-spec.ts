@@ -1,11 +1,6 @@
 import { type AggregationScript, type ChallengeScript, DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { CONNECTION_STATUS_NAMES, isConnectionStatusName } from './connection-statuses.ts';
-import {
-  InvalidInputError,
-  optionalNonEmptyString,
-  optionalNumberInRange,
-  requireJsonObject,
-} from './input-validation.ts';
+import { InvalidInputError, optionalNonEmptyString, optionalNumberInRange, requireJsonObject } from './input-validation.ts';
 import { type MemberSpec, USE_CASES, type UseCase, isUseCase } from './members.ts';
 
 const MEMBER_GUID = /^MBR-[A-Za-z0-9_-]+$/;

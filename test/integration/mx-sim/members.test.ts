@@ -176,7 +176,12 @@ describe('mx-sim members', () => {
         await harness.nexus('/members/MBR-mfa/challenges', harness.token),
       );
       expect(challenges).toEqual([
-        { guid: expect.stringMatching(/^CRD-/), type: 'TEXT', field_name: expect.any(String), label: 'What is your favorite color?' },
+        {
+          guid: expect.stringMatching(/^CRD-/),
+          type: 'TEXT',
+          field_name: expect.any(String),
+          label: 'What is your favorite color?',
+        },
       ]);
 
       const resumed = await resume(harness, { member: { challenges: [{ guid: challenges[0]!.guid, value: 'blue' }] } });

@@ -122,8 +122,6 @@ describe('mx-sim SSO and sessions', () => {
     expect(refused.status).toBe(406);
     expect(await refused.json()).toEqual({ error: { code: 4060, message: expect.any(String) } });
     expect((await nexus('/members', token, { headers: { accept: '*/*' } })).status).toBe(200);
-    expect((await nexus('/members', token, { headers: { accept: `text/html, ${NEXUS_MEDIA_TYPE};q=0.9` } })).status).toBe(
-      200,
-    );
+    expect((await nexus('/members', token, { headers: { accept: `text/html, ${NEXUS_MEDIA_TYPE};q=0.9` } })).status).toBe(200);
   });
 });

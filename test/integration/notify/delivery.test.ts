@@ -95,7 +95,14 @@ describe('publish → deliver', () => {
     for (const { id } of [everything, prefix, exact]) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
     for (const { id } of [other, disabled]) expect(await harness.deliveries.get(id, published.id), id).toBeUndefined();
     expect(await harness.takeMessages()).toEqual(
-      expect.arrayContaining([everything, prefix, exact].map(({ id }) => ({ webhook_id: id, msg_id: published.id, attempt: 1, due_at: harness.clock.now() }))),
+      expect.arrayContaining(
+        [everything, prefix, exact].map(({ id }) => ({
+          webhook_id: id,
+          msg_id: published.id,
+          attempt: 1,
+          due_at: harness.clock.now(),
+        })),
+      ),
     );
   });
 
@@ -154,7 +161,9 @@ describe('publish → deliver', () => {
     const delivery = await harness.deliveries.get(id, published.id);
     expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1, nextAttemptAt: harness.clock.now() + 5_000 });
     expect(delivery!.attempts[0]).toMatchObject({ error: 'connection' });
-    expect(await harness.takeMessages()).toEqual([{ webhook_id: id, msg_id: published.id, attempt: 2, due_at: harness.clock.now() + 5_000 }]);
+    expect(await harness.takeMessages()).toEqual([
+      { webhook_id: id, msg_id: published.id, attempt: 2, due_at: harness.clock.now() + 5_000 },
+    ]);
   });
 });
 
@@ -243,7 +252,11 @@ describe('subscription state', () => {
 
     expect(receiver.requests).toHaveLength(1);
     expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled' });
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'failed', failureReason: 'endpoint_gone', attemptCount: 1 });
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'endpoint_gone',
+      attemptCount: 1,
+    });
     await harness.notifier.publisher.publish(event());
     expect(await harness.takeMessages()).toEqual([]);
   });
@@ -257,7 +270,11 @@ describe('subscription state', () => {
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(0);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'failed', failureReason: 'subscription_deleted', attemptCount: 0 });
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'subscription_deleted',
+      attemptCount: 0,
+    });
   });
 
   it('a delivery whose subscription was disabled stays pending, unattempted', async () => {

@@ -65,7 +65,9 @@ export async function startNotifyHarness() {
   async function takeMessages(): Promise<DeliveryMessage[]> {
     const taken: DeliveryMessage[] = [];
     while (true) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (Messages.length === 0) return taken;
       for (const message of Messages) {
         taken.push(deliveryMessageSchema.parse(JSON.parse(message.Body!)));

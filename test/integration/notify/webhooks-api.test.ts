@@ -57,7 +57,9 @@ async function call(
 
 describe('POST /webhooks', () => {
   it('creates an enabled subscription to every event and returns its secret once', async () => {
-    const created = await call(deployed, 'POST', '/webhooks', { body: { url: 'https://hooks.example.com/a', description: 'ops' } });
+    const created = await call(deployed, 'POST', '/webhooks', {
+      body: { url: 'https://hooks.example.com/a', description: 'ops' },
+    });
 
     expect(created.status).toBe(201);
     const { webhook } = created.body;

@@ -92,7 +92,12 @@ describe('members', () => {
     const member = registry.put(spec({ memberGuid: 'MBR-a', userId: 'owner' }));
     aggregate(member);
     const rescripted = registry.put(
-      spec({ memberGuid: 'MBR-a', userId: 'someone-else', name: 'Renamed', script: { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' } }),
+      spec({
+        memberGuid: 'MBR-a',
+        userId: 'someone-else',
+        name: 'Renamed',
+        script: { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' },
+      }),
     );
     expect(rescripted).toBe(member);
     expect(member.owner.id).toBe('owner');

@@ -54,9 +54,12 @@ describe('classifyMember', () => {
     { status, is_being_aggregated: null, expected: expectation.once },
   ]);
 
-  it.each(cases)('$status with is_being_aggregated=$is_being_aggregated → $expected', ({ status, is_being_aggregated, expected }) => {
-    expect(classifyMember({ connection_status: status, is_being_aggregated })).toBe(expected);
-  });
+  it.each(cases)(
+    '$status with is_being_aggregated=$is_being_aggregated → $expected',
+    ({ status, is_being_aggregated, expected }) => {
+      expect(classifyMember({ connection_status: status, is_being_aggregated })).toBe(expected);
+    },
+  );
 
   it.each([null, 'SOMETHING_NEW', 'connected', '', '__proto__', 'constructor', 'toString'])(
     'treats the status %j as unknown: in progress while aggregating, failed after',

@@ -67,7 +67,10 @@ describe('mxErrorFromResponse', () => {
   });
 
   it('takes nothing but code and message from the body', () => {
-    const body = JSON.stringify({ error: { code: 4011, message: 'Expired', token: 'SESSION-SECRET' }, session: 'SESSION-SECRET' });
+    const body = JSON.stringify({
+      error: { code: 4011, message: 'Expired', token: 'SESSION-SECRET' },
+      session: 'SESSION-SECRET',
+    });
     const error = respond(401, body);
     expect(JSON.stringify({ ...error, message: error.message })).not.toContain('SESSION-SECRET');
   });

@@ -50,7 +50,13 @@ describe('memberSchema', () => {
 
 describe('challengesResponse', () => {
   it('keeps extra challenge fields (options, image data)', () => {
-    const challenge = { guid: 'CRD-1', type: 'OPTIONS', label: 'Pick one', field_name: 'q', options: [{ label: 'A', value: 'a' }] };
+    const challenge = {
+      guid: 'CRD-1',
+      type: 'OPTIONS',
+      label: 'Pick one',
+      field_name: 'q',
+      options: [{ label: 'A', value: 'a' }],
+    };
     expect(challengesResponse.parse({ challenges: [challenge] }).challenges).toEqual([challenge]);
   });
 

@@ -34,7 +34,14 @@ describe('NexusClient', () => {
     store = new MemorySessionStore();
     log = new CapturingLog();
     const clock = new ManualClock();
-    data = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, defaultHeaders: NEXUS_HEADERS, dispatcher: agent, log, clock });
+    data = new MxTransport({
+      baseUrl: DATA_ORIGIN,
+      timeoutMs: 1_000,
+      defaultHeaders: NEXUS_HEADERS,
+      dispatcher: agent,
+      log,
+      clock,
+    });
     const sso = new SsoClient({
       transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
       clientId: CLIENT_ID,
@@ -75,7 +82,11 @@ describe('NexusClient', () => {
       expect(read).toMatchObject({ guid: 'MBR-1', connection_status: 'CONNECTED', institution_code: 'mxbank' });
       const [call] = dataCalls();
       expect(call?.method).toBe('GET');
-      expect(call?.headers).toEqual({ accept: NEXUS_MEDIA_TYPE, 'content-type': NEXUS_MEDIA_TYPE, 'md-session-token': 'SESSION-TOKEN-1' });
+      expect(call?.headers).toEqual({
+        accept: NEXUS_MEDIA_TYPE,
+        'content-type': NEXUS_MEDIA_TYPE,
+        'md-session-token': 'SESSION-TOKEN-1',
+      });
     });
 
     it('encodes the member guid as one path segment', async () => {
@@ -99,7 +110,10 @@ describe('NexusClient', () => {
 
       const result = await client().aggregateMember(USER, 'MBR-1');
 
-      expect(result).toEqual({ member: expect.objectContaining({ guid: 'MBR-1', is_being_aggregated: true }), alreadyRunning: false });
+      expect(result).toEqual({
+        member: expect.objectContaining({ guid: 'MBR-1', is_being_aggregated: true }),
+        alreadyRunning: false,
+      });
       expect(dataCalls()[0]).toMatchObject({ method: 'GET', url: `${DATA_ORIGIN}/members/MBR-1/aggregate`, body: undefined });
     });
 
@@ -164,7 +178,11 @@ describe('NexusClient', () => {
         .reply(401, { error: { code: 4011, message: 'Session expired' } })
         .persist();
 
-      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UNAUTHORIZED', status: 401, mxCode: 4011 });
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({
+        code: 'MX_UNAUTHORIZED',
+        status: 401,
+        mxCode: 4011,
+      });
       expect(dataCalls()).toHaveLength(2);
       expect(mx.sessionsCreated).toBe(2);
     });

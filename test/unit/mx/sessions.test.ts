@@ -35,7 +35,14 @@ describe('SessionManager', () => {
     store = new MemorySessionStore();
     clock = new ManualClock();
     log = new CapturingLog();
-    data = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, defaultHeaders: NEXUS_HEADERS, dispatcher: agent, log, clock });
+    data = new MxTransport({
+      baseUrl: DATA_ORIGIN,
+      timeoutMs: 1_000,
+      defaultHeaders: NEXUS_HEADERS,
+      dispatcher: agent,
+      log,
+      clock,
+    });
     sso = new SsoClient({
       transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
       clientId: CLIENT_ID,
@@ -85,7 +92,9 @@ describe('SessionManager', () => {
     });
 
     it('fails every waiter of a failed creation, and the next get tries again', async () => {
-      const failing = { apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })) };
+      const failing = {
+        apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })),
+      };
       failing.apiToken.mockImplementation((user: string) => sso.apiToken(user));
       const manager = new SessionManager({ store, sso: failing, data, clock, log });
 

@@ -22,7 +22,10 @@ describe('SsoClient', () => {
   });
 
   const answer = (status: number, body: object) =>
-    agent.get(SSO_ORIGIN).intercept({ path: () => true, method: 'GET' }).reply(status, body);
+    agent
+      .get(SSO_ORIGIN)
+      .intercept({ path: () => true, method: 'GET' })
+      .reply(status, body);
 
   it('asks for an API token with MD-API-KEY and the SSO media type only', async () => {
     answer(200, { api_token: { token: 'API-TOKEN', expires_at: 'later' } });
@@ -36,7 +39,10 @@ describe('SsoClient', () => {
 
   it('fails with MX_INVALID_RESPONSE when the token is missing', async () => {
     answer(200, { api_token: {} });
-    await expect(sso.apiToken('u1')).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/{client_id}/users/{user_id}/api_token' });
+    await expect(sso.apiToken('u1')).rejects.toMatchObject({
+      code: 'MX_INVALID_RESPONSE',
+      route: '/{client_id}/users/{user_id}/api_token',
+    });
   });
 
   it('passes on 404 (user unknown to MX, or Nexus not enabled) as MX_NOT_FOUND', async () => {
@@ -47,7 +53,9 @@ describe('SsoClient', () => {
   it('logs the route pattern and neither the key, the token nor the ids', async () => {
     answer(200, { api_token: { token: 'API-TOKEN-SECRET' } });
     await sso.apiToken('partner-user-42');
-    expect(log.calls()).toEqual([expect.objectContaining({ upstream: 'mx-sso', route: '/{client_id}/users/{user_id}/api_token' })]);
+    expect(log.calls()).toEqual([
+      expect.objectContaining({ upstream: 'mx-sso', route: '/{client_id}/users/{user_id}/api_token' }),
+    ]);
     for (const secret of [API_KEY, 'API-TOKEN-SECRET', 'partner-user-42', 'client/7', 'client%2F7']) {
       expect(log.text()).not.toContain(secret);
     }

@@ -32,7 +32,10 @@ describe('MxTransport', () => {
 
   /** Answers the next call, whatever its path and method. */
   const reply = (status: number, body: object = {}) =>
-    agent.get(DATA_ORIGIN).intercept({ path: () => true, method: () => true }).reply(status, body);
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: () => true, method: () => true })
+      .reply(status, body);
 
   it('sends the default headers, the call headers and a JSON body, and parses the JSON answer', async () => {
     reply(200, { session: { token: 't' } });
@@ -90,7 +93,10 @@ describe('MxTransport', () => {
   });
 
   it('returns an undefined body for an empty answer', async () => {
-    agent.get(DATA_ORIGIN).intercept({ path: '/spending_plans/SPL-1/spending_plan_account/SPA-1', method: 'DELETE' }).reply(204, '');
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: '/spending_plans/SPL-1/spending_plan_account/SPA-1', method: 'DELETE' })
+      .reply(204, '');
     const response = await transport.request({
       method: 'DELETE',
       route: '/spending_plans/{spending_plan_guid}/spending_plan_account/{spending_plan_account_guid}',
@@ -131,12 +137,21 @@ describe('MxTransport', () => {
     const error = await transport
       .request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-9' } })
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'MX_NOT_FOUND', status: 404, mxCode: 4040, route: '/members/{member_guid}', method: 'GET' });
+    expect(error).toMatchObject({
+      code: 'MX_NOT_FOUND',
+      status: 404,
+      mxCode: 4040,
+      route: '/members/{member_guid}',
+      method: 'GET',
+    });
     expect((error as MxError).message).not.toContain('MBR-9');
   });
 
   it('passes Retry-After through on 429', async () => {
-    agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).reply(429, '', { headers: { 'retry-after': '12' } });
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: '/members', method: 'GET' })
+      .reply(429, '', { headers: { 'retry-after': '12' } });
     const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_RATE_LIMITED', retryAfterSeconds: 12 });
   });
@@ -185,7 +200,13 @@ describe('MxTransport', () => {
         {
           level: 'warn',
           message: 'mx call failed',
-          extra: expect.objectContaining({ route: '/members', status: 401, attempt: 1, error_code: 'MX_UNAUTHORIZED', mx_code: 4011 }),
+          extra: expect.objectContaining({
+            route: '/members',
+            status: 401,
+            attempt: 1,
+            error_code: 'MX_UNAUTHORIZED',
+            mx_code: 4011,
+          }),
         },
       ]);
     });
@@ -221,7 +242,11 @@ describe('MxTransport over real sockets', () => {
     const transport = new MxTransport({ baseUrl, timeoutMs: 2_000 });
     try {
       for (const guid of ['a', 'b', 'c']) {
-        const { body } = await transport.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: guid } });
+        const { body } = await transport.request({
+          method: 'GET',
+          route: '/members/{member_guid}',
+          params: { member_guid: guid },
+        });
         expect(body).toEqual({ path: `/members/${guid}` });
         // undici marks the connection free on the next tick; real flows always have I/O (DynamoDB) between calls.
         await new Promise(setImmediate);

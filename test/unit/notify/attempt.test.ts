@@ -56,7 +56,9 @@ describe('WebhookSender', () => {
 
   it('does not follow a redirect: a 302 is a failure', async () => {
     receiver.respond = (request, response) =>
-      request.path === '/hook' ? response.writeHead(302, { location: receiver.url('/moved') }).end() : response.writeHead(204).end();
+      request.path === '/hook'
+        ? response.writeHead(302, { location: receiver.url('/moved') }).end()
+        : response.writeHead(204).end();
 
     const outcome = await sender.send(attempt(receiver.url()));
 
@@ -96,7 +98,11 @@ describe('WebhookSender', () => {
     };
     const impatient = new WebhookSender({ timeoutMs: 150, clock, dispatcher });
 
-    expect(await impatient.send(attempt(receiver.url()))).toMatchObject({ ok: true, statusCode: 200, responseExcerpt: 'ok so far' });
+    expect(await impatient.send(attempt(receiver.url()))).toMatchObject({
+      ok: true,
+      statusCode: 200,
+      responseExcerpt: 'ok so far',
+    });
   });
 
   it('classifies a refused connection', async () => {
@@ -106,9 +112,13 @@ describe('WebhookSender', () => {
 
   it('classifies a failed name lookup', async () => {
     const noDns = new Agent({
-      connect: { lookup: (_host, _options, callback) => callback(Object.assign(new Error('no such host'), { code: 'ENOTFOUND' }), '', 4) },
+      connect: {
+        lookup: (_host, _options, callback) => callback(Object.assign(new Error('no such host'), { code: 'ENOTFOUND' }), '', 4),
+      },
     });
-    const outcome = await new WebhookSender({ timeoutMs: 2_000, clock, dispatcher: noDns }).send(attempt('https://hooks.example.com/x'));
+    const outcome = await new WebhookSender({ timeoutMs: 2_000, clock, dispatcher: noDns }).send(
+      attempt('https://hooks.example.com/x'),
+    );
     await noDns.close();
     expect(outcome).toMatchObject({ ok: false, error: 'dns', errorCode: 'ENOTFOUND' });
   });

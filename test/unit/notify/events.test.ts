@@ -10,7 +10,9 @@ const event: WebhookEvent = {
 
 describe('serializeEvent', () => {
   it('is the envelope {type, timestamp, data}, without the id', () => {
-    expect(serializeEvent(event)).toBe('{"type":"aggregation.started","timestamp":"2026-01-01T00:00:00.000Z","data":{"job":{"id":"job_1"}}}');
+    expect(serializeEvent(event)).toBe(
+      '{"type":"aggregation.started","timestamp":"2026-01-01T00:00:00.000Z","data":{"job":{"id":"job_1"}}}',
+    );
   });
 });
 

@@ -26,7 +26,9 @@ describe('webhookHeaders', () => {
   it('signs exactly as standardwebhooks does', () => {
     const secret = generateSecret();
     const timestamp = 1_767_225_600;
-    expect(sign('msg_x', timestamp, payload, [secret])).toBe(new Webhook(secret).sign('msg_x', new Date(timestamp * 1000), payload));
+    expect(sign('msg_x', timestamp, payload, [secret])).toBe(
+      new Webhook(secret).sign('msg_x', new Date(timestamp * 1000), payload),
+    );
   });
 
   it('carries one signature per secret, each verifiable on its own (rotation)', () => {
@@ -40,7 +42,9 @@ describe('webhookHeaders', () => {
     const secret = generateSecret();
     const headers = webhookHeaders('msg_tamper', nowSeconds(), payload, [secret]);
     expect(() => new Webhook(secret).verify(`${payload} `, { ...headers })).toThrow(WebhookVerificationError);
-    expect(() => new Webhook(secret).verify(payload, { ...headers, 'webhook-id': 'msg_other' })).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(secret).verify(payload, { ...headers, 'webhook-id': 'msg_other' })).toThrow(
+      WebhookVerificationError,
+    );
     expect(() => new Webhook(generateSecret()).verify(payload, { ...headers })).toThrow(WebhookVerificationError);
   });
 });

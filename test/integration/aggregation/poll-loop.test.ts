@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { RetryLaterError } from '../../../lib/aggregation/poll-service.ts';
+import { createSqsClient } from '../../../lib/aws-clients.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { parseConfig } from '../../../lib/config.ts';
+import { deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
+import { generateSecret } from '../../../lib/notify/signing.ts';
+import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
+import { Services } from '../../../lib/services.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+
+/**
+ * The poll loop over real dynalite, fauxqs and the MX simulator, with ONE ManualClock shared by the services and
+ * the simulator: time moves only when the test says so, and SQS messages are taken off the queues by hand.
+ */
+let engines: LocalEngines;
+let simulator: MxSimulator;
+let sqs: SQSClient;
+let services: Services;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+// Starts at real time: receivers check webhook timestamps against their own clock (5-minute tolerance).
+const clock = new ManualClock(Date.now());
+
+beforeAll(async () => {
+  engines = await startEngines();
+  simulator = await startMxSimulator({ clock });
+  sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
+  const config = parseConfig({
+    TABLE_NAME: engines.tableName,
+    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
+    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
+    POLL_QUEUE_URL: engines.queueUrls.poll,
+    DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
+    MX_BASE_URL: simulator.url,
+    MX_CLIENT_ID: 'sim-client',
+    MX_API_KEY: 'sim-api-key',
+    AGGREGATION_DEADLINE_SECONDS: '60',
+    LOG_LEVEL: 'ERROR',
+  });
+  // Every message is sent without a delay: the test, not SQS, decides when it is handled.
+  sqs.middlewareStack.add((next) => (args) => next({ ...args, input: { ...args.input, DelaySeconds: 0 } as typeof args.input }), {
+    step: 'initialize',
+    name: 'sendWithoutDelay',
+  });
+  services = new Services(config, { clock, sqs });
+  receiver = await startWebhookReceiver();
+  const secret = generateSecret();
+  await services.notifier.webhooks.create({ url: receiver.url, eventTypes: ['*'], secret });
+  receiver.useSecret(secret);
+});
+
+afterAll(async () => {
+  await receiver.close();
+  sqs.destroy();
+  await simulator.close();
+  await engines.stop();
+});
+
+async function take(queueUrl: string): Promise<unknown[]> {
+  const bodies: unknown[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) {
+      bodies.push(JSON.parse(message.Body!));
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+    }
+  }
+}
+const takePolls = async () => (await take(engines.queueUrls.poll)).map((body) => pollMessageSchema.parse(body));
+
+/** Runs the delivery worker over everything queued and returns how many webhook requests reached the receiver. */
+async function deliverAll(): Promise<void> {
+  for (const body of await take(engines.queueUrls.delivery))
+    await services.notifier.deliverer.handle(deliveryMessageSchema.parse(body));
+}
+
+async function memberAt(aggregation: { duration_ms: number; final_status: string }) {
+  const userId = `user-${randomUUID().slice(0, 8)}`;
+  const response = await fetch(`${simulator.url}/_sim/members`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: userId, aggregation }),
+  });
+  const { member } = (await response.json()) as { member: { guid: string } };
+  return { userId, memberGuid: member.guid };
+}
+
+const memberReads = async () => {
+  const { calls } = (await (await fetch(`${simulator.url}/_sim/stats`)).json()) as { calls: Record<string, number> };
+  return calls['GET /members/{member_guid}'] ?? 0;
+};
+
+describe('refresh', () => {
+  it('joins the running job instead of starting another, and frees the member when it ends', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'FAILED' });
+    const first = await services.refresh.refresh({ userId, memberGuid });
+    const second = await services.refresh.refresh({ userId, memberGuid });
+    expect(second).toMatchObject({ joined: true, job: { id: first.job.id } });
+    const [step0] = await takePolls();
+    clock.set(step0!.due_at);
+    await services.poll.handle(step0!);
+    expect(await services.jobs.get(first.job.id)).toMatchObject({ status: 'failed', connectionStatus: 'FAILED' });
+    const third = await services.refresh.refresh({ userId, memberGuid });
+    expect(third.joined).toBe(false);
+    expect(third.job.id).not.toBe(first.job.id);
+    await takePolls();
+  });
+
+  it('leaves neither a job nor an active pointer when MX refuses the aggregation', async () => {
+    const userId = `user-${randomUUID().slice(0, 8)}`;
+    const created = await fetch(`${simulator.url}/_sim/members`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user_id: userId, use_cases: ['MONEY_MOVEMENT'] }),
+    });
+    const { member } = (await created.json()) as { member: { guid: string } };
+    await expect(services.refresh.refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
+    expect(await services.jobs.activeJobId(member.guid, clock.now())).toBeUndefined();
+    expect(await services.jobs.latestForMember(member.guid)).toBeUndefined();
+    expect(await takePolls()).toEqual([]);
+  });
+});
+
+describe('poll loop: duplicate and stale deliveries change nothing', () => {
+  it('the same terminal poll message delivered twice (at once, then again) and a stale step → one terminal webhook', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    const [first] = await takePolls();
+    expect(first).toEqual({ job_id: job.id, step: 0, due_at: job.nextPollAt });
+    expect(await services.jobs.get(job.id)).toMatchObject({ status: 'aggregating', connectionStatus: 'RECONNECTED' });
+
+    clock.set(first!.due_at);
+    await Promise.all([services.poll.handle(first!), services.poll.handle(first!)]);
+    await services.poll.handle(first!);
+    await services.poll.handle({ ...first!, step: 7 });
+
+    expect(await takePolls()).toEqual([]);
+    const finished = await services.jobs.get(job.id);
+    expect(finished).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED', step: 0 });
+    expect(finished!.notifiedAt).toBeDefined();
+    expect(await services.jobs.activeJobId(memberGuid, clock.now())).toBeUndefined();
+
+    await deliverAll();
+    await deliverAll();
+    const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
+    expect(terminal.map((event) => event.type)).toEqual(['aggregation.succeeded']);
+  });
+
+  it('a duplicate of an applied step is handed back, then resends the next step only once that is overdue', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 60_000, final_status: 'CONNECTED' });
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    const [step0] = await takePolls();
+    clock.set(step0!.due_at);
+    const readsBefore = await memberReads();
+
+    await services.poll.handle(step0!);
+    const [step1] = await takePolls();
+    expect(step1).toMatchObject({ job_id: job.id, step: 1 });
+    expect(await memberReads()).toBe(readsBefore + 1);
+
+    // The duplicate of step 0 cannot tell yet whether step 1 was sent: it goes back to SQS, without touching MX.
+    await expect(services.poll.handle(step0!)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(await memberReads()).toBe(readsBefore + 1);
+    expect(await takePolls()).toEqual([]);
+
+    // Once step 1 is overdue and the job still waits at it, its message was lost: step 0's retry sends it again.
+    clock.set(step1!.due_at + 5_000);
+    await services.poll.handle(step0!);
+    const [resent] = await takePolls();
+    expect(resent).toMatchObject({ job_id: job.id, step: 1 });
+
+    // Both copies of step 1 arrive: one applies, the other is handed back; the loop goes on with one step 2.
+    await services.poll.handle(step1!);
+    await expect(services.poll.handle(resent as PollMessage)).rejects.toBeInstanceOf(RetryLaterError);
+    const next = await takePolls();
+    expect(next.map((message) => message.step)).toEqual([2]);
+    expect(await services.jobs.get(job.id)).toMatchObject({ status: 'aggregating', step: 2, polls: 2 });
+  });
+
+  it('a job past its deadline ends timed_out at its next poll, exactly once', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 3_600_000, final_status: 'CONNECTED' });
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    const [step0] = await takePolls();
+    clock.set(job.deadlineAt);
+    await Promise.all([services.poll.handle(step0!), services.poll.handle(step0!)]);
+    expect(await services.jobs.get(job.id)).toMatchObject({ status: 'timed_out' });
+    await deliverAll();
+    const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
+    expect(terminal.map((event) => event.type)).toEqual(['aggregation.timed_out']);
+  });
+});
