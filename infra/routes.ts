@@ -35,7 +35,6 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'api_key',
     summary: "The member's latest aggregation job",
   },
-  { method: 'GET', path: member, fn: 'api-read', auth: 'api_key', summary: 'Read a member from MX' },
   { method: 'POST', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'Subscribe an endpoint to events' },
   { method: 'GET', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'List webhook subscriptions' },
   { method: 'GET', path: '/webhooks/{webhook_id}', fn: 'api-webhooks', auth: 'api_key', summary: 'Read a webhook subscription' },

@@ -29,7 +29,20 @@ export const configSchema = z.object({
     .enum(['GET', 'POST'])
     .default('GET')
     .describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET)."),
-  MX_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000).describe('Timeout of one MX call.'),
+  MX_REQUEST_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(5_000)
+    .describe('Timeout of one attempt of an MX call.'),
+  MX_RETRY_BUDGET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(12_000)
+    .describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.'),
   AGGREGATION_DEADLINE_SECONDS: seconds(5, 86_400)
     .default(1200)
     .describe('A job still aggregating this long after it started ends `timed_out`.'),
@@ -59,6 +72,7 @@ export interface Config {
     apiKey: string;
     aggregateMethod: 'GET' | 'POST';
     requestTimeoutMs: number;
+    retryBudgetMs: number;
   };
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
   webhooks: { timeoutMs: number; allowInsecureUrls: boolean };
@@ -97,6 +111,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       apiKey: c.MX_API_KEY,
       aggregateMethod: c.MX_AGGREGATE_METHOD,
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
+      retryBudgetMs: c.MX_RETRY_BUDGET_MS,
     },
     aggregation: { deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS, maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS },
     webhooks: { timeoutMs: c.WEBHOOK_TIMEOUT_MS, allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local' },
