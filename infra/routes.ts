@@ -17,35 +17,31 @@ export interface RouteDefinition {
 }
 
 const member = '/users/{user_id}/members/{member_guid}';
+const api = (fn: HttpFunctionName, method: HttpMethod, path: string, summary: string): RouteDefinition => ({
+  method,
+  path,
+  fn,
+  auth: 'api_key',
+  summary,
+});
 
-export const ROUTES: readonly RouteDefinition[] = [
-  {
-    method: 'POST',
-    path: `${member}/refresh`,
-    fn: 'api-refresh',
-    auth: 'api_key',
-    summary: 'Refresh (aggregate) a member; returns the tracking job',
-  },
-  { method: 'POST', path: `${member}/aggregate`, fn: 'api-refresh', auth: 'api_key', summary: 'Alias of refresh' },
-  { method: 'GET', path: '/jobs/{job_id}', fn: 'api-jobs', auth: 'api_key', summary: 'Read an aggregation job' },
-  {
-    method: 'GET',
-    path: `${member}/aggregation`,
-    fn: 'api-jobs',
-    auth: 'api_key',
-    summary: "The member's latest aggregation job",
-  },
-  { method: 'POST', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'Subscribe an endpoint to events' },
-  { method: 'GET', path: '/webhooks', fn: 'api-webhooks', auth: 'api_key', summary: 'List webhook subscriptions' },
-  { method: 'GET', path: '/webhooks/{webhook_id}', fn: 'api-webhooks', auth: 'api_key', summary: 'Read a webhook subscription' },
-  {
-    method: 'DELETE',
-    path: '/webhooks/{webhook_id}',
-    fn: 'api-webhooks',
-    auth: 'api_key',
-    summary: 'Delete a webhook subscription',
-  },
+const aggregationRoutes: RouteDefinition[] = [
+  api('api-refresh', 'POST', `${member}/refresh`, 'Refresh (aggregate) a member; returns the tracking job'),
+  api('api-refresh', 'POST', `${member}/aggregate`, 'Alias of refresh'),
+  api('api-jobs', 'GET', '/jobs/{job_id}', 'Read an aggregation job'),
+  api('api-jobs', 'GET', `${member}/aggregation`, "The member's latest aggregation job"),
 ];
+
+const readRoutes: RouteDefinition[] = [api('api-read', 'GET', member, 'Read a member from MX')];
+
+const webhookRoutes: RouteDefinition[] = [
+  api('api-webhooks', 'POST', '/webhooks', 'Subscribe an endpoint to events'),
+  api('api-webhooks', 'GET', '/webhooks', 'List webhook subscriptions'),
+  api('api-webhooks', 'GET', '/webhooks/{webhook_id}', 'Read a webhook subscription'),
+  api('api-webhooks', 'DELETE', '/webhooks/{webhook_id}', 'Delete a webhook subscription'),
+];
+
+export const ROUTES: readonly RouteDefinition[] = [...aggregationRoutes, ...readRoutes, ...webhookRoutes];
 
 /** API Gateway's route key for a route (`"POST /webhooks"`); functions register operations under it. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -16,6 +16,7 @@ export const mxConfig: Config['mx'] = {
   apiKey: API_KEY,
   aggregateMethod: 'GET',
   requestTimeoutMs: 1_000,
+  retryBudgetMs: 5_000,
 };
 
 export interface LogEntry {
