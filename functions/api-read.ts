@@ -1,23 +1,34 @@
-import { z } from 'zod';
+import { routeKey } from '../infra/routes.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
-import { params, parseInput } from '../lib/http/validation.ts';
+import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
+import { parseReadInput, readInputSchemas } from '../lib/reads/read-input.ts';
 import { getServices } from '../lib/services.ts';
 
 const services = getServices();
 
-const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
-
-export const operations: Operations = {
-  'GET /users/{user_id}/members/{member_guid}': {
-    auth: 'api_key',
-    async handle(request) {
-      const path = parseInput(memberPath, request.pathParams, 'path');
-      assertUserAccess(request.principal, path.user_id);
-      const member = await services.nexus.readMember(path.user_id, path.member_guid);
-      return { status: 200, body: { member } };
-    },
-  },
-};
+/** Every Nexus read: validated here, answered by MX through the user's session, MX's body passed through. */
+export const operations: Operations = Object.fromEntries(
+  READ_ENDPOINTS.map((endpoint) => {
+    const schemas = readInputSchemas(endpoint);
+    return [
+      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+      {
+        auth: 'api_key',
+        async handle(request) {
+          const input = parseReadInput(schemas, request.pathParams, request.query);
+          assertUserAccess(request.principal, input.userId);
+          const { body } = await services.nexus.request(input.userId, {
+            method: 'GET',
+            route: endpoint.path,
+            params: input.params as never,
+            query: input.query,
+          });
+          return { status: 200, body };
+        },
+      },
+    ] as const;
+  }),
+);
 
 export const handler = services.httpHandler(operations);

@@ -1,3 +1,5 @@
+import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
+
 /**
  * THE route table: the CDK stack creates exactly these HttpApi routes and the local gateway serves exactly these.
  * Each function declares the operations it handles under the same route keys (a test holds both sides equal).
@@ -32,7 +34,9 @@ const aggregationRoutes: RouteDefinition[] = [
   api('api-jobs', 'GET', `${member}/aggregation`, "The member's latest aggregation job"),
 ];
 
-const readRoutes: RouteDefinition[] = [api('api-read', 'GET', member, 'Read a member from MX')];
+const readRoutes: RouteDefinition[] = READ_ENDPOINTS.map((endpoint) =>
+  api('api-read', 'GET', readRoutePath(endpoint), endpoint.summary),
+);
 
 const webhookRoutes: RouteDefinition[] = [
   api('api-webhooks', 'POST', '/webhooks', 'Subscribe an endpoint to events'),

@@ -1,0 +1,59 @@
+/**
+ * The Nexus reads nexus-relay serves, one entry each. Our path is MX's path under `/users/{user_id}` (the MX session
+ * fixes the user, our URL names it), so one list yields the route table, the validation and the MX call.
+ *
+ * `query`: `none` — no query parameters; `paged` — `page`, `records_per_page`; `filtered` — those plus `use_case`,
+ * on exactly the endpoints MX lists as accepting it (seed 004).
+ */
+export type ReadQuery = 'none' | 'paged' | 'filtered';
+
+export interface ReadEndpoint {
+  /** MX's path template; path parameters are validated by name (see read-input.ts). */
+  path: string;
+  query: ReadQuery;
+  summary: string;
+}
+
+const plan = '/spending_plans/{spending_plan_guid}';
+const byDate = '/by_date/{start_date}/{end_date}';
+
+export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
+  { path: '/beats', query: 'paged', summary: 'List beats (deprecated by MX)' },
+  { path: '/beats/{beat_guid}', query: 'none', summary: 'Read a beat' },
+  { path: '/spending_plans', query: 'paged', summary: 'List spending plans' },
+  { path: plan, query: 'none', summary: 'Read a spending plan' },
+  { path: `${plan}/iterations`, query: 'paged', summary: "List a spending plan's iterations" },
+  { path: `${plan}/iterations/current`, query: 'none', summary: 'Read the current iteration' },
+  { path: `${plan}/iterations/current/iteration_items`, query: 'paged', summary: "List the current iteration's items" },
+  { path: `${plan}/spending_plan_account`, query: 'paged', summary: "List a spending plan's accounts" },
+  { path: `${plan}/spending_plan_account/{spending_plan_account_guid}`, query: 'none', summary: 'Read a spending plan account' },
+  { path: '/members', query: 'filtered', summary: 'List members' },
+  { path: '/members/{member_guid}', query: 'none', summary: 'Read a member' },
+  { path: '/accounts', query: 'filtered', summary: 'List accounts' },
+  { path: '/accounts/partner_created', query: 'filtered', summary: 'List accounts created by the partner' },
+  { path: '/accounts/user_created', query: 'filtered', summary: 'List accounts created by the user' },
+  { path: '/transactions', query: 'filtered', summary: 'List transactions' },
+  {
+    path: `/transactions/by_category_guid/{category_guid}${byDate}`,
+    query: 'filtered',
+    summary: 'List transactions of a category between two dates',
+  },
+  {
+    path: `/transactions/by_top_level_category_guid/{top_level_category_guids}${byDate}`,
+    query: 'filtered',
+    summary: 'List transactions of top-level categories between two dates',
+  },
+  {
+    path: '/transactions/created_between/{start_date}/{end_date}',
+    query: 'filtered',
+    summary: 'List transactions created between two dates',
+  },
+  {
+    path: '/transactions/updated_between/{start_date}/{end_date}',
+    query: 'filtered',
+    summary: 'List transactions updated between two dates',
+  },
+];
+
+/** Our route path for a read: MX's path under the user. */
+export const readRoutePath = (endpoint: ReadEndpoint): string => `/users/{user_id}${endpoint.path}`;

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { HttpProblem } from '../http/problem.ts';
+import { params, parseInput } from '../http/validation.ts';
+import type { ReadEndpoint, ReadQuery } from './read-endpoints.ts';
+
+const guid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
+
+const calendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine((value) => {
+    const date = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, 'must be a real calendar date');
+
+/** Every path parameter a read can have, validated by name before anything reaches MX. */
+const PATH_PARAMS: Record<string, z.ZodType<string>> = {
+  user_id: params.userId,
+  member_guid: params.memberGuid,
+  beat_guid: guid('BET'),
+  spending_plan_guid: guid('SPL'),
+  spending_plan_account_guid: guid('SPA'),
+  category_guid: guid('CAT'),
+  top_level_category_guids: z
+    .string()
+    .regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids'),
+  start_date: calendarDate,
+  end_date: calendarDate,
+};
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const paged = { page: integer(1, 1_000_000).optional(), records_per_page: integer(10, 1000).optional() };
+const QUERIES: Record<ReadQuery, z.ZodType<Record<string, string | number | undefined>>> = {
+  none: z.strictObject({}),
+  paged: z.strictObject(paged),
+  filtered: z.strictObject({ ...paged, use_case: z.enum(['PFM', 'MONEY_MOVEMENT']).optional() }),
+};
+
+const placeholders = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+
+/** Path and query schemas of one read endpoint (unknown query parameters are refused, naming them). */
+export function readInputSchemas(endpoint: ReadEndpoint) {
+  const names = ['user_id', ...placeholders(endpoint.path)];
+  const unknown = names.filter((name) => !(name in PATH_PARAMS));
+  if (unknown.length > 0) throw new Error(`read ${endpoint.path}: no validation for path parameters ${unknown.join(', ')}`);
+  return {
+    path: z.object(Object.fromEntries(names.map((name) => [name, PATH_PARAMS[name]!]))),
+    query: QUERIES[endpoint.query],
+  };
+}
+
+export interface ReadInput {
+  userId: string;
+  /** MX's path parameters (everything but user_id). */
+  params: Record<string, string>;
+  query: Record<string, string | number | undefined>;
+}
+
+/** Validates a read's path and query; a date range must not end before it starts. */
+export function parseReadInput(
+  schemas: ReturnType<typeof readInputSchemas>,
+  pathParams: Record<string, string | undefined>,
+  query: Record<string, string | undefined>,
+): ReadInput {
+  const { user_id: userId, ...mxParams } = parseInput(schemas.path, pathParams, 'path') as Record<string, string>;
+  if (mxParams.start_date && mxParams.end_date && mxParams.start_date > mxParams.end_date) {
+    throw new HttpProblem('validation_failed', 'path.end_date: must not be before start_date', { field: 'end_date' });
+  }
+  return { userId: userId!, params: mxParams, query: parseInput(schemas.query, query, 'query') };
+}
