@@ -6,6 +6,7 @@ import { parseMemberSpec } from './member-spec.ts';
 import { memberView } from './member-view.ts';
 import { type Route, createRouter } from './router.ts';
 import type { SimulatorState } from './state.ts';
+import { userSummary } from './user-summary.ts';
 
 type ControlReply = { status: 200 | 201; body: unknown } | { status: 204 };
 
@@ -43,6 +44,15 @@ export function createControlApi(state: SimulatorState) {
         const member = state.members.member(params.member_guid ?? '');
         if (!member) throw new ControlError(404, `member ${params.member_guid} does not exist`);
         return { status: 200, body: { member: memberView(member, state.clock.now()) } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/users/{user_id}',
+      handler: ({ params }) => {
+        const user = state.members.user(params.user_id ?? '');
+        if (!user) throw new ControlError(404, `user ${params.user_id} does not exist`);
+        return { status: 200, body: userSummary(state, user) };
       },
     },
     {

@@ -6,25 +6,22 @@ import {
   type SimMember,
   type SimUser,
   hasUseCase,
-  isUseCase,
   mayAggregate,
   resumeAggregation,
   startAggregation,
 } from './members.ts';
 import { MxError } from './mx-errors.ts';
-import { type MxEndpoint, type MxReply, type MxRequest, type MxRoute, NEXUS_MEDIA } from './mx-endpoint.ts';
+import type { MxReply, MxRequest, MxRoute } from './mx-endpoint.ts';
 import { paginate, parsePageRequest } from './pagination.ts';
-import { sessionUser } from './session-routes.ts';
+import { parseUseCaseFilter } from './read-filters.ts';
+import { userEndpoint } from './session-routes.ts';
 import type { SimulatorState } from './state.ts';
 
 /** Nexus member endpoints. The session fixes the user: another user's member is simply not found. */
 export function memberRoutes(state: SimulatorState): MxRoute[] {
   const now = () => state.clock.now();
 
-  const endpoint = (handle: (request: MxRequest, user: SimUser) => MxReply): MxEndpoint => ({
-    media: NEXUS_MEDIA,
-    handle: (request) => handle(request, sessionUser(state, request)),
-  });
+  const endpoint = (handle: (request: MxRequest, user: SimUser) => MxReply) => userEndpoint(state, handle);
 
   const memberOf = (user: SimUser, guid: string | undefined): SimMember => {
     const member = guid === undefined ? undefined : state.members.member(guid);
@@ -45,8 +42,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
       methods: ['GET'],
       pattern: '/members',
       handler: endpoint(({ query }, user) => {
-        const useCase = query.get('use_case');
-        if (useCase !== null && !isUseCase(useCase)) throw new MxError(400, 'use_case must be PFM or MONEY_MOVEMENT.');
+        const useCase = parseUseCaseFilter(query);
         const members = state.members.membersOf(user).filter((member) => useCase === null || hasUseCase(member, useCase));
         const page = paginate(members, parsePageRequest(query));
         const at = now();

@@ -1,11 +1,9 @@
-import { toIso } from '../../../lib/clock.ts';
+import { isoOrNull } from './calendar.ts';
 import { connectionStatus } from './connection-statuses.ts';
 import { type SimMember, memberStateAt, pendingChallenge } from './members.ts';
 
 /** Every simulated member is at MX's test institution, MX Bank. */
-const INSTITUTION = { code: 'mxbank', guid: 'INS-1572a04c-912b-59bf-5841-332c7dfafaef' } as const;
-
-const isoOrNull = (ms: number | null): string | null => (ms === null ? null : toIso(ms));
+export const INSTITUTION = { code: 'mxbank', guid: 'INS-1572a04c-912b-59bf-5841-332c7dfafaef' } as const;
 
 /** The member as Nexus returns it at `now`. */
 export function memberView(member: SimMember, now: number) {

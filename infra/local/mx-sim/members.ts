@@ -150,6 +150,12 @@ export class MemberRegistry {
     return member;
   }
 
+  /** Adds a user whose guid is already decided (the seeded users); members then join it through `put`. */
+  addUser(user: SimUser): void {
+    if (this.#users.has(user.id)) throw new Error(`user ${user.id} already exists`);
+    this.#users.set(user.id, user);
+  }
+
   user(userId: string): SimUser | undefined {
     return this.#users.get(userId);
   }

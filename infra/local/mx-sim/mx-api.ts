@@ -2,19 +2,30 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type FaultSettings, drawFault } from './faults.ts';
 import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, splitTarget } from './http.ts';
+import { accountRoutes } from './account-routes.ts';
+import { beatRoutes } from './beat-routes.ts';
 import { memberRoutes } from './member-routes.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
 import { type RouteMatch, createRouter, routeKey } from './router.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { spendingPlanRoutes } from './spending-plan-routes.ts';
 import type { SimulatorState } from './state.ts';
+import { transactionRoutes } from './transaction-routes.ts';
 
 /**
  * The MX side: SSO and Nexus on one port. Every request is counted, then meets the injected faults, then is routed,
  * content-negotiated and handled.
  */
 export function createMxApi(state: SimulatorState) {
-  const route = createRouter([...sessionRoutes(state), ...memberRoutes(state)]);
+  const route = createRouter([
+    ...sessionRoutes(state),
+    ...memberRoutes(state),
+    ...accountRoutes(state),
+    ...transactionRoutes(state),
+    ...beatRoutes(state),
+    ...spendingPlanRoutes(state),
+  ]);
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const method = request.method ?? 'GET';

@@ -1,7 +1,7 @@
 import { toIso } from '../../../lib/clock.ts';
 import { headerValue } from './http.ts';
 import { MxError, invalidSession } from './mx-errors.ts';
-import { type MxRequest, type MxRoute, NEXUS_MEDIA, SSO_MEDIA } from './mx-endpoint.ts';
+import { type MxEndpoint, type MxReply, type MxRequest, type MxRoute, NEXUS_MEDIA, SSO_MEDIA } from './mx-endpoint.ts';
 import type { SimUser } from './members.ts';
 import type { SimulatorState } from './state.ts';
 
@@ -50,4 +50,9 @@ export function sessionUser(state: SimulatorState, request: MxRequest): SimUser 
   const user = userId === null ? undefined : state.members.user(userId);
   if (!user) throw invalidSession();
   return user;
+}
+
+/** A Nexus data endpoint: it serves the session's user, and answers 401 without a live session. */
+export function userEndpoint(state: SimulatorState, handle: (request: MxRequest, user: SimUser) => MxReply): MxEndpoint {
+  return { media: NEXUS_MEDIA, handle: (request) => handle(request, sessionUser(state, request)) };
 }

@@ -1,9 +1,11 @@
 import type { Clock } from '../../../lib/clock.ts';
+import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { CallStats } from './call-stats.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';
 import { type GuidFactory, createGuidFactory } from './identifiers.ts';
 import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
+import { type SeedData, generateSeedData } from './seed-data.ts';
 import { SessionRegistry } from './sessions.ts';
 
 /** Everything the simulator knows, shared by the MX side and the control API. */
@@ -12,6 +14,8 @@ export interface SimulatorState {
   readonly clientId: string;
   readonly apiKey: string;
   readonly members: MemberRegistry;
+  /** The users present from start and their read-side data (accounts, transactions, beats, spending plans). */
+  readonly seedData: SeedData;
   readonly sessions: SessionRegistry;
   readonly stats: CallStats;
   readonly newGuid: GuidFactory;
@@ -34,11 +38,13 @@ const FAULT_STREAM_SALT = 0x9e3779b9;
 
 export function createSimulatorState({ clock, seed, clientId, apiKey, shutdown }: SimulatorStateOptions): SimulatorState {
   const newGuid = createGuidFactory(createSeededRandom(seed));
+  const seedData = generateSeedData(seed);
   return {
     clock,
     clientId,
     apiKey,
-    members: new MemberRegistry(newGuid),
+    members: registerSeededUsers(new MemberRegistry(newGuid), seedData),
+    seedData,
     sessions: new SessionRegistry(clock),
     stats: new CallStats(),
     newGuid,
@@ -46,4 +52,20 @@ export function createSimulatorState({ clock, seed, clientId, apiKey, shutdown }
     faults: NO_FAULTS,
     shutdown,
   };
+}
+
+function registerSeededUsers(members: MemberRegistry, seedData: SeedData): MemberRegistry {
+  for (const { id, guid, members: seededMembers } of seedData.users) {
+    members.addUser({ id, guid });
+    for (const member of seededMembers) {
+      members.put({
+        userId: id,
+        memberGuid: member.guid,
+        name: member.name,
+        useCases: member.useCases,
+        script: DEFAULT_AGGREGATION_SCRIPT,
+      });
+    }
+  }
+  return members;
 }

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { startSimHarness } from './sim-harness.ts';
+import { type ListBody, startSeededReader, startSimHarness } from './sim-harness.ts';
 
 describe('mx-sim control API', () => {
   it('creates members (201) and reads them back without being counted', async () => {
@@ -113,5 +113,88 @@ describe('mx-sim control API', () => {
     const recent = (await stats()).paths;
     expect(recent).toHaveLength(1000);
     expect(recent).not.toContain('/members/../sessions');
+  });
+
+  describe('GET /_sim/users/{user_id}', () => {
+    it('summarises a seeded user with ids that all resolve through the read routes', async () => {
+      const { get, summary } = await startSeededReader('sim-user-pfm');
+      expect(summary).toEqual({
+        user_id: 'sim-user-pfm',
+        user_guid: expect.stringMatching(/^USR-/),
+        members: [expect.stringMatching(/^MBR-/), expect.stringMatching(/^MBR-/)],
+        accounts: Array.from({ length: 4 }, () => expect.stringMatching(/^ACT-/)),
+        beats: Array.from({ length: 5 }, () => expect.stringMatching(/^BET-/)),
+        spending_plans: Array.from({ length: 2 }, () => ({
+          guid: expect.stringMatching(/^SPL-/),
+          spending_plan_accounts: [expect.stringMatching(/^SPA-/), expect.stringMatching(/^SPA-/)],
+        })),
+        categories: expect.any(Array),
+        transactions: {
+          count: expect.any(Number),
+          first_date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+          last_date: '2026-06-30',
+          created_first: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+          created_last: '2026-06-30',
+          updated_first: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+          updated_last: '2026-06-30',
+        },
+      });
+
+      for (const member of summary.members) expect((await get(`/members/${member}`)).status).toBe(200);
+      const accounts = (await get<ListBody<'accounts'>>('/accounts')).body.accounts;
+      expect(accounts.map((account) => account.guid)).toEqual(summary.accounts);
+      for (const beat of summary.beats) expect((await get(`/beats/${beat}`)).status).toBe(200);
+      for (const plan of summary.spending_plans) {
+        expect((await get(`/spending_plans/${plan.guid}`)).status).toBe(200);
+        for (const planAccount of plan.spending_plan_accounts) {
+          expect((await get(`/spending_plans/${plan.guid}/spending_plan_account/${planAccount}`)).status).toBe(200);
+        }
+      }
+      const { first_date, last_date } = summary.transactions;
+      expect(summary.categories.length).toBeGreaterThanOrEqual(10);
+      for (const category of summary.categories) {
+        const byCategory = await get<ListBody<'transactions'>>(
+          `/transactions/by_category_guid/${category.guid}/by_date/${first_date}/${last_date}`,
+        );
+        expect(byCategory.body.transactions.length).toBeGreaterThan(0);
+        expect(byCategory.body.transactions[0]!.top_level_category_guid).toBe(category.top_level_category_guid);
+      }
+    });
+
+    it('summarises users without transactions with empty lists and null days', async () => {
+      const { putMember, userSummary } = await startSimHarness();
+      const member = await putMember({ user_id: 'newcomer' });
+      const empty = {
+        count: 0,
+        first_date: null,
+        last_date: null,
+        created_first: null,
+        created_last: null,
+        updated_first: null,
+        updated_last: null,
+      };
+
+      expect(await userSummary('newcomer')).toEqual({
+        user_id: 'newcomer',
+        user_guid: member.user_guid,
+        members: [member.guid],
+        accounts: [],
+        beats: [],
+        spending_plans: [],
+        categories: [],
+        transactions: empty,
+      });
+      expect(await userSummary('sim-user-mm')).toMatchObject({
+        accounts: [expect.any(String), expect.any(String)],
+        transactions: empty,
+      });
+    });
+
+    it('answers 404 for an unknown user', async () => {
+      const { control } = await startSimHarness();
+      const response = await control('/_sim/users/nobody');
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: { message: 'user nobody does not exist' } });
+    });
   });
 });

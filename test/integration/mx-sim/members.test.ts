@@ -222,7 +222,7 @@ describe('mx-sim members', () => {
     await putMember({ user_id: 'user-1' });
     const token = await openSession('user-1');
 
-    const unknown = await nexus('/beats', token);
+    const unknown = await nexus('/holdings', token);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: { code: 4040, message: expect.any(String) } });
     const wrongMethod = await fetch(`${sim.url}/members`, { method: 'DELETE' });

@@ -4,6 +4,26 @@ import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 
+/** `GET /_sim/users/{user_id}`: the guids and day ranges to build read paths from. */
+export interface UserSummary {
+  user_id: string;
+  user_guid: string;
+  members: string[];
+  accounts: string[];
+  beats: string[];
+  spending_plans: { guid: string; spending_plan_accounts: string[] }[];
+  categories: { guid: string; top_level_category_guid: string }[];
+  transactions: {
+    count: number;
+    first_date: string | null;
+    last_date: string | null;
+    created_first: string | null;
+    created_last: string | null;
+    updated_first: string | null;
+    updated_last: string | null;
+  };
+}
+
 export interface SimHarness {
   sim: MxSimulator;
   clock: ManualClock;
@@ -14,6 +34,7 @@ export interface SimHarness {
   /** A Nexus data call carrying the session token. */
   nexus(path: string, sessionToken: string, init?: RequestInit): Promise<Response>;
   control(path: string, body?: unknown): Promise<Response>;
+  userSummary(userId: string): Promise<UserSummary>;
   stats(): Promise<{ calls: Record<string, number>; paths: string[] }>;
 }
 
@@ -58,8 +79,49 @@ export async function startSimHarness(seed = 7): Promise<SimHarness> {
         headers: { accept: NEXUS_MEDIA_TYPE, 'MD-SESSION-TOKEN': sessionToken, ...init.headers },
       });
     },
+    async userSummary(userId) {
+      const response = await control(`/_sim/users/${encodeURIComponent(userId)}`);
+      if (response.status !== 200) throw new Error(`userSummary: ${response.status} ${await response.text()}`);
+      return (await response.json()) as UserSummary;
+    },
     async stats() {
       return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { calls: Record<string, number>; paths: string[] };
+    },
+  };
+}
+
+export interface NexusReply<T> {
+  status: number;
+  body: T;
+}
+
+/** Just enough typing to walk Nexus bodies; the tests assert the actual shapes. */
+export type NexusRecord = Record<string, unknown> & { guid: string };
+export interface Pagination {
+  current_page: number;
+  per_page: number;
+  total_entries: number;
+  total_pages: number;
+}
+export type ListBody<Root extends string> = Record<Root, NexusRecord[]> & { pagination: Pagination };
+export type ObjectBody<Root extends string> = Record<Root, NexusRecord>;
+
+export interface SeededReader extends SimHarness {
+  summary: UserSummary;
+  /** GET a Nexus path with the user's session; the JSON body, typed as the caller expects it. */
+  get<T = unknown>(path: string): Promise<NexusReply<T>>;
+}
+
+/** A fresh simulator and a session for one of its seeded users, with that user's `/_sim/users` summary. */
+export async function startSeededReader(userId: string, seed = 7): Promise<SeededReader> {
+  const harness = await startSimHarness(seed);
+  const token = await harness.openSession(userId);
+  return {
+    ...harness,
+    summary: await harness.userSummary(userId),
+    async get<T>(path: string) {
+      const response = await harness.nexus(path, token);
+      return { status: response.status, body: (await response.json()) as T };
     },
   };
 }

@@ -1,0 +1,92 @@
+import { generateCategories } from './category-catalog.ts';
+import { type FixtureDraws, createFixtureDraws } from './fixture-draws.ts';
+import { generateAccounts } from './fixtures-accounts.ts';
+import { generateBeats } from './fixtures-beats.ts';
+import { generateSpendingPlans } from './fixtures-spending-plans.ts';
+import { byDateDescending, generateTransactions } from './fixtures-transactions.ts';
+import type { UseCase } from './members.ts';
+import { NO_READ_DATA, type SimCategory, type UserReadData } from './read-model.ts';
+import { SEEDED_USER_PROFILES, type SeededUserProfile } from './seed-profiles.ts';
+
+export interface SeededMember {
+  guid: string;
+  name: string;
+  useCases: UseCase[];
+}
+
+export interface SeededUser {
+  id: string;
+  guid: string;
+  members: SeededMember[];
+  data: UserReadData;
+}
+
+export interface SeedData {
+  categories: SimCategory[];
+  users: SeededUser[];
+}
+
+/**
+ * Decorrelates the seeded data from the guid stream that members created through the control API draw from, so
+ * seeding does not change the guids existing tests see.
+ */
+const SEED_DATA_SALT = 0x5eed_da7a;
+
+/** The users present from start and everything they can read: a pure function of the seed. */
+export function generateSeedData(seed: number): SeedData {
+  const draws = createFixtureDraws(seed ^ SEED_DATA_SALT);
+  const clientGuid = draws.newGuid('CLT');
+  const categories = generateCategories(draws);
+  return {
+    categories,
+    users: SEEDED_USER_PROFILES.map((profile) => generateUser(draws, profile, clientGuid, categories)),
+  };
+}
+
+function generateUser(
+  draws: FixtureDraws,
+  profile: SeededUserProfile,
+  clientGuid: string,
+  categories: readonly SimCategory[],
+): SeededUser {
+  const userGuid = draws.newGuid('USR');
+  const generated = profile.members.map((member) => {
+    const memberGuid = draws.newGuid('MBR');
+    const accounts = generateAccounts(draws, { userGuid, memberGuid }, member.accounts);
+    // Only PFM members aggregate transactions (reference §5).
+    const isPfm = member.useCases.includes('PFM');
+    const transactions = isPfm
+      ? accounts.flatMap((account, index) =>
+          generateTransactions(draws, account, member.accounts[index]!.transactions ?? 0, categories),
+        )
+      : [];
+    return {
+      seeded: { guid: memberGuid, name: member.name, useCases: member.useCases },
+      accounts,
+      transactions,
+      isPfm,
+    };
+  });
+
+  const transactions = generated.flatMap((member) => member.transactions).sort(byDateDescending);
+  const pfmAccounts = generated.filter((member) => member.isPfm).flatMap((member) => member.accounts);
+  return {
+    id: profile.id,
+    guid: userGuid,
+    members: generated.map((member) => member.seeded),
+    data: {
+      accounts: generated.flatMap((member) => member.accounts),
+      transactions,
+      beats: generateBeats(draws, userGuid, transactions, categories, profile.beats),
+      spendingPlans: generateSpendingPlans(
+        draws,
+        { userGuid, clientGuid, accounts: pfmAccounts, transactions, categories },
+        profile.spendingPlans,
+      ),
+    },
+  };
+}
+
+/** What a user can read; users created through the control API have members only. */
+export const readDataOf = (seedData: SeedData, userId: string): UserReadData =>
+  seedData.users.find((user) => user.id === userId)?.data ?? NO_READ_DATA;

@@ -1,0 +1,60 @@
+import { dayOf } from './calendar.ts';
+import type { MxRequest, MxRoute } from './mx-endpoint.ts';
+import { filterByUseCase, isWithin, parseDayRange, parseUseCaseFilter } from './read-filters.ts';
+import type { SimTransaction } from './read-model.ts';
+import { pagedListBody, transactionView } from './read-views.ts';
+import { readDataOf } from './seed-data.ts';
+import { userEndpoint } from './session-routes.ts';
+import type { SimulatorState } from './state.ts';
+
+/** Reads a route's path parameters (throwing 400 on bad ones) into the test its transactions must pass. */
+type TransactionSelector = (params: MxRequest['params']) => (transaction: SimTransaction) => boolean;
+
+const everyTransaction: TransactionSelector = () => () => true;
+
+const byCategoryAndDate: TransactionSelector = ({ category_guid, start_date, end_date }) => {
+  const range = parseDayRange(start_date, end_date);
+  return (transaction) => transaction.categoryGuid === category_guid && isWithin(transaction.date, range);
+};
+
+/** `{top_level_category_guids}` is a comma-separated list. */
+const byTopLevelCategoriesAndDate: TransactionSelector = ({ top_level_category_guids, start_date, end_date }) => {
+  const range = parseDayRange(start_date, end_date);
+  const guids = new Set((top_level_category_guids ?? '').split(',').map((guid) => guid.trim()));
+  return (transaction) => guids.has(transaction.topLevelCategoryGuid) && isWithin(transaction.date, range);
+};
+
+const createdBetween: TransactionSelector = ({ start_date, end_date }) => {
+  const range = parseDayRange(start_date, end_date);
+  return (transaction) => isWithin(dayOf(transaction.createdAt), range);
+};
+
+const updatedBetween: TransactionSelector = ({ start_date, end_date }) => {
+  const range = parseDayRange(start_date, end_date);
+  return (transaction) => isWithin(dayOf(transaction.updatedAt), range);
+};
+
+/** Nexus transaction lists: each takes `use_case` and paging; the dated ones take inclusive `YYYY-MM-DD` ranges. */
+export function transactionRoutes(state: SimulatorState): MxRoute[] {
+  const transactionList = (pattern: string, select: TransactionSelector): MxRoute => ({
+    methods: ['GET'],
+    pattern,
+    handler: userEndpoint(state, ({ params, query }, user) => {
+      const useCase = parseUseCaseFilter(query);
+      const selected = readDataOf(state.seedData, user.id).transactions.filter(select(params));
+      const kept = filterByUseCase(selected, state.members.membersOf(user), useCase);
+      return { status: 200, body: pagedListBody('transactions', kept, transactionView, query) };
+    }),
+  });
+
+  return [
+    transactionList('/transactions', everyTransaction),
+    transactionList('/transactions/by_category_guid/{category_guid}/by_date/{start_date}/{end_date}', byCategoryAndDate),
+    transactionList(
+      '/transactions/by_top_level_category_guid/{top_level_category_guids}/by_date/{start_date}/{end_date}',
+      byTopLevelCategoriesAndDate,
+    ),
+    transactionList('/transactions/created_between/{start_date}/{end_date}', createdBetween),
+    transactionList('/transactions/updated_between/{start_date}/{end_date}', updatedBetween),
+  ];
+}

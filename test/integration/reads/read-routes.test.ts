@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { ROUTES, routeKey } from '../../../infra/routes.ts';
+
+/**
+ * Every read route, driven over HTTP through the local gateway against the seeded MX simulator, and compared with
+ * what the simulator itself answers for the same MX path: nexus-relay must pass MX's bodies through unchanged.
+ */
+interface Fixtures {
+  members: string[];
+  accounts: string[];
+  beats: string[];
+  spending_plans: { guid: string; spending_plan_accounts: string[] }[];
+  categories: { guid: string; top_level_category_guid: string }[];
+  transactions: {
+    count: number;
+    first_date: string;
+    last_date: string;
+    created_first: string;
+    created_last: string;
+    updated_first: string;
+    updated_last: string;
+  };
+}
+
+const USER = 'sim-user-pfm';
+let stack: LocalStack;
+let fixtures: Fixtures;
+let simToken: string;
+
+async function ours(path: string) {
+  const response = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  return { status: response.status, type: response.headers.get('content-type'), body: await response.json() };
+}
+
+async function simulator(path: string) {
+  const response = await fetch(`${stack.simulatorUrl}${path}`, {
+    headers: { 'md-session-token': simToken, accept: 'application/vnd.mx.nexus.v1+json' },
+  });
+  expect(response.status, `simulator GET ${path}`).toBe(200);
+  return response.json();
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  fixtures = await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json();
+  const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, { headers: { 'md-api-key': 'sim-api-key' } });
+  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
+  const session = await fetch(`${stack.simulatorUrl}/sessions`, {
+    method: 'POST',
+    headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+    body: '{}',
+  });
+  simToken = ((await session.json()) as { session: { token: string } }).session.token;
+}, 60_000);
+
+afterAll(() => stack?.stop());
+
+/** One case per read route: the MX path to ask for (filled from the simulator's fixtures) and the body's root key. */
+const cases: Record<string, () => { path: string; root: string }> = {
+  'GET /users/{user_id}/beats': () => ({ path: '/beats', root: 'beats' }),
+  'GET /users/{user_id}/beats/{beat_guid}': () => ({ path: `/beats/${fixtures.beats[0]}`, root: 'beat' }),
+  'GET /users/{user_id}/spending_plans': () => ({ path: '/spending_plans', root: 'spending_plans' }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}': () => ({ path: `/spending_plans/${plan()}`, root: 'spending_plan' }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}/iterations': () => ({
+    path: `/spending_plans/${plan()}/iterations`,
+    root: 'iterations',
+  }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}/iterations/current': () => ({
+    path: `/spending_plans/${plan()}/iterations/current`,
+    root: 'iteration',
+  }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}/iterations/current/iteration_items': () => ({
+    path: `/spending_plans/${plan()}/iterations/current/iteration_items`,
+    root: 'iteration_items',
+  }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}/spending_plan_account': () => ({
+    path: `/spending_plans/${plan()}/spending_plan_account`,
+    root: 'spending_plan_accounts',
+  }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}/spending_plan_account/{spending_plan_account_guid}': () => ({
+    path: `/spending_plans/${plan()}/spending_plan_account/${fixtures.spending_plans[0]!.spending_plan_accounts[0]}`,
+    root: 'spending_plan_account',
+  }),
+  'GET /users/{user_id}/members': () => ({ path: '/members?use_case=PFM', root: 'members' }),
+  'GET /users/{user_id}/members/{member_guid}': () => ({ path: `/members/${fixtures.members[0]}`, root: 'member' }),
+  'GET /users/{user_id}/accounts': () => ({ path: '/accounts?records_per_page=10&page=1', root: 'accounts' }),
+  'GET /users/{user_id}/accounts/partner_created': () => ({ path: '/accounts/partner_created', root: 'accounts' }),
+  'GET /users/{user_id}/accounts/user_created': () => ({ path: '/accounts/user_created', root: 'accounts' }),
+  'GET /users/{user_id}/transactions': () => ({ path: '/transactions?page=2&records_per_page=50', root: 'transactions' }),
+  'GET /users/{user_id}/transactions/by_category_guid/{category_guid}/by_date/{start_date}/{end_date}': () => ({
+    path: `/transactions/by_category_guid/${fixtures.categories[0]!.guid}/by_date/${dates().first_date}/${dates().last_date}`,
+    root: 'transactions',
+  }),
+  'GET /users/{user_id}/transactions/by_top_level_category_guid/{top_level_category_guids}/by_date/{start_date}/{end_date}': () => ({
+    path: `/transactions/by_top_level_category_guid/${topLevel()}/by_date/${dates().first_date}/${dates().last_date}`,
+    root: 'transactions',
+  }),
+  'GET /users/{user_id}/transactions/created_between/{start_date}/{end_date}': () => ({
+    path: `/transactions/created_between/${dates().created_first}/${dates().created_last}`,
+    root: 'transactions',
+  }),
+  'GET /users/{user_id}/transactions/updated_between/{start_date}/{end_date}': () => ({
+    path: `/transactions/updated_between/${dates().updated_first}/${dates().updated_last}`,
+    root: 'transactions',
+  }),
+};
+const plan = () => fixtures.spending_plans[0]!.guid;
+const dates = () => fixtures.transactions;
+const topLevel = () => [...new Set(fixtures.categories.map((c) => c.top_level_category_guid))].slice(0, 2).join(',');
+
+describe('every read route', () => {
+  it('has a case here (a read route without a test fails the suite)', () => {
+    const readRoutes = ROUTES.filter((route) => route.fn === 'api-read').map(routeKey);
+    expect(Object.keys(cases).sort()).toEqual(readRoutes.sort());
+  });
+
+  it.each(Object.keys(cases))('%s answers with the simulator’s exact body', async (key) => {
+    const { path, root } = cases[key]!();
+    const response = await ours(`/users/${USER}${path}`);
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.type).toBe('application/json');
+    expect(response.body).toHaveProperty(root);
+    expect(response.body).toEqual(await simulator(path));
+  });
+});
+
+describe('pagination and use cases', () => {
+  it('walking transactions 10 per page returns every seeded transaction exactly once', async () => {
+    const seen: string[] = [];
+    for (let page = 1; ; page++) {
+      const { body } = await ours(`/users/${USER}/transactions?records_per_page=10&page=${page}`);
+      seen.push(...body.transactions.map((t: { guid: string }) => t.guid));
+      if (page >= body.pagination.total_pages) break;
+    }
+    expect(seen.length).toBe(fixtures.transactions.count);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThanOrEqual(300);
+  });
+
+  it('use_case=MONEY_MOVEMENT filters; BOGUS is refused naming use_case; a PFM-only read for a non-PFM user is 403', async () => {
+    const mixed = (await (await fetch(`${stack.simulatorUrl}/_sim/users/sim-user-mixed`)).json()) as Fixtures;
+    const all = await ours('/users/sim-user-mixed/accounts');
+    const moneyMovement = await ours('/users/sim-user-mixed/accounts?use_case=MONEY_MOVEMENT');
+    expect(moneyMovement.status).toBe(200);
+    expect(moneyMovement.body.accounts.length).toBeGreaterThan(0);
+    expect(moneyMovement.body.accounts.length).toBeLessThan(all.body.accounts.length);
+    expect(all.body.accounts.length).toBe(mixed.accounts.length);
+
+    const bogus = await ours('/users/sim-user-mixed/accounts?use_case=BOGUS');
+    expect(bogus.status).toBe(400);
+    expect(bogus.type).toBe('application/problem+json');
+    expect(bogus.body).toMatchObject({ code: 'validation_failed', field: 'use_case' });
+
+    const beats = await ours('/users/sim-user-mm/beats');
+    expect(beats.status).toBe(403);
+    expect(beats.body).toMatchObject({ code: 'use_case_not_permitted', mx_code: 4030 });
+  });
+
+  it('MX 404 → 404 not_found with mx_code', async () => {
+    const response = await ours(`/users/${USER}/beats/BET-00000000-0000-0000-0000-000000000000`);
+    expect(response.status).toBe(404);
+    expect(response.body).toMatchObject({ code: 'not_found', mx_code: 4040 });
+  });
+});
