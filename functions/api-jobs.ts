@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_ID_PATTERN, jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';

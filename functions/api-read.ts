@@ -21,7 +21,7 @@ export const operations: Operations = Object.fromEntries(
           const { body } = await services.nexus.request(input.userId, {
             method: 'GET',
             route: endpoint.path,
-            params: input.params as never,
+            params: input.params,
             query: input.query,
           });
           return { status: 200, body };

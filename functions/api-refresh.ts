@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operation, Operations } from '../lib/http/http-handler.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpProblem } from './problem.ts';
 
 /** Where a value came from; used to name the offending field (`path.member_guid`, `query.page`, `body.url`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One MFA question of a CHALLENGED member (TEXT, OPTIONS, TOKEN, IMAGE_DATA, IMAGE_OPTIONS…); other fields kept. */
 export const challengeSchema = z

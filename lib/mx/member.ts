@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** MX documents these fields but may send null, leave them out or add new ones: absent reads as null. */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullable().default(null);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { type Challenge, challengesResponse } from './challenge.ts';
 import { MxError } from './errors.ts';
 import { type Member, memberResponse } from './member.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 import type { SessionManager } from './sessions.ts';
 import type { MxCall, MxResponse, MxTransport } from './transport.ts';
 
@@ -9,6 +10,8 @@ export interface NexusClientOptions {
   /** The data-host transport (sends the Nexus media type on every call). */
   data: MxTransport;
   sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  /** Gives each request one time budget, shared by getting the session and every MX call it makes. */
+  retry: RetryPolicy;
   /** MX's reference pages show GET for aggregate; configurable because that is unconfirmed. */
   aggregateMethod: 'GET' | 'POST';
 }
@@ -29,11 +32,13 @@ export interface AggregateResult {
 export class NexusClient {
   readonly #data: MxTransport;
   readonly #sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  readonly #retry: RetryPolicy;
   readonly #aggregateMethod: 'GET' | 'POST';
 
   constructor(options: NexusClientOptions) {
     this.#data = options.data;
     this.#sessions = options.sessions;
+    this.#retry = options.retry;
     this.#aggregateMethod = options.aggregateMethod;
   }
 
@@ -46,6 +51,8 @@ export class NexusClient {
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
       body: this.#aggregateMethod === 'POST' ? {} : undefined,
       schema: memberResponse,
+      // Starts a job, even when sent as GET: replayed only when MX certainly did not act on it.
+      idempotent: false,
     });
     return { member: body.member, alreadyRunning: status === 202 };
   }
@@ -72,23 +79,26 @@ export class NexusClient {
   }
 
   /**
-   * Any Nexus data call as the user. A 401 means the session is gone whatever MX's code says: the token is
-   * invalidated (unless already replaced), a new session made and the call retried once; a second 401 is thrown.
+   * Any Nexus data call as the user, retried as its idempotency allows, all within one time budget (the config's
+   * `retryBudgetMs`). A 401 means the session is gone whatever MX's code says: the token is invalidated (unless
+   * already replaced), a new session made — by one caller across containers — and the call sent once more; a
+   * second 401 is thrown.
    */
   async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
     userId: string,
     call: MxCall<Route, Schema>,
   ): Promise<MxResponse<z.output<Schema>>> {
-    const send = (token: string, attempt: number) =>
-      this.#data.request<Route, Schema>({ ...call, headers: { ...call.headers, 'MD-SESSION-TOKEN': token }, attempt });
+    const deadline = this.#retry.newDeadline();
+    const send = (token: string) =>
+      this.#data.request<Route, Schema>({ ...call, headers: { ...call.headers, 'MD-SESSION-TOKEN': token } }, { deadline });
 
-    const token = await this.#sessions.get(userId);
+    const token = await this.#sessions.get(userId, { deadline });
     try {
-      return await send(token, 1);
+      return await send(token);
     } catch (error) {
       if (!(error instanceof MxError && error.code === 'MX_UNAUTHORIZED')) throw error;
       await this.#sessions.invalidate(userId, token);
-      return send(await this.#sessions.get(userId), 2);
+      return send(await this.#sessions.get(userId, { deadline }));
     }
   }
 }

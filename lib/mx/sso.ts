@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import type { MxTransport } from './transport.ts';
+import * as z from 'zod';
+import type { MxRequestOptions, MxTransport } from './transport.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
 
@@ -25,14 +25,17 @@ export class SsoClient {
   }
 
   /** A one-time API token for the user (valid once, for 10 minutes): the input of `POST /sessions`. */
-  async apiToken(userId: string): Promise<string> {
-    const { body } = await this.#transport.request({
-      method: 'GET',
-      route: '/{client_id}/users/{user_id}/api_token',
-      params: { client_id: this.#clientId, user_id: userId },
-      headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': this.#apiKey },
-      schema: apiTokenResponse,
-    });
+  async apiToken(userId: string, options: MxRequestOptions = {}): Promise<string> {
+    const { body } = await this.#transport.request(
+      {
+        method: 'GET',
+        route: '/{client_id}/users/{user_id}/api_token',
+        params: { client_id: this.#clientId, user_id: userId },
+        headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': this.#apiKey },
+        schema: apiTokenResponse,
+      },
+      options,
+    );
     return body.api_token.token;
   }
 }

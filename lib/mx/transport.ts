@@ -2,7 +2,9 @@ import { type Dispatcher, Pool } from 'undici';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
+import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
+import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 /** Nexus accepts JSON only and wants its media type both ways on every data-host call. */
@@ -18,7 +20,10 @@ type RouteParamName<Route extends string> = Route extends `${string}{${infer Nam
 
 type RouteParams<Route extends string> = Record<RouteParamName<Route>, string>;
 
-/** One call, described by its route pattern: params are required exactly when the pattern has placeholders. */
+/**
+ * One call, described by its route pattern: params are required exactly when the pattern has placeholders. A route
+ * known only at run time (`string`, e.g. from the read catalogue) takes any params; the transport still checks them.
+ */
 export type MxCall<Route extends string, Schema extends z.ZodType = z.ZodUnknown> = {
   method: HttpMethod;
   route: Route;
@@ -29,9 +34,16 @@ export type MxCall<Route extends string, Schema extends z.ZodType = z.ZodUnknown
   body?: unknown;
   /** Validates a 2xx body; a mismatch fails the call with MX_INVALID_RESPONSE. */
   schema?: Schema;
-  /** 1-based attempt number of this call, for the log line. */
-  attempt?: number;
-} & ([RouteParamName<Route>] extends [never] ? { params?: undefined } : { params: RouteParams<Route> });
+  /**
+   * Whether MX may receive the call twice without harm, so that it is retried after a lost answer too (see
+   * isRetryableFailure). Defaults to true for GET only; a GET that starts something (aggregate) says false.
+   */
+  idempotent?: boolean;
+} & (string extends Route
+  ? { params?: Record<string, string> }
+  : [RouteParamName<Route>] extends [never]
+    ? { params?: undefined }
+    : { params: RouteParams<Route> });
 
 export interface MxResponse<Body = unknown> {
   status: number;
@@ -39,11 +51,17 @@ export interface MxResponse<Body = unknown> {
   body: Body;
 }
 
+export interface MxRequestOptions {
+  /** Shared by the MX calls of one logical operation; by default the call gets the policy's whole budget. */
+  deadline?: Deadline;
+}
+
 export interface MxTransportOptions {
   /** Origin, optionally with a base path: `https://int-data.moneydesktop.com`. */
   baseUrl: string;
-  /** Applied to both the wait for headers and each wait between body chunks (and to connecting, by default). */
+  /** Limit of one attempt, from connecting to the last body byte (never more than what is left of the budget). */
   timeoutMs: number;
+  retry: RetryPolicy;
   /** Sent on every call; a call's own headers win. */
   defaultHeaders?: Record<string, string>;
   /** Defaults to one keep-alive Pool on the origin; tests pass a MockAgent. */
@@ -59,13 +77,15 @@ type AnyMxCall = Omit<MxCall<string, z.ZodType>, 'params'> & { params?: Record<s
 const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
- * HTTP to one MX origin over one keep-alive dispatcher. Every failure comes out as an MxError; every call is
- * logged once, by route pattern — never the concrete path, a header value or a body.
+ * HTTP to one MX origin over one keep-alive dispatcher, retried as the policy allows. Every failure comes out as an
+ * MxError; every call is logged once, whatever its attempts, by route pattern — never the concrete path, a header
+ * value or a body.
  */
 export class MxTransport {
   readonly #origin: string;
   readonly #basePath: string;
   readonly #timeoutMs: number;
+  readonly #retry: RetryPolicy;
   readonly #defaultHeaders: Record<string, string>;
   readonly #dispatcher: Dispatcher;
   readonly #upstream: string;
@@ -77,6 +97,7 @@ export class MxTransport {
     this.#origin = base.origin;
     this.#basePath = base.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
+    this.#retry = options.retry;
     this.#defaultHeaders = options.defaultHeaders ?? {};
     this.#dispatcher = options.dispatcher ?? new Pool(base.origin, { connect: { timeout: options.timeoutMs } });
     this.#upstream = options.upstream ?? base.host;
@@ -86,6 +107,7 @@ export class MxTransport {
 
   async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
     typedCall: MxCall<Route, Schema>,
+    options: MxRequestOptions = {},
   ): Promise<MxResponse<z.output<Schema>>> {
     const call = typedCall as AnyMxCall;
     const site: MxCallSite = { method: call.method, route: call.route };
@@ -95,21 +117,48 @@ export class MxTransport {
       method: call.method,
       headers: { ...this.#defaultHeaders, ...call.headers },
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
     };
-    const logFields = { upstream: this.#upstream, ...site, attempt: call.attempt ?? 1 };
-    const startedAt = performance.now();
+    const idempotent = call.idempotent ?? call.method === 'GET';
+    const deadline = options.deadline ?? this.#retry.newDeadline();
+    const { timer } = this.#retry;
+    const startedAt = timer.now();
+    let attempts = 0;
+    const callFields = () => ({
+      upstream: this.#upstream,
+      ...site,
+      latency_ms: Math.round(timer.now() - startedAt),
+      attempts,
+    });
+
     try {
-      const response = await this.#exchange(request, site, call.schema);
-      this.#log.info('mx call', { ...logFields, status: response.status, latency_ms: elapsedMs(startedAt) });
+      const response = await this.#retry.run(
+        (attempt) => {
+          attempts = attempt;
+          return this.#exchange(request, site, deadline, call.schema);
+        },
+        {
+          deadline,
+          isRetryable: (error) => isRetryableFailure(error, idempotent),
+          onRetry: (error, attempt, delayMs) => {
+            const { status, code } = error as MxError;
+            this.#log.debug('mx attempt failed', {
+              upstream: this.#upstream,
+              ...site,
+              attempt,
+              status,
+              error_code: code,
+              retry_in_ms: Math.round(delayMs),
+            });
+          },
+        },
+      );
+      this.#log.info('mx call', { ...callFields(), status: response.status });
       return response as MxResponse<z.output<Schema>>;
     } catch (error) {
       const mxError = error as MxError;
       this.#log.warn('mx call failed', {
-        ...logFields,
+        ...callFields(),
         status: mxError.status,
-        latency_ms: elapsedMs(startedAt),
         error_code: mxError.code,
         mx_code: mxError.mxCode,
       });
@@ -122,18 +171,30 @@ export class MxTransport {
     await this.#dispatcher.close();
   }
 
-  /** Throws only MxError. */
-  async #exchange(request: Dispatcher.RequestOptions, site: MxCallSite, schema?: z.ZodType): Promise<MxResponse> {
+  /** One attempt. Throws only MxError. */
+  async #exchange(
+    request: Dispatcher.RequestOptions,
+    site: MxCallSite,
+    deadline: Deadline,
+    schema?: z.ZodType,
+  ): Promise<MxResponse> {
+    const timeoutMs = Math.min(this.#timeoutMs, deadline.remainingMs());
+    if (timeoutMs <= 0) {
+      throw new MxError('MX_TIMEOUT', `No time left in the budget to call ${site.method} ${site.route}`, site);
+    }
+    // A signal rather than undici's headersTimeout/bodyTimeout: those tick at a coarse resolution and each bounds
+    // only one wait, where this bounds the whole exchange, sub-second values included.
+    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await this.#dispatcher.request(request);
+      const response = await this.#dispatcher.request({ ...request, signal });
       status = response.statusCode;
       headers = response.headers;
       text = await response.body.text();
     } catch (error) {
-      throw transportFailure(error, site);
+      throw transportFailure(error, site, signal.aborted);
     }
 
     if (status < 200 || status > 299) throw mxErrorFromResponse({ status, headers, body: text }, site, this.#clock.now());
@@ -182,13 +243,11 @@ function parseJson(text: string, status: number, site: MxCallSite): unknown {
   }
 }
 
-function transportFailure(error: unknown, site: MxCallSite): MxError {
+function transportFailure(error: unknown, site: MxCallSite, timedOut: boolean): MxError {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TIMEOUT_ERROR_CODES.has(code)) {
+  if (timedOut || (typeof code === 'string' && TIMEOUT_ERROR_CODES.has(code))) {
     return new MxError('MX_TIMEOUT', `MX did not answer ${site.method} ${site.route} in time`, { ...site, cause: error });
   }
   const reason = typeof code === 'string' ? ` (${code})` : '';
   return new MxError('MX_NETWORK_ERROR', `${site.method} ${site.route} could not reach MX${reason}`, { ...site, cause: error });
 }
-
-const elapsedMs = (startedAt: number): number => Math.round(performance.now() - startedAt);

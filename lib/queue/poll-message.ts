@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One step of one aggregation's poll loop. Applied only when the job is still at `step` (see PollService). */
 export const pollMessageSchema = z.object({

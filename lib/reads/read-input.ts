@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import { params, parseInput } from '../http/validation.ts';
 import type { ReadEndpoint, ReadQuery } from './read-endpoints.ts';

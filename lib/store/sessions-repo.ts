@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import type { SessionStore, StoredSession } from '../mx/sessions.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';

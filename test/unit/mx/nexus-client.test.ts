@@ -1,60 +1,68 @@
-import type { MockAgent } from 'undici';
+import { errors, type MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { NexusClient } from '../../../lib/mx/nexus-client.ts';
-import { SessionManager } from '../../../lib/mx/sessions.ts';
-import { SsoClient } from '../../../lib/mx/sso.ts';
-import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
+import type { SessionManager } from '../../../lib/mx/sessions.ts';
+import { NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
 import { FakeMx } from './support/fake-mx.ts';
 import {
   API_KEY,
   CapturingLog,
-  CLIENT_ID,
   DATA_ORIGIN,
+  FakeTimer,
+  MemorySessionLease,
   MemorySessionStore,
   member,
   mockAgent,
   recordedCalls,
-  SSO_ORIGIN,
 } from './support/fakes.ts';
+import { mxStack } from './support/mx-stack.ts';
 
 const USER = 'user-1';
+const BUDGET_MS = 5_000;
 
 describe('NexusClient', () => {
   let agent: MockAgent;
   let mx: FakeMx;
   let store: MemorySessionStore;
+  let lease: MemorySessionLease;
+  let clock: ManualClock;
+  let timer: FakeTimer;
   let log: CapturingLog;
-  let data: MxTransport;
+  let stack: ReturnType<typeof container>;
   let sessions: SessionManager;
 
   beforeEach(() => {
     agent = mockAgent();
     mx = new FakeMx(agent);
     store = new MemorySessionStore();
+    clock = new ManualClock();
+    lease = new MemorySessionLease(clock);
+    timer = new FakeTimer();
     log = new CapturingLog();
-    const clock = new ManualClock();
-    data = new MxTransport({
-      baseUrl: DATA_ORIGIN,
-      timeoutMs: 1_000,
-      defaultHeaders: NEXUS_HEADERS,
-      dispatcher: agent,
-      log,
-      clock,
-    });
-    const sso = new SsoClient({
-      transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
-      clientId: CLIENT_ID,
-      apiKey: API_KEY,
-    });
-    sessions = new SessionManager({ store, sso, data, clock, log });
+    stack = container();
+    sessions = stack.sessions;
   });
 
   afterEach(async () => {
     await agent.close();
   });
 
-  const client = (aggregateMethod: 'GET' | 'POST' = 'GET') => new NexusClient({ data, sessions, aggregateMethod });
+  /** One container's client; all share MX, the store and the lease. `null` runs it on the real timer. */
+  function container(aggregateMethod: 'GET' | 'POST' = 'GET', containerTimer: FakeTimer | null = timer) {
+    return mxStack({
+      dispatcher: agent,
+      store,
+      lease,
+      clock,
+      log,
+      timer: containerTimer ?? undefined,
+      budgetMs: BUDGET_MS,
+      aggregateMethod,
+    });
+  }
+  const client = (aggregateMethod: 'GET' | 'POST' = 'GET') =>
+    new NexusClient({ data: stack.data, sessions, retry: stack.retry, aggregateMethod });
 
   /** Answers data calls on `path` (any method) with a live session; 401 otherwise. */
   const onData = (path: string, statusCode: number, body: object) => {
@@ -166,8 +174,8 @@ describe('NexusClient', () => {
       expect(calls()).toBe(1);
       expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
       expect(log.calls().filter((call) => call.route === '/members/{member_guid}')).toEqual([
-        expect.objectContaining({ status: 401, attempt: 1, error_code: 'MX_UNAUTHORIZED' }),
-        expect.objectContaining({ status: 200, attempt: 2 }),
+        expect.objectContaining({ status: 401, attempts: 1, error_code: 'MX_UNAUTHORIZED' }),
+        expect.objectContaining({ status: 200, attempts: 1 }),
       ]);
     });
 
@@ -187,11 +195,97 @@ describe('NexusClient', () => {
       expect(mx.sessionsCreated).toBe(2);
     });
 
-    it('does not retry other failures', async () => {
-      const calls = onData('/members/MBR-1', 503, { error: { code: 5030, message: 'Maintenance' } });
+    it('keeps the session on other failures', async () => {
+      const calls = onData('/members/MBR-1', 500, { error: { code: 5000, message: 'Oops' } });
       await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
       expect(calls()).toBe(1);
       expect(mx.sessionsCreated).toBe(1);
+    });
+
+    it('replaces it once, however many callers in however many containers saw the 401', async () => {
+      onData('/members/MBR-1', 200, { member: member() });
+      const clients = [container('GET', null), container('GET', null), container('GET', null)].map(({ nexus }) => nexus);
+      await clients[0]!.readMember(USER, 'MBR-1');
+      mx.expireSessions();
+
+      const reads = await Promise.all(Array.from({ length: 90 }, (_, index) => clients[index % 3]!.readMember(USER, 'MBR-1')));
+
+      expect(reads).toHaveLength(90);
+      expect(mx.sessionsCreated).toBe(2);
+      expect(mx.apiTokensIssued).toBe(2);
+      expect(dataCalls().filter((call) => call.headers['md-session-token'] === 'SESSION-TOKEN-1')).toHaveLength(91);
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
+    });
+  });
+
+  describe('retrying', () => {
+    it('retries a read MX keeps failing with 503 until the budget is spent, on the same session', async () => {
+      await sessions.get(USER);
+      const calls = onData('/members/MBR-1', 503, { error: { code: 5030, message: 'Maintenance' } });
+
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 503 });
+
+      expect(calls()).toBeGreaterThan(1);
+      expect(timer.now()).toBeLessThanOrEqual(BUDGET_MS);
+      expect(mx.sessionsCreated).toBe(1);
+      expect(log.calls().filter((call) => call.route === '/members/{member_guid}')).toEqual([
+        expect.objectContaining({ status: 503, attempts: calls() }),
+      ]);
+    });
+
+    it('gives getting the session and the call one budget between them', async () => {
+      const slowSessions = {
+        get: vi.fn(async () => {
+          timer.advance(4_000);
+          return 'SESSION-TOKEN-1';
+        }),
+        invalidate: vi.fn(),
+      };
+      mx.liveSessions.add('SESSION-TOKEN-1');
+      onData('/members/MBR-1', 503, {});
+      const nexus = new NexusClient({ data: stack.data, sessions: slowSessions, retry: stack.retry, aggregateMethod: 'GET' });
+
+      await expect(nexus.readMember(USER, 'MBR-1')).rejects.toMatchObject({ status: 503 });
+
+      expect(timer.now()).toBeLessThanOrEqual(BUDGET_MS);
+      // 1 s was left for the call: 50 + 100 + 200 + 400 + 150 ms of waits, 100 ms kept for the last attempt.
+      expect(timer.sleeps).toEqual([50, 100, 200, 400, 150]);
+    });
+
+    describe('aggregate (starts a job, even as GET)', () => {
+      it.each([
+        ['a 502', 502],
+        ['a 504', 504],
+      ])('is not sent again after %s: MX may have started it', async (_, status) => {
+        const calls = onData('/members/MBR-1/aggregate', status, {});
+        await expect(client().aggregateMember(USER, 'MBR-1')).rejects.toMatchObject({ status });
+        expect(calls()).toBe(1);
+      });
+
+      it('is not sent again after a lost connection', async () => {
+        await sessions.get(USER);
+        agent
+          .get(DATA_ORIGIN)
+          .intercept({ path: '/members/MBR-1/aggregate', method: 'GET' })
+          .replyWithError(new errors.SocketError('other side closed'));
+        await expect(client().aggregateMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_NETWORK_ERROR' });
+        expect(dataCalls()).toHaveLength(1);
+      });
+
+      it('is sent again after a 503 or 429, which MX answers without starting anything', async () => {
+        await sessions.get(USER);
+        for (const status of [503, 429]) {
+          agent
+            .get(DATA_ORIGIN)
+            .intercept({ path: '/members/MBR-1/aggregate', method: 'GET' })
+            .reply(status, { error: { code: status * 10 } });
+        }
+        const calls = onData('/members/MBR-1/aggregate', 200, { member: member({ is_being_aggregated: true }) });
+
+        await expect(client().aggregateMember(USER, 'MBR-1')).resolves.toMatchObject({ alreadyRunning: false });
+        expect(dataCalls()).toHaveLength(3);
+        expect(calls()).toBe(1);
+      });
     });
   });
 

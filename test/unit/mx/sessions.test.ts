@@ -1,21 +1,25 @@
-import type { MockAgent } from 'undici';
+import { errors, type MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import { SESSION_REUSE_MS, SESSION_TOUCH_INTERVAL_MS, SessionManager } from '../../../lib/mx/sessions.ts';
-import { SSO_MEDIA_TYPE, SsoClient } from '../../../lib/mx/sso.ts';
-import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
+import type { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
+import { SESSION_LEASE_MS, SESSION_REUSE_MS, SESSION_TOUCH_INTERVAL_MS, SessionManager } from '../../../lib/mx/sessions.ts';
+import { SSO_MEDIA_TYPE, type SsoClient } from '../../../lib/mx/sso.ts';
+import { MxTransport, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
 import { FakeMx } from './support/fake-mx.ts';
 import {
   API_KEY,
   CapturingLog,
   CLIENT_ID,
   DATA_ORIGIN,
+  FakeTimer,
+  MemorySessionLease,
   MemorySessionStore,
   mockAgent,
   recordedCalls,
   SSO_ORIGIN,
 } from './support/fakes.ts';
+import { mxStack } from './support/mx-stack.ts';
 
 const USER = 'user-1';
 
@@ -23,10 +27,12 @@ describe('SessionManager', () => {
   let agent: MockAgent;
   let mx: FakeMx;
   let store: MemorySessionStore;
+  let lease: MemorySessionLease;
   let clock: ManualClock;
   let log: CapturingLog;
   let data: MxTransport;
   let sso: SsoClient;
+  let retry: RetryPolicy;
   let sessions: SessionManager;
 
   beforeEach(() => {
@@ -34,21 +40,9 @@ describe('SessionManager', () => {
     mx = new FakeMx(agent);
     store = new MemorySessionStore();
     clock = new ManualClock();
+    lease = new MemorySessionLease(clock);
     log = new CapturingLog();
-    data = new MxTransport({
-      baseUrl: DATA_ORIGIN,
-      timeoutMs: 1_000,
-      defaultHeaders: NEXUS_HEADERS,
-      dispatcher: agent,
-      log,
-      clock,
-    });
-    sso = new SsoClient({
-      transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, log, clock }),
-      clientId: CLIENT_ID,
-      apiKey: API_KEY,
-    });
-    sessions = new SessionManager({ store, sso, data, clock, log });
+    ({ data, sso, retry, sessions } = mxStack({ dispatcher: agent, store, lease, clock, log }));
   });
 
   afterEach(async () => {
@@ -96,7 +90,7 @@ describe('SessionManager', () => {
         apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })),
       };
       failing.apiToken.mockImplementation((user: string) => sso.apiToken(user));
-      const manager = new SessionManager({ store, sso: failing, data, clock, log });
+      const manager = new SessionManager({ store, lease, sso: failing, data, retry, clock, log });
 
       const results = await Promise.allSettled(Array.from({ length: 5 }, () => manager.get(USER)));
 
@@ -108,12 +102,156 @@ describe('SessionManager', () => {
     it('stores nothing when MX answers POST /sessions without a token', async () => {
       const bare = mockAgent();
       bare.get(DATA_ORIGIN).intercept({ path: '/sessions', method: 'POST' }).reply(200, { session: {} });
-      const bareData = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, dispatcher: bare });
-      const manager = new SessionManager({ store, sso: { apiToken: async () => 'API-TOKEN' }, data: bareData, clock });
+      const bareData = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, retry, dispatcher: bare });
+      const sso = { apiToken: async () => 'API-TOKEN' };
+      const manager = new SessionManager({ store, lease, sso, data: bareData, retry, clock });
 
       await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/sessions' });
       expect(store.sessions.size).toBe(0);
       await bare.close();
+    });
+  });
+
+  describe('when MX loses the answer to POST /sessions', () => {
+    let flaky: MockAgent;
+    let apiTokensIssued: number;
+
+    beforeEach(() => {
+      flaky = mockAgent();
+      apiTokensIssued = 0;
+      flaky
+        .get(SSO_ORIGIN)
+        .intercept({ path: () => true, method: 'GET' })
+        .reply(() => ({ statusCode: 200, data: { api_token: { token: `API-TOKEN-${++apiTokensIssued}` } } }))
+        .persist();
+    });
+
+    afterEach(async () => {
+      await flaky.close();
+    });
+
+    const sessionsOn = (first: { status: number } | Error) => {
+      const interceptor = flaky.get(DATA_ORIGIN).intercept({ path: '/sessions', method: 'POST' });
+      if (first instanceof Error) interceptor.replyWithError(first);
+      else interceptor.reply(first.status, { error: { code: first.status * 10, message: 'x' } });
+      flaky
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/sessions', method: 'POST' })
+        .reply(200, { session: { token: 'SESSION-TOKEN' } });
+      return mxStack({ dispatcher: flaky, store, lease, clock, timer: new FakeTimer() }).sessions;
+    };
+    const apiTokensSent = () =>
+      recordedCalls(flaky)
+        .filter((call) => call.path === '/sessions')
+        .map((call) => call.headers['md-api-token']);
+
+    it.each([
+      ['a dropped connection', new errors.SocketError('other side closed')],
+      ['a timeout', new errors.HeadersTimeoutError()],
+      ['a 502', { status: 502 }],
+    ])('starts over with a fresh API token after %s: the first one may be spent', async (_, failure) => {
+      await expect(sessionsOn(failure).get(USER)).resolves.toBe('SESSION-TOKEN');
+      expect(apiTokensSent()).toEqual(['API-TOKEN-1', 'API-TOKEN-2']);
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN');
+    });
+
+    it('sends the same API token again after a 503: MX did not use it', async () => {
+      await expect(sessionsOn({ status: 503 }).get(USER)).resolves.toBe('SESSION-TOKEN');
+      expect(apiTokensSent()).toEqual(['API-TOKEN-1', 'API-TOKEN-1']);
+    });
+  });
+
+  describe('across containers (one store, one lease)', () => {
+    const container = (timer?: FakeTimer, budgetMs?: number) =>
+      mxStack({ dispatcher: agent, store, lease, clock, log, timer, budgetMs }).sessions;
+    /** A timer whose sleeps move the wall clock too, so that leases run out while a container waits. */
+    const linkedTimer = () => new FakeTimer((ms) => clock.advance(ms));
+
+    it('makes one SSO call and one POST /sessions for 200 concurrent gets spread over four containers', async () => {
+      const containers = [container(), container(), container(), container()];
+
+      const tokens = await Promise.all(Array.from({ length: 200 }, (_, index) => containers[index % 4]!.get(USER)));
+
+      expect(new Set(tokens)).toEqual(new Set(['SESSION-TOKEN-1']));
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+      expect(store.writes.put).toBe(1);
+      expect(lease.isHeld(USER)).toBe(false);
+    });
+
+    it('waits for the container holding the lease and uses the session it stores', async () => {
+      await lease.acquire(USER, 'other-container', SESSION_LEASE_MS);
+
+      const waiting = sessions.get(USER);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      store.sessions.set(USER, { token: 'SESSION-FROM-HOLDER', createdAt: clock.now(), lastUsedAt: clock.now() });
+      await lease.release(USER, 'other-container');
+
+      await expect(waiting).resolves.toBe('SESSION-FROM-HOLDER');
+      expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
+    });
+
+    it('re-reads the store once it holds the lease: a session stored in between is used as is', async () => {
+      vi.spyOn(store, 'get').mockResolvedValueOnce(undefined);
+      store.sessions.set(USER, { token: 'SESSION-JUST-STORED', createdAt: clock.now(), lastUsedAt: clock.now() });
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-JUST-STORED');
+
+      expect(lease.acquisitions).toBe(1);
+      expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
+    });
+
+    it('takes over when the holder dies: its lease runs out', async () => {
+      await lease.acquire(USER, 'dead-container', SESSION_LEASE_MS);
+      const timer = linkedTimer();
+
+      await expect(container(timer, 12_000).get(USER)).resolves.toBe('SESSION-TOKEN-1');
+
+      expect(timer.now()).toBeGreaterThan(SESSION_LEASE_MS);
+      expect(timer.sleeps.slice(0, 6)).toEqual([25, 50, 100, 200, 250, 250]);
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+      expect(lease.isHeld(USER)).toBe(false);
+    });
+
+    it('gives up with MX_TIMEOUT at the end of its budget while another container holds the lease', async () => {
+      await lease.acquire(USER, 'slow-container', 60_000);
+      const timer = linkedTimer();
+
+      await expect(container(timer, 2_000).get(USER)).rejects.toMatchObject({ code: 'MX_TIMEOUT', route: '/sessions' });
+
+      expect(timer.now()).toBe(2_000);
+      expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
+    });
+
+    it('stops working before its own lease runs out, so that a successor never works alongside it', async () => {
+      const down = mockAgent();
+      down
+        .get(SSO_ORIGIN)
+        .intercept({ path: () => true, method: 'GET' })
+        .reply(503, {})
+        .persist();
+      const timer = new FakeTimer();
+      const holder = mxStack({ dispatcher: down, store, lease, clock, timer, budgetMs: 60_000 }).sessions;
+
+      await expect(holder.get(USER)).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
+
+      expect(timer.now()).toBeLessThan(SESSION_LEASE_MS);
+      await down.close();
+    });
+
+    it('releases the lease when creating fails, so that the next try (here or elsewhere) can take it', async () => {
+      const failing = { apiToken: vi.fn().mockRejectedValue(new MxError('MX_FORBIDDEN', 'no', { method: 'GET', route: '/x' })) };
+      const manager = new SessionManager({ store, lease, sso: failing, data, retry, clock, log });
+
+      await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
+
+      expect(lease.isHeld(USER)).toBe(false);
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-1');
+    });
+
+    it('still hands out the session when giving the lease back fails (it runs out by itself)', async () => {
+      vi.spyOn(lease, 'release').mockRejectedValue(new Error('throttled'));
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-1');
+      expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'mx session lease release failed' }));
     });
   });
 

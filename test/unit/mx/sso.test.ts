@@ -1,5 +1,6 @@
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { SSO_MEDIA_TYPE, SsoClient } from '../../../lib/mx/sso.ts';
 import { MxTransport } from '../../../lib/mx/transport.ts';
 import { API_KEY, CapturingLog, mockAgent, recordedCalls, SSO_ORIGIN } from './support/fakes.ts';
@@ -12,7 +13,14 @@ describe('SsoClient', () => {
   beforeEach(() => {
     agent = mockAgent();
     log = new CapturingLog();
-    const transport = new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, dispatcher: agent, upstream: 'mx-sso', log });
+    const transport = new MxTransport({
+      baseUrl: SSO_ORIGIN,
+      timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs: 1_000 }),
+      dispatcher: agent,
+      upstream: 'mx-sso',
+      log,
+    });
     sso = new SsoClient({ transport, clientId: 'client/7', apiKey: API_KEY });
   });
 

@@ -2,27 +2,39 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors, type MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
+import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
+import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
-import { CapturingLog, DATA_ORIGIN, mockAgent, recordedCalls } from './support/fakes.ts';
+import { CapturingLog, DATA_ORIGIN, FakeTimer, mockAgent, recordedCalls } from './support/fakes.ts';
 
 describe('MxTransport', () => {
   let agent: MockAgent;
   let log: CapturingLog;
+  let timer: FakeTimer;
+  let clock: ManualClock;
   let transport: MxTransport;
 
-  beforeEach(() => {
-    agent = mockAgent();
-    log = new CapturingLog();
-    transport = new MxTransport({
+  /** Backoffs at half their ceiling: 50, 100, 200… ms. */
+  const transportWith = (budgetMs = 5_000) =>
+    new MxTransport({
       baseUrl: DATA_ORIGIN,
       timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs, timer, random: () => 0.5 }),
       defaultHeaders: NEXUS_HEADERS,
       dispatcher: agent,
       upstream: 'mx-data',
       log,
+      clock,
     });
+
+  beforeEach(() => {
+    agent = mockAgent();
+    log = new CapturingLog();
+    timer = new FakeTimer();
+    clock = new ManualClock();
+    transport = transportWith();
   });
 
   afterEach(async () => {
@@ -86,7 +98,12 @@ describe('MxTransport', () => {
   });
 
   it('keeps a base path of the base URL', async () => {
-    const prefixed = new MxTransport({ baseUrl: `${DATA_ORIGIN}/nexus/`, timeoutMs: 1_000, dispatcher: agent });
+    const prefixed = new MxTransport({
+      baseUrl: `${DATA_ORIGIN}/nexus/`,
+      timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs: 1_000 }),
+      dispatcher: agent,
+    });
     reply(200);
     await prefixed.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-1' } });
     expect(recordedCalls(agent)[0]?.path).toBe('/nexus/members/MBR-1');
@@ -147,50 +164,213 @@ describe('MxTransport', () => {
     expect((error as MxError).message).not.toContain('MBR-9');
   });
 
-  it('passes Retry-After through on 429', async () => {
+  it('passes Retry-After through on a 429 it cannot wait for', async () => {
     agent
       .get(DATA_ORIGIN)
       .intercept({ path: '/members', method: 'GET' })
       .reply(429, '', { headers: { 'retry-after': '12' } });
     const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_RATE_LIMITED', retryAfterSeconds: 12 });
+    expect(recordedCalls(agent)).toHaveLength(1);
   });
 
   it('maps a connection failure to MX_NETWORK_ERROR with the cause kept', async () => {
     const cause = new errors.SocketError('other side closed');
-    agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).replyWithError(cause);
-    const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
+    agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'POST' }).replyWithError(cause);
+    const error = await transport.request({ method: 'POST', route: '/members', body: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', route: '/members', status: undefined });
     expect((error as MxError).cause).toBe(cause);
   });
 
-  it.each([new errors.HeadersTimeoutError(), new errors.BodyTimeoutError(), new errors.ConnectTimeoutError()])(
-    'maps undici %s to MX_TIMEOUT',
-    async (cause) => {
-      agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).replyWithError(cause);
-      const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'MX_TIMEOUT', cause });
-    },
-  );
+  it.each([new errors.HeadersTimeoutError(), new errors.BodyTimeoutError()])('maps undici %s to MX_TIMEOUT', async (cause) => {
+    agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'POST' }).replyWithError(cause);
+    const error = await transport.request({ method: 'POST', route: '/members', body: {} }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MX_TIMEOUT', cause });
+  });
+
+  describe('retrying', () => {
+    const replyInTurn = (method: string, ...answers: (number | Error)[]) => {
+      for (const answer of answers) {
+        const interceptor = agent
+          .get(DATA_ORIGIN)
+          .intercept({ path: () => true, method })
+          .defaultReplyHeaders({ 'content-type': NEXUS_MEDIA_TYPE });
+        if (answer instanceof Error) interceptor.replyWithError(answer);
+        else interceptor.reply(answer, answer < 300 ? { members: [] } : { error: { code: answer * 10, message: 'x' } });
+      }
+    };
+    const get = () => transport.request({ method: 'GET', route: '/members' });
+    const attempts = () => recordedCalls(agent).length;
+
+    it('retries a read after 502, 503, 504, 429 and a lost connection, with growing jittered waits', async () => {
+      replyInTurn('GET', 502, 503, 504, 429, new errors.SocketError('other side closed'), 200);
+
+      await expect(get()).resolves.toEqual({ status: 200, body: { members: [] } });
+
+      expect(attempts()).toBe(6);
+      expect(timer.sleeps).toEqual([50, 100, 200, 400, 800]);
+    });
+
+    it('does not retry a 500 or a refusal', async () => {
+      replyInTurn('GET', 500);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 500 });
+      replyInTurn('GET', 404);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_NOT_FOUND' });
+      expect(attempts()).toBe(2);
+    });
+
+    it('waits as long as Retry-After says, in seconds', async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members', method: 'GET' })
+        .reply(429, '', { headers: { 'retry-after': '2' } });
+      replyInTurn('GET', 200);
+      await get();
+      expect(timer.sleeps).toEqual([2_000]);
+    });
+
+    it('waits until the HTTP date Retry-After gives', async () => {
+      const at = new Date(clock.now() + 3_000).toUTCString();
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members', method: 'GET' })
+        .reply(429, '', { headers: { 'retry-after': at } });
+      replyInTurn('GET', 200);
+      await get();
+      expect(timer.sleeps).toEqual([3_000]);
+    });
+
+    it('throws the last error once the budget is spent: a 5xx as MX_UPSTREAM_ERROR', async () => {
+      transport = transportWith(1_000);
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members', method: 'GET' })
+        .reply(503, { error: { code: 5030, message: 'Down' } })
+        .persist();
+
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 503, mxCode: 5030 });
+
+      // 50 + 100 + 200 + 400 ms of waits leave 250 ms: the next wait (800 ms) is cut to 150, keeping 100 for a last try.
+      expect(timer.sleeps).toEqual([50, 100, 200, 400, 150]);
+      expect(attempts()).toBe(6);
+      expect(timer.now()).toBe(900);
+    });
+
+    it('spends only what is left of a deadline the caller gives', async () => {
+      const deadline = new RetryPolicy({ budgetMs: 60_000, timer }).newDeadline();
+      timer.advance(59_000);
+      agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).reply(503, {}).persist();
+
+      await expect(transport.request({ method: 'GET', route: '/members' }, { deadline })).rejects.toMatchObject({ status: 503 });
+
+      // The 1 s left, not this transport's own 5 s budget, bounds the retries.
+      expect(timer.sleeps).toEqual([50, 100, 200, 400, 150]);
+      expect(timer.now()).toBeLessThanOrEqual(60_000);
+    });
+
+    it('does not call MX once the deadline has passed', async () => {
+      const deadline = new RetryPolicy({ budgetMs: 100, timer }).newDeadline();
+      timer.advance(100);
+      await expect(transport.request({ method: 'GET', route: '/members' }, { deadline })).rejects.toMatchObject({
+        code: 'MX_TIMEOUT',
+      });
+      expect(attempts()).toBe(0);
+    });
+
+    describe('a call that is not idempotent (POST, or marked so)', () => {
+      const aggregate = () => transport.request({ method: 'GET', route: '/members/aggregate', idempotent: false });
+      const post = () => transport.request({ method: 'POST', route: '/members', body: {} });
+
+      it.each([502, 504, 500])('is not retried after %i: MX may have acted on it', async (status) => {
+        replyInTurn('GET', status);
+        replyInTurn('POST', status);
+        await expect(aggregate()).rejects.toMatchObject({ status });
+        await expect(post()).rejects.toMatchObject({ status });
+        expect(attempts()).toBe(2);
+      });
+
+      it('is not retried after a lost connection or a timeout', async () => {
+        replyInTurn('POST', new errors.SocketError('other side closed'), new errors.HeadersTimeoutError());
+        await expect(post()).rejects.toMatchObject({ code: 'MX_NETWORK_ERROR' });
+        await expect(post()).rejects.toMatchObject({ code: 'MX_TIMEOUT' });
+        expect(attempts()).toBe(2);
+      });
+
+      it('is retried after 429 and 503, which MX answers without acting', async () => {
+        replyInTurn('GET', 429, 503, 200);
+        await expect(aggregate()).resolves.toMatchObject({ status: 200 });
+        expect(attempts()).toBe(3);
+      });
+
+      it('is retried when the request never left (refused connection, connect timeout)', async () => {
+        replyInTurn('POST', Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }), new errors.ConnectTimeoutError(), 200);
+        await expect(post()).resolves.toMatchObject({ status: 200 });
+        expect(attempts()).toBe(3);
+      });
+    });
+  });
 
   describe('logging', () => {
-    it('logs each call once with method, route pattern, status, latency and attempt', async () => {
+    it('logs each call once with method, route pattern, status, latency and attempts', async () => {
       reply(200, { member: {} });
       await transport.request({
         method: 'GET',
         route: '/members/{member_guid}',
         params: { member_guid: 'MBR-SENSITIVE-PATH' },
         headers: { 'MD-SESSION-TOKEN': 'SESSION-SECRET' },
-        attempt: 2,
       });
 
-      expect(log.entries).toHaveLength(1);
-      expect(log.entries[0]).toMatchObject({
-        level: 'info',
-        extra: { upstream: 'mx-data', method: 'GET', route: '/members/{member_guid}', status: 200, attempt: 2 },
-      });
-      expect(log.entries[0]?.extra?.latency_ms).toEqual(expect.any(Number));
+      expect(log.entries).toEqual([
+        {
+          level: 'info',
+          message: 'mx call',
+          extra: { upstream: 'mx-data', method: 'GET', route: '/members/{member_guid}', status: 200, latency_ms: 0, attempts: 1 },
+        },
+      ]);
       expect(log.text()).not.toMatch(/SESSION-SECRET|MBR-SENSITIVE-PATH/);
+    });
+
+    it('logs a retried call once, with its attempts and the latency of the whole call; failed attempts at debug', async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members/MBR-1', method: 'GET' })
+        .reply(503, { error: { code: 5030 } });
+      agent.get(DATA_ORIGIN).intercept({ path: '/members/MBR-1', method: 'GET' }).reply(502, {});
+      agent.get(DATA_ORIGIN).intercept({ path: '/members/MBR-1', method: 'GET' }).reply(200, { member: {} });
+
+      await transport.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-1' } });
+
+      expect(log.entries.filter((entry) => entry.level !== 'debug')).toEqual([
+        {
+          level: 'info',
+          message: 'mx call',
+          extra: {
+            upstream: 'mx-data',
+            method: 'GET',
+            route: '/members/{member_guid}',
+            status: 200,
+            latency_ms: 150,
+            attempts: 3,
+          },
+        },
+      ]);
+      expect(log.entries.filter((entry) => entry.level === 'debug')).toEqual([
+        {
+          level: 'debug',
+          message: 'mx attempt failed',
+          extra: {
+            upstream: 'mx-data',
+            method: 'GET',
+            route: '/members/{member_guid}',
+            attempt: 1,
+            status: 503,
+            error_code: 'MX_UPSTREAM_ERROR',
+            retry_in_ms: 50,
+          },
+        },
+        expect.objectContaining({ message: 'mx attempt failed', extra: expect.objectContaining({ attempt: 2, status: 502 }) }),
+      ]);
+      expect(log.text()).not.toContain('MBR-1');
     });
 
     it('logs a failed call once, as a warning with its error code', async () => {
@@ -203,13 +383,22 @@ describe('MxTransport', () => {
           extra: expect.objectContaining({
             route: '/members',
             status: 401,
-            attempt: 1,
+            attempts: 1,
             error_code: 'MX_UNAUTHORIZED',
             mx_code: 4011,
           }),
         },
       ]);
     });
+
+    it('logs a call that ran out of budget once, with all its attempts', async () => {
+      transport = transportWith(1_000);
+      agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).reply(504, {}).persist();
+      await get().catch(() => undefined);
+      expect(log.calls()).toEqual([expect.objectContaining({ status: 504, attempts: 6, latency_ms: 900 })]);
+    });
+
+    const get = () => transport.request({ method: 'GET', route: '/members' });
   });
 });
 
@@ -217,14 +406,30 @@ describe('MxTransport over real sockets', () => {
   let server: Server;
   let baseUrl: string;
   let connections: number;
-  let answer: 'json' | 'never';
+  let requests: number;
+  /** What the server does with each request, by its 1-based number. */
+  let answer: (request: number) => 'json' | 'never' | 'drop' | 'half-body';
+
+  const realTransport = (timeoutMs: number, budgetMs: number) =>
+    new MxTransport({ baseUrl, timeoutMs, retry: new RetryPolicy({ budgetMs }) });
 
   beforeEach(async () => {
     connections = 0;
-    answer = 'json';
+    requests = 0;
+    answer = () => 'json';
     server = createServer((req, res) => {
-      if (answer === 'never') return;
-      res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).end(JSON.stringify({ path: req.url }));
+      switch (answer(++requests)) {
+        case 'never':
+          return;
+        case 'drop':
+          req.socket.destroy();
+          return;
+        case 'half-body':
+          res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).write('{"path":');
+          return;
+        case 'json':
+          res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).end(JSON.stringify({ path: req.url }));
+      }
     });
     server.on('connection', () => {
       connections += 1;
@@ -239,7 +444,7 @@ describe('MxTransport over real sockets', () => {
   });
 
   it('reuses one keep-alive connection across calls by default', async () => {
-    const transport = new MxTransport({ baseUrl, timeoutMs: 2_000 });
+    const transport = realTransport(2_000, 2_000);
     try {
       for (const guid of ['a', 'b', 'c']) {
         const { body } = await transport.request({
@@ -257,13 +462,56 @@ describe('MxTransport over real sockets', () => {
     }
   });
 
-  it('gives up after timeoutMs with MX_TIMEOUT', async () => {
-    answer = 'never';
-    const transport = new MxTransport({ baseUrl, timeoutMs: 100 });
+  it('ends an attempt after a sub-second timeoutMs, whether MX is silent or stalls mid-body, and retries it', async () => {
+    answer = (request) => (request === 1 ? 'never' : request === 2 ? 'half-body' : 'json');
+    const transport = realTransport(150, 5_000);
     try {
+      const startedAt = performance.now();
+      await expect(transport.request({ method: 'GET', route: '/members' })).resolves.toMatchObject({ status: 200 });
+      const elapsed = performance.now() - startedAt;
+      expect(requests).toBe(3);
+      expect(elapsed).toBeGreaterThanOrEqual(290);
+      expect(elapsed).toBeLessThan(1_000);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('gives up with MX_TIMEOUT within the budget when MX never answers', async () => {
+    answer = () => 'never';
+    const transport = realTransport(150, 500);
+    try {
+      const startedAt = performance.now();
       const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
+      expect(performance.now() - startedAt).toBeLessThan(600);
       expect(error).toMatchObject({ code: 'MX_TIMEOUT', route: '/members' });
-      expect((error as MxError).cause).toBeInstanceOf(errors.HeadersTimeoutError);
+      expect((error as MxError).cause).toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('never lets one attempt outlast the budget', async () => {
+    answer = () => 'never';
+    const transport = realTransport(5_000, 200);
+    try {
+      const startedAt = performance.now();
+      await expect(transport.request({ method: 'GET', route: '/members' })).rejects.toMatchObject({ code: 'MX_TIMEOUT' });
+      expect(performance.now() - startedAt).toBeLessThan(400);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('retries a read whose kept-alive connection is dropped (as after a Lambda thaw) on a new one', async () => {
+    answer = (request) => (request === 2 ? 'drop' : 'json');
+    const transport = realTransport(1_000, 2_000);
+    try {
+      await transport.request({ method: 'GET', route: '/members' });
+      await new Promise(setImmediate);
+      await expect(transport.request({ method: 'GET', route: '/members' })).resolves.toMatchObject({ status: 200 });
+      expect(requests).toBe(3);
+      expect(connections).toBe(2);
     } finally {
       await transport.close();
     }
@@ -275,7 +523,11 @@ describe('MxTransport over real sockets', () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
 
-    const transport = new MxTransport({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 1_000 });
+    const transport = new MxTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs: 300 }),
+    });
     try {
       const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', message: 'GET /members could not reach MX (ECONNREFUSED)' });

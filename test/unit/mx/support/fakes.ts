@@ -1,8 +1,10 @@
 import { MockAgent } from 'undici';
 import type { MockCallHistoryLog } from 'undici';
+import { type Clock, systemClock } from '../../../../lib/clock.ts';
 import type { Config } from '../../../../lib/config.ts';
 import type { Log } from '../../../../lib/logger.ts';
-import type { SessionStore, StoredSession } from '../../../../lib/mx/sessions.ts';
+import type { Timer } from '../../../../lib/mx/deadline.ts';
+import type { SessionLease, SessionStore, StoredSession } from '../../../../lib/mx/sessions.ts';
 
 export const DATA_ORIGIN = 'https://data.mx.test';
 export const SSO_ORIGIN = 'https://sso.mx.test';
@@ -42,6 +44,7 @@ export class CapturingLog implements Log {
     this.entries.push({ level: 'error', message, extra });
   }
 
+  /** The one line each MX call ends with ('mx call' or 'mx call failed'). */
   calls(): Record<string, unknown>[] {
     return this.entries.filter((entry) => entry.message.startsWith('mx call')).map((entry) => entry.extra ?? {});
   }
@@ -79,6 +82,59 @@ export class MemorySessionStore implements SessionStore {
     if (this.sessions.get(userId)?.token !== token) return false;
     this.sessions.delete(userId);
     return true;
+  }
+}
+
+/** Session leases in memory with the same semantics as DynamoSessionLease (held until `expiresAt`, by the clock). */
+export class MemorySessionLease implements SessionLease {
+  readonly #held = new Map<string, { holderId: string; expiresAt: number }>();
+  readonly #clock: Clock;
+  acquisitions = 0;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
+
+  async acquire(userId: string, holderId: string, durationMs: number): Promise<boolean> {
+    const now = this.#clock.now();
+    const held = this.#held.get(userId);
+    if (held && held.expiresAt >= now) return false;
+    this.#held.set(userId, { holderId, expiresAt: now + durationMs });
+    this.acquisitions += 1;
+    return true;
+  }
+
+  async release(userId: string, holderId: string): Promise<void> {
+    if (this.#held.get(userId)?.holderId === holderId) this.#held.delete(userId);
+  }
+
+  isHeld(userId: string): boolean {
+    return this.#held.has(userId);
+  }
+}
+
+/** A Timer that only moves when slept on or told to; keeps every sleep. `onAdvance` lets a wall clock follow it. */
+export class FakeTimer implements Timer {
+  readonly sleeps: number[] = [];
+  #now = 0;
+  readonly #onAdvance?: (ms: number) => void;
+
+  constructor(onAdvance?: (ms: number) => void) {
+    this.#onAdvance = onAdvance;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.advance(ms);
+  }
+
+  advance(ms: number): void {
+    this.#now += ms;
+    this.#onAdvance?.(ms);
   }
 }
 

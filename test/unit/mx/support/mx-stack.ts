@@ -1,0 +1,45 @@
+import type { Dispatcher } from 'undici';
+import { type Clock, systemClock } from '../../../../lib/clock.ts';
+import type { Log } from '../../../../lib/logger.ts';
+import type { Timer } from '../../../../lib/mx/deadline.ts';
+import { NexusClient } from '../../../../lib/mx/nexus-client.ts';
+import { RetryPolicy } from '../../../../lib/mx/retry-policy.ts';
+import { type SessionLease, SessionManager, type SessionStore } from '../../../../lib/mx/sessions.ts';
+import { SsoClient } from '../../../../lib/mx/sso.ts';
+import { MxTransport, NEXUS_HEADERS } from '../../../../lib/mx/transport.ts';
+import { API_KEY, CLIENT_ID, DATA_ORIGIN, SSO_ORIGIN } from './fakes.ts';
+
+export interface MxStackOptions {
+  dispatcher: Dispatcher;
+  store: SessionStore;
+  lease: SessionLease;
+  clock?: Clock;
+  log?: Log;
+  /** The real monotonic timer by default. */
+  timer?: Timer;
+  budgetMs?: number;
+  aggregateMethod?: 'GET' | 'POST';
+}
+
+/** What createNexusClient wires, over fakes: one container's MX client. Several stacks on one store are several containers. */
+export function mxStack(options: MxStackOptions) {
+  const { dispatcher, store, lease, clock = systemClock, log, timer, budgetMs = 5_000 } = options;
+  const retry = new RetryPolicy({ budgetMs, timer, random: () => 0.5 });
+  const data = new MxTransport({
+    baseUrl: DATA_ORIGIN,
+    timeoutMs: 1_000,
+    retry,
+    defaultHeaders: NEXUS_HEADERS,
+    dispatcher,
+    log,
+    clock,
+  });
+  const sso = new SsoClient({
+    transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
+    clientId: CLIENT_ID,
+    apiKey: API_KEY,
+  });
+  const sessions = new SessionManager({ store, lease, sso, data, retry, clock, log });
+  const nexus = new NexusClient({ data, sessions, retry, aggregateMethod: options.aggregateMethod ?? 'GET' });
+  return { retry, data, sso, sessions, nexus };
+}
