@@ -1,0 +1,54 @@
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * How every function is bundled: the one source for the stack (NodejsFunction runs the esbuild CLI with these)
+ * and for the bundle-size check (which calls esbuild's API with the same settings).
+ */
+export const LAMBDA_BUNDLE = {
+  target: 'node22',
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  // Stack traces need the mappings only; the sources would double the package for nothing.
+  sourcesContent: false,
+  // Bundled CommonJS dependencies (undici) call require() for Node built-ins, which ESM does not define.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  // The nodejs22.x runtime ships AWS SDK v3.
+  external: ['@aws-sdk/*'],
+} as const;
+
+/** Largest bundle (the .mjs, without its source map) a function may have. */
+export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
+
+export function nodejsFunctionBundling(): BundlingOptions {
+  return {
+    target: LAMBDA_BUNDLE.target,
+    format: OutputFormat.ESM,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    sourceMap: LAMBDA_BUNDLE.sourcemap,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    banner: LAMBDA_BUNDLE.banner,
+    externalModules: [...LAMBDA_BUNDLE.external],
+  };
+}
+
+/** esbuild API options producing what NodejsFunction produces for `entry` (`index.mjs` + `index.mjs.map`). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: LAMBDA_BUNDLE.target,
+    format: LAMBDA_BUNDLE.format,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
+    sourcemap: LAMBDA_BUNDLE.sourcemap,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    banner: { js: LAMBDA_BUNDLE.banner },
+    external: [...LAMBDA_BUNDLE.external],
+  };
+}

@@ -1,0 +1,54 @@
+import { Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { TABLE_KEYS } from '../../lib/store/table.ts';
+import type { FunctionSpec, QueueRole } from './function-specs.ts';
+
+export interface AccessibleResources {
+  table: ITable;
+  queues: Readonly<Record<QueueRole, IQueue>>;
+  mxCredentials: ISecret;
+  /** The customer-managed key of the table and the secrets, where the environment has one. */
+  dataKey?: IKey;
+}
+
+/** DynamoDB decrypts with the caller's rights; writes also need new data keys. */
+const KMS_TABLE_READ = ['kms:Decrypt', 'kms:DescribeKey'];
+const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'];
+
+/**
+ * Grants `fn` what its spec says and nothing else: item actions on the table, Query on the table or gsi1 as used,
+ * SendMessage on the queues it feeds, GetSecretValue on the MX credentials — each on that one resource's ARN.
+ * Consuming a queue is granted by its event source.
+ */
+export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
+  const { table, queues, mxCredentials, dataKey } = resources;
+  const allow = (actions: readonly string[], arn: string, viaService?: string) =>
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [arn],
+        ...(viaService ? { conditions: { StringEquals: { 'kms:ViaService': viaService } } } : {}),
+      }),
+    );
+  const via = (service: string) => `${service}.${Stack.of(fn).region}.amazonaws.com`;
+
+  const queryArns = { table: table.tableArn, gsi1: `${table.tableArn}/index/${TABLE_KEYS.gsi1}` };
+  if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn);
+  for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target]);
+  if (dataKey && (spec.itemActions.length > 0 || spec.queries.length > 0)) {
+    const writes = spec.itemActions.some((action) => action !== 'dynamodb:GetItem');
+    allow(writes ? KMS_TABLE_WRITE : KMS_TABLE_READ, dataKey.keyArn, via('dynamodb'));
+  }
+
+  for (const role of spec.sendsTo) allow(['sqs:SendMessage'], queues[role].queueArn);
+
+  if (spec.callsMx) {
+    allow(['secretsmanager:GetSecretValue'], mxCredentials.secretArn);
+    if (dataKey) allow(['kms:Decrypt'], dataKey.keyArn, via('secretsmanager'));
+  }
+}

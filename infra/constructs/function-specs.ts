@@ -1,0 +1,114 @@
+import type { HttpFunctionName } from '../routes.ts';
+
+export type WorkerFunctionName = 'worker-poll' | 'worker-deliver';
+export type FunctionName = HttpFunctionName | WorkerFunctionName;
+
+/** The queues the functions exchange messages on (infra/local/engines.ts creates the same two locally). */
+export type QueueRole = 'poll' | 'delivery';
+
+export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+
+/** What a function runs Query on: the table's own key (`pk` + `sk` prefix) or the gsi1 index. */
+export type QueryTarget = 'table' | 'gsi1';
+
+/**
+ * What one Lambda is and exactly what it may touch, read off what its code path in lib/ does. Every function
+ * behind an `api_key` route reads the caller's key item (GetItem).
+ */
+export interface FunctionSpec {
+  description: string;
+  memorySize: number;
+  timeoutSeconds: number;
+  itemActions: readonly ItemAction[];
+  queries: readonly QueryTarget[];
+  sendsTo: readonly QueueRole[];
+  consumes?: QueueRole;
+  /** Reads the MX credentials secret and calls Nexus. */
+  callsMx: boolean;
+}
+
+const GET = 'dynamodb:GetItem';
+const PUT = 'dynamodb:PutItem';
+const UPDATE = 'dynamodb:UpdateItem';
+const DELETE = 'dynamodb:DeleteItem';
+
+export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  'api-refresh': {
+    description: 'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event).',
+    memorySize: 512,
+    // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
+    timeoutSeconds: 25,
+    itemActions: [GET, PUT, UPDATE, DELETE],
+    queries: ['gsi1'],
+    sendsTo: ['poll', 'delivery'],
+    callsMx: true,
+  },
+  'api-jobs': {
+    description: 'Reads aggregation jobs.',
+    memorySize: 512,
+    timeoutSeconds: 10,
+    itemActions: [GET],
+    queries: ['gsi1'],
+    sendsTo: [],
+    callsMx: false,
+  },
+  'api-read': {
+    description: 'Proxies Nexus reads with session management.',
+    memorySize: 512,
+    timeoutSeconds: 25,
+    itemActions: [GET, PUT, UPDATE, DELETE],
+    queries: [],
+    sendsTo: [],
+    callsMx: true,
+  },
+  'api-webhooks': {
+    description: 'Webhook subscriptions, their delivery log, replays and test pings.',
+    memorySize: 512,
+    // The test operation waits for one attempt (WEBHOOK_TIMEOUT_MS, 10 s) inside the request.
+    timeoutSeconds: 25,
+    itemActions: [GET, PUT, UPDATE, DELETE],
+    // The delivery log pages through gsi1; enabling a subscription lists its parked deliveries by key.
+    queries: ['table', 'gsi1'],
+    sendsTo: ['delivery'],
+    callsMx: false,
+  },
+  'api-fallback': {
+    description: 'Answers unknown routes and wrong methods with problem+json.',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    itemActions: [],
+    queries: [],
+    sendsTo: [],
+    callsMx: false,
+  },
+  'worker-poll': {
+    description: 'One aggregation poll step per message; reschedules itself and ends jobs.',
+    memorySize: 512,
+    timeoutSeconds: 30,
+    itemActions: [GET, PUT, UPDATE, DELETE],
+    queries: ['gsi1'],
+    sendsTo: ['poll', 'delivery'],
+    consumes: 'poll',
+    callsMx: true,
+  },
+  'worker-deliver': {
+    description: 'One webhook delivery attempt per message; schedules retries.',
+    memorySize: 512,
+    // One attempt is bounded by WEBHOOK_TIMEOUT_MS (10 s); a batch's records run in parallel.
+    timeoutSeconds: 30,
+    itemActions: [GET, UPDATE],
+    queries: [],
+    sendsTo: ['delivery'],
+    consumes: 'delivery',
+    callsMx: false,
+  },
+};
+
+export const FUNCTION_NAMES = Object.keys(FUNCTION_SPECS) as FunctionName[];
+
+/** The function consuming `role`'s queue: its timeout sets the queue's visibility timeout. */
+export function consumerOf(role: QueueRole): FunctionSpec {
+  const consumer = Object.values(FUNCTION_SPECS).find((spec) => spec.consumes === role);
+  if (!consumer) throw new Error(`No function consumes the ${role} queue`);
+  return consumer;
+}

@@ -1,0 +1,84 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { type HttpFunctionName, ROUTES } from '../routes.ts';
+
+/** Serves `$default` (infra/routes.ts): problem+json 404/405 instead of API Gateway's own answers. */
+export const DEFAULT_ROUTE_FUNCTION: HttpFunctionName = 'api-fallback';
+
+/** One JSON line per request; HTTP APIs cannot log response headers, so x-request-id is correlated via requestId. */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTimeEpoch',
+    sourceIp: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    method: '$context.httpMethod',
+    path: '$context.path',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    protocol: '$context.protocol',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    integrationStatus: '$context.integrationStatus',
+    integrationLatency: '$context.integrationLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+export interface RelayHttpApiProps {
+  apiName: string;
+  handlers: Readonly<Record<HttpFunctionName, IFunction>>;
+  throttle: ThrottleSettings;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The HttpApi: exactly the routes of infra/routes.ts plus `$default`. There is no gateway authorizer on purpose:
+ * HTTP APIs cannot shape an authorizer's 401 as problem+json, so every function authenticates the API key itself.
+ */
+export class RelayHttpApi extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+
+  constructor(scope: Construct, id: string, props: RelayHttpApiProps) {
+    super(scope, id);
+    const integrations = new Map<HttpFunctionName, HttpLambdaIntegration>();
+    const integrationFor = (name: HttpFunctionName): HttpLambdaIntegration => {
+      let integration = integrations.get(name);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${name}-integration`, props.handlers[name]);
+        integrations.set(name, integration);
+      }
+      return integration;
+    };
+
+    this.api = new HttpApi(this, 'Api', {
+      apiName: props.apiName,
+      description: 'nexus-relay: sessions, refresh tracking, signed webhooks and reads in front of MX Nexus',
+      createDefaultStage: false,
+      defaultIntegration: integrationFor(DEFAULT_ROUTE_FUNCTION),
+    });
+    for (const route of ROUTES) {
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.fn) });
+    }
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/apigateway/${props.apiName}/access`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { EnvironmentSettings } from '../environments.ts';
+import type { NexusRelayStack } from '../stack.ts';
+
+const accept = (scopes: IConstruct[], id: string, reason: string): void => {
+  for (const scope of scopes) Validations.of(scope).acknowledge({ id, reason });
+};
+
+/**
+ * The cdk-nag AwsSolutions findings this stack accepts, each acknowledged on the constructs it concerns (and their
+ * children) with its reason. Anything else cdk-nag reports fails test/infra/nag.test.ts.
+ */
+export function acknowledgeAcceptedFindings(stack: NexusRelayStack, settings: EnvironmentSettings): void {
+  const inFunctionAuth =
+    'No gateway authorizer by design: HTTP APIs cannot answer an authorizer denial as the 401 application/problem+json ' +
+    'the API contract requires, so every function authenticates the hashed API key itself (lib/http/auth.ts); ' +
+    '$default only answers problem+json 404/405.';
+  accept([stack.httpApi.api], 'AwsSolutions-APIG4', inFunctionAuth);
+
+  const functions = Object.values(stack.functions);
+  accept(
+    functions,
+    'AwsSolutions-L1',
+    'nodejs22.x is the runtime nexus-relay is built and tested for (ARCHITECTURE.md); moving to 24.x is a deliberate upgrade.',
+  );
+  if (settings.tracing) {
+    accept(
+      functions.map((fn) => fn.role!),
+      'AwsSolutions-IAM5[Resource::*]',
+      'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions: AWS requires "*".',
+    );
+  }
+
+  accept(
+    [stack.secrets.mxCredentials, stack.secrets.mxWebhookCredentials],
+    'AwsSolutions-SMG4',
+    'Both credentials are shared with MX (issued by MX, or configured at MX for its webhooks): rotating one is a change ' +
+      'coordinated with MX and done by the operator (docs/deploy.md), not a Lambda rotating one side alone.',
+  );
+
+  if (!settings.data.pointInTimeRecovery) {
+    accept(
+      [stack.table],
+      'AwsSolutions-DDB3',
+      `${settings.name} holds disposable data (sessions, jobs, test subscriptions); point-in-time recovery is on in prod.`,
+    );
+  }
+}

@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { nodejsFunctionBundling } from '../bundling.ts';
+import type { FunctionName, FunctionSpec } from './function-specs.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The entry file of a function: `functions/<name>.ts`. */
+export const functionEntry = (name: FunctionName): string =>
+  fileURLToPath(new URL(`../../functions/${name}.ts`, import.meta.url));
+
+export interface RelayFunctionProps {
+  name: FunctionName;
+  functionName: string;
+  spec: FunctionSpec;
+  environment: Record<string, string>;
+  logRetention: RetentionDays;
+  removalPolicy: RemovalPolicy;
+  tracing: boolean;
+  reservedConcurrency?: number;
+}
+
+/**
+ * One Lambda as every nexus-relay function is built: nodejs22.x on arm64, ESM bundle, its own log group and a
+ * role that starts with nothing but writing to that log group (grants are added by the stack, per function).
+ */
+export class RelayFunction extends Construct {
+  readonly function: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: RelayFunctionProps) {
+    super(scope, id);
+    const { spec } = props;
+
+    const logGroup = new LogGroup(this, 'Logs', {
+      logGroupName: `/aws/lambda/${props.functionName}`,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    // Instead of AWSLambdaBasicExecutionRole, whose log permissions cover every log group of the account.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.functionName}`,
+    });
+    logGroup.grantWrite(role);
+
+    // A worker that sends to the queue it consumes (the poll loop, delivery retries) is a recursive loop by design;
+    // Lambda's loop detection would drop its messages after 16 hops.
+    const reschedulesItself = spec.consumes !== undefined && spec.sendsTo.includes(spec.consumes);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: spec.description,
+      entry: functionEntry(props.name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: spec.memorySize,
+      timeout: Duration.seconds(spec.timeoutSeconds),
+      environment: props.environment,
+      role,
+      logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      tracing: props.tracing ? Tracing.ACTIVE : undefined,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      recursiveLoop: reschedulesItself ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
+      bundling: nodejsFunctionBundling(),
+    });
+  }
+}

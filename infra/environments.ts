@@ -1,0 +1,102 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ConfigEnv } from '../lib/config.ts';
+
+/**
+ * The deployed environments, one stack each (`npx cdk deploy -c env=<name>`). `local` is not one of them, so no
+ * deployed function ever runs with NEXUS_RELAY_ENV=local: lib/config.ts then accepts only https webhook endpoints.
+ */
+export type EnvironmentName = Exclude<NonNullable<ConfigEnv['NEXUS_RELAY_ENV']>, 'local'>;
+
+export interface EnvironmentSettings {
+  name: EnvironmentName;
+  region: string;
+  mx: { baseUrl: string; ssoBaseUrl: string };
+  logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
+  logRetention: RetentionDays;
+  /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
+  apiThrottle: { rateLimit: number; burstLimit: number };
+  /** Most poll workers running at once: bounds the load nexus-relay puts on MX. */
+  pollWorkerConcurrency: number;
+  /** X-Ray active tracing on every function. */
+  tracing: boolean;
+  data: {
+    deletionProtection: boolean;
+    pointInTimeRecovery: boolean;
+    /** Encrypts the table and the secrets with a key of this stack (rotated yearly) instead of AWS-owned keys. */
+    customerManagedKey: boolean;
+    /** What `cdk destroy` does with the table, key, secrets and log groups. */
+    removalPolicy: RemovalPolicy;
+  };
+  /** Subscribed to the alarm topic when set (`-c alarmEmail=…` overrides). */
+  alarmEmail?: string;
+}
+
+const mxIntegration = { baseUrl: 'https://int-data.moneydesktop.com', ssoBaseUrl: 'https://int-sso.moneydesktop.com' };
+const mxProduction = { baseUrl: 'https://data.moneydesktop.com', ssoBaseUrl: 'https://sso.moneydesktop.com' };
+
+const disposableData = {
+  deletionProtection: false,
+  pointInTimeRecovery: false,
+  customerManagedKey: false,
+  removalPolicy: RemovalPolicy.DESTROY,
+};
+
+export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>> = {
+  dev: {
+    name: 'dev',
+    region: 'us-east-1',
+    mx: mxIntegration,
+    logLevel: 'DEBUG',
+    logRetention: RetentionDays.ONE_WEEK,
+    apiThrottle: { rateLimit: 20, burstLimit: 40 },
+    pollWorkerConcurrency: 2,
+    tracing: false,
+    data: disposableData,
+  },
+  staging: {
+    name: 'staging',
+    region: 'us-east-1',
+    mx: mxIntegration,
+    logLevel: 'INFO',
+    logRetention: RetentionDays.TWO_WEEKS,
+    apiThrottle: { rateLimit: 50, burstLimit: 100 },
+    pollWorkerConcurrency: 5,
+    tracing: true,
+    data: disposableData,
+  },
+  prod: {
+    name: 'prod',
+    region: 'us-east-1',
+    mx: mxProduction,
+    logLevel: 'INFO',
+    logRetention: RetentionDays.THREE_MONTHS,
+    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    pollWorkerConcurrency: 20,
+    tracing: true,
+    data: {
+      deletionProtection: true,
+      pointInTimeRecovery: true,
+      customerManagedKey: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    },
+  },
+};
+
+export const ENVIRONMENT_NAMES = Object.keys(ENVIRONMENTS) as EnvironmentName[];
+
+export class UnknownEnvironmentError extends Error {
+  readonly code = 'unknown_environment';
+}
+
+/** The settings named by the `env` context value; anything else is an error that lists the valid names. */
+export function environmentSettings(name: unknown): EnvironmentSettings {
+  if (typeof name === 'string' && Object.hasOwn(ENVIRONMENTS, name)) return ENVIRONMENTS[name as EnvironmentName];
+  const valid = ENVIRONMENT_NAMES.join(', ');
+  const given = name === undefined ? 'none was given' : `got ${JSON.stringify(name)}`;
+  throw new UnknownEnvironmentError(`Choose the environment with -c env=<name>, one of: ${valid} (${given}).`);
+}
+
+/** `nexus-relay-<env>-<part>`: every physical name carries the environment. */
+export const resourceName = (env: EnvironmentName, part?: string): string =>
+  part ? `nexus-relay-${env}-${part}` : `nexus-relay-${env}`;

@@ -1,0 +1,177 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Construct } from 'constructs';
+import type { ConfigEnv } from '../lib/config.ts';
+import { grantAccess } from './constructs/access.ts';
+import { RelayAlarms } from './constructs/alarms.ts';
+import { DataTable } from './constructs/data-table.ts';
+import {
+  consumerOf,
+  FUNCTION_NAMES,
+  FUNCTION_SPECS,
+  type FunctionName,
+  type FunctionSpec,
+  type QueueRole,
+} from './constructs/function-specs.ts';
+import { RelayHttpApi } from './constructs/http-api.ts';
+import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
+import { RefreshRequests } from './constructs/refresh-requests.ts';
+import { RelayFunction } from './constructs/relay-function.ts';
+import { RelaySecrets } from './constructs/secrets.ts';
+import { WorkQueue } from './constructs/work-queue.ts';
+import { type EnvironmentSettings, resourceName } from './environments.ts';
+
+/** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
+type FunctionEnvironment = Partial<Record<keyof ConfigEnv | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
+
+export interface NexusRelayStackProps extends StackProps {
+  settings: EnvironmentSettings;
+}
+
+/** nexus-relay in one environment: table, queues, functions, HttpApi, secrets and alarms. */
+export class NexusRelayStack extends Stack {
+  readonly table: Table;
+  readonly queues: Readonly<Record<QueueRole, WorkQueue>>;
+  /** Fed by EventBridge; the `events-refresh` function subscribes here once it exists. */
+  readonly refreshRequests: RefreshRequests;
+  readonly secrets: RelaySecrets;
+  readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
+  readonly httpApi: RelayHttpApi;
+  readonly alarms: RelayAlarms;
+
+  constructor(scope: Construct, id: string, props: NexusRelayStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const name = (part?: string) => resourceName(settings.name, part);
+    const { removalPolicy } = settings.data;
+
+    const dataKey = settings.data.customerManagedKey
+      ? new Key(this, 'DataKey', {
+          alias: `alias/${name()}`,
+          description: `Encrypts the ${name()} table and secrets`,
+          enableKeyRotation: true,
+          removalPolicy,
+        })
+      : undefined;
+
+    this.table = new DataTable(this, 'Data', {
+      tableName: name(),
+      deletionProtection: settings.data.deletionProtection,
+      pointInTimeRecovery: settings.data.pointInTimeRecovery,
+      encryptionKey: dataKey,
+      removalPolicy,
+    }).table;
+
+    this.queues = {
+      poll: new WorkQueue(this, 'PollQueues', {
+        queueName: name('poll'),
+        consumerTimeoutSeconds: consumerOf('poll').timeoutSeconds,
+        removalPolicy,
+      }),
+      delivery: new WorkQueue(this, 'DeliveryQueues', {
+        queueName: name('delivery'),
+        consumerTimeoutSeconds: consumerOf('delivery').timeoutSeconds,
+        removalPolicy,
+      }),
+    };
+    this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
+      queueName: name('refresh-requests'),
+      ruleName: name('refresh-requested'),
+      // Its consumer will do what api-refresh does, within the same time.
+      consumerTimeoutSeconds: FUNCTION_SPECS['api-refresh'].timeoutSeconds,
+      removalPolicy,
+    });
+
+    this.secrets = new RelaySecrets(this, 'Secrets', {
+      namePrefix: `nexus-relay/${settings.name}`,
+      encryptionKey: dataKey,
+      removalPolicy,
+    });
+
+    // lib/config.ts validates its whole schema in every function (at module load), so each function gets every
+    // required variable; what a function can actually touch is decided by its grants below, not by its variables.
+    const environmentFor = (spec: FunctionSpec): Record<string, string> =>
+      ({
+        NEXUS_RELAY_ENV: settings.name,
+        LOG_LEVEL: settings.logLevel,
+        TABLE_NAME: this.table.tableName,
+        POLL_QUEUE_URL: this.queues.poll.queue.queueUrl,
+        DELIVERY_QUEUE_URL: this.queues.delivery.queue.queueUrl,
+        MX_BASE_URL: settings.mx.baseUrl,
+        MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
+        ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
+        NODE_OPTIONS: '--enable-source-maps',
+      }) satisfies FunctionEnvironment;
+
+    this.alarms = new RelayAlarms(this, 'Alarms', {
+      topicName: name('alarms'),
+      alarmNamePrefix: name(),
+      email: settings.alarmEmail,
+    });
+
+    const accessible = {
+      table: this.table,
+      queues: { poll: this.queues.poll.queue, delivery: this.queues.delivery.queue },
+      mxCredentials: this.secrets.mxCredentials,
+      dataKey,
+    };
+    const functions = {} as Record<FunctionName, NodejsFunction>;
+    for (const fnName of FUNCTION_NAMES) {
+      const spec = FUNCTION_SPECS[fnName];
+      const concurrencyCap = spec.consumes === 'poll' ? settings.pollWorkerConcurrency : undefined;
+      const fn = new RelayFunction(this, fnName, {
+        name: fnName,
+        functionName: name(fnName),
+        spec,
+        environment: environmentFor(spec),
+        logRetention: settings.logRetention,
+        removalPolicy,
+        tracing: settings.tracing,
+        reservedConcurrency: concurrencyCap,
+      }).function;
+      grantAccess(fn, spec, accessible);
+      if (spec.consumes) {
+        fn.addEventSource(
+          new SqsEventSource(this.queues[spec.consumes].queue, {
+            batchSize: 10,
+            reportBatchItemFailures: true,
+            // Equal to the reserved concurrency: SQS pollers never invoke more than may run, so no message is
+            // throttled back onto the queue and towards its dead-letter queue.
+            maxConcurrency: concurrencyCap,
+          }),
+        );
+      }
+      this.alarms.onFunction(fnName, fn);
+      functions[fnName] = fn;
+    }
+    this.functions = functions;
+
+    this.httpApi = new RelayHttpApi(this, 'Http', {
+      apiName: name('api'),
+      handlers: functions,
+      throttle: settings.apiThrottle,
+      logRetention: settings.logRetention,
+      removalPolicy,
+    });
+
+    this.alarms.onApiServerErrors(this.httpApi.api);
+    this.alarms.onDeadLetters('poll', this.queues.poll.deadLetterQueue);
+    this.alarms.onDeadLetters('delivery', this.queues.delivery.deadLetterQueue);
+    this.alarms.onDeadLetters('refresh-requests', this.refreshRequests.queues.deadLetterQueue);
+
+    acknowledgeAcceptedFindings(this, settings);
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', this.httpApi.stage.url, 'Base URL of the API');
+    output('TableName', this.table.tableName, 'The DynamoDB table');
+    output('PollQueueUrl', this.queues.poll.queue.queueUrl, 'Aggregation poll steps');
+    output('DeliveryQueueUrl', this.queues.delivery.queue.queueUrl, 'Webhook delivery attempts');
+    output('RefreshRequestsQueueUrl', this.refreshRequests.queues.queue.queueUrl, 'Refresh requests from EventBridge');
+    output('MxCredentialsSecretName', this.secrets.mxCredentials.secretName, 'Put {"client_id","api_key"} here');
+    output('MxWebhookCredentialsSecretName', this.secrets.mxWebhookCredentials.secretName, 'Basic credentials for MX webhooks');
+    output('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe on-call here');
+  }
+}

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { build, type Metafile } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { BUNDLE_BUDGET_BYTES, esbuildOptions } from '../../infra/bundling.ts';
+import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
+import { functionEntry } from '../../infra/constructs/relay-function.ts';
+
+/** The packages (or project folders) contributing most to a bundle, for a failure message that says what to cut. */
+function largestInputs(metafile: Metafile, count = 5): string {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const source = /node_modules\/((?:@[^/]+\/)?[^/]+(?:\/v\d+\/locales)?)/.exec(path)?.[1] ?? path.split('/')[0]!;
+      bytes.set(source, (bytes.get(source) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return [...bytes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([source, size]) => `${source} ${(size / 1024).toFixed(0)} KiB`)
+    .join(', ');
+}
+
+describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as the stack bundles them)`, () => {
+  it.each(FUNCTION_NAMES)('%s fits the budget', async (name) => {
+    const result = await build({
+      ...esbuildOptions(functionEntry(name), join('/bundle', name, 'index.mjs')),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const bundle = result.outputFiles.find((file) => file.path.endsWith('.mjs'))!;
+    const size = bundle.contents.byteLength;
+    const map = result.outputFiles.find((file) => file.path.endsWith('.map'))!.contents.byteLength;
+    console.info(`${name}: ${size} B (${(size / 1024).toFixed(1)} KiB), source map ${(map / 1024).toFixed(1)} KiB`);
+    expect(
+      size,
+      `${name} is ${size} B, over the ${BUNDLE_BUDGET_BYTES} B budget; largest inputs: ${largestInputs(result.metafile)}`,
+    ).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+  });
+});

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { ENVIRONMENTS, ENVIRONMENT_NAMES, environmentSettings, resourceName } from '../../infra/environments.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs infra/app.ts as the CDK CLI does: context in CDK_CONTEXT_JSON, output to a scratch directory. */
+async function runApp(context: Record<string, unknown>): Promise<{ code: number; stderr: string }> {
+  try {
+    await promisify(execFile)(`${ROOT}node_modules/.bin/tsx`, ['infra/app.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: '/nonexistent-cdk-out' },
+    });
+    return { code: 0, stderr: '' };
+  } catch (error) {
+    const failure = error as { code: number; stderr: string };
+    return { code: failure.code, stderr: failure.stderr };
+  }
+}
+
+describe('environments', () => {
+  it('are dev, staging and prod', () => {
+    expect(ENVIRONMENT_NAMES).toEqual(['dev', 'staging', 'prod']);
+  });
+
+  it('are chosen by name, and anything else is refused with the valid names', () => {
+    expect(environmentSettings('staging')).toBe(ENVIRONMENTS.staging);
+    expect(() => environmentSettings(undefined)).toThrow('one of: dev, staging, prod (none was given)');
+    expect(() => environmentSettings('qa')).toThrow('one of: dev, staging, prod (got "qa")');
+    expect(() => environmentSettings('toString')).toThrow('one of: dev, staging, prod');
+  });
+
+  it('protect data in prod only', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const { data } = ENVIRONMENTS[env];
+      const prod = env === 'prod';
+      expect(data).toEqual({
+        deletionProtection: prod,
+        pointInTimeRecovery: prod,
+        customerManagedKey: prod,
+        removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+    }
+  });
+
+  it('name resources after the environment', () => {
+    expect(resourceName('prod')).toBe('nexus-relay-prod');
+    expect(resourceName('dev', 'poll')).toBe('nexus-relay-dev-poll');
+  });
+
+  it('infra/app.ts stops with the valid names when -c env is missing or unknown', async () => {
+    const [missing, unknown] = await Promise.all([runApp({}), runApp({ env: 'production' })]);
+    expect(missing).toEqual({
+      code: 1,
+      stderr: expect.stringContaining('Choose the environment with -c env=<name>, one of: dev, staging, prod'),
+    });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('(got "production")');
+  });
+});

@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import type { FunctionName } from '../../infra/constructs/function-specs.ts';
+import { type EnvironmentName, resourceName } from '../../infra/environments.ts';
+import { synthesized } from './support/synth.ts';
+import {
+  asArray,
+  type CfnResource,
+  functionsByName,
+  referencedId,
+  resourceById,
+  resourcesOfType,
+  statementsOfRole,
+} from './support/template.ts';
+
+/**
+ * Least privilege, spelled out: every permission each function's role holds, as "action resource". The list
+ * is what lib/ does on each function's code path; a grant added or widened in the stack fails here.
+ */
+const items = (...actions: string[]) => actions.map((action) => `dynamodb:${action} table`);
+const QUERY_GSI1 = 'dynamodb:Query table/index/gsi1';
+const QUERY_TABLE = 'dynamodb:Query table';
+const LOGS = ['logs:CreateLogStream own-log-group', 'logs:PutLogEvents own-log-group'];
+const sendTo = (...queues: string[]) => queues.map((queue) => `sqs:SendMessage queue:${queue}`);
+const consume = (queue: string) =>
+  ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map(
+    (action) => `sqs:${action} queue:${queue}`,
+  );
+const MX_SECRET = 'secretsmanager:GetSecretValue secret:mx-credentials';
+
+const EXPECTED: Record<FunctionName, string[]> = {
+  'api-refresh': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    QUERY_GSI1,
+    ...sendTo('poll', 'delivery'),
+    MX_SECRET,
+  ],
+  'api-jobs': [...items('GetItem'), QUERY_GSI1],
+  'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
+  'api-webhooks': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('delivery')],
+  'api-fallback': [],
+  'worker-poll': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    QUERY_GSI1,
+    ...consume('poll'),
+    ...sendTo('poll', 'delivery'),
+    MX_SECRET,
+  ],
+  'worker-deliver': [...items('GetItem', 'UpdateItem'), ...consume('delivery'), ...sendTo('delivery')],
+};
+
+/** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */
+const KMS_TABLE_READ = ['kms:Decrypt key via dynamodb', 'kms:DescribeKey key via dynamodb'];
+const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt key via dynamodb', 'kms:GenerateDataKey key via dynamodb'];
+const KMS_SECRET = 'kms:Decrypt key via secretsmanager';
+const EXPECTED_KMS: Record<FunctionName, string[]> = {
+  'api-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
+  'api-jobs': KMS_TABLE_READ,
+  'api-read': [...KMS_TABLE_WRITE, KMS_SECRET],
+  'api-webhooks': KMS_TABLE_WRITE,
+  'api-fallback': [],
+  'worker-poll': [...KMS_TABLE_WRITE, KMS_SECRET],
+  'worker-deliver': KMS_TABLE_WRITE,
+};
+
+/** X-Ray's two write actions have no resource-level permissions: AWS requires Resource "*" for them. */
+const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
+  const { template } = synthesized(env);
+  const fn = functionsByName(template, env).get(name)!;
+  const label = (resource: unknown): string => {
+    if (resource === '*') return '*';
+    const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return `${label(join[1][0])}${join[1].slice(1).join('')}`;
+    const target: CfnResource = resourceById(template, referencedId(resource)!);
+    const props = target.Properties;
+    switch (target.Type) {
+      case 'AWS::DynamoDB::Table':
+        return 'table';
+      case 'AWS::SQS::Queue':
+        return `queue:${String(props.QueueName).replace(`${resourceName(env)}-`, '')}`;
+      case 'AWS::SecretsManager::Secret':
+        return `secret:${String(props.Name).split('/').pop()}`;
+      case 'AWS::Logs::LogGroup':
+        return props.LogGroupName === `/aws/lambda/${resourceName(env, name)}`
+          ? 'own-log-group'
+          : `log-group:${props.LogGroupName}`;
+      case 'AWS::KMS::Key':
+        return 'key';
+      default:
+        return target.Type;
+    }
+  };
+  return statementsOfRole(template, referencedId(fn.properties.Role)!).flatMap((statement) => {
+    expect(statement.Effect).toBe('Allow');
+    const via = statement.Condition?.StringEquals?.['kms:ViaService'];
+    const suffix = typeof via === 'string' ? ` via ${via.split('.')[0]}` : '';
+    return asArray(statement.Action).flatMap((action) =>
+      asArray(statement.Resource).map((resource) => `${action} ${label(resource)}${suffix}`),
+    );
+  });
+}
+
+describe('IAM', () => {
+  describe.each(['dev', 'staging', 'prod'] as const)('in %s', (env) => {
+    const tracing = env !== 'dev';
+
+    it.each(Object.keys(EXPECTED) as FunctionName[])('%s holds exactly the permissions its code path uses', (name) => {
+      const expected = [
+        ...LOGS,
+        ...EXPECTED[name],
+        ...(env === 'prod' ? EXPECTED_KMS[name] : []),
+        ...(tracing ? XRAY_ACTIONS.map((action) => `${action} *`) : []),
+      ];
+      expect(permissionsOf(env, name).sort()).toEqual(expected.sort());
+    });
+
+    it('allows Resource "*" only for the X-Ray actions that require it, and no wildcard action', () => {
+      const { template } = synthesized(env);
+      for (const [, policy] of resourcesOfType(template, 'AWS::IAM::Policy')) {
+        for (const statement of policy.Properties.PolicyDocument.Statement) {
+          const actions = asArray(statement.Action) as string[];
+          for (const action of actions) expect(action).not.toContain('*');
+          if (asArray(statement.Resource).includes('*')) expect(actions.sort()).toEqual(XRAY_ACTIONS);
+        }
+      }
+    });
+
+    it('attaches no managed policy and no inline role policy', () => {
+      const { template } = synthesized(env);
+      for (const [, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+        expect(role.Properties.Policies).toBeUndefined();
+      }
+    });
+  });
+});

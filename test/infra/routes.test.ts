@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ROUTE_FUNCTION } from '../../infra/constructs/http-api.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES, routeKey } from '../../infra/routes.ts';
+import { synthesized } from './support/synth.ts';
+import { functionsByName, referencedId, resourceById, resourcesOfType } from './support/template.ts';
+
+describe('the HttpApi routes', () => {
+  const { template } = synthesized('prod');
+  const functions = functionsByName(template, 'prod');
+  const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+
+  /** The function an HttpApi route invokes: route → integration → IntegrationUri (the function's ARN). */
+  const targetOf = (route: { Target: { 'Fn::Join': [string, unknown[]] } }): string => {
+    const integrationId = referencedId(route.Target['Fn::Join'][1][1])!;
+    const functionId = referencedId(resourceById(template, integrationId).Properties.IntegrationUri);
+    return [...functions].find(([, fn]) => fn.logicalId === functionId)![0];
+  };
+
+  it('are exactly the route keys of infra/routes.ts plus $default', () => {
+    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE_KEY].sort();
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(expected);
+  });
+
+  it('each invoke the function infra/routes.ts names', () => {
+    const expected = Object.fromEntries([...ROUTES.map((r) => [routeKey(r), r.fn]), [DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_FUNCTION]]);
+    expect(Object.fromEntries(routes.map((route) => [route.RouteKey, targetOf(route)]))).toEqual(expected);
+  });
+
+  it('may each invoke their function through their own path only ($default: the fallback, from anywhere in the API)', () => {
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, p]) => p.Properties);
+    expect(permissions).toHaveLength(routes.length);
+    const fallbackId = functions.get(DEFAULT_ROUTE_FUNCTION)!.logicalId;
+    for (const permission of permissions) {
+      expect(permission.Principal).toBe('apigateway.amazonaws.com');
+      const apiWide = JSON.stringify(permission.SourceArn).endsWith('"/*/*"]]}');
+      expect(apiWide).toBe(referencedId(permission.FunctionName) === fallbackId);
+    }
+  });
+});

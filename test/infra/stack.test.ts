@@ -1,0 +1,331 @@
+import { readdirSync } from 'node:fs';
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES, FUNCTION_SPECS, consumerOf } from '../../infra/constructs/function-specs.ts';
+import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
+import { parseConfig } from '../../lib/config.ts';
+import { TABLE_KEYS } from '../../lib/store/table.ts';
+import { synthesized } from './support/synth.ts';
+import {
+  functionsByName,
+  onlyResourceOfType,
+  queuesByName,
+  referencedId,
+  resourceById,
+  resourcesOfType,
+} from './support/template.ts';
+
+/** Stands in for CloudFormation's intrinsics so a function's environment can be fed to lib/config.ts. */
+const resolvePlaceholders = (variables: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(variables).map(([name, value]) => [
+      name,
+      typeof value === 'string'
+        ? value
+        : name.endsWith('_URL')
+          ? `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`
+          : name,
+    ]),
+  );
+
+describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
+  const settings = ENVIRONMENTS[env];
+  const { template } = synthesized(env);
+  const functions = functionsByName(template, env);
+  const queues = queuesByName(template, env);
+  const isProd = env === 'prod';
+
+  describe('functions', () => {
+    it('deploys every entry of functions/ and nothing else', () => {
+      const entries = readdirSync(new URL('../../functions/', import.meta.url)).map((file) => file.replace(/\.ts$/, ''));
+      expect([...functions.keys()].sort()).toEqual(entries.sort());
+    });
+
+    it.each(FUNCTION_NAMES)('%s runs nodejs22.x on arm64 as an ESM bundle with its memory, timeout and own log group', (name) => {
+      const { properties } = functions.get(name)!;
+      expect(properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: FUNCTION_SPECS[name].memorySize,
+        Timeout: FUNCTION_SPECS[name].timeoutSeconds,
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+      const logGroup = resourceById(template, referencedId(properties.LoggingConfig.LogGroup)!);
+      expect(logGroup.Properties).toEqual({
+        LogGroupName: `/aws/lambda/${resourceName(env, name)}`,
+        RetentionInDays: settings.logRetention,
+      });
+    });
+
+    it.each(FUNCTION_NAMES)('%s gets an environment lib/config.ts accepts, with no secret value in it', (name) => {
+      const variables = functions.get(name)!.properties.Environment.Variables as Record<string, unknown>;
+      expect(variables).not.toHaveProperty('MX_CLIENT_ID');
+      expect(variables).not.toHaveProperty('MX_API_KEY');
+      expect(variables.MX_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].callsMx);
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+
+      // MX_CLIENT_ID/MX_API_KEY come from the secret once lib/config.ts reads MX_CREDENTIALS_SECRET_ARN.
+      const config = parseConfig({ ...resolvePlaceholders(variables), MX_CLIENT_ID: 'from-secret', MX_API_KEY: 'from-secret' });
+      expect(config.env).toBe(env);
+      expect(config.logLevel).toBe(settings.logLevel);
+      expect(config.mx).toMatchObject({ baseUrl: settings.mx.baseUrl, ssoBaseUrl: settings.mx.ssoBaseUrl });
+      expect(config.webhooks.allowInsecureUrls).toBe(false);
+    });
+
+    it('points MX at the integration hosts outside prod and at production in prod', () => {
+      const hosts = isProd
+        ? ['https://data.moneydesktop.com', 'https://sso.moneydesktop.com']
+        : ['https://int-data.moneydesktop.com', 'https://int-sso.moneydesktop.com'];
+      for (const { properties } of functions.values()) {
+        const { MX_BASE_URL, MX_SSO_BASE_URL } = properties.Environment.Variables;
+        expect([MX_BASE_URL, MX_SSO_BASE_URL]).toEqual(hosts);
+      }
+    });
+
+    it('traces with X-Ray where the environment asks for it', () => {
+      for (const { properties } of functions.values()) {
+        expect(properties.TracingConfig).toEqual(settings.tracing ? { Mode: 'Active' } : undefined);
+      }
+    });
+
+    it('lets only the workers, which re-send to their own queue, loop through SQS', () => {
+      for (const [name, { properties }] of functions) {
+        expect([name, properties.RecursiveLoop]).toEqual([name, name.startsWith('worker-') ? 'Allow' : 'Terminate']);
+      }
+    });
+
+    it('caps the poll worker with reserved concurrency and an equal event-source maximum', () => {
+      for (const [name, { properties }] of functions) {
+        const expected = name === 'worker-poll' ? settings.pollWorkerConcurrency : undefined;
+        expect([name, properties.ReservedConcurrentExecutions]).toEqual([name, expected]);
+      }
+    });
+  });
+
+  describe('queues', () => {
+    it('has the poll, delivery and refresh-requests queues, each with a dead-letter queue', () => {
+      expect([...queues.keys()].sort()).toEqual(
+        ['delivery', 'delivery-dlq', 'poll', 'poll-dlq', 'refresh-requests', 'refresh-requests-dlq'].sort(),
+      );
+    });
+
+    it.each(['poll', 'delivery', 'refresh-requests'])('%s redrives to its DLQ after 5 receives', (name) => {
+      const { properties } = queues.get(name)!;
+      expect(properties.RedrivePolicy.maxReceiveCount).toBe(5);
+      expect(referencedId(properties.RedrivePolicy.deadLetterTargetArn)).toBe(queues.get(`${name}-dlq`)!.logicalId);
+    });
+
+    it('keeps a message invisible for at least six times its consumer timeout', () => {
+      expect(queues.get('poll')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumerOf('poll').timeoutSeconds);
+      expect(queues.get('delivery')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * consumerOf('delivery').timeoutSeconds,
+      );
+      expect(queues.get('refresh-requests')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * FUNCTION_SPECS['api-refresh'].timeoutSeconds,
+      );
+    });
+
+    it('encrypts every queue and refuses requests without TLS', () => {
+      const policies = resourcesOfType(template, 'AWS::SQS::QueuePolicy');
+      for (const [name, { logicalId, properties }] of queues) {
+        expect([name, properties.SqsManagedSseEnabled]).toEqual([name, true]);
+        const policy = policies.find(([, p]) => referencedId(p.Properties.Queues[0]) === logicalId);
+        expect(policy?.[1].Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
+      }
+    });
+
+    it('feeds the workers with batch item failures reported', () => {
+      const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+      expect(mappings).toHaveLength(2);
+      for (const [worker, queue] of [
+        ['worker-poll', 'poll'],
+        ['worker-deliver', 'delivery'],
+      ] as const) {
+        const mapping = mappings.find((m) => referencedId(m.FunctionName) === functions.get(worker)!.logicalId);
+        expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
+        expect(referencedId(mapping.EventSourceArn)).toBe(queues.get(queue)!.logicalId);
+        expect(mapping.ScalingConfig).toEqual(
+          worker === 'worker-poll' ? { MaximumConcurrency: settings.pollWorkerConcurrency } : undefined,
+        );
+      }
+    });
+
+    it('routes nexus-relay.refresh.requested events to the refresh-requests queue', () => {
+      const [ruleId, rule] = onlyResourceOfType(template, 'AWS::Events::Rule');
+      expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['nexus-relay.refresh.requested'] });
+      expect(rule.Properties.Targets.map((t: { Arn: unknown }) => referencedId(t.Arn))).toEqual([
+        queues.get('refresh-requests')!.logicalId,
+      ]);
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('table', () => {
+    it('is one on-demand table keyed as lib/store/table.ts, with gsi1 and ttl', () => {
+      template.resourceCountIs('AWS::DynamoDB::Table', 1);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        TableName: resourceName(env),
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: TABLE_KEYS.gsi1,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
+      });
+    });
+
+    it(
+      isProd
+        ? 'has PITR, deletion protection, a rotated customer key and is retained'
+        : 'is disposable: no PITR, no deletion protection, no customer key',
+      () => {
+        const [, table] = onlyResourceOfType(template, 'AWS::DynamoDB::Table');
+        expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: isProd });
+        expect(table.Properties.DeletionProtectionEnabled).toBe(isProd);
+        expect(table.DeletionPolicy).toBe(isProd ? 'Retain' : 'Delete');
+        const keys = resourcesOfType(template, 'AWS::KMS::Key');
+        if (isProd) {
+          expect(keys).toHaveLength(1);
+          expect(keys[0]![1].Properties.EnableKeyRotation).toBe(true);
+          expect(table.Properties.SSESpecification).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+          expect(referencedId(table.Properties.SSESpecification.KMSMasterKeyId)).toBe(keys[0]![0]);
+        } else {
+          expect(keys).toHaveLength(0);
+          expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: false }); // DynamoDB's AWS-owned key
+        }
+      },
+    );
+  });
+
+  describe('secrets', () => {
+    it('holds the MX credentials and the MX webhook credentials, under names carrying the environment', () => {
+      const secrets = resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([, s]) => s.Properties);
+      expect(secrets.map((s) => s.Name).sort()).toEqual([
+        `nexus-relay/${env}/mx-credentials`,
+        `nexus-relay/${env}/mx-webhook-credentials`,
+      ]);
+      expect(secrets.find((s) => s.Name.endsWith('/mx-credentials')).GenerateSecretString).toMatchObject({
+        SecretStringTemplate: JSON.stringify({ client_id: '' }),
+        GenerateStringKey: 'api_key',
+      });
+      for (const secret of secrets) expect(secret.KmsKeyId !== undefined).toBe(isProd);
+    });
+  });
+
+  describe('api', () => {
+    it('has one $default stage with access logs and the environment throttling', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: settings.apiThrottle.rateLimit,
+          ThrottlingBurstLimit: settings.apiThrottle.burstLimit,
+        },
+        AccessLogSettings: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+        },
+      });
+    });
+
+    it('has no gateway authorizer: functions authenticate (problem+json 401)', () => {
+      template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
+      for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
+        expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+      }
+    });
+  });
+
+  describe('alarms', () => {
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const [topicId, topic] = onlyResourceOfType(template, 'AWS::SNS::Topic');
+
+    it('has an alarm topic that requires TLS', () => {
+      expect(topic.Properties.TopicName).toBe(resourceName(env, 'alarms'));
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('alarms on every DLQ holding a message', () => {
+      const watched = alarms
+        .filter((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible')
+        .map((a) => a.Dimensions[0].Value)
+        .map(referencedId)
+        .sort();
+      const dlqs = [...queues].filter(([name]) => name.endsWith('-dlq')).map(([, q]) => q.logicalId);
+      expect(watched).toEqual(dlqs.sort());
+    });
+
+    it('alarms on errors and throttles of every function, and on API 5xx', () => {
+      for (const metric of ['Errors', 'Throttles']) {
+        const watched = alarms.filter((a) => a.MetricName === metric).map((a) => referencedId(a.Dimensions[0].Value));
+        expect(watched.sort()).toEqual([...functions.values()].map((f) => f.logicalId).sort());
+      }
+      expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+    });
+
+    it('notifies the topic on alarm and on recovery', () => {
+      for (const alarm of alarms) {
+        expect(alarm.AlarmActions.map(referencedId)).toEqual([topicId]);
+        expect(alarm.OKActions.map(referencedId)).toEqual([topicId]);
+      }
+    });
+  });
+
+  it('names every named resource after the environment', () => {
+    const resources = Object.values(template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>);
+    const nameKeys = ['TableName', 'QueueName', 'FunctionName', 'TopicName', 'AlarmName', 'LogGroupName', 'RoleName'];
+    const names = resources.flatMap((r) =>
+      Object.entries(r.Properties ?? {})
+        .filter(([key, value]) => (nameKeys.includes(key) || key === 'Name') && typeof value === 'string')
+        .map(([, value]) => value as string),
+    );
+    expect(names.length).toBeGreaterThan(30);
+    for (const name of names) expect(name).toMatch(new RegExp(`nexus-relay[-/]${env}\\b`));
+  });
+
+  it('outputs what an operator needs', () => {
+    expect(Object.keys(template.toJSON().Outputs).sort()).toEqual(
+      [
+        'AlarmTopicArn',
+        'ApiUrl',
+        'DeliveryQueueUrl',
+        'MxCredentialsSecretName',
+        'MxWebhookCredentialsSecretName',
+        'PollQueueUrl',
+        'RefreshRequestsQueueUrl',
+        'TableName',
+      ].sort(),
+    );
+  });
+});

@@ -1,0 +1,35 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import cdkJson from '../../../cdk.json' with { type: 'json' };
+import { ENVIRONMENTS, type EnvironmentName, resourceName } from '../../../infra/environments.ts';
+import { NexusRelayStack } from '../../../infra/stack.ts';
+
+export interface Synthesized {
+  app: App;
+  stack: NexusRelayStack;
+  template: Template;
+}
+
+/**
+ * A fresh app with cdk.json's context (the same feature flags as `cdk synth`) and bundling skipped: the templates
+ * are what the CLI synthesizes, minus the asset hashes.
+ */
+export function buildStack(env: EnvironmentName): { app: App; stack: NexusRelayStack } {
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  const settings = ENVIRONMENTS[env];
+  const stack = new NexusRelayStack(app, resourceName(env), { settings, env: { region: settings.region } });
+  return { app, stack };
+}
+
+const cache = new Map<EnvironmentName, Synthesized>();
+
+/** The synthesized stack of `env`, built once per test file. */
+export function synthesized(env: EnvironmentName): Synthesized {
+  let entry = cache.get(env);
+  if (!entry) {
+    const { app, stack } = buildStack(env);
+    entry = { app, stack, template: Template.fromStack(stack) };
+    cache.set(env, entry);
+  }
+  return entry;
+}
