@@ -23,8 +23,17 @@ export const configSchema = z.object({
   DELIVERY_QUEUE_URL: url.describe('SQS queue of webhook delivery attempts.'),
   MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
   MX_SSO_BASE_URL: url.optional().describe('MX SSO host, e.g. https://int-sso.moneydesktop.com. Defaults to MX_BASE_URL.'),
-  MX_CLIENT_ID: z.string().min(1).describe('MX client id (path segment of the SSO api_token call).'),
-  MX_API_KEY: z.string().min(1).describe('MX API key (MD-API-KEY on the SSO call). Secret.'),
+  MX_CLIENT_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.'),
+  MX_API_KEY: z.string().min(1).optional().describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+  MX_CREDENTIALS_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
+    .optional()
+    .describe('Secrets Manager secret holding `{"client_id","api_key"}`; read once per container (deployed stacks use it).'),
   MX_AGGREGATE_METHOD: z
     .enum(['GET', 'POST'])
     .default('GET')
@@ -60,6 +69,9 @@ export const configSchema = z.object({
 export type ConfigEnv = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 
+/** Where the MX client id and API key come from: the environment (local, tests) or a Secrets Manager secret. */
+export type MxCredentialsSource = { clientId: string; apiKey: string } | { secretArn: string };
+
 export interface Config {
   env: Parsed['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
@@ -68,8 +80,8 @@ export interface Config {
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
-    clientId: string;
-    apiKey: string;
+    /** Absent in functions that never call MX; `createNexusClient` refuses to start without it. */
+    credentials?: MxCredentialsSource;
     aggregateMethod: 'GET' | 'POST';
     requestTimeoutMs: number;
     retryBudgetMs: number;
@@ -96,6 +108,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     );
   }
   const c = result.data;
+  const credentials = mxCredentialsSource(c);
   if (c.LOCAL_API_KEY && c.NEXUS_RELAY_ENV !== 'local') {
     throw new ConfigError(['LOCAL_API_KEY'], 'Invalid configuration: LOCAL_API_KEY is only allowed when NEXUS_RELAY_ENV=local');
   }
@@ -107,8 +120,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     mx: {
       baseUrl: c.MX_BASE_URL,
       ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,
-      clientId: c.MX_CLIENT_ID,
-      apiKey: c.MX_API_KEY,
+      credentials,
       aggregateMethod: c.MX_AGGREGATE_METHOD,
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
@@ -118,6 +130,22 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,
   };
+}
+
+function mxCredentialsSource(c: Parsed): MxCredentialsSource | undefined {
+  if (c.MX_CREDENTIALS_SECRET_ARN) {
+    const both = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => c[name] !== undefined);
+    if (both.length > 0) {
+      throw new ConfigError(both, `Invalid configuration: set ${both.join(' and ')} or MX_CREDENTIALS_SECRET_ARN, not both`);
+    }
+    return { secretArn: c.MX_CREDENTIALS_SECRET_ARN };
+  }
+  if (c.MX_CLIENT_ID === undefined && c.MX_API_KEY === undefined) return undefined;
+  const missing = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => c[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing, `Invalid configuration: ${missing.map((name) => `${name} is required`).join('; ')}`);
+  }
+  return { clientId: c.MX_CLIENT_ID!, apiKey: c.MX_API_KEY! };
 }
 
 let cached: Config | undefined;

@@ -1,10 +1,13 @@
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 import { type Log, silentLog } from '../logger.ts';
 import { DynamoSessionLease } from '../store/session-lease-repo.ts';
 import { DynamoSessionStore } from '../store/sessions-repo.ts';
 import type { TableRef } from '../store/table.ts';
+import { mxCredentialsProvider } from './credentials.ts';
 import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { SessionManager } from './sessions.ts';
@@ -17,6 +20,8 @@ export interface NexusClientDeps {
   log?: Log;
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+  /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
+  secrets?: Pick<SecretsProvider, 'get'>;
 }
 
 /**
@@ -26,6 +31,12 @@ export interface NexusClientDeps {
  */
 export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
   const { table, clock = systemClock, log = silentLog, dispatchers = {} } = deps;
+  if (!mx.credentials) {
+    throw new ConfigError(
+      ['MX_CREDENTIALS_SECRET_ARN', 'MX_CLIENT_ID', 'MX_API_KEY'],
+      'MX credentials are not configured: set MX_CREDENTIALS_SECRET_ARN, or MX_CLIENT_ID and MX_API_KEY',
+    );
+  }
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
   const shared = { timeoutMs: mx.requestTimeoutMs, retry, clock, log };
   const data = new MxTransport({
@@ -37,8 +48,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   });
   const sso = new SsoClient({
     transport: new MxTransport({ ...shared, baseUrl: mx.ssoBaseUrl, dispatcher: dispatchers.sso, upstream: 'mx-sso' }),
-    clientId: mx.clientId,
-    apiKey: mx.apiKey,
+    credentials: mxCredentialsProvider(mx.credentials, deps.secrets),
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, clock),

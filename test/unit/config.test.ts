@@ -49,3 +49,25 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...valid, NEXUS_RELAY_ENV: 'prod' }).webhooks.allowInsecureUrls).toBe(false);
   });
 });
+
+describe('MX credentials', () => {
+  const { MX_CLIENT_ID: _id, MX_API_KEY: _key, ...withoutCredentials } = valid;
+  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-AbCdEf';
+
+  it('come from the environment or from a secret', () => {
+    expect(parseConfig(valid).mx.credentials).toEqual({ clientId: 'client', apiKey: 'key' });
+    expect(parseConfig({ ...withoutCredentials, MX_CREDENTIALS_SECRET_ARN: secretArn }).mx.credentials).toEqual({ secretArn });
+  });
+
+  it('may be absent in functions that never call MX', () => {
+    expect(parseConfig(withoutCredentials).mx.credentials).toBeUndefined();
+  });
+
+  it('refuse half a pair, a malformed ARN, or both sources at once', () => {
+    expect(() => parseConfig({ ...withoutCredentials, MX_CLIENT_ID: 'client' })).toThrow(/MX_API_KEY is required/);
+    expect(() => parseConfig({ ...withoutCredentials, MX_CREDENTIALS_SECRET_ARN: 'nexus-relay/mx' })).toThrow(
+      /MX_CREDENTIALS_SECRET_ARN is invalid/,
+    );
+    expect(() => parseConfig({ ...valid, MX_CREDENTIALS_SECRET_ARN: secretArn })).toThrow(/not both/);
+  });
+});

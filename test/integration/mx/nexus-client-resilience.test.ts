@@ -73,8 +73,7 @@ describe('NexusClient against the MX simulator', () => {
   const mxConfig = (overrides: Partial<Config['mx']> = {}): Config['mx'] => ({
     baseUrl: sim.url,
     ssoBaseUrl: sim.url,
-    clientId: 'sim-client',
-    apiKey: API_KEY,
+    credentials: { clientId: 'sim-client', apiKey: API_KEY },
     aggregateMethod: 'GET',
     requestTimeoutMs: 5_000,
     retryBudgetMs: 12_000,

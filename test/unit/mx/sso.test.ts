@@ -21,7 +21,7 @@ describe('SsoClient', () => {
       upstream: 'mx-sso',
       log,
     });
-    sso = new SsoClient({ transport, clientId: 'client/7', apiKey: API_KEY });
+    sso = new SsoClient({ transport, credentials: async () => ({ clientId: 'client/7', apiKey: API_KEY }) });
   });
 
   afterEach(async () => {

@@ -14,8 +14,7 @@ export const CLIENT_ID = 'client-7';
 export const mxConfig: Config['mx'] = {
   baseUrl: DATA_ORIGIN,
   ssoBaseUrl: SSO_ORIGIN,
-  clientId: CLIENT_ID,
-  apiKey: API_KEY,
+  credentials: { clientId: CLIENT_ID, apiKey: API_KEY },
   aggregateMethod: 'GET',
   requestTimeoutMs: 1_000,
   retryBudgetMs: 5_000,

@@ -36,8 +36,7 @@ export function mxStack(options: MxStackOptions) {
   });
   const sso = new SsoClient({
     transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
-    clientId: CLIENT_ID,
-    apiKey: API_KEY,
+    credentials: async () => ({ clientId: CLIENT_ID, apiKey: API_KEY }),
   });
   const sessions = new SessionManager({ store, lease, sso, data, retry, clock, log });
   const nexus = new NexusClient({ data, sessions, retry, aggregateMethod: options.aggregateMethod ?? 'GET' });
