@@ -1,6 +1,8 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { ROUTES, routeKey } from '../../../infra/routes.ts';
+import { createDocumentClient } from '../../../lib/aws-clients.ts';
 
 /**
  * Every read route, driven over HTTP through the local gateway against the seeded MX simulator, and compared with
@@ -27,11 +29,17 @@ const USER = 'sim-user-pfm';
 let stack: LocalStack;
 let fixtures: Fixtures;
 let simToken: string;
+/** Every log line the stack writes and every body it answers, scanned for secrets at the end. */
+const logLines: string[] = [];
+const bodies: string[] = [];
+const writeStdout = process.stdout.write.bind(process.stdout);
 
 async function ours(path: string) {
   const response = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+  const text = await response.text();
+  bodies.push(text);
   // Bodies are whatever MX sent: the tests navigate them freely.
-  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as any };
+  return { status: response.status, type: response.headers.get('content-type'), body: JSON.parse(text) as any };
 }
 
 async function simulator(path: string) {
@@ -43,9 +51,15 @@ async function simulator(path: string) {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    logLines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'DEBUG' } });
   fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as Fixtures;
-  const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, { headers: { 'md-api-key': 'sim-api-key' } });
+  const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, {
+    headers: { 'md-api-key': 'sim-api-key' },
+  });
   const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
   const session = await fetch(`${stack.simulatorUrl}/sessions`, {
     method: 'POST',
@@ -55,14 +69,20 @@ beforeAll(async () => {
   simToken = ((await session.json()) as { session: { token: string } }).session.token;
 }, 60_000);
 
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  process.stdout.write = writeStdout;
+  await stack?.stop();
+});
 
 /** One case per read route: the MX path to ask for (filled from the simulator's fixtures) and the body's root key. */
 const cases: Record<string, () => { path: string; root: string }> = {
   'GET /users/{user_id}/beats': () => ({ path: '/beats', root: 'beats' }),
   'GET /users/{user_id}/beats/{beat_guid}': () => ({ path: `/beats/${fixtures.beats[0]}`, root: 'beat' }),
   'GET /users/{user_id}/spending_plans': () => ({ path: '/spending_plans', root: 'spending_plans' }),
-  'GET /users/{user_id}/spending_plans/{spending_plan_guid}': () => ({ path: `/spending_plans/${plan()}`, root: 'spending_plan' }),
+  'GET /users/{user_id}/spending_plans/{spending_plan_guid}': () => ({
+    path: `/spending_plans/${plan()}`,
+    root: 'spending_plan',
+  }),
   'GET /users/{user_id}/spending_plans/{spending_plan_guid}/iterations': () => ({
     path: `/spending_plans/${plan()}/iterations`,
     root: 'iterations',
@@ -93,10 +113,11 @@ const cases: Record<string, () => { path: string; root: string }> = {
     path: `/transactions/by_category_guid/${fixtures.categories[0]!.guid}/by_date/${dates().first_date}/${dates().last_date}`,
     root: 'transactions',
   }),
-  'GET /users/{user_id}/transactions/by_top_level_category_guid/{top_level_category_guids}/by_date/{start_date}/{end_date}': () => ({
-    path: `/transactions/by_top_level_category_guid/${topLevel()}/by_date/${dates().first_date}/${dates().last_date}`,
-    root: 'transactions',
-  }),
+  'GET /users/{user_id}/transactions/by_top_level_category_guid/{top_level_category_guids}/by_date/{start_date}/{end_date}':
+    () => ({
+      path: `/transactions/by_top_level_category_guid/${topLevel()}/by_date/${dates().first_date}/${dates().last_date}`,
+      root: 'transactions',
+    }),
   'GET /users/{user_id}/transactions/created_between/{start_date}/{end_date}': () => ({
     path: `/transactions/created_between/${dates().created_first}/${dates().created_last}`,
     root: 'transactions',
@@ -162,5 +183,21 @@ describe('pagination and use cases', () => {
     const response = await ours(`/users/${USER}/beats/BET-00000000-0000-0000-0000-000000000000`);
     expect(response.status).toBe(404);
     expect(response.body).toMatchObject({ code: 'not_found', mx_code: 4040 });
+  });
+});
+
+describe('secrets', () => {
+  it('no log line and no response body contains a session token, the MX API key or our API key', async () => {
+    const table = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+    const { Items = [] } = await table.send(new ScanCommand({ TableName: stack.engines.tableName }));
+    table.destroy();
+    const sessionTokens = Items.filter((item) => item.sk === 'SESSION').map((item) => item.token as string);
+    expect(sessionTokens.length).toBeGreaterThanOrEqual(3);
+    expect(logLines.some((line) => line.includes('"mx call"'))).toBe(true);
+
+    const secrets = [...sessionTokens, simToken, 'sim-api-key', stack.apiKey];
+    for (const text of [...logLines, ...bodies]) {
+      for (const secret of secrets) expect(text.includes(secret), `a secret leaked into: ${text.slice(0, 200)}`).toBe(false);
+    }
   });
 });
