@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { Agent, type Dispatcher, request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { type Clock, toEpochSeconds } from '../clock.ts';
+import { BlockedAddressError } from './address-guard.ts';
 import { webhookHeaders } from './signing.ts';
 
 export const USER_AGENT = 'nexus-relay-webhooks/0.1';
 /** How much of a receiver's answer is kept in the delivery log. */
 export const RESPONSE_EXCERPT_BYTES = 1024;
 
-export type AttemptError = 'timeout' | 'dns' | 'connection' | 'tls' | 'other';
+/** Why an attempt got no answer. `blocked_address`: the host resolved to an address webhooks may not reach. */
+export type AttemptError = 'timeout' | 'dns' | 'connection' | 'tls' | 'blocked_address' | 'other';
 
 export interface AttemptRequest {
   url: string;
@@ -26,18 +28,16 @@ export interface AttemptOutcome {
   error?: AttemptError;
   /** The low-level code behind `error` (e.g. ECONNREFUSED, CERT_HAS_EXPIRED), for logs. */
   errorCode?: string;
-  /** The first RESPONSE_EXCERPT_BYTES of the answer, decoded as UTF-8. */
+  /** The answer's start, decoded as UTF-8, at most RESPONSE_EXCERPT_BYTES once encoded again. */
   responseExcerpt?: string;
 }
 
 export interface WebhookSenderOptions {
   timeoutMs: number;
   clock: Clock;
-  dispatcher?: Dispatcher;
+  /** Where attempts are sent through; deployed, an agent connecting only to allowed addresses (guarded-agent.ts). */
+  dispatcher: Dispatcher;
 }
-
-let sharedAgent: Agent | undefined;
-const defaultDispatcher = (): Dispatcher => (sharedAgent ??= new Agent());
 
 /**
  * Makes one signed POST to an endpoint and reports what happened; it never throws for the endpoint's sake.
@@ -52,7 +52,7 @@ export class WebhookSender {
   constructor(options: WebhookSenderOptions) {
     this.#timeoutMs = options.timeoutMs;
     this.#clock = options.clock;
-    this.#dispatcher = options.dispatcher ?? defaultDispatcher();
+    this.#dispatcher = options.dispatcher;
   }
 
   async send(attempt: AttemptRequest): Promise<AttemptOutcome> {
@@ -93,7 +93,17 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): unknown })
   } finally {
     body.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+  return utf8Prefix(Buffer.concat(chunks), RESPONSE_EXCERPT_BYTES);
+}
+
+/**
+ * The longest text of at most `maxBytes` UTF-8 bytes that `bytes` starts with. Streaming decodes hold back a
+ * character cut at the limit; bytes that are not UTF-8 become U+FFFD (3 bytes each), hence the second cut.
+ */
+function utf8Prefix(bytes: Buffer, maxBytes: number): string {
+  const decode = (input: Buffer) => new TextDecoder().decode(input.subarray(0, maxBytes), { stream: true });
+  const text = decode(bytes);
+  return Buffer.byteLength(text) <= maxBytes ? text : decode(Buffer.from(text));
 }
 
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
@@ -111,9 +121,15 @@ const CONNECTION_CODES = new Set([
 const TLS_CODE =
   /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 
+function causesOf(error: unknown): Error[] {
+  const causes: Error[] = [];
+  for (let current = error; current instanceof Error; current = current.cause) causes.push(current);
+  return causes;
+}
+
 function codeOf(error: unknown): string | undefined {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
+  for (const cause of causesOf(error)) {
+    const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string') return code;
   }
   return undefined;
@@ -121,6 +137,7 @@ function codeOf(error: unknown): string | undefined {
 
 function classify(error: unknown): AttemptError {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
+  if (causesOf(error).some((cause) => cause instanceof BlockedAddressError)) return 'blocked_address';
   const code = codeOf(error);
   if (code === undefined) return 'other';
   if (TIMEOUT_CODES.has(code)) return 'timeout';

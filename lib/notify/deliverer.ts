@@ -1,20 +1,23 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { AttemptRecord, AttemptResolution, DeliveriesRepository } from '../store/deliveries-repo.ts';
-import type { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { AttemptRecord, AttemptResolution, DeliveriesRepository, Delivery } from '../store/deliveries-repo.ts';
+import type { Subscription, WebhooksRepository } from '../store/webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
-import { retryDelayMs } from './retry-schedule.ts';
+import type { EndpointHealth } from './endpoint-health.ts';
+import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
+import { signingSecrets } from './secret-rotation.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
 export const LEASE_MARGIN_MS = 30_000;
 
 export interface DelivererDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'disable'>;
-  deliveries: Pick<DeliveriesRepository, 'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed'>;
+  deliveries: Pick<DeliveriesRepository, 'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'park' | 'startRound'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
+  health: Pick<EndpointHealth, 'succeeded' | 'failed'>;
   clock: Clock;
   log: Log;
   /** How long one attempt holds its delivery: the send timeout plus LEASE_MARGIN_MS. */
@@ -23,10 +26,12 @@ export interface DelivererDeps {
   random?: () => number;
 }
 
+type Context = { webhook_id: string; msg_id: string; attempt: number };
+
 /**
  * Makes the attempt a delivery-queue message asks for, at most once however often the message arrives, and
- * decides what follows: delivered, a retry later, or failed. DynamoDB and SQS errors propagate so that the
- * queue redelivers the message; an endpoint's failure never throws.
+ * decides what follows: delivered, a retry later, kept for a disabled subscription, or failed. DynamoDB and SQS
+ * errors propagate so that the queue redelivers the message; an endpoint's failure never throws.
  */
 export class Deliverer {
   constructor(private readonly deps: DelivererDeps) {}
@@ -37,19 +42,19 @@ export class Deliverer {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
-    const delivery = await deliveries.get(webhookId, msgId);
-    if (delivery?.status !== 'pending') {
-      log.debug('delivery message ignored: delivery not pending', { ...context, status: delivery?.status ?? 'absent' });
-      return;
-    }
-    if (delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
+    let delivery = await deliveries.get(webhookId, msgId);
+    if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
       // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
       // send the next one. Sending it again is harmless; the next attempt is still made once.
-      await this.scheduleAttempt(webhookId, msgId, attempt + 1, delivery.nextAttemptAt);
+      await this.scheduleAttempt(context, attempt + 1, delivery.nextAttemptAt);
       return;
     }
-    if (delivery.attemptCount !== attempt - 1) {
-      log.debug('delivery message ignored: stale attempt', { ...context, attempt_count: delivery.attemptCount });
+    if (!isAwaiting(delivery) || delivery.attemptCount !== attempt - 1) {
+      log.debug('delivery message ignored: not awaiting this attempt', {
+        ...context,
+        status: delivery?.status ?? 'absent',
+        attempt_count: delivery?.attemptCount,
+      });
       return;
     }
 
@@ -60,45 +65,80 @@ export class Deliverer {
       return;
     }
     if (subscription.status === 'disabled') {
-      log.info('webhook delivery left pending: subscription disabled', context);
+      if (delivery.status === 'pending') await this.park(context);
       return;
+    }
+    if (delivery.status === 'pending_endpoint') {
+      if (!(await deliveries.startRound(webhookId, msgId, { status: 'pending_endpoint', attemptCount: attempt - 1 }))) {
+        log.debug('delivery message ignored: delivery resumed by another worker', context);
+        return;
+      }
+      delivery = { ...delivery, status: 'pending', attemptsBeforeRound: attempt - 1 };
     }
     if (!(await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs))) {
       log.debug('delivery message ignored: attempt taken by another worker', context);
       return;
     }
+    await this.attempt(context, subscription, delivery);
+  }
 
-    const startedAt = this.deps.clock.now();
+  private async attempt(context: Context, subscription: Subscription, delivery: Delivery): Promise<void> {
+    const { webhooks, deliveries, clock } = this.deps;
+    const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
+    const startedAt = clock.now();
     const outcome = await this.deps.sender.send({
       url: subscription.url,
       msgId,
       payload: delivery.payload,
-      secrets: subscription.secrets.map((s) => s.secret),
+      secrets: signingSecrets(subscription.secrets, startedAt),
     });
-    const resolution = this.resolve(outcome, attempt);
-    if (outcome.statusCode === 410) await webhooks.disable(webhookId);
+    const gone = outcome.statusCode === 410;
+    // Disabled before the delivery is parked, so that an enable in between finds the parked delivery (see park).
+    if (gone) await webhooks.disable(webhookId, 'endpoint_gone');
+    const resolution = this.resolve(outcome, attempt, delivery.attemptsBeforeRound);
     if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, toAttemptRecord(startedAt, outcome), resolution))) {
-      log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
+      this.deps.log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
       return;
     }
     this.logAttempt(context, outcome, resolution);
-    if (resolution.status === 'pending') await this.scheduleAttempt(webhookId, msgId, attempt + 1, resolution.nextAttemptAt);
+    if (outcome.ok) await this.deps.health.succeeded(subscription);
+    else if (!gone) await this.deps.health.failed(subscription);
+    if (resolution.status === 'pending') await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
+    if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
   }
 
-  private resolve(outcome: AttemptOutcome, attempt: number): AttemptResolution {
+  private resolve(outcome: AttemptOutcome, attempt: number, attemptsBeforeRound: number): AttemptResolution {
     if (outcome.ok) return { status: 'delivered' };
-    // 410 Gone: the receiver asks us to stop (Standard Webhooks); the subscription is disabled with it.
-    if (outcome.statusCode === 410) return { status: 'failed', reason: 'endpoint_gone' };
-    const delayMs = retryDelayMs(attempt, this.deps.random);
+    // 410 Gone: the receiver asks us to stop (Standard Webhooks). The subscription is disabled and the event kept.
+    if (outcome.statusCode === 410) return { status: 'pending_endpoint' };
+    const delayMs =
+      attempt < MAX_ATTEMPTS_PER_DELIVERY ? retryDelayMs(attempt - attemptsBeforeRound, this.deps.random) : undefined;
     if (delayMs === undefined) return { status: 'failed', reason: 'attempts_exhausted' };
     return { status: 'pending', nextAttemptAt: this.deps.clock.now() + delayMs };
   }
 
-  private scheduleAttempt(webhookId: string, msgId: string, attempt: number, dueAt: number): Promise<void> {
-    return this.deps.queue.schedule({ webhook_id: webhookId, msg_id: msgId, attempt, due_at: dueAt });
+  /** Keeps the delivery for when the subscription is enabled again, which resumes it with a fresh schedule. */
+  private async park(context: Context): Promise<void> {
+    const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
+    if (!(await this.deps.deliveries.park(webhookId, msgId, attempt - 1))) return;
+    this.deps.log.info('webhook delivery kept until the subscription is enabled', context);
+    await this.resumeIfEnabledMeanwhile(context, attempt);
   }
 
-  private logAttempt(context: Record<string, unknown>, outcome: AttemptOutcome, resolution: AttemptResolution): void {
+  /**
+   * Enabling resumes the parked deliveries it finds. One parked just after that search would wait forever, so
+   * every parking looks at the subscription again: whichever of the two writes came second sees the other.
+   */
+  private async resumeIfEnabledMeanwhile(context: Context, nextAttempt: number): Promise<void> {
+    const subscription = await this.deps.webhooks.get(context.webhook_id);
+    if (subscription?.status === 'enabled') await this.scheduleAttempt(context, nextAttempt, this.deps.clock.now());
+  }
+
+  private scheduleAttempt(context: Context, attempt: number, dueAt: number): Promise<void> {
+    return this.deps.queue.schedule({ webhook_id: context.webhook_id, msg_id: context.msg_id, attempt, due_at: dueAt });
+  }
+
+  private logAttempt(context: Context, outcome: AttemptOutcome, resolution: AttemptResolution): void {
     const details = {
       ...context,
       status_code: outcome.statusCode,
@@ -113,6 +153,10 @@ export class Deliverer {
     else this.deps.log.warn('webhook attempt failed', details);
   }
 }
+
+/** A delivery that still expects an attempt: under way, or kept for its subscription's return. */
+const isAwaiting = (delivery: Delivery | undefined): delivery is Delivery =>
+  delivery?.status === 'pending' || delivery?.status === 'pending_endpoint';
 
 const toAttemptRecord = (startedAt: number, outcome: AttemptOutcome): AttemptRecord => ({
   at: toIso(startedAt),

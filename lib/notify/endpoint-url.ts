@@ -1,31 +1,7 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { type AddressGuard, BlockedAddressError, blockedRange } from './address-guard.ts';
 
 const MAX_ENDPOINT_URL_LENGTH = 2048;
-
-/**
- * Address ranges a deployed gateway must never POST to (loopback, private, link-local incl. cloud metadata, …).
- * BlockList also applies the IPv4 ranges to IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`).
- */
-const nonPublic = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const) {
-  nonPublic.addSubnet(network, prefix, 'ipv4');
-}
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const) {
-  nonPublic.addSubnet(network, prefix, 'ipv6');
-}
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
@@ -35,8 +11,10 @@ export interface EndpointUrlRules {
 }
 
 /**
- * Why `raw` may not be a webhook endpoint, or undefined when it may. Checks the URL as written; hostnames that
- * resolve to private addresses must additionally be refused at connect time.
+ * Why `raw` may not be a webhook endpoint as written, or undefined when it may. The WHATWG parser has already
+ * turned decimal, octal and hex IPv4 forms (`https://2130706433`, `https://0177.0.0.1`) into dotted quads, so
+ * an address literal is judged whatever its spelling. Hostnames are judged by what they resolve to: see
+ * `EndpointUrlPolicy`.
  */
 export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string | undefined {
   if (raw.length > MAX_ENDPOINT_URL_LENGTH) return `must be at most ${MAX_ENDPOINT_URL_LENGTH} characters`;
@@ -52,15 +30,35 @@ export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string
   if (url.protocol !== 'https:') {
     return rules.allowInsecureUrls ? 'must use https (or http://127.0.0.1 / http://localhost locally)' : 'must use https';
   }
-  if (!rules.allowInsecureUrls && (isLocal || url.hostname.endsWith('.localhost') || isNonPublicAddress(url.hostname))) {
+  if (!rules.allowInsecureUrls && (isLocal || url.hostname.endsWith('.localhost') || isBlockedLiteral(url.hostname))) {
     return 'must point to a public host';
   }
   return undefined;
 }
 
-function isNonPublicAddress(hostname: string): boolean {
+function isBlockedLiteral(hostname: string): boolean {
   const address = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  const family = isIP(address);
-  if (family === 0) return false;
-  return nonPublic.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return isIP(address) !== 0 && blockedRange(address, { allowLoopback: false }) !== undefined;
+}
+
+/**
+ * The full check made when an endpoint is subscribed or changed: the URL rules, then its host resolved and every
+ * address checked by the guard. Deliveries check again at connect time (a name may resolve elsewhere later).
+ */
+export class EndpointUrlPolicy {
+  constructor(
+    private readonly rules: EndpointUrlRules,
+    private readonly guard: Pick<AddressGuard, 'resolve'>,
+  ) {}
+
+  async problem(raw: string): Promise<string | undefined> {
+    const problem = endpointUrlProblem(raw, this.rules);
+    if (problem !== undefined) return problem;
+    try {
+      await this.guard.resolve(new URL(raw).hostname);
+      return undefined;
+    } catch (error) {
+      return error instanceof BlockedAddressError ? 'must resolve only to public addresses' : 'must have a host that resolves';
+    }
+  }
 }

@@ -11,6 +11,9 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** Sent only by `POST /webhooks/{id}/test`, whatever the subscription's filters; never published. */
+export const TEST_EVENT_TYPE = 'webhook.test';
+
 /**
  * An event to publish. `id` becomes the `webhook-id` header and the delivery key, so it must be stable for one
  * occurrence (e.g. `msg_<job>_succeeded`): publishing the same id again never reaches a receiver twice.
@@ -46,5 +49,5 @@ export function assertValidEvent(event: WebhookEvent): void {
 }
 
 /** The exact body every attempt sends. Serialised once, at publication: signatures cover these bytes. */
-export const serializeEvent = (event: WebhookEvent): string =>
+export const serializeEvent = (event: Pick<WebhookEvent, 'timestamp' | 'data'> & { type: string }): string =>
   JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });

@@ -6,10 +6,16 @@ import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../store/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { WebhooksRepository } from '../store/webhooks-repo.ts';
+import { AddressGuard, type Resolver } from './address-guard.ts';
 import { WebhookSender } from './attempt.ts';
 import { Deliverer, LEASE_MARGIN_MS } from './deliverer.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
+import { EndpointHealth } from './endpoint-health.ts';
+import { EndpointUrlPolicy } from './endpoint-url.ts';
+import { createGuardedAgent } from './guarded-agent.ts';
 import { EventPublisher } from './publisher.ts';
+import { Redelivery } from './redelivery.ts';
+import { WebhookTester } from './webhook-tester.ts';
 
 export interface NotifierDeps {
   table: TableRef;
@@ -19,36 +25,59 @@ export interface NotifierDeps {
   log: Log;
   /** Timeout of one webhook attempt. */
   timeoutMs: number;
-  /** Where attempts are sent through (default: one shared undici Agent). */
+  /** Local mode: `http://127.0.0.1` / `http://localhost` endpoints, and loopback addresses, are allowed. */
+  allowInsecureUrls: boolean;
+  /** How endpoint hostnames are resolved (default: the system resolver). */
+  resolver?: Resolver;
+  /** Where attempts are sent through. Default: an agent that connects only to addresses the guard allows. */
   dispatcher?: Dispatcher;
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
 }
 
 export interface Notifier {
+  clock: Clock;
   webhooks: WebhooksRepository;
+  deliveries: DeliveriesRepository;
+  endpointUrls: EndpointUrlPolicy;
   publisher: EventPublisher;
   deliverer: Deliverer;
+  redelivery: Redelivery;
+  tester: WebhookTester;
+  /** Closes the default agent's connections (tests; a Lambda container keeps them until it is frozen). */
+  close(): Promise<void>;
 }
 
-/** The webhook product, wired: subscriptions, the event publisher and the delivery worker's logic. */
+/** The webhook product, wired: subscriptions, the event publisher, the delivery worker's logic, replays. */
 export function createNotifier(deps: NotifierDeps): Notifier {
-  const webhooks = new WebhooksRepository(deps.table, deps.clock);
-  const deliveries = new DeliveriesRepository(deps.table, deps.clock);
-  const queue = new DelayedQueue<DeliveryMessage>(deps.sqs, deps.deliveryQueueUrl, deps.clock);
-  const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock: deps.clock, dispatcher: deps.dispatcher });
+  const { clock, log } = deps;
+  const webhooks = new WebhooksRepository(deps.table, clock);
+  const deliveries = new DeliveriesRepository(deps.table, clock);
+  const queue = new DelayedQueue<DeliveryMessage>(deps.sqs, deps.deliveryQueueUrl, clock);
+  const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
+  const agent = deps.dispatcher === undefined ? createGuardedAgent(guard) : undefined;
+  const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: deps.dispatcher ?? agent! });
   return {
+    clock,
     webhooks,
-    publisher: new EventPublisher({ webhooks, deliveries, queue, log: deps.log }),
+    deliveries,
+    endpointUrls: new EndpointUrlPolicy({ allowInsecureUrls: deps.allowInsecureUrls }, guard),
+    publisher: new EventPublisher({ webhooks, deliveries, queue, log }),
     deliverer: new Deliverer({
       webhooks,
       deliveries,
       queue,
       sender,
-      clock: deps.clock,
-      log: deps.log,
+      health: new EndpointHealth({ webhooks, clock, log }),
+      clock,
+      log,
       leaseMs: deps.timeoutMs + LEASE_MARGIN_MS,
       random: deps.random,
     }),
+    redelivery: new Redelivery({ deliveries, queue, log }),
+    tester: new WebhookTester({ sender, clock }),
+    close: async () => {
+      await agent?.close();
+    },
   };
 }

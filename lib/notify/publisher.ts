@@ -14,9 +14,10 @@ export interface EventPublisherDeps {
 }
 
 /**
- * Fans an event out to every enabled subscription whose filter selects it: one delivery per subscription,
- * then its first attempt on the delivery queue. Safe to repeat with the same event id (a retried caller):
- * the delivery is created once, and the deliverer ignores a message for an attempt already made.
+ * Fans an event out to every subscription whose filter selects it: one delivery per subscription, then its first
+ * attempt on the delivery queue. A disabled subscription gets its delivery too: the deliverer keeps it
+ * (`pending_endpoint`) until the subscription is enabled. Safe to repeat with the same event id (a retried
+ * caller): the delivery is created once, and the deliverer ignores a message for an attempt already made.
  */
 export class EventPublisher {
   constructor(private readonly deps: EventPublisherDeps) {}
@@ -24,9 +25,7 @@ export class EventPublisher {
   async publish(event: WebhookEvent): Promise<void> {
     assertValidEvent(event);
     const payload = serializeEvent(event);
-    const subscriptions = (await this.deps.webhooks.list()).filter(
-      (subscription) => subscription.status === 'enabled' && matches(subscription, event.type),
-    );
+    const subscriptions = (await this.deps.webhooks.list()).filter((subscription) => matches(subscription, event.type));
     await Promise.all(
       subscriptions.map(async (subscription) => {
         await this.deps.deliveries.createIfAbsent({

@@ -1,70 +1,102 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import type { Clock } from '../clock.ts';
 import { assertServerKey } from '../http/auth.ts';
-import type { Operations } from '../http/http-handler.ts';
+import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
-import { endpointUrlProblem } from './endpoint-url.ts';
+import { attemptView, webhookView } from './api-views.ts';
+import type { EndpointUrlPolicy } from './endpoint-url.ts';
 import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
+import type { Redelivery } from './redelivery.ts';
+import { rotateSecrets } from './secret-rotation.ts';
 import { generateSecret } from './signing.ts';
+import type { WebhookTester } from './webhook-tester.ts';
 
 export interface WebhooksApiDeps {
-  webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'delete'>;
-  /** Local mode: http://127.0.0.1 and http://localhost endpoints are accepted. */
-  allowInsecureUrls: boolean;
+  clock: Clock;
+  webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets'>;
+  endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
+  redelivery: Pick<Redelivery, 'resumeParked'>;
+  tester: Pick<WebhookTester, 'send'>;
 }
 
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
 
-const eventFilter = z
-  .string()
-  .refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`');
+const eventFilters = z
+  .array(z.string().refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`'))
+  .min(1)
+  .max(MAX_EVENT_FILTERS)
+  .transform((filters) => [...new Set(filters)]);
+const description = z.string().trim().min(1).max(MAX_DESCRIPTION_LENGTH);
 
-export const createWebhookBody = (allowInsecureUrls: boolean) =>
-  z.strictObject({
-    url: z.string().superRefine((url, ctx) => {
-      const problem = endpointUrlProblem(url, { allowInsecureUrls });
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-    event_types: z.array(eventFilter).min(1).max(MAX_EVENT_FILTERS).optional(),
-    description: z.string().trim().min(1).max(MAX_DESCRIPTION_LENGTH).optional(),
-  });
-
-const webhookPath = z.object({ webhook_id: z.string().regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)') });
-
-/** A subscription as the API shows it: never its secrets. */
-const webhookView = (subscription: Subscription) => ({
-  id: subscription.id,
-  url: subscription.url,
-  event_types: subscription.eventTypes,
-  ...(subscription.description === undefined ? {} : { description: subscription.description }),
-  status: subscription.status,
-  created_at: subscription.createdAt,
+const createBody = z.strictObject({
+  url: z.string(),
+  event_types: eventFilters.optional(),
+  description: description.optional(),
 });
 
-/** The `/webhooks` operations. Subscriptions span all users, so only server keys manage them. */
+const updateBody = z
+  .strictObject({
+    url: z.string().optional(),
+    event_types: eventFilters.optional(),
+    description: description.nullable().optional(),
+    enabled: z.boolean().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one of url, event_types, description, enabled');
+
+export const webhookPath = z.object({ webhook_id: z.string().regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)') });
+
+export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
+
+/**
+ * The `/webhooks` subscription operations. Subscriptions span all users, so only server keys manage them. A
+ * secret leaves the service only in the answers to create and rotate-secret: receivers need it to verify.
+ */
 export function webhooksOperations(deps: WebhooksApiDeps): Operations {
-  const createBody = createWebhookBody(deps.allowInsecureUrls);
-  const notFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
+  const { webhooks } = deps;
+  const view = (subscription: Subscription) => webhookView(subscription, deps.clock.now());
+
+  /** The URL rules, then the host's addresses: a 400 naming `url` either way. */
+  async function assertEndpointUrl(url: string): Promise<void> {
+    const problem = await deps.endpointUrls.problem(url);
+    if (problem !== undefined) throw new HttpProblem('validation_failed', `body.url: ${problem}`, { field: 'url' });
+  }
+
+  async function subscriptionOf(request: AuthenticatedRequest): Promise<Subscription> {
+    assertServerKey(request.principal);
+    const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
+    const subscription = await webhooks.get(webhook_id);
+    if (!subscription) throw webhookNotFound(webhook_id);
+    return subscription;
+  }
+
+  /** Enables the subscription and queues what it missed while disabled. */
+  async function enable(id: string) {
+    const subscription = await webhooks.enable(id);
+    if (!subscription) throw webhookNotFound(id);
+    return { subscription, resumed: await deps.redelivery.resumeParked(id) };
+  }
+
   return {
     'POST /webhooks': {
       auth: 'api_key',
       async handle(request) {
         assertServerKey(request.principal);
         const body = parseInput(createBody, request.body, 'body');
+        await assertEndpointUrl(body.url);
         const secret = generateSecret();
-        const subscription = await deps.webhooks.create({
+        const subscription = await webhooks.create({
           url: body.url,
-          eventTypes: [...new Set(body.event_types ?? [ALL_EVENTS])],
+          eventTypes: body.event_types ?? [ALL_EVENTS],
           ...(body.description === undefined ? {} : { description: body.description }),
           secret,
         });
         return {
           status: 201,
           headers: { location: `/webhooks/${subscription.id}` },
-          // The only time the secret leaves the service: the receiver needs it to verify signatures.
-          body: { webhook: { ...webhookView(subscription), secret } },
+          body: { webhook: { ...view(subscription), secret } },
         };
       },
     },
@@ -72,18 +104,33 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
       auth: 'api_key',
       async handle(request) {
         assertServerKey(request.principal);
-        const subscriptions = await deps.webhooks.list();
-        return { status: 200, body: { webhooks: subscriptions.map(webhookView) } };
+        return { status: 200, body: { webhooks: (await webhooks.list()).map(view) } };
       },
     },
     'GET /webhooks/{webhook_id}': {
       auth: 'api_key',
       async handle(request) {
+        return { status: 200, body: { webhook: view(await subscriptionOf(request)) } };
+      },
+    },
+    'PATCH /webhooks/{webhook_id}': {
+      auth: 'api_key',
+      async handle(request) {
         assertServerKey(request.principal);
-        const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
-        const subscription = await deps.webhooks.get(webhook_id);
-        if (!subscription) throw notFound(webhook_id);
-        return { status: 200, body: { webhook: webhookView(subscription) } };
+        const { webhook_id: id } = parseInput(webhookPath, request.pathParams, 'path');
+        const body = parseInput(updateBody, request.body, 'body');
+        if (body.url !== undefined) await assertEndpointUrl(body.url);
+        const changes = {
+          ...(body.url === undefined ? {} : { url: body.url }),
+          ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
+          ...(body.description === undefined ? {} : { description: body.description }),
+        };
+        let subscription = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
+        if (!subscription) throw webhookNotFound(id);
+        if (body.enabled === true) subscription = (await enable(id)).subscription;
+        if (body.enabled === false && (await webhooks.disable(id, 'manual'))) subscription = await webhooks.get(id);
+        if (!subscription) throw webhookNotFound(id);
+        return { status: 200, body: { webhook: view(subscription) } };
       },
     },
     'DELETE /webhooks/{webhook_id}': {
@@ -91,8 +138,39 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
       async handle(request) {
         assertServerKey(request.principal);
         const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
-        if (!(await deps.webhooks.delete(webhook_id))) throw notFound(webhook_id);
+        if (!(await webhooks.delete(webhook_id))) throw webhookNotFound(webhook_id);
         return { status: 204 };
+      },
+    },
+    'POST /webhooks/{webhook_id}/rotate-secret': {
+      auth: 'api_key',
+      async handle(request) {
+        const current = await subscriptionOf(request);
+        const secret = generateSecret();
+        const rotated = await webhooks.replaceSecrets(
+          current.id,
+          rotateSecrets(current.secrets, secret, deps.clock.now()),
+          current.secrets[0]?.secret ?? '',
+        );
+        if (!rotated) throw new HttpProblem('conflict', 'The webhook changed while its secret was being rotated; retry.');
+        return { status: 200, body: { webhook: { ...view(rotated), secret } } };
+      },
+    },
+    'POST /webhooks/{webhook_id}/enable': {
+      auth: 'api_key',
+      async handle(request) {
+        const { subscription, resumed } = await enable((await subscriptionOf(request)).id);
+        return { status: 200, body: { webhook: view(subscription), resumed_deliveries: resumed } };
+      },
+    },
+    'POST /webhooks/{webhook_id}/test': {
+      auth: 'api_key',
+      async handle(request) {
+        const { msgId, at, outcome } = await deps.tester.send(await subscriptionOf(request));
+        return {
+          status: 200,
+          body: { test: { msg_id: msgId, delivered: outcome.ok, attempt: attemptView({ at, ...outcome }) } },
+        };
       },
     },
   };

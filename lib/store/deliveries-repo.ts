@@ -1,13 +1,18 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from '../notify/attempt.ts';
-import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
+import { gsi1, conditionalWrite, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
 
 /** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
-export type DeliveryFailureReason = 'attempts_exhausted' | 'endpoint_gone' | 'subscription_deleted';
+/**
+ * `pending`: attempts under way (or due); `pending_endpoint`: kept while the subscription is disabled, resumed when it
+ * is enabled; `delivered` and `failed` are final until a replay.
+ */
+export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type DeliveryFailureReason = 'attempts_exhausted' | 'subscription_deleted';
 
 export interface AttemptRecord {
   at: string;
@@ -26,6 +31,8 @@ export interface Delivery {
   payload: string;
   status: DeliveryStatus;
   attemptCount: number;
+  /** Attempts made before the current round: a replay or a resumption starts the retry schedule again. */
+  attemptsBeforeRound: number;
   attempts: AttemptRecord[];
   /** When the next attempt is due (epoch ms), while pending after a failed attempt. */
   nextAttemptAt?: number;
@@ -43,7 +50,52 @@ export interface NewDelivery {
 
 /** Where a recorded attempt leaves the delivery. */
 export type AttemptResolution =
-  { status: 'delivered' } | { status: 'pending'; nextAttemptAt: number } | { status: 'failed'; reason: DeliveryFailureReason };
+  | { status: 'delivered' }
+  | { status: 'pending'; nextAttemptAt: number }
+  | { status: 'pending_endpoint' }
+  | { status: 'failed'; reason: DeliveryFailureReason };
+
+/** A delivery waiting for its subscription to be enabled again. */
+export interface ParkedDelivery {
+  msgId: string;
+  attemptCount: number;
+}
+
+/** Which deliveries of a subscription to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  since?: string;
+  until?: string;
+}
+
+/** A position in a subscription's delivery log: the GSI1 key of the last delivery read. */
+export interface DeliveryLogKey {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+}
+
+export const deliveryLogKey = (webhookId: string, msgId: string, createdAt: string): DeliveryLogKey => ({
+  ...keys.delivery(webhookId, msgId),
+  gsi1pk: gsi1.webhookDeliveries(webhookId),
+  gsi1sk: `${createdAt}#${msgId}`,
+});
+
+export interface DeliveryPageRequest {
+  order: 'newest_first' | 'oldest_first';
+  limit: number;
+  after?: DeliveryLogKey;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  /** Where the next page starts; absent when the log has been read to the end. */
+  next?: DeliveryLogKey;
+}
+
+/** With a selective status filter a page may take several reads; this bounds them (the page then comes back short). */
+const MAX_READS_PER_PAGE = 5;
 
 interface AttemptItem {
   at: string;
@@ -60,6 +112,7 @@ interface DeliveryItem {
   payload: string;
   status: DeliveryStatus;
   attempt_count: number;
+  attempts_before_round?: number;
   attempts: AttemptItem[];
   next_attempt_at?: string;
   failure_reason?: DeliveryFailureReason;
@@ -69,8 +122,9 @@ interface DeliveryItem {
 }
 
 /**
- * Deliveries: item `WEBHOOK#{id}/MSG#{msg_id}`. Every write is conditional so that duplicate queue messages and
- * concurrent workers cannot create, attempt or record the same thing twice.
+ * Deliveries: item `WEBHOOK#{id}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}`,
+ * `{created_at}#{msg_id}`). Every write is conditional so that duplicate queue messages and concurrent workers
+ * cannot create, attempt or record the same thing twice.
  */
 export class DeliveriesRepository {
   constructor(
@@ -97,7 +151,7 @@ export class DeliveriesRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...keys.delivery(delivery.webhookId, delivery.msgId), ...item },
+          Item: { ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at), ...item },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -184,7 +238,7 @@ export class DeliveriesRepository {
     );
   }
 
-  /** Ends a pending delivery without an attempt (its subscription is gone). False when it was not pending. */
+  /** Ends a pending or parked delivery without an attempt (its subscription is gone). False when it was neither. */
   markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -193,18 +247,155 @@ export class DeliveriesRepository {
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression:
             'SET #status = :failed, failure_reason = :reason, updated_at = :now REMOVE next_attempt_at, lease_until',
-          ConditionExpression: '#status = :pending',
+          ConditionExpression: '#status IN (:pending, :parked)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':failed': 'failed',
             ':reason': reason,
             ':pending': 'pending',
+            ':parked': 'pending_endpoint',
             ':now': toIso(this.clock.now()),
           },
         }),
       ),
     );
   }
+
+  /**
+   * Keeps a pending delivery for when its subscription is enabled again (`pending_endpoint`). False when it is no
+   * longer at `attemptCount` attempts, or an attempt is under way: then whoever holds it decides.
+   */
+  park(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
+    const now = this.clock.now();
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.delivery(webhookId, msgId),
+          UpdateExpression: 'SET #status = :parked, updated_at = :now_iso REMOVE next_attempt_at',
+          ConditionExpression:
+            '#status = :pending AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':parked': 'pending_endpoint',
+            ':pending': 'pending',
+            ':count': attemptCount,
+            ':now': now,
+            ':now_iso': toIso(now),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Makes a delivery in `from.status` with `from.attemptCount` attempts pending again with a fresh retry schedule
+   * (a replay, or a resumption after the subscription was enabled), and keeps it another retention period. False
+   * when it was no longer in that state.
+   */
+  startRound(webhookId: string, msgId: string, from: { status: DeliveryStatus; attemptCount: number }): Promise<boolean> {
+    const now = this.clock.now();
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.delivery(webhookId, msgId),
+          UpdateExpression:
+            'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl ' +
+            'REMOVE failure_reason, next_attempt_at',
+          ConditionExpression: '#status = :from AND attempt_count = :count',
+          ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':from': from.status,
+            ':count': from.attemptCount,
+            ':now': toIso(now),
+            ':ttl': toEpochSeconds(now + DELIVERY_RETENTION_MS),
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Every parked delivery of a subscription. Read from the table itself (strongly consistent), not GSI1, so that a
+   * delivery parked a moment ago is not missed; this reads the subscription's whole retained log.
+   */
+  async listParked(webhookId: string): Promise<ParkedDelivery[]> {
+    const parked: ParkedDelivery[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
+          FilterExpression: '#status = :parked',
+          ProjectionExpression: 'msg_id, attempt_count',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':pk': keys.webhook(webhookId).pk,
+            ':messages': 'MSG#',
+            ':parked': 'pending_endpoint',
+          },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of (page.Items ?? []) as Pick<DeliveryItem, 'msg_id' | 'attempt_count'>[]) {
+        parked.push({ msgId: item.msg_id, attemptCount: item.attempt_count });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return parked;
+  }
+
+  /** One page of a subscription's deliveries in creation order, read from GSI1 (eventually consistent). */
+  async page(webhookId: string, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
+    const range = gsi1RangeOf(filter);
+    const deliveries: Delivery[] = [];
+    let next = request.after as Record<string, unknown> | undefined;
+    let reads = 0;
+    do {
+      const page = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          IndexName: TABLE_KEYS.gsi1,
+          KeyConditionExpression: `#gsi1pk = :partition${range.condition}`,
+          ...(filter.status === undefined ? {} : { FilterExpression: '#status = :status' }),
+          ExpressionAttributeNames: {
+            '#gsi1pk': TABLE_KEYS.gsi1pk,
+            ...(range.condition === '' ? {} : { '#gsi1sk': TABLE_KEYS.gsi1sk }),
+            ...(filter.status === undefined ? {} : { '#status': 'status' }),
+          },
+          ExpressionAttributeValues: {
+            ':partition': gsi1.webhookDeliveries(webhookId),
+            ...range.values,
+            ...(filter.status === undefined ? {} : { ':status': filter.status }),
+          },
+          ScanIndexForward: request.order === 'oldest_first',
+          Limit: request.limit - deliveries.length,
+          ExclusiveStartKey: next,
+        }),
+      );
+      const now = this.clock.now();
+      for (const item of (page.Items ?? []) as (DeliveryItem & { ttl?: number })[]) {
+        if (!isExpired(item, now)) deliveries.push(fromItem(item));
+      }
+      next = page.LastEvaluatedKey;
+      reads += 1;
+    } while (next && deliveries.length < request.limit && reads < MAX_READS_PER_PAGE);
+    return { deliveries, ...(next ? { next: next as unknown as DeliveryLogKey } : {}) };
+  }
+}
+
+/** GSI1 sort keys are `{created_at}#{msg_id}`, so ISO bounds compare as time: `since` ≤ created_at < `until`. */
+function gsi1RangeOf(filter: DeliveryFilter): { condition: string; values: Record<string, string> } {
+  if (filter.since !== undefined && filter.until !== undefined) {
+    return { condition: ' AND #gsi1sk BETWEEN :since AND :until', values: { ':since': filter.since, ':until': filter.until } };
+  }
+  if (filter.since !== undefined) return { condition: ' AND #gsi1sk >= :since', values: { ':since': filter.since } };
+  if (filter.until !== undefined) return { condition: ' AND #gsi1sk < :until', values: { ':until': filter.until } };
+  return { condition: '', values: {} };
 }
 
 const toAttemptItem = (record: AttemptRecord): AttemptItem => ({
@@ -223,6 +414,7 @@ function fromItem(item: DeliveryItem): Delivery {
     payload: item.payload,
     status: item.status,
     attemptCount: item.attempt_count,
+    attemptsBeforeRound: item.attempts_before_round ?? 0,
     attempts: item.attempts.map((a) => ({
       at: a.at,
       ...(a.status_code === undefined ? {} : { statusCode: a.status_code }),

@@ -1,13 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
 import { conditionalWrite, gsi1, keys, TABLE_KEYS, type TableRef } from './table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
+/** Why a subscription is disabled: by its owner, by a 410 Gone answer, or after its endpoint failed for days. */
+export type DisabledReason = 'manual' | 'endpoint_gone' | 'endpoint_failing';
+
 export interface SigningSecret {
   secret: string;
   createdAt: string;
+  /** Set when a newer secret replaced this one; it keeps signing until then (rotation overlap). */
+  expiresAt?: string;
 }
 
 /** A webhook subscription: where to POST, which events, and the secrets that sign them. */
@@ -18,7 +31,11 @@ export interface Subscription {
   eventTypes: string[];
   description?: string;
   status: SubscriptionStatus;
-  /** Newest first; the first signs alone until rotation adds another. */
+  disabledReason?: DisabledReason;
+  disabledAt?: string;
+  /** The first failed attempt since the last successful one: the endpoint has been failing since then. */
+  failingSince?: string;
+  /** Newest first. */
   secrets: SigningSecret[];
   createdAt: string;
   updatedAt: string;
@@ -31,13 +48,29 @@ export interface NewSubscription {
   secret: string;
 }
 
+/** What PATCH may change. `description: null` removes the description. */
+export interface SubscriptionChanges {
+  url?: string;
+  eventTypes?: string[];
+  description?: string | null;
+}
+
+interface SecretItem {
+  secret: string;
+  created_at: string;
+  expires_at?: string;
+}
+
 interface SubscriptionItem {
   id: string;
   url: string;
   event_types: string[];
   description?: string;
   status: SubscriptionStatus;
-  secrets: { secret: string; created_at: string }[];
+  disabled_reason?: DisabledReason;
+  disabled_at?: string;
+  failing_since?: string;
+  secrets: SecretItem[];
   created_at: string;
   updated_at: string;
 }
@@ -118,22 +151,128 @@ export class WebhooksRepository {
     );
   }
 
-  /** False when there was no such subscription. */
-  disable(id: string): Promise<boolean> {
+  /** The changed subscription; undefined when there was none. A new URL is a new endpoint: its failure streak ends. */
+  update(id: string, changes: SubscriptionChanges): Promise<Subscription | undefined> {
+    const set = ['updated_at = :now'];
+    const remove: string[] = [];
+    const values: Record<string, unknown> = { ':now': toIso(this.clock.now()) };
+    if (changes.url !== undefined) {
+      set.push('#url = :url');
+      values[':url'] = changes.url;
+      remove.push('failing_since');
+    }
+    if (changes.eventTypes !== undefined) {
+      set.push('event_types = :event_types');
+      values[':event_types'] = changes.eventTypes;
+    }
+    if (changes.description === null) remove.push('description');
+    else if (changes.description !== undefined) {
+      set.push('description = :description');
+      values[':description'] = changes.description;
+    }
+    return this.#updateReturningNew(id, {
+      UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+      ExpressionAttributeNames: changes.url === undefined ? undefined : { '#url': 'url' },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** False when there was no such subscription or it was already disabled (its first reason stands). */
+  disable(id: string, reason: DisabledReason): Promise<boolean> {
+    const now = toIso(this.clock.now());
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.webhook(id),
-          UpdateExpression: 'SET #status = :disabled, updated_at = :now',
-          ConditionExpression: 'attribute_exists(pk)',
+          UpdateExpression: 'SET #status = :disabled, disabled_reason = :reason, disabled_at = :now, updated_at = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #status = :enabled',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':disabled': 'disabled', ':now': toIso(this.clock.now()) },
+          ExpressionAttributeValues: { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':now': now },
         }),
       ),
     );
   }
+
+  /** Enables the subscription with a clean record; undefined when there was none. */
+  enable(id: string): Promise<Subscription | undefined> {
+    return this.#updateReturningNew(id, {
+      UpdateExpression: 'SET #status = :enabled, updated_at = :now REMOVE disabled_reason, disabled_at, failing_since',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':enabled': 'enabled', ':now': toIso(this.clock.now()) },
+    });
+  }
+
+  /**
+   * Stores `secrets` (a rotation computed from a read) unless the newest secret is no longer `readNewest`: then
+   * another rotation came first and undefined is returned, as it is when the subscription is gone.
+   */
+  replaceSecrets(id: string, secrets: SigningSecret[], readNewest: string): Promise<Subscription | undefined> {
+    return this.#updateReturningNew(id, {
+      UpdateExpression: 'SET secrets = :secrets, updated_at = :now',
+      ConditionExpression: 'secrets[0].secret = :read_newest',
+      ExpressionAttributeValues: {
+        ':secrets': secrets.map(toSecretItem),
+        ':read_newest': readNewest,
+        ':now': toIso(this.clock.now()),
+      },
+    });
+  }
+
+  /** Notes a failed attempt: when the endpoint has been failing since (the first failure of the streak). */
+  async markFailing(id: string): Promise<string | undefined> {
+    const subscription = await this.#updateReturningNew(id, {
+      UpdateExpression: 'SET failing_since = if_not_exists(failing_since, :now)',
+      ExpressionAttributeValues: { ':now': toIso(this.clock.now()) },
+    });
+    return subscription?.failingSince;
+  }
+
+  /** Notes a successful attempt: the failure streak, if any, is over. */
+  markHealthy(id: string): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.webhook(id),
+          UpdateExpression: 'REMOVE failing_since',
+          ConditionExpression: 'attribute_exists(failing_since)',
+        }),
+      ),
+    );
+  }
+
+  /** Applies `update` to an existing subscription and returns the result; undefined when a condition failed. */
+  async #updateReturningNew(
+    id: string,
+    update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> & {
+      ConditionExpression?: string;
+    },
+  ): Promise<Subscription | undefined> {
+    const condition = ['attribute_exists(pk)', ...(update.ConditionExpression ? [update.ConditionExpression] : [])];
+    try {
+      const { Attributes } = await this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.webhook(id),
+          ...update,
+          ConditionExpression: condition.join(' AND '),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes as SubscriptionItem);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
 }
+
+const toSecretItem = (secret: SigningSecret): SecretItem => ({
+  secret: secret.secret,
+  created_at: secret.createdAt,
+  ...(secret.expiresAt === undefined ? {} : { expires_at: secret.expiresAt }),
+});
 
 function fromItem(item: SubscriptionItem): Subscription {
   return {
@@ -142,7 +281,14 @@ function fromItem(item: SubscriptionItem): Subscription {
     eventTypes: item.event_types,
     ...(item.description === undefined ? {} : { description: item.description }),
     status: item.status,
-    secrets: item.secrets.map((s) => ({ secret: s.secret, createdAt: s.created_at })),
+    ...(item.disabled_reason === undefined ? {} : { disabledReason: item.disabled_reason }),
+    ...(item.disabled_at === undefined ? {} : { disabledAt: item.disabled_at }),
+    ...(item.failing_since === undefined ? {} : { failingSince: item.failing_since }),
+    secrets: item.secrets.map((s) => ({
+      secret: s.secret,
+      createdAt: s.created_at,
+      ...(s.expires_at === undefined ? {} : { expiresAt: s.expires_at }),
+    })),
     createdAt: item.created_at,
     updatedAt: item.updated_at,
   };

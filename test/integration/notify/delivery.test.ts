@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { Webhook } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DELIVERY_RETENTION_MS } from '../../../lib/store/deliveries-repo.ts';
@@ -11,6 +11,7 @@ import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harne
 let harness: NotifyHarness;
 let receiver: Receiver;
 let sequence = 0;
+const DAY = 24 * 60 * 60 * 1000;
 
 beforeAll(async () => {
   harness = await startNotifyHarness();
@@ -81,27 +82,25 @@ describe('publish → deliver', () => {
     expect(Item!.ttl).toBe(Math.floor((harness.clock.now() + DELIVERY_RETENTION_MS) / 1000));
   });
 
-  it('creates deliveries only for enabled subscriptions whose filter selects the event', async () => {
+  it('creates a delivery for every subscription whose filter selects the event, disabled ones included', async () => {
     const everything = await subscribe({ eventTypes: ['*'] });
     const prefix = await subscribe({ eventTypes: ['aggregation.*'] });
     const exact = await subscribe({ eventTypes: ['aggregation.failed'] });
     const other = await subscribe({ eventTypes: ['aggregation.started', 'aggregation.timed_out'] });
     const disabled = await subscribe();
-    await harness.notifier.webhooks.disable(disabled.id);
+    await harness.notifier.webhooks.disable(disabled.id, 'manual');
     const published = event('aggregation.failed');
 
     await harness.notifier.publisher.publish(published);
 
-    for (const { id } of [everything, prefix, exact]) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
-    for (const { id } of [other, disabled]) expect(await harness.deliveries.get(id, published.id), id).toBeUndefined();
-    expect(await harness.takeMessages()).toEqual(
+    const selected = [everything, prefix, exact, disabled];
+    for (const { id } of selected) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
+    expect(await harness.deliveries.get(other.id, published.id)).toBeUndefined();
+    const messages = await harness.takeMessages();
+    expect(messages).toHaveLength(selected.length);
+    expect(messages).toEqual(
       expect.arrayContaining(
-        [everything, prefix, exact].map(({ id }) => ({
-          webhook_id: id,
-          msg_id: published.id,
-          attempt: 1,
-          due_at: harness.clock.now(),
-        })),
+        selected.map(({ id }) => ({ webhook_id: id, msg_id: published.id, attempt: 1, due_at: harness.clock.now() })),
       ),
     );
   });
@@ -164,6 +163,25 @@ describe('publish → deliver', () => {
     expect(await harness.takeMessages()).toEqual([
       { webhook_id: id, msg_id: published.id, attempt: 2, due_at: harness.clock.now() + 5_000 },
     ]);
+  });
+});
+
+describe('redirects', () => {
+  it('are not followed: a 3xx answer is a failed attempt and its target is never called', async () => {
+    const { id } = await subscribe({ url: receiver.url('/moving') });
+    receiver.respond = (request, response) =>
+      request.path === '/moving'
+        ? response.writeHead(307, { location: receiver.url('/moved') }).end()
+        : response.writeHead(204).end();
+    const published = event();
+
+    await harness.notifier.publisher.publish(published);
+    await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
+
+    expect(receiver.to('/moved')).toHaveLength(0);
+    const delivery = await harness.deliveries.get(id, published.id);
+    expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1 });
+    expect(delivery!.attempts[0]).toMatchObject({ statusCode: 307 });
   });
 });
 
@@ -242,23 +260,140 @@ describe('at most one attempt per message, however often it arrives', () => {
 });
 
 describe('subscription state', () => {
-  it('410 Gone disables the subscription and fails the delivery without retrying', async () => {
+  it('410 Gone disables the subscription; its events are kept and enabling delivers them', async () => {
     const { id } = await subscribe();
     receiver.respond = (_, response) => response.writeHead(410).end();
-    const published = event();
+    const gone = event();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.notifier.publisher.publish(gone);
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(1);
-    expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled' });
+    const read = await harness.api('GET', `/webhooks/${id}`);
+    expect(read.body.webhook).toMatchObject({ status: 'disabled', disabled_reason: 'endpoint_gone' });
+    expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
+
+    const later = [event('aggregation.started'), event('aggregation.failed')];
+    for (const published of later) await harness.notifier.publisher.publish(published);
+    await harness.drain();
+    expect(receiver.requests).toHaveLength(1);
+    for (const published of later) {
+      expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 0 });
+    }
+
+    receiver.respond = (_, response) => response.writeHead(204).end();
+    const enabled = await harness.api('POST', `/webhooks/${id}/enable`);
+    expect(enabled).toMatchObject({ status: 200, body: { webhook: { status: 'enabled' }, resumed_deliveries: 3 } });
+    expect(enabled.body.webhook).not.toHaveProperty('disabled_reason');
+    await harness.drain();
+
+    const ids = [gone, ...later].map((published) => published.id);
+    expect(
+      receiver.requests
+        .slice(1)
+        .map((r) => r.headers['webhook-id'])
+        .sort(),
+    ).toEqual([...ids].sort());
+    for (const msgId of ids) expect(await harness.deliveries.get(id, msgId)).toMatchObject({ status: 'delivered' });
+    expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ attemptCount: 2, attemptsBeforeRound: 1 });
+  });
+
+  it('keeps the retry in flight when the subscription is disabled, and resumes it with a fresh schedule', async () => {
+    const { id } = await subscribe();
+    receiver.respond = (_, response) => response.writeHead(500).end();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [first] = await harness.takeMessages();
+    await harness.notifier.deliverer.handle(first!);
+    await harness.api('PATCH', `/webhooks/${id}`, { body: { enabled: false } });
+
+    await harness.drain();
+
+    expect(receiver.requests).toHaveLength(1);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
+    const patched = await harness.api('PATCH', `/webhooks/${id}`, { body: { enabled: true } });
+    expect(patched.body.webhook).toMatchObject({ status: 'enabled' });
+    const [resumed] = await harness.takeMessages();
+    expect(resumed).toMatchObject({ attempt: 2, due_at: harness.clock.now() });
+    await harness.notifier.deliverer.handle(resumed!);
+    // The resumed round starts its schedule again: 5 s after its first failure.
     expect(await harness.deliveries.get(id, published.id)).toMatchObject({
-      status: 'failed',
-      failureReason: 'endpoint_gone',
-      attemptCount: 1,
+      status: 'pending',
+      attemptCount: 2,
+      attemptsBeforeRound: 1,
+      nextAttemptAt: harness.clock.now() + 5_000,
     });
+  });
+
+  it('a parked delivery whose subscription is enabled meanwhile is queued again by its parker', async () => {
+    const { id } = await subscribe();
+    const published = event();
+    await harness.notifier.publisher.publish(published);
+    const [message] = await harness.takeMessages();
+    await harness.notifier.webhooks.disable(id, 'manual');
+    // The enable and its sweep happen between this worker's read of the subscription and its parking.
+    const webhooks = harness.notifier.webhooks;
+    const get = webhooks.get.bind(webhooks);
+    let reads = 0;
+    const spy = vi.spyOn(webhooks, 'get').mockImplementation(async (webhookId) => {
+      const subscription = await get(webhookId);
+      if (++reads === 1) {
+        await harness.api('POST', `/webhooks/${id}/enable`);
+        return subscription && { ...subscription, status: 'disabled' };
+      }
+      return subscription;
+    });
+    try {
+      await harness.notifier.deliverer.handle(message!);
+    } finally {
+      spy.mockRestore();
+    }
+
+    await harness.drain();
+
+    expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([published.id]);
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered' });
+  });
+
+  it('disables an endpoint whose attempts have all failed for 5 days; a success in between resets the streak', async () => {
+    const { id } = await subscribe();
+    let failing = true;
+    receiver.respond = (_, response) => response.writeHead(failing ? 503 : 204).end();
+    const start = harness.clock.now();
+
     await harness.notifier.publisher.publish(event());
-    expect(await harness.takeMessages()).toEqual([]);
+    await harness.drain();
+    expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).toMatchObject({
+      status: 'enabled',
+      failing_since: new Date(start).toISOString(),
+    });
+
+    harness.clock.set(start + 4 * DAY);
+    failing = false;
+    await harness.notifier.publisher.publish(event());
+    await harness.drain();
+    expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('failing_since');
+
+    failing = true;
+    const streakStart = harness.clock.now();
+    await harness.notifier.publisher.publish(event());
+    await harness.drain();
+    harness.clock.set(streakStart + 5 * DAY - 1_000);
+    await harness.notifier.publisher.publish(event());
+    const [beforeFiveDays] = await harness.takeMessages();
+    await harness.notifier.deliverer.handle(beforeFiveDays!);
+    expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'enabled' });
+
+    harness.clock.advance(5_000);
+    await harness.drain();
+
+    const webhook = (await harness.api('GET', `/webhooks/${id}`)).body.webhook;
+    expect(webhook).toMatchObject({
+      status: 'disabled',
+      disabled_reason: 'endpoint_failing',
+      failing_since: new Date(streakStart).toISOString(),
+    });
+    expect(await harness.deliveries.get(id, beforeFiveDays!.msg_id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
   it('a delivery whose subscription was deleted fails without an attempt', async () => {
@@ -277,15 +412,51 @@ describe('subscription state', () => {
     });
   });
 
-  it('a delivery whose subscription was disabled stays pending, unattempted', async () => {
+  it('a delivery whose subscription was disabled is kept, unattempted', async () => {
     const { id } = await subscribe();
     const published = event();
     await harness.notifier.publisher.publish(published);
-    await harness.notifier.webhooks.disable(id);
+    await harness.notifier.webhooks.disable(id, 'manual');
 
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(0);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending', attemptCount: 0 });
+    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 0 });
+  });
+});
+
+describe('secret rotation', () => {
+  it('signs with both secrets for 24 hours after a rotation, then with the new one only', async () => {
+    const { id, secret: oldSecret } = await subscribe();
+    const rotatedAt = harness.clock.now();
+
+    const rotated = await harness.api('POST', `/webhooks/${id}/rotate-secret`);
+
+    expect(rotated.status).toBe(200);
+    const newSecret: string = rotated.body.webhook.secret;
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(oldSecret);
+    expect(rotated.body.webhook.previous_secret_expires_at).toBe(new Date(rotatedAt + DAY).toISOString());
+    const read = await harness.api('GET', `/webhooks/${id}`);
+    expect(JSON.stringify(read.body)).not.toContain('whsec_');
+
+    const deliverAt = async (at: number) => {
+      harness.clock.set(at);
+      receiver.requests.length = 0;
+      await harness.notifier.publisher.publish(event());
+      await harness.drain();
+      return receiver.requests[0]!;
+    };
+    for (const at of [rotatedAt + 1_000, rotatedAt + DAY - 1_000]) {
+      const request = await deliverAt(at);
+      expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      expect(() => verifyAtReceipt(request, newSecret), 'new-secret receiver').not.toThrow();
+      expect(() => verifyAtReceipt(request, oldSecret), 'old-secret receiver').not.toThrow();
+    }
+    const after = await deliverAt(rotatedAt + DAY);
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(() => verifyAtReceipt(after, newSecret)).not.toThrow();
+    expect(() => verifyAtReceipt(after, oldSecret)).toThrow(WebhookVerificationError);
+    expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('previous_secret_expires_at');
   });
 });

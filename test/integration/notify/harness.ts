@@ -1,14 +1,20 @@
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
-import { Agent } from 'undici';
 import { vi } from 'vitest';
-import { startEngines } from '../../../infra/local/engines.ts';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { matchRoute } from '../../../infra/local/gateway.ts';
 import { createDocumentClient, createSqsClient } from '../../../lib/aws-clients.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import type { Log } from '../../../lib/logger.ts';
+import type { ApiEvent } from '../../../lib/http/api-event.ts';
+import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
+import { createHttpHandler } from '../../../lib/http/http-handler.ts';
+import { type Log, silentLog } from '../../../lib/logger.ts';
+import type { Resolver } from '../../../lib/notify/address-guard.ts';
+import { deliveriesOperations } from '../../../lib/notify/deliveries-api.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
-import { DeliveriesRepository } from '../../../lib/store/deliveries-repo.ts';
+import { webhooksOperations } from '../../../lib/notify/webhooks-api.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
 import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
 
@@ -18,13 +24,30 @@ export interface LogEntry {
   extra?: Record<string, unknown>;
 }
 
+export const SERVER_KEY = 'server-key-0123456789abcdef';
+export const USER_KEY = 'user-key-0123456789abcdef';
+
+export interface NotifyHarnessOptions {
+  /** Local mode (the default): http://127.0.0.1 endpoints and loopback addresses are allowed. */
+  allowInsecureUrls?: boolean;
+  resolver?: Resolver;
+  /** Where dynalite and fauxqs run (default: in this process). */
+  startEngines?: () => Promise<LocalEngines>;
+}
+
+export interface ApiCall {
+  body?: unknown;
+  query?: Record<string, string>;
+  key?: string;
+}
+
 /**
  * The notify pieces over real dynalite and fauxqs, driven by a ManualClock. Time is skipped on both clocks:
  * the SQS client sends every message without DelaySeconds, and `drain` moves the ManualClock to each
  * message's `due_at` before handing it to the deliverer, as if the wait had passed.
  */
-export async function startNotifyHarness() {
-  const engines = await startEngines();
+export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
+  const engines = await (options.startEngines ?? startEngines)();
   const aws = { region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint, sqsEndpoint: engines.sqsEndpoint };
   const table: TableRef = { client: createDocumentClient(aws), tableName: engines.tableName };
   const sqs = createSqsClient(aws);
@@ -48,7 +71,6 @@ export async function startNotifyHarness() {
     warn: (message, extra) => logs.push({ level: 'warn', message, extra }),
     error: (message, extra) => logs.push({ level: 'error', message, extra }),
   };
-  const dispatcher = new Agent();
   const notifier = createNotifier({
     table,
     sqs,
@@ -56,10 +78,24 @@ export async function startNotifyHarness() {
     clock,
     log,
     timeoutMs: 2_000,
-    dispatcher,
+    allowInsecureUrls: options.allowInsecureUrls ?? true,
+    resolver: options.resolver,
     random: () => 0.5,
   });
   const queueUrl = engines.queueUrls.delivery;
+
+  const apiKeys = {
+    get: async (hash: string) =>
+      hash === hashApiKey(SERVER_KEY)
+        ? { hash, name: 'server', createdAt: '2026-01-01T00:00:00Z' }
+        : hash === hashApiKey(USER_KEY)
+          ? { hash, name: 'app', userId: 'user-1', createdAt: '2026-01-01T00:00:00Z' }
+          : undefined,
+  };
+  const apiHandler = createHttpHandler(
+    { ...webhooksOperations(notifier), ...deliveriesOperations(notifier) },
+    { authenticator: new ApiKeyAuthenticator(apiKeys, clock), log: silentLog },
+  );
 
   /** Takes every visible message off the delivery queue (without handling it). */
   async function takeMessages(): Promise<DeliveryMessage[]> {
@@ -69,20 +105,25 @@ export async function startNotifyHarness() {
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
       );
       if (Messages.length === 0) return taken;
-      for (const message of Messages) {
-        taken.push(deliveryMessageSchema.parse(JSON.parse(message.Body!)));
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
-      }
+      taken.push(...Messages.map((message) => deliveryMessageSchema.parse(JSON.parse(message.Body!))));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
     }
   }
 
   return {
     engines,
     table,
+    sqs,
+    queueUrl,
     clock,
     logs,
     notifier,
-    deliveries: new DeliveriesRepository(table, clock),
+    deliveries: notifier.deliveries,
     takeMessages,
 
     /** Makes the next message send fail, as when SQS is briefly unavailable. */
@@ -111,8 +152,29 @@ export async function startNotifyHarness() {
       return handled;
     },
 
+    /** Calls the api-webhooks operations as API Gateway would route `method path`. */
+    async api(method: string, path: string, call: ApiCall = {}) {
+      const route = matchRoute(method, path);
+      const event: ApiEvent = {
+        routeKey: route.routeKey,
+        rawPath: path,
+        headers: { authorization: `Bearer ${call.key ?? SERVER_KEY}`, 'content-type': 'application/json' },
+        ...(call.query ? { queryStringParameters: call.query } : {}),
+        ...(route.pathParameters ? { pathParameters: route.pathParameters } : {}),
+        ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+        isBase64Encoded: false,
+        requestContext: { requestId: 'req-0123456789', http: { method, path } },
+      };
+      const result = await apiHandler(event, {} as Context);
+      return {
+        status: result.statusCode,
+        headers: result.headers,
+        body: result.body === '' ? undefined : JSON.parse(result.body),
+      };
+    },
+
     async stop() {
-      await dispatcher.close();
+      await notifier.close();
       sqs.destroy();
       table.client.destroy();
       await engines.stop();
@@ -121,6 +183,15 @@ export async function startNotifyHarness() {
 }
 
 export type NotifyHarness = Awaited<ReturnType<typeof startNotifyHarness>>;
+
+/** A resolver that knows only `names`; anything else does not resolve. */
+export function resolverOf(names: Record<string, string | string[]>): Resolver {
+  return async (hostname) => {
+    const addresses = names[hostname];
+    if (addresses === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    return [addresses].flat().map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
+  };
+}
 
 /** Verifies a received request with the public library, as its receiver did at the (simulated) time it arrived. */
 export function verifyAtReceipt(request: ReceivedRequest, secret: string): unknown {

@@ -2,7 +2,9 @@ import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
+import { AddressGuard, type Resolver } from '../../../lib/notify/address-guard.ts';
 import { RESPONSE_EXCERPT_BYTES, USER_AGENT, WebhookSender } from '../../../lib/notify/attempt.ts';
+import { createGuardedAgent } from '../../../lib/notify/guarded-agent.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { closedPort, Receiver } from './support/receiver.ts';
 
@@ -123,8 +125,74 @@ describe('WebhookSender', () => {
     expect(outcome).toMatchObject({ ok: false, error: 'dns', errorCode: 'ENOTFOUND' });
   });
 
+  it('keeps at most 1 KiB of an answer that is not UTF-8, measured as stored', async () => {
+    receiver.respond = (_, response) => response.writeHead(500).end(Buffer.alloc(4096, 0xff));
+
+    const outcome = await sender.send(attempt(receiver.url()));
+
+    expect(Buffer.byteLength(outcome.responseExcerpt!)).toBeLessThanOrEqual(RESPONSE_EXCERPT_BYTES);
+    expect(outcome.responseExcerpt).toMatch(/^\uFFFD+$/);
+  });
+
   it('classifies a TLS failure', async () => {
     const outcome = await sender.send(attempt(`https://127.0.0.1:${receiver.port}/hook`));
     expect(outcome).toMatchObject({ ok: false, error: 'tls' });
+  });
+});
+
+describe('WebhookSender through the guarded agent', () => {
+  let receiver: Receiver;
+  const clock = new ManualClock(Date.now());
+  const agents: Agent[] = [];
+  const senderWith = (guard: AddressGuard) => {
+    const agent = createGuardedAgent(guard);
+    agents.push(agent);
+    return new WebhookSender({ timeoutMs: 2_000, clock, dispatcher: agent });
+  };
+  const resolver =
+    (address: string): Resolver =>
+    async () => [{ address, family: 4 }];
+
+  beforeAll(async () => {
+    receiver = await Receiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await Promise.all(agents.map((agent) => agent.close()));
+  });
+  beforeEach(() => {
+    receiver.requests.length = 0;
+  });
+
+  it('connects to the address the guard resolved and checked (a name only the test resolver knows)', async () => {
+    const sender = senderWith(new AddressGuard({ allowLoopback: true, resolver: resolver('127.0.0.1') }));
+
+    const outcome = await sender.send(attempt(`http://hooks.nexus-relay.test:${receiver.port}/pinned`));
+
+    expect(outcome).toMatchObject({ ok: true, statusCode: 204 });
+    expect(receiver.to('/pinned')).toHaveLength(1);
+    expect(receiver.requests[0]!.headers.host).toBe(`hooks.nexus-relay.test:${receiver.port}`);
+  });
+
+  it('refuses to connect when the name resolves to a refused address (DNS rebinding)', async () => {
+    const sender = senderWith(new AddressGuard({ allowLoopback: false, resolver: resolver('127.0.0.1') }));
+
+    const outcome = await sender.send(attempt(`http://hooks.nexus-relay.test:${receiver.port}/hook`));
+
+    expect(outcome).toMatchObject({ ok: false, error: 'blocked_address', errorCode: 'NOTIFY_BLOCKED_ADDRESS' });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('refuses IP literals, which never reach a lookup', async () => {
+    const sender = senderWith(new AddressGuard({ allowLoopback: false, resolver: () => expect.fail('resolved a literal') }));
+
+    for (const url of [
+      `http://127.0.0.1:${receiver.port}/hook`,
+      `http://[::1]:${receiver.port}/hook`,
+      `http://2130706433:${receiver.port}/`,
+    ]) {
+      expect(await sender.send(attempt(url)), url).toMatchObject({ ok: false, error: 'blocked_address' });
+    }
+    expect(receiver.requests).toHaveLength(0);
   });
 });

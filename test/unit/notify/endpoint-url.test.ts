@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endpointUrlProblem } from '../../../lib/notify/endpoint-url.ts';
+import { AddressGuard, type Resolver } from '../../../lib/notify/address-guard.ts';
+import { EndpointUrlPolicy, endpointUrlProblem } from '../../../lib/notify/endpoint-url.ts';
 
 const deployed = { allowInsecureUrls: false };
 const local = { allowInsecureUrls: true };
@@ -26,6 +27,17 @@ describe('endpointUrlProblem', () => {
       'https://api.localhost/x',
       'https://127.0.0.1/x',
       'https://2130706433/x',
+      'https://0177.0.0.1/x',
+      'https://0x7f.0.0.1/x',
+      'https://0x7f000001/x',
+      'https://017700000001/x',
+      'https://127.1/x',
+      'https://0/x',
+      'https://012.0.0.1/x',
+      'https://3232235777/x',
+      'https://[::ffff:a9fe:a9fe]/x',
+      'https://224.0.0.1/x',
+      'https://[ff02::1]/x',
       'https://10.1.2.3/x',
       'https://172.16.0.1/x',
       'https://192.168.1.1/x',
@@ -46,5 +58,39 @@ describe('endpointUrlProblem', () => {
     expect(endpointUrlProblem('ftp://example.com/hook', deployed)).toBe('must use https');
     expect(endpointUrlProblem('https://user:pw@example.com/hook', deployed)).toBe('must not contain credentials');
     expect(endpointUrlProblem(`https://example.com/${'a'.repeat(2048)}`, deployed)).toMatch(/at most 2048/);
+  });
+});
+
+describe('EndpointUrlPolicy', () => {
+  const names: Record<string, string[]> = {
+    'hooks.example.com': ['93.184.215.14'],
+    'internal.example.com': ['10.0.0.7'],
+    'rebound.example.com': ['93.184.215.14', '127.0.0.1'],
+    localhost: ['127.0.0.1', '::1'],
+  };
+  const resolver: Resolver = async (hostname) => {
+    const addresses = names[hostname];
+    if (!addresses) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+    return addresses.map((address) => ({ address, family: address.includes(':') ? (6 as const) : (4 as const) }));
+  };
+  const policyFor = (allowInsecureUrls: boolean) =>
+    new EndpointUrlPolicy({ allowInsecureUrls }, new AddressGuard({ allowLoopback: allowInsecureUrls, resolver }));
+
+  it('accepts a public https URL whose host resolves to public addresses', async () => {
+    expect(await policyFor(false).problem('https://hooks.example.com/a')).toBeUndefined();
+  });
+
+  it('refuses hosts that resolve to a private or loopback address, or do not resolve', async () => {
+    const deployed = policyFor(false);
+    expect(await deployed.problem('https://internal.example.com/a')).toBe('must resolve only to public addresses');
+    expect(await deployed.problem('https://rebound.example.com/a')).toBe('must resolve only to public addresses');
+    expect(await deployed.problem('https://nowhere.example.com/a')).toBe('must have a host that resolves');
+    expect(await deployed.problem('http://hooks.example.com/a')).toBe('must use https');
+  });
+
+  it('accepts loopback receivers in local mode only', async () => {
+    expect(await policyFor(true).problem('http://localhost:4000/hook')).toBeUndefined();
+    expect(await policyFor(true).problem('https://internal.example.com/a')).toBe('must resolve only to public addresses');
+    expect(await policyFor(false).problem('https://localhost/hook')).toBe('must point to a public host');
   });
 });

@@ -1,0 +1,44 @@
+import { toIso } from '../clock.ts';
+import type { AttemptRecord, Delivery } from '../store/deliveries-repo.ts';
+import type { Subscription } from '../store/webhooks-repo.ts';
+
+/** A subscription as the API shows it: never its secrets, only when a rotated-out one stops signing. */
+export function webhookView(subscription: Subscription, nowMs: number) {
+  const retiring = subscription.secrets
+    .map((secret) => secret.expiresAt)
+    .filter((expiresAt): expiresAt is string => expiresAt !== undefined && Date.parse(expiresAt) > nowMs)
+    .sort();
+  return {
+    id: subscription.id,
+    url: subscription.url,
+    event_types: subscription.eventTypes,
+    ...(subscription.description === undefined ? {} : { description: subscription.description }),
+    status: subscription.status,
+    ...(subscription.disabledReason === undefined ? {} : { disabled_reason: subscription.disabledReason }),
+    ...(subscription.failingSince === undefined ? {} : { failing_since: subscription.failingSince }),
+    ...(retiring.length === 0 ? {} : { previous_secret_expires_at: retiring.at(-1) }),
+    created_at: subscription.createdAt,
+    updated_at: subscription.updatedAt,
+  };
+}
+
+export const attemptView = (attempt: AttemptRecord) => ({
+  at: attempt.at,
+  ...(attempt.statusCode === undefined ? {} : { status_code: attempt.statusCode }),
+  latency_ms: attempt.latencyMs,
+  ...(attempt.error === undefined ? {} : { error: attempt.error }),
+  ...(attempt.responseExcerpt === undefined ? {} : { response_excerpt: attempt.responseExcerpt }),
+});
+
+/** A delivery in the log: its state and every attempt, without the payload. */
+export const deliveryView = (delivery: Delivery) => ({
+  msg_id: delivery.msgId,
+  event_type: delivery.eventType,
+  status: delivery.status,
+  attempt_count: delivery.attemptCount,
+  ...(delivery.nextAttemptAt === undefined ? {} : { next_attempt_at: toIso(delivery.nextAttemptAt) }),
+  ...(delivery.failureReason === undefined ? {} : { failure_reason: delivery.failureReason }),
+  attempts: delivery.attempts.map(attemptView),
+  created_at: delivery.createdAt,
+  updated_at: delivery.updatedAt,
+});

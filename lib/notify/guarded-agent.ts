@@ -1,0 +1,25 @@
+import { isIP } from 'node:net';
+import { Agent, buildConnector } from 'undici';
+import type { AddressGuard } from './address-guard.ts';
+
+/**
+ * An undici Agent that only opens connections the guard allows. Hostnames go through the guard's lookup (resolve,
+ * check, connect to the checked addresses). IP literals never reach a lookup (Node connects to them directly),
+ * so they are checked here; undici hands IPv6 literals over without their brackets.
+ */
+export function createGuardedAgent(guard: AddressGuard): Agent {
+  const connect = buildConnector({ lookup: guard.lookup });
+  return new Agent({
+    connect(options, callback) {
+      if (isIP(options.hostname) !== 0) {
+        try {
+          guard.assertAllowed(options.hostname, options.hostname);
+        } catch (error) {
+          callback(error as Error, null);
+          return;
+        }
+      }
+      connect(options, callback);
+    },
+  });
+}

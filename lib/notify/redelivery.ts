@@ -1,0 +1,109 @@
+import { NexusRelayError } from '../errors.ts';
+import type { Log } from '../logger.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { DeliveriesRepository, Delivery, DeliveryFilter, DeliveryLogKey } from '../store/deliveries-repo.ts';
+import type { DeliveryMessage } from './delivery-message.ts';
+import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
+
+/** A range replay re-sends at most this many deliveries per call and says where to continue. */
+const MAX_REPLAY_BATCH = 500;
+const REPLAY_PAGE_SIZE = 100;
+/** Bounds the reads of one call when a status filter matches few deliveries of a long range. */
+const MAX_REPLAY_PAGES = 10;
+/** Queue sends in flight at once while replaying or resuming many deliveries. */
+const SEND_CONCURRENCY = 16;
+
+export class AttemptLimitError extends NexusRelayError {
+  constructor(msgId: string) {
+    super('NOTIFY_ATTEMPT_LIMIT', `Delivery ${msgId} has reached ${MAX_ATTEMPTS_PER_DELIVERY} attempts and cannot be replayed.`);
+    this.name = 'AttemptLimitError';
+  }
+}
+
+export interface RedeliveryDeps {
+  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listParked' | 'page'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleIn'>;
+  log: Log;
+}
+
+export interface RangeReplay {
+  /** Deliveries queued again. */
+  replayed: number;
+  /** Deliveries left as they were: at their attempt limit. */
+  skipped: number;
+  /** Where to continue when the range held more than one call replays. */
+  next?: DeliveryLogKey;
+}
+
+/**
+ * Sends deliveries again: replays (one, or a time range) and the resumption of deliveries kept while their
+ * subscription was disabled. Each queues the delivery's next attempt number, so the `webhook-id` and body are
+ * the original ones and a duplicate queue message still makes one attempt. The callers check the subscription.
+ */
+export class Redelivery {
+  constructor(private readonly deps: RedeliveryDeps) {}
+
+  /** Replays one delivery; undefined when there is no such delivery. */
+  async replay(webhookId: string, msgId: string): Promise<Delivery | undefined> {
+    const delivery = await this.deps.deliveries.get(webhookId, msgId);
+    if (!delivery) return undefined;
+    if (!(await this.replayDelivery(delivery))) throw new AttemptLimitError(msgId);
+    this.deps.log.info('webhook delivery replayed', { webhook_id: webhookId, msg_id: msgId });
+    return (await this.deps.deliveries.get(webhookId, msgId)) ?? delivery;
+  }
+
+  /** Replays the deliveries of `filter`'s range, oldest first, from `after` on. */
+  async replayRange(webhookId: string, filter: DeliveryFilter, after?: DeliveryLogKey): Promise<RangeReplay> {
+    let replayed = 0;
+    let skipped = 0;
+    let next = after;
+    let pages = 0;
+    do {
+      const page = await this.deps.deliveries.page(webhookId, filter, {
+        order: 'oldest_first',
+        limit: Math.min(REPLAY_PAGE_SIZE, MAX_REPLAY_BATCH - replayed - skipped),
+        after: next,
+      });
+      const results = await inBatches(page.deliveries, (delivery) => this.replayDelivery(delivery));
+      replayed += results.filter(Boolean).length;
+      skipped += results.filter((done) => !done).length;
+      next = page.next;
+      pages += 1;
+    } while (next && replayed + skipped < MAX_REPLAY_BATCH && pages < MAX_REPLAY_PAGES);
+    this.deps.log.info('webhook deliveries replayed', { webhook_id: webhookId, replayed, skipped, complete: !next });
+    return { replayed, skipped, ...(next ? { next } : {}) };
+  }
+
+  /** Queues every delivery kept while the subscription was disabled; it must be enabled first. */
+  async resumeParked(webhookId: string): Promise<number> {
+    const parked = await this.deps.deliveries.listParked(webhookId);
+    await inBatches(parked, ({ msgId, attemptCount }) => this.queueAttempt(webhookId, msgId, attemptCount + 1));
+    this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: parked.length });
+    return parked.length;
+  }
+
+  /**
+   * A finished delivery starts a new round; a pending or parked one gets its next attempt now (the deliverer
+   * resumes a parked one). If the round was started concurrently, the queued attempt is still the right one.
+   */
+  private async replayDelivery(delivery: Delivery): Promise<boolean> {
+    if (delivery.attemptCount >= MAX_ATTEMPTS_PER_DELIVERY) return false;
+    if (delivery.status === 'delivered' || delivery.status === 'failed') {
+      await this.deps.deliveries.startRound(delivery.webhookId, delivery.msgId, delivery);
+    }
+    await this.queueAttempt(delivery.webhookId, delivery.msgId, delivery.attemptCount + 1);
+    return true;
+  }
+
+  private queueAttempt(webhookId: string, msgId: string, attempt: number): Promise<void> {
+    return this.deps.queue.scheduleIn({ webhook_id: webhookId, msg_id: msgId, attempt }, 0);
+  }
+}
+
+async function inBatches<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += SEND_CONCURRENCY) {
+    results.push(...(await Promise.all(items.slice(start, start + SEND_CONCURRENCY).map(run))));
+  }
+  return results;
+}

@@ -1,0 +1,23 @@
+import { toIso } from '../clock.ts';
+import type { SigningSecret } from '../store/webhooks-repo.ts';
+
+/** After a rotation the previous secret keeps signing this long, so receivers can switch without losing events. */
+export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+const isActive = (secret: SigningSecret, nowMs: number): boolean =>
+  secret.expiresAt === undefined || Date.parse(secret.expiresAt) > nowMs;
+
+/** The secrets that sign an attempt made at `nowMs`, newest first: one, or two (three) during overlaps. */
+export const signingSecrets = (secrets: readonly SigningSecret[], nowMs: number): string[] =>
+  secrets.filter((secret) => isActive(secret, nowMs)).map((secret) => secret.secret);
+
+/**
+ * The secrets after rotating to `newSecret` at `nowMs`: the new one first, the current one expiring after the
+ * overlap, secrets still in an earlier overlap kept until their own expiry, expired ones dropped.
+ */
+export function rotateSecrets(secrets: readonly SigningSecret[], newSecret: string, nowMs: number): SigningSecret[] {
+  const retiring = secrets
+    .filter((secret) => isActive(secret, nowMs))
+    .map((secret) => ({ ...secret, expiresAt: secret.expiresAt ?? toIso(nowMs + ROTATION_OVERLAP_MS) }));
+  return [{ secret: newSecret, createdAt: toIso(nowMs) }, ...retiring];
+}

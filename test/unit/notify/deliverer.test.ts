@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import type { AttemptOutcome } from '../../../lib/notify/attempt.ts';
+import { Deliverer } from '../../../lib/notify/deliverer.ts';
+import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
+import { AttemptLimitError, Redelivery } from '../../../lib/notify/redelivery.ts';
+import { MAX_ATTEMPTS_PER_DELIVERY } from '../../../lib/notify/retry-schedule.ts';
+import type { AttemptResolution, Delivery } from '../../../lib/store/deliveries-repo.ts';
+import type { Subscription } from '../../../lib/store/webhooks-repo.ts';
+
+const subscription: Subscription = {
+  id: 'wh_a',
+  url: 'https://hooks.example.com/a',
+  eventTypes: ['*'],
+  status: 'enabled',
+  secrets: [{ secret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const pending = (attemptCount: number, attemptsBeforeRound: number): Delivery => ({
+  webhookId: 'wh_a',
+  msgId: 'msg_1',
+  eventType: 'aggregation.succeeded',
+  payload: '{}',
+  status: 'pending',
+  attemptCount,
+  attemptsBeforeRound,
+  attempts: [],
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+});
+
+/** One attempt of `delivery` answered with `outcome`: what the deliverer recorded and queued. */
+async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
+  const clock = new ManualClock();
+  const recorded: AttemptResolution[] = [];
+  const queued: DeliveryMessage[] = [];
+  let status = subscription.status;
+  const deliverer = new Deliverer({
+    webhooks: {
+      get: async () => ({ ...subscription, status }),
+      disable: async () => ((status = 'disabled'), true),
+    },
+    deliveries: {
+      get: async () => delivery,
+      claimAttempt: async () => true,
+      recordAttempt: async (_w, _m, _a, _record, resolution) => (recorded.push(resolution), true),
+      markFailed: async () => true,
+      park: async () => true,
+      startRound: async () => true,
+    },
+    queue: { deferIfEarly: async () => false, schedule: async (message) => void queued.push(message) },
+    sender: { send: async () => outcome },
+    health: { succeeded: async () => {}, failed: async () => {} },
+    clock,
+    log: silentLog,
+    leaseMs: 40_000,
+    random: () => 0.5,
+  });
+  const attempt = delivery.attemptCount + 1;
+  await deliverer.handle({ webhook_id: 'wh_a', msg_id: 'msg_1', attempt, due_at: clock.now() });
+  return { recorded, queued, now: clock.now() };
+}
+
+const failure: AttemptOutcome = { ok: false, statusCode: 500, latencyMs: 3 };
+
+describe('Deliverer retry rounds', () => {
+  it('times retries from the start of the current round (a replay starts the schedule again)', async () => {
+    const { recorded, queued, now } = await attemptOnce(pending(8, 8), failure);
+    expect(recorded).toEqual([{ status: 'pending', nextAttemptAt: now + 5_000 }]);
+    expect(queued).toEqual([{ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 10, due_at: now + 5_000 }]);
+  });
+
+  it("fails after the round's 8th attempt", async () => {
+    const { recorded, queued } = await attemptOnce(pending(15, 8), failure);
+    expect(recorded).toEqual([{ status: 'failed', reason: 'attempts_exhausted' }]);
+    expect(queued).toEqual([]);
+  });
+
+  it('fails at the per-delivery attempt limit, even mid-round', async () => {
+    const { recorded } = await attemptOnce(pending(MAX_ATTEMPTS_PER_DELIVERY - 1, MAX_ATTEMPTS_PER_DELIVERY - 3), failure);
+    expect(recorded).toEqual([{ status: 'failed', reason: 'attempts_exhausted' }]);
+  });
+
+  it('keeps the event for the endpoint after a 410, without a retry', async () => {
+    const { recorded, queued } = await attemptOnce(pending(0, 0), { ok: false, statusCode: 410, latencyMs: 3 });
+    expect(recorded).toEqual([{ status: 'pending_endpoint' }]);
+    expect(queued).toEqual([]);
+  });
+});
+
+describe('Redelivery', () => {
+  it('refuses to replay a delivery at the attempt limit', async () => {
+    const atLimit = { ...pending(MAX_ATTEMPTS_PER_DELIVERY, 96), status: 'failed' as const };
+    const redelivery = new Redelivery({
+      deliveries: {
+        get: async () => atLimit,
+        startRound: async () => expect.fail('started a round'),
+        listParked: async () => [],
+        page: async () => ({ deliveries: [] }),
+      },
+      queue: { scheduleIn: async () => expect.fail('queued an attempt') },
+      log: silentLog,
+    });
+    await expect(redelivery.replay('wh_a', 'msg_1')).rejects.toBeInstanceOf(AttemptLimitError);
+  });
+});
