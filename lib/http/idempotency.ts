@@ -1,0 +1,186 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import type { IdempotencyStore, StoredResponse } from '../store/idempotency-repo.ts';
+import { toHttpProblem } from './error-mapper.ts';
+import type { AuthenticatedRequest, HttpResponse, Operation, Operations } from './http-handler.ts';
+import { HttpProblem } from './problem.ts';
+
+export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
+
+export interface IdempotencyDeps {
+  store: IdempotencyStore;
+  clock: Clock;
+  log: Log;
+  /** How long an execution holds its key; the key of an execution that died is taken over after this. */
+  leaseMs?: number;
+  /** How long a duplicate waits for the first execution's answer before giving up with 409. */
+  maxWaitMs?: number;
+}
+
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+/** Marks a replayed answer, so callers and logs can tell it from an execution. */
+export const REPLAYED_HEADER = 'idempotent-replayed';
+
+const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+// Longer than any API function's timeout (25 s), so a live execution never loses its key to a duplicate.
+const DEFAULT_LEASE_MS = 30_000;
+const DEFAULT_MAX_WAIT_MS = 2_000;
+const MAX_PAUSE_MS = 250;
+
+/**
+ * Makes `operation` honour `Idempotency-Key`: the first request with a key executes and its answer is stored;
+ * the same key with the same request (method, route, path, query, canonical body) within 24 h gets that answer
+ * again, byte for byte (a problem keeps the first request's `request_id`); with a different request it gets 422.
+ * Keys are scoped by API key name, method and route key. A duplicate arriving while the first runs waits up to
+ * `maxWaitMs` for its answer, then gets 409. Answers that ask for a retry (5xx, 409, 429, or a throw) release the
+ * key so the retry executes; other 4xx are final. Requests without the header run as they are.
+ */
+export function idempotent(operation: AuthenticatedOperation, deps: IdempotencyDeps): AuthenticatedOperation {
+  return {
+    ...operation,
+    async handle(request) {
+      const key = idempotencyKeyOf(request);
+      return key === undefined ? operation.handle(request) : handleOnce(operation, request, key, deps);
+    },
+  };
+}
+
+/** `operations` with every authenticated POST and PUT made `idempotent`; the rest unchanged. */
+export function idempotentWrites(operations: Operations, deps: IdempotencyDeps): Operations {
+  return Object.fromEntries(
+    Object.entries(operations).map(([routeKey, operation]) => [
+      routeKey,
+      operation.auth === 'api_key' && IDEMPOTENT_METHODS.has(routeKey.split(' ')[0]!) ? idempotent(operation, deps) : operation,
+    ]),
+  );
+}
+
+function idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
+  const key = request.headers[IDEMPOTENCY_KEY_HEADER];
+  if (key === undefined) return undefined;
+  if (!KEY_FORMAT.test(key)) {
+    throw new HttpProblem('validation_failed', 'Idempotency-Key must be 1–255 visible ASCII characters.', {
+      field: `header.${IDEMPOTENCY_KEY_HEADER}`,
+    });
+  }
+  return key;
+}
+
+async function handleOnce(
+  operation: AuthenticatedOperation,
+  request: AuthenticatedRequest,
+  key: string,
+  deps: IdempotencyDeps,
+): Promise<HttpResponse> {
+  const { store, clock } = deps;
+  const recordId = sha256(JSON.stringify([request.principal.keyName, request.method, request.routeKey, key]));
+  const requestHash = sha256(canonicalJson([request.method, request.routeKey, request.pathParams, request.query, request.body]));
+  const holder = randomUUID();
+  const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+  for (let attempt = 0; ; attempt++) {
+    const claim = { requestHash, holder, now: clock.now(), leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS };
+    if (await store.claim(recordId, claim)) return execute(operation, request, { recordId, holder }, deps);
+    const record = await store.find(recordId, clock.now());
+    if (record && record.requestHash !== requestHash) {
+      throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');
+    }
+    if (record?.status === 'complete') return replay(record.response);
+    if (attempt === pauses.length) break;
+    // Also reached when the record vanished or its lease ran out in between: the next claim may then win.
+    await sleep(pauses[attempt]!);
+  }
+  throw new HttpProblem('request_in_progress', 'A request with this Idempotency-Key is still being processed.', {
+    headers: { 'retry-after': '1' },
+  });
+}
+
+async function execute(
+  operation: AuthenticatedOperation,
+  request: AuthenticatedRequest,
+  claim: { recordId: string; holder: string },
+  { store, log }: IdempotencyDeps,
+): Promise<HttpResponse> {
+  const release = () =>
+    store.release(claim.recordId, claim.holder).catch((error: unknown) => {
+      // The lease frees the key later; the caller still deserves the original answer.
+      log.warn('idempotency key release failed', { error: String(error) });
+    });
+
+  let response: HttpResponse;
+  try {
+    response = await operation.handle(request);
+  } catch (error) {
+    const problem = toHttpProblem(error, log);
+    if (asksForRetry(problem.status)) {
+      await release();
+      throw problem;
+    }
+    response = problemResponse(problem, request.requestId);
+  }
+  if (asksForRetry(response.status)) {
+    await release();
+    return response;
+  }
+
+  // The first caller gets the stored form too, so a replay cannot differ from what it saw.
+  const stored = toStored(response);
+  try {
+    const completed = await store.complete(claim.recordId, claim.holder, stored);
+    if (!completed) log.warn('idempotency lease lost before the answer was stored', { route_key: request.routeKey });
+  } catch (error) {
+    // The operation has taken effect: answer it. The key frees itself when its lease runs out.
+    log.error('idempotency answer not stored', { error: String(error) });
+  }
+  return fromStored(stored);
+}
+
+/** 5xx, 409 and 429 tell the client to try again: storing them would answer every retry the same way. */
+const asksForRetry = (status: number): boolean => status >= 500 || status === 409 || status === 429;
+
+/** The answer the pipeline gives for `problem` (it adds `x-request-id` and `cache-control`). */
+const problemResponse = (problem: HttpProblem, requestId: string): HttpResponse => ({
+  status: problem.status,
+  body: problem.toBody(requestId),
+  headers: { 'content-type': 'application/problem+json', ...problem.headers },
+});
+
+const toStored = (response: HttpResponse): StoredResponse => ({
+  status: response.status,
+  headers: response.headers ?? {},
+  ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+});
+
+const fromStored = (stored: StoredResponse): HttpResponse => ({
+  status: stored.status,
+  headers: stored.headers,
+  body: stored.body === undefined ? undefined : JSON.parse(stored.body),
+});
+
+const replay = (stored: StoredResponse): HttpResponse => {
+  const response = fromStored(stored);
+  return { ...response, headers: { ...response.headers, [REPLAYED_HEADER]: 'true' } };
+};
+
+/** Short pauses growing to MAX_PAUSE_MS, adding up to at most `totalMs`. Counted, not timed: tests use a ManualClock. */
+function pauseSchedule(totalMs: number): number[] {
+  const pauses: number[] = [];
+  let total = 0;
+  for (let pause = 25; total + pause <= totalMs; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
+    pauses.push(pause);
+    total += pause;
+  }
+  return pauses;
+}
+
+/** JSON with object keys sorted at every depth: equal values give equal text whatever their key order. */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : inner,
+  );
+
+const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

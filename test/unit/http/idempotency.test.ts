@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import type { AuthenticatedRequest, Operation, Operations } from '../../../lib/http/http-handler.ts';
+import { type AuthenticatedOperation, idempotent, idempotentWrites } from '../../../lib/http/idempotency.ts';
+import { HttpProblem } from '../../../lib/http/problem.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import type { IdempotencyClaim, IdempotencyStore } from '../../../lib/store/idempotency-repo.ts';
+
+/** Grants every claim and remembers it: enough to see what the wrapper derives from a request. */
+class RecordingStore implements IdempotencyStore {
+  readonly claims: (IdempotencyClaim & { recordId: string })[] = [];
+  async claim(recordId: string, claim: IdempotencyClaim) {
+    this.claims.push({ recordId, ...claim });
+    return true;
+  }
+  async find() {
+    return undefined;
+  }
+  async complete() {
+    return true;
+  }
+  async release() {}
+}
+
+const created: AuthenticatedOperation = { auth: 'api_key', handle: async () => ({ status: 201, body: { ok: true } }) };
+
+function setUp() {
+  const store = new RecordingStore();
+  return { store, operation: idempotent(created, { store, clock: new ManualClock(), log: silentLog }) };
+}
+
+function request(overrides: Partial<AuthenticatedRequest> & { key?: string } = {}): AuthenticatedRequest {
+  const { key = 'key-1', ...rest } = overrides;
+  return {
+    requestId: 'req-00000001',
+    routeKey: 'POST /things/{thing_id}',
+    method: 'POST',
+    path: '/things/t1',
+    pathParams: { thing_id: 't1' },
+    query: {},
+    headers: { 'idempotency-key': key },
+    body: { name: 'a', tags: ['x', 'y'] },
+    principal: { keyName: 'client-a' },
+    ...rest,
+  };
+}
+
+describe('idempotent: the Idempotency-Key header', () => {
+  it('runs requests without the header as they are, without touching the store', async () => {
+    const { store, operation } = setUp();
+    const answer = await operation.handle({ ...request(), headers: {} });
+    expect(answer).toEqual({ status: 201, body: { ok: true } });
+    expect(store.claims).toHaveLength(0);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['256 characters', 'k'.repeat(256)],
+    ['a space', 'key 1'],
+    ['a control character', 'key\t1'],
+    ['non-ASCII', 'clé'],
+  ])('answers 400 naming the header when the key is %s', async (_, key) => {
+    const { store, operation } = setUp();
+    const failure = await operation.handle(request({ key })).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(HttpProblem);
+    expect(failure).toMatchObject({ status: 400, problemCode: 'validation_failed', field: 'header.idempotency-key' });
+    expect((failure as HttpProblem).message).toContain('Idempotency-Key');
+    expect(store.claims).toHaveLength(0);
+  });
+
+  it('accepts 1 to 255 visible ASCII characters', async () => {
+    const { store, operation } = setUp();
+    for (const key of ['k', '!~'.repeat(127) + '!', 'order:2026-01-01/7f3e"{}']) {
+      await expect(operation.handle(request({ key }))).resolves.toMatchObject({ status: 201 });
+    }
+    expect(store.claims).toHaveLength(3);
+  });
+});
+
+describe('idempotent: scope and request fingerprint', () => {
+  async function claimFor(overrides: Partial<AuthenticatedRequest> & { key?: string }) {
+    const { store, operation } = setUp();
+    await operation.handle(request(overrides));
+    return store.claims[0]!;
+  }
+
+  it('scopes the key by principal, method and route key, never storing the key itself', async () => {
+    const base = await claimFor({});
+    expect(base.recordId).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(base)).not.toContain('key-1');
+    expect((await claimFor({})).recordId).toBe(base.recordId);
+    for (const other of [
+      { key: 'key-2' },
+      { principal: { keyName: 'client-b' } },
+      { routeKey: 'POST /things/{thing_id}/copy' },
+      { method: 'PUT', routeKey: 'PUT /things/{thing_id}' },
+    ]) {
+      expect((await claimFor(other)).recordId, JSON.stringify(other)).not.toBe(base.recordId);
+    }
+  });
+
+  it('fingerprints the canonical body: key order does not matter, array order and values do', async () => {
+    const base = await claimFor({});
+    expect((await claimFor({ body: { tags: ['x', 'y'], name: 'a' } })).requestHash).toBe(base.requestHash);
+    for (const body of [{ name: 'a', tags: ['y', 'x'] }, { name: 'b', tags: ['x', 'y'] }, { name: 'a' }, undefined]) {
+      expect((await claimFor({ body })).requestHash, JSON.stringify(body)).not.toBe(base.requestHash);
+    }
+  });
+
+  it('fingerprints path parameters and query, but not headers', async () => {
+    const base = await claimFor({});
+    expect((await claimFor({ pathParams: { thing_id: 't2' } })).requestHash).not.toBe(base.requestHash);
+    expect((await claimFor({ query: { dry_run: 'true' } })).requestHash).not.toBe(base.requestHash);
+    const withHeader = { headers: { 'idempotency-key': 'key-1', 'user-agent': 'other' } };
+    expect((await claimFor(withHeader)).requestHash).toBe(base.requestHash);
+  });
+});
+
+describe('idempotentWrites', () => {
+  it('wraps the authenticated POST and PUT operations and leaves the others as they are', () => {
+    const open: Operation = { auth: 'none', handle: async () => ({ status: 204 }) };
+    const operations: Operations = {
+      'POST /things': created,
+      'PUT /things/{thing_id}': created,
+      'GET /things/{thing_id}': created,
+      'PATCH /things/{thing_id}': created,
+      'DELETE /things/{thing_id}': created,
+      'POST /hooks': open,
+    };
+    const wrapped = idempotentWrites(operations, { store: new RecordingStore(), clock: new ManualClock(), log: silentLog });
+    expect(Object.keys(wrapped)).toEqual(Object.keys(operations));
+    expect(wrapped['POST /things']).not.toBe(created);
+    expect(wrapped['PUT /things/{thing_id}']).not.toBe(created);
+    expect(wrapped['POST /things']!.auth).toBe('api_key');
+    for (const unchanged of ['GET /things/{thing_id}', 'PATCH /things/{thing_id}', 'DELETE /things/{thing_id}', 'POST /hooks']) {
+      expect(wrapped[unchanged], unchanged).toBe(operations[unchanged]);
+    }
+  });
+});
