@@ -65,6 +65,15 @@ function progressAfterAnswer(answer: { at: number; accepted: boolean }, script: 
   return { status: 'CONNECTED', isBeingAggregated: false, succeededAt: doneAt } satisfies RunProgress;
 }
 
+/**
+ * When the run stops aggregating as things stand: at the end of its duration (CHALLENGED when it has a challenge),
+ * or, once the challenge is answered, at the end of RESUMED (right) or at once (wrong). A later answer moves it.
+ */
+export function settlesAt(run: AggregationRun): number {
+  if (!run.answer) return run.startedAt + run.script.durationMs;
+  return run.answer.accepted ? run.answer.at + openingPhaseMs(run.script) : run.answer.at;
+}
+
 const aggregating = (status: ConnectionStatusName): RunProgress => ({ status, isBeingAggregated: true, succeededAt: null });
 const settled = (status: ConnectionStatusName): RunProgress => ({ status, isBeingAggregated: false, succeededAt: null });
 

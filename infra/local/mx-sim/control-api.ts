@@ -7,6 +7,7 @@ import { memberView } from './member-view.ts';
 import { type Route, createRouter } from './router.ts';
 import type { SimulatorState } from './state.ts';
 import { userSummary } from './user-summary.ts';
+import { parseWebhookTarget, webhookTargetView } from './webhook-target.ts';
 
 type ControlReply = { status: 200 | 201; body: unknown } | { status: 204 };
 
@@ -77,6 +78,22 @@ export function createControlApi(state: SimulatorState) {
         if (expireSessions) state.sessions.expireAll();
         return { status: 200, body: { faults: faultsView(settings) } };
       },
+    },
+    {
+      methods: ['POST'],
+      pattern: '/_sim/webhooks',
+      handler: ({ body }) => {
+        state.webhooks.configure(parseWebhookTarget(body));
+        return { status: 200, body: { webhooks: webhookTargetView(state.webhooks.target) } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/webhooks',
+      handler: () => ({
+        status: 200,
+        body: { webhooks: webhookTargetView(state.webhooks.target), attempts: state.webhooks.recentAttempts() },
+      }),
     },
   ];
   const route = createRouter(routes);

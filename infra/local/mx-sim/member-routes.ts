@@ -34,6 +34,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
     if (!mayAggregate(member)) throw new MxError(403, 'Member use_cases do not include PFM.');
     const at = now();
     const outcome = startAggregation(member, at, state.newGuid);
+    if (outcome === 'started') state.webhooks.runChanged(member);
     return { status: outcome === 'started' ? 200 : 202, body: { member: memberView(member, at) } };
   });
 
@@ -84,6 +85,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
             throw new MxError(400, 'challenges must hold one {guid, value} answer to the pending challenge.');
           case 'accepted':
           case 'rejected':
+            state.webhooks.runChanged(member);
             return { status: 200, body: { member: memberView(member, at) } };
         }
       }),

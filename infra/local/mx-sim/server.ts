@@ -13,7 +13,10 @@ export interface MxSimulatorOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Drives every expiry and aggregation; pass a ManualClock for deterministic tests. */
+  /**
+   * Drives every expiry and aggregation; pass a ManualClock for deterministic tests. With any clock but the system
+   * clock nothing runs on timers: webhooks are pushed by `deliverDueWebhooks()`.
+   */
   clock?: Clock;
   /** Seeds generated guids and fault draws. */
   seed?: number;
@@ -21,11 +24,15 @@ export interface MxSimulatorOptions {
   clientId?: string;
   /** Default 'sim-api-key'. */
   apiKey?: string;
+  /** Where failed webhook pushes are reported; default console.warn. */
+  log?: (line: string) => void;
 }
 
 export interface MxSimulator {
   url: string;
   port: number;
+  /** Pushes the webhooks due at the clock's now and waits for the attempts (for a ManualClock). */
+  deliverDueWebhooks(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,12 +41,15 @@ const DEFAULT_SEED = 1;
 /** Starts the MX Nexus simulator: SSO and Nexus on one port, with its control API under `/_sim/`. */
 export async function startMxSimulator(options: MxSimulatorOptions = {}): Promise<MxSimulator> {
   const shutdown = new AbortController();
+  const clock = options.clock ?? systemClock;
   const state = createSimulatorState({
-    clock: options.clock ?? systemClock,
+    clock,
     seed: options.seed ?? DEFAULT_SEED,
     clientId: options.clientId ?? 'sim-client',
     apiKey: options.apiKey ?? 'sim-api-key',
     shutdown: shutdown.signal,
+    realTimers: clock === systemClock,
+    log: options.log ?? console.warn,
   });
   const handleMx = createMxApi(state);
   const handleControl = createControlApi(state);
@@ -64,6 +74,7 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
+    deliverDueWebhooks: () => state.webhooks.deliverDue(),
     close() {
       closing ??= stop(server, shutdown);
       return closing;

@@ -7,6 +7,7 @@ import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 import { type SeedData, generateSeedData } from './seed-data.ts';
 import { SessionRegistry } from './sessions.ts';
+import { WebhookPusher } from './webhook-pusher.ts';
 
 /** Everything the simulator knows, shared by the MX side and the control API. */
 export interface SimulatorState {
@@ -21,6 +22,8 @@ export interface SimulatorState {
   readonly newGuid: GuidFactory;
   readonly faultRandom: RandomSource;
   faults: FaultSettings;
+  /** MX-style webhooks about aggregations that end; off until the control API gives a target. */
+  readonly webhooks: WebhookPusher;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
   readonly shutdown: AbortSignal;
 }
@@ -31,25 +34,31 @@ export interface SimulatorStateOptions {
   clientId: string;
   apiKey: string;
   shutdown: AbortSignal;
+  /** Whether webhooks fire on real timers (see WebhookPusher). */
+  realTimers: boolean;
+  log: (line: string) => void;
 }
 
 /** Decorrelates the fault stream from the guid stream, so turning faults on does not change the guids a test sees. */
 const FAULT_STREAM_SALT = 0x9e3779b9;
 
-export function createSimulatorState({ clock, seed, clientId, apiKey, shutdown }: SimulatorStateOptions): SimulatorState {
+export function createSimulatorState(options: SimulatorStateOptions): SimulatorState {
+  const { clock, seed, clientId, apiKey, shutdown } = options;
   const newGuid = createGuidFactory(createSeededRandom(seed));
   const seedData = generateSeedData(seed);
+  const members = registerSeededUsers(new MemberRegistry(newGuid), seedData);
   return {
     clock,
     clientId,
     apiKey,
-    members: registerSeededUsers(new MemberRegistry(newGuid), seedData),
+    members,
     seedData,
     sessions: new SessionRegistry(clock),
     stats: new CallStats(),
     newGuid,
     faultRandom: createSeededRandom(seed ^ FAULT_STREAM_SALT),
     faults: NO_FAULTS,
+    webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
     shutdown,
   };
 }

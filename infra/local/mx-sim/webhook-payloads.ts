@@ -1,0 +1,81 @@
+import { dayOf } from './calendar.ts';
+import { type ConnectionStatusName, connectionStatus } from './connection-statuses.ts';
+import { type SimMember, memberStateAt } from './members.ts';
+
+/** The statuses MX sends a CONNECTION_STATUS webhook for (reference §6). */
+export const END_USER_ACTIONABLE_STATUSES: readonly ConnectionStatusName[] = [
+  'CHALLENGED',
+  'DENIED',
+  'EXPIRED',
+  'IMPAIRED',
+  'IMPEDED',
+  'LOCKED',
+  'PREVENTED',
+  'REJECTED',
+];
+
+/** Reference §6, field for field. */
+export interface ConnectionStatusWebhook {
+  action: 'CHANGED';
+  connection_status: ConnectionStatusName;
+  connection_status_id: number;
+  connection_status_message: string;
+  member_guid: string;
+  type: 'CONNECTION_STATUS';
+  user_guid: string;
+}
+
+/** Reference §6, field for field; `completed_at` in Unix seconds. */
+export interface AggregationWebhook {
+  action: 'member_data_updated';
+  completed_at: number;
+  completed_on: string;
+  is_background: boolean;
+  job_guid: string;
+  member_guid: string;
+  transactions_created_count: number;
+  transactions_updated_count: number;
+  type: 'AGGREGATION';
+  user_guid: string;
+  user_id: string;
+}
+
+export type SimWebhookPayload = ConnectionStatusWebhook | AggregationWebhook;
+
+/**
+ * What MX pushes about the member's latest aggregation as it stands at `at`: CONNECTION_STATUS for an
+ * end-user-actionable status, AGGREGATION `member_data_updated` for a run ended CONNECTED, nothing otherwise
+ * (still running, or ended in a status MX does not push).
+ */
+export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPayload | null {
+  const { run } = member;
+  const state = memberStateAt(member, at);
+  if (!run || state.isBeingAggregated) return null;
+  if (END_USER_ACTIONABLE_STATUSES.includes(state.status)) {
+    const status = connectionStatus(state.status);
+    return {
+      action: 'CHANGED',
+      connection_status: status.name,
+      connection_status_id: status.id,
+      connection_status_message: status.message,
+      member_guid: member.guid,
+      type: 'CONNECTION_STATUS',
+      user_guid: member.owner.guid,
+    };
+  }
+  if (state.status !== 'CONNECTED') return null;
+  return {
+    action: 'member_data_updated',
+    completed_at: Math.floor(at / 1000),
+    completed_on: dayOf(at),
+    is_background: false,
+    job_guid: run.jobGuid,
+    member_guid: member.guid,
+    // The simulated read side does not change with aggregations.
+    transactions_created_count: 0,
+    transactions_updated_count: 0,
+    type: 'AGGREGATION',
+    user_guid: member.owner.guid,
+    user_id: member.owner.id,
+  };
+}

@@ -1,0 +1,41 @@
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type * as z from 'zod';
+
+/** Credentials are rarely rotated, and their counterpart must be told first: re-read a secret at most every 15 minutes. */
+const SECRET_MAX_AGE_SECONDS = 15 * 60;
+
+export type SecretsSource = Pick<SecretsProvider, 'get'>;
+
+export interface JsonSecretOptions<S extends z.ZodType> {
+  /** How messages name the secret: "the MX webhook credentials". */
+  name: string;
+  /** The expected shape as shown in messages: `{"username","password"}`. */
+  shape: string;
+  schema: S;
+  /** The error thrown when the secret is unreadable or badly shaped; its message never carries the value. */
+  toError: (message: string, options?: { cause?: unknown }) => Error;
+  /** Powertools' SecretsProvider by default; injectable for tests. */
+  secrets?: SecretsSource;
+}
+
+/**
+ * A reader of the JSON secret `secretArn`, validated by `schema`: read on first use and cached per container
+ * (Powertools' SecretsProvider). A badly shaped secret is reported by field names, never by value.
+ */
+export function jsonSecretReader<S extends z.ZodType>(secretArn: string, options: JsonSecretOptions<S>) {
+  const provider = options.secrets ?? new SecretsProvider();
+  return async (): Promise<z.output<S>> => {
+    let value: unknown;
+    try {
+      value = await provider.get(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS });
+    } catch (error) {
+      throw options.toError(`The ${options.name} secret could not be read.`, { cause: error });
+    }
+    const parsed = options.schema.safeParse(value);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+      throw options.toError(`The ${options.name} secret must be JSON ${options.shape}; check: ${fields}.`);
+    }
+    return parsed.data;
+  };
+}

@@ -1,0 +1,30 @@
+import * as z from 'zod';
+import type { MxWebhookCredentialsSource } from '../config.ts';
+import { NexusRelayError } from '../errors.ts';
+import type { BasicCredentialsProvider } from '../http/basic-auth.ts';
+import { jsonSecretReader, type SecretsSource } from '../json-secret.ts';
+
+/** The secret is unreadable or not shaped `{"username","password"}`. The message never carries the value. */
+export class MxWebhookCredentialsError extends NexusRelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MX_WEBHOOK_CREDENTIALS_INVALID', message, options);
+    this.name = 'MxWebhookCredentialsError';
+  }
+}
+
+const secretShape = z.object({ username: z.string().min(1), password: z.string().min(1) });
+
+/** The HTTP Basic credentials MX sends with its webhooks: fixed values, or a Secrets Manager secret. */
+export function mxWebhookCredentialsProvider(
+  source: MxWebhookCredentialsSource,
+  secrets?: SecretsSource,
+): BasicCredentialsProvider {
+  if (!('secretArn' in source)) return async () => source;
+  return jsonSecretReader(source.secretArn, {
+    name: 'MX webhook credentials',
+    shape: '{"username","password"}',
+    schema: secretShape,
+    toError: (message, options) => new MxWebhookCredentialsError(message, options),
+    secrets,
+  });
+}

@@ -1,0 +1,45 @@
+import * as z from 'zod';
+import { params } from '../http/validation.ts';
+
+/**
+ * The MX webhooks nexus-relay acts on (reference §6): AGGREGATION (`member_data_updated`, after an aggregation
+ * with new data) and CONNECTION_STATUS (the member entered an end-user-actionable status). Only what we act on
+ * or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
+ */
+export type MxWebhook =
+  | { type: 'AGGREGATION'; memberGuid: string; action: string | null; jobGuid: string | null }
+  | { type: 'CONNECTION_STATUS'; memberGuid: string; action: string | null; connectionStatus: string | null };
+
+export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
+
+/** A field we only log: anything but a short string reads as null. */
+const info = z.string().max(128).nullable().catch(null);
+
+const envelope = z.object({ type: z.string().max(64) }).loose();
+const aggregation = z.object({ member_guid: params.memberGuid, action: info, job_guid: info }).loose();
+const connectionStatus = z.object({ member_guid: params.memberGuid, action: info, connection_status: info }).loose();
+
+/** Reads a webhook body; never throws, whatever the input. */
+export function parseMxWebhook(body: unknown): MxWebhookParse {
+  const head = envelope.safeParse(body);
+  if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
+  const { type } = head.data;
+  switch (type) {
+    case 'AGGREGATION': {
+      const parsed = aggregation.safeParse(body);
+      if (!parsed.success) return withoutMember(type);
+      const { member_guid, action, job_guid } = parsed.data;
+      return { ok: true, webhook: { type, memberGuid: member_guid, action, jobGuid: job_guid } };
+    }
+    case 'CONNECTION_STATUS': {
+      const parsed = connectionStatus.safeParse(body);
+      if (!parsed.success) return withoutMember(type);
+      const { member_guid, action, connection_status } = parsed.data;
+      return { ok: true, webhook: { type, memberGuid: member_guid, action, connectionStatus: connection_status } };
+    }
+    default:
+      return { ok: false, reason: `type ${JSON.stringify(type)} is not one nexus-relay acts on` };
+  }
+}
+
+const withoutMember = (type: string): MxWebhookParse => ({ ok: false, reason: `${type} webhook without a valid member_guid` });

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
+import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * MX's push fast path over HTTP: the simulator POSTs MX-style webhooks to `/mx/webhooks` when an aggregation ends,
+ * which sends the job an immediate poll. Lag is measured from the simulator's finish (`aggregated_at` + duration)
+ * to the client app's receipt of the terminal event.
+ */
+const JOBS = 20;
+const DURATION_MS = 5_000;
+const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+
+let stack: StackProcess;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+/** When each job's terminal event reached the client app. */
+const terminalArrivals = new Map<string, number>();
+
+async function call(url: string, init: { method: string; body?: unknown; headers?: Record<string, string> }) {
+  const response = await fetch(url, {
+    method: init.method,
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const api = (method: string, path: string, body?: unknown) =>
+  call(`${stack.url}${path}`, { method, body, headers: { authorization: `Bearer ${stack.apiKey}` } });
+
+async function sim(method: string, path: string, body?: unknown) {
+  const response = await call(`${stack.simulatorUrl}${path}`, { method, body });
+  expect(response.status, `simulator ${method} ${path}`).toBeLessThan(300);
+  return response.body;
+}
+
+const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+const pushToGateway = (body: unknown, authorization?: string) =>
+  call(`${stack.url}/mx/webhooks`, {
+    method: 'POST',
+    body,
+    headers: authorization === undefined ? {} : { authorization },
+  });
+
+async function startJob(durationMs: number) {
+  const userId = `user-${randomUUID().slice(0, 8)}`;
+  const { member } = await sim('POST', '/_sim/members', {
+    user_id: userId,
+    aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
+  });
+  const started = await api('POST', `/users/${userId}/members/${member.guid}/refresh`);
+  expect(started.status).toBe(202);
+  return { memberGuid: member.guid as string, jobId: started.body.job.id as string };
+}
+
+/** Runs JOBS 5-second aggregations at once; the lag of each terminal event behind the simulator's finish. */
+async function terminalLags(): Promise<number[]> {
+  const jobs = await Promise.all(Array.from({ length: JOBS }, () => startJob(DURATION_MS)));
+  return Promise.all(
+    jobs.map(async ({ memberGuid, jobId }) => {
+      const [terminal] = await receiver.waitFor((e) => e.data.job.id === jobId && e.type !== 'aggregation.started', 1, 20_000);
+      expect(terminal!.type).toBe('aggregation.succeeded');
+      const { member } = await sim('GET', `/_sim/members/${memberGuid}`);
+      return terminalArrivals.get(jobId)! - (Date.parse(member.aggregated_at) + DURATION_MS);
+    }),
+  );
+}
+
+function summary(lags: number[]) {
+  const sorted = [...lags].sort((a, b) => a - b);
+  const median = (sorted[(sorted.length - 1) >> 1]! + sorted[sorted.length >> 1]!) / 2;
+  const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+  return { median, p95, max: sorted.at(-1)! };
+}
+
+const readsOf = async (memberGuid: string) =>
+  ((await sim('GET', '/_sim/stats')).paths as string[]).filter((path) => path === `/members/${memberGuid}`).length;
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  receiver.respondWith((event) => {
+    if (event.type !== 'aggregation.started') terminalArrivals.set(event.data.job.id, Date.now());
+    return 204;
+  });
+  stack = await startStackProcess();
+  const created = await api('POST', '/webhooks', { url: receiver.url });
+  expect(created.status).toBe(201);
+  receiver.useSecret(created.body.webhook.secret);
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.interrupt();
+});
+
+describe('MX push', () => {
+  it(`on: the terminal webhook of a 5 s aggregation arrives < 1 s after the simulator finishes (median of ${JOBS})`, async () => {
+    const on = await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+    expect(on.webhooks).toEqual({ url: `${stack.url}/mx/webhooks`, username });
+
+    const lags = await terminalLags();
+    console.log(`MX push on: terminal lag over ${JOBS} jobs (ms)`, summary(lags));
+    expect(summary(lags).median).toBeLessThan(1_000);
+    const { attempts } = await sim('GET', '/_sim/webhooks');
+    const delivered = attempts.filter(
+      (a: { type: string; outcome: string }) => a.type === 'AGGREGATION' && a.outcome === 'delivered',
+    );
+    expect(delivered).toHaveLength(JOBS);
+  }, 25_000);
+
+  it('off: the poll loop still ends every job', async () => {
+    expect((await sim('POST', '/_sim/webhooks', {})).webhooks).toBeNull();
+    const attemptsBefore = (await sim('GET', '/_sim/webhooks')).attempts.length;
+
+    const lags = await terminalLags();
+    console.log(`MX push off (poll loop): terminal lag over ${JOBS} jobs (ms)`, summary(lags));
+    expect(lags).toHaveLength(JOBS);
+    expect((await sim('GET', '/_sim/webhooks')).attempts).toHaveLength(attemptsBefore);
+  }, 25_000);
+
+  it('a forged or unauthenticated push → 401 and no poll; the genuine one polls at once; junk → 204', async () => {
+    const { memberGuid } = await startJob(60_000);
+    const payload = { type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid };
+
+    for (const authorization of [
+      undefined,
+      basic(username, 'not-the-password'),
+      basic('someone-else', password),
+      `Bearer ${stack.apiKey}`,
+      'Basic %%%',
+    ]) {
+      const refused = await pushToGateway(payload, authorization);
+      expect(refused.status, String(authorization)).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="mx-webhooks"');
+      expect(refused.headers.get('content-type')).toBe('application/problem+json');
+      expect(refused.body).toMatchObject({ status: 401, code: 'unauthorized' });
+    }
+    // The loop's first poll is 3 s after the refresh; an immediate poll would have read the member by now.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await readsOf(memberGuid)).toBe(0);
+
+    const accepted = await pushToGateway(payload, basic(username, password));
+    expect(accepted.status).toBe(204);
+    await expect.poll(() => readsOf(memberGuid), { timeout: 1_000, interval: 50 }).toBe(1);
+
+    for (const junk of ['not json', { type: 'BALANCE', member_guid: memberGuid }, { type: 'AGGREGATION', member_guid: null }]) {
+      expect((await pushToGateway(junk, basic(username, password))).status).toBe(204);
+    }
+  });
+});

@@ -1,0 +1,71 @@
+import type { Context } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
+
+/** Configuration the function module reads when loaded; the table and queue are never reached by these cases. */
+const env = {
+  TABLE_NAME: 'mx-events-test',
+  POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+  DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
+  MX_BASE_URL: 'http://127.0.0.1:1',
+  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
+  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
+  MX_WEBHOOK_USERNAME: 'mx-webhooks',
+  MX_WEBHOOK_PASSWORD: 'the-password',
+  LOG_LEVEL: 'ERROR',
+};
+
+let handler: (event: ApiEvent, context: Context) => Promise<ApiResult>;
+
+beforeAll(async () => {
+  Object.assign(process.env, env);
+  ({ handler } = await import('../../../functions/mx-events.ts'));
+});
+
+const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
+const post = (body: string | undefined, headers: Record<string, string>) =>
+  handler(
+    {
+      routeKey: 'POST /mx/webhooks',
+      rawPath: '/mx/webhooks',
+      headers,
+      body,
+      isBase64Encoded: false,
+      requestContext: { requestId: 'req-12345678', http: { method: 'POST', path: '/mx/webhooks' } },
+    },
+    { functionName: 'mx-events', awsRequestId: 'req-12345678' } as Context,
+  );
+
+describe('POST /mx/webhooks', () => {
+  it('checks the credentials before looking at the body: 401 with a Basic challenge', async () => {
+    for (const [body, contentType] of [
+      ['{"type":"AGGREGATION"', 'application/json'],
+      ['hello', 'text/plain'],
+    ] as const) {
+      for (const authorization of [undefined, basic('mx-webhooks', 'wrong')]) {
+        const result = await post(body, { 'content-type': contentType, ...(authorization ? { authorization } : {}) });
+        expect(result.statusCode).toBe(401);
+        expect(result.headers).toMatchObject({
+          'content-type': 'application/problem+json',
+          'www-authenticate': 'Basic realm="mx-webhooks"',
+        });
+        expect(JSON.parse(result.body)).toMatchObject({ status: 401, code: 'unauthorized' });
+      }
+    }
+  });
+
+  it('answers 204 to anything MX sends with the right credentials, even what it cannot read', async () => {
+    const authorization = basic('mx-webhooks', 'the-password');
+    for (const [body, contentType] of [
+      ['{"type":"AGGREGATION"', 'application/json'],
+      ['hello', 'text/plain'],
+      ['{"type":"STATEMENT","member_guid":"MBR-1"}', 'application/json'],
+      [undefined, 'application/json'],
+    ] as const) {
+      const result = await post(body, { 'content-type': contentType, authorization });
+      expect(result.statusCode).toBe(204);
+      expect(result.body).toBe('');
+    }
+  });
+});

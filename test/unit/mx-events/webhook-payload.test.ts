@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseMxWebhook } from '../../../lib/mx/webhook-payload.ts';
+
+const MEMBER = 'MBR-7c6f361b-e582-15b6-60c0-358f12466b4b';
+
+/** Reference §6, as MX documents them. */
+const aggregation = {
+  action: 'member_data_updated',
+  completed_at: 1_767_225_600,
+  completed_on: '2026-01-01',
+  is_background: false,
+  job_guid: 'JOB-1',
+  member_guid: MEMBER,
+  transactions_created_count: 3,
+  transactions_updated_count: 0,
+  type: 'AGGREGATION',
+  user_guid: 'USR-1',
+  user_id: 'partner-user-1',
+};
+const connectionStatus = {
+  action: 'CHANGED',
+  connection_status: 'CHALLENGED',
+  connection_status_id: 3,
+  connection_status_message: 'The institution needs more information.',
+  member_guid: MEMBER,
+  type: 'CONNECTION_STATUS',
+  user_guid: 'USR-1',
+};
+
+describe('parseMxWebhook', () => {
+  it('reads the AGGREGATION and CONNECTION_STATUS payloads of reference §6', () => {
+    expect(parseMxWebhook(aggregation)).toEqual({
+      ok: true,
+      webhook: { type: 'AGGREGATION', memberGuid: MEMBER, action: 'member_data_updated', jobGuid: 'JOB-1' },
+    });
+    expect(parseMxWebhook(connectionStatus)).toEqual({
+      ok: true,
+      webhook: { type: 'CONNECTION_STATUS', memberGuid: MEMBER, action: 'CHANGED', connectionStatus: 'CHALLENGED' },
+    });
+  });
+
+  it('tolerates nulls, missing or odd informational fields and new fields', () => {
+    const odd = { type: 'CONNECTION_STATUS', member_guid: MEMBER, connection_status: 42, action: null, brand_new: { x: 1 } };
+    expect(parseMxWebhook(odd)).toEqual({
+      ok: true,
+      webhook: { type: 'CONNECTION_STATUS', memberGuid: MEMBER, action: null, connectionStatus: null },
+    });
+    expect(parseMxWebhook({ type: 'AGGREGATION', member_guid: MEMBER, job_guid: null })).toMatchObject({
+      ok: true,
+      webhook: { jobGuid: null, action: null },
+    });
+  });
+
+  it.each([
+    [undefined, 'no `type`'],
+    ['AGGREGATION', 'no `type`'],
+    [[aggregation], 'no `type`'],
+    [{ ...aggregation, type: 'BALANCE' }, '"BALANCE" is not one'],
+    [{ ...aggregation, type: '__proto__' }, '"__proto__" is not one'],
+    [{ ...aggregation, member_guid: null }, 'without a valid member_guid'],
+    [{ ...connectionStatus, member_guid: 'ACT-1' }, 'without a valid member_guid'],
+  ])('declines %j (%s)', (body, reason) => {
+    const parsed = parseMxWebhook(body);
+    expect(parsed.ok).toBe(false);
+    expect(parsed.ok ? '' : parsed.reason).toContain(reason);
+  });
+
+  it('never throws, whatever JSON arrives', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (body) => {
+        expect(() => parseMxWebhook(body)).not.toThrow();
+      }),
+    );
+  });
+
+  it('never throws on payloads close to MX shapes either', () => {
+    const near = fc.record(
+      {
+        type: fc.constantFrom('AGGREGATION', 'CONNECTION_STATUS', 'BALANCE', 'constructor', ''),
+        member_guid: fc.oneof(fc.constant(MEMBER), fc.string(), fc.constant(null), fc.integer()),
+        action: fc.jsonValue(),
+        job_guid: fc.jsonValue(),
+        connection_status: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(near, (body) => {
+        const parsed = parseMxWebhook(body);
+        if (parsed.ok) expect(parsed.webhook.memberGuid).toBe(MEMBER);
+      }),
+    );
+  });
+});
