@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operation, Operations } from '../lib/http/http-handler.ts';
+import { idempotentWrites } from '../lib/http/idempotency.ts';
 import { booleanFlag, params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services.ts';
 
@@ -26,9 +27,37 @@ const refresh: Operation = {
   },
 };
 
-export const operations: Operations = {
-  'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
-  'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
+const resumeBody = z.strictObject({
+  challenges: z
+    .array(
+      z.strictObject({
+        guid: z.string().regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a challenge guid'),
+        value: z.string().min(1).max(1000),
+      }),
+    )
+    .min(1)
+    .max(20),
+});
+
+/** MFA: the user's answers go to MX and the member's challenged job goes back into the poll loop. */
+const resume: Operation = {
+  auth: 'api_key',
+  async handle(request) {
+    const path = parseInput(pathSchema, request.pathParams, 'path');
+    assertUserAccess(request.principal, path.user_id);
+    const body = parseInput(resumeBody, request.body, 'body');
+    const job = await services.resume.resume({ userId: path.user_id, memberGuid: path.member_guid, answers: body.challenges });
+    return { status: 202, body: { job: jobView(job) }, headers: { location: `/jobs/${job.id}` } };
+  },
 };
+
+export const operations: Operations = idempotentWrites(
+  {
+    'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
+    'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
+    'PUT /users/{user_id}/members/{member_guid}/resume': resume,
+  },
+  services.idempotency,
+);
 
 export const handler = services.httpHandler(operations);

@@ -4,7 +4,7 @@ import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
  * THE route table: the CDK stack creates exactly these HttpApi routes and the local gateway serves exactly these.
  * Each function declares the operations it handles under the same route keys (a test holds both sides equal).
  */
-export const FUNCTIONS = ['api-refresh', 'api-jobs', 'api-read', 'api-webhooks', 'api-fallback'] as const;
+export const FUNCTIONS = ['api-refresh', 'api-jobs', 'api-read', 'api-webhooks', 'api-fallback', 'mx-events'] as const;
 export type HttpFunctionName = (typeof FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -30,6 +30,7 @@ const api = (fn: HttpFunctionName, method: HttpMethod, path: string, summary: st
 const aggregationRoutes: RouteDefinition[] = [
   api('api-refresh', 'POST', `${member}/refresh`, 'Refresh (aggregate) a member; returns the tracking job'),
   api('api-refresh', 'POST', `${member}/aggregate`, 'Alias of refresh'),
+  api('api-refresh', 'PUT', `${member}/resume`, "Answer MX's MFA challenges; tracking resumes on the same job"),
   api('api-jobs', 'GET', '/jobs/{job_id}', 'Read an aggregation job'),
   api('api-jobs', 'GET', `${member}/aggregation`, "The member's latest aggregation job"),
 ];
@@ -42,10 +43,28 @@ const webhookRoutes: RouteDefinition[] = [
   api('api-webhooks', 'POST', '/webhooks', 'Subscribe an endpoint to events'),
   api('api-webhooks', 'GET', '/webhooks', 'List webhook subscriptions'),
   api('api-webhooks', 'GET', '/webhooks/{webhook_id}', 'Read a webhook subscription'),
+  api('api-webhooks', 'PATCH', '/webhooks/{webhook_id}', 'Change url, event types, description or enabled'),
   api('api-webhooks', 'DELETE', '/webhooks/{webhook_id}', 'Delete a webhook subscription'),
+  api('api-webhooks', 'POST', '/webhooks/{webhook_id}/rotate-secret', 'New signing secret; the old one signs for 24 h more'),
+  api('api-webhooks', 'POST', '/webhooks/{webhook_id}/enable', 'Enable a subscription and deliver what it missed'),
+  api('api-webhooks', 'POST', '/webhooks/{webhook_id}/test', 'Send a webhook.test event and report the attempt'),
+  api('api-webhooks', 'GET', '/webhooks/{webhook_id}/deliveries', 'The delivery log, newest first, with attempts'),
+  api('api-webhooks', 'POST', '/webhooks/{webhook_id}/deliveries/{msg_id}/replay', 'Send one delivery again'),
+  api('api-webhooks', 'POST', '/webhooks/{webhook_id}/replay', 'Send the deliveries of a time range again'),
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...aggregationRoutes, ...readRoutes, ...webhookRoutes];
+/** Called by MX, not by client apps: HTTP Basic, checked by the function itself. */
+const mxEventRoutes: RouteDefinition[] = [
+  {
+    method: 'POST',
+    path: '/mx/webhooks',
+    fn: 'mx-events',
+    auth: 'none',
+    summary: "MX's AGGREGATION and CONNECTION_STATUS webhooks (HTTP Basic): an immediate poll of the member's active job",
+  },
+];
+
+export const ROUTES: readonly RouteDefinition[] = [...aggregationRoutes, ...readRoutes, ...webhookRoutes, ...mxEventRoutes];
 
 /** API Gateway's route key for a route (`"POST /webhooks"`); functions register operations under it. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -103,6 +105,7 @@ export class NexusRelayStack extends Stack {
         MX_BASE_URL: settings.mx.baseUrl,
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
         ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
+        ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
         NODE_OPTIONS: '--enable-source-maps',
       }) satisfies FunctionEnvironment;
 
@@ -116,6 +119,7 @@ export class NexusRelayStack extends Stack {
       table: this.table,
       queues: { poll: this.queues.poll.queue, delivery: this.queues.delivery.queue },
       mxCredentials: this.secrets.mxCredentials,
+      mxWebhookCredentials: this.secrets.mxWebhookCredentials,
       dataKey,
     };
     const functions = {} as Record<FunctionName, NodejsFunction>;
@@ -143,6 +147,13 @@ export class NexusRelayStack extends Stack {
             maxConcurrency: concurrencyCap,
           }),
         );
+      }
+      if (spec.everyMinutes) {
+        new Rule(this, `${fnName}Schedule`, {
+          ruleName: name(`${fnName}-schedule`),
+          schedule: Schedule.rate(Duration.minutes(spec.everyMinutes)),
+          targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+        });
       }
       this.alarms.onFunction(fnName, fn);
       functions[fnName] = fn;

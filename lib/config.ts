@@ -34,6 +34,19 @@ export const configSchema = z.object({
     .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
     .optional()
     .describe('Secrets Manager secret holding `{"client_id","api_key"}`; read once per container (deployed stacks use it).'),
+  MX_WEBHOOK_USERNAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).'),
+  MX_WEBHOOK_PASSWORD: z.string().min(1).optional().describe('HTTP Basic password MX sends with its webhooks. Secret.'),
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
+    .optional()
+    .describe(
+      'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read once per container. Without any, `/mx/webhooks` answers 401.',
+    ),
   MX_AGGREGATE_METHOD: z
     .enum(['GET', 'POST'])
     .default('GET')
@@ -72,6 +85,9 @@ type Parsed = z.output<typeof configSchema>;
 /** Where the MX client id and API key come from: the environment (local, tests) or a Secrets Manager secret. */
 export type MxCredentialsSource = { clientId: string; apiKey: string } | { secretArn: string };
 
+/** Where the HTTP Basic credentials MX sends with its webhooks come from; like the MX credentials. */
+export type MxWebhookCredentialsSource = { username: string; password: string } | { secretArn: string };
+
 export interface Config {
   env: Parsed['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
@@ -88,6 +104,8 @@ export interface Config {
   };
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
   webhooks: { timeoutMs: number; allowInsecureUrls: boolean };
+  /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
+  mxWebhooks: { credentials?: MxWebhookCredentialsSource };
   localApiKey?: string;
   logLevel: Parsed['LOG_LEVEL'];
 }
@@ -109,6 +127,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   const c = result.data;
   const credentials = mxCredentialsSource(c);
+  const mxWebhookCredentials = mxWebhookCredentialsSource(c);
   if (c.LOCAL_API_KEY && c.NEXUS_RELAY_ENV !== 'local') {
     throw new ConfigError(['LOCAL_API_KEY'], 'Invalid configuration: LOCAL_API_KEY is only allowed when NEXUS_RELAY_ENV=local');
   }
@@ -127,6 +146,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     aggregation: { deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS, maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS },
     webhooks: { timeoutMs: c.WEBHOOK_TIMEOUT_MS, allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local' },
+    mxWebhooks: { credentials: mxWebhookCredentials },
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,
   };
@@ -146,6 +166,26 @@ function mxCredentialsSource(c: Parsed): MxCredentialsSource | undefined {
     throw new ConfigError(missing, `Invalid configuration: ${missing.map((name) => `${name} is required`).join('; ')}`);
   }
   return { clientId: c.MX_CLIENT_ID!, apiKey: c.MX_API_KEY! };
+}
+
+function mxWebhookCredentialsSource(c: Parsed): MxWebhookCredentialsSource | undefined {
+  const pair = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const;
+  const given = pair.filter((name) => c[name] !== undefined);
+  if (c.MX_WEBHOOK_CREDENTIALS_SECRET_ARN) {
+    if (given.length > 0) {
+      throw new ConfigError(
+        given,
+        `Invalid configuration: set ${given.join(' and ')} or MX_WEBHOOK_CREDENTIALS_SECRET_ARN, not both`,
+      );
+    }
+    return { secretArn: c.MX_WEBHOOK_CREDENTIALS_SECRET_ARN };
+  }
+  if (given.length === 0) return undefined;
+  const missing = pair.filter((name) => c[name] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing, `Invalid configuration: ${missing.map((name) => `${name} is required`).join('; ')}`);
+  }
+  return { username: c.MX_WEBHOOK_USERNAME!, password: c.MX_WEBHOOK_PASSWORD! };
 }
 
 let cached: Config | undefined;

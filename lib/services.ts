@@ -3,20 +3,29 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { z } from 'zod';
 import type { Dispatcher } from 'undici';
+import { MxPush } from './aggregation/mx-push.ts';
 import { RefreshService } from './aggregation/refresh-service.ts';
 import { PollService } from './aggregation/poll-service.ts';
+import { ResumeService } from './aggregation/resume-service.ts';
+import { Sweeper } from './aggregation/sweeper.ts';
+import { InstitutionTiming } from './aggregation/institution-timing.ts';
+import { InstitutionStatsRepository } from './store/institution-stats-repo.ts';
 import { createDocumentClient, createSqsClient } from './aws-clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, getConfig } from './config.ts';
 import { ApiKeyAuthenticator } from './http/auth.ts';
+import { BasicAuthenticator } from './http/basic-auth.ts';
 import { createHttpHandler, type Operations } from './http/http-handler.ts';
+import type { IdempotencyDeps } from './http/idempotency.ts';
 import { createLogger } from './logger.ts';
 import { createNexusClient } from './mx/index.ts';
+import { mxWebhookCredentialsProvider } from './mx/webhook-credentials.ts';
 import { createNotifier } from './notify/index.ts';
 import { DelayedQueue } from './queue/delayed-queue.ts';
 import type { PollMessage } from './queue/poll-message.ts';
 import { createSqsBatchHandler } from './queue/sqs-batch-handler.ts';
 import { ApiKeysRepository } from './store/api-keys-repo.ts';
+import { IdempotencyRepository } from './store/idempotency-repo.ts';
 import { JobsRepository } from './store/jobs-repo.ts';
 import type { TableRef } from './store/table.ts';
 
@@ -66,6 +75,11 @@ export class Services {
     return this.#once('jobs', () => new JobsRepository(this.table));
   }
 
+  /** What `idempotent` / `idempotentWrites` need: the key store, the clock and the logger. */
+  get idempotency(): IdempotencyDeps {
+    return this.#once('idempotency', () => ({ store: new IdempotencyRepository(this.table), clock: this.clock, log: this.log }));
+  }
+
   get authenticator(): ApiKeyAuthenticator {
     return this.#once('authenticator', () => new ApiKeyAuthenticator(new ApiKeysRepository(this.table), this.clock));
   }
@@ -94,6 +108,7 @@ export class Services {
         clock: this.clock,
         log: this.log,
         timeoutMs: this.config.webhooks.timeoutMs,
+        allowInsecureUrls: this.config.webhooks.allowInsecureUrls,
         dispatcher: this.overrides.webhookDispatcher,
       }),
     );
@@ -121,8 +136,51 @@ export class Services {
   get poll(): PollService {
     return this.#once(
       'poll',
-      () => new PollService({ ...this.#aggregation(), maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds }),
+      () =>
+        new PollService({
+          ...this.#aggregation(),
+          timing: new InstitutionTiming(new InstitutionStatsRepository(this.table), this.clock, this.log),
+          maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds,
+        }),
     );
+  }
+
+  get sweeper(): Sweeper {
+    return this.#once(
+      'sweeper',
+      () => new Sweeper({ jobs: this.jobs, pollQueue: this.pollQueue, clock: this.clock, log: this.log }),
+    );
+  }
+
+  get resume(): ResumeService {
+    return this.#once(
+      'resume',
+      () =>
+        new ResumeService({
+          jobs: this.jobs,
+          nexus: this.nexus,
+          pollQueue: this.pollQueue,
+          clock: this.clock,
+          log: this.log,
+          deadlineSeconds: this.config.aggregation.deadlineSeconds,
+        }),
+    );
+  }
+
+  /** MX's webhooks: their HTTP Basic check and the poll-loop nudge they cause. */
+  get mxEvents(): { authenticator: BasicAuthenticator; push: MxPush } {
+    return this.#once('mxEvents', () => {
+      const { credentials } = this.config.mxWebhooks;
+      return {
+        authenticator: new BasicAuthenticator({
+          realm: 'mx-webhooks',
+          credentials: credentials && mxWebhookCredentialsProvider(credentials),
+          unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
+          log: this.log,
+        }),
+        push: new MxPush({ jobs: this.jobs, pollQueue: this.pollQueue, clock: this.clock, log: this.log }),
+      };
+    });
   }
 
   /** An API Gateway handler for `operations`, with the container's authenticator and logger. */

@@ -1,7 +1,8 @@
 import type { HttpFunctionName } from '../routes.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver';
-export type FunctionName = HttpFunctionName | WorkerFunctionName;
+export type ScheduledFunctionName = 'sweeper';
+export type FunctionName = HttpFunctionName | WorkerFunctionName | ScheduledFunctionName;
 
 /** The queues the functions exchange messages on (infra/local/engines.ts creates the same two locally). */
 export type QueueRole = 'poll' | 'delivery';
@@ -25,6 +26,10 @@ export interface FunctionSpec {
   consumes?: QueueRole;
   /** Reads the MX credentials secret and calls Nexus. */
   callsMx: boolean;
+  /** Reads the MX webhook credentials secret (HTTP Basic). */
+  verifiesMxWebhooks?: boolean;
+  /** Invoked by an EventBridge schedule this many minutes apart. */
+  everyMinutes?: number;
 }
 
 const GET = 'dynamodb:GetItem';
@@ -81,6 +86,16 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: [],
     callsMx: false,
   },
+  'mx-events': {
+    description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
+    memorySize: 512,
+    timeoutSeconds: 10,
+    itemActions: [GET],
+    queries: [],
+    sendsTo: ['poll'],
+    callsMx: false,
+    verifiesMxWebhooks: true,
+  },
   'worker-poll': {
     description: 'One aggregation poll step per message; reschedules itself and ends jobs.',
     memorySize: 512,
@@ -90,6 +105,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: ['poll', 'delivery'],
     consumes: 'poll',
     callsMx: true,
+  },
+  sweeper: {
+    description: 'Finds jobs whose poll message was lost and puts them back on the poll loop.',
+    memorySize: 256,
+    timeoutSeconds: 60,
+    // Reads every active-job pointer (gsi1 shards) and its job; releases leftover pointers.
+    itemActions: [GET, DELETE],
+    queries: ['gsi1'],
+    sendsTo: ['poll'],
+    callsMx: false,
+    everyMinutes: 2,
   },
   'worker-deliver': {
     description: 'One webhook delivery attempt per message; schedules retries.',

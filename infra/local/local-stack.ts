@@ -5,7 +5,8 @@ import { hashApiKey } from '../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { startEngines, type LocalEngines, type QueueRole } from './engines.ts';
 import { startGateway } from './gateway.ts';
-import { queueWorkers } from './handlers.ts';
+import { queueWorkers, scheduledFunctions } from './handlers.ts';
+import { lambdaContext } from './lambda-context.ts';
 import { startMxSimulator } from './mx-sim/server.ts';
 import { startPoller } from './sqs-poller.ts';
 
@@ -32,9 +33,18 @@ export interface LocalStack {
 const SIMULATOR_CREDENTIALS = { MX_CLIENT_ID: 'sim-client', MX_API_KEY: 'sim-api-key' };
 
 /**
+ * The HTTP Basic credentials `/mx/webhooks` expects when the stack runs the simulator and none are configured:
+ * fixed and public like the simulator's own, so one documented `POST /_sim/webhooks` turns pushing on.
+ */
+export const SIMULATOR_WEBHOOK_CREDENTIALS = { MX_WEBHOOK_USERNAME: 'sim-webhooks', MX_WEBHOOK_PASSWORD: 'sim-webhook-password' };
+
+const WEBHOOK_CREDENTIAL_VARIABLES = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD', 'MX_WEBHOOK_CREDENTIALS_SECRET_ARN'];
+
+/**
  * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL and MX_API_KEY point
  * at a real MX), the gateway and one poller per worker queue — configured through the same environment
  * variables the Lambdas read, which this sets for the current process before any function module loads.
+ * The simulator's MX webhooks stay off until asked for (`POST /_sim/webhooks`), as the poll loop must work alone.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const given = { ...process.env, ...options.env };
@@ -62,6 +72,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
       LOCAL_API_KEY: apiKey,
       ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
+      ...(simulator && !WEBHOOK_CREDENTIAL_VARIABLES.some((name) => given[name]) ? SIMULATOR_WEBHOOK_CREDENTIALS : {}),
     });
     const config = parseConfig(process.env);
 
@@ -80,6 +91,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         concurrency: role === 'delivery' ? 4 : 2,
       });
       stoppers.push(() => poller.stop());
+    }
+
+    for (const scheduled of scheduledFunctions) {
+      const handler = await scheduled.load();
+      const timer = setInterval(() => {
+        handler({}, lambdaContext(scheduled.name)).catch((error: unknown) => console.error(`${scheduled.name} failed`, error));
+      }, scheduled.everyMs);
+      timer.unref();
+      stoppers.push(async () => clearInterval(timer));
     }
 
     const gateway = await startGateway({ port: options.port });

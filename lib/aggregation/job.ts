@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Challenge } from '../mx/challenge.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 
 export const JOB_STATUSES = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'] as const;
@@ -24,6 +25,8 @@ export interface Job {
   nextPollAt: number;
   /** The member as last read from MX (carried by events). */
   member?: MemberSnapshot;
+  /** The MFA questions MX asked, when the job ended `action_required` on a CHALLENGED member. */
+  challenges?: Challenge[];
   /** Set once the terminal event is handed to the publisher; a redelivered message re-publishes until then. */
   notifiedAt?: number;
 }
@@ -44,6 +47,7 @@ export function jobView(job: Job) {
     created_at: new Date(job.createdAt).toISOString(),
     updated_at: new Date(job.updatedAt).toISOString(),
     finished_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
+    ...(job.status === 'action_required' && job.challenges ? { challenges: job.challenges } : {}),
   };
 }
 export type JobView = ReturnType<typeof jobView>;

@@ -11,15 +11,17 @@ import type { JobsRepository } from '../store/jobs-repo.ts';
 import { type EventSink, terminalEvent } from './job-events.ts';
 import type { Job, TerminalStatus } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
+import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
-  nexus: Pick<NexusClient, 'readMember'>;
+  nexus: Pick<NexusClient, 'readMember' | 'listMemberChallenges'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
   clock: Clock;
   log: Log;
+  timing: Pick<InstitutionTiming, 'model' | 'learn'>;
   maxPollDelaySeconds: number;
 }
 
@@ -105,7 +107,14 @@ export class PollService {
     if (outcome !== 'in_progress') return this.#finish(job, outcome, member);
     if (now >= job.deadlineAt) return this.#finish(job, 'timed_out', member);
 
-    const dueAt = nextPollAt(now, job.polls + 1, job.deadlineAt, this.deps.maxPollDelaySeconds);
+    const dueAt = nextPollAt({
+      now,
+      pollIndex: job.polls + 1,
+      startedAt: job.createdAt,
+      deadlineAt: job.deadlineAt,
+      maxDelaySeconds: this.deps.maxPollDelaySeconds,
+      model: member && (await this.deps.timing.model(member)),
+    });
     const advanced = await jobs.advance(job.id, job.step, {
       member: member && snapshotOf(member),
       pollError: member === undefined,
@@ -116,19 +125,39 @@ export class PollService {
   }
 
   async #finish(job: Job, status: TerminalStatus, member: Member | undefined): Promise<void> {
+    const challenges = member?.connection_status === 'CHALLENGED' ? await this.#challengesOf(job) : undefined;
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
-    const won = await this.deps.jobs.finish(job.id, job.step, { status, member: snapshot, polled: member !== undefined, now });
+    const won = await this.deps.jobs.finish(job.id, job.step, {
+      status,
+      member: snapshot,
+      challenges,
+      polled: member !== undefined,
+      now,
+    });
     if (!won) return;
+    if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
     this.deps.log.info('aggregation finished', { job_id: job.id, status, connection_status: snapshot?.connection_status });
     await this.#notify({
       ...job,
       status,
       member: snapshot,
+      challenges,
       connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
       finishedAt: now,
       updatedAt: now,
     });
+  }
+
+  /** The member's MFA questions; without them the client still learns `action_required` and can ask again. */
+  async #challengesOf(job: Job) {
+    try {
+      return await this.deps.nexus.listMemberChallenges(job.userId, job.memberGuid);
+    } catch (error) {
+      if (!(error instanceof MxError)) throw error;
+      this.deps.log.warn('could not list the challenges of a challenged member', { job_id: job.id, code: error.code });
+      return undefined;
+    }
   }
 
   /** Frees the member and publishes the terminal event; repeated by redeliveries until it has fully happened. */

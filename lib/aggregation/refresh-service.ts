@@ -28,7 +28,7 @@ export interface RefreshDeps {
 }
 
 /** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
-const ACTIVE_POINTER_GRACE_MS = 5 * 60_000;
+export const ACTIVE_POINTER_GRACE_MS = 5 * 60_000;
 
 /**
  * Starts an aggregation, or joins the one already running for the member. One active job per member: the job is

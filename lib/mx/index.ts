@@ -1,8 +1,8 @@
-import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import type { SecretsSource } from '../json-secret.ts';
 import { type Log, silentLog } from '../logger.ts';
 import { DynamoSessionLease } from '../store/session-lease-repo.ts';
 import { DynamoSessionStore } from '../store/sessions-repo.ts';
@@ -21,7 +21,7 @@ export interface NexusClientDeps {
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
-  secrets?: Pick<SecretsProvider, 'get'>;
+  secrets?: SecretsSource;
 }
 
 /**

@@ -21,6 +21,9 @@ export const memberSchema = z
     aggregated_at: optional(z.string()),
     successfully_aggregated_at: optional(z.string()),
     use_cases: optional(z.array(z.string())),
+    /** Read, never defaulted: a member passed on keeps exactly the fields MX sent. */
+    institution_guid: z.string().nullish(),
+    institution_code: z.string().nullish(),
   })
   .loose();
 

@@ -22,6 +22,12 @@ export interface AggregateOptions {
   includeTransactions?: boolean;
 }
 
+/** One MFA answer: the challenge's guid and the user's value. */
+export interface ChallengeAnswer {
+  guid: string;
+  value: string;
+}
+
 export interface AggregateResult {
   member: Member;
   /** MX answered 202: a job of the same type was already running (or one ran too recently) — nothing new started. */
@@ -63,6 +69,22 @@ export class NexusClient {
       route: '/members/{member_guid}',
       params: { member_guid: memberGuid },
       schema: memberResponse,
+    });
+    return body.member;
+  }
+
+  /**
+   * Answers a CHALLENGED member's MFA questions; MX resumes the aggregation (405 when the member is not CHALLENGED,
+   * 400 when the answers are malformed). Nexus documents the body only as `challenges: ResumeRequest[]`.
+   */
+  async resumeAggregation(userId: string, memberGuid: string, answers: ChallengeAnswer[]): Promise<Member> {
+    const { body } = await this.request(userId, {
+      method: 'PUT',
+      route: '/members/{member_guid}/resume',
+      params: { member_guid: memberGuid },
+      body: { challenges: answers },
+      schema: memberResponse,
+      idempotent: false,
     });
     return body.member;
   }

@@ -1,7 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
 import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
-import { conditionalWrite, gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import type { Challenge } from '../mx/challenge.ts';
+import { ACTIVE_JOB_SHARDS, conditionalWrite, gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
 
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -58,7 +59,15 @@ export class JobsRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...keys.activeJob(memberGuid), job_id: jobId, expires_at: expiresAt, ttl: Math.ceil(expiresAt / 1000) },
+          Item: {
+            ...keys.activeJob(memberGuid),
+            gsi1pk: gsi1.activeJobs(activeJobShard(memberGuid)),
+            gsi1sk: jobId,
+            job_id: jobId,
+            member_guid: memberGuid,
+            expires_at: expiresAt,
+            ttl: Math.ceil(expiresAt / 1000),
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
           ExpressionAttributeValues: { ':now': now },
         }),
@@ -72,6 +81,28 @@ export class JobsRepository {
     );
     if (!Item || isExpired(Item as { ttl?: number }, now) || Item.expires_at < now) return undefined;
     return Item.job_id as string;
+  }
+
+  /** Every active-job pointer (job id and member), shard by shard: the sweeper's worklist. */
+  async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string; expiresAt: number }> {
+    for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.table.client.send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            IndexName: TABLE_KEYS.gsi1,
+            KeyConditionExpression: 'gsi1pk = :shard',
+            ExpressionAttributeValues: { ':shard': gsi1.activeJobs(shard) },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          yield { jobId: item.job_id as string, memberGuid: item.member_guid as string, expiresAt: item.expires_at as number };
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
   }
 
   /** Clears the pointer if it still names `jobId`. */
@@ -116,12 +147,17 @@ export class JobsRepository {
   async finish(
     jobId: string,
     fromStep: number,
-    outcome: { status: TerminalStatus; member?: MemberSnapshot; polled: boolean; now: number },
+    outcome: { status: TerminalStatus; member?: MemberSnapshot; challenges?: Challenge[]; polled: boolean; now: number },
   ): Promise<boolean> {
     return this.#transition(jobId, fromStep, outcome.member, {
-      set: '#status = :status, finished_at = :now, updated_at = :now',
+      set: '#status = :status, finished_at = :now, updated_at = :now, challenges = :challenges',
       add: 'polls :polled',
-      values: { ':status': outcome.status, ':now': outcome.now, ':polled': outcome.polled ? 1 : 0 },
+      values: {
+        ':status': outcome.status,
+        ':now': outcome.now,
+        ':polled': outcome.polled ? 1 : 0,
+        ':challenges': outcome.challenges ?? null,
+      },
     });
   }
 
@@ -147,6 +183,39 @@ export class JobsRepository {
             ...(member ? { ':cs': member.connection_status, ':member': member } : {}),
             ':from': fromStep,
             ':aggregating': 'aggregating' satisfies JobStatus,
+          },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Puts a job that ended `action_required` back into the poll loop at the next step (after the user answered MX's
+   * challenges), so it ends once more with its own terminal event. False if it moved since it was read.
+   */
+  async reopen(
+    jobId: string,
+    fromStep: number,
+    change: { deadlineAt: number; nextPollAt: number; now: number },
+  ): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.job(jobId),
+          UpdateExpression:
+            'SET #status = :aggregating, step = :next, deadline_at = :deadline, next_poll_at = :nextPoll, updated_at = :now ' +
+            'REMOVE finished_at, notified_at, challenges',
+          ConditionExpression: '#status = :actionRequired AND step = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':aggregating': 'aggregating' satisfies JobStatus,
+            ':actionRequired': 'action_required' satisfies JobStatus,
+            ':next': fromStep + 1,
+            ':from': fromStep,
+            ':deadline': change.deadlineAt,
+            ':nextPoll': change.nextPollAt,
+            ':now': change.now,
           },
         }),
       ),
@@ -184,6 +253,7 @@ function toItem(job: Job) {
     next_poll_at: job.nextPollAt,
     notified_at: job.notifiedAt,
     member: job.member,
+    challenges: job.challenges,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
   };
 }
@@ -205,5 +275,13 @@ function fromItem(item: Record<string, unknown>): Job {
     nextPollAt: item.next_poll_at as number,
     notifiedAt: item.notified_at as number | undefined,
     member: (item.member as MemberSnapshot | null | undefined) ?? undefined,
+    challenges: (item.challenges as Challenge[] | null | undefined) ?? undefined,
   };
+}
+
+/** A stable shard per member (FNV-1a over the guid). */
+function activeJobShard(memberGuid: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < memberGuid.length; i++) hash = Math.imul(hash ^ memberGuid.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % ACTIVE_JOB_SHARDS;
 }

@@ -22,12 +22,22 @@ export const keys = {
   delivery: (webhookId: string, msgId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `MSG#${msgId}` }),
   apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
+  institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
 };
 
-/** GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together. */
+/** Active-job pointers are spread over this many GSI1 partitions, so no partition runs hot under load. */
+export const ACTIVE_JOB_SHARDS = 8;
+
+/**
+ * GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together, each webhook's deliveries
+ * by time, and the active-job
+ * pointers in `ACTIVE_JOB_SHARDS` shards (the sweeper reads them all to find stalled jobs without a scan).
+ */
 export const gsi1 = {
   memberJobs: (memberGuid: string) => `MEMBER#${memberGuid}`,
   webhooks: 'WEBHOOKS',
+  webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
+  activeJobs: (shard: number) => `ACTIVE#${shard}`,
 };
 
 /** The handle every repository takes: a document client and the table name. */

@@ -179,6 +179,29 @@ describe('refresh → poll loop → signed webhooks', () => {
   });
 });
 
+describe('MFA over HTTP', () => {
+  it('action_required carries the challenges; PUT resume with the answer ends the same job succeeded', async () => {
+    const { userId, memberGuid } = await simMember({
+      duration_ms: 1_000,
+      final_status: 'CONNECTED',
+      challenge: { label: 'Favorite color?', answer: 'blue' },
+    });
+    const job = (await refresh(userId, memberGuid)).body.job;
+    const [challenged] = await receiver.waitFor(isTerminalFor(job.id));
+    expect(challenged!.type).toBe('aggregation.action_required');
+    const [question] = challenged!.data.job.challenges as { guid: string; label: string }[];
+    expect(question!.label).toBe('Favorite color?');
+
+    const resumed = await api('PUT', `/users/${userId}/members/${memberGuid}/resume`, {
+      body: { challenges: [{ guid: question!.guid, value: 'blue' }] },
+    });
+    expect(resumed.status).toBe(202);
+    expect(resumed.body.job).toMatchObject({ id: job.id, status: 'aggregating' });
+    const terminal = await receiver.waitFor(isTerminalFor(job.id), 2);
+    expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.succeeded']);
+  });
+});
+
 describe('errors are problem+json', () => {
   it('missing or wrong API key → 401', async () => {
     for (const key of [null, 'not-a-real-key-but-long-enough-to-parse']) {

@@ -26,6 +26,7 @@ const consume = (queue: string) =>
     (action) => `sqs:${action} queue:${queue}`,
   );
 const MX_SECRET = 'secretsmanager:GetSecretValue secret:mx-credentials';
+const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
 
 const EXPECTED: Record<FunctionName, string[]> = {
   'api-refresh': [
@@ -46,6 +47,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     MX_SECRET,
   ],
   'worker-deliver': [...items('GetItem', 'UpdateItem'), ...consume('delivery'), ...sendTo('delivery')],
+  'mx-events': [...items('GetItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
+  sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, ...sendTo('poll')],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */
@@ -60,6 +63,8 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'api-fallback': [],
   'worker-poll': [...KMS_TABLE_WRITE, KMS_SECRET],
   'worker-deliver': KMS_TABLE_WRITE,
+  'mx-events': [...KMS_TABLE_READ, KMS_SECRET],
+  sweeper: KMS_TABLE_WRITE,
 };
 
 /** X-Ray's two write actions have no resource-level permissions: AWS requires Resource "*" for them. */

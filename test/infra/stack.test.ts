@@ -24,7 +24,9 @@ const resolvePlaceholders = (variables: Record<string, unknown>): Record<string,
         ? value
         : name.endsWith('_URL')
           ? `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`
-          : name,
+          : name.endsWith('_SECRET_ARN')
+            ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`
+            : name,
     ]),
   );
 
@@ -65,8 +67,9 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(variables.MX_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].callsMx);
       expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
 
-      // MX_CLIENT_ID/MX_API_KEY come from the secret once lib/config.ts reads MX_CREDENTIALS_SECRET_ARN.
-      const config = parseConfig({ ...resolvePlaceholders(variables), MX_CLIENT_ID: 'from-secret', MX_API_KEY: 'from-secret' });
+      expect(variables.MX_WEBHOOK_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].verifiesMxWebhooks === true);
+
+      const config = parseConfig(resolvePlaceholders(variables));
       expect(config.env).toBe(env);
       expect(config.logLevel).toBe(settings.logLevel);
       expect(config.mx).toMatchObject({ baseUrl: settings.mx.baseUrl, ssoBaseUrl: settings.mx.ssoBaseUrl });
@@ -153,8 +156,16 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
+    it('runs the sweeper every 2 minutes', () => {
+      const schedules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
+      expect(schedules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(2 minutes)']);
+      expect(schedules[0]![1].Properties.Targets).toHaveLength(1);
+    });
+
     it('routes nexus-relay.refresh.requested events to the refresh-requests queue', () => {
-      const [ruleId, rule] = onlyResourceOfType(template, 'AWS::Events::Rule');
+      const eventRules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
+      expect(eventRules).toHaveLength(1);
+      const [ruleId, rule] = eventRules[0]!;
       expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['nexus-relay.refresh.requested'] });
       expect(rule.Properties.Targets.map((t: { Arn: unknown }) => referencedId(t.Arn))).toEqual([
         queues.get('refresh-requests')!.logicalId,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
 import { RetryLaterError } from '../../../lib/aggregation/poll-service.ts';
+import { STALLED_AFTER_MS } from '../../../lib/aggregation/sweeper.ts';
 import { createSqsClient } from '../../../lib/aws-clients.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { parseConfig } from '../../../lib/config.ts';
@@ -79,7 +80,11 @@ async function deliverAll(): Promise<void> {
     await services.notifier.deliverer.handle(deliveryMessageSchema.parse(body));
 }
 
-async function memberAt(aggregation: { duration_ms: number; final_status: string }) {
+async function memberAt(aggregation: {
+  duration_ms: number;
+  final_status: string;
+  challenge?: { label: string; answer: string };
+}) {
   const userId = `user-${randomUUID().slice(0, 8)}`;
   const response = await fetch(`${simulator.url}/_sim/members`, {
     method: 'POST',
@@ -192,5 +197,90 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
     await deliverAll();
     const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.timed_out']);
+  });
+});
+
+describe('MFA', () => {
+  const challenged = { duration_ms: 2_000, final_status: 'CONNECTED', challenge: { label: 'Favorite color?', answer: 'blue' } };
+
+  async function untilChallenged() {
+    const { userId, memberGuid } = await memberAt(challenged);
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    const [step0] = await takePolls();
+    clock.set(step0!.due_at);
+    await services.poll.handle(step0!);
+    return { userId, memberGuid, jobId: job.id };
+  }
+
+  async function runLoop(jobId: string) {
+    for (let polls = await takePolls(); polls.length > 0; polls = await takePolls()) {
+      for (const message of polls) {
+        clock.set(Math.max(clock.now(), message.due_at));
+        await services.poll.handle(message);
+      }
+    }
+    await deliverAll();
+    return receiver.events.filter((event) => event.data.job.id === jobId && event.type !== 'aggregation.started');
+  }
+
+  it('a challenge ends action_required with the questions; the right answer resumes the same job to succeeded', async () => {
+    const { userId, memberGuid, jobId } = await untilChallenged();
+    const challengedJob = await services.jobs.get(jobId);
+    expect(challengedJob).toMatchObject({ status: 'action_required', connectionStatus: 'CHALLENGED' });
+    const [question] = challengedJob!.challenges!;
+    expect(question).toMatchObject({ label: 'Favorite color?', type: 'TEXT' });
+
+    const resumed = await services.resume.resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'blue' }] });
+    expect(resumed).toMatchObject({ id: jobId, status: 'aggregating', step: 1 });
+    const terminal = await runLoop(jobId);
+    expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.succeeded']);
+    expect(terminal[0]!.data.job.challenges).toEqual(challengedJob!.challenges);
+    expect(await services.jobs.get(jobId)).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED' });
+  });
+
+  it('a wrong answer ends the job action_required again (REJECTED); resuming a job not waiting for answers is a conflict', async () => {
+    const { userId, memberGuid, jobId } = await untilChallenged();
+    const [question] = (await services.jobs.get(jobId))!.challenges!;
+    await services.resume.resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'red' }] });
+    const terminal = await runLoop(jobId);
+    expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.action_required']);
+    expect(await services.jobs.get(jobId)).toMatchObject({ status: 'action_required', connectionStatus: 'REJECTED' });
+    await expect(
+      services.resume.resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'blue' }] }),
+    ).rejects.toMatchObject({
+      problemCode: 'conflict',
+    });
+  });
+});
+
+// These move the shared clock minutes ahead, past what webhook receivers tolerate against real time: keep them last.
+describe('sweeper', () => {
+  it('finds a job whose poll message was lost and puts it back on the loop, which then ends it', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    await takePolls(); // the first poll message is lost
+
+    clock.set(job.nextPollAt + STALLED_AFTER_MS - 1);
+    await services.sweeper.sweep();
+    expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
+
+    clock.set(job.nextPollAt + STALLED_AFTER_MS + 1);
+    const report = await services.sweeper.sweep();
+    expect(report.repolled).toBeGreaterThanOrEqual(1);
+    const repolled = (await takePolls()).filter((message) => message.job_id === job.id);
+    expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now() }]);
+    await services.poll.handle(repolled[0]!);
+    expect(await services.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
+    expect(await services.jobs.activeJobId(memberGuid, clock.now())).toBeUndefined();
+  });
+
+  it('a job past its deadline with no message left ends timed_out after one sweep', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 3_600_000, final_status: 'CONNECTED' });
+    const { job } = await services.refresh.refresh({ userId, memberGuid });
+    await takePolls();
+    clock.set(job.deadlineAt + STALLED_AFTER_MS + 1);
+    await services.sweeper.sweep();
+    for (const message of (await takePolls()).filter((m) => m.job_id === job.id)) await services.poll.handle(message);
+    expect(await services.jobs.get(job.id)).toMatchObject({ status: 'timed_out' });
   });
 });

@@ -39,8 +39,18 @@ describe('read input validation', () => {
 
   it.each([
     ['/beats/{beat_guid}', { beat_guid: 'SPL-1' }, {}, 'beat_guid'],
-    ['/transactions/created_between/{start_date}/{end_date}', { start_date: '2026-02-30', end_date: '2026-03-01' }, {}, 'start_date'],
-    ['/transactions/created_between/{start_date}/{end_date}', { start_date: '2026-03-02', end_date: '2026-03-01' }, {}, 'end_date'],
+    [
+      '/transactions/created_between/{start_date}/{end_date}',
+      { start_date: '2026-02-30', end_date: '2026-03-01' },
+      {},
+      'start_date',
+    ],
+    [
+      '/transactions/created_between/{start_date}/{end_date}',
+      { start_date: '2026-03-02', end_date: '2026-03-01' },
+      {},
+      'end_date',
+    ],
     ['/transactions', {}, { use_case: 'BOGUS' }, 'use_case'],
     ['/transactions', {}, { page: '0' }, 'page'],
     ['/transactions', {}, { records_per_page: '5' }, 'records_per_page'],

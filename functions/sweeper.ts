@@ -1,0 +1,8 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { getServices } from '../lib/services.ts';
+
+const services = getServices();
+
+/** Runs on a schedule (EventBridge in AWS, a timer locally): puts stalled jobs back on the poll loop. */
+export const handler = middy(() => services.sweeper.sweep()).use(injectLambdaContext(services.log));

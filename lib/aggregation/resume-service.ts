@@ -1,0 +1,71 @@
+import type { Clock } from '../clock.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Log } from '../logger.ts';
+import type { ChallengeAnswer, NexusClient } from '../mx/nexus-client.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { JobsRepository } from '../store/jobs-repo.ts';
+import { ACTIVE_POINTER_GRACE_MS } from './refresh-service.ts';
+import type { Job } from './job.ts';
+import { MIN_POLL_DELAY_SECONDS } from './poll-schedule.ts';
+
+export interface ResumeDeps {
+  jobs: JobsRepository;
+  nexus: Pick<NexusClient, 'resumeAggregation'>;
+  pollQueue: DelayedQueue<PollMessage>;
+  clock: Clock;
+  log: Log;
+  deadlineSeconds: number;
+}
+
+/**
+ * MFA: passes the user's answers to MX and puts the member's challenged job back into the poll loop on its next
+ * step, so the client receives one more terminal event for the same job (succeeded, or action_required again when
+ * MX rejects the answers).
+ */
+export class ResumeService {
+  constructor(private readonly deps: ResumeDeps) {}
+
+  async resume(request: { userId: string; memberGuid: string; answers: ChallengeAnswer[] }): Promise<Job> {
+    const { jobs, clock } = this.deps;
+    const job = await jobs.latestForMember(request.memberGuid);
+    if (!job || job.userId !== request.userId)
+      throw new HttpProblem('not_found', 'This member has no aggregation job to resume.');
+    if (job.status !== 'action_required' || job.connectionStatus !== 'CHALLENGED') {
+      throw new HttpProblem(
+        'conflict',
+        `The member's latest job is ${job.status} (${job.connectionStatus ?? 'no status'}), not waiting for MFA answers.`,
+      );
+    }
+
+    const now = clock.now();
+    const deadlineAt = now + this.deps.deadlineSeconds * 1000;
+    if (!(await jobs.claimActive(job.memberGuid, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+      throw new HttpProblem('conflict', 'Another aggregation of this member is running.');
+    }
+    try {
+      await this.deps.nexus.resumeAggregation(request.userId, request.memberGuid, request.answers);
+    } catch (error) {
+      await jobs.releaseActive(job.memberGuid, job.id);
+      throw error;
+    }
+
+    const resumed: Job = {
+      ...job,
+      status: 'aggregating',
+      step: job.step + 1,
+      deadlineAt,
+      nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
+      updatedAt: now,
+      finishedAt: undefined,
+      notifiedAt: undefined,
+      challenges: undefined,
+    };
+    if (!(await jobs.reopen(job.id, job.step, { deadlineAt, nextPollAt: resumed.nextPollAt, now }))) {
+      throw new HttpProblem('conflict', 'The job changed while the answers were sent; read it again.');
+    }
+    await this.deps.pollQueue.schedule({ job_id: job.id, step: resumed.step, due_at: resumed.nextPollAt });
+    this.deps.log.info('aggregation resumed', { job_id: job.id, step: resumed.step });
+    return resumed;
+  }
+}
