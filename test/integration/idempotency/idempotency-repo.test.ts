@@ -1,38 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
 import {
   IDEMPOTENCY_RETENTION_SECONDS,
   IdempotencyRepository,
   type StoredResponse,
 } from '../../../lib/store/idempotency-repo.ts';
-import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { keys } from '../../../lib/store/table.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 const LEASE_MS = 30_000;
 const ANSWER: StoredResponse = { status: 202, headers: { location: '/jobs/job_1' }, body: '{"job":{"id":"job_1"}}' };
 
 describe('IdempotencyRepository (dynalite)', () => {
-  let engines: LocalEngines;
-  let table: TableRef;
+  const local = useLocalEngines();
   let clock: ManualClock;
   let repo: IdempotencyRepository;
   let recordId: string;
 
-  beforeAll(async () => {
-    engines = await startEngines();
-    table = {
-      client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
-      tableName: engines.tableName,
-    };
-    repo = new IdempotencyRepository(table);
-  });
-
-  afterAll(async () => {
-    table.client.destroy();
-    await engines.stop();
+  beforeAll(() => {
+    repo = new IdempotencyRepository(local.table);
   });
 
   beforeEach(() => {
@@ -43,7 +31,7 @@ describe('IdempotencyRepository (dynalite)', () => {
   const claim = (holder: string, requestHash = 'hash-a') =>
     repo.claim(recordId, { requestHash, holder, now: clock.now(), leaseMs: LEASE_MS });
   const rawItem = async () =>
-    (await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.idempotency(recordId) }))).Item;
+    (await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: keys.idempotency(recordId) }))).Item;
 
   it('claims a free key as IDEMP#{id} / IDEMP, in progress, leased, kept 24 h', async () => {
     await expect(claim('holder-a')).resolves.toBe(true);

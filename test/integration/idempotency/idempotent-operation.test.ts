@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
@@ -12,7 +10,7 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import type { Log } from '../../../lib/logger.ts';
 import type { ApiKeyRecord } from '../../../lib/store/api-keys-repo.ts';
 import { IDEMPOTENCY_RETENTION_SECONDS, IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
-import type { TableRef } from '../../../lib/store/table.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 /**
  * The wrapper inside the real HTTP pipeline (createHttpHandler) over real dynalite, time on a ManualClock.
@@ -24,8 +22,7 @@ const CREATE = 'POST /things/{thing_id}';
 const COPY = 'POST /things/{thing_id}/copy';
 const LEASE_MS = 30_000;
 
-let engines: LocalEngines;
-let table: TableRef;
+const local = useLocalEngines();
 let clock: ManualClock;
 let executions: number;
 let respond: (request: AuthenticatedRequest, execution: number) => Promise<HttpResponse>;
@@ -36,19 +33,6 @@ const created = async (request: AuthenticatedRequest, execution: number): Promis
   status: 201,
   body: { thing: { id: request.pathParams.thing_id, execution, price: 1e21, note: 'ünïcødé "quoted"' } },
   headers: { location: `/things/${request.pathParams.thing_id}` },
-});
-
-beforeAll(async () => {
-  engines = await startEngines();
-  table = {
-    client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
-    tableName: engines.tableName,
-  };
-});
-
-afterAll(async () => {
-  table.client.destroy();
-  await engines.stop();
 });
 
 /** The file shares one table: each test's keys carry its own prefix so earlier tests' records stay out of the way. */
@@ -73,7 +57,7 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
   );
   const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock);
   const operation = { auth: 'api_key' as const, handle: (request: AuthenticatedRequest) => respond(request, ++executions) };
-  const deps = { store: new IdempotencyRepository(table), clock, log, ...options };
+  const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
   const handler = createHttpHandler(idempotentWrites({ [CREATE]: operation, [COPY]: operation }, deps), { authenticator, log });
   return (event: ApiEvent) => handler(event, lambdaContext('idempotency-test')) as Promise<ApiResult>;
 }

@@ -1,38 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { MockAgent } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { createNexusClient } from '../../../lib/mx/index.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
-import type { TableRef } from '../../../lib/store/table.ts';
 import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
 import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
-  let engines: LocalEngines;
-  let table: TableRef;
+  const local = useLocalEngines();
   let agent: MockAgent;
   let mx: FakeMx;
   let clock: ManualClock;
   let log: CapturingLog;
   let nexus: NexusClient;
   let userId: string;
-
-  beforeAll(async () => {
-    engines = await startEngines();
-    table = {
-      client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
-      tableName: engines.tableName,
-    };
-  });
-
-  afterAll(async () => {
-    table.client.destroy();
-    await engines.stop();
-  });
 
   beforeEach(() => {
     agent = mockAgent();
@@ -44,7 +28,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       .persist();
     clock = new ManualClock();
     log = new CapturingLog();
-    nexus = createNexusClient(mxConfig, { table, clock, log, dispatchers: { data: agent, sso: agent } });
+    nexus = createNexusClient(mxConfig, { table: local.table, clock, log, dispatchers: { data: agent, sso: agent } });
     userId = `user-${randomUUID()}`;
   });
 
@@ -52,7 +36,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
     await agent.close();
   });
 
-  const storedToken = async () => (await new DynamoSessionStore(table, clock).get(userId))?.token;
+  const storedToken = async () => (await new DynamoSessionStore(local.table, clock).get(userId))?.token;
 
   it('makes a session once, keeps it in DynamoDB and reuses it', async () => {
     await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });

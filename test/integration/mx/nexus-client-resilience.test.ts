@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, type Dispatcher } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
 import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { createNexusClient } from '../../../lib/mx/index.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
-import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { keys } from '../../../lib/store/table.ts';
 import { CapturingLog } from '../../unit/mx/support/fakes.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 const API_KEY = 'sim-api-key';
 const API_TOKEN_ROUTE = 'GET /{client_id}/users/{user_id}/api_token';
@@ -26,8 +25,7 @@ const SECRET_HEADERS = new Set(['md-api-key', 'md-api-token', 'md-session-token'
  * "container" is its own createNexusClient (own module state, own dispatcher); they share only the table.
  */
 describe('NexusClient against the MX simulator', () => {
-  let engines: LocalEngines;
-  let table: TableRef;
+  const local = useLocalEngines();
   let sim: MxSimulator;
   let log: CapturingLog;
   let dispatchers: Dispatcher[];
@@ -35,19 +33,6 @@ describe('NexusClient against the MX simulator', () => {
   let secretsSent: Set<string>;
   let userId: string;
   let memberGuid: string;
-
-  beforeAll(async () => {
-    engines = await startEngines();
-    table = {
-      client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
-      tableName: engines.tableName,
-    };
-  });
-
-  afterAll(async () => {
-    table.client.destroy();
-    await engines.stop();
-  });
 
   beforeEach(async () => {
     sim = await startMxSimulator({ port: 0 });
@@ -90,7 +75,11 @@ describe('NexusClient against the MX simulator', () => {
     };
     const dispatcher = new Agent().compose(noteSecrets);
     dispatchers.push(dispatcher);
-    return createNexusClient(mxConfig(overrides), { table, log, dispatchers: { data: dispatcher, sso: dispatcher } });
+    return createNexusClient(mxConfig(overrides), {
+      table: local.table,
+      log,
+      dispatchers: { data: dispatcher, sso: dispatcher },
+    });
   };
 
   async function control(path: string, body?: unknown): Promise<Response> {
@@ -124,15 +113,15 @@ describe('NexusClient against the MX simulator', () => {
     expect(calls[API_TOKEN_ROUTE]).toBe(1);
     expect(calls[SESSIONS_ROUTE]).toBe(1);
     expect(calls[MEMBER_ROUTE]).toBe(500);
-    const stored = await new DynamoSessionStore(table).get(userId);
+    const stored = await new DynamoSessionStore(local.table).get(userId);
     expect(secretsSent).toContain(stored?.token);
   });
 
   it('waits out a dead container: its lease runs out and another creates the session', async () => {
     const leaseMs = 700;
-    await table.client.send(
+    await local.table.client.send(
       new PutCommand({
-        TableName: table.tableName,
+        TableName: local.table.tableName,
         Item: { ...keys.sessionLease(userId), holder: 'container-that-died', expiresAt: Date.now() + leaseMs },
       }),
     );

@@ -1,42 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { DynamoSessionLease } from '../../../lib/store/session-lease-repo.ts';
-import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { keys } from '../../../lib/store/table.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 const LEASE_MS = 10_000;
 
 describe('DynamoSessionLease (dynalite)', () => {
-  let engines: LocalEngines;
-  let table: TableRef;
+  const local = useLocalEngines();
   let clock: ManualClock;
   let lease: DynamoSessionLease;
   let userId: string;
 
-  beforeAll(async () => {
-    engines = await startEngines();
-    table = {
-      client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),
-      tableName: engines.tableName,
-    };
-  });
-
-  afterAll(async () => {
-    table.client.destroy();
-    await engines.stop();
-  });
-
   beforeEach(() => {
     clock = new ManualClock();
-    lease = new DynamoSessionLease(table, clock);
+    lease = new DynamoSessionLease(local.table, clock);
     userId = `user-${randomUUID()}`;
   });
 
   const rawItem = async () =>
-    (await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.sessionLease(userId) }))).Item;
+    (await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: keys.sessionLease(userId) }))).Item;
 
   it('is taken when free, as USER#{id} / SESSION#LEASE with its holder and expiry', async () => {
     await expect(lease.acquire(userId, 'holder-a', LEASE_MS)).resolves.toBe(true);

@@ -1,40 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
-import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { keys } from '../../../lib/store/table.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
 
 const MINUTE = 60_000;
 
 describe('DynamoSessionStore (dynalite)', () => {
-  let engines: LocalEngines;
-  let table: TableRef;
+  const local = useLocalEngines();
   let clock: ManualClock;
   let store: DynamoSessionStore;
   let userId: string;
 
-  beforeAll(async () => {
-    engines = await startEngines();
-    const client = createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint });
-    table = { client, tableName: engines.tableName };
-  });
-
-  afterAll(async () => {
-    table.client.destroy();
-    await engines.stop();
-  });
-
   beforeEach(() => {
     clock = new ManualClock();
-    store = new DynamoSessionStore(table, clock);
+    store = new DynamoSessionStore(local.table, clock);
     userId = `user-${randomUUID()}`;
   });
 
   const rawItem = async () =>
-    (await table.client.send(new GetCommand({ TableName: table.tableName, Key: keys.session(userId) }))).Item;
+    (await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: keys.session(userId) }))).Item;
   const session = (token: string, at = clock.now()) => ({ token, createdAt: at, lastUsedAt: at });
 
   it('has nothing for an unknown user', async () => {
@@ -60,7 +47,9 @@ describe('DynamoSessionStore (dynalite)', () => {
   });
 
   it('treats a malformed item as absent', async () => {
-    await table.client.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.session(userId), token: 42 } }));
+    await local.table.client.send(
+      new PutCommand({ TableName: local.table.tableName, Item: { ...keys.session(userId), token: 42 } }),
+    );
     await expect(store.get(userId)).resolves.toBeUndefined();
   });
 

@@ -92,7 +92,7 @@ describe('retries, seen in the delivery log', () => {
 
   it('shows the error class of attempts that got no answer', async () => {
     const { id } = await subscribe();
-    receiver.respond = (request, response) => {
+    receiver.respond = (_request, response) => {
       if (receiver.requests.length === 1) response.socket?.destroy();
       else response.writeHead(204).end();
     };
