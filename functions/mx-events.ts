@@ -1,15 +1,14 @@
-import type { Context } from 'aws-lambda';
-import type { ApiEvent } from '../lib/http/api-event.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
-import { withBodyAsText } from '../lib/http/raw-body.ts';
 import { getServices } from '../lib/services.ts';
 
 const services = getServices();
 
 export const operations: Operations = {
-  // MX authenticates with HTTP Basic, checked here rather than by the API-key pipeline.
+  // MX authenticates with HTTP Basic, checked here rather than by the API-key pipeline. MX resends whatever is not
+  // answered 2xx, so the body is taken as text and anything authenticated is answered 204.
   'POST /mx/webhooks': {
     auth: 'none',
+    body: 'text',
     async handle(request) {
       const { authenticator, push } = services.mxEvents;
       await authenticator.authenticate(request.headers.authorization);
@@ -19,7 +18,4 @@ export const operations: Operations = {
   },
 };
 
-const pipeline = services.httpHandler(operations);
-
-/** MX resends whatever is not answered 2xx, so the operation reads the body itself and answers 204 to anything. */
-export const handler = (event: ApiEvent, context: Context) => pipeline(withBodyAsText(event), context);
+export const handler = services.httpHandler(operations);

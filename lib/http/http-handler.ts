@@ -27,10 +27,15 @@ export interface HttpResponse {
   headers?: Record<string, string>;
 }
 
-/** One API operation, registered under its API Gateway route key (`"POST /webhooks"`). */
-export type Operation =
+/**
+ * One API operation, registered under its API Gateway route key (`"POST /webhooks"`). Bodies are parsed as JSON
+ * unless `body: 'text'`: then the operation gets the text as sent, whatever its type (for senders, like MX's
+ * webhooks, that must get the operation's own answer rather than a 400/415 from the pipeline).
+ */
+export type Operation = { body?: 'json' | 'text' } & (
   | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
-  | { auth: 'api_key'; handle(request: AuthenticatedRequest): Promise<HttpResponse> };
+  | { auth: 'api_key'; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
+);
 
 export type Operations = Record<string, Operation>;
 
@@ -72,10 +77,10 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
       };
       if (operation.auth === 'api_key') {
         const principal = await deps.authenticator.authenticate(event.headers.authorization);
-        request.body = parseJsonBody(event);
+        request.body = readBody(event, operation.body);
         return toResult(await operation.handle({ ...request, principal }), request.requestId);
       }
-      request.body = parseJsonBody(event);
+      request.body = readBody(event, operation.body);
       return toResult(await operation.handle(request), request.requestId);
     });
 }
@@ -94,12 +99,13 @@ function problemResponses(log: Log): MiddlewareObj<ApiEvent, ApiResult> {
   };
 }
 
-function parseJsonBody(event: ApiEvent): unknown {
+function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
   if (event.body === undefined || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new HttpProblem('payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes.`);
   }
+  if (as === 'text') return raw;
   const contentType = event.headers['content-type'] ?? '';
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
     throw new HttpProblem('unsupported_media_type', 'Send the body as application/json.');

@@ -7,7 +7,7 @@ import { NexusRelayError } from '../errors.ts';
 export const PROBLEMS = {
   validation_failed: { status: 400, title: 'Request validation failed' },
   invalid_json: { status: 400, title: 'Request body is not valid JSON' },
-  unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  unauthorized: { status: 401, title: 'Missing or invalid credentials' },
   forbidden: { status: 403, title: 'Not allowed for this API key' },
   use_case_not_permitted: { status: 403, title: "The member's use cases do not permit this operation" },
   not_found: { status: 404, title: 'Resource not found' },
