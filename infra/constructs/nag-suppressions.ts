@@ -36,7 +36,7 @@ export function acknowledgeAcceptedFindings(stack: NexusRelayStack, settings: En
     [stack.secrets.mxCredentials, stack.secrets.mxWebhookCredentials],
     'AwsSolutions-SMG4',
     'Both credentials are shared with MX (issued by MX, or configured at MX for its webhooks): rotating one is a change ' +
-      'coordinated with MX and done by the operator (docs/deploy.md), not a Lambda rotating one side alone.',
+      'coordinated with MX and done by the operator (README → Deploy to AWS), not a Lambda rotating one side alone.',
   );
 
   if (!settings.data.pointInTimeRecovery) {
