@@ -2,6 +2,8 @@ import * as z from 'zod';
 import { JOB_ID_PATTERN, jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
+import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
+import { jobAnswer } from '../lib/http/openapi/response-schemas.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services.ts';
@@ -33,6 +35,19 @@ export const operations: Operations = {
       if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
       return { status: 200, body: { job: jobView(job) } };
     },
+  },
+};
+
+export const docs: OperationsDocs = {
+  'GET /jobs/{job_id}': {
+    path: jobPath,
+    responses: { 200: { description: 'The job', body: jobAnswer } },
+    problems: ['not_found'],
+  },
+  'GET /users/{user_id}/members/{member_guid}/aggregation': {
+    path: memberPath,
+    responses: { 200: { description: "The member's latest job", body: jobAnswer } },
+    problems: ['forbidden', 'not_found'],
   },
 };
 

@@ -1,6 +1,9 @@
 import { routeKey } from '../infra/routes.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
+import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
+import { mxBody } from '../lib/http/openapi/response-schemas.ts';
+import { MX_CALL_PROBLEMS } from '../lib/http/openapi/route-problems.ts';
 import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
 import { parseReadInput, readInputSchemas } from '../lib/reads/read-input.ts';
 import { getServices } from '../lib/services.ts';
@@ -28,6 +31,22 @@ export const operations: Operations = Object.fromEntries(
         },
       },
     ] as const;
+  }),
+);
+
+export const docs: OperationsDocs = Object.fromEntries(
+  READ_ENDPOINTS.map((endpoint) => {
+    const { path, query } = readInputSchemas(endpoint);
+    return [
+      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+      {
+        path,
+        query,
+        description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+        responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
+        problems: ['forbidden', ...MX_CALL_PROBLEMS],
+      },
+    ];
   }),
 );
 

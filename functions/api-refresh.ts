@@ -3,6 +3,9 @@ import { jobView } from '../lib/aggregation/job.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operation, Operations } from '../lib/http/http-handler.ts';
 import { idempotentWrites } from '../lib/http/idempotency.ts';
+import type { OperationDocs, OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
+import { jobAnswer } from '../lib/http/openapi/response-schemas.ts';
+import { MX_CALL_PROBLEMS } from '../lib/http/openapi/route-problems.ts';
 import { booleanFlag, params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services.ts';
 
@@ -59,5 +62,27 @@ export const operations: Operations = idempotentWrites(
   },
   services.idempotency,
 );
+
+const tracking = { location: 'The job: `/jobs/{job_id}`' };
+
+const refreshDocs: OperationDocs = {
+  path: pathSchema,
+  query: querySchema,
+  description: 'While an aggregation of the member runs, answers that job without calling MX.',
+  responses: { 202: { description: 'The job tracking the aggregation', body: jobAnswer, headers: tracking } },
+  problems: ['forbidden', ...MX_CALL_PROBLEMS],
+};
+
+export const docs: OperationsDocs = {
+  'POST /users/{user_id}/members/{member_guid}/refresh': refreshDocs,
+  'POST /users/{user_id}/members/{member_guid}/aggregate': refreshDocs,
+  'PUT /users/{user_id}/members/{member_guid}/resume': {
+    path: pathSchema,
+    body: resumeBody,
+    description: "Answers the challenges of the member's latest job (action_required on CHALLENGED).",
+    responses: { 202: { description: 'The same job, aggregating again', body: jobAnswer, headers: tracking } },
+    problems: ['forbidden', ...MX_CALL_PROBLEMS],
+  },
+};
 
 export const handler = services.httpHandler(operations);

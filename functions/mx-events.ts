@@ -1,4 +1,6 @@
+import * as z from 'zod';
 import type { Operations } from '../lib/http/http-handler.ts';
+import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
 import { getServices } from '../lib/services.ts';
 
 const services = getServices();
@@ -15,6 +17,18 @@ export const operations: Operations = {
       await push.receive(typeof request.body === 'string' ? request.body : undefined);
       return { status: 204 };
     },
+  },
+};
+
+export const docs: OperationsDocs = {
+  'POST /mx/webhooks': {
+    security: 'http_basic',
+    bodyAsText: true,
+    body: z.unknown(),
+    description:
+      'Once the credentials match, answers 204 to any body; acts on AGGREGATION and CONNECTION_STATUS webhooks ' +
+      'naming a member with an active job.',
+    responses: { 204: { description: 'Received' } },
   },
 };
 

@@ -4,7 +4,15 @@ import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
  * THE route table: the CDK stack creates exactly these HttpApi routes and the local gateway serves exactly these.
  * Each function declares the operations it handles under the same route keys (a test holds both sides equal).
  */
-export const FUNCTIONS = ['api-refresh', 'api-jobs', 'api-read', 'api-webhooks', 'api-fallback', 'mx-events'] as const;
+export const FUNCTIONS = [
+  'api-refresh',
+  'api-jobs',
+  'api-read',
+  'api-webhooks',
+  'api-fallback',
+  'mx-events',
+  'api-docs',
+] as const;
 export type HttpFunctionName = (typeof FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -64,7 +72,18 @@ const mxEventRoutes: RouteDefinition[] = [
   },
 ];
 
-export const ROUTES: readonly RouteDefinition[] = [...aggregationRoutes, ...readRoutes, ...webhookRoutes, ...mxEventRoutes];
+/** The API's own description, generated from the schemas the operations validate with. */
+const docsRoutes: RouteDefinition[] = [
+  { method: 'GET', path: '/openapi.json', fn: 'api-docs', auth: 'none', summary: 'This API as an OpenAPI 3.1 document' },
+];
+
+export const ROUTES: readonly RouteDefinition[] = [
+  ...aggregationRoutes,
+  ...readRoutes,
+  ...webhookRoutes,
+  ...mxEventRoutes,
+  ...docsRoutes,
+];
 
 /** API Gateway's route key for a route (`"POST /webhooks"`); functions register operations under it. */
 export const routeKey = (route: Pick<RouteDefinition, 'method' | 'path'>): string => `${route.method} ${route.path}`;

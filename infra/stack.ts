@@ -37,7 +37,7 @@ export interface NexusRelayStackProps extends StackProps {
 export class NexusRelayStack extends Stack {
   readonly table: Table;
   readonly queues: Readonly<Record<QueueRole, WorkQueue>>;
-  /** Fed by EventBridge; the `events-refresh` function subscribes here once it exists. */
+  /** Fed by EventBridge; `events-refresh` consumes it (its queues are also `queues.refreshRequests`). */
   readonly refreshRequests: RefreshRequests;
   readonly secrets: RelaySecrets;
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
@@ -67,6 +67,12 @@ export class NexusRelayStack extends Stack {
       removalPolicy,
     }).table;
 
+    this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
+      queueName: name('refresh-requests'),
+      ruleName: name('refresh-requested'),
+      consumerTimeoutSeconds: consumerOf('refreshRequests').timeoutSeconds,
+      removalPolicy,
+    });
     this.queues = {
       poll: new WorkQueue(this, 'PollQueues', {
         queueName: name('poll'),
@@ -78,14 +84,8 @@ export class NexusRelayStack extends Stack {
         consumerTimeoutSeconds: consumerOf('delivery').timeoutSeconds,
         removalPolicy,
       }),
+      refreshRequests: this.refreshRequests.queues,
     };
-    this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
-      queueName: name('refresh-requests'),
-      ruleName: name('refresh-requested'),
-      // Its consumer will do what api-refresh does, within the same time.
-      consumerTimeoutSeconds: FUNCTION_SPECS['api-refresh'].timeoutSeconds,
-      removalPolicy,
-    });
 
     this.secrets = new RelaySecrets(this, 'Secrets', {
       namePrefix: `nexus-relay/${settings.name}`,
@@ -106,6 +106,12 @@ export class NexusRelayStack extends Stack {
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
         ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
+        ...(spec.sendsTo.includes('refreshRequests')
+          ? { REFRESH_REQUESTS_QUEUE_URL: this.refreshRequests.queues.queue.queueUrl }
+          : {}),
+        ...(spec.deadLettersTo?.includes('refreshRequests')
+          ? { REFRESH_REQUESTS_DLQ_URL: this.refreshRequests.queues.deadLetterQueue.queueUrl }
+          : {}),
         NODE_OPTIONS: '--enable-source-maps',
       }) satisfies FunctionEnvironment;
 
@@ -117,7 +123,16 @@ export class NexusRelayStack extends Stack {
 
     const accessible = {
       table: this.table,
-      queues: { poll: this.queues.poll.queue, delivery: this.queues.delivery.queue },
+      queues: {
+        poll: this.queues.poll.queue,
+        delivery: this.queues.delivery.queue,
+        refreshRequests: this.queues.refreshRequests.queue,
+      },
+      deadLetterQueues: {
+        poll: this.queues.poll.deadLetterQueue,
+        delivery: this.queues.delivery.deadLetterQueue,
+        refreshRequests: this.queues.refreshRequests.deadLetterQueue,
+      },
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,
       dataKey,
@@ -142,9 +157,9 @@ export class NexusRelayStack extends Stack {
           new SqsEventSource(this.queues[spec.consumes].queue, {
             batchSize: 10,
             reportBatchItemFailures: true,
-            // Equal to the reserved concurrency: SQS pollers never invoke more than may run, so no message is
-            // throttled back onto the queue and towards its dead-letter queue.
-            maxConcurrency: concurrencyCap,
+            // For the poll worker, equal to its reserved concurrency: SQS pollers never invoke more than may run, so
+            // no message is throttled back onto the queue and towards its dead-letter queue.
+            maxConcurrency: concurrencyCap ?? spec.maxConcurrency,
           }),
         );
       }

@@ -21,6 +21,19 @@ export const configSchema = z.object({
   TABLE_NAME: z.string().min(3).describe('The single DynamoDB table.'),
   POLL_QUEUE_URL: url.describe('SQS queue of aggregation poll steps.'),
   DELIVERY_QUEUE_URL: url.describe('SQS queue of webhook delivery attempts.'),
+  REFRESH_REQUESTS_QUEUE_URL: url
+    .optional()
+    .describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
+  REFRESH_REQUESTS_DLQ_URL: url
+    .optional()
+    .describe('Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.'),
+  REFRESH_EVENTS_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe('Most aggregations `events-refresh` starts at MX per second, across all containers.'),
   MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
   MX_SSO_BASE_URL: url.optional().describe('MX SSO host, e.g. https://int-sso.moneydesktop.com. Defaults to MX_BASE_URL.'),
   MX_CLIENT_ID: z
@@ -103,6 +116,8 @@ export interface Config {
     retryBudgetMs: number;
   };
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
+  /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
+  refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
   webhooks: { timeoutMs: number; allowInsecureUrls: boolean };
   /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
@@ -145,6 +160,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
     },
     aggregation: { deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS, maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS },
+    refreshRequests: {
+      perSecond: c.REFRESH_EVENTS_PER_SECOND,
+      queueUrl: c.REFRESH_REQUESTS_QUEUE_URL,
+      deadLetterQueueUrl: c.REFRESH_REQUESTS_DLQ_URL,
+    },
     webhooks: { timeoutMs: c.WEBHOOK_TIMEOUT_MS, allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local' },
     mxWebhooks: { credentials: mxWebhookCredentials },
     localApiKey: c.LOCAL_API_KEY,

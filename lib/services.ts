@@ -2,9 +2,13 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { z } from 'zod';
-import type { Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
+import { aggregateCallGate } from './aggregation/aggregate-call-gate.ts';
 import { MxPush } from './aggregation/mx-push.ts';
 import { RefreshService } from './aggregation/refresh-service.ts';
+import { RateLimiter } from './aggregation/refresh-rate-limiter.ts';
+import type { DeferredRefreshRequest } from './aggregation/refresh-request-message.ts';
+import { RefreshRequests } from './aggregation/refresh-requests.ts';
 import { PollService } from './aggregation/poll-service.ts';
 import { ResumeService } from './aggregation/resume-service.ts';
 import { Sweeper } from './aggregation/sweeper.ts';
@@ -13,6 +17,7 @@ import { InstitutionStatsRepository } from './store/institution-stats-repo.ts';
 import { createDocumentClient, createSqsClient } from './aws-clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type Config, getConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
 import { ApiKeyAuthenticator } from './http/auth.ts';
 import { BasicAuthenticator } from './http/basic-auth.ts';
 import { createHttpHandler, type Operations } from './http/http-handler.ts';
@@ -21,12 +26,15 @@ import { createLogger } from './logger.ts';
 import { createNexusClient } from './mx/index.ts';
 import { mxWebhookCredentialsProvider } from './mx/webhook-credentials.ts';
 import { createNotifier } from './notify/index.ts';
+import { DeadLetterQueue } from './queue/dead-letter-queue.ts';
 import { DelayedQueue } from './queue/delayed-queue.ts';
 import type { PollMessage } from './queue/poll-message.ts';
 import { createSqsBatchHandler } from './queue/sqs-batch-handler.ts';
+import { createSqsRecordHandler, type QueueMessage } from './queue/sqs-record-handler.ts';
 import { ApiKeysRepository } from './store/api-keys-repo.ts';
 import { IdempotencyRepository } from './store/idempotency-repo.ts';
 import { JobsRepository } from './store/jobs-repo.ts';
+import { RateLimitRepository } from './store/rate-limit-repo.ts';
 import type { TableRef } from './store/table.ts';
 
 /** What tests may replace; everything else is built from the config. */
@@ -133,6 +141,59 @@ export class Services {
     );
   }
 
+  /** Refreshes asked for through the `refresh-requests` queue: the refresh service behind the cross-container rate cap. */
+  get refreshRequests(): RefreshRequests {
+    return this.#once('refreshRequests', () => {
+      const { perSecond, queueUrl, deadLetterQueueUrl } = this.config.refreshRequests;
+      if (!queueUrl || !deadLetterQueueUrl) {
+        throw new ConfigError(
+          ['REFRESH_REQUESTS_QUEUE_URL', 'REFRESH_REQUESTS_DLQ_URL'],
+          'Refresh requests need REFRESH_REQUESTS_QUEUE_URL and REFRESH_REQUESTS_DLQ_URL',
+        );
+      }
+      const limiter = new RateLimiter({
+        counter: new RateLimitRepository(this.table),
+        name: 'refresh',
+        perSecond,
+        clock: this.clock,
+      });
+      return new RefreshRequests({
+        refresh: new RefreshService({
+          ...this.#aggregation(),
+          nexus: this.#gatedNexus(limiter),
+          deadlineSeconds: this.config.aggregation.deadlineSeconds,
+        }),
+        idempotency: new IdempotencyRepository(this.table),
+        events: this.notifier.publisher,
+        queue: new DelayedQueue<DeferredRefreshRequest>(this.sqs, queueUrl, this.clock),
+        deadLetters: new DeadLetterQueue(this.sqs, deadLetterQueueUrl),
+        clock: this.clock,
+        log: this.log,
+      });
+    });
+  }
+
+  /** An MX client of its own, whose aggregate calls each wait for a permit of `limiter` right before they are sent. */
+  #gatedNexus(limiter: RateLimiter) {
+    const { mx } = this.config;
+    const data =
+      this.overrides.mxDispatchers?.data ?? new Pool(new URL(mx.baseUrl).origin, { connect: { timeout: mx.requestTimeoutMs } });
+    // The wait at the gate comes on top of the MX timeouts. Sessions are shared with the other client through the table.
+    const timeouts = {
+      requestTimeoutMs: mx.requestTimeoutMs + limiter.maxWaitMs,
+      retryBudgetMs: mx.retryBudgetMs + limiter.maxWaitMs,
+    };
+    return createNexusClient(
+      { ...mx, ...timeouts },
+      {
+        table: this.table,
+        clock: this.clock,
+        log: this.log,
+        dispatchers: { data: data.compose(aggregateCallGate(limiter)), sso: this.overrides.mxDispatchers?.sso },
+      },
+    );
+  }
+
   get poll(): PollService {
     return this.#once(
       'poll',
@@ -191,6 +252,11 @@ export class Services {
   /** An SQS handler applying `handle` to each record that parses with `schema`, reporting failures per record. */
   sqsHandler<S extends z.ZodType>(schema: S, handle: (message: z.output<S>) => Promise<void>) {
     return middy(createSqsBatchHandler(schema, handle, this.log)).use(injectLambdaContext(this.log));
+  }
+
+  /** An SQS handler giving `handle` each record's id and raw body, reporting failures per record. */
+  sqsRecordHandler(handle: (message: QueueMessage) => Promise<void>) {
+    return middy(createSqsRecordHandler(handle)).use(injectLambdaContext(this.log));
   }
 }
 

@@ -11,6 +11,7 @@ import type { FunctionSpec, QueueRole } from './function-specs.ts';
 export interface AccessibleResources {
   table: ITable;
   queues: Readonly<Record<QueueRole, IQueue>>;
+  deadLetterQueues: Readonly<Record<QueueRole, IQueue>>;
   mxCredentials: ISecret;
   mxWebhookCredentials: ISecret;
   /** The customer-managed key of the table and the secrets, where the environment has one. */
@@ -23,11 +24,11 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'
 
 /**
  * Grants `fn` what its spec says and nothing else: item actions on the table, Query on the table or gsi1 as used,
- * SendMessage on the queues it feeds, GetSecretValue on the secrets it reads — each on that one resource's ARN.
+ * SendMessage on the queues (and dead-letter queues) it feeds, GetSecretValue on the secrets it reads — each on that one resource's ARN.
  * Consuming a queue is granted by its event source.
  */
 export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
-  const { table, queues, mxCredentials, mxWebhookCredentials, dataKey } = resources;
+  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, dataKey } = resources;
   const allow = (actions: readonly string[], arn: string, viaService?: string) =>
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -47,6 +48,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   }
 
   for (const role of spec.sendsTo) allow(['sqs:SendMessage'], queues[role].queueArn);
+  for (const role of spec.deadLettersTo ?? []) allow(['sqs:SendMessage'], deadLetterQueues[role].queueArn);
 
   const secrets = [...(spec.callsMx ? [mxCredentials] : []), ...(spec.verifiesMxWebhooks ? [mxWebhookCredentials] : [])];
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);

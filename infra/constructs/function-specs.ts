@@ -1,11 +1,11 @@
 import type { HttpFunctionName } from '../routes.ts';
 
-export type WorkerFunctionName = 'worker-poll' | 'worker-deliver';
+export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
 export type ScheduledFunctionName = 'sweeper';
 export type FunctionName = HttpFunctionName | WorkerFunctionName | ScheduledFunctionName;
 
-/** The queues the functions exchange messages on (infra/local/engines.ts creates the same two locally). */
-export type QueueRole = 'poll' | 'delivery';
+/** The queues the functions exchange messages on (infra/local/engines.ts creates the same ones locally). */
+export type QueueRole = 'poll' | 'delivery' | 'refreshRequests';
 
 export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 
@@ -23,7 +23,11 @@ export interface FunctionSpec {
   itemActions: readonly ItemAction[];
   queries: readonly QueryTarget[];
   sendsTo: readonly QueueRole[];
+  /** Queues whose dead-letter queue this function writes to itself (messages that can never succeed). */
+  deadLettersTo?: readonly QueueRole[];
   consumes?: QueueRole;
+  /** Most concurrent invocations its queue's event source makes. */
+  maxConcurrency?: number;
   /** Reads the MX credentials secret and calls Nexus. */
   callsMx: boolean;
   /** Reads the MX webhook credentials secret (HTTP Basic). */
@@ -86,6 +90,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: [],
     callsMx: false,
   },
+  'api-docs': {
+    description: 'Serves the OpenAPI document, generated from the schemas the operations validate with.',
+    memorySize: 256,
+    timeoutSeconds: 5,
+    itemActions: [],
+    queries: [],
+    sendsTo: [],
+    callsMx: false,
+  },
   'mx-events': {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
     memorySize: 512,
@@ -116,6 +129,22 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: ['poll'],
     callsMx: false,
     everyMinutes: 2,
+  },
+  'events-refresh': {
+    description: 'Refreshes asked for by upstream systems on the refresh-requests queue, capped per second.',
+    memorySize: 512,
+    // A refresh as api-refresh (MX_RETRY_BUDGET_MS, 12 s, per MX call), after up to ~2 s waiting for its rate slot.
+    timeoutSeconds: 30,
+    // The refresh service's, plus the idempotency keys and the rate counter (UpdateItem).
+    itemActions: [GET, PUT, UPDATE, DELETE],
+    queries: ['gsi1'],
+    // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
+    sendsTo: ['poll', 'delivery', 'refreshRequests'],
+    deadLettersTo: ['refreshRequests'],
+    consumes: 'refreshRequests',
+    // The rate cap, not concurrency, bounds MX load; 5 batches of 10 keep the default 20/s cap busy.
+    maxConcurrency: 5,
+    callsMx: true,
   },
   'worker-deliver': {
     description: 'One webhook delivery attempt per message; schedules retries.',

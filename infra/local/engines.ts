@@ -6,7 +6,7 @@ import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts'
 import { createTable } from '../../lib/store/table.ts';
 
 /** The queues of the stack, by role. Each has a dead-letter queue, as in AWS. */
-export const QUEUE_NAMES = { poll: 'poll', delivery: 'delivery' } as const;
+export const QUEUE_NAMES = { poll: 'poll', delivery: 'delivery', refreshRequests: 'refresh-requests' } as const;
 export type QueueRole = keyof typeof QUEUE_NAMES;
 
 export interface LocalEngines {

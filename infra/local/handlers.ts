@@ -18,11 +18,23 @@ export const httpFunctions: Record<HttpFunctionName, () => Promise<HttpLambda>> 
   'api-webhooks': async () => (await import('../../functions/api-webhooks.ts')).handler,
   'api-fallback': async () => (await import('../../functions/api-fallback.ts')).handler,
   'mx-events': async () => (await import('../../functions/mx-events.ts')).handler,
+  'api-docs': async () => (await import('../../functions/api-docs.ts')).handler,
 };
 
-export const queueWorkers: Record<QueueRole, { name: string; load: () => Promise<SqsLambda> }> = {
-  poll: { name: 'worker-poll', load: async () => (await import('../../functions/worker-poll.ts')).handler },
-  delivery: { name: 'worker-deliver', load: async () => (await import('../../functions/worker-deliver.ts')).handler },
+/** The consumer of each queue and how many batches it handles at once (Lambda's concurrent pollers). */
+export const queueWorkers: Record<QueueRole, { name: string; concurrency: number; load: () => Promise<SqsLambda> }> = {
+  poll: { name: 'worker-poll', concurrency: 2, load: async () => (await import('../../functions/worker-poll.ts')).handler },
+  delivery: {
+    name: 'worker-deliver',
+    concurrency: 4,
+    load: async () => (await import('../../functions/worker-deliver.ts')).handler,
+  },
+  refreshRequests: {
+    name: 'events-refresh',
+    // Requests wait up to ~2 s for their rate-limit slot: enough batches in flight to reach the cap.
+    concurrency: 5,
+    load: async () => (await import('../../functions/events-refresh.ts')).handler,
+  },
 };
 
 /** What EventBridge schedules in AWS (infra/constructs/function-specs.ts `everyMinutes`) runs on a timer locally. */

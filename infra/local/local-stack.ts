@@ -3,7 +3,7 @@ import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts'
 import { parseConfig } from '../../lib/config.ts';
 import { hashApiKey } from '../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
-import { startEngines, type LocalEngines, type QueueRole } from './engines.ts';
+import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptions } from './engines.ts';
 import { startGateway } from './gateway.ts';
 import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -17,6 +17,10 @@ export interface LocalStackOptions {
   persistDir?: string;
   /** Extra environment (same variables the Lambdas read), e.g. AGGREGATION_DEADLINE_SECONDS. */
   env?: Record<string, string | undefined>;
+  /** Where dynalite and fauxqs run (default: in this process); load tests start them in a process of their own. */
+  startEngines?: (options: StartEnginesOptions) => Promise<LocalEngines>;
+  /** Batches each queue's consumer handles at once, where the default (`queueWorkers`) does not fit. */
+  pollerConcurrency?: Partial<Record<QueueRole, number>>;
 }
 
 export interface LocalStack {
@@ -42,7 +46,7 @@ const WEBHOOK_CREDENTIAL_VARIABLES = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWOR
 
 /**
  * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL and MX_API_KEY point
- * at a real MX), the gateway and one poller per worker queue — configured through the same environment
+ * at a real MX), the gateway and one poller per queue — configured through the same environment
  * variables the Lambdas read, which this sets for the current process before any function module loads.
  * The simulator's MX webhooks stay off until asked for (`POST /_sim/webhooks`), as the poll loop must work alone.
  */
@@ -55,7 +59,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const engines = await startEngines({ persistDir: options.persistDir });
+    const engines = await (options.startEngines ?? startEngines)({ persistDir: options.persistDir });
     stoppers.push(() => engines.stop());
     const simulator = useRealMx ? undefined : await startMxSimulator({ port: options.simPort });
     if (simulator) stoppers.push(() => simulator.close());
@@ -70,6 +74,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       TABLE_NAME: engines.tableName,
       POLL_QUEUE_URL: engines.queueUrls.poll,
       DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
+      REFRESH_REQUESTS_QUEUE_URL: engines.queueUrls.refreshRequests,
+      REFRESH_REQUESTS_DLQ_URL: engines.deadLetterQueueUrls.refreshRequests,
       LOCAL_API_KEY: apiKey,
       ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
       ...(simulator && !WEBHOOK_CREDENTIAL_VARIABLES.some((name) => given[name]) ? SIMULATOR_WEBHOOK_CREDENTIALS : {}),
@@ -88,7 +94,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         queueUrl: engines.queueUrls[role],
         functionName: worker.name,
         handler: worker.load,
-        concurrency: role === 'delivery' ? 4 : 2,
+        concurrency: options.pollerConcurrency?.[role] ?? worker.concurrency,
       });
       stoppers.push(() => poller.stop());
     }

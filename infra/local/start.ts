@@ -24,6 +24,7 @@ try {
   });
   if (stack.simulatorUrl) console.log(`mx simulator: ${stack.simulatorUrl} (control API under /_sim/)`);
   else console.log(`MX: ${process.env.MX_BASE_URL}`);
+  console.log(`refresh requests queue: ${stack.engines.queueUrls.refreshRequests} (npm run refresh-request)`);
   console.log(`api key: ${stack.apiKey}${stack.apiKeyGenerated ? ' (generated; set LOCAL_API_KEY to choose one)' : ''}`);
   console.log(`nexus-relay listening on ${stack.url}`);
 

@@ -29,10 +29,11 @@ export interface ScheduleInput {
 }
 
 /**
- * When the next poll is due. With a model of the institution's durations, the loop sleeps until the fastest tenth
- * of its jobs usually end, polls densely (every (p90 − p10)/10, 3–6 s) until the slowest tenth have ended, then
- * backs off in proportion to how late the job is. Without one, it follows `pollDelaySeconds`. Never sooner than
- * 3 s, never past the deadline.
+ * When the next poll is due, in whole milliseconds (it becomes the poll message's `due_at`, an integer: a fraction
+ * would make the message unparseable, and the worker would drop it). With a model of the institution's durations,
+ * the loop sleeps until the fastest tenth of its jobs usually end, polls densely (every (p90 − p10)/10, 3–6 s) until
+ * the slowest tenth have ended, then backs off in proportion to how late the job is. Without one, it follows
+ * `pollDelaySeconds`. Never sooner than 3 s, never past the deadline.
  */
 export function nextPollAt(input: ScheduleInput): number {
   const { now, startedAt, model } = input;
@@ -47,7 +48,8 @@ export function nextPollAt(input: ScheduleInput): number {
   } else {
     planned = now + clamp((now - startedAt - model.p90Ms) / 2, MIN_POLL_DELAY_MS, maxDelayMs);
   }
-  return Math.max(now + MIN_POLL_DELAY_MS, Math.min(planned, now + maxDelayMs, input.deadlineAt));
+  // The model's quantiles are interpolated, so `planned` may carry a fraction of a millisecond.
+  return Math.ceil(Math.max(now + MIN_POLL_DELAY_MS, Math.min(planned, now + maxDelayMs, input.deadlineAt)));
 }
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));

@@ -160,10 +160,14 @@ export class PollService {
     }
   }
 
-  /** Frees the member and publishes the terminal event; repeated by redeliveries until it has fully happened. */
+  /**
+   * Publishes the terminal event, then frees the member; repeated by redeliveries until it has fully happened. The
+   * active pointer goes only once the event is out: it is how the sweeper finds a terminal job whose event was never
+   * published (its message dead-lettered while publishing kept failing) — freed first, that job would be lost.
+   */
   async #notify(job: Job): Promise<void> {
-    await this.deps.jobs.releaseActive(job.memberGuid, job.id);
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
+    await this.deps.jobs.releaseActive(job.memberGuid, job.id);
     await this.deps.jobs.markNotified(job.id, this.deps.clock.now());
   }
 }

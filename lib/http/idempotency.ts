@@ -23,8 +23,8 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Marks a replayed answer, so callers and logs can tell it from an execution. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
-const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
-const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
+export const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 // Longer than any API function's timeout (25 s), so a live execution never loses its key to a duplicate.
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_MAX_WAIT_MS = 2_000;
@@ -77,6 +77,7 @@ async function handleOnce(
 ): Promise<HttpResponse> {
   const { store, clock } = deps;
   const recordId = sha256(JSON.stringify([request.principal.keyName, request.method, request.routeKey, key]));
+  assertBodyDepth(request.body);
   const requestHash = sha256(canonicalJson([request.method, request.routeKey, request.pathParams, request.query, request.body]));
   const holder = randomUUID();
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
@@ -173,6 +174,19 @@ function pauseSchedule(totalMs: number): number[] {
     total += pause;
   }
   return pauses;
+}
+
+/** Deeper than any body an operation takes; a body nested a few thousand levels deep overflows canonicalJson's stack. */
+const MAX_BODY_DEPTH = 32;
+
+function assertBodyDepth(value: unknown, depth = 0): void {
+  if (value === null || typeof value !== 'object') return;
+  if (depth === MAX_BODY_DEPTH) {
+    throw new HttpProblem('validation_failed', `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep.`, {
+      field: 'body',
+    });
+  }
+  for (const inner of Object.values(value)) assertBodyDepth(inner, depth + 1);
 }
 
 /** JSON with object keys sorted at every depth: equal values give equal text whatever their key order. */

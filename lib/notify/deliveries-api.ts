@@ -28,7 +28,7 @@ const untilAfterSince = (range: { since?: string; until?: string }) =>
   range.since === undefined || range.until === undefined || range.since < range.until;
 const untilAfterSinceIssue = { message: 'must be later than since', path: ['until'] };
 
-const listQuery = z
+export const listQuery = z
   .strictObject({
     status: status.optional(),
     since: instant.optional(),
@@ -38,11 +38,11 @@ const listQuery = z
   })
   .refine(untilAfterSince, untilAfterSinceIssue);
 
-const replayRangeBody = z
+export const replayRangeBody = z
   .strictObject({ since: instant, until: instant, status: status.optional(), cursor: z.string().optional() })
   .refine(untilAfterSince, untilAfterSinceIssue);
 
-const deliveryPath = webhookPath.extend({ msg_id: z.string().regex(EVENT_ID_PATTERN, 'must be a message id') });
+export const deliveryPath = webhookPath.extend({ msg_id: z.string().regex(EVENT_ID_PATTERN, 'must be a message id') });
 
 /**
  * The delivery log and replays under `/webhooks/{webhook_id}`. Listing is newest first with an opaque cursor;

@@ -7,6 +7,8 @@ export const EVENT_TYPES = [
   'aggregation.action_required',
   'aggregation.failed',
   'aggregation.timed_out',
+  /** A refresh asked for by an upstream system (not over HTTP) that MX refused: no job was started. */
+  'aggregation.rejected',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -31,13 +31,13 @@ const eventFilters = z
   .transform((filters) => [...new Set(filters)]);
 const description = z.string().trim().min(1).max(MAX_DESCRIPTION_LENGTH);
 
-const createBody = z.strictObject({
+export const createBody = z.strictObject({
   url: z.string(),
   event_types: eventFilters.optional(),
   description: description.optional(),
 });
 
-const updateBody = z
+export const updateBody = z
   .strictObject({
     url: z.string().optional(),
     event_types: eventFilters.optional(),

@@ -39,6 +39,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
   'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
   'api-webhooks': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('delivery')],
   'api-fallback': [],
+  'api-docs': [],
   'worker-poll': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
     QUERY_GSI1,
@@ -47,6 +48,13 @@ const EXPECTED: Record<FunctionName, string[]> = {
     MX_SECRET,
   ],
   'worker-deliver': [...items('GetItem', 'UpdateItem'), ...consume('delivery'), ...sendTo('delivery')],
+  'events-refresh': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    QUERY_GSI1,
+    ...consume('refresh-requests'),
+    ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
+    MX_SECRET,
+  ],
   'mx-events': [...items('GetItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
   sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, ...sendTo('poll')],
 };
@@ -61,8 +69,10 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'api-read': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-webhooks': KMS_TABLE_WRITE,
   'api-fallback': [],
+  'api-docs': [],
   'worker-poll': [...KMS_TABLE_WRITE, KMS_SECRET],
   'worker-deliver': KMS_TABLE_WRITE,
+  'events-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
   'mx-events': [...KMS_TABLE_READ, KMS_SECRET],
   sweeper: KMS_TABLE_WRITE,
 };

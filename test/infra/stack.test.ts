@@ -92,9 +92,10 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
-    it('lets only the workers, which re-send to their own queue, loop through SQS', () => {
+    it('lets only the queue consumers, which re-send to their own queue, loop through SQS', () => {
+      const reschedulers = ['worker-poll', 'worker-deliver', 'events-refresh'];
       for (const [name, { properties }] of functions) {
-        expect([name, properties.RecursiveLoop]).toEqual([name, name.startsWith('worker-') ? 'Allow' : 'Terminate']);
+        expect([name, properties.RecursiveLoop]).toEqual([name, reschedulers.includes(name) ? 'Allow' : 'Terminate']);
       }
     });
 
@@ -125,7 +126,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         6 * consumerOf('delivery').timeoutSeconds,
       );
       expect(queues.get('refresh-requests')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
-        6 * FUNCTION_SPECS['api-refresh'].timeoutSeconds,
+        6 * consumerOf('refreshRequests').timeoutSeconds,
       );
     });
 
@@ -140,19 +141,37 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
-    it('feeds the workers with batch item failures reported', () => {
+    it('feeds the queue consumers with batch item failures reported', () => {
       const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
-      expect(mappings).toHaveLength(2);
-      for (const [worker, queue] of [
+      expect(mappings).toHaveLength(3);
+      const maximumConcurrency = {
+        'worker-poll': settings.pollWorkerConcurrency,
+        'worker-deliver': undefined,
+        'events-refresh': FUNCTION_SPECS['events-refresh'].maxConcurrency,
+      };
+      for (const [consumer, queue] of [
         ['worker-poll', 'poll'],
         ['worker-deliver', 'delivery'],
+        ['events-refresh', 'refresh-requests'],
       ] as const) {
-        const mapping = mappings.find((m) => referencedId(m.FunctionName) === functions.get(worker)!.logicalId);
+        const mapping = mappings.find((m) => referencedId(m.FunctionName) === functions.get(consumer)!.logicalId);
         expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
         expect(referencedId(mapping.EventSourceArn)).toBe(queues.get(queue)!.logicalId);
-        expect(mapping.ScalingConfig).toEqual(
-          worker === 'worker-poll' ? { MaximumConcurrency: settings.pollWorkerConcurrency } : undefined,
-        );
+        const maximum = maximumConcurrency[consumer];
+        expect(mapping.ScalingConfig).toEqual(maximum === undefined ? undefined : { MaximumConcurrency: maximum });
+      }
+      expect(FUNCTION_SPECS['events-refresh'].maxConcurrency).toBeGreaterThanOrEqual(2);
+    });
+
+    it('gives events-refresh, and only it, the refresh-requests queue and DLQ URLs', () => {
+      for (const [name, { properties }] of functions) {
+        const variables = properties.Environment.Variables;
+        const urls = [variables.REFRESH_REQUESTS_QUEUE_URL, variables.REFRESH_REQUESTS_DLQ_URL].map(referencedId);
+        const expected =
+          name === 'events-refresh'
+            ? [queues.get('refresh-requests')!.logicalId, queues.get('refresh-requests-dlq')!.logicalId]
+            : [undefined, undefined];
+        expect([name, urls]).toEqual([name, expected]);
       }
     });
 

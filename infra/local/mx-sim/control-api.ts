@@ -62,6 +62,11 @@ export function createControlApi(state: SimulatorState) {
       handler: () => ({ status: 200, body: state.stats.snapshot() }),
     },
     {
+      methods: ['GET'],
+      pattern: '/_sim/stats/members',
+      handler: () => ({ status: 200, body: state.stats.memberSnapshot() }),
+    },
+    {
       methods: ['POST'],
       pattern: '/_sim/reset',
       handler: () => {

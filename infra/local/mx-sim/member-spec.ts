@@ -4,6 +4,7 @@ import { InvalidInputError, optionalNonEmptyString, optionalNumberInRange, requi
 import { type MemberSpec, USE_CASES, type UseCase, isUseCase } from './members.ts';
 
 const MEMBER_GUID = /^MBR-[A-Za-z0-9_-]+$/;
+const INSTITUTION_GUID = /^INS-[A-Za-z0-9_-]+$/;
 /** Long enough for "never finishes during a test", short enough that dates stay valid. */
 const MAX_DURATION_MS = 365 * 24 * 3_600_000;
 
@@ -19,12 +20,19 @@ export function parseMemberSpec(body: unknown): MemberSpec {
     throw new InvalidInputError('member_guid must look like MBR-… (letters, digits, "-" and "_")');
   }
 
+  const institutionGuid = optionalNonEmptyString(input.institution_guid, 'institution_guid');
+  if (institutionGuid !== undefined && !INSTITUTION_GUID.test(institutionGuid)) {
+    throw new InvalidInputError('institution_guid must look like INS-… (letters, digits, "-" and "_")');
+  }
+
   return {
     userId,
     memberGuid,
     name: optionalNonEmptyString(input.name, 'name'),
     useCases: parseUseCases(input.use_cases),
     script: parseAggregationScript(input.aggregation),
+    institutionCode: optionalNonEmptyString(input.institution_code, 'institution_code'),
+    institutionGuid,
   };
 }
 

@@ -1,9 +1,10 @@
 import { isoOrNull } from './calendar.ts';
 import { connectionStatus } from './connection-statuses.ts';
+import { INSTITUTION } from './institutions.ts';
 import { type SimMember, memberStateAt, pendingChallenge } from './members.ts';
 
-/** Every simulated member is at MX's test institution, MX Bank. */
-export const INSTITUTION = { code: 'mxbank', guid: 'INS-1572a04c-912b-59bf-5841-332c7dfafaef' } as const;
+/** Members are at MX's test institution, MX Bank, unless the control API placed them elsewhere. */
+export { INSTITUTION };
 
 /** The member as Nexus returns it at `now`. */
 export function memberView(member: SimMember, now: number) {
@@ -13,8 +14,8 @@ export function memberView(member: SimMember, now: number) {
     guid: member.guid,
     user_guid: member.owner.guid,
     name: member.name,
-    institution_code: INSTITUTION.code,
-    institution_guid: INSTITUTION.guid,
+    institution_code: member.institution.code,
+    institution_guid: member.institution.guid,
     use_cases: member.useCases,
     connection_status: status.name,
     connection_status_id: status.id,

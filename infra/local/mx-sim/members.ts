@@ -7,6 +7,7 @@ import {
 } from './aggregation-script.ts';
 import type { ConnectionStatusName } from './connection-statuses.ts';
 import type { GuidFactory } from './identifiers.ts';
+import { type Institution, institutionFor } from './institutions.ts';
 
 export const USE_CASES = ['PFM', 'MONEY_MOVEMENT'] as const;
 export type UseCase = (typeof USE_CASES)[number];
@@ -24,6 +25,8 @@ export interface SimMember {
   owner: SimUser;
   name: string;
   useCases: UseCase[] | null;
+  /** Where the member aggregates (MX Bank unless the control API says otherwise). */
+  institution: Institution;
   /** The script the next aggregation follows; a running one keeps the script it started with. */
   script: AggregationScript;
   run: AggregationRun | null;
@@ -46,6 +49,9 @@ export interface MemberSpec {
   name: string | undefined;
   useCases: UseCase[] | null | undefined;
   script: AggregationScript;
+  /** Optional: MX Bank when neither is given (see institutionFor). */
+  institutionCode?: string;
+  institutionGuid?: string;
 }
 
 const DEFAULT_MEMBER_NAME = 'MX Bank';
@@ -134,6 +140,9 @@ export class MemberRegistry {
       existing.script = spec.script;
       if (spec.name !== undefined) existing.name = spec.name;
       if (spec.useCases !== undefined) existing.useCases = spec.useCases;
+      if (spec.institutionCode !== undefined || spec.institutionGuid !== undefined) {
+        existing.institution = institutionFor(spec.institutionCode, spec.institutionGuid);
+      }
       return existing;
     }
 
@@ -142,6 +151,7 @@ export class MemberRegistry {
       owner: this.#userFor(spec.userId),
       name: spec.name ?? DEFAULT_MEMBER_NAME,
       useCases: spec.useCases ?? null,
+      institution: institutionFor(spec.institutionCode, spec.institutionGuid),
       script: spec.script,
       run: null,
       succeededBeforeRun: null,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
-import { type FaultSettings, drawFault } from './faults.ts';
+import { type FaultSettings, drawFault, drawLatencyMs } from './faults.ts';
 import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, splitTarget } from './http.ts';
 import { accountRoutes } from './account-routes.ts';
 import { beatRoutes } from './beat-routes.ts';
@@ -32,10 +32,13 @@ export function createMxApi(state: SimulatorState) {
     const target = request.url ?? '/';
     const { path, query } = splitTarget(target);
     const match = route(method, path);
-    state.stats.record(routeKey(method, match), target);
+    const memberGuid = match.kind === 'matched' ? match.params.member_guid : undefined;
+    // Counted per member only for members that exist, so that the per-member counts stay bounded.
+    state.stats.record(routeKey(method, match), target, memberGuid && state.members.member(memberGuid) && memberGuid);
 
     const faults = state.faults;
-    if (faults.latencyMs > 0) await delay(faults.latencyMs, undefined, { signal: state.shutdown });
+    const latencyMs = drawLatencyMs(faults, state.faultRandom);
+    if (latencyMs > 0) await delay(latencyMs, undefined, { signal: state.shutdown });
     const fault = drawFault(faults, state.faultRandom);
     if (fault.kind === 'drop') {
       request.socket.destroy();

@@ -81,10 +81,22 @@ describe('mx-sim control API', () => {
       '/members?page=2',
       '/sim-client/users/user-1/api_token.json',
     ]);
+    await nexus('/members/MBR-nope', token);
+    const byMember = async () => (await control('/_sim/stats/members')).json();
+    expect(await byMember()).toEqual({
+      members: {
+        'MBR-1': {
+          'GET /members/{member_guid}': 2,
+          'GET /members/{member_guid}/aggregate': 1,
+          'POST /members/{member_guid}/refresh': 1,
+        },
+      },
+    });
 
     const reset = await control('/_sim/reset', {});
     expect(reset.status).toBe(204);
     expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await byMember()).toEqual({ members: {} });
     expect((await nexus('/members/MBR-1', token)).status).toBe(200);
   });
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { durationModel, mxAggregationMs } from '../../../lib/aggregation/duration-model.ts';
 import { MIN_POLL_DELAY_SECONDS, nextPollAt, pollDelaySeconds } from '../../../lib/aggregation/poll-schedule.ts';
+import { pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 
 describe('poll schedule', () => {
   it('starts at 3 s and grows like Fibonacci up to the cap', () => {
@@ -41,6 +42,26 @@ describe('poll schedule with an institution model', () => {
   const model = durationModel([40, 50, 55, 60, 62, 65, 70, 80, 90, 100].map((s) => s * 1000))!;
   const schedule = (now: number) =>
     nextPollAt({ now, pollIndex: 1, startedAt: 0, deadlineAt: 1_200_000, maxDelaySeconds: 900, model });
+
+  it('is a whole millisecond, as the poll message it becomes requires, whatever the quantiles', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1_000, max: 600_000 }), { minLength: 3, maxLength: 50 }),
+        fc.integer({ min: 0, max: 1_200_000 }),
+        (durations, elapsed) => {
+          const dueAt = nextPollAt({
+            now: 1_000_000 + elapsed,
+            pollIndex: 3,
+            startedAt: 1_000_000,
+            deadlineAt: 2_200_000,
+            maxDelaySeconds: 30,
+            model: durationModel(durations),
+          });
+          expect(pollMessageSchema.safeParse({ job_id: 'job_1', step: 3, due_at: dueAt }).success).toBe(true);
+        },
+      ),
+    );
+  });
 
   it('sleeps until the fastest tenth usually ends, polls densely through the usual window, then backs off', () => {
     expect(model.p10Ms).toBeCloseTo(49_000);

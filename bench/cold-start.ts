@@ -1,0 +1,421 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build, type Metafile } from 'esbuild';
+import { LAMBDA_BUNDLE, esbuildOptions } from '../infra/bundling.ts';
+import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type FunctionSpec } from '../infra/constructs/function-specs.ts';
+import { functionEntry } from '../infra/constructs/relay-function.ts';
+import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
+import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
+import { fmt, kib, median, seededRandom } from './support/stats.ts';
+
+/**
+ * Cold start, per function: the minified bundle built exactly as the stack builds it (infra/bundling.ts) and the
+ * median time to import it in a fresh Node process, beside a baseline bundle that imports only the AWS SDK clients
+ * the function uses (read off infra/constructs/function-specs.ts). Two variants of everything: as the stack ships
+ * (`@aws-sdk/*` external, resolved from node_modules as Lambda resolves the runtime's copy) and with the SDK
+ * bundled in. Where a function misses its target, a CPU profile of the import (mapped through the source map)
+ * and the esbuild metafile say what the time and bytes are.
+ */
+
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const PROFILE_RUNS = 3;
+const TARGET_RATIO = 1.25;
+const DIR = join(WORK_DIR, 'cold-start');
+
+/** What a deployed function's environment looks like (config parses at import; nothing connects). */
+const FUNCTION_ENV = {
+  NEXUS_RELAY_ENV: 'dev',
+  AWS_REGION: 'us-east-1',
+  TABLE_NAME: 'nexus-relay-dev',
+  POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-poll',
+  DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-delivery',
+  MX_BASE_URL: 'https://int-data.moneydesktop.com',
+  MX_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-AbCdEf',
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-webhooks-AbCdEf',
+  // What infra/stack.ts gives the functions that take refresh requests from EventBridge (a superset is harmless:
+  // the configuration is parsed whole at import either way).
+  REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests',
+  REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  LOG_LEVEL: 'WARN',
+};
+
+/** The SDK packages a function needs for what function-specs says it touches. */
+const SDK_CLIENTS = {
+  dynamodb: {
+    packages: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+    exports: ['DynamoDBClient', 'DynamoDBDocumentClient'],
+  },
+  sqs: { packages: ['@aws-sdk/client-sqs'], exports: ['SQSClient'] },
+  secrets: { packages: ['@aws-sdk/client-secrets-manager'], exports: ['SecretsManagerClient'] },
+} as const;
+type SdkClient = keyof typeof SDK_CLIENTS;
+
+function clientsUsed(spec: FunctionSpec): SdkClient[] {
+  const used: SdkClient[] = [];
+  if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
+  if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
+  if (spec.callsMx || spec.verifiesMxWebhooks) used.push('secrets');
+  return used;
+}
+
+const baselineName = (clients: readonly SdkClient[]) => `baseline[${clients.length > 0 ? clients.join('+') : 'no SDK'}]`;
+
+type Variant = 'shipped' | 'sdk-bundled';
+const VARIANTS: Variant[] = ['shipped', 'sdk-bundled'];
+
+interface Bundle {
+  key: string;
+  variant: Variant;
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  metafile: Metafile;
+  times: number[];
+  /** Set when the bundle cannot be imported (it is then left out of the timing). */
+  failed?: string;
+}
+
+async function buildBundle(key: string, entry: string, variant: Variant): Promise<Bundle> {
+  const file = join(DIR, variant, key, 'index.mjs');
+  const options = esbuildOptions(entry, file);
+  const result = await build({
+    ...options,
+    external: variant === 'shipped' ? options.external : [],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const contents = readFileSync(file);
+  return {
+    key,
+    variant,
+    file,
+    bytes: contents.byteLength,
+    gzipBytes: gzipSync(contents).byteLength,
+    metafile: result.metafile,
+    times: [],
+  };
+}
+
+const IMPORT_SCRIPT =
+  'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
+
+/** One fresh process importing the bundle; milliseconds from the import call until the module has evaluated. */
+function importOnce(file: string): number {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], {
+    env: { PATH: process.env.PATH, ...FUNCTION_ENV },
+    encoding: 'utf8',
+  });
+  const ms = Number(child.stdout);
+  if (child.status !== 0 || !Number.isFinite(ms)) {
+    const reason = /^\w*Error[^\n]*/m.exec(child.stderr)?.[0] ?? child.stderr.slice(-300);
+    throw new Error(reason.slice(0, 300));
+  }
+  return ms;
+}
+
+const PROFILE_SCRIPT = `
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 100 });
+await session.post('Profiler.start');
+await import(process.argv[1]);
+const { profile } = await session.post('Profiler.stop');
+writeFileSync(process.argv[2], JSON.stringify(profile));
+`;
+
+/** Self time of the import by owner (package / project folder / V8), mean of PROFILE_RUNS profiled imports, ms. */
+function profileImport(bundle: Bundle): Map<string, number> {
+  const total = new Map<string, number>();
+  for (let run = 0; run < PROFILE_RUNS; run++) {
+    const out = join(DIR, 'profiles', `${bundle.variant}-${bundle.key}-${run}.cpuprofile`);
+    const child = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', PROFILE_SCRIPT, pathToFileURL(bundle.file).href, out],
+      { env: { PATH: process.env.PATH, ...FUNCTION_ENV }, encoding: 'utf8' },
+    );
+    if (child.status !== 0) throw new Error(`profiling ${bundle.file} failed: ${child.stderr}`);
+    addInto(total, profileByOwner(out));
+  }
+  for (const [owner, ms] of total) total.set(owner, ms / PROFILE_RUNS);
+  return total;
+}
+
+/** Bytes of the bundle by owner (esbuild's bytesInOutput). */
+function bytesByOwner(metafile: Metafile): Map<string, number> {
+  const bytes = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, input] of Object.entries(output.inputs)) {
+      const owner = ownerOfPath(path);
+      bytes.set(owner, (bytes.get(owner) ?? 0) + input.bytesInOutput);
+    }
+  }
+  return bytes;
+}
+
+/** The `@aws-sdk/*` packages a shipped bundle imports statically (they are loaded at init). */
+function sdkImports(metafile: Metafile): string[] {
+  const packages = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) {
+      if (imported.external && imported.kind === 'import-statement' && imported.path.startsWith('@aws-sdk/')) {
+        packages.add(imported.path);
+      }
+    }
+  }
+  return [...packages].sort();
+}
+
+/** The SDK clients a shipped bundle loads at init, whatever it uses. */
+function clientsImported(metafile: Metafile): SdkClient[] {
+  const imported = sdkImports(metafile);
+  return (Object.keys(SDK_CLIENTS) as SdkClient[]).filter((client) =>
+    SDK_CLIENTS[client].packages.some((pkg) => imported.includes(pkg)),
+  );
+}
+
+const short = (pkg: string) => pkg.replace('@aws-sdk/', '').replace('client-', '');
+
+export async function run(): Promise<BenchResult> {
+  rmSync(DIR, { recursive: true, force: true });
+  mkdirSync(join(DIR, 'profiles'), { recursive: true });
+
+  const bundles: Bundle[] = [];
+  for (const variant of VARIANTS) {
+    for (const name of FUNCTION_NAMES) bundles.push(await buildBundle(name, functionEntry(name), variant));
+  }
+
+  // Baseline entries: the SDK clients each function uses, and nothing else; plus the clients each bundle loads.
+  const clientSets = new Map<string, SdkClient[]>();
+  for (const name of FUNCTION_NAMES) {
+    const used = clientsUsed(FUNCTION_SPECS[name]);
+    clientSets.set(baselineName(used), used);
+    const imported = clientsImported(bundles.find((b) => b.key === name && b.variant === 'shipped')!.metafile);
+    clientSets.set(baselineName(imported), imported);
+  }
+  mkdirSync(join(DIR, 'baseline-src'), { recursive: true });
+  for (const [key, clients] of clientSets) {
+    const entry = join(DIR, 'baseline-src', `${key.replace(/[^a-z+]/gi, '_')}.mjs`);
+    const lines = clients.flatMap((client) =>
+      SDK_CLIENTS[client].packages.map((pkg, i) => `export { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
+    );
+    writeFileSync(entry, [...lines, 'export const handler = async () => ({ statusCode: 200 });', ''].join('\n'));
+    for (const variant of VARIANTS) bundles.push(await buildBundle(key, entry, variant));
+  }
+  const find = (key: string, variant: Variant) => bundles.find((b) => b.key === key && b.variant === variant)!;
+
+  // Interleaved rounds in a shuffled order, so drift on the machine spreads over every bundle alike.
+  const random = seededRandom(8);
+  for (const bundle of bundles) {
+    try {
+      importOnce(bundle.file); // warms the file cache, and finds bundles that cannot load
+    } catch (error) {
+      bundle.failed = (error as Error).message;
+      console.error(`cold-start: ${bundle.key} (${bundle.variant}) does not import: ${bundle.failed}`);
+    }
+  }
+  for (let round = 0; round < RUNS; round++) {
+    const order = bundles.filter((bundle) => !bundle.failed).sort(() => random() - 0.5);
+    for (const bundle of order) bundle.times.push(importOnce(bundle.file));
+  }
+
+  const rows: (string | number)[][] = [];
+  const checks: TargetCheck[] = [];
+  const missed: { name: FunctionName; variant: Variant }[] = [];
+  for (const name of FUNCTION_NAMES) {
+    const used = clientsUsed(FUNCTION_SPECS[name]);
+    const base = baselineName(used);
+    const cells: (string | number)[] = [`\`${name}\``, used.length > 0 ? used.join(', ') : 'none'];
+    const shipped = find(name, 'shipped');
+    cells.push(sdkImports(shipped.metafile).map(short).join(', '));
+    for (const variant of VARIANTS) {
+      const fn = find(name, variant);
+      const baseline = find(base, variant);
+      const ratio = median(fn.times) / median(baseline.times);
+      const met = ratio <= TARGET_RATIO;
+      if (!met) missed.push({ name, variant });
+      cells.push(
+        `${kib(fn.bytes)} (${kib(fn.gzipBytes)} gz)`,
+        fn.failed ? 'does not import' : `${fmt(median(fn.times))} (min ${fmt(Math.min(...fn.times))})`,
+        `${fmt(median(baseline.times))} (min ${fmt(Math.min(...baseline.times))}; ${kib(baseline.bytes)})`,
+        `${fmt(ratio, 2)}× ${met ? '✅' : '❌'}`,
+      );
+    }
+    rows.push(cells);
+  }
+  const ratios = (variant: Variant) =>
+    FUNCTION_NAMES.map(
+      (name) => median(find(name, variant).times) / median(find(baselineName(clientsUsed(FUNCTION_SPECS[name])), variant).times),
+    );
+  for (const variant of VARIANTS) {
+    const r = ratios(variant);
+    const metCount = r.filter((ratio) => ratio <= TARGET_RATIO).length;
+    const finite = r.filter(Number.isFinite);
+    const failedCount = r.length - finite.length;
+    checks.push({
+      target: `Cold start (${variant === 'shipped' ? 'as shipped, SDK external' : 'SDK bundled'}): each function ≤ ${TARGET_RATIO}× its baseline import`,
+      measured:
+        `${metCount}/${FUNCTION_NAMES.length} met; ratios ${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}×` +
+        (failedCount > 0 ? `; ${failedCount} did not import` : ''),
+      met: metCount === FUNCTION_NAMES.length,
+    });
+  }
+
+  // What the bytes are (metafile) for every shipped function.
+  const ownerBytes = FUNCTION_NAMES.map((name) => bytesByOwner(find(name, 'shipped').metafile));
+  const owners = [...new Set(ownerBytes.flatMap((m) => [...m.keys()]))]
+    .map((owner) => ({ owner, max: Math.max(...ownerBytes.map((m) => m.get(owner) ?? 0)) }))
+    .sort((a, b) => b.max - a.max);
+  const topOwners = owners.slice(0, 10);
+  const rest = owners.slice(10);
+  const byteRows = topOwners.map(({ owner }) => [owner, ...ownerBytes.map((m) => fmt((m.get(owner) ?? 0) / 1024, 0))]);
+  byteRows.push([
+    `${rest.length} others`,
+    ...ownerBytes.map((m) => fmt(rest.reduce((total, { owner }) => total + (m.get(owner) ?? 0), 0) / 1024, 0)),
+  ]);
+  const apiRead = bytesByOwner(find('api-read', 'shipped').metafile);
+  const apiReadTotal = find('api-read', 'shipped').bytes;
+  const share = (owner: string) => (apiRead.get(owner) ?? 0) / apiReadTotal;
+
+  // Measured decomposition (shipped): the SDK the function uses, the SDK it loads without using, its own code. On
+  // minimums: each bundle's least disturbed import, so the differences are not swamped by noise from other load.
+  const fastest = (bundle: Bundle) => Math.min(...bundle.times);
+  const decompositionRows = FUNCTION_NAMES.map((name) => {
+    const fn = fastest(find(name, 'shipped'));
+    const used = fastest(find(baselineName(clientsUsed(FUNCTION_SPECS[name])), 'shipped'));
+    const loaded = fastest(find(baselineName(clientsImported(find(name, 'shipped').metafile)), 'shipped'));
+    return [`\`${name}\``, fmt(fn), fmt(used), fmt(loaded - used), fmt(fn - loaded), `${fmt(((fn - loaded) / fn) * 100, 0)} %`];
+  });
+
+  // Where the time of the bundle's own code goes: a CPU profile of one representative import per variant.
+  const representative: FunctionName = missed.some((m) => m.name === 'api-read') ? 'api-read' : (missed[0]?.name ?? 'api-read');
+  const profileTargets: Bundle[] = [];
+  if (missed.length > 0) {
+    const usedKey = baselineName(clientsUsed(FUNCTION_SPECS[representative]));
+    const loadedKey = baselineName(clientsImported(find(representative, 'shipped').metafile));
+    profileTargets.push(find(representative, 'shipped'), find(loadedKey, 'shipped'));
+    if (usedKey !== loadedKey) profileTargets.push(find(usedKey, 'shipped'));
+    profileTargets.push(find(representative, 'sdk-bundled'), find(usedKey, 'sdk-bundled'));
+  }
+  const profiles = profileTargets.map((bundle) => ({ bundle, byOwner: profileImport(bundle) }));
+
+  let profileSection = 'Every function met its target; no profile needed.';
+  let dominates = '';
+  if (profiles.length > 0) {
+    const profileOwners = [...new Set(profiles.flatMap((p) => [...p.byOwner.keys()]))]
+      .map((owner) => ({ owner, max: Math.max(...profiles.map((p) => p.byOwner.get(owner) ?? 0)) }))
+      .filter((o) => o.max >= 0.5)
+      .sort((x, y) => y.max - x.max)
+      .map((o) => o.owner);
+    const header = [
+      'self time, ms',
+      ...profiles.map((p) => `${p.bundle.variant === 'shipped' ? 'shipped' : 'SDK bundled'}: \`${p.bundle.key}\``),
+    ];
+    const profileRows = profileOwners.map((owner) => [owner, ...profiles.map((p) => fmt(p.byOwner.get(owner) ?? 0))]);
+    profileRows.push([
+      '**total sampled**',
+      ...profiles.map((p) => `**${fmt([...p.byOwner.values()].reduce((t, v) => t + v, 0))}**`),
+    ]);
+    profileSection = table(header, profileRows);
+
+    const [fnProfile, loadedProfile] = profiles;
+    const extra = [...fnProfile!.byOwner.keys()]
+      .map((owner) => ({ owner, ms: (fnProfile!.byOwner.get(owner) ?? 0) - (loadedProfile!.byOwner.get(owner) ?? 0) }))
+      .filter((o) => o.ms >= 1)
+      .sort((x, y) => y.ms - x.ms);
+    const extraTotal = extra.reduce((t, o) => t + o.ms, 0);
+    dominates =
+      `**What dominates** (profile of \`${representative}\` minus the baseline that loads the same SDK packages, shipped; ` +
+      `${fmt(extraTotal)} ms of extra sampled self time): ` +
+      extra
+        .slice(0, 7)
+        .map((o) => `${o.owner} ${fmt(o.ms)} ms (${fmt((o.ms / extraTotal) * 100, 0)} %)`)
+        .join(', ') +
+      '.';
+  }
+
+  const shippedRatios = ratios('shipped').filter(Number.isFinite);
+  const bundledRatios = ratios('sdk-bundled').filter(Number.isFinite);
+  const fnMedian = (variant: Variant) =>
+    median(FUNCTION_NAMES.map((name) => median(find(name, variant).times)).filter(Number.isFinite));
+  const failedImports = bundles.filter((bundle) => bundle.failed);
+
+  const markdown = [
+    `**Target:** each function's median import time ≤ ${TARGET_RATIO} × that of a baseline bundle importing only the AWS SDK clients the function uses ` +
+      '(DynamoDB when it has item actions or queries, SQS when it sends or consumes, Secrets Manager when it calls MX or checks MX webhooks — from `infra/constructs/function-specs.ts`).',
+    '',
+    `**Method:** every bundle is built with the stack's own options (\`esbuildOptions\` from \`infra/bundling.ts\`: ESM, ${LAMBDA_BUNDLE.target}, minified, ` +
+      '`mainFields: module,main`, createRequire banner, `@aws-sdk/*` external). Import time = `await import(bundle)` in a fresh `node --input-type=module` process ' +
+      "(with a deployed function's environment variables), " +
+      `${RUNS} processes per bundle, interleaved in shuffled rounds; tables show medians. ` +
+      '**As shipped** the SDK is external: it is resolved from `node_modules`, as Lambda resolves the copy its nodejs22.x runtime provides — the runtime saves the download, not the load: the SDK is still read, compiled and evaluated at every cold start. ' +
+      '**SDK bundled** is the same build with nothing external, for comparison. Baselines are built both ways too. ' +
+      'Sizes are the minified `.mjs` without its source map. Measured on Node ' +
+      process.version +
+      ' (Lambda runs nodejs22.x); other load on the machine widens the spread, so minimums are shown too.',
+    '',
+    table(
+      [
+        'function',
+        'SDK clients it uses',
+        'SDK packages its bundle imports',
+        'bundle (shipped)',
+        'import p50 (min), ms',
+        'baseline import p50 (min; size), ms',
+        'ratio of p50s',
+        'bundle (SDK bundled)',
+        'import p50 (min), ms',
+        'baseline import p50 (min; size), ms',
+        'ratio of p50s',
+      ],
+      rows,
+    ),
+    '',
+    `**Result:** as shipped, ${shippedRatios.filter((r) => r <= TARGET_RATIO).length}/${FUNCTION_NAMES.length} functions meet the target ` +
+      `(ratios ${fmt(Math.min(...shippedRatios), 2)}–${fmt(Math.max(...shippedRatios), 2)}×, median function import ${fmt(fnMedian('shipped'))} ms); ` +
+      `with the SDK bundled, ${bundledRatios.filter((r) => r <= TARGET_RATIO).length}/${FUNCTION_NAMES.length} ` +
+      `(${fmt(Math.min(...bundledRatios), 2)}–${fmt(Math.max(...bundledRatios), 2)}×, median ${fmt(fnMedian('sdk-bundled'))} ms).`,
+    '',
+    failedImports.length > 0
+      ? `**Did not import** (left out of the timing): ${failedImports.map((b) => `\`${b.key}\` (${b.variant}): ${b.failed}`).join('; ')}.`
+      : '',
+    '',
+    "### Where the time goes, measured: SDK used, SDK loaded but unused, own code (shipped, fastest of each bundle's imports, ms)",
+    '',
+    "Each function's import minus the baseline importing exactly the SDK packages its bundle loads is the time of its own code; " +
+      'that baseline minus the baseline of the clients it uses is the SDK it loads for nothing.',
+    '',
+    table(
+      ['function', 'import', 'SDK it uses', '+ SDK loaded, unused', '+ own code (undici, zod, project…)', 'own code share'],
+      decompositionRows,
+    ),
+    '',
+    '### What the bundles contain (esbuild metafile, `bytesInOutput`, KiB, shipped)',
+    '',
+    table(['owner', ...FUNCTION_NAMES.map((name) => `\`${name}\``)], byteRows),
+    '',
+    `Every function imports \`lib/services.ts\`, the composition root, which statically imports every service (MX client, notifier, poll/refresh/resume services, sweeper, repositories), ` +
+      `so all ${FUNCTION_NAMES.length} bundles carry nearly the same code and import the same four SDK packages whatever the function uses. ` +
+      `In \`api-read\` (${kib(apiReadTotal)}): undici ${kib(apiRead.get('undici') ?? 0)} (${fmt(share('undici') * 100, 0)} %), ` +
+      `zod ${kib(apiRead.get('zod') ?? 0)} (${fmt(share('zod') * 100, 0)} %), ` +
+      `Powertools ${kib(apiRead.get('@aws-lambda-powertools/*') ?? 0)} (${fmt(share('@aws-lambda-powertools/*') * 100, 0)} %), ` +
+      `project code ${kib([...apiRead].filter(([o]) => o.startsWith('project')).reduce((t, [, b]) => t + b, 0))}.`,
+    '',
+    `### Where the import time goes (CPU profile of the import, self time by owner, mean of ${PROFILE_RUNS} profiled imports, 100 µs sampling)`,
+    '',
+    "Bundle frames are mapped through the bundle's source map to the original package. Profiling slows the import, so totals exceed the unprofiled medians: compare columns with each other. " +
+      `All ${FUNCTION_NAMES.length} bundles are the same code within a few KiB (table above), so \`${representative}\` stands for all.`,
+    '',
+    profileSection,
+    '',
+    dominates,
+  ].join('\n');
+
+  return { id: 'cold-start', title: '1. Cold start', markdown, checks };
+}

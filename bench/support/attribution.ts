@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Who a piece of code belongs to: an npm package (`undici`, `zod`, the AWS SDK as one group), a project folder
+ * (`lib/mx`, `functions`), Node's built-ins or V8 itself. Used to read esbuild metafiles and CPU profiles alike.
+ */
+export function ownerOfPath(path: string): string {
+  const packagePath = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];
+  if (packagePath) {
+    if (/^@(aws-sdk|smithy|aws-crypto)\//.test(packagePath) || packagePath === 'fast-xml-parser' || packagePath === 'strnum') {
+      return 'AWS SDK (@aws-sdk, @smithy, …)';
+    }
+    if (packagePath.startsWith('@aws-lambda-powertools/')) return '@aws-lambda-powertools/*';
+    if (packagePath.startsWith('@middy/')) return '@middy/*';
+    return packagePath;
+  }
+  const project = /(?:^|\/)(functions|lib|infra)\/(?:([^/]+)\/)?/.exec(path.replace(/^(\.\.\/)+/, ''));
+  if (project) return project[1] === 'lib' && project[2] ? `project: lib/${project[2]}` : `project: ${project[1]}`;
+  return path;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Node's module loader: resolving, reading, lexing and compiling CommonJS files from node_modules. */
+const CJS_LOADER =
+  /^node:internal\/(modules\/(cjs|package_json_reader|helpers|esm\/(get_format|resolve|translators|load))|deps\/cjs-module-lexer)/;
+const LOADER_NATIVES = new Set([
+  'internalModuleStat',
+  'readFileUtf8',
+  'internalModuleReadJSON',
+  'lstat',
+  'realpathSync',
+  'compileFunctionForCJSLoader',
+]);
+
+/**
+ * Self time of a V8 CPU profile by owner, in ms. Frames inside a bundle are mapped back through its source map to
+ * the original file, so a minified bundle still splits into packages. Node and V8 frames count for the nearest
+ * caller with an owner (a require() made by the SDK is the SDK's time); without one, Node's loader importing
+ * CommonJS entry points (in a bundle with the SDK external: the SDK's) and the compile of ES modules (the bundle)
+ * are lines of their own. A bundle frame the map cannot place is the bundle's top-level code, where esbuild hoists
+ * every inlined ES module's top-level statements.
+ */
+export function profileByOwner(profilePath: string): Map<string, number> {
+  const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
+  const maps = new Map<string, SourceMap | null>();
+  const mapFor = (url: string): SourceMap | null => {
+    if (!maps.has(url)) {
+      let map: SourceMap | null = null;
+      try {
+        map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
+      } catch {
+        map = null;
+      }
+      maps.set(url, map);
+    }
+    return maps.get(url)!;
+  };
+
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+
+  const ownFrame = (node: ProfileNode): string | undefined => {
+    const { url, lineNumber, columnNumber } = node.callFrame;
+    if (url === '' || url.startsWith('node:')) return undefined;
+    if (url.startsWith('file:') && url.endsWith('.mjs') && mapFor(url)) {
+      const entry = mapFor(url)!.findEntry(lineNumber, columnNumber) as { originalSource?: string };
+      return entry.originalSource ? ownerOfPath(entry.originalSource) : "bundle's top-level code (hoisted ES modules)";
+    }
+    return ownerOfPath(url);
+  };
+
+  const ancestorOwner = (node: ProfileNode): string | undefined => {
+    for (let id = parent.get(node.id); id !== undefined; id = parent.get(id)) {
+      const owner = ownFrame(byId.get(id)!);
+      if (owner) return owner;
+    }
+    return undefined;
+  };
+
+  const ownerOf = (node: ProfileNode): string => {
+    const own = ownFrame(node);
+    if (own) return own;
+    const { url, functionName } = node.callFrame;
+    if (functionName === '(garbage collector)') return 'V8: garbage collection';
+    if (url.startsWith('node:internal/deps/undici')) {
+      return `Node's built-in undici, loaded lazily (first touched by ${ancestorOwner(node) ?? 'Node'})`;
+    }
+    // Node and V8 working for the nearest caller with an owner (a require() inside the SDK counts as the SDK).
+    const caller = ancestorOwner(node);
+    if (caller) return caller;
+    if (functionName === 'compileSourceTextModule') return 'V8: compiling ES modules (the bundle)';
+    if (CJS_LOADER.test(url) || LOADER_NATIVES.has(functionName))
+      return 'Node loader: importing CommonJS entry points from node_modules';
+    return url === '' ? `V8: ${functionName || '(anonymous)'}` : 'Node built-ins (other)';
+  };
+
+  const ownerOfNode = new Map<number, string>();
+  for (const node of profile.nodes) ownerOfNode.set(node.id, ownerOf(node));
+
+  const byOwner = new Map<string, number>();
+  profile.samples.forEach((nodeId, i) => {
+    const micros = profile.timeDeltas[i + 1] ?? 0;
+    const owner = ownerOfNode.get(nodeId) ?? 'unknown';
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + micros / 1000);
+  });
+  byOwner.delete('V8: (idle)');
+  byOwner.delete('V8: (root)');
+  return byOwner;
+}
+
+/** Adds `from` into `into`. */
+export function addInto(into: Map<string, number>, from: Map<string, number>): void {
+  for (const [key, value] of from) into.set(key, (into.get(key) ?? 0) + value);
+}

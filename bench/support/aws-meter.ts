@@ -1,0 +1,108 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Counts every DynamoDB and SQS call made in this process through the SDK clients lib/ builds (the document client
+ * and SQSClient), by patching their prototypes' `send`. Each call is attributed to an aggregation job when its key
+ * or body names one (`JOB#…`, the member's `MEMBER#…` pointer, a delivery `MSG#msg_<job>_…`, a poll message's
+ * `job_id`); the rest (sessions, API keys, institution stats, subscription lists, receives) stay unattributed.
+ * DynamoDB calls ask for `ReturnConsumedCapacity: TOTAL`, so capacity units are dynalite's size-based count.
+ */
+export interface DynamoCall {
+  command: string;
+  write: boolean;
+  pk?: string;
+  sk?: string;
+  index?: string;
+  units: number;
+  failedCondition: boolean;
+}
+
+export interface SqsCall {
+  command: string;
+  queue: string;
+  /** Messages sent (SendMessage), received (ReceiveMessage) or deleted (DeleteMessage[Batch]). */
+  messages: number;
+  jobId?: string;
+}
+
+export interface AwsMeter {
+  restore(): void;
+}
+
+export interface AwsMeterHandlers {
+  dynamo(call: DynamoCall): void;
+  sqs(call: SqsCall): void;
+}
+
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'TransactWriteCommand', 'BatchWriteCommand']);
+
+/** `msg_job_…_started` / `msg_job_…_s3_succeeded` → `job_…`. */
+export const jobOfMessageId = (msgId: string | undefined): string | undefined => /^msg_(job_[a-z0-9]+)_/.exec(msgId ?? '')?.[1];
+
+/** Patches the clients; every finished call is handed to `handlers` (aggregate there: 10,000 jobs make ~10⁶ calls). */
+export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
+  const dynamoSend = DynamoDBDocumentClient.prototype.send;
+  const sqsSend = SQSClient.prototype.send;
+
+  DynamoDBDocumentClient.prototype.send = async function (this: DynamoDBDocumentClient, command: never, ...rest: never[]) {
+    const cmd = command as { constructor: { name: string }; input: Record<string, unknown> };
+    const name = cmd.constructor.name;
+    const input = cmd.input;
+    input.ReturnConsumedCapacity ??= 'TOTAL';
+    const key = (input.Key ?? input.Item) as { pk?: string; sk?: string } | undefined;
+    const call: DynamoCall = {
+      command: name,
+      write: WRITES.has(name),
+      pk: key?.pk ?? Object.values((input.ExpressionAttributeValues as Record<string, string> | undefined) ?? {})[0],
+      sk: key?.sk,
+      index: input.IndexName as string | undefined,
+      units: 0,
+      failedCondition: false,
+    };
+    try {
+      const output = (await (dynamoSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
+        ConsumedCapacity?: { CapacityUnits?: number };
+      };
+      call.units = output?.ConsumedCapacity?.CapacityUnits ?? 0;
+      handlers.dynamo(call);
+      return output as never;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') {
+        call.failedCondition = true;
+        // DynamoDB charges a failed conditional write as a write of the item (at least 1 unit).
+        call.units = 1;
+      }
+      handlers.dynamo(call);
+      throw error;
+    }
+  } as typeof DynamoDBDocumentClient.prototype.send;
+
+  SQSClient.prototype.send = async function (this: SQSClient, command: never, ...rest: never[]) {
+    const cmd = command as { constructor: { name: string }; input: Record<string, unknown> };
+    const name = cmd.constructor.name;
+    const queueUrl = String(cmd.input.QueueUrl ?? '');
+    const queue = queueUrl.split('/').pop() ?? '';
+    const output = (await (sqsSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
+      Messages?: unknown[];
+    };
+    if (name === 'SendMessageCommand') {
+      const body = JSON.parse(String(cmd.input.MessageBody ?? '{}')) as { job_id?: string; msg_id?: string };
+      handlers.sqs({ command: name, queue, messages: 1, jobId: body.job_id ?? jobOfMessageId(body.msg_id) });
+    } else if (name === 'ReceiveMessageCommand') {
+      handlers.sqs({ command: name, queue, messages: output?.Messages?.length ?? 0 });
+    } else if (name === 'DeleteMessageBatchCommand') {
+      handlers.sqs({ command: name, queue, messages: (cmd.input.Entries as unknown[] | undefined)?.length ?? 0 });
+    } else {
+      handlers.sqs({ command: name, queue, messages: 0 });
+    }
+    return output as never;
+  } as typeof SQSClient.prototype.send;
+
+  return {
+    restore() {
+      DynamoDBDocumentClient.prototype.send = dynamoSend;
+      SQSClient.prototype.send = sqsSend;
+    },
+  };
+}

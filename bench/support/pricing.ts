@@ -1,0 +1,26 @@
+/**
+ * AWS list prices used for the cost estimate in BENCHMARKS.md — assumptions, not quotes: us-east-1, arm64 Lambda,
+ * on-demand DynamoDB, SQS standard queues, HTTP API, as published on the AWS pricing pages (checked 2025; DynamoDB
+ * on-demand after the November 2024 price cut), first pricing tier, free tiers ignored.
+ */
+export const PRICES = {
+  lambdaPerMillionRequests: 0.2,
+  /** arm64, first 7.5 billion GB-s per month. */
+  lambdaPerGbSecond: 0.0000133334,
+  /** Standard queue; one request per 64 KB chunk. */
+  sqsPerMillionRequests: 0.4,
+  dynamoPerMillionWriteUnits: 0.625,
+  dynamoPerMillionReadUnits: 0.125,
+  /** HTTP API, first 300 million requests per month; metered in 512 KB increments. */
+  httpApiPerMillionRequests: 1.0,
+  /** CloudWatch Logs ingestion (standard class). */
+  logsPerGbIngested: 0.5,
+} as const;
+
+/** Assumed latencies of calls inside AWS, for the "in AWS" duration scenario (the local run measures loopback). */
+export const ASSUMED_AWS_LATENCY_MS = {
+  dynamo: 5,
+  sqs: 10,
+  mx: 200,
+  webhook: 100,
+} as const;

@@ -1,0 +1,86 @@
+import * as z from 'zod';
+import { params } from '../http/validation.ts';
+import type { Scheduled } from '../queue/delayed-queue.ts';
+
+const visibleAscii = (max: number) =>
+  z.string().regex(new RegExp(`^[\\x21-\\x7e]{1,${max}}$`), `must be 1–${max} visible ASCII characters`);
+
+/** What an upstream system asks for: the EventBridge event's `detail`, or the whole SQS body. */
+export const refreshRequestSchema = z.strictObject({
+  user_id: params.userId,
+  member_guid: params.memberGuid,
+  include_holdings: z.boolean().optional(),
+  include_transactions: z.boolean().optional(),
+  /** The same key within 24 h starts at most one aggregation (as the HTTP `Idempotency-Key`). */
+  idempotency_key: visibleAscii(255).optional(),
+  /** The caller's own id for the request; carried into our logs and the `aggregation.rejected` event. */
+  correlation_id: visibleAscii(128).optional(),
+});
+
+export type RefreshRequestBody = z.output<typeof refreshRequestSchema>;
+
+/** A request handed back by the rate cap and re-sent to the queue: our own message, recognised by `deferred`. */
+export interface DeferredRefreshRequest extends Scheduled {
+  deferred: RefreshRequestBody;
+  /** The first id the request arrived with, kept across deferrals. */
+  source_id: string;
+  deferrals: number;
+}
+
+const deferredSchema = z.strictObject({
+  deferred: refreshRequestSchema,
+  source_id: z.string().min(1).max(256),
+  deferrals: z.int().min(0),
+  due_at: z.number(),
+});
+
+export type InvalidReason = 'invalid_json' | 'invalid_request';
+
+export type ParsedRefreshRequest =
+  | {
+      ok: true;
+      request: RefreshRequestBody;
+      /** The EventBridge event id when the body is an event (EventBridge may deliver an event twice), else the message id. */
+      sourceId: string;
+      deferrals: number;
+    }
+  | { ok: false; reason: InvalidReason; detail: string; field?: string };
+
+/**
+ * Reads a `refresh-requests` message body: an EventBridge event (`{"detail-type", "detail": {…}, …}`, as the
+ * rule delivers it), a bare request, or one of our deferred re-sends. Never throws: whatever the body, it is
+ * either a request or the reason it is not one, naming the offending field as `detail.member_guid` and the like.
+ */
+export function parseRefreshRequestMessage(body: string, messageId: string): ParsedRefreshRequest {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'invalid_json', detail: 'The body is not JSON.' };
+  }
+
+  if (isRecord(json) && 'deferred' in json) {
+    const deferred = deferredSchema.safeParse(json);
+    if (!deferred.success) return invalid(deferred.error);
+    return { ok: true, request: deferred.data.deferred, sourceId: deferred.data.source_id, deferrals: deferred.data.deferrals };
+  }
+
+  const event = isRecord(json) && 'detail-type' in json && 'detail' in json ? json : undefined;
+  const request = refreshRequestSchema.safeParse(event ? event.detail : json);
+  if (!request.success) return invalid(request.error, event ? ['detail'] : []);
+  const eventId = typeof event?.id === 'string' && event.id !== '' ? event.id : undefined;
+  return { ok: true, request: request.data, sourceId: eventId ?? messageId, deferrals: 0 };
+}
+
+function invalid(error: z.ZodError, prefix: PropertyKey[] = []): ParsedRefreshRequest {
+  const issue = error.issues[0]!;
+  // An unknown key is reported on its parent object; name the key itself.
+  const segments = [...prefix, ...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])];
+  const field = segments.map(String).join('.');
+  return field === ''
+    ? { ok: false, reason: 'invalid_request', detail: `The body is not a refresh request: ${issue.message}` }
+    : { ok: false, reason: 'invalid_request', detail: `${field}: ${issue.message}`, field };
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);

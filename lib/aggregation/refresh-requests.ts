@@ -1,0 +1,290 @@
+import { createHash, randomUUID } from 'node:crypto';
+import * as z from 'zod';
+import type { Clock } from '../clock.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Log } from '../logger.ts';
+import { MxError } from '../mx/errors.ts';
+import type { WebhookEvent } from '../notify/events.ts';
+import type { EventPublisher } from '../notify/publisher.ts';
+import type { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { QueueMessage } from '../queue/sqs-record-handler.ts';
+import type { IdempotencyStore, StoredResponse } from '../store/idempotency-repo.ts';
+import { isRateLimited } from './refresh-rate-limiter.ts';
+import {
+  type DeferredRefreshRequest,
+  type ParsedRefreshRequest,
+  parseRefreshRequestMessage,
+  type RefreshRequestBody,
+} from './refresh-request-message.ts';
+import type { RefreshService } from './refresh-service.ts';
+
+/** Why a message went to the dead-letter queue (its `reason` attribute). */
+type DeadLetterReason = 'invalid_json' | 'invalid_request' | 'idempotency_key_reused' | 'member_not_found' | 'upstream_rejected';
+
+/** Why a request was handed back to the queue for later. */
+type DeferReason = 'rate_capped' | 'key_in_progress' | 'member_busy' | 'mx_rate_limited';
+
+/** What became of one request (logged as `outcome`). */
+type DeadLettered = { kind: 'dead_lettered'; reason: DeadLetterReason; detail: string; field?: string };
+type Outcome =
+  | { kind: 'started' | 'joined'; jobId: string }
+  | { kind: 'rejected'; mxCode?: number }
+  | { kind: 'deferred'; reason: DeferReason }
+  | DeadLettered;
+
+/** MX answered (or the member's running job was joined): the key is spent, a repeat of the request does nothing. */
+const isAnswered = (outcome: Outcome): boolean =>
+  outcome.kind === 'started' || outcome.kind === 'joined' || outcome.kind === 'rejected';
+
+type ValidRequest = Extract<ParsedRefreshRequest, { ok: true }>;
+type LogContext = Record<string, unknown>;
+
+export interface RefreshRequestsDeps {
+  /** The refresh service, as the HTTP route has it, but whose aggregate calls wait for the rate cap's permits. */
+  refresh: Pick<RefreshService, 'refresh'>;
+  idempotency: IdempotencyStore;
+  events: Pick<EventPublisher, 'publish'>;
+  /** The `refresh-requests` queue itself, for deferred requests. */
+  queue: Pick<DelayedQueue<DeferredRefreshRequest>, 'scheduleIn'>;
+  deadLetters: Pick<DeadLetterQueue, 'send'>;
+  clock: Clock;
+  log: Log;
+  /** In [0, 1): spreads deferred requests out (default Math.random). */
+  random?: () => number;
+}
+
+/** An idempotency key is held this long by the execution that claimed it: twice the function timeout. */
+const KEY_LEASE_MS = 60_000;
+/** Deferred requests come back after 1 s, then within up to 2, 4, 8 … this many seconds. */
+const MAX_DEFERRAL_SPREAD_SECONDS = 30;
+
+/** `data` of an `aggregation.rejected` event (for documentation too). */
+export const rejectedEventDataSchema = z.strictObject({
+  request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.string().optional() }),
+  reason: z.literal('use_case_not_permitted'),
+  mx_code: z.int().optional(),
+});
+export type RejectedEventData = z.output<typeof rejectedEventDataSchema>;
+
+/**
+ * Refreshes asked for by upstream systems through the `refresh-requests` queue: the same refresh as
+ * `POST …/refresh`, behind a cap on aggregations started per second. Each message ends in exactly one of:
+ * started or joined (coalesced), rejected by MX (an `aggregation.rejected` event instead of a 403), deferred
+ * (re-sent to the queue: over the cap, or its idempotency key busy), dead-lettered with its reason (it can never
+ * succeed), or a throw (transient: SQS retries it, and past maxReceiveCount redrives it).
+ */
+export class RefreshRequests {
+  readonly #random: () => number;
+
+  constructor(private readonly deps: RefreshRequestsDeps) {
+    this.#random = deps.random ?? Math.random;
+  }
+
+  async handle(message: QueueMessage): Promise<void> {
+    const parsed = parseRefreshRequestMessage(message.body, message.messageId);
+    if (!parsed.ok) {
+      await this.#deadLetter(message, { kind: 'dead_lettered', ...parsed }, { message_id: message.messageId });
+      return;
+    }
+    const context = {
+      message_id: message.messageId,
+      source_id: parsed.sourceId,
+      member_guid: parsed.request.member_guid,
+      correlation_id: parsed.request.correlation_id,
+    };
+
+    const key = await this.#claimKey(parsed.request);
+    if (key === 'duplicate') {
+      this.deps.log.info('refresh request duplicate dropped', { ...context, outcome: 'duplicate' });
+      return;
+    }
+    if (key === 'reused' || key === 'busy') {
+      await this.#settle(message, parsed, key === 'reused' ? reusedKey() : deferred('key_in_progress'), context);
+      return;
+    }
+    try {
+      const outcome = await this.#run(parsed.request);
+      await this.#settle(message, parsed, outcome, context);
+      // Only after the outcome's effects, so that a retry after a failure redoes them.
+      if (key) await (isAnswered(outcome) ? key.complete(outcome) : key.release());
+    } catch (error) {
+      this.deps.log.warn('refresh request failed; SQS will retry it', { ...context, outcome: 'retry', error: describe(error) });
+      await key?.release().catch((releaseError: unknown) => {
+        this.deps.log.warn('idempotency key release failed; its lease will free it', { ...context, error: String(releaseError) });
+      });
+      throw error;
+    }
+  }
+
+  async #run(request: RefreshRequestBody): Promise<Outcome> {
+    try {
+      const { job, joined } = await this.deps.refresh.refresh({
+        userId: request.user_id,
+        memberGuid: request.member_guid,
+        includeHoldings: request.include_holdings,
+        includeTransactions: request.include_transactions,
+      });
+      return { kind: joined ? 'joined' : 'started', jobId: job.id };
+    } catch (error) {
+      const outcome = outcomeOfFailure(error);
+      if (outcome) return outcome;
+      throw error;
+    }
+  }
+
+  async #settle(message: QueueMessage, parsed: ValidRequest, outcome: Outcome, context: LogContext): Promise<void> {
+    const { log } = this.deps;
+    switch (outcome.kind) {
+      case 'started':
+      case 'joined':
+        log.info('refresh request handled', { ...context, outcome: outcome.kind, job_id: outcome.jobId });
+        return;
+      case 'rejected':
+        await this.deps.events.publish(rejectedEvent(parsed.request, parsed.sourceId, outcome.mxCode, this.deps.clock.now()));
+        log.info('refresh request rejected by MX', { ...context, outcome: 'rejected', mx_code: outcome.mxCode });
+        return;
+      case 'deferred': {
+        const delayMs = this.#deferralDelayMs(parsed.deferrals);
+        await this.deps.queue.scheduleIn(
+          { deferred: parsed.request, source_id: parsed.sourceId, deferrals: parsed.deferrals + 1 },
+          delayMs,
+        );
+        log.debug('refresh request deferred', { ...context, outcome: 'deferred', reason: outcome.reason, delay_ms: delayMs });
+        return;
+      }
+      case 'dead_lettered':
+        await this.#deadLetter(message, outcome, context);
+    }
+  }
+
+  async #deadLetter(message: QueueMessage, outcome: DeadLettered, context: LogContext): Promise<void> {
+    await this.deps.deadLetters.send(message.body, {
+      reason: outcome.reason,
+      error_field: outcome.field,
+      detail: outcome.detail,
+      source_message_id: message.messageId,
+    });
+    this.deps.log.warn('refresh request dead-lettered', {
+      ...context,
+      outcome: 'dead_lettered',
+      reason: outcome.reason,
+      error_field: outcome.field,
+      detail: outcome.detail,
+    });
+  }
+
+  /** Undefined without a key; `busy` while another execution holds it; `duplicate` once it has been answered. */
+  async #claimKey(request: RefreshRequestBody): Promise<KeyClaim | 'busy' | 'duplicate' | 'reused' | undefined> {
+    if (request.idempotency_key === undefined) return undefined;
+    const { idempotency: store, clock } = this.deps;
+    const recordId = sha256(JSON.stringify(['refresh-requests', request.idempotency_key]));
+    const requestHash = sha256(
+      JSON.stringify([request.user_id, request.member_guid, request.include_holdings, request.include_transactions]),
+    );
+    const holder = randomUUID();
+    if (await store.claim(recordId, { requestHash, holder, now: clock.now(), leaseMs: KEY_LEASE_MS })) {
+      return new KeyClaim(store, recordId, holder);
+    }
+    const record = await store.find(recordId, clock.now());
+    if (record && record.requestHash !== requestHash) return 'reused';
+    // Gone in between (its holder deferred or failed, and its own message carries the request on) or answered.
+    return record?.status === 'in_progress' ? 'busy' : 'duplicate';
+  }
+
+  /** 1 s, then growing spreads, so a burst far over the cap comes back thinned out rather than all at once. */
+  #deferralDelayMs(deferrals: number): number {
+    const spreadSeconds = Math.min(2 ** deferrals, MAX_DEFERRAL_SPREAD_SECONDS);
+    return 1000 * (1 + Math.floor(this.#random() * spreadSeconds));
+  }
+}
+
+/** An idempotency key held by this execution. */
+class KeyClaim {
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly recordId: string,
+    private readonly holder: string,
+  ) {}
+
+  async complete(outcome: Outcome): Promise<void> {
+    const response: StoredResponse = {
+      status: outcome.kind === 'rejected' ? 403 : 202,
+      headers: {},
+      body: JSON.stringify(outcome),
+    };
+    await this.store.complete(this.recordId, this.holder, response);
+  }
+
+  release(): Promise<void> {
+    return this.store.release(this.recordId, this.holder);
+  }
+}
+
+/** What a failed refresh means for the request; undefined when it is transient and SQS should retry it. */
+function outcomeOfFailure(error: unknown): Outcome | undefined {
+  if (isRateLimited(error)) return deferred('rate_capped');
+  if (error instanceof MxError) {
+    switch (error.code) {
+      case 'MX_FORBIDDEN':
+        return { kind: 'rejected', mxCode: error.mxCode };
+      case 'MX_RATE_LIMITED':
+        return deferred('mx_rate_limited');
+      case 'MX_NOT_FOUND':
+        return deadLettered('member_not_found', 'MX has no such member for this user.');
+      case 'MX_BAD_REQUEST':
+      case 'MX_UNPROCESSABLE':
+        return deadLettered('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`);
+      default:
+        return undefined;
+    }
+  }
+  if (error instanceof HttpProblem) {
+    // The refresh service's own answers: the member's active job belongs to another user, or just ended.
+    if (error.problemCode === 'not_found') return deadLettered('member_not_found', error.message);
+    if (error.problemCode === 'conflict') return deferred('member_busy');
+  }
+  return undefined;
+}
+
+const deferred = (reason: DeferReason): Outcome => ({ kind: 'deferred', reason });
+const deadLettered = (reason: DeadLetterReason, detail: string): Outcome => ({ kind: 'dead_lettered', reason, detail });
+const reusedKey = (): Outcome => ({
+  kind: 'dead_lettered',
+  reason: 'idempotency_key_reused',
+  detail: 'This idempotency_key was used for a different request within 24 h; use a new key.',
+  field: 'idempotency_key',
+});
+
+/**
+ * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the idempotency key, or
+ * from the request's source id, so a redelivered or deferred request publishes the same event, which receivers
+ * and the delivery log see once.
+ */
+export function rejectedEvent(
+  request: RefreshRequestBody,
+  sourceId: string,
+  mxCode: number | undefined,
+  nowMs: number,
+): WebhookEvent<RejectedEventData> {
+  const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
+  return {
+    id: `msg_refreq_${sha256(origin).slice(0, 32)}_rejected`,
+    type: 'aggregation.rejected',
+    timestamp: new Date(nowMs).toISOString(),
+    data: {
+      request: {
+        user_id: request.user_id,
+        member_guid: request.member_guid,
+        ...(request.correlation_id === undefined ? {} : { correlation_id: request.correlation_id }),
+      },
+      reason: 'use_case_not_permitted',
+      ...(mxCode === undefined ? {} : { mx_code: mxCode }),
+    },
+  };
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message } : String(error);
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

@@ -1,0 +1,48 @@
+import * as z from 'zod';
+
+export type JsonSchema = Record<string, unknown>;
+
+const COMPONENT_REF = '#/components/schemas/';
+
+/**
+ * zod → JSON Schema (2020-12, as OpenAPI 3.1 uses). Schemas carrying an `id` (response-schemas.ts) are collected
+ * once as named components and referenced; requests are described as clients send them (`io: 'input'`: before
+ * transforms and defaults), answers as the service writes them.
+ */
+export class JsonSchemas {
+  readonly #named = new Map<string, string>();
+
+  request(schema: z.ZodType): JsonSchema {
+    return this.#convert(schema, 'input');
+  }
+
+  response(schema: z.ZodType): JsonSchema {
+    return this.#convert(schema, 'output');
+  }
+
+  /** Every named schema met so far, for `components.schemas`. */
+  named(): Record<string, JsonSchema> {
+    return Object.fromEntries(
+      [...this.#named].sort(([a], [b]) => a.localeCompare(b)).map(([id, json]) => [id, JSON.parse(json)]),
+    );
+  }
+
+  #convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+    const converted = z.toJSONSchema(schema, { io });
+    const {
+      $schema: _dialect,
+      $defs: defs = {},
+      ...json
+    } = JSON.parse(JSON.stringify(converted).replaceAll('"#/$defs/', `"${COMPONENT_REF}`)) as JsonSchema & {
+      $defs?: Record<string, JsonSchema>;
+    };
+    for (const [id, definition] of Object.entries(defs)) this.#name(id, JSON.stringify(definition));
+    return json;
+  }
+
+  #name(id: string, json: string): void {
+    const known = this.#named.get(id);
+    if (known !== undefined && known !== json) throw new Error(`Schema ${id} converts differently in two places`);
+    this.#named.set(id, json);
+  }
+}

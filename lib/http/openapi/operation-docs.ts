@@ -1,0 +1,36 @@
+import type * as z from 'zod';
+import type { ProblemCode } from '../problem.ts';
+
+/** One non-problem answer of an operation. */
+export interface ResponseDocs {
+  description: string;
+  /** The JSON body; none for an empty answer. */
+  body?: z.ZodType;
+  /** Response headers this answer sets, by name, with what they say. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the API document says about one operation. Each function module declares these next to its `operations`,
+ * under the same route keys and with the very zod schemas its operations parse their input with: the document
+ * cannot drift from the validation because there is nothing else to read it from.
+ */
+export interface OperationDocs {
+  /** Object schema of the path parameters. */
+  path?: z.ZodType;
+  /** Object schema of the query parameters. */
+  query?: z.ZodType;
+  /** The JSON request body. */
+  body?: z.ZodType;
+  /** Answers other than problems, by status. */
+  responses: Readonly<Record<number, ResponseDocs>>;
+  /** Problems the operation raises itself; those every route of its kind can answer are added (route-problems.ts). */
+  problems?: readonly ProblemCode[];
+  description?: string;
+  /** The operation checks HTTP Basic credentials itself (a route with `auth: 'none'` in the route table). */
+  security?: 'http_basic';
+  /** The operation takes its body as text (its `body: 'text'`), so the pipeline's JSON problems do not apply. */
+  bodyAsText?: true;
+}
+
+export type OperationsDocs = Readonly<Record<string, OperationDocs>>;

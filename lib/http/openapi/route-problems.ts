@@ -1,0 +1,43 @@
+import { IDEMPOTENT_METHODS } from '../idempotency.ts';
+import type { ProblemCode } from '../problem.ts';
+import type { OperationDocs } from './operation-docs.ts';
+
+/** What the API document needs to know of a route from the route table. */
+export interface DocumentedRoute {
+  method: string;
+  path: string;
+  auth: 'api_key' | 'none';
+  summary: string;
+}
+
+/** `idempotentWrites` wraps exactly these: authenticated POSTs and PUTs honour `Idempotency-Key`. */
+export const isIdempotentWrite = (route: Pick<DocumentedRoute, 'method' | 'auth'>): boolean =>
+  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method);
+
+/**
+ * Every problem code a route can answer: the operation's own, plus what the HTTP pipeline answers for any route of
+ * its kind — authentication, body parsing (on every method: a GET with a body is parsed too), input
+ * validation, `Idempotency-Key` handling, and the 500 of an unexpected failure.
+ */
+export function problemsOf(route: DocumentedRoute, docs: OperationDocs): ProblemCode[] {
+  const codes = new Set<ProblemCode>(docs.problems);
+  if (route.auth === 'api_key' || docs.security === 'http_basic') codes.add('unauthorized');
+  codes.add('payload_too_large');
+  if (!docs.bodyAsText) for (const code of ['unsupported_media_type', 'invalid_json'] as const) codes.add(code);
+  if (docs.path || docs.query || (docs.body && !docs.bodyAsText)) codes.add('validation_failed');
+  if (isIdempotentWrite(route)) {
+    for (const code of ['validation_failed', 'idempotency_key_reused', 'request_in_progress'] as const) codes.add(code);
+  }
+  codes.add('internal_error');
+  return [...codes];
+}
+
+/** What error-mapper.ts makes of MX's failures: the problems of any operation that calls MX. */
+export const MX_CALL_PROBLEMS = [
+  'use_case_not_permitted',
+  'not_found',
+  'conflict',
+  'upstream_rejected',
+  'upstream_error',
+  'upstream_timeout',
+] as const satisfies readonly ProblemCode[];

@@ -1,0 +1,56 @@
+import * as z from 'zod';
+import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
+import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
+import { job } from './response-schemas.ts';
+
+/** The bodies nexus-relay POSTs to subscribed endpoints (the document's `webhooks`), one per event type. */
+const instant = z.iso.datetime().describe('ISO 8601, UTC: when the event happened');
+
+const memberSnapshot = z
+  .strictObject({
+    guid: z.string(),
+    connection_status: z.string().nullable().optional(),
+    connection_status_id: z.int().nullable().optional(),
+    connection_status_message: z.string().nullable().optional(),
+    is_being_aggregated: z.boolean().nullable().optional(),
+    aggregated_at: z.string().nullable().optional(),
+    successfully_aggregated_at: z.string().nullable().optional(),
+  })
+  .meta({
+    id: 'MemberSnapshot',
+    description: 'The member as last read from MX; only `guid` before MX has been read for this job',
+  });
+
+const jobData = z.strictObject({ job, member: memberSnapshot });
+
+const EVENTS: Record<EventType, { summary: string; data: z.ZodType }> = {
+  'aggregation.started': { summary: 'MX accepted the refresh; the job is aggregating', data: jobData },
+  'aggregation.succeeded': { summary: 'The aggregation ended with the member CONNECTED', data: jobData },
+  'aggregation.action_required': {
+    summary: 'The member needs its user (MFA challenge, new credentials, …); see job.challenges',
+    data: jobData,
+  },
+  'aggregation.failed': { summary: 'The aggregation ended in an error status', data: jobData },
+  'aggregation.timed_out': { summary: 'The aggregation did not end before the deadline', data: jobData },
+  'aggregation.rejected': {
+    summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
+    data: rejectedEventDataSchema,
+  },
+};
+
+const envelope = (type: string, data: z.ZodType) => z.strictObject({ type: z.literal(type), timestamp: instant, data });
+
+export interface WebhookEventDocs {
+  summary: string;
+  body: z.ZodType;
+}
+
+export const WEBHOOK_EVENTS: Readonly<Record<string, WebhookEventDocs>> = {
+  ...Object.fromEntries(
+    EVENT_TYPES.map((type) => [type, { summary: EVENTS[type].summary, body: envelope(type, EVENTS[type].data) }]),
+  ),
+  [TEST_EVENT_TYPE]: {
+    summary: 'Sent only by POST /webhooks/{webhook_id}/test, whatever the subscription’s event types',
+    body: envelope(TEST_EVENT_TYPE, z.strictObject({ webhook_id: z.string() })),
+  },
+};

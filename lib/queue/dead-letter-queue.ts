@@ -1,0 +1,25 @@
+import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** SQS refuses an empty string attribute; long ones are cut to keep the message well under its size limit. */
+const MAX_ATTRIBUTE_LENGTH = 256;
+
+/**
+ * A dead-letter queue written to directly, for messages that can never succeed: the original body goes there at
+ * once, with why (string message attributes such as `reason`), instead of failing until SQS redrives it.
+ */
+export class DeadLetterQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  async send(body: string, attributes: Record<string, string | undefined>): Promise<void> {
+    const messageAttributes: Record<string, MessageAttributeValue> = {};
+    for (const [name, value] of Object.entries(attributes)) {
+      if (value) messageAttributes[name] = { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_LENGTH) };
+    }
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body, MessageAttributes: messageAttributes }),
+    );
+  }
+}

@@ -1,0 +1,19 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** One SQS message as its consumer sees it: the body exactly as sent. */
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+}
+
+/**
+ * An SQS-triggered Lambda handler giving each record's id and raw body to `handle`, for consumers that read the
+ * body themselves; records whose `handle` throws are reported in `batchItemFailures`.
+ */
+export function createSqsRecordHandler(handle: (message: QueueMessage) => Promise<void>) {
+  const handleRecord = (record: SQSRecord) => handle({ messageId: record.messageId, body: record.body });
+  return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+    // A processor per batch: outside Lambda its state is per instance, and local pollers run batches concurrently.
+    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+}

@@ -1,0 +1,102 @@
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { REFRESH_REQUESTED_DETAIL_TYPE } from '../infra/constructs/refresh-requests.ts';
+import { createSqsClient } from '../lib/aws-clients.ts';
+
+const USAGE = `usage: npm run refresh-request -- --user <user_id> --member <MBR-…>
+  [--key <idempotency_key>] [--correlation <correlation_id>] [--holdings true|false] [--transactions true|false]
+  [--envelope]            send it wrapped as the EventBridge rule delivers it (default: the bare request)
+  [--queue-url <url>]     default REFRESH_REQUESTS_QUEUE_URL (\`npm start\` prints the local one)`;
+
+export class UsageError extends Error {
+  constructor(problem: string) {
+    super(`${problem}\n${USAGE}`);
+    this.name = 'UsageError';
+  }
+}
+
+export interface RefreshRequestToSend {
+  queueUrl: string;
+  /** Set for a local queue (fauxqs): its port, on 127.0.0.1. */
+  endpoint?: string;
+  region: string;
+  body: string;
+}
+
+/** What to send, from the command line and the environment; throws UsageError when something is missing. */
+export function refreshRequestToSend(args: string[], env: Record<string, string | undefined>): RefreshRequestToSend {
+  const { values } = parseArgs({
+    args,
+    options: {
+      user: { type: 'string' },
+      member: { type: 'string' },
+      key: { type: 'string' },
+      correlation: { type: 'string' },
+      holdings: { type: 'string' },
+      transactions: { type: 'string' },
+      envelope: { type: 'boolean', default: false },
+      'queue-url': { type: 'string' },
+    },
+    strict: true,
+  });
+  if (!values.user || !values.member) throw new UsageError('--user and --member are required');
+  const queueUrl = values['queue-url'] ?? env.REFRESH_REQUESTS_QUEUE_URL;
+  if (!queueUrl) throw new UsageError('--queue-url (or REFRESH_REQUESTS_QUEUE_URL) is required');
+
+  const request = {
+    user_id: values.user,
+    member_guid: values.member,
+    ...flag('include_holdings', values.holdings),
+    ...flag('include_transactions', values.transactions),
+    ...(values.key === undefined ? {} : { idempotency_key: values.key }),
+    ...(values.correlation === undefined ? {} : { correlation_id: values.correlation }),
+  };
+  const url = new URL(queueUrl);
+  const isLocal = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
+  const region = env.AWS_REGION ?? /^sqs\.([a-z0-9-]+)\./.exec(url.hostname)?.[1] ?? 'us-east-1';
+  return {
+    queueUrl,
+    endpoint: env.AWS_ENDPOINT_URL_SQS ?? (isLocal ? `http://127.0.0.1:${url.port}` : undefined),
+    region,
+    body: JSON.stringify(values.envelope ? eventBridgeEnvelope(request, region) : request),
+  };
+}
+
+function flag(name: string, value: string | undefined): Record<string, boolean> {
+  if (value === undefined) return {};
+  if (value !== 'true' && value !== 'false') throw new UsageError(`--${name.replace('include_', '')} must be true or false`);
+  return { [name]: value === 'true' };
+}
+
+/** The shape EventBridge gives an SQS target: the event, with the request as `detail`. */
+const eventBridgeEnvelope = (detail: object, region: string) => ({
+  version: '0',
+  id: crypto.randomUUID(),
+  'detail-type': REFRESH_REQUESTED_DETAIL_TYPE,
+  source: 'local.send-refresh-request',
+  account: '000000000000',
+  time: new Date().toISOString(),
+  region,
+  resources: [],
+  detail,
+});
+
+async function main(): Promise<void> {
+  const toSend = refreshRequestToSend(process.argv.slice(2), process.env);
+  const sqs = createSqsClient({ region: toSend.region, sqsEndpoint: toSend.endpoint });
+  try {
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: toSend.queueUrl, MessageBody: toSend.body }));
+    console.log(`sent to ${toSend.queueUrl} (message id ${sent.MessageId}):\n${toSend.body}`);
+  } finally {
+    sqs.destroy();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  await main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,209 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { matchRoute } from '../../../infra/local/gateway.ts';
+import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type RouteDefinition } from '../../../infra/routes.ts';
+import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
+import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
+import { hostileRequests, type KnownValues } from './hostile-requests.ts';
+import { MxPathWatch } from './mx-path-watch.ts';
+import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
+
+/**
+ * Every route of infra/routes.ts, through the real local gateway, with hostile path parameters (traversal, encoded
+ * slashes, NUL, unicode, oversized), query strings, JSON and non-JSON bodies and headers. Whatever comes in: never a
+ * 5xx; every non-2xx is problem+json with a code the route's OpenAPI operation lists; every 2xx has the documented
+ * shape; and every request target MX received holds only values our validation lets through.
+ */
+const RUNS_PER_ROUTE = Number(process.env.HOSTILE_RUNS ?? 200);
+/** API Gateway answers a request line plus headers above 10 KiB itself; the local gateway (Node) from 16 KiB. */
+const GATEWAY_HEAD_LIMIT = 10 * 1024;
+/** What `api-fallback` answers for `$default` (unknown routes, wrong methods), body parsing included. */
+const FALLBACK_PROBLEMS: ProblemCode[] = [
+  'route_not_found',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'invalid_json',
+];
+
+const USER = 'sim-user-pfm';
+let stack: LocalStack;
+let client: ReturnType<typeof rawHttpClient>;
+let watch: MxPathWatch;
+let known: KnownValues;
+let docs: OperationsDocs;
+
+interface UserFixtures {
+  members: string[];
+  beats: string[];
+  spending_plans: { guid: string; spending_plan_accounts: string[] }[];
+  categories: { guid: string; top_level_category_guid: string }[];
+  transactions: Record<string, string | number>;
+}
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(response.status, `${method} ${path}`).toBeLessThan(300);
+  return (await response.json()) as any;
+}
+
+/** Real ids (a subscription, a job, its started event, the simulator's data) so that some requests get far. */
+async function knownValues(): Promise<KnownValues> {
+  const fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as UserFixtures;
+  const { webhook } = await api('POST', '/webhooks', { url: 'http://127.0.0.1:1/hook', event_types: ['*'] });
+  const { job } = await api('POST', `/users/${USER}/members/${fixtures.members[0]}/refresh`);
+  const dates = Object.values(fixtures.transactions).filter((value): value is string => typeof value === 'string');
+  const { MX_WEBHOOK_USERNAME, MX_WEBHOOK_PASSWORD } = SIMULATOR_WEBHOOK_CREDENTIALS;
+  return {
+    apiKey: stack.apiKey,
+    mxWebhookAuthorization: `Basic ${Buffer.from(`${MX_WEBHOOK_USERNAME}:${MX_WEBHOOK_PASSWORD}`).toString('base64')}`,
+    byParameter: {
+      user_id: [USER, 'sim-user-mm', 'sim-user-mixed'],
+      member_guid: fixtures.members,
+      beat_guid: fixtures.beats,
+      spending_plan_guid: fixtures.spending_plans.map((plan) => plan.guid),
+      spending_plan_account_guid: fixtures.spending_plans.flatMap((plan) => plan.spending_plan_accounts),
+      category_guid: fixtures.categories.map((category) => category.guid),
+      top_level_category_guids: [...new Set(fixtures.categories.map((category) => category.top_level_category_guid))],
+      start_date: dates,
+      end_date: dates,
+      job_id: [job.id],
+      webhook_id: [webhook.id],
+      msg_id: [`msg_${job.id}_started`],
+    },
+  };
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: process.env.HOSTILE_LOG_LEVEL ?? 'ERROR' } });
+  known = await knownValues();
+  const modules = await Promise.all(FUNCTIONS.map((fn) => import(`../../../functions/${fn}.ts`)));
+  docs = Object.assign({}, ...modules.map((module: { docs?: OperationsDocs }) => module.docs ?? {}));
+  client = rawHttpClient(stack.url);
+  watch = new MxPathWatch(stack.simulatorUrl!);
+  await watch.start(200);
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await stack?.stop();
+});
+
+const headSize = (request: RawRequest) =>
+  request.target.length +
+  Object.entries(request.headers).reduce((size, [name, value]) => size + name.length + value.length + 4, 0);
+
+const clip = (text: string | undefined, length = 300) =>
+  text === undefined ? '(none)' : text.length > length ? `${text.slice(0, length)}…(${text.length})` : text;
+
+const describeExchange = (request: RawRequest, answer: RawAnswer) =>
+  [
+    `${request.method} ${clip(request.target)}`,
+    `headers ${clip(JSON.stringify(request.headers), 500)}`,
+    `body ${clip(request.body)}`,
+    `→ ${answer.status} ${answer.contentType ?? ''} ${clip(answer.text)}`,
+  ].join('\n');
+
+const routesByKey = new Map<string, RouteDefinition>(ROUTES.map((route) => [routeKey(route), route]));
+
+/** The route the gateway served, found as it finds it (WHATWG URL parsing, then the route table). */
+const servedRouteKey = (request: RawRequest): string =>
+  matchRoute(request.method, new URL(request.target, 'http://localhost').pathname).routeKey;
+
+/** The answer's invariants; a failure names the whole exchange. */
+function checkAnswer(request: RawRequest, answer: RawAnswer): void {
+  try {
+    checkInvariants(request, answer);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${describeExchange(request, answer)}`, { cause: error });
+  }
+}
+
+function checkInvariants(request: RawRequest, answer: RawAnswer): void {
+  expect(answer.status).toBeLessThan(500);
+  if (answer.status === 431 && headSize(request) > GATEWAY_HEAD_LIMIT) return;
+  expect(answer.requestId).toBeTruthy();
+
+  const key = servedRouteKey(request);
+  if (answer.status >= 300) {
+    expect(answer.contentType).toBe('application/problem+json');
+    const problem = JSON.parse(answer.text) as { status: number; code: ProblemCode };
+    expect(problem.status).toBe(answer.status);
+    expect(PROBLEMS[problem.code]?.status).toBe(answer.status);
+    const documented = key === DEFAULT_ROUTE_KEY ? FALLBACK_PROBLEMS : problemsOf(routesByKey.get(key)!, docs[key]!);
+    expect(documented, `${problem.code} is not documented for ${key}`).toContain(problem.code);
+    return;
+  }
+  const response = docs[key]?.responses[answer.status];
+  expect(response, `${answer.status} is not documented for ${key}`).toBeDefined();
+  if (!response!.body) return expect(answer.text).toBe('');
+  expect(answer.contentType).toBe('application/json');
+  expect(response!.body.safeParse(JSON.parse(answer.text)).error?.issues).toBeUndefined();
+}
+
+function wellBehavedAuthorization(key: string): string | undefined {
+  if (routesByKey.get(key)!.auth === 'api_key') return `Bearer ${known.apiKey}`;
+  return docs[key]!.security === 'http_basic' ? known.mxWebhookAuthorization : undefined;
+}
+
+describe('bodies nested too deep to hash (found by this suite)', () => {
+  it.each(['PUT /users/sim-user-pfm/members/MBR-1/resume', 'POST /webhooks'])(
+    '%s with an Idempotency-Key: 400 validation_failed naming the body, not 500',
+    async (line) => {
+      const [method, target] = line.split(' ') as [string, string];
+      const depth = 5000;
+      const answer = await client.send({
+        method,
+        target,
+        body: `${'['.repeat(depth)}${']'.repeat(depth)}`,
+        headers: { authorization: `Bearer ${known.apiKey}`, 'content-type': 'application/json', 'idempotency-key': 'deep-1' },
+      });
+      expect(answer.status, answer.text).toBe(400);
+      expect(JSON.parse(answer.text)).toMatchObject({ code: 'validation_failed', field: 'body' });
+    },
+  );
+});
+
+describe.concurrent(`hostile input, ${RUNS_PER_ROUTE} requests per route`, () => {
+  it.each(ROUTES.map(routeKey))(
+    '%s',
+    async (key) => {
+      const route = routesByKey.get(key)!;
+      const target = { method: route.method, path: route.path, authorization: wellBehavedAuthorization(key) };
+      const property = fc.asyncProperty(hostileRequests(target, known), async (request) => {
+        checkAnswer(request, await client.send(request));
+      });
+      await fc.assert(property, { numRuns: RUNS_PER_ROUTE });
+    },
+    120_000,
+  );
+});
+
+/** What our validation lets into an MX path segment: ids, guids, dates, comma-separated guids. */
+const VALIDATED_SEGMENT = /^[A-Za-z0-9_.@:,-]+$/;
+/** A segment URL resolution treats as a step up or in place, whether spelled raw or percent-encoded. */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
+
+describe('what reached MX', () => {
+  it('carried only validated values: no dot segment, no encoded slash, no NUL or control character', async () => {
+    const targets = await watch.stop();
+    expect(targets.length).toBeGreaterThan(100);
+    for (const target of targets) {
+      expect(target).not.toMatch(/%2f|%5c|\\/i);
+      expect(target).not.toMatch(/%00|%[01][0-9a-f]|%7f|[\x00-\x1f\x7f]/i);
+      const [path, query = ''] = target.split('?');
+      for (const segment of path!.split('/').slice(1)) {
+        expect(segment, target).not.toMatch(DOT_SEGMENT);
+        expect(decodeURIComponent(segment), target).toMatch(VALIDATED_SEGMENT);
+      }
+      for (const [name, value] of new URLSearchParams(query))
+        expect(`${name}=${value}`, target).toMatch(/^[a-z_]+=[A-Za-z0-9_]+$/);
+    }
+  });
+});

@@ -1,0 +1,40 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('GET /openapi.json through the local gateway', () => {
+  it('answers 200 without an API key: the generated document, valid OpenAPI 3.1', async () => {
+    const response = await fetch(`${stack.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+    const body = (await response.json()) as Record<string, unknown>;
+    const { openApiDocument } = await import('../../../functions/api-docs.ts');
+    expect(body).toEqual(JSON.parse(JSON.stringify(openApiDocument)));
+    const validator = new Validator();
+    expect((await validator.validate(body)).valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('ignores whatever Authorization comes with it', async () => {
+    const response = await fetch(`${stack.url}/openapi.json`, { headers: { authorization: 'Bearer not-a-key-at-all-xyz' } });
+    expect(response.status).toBe(200);
+  });
+
+  it('answers another method with a problem+json 405 naming GET', async () => {
+    const response = await fetch(`${stack.url}/openapi.json`, { method: 'POST' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(response.headers.get('allow')).toBe('GET');
+  });
+});

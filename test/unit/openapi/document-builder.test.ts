@@ -1,0 +1,51 @@
+import * as z from 'zod';
+import { describe, expect, it } from 'vitest';
+import { buildOpenApiDocument } from '../../../lib/http/openapi/document.ts';
+import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import type { DocumentedRoute } from '../../../lib/http/openapi/route-problems.ts';
+import { job } from '../../../lib/http/openapi/response-schemas.ts';
+import { booleanFlag, params } from '../../../lib/http/validation.ts';
+
+const info = { title: 'test', version: '1', description: 'test' };
+const route: DocumentedRoute = { method: 'POST', path: '/things/{thing_id}', auth: 'api_key', summary: 'Do a thing' };
+const thingDocs: OperationsDocs = {
+  'POST /things/{thing_id}': {
+    path: z.object({ thing_id: params.userId }),
+    query: z.object({ loud: booleanFlag }),
+    body: z.strictObject({ count: z.string().transform(Number) }),
+    responses: { 202: { description: 'Done', body: z.object({ job }), headers: { location: 'Where' } } },
+    problems: ['not_found'],
+  },
+};
+
+describe('buildOpenApiDocument', () => {
+  it('refuses a route without docs, and docs without a route', () => {
+    expect(() => buildOpenApiDocument(info, [route], {})).toThrow('No docs for POST /things/{thing_id}');
+    expect(() => buildOpenApiDocument(info, [], thingDocs)).toThrow('Docs for routes that do not exist: POST /things/{thing_id}');
+  });
+
+  it('refuses a path schema that does not name exactly the path’s parameters', () => {
+    const docs = { 'POST /things/{thing_id}': { ...thingDocs['POST /things/{thing_id}']!, path: z.object({ id: z.string() }) } };
+    expect(() => buildOpenApiDocument(info, [route], docs)).toThrow('must require exactly thing_id');
+  });
+
+  it('describes inputs before their transforms and answers as written, naming shared shapes once', () => {
+    const document = buildOpenApiDocument(info, [route], thingDocs) as any;
+    const operation = document.paths['/things/{thing_id}'].post;
+    expect(operation.operationId).toBe('post_things_thing_id');
+    expect(operation.parameters.map((p: any) => [p.in, p.name, p.required])).toEqual([
+      ['path', 'thing_id', true],
+      ['query', 'loud', false],
+      ['header', 'idempotency-key', false],
+    ]);
+    expect(operation.requestBody.content['application/json'].schema.properties.count).toEqual({ type: 'string' });
+    expect(operation.responses['202'].content['application/json'].schema.properties.job).toEqual({
+      $ref: '#/components/schemas/Job',
+    });
+    expect(Object.keys(operation.responses['202'].headers).sort()).toEqual(['idempotent-replayed', 'location', 'x-request-id']);
+    expect(Object.keys(document.components.schemas).sort()).toEqual(['Challenge', 'Job', 'MemberSnapshot', 'Problem']);
+    expect(operation.responses['404'].content['application/problem+json'].schema.allOf[1].properties.code.enum).toEqual([
+      'not_found',
+    ]);
+  });
+});

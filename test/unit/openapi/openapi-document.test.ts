@@ -1,0 +1,180 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../infra/routes.ts';
+import type { Operations } from '../../../lib/http/http-handler.ts';
+import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
+import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
+import { EVENT_TYPES, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
+
+/** Function modules read their configuration when loaded; any valid configuration will do here. */
+const env = {
+  TABLE_NAME: 'openapi-test',
+  POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+  DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
+  MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_CLIENT_ID: 'client',
+  MX_API_KEY: 'key',
+  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
+  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
+};
+
+interface FunctionModule {
+  operations: Operations;
+  docs?: OperationsDocs;
+}
+
+type Json = Record<string, any>;
+let modules: Record<HttpFunctionName, FunctionModule>;
+let document: Json;
+
+beforeAll(async () => {
+  Object.assign(process.env, env);
+  const load = async (fn: HttpFunctionName) => [fn, (await import(`../../../functions/${fn}.ts`)) as FunctionModule] as const;
+  modules = Object.fromEntries(await Promise.all(FUNCTIONS.map(load))) as Record<HttpFunctionName, FunctionModule>;
+  document = (await import('../../../functions/api-docs.ts')).openApiDocument;
+});
+
+const operationsOf = (doc: Json): [string, Json][] =>
+  Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]): [string, Json] => [`${method.toUpperCase()} ${path}`, operation]),
+  );
+const documented = (route: (typeof ROUTES)[number]): Json => document.paths[route.path][route.method.toLowerCase()];
+
+describe('route table ⇄ OpenAPI document', () => {
+  it('has one operation per route and no operation without a route', () => {
+    const keys = operationsOf(document).map(([key]) => key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys.sort()).toEqual(ROUTES.map(routeKey).sort());
+  });
+
+  it('takes each operation from the docs its function declares next to its operations, key for key', () => {
+    for (const fn of FUNCTIONS) {
+      const served = ROUTES.filter((route) => route.fn === fn).map(routeKey);
+      expect(Object.keys(modules[fn].docs ?? {}).sort(), fn).toEqual(served.sort());
+    }
+  });
+
+  it('documents a text body exactly where the operation takes its body as text', () => {
+    for (const route of ROUTES) {
+      const { operations, docs } = modules[route.fn];
+      const key = routeKey(route);
+      expect(docs![key]!.bodyAsText === true, key).toBe(operations[key]!.body === 'text');
+    }
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('is valid OpenAPI 3.1', async () => {
+    const validator = new Validator();
+    const result = await validator.validate(structuredClone(document));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe('3.1');
+  });
+
+  it('resolves every $ref inside itself', () => {
+    const refs: string[] = [];
+    JSON.stringify(document, (key, value: unknown) => {
+      if (key === '$ref') refs.push(value as string);
+      return value;
+    });
+    expect(refs.length).toBeGreaterThan(100);
+    for (const ref of new Set(refs)) {
+      const target = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<Json | undefined>((node, segment) => node?.[segment.replaceAll('~1', '/').replaceAll('~0', '~')], document);
+      expect(target, ref).toBeDefined();
+    }
+  });
+
+  it('asks for the bearer API key exactly on api_key routes, HTTP Basic on MX’s webhooks, nothing elsewhere', () => {
+    for (const route of ROUTES) {
+      const security = documented(route).security;
+      if (route.auth === 'api_key') expect(security, routeKey(route)).toEqual([{ apiKey: [] }]);
+      else if (route.path === '/mx/webhooks') expect(security).toEqual([{ mxWebhooks: [] }]);
+      else expect(security, routeKey(route)).toEqual([]);
+    }
+    expect(document.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('declares every path parameter of every route as required, and the Idempotency-Key header on authenticated POST/PUT', () => {
+    for (const route of ROUTES) {
+      const parameters: Json[] = documented(route).parameters ?? [];
+      const placeholders = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+      const pathParameters = parameters.filter((parameter) => parameter.in === 'path');
+      expect(
+        pathParameters.map((parameter) => parameter.name),
+        routeKey(route),
+      ).toEqual(placeholders);
+      expect(pathParameters.every((parameter) => parameter.required && parameter.schema.type === 'string')).toBe(true);
+      const takesKey = parameters.some((parameter) => parameter.in === 'header' && /^idempotency-key$/i.test(parameter.name));
+      expect(takesKey, routeKey(route)).toBe(route.auth === 'api_key' && ['POST', 'PUT'].includes(route.method));
+    }
+  });
+
+  it('describes query parameters and bodies from the validation schemas, as clients send them', () => {
+    const refresh = document.paths['/users/{user_id}/members/{member_guid}/refresh'].post;
+    expect(refresh.parameters.find((p: Json) => p.name === 'include_holdings')).toEqual({
+      name: 'include_holdings',
+      in: 'query',
+      required: false,
+      schema: { type: 'string', enum: ['true', 'false'] },
+    });
+    const transactions = document.paths['/users/{user_id}/transactions'].get.parameters.map((p: Json) => p.name);
+    expect(transactions).toEqual(['user_id', 'page', 'records_per_page', 'use_case']);
+    const subscribe = document.paths['/webhooks'].post.requestBody;
+    expect(subscribe.required).toBe(true);
+    expect(subscribe.content['application/json'].schema).toMatchObject({
+      type: 'object',
+      required: ['url'],
+      additionalProperties: false,
+      properties: { event_types: { type: 'array', minItems: 1, maxItems: 32 } },
+    });
+  });
+
+  it('answers every problem a route can give as problem+json under its catalogue status, listing the codes', () => {
+    for (const route of ROUTES) {
+      const { docs } = modules[route.fn];
+      const codes = problemsOf(route, docs![routeKey(route)]!);
+      const responses = documented(route).responses as Record<string, Json>;
+      const listed: ProblemCode[] = [];
+      for (const [status, response] of Object.entries(responses)) {
+        const problem = response.content?.['application/problem+json'];
+        if (!problem) continue;
+        const [, narrowing] = problem.schema.allOf;
+        expect(narrowing.properties.status.const).toBe(Number(status));
+        for (const code of narrowing.properties.code.enum as ProblemCode[]) {
+          expect(PROBLEMS[code].status, `${routeKey(route)} ${code}`).toBe(Number(status));
+          listed.push(code);
+        }
+      }
+      expect(listed.sort(), routeKey(route)).toEqual([...codes].sort());
+      expect(listed, routeKey(route)).toContain('internal_error');
+      if (route.auth === 'api_key') expect(listed, routeKey(route)).toContain('unauthorized');
+    }
+  });
+
+  it('gives every operation a success answer carrying x-request-id', () => {
+    for (const [key, operation] of operationsOf(document)) {
+      const successes = Object.entries(operation.responses as Record<string, Json>).filter(([status]) => /^2/.test(status));
+      expect(successes.length, key).toBeGreaterThan(0);
+      for (const [, response] of successes) expect(response.headers['x-request-id'], key).toBeDefined();
+    }
+  });
+
+  it('describes, in `webhooks`, the body of every event type and of the test event, with the signature headers', () => {
+    expect(Object.keys(document.webhooks).sort()).toEqual([...EVENT_TYPES, TEST_EVENT_TYPE].sort());
+    for (const [type, item] of Object.entries(document.webhooks as Record<string, Json>)) {
+      const schema = item.post.requestBody.content['application/json'].schema;
+      expect(schema.properties.type.const, type).toBe(type);
+      expect(item.post.parameters.map((p: Json) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    }
+    expect(
+      document.webhooks['aggregation.succeeded'].post.requestBody.content['application/json'].schema.properties.data,
+    ).toMatchObject({
+      properties: { job: { $ref: '#/components/schemas/Job' }, member: { $ref: '#/components/schemas/MemberSnapshot' } },
+    });
+  });
+});
