@@ -11,8 +11,9 @@ export interface Scheduled {
   due_at: number;
 }
 
+/** Whole seconds, rounded down: a message up to a second early counts as due (DUE_TOLERANCE_MS), one late is lag. */
 export const hopDelaySeconds = (dueAtMs: number, nowMs: number): number =>
-  Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((dueAtMs - nowMs) / 1000)));
+  Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.floor((dueAtMs - nowMs) / 1000)));
 
 export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
 
