@@ -9,7 +9,6 @@ import type { Log } from '../logger.ts';
  * can never succeed, so it is logged and acknowledged rather than retried into the dead-letter queue.
  */
 export function createSqsBatchHandler<S extends z.ZodType>(schema: S, handle: (message: z.output<S>) => Promise<void>, log: Log) {
-  const processor = new BatchProcessor(EventType.SQS);
   const handleRecord = async (record: SQSRecord) => {
     let body: unknown;
     try {
@@ -29,6 +28,7 @@ export function createSqsBatchHandler<S extends z.ZodType>(schema: S, handle: (m
     }
     await handle(parsed.data);
   };
+  // A processor per batch: it keeps the batch's state, and the local pollers run several batches at once.
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
 }
