@@ -33,7 +33,7 @@ export const configSchema = z.object({
     .min(1)
     .max(1000)
     .default(20)
-    .describe('Most aggregations `events-refresh` starts at MX per second, across all containers.'),
+    .describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.'),
   MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
   MX_SSO_BASE_URL: url.optional().describe('MX SSO host, e.g. https://int-sso.moneydesktop.com. Defaults to MX_BASE_URL.'),
   MX_CLIENT_ID: z

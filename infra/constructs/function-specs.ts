@@ -133,7 +133,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'events-refresh': {
     description: 'Refreshes asked for by upstream systems on the refresh-requests queue, capped per second.',
     memorySize: 512,
-    // A refresh as api-refresh (MX_RETRY_BUDGET_MS, 12 s, per MX call), after up to ~2 s waiting for its rate slot.
+    // A refresh as api-refresh (MX_RETRY_BUDGET_MS, 12 s, per MX call) plus the aggregate call's wait for its rate
+    // slot (RateLimiter.maxWaitMs, about 7 s at most).
     timeoutSeconds: 30,
     // The refresh service's, plus the idempotency keys and the rate counter (UpdateItem).
     itemActions: [GET, PUT, UPDATE, DELETE],

@@ -31,7 +31,7 @@ export const queueWorkers: Record<QueueRole, { name: string; concurrency: number
   },
   refreshRequests: {
     name: 'events-refresh',
-    // Requests wait up to ~2 s for their rate-limit slot: enough batches in flight to reach the cap.
+    // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
     concurrency: 5,
     load: async () => (await import('../../functions/events-refresh.ts')).handler,
   },
