@@ -201,6 +201,7 @@ export async function run(): Promise<BenchResult> {
     }
     return true;
   }) as typeof process.stdout.write;
+  const repolledByStatus = new Map<string, number>();
   const realErrorWrite = process.stderr.write.bind(process.stderr);
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -209,6 +210,11 @@ export async function run(): Promise<BenchResult> {
       if (metering) {
         logBytes += Buffer.byteLength(text);
         logLines++;
+        // The sweeper says why it re-polls: a job still aggregating (a poll over 2 min late) or a terminal one not yet notified.
+        if (text.includes('"sweeper: re-polling a stalled job"')) {
+          const status = /"status":"([a-z_]+)"/.exec(text)?.[1] ?? '?';
+          repolledByStatus.set(status, (repolledByStatus.get(status) ?? 0) + 1);
+        }
       }
       return true;
     }
@@ -654,11 +660,17 @@ export async function run(): Promise<BenchResult> {
         ['**duplicates** (jobs with > 1 terminal event / webhook-ids received twice)', `**${duplicateJobs} / ${redelivered}**`],
         ['deliveries that failed verification', rejected],
         [
-          'sweeper runs / jobs it re-polled (a re-poll means a poll came over 2 min late)',
-          `${sweeps.length} / ${sum(sweeps.map((r) => r.repolled))}`,
+          "sweeper runs / jobs it re-polled (by the job's status when re-polled)",
+          `${sweeps.length} / ${sum(sweeps.map((r) => r.repolled))} (${[...repolledByStatus].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
         ],
       ],
     ),
+    '',
+    [...repolledByStatus].some(([status]) => status !== 'aggregating')
+      ? `**Sweeper re-polls of finished jobs:** ${[...repolledByStatus].filter(([k]) => k !== 'aggregating').reduce((t, [, v]) => t + v, 0)} re-polls hit jobs that had ended but whose terminal event was still being published. ` +
+        '`Sweeper.sweep` treats "terminal and not yet notified" as lost at once, with no age threshold, so every sweep re-polls the jobs finishing while it scans (harmless: publishing is idempotent, no duplicate reached the client — but each costs a poll message, a worker invocation and reads). ' +
+        'Cheap fix (lib/aggregation/sweeper.ts, not made here): apply `STALLED_AFTER_MS` to that case too (`now > (job.finishedAt ?? job.updatedAt) + STALLED_AFTER_MS`).'
+      : '',
     '',
     '### Per job (attributed calls; min / median / max / mean)',
     '',

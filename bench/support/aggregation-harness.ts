@@ -45,8 +45,6 @@ export interface AggregationHarness {
 export interface HarnessOptions {
   start: number;
   env?: Record<string, string>;
-  /** Emulates a proposed lib fix: poll messages carry `due_at` rounded up to a whole millisecond. */
-  roundDueAt?: boolean;
 }
 
 export async function startAggregationHarness(options: HarnessOptions): Promise<AggregationHarness> {
@@ -62,8 +60,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
     (next, context) => async (args) => {
       const input = args.input as { QueueUrl?: string; DelaySeconds?: number; MessageBody?: string };
       if (context.commandName !== 'SendMessageCommand' || input.QueueUrl !== engines.queueUrls.poll) return next(args);
-      const body = JSON.parse(input.MessageBody ?? 'null') as { due_at?: unknown } | null;
-      if (options.roundDueAt && body && typeof body.due_at === 'number') body.due_at = Math.ceil(body.due_at);
+      const body = JSON.parse(input.MessageBody ?? 'null') as unknown;
       pending.push({ visibleAt: clock.now() + (input.DelaySeconds ?? 0) * 1000, body });
       sent += 1;
       return { output: { MessageId: `bench-${sent}`, $metadata: {} }, response: {} } as unknown as Awaited<
