@@ -74,7 +74,7 @@ function render(sections: Map<string, string>, fullRunLine: string): string {
     `- **Machine:** ${m.summary}`,
     `- **Node:** ${m.node}`,
     fullRunLine,
-    '- **Rerun:** `npm run bench` runs everything (under 10 minutes on 2 cores); `npm run bench -- <name>…` runs some (' +
+    '- **Rerun:** `npm run bench` runs everything, one benchmark at a time (see "Last full run" for how long it took here); `npm run bench -- <name>…` runs some (' +
       BENCHMARKS.map((id) => `\`${id}\``).join(', ') +
       ') and rewrites only their sections. Scratch output (bundles, CPU profiles) goes to `.local/bench/`.',
     '',

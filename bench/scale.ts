@@ -560,7 +560,7 @@ export async function run(): Promise<BenchResult> {
       usd: (apiRequests / jobs) * PRICES.httpApiPerMillionRequests,
     },
   ];
-  const logsCost = (logBytes / jobs) * perMillion * (PRICES.logsPerGbIngested / 1024 ** 3);
+  const logsCost = (logBytes / jobs) * 1_000_000 * (PRICES.logsPerGbIngested / 1024 ** 3);
   const total = sum(costRows.map((r) => r.usd));
   const costTable = table(
     ['item', 'per aggregation (measured)', 'unit', 'price (assumed)', '$ per 1M aggregations'],
