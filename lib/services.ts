@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { type Dispatcher, Pool } from 'undici';
 import { aggregateCallGate } from './aggregation/aggregate-call-gate.ts';
 import { MxPush } from './aggregation/mx-push.ts';
+import { PushCoverage } from './aggregation/push-coverage.ts';
+import { MxPushRepository } from './store/mx-push-repo.ts';
 import { RefreshService } from './aggregation/refresh-service.ts';
 import { RateLimiter } from './aggregation/refresh-rate-limiter.ts';
 import type { DeferredRefreshRequest } from './aggregation/refresh-request-message.ts';
@@ -89,7 +91,10 @@ export class Services {
   }
 
   get authenticator(): ApiKeyAuthenticator {
-    return this.#once('authenticator', () => new ApiKeyAuthenticator(new ApiKeysRepository(this.table), this.clock));
+    return this.#once(
+      'authenticator',
+      () => new ApiKeyAuthenticator(new ApiKeysRepository(this.table), this.clock, { log: this.log }),
+    );
   }
 
   get nexus() {
@@ -194,6 +199,14 @@ export class Services {
     );
   }
 
+  /** Whether MX is pushing its webhooks here: mx-events records pushes, the poll loop polls sparsely while they come. */
+  get pushCoverage(): PushCoverage {
+    return this.#once(
+      'pushCoverage',
+      () => new PushCoverage({ pushes: new MxPushRepository(this.table), clock: this.clock, log: this.log }),
+    );
+  }
+
   get poll(): PollService {
     return this.#once(
       'poll',
@@ -201,6 +214,7 @@ export class Services {
         new PollService({
           ...this.#aggregation(),
           timing: new InstitutionTiming(new InstitutionStatsRepository(this.table), this.clock, this.log),
+          coverage: this.pushCoverage,
           maxPollDelaySeconds: this.config.aggregation.maxPollDelaySeconds,
         }),
     );
@@ -239,7 +253,13 @@ export class Services {
           unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
           log: this.log,
         }),
-        push: new MxPush({ jobs: this.jobs, pollQueue: this.pollQueue, clock: this.clock, log: this.log }),
+        push: new MxPush({
+          jobs: this.jobs,
+          pollQueue: this.pollQueue,
+          clock: this.clock,
+          log: this.log,
+          coverage: this.pushCoverage,
+        }),
       };
     });
   }
