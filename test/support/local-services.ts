@@ -5,15 +5,15 @@ import { type Config, parseConfig } from '../../lib/config.ts';
 export type LocalEnginesAddress = Pick<LocalEngines, 'tableName' | 'dynamoDbEndpoint' | 'sqsEndpoint' | 'queueUrls'>;
 
 /**
- * The config of services over the local engines (dynalite + fauxqs) and the MX simulator (its client id and API
- * key), logging errors only. `env` adds or overrides variables (e.g. `AGGREGATION_DEADLINE_SECONDS`).
+ * The environment of services over the local engines (dynalite + fauxqs) and the MX simulator (its client id and
+ * API key), logging errors only. `env` adds or overrides variables (e.g. `AGGREGATION_DEADLINE_SECONDS`, `LOG_LEVEL`).
  */
-export function localServicesConfig(
+export function localServicesEnv(
   engines: LocalEnginesAddress,
   simulatorUrl: string,
   env: Record<string, string | undefined> = {},
-): Config {
-  return parseConfig({
+): Record<string, string | undefined> {
+  return {
     TABLE_NAME: engines.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
@@ -24,5 +24,14 @@ export function localServicesConfig(
     MX_API_KEY: 'sim-api-key',
     LOG_LEVEL: 'ERROR',
     ...env,
-  });
+  };
+}
+
+/** The config of services over the local engines and the MX simulator (see localServicesEnv). */
+export function localServicesConfig(
+  engines: LocalEnginesAddress,
+  simulatorUrl: string,
+  env: Record<string, string | undefined> = {},
+): Config {
+  return parseConfig(localServicesEnv(engines, simulatorUrl, env));
 }
