@@ -3,7 +3,8 @@ import { ROUTES } from '../infra/routes.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
 import { buildOpenApiDocument } from '../lib/http/openapi/document.ts';
 import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
 import packageJson from '../package.json' with { type: 'json' };
 import { docs as jobsDocs } from './api-jobs.ts';
 import { docs as readDocs } from './api-read.ts';
@@ -45,4 +46,4 @@ export const operations: Operations = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { hashApiKey } from '../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';

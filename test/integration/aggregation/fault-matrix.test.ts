@@ -10,7 +10,7 @@ import { type EventSink, terminalEventId } from '../../../lib/aggregation/job-ev
 import type { TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS, Sweeper } from '../../../lib/aggregation/sweeper.ts';
-import { createSqsClient } from '../../../lib/aws-clients.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { parseConfig } from '../../../lib/config.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
@@ -25,7 +25,12 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
-import { Services } from '../../../lib/services.ts';
+import { Services } from '../../../lib/services/container.ts';
+import { nexusClient } from '../../../lib/services/nexus.ts';
+import { notifier } from '../../../lib/services/notifier.ts';
+import { pollQueue } from '../../../lib/services/queues.ts';
+import { refreshService } from '../../../lib/services/refresh.ts';
+import { jobsRepository, table as tableOf } from '../../../lib/services/store.ts';
 import { InstitutionStatsRepository } from '../../../lib/store/institution-stats-repo.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
@@ -138,7 +143,7 @@ beforeAll(async () => {
   services = new Services(config, { clock, sqs });
   receiver = await Receiver.start({ now: () => clock.now() });
   secret = generateSecret();
-  await services.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  await notifier(services).webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
 });
 
 afterAll(async () => {
@@ -226,15 +231,15 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   }
   await simControl('/_sim/faults', MX_FAULTS);
 
-  const webhookId = (await services.notifier.webhooks.list())[0]!.id;
+  const webhookId = (await notifier(services).webhooks.list())[0]!.id;
 
   // The workers, as the stack wires them, with every dependency crashable mid-record.
   const crashes = new CrashInjector();
-  const { jobs, nexus, table } = services;
+  const [jobs, nexus, table] = [jobsRepository(services), nexusClient(services), tableOf(services)];
   const deliveryQueue = new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock);
   const publisher = new EventPublisher({
-    webhooks: crashes.wrap(services.notifier.webhooks),
-    deliveries: crashes.wrap(services.notifier.deliveries),
+    webhooks: crashes.wrap(notifier(services).webhooks),
+    deliveries: crashes.wrap(notifier(services).deliveries),
     queue: crashes.wrap(deliveryQueue),
     log: silentLog,
   });
@@ -252,7 +257,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const poll = new PollService({
     jobs: crashes.wrap(jobs),
     nexus: crashes.wrap(nexus),
-    pollQueue: crashes.wrap(services.pollQueue),
+    pollQueue: crashes.wrap(pollQueue(services)),
     events: crashes.wrap(events),
     clock,
     log: silentLog,
@@ -262,11 +267,11 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const webhookTimeoutMs = services.config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
-    webhooks: crashes.wrap(services.notifier.webhooks),
-    deliveries: crashes.wrap(services.notifier.deliveries),
+    webhooks: crashes.wrap(notifier(services).webhooks),
+    deliveries: crashes.wrap(notifier(services).deliveries),
     queue: crashes.wrap(deliveryQueue),
     sender: crashes.wrap(new WebhookSender({ timeoutMs: webhookTimeoutMs, clock, dispatcher: agent })),
-    health: crashes.wrap(new EndpointHealth({ webhooks: services.notifier.webhooks, clock, log: silentLog })),
+    health: crashes.wrap(new EndpointHealth({ webhooks: notifier(services).webhooks, clock, log: silentLog })),
     clock,
     log: silentLog,
     leaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
@@ -429,7 +434,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
           const job = await jobs.get(jobId);
           const published =
             job && job.status !== 'aggregating'
-              ? (await services.notifier.deliveries.get(webhookId, terminalEventId(job))) !== undefined
+              ? (await notifier(services).deliveries.get(webhookId, terminalEventId(job))) !== undefined
               : false;
           deadPoll.push({ message, jobId, step, pending: !published });
         }
@@ -446,7 +451,10 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     await Promise.all(
       due.map(async ({ job }) => {
         try {
-          const { job: started, joined } = await services.refresh.refresh({ userId: job.userId, memberGuid: job.memberGuid });
+          const { job: started, joined } = await refreshService(services).refresh({
+            userId: job.userId,
+            memberGuid: job.memberGuid,
+          });
           if (joined) joinedRefreshes += 1;
           job.jobId = started.id;
           byJobId.set(started.id, job);
