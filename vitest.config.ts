@@ -5,6 +5,10 @@ const shared = {
   testTimeout: 30_000,
   hookTimeout: 60_000,
   env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  // The suite-wide secrets scan (test/support/secrets-scan): workers record logs, answers and webhook payloads;
+  // the global teardown fails the run if any holds a secret.
+  setupFiles: ['test/support/secrets-scan/setup.ts'],
+  globalSetup: ['test/support/secrets-scan/global-setup.ts'],
 };
 
 export default defineConfig({

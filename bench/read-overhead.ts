@@ -8,7 +8,7 @@ import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
-import { addInto, profileByOwner } from './support/attribution.ts';
+import { addInto, profileByFunction, profileByOwner } from './support/attribution.ts';
 import { startRemoteSide } from './support/remote-side.ts';
 import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, median, quantile, sum } from './support/stats.ts';
@@ -110,34 +110,6 @@ export async function run(): Promise<BenchResult> {
     { step: 'initialize', name: 'benchTiming' },
   );
 
-  // The proposed fix, emulated here (lib/ is not changed): the container keeps the session it last read or wrote
-  // in memory instead of reading DynamoDB on every call; writes (create, touch, invalidate) still go to the table.
-  const { DynamoSessionStore } = await import('../lib/store/sessions-repo.ts');
-  const store = DynamoSessionStore.prototype;
-  const original = { get: store.get, put: store.put, touch: store.touch, delete: store.delete };
-  const remembered = new Map<string, Awaited<ReturnType<typeof store.get>>>();
-  let remember = false;
-  store.get = async function (this: InstanceType<typeof DynamoSessionStore>, userId: string) {
-    if (remember && remembered.get(userId)) return remembered.get(userId);
-    const session = await original.get.call(this, userId);
-    if (remember) remembered.set(userId, session);
-    return session;
-  };
-  store.put = async function (this: InstanceType<typeof DynamoSessionStore>, userId, session) {
-    remembered.set(userId, session);
-    return original.put.call(this, userId, session);
-  };
-  store.touch = async function (this: InstanceType<typeof DynamoSessionStore>, userId, token, lastUsedAt) {
-    const touched = await original.touch.call(this, userId, token, lastUsedAt);
-    const known = remembered.get(userId);
-    if (touched && known?.token === token) remembered.set(userId, { ...known, lastUsedAt });
-    return touched;
-  };
-  store.delete = async function (this: InstanceType<typeof DynamoSessionStore>, userId, token) {
-    remembered.delete(userId);
-    return original.delete.call(this, userId, token);
-  };
-
   const relay: Caller = async (page) => {
     const path = `/users/${USER}/transactions`;
     const event: ApiEvent = {
@@ -185,15 +157,13 @@ export async function run(): Promise<BenchResult> {
   // Warm both paths (JIT, pools, the relay's session and API-key cache).
   await runBlock(direct, WARMUP, 10, 0);
   await runBlock(relay, WARMUP, 10, 0);
-  remember = true;
-  await runBlock(relay, WARMUP / 5, 10, 0);
-  remember = false;
   const simStats = async () =>
     ((await (await fetch(`${simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
   const callsBefore = await simStats();
   const logBefore = { bytes: logBytes, lines: logLines };
 
-  // Alternating blocks (direct, relay, direct, relay…) so drift on the machine hits both alike.
+  // Alternating blocks (direct, relay, direct, relay…) so drift on the machine hits both alike. After them, one more
+  // relay block per concurrency runs under the CPU profiler (not counted: profiling slows it).
   const results = new Map<
     string,
     { latencies: number[]; seconds: number; remoteCpuMs: number; localCpuMs: number; dynamoMs: number; dynamoCalls: number }
@@ -202,8 +172,9 @@ export async function run(): Promise<BenchResult> {
   const profileDir = join(WORK_DIR, 'read-overhead');
   const { mkdirSync } = await import('node:fs');
   mkdirSync(profileDir, { recursive: true });
-  const profile = new Map<string, number>();
-  let profiledRelayRequests = 0;
+  type Profiled = { owners: Map<string, number>; functions: Map<string, number>; calls: number };
+  const profiles = new Map<number, Profiled>();
+  const directProfiles = new Map<number, Profiled>();
   const inspector = new Session();
   inspector.connect();
   await inspector.post('Profiler.enable');
@@ -214,9 +185,7 @@ export async function run(): Promise<BenchResult> {
       for (const [name, call] of [
         ['direct', direct],
         ['relay', relay],
-        ['relay-memo', relay],
       ] as const) {
-        remember = name === 'relay-memo';
         const key = `${name}@${concurrency}`;
         const entry = results.get(key) ?? {
           latencies: [],
@@ -229,27 +198,28 @@ export async function run(): Promise<BenchResult> {
         const cpuBefore = await remote.cpuMs();
         const localBefore = process.cpuUsage();
         const ddb = { calls: dynamoCalls, ms: dynamoMs };
-        // One relay block at concurrency 1 runs under the CPU profiler: where the handler's own time goes.
-        const profiled = name === 'relay' && concurrency === 1 && block === BLOCKS - 1;
-        if (profiled) await inspector.post('Profiler.start');
         const { latencies, seconds } = await runBlock(call, perBlock, concurrency, block * 7);
-        if (profiled) {
-          const { profile: cpuProfile } = await inspector.post('Profiler.stop');
-          const file = join(profileDir, 'relay-c1.cpuprofile');
-          writeFileSync(file, JSON.stringify(cpuProfile));
-          addInto(profile, profileByOwner(file));
-          profiledRelayRequests = perBlock;
-        } else {
-          entry.latencies.push(...latencies);
-          entry.seconds += seconds;
-          const local = process.cpuUsage(localBefore);
-          entry.localCpuMs += (local.user + local.system) / 1000;
-          entry.remoteCpuMs += (await remote.cpuMs()) - cpuBefore;
-          entry.dynamoMs += dynamoMs - ddb.ms;
-          entry.dynamoCalls += dynamoCalls - ddb.calls;
-        }
+        entry.latencies.push(...latencies);
+        entry.seconds += seconds;
+        const local = process.cpuUsage(localBefore);
+        entry.localCpuMs += (local.user + local.system) / 1000;
+        entry.remoteCpuMs += (await remote.cpuMs()) - cpuBefore;
+        entry.dynamoMs += dynamoMs - ddb.ms;
+        entry.dynamoCalls += dynamoCalls - ddb.calls;
         results.set(key, entry);
       }
+    }
+    for (const [name, call] of [
+      ['relay', relay],
+      ['direct', direct],
+    ] as const) {
+      await inspector.post('Profiler.start');
+      await runBlock(call, perBlock, concurrency, 3);
+      const { profile: cpuProfile } = await inspector.post('Profiler.stop');
+      const file = join(profileDir, `${name}-c${concurrency}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(cpuProfile));
+      const entry = { owners: profileByOwner(file), functions: profileByFunction(file), calls: perBlock };
+      (name === 'relay' ? profiles : directProfiles).set(concurrency, entry);
     }
   }
   inspector.disconnect();
@@ -259,11 +229,10 @@ export async function run(): Promise<BenchResult> {
   await pool.close();
   await remote.stop();
 
-  const relayRequests =
-    sum(
-      CONCURRENCIES.flatMap((c) => [results.get(`relay@${c}`)!, results.get(`relay-memo@${c}`)!].map((r) => r.latencies.length)),
-    ) + profiledRelayRequests;
-  const directRequests = sum(CONCURRENCIES.map((c) => results.get(`direct@${c}`)!.latencies.length));
+  const relayRequests = sum(CONCURRENCIES.map((c) => results.get(`relay@${c}`)!.latencies.length + profiles.get(c)!.calls));
+  const directRequests = sum(
+    CONCURRENCIES.map((c) => results.get(`direct@${c}`)!.latencies.length + directProfiles.get(c)!.calls),
+  );
   const mxCalls = (route: string) => (callsAfter[route] ?? 0) - (callsBefore[route] ?? 0);
   const txCalls = mxCalls('GET /transactions') - directRequests;
   const sessionsMade = mxCalls('POST /sessions');
@@ -271,7 +240,7 @@ export async function run(): Promise<BenchResult> {
   const checks: TargetCheck[] = [];
   const rows: (string | number)[][] = [];
   const summaries: string[] = [];
-  const memoRows: string[] = [];
+  const cpuPerCall = (x: { localCpuMs: number; latencies: number[] }) => x.localCpuMs / x.latencies.length;
   for (const concurrency of CONCURRENCIES) {
     const d = results.get(`direct@${concurrency}`)!;
     const r = results.get(`relay@${concurrency}`)!;
@@ -280,15 +249,9 @@ export async function run(): Promise<BenchResult> {
     const throughputD = d.latencies.length / d.seconds;
     const throughputR = r.latencies.length / r.seconds;
     const ratio = throughputR / throughputD;
-    const m = results.get(`relay-memo@${concurrency}`)!;
-    memoRows.push(
-      `| c=${concurrency} | ${fmt(median(m.latencies) - median(d.latencies), 2)} ms | ${fmt(quantile(m.latencies, 0.99) - quantile(d.latencies, 0.99), 2)} ms | ` +
-        `${fmt((m.latencies.length / m.seconds / throughputD) * 100, 0)} % |`,
-    );
     for (const [label, x] of [
       ['direct (undici → simulator)', d],
       ['relay (`api-read` handler → simulator)', r],
-      ['relay, session kept in memory (fix emulated)', m],
     ] as const) {
       rows.push([
         `c=${concurrency}`,
@@ -298,9 +261,9 @@ export async function run(): Promise<BenchResult> {
         fmt(quantile(x.latencies, 0.9), 2),
         fmt(quantile(x.latencies, 0.99), 2),
         fmt(x.latencies.length / x.seconds, 0),
-        fmt(x.localCpuMs / x.latencies.length, 3),
+        fmt(cpuPerCall(x), 3),
         fmt(x.remoteCpuMs / x.latencies.length, 3),
-        x.dynamoCalls > 0 ? `${fmt(x.dynamoCalls / x.latencies.length, 2)} / ${fmt(x.dynamoMs / x.dynamoCalls, 2)} ms` : '–',
+        x.dynamoCalls > 0 ? `${fmt(x.dynamoCalls / x.latencies.length, 3)} / ${fmt(x.dynamoMs / x.dynamoCalls, 2)} ms` : '0',
       ]);
     }
     const metMedian = addedMedian <= TARGETS.medianMs;
@@ -329,30 +292,51 @@ export async function run(): Promise<BenchResult> {
     );
   }
 
-  // Where a relay request's time goes at c=1: DynamoDB round trips (timed) and this process's CPU (profiled).
-  const r1 = results.get('relay@1')!;
-  const d1 = results.get('direct@1')!;
-  const m1 = results.get('relay-memo@1')!;
-  const r50 = results.get('relay@50')!;
-  const d50 = results.get('direct@50')!;
-  const m50 = results.get('relay-memo@50')!;
-  const perRequestDynamo = r1.dynamoMs / r1.latencies.length;
-  const profileTotal = sum([...profile.values()]);
-  const topCpu = [...profile]
+  // Where a relay call's CPU goes: the profiled blocks, by owner and by function (self time per call, µs).
+  const perCallUs = (ms: number, c: number) => fmt((ms / profiles.get(c)!.calls) * 1000, 0);
+  const ownerTotals = new Map<string, number>();
+  for (const c of CONCURRENCIES) addInto(ownerTotals, profiles.get(c)!.owners);
+  const owners = [...ownerTotals]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 12)
-    .map(([owner, ms]) => [owner, fmt((ms / profiledRelayRequests) * 1000, 0), `${fmt((ms / profileTotal) * 100, 0)} %`]);
+    .map(([owner]) => [
+      owner,
+      ...CONCURRENCIES.flatMap((c) => [
+        perCallUs(profiles.get(c)!.owners.get(owner) ?? 0, c),
+        perCallUs(directProfiles.get(c)!.owners.get(owner) ?? 0, c),
+      ]),
+    ]);
+  const directTotalUs = (c: number) => (sum([...directProfiles.get(c)!.owners.values()]) / directProfiles.get(c)!.calls) * 1000;
+  const topFunctions = (c: number, n: number) =>
+    [...profiles.get(c)!.functions]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, ms]) => [`\`${name}\``, perCallUs(ms, c)]);
+  const profileTotalUs = (c: number) => (sum([...profiles.get(c)!.owners.values()]) / profiles.get(c)!.calls) * 1000;
+
+  const r1 = results.get('relay@1')!;
+  const d1 = results.get('direct@1')!;
+  const r50 = results.get('relay@50')!;
+  const d50 = results.get('direct@50')!;
   const missed = checks.filter((c) => !c.met);
+  const largest = (c: number, n: number) =>
+    [...profiles.get(c)!.owners]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([owner, ms]) => `${owner} ${perCallUs(ms, c)} µs`)
+      .join(', ');
 
   const markdown = [
     `**Target:** the relay adds ≤ ${TARGETS.medianMs} ms at the median and ≤ ${TARGETS.p99Ms} ms at p99 over calling MX directly, and keeps ≥ ${TARGETS.throughput * 100} % of the direct throughput, at concurrency 1 and 50.`,
     '',
     `**Method:** \`GET /users/${USER}/transactions?page=N\` (N cycling 1–${PAGES}, 25 transactions a page) through the \`api-read\` handler export, called in-process with an API Gateway v2 event ` +
       `(real middy pipeline, API-key check, session manager, DynamoDB client, undici pool, \`LOG_LEVEL=INFO\` with the log output counted and dropped), ` +
-      `beside the same \`GET /transactions?page=N\` sent straight to the simulator with an undici Pool and a session of its own. ` +
+      `beside the same \`GET /transactions?page=N\` sent straight to the simulator with an undici keep-alive Pool (no connection limit, as the relay's own) and a session of its own, at the same concurrency. ` +
       `dynalite and the simulator run in a child process (one core for them, one for the caller, as remote services). ` +
-      `${WARMUP} warm-up calls each, then ${REQUESTS} measured calls per path and concurrency in ${BLOCKS} alternating blocks (direct, relay, direct, …). ` +
-      `Throughput = calls / wall time of the blocks. "Caller CPU" is this process's CPU time per call (the handler, or the direct client); "remote CPU" the child's (dynalite + simulator).`,
+      `${WARMUP} warm-up calls each, then ${REQUESTS} measured calls per path and concurrency in ${BLOCKS} alternating blocks (direct, relay, direct, …); ` +
+      `then one more relay block per concurrency under the CPU profiler (not counted). ` +
+      `Throughput = calls / wall time of the blocks. "Caller CPU" is this process's CPU time per call (the handler, or the direct client); "remote CPU" the child's (dynalite + simulator). ` +
+      'Warm: the container already holds its MX session (kept in memory per container, `lib/mx/sessions.ts`) and its API key.',
     '',
     table(
       [
@@ -374,40 +358,31 @@ export async function run(): Promise<BenchResult> {
     '| :-- | --: | --: | --: |',
     ...summaries,
     '',
-    `Over ${relayRequests} relay calls MX saw ${txCalls} \`GET /transactions\` (one per call) and ${sessionsMade} new session(s) (the session is reused; ` +
-      `\`lastUsedAt\` is written at most once a minute). The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO ` +
-      `(what CloudWatch Logs would ingest).`,
+    `Over ${relayRequests} relay calls MX saw ${txCalls} \`GET /transactions\` (one per call) and ${sessionsMade} new session(s); ` +
+      `the handler made ${fmt(r1.dynamoCalls + r50.dynamoCalls, 0)} DynamoDB call(s) in the measured blocks (the session is kept in memory, its \`lastUsedAt\` written at most once a minute alongside an MX call). ` +
+      `The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO (what CloudWatch Logs would ingest).`,
     '',
-    '**With the proposed fix emulated** (the container keeps its session in memory; see below) — same run, same blocks:',
+    "### Where a relay call's CPU goes",
     '',
-    '| concurrency | added median | added p99 | throughput / direct |',
-    '| :-- | --: | --: | --: |',
-    ...memoRows,
+    `Profiles of one extra block per path and concurrency (${profiles.get(1)!.calls} calls each, 200 µs sampling; \`.local/bench/read-overhead/{relay,direct}-c*.cpuprofile\`); self time per call by owner, µs ` +
+      `(all owners, relay / direct: ${fmt(profileTotalUs(1), 0)} / ${fmt(directTotalUs(1), 0)} µs at c=1, ${fmt(profileTotalUs(50), 0)} / ${fmt(directTotalUs(50), 0)} µs at c=50; profiling adds its own cost):`,
     '',
-    "### Where a relay call's time goes (c=1)",
+    table(['owner', ...CONCURRENCIES.flatMap((c) => [`relay c=${c}`, `direct c=${c}`])], owners),
     '',
-    `- **DynamoDB:** ${fmt(r1.dynamoCalls / r1.latencies.length, 2)} calls per request, ${fmt(perRequestDynamo, 2)} ms per request (timed around the handler's own DynamoDB client). ` +
-      'Every read does a strongly consistent `GetItem` of the `USER#…/SESSION` item (`DynamoSessionStore.get`) before calling MX — the API key is cached per container, the session is not.',
-    `- **MX:** the direct call's median is ${fmt(median(d1.latencies), 2)} ms; the relay makes the same call.`,
-    `- **CPU in the caller** (profile of the last c=1 relay block, ${profiledRelayRequests} calls, 200 µs sampling; self time per call by owner, µs):`,
+    'Busiest functions at c=50 (self time per call, µs; a built-in is named with its nearest caller):',
     '',
-    table(['owner', 'µs per call', 'share'], topCpu),
+    table(['function', 'µs per call'], topFunctions(50, 15)),
     '',
     missed.length === 0
       ? '**All targets met.**'
       : [
           `**Missed:** ${missed.map((c) => `${c.target} (${c.measured})`).join('; ')}.`,
           '',
-          `**What dominates.** At c=1, the session read: every relay call makes one strongly consistent \`GetItem\` of \`USER#…/SESSION\` (\`DynamoSessionStore.get\`) before calling MX — ` +
-            `${fmt(perRequestDynamo, 2)} ms per call on average here (dynalite on loopback; a DynamoDB GetItem from Lambda is typically several ms), against an added median of ${fmt(median(r1.latencies) - median(d1.latencies), 2)} ms; ` +
-            `with the session kept in memory the added median drops to ${fmt(median(m1.latencies) - median(d1.latencies), 2)} ms. ` +
-            `At c=50 the caller's CPU is the limit: ${fmt(r50.localCpuMs / r50.latencies.length, 2)} ms of CPU per relay call against ${fmt(d50.localCpuMs / d50.latencies.length, 2)} ms per direct call ` +
-            `(${fmt(m50.localCpuMs / m50.latencies.length, 2)} ms with the session in memory); the profile above shows where: the AWS SDK (building, signing and parsing the GetItem) is the largest owner, then undici, Powertools logging (one INFO line per MX call) and the middy pipeline. ` +
-            'A Lambda container serves one call at a time, so in AWS this CPU shows up as duration and cost rather than queueing, but it caps what one container can serve.',
-          '',
-          '**Cheap fix (lib/mx/sessions.ts, not made here):** keep the token this container last read or created in memory and trust it while `lastUsedAt + 25 min > now`; ' +
-            'a 401 already invalidates and renews it, and other containers still share sessions through the table on a miss — so the DynamoDB read leaves every warm call ' +
-            '(measured above as "session kept in memory", which emulates exactly that by wrapping `DynamoSessionStore` in bench/). The remaining gap to direct at c=50 is the handler\'s own CPU per call.',
+          `**What dominates** (measured above). The relay makes the direct call's MX request plus its own work, all CPU in this process: ` +
+            `${fmt(cpuPerCall(r1), 3)} ms of CPU per relay call against ${fmt(cpuPerCall(d1), 3)} ms per direct call at c=1, ${fmt(cpuPerCall(r50), 3)} vs ${fmt(cpuPerCall(d50), 3)} ms at c=50 ` +
+            `(no DynamoDB call on the warm path). At c=1 that CPU adds to each call's latency; at c=50 the caller's core is shared by all 50 calls in flight, so the extra CPU per call caps throughput ` +
+            `and queues calls. Largest owners of the relay's CPU at c=50: ${largest(50, 4)}. ` +
+            'A Lambda container serves one call at a time, so in AWS this CPU shows up as duration (and cost) per call rather than as queueing.',
         ].join('\n'),
   ].join('\n');
 

@@ -1,20 +1,33 @@
 import * as z from 'zod';
 import { JOB_ID_PATTERN, jobView } from '../lib/aggregation/job.ts';
+import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from '../lib/aggregation/job-list.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
-import { jobAnswer } from '../lib/http/openapi/response-schemas.ts';
+import { job, jobAnswer } from '../lib/http/openapi/response-schemas.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { params, parseInput } from '../lib/http/validation.ts';
 import { getServices } from '../lib/services/container.ts';
 import { httpHandler } from '../lib/services/http.ts';
 import { apiKeyAuthenticator, jobsRepository } from '../lib/services/store.ts';
+import { InvalidCursorError } from '../lib/store/cursor.ts';
 
 const services = getServices();
 const jobs = jobsRepository(services);
 
 const jobPath = z.object({ job_id: z.string().regex(JOB_ID_PATTERN, 'must be a job id (job_…)') });
 const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const userPath = z.object({ user_id: params.userId });
+
+function cursorKey(cursor: string | undefined, userId: string) {
+  if (cursor === undefined) return undefined;
+  try {
+    return decodeJobsCursor(cursor, userId);
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new HttpProblem('validation_failed', error.message, { field: 'cursor' });
+    throw error;
+  }
+}
 
 export const operations: Operations = {
   'GET /jobs/{job_id}': {
@@ -39,6 +52,23 @@ export const operations: Operations = {
       return { status: 200, body: { job: jobView(job) } };
     },
   },
+  'GET /users/{user_id}/jobs': {
+    auth: 'api_key',
+    async handle(request) {
+      const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      assertUserAccess(request.principal, user_id);
+      const query = parseInput(jobsListQuery, request.query, 'query');
+      const page = await jobs.pageForUser(user_id, {
+        limit: query.limit,
+        after: cursorKey(query.cursor, user_id),
+        now: services.clock.now(),
+      });
+      return {
+        status: 200,
+        body: { jobs: page.jobs.map(jobView), ...(page.next ? { next_cursor: encodeJobsCursor(page.next) } : {}) },
+      };
+    },
+  },
 };
 
 export const docs: OperationsDocs = {
@@ -51,6 +81,20 @@ export const docs: OperationsDocs = {
     path: memberPath,
     responses: { 200: { description: "The member's latest job", body: jobAnswer } },
     problems: ['forbidden', 'not_found'],
+  },
+  'GET /users/{user_id}/jobs': {
+    path: userPath,
+    query: jobsListQuery,
+    responses: {
+      200: {
+        description: "The user's jobs, newest first",
+        body: z.strictObject({
+          jobs: z.array(job),
+          next_cursor: z.string().optional().describe('Pass as `cursor` to continue; absent on the last page'),
+        }),
+      },
+    },
+    problems: ['forbidden'],
   },
 };
 

@@ -41,6 +41,7 @@ const aggregationRoutes: RouteDefinition[] = [
   api('api-refresh', 'PUT', `${member}/resume`, "Answer MX's MFA challenges; tracking resumes on the same job"),
   api('api-jobs', 'GET', '/jobs/{job_id}', 'Read an aggregation job'),
   api('api-jobs', 'GET', `${member}/aggregation`, "The member's latest aggregation job"),
+  api('api-jobs', 'GET', '/users/{user_id}/jobs', "The user's aggregation jobs, newest first (cursor, limit)"),
 ];
 
 const readRoutes: RouteDefinition[] = READ_ENDPOINTS.map((endpoint) =>

@@ -92,6 +92,55 @@ export const configSchema = z.object({
   POWERTOOLS_DEV: boolean.optional().describe('Pretty-print logs (Powertools).'),
 });
 
+/** One environment variable of `configSchema`, described for people (the README's configuration table). */
+export interface ConfigVariable {
+  name: string;
+  /** True when parsing fails without it. */
+  required: boolean;
+  /** The schema's default, as the variable would be written; absent when there is none. */
+  default?: string;
+  /** The accepted values when the schema restricts them: an enum's options, a number's range, a URL. */
+  values?: string;
+  /** The schema's `.describe()` text. */
+  description: string;
+}
+
+/** Every variable the config schema reads, in schema order, with what the schema says about it. */
+export function configVariables(): ConfigVariable[] {
+  return Object.entries(configSchema.shape).map(([name, schema]) => {
+    let inner: z.ZodType = schema;
+    let defaultValue: unknown;
+    for (;;) {
+      if (inner instanceof z.ZodDefault) {
+        defaultValue = inner.def.defaultValue;
+        inner = inner.unwrap() as z.ZodType;
+      } else if (inner instanceof z.ZodOptional) {
+        inner = inner.unwrap() as z.ZodType;
+      } else if (inner instanceof z.ZodPipe) {
+        inner = inner.in as z.ZodType;
+      } else break;
+    }
+    if (!schema.description) throw new Error(`configSchema.${name} has no description`);
+    const values = acceptedValues(inner);
+    return {
+      name,
+      required: !schema.isOptional(),
+      ...(defaultValue === undefined ? {} : { default: String(defaultValue) }),
+      ...(values === undefined ? {} : { values }),
+      description: schema.description,
+    };
+  });
+}
+
+function acceptedValues(schema: z.ZodType): string | undefined {
+  if (schema instanceof z.ZodEnum) return schema.options.map((option) => `\`${String(option)}\``).join(', ');
+  if (schema instanceof z.ZodNumber && schema.minValue !== null && schema.maxValue !== null) {
+    return `${schema.isInt ? 'integer ' : ''}${schema.minValue}–${schema.maxValue}`;
+  }
+  if (schema instanceof z.ZodURL) return 'http(s) URL';
+  return undefined;
+}
+
 export type ConfigEnv = z.input<typeof configSchema>;
 type Parsed = z.output<typeof configSchema>;
 

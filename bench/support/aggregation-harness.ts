@@ -7,11 +7,11 @@ import { type MxSimulator, startMxSimulator } from '../../infra/local/mx-sim/ser
 import { RetryLaterError } from '../../lib/aggregation/poll-service.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';
-import { parseConfig } from '../../lib/config.ts';
 import { pollMessageSchema } from '../../lib/queue/poll-message.ts';
 import { Services } from '../../lib/services/container.ts';
 import { mxEvents } from '../../lib/services/mx-events.ts';
 import { pollService } from '../../lib/services/poll.ts';
+import { localServicesConfig } from '../../test/support/local-services.ts';
 
 /**
  * The aggregation machinery over real dynalite, fauxqs and the MX simulator, driven by ONE ManualClock shared by the
@@ -71,18 +71,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
     },
     { step: 'initialize', name: 'benchPollQueue' },
   );
-  const config = parseConfig({
-    TABLE_NAME: engines.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
-    POLL_QUEUE_URL: engines.queueUrls.poll,
-    DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-    MX_BASE_URL: simulator.url,
-    MX_CLIENT_ID: 'sim-client',
-    MX_API_KEY: 'sim-api-key',
-    LOG_LEVEL: 'ERROR',
-    ...options.env,
-  });
+  const config = localServicesConfig(engines, simulator.url, options.env);
   const services = new Services(config, { clock, sqs });
 
   const simOrigin = new URL(simulator.url).origin;

@@ -126,3 +126,41 @@ export function profileByOwner(profilePath: string): Map<string, number> {
 export function addInto(into: Map<string, number>, from: Map<string, number>): void {
   for (const [key, value] of from) into.set(key, (into.get(key) ?? 0) + value);
 }
+
+/**
+ * Self time of a V8 CPU profile by function, in ms: `name (file:line)` for code with a file, and for V8/Node
+ * built-ins (JSON.parse, writev…) `name ← caller (file:line)` with the nearest caller that has a file — so the
+ * busiest lines of the project and its packages can be named. Paths are shortened to the project or the package.
+ */
+export function profileByFunction(profilePath: string): Map<string, number> {
+  const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const short = (url: string) =>
+    url
+      .replace(/^file:\/\//, '')
+      .replace(/^.*\/node_modules\//, '')
+      .replace(/^.*\/(lib|functions|infra|bench)\//, '$1/');
+  const frame = (node: ProfileNode) =>
+    `${node.callFrame.functionName || '(anonymous)'} (${short(node.callFrame.url)}:${node.callFrame.lineNumber + 1})`;
+  const nameOf = (node: ProfileNode): string => {
+    if (node.callFrame.url !== '' && !node.callFrame.url.startsWith('node:')) return frame(node);
+    for (let id = parent.get(node.id); id !== undefined; id = parent.get(id)) {
+      const caller = byId.get(id)!;
+      if (caller.callFrame.url !== '' && !caller.callFrame.url.startsWith('node:')) {
+        return `${node.callFrame.functionName || '(anonymous)'} ← ${frame(caller)}`;
+      }
+    }
+    return `${node.callFrame.functionName || '(anonymous)'} (${node.callFrame.url || 'V8'})`;
+  };
+  const names = new Map<number, string>();
+  for (const node of profile.nodes) names.set(node.id, nameOf(node));
+  const byFunction = new Map<string, number>();
+  profile.samples.forEach((nodeId, i) => {
+    const name = names.get(nodeId) ?? 'unknown';
+    byFunction.set(name, (byFunction.get(name) ?? 0) + (profile.timeDeltas[i + 1] ?? 0) / 1000);
+  });
+  for (const key of [...byFunction.keys()]) if (/^\((idle|root|program)\) \(V8\)$/.test(key)) byFunction.delete(key);
+  return byFunction;
+}

@@ -23,7 +23,7 @@ const KMS_TABLE_READ = ['kms:Decrypt', 'kms:DescribeKey'];
 const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'];
 
 /**
- * Grants `fn` what its spec says and nothing else: item actions on the table, Query on the table or gsi1 as used,
+ * Grants `fn` what its spec says and nothing else: item actions on the table, Query on the table or an index as used,
  * SendMessage on the queues (and dead-letter queues) it feeds, GetSecretValue on the secrets it reads — each on that one resource's ARN.
  * Consuming a queue is granted by its event source.
  */
@@ -39,7 +39,11 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     );
   const via = (service: string) => `${service}.${Stack.of(fn).region}.amazonaws.com`;
 
-  const queryArns = { table: table.tableArn, gsi1: `${table.tableArn}/index/${TABLE_KEYS.gsi1}` };
+  const queryArns = {
+    table: table.tableArn,
+    gsi1: `${table.tableArn}/index/${TABLE_KEYS.gsi1}`,
+    gsi2: `${table.tableArn}/index/${TABLE_KEYS.gsi2}`,
+  };
   if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn);
   for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target]);
   if (dataKey && (spec.itemActions.length > 0 || spec.queries.length > 0)) {

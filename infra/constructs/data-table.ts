@@ -13,8 +13,8 @@ export interface DataTableProps {
 }
 
 /**
- * The single table, keyed as lib/store/table.ts creates it locally: `pk`/`sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk`
- * (all attributes projected), items expiring through `ttl`. A plain Table rather than TableV2: one region, and
+ * The single table, keyed as lib/store/table.ts creates it locally: `pk`/`sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk` and
+ * GSI `gsi2` on `gsi2pk`/`gsi2sk` (all attributes projected), items expiring through `ttl`. A plain Table rather than TableV2: one region, and
  * cdk-nag evaluates AWS::DynamoDB::Table (it skips the GlobalTable that TableV2 synthesizes).
  */
 export class DataTable extends Construct {
@@ -39,6 +39,12 @@ export class DataTable extends Construct {
       indexName: TABLE_KEYS.gsi1,
       partitionKey: { name: TABLE_KEYS.gsi1pk, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.gsi1sk, type: AttributeType.STRING },
+      projectionType: ProjectionType.ALL,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_KEYS.gsi2,
+      partitionKey: { name: TABLE_KEYS.gsi2pk, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.gsi2sk, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
   }

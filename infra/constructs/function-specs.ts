@@ -9,8 +9,8 @@ export type QueueRole = 'poll' | 'delivery' | 'refreshRequests';
 
 export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 
-/** What a function runs Query on: the table's own key (`pk` + `sk` prefix) or the gsi1 index. */
-export type QueryTarget = 'table' | 'gsi1';
+/** What a function runs Query on: the table's own key (`pk` + `sk` prefix), the gsi1 index or the gsi2 index. */
+export type QueryTarget = 'table' | 'gsi1' | 'gsi2';
 
 /**
  * What one Lambda is and exactly what it may touch, read off what its code path in lib/ does. Every function
@@ -57,7 +57,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: 512,
     timeoutSeconds: 10,
     itemActions: [GET],
-    queries: ['gsi1'],
+    // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
+    queries: ['gsi1', 'gsi2'],
     sendsTo: [],
     callsMx: false,
   },
@@ -103,7 +104,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
     memorySize: 512,
     timeoutSeconds: 10,
-    itemActions: [GET],
+    // Reads the active pointer and job; records that MX pushed (UpdateItem on one item, lib/store/mx-push-repo.ts).
+    itemActions: [GET, UPDATE],
     queries: [],
     sendsTo: ['poll'],
     callsMx: false,

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { apiKeyMaterial, generateApiKey } from '../../lib/api-keys.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { hashApiKey } from '../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptions } from './engines.ts';
 import { startGateway } from './gateway.ts';
@@ -65,7 +64,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const simulator = useRealMx ? undefined : await startMxSimulator({ port: options.simPort });
     if (simulator) stoppers.push(() => simulator.close());
 
-    const apiKey = given.LOCAL_API_KEY || `nxr_local_${randomBytes(24).toString('base64url')}`;
+    // One way to make keys: the same generator as `nexus-relay keys create`, stored with its display prefix.
+    const seededKey = given.LOCAL_API_KEY
+      ? { key: given.LOCAL_API_KEY, ...apiKeyMaterial(given.LOCAL_API_KEY) }
+      : generateApiKey();
+    const apiKey = seededKey.key;
     Object.assign(process.env, {
       ...given,
       NEXUS_RELAY_ENV: 'local',
@@ -85,7 +88,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const table = { client: createDocumentClient(config.aws), tableName: config.tableName };
     stoppers.push(async () => table.client.destroy());
-    await new ApiKeysRepository(table).put({ hash: hashApiKey(apiKey), name: 'local-dev', createdAt: new Date().toISOString() });
+    await new ApiKeysRepository(table).put({
+      hash: seededKey.hash,
+      prefix: seededKey.prefix,
+      name: 'local-dev',
+      createdAt: new Date().toISOString(),
+    });
 
     const sqs = createSqsClient(config.aws);
     stoppers.push(async () => sqs.destroy());

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
-import { startLocalStack } from './local-stack.ts';
+import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs22.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -26,6 +27,7 @@ try {
   else console.log(`MX: ${process.env.MX_BASE_URL}`);
   console.log(`refresh requests queue: ${stack.engines.queueUrls.refreshRequests} (npm run refresh-request)`);
   console.log(`api key: ${stack.apiKey}${stack.apiKeyGenerated ? ' (generated; set LOCAL_API_KEY to choose one)' : ''}`);
+  publishStackFile(stack);
   console.log(`nexus-relay listening on ${stack.url}`);
 
   let stopping = false;
@@ -41,4 +43,45 @@ try {
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);
+}
+
+/**
+ * Describes this stack in the stack file (for `nexus-relay` and `npm run demo`), unless the file belongs to another
+ * stack that is still running: the first `npm start` keeps it, later ones say where to point their own.
+ * The file goes when this process exits, if it is still ours.
+ */
+function publishStackFile(stack: LocalStack): void {
+  const path = stackFilePath();
+  try {
+    const current = readStackFile(path);
+    if (current && current.pid !== process.pid) {
+      console.log(`stack file: ${path} belongs to the stack of pid ${current.pid}; not replaced (set NEXUS_RELAY_STACK_FILE)`);
+      return;
+    }
+  } catch (error) {
+    if (!(error instanceof StackFileError)) throw error;
+    // Not a stack file we can read: this stack's description replaces it.
+  }
+  const { engines } = stack;
+  writeStackFile(
+    {
+      url: stack.url,
+      apiKey: stack.apiKey,
+      simulatorUrl: stack.simulatorUrl ?? null,
+      dynamodb: { endpoint: engines.dynamoDbEndpoint, region: engines.region, tableName: engines.tableName },
+      queues: {
+        endpoint: engines.sqsEndpoint,
+        region: engines.region,
+        poll: engines.queueUrls.poll,
+        delivery: engines.queueUrls.delivery,
+        refreshRequests: engines.queueUrls.refreshRequests,
+        refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
+      },
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    },
+    path,
+  );
+  process.on('exit', () => removeStackFile(process.pid, path));
+  console.log(`stack file: ${path} (nexus-relay CLI: npm run cli -- --help)`);
 }

@@ -29,6 +29,8 @@ export interface Job {
   challenges?: Challenge[];
   /** Set once the terminal event is handed to the publisher; a redelivered message re-publishes until then. */
   notifiedAt?: number;
+  /** The requester's own id for the refresh (refresh-requests `correlation_id`), shown with the job and in its events. */
+  correlationId?: string;
 }
 
 /** Time-ordered, unguessable: `job_` + 9 base36 chars of time + 16 hex chars of randomness. */
@@ -47,6 +49,8 @@ export function jobView(job: Job) {
     created_at: new Date(job.createdAt).toISOString(),
     updated_at: new Date(job.updatedAt).toISOString(),
     finished_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
+    polls: job.polls,
+    ...(job.correlationId === undefined ? {} : { correlation_id: job.correlationId }),
     ...(job.status === 'action_required' && job.challenges ? { challenges: job.challenges } : {}),
   };
 }

@@ -4,12 +4,15 @@ import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { PushCoverage } from './push-coverage.ts';
 
 export interface MxPushDeps {
   jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
   clock: Clock;
   log: Log;
+  /** Told of every push, so the poll loop knows MX is pushing (optional: without it, polls stay dense). */
+  coverage?: Pick<PushCoverage, 'recordPush'>;
 }
 
 export type PushOutcome =
@@ -41,6 +44,9 @@ export class MxPush {
         error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
       });
       return { kind: 'failed', memberGuid: parsed.webhook.memberGuid };
+    } finally {
+      // After the nudge, which is what the push is waited on for; never throws.
+      await this.deps.coverage?.recordPush();
     }
   }
 

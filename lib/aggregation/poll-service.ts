@@ -13,6 +13,7 @@ import type { Job, TerminalStatus } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
+import type { PushCoverage } from './push-coverage.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -23,6 +24,8 @@ export interface PollDeps {
   log: Log;
   timing: Pick<InstitutionTiming, 'model' | 'learn'>;
   maxPollDelaySeconds: number;
+  /** Whether MX is pushing aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
+  coverage?: Pick<PushCoverage, 'covered'>;
 }
 
 /** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
@@ -114,6 +117,7 @@ export class PollService {
       deadlineAt: job.deadlineAt,
       maxDelaySeconds: this.deps.maxPollDelaySeconds,
       model: member && (await this.deps.timing.model(member)),
+      pushCovered: (await this.deps.coverage?.covered()) ?? false,
     });
     const advanced = await jobs.advance(job.id, job.step, {
       member: member && snapshotOf(member),

@@ -124,6 +124,7 @@ export class RefreshRequests {
         memberGuid: request.member_guid,
         includeHoldings: request.include_holdings,
         includeTransactions: request.include_transactions,
+        correlationId: request.correlation_id,
       });
       return { kind: joined ? 'joined' : 'started', jobId: job.id };
     } catch (error) {

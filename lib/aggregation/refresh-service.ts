@@ -15,6 +15,8 @@ export interface RefreshRequest {
   memberGuid: string;
   includeHoldings?: boolean;
   includeTransactions?: boolean;
+  /** The requester's own id for this refresh; kept on a job this request starts (a joined job keeps its own). */
+  correlationId?: string;
 }
 
 export interface RefreshDeps {
@@ -54,6 +56,7 @@ export class RefreshService {
       updatedAt: now,
       deadlineAt: now + this.deps.deadlineSeconds * 1000,
       nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
+      ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     };
     await jobs.create(job);
     if (!(await jobs.claimActive(job.memberGuid, job.id, job.deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
@@ -68,6 +71,9 @@ export class RefreshService {
       });
       job.member = snapshotOf(member);
       job.connectionStatus = member.connection_status ?? null;
+      // From when MX answered, not from when the job was written: the call may have waited for a rate slot
+      // (events-refresh), and MX must not be read sooner than 3 s after it started the aggregation.
+      job.nextPollAt = clock.now() + MIN_POLL_DELAY_SECONDS * 1000;
     } catch (error) {
       // MX did not start anything: leave no job behind, so the next refresh tries afresh.
       await jobs.releaseActive(job.memberGuid, job.id);
@@ -75,7 +81,7 @@ export class RefreshService {
       throw error;
     }
 
-    await jobs.recordStart(job.id, job.member);
+    await jobs.recordStart(job.id, job.member, job.nextPollAt);
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { Clock } from '../clock.ts';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Clock, toIso } from '../clock.ts';
+import { type Log, silentLog } from '../logger.ts';
 import type { ApiKeyRecord } from '../store/api-keys-repo.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -11,41 +12,190 @@ export interface Principal {
 
 export interface ApiKeyLookup {
   get(hash: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * Sets the key's `last_used_at` to `at` unless a use after `threshold` is already recorded (or the key is gone);
+   * true when it wrote. Optional: a lookup without it records nothing.
+   */
+  recordUse?(hash: string, at: string, threshold: string, options?: { abortSignal?: AbortSignal }): Promise<boolean>;
 }
 
 export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
+/** `crypto.timingSafeEqual`'s contract: both buffers have the same length. */
+export type ConstantTimeCompare = (a: Buffer, b: Buffer) => boolean;
+
+const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
+
 /**
- * Resolves `Authorization: Bearer <key>` to a principal. Keys are looked up by their SHA-256, so no secret is
- * ever compared byte by byte. Results (including misses) are cached per container for `cacheTtlMs`: that bounds
- * both table reads and how long a revoked key keeps working.
+ * Whether two secrets are equal, in a time that depends on neither where they first differ nor their lengths:
+ * both sides are reduced to 32-byte SHA-256 digests (hashing takes time linear in the input, not in the match),
+ * then compared with `compare` (`crypto.timingSafeEqual`, which reads every byte). Use it wherever a presented
+ * secret meets an expected one.
+ */
+export function secretsEqual(
+  given: string | Buffer,
+  expected: string | Buffer,
+  compare: ConstantTimeCompare = timingSafeEqual,
+): boolean {
+  return compare(sha256(given), sha256(expected));
+}
+
+export interface ApiKeyAuthenticatorOptions {
+  /** How long a lookup (hit or miss) is trusted: also how long a revoked key keeps working in a warm container. */
+  cacheTtlMs?: number;
+  /** `last_used_at` is written at most once per key per this interval (per container, and across containers). */
+  lastUsedIntervalMs?: number;
+  /** Known keys cached at once (the oldest leave first). */
+  maxCachedKeys?: number;
+  /** Unknown or revoked keys remembered at once: a flood of random keys evicts only earlier misses. */
+  maxCachedMisses?: number;
+  /** Gives up on a `last_used_at` write after this long. */
+  recordUseTimeoutMs?: number;
+  log?: Log;
+}
+
+interface KnownKey {
+  principal: Principal;
+  expiresAt: number;
+  /** The latest use recorded (read from the table, or written or being written by this container). */
+  lastUsedAt: number | undefined;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Resolves `Authorization: Bearer <key>` to a principal. Keys are looked up by their SHA-256 and the record found is
+ * checked against it with `secretsEqual`, so no secret is ever compared byte by byte. Results are cached per
+ * container for `cacheTtlMs`: that bounds both table reads and how long a revoked key keeps working. Hits and misses
+ * are cached apart, each bounded, so a flood of wrong keys neither grows memory nor evicts the keys in use.
+ *
+ * A successful authentication records the key's use (`last_used_at`) at most once per `lastUsedIntervalMs`, with a
+ * conditional write so that many containers do not all write. The write is started and not awaited: the answer never
+ * waits for it. Its failure is logged, never thrown (no unhandled rejection), and forgets the claim so a later use
+ * retries. If a Lambda container is frozen while the write is in flight, the write resumes when the container thaws
+ * (or fails on its timeout and is retried later): the cost is at most one late or lost `last_used_at` update, which
+ * is why a request's latency is not spent on it. Runtimes that want it drained (the local gateway at shutdown,
+ * tests) await `settled()`.
  */
 export class ApiKeyAuthenticator {
-  readonly #cache = new Map<string, { principal: Principal | undefined; expiresAt: number }>();
+  readonly #known = new Map<string, KnownKey>();
+  readonly #misses = new Map<string, number>();
+  readonly #pending = new Set<Promise<void>>();
+  /** Table reads under way, so concurrent requests with one key make one read. */
+  readonly #reading = new Map<string, Promise<KnownKey | undefined>>();
+  readonly #cacheTtlMs: number;
+  readonly #lastUsedIntervalMs: number;
+  readonly #maxCachedKeys: number;
+  readonly #maxCachedMisses: number;
+  readonly #recordUseTimeoutMs: number;
+  readonly #log: Log;
 
   constructor(
     private readonly keys: ApiKeyLookup,
     private readonly clock: Clock,
-    private readonly cacheTtlMs = 60_000,
-  ) {}
+    options: ApiKeyAuthenticatorOptions = {},
+  ) {
+    this.#cacheTtlMs = options.cacheTtlMs ?? MINUTE;
+    this.#lastUsedIntervalMs = options.lastUsedIntervalMs ?? 5 * MINUTE;
+    this.#maxCachedKeys = options.maxCachedKeys ?? 10_000;
+    this.#maxCachedMisses = options.maxCachedMisses ?? 256;
+    this.#recordUseTimeoutMs = options.recordUseTimeoutMs ?? 3_000;
+    this.#log = options.log ?? silentLog;
+  }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const match = /^Bearer\s+(\S{16,512})\s*$/i.exec(authorization ?? '');
     if (!match) throw new HttpProblem('unauthorized', 'Send the API key as `Authorization: Bearer <key>`.');
     const hash = hashApiKey(match[1]!);
     const now = this.clock.now();
-    let cached = this.#cache.get(hash);
-    if (!cached || cached.expiresAt <= now) {
-      const record = await this.keys.get(hash);
-      const principal = record && !record.revokedAt ? { keyName: record.name, userId: record.userId } : undefined;
-      cached = { principal, expiresAt: now + this.cacheTtlMs };
-      if (this.#cache.size > 10_000) this.#cache.clear();
-      this.#cache.set(hash, cached);
+    const known = this.#known.get(hash);
+    const entry = known && known.expiresAt > now ? known : await this.#lookUpOnce(hash, now);
+    if (!entry) throw new HttpProblem('unauthorized', 'The API key is unknown or revoked.');
+    this.#recordUse(hash, entry, now);
+    return entry.principal;
+  }
+
+  /** Entries cached now: known keys and remembered misses (what a flood of wrong keys could try to grow). */
+  get cacheSize(): { keys: number; misses: number } {
+    return { keys: this.#known.size, misses: this.#misses.size };
+  }
+
+  /** Resolves once every `last_used_at` write started so far has ended (they never reject). */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  #lookUpOnce(hash: string, now: number): Promise<KnownKey | undefined> {
+    let reading = this.#reading.get(hash);
+    if (!reading) {
+      reading = this.#lookUp(hash, now).finally(() => this.#reading.delete(hash));
+      this.#reading.set(hash, reading);
     }
-    if (!cached.principal) throw new HttpProblem('unauthorized', 'The API key is unknown or revoked.');
-    return cached.principal;
+    return reading;
+  }
+
+  async #lookUp(hash: string, now: number): Promise<KnownKey | undefined> {
+    const missUntil = this.#misses.get(hash);
+    if (missUntil !== undefined && missUntil > now) return undefined;
+    const record = await this.keys.get(hash);
+    // The record must be the one for this hash: a lookup (or a store adapter behind it) answering with another
+    // key's record is refused, and the check itself is constant-time.
+    if (!record || record.revokedAt || !secretsEqual(hash, record.hash)) {
+      this.#known.delete(hash);
+      remember(this.#misses, hash, now + this.#cacheTtlMs, this.#maxCachedMisses);
+      return undefined;
+    }
+    this.#misses.delete(hash);
+    const entry: KnownKey = {
+      principal: { keyName: record.name, userId: record.userId },
+      expiresAt: now + this.#cacheTtlMs,
+      lastUsedAt: parseTime(record.lastUsedAt),
+    };
+    // A use this container recorded (or is recording) counts even if the read did not see it yet.
+    const previous = this.#known.get(hash)?.lastUsedAt;
+    if (previous !== undefined && (entry.lastUsedAt === undefined || previous > entry.lastUsedAt)) entry.lastUsedAt = previous;
+    remember(this.#known, hash, entry, this.#maxCachedKeys);
+    return entry;
+  }
+
+  #recordUse(hash: string, entry: KnownKey, now: number): void {
+    if (!this.keys.recordUse) return;
+    const threshold = now - this.#lastUsedIntervalMs;
+    if (entry.lastUsedAt !== undefined && entry.lastUsedAt >= threshold) return;
+    const before = entry.lastUsedAt;
+    entry.lastUsedAt = now; // claimed: other requests in this container skip the write
+    let write: Promise<void>;
+    try {
+      write = this.keys
+        .recordUse(hash, toIso(now), toIso(threshold), { abortSignal: AbortSignal.timeout(this.#recordUseTimeoutMs) })
+        .then(() => undefined);
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    const tracked: Promise<void> = write
+      .catch((error: unknown) => {
+        if (entry.lastUsedAt === now) entry.lastUsedAt = before;
+        this.#log.warn('could not record the API key use', {
+          key_name: entry.principal.keyName,
+          error: error instanceof Error ? error.name : typeof error,
+        });
+      })
+      .finally(() => this.#pending.delete(tracked));
+    this.#pending.add(tracked);
   }
 }
+
+/** Sets `key` as the newest entry of `map`, dropping the oldest beyond `max`. */
+function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > max) map.delete(map.keys().next().value!);
+}
+
+const parseTime = (iso: string | undefined): number | undefined => {
+  const ms = iso === undefined ? Number.NaN : Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : ms;
+};
 
 /** A key bound to a user may only touch that user; the answer does not reveal whether the other user exists. */
 export function assertUserAccess(principal: Principal, userId: string): void {

@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { Log } from '../logger.ts';
+import { type ConstantTimeCompare, secretsEqual } from './auth.ts';
 import { HttpProblem } from './problem.ts';
 
 export interface BasicCredentials {
@@ -10,8 +11,7 @@ export interface BasicCredentials {
 /** Resolves the expected credentials when a request needs them (fixed values, or a secret read once). */
 export type BasicCredentialsProvider = () => Promise<BasicCredentials>;
 
-/** `crypto.timingSafeEqual`'s contract: both buffers have the same length. */
-export type ConstantTimeCompare = (a: Buffer, b: Buffer) => boolean;
+export type { ConstantTimeCompare } from './auth.ts';
 
 const BASIC = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i;
 
@@ -25,19 +25,18 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
-
 /**
- * Compares SHA-256 digests, so `compare` always gets equal-length buffers and the time taken says nothing about
- * the expected values' lengths or contents. Both parts are compared before the results are combined.
+ * Compares with `secretsEqual` (SHA-256 digests, then `compare`), so `compare` always gets equal-length buffers and
+ * the time taken says nothing about the expected values' lengths or contents. Both parts are compared before the
+ * results are combined.
  */
 export function credentialsMatch(
   given: BasicCredentials,
   expected: BasicCredentials,
   compare: ConstantTimeCompare = timingSafeEqual,
 ): boolean {
-  const username = compare(digest(given.username), digest(expected.username));
-  const password = compare(digest(given.password), digest(expected.password));
+  const username = secretsEqual(given.username, expected.username, compare);
+  const password = secretsEqual(given.password, expected.password, compare);
   return username && password;
 }
 

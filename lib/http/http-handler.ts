@@ -24,6 +24,8 @@ export interface AuthenticatedRequest extends HttpRequest {
 export interface HttpResponse {
   status: number;
   body?: unknown;
+  /** A body already serialized as JSON (e.g. MX's, relayed unchanged): sent as is, instead of `body`. */
+  json?: string;
   headers?: Record<string, string>;
 }
 
@@ -122,10 +124,10 @@ function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
 const baseHeaders = (requestId: string) => ({ 'x-request-id': requestId, 'cache-control': 'no-store' });
 
 function toResult(response: HttpResponse, requestId: string): ApiResult {
-  const hasBody = response.body !== undefined;
+  const json = response.json || (response.body !== undefined ? JSON.stringify(response.body) : '');
   return {
     statusCode: response.status,
-    headers: { ...baseHeaders(requestId), ...(hasBody ? { 'content-type': 'application/json' } : {}), ...response.headers },
-    body: hasBody ? JSON.stringify(response.body) : '',
+    headers: { ...baseHeaders(requestId), ...(json ? { 'content-type': 'application/json' } : {}), ...response.headers },
+    body: json,
   };
 }

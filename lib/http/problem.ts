@@ -2,27 +2,117 @@ import { NexusRelayError } from '../errors.ts';
 
 /**
  * The one catalogue of API error codes (RFC 9457 problem details). Every non-2xx response carries one of these
- * `code`s; `title` is fixed per code, `detail` explains the instance.
+ * `code`s; `title` is fixed per code, `detail` explains the instance. `cause` and `fix` are for people reading the
+ * README's troubleshooting table (generated from here by `npm run docs`): what usually leads to the code, and what to do.
  */
 export const PROBLEMS = {
-  validation_failed: { status: 400, title: 'Request validation failed' },
-  invalid_json: { status: 400, title: 'Request body is not valid JSON' },
-  unauthorized: { status: 401, title: 'Missing or invalid credentials' },
-  forbidden: { status: 403, title: 'Not allowed for this API key' },
-  use_case_not_permitted: { status: 403, title: "The member's use cases do not permit this operation" },
-  not_found: { status: 404, title: 'Resource not found' },
-  route_not_found: { status: 404, title: 'No such route' },
-  method_not_allowed: { status: 405, title: 'Method not allowed on this route' },
-  conflict: { status: 409, title: 'Conflict with the current state' },
-  request_in_progress: { status: 409, title: 'A request with this idempotency key is still in progress' },
-  payload_too_large: { status: 413, title: 'Request body too large' },
-  unsupported_media_type: { status: 415, title: 'Request body must be application/json' },
-  upstream_rejected: { status: 422, title: 'MX rejected the request' },
-  idempotency_key_reused: { status: 422, title: 'The idempotency key was used for a different request' },
-  internal_error: { status: 500, title: 'Internal error' },
-  upstream_error: { status: 502, title: 'MX failed to answer' },
-  upstream_timeout: { status: 504, title: 'MX did not answer in time' },
-} as const satisfies Record<string, { status: number; title: string }>;
+  validation_failed: {
+    status: 400,
+    title: 'Request validation failed',
+    cause:
+      'A path parameter, query parameter, header or body field is malformed or out of range (or the body nests too deeply); `field` names it.',
+    fix: "Correct the named field; `GET /openapi.json` has every route's schema.",
+  },
+  invalid_json: {
+    status: 400,
+    title: 'Request body is not valid JSON',
+    cause: 'The body could not be parsed as JSON.',
+    fix: 'Send a well-formed JSON body, serialised by a JSON library.',
+  },
+  unauthorized: {
+    status: 401,
+    title: 'Missing or invalid credentials',
+    cause:
+      'No `Authorization: Bearer <key>` header, or the key is unknown or revoked. On `/mx/webhooks`: wrong or missing HTTP Basic credentials.',
+    fix: 'Send a valid API key (locally: the one `npm start` prints, or `LOCAL_API_KEY`). For MX webhooks, give MX the credentials of `MX_WEBHOOK_*`.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Not allowed for this API key',
+    cause: 'The API key is bound to another `user_id`, or the route (webhook management) needs a server key.',
+    fix: 'Use the key bound to that user, or a server key (not bound to a user).',
+  },
+  use_case_not_permitted: {
+    status: 403,
+    title: "The member's use cases do not permit this operation",
+    cause: "MX refused: the member's `use_cases` do not include PFM (e.g. a MONEY_MOVEMENT-only member).",
+    fix: "Have the member enabled for PFM at MX; `mx_code` carries MX's code. Retrying does not help.",
+  },
+  not_found: {
+    status: 404,
+    title: 'Resource not found',
+    cause: 'No such job, webhook or delivery, or MX has no such member or resource for this user.',
+    fix: 'Check the id and the `user_id` it belongs to; a member must exist at MX for that user.',
+  },
+  route_not_found: {
+    status: 404,
+    title: 'No such route',
+    cause: 'The path matches no route of the API.',
+    fix: 'Check the path against the API reference or `GET /openapi.json`.',
+  },
+  method_not_allowed: {
+    status: 405,
+    title: 'Method not allowed on this route',
+    cause: 'The path exists but not with this HTTP method.',
+    fix: 'Use a method from the `Allow` header.',
+  },
+  conflict: {
+    status: 409,
+    title: 'Conflict with the current state',
+    cause:
+      'The state changed or does not allow it: a resume while the job is not waiting for MFA answers, a replay to a disabled webhook, a concurrent change (secret rotation, a refresh that just finished).',
+    fix: 'Read the resource again (`GET /jobs/{job_id}`, `GET /webhooks/{id}`) and retry if it still applies; enable a disabled webhook first.',
+  },
+  request_in_progress: {
+    status: 409,
+    title: 'A request with this idempotency key is still in progress',
+    cause: 'A request with the same `Idempotency-Key` is still being processed.',
+    fix: "Retry after `Retry-After` seconds: you then get the first request's answer.",
+  },
+  payload_too_large: {
+    status: 413,
+    title: 'Request body too large',
+    cause: 'The body is over 64 KiB.',
+    fix: 'Send a smaller body; no route needs more.',
+  },
+  unsupported_media_type: {
+    status: 415,
+    title: 'Request body must be application/json',
+    cause: 'A body was sent without `Content-Type: application/json`.',
+    fix: 'Set `Content-Type: application/json`.',
+  },
+  upstream_rejected: {
+    status: 422,
+    title: 'MX rejected the request',
+    cause: 'MX answered 400 or 422: it refused the request as sent (e.g. wrong MFA answers format).',
+    fix: "Check `detail` and `mx_code` against MX's reference; retrying the same request does not help.",
+  },
+  idempotency_key_reused: {
+    status: 422,
+    title: 'The idempotency key was used for a different request',
+    cause: 'The `Idempotency-Key` was used within 24 h for a request with another method, path, query or body.',
+    fix: 'Use a new key for each distinct request (a UUID per intended operation).',
+  },
+  internal_error: {
+    status: 500,
+    title: 'Internal error',
+    cause: 'An unexpected failure inside nexus-relay (DynamoDB, SQS or a bug).',
+    fix: 'Retry with the same `Idempotency-Key`; if it persists, look up `request_id` (also in `x-request-id`) in the logs.',
+  },
+  upstream_error: {
+    status: 502,
+    title: 'MX failed to answer',
+    cause:
+      'MX kept answering 5xx or 429, dropped the connection, or sent an unreadable answer, through every retry within `MX_RETRY_BUDGET_MS`.',
+    fix: "Retry later; check MX's status and the credentials (`MX_*`). Locally, clear simulator faults: `POST /_sim/faults {}`.",
+  },
+  upstream_timeout: {
+    status: 504,
+    title: 'MX did not answer in time',
+    cause: 'MX did not answer within `MX_REQUEST_TIMEOUT_MS` per attempt and `MX_RETRY_BUDGET_MS` overall.',
+    fix: 'Retry later (with the same `Idempotency-Key`); raise the timeouts only within the Lambda timeout.',
+  },
+} as const satisfies Record<string, { status: number; title: string; cause: string; fix: string }>;
 
 export type ProblemCode = keyof typeof PROBLEMS;
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { type Challenge, challengesResponse } from './challenge.ts';
+import type { Deadline } from './deadline.ts';
 import { MxError } from './errors.ts';
 import { type Member, memberResponse } from './member.ts';
 import type { RetryPolicy } from './retry-policy.ts';
@@ -9,7 +10,7 @@ import type { MxCall, MxResponse, MxTransport } from './transport.ts';
 export interface NexusClientOptions {
   /** The data-host transport (sends the Nexus media type on every call). */
   data: MxTransport;
-  sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  sessions: Pick<SessionManager, 'get' | 'invalidate'> & Partial<Pick<SessionManager, 'settle'>>;
   /** Gives each request one time budget, shared by getting the session and every MX call it makes. */
   retry: RetryPolicy;
   /** MX's reference pages show GET for aggregate; configurable because that is unconfirmed. */
@@ -37,7 +38,7 @@ export interface AggregateResult {
 /** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
 export class NexusClient {
   readonly #data: MxTransport;
-  readonly #sessions: Pick<SessionManager, 'get' | 'invalidate'>;
+  readonly #sessions: Pick<SessionManager, 'get' | 'invalidate'> & Partial<Pick<SessionManager, 'settle'>>;
   readonly #retry: RetryPolicy;
   readonly #aggregateMethod: 'GET' | 'POST';
 
@@ -104,23 +105,46 @@ export class NexusClient {
    * Any Nexus data call as the user, retried as its idempotency allows, all within one time budget (the config's
    * `retryBudgetMs`). A 401 means the session is gone whatever MX's code says: the token is invalidated (unless
    * already replaced), a new session made — by one caller across containers — and the call sent once more; a
-   * second 401 is thrown.
+   * second 401 is thrown. A `lastUsedAt` write the session manager started runs alongside the call and is awaited
+   * after it.
    */
   async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
     userId: string,
     call: MxCall<Route, Schema>,
   ): Promise<MxResponse<z.output<Schema>>> {
-    const deadline = this.#retry.newDeadline();
-    const send = (token: string) =>
-      this.#data.request<Route, Schema>({ ...call, headers: { ...call.headers, 'MD-SESSION-TOKEN': token } }, { deadline });
+    return this.#asUser(userId, (headers, deadline) =>
+      this.#data.request<Route, Schema>({ ...call, headers: { ...call.headers, ...headers } } as MxCall<Route, Schema>, {
+        deadline,
+      }),
+    );
+  }
 
+  /**
+   * `request`, with MX's 2xx body as the JSON text MX sent (not parsed): for a body relayed unchanged. An empty
+   * body is ''.
+   */
+  async requestText<Route extends string>(userId: string, call: Omit<MxCall<Route>, 'schema'>): Promise<MxResponse<string>> {
+    return this.#asUser(userId, (headers, deadline) =>
+      this.#data.requestText<Route>({ ...call, headers: call.headers ? { ...call.headers, ...headers } : headers }, { deadline }),
+    );
+  }
+
+  /** Sends with the user's session token, and once more with a new one after a 401 (see request). */
+  async #asUser<T>(
+    userId: string,
+    send: (headers: { 'MD-SESSION-TOKEN': string }, deadline: Deadline) => Promise<T>,
+  ): Promise<T> {
+    const deadline = this.#retry.newDeadline();
     const token = await this.#sessions.get(userId, { deadline });
     try {
-      return await send(token);
+      return await send({ 'MD-SESSION-TOKEN': token }, deadline);
     } catch (error) {
       if (!(error instanceof MxError && error.code === 'MX_UNAUTHORIZED')) throw error;
       await this.#sessions.invalidate(userId, token);
-      return send(await this.#sessions.get(userId, { deadline }));
+      return await send({ 'MD-SESSION-TOKEN': await this.#sessions.get(userId, { deadline }) }, deadline);
+    } finally {
+      const touching = this.#sessions.settle?.();
+      if (touching) await touching;
     }
   }
 }

@@ -8,8 +8,13 @@ import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
 import type { SsoClient } from './sso.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
 
-/** MX slides a session's expiry to 30 minutes after its last use; we stop trusting one 5 minutes before that. */
-export const SESSION_REUSE_MS = 25 * 60_000;
+/**
+ * MX slides a session's expiry to 30 minutes after its last use; we stop trusting one 1 minute before that. Every
+ * use we record is stamped before its MX call is sent, so MX's own last use is never earlier than ours: the minute
+ * covers skew between containers' clocks and MX counting in whole minutes. Should MX still refuse a session we
+ * trusted, the 401 is recovered (invalidate, new session, one retry — NexusClient.request).
+ */
+export const SESSION_REUSE_MS = 29 * 60_000;
 /** `lastUsedAt` is written at most this often per user. */
 export const SESSION_TOUCH_INTERVAL_MS = 60_000;
 /** How long one container may hold the right to create a user's session before another may take it over. */
@@ -19,8 +24,8 @@ const LEASE_SAFETY_MARGIN_MS = 2_000;
 /** Waits between looks at the store while another container creates the session: 25, 50, 100, 200, 250, 250… ms. */
 const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 250;
-/** Bounds the per-container memory of recent touches (a container may serve many users over its life). */
-const MAX_TOUCH_NOTES = 1_000;
+/** Bounds the per-container memory of sessions (a container may serve many users over its life). */
+const MAX_KNOWN_SESSIONS = 1_000;
 const SESSIONS_ROUTE = '/sessions';
 
 /** Epoch milliseconds. */
@@ -61,9 +66,23 @@ export interface SessionManagerOptions {
   log?: Log;
 }
 
+/** What this container knows of a user's session. Epoch milliseconds. */
+interface KnownSession {
+  token: string;
+  /** The latest use known here: this container's own, or the store's `lastUsedAt` when that is later. */
+  usedAt: number;
+  /** The latest `lastUsedAt` known to be in the store (written or read here). */
+  storedUsedAt: number;
+}
+
 /**
- * One Nexus session per user, shared through the store. Creating one is single-flight twice over: concurrent gets
- * in this container share one promise, and containers share one lease (see #obtain).
+ * One Nexus session per user, shared through the store. Finding one is single-flight twice over: concurrent gets
+ * in this container share one store read (and creation, when needed), and containers share one lease (see #obtain).
+ *
+ * A session this container created, read or used is kept in memory and handed out without a store read while its
+ * last use is within SESSION_REUSE_MS; past that (or after invalidate) the store is read again, so a session another
+ * container created or kept alive is picked up. The store stays the truth across containers: if another container
+ * replaced the session, ours gets a 401, which drops it here (invalidate) before the store is read again.
  */
 export class SessionManager {
   readonly #store: SessionStore;
@@ -73,9 +92,14 @@ export class SessionManager {
   readonly #retry: RetryPolicy;
   readonly #clock: Clock;
   readonly #log: Log;
-  readonly #creating = new Map<string, Promise<string>>();
-  /** What this container last wrote as `lastUsedAt`, per user, so the reads that follow do not write again. */
-  readonly #touches = new Map<string, { token: string; at: number }>();
+  /** Per user, the store read (and creation, when it has no fresh session) under way: concurrent gets share it. */
+  readonly #finding = new Map<string, Promise<string>>();
+  /** Tokens MX refused here (bounded, oldest first): never handed out again, whatever the store still says. */
+  readonly #refused = new Set<string>();
+  /** Sessions known in this container, per user, oldest first (bounded by MAX_KNOWN_SESSIONS). */
+  readonly #known = new Map<string, KnownSession>();
+  /** `lastUsedAt` writes under way (see settle). */
+  readonly #touching = new Set<Promise<void>>();
 
   constructor(options: SessionManagerOptions) {
     this.#store = options.store;
@@ -87,31 +111,57 @@ export class SessionManager {
     this.#log = options.log ?? silentLog;
   }
 
-  /** A session token for the user: the stored one while it is fresh, else a new one, all within the deadline. */
+  /**
+   * A session token for the user: the one known here while fresh, else the stored one while fresh, else a new one,
+   * all within the deadline. Recording the use in the store (at most once a minute) is started, not awaited: see
+   * settle.
+   */
   async get(userId: string, options: MxRequestOptions = {}): Promise<string> {
     const now = this.#clock.now();
-    const stored = await this.#store.get(userId);
-    if (stored && isFresh(stored, now)) {
-      await this.#touch(userId, stored, now);
-      return stored.token;
-    }
-    return this.#createOnce(userId, options.deadline ?? this.#retry.newDeadline());
+    const known = this.#known.get(userId);
+    if (known && known.usedAt + SESSION_REUSE_MS > now) return this.#use(userId, known, now);
+    const deadline = options.deadline ?? this.#retry.newDeadline();
+    let token = await this.#findOnce(userId, deadline);
+    // A find that read the store before a 401 was reported here may hand back the refused token: look again.
+    for (let look = 1; look < 3 && this.#refused.has(token); look += 1) token = await this.#findOnce(userId, deadline);
+    return token;
+  }
+
+  /**
+   * Resolves once the `lastUsedAt` writes started so far are done (they never reject), or undefined when none is
+   * under way. NexusClient awaits it after its MX call, so the write runs alongside the call yet ends within the
+   * invocation (a frozen Lambda container would otherwise hold it half-sent).
+   */
+  settle(): Promise<void> | undefined {
+    if (this.#touching.size === 0) return undefined;
+    return Promise.all(this.#touching).then(() => undefined);
   }
 
   /** Drops the session after MX refused it — unless it has already been replaced by a newer one. */
   async invalidate(userId: string, token: string): Promise<void> {
-    if (this.#touches.get(userId)?.token === token) this.#touches.delete(userId);
+    this.#refused.add(token);
+    if (this.#refused.size > MAX_KNOWN_SESSIONS) this.#refused.delete(this.#refused.values().next().value!);
+    if (this.#known.get(userId)?.token === token) this.#known.delete(userId);
     const deleted = await this.#store.delete(userId, token);
     this.#log.info('mx session invalidated', { user_id: userId, deleted });
   }
 
-  #createOnce(userId: string, deadline: Deadline): Promise<string> {
-    let creating = this.#creating.get(userId);
-    if (!creating) {
-      creating = this.#obtain(userId, deadline).finally(() => this.#creating.delete(userId));
-      this.#creating.set(userId, creating);
+  /** Single-flight in this container: concurrent gets of a user without a known session share one find. */
+  #findOnce(userId: string, deadline: Deadline): Promise<string> {
+    let finding = this.#finding.get(userId);
+    if (!finding) {
+      finding = this.#find(userId, deadline).finally(() => this.#finding.delete(userId));
+      this.#finding.set(userId, finding);
     }
-    return creating;
+    return finding;
+  }
+
+  /** The stored session while fresh (and not refused here), else a new one. */
+  async #find(userId: string, deadline: Deadline): Promise<string> {
+    const stored = await this.#store.get(userId);
+    const now = this.#clock.now();
+    if (stored && this.#trusted(stored, now)) return this.#use(userId, this.#remember(userId, stored), now);
+    return this.#obtain(userId, deadline);
   }
 
   /**
@@ -153,7 +203,7 @@ export class SessionManager {
     });
     const now = this.#clock.now();
     await this.#store.put(userId, { token, createdAt: now, lastUsedAt: now });
-    this.#noteTouch(userId, token, now);
+    this.#remember(userId, { token, createdAt: now, lastUsedAt: now });
     this.#log.info('mx session created', { user_id: userId });
     return token;
   }
@@ -168,7 +218,9 @@ export class SessionManager {
 
   async #freshToken(userId: string): Promise<string | undefined> {
     const stored = await this.#store.get(userId);
-    return stored && isFresh(stored, this.#clock.now()) ? stored.token : undefined;
+    if (!stored || !this.#trusted(stored, this.#clock.now())) return undefined;
+    this.#remember(userId, stored);
+    return stored.token;
   }
 
   async #release(userId: string, holderId: string): Promise<void> {
@@ -180,26 +232,47 @@ export class SessionManager {
     }
   }
 
-  async #touch(userId: string, session: StoredSession, now: number): Promise<void> {
-    const noted = this.#touches.get(userId);
-    const lastUsedAt = noted?.token === session.token ? Math.max(noted.at, session.lastUsedAt) : session.lastUsedAt;
-    if (now - lastUsedAt < SESSION_TOUCH_INTERVAL_MS) return;
-    // Noted before the write so that concurrent callers do not write too.
-    this.#noteTouch(userId, session.token, now);
+  #trusted(stored: StoredSession, now: number): boolean {
+    return isFresh(stored, now) && !this.#refused.has(stored.token);
+  }
+
+  /** Notes what the store holds; a session already known here keeps the later of the two uses. */
+  #remember(userId: string, stored: StoredSession): KnownSession {
+    const known = this.#known.get(userId);
+    const same = known?.token === stored.token;
+    const entry: KnownSession = {
+      token: stored.token,
+      usedAt: same ? Math.max(known.usedAt, stored.lastUsedAt) : stored.lastUsedAt,
+      storedUsedAt: same ? Math.max(known.storedUsedAt, stored.lastUsedAt) : stored.lastUsedAt,
+    };
+    this.#known.delete(userId);
+    this.#known.set(userId, entry);
+    if (this.#known.size > MAX_KNOWN_SESSIONS) {
+      const oldest = this.#known.keys().next().value;
+      if (oldest !== undefined) this.#known.delete(oldest);
+    }
+    return entry;
+  }
+
+  /** Records a use now: in memory always, in the store when its `lastUsedAt` is a minute old (not awaited). */
+  #use(userId: string, known: KnownSession, now: number): string {
+    if (now > known.usedAt) known.usedAt = now;
+    if (now - known.storedUsedAt >= SESSION_TOUCH_INTERVAL_MS) {
+      // Noted before the write so that concurrent callers do not write too.
+      known.storedUsedAt = now;
+      const touching = this.#touch(userId, known.token, now);
+      this.#touching.add(touching);
+      void touching.finally(() => this.#touching.delete(touching));
+    }
+    return known.token;
+  }
+
+  async #touch(userId: string, token: string, now: number): Promise<void> {
     try {
-      await this.#store.touch(userId, session.token, now);
+      await this.#store.touch(userId, token, now);
     } catch (error) {
       // The session is still good for this call; a lagging lastUsedAt only makes a later renewal come earlier.
       this.#log.warn('mx session touch failed', { user_id: userId, error: errorName(error) });
-    }
-  }
-
-  #noteTouch(userId: string, token: string, at: number): void {
-    this.#touches.delete(userId);
-    this.#touches.set(userId, { token, at });
-    if (this.#touches.size > MAX_TOUCH_NOTES) {
-      const oldest = this.#touches.keys().next().value;
-      if (oldest !== undefined) this.#touches.delete(oldest);
     }
   }
 }

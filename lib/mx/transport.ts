@@ -75,12 +75,15 @@ export interface MxTransportOptions {
 
 type AnyMxCall = Omit<MxCall<string, z.ZodType>, 'params'> & { params?: Record<string, string> };
 
+/** A successful call this slow (or retried) is logged at info; quicker ones at debug. */
+export const SLOW_CALL_MS = 1_000;
+
 const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * HTTP to one MX origin over one keep-alive dispatcher, retried as the policy allows. Every failure comes out as an
  * MxError; every call is logged once, whatever its attempts, by route pattern — never the concrete path, a header
- * value or a body.
+ * value or a body: failures as warnings, retried or slow (≥ SLOW_CALL_MS) successes at info, the others at debug.
  */
 export class MxTransport {
   readonly #origin: string;
@@ -111,12 +114,30 @@ export class MxTransport {
     options: MxRequestOptions = {},
   ): Promise<MxResponse<z.output<Schema>>> {
     const call = typedCall as AnyMxCall;
+    return this.#request(call, options, (answer, site) => decodeJson(answer, site, call.schema)) as Promise<
+      MxResponse<z.output<Schema>>
+    >;
+  }
+
+  /**
+   * The same call, with MX's 2xx body handed back as the JSON text MX sent, neither parsed nor re-validated: for
+   * bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when the answer is not JSON by its media type or its
+   * first character; an empty body comes back as ''.
+   */
+  async requestText<Route extends string>(
+    typedCall: Omit<MxCall<Route>, 'schema'>,
+    options: MxRequestOptions = {},
+  ): Promise<MxResponse<string>> {
+    return this.#request(typedCall as AnyMxCall, options, jsonText);
+  }
+
+  async #request<Body>(call: AnyMxCall, options: MxRequestOptions, decode: Decoder<Body>): Promise<MxResponse<Body>> {
     const site: MxCallSite = { method: call.method, route: call.route };
     const request: Dispatcher.RequestOptions = {
       origin: this.#origin,
       path: this.#basePath + buildPath(call.route, call.params) + buildQuery(call.query),
       method: call.method,
-      headers: { ...this.#defaultHeaders, ...call.headers },
+      headers: call.headers ? { ...this.#defaultHeaders, ...call.headers } : this.#defaultHeaders,
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
     };
     const idempotent = call.idempotent ?? call.method === 'GET';
@@ -135,7 +156,7 @@ export class MxTransport {
       const response = await this.#retry.run(
         (attempt) => {
           attempts = attempt;
-          return this.#exchange(request, site, deadline, call.schema);
+          return this.#exchange(request, site, deadline, decode);
         },
         {
           deadline,
@@ -153,8 +174,12 @@ export class MxTransport {
           },
         },
       );
-      this.#log.info('mx call', { ...callFields(), status: response.status });
-      return response as MxResponse<z.output<Schema>>;
+      const fields = { ...callFields(), status: response.status };
+      // A quick first-attempt success is routine: at debug, so a warm read writes no log line (one line per MX
+      // call was ~20 % of a read's CPU and ~430 bytes of CloudWatch Logs). Retried or slow calls stay at info.
+      if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
+      else this.#log.debug('mx call', fields);
+      return response;
     } catch (error) {
       const mxError = error as MxError;
       this.#log.warn('mx call failed', {
@@ -173,43 +198,80 @@ export class MxTransport {
   }
 
   /** One attempt. Throws only MxError. */
-  async #exchange(
+  async #exchange<Body>(
     request: Dispatcher.RequestOptions,
     site: MxCallSite,
     deadline: Deadline,
-    schema?: z.ZodType,
-  ): Promise<MxResponse> {
+    decode: Decoder<Body>,
+  ): Promise<MxResponse<Body>> {
     const timeoutMs = Math.min(this.#timeoutMs, deadline.remainingMs());
     if (timeoutMs <= 0) {
       throw new MxError('MX_TIMEOUT', `No time left in the budget to call ${site.method} ${site.route}`, site);
     }
     // A signal rather than undici's headersTimeout/bodyTimeout: those tick at a coarse resolution and each bounds
-    // only one wait, where this bounds the whole exchange, sub-second values included.
-    const signal = AbortSignal.timeout(Math.ceil(timeoutMs));
+    // only one wait, where this bounds the whole exchange, sub-second values included. A timer cleared at the end
+    // rather than AbortSignal.timeout, whose timer cannot be cleared: it would fire for every finished call too.
+    const controller = new AbortController();
+    const timeout = setTimeout(
+      () => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      Math.ceil(timeoutMs),
+    );
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await this.#dispatcher.request({ ...request, signal });
+      const response = await this.#dispatcher.request({ ...request, signal: controller.signal });
       status = response.statusCode;
       headers = response.headers;
       text = await response.body.text();
     } catch (error) {
-      throw transportFailure(error, site, signal.aborted);
+      throw transportFailure(error, site, controller.signal.aborted);
+    } finally {
+      clearTimeout(timeout);
     }
 
     if (status < 200 || status > 299) throw mxErrorFromResponse({ status, headers, body: text }, site, this.#clock.now());
-
-    const body = parseJson(text, status, site);
-    if (!schema) return { status, body };
-    const result = schema.safeParse(body);
-    if (!result.success) {
-      const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 5);
-      const message = `MX answered ${site.method} ${site.route} with an unexpected body shape (at ${fields.join(', ')})`;
-      throw new MxError('MX_INVALID_RESPONSE', message, { ...site, status, cause: result.error });
-    }
-    return { status, body: result.data };
+    return { status, body: decode({ status, headers, text }, site) };
   }
+}
+
+/** A 2xx answer as received. */
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE (an MxError) when it cannot. */
+type Decoder<Body> = (answer: Answer, site: MxCallSite) => Body;
+
+function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodType): unknown {
+  const body = parseJson(answer.text, answer.status, site);
+  if (!schema) return body;
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 5);
+    const message = `MX answered ${site.method} ${site.route} with an unexpected body shape (at ${fields.join(', ')})`;
+    throw new MxError('MX_INVALID_RESPONSE', message, { ...site, status: answer.status, cause: result.error });
+  }
+  return result.data;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** MX's JSON text as sent, after the cheap checks that it is JSON: its media type and its first character. */
+function jsonText(answer: Answer, site: MxCallSite): string {
+  const { status, headers, text } = answer;
+  if (text === '') return text;
+  const type = headers['content-type'];
+  const first = text.trimStart().charCodeAt(0);
+  if (typeof type !== 'string' || !JSON_MEDIA_TYPE.test(type) || (first !== 0x7b && first !== 0x5b)) {
+    throw new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
+      ...site,
+      status,
+    });
+  }
+  return text;
 }
 
 function buildPath(route: string, params: Record<string, string> = {}): string {

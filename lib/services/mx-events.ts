@@ -2,6 +2,7 @@ import { MxPush } from '../aggregation/mx-push.ts';
 import { BasicAuthenticator } from '../http/basic-auth.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import type { Services } from './container.ts';
+import { pushCoverage } from './push-coverage.ts';
 import { pollQueue } from './queues.ts';
 import { jobsRepository } from './store.ts';
 
@@ -17,7 +18,13 @@ export function mxEvents(services: Services): { authenticator: BasicAuthenticato
         unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
         log,
       }),
-      push: new MxPush({ jobs: jobsRepository(services), pollQueue: pollQueue(services), clock, log }),
+      push: new MxPush({
+        jobs: jobsRepository(services),
+        pollQueue: pollQueue(services),
+        clock,
+        log,
+        coverage: pushCoverage(services),
+      }),
     };
   });
 }

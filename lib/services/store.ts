@@ -30,5 +30,8 @@ export function idempotency(services: Services): IdempotencyDeps {
 
 /** The API-key check of `httpHandler`: pass `() => apiKeyAuthenticator(services)`. */
 export function apiKeyAuthenticator(services: Services): ApiKeyAuthenticator {
-  return services.once('authenticator', () => new ApiKeyAuthenticator(new ApiKeysRepository(table(services)), services.clock));
+  return services.once(
+    'authenticator',
+    () => new ApiKeyAuthenticator(new ApiKeysRepository(table(services)), services.clock, { log: services.log }),
+  );
 }

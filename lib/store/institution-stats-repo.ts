@@ -1,42 +1,97 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, keys, type TableRef } from './table.ts';
 
-/** The most recent durations kept per institution: enough for stable quantiles, recent enough to follow change. */
-const KEPT_DURATIONS = 50;
+/** Durations kept per institution: enough for stable quantiles, recent enough to follow change. */
+export const KEPT_DURATIONS = 50;
+/** Bounds the per-container memory of institutions whose list is full. */
+const MAX_FULL_NOTES = 5_000;
 
 /**
- * Recent aggregation durations per institution, one item each. Updates are optimistic (conditional on the version
- * read), so concurrent workers never lose each other's samples; a sample that keeps losing is dropped (the model is
- * a statistic, not a ledger).
+ * Recent aggregation durations per institution, in one `INSTITUTION#…/STATS` item each (`durations_ms`).
+ *
+ * Recording is one UpdateItem and never reads: every finished job at an institution writes the same item, and a
+ * read-modify-write there made concurrent workers lose to each other. While the list has room the sample is
+ * appended (`list_append`, conditional on the room only, so no writer ever loses to another); once it holds
+ * KEPT_DURATIONS samples the new one is written over a slot picked at random — a random-replacement reservoir:
+ * every sample is written, and each later sample evicts a given one with probability 1/KEPT_DURATIONS, so the list
+ * is a random sample weighted to the recent (a sample survives the next n with probability (1 − 1/50)^n; mean age
+ * ~50 samples). `version` counts the writes (older code wrote it as the optimistic-lock version; bumping it keeps
+ * such a writer's conditional put from overwriting samples during a deploy).
  */
 export class InstitutionStatsRepository {
-  constructor(private readonly table: TableRef) {}
+  /** Institutions whose list was seen full here: their samples go straight to a random slot. */
+  readonly #full = new Set<string>();
+
+  constructor(
+    private readonly table: TableRef,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   async durations(institution: string): Promise<number[]> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.institutionStats(institution) }),
     );
-    return (Item?.durations_ms as number[] | undefined) ?? [];
+    const durations = (Item?.durations_ms as number[] | undefined) ?? [];
+    if (durations.length >= KEPT_DURATIONS) this.#noteFull(institution);
+    return durations;
   }
 
   async record(institution: string, durationMs: number, now: number): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const { Item } = await this.table.client.send(
-        new GetCommand({ TableName: this.table.tableName, Key: keys.institutionStats(institution), ConsistentRead: true }),
-      );
-      const version = (Item?.version as number | undefined) ?? 0;
-      const durations = [...((Item?.durations_ms as number[] | undefined) ?? []), Math.round(durationMs)].slice(-KEPT_DURATIONS);
-      const written = await conditionalWrite(
-        this.table.client.send(
-          new PutCommand({
+    const sample = Math.round(durationMs);
+    if (this.#full.has(institution) && (await this.#replace(institution, sample, now))) return;
+    if (await this.#append(institution, sample, now)) return;
+    // Full (another writer filled it, or it was full before this container saw it).
+    this.#noteFull(institution);
+    if (await this.#replace(institution, sample, now)) return;
+    // Neither had room nor was full: the item changed under us twice (e.g. deleted by hand). Once more from the start.
+    this.#full.delete(institution);
+    await this.#append(institution, sample, now);
+  }
+
+  /** Appends while the list holds fewer than KEPT_DURATIONS samples; false when it is full. */
+  async #append(institution: string, sample: number, now: number): Promise<boolean> {
+    let filled = false;
+    const appended = await conditionalWrite(
+      this.table.client
+        .send(
+          new UpdateCommand({
             TableName: this.table.tableName,
-            Item: { ...keys.institutionStats(institution), durations_ms: durations, version: version + 1, updated_at: now },
-            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
-            ExpressionAttributeValues: version === 0 ? undefined : { ':version': version },
+            Key: keys.institutionStats(institution),
+            UpdateExpression:
+              'SET durations_ms = list_append(if_not_exists(durations_ms, :empty), :sample), updated_at = :now ADD version :one',
+            ConditionExpression: 'attribute_not_exists(durations_ms) OR size(durations_ms) < :kept',
+            ExpressionAttributeValues: { ':empty': [], ':sample': [sample], ':now': now, ':one': 1, ':kept': KEPT_DURATIONS },
+            ReturnValues: 'UPDATED_NEW',
           }),
-        ),
-      );
-      if (written) return;
-    }
+        )
+        .then(({ Attributes }) => {
+          filled = ((Attributes?.durations_ms as unknown[] | undefined)?.length ?? 0) >= KEPT_DURATIONS;
+        }),
+    );
+    // The write that fills the list tells this container so; the next samples go straight to a slot.
+    if (filled) this.#noteFull(institution);
+    return appended;
+  }
+
+  /** Writes over a random one of the KEPT_DURATIONS slots; false when the list is not full (then it appends instead). */
+  #replace(institution: string, sample: number, now: number): Promise<boolean> {
+    const slot = Math.min(KEPT_DURATIONS - 1, Math.floor(this.random() * KEPT_DURATIONS));
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.institutionStats(institution),
+          // A list index cannot be a placeholder; `slot` is an integer in [0, KEPT_DURATIONS).
+          UpdateExpression: `SET durations_ms[${slot}] = :sample, updated_at = :now ADD version :one`,
+          ConditionExpression: 'size(durations_ms) >= :kept',
+          ExpressionAttributeValues: { ':sample': sample, ':now': now, ':one': 1, ':kept': KEPT_DURATIONS },
+        }),
+      ),
+    );
+  }
+
+  #noteFull(institution: string): void {
+    if (this.#full.size >= MAX_FULL_NOTES) this.#full.clear();
+    this.#full.add(institution);
   }
 }

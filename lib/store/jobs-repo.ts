@@ -2,7 +2,28 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
 import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
-import { ACTIVE_JOB_SHARDS, conditionalWrite, gsi1, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import { ACTIVE_JOB_SHARDS, conditionalWrite, gsi1, gsi2, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+
+/** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
+export interface UserJobsKey {
+  pk: string;
+  sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+}
+
+/** The key of `job` in the user's job list (GSI2, newest first by `createdAt`, then by id). */
+export const userJobsKey = (job: Pick<Job, 'id' | 'userId' | 'createdAt'>): UserJobsKey => ({
+  ...keys.job(job.id),
+  gsi2pk: gsi2.userJobs(job.userId),
+  gsi2sk: `${new Date(job.createdAt).toISOString()}#${job.id}`,
+});
+
+export interface UserJobsPage {
+  jobs: Job[];
+  /** Where the next page starts; absent on the last page. */
+  next?: UserJobsKey;
+}
 
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
@@ -48,6 +69,29 @@ export class JobsRepository {
       }),
     );
     return Items?.[0] ? fromItem(Items[0]) : undefined;
+  }
+
+  /**
+   * One page of the user's jobs, newest first, starting after `after`. One more job than asked for is read, so the
+   * last page says so (no `next`) instead of leading to an empty one.
+   */
+  async pageForUser(userId: string, request: { limit: number; after?: UserJobsKey; now: number }): Promise<UserJobsPage> {
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#gsi2pk = :user',
+        ExpressionAttributeNames: { '#gsi2pk': TABLE_KEYS.gsi2pk },
+        ExpressionAttributeValues: { ':user': gsi2.userJobs(userId) },
+        ScanIndexForward: false,
+        Limit: request.limit + 1,
+        ExclusiveStartKey: request.after ? { ...request.after } : undefined,
+      }),
+    );
+    const page = Items.slice(0, request.limit);
+    // Expired jobs (kept by dynalite, or not yet removed by DynamoDB) are left out, but still move the cursor on.
+    const shown = page.filter((item) => !isExpired(item as { ttl?: number }, request.now)).map(fromItem);
+    return { jobs: shown, ...(Items.length > request.limit ? { next: userJobsKey(fromItem(page.at(-1)!)) } : {}) };
   }
 
   /**
@@ -119,9 +163,12 @@ export class JobsRepository {
     );
   }
 
-  /** Records the member as MX answered the aggregate call, unless the poll loop has already moved on. */
-  async recordStart(jobId: string, member: MemberSnapshot): Promise<boolean> {
-    return this.#transition(jobId, 0, member, { values: {} });
+  /**
+   * Records the member as MX answered the aggregate call, and when the first poll is due, unless the poll loop has
+   * already moved on.
+   */
+  async recordStart(jobId: string, member: MemberSnapshot, nextPollAt: number): Promise<boolean> {
+    return this.#transition(jobId, 0, member, { set: 'next_poll_at = :nextPoll', values: { ':nextPoll': nextPollAt } });
   }
 
   /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */
@@ -239,6 +286,8 @@ function toItem(job: Job) {
     ...keys.job(job.id),
     gsi1pk: gsi1.memberJobs(job.memberGuid),
     gsi1sk: `${new Date(job.createdAt).toISOString()}#${job.id}`,
+    gsi2pk: gsi2.userJobs(job.userId),
+    gsi2sk: userJobsKey(job).gsi2sk,
     user_id: job.userId,
     member_guid: job.memberGuid,
     status: job.status,
@@ -254,6 +303,7 @@ function toItem(job: Job) {
     notified_at: job.notifiedAt,
     member: job.member,
     challenges: job.challenges,
+    correlation_id: job.correlationId,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
   };
 }
@@ -276,6 +326,7 @@ function fromItem(item: Record<string, unknown>): Job {
     notifiedAt: item.notified_at as number | undefined,
     member: (item.member as MemberSnapshot | null | undefined) ?? undefined,
     challenges: (item.challenges as Challenge[] | null | undefined) ?? undefined,
+    ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),
   };
 }
 

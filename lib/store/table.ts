@@ -8,10 +8,20 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /**
  * The single table (ARCHITECTURE.md → Data). Every item has `pk`/`sk`; items that must be listed also carry
- * `gsi1pk`/`gsi1sk`. `ttl` (epoch seconds) expires items in AWS; dynalite never expires anything, so readers
+ * `gsi1pk`/`gsi1sk` (jobs also `gsi2pk`/`gsi2sk`, to be listed by user). `ttl` (epoch seconds) expires items in AWS; dynalite never expires anything, so readers
  * treat an item whose ttl has passed as absent (see `isExpired`).
  */
-export const TABLE_KEYS = { pk: 'pk', sk: 'sk', gsi1: 'gsi1', gsi1pk: 'gsi1pk', gsi1sk: 'gsi1sk', ttl: 'ttl' } as const;
+export const TABLE_KEYS = {
+  pk: 'pk',
+  sk: 'sk',
+  gsi1: 'gsi1',
+  gsi1pk: 'gsi1pk',
+  gsi1sk: 'gsi1sk',
+  gsi2: 'gsi2',
+  gsi2pk: 'gsi2pk',
+  gsi2sk: 'gsi2sk',
+  ttl: 'ttl',
+} as const;
 
 export const keys = {
   session: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION' }),
@@ -23,6 +33,7 @@ export const keys = {
   apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
+  mxPush: () => ({ pk: 'MXPUSH', sk: 'LAST' }),
 };
 
 /** Active-job pointers are spread over this many GSI1 partitions, so no partition runs hot under load. */
@@ -38,6 +49,11 @@ export const gsi1 = {
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
   activeJobs: (shard: number) => `ACTIVE#${shard}`,
+};
+
+/** GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`). */
+export const gsi2 = {
+  userJobs: (userId: string) => `USER#${userId}#JOBS`,
 };
 
 /** The handle every repository takes: a document client and the table name. */
@@ -72,6 +88,8 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: TABLE_KEYS.sk, AttributeType: 'S' },
           { AttributeName: TABLE_KEYS.gsi1pk, AttributeType: 'S' },
           { AttributeName: TABLE_KEYS.gsi1sk, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi2pk, AttributeType: 'S' },
+          { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
@@ -83,6 +101,14 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
             KeySchema: [
               { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
               { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: TABLE_KEYS.gsi2,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },

@@ -18,6 +18,7 @@ import {
  */
 const items = (...actions: string[]) => actions.map((action) => `dynamodb:${action} table`);
 const QUERY_GSI1 = 'dynamodb:Query table/index/gsi1';
+const QUERY_GSI2 = 'dynamodb:Query table/index/gsi2';
 const QUERY_TABLE = 'dynamodb:Query table';
 const LOGS = ['logs:CreateLogStream own-log-group', 'logs:PutLogEvents own-log-group'];
 const sendTo = (...queues: string[]) => queues.map((queue) => `sqs:SendMessage queue:${queue}`);
@@ -35,7 +36,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery'),
     MX_SECRET,
   ],
-  'api-jobs': [...items('GetItem'), QUERY_GSI1],
+  'api-jobs': [...items('GetItem'), QUERY_GSI1, QUERY_GSI2],
   'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
   'api-webhooks': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('delivery')],
   'api-fallback': [],
@@ -55,7 +56,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
     MX_SECRET,
   ],
-  'mx-events': [...items('GetItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
+  'mx-events': [...items('GetItem', 'UpdateItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
   sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, ...sendTo('poll')],
 };
 
@@ -73,7 +74,7 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'worker-poll': [...KMS_TABLE_WRITE, KMS_SECRET],
   'worker-deliver': KMS_TABLE_WRITE,
   'events-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
-  'mx-events': [...KMS_TABLE_READ, KMS_SECRET],
+  'mx-events': [...KMS_TABLE_WRITE, KMS_SECRET],
   sweeper: KMS_TABLE_WRITE,
 };
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, consumerOf } from '../../infra/constructs/function-specs.ts';
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
-import { TABLE_KEYS } from '../../lib/store/table.ts';
+import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable, TABLE_KEYS } from '../../lib/store/table.ts';
 import { synthesized } from './support/synth.ts';
 import {
   functionsByName,
@@ -205,7 +206,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   });
 
   describe('table', () => {
-    it('is one on-demand table keyed as lib/store/table.ts, with gsi1 and ttl', () => {
+    it('is one on-demand table keyed as lib/store/table.ts, with gsi1, gsi2 and ttl', () => {
       template.resourceCountIs('AWS::DynamoDB::Table', 1);
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: resourceName(env),
@@ -223,9 +224,29 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
             ],
             Projection: { ProjectionType: 'ALL' },
           },
+          {
+            IndexName: TABLE_KEYS.gsi2,
+            KeySchema: [
+              { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
+              { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
         ],
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
       });
+    });
+
+    it('has exactly the keys and indexes that createTable makes locally', async () => {
+      let input: CreateTableCommandInput | undefined;
+      const client = { send: async (command: { input: CreateTableCommandInput }) => void (input = command.input) };
+      await createTable(client as unknown as DynamoDBClient, 'local');
+      const [, table] = onlyResourceOfType(template, 'AWS::DynamoDB::Table');
+      const byName = <T extends { AttributeName?: string; IndexName?: string }>(list: T[] = []) =>
+        [...list].sort((a, b) => String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName)));
+      expect(byName(table.Properties.AttributeDefinitions)).toEqual(byName(input!.AttributeDefinitions));
+      expect(table.Properties.KeySchema).toEqual(input!.KeySchema);
+      expect(byName(table.Properties.GlobalSecondaryIndexes)).toEqual(byName(input!.GlobalSecondaryIndexes));
     });
 
     it(

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { recordText, registerSecret } from './secrets-scan/collector.ts';
 
 export interface StackProcess {
   url: string;
@@ -29,10 +30,10 @@ export async function startStackProcess(env: Record<string, string> = {}, timeou
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit').then(([code, signal]) => ({
-    code: code as number | null,
-    signal: signal as NodeJS.Signals | null,
-  }));
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    recordText('subprocess', output); // for the secrets scan: everything the stack printed, once it is done
+    return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+  });
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start not ready after ${timeoutMs} ms:\n${output}`)), timeoutMs);
@@ -53,6 +54,7 @@ export async function startStackProcess(env: Record<string, string> = {}, timeou
   const simulatorUrl = /mx simulator: (http:\/\/\S+)/.exec(output)?.[1];
   const apiKey = /api key: (\S+)/.exec(output)?.[1];
   if (!simulatorUrl || !apiKey) throw new Error(`ready line without simulator url or api key:\n${output}`);
+  registerSecret('api key', apiKey);
 
   return {
     url,

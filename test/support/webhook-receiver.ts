@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { recordText, registerSecret } from './secrets-scan/collector.ts';
 
 export interface ReceivedEvent {
   id: string;
@@ -26,6 +27,7 @@ export async function startWebhookReceiver() {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
+      recordText('webhook', body, request.url);
       const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
       try {
         if (!verifier) throw new Error('no secret yet');
@@ -47,6 +49,7 @@ export async function startWebhookReceiver() {
     events,
     rejected,
     useSecret(secret: string) {
+      registerSecret('webhook secret', secret);
       verifier = new Webhook(secret);
     },
     respondWith(fn: (event: ReceivedEvent) => number) {

@@ -27,6 +27,8 @@ export const job = z
     created_at: instant,
     updated_at: instant,
     finished_at: instant.nullable(),
+    polls: z.int().nonnegative().describe('How many times the service has read the member from MX for this job'),
+    correlation_id: z.string().optional().describe("The requester's id from a refresh request (refresh-requests queue)"),
     challenges: z.array(challenge).optional().describe('Present when the job is action_required on a CHALLENGED member'),
   })
   .meta({ id: 'Job', description: 'One tracked aggregation of one member' });

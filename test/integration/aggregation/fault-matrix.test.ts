@@ -12,7 +12,6 @@ import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS, Sweeper } from '../../../lib/aggregation/sweeper.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { parseConfig } from '../../../lib/config.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import { AddressGuard } from '../../../lib/notify/address-guard.ts';
 import { WebhookSender } from '../../../lib/notify/attempt.ts';
@@ -32,6 +31,7 @@ import { pollQueue } from '../../../lib/services/queues.ts';
 import { refreshService } from '../../../lib/services/refresh.ts';
 import { jobsRepository, table as tableOf } from '../../../lib/services/store.ts';
 import { InstitutionStatsRepository } from '../../../lib/store/institution-stats-repo.ts';
+import { localServicesConfig } from '../../support/local-services.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
@@ -128,18 +128,7 @@ beforeAll(async () => {
   simulator = await startMxSimulator({ clock, seed: SEED, log: () => {} });
   sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
   queues = new ManualSqs(sqs, clock, { visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS, maxReceiveCount: MAX_RECEIVE_COUNT });
-  const config = parseConfig({
-    TABLE_NAME: engines.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
-    POLL_QUEUE_URL: engines.queueUrls.poll,
-    DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-    MX_BASE_URL: simulator.url,
-    MX_CLIENT_ID: 'sim-client',
-    MX_API_KEY: 'sim-api-key',
-    AGGREGATION_DEADLINE_SECONDS: String(DEADLINE_SECONDS),
-    LOG_LEVEL: 'ERROR',
-  });
+  const config = localServicesConfig(engines, simulator.url, { AGGREGATION_DEADLINE_SECONDS: String(DEADLINE_SECONDS) });
   services = new Services(config, { clock, sqs });
   receiver = await Receiver.start({ now: () => clock.now() });
   secret = generateSecret();

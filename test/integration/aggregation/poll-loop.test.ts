@@ -7,7 +7,6 @@ import { RetryLaterError } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS } from '../../../lib/aggregation/sweeper.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { parseConfig } from '../../../lib/config.ts';
 import { deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
@@ -18,6 +17,7 @@ import { refreshService } from '../../../lib/services/refresh.ts';
 import { resumeService } from '../../../lib/services/resume.ts';
 import { jobsRepository } from '../../../lib/services/store.ts';
 import { sweeper } from '../../../lib/services/sweeper.ts';
+import { localServicesConfig } from '../../support/local-services.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
@@ -36,18 +36,7 @@ beforeAll(async () => {
   engines = await startEngines();
   simulator = await startMxSimulator({ clock });
   sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
-  const config = parseConfig({
-    TABLE_NAME: engines.tableName,
-    AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
-    POLL_QUEUE_URL: engines.queueUrls.poll,
-    DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-    MX_BASE_URL: simulator.url,
-    MX_CLIENT_ID: 'sim-client',
-    MX_API_KEY: 'sim-api-key',
-    AGGREGATION_DEADLINE_SECONDS: '60',
-    LOG_LEVEL: 'ERROR',
-  });
+  const config = localServicesConfig(engines, simulator.url, { AGGREGATION_DEADLINE_SECONDS: '60' });
   // Every message is sent without a delay: the test, not SQS, decides when it is handled.
   sqs.middlewareStack.add((next) => (args) => next({ ...args, input: { ...args.input, DelaySeconds: 0 } as typeof args.input }), {
     step: 'initialize',
@@ -284,6 +273,36 @@ describe('sweeper', () => {
     await pollService(services).handle(repolled[0]!);
     expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'succeeded' });
     expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
+  });
+
+  it('re-drives the terminal event of a job that ended but was never announced, once it is STALLED_AFTER_MS late', async () => {
+    const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
+    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    await takePolls();
+    await take(engines.queueUrls.delivery); // the started event
+    // The job ends, but whatever was to publish its event dies before doing so: no event, the member still held.
+    const finishedAt = clock.now();
+    expect(await jobsRepository(services).finish(job.id, 0, { status: 'succeeded', polled: true, now: finishedAt })).toBe(true);
+
+    clock.set(finishedAt + STALLED_AFTER_MS);
+    expect(await sweeper(services).sweep()).toMatchObject({ renotified: 0 });
+    expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
+    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBe(job.id);
+
+    clock.set(finishedAt + STALLED_AFTER_MS + 1);
+    expect((await sweeper(services).sweep()).renotified).toBeGreaterThanOrEqual(1);
+    const redriven = (await takePolls()).filter((message) => message.job_id === job.id);
+    expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now() }]);
+    await pollService(services).handle(redriven[0]!);
+
+    const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));
+    expect(deliveries.map((delivery) => delivery.msg_id)).toEqual([`msg_${job.id}_s0_succeeded`]);
+    expect((await jobsRepository(services).get(job.id))!.notifiedAt).toBe(clock.now());
+    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
+    // Announced now: later sweeps leave it alone.
+    clock.advance(STALLED_AFTER_MS * 2);
+    await sweeper(services).sweep();
+    expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
   });
 
   it('a job past its deadline with no message left ends timed_out after one sweep', async () => {

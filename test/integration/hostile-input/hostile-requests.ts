@@ -84,7 +84,7 @@ const oversized = fc
   .map(([unit, length]) => unit.repeat(Math.ceil(length / unit.length)));
 
 const PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
-  user_id: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,24}$/),
+  user_id: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,24}$/).filter((id) => !id.includes('..')),
   member_guid: fc.stringMatching(/^MBR-[A-Za-z0-9-]{1,24}$/),
   beat_guid: fc.stringMatching(/^BET-[A-Za-z0-9-]{1,24}$/),
   spending_plan_guid: fc.stringMatching(/^SPL-[A-Za-z0-9-]{1,24}$/),

@@ -1,4 +1,5 @@
 import { Agent, request as httpRequest } from 'node:http';
+import { observeRequestHeaders, observeResponse } from '../../support/secrets-scan/collector.ts';
 
 export interface RawRequest {
   method: string;
@@ -38,14 +39,19 @@ export function rawHttpClient(baseUrl: string) {
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('end', () =>
-              resolve({
+            response.on('end', () => {
+              const answer = {
                 status: response.statusCode ?? 0,
                 contentType: response.headers['content-type'],
                 requestId: response.headers['x-request-id'] as string | undefined,
                 text: Buffer.concat(chunks).toString('utf8'),
-              }),
-            );
+              };
+              // For the suite's secrets scan: the credentials sent, and what our gateway answered.
+              observeRequestHeaders(request.headers, answer.status);
+              const headers = new Headers(answer.requestId === undefined ? {} : { 'x-request-id': answer.requestId });
+              observeResponse(request.method, request.target, answer.status, headers, answer.text);
+              resolve(answer);
+            });
             response.on('error', reject);
           },
         );

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { createNexusClient } from '../../../lib/mx/index.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
+import { SESSION_REUSE_MS } from '../../../lib/mx/sessions.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
 import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
 import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
@@ -47,9 +48,9 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
     expect(await storedToken()).toBe('SESSION-TOKEN-1');
   });
 
-  it('renews the session after 25 idle minutes', async () => {
+  it('renews the session after SESSION_REUSE_MS (29) idle minutes', async () => {
     await nexus.readMember(userId, 'MBR-1');
-    clock.advance(25 * 60_000);
+    clock.advance(SESSION_REUSE_MS);
     await nexus.readMember(userId, 'MBR-1');
 
     expect(mx.sessionsCreated).toBe(2);
@@ -62,6 +63,19 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
 
     await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
 
+    expect(await storedToken()).toBe('SESSION-TOKEN-2');
+  });
+
+  it('picks up the session a second container stored after MX refused the one this container keeps in memory', async () => {
+    const other = createNexusClient(mxConfig, { table: local.table, clock, log, dispatchers: { data: agent, sso: agent } });
+    await nexus.readMember(userId, 'MBR-1');
+    mx.liveSessions.delete('SESSION-TOKEN-1');
+    await other.readMember(userId, 'MBR-1'); // 401, replaced by SESSION-TOKEN-2 in the table
+    expect(await storedToken()).toBe('SESSION-TOKEN-2');
+
+    await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
+
+    expect(mx.sessionsCreated).toBe(2);
     expect(await storedToken()).toBe('SESSION-TOKEN-2');
   });
 

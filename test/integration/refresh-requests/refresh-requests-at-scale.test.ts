@@ -268,7 +268,20 @@ it(
           request: { correlation_id: request.correlation_id },
           reason: 'use_case_not_permitted',
         });
+      } else {
+        // The request's correlation_id travels with the job it started, into its events.
+        expect(event.data.job).toMatchObject({ member_guid: request.member_guid, correlation_id: request.correlation_id });
       }
+    }
+    // … and into the job as the API shows it.
+    const succeeded = terminal.filter((event) => event.type === 'aggregation.succeeded');
+    for (const event of succeeded.filter((_, i) => i % Math.ceil(succeeded.length / 20) === 0)) {
+      const answer = await fetch(`${stack.url}/jobs/${event.data.job.id as string}`, {
+        headers: { authorization: `Bearer ${stack.apiKey}` },
+      });
+      expect(answer.status).toBe(200);
+      const { job } = (await answer.json()) as { job: { correlation_id?: string } };
+      expect(job.correlation_id).toBe(event.data.job.correlation_id);
     }
 
     expect(calls).toHaveLength(UNIQUE);

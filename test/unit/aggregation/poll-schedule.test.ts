@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { durationModel, mxAggregationMs } from '../../../lib/aggregation/duration-model.ts';
-import { MIN_POLL_DELAY_SECONDS, nextPollAt, pollDelaySeconds } from '../../../lib/aggregation/poll-schedule.ts';
+import {
+  DENSE_INTERVAL_MS,
+  MIN_POLL_DELAY_SECONDS,
+  nextPollAt,
+  PUSH_COVERED_STRETCH,
+  pollDelaySeconds,
+  type ScheduleInput,
+} from '../../../lib/aggregation/poll-schedule.ts';
 import { pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 
 describe('poll schedule', () => {
@@ -63,11 +70,17 @@ describe('poll schedule with an institution model', () => {
     );
   });
 
-  it('sleeps until the fastest tenth usually ends, polls densely through the usual window, then backs off', () => {
+  it('sleeps until just before the fastest tenth usually ends, polls every 5 s through the usual window, then backs off', () => {
     expect(model.p10Ms).toBeCloseTo(49_000);
-    expect(schedule(3_000)).toBe(model.p10Ms);
-    expect(schedule(60_000) - 60_000).toBe(4_200);
-    expect(schedule(191_000) - 191_000).toBe(50_000);
+    expect(model.p90Ms).toBeCloseTo(91_000);
+    // 0.85 × p10 = 41.65 s: capped by the 900 s hop, not by the model.
+    expect(schedule(3_000)).toBe(41_650);
+    expect(schedule(42_000) - 42_000).toBe(DENSE_INTERVAL_MS);
+    expect(schedule(60_000) - 60_000).toBe(DENSE_INTERVAL_MS);
+    // Past p90 the dense spacing holds until p90 + 20 s, then grows by a quarter of the time past p90.
+    expect(schedule(105_000) - 105_000).toBe(DENSE_INTERVAL_MS);
+    expect(schedule(131_000) - 131_000).toBe(10_000);
+    expect(schedule(191_000) - 191_000).toBe(25_000);
   });
 
   it('for a model institution, needs far fewer reads than a fixed 3 s poller and detects the end within ~one dense interval', () => {
@@ -86,7 +99,134 @@ describe('poll schedule with an institution model', () => {
       fixed += Math.ceil(duration / 3_000);
     }
     expect(ours).toBeLessThan(fixed * 0.5);
-    expect(worstLag).toBeLessThanOrEqual(6_000);
+    expect(worstLag).toBeLessThanOrEqual(DENSE_INTERVAL_MS);
+  });
+
+  it('sees a finish between 0.85 × p10 and p90 + 20 s within 5 s, whatever the model', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1_000, max: 400_000 }), { minLength: 3, maxLength: 50 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (durations, where) => {
+          const learned = durationModel(durations)!;
+          const from = 0.85 * learned.p10Ms;
+          const until = learned.p90Ms + 20_000;
+          const finish = Math.max(3_000, from + where * (until - from));
+          let now = 3_000;
+          for (let index = 1; now < finish; index++) {
+            now = nextPollAt({
+              now,
+              pollIndex: index,
+              startedAt: 0,
+              deadlineAt: 3_600_000,
+              maxDelaySeconds: 900,
+              model: learned,
+            });
+          }
+          expect(now - finish).toBeLessThanOrEqual(DENSE_INTERVAL_MS);
+        },
+      ),
+    );
+  });
+});
+
+describe('poll schedule while MX pushes', () => {
+  const model = durationModel([40, 50, 55, 60, 62, 65, 70, 80, 90, 100].map((s) => s * 1000))!;
+  const delays = (count: number, maxDelaySeconds: number, withModel = false) => {
+    const out: number[] = [];
+    let now = 3_000;
+    for (let index = 1; index <= count; index++) {
+      const next = nextPollAt({
+        now,
+        pollIndex: index,
+        startedAt: 0,
+        deadlineAt: 3_600_000,
+        maxDelaySeconds,
+        pushCovered: true,
+        ...(withModel ? { model } : {}),
+      });
+      out.push((next - now) / 1000);
+      now = next;
+    }
+    return out;
+  };
+
+  it('stretches the generic walk four times, up to the longest delay, model or not', () => {
+    expect(PUSH_COVERED_STRETCH).toBe(4);
+    expect(delays(7, 900)).toEqual([12, 24, 36, 60, 96, 156, 252]);
+    expect(delays(7, 30)).toEqual([12, 24, 30, 30, 30, 30, 30]);
+    expect(delays(7, 30, true)).toEqual(delays(7, 30));
+  });
+
+  it('for a model institution, reads far less than the dense schedule: the push ends the job', () => {
+    const durations = [45, 52, 58, 61, 64, 66, 72, 79, 88, 97].map((s) => s * 1000);
+    let covered = 0;
+    let fixed = 0;
+    for (const duration of durations) {
+      let now = 3_000;
+      for (let index = 1; now < duration; index++) {
+        covered++;
+        now = nextPollAt({
+          now,
+          pollIndex: index,
+          startedAt: 0,
+          deadlineAt: 1_200_000,
+          maxDelaySeconds: 30,
+          model,
+          pushCovered: true,
+        });
+      }
+      covered++; // the read the push asks for
+      fixed += Math.ceil(duration / 3_000);
+    }
+    expect(covered).toBeLessThan(fixed * 0.3);
+  });
+});
+
+/** Any schedule input: generic, learned or push-covered, at any point of any job. */
+const scheduleInput = fc
+  .record({
+    startedAt: fc.integer({ min: 0, max: 2_000_000_000_000 }),
+    elapsed: fc.integer({ min: 0, max: 7_200_000 }),
+    pollIndex: fc.nat(500),
+    deadlineIn: fc.integer({ min: -60_000, max: 86_400_000 }),
+    maxDelaySeconds: fc.integer({ min: 3, max: 900 }),
+    durations: fc.option(fc.array(fc.integer({ min: 500, max: 3_600_000 }), { minLength: 3, maxLength: 50 })),
+    pushCovered: fc.boolean(),
+  })
+  .map(({ startedAt, elapsed, pollIndex, deadlineIn, maxDelaySeconds, durations, pushCovered }): ScheduleInput => ({
+    now: startedAt + elapsed,
+    pollIndex,
+    startedAt,
+    deadlineAt: startedAt + elapsed + deadlineIn,
+    maxDelaySeconds,
+    ...(durations ? { model: durationModel(durations) } : {}),
+    pushCovered,
+  }));
+
+describe('poll schedule invariants', () => {
+  it('is a whole millisecond, at least 3 s ahead, at most the longest delay (≤ 900 s) ahead, and not past a later deadline', () => {
+    fc.assert(
+      fc.property(scheduleInput, (input) => {
+        const dueAt = nextPollAt(input);
+        expect(Number.isInteger(dueAt)).toBe(true);
+        expect(dueAt - input.now).toBeGreaterThanOrEqual(MIN_POLL_DELAY_SECONDS * 1000);
+        expect(dueAt - input.now).toBeLessThanOrEqual(input.maxDelaySeconds * 1000);
+        expect(dueAt - input.now).toBeLessThanOrEqual(900_000);
+        if (input.deadlineAt >= input.now + MIN_POLL_DELAY_SECONDS * 1000) expect(dueAt).toBeLessThanOrEqual(input.deadlineAt);
+      }),
+    );
+  });
+
+  it('never polls sooner when MX pushes than without the push', () => {
+    fc.assert(
+      fc.property(scheduleInput, (input) => {
+        const { model: _model, ...generic } = input;
+        expect(nextPollAt({ ...input, pushCovered: true })).toBeGreaterThanOrEqual(
+          nextPollAt({ ...generic, pushCovered: false }),
+        );
+      }),
+    );
   });
 });
 

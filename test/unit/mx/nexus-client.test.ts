@@ -4,7 +4,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import type { SessionManager } from '../../../lib/mx/sessions.ts';
 import { NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
-import { FakeMx } from './support/fake-mx.ts';
+import { FakeMx, headerOf } from './support/fake-mx.ts';
 import {
   API_KEY,
   CapturingLog,
@@ -215,6 +215,83 @@ describe('NexusClient', () => {
       expect(mx.apiTokensIssued).toBe(2);
       expect(dataCalls().filter((call) => call.headers['md-session-token'] === 'SESSION-TOKEN-1')).toHaveLength(91);
       expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
+    });
+  });
+
+  describe('requestText', () => {
+    it("relays MX's JSON text as sent, and recovers from a 401 like request", async () => {
+      const text = '{"members": [ {"guid": "MBR-1"} ]}';
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members', method: 'GET' })
+        .reply(({ headers }) =>
+          mx.liveSessions.has(headerOf(headers, 'md-session-token') ?? '')
+            ? { statusCode: 200, data: text, responseOptions: { headers: { 'content-type': NEXUS_MEDIA_TYPE } } }
+            : { statusCode: 401, data: { error: { code: 4011, message: 'Session expired' } } },
+        )
+        .persist();
+      await sessions.get(USER);
+      mx.expireSessions();
+
+      await expect(client().requestText(USER, { method: 'GET', route: '/members' })).resolves.toEqual({
+        status: 200,
+        body: text,
+      });
+      expect(dataCalls().map((call) => call.headers['md-session-token'])).toEqual(['SESSION-TOKEN-1', 'SESSION-TOKEN-2']);
+    });
+  });
+
+  describe('with the session kept in memory per container', () => {
+    it('picks up the session another container made after MX refused ours: one 401, one retry, no new session', async () => {
+      onData('/members/MBR-1', 200, { member: member() });
+      const [a, b] = [container('GET', null), container('GET', null)];
+      await a.nexus.readMember(USER, 'MBR-1'); // A makes SESSION-TOKEN-1 and keeps it in memory
+      // MX ends session 1; B meets the 401 first and replaces it in the store.
+      mx.liveSessions.delete('SESSION-TOKEN-1');
+      await b.nexus.readMember(USER, 'MBR-1');
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
+      const before = dataCalls().length;
+      const storeReads = vi.spyOn(store, 'get');
+
+      await expect(a.nexus.readMember(USER, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
+
+      // A sent its remembered token once (401), dropped it, read the store and retried once with B's session.
+      expect(
+        dataCalls()
+          .slice(before)
+          .map((call) => call.headers['md-session-token']),
+      ).toEqual(['SESSION-TOKEN-1', 'SESSION-TOKEN-2']);
+      expect(storeReads).toHaveBeenCalledTimes(1);
+      expect(mx.sessionsCreated).toBe(2);
+      expect(store.sessions.get(USER)?.token).toBe('SESSION-TOKEN-2');
+
+      // From then on A uses B's session from memory: no store read, no 401.
+      await a.nexus.readMember(USER, 'MBR-1');
+      expect(storeReads).toHaveBeenCalledTimes(1);
+      expect(dataCalls().at(-1)?.headers['md-session-token']).toBe('SESSION-TOKEN-2');
+    });
+
+    it('keeps the session write of a read alongside the MX call and ends it before answering', async () => {
+      onData('/members/MBR-1', 200, { member: member() });
+      await client().readMember(USER, 'MBR-1');
+      clock.advance(60_000);
+      let finishTouch!: () => void;
+      const touch = vi
+        .spyOn(store, 'touch')
+        .mockImplementation(() => new Promise<boolean>((resolve) => (finishTouch = () => resolve(true))));
+
+      let answered = false;
+      const read = client()
+        .readMember(USER, 'MBR-1')
+        .then(() => (answered = true));
+      await vi.waitFor(() => expect(dataCalls()).toHaveLength(2));
+      expect(touch).toHaveBeenCalledTimes(1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(answered).toBe(false); // the MX call is done, the write is not: the read waits for it
+
+      finishTouch();
+      await read;
+      expect(answered).toBe(true);
     });
   });
 

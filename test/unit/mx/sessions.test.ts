@@ -256,7 +256,7 @@ describe('SessionManager', () => {
   });
 
   describe('reusing a session', () => {
-    it('reuses the stored session while its last use is under 25 minutes old', async () => {
+    it('reuses the stored session while its last use is under SESSION_REUSE_MS (29 minutes) old', async () => {
       const first = await sessions.get(USER);
       clock.advance(SESSION_REUSE_MS - 1);
 
@@ -264,7 +264,7 @@ describe('SessionManager', () => {
       expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
     });
 
-    it('makes a new session once the last use is 25 minutes old', async () => {
+    it('makes a new session once the last use is SESSION_REUSE_MS old', async () => {
       await sessions.get(USER);
       clock.advance(SESSION_REUSE_MS);
 
@@ -286,6 +286,130 @@ describe('SessionManager', () => {
       store.sessions.set(USER, { token: 'SESSION-FROM-ELSEWHERE', createdAt: clock.now(), lastUsedAt: clock.now() });
       await expect(sessions.get(USER)).resolves.toBe('SESSION-FROM-ELSEWHERE');
       expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
+    });
+  });
+
+  describe('kept in memory per container', () => {
+    it('hands out a session known here without reading the store while its last use is within the window', async () => {
+      const token = await sessions.get(USER);
+      const reads = vi.spyOn(store, 'get');
+
+      for (let use = 0; use < 12; use += 1) {
+        clock.advance(10 * 60_000);
+        await expect(sessions.get(USER)).resolves.toBe(token);
+      }
+
+      expect(reads).not.toHaveBeenCalled();
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+      // The store still learns of the uses (at most once a minute), for the other containers.
+      expect(store.writes.touch).toBe(12);
+      expect(store.sessions.get(USER)?.lastUsedAt).toBe(clock.now());
+    });
+
+    it('forgets it by the clock: past the window the store is read again, and another container’s use counts', async () => {
+      const token = await sessions.get(USER);
+      const reads = vi.spyOn(store, 'get');
+      // Another container kept the session alive meanwhile: its use is in the store, not in our memory.
+      clock.advance(SESSION_REUSE_MS - 60_000);
+      store.sessions.get(USER)!.lastUsedAt = clock.now();
+      clock.advance(60_000); // our own last use is now SESSION_REUSE_MS old: memory no longer trusted
+
+      await expect(sessions.get(USER)).resolves.toBe(token);
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+
+    it('makes a new session once neither memory nor the store holds a fresh one', async () => {
+      await sessions.get(USER);
+      clock.advance(SESSION_REUSE_MS);
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-2');
+      expect(mxCalls()).toEqual({ apiTokens: 2, sessions: 2 });
+    });
+
+    it('remembers a session read from the store (made by another container) and reads the store no more', async () => {
+      store.sessions.set(USER, { token: 'SESSION-FROM-ELSEWHERE', createdAt: clock.now(), lastUsedAt: clock.now() });
+      const reads = vi.spyOn(store, 'get');
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-FROM-ELSEWHERE');
+      clock.advance(5 * 60_000);
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-FROM-ELSEWHERE');
+
+      expect(reads).toHaveBeenCalledTimes(1);
+    });
+
+    it('drops the known session on invalidate, so the next get reads the store (another container may have replaced it)', async () => {
+      const first = await sessions.get(USER);
+      store.sessions.set(USER, { token: 'SESSION-NEWER', createdAt: clock.now(), lastUsedAt: clock.now() });
+      await expect(sessions.get(USER)).resolves.toBe(first); // memory wins until MX refuses it
+
+      await sessions.invalidate(USER, first);
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-NEWER');
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+
+    it('keeps a newer known session when a stale invalidation arrives', async () => {
+      const first = await sessions.get(USER);
+      await sessions.invalidate(USER, first);
+      const second = await sessions.get(USER);
+      const reads = vi.spyOn(store, 'get');
+
+      await sessions.invalidate(USER, first); // another caller's late 401 on the old token
+
+      await expect(sessions.get(USER)).resolves.toBe(second);
+      expect(reads).not.toHaveBeenCalled();
+    });
+
+    it('reads the store once for many concurrent gets of a user not known here', async () => {
+      store.sessions.set(USER, { token: 'SESSION-FROM-ELSEWHERE', createdAt: clock.now(), lastUsedAt: clock.now() });
+      const reads = vi.spyOn(store, 'get');
+
+      const tokens = await Promise.all(Array.from({ length: 50 }, () => sessions.get(USER)));
+
+      expect(new Set(tokens)).toEqual(new Set(['SESSION-FROM-ELSEWHERE']));
+      expect(reads).toHaveBeenCalledTimes(1);
+    });
+
+    it('never hands out a token MX refused here, even when a read under way still returns it', async () => {
+      store.sessions.set(USER, { token: 'SESSION-OLD', createdAt: clock.now(), lastUsedAt: clock.now() });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const read = store.get.bind(store);
+      vi.spyOn(store, 'get').mockImplementationOnce(async (user) => {
+        const session = await read(user); // reads SESSION-OLD, answers late
+        await gate;
+        return session;
+      });
+
+      const early = sessions.get(USER); // its find reads the store before the 401 below
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sessions.invalidate(USER, 'SESSION-OLD'); // a 401 elsewhere in this container
+      const late = sessions.get(USER); // joins the find under way
+      release();
+
+      await expect(early).resolves.toBe('SESSION-TOKEN-1');
+      await expect(late).resolves.toBe('SESSION-TOKEN-1');
+      expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
+    });
+
+    it('does not wait for the lastUsedAt write: settle() does', async () => {
+      await sessions.get(USER);
+      clock.advance(SESSION_TOUCH_INTERVAL_MS);
+      let finish!: (value: boolean) => void;
+      vi.spyOn(store, 'touch').mockImplementation(() => new Promise<boolean>((resolve) => (finish = resolve)));
+
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-1');
+      const settled = sessions.settle();
+      expect(settled).toBeInstanceOf(Promise);
+      let done = false;
+      void settled!.then(() => (done = true));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(done).toBe(false);
+
+      finish(true);
+      await settled;
+      expect(sessions.settle()).toBeUndefined();
     });
   });
 
@@ -333,6 +457,7 @@ describe('SessionManager', () => {
       clock.advance(SESSION_TOUCH_INTERVAL_MS);
 
       await expect(sessions.get(USER)).resolves.toBe(token);
+      await sessions.settle();
       expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'mx session touch failed' }));
     });
   });

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
-import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
+import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, SLOW_CALL_MS } from '../../../lib/mx/transport.ts';
 import { CapturingLog, DATA_ORIGIN, FakeTimer, mockAgent, recordedCalls } from './support/fakes.ts';
 
 describe('MxTransport', () => {
@@ -188,6 +188,44 @@ describe('MxTransport', () => {
     expect(error).toMatchObject({ code: 'MX_TIMEOUT', cause });
   });
 
+  describe('requestText (a body relayed unchanged)', () => {
+    const replyText = (text: string, contentType: string) =>
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: () => true, method: 'GET' })
+        .reply(200, text, { headers: { 'content-type': contentType } });
+
+    it("hands back MX's JSON text byte for byte, not parsed", async () => {
+      const text = '{ "transactions": [ {"guid":"TRN-1","amount":1.50} ],\n"pagination":{"current_page":1} }';
+      replyText(text, NEXUS_MEDIA_TYPE);
+
+      await expect(transport.requestText({ method: 'GET', route: '/transactions', query: { page: 1 } })).resolves.toEqual({
+        status: 200,
+        body: text,
+      });
+      expect(recordedCalls(agent)[0]?.url).toBe(`${DATA_ORIGIN}/transactions?page=1`);
+    });
+
+    it.each([
+      ['a non-JSON media type', '{"a":1}', 'text/html'],
+      ['a body that cannot be JSON', '<html>oops</html>', 'application/json'],
+    ])('fails with MX_INVALID_RESPONSE on %s', async (_, text, contentType) => {
+      replyText(text, contentType);
+      await expect(transport.requestText({ method: 'GET', route: '/transactions' })).rejects.toMatchObject({
+        code: 'MX_INVALID_RESPONSE',
+        route: '/transactions',
+      });
+    });
+
+    it('maps an MX error as request does', async () => {
+      reply(401, { error: { code: 4011, message: 'Session expired' } });
+      await expect(transport.requestText({ method: 'GET', route: '/transactions' })).rejects.toMatchObject({
+        code: 'MX_UNAUTHORIZED',
+        mxCode: 4011,
+      });
+    });
+  });
+
   describe('retrying', () => {
     const replyInTurn = (method: string, ...answers: (number | Error)[]) => {
       for (const answer of answers) {
@@ -311,7 +349,7 @@ describe('MxTransport', () => {
   });
 
   describe('logging', () => {
-    it('logs each call once with method, route pattern, status, latency and attempts', async () => {
+    it('logs each call once with method, route pattern, status, latency and attempts (a quick first-attempt success at debug)', async () => {
       reply(200, { member: {} });
       await transport.request({
         method: 'GET',
@@ -322,12 +360,32 @@ describe('MxTransport', () => {
 
       expect(log.entries).toEqual([
         {
-          level: 'info',
+          level: 'debug',
           message: 'mx call',
           extra: { upstream: 'mx-data', method: 'GET', route: '/members/{member_guid}', status: 200, latency_ms: 0, attempts: 1 },
         },
       ]);
       expect(log.text()).not.toMatch(/SESSION-SECRET|MBR-SENSITIVE-PATH/);
+    });
+
+    it('logs a slow successful call at info', async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: '/members', method: 'GET' })
+        .reply(() => {
+          timer.advance(SLOW_CALL_MS);
+          return { statusCode: 200, data: { members: [] } };
+        });
+
+      await transport.request({ method: 'GET', route: '/members' });
+
+      expect(log.entries).toEqual([
+        {
+          level: 'info',
+          message: 'mx call',
+          extra: { upstream: 'mx-data', method: 'GET', route: '/members', status: 200, latency_ms: SLOW_CALL_MS, attempts: 1 },
+        },
+      ]);
     });
 
     it('logs a retried call once, with its attempts and the latency of the whole call; failed attempts at debug', async () => {

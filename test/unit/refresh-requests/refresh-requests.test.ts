@@ -106,9 +106,11 @@ const message = (body: unknown, messageId = 'sqs-1') => ({
 });
 
 describe('RefreshRequests', () => {
-  it('starts a refresh as the HTTP route does, logging the correlation id with the job', async () => {
+  it('starts a refresh as the HTTP route does, with the correlation id for the job, and logs it', async () => {
     await consumer.handle(message(request));
-    expect(refreshes).toEqual([{ userId: 'u1', memberGuid: 'MBR-1', includeHoldings: false, includeTransactions: undefined }]);
+    expect(refreshes).toEqual([
+      { userId: 'u1', memberGuid: 'MBR-1', includeHoldings: false, includeTransactions: undefined, correlationId: 'corr-7' },
+    ]);
     expect(logged).toContainEqual({
       level: 'info',
       message: 'refresh request handled',

@@ -1,0 +1,247 @@
+import type { Command } from 'commander';
+import { instantArg, integerArg, listArg } from '../arguments.ts';
+import { action } from '../context.ts';
+import { usageError } from '../errors.ts';
+import { fields, type Styles, table, type Terminal } from '../output.ts';
+
+interface Webhook {
+  id: string;
+  url: string;
+  event_types: string[];
+  description?: string;
+  status: string;
+  disabled_reason?: string;
+  failing_since?: string;
+  created_at: string;
+  secret?: string;
+}
+
+interface Attempt {
+  at: string;
+  status_code?: number;
+  latency_ms: number;
+  error?: string;
+}
+
+interface Delivery {
+  msg_id: string;
+  event_type: string;
+  status: string;
+  attempt_count: number;
+  next_attempt_at?: string;
+  attempts: Attempt[];
+  created_at: string;
+}
+
+const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'];
+
+const path = (id: string) => `/webhooks/${encodeURIComponent(id)}`;
+
+export function registerWebhooks(program: Command, terminal: Terminal): void {
+  const webhooks = program
+    .command('webhooks')
+    .description('webhook subscriptions of client apps, their delivery log and replays');
+
+  webhooks
+    .command('add')
+    .description('subscribe an endpoint; prints the signing secret (whsec_…) once')
+    .argument('<url>', 'the endpoint (https; locally http://127.0.0.1 works too)')
+    .option(
+      '--events <types>',
+      'comma-separated event types or wildcards, e.g. aggregation.succeeded,aggregation.failed (default: *)',
+      listArg,
+    )
+    .option('--description <text>', 'a note shown in listings')
+    .action(
+      action(terminal, async ({ output, api }, url: string, options: { events?: string[]; description?: string }) => {
+        const { webhook } = await api().call<{ webhook: Webhook }>('POST', '/webhooks', {
+          body: {
+            url,
+            ...(options.events ? { event_types: options.events } : {}),
+            ...(options.description ? { description: options.description } : {}),
+          },
+        });
+        output.result({ webhook }, () => [
+          ...webhookFields(webhook, output.style, webhook.secret),
+          output.style.yellow('Store the signing secret now: it is not shown again (rotate-secret makes a new one).'),
+        ]);
+      }),
+    );
+
+  webhooks
+    .command('list')
+    .description('list subscriptions')
+    .action(
+      action(terminal, async ({ output, api }) => {
+        const body = await api().call<{ webhooks: Webhook[] }>('GET', '/webhooks');
+        output.result(body, () =>
+          body.webhooks.length === 0
+            ? ['No webhooks.']
+            : table(
+                ['ID', 'STATUS', 'URL', 'EVENTS', 'DESCRIPTION'],
+                body.webhooks.map((webhook) => [
+                  webhook.id,
+                  statusText(webhook.status, output.style),
+                  webhook.url,
+                  webhook.event_types.join(','),
+                  webhook.description ?? '',
+                ]),
+                output.style,
+              ),
+        );
+      }),
+    );
+
+  webhooks
+    .command('rm')
+    .description('delete a subscription (its pending deliveries are dropped)')
+    .argument('<webhook_id>', 'wh_…')
+    .action(
+      action(terminal, async ({ output, api }, id: string) => {
+        await api().call('DELETE', path(id));
+        output.result({ deleted: true, id }, () => `Deleted ${id}.`);
+      }),
+    );
+
+  webhooks
+    .command('test')
+    .description('send a webhook.test event now and report the attempt (exit 1 when not delivered)')
+    .argument('<webhook_id>', 'wh_…')
+    .action(
+      action(terminal, async ({ output, api }, id: string) => {
+        const body = await api().call<{ test: { msg_id: string; delivered: boolean; attempt: Attempt } }>(
+          'POST',
+          `${path(id)}/test`,
+        );
+        const { test } = body;
+        output.result(body, () => [
+          test.delivered
+            ? `${output.style.green('Delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`
+            : `${output.style.red('Not delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`,
+        ]);
+        return test.delivered ? 0 : 1;
+      }),
+    );
+
+  webhooks
+    .command('deliveries')
+    .description('the delivery log of a subscription, newest first, with attempts')
+    .argument('<webhook_id>', 'wh_…')
+    .option('--limit <n>', 'deliveries per page (1–100, default 50)', integerArg(1, 100))
+    .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')
+    .option('--status <status>', `only this status (${DELIVERY_STATUSES.join(', ')})`)
+    .option('--since <time>', 'created at or after (ISO 8601)', instantArg)
+    .option('--until <time>', 'created before (ISO 8601)', instantArg)
+    .action(
+      action(
+        terminal,
+        async (
+          { output, api },
+          id: string,
+          options: { limit?: number; cursor?: string; status?: string; since?: string; until?: string },
+        ) => {
+          const body = await api().call<{ deliveries: Delivery[]; next_cursor?: string }>('GET', `${path(id)}/deliveries`, {
+            query: {
+              limit: options.limit,
+              cursor: options.cursor,
+              status: options.status,
+              since: options.since,
+              until: options.until,
+            },
+          });
+          output.result(body, () => [
+            ...(body.deliveries.length === 0
+              ? ['No deliveries.']
+              : table(
+                  ['MSG ID', 'EVENT', 'STATUS', 'ATTEMPTS', 'LAST ATTEMPT', 'CREATED'],
+                  body.deliveries.map((delivery) => [
+                    delivery.msg_id,
+                    delivery.event_type,
+                    statusText(delivery.status, output.style),
+                    String(delivery.attempt_count),
+                    delivery.attempts.length === 0 ? '' : attemptText(delivery.attempts.at(-1)!),
+                    delivery.created_at,
+                  ]),
+                  output.style,
+                )),
+            ...(body.next_cursor ? [output.style.dim(`more: --cursor ${body.next_cursor}`)] : []),
+          ]);
+        },
+      ),
+    );
+
+  webhooks
+    .command('replay')
+    .description('send deliveries again under their original webhook-id: one (MSG_ID) or a time range (--since/--until)')
+    .argument('<webhook_id>', 'wh_…')
+    .argument('[msg_id]', 'one delivery to send again')
+    .option('--since <time>', 'range start, inclusive (ISO 8601)', instantArg)
+    .option('--until <time>', 'range end, exclusive (ISO 8601)', instantArg)
+    .option('--status <status>', `range: only deliveries in this status (${DELIVERY_STATUSES.join(', ')})`)
+    .option('--cursor <cursor>', 'range: continue from a previous replay’s next_cursor')
+    .action(
+      action(
+        terminal,
+        async (
+          { output, api },
+          id: string,
+          msgId: string | undefined,
+          options: { since?: string; until?: string; status?: string; cursor?: string },
+        ) => {
+          const ranged =
+            options.since !== undefined ||
+            options.until !== undefined ||
+            options.status !== undefined ||
+            options.cursor !== undefined;
+          if (msgId !== undefined) {
+            if (ranged) throw usageError('give either MSG_ID or --since/--until, not both');
+            const body = await api().call<{ delivery: Delivery }>(
+              'POST',
+              `${path(id)}/deliveries/${encodeURIComponent(msgId)}/replay`,
+            );
+            output.result(
+              body,
+              () => `Queued ${body.delivery.msg_id} (${body.delivery.event_type}) again; status ${body.delivery.status}.`,
+            );
+            return;
+          }
+          if (options.since === undefined || options.until === undefined)
+            throw usageError('give MSG_ID, or both --since and --until');
+          const body = await api().call<{ replayed: number; skipped: number; next_cursor?: string }>(
+            'POST',
+            `${path(id)}/replay`,
+            {
+              body: { since: options.since, until: options.until, status: options.status, cursor: options.cursor },
+            },
+          );
+          output.result(body, () => [
+            `Queued ${body.replayed} deliveries again (${body.skipped} skipped).`,
+            ...(body.next_cursor ? [output.style.dim(`more in the range: --cursor ${body.next_cursor}`)] : []),
+          ]);
+        },
+      ),
+    );
+}
+
+function webhookFields(webhook: Webhook, style: Styles, secret?: string): string[] {
+  return fields(
+    [
+      ['id', webhook.id],
+      ['secret', secret === undefined ? undefined : style.bold(secret)],
+      ['url', webhook.url],
+      ['events', webhook.event_types.join(',')],
+      ['description', webhook.description],
+      ['status', statusText(webhook.status, style)],
+    ],
+    style,
+  );
+}
+
+function statusText(status: string, style: Styles): string {
+  if (status === 'enabled' || status === 'delivered') return style.green(status);
+  if (status === 'disabled' || status === 'failed') return style.red(status);
+  return style.yellow(status);
+}
+
+const attemptText = (attempt: Attempt) =>
+  `${attempt.status_code === undefined ? `no answer (${attempt.error ?? 'unknown error'})` : `HTTP ${attempt.status_code}`} in ${attempt.latency_ms} ms`;

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { ApiClient } from './api-client.ts';
+import { Output, type Terminal } from './output.ts';
+import { SimClient } from './sim-client.ts';
+import { type GlobalOptions, Targets } from './target.ts';
+
+/** What a command's action works with, built from the global options. */
+export interface Context {
+  output: Output;
+  targets: Targets;
+  terminal: Terminal;
+  api(): ApiClient;
+  sim(): SimClient;
+}
+
+export function createContext(terminal: Terminal, globals: GlobalOptions): Context {
+  const targets = new Targets(globals, terminal.env);
+  return {
+    output: new Output(terminal, { json: globals.json === true }),
+    targets,
+    terminal,
+    api: () => new ApiClient(targets.api(), { idempotencyKey: globals.idempotencyKey }),
+    sim: () => new SimClient(targets.simulator()),
+  };
+}
+
+/**
+ * A commander action: `fn` gets the context, then what commander passes (arguments, options, the command).
+ * Its result is the exit code (0 when it returns nothing); what it throws, `main` reports.
+ */
+export function action<Args extends unknown[]>(
+  terminal: Terminal,
+  fn: (context: Context, ...args: Args) => Promise<number | void>,
+) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args.at(-1) as Command;
+    const context = createContext(terminal, command.optsWithGlobals<GlobalOptions>());
+    process.exitCode = (await fn(context, ...(args as Args))) ?? 0;
+  };
+}

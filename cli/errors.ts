@@ -1,0 +1,43 @@
+/**
+ * Every failure the CLI reports is a problem document (RFC 9457 shape, as the API's own errors): the API's
+ * problems pass through as they came, and the CLI's own failures (no target, unreachable, DynamoDB, the
+ * simulator, a bad command line) get the same fields, so `--json` callers parse one shape.
+ */
+export interface ProblemFields {
+  type?: string;
+  title: string;
+  status?: number;
+  detail?: string;
+  code?: string;
+  request_id?: string;
+  fix?: string;
+}
+
+/** The API's documents may carry more (`field`, `mx_code`…); they pass through. */
+export type ProblemDocument = ProblemFields & { type: string } & Record<string, unknown>;
+
+export class CliError extends Error {
+  readonly problem: ProblemDocument;
+  readonly exitCode: number;
+
+  constructor(problem: ProblemFields & Record<string, unknown>, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title, { cause: options.cause });
+    this.name = 'CliError';
+    const { type, ...rest } = problem;
+    this.problem = {
+      type: type ?? `https://nexus-relay.dev/cli-problems/${(problem.code ?? 'error').replaceAll('_', '-')}`,
+      ...rest,
+    };
+    this.exitCode = options.exitCode ?? 1;
+  }
+}
+
+/** The command line itself is wrong (unknown option, missing argument, conflicting flags). */
+export const usageError = (detail: string) => new CliError({ title: 'Invalid command line', detail, code: 'usage' });
+
+/** Anything else thrown: reported by its message only, never with a stack trace. */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new CliError({ title: 'Unexpected failure', detail: message, code: 'unexpected' }, { cause: error });
+}

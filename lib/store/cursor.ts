@@ -1,0 +1,34 @@
+import type * as z from 'zod';
+import { NexusRelayError } from '../errors.ts';
+
+/** A cursor that is not one this service issued for this list. */
+export class InvalidCursorError extends NexusRelayError {
+  constructor(reason: string) {
+    super('INVALID_CURSOR', `The cursor is not valid here: ${reason}.`);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+const MAX_CURSOR_LENGTH = 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The opaque `cursor` of a list page: base64url of the table key (an index's LastEvaluatedKey) where the next page starts. */
+export const encodeCursor = (key: Readonly<Record<string, string>>): string =>
+  Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+
+/**
+ * The key in `cursor`, when it has the shape `schema` gives. Only the shape: the caller must still check that the key
+ * belongs to the list asked for (its partition) before querying from it.
+ */
+export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.output<S> {
+  if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw new InvalidCursorError('not base64url');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError('not a cursor');
+  }
+  const parsed = schema.safeParse(decoded);
+  if (!parsed.success) throw new InvalidCursorError('not a cursor');
+  return parsed.data;
+}

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { writeStackFile } from '../../../infra/local/stack-file.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { hashApiKey } from '../../../lib/http/auth.ts';
+import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+import { runCli } from './cli-process.ts';
+
+/**
+ * Every `nexus-relay` command in `--json` mode, run as a subprocess (`node bin/nexus-relay.mjs`) against a local
+ * stack that this file starts in-process and describes in a stack file of its own, as `npm start` would.
+ */
+let stack: LocalStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let directory: string;
+let env: Record<string, string>;
+let keys: ApiKeysRepository;
+let closeKeys: () => void;
+
+const cli = (...args: string[]) => runCli(args, { env });
+const newUser = () => `user-${randomUUID().slice(0, 8)}`;
+
+async function api(path: string, key: string) {
+  const response = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  return { status: response.status, body: await response.json() };
+}
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  directory = mkdtempSync(join(tmpdir(), 'nexus-relay-cli-'));
+  const stackFile = join(directory, 'stack.json');
+  const { engines } = stack;
+  writeStackFile(
+    {
+      url: stack.url,
+      apiKey: stack.apiKey,
+      simulatorUrl: stack.simulatorUrl!,
+      dynamodb: { endpoint: engines.dynamoDbEndpoint, region: engines.region, tableName: engines.tableName },
+      queues: {
+        endpoint: engines.sqsEndpoint,
+        region: engines.region,
+        poll: engines.queueUrls.poll,
+        delivery: engines.queueUrls.delivery,
+        refreshRequests: engines.queueUrls.refreshRequests,
+        refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
+      },
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+    },
+    stackFile,
+  );
+  env = { NEXUS_RELAY_STACK_FILE: stackFile };
+  const client = createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint });
+  keys = new ApiKeysRepository({ client, tableName: engines.tableName });
+  closeKeys = () => client.destroy();
+}, 60_000);
+
+afterAll(async () => {
+  closeKeys?.();
+  await receiver?.close();
+  await stack?.stop();
+  if (directory) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('keys', () => {
+  it.concurrent(
+    'create prints a key once that the API accepts; list shows it without hash or key; revoke marks it revoked',
+    async () => {
+      const user = newUser();
+      const [bound, server] = await Promise.all([
+        cli('keys', 'create', '--name', 'client-app', '--user', user, '--json'),
+        cli('keys', 'create', '--name', 'server-app', '--json'),
+      ]);
+      expect(bound.code).toBe(0);
+      const created = bound.json();
+      expect(created).toEqual({
+        key: expect.stringMatching(/^nxr_[A-Za-z0-9_-]{43}$/),
+        prefix: expect.any(String),
+        name: 'client-app',
+        user_id: user,
+        created_at: expect.any(String),
+      });
+      expect(created.prefix).toBe(created.key.slice(4, 12));
+      const serverKey = server.json().key as string;
+      expect(server.json().user_id).toBeNull();
+
+      // Stored as its SHA-256 with the display prefix; the key itself nowhere.
+      const stored = (await keys.list()).find((record) => record.hash === hashApiKey(created.key));
+      expect(stored).toMatchObject({ name: 'client-app', userId: user, prefix: created.prefix });
+      expect(JSON.stringify(stored)).not.toContain(created.key);
+      // The key works, bound to its user; the server key reaches what needs a server key.
+      expect((await api(`/users/${user}/jobs`, created.key)).status).toBe(200);
+      expect((await api(`/users/${newUser()}/jobs`, created.key)).status).toBe(403);
+      expect((await api('/webhooks', created.key)).status).toBe(403);
+      expect((await api('/webhooks', serverKey)).status).toBe(200);
+
+      const listed = await cli('keys', 'list', '--json');
+      expect(listed.code).toBe(0);
+      expect(listed.json().keys).toEqual(
+        expect.arrayContaining([
+          {
+            prefix: created.prefix,
+            name: 'client-app',
+            user_id: user,
+            created_at: created.created_at,
+            revoked_at: null,
+            last_used_at: expect.anything(),
+          },
+          expect.objectContaining({ name: 'local-dev', user_id: null, prefix: stack.apiKey.slice(4, 12) }),
+        ]),
+      );
+      expect(listed.stdout).not.toContain(created.key);
+      expect(listed.stdout).not.toContain(hashApiKey(created.key));
+
+      const revoked = await cli('keys', 'revoke', created.prefix, '--json');
+      expect(revoked.code).toBe(0);
+      expect(revoked.json()).toMatchObject({
+        already_revoked: false,
+        key: { prefix: created.prefix, name: 'client-app', revoked_at: expect.any(String) },
+      });
+      // The API caches keys for 60 s: the revocation is asserted where it is made, in the table.
+      expect((await keys.get(hashApiKey(created.key)))?.revokedAt).toBe(revoked.json().key.revoked_at);
+
+      const again = await cli('keys', 'revoke', `nxr_${created.prefix}…`, '--json');
+      expect(again.json()).toMatchObject({ already_revoked: true, key: { revoked_at: revoked.json().key.revoked_at } });
+    },
+  );
+
+  it.concurrent(
+    'a revoked, never-used key is refused at once; --table reaches a deployed table; an unknown prefix is not_found',
+    async () => {
+      const created = (await cli('keys', 'create', '--name', 'short-lived', '--json')).json();
+      const revoked = await cli('keys', 'revoke', hashApiKey(created.key), '--json');
+      expect(revoked.json().key.prefix).toBe(created.prefix);
+      expect((await api('/webhooks', created.key)).status).toBe(401);
+
+      // A deployed table: --table/--region and the SDK's default chain (here: credentials and endpoint from the environment).
+      const deployed = await runCli(
+        ['keys', 'create', '--name', 'deployed', '--table', stack.engines.tableName, '--region', stack.engines.region, '--json'],
+        {
+          env: {
+            NEXUS_RELAY_STACK_FILE: join(directory, 'absent.json'),
+            AWS_ENDPOINT_URL_DYNAMODB: stack.engines.dynamoDbEndpoint,
+            AWS_ACCESS_KEY_ID: 'deployed-test',
+            AWS_SECRET_ACCESS_KEY: 'deployed-test',
+          },
+        },
+      );
+      expect(deployed.code, deployed.stdout).toBe(0);
+      expect((await api('/webhooks', deployed.json().key)).status).toBe(200);
+
+      const unknown = await cli('keys', 'revoke', 'zzzzzzzz', '--json');
+      expect(unknown.code).toBe(1);
+      expect(unknown.json()).toMatchObject({ title: 'Resource not found', code: 'not_found', detail: 'No API key zzzzzzzz.' });
+    },
+  );
+});
+
+describe('webhooks, refresh --watch, jobs, sim', () => {
+  let webhookId: string;
+  const members = { succeeds: '', challenged: '', fails: '' };
+  const users = { succeeds: newUser(), challenged: newUser(), fails: newUser() };
+  const jobs = { succeeds: '', challenged: '', fails: '' };
+
+  it('webhooks add prints the secret once; list shows the subscription; test delivers a signed webhook.test', async () => {
+    const added = await cli('webhooks', 'add', receiver.url, '--events', 'aggregation.*', '--description', 'cli test', '--json');
+    expect(added.code).toBe(0);
+    const { webhook } = added.json();
+    expect(webhook).toMatchObject({
+      url: receiver.url,
+      event_types: ['aggregation.*'],
+      description: 'cli test',
+      status: 'enabled',
+    });
+    expect(webhook.secret).toMatch(/^whsec_/);
+    webhookId = webhook.id;
+    receiver.useSecret(webhook.secret);
+
+    const listed = await cli('webhooks', 'list', '--json');
+    const mine = listed.json().webhooks.find((entry: { id: string }) => entry.id === webhookId);
+    expect(mine).toMatchObject({ url: receiver.url, status: 'enabled' });
+    expect(mine.secret).toBeUndefined();
+
+    const tested = await cli('webhooks', 'test', webhookId, '--json');
+    expect(tested.code).toBe(0);
+    const { test } = tested.json();
+    expect(test).toMatchObject({ delivered: true, attempt: { status_code: 204 } });
+    const [event] = await receiver.waitFor((received) => received.id === test.msg_id);
+    expect(event).toMatchObject({ type: 'webhook.test', verified: true });
+  });
+
+  it('sim member add scripts members (duration, outcome, MFA challenge, institution)', async () => {
+    const [succeeds, challenged, fails] = await Promise.all([
+      cli('sim', 'member', 'add', users.succeeds, '--aggregation-seconds', '1.5', '--institution', 'otherbank', '--json'),
+      cli(
+        'sim',
+        'member',
+        'add',
+        users.challenged,
+        '--aggregation-seconds',
+        '1.5',
+        '--challenge',
+        'Code we sent?',
+        '--answer',
+        '4321',
+        '--json',
+      ),
+      cli(
+        'sim',
+        'member',
+        'add',
+        users.fails,
+        '--aggregation-seconds',
+        '1',
+        '--outcome',
+        'failed',
+        '--use-cases',
+        'pfm',
+        '--json',
+      ),
+    ]);
+    for (const run of [succeeds, challenged, fails]) expect(run.code, run.stdout).toBe(0);
+    expect(succeeds.json().member).toMatchObject({ institution_code: 'otherbank', connection_status: expect.any(String) });
+    expect(fails.json().member.use_cases).toEqual(['PFM']);
+    members.succeeds = succeeds.json().member.guid;
+    members.challenged = challenged.json().member.guid;
+    members.fails = fails.json().member.guid;
+
+    const invalid = await cli('sim', 'member', 'add', newUser(), '--outcome', 'NOT_A_STATUS', '--json');
+    expect(invalid.code).toBe(1);
+    expect(invalid.json()).toMatchObject({
+      code: 'simulator_error',
+      status: 400,
+      detail: expect.stringContaining('final_status'),
+    });
+  });
+
+  it('refresh --watch exits 0 on succeeded, 2 on action_required, 1 on failed', async () => {
+    const watch = (key: keyof typeof members) =>
+      cli('refresh', users[key], members[key], '--watch', '--interval', '0.5', '--json');
+    const [succeeds, challenged, fails] = await Promise.all([watch('succeeds'), watch('challenged'), watch('fails')]);
+
+    expect(succeeds.code, succeeds.stdout).toBe(0);
+    expect(succeeds.json().job).toMatchObject({ status: 'succeeded', connection_status: 'CONNECTED', user_id: users.succeeds });
+    expect(succeeds.json().watch).toMatchObject({
+      checks: expect.any(Number),
+      connection_statuses: expect.arrayContaining(['CONNECTED']),
+    });
+    expect(succeeds.json().watch.checks).toBeGreaterThan(0);
+    // The poll loop's own count (the job view's `polls`), which the live status line shows.
+    expect(succeeds.json().job.polls).toBeGreaterThan(0);
+
+    expect(challenged.code, challenged.stdout).toBe(2);
+    expect(challenged.json().job).toMatchObject({ status: 'action_required', connection_status: 'CHALLENGED' });
+    expect(challenged.json().job.challenges).toEqual([expect.objectContaining({ label: 'Code we sent?' })]);
+    expect(challenged.json().watch.connection_statuses.at(-1)).toBe('CHALLENGED');
+
+    expect(fails.code, fails.stdout).toBe(1);
+    expect(fails.json().job).toMatchObject({ status: 'failed', connection_status: 'FAILED' });
+
+    jobs.succeeds = succeeds.json().job.id;
+    jobs.challenged = challenged.json().job.id;
+    jobs.fails = fails.json().job.id;
+    // The subscription heard about each end.
+    await receiver.waitFor(
+      (event) => Object.values(jobs).includes(event.data.job?.id) && event.type !== 'aggregation.started',
+      3,
+    );
+  });
+
+  it('refresh without --watch prints the job at once; jobs get and jobs list (newest first, with a cursor) read it back', async () => {
+    const started = await cli(
+      'refresh',
+      users.succeeds,
+      members.succeeds,
+      '--include-transactions',
+      '--idempotency-key',
+      randomUUID(),
+      '--json',
+    );
+    expect(started.code).toBe(0);
+    const { job } = started.json();
+    expect(job).toMatchObject({ status: 'aggregating', user_id: users.succeeds, member_guid: members.succeeds });
+    expect(job.id).not.toBe(jobs.succeeds);
+
+    const got = await cli('jobs', 'get', jobs.succeeds, '--json');
+    expect(got.code).toBe(0);
+    expect(got.json().job).toMatchObject({ id: jobs.succeeds, status: 'succeeded', finished_at: expect.any(String) });
+
+    const first = await cli('jobs', 'list', users.succeeds, '--limit', '1', '--json');
+    expect(first.code).toBe(0);
+    expect(first.json().jobs.map((entry: { id: string }) => entry.id)).toEqual([job.id]);
+    expect(first.json().next_cursor).toEqual(expect.any(String));
+    const second = await cli('jobs', 'list', users.succeeds, '--limit', '1', '--cursor', first.json().next_cursor, '--json');
+    expect(second.json().jobs.map((entry: { id: string }) => entry.id)).toEqual([jobs.succeeds]);
+  });
+
+  it.concurrent('webhooks deliveries lists the log; replay sends one delivery or a time range again; rm deletes', async () => {
+    const log = await cli('webhooks', 'deliveries', webhookId, '--limit', '50', '--json');
+    expect(log.code).toBe(0);
+    const succeeded = log
+      .json()
+      .deliveries.find((delivery: { event_type: string }) => delivery.event_type === 'aggregation.succeeded');
+    expect(succeeded).toMatchObject({ status: 'delivered', attempt_count: 1 });
+
+    const replayed = await cli('webhooks', 'replay', webhookId, succeeded.msg_id, '--json');
+    expect(replayed.code).toBe(0);
+    expect(replayed.json().delivery).toMatchObject({ msg_id: succeeded.msg_id });
+    // The same webhook-id arrives a second time, so receivers can deduplicate.
+    await receiver.waitFor((event) => event.id === succeeded.msg_id, 2);
+
+    const range = await cli(
+      'webhooks',
+      'replay',
+      webhookId,
+      '--since',
+      new Date(Date.now() - 3_600_000).toISOString(),
+      '--until',
+      new Date(Date.now() + 60_000).toISOString(),
+      '--json',
+    );
+    expect(range.code).toBe(0);
+    expect(range.json().replayed).toBeGreaterThanOrEqual(3);
+
+    const removed = await cli('webhooks', 'rm', webhookId, '--json');
+    expect(removed.json()).toEqual({ deleted: true, id: webhookId });
+    const gone = await cli('webhooks', 'rm', webhookId, '--json');
+    expect(gone.code).toBe(1);
+    expect(gone.json()).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      title: 'Resource not found',
+      request_id: expect.any(String),
+    });
+  });
+
+  it.concurrent(
+    'sim stats counts MX calls by route and by member; --reset clears them; sim faults sets and clears faults',
+    async () => {
+      const stats = await cli('sim', 'stats', '--json');
+      expect(stats.code).toBe(0);
+      expect(stats.json().calls['GET /members/{member_guid}']).toBeGreaterThan(0);
+      const byMember = await cli('sim', 'stats', '--members', '--reset', '--json');
+      expect(byMember.json().members[members.succeeds]).toMatchObject({ 'GET /members/{member_guid}': expect.any(Number) });
+      expect(byMember.json().reset).toBe(true);
+
+      const set = await cli(
+        'sim',
+        'faults',
+        '--error-rate',
+        '0.25',
+        '--status',
+        '429',
+        '--retry-after',
+        '2',
+        '--latency-ms',
+        '5',
+        '--json',
+      );
+      expect(set.code).toBe(0);
+      expect(set.json().faults).toMatchObject({ error_rate: 0.25, status: 429, retry_after_s: 2, latency_ms: 5 });
+      const cleared = await cli('sim', 'faults', '--clear', '--expire-sessions', '--json');
+      expect(cleared.json()).toMatchObject({ faults: { error_rate: 0, latency_ms: 0 }, sessions_expired: true });
+    },
+  );
+});
+
+describe('targets and errors', () => {
+  it.concurrent('flags win over the environment, which wins over the stack file; its key only goes to its own URL', async () => {
+    const deadUrl = 'http://127.0.0.1:9';
+    const [flagWins, envKey, otherUrl, unreachable] = await Promise.all([
+      runCli(['--url', stack.url, 'jobs', 'list', newUser(), '--json'], { env: { ...env, NEXUS_RELAY_URL: deadUrl } }),
+      runCli(['jobs', 'list', newUser(), '--json'], { env: { ...env, NEXUS_RELAY_API_KEY: 'nxr_not-a-real-key-0000000' } }),
+      runCli(['jobs', 'list', newUser(), '--json'], { env: { ...env, NEXUS_RELAY_URL: deadUrl } }),
+      runCli(['--api-key', stack.apiKey, 'jobs', 'list', 'u', '--json'], { env: { ...env, NEXUS_RELAY_URL: deadUrl } }),
+    ]);
+    expect(flagWins.code, flagWins.stdout).toBe(0);
+    expect(flagWins.json()).toEqual({ jobs: [] });
+    expect(envKey.code).toBe(1);
+    expect(envKey.json()).toMatchObject({ status: 401, code: 'unauthorized', request_id: expect.any(String) });
+    expect(otherUrl.json()).toMatchObject({ code: 'no_target', detail: expect.stringContaining(`No API key for ${deadUrl}`) });
+    expect(unreachable.json()).toMatchObject({ code: 'unreachable', title: 'Cannot reach the server' });
+  });
+
+  it.concurrent('without a stack file or flags every kind of command says how to get a target', async () => {
+    const none = { NEXUS_RELAY_STACK_FILE: join(directory, 'absent.json') };
+    const runs = await Promise.all([
+      runCli(['jobs', 'get', 'job_x', '--json'], { env: none }),
+      runCli(['keys', 'list', '--json'], { env: none }),
+      runCli(['sim', 'stats', '--json'], { env: none }),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.json()).toMatchObject({ title: 'No target', code: 'no_target', detail: expect.stringContaining('npm start') });
+    }
+    expect(runs[0]!.json().detail).toContain('--url/--api-key');
+    expect(runs[1]!.json().detail).toContain('--table');
+    expect(runs[2]!.json().detail).toContain('--sim-url');
+  });
+
+  it.concurrent('a usage error in --json mode is a problem document too', async () => {
+    const run = await cli('refresh', 'only-a-user', '--json');
+    expect(run.code).toBe(1);
+    expect(run.json()).toMatchObject({
+      title: 'Invalid command line',
+      code: 'usage',
+      detail: expect.stringContaining('member_guid'),
+    });
+    expect(run.stderr).toBe('');
+  });
+
+  it.concurrent('`npm run cli` runs the same CLI from a fresh clone (no linked bin)', async () => {
+    const run = await runCli(['keys', 'list', '--json'], { env, command: ['npm', 'run', '--silent', 'cli', '--'] });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json().keys).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local-dev' })]));
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { RefreshService } from '../../../lib/aggregation/refresh-service.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import type { Member } from '../../../lib/mx/member.ts';
+import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
+import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
+
+/**
+ * The start of a job over dynalite, with an injected clock and an MX aggregate call that takes as long as the test
+ * says — as when it waits at the events-refresh rate gate before it is sent.
+ */
+const local = useLocalEngines();
+
+function setup(callTakesMs: number) {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
+  const scheduled: PollMessage[] = [];
+  const published: { type: string; data: unknown }[] = [];
+  let mxStartedAt: number | undefined;
+  const refresh = new RefreshService({
+    jobs: new JobsRepository(local.table),
+    nexus: {
+      async aggregateMember(_userId, memberGuid) {
+        clock.advance(callTakesMs);
+        mxStartedAt = clock.now();
+        const member = { guid: memberGuid, connection_status: 'CONNECTED', is_being_aggregated: true } as Member;
+        return { member, alreadyRunning: false };
+      },
+    },
+    pollQueue: { schedule: async (message: PollMessage) => void scheduled.push(message) } as unknown as DelayedQueue<PollMessage>,
+    events: { publish: async (event) => void published.push(event) },
+    clock,
+    log: silentLog,
+    deadlineSeconds: 1200,
+  });
+  return { clock, refresh, scheduled, published, mxStartedAt: () => mxStartedAt! };
+}
+
+describe('RefreshService: the first poll', () => {
+  it.each([0, 4_000, 6_500])('is due 3 s after MX answered the aggregate call, which took %i ms', async (callTakesMs) => {
+    const { refresh, scheduled, mxStartedAt } = setup(callTakesMs);
+    const { job } = await refresh.refresh({ userId: 'user-gate', memberGuid: `MBR-gate-${callTakesMs}` });
+
+    expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: mxStartedAt() + 3_000 }]);
+    expect(job.nextPollAt).toBe(mxStartedAt() + 3_000);
+    // Stored too: the step rules and the sweeper judge the first poll by it.
+    expect((await new JobsRepository(local.table).get(job.id))!.nextPollAt).toBe(mxStartedAt() + 3_000);
+    expect(job.createdAt).toBe(mxStartedAt() - callTakesMs);
+  });
+});
+
+describe('RefreshService: correlation_id', () => {
+  it('keeps the request’s correlation id on the job it starts, in its view and its started event', async () => {
+    const { refresh, published } = setup(0);
+    const { job } = await refresh.refresh({ userId: 'user-corr', memberGuid: 'MBR-corr-1', correlationId: 'order-42' });
+
+    expect(job.correlationId).toBe('order-42');
+    expect((await new JobsRepository(local.table).get(job.id))!.correlationId).toBe('order-42');
+    expect(published).toEqual([
+      expect.objectContaining({
+        type: 'aggregation.started',
+        data: expect.objectContaining({ job: expect.objectContaining({ id: job.id, correlation_id: 'order-42' }) }),
+      }),
+    ]);
+  });
+
+  it('shows none when the request had none, and a joining request does not change the job’s', async () => {
+    const { refresh } = setup(0);
+    const first = await refresh.refresh({ userId: 'user-corr', memberGuid: 'MBR-corr-2' });
+    const joined = await refresh.refresh({ userId: 'user-corr', memberGuid: 'MBR-corr-2', correlationId: 'late' });
+
+    expect(joined).toMatchObject({ joined: true, job: { id: first.job.id } });
+    expect((await new JobsRepository(local.table).get(first.job.id))!.correlationId).toBeUndefined();
+  });
+});

@@ -1,0 +1,192 @@
+import type { Context } from 'aws-lambda';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { matchRoute } from '../../../infra/local/gateway.ts';
+import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
+import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
+import { hashApiKey } from '../../../lib/http/auth.ts';
+import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
+
+/**
+ * `GET /users/{user_id}/jobs` through the api-jobs function's own handler (auth included) over dynalite: newest
+ * first, paged by an opaque cursor without gaps or repeats, one user's jobs only.
+ */
+const local = useLocalEngines();
+const SERVER_KEY = 'nxr_server_key_0123456789abcdef';
+const ALICE_KEY = 'nxr_alice_key_0123456789abcdef';
+const ALICE = 'user-alice';
+const BOB = 'user-bob';
+/** Recent: jobs expire 90 days after they start, and the list leaves expired ones out. */
+const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 7 * 86_400_000;
+
+let handler: (event: ApiEvent, context: Context) => Promise<ApiResult>;
+let jobs: JobsRepository;
+/** Alice's jobs, newest first (by createdAt, then id, as the list orders them). */
+let aliceJobs: Job[];
+let bobJobs: Job[];
+
+const jobOf = (userId: string, createdAt: number, i: number): Job => ({
+  id: newJobId(createdAt),
+  userId,
+  memberGuid: `MBR-${userId}-${i}`,
+  status: i % 3 === 0 ? 'aggregating' : 'succeeded',
+  connectionStatus: i % 3 === 0 ? null : 'CONNECTED',
+  step: 1,
+  polls: 1,
+  pollErrors: 0,
+  createdAt,
+  updatedAt: createdAt,
+  ...(i % 3 === 0 ? {} : { finishedAt: createdAt + 1000 }),
+  deadlineAt: createdAt + 1_200_000,
+  nextPollAt: createdAt + 3000,
+});
+const newestFirst = (a: Job, b: Job) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1);
+
+beforeAll(async () => {
+  vi.stubEnv('TABLE_NAME', local.engines.tableName);
+  vi.stubEnv('AWS_REGION', local.engines.region);
+  vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', local.engines.dynamoDbEndpoint);
+  vi.stubEnv('AWS_ENDPOINT_URL_SQS', local.engines.sqsEndpoint);
+  vi.stubEnv('POLL_QUEUE_URL', local.engines.queueUrls.poll);
+  vi.stubEnv('DELIVERY_QUEUE_URL', local.engines.queueUrls.delivery);
+  vi.stubEnv('MX_BASE_URL', 'http://127.0.0.1:9');
+  vi.stubEnv('MX_CLIENT_ID', 'client');
+  vi.stubEnv('MX_API_KEY', 'key');
+  vi.stubEnv('LOG_LEVEL', 'ERROR');
+  ({ handler } = (await import('../../../functions/api-jobs.ts')) as unknown as { handler: typeof handler });
+
+  const apiKeys = new ApiKeysRepository(local.table);
+  await apiKeys.put({ hash: hashApiKey(SERVER_KEY), name: 'server', createdAt: new Date(T0).toISOString() });
+  await apiKeys.put({ hash: hashApiKey(ALICE_KEY), name: 'alice-app', userId: ALICE, createdAt: new Date(T0).toISOString() });
+
+  jobs = new JobsRepository(local.table);
+  // 57 jobs for Alice, some sharing a millisecond (the id then orders them), and Bob's interleaved in time.
+  aliceJobs = Array.from({ length: 57 }, (_, i) => jobOf(ALICE, T0 + Math.floor(i / 3) * 60_000, i));
+  bobJobs = Array.from({ length: 7 }, (_, i) => jobOf(BOB, T0 + i * 90_000 + 1, i));
+  await Promise.all([...aliceJobs, ...bobJobs].map((job) => jobs.create(job)));
+  aliceJobs.sort(newestFirst);
+  bobJobs.sort(newestFirst);
+}, 60_000);
+
+async function list(userId: string, query: Record<string, string> = {}, key = SERVER_KEY) {
+  const path = `/users/${userId}/jobs`;
+  const route = matchRoute('GET', path);
+  const result = await handler(
+    {
+      routeKey: route.routeKey,
+      rawPath: path,
+      headers: { authorization: `Bearer ${key}` },
+      queryStringParameters: query,
+      pathParameters: route.pathParameters,
+      isBase64Encoded: false,
+      requestContext: { requestId: 'req-user-jobs', http: { method: 'GET', path } },
+    },
+    {} as Context,
+  );
+  return {
+    status: result.statusCode,
+    body: JSON.parse(result.body) as {
+      jobs: { id: string; user_id: string; created_at: string }[];
+      next_cursor?: string;
+      code?: string;
+      field?: string;
+    },
+  };
+}
+
+async function listAll(userId: string, limit: number, key = SERVER_KEY) {
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await list(userId, { limit: String(limit), ...(cursor ? { cursor } : {}) }, key);
+    expect(page.status).toBe(200);
+    expect(page.body.jobs.length).toBeLessThanOrEqual(limit);
+    if (page.body.next_cursor) expect(page.body.jobs).toHaveLength(limit);
+    seen.push(...page.body.jobs.map((job) => job.id));
+    cursor = page.body.next_cursor;
+    pages++;
+  } while (cursor);
+  return { ids: seen, pages };
+}
+
+describe('GET /users/{user_id}/jobs', () => {
+  it('lists the newest 25 first, as job views, with a cursor to the rest', async () => {
+    const page = await list(ALICE);
+    expect(page.status).toBe(200);
+    expect(page.body.jobs.map((job) => job.id)).toEqual(aliceJobs.slice(0, 25).map((job) => job.id));
+    expect(page.body.jobs[0]).toEqual({
+      id: aliceJobs[0]!.id,
+      user_id: ALICE,
+      member_guid: aliceJobs[0]!.memberGuid,
+      status: aliceJobs[0]!.status,
+      connection_status: aliceJobs[0]!.connectionStatus,
+      created_at: new Date(aliceJobs[0]!.createdAt).toISOString(),
+      updated_at: new Date(aliceJobs[0]!.updatedAt).toISOString(),
+      finished_at: aliceJobs[0]!.finishedAt === undefined ? null : new Date(aliceJobs[0]!.finishedAt).toISOString(),
+      polls: aliceJobs[0]!.polls,
+    });
+    expect(page.body.next_cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+  });
+
+  it.each([1, 7, 19, 57, 100])('pages through every job exactly once, in order, %i at a time', async (limit) => {
+    const { ids, pages } = await listAll(ALICE, limit);
+    expect(ids).toEqual(aliceJobs.map((job) => job.id));
+    expect(pages).toBe(Math.max(1, Math.ceil(aliceJobs.length / limit)));
+  });
+
+  it("shows one user's jobs only", async () => {
+    const { ids } = await listAll(BOB, 3);
+    expect(ids).toEqual(bobJobs.map((job) => job.id));
+    expect((await list('user-nobody')).body).toEqual({ jobs: [] });
+  });
+
+  it('puts a new job first', async () => {
+    const fresh = jobOf(BOB, T0 + 86_400_000, 1);
+    await jobs.create(fresh);
+    const page = await list(BOB, { limit: '2' });
+    expect(page.body.jobs.map((job) => job.id)).toEqual([fresh.id, bobJobs[0]!.id]);
+    bobJobs.unshift(fresh);
+  });
+
+  it("lets a user-bound key list its own user's jobs, and not another user's (403)", async () => {
+    const own = await listAll(ALICE, 50, ALICE_KEY);
+    expect(own.ids).toEqual(aliceJobs.map((job) => job.id));
+    const other = await list(BOB, {}, ALICE_KEY);
+    expect(other.status).toBe(403);
+    expect(other.body.code).toBe('forbidden');
+  });
+
+  it.each([
+    ['0', 'limit'],
+    ['101', 'limit'],
+    ['2.5', 'limit'],
+    ['ten', 'limit'],
+  ])('refuses limit=%s (400 naming the field)', async (limit, field) => {
+    const answer = await list(ALICE, { limit });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'validation_failed', field });
+  });
+
+  it('refuses a cursor it did not issue for this user (400 naming the field)', async () => {
+    const aliceCursor = (await list(ALICE, { limit: '2' })).body.next_cursor!;
+    const forged = (key: Record<string, string>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const decoded = JSON.parse(Buffer.from(aliceCursor, 'base64url').toString()) as Record<string, string>;
+    for (const cursor of [
+      'not a cursor!',
+      forged({ ...decoded, extra: 'x' }),
+      forged({ ...decoded, gsi2pk: `USER#${BOB}#JOBS` }),
+      forged({ ...decoded, pk: 'JOB#job_other' }),
+      forged({ ...decoded, gsi2sk: decoded.gsi2sk!.replace(/^[^#]+/, '2026-01-01T00:00:00Z') }),
+    ]) {
+      const answer = await list(ALICE, { cursor });
+      expect(answer.status, cursor).toBe(400);
+      expect(answer.body).toMatchObject({ code: 'validation_failed', field: 'cursor' });
+    }
+    // Alice's cursor on Bob's list (a server key may read both): not a way into Bob's jobs from Alice's position.
+    const crossed = await list(BOB, { cursor: aliceCursor });
+    expect(crossed.status).toBe(400);
+    expect(crossed.body.field).toBe('cursor');
+  });
+});
