@@ -49,8 +49,7 @@ export class ApiKeysRepository {
 
   async get(hash: string): Promise<ApiKeyRecord | undefined> {
     const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.apiKey(hash) }));
-    if (!Item) return undefined;
-    return { hash, name: Item.name, userId: Item.user_id, createdAt: Item.created_at, revokedAt: Item.revoked_at };
+    return Item && recordOf(Item);
   }
 
   async put(record: ApiKeyRecord): Promise<void> {
