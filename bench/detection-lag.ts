@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { type Dispatcher, Pool } from 'undici';
 import { classifyMember } from '../lib/mx/connection-status.ts';
 import type { Member } from '../lib/mx/member.ts';
+import { refreshService } from '../lib/services/refresh.ts';
+import { jobsRepository } from '../lib/services/store.ts';
+import { sweeper } from '../lib/services/sweeper.ts';
 import { type AggregationHarness, EventQueue, createSimMember, startAggregationHarness } from './support/aggregation-harness.ts';
 import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, max, mean, median, normal, normalQuantile, quantile, seededRandom, sum } from './support/stats.ts';
@@ -168,7 +171,10 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
             await fixedClient.call(job.userId, 'GET', `/members/${guids[job.index]!}/aggregate`);
             queue.push(clock.now() + FIXED_INTERVAL_MS, { kind: 'fixed-poll', job });
           } else {
-            const { job: started } = await services.refresh.refresh({ userId: job.userId, memberGuid: guids[job.index]! });
+            const { job: started } = await refreshService(services).refresh({
+              userId: job.userId,
+              memberGuid: guids[job.index]!,
+            });
             jobIds.set(job.index, started.id);
             await drain();
           }
@@ -190,7 +196,7 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
           break;
         }
         case 'sweep': {
-          const report = await services.sweeper.sweep();
+          const report = await sweeper(services).sweep();
           sweeps++;
           repolled += report.repolled;
           await drain();
@@ -210,7 +216,7 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
       let detectedAt: number | undefined;
       if (variant === 'fixed') detectedAt = fixedDetectedAt.get(job.index);
       else {
-        const stored = await services.jobs.get(jobIds.get(job.index)!);
+        const stored = await jobsRepository(services).get(jobIds.get(job.index)!);
         if (stored?.status !== 'succeeded') throw new Error(`job ${job.index} ended ${stored?.status}`);
         detectedAt = stored.finishedAt;
       }
@@ -468,7 +474,7 @@ export async function run(): Promise<BenchResult> {
       `(RetryLaterError) returns after the ${VISIBILITY_TIMEOUT_MS / 1000} s visibility timeout; the sweeper runs every ${SWEEP_EVERY_MS / 60_000} simulated minutes as deployed. ` +
       "Handlers take zero simulated time, so the lag here is the schedule's alone (sections 2 and 5 measure processing time). " +
       '**Fixed poller:** a plain MX client (undici, a session per user) makes the aggregate call, then reads the member every 3 s until `classifyMember` says it is no longer in progress. ' +
-      "**Push:** at each aggregation's end the simulator pushes its MX webhook (`deliverDueWebhooks`) to a local endpoint that hands it to `services.mxEvents.push` (the `mx-events` code path), " +
+      "**Push:** at each aggregation's end the simulator pushes its MX webhook (`deliverDueWebhooks`) to a local endpoint that hands it to `mxEvents(services).push` (the `mx-events` code path), " +
       "so the poll it triggers runs at that instant. Lag = the job's `finishedAt` (when its terminal event is published) − the simulator's finish; " +
       'calls = MX `GET /members/{guid}` requests per job, counted on the wire (undici diagnostics channel). ' +
       `**Warm-up:** a job counts as warm once ${MIN_SAMPLES} earlier jobs of its institution had finished more than ${(MODEL_CACHE_MS + WARM_SLACK_MS) / 1000} s before it started ` +

@@ -4,7 +4,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import type { ApiEvent, ApiResult } from '../lib/http/api-event.ts';
-import { createDocumentClient } from '../lib/aws-clients.ts';
+import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
@@ -84,11 +84,12 @@ export async function run(): Promise<BenchResult> {
   const { handler } = (await import('../functions/api-read.ts')) as {
     handler: (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
   };
-  const { getServices } = await import('../lib/services.ts');
+  const { getServices } = await import('../lib/services/container.ts');
+  const { table: serviceTable } = await import('../lib/services/store.ts');
   // Time and count the handler's DynamoDB calls (its own client, built by the composition root).
   let dynamoCalls = 0;
   let dynamoMs = 0;
-  getServices().table.client.middlewareStack.add(
+  serviceTable(getServices()).client.middlewareStack.add(
     (next) => async (args) => {
       const t = performance.now();
       try {

@@ -3,7 +3,9 @@ import { startEngines } from '../infra/local/engines.ts';
 import { startMxSimulator } from '../infra/local/mx-sim/server.ts';
 import { type Clock, ManualClock } from '../lib/clock.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
-import { Services } from '../lib/services.ts';
+import { Services } from '../lib/services/container.ts';
+import { nexusClient } from '../lib/services/nexus.ts';
+import { table as serviceTable } from '../lib/services/store.ts';
 import { localServicesConfig } from '../test/support/local-services.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt, max, median, quantile, seededRandom, sum } from './support/stats.ts';
@@ -12,7 +14,7 @@ import { fmt, max, median, quantile, seededRandom, sum } from './support/stats.t
  * Session economy. (1) Users reading for 2 simulated hours with random gaps: sessions created vs the minimum MX's
  * 30-minute sliding window allows (the first read, then one per gap > 30 min). (2) 500 concurrent reads with no
  * session, spread over 4 handler instances (4 composition roots = 4 containers, one table): sessions created.
- * Reads go through `services.nexus.request` — what the `api-read` handler calls — against the simulator.
+ * Reads go through `nexusClient(services).request` — what the `api-read` handler calls — against the simulator.
  */
 
 const SIM_HOURS_MS = 2 * 3600_000;
@@ -61,7 +63,7 @@ function servicesFor(engines: Awaited<ReturnType<typeof startEngines>>, simulato
 /** Counts the handler's DynamoDB calls by command (its own document client). */
 function countDynamo(services: Services): Map<string, number> {
   const counts = new Map<string, number>();
-  services.table.client.middlewareStack.add(
+  serviceTable(services).client.middlewareStack.add(
     (next, context) => (args) => {
       counts.set(context.commandName ?? '?', (counts.get(context.commandName ?? '?') ?? 0) + 1);
       return next(args);
@@ -72,7 +74,7 @@ function countDynamo(services: Services): Map<string, number> {
 }
 
 const read = (services: Services, userId: string) =>
-  services.nexus.request(userId, { method: 'GET', route: '/members', query: { page: 1 } });
+  nexusClient(services).request(userId, { method: 'GET', route: '/members', query: { page: 1 } });
 
 /** A read timeline: gaps drawn from a mix of short pauses and long breaks, over two hours. */
 function timeline(random: () => number): number[] {
@@ -207,7 +209,7 @@ export async function run(): Promise<BenchResult> {
       `(2) ${COLD_READS} concurrent reads of a user without a session, spread over ${INSTANCES} handler instances, create exactly 1 session.`,
     '',
     '**Method (1):** one ManualClock shared by the services and the simulator (which expires sessions 30 minutes after their last use); reads are ' +
-      "`services.nexus.request(user, GET /members)` — what `api-read` calls — at the timeline's instants. Gaps: 70 % short pauses (exponential, mean 2 min), " +
+      "`nexusClient(services).request(user, GET /members)` — what `api-read` calls — at the timeline's instants. Gaps: 70 % short pauses (exponential, mean 2 min), " +
       `30 % long breaks (uniform 5–45 min), seeded. The user below is the first trajectory; ${USERS} independent users (one shared table and container) make the totals. ` +
       'MX calls and their statuses are counted on the wire.',
     '',

@@ -1,15 +1,9 @@
 import * as z from 'zod';
-import { ROUTES } from '../infra/routes.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
-import { buildOpenApiDocument } from '../lib/http/openapi/document.ts';
+import openApiDocument from '../lib/http/openapi/openapi.generated.json' with { type: 'json' };
 import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
-import { getServices } from '../lib/services.ts';
-import packageJson from '../package.json' with { type: 'json' };
-import { docs as jobsDocs } from './api-jobs.ts';
-import { docs as readDocs } from './api-read.ts';
-import { docs as refreshDocs } from './api-refresh.ts';
-import { docs as webhooksDocs } from './api-webhooks.ts';
-import { docs as mxEventsDocs } from './mx-events.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
 
 const services = getServices();
 
@@ -25,17 +19,7 @@ export const docs: OperationsDocs = {
   },
 };
 
-/** Built once per container: the route table, described by the docs each function declares next to its operations. */
-export const openApiDocument = buildOpenApiDocument(
-  {
-    title: 'nexus-relay',
-    version: packageJson.version,
-    description: packageJson.description,
-  },
-  ROUTES,
-  { ...refreshDocs, ...jobsDocs, ...readDocs, ...webhooksDocs, ...mxEventsDocs, ...docs },
-);
-
+/** Generated at build time from every function's docs (`npm run openapi`; a test keeps it current). */
 export const operations: Operations = {
   'GET /openapi.json': {
     auth: 'none',
@@ -45,4 +29,4 @@ export const operations: Operations = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations);

@@ -1,7 +1,8 @@
 import { DEFAULT_ROUTE_KEY, ROUTES } from '../infra/routes.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
 
 const services = getServices();
 
@@ -26,4 +27,4 @@ export const operations: Operations = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations);

@@ -7,10 +7,13 @@ import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
 import { job, jobAnswer } from '../lib/http/openapi/response-schemas.ts';
 import { HttpProblem } from '../lib/http/problem.ts';
 import { params, parseInput } from '../lib/http/validation.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
+import { apiKeyAuthenticator, jobsRepository } from '../lib/services/store.ts';
 import { InvalidCursorError } from '../lib/store/cursor.ts';
 
 const services = getServices();
+const jobs = jobsRepository(services);
 
 const jobPath = z.object({ job_id: z.string().regex(JOB_ID_PATTERN, 'must be a job id (job_…)') });
 const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
@@ -31,7 +34,7 @@ export const operations: Operations = {
     auth: 'api_key',
     async handle(request) {
       const { job_id } = parseInput(jobPath, request.pathParams, 'path');
-      const job = await services.jobs.get(job_id);
+      const job = await jobs.get(job_id);
       // A user-bound key sees another user's job as absent: ids must not confirm what exists.
       if (!job || (request.principal.userId !== undefined && request.principal.userId !== job.userId)) {
         throw new HttpProblem('not_found', `No job ${job_id}.`);
@@ -44,7 +47,7 @@ export const operations: Operations = {
     async handle(request) {
       const path = parseInput(memberPath, request.pathParams, 'path');
       assertUserAccess(request.principal, path.user_id);
-      const job = await services.jobs.latestForMember(path.member_guid);
+      const job = await jobs.latestForMember(path.member_guid);
       if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
       return { status: 200, body: { job: jobView(job) } };
     },
@@ -55,7 +58,7 @@ export const operations: Operations = {
       const { user_id } = parseInput(userPath, request.pathParams, 'path');
       assertUserAccess(request.principal, user_id);
       const query = parseInput(jobsListQuery, request.query, 'query');
-      const page = await services.jobs.pageForUser(user_id, {
+      const page = await jobs.pageForUser(user_id, {
         limit: query.limit,
         after: cursorKey(query.cursor, user_id),
         now: services.clock.now(),
@@ -95,4 +98,4 @@ export const docs: OperationsDocs = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations, () => apiKeyAuthenticator(services));

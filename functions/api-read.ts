@@ -6,7 +6,10 @@ import { mxBody } from '../lib/http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../lib/http/openapi/route-problems.ts';
 import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
 import { parseReadInput, readInputSchemas } from '../lib/reads/read-input.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
+import { nexusClient } from '../lib/services/nexus.ts';
+import { apiKeyAuthenticator } from '../lib/services/store.ts';
 
 const services = getServices();
 
@@ -22,7 +25,7 @@ export const operations: Operations = Object.fromEntries(
           const input = parseReadInput(schemas, request.pathParams, request.query);
           assertUserAccess(request.principal, input.userId);
           // MX's JSON text is relayed as sent: parsing it only to serialize it again was the largest CPU cost of a read.
-          const { body } = await services.nexus.requestText(input.userId, {
+          const { body } = await nexusClient(services).requestText(input.userId, {
             method: 'GET',
             route: endpoint.path,
             params: input.params,
@@ -51,4 +54,4 @@ export const docs: OperationsDocs = Object.fromEntries(
   }),
 );
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations, () => apiKeyAuthenticator(services));

@@ -7,7 +7,11 @@ import type { OperationDocs, OperationsDocs } from '../lib/http/openapi/operatio
 import { jobAnswer } from '../lib/http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../lib/http/openapi/route-problems.ts';
 import { booleanFlag, params, parseInput } from '../lib/http/validation.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
+import { refreshService } from '../lib/services/refresh.ts';
+import { resumeService } from '../lib/services/resume.ts';
+import { apiKeyAuthenticator, idempotency } from '../lib/services/store.ts';
 
 const services = getServices();
 
@@ -20,7 +24,7 @@ const refresh: Operation = {
     const path = parseInput(pathSchema, request.pathParams, 'path');
     assertUserAccess(request.principal, path.user_id);
     const query = parseInput(querySchema, request.query, 'query');
-    const { job } = await services.refresh.refresh({
+    const { job } = await refreshService(services).refresh({
       userId: path.user_id,
       memberGuid: path.member_guid,
       includeHoldings: query.include_holdings,
@@ -49,7 +53,11 @@ const resume: Operation = {
     const path = parseInput(pathSchema, request.pathParams, 'path');
     assertUserAccess(request.principal, path.user_id);
     const body = parseInput(resumeBody, request.body, 'body');
-    const job = await services.resume.resume({ userId: path.user_id, memberGuid: path.member_guid, answers: body.challenges });
+    const job = await resumeService(services).resume({
+      userId: path.user_id,
+      memberGuid: path.member_guid,
+      answers: body.challenges,
+    });
     return { status: 202, body: { job: jobView(job) }, headers: { location: `/jobs/${job.id}` } };
   },
 };
@@ -60,7 +68,7 @@ export const operations: Operations = idempotentWrites(
     'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
     'PUT /users/{user_id}/members/{member_guid}/resume': resume,
   },
-  services.idempotency,
+  idempotency(services),
 );
 
 const tracking = { location: 'The job: `/jobs/{job_id}`' };
@@ -85,4 +93,4 @@ export const docs: OperationsDocs = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations, () => apiKeyAuthenticator(services));

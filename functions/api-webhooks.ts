@@ -4,7 +4,10 @@ import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
 import { attempt, delivery, webhook, webhookWithSecret } from '../lib/http/openapi/response-schemas.ts';
 import { deliveriesOperations, deliveryPath, listQuery, replayRangeBody } from '../lib/notify/deliveries-api.ts';
 import { createBody, updateBody, webhookPath, webhooksOperations } from '../lib/notify/webhooks-api.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
+import { notifier } from '../lib/services/notifier.ts';
+import { apiKeyAuthenticator, idempotency } from '../lib/services/store.ts';
 
 const services = getServices();
 
@@ -14,8 +17,8 @@ const services = getServices();
  * WEBHOOK_TIMEOUT_MS.
  */
 export const operations = idempotentWrites(
-  { ...webhooksOperations(services.notifier), ...deliveriesOperations(services.notifier) },
-  services.idempotency,
+  { ...webhooksOperations(notifier(services)), ...deliveriesOperations(notifier(services)) },
+  idempotency(services),
 );
 
 const webhookAnswer = z.strictObject({ webhook });
@@ -111,4 +114,4 @@ export const docs: OperationsDocs = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations, () => apiKeyAuthenticator(services));

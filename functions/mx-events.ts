@@ -1,7 +1,9 @@
 import * as z from 'zod';
 import type { Operations } from '../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { httpHandler } from '../lib/services/http.ts';
+import { mxEvents } from '../lib/services/mx-events.ts';
 
 const services = getServices();
 
@@ -12,7 +14,7 @@ export const operations: Operations = {
     auth: 'none',
     body: 'text',
     async handle(request) {
-      const { authenticator, push } = services.mxEvents;
+      const { authenticator, push } = mxEvents(services);
       await authenticator.authenticate(request.headers.authorization);
       await push.receive(typeof request.body === 'string' ? request.body : undefined);
       return { status: 204 };
@@ -32,4 +34,4 @@ export const docs: OperationsDocs = {
   },
 };
 
-export const handler = services.httpHandler(operations);
+export const handler = httpHandler(services, operations);

@@ -1,5 +1,7 @@
 import { deliveryMessageSchema } from '../lib/notify/delivery-message.ts';
-import { getServices } from '../lib/services.ts';
+import { getServices } from '../lib/services/container.ts';
+import { notifier } from '../lib/services/notifier.ts';
+import { sqsHandler } from '../lib/services/queue-handlers.ts';
 
 const services = getServices();
 
@@ -7,4 +9,4 @@ const services = getServices();
  * One webhook attempt per message (see Deliverer). A record whose handling throws is reported as a batch item
  * failure: SQS redelivers it and, after the queue's maxReceiveCount, moves it unchanged to the dead-letter queue.
  */
-export const handler = services.sqsHandler(deliveryMessageSchema, (message) => services.notifier.deliverer.handle(message));
+export const handler = sqsHandler(services, deliveryMessageSchema, (message) => notifier(services).deliverer.handle(message));

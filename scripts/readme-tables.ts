@@ -140,23 +140,23 @@ export function blockContent(readme: string, name: string): string | undefined {
   return match ? match[0].slice(match[1]!.length, match[0].length - match[2]!.length).trim() : undefined;
 }
 
-async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
+/** Rewrites README.md's generated blocks (or, with `check`, only reports); false when `check` finds them stale. */
+export async function updateReadme({ check = false } = {}): Promise<boolean> {
   const current = await readFile(README_PATH, 'utf8');
   const fresh = await renderReadme(current);
   if (fresh === current) {
     console.log('README.md: generated blocks are current');
-    return;
+    return true;
   }
   if (check) {
     console.error('README.md: generated blocks are stale; run `npm run docs`');
-    process.exitCode = 1;
-    return;
+    return false;
   }
   await writeFile(README_PATH, fresh);
   console.log('README.md: generated blocks rewritten');
+  return true;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main();
+  if (!(await updateReadme({ check: process.argv.includes('--check') }))) process.exitCode = 1;
 }

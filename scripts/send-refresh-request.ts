@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { REFRESH_REQUESTED_DETAIL_TYPE } from '../infra/constructs/refresh-requests.ts';
-import { createSqsClient } from '../lib/aws-clients.ts';
+import { createSqsClient } from '../lib/aws/sqs-client.ts';
 
 const USAGE = `usage: npm run refresh-request -- --user <user_id> --member <MBR-…>
   [--key <idempotency_key>] [--correlation <correlation_id>] [--holdings true|false] [--transactions true|false]

@@ -5,10 +5,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalEngines, startEngines } from '../../infra/local/engines.ts';
 import { type MxSimulator, startMxSimulator } from '../../infra/local/mx-sim/server.ts';
 import { RetryLaterError } from '../../lib/aggregation/poll-service.ts';
-import { createSqsClient } from '../../lib/aws-clients.ts';
+import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { pollMessageSchema } from '../../lib/queue/poll-message.ts';
-import { Services } from '../../lib/services.ts';
+import { Services } from '../../lib/services/container.ts';
+import { mxEvents } from '../../lib/services/mx-events.ts';
+import { pollService } from '../../lib/services/poll.ts';
 import { localServicesConfig } from '../../test/support/local-services.ts';
 
 /**
@@ -37,7 +39,7 @@ export interface AggregationHarness {
   deliverPoll(body: unknown): Promise<'done' | 'retry_later' | 'dropped'>;
   /** Poll messages the worker dropped as malformed, with why. */
   dropped: { body: unknown; issue: string }[];
-  /** Turns MX push on: the simulator posts to a local endpoint that feeds `services.mxEvents.push`. */
+  /** Turns MX push on: the simulator posts to a local endpoint that feeds `mxEvents(services).push`. */
   enablePush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -110,7 +112,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
         return 'dropped';
       }
       try {
-        await services.poll.handle(parsed.data);
+        await pollService(services).handle(parsed.data);
         return 'done';
       } catch (error) {
         if (error instanceof RetryLaterError) return 'retry_later';
@@ -122,10 +124,12 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
         const chunks: Buffer[] = [];
         request.on('data', (chunk: Buffer) => chunks.push(chunk));
         request.on('end', () => {
-          services.mxEvents.push.receive(Buffer.concat(chunks).toString('utf8')).then(
-            () => response.writeHead(204).end(),
-            () => response.writeHead(500).end(),
-          );
+          mxEvents(services)
+            .push.receive(Buffer.concat(chunks).toString('utf8'))
+            .then(
+              () => response.writeHead(204).end(),
+              () => response.writeHead(500).end(),
+            );
         });
       });
       await new Promise<void>((resolve) => pushServer!.listen(0, '127.0.0.1', resolve));

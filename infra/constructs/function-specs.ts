@@ -56,7 +56,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Reads aggregation jobs.',
     memorySize: 512,
     timeoutSeconds: 10,
-    itemActions: [GET],
+    // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
+    itemActions: [GET, UPDATE],
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
     queries: ['gsi1', 'gsi2'],
     sendsTo: [],

@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { startFauxqs } from 'fauxqs';
-import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { createTable } from '../../lib/store/table.ts';
 
 /** The queues of the stack, by role. Each has a dead-letter queue, as in AWS. */

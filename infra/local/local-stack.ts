@@ -1,5 +1,6 @@
 import { apiKeyMaterial, generateApiKey } from '../../lib/api-keys.ts';
-import { createDocumentClient, createSqsClient } from '../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptions } from './engines.ts';

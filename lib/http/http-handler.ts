@@ -42,7 +42,8 @@ export type Operation = { body?: 'json' | 'text' } & (
 export type Operations = Record<string, Operation>;
 
 export interface HttpHandlerDeps {
-  readonly authenticator: ApiKeyAuthenticator;
+  /** Needed when an operation takes an API key; called at each such request (lazily built, then cached, by the caller). */
+  readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
 }
 
@@ -78,7 +79,8 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
         body: undefined,
       };
       if (operation.auth === 'api_key') {
-        const principal = await deps.authenticator.authenticate(event.headers.authorization);
+        if (!deps.authenticator) throw new Error(`${event.routeKey} takes an API key, but the handler has no authenticator`);
+        const principal = await deps.authenticator().authenticate(event.headers.authorization);
         request.body = readBody(event, operation.body);
         return toResult(await operation.handle({ ...request, principal }), request.requestId);
       }

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type Clock, toEpochSeconds } from '../clock.ts';
 import { BlockedAddressError } from './address-guard.ts';
 import { webhookHeaders } from './signing.ts';
@@ -60,9 +60,11 @@ export class WebhookSender {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
     try {
-      const response = await request(attempt.url, {
+      const url = new URL(attempt.url);
+      const response = await this.#dispatcher.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
         method: 'POST',
-        dispatcher: this.#dispatcher,
         signal: AbortSignal.timeout(this.#timeoutMs),
         headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
         body: attempt.payload,

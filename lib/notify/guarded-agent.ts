@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Agent, buildConnector } from 'undici';
+import { Agent, buildConnector } from '../undici.ts';
 import type { AddressGuard } from './address-guard.ts';
 
 /**

@@ -36,7 +36,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery'),
     MX_SECRET,
   ],
-  'api-jobs': [...items('GetItem'), QUERY_GSI1, QUERY_GSI2],
+  'api-jobs': [...items('GetItem', 'UpdateItem'), QUERY_GSI1, QUERY_GSI2],
   'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
   'api-webhooks': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('delivery')],
   'api-fallback': [],
@@ -66,7 +66,7 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt key via dynamodb', 'kms
 const KMS_SECRET = 'kms:Decrypt key via secretsmanager';
 const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'api-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
-  'api-jobs': KMS_TABLE_READ,
+  'api-jobs': KMS_TABLE_WRITE,
   'api-read': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-webhooks': KMS_TABLE_WRITE,
   'api-fallback': [],

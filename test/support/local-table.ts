@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalEngines, startEngines } from '../../infra/local/engines.ts';
-import { createDocumentClient } from '../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import type { TableRef } from '../../lib/store/table.ts';
 
 /**

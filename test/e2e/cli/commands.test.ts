@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { writeStackFile } from '../../../infra/local/stack-file.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
@@ -304,9 +304,14 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
   it.concurrent('webhooks deliveries lists the log; replay sends one delivery or a time range again; rm deletes', async () => {
     const log = await cli('webhooks', 'deliveries', webhookId, '--limit', '50', '--json');
     expect(log.code).toBe(0);
+    // The watched job's delivery: the concurrent refresh test starts another job of that member, whose own
+    // `aggregation.succeeded` may be newer and not yet delivered.
     const succeeded = log
       .json()
-      .deliveries.find((delivery: { event_type: string }) => delivery.event_type === 'aggregation.succeeded');
+      .deliveries.find(
+        (delivery: { event_type: string; msg_id: string }) =>
+          delivery.event_type === 'aggregation.succeeded' && delivery.msg_id.startsWith(`msg_${jobs.succeeds}_`),
+      );
     expect(succeeded).toMatchObject({ status: 'delivered', attempt_count: 1 });
 
     const replayed = await cli('webhooks', 'replay', webhookId, succeeded.msg_id, '--json');

@@ -10,7 +10,7 @@ import { type EventSink, terminalEventId } from '../../../lib/aggregation/job-ev
 import type { TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS, Sweeper } from '../../../lib/aggregation/sweeper.ts';
-import { createSqsClient } from '../../../lib/aws-clients.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import { AddressGuard } from '../../../lib/notify/address-guard.ts';
@@ -24,7 +24,12 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
-import { Services } from '../../../lib/services.ts';
+import { Services } from '../../../lib/services/container.ts';
+import { nexusClient } from '../../../lib/services/nexus.ts';
+import { notifier } from '../../../lib/services/notifier.ts';
+import { pollQueue } from '../../../lib/services/queues.ts';
+import { refreshService } from '../../../lib/services/refresh.ts';
+import { jobsRepository, table as tableOf } from '../../../lib/services/store.ts';
 import { InstitutionStatsRepository } from '../../../lib/store/institution-stats-repo.ts';
 import { localServicesConfig } from '../../support/local-services.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
@@ -127,7 +132,7 @@ beforeAll(async () => {
   services = new Services(config, { clock, sqs });
   receiver = await Receiver.start({ now: () => clock.now() });
   secret = generateSecret();
-  await services.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  await notifier(services).webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
 });
 
 afterAll(async () => {
@@ -215,15 +220,15 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   }
   await simControl('/_sim/faults', MX_FAULTS);
 
-  const webhookId = (await services.notifier.webhooks.list())[0]!.id;
+  const webhookId = (await notifier(services).webhooks.list())[0]!.id;
 
   // The workers, as the stack wires them, with every dependency crashable mid-record.
   const crashes = new CrashInjector();
-  const { jobs, nexus, table } = services;
+  const [jobs, nexus, table] = [jobsRepository(services), nexusClient(services), tableOf(services)];
   const deliveryQueue = new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock);
   const publisher = new EventPublisher({
-    webhooks: crashes.wrap(services.notifier.webhooks),
-    deliveries: crashes.wrap(services.notifier.deliveries),
+    webhooks: crashes.wrap(notifier(services).webhooks),
+    deliveries: crashes.wrap(notifier(services).deliveries),
     queue: crashes.wrap(deliveryQueue),
     log: silentLog,
   });
@@ -241,7 +246,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const poll = new PollService({
     jobs: crashes.wrap(jobs),
     nexus: crashes.wrap(nexus),
-    pollQueue: crashes.wrap(services.pollQueue),
+    pollQueue: crashes.wrap(pollQueue(services)),
     events: crashes.wrap(events),
     clock,
     log: silentLog,
@@ -251,11 +256,11 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const webhookTimeoutMs = services.config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
-    webhooks: crashes.wrap(services.notifier.webhooks),
-    deliveries: crashes.wrap(services.notifier.deliveries),
+    webhooks: crashes.wrap(notifier(services).webhooks),
+    deliveries: crashes.wrap(notifier(services).deliveries),
     queue: crashes.wrap(deliveryQueue),
     sender: crashes.wrap(new WebhookSender({ timeoutMs: webhookTimeoutMs, clock, dispatcher: agent })),
-    health: crashes.wrap(new EndpointHealth({ webhooks: services.notifier.webhooks, clock, log: silentLog })),
+    health: crashes.wrap(new EndpointHealth({ webhooks: notifier(services).webhooks, clock, log: silentLog })),
     clock,
     log: silentLog,
     leaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
@@ -418,7 +423,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
           const job = await jobs.get(jobId);
           const published =
             job && job.status !== 'aggregating'
-              ? (await services.notifier.deliveries.get(webhookId, terminalEventId(job))) !== undefined
+              ? (await notifier(services).deliveries.get(webhookId, terminalEventId(job))) !== undefined
               : false;
           deadPoll.push({ message, jobId, step, pending: !published });
         }
@@ -435,7 +440,10 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     await Promise.all(
       due.map(async ({ job }) => {
         try {
-          const { job: started, joined } = await services.refresh.refresh({ userId: job.userId, memberGuid: job.memberGuid });
+          const { job: started, joined } = await refreshService(services).refresh({
+            userId: job.userId,
+            memberGuid: job.memberGuid,
+          });
           if (joined) joinedRefreshes += 1;
           job.jobId = started.id;
           byJobId.set(started.id, job);

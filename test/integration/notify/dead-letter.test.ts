@@ -3,8 +3,8 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import type { SqsLambda } from '../../../infra/local/handlers.ts';
 import { type Poller, startPoller } from '../../../infra/local/sqs-poller.ts';
-import { createSqsClient } from '../../../lib/aws-clients.ts';
-import { getServices } from '../../../lib/services.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
+import { getServices } from '../../../lib/services/container.ts';
 import { closedPort } from '../../unit/notify/support/receiver.ts';
 
 /**

@@ -4,7 +4,8 @@ import { Webhook } from 'standardwebhooks';
 import { vi } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import { matchRoute } from '../../../infra/local/gateway.ts';
-import { createDocumentClient, createSqsClient } from '../../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
@@ -92,9 +93,10 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
           ? { hash, name: 'app', userId: 'user-1', createdAt: '2026-01-01T00:00:00Z' }
           : undefined,
   };
+  const authenticator = new ApiKeyAuthenticator(apiKeys, clock);
   const apiHandler = createHttpHandler(
     { ...webhooksOperations(notifier), ...deliveriesOperations(notifier) },
-    { authenticator: new ApiKeyAuthenticator(apiKeys, clock), log: silentLog },
+    { authenticator: () => authenticator, log: silentLog },
   );
 
   /** Takes every visible message off the delivery queue (without handling it). */

@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { ROUTES, routeKey } from '../../../infra/routes.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 
 /**
  * Every read route, driven over HTTP through the local gateway against the seeded MX simulator, and compared with

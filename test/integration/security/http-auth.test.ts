@@ -2,9 +2,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { ROUTES } from '../../../infra/routes.ts';
-import { createDocumentClient } from '../../../lib/aws-clients.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
-import { getServices } from '../../../lib/services.ts';
+import { getServices } from '../../../lib/services/container.ts';
+import { apiKeyAuthenticator } from '../../../lib/services/store.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 
 /**
@@ -100,7 +101,7 @@ describe(`brute force: ${ATTEMPTS} random wrong keys`, () => {
   it('are all refused with 401 problem+json, none succeeds, and the key cache stays bounded', async () => {
     // A request with the real key first, so the container's authenticator exists and holds a known key.
     expect((await call('GET', `/users/${OWN_USER}/members`, stack.apiKey)).status).toBe(200);
-    const authenticator = getServices().authenticator;
+    const authenticator = apiKeyAuthenticator(getServices());
     expect(authenticator.cacheSize.keys).toBeGreaterThanOrEqual(1);
 
     const statuses = new Map<number, number>();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
-import type { ApiKeyAuthenticator } from '../../../lib/http/auth.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
@@ -28,7 +27,7 @@ describe("an operation with body: 'text'", () => {
         },
       },
     },
-    { authenticator: {} as ApiKeyAuthenticator, log: silentLog },
+    { log: silentLog },
   );
   const call = (e: ApiEvent) => handler(e, lambdaContext('test'));
 

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_JSON, generateOpenApiDocument, renderOpenApiJson } from '../../../infra/openapi.ts';
 import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../infra/routes.ts';
 import type { Operations } from '../../../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
@@ -32,7 +34,7 @@ beforeAll(async () => {
   Object.assign(process.env, env);
   const load = async (fn: HttpFunctionName) => [fn, (await import(`../../../functions/${fn}.ts`)) as FunctionModule] as const;
   modules = Object.fromEntries(await Promise.all(FUNCTIONS.map(load))) as Record<HttpFunctionName, FunctionModule>;
-  document = (await import('../../../functions/api-docs.ts')).openApiDocument;
+  document = await generateOpenApiDocument();
 });
 
 const operationsOf = (doc: Json): [string, Json][] =>
@@ -40,6 +42,15 @@ const operationsOf = (doc: Json): [string, Json][] =>
     Object.entries(item).map(([method, operation]): [string, Json] => [`${method.toUpperCase()} ${path}`, operation]),
   );
 const documented = (route: (typeof ROUTES)[number]): Json => document.paths[route.path][route.method.toLowerCase()];
+
+describe('the OpenAPI document api-docs serves', () => {
+  it('is the committed lib/http/openapi/openapi.generated.json, generated from the current docs', () => {
+    expect(
+      readFileSync(OPENAPI_JSON, 'utf8') === renderOpenApiJson(document),
+      `${OPENAPI_JSON} is out of date: run \`npm run openapi\` and commit the file`,
+    ).toBe(true);
+  });
+});
 
 describe('route table ⇄ OpenAPI document', () => {
   it('has one operation per route and no operation without a route', () => {

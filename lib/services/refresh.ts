@@ -1,0 +1,10 @@
+import { RefreshService } from '../aggregation/refresh-service.ts';
+import { aggregationDeps } from './aggregation.ts';
+import type { Services } from './container.ts';
+
+export function refreshService(services: Services): RefreshService {
+  return services.once(
+    'refresh',
+    () => new RefreshService({ ...aggregationDeps(services), deadlineSeconds: services.config.aggregation.deadlineSeconds }),
+  );
+}

@@ -1,0 +1,37 @@
+import { createDocumentClient } from '../aws/dynamodb-client.ts';
+import { ApiKeyAuthenticator } from '../http/auth.ts';
+import type { IdempotencyDeps } from '../http/idempotency.ts';
+import { ApiKeysRepository } from '../store/api-keys-repo.ts';
+import { IdempotencyRepository } from '../store/idempotency-repo.ts';
+import { JobsRepository } from '../store/jobs-repo.ts';
+import type { TableRef } from '../store/table.ts';
+import type { Services } from './container.ts';
+
+/** The table: one DynamoDB client per container. */
+export function table(services: Services): TableRef {
+  return services.once('table', () => ({
+    client: createDocumentClient(services.config.aws),
+    tableName: services.config.tableName,
+  }));
+}
+
+export function jobsRepository(services: Services): JobsRepository {
+  return services.once('jobs', () => new JobsRepository(table(services)));
+}
+
+/** What `idempotent` / `idempotentWrites` need: the key store, the clock and the logger. */
+export function idempotency(services: Services): IdempotencyDeps {
+  return services.once('idempotency', () => ({
+    store: new IdempotencyRepository(table(services)),
+    clock: services.clock,
+    log: services.log,
+  }));
+}
+
+/** The API-key check of `httpHandler`: pass `() => apiKeyAuthenticator(services)`. */
+export function apiKeyAuthenticator(services: Services): ApiKeyAuthenticator {
+  return services.once(
+    'authenticator',
+    () => new ApiKeyAuthenticator(new ApiKeysRepository(table(services)), services.clock, { log: services.log }),
+  );
+}
