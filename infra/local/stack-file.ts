@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LocalStack } from './local-stack.ts';
 
 /**
  * `npm start` describes the running local stack in a JSON file, so tools (the `nexus-relay` CLI, `npm run demo`)
@@ -30,6 +31,27 @@ export interface StackFile {
   /** The process serving the stack: the file is stale once it is gone. */
   pid: number;
   startedAt: string;
+}
+
+/** The stack file describing `stack`, served by this process. */
+export function describeStack(stack: LocalStack): StackFile {
+  const { engines } = stack;
+  return {
+    url: stack.url,
+    apiKey: stack.apiKey,
+    simulatorUrl: stack.simulatorUrl ?? null,
+    dynamodb: { endpoint: engines.dynamoDbEndpoint, region: engines.region, tableName: engines.tableName },
+    queues: {
+      endpoint: engines.sqsEndpoint,
+      region: engines.region,
+      poll: engines.queueUrls.poll,
+      delivery: engines.queueUrls.delivery,
+      refreshRequests: engines.queueUrls.refreshRequests,
+      refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
+    },
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  };
 }
 
 /**

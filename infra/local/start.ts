@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
-import { readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
+import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs22.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -62,26 +62,7 @@ function publishStackFile(stack: LocalStack): void {
     if (!(error instanceof StackFileError)) throw error;
     // Not a stack file we can read: this stack's description replaces it.
   }
-  const { engines } = stack;
-  writeStackFile(
-    {
-      url: stack.url,
-      apiKey: stack.apiKey,
-      simulatorUrl: stack.simulatorUrl ?? null,
-      dynamodb: { endpoint: engines.dynamoDbEndpoint, region: engines.region, tableName: engines.tableName },
-      queues: {
-        endpoint: engines.sqsEndpoint,
-        region: engines.region,
-        poll: engines.queueUrls.poll,
-        delivery: engines.queueUrls.delivery,
-        refreshRequests: engines.queueUrls.refreshRequests,
-        refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
-      },
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-    },
-    path,
-  );
+  writeStackFile(describeStack(stack), path);
   process.on('exit', () => removeStackFile(process.pid, path));
   console.log(`stack file: ${path} (nexus-relay CLI: npm run cli -- --help)`);
 }

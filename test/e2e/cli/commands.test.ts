@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { writeStackFile } from '../../../infra/local/stack-file.ts';
+import { describeStack, writeStackFile } from '../../../infra/local/stack-file.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
@@ -35,27 +35,9 @@ beforeAll(async () => {
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
   directory = mkdtempSync(join(tmpdir(), 'nexus-relay-cli-'));
   const stackFile = join(directory, 'stack.json');
-  const { engines } = stack;
-  writeStackFile(
-    {
-      url: stack.url,
-      apiKey: stack.apiKey,
-      simulatorUrl: stack.simulatorUrl!,
-      dynamodb: { endpoint: engines.dynamoDbEndpoint, region: engines.region, tableName: engines.tableName },
-      queues: {
-        endpoint: engines.sqsEndpoint,
-        region: engines.region,
-        poll: engines.queueUrls.poll,
-        delivery: engines.queueUrls.delivery,
-        refreshRequests: engines.queueUrls.refreshRequests,
-        refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
-      },
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-    },
-    stackFile,
-  );
+  writeStackFile(describeStack(stack), stackFile);
   env = { NEXUS_RELAY_STACK_FILE: stackFile };
+  const { engines } = stack;
   const client = createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint });
   keys = new ApiKeysRepository({ client, tableName: engines.tableName });
   closeKeys = () => client.destroy();
