@@ -1,5 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite, keys, queryAll, TABLE_KEYS, type TableRef } from './table.ts';
 
 /**
  * Listing: every key item also sits in GSI1 partition `APIKEYS` (sort key `{created_at}#{prefix}`), so `list` is one
@@ -92,21 +92,13 @@ export class ApiKeysRepository {
   /** Every listed key (revoked ones included), oldest first. */
   async list(): Promise<ApiKeyRecord[]> {
     const records: ApiKeyRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
-          ExpressionAttributeValues: { ':pk': API_KEYS_PARTITION },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(recordOf));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':pk': API_KEYS_PARTITION },
+    });
+    for await (const item of items) records.push(recordOf(item));
     return records;
   }
 

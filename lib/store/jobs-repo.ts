@@ -2,7 +2,17 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
 import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
-import { ACTIVE_JOB_SHARDS, conditionalWrite, gsi1, gsi2, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import {
+  ACTIVE_JOB_SHARDS,
+  conditionalWrite,
+  gsi1,
+  gsi2,
+  isExpired,
+  keys,
+  queryAll,
+  TABLE_KEYS,
+  type TableRef,
+} from './table.ts';
 
 /** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
 export interface UserJobsKey {
@@ -130,22 +140,14 @@ export class JobsRepository {
   /** Every active-job pointer (job id and member), shard by shard: the sweeper's worklist. */
   async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string; expiresAt: number }> {
     for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.table.client.send(
-          new QueryCommand({
-            TableName: this.table.tableName,
-            IndexName: TABLE_KEYS.gsi1,
-            KeyConditionExpression: 'gsi1pk = :shard',
-            ExpressionAttributeValues: { ':shard': gsi1.activeJobs(shard) },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          yield { jobId: item.job_id as string, memberGuid: item.member_guid as string, expiresAt: item.expires_at as number };
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = queryAll(this.table, {
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: 'gsi1pk = :shard',
+        ExpressionAttributeValues: { ':shard': gsi1.activeJobs(shard) },
+      });
+      for await (const item of items) {
+        yield { jobId: item.job_id as string, memberGuid: item.member_guid as string, expiresAt: item.expires_at as number };
+      }
     }
   }
 

@@ -4,7 +4,12 @@ import {
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * The single table (ARCHITECTURE.md → Data). Every item has `pk`/`sk`; items that must be listed also carry
@@ -66,6 +71,19 @@ export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): bo
   item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
 
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
+/** Every item a query matches, page after page. */
+export async function* queryAll(
+  table: TableRef,
+  query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): AsyncGenerator<NonNullable<QueryCommandOutput['Items']>[number]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(new QueryCommand({ ...query, TableName: table.tableName, ExclusiveStartKey: startKey }));
+    yield* page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
 export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;

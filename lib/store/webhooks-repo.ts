@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, keys, queryAll, TABLE_KEYS, type TableRef } from './table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -120,21 +113,13 @@ export class WebhooksRepository {
   /** Every subscription, oldest first. Read from GSI1, so a subscription created a moment ago may be missing. */
   async list(): Promise<Subscription[]> {
     const subscriptions: Subscription[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: '#gsi1pk = :partition',
-          ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
-          ExpressionAttributeValues: { ':partition': gsi1.webhooks },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      subscriptions.push(...(page.Items ?? []).map((item) => fromItem(item as SubscriptionItem)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: '#gsi1pk = :partition',
+      ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':partition': gsi1.webhooks },
+    });
+    for await (const item of items) subscriptions.push(fromItem(item as SubscriptionItem));
     return subscriptions;
   }
 
