@@ -11,9 +11,13 @@ export interface Scheduled {
   due_at: number;
 }
 
-/** Whole seconds, rounded down: a message up to a second early counts as due (DUE_TOLERANCE_MS), one late is lag. */
+/**
+ * Whole seconds, to the nearest: the message arrives within half a second of `due_at`. Rounding down would make
+ * nearly every hop a second short — `due_at` is computed a few milliseconds before the send, so a 3 s hop would
+ * be sent as 2 s — polling MX more often than the schedule says.
+ */
 export const hopDelaySeconds = (dueAtMs: number, nowMs: number): number =>
-  Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.floor((dueAtMs - nowMs) / 1000)));
+  Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.round((dueAtMs - nowMs) / 1000)));
 
 export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
 
