@@ -87,15 +87,81 @@ export class RetryPolicy {
 const NEVER_SENT_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * Whether a failed MX call may be sent again. Any call may, when MX certainly did not act on it: it answered 429 or
- * 503, or the request never left. An idempotent call (a read) also may after a lost connection (reset, stale
- * keep-alive socket, drop), a timeout, 502 or 504 — where MX may have acted, but acting twice does no harm.
+ * What a failed MX call tells about whether MX acted on it. MX documents no 5xx semantics for Nexus (its error page
+ * lists 4xx codes only, /work/shared/reference/mx-nexus-api.md §1.3), so the 5xx kinds follow HTTP (RFC 9110 §15.6).
  */
+export type FailureKind =
+  /** 429: MX refused the call unread; Retry-After, when sent, is honoured. */
+  | 'rate-limited'
+  /** 503: MX (or its load balancer) could not take the call now, by definition before acting on it. */
+  | 'unavailable'
+  /** Refused connection, failed DNS lookup, connect timeout: not a byte of the request left. */
+  | 'never-sent'
+  /** 500: MX failed somewhere while handling the call — possibly after acting on it, possibly only for now. */
+  | 'server-error'
+  /** 502, 504: a proxy in front of MX lost or timed out on MX's answer; MX may have acted. */
+  | 'gateway-failure'
+  /** The connection dropped after the request was (maybe) sent: reset, closed socket, stale keep-alive. */
+  | 'lost-connection'
+  /** The attempt ran out of time (headers or body late): MX may still be acting. */
+  | 'attempt-timeout'
+  /**
+   * An answer that will not change when asked again: every other 4xx (401 is the session manager's business), the 5xx
+   * that state a lasting condition (501 Not Implemented, 505 HTTP Version Not Supported, 506–511) or that HTTP does not
+   * define, a 1xx/3xx or a malformed 2xx, and anything that is not an MxError (a bug).
+   */
+  | 'final';
+
+export interface RetryRule {
+  /** Retried for a call MX may receive twice without harm (a read: GET, unless marked otherwise). */
+  idempotent: boolean;
+  /** Retried for any other call (aggregate, resume, create member, POST /sessions). */
+  nonIdempotent: boolean;
+}
+
+/**
+ * The one retry decision, by failure kind × method class; waits, budget and Retry-After are RetryPolicy's.
+ * - A call that is not idempotent is sent again only when MX certainly did not act on it: a replayed aggregate would
+ *   start a second job (and MX suppresses background aggregation 20 h after a manual one), a replayed resume would
+ *   answer MFA twice. An ambiguous failure — 500, 502, 504, a lost connection, a timeout — is thrown to the caller.
+ * - A read may be sent again after any failure that may pass, 500 included: HTTP lets a client repeat an idempotent
+ *   request automatically (RFC 9110 §9.2.2), reading twice does no harm, and the budget bounds a 500 that persists.
+ * - Session creation (SessionManager) is not replayed as such: POST /sessions spends its one-time API token. The
+ *   session manager starts the whole exchange over with a fresh API token instead, under the idempotent column —
+ *   at worst MX keeps an unused session until it expires.
+ */
+export const RETRY_RULES: Readonly<Record<FailureKind, Readonly<RetryRule>>> = {
+  'rate-limited': { idempotent: true, nonIdempotent: true },
+  unavailable: { idempotent: true, nonIdempotent: true },
+  'never-sent': { idempotent: true, nonIdempotent: true },
+  'server-error': { idempotent: true, nonIdempotent: false },
+  'gateway-failure': { idempotent: true, nonIdempotent: false },
+  'lost-connection': { idempotent: true, nonIdempotent: false },
+  'attempt-timeout': { idempotent: true, nonIdempotent: false },
+  final: { idempotent: false, nonIdempotent: false },
+};
+
+const KIND_BY_STATUS: ReadonlyMap<number, FailureKind> = new Map<number, FailureKind>([
+  [429, 'rate-limited'],
+  [500, 'server-error'],
+  [502, 'gateway-failure'],
+  [503, 'unavailable'],
+  [504, 'gateway-failure'],
+]);
+
+/** Which kind of failure `error` is (see FailureKind). */
+export function classifyFailure(error: unknown): FailureKind {
+  if (!(error instanceof MxError)) return 'final';
+  if (NEVER_SENT_CAUSES.has(causeCode(error))) return 'never-sent';
+  if (error.code === 'MX_TIMEOUT') return 'attempt-timeout';
+  if (error.code === 'MX_NETWORK_ERROR') return 'lost-connection';
+  return (error.status !== undefined && KIND_BY_STATUS.get(error.status)) || 'final';
+}
+
+/** Whether a failed MX call may be sent again, by RETRY_RULES. */
 export function isRetryableFailure(error: unknown, idempotent: boolean): boolean {
-  if (!(error instanceof MxError)) return false;
-  if (error.status === 429 || error.status === 503 || NEVER_SENT_CAUSES.has(causeCode(error))) return true;
-  if (!idempotent) return false;
-  return error.code === 'MX_NETWORK_ERROR' || error.code === 'MX_TIMEOUT' || error.status === 502 || error.status === 504;
+  const rule = RETRY_RULES[classifyFailure(error)];
+  return idempotent ? rule.idempotent : rule.nonIdempotent;
 }
 
 function causeCode(error: MxError): string {

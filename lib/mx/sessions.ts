@@ -198,7 +198,8 @@ export class SessionManager {
     const token = await this.#retry.run(tradeFreshApiToken, {
       deadline,
       // POST /sessions spends the one-time API token, so the transport does not replay it after a lost answer.
-      // Starting over with a fresh API token is safe: at worst MX keeps an unused session until it expires.
+      // Starting over with a fresh API token is safe: at worst MX keeps an unused session until it expires. So the
+      // exchange as a whole follows the idempotent column of RETRY_RULES (a 500 included).
       isRetryable: (error) => error instanceof MxError && error.route === SESSIONS_ROUTE && isRetryableFailure(error, true),
     });
     const now = this.#clock.now();

@@ -195,10 +195,13 @@ describe('NexusClient', () => {
       expect(mx.sessionsCreated).toBe(2);
     });
 
-    it('keeps the session on other failures', async () => {
-      const calls = onData('/members/MBR-1', 500, { error: { code: 5000, message: 'Oops' } });
-      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
-      expect(calls()).toBe(1);
+    it.each([
+      [500, 'MX_UPSTREAM_ERROR', 'retried until the budget is spent'],
+      [403, 'MX_FORBIDDEN', 'not retried'],
+    ])('keeps the session on other failures: %i (%s, %s)', async (status, code) => {
+      const calls = onData('/members/MBR-1', status, { error: { code: status * 10, message: 'Oops' } });
+      await expect(client().readMember(USER, 'MBR-1')).rejects.toMatchObject({ code, status });
+      expect(calls()).toBe(status === 500 ? 10 : 1);
       expect(mx.sessionsCreated).toBe(1);
     });
 

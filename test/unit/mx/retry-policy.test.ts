@@ -1,8 +1,8 @@
 import { errors } from 'undici';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
-import { MxError, type MxErrorCode } from '../../../lib/mx/errors.ts';
-import { isRetryableFailure, RetryPolicy } from '../../../lib/mx/retry-policy.ts';
+import { MxError, type MxErrorCode, mxErrorFromResponse } from '../../../lib/mx/errors.ts';
+import { classifyFailure, isRetryableFailure, RETRY_RULES, RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { FakeTimer } from './support/fakes.ts';
 
 const site = { method: 'GET', route: '/members' };
@@ -177,6 +177,7 @@ describe('isRetryableFailure', () => {
     ['a refused connection', networkError(withCode('ECONNREFUSED')), { idempotent: true, other: true }],
     ['a failed DNS lookup', networkError(withCode('EAI_AGAIN')), { idempotent: true, other: true }],
     ['a connect timeout', mxError('MX_TIMEOUT', { cause: new errors.ConnectTimeoutError() }), { idempotent: true, other: true }],
+    ['500', upstream(500), { idempotent: true, other: false }],
     ['502', upstream(502), { idempotent: true, other: false }],
     ['504', upstream(504), { idempotent: true, other: false }],
     [
@@ -190,11 +191,18 @@ describe('isRetryableFailure', () => {
       mxError('MX_TIMEOUT', { cause: new DOMException('aborted', 'TimeoutError') }),
       { idempotent: true, other: false },
     ],
-    ['500', upstream(500), { idempotent: false, other: false }],
+    ['a headers timeout', mxError('MX_TIMEOUT', { cause: new errors.HeadersTimeoutError() }), { idempotent: true, other: false }],
+    ['501', upstream(501), { idempotent: false, other: false }],
+    ['505', upstream(505), { idempotent: false, other: false }],
+    ['507', upstream(507), { idempotent: false, other: false }],
+    ['511', upstream(511), { idempotent: false, other: false }],
+    ['599 (not defined by HTTP)', upstream(599), { idempotent: false, other: false }],
     ['401', mxError('MX_UNAUTHORIZED', { status: 401 }), { idempotent: false, other: false }],
     ['403', mxError('MX_FORBIDDEN', { status: 403 }), { idempotent: false, other: false }],
     ['404', mxError('MX_NOT_FOUND', { status: 404 }), { idempotent: false, other: false }],
     ['409', mxError('MX_CONFLICT', { status: 409 }), { idempotent: false, other: false }],
+    ['422', mxError('MX_UNPROCESSABLE', { status: 422 }), { idempotent: false, other: false }],
+    ['400', mxError('MX_BAD_REQUEST', { status: 400 }), { idempotent: false, other: false }],
     ['a body of the wrong shape', mxError('MX_INVALID_RESPONSE', { status: 200 }), { idempotent: false, other: false }],
     ['an error that is not an MxError', new TypeError('bug'), { idempotent: false, other: false }],
   ];
@@ -202,5 +210,96 @@ describe('isRetryableFailure', () => {
   it.each(cases)('%s: idempotent call → %j', (_, error, expected) => {
     expect(isRetryableFailure(error, true)).toBe(expected.idempotent);
     expect(isRetryableFailure(error, false)).toBe(expected.other);
+  });
+
+  // Every status MX can answer, as mxErrorFromResponse maps it, × both method classes.
+  const READ_RETRIED = new Set([429, 500, 502, 503, 504]);
+  const ANY_RETRIED = new Set([429, 503]);
+  const statuses = [...Array.from({ length: 100 }, (_, i) => 400 + i), ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+  it.each(statuses)('status %i, as MX answers it: read and other call', (status) => {
+    const error = mxErrorFromResponse({ status, headers: {}, body: '' }, site, 0);
+    expect({ read: isRetryableFailure(error, true), other: isRetryableFailure(error, false) }).toEqual({
+      read: READ_RETRIED.has(status),
+      other: ANY_RETRIED.has(status),
+    });
+  });
+
+  /** Any MxError a transport can throw: from an MX answer, a lost connection or a timeout. */
+  const anyMxFailure = fc.oneof(
+    fc.integer({ min: 100, max: 599 }).map((status) => mxErrorFromResponse({ status, headers: {}, body: '' }, site, 0)),
+    fc
+      .constantFrom('ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CLOSED')
+      .map((code) => networkError(withCode(code))),
+    fc
+      .constantFrom('UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'TimeoutError')
+      .map((code) => mxError('MX_TIMEOUT', { cause: withCode(code) })),
+  );
+
+  it('never sends a call that is not idempotent again after a failure where MX may have acted', () => {
+    fc.assert(
+      fc.property(anyMxFailure, (error) => {
+        const kind = classifyFailure(error);
+        const certainlyNotActedOn = kind === 'rate-limited' || kind === 'unavailable' || kind === 'never-sent';
+        expect(isRetryableFailure(error, false)).toBe(certainlyNotActedOn);
+      }),
+    );
+  });
+
+  it('retries a read whenever it retries any other call (the read column includes the other)', () => {
+    fc.assert(
+      fc.property(anyMxFailure, (error) => {
+        if (isRetryableFailure(error, false)) expect(isRetryableFailure(error, true)).toBe(true);
+      }),
+    );
+    for (const rule of Object.values(RETRY_RULES)) expect(!rule.nonIdempotent || rule.idempotent).toBe(true);
+  });
+});
+
+describe('RetryPolicy.run with the retry rules: never past the budget', () => {
+  it('ends every attempt and every wait within the budget, whatever fails and however long attempts take', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.boolean(),
+        fc.array(
+          fc.record({
+            status: fc.constantFrom(429, 500, 502, 503, 504),
+            retryAfterSeconds: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+            durationMs: fc.integer({ min: 20, max: 3_000 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        async (budgetMs, idempotent, failures, random) => {
+          const timer = new FakeTimer();
+          const policy = new RetryPolicy({ budgetMs, random: () => random, timer });
+          const deadline = policy.newDeadline();
+          const attemptsStartedAt: number[] = [];
+          const operation = async (attempt: number) => {
+            attemptsStartedAt.push(timer.now());
+            const failure = failures[Math.min(attempt, failures.length) - 1]!;
+            // An attempt takes some time (≥ 20 ms) but never outlives the deadline: the transport cuts its timeout to what is left.
+            timer.advance(Math.max(0, Math.min(failure.durationMs, deadline.remainingMs())));
+            const error = mxErrorFromResponse({ status: failure.status, headers: {}, body: '' }, site, 0);
+            throw failure.retryAfterSeconds === undefined || failure.status !== 429
+              ? error
+              : mxError('MX_RATE_LIMITED', { status: 429, retryAfterSeconds: failure.retryAfterSeconds });
+          };
+
+          await expect(
+            policy.run(operation, { deadline, isRetryable: (e) => isRetryableFailure(e, idempotent) }),
+          ).rejects.toBeInstanceOf(MxError);
+
+          expect(timer.now()).toBeLessThanOrEqual(budgetMs);
+          // Every retry starts with at least the 100 ms kept for an attempt.
+          for (const startedAt of attemptsStartedAt.slice(1)) expect(budgetMs - startedAt).toBeGreaterThanOrEqual(100 - 1e-9);
+          // A call that is not idempotent is sent again only after 429 or 503.
+          if (!idempotent) {
+            for (let i = 0; i < attemptsStartedAt.length - 1; i++)
+              expect([429, 503]).toContain(failures[Math.min(i + 1, failures.length) - 1]!.status);
+          }
+        },
+      ),
+    );
   });
 });

@@ -149,6 +149,7 @@ describe('SessionManager', () => {
       ['a dropped connection', new errors.SocketError('other side closed')],
       ['a timeout', new errors.HeadersTimeoutError()],
       ['a 502', { status: 502 }],
+      ['a 500', { status: 500 }],
     ])('starts over with a fresh API token after %s: the first one may be spent', async (_, failure) => {
       await expect(sessionsOn(failure).get(USER)).resolves.toBe('SESSION-TOKEN');
       expect(apiTokensSent()).toEqual(['API-TOKEN-1', 'API-TOKEN-2']);

@@ -249,12 +249,22 @@ describe('MxTransport', () => {
       expect(timer.sleeps).toEqual([50, 100, 200, 400, 800]);
     });
 
-    it('does not retry a 500 or a refusal', async () => {
-      replyInTurn('GET', 500);
-      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 500 });
+    it('retries a read after a 500: reading twice does no harm', async () => {
+      replyInTurn('GET', 500, 500, 200);
+      await expect(get()).resolves.toEqual({ status: 200, body: { members: [] } });
+      expect(attempts()).toBe(3);
+      expect(timer.sleeps).toEqual([50, 100]);
+    });
+
+    it('does not retry a 501, a 505 or a refusal: asking again gets the same answer', async () => {
+      replyInTurn('GET', 501);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 501 });
+      replyInTurn('GET', 505);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 505 });
       replyInTurn('GET', 404);
       await expect(get()).rejects.toMatchObject({ code: 'MX_NOT_FOUND' });
-      expect(attempts()).toBe(2);
+      expect(attempts()).toBe(3);
+      expect(timer.sleeps).toEqual([]);
     });
 
     it('waits as long as Retry-After says, in seconds', async () => {
