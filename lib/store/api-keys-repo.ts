@@ -32,6 +32,18 @@ function recordOf(item: Record<string, unknown>): ApiKeyRecord {
   };
 }
 
+function itemOf(record: ApiKeyRecord): Record<string, unknown> {
+  return {
+    ...keys.apiKey(record.hash),
+    name: record.name,
+    user_id: record.userId,
+    created_at: record.createdAt,
+    revoked_at: record.revokedAt,
+    prefix: record.prefix,
+    ...apiKeyListing(record),
+  };
+}
+
 /** An API key as stored: only its SHA-256 is kept; `user_id` binds a client-app key to one user. */
 export interface ApiKeyRecord {
   hash: string;
@@ -56,15 +68,7 @@ export class ApiKeysRepository {
     await this.table.client.send(
       new PutCommand({
         TableName: this.table.tableName,
-        Item: {
-          ...keys.apiKey(record.hash),
-          name: record.name,
-          user_id: record.userId,
-          created_at: record.createdAt,
-          revoked_at: record.revokedAt,
-          prefix: record.prefix,
-          ...apiKeyListing(record),
-        },
+        Item: itemOf(record),
       }),
     );
   }
@@ -75,14 +79,7 @@ export class ApiKeysRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...keys.apiKey(record.hash),
-            name: record.name,
-            user_id: record.userId,
-            created_at: record.createdAt,
-            prefix: record.prefix,
-            ...apiKeyListing(record),
-          },
+          Item: itemOf(record),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
