@@ -15,17 +15,8 @@ export const mean = (values: readonly number[]): number => (values.length === 0 
 export const min = (values: readonly number[]): number => values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
 export const max = (values: readonly number[]): number => values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 
-/** A seeded PRNG (mulberry32): every benchmark draws its schedule from one, so reruns replay the same workload. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the simulator's mulberry32): every benchmark draws its schedule from one, so reruns replay the same workload. */
+export { createSeededRandom as seededRandom } from '../../infra/local/mx-sim/seeded-random.ts';
 
 /** A standard normal draw (Box–Muller) from a uniform source. */
 export function normal(random: () => number): number {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { AddressGuard } from '../../../lib/notify/address-guard.ts';
 import { WebhookSender } from '../../../lib/notify/attempt.ts';
@@ -41,17 +42,6 @@ const CRASH_AT_RECORD = 4;
 
 class WorkerCrash extends Error {}
 
-/** A small seeded PRNG (mulberry32): the same faults on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 let harness: NotifyHarness;
 const receivers: Receiver[] = [];
 
@@ -76,7 +66,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     { step: 'initialize', name: 'countSends' },
   );
   const { clock, table } = harness;
-  const random = seededRandom(2026);
+  const random = createSeededRandom(2026);
 
   const endpoints = [];
   for (const receiver of receivers) {
