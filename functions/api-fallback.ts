@@ -15,6 +15,7 @@ const templates = ROUTES.map((route) => ({
 export const operations: Operations = {
   [DEFAULT_ROUTE_KEY]: {
     auth: 'none',
+    query: 'ignored',
     async handle(request) {
       const allowed = templates.filter((t) => t.pattern.test(request.path)).map((t) => t.method);
       if (allowed.length > 0) {

@@ -54,6 +54,7 @@ export const operations: Operations = {
   },
   'GET /users/{user_id}/jobs': {
     auth: 'api_key',
+    query: 'parsed',
     async handle(request) {
       const { user_id } = parseInput(userPath, request.pathParams, 'path');
       assertUserAccess(request.principal, user_id);

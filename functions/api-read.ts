@@ -21,6 +21,7 @@ export const operations: Operations = Object.fromEntries(
       routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
       {
         auth: 'api_key',
+        query: 'parsed',
         async handle(request) {
           const input = parseReadInput(schemas, request.pathParams, request.query);
           assertUserAccess(request.principal, input.userId);

@@ -16,10 +16,11 @@ import { apiKeyAuthenticator, idempotency } from '../lib/services/store.ts';
 const services = getServices();
 
 const pathSchema = z.object({ user_id: params.userId, member_guid: params.memberGuid });
-const querySchema = z.object({ include_holdings: booleanFlag, include_transactions: booleanFlag });
+const querySchema = z.strictObject({ include_holdings: booleanFlag, include_transactions: booleanFlag });
 
 const refresh: Operation = {
   auth: 'api_key',
+  query: 'parsed',
   async handle(request) {
     const path = parseInput(pathSchema, request.pathParams, 'path');
     assertUserAccess(request.principal, path.user_id);

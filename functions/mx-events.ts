@@ -13,6 +13,7 @@ export const operations: Operations = {
   'POST /mx/webhooks': {
     auth: 'none',
     body: 'text',
+    query: 'ignored',
     async handle(request) {
       const { authenticator, push } = mxEvents(services);
       await authenticator.authenticate(request.headers.authorization);

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ConfigEnv } from '../lib/config.ts';
+import type { AlarmDestination } from './constructs/alarms.ts';
 
 /**
  * The deployed environments, one stack each (`npx cdk deploy -c env=<name>`). `local` is not one of them, so no
@@ -18,6 +19,11 @@ export interface EnvironmentSettings {
   apiThrottle: { rateLimit: number; burstLimit: number };
   /** Most poll workers running at once: bounds the load nexus-relay puts on MX. */
   pollWorkerConcurrency: number;
+  /**
+   * Most webhook delivery workers running at once (the SQS event source's maximum concurrency): a burst of events
+   * waits in the delivery queue instead of scaling the deliverer to the account's limit and starving the API.
+   */
+  deliveryWorkerConcurrency: number;
   /** X-Ray active tracing on every function. */
   tracing: boolean;
   data: {
@@ -28,8 +34,10 @@ export interface EnvironmentSettings {
     /** What `cdk destroy` does with the table, key, secrets and log groups. */
     removalPolicy: RemovalPolicy;
   };
-  /** Subscribed to the alarm topic when set (`-c alarmEmail=…` overrides). */
-  alarmEmail?: string;
+  /** Where alarms go (`-c alarmEmail=…`, `-c alarmTopicArn=…`). */
+  alarmDestination: AlarmDestination;
+  /** Synthesis fails without an alarm destination: nobody would be told when this environment breaks. */
+  requiresAlarmDestination: boolean;
 }
 
 const mxIntegration = { baseUrl: 'https://int-data.moneydesktop.com', ssoBaseUrl: 'https://int-sso.moneydesktop.com' };
@@ -51,8 +59,11 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
     pollWorkerConcurrency: 2,
+    deliveryWorkerConcurrency: 2,
     tracing: false,
     data: disposableData,
+    alarmDestination: {},
+    requiresAlarmDestination: false,
   },
   staging: {
     name: 'staging',
@@ -62,8 +73,11 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     pollWorkerConcurrency: 5,
+    deliveryWorkerConcurrency: 5,
     tracing: true,
     data: disposableData,
+    alarmDestination: {},
+    requiresAlarmDestination: false,
   },
   prod: {
     name: 'prod',
@@ -73,6 +87,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logRetention: RetentionDays.THREE_MONTHS,
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     pollWorkerConcurrency: 20,
+    deliveryWorkerConcurrency: 10,
     tracing: true,
     data: {
       deletionProtection: true,
@@ -80,6 +95,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       customerManagedKey: true,
       removalPolicy: RemovalPolicy.RETAIN,
     },
+    alarmDestination: {},
+    requiresAlarmDestination: true,
   },
 };
 
@@ -95,6 +112,33 @@ export function environmentSettings(name: unknown): EnvironmentSettings {
   const valid = ENVIRONMENT_NAMES.join(', ');
   const given = name === undefined ? 'none was given' : `got ${JSON.stringify(name)}`;
   throw new UnknownEnvironmentError(`Choose the environment with -c env=<name>, one of: ${valid} (${given}).`);
+}
+
+export class MissingAlarmDestinationError extends Error {
+  readonly code = 'missing_alarm_destination';
+}
+
+/** The settings with the alarm destination given on the command line; refused where one is required and none is. */
+export function withAlarmDestination(
+  settings: EnvironmentSettings,
+  given: { email?: unknown; topicArn?: unknown },
+): EnvironmentSettings {
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+  const destination: AlarmDestination = {
+    email: text(given.email) ?? settings.alarmDestination.email,
+    topicArn: text(given.topicArn) ?? settings.alarmDestination.topicArn,
+  };
+  if (destination.email && destination.topicArn) {
+    throw new MissingAlarmDestinationError(
+      'Give -c alarmEmail=<address> or -c alarmTopicArn=<arn>, not both (subscribe the address to your topic).',
+    );
+  }
+  if (settings.requiresAlarmDestination && !destination.email && !destination.topicArn) {
+    throw new MissingAlarmDestinationError(
+      `${settings.name} needs an alarm destination: add -c alarmEmail=<address> or -c alarmTopicArn=<arn of your paging topic>.`,
+    );
+  }
+  return { ...settings, alarmDestination: destination };
 }
 
 /** `nexus-relay-<env>-<part>`: every physical name carries the environment. */

@@ -23,8 +23,9 @@ import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
 import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
-import { WorkQueue } from './constructs/work-queue.ts';
-import { type EnvironmentSettings, resourceName } from './environments.ts';
+import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
+import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
+import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
 type FunctionEnvironment = Partial<Record<keyof ConfigEnv | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
@@ -46,7 +47,8 @@ export class NexusRelayStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NexusRelayStackProps) {
     super(scope, id, props);
-    const { settings } = props;
+    // Checked here too, so no code path builds a stack whose alarms reach nobody where one is required.
+    const settings = withAlarmDestination(props.settings, {});
     const name = (part?: string) => resourceName(settings.name, part);
     const { removalPolicy } = settings.data;
 
@@ -118,7 +120,7 @@ export class NexusRelayStack extends Stack {
     this.alarms = new RelayAlarms(this, 'Alarms', {
       topicName: name('alarms'),
       alarmNamePrefix: name(),
-      email: settings.alarmEmail,
+      destination: settings.alarmDestination,
     });
 
     const accessible = {
@@ -149,6 +151,7 @@ export class NexusRelayStack extends Stack {
         logRetention: settings.logRetention,
         removalPolicy,
         tracing: settings.tracing,
+        logLevel: settings.logLevel,
         reservedConcurrency: concurrencyCap,
       }).function;
       grantAccess(fn, spec, accessible);
@@ -159,7 +162,10 @@ export class NexusRelayStack extends Stack {
             reportBatchItemFailures: true,
             // For the poll worker, equal to its reserved concurrency: SQS pollers never invoke more than may run, so
             // no message is throttled back onto the queue and towards its dead-letter queue.
-            maxConcurrency: concurrencyCap ?? spec.maxConcurrency,
+            // For the deliverer, the environment's cap: a burst of events waits in its queue instead of taking the
+            // account's concurrency from the API functions.
+            maxConcurrency:
+              concurrencyCap ?? (spec.consumes === 'delivery' ? settings.deliveryWorkerConcurrency : spec.maxConcurrency),
           }),
         );
       }
@@ -187,6 +193,13 @@ export class NexusRelayStack extends Stack {
     this.alarms.onDeadLetters('poll', this.queues.poll.deadLetterQueue);
     this.alarms.onDeadLetters('delivery', this.queues.delivery.deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requests', this.refreshRequests.queues.deadLetterQueue);
+    this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
+    this.alarms.onQueueAge('poll', this.queues.poll.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues.poll));
+    this.alarms.onQueueAge(
+      'delivery',
+      this.queues.delivery.queue,
+      queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues.delivery),
+    );
 
     acknowledgeAcceptedFindings(this, settings);
 

@@ -46,7 +46,9 @@ export const configSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
     .optional()
-    .describe('Secrets Manager secret holding `{"client_id","api_key"}`; read once per container (deployed stacks use it).'),
+    .describe(
+      'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
+    ),
   MX_WEBHOOK_USERNAME: z
     .string()
     .min(1)
@@ -58,7 +60,7 @@ export const configSchema = z.object({
     .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
     .optional()
     .describe(
-      'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read once per container. Without any, `/mx/webhooks` answers 401.',
+      'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
     ),
   MX_AGGREGATE_METHOD: z
     .enum(['GET', 'POST'])

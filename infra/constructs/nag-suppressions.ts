@@ -39,6 +39,13 @@ export function acknowledgeAcceptedFindings(stack: NexusRelayStack, settings: En
       'coordinated with MX and done by the operator (README → Deploy to AWS), not a Lambda rotating one side alone.',
   );
 
+  accept(
+    [stack.refreshRequests.ruleDeadLetterQueue],
+    'AwsSolutions-SQS3',
+    'This queue is a dead-letter queue: EventBridge puts the refresh-requested events it could not deliver in it ' +
+      '(a rule target DeadLetterConfig, which cdk-nag does not recognise as one); it is alarmed like the others.',
+  );
+
   if (!settings.data.pointInTimeRecovery) {
     accept(
       [stack.table],

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -22,6 +22,8 @@ export interface RelayFunctionProps {
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
   tracing: boolean;
+  /** Lambda's application log level filters what the function writes: it must let LOG_LEVEL's lines through. */
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   reservedConcurrency?: number;
 }
 
@@ -67,6 +69,7 @@ export class RelayFunction extends Construct {
       role,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[props.logLevel],
       tracing: props.tracing ? Tracing.ACTIVE : undefined,
       reservedConcurrentExecutions: props.reservedConcurrency,
       recursiveLoop: reschedulesItself ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,

@@ -8,6 +8,14 @@ export const MAX_RECEIVE_COUNT = 5;
 /** AWS's rule for Lambda event sources: the visibility timeout is at least six times the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
+/**
+ * The age of its oldest message past which a work queue's consumer is stuck: the longest hop the loop schedules
+ * (a delayed message may count from its send), plus one visibility timeout for a failed receive, plus a minute.
+ * Both loops (poll steps, delivery retries) chain their waits in hops of at most `longestHopSeconds`.
+ */
+export const queueAgeThresholdSeconds = (longestHopSeconds: number, queue: WorkQueue): number =>
+  longestHopSeconds + queue.visibilityTimeoutSeconds + 60;
+
 export interface WorkQueueProps {
   queueName: string;
   consumerTimeoutSeconds: number;
@@ -18,9 +26,11 @@ export interface WorkQueueProps {
 export class WorkQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  readonly visibilityTimeoutSeconds: number;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
+    this.visibilityTimeoutSeconds = VISIBILITY_TIMEOUT_FACTOR * props.consumerTimeoutSeconds;
     const hardening = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, removalPolicy: props.removalPolicy };
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
@@ -31,7 +41,7 @@ export class WorkQueue extends Construct {
     this.queue = new Queue(this, 'Queue', {
       ...hardening,
       queueName: props.queueName,
-      visibilityTimeout: Duration.seconds(VISIBILITY_TIMEOUT_FACTOR * props.consumerTimeoutSeconds),
+      visibilityTimeout: Duration.seconds(this.visibilityTimeoutSeconds),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   }

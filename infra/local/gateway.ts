@@ -46,6 +46,18 @@ const safeDecode = (value: string): string => {
   }
 };
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text as is; anything that is not valid UTF-8 base64-encoded, as API Gateway hands over binary bodies. */
+function eventBody(body: Buffer): { body: string | undefined; isBase64Encoded: boolean } {
+  if (body.length === 0) return { body: undefined, isBase64Encoded: false };
+  try {
+    return { body: strictUtf8.decode(body), isBase64Encoded: false };
+  } catch {
+    return { body: body.toString('base64'), isBase64Encoded: true };
+  }
+}
+
 /** Builds the HTTP API payload 2.0 event API Gateway would send for this request. */
 export function toApiEvent(request: IncomingMessage, body: Buffer, route: ReturnType<typeof matchRoute>): ApiEvent {
   const url = new URL(request.url ?? '/', 'http://localhost');
@@ -63,8 +75,7 @@ export function toApiEvent(request: IncomingMessage, body: Buffer, route: Return
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     pathParameters: route.pathParameters,
-    body: body.length > 0 ? body.toString('utf8') : undefined,
-    isBase64Encoded: false,
+    ...eventBody(body),
     requestContext: {
       requestId,
       http: { method: request.method ?? 'GET', path: url.pathname, sourceIp: request.socket.remoteAddress ?? '127.0.0.1' },

@@ -33,8 +33,13 @@ export interface HttpResponse {
  * One API operation, registered under its API Gateway route key (`"POST /webhooks"`). Bodies are parsed as JSON
  * unless `body: 'text'`: then the operation gets the text as sent, whatever its type (for senders, like MX's
  * webhooks, that must get the operation's own answer rather than a 400/415 from the pipeline).
+ *
+ * Query parameters: one rule for every route — a parameter the route does not define is a 400 naming it. An
+ * operation that takes parameters sets `query: 'parsed'` and parses them with a strict schema
+ * (`parseInput(schema, request.query, 'query')`); `query: 'ignored'` is for answers that must not depend on them
+ * (the 404/405 fallback, MX's webhooks). Without either, the pipeline refuses any parameter.
  */
-export type Operation = { body?: 'json' | 'text' } & (
+export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored' } & (
   | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
   | { auth: 'api_key'; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
 );
@@ -78,6 +83,7 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
         headers: event.headers,
         body: undefined,
       };
+      if (operation.query === undefined) refuseQuery(request.query);
       if (operation.auth === 'api_key') {
         if (!deps.authenticator) throw new Error(`${event.routeKey} takes an API key, but the handler has no authenticator`);
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
@@ -103,9 +109,37 @@ function problemResponses(log: Log): MiddlewareObj<ApiEvent, ApiResult> {
   };
 }
 
+function refuseQuery(query: Record<string, string | undefined>): void {
+  const [name] = Object.keys(query);
+  if (name !== undefined) {
+    throw new HttpProblem('validation_failed', `query.${name}: this route takes no query parameter \`${name}\`.`, {
+      field: name,
+    });
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, exactly as sent. API Gateway hands a body that is not valid UTF-8 over base64-encoded; the
+ * local gateway decodes strictly. Bytes that are not UTF-8 are refused rather than stored with U+FFFD in them.
+ */
+function bodyText(event: ApiEvent): string {
+  if (!event.isBase64Encoded) return event.body ?? '';
+  const bytes = Buffer.from(event.body ?? '', 'base64');
+  if (bytes.byteLength > MAX_BODY_BYTES) {
+    throw new HttpProblem('payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes.`);
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new HttpProblem('invalid_body', 'The body is not valid UTF-8.');
+  }
+}
+
 function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
   if (event.body === undefined || event.body === '') return undefined;
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const raw = bodyText(event);
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
     throw new HttpProblem('payload_too_large', `The body exceeds ${MAX_BODY_BYTES} bytes.`);
   }

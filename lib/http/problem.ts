@@ -13,6 +13,12 @@ export const PROBLEMS = {
       'A path parameter, query parameter, header or body field is malformed or out of range (or the body nests too deeply); `field` names it.',
     fix: "Correct the named field; `GET /openapi.json` has every route's schema.",
   },
+  invalid_body: {
+    status: 400,
+    title: 'Request body is not valid UTF-8',
+    cause: 'The body holds bytes that are not UTF-8 text; nothing was stored.',
+    fix: 'Send the body encoded as UTF-8 (what JSON libraries write).',
+  },
   invalid_json: {
     status: 400,
     title: 'Request body is not valid JSON',

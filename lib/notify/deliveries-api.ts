@@ -80,6 +80,7 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
   return {
     'GET /webhooks/{webhook_id}/deliveries': {
       auth: 'api_key',
+      query: 'parsed',
       async handle(request) {
         const id = webhookIdOf(request);
         const query = parseInput(listQuery, request.query, 'query');

@@ -60,4 +60,11 @@ describe('environments', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('(got "production")');
   });
+
+  it('infra/app.ts stops prod without an alarm destination, naming the flags', async () => {
+    const result = await runApp({ env: 'prod' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('prod needs an alarm destination: add -c alarmEmail=<address> or -c alarmTopicArn=');
+    expect(result.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+  });
 });

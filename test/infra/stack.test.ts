@@ -111,7 +111,15 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   describe('queues', () => {
     it('has the poll, delivery and refresh-requests queues, each with a dead-letter queue', () => {
       expect([...queues.keys()].sort()).toEqual(
-        ['delivery', 'delivery-dlq', 'poll', 'poll-dlq', 'refresh-requests', 'refresh-requests-dlq'].sort(),
+        [
+          'delivery',
+          'delivery-dlq',
+          'poll',
+          'poll-dlq',
+          'refresh-requests',
+          'refresh-requests-dlq',
+          'refresh-requested-dlq',
+        ].sort(),
       );
     });
 
@@ -147,7 +155,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(mappings).toHaveLength(3);
       const maximumConcurrency = {
         'worker-poll': settings.pollWorkerConcurrency,
-        'worker-deliver': undefined,
+        'worker-deliver': settings.deliveryWorkerConcurrency,
         'events-refresh': FUNCTION_SPECS['events-refresh'].maxConcurrency,
       };
       for (const [consumer, queue] of [
@@ -190,6 +198,10 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(rule.Properties.Targets.map((t: { Arn: unknown }) => referencedId(t.Arn))).toEqual([
         queues.get('refresh-requests')!.logicalId,
       ]);
+      // Events EventBridge could not put on the queue land in a dead-letter queue of their own, which is alarmed.
+      const [target] = rule.Properties.Targets;
+      expect(referencedId(target.DeadLetterConfig.Arn)).toBe(queues.get('refresh-requested-dlq')!.logicalId);
+      expect(target.RetryPolicy).toEqual({ MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([
@@ -343,6 +355,24 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         expect(watched.sort()).toEqual([...functions.values()].map((f) => f.logicalId).sort());
       }
       expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+    });
+
+    it('alarms when the oldest message of the poll or delivery queue is older than their loops allow', () => {
+      const ages = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
+      const watched = ages.map((a) => referencedId(a.Dimensions[0].Value)).sort();
+      expect(watched).toEqual([queues.get('poll')!.logicalId, queues.get('delivery')!.logicalId].sort());
+      for (const alarm of ages) {
+        const queue = [...queues.values()].find((q) => q.logicalId === referencedId(alarm.Dimensions[0].Value))!;
+        // Past the longest SQS hop (900 s) and a visibility timeout: a message that old is not being consumed.
+        expect(alarm.Threshold).toBe(900 + queue.properties.VisibilityTimeout + 60);
+      }
+    });
+
+    it("sets Lambda's application log level to the environment's LOG_LEVEL", () => {
+      for (const [name, { properties }] of functions) {
+        expect([name, properties.LoggingConfig.ApplicationLogLevel]).toEqual([name, settings.logLevel]);
+        expect(properties.Environment.Variables.LOG_LEVEL).toBe(settings.logLevel);
+      }
     });
 
     it('notifies the topic on alarm and on recovery', () => {

@@ -17,14 +17,17 @@ export const isIdempotentWrite = (route: Pick<DocumentedRoute, 'method' | 'auth'
 /**
  * Every problem code a route can answer: the operation's own, plus what the HTTP pipeline answers for any route of
  * its kind — authentication, body parsing (on every method: a GET with a body is parsed too), input
- * validation, `Idempotency-Key` handling, and the 500 of an unexpected failure.
+ * validation (unknown query parameters included), `Idempotency-Key` handling, and the 500 of an unexpected failure.
  */
 export function problemsOf(route: DocumentedRoute, docs: OperationDocs): ProblemCode[] {
   const codes = new Set<ProblemCode>(docs.problems);
   if (route.auth === 'api_key' || docs.security === 'http_basic') codes.add('unauthorized');
   codes.add('payload_too_large');
+  codes.add('invalid_body');
   if (!docs.bodyAsText) for (const code of ['unsupported_media_type', 'invalid_json'] as const) codes.add(code);
-  if (docs.path || docs.query || (docs.body && !docs.bodyAsText)) codes.add('validation_failed');
+  // Unknown query parameters are refused on every route but those whose answer must not depend on them (MX's
+  // webhooks, which take their body as text).
+  if (!docs.bodyAsText) codes.add('validation_failed');
   if (isIdempotentWrite(route)) {
     for (const code of ['validation_failed', 'idempotency_key_reused', 'request_in_progress'] as const) codes.add(code);
   }

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../../cdk.json' with { type: 'json' };
-import { ENVIRONMENTS, type EnvironmentName, resourceName } from '../../../infra/environments.ts';
+import { ENVIRONMENTS, type EnvironmentName, resourceName, withAlarmDestination } from '../../../infra/environments.ts';
 import { NexusRelayStack } from '../../../infra/stack.ts';
 
 export interface Synthesized {
@@ -10,13 +10,16 @@ export interface Synthesized {
   template: Template;
 }
 
+/** What the tests synthesize each environment with: `-c alarmEmail=…` as the README's deploy section shows. */
+export const TEST_ALARM_EMAIL = 'oncall@example.com';
+
 /**
  * A fresh app with cdk.json's context (the same feature flags as `cdk synth`) and bundling skipped: the templates
  * are what the CLI synthesizes, minus the asset hashes.
  */
 export function buildStack(env: EnvironmentName): { app: App; stack: NexusRelayStack } {
   const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  const settings = ENVIRONMENTS[env];
+  const settings = withAlarmDestination(ENVIRONMENTS[env], { email: TEST_ALARM_EMAIL });
   const stack = new NexusRelayStack(app, resourceName(env), { settings, env: { region: settings.region } });
   return { app, stack };
 }

@@ -24,6 +24,7 @@ const FALLBACK_PROBLEMS: ProblemCode[] = [
   'route_not_found',
   'method_not_allowed',
   'payload_too_large',
+  'invalid_body',
   'unsupported_media_type',
   'invalid_json',
 ];

@@ -1,0 +1,130 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import {
+  ENVIRONMENTS,
+  ENVIRONMENT_NAMES,
+  MissingAlarmDestinationError,
+  resourceName,
+  withAlarmDestination,
+} from '../../infra/environments.ts';
+import { NexusRelayStack } from '../../infra/stack.ts';
+import { synthesized } from './support/synth.ts';
+import { type CfnResource, referencedId, resourcesOfType } from './support/template.ts';
+
+type Statement = { Effect: string; Principal?: { Service?: string }; Action: string | string[]; Condition?: any };
+
+/** `arn:${AWS::Partition}:cloudwatch:…:alarm:nexus-relay-prod-*` as the Fn::Join CDK renders: its literal tail. */
+function sourceArnPattern(condition: any): RegExp | undefined {
+  const arn = condition?.ArnLike?.['aws:SourceArn'];
+  const text = typeof arn === 'string' ? arn : (arn?.['Fn::Join']?.[1] as unknown[] | undefined)?.at(-1);
+  if (typeof text !== 'string') return undefined;
+  const tail = text.slice(text.indexOf(':alarm:') + ':alarm:'.length);
+  return new RegExp(`^${tail.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+}
+
+/**
+ * Follows each alarm's actions to their topic and that topic's policy, and names the alarms CloudWatch could not
+ * publish for: a topic policy replaces SNS's default one, so the policy itself must allow cloudwatch.amazonaws.com.
+ */
+function mutedAlarms(template: Template): { checked: number; muted: string[] } {
+  const policies = resourcesOfType(template, 'AWS::SNS::TopicPolicy').map(([, p]) => p.Properties);
+  const topicIds = new Set(resourcesOfType(template, 'AWS::SNS::Topic').map(([id]) => id));
+  const muted: string[] = [];
+  let checked = 0;
+  for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm') as [string, CfnResource][]) {
+    const name = String(alarm.Properties.AlarmName);
+    const actions: unknown[] = [...(alarm.Properties.AlarmActions ?? []), ...(alarm.Properties.OKActions ?? [])];
+    if (actions.length === 0) muted.push(`${name}: no action`);
+    for (const action of actions) {
+      checked++;
+      const topicId = referencedId(action);
+      if (!topicId || !topicIds.has(topicId)) {
+        muted.push(`${name}: action ${JSON.stringify(action)} is not a topic of this stack`);
+        continue;
+      }
+      const statements: Statement[] = policies
+        .filter((p) => (p.Topics as unknown[]).some((t) => referencedId(t) === topicId))
+        .flatMap((p) => p.PolicyDocument.Statement);
+      const allowed = statements.some((s) => {
+        const actionList = ([] as string[]).concat(s.Action);
+        return (
+          s.Effect === 'Allow' &&
+          s.Principal?.Service === 'cloudwatch.amazonaws.com' &&
+          actionList.some((a) => a === 'sns:Publish' || a === 'sns:*') &&
+          (sourceArnPattern(s.Condition)?.test(name) ?? true)
+        );
+      });
+      // No policy at all keeps SNS's default (the account may publish); a policy without the grant mutes the alarm.
+      if (statements.length > 0 && !allowed) muted.push(`${name}: the topic's policy does not let CloudWatch publish`);
+    }
+  }
+  return { checked, muted };
+}
+
+describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
+  const { template } = synthesized(env);
+
+  it('lets CloudWatch publish every alarm action to its topic', () => {
+    const { checked, muted } = mutedAlarms(template);
+    expect(checked).toBeGreaterThan(0);
+    expect(muted).toEqual([]);
+  });
+
+  it('scopes that grant to this account and to this stack’s alarms, keeping the TLS deny', () => {
+    const [, policy] = resourcesOfType(template, 'AWS::SNS::TopicPolicy')[0]!;
+    const statements: Statement[] = policy.Properties.PolicyDocument.Statement;
+    const grant = statements.find((s) => s.Principal?.Service === 'cloudwatch.amazonaws.com')!;
+    expect(grant.Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    expect(sourceArnPattern(grant.Condition)!.test(`${resourceName(env)}-poll-dead-letters`)).toBe(true);
+    expect(sourceArnPattern(grant.Condition)!.test('someone-elses-alarm')).toBe(false);
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
+
+describe('the alarm walk', () => {
+  it('finds the mute alarms of a topic whose policy holds only the TLS deny (the template before the fix)', () => {
+    const { template } = synthesized('dev');
+    const json = structuredClone(template.toJSON());
+    for (const resource of Object.values(json.Resources as Record<string, CfnResource>)) {
+      if (resource.Type !== 'AWS::SNS::TopicPolicy') continue;
+      resource.Properties.PolicyDocument.Statement = resource.Properties.PolicyDocument.Statement.filter(
+        (s: Statement) => s.Effect === 'Deny',
+      );
+    }
+    const { muted } = mutedAlarms(Template.fromJSON(json));
+    expect(muted.length).toBe(resourcesOfType(template, 'AWS::CloudWatch::Alarm').length * 2);
+  });
+});
+
+describe('alarm destinations', () => {
+  it('prod refuses to synthesize without one, naming the flags', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new NexusRelayStack(app, 'p', { settings: ENVIRONMENTS.prod })).toThrow(MissingAlarmDestinationError);
+    expect(() => withAlarmDestination(ENVIRONMENTS.prod, {})).toThrow(/-c alarmEmail=<address> or -c alarmTopicArn=/);
+  });
+
+  it('dev and staging may omit it; an e-mail subscribes to the stack’s topic', () => {
+    expect(withAlarmDestination(ENVIRONMENTS.dev, {}).alarmDestination).toEqual({});
+    expect(withAlarmDestination(ENVIRONMENTS.staging, { email: ' ops@example.com ' }).alarmDestination).toEqual({
+      email: 'ops@example.com',
+      topicArn: undefined,
+    });
+    const { template } = synthesized('prod');
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+  });
+
+  it('a team’s own topic receives every alarm action instead (its policy is the team’s to keep)', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:pager';
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new NexusRelayStack(app, 'p', { settings: withAlarmDestination(ENVIRONMENTS.prod, { topicArn }) });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
+    }
+    expect(() => withAlarmDestination(ENVIRONMENTS.prod, { topicArn, email: 'a@example.com' })).toThrow(/not both/);
+  });
+});
