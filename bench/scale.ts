@@ -193,11 +193,25 @@ export async function run(): Promise<BenchResult> {
 
   let logBytes = 0;
   let logLines = 0;
+  // What reaches CloudWatch Logs besides the functions' own lines: EMF metric lines (lib/metrics.ts) and the API's
+  // access log lines (the local gateway writes API Gateway's fields), counted apart.
+  let emfBytes = 0;
+  let emfLines = 0;
+  let accessLogBytes = 0;
   const realWrite = process.stdout.write.bind(process.stdout);
   process.stdout.write = ((chunk: string | Uint8Array) => {
     if (metering) {
-      logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      logLines++;
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const bytes = Buffer.byteLength(text);
+      if (text.startsWith('{"_aws"')) {
+        emfBytes += bytes;
+        emfLines++;
+      } else if (text.startsWith('{"requestId"')) {
+        accessLogBytes += bytes;
+      } else {
+        logBytes += bytes;
+        logLines++;
+      }
     }
     return true;
   }) as typeof process.stdout.write;
@@ -602,8 +616,17 @@ export async function run(): Promise<BenchResult> {
       usd: (apiRequests / jobs) * PRICES.httpApiPerMillionRequests,
     },
   ];
-  const logsCost = (logBytes / jobs) * 1_000_000 * (PRICES.logsPerGbIngested / 1024 ** 3);
+  const ingestionCost = (bytes: number) => (bytes / jobs) * 1_000_000 * (PRICES.logsPerGbIngested / 1024 ** 3);
+  const logsCost = ingestionCost(logBytes);
+  costRows.push({
+    item: `CloudWatch metrics: EMF lines (${fmt(emfLines / jobs, 1)} per aggregation), ingested as logs`,
+    perJob: fmt(emfBytes / jobs, 0),
+    unit: 'bytes',
+    price: `$${PRICES.logsPerGbIngested} / GB`,
+    usd: ingestionCost(emfBytes),
+  });
   const total = sum(costRows.map((r) => r.usd));
+  const metricsShare = ingestionCost(emfBytes) / total;
   const costTable = table(
     ['item', 'per aggregation (measured)', 'unit', 'price (assumed)', '$ per 1M aggregations'],
     [
@@ -615,6 +638,13 @@ export async function run(): Promise<BenchResult> {
         'bytes',
         `$${PRICES.logsPerGbIngested} / GB`,
         fmt(logsCost, 2),
+      ],
+      [
+        'API access log ingestion (outside the list asked for)',
+        fmt(accessLogBytes / jobs, 0),
+        'bytes',
+        `$${PRICES.logsPerGbIngested} / GB`,
+        fmt(ingestionCost(accessLogBytes), 2),
       ],
     ],
   );
@@ -635,6 +665,11 @@ export async function run(): Promise<BenchResult> {
       target: `Scale: zero duplicate terminal webhooks`,
       measured: `${duplicateJobs} jobs with > 1 terminal event, ${redelivered} webhook-ids delivered twice`,
       met: duplicateJobs === 0 && redelivered === 0,
+    },
+    {
+      target: 'Scale: metrics (EMF) add under 10 % of the cost per 1M aggregations',
+      measured: `$${fmt(ingestionCost(emfBytes), 2)} of $${fmt(total, 2)} (${fmt(metricsShare * 100, 1)} %), ${fmt(emfBytes / jobs, 0)} bytes per aggregation`,
+      met: metricsShare < 0.1,
     },
     {
       target: 'Scale: wall time, peak RSS, cost per 1M aggregations (no target)',

@@ -1,9 +1,9 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { getServices } from '../lib/services/container.ts';
+import { observability } from '../lib/services/observability.ts';
 import { sweeper } from '../lib/services/sweeper.ts';
 
 const services = getServices();
 
 /** Runs on a schedule (EventBridge in AWS, a timer locally): puts stalled jobs back on the poll loop. */
-export const handler = middy(() => sweeper(services).sweep()).use(injectLambdaContext(services.log));
+export const handler = middy(() => sweeper(services).sweep()).use(observability(services));

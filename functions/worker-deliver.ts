@@ -1,3 +1,4 @@
+import { jobIdOfEventId } from '../lib/aggregation/job-events.ts';
 import { deliveryMessageSchema } from '../lib/notify/delivery-message.ts';
 import { getServices } from '../lib/services/container.ts';
 import { notifier } from '../lib/services/notifier.ts';
@@ -9,4 +10,9 @@ const services = getServices();
  * One webhook attempt per message (see Deliverer). A record whose handling throws is reported as a batch item
  * failure: SQS redelivers it and, after the queue's maxReceiveCount, moves it unchanged to the dead-letter queue.
  */
-export const handler = sqsHandler(services, deliveryMessageSchema, (message) => notifier(services).deliverer.handle(message));
+export const handler = sqsHandler(
+  services,
+  deliveryMessageSchema,
+  (message) => notifier(services).deliverer.handle(message),
+  (message) => ({ job_id: jobIdOfEventId(message.msg_id), delivery_id: `${message.webhook_id}/${message.msg_id}` }),
+);

@@ -6,4 +6,9 @@ import { sqsHandler } from '../lib/services/queue-handlers.ts';
 const services = getServices();
 
 /** One poll step per message (see PollService); failed records are retried by SQS, the rest acknowledged. */
-export const handler = sqsHandler(services, pollMessageSchema, (message) => pollService(services).handle(message));
+export const handler = sqsHandler(
+  services,
+  pollMessageSchema,
+  (message) => pollService(services).handle(message),
+  (message) => ({ job_id: message.job_id }),
+);

@@ -24,8 +24,6 @@ export interface EnvironmentSettings {
    * waits in the delivery queue instead of scaling the deliverer to the account's limit and starving the API.
    */
   deliveryWorkerConcurrency: number;
-  /** X-Ray active tracing on every function. */
-  tracing: boolean;
   data: {
     deletionProtection: boolean;
     pointInTimeRecovery: boolean;
@@ -60,7 +58,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
     pollWorkerConcurrency: 2,
     deliveryWorkerConcurrency: 2,
-    tracing: false,
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -74,7 +71,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     pollWorkerConcurrency: 5,
     deliveryWorkerConcurrency: 5,
-    tracing: true,
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -88,7 +84,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     pollWorkerConcurrency: 20,
     deliveryWorkerConcurrency: 10,
-    tracing: true,
     data: {
       deletionProtection: true,
       pointInTimeRecovery: true,

@@ -8,7 +8,10 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
 import type { ConfigEnv } from '../lib/config.ts';
 import { grantAccess } from './constructs/access.ts';
-import { RelayAlarms } from './constructs/alarms.ts';
+import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
+import { ALARM_PERIOD, RelayAlarms } from './constructs/alarms.ts';
+import { RelayDashboard } from './constructs/dashboard.ts';
+import { RelayMetrics } from './constructs/relay-metrics.ts';
 import { DataTable } from './constructs/data-table.ts';
 import {
   consumerOf,
@@ -27,6 +30,13 @@ import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts'
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
+/** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
+export const DETECTION_LAG_ALARM_MS = 60_000;
+/** Share of webhook attempts answered 2xx (over 10 attempts or more per 5 minutes) below which someone should look. */
+export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
+/** MX 429s in 5 minutes: MX is asking the relay to slow down. */
+export const MX_THROTTLE_ALARM_COUNT = 20;
+
 /** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
 type FunctionEnvironment = Partial<Record<keyof ConfigEnv | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
 
@@ -44,6 +54,7 @@ export class NexusRelayStack extends Stack {
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly httpApi: RelayHttpApi;
   readonly alarms: RelayAlarms;
+  readonly dashboard: RelayDashboard;
 
   constructor(scope: Construct, id: string, props: NexusRelayStackProps) {
     super(scope, id, props);
@@ -150,7 +161,6 @@ export class NexusRelayStack extends Stack {
         environment: environmentFor(spec),
         logRetention: settings.logRetention,
         removalPolicy,
-        tracing: settings.tracing,
         logLevel: settings.logLevel,
         reservedConcurrency: concurrencyCap,
       }).function;
@@ -200,6 +210,41 @@ export class NexusRelayStack extends Stack {
       this.queues.delivery.queue,
       queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues.delivery),
     );
+
+    const metrics = new RelayMetrics(settings.name);
+    this.alarms.alarm('detection-lag', {
+      description: `Jobs whose end the poll loop found took over ${DETECTION_LAG_ALARM_MS / 1000} s (p95) to be seen`,
+      metric: metrics.metric('DetectionLag', { detected_by: 'poll' }, { statistic: 'p95', period: ALARM_PERIOD }),
+      threshold: DETECTION_LAG_ALARM_MS,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.alarms.alarm('webhook-success-rate', {
+      description: `Under ${WEBHOOK_SUCCESS_ALARM_PERCENT} % of webhook attempts were answered 2xx for 15 minutes`,
+      metric: metrics.webhookSuccessRate(ALARM_PERIOD),
+      threshold: WEBHOOK_SUCCESS_ALARM_PERCENT,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.alarms.alarm('mx-throttled', {
+      description: `MX answered ${MX_THROTTLE_ALARM_COUNT} or more 429s in ${ALARM_PERIOD.toMinutes()} minutes`,
+      metric: metrics.mxThrottles(ALARM_PERIOD),
+      threshold: MX_THROTTLE_ALARM_COUNT,
+    });
+
+    this.dashboard = new RelayDashboard(this, 'Dashboard', {
+      dashboardName: name(),
+      metrics,
+      functions,
+      deadLetterQueues: {
+        poll: this.queues.poll.deadLetterQueue,
+        delivery: this.queues.delivery.deadLetterQueue,
+        'refresh-requests': this.refreshRequests.queues.deadLetterQueue,
+        'refresh-requested': this.refreshRequests.ruleDeadLetterQueue,
+      },
+      api: this.httpApi.api,
+    });
 
     acknowledgeAcceptedFindings(this, settings);
 

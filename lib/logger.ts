@@ -1,4 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
+import { currentLogContext } from './log-context.ts';
 
 /** What lib/ needs from a logger. Powertools' Logger satisfies it; tests pass a capturing one. */
 export interface Log {
@@ -8,8 +10,26 @@ export interface Log {
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
 
+/**
+ * Powertools' Logger, plus the correlation keys of the call chain a line is written in (lib/log-context.ts): the
+ * request id the client received, the job id, the queue message. Kept per async call chain rather than as the
+ * logger's appended keys, which every invocation running in the process at once would share.
+ */
+export class RelayLogger extends Logger {
+  protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
+    const context = currentLogContext();
+    // Powertools takes each extra item in turn (objects merged, an Error as `error`), so a mixed list is fine.
+    const extra = context ? ([{ ...context }, ...extraInput] as LogItemExtraInput) : extraInput;
+    super.processLogItem(logLevel, input, extra);
+  }
+
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new RelayLogger(options);
+  }
+}
+
 export function createLogger(serviceName: string, logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): Logger {
-  return new Logger({ serviceName, logLevel });
+  return new RelayLogger({ serviceName, logLevel });
 }
 
 /** A logger that drops everything (default where a caller does not care). */

@@ -5,30 +5,14 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACCESS_LOG_FIELDS } from '../access-log.ts';
 import { type HttpFunctionName, ROUTES } from '../routes.ts';
 
 /** Serves `$default` (infra/routes.ts): problem+json 404/405 instead of API Gateway's own answers. */
 export const DEFAULT_ROUTE_FUNCTION: HttpFunctionName = 'api-fallback';
 
-/** One JSON line per request; HTTP APIs cannot log response headers, so x-request-id is correlated via requestId. */
-const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
-  JSON.stringify({
-    requestId: '$context.requestId',
-    requestTime: '$context.requestTimeEpoch',
-    sourceIp: '$context.identity.sourceIp',
-    userAgent: '$context.identity.userAgent',
-    method: '$context.httpMethod',
-    path: '$context.path',
-    routeKey: '$context.routeKey',
-    status: '$context.status',
-    protocol: '$context.protocol',
-    responseLength: '$context.responseLength',
-    responseLatency: '$context.responseLatency',
-    integrationStatus: '$context.integrationStatus',
-    integrationLatency: '$context.integrationLatency',
-    integrationError: '$context.integrationErrorMessage',
-  }),
-);
+/** One JSON line per request, with the fields the local gateway writes too (infra/access-log.ts). */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS));
 
 export interface RelayHttpApiProps {
   apiName: string;

@@ -24,13 +24,6 @@ export function acknowledgeAcceptedFindings(stack: NexusRelayStack, settings: En
     'AwsSolutions-L1',
     'nodejs22.x is the runtime nexus-relay is built and tested for (ARCHITECTURE.md); moving to 24.x is a deliberate upgrade.',
   );
-  if (settings.tracing) {
-    accept(
-      functions.map((fn) => fn.role!),
-      'AwsSolutions-IAM5[Resource::*]',
-      'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions: AWS requires "*".',
-    );
-  }
 
   accept(
     [stack.secrets.mxCredentials, stack.secrets.mxWebhookCredentials],

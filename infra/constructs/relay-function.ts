@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, RecursiveLoop, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, RecursiveLoop, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -21,7 +21,6 @@ export interface RelayFunctionProps {
   environment: Record<string, string>;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
-  tracing: boolean;
   /** Lambda's application log level filters what the function writes: it must let LOG_LEVEL's lines through. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   reservedConcurrency?: number;
@@ -70,7 +69,8 @@ export class RelayFunction extends Construct {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[props.logLevel],
-      tracing: props.tracing ? Tracing.ACTIVE : undefined,
+      // No X-Ray: no code captures a segment (Powertools Tracer would load aws-xray-sdk-core into every cold start).
+      // A request is followed by its request id and job id in the logs, and the relay is watched through its metrics.
       reservedConcurrentExecutions: props.reservedConcurrency,
       recursiveLoop: reschedulesItself ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
       bundling: nodejsFunctionBundling(),

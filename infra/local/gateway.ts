@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApiEvent } from '../../lib/http/api-event.ts';
+import type { AccessLogLine } from '../access-log.ts';
 import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../routes.ts';
 import { httpFunctions, type HttpLambda } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -90,7 +91,13 @@ export interface Gateway {
 }
 
 /** The local API Gateway: serves `infra/routes.ts` by calling the same handler exports the Lambdas run. */
-export async function startGateway(options: { port: number; host?: string }): Promise<Gateway> {
+export async function startGateway(options: {
+  port: number;
+  host?: string;
+  /** Where access log lines go (one JSON line per request, as API Gateway's): stdout by default. */
+  accessLog?: (line: string) => void;
+}): Promise<Gateway> {
+  const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(`${line}\n`));
   const loaded = new Map<HttpFunctionName, Promise<HttpLambda>>();
   const handlerFor = (fn: HttpFunctionName) => {
     if (!loaded.has(fn)) loaded.set(fn, httpFunctions[fn]());
@@ -98,7 +105,7 @@ export async function startGateway(options: { port: number; host?: string }): Pr
   };
 
   const server: Server = createServer((request, response) => {
-    serve(request, response, handlerFor).catch((error: unknown) => {
+    serve(request, response, handlerFor, accessLog).catch((error: unknown) => {
       // A handler that throws is a bug (the pipeline answers every error itself): answer like API Gateway does.
       console.error('gateway: handler crashed', error);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
@@ -127,7 +134,9 @@ async function serve(
   request: IncomingMessage,
   response: ServerResponse,
   handlerFor: (fn: HttpFunctionName) => Promise<HttpLambda>,
+  accessLog: (line: string) => void,
 ): Promise<void> {
+  const startedAt = performance.now();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
@@ -142,7 +151,26 @@ async function serve(
   const route = matchRoute(request.method ?? 'GET', url.pathname);
   const event = toApiEvent(request, Buffer.concat(chunks), route);
   const handler = await handlerFor(route.fn);
+  const invokedAt = performance.now();
   const result = await handler(event, lambdaContext(route.fn));
+  const integrationLatency = Math.round(performance.now() - invokedAt);
   response.writeHead(result.statusCode, result.headers);
   response.end(result.body);
+  const line: AccessLogLine = {
+    requestId: event.requestContext.requestId,
+    requestTime: Date.now(),
+    sourceIp: event.requestContext.http.sourceIp,
+    userAgent: event.headers['user-agent'],
+    method: event.requestContext.http.method,
+    path: event.rawPath,
+    routeKey: event.routeKey,
+    status: result.statusCode,
+    protocol: `HTTP/${request.httpVersion}`,
+    responseLength: Buffer.byteLength(result.body ?? ''),
+    responseLatency: Math.round(performance.now() - startedAt),
+    integrationStatus: result.statusCode,
+    integrationLatency,
+    integrationError: undefined,
+  };
+  accessLog(JSON.stringify(line));
 }

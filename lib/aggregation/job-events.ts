@@ -12,6 +12,9 @@ export interface EventSink {
 export const startedEventId = (job: Job): string => `msg_${job.id}_started`;
 export const terminalEventId = (job: Job): string => `msg_${job.id}_s${job.step}_${job.status}`;
 
+/** The job an aggregation event's id names (`msg_<job id>_…`), for log lines about its deliveries. */
+export const jobIdOfEventId = (eventId: string): string | undefined => /^msg_(job_[a-z0-9]{9}[0-9a-f]{16})_/.exec(eventId)?.[1];
+
 export function startedEvent(job: Job, nowMs: number) {
   return { id: startedEventId(job), type: 'aggregation.started', timestamp: new Date(nowMs).toISOString(), data: eventData(job) };
 }

@@ -59,7 +59,7 @@ export class MxPush {
       log.debug('MX webhook for a member without an active job', describe(webhook));
       return { kind: 'no_active_job', memberGuid: webhook.memberGuid };
     }
-    await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now });
+    await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, trigger: 'push' });
     log.info('MX webhook: immediate poll', { ...describe(webhook), job_id: job.id, step: job.step });
     return { kind: 'polled', jobId: job.id, step: job.step };
   }

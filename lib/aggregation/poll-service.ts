@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { NexusRelayError } from '../errors.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -26,7 +27,10 @@ export interface PollDeps {
   maxPollDelaySeconds: number;
   /** Whether MX is pushing aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered'>;
+  metrics?: MetricsSink;
 }
+
+type Detector = 'poll' | 'push' | 'sweeper';
 
 /** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
 export class RetryLaterError extends NexusRelayError {
@@ -53,6 +57,22 @@ export function judgeStep(messageStep: number, job: Pick<Job, 'step' | 'nextPoll
   if (messageStep === job.step) return 'apply';
   if (messageStep === job.step - 1) return nowMs < job.nextPollAt + LOST_MESSAGE_GRACE_MS ? 'retry_later' : 'resend_current';
   return 'stale';
+}
+
+/**
+ * How long after MX finished the aggregation (its own `successfully_aggregated_at`) the relay knew: only for a
+ * success that MX stamped during this job (an older stamp is the previous aggregation's).
+ */
+export function detectionLagMs(
+  job: Pick<Job, 'createdAt'>,
+  status: TerminalStatus,
+  member: Pick<Member, 'successfully_aggregated_at'> | undefined,
+  nowMs: number,
+): number | undefined {
+  if (status !== 'succeeded' || !member?.successfully_aggregated_at) return undefined;
+  const finishedAt = Date.parse(member.successfully_aggregated_at);
+  if (!Number.isFinite(finishedAt) || finishedAt < job.createdAt - 1_000) return undefined;
+  return Math.max(0, nowMs - finishedAt);
 }
 
 /** MX answers that mean the member cannot be aggregated at all; anything else is ridden out until the deadline. */
@@ -90,11 +110,11 @@ export class PollService {
         await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: clock.now() });
         return;
       case 'apply':
-        await this.#poll(job);
+        await this.#poll(job, message.trigger ?? 'poll');
     }
   }
 
-  async #poll(job: Job): Promise<void> {
+  async #poll(job: Job, detector: Detector): Promise<void> {
     const { jobs, clock, log } = this.deps;
     let member: Member | undefined;
     try {
@@ -102,13 +122,13 @@ export class PollService {
     } catch (error) {
       if (!(error instanceof MxError)) throw error;
       log.warn('poll could not read the member', { job_id: job.id, code: error.code, status: error.status });
-      if (PERMANENT_MX_ERRORS.has(error.code)) return this.#finish(job, 'failed', undefined);
+      if (PERMANENT_MX_ERRORS.has(error.code)) return this.#finish(job, 'failed', undefined, detector);
     }
 
     const now = clock.now();
     const outcome = member ? classifyMember(member) : 'in_progress';
-    if (outcome !== 'in_progress') return this.#finish(job, outcome, member);
-    if (now >= job.deadlineAt) return this.#finish(job, 'timed_out', member);
+    if (outcome !== 'in_progress') return this.#finish(job, outcome, member, detector);
+    if (now >= job.deadlineAt) return this.#finish(job, 'timed_out', member, detector);
 
     const dueAt = nextPollAt({
       now,
@@ -128,7 +148,7 @@ export class PollService {
     if (advanced) await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step + 1, due_at: dueAt });
   }
 
-  async #finish(job: Job, status: TerminalStatus, member: Member | undefined): Promise<void> {
+  async #finish(job: Job, status: TerminalStatus, member: Member | undefined, detector: Detector): Promise<void> {
     const challenges = member?.connection_status === 'CHALLENGED' ? await this.#challengesOf(job) : undefined;
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
@@ -141,7 +161,17 @@ export class PollService {
     });
     if (!won) return;
     if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
-    this.deps.log.info('aggregation finished', { job_id: job.id, status, connection_status: snapshot?.connection_status });
+    const lagMs = detectionLagMs(job, status, member, now);
+    this.#recordEnd(job, status, detector, now, lagMs);
+    this.deps.log.info('aggregation finished', {
+      job_id: job.id,
+      status,
+      connection_status: snapshot?.connection_status,
+      detected_by: detector,
+      duration_ms: now - job.createdAt,
+      polls: job.polls + (member ? 1 : 0),
+      ...(lagMs === undefined ? {} : { detection_lag_ms: lagMs }),
+    });
     await this.#notify({
       ...job,
       status,
@@ -151,6 +181,14 @@ export class PollService {
       finishedAt: now,
       updatedAt: now,
     });
+  }
+
+  #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
+    const metrics = this.deps.metrics ?? noMetrics;
+    metrics.add('JobsEnded', 1, { outcome, detected_by: detector });
+    metrics.add('JobDuration', now - job.createdAt, { outcome });
+    metrics.add('PollsPerJob', job.polls + 1, { outcome });
+    if (lagMs !== undefined) metrics.add('DetectionLag', lagMs, { detected_by: detector });
   }
 
   /** The member's MFA questions; without them the client still learns `action_required` and can ask again. */

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Clock } from '../clock.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import type { WebhookEvent } from '../notify/events.ts';
 import type { EventPublisher } from '../notify/publisher.ts';
@@ -52,6 +53,7 @@ export interface RefreshRequestsDeps {
   log: Log;
   /** In [0, 1): spreads deferred requests out (default Math.random). */
   random?: () => number;
+  metrics?: MetricsSink;
 }
 
 /** An idempotency key is held this long by the execution that claimed it: twice the function timeout. */
@@ -151,6 +153,7 @@ export class RefreshRequests {
           { deferred: parsed.request, source_id: parsed.sourceId, deferrals: parsed.deferrals + 1 },
           delayMs,
         );
+        (this.deps.metrics ?? noMetrics).add('RefreshRequestsDeferred', 1, { reason: outcome.reason });
         log.debug('refresh request deferred', { ...context, outcome: 'deferred', reason: outcome.reason, delay_ms: delayMs });
         return;
       }
@@ -166,6 +169,7 @@ export class RefreshRequests {
       detail: outcome.detail,
       source_message_id: message.messageId,
     });
+    (this.deps.metrics ?? noMetrics).add('MessagesDeadLettered', 1, { queue: 'refresh-requests', reason: outcome.reason });
     this.deps.log.warn('refresh request dead-lettered', {
       ...context,
       outcome: 'dead_lettered',

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
@@ -27,6 +28,9 @@ export interface RefreshDeps {
   clock: Clock;
   log: Log;
   deadlineSeconds: number;
+  metrics?: MetricsSink;
+  /** Who asks for the refreshes this service starts: an API call, or an upstream event (`JobsStarted` metric). */
+  trigger?: 'api' | 'event';
 }
 
 /** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
@@ -84,7 +88,9 @@ export class RefreshService {
     await jobs.recordStart(job.id, job.member, job.nextPollAt);
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
+    // With the request id of the call that started it (log context): the line that ties a client's request to its job.
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });
+    (this.deps.metrics ?? noMetrics).add('JobsStarted', 1, { trigger: this.deps.trigger ?? 'api' });
     return { job, joined: false };
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from '../store/jobs-repo.ts';
@@ -29,10 +30,18 @@ export interface SweepReport {
  * STALLED_AFTER_MS.
  */
 export class Sweeper {
-  constructor(private readonly deps: { jobs: JobsRepository; pollQueue: DelayedQueue<PollMessage>; clock: Clock; log: Log }) {}
+  constructor(
+    private readonly deps: {
+      jobs: JobsRepository;
+      pollQueue: DelayedQueue<PollMessage>;
+      clock: Clock;
+      log: Log;
+      metrics?: MetricsSink;
+    },
+  ) {}
 
   async sweep(): Promise<SweepReport> {
-    const { jobs, pollQueue, clock, log } = this.deps;
+    const { jobs, pollQueue, clock, log, metrics = noMetrics } = this.deps;
     const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0 };
     for await (const pointer of jobs.activeJobs()) {
       report.active++;
@@ -45,15 +54,19 @@ export class Sweeper {
           status: job.status,
           step: job.step,
         });
-        await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now });
-        if (verdict === 'poll_lost') report.repolled++;
-        else report.renotified++;
+        await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, trigger: 'sweeper' });
+        const action = verdict === 'poll_lost' ? 'repolled' : 'renotified';
+        report[action]++;
+        metrics.add('SweeperRecoveries', 1, { action });
       } else if (!job || (verdict === 'done' && pointer.expiresAt < now)) {
         await jobs.releaseActive(pointer.memberGuid, pointer.jobId);
         report.released++;
+        metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }
     }
-    log.info('sweep done', { ...report });
+    // Every minute or two, mostly with nothing found: at info only when the sweep did something.
+    if (report.repolled + report.renotified + report.released > 0) log.info('sweep done', { ...report });
+    else log.debug('sweep done', { ...report });
     return report;
   }
 }

@@ -100,6 +100,10 @@ function problemResponses(log: Log): MiddlewareObj<ApiEvent, ApiResult> {
     onError: (request) => {
       const problem = toHttpProblem(request.error, log);
       const requestId = requestIdOf(request.event);
+      // With the request id (log context), so a client's report of any non-2xx answer can be found.
+      const fields = { status: problem.status, code: problem.problemCode, route_key: request.event.routeKey };
+      if (problem.status >= 500) log.warn('request answered with a problem', fields);
+      else log.info('request answered with a problem', fields);
       request.response = {
         statusCode: problem.status,
         headers: { ...baseHeaders(requestId), 'content-type': 'application/problem+json', ...problem.headers },

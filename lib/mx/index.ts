@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretsSource } from '../json-secret.ts';
 import { type Log, silentLog } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { DynamoSessionLease } from '../store/session-lease-repo.ts';
 import { DynamoSessionStore } from '../store/sessions-repo.ts';
 import type { TableRef } from '../store/table.ts';
@@ -22,6 +23,7 @@ export interface NexusClientDeps {
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
   secrets?: SecretsSource;
+  metrics?: MetricsSink;
 }
 
 /**
@@ -38,7 +40,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     );
   }
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
-  const shared = { timeoutMs: mx.requestTimeoutMs, retry, clock, log };
+  const shared = { timeoutMs: mx.requestTimeoutMs, retry, clock, log, metrics: deps.metrics };
   const data = new MxTransport({
     ...shared,
     baseUrl: mx.baseUrl,
@@ -58,6 +60,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     retry,
     clock,
     log,
+    metrics: deps.metrics,
   });
   return new NexusClient({ data, sessions, retry, aggregateMethod: mx.aggregateMethod });
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { MxError } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -64,6 +65,7 @@ export interface SessionManagerOptions {
   retry: RetryPolicy;
   clock?: Clock;
   log?: Log;
+  metrics?: MetricsSink;
 }
 
 /** What this container knows of a user's session. Epoch milliseconds. */
@@ -92,6 +94,7 @@ export class SessionManager {
   readonly #retry: RetryPolicy;
   readonly #clock: Clock;
   readonly #log: Log;
+  readonly #metrics: MetricsSink;
   /** Per user, the store read (and creation, when it has no fresh session) under way: concurrent gets share it. */
   readonly #finding = new Map<string, Promise<string>>();
   /** Tokens MX refused here (bounded, oldest first): never handed out again, whatever the store still says. */
@@ -109,6 +112,7 @@ export class SessionManager {
     this.#retry = options.retry;
     this.#clock = options.clock ?? systemClock;
     this.#log = options.log ?? silentLog;
+    this.#metrics = options.metrics ?? noMetrics;
   }
 
   /**
@@ -143,6 +147,7 @@ export class SessionManager {
     if (this.#refused.size > MAX_KNOWN_SESSIONS) this.#refused.delete(this.#refused.values().next().value!);
     if (this.#known.get(userId)?.token === token) this.#known.delete(userId);
     const deleted = await this.#store.delete(userId, token);
+    this.#metrics.add('MxSessionRecoveries', 1, {});
     this.#log.info('mx session invalidated', { user_id: userId, deleted });
   }
 
@@ -205,6 +210,7 @@ export class SessionManager {
     const now = this.#clock.now();
     await this.#store.put(userId, { token, createdAt: now, lastUsedAt: now });
     this.#remember(userId, { token, createdAt: now, lastUsedAt: now });
+    this.#metrics.add('MxSessionsCreated', 1, {});
     this.#log.info('mx session created', { user_id: userId });
     return token;
   }

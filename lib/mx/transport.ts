@@ -4,6 +4,7 @@ import { Pool } from '../undici.ts';
 import type { z } from 'zod';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
+import { type MetricsSink, mxRouteClass, noMetrics, statusClass } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -72,6 +73,7 @@ export interface MxTransportOptions {
   upstream?: string;
   log?: Log;
   clock?: Clock;
+  metrics?: MetricsSink;
 }
 
 type AnyMxCall = Omit<MxCall<string, z.ZodType>, 'params'> & { params?: Record<string, string> };
@@ -96,6 +98,7 @@ export class MxTransport {
   readonly #upstream: string;
   readonly #log: Log;
   readonly #clock: Clock;
+  readonly #metrics: MetricsSink;
 
   constructor(options: MxTransportOptions) {
     const base = new URL(options.baseUrl);
@@ -108,6 +111,7 @@ export class MxTransport {
     this.#upstream = options.upstream ?? base.host;
     this.#log = options.log ?? silentLog;
     this.#clock = options.clock ?? systemClock;
+    this.#metrics = options.metrics ?? noMetrics;
   }
 
   async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
@@ -164,6 +168,8 @@ export class MxTransport {
           isRetryable: (error) => isRetryableFailure(error, idempotent),
           onRetry: (error, attempt, delayMs) => {
             const { status, code } = error as MxError;
+            this.#countFailedAttempt(error as MxError);
+            this.#metrics.add('MxRetries', 1, { route: mxRouteClass(site.route), status_class: statusClass(status, code) });
             this.#log.debug('mx attempt failed', {
               upstream: this.#upstream,
               ...site,
@@ -176,6 +182,7 @@ export class MxTransport {
         },
       );
       const fields = { ...callFields(), status: response.status };
+      this.#countCall(site, response.status, undefined, fields.latency_ms);
       // A quick first-attempt success is routine: at debug, so a warm read writes no log line (one line per MX
       // call was ~20 % of a read's CPU and ~430 bytes of CloudWatch Logs). Retried or slow calls stay at info.
       if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
@@ -183,14 +190,32 @@ export class MxTransport {
       return response;
     } catch (error) {
       const mxError = error as MxError;
+      const fields = callFields();
+      this.#countFailedAttempt(mxError);
+      this.#countCall(site, mxError.status, mxError.code, fields.latency_ms);
       this.#log.warn('mx call failed', {
-        ...callFields(),
+        ...fields,
         status: mxError.status,
         error_code: mxError.code,
         mx_code: mxError.mxCode,
       });
       throw mxError;
     }
+  }
+
+  /** One call, whatever its attempts: by route class and the status class it ended with. */
+  #countCall(site: MxCallSite, status: number | undefined, code: string | undefined, latencyMs: number): void {
+    const upstream = this.#upstream as 'mx-data';
+    this.#metrics.add('MxCalls', 1, { route: mxRouteClass(site.route), status_class: statusClass(status, code) });
+    this.#metrics.add('MxCallLatency', latencyMs, { upstream });
+  }
+
+  /** MX's 429s, each attempt's, with the Retry-After it gave. */
+  #countFailedAttempt(error: MxError): void {
+    if (error.status !== 429) return;
+    const upstream = this.#upstream as 'mx-data';
+    this.#metrics.add('MxThrottled', 1, { upstream });
+    if (error.retryAfterSeconds !== undefined) this.#metrics.add('MxRetryAfter', error.retryAfterSeconds, { upstream });
   }
 
   /** Closes the default pool's sockets (for tests and the local runtime; a Lambda keeps its pool). */

@@ -1,5 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { AttemptRecord, AttemptResolution, DeliveriesRepository, Delivery } from '../store/deliveries-repo.ts';
 import type { Subscription, WebhooksRepository } from '../store/webhooks-repo.ts';
@@ -24,6 +25,7 @@ export interface DelivererDeps {
   leaseMs: number;
   /** Jitter source for retry delays, in [0, 1). */
   random?: () => number;
+  metrics?: MetricsSink;
 }
 
 type Context = { webhook_id: string; msg_id: string; attempt: number };
@@ -94,17 +96,26 @@ export class Deliverer {
     });
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is parked, so that an enable in between finds the parked delivery (see park).
-    if (gone) await webhooks.disable(webhookId, 'endpoint_gone');
+    if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
     const resolution = this.resolve(outcome, attempt, delivery.attemptsBeforeRound);
     if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, toAttemptRecord(startedAt, outcome), resolution))) {
       this.deps.log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
       return;
     }
     this.logAttempt(context, outcome, resolution);
+    this.#metrics.add('WebhookAttempts', 1, { outcome: attemptOutcome(outcome) });
+    // From the event's publication to its first 2xx; a replay's success says nothing about delivery latency.
+    if (outcome.ok && delivery.attemptsBeforeRound === 0) {
+      this.#metrics.add('WebhookDeliveryLatency', clock.now() - Date.parse(delivery.createdAt), {});
+    }
     if (outcome.ok) await this.deps.health.succeeded(subscription);
     else if (!gone) await this.deps.health.failed(subscription);
     if (resolution.status === 'pending') await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
     if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
+  }
+
+  get #metrics(): MetricsSink {
+    return this.deps.metrics ?? noMetrics;
   }
 
   private resolve(outcome: AttemptOutcome, attempt: number, attemptsBeforeRound: number): AttemptResolution {
@@ -153,6 +164,14 @@ export class Deliverer {
     else this.deps.log.warn('webhook attempt failed', details);
   }
 }
+
+/** The `outcome` dimension of an attempt: delivered, the answer's status class, or why there was no answer. */
+const attemptOutcome = (outcome: AttemptOutcome) =>
+  outcome.ok
+    ? 'delivered'
+    : outcome.statusCode !== undefined
+      ? (`http_${Math.floor(outcome.statusCode / 100)}xx` as 'http_4xx')
+      : (outcome.error ?? 'other');
 
 /** A delivery that still expects an attempt: under way, or kept for its subscription's return. */
 const isAwaiting = (delivery: Delivery | undefined): delivery is Delivery =>

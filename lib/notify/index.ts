@@ -2,6 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../store/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
@@ -33,6 +34,7 @@ export interface NotifierDeps {
   dispatcher?: Dispatcher;
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
+  metrics?: MetricsSink;
 }
 
 export interface Notifier {
@@ -68,11 +70,12 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       deliveries,
       queue,
       sender,
-      health: new EndpointHealth({ webhooks, clock, log }),
+      health: new EndpointHealth({ webhooks, clock, log, metrics: deps.metrics }),
       clock,
       log,
       leaseMs: deps.timeoutMs + LEASE_MARGIN_MS,
       random: deps.random,
+      metrics: deps.metrics,
     }),
     redelivery: new Redelivery({ deliveries, queue, log }),
     tester: new WebhookTester({ sender, clock }),

@@ -13,5 +13,6 @@ export function aggregationDeps(services: Services) {
     events: eventPublisher(services),
     clock: services.clock,
     log: services.log,
+    metrics: services.metrics,
   };
 }

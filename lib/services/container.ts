@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Config, getConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { EmfMetrics } from '../metrics.ts';
 
 /** What tests may replace; everything else is built from the config. */
 export interface ServiceOverrides {
@@ -10,6 +11,7 @@ export interface ServiceOverrides {
   sqs?: SQSClient;
   mxDispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   webhookDispatcher?: Dispatcher;
+  metrics?: EmfMetrics;
 }
 
 /**
@@ -38,6 +40,11 @@ export class Services {
 
   get log() {
     return this.once('log', () => createLogger('nexus-relay', this.config.logLevel));
+  }
+
+  /** Recorded during an invocation, written as EMF at its end (lib/services/observability.ts). */
+  get metrics(): EmfMetrics {
+    return this.once('metrics', () => this.overrides.metrics ?? new EmfMetrics({ environment: this.config.env ?? 'local' }));
   }
 }
 

@@ -10,6 +10,7 @@ export function nexusClient(services: Services): NexusClient {
       table: table(services),
       clock: services.clock,
       log: services.log,
+      metrics: services.metrics,
       dispatchers: services.overrides.mxDispatchers,
     }),
   );

@@ -12,6 +12,7 @@ export function notifier(services: Services): Notifier {
       deliveryQueueUrl: services.config.queues.delivery,
       clock: services.clock,
       log: services.log,
+      metrics: services.metrics,
       timeoutMs: services.config.webhooks.timeoutMs,
       allowInsecureUrls: services.config.webhooks.allowInsecureUrls,
       dispatcher: services.overrides.webhookDispatcher,

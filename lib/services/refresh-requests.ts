@@ -34,6 +34,7 @@ export function refreshRequests(services: Services): RefreshRequests {
         ...aggregationDeps(services),
         nexus: gatedNexus(services, limiter),
         deadlineSeconds: services.config.aggregation.deadlineSeconds,
+        trigger: 'event',
       }),
       idempotency: new IdempotencyRepository(table(services)),
       events: eventPublisher(services),
@@ -41,6 +42,7 @@ export function refreshRequests(services: Services): RefreshRequests {
       deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl),
       clock,
       log,
+      metrics: services.metrics,
     });
   });
 }
@@ -61,6 +63,7 @@ function gatedNexus(services: Services, limiter: RateLimiter) {
       table: table(services),
       clock: services.clock,
       log: services.log,
+      metrics: services.metrics,
       dispatchers: { data: data.compose(aggregateCallGate(limiter)), sso: mxDispatchers?.sso },
     },
   );

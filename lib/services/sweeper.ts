@@ -7,6 +7,12 @@ export function sweeper(services: Services): Sweeper {
   return services.once(
     'sweeper',
     () =>
-      new Sweeper({ jobs: jobsRepository(services), pollQueue: pollQueue(services), clock: services.clock, log: services.log }),
+      new Sweeper({
+        jobs: jobsRepository(services),
+        pollQueue: pollQueue(services),
+        clock: services.clock,
+        log: services.log,
+        metrics: services.metrics,
+      }),
   );
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -126,5 +127,48 @@ describe('alarm destinations', () => {
       expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
     }
     expect(() => withAlarmDestination(ENVIRONMENTS.prod, { topicArn, email: 'a@example.com' })).toThrow(/not both/);
+  });
+});
+
+describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) => {
+  const { template } = synthesized(env);
+  const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+  const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
+
+  it('a dashboard built on the relay’s metrics', () => {
+    const [[, dashboard]] = resourcesOfType(template, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
+    expect(dashboard.Properties.DashboardName).toBe(resourceName(env));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const metric of ['JobsEnded', 'DetectionLag', 'MxCalls', 'MxThrottled', 'WebhookAttempts', 'WebhookDeliveryLatency']) {
+      expect(body).toContain(metric);
+    }
+    for (const aws of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', 'Duration']) expect(body).toContain(aws);
+  });
+
+  it('alarms on detection lag, webhook success rate and MX 429s, built on the relay’s metrics', () => {
+    const byName = (name: string) => alarms.find((a) => a.AlarmName === `${resourceName(env)}-${name}`);
+    expect(byName('detection-lag')).toMatchObject({
+      Namespace: 'NexusRelay',
+      MetricName: 'DetectionLag',
+      ExtendedStatistic: 'p95',
+    });
+    const rate = byName('webhook-success-rate')!;
+    expect(rate.ComparisonOperator).toBe('LessThanThreshold');
+    expect(rate.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'WebhookAttempts')).toHaveLength(10);
+    expect(byName('mx-throttled')!.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'MxThrottled')).toHaveLength(2);
+  });
+
+  it('a runbook entry for every alarm: what it means, the metric, causes, what to check, how to recover', () => {
+    expect(alarms.length).toBeGreaterThan(30);
+    for (const alarm of alarms) {
+      const name = String(alarm.AlarmName).replace(`${resourceName(env)}-`, '');
+      expect(alarm.AlarmDescription).toContain(`docs/runbook.md#${name}`);
+      const anchor = runbook.indexOf(`<a id="${name}"></a>`);
+      expect(anchor, `docs/runbook.md has no entry for ${name}`).toBeGreaterThanOrEqual(0);
+      const entry = runbook.slice(anchor, runbook.indexOf('\n## ', anchor) === -1 ? undefined : runbook.indexOf('\n## ', anchor));
+      for (const part of ['**Means:**', '**Metric:**', '**Likely causes:**', '**Check first:**', '**Recover:**']) {
+        expect(entry, `${name}: ${part}`).toContain(part);
+      }
+    }
   });
 });

@@ -4,6 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, esbuildOptions } from '../../infra/bundling.ts';
 import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
+import { ENVIRONMENT_NAMES } from '../../infra/environments.ts';
+import { synthesized } from './support/synth.ts';
+import { functionsByName } from './support/template.ts';
+
+/** A bundle that records X-Ray segments holds Powertools Tracer or the X-Ray SDK. */
+const capturesTraces = (metafile: Metafile): boolean =>
+  Object.keys(metafile.inputs).some((path) => /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk)/.test(path));
 
 /** The packages (or project folders) contributing most to a bundle, for a failure message that says what to cut. */
 function largestInputs(metafile: Metafile, count = 5): string {
@@ -37,5 +44,12 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
       size,
       `${name} is ${size} B, over the ${BUNDLE_BUDGET_BYTES} B budget; largest inputs: ${largestInputs(result.metafile)}`,
     ).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+
+    // Not on and empty: X-Ray is active for a function exactly when its code captures traces, in every environment.
+    for (const env of ENVIRONMENT_NAMES) {
+      const { properties } = functionsByName(synthesized(env).template, env).get(name)!;
+      const active = properties.TracingConfig?.Mode === 'Active';
+      expect([env, name, active]).toEqual([env, name, capturesTraces(result.metafile)]);
+    }
   });
 });

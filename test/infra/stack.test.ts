@@ -87,12 +87,6 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
-    it('traces with X-Ray where the environment asks for it', () => {
-      for (const { properties } of functions.values()) {
-        expect(properties.TracingConfig).toEqual(settings.tracing ? { Mode: 'Active' } : undefined);
-      }
-    });
-
     it('lets only the queue consumers, which re-send to their own queue, loop through SQS', () => {
       const reschedulers = ['worker-poll', 'worker-deliver', 'events-refresh'];
       for (const [name, { properties }] of functions) {

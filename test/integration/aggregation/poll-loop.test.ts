@@ -269,7 +269,7 @@ describe('sweeper', () => {
     const report = await sweeper(services).sweep();
     expect(report.repolled).toBeGreaterThanOrEqual(1);
     const repolled = (await takePolls()).filter((message) => message.job_id === job.id);
-    expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now() }]);
+    expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
     await pollService(services).handle(repolled[0]!);
     expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'succeeded' });
     expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
@@ -292,7 +292,7 @@ describe('sweeper', () => {
     clock.set(finishedAt + STALLED_AFTER_MS + 1);
     expect((await sweeper(services).sweep()).renotified).toBeGreaterThanOrEqual(1);
     const redriven = (await takePolls()).filter((message) => message.job_id === job.id);
-    expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now() }]);
+    expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
     await pollService(services).handle(redriven[0]!);
 
     const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));

@@ -56,7 +56,11 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
     ]),
   );
   const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock);
-  const operation = { auth: 'api_key' as const, handle: (request: AuthenticatedRequest) => respond(request, ++executions) };
+  const operation = {
+    auth: 'api_key' as const,
+    query: 'parsed' as const,
+    handle: (request: AuthenticatedRequest) => respond(request, ++executions),
+  };
   const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
   const handler = createHttpHandler(idempotentWrites({ [CREATE]: operation, [COPY]: operation }, deps), {
     authenticator: () => authenticator,

@@ -57,7 +57,7 @@ describe('Sweeper', () => {
       T + 1,
     );
     expect(await sweep()).toEqual({ active: 2, repolled: 0, renotified: 1, released: 0 });
-    expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1 }]);
+    expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, trigger: 'sweeper' }]);
     expect(released).toEqual([]);
   });
 
@@ -74,7 +74,7 @@ describe('Sweeper', () => {
       T,
     );
     expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1 });
-    expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T }]);
+    expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
     expect(released).toEqual(['announced']);
   });
 });

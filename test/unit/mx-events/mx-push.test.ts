@@ -56,7 +56,7 @@ describe('MxPush', () => {
     const { service, sent, clock } = setup([job('aggregating', 4)]);
     const outcome = await service.receive(push(MEMBER));
     expect(outcome).toEqual({ kind: 'polled', jobId: 'job_000000001aaaaaaaaaaaaaaaa', step: 4 });
-    expect(sent).toEqual([{ job_id: 'job_000000001aaaaaaaaaaaaaaaa', step: 4, due_at: clock.now() }]);
+    expect(sent).toEqual([{ job_id: 'job_000000001aaaaaaaaaaaaaaaa', step: 4, due_at: clock.now(), trigger: 'push' }]);
   });
 
   it('CONNECTION_STATUS pushes poll the same way', async () => {

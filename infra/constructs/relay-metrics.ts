@@ -1,0 +1,70 @@
+import { Duration } from 'aws-cdk-lib';
+import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { type DimensionsOf, METRIC_NAMESPACE, METRICS, type MetricName } from '../../lib/metrics.ts';
+
+/**
+ * The relay's own metrics (lib/metrics.ts) as CloudWatch sees them. Powertools writes each EMF line with one
+ * dimension set — `service`, `environment` and the metric's own dimensions — and CloudWatch names a metric by all of
+ * them, so a metric is always addressed with every one of its dimensions.
+ */
+export class RelayMetrics {
+  constructor(private readonly environment: string) {}
+
+  metric<N extends MetricName>(
+    name: N,
+    dimensions: DimensionsOf<N>,
+    options: { statistic?: string; period?: Duration; label?: string } = {},
+  ): Metric {
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: 'nexus-relay', environment: this.environment, ...(dimensions as Record<string, string>) },
+      statistic: options.statistic ?? (METRICS[name].sum ? 'Sum' : 'p95'),
+      period: options.period ?? Duration.minutes(5),
+      label: options.label,
+    });
+  }
+
+  /** Every series of `name` in this environment, one line per dimension value (for graphs: alarms cannot SEARCH). */
+  search(name: MetricName, statistic: string, label: string, period = Duration.minutes(5)): IMetric {
+    const dimensionNames = ['service', 'environment', ...Object.keys(METRICS[name].dimensions)].join(',');
+    return new MathExpression({
+      expression: `SEARCH('{${METRIC_NAMESPACE},${dimensionNames}} MetricName="${name}" environment="${this.environment}"', '${statistic}', ${period.toSeconds()})`,
+      label,
+      period,
+      usingMetrics: {},
+    });
+  }
+
+  /**
+   * Share of webhook attempts answered 2xx, in %, as a math expression over every attempt outcome; 100 while fewer
+   * than `minimumAttempts` were made (a lone failure on a quiet night is not an outage).
+   */
+  webhookSuccessRate(period: Duration, minimumAttempts = 10): MathExpression {
+    const outcomes = METRICS.WebhookAttempts.dimensions.outcome;
+    const usingMetrics = Object.fromEntries(
+      outcomes.map((outcome, i) => [`a${i}`, this.metric('WebhookAttempts', { outcome }, { period })]),
+    );
+    const total = outcomes.map((_, i) => `a${i}`).join(' + ');
+    const delivered = `a${outcomes.indexOf('delivered')}`;
+    return new MathExpression({
+      expression: `IF((${total}) >= ${minimumAttempts}, 100 * ${delivered} / (${total}), 100)`,
+      usingMetrics,
+      label: 'webhook success rate %',
+      period,
+    });
+  }
+
+  /** 429s from MX, both hosts. */
+  mxThrottles(period: Duration): MathExpression {
+    return new MathExpression({
+      expression: 'data + sso',
+      usingMetrics: {
+        data: this.metric('MxThrottled', { upstream: 'mx-data' }, { period }),
+        sso: this.metric('MxThrottled', { upstream: 'mx-sso' }, { period }),
+      },
+      label: 'MX 429s',
+      period,
+    });
+  }
+}

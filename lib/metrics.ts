@@ -1,0 +1,201 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
+export const METRIC_NAMESPACE = 'NexusRelay';
+
+const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as const;
+/** What told the relay a job had ended: its scheduled poll, MX's push, or the sweeper's re-drive. */
+export const DETECTORS = ['poll', 'push', 'sweeper'] as const;
+/** MX routes by what they do: one value per kind of call, never a concrete path. */
+export const MX_ROUTE_CLASSES = ['sso', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
+const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
+const UPSTREAMS = ['mx-data', 'mx-sso'] as const;
+/** A 2xx, the status class of any other answer, or why there was none (lib/notify/attempt.ts). */
+const ATTEMPT_OUTCOMES = [
+  'delivered',
+  'http_3xx',
+  'http_4xx',
+  'http_5xx',
+  'timeout',
+  'dns',
+  'connection',
+  'tls',
+  'blocked_address',
+  'other',
+] as const;
+const QUEUES = ['poll', 'delivery', 'refresh-requests'] as const;
+const DEAD_LETTER_REASONS = [
+  'malformed',
+  'invalid_json',
+  'invalid_request',
+  'idempotency_key_reused',
+  'member_not_found',
+  'upstream_rejected',
+] as const;
+const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'redelivered'] as const;
+const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited'] as const;
+const REFRESH_TRIGGERS = ['api', 'event'] as const;
+
+type Unit = 'Count' | 'Milliseconds' | 'Seconds';
+
+/**
+ * Every metric the relay emits, with its unit and, per dimension, every value it may take. A value outside its
+ * list is recorded as `other`: dimensions stay low-cardinality by construction (no user id, member guid, job id
+ * or URL can become a time series). `sum` metrics are added up within an invocation and written once.
+ */
+export const METRICS = {
+  // Aggregation jobs
+  JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: REFRESH_TRIGGERS } },
+  JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS } },
+  JobDuration: { unit: 'Milliseconds', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
+  /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */
+  DetectionLag: { unit: 'Milliseconds', sum: false, dimensions: { detected_by: DETECTORS } },
+  PollsPerJob: { unit: 'Count', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
+  // MX
+  MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { upstream: UPSTREAMS } },
+  MxRetries: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
+  MxSessionsCreated: { unit: 'Count', sum: true, dimensions: {} },
+  MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
+  // Webhooks
+  WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
+  /** The event's creation → its first 2xx from the endpoint. */
+  WebhookDeliveryLatency: { unit: 'Milliseconds', sum: false, dimensions: {} },
+  WebhookEndpointsDisabled: { unit: 'Count', sum: true, dimensions: {} },
+  // Queues and recovery
+  MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUES, reason: DEAD_LETTER_REASONS } },
+  SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
+  RefreshRequestsDeferred: { unit: 'Count', sum: true, dimensions: { reason: DEFERRAL_REASONS } },
+  // Lambda
+  ColdStart: { unit: 'Count', sum: true, dimensions: { function_name: [] as readonly string[] } },
+} as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;
+
+export type MetricName = keyof typeof METRICS;
+export type DimensionsOf<N extends MetricName> = {
+  [D in keyof (typeof METRICS)[N]['dimensions']]: (typeof METRICS)[N]['dimensions'][D] extends readonly (infer V)[] ? V : never;
+};
+
+/** What lib/ records metrics with. `add` never throws and never writes: values are written at the invocation's end. */
+export interface MetricsSink {
+  add<N extends MetricName>(name: N, value: number, dimensions: DimensionsOf<N>): void;
+}
+
+/** Records nothing (the default where a caller does not care). */
+export const noMetrics: MetricsSink = { add() {} };
+
+/** The value a dimension is recorded with: the given one when the catalogue lists it, `other` otherwise. */
+export function dimensionValue(allowed: readonly string[], value: unknown): string {
+  return typeof value === 'string' && allowed.includes(value) ? value : 'other';
+}
+
+/** Function names are a fixed, deployed set; anything not shaped like one is `other`. */
+const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,63}$/;
+
+interface Entry {
+  name: MetricName;
+  dimensions: Record<string, string>;
+  values: number[];
+}
+
+export interface EmfMetricsOptions {
+  /** `dev`, `staging`, `prod` or `local`: the `environment` dimension of every metric. */
+  environment: string;
+  /** Where each EMF line goes; stdout by default, which Lambda sends to CloudWatch Logs (and so to CloudWatch). */
+  write?: (line: string) => void;
+}
+
+/**
+ * Metrics as CloudWatch Embedded Metric Format lines, serialized by Powertools Metrics: recorded in memory during an
+ * invocation and written by `flush()` at its end (see `lib/services/observability.ts`), one line per set of
+ * dimension values. Locally the same lines go to the stack's output.
+ */
+export class EmfMetrics implements MetricsSink {
+  readonly #entries = new Map<string, Entry>();
+  readonly #metrics: Metrics;
+  readonly #write: (line: string) => void;
+  readonly #coldStarted = new Set<string>();
+
+  constructor(options: EmfMetricsOptions) {
+    this.#metrics = new Metrics({
+      namespace: METRIC_NAMESPACE,
+      serviceName: 'nexus-relay',
+      defaultDimensions: { environment: options.environment },
+    });
+    this.#write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
+  }
+
+  add<N extends MetricName>(name: N, value: number, dimensions: DimensionsOf<N>): void {
+    if (!Number.isFinite(value)) return;
+    const spec = METRICS[name];
+    const given = dimensions as Record<string, unknown>;
+    const recorded: Record<string, string> = {};
+    for (const [dimension, allowed] of Object.entries(spec.dimensions) as [string, readonly string[]][]) {
+      const raw = given[dimension];
+      recorded[dimension] =
+        dimension === 'function_name'
+          ? typeof raw === 'string' && FUNCTION_NAME.test(raw)
+            ? raw
+            : 'other'
+          : dimensionValue(allowed, raw);
+    }
+    const key = `${name}|${JSON.stringify(recorded)}`;
+    const entry = this.#entries.get(key);
+    if (!entry) this.#entries.set(key, { name, dimensions: recorded, values: [value] });
+    else if (spec.sum) entry.values[0]! += value;
+    else entry.values.push(value);
+  }
+
+  /** A `ColdStart` count the first time `functionName` flushes in this container. */
+  coldStart(functionName: string): void {
+    if (this.#coldStarted.has(functionName)) return;
+    this.#coldStarted.add(functionName);
+    this.add('ColdStart', 1, { function_name: functionName });
+  }
+
+  /** Writes what was recorded since the last flush, one EMF line per dimension set, and forgets it. Never throws. */
+  flush(): void {
+    if (this.#entries.size === 0) return;
+    const groups = new Map<string, Entry[]>();
+    for (const entry of this.#entries.values()) {
+      const key = JSON.stringify(entry.dimensions);
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    this.#entries.clear();
+    for (const entries of groups.values()) {
+      try {
+        this.#metrics.addDimensions(entries[0]!.dimensions);
+        for (const entry of entries) {
+          const unit = MetricUnit[METRICS[entry.name].unit];
+          // EMF takes at most 100 values per metric per line.
+          for (const value of entry.values.slice(0, 100)) this.#metrics.addMetric(entry.name, unit, value);
+        }
+        this.#write(JSON.stringify(this.#metrics.serializeMetrics()));
+      } catch {
+        // A metric must never fail the invocation that recorded it.
+      } finally {
+        this.#metrics.clearMetrics();
+        this.#metrics.clearDimensions();
+      }
+    }
+  }
+}
+
+/** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */
+export function mxRouteClass(route: string): (typeof MX_ROUTE_CLASSES)[number] {
+  if (route.endsWith('/api_token')) return 'sso';
+  if (route === '/sessions') return 'session';
+  // The member calls of the aggregation loop are under /members; the relayed reads are under /users/….
+  const member = /^\/members\/[^/]+(?:\/(aggregate|resume|challenges))?$/.exec(route);
+  if (member) return (member[1] as 'aggregate' | 'resume' | 'challenges' | undefined) ?? 'member';
+  return 'read';
+}
+
+/** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */
+export function statusClass(status: number | undefined, errorCode?: string): (typeof STATUS_CLASSES)[number] {
+  if (status !== undefined && status >= 200 && status < 600) return `${Math.floor(status / 100)}xx` as '2xx';
+  if (errorCode === 'MX_TIMEOUT') return 'timeout';
+  if (errorCode === 'MX_INVALID_RESPONSE') return 'invalid';
+  return 'network';
+}
