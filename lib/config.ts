@@ -85,6 +85,11 @@ export const configSchema = z.object({
     .describe('A job still aggregating this long after it started ends `timed_out`.'),
   POLL_MAX_DELAY_SECONDS: seconds(3, 900).default(30).describe('Longest wait between two polls of one aggregation.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000).describe('Timeout of one webhook attempt.'),
+  DELIVERY_STALLED_AFTER_SECONDS: seconds(10, 3600)
+    .default(300)
+    .describe(
+      'A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue\'s visibility timeout (180 s deployed).',
+    ),
   LOCAL_API_KEY: z
     .string()
     .min(16)
@@ -169,7 +174,7 @@ export interface Config {
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
-  webhooks: { timeoutMs: number; allowInsecureUrls: boolean };
+  webhooks: { timeoutMs: number; allowInsecureUrls: boolean; stalledAfterMs: number };
   /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
   localApiKey?: string;
@@ -216,7 +221,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       queueUrl: c.REFRESH_REQUESTS_QUEUE_URL,
       deadLetterQueueUrl: c.REFRESH_REQUESTS_DLQ_URL,
     },
-    webhooks: { timeoutMs: c.WEBHOOK_TIMEOUT_MS, allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local' },
+    webhooks: {
+      timeoutMs: c.WEBHOOK_TIMEOUT_MS,
+      allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local',
+      stalledAfterMs: c.DELIVERY_STALLED_AFTER_SECONDS * 1000,
+    },
     mxWebhooks: { credentials: mxWebhookCredentials },
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,

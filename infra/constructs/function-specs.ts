@@ -123,13 +123,14 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: true,
   },
   sweeper: {
-    description: 'Finds jobs whose poll message was lost and puts them back on the poll loop.',
+    description: 'Puts jobs and webhook deliveries whose queue message was lost back on their loops.',
     memorySize: 256,
     timeoutSeconds: 60,
-    // Reads every active-job pointer (gsi1 shards) and its job; releases leftover pointers.
+    // Reads every active-job pointer (gsi1 shards) and its job; releases leftover pointers. Reads the overdue
+    // deliveries (gsi2 shards) and sends their next attempt.
     itemActions: [GET, DELETE],
-    queries: ['gsi1'],
-    sendsTo: ['poll'],
+    queries: ['gsi1', 'gsi2'],
+    sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,
   },

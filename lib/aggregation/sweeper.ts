@@ -3,7 +3,10 @@ import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
+import type { DeliveryMessage } from '../notify/delivery-message.ts';
+import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
 import type { JobsRepository } from '../store/jobs-repo.ts';
+import { jobIdOfEventId } from './job-events.ts';
 import type { Job } from './job.ts';
 
 /**
@@ -19,6 +22,18 @@ export interface SweepReport {
   /** Ended jobs whose terminal event was still not out, sent their last step again (which publishes it). */
   renotified: number;
   released: number;
+  /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
+  redelivered: number;
+}
+
+/** Re-drives per sweep at most: a backlog is drained over several sweeps rather than flooding the queue at once. */
+export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
+
+export interface DeliverySweep {
+  deliveries: Pick<DeliveriesRepository, 'overdue'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule'>;
+  /** Overdue by more than this: the delivery's queue message is lost (or dead-lettered). */
+  stalledAfterMs: number;
 }
 
 /**
@@ -37,12 +52,14 @@ export class Sweeper {
       clock: Clock;
       log: Log;
       metrics?: MetricsSink;
+      /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
+      deliveries?: DeliverySweep;
     },
   ) {}
 
   async sweep(): Promise<SweepReport> {
     const { jobs, pollQueue, clock, log, metrics = noMetrics } = this.deps;
-    const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0 };
+    const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0, redelivered: 0 };
     for await (const pointer of jobs.activeJobs()) {
       report.active++;
       const now = clock.now();
@@ -64,10 +81,43 @@ export class Sweeper {
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }
     }
+    if (this.deps.deliveries) report.redelivered = await this.#sweepDeliveries(this.deps.deliveries);
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
-    if (report.repolled + report.renotified + report.released > 0) log.info('sweep done', { ...report });
+    if (report.repolled + report.renotified + report.released + report.redelivered > 0) log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
     return report;
+  }
+
+  /**
+   * Puts every delivery whose attempt is overdue by the stall window back on the delivery queue, as the message for
+   * its next attempt: a lost message (a crash between record and send, a dead-lettered one, an engine that lost
+   * it) would otherwise leave it `pending` for good. Idempotent with an attempt under way: one holding its lease is
+   * left alone, and the deliverer makes each attempt once (a duplicate message finds it taken or made). The attempt
+   * goes out under the same `webhook-id`, so a receiver that got the lost attempt dedupes the new one.
+   */
+  async #sweepDeliveries({ deliveries, queue, stalledAfterMs }: DeliverySweep): Promise<number> {
+    const { clock, log, metrics = noMetrics } = this.deps;
+    const now = clock.now();
+    let redelivered = 0;
+    for (const delivery of await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)) {
+      if (delivery.leaseUntil !== undefined && delivery.leaseUntil > now) continue;
+      await queue.schedule({
+        webhook_id: delivery.webhookId,
+        msg_id: delivery.msgId,
+        attempt: delivery.attemptCount + 1,
+        due_at: now,
+      });
+      redelivered++;
+      metrics.add('SweeperRecoveries', 1, { action: 'redelivered' });
+      log.warn('sweeper: re-driving a stalled webhook delivery', {
+        job_id: jobIdOfEventId(delivery.msgId),
+        webhook_id: delivery.webhookId,
+        msg_id: delivery.msgId,
+        attempt: delivery.attemptCount + 1,
+        due_at: delivery.dueAt,
+      });
+    }
+    return redelivered;
   }
 }
 

@@ -1,7 +1,10 @@
 import { Sweeper } from '../aggregation/sweeper.ts';
 import type { Services } from './container.ts';
-import { pollQueue } from './queues.ts';
-import { jobsRepository } from './store.ts';
+import type { DeliveryMessage } from '../notify/delivery-message.ts';
+import { DelayedQueue } from '../queue/delayed-queue.ts';
+import { DeliveriesRepository } from '../store/deliveries-repo.ts';
+import { pollQueue, sqsClient } from './queues.ts';
+import { jobsRepository, table } from './store.ts';
 
 export function sweeper(services: Services): Sweeper {
   return services.once(
@@ -13,6 +16,11 @@ export function sweeper(services: Services): Sweeper {
         clock: services.clock,
         log: services.log,
         metrics: services.metrics,
+        deliveries: {
+          deliveries: new DeliveriesRepository(table(services), services.clock),
+          queue: new DelayedQueue<DeliveryMessage>(sqsClient(services), services.config.queues.delivery, services.clock),
+          stalledAfterMs: services.config.webhooks.stalledAfterMs,
+        },
       }),
   );
 }

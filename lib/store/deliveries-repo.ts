@@ -1,7 +1,18 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from '../notify/attempt.ts';
-import { gsi1, conditionalWrite, isExpired, keys, TABLE_KEYS, type TableRef } from './table.ts';
+import {
+  conditionalWrite,
+  DUE_DELIVERY_SHARDS,
+  gsi1,
+  gsi2,
+  isExpired,
+  keys,
+  queryAll,
+  shardOf,
+  TABLE_KEYS,
+  type TableRef,
+} from './table.ts';
 
 /** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
@@ -54,6 +65,22 @@ export type AttemptResolution =
   | { status: 'pending'; nextAttemptAt: number }
   | { status: 'pending_endpoint' }
   | { status: 'failed'; reason: DeliveryFailureReason };
+
+/** The GSI2 key a delivery carries while it expects an attempt: found by when that attempt is due. */
+export const dueKey = (webhookId: string, msgId: string, dueAtMs: number) => ({
+  gsi2pk: gsi2.dueDeliveries(shardOf(`${webhookId}/${msgId}`, DUE_DELIVERY_SHARDS)),
+  gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}`,
+});
+
+/** A delivery whose attempt is overdue (see DeliveriesRepository.overdue). */
+export interface OverdueDelivery {
+  webhookId: string;
+  msgId: string;
+  attemptCount: number;
+  dueAt: string;
+  /** While an attempt is under way: until when it holds the delivery (epoch ms). */
+  leaseUntil?: number;
+}
 
 /** A delivery waiting for its subscription to be enabled again. */
 export interface ParkedDelivery {
@@ -151,7 +178,11 @@ export class DeliveriesRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: { ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at), ...item },
+          Item: {
+            ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at),
+            ...dueKey(delivery.webhookId, delivery.msgId, now),
+            ...item,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -215,10 +246,13 @@ export class DeliveriesRepository {
       ':now': toIso(this.clock.now()),
     };
     if (resolution.status === 'pending') {
-      set.push('next_attempt_at = :next');
+      set.push('next_attempt_at = :next', 'gsi2pk = :due_pk', 'gsi2sk = :due_sk');
       values[':next'] = toIso(resolution.nextAttemptAt);
+      const due = dueKey(webhookId, msgId, resolution.nextAttemptAt);
+      values[':due_pk'] = due.gsi2pk;
+      values[':due_sk'] = due.gsi2sk;
     } else {
-      remove.push('next_attempt_at');
+      remove.push('next_attempt_at', 'gsi2pk', 'gsi2sk');
     }
     if (resolution.status === 'failed') {
       set.push('failure_reason = :reason');
@@ -246,7 +280,8 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression:
-            'SET #status = :failed, failure_reason = :reason, updated_at = :now REMOVE next_attempt_at, lease_until',
+            'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
+            'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
           ConditionExpression: '#status IN (:pending, :parked)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -272,7 +307,7 @@ export class DeliveriesRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET #status = :parked, updated_at = :now_iso REMOVE next_attempt_at',
+          UpdateExpression: 'SET #status = :parked, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
           ConditionExpression:
             '#status = :pending AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -301,8 +336,8 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression:
-            'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl ' +
-            'REMOVE failure_reason, next_attempt_at',
+            'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl, ' +
+            'gsi2pk = :due_pk, gsi2sk = :due_sk REMOVE failure_reason, next_attempt_at',
           ConditionExpression: '#status = :from AND attempt_count = :count',
           ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
           ExpressionAttributeValues: {
@@ -311,10 +346,41 @@ export class DeliveriesRepository {
             ':count': from.attemptCount,
             ':now': toIso(now),
             ':ttl': toEpochSeconds(now + DELIVERY_RETENTION_MS),
+            ':due_pk': dueKey(webhookId, msgId, now).gsi2pk,
+            ':due_sk': dueKey(webhookId, msgId, now).gsi2sk,
           },
         }),
       ),
     );
+  }
+
+  /**
+   * Deliveries expecting an attempt that was due before `beforeMs`, oldest first per shard, from GSI2 (only
+   * deliveries that expect an attempt carry its key, so this reads no settled delivery). At most `limit`.
+   */
+  async overdue(beforeMs: number, limit: number): Promise<OverdueDelivery[]> {
+    const found: OverdueDelivery[] = [];
+    for (let shard = 0; shard < DUE_DELIVERY_SHARDS && found.length < limit; shard++) {
+      const items = queryAll(this.table, {
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#pk = :pk AND #sk < :before',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk, '#sk': TABLE_KEYS.gsi2sk, '#status': 'status' },
+        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard), ':before': toIso(beforeMs), ':pending': 'pending' },
+        FilterExpression: '#status = :pending',
+        ProjectionExpression: 'webhook_id, msg_id, attempt_count, lease_until, gsi2sk',
+      });
+      for await (const item of items) {
+        found.push({
+          webhookId: item.webhook_id as string,
+          msgId: item.msg_id as string,
+          attemptCount: item.attempt_count as number,
+          dueAt: String(item.gsi2sk).split('#')[0]!,
+          ...(typeof item.lease_until === 'number' ? { leaseUntil: item.lease_until } : {}),
+        });
+        if (found.length >= limit) break;
+      }
+    }
+    return found;
   }
 
   /**

@@ -11,8 +11,7 @@ import {
   keys,
   queryAll,
   TABLE_KEYS,
-  type TableRef,
-} from './table.ts';
+  type TableRef, shardOf } from './table.ts';
 
 /** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
 export interface UserJobsKey {
@@ -115,7 +114,7 @@ export class JobsRepository {
           TableName: this.table.tableName,
           Item: {
             ...keys.activeJob(memberGuid),
-            gsi1pk: gsi1.activeJobs(activeJobShard(memberGuid)),
+            gsi1pk: gsi1.activeJobs(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
             gsi1sk: jobId,
             job_id: jobId,
             member_guid: memberGuid,
@@ -332,9 +331,3 @@ function fromItem(item: Record<string, unknown>): Job {
   };
 }
 
-/** A stable shard per member (FNV-1a over the guid). */
-function activeJobShard(memberGuid: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < memberGuid.length; i++) hash = Math.imul(hash ^ memberGuid.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % ACTIVE_JOB_SHARDS;
-}

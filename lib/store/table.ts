@@ -56,10 +56,25 @@ export const gsi1 = {
   activeJobs: (shard: number) => `ACTIVE#${shard}`,
 };
 
-/** GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`). */
+/** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
+export const DUE_DELIVERY_SHARDS = 8;
+
+/**
+ * GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`), and the
+ * webhook deliveries still expecting an attempt, by when it is due (sort key `{due ISO}#{webhook_id}#{msg_id}`), in
+ * `DUE_DELIVERY_SHARDS` shards: the sweeper finds overdue ones without a scan.
+ */
 export const gsi2 = {
   userJobs: (userId: string) => `USER#${userId}#JOBS`,
+  dueDeliveries: (shard: number) => `DUE#${shard}`,
 };
+
+/** A stable shard of `key` among `shards` (FNV-1a). */
+export function shardOf(key: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % shards;
+}
 
 /** The handle every repository takes: a document client and the table name. */
 export interface TableRef {

@@ -57,7 +57,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     MX_SECRET,
   ],
   'mx-events': [...items('GetItem', 'UpdateItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
-  sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, ...sendTo('poll')],
+  sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, QUERY_GSI2, ...sendTo('poll'), ...sendTo('delivery')],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */
@@ -77,8 +77,6 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'mx-events': [...KMS_TABLE_WRITE, KMS_SECRET],
   sweeper: KMS_TABLE_WRITE,
 };
-
-/** X-Ray's two write actions have no resource-level permissions: AWS requires Resource "*" for them. */
 
 function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
   const { template } = synthesized(env);

@@ -14,14 +14,20 @@ export interface StackProcess {
    * (npm itself dies of the signal; the service below it shuts down and exits 0).
    */
   interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to the whole process group, as a crash or an OOM kill would: nothing gets to clean up. */
+  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const READY = /nexus-relay listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
 /** Runs `npm start` exactly as a user would, on free ports, and waits for its ready line. */
-export async function startStackProcess(env: Record<string, string> = {}, timeoutMs = 60_000): Promise<StackProcess> {
+export async function startStackProcess(
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+  args: string[] = [],
+): Promise<StackProcess> {
   const startedAt = performance.now();
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+  const child: ChildProcess = spawn('npm', ['start', '--silent', ...(args.length > 0 ? ['--', ...args] : [])], {
     cwd: new URL('../..', import.meta.url).pathname,
     env: { ...process.env, PORT: '0', MX_SIM_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +70,10 @@ export async function startStackProcess(env: Record<string, string> = {}, timeou
     output: () => output,
     async interrupt() {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGINT');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       return exited;
     },
   };

@@ -20,12 +20,12 @@ export async function startWebhookReceiver() {
   const rejected: string[] = [];
   const waiters = new Set<() => void>();
   let verifier: Webhook | undefined;
-  let respond: (event: ReceivedEvent) => number = () => 204;
+  let respond: (event: ReceivedEvent) => number | Promise<number> = () => 204;
 
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       recordText('webhook', body, request.url);
       const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
@@ -34,7 +34,10 @@ export async function startWebhookReceiver() {
         const payload = verifier.verify(body, headers) as Omit<ReceivedEvent, 'id' | 'verified'>;
         const event = { ...payload, id: headers['webhook-id']!, verified: true };
         events.push(event);
-        response.writeHead(respond(event)).end();
+        for (const wake of waiters) wake();
+        const status = await respond(event);
+        // The sender may be gone by now (a relay killed mid-attempt): the answer then goes nowhere.
+        if (!response.destroyed) response.writeHead(status).end();
       } catch (error) {
         rejected.push(`${(error as Error).message}: ${body.slice(0, 200)}`);
         response.writeHead(400).end();
@@ -52,7 +55,7 @@ export async function startWebhookReceiver() {
       registerSecret('webhook secret', secret);
       verifier = new Webhook(secret);
     },
-    respondWith(fn: (event: ReceivedEvent) => number) {
+    respondWith(fn: (event: ReceivedEvent) => number | Promise<number>) {
       respond = fn;
     },
     /** Resolves with the first events matching `predicate` once `count` of them have arrived. */

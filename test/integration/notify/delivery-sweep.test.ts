@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Sweeper } from '../../../lib/aggregation/sweeper.ts';
+import type { WebhookEvent } from '../../../lib/notify/events.ts';
+import { generateSecret } from '../../../lib/notify/signing.ts';
+import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
+import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
+import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { Receiver } from '../../unit/notify/support/receiver.ts';
+import { type NotifyHarness, startNotifyHarness } from './harness.ts';
+
+/**
+ * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
+ * — lost in a crash between record and send, dead-lettered, dropped by an engine — is found through GSI2 once it is
+ * overdue by the stall window and sent again under the same webhook-id, over real dynalite and fauxqs.
+ */
+const STALL_MS = 5 * 60_000;
+let harness: NotifyHarness;
+let receiver: Receiver;
+let sweeper: Sweeper;
+let sequence = 0;
+
+beforeAll(async () => {
+  harness = await startNotifyHarness();
+  receiver = await Receiver.start({ now: () => harness.clock.now() });
+  sweeper = new Sweeper({
+    jobs: new JobsRepository(harness.table, harness.clock),
+    // No job is active in these tests: the poll queue is never written.
+    pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
+    clock: harness.clock,
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    deliveries: {
+      deliveries: harness.deliveries,
+      queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, harness.clock),
+      stalledAfterMs: STALL_MS,
+    },
+  });
+});
+afterAll(async () => {
+  await receiver?.close();
+  await harness?.stop();
+});
+beforeEach(async () => {
+  receiver.requests.length = 0;
+  receiver.respond = (_, response) => response.writeHead(204).end();
+  for (const subscription of await harness.notifier.webhooks.list()) await harness.notifier.webhooks.delete(subscription.id);
+  await harness.takeMessages();
+  // Leave every delivery of earlier tests behind the stall window: each test sees only its own.
+  harness.clock.advance(STALL_MS * 10);
+  await sweeper.sweep();
+  await harness.drain();
+  receiver.requests.length = 0;
+});
+
+async function publishOne(): Promise<{ webhookId: string; event: WebhookEvent }> {
+  const subscription = await harness.notifier.webhooks.create({
+    url: receiver.url(),
+    eventTypes: ['*'],
+    secret: generateSecret(),
+  });
+  sequence += 1;
+  const event: WebhookEvent = {
+    id: `msg_job_sweep${sequence}_succeeded`,
+    type: 'aggregation.succeeded',
+    timestamp: new Date(harness.clock.now()).toISOString(),
+    data: { job: { id: `job_sweep${sequence}`, status: 'succeeded' }, member: { guid: 'MBR-1' } },
+  };
+  await harness.notifier.publisher.publish(event);
+  return { webhookId: subscription.id, event };
+}
+
+describe('the sweeper and webhook deliveries', () => {
+  it('re-drives a delivery whose first message was lost, once it is overdue by the stall window', async () => {
+    const { webhookId, event } = await publishOne();
+    expect(await harness.takeMessages()).toHaveLength(1); // the message is lost
+
+    harness.clock.advance(STALL_MS - 1_000);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+    expect(await harness.takeMessages()).toEqual([]);
+
+    harness.clock.advance(2_000);
+    expect((await sweeper.sweep()).redelivered).toBe(1);
+    await harness.drain();
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id]);
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+
+    // Delivered: no longer due, later sweeps leave it alone.
+    harness.clock.advance(STALL_MS * 3);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+  });
+
+  it('re-drives a retry whose delayed message was lost, and not before it is due plus the stall window', async () => {
+    receiver.respond = (_, response) => response.writeHead(503).end();
+    const { webhookId, event } = await publishOne();
+    const [first] = await harness.takeMessages();
+    await harness.notifier.deliverer.handle(first!); // attempt 1 fails; attempt 2 is scheduled 5 s later
+    const pending = (await harness.deliveries.get(webhookId, event.id))!;
+    expect(pending).toMatchObject({ status: 'pending', attemptCount: 1 });
+    expect(await harness.takeMessages()).toMatchObject([{ attempt: 2 }]); // and its message is lost
+    const retryDue = pending.nextAttemptAt!;
+
+    receiver.respond = (_, response) => response.writeHead(204).end();
+    harness.clock.set(retryDue + STALL_MS - 1_000);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+    harness.clock.set(retryDue + STALL_MS + 1_000);
+    expect((await sweeper.sweep()).redelivered).toBe(1);
+    const [message] = await harness.takeMessages();
+    expect(message).toMatchObject({ webhook_id: webhookId, msg_id: event.id, attempt: 2 });
+    await harness.notifier.deliverer.handle(message!);
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+  });
+
+  it('an attempt that reached the receiver but was never recorded is sent again under the same webhook-id', async () => {
+    const { webhookId, event } = await publishOne();
+    const [first] = await harness.takeMessages();
+    // The worker claims the attempt and sends it, then dies before recording it.
+    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 12_000)).toBe(true);
+    harness.clock.advance(STALL_MS / 2);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+
+    harness.clock.advance(STALL_MS);
+    expect((await sweeper.sweep()).redelivered).toBe(1);
+    const [again] = await harness.takeMessages();
+    expect(again).toMatchObject({ webhook_id: first!.webhook_id, msg_id: first!.msg_id, attempt: 1 });
+    await harness.notifier.deliverer.handle(again!);
+    expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id]);
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+  });
+
+  it('leaves alone a delivery whose attempt is under way (its lease), and duplicates of a re-driven message', async () => {
+    const { webhookId, event } = await publishOne();
+    await harness.takeMessages();
+    harness.clock.advance(STALL_MS + 1_000);
+    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 60_000)).toBe(true);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+
+    harness.clock.advance(61_000);
+    expect((await sweeper.sweep()).redelivered).toBe(1);
+    expect((await sweeper.sweep()).redelivered).toBe(1); // still overdue: a second message for the same attempt
+    const messages = await harness.takeMessages();
+    expect(messages).toHaveLength(2);
+    for (const message of messages) await harness.notifier.deliverer.handle(message);
+    expect(receiver.requests).toHaveLength(1);
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+  });
+
+  it('does not re-drive parked, failed or delivered deliveries', async () => {
+    const { webhookId, event } = await publishOne();
+    await harness.takeMessages();
+    await harness.notifier.webhooks.disable(webhookId, 'endpoint_failing');
+    await harness.notifier.deliverer.handle({ webhook_id: webhookId, msg_id: event.id, attempt: 1, due_at: harness.clock.now() });
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'pending_endpoint' });
+    harness.clock.advance(STALL_MS * 2);
+    expect((await sweeper.sweep()).redelivered).toBe(0);
+  });
+});
