@@ -18,7 +18,8 @@ const services = getServices();
  */
 export const operations = idempotentWrites(
   { ...webhooksOperations(notifier(services)), ...deliveriesOperations(notifier(services)) },
-  idempotency(services),
+  // Create and rotate-secret answer with the new signing secret: their stored answers are sealed like the secrets.
+  { ...idempotency(services), sealBodies: notifier(services).secretBox },
 );
 
 const webhookAnswer = z.strictObject({ webhook });

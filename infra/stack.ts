@@ -72,6 +72,14 @@ export class NexusRelayStack extends Stack {
         })
       : undefined;
 
+    // Every environment: webhook signing secrets are never stored in clear (envelope encryption, lib/notify/secret-box.ts).
+    const webhookSecretsKey = new Key(this, 'WebhookSecretsKey', {
+      alias: `alias/${name('webhook-secrets')}`,
+      description: `Encrypts the webhook signing secrets of ${name()} (data keys)`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+
     this.table = new DataTable(this, 'Data', {
       tableName: name(),
       deletionProtection: settings.data.deletionProtection,
@@ -119,6 +127,7 @@ export class NexusRelayStack extends Stack {
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
         ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
+        ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
         ...(spec.sendsTo.includes('refreshRequests')
           ? { REFRESH_REQUESTS_QUEUE_URL: this.refreshRequests.queues.queue.queueUrl }
           : {}),
@@ -149,6 +158,7 @@ export class NexusRelayStack extends Stack {
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,
       dataKey,
+      webhookSecretsKey,
     };
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fnName of FUNCTION_NAMES) {

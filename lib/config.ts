@@ -85,10 +85,24 @@ export const configSchema = z.object({
     .describe('A job still aggregating this long after it started ends `timed_out`.'),
   POLL_MAX_DELAY_SECONDS: seconds(3, 900).default(30).describe('Longest wait between two polls of one aggregation.'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000).describe('Timeout of one webhook attempt.'),
+  WEBHOOK_SECRETS_KEY_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN')
+    .optional()
+    .describe(
+      'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+    ),
+  LOCAL_SECRETS_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64')
+    .optional()
+    .describe(
+      'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
+    ),
   DELIVERY_STALLED_AFTER_SECONDS: seconds(10, 3600)
     .default(300)
     .describe(
-      'A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue\'s visibility timeout (180 s deployed).',
+      "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
     ),
   LOCAL_API_KEY: z
     .string()
@@ -174,7 +188,13 @@ export interface Config {
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
-  webhooks: { timeoutMs: number; allowInsecureUrls: boolean; stalledAfterMs: number };
+  webhooks: {
+    timeoutMs: number;
+    allowInsecureUrls: boolean;
+    stalledAfterMs: number;
+    /** What seals signing secrets at rest: a KMS key, or locally a key of the stack's own. */
+    secretsKey?: { kmsKeyArn: string } | { localKey: Buffer };
+  };
   /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
   localApiKey?: string;
@@ -199,8 +219,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const c = result.data;
   const credentials = mxCredentialsSource(c);
   const mxWebhookCredentials = mxWebhookCredentialsSource(c);
-  if (c.LOCAL_API_KEY && c.NEXUS_RELAY_ENV !== 'local') {
-    throw new ConfigError(['LOCAL_API_KEY'], 'Invalid configuration: LOCAL_API_KEY is only allowed when NEXUS_RELAY_ENV=local');
+  for (const name of ['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY'] as const) {
+    if (c[name] && c.NEXUS_RELAY_ENV !== 'local') {
+      throw new ConfigError([name], `Invalid configuration: ${name} is only allowed when NEXUS_RELAY_ENV=local`);
+    }
   }
   return {
     env: c.NEXUS_RELAY_ENV,
@@ -225,6 +247,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,
       allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local',
       stalledAfterMs: c.DELIVERY_STALLED_AFTER_SECONDS * 1000,
+      ...(c.WEBHOOK_SECRETS_KEY_ARN
+        ? { secretsKey: { kmsKeyArn: c.WEBHOOK_SECRETS_KEY_ARN } }
+        : c.LOCAL_SECRETS_KEY
+          ? { secretsKey: { localKey: Buffer.from(c.LOCAL_SECRETS_KEY, 'base64') } }
+          : {}),
     },
     mxWebhooks: { credentials: mxWebhookCredentials },
     localApiKey: c.LOCAL_API_KEY,

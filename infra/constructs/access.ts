@@ -16,6 +16,8 @@ export interface AccessibleResources {
   mxWebhookCredentials: ISecret;
   /** The customer-managed key of the table and the secrets, where the environment has one. */
   dataKey?: IKey;
+  /** The key that envelope-encrypts webhook signing secrets (every environment). */
+  webhookSecretsKey: IKey;
 }
 
 /** DynamoDB decrypts with the caller's rights; writes also need new data keys. */
@@ -28,7 +30,7 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'
  * Consuming a queue is granted by its event source.
  */
 export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
-  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, dataKey } = resources;
+  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, dataKey, webhookSecretsKey } = resources;
   const allow = (actions: readonly string[], arn: string, viaService?: string) =>
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -57,4 +59,8 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   const secrets = [...(spec.callsMx ? [mxCredentials] : []), ...(spec.verifiesMxWebhooks ? [mxWebhookCredentials] : [])];
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);
   if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, via('secretsmanager'));
+
+  // Called directly (not via a service): new data keys to seal secrets, Decrypt to open them.
+  if (spec.webhookSecrets === 'seal') allow(['kms:GenerateDataKey', 'kms:Decrypt'], webhookSecretsKey.keyArn);
+  if (spec.webhookSecrets === 'open') allow(['kms:Decrypt'], webhookSecretsKey.keyArn);
 }

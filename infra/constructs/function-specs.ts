@@ -34,6 +34,8 @@ export interface FunctionSpec {
   verifiesMxWebhooks?: boolean;
   /** Invoked by an EventBridge schedule this many minutes apart. */
   everyMinutes?: number;
+  /** Webhook signing secrets: `seal` new ones (create, rotate) and open them, or only `open` them (to sign). */
+  webhookSecrets?: 'seal' | 'open';
 }
 
 const GET = 'dynamodb:GetItem';
@@ -82,6 +84,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     queries: ['table', 'gsi1'],
     sendsTo: ['delivery'],
     callsMx: false,
+    // Seals the secrets of new and rotated subscriptions (and their stored idempotent answers); opens them to test.
+    webhookSecrets: 'seal',
   },
   'api-fallback': {
     description: 'Answers unknown routes and wrong methods with problem+json.',
@@ -161,6 +165,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: ['delivery'],
     consumes: 'delivery',
     callsMx: false,
+    webhookSecrets: 'open',
   },
 };
 

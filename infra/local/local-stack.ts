@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { apiKeyMaterial, generateApiKey } from '../../lib/api-keys.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
@@ -69,6 +72,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? { key: given.LOCAL_API_KEY, ...apiKeyMaterial(given.LOCAL_API_KEY) }
       : generateApiKey();
     const apiKey = seededKey.key;
+    const secretsKey = given.LOCAL_SECRETS_KEY ?? localSecretsKey(options.persistDir);
     Object.assign(process.env, {
       ...given,
       NEXUS_RELAY_ENV: 'local',
@@ -81,6 +85,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       REFRESH_REQUESTS_QUEUE_URL: engines.queueUrls.refreshRequests,
       REFRESH_REQUESTS_DLQ_URL: engines.deadLetterQueueUrls.refreshRequests,
       LOCAL_API_KEY: apiKey,
+      LOCAL_SECRETS_KEY: secretsKey,
       ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
       ...(simulator && !WEBHOOK_CREDENTIAL_VARIABLES.some((name) => given[name]) ? SIMULATOR_WEBHOOK_CREDENTIALS : {}),
     });
@@ -132,4 +137,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The key that seals webhook signing secrets locally: kept beside the persisted data (0600), so that subscriptions
+ * stored by an earlier run still sign; a fresh one per run without `--persist`.
+ */
+function localSecretsKey(persistDir: string | undefined): string {
+  if (!persistDir) return randomBytes(32).toString('base64');
+  const file = join(persistDir, 'webhook-secrets.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }

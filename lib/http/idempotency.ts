@@ -17,6 +17,11 @@ export interface IdempotencyDeps {
   leaseMs?: number;
   /** How long a duplicate waits for the first execution's answer before giving up with 409. */
   maxWaitMs?: number;
+  /**
+   * For operations whose answers carry a secret (a new webhook signing secret): stored answer bodies are sealed at
+   * rest and opened for a replay. Unsealed stored bodies are opened as they are.
+   */
+  sealBodies?: { seal(text: string): Promise<string>; open(stored: string): Promise<string> };
 }
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -88,7 +93,7 @@ async function handleOnce(
     if (record && record.requestHash !== requestHash) {
       throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');
     }
-    if (record?.status === 'complete') return replay(record.response);
+    if (record?.status === 'complete') return replay(await openStored(record.response, deps));
     if (attempt === pauses.length) break;
     // Also reached when the record vanished or its lease ran out in between: the next claim may then win.
     await sleep(pauses[attempt]!);
@@ -102,8 +107,9 @@ async function execute(
   operation: AuthenticatedOperation,
   request: AuthenticatedRequest,
   claim: { recordId: string; holder: string },
-  { store, log }: IdempotencyDeps,
+  deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
+  const { store, log } = deps;
   const release = () =>
     store.release(claim.recordId, claim.holder).catch((error: unknown) => {
       // The lease frees the key later; the caller still deserves the original answer.
@@ -129,7 +135,7 @@ async function execute(
   // The first caller gets the stored form too, so a replay cannot differ from what it saw.
   const stored = toStored(response);
   try {
-    const completed = await store.complete(claim.recordId, claim.holder, stored);
+    const completed = await store.complete(claim.recordId, claim.holder, await sealStored(stored, deps));
     if (!completed) log.warn('idempotency lease lost before the answer was stored', { route_key: request.routeKey });
   } catch (error) {
     // The operation has taken effect: answer it. The key frees itself when its lease runs out.
@@ -153,6 +159,12 @@ const toStored = (response: HttpResponse): StoredResponse => ({
   headers: response.headers ?? {},
   ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
 });
+
+const sealStored = async (stored: StoredResponse, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
+  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.seal(stored.body) } : stored;
+
+const openStored = async (stored: StoredResponse, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
+  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.open(stored.body) } : stored;
 
 const fromStored = (stored: StoredResponse): HttpResponse => ({
   status: stored.status,

@@ -8,7 +8,8 @@ import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
-import { signingSecrets } from './secret-rotation.ts';
+import type { SecretBox } from './secret-box.ts';
+import { openSigningSecrets } from './secret-rotation.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
 export const LEASE_MARGIN_MS = 30_000;
@@ -26,6 +27,8 @@ export interface DelivererDeps {
   /** Jitter source for retry delays, in [0, 1). */
   random?: () => number;
   metrics?: MetricsSink;
+  /** Opens the subscription's sealed signing secrets. */
+  secretBox: Pick<SecretBox, 'open'>;
 }
 
 type Context = { webhook_id: string; msg_id: string; attempt: number };
@@ -92,7 +95,7 @@ export class Deliverer {
       url: subscription.url,
       msgId,
       payload: delivery.payload,
-      secrets: signingSecrets(subscription.secrets, startedAt),
+      secrets: await openSigningSecrets(subscription.secrets, startedAt, this.deps.secretBox),
     });
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is parked, so that an enable in between finds the parked delivery (see park).

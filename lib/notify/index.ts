@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
@@ -17,6 +18,7 @@ import { createGuardedAgent } from './guarded-agent.ts';
 import { EventPublisher } from './publisher.ts';
 import { Redelivery } from './redelivery.ts';
 import { WebhookTester } from './webhook-tester.ts';
+import { LocalDataKeys, SecretBox } from './secret-box.ts';
 
 export interface NotifierDeps {
   table: TableRef;
@@ -35,6 +37,8 @@ export interface NotifierDeps {
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
   metrics?: MetricsSink;
+  /** Seals signing secrets at rest (default: a box under a random key of this process, for tests). */
+  secretBox?: SecretBox;
 }
 
 export interface Notifier {
@@ -46,6 +50,7 @@ export interface Notifier {
   deliverer: Deliverer;
   redelivery: Redelivery;
   tester: WebhookTester;
+  secretBox: SecretBox;
   /** Closes the default agent's connections (tests; a Lambda container keeps them until it is frozen). */
   close(): Promise<void>;
 }
@@ -53,6 +58,7 @@ export interface Notifier {
 /** The webhook product, wired: subscriptions, the event publisher, the delivery worker's logic, replays. */
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { clock, log } = deps;
+  const secretBox = deps.secretBox ?? new SecretBox(new LocalDataKeys(randomBytes(32)), clock);
   const webhooks = new WebhooksRepository(deps.table, clock);
   const deliveries = new DeliveriesRepository(deps.table, clock);
   const queue = new DelayedQueue<DeliveryMessage>(deps.sqs, deps.deliveryQueueUrl, clock);
@@ -76,9 +82,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       leaseMs: deps.timeoutMs + LEASE_MARGIN_MS,
       random: deps.random,
       metrics: deps.metrics,
+      secretBox,
     }),
     redelivery: new Redelivery({ deliveries, queue, log }),
-    tester: new WebhookTester({ sender, clock }),
+    tester: new WebhookTester({ sender, clock, secretBox }),
+    secretBox,
     close: async () => {
       await agent?.close();
     },

@@ -1,11 +1,19 @@
 import { toIso } from '../clock.ts';
 import type { SigningSecret } from '../store/webhooks-repo.ts';
+import type { SecretBox } from './secret-box.ts';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 const isActive = (secret: SigningSecret, nowMs: number): boolean =>
   secret.expiresAt === undefined || Date.parse(secret.expiresAt) > nowMs;
+
+/** The secrets that sign an attempt made at `nowMs`, opened from their stored (sealed) form, newest first. */
+export const openSigningSecrets = (
+  secrets: readonly SigningSecret[],
+  nowMs: number,
+  box: Pick<SecretBox, 'open'>,
+): Promise<string[]> => Promise.all(signingSecrets(secrets, nowMs).map((secret) => box.open(secret)));
 
 /** The secrets that sign an attempt made at `nowMs`, newest first: one, or two (three) during overlaps. */
 export const signingSecrets = (secrets: readonly SigningSecret[], nowMs: number): string[] =>

@@ -3,7 +3,8 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Subscription } from '../store/webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from './events.ts';
-import { signingSecrets } from './secret-rotation.ts';
+import type { SecretBox } from './secret-box.ts';
+import { openSigningSecrets } from './secret-rotation.ts';
 
 export interface TestDelivery {
   msgId: string;
@@ -16,7 +17,7 @@ export interface TestDelivery {
  * a probe: nothing is queued or logged, and the outcome changes neither the subscription nor its failure streak.
  */
 export class WebhookTester {
-  constructor(private readonly deps: { sender: Pick<WebhookSender, 'send'>; clock: Clock }) {}
+  constructor(private readonly deps: { sender: Pick<WebhookSender, 'send'>; clock: Clock; secretBox: Pick<SecretBox, 'open'> }) {}
 
   async send(subscription: Pick<Subscription, 'id' | 'url' | 'secrets'>): Promise<TestDelivery> {
     const now = this.deps.clock.now();
@@ -26,7 +27,7 @@ export class WebhookTester {
       url: subscription.url,
       msgId,
       payload,
-      secrets: signingSecrets(subscription.secrets, now),
+      secrets: await openSigningSecrets(subscription.secrets, now, this.deps.secretBox),
     });
     return { msgId, at: toIso(now), outcome };
   }

@@ -12,6 +12,7 @@ import type { Redelivery } from './redelivery.ts';
 import { rotateSecrets } from './secret-rotation.ts';
 import { generateSecret } from './signing.ts';
 import type { WebhookTester } from './webhook-tester.ts';
+import type { SecretBox } from './secret-box.ts';
 
 export interface WebhooksApiDeps {
   clock: Clock;
@@ -19,6 +20,8 @@ export interface WebhooksApiDeps {
   endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
   redelivery: Pick<Redelivery, 'resumeParked'>;
   tester: Pick<WebhookTester, 'send'>;
+  /** Seals each new signing secret before it is stored: the answer carries it in clear, the table never. */
+  secretBox: Pick<SecretBox, 'seal'>;
 }
 
 const MAX_EVENT_FILTERS = 32;
@@ -91,7 +94,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
           url: body.url,
           eventTypes: body.event_types ?? [ALL_EVENTS],
           ...(body.description === undefined ? {} : { description: body.description }),
-          secret,
+          secret: await deps.secretBox.seal(secret),
         });
         return {
           status: 201,
@@ -149,7 +152,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
         const secret = generateSecret();
         const rotated = await webhooks.replaceSecrets(
           current.id,
-          rotateSecrets(current.secrets, secret, deps.clock.now()),
+          rotateSecrets(current.secrets, await deps.secretBox.seal(secret), deps.clock.now()),
           current.secrets[0]?.secret ?? '',
         );
         if (!rotated) throw new HttpProblem('conflict', 'The webhook changed while its secret was being rotated; retry.');

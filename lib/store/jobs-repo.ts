@@ -11,7 +11,9 @@ import {
   keys,
   queryAll,
   TABLE_KEYS,
-  type TableRef, shardOf } from './table.ts';
+  type TableRef,
+  shardOf,
+} from './table.ts';
 
 /** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
 export interface UserJobsKey {
@@ -330,4 +332,3 @@ function fromItem(item: Record<string, unknown>): Job {
     ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),
   };
 }
-

@@ -38,7 +38,15 @@ const EXPECTED: Record<FunctionName, string[]> = {
   ],
   'api-jobs': [...items('GetItem', 'UpdateItem'), QUERY_GSI1, QUERY_GSI2],
   'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
-  'api-webhooks': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('delivery')],
+  'api-webhooks': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    QUERY_TABLE,
+    QUERY_GSI1,
+    ...sendTo('delivery'),
+    // Seals new signing secrets (and opens them for test pings and idempotent replays).
+    'kms:GenerateDataKey webhook-secrets-key',
+    'kms:Decrypt webhook-secrets-key',
+  ],
   'api-fallback': [],
   'api-docs': [],
   'worker-poll': [
@@ -48,7 +56,12 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery'),
     MX_SECRET,
   ],
-  'worker-deliver': [...items('GetItem', 'UpdateItem'), ...consume('delivery'), ...sendTo('delivery')],
+  'worker-deliver': [
+    ...items('GetItem', 'UpdateItem'),
+    ...consume('delivery'),
+    ...sendTo('delivery'),
+    'kms:Decrypt webhook-secrets-key',
+  ],
   'events-refresh': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
     QUERY_GSI1,
@@ -99,7 +112,7 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
           ? 'own-log-group'
           : `log-group:${props.LogGroupName}`;
       case 'AWS::KMS::Key':
-        return 'key';
+        return String(props.Description).includes('webhook signing secrets') ? 'webhook-secrets-key' : 'key';
       default:
         return target.Type;
     }

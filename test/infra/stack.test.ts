@@ -27,7 +27,9 @@ const resolvePlaceholders = (variables: Record<string, unknown>): Record<string,
           ? `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`
           : name.endsWith('_SECRET_ARN')
             ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`
-            : name,
+            : name.endsWith('_KEY_ARN')
+              ? 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100'
+              : name,
     ]),
   );
 
@@ -264,7 +266,9 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: isProd });
         expect(table.Properties.DeletionProtectionEnabled).toBe(isProd);
         expect(table.DeletionPolicy).toBe(isProd ? 'Retain' : 'Delete');
-        const keys = resourcesOfType(template, 'AWS::KMS::Key');
+        const keys = resourcesOfType(template, 'AWS::KMS::Key').filter(
+          ([, key]) => !String(key.Properties.Description).includes('webhook signing secrets'),
+        );
         if (isProd) {
           expect(keys).toHaveLength(1);
           expect(keys[0]![1].Properties.EnableKeyRotation).toBe(true);
@@ -276,6 +280,19 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         }
       },
     );
+  });
+
+  describe('webhook signing secrets', () => {
+    it('are sealed under a rotated key of their own; only the functions that sign or rotate get it', () => {
+      const [keyId, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([, k]) =>
+        String(k.Properties.Description).includes('webhook signing secrets'),
+      )!;
+      expect(key.Properties.EnableKeyRotation).toBe(true);
+      for (const [name, { properties }] of functions) {
+        const arn = referencedId(properties.Environment.Variables.WEBHOOK_SECRETS_KEY_ARN);
+        expect([name, arn]).toEqual([name, ['api-webhooks', 'worker-deliver'].includes(name) ? keyId : undefined]);
+      }
+    });
   });
 
   describe('secrets', () => {

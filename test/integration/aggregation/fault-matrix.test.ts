@@ -256,6 +256,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const webhookTimeoutMs = services.config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
+    secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
     webhooks: crashes.wrap(notifier(services).webhooks),
     deliveries: crashes.wrap(notifier(services).deliveries),
     queue: crashes.wrap(deliveryQueue),

@@ -117,6 +117,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const webhooks = new WebhooksRepository(table, clock);
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const deliverer = new Deliverer({
+    secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
     webhooks: alive(webhooks),
     deliveries: alive(dyingDeliveries),
     queue: alive(new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock)),

@@ -24,7 +24,7 @@ beforeAll(async () => {
   harness = await startNotifyHarness();
   receiver = await Receiver.start({ now: () => harness.clock.now() });
   sweeper = new Sweeper({
-    jobs: new JobsRepository(harness.table, harness.clock),
+    jobs: new JobsRepository(harness.table),
     // No job is active in these tests: the poll queue is never written.
     pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
     clock: harness.clock,

@@ -45,6 +45,7 @@ describe('a long retry wait', () => {
     const queue = new DelayedQueue<DeliveryMessage>(sqs, 'https://sqs.local/delivery', clock);
     const untouched = new Proxy({}, { get: (_, name) => () => expect.fail(`unexpected call to ${String(name)} before due`) });
     const deliverer = new Deliverer({
+      secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
       webhooks: untouched as never,
       deliveries: untouched as never,
       sender: untouched as never,

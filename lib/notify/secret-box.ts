@@ -1,0 +1,135 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock.ts';
+import { NexusRelayError } from '../errors.ts';
+
+/** A 256-bit data key in clear (used, never stored) and as its key source encrypted it (stored with each secret). */
+export interface DataKey {
+  plaintext: Uint8Array;
+  encrypted: Uint8Array;
+}
+
+/** Where data keys come from: KMS deployed (lib/aws/kms-data-keys.ts), a local master key on a laptop. */
+export interface DataKeySource {
+  generate(): Promise<DataKey>;
+  decrypt(encrypted: Uint8Array): Promise<Uint8Array>;
+}
+
+export class SecretBoxError extends NexusRelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SECRET_BOX', message, options);
+    this.name = 'SecretBoxError';
+  }
+}
+
+/** Stored form: `nxsec1.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url. */
+const PREFIX = 'nxsec1.';
+/** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
+export const DATA_KEY_TTL_MS = 5 * 60_000;
+/** Decrypted data keys kept per container (a subscription's secrets share the key they were sealed with). */
+const OPENED_KEYS_MAX = 500;
+
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
+
+/**
+ * Webhook signing secrets at rest: envelope encryption, AES-256-GCM under a data key from `keys` (KMS deployed).
+ * A data key seals new secrets for DATA_KEY_TTL_MS; opened data keys are cached (bounded, same TTL), so signing a
+ * delivery costs no KMS call once its key is known. A stored value that is not sealed (a `whsec_…` row written
+ * before secrets were sealed) is taken as it is, so existing subscriptions keep signing.
+ */
+export class SecretBox {
+  readonly #keys: DataKeySource;
+  readonly #clock: Clock;
+  #current: { key: Promise<DataKey>; until: number } | undefined;
+  readonly #opened: LRUCache<string, Uint8Array>;
+
+  constructor(keys: DataKeySource, clock: Clock) {
+    this.#keys = keys;
+    this.#clock = clock;
+    this.#opened = new LRUCache({ max: OPENED_KEYS_MAX, ttl: DATA_KEY_TTL_MS, ttlAutopurge: false });
+  }
+
+  static isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
+
+  async seal(secret: string): Promise<string> {
+    const key = await this.#dataKey();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.plaintext, iv);
+    const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `${PREFIX}${b64(key.encrypted)}.${b64(iv)}.${b64(sealed)}`;
+  }
+
+  async open(stored: string): Promise<string> {
+    if (!SecretBox.isSealed(stored)) return stored;
+    const [encryptedKey, iv, sealed] = stored.slice(PREFIX.length).split('.');
+    if (!encryptedKey || !iv || !sealed) throw new SecretBoxError('A sealed secret is malformed.');
+    const key = await this.#openKey(encryptedKey);
+    const bytes = unb64(sealed);
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, unb64(iv));
+      decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+      return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
+    } catch (error) {
+      throw new SecretBoxError('A sealed secret could not be opened (wrong key or altered value).', { cause: error });
+    }
+  }
+
+  /** The current data key; single-flight, so seals at once in one container share one key source call. */
+  #dataKey(): Promise<DataKey> {
+    const now = this.#clock.now();
+    if (!this.#current || this.#current.until <= now) {
+      const key = this.#keys.generate().then((generated) => {
+        this.#opened.set(b64(generated.encrypted), generated.plaintext);
+        return generated;
+      });
+      // A failed call is not kept: the next seal asks again.
+      key.catch(() => {
+        if (this.#current?.key === key) this.#current = undefined;
+      });
+      this.#current = { key, until: now + DATA_KEY_TTL_MS };
+    }
+    return this.#current.key;
+  }
+
+  async #openKey(encryptedKey: string): Promise<Uint8Array> {
+    const known = this.#opened.get(encryptedKey);
+    if (known) return known;
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await this.#keys.decrypt(unb64(encryptedKey));
+    } catch (error) {
+      throw new SecretBoxError('The data key of a sealed secret could not be decrypted.', { cause: error });
+    }
+    this.#opened.set(encryptedKey, plaintext);
+    return plaintext;
+  }
+}
+
+/**
+ * Data keys wrapped (AES-256-GCM) by a 32-byte master key held locally: the local stack's, kept in its data
+ * directory so that persisted subscriptions stay readable across restarts. Never used by a deployed function.
+ */
+export class LocalDataKeys implements DataKeySource {
+  readonly #master: Buffer;
+
+  constructor(masterKey: Uint8Array) {
+    if (masterKey.length !== 32) throw new SecretBoxError('The local secrets key must be 32 bytes.');
+    this.#master = Buffer.from(masterKey);
+  }
+
+  async generate(): Promise<DataKey> {
+    const plaintext = randomBytes(32);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#master, iv);
+    const wrapped = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    return { plaintext, encrypted: Buffer.concat([iv, wrapped]) };
+  }
+
+  async decrypt(encrypted: Uint8Array): Promise<Uint8Array> {
+    const bytes = Buffer.from(encrypted);
+    const decipher = createDecipheriv('aes-256-gcm', this.#master, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+    return Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]);
+  }
+}

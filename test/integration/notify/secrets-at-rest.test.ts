@@ -1,0 +1,101 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { generateSecret } from '../../../lib/notify/signing.ts';
+import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
+import { systemClock } from '../../../lib/clock.ts';
+import { registerSecret } from '../../support/secrets-scan/collector.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+
+/**
+ * Webhook signing secrets at rest, over the local stack: after creating and rotating subscriptions (with and without
+ * Idempotency-Key, whose stored answers carry the secret), no item of the table holds a signing secret in clear;
+ * a subscription stored in clear before sealing existed still signs.
+ */
+let stack: LocalStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+const handedOut: string[] = [];
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  receiver = await startWebhookReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.stop();
+});
+
+async function api(method: string, path: string, options: { body?: unknown; idempotencyKey?: string } = {}) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.apiKey}`,
+      'content-type': 'application/json',
+      ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+    },
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+  return (text ? JSON.parse(text) : undefined) as any;
+}
+
+const scanTable = async (): Promise<string> => {
+  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: stack.engines.tableName }));
+  client.destroy();
+  return JSON.stringify(Items);
+};
+
+it('no signing secret is stored in clear after creating and rotating subscriptions', async () => {
+  const plain = await api('POST', '/webhooks', { body: { url: receiver.url } });
+  const keyed = await api('POST', '/webhooks', { body: { url: receiver.url }, idempotencyKey: 'create-once' });
+  const replayed = await api('POST', '/webhooks', { body: { url: receiver.url }, idempotencyKey: 'create-once' });
+  expect(replayed.webhook.secret).toBe(keyed.webhook.secret); // the sealed stored answer opens to the same secret
+  const rotated = await api('POST', `/webhooks/${plain.webhook.id}/rotate-secret`, { idempotencyKey: 'rotate-once' });
+  handedOut.push(plain.webhook.secret, keyed.webhook.secret, rotated.webhook.secret);
+
+  const table = await scanTable();
+  expect(table).toContain(plain.webhook.id);
+  for (const secret of handedOut) {
+    expect(table).not.toContain(secret);
+    expect(table).not.toContain(secret.slice('whsec_'.length));
+  }
+  expect(table).not.toMatch(/whsec_/);
+
+  // The sealed secrets sign: a test ping verifies with the secret the API handed out.
+  receiver.useSecret(rotated.webhook.secret);
+  const { test } = await api('POST', `/webhooks/${plain.webhook.id}/test`);
+  expect(test.delivered).toBe(true);
+  await receiver.waitFor((event) => event.type === 'webhook.test');
+  expect(receiver.rejected).toEqual([]);
+  for (const subscription of [plain, keyed]) await api('DELETE', `/webhooks/${subscription.webhook.id}`);
+});
+
+it('a subscription stored in clear (before sealing) still signs its deliveries', async () => {
+  const secret = generateSecret();
+  registerSecret('webhook secret', secret);
+  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+  const legacy = await new WebhooksRepository({ client, tableName: stack.engines.tableName }, systemClock).create({
+    url: receiver.url,
+    eventTypes: ['*'],
+    secret,
+  });
+  client.destroy();
+  expect(await scanTable()).toContain(secret);
+
+  receiver.useSecret(secret);
+  // A real delivery: an aggregation's events go through the queue and the deliverer, signed with the clear secret.
+  const sim = await fetch(`${stack.simulatorUrl}/_sim/members`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: 'legacy-user', aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' } }),
+  });
+  const { member } = (await sim.json()) as { member: { guid: string } };
+  const { job } = await api('POST', `/users/legacy-user/members/${member.guid}/refresh`);
+  const [started] = await receiver.waitFor((event) => event.data.job?.id === job.id);
+  expect(started!.verified).toBe(true);
+  expect(receiver.rejected).toEqual([]);
+  await api('DELETE', `/webhooks/${legacy.id}`);
+});

@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { DATA_KEY_TTL_MS, type DataKeySource, LocalDataKeys, SecretBox, SecretBoxError } from '../../../lib/notify/secret-box.ts';
+
+/** A key source that counts its calls (as KMS would bill them). */
+function countingKeys() {
+  const inner = new LocalDataKeys(randomBytes(32));
+  const calls = { generate: 0, decrypt: 0 };
+  const source: DataKeySource = {
+    generate: () => (calls.generate++, inner.generate()),
+    decrypt: (encrypted) => (calls.decrypt++, inner.decrypt(encrypted)),
+  };
+  return { source, calls };
+}
+
+describe('SecretBox', () => {
+  it('seals and opens any secret; the sealed form holds nothing of it (property)', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1 }), async (secret) => {
+        const sealed = await box.seal(secret);
+        expect(sealed.startsWith('nxsec1.')).toBe(true);
+        if (secret.length >= 4) expect(sealed).not.toContain(secret);
+        expect(await box.open(sealed)).toBe(secret);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('opens a value stored before sealing (whsec_…) as it is', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    expect(await box.open('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+
+  it('refuses an altered value and a value sealed under another key', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    const sealed = await box.seal('whsec_secret');
+    const parts = sealed.split('.');
+    const flipped = Buffer.from(parts[3]!, 'base64url');
+    flipped[0]! ^= 1;
+    await expect(box.open([...parts.slice(0, 3), flipped.toString('base64url')].join('.'))).rejects.toThrow(SecretBoxError);
+    const other = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    await expect(other.open(sealed)).rejects.toThrow(SecretBoxError);
+    await expect(box.open('nxsec1.broken')).rejects.toThrow('malformed');
+  });
+
+  it('asks its key source for a data key once per DATA_KEY_TTL_MS, and opens with the cached key', async () => {
+    const clock = new ManualClock();
+    const { source, calls } = countingKeys();
+    const box = new SecretBox(source, clock);
+    const first = await Promise.all([box.seal('a'), box.seal('b')]);
+    expect(calls.generate).toBeGreaterThanOrEqual(1);
+    const generated = calls.generate;
+    await box.seal('c');
+    expect(calls.generate).toBe(generated);
+    expect(await box.open(first[0]!)).toBe('a');
+    expect(calls.decrypt).toBe(0); // its own data key is known
+
+    clock.advance(DATA_KEY_TTL_MS);
+    await box.seal('d');
+    expect(calls.generate).toBe(generated + 1);
+
+    // Another container (a fresh box over the same key source) decrypts the data key once, then uses its cache.
+    const other = new SecretBox(source, clock);
+    expect(await other.open(first[0]!)).toBe('a');
+    expect(await other.open(first[1]!)).toBe('b');
+    expect(calls.decrypt).toBe(1);
+  });
+});
