@@ -13,25 +13,9 @@ import {
   queuesByName,
   referencedId,
   resourceById,
+  resolvedEnvironment,
   resourcesOfType,
 } from './support/template.ts';
-
-/** Stands in for CloudFormation's intrinsics so a function's environment can be fed to lib/config.ts. */
-const resolvePlaceholders = (variables: Record<string, unknown>): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(variables).map(([name, value]) => [
-      name,
-      typeof value === 'string'
-        ? value
-        : name.endsWith('_URL')
-          ? `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`
-          : name.endsWith('_SECRET_ARN')
-            ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`
-            : name.endsWith('_KEY_ARN')
-              ? 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100'
-              : name,
-    ]),
-  );
 
 describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   const settings = ENVIRONMENTS[env];
@@ -72,7 +56,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
 
       expect(variables.MX_WEBHOOK_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].verifiesMxWebhooks === true);
 
-      const config = parseConfig(resolvePlaceholders(variables));
+      const config = parseConfig(resolvedEnvironment(variables));
       expect(config.env).toBe(env);
       expect(config.logLevel).toBe(settings.logLevel);
       expect(config.mx).toMatchObject({ baseUrl: settings.mx.baseUrl, ssoBaseUrl: settings.mx.ssoBaseUrl });

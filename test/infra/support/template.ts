@@ -72,3 +72,20 @@ export function onlyResourceOfType(template: Template, type: string): [string, C
   if (resources.length !== 1) throw new Error(`Expected one ${type}, found ${resources.length}`);
   return resources[0]!;
 }
+
+/** Stands in for CloudFormation's intrinsics so a function's environment can be fed to lib/config.ts. */
+export const resolvedEnvironment = (variables: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(variables).map(([name, value]) => [
+      name,
+      typeof value === 'string'
+        ? value
+        : name.endsWith('_URL')
+          ? `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`
+          : name.endsWith('_SECRET_ARN')
+            ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}`
+            : name.endsWith('_KEY_ARN')
+              ? 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100'
+              : name,
+    ]),
+  );

@@ -56,9 +56,10 @@ describe('POST /webhooks', () => {
       updated_at: webhook.created_at,
     });
     expect(created.headers.location).toBe(`/webhooks/${webhook.id}`);
-    expect((await deployed.notifier.webhooks.get(webhook.id))!.secrets).toEqual([
-      { secret: webhook.secret, createdAt: webhook.created_at },
-    ]);
+    // Stored sealed: only the secret box opens it to what the answer handed out.
+    const [stored] = (await deployed.notifier.webhooks.get(webhook.id))!.secrets;
+    expect(stored).toEqual({ secret: expect.stringMatching(/^nxsec1\./), createdAt: webhook.created_at });
+    expect(await deployed.notifier.secretBox.open(stored!.secret)).toBe(webhook.secret);
 
     const read = await deployed.api('GET', `/webhooks/${webhook.id}`);
     expect(read.status).toBe(200);
@@ -228,7 +229,8 @@ describe('POST /webhooks/{webhook_id}/rotate-secret', () => {
       previous_secret_expires_at: new Date(deployed.clock.now() + 24 * 60 * 60 * 1000).toISOString(),
     });
     expect(rotated.body.webhook.secret).not.toBe(secret);
-    expect((await deployed.notifier.webhooks.get(id))!.secrets.map((s) => s.secret)).toEqual([
+    const stored = (await deployed.notifier.webhooks.get(id))!.secrets.map((s) => s.secret);
+    expect(await Promise.all(stored.map((s) => deployed.notifier.secretBox.open(s)))).toEqual([
       rotated.body.webhook.secret,
       secret,
     ]);

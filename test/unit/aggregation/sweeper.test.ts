@@ -56,7 +56,7 @@ describe('Sweeper', () => {
       ],
       T + 1,
     );
-    expect(await sweep()).toEqual({ active: 2, repolled: 0, renotified: 1, released: 0 });
+    expect(await sweep()).toEqual({ active: 2, repolled: 0, renotified: 1, released: 0, redelivered: 0 });
     expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, trigger: 'sweeper' }]);
     expect(released).toEqual([]);
   });
@@ -73,7 +73,7 @@ describe('Sweeper', () => {
       ],
       T,
     );
-    expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1 });
+    expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1, redelivered: 0 });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
     expect(released).toEqual(['announced']);
   });

@@ -1,0 +1,41 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
+import { buildFunctionBundle, lambdaRuntimeRoot, loadInRuntime } from '../support/lambda-runtime.ts';
+import { synthesized } from './support/synth.ts';
+import { functionsByName, resolvedEnvironment } from './support/template.ts';
+
+/**
+ * Every function bundle, built as the stack builds it, loads where Lambda's nodejs22.x runtime would load it: a
+ * module path holding only the AWS SDK v3, the environment the synthesized prod template gives that function, no
+ * project `node_modules` to fall back on. It must evaluate and export `handler`.
+ */
+const root = lambdaRuntimeRoot(mkdtempSync(join(tmpdir(), 'nexus-relay-runtime-')));
+const prod = functionsByName(synthesized('prod').template, 'prod');
+const environmentOf = (name: string) =>
+  resolvedEnvironment(prod.get(name)!.properties.Environment.Variables as Record<string, unknown>);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('function bundles in a Lambda-like runtime (only the AWS SDK on the module path, the prod environment)', () => {
+  it.each(FUNCTION_NAMES)('%s loads and exports handler', async (name) => {
+    const file = await buildFunctionBundle(root, name);
+    const load = loadInRuntime(file, environmentOf(name));
+    console.info(
+      `${name}: ${(load.bundleBytes / 1024).toFixed(0)} KiB, init ${load.initMs.toFixed(0)} ms, ` +
+        `init RSS ${(load.initRssBytes / 1024 ** 2).toFixed(0)} MiB${load.error ? `, ${load.error}` : ''}`,
+    );
+    expect(load.error).toBeUndefined();
+    expect(load).toMatchObject({ ok: true, exportsHandler: true });
+  });
+
+  it('fails for a bundle that imports a package the runtime lacks', async () => {
+    // zod left out of the bundle: the runtime has no zod to give it.
+    const file = await buildFunctionBundle(join(root, 'broken'), 'api-docs', ['zod']);
+    const load = loadInRuntime(file, environmentOf('api-docs'));
+    expect(load.ok).toBe(false);
+    expect(load.error).toMatch(/Cannot find (package|module) 'zod'/);
+  });
+});

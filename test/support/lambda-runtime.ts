@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { esbuildOptions } from '../../infra/bundling.ts';
+import { functionEntry } from '../../infra/constructs/relay-function.ts';
+import type { FunctionName } from '../../infra/constructs/function-specs.ts';
+
+const PROJECT_MODULES = new URL('../../node_modules/', import.meta.url).pathname;
+
+/**
+ * A stand-in for the nodejs22.x runtime's module path: a `node_modules` holding only the AWS SDK v3 packages
+ * (`@aws-sdk/*`, which the runtime provides; their own dependencies resolve beside them, as in the runtime's copy).
+ * A bundle placed under `root` can import those and nothing else from outside itself.
+ */
+export function lambdaRuntimeRoot(root: string): string {
+  const scoped = join(root, 'node_modules', '@aws-sdk');
+  mkdirSync(scoped, { recursive: true });
+  for (const name of readdirSync(join(PROJECT_MODULES, '@aws-sdk'))) {
+    symlinkSync(join(PROJECT_MODULES, '@aws-sdk', name), join(scoped, name), 'dir');
+  }
+  return root;
+}
+
+/** Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`; `external` adds externals. */
+export async function buildFunctionBundle(root: string, name: FunctionName, external: string[] = []): Promise<string> {
+  const file = join(root, name, 'index.mjs');
+  const options = esbuildOptions(functionEntry(name), file);
+  await build({ ...options, external: [...(options.external ?? []), ...external], logLevel: 'silent' });
+  return file;
+}
+
+export interface RuntimeLoad {
+  ok: boolean;
+  /** The module exports a `handler` function. */
+  exportsHandler: boolean;
+  initMs: number;
+  initRssBytes: number;
+  bundleBytes: number;
+  error?: string;
+}
+
+const LOAD_SCRIPT = `
+const started = performance.now();
+const module = await import(process.argv[1]);
+process.stdout.write(JSON.stringify({
+  exportsHandler: typeof module.handler === 'function',
+  initMs: performance.now() - started,
+  initRssBytes: process.memoryUsage().rss,
+}));`;
+
+/** Imports the bundle in a fresh process with only `env` (plus PATH), as Lambda's init phase does. */
+export function loadInRuntime(file: string, env: Record<string, string>): RuntimeLoad {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT, pathToFileURL(file).href], {
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+    encoding: 'utf8',
+    cwd: '/',
+  });
+  const bundleBytes = statSync(file).size;
+  if (child.status !== 0) {
+    const error = /^\w*Error[^\n]*/m.exec(child.stderr)?.[0] ?? child.stderr.slice(-300);
+    return { ok: false, exportsHandler: false, initMs: Number.NaN, initRssBytes: Number.NaN, bundleBytes, error };
+  }
+  const result = JSON.parse(child.stdout) as Omit<RuntimeLoad, 'ok' | 'bundleBytes'>;
+  return { ok: result.exportsHandler, ...result, bundleBytes };
+}
