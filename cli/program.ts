@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerDlq } from './commands/dlq.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerRefresh } from './commands/refresh.ts';
@@ -53,5 +54,6 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerRefresh(program, terminal);
   registerJobs(program, terminal);
   registerSim(program, terminal);
+  registerDlq(program, terminal);
   return program;
 }

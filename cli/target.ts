@@ -17,6 +17,22 @@ export interface ApiTarget {
   apiKey: string;
 }
 
+/** The work queues, by the name the CLI takes. */
+export const QUEUE_NAMES = ['poll', 'delivery', 'refresh-requests'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/** A work queue and its dead-letter queue: the local stack's fauxqs, or (no endpoint) a deployed stack's. */
+export interface QueueTarget {
+  queue: QueueName;
+  region?: string;
+  endpoint?: string;
+  /** Known from the stack file locally; deployed, resolved from `nexus-relay-<env>-<queue>` (GetQueueUrl). */
+  queueUrl?: string;
+  deadLetterQueueUrl?: string;
+  queueName: string;
+  deadLetterQueueName: string;
+}
+
 /** Where DynamoDB is: the local stack's dynalite, or (no endpoint) a deployed table reached with the default credential chain. */
 export interface TableTarget {
   tableName: string;
@@ -70,6 +86,35 @@ export class Targets {
     const url = this.options.simUrl ?? nonEmpty(this.env[TARGET_ENV.simUrl]) ?? this.stack()?.simulatorUrl ?? undefined;
     if (url === undefined) throw noTarget(`No MX simulator to talk to: ${START_HINT}, or pass --sim-url.`);
     return url.replace(/\/+$/, '');
+  }
+
+  /** `--env` (and `--region`) for a deployed stack's queues; otherwise the local stack's. */
+  queue(queue: QueueName, options: { env?: string; region?: string }): QueueTarget {
+    if (options.env !== undefined) {
+      const name = `nexus-relay-${options.env}-${queue}`;
+      return {
+        queue,
+        queueName: name,
+        deadLetterQueueName: `${name}-dlq`,
+        region: options.region ?? nonEmpty(this.env.AWS_REGION) ?? nonEmpty(this.env.AWS_DEFAULT_REGION),
+      };
+    }
+    const stack = this.stack();
+    if (!stack) throw noTarget(`No queues: ${START_HINT}, or pass --env ENV [--region R] for a deployed stack.`);
+    const urls = {
+      poll: [stack.queues.poll, stack.queues.pollDlq],
+      delivery: [stack.queues.delivery, stack.queues.deliveryDlq],
+      'refresh-requests': [stack.queues.refreshRequests, stack.queues.refreshRequestsDlq],
+    }[queue];
+    return {
+      queue,
+      queueUrl: urls[0],
+      deadLetterQueueUrl: urls[1],
+      queueName: urls[0]!.split('/').pop()!,
+      deadLetterQueueName: urls[1]!.split('/').pop()!,
+      region: stack.queues.region,
+      endpoint: stack.queues.endpoint,
+    };
   }
 
   /** `--table` (and `--region`) for a deployed table; otherwise the local stack's. */

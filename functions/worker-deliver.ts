@@ -12,6 +12,7 @@ const services = getServices();
  */
 export const handler = sqsHandler(
   services,
+  'delivery',
   deliveryMessageSchema,
   (message) => notifier(services).deliverer.handle(message),
   (message) => ({ job_id: jobIdOfEventId(message.msg_id), delivery_id: `${message.webhook_id}/${message.msg_id}` }),

@@ -8,6 +8,7 @@ const services = getServices();
 /** One poll step per message (see PollService); failed records are retried by SQS, the rest acknowledged. */
 export const handler = sqsHandler(
   services,
+  'poll',
   pollMessageSchema,
   (message) => pollService(services).handle(message),
   (message) => ({ job_id: message.job_id }),

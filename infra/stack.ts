@@ -134,6 +134,8 @@ export class NexusRelayStack extends Stack {
         ...(spec.deadLettersTo?.includes('refreshRequests')
           ? { REFRESH_REQUESTS_DLQ_URL: this.refreshRequests.queues.deadLetterQueue.queueUrl }
           : {}),
+        ...(spec.deadLettersTo?.includes('poll') ? { POLL_DLQ_URL: this.queues.poll.deadLetterQueue.queueUrl } : {}),
+        ...(spec.deadLettersTo?.includes('delivery') ? { DELIVERY_DLQ_URL: this.queues.delivery.deadLetterQueue.queueUrl } : {}),
         NODE_OPTIONS: '--enable-source-maps',
       }) satisfies FunctionEnvironment;
 

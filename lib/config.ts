@@ -21,6 +21,16 @@ export const configSchema = z.object({
   TABLE_NAME: z.string().min(3).describe('The single DynamoDB table.'),
   POLL_QUEUE_URL: url.describe('SQS queue of aggregation poll steps.'),
   DELIVERY_QUEUE_URL: url.describe('SQS queue of webhook delivery attempts.'),
+  POLL_DLQ_URL: url
+    .optional()
+    .describe(
+      'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
+    ),
+  DELIVERY_DLQ_URL: url
+    .optional()
+    .describe(
+      'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
+    ),
   REFRESH_REQUESTS_QUEUE_URL: url
     .optional()
     .describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
@@ -176,6 +186,8 @@ export interface Config {
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
   tableName: string;
   queues: { poll: string; delivery: string };
+  /** Where the workers put messages they cannot parse (without one, SQS's redrive takes them there later). */
+  deadLetterQueues: { poll?: string; delivery?: string };
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
@@ -229,6 +241,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     aws: { region: c.AWS_REGION, dynamoDbEndpoint: c.AWS_ENDPOINT_URL_DYNAMODB, sqsEndpoint: c.AWS_ENDPOINT_URL_SQS },
     tableName: c.TABLE_NAME,
     queues: { poll: c.POLL_QUEUE_URL, delivery: c.DELIVERY_QUEUE_URL },
+    deadLetterQueues: { poll: c.POLL_DLQ_URL, delivery: c.DELIVERY_DLQ_URL },
     mx: {
       baseUrl: c.MX_BASE_URL,
       ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,

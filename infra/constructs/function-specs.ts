@@ -123,6 +123,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE],
     queries: ['gsi1'],
     sendsTo: ['poll', 'delivery'],
+    // Messages it cannot parse go to the poll DLQ at once, with their reason.
+    deadLettersTo: ['poll'],
     consumes: 'poll',
     callsMx: true,
   },
@@ -163,6 +165,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, UPDATE],
     queries: [],
     sendsTo: ['delivery'],
+    deadLettersTo: ['delivery'],
     consumes: 'delivery',
     callsMx: false,
     webhookSecrets: 'open',

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { ApiEvent } from '../../lib/http/api-event.ts';
+import { compilePathTemplate } from '../../lib/http/path-template.ts';
+import { HttpProblem, type ProblemCode } from '../../lib/http/problem.ts';
 import type { AccessLogLine } from '../access-log.ts';
 import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../routes.ts';
 import { httpFunctions, type HttpLambda } from './handlers.ts';
@@ -9,31 +12,50 @@ import { lambdaContext } from './lambda-context.ts';
 
 /** API Gateway refuses bodies above 10 MB; the functions apply their own, smaller limit. */
 const MAX_GATEWAY_BODY_BYTES = 10 * 1024 * 1024;
+/** A URL this long is refused before routing, as API Gateway refuses a request line over 10 KiB. */
+const MAX_URL_BYTES = 10 * 1024;
 
-interface CompiledRoute {
-  method: string;
-  key: string;
-  fn: HttpFunctionName;
-  pattern: RegExp;
-  names: string[];
+/** What the gateway answers itself, before any function: problem+json with a request id, like every other answer. */
+function gatewayProblem(code: ProblemCode, detail: string): { status: number; headers: Record<string, string>; body: string } {
+  const requestId = randomUUID();
+  const problem = new HttpProblem(code, detail);
+  return {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, 'cache-control': 'no-store' },
+    body: JSON.stringify(problem.toBody(requestId)),
+  };
 }
 
-const compiled: CompiledRoute[] = ROUTES.map((route) => {
-  const names: string[] = [];
-  const source = route.path.replace(/\{([^/}]+)\}/g, (_, name: string) => {
-    names.push(name);
-    return '([^/]+)';
-  });
-  return { method: route.method, key: routeKey(route), fn: route.fn, pattern: new RegExp(`^${source}$`), names };
-});
+/** Requests Node's HTTP parser refuses (oversized head, broken syntax), answered on the raw socket. */
+function refuseUnparsable(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const answer =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? gatewayProblem('headers_too_large', 'The request line and headers exceed the gateway limit.')
+      : gatewayProblem('bad_request', 'The request could not be parsed as HTTP/1.1.');
+  const head = [
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}`,
+    ...Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}`),
+    `content-length: ${Buffer.byteLength(answer.body)}`,
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${answer.body}`);
+}
+
+const compiled = ROUTES.map((route) => ({
+  method: route.method,
+  key: routeKey(route),
+  fn: route.fn,
+  path: compilePathTemplate(route.path),
+}));
 
 /** Matches like HttpApi: one route per method + path template, anything else goes to `$default`. */
 export function matchRoute(method: string, path: string) {
   for (const route of compiled) {
     if (route.method !== method) continue;
-    const match = route.pattern.exec(path);
+    const match = route.path.match(path);
     if (!match) continue;
-    const pathParameters = Object.fromEntries(route.names.map((name, i) => [name, safeDecode(match[i + 1]!)]));
+    const pathParameters = Object.fromEntries(Object.entries(match).map(([name, value]) => [name, safeDecode(value)]));
     return { routeKey: route.key, fn: route.fn, pathParameters };
   }
   return { routeKey: DEFAULT_ROUTE_KEY, fn: 'api-fallback' as const, pathParameters: undefined };
@@ -112,6 +134,7 @@ export async function startGateway(options: {
       response.end('{"message":"Internal Server Error"}');
     });
   });
+  server.on('clientError', refuseUnparsable);
   server.keepAliveTimeout = 5_000;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -137,13 +160,21 @@ async function serve(
   accessLog: (line: string) => void,
 ): Promise<void> {
   const startedAt = performance.now();
+  const refuse = (answer: ReturnType<typeof gatewayProblem>) => {
+    const length = String(Buffer.byteLength(answer.body));
+    response.writeHead(answer.status, { ...answer.headers, 'content-length': length, connection: 'close' }).end(answer.body);
+  };
+  if (Buffer.byteLength(request.url ?? '') > MAX_URL_BYTES) {
+    return refuse(gatewayProblem('uri_too_long', `The URL exceeds ${MAX_URL_BYTES} bytes.`));
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
     if (size > MAX_GATEWAY_BODY_BYTES) {
-      response.writeHead(413, { 'content-type': 'application/json' }).end('{"message":"Request Entity Too Large"}');
-      return;
+      return refuse(
+        gatewayProblem('payload_too_large', `The body exceeds the gateway limit of ${MAX_GATEWAY_BODY_BYTES} bytes.`),
+      );
     }
     chunks.push(chunk as Buffer);
   }

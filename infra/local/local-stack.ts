@@ -84,6 +84,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
       REFRESH_REQUESTS_QUEUE_URL: engines.queueUrls.refreshRequests,
       REFRESH_REQUESTS_DLQ_URL: engines.deadLetterQueueUrls.refreshRequests,
+      POLL_DLQ_URL: engines.deadLetterQueueUrls.poll,
+      DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
       LOCAL_API_KEY: apiKey,
       LOCAL_SECRETS_KEY: secretsKey,
       ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),

@@ -67,14 +67,7 @@ async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<vo
       failed = new Set(messages.map((message) => message.MessageId!));
     }
     const done = messages.filter((message) => !failed.has(message.MessageId!));
-    if (done.length > 0) {
-      await options.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: options.queueUrl,
-          Entries: done.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle! })),
-        }),
-      );
-    }
+    await deleteAll(options, done);
   }
 }
 
@@ -91,10 +84,44 @@ function toRecord(message: Message, queueUrl: string): SQSRecord {
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
-    messageAttributes: {},
+    // As Lambda's event source passes them: each attribute with its type and value.
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
+        name,
+        {
+          dataType: value.DataType ?? 'String',
+          ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+          ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
     eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
     awsRegion: 'us-east-1',
   };
+}
+
+/**
+ * Deletes what the handler finished, as Lambda's event source does: entries DeleteMessageBatch reports as failed
+ * are tried again (a few times), so a handled message is not handled again only because one delete failed.
+ */
+async function deleteAll(options: PollerOptions, messages: Message[]): Promise<void> {
+  let pending = messages;
+  for (let attempt = 1; pending.length > 0 && attempt <= 3; attempt++) {
+    const byId = new Map(pending.map((message, i) => [String(i), message]));
+    try {
+      const { Failed = [] } = await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: [...byId].map(([id, message]) => ({ Id: id, ReceiptHandle: message.ReceiptHandle! })),
+        }),
+      );
+      pending = Failed.map((failure) => byId.get(failure.Id!)!).filter(Boolean);
+    } catch (error) {
+      if (attempt === 3) console.error(`poller ${options.functionName}: delete failed; the messages will come back`, error);
+    }
+  }
 }

@@ -27,6 +27,8 @@ export interface StackFile {
     delivery: string;
     refreshRequests: string;
     refreshRequestsDlq: string;
+    pollDlq: string;
+    deliveryDlq: string;
   };
   /** The process serving the stack: the file is stale once it is gone. */
   pid: number;
@@ -48,6 +50,8 @@ export function describeStack(stack: LocalStack): StackFile {
       delivery: engines.queueUrls.delivery,
       refreshRequests: engines.queueUrls.refreshRequests,
       refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
+      pollDlq: engines.deadLetterQueueUrls.poll,
+      deliveryDlq: engines.deadLetterQueueUrls.delivery,
     },
     pid: process.pid,
     startedAt: new Date().toISOString(),
@@ -73,9 +77,11 @@ function problemWith(value: unknown): string | undefined {
   }
   if (
     !isObject(queues) ||
-    !['endpoint', 'region', 'poll', 'delivery', 'refreshRequests', 'refreshRequestsDlq'].every((name) => isString(queues[name]))
+    !['endpoint', 'region', 'poll', 'delivery', 'refreshRequests', 'refreshRequestsDlq', 'pollDlq', 'deliveryDlq'].every((name) =>
+      isString(queues[name]),
+    )
   ) {
-    return '`queues` must have endpoint, region, poll, delivery, refreshRequests and refreshRequestsDlq';
+    return '`queues` must have endpoint, region, poll, delivery, refreshRequests and the dead-letter queues of all three';
   }
   if (!Number.isInteger(value.pid) || (value.pid as number) <= 0) return '`pid` must be a process id';
   if (!isString(value.startedAt)) return '`startedAt` must be a time';

@@ -163,12 +163,11 @@ export class RefreshRequests {
   }
 
   async #deadLetter(message: QueueMessage, outcome: DeadLettered, context: LogContext): Promise<void> {
-    await this.deps.deadLetters.send(message.body, {
-      reason: outcome.reason,
-      error_field: outcome.field,
-      detail: outcome.detail,
-      source_message_id: message.messageId,
-    });
+    await this.deps.deadLetters.send(
+      message.body,
+      { reason: outcome.reason, error_field: outcome.field, detail: outcome.detail, source_message_id: message.messageId },
+      message.attributes,
+    );
     (this.deps.metrics ?? noMetrics).add('MessagesDeadLettered', 1, { queue: 'refresh-requests', reason: outcome.reason });
     this.deps.log.warn('refresh request dead-lettered', {
       ...context,

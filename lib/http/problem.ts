@@ -81,6 +81,24 @@ export const PROBLEMS = {
     cause: 'The body is over 64 KiB.',
     fix: 'Send a smaller body; no route needs more.',
   },
+  uri_too_long: {
+    status: 414,
+    title: 'Request URL too long',
+    cause: 'The URL is over 10 KiB: the gateway refuses it before any route sees it.',
+    fix: 'Send long input in a body; no route takes a URL this long.',
+  },
+  headers_too_large: {
+    status: 431,
+    title: 'Request headers too large',
+    cause: 'The request line and headers are over the gateway limit (10 KiB in AWS, 16 KiB locally).',
+    fix: 'Send fewer or smaller headers (a cookie jar sent by mistake is the usual cause).',
+  },
+  bad_request: {
+    status: 400,
+    title: 'Malformed HTTP request',
+    cause: 'The gateway could not parse the request as HTTP/1.1.',
+    fix: 'Use an HTTP client library; check what a proxy in between sends.',
+  },
   unsupported_media_type: {
     status: 415,
     title: 'Request body must be application/json',

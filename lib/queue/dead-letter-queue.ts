@@ -1,4 +1,5 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 
 /** SQS refuses an empty string attribute; long ones are cut to keep the message well under its size limit. */
 const MAX_ATTRIBUTE_LENGTH = 256;
@@ -13,8 +14,23 @@ export class DeadLetterQueue {
     readonly queueUrl: string,
   ) {}
 
-  async send(body: string, attributes: Record<string, string | undefined>): Promise<void> {
+  /**
+   * `attributes` (why) are added to the message's own attributes, as the event source handed them over
+   * (`original`), so the message can be redriven as it came.
+   */
+  async send(
+    body: string,
+    attributes: Record<string, string | undefined>,
+    original: SQSRecord['messageAttributes'] = {},
+  ): Promise<void> {
     const messageAttributes: Record<string, MessageAttributeValue> = {};
+    for (const [name, value] of Object.entries(original)) {
+      messageAttributes[name] = {
+        DataType: value.dataType,
+        ...(value.stringValue === undefined ? {} : { StringValue: value.stringValue }),
+        ...(value.binaryValue === undefined ? {} : { BinaryValue: Buffer.from(value.binaryValue, 'base64') }),
+      };
+    }
     for (const [name, value] of Object.entries(attributes)) {
       if (value) messageAttributes[name] = { DataType: 'String', StringValue: value.slice(0, MAX_ATTRIBUTE_LENGTH) };
     }

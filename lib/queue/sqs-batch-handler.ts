@@ -3,17 +3,30 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { z } from 'zod';
 import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { DeadLetterQueue } from './dead-letter-queue.ts';
+
+/** Where a worker puts the messages it cannot parse: its queue's dead-letter queue, named for the metric. */
+export interface PoisonMessages {
+  queue: 'poll' | 'delivery';
+  deadLetters: Pick<DeadLetterQueue, 'send'>;
+  metrics?: MetricsSink;
+}
 
 /**
  * An SQS-triggered Lambda handler: each record is parsed with `schema` and handed to `handle`; records whose
- * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse
- * can never succeed, so it is logged and acknowledged rather than retried into the dead-letter queue.
+ * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse can
+ * never succeed: it goes to the queue's dead-letter queue at once, unchanged (body and attributes) with its
+ * `reason` and the schema issue as attributes, and only then is it acknowledged. Without a dead-letter queue to
+ * write to, or if that write fails, the record is reported failed: SQS keeps it, and its redrive moves it to the
+ * dead-letter queue after maxReceiveCount. No message is ever acknowledged unhandled.
  */
 export function createSqsBatchHandler<S extends z.ZodType>(
   schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   log: Log,
   contextOf: (message: z.output<S>) => LogContext = () => ({}),
+  poison?: PoisonMessages,
 ) {
   const handleRecord = (record: SQSRecord) => withLogContext({ message_id: record.messageId }, () => handleParsed(record));
   const handleParsed = async (record: SQSRecord) => {
@@ -25,11 +38,21 @@ export function createSqsBatchHandler<S extends z.ZodType>(
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const detail = body === undefined ? 'The body is not JSON.' : `${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
       // Queue messages carry only ids, counters and times, so the body is safe to log.
-      log.error('malformed queue message dropped', {
-        body: record.body.slice(0, 500),
-        issues: parsed.error.issues.slice(0, 3),
-      });
+      const fields = { body: record.body.slice(0, 500), reason: 'malformed', detail };
+      if (!poison) {
+        log.error('malformed queue message left to SQS redrive (no dead-letter queue configured)', fields);
+        throw new Error(`malformed message ${record.messageId}: ${detail}`);
+      }
+      await poison.deadLetters.send(
+        record.body,
+        { reason: 'malformed', detail, source_message_id: record.messageId },
+        record.messageAttributes,
+      );
+      (poison.metrics ?? noMetrics).add('MessagesDeadLettered', 1, { queue: poison.queue, reason: 'malformed' });
+      log.error('malformed queue message sent to the dead-letter queue', fields);
       return;
     }
     await withLogContext(contextOf(parsed.data), () => handle(parsed.data));

@@ -5,6 +5,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 export interface QueueMessage {
   messageId: string;
   body: string;
+  /** The message's own attributes, as the event source handed them over (kept when it is dead-lettered). */
+  attributes?: SQSRecord['messageAttributes'];
 }
 
 /**
@@ -12,7 +14,8 @@ export interface QueueMessage {
  * body themselves; records whose `handle` throws are reported in `batchItemFailures`.
  */
 export function createSqsRecordHandler(handle: (message: QueueMessage) => Promise<void>) {
-  const handleRecord = (record: SQSRecord) => handle({ messageId: record.messageId, body: record.body });
+  const handleRecord = (record: SQSRecord) =>
+    handle({ messageId: record.messageId, body: record.body, attributes: record.messageAttributes });
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
     // A processor per batch: outside Lambda its state is per instance, and local pollers run batches concurrently.
     processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });

@@ -53,13 +53,13 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
     QUERY_GSI1,
     ...consume('poll'),
-    ...sendTo('poll', 'delivery'),
+    ...sendTo('poll', 'delivery', 'poll-dlq'),
     MX_SECRET,
   ],
   'worker-deliver': [
     ...items('GetItem', 'UpdateItem'),
     ...consume('delivery'),
-    ...sendTo('delivery'),
+    ...sendTo('delivery', 'delivery-dlq'),
     'kms:Decrypt webhook-secrets-key',
   ],
   'events-refresh': [

@@ -22,7 +22,8 @@ export const isIdempotentWrite = (route: Pick<DocumentedRoute, 'method' | 'auth'
 export function problemsOf(route: DocumentedRoute, docs: OperationDocs): ProblemCode[] {
   const codes = new Set<ProblemCode>(docs.problems);
   if (route.auth === 'api_key' || docs.security === 'http_basic') codes.add('unauthorized');
-  codes.add('payload_too_large');
+  // What the gateway answers before any function, on any route.
+  for (const code of ['payload_too_large', 'uri_too_long', 'headers_too_large', 'bad_request'] as const) codes.add(code);
   codes.add('invalid_body');
   if (!docs.bodyAsText) for (const code of ['unsupported_media_type', 'invalid_json'] as const) codes.add(code);
   // Unknown query parameters are refused on every route but those whose answer must not depend on them (MX's

@@ -103,6 +103,8 @@ describe('resolveTarget', () => {
       delivery: 'http://127.0.0.1:4001/q/delivery',
       refreshRequests: 'http://127.0.0.1:4001/q/refresh-requests',
       refreshRequestsDlq: 'http://127.0.0.1:4001/q/refresh-requests-dlq',
+      pollDlq: 'http://127.0.0.1:4001/q/poll-dlq',
+      deliveryDlq: 'http://127.0.0.1:4001/q/delivery-dlq',
     },
     pid: process.pid,
     startedAt: new Date().toISOString(),

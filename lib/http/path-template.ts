@@ -1,0 +1,35 @@
+/** A route path such as `/users/{user_id}/jobs`, compiled once: literals escaped, each `{name}` one path segment. */
+export interface PathTemplate {
+  template: string;
+  names: string[];
+  /** The segment values by name (still percent-encoded) when `path` matches, undefined otherwise. */
+  match(path: string): Record<string, string> | undefined;
+}
+
+const PARAMETER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const escapeLiteral = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The one path-template compiler (the route table, the local gateway, `api-fallback`). Literal text matches only
+ * itself — `/openapi.json` never matches `/openapiXjson` — and a parameter matches one non-empty segment.
+ */
+export function compilePathTemplate(template: string): PathTemplate {
+  const names: string[] = [];
+  let source = '';
+  let last = 0;
+  for (const parameter of template.matchAll(PARAMETER)) {
+    source += escapeLiteral(template.slice(last, parameter.index)) + '([^/]+)';
+    names.push(parameter[1]!);
+    last = parameter.index! + parameter[0].length;
+  }
+  source += escapeLiteral(template.slice(last));
+  const pattern = new RegExp(`^${source}$`);
+  return {
+    template,
+    names,
+    match(path) {
+      const found = pattern.exec(path);
+      return found ? Object.fromEntries(names.map((name, i) => [name, found[i + 1]!])) : undefined;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
+
+/**
+ * Nothing dropped: a message an SQS-driven worker cannot parse arrives in its queue's dead-letter queue byte for
+ * byte, its own attributes kept and a `reason` added — over the local stack (fauxqs, the same pollers and handlers
+ * as Lambda runs). Nothing is acknowledged unhandled: the work queues are empty afterwards and nothing is lost.
+ */
+let stack: LocalStack;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  sqs = createSqsClient({ region: stack.engines.region, sqsEndpoint: stack.engines.sqsEndpoint });
+});
+afterAll(async () => {
+  sqs?.destroy();
+  await stack?.stop();
+});
+
+const MALFORMED = ['{"job_id": "job_1", "step":', '{"unknown":"shape"}', '[]'];
+
+async function receiveAll(queueUrl: string, count: number, waitMs = 20_000) {
+  const received: { body: string; attributes: Record<string, string | undefined> }[] = [];
+  const deadline = Date.now() + waitMs;
+  while (received.length < count && Date.now() < deadline) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 60,
+      }),
+    );
+    for (const message of Messages) {
+      received.push({
+        body: message.Body!,
+        attributes: Object.fromEntries(
+          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
+        ),
+      });
+    }
+  }
+  return received;
+}
+
+describe.each(['poll', 'delivery', 'refreshRequests'] as const)('the %s queue', (role) => {
+  it('sends invalid JSON, an unknown shape and an empty array to its DLQ unchanged, with a reason', async () => {
+    for (const body of MALFORMED) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: stack.engines.queueUrls[role],
+          MessageBody: body,
+          MessageAttributes: { sender: { DataType: 'String', StringValue: 'poison-test' } },
+        }),
+      );
+    }
+    const deadLettered = await receiveAll(stack.engines.deadLetterQueueUrls[role], MALFORMED.length);
+    expect(deadLettered.map((message) => message.body).sort()).toEqual([...MALFORMED].sort());
+    for (const message of deadLettered) {
+      expect(message.attributes.reason).toMatch(/^(malformed|invalid_json|invalid_request)$/);
+      expect(message.attributes.sender).toBe('poison-test');
+      expect(message.attributes.source_message_id).toBeTruthy();
+    }
+    expect(await receiveAll(stack.engines.queueUrls[role], 1, 1_500)).toEqual([]);
+  });
+});
