@@ -10,6 +10,7 @@ import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, kib, median, seededRandom } from './support/stats.ts';
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /**
  * Cold start, per function: the minified bundle built exactly as the stack builds it (infra/bundling.ts) and the
@@ -87,6 +88,8 @@ interface Bundle {
   gzipBytes: number;
   metafile: Metafile;
   times: number[];
+  /** Resident set size right after the import (bytes), one per import. */
+  rss: number[];
   /** Set when the bundle cannot be imported (it is then left out of the timing). */
   failed?: string;
 }
@@ -102,24 +105,29 @@ async function buildBundle(key: string, entry: string): Promise<Bundle> {
     gzipBytes: gzipSync(contents).byteLength,
     metafile: result.metafile,
     times: [],
+    rss: [],
   };
 }
 
 const IMPORT_SCRIPT =
-  'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
+  'const t = performance.now(); await import(process.argv[1]); ' +
+  'process.stdout.write(`${performance.now() - t} ${process.memoryUsage().rss}`);';
 
-/** One fresh process importing the bundle; milliseconds from the import call until the module has evaluated. */
-function importOnce(file: string): number {
+/**
+ * One fresh process importing the bundle: milliseconds from the import call until the module has evaluated, and
+ * the process's resident set size then.
+ */
+function importOnce(file: string): { ms: number; rss: number } {
   const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], {
     env: { PATH: process.env.PATH, ...FUNCTION_ENV },
     encoding: 'utf8',
   });
-  const ms = Number(child.stdout);
-  if (child.status !== 0 || !Number.isFinite(ms)) {
+  const [ms, rss] = child.stdout.split(' ').map(Number) as [number, number];
+  if (child.status !== 0 || !Number.isFinite(ms) || !Number.isFinite(rss)) {
     const reason = /^\w*Error[^\n]*/m.exec(child.stderr)?.[0] ?? child.stderr.slice(-300);
     throw new Error(reason.slice(0, 300));
   }
-  return ms;
+  return { ms, rss };
 }
 
 const PROFILE_SCRIPT = `
@@ -236,7 +244,11 @@ export async function run(): Promise<BenchResult> {
   }
   for (let round = 0; round < RUNS; round++) {
     const order = bundles.filter((bundle) => !bundle.failed).sort(() => random() - 0.5);
-    for (const bundle of order) bundle.times.push(importOnce(bundle.file));
+    for (const bundle of order) {
+      const { ms, rss } = importOnce(bundle.file);
+      bundle.times.push(ms);
+      bundle.rss.push(rss);
+    }
   }
 
   const baselineOf = (name: FunctionName) => find(baselineName(clientsUsed(FUNCTION_SPECS[name])));
@@ -254,6 +266,9 @@ export async function run(): Promise<BenchResult> {
       fn.failed ? 'does not import' : `${fmt(median(fn.times))} (min ${fmt(Math.min(...fn.times))})`,
       `${fmt(median(baseline.times))} (min ${fmt(Math.min(...baseline.times))}; ${kib(baseline.bytes)})`,
       `${fmt(ratio, 2)}× ${ratio <= TARGET_RATIO ? '✅' : '❌'}`,
+      fn.failed
+        ? '—'
+        : `${mib(median(fn.rss))} / ${mib(median(baseline.rss))} = ${fmt(median(fn.rss) / median(baseline.rss), 2)}×`,
     ];
   });
   const ratios = FUNCTION_NAMES.map(ratioOf);
@@ -373,6 +388,7 @@ export async function run(): Promise<BenchResult> {
         'import p50 (min), ms',
         'baseline import p50 (min; size), ms',
         'ratio of p50s',
+        'init RSS: function / baseline (p50)',
       ],
       rows,
     ),

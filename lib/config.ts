@@ -109,6 +109,11 @@ export const configSchema = z.object({
     .describe(
       'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
     ),
+  POLL_STALLED_AFTER_SECONDS: seconds(10, 3600)
+    .default(120)
+    .describe(
+      'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+    ),
   DELIVERY_STALLED_AFTER_SECONDS: seconds(10, 3600)
     .default(300)
     .describe(
@@ -197,7 +202,7 @@ export interface Config {
     requestTimeoutMs: number;
     retryBudgetMs: number;
   };
-  aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number };
+  aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number; stalledAfterMs: number };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
   webhooks: {
@@ -250,7 +255,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
     },
-    aggregation: { deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS, maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS },
+    aggregation: {
+      deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS,
+      maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS,
+      stalledAfterMs: c.POLL_STALLED_AFTER_SECONDS * 1000,
+    },
     refreshRequests: {
       perSecond: c.REFRESH_EVENTS_PER_SECOND,
       queueUrl: c.REFRESH_REQUESTS_QUEUE_URL,

@@ -52,6 +52,8 @@ export class Sweeper {
       clock: Clock;
       log: Log;
       metrics?: MetricsSink;
+      /** A job this late (its poll, or its terminal event) has lost its message; STALLED_AFTER_MS by default. */
+      stalledAfterMs?: number;
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: DeliverySweep;
     },
@@ -64,7 +66,7 @@ export class Sweeper {
       report.active++;
       const now = clock.now();
       const job = await jobs.get(pointer.jobId);
-      const verdict = job && judgeJob(job, now);
+      const verdict = job && judgeJob(job, now, this.deps.stalledAfterMs);
       if (job && (verdict === 'poll_lost' || verdict === 'notification_lost')) {
         log.warn(verdict === 'poll_lost' ? 'sweeper: re-polling a stalled job' : 'sweeper: re-driving a lost terminal event', {
           job_id: job.id,
@@ -130,10 +132,11 @@ export type JobVerdict = 'polling' | 'poll_lost' | 'notifying' | 'notification_l
 export function judgeJob(
   job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt' | 'notifiedAt'>,
   now: number,
+  stalledAfterMs = STALLED_AFTER_MS,
 ): JobVerdict {
   if (job.status === 'aggregating') {
-    return now > Math.min(job.nextPollAt, job.deadlineAt) + STALLED_AFTER_MS ? 'poll_lost' : 'polling';
+    return now > Math.min(job.nextPollAt, job.deadlineAt) + stalledAfterMs ? 'poll_lost' : 'polling';
   }
   if (job.notifiedAt !== undefined) return 'done';
-  return now > (job.finishedAt ?? job.updatedAt) + STALLED_AFTER_MS ? 'notification_lost' : 'notifying';
+  return now > (job.finishedAt ?? job.updatedAt) + stalledAfterMs ? 'notification_lost' : 'notifying';
 }

@@ -16,6 +16,7 @@ export function sweeper(services: Services): Sweeper {
         clock: services.clock,
         log: services.log,
         metrics: services.metrics,
+        stalledAfterMs: services.config.aggregation.stalledAfterMs,
         deliveries: {
           deliveries: new DeliveriesRepository(table(services), services.clock),
           queue: new DelayedQueue<DeliveryMessage>(sqsClient(services), services.config.queues.delivery, services.clock),
