@@ -42,6 +42,8 @@ const FUNCTION_ENV = {
   // the configuration is parsed whole at import either way).
   REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests',
   REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
+  // What infra/stack.ts gives the functions that seal or open webhook signing secrets.
+  WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/0f0e0d0c-0b0a-0908-0706-050403020100',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   LOG_LEVEL: 'WARN',
 };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerMx } from './commands/mx.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -55,5 +56,6 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerJobs(program, terminal);
   registerSim(program, terminal);
   registerDlq(program, terminal);
+  registerMx(program, terminal);
   return program;
 }

@@ -53,7 +53,7 @@ export interface SessionLease {
   release(userId: string, holderId: string): Promise<void>;
 }
 
-const sessionResponse = z.object({ session: z.object({ token: z.string().min(1) }).loose() }).loose();
+export const sessionResponse = z.object({ session: z.object({ token: z.string().min(1) }).loose() }).loose();
 
 export interface SessionManagerOptions {
   store: SessionStore;

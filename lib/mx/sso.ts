@@ -4,7 +4,7 @@ import type { MxRequestOptions, MxTransport } from './transport.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
 
-const apiTokenResponse = z.object({ api_token: z.object({ token: z.string().min(1) }).loose() }).loose();
+export const apiTokenResponse = z.object({ api_token: z.object({ token: z.string().min(1) }).loose() }).loose();
 
 export interface SsoClientOptions {
   /** A transport on the SSO origin (not the data host's). */

@@ -1,0 +1,277 @@
+import * as z from 'zod';
+import { mxErrorFromResponse } from './errors.ts';
+import { memberResponse } from './member.ts';
+import { sessionResponse } from './sessions.ts';
+import { apiTokenResponse, SSO_MEDIA_TYPE } from './sso.ts';
+import { NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from './transport.ts';
+
+/**
+ * `nexus-relay mx check`: which of the MX client's assumptions hold for the MX a configuration points at. Every
+ * call is made as the client makes it, and every answer is read with the client's own schemas and error reader, so a
+ * "holds" means the relay would understand that answer. Read-only unless `aggregateMember` is given. No token,
+ * key or answer body is ever put in a result: only statuses, media types, shapes and field names.
+ */
+export type FactSource = 'documented' | 'unconfirmed';
+export type Verdict = 'holds' | 'differs' | 'not_checked';
+
+export interface FactCheck {
+  id: string;
+  fact: string;
+  source: FactSource;
+  verdict: Verdict;
+  /** What was seen: a status, a media type, a shape — never a secret or a body. */
+  observed: string;
+}
+
+export interface ConformanceOptions {
+  dataBaseUrl: string;
+  ssoBaseUrl: string;
+  credentials: { clientId: string; apiKey: string };
+  /** The MX user the checks act as (an existing one: SSO creates nothing). */
+  userId: string;
+  aggregateMethod: 'GET' | 'POST';
+  /** Followed to its end with one aggregate call: the only write, and only when asked for. */
+  aggregateMember?: string;
+  fetch?: typeof fetch;
+  /** How long an asked-for aggregation is followed (default 3 minutes), and the pause between reads. */
+  aggregateTimeoutMs?: number;
+  pollIntervalMs?: number;
+}
+
+interface Answer {
+  status: number;
+  type: string;
+  text: string;
+  headers: Record<string, string>;
+}
+
+/** The list reads that take no path parameter but the user: each answered with its collection under its own name. */
+const LIST_READS = ['/members', '/accounts', '/transactions', '/beats', '/spending_plans'] as const;
+
+const listShape = (key: string) =>
+  z.object({ [key]: z.array(z.record(z.string(), z.unknown())) }).loose() as z.ZodType<Record<string, unknown[]>>;
+
+export async function checkConformance(options: ConformanceOptions): Promise<FactCheck[]> {
+  const send = options.fetch ?? fetch;
+  const checks: FactCheck[] = [];
+  const add = (id: string, fact: string, source: FactSource, verdict: Verdict, observed: string) =>
+    checks.push({ id, fact, source, verdict, observed });
+  const call = async (base: string, method: string, path: string, headers: Record<string, string>): Promise<Answer> => {
+    const response = await send(`${base.replace(/\/+$/, '')}${path}`, { method, headers });
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '(none)',
+      text: await response.text(),
+      headers: Object.fromEntries(response.headers),
+    };
+  };
+  const parse = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const user = encodeURIComponent(options.userId);
+
+  // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token (MX's pages show `.json`).
+  const sso = await call(
+    options.ssoBaseUrl,
+    'GET',
+    `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token`,
+    {
+      Accept: SSO_MEDIA_TYPE,
+      'MD-API-KEY': options.credentials.apiKey,
+    },
+  );
+  const apiToken = apiTokenResponse.safeParse(parse(sso.text));
+  add(
+    'sso_api_token',
+    'SSO answers GET /{client_id}/users/{user_id}/api_token with {"api_token":{"token"}} as JSON',
+    'documented',
+    sso.status === 200 && apiToken.success ? 'holds' : 'differs',
+    `HTTP ${sso.status}, ${sso.type}${apiToken.success ? ', api_token.token present' : ', no api_token.token in a JSON body'}`,
+  );
+  if (!apiToken.success) return withUnchecked(checks, options);
+
+  // 2. Session: POST /sessions with MD-API-TOKEN.
+  const session = await call(options.dataBaseUrl, 'POST', '/sessions', {
+    ...NEXUS_HEADERS,
+    'MD-API-TOKEN': apiToken.data.api_token.token,
+  });
+  const sessionBody = sessionResponse.safeParse(parse(session.text));
+  add(
+    'session',
+    'POST /sessions with MD-API-TOKEN answers {"session":{"token"}}',
+    'documented',
+    session.status >= 200 && session.status < 300 && sessionBody.success ? 'holds' : 'differs',
+    `HTTP ${session.status}, ${session.type}${sessionBody.success ? ', session.token present' : ', no session.token'}`,
+  );
+  if (!sessionBody.success) return withUnchecked(checks, options);
+  const asUser = { ...NEXUS_HEADERS, 'MD-SESSION-TOKEN': sessionBody.data.session.token };
+
+  // 3. The first page of every list read, in Nexus's media type, each collection under its own name.
+  let firstMember: string | undefined;
+  for (const path of LIST_READS) {
+    const answer = await call(options.dataBaseUrl, 'GET', path, asUser);
+    const key = path.slice(1);
+    const body = listShape(key).safeParse(parse(answer.text));
+    const typed = answer.type.startsWith(NEXUS_MEDIA_TYPE) || /^application\/(?:[\w.+-]+\+)?json/.test(answer.type);
+    // A 403 is MX's answer for a user without the PFM use case: the route exists; its shape is not checked then.
+    const verdict = answer.status === 403 ? 'not_checked' : answer.status === 200 && body.success && typed ? 'holds' : 'differs';
+    add(
+      `read${path.replaceAll('/', '_')}`,
+      `GET ${path} answers 200 JSON with a "${key}" array`,
+      'documented',
+      verdict,
+      `HTTP ${answer.status}, ${answer.type}${body.success ? `, ${body.data[key]!.length} ${key} on the first page` : ''}`,
+    );
+    if (path === '/members' && body.success) firstMember = (body.data.members?.[0] as { guid?: string } | undefined)?.guid;
+  }
+
+  // 4. A member read parses with the client's member schema.
+  if (firstMember) {
+    const answer = await call(options.dataBaseUrl, 'GET', `/members/${encodeURIComponent(firstMember)}`, asUser);
+    const member = memberResponse.safeParse(parse(answer.text));
+    add(
+      'read_member',
+      'GET /members/{member_guid} answers {"member":{…}} the poll loop can read',
+      'documented',
+      answer.status === 200 && member.success ? 'holds' : 'differs',
+      `HTTP ${answer.status}${member.success ? '' : `, unreadable at ${fieldsOf(member.error)}`}`,
+    );
+  } else {
+    add(
+      'read_member',
+      'GET /members/{member_guid} answers {"member":{…}} the poll loop can read',
+      'documented',
+      'not_checked',
+      'the user has no member',
+    );
+  }
+
+  // 5. The error body (UNCONFIRMED: nested {"error":{"code","message"}} or flat {"code","message"}).
+  const missing = await call(options.dataBaseUrl, 'GET', '/members/MBR-nexus-relay-check-absent', asUser);
+  const notFound = mxErrorFromResponse(
+    { status: missing.status, headers: missing.headers, body: missing.text },
+    { method: 'GET', route: '/members/{member_guid}' },
+    Date.now(),
+  );
+  add(
+    'error_body',
+    "An error answer carries MX's numeric code (4040 for an unknown member) in a body the client reads",
+    'unconfirmed',
+    missing.status === 404 && notFound.mxCode === 4040 ? 'holds' : 'differs',
+    `HTTP ${missing.status}, ${missing.type}, ${errorShape(parse(missing.text))}, code ${notFound.mxCode ?? 'none read'}`,
+  );
+
+  // 6. Session expiry (UNCONFIRMED: 4011 under HTTP 401).
+  const expired = await call(options.dataBaseUrl, 'GET', '/members', {
+    ...NEXUS_HEADERS,
+    'MD-SESSION-TOKEN': 'nexus-relay-check-expired',
+  });
+  const unauthorized = mxErrorFromResponse(
+    { status: expired.status, headers: expired.headers, body: expired.text },
+    { method: 'GET', route: '/members' },
+    Date.now(),
+  );
+  add(
+    'session_expired',
+    'An unknown or expired session is answered HTTP 401 with code 4011 (what makes the client renew the session)',
+    'unconfirmed',
+    expired.status === 401 && unauthorized.mxCode === 4011 ? 'holds' : 'differs',
+    `HTTP ${expired.status}, ${errorShape(parse(expired.text))}, code ${unauthorized.mxCode ?? 'none read'}`,
+  );
+
+  add(
+    'retry_after',
+    'A 429 carries Retry-After (seconds or a date)',
+    'unconfirmed',
+    'not_checked',
+    'needs MX to rate-limit: never provoked',
+  );
+
+  // 7. Aggregate, only when asked: the one write.
+  if (options.aggregateMember) {
+    checks.push(await checkAggregate(options, call, asUser, parse));
+  } else {
+    add(
+      'aggregate',
+      `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`,
+      'unconfirmed',
+      'not_checked',
+      'read-only run (pass --aggregate <member_guid>)',
+    );
+  }
+  return checks;
+}
+
+async function checkAggregate(
+  options: ConformanceOptions,
+  call: (base: string, method: string, path: string, headers: Record<string, string>) => Promise<Answer>,
+  asUser: Record<string, string>,
+  parse: (text: string) => unknown,
+): Promise<FactCheck> {
+  const fact = `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`;
+  const path = `/members/${encodeURIComponent(options.aggregateMember!)}`;
+  const started = await call(options.dataBaseUrl, options.aggregateMethod, `${path}/aggregate`, asUser);
+  if (started.status < 200 || started.status > 299) {
+    return {
+      id: 'aggregate',
+      fact,
+      source: 'unconfirmed',
+      verdict: 'differs',
+      observed: `HTTP ${started.status} to ${options.aggregateMethod}`,
+    };
+  }
+  const startedMember = memberResponse.safeParse(parse(started.text));
+  const deadline = Date.now() + (options.aggregateTimeoutMs ?? 180_000);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
+    const read = memberResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
+    if (read.success && read.data.member.is_being_aggregated === false) {
+      return {
+        id: 'aggregate',
+        fact,
+        source: 'unconfirmed',
+        verdict: 'holds',
+        observed: `HTTP ${started.status}${startedMember.success ? ' with the member' : ' without a member body'}; ended ${read.data.member.connection_status}`,
+      };
+    }
+    if (Date.now() > deadline) {
+      return {
+        id: 'aggregate',
+        fact,
+        source: 'unconfirmed',
+        verdict: 'differs',
+        observed: 'still aggregating (or unreadable) at the time limit',
+      };
+    }
+  }
+}
+
+function withUnchecked(checks: FactCheck[], options: ConformanceOptions): FactCheck[] {
+  checks.push({
+    id: 'rest',
+    fact: 'The data-host checks',
+    source: 'documented',
+    verdict: 'not_checked',
+    observed: `no session for ${options.userId}: stopped`,
+  });
+  return checks;
+}
+
+function errorShape(body: unknown): string {
+  if (body === undefined) return 'body not JSON';
+  if (body && typeof body === 'object' && 'error' in body && typeof (body as { error: unknown }).error === 'object') {
+    return 'nested {"error":{…}}';
+  }
+  if (body && typeof body === 'object' && 'code' in body) return 'flat {"code",…}';
+  return 'JSON without a code';
+}
+
+const fieldsOf = (error: z.ZodError): string =>
+  [...new Set(error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 3).join(', ');
+
+/** A run contradicts the client when any fact it checked differs. */
+export const contradicts = (checks: readonly FactCheck[]): boolean => checks.some((check) => check.verdict === 'differs');

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { describeStack, writeStackFile } from '../../../infra/local/stack-file.ts';
+import { runCli } from './cli-process.ts';
+
+/** `nexus-relay mx check` against the local simulator, as CI runs it: it must pass, and name what differs when MX does. */
+let stack: LocalStack;
+let directory: string;
+let env: Record<string, string>;
+const cli = (...args: string[]) => runCli(args, { env, timeoutMs: 60_000 });
+
+async function sim(path: string, body: unknown) {
+  const response = await fetch(`${stack.simulatorUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status).toBeLessThan(300);
+  return response.json() as Promise<any>;
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  directory = mkdtempSync(join(tmpdir(), 'nexus-relay-mx-check-'));
+  const stackFile = join(directory, 'stack.json');
+  writeStackFile(describeStack(stack), stackFile);
+  env = { NEXUS_RELAY_STACK_FILE: stackFile };
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  if (directory) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('mx check', () => {
+  it('passes against the simulator: every documented and unconfirmed fact it checks holds, nothing secret printed', async () => {
+    const run = await cli('mx', 'check', '--json');
+    expect(run.code).toBe(0);
+    const report = run.json();
+    expect(report.contradiction).toBe(false);
+    const verdicts = Object.fromEntries(report.checks.map((c: any) => [c.id, c.verdict]));
+    expect(verdicts).toMatchObject({
+      sso_api_token: 'holds',
+      session: 'holds',
+      read_members: 'holds',
+      read_member: 'holds',
+      error_body: 'holds',
+      session_expired: 'holds',
+      retry_after: 'not_checked',
+      aggregate: 'not_checked',
+    });
+    expect(report.checks.find((c: any) => c.id === 'session_expired').source).toBe('unconfirmed');
+    expect(run.stdout + run.stderr).not.toMatch(/sim-api-key|MD-SESSION|token":/);
+  });
+
+  it('with --aggregate, follows one aggregation to its end', async () => {
+    const { member } = await sim('/_sim/members', {
+      user_id: 'mx-check-user',
+      aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' },
+    });
+    const run = await cli('mx', 'check', '--user', 'mx-check-user', '--aggregate', member.guid, '--json');
+    expect(run.code).toBe(0);
+    expect(run.json().checks.find((c: any) => c.id === 'aggregate')).toMatchObject({ verdict: 'holds' });
+  });
+
+  it('reports a contradiction, and exits 1, when MX answers otherwise', async () => {
+    await sim('/_sim/faults', { error_rate: 1, status: 500 });
+    try {
+      const run = await cli('mx', 'check', '--json');
+      expect(run.code).toBe(1);
+      const report = run.json();
+      expect(report.contradiction).toBe(true);
+      expect(report.checks.find((c: any) => c.id === 'sso_api_token')).toMatchObject({
+        verdict: 'differs',
+        observed: expect.stringContaining('HTTP 500'),
+      });
+      const human = await cli('mx', 'check');
+      expect(human.stdout).toContain('differs');
+    } finally {
+      await sim('/_sim/faults', {});
+    }
+  });
+});
