@@ -36,6 +36,7 @@ const FUNCTION_ENV = {
   POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-poll',
   DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-delivery',
   MX_BASE_URL: 'https://int-data.moneydesktop.com',
+  MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com',
   MX_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-AbCdEf',
   MX_WEBHOOK_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-webhooks-AbCdEf',
   // What infra/stack.ts gives the functions that take refresh requests from EventBridge (a superset is harmless:

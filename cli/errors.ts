@@ -41,3 +41,19 @@ export function toCliError(error: unknown): CliError {
   const message = error instanceof Error ? error.message : String(error);
   return new CliError({ title: 'Unexpected failure', detail: message, code: 'unexpected' }, { cause: error });
 }
+
+/** An AWS SDK failure as a problem naming what was called (`where`), with AWS's request id when it gave one. */
+export function awsProblem(service: 'DynamoDB' | 'SQS', code: string, where: string, error: unknown): CliError {
+  const failure = error as Error & { $metadata?: { requestId?: string; httpStatusCode?: number }; code?: string };
+  const unreachable = failure.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(failure.message ?? '');
+  return new CliError(
+    {
+      title: unreachable ? `Cannot reach ${service}` : `${service} request failed`,
+      detail: `${where}: ${failure.name ?? 'Error'}: ${failure.message}${unreachable ? ' Is the local stack running? (`npm start`)' : ''}`,
+      code,
+      ...(failure.$metadata?.httpStatusCode === undefined ? {} : { status: failure.$metadata.httpStatusCode }),
+      ...(failure.$metadata?.requestId === undefined ? {} : { request_id: failure.$metadata.requestId }),
+    },
+    { cause: error },
+  );
+}

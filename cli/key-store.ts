@@ -1,5 +1,5 @@
 import type { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
-import { CliError } from './errors.ts';
+import { awsProblem, CliError } from './errors.ts';
 import type { TableTarget } from './target.ts';
 
 /** Local endpoints (dynalite) accept any credentials; the SDK still insists on having some. */
@@ -34,17 +34,6 @@ export async function withKeyStore<T>(target: TableTarget, work: (repository: Ap
 }
 
 function dynamoDbProblem(target: TableTarget, error: unknown): CliError {
-  const failure = error as Error & { $metadata?: { requestId?: string; httpStatusCode?: number }; code?: string };
   const where = `table ${target.tableName}${target.endpoint ? ` at ${target.endpoint}` : target.region ? ` in ${target.region}` : ''}`;
-  const unreachable = failure.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(failure.message ?? '');
-  return new CliError(
-    {
-      title: unreachable ? 'Cannot reach DynamoDB' : 'DynamoDB request failed',
-      detail: `${where}: ${failure.name ?? 'Error'}: ${failure.message}${unreachable ? ' Is the local stack running? (`npm start`)' : ''}`,
-      code: 'dynamodb_error',
-      ...(failure.$metadata?.httpStatusCode === undefined ? {} : { status: failure.$metadata.httpStatusCode }),
-      ...(failure.$metadata?.requestId === undefined ? {} : { request_id: failure.$metadata.requestId }),
-    },
-    { cause: error },
-  );
+  return awsProblem('DynamoDB', 'dynamodb_error', where, error);
 }

@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import { CliError } from './errors.ts';
+import { awsProblem, type CliError } from './errors.ts';
 import type { QueueTarget } from './target.ts';
 
 /** Local endpoints (fauxqs) accept any credentials; the SDK still insists on having some. */
@@ -204,17 +204,4 @@ function toDeadLetter(message: Message): DeadLetter {
   };
 }
 
-export function sqsProblem(queue: string, error: unknown): CliError {
-  const failure = error as Error & { $metadata?: { requestId?: string; httpStatusCode?: number }; code?: string };
-  const unreachable = failure.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(failure.message ?? '');
-  return new CliError(
-    {
-      title: unreachable ? 'Cannot reach SQS' : 'SQS request failed',
-      detail: `${queue}: ${failure.name ?? 'Error'}: ${failure.message}${unreachable ? ' Is the local stack running? (`npm start`)' : ''}`,
-      code: 'sqs_error',
-      ...(failure.$metadata?.httpStatusCode === undefined ? {} : { status: failure.$metadata.httpStatusCode }),
-      ...(failure.$metadata?.requestId === undefined ? {} : { request_id: failure.$metadata.requestId }),
-    },
-    { cause: error },
-  );
-}
+export const sqsProblem = (queue: string, error: unknown): CliError => awsProblem('SQS', 'sqs_error', queue, error);

@@ -45,7 +45,11 @@ export const configSchema = z.object({
     .default(20)
     .describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.'),
   MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
-  MX_SSO_BASE_URL: url.optional().describe('MX SSO host, e.g. https://int-sso.moneydesktop.com. Defaults to MX_BASE_URL.'),
+  MX_SSO_BASE_URL: url
+    .optional()
+    .describe(
+      'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
+    ),
   MX_CLIENT_ID: z
     .string()
     .min(1)
@@ -236,6 +240,12 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const c = result.data;
   const credentials = mxCredentialsSource(c);
   const mxWebhookCredentials = mxWebhookCredentialsSource(c);
+  if (!c.MX_SSO_BASE_URL && c.NEXUS_RELAY_ENV !== 'local') {
+    throw new ConfigError(
+      ['MX_SSO_BASE_URL'],
+      'Invalid configuration: MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
+    );
+  }
   for (const name of ['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY'] as const) {
     if (c[name] && c.NEXUS_RELAY_ENV !== 'local') {
       throw new ConfigError([name], `Invalid configuration: ${name} is only allowed when NEXUS_RELAY_ENV=local`);

@@ -59,6 +59,8 @@ export const METRICS = {
   MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
   MxSessionsCreated: { unit: 'Count', sum: true, dimensions: {} },
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
+  /** SSO answered 401/403: the partner credentials or the IP allow-list. */
+  MxCredentialsRefused: { unit: 'Count', sum: true, dimensions: {} },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */
@@ -184,7 +186,7 @@ export class EmfMetrics implements MetricsSink {
 
 /** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */
 export function mxRouteClass(route: string): (typeof MX_ROUTE_CLASSES)[number] {
-  if (route.endsWith('/api_token')) return 'sso';
+  if (/\/api_token(\.json)?$/.test(route)) return 'sso';
   if (route === '/sessions') return 'session';
   // The member calls of the aggregation loop are under /members; the relayed reads are under /users/….
   const member = /^\/members\/[^/]+(?:\/(aggregate|resume|challenges))?$/.exec(route);

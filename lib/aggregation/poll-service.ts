@@ -76,7 +76,7 @@ export function detectionLagMs(
 }
 
 /** MX answers that mean the member cannot be aggregated at all; anything else is ridden out until the deadline. */
-const PERMANENT_MX_ERRORS = new Set(['MX_NOT_FOUND', 'MX_FORBIDDEN', 'MX_BAD_REQUEST']);
+const PERMANENT_MX_ERRORS = new Set(['MX_NOT_FOUND', 'MX_FORBIDDEN', 'MX_BAD_REQUEST', 'MX_CREDENTIALS_REFUSED']);
 
 /**
  * One step of the poll loop: read the member, then either schedule the next step or end the job. Every write is

@@ -31,6 +31,16 @@ function fromMxError(error: MxError): HttpProblem {
       return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`, { mxCode });
     case 'MX_TIMEOUT':
       return new HttpProblem('upstream_timeout', 'MX did not answer in time.', { mxCode });
+    case 'MX_INVALID_RESPONSE':
+      return new HttpProblem(
+        'mx_unexpected_response',
+        `MX answered ${error.method} ${error.route} with ${error.contentType ? `a ${error.contentType} body` : 'a body'} the relay cannot read.`,
+      );
+    case 'MX_CREDENTIALS_REFUSED':
+      return new HttpProblem(
+        'mx_credentials_refused',
+        `MX's SSO API refused the partner credentials (HTTP ${error.status ?? '?'}): check the API key and client id, and MX's IP allow-list.`,
+      );
     default:
       return new HttpProblem('upstream_error', `MX failed (${error.code}).`, { mxCode });
   }

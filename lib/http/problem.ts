@@ -123,6 +123,19 @@ export const PROBLEMS = {
     cause: 'An unexpected failure inside nexus-relay (DynamoDB, SQS or a bug).',
     fix: 'Retry with the same `Idempotency-Key`; if it persists, look up `request_id` (also in `x-request-id`) in the logs.',
   },
+  mx_unexpected_response: {
+    status: 502,
+    title: 'MX answered in a form the relay cannot read',
+    cause: 'MX sent a body that is not the JSON its documents show (XML, HTML, an empty body, or another shape).',
+    fix: 'Check MX_BASE_URL / MX_SSO_BASE_URL point at MX (not a proxy page); run `nexus-relay mx check`.',
+  },
+  mx_credentials_refused: {
+    status: 502,
+    title: "MX refused the relay's partner credentials",
+    cause:
+      "MX's SSO API answered 401 or 403: the API key or client id is wrong, or MX does not allow this deployment's IP addresses.",
+    fix: 'Check the MX credentials secret (client id, API key) and ask MX to allow-list the outbound IP addresses.',
+  },
   upstream_error: {
     status: 502,
     title: 'MX failed to answer',

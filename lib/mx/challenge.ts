@@ -12,12 +12,15 @@ export const challengeSchema = z
 
 export type Challenge = z.output<typeof challengeSchema>;
 
-/** `challenges` null or absent reads as none. */
+/**
+ * `challenges: null` reads as none; an answer without the key at all is not a challenges answer (an error, so a
+ * job does not wait for MFA with nothing to show).
+ */
 export const challengesResponse = z
   .object({
     challenges: z
       .array(challengeSchema)
-      .nullish()
+      .nullable()
       .transform((challenges) => challenges ?? []),
   })
   .loose();

@@ -74,11 +74,11 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
   };
   const user = encodeURIComponent(options.userId);
 
-  // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token (MX's pages show `.json`).
+  // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token.json (as MX's pages show).
   const sso = await call(
     options.ssoBaseUrl,
     'GET',
-    `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token`,
+    `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token.json`,
     {
       Accept: SSO_MEDIA_TYPE,
       'MD-API-KEY': options.credentials.apiKey,
@@ -87,7 +87,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
   const apiToken = apiTokenResponse.safeParse(parse(sso.text));
   add(
     'sso_api_token',
-    'SSO answers GET /{client_id}/users/{user_id}/api_token with {"api_token":{"token"}} as JSON',
+    'SSO answers GET /{client_id}/users/{user_id}/api_token.json with {"api_token":{"token"}} as JSON',
     'documented',
     sso.status === 200 && apiToken.success ? 'holds' : 'differs',
     `HTTP ${sso.status}, ${sso.type}${apiToken.success ? ', api_token.token present' : ', no api_token.token in a JSON body'}`,
@@ -152,11 +152,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
 
   // 5. The error body (UNCONFIRMED: nested {"error":{"code","message"}} or flat {"code","message"}).
   const missing = await call(options.dataBaseUrl, 'GET', '/members/MBR-nexus-relay-check-absent', asUser);
-  const notFound = mxErrorFromResponse(
-    { status: missing.status, headers: missing.headers, body: missing.text },
-    { method: 'GET', route: '/members/{member_guid}' },
-    Date.now(),
-  );
+  const notFound = mxErrorOf(missing, '/members/{member_guid}');
   add(
     'error_body',
     "An error answer carries MX's numeric code (4040 for an unknown member) in a body the client reads",
@@ -170,11 +166,7 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
     ...NEXUS_HEADERS,
     'MD-SESSION-TOKEN': 'nexus-relay-check-expired',
   });
-  const unauthorized = mxErrorFromResponse(
-    { status: expired.status, headers: expired.headers, body: expired.text },
-    { method: 'GET', route: '/members' },
-    Date.now(),
-  );
+  const unauthorized = mxErrorOf(expired, '/members');
   add(
     'session_expired',
     'An unknown or expired session is answered HTTP 401 with code 4011 (what makes the client renew the session)',
@@ -260,6 +252,14 @@ function withUnchecked(checks: FactCheck[], options: ConformanceOptions): FactCh
   });
   return checks;
 }
+
+/** What the client's one error reader makes of an answer to GET `route`. */
+const mxErrorOf = (answer: Answer, route: string) =>
+  mxErrorFromResponse(
+    { status: answer.status, headers: answer.headers, body: answer.text },
+    { method: 'GET', route },
+    Date.now(),
+  );
 
 function errorShape(body: unknown): string {
   if (body === undefined) return 'body not JSON';

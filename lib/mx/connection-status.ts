@@ -69,7 +69,10 @@ const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
 export function classifyMember(member: Pick<Member, 'connection_status' | 'is_being_aggregated'>): MemberOutcome {
   const status = member.connection_status;
   const kind = typeof status === 'string' ? kindsByName.get(status) : undefined;
-  if (kind === 'needs_user') return 'action_required';
+  // While MX still aggregates, only CHALLENGED needs the user now: any other status may be the previous attempt's
+  // (a user who just fixed their credentials would be told to act). The rest count once aggregation stops.
+  if (status === 'CHALLENGED') return 'action_required';
   if (member.is_being_aggregated === true || kind === 'processing') return 'in_progress';
+  if (kind === 'needs_user') return 'action_required';
   return kind === 'connected' ? 'succeeded' : 'failed';
 }

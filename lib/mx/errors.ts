@@ -11,7 +11,8 @@ export type MxErrorCode =
   | 'MX_UPSTREAM_ERROR'
   | 'MX_TIMEOUT'
   | 'MX_NETWORK_ERROR'
-  | 'MX_INVALID_RESPONSE';
+  | 'MX_INVALID_RESPONSE'
+  | 'MX_CREDENTIALS_REFUSED';
 
 /** Which call failed: the route is the pattern (`/members/{member_guid}`), never the concrete path. */
 export interface MxCallSite {
@@ -23,6 +24,8 @@ export interface MxErrorDetails extends MxCallSite {
   status?: number;
   mxCode?: number;
   retryAfterSeconds?: number;
+  /** The answer's media type, when its body could not be read (MX_INVALID_RESPONSE). */
+  contentType?: string;
   cause?: unknown;
 }
 
@@ -38,6 +41,7 @@ export class MxError extends NexusRelayError {
   readonly mxCode?: number;
   /** Only on MX_RATE_LIMITED, when MX sent a usable Retry-After. */
   readonly retryAfterSeconds?: number;
+  readonly contentType?: string;
 
   constructor(code: MxErrorCode, message: string, details: MxErrorDetails) {
     super(code, message, { cause: details.cause });
@@ -47,8 +51,19 @@ export class MxError extends NexusRelayError {
     this.status = details.status;
     this.mxCode = details.mxCode;
     this.retryAfterSeconds = details.retryAfterSeconds;
+    this.contentType = details.contentType;
   }
 }
+
+/** MX's documented session-expired code. */
+export const SESSION_EXPIRED_CODE = 4011;
+
+/**
+ * Whether MX says the session is gone: HTTP 401, or its code 4011 under any status. Which status MX sends with 4011
+ * is unconfirmed, so the client renews on either signal.
+ */
+export const isSessionExpired = (error: unknown): boolean =>
+  error instanceof MxError && (error.code === 'MX_UNAUTHORIZED' || error.mxCode === SESSION_EXPIRED_CODE);
 
 export interface MxErrorResponse {
   status: number;

@@ -51,6 +51,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   const sso = new SsoClient({
     transport: new MxTransport({ ...shared, baseUrl: mx.ssoBaseUrl, dispatcher: dispatchers.sso, upstream: 'mx-sso' }),
     credentials: mxCredentialsProvider(mx.credentials, deps.secrets),
+    metrics: deps.metrics,
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, clock),

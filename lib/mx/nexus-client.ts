@@ -1,7 +1,7 @@
-import type { z } from 'zod';
+import * as z from 'zod';
 import { type Challenge, challengesResponse } from './challenge.ts';
 import type { Deadline } from './deadline.ts';
-import { MxError } from './errors.ts';
+import { isSessionExpired } from './errors.ts';
 import { type Member, memberResponse } from './member.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { SessionManager } from './sessions.ts';
@@ -33,7 +33,22 @@ export interface AggregateResult {
   member: Member;
   /** MX answered 202: a job of the same type was already running (or one ran too recently) — nothing new started. */
   alreadyRunning: boolean;
+  /** Whether MX's answer held the member (else it was read after): which shape MX used, for `mx check` and logs. */
+  answeredWithMember?: boolean;
 }
+
+/**
+ * Aggregate and resume answers: MX documents a member body for aggregate and only a status for resume, so either
+ * is taken — an empty body, or one without `member`, is read as "no member" and the member is read after it.
+ */
+const optionalMemberResponse = z.union([
+  z.undefined(),
+  memberResponse,
+  z
+    .object({})
+    .loose()
+    .transform(() => undefined),
+]);
 
 /** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
 export class NexusClient {
@@ -57,11 +72,12 @@ export class NexusClient {
       params: { member_guid: memberGuid },
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
       body: this.#aggregateMethod === 'POST' ? {} : undefined,
-      schema: memberResponse,
+      schema: optionalMemberResponse,
       // Starts a job, even when sent as GET: replayed only when MX certainly did not act on it.
       idempotent: false,
     });
-    return { member: body.member, alreadyRunning: status === 202 };
+    const member = body?.member ?? (await this.readMember(userId, memberGuid));
+    return { member, alreadyRunning: status === 202, answeredWithMember: body?.member !== undefined };
   }
 
   async readMember(userId: string, memberGuid: string): Promise<Member> {
@@ -84,10 +100,11 @@ export class NexusClient {
       route: '/members/{member_guid}/resume',
       params: { member_guid: memberGuid },
       body: { challenges: answers },
-      schema: memberResponse,
+      schema: optionalMemberResponse,
       idempotent: false,
     });
-    return body.member;
+    // MX's resume page shows only a status: without a member in the answer, the member is read.
+    return body?.member ?? (await this.readMember(userId, memberGuid));
   }
 
   /** The MFA questions of a CHALLENGED member. */
@@ -139,7 +156,7 @@ export class NexusClient {
     try {
       return await send({ 'MD-SESSION-TOKEN': token }, deadline);
     } catch (error) {
-      if (!(error instanceof MxError && error.code === 'MX_UNAUTHORIZED')) throw error;
+      if (!isSessionExpired(error)) throw error;
       await this.#sessions.invalidate(userId, token);
       return await send({ 'MD-SESSION-TOKEN': await this.#sessions.get(userId, { deadline }) }, deadline);
     } finally {

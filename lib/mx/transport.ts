@@ -285,13 +285,18 @@ interface Answer {
 type Decoder<Body> = (answer: Answer, site: MxCallSite) => Body;
 
 function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodType): unknown {
-  const body = parseJson(answer.text, answer.status, site);
+  const body = parseJson(answer, site);
   if (!schema) return body;
   const result = schema.safeParse(body);
   if (!result.success) {
     const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 5);
     const message = `MX answered ${site.method} ${site.route} with an unexpected body shape (at ${fields.join(', ')})`;
-    throw new MxError('MX_INVALID_RESPONSE', message, { ...site, status: answer.status, cause: result.error });
+    throw new MxError('MX_INVALID_RESPONSE', message, {
+      ...site,
+      status: answer.status,
+      contentType: contentTypeOf(answer),
+      cause: result.error,
+    });
   }
   return result.data;
 }
@@ -308,9 +313,16 @@ function jsonText(answer: Answer, site: MxCallSite): string {
     throw new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
       ...site,
       status,
+      contentType: contentTypeOf(answer),
     });
   }
   return text;
+}
+
+/** The media type of an answer, without parameters (for messages: never a body). */
+function contentTypeOf(answer: Pick<Answer, 'headers'>): string {
+  const type = answer.headers['content-type'];
+  return (Array.isArray(type) ? type[0] : type)?.split(';')[0]?.trim() || 'untyped';
 }
 
 function buildPath(route: string, params: Record<string, string> = {}): string {
@@ -332,7 +344,8 @@ function buildQuery(query: Record<string, QueryValue> = {}): string {
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
 
-function parseJson(text: string, status: number, site: MxCallSite): unknown {
+function parseJson(answer: Answer, site: MxCallSite): unknown {
+  const { text, status } = answer;
   if (text === '') return undefined;
   try {
     return JSON.parse(text);
@@ -341,6 +354,7 @@ function parseJson(text: string, status: number, site: MxCallSite): unknown {
     throw new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
       ...site,
       status,
+      contentType: contentTypeOf(answer),
     });
   }
 }

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
+/** What a deployed function gets besides `valid`: its environment and the SSO host. */
+const deployed = { NEXUS_RELAY_ENV: 'prod', MX_SSO_BASE_URL: 'https://sso.moneydesktop.com' };
+
 const valid = {
   TABLE_NAME: 'nexus-relay-dev',
   POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/poll',
@@ -19,6 +22,14 @@ describe('parseConfig', () => {
     expect(config.mx.ssoBaseUrl).toBe(valid.MX_BASE_URL);
     expect(config.aggregation.deadlineSeconds).toBe(1200);
     expect(config.webhooks.allowInsecureUrls).toBe(true);
+  });
+
+  it('requires the SSO host outside local mode, naming the variable (no silent fallback to the data host)', () => {
+    for (const env of ['dev', 'staging', 'prod']) {
+      expect(() => parseConfig({ ...valid, NEXUS_RELAY_ENV: env })).toThrow(/MX_SSO_BASE_URL .* is required outside local mode/);
+      const config = parseConfig({ ...valid, NEXUS_RELAY_ENV: env, MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com' });
+      expect(config.mx.ssoBaseUrl).toBe('https://int-sso.moneydesktop.com');
+    }
   });
 
   it('names every missing or invalid variable', () => {
@@ -45,8 +56,8 @@ describe('parseConfig', () => {
   });
 
   it('refuses the local dev key outside local mode and relaxes webhook URLs only locally', () => {
-    expect(() => parseConfig({ ...valid, NEXUS_RELAY_ENV: 'prod', LOCAL_API_KEY: 'x'.repeat(20) })).toThrow(/LOCAL_API_KEY/);
-    expect(parseConfig({ ...valid, NEXUS_RELAY_ENV: 'prod' }).webhooks.allowInsecureUrls).toBe(false);
+    expect(() => parseConfig({ ...valid, ...deployed, LOCAL_API_KEY: 'x'.repeat(20) })).toThrow(/LOCAL_API_KEY/);
+    expect(parseConfig({ ...valid, ...deployed }).webhooks.allowInsecureUrls).toBe(false);
   });
 });
 

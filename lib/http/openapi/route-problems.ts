@@ -43,5 +43,7 @@ export const MX_CALL_PROBLEMS = [
   'conflict',
   'upstream_rejected',
   'upstream_error',
+  'mx_unexpected_response',
+  'mx_credentials_refused',
   'upstream_timeout',
 ] as const satisfies readonly ProblemCode[];

@@ -43,8 +43,7 @@ afterAll(async () => {
 beforeEach(async () => {
   receiver.requests.length = 0;
   receiver.respond = (_, response) => response.writeHead(204).end();
-  for (const subscription of await harness.notifier.webhooks.list()) await harness.notifier.webhooks.delete(subscription.id);
-  await harness.takeMessages();
+  await harness.reset();
   // Leave every delivery of earlier tests behind the stall window: each test sees only its own.
   harness.clock.advance(STALL_MS * 10);
   await sweeper.sweep();

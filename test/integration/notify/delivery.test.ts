@@ -24,9 +24,7 @@ afterAll(async () => {
 beforeEach(async () => {
   receiver.requests.length = 0;
   receiver.respond = (_, response) => response.writeHead(204).end();
-  // Every test starts with no subscription and an empty queue.
-  for (const subscription of await harness.notifier.webhooks.list()) await harness.notifier.webhooks.delete(subscription.id);
-  await harness.takeMessages();
+  await harness.reset();
 });
 afterEach(() => {
   harness.logs.length = 0;

@@ -128,6 +128,12 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     deliveries: notifier.deliveries,
     takeMessages,
 
+    /** No subscription and an empty delivery queue: where each test starts. */
+    async reset() {
+      for (const subscription of await notifier.webhooks.list()) await notifier.webhooks.delete(subscription.id);
+      await takeMessages();
+    },
+
     /** Makes the next message send fail, as when SQS is briefly unavailable. */
     failNextSend() {
       failNextSend = true;

@@ -9,16 +9,17 @@ import {
 
 type Expectation = { id: number; whileAggregating: MemberOutcome; once: MemberOutcome };
 
-// Written out from mx-nexus-api.md §2.4 and ARCHITECTURE.md → Poll loop, independently of the implementation.
+// Written out from mx-nexus-api.md §2.4 and ARCHITECTURE.md → Poll loop, independently of the implementation. While
+// MX still aggregates, only CHALLENGED needs the user: the other needs-user statuses may be the previous attempt's.
 const EXPECTED: Record<ConnectionStatus, Expectation> = {
   CREATED: { id: 0, whileAggregating: 'in_progress', once: 'in_progress' },
-  PREVENTED: { id: 1, whileAggregating: 'action_required', once: 'action_required' },
-  DENIED: { id: 2, whileAggregating: 'action_required', once: 'action_required' },
+  PREVENTED: { id: 1, whileAggregating: 'in_progress', once: 'action_required' },
+  DENIED: { id: 2, whileAggregating: 'in_progress', once: 'action_required' },
   CHALLENGED: { id: 3, whileAggregating: 'action_required', once: 'action_required' },
-  REJECTED: { id: 4, whileAggregating: 'action_required', once: 'action_required' },
-  LOCKED: { id: 5, whileAggregating: 'action_required', once: 'action_required' },
+  REJECTED: { id: 4, whileAggregating: 'in_progress', once: 'action_required' },
+  LOCKED: { id: 5, whileAggregating: 'in_progress', once: 'action_required' },
   CONNECTED: { id: 6, whileAggregating: 'in_progress', once: 'succeeded' },
-  IMPEDED: { id: 7, whileAggregating: 'action_required', once: 'action_required' },
+  IMPEDED: { id: 7, whileAggregating: 'in_progress', once: 'action_required' },
   RECONNECTED: { id: 8, whileAggregating: 'in_progress', once: 'in_progress' },
   DEGRADED: { id: 9, whileAggregating: 'in_progress', once: 'failed' },
   DISCONNECTED: { id: 10, whileAggregating: 'in_progress', once: 'failed' },
@@ -28,10 +29,10 @@ const EXPECTED: Record<ConnectionStatus, Expectation> = {
   FAILED: { id: 14, whileAggregating: 'in_progress', once: 'failed' },
   UPDATED: { id: 15, whileAggregating: 'in_progress', once: 'in_progress' },
   DISABLED: { id: 16, whileAggregating: 'in_progress', once: 'failed' },
-  IMPORTED: { id: 17, whileAggregating: 'action_required', once: 'action_required' },
+  IMPORTED: { id: 17, whileAggregating: 'in_progress', once: 'action_required' },
   RESUMED: { id: 18, whileAggregating: 'in_progress', once: 'in_progress' },
-  EXPIRED: { id: 19, whileAggregating: 'action_required', once: 'action_required' },
-  IMPAIRED: { id: 20, whileAggregating: 'action_required', once: 'action_required' },
+  EXPIRED: { id: 19, whileAggregating: 'in_progress', once: 'action_required' },
+  IMPAIRED: { id: 20, whileAggregating: 'in_progress', once: 'action_required' },
   PENDING: { id: 21, whileAggregating: 'in_progress', once: 'in_progress' },
 };
 
@@ -94,20 +95,20 @@ describe('classifyMember', () => {
     );
   });
 
-  it('asks for the user whenever the status needs the user, aggregating or not', () => {
+  it('asks for the user whenever the status needs the user once MX stopped aggregating', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...NEEDS_USER), fc.anything(), (status, aggregating) => {
+      fc.property(fc.constantFrom(...NEEDS_USER), fc.constantFrom(false, null, undefined), (status, aggregating) => {
         const member = { connection_status: status, is_being_aggregated: aggregating } as Parameters<typeof classifyMember>[0];
         expect(classifyMember(member)).toBe('action_required');
       }),
     );
   });
 
-  it('never ends an aggregation MX still reports as running, unless the user must act', () => {
+  it('never ends an aggregation MX still reports as running, unless it asks an MFA question (CHALLENGED)', () => {
     fc.assert(
       fc.property(memberLike, (fields) => {
         const member = { ...fields, is_being_aggregated: true } as Parameters<typeof classifyMember>[0];
-        const expected = NEEDS_USER.includes(member.connection_status as string) ? 'action_required' : 'in_progress';
+        const expected = member.connection_status === 'CHALLENGED' ? 'action_required' : 'in_progress';
         expect(classifyMember(member)).toBe(expected);
       }),
     );

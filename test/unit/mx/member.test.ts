@@ -60,7 +60,11 @@ describe('challengesResponse', () => {
     expect(challengesResponse.parse({ challenges: [challenge] }).challenges).toEqual([challenge]);
   });
 
-  it.each([{}, { challenges: null }, { challenges: [] }])('reads %j as no challenges', (payload) => {
+  it.each([{ challenges: null }, { challenges: [] }])('reads %j as no challenges', (payload) => {
     expect(challengesResponse.parse(payload).challenges).toEqual([]);
+  });
+
+  it('refuses an answer without the challenges key: a job must not wait for MFA with nothing to show', () => {
+    expect(challengesResponse.safeParse({}).success).toBe(false);
   });
 });

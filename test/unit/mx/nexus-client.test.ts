@@ -121,6 +121,7 @@ describe('NexusClient', () => {
       expect(result).toEqual({
         member: expect.objectContaining({ guid: 'MBR-1', is_being_aggregated: true }),
         alreadyRunning: false,
+        answeredWithMember: true,
       });
       expect(dataCalls()[0]).toMatchObject({ method: 'GET', url: `${DATA_ORIGIN}/members/MBR-1/aggregate`, body: undefined });
     });
@@ -381,10 +382,10 @@ describe('NexusClient', () => {
       expect(text).not.toContain(secret);
     }
     expect(log.calls().map((call) => call.route)).toEqual([
-      '/{client_id}/users/{user_id}/api_token',
+      '/{client_id}/users/{user_id}/api_token.json',
       '/sessions',
       '/members/{member_guid}',
-      '/{client_id}/users/{user_id}/api_token',
+      '/{client_id}/users/{user_id}/api_token.json',
       '/sessions',
       '/members/{member_guid}',
     ]);

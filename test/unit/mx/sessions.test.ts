@@ -58,7 +58,11 @@ describe('SessionManager', () => {
       expect(token).toBe('SESSION-TOKEN-1');
       expect(store.sessions.get(USER)).toEqual({ token, createdAt: clock.now(), lastUsedAt: clock.now() });
       const [apiTokenCall, sessionCall] = recordedCalls(agent);
-      expect(apiTokenCall).toMatchObject({ origin: SSO_ORIGIN, method: 'GET', path: `/${CLIENT_ID}/users/${USER}/api_token` });
+      expect(apiTokenCall).toMatchObject({
+        origin: SSO_ORIGIN,
+        method: 'GET',
+        path: `/${CLIENT_ID}/users/${USER}/api_token.json`,
+      });
       expect(apiTokenCall?.headers).toEqual({ accept: SSO_MEDIA_TYPE, 'md-api-key': API_KEY });
       expect(sessionCall).toMatchObject({ origin: DATA_ORIGIN, method: 'POST', path: '/sessions', body: '{}' });
       expect(sessionCall?.headers).toEqual({
@@ -494,9 +498,9 @@ describe('SessionManager', () => {
       expect(log.text()).not.toContain(secret);
     }
     expect(log.calls().map((call) => call.route)).toEqual([
-      '/{client_id}/users/{user_id}/api_token',
+      '/{client_id}/users/{user_id}/api_token.json',
       '/sessions',
-      '/{client_id}/users/{user_id}/api_token',
+      '/{client_id}/users/{user_id}/api_token.json',
       '/sessions',
     ]);
   });

@@ -41,7 +41,7 @@ describe('SsoClient', () => {
     await expect(sso.apiToken('user 1/..')).resolves.toBe('API-TOKEN');
 
     const [sent] = recordedCalls(agent);
-    expect(sent?.url).toBe(`${SSO_ORIGIN}/client%2F7/users/user%201%2F../api_token`);
+    expect(sent?.url).toBe(`${SSO_ORIGIN}/client%2F7/users/user%201%2F../api_token.json`);
     expect(sent?.headers).toEqual({ accept: SSO_MEDIA_TYPE, 'md-api-key': API_KEY });
   });
 
@@ -49,7 +49,7 @@ describe('SsoClient', () => {
     answer(200, { api_token: {} });
     await expect(sso.apiToken('u1')).rejects.toMatchObject({
       code: 'MX_INVALID_RESPONSE',
-      route: '/{client_id}/users/{user_id}/api_token',
+      route: '/{client_id}/users/{user_id}/api_token.json',
     });
   });
 
@@ -62,7 +62,7 @@ describe('SsoClient', () => {
     answer(200, { api_token: { token: 'API-TOKEN-SECRET' } });
     await sso.apiToken('partner-user-42');
     expect(log.calls()).toEqual([
-      expect.objectContaining({ upstream: 'mx-sso', route: '/{client_id}/users/{user_id}/api_token' }),
+      expect.objectContaining({ upstream: 'mx-sso', route: '/{client_id}/users/{user_id}/api_token.json' }),
     ]);
     for (const secret of [API_KEY, 'API-TOKEN-SECRET', 'partner-user-42', 'client/7', 'client%2F7']) {
       expect(log.text()).not.toContain(secret);

@@ -22,7 +22,7 @@ export class FakeMx {
   constructor(agent: MockAgent) {
     agent
       .get(SSO_ORIGIN)
-      .intercept({ path: (path) => path.startsWith(`/${CLIENT_ID}/users/`) && path.endsWith('/api_token'), method: 'GET' })
+      .intercept({ path: (path) => path.startsWith(`/${CLIENT_ID}/users/`) && path.endsWith('/api_token.json'), method: 'GET' })
       .reply(() => {
         const token = `API-TOKEN-${++this.apiTokensIssued}`;
         this.#unusedApiTokens.add(token);
