@@ -1,0 +1,148 @@
+import type { MockAgent } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { isSessionExpired, mxErrorFromResponse } from '../../../lib/mx/errors.ts';
+import {
+  API_KEY,
+  CLIENT_ID,
+  DATA_ORIGIN,
+  MemorySessionLease,
+  MemorySessionStore,
+  mockAgent,
+  recordedCalls,
+  SSO_ORIGIN,
+} from '../../unit/mx/support/fakes.ts';
+import { mxStack } from '../../unit/mx/support/mx-stack.ts';
+import { FIXTURES, type MxFixture } from './fixtures.ts';
+
+/**
+ * The MX client driven directly by MX's own examples (not through the simulator): each request it makes is pinned to
+ * the documented method, path and headers, and each documented answer is read as documented.
+ */
+const USER = 'user-1';
+const SESSION = 'SESSION-FROM-FIXTURE';
+let agent: MockAgent;
+
+beforeEach(() => {
+  agent = mockAgent();
+});
+afterEach(async () => {
+  await agent.close();
+});
+
+/** The fixture's route with these values, as the client must send it. */
+const pathOf = (fixture: MxFixture, params: Record<string, string>): string =>
+  fixture.request.route.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
+
+/** What MX answers, per the fixture, with the placeholder tokens made concrete. */
+function answerWith(fixture: MxFixture, replace: Record<string, string> = {}) {
+  let text = JSON.stringify(fixture.response.body);
+  for (const [placeholder, value] of Object.entries(replace)) text = text.replaceAll(placeholder, value);
+  return {
+    statusCode: fixture.response.status,
+    data: text,
+    responseOptions: { headers: { 'content-type': fixture.response.contentType } },
+  };
+}
+
+let sessions = 0;
+
+/** SSO and POST /sessions answering as their fixtures, each session token new. */
+function authenticatesAsDocumented() {
+  sessions = 0;
+  const sso = FIXTURES['sso-api-token']!;
+  const session = FIXTURES['session-create']!;
+  agent
+    .get(SSO_ORIGIN)
+    .intercept({ path: pathOf(sso, { client_id: CLIENT_ID, user_id: USER }), method: sso.request.method })
+    .reply(() => answerWith(sso, { '<one-time api token>': 'API-TOKEN-1' }))
+    .persist();
+  agent
+    .get(DATA_ORIGIN)
+    .intercept({ path: session.request.route, method: session.request.method })
+    .reply(() => answerWith(session, { '<session token>': `${SESSION}-${++sessions}` }))
+    .persist();
+}
+
+const client = () => {
+  const clock = new ManualClock();
+  return mxStack({ dispatcher: agent, store: new MemorySessionStore(), lease: new MemorySessionLease(clock), clock });
+};
+
+describe('authentication, as MX documents it', () => {
+  it('SSO: GET …/api_token.json with MD-API-KEY and the SSO media type; the token read at api_token.token', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['sso-api-token']!;
+    expect(await client().sso.apiToken(USER)).toBe('API-TOKEN-1');
+    const [call] = recordedCalls(agent);
+    expect(call).toMatchObject({
+      origin: SSO_ORIGIN,
+      method: fixture.request.method,
+      path: pathOf(fixture, { client_id: CLIENT_ID, user_id: USER }),
+    });
+    expect(call!.headers).toMatchObject({ 'md-api-key': API_KEY, accept: fixture.request.headers.Accept });
+  });
+
+  it('session: POST /sessions with MD-API-TOKEN, the Nexus media type both ways and body {}; token at session.token', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['session-create']!;
+    expect(await client().sessions.get(USER)).toBe(`${SESSION}-1`);
+    const call = recordedCalls(agent).find((c) => c.origin === DATA_ORIGIN)!;
+    expect(call).toMatchObject({ method: 'POST', path: '/sessions' });
+    expect(JSON.parse(String(call.body))).toEqual(fixture.request.body);
+    expect(call.headers).toMatchObject({
+      'md-api-token': 'API-TOKEN-1',
+      accept: fixture.request.headers.Accept,
+      'content-type': fixture.request.headers['Content-Type'],
+    });
+  });
+});
+
+describe.each(['beats-list', 'spending-plan-account', 'current-iteration'])('the read %s', (name) => {
+  it('is requested as documented and relayed exactly as MX answered', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES[name]!;
+    const params = { spending_plan_guid: 'SPL-1', spending_plan_account_guid: 'SPA-1' };
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    const { body } = await client().nexus.requestText(USER, { method: 'GET', route: fixture.request.route, params });
+    expect(JSON.parse(body)).toEqual(fixture.response.body);
+    const call = recordedCalls(agent).find((c) => c.path === pathOf(fixture, params))!;
+    expect(call.headers).toMatchObject({ 'md-session-token': `${SESSION}-1` });
+  });
+});
+
+describe('the session-expired answer (4011; its status and nesting UNCONFIRMED)', () => {
+  it('is read as session expiry, and the client renews the session and sends the call once more', async () => {
+    authenticatesAsDocumented();
+    const expired = FIXTURES['error-session-expired']!;
+    expect(expired.confirmed).toBe(false);
+    const error = mxErrorFromResponse(
+      { status: expired.response.status, headers: {}, body: JSON.stringify(expired.response.body) },
+      { method: 'GET', route: expired.request.route },
+      0,
+    );
+    expect(isSessionExpired(error)).toBe(true);
+    expect(error.mxCode).toBe(4011);
+
+    let answered = 0;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: '/members', method: 'GET' })
+      .reply(() =>
+        ++answered === 1
+          ? answerWith(expired)
+          : {
+              statusCode: 200,
+              data: '{"members":[]}',
+              responseOptions: { headers: { 'content-type': 'application/vnd.mx.nexus.v1+json' } },
+            },
+      )
+      .persist();
+    const { body } = await client().nexus.requestText(USER, { method: 'GET', route: '/members' });
+    expect(body).toBe('{"members":[]}');
+    expect(recordedCalls(agent).filter((c) => c.path === '/sessions')).toHaveLength(2);
+  });
+});

@@ -1,0 +1,59 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * A request and response example from MX's documents (the project's seeds and the MX reference notes), kept verbatim
+ * in `fixtures/*.json` with where it comes from. `confirmed: false` marks a shape the documents leave UNCONFIRMED.
+ */
+export interface MxFixture {
+  name: string;
+  source: string;
+  confirmed: boolean;
+  request: { method: string; route: string; headers: Record<string, string>; body?: unknown };
+  response: { status: number; contentType: string; body: unknown };
+}
+
+const DIR = new URL('./fixtures/', import.meta.url);
+
+export const FIXTURES: Record<string, MxFixture> = Object.fromEntries(
+  readdirSync(DIR)
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => {
+      const name = file.replace(/\.json$/, '');
+      return [name, { name, ...(JSON.parse(readFileSync(new URL(file, DIR), 'utf8')) as Omit<MxFixture, 'name'>) }];
+    }),
+);
+
+/**
+ * The shape of a JSON value: each object key's shape, an array's element shape (from its first element), a primitive's
+ * type. Written here for the contract tests, apart from both the client's and the simulator's schemas.
+ */
+export function shapeOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.length === 0 ? ['empty'] : [shapeOf(value[0])];
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, inner]) => [key, shapeOf(inner)]),
+    );
+  }
+  return value === null ? 'null' : typeof value;
+}
+
+/** Where `actual` lacks a key of `expected` or has another type there (extra keys in `actual` are allowed). */
+export function shapeDifferences(expected: unknown, actual: unknown, path = '$'): string[] {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${path}: expected an array`];
+    return expected[0] === 'empty' || actual[0] === 'empty' ? [] : shapeDifferences(expected[0], actual[0], `${path}[0]`);
+  }
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [`${path}: expected an object`];
+    return Object.entries(expected as Record<string, unknown>).flatMap(([key, inner]) =>
+      key in (actual as Record<string, unknown>)
+        ? shapeDifferences(inner, (actual as Record<string, unknown>)[key], `${path}.${key}`)
+        : [`${path}.${key}: missing`],
+    );
+  }
+  // A documented null says nothing of the type; a string documented where a null came is allowed too.
+  if (expected === 'null' || actual === 'null') return [];
+  return expected === actual ? [] : [`${path}: expected ${String(expected)}, got ${String(actual)}`];
+}
