@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTE_KEY, ROUTES } from '../infra/routes.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES } from '../lib/http/routes.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
 import { compilePathTemplate } from '../lib/http/path-template.ts';
 import { HttpProblem } from '../lib/http/problem.ts';

@@ -1,4 +1,4 @@
-import { routeKey } from '../infra/routes.ts';
+import { routeKey } from '../lib/http/routes.ts';
 import { assertUserAccess } from '../lib/http/auth.ts';
 import type { Operations } from '../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { configVariables } from '../lib/config.ts';
 import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
-import { ROUTES } from '../infra/routes.ts';
+import { ROUTES } from '../lib/http/routes.ts';
 
 /**
  * The README's generated blocks, each between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`: the
- * configuration table (lib/config.ts), the route table (infra/routes.ts), the problem codes (lib/http/problem.ts)
+ * configuration table (lib/config.ts), the route table (lib/http/routes.ts), the problem codes (lib/http/problem.ts)
  * the webhook receiver example (scripts/examples/verify-webhook.ts), and the benchmark summary and cost table
  * (BENCHMARKS.md, which `npm run bench` writes). `npm run docs` rewrites them;
  * `npm run docs -- --check` only says whether they are current (test/unit/docs/ checks the same).
@@ -110,7 +110,7 @@ export async function generatedBlocks(): Promise<Record<string, { source: string
   const benchmarks = await benchmarkBlocks();
   return {
     config: { source: 'the schema in lib/config.ts', markdown: configTable() },
-    routes: { source: 'ROUTES in infra/routes.ts', markdown: routesTable() },
+    routes: { source: 'ROUTES in lib/http/routes.ts', markdown: routesTable() },
     problems: { source: 'PROBLEMS in lib/http/problem.ts', markdown: problemsTable() },
     'verify-webhook': { source: 'scripts/examples/verify-webhook.ts', markdown: await verifyWebhookExample() },
     cost: { source: 'BENCHMARKS.md section 5', markdown: benchmarks.cost },

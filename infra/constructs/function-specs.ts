@@ -1,4 +1,4 @@
-import type { HttpFunctionName } from '../routes.ts';
+import type { HttpFunctionName } from '../../lib/http/routes.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
 export type ScheduledFunctionName = 'sweeper';

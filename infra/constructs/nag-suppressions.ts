@@ -1,7 +1,18 @@
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { EnvironmentSettings } from '../environments.ts';
-import type { NexusRelayStack } from '../stack.ts';
+import type { RelayHttpApi } from './http-api.ts';
+import type { RefreshRequests } from './refresh-requests.ts';
+import type { RelaySecrets } from './secrets.ts';
+
+/** The parts of the stack with accepted findings (the stack passes itself: this file does not import the stack). */
+export interface AcknowledgedParts {
+  httpApi: Pick<RelayHttpApi, 'api'>;
+  functions: Readonly<Record<string, IConstruct & { role?: IConstruct }>>;
+  secrets: Pick<RelaySecrets, 'mxCredentials' | 'mxWebhookCredentials'>;
+  refreshRequests: Pick<RefreshRequests, 'ruleDeadLetterQueue'>;
+  table: IConstruct;
+}
 
 const accept = (scopes: IConstruct[], id: string, reason: string): void => {
   for (const scope of scopes) Validations.of(scope).acknowledge({ id, reason });
@@ -11,7 +22,7 @@ const accept = (scopes: IConstruct[], id: string, reason: string): void => {
  * The cdk-nag AwsSolutions findings this stack accepts, each acknowledged on the constructs it concerns (and their
  * children) with its reason. Anything else cdk-nag reports fails test/infra/nag.test.ts.
  */
-export function acknowledgeAcceptedFindings(stack: NexusRelayStack, settings: EnvironmentSettings): void {
+export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: EnvironmentSettings): void {
   const inFunctionAuth =
     'No gateway authorizer by design: HTTP APIs cannot answer an authorizer denial as the 401 application/problem+json ' +
     'the API contract requires, so every function authenticates the hashed API key itself (lib/http/auth.ts); ' +

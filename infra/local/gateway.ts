@@ -6,7 +6,7 @@ import type { ApiEvent } from '../../lib/http/api-event.ts';
 import { compilePathTemplate } from '../../lib/http/path-template.ts';
 import { HttpProblem, type ProblemCode } from '../../lib/http/problem.ts';
 import type { AccessLogLine } from '../access-log.ts';
-import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../routes.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../../lib/http/routes.ts';
 import { httpFunctions, type HttpLambda } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
 
@@ -112,7 +112,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The local API Gateway: serves `infra/routes.ts` by calling the same handler exports the Lambdas run. */
+/** The local API Gateway: serves `lib/http/routes.ts` by calling the same handler exports the Lambdas run. */
 export async function startGateway(options: {
   port: number;
   host?: string;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type RouteDefinition } from '../../../infra/routes.ts';
+import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type RouteDefinition } from '../../../lib/http/routes.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
@@ -11,7 +11,7 @@ import { MxPathWatch } from './mx-path-watch.ts';
 import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
 
 /**
- * Every route of infra/routes.ts, through the real local gateway, with hostile path parameters (traversal, encoded
+ * Every route of lib/http/routes.ts, through the real local gateway, with hostile path parameters (traversal, encoded
  * slashes, NUL, unicode, oversized), query strings, JSON and non-JSON bodies and headers. Whatever comes in: never a
  * 5xx; every non-2xx is problem+json with a code the route's OpenAPI operation lists; every 2xx has the documented
  * shape; and every request target MX received holds only values our validation lets through.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../../infra/routes.ts';
+import { ROUTES } from '../../../lib/http/routes.ts';
 import { TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, resolverOf, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';

@@ -1,7 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { ROUTES, routeKey } from '../../../infra/routes.ts';
+import { ROUTES, routeKey } from '../../../lib/http/routes.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../../infra/routes.ts';
+import { ROUTES } from '../../../lib/http/routes.ts';
 import { configSchema, configVariables } from '../../../lib/config.ts';
 import { PROBLEMS } from '../../../lib/http/problem.ts';
 import { blockContent, generatedBlocks, README_PATH, renderReadme } from '../../../scripts/readme-tables.ts';
@@ -52,7 +52,7 @@ describe('README generated blocks', () => {
     expect(rows.get('AGGREGATION_DEADLINE_SECONDS')![1]).toBe('`1200`');
   });
 
-  it('every route of infra/routes.ts is in the API table with its auth, and the table has no other', () => {
+  it('every route of lib/http/routes.ts is in the API table with its auth, and the table has no other', () => {
     const documented = tableRows(blockContent(readme, 'routes')!).map(([method, path, auth]) => [
       `${unquote(method!)} ${unquote(path!)}`,
       auth,

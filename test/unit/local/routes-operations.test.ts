@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../infra/routes.ts';
+import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
 import type { Operations } from '../../../lib/http/http-handler.ts';
 
 /** Function modules read their configuration when loaded; any valid configuration will do here. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_JSON, generateOpenApiDocument, renderOpenApiJson } from '../../../infra/openapi.ts';
-import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../infra/routes.ts';
+import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
 import type { Operations } from '../../../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';

@@ -1,4 +1,4 @@
-import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
+import { READ_ENDPOINTS, readRoutePath } from '../reads/read-endpoints.ts';
 
 /**
  * THE route table: the CDK stack creates exactly these HttpApi routes and the local gateway serves exactly these.

@@ -1,0 +1,61 @@
+/**
+ * The layers of nexus-relay (README → Repository layout), checked by `npm run lint` (and so by CI):
+ * functions/ → lib/ only; the domain never speaks HTTP; nothing at run time imports infra/; no cycles.
+ * Violations that exist today are listed in .dependency-cruiser-known-violations.json (regenerate with
+ * `npm run layers:baseline` only when one is fixed): a new one fails the check.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Modules import each other: split the shared part out.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'runtime-not-infra',
+      severity: 'error',
+      comment: 'Lambda code (functions/, lib/) must not import the deployment or local tooling (infra/).',
+      from: { path: '^(functions|lib)/' },
+      to: { path: '^infra/' },
+    },
+    {
+      name: 'functions-only-lib',
+      severity: 'error',
+      comment: 'A function entry imports lib/ (and packages) only.',
+      from: { path: '^functions/' },
+      to: { path: '^(functions|infra|cli|scripts|bench|test|sim)/' },
+    },
+    {
+      name: 'lib-not-tooling',
+      severity: 'error',
+      comment: 'lib/ is what runs in Lambda: no CLI, scripts, benchmarks or tests in it.',
+      from: { path: '^lib/' },
+      to: { path: '^(functions|cli|scripts|bench|test)/' },
+    },
+    {
+      name: 'infra-only-from-tooling',
+      severity: 'error',
+      comment: 'infra/ is imported by infra/ itself and by local tooling (CLI, scripts, benchmarks, tests) only.',
+      from: { pathNot: '^(infra|cli|scripts|bench|test)/' },
+      to: { path: '^infra/' },
+    },
+    {
+      name: 'domain-not-http',
+      severity: 'error',
+      comment: 'The domain (aggregation, mx, notify, store, reads, queue) throws its own errors; lib/http maps them.',
+      from: { path: '^lib/(aggregation|mx|notify|store|reads|queue)/' },
+      to: { path: '^lib/http/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|cdk\\.out|\\.local)/' },
+    tsPreCompilationDeps: true,
+    // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with: swc parses the .ts files.
+    parser: 'swc',
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
+  },
+};
