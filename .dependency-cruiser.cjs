@@ -53,8 +53,11 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(node_modules|cdk\\.out|\\.local)/' },
     tsPreCompilationDeps: true,
-    // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with: swc parses the .ts files.
-    parser: 'swc',
+    // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with: Babel's TypeScript preset
+    // reads the .ts files instead (pure JavaScript; swc's native packages are not all on every registry mirror).
+    // Babel drops type-only imports, so these rules hold for what runs, not for `import type`. The npm scripts name
+    // the files by glob: a directory is scanned only for the extensions of an installed TypeScript parser.
+    babelConfig: { fileName: '.babelrc.dependency-cruiser.json' },
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },
   },
