@@ -1,12 +1,10 @@
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { DEAD_LETTER_ATTRIBUTES } from '../lib/queue/dead-letter-attributes.ts';
 import { awsProblem, type CliError } from './errors.ts';
 import type { QueueTarget } from './target.ts';
 
 /** Local endpoints (fauxqs) accept any credentials; the SDK still insists on having some. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-
-/** What the relay adds when it dead-letters a message itself; dropped again when the message goes back. */
-export const DEAD_LETTER_ATTRIBUTES = ['reason', 'detail', 'error_field', 'source_message_id'];
 
 /** A dead-lettered message as the CLI shows it. */
 export interface DeadLetter {
@@ -185,7 +183,9 @@ const isUnsupported = (error: unknown): boolean => {
 };
 
 function originalAttributes(attributes: Record<string, MessageAttributeValue> = {}): Record<string, MessageAttributeValue> {
-  return Object.fromEntries(Object.entries(attributes).filter(([name]) => !DEAD_LETTER_ATTRIBUTES.includes(name)));
+  return Object.fromEntries(
+    Object.entries(attributes).filter(([name]) => !(DEAD_LETTER_ATTRIBUTES as readonly string[]).includes(name)),
+  );
 }
 
 function toDeadLetter(message: Message): DeadLetter {

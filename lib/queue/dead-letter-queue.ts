@@ -1,5 +1,6 @@
 import { type MessageAttributeValue, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { DeadLetterAttributes } from './dead-letter-attributes.ts';
 
 /** SQS refuses an empty string attribute; long ones are cut to keep the message well under its size limit. */
 const MAX_ATTRIBUTE_LENGTH = 256;
@@ -18,11 +19,7 @@ export class DeadLetterQueue {
    * `attributes` (why) are added to the message's own attributes, as the event source handed them over
    * (`original`), so the message can be redriven as it came.
    */
-  async send(
-    body: string,
-    attributes: Record<string, string | undefined>,
-    original: SQSRecord['messageAttributes'] = {},
-  ): Promise<void> {
+  async send(body: string, attributes: DeadLetterAttributes, original: SQSRecord['messageAttributes'] = {}): Promise<void> {
     const messageAttributes: Record<string, MessageAttributeValue> = {};
     for (const [name, value] of Object.entries(original)) {
       messageAttributes[name] = {
