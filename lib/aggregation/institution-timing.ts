@@ -1,3 +1,4 @@
+import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { Member } from '../mx/member.ts';
@@ -9,23 +10,23 @@ const MODEL_CACHE_MS = 60_000;
 
 /** Learns how long aggregations take per institution and answers with the current model (cached per container). */
 export class InstitutionTiming {
-  readonly #cache = new Map<string, { model: DurationModel | undefined; expiresAt: number }>();
+  readonly #cache: BoundedCache<string, { model: DurationModel | undefined }>;
 
   constructor(
     private readonly stats: Pick<InstitutionStatsRepository, 'durations' | 'record'>,
     private readonly clock: Clock,
     private readonly log: Log,
-  ) {}
+  ) {
+    this.#cache = boundedCache({ max: 5_000, ttlMs: MODEL_CACHE_MS, clock });
+  }
 
   async model(member: Member): Promise<DurationModel | undefined> {
     const institution = institutionOf(member);
     if (!institution) return undefined;
-    const now = this.clock.now();
     const cached = this.#cache.get(institution);
-    if (cached && cached.expiresAt > now) return cached.model;
+    if (cached) return cached.model;
     const model = durationModel(await this.stats.durations(institution));
-    if (this.#cache.size > 5_000) this.#cache.clear();
-    this.#cache.set(institution, { model, expiresAt: now + MODEL_CACHE_MS });
+    this.#cache.set(institution, { model });
     return model;
   }
 

@@ -1,6 +1,7 @@
-import { createHash, randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { Clock } from '../clock.ts';
+import { sha256Hex } from '../hash.ts';
+import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
@@ -10,7 +11,6 @@ import type { EventPublisher } from '../notify/publisher.ts';
 import type { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { QueueMessage } from '../queue/sqs-record-handler.ts';
-import type { IdempotencyStore, StoredResponse } from '../store/idempotency-repo.ts';
 import { isRateLimited } from './refresh-rate-limiter.ts';
 import {
   type DeferredRefreshRequest,
@@ -44,7 +44,8 @@ type LogContext = Record<string, unknown>;
 export interface RefreshRequestsDeps {
   /** The refresh service, as the HTTP route has it, but whose aggregate calls wait for the rate cap's permits. */
   refresh: Pick<RefreshService, 'refresh'>;
-  idempotency: IdempotencyStore;
+  /** Holds `idempotency_key`s: built with a lease of twice the function timeout. */
+  idempotency: Pick<IdempotencyKeys, 'claim'>;
   events: Pick<EventPublisher, 'publish'>;
   /** The `refresh-requests` queue itself, for deferred requests. */
   queue: Pick<DelayedQueue<DeferredRefreshRequest>, 'scheduleIn'>;
@@ -57,7 +58,7 @@ export interface RefreshRequestsDeps {
 }
 
 /** An idempotency key is held this long by the execution that claimed it: twice the function timeout. */
-const KEY_LEASE_MS = 60_000;
+export const REFRESH_REQUEST_KEY_LEASE_MS = 60_000;
 /** Deferred requests come back after 1 s, then within up to 2, 4, 8 … this many seconds. */
 const MAX_DEFERRAL_SPREAD_SECONDS = 30;
 
@@ -179,49 +180,30 @@ export class RefreshRequests {
   }
 
   /** Undefined without a key; `busy` while another execution holds it; `duplicate` once it has been answered. */
-  async #claimKey(request: RefreshRequestBody): Promise<KeyClaim | 'busy' | 'duplicate' | 'reused' | undefined> {
+  async #claimKey(request: RefreshRequestBody): Promise<HeldKey<Outcome> | 'busy' | 'duplicate' | 'reused' | undefined> {
     if (request.idempotency_key === undefined) return undefined;
-    const { idempotency: store, clock } = this.deps;
-    const recordId = sha256(JSON.stringify(['refresh-requests', request.idempotency_key]));
-    const requestHash = sha256(
-      JSON.stringify([request.user_id, request.member_guid, request.include_holdings, request.include_transactions]),
+    const claim = await this.deps.idempotency.claim<Outcome>(
+      ['refresh-requests', request.idempotency_key],
+      [request.user_id, request.member_guid, request.include_holdings, request.include_transactions],
     );
-    const holder = randomUUID();
-    if (await store.claim(recordId, { requestHash, holder, now: clock.now(), leaseMs: KEY_LEASE_MS })) {
-      return new KeyClaim(store, recordId, holder);
+    switch (claim.state) {
+      case 'claimed':
+        return claim.key;
+      case 'reused':
+        return 'reused';
+      case 'in_progress':
+        return 'busy';
+      // Answered, or gone in between (its holder deferred or failed, and its own message carries the request on).
+      case 'completed':
+      case 'vanished':
+        return 'duplicate';
     }
-    const record = await store.find(recordId, clock.now());
-    if (record && record.requestHash !== requestHash) return 'reused';
-    // Gone in between (its holder deferred or failed, and its own message carries the request on) or answered.
-    return record?.status === 'in_progress' ? 'busy' : 'duplicate';
   }
 
   /** 1 s, then growing spreads, so a burst far over the cap comes back thinned out rather than all at once. */
   #deferralDelayMs(deferrals: number): number {
     const spreadSeconds = Math.min(2 ** deferrals, MAX_DEFERRAL_SPREAD_SECONDS);
     return 1000 * (1 + Math.floor(this.#random() * spreadSeconds));
-  }
-}
-
-/** An idempotency key held by this execution. */
-class KeyClaim {
-  constructor(
-    private readonly store: IdempotencyStore,
-    private readonly recordId: string,
-    private readonly holder: string,
-  ) {}
-
-  async complete(outcome: Outcome): Promise<void> {
-    const response: StoredResponse = {
-      status: outcome.kind === 'rejected' ? 403 : 202,
-      headers: {},
-      body: JSON.stringify(outcome),
-    };
-    await this.store.complete(this.recordId, this.holder, response);
-  }
-
-  release(): Promise<void> {
-    return this.store.release(this.recordId, this.holder);
   }
 }
 
@@ -273,7 +255,7 @@ export function rejectedEvent(
 ): WebhookEvent<RejectedEventData> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
-    id: `msg_refreq_${sha256(origin).slice(0, 32)}_rejected`,
+    id: `msg_refreq_${sha256Hex(origin).slice(0, 32)}_rejected`,
     type: 'aggregation.rejected',
     timestamp: new Date(nowMs).toISOString(),
     data: {
@@ -290,5 +272,3 @@ export function rejectedEvent(
 
 const describe = (error: unknown) =>
   error instanceof Error ? { name: error.name, code: (error as { code?: unknown }).code, message: error.message } : String(error);
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');

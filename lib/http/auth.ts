@@ -1,5 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import { type Clock, toIso } from '../clock.ts';
+import { sha256Bytes, sha256Hex } from '../hash.ts';
 import { type Log, silentLog } from '../logger.ts';
 import type { ApiKeyRecord } from '../store/api-keys-repo.ts';
 import { HttpProblem } from './problem.ts';
@@ -19,12 +21,10 @@ export interface ApiKeyLookup {
   recordUse?(hash: string, at: string, threshold: string, options?: { abortSignal?: AbortSignal }): Promise<boolean>;
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+export const hashApiKey = (key: string): string => sha256Hex(key);
 
 /** `crypto.timingSafeEqual`'s contract: both buffers have the same length. */
 export type ConstantTimeCompare = (a: Buffer, b: Buffer) => boolean;
-
-const sha256 = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();
 
 /**
  * Whether two secrets are equal, in a time that depends on neither where they first differ nor their lengths:
@@ -37,7 +37,7 @@ export function secretsEqual(
   expected: string | Buffer,
   compare: ConstantTimeCompare = timingSafeEqual,
 ): boolean {
-  return compare(sha256(given), sha256(expected));
+  return compare(sha256Bytes(given), sha256Bytes(expected));
 }
 
 export interface ApiKeyAuthenticatorOptions {
@@ -56,7 +56,6 @@ export interface ApiKeyAuthenticatorOptions {
 
 interface KnownKey {
   principal: Principal;
-  expiresAt: number;
   /** The latest use recorded (read from the table, or written or being written by this container). */
   lastUsedAt: number | undefined;
 }
@@ -78,15 +77,12 @@ const MINUTE = 60_000;
  * tests) await `settled()`.
  */
 export class ApiKeyAuthenticator {
-  readonly #known = new Map<string, KnownKey>();
-  readonly #misses = new Map<string, number>();
+  readonly #known: BoundedCache<string, KnownKey>;
+  readonly #misses: BoundedCache<string, true>;
   readonly #pending = new Set<Promise<void>>();
   /** Table reads under way, so concurrent requests with one key make one read. */
   readonly #reading = new Map<string, Promise<KnownKey | undefined>>();
-  readonly #cacheTtlMs: number;
   readonly #lastUsedIntervalMs: number;
-  readonly #maxCachedKeys: number;
-  readonly #maxCachedMisses: number;
   readonly #recordUseTimeoutMs: number;
   readonly #log: Log;
 
@@ -95,10 +91,10 @@ export class ApiKeyAuthenticator {
     private readonly clock: Clock,
     options: ApiKeyAuthenticatorOptions = {},
   ) {
-    this.#cacheTtlMs = options.cacheTtlMs ?? MINUTE;
+    const ttlMs = options.cacheTtlMs ?? MINUTE;
+    this.#known = boundedCache({ max: options.maxCachedKeys ?? 10_000, ttlMs, clock });
+    this.#misses = boundedCache({ max: options.maxCachedMisses ?? 256, ttlMs, clock });
     this.#lastUsedIntervalMs = options.lastUsedIntervalMs ?? 5 * MINUTE;
-    this.#maxCachedKeys = options.maxCachedKeys ?? 10_000;
-    this.#maxCachedMisses = options.maxCachedMisses ?? 256;
     this.#recordUseTimeoutMs = options.recordUseTimeoutMs ?? 3_000;
     this.#log = options.log ?? silentLog;
   }
@@ -108,8 +104,8 @@ export class ApiKeyAuthenticator {
     if (!match) throw new HttpProblem('unauthorized', 'Send the API key as `Authorization: Bearer <key>`.');
     const hash = hashApiKey(match[1]!);
     const now = this.clock.now();
-    const known = this.#known.get(hash);
-    const entry = known && known.expiresAt > now ? known : await this.#lookUpOnce(hash, now);
+    // An expired entry stays until the look-up replaces it: the use it recorded is carried over.
+    const entry = this.#known.get(hash, { noDeleteOnStaleGet: true }) ?? (await this.#lookUpOnce(hash));
     if (!entry) throw new HttpProblem('unauthorized', 'The API key is unknown or revoked.');
     this.#recordUse(hash, entry, now);
     return entry.principal;
@@ -125,36 +121,34 @@ export class ApiKeyAuthenticator {
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
-  #lookUpOnce(hash: string, now: number): Promise<KnownKey | undefined> {
+  #lookUpOnce(hash: string): Promise<KnownKey | undefined> {
     let reading = this.#reading.get(hash);
     if (!reading) {
-      reading = this.#lookUp(hash, now).finally(() => this.#reading.delete(hash));
+      reading = this.#lookUp(hash).finally(() => this.#reading.delete(hash));
       this.#reading.set(hash, reading);
     }
     return reading;
   }
 
-  async #lookUp(hash: string, now: number): Promise<KnownKey | undefined> {
-    const missUntil = this.#misses.get(hash);
-    if (missUntil !== undefined && missUntil > now) return undefined;
+  async #lookUp(hash: string): Promise<KnownKey | undefined> {
+    if (this.#misses.has(hash)) return undefined;
     const record = await this.keys.get(hash);
     // The record must be the one for this hash: a lookup (or a store adapter behind it) answering with another
     // key's record is refused, and the check itself is constant-time.
     if (!record || record.revokedAt || !secretsEqual(hash, record.hash)) {
       this.#known.delete(hash);
-      remember(this.#misses, hash, now + this.#cacheTtlMs, this.#maxCachedMisses);
+      this.#misses.set(hash, true);
       return undefined;
     }
     this.#misses.delete(hash);
     const entry: KnownKey = {
       principal: { keyName: record.name, userId: record.userId },
-      expiresAt: now + this.#cacheTtlMs,
       lastUsedAt: parseTime(record.lastUsedAt),
     };
     // A use this container recorded (or is recording) counts even if the read did not see it yet.
-    const previous = this.#known.get(hash)?.lastUsedAt;
+    const previous = this.#known.get(hash, { allowStale: true })?.lastUsedAt;
     if (previous !== undefined && (entry.lastUsedAt === undefined || previous > entry.lastUsedAt)) entry.lastUsedAt = previous;
-    remember(this.#known, hash, entry, this.#maxCachedKeys);
+    this.#known.set(hash, entry);
     return entry;
   }
 
@@ -183,13 +177,6 @@ export class ApiKeyAuthenticator {
       .finally(() => this.#pending.delete(tracked));
     this.#pending.add(tracked);
   }
-}
-
-/** Sets `key` as the newest entry of `map`, dropping the oldest beyond `max`. */
-function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {
-  map.delete(key);
-  map.set(key, value);
-  while (map.size > max) map.delete(map.keys().next().value!);
 }
 
 const parseTime = (iso: string | undefined): number | undefined => {

@@ -1,8 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
+import { type HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
-import type { IdempotencyStore, StoredResponse } from '../store/idempotency-repo.ts';
+import type { IdempotencyStore } from '../store/idempotency-repo.ts';
 import { toHttpProblem } from './error-mapper.ts';
 import type { AuthenticatedRequest, HttpResponse, Operation, Operations } from './http-handler.ts';
 import { HttpProblem } from './problem.ts';
@@ -22,6 +22,15 @@ export interface IdempotencyDeps {
    * rest and opened for a replay. Unsealed stored bodies are opened as they are.
    */
   sealBodies?: { seal(text: string): Promise<string>; open(stored: string): Promise<string> };
+}
+
+/** An answer as it is stored for replay: what the operation returned, the body already serialised. */
+export interface StoredResponse {
+  [field: string]: unknown;
+  status: number;
+  headers: Record<string, string>;
+  /** JSON text; absent when the answer had no body. */
+  body?: string;
 }
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -80,22 +89,20 @@ async function handleOnce(
   key: string,
   deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
-  const { store, clock } = deps;
-  const recordId = sha256(JSON.stringify([request.principal.keyName, request.method, request.routeKey, key]));
+  const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const scope = [request.principal.keyName, request.method, request.routeKey, key];
   assertBodyDepth(request.body);
-  const requestHash = sha256(canonicalJson([request.method, request.routeKey, request.pathParams, request.query, request.body]));
-  const holder = randomUUID();
+  const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   for (let attempt = 0; ; attempt++) {
-    const claim = { requestHash, holder, now: clock.now(), leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS };
-    if (await store.claim(recordId, claim)) return execute(operation, request, { recordId, holder }, deps);
-    const record = await store.find(recordId, clock.now());
-    if (record && record.requestHash !== requestHash) {
+    const claim = await keys.claim<StoredResponse>(scope, fingerprint);
+    if (claim.state === 'claimed') return execute(operation, request, claim.key, deps);
+    if (claim.state === 'reused') {
       throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');
     }
-    if (record?.status === 'complete') return replay(await openStored(record.response, deps));
+    if (claim.state === 'completed') return replay(await openStored(claim.outcome, deps));
     if (attempt === pauses.length) break;
-    // Also reached when the record vanished or its lease ran out in between: the next claim may then win.
+    // In progress, or vanished in between (released, or its lease ran out): the next claim may win.
     await sleep(pauses[attempt]!);
   }
   throw new HttpProblem('request_in_progress', 'A request with this Idempotency-Key is still being processed.', {
@@ -106,12 +113,12 @@ async function handleOnce(
 async function execute(
   operation: AuthenticatedOperation,
   request: AuthenticatedRequest,
-  claim: { recordId: string; holder: string },
+  key: HeldKey<StoredResponse>,
   deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
-  const { store, log } = deps;
+  const { log } = deps;
   const release = () =>
-    store.release(claim.recordId, claim.holder).catch((error: unknown) => {
+    key.release().catch((error: unknown) => {
       // The lease frees the key later; the caller still deserves the original answer.
       log.warn('idempotency key release failed', { error: String(error) });
     });
@@ -135,7 +142,7 @@ async function execute(
   // The first caller gets the stored form too, so a replay cannot differ from what it saw.
   const stored = toStored(response);
   try {
-    const completed = await store.complete(claim.recordId, claim.holder, await sealStored(stored, deps));
+    const completed = await key.complete(await sealStored(stored, deps));
     if (!completed) log.warn('idempotency lease lost before the answer was stored', { route_key: request.routeKey });
   } catch (error) {
     // The operation has taken effect: answer it. The key frees itself when its lease runs out.
@@ -200,13 +207,3 @@ function assertBodyDepth(value: unknown, depth = 0): void {
   }
   for (const inner of Object.values(value)) assertBodyDepth(inner, depth + 1);
 }
-
-/** JSON with object keys sorted at every depth: equal values give equal text whatever their key order. */
-const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : inner,
-  );
-
-const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');

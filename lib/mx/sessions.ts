@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
+import { boundedCache } from '../bounded-cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
@@ -97,10 +98,10 @@ export class SessionManager {
   readonly #metrics: MetricsSink;
   /** Per user, the store read (and creation, when it has no fresh session) under way: concurrent gets share it. */
   readonly #finding = new Map<string, Promise<string>>();
-  /** Tokens MX refused here (bounded, oldest first): never handed out again, whatever the store still says. */
-  readonly #refused = new Set<string>();
-  /** Sessions known in this container, per user, oldest first (bounded by MAX_KNOWN_SESSIONS). */
-  readonly #known = new Map<string, KnownSession>();
+  /** Tokens MX refused here (bounded): never handed out again, whatever the store still says. */
+  readonly #refused = boundedCache<string, true>({ max: MAX_KNOWN_SESSIONS });
+  /** Sessions known in this container, per user (bounded; freshness is their last use, see get). */
+  readonly #known = boundedCache<string, KnownSession>({ max: MAX_KNOWN_SESSIONS });
   /** `lastUsedAt` writes under way (see settle). */
   readonly #touching = new Set<Promise<void>>();
 
@@ -143,8 +144,7 @@ export class SessionManager {
 
   /** Drops the session after MX refused it — unless it has already been replaced by a newer one. */
   async invalidate(userId: string, token: string): Promise<void> {
-    this.#refused.add(token);
-    if (this.#refused.size > MAX_KNOWN_SESSIONS) this.#refused.delete(this.#refused.values().next().value!);
+    this.#refused.set(token, true);
     if (this.#known.get(userId)?.token === token) this.#known.delete(userId);
     const deleted = await this.#store.delete(userId, token);
     this.#metrics.add('MxSessionRecoveries', 1, {});
@@ -252,12 +252,7 @@ export class SessionManager {
       usedAt: same ? Math.max(known.usedAt, stored.lastUsedAt) : stored.lastUsedAt,
       storedUsedAt: same ? Math.max(known.storedUsedAt, stored.lastUsedAt) : stored.lastUsedAt,
     };
-    this.#known.delete(userId);
     this.#known.set(userId, entry);
-    if (this.#known.size > MAX_KNOWN_SESSIONS) {
-      const oldest = this.#known.keys().next().value;
-      if (oldest !== undefined) this.#known.delete(oldest);
-    }
     return entry;
   }
 

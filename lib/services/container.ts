@@ -2,8 +2,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Config, getConfig } from '../config.ts';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger } from '../logger.ts';
 import { EmfMetrics } from '../metrics.ts';
+
+/** A composition function of `lib/services/*.ts`: what it provides, made once per container. */
+export type Provider<T> = (services: Services) => T;
 
 /** What tests may replace; everything else is built from the config. */
 export interface ServiceOverrides {
@@ -21,30 +25,37 @@ export interface ServiceOverrides {
  * bundle loads only those (SDK clients, undici, services). lib/ never reads the environment.
  */
 export class Services {
-  readonly #made = new Map<string, unknown>();
+  readonly #made = new Map<Provider<unknown>, unknown>();
+  #log: Logger | undefined;
+  #metrics: EmfMetrics | undefined;
 
   constructor(
     readonly config: Config,
     readonly overrides: ServiceOverrides = {},
   ) {}
 
-  /** The container's one `name`, made by `make` on first use. */
-  once<T>(name: string, make: () => T): T {
-    if (!this.#made.has(name)) this.#made.set(name, make());
-    return this.#made.get(name) as T;
+  /**
+   * What `provider` provides, made by `make` on first use and the same object afterwards. The provider function
+   * itself is the key: `services.once(nexusClient, () => …)` inside `nexusClient` (no string names to collide).
+   */
+  once<T>(provider: Provider<T>, make: () => T): T {
+    if (!this.#made.has(provider)) this.#made.set(provider, make());
+    return this.#made.get(provider) as T;
   }
 
   get clock(): Clock {
     return this.overrides.clock ?? systemClock;
   }
 
-  get log() {
-    return this.once('log', () => createLogger('nexus-relay', this.config.logLevel));
+  get log(): Logger {
+    this.#log ??= createLogger('nexus-relay', this.config.logLevel);
+    return this.#log;
   }
 
   /** Recorded during an invocation, written as EMF at its end (lib/services/observability.ts). */
   get metrics(): EmfMetrics {
-    return this.once('metrics', () => this.overrides.metrics ?? new EmfMetrics({ environment: this.config.env ?? 'local' }));
+    this.#metrics ??= this.overrides.metrics ?? new EmfMetrics({ environment: this.config.env ?? 'local' });
+    return this.#metrics;
   }
 }
 

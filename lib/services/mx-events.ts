@@ -8,7 +8,7 @@ import { jobsRepository } from './store.ts';
 
 /** MX's webhooks: their HTTP Basic check and the poll-loop nudge they cause. */
 export function mxEvents(services: Services): { authenticator: BasicAuthenticator; push: MxPush } {
-  return services.once('mxEvents', () => {
+  return services.once(mxEvents, () => {
     const { credentials } = services.config.mxWebhooks;
     const { clock, log } = services;
     return {

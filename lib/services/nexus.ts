@@ -5,7 +5,7 @@ import { table } from './store.ts';
 
 /** The MX client: one keep-alive dispatcher per MX origin, sessions shared through the table. */
 export function nexusClient(services: Services): NexusClient {
-  return services.once('nexus', () =>
+  return services.once(nexusClient, () =>
     createNexusClient(services.config.mx, {
       table: table(services),
       clock: services.clock,

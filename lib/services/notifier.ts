@@ -9,7 +9,7 @@ import { table } from './store.ts';
 
 /** The webhook product, whole: subscriptions, deliveries, replays and the HTTP agent that sends the attempts. */
 export function notifier(services: Services): Notifier {
-  return services.once('notifier', () =>
+  return services.once(notifier, () =>
     createNotifier({
       table: table(services),
       sqs: sqsClient(services),

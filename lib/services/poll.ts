@@ -8,7 +8,7 @@ import { table } from './store.ts';
 
 export function pollService(services: Services): PollService {
   return services.once(
-    'poll',
+    pollService,
     () =>
       new PollService({
         ...aggregationDeps(services),

@@ -12,7 +12,7 @@ import { table } from './store.ts';
  * side (its HTTP agent, address guard, signing).
  */
 export function eventPublisher(services: Services): EventPublisher {
-  return services.once('publisher', () => {
+  return services.once(eventPublisher, () => {
     const { clock, log } = services;
     return new EventPublisher({
       webhooks: new WebhooksRepository(table(services), clock),

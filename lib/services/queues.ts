@@ -6,13 +6,13 @@ import type { Services } from './container.ts';
 
 /** One SQS client per container. */
 export function sqsClient(services: Services): SQSClient {
-  return services.once('sqs', () => services.overrides.sqs ?? createSqsClient(services.config.aws));
+  return services.once(sqsClient, () => services.overrides.sqs ?? createSqsClient(services.config.aws));
 }
 
 /** The aggregation poll loop's queue. */
 export function pollQueue(services: Services): DelayedQueue<PollMessage> {
   return services.once(
-    'pollQueue',
+    pollQueue,
     () => new DelayedQueue<PollMessage>(sqsClient(services), services.config.queues.poll, services.clock),
   );
 }

@@ -1,9 +1,10 @@
 import { aggregateCallGate } from '../aggregation/aggregate-call-gate.ts';
 import { RateLimiter } from '../aggregation/refresh-rate-limiter.ts';
 import type { DeferredRefreshRequest } from '../aggregation/refresh-request-message.ts';
-import { RefreshRequests } from '../aggregation/refresh-requests.ts';
+import { REFRESH_REQUEST_KEY_LEASE_MS, RefreshRequests } from '../aggregation/refresh-requests.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ConfigError } from '../errors.ts';
+import { IdempotencyKeys } from '../idempotency-keys.ts';
 import { createNexusClient } from '../mx/index.ts';
 import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -18,7 +19,7 @@ import { table } from './store.ts';
 
 /** Refreshes asked for through the `refresh-requests` queue: the refresh service behind the cross-container rate cap. */
 export function refreshRequests(services: Services): RefreshRequests {
-  return services.once('refreshRequests', () => {
+  return services.once(refreshRequests, () => {
     const { perSecond, queueUrl, deadLetterQueueUrl } = services.config.refreshRequests;
     if (!queueUrl || !deadLetterQueueUrl) {
       throw new ConfigError(
@@ -36,7 +37,7 @@ export function refreshRequests(services: Services): RefreshRequests {
         deadlineSeconds: services.config.aggregation.deadlineSeconds,
         trigger: 'event',
       }),
-      idempotency: new IdempotencyRepository(table(services)),
+      idempotency: new IdempotencyKeys(new IdempotencyRepository(table(services)), clock, REFRESH_REQUEST_KEY_LEASE_MS),
       events: eventPublisher(services),
       queue: new DelayedQueue<DeferredRefreshRequest>(sqs, queueUrl, clock),
       deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl),

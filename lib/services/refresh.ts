@@ -4,7 +4,7 @@ import type { Services } from './container.ts';
 
 export function refreshService(services: Services): RefreshService {
   return services.once(
-    'refresh',
+    refreshService,
     () => new RefreshService({ ...aggregationDeps(services), deadlineSeconds: services.config.aggregation.deadlineSeconds }),
   );
 }

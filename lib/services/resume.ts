@@ -6,7 +6,7 @@ import { jobsRepository } from './store.ts';
 
 export function resumeService(services: Services): ResumeService {
   return services.once(
-    'resume',
+    resumeService,
     () =>
       new ResumeService({
         jobs: jobsRepository(services),

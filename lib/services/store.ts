@@ -9,19 +9,19 @@ import type { Services } from './container.ts';
 
 /** The table: one DynamoDB client per container. */
 export function table(services: Services): TableRef {
-  return services.once('table', () => ({
+  return services.once(table, () => ({
     client: createDocumentClient(services.config.aws),
     tableName: services.config.tableName,
   }));
 }
 
 export function jobsRepository(services: Services): JobsRepository {
-  return services.once('jobs', () => new JobsRepository(table(services)));
+  return services.once(jobsRepository, () => new JobsRepository(table(services)));
 }
 
 /** What `idempotent` / `idempotentWrites` need: the key store, the clock and the logger. */
 export function idempotency(services: Services): IdempotencyDeps {
-  return services.once('idempotency', () => ({
+  return services.once(idempotency, () => ({
     store: new IdempotencyRepository(table(services)),
     clock: services.clock,
     log: services.log,
@@ -31,7 +31,7 @@ export function idempotency(services: Services): IdempotencyDeps {
 /** The API-key check of `httpHandler`: pass `() => apiKeyAuthenticator(services)`. */
 export function apiKeyAuthenticator(services: Services): ApiKeyAuthenticator {
   return services.once(
-    'authenticator',
+    apiKeyAuthenticator,
     () => new ApiKeyAuthenticator(new ApiKeysRepository(table(services)), services.clock, { log: services.log }),
   );
 }

@@ -8,7 +8,7 @@ import { jobsRepository, table } from './store.ts';
 
 export function sweeper(services: Services): Sweeper {
   return services.once(
-    'sweeper',
+    sweeper,
     () =>
       new Sweeper({
         jobs: jobsRepository(services),

@@ -2,20 +2,18 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { toEpochSeconds } from '../clock.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 
-/** A key is remembered this long after its first request (ARCHITECTURE.md → Data). */
+/** A key is remembered this long after its first request (docs/ARCHITECTURE.md → Data model). */
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 
-/** An answer as it is replayed: what the operation returned, the body already serialised. */
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  /** JSON text; absent when the answer had no body. */
-  body?: string;
-}
+/**
+ * What an execution leaves for its repeats: any JSON object its user defines (an HTTP answer, a queue message's
+ * outcome). Stored as a DynamoDB map.
+ */
+export type StoredOutcome = Record<string, unknown>;
 
 export type IdempotencyRecord =
   | { status: 'in_progress'; requestHash: string; leaseUntil: number }
-  | { status: 'complete'; requestHash: string; response: StoredResponse };
+  | { status: 'complete'; requestHash: string; outcome: StoredOutcome };
 
 export interface IdempotencyClaim {
   requestHash: string;
@@ -30,14 +28,14 @@ export interface IdempotencyStore {
   claim(recordId: string, claim: IdempotencyClaim): Promise<boolean>;
   /** The record as stored, or undefined when there is none or it has expired. */
   find(recordId: string, now: number): Promise<IdempotencyRecord | undefined>;
-  /** Stores the answer for replay; false when `holder` no longer holds the key. */
-  complete(recordId: string, holder: string, response: StoredResponse): Promise<boolean>;
+  /** Stores the outcome for repeats; false when `holder` no longer holds the key. */
+  complete(recordId: string, holder: string, outcome: StoredOutcome): Promise<boolean>;
   /** Frees the key for a retry to execute again; does nothing unless `holder` holds it. */
   release(recordId: string, holder: string): Promise<void>;
 }
 
 /**
- * Idempotency records as `IDEMP#{id}` / `IDEMP` items `{request_hash, status, holder, lease_until, response, ttl}`.
+ * Idempotency records as `IDEMP#{id}` / `IDEMP` items `{request_hash, status, holder, lease_until, outcome, ttl}`.
  * A claim is a conditional put that succeeds when there is no live record: none, one past its `ttl`, or one
  * still `in_progress` whose lease (epoch milliseconds) has run out because its execution died. Completing and
  * releasing are conditional on the holder, so an execution that overran its lease cannot touch its successor's.
@@ -69,18 +67,18 @@ export class IdempotencyRepository implements IdempotencyStore {
     );
     if (!Item || isExpired(Item as { ttl?: number }, now)) return undefined;
     return Item.status === 'complete'
-      ? { status: 'complete', requestHash: Item.request_hash, response: Item.response as StoredResponse }
+      ? { status: 'complete', requestHash: Item.request_hash, outcome: Item.outcome as StoredOutcome }
       : { status: 'in_progress', requestHash: Item.request_hash, leaseUntil: Item.lease_until };
   }
 
-  complete(recordId: string, holder: string, response: StoredResponse): Promise<boolean> {
+  complete(recordId: string, holder: string, outcome: StoredOutcome): Promise<boolean> {
     const update = new UpdateCommand({
       TableName: this.table.tableName,
       Key: keys.idempotency(recordId),
-      UpdateExpression: 'SET #status = :complete, #response = :response REMOVE holder, lease_until',
+      UpdateExpression: 'SET #status = :complete, outcome = :outcome REMOVE holder, lease_until',
       ConditionExpression: 'holder = :holder',
-      ExpressionAttributeNames: { '#status': 'status', '#response': 'response' },
-      ExpressionAttributeValues: { ':complete': 'complete', ':response': response, ':holder': holder },
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':complete': 'complete', ':outcome': outcome, ':holder': holder },
     });
     return conditionalWrite(this.table.client.send(update));
   }

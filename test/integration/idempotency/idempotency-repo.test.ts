@@ -5,13 +5,13 @@ import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
 import {
   IDEMPOTENCY_RETENTION_SECONDS,
   IdempotencyRepository,
-  type StoredResponse,
+  type StoredOutcome,
 } from '../../../lib/store/idempotency-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 const LEASE_MS = 30_000;
-const ANSWER: StoredResponse = { status: 202, headers: { location: '/jobs/job_1' }, body: '{"job":{"id":"job_1"}}' };
+const ANSWER: StoredOutcome = { status: 202, headers: { location: '/jobs/job_1' }, body: '{"job":{"id":"job_1"}}' };
 
 describe('IdempotencyRepository (dynalite)', () => {
   const local = useLocalEngines();
@@ -62,7 +62,7 @@ describe('IdempotencyRepository (dynalite)', () => {
     await expect(repo.complete(recordId, 'holder-b', ANSWER)).resolves.toBe(false);
     await expect(repo.complete(recordId, 'holder-a', ANSWER)).resolves.toBe(true);
 
-    expect(await repo.find(recordId, clock.now())).toEqual({ status: 'complete', requestHash: 'hash-a', response: ANSWER });
+    expect(await repo.find(recordId, clock.now())).toEqual({ status: 'complete', requestHash: 'hash-a', outcome: ANSWER });
     expect(await rawItem()).not.toHaveProperty('holder');
     clock.advance(LEASE_MS + 1);
     await expect(claim('holder-b')).resolves.toBe(false);

@@ -4,28 +4,12 @@ import type { AuthenticatedRequest, Operation, Operations } from '../../../lib/h
 import { type AuthenticatedOperation, idempotent, idempotentWrites } from '../../../lib/http/idempotency.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
-import type { IdempotencyClaim, IdempotencyStore } from '../../../lib/store/idempotency-repo.ts';
-
-/** Grants every claim and remembers it: enough to see what the wrapper derives from a request. */
-class RecordingStore implements IdempotencyStore {
-  readonly claims: (IdempotencyClaim & { recordId: string })[] = [];
-  async claim(recordId: string, claim: IdempotencyClaim) {
-    this.claims.push({ recordId, ...claim });
-    return true;
-  }
-  async find() {
-    return undefined;
-  }
-  async complete() {
-    return true;
-  }
-  async release() {}
-}
+import { MemoryIdempotencyStore } from '../../support/memory-idempotency-store.ts';
 
 const created: AuthenticatedOperation = { auth: 'api_key', handle: async () => ({ status: 201, body: { ok: true } }) };
 
 function setUp() {
-  const store = new RecordingStore();
+  const store = new MemoryIdempotencyStore();
   return { store, operation: idempotent(created, { store, clock: new ManualClock(), log: silentLog }) };
 }
 
@@ -127,7 +111,7 @@ describe('idempotentWrites', () => {
       'DELETE /things/{thing_id}': created,
       'POST /hooks': open,
     };
-    const wrapped = idempotentWrites(operations, { store: new RecordingStore(), clock: new ManualClock(), log: silentLog });
+    const wrapped = idempotentWrites(operations, { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog });
     expect(Object.keys(wrapped)).toEqual(Object.keys(operations));
     expect(wrapped['POST /things']).not.toBe(created);
     expect(wrapped['PUT /things/{thing_id}']).not.toBe(created);

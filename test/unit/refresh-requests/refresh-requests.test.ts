@@ -7,43 +7,9 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import type { Log } from '../../../lib/logger.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
-import type {
-  IdempotencyClaim,
-  IdempotencyRecord,
-  IdempotencyStore,
-  StoredResponse,
-} from '../../../lib/store/idempotency-repo.ts';
-
-/** IdempotencyRepository's contract, in memory. */
-class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly records = new Map<string, { hash: string; holder?: string; leaseUntil?: number; response?: StoredResponse }>();
-
-  async claim(id: string, claim: IdempotencyClaim): Promise<boolean> {
-    const record = this.records.get(id);
-    if (record && (record.response || record.leaseUntil! >= claim.now)) return false;
-    this.records.set(id, { hash: claim.requestHash, holder: claim.holder, leaseUntil: claim.now + claim.leaseMs });
-    return true;
-  }
-
-  async find(id: string): Promise<IdempotencyRecord | undefined> {
-    const record = this.records.get(id);
-    if (!record) return undefined;
-    return record.response
-      ? { status: 'complete', requestHash: record.hash, response: record.response }
-      : { status: 'in_progress', requestHash: record.hash, leaseUntil: record.leaseUntil! };
-  }
-
-  async complete(id: string, holder: string, response: StoredResponse): Promise<boolean> {
-    const record = this.records.get(id);
-    if (record?.holder !== holder) return false;
-    this.records.set(id, { hash: record.hash, response });
-    return true;
-  }
-
-  async release(id: string, holder: string): Promise<void> {
-    if (this.records.get(id)?.holder === holder) this.records.delete(id);
-  }
-}
+import { IdempotencyKeys } from '../../../lib/idempotency-keys.ts';
+import { REFRESH_REQUEST_KEY_LEASE_MS } from '../../../lib/aggregation/refresh-requests.ts';
+import { MemoryIdempotencyStore } from '../../support/memory-idempotency-store.ts';
 
 const MX_FORBIDDEN = new MxError('MX_FORBIDDEN', 'MX answered 403', {
   method: 'GET',
@@ -89,7 +55,7 @@ beforeEach(() => {
         return (await refreshOutcome()) as never;
       },
     },
-    idempotency: store,
+    idempotency: new IdempotencyKeys(store, clock, REFRESH_REQUEST_KEY_LEASE_MS),
     events: { publish: async (event) => void published.push(event) },
     queue: { scheduleIn: async (message, delayMs) => void deferred.push({ message, delayMs }) },
     deadLetters: { send: async (body, attributes) => void deadLettered.push({ body, attributes }) },
@@ -213,7 +179,7 @@ describe('RefreshRequests', () => {
     refreshOutcome = async () => ({ job: { id: 'job_2' }, joined: false });
     await consumer.handle(message(keyed));
     expect(refreshes).toHaveLength(2);
-    expect([...store.records.values()][0]!.response).toMatchObject({ status: 202 });
+    expect([...store.records.values()][0]!.outcome).toMatchObject({ kind: 'started' });
   });
 
   it.each([

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from './clock.ts';
+import { digestOf } from './hash.ts';
+import type { IdempotencyStore, StoredOutcome } from './store/idempotency-repo.ts';
+
+/** What claiming a key found. */
+export type KeyClaim<T extends StoredOutcome> =
+  /** This execution holds the key: run, then `complete` with the outcome or `release` for a retry. */
+  | { state: 'claimed'; key: HeldKey<T> }
+  /** An execution of the same request has ended: its outcome, to answer with again. */
+  | { state: 'completed'; outcome: T }
+  /** An execution of the same request holds the key and its lease has not run out. */
+  | { state: 'in_progress' }
+  /** The key was used for a different request (another fingerprint). */
+  | { state: 'reused' }
+  /** Released or expired between the claim and the look that followed: claiming again may win. */
+  | { state: 'vanished' };
+
+/**
+ * The one idempotency primitive, for HTTP requests (`Idempotency-Key`) and queue messages (`idempotency_key`) alike:
+ * a keyed record in the table, the request's fingerprint (same key, other request → `reused`), a lease (an
+ * execution that died frees its key when the lease runs out) and the stored outcome (what a repeat answers with).
+ * `scope` names the key (who used it, where); `fingerprint` is the request it stands for. Both are digested from
+ * canonical JSON, so key order in objects does not matter and no key or body is stored in clear.
+ */
+export class IdempotencyKeys {
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly clock: Clock,
+    /** How long an execution holds its key: longer than the execution can run. */
+    private readonly leaseMs: number,
+  ) {}
+
+  async claim<T extends StoredOutcome>(scope: readonly unknown[], fingerprint: unknown): Promise<KeyClaim<T>> {
+    const recordId = digestOf(scope);
+    const requestHash = digestOf(fingerprint);
+    const holder = randomUUID();
+    if (await this.store.claim(recordId, { requestHash, holder, now: this.clock.now(), leaseMs: this.leaseMs })) {
+      return { state: 'claimed', key: new HeldKey<T>(this.store, recordId, holder) };
+    }
+    const record = await this.store.find(recordId, this.clock.now());
+    if (!record) return { state: 'vanished' };
+    if (record.requestHash !== requestHash) return { state: 'reused' };
+    return record.status === 'complete' ? { state: 'completed', outcome: record.outcome as T } : { state: 'in_progress' };
+  }
+}
+
+/** A key this execution holds: completing or releasing it is conditional on still holding it. */
+export class HeldKey<T extends StoredOutcome> {
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly recordId: string,
+    private readonly holder: string,
+  ) {}
+
+  /** Stores `outcome` for repeats; false when the lease ran out and another execution took the key. */
+  complete(outcome: T): Promise<boolean> {
+    return this.store.complete(this.recordId, this.holder, outcome);
+  }
+
+  /** Frees the key so that a retry executes again. */
+  release(): Promise<void> {
+    return this.store.release(this.recordId, this.holder);
+  }
+}
