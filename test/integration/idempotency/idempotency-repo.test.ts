@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
-import {
-  IDEMPOTENCY_RETENTION_SECONDS,
-  IdempotencyRepository,
-  type StoredOutcome,
-} from '../../../lib/store/idempotency-repo.ts';
+import { IDEMPOTENCY_RETENTION_SECONDS, IdempotencyRepository, type StoredOutcome } from '../../../lib/store/idempotency-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 

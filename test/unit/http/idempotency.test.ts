@@ -111,7 +111,11 @@ describe('idempotentWrites', () => {
       'DELETE /things/{thing_id}': created,
       'POST /hooks': open,
     };
-    const wrapped = idempotentWrites(operations, { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog });
+    const wrapped = idempotentWrites(operations, {
+      store: new MemoryIdempotencyStore(),
+      clock: new ManualClock(),
+      log: silentLog,
+    });
     expect(Object.keys(wrapped)).toEqual(Object.keys(operations));
     expect(wrapped['POST /things']).not.toBe(created);
     expect(wrapped['PUT /things/{thing_id}']).not.toBe(created);
