@@ -1,29 +1,7 @@
-import { DEFAULT_ROUTE_KEY, ROUTES } from '../lib/http/routes.ts';
-import type { Operations } from '../lib/http/http-handler.ts';
-import { compilePathTemplate } from '../lib/http/path-template.ts';
-import { HttpProblem } from '../lib/http/problem.ts';
+import { operations } from '../lib/api/fallback.ts';
 import { getServices } from '../lib/services/container.ts';
 import { httpHandler } from '../lib/services/http.ts';
 
 const services = getServices();
 
-const templates = ROUTES.map((route) => ({ method: route.method, path: compilePathTemplate(route.path) }));
-
-/** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
-export const operations: Operations = {
-  [DEFAULT_ROUTE_KEY]: {
-    auth: 'none',
-    query: 'ignored',
-    async handle(request) {
-      const allowed = templates.filter((t) => t.path.match(request.path) !== undefined).map((t) => t.method);
-      if (allowed.length > 0) {
-        throw new HttpProblem('method_not_allowed', `${request.method} is not supported here; use ${allowed.join(', ')}.`, {
-          headers: { allow: allowed.join(', ') },
-        });
-      }
-      throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.`);
-    },
-  },
-};
-
-export const handler = httpHandler(services, operations);
+export const handler = httpHandler(services, operations());

@@ -1,58 +1,8 @@
-import { routeKey } from '../lib/http/routes.ts';
-import { assertUserAccess } from '../lib/http/auth.ts';
-import type { Operations } from '../lib/http/http-handler.ts';
-import type { OperationsDocs } from '../lib/http/openapi/operation-docs.ts';
-import { mxBody } from '../lib/http/openapi/response-schemas.ts';
-import { MX_CALL_PROBLEMS } from '../lib/http/openapi/route-problems.ts';
-import { READ_ENDPOINTS, readRoutePath } from '../lib/reads/read-endpoints.ts';
-import { parseReadInput, readInputSchemas } from '../lib/reads/read-input.ts';
+import { operations } from '../lib/api/read.ts';
 import { getServices } from '../lib/services/container.ts';
 import { httpHandler } from '../lib/services/http.ts';
-import { nexusClient } from '../lib/services/nexus.ts';
 import { apiKeyAuthenticator } from '../lib/services/store.ts';
 
 const services = getServices();
 
-/** Every Nexus read: validated here, answered by MX through the user's session, MX's body passed through. */
-export const operations: Operations = Object.fromEntries(
-  READ_ENDPOINTS.map((endpoint) => {
-    const schemas = readInputSchemas(endpoint);
-    return [
-      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
-      {
-        auth: 'api_key',
-        query: 'parsed',
-        async handle(request) {
-          const input = parseReadInput(schemas, request.pathParams, request.query);
-          assertUserAccess(request.principal, input.userId);
-          // MX's JSON text is relayed as sent: parsing it only to serialize it again was the largest CPU cost of a read.
-          const { body } = await nexusClient(services).requestText(input.userId, {
-            method: 'GET',
-            route: endpoint.path,
-            params: input.params,
-            query: input.query,
-          });
-          return { status: 200, json: body };
-        },
-      },
-    ] as const;
-  }),
-);
-
-export const docs: OperationsDocs = Object.fromEntries(
-  READ_ENDPOINTS.map((endpoint) => {
-    const { path, query } = readInputSchemas(endpoint);
-    return [
-      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
-      {
-        path,
-        query,
-        description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
-        responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
-        problems: ['forbidden', ...MX_CALL_PROBLEMS],
-      },
-    ];
-  }),
-);
-
-export const handler = httpHandler(services, operations, () => apiKeyAuthenticator(services));
+export const handler = httpHandler(services, operations(services), () => apiKeyAuthenticator(services));

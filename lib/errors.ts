@@ -22,3 +22,33 @@ export class ConfigError extends NexusRelayError {
     this.variables = variables;
   }
 }
+
+/** The thing asked for does not exist, or is not this caller's to see (the API answers 404 `not_found`). */
+export class NotFoundError extends NexusRelayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NOT_FOUND', message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/**
+ * The current state does not allow the change, or changed under it (409 `conflict`): reading the state again and
+ * retrying may succeed.
+ */
+export class ConflictError extends NexusRelayError {
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'CONFLICT', message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A value given to the domain is not acceptable (400 `validation_failed`); `field` names it as the caller sent it. */
+export class InvalidInputError extends NexusRelayError {
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'INVALID_INPUT', message, options);
+    this.name = 'InvalidInputError';
+    this.field = field;
+  }
+}

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { params } from '../http/validation.ts';
+import { params } from '../identifiers.ts';
 import type { Scheduled } from '../queue/delayed-queue.ts';
 
 const visibleAscii = (max: number) =>

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import type { Clock } from '../clock.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
-import { HttpProblem } from '../http/problem.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
@@ -225,11 +225,9 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
         return undefined;
     }
   }
-  if (error instanceof HttpProblem) {
-    // The refresh service's own answers: the member's active job belongs to another user, or just ended.
-    if (error.problemCode === 'not_found') return deadLettered('member_not_found', error.message);
-    if (error.problemCode === 'conflict') return deferred('member_busy');
-  }
+  // The refresh service's own answers: the member's active job belongs to another user, or just ended.
+  if (error instanceof NotFoundError) return deadLettered('member_not_found', error.message);
+  if (error instanceof ConflictError) return deferred('member_busy');
   return undefined;
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
@@ -100,9 +100,9 @@ export class RefreshService {
     const active = activeId ? await jobs.get(activeId) : undefined;
     if (!active) {
       // The holder finished between our claim and this read: the member is free again, but do not loop here.
-      throw new HttpProblem('conflict', 'A refresh of this member just finished; retry the request.');
+      throw new ConflictError('A refresh of this member just finished; retry the request.');
     }
-    if (active.userId !== request.userId) throw new HttpProblem('not_found', 'No such member for this user.');
+    if (active.userId !== request.userId) throw new NotFoundError('No such member for this user.');
     return active;
   }
 }

@@ -1,5 +1,5 @@
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
-import { HttpProblem } from '../http/problem.ts';
 import type { Log } from '../logger.ts';
 import type { ChallengeAnswer, NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -29,11 +29,9 @@ export class ResumeService {
   async resume(request: { userId: string; memberGuid: string; answers: ChallengeAnswer[] }): Promise<Job> {
     const { jobs, clock } = this.deps;
     const job = await jobs.latestForMember(request.memberGuid);
-    if (!job || job.userId !== request.userId)
-      throw new HttpProblem('not_found', 'This member has no aggregation job to resume.');
+    if (!job || job.userId !== request.userId) throw new NotFoundError('This member has no aggregation job to resume.');
     if (job.status !== 'action_required' || job.connectionStatus !== 'CHALLENGED') {
-      throw new HttpProblem(
-        'conflict',
+      throw new ConflictError(
         `The member's latest job is ${job.status} (${job.connectionStatus ?? 'no status'}), not waiting for MFA answers.`,
       );
     }
@@ -41,7 +39,7 @@ export class ResumeService {
     const now = clock.now();
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
     if (!(await jobs.claimActive(job.memberGuid, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
-      throw new HttpProblem('conflict', 'Another aggregation of this member is running.');
+      throw new ConflictError('Another aggregation of this member is running.');
     }
     try {
       await this.deps.nexus.resumeAggregation(request.userId, request.memberGuid, request.answers);
@@ -62,7 +60,7 @@ export class ResumeService {
       challenges: undefined,
     };
     if (!(await jobs.reopen(job.id, job.step, { deadlineAt, nextPollAt: resumed.nextPollAt, now }))) {
-      throw new HttpProblem('conflict', 'The job changed while the answers were sent; read it again.');
+      throw new ConflictError('The job changed while the answers were sent; read it again.');
     }
     await this.deps.pollQueue.schedule({ job_id: job.id, step: resumed.step, due_at: resumed.nextPollAt });
     this.deps.log.info('aggregation resumed', { job_id: job.id, step: resumed.step });

@@ -1,14 +1,21 @@
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
 /**
- * The one place where an error becomes an HTTP problem. MX's own failures keep MX's numeric code as `mx_code`;
+ * The one place where an error becomes an HTTP problem: the domain's errors (lib/errors.ts) and MX's
+ * (lib/mx/errors.ts) each have their problem code. MX's own failures keep MX's numeric code as `mx_code`;
  * anything unexpected is logged (with its stack) and answered as a bare 500 without internals.
  */
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
+  if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
+  if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
+  if (error instanceof InvalidInputError) {
+    return new HttpProblem('validation_failed', error.message, { field: error.field, cause: error });
+  }
   log.error('unhandled error', {
     error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
   });

@@ -2,7 +2,8 @@ import { READ_ENDPOINTS, readRoutePath } from '../reads/read-endpoints.ts';
 
 /**
  * THE route table: the CDK stack creates exactly these HttpApi routes and the local gateway serves exactly these.
- * Each function declares the operations it handles under the same route keys (a test holds both sides equal).
+ * Each function's module in lib/api/ declares the operations it handles under the same route keys (a test holds
+ * both sides equal).
  */
 export const FUNCTIONS = [
   'api-refresh',
@@ -14,6 +15,9 @@ export const FUNCTIONS = [
   'api-docs',
 ] as const;
 export type HttpFunctionName = (typeof FUNCTIONS)[number];
+
+/** The module of lib/api/ holding a function's operations and docs: `api-refresh` → `refresh`, `mx-events` as is. */
+export const apiModuleOf = (fn: HttpFunctionName): string => fn.replace(/^api-/, '');
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -16,18 +16,6 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
   throw new HttpProblem('validation_failed', `${field}: ${issue.message}`, { field: path === '' ? location : path });
 }
 
-/**
- * Identifiers users and MX give us. Tight patterns keep hostile input out of MX paths and keys: a user id may hold
- * dots (e-mail-like ids) but never `..`, so no value of it reads as a step up however a path is later joined.
- */
-const idPattern = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
-const guid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
-
-export const params = {
-  userId: z.string().regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -, without `..`'),
-  memberGuid: guid('MBR'),
-};
-
 /** Query flags: absent → undefined, otherwise exactly `true` or `false`. */
 export const booleanFlag = z
   .enum(['true', 'false'])

@@ -1,7 +1,6 @@
 import * as z from 'zod';
 import type { MxWebhookCredentialsSource } from '../config.ts';
 import { NexusRelayError } from '../errors.ts';
-import type { BasicCredentialsProvider } from '../http/basic-auth.ts';
 import { jsonSecretReader, type SecretsSource } from '../json-secret.ts';
 
 /** The secret is unreadable or not shaped `{"username","password"}`. The message never carries the value. */
@@ -14,11 +13,17 @@ export class MxWebhookCredentialsError extends NexusRelayError {
 
 const secretShape = z.object({ username: z.string().min(1), password: z.string().min(1) });
 
-/** The HTTP Basic credentials MX sends with its webhooks: fixed values, or a Secrets Manager secret. */
+/** The HTTP Basic credentials MX sends with its webhooks. */
+export interface MxWebhookCredentials {
+  username: string;
+  password: string;
+}
+
+/** Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret. */
 export function mxWebhookCredentialsProvider(
   source: MxWebhookCredentialsSource,
   secrets?: SecretsSource,
-): BasicCredentialsProvider {
+): () => Promise<MxWebhookCredentials> {
   if (!('secretArn' in source)) return async () => source;
   return jsonSecretReader(source.secretArn, {
     name: 'MX webhook credentials',

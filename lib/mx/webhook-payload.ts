@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { params } from '../http/validation.ts';
+import { params } from '../identifiers.ts';
 
 /**
  * The MX webhooks nexus-relay acts on (reference §6): AGGREGATION (`member_data_updated`, after an aggregation

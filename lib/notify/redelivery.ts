@@ -1,4 +1,4 @@
-import { NexusRelayError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository, Delivery, DeliveryFilter, DeliveryLogKey } from '../store/deliveries-repo.ts';
@@ -13,9 +13,11 @@ const MAX_REPLAY_PAGES = 10;
 /** Queue sends in flight at once while replaying or resuming many deliveries. */
 const SEND_CONCURRENCY = 16;
 
-export class AttemptLimitError extends NexusRelayError {
+export class AttemptLimitError extends ConflictError {
   constructor(msgId: string) {
-    super('NOTIFY_ATTEMPT_LIMIT', `Delivery ${msgId} has reached ${MAX_ATTEMPTS_PER_DELIVERY} attempts and cannot be replayed.`);
+    super(`Delivery ${msgId} has reached ${MAX_ATTEMPTS_PER_DELIVERY} attempts and cannot be replayed.`, {
+      code: 'NOTIFY_ATTEMPT_LIMIT',
+    });
     this.name = 'AttemptLimitError';
   }
 }

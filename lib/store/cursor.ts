@@ -1,10 +1,10 @@
 import type * as z from 'zod';
-import { NexusRelayError } from '../errors.ts';
+import { InvalidInputError } from '../errors.ts';
 
-/** A cursor that is not one this service issued for this list. */
-export class InvalidCursorError extends NexusRelayError {
+/** A cursor that is not one this service issued for this list (a 400 naming `cursor`). */
+export class InvalidCursorError extends InvalidInputError {
   constructor(reason: string) {
-    super('INVALID_CURSOR', `The cursor is not valid here: ${reason}.`);
+    super('cursor', `The cursor is not valid here: ${reason}.`, { code: 'INVALID_CURSOR' });
     this.name = 'InvalidCursorError';
   }
 }

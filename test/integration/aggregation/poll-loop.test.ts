@@ -248,9 +248,7 @@ describe('MFA', () => {
     expect(await jobsRepository(services).get(jobId)).toMatchObject({ status: 'action_required', connectionStatus: 'REJECTED' });
     await expect(
       resumeService(services).resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'blue' }] }),
-    ).rejects.toMatchObject({
-      problemCode: 'conflict',
-    });
+    ).rejects.toMatchObject({ name: 'ConflictError', code: 'CONFLICT' });
   });
 });
 

@@ -12,10 +12,10 @@ import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { Resolver } from '../../../lib/notify/address-guard.ts';
-import { deliveriesOperations } from '../../../lib/notify/deliveries-api.ts';
+import { deliveriesOperations } from '../../../lib/api/webhook-deliveries.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
-import { webhooksOperations } from '../../../lib/notify/webhooks-api.ts';
+import { webhooksOperations } from '../../../lib/api/webhook-subscriptions.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
 import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
 

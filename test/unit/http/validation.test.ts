@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { params } from '../../../lib/http/validation.ts';
+import { params } from '../../../lib/identifiers.ts';
 
 describe('params.userId', () => {
   it.each(['sim-user-pfm', 'u1', 'jane.doe@example.com', 'partner:42', 'a.b.c', 'A_1-2.3@x:y', 'x'.repeat(128)])(

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
 import type { Operations } from '../../../lib/http/http-handler.ts';
+import { loadApiModules } from '../../support/api-modules.ts';
 
 /** Function modules read their configuration when loaded; any valid configuration will do here. */
 const env = {
@@ -18,9 +19,8 @@ let operationsOf: Record<HttpFunctionName, Operations>;
 
 beforeAll(async () => {
   Object.assign(process.env, env);
-  const load = async (fn: HttpFunctionName) =>
-    [fn, (await import(`../../../functions/${fn}.ts`)).operations as Operations] as const;
-  operationsOf = Object.fromEntries(await Promise.all(FUNCTIONS.map(load))) as Record<HttpFunctionName, Operations>;
+  const modules = await loadApiModules();
+  operationsOf = Object.fromEntries(FUNCTIONS.map((fn) => [fn, modules[fn].operations])) as Record<HttpFunctionName, Operations>;
 });
 
 describe('route table ⇄ function operations', () => {

@@ -4,7 +4,8 @@ import { buildOpenApiDocument } from '../../../lib/http/openapi/document.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import type { DocumentedRoute } from '../../../lib/http/openapi/route-problems.ts';
 import { job } from '../../../lib/http/openapi/response-schemas.ts';
-import { booleanFlag, params } from '../../../lib/http/validation.ts';
+import { booleanFlag } from '../../../lib/http/validation.ts';
+import { params } from '../../../lib/identifiers.ts';
 
 const info = { title: 'test', version: '1', description: 'test' };
 const route: DocumentedRoute = { method: 'POST', path: '/things/{thing_id}', auth: 'api_key', summary: 'Do a thing' };

@@ -3,8 +3,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_JSON, generateOpenApiDocument, renderOpenApiJson } from '../../../infra/openapi.ts';
 import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
-import type { Operations } from '../../../lib/http/http-handler.ts';
-import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import { type ApiModule, loadApiModules } from '../../support/api-modules.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
@@ -21,19 +20,13 @@ const env = {
   AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
 };
 
-interface FunctionModule {
-  operations: Operations;
-  docs?: OperationsDocs;
-}
-
 type Json = Record<string, any>;
-let modules: Record<HttpFunctionName, FunctionModule>;
+let modules: Record<HttpFunctionName, ApiModule>;
 let document: Json;
 
 beforeAll(async () => {
   Object.assign(process.env, env);
-  const load = async (fn: HttpFunctionName) => [fn, (await import(`../../../functions/${fn}.ts`)) as FunctionModule] as const;
-  modules = Object.fromEntries(await Promise.all(FUNCTIONS.map(load))) as Record<HttpFunctionName, FunctionModule>;
+  modules = await loadApiModules();
   document = await generateOpenApiDocument();
 });
 

@@ -3,7 +3,7 @@ import { RateLimitExceededError } from '../../../lib/aggregation/refresh-rate-li
 import { RefreshRequests, rejectedEventDataSchema } from '../../../lib/aggregation/refresh-requests.ts';
 import type { RefreshRequest } from '../../../lib/aggregation/refresh-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { HttpProblem } from '../../../lib/http/problem.ts';
+import { NotFoundError } from '../../../lib/errors.ts';
 import type { Log } from '../../../lib/logger.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
@@ -193,11 +193,7 @@ describe('RefreshRequests', () => {
       new MxError('MX_UNPROCESSABLE', '422', { method: 'GET', route: '/x', status: 422 }),
       'upstream_rejected',
     ],
-    [
-      "the member's job belongs to another user",
-      new HttpProblem('not_found', 'No such member for this user.'),
-      'member_not_found',
-    ],
+    ["the member's job belongs to another user", new NotFoundError('No such member for this user.'), 'member_not_found'],
   ])('dead-letters a request that can never succeed: %s', async (_, error, reason) => {
     refreshOutcome = async () => {
       throw error;

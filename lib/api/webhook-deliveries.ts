@@ -6,11 +6,11 @@ import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { DELIVERY_STATUSES, type DeliveriesRepository, type DeliveryFilter } from '../store/deliveries-repo.ts';
 import type { Subscription, WebhooksRepository } from '../store/webhooks-repo.ts';
-import { deliveryView } from './api-views.ts';
-import { decodeCursor, encodeCursor, InvalidCursorError } from './delivery-cursor.ts';
-import { EVENT_ID_PATTERN } from './events.ts';
-import { AttemptLimitError, type Redelivery } from './redelivery.ts';
-import { webhookNotFound, webhookPath } from './webhooks-api.ts';
+import { deliveryView } from './webhook-views.ts';
+import { decodeCursor, encodeCursor } from '../notify/delivery-cursor.ts';
+import { EVENT_ID_PATTERN } from '../notify/events.ts';
+import type { Redelivery } from '../notify/redelivery.ts';
+import { webhookNotFound, webhookPath } from './webhook-subscriptions.ts';
 
 export interface DeliveriesApiDeps {
   webhooks: Pick<WebhooksRepository, 'get'>;
@@ -67,15 +67,8 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
     return subscription;
   }
 
-  const cursorKey = (cursor: string | undefined, webhookId: string, filter: DeliveryFilter) => {
-    if (cursor === undefined) return undefined;
-    try {
-      return decodeCursor(cursor, webhookId, filter);
-    } catch (error) {
-      if (error instanceof InvalidCursorError) throw new HttpProblem('validation_failed', error.message, { field: 'cursor' });
-      throw error;
-    }
-  };
+  const cursorKey = (cursor: string | undefined, webhookId: string, filter: DeliveryFilter) =>
+    cursor === undefined ? undefined : decodeCursor(cursor, webhookId, filter);
 
   return {
     'GET /webhooks/{webhook_id}/deliveries': {
@@ -106,14 +99,10 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
         assertServerKey(request.principal);
         const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
         await subscriptionOf(id, { enabled: true });
-        try {
-          const delivery = await deps.redelivery.replay(id, msg_id);
-          if (!delivery) throw new HttpProblem('not_found', `No delivery ${msg_id} for webhook ${id}.`);
-          return { status: 202, body: { delivery: deliveryView(delivery) } };
-        } catch (error) {
-          if (error instanceof AttemptLimitError) throw new HttpProblem('conflict', error.message);
-          throw error;
-        }
+        // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
+        const delivery = await deps.redelivery.replay(id, msg_id);
+        if (!delivery) throw new HttpProblem('not_found', `No delivery ${msg_id} for webhook ${id}.`);
+        return { status: 202, body: { delivery: deliveryView(delivery) } };
       },
     },
     'POST /webhooks/{webhook_id}/replay': {

@@ -1,9 +1,8 @@
 import * as z from 'zod';
 import { HttpProblem } from '../http/problem.ts';
-import { params, parseInput } from '../http/validation.ts';
-import type { ReadEndpoint, ReadQuery } from './read-endpoints.ts';
-
-const guid = (prefix: string) => z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
+import { parseInput } from '../http/validation.ts';
+import { mxGuid, params } from '../identifiers.ts';
+import type { ReadEndpoint, ReadQuery } from '../reads/read-endpoints.ts';
 
 const calendarDate = z
   .string()
@@ -17,10 +16,10 @@ const calendarDate = z
 const PATH_PARAMS: Record<string, z.ZodType<string>> = {
   user_id: params.userId,
   member_guid: params.memberGuid,
-  beat_guid: guid('BET'),
-  spending_plan_guid: guid('SPL'),
-  spending_plan_account_guid: guid('SPA'),
-  category_guid: guid('CAT'),
+  beat_guid: mxGuid('BET'),
+  spending_plan_guid: mxGuid('SPL'),
+  spending_plan_account_guid: mxGuid('SPA'),
+  category_guid: mxGuid('CAT'),
   top_level_category_guids: z
     .string()
     .regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids'),

@@ -5,14 +5,14 @@ import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
-import { attemptView, webhookView } from './api-views.ts';
-import type { EndpointUrlPolicy } from './endpoint-url.ts';
-import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
-import type { Redelivery } from './redelivery.ts';
-import { rotateSecrets } from './secret-rotation.ts';
-import { generateSecret } from './signing.ts';
-import type { WebhookTester } from './webhook-tester.ts';
-import type { SecretBox } from './secret-box.ts';
+import { attemptView, webhookView } from './webhook-views.ts';
+import type { EndpointUrlPolicy } from '../notify/endpoint-url.ts';
+import { ALL_EVENTS, isValidEventFilter } from '../notify/event-filter.ts';
+import type { Redelivery } from '../notify/redelivery.ts';
+import { rotateSecrets } from '../notify/secret-rotation.ts';
+import { generateSecret } from '../notify/signing.ts';
+import type { WebhookTester } from '../notify/webhook-tester.ts';
+import type { SecretBox } from '../notify/secret-box.ts';
 
 export interface WebhooksApiDeps {
   clock: Clock;

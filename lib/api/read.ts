@@ -1,0 +1,54 @@
+import { routeKey } from '../http/routes.ts';
+import { assertUserAccess } from '../http/auth.ts';
+import type { Operations } from '../http/http-handler.ts';
+import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
+import { mxBody } from '../http/openapi/response-schemas.ts';
+import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
+import { READ_ENDPOINTS, readRoutePath } from '../reads/read-endpoints.ts';
+import { parseReadInput, readInputSchemas } from './read-input.ts';
+import type { Services } from '../services/container.ts';
+import { nexusClient } from '../services/nexus.ts';
+
+/** The api-read function: every Nexus read, validated here, answered by MX through the user's session. */
+export function operations(services: Services): Operations {
+  return Object.fromEntries(
+    READ_ENDPOINTS.map((endpoint) => {
+      const schemas = readInputSchemas(endpoint);
+      return [
+        routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+        {
+          auth: 'api_key',
+          query: 'parsed',
+          async handle(request) {
+            const input = parseReadInput(schemas, request.pathParams, request.query);
+            assertUserAccess(request.principal, input.userId);
+            // MX's JSON text is relayed as sent: parsing it only to serialize it again was the largest CPU cost of a read.
+            const { body } = await nexusClient(services).requestText(input.userId, {
+              method: 'GET',
+              route: endpoint.path,
+              params: input.params,
+              query: input.query,
+            });
+            return { status: 200, json: body };
+          },
+        },
+      ] as const;
+    }),
+  );
+}
+
+export const docs: OperationsDocs = Object.fromEntries(
+  READ_ENDPOINTS.map((endpoint) => {
+    const { path, query } = readInputSchemas(endpoint);
+    return [
+      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+      {
+        path,
+        query,
+        description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+        responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
+        problems: ['forbidden', ...MX_CALL_PROBLEMS],
+      },
+    ];
+  }),
+);

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, InvalidInputError, NotFoundError } from '../../../lib/errors.ts';
+import { toHttpProblem } from '../../../lib/http/error-mapper.ts';
+import { HttpProblem } from '../../../lib/http/problem.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import { MxError } from '../../../lib/mx/errors.ts';
+import { AttemptLimitError } from '../../../lib/notify/redelivery.ts';
+import { InvalidCursorError } from '../../../lib/store/cursor.ts';
+
+describe('toHttpProblem: the one place an error becomes a problem', () => {
+  it.each([
+    ['NotFoundError', new NotFoundError('No such member for this user.'), 'not_found', undefined],
+    ['ConflictError', new ConflictError('Another aggregation of this member is running.'), 'conflict', undefined],
+    ['AttemptLimitError (a conflict)', new AttemptLimitError('msg_1'), 'conflict', undefined],
+    [
+      'InvalidInputError',
+      new InvalidInputError('end_date', 'path.end_date: must not be before start_date'),
+      'validation_failed',
+      'end_date',
+    ],
+    ['InvalidCursorError (invalid input)', new InvalidCursorError('not a cursor'), 'validation_failed', 'cursor'],
+  ])('maps the domain’s %s to its problem, keeping the message and the field', (_, error, code, field) => {
+    const problem = toHttpProblem(error, silentLog);
+    expect(problem).toBeInstanceOf(HttpProblem);
+    expect(problem.problemCode).toBe(code);
+    expect(problem.message).toBe(error.message);
+    expect(problem.field).toBe(field);
+    expect(problem.cause).toBe(error);
+  });
+
+  it('keeps MX’s numeric code and answers anything unexpected with a bare 500', () => {
+    const mx = new MxError('MX_NOT_FOUND', 'MX answered 404', { method: 'GET', route: '/x', status: 404, mxCode: 4040 });
+    expect(toHttpProblem(mx, silentLog)).toMatchObject({ problemCode: 'not_found', mxCode: 4040 });
+    const unexpected = toHttpProblem(new TypeError('x is undefined'), silentLog);
+    expect(unexpected.problemCode).toBe('internal_error');
+    expect(unexpected.message).not.toContain('x is undefined');
+  });
+});
