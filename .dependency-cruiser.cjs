@@ -31,14 +31,21 @@ module.exports = {
       severity: 'error',
       comment: 'lib/ is what runs in Lambda: no CLI, scripts, benchmarks or tests in it.',
       from: { path: '^lib/' },
-      to: { path: '^(functions|cli|scripts|bench|test)/' },
+      to: { path: '^(functions|cli|scripts|bench|test|sim)/' },
     },
     {
       name: 'infra-only-from-tooling',
       severity: 'error',
       comment: 'infra/ is imported by infra/ itself and by local tooling (CLI, scripts, benchmarks, tests) only.',
-      from: { pathNot: '^(infra|cli|scripts|bench|test)/' },
+      from: { pathNot: '^(infra|cli|scripts|bench|test|sim/test)/' },
       to: { path: '^infra/' },
+    },
+    {
+      name: 'sim-stands-alone',
+      severity: 'error',
+      comment: 'The MX simulator is its own package: it shares no code with the relay (a shared bug would hide itself).',
+      from: { path: '^sim/', pathNot: '^sim/test/' },
+      to: { path: '^(functions|lib|infra|cli|scripts|bench|test)/' },
     },
     {
       name: 'domain-not-http',

@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'unit+integration',
-          include: ['test/{unit,integration,infra,contract}/**/*.test.ts'],
+          include: ['test/{unit,integration,infra,contract}/**/*.test.ts', 'sim/test/**/*.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },

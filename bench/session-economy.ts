@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { startEngines } from '../infra/local/engines.ts';
-import { startMxSimulator } from '../infra/local/mx-sim/server.ts';
+import { startMxSimulator } from '../sim/server.ts';
 import { type Clock, ManualClock } from '../lib/clock.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 import { Services } from '../lib/services/container.ts';

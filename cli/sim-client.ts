@@ -2,7 +2,7 @@ import { unreachable, USER_AGENT } from './api-client.ts';
 import { CliError } from './errors.ts';
 
 /**
- * The MX simulator's control API (`/_sim/…`, see infra/local/mx-sim/README.md). It answers errors as
+ * The MX simulator's control API (`/_sim/…`, see sim/README.md). It answers errors as
  * `{"error":{"message"}}`; they become problems titled "The simulator refused the request".
  */
 export class SimClient {

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { type LocalEngines, startEngines } from '../../infra/local/engines.ts';
-import { type MxSimulator, startMxSimulator } from '../../infra/local/mx-sim/server.ts';
+import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { RetryLaterError } from '../../lib/aggregation/poll-service.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';

@@ -1,5 +1,5 @@
 import { startEngines } from '../../infra/local/engines.ts';
-import { startMxSimulator } from '../../infra/local/mx-sim/server.ts';
+import { startMxSimulator } from '../../sim/server.ts';
 
 /**
  * The "remote" side of a benchmark in a process of its own: dynalite and fauxqs (what AWS runs) and the MX

@@ -16,7 +16,7 @@ export const min = (values: readonly number[]): number => values.reduce((a, b) =
 export const max = (values: readonly number[]): number => values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY);
 
 /** A seeded PRNG (the simulator's mulberry32): every benchmark draws its schedule from one, so reruns replay the same workload. */
-export { createSeededRandom as seededRandom } from '../../infra/local/mx-sim/seeded-random.ts';
+export { createSeededRandom as seededRandom } from '../../sim/seeded-random.ts';
 
 /** A standard normal draw (Box–Muller) from a uniform source. */
 export function normal(random: () => number): number {

@@ -4,7 +4,7 @@ import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { table, type Terminal } from '../output.ts';
 
-/** The simulator's public credentials and one of its seeded users (infra/local/mx-sim). */
+/** The simulator's public credentials and one of its seeded users (sim/). */
 const SIMULATOR = { clientId: 'sim-client', apiKey: 'sim-api-key', userId: 'sim-user-pfm' };
 
 interface CheckOptions {

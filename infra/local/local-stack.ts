@@ -10,7 +10,7 @@ import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptio
 import { startGateway } from './gateway.ts';
 import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
-import { startMxSimulator } from './mx-sim/server.ts';
+import { startMxSimulator } from '../../sim/server.ts';
 import { startPoller } from './sqs-poller.ts';
 
 export interface LocalStackOptions {

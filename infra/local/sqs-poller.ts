@@ -20,7 +20,9 @@ export interface Poller {
 /**
  * What Lambda's SQS event source mapping does, locally: receive batches, call the handler with a real SQSEvent,
  * delete what succeeded and leave `batchItemFailures` (or the whole batch, if the handler throws) to reappear
- * after the visibility timeout — and, past maxReceiveCount, to land in the dead-letter queue.
+ * after the visibility timeout — and, past maxReceiveCount, to land in the dead-letter queue. As there, the
+ * visibility timeout is the queue's own (ReceiveMessage does not override it), message attributes reach the handler,
+ * and entries DeleteMessageBatch reports as failed are deleted again.
  */
 export function startPoller(options: PollerOptions): Poller {
   const abort = new AbortController();

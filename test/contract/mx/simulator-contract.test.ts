@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { FIXTURES, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { RetryLaterError } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS } from '../../../lib/aggregation/sweeper.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';

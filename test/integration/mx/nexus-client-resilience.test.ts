@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, type Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { createNexusClient } from '../../../lib/mx/index.ts';

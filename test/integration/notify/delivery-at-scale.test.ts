@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
+import { createSeededRandom } from '../../../sim/seeded-random.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { AddressGuard } from '../../../lib/notify/address-guard.ts';
 import { WebhookSender } from '../../../lib/notify/attempt.ts';

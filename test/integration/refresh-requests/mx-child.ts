@@ -1,4 +1,4 @@
-import { startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { startMxSimulator } from '../../../sim/server.ts';
 import { startMxCallRecorder } from './mx-call-recorder.ts';
 
 /** Runs in the child process of `startMxProcess`: the simulator and its recorder, off the loop of the code under test. */

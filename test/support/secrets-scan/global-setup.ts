@@ -9,7 +9,7 @@ import { describeFindings, scanRunDirectory, type SecretEntry } from './scanner.
  * scans it all. A secret in any log line, answer or webhook payload of the whole run fails it, naming where (redacted).
  */
 /**
- * The local configuration's MX credentials, as the MX simulator and `npm start` default them (mx-sim/server.ts,
+ * The local configuration's MX credentials, as the MX simulator and `npm start` default them (sim/server.ts,
  * local-stack.ts): known here because a stack in a subprocess never shows them to the test process. In-process stacks
  * also register whatever MX_API_KEY / MX_CLIENT_ID / MX_WEBHOOK_PASSWORD they were given (collector.ts).
  */

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { SessionRegistry } from '../../../infra/local/mx-sim/sessions.ts';
+import { SessionRegistry } from '../../../sim/sessions.ts';
 import { collector, flush, hookConsole, hookFetch, hookStream, registerSecret, settleAndFlush } from './collector.ts';
 
 /**

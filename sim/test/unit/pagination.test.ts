@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paginate, parsePageRequest } from '../../../infra/local/mx-sim/pagination.ts';
+import { paginate, parsePageRequest } from '../../pagination.ts';
 
 const request = (query: string) => parsePageRequest(new URLSearchParams(query));
 

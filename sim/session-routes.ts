@@ -1,4 +1,4 @@
-import { toIso } from '../../../lib/clock.ts';
+import { toIso } from './clock.ts';
 import { headerValue } from './http.ts';
 import { MxError, invalidSession } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, type MxRoute, NEXUS_MEDIA, SSO_MEDIA } from './mx-endpoint.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../infra/local/mx-sim/input-validation.ts';
-import { parseWebhookTarget, webhookTargetView } from '../../../infra/local/mx-sim/webhook-target.ts';
+import { InvalidInputError } from '../../input-validation.ts';
+import { parseWebhookTarget, webhookTargetView } from '../../webhook-target.ts';
 
 describe('parseWebhookTarget', () => {
   it('turns pushing on with a url and Basic credentials', () => {

@@ -1,4 +1,4 @@
-import { toIso } from '../../../lib/clock.ts';
+import { toIso } from './clock.ts';
 import { type Day, isoOrNull } from './calendar.ts';
 import { INSTITUTION } from './member-view.ts';
 import { paginate, parsePageRequest } from './pagination.ts';

@@ -1,6 +1,6 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Clock, systemClock } from '../../../lib/clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { createControlApi, isControlTarget } from './control-api.ts';
 import { createMxApi } from './mx-api.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';

@@ -1,4 +1,4 @@
-import { type Clock, toIso } from '../../../lib/clock.ts';
+import { type Clock, toIso } from './clock.ts';
 import { settlesAt } from './aggregation-script.ts';
 import type { MemberRegistry, SimMember } from './members.ts';
 import { type SimWebhookPayload, webhookPayloadAt } from './webhook-payloads.ts';

@@ -1,4 +1,4 @@
-import { toIso } from '../../../lib/clock.ts';
+import { toIso } from './clock.ts';
 
 /** A calendar day as Nexus writes it in paths and `date` fields: `YYYY-MM-DD`. Such strings sort chronologically. */
 export type Day = string;

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AggregationRun,
-  type AggregationScript,
-  pendingChallengeAt,
-  progressAt,
-} from '../../../infra/local/mx-sim/aggregation-script.ts';
+import { type AggregationRun, type AggregationScript, pendingChallengeAt, progressAt } from '../../aggregation-script.ts';
 
 const START = 1_000_000;
 

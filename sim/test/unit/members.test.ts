@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { DEFAULT_AGGREGATION_SCRIPT } from '../../../infra/local/mx-sim/aggregation-script.ts';
-import { createGuidFactory } from '../../../infra/local/mx-sim/identifiers.ts';
+import { DEFAULT_AGGREGATION_SCRIPT } from '../../aggregation-script.ts';
+import { createGuidFactory } from '../../identifiers.ts';
 import {
   MemberRegistry,
   type MemberSpec,
@@ -12,8 +12,8 @@ import {
   pendingChallenge,
   resumeAggregation,
   startAggregation,
-} from '../../../infra/local/mx-sim/members.ts';
-import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
+} from '../../members.ts';
+import { createSeededRandom } from '../../seeded-random.ts';
 
 const spec = (overrides: Partial<MemberSpec> = {}): MemberSpec => ({
   userId: 'user-1',

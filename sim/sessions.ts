@@ -1,4 +1,4 @@
-import type { Clock } from '../../../lib/clock.ts';
+import type { Clock } from './clock.ts';
 import { newSecretToken } from './identifiers.ts';
 
 export const API_TOKEN_LIFETIME_MS = 10 * 60_000;

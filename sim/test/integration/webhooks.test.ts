@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { startMxSimulator } from '../../server.ts';
 import { startSimHarness } from './sim-harness.ts';
 
 const closers: (() => Promise<void>)[] = [];

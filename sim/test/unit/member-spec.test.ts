@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AGGREGATION_SCRIPT } from '../../../infra/local/mx-sim/aggregation-script.ts';
-import { parseMemberSpec } from '../../../infra/local/mx-sim/member-spec.ts';
+import { DEFAULT_AGGREGATION_SCRIPT } from '../../aggregation-script.ts';
+import { parseMemberSpec } from '../../member-spec.ts';
 
 describe('parseMemberSpec', () => {
   it('needs only a user id; everything else defaults', () => {

@@ -2,10 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Clock, ManualClock, systemClock } from '../../../lib/clock.ts';
-import { createGuidFactory } from '../../../infra/local/mx-sim/identifiers.ts';
-import { MemberRegistry, resumeAggregation, startAggregation, type SimMember } from '../../../infra/local/mx-sim/members.ts';
-import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
-import { RETRY_DELAYS_MS, WebhookPusher } from '../../../infra/local/mx-sim/webhook-pusher.ts';
+import { createGuidFactory } from '../../identifiers.ts';
+import { MemberRegistry, resumeAggregation, startAggregation, type SimMember } from '../../members.ts';
+import { createSeededRandom } from '../../seeded-random.ts';
+import { RETRY_DELAYS_MS, WebhookPusher } from '../../webhook-pusher.ts';
 
 interface Received {
   authorization: string | undefined;

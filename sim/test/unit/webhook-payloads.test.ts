@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AggregationScript, progressAt, settlesAt } from '../../../infra/local/mx-sim/aggregation-script.ts';
-import { CONNECTION_STATUS_NAMES } from '../../../infra/local/mx-sim/connection-statuses.ts';
-import { createGuidFactory } from '../../../infra/local/mx-sim/identifiers.ts';
-import { MemberRegistry, resumeAggregation, startAggregation } from '../../../infra/local/mx-sim/members.ts';
-import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
-import { END_USER_ACTIONABLE_STATUSES, webhookPayloadAt } from '../../../infra/local/mx-sim/webhook-payloads.ts';
+import { type AggregationScript, progressAt, settlesAt } from '../../aggregation-script.ts';
+import { CONNECTION_STATUS_NAMES } from '../../connection-statuses.ts';
+import { createGuidFactory } from '../../identifiers.ts';
+import { MemberRegistry, resumeAggregation, startAggregation } from '../../members.ts';
+import { createSeededRandom } from '../../seeded-random.ts';
+import { END_USER_ACTIONABLE_STATUSES, webhookPayloadAt } from '../../webhook-payloads.ts';
 
 const START = Date.UTC(2026, 0, 1, 12);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DATA_AS_OF, DAY_MS, dayOf, startOfDay } from '../../../infra/local/mx-sim/calendar.ts';
-import { currentIteration } from '../../../infra/local/mx-sim/read-model.ts';
-import { type SeededUser, generateSeedData } from '../../../infra/local/mx-sim/seed-data.ts';
+import { DATA_AS_OF, DAY_MS, dayOf, startOfDay } from '../../calendar.ts';
+import { currentIteration } from '../../read-model.ts';
+import { type SeededUser, generateSeedData } from '../../seed-data.ts';
 
 const SEEDS = [1, 7, 42, 0xffff_ffff];
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_AGGREGATION_SCRIPT } from '../../../infra/local/mx-sim/aggregation-script.ts';
-import { MemberRegistry } from '../../../infra/local/mx-sim/members.ts';
-import { MxError } from '../../../infra/local/mx-sim/mx-errors.ts';
-import { filterByUseCase, parseDayRange, parseUseCaseFilter } from '../../../infra/local/mx-sim/read-filters.ts';
+import { DEFAULT_AGGREGATION_SCRIPT } from '../../aggregation-script.ts';
+import { MemberRegistry } from '../../members.ts';
+import { MxError } from '../../mx-errors.ts';
+import { filterByUseCase, parseDayRange, parseUseCaseFilter } from '../../read-filters.ts';
 
 const badRequest = (message: string) => expect.objectContaining({ status: 400, code: 4001, message });
 

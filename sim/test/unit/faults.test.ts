@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NO_FAULTS, drawFault, drawLatencyMs, parseFaultRequest } from '../../../infra/local/mx-sim/faults.ts';
-import { createSeededRandom } from '../../../infra/local/mx-sim/seeded-random.ts';
+import { NO_FAULTS, drawFault, drawLatencyMs, parseFaultRequest } from '../../faults.ts';
+import { createSeededRandom } from '../../seeded-random.ts';
 
 describe('parseFaultRequest', () => {
   it('clears everything on {}', () => {

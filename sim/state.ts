@@ -1,4 +1,4 @@
-import type { Clock } from '../../../lib/clock.ts';
+import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { CallStats } from './call-stats.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';

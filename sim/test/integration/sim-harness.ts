@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { type MxSimulator, startMxSimulator } from '../../../infra/local/mx-sim/server.ts';
+import { type MxSimulator, startMxSimulator } from '../../server.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 
