@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse, S
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { ApiEvent } from '../../lib/http/api-event.ts';
-import { compilePathTemplate } from '../../lib/http/path-template.ts';
+import { compilePathTemplate } from '../../lib/path-template.ts';
 import { HttpProblem, type ProblemCode } from '../../lib/http/problem.ts';
 import type { AccessLogLine } from '../access-log.ts';
 import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../../lib/http/routes.ts';

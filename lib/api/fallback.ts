@@ -1,6 +1,6 @@
 import { DEFAULT_ROUTE_KEY, ROUTES } from '../http/routes.ts';
 import type { Operations } from '../http/http-handler.ts';
-import { compilePathTemplate } from '../http/path-template.ts';
+import { compilePathTemplate } from '../path-template.ts';
 import { HttpProblem } from '../http/problem.ts';
 
 const templates = ROUTES.map((route) => ({ method: route.method, path: compilePathTemplate(route.path) }));

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { mxGuid, params } from '../identifiers.ts';
+import { parameterNames } from '../path-template.ts';
 import type { ReadEndpoint, ReadQuery } from '../reads/read-endpoints.ts';
 
 const calendarDate = z
@@ -41,11 +42,9 @@ const QUERIES: Record<ReadQuery, z.ZodType<Record<string, string | number | unde
   filtered: z.strictObject({ ...paged, use_case: z.enum(['PFM', 'MONEY_MOVEMENT']).optional() }),
 };
 
-const placeholders = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
-
 /** Path and query schemas of one read endpoint (unknown query parameters are refused, naming them). */
 export function readInputSchemas(endpoint: ReadEndpoint) {
-  const names = ['user_id', ...placeholders(endpoint.path)];
+  const names = ['user_id', ...parameterNames(endpoint.path)];
   const unknown = names.filter((name) => !(name in PATH_PARAMS));
   if (unknown.length > 0) throw new Error(`read ${endpoint.path}: no validation for path parameters ${unknown.join(', ')}`);
   return {

@@ -8,6 +8,7 @@ import { type MetricsSink, mxRouteClass, noMetrics, statusClass } from '../metri
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
+import { expandPathTemplate } from '../path-template.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 /** Nexus accepts JSON only and wants its media type both ways on every data-host call. */
@@ -326,7 +327,7 @@ function contentTypeOf(answer: Pick<Answer, 'headers'>): string {
 }
 
 function buildPath(route: string, params: Record<string, string> = {}): string {
-  return route.replace(/\{([^}]+)\}/g, (_, name: string) => {
+  return expandPathTemplate(route, (name) => {
     const value = params[name];
     if (value === undefined) throw new TypeError(`Path parameter ${name} of ${route} is missing`);
     // encodeURIComponent leaves "." alone, so a whole-segment "." or ".." would still walk the path.

@@ -5,6 +5,7 @@ import type { OperationDocs, OperationsDocs, ResponseDocs } from './operation-do
 import { problem } from './response-schemas.ts';
 import { type DocumentedRoute, isIdempotentWrite, problemsOf } from './route-problems.ts';
 import { WEBHOOK_EVENTS, type WebhookEventDocs } from './webhook-events.ts';
+import { parameterNames } from '../../path-template.ts';
 
 export interface ApiInfo {
   title: string;
@@ -99,7 +100,7 @@ function securityOf(route: DocumentedRoute, docs: OperationDocs) {
 }
 
 function pathParameters(route: DocumentedRoute, docs: OperationDocs, schemas: JsonSchemas) {
-  const placeholders = [...route.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+  const placeholders = parameterNames(route.path);
   const parameters = docs.path ? parametersOf(schemas.request(docs.path), 'path') : [];
   const named = parameters.map((parameter) => parameter.name);
   if (named.join() !== placeholders.join() || parameters.some((parameter) => !parameter.required)) {

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { compilePathTemplate } from '../../../lib/http/path-template.ts';
+import { compilePathTemplate } from '../../../lib/path-template.ts';
 
 /**
  * The edges of the local gateway: paths match their templates exactly (literals escaped), and what Node's HTTP

@@ -9,8 +9,16 @@ export interface PathTemplate {
 const PARAMETER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 const escapeLiteral = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The `{name}`s of `template`, in order. */
+export const parameterNames = (template: string): string[] => [...template.matchAll(PARAMETER)].map((found) => found[1]!);
+
+/** `template` with each `{name}` replaced by `valueOf(name)` (which encodes it, or throws when it cannot be used). */
+export const expandPathTemplate = (template: string, valueOf: (name: string) => string): string =>
+  template.replace(PARAMETER, (_, name: string) => valueOf(name));
+
 /**
- * The one path-template compiler (the route table, the local gateway, `api-fallback`). Literal text matches only
+ * The one path-template compiler (the route table, the local gateway, `api-fallback`; MX routes are expanded with
+ * expandPathTemplate). Literal text matches only
  * itself — `/openapi.json` never matches `/openapiXjson` — and a parameter matches one non-empty segment.
  */
 export function compilePathTemplate(template: string): PathTemplate {
