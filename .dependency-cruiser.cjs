@@ -1,5 +1,5 @@
 /**
- * The layers of nexus-relay (README → Repository layout), checked by `npm run lint` (and so by CI):
+ * The layers of nexus-relay (docs/ARCHITECTURE.md → Layers), checked by `npm run lint` (and so by CI):
  * functions/ → lib/ only; the domain never speaks HTTP; nothing at run time imports infra/; no cycles. Any violation
  * fails the check (there are none to tolerate).
  */

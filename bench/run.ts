@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { updateReadme } from '../scripts/readme-tables.ts';
+import { updateDocuments } from '../scripts/docs-tables.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, machine, nowIso, table } from './support/report.ts';
 
 /**
@@ -134,6 +134,6 @@ if (selected.length === BENCHMARKS.length && !failed) {
   writeFileSync(OUTPUT, render(sections, `- **Last full run:** ${startedAt}, all five benchmarks in ${Math.round(seconds)} s`));
 }
 console.log(`\nBENCHMARKS.md written (${selected.join(', ')}) in ${Math.round(seconds)} s.`);
-// The README's benchmark summary and cost table are generated from BENCHMARKS.md (a test holds them equal).
-await updateReadme();
+// The benchmark summary and cost table of docs/operations.md are generated from BENCHMARKS.md (a test holds them equal).
+await updateDocuments();
 process.exit(failed ? 1 : 0);

@@ -4,7 +4,7 @@ import { ConfigError } from './errors.ts';
 /**
  * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env:
  * functions call `getConfig()` once per container and pass the parts they need down.
- * Each entry carries a description so the README table can be generated from this schema.
+ * Each entry carries a description so the table of docs/configuration.md can be generated from this schema.
  */
 const boolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -132,7 +132,7 @@ export const configSchema = z.object({
   POWERTOOLS_DEV: boolean.optional().describe('Pretty-print logs (Powertools).'),
 });
 
-/** One environment variable of `configSchema`, described for people (the README's configuration table). */
+/** One environment variable of `configSchema`, described for people (the table of docs/configuration.md). */
 export interface ConfigVariable {
   name: string;
   /** True when parsing fails without it. */

@@ -33,14 +33,14 @@ export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: 
   accept(
     functions,
     'AwsSolutions-L1',
-    'nodejs22.x is the runtime nexus-relay is built and tested for (ARCHITECTURE.md); moving to 24.x is a deliberate upgrade.',
+    'nodejs22.x is the runtime nexus-relay is built and tested for; moving to 24.x is a deliberate upgrade.',
   );
 
   accept(
     [stack.secrets.mxCredentials, stack.secrets.mxWebhookCredentials],
     'AwsSolutions-SMG4',
     'Both credentials are shared with MX (issued by MX, or configured at MX for its webhooks): rotating one is a change ' +
-      'coordinated with MX and done by the operator (README → Deploy to AWS), not a Lambda rotating one side alone.',
+      'coordinated with MX and done by the operator (docs/operations.md → Deploy to AWS), not a Lambda rotating one side alone.',
   );
 
   accept(

@@ -12,7 +12,7 @@ export interface RelaySecretsProps {
 
 /**
  * The two credentials nexus-relay holds. CloudFormation creates them with placeholder values of the right shape;
- * the operator puts the real values (README → Deploy to AWS). Neither value ever reaches a Lambda environment.
+ * the operator puts the real values (docs/operations.md → Deploy to AWS). Neither value ever reaches a Lambda environment.
  */
 export class RelaySecrets extends Construct {
   /** `{"client_id": "…", "api_key": "…"}`: MX's credentials for the SSO API. */

@@ -1,6 +1,6 @@
 import type { Member } from '../mx/member.ts';
 
-/** The member fields events carry (ARCHITECTURE.md → Notify), as last seen from MX. */
+/** The member fields events carry (docs/api.md → Concepts, Events), as last seen from MX. */
 export interface MemberSnapshot {
   guid: string;
   connection_status: string | null;

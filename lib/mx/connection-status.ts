@@ -61,7 +61,7 @@ export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'f
 const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
 
 /**
- * Where an aggregation stands, from a read of its member (ARCHITECTURE.md → Poll loop). A status that needs the
+ * Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). A status that needs the
  * user wins even while MX still reports aggregating — the user has to act before anything else happens. Otherwise
  * an aggregating member is in progress whatever its status; once it stops, CONNECTED is success and anything else
  * that is not a processing status (errors, null, names MX may add) is failure.

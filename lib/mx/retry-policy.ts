@@ -88,7 +88,7 @@ const NEVER_SENT_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UN
 
 /**
  * What a failed MX call tells about whether MX acted on it. MX documents no 5xx semantics for Nexus (its error page
- * lists 4xx codes only, /work/shared/reference/mx-nexus-api.md §1.3), so the 5xx kinds follow HTTP (RFC 9110 §15.6).
+ * lists 4xx codes only: https://docs.mx.com/api-reference/nexus/overview/errors), so the 5xx kinds follow HTTP (RFC 9110 §15.6).
  */
 export type FailureKind =
   /** 429: MX refused the call unread; Retry-After, when sent, is honoured. */

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 
 /**
- * The single table (ARCHITECTURE.md → Data). Every item has `pk`/`sk`; items that must be listed also carry
+ * The single table (docs/ARCHITECTURE.md → Data model). Every item has `pk`/`sk`; items that must be listed also carry
  * `gsi1pk`/`gsi1sk` (jobs also `gsi2pk`/`gsi2sk`, to be listed by user). `ttl` (epoch seconds) expires items in AWS; dynalite never expires anything, so readers
  * treat an item whose ttl has passed as absent (see `isExpired`).
  */

@@ -69,7 +69,7 @@ const RULES: { kind: string; pattern: RegExp; accept?: (match: RegExpMatchArray)
  */
 const WEBHOOK_SECRET_ANSWER = /^POST \/webhooks(?:\/[^/\s]+\/rotate-secret)? 2\d\d$/;
 const WEBHOOK_SECRET_KINDS = new Set(['webhook secret', 'webhook secret (whsec_)']);
-/** `npm start` prints the dev API key on purpose (ARCHITECTURE.md → Local runtime): that one banner line only. */
+/** `npm start` prints the dev API key on purpose (docs/ARCHITECTURE.md → Local runtime): that one banner line only. */
 const API_KEY_BANNER = /^api key: \S+(?: \(generated; set LOCAL_API_KEY to choose one\))?$/gm;
 
 function allowedKinds(record: ScanRecord): Set<string> | undefined {

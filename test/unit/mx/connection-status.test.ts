@@ -9,7 +9,7 @@ import {
 
 type Expectation = { id: number; whileAggregating: MemberOutcome; once: MemberOutcome };
 
-// Written out from mx-nexus-api.md §2.4 and ARCHITECTURE.md → Poll loop, independently of the implementation. While
+// Written out from MX's connection-status table (https://docs.mx.com/api-reference/nexus/reference/01-members-overview) and docs/ARCHITECTURE.md's status table, independently of the implementation. While
 // MX still aggregates, only CHALLENGED needs the user: the other needs-user statuses may be the previous attempt's.
 const EXPECTED: Record<ConnectionStatus, Expectation> = {
   CREATED: { id: 0, whileAggregating: 'in_progress', once: 'in_progress' },

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { configVariables } from '../lib/config.ts';
@@ -6,13 +7,29 @@ import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
 import { ROUTES } from '../lib/http/routes.ts';
 
 /**
- * The README's generated blocks, each between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`: the
+ * The documents' generated blocks, each between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`: the
  * configuration table (lib/config.ts), the route table (lib/http/routes.ts), the problem codes (lib/http/problem.ts)
  * the webhook receiver example (scripts/examples/verify-webhook.ts), and the benchmark summary and cost table
  * (BENCHMARKS.md, which `npm run bench` writes). `npm run docs` rewrites them;
  * `npm run docs -- --check` only says whether they are current (test/unit/docs/ checks the same).
  */
-export const README_PATH = fileURLToPath(new URL('../README.md', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Which document holds each generated block (path from the repository root). */
+export const BLOCK_HOMES = {
+  config: 'docs/configuration.md',
+  routes: 'docs/api.md',
+  problems: 'docs/api.md',
+  'verify-webhook': 'docs/api.md',
+  cost: 'docs/operations.md',
+  benchmarks: 'docs/operations.md',
+} as const;
+export type BlockName = keyof typeof BLOCK_HOMES;
+
+/** The documents holding generated blocks. */
+export const GENERATED_DOCUMENTS = [...new Set(Object.values(BLOCK_HOMES))];
+
+export const documentPath = (document: string): string => join(ROOT, document);
 const EXAMPLE_PATH = fileURLToPath(new URL('./examples/verify-webhook.ts', import.meta.url));
 const BENCHMARKS_PATH = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
@@ -88,7 +105,7 @@ export async function benchmarkBlocks(): Promise<{ summary: string; cost: string
   if (!total) throw new Error('BENCHMARKS.md: the cost table has no total row');
   return {
     summary: [
-      `From [BENCHMARKS.md](BENCHMARKS.md) (last full run ${fullRun}; how each figure was measured, and the machine, are there).`,
+      `From [BENCHMARKS.md](../BENCHMARKS.md) (last full run ${fullRun}; how each figure was measured, and the machine, are there).`,
       '',
       tableAfter(text, '## Summary'),
       '',
@@ -106,7 +123,7 @@ export async function benchmarkBlocks(): Promise<{ summary: string; cost: string
 }
 
 /** Each block's content (before formatting) and where it comes from. */
-export async function generatedBlocks(): Promise<Record<string, { source: string; markdown: string }>> {
+export async function generatedBlocks(): Promise<Record<BlockName, { source: string; markdown: string }>> {
   const benchmarks = await benchmarkBlocks();
   return {
     config: { source: 'the schema in lib/config.ts', markdown: configTable() },
@@ -120,43 +137,48 @@ export async function generatedBlocks(): Promise<Record<string, { source: string
 
 const blockPattern = (name: string) => new RegExp(`(<!-- generated:${name} -->)[\\s\\S]*?(<!-- /generated:${name} -->)`, 'g');
 
-/** The README with every generated block replaced by a fresh generation, formatted as prettier formats markdown. */
-export async function renderReadme(readme: string): Promise<string> {
-  const options = { ...(await prettier.resolveConfig(README_PATH)), parser: 'markdown' as const };
-  let result = readme;
+/** `text` (the document `document`) with each of its generated blocks replaced by a fresh generation, formatted as prettier formats markdown. */
+export async function renderDocument(document: string, text: string): Promise<string> {
+  const options = { ...(await prettier.resolveConfig(documentPath(document))), parser: 'markdown' as const };
+  let result = text;
   for (const [name, block] of Object.entries(await generatedBlocks())) {
     const pattern = blockPattern(name);
     const count = [...result.matchAll(pattern)].length;
-    if (count !== 1) throw new Error(`README.md must hold exactly one <!-- generated:${name} --> block; found ${count}`);
+    const expected = BLOCK_HOMES[name as BlockName] === document ? 1 : 0;
+    if (count !== expected) {
+      throw new Error(`${document} must hold ${expected} <!-- generated:${name} --> block(s); found ${count}`);
+    }
+    if (count === 0) continue;
     const body = await prettier.format(`${NOTE.replace('{source}', block.source)}\n\n${block.markdown}\n`, options);
     result = result.replace(pattern, (_match, open: string, close: string) => `${open}\n${body.trimEnd()}\n\n${close}`);
   }
   return result;
 }
 
-/** The content between one block's markers, as it stands in `readme`. */
-export function blockContent(readme: string, name: string): string | undefined {
-  const match = blockPattern(name).exec(readme);
+/** The content between one block's markers, as it stands in `text`. */
+export function blockContent(text: string, name: string): string | undefined {
+  const match = blockPattern(name).exec(text);
   return match ? match[0].slice(match[1]!.length, match[0].length - match[2]!.length).trim() : undefined;
 }
 
-/** Rewrites README.md's generated blocks (or, with `check`, only reports); false when `check` finds them stale. */
-export async function updateReadme({ check = false } = {}): Promise<boolean> {
-  const current = await readFile(README_PATH, 'utf8');
-  const fresh = await renderReadme(current);
-  if (fresh === current) {
-    console.log('README.md: generated blocks are current');
-    return true;
+/** Rewrites the documents' generated blocks (or, with `check`, only reports); false when `check` finds one stale. */
+export async function updateDocuments({ check = false } = {}): Promise<boolean> {
+  let current = true;
+  for (const document of GENERATED_DOCUMENTS) {
+    const text = await readFile(documentPath(document), 'utf8');
+    const fresh = await renderDocument(document, text);
+    if (fresh === text) continue;
+    current = false;
+    if (check) console.error(`${document}: generated blocks are stale; run \`npm run docs\``);
+    else {
+      await writeFile(documentPath(document), fresh);
+      console.log(`${document}: generated blocks rewritten`);
+    }
   }
-  if (check) {
-    console.error('README.md: generated blocks are stale; run `npm run docs`');
-    return false;
-  }
-  await writeFile(README_PATH, fresh);
-  console.log('README.md: generated blocks rewritten');
-  return true;
+  if (current) console.log('generated blocks are current');
+  return current || !check;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  if (!(await updateReadme({ check: process.argv.includes('--check') }))) process.exitCode = 1;
+  if (!(await updateDocuments({ check: process.argv.includes('--check') }))) process.exitCode = 1;
 }
