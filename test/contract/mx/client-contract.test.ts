@@ -30,13 +30,16 @@ afterEach(async () => {
   await agent.close();
 });
 
-/** The fixture's route with these values, as the client must send it. */
-const pathOf = (fixture: MxFixture, params: Record<string, string>): string =>
-  fixture.request.route.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
+/** The fixture's route with these values (and its query, in the page's order), as the client must send it. */
+const pathOf = (fixture: MxFixture, params: Record<string, string>): string => {
+  const path = fixture.request.route.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
+  const query = new URLSearchParams(fixture.request.query ?? {}).toString();
+  return query === '' ? path : `${path}?${query}`;
+};
 
 /** What MX answers, per the fixture, with the placeholder tokens made concrete. */
 function answerWith(fixture: MxFixture, replace: Record<string, string> = {}) {
-  let text = JSON.stringify(fixture.response.body);
+  let text = fixture.response.body === null ? '' : JSON.stringify(fixture.response.body);
   for (const [placeholder, value] of Object.entries(replace)) text = text.replaceAll(placeholder, value);
   return {
     statusCode: fixture.response.status,
@@ -144,5 +147,74 @@ describe('the session-expired answer (4011; its status and nesting UNCONFIRMED)'
     const { body } = await client().nexus.requestText(USER, { method: 'GET', route: '/members' });
     expect(body).toBe('{"members":[]}');
     expect(recordedCalls(agent).filter((c) => c.path === '/sessions')).toHaveLength(2);
+  });
+});
+
+/** A member as MX's read-member page shows one (the fields the relay reads). */
+const MEMBER = {
+  guid: 'MBR-1',
+  user_guid: 'USR-1',
+  connection_status: 'CONNECTED',
+  is_being_aggregated: true,
+  aggregated_at: '2026-01-01T00:00:00Z',
+  successfully_aggregated_at: null,
+};
+
+function readMemberAnswers(member: Record<string, unknown> = MEMBER) {
+  agent
+    .get(DATA_ORIGIN)
+    .intercept({ path: '/members/MBR-1', method: 'GET' })
+    .reply(() => ({
+      statusCode: 200,
+      data: JSON.stringify({ member }),
+      responseOptions: { headers: { 'content-type': 'application/vnd.mx.nexus.v1+json' } },
+    }));
+}
+
+describe('aggregation calls, pinned to the pages that document them', () => {
+  it('aggregate: the method, path and include flags as query parameters (no body), as the page lists them; a bare 200 is followed by a read of the member', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-aggregate']!;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, { member_guid: 'MBR-1' }), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    readMemberAnswers();
+    const result = await client().nexus.aggregateMember(USER, 'MBR-1', { includeHoldings: false, includeTransactions: true });
+    expect(result.member).toMatchObject({ guid: 'MBR-1', is_being_aggregated: true });
+    const calls = recordedCalls(agent).filter((call) => call.origin === DATA_ORIGIN && call.path !== '/sessions');
+    const sent = (call: { method: string; url: string }) =>
+      `${call.method} ${new URL(call.url).pathname}${new URL(call.url).search}`;
+    expect(calls.map(sent)).toEqual([
+      `${fixture.request.method} ${pathOf(fixture, { member_guid: 'MBR-1' })}`,
+      'GET /members/MBR-1',
+    ]);
+    expect(calls[0]!.body ?? undefined).toBeUndefined();
+  });
+
+  it('resume: PUT with {challenges: [{guid, value}]}; the status-only answer is followed by a read of the member', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-resume']!;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, { member_guid: 'MBR-1' }), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    readMemberAnswers({ ...MEMBER, connection_status: 'RESUMED' });
+    const member = await client().nexus.resumeAggregation(USER, 'MBR-1', [{ guid: 'CRD-…', value: 'Rex' }]);
+    expect(member).toMatchObject({ guid: 'MBR-1', connection_status: 'RESUMED' });
+    const call = recordedCalls(agent).find((c) => c.path === pathOf(fixture, { member_guid: 'MBR-1' }))!;
+    expect(call.method).toBe(fixture.request.method);
+    expect(JSON.parse(String(call.body))).toEqual(fixture.request.body);
+  });
+
+  it('challenges: the documented list is read as it stands', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-challenges']!;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, { member_guid: 'MBR-1' }), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    const challenges = await client().nexus.listMemberChallenges(USER, 'MBR-1');
+    expect(challenges).toMatchObject((fixture.response.body as { challenges: object[] }).challenges);
   });
 });

@@ -8,7 +8,9 @@ export interface MxFixture {
   name: string;
   source: string;
   confirmed: boolean;
-  request: { method: string; route: string; headers: Record<string, string>; body?: unknown };
+  /** `query`: the parameters as the page lists them (values as sent on the wire). */
+  request: { method: string; route: string; query?: Record<string, string>; headers: Record<string, string>; body?: unknown };
+  /** `body: null`: the page documents the answer without a body (a status only). */
   response: { status: number; contentType: string; body: unknown };
 }
 

@@ -91,4 +91,39 @@ describe('the MX simulator answers as MX documents', () => {
     expectSameShape('error-session-expired', expired.body);
     expect((expired.body as { error: { code: number } }).error.code).toBe(4011);
   });
+
+  it('aggregate, challenges and resume: the method, path, query and body the pages document are accepted, and answered as documented', async () => {
+    const headers = {
+      'MD-SESSION-TOKEN': (session as unknown as { session: { token: string } }).session.token,
+      Accept: 'application/vnd.mx.nexus.v1+json',
+      'Content-Type': 'application/vnd.mx.nexus.v1+json',
+    };
+    // A member whose aggregation asks one MFA question at once (the control API is the simulator's own, not MX's).
+    const created = await call(
+      'POST',
+      '/_sim/members',
+      {},
+      {
+        user_id: USER,
+        aggregation: { duration_ms: 0, final_status: 'CONNECTED', challenge: { label: 'What city?', answer: 'Paris' } },
+      },
+    );
+    const guid = (created.body as { member: { guid: string } }).member.guid;
+
+    const aggregate = FIXTURES['member-aggregate']!;
+    const query = new URLSearchParams(aggregate.request.query).toString();
+    const started = await call(aggregate.request.method, `/members/${guid}/aggregate?${query}`, headers);
+    expect(started.status).toBe(aggregate.response.status);
+
+    const challenges = await call('GET', `/members/${guid}/challenges`, headers);
+    expect(challenges.status).toBe(FIXTURES['member-challenges']!.response.status);
+    expectSameShape('member-challenges', challenges.body);
+
+    const resume = FIXTURES['member-resume']!;
+    const question = (challenges.body as { challenges: { guid: string }[] }).challenges[0]!.guid;
+    const answered = await call(resume.request.method, `/members/${guid}/resume`, headers, {
+      challenges: [{ guid: question, value: 'Paris' }],
+    });
+    expect(answered.status).toBe(resume.response.status);
+  });
 });
