@@ -13,12 +13,17 @@ export interface AggregationScript {
   /** Where an aggregation without a challenge ends. With a challenge, the answer decides: CONNECTED or REJECTED. */
   finalStatus: ConnectionStatusName;
   challenge: ChallengeScript | null;
+  /** What the aggregation changed, as MX's AGGREGATION webhook counts it (`transactions_created_count`, `…_updated_count`). */
+  transactionsCreated: number;
+  transactionsUpdated: number;
 }
 
 export const DEFAULT_AGGREGATION_SCRIPT: AggregationScript = {
   durationMs: 2000,
   finalStatus: 'CONNECTED',
   challenge: null,
+  transactionsCreated: 0,
+  transactionsUpdated: 0,
 };
 
 export interface RunChallenge extends ChallengeScript {

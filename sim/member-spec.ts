@@ -66,8 +66,13 @@ function parseAggregationScript(value: unknown): AggregationScript {
       }) ?? DEFAULT_AGGREGATION_SCRIPT.durationMs,
     finalStatus,
     challenge,
+    transactionsCreated: transactionCount(input.transactions_created_count, 'aggregation.transactions_created_count'),
+    transactionsUpdated: transactionCount(input.transactions_updated_count, 'aggregation.transactions_updated_count'),
   };
 }
+
+const transactionCount = (value: unknown, field: string): number =>
+  optionalNumberInRange(value, field, { min: 0, max: 1_000_000, integer: true }) ?? 0;
 
 function parseChallenge(value: unknown): ChallengeScript | null {
   if (value === undefined || value === null) return null;

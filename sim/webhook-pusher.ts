@@ -2,7 +2,7 @@ import { type Clock, toIso } from './clock.ts';
 import { settlesAt } from './aggregation-script.ts';
 import type { MemberRegistry, SimMember } from './members.ts';
 import { type SimWebhookPayload, webhookPayloadAt } from './webhook-payloads.ts';
-import type { WebhookTarget } from './webhook-target.ts';
+import { pushedUnder, type WebhookTarget } from './webhook-target.ts';
 
 /** The waits before the second, third and fourth attempt; after the fourth the push is given up. */
 export const RETRY_DELAYS_MS: readonly number[] = [250, 1_000, 3_000];
@@ -122,7 +122,7 @@ export class WebhookPusher {
       const member = this.options.members.member(push.memberGuid);
       if (!member || member.run?.jobGuid !== push.jobGuid) return;
       push.payload = webhookPayloadAt(member, push.dueAt);
-      if (!push.payload) return;
+      if (!push.payload || !pushedUnder(target.mode, push.payload)) return;
     }
     push.attemptsMade += 1;
     const status = await this.#post(target, push.payload);

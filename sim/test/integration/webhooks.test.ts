@@ -30,7 +30,7 @@ describe('mx-sim webhooks', () => {
     const { control } = await startSimHarness();
     const on = await control('/_sim/webhooks', { url: 'http://127.0.0.1:9/mx/webhooks', username: 'u', password: 'secret-pw' });
     expect(on.status).toBe(200);
-    expect(await on.json()).toEqual({ webhooks: { url: 'http://127.0.0.1:9/mx/webhooks', username: 'u' } });
+    expect(await on.json()).toEqual({ webhooks: { url: 'http://127.0.0.1:9/mx/webhooks', username: 'u', mode: 'always' } });
     const shown = await control('/_sim/webhooks');
     expect(await shown.text()).not.toContain('secret-pw');
 

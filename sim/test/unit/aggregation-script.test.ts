@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { type AggregationRun, type AggregationScript, pendingChallengeAt, progressAt } from '../../aggregation-script.ts';
+import {
+  type AggregationRun,
+  type AggregationScript,
+  DEFAULT_AGGREGATION_SCRIPT,
+  pendingChallengeAt,
+  progressAt,
+} from '../../aggregation-script.ts';
 
 const START = 1_000_000;
 
 const run = (script: Partial<AggregationScript>, answer: AggregationRun['answer'] = null): AggregationRun => {
-  const full: AggregationScript = { durationMs: 2000, finalStatus: 'CONNECTED', challenge: null, ...script };
+  const full: AggregationScript = { ...DEFAULT_AGGREGATION_SCRIPT, ...script };
   return {
     jobGuid: 'JOB-1',
     startedAt: START,

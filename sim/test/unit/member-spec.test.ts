@@ -24,6 +24,8 @@ describe('parseMemberSpec', () => {
           duration_ms: 10_000,
           final_status: 'CONNECTED',
           challenge: { label: 'What is your favorite color?', answer: 'blue' },
+          transactions_created_count: 4,
+          transactions_updated_count: 2,
         },
       }),
     ).toEqual({
@@ -35,6 +37,8 @@ describe('parseMemberSpec', () => {
         durationMs: 10_000,
         finalStatus: 'CONNECTED',
         challenge: { label: 'What is your favorite color?', answer: 'blue' },
+        transactionsCreated: 4,
+        transactionsUpdated: 2,
       },
     });
   });

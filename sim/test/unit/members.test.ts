@@ -114,7 +114,7 @@ describe('members', () => {
   describe('challenge and resume', () => {
     const challenged = () => {
       const member = registry.put(
-        spec({ script: { durationMs: 4000, finalStatus: 'CONNECTED', challenge: { label: 'Color?', answer: 'blue' } } }),
+        spec({ script: { ...DEFAULT_AGGREGATION_SCRIPT, durationMs: 4000, challenge: { label: 'Color?', answer: 'blue' } } }),
       );
       aggregate(member);
       clock.advance(4000);

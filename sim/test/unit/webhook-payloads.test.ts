@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AggregationScript, progressAt, settlesAt } from '../../aggregation-script.ts';
+import { type AggregationScript, DEFAULT_AGGREGATION_SCRIPT, progressAt, settlesAt } from '../../aggregation-script.ts';
 import { CONNECTION_STATUS_NAMES } from '../../connection-statuses.ts';
 import { createGuidFactory } from '../../identifiers.ts';
 import { MemberRegistry, resumeAggregation, startAggregation } from '../../members.ts';
@@ -16,7 +16,7 @@ function aggregatingMember(script: Partial<AggregationScript>) {
     memberGuid: 'MBR-1',
     name: undefined,
     useCases: undefined,
-    script: { durationMs: 2_000, finalStatus: 'CONNECTED', challenge: null, ...script },
+    script: { ...DEFAULT_AGGREGATION_SCRIPT, durationMs: 2_000, ...script },
   });
   startAggregation(member, START, newGuid);
   return member;
@@ -116,7 +116,7 @@ describe('webhookPayloadAt', () => {
       memberGuid: undefined,
       name: undefined,
       useCases: undefined,
-      script: { durationMs: 1, finalStatus: 'CONNECTED', challenge: null },
+      script: { ...DEFAULT_AGGREGATION_SCRIPT, durationMs: 1 },
     });
     expect(webhookPayloadAt(idle, START)).toBeNull();
   });

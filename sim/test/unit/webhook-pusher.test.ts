@@ -1,3 +1,5 @@
+import { DEFAULT_AGGREGATION_SCRIPT } from '../../aggregation-script.ts';
+import type { PushMode } from '../../webhook-target.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,13 +47,24 @@ function setup(clock: Clock, realTimers: boolean) {
   const lines: string[] = [];
   const pusher = new WebhookPusher({ clock, members, realTimers, shutdown: shutdown.signal, log: (line) => lines.push(line) });
   cleanups.push(() => shutdown.abort());
-  const member = (durationMs: number, finalStatus: 'CONNECTED' | 'DENIED' | 'FAILED' = 'CONNECTED', challenge = false) =>
+  const member = (
+    durationMs: number,
+    finalStatus: 'CONNECTED' | 'DENIED' | 'FAILED' = 'CONNECTED',
+    challenge = false,
+    changes: { transactionsCreated?: number; transactionsUpdated?: number } = {},
+  ) =>
     members.put({
       userId: 'user-1',
       memberGuid: undefined,
       name: undefined,
       useCases: undefined,
-      script: { durationMs, finalStatus, challenge: challenge ? { label: 'Color?', answer: 'blue' } : null },
+      script: {
+        ...DEFAULT_AGGREGATION_SCRIPT,
+        durationMs,
+        finalStatus,
+        challenge: challenge ? { label: 'Color?', answer: 'blue' } : null,
+        ...changes,
+      },
     });
   const aggregate = (m: SimMember) => {
     startAggregation(m, clock.now(), newGuid);
@@ -60,7 +73,7 @@ function setup(clock: Clock, realTimers: boolean) {
   return { pusher, member, aggregate, lines, shutdown };
 }
 
-const target = (url: string) => ({ url, username: 'sim-webhooks', password: 'pa:ss' });
+const target = (url: string, mode: PushMode = 'always') => ({ url, username: 'sim-webhooks', password: 'pa:ss', mode });
 
 describe('WebhookPusher with a ManualClock', () => {
   it('pushes the end of a run once it is due, with HTTP Basic and the MX payload', async () => {
@@ -127,6 +140,28 @@ describe('WebhookPusher with a ManualClock', () => {
     clock.advance(100);
     await pusher.deliverDue();
     expect(receiver.received.map(({ body }) => [body.member_guid, body.connection_status])).toEqual([[twice.guid, 'DENIED']]);
+  });
+
+  it.each([
+    ['always', ['AGGREGATION 0/0', 'AGGREGATION 3/1', 'CONNECTION_STATUS DENIED']],
+    ['on_change', ['AGGREGATION 3/1', 'CONNECTION_STATUS DENIED']],
+    ['never', []],
+  ] as const)('in mode %s pushes %j: on_change withholds an AGGREGATION webhook that changed nothing', async (mode, expected) => {
+    const clock = new ManualClock();
+    const receiver = await startReceiver();
+    const { pusher, member, aggregate } = setup(clock, false);
+    pusher.configure(target(receiver.url, mode));
+    aggregate(member(100));
+    aggregate(member(100, 'CONNECTED', false, { transactionsCreated: 3, transactionsUpdated: 1 }));
+    aggregate(member(100, 'DENIED'));
+    clock.advance(100);
+    await pusher.deliverDue();
+    const seen = receiver.received.map(({ body }) =>
+      body.type === 'AGGREGATION'
+        ? `AGGREGATION ${body.transactions_created_count}/${body.transactions_updated_count}`
+        : `CONNECTION_STATUS ${body.connection_status}`,
+    );
+    expect(seen.sort()).toEqual([...expected].sort());
   });
 
   it('retries a failed push with backoff, logging each failure without the credentials, then gives up', async () => {

@@ -8,6 +8,10 @@ describe('parseWebhookTarget', () => {
       url: 'http://127.0.0.1:3000/mx/webhooks',
       username: 'u',
       password: 'p:w',
+      mode: 'always',
+    });
+    expect(parseWebhookTarget({ url: 'http://x/', username: 'u', password: 'p', mode: 'on_change' })).toMatchObject({
+      mode: 'on_change',
     });
   });
 
@@ -24,13 +28,18 @@ describe('parseWebhookTarget', () => {
     [{ url: 'http://example.com/', password: 'p' }, 'username'],
     [{ url: 'http://example.com/', username: 'a:b', password: 'p' }, 'username'],
     [{ url: 'http://example.com/', username: 'u' }, 'password'],
+    [{ url: 'http://example.com/', username: 'u', password: 'p', mode: 'sometimes' }, 'mode'],
   ])('refuses %j, naming %s', (body, field) => {
     expect(() => parseWebhookTarget(body)).toThrow(InvalidInputError);
     expect(() => parseWebhookTarget(body)).toThrow(field);
   });
 
   it('is shown without its password', () => {
-    expect(webhookTargetView({ url: 'http://x/', username: 'u', password: 'p' })).toEqual({ url: 'http://x/', username: 'u' });
+    expect(webhookTargetView({ url: 'http://x/', username: 'u', password: 'p', mode: 'always' })).toEqual({
+      url: 'http://x/',
+      username: 'u',
+      mode: 'always',
+    });
     expect(webhookTargetView(null)).toBeNull();
   });
 });
