@@ -14,7 +14,7 @@ import type {
 
 // The read-side records as Nexus returns them, and the list envelopes around them.
 
-/** Nexus writes spending-plan days as midnight UTC timestamps (reference §4). */
+/** Nexus writes spending-plan days as midnight UTC timestamps (MX's spending plan pages). */
 const dayAsTimestamp = (day: Day): string => `${day}T00:00:00.000Z`;
 
 export const accountView = (account: SimAccount) => ({
@@ -62,7 +62,7 @@ export const transactionView = (transaction: SimTransaction) => ({
   external_guid: null,
 });
 
-/** Seed 001's fields. A beat stops being relevant once displayed or dismissed (reference §3). */
+/** The fields of MX's List beats example. A beat stops being relevant once displayed or dismissed (MX's beats pages). */
 export const beatView = (beat: SimBeat) => ({
   account_guids: beat.accountGuids,
   created_at: toIso(beat.createdAt),
@@ -90,7 +90,7 @@ export const spendingPlanView = (plan: SimSpendingPlan) => ({
   user_guid: plan.userGuid,
 });
 
-/** Seed 003's fields. */
+/** The fields of MX's Read current iteration example. */
 export const iterationView = (iteration: SimIteration) => ({
   created_at: toIso(iteration.createdAt),
   end_on: dayAsTimestamp(iteration.endOn),
@@ -118,7 +118,7 @@ export const iterationItemView = (item: SimIterationItem) => ({
   user_guid: item.userGuid,
 });
 
-/** Seed 002's fields. */
+/** The fields of MX's Read a spending plan account example. */
 export const spendingPlanAccountView = (planAccount: SimSpendingPlanAccount) => ({
   account_guid: planAccount.accountGuid,
   client_guid: planAccount.clientGuid,
@@ -135,7 +135,7 @@ export function pagedListBody<T>(root: string, records: readonly T[], view: (rec
   return { [root]: page.items.map(view), pagination: page.pagination };
 }
 
-/** A single object with the one-entry `pagination` that MX's current-iteration sample carries (seed 003). */
+/** A single object with the one-entry `pagination` that MX's current-iteration sample carries (MX's Read current iteration example). */
 export function singleObjectBody<T>(root: string, record: T, view: (record: T) => unknown, query: URLSearchParams) {
   const { perPage } = parsePageRequest(query);
   return { [root]: view(record), pagination: paginate([record], { page: 1, perPage }).pagination };

@@ -53,7 +53,7 @@ function generateUser(
   const generated = profile.members.map((member) => {
     const memberGuid = draws.newGuid('MBR');
     const accounts = generateAccounts(draws, { userGuid, memberGuid }, member.accounts);
-    // Only PFM members aggregate transactions (reference §5).
+    // Only PFM members aggregate transactions (MX's Member Use Cases guide).
     const isPfm = member.useCases.includes('PFM');
     const transactions = isPfm
       ? accounts.flatMap((account, index) =>

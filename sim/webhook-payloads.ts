@@ -2,7 +2,7 @@ import { dayOf } from './calendar.ts';
 import { type ConnectionStatusName, connectionStatus } from './connection-statuses.ts';
 import { type SimMember, memberStateAt } from './members.ts';
 
-/** The statuses MX sends a CONNECTION_STATUS webhook for (reference §6). */
+/** The statuses MX sends a CONNECTION_STATUS webhook for (MX's webhooks guide). */
 export const END_USER_ACTIONABLE_STATUSES: readonly ConnectionStatusName[] = [
   'CHALLENGED',
   'DENIED',

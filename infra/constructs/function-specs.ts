@@ -109,7 +109,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
     memorySize: 512,
     timeoutSeconds: 10,
-    // Reads the active pointer and job; records that MX pushed (UpdateItem on one item, lib/store/mx-push-repo.ts).
+    // Reads the active pointer and job; adds to the hour's push counter (UpdateItem, lib/store/mx-push-repo.ts).
     itemActions: [GET, UPDATE],
     queries: [],
     sendsTo: ['poll'],
@@ -121,7 +121,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: 512,
     timeoutSeconds: 30,
     itemActions: [GET, PUT, UPDATE, DELETE],
-    queries: ['gsi1'],
+    // The push counters of the last hours (the table's own key: MXPUSH, COUNTS#…); active pointers (gsi1).
+    queries: ['table', 'gsi1'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],

@@ -25,8 +25,8 @@ export interface PollDeps {
   log: Log;
   timing: Pick<InstitutionTiming, 'model' | 'learn'>;
   maxPollDelaySeconds: number;
-  /** Whether MX is pushing aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
-  coverage?: Pick<PushCoverage, 'covered'>;
+  /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
+  coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
   metrics?: MetricsSink;
 }
 
@@ -161,6 +161,8 @@ export class PollService {
     });
     if (!won) return;
     if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
+    // The ends MX documents a push for: what push coverage is measured against.
+    if (status === 'succeeded' || status === 'action_required') await this.deps.coverage?.recordEnd();
     const lagMs = detectionLagMs(job, status, member, now);
     this.#recordEnd(job, status, detector, now, lagMs);
     this.deps.log.info('aggregation finished', {

@@ -1,48 +1,76 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MxPushRepository } from '../store/mx-push-repo.ts';
+import { hourOf, type MxPushRepository, type PushCounts } from '../store/mx-push-repo.ts';
 
-/** Pushes seen within this long mean MX is pushing: polls become a safety net (poll-schedule `pushCovered`). */
-export const PUSH_COVERAGE_WINDOW_MS = 60 * 60_000;
-/** A container re-reads when MX last pushed at most this often, and records pushes at most this often. */
+/** The counters of the current and the previous hour decide (one to two hours of history). */
+const HOUR_MS = 3600_000;
+/** Below this many ends in that span, too little is known: not covered. */
+export const MIN_ENDS_FOR_COVERAGE = 10;
+/** Covered while MX pushed at least this share of the ends it documents a push for. */
+export const COVERED_PUSH_RATIO = 0.9;
+/** A container re-reads the counters, and adds its own to them, at most this often. */
 const CACHE_MS = 60_000;
 
 /**
- * Whether MX pushes its webhooks to this deployment. MX sends them when an aggregation ends (AGGREGATION) or needs
- * its user (CONNECTION_STATUS), so a job's own first push is also its last: what can be known ahead is that pushes
- * arrive at all — MX's webhook configuration is per client, not per member. `mx-events` records each push (at most
- * once a minute per container); the poll loop asks `covered()` (cached a minute per container). When pushes stop,
- * the loop is back to its dense schedule within PUSH_COVERAGE_WINDOW_MS plus a minute. Never throws: coverage only
- * tunes how often we poll.
+ * Whether MX's pushes can be relied on to announce this deployment's aggregation ends, so that scheduled polls may
+ * be a sparse safety net (poll-schedule `pushCovered`). MX documents the AGGREGATION webhook for aggregations "with
+ * new data" and CONNECTION_STATUS for statuses that need the user; an MX that stays quiet when nothing changed, or
+ * pushes only sometimes, must not stretch the polls of the jobs it will not announce. So coverage is measured, not
+ * assumed: `mx-events` counts the foreground pushes it receives, `worker-poll` the ends MX documents a push for
+ * (succeeded, action_required), and the loop is covered only while pushes match at least COVERED_PUSH_RATIO of at
+ * least MIN_ENDS_FOR_COVERAGE ends over the last one to two hours. When MX stops pushing (or pushes only on change
+ * and most aggregations change nothing) the ratio falls and the loop is back to its dense schedule within minutes.
+ *
+ * Counts are kept per container and added to the hour's shared counters at most once a minute; the counters are read
+ * at most once a minute. Never throws: coverage only tunes how often we poll.
  */
 export class PushCoverage {
   #cached: { covered: boolean; expiresAt: number } | undefined;
-  #recordedAt = Number.NEGATIVE_INFINITY;
+  #pending: PushCounts = { pushes: 0, ends: 0 };
+  #flushedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly deps: { pushes: Pick<MxPushRepository, 'lastPushAt' | 'recordPush'>; clock: Clock; log: Log }) {}
+  constructor(private readonly deps: { pushes: Pick<MxPushRepository, 'add' | 'countsSince'>; clock: Clock; log: Log }) {}
 
   async covered(): Promise<boolean> {
     const now = this.deps.clock.now();
     if (this.#cached && this.#cached.expiresAt > now) return this.#cached.covered;
     let covered = false;
     try {
-      const last = await this.deps.pushes.lastPushAt();
-      covered = last !== undefined && now - last <= PUSH_COVERAGE_WINDOW_MS;
+      const shared = await this.deps.pushes.countsSince(hourOf(now - HOUR_MS));
+      const pushes = shared.pushes + this.#pending.pushes;
+      const ends = shared.ends + this.#pending.ends;
+      covered = ends >= MIN_ENDS_FOR_COVERAGE && pushes >= COVERED_PUSH_RATIO * ends;
     } catch (error) {
-      this.deps.log.warn('could not read when MX last pushed; polling densely', { error: String(error) });
+      this.deps.log.warn('could not read the MX push counters; polling densely', { error: String(error) });
     }
     this.#cached = { covered, expiresAt: now + CACHE_MS };
     return covered;
   }
 
-  async recordPush(): Promise<void> {
+  /** A foreground push from MX was received (`mx-events`). */
+  recordPush(): Promise<void> {
+    this.#pending.pushes += 1;
+    return this.#flushWhenDue();
+  }
+
+  /** A job ended in a status MX documents a push for (`worker-poll`). */
+  recordEnd(): Promise<void> {
+    this.#pending.ends += 1;
+    return this.#flushWhenDue();
+  }
+
+  async #flushWhenDue(): Promise<void> {
     const now = this.deps.clock.now();
-    if (now - this.#recordedAt < CACHE_MS) return;
+    if (now - this.#flushedAt < CACHE_MS) return;
+    const counts = this.#pending;
+    this.#pending = { pushes: 0, ends: 0 };
+    this.#flushedAt = now;
     try {
-      await this.deps.pushes.recordPush(now);
-      this.#recordedAt = now;
+      await this.deps.pushes.add(hourOf(now), counts, now);
     } catch (error) {
-      this.deps.log.warn('could not record an MX push', { error: String(error) });
+      // Kept for the next flush: a lost count only makes coverage lag.
+      this.#pending = { pushes: this.#pending.pushes + counts.pushes, ends: this.#pending.ends + counts.ends };
+      this.deps.log.warn('could not record the MX push counters', { error: String(error) });
     }
   }
 }

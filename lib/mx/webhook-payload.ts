@@ -2,12 +2,12 @@ import * as z from 'zod';
 import { params } from '../identifiers.ts';
 
 /**
- * The MX webhooks nexus-relay acts on (reference §6): AGGREGATION (`member_data_updated`, after an aggregation
+ * The MX webhooks nexus-relay acts on (MX's webhooks guide): AGGREGATION (`member_data_updated`, after an aggregation
  * with new data) and CONNECTION_STATUS (the member entered an end-user-actionable status). Only what we act on
  * or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
  */
 export type MxWebhook =
-  | { type: 'AGGREGATION'; memberGuid: string; action: string | null; jobGuid: string | null }
+  | { type: 'AGGREGATION'; memberGuid: string; action: string | null; jobGuid: string | null; isBackground: boolean }
   | { type: 'CONNECTION_STATUS'; memberGuid: string; action: string | null; connectionStatus: string | null };
 
 export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
@@ -16,7 +16,9 @@ export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; rea
 const info = z.string().max(128).nullable().catch(null);
 
 const envelope = z.object({ type: z.string().max(64) }).loose();
-const aggregation = z.object({ member_guid: params.memberGuid, action: info, job_guid: info }).loose();
+const aggregation = z
+  .object({ member_guid: params.memberGuid, action: info, job_guid: info, is_background: z.boolean().nullable().catch(null) })
+  .loose();
 const connectionStatus = z.object({ member_guid: params.memberGuid, action: info, connection_status: info }).loose();
 
 /** Reads a webhook body; never throws, whatever the input. */
@@ -28,8 +30,11 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
     case 'AGGREGATION': {
       const parsed = aggregation.safeParse(body);
       if (!parsed.success) return withoutMember(type);
-      const { member_guid, action, job_guid } = parsed.data;
-      return { ok: true, webhook: { type, memberGuid: member_guid, action, jobGuid: job_guid } };
+      const { member_guid, action, job_guid, is_background } = parsed.data;
+      return {
+        ok: true,
+        webhook: { type, memberGuid: member_guid, action, jobGuid: job_guid, isBackground: is_background === true },
+      };
     }
     case 'CONNECTION_STATUS': {
       const parsed = connectionStatus.safeParse(body);

@@ -3,7 +3,7 @@
  * fixes the user, our URL names it), so one list yields the route table, the validation and the MX call.
  *
  * `query`: `none` — no query parameters; `paged` — `page`, `records_per_page`; `filtered` — those plus `use_case`,
- * on exactly the endpoints MX lists as accepting it (seed 004).
+ * on exactly the endpoints MX lists as accepting it (MX's Member Use Cases guide).
  */
 export type ReadQuery = 'none' | 'paged' | 'filtered';
 

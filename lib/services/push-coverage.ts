@@ -3,12 +3,12 @@ import { MxPushRepository } from '../store/mx-push-repo.ts';
 import type { Services } from './container.ts';
 import { table } from './store.ts';
 
-/** When MX last pushed a webhook here (`MXPUSH/LAST`): written by mx-events, read by the poll loop. */
+/** MX's pushes and the job ends they would announce, counted per hour (`MXPUSH/COUNTS#{hour}`). */
 export function mxPushRepository(services: Services): MxPushRepository {
   return services.once(mxPushRepository, () => new MxPushRepository(table(services)));
 }
 
-/** Whether MX is pushing its webhooks here: mx-events records pushes, the poll loop polls sparsely while they come. */
+/** Whether MX's pushes announce the job ends: mx-events counts pushes, worker-poll ends; the poll loop reads the ratio. */
 export function pushCoverage(services: Services): PushCoverage {
   return services.once(
     pushCoverage,

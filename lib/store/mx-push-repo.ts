@@ -1,27 +1,55 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, keys, type TableRef } from './table.ts';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { toEpochSeconds } from '../clock.ts';
+import { keys, type TableRef } from './table.ts';
 
-/** When MX last pushed a webhook to this deployment: one item, moved forward only. */
+/** What MX pushed and what ended in one hour: foreground pushes received, job ends MX documents a push for. */
+export interface PushCounts {
+  pushes: number;
+  ends: number;
+}
+
+/** Counters are kept this long (they are read for the last two hours). */
+const COUNTS_RETENTION_SECONDS = 3 * 3600;
+
+/** `2026-11-23T04`: the hour `ms` falls in, as the counters' sort key names it (sortable as text). */
+export const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 13);
+
+/**
+ * Per-hour counters of MX pushes and of the job ends they would announce, one item per hour (`MXPUSH` /
+ * `COUNTS#{hour}`), added to by every container (at most once a minute each) and read by the poll loop.
+ */
 export class MxPushRepository {
   constructor(private readonly table: TableRef) {}
 
-  async lastPushAt(): Promise<number | undefined> {
-    const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.mxPush() }));
-    return typeof Item?.last_push_at === 'number' ? Item.last_push_at : undefined;
+  async add(hour: string, counts: PushCounts, now: number): Promise<void> {
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.mxPushCounts(hour),
+        UpdateExpression: 'ADD pushes :pushes, ends :ends SET #ttl = :ttl',
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ':pushes': counts.pushes,
+          ':ends': counts.ends,
+          ':ttl': toEpochSeconds(now) + COUNTS_RETENTION_SECONDS,
+        },
+      }),
+    );
   }
 
-  /** Records a push at `now`, unless a later one is already recorded. */
-  async recordPush(now: number): Promise<void> {
-    await conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.mxPush(),
-          UpdateExpression: 'SET last_push_at = :now',
-          ConditionExpression: 'attribute_not_exists(last_push_at) OR last_push_at < :now',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      ),
+  /** The counters of every hour from `sinceHour` on, summed. */
+  async countsSince(sinceHour: string): Promise<PushCounts> {
+    const { pk, sk } = keys.mxPushCounts(sinceHour);
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: { ':pk': pk, ':since': sk },
+      }),
+    );
+    return Items.reduce<PushCounts>(
+      (sum, item) => ({ pushes: sum.pushes + (Number(item.pushes) || 0), ends: sum.ends + (Number(item.ends) || 0) }),
+      { pushes: 0, ends: 0 },
     );
   }
 }

@@ -38,7 +38,7 @@ export const keys = {
   apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
-  mxPush: () => ({ pk: 'MXPUSH', sk: 'LAST' }),
+  mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
 };
 
 /** Active-job pointers are spread over this many GSI1 partitions, so no partition runs hot under load. */

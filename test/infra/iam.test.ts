@@ -51,6 +51,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
   'api-docs': [],
   'worker-poll': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    QUERY_TABLE,
     QUERY_GSI1,
     ...consume('poll'),
     ...sendTo('poll', 'delivery', 'poll-dlq'),

@@ -82,7 +82,7 @@ describe('mx-sim read routes', () => {
     }
   });
 
-  it('GET /beats and /beats/{beat_guid} answer seed 001’s shape', async () => {
+  it('GET /beats and /beats/{beat_guid} answer the shape of MX’s List beats example', async () => {
     const { get, summary } = await startSeededReader('sim-user-pfm');
     const list = await get<{ beats: NexusRecord[] }>('/beats');
     expect(list.status).toBe(200);

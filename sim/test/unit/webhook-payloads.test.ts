@@ -54,7 +54,7 @@ describe('settlesAt', () => {
 });
 
 describe('webhookPayloadAt', () => {
-  it('is AGGREGATION member_data_updated, shaped as reference §6, when the run ends CONNECTED', () => {
+  it('is AGGREGATION member_data_updated, shaped as MX’s webhooks guide, when the run ends CONNECTED', () => {
     const member = aggregatingMember({});
     expect(webhookPayloadAt(member, START + 2_000)).toEqual({
       action: 'member_data_updated',
@@ -72,7 +72,7 @@ describe('webhookPayloadAt', () => {
   });
 
   it.each(END_USER_ACTIONABLE_STATUSES.filter((status) => status !== 'CHALLENGED'))(
-    'is CONNECTION_STATUS, shaped as reference §6, for %s',
+    'is CONNECTION_STATUS, shaped as MX’s webhooks guide, for %s',
     (finalStatus) => {
       const member = aggregatingMember({ finalStatus });
       expect(webhookPayloadAt(member, START + 2_000)).toEqual({

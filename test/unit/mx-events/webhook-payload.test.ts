@@ -29,10 +29,10 @@ const connectionStatus = {
 };
 
 describe('parseMxWebhook', () => {
-  it('reads the AGGREGATION and CONNECTION_STATUS payloads of reference §6', () => {
+  it('reads the AGGREGATION and CONNECTION_STATUS payloads of MX’s webhooks guide', () => {
     expect(parseMxWebhook(aggregation)).toEqual({
       ok: true,
-      webhook: { type: 'AGGREGATION', memberGuid: MEMBER, action: 'member_data_updated', jobGuid: 'JOB-1' },
+      webhook: { type: 'AGGREGATION', memberGuid: MEMBER, action: 'member_data_updated', jobGuid: 'JOB-1', isBackground: false },
     });
     expect(parseMxWebhook(connectionStatus)).toEqual({
       ok: true,
