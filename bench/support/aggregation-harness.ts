@@ -40,7 +40,8 @@ export interface AggregationHarness {
   /** Poll messages the worker dropped as malformed, with why. */
   dropped: { body: unknown; issue: string }[];
   /** Turns MX push on: the simulator posts to a local endpoint that feeds `mxEvents(services).push`. */
-  enablePush(): Promise<void>;
+  /** MX push on, in one of the simulator's modes (`always`, `on_change`, `never`). */
+  enablePush(mode?: 'always' | 'on_change' | 'never'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,7 +120,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
         throw error;
       }
     },
-    async enablePush() {
+    async enablePush(mode = 'always') {
       pushServer = createServer((request, response) => {
         const chunks: Buffer[] = [];
         request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -137,7 +138,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
       const configured = await fetch(`${simulator.url}/_sim/webhooks`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ url, username: 'bench', password: 'bench-password' }),
+        body: JSON.stringify({ url, username: 'bench', password: 'bench-password', mode }),
       });
       if (!configured.ok) throw new Error(`could not turn MX push on: ${configured.status}`);
     },
@@ -154,7 +155,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
 /** Creates a member on the simulator with a scripted aggregation and, optionally, an institution. */
 export async function createSimMember(
   simulatorUrl: string,
-  spec: { userId: string; durationMs: number; institutionCode?: string; memberGuid?: string },
+  spec: { userId: string; durationMs: number; institutionCode?: string; memberGuid?: string; transactionsCreated?: number },
 ): Promise<string> {
   const response = await fetch(`${simulatorUrl}/_sim/members`, {
     method: 'POST',
@@ -163,7 +164,11 @@ export async function createSimMember(
       user_id: spec.userId,
       member_guid: spec.memberGuid,
       institution_code: spec.institutionCode,
-      aggregation: { duration_ms: Math.round(spec.durationMs), final_status: 'CONNECTED' },
+      aggregation: {
+        duration_ms: Math.round(spec.durationMs),
+        final_status: 'CONNECTED',
+        transactions_created_count: spec.transactionsCreated ?? 0,
+      },
     }),
   });
   if (response.status !== 201) throw new Error(`creating a simulator member failed: ${response.status} ${await response.text()}`);

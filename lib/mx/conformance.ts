@@ -1,5 +1,7 @@
 import * as z from 'zod';
-import { mxErrorFromResponse } from './errors.ts';
+import { challengesResponse } from './challenge.ts';
+import { classifyMember } from './connection-status.ts';
+import { isSessionExpired, mxErrorFromResponse } from './errors.ts';
 import { memberResponse } from './member.ts';
 import { sessionResponse } from './sessions.ts';
 import { apiTokenResponse, SSO_MEDIA_TYPE } from './sso.ts';
@@ -85,12 +87,20 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
     },
   );
   const apiToken = apiTokenResponse.safeParse(parse(sso.text));
+  const refused = sso.status === 401 || sso.status === 403;
   add(
     'sso_api_token',
     'SSO answers GET /{client_id}/users/{user_id}/api_token.json with {"api_token":{"token"}} as JSON',
     'documented',
     sso.status === 200 && apiToken.success ? 'holds' : 'differs',
-    `HTTP ${sso.status}, ${sso.type}${apiToken.success ? ', api_token.token present' : ', no api_token.token in a JSON body'}`,
+    `HTTP ${sso.status}, ${sso.type}` +
+      (apiToken.success
+        ? ', api_token.token present'
+        : refused
+          ? ": MX refused the partner credentials (check the API key, the client id and MX's IP allow-list)"
+          : parse(sso.text) === undefined
+            ? ': the body is not JSON (the relay answers mx_unexpected_response)'
+            : ', no api_token.token in the JSON body'),
   );
   if (!apiToken.success) return withUnchecked(checks, options);
 
@@ -140,6 +150,18 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
       answer.status === 200 && member.success ? 'holds' : 'differs',
       `HTTP ${answer.status}${member.success ? '' : `, unreadable at ${fieldsOf(member.error)}`}`,
     );
+    const stamps = timestampsOf((parse(answer.text) as { member?: Record<string, unknown> } | undefined)?.member);
+    add(
+      'timestamps',
+      "The member's *_at fields are ISO 8601 instants the client reads (any precision, Z or an offset)",
+      'documented',
+      stamps.unreadable.length > 0 ? 'differs' : stamps.forms.length === 0 ? 'not_checked' : 'holds',
+      stamps.unreadable.length > 0
+        ? `unreadable: ${stamps.unreadable.join(', ')}`
+        : stamps.forms.length === 0
+          ? 'no timestamp set on this member'
+          : `forms seen: ${stamps.forms.join('; ')}`,
+    );
   } else {
     add(
       'read_member',
@@ -169,10 +191,23 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
   const unauthorized = mxErrorOf(expired, '/members');
   add(
     'session_expired',
-    'An unknown or expired session is answered HTTP 401 with code 4011 (what makes the client renew the session)',
+    'An unknown or expired session is answered HTTP 401 or with code 4011 under any status (either makes the client renew the session)',
     'unconfirmed',
-    expired.status === 401 && unauthorized.mxCode === 4011 ? 'holds' : 'differs',
-    `HTTP ${expired.status}, ${errorShape(parse(expired.text))}, code ${unauthorized.mxCode ?? 'none read'}`,
+    isSessionExpired(unauthorized) ? 'holds' : 'differs',
+    `HTTP ${expired.status}, ${errorShape(parse(expired.text))}, code ${unauthorized.mxCode ?? 'none read'}` +
+      (expired.status === 401
+        ? ''
+        : unauthorized.mxCode === 4011
+          ? ` (4011 under HTTP ${expired.status}: read by its code)`
+          : ''),
+  );
+
+  add(
+    'push',
+    'MX pushes AGGREGATION webhooks on every aggregation, only on change, or never',
+    'unconfirmed',
+    'not_checked',
+    'not observable from here: the poll loop measures it (pushes against job ends) and keeps its dense schedule unless MX announces ≥ 90 % of ends',
   );
 
   add(
@@ -206,7 +241,13 @@ async function checkAggregate(
 ): Promise<FactCheck> {
   const fact = `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`;
   const path = `/members/${encodeURIComponent(options.aggregateMember!)}`;
-  const started = await call(options.dataBaseUrl, options.aggregateMethod, `${path}/aggregate`, asUser);
+  // The include flags as query parameters, where the member-level pages list them (MX's defaults: both true).
+  const started = await call(
+    options.dataBaseUrl,
+    options.aggregateMethod,
+    `${path}/aggregate?include_holdings=true&include_transactions=true`,
+    asUser,
+  );
   if (started.status < 200 || started.status > 299) {
     return {
       id: 'aggregate',
@@ -218,16 +259,37 @@ async function checkAggregate(
   }
   const startedMember = memberResponse.safeParse(parse(started.text));
   const deadline = Date.now() + (options.aggregateTimeoutMs ?? 180_000);
+  /** Statuses other than the in-progress ones seen while MX still aggregated (a previous attempt's, e.g. REJECTED). */
+  const seenWhileAggregating = new Set<string>();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
     const read = memberResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
-    if (read.success && read.data.member.is_being_aggregated === false) {
+    const member = read.success ? read.data.member : undefined;
+    if (member?.is_being_aggregated && member.connection_status && !IN_PROGRESS.has(member.connection_status)) {
+      seenWhileAggregating.add(member.connection_status);
+    }
+    if (member && classifyMember(member) !== 'in_progress') {
+      const challenges =
+        member.connection_status === 'CHALLENGED'
+          ? challengesResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', `${path}/challenges`, asUser)).text))
+          : undefined;
       return {
         id: 'aggregate',
         fact,
         source: 'unconfirmed',
-        verdict: 'holds',
-        observed: `HTTP ${started.status}${startedMember.success ? ' with the member' : ' without a member body'}; ended ${read.data.member.connection_status}`,
+        verdict: challenges && !challenges.success ? 'differs' : 'holds',
+        observed:
+          `HTTP ${started.status} to ${options.aggregateMethod} with the include flags as query parameters, ` +
+          `${startedMember.success ? 'answered with the member' : 'answered without a member body (the client reads the member)'}; ` +
+          (seenWhileAggregating.size > 0
+            ? `while aggregating MX showed ${[...seenWhileAggregating].join(', ')} (counted only once aggregation stops); `
+            : '') +
+          `ended ${member.connection_status}` +
+          (challenges
+            ? challenges.success
+              ? ', challenges listed under "challenges"'
+              : ', a challenges answer without "challenges"'
+            : ''),
       };
     }
     if (Date.now() > deadline) {
@@ -240,6 +302,25 @@ async function checkAggregate(
       };
     }
   }
+}
+
+/** Statuses that mean the aggregation is still under way whatever `is_being_aggregated` says. */
+const IN_PROGRESS = new Set(['CREATED', 'RECONNECTED', 'UPDATED', 'RESUMED', 'PENDING', 'CONNECTED']);
+
+/** The forms of a member's `*_at` timestamps (never their values), and the fields the client could not read. */
+function timestampsOf(member: Record<string, unknown> | undefined): { forms: string[]; unreadable: string[] } {
+  const forms = new Set<string>();
+  const unreadable: string[] = [];
+  for (const [field, value] of Object.entries(member ?? {})) {
+    if (!field.endsWith('_at') || value === null || value === undefined) continue;
+    if (typeof value !== 'string' || Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
+      unreadable.push(field);
+      continue;
+    }
+    const fraction = /\.(\d+)/.exec(value)?.[1]?.length;
+    forms.add(`${fraction ? `${fraction}-digit fraction` : 'whole seconds'}, ${/Z$/.test(value) ? 'Z' : 'offset'}`);
+  }
+  return { forms: [...forms].sort(), unreadable };
 }
 
 function withUnchecked(checks: FactCheck[], options: ConformanceOptions): FactCheck[] {
