@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DIALECT_CHOICES, parseDialect } from './dialect.ts';
 import { faultsView, parseFaultRequest } from './faults.ts';
 import { PayloadTooLargeError, parseJsonBody, readBody, sendJson, sendNoContent, splitTarget } from './http.ts';
 import { InvalidInputError } from './input-validation.ts';
@@ -83,6 +84,19 @@ export function createControlApi(state: SimulatorState) {
         if (expireSessions) state.sessions.expireAll();
         return { status: 200, body: { faults: faultsView(settings) } };
       },
+    },
+    {
+      methods: ['POST'],
+      pattern: '/_sim/dialect',
+      handler: ({ body }) => {
+        state.dialect = parseDialect(body);
+        return { status: 200, body: { dialect: state.dialect } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/dialect',
+      handler: () => ({ status: 200, body: { dialect: state.dialect, choices: DIALECT_CHOICES } }),
     },
     {
       methods: ['POST'],

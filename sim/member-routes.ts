@@ -35,8 +35,12 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
     const at = now();
     const outcome = startAggregation(member, at, state.newGuid);
     if (outcome === 'started') state.webhooks.runChanged(member);
-    return { status: outcome === 'started' ? 200 : 202, body: { member: memberView(member, at) } };
+    return { status: outcome === 'started' ? 200 : 202, body: memberAnswer(member, at) };
   });
+
+  /** Aggregate's and resume's answer: the member, or (dialect `status_only`) a bare status. */
+  const memberAnswer = (member: SimMember, at: number) =>
+    state.dialect.aggregate_answer === 'member' ? { member: memberView(member, at) } : undefined;
 
   return [
     {
@@ -69,7 +73,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
       pattern: '/members/{member_guid}/challenges',
       handler: endpoint(({ params }, user) => ({
         status: 200,
-        body: challengesView(memberOf(user, params.member_guid), now()),
+        body: state.dialect.challenges_key === 'present' ? challengesView(memberOf(user, params.member_guid), now()) : {},
       })),
     },
     {
@@ -86,7 +90,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
           case 'accepted':
           case 'rejected':
             state.webhooks.runChanged(member);
-            return { status: 200, body: { member: memberView(member, at) } };
+            return { status: 200, body: memberAnswer(member, at) };
         }
       }),
     },

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
+import { withTimestamps } from './dialect.ts';
 import { type FaultSettings, drawFault, drawLatencyMs } from './faults.ts';
 import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, splitTarget } from './http.ts';
 import { accountRoutes } from './account-routes.ts';
@@ -53,7 +54,13 @@ export function createMxApi(state: SimulatorState) {
     try {
       const body = await readBody(request);
       const reply = serve(match, { query, headers: request.headers, body });
-      sendJson(response, reply.status, reply.body, contentType);
+      if (reply.raw) {
+        response.writeHead(reply.status, { 'content-type': reply.raw.contentType }).end(reply.raw.text);
+      } else if (reply.body === undefined) {
+        response.writeHead(reply.status, { 'content-type': contentType, 'content-length': 0 }).end();
+      } else {
+        sendJson(response, reply.status, withTimestamps(reply.body, state.dialect.timestamps), contentType);
+      }
     } catch (error) {
       if (error instanceof PayloadTooLargeError) sendMxError(response, new MxError(413, error.message), contentType);
       else if (error instanceof MxError) sendMxError(response, error, contentType, allowHeader(error, match));

@@ -26,7 +26,10 @@ export interface MxRequest {
 
 export interface MxReply {
   status: number;
+  /** Sent as JSON in the endpoint's media type; undefined: no body at all (a bare status). */
   body: unknown;
+  /** Sent as it is instead, in its own content type (a dialect's XML). */
+  raw?: { contentType: string; text: string };
 }
 
 export interface MxEndpoint {

@@ -21,6 +21,8 @@ export class MxError extends Error {
   }
 }
 
-export const invalidSession = (): MxError => new MxError(401, 'Session expired or invalid.', 4011);
+/** MX's code 4011, under HTTP 401 or (a dialect MX's documents do not rule out) HTTP 400. */
+export const invalidSession = (dialect: { session_expired: '401' | '4011_under_400' }): MxError =>
+  new MxError(dialect.session_expired === '401' ? 401 : 400, 'Session expired or invalid.', 4011);
 
 export const mxErrorBody = (error: MxError) => ({ error: { code: error.code, message: error.message } });

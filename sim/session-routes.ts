@@ -20,7 +20,18 @@ export function sessionRoutes(state: SimulatorState): MxRoute[] {
           const user = state.members.user(params.user_id ?? '');
           if (!user) throw new MxError(404, 'User not found.');
 
+          if (state.dialect.sso_answer === 'refused') throw new MxError(403, 'Forbidden: this address is not allowed.');
           const { token, expiresAt } = state.sessions.issueApiToken(user.id);
+          if (state.dialect.sso_answer === 'xml') {
+            return {
+              status: 200,
+              body: undefined,
+              raw: {
+                contentType: 'application/vnd.moneydesktop.sso.v3+xml',
+                text: `<?xml version="1.0" encoding="UTF-8"?><api_token><token>${token}</token><expires_at>${toIso(expiresAt)}</expires_at></api_token>`,
+              },
+            };
+          }
           return { status: 200, body: { api_token: { token, expires_at: toIso(expiresAt) } } };
         },
       },
@@ -48,7 +59,7 @@ export function sessionUser(state: SimulatorState, request: MxRequest): SimUser 
   const token = headerValue(request.headers, 'md-session-token');
   const userId = token === undefined ? null : state.sessions.use(token);
   const user = userId === null ? undefined : state.members.user(userId);
-  if (!user) throw invalidSession();
+  if (!user) throw invalidSession(state.dialect);
   return user;
 }
 

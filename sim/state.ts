@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { CallStats } from './call-stats.ts';
+import { DEFAULT_DIALECT, type Dialect } from './dialect.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';
 import { type GuidFactory, createGuidFactory } from './identifiers.ts';
 import { MemberRegistry } from './members.ts';
@@ -22,6 +23,8 @@ export interface SimulatorState {
   readonly newGuid: GuidFactory;
   readonly faultRandom: RandomSource;
   faults: FaultSettings;
+  /** The shapes answered where MX's documents leave a choice (`POST /_sim/dialect`). */
+  dialect: Dialect;
   /** MX-style webhooks about aggregations that end; off until the control API gives a target. */
   readonly webhooks: WebhookPusher;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
@@ -58,6 +61,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     newGuid,
     faultRandom: createSeededRandom(seed ^ FAULT_STREAM_SALT),
     faults: NO_FAULTS,
+    dialect: DEFAULT_DIALECT,
     webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
     shutdown,
   };

@@ -83,4 +83,47 @@ describe('mx check', () => {
       await sim('/_sim/faults', {});
     }
   });
+
+  let dialectUsers = 0;
+
+  /**
+   * The shapes MX's documents leave open, each played by the simulator (`POST /_sim/dialect`): `mx check` names the
+   * one it met. A shape the relay reads holds; one it cannot read differs, with what came.
+   */
+  it.each([
+    { dialect: { sso_answer: 'xml' }, check: 'sso_api_token', verdict: 'differs', names: 'not JSON' },
+    { dialect: { sso_answer: 'refused' }, check: 'sso_api_token', verdict: 'differs', names: 'refused the partner credentials' },
+    { dialect: { session_expired: '4011_under_400' }, check: 'session_expired', verdict: 'holds', names: '4011 under HTTP 400' },
+    { dialect: { timestamps: 'seconds' }, check: 'timestamps', verdict: 'holds', names: 'whole seconds, Z' },
+    { dialect: { timestamps: 'offset' }, check: 'timestamps', verdict: 'holds', names: '3-digit fraction, offset' },
+    {
+      dialect: { aggregate_answer: 'status_only' },
+      check: 'aggregate',
+      verdict: 'holds',
+      names: 'without a member body',
+      aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' },
+    },
+    {
+      dialect: { challenges_key: 'missing' },
+      check: 'aggregate',
+      verdict: 'differs',
+      names: 'without "challenges"',
+      aggregation: { duration_ms: 1_000, final_status: 'CONNECTED', challenge: { label: 'City?', answer: 'Paris' } },
+    },
+  ])('names the shape MX used: $dialect → $check $verdict', async ({ dialect, check, verdict, names, aggregation }) => {
+    const user = `mx-check-dialect-${++dialectUsers}`; // its first member is the one read
+    const { member } = await sim('/_sim/members', { user_id: user, aggregation: aggregation ?? { duration_ms: 1_000 } });
+    if (check === 'timestamps') {
+      // A member with timestamps to show: aggregated once, before the dialect is set.
+      await cli('mx', 'check', '--user', user, '--aggregate', member.guid, '--json');
+    }
+    await sim('/_sim/dialect', dialect);
+    try {
+      const args = ['mx', 'check', '--user', user, '--json', ...(aggregation ? ['--aggregate', member.guid] : [])];
+      const report = (await cli(...args)).json();
+      expect(report.checks.find((c: any) => c.id === check)).toMatchObject({ verdict, observed: expect.stringContaining(names) });
+    } finally {
+      await sim('/_sim/dialect', {});
+    }
+  });
 });
