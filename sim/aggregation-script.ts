@@ -13,17 +13,18 @@ export interface AggregationScript {
   /** Where an aggregation without a challenge ends. With a challenge, the answer decides: CONNECTED or REJECTED. */
   finalStatus: ConnectionStatusName;
   challenge: ChallengeScript | null;
-  /** What the aggregation changed, as MX's AGGREGATION webhook counts it (`transactions_created_count`, `…_updated_count`). */
-  transactionsCreated: number;
-  transactionsUpdated: number;
+  /**
+   * What each successful run changes: `add` new transactions and `update` existing ones of the member (see
+   * TransactionLedger); MX's AGGREGATION webhook counts them (`transactions_created_count`, `…_updated_count`).
+   */
+  transactions: { add: number; update: number };
 }
 
 export const DEFAULT_AGGREGATION_SCRIPT: AggregationScript = {
   durationMs: 2000,
   finalStatus: 'CONNECTED',
   challenge: null,
-  transactionsCreated: 0,
-  transactionsUpdated: 0,
+  transactions: { add: 0, update: 0 },
 };
 
 export interface RunChallenge extends ChallengeScript {

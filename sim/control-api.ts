@@ -1,3 +1,4 @@
+import { toIso } from './clock.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DIALECT_CHOICES, parseDialect } from './dialect.ts';
 import { faultsView, parseFaultRequest } from './faults.ts';
@@ -46,6 +47,24 @@ export function createControlApi(state: SimulatorState) {
         const member = state.members.member(params.member_guid ?? '');
         if (!member) throw new ControlError(404, `member ${params.member_guid} does not exist`);
         return { status: 200, body: { member: memberView(member, state.clock.now()) } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/users/{user_id}/transactions',
+      handler: ({ params }) => {
+        const user = state.members.user(params.user_id ?? '');
+        if (!user) throw new ControlError(404, `user ${params.user_id} does not exist`);
+        state.transactions.settle(state.clock.now());
+        const transactions = state.transactions
+          .transactionsOf(user.id)
+          .map((transaction) => ({
+            guid: transaction.guid,
+            member_guid: transaction.memberGuid,
+            updated_at: toIso(transaction.updatedAt),
+          }))
+          .sort((a, b) => a.guid.localeCompare(b.guid));
+        return { status: 200, body: { transactions } };
       },
     },
     {

@@ -66,13 +66,18 @@ function parseAggregationScript(value: unknown): AggregationScript {
       }) ?? DEFAULT_AGGREGATION_SCRIPT.durationMs,
     finalStatus,
     challenge,
-    transactionsCreated: transactionCount(input.transactions_created_count, 'aggregation.transactions_created_count'),
-    transactionsUpdated: transactionCount(input.transactions_updated_count, 'aggregation.transactions_updated_count'),
+    transactions: parseTransactionChanges(input.transactions),
   };
 }
 
-const transactionCount = (value: unknown, field: string): number =>
-  optionalNumberInRange(value, field, { min: 0, max: 1_000_000, integer: true }) ?? 0;
+/** `aggregation.transactions: {add?, update?}`: what each successful run adds and updates (0 and 0 by default). */
+function parseTransactionChanges(value: unknown): AggregationScript['transactions'] {
+  if (value === undefined) return DEFAULT_AGGREGATION_SCRIPT.transactions;
+  const input = requireJsonObject(value, 'aggregation.transactions');
+  const count = (field: 'add' | 'update') =>
+    optionalNumberInRange(input[field], `aggregation.transactions.${field}`, { min: 0, max: 10_000, integer: true }) ?? 0;
+  return { add: count('add'), update: count('update') };
+}
 
 function parseChallenge(value: unknown): ChallengeScript | null {
   if (value === undefined || value === null) return null;

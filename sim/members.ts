@@ -174,6 +174,11 @@ export class MemberRegistry {
     return this.#members.get(guid);
   }
 
+  /** Every member, oldest first. */
+  all(): SimMember[] {
+    return [...this.#members.values()];
+  }
+
   /** A user's members, oldest first. */
   membersOf(user: SimUser): SimMember[] {
     return [...this.#members.values()].filter((member) => member.owner === user);

@@ -37,6 +37,8 @@ export function createMxApi(state: SimulatorState) {
     // Counted per member only for members that exist, so that the per-member counts stay bounded.
     state.stats.record(routeKey(method, match), target, memberGuid && state.members.member(memberGuid) && memberGuid);
 
+    // What aggregations changed by now, before anything reads it.
+    state.transactions.settle(state.clock.now());
     const faults = state.faults;
     const latencyMs = drawLatencyMs(faults, state.faultRandom);
     if (latencyMs > 0) await delay(latencyMs, undefined, { signal: state.shutdown });

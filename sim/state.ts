@@ -8,6 +8,7 @@ import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 import { type SeedData, generateSeedData } from './seed-data.ts';
 import { SessionRegistry } from './sessions.ts';
+import { TransactionLedger } from './transaction-ledger.ts';
 import { WebhookPusher } from './webhook-pusher.ts';
 
 /** Everything the simulator knows, shared by the MX side and the control API. */
@@ -25,6 +26,8 @@ export interface SimulatorState {
   faults: FaultSettings;
   /** The shapes answered where MX's documents leave a choice (`POST /_sim/dialect`). */
   dialect: Dialect;
+  /** The users' transactions as aggregations add and update them. */
+  readonly transactions: TransactionLedger;
   /** MX-style webhooks about aggregations that end; off until the control API gives a target. */
   readonly webhooks: WebhookPusher;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
@@ -42,6 +45,8 @@ export interface SimulatorStateOptions {
   log: (line: string) => void;
 }
 
+/** Decorrelates the transaction changes from the other streams. */
+const LEDGER_STREAM_SALT = 0x2545f491;
 /** Decorrelates the fault stream from the guid stream, so turning faults on does not change the guids a test sees. */
 const FAULT_STREAM_SALT = 0x9e3779b9;
 
@@ -62,6 +67,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     faultRandom: createSeededRandom(seed ^ FAULT_STREAM_SALT),
     faults: NO_FAULTS,
     dialect: DEFAULT_DIALECT,
+    transactions: new TransactionLedger(seedData, members, seed ^ LEDGER_STREAM_SALT),
     webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
     shutdown,
   };

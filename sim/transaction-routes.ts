@@ -3,7 +3,6 @@ import type { MxRequest, MxRoute } from './mx-endpoint.ts';
 import { filterByUseCase, isWithin, parseDayRange, parseUseCaseFilter } from './read-filters.ts';
 import type { SimTransaction } from './read-model.ts';
 import { pagedListBody, transactionView } from './read-views.ts';
-import { readDataOf } from './seed-data.ts';
 import { userEndpoint } from './session-routes.ts';
 import type { SimulatorState } from './state.ts';
 
@@ -41,7 +40,7 @@ export function transactionRoutes(state: SimulatorState): MxRoute[] {
     pattern,
     handler: userEndpoint(state, ({ params, query }, user) => {
       const useCase = parseUseCaseFilter(query);
-      const selected = readDataOf(state.seedData, user.id).transactions.filter(select(params));
+      const selected = state.transactions.transactionsOf(user.id).filter(select(params));
       const kept = filterByUseCase(selected, state.members.membersOf(user), useCase);
       return { status: 200, body: pagedListBody('transactions', kept, transactionView, query) };
     }),

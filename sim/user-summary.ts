@@ -10,7 +10,9 @@ import type { SimulatorState } from './state.ts';
  */
 export function userSummary(state: SimulatorState, user: SimUser) {
   const data = readDataOf(state.seedData, user.id);
-  const usedCategoryGuids = new Set(data.transactions.map((transaction) => transaction.categoryGuid));
+  state.transactions.settle(state.clock.now());
+  const transactions = state.transactions.transactionsOf(user.id);
+  const usedCategoryGuids = new Set(transactions.map((transaction) => transaction.categoryGuid));
   return {
     user_id: user.id,
     user_guid: user.guid,
@@ -24,7 +26,7 @@ export function userSummary(state: SimulatorState, user: SimUser) {
     categories: state.seedData.categories
       .filter((category) => usedCategoryGuids.has(category.guid))
       .map((category) => ({ guid: category.guid, top_level_category_guid: category.topLevelGuid })),
-    transactions: transactionSpan(data.transactions),
+    transactions: transactionSpan(transactions),
   };
 }
 

@@ -71,9 +71,9 @@ export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPaylo
     is_background: false,
     job_guid: run.jobGuid,
     member_guid: member.guid,
-    // As scripted (the simulated read side itself does not change with aggregations).
-    transactions_created_count: run.script.transactionsCreated,
-    transactions_updated_count: run.script.transactionsUpdated,
+    // What the run added and updated (TransactionLedger applies the same script).
+    transactions_created_count: run.script.transactions.add,
+    transactions_updated_count: run.script.transactions.update,
     type: 'AGGREGATION',
     user_guid: member.owner.guid,
     user_id: member.owner.id,

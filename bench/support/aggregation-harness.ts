@@ -167,7 +167,7 @@ export async function createSimMember(
       aggregation: {
         duration_ms: Math.round(spec.durationMs),
         final_status: 'CONNECTED',
-        transactions_created_count: spec.transactionsCreated ?? 0,
+        transactions: { add: spec.transactionsCreated ?? 0, update: 0 },
       },
     }),
   });

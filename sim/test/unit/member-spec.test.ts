@@ -24,8 +24,7 @@ describe('parseMemberSpec', () => {
           duration_ms: 10_000,
           final_status: 'CONNECTED',
           challenge: { label: 'What is your favorite color?', answer: 'blue' },
-          transactions_created_count: 4,
-          transactions_updated_count: 2,
+          transactions: { add: 4, update: 2 },
         },
       }),
     ).toEqual({
@@ -37,8 +36,7 @@ describe('parseMemberSpec', () => {
         durationMs: 10_000,
         finalStatus: 'CONNECTED',
         challenge: { label: 'What is your favorite color?', answer: 'blue' },
-        transactionsCreated: 4,
-        transactionsUpdated: 2,
+        transactions: { add: 4, update: 2 },
       },
     });
   });

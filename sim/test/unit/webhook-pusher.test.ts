@@ -51,7 +51,7 @@ function setup(clock: Clock, realTimers: boolean) {
     durationMs: number,
     finalStatus: 'CONNECTED' | 'DENIED' | 'FAILED' = 'CONNECTED',
     challenge = false,
-    changes: { transactionsCreated?: number; transactionsUpdated?: number } = {},
+    changes: { transactions?: { add: number; update: number } } = {},
   ) =>
     members.put({
       userId: 'user-1',
@@ -152,7 +152,7 @@ describe('WebhookPusher with a ManualClock', () => {
     const { pusher, member, aggregate } = setup(clock, false);
     pusher.configure(target(receiver.url, mode));
     aggregate(member(100));
-    aggregate(member(100, 'CONNECTED', false, { transactionsCreated: 3, transactionsUpdated: 1 }));
+    aggregate(member(100, 'CONNECTED', false, { transactions: { add: 3, update: 1 } }));
     aggregate(member(100, 'DENIED'));
     clock.advance(100);
     await pusher.deliverDue();
