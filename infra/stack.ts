@@ -128,6 +128,7 @@ export class NexusRelayStack extends Stack {
         ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
         ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
+        ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: this.secrets.syncCursorKey.secretArn } : {}),
         ...(spec.sendsTo.includes('refreshRequests')
           ? { REFRESH_REQUESTS_QUEUE_URL: this.refreshRequests.queues.queue.queueUrl }
           : {}),
@@ -159,6 +160,7 @@ export class NexusRelayStack extends Stack {
       },
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,
+      syncCursorKey: this.secrets.syncCursorKey,
       dataKey,
       webhookSecretsKey,
     };

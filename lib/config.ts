@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import { ConfigError } from './errors.ts';
 
@@ -113,6 +114,13 @@ export const configSchema = z.object({
     .describe(
       'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
     ),
+  SYNC_CURSOR_KEY_SECRET_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN')
+    .optional()
+    .describe(
+      'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+    ),
   POLL_STALLED_AFTER_SECONDS: seconds(10, 3600)
     .default(120)
     .describe(
@@ -218,6 +226,8 @@ export interface Config {
   };
   /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
+  /** What signs transactions-sync cursors: a Secrets Manager secret, or locally a key derived from the stack's. */
+  transactionsSync: { cursorKey?: { secretArn: string } | { localKey: Buffer } };
   localApiKey?: string;
   logLevel: Parsed['LOG_LEVEL'];
 }
@@ -286,10 +296,18 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
           : {}),
     },
     mxWebhooks: { credentials: mxWebhookCredentials },
+    transactionsSync: c.SYNC_CURSOR_KEY_SECRET_ARN
+      ? { cursorKey: { secretArn: c.SYNC_CURSOR_KEY_SECRET_ARN } }
+      : c.LOCAL_SECRETS_KEY
+        ? { cursorKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'transactions sync cursors') } }
+        : {},
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,
   };
 }
+
+/** A key of its own for one purpose, from the local stack's key (HMAC-SHA256 of the purpose). */
+const deriveKey = (key: Buffer, purpose: string): Buffer => createHmac('sha256', key).update(`nexus-relay ${purpose}`).digest();
 
 function mxCredentialsSource(c: Parsed): MxCredentialsSource | undefined {
   if (c.MX_CREDENTIALS_SECRET_ARN) {

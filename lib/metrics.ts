@@ -70,6 +70,11 @@ export const METRICS = {
   MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUES, reason: DEAD_LETTER_REASONS } },
   SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
   RefreshRequestsDeferred: { unit: 'Count', sum: true, dimensions: { reason: DEFERRAL_REASONS } },
+  // Transactions sync
+  /** Changes (added, modified, removed) handed to clients by transactions sync. */
+  TransactionsSynced: { unit: 'Count', sum: true, dimensions: {} },
+  /** Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list) or incremental. */
+  TransactionChangesIngested: { unit: 'Count', sum: true, dimensions: { kind: ['full', 'incremental'] as const } },
   // Lambda
   ColdStart: { unit: 'Count', sum: true, dimensions: { function_name: [] as readonly string[] } },
 } as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;

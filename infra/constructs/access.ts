@@ -14,6 +14,7 @@ export interface AccessibleResources {
   deadLetterQueues: Readonly<Record<QueueRole, IQueue>>;
   mxCredentials: ISecret;
   mxWebhookCredentials: ISecret;
+  syncCursorKey: ISecret;
   /** The customer-managed key of the table and the secrets, where the environment has one. */
   dataKey?: IKey;
   /** The key that envelope-encrypts webhook signing secrets (every environment). */
@@ -30,7 +31,8 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'
  * Consuming a queue is granted by its event source.
  */
 export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
-  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, dataKey, webhookSecretsKey } = resources;
+  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, syncCursorKey, dataKey, webhookSecretsKey } =
+    resources;
   const allow = (actions: readonly string[], arn: string, viaService?: string) =>
     fn.addToRolePolicy(
       new PolicyStatement({
@@ -56,7 +58,11 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   for (const role of spec.sendsTo) allow(['sqs:SendMessage'], queues[role].queueArn);
   for (const role of spec.deadLettersTo ?? []) allow(['sqs:SendMessage'], deadLetterQueues[role].queueArn);
 
-  const secrets = [...(spec.callsMx ? [mxCredentials] : []), ...(spec.verifiesMxWebhooks ? [mxWebhookCredentials] : [])];
+  const secrets = [
+    ...(spec.callsMx ? [mxCredentials] : []),
+    ...(spec.verifiesMxWebhooks ? [mxWebhookCredentials] : []),
+    ...(spec.signsSyncCursors ? [syncCursorKey] : []),
+  ];
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);
   if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, via('secretsmanager'));
 

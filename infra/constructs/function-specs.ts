@@ -7,7 +7,13 @@ export type FunctionName = HttpFunctionName | WorkerFunctionName | ScheduledFunc
 /** The queues the functions exchange messages on (infra/local/engines.ts creates the same ones locally). */
 export type QueueRole = 'poll' | 'delivery' | 'refreshRequests';
 
-export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+export type ItemAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem';
 
 /** What a function runs Query on: the table's own key (`pk` + `sk` prefix), the gsi1 index or the gsi2 index. */
 export type QueryTarget = 'table' | 'gsi1' | 'gsi2';
@@ -36,12 +42,16 @@ export interface FunctionSpec {
   everyMinutes?: number;
   /** Webhook signing secrets: `seal` new ones (create, rotate) and open them, or only `open` them (to sign). */
   webhookSecrets?: 'seal' | 'open';
+  /** Reads the key that signs transactions-sync cursors. */
+  signsSyncCursors?: boolean;
 }
 
 const GET = 'dynamodb:GetItem';
 const PUT = 'dynamodb:PutItem';
 const UPDATE = 'dynamodb:UpdateItem';
 const DELETE = 'dynamodb:DeleteItem';
+const BATCH_GET = 'dynamodb:BatchGetItem';
+const BATCH_WRITE = 'dynamodb:BatchWriteItem';
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-refresh': {
@@ -66,13 +76,16 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: false,
   },
   'api-read': {
-    description: 'Proxies Nexus reads with session management.',
+    description: 'Proxies Nexus reads with session management; transactions sync over its change log.',
     memorySize: 512,
     timeoutSeconds: 25,
-    itemActions: [GET, PUT, UPDATE, DELETE],
-    queries: [],
+    // Sessions; the sync state, and its transaction pointers and change log (batches: lib/store/transactions-repo.ts).
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
+    // A user's change log and transaction pointers (the table's own key).
+    queries: ['table'],
     sendsTo: [],
     callsMx: true,
+    signsSyncCursors: true,
   },
   'api-webhooks': {
     description: 'Webhook subscriptions, their delivery log, replays and test pings.',

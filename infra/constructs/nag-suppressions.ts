@@ -42,6 +42,12 @@ export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: 
     'Both credentials are shared with MX (issued by MX, or configured at MX for its webhooks): rotating one is a change ' +
       'coordinated with MX and done by the operator (docs/operations.md → Deploy to AWS), not a Lambda rotating one side alone.',
   );
+  accept(
+    [stack.secrets.syncCursorKey],
+    'AwsSolutions-SMG4',
+    'The sync cursor key signs cursors clients hold for up to 30 days: rotating it voids every open cursor, so it is ' +
+      'rotated deliberately by the operator (clients then sync from the start), not on a schedule.',
+  );
 
   accept(
     [stack.refreshRequests.ruleDeadLetterQueue],

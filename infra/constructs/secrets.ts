@@ -11,7 +11,7 @@ export interface RelaySecretsProps {
 }
 
 /**
- * The two credentials nexus-relay holds. CloudFormation creates them with placeholder values of the right shape;
+ * The credentials nexus-relay holds, and the key that signs its sync cursors. CloudFormation creates them with placeholder values of the right shape;
  * the operator puts the real values (docs/operations.md → Deploy to AWS). Neither value ever reaches a Lambda environment.
  */
 export class RelaySecrets extends Construct {
@@ -19,6 +19,8 @@ export class RelaySecrets extends Construct {
   readonly mxCredentials: Secret;
   /** `{"username": "…", "password": "…"}`: the HTTP Basic credentials MX sends with its webhooks. */
   readonly mxWebhookCredentials: Secret;
+  /** `{"key": "<base64>"}`: signs transactions-sync cursors; generated, never shown to anyone. */
+  readonly syncCursorKey: Secret;
 
   constructor(scope: Construct, id: string, props: RelaySecretsProps) {
     super(scope, id);
@@ -40,6 +42,19 @@ export class RelaySecrets extends Construct {
         generateStringKey: 'password',
         excludePunctuation: true,
         passwordLength: 40,
+      },
+    });
+    this.syncCursorKey = new Secret(this, 'SyncCursorKey', {
+      ...common,
+      secretName: `${props.namePrefix}/sync-cursor-key`,
+      description:
+        'Signs transactions-sync cursors: {"key": "<base64 of at least 32 bytes>"}. Generated; rotating it voids open cursors.',
+      // 44 characters of [A-Za-z0-9] as base64: 33 bytes of key material.
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'key',
+        excludePunctuation: true,
+        passwordLength: 44,
       },
     });
   }

@@ -6,11 +6,19 @@ import { mxBody } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import { READ_ENDPOINTS, readRoutePath } from '../reads/read-endpoints.ts';
 import { parseReadInput, readInputSchemas } from './read-input.ts';
+import { SYNC_ROUTE_KEY, syncDocs, syncOperation } from './transactions-sync.ts';
 import type { Services } from '../services/container.ts';
 import { nexusClient } from '../services/nexus.ts';
 
-/** The api-read function: every Nexus read, validated here, answered by MX through the user's session. */
+/**
+ * The api-read function: every Nexus read, validated here, answered by MX through the user's session; and
+ * transactions sync, the change log the relay keeps over MX's transaction lists.
+ */
 export function operations(services: Services): Operations {
+  return { ...readOperations(services), [SYNC_ROUTE_KEY]: syncOperation(services) };
+}
+
+function readOperations(services: Services): Operations {
   return Object.fromEntries(
     READ_ENDPOINTS.map((endpoint) => {
       const schemas = readInputSchemas(endpoint);
@@ -37,18 +45,21 @@ export function operations(services: Services): Operations {
   );
 }
 
-export const docs: OperationsDocs = Object.fromEntries(
-  READ_ENDPOINTS.map((endpoint) => {
-    const { path, query } = readInputSchemas(endpoint);
-    return [
-      routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
-      {
-        path,
-        query,
-        description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
-        responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
-        problems: ['forbidden', ...MX_CALL_PROBLEMS],
-      },
-    ];
-  }),
-);
+export const docs: OperationsDocs = {
+  ...Object.fromEntries(
+    READ_ENDPOINTS.map((endpoint) => {
+      const { path, query } = readInputSchemas(endpoint);
+      return [
+        routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+        {
+          path,
+          query,
+          description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+          responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
+          problems: ['forbidden', ...MX_CALL_PROBLEMS],
+        },
+      ];
+    }),
+  ),
+  [SYNC_ROUTE_KEY]: syncDocs,
+};

@@ -1,5 +1,6 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { MxError } from '../mx/errors.ts';
+import { InvalidSyncCursorError, SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -11,6 +12,11 @@ import { HttpProblem } from './problem.ts';
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
+  if (error instanceof InvalidSyncCursorError) {
+    return new HttpProblem('invalid_cursor', error.message, { field: error.field, cause: error });
+  }
+  if (error instanceof SyncCursorExpiredError)
+    return new HttpProblem('sync_cursor_expired', error.message, { field: 'cursor', cause: error });
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
   if (error instanceof InvalidInputError) {

@@ -25,6 +25,12 @@ export const PROBLEMS = {
     cause: 'The body could not be parsed as JSON.',
     fix: 'Send a well-formed JSON body, serialised by a JSON library.',
   },
+  invalid_cursor: {
+    status: 400,
+    title: 'The sync cursor is not valid for this user',
+    cause: 'The `cursor` of transactions sync was modified, cut short, or issued for another user.',
+    fix: 'Pass a `next_cursor` exactly as this API returned it for this user; without a cursor, sync starts over.',
+  },
   unauthorized: {
     status: 401,
     title: 'Missing or invalid credentials',
@@ -74,6 +80,12 @@ export const PROBLEMS = {
     title: 'A request with this idempotency key is still in progress',
     cause: 'A request with the same `Idempotency-Key` is still being processed.',
     fix: "Retry after `Retry-After` seconds: you then get the first request's answer.",
+  },
+  sync_cursor_expired: {
+    status: 410,
+    title: 'The sync cursor has expired',
+    cause: 'The `cursor` is older than the 30 days transactions sync keeps removals for.',
+    fix: 'Sync again without a cursor: every current transaction comes back once, as added; then continue from its next_cursor.',
   },
   payload_too_large: {
     status: 413,

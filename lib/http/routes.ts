@@ -48,9 +48,15 @@ const aggregationRoutes: RouteDefinition[] = [
   api('api-jobs', 'GET', '/users/{user_id}/jobs', "The user's aggregation jobs, newest first (cursor, limit)"),
 ];
 
-const readRoutes: RouteDefinition[] = READ_ENDPOINTS.map((endpoint) =>
-  api('api-read', 'GET', readRoutePath(endpoint), endpoint.summary),
-);
+const readRoutes: RouteDefinition[] = [
+  ...READ_ENDPOINTS.map((endpoint) => api('api-read', 'GET', readRoutePath(endpoint), endpoint.summary)),
+  api(
+    'api-read',
+    'GET',
+    '/users/{user_id}/transactions/sync',
+    "What changed in the user's transactions since the cursor: added, modified, removed (cursor, count)",
+  ),
+];
 
 const webhookRoutes: RouteDefinition[] = [
   api('api-webhooks', 'POST', '/webhooks', 'Subscribe an endpoint to events'),

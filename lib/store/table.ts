@@ -39,7 +39,13 @@ export const keys = {
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
   mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
+  transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
+  transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
+  transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
 };
+
+/** A change-log sequence number as a sort key: zero-padded, so text order is number order. */
+export const seqKey = (seq: number): string => String(seq).padStart(15, '0');
 
 /** Active-job pointers are spread over this many GSI1 partitions, so no partition runs hot under load. */
 export const ACTIVE_JOB_SHARDS = 8;
@@ -85,7 +91,6 @@ export interface TableRef {
 export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): boolean =>
   item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
 
-/** Runs a conditional write: true when it applied, false when its condition did not hold. */
 /** Every item a query matches, page after page. */
 export async function* queryAll(
   table: TableRef,
@@ -99,6 +104,7 @@ export async function* queryAll(
   } while (startKey);
 }
 
+/** Runs a conditional write: true when it applied, false when its condition did not hold. */
 export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
   try {
     await write;

@@ -106,7 +106,7 @@ afterAll(async () => {
 describe('MX push', () => {
   it(`on: the terminal webhook of a 5 s aggregation arrives < 1 s after the simulator finishes (median of ${JOBS})`, async () => {
     const on = await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
-    expect(on.webhooks).toEqual({ url: `${stack.url}/mx/webhooks`, username });
+    expect(on.webhooks).toEqual({ url: `${stack.url}/mx/webhooks`, username, mode: 'always' });
 
     const lags = await terminalLags();
     console.log(`MX push on: terminal lag over ${JOBS} jobs (ms)`, summary(lags));

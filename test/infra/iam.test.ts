@@ -37,7 +37,13 @@ const EXPECTED: Record<FunctionName, string[]> = {
     MX_SECRET,
   ],
   'api-jobs': [...items('GetItem', 'UpdateItem'), QUERY_GSI1, QUERY_GSI2],
-  'api-read': [...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'), MX_SECRET],
+  // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
+  'api-read': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
+    QUERY_TABLE,
+    MX_SECRET,
+    'secretsmanager:GetSecretValue secret:sync-cursor-key',
+  ],
   'api-webhooks': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
     QUERY_TABLE,

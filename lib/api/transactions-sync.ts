@@ -1,0 +1,51 @@
+import * as z from 'zod';
+import { assertUserAccess } from '../http/auth.ts';
+import type { Operation } from '../http/http-handler.ts';
+import type { OperationDocs } from '../http/openapi/operation-docs.ts';
+import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
+import { parseInput } from '../http/validation.ts';
+import { params } from '../identifiers.ts';
+import type { Services } from '../services/container.ts';
+import { transactionSync } from '../services/transactions.ts';
+
+export const SYNC_ROUTE_KEY = 'GET /users/{user_id}/transactions/sync';
+
+const path = z.object({ user_id: params.userId });
+const query = z.strictObject({
+  cursor: z.string().min(1).max(512).optional().describe('The `next_cursor` of the previous call; absent: from the start'),
+  count: z.coerce.number().int().min(1).max(500).default(100).describe('Changes per page, 1–500'),
+});
+
+const mxTransaction = z.looseObject({ guid: z.string() }).describe("MX's transaction, with MX's fields");
+const syncAnswer = z.strictObject({
+  added: z.array(mxTransaction).describe('Transactions the client has not received yet'),
+  modified: z.array(mxTransaction).describe('Transactions received before, in their latest version'),
+  removed: z
+    .array(z.strictObject({ guid: z.string() }))
+    .describe('Transactions MX no longer returns (see the docs for when this is known)'),
+  next_cursor: z.string().describe('Pass as `cursor` next time (also when has_more is false)'),
+  has_more: z.boolean().describe('Whether more changes are ready now: call again at once with next_cursor'),
+});
+
+/** `GET /users/{user_id}/transactions/sync` (api-read). */
+export const syncOperation = (services: Services): Operation => ({
+  auth: 'api_key',
+  query: 'parsed',
+  async handle(request) {
+    const { user_id } = parseInput(path, request.pathParams, 'path');
+    assertUserAccess(request.principal, user_id);
+    const { cursor, count } = parseInput(query, request.query, 'query');
+    const page = await transactionSync(services).sync(user_id, { cursor, count });
+    return { status: 200, body: page };
+  },
+});
+
+export const syncDocs: OperationDocs = {
+  path,
+  query,
+  description:
+    "Every change to the user's transactions exactly once, in its latest state: page with next_cursor while has_more, " +
+    'keep the last next_cursor for the next sync. The first call (no cursor) returns every transaction as added.',
+  responses: { 200: { description: 'One page of changes', body: syncAnswer } },
+  problems: ['forbidden', 'invalid_cursor', 'sync_cursor_expired', ...MX_CALL_PROBLEMS],
+};

@@ -1,0 +1,272 @@
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type BatchWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { toEpochSeconds } from '../clock.ts';
+import { conditionalWrite, keys, queryAll, seqKey, type TableRef } from './table.ts';
+
+/** Where a user's transactions sync stands (`USER#{id}` / `TXSYNC`). */
+export interface SyncState {
+  /** The highest sequence number allocated (some may belong to an ingest still writing, or one that died). */
+  allocated: number;
+  /** Every change up to this number is written: what a sync may hand out. */
+  committed: number;
+  /** The day MX's `updated_between` is read from next (the last ingest's start day); undefined before the first. */
+  watermarkDay?: string;
+  /** When MX's whole list was last read (the first ingest, then each reconciliation). */
+  fullListedAt?: number;
+  /** When the last ingest started. */
+  ingestedAt?: number;
+}
+
+/** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
+export interface TransactionPointer {
+  guid: string;
+  /** Its entry in the change log (the latest change). */
+  seq: number;
+  /** The change that added it: a cursor below this has never seen it. */
+  firstSeq: number;
+  /** Digest of MX's body, to tell a real change from a re-read. */
+  version: string;
+  removed: boolean;
+}
+
+/** One entry of the change log (`USER#{id}#TXLOG` / `{seq}`): one per transaction, its latest change. */
+export interface TransactionChange {
+  seq: number;
+  firstSeq: number;
+  guid: string;
+  /** MX's body as JSON text; undefined for a removal. */
+  body?: string;
+  removed: boolean;
+}
+
+/** A change to write: the transaction's new entry, and its previous one to drop. */
+export interface ChangeWrite extends TransactionChange {
+  version: string;
+  previousSeq?: number;
+}
+
+/** Removal entries (tombstones) are kept this long: also how long a sync cursor stays valid. */
+export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
+const BATCH_WRITE_MAX = 25;
+const BATCH_GET_MAX = 100;
+const MAX_BATCH_ROUNDS = 8;
+
+/**
+ * The per-user transaction change log behind `GET /users/{user_id}/transactions/sync`: a state item (allocated and
+ * committed sequence numbers, the ingest lease, the MX watermark), one pointer per transaction (its latest version)
+ * and a log with exactly one entry per transaction, at the sequence number of its latest change. Reads of the log are
+ * strongly consistent; entries above `committed` are never handed out.
+ */
+export class TransactionsRepository {
+  constructor(private readonly table: TableRef) {}
+
+  async state(userId: string): Promise<SyncState | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.transactionSync(userId), ConsistentRead: true }),
+    );
+    return Item ? toState(Item) : undefined;
+  }
+
+  /** Takes the user's ingest lease for `leaseMs` (creating the state on first use); undefined while another holds it. */
+  async claimIngest(userId: string, holder: string, now: number, leaseMs: number): Promise<SyncState | undefined> {
+    try {
+      const { Attributes } = await this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          UpdateExpression:
+            'SET holder = :holder, lease_until = :until, allocated = if_not_exists(allocated, :zero), committed = if_not_exists(committed, :zero)',
+          ConditionExpression: 'attribute_not_exists(lease_until) OR lease_until < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':until': now + leaseMs, ':now': now, ':zero': 0 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toState(Attributes!);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+
+  /** Reserves `count` sequence numbers; the last of them is returned. */
+  async allocate(userId: string, count: number): Promise<number> {
+    const { Attributes } = await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.transactionSync(userId),
+        UpdateExpression: 'ADD allocated :count',
+        ExpressionAttributeValues: { ':count': count },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(Attributes!.allocated);
+  }
+
+  /**
+   * Ends an ingest: everything up to `committed` is written, MX is read from `watermarkDay` next, the lease is
+   * released. False when the lease was lost (another ingest took over): nothing is changed then.
+   */
+  commit(
+    userId: string,
+    holder: string,
+    update: { committed: number; watermarkDay: string; ingestedAt: number; fullListedAt?: number },
+  ): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          UpdateExpression:
+            'SET committed = :committed, watermark_day = :day, ingested_at = :at' +
+            (update.fullListedAt === undefined ? '' : ', full_listed_at = :full') +
+            ' REMOVE holder, lease_until',
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: {
+            ':committed': update.committed,
+            ':day': update.watermarkDay,
+            ':at': update.ingestedAt,
+            ':holder': holder,
+            ...(update.fullListedAt === undefined ? {} : { ':full': update.fullListedAt }),
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */
+  async release(userId: string, holder: string): Promise<void> {
+    await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          UpdateExpression: 'REMOVE holder, lease_until',
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      ),
+    );
+  }
+
+  /** The pointers of these transactions, where known. */
+  async pointers(userId: string, guids: readonly string[]): Promise<Map<string, TransactionPointer>> {
+    const found = new Map<string, TransactionPointer>();
+    for (let start = 0; start < guids.length; start += BATCH_GET_MAX) {
+      let requested: Record<string, unknown>[] = [...new Set(guids.slice(start, start + BATCH_GET_MAX))].map((guid) =>
+        keys.transactionPointer(userId, guid),
+      );
+      for (let round = 0; requested.length > 0; round++) {
+        if (round === MAX_BATCH_ROUNDS) throw new Error('DynamoDB left transaction pointers unread after retries');
+        const { Responses, UnprocessedKeys } = await this.table.client.send(
+          new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: requested, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[this.table.tableName] ?? []) found.set(String(item.sk), toPointer(item));
+        requested = (UnprocessedKeys?.[this.table.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** Every pointer of the user (a reconciliation compares them with MX's whole list). */
+  async allPointers(userId: string): Promise<TransactionPointer[]> {
+    const pointers: TransactionPointer[] = [];
+    const { pk } = keys.transactionPointer(userId, '');
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    })) {
+      pointers.push(toPointer(item));
+    }
+    return pointers;
+  }
+
+  /** Writes each change's log entry and pointer, and drops its previous entry. */
+  async write(userId: string, changes: readonly ChangeWrite[], now: number): Promise<void> {
+    const requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = [];
+    for (const change of changes) {
+      const ttl = change.removed ? { ttl: toEpochSeconds(now + REMOVED_RETENTION_MS) } : {};
+      requests.push({
+        PutRequest: {
+          Item: {
+            ...keys.transactionChange(userId, change.seq),
+            guid: change.guid,
+            first_seq: change.firstSeq,
+            removed: change.removed,
+            ...(change.body === undefined ? {} : { body: change.body }),
+            ...ttl,
+          },
+        },
+      });
+      requests.push({
+        PutRequest: {
+          Item: {
+            ...keys.transactionPointer(userId, change.guid),
+            seq: change.seq,
+            first_seq: change.firstSeq,
+            version: change.version,
+            removed: change.removed,
+            ...ttl,
+          },
+        },
+      });
+      if (change.previousSeq !== undefined) {
+        requests.push({ DeleteRequest: { Key: keys.transactionChange(userId, change.previousSeq) } });
+      }
+    }
+    for (let start = 0; start < requests.length; start += BATCH_WRITE_MAX) {
+      let pending = requests.slice(start, start + BATCH_WRITE_MAX);
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === MAX_BATCH_ROUNDS) throw new Error('DynamoDB left transaction changes unwritten after retries');
+        const { UnprocessedItems } = await this.table.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
+        );
+        pending = UnprocessedItems?.[this.table.tableName] ?? [];
+      }
+    }
+  }
+
+  /** Up to `limit` log entries after `afterSeq`, up to `upToSeq`, in order (strongly consistent). */
+  async changes(userId: string, afterSeq: number, upToSeq: number, limit: number): Promise<TransactionChange[]> {
+    if (upToSeq <= afterSeq) return [];
+    const { pk } = keys.transactionChange(userId, 0);
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': pk, ':from': seqKey(afterSeq + 1), ':to': seqKey(upToSeq) },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => ({
+      seq: Number(item.sk),
+      firstSeq: Number(item.first_seq),
+      guid: String(item.guid),
+      removed: item.removed === true,
+      ...(typeof item.body === 'string' ? { body: item.body } : {}),
+    }));
+  }
+}
+
+const toState = (item: Record<string, unknown>): SyncState => ({
+  allocated: Number(item.allocated ?? 0),
+  committed: Number(item.committed ?? 0),
+  ...(typeof item.watermark_day === 'string' ? { watermarkDay: item.watermark_day } : {}),
+  ...(typeof item.full_listed_at === 'number' ? { fullListedAt: item.full_listed_at } : {}),
+  ...(typeof item.ingested_at === 'number' ? { ingestedAt: item.ingested_at } : {}),
+});
+
+const toPointer = (item: Record<string, unknown>): TransactionPointer => ({
+  guid: String(item.sk),
+  seq: Number(item.seq),
+  firstSeq: Number(item.first_seq),
+  version: String(item.version),
+  removed: item.removed === true,
+});

@@ -1,0 +1,79 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidInputError, NexusRelayError } from '../errors.ts';
+
+/**
+ * The `cursor` of transactions sync: where in the user's change log the client stands, and when it was issued.
+ * Opaque to clients, tamper-evident (HMAC-SHA256 with the deployment's cursor key) and bound to the user it was
+ * issued for: `base64url(JSON {s, t}) . base64url(mac(user, payload))`.
+ */
+export interface SyncPosition {
+  /** The last change-log sequence number the client has received. */
+  seq: number;
+  /** When the cursor was issued (epoch ms). */
+  issuedAt: number;
+}
+
+/** A cursor that was not issued by this deployment for this user, or was modified (400 `invalid_cursor`). */
+export class InvalidSyncCursorError extends InvalidInputError {
+  constructor(reason: string) {
+    super('cursor', `The cursor is not valid for this user: ${reason}. Use a next_cursor this API returned.`, {
+      code: 'INVALID_SYNC_CURSOR',
+    });
+    this.name = 'InvalidSyncCursorError';
+  }
+}
+
+/** A cursor older than the change log keeps removals (410 `sync_cursor_expired`): sync again from the start. */
+export class SyncCursorExpiredError extends NexusRelayError {
+  constructor(readonly issuedAt: number) {
+    super(
+      'SYNC_CURSOR_EXPIRED',
+      `The cursor was issued ${new Date(issuedAt).toISOString()}, longer ago than the sync history is kept: ` +
+        'call without a cursor to receive every transaction again (added), then continue from its next_cursor.',
+    );
+    this.name = 'SyncCursorExpiredError';
+  }
+}
+
+const MAX_CURSOR_LENGTH = 512;
+const PART = /^[A-Za-z0-9_-]+$/;
+
+export class SyncCursorCodec {
+  constructor(
+    /** The deployment's cursor key (at least 32 bytes). */
+    private readonly key: Buffer,
+    /** Cursors older than this are expired. */
+    private readonly maxAgeMs: number,
+  ) {
+    if (key.length < 32) throw new Error('The sync cursor key must be at least 32 bytes');
+  }
+
+  encode(userId: string, position: SyncPosition): string {
+    const payload = Buffer.from(JSON.stringify({ s: position.seq, t: position.issuedAt }), 'utf8').toString('base64url');
+    return `${payload}.${this.#mac(userId, payload).toString('base64url')}`;
+  }
+
+  /** The position in `cursor`, once its MAC holds for `userId` and it has not expired at `now`. */
+  decode(userId: string, cursor: string, now: number): SyncPosition {
+    const [payload, mac, extra] = cursor.length > MAX_CURSOR_LENGTH ? [] : cursor.split('.');
+    if (!payload || !mac || extra !== undefined || !PART.test(payload) || !PART.test(mac)) {
+      throw new InvalidSyncCursorError('not a sync cursor');
+    }
+    const expected = this.#mac(userId, payload);
+    const given = Buffer.from(mac, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new InvalidSyncCursorError('it was modified, or issued for another user');
+    }
+    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; t?: unknown };
+    if (!Number.isSafeInteger(decoded.s) || (decoded.s as number) < 0 || !Number.isSafeInteger(decoded.t)) {
+      throw new InvalidSyncCursorError('not a sync cursor');
+    }
+    const position = { seq: decoded.s as number, issuedAt: decoded.t as number };
+    if (now - position.issuedAt > this.maxAgeMs) throw new SyncCursorExpiredError(position.issuedAt);
+    return position;
+  }
+
+  #mac(userId: string, payload: string): Buffer {
+    return createHmac('sha256', this.key).update(`nexus-relay transactions sync\n${userId}\n${payload}`, 'utf8').digest();
+  }
+}
