@@ -9,7 +9,7 @@ import type { RelaySecrets } from './secrets.ts';
 export interface AcknowledgedParts {
   httpApi: Pick<RelayHttpApi, 'api'>;
   functions: Readonly<Record<string, IConstruct & { role?: IConstruct }>>;
-  secrets: Pick<RelaySecrets, 'mxCredentials' | 'mxWebhookCredentials'>;
+  secrets: Pick<RelaySecrets, 'mxCredentials' | 'mxWebhookCredentials' | 'syncCursorKey'>;
   refreshRequests: Pick<RefreshRequests, 'ruleDeadLetterQueue'>;
   table: IConstruct;
 }

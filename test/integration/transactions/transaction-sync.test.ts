@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { Services } from '../../../lib/services/container.ts';
+import { nexusClient } from '../../../lib/services/nexus.ts';
+import { transactionSync } from '../../../lib/services/transactions.ts';
+import { InvalidSyncCursorError, SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
+import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
+import { localServicesConfig } from '../../support/local-services.ts';
+
+/**
+ * Transactions sync over real dynalite and the MX simulator, one ManualClock for both: the simulator's aggregations
+ * add and update transactions (`aggregation.transactions`), and every sync must hand each change out exactly once.
+ */
+let engines: LocalEngines;
+let simulator: MxSimulator;
+let services: Services;
+const clock = new ManualClock(Date.UTC(2026, 10, 20, 15));
+
+beforeAll(async () => {
+  engines = await startEngines();
+  simulator = await startMxSimulator({ clock });
+  services = new Services(localServicesConfig(engines, simulator.url), { clock });
+});
+afterAll(async () => {
+  await simulator.close();
+  await engines.stop();
+});
+
+const control = async (path: string, body?: unknown) => {
+  const response = await fetch(
+    `${simulator.url}${path}`,
+    body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
+  );
+  return (await response.json()) as any;
+};
+const simTransactions = async (user: string) =>
+  (await control(`/_sim/users/${user}/transactions`)).transactions as { guid: string; updated_at: string }[];
+
+/** Every page of one sync, from `cursor`; the changes and the cursor to keep. */
+async function syncAll(user: string, cursor: string | undefined, count = 7) {
+  const pages: SyncPage[] = [];
+  for (let page = await transactionSync(services).sync(user, { cursor, count }); ;) {
+    pages.push(page);
+    if (!page.has_more) break;
+    page = await transactionSync(services).sync(user, { cursor: page.next_cursor, count });
+  }
+  const all = <K extends 'added' | 'modified' | 'removed'>(key: K) => pages.flatMap((page) => page[key]);
+  return { added: all('added'), modified: all('modified'), removed: all('removed'), cursor: pages.at(-1)!.next_cursor };
+}
+
+const guids = (transactions: { guid: string }[]) => transactions.map((t) => t.guid).sort();
+
+async function aggregate(user: string, member: string, durationMs = 1000) {
+  await nexusClient(services).aggregateMember(user, member);
+  clock.advance(durationMs);
+}
+
+describe('transactions sync', () => {
+  it('hands out every transaction once from the start, then exactly what aggregations added and updated, then nothing', async () => {
+    const user = 'sync-user-1';
+    const script = (add: number, update: number) => ({
+      duration_ms: 1000,
+      final_status: 'CONNECTED',
+      transactions: { add, update },
+    });
+    const a = (await control('/_sim/members', { user_id: user, aggregation: script(12, 0) })).member.guid;
+    const b = (await control('/_sim/members', { user_id: user, aggregation: script(9, 0) })).member.guid;
+    await aggregate(user, a);
+    await aggregate(user, b);
+
+    const first = await syncAll(user, undefined);
+    expect(guids(first.added)).toEqual(guids(await simTransactions(user)));
+    expect(first.added).toHaveLength(21);
+    expect(first.modified).toEqual([]);
+
+    // Both members aggregate again: a adds 2 and updates 3, b adds 1 and updates 1.
+    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: script(2, 3) });
+    await control('/_sim/members', { user_id: user, member_guid: b, aggregation: script(1, 1) });
+    const before = new Map((await simTransactions(user)).map((t) => [t.guid, t.updated_at]));
+    await nexusClient(services).aggregateMember(user, a);
+    await nexusClient(services).aggregateMember(user, b);
+    clock.advance(INGEST_REUSE_MS);
+    const after = await simTransactions(user);
+    const added = after.filter((t) => !before.has(t.guid));
+    const updated = after.filter((t) => before.has(t.guid) && before.get(t.guid) !== t.updated_at);
+    expect([added.length, updated.length]).toEqual([3, 4]);
+
+    const second = await syncAll(user, first.cursor, 2);
+    expect(guids(second.added)).toEqual(guids(added));
+    expect(guids(second.modified)).toEqual(guids(updated));
+    for (const modified of second.modified as MxTransaction[]) {
+      expect(modified.updated_at).toBe(after.find((t) => t.guid === modified.guid)!.updated_at);
+    }
+
+    clock.advance(INGEST_REUSE_MS);
+    const third = await syncAll(user, second.cursor);
+    expect([third.added, third.modified, third.removed]).toEqual([[], [], []]);
+  });
+
+  it('a transaction changed twice between two syncs comes once, in its latest version; a day read again changes nothing', async () => {
+    const user = 'sync-user-2';
+    const member = (
+      await control('/_sim/members', { user_id: user, aggregation: { duration_ms: 500, transactions: { add: 5, update: 0 } } })
+    ).member.guid;
+    await aggregate(user, member, 500);
+    const first = await syncAll(user, undefined);
+    expect(first.added).toHaveLength(5);
+
+    await control('/_sim/members', {
+      user_id: user,
+      member_guid: member,
+      aggregation: { duration_ms: 500, transactions: { add: 0, update: 1 } },
+    });
+    await aggregate(user, member, 500);
+    clock.advance(60_000);
+    await aggregate(user, member, 500); // the same transaction (the newest) updated again
+    const latest = (await simTransactions(user)).sort((x, y) => y.updated_at.localeCompare(x.updated_at))[0]!;
+
+    clock.advance(INGEST_REUSE_MS);
+    const second = await syncAll(user, first.cursor);
+    expect(second.added).toEqual([]);
+    expect(second.modified.map((t: MxTransaction) => [t.guid, t.updated_at])).toEqual([[latest.guid, latest.updated_at]]);
+
+    // The same MX day is read again (the boundary day): nothing new.
+    clock.advance(INGEST_REUSE_MS);
+    const third = await syncAll(user, second.cursor);
+    expect(third.modified).toEqual([]);
+  });
+
+  it('refuses a modified cursor and another user’s cursor, and says when a cursor has expired', async () => {
+    const user = 'sync-user-3';
+    await control('/_sim/members', { user_id: user, aggregation: { duration_ms: 100 } });
+    await control('/_sim/members', { user_id: 'sync-user-4', aggregation: { duration_ms: 100 } });
+    const { cursor } = await syncAll(user, undefined);
+    const tampered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
+    await expect(transactionSync(services).sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
+      InvalidSyncCursorError,
+    );
+    await expect(transactionSync(services).sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
+      name: 'InvalidSyncCursorError',
+      field: 'cursor',
+    });
+    await expect(transactionSync(services).sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
+      InvalidSyncCursorError,
+    );
+    clock.advance(31 * 24 * 3600_000);
+    await expect(transactionSync(services).sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(SyncCursorExpiredError);
+  });
+});
