@@ -133,8 +133,9 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'One aggregation poll step per message; reschedules itself and ends jobs.',
     memorySize: 512,
     timeoutSeconds: 30,
-    itemActions: [GET, PUT, UPDATE, DELETE],
-    // The push counters of the last hours (the table's own key: MXPUSH, COUNTS#…); active pointers (gsi1).
+    // After a success, the user's transactions sync change log is brought up to date (batches).
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
+    // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.

@@ -15,6 +15,7 @@ import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from './push-coverage.ts';
+import type { TransactionSync } from '../transactions/transaction-sync.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -27,6 +28,8 @@ export interface PollDeps {
   maxPollDelaySeconds: number;
   /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
+  /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
+  transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics?: MetricsSink;
 }
 
@@ -193,6 +196,36 @@ export class PollService {
     if (lagMs !== undefined) metrics.add('DetectionLag', lagMs, { detected_by: detector });
   }
 
+  /**
+   * For users who sync their transactions: the change log taken up to date now, and one
+   * `transactions.sync_updates_available` event per member whose transactions changed, named after that member's
+   * latest job (so two members ending at once are announced once each, whichever ingest took their changes in).
+   * Never fails the job's own notification: a sync finds the changes whenever it comes (the event is a hint; after a
+   * failure here, a retry may find nothing left to announce).
+   */
+  async #announceTransactionChanges(job: Job): Promise<void> {
+    if (!this.deps.transactions) return;
+    try {
+      const byMember = await this.deps.transactions.ingestAfterAggregation(job.userId);
+      for (const [memberGuid, counts] of byMember ?? []) {
+        if (counts.added + counts.modified + counts.removed === 0) continue;
+        const owner = memberGuid === '' || memberGuid === job.memberGuid ? job : await this.deps.jobs.latestForMember(memberGuid);
+        if (!owner || owner.userId !== job.userId) continue;
+        await this.deps.events.publish({
+          id: `msg_${owner.id}_sync_updates`,
+          type: 'transactions.sync_updates_available',
+          timestamp: new Date(this.deps.clock.now()).toISOString(),
+          data: { user_id: job.userId, member_guid: owner.memberGuid, job_id: owner.id, ...counts },
+        });
+      }
+    } catch (error) {
+      this.deps.log.warn('could not bring the transactions sync up to date after an aggregation', {
+        job_id: job.id,
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+    }
+  }
+
   /** The member's MFA questions; without them the client still learns `action_required` and can ask again. */
   async #challengesOf(job: Job) {
     try {
@@ -211,6 +244,7 @@ export class PollService {
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
+    if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
     await this.deps.jobs.releaseActive(job.memberGuid, job.id);
     await this.deps.jobs.markNotified(job.id, this.deps.clock.now());
   }

@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   'aggregation.timed_out',
   /** A refresh asked for by an upstream system (not over HTTP) that MX refused: no job was started. */
   'aggregation.rejected',
+  /** An aggregation changed the transactions of a user who syncs them: `GET …/transactions/sync` has them. */
+  'transactions.sync_updates_available',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

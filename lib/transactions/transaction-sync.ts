@@ -8,6 +8,23 @@ import type { NexusClient } from '../mx/nexus-client.ts';
 import type { ChangeWrite, TransactionsRepository } from '../store/transactions-repo.ts';
 import type { SyncCursorCodec } from './sync-cursor.ts';
 
+/** What one ingest wrote to a user's change log. */
+export interface IngestCounts {
+  added: number;
+  modified: number;
+  removed: number;
+}
+
+/** `data` of a `transactions.sync_updates_available` event. */
+export const syncUpdatesEventDataSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  job_id: z.string(),
+  added: z.int().describe('Transactions new to the change log'),
+  modified: z.int().describe('Transactions changed'),
+  removed: z.int().describe('Transactions MX no longer returns'),
+});
+
 /** MX's transaction, as the relay passes it on: MX's fields, whatever they are. */
 export type MxTransaction = Record<string, unknown> & { guid: string };
 
@@ -73,7 +90,7 @@ export class TransactionSync {
     const now = this.deps.clock.now();
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
-    const committed = await this.#ingestOrWait(userId);
+    const { committed } = await this.#ingestOrWait(userId);
     const after = position?.seq ?? 0;
     // One more than asked: whether there is more.
     const entries = await this.deps.repository.changes(userId, after, committed, request.count + 1);
@@ -102,20 +119,34 @@ export class TransactionSync {
   }
 
   /**
+   * After an aggregation of the user ended CONNECTED: brings the change log up to date, and says what changed. Only
+   * for users who sync (a sync state exists): the others' first sync reads MX's whole list anyway.
+   */
+  async ingestAfterAggregation(userId: string): Promise<Map<string, IngestCounts> | undefined> {
+    if (!(await this.deps.repository.state(userId))) return undefined;
+    return (await this.#ingestOrWait(userId, { reuse: false })).counts;
+  }
+
+  /**
    * Brings the log up to date and answers what is committed. While another call ingests for the user, waits a little
    * for it; past that, serves what is committed (the other call commits the rest for the next sync).
    */
-  async #ingestOrWait(userId: string): Promise<number> {
+  async #ingestOrWait(
+    userId: string,
+    options = { reuse: true },
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts> }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
       const now = clock.now();
-      if (state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) return state.committed;
+      if (options.reuse && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
+        return { committed: state.committed };
+      }
       const holder = randomUUID();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
       if (claimed) return this.#ingest(userId, holder, claimed, now);
-      if (now - started >= MAX_WAIT_MS) return state?.committed ?? 0;
+      if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0 };
       await this.#sleep(wait);
     }
   }
@@ -125,7 +156,7 @@ export class TransactionSync {
     holder: string,
     state: { committed: number; allocated: number; watermarkDay?: string; fullListedAt?: number },
     now: number,
-  ): Promise<number> {
+  ): Promise<{ committed: number; counts: Map<string, IngestCounts> }> {
     const { repository, log } = this.deps;
     try {
       const full = state.watermarkDay === undefined || now - (state.fullListedAt ?? 0) >= RECONCILE_AFTER_MS;
@@ -189,7 +220,17 @@ export class TransactionSync {
       if (!stored) log.warn('transactions sync: the ingest lease ran out before it committed', { user_id: userId });
       (this.deps.metrics ?? noMetrics).add('TransactionChangesIngested', pending.length, { kind: full ? 'full' : 'incremental' });
       log.debug('transactions sync ingest', { user_id: userId, full, read: listed.length, changed: pending.length });
-      return stored ? committed : state.committed;
+      // Per member (MX's member_guid on each transaction; '' for removals, whose member is no longer known).
+      const counts = new Map<string, IngestCounts>();
+      pending.forEach((change, index) => {
+        const member = change.removed ? '' : String((JSON.parse(change.body!) as { member_guid?: unknown }).member_guid ?? '');
+        const entry = counts.get(member) ?? { added: 0, modified: 0, removed: 0 };
+        if (change.removed) entry.removed += 1;
+        else if (firstSeqs[index] === undefined) entry.added += 1;
+        else entry.modified += 1;
+        counts.set(member, entry);
+      });
+      return { committed: stored ? committed : state.committed, counts };
     } catch (error) {
       await repository.release(userId, holder).catch(() => undefined);
       throw error;

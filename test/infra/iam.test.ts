@@ -56,7 +56,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
   'api-fallback': [],
   'api-docs': [],
   'worker-poll': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     QUERY_GSI1,
     ...consume('poll'),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
 import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
+import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
 import { job } from './response-schemas.ts';
 
 /** The bodies nexus-relay POSTs to subscribed endpoints (the document's `webhooks`), one per event type. */
@@ -35,6 +36,11 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodType }> = {
   'aggregation.rejected': {
     summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
     data: rejectedEventDataSchema,
+  },
+  'transactions.sync_updates_available': {
+    summary:
+      "An aggregation changed the transactions of a user who syncs them: call GET /users/{user_id}/transactions/sync (counts are what the relay's change log took in)",
+    data: syncUpdatesEventDataSchema,
   },
 };
 

@@ -1,0 +1,167 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cli/cli-process.ts';
+import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * Transactions sync as a client app uses it, on `npm start`: full sync in small pages, then two members aggregate
+ * (adding and updating transactions), a `transactions.sync_updates_available` webhook arrives, signed, and the next
+ * sync returns exactly what changed.
+ */
+let stack: StackProcess;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let webhookId: string;
+let directory: string;
+let stackFile: string;
+
+async function call(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+const api = (path: string, init: { method?: string; body?: unknown; key?: string } = {}) =>
+  call(`${stack.url}${path}`, { ...init, headers: { authorization: `Bearer ${init.key ?? stack.apiKey}` } });
+const sim = async (path: string, body?: unknown) =>
+  (await call(`${stack.simulatorUrl}${path}`, body === undefined ? {} : { method: 'POST', body })).body;
+
+interface Page {
+  added: { guid: string; updated_at: string }[];
+  modified: { guid: string; updated_at: string }[];
+  removed: { guid: string }[];
+  next_cursor: string;
+  has_more: boolean;
+}
+
+async function syncAll(user: string, cursor?: string) {
+  const pages: Page[] = [];
+  for (let next = cursor; ;) {
+    const query = new URLSearchParams({ count: '5', ...(next ? { cursor: next } : {}) });
+    const page = await api(`/users/${user}/transactions/sync?${query}`);
+    expect(page.status).toBe(200);
+    pages.push(page.body);
+    if (!page.body.has_more) break;
+    next = page.body.next_cursor;
+  }
+  return {
+    added: pages.flatMap((p) => p.added),
+    modified: pages.flatMap((p) => p.modified),
+    removed: pages.flatMap((p) => p.removed),
+    cursor: pages.at(-1)!.next_cursor,
+  };
+}
+
+const sorted = (items: { guid: string }[]) => items.map((t) => t.guid).sort();
+
+async function refreshAndWait(user: string, member: string) {
+  const started = await api(`/users/${user}/members/${member}/refresh`, { method: 'POST' });
+  expect(started.status).toBe(202);
+  await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job.id === started.body.job.id, 1, 30_000);
+  return started.body.job.id as string;
+}
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  directory = mkdtempSync(join(tmpdir(), 'nexus-relay-sync-'));
+  stackFile = join(directory, 'stack.json');
+  stack = await startStackProcess({ NEXUS_RELAY_STACK_FILE: stackFile });
+  const created = await api('/webhooks', { method: 'POST', body: { url: receiver.url } });
+  expect(created.status).toBe(201);
+  webhookId = created.body.webhook.id;
+  receiver.useSecret(created.body.webhook.secret);
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.interrupt();
+  if (directory) rmSync(directory, { recursive: true, force: true });
+});
+
+describe('transactions sync over HTTP', () => {
+  it(
+    'full sync, then exactly what two members added and updated, announced by a signed webhook; then nothing',
+    { timeout: 90_000 },
+    async () => {
+      const user = 'e2e-sync-user';
+      const script = (add: number, update: number) => ({
+        duration_ms: 1000,
+        final_status: 'CONNECTED',
+        transactions: { add, update },
+      });
+      const a = (await sim('/_sim/members', { user_id: user, aggregation: script(8, 0) })).member.guid;
+      const b = (await sim('/_sim/members', { user_id: user, aggregation: script(4, 0) })).member.guid;
+      await refreshAndWait(user, a);
+      await refreshAndWait(user, b);
+
+      const first = await syncAll(user);
+      expect(sorted(first.added)).toEqual(sorted((await sim(`/_sim/users/${user}/transactions`)).transactions));
+      expect(first.added).toHaveLength(12);
+
+      await sim('/_sim/members', { user_id: user, member_guid: a, aggregation: script(2, 3) });
+      await sim('/_sim/members', { user_id: user, member_guid: b, aggregation: script(1, 2) });
+      const before = new Map<string, string>(
+        (await sim(`/_sim/users/${user}/transactions`)).transactions.map((t: { guid: string; updated_at: string }) => [
+          t.guid,
+          t.updated_at,
+        ]),
+      );
+      const [jobA, jobB] = await Promise.all([refreshAndWait(user, a), refreshAndWait(user, b)]);
+      const after: { guid: string; updated_at: string }[] = (await sim(`/_sim/users/${user}/transactions`)).transactions;
+
+      // Each aggregation that changed the user's transactions is announced (signed, in the delivery log).
+      const announced = await receiver.waitFor((e) => e.type === 'transactions.sync_updates_available', 2, 30_000);
+      expect(announced.every((e) => e.verified)).toBe(true);
+      expect(announced.map((e) => (e.data as unknown as { job_id: string }).job_id).sort()).toEqual([jobA, jobB].sort());
+      const log = await api(`/webhooks/${webhookId}/deliveries?limit=100`);
+      expect(
+        log.body.deliveries.filter((d: { event_type: string }) => d.event_type === 'transactions.sync_updates_available'),
+      ).toHaveLength(2);
+
+      const second = await syncAll(user, first.cursor);
+      expect(sorted(second.added)).toEqual(sorted(after.filter((t) => !before.has(t.guid))));
+      expect(sorted(second.modified)).toEqual(
+        sorted(after.filter((t) => before.has(t.guid) && before.get(t.guid) !== t.updated_at)),
+      );
+      expect(second.added).toHaveLength(3);
+      expect(second.modified).toHaveLength(5);
+
+      const third = await syncAll(user, second.cursor);
+      expect([third.added, third.modified, third.removed]).toEqual([[], [], []]);
+    },
+  );
+
+  it('answers bad input with problem+json naming the field, and keeps a user-bound key to its user', async () => {
+    const { cursor } = await syncAll('e2e-sync-user');
+    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;
+    const invalid = await api(`/users/e2e-sync-user/transactions/sync?cursor=${tampered}`);
+    expect(invalid).toMatchObject({ status: 400, body: { code: 'invalid_cursor', field: 'cursor' } });
+    await sim('/_sim/members', { user_id: 'e2e-sync-other', aggregation: { duration_ms: 100 } });
+    const foreign = await api(`/users/e2e-sync-other/transactions/sync?cursor=${cursor}`);
+    expect(foreign).toMatchObject({ status: 400, body: { code: 'invalid_cursor', field: 'cursor' } });
+    for (const count of ['0', '501', 'ten']) {
+      expect(await api(`/users/e2e-sync-user/transactions/sync?count=${count}`)).toMatchObject({
+        status: 400,
+        body: { code: 'validation_failed', field: 'count' },
+      });
+    }
+    expect((await api('/users/no-such-user/transactions/sync')).status).toBe(404);
+
+    // A client app's key, bound to one user, syncs that user only.
+    const created = await runCli(['keys', 'create', '--name', 'sync-client', '--user', 'e2e-sync-other', '--json'], {
+      env: { NEXUS_RELAY_STACK_FILE: stackFile },
+    });
+    expect(created.code).toBe(0);
+    const key = created.json().key as string;
+    expect((await api('/users/e2e-sync-other/transactions/sync', { key })).status).toBe(200);
+    expect(await api('/users/e2e-sync-user/transactions/sync', { key })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden' },
+    });
+  });
+});
