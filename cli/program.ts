@@ -6,6 +6,7 @@ import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerRefresh } from './commands/refresh.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerTransactions } from './commands/transactions.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
 import type { Terminal } from './output.ts';
 
@@ -54,6 +55,7 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerWebhooks(program, terminal);
   registerRefresh(program, terminal);
   registerJobs(program, terminal);
+  registerTransactions(program, terminal);
   registerSim(program, terminal);
   registerDlq(program, terminal);
   registerMx(program, terminal);

@@ -4,11 +4,16 @@ import { InvalidInputError, NexusRelayError } from '../errors.ts';
 /**
  * The `cursor` of transactions sync: where in the user's change log the client stands, and when it was issued.
  * Opaque to clients, tamper-evident (HMAC-SHA256 with the deployment's cursor key) and bound to the user it was
- * issued for: `base64url(JSON {s, t}) . base64url(mac(user, payload))`.
+ * issued for: `base64url(JSON {s, b, t}) . base64url(mac(user, payload))`.
  */
 export interface SyncPosition {
   /** The last change-log sequence number the client has received. */
   seq: number;
+  /**
+   * Where the client's current pass through the log started (its cursor when it last had nothing more to read): a
+   * transaction added above it is new to the client, one added at or below it was handed out before.
+   */
+  base: number;
   /** When the cursor was issued (epoch ms). */
   issuedAt: number;
 }
@@ -49,7 +54,9 @@ export class SyncCursorCodec {
   }
 
   encode(userId: string, position: SyncPosition): string {
-    const payload = Buffer.from(JSON.stringify({ s: position.seq, t: position.issuedAt }), 'utf8').toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ s: position.seq, b: position.base, t: position.issuedAt }), 'utf8').toString(
+      'base64url',
+    );
     return `${payload}.${this.#mac(userId, payload).toString('base64url')}`;
   }
 
@@ -59,16 +66,24 @@ export class SyncCursorCodec {
     if (!payload || !mac || extra !== undefined || !PART.test(payload) || !PART.test(mac)) {
       throw new InvalidSyncCursorError('not a sync cursor');
     }
-    const expected = this.#mac(userId, payload);
-    const given = Buffer.from(mac, 'base64url');
+    // Compared as text: base64 lets the last character of a MAC vary without changing its bytes.
+    const expected = Buffer.from(this.#mac(userId, payload).toString('base64url'), 'utf8');
+    const given = Buffer.from(mac, 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new InvalidSyncCursorError('it was modified, or issued for another user');
     }
-    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; t?: unknown };
-    if (!Number.isSafeInteger(decoded.s) || (decoded.s as number) < 0 || !Number.isSafeInteger(decoded.t)) {
+    const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; b?: unknown; t?: unknown };
+    const { s: seq, b: base, t: issuedAt } = decoded;
+    if (
+      !Number.isSafeInteger(seq) ||
+      !Number.isSafeInteger(base) ||
+      !Number.isSafeInteger(issuedAt) ||
+      (base as number) < 0 ||
+      (base as number) > (seq as number)
+    ) {
       throw new InvalidSyncCursorError('not a sync cursor');
     }
-    const position = { seq: decoded.s as number, issuedAt: decoded.t as number };
+    const position = { seq: seq as number, base: base as number, issuedAt: issuedAt as number };
     if (now - position.issuedAt > this.maxAgeMs) throw new SyncCursorExpiredError(position.issuedAt);
     return position;
   }

@@ -92,6 +92,7 @@ export class TransactionSync {
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
     const { committed } = await this.#ingestOrWait(userId);
     const after = position?.seq ?? 0;
+    const base = position?.base ?? 0;
     // One more than asked: whether there is more.
     const entries = await this.deps.repository.changes(userId, after, committed, request.count + 1);
     const page = entries.slice(0, request.count);
@@ -99,7 +100,8 @@ export class TransactionSync {
     const modified: MxTransaction[] = [];
     const removed: { guid: string }[] = [];
     for (const entry of page) {
-      const seenBefore = entry.firstSeq <= after;
+      // Added at or below where this pass started: handed out in an earlier pass.
+      const seenBefore = entry.firstSeq <= base;
       if (entry.removed) {
         if (seenBefore) removed.push({ guid: entry.guid });
       } else {
@@ -113,7 +115,8 @@ export class TransactionSync {
       added,
       modified,
       removed,
-      next_cursor: cursors.encode(userId, { seq: reached, issuedAt: now }),
+      // The next pass starts where this one ends; pages of one pass keep its start.
+      next_cursor: cursors.encode(userId, { seq: reached, base: hasMore ? base : reached, issuedAt: now }),
       has_more: hasMore,
     };
   }

@@ -152,6 +152,19 @@ describe('transactions sync over HTTP', () => {
     }
     expect((await api('/users/no-such-user/transactions/sync')).status).toBe(404);
 
+    // The CLI pages through a sync and prints the cursor to keep.
+    const viaCli = await runCli(['transactions', 'sync', 'e2e-sync-user', '--count', '4', '--json'], {
+      env: { NEXUS_RELAY_STACK_FILE: stackFile },
+    });
+    expect(viaCli.code).toBe(0);
+    const report = viaCli.json();
+    expect(report.added.length).toBe((await sim('/_sim/users/e2e-sync-user/transactions')).transactions.length);
+    expect(report.pages).toBeGreaterThan(1);
+    const human = await runCli(['transactions', 'sync', 'e2e-sync-user', '--cursor', report.next_cursor], {
+      env: { NEXUS_RELAY_STACK_FILE: stackFile },
+    });
+    expect(human.stdout).toContain('0 added, 0 modified, 0 removed');
+
     // A client app's key, bound to one user, syncs that user only.
     const created = await runCli(['keys', 'create', '--name', 'sync-client', '--user', 'e2e-sync-other', '--json'], {
       env: { NEXUS_RELAY_STACK_FILE: stackFile },

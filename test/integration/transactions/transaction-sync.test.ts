@@ -97,6 +97,11 @@ describe('transactions sync', () => {
     clock.advance(INGEST_REUSE_MS);
     const third = await syncAll(user, second.cursor);
     expect([third.added, third.modified, third.removed]).toEqual([[], [], []]);
+
+    // A new client, from the start: every transaction once, in its latest version.
+    const fresh = await syncAll(user, undefined, 4);
+    expect(guids(fresh.added)).toEqual(guids(after));
+    expect(fresh.modified).toEqual([]);
   });
 
   it('a transaction changed twice between two syncs comes once, in its latest version; a day read again changes nothing', async () => {
