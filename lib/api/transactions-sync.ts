@@ -3,8 +3,11 @@ import { assertUserAccess } from '../http/auth.ts';
 import type { Operation } from '../http/http-handler.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
+import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
+import { MxError } from '../mx/errors.ts';
+import { API_TOKEN_ROUTE } from '../mx/sso.ts';
 import type { Services } from '../services/container.ts';
 import { transactionSync } from '../services/transactions.ts';
 
@@ -35,8 +38,15 @@ export const syncOperation = (services: Services): Operation => ({
     const { user_id } = parseInput(path, request.pathParams, 'path');
     assertUserAccess(request.principal, user_id);
     const { cursor, count } = parseInput(query, request.query, 'query');
-    const page = await transactionSync(services).sync(user_id, { cursor, count });
-    return { status: 200, body: page };
+    try {
+      return { status: 200, body: await transactionSync(services).sync(user_id, { cursor, count }) };
+    } catch (error) {
+      // MX's SSO API knows no such user: the path's user_id is at fault (other MX failures map as everywhere).
+      if (error instanceof MxError && error.code === 'MX_NOT_FOUND' && error.route === API_TOKEN_ROUTE) {
+        throw new HttpProblem('not_found', 'MX has no user with this user_id.', { field: 'user_id', mxCode: error.mxCode });
+      }
+      throw error;
+    }
   },
 });
 

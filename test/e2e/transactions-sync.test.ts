@@ -150,7 +150,10 @@ describe('transactions sync over HTTP', () => {
         body: { code: 'validation_failed', field: 'count' },
       });
     }
-    expect((await api('/users/no-such-user/transactions/sync')).status).toBe(404);
+    expect(await api('/users/no-such-user/transactions/sync')).toMatchObject({
+      status: 404,
+      body: { code: 'not_found', field: 'user_id' },
+    });
 
     // The CLI pages through a sync and prints the cursor to keep.
     const viaCli = await runCli(['transactions', 'sync', 'e2e-sync-user', '--count', '4', '--json'], {
