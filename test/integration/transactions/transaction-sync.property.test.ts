@@ -1,42 +1,18 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { ManualClock } from '../../../lib/clock.ts';
-import { Services } from '../../../lib/services/container.ts';
+import { expect, it } from 'vitest';
+import { useSyncHarness } from './sync-harness.ts';
 import { nexusClient } from '../../../lib/services/nexus.ts';
 import { transactionSync } from '../../../lib/services/transactions.ts';
 import type { MxTransaction } from '../../../lib/transactions/transaction-sync.ts';
-import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { localServicesConfig } from '../../support/local-services.ts';
 
 /**
  * Random interleavings of aggregations (several members, adds and updates, some on the same day, some across
  * days), syncs in random page sizes, and syncs that start while an aggregation is running or pause between pages:
  * every version a client receives is new to it, and once the dust settles its copy equals MX's list exactly.
  */
-let engines: LocalEngines;
-let simulator: MxSimulator;
-let services: Services;
-const clock = new ManualClock(Date.UTC(2026, 10, 1, 9));
+const harness = useSyncHarness(Date.UTC(2026, 10, 1, 9));
+const { clock, control } = harness;
 let run = 0;
-
-beforeAll(async () => {
-  engines = await startEngines();
-  simulator = await startMxSimulator({ clock });
-  services = new Services(localServicesConfig(engines, simulator.url), { clock });
-});
-afterAll(async () => {
-  await simulator.close();
-  await engines.stop();
-});
-
-const control = async (path: string, body?: unknown) => {
-  const response = await fetch(
-    `${simulator.url}${path}`,
-    body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
-  );
-  return (await response.json()) as any;
-};
 
 type Step =
   | { kind: 'aggregate'; member: number; add: number; update: number; finish: boolean }
@@ -96,7 +72,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
       const syncPages = async (pageSize: number, maxPages: number) => {
         for (let pages = 0; pages < maxPages; pages++) {
           clock.advance(1); // a later call, as a client's next request is
-          const page = await transactionSync(services).sync(user, { cursor, count: pageSize });
+          const page = await transactionSync(harness.services).sync(user, { cursor, count: pageSize });
           receive(page);
           cursor = page.next_cursor;
           if (!page.has_more) return true;
@@ -112,7 +88,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
             member_guid: member,
             aggregation: { duration_ms: 1000, transactions: { add: s.add, update: s.update } },
           });
-          await nexusClient(services)
+          await nexusClient(harness.services)
             .aggregateMember(user, member)
             .catch(() => undefined); // 202 while one runs
           if (s.finish) clock.advance(1000);
@@ -134,7 +110,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
       expect(new Map(mx.map((t) => [t.guid, t.updated_at]))).toEqual(copy);
 
       // A new client from the start: every transaction exactly once, in its latest version, all as added.
-      const fresh = await transactionSync(services).sync(user, { count: 500 });
+      const fresh = await transactionSync(harness.services).sync(user, { count: 500 });
       expect(fresh.modified).toEqual([]);
       expect(fresh.added.map((t) => [t.guid, String(t.updated_at)]).sort()).toEqual(mx.map((t) => [t.guid, t.updated_at]).sort());
     }),

@@ -1,50 +1,26 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
-import { ManualClock } from '../../../lib/clock.ts';
-import { Services } from '../../../lib/services/container.ts';
+import { describe, expect, it } from 'vitest';
+import { useSyncHarness } from './sync-harness.ts';
 import { nexusClient } from '../../../lib/services/nexus.ts';
 import { transactionSync } from '../../../lib/services/transactions.ts';
 import { InvalidSyncCursorError, SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
 import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
-import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { localServicesConfig } from '../../support/local-services.ts';
 
 /**
  * Transactions sync over real dynalite and the MX simulator, one ManualClock for both: the simulator's aggregations
  * add and update transactions (`aggregation.transactions`), and every sync must hand each change out exactly once.
  */
-let engines: LocalEngines;
-let simulator: MxSimulator;
-let services: Services;
-const clock = new ManualClock(Date.UTC(2026, 10, 20, 15));
-
-beforeAll(async () => {
-  engines = await startEngines();
-  simulator = await startMxSimulator({ clock });
-  services = new Services(localServicesConfig(engines, simulator.url), { clock });
-});
-afterAll(async () => {
-  await simulator.close();
-  await engines.stop();
-});
-
-const control = async (path: string, body?: unknown) => {
-  const response = await fetch(
-    `${simulator.url}${path}`,
-    body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
-  );
-  return (await response.json()) as any;
-};
+const harness = useSyncHarness(Date.UTC(2026, 10, 20, 15));
+const { clock, control } = harness;
 const simTransactions = async (user: string) =>
   (await control(`/_sim/users/${user}/transactions`)).transactions as { guid: string; updated_at: string }[];
 
 /** Every page of one sync, from `cursor`; the changes and the cursor to keep. */
 async function syncAll(user: string, cursor: string | undefined, count = 7) {
   const pages: SyncPage[] = [];
-  for (let page = await transactionSync(services).sync(user, { cursor, count }); ;) {
+  for (let page = await transactionSync(harness.services).sync(user, { cursor, count }); ;) {
     pages.push(page);
     if (!page.has_more) break;
-    page = await transactionSync(services).sync(user, { cursor: page.next_cursor, count });
+    page = await transactionSync(harness.services).sync(user, { cursor: page.next_cursor, count });
   }
   const all = <K extends 'added' | 'modified' | 'removed'>(key: K) => pages.flatMap((page) => page[key]);
   return { added: all('added'), modified: all('modified'), removed: all('removed'), cursor: pages.at(-1)!.next_cursor };
@@ -53,7 +29,7 @@ async function syncAll(user: string, cursor: string | undefined, count = 7) {
 const guids = (transactions: { guid: string }[]) => transactions.map((t) => t.guid).sort();
 
 async function aggregate(user: string, member: string, durationMs = 1000) {
-  await nexusClient(services).aggregateMember(user, member);
+  await nexusClient(harness.services).aggregateMember(user, member);
   clock.advance(durationMs);
 }
 
@@ -79,8 +55,8 @@ describe('transactions sync', () => {
     await control('/_sim/members', { user_id: user, member_guid: a, aggregation: script(2, 3) });
     await control('/_sim/members', { user_id: user, member_guid: b, aggregation: script(1, 1) });
     const before = new Map((await simTransactions(user)).map((t) => [t.guid, t.updated_at]));
-    await nexusClient(services).aggregateMember(user, a);
-    await nexusClient(services).aggregateMember(user, b);
+    await nexusClient(harness.services).aggregateMember(user, a);
+    await nexusClient(harness.services).aggregateMember(user, b);
     clock.advance(INGEST_REUSE_MS);
     const after = await simTransactions(user);
     const added = after.filter((t) => !before.has(t.guid));
@@ -140,17 +116,19 @@ describe('transactions sync', () => {
     await control('/_sim/members', { user_id: 'sync-user-4', aggregation: { duration_ms: 100 } });
     const { cursor } = await syncAll(user, undefined);
     const tampered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
-    await expect(transactionSync(services).sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
+    await expect(transactionSync(harness.services).sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
       InvalidSyncCursorError,
     );
-    await expect(transactionSync(services).sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
+    await expect(transactionSync(harness.services).sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
       name: 'InvalidSyncCursorError',
       field: 'cursor',
     });
-    await expect(transactionSync(services).sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
+    await expect(transactionSync(harness.services).sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
       InvalidSyncCursorError,
     );
     clock.advance(31 * 24 * 3600_000);
-    await expect(transactionSync(services).sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(SyncCursorExpiredError);
+    await expect(transactionSync(harness.services).sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(
+      SyncCursorExpiredError,
+    );
   });
 });

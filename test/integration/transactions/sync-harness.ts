@@ -1,0 +1,35 @@
+import { afterAll, beforeAll } from 'vitest';
+import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { Services } from '../../../lib/services/container.ts';
+import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
+import { localServicesConfig } from '../../support/local-services.ts';
+
+/** The relay's services over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */
+export function useSyncHarness(start: number) {
+  const clock = new ManualClock(start);
+  const harness = {
+    clock,
+    services: undefined as unknown as Services,
+    /** The simulator's control API: GET without a body, POST with one. */
+    async control(path: string, body?: unknown): Promise<any> {
+      const response = await fetch(
+        `${simulator.url}${path}`,
+        body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
+      );
+      return response.json();
+    },
+  };
+  let engines: LocalEngines;
+  let simulator: MxSimulator;
+  beforeAll(async () => {
+    engines = await startEngines();
+    simulator = await startMxSimulator({ clock });
+    harness.services = new Services(localServicesConfig(engines, simulator.url), { clock });
+  });
+  afterAll(async () => {
+    await simulator?.close();
+    await engines?.stop();
+  });
+  return harness;
+}
