@@ -244,8 +244,9 @@ export class PollService {
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
-    if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
     await this.deps.jobs.releaseActive(job.memberGuid, job.id);
     await this.deps.jobs.markNotified(job.id, this.deps.clock.now());
+    // Last: the member is free for its next refresh while the user's transactions are taken in.
+    if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
   }
 }

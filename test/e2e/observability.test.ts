@@ -87,8 +87,10 @@ describe('a refresh followed to its terminal webhook', () => {
     expect(started.requestId).toBe(requestId);
     jobId = started.body.job.id;
     await receiver.waitFor((event) => event.data.job.id === jobId && event.type === 'aggregation.succeeded');
-    // The delivery's metrics are written when its invocation ends, just after the receiver answered.
-    for (const until = Date.now() + 10_000; !emitted().has('WebhookAttempts') && Date.now() < until;) {
+    // Each invocation writes its metrics when it ends: the delivery's just after the receiver answered, the poll's once
+    // it has also freed the member (which may come after the delivery).
+    const written = () => emitted().has('WebhookAttempts') && emitted().has('JobsEnded');
+    for (const until = Date.now() + 10_000; !written() && Date.now() < until;) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }, 60_000);
