@@ -2,12 +2,13 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { REFRESH_REQUESTED_DETAIL_TYPE } from '../infra/constructs/refresh-requests.ts';
+import { readStackFile, type StackFile, stackFilePath } from '../infra/local/stack-file.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 
 const USAGE = `usage: npm run refresh-request -- --user <user_id> --member <MBR-…>
   [--key <idempotency_key>] [--correlation <correlation_id>] [--holdings true|false] [--transactions true|false]
   [--envelope]            send it wrapped as the EventBridge rule delivers it (default: the bare request)
-  [--queue-url <url>]     default REFRESH_REQUESTS_QUEUE_URL (\`npm start\` prints the local one)`;
+  [--queue-url <url>]     default REFRESH_REQUESTS_QUEUE_URL, else the running \`npm start\` (its stack file)`;
 
 export class UsageError extends Error {
   constructor(problem: string) {
@@ -24,8 +25,15 @@ export interface RefreshRequestToSend {
   body: string;
 }
 
-/** What to send, from the command line and the environment; throws UsageError when something is missing. */
-export function refreshRequestToSend(args: string[], env: Record<string, string | undefined>): RefreshRequestToSend {
+/**
+ * What to send, from the command line and the environment, else the running local stack (`stack`, read from its
+ * stack file); throws UsageError when something is missing.
+ */
+export function refreshRequestToSend(
+  args: string[],
+  env: Record<string, string | undefined>,
+  stack?: Pick<StackFile, 'queues'>,
+): RefreshRequestToSend {
   const { values } = parseArgs({
     args,
     options: {
@@ -41,8 +49,11 @@ export function refreshRequestToSend(args: string[], env: Record<string, string 
     strict: true,
   });
   if (!values.user || !values.member) throw new UsageError('--user and --member are required');
-  const queueUrl = values['queue-url'] ?? env.REFRESH_REQUESTS_QUEUE_URL;
-  if (!queueUrl) throw new UsageError('--queue-url (or REFRESH_REQUESTS_QUEUE_URL) is required');
+  const given = values['queue-url'] ?? env.REFRESH_REQUESTS_QUEUE_URL;
+  const queueUrl = given ?? stack?.queues.refreshRequests;
+  if (!queueUrl) {
+    throw new UsageError('no local stack is running (`npm start`): give --queue-url (or REFRESH_REQUESTS_QUEUE_URL)');
+  }
 
   const request = {
     user_id: values.user,
@@ -55,10 +66,11 @@ export function refreshRequestToSend(args: string[], env: Record<string, string 
   const url = new URL(queueUrl);
   const isLocal = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname.endsWith('.localhost');
   const region = env.AWS_REGION ?? /^sqs\.([a-z0-9-]+)\./.exec(url.hostname)?.[1] ?? 'us-east-1';
+  const fromStack = given === undefined ? stack?.queues : undefined;
   return {
     queueUrl,
-    endpoint: env.AWS_ENDPOINT_URL_SQS ?? (isLocal ? `http://127.0.0.1:${url.port}` : undefined),
-    region,
+    endpoint: env.AWS_ENDPOINT_URL_SQS ?? fromStack?.endpoint ?? (isLocal ? `http://127.0.0.1:${url.port}` : undefined),
+    region: fromStack?.region ?? region,
     body: JSON.stringify(values.envelope ? eventBridgeEnvelope(request, region) : request),
   };
 }
@@ -83,7 +95,7 @@ const eventBridgeEnvelope = (detail: object, region: string) => ({
 });
 
 async function main(): Promise<void> {
-  const toSend = refreshRequestToSend(process.argv.slice(2), process.env);
+  const toSend = refreshRequestToSend(process.argv.slice(2), process.env, readStackFile(stackFilePath(process.env)));
   const sqs = createSqsClient({ region: toSend.region, sqsEndpoint: toSend.endpoint });
   try {
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl: toSend.queueUrl, MessageBody: toSend.body }));

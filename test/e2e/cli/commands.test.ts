@@ -408,3 +408,26 @@ describe('targets and errors', () => {
     expect(run.json().keys).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local-dev' })]));
   });
 });
+
+describe('npm run refresh-request', () => {
+  it('finds the running stack through its stack file (no queue URL, no environment): the job appears in the user’s jobs', async () => {
+    const user = newUser();
+    const created = await fetch(`${stack.simulatorUrl}/_sim/members`, {
+      method: 'POST',
+      body: JSON.stringify({ user_id: user, aggregation: { duration_ms: 500 } }),
+    });
+    const { member } = (await created.json()) as { member: { guid: string } };
+    const run = await runCli(['--user', user, '--member', member.guid], {
+      env,
+      command: ['npm', 'run', '--silent', 'refresh-request', '--'],
+      timeoutMs: 60_000,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    let jobs: { member_guid: string }[] = [];
+    for (const until = Date.now() + 20_000; jobs.length === 0 && Date.now() < until;) {
+      jobs = ((await api(`/users/${user}/jobs`, stack.apiKey)).body as { jobs: { member_guid: string }[] }).jobs;
+      if (jobs.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(jobs).toEqual([expect.objectContaining({ member_guid: member.guid })]);
+  });
+});

@@ -52,7 +52,7 @@ describe('npm run refresh-request', () => {
 
   it.each([
     [['--member', 'MBR-1', '--queue-url', LOCAL_QUEUE], '--user and --member are required'],
-    [['--user', 'u1', '--member', 'MBR-1'], '--queue-url (or REFRESH_REQUESTS_QUEUE_URL) is required'],
+    [['--user', 'u1', '--member', 'MBR-1'], 'give --queue-url (or REFRESH_REQUESTS_QUEUE_URL)'],
     [
       ['--user', 'u1', '--member', 'MBR-1', '--queue-url', LOCAL_QUEUE, '--transactions', 'yes'],
       '--transactions must be true or false',
@@ -60,5 +60,16 @@ describe('npm run refresh-request', () => {
   ])('explains what is missing: %j', (args, problem) => {
     expect(() => refreshRequestToSend(args, {})).toThrow(UsageError);
     expect(() => refreshRequestToSend(args, {})).toThrow(problem);
+  });
+
+  it('finds the running local stack through its stack file when no queue is given; a flag or the environment wins', () => {
+    const stack = {
+      queues: { endpoint: 'http://127.0.0.1:4999', region: 'us-east-1', refreshRequests: LOCAL_QUEUE.replace('4567', '4999') },
+    } as Parameters<typeof refreshRequestToSend>[2];
+    const fromStack = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], {}, stack);
+    expect(fromStack).toMatchObject({ queueUrl: stack!.queues.refreshRequests, endpoint: 'http://127.0.0.1:4999' });
+    const flagged = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo', '--queue-url', LOCAL_QUEUE], {}, stack);
+    expect(flagged).toMatchObject({ queueUrl: LOCAL_QUEUE, endpoint: 'http://127.0.0.1:4567' });
+    expect(() => refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], {})).toThrow(/no local stack is running/);
   });
 });
