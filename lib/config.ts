@@ -15,7 +15,7 @@ export const configSchema = z.object({
   NEXUS_RELAY_ENV: z
     .enum(['local', 'dev', 'staging', 'prod'])
     .default('local')
-    .describe('Deployment environment. `local` relaxes webhook URL rules and enables the dev API key.'),
+    .describe('Deployment environment. `local` allows the dev API key and the settings marked local only.'),
   AWS_REGION: z.string().min(1).default('us-east-1').describe('AWS region of the table and queues.'),
   AWS_ENDPOINT_URL_DYNAMODB: url.optional().describe('DynamoDB endpoint override (dynalite locally).'),
   AWS_ENDPOINT_URL_SQS: url.optional().describe('SQS endpoint override (fauxqs locally).'),
@@ -106,6 +106,11 @@ export const configSchema = z.object({
     .optional()
     .describe(
       'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+    ),
+  WEBHOOK_ALLOW_LOOPBACK: boolean
+    .default(false)
+    .describe(
+      'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
     ),
   LOCAL_SECRETS_KEY: z
     .string()
@@ -256,7 +261,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       'Invalid configuration: MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
     );
   }
-  for (const name of ['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY'] as const) {
+  for (const name of ['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY', 'WEBHOOK_ALLOW_LOOPBACK'] as const) {
     if (c[name] && c.NEXUS_RELAY_ENV !== 'local') {
       throw new ConfigError([name], `Invalid configuration: ${name} is only allowed when NEXUS_RELAY_ENV=local`);
     }
@@ -287,7 +292,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     webhooks: {
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,
-      allowInsecureUrls: c.NEXUS_RELAY_ENV === 'local',
+      allowInsecureUrls: c.WEBHOOK_ALLOW_LOOPBACK,
       stalledAfterMs: c.DELIVERY_STALLED_AFTER_SECONDS * 1000,
       ...(c.WEBHOOK_SECRETS_KEY_ARN
         ? { secretsKey: { kmsKeyArn: c.WEBHOOK_SECRETS_KEY_ARN } }

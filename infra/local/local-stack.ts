@@ -88,6 +88,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
       LOCAL_API_KEY: apiKey,
       LOCAL_SECRETS_KEY: secretsKey,
+      // Receivers on this machine (the demo's, `npm run receiver`, tests): said at start-up (infra/local/start.ts).
+      WEBHOOK_ALLOW_LOOPBACK: given.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
       ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
       ...(simulator && !WEBHOOK_CREDENTIAL_VARIABLES.some((name) => given[name]) ? SIMULATOR_WEBHOOK_CREDENTIALS : {}),
     });

@@ -56,8 +56,11 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
 
       expect(variables.MX_WEBHOOK_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].verifiesMxWebhooks === true);
 
+      // The loopback allowance for webhook URLs is the local stack's alone: no synthesized function has it.
+      expect(variables).not.toHaveProperty('WEBHOOK_ALLOW_LOOPBACK');
       const config = parseConfig(resolvedEnvironment(variables));
       expect(config.env).toBe(env);
+      expect(config.webhooks.allowInsecureUrls).toBe(false);
       expect(config.logLevel).toBe(settings.logLevel);
       expect(config.mx).toMatchObject({ baseUrl: settings.mx.baseUrl, ssoBaseUrl: settings.mx.ssoBaseUrl });
       expect(config.webhooks.allowInsecureUrls).toBe(false);

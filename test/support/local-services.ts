@@ -23,6 +23,8 @@ export function localServicesEnv(
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
     LOG_LEVEL: 'ERROR',
+    // Test receivers listen on 127.0.0.1, as the local stack allows.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
     ...env,
   };
 }

@@ -21,7 +21,8 @@ describe('parseConfig', () => {
     expect(config.mx.aggregateMethod).toBe('GET');
     expect(config.mx.ssoBaseUrl).toBe(valid.MX_BASE_URL);
     expect(config.aggregation.deadlineSeconds).toBe(1200);
-    expect(config.webhooks.allowInsecureUrls).toBe(true);
+    expect(config.webhooks.allowInsecureUrls).toBe(false);
+    expect(parseConfig({ ...valid, WEBHOOK_ALLOW_LOOPBACK: 'true' }).webhooks.allowInsecureUrls).toBe(true);
   });
 
   it('requires the SSO host outside local mode, naming the variable (no silent fallback to the data host)', () => {
@@ -58,6 +59,7 @@ describe('parseConfig', () => {
   it('refuses the local dev key outside local mode and relaxes webhook URLs only locally', () => {
     expect(() => parseConfig({ ...valid, ...deployed, LOCAL_API_KEY: 'x'.repeat(20) })).toThrow(/LOCAL_API_KEY/);
     expect(parseConfig({ ...valid, ...deployed }).webhooks.allowInsecureUrls).toBe(false);
+    expect(() => parseConfig({ ...valid, ...deployed, WEBHOOK_ALLOW_LOOPBACK: 'true' })).toThrow(/WEBHOOK_ALLOW_LOOPBACK/);
   });
 });
 
