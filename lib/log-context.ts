@@ -8,6 +8,12 @@ export interface LogContext {
   job_id?: string;
   message_id?: string;
   delivery_id?: string;
+  /**
+   * The function and invocation a line belongs to. Powertools' Logger holds them as the logger's own (one per
+   * container in AWS); the local runtime runs every function in one process, so they are carried per call chain.
+   */
+  function_name?: string;
+  function_request_id?: string;
 }
 
 const storage = new AsyncLocalStorage<LogContext>();

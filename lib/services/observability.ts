@@ -23,10 +23,21 @@ export function observability(services: Services): MiddlewareObj[] {
 /** `nexus-relay-prod-worker-poll` → `worker-poll`: the same dimension value in every environment and locally. */
 const shortFunctionName = (name: string | undefined): string => (name ?? 'unknown').replace(/^nexus-relay-[a-z]+-/, '');
 
-/** `handler`, run with `contextOf(event)` in the log context of everything it does. */
-export function inLogContext<E, C, R>(
+/**
+ * `handler`, run with the invocation's function name and request id, and `contextOf(event)`, in the log context of
+ * everything it does.
+ */
+export function inLogContext<E, C extends Pick<Context, 'functionName' | 'awsRequestId'> | undefined, R>(
   handler: (event: E, context: C) => Promise<R>,
-  contextOf: (event: E) => LogContext,
+  contextOf: (event: E) => LogContext = () => ({}),
 ): (event: E, context: C) => Promise<R> {
-  return (event, context) => withLogContext(contextOf(event), () => handler(event, context));
+  return (event, context) =>
+    withLogContext(
+      {
+        ...(context?.functionName ? { function_name: context.functionName } : {}),
+        ...(context?.awsRequestId ? { function_request_id: context.awsRequestId } : {}),
+        ...contextOf(event),
+      },
+      () => handler(event, context),
+    );
 }

@@ -5,7 +5,7 @@ import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { createSqsBatchHandler } from '../queue/sqs-batch-handler.ts';
 import { createSqsRecordHandler, type QueueMessage } from '../queue/sqs-record-handler.ts';
 import type { Services } from './container.ts';
-import { observability } from './observability.ts';
+import { inLogContext, observability } from './observability.ts';
 import { sqsClient } from './queues.ts';
 
 /**
@@ -24,10 +24,10 @@ export function sqsHandler<S extends z.ZodType>(
   const poison = deadLetterQueueUrl
     ? { queue, deadLetters: new DeadLetterQueue(sqsClient(services), deadLetterQueueUrl), metrics: services.metrics }
     : undefined;
-  return middy(createSqsBatchHandler(schema, handle, services.log, contextOf, poison)).use(observability(services));
+  return inLogContext(middy(createSqsBatchHandler(schema, handle, services.log, contextOf, poison)).use(observability(services)));
 }
 
 /** An SQS handler giving `handle` each record's id and raw body, reporting failures per record. */
 export function sqsRecordHandler(services: Services, handle: (message: QueueMessage) => Promise<void>) {
-  return middy(createSqsRecordHandler(handle)).use(observability(services));
+  return inLogContext(middy(createSqsRecordHandler(handle)).use(observability(services)));
 }
