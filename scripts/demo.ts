@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Webhook } from 'standardwebhooks';
 import { readStackFile, stackFilePath, type StackFile } from '../infra/local/stack-file.ts';
+import { startVerifyingReceiver as startReceiver, type VerifiedEvent } from './support/verifying-receiver.ts';
+
+export type { VerifiedEvent };
 
 /**
  * `npm run demo`: the product end to end against a running `npm start`. Subscribes a local receiver, scripts three
@@ -90,22 +90,6 @@ export async function checkReachable(target: Target): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // What the demo expects
-
-export interface VerifiedEvent {
-  id: string;
-  type: string;
-  timestamp: string;
-  data: {
-    job?: {
-      id: string;
-      member_guid: string;
-      status: string;
-      connection_status?: string;
-      challenges?: { guid: string; label: string }[];
-    };
-    member?: { guid: string; connection_status?: string };
-  };
-}
 
 export interface DemoMember {
   /** 1, 2, 3. */
@@ -239,52 +223,6 @@ export class Display {
     for (const line of lines) this.stream.write(`${line}\n`);
     this.drawn = lines.length;
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The receiver: verifies every delivery with standardwebhooks before anything else looks at it
-
-interface Receiver {
-  url: string;
-  useSecret(secret: string): void;
-  close(): Promise<void>;
-}
-
-async function startReceiver(onEvent: (event: VerifiedEvent) => void, onRejected: (reason: string) => void): Promise<Receiver> {
-  let verifier: Webhook | undefined;
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      // Not subscribed yet: a delivery cannot be ours; 503 makes nexus-relay retry it.
-      if (!verifier) return void response.writeHead(503).end();
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
-      let payload: Omit<VerifiedEvent, 'id'>;
-      try {
-        payload = verifier.verify(body, headers) as Omit<VerifiedEvent, 'id'>;
-      } catch (error) {
-        response.writeHead(400).end();
-        onRejected(`${(error as Error).message} (webhook-id ${headers['webhook-id'] ?? '?'})`);
-        return;
-      }
-      response.writeHead(204).end();
-      onEvent({ ...payload, id: headers['webhook-id']! });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    useSecret: (secret) => (verifier = new Webhook(secret)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
-import { runCli } from './cli-process.ts';
+import { REPO, runCli } from './cli-process.ts';
 
 /**
  * Every `nexus-relay` command in `--json` mode, run as a subprocess (`node bin/nexus-relay.mjs`) against a local
@@ -429,5 +430,51 @@ describe('npm run refresh-request', () => {
       if (jobs.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(jobs).toEqual([expect.objectContaining({ member_guid: member.guid })]);
+  });
+});
+
+describe('npm run receiver', () => {
+  it('subscribes itself to the running stack, prints each verified event in one line, and unsubscribes on Ctrl-C', async () => {
+    const child = spawn('npm', ['run', '--silent', 'receiver'], {
+      cwd: REPO,
+      env: { ...process.env, NEXUS_RELAY_STACK_FILE: env.NEXUS_RELAY_STACK_FILE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    const waitForOutput = async (pattern: RegExp) => {
+      for (const until = Date.now() + 30_000; !pattern.test(output);) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    try {
+      await waitForOutput(/subscribed to .* as (wh_\S+);/);
+      const webhookId = /as (wh_\S+);/.exec(output)![1]!;
+      const user = newUser();
+      const created = await fetch(`${stack.simulatorUrl}/_sim/members`, {
+        method: 'POST',
+        body: JSON.stringify({ user_id: user, aggregation: { duration_ms: 300 } }),
+      });
+      const { member } = (await created.json()) as { member: { guid: string } };
+      const started = await fetch(`${stack.url}/users/${user}/members/${member.guid}/refresh`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stack.apiKey}` },
+      });
+      const { job } = (await started.json()) as { job: { id: string } };
+      await waitForOutput(new RegExp(`✓ verified\\s+aggregation\\.succeeded\\s+${job.id}\\s+${member.guid}\\s+succeeded`));
+      expect(output).toMatch(new RegExp(`✓ verified\\s+aggregation\\.started\\s+${job.id}`));
+      process.kill(-child.pid!, 'SIGINT');
+      await waitForOutput(new RegExp(`subscription ${webhookId} deleted`));
+      expect((await api(`/webhooks/${webhookId}`, stack.apiKey)).status).toBe(404);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone: it stopped on the SIGINT.
+      }
+    }
   });
 });
