@@ -50,8 +50,9 @@ module.exports = {
     {
       name: 'domain-not-http',
       severity: 'error',
-      comment: 'The domain (aggregation, mx, notify, store, reads, queue) throws its own errors; lib/http maps them.',
-      from: { path: '^lib/(aggregation|mx|notify|store|reads|queue)/' },
+      comment:
+        'The domain (aggregation, mx, notify, store, reads, queue, transactions) throws its own errors; lib/http maps them.',
+      from: { path: '^lib/(aggregation|mx|notify|store|reads|queue|transactions)/' },
       to: { path: '^lib/http/' },
     },
   ],
