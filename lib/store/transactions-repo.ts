@@ -6,6 +6,7 @@ import {
   UpdateCommand,
   type BatchWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
 import { conditionalWrite, keys, queryAll, seqKey, type TableRef } from './table.ts';
 
@@ -89,7 +90,7 @@ export class TransactionsRepository {
       );
       return toState(Attributes!);
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return undefined;
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   }

@@ -5,7 +5,7 @@ import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { ChangeWrite, TransactionsRepository } from '../store/transactions-repo.ts';
+import type { ChangeWrite, TransactionPointer, TransactionsRepository } from '../store/transactions-repo.ts';
 import type { SyncCursorCodec } from './sync-cursor.ts';
 
 /** What one ingest wrote to a user's change log. */
@@ -176,39 +176,17 @@ export class TransactionSync {
             listed.map((transaction) => transaction.guid),
           );
 
-      const pending: Omit<ChangeWrite, 'seq' | 'firstSeq'>[] = [];
-      const firstSeqs: (number | undefined)[] = [];
-      for (const transaction of listed) {
-        const version = digestOf(transaction);
-        const pointer = known.get(transaction.guid);
-        if (pointer && !pointer.removed && pointer.version === version) continue;
-        pending.push({
-          guid: transaction.guid,
-          version,
-          body: JSON.stringify(transaction),
-          removed: false,
-          ...(pointer ? { previousSeq: pointer.seq } : {}),
-        });
-        firstSeqs.push(pointer && !pointer.removed ? pointer.firstSeq : undefined);
-      }
-      if (full) {
-        const present = new Set(listed.map((transaction) => transaction.guid));
-        for (const pointer of known.values()) {
-          if (pointer.removed || present.has(pointer.guid)) continue;
-          pending.push({ guid: pointer.guid, version: 'removed', removed: true, previousSeq: pointer.seq });
-          firstSeqs.push(pointer.firstSeq);
-        }
-      }
+      const found = changesFound(listed, known, full);
 
       // Up to everything allocated: an ingest that died after allocating left, at most, entries a client may now see.
       let committed = Math.max(state.committed, state.allocated);
-      if (pending.length > 0) {
-        const last = await repository.allocate(userId, pending.length);
-        const first = last - pending.length + 1;
-        const changes = pending.map((change, index) => ({
-          ...change,
+      if (found.length > 0) {
+        const last = await repository.allocate(userId, found.length);
+        const first = last - found.length + 1;
+        const changes = found.map(({ write, firstSeq }, index) => ({
+          ...write,
           seq: first + index,
-          firstSeq: firstSeqs[index] ?? first + index,
+          firstSeq: firstSeq ?? first + index,
         }));
         await repository.write(userId, changes, now);
         committed = last;
@@ -221,18 +199,9 @@ export class TransactionSync {
         ...(full ? { fullListedAt: now } : {}),
       });
       if (!stored) log.warn('transactions sync: the ingest lease ran out before it committed', { user_id: userId });
-      (this.deps.metrics ?? noMetrics).add('TransactionChangesIngested', pending.length, { kind: full ? 'full' : 'incremental' });
-      log.debug('transactions sync ingest', { user_id: userId, full, read: listed.length, changed: pending.length });
-      // Per member (MX's member_guid on each transaction; '' for removals, whose member is no longer known).
-      const counts = new Map<string, IngestCounts>();
-      pending.forEach((change, index) => {
-        const member = change.removed ? '' : String((JSON.parse(change.body!) as { member_guid?: unknown }).member_guid ?? '');
-        const entry = counts.get(member) ?? { added: 0, modified: 0, removed: 0 };
-        if (change.removed) entry.removed += 1;
-        else if (firstSeqs[index] === undefined) entry.added += 1;
-        else entry.modified += 1;
-        counts.set(member, entry);
-      });
+      (this.deps.metrics ?? noMetrics).add('TransactionChangesIngested', found.length, { kind: full ? 'full' : 'incremental' });
+      log.debug('transactions sync ingest', { user_id: userId, full, read: listed.length, changed: found.length });
+      const counts = countsByMember(found);
       return { committed: stored ? committed : state.committed, counts };
     } catch (error) {
       await repository.release(userId, holder).catch(() => undefined);
@@ -256,4 +225,65 @@ export class TransactionSync {
       if (page >= totalPages || body.transactions.length === 0) return all;
     }
   }
+}
+
+/** A change an ingest found, before it has a sequence number. */
+interface FoundChange {
+  write: Omit<ChangeWrite, 'seq' | 'firstSeq'>;
+  /** The sequence number that added the transaction; undefined for one new to the log. */
+  firstSeq?: number;
+  /** Its member: MX's `member_guid`, or '' for a removal (its member is no longer known). */
+  member: string;
+}
+
+/**
+ * What MX's list changes against the pointers the relay holds: new and changed transactions (a re-read version is
+ * no change), and, from a whole list (`full`), the transactions MX no longer returns.
+ */
+function changesFound(
+  listed: readonly MxTransaction[],
+  known: ReadonlyMap<string, TransactionPointer>,
+  full: boolean,
+): FoundChange[] {
+  const found: FoundChange[] = [];
+  for (const transaction of listed) {
+    const version = digestOf(transaction);
+    const pointer = known.get(transaction.guid);
+    if (pointer && !pointer.removed && pointer.version === version) continue;
+    found.push({
+      write: {
+        guid: transaction.guid,
+        version,
+        body: JSON.stringify(transaction),
+        removed: false,
+        ...(pointer ? { previousSeq: pointer.seq } : {}),
+      },
+      ...(pointer && !pointer.removed ? { firstSeq: pointer.firstSeq } : {}),
+      member: String(transaction.member_guid ?? ''),
+    });
+  }
+  if (!full) return found;
+  const present = new Set(listed.map((transaction) => transaction.guid));
+  for (const pointer of known.values()) {
+    if (pointer.removed || present.has(pointer.guid)) continue;
+    found.push({
+      write: { guid: pointer.guid, version: 'removed', removed: true, previousSeq: pointer.seq },
+      firstSeq: pointer.firstSeq,
+      member: '',
+    });
+  }
+  return found;
+}
+
+/** Added, modified and removed, per member. */
+function countsByMember(found: readonly FoundChange[]): Map<string, IngestCounts> {
+  const counts = new Map<string, IngestCounts>();
+  for (const { write, firstSeq, member } of found) {
+    const entry = counts.get(member) ?? { added: 0, modified: 0, removed: 0 };
+    if (write.removed) entry.removed += 1;
+    else if (firstSeq === undefined) entry.added += 1;
+    else entry.modified += 1;
+    counts.set(member, entry);
+  }
+  return counts;
 }

@@ -1,7 +1,7 @@
 import { FUNCTIONS, apiModuleOf, type HttpFunctionName } from '../../lib/http/routes.ts';
 import type { Operations } from '../../lib/http/http-handler.ts';
 import type { OperationsDocs } from '../../lib/http/openapi/operation-docs.ts';
-import { getServices } from '../../lib/services/container.ts';
+import { getServices, type Services } from '../../lib/services/container.ts';
 
 export interface ApiModule {
   /** The function's operations, composed with the container's services (nothing is called until one runs). */
@@ -17,7 +17,7 @@ export async function loadApiModules(): Promise<Record<HttpFunctionName, ApiModu
   const services = getServices();
   const load = async (fn: HttpFunctionName) => {
     const module = (await import(`../../lib/api/${apiModuleOf(fn)}.ts`)) as {
-      operations: (services: ReturnType<typeof getServices>) => Operations;
+      operations: (services: Services) => Operations;
       docs?: OperationsDocs;
     };
     return [fn, { operations: module.operations(services), docs: module.docs }] as const;
