@@ -24,14 +24,14 @@ module.exports = {
       severity: 'error',
       comment: 'A function entry imports lib/ (and packages) only.',
       from: { path: '^functions/' },
-      to: { path: '^(functions|infra|cli|scripts|bench|test|sim)/' },
+      to: { path: '^(functions|infra|cli|scripts|bench|test|sim|clients)/' },
     },
     {
       name: 'lib-not-tooling',
       severity: 'error',
       comment: 'lib/ is what runs in Lambda: no CLI, scripts, benchmarks or tests in it.',
       from: { path: '^lib/' },
-      to: { path: '^(functions|cli|scripts|bench|test|sim)/' },
+      to: { path: '^(functions|cli|scripts|bench|test|sim|clients)/' },
     },
     {
       name: 'infra-only-from-tooling',
@@ -45,7 +45,15 @@ module.exports = {
       severity: 'error',
       comment: 'The MX simulator is its own package: it shares no code with the relay (a shared bug would hide itself).',
       from: { path: '^sim/', pathNot: '^sim/test/' },
-      to: { path: '^(functions|lib|infra|cli|scripts|bench|test)/' },
+      to: { path: '^(functions|lib|infra|cli|scripts|bench|test|clients)/' },
+    },
+    {
+      name: 'client-kit-stands-alone',
+      severity: 'error',
+      comment:
+        'The client kit (clients/typescript) is a package of its own that client apps install: it imports nothing of the repository.',
+      from: { path: '^clients/typescript/(src|scripts)/' },
+      to: { path: '^(functions|lib|infra|cli|scripts|bench|test|sim)/' },
     },
     {
       name: 'domain-not-http',

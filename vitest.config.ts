@@ -18,7 +18,11 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'unit+integration',
-          include: ['test/{unit,integration,infra,contract}/**/*.test.ts', 'sim/test/**/*.test.ts'],
+          include: [
+            'test/{unit,integration,infra,contract}/**/*.test.ts',
+            'sim/test/**/*.test.ts',
+            'clients/typescript/test/**/*.test.ts',
+          ],
           sequence: { groupOrder: 0 },
         },
       },

@@ -5,6 +5,13 @@ export type JsonSchema = Record<string, unknown>;
 const COMPONENT_REF = '#/components/schemas/';
 
 /**
+ * Query parameters parsed from text by a strict pattern are described as what they carry: `queryInteger(min, max)`
+ * marks such a schema, and the document says `type: integer` with its bounds instead of the pattern.
+ */
+const QUERY_INTEGER = 'x-query-integer';
+export const queryInteger = (minimum: number, maximum: number) => ({ [QUERY_INTEGER]: { minimum, maximum } });
+
+/**
  * zod → JSON Schema (2020-12, as OpenAPI 3.1 uses). Schemas carrying an `id` (response-schemas.ts) are collected
  * once as named components and referenced; requests are described as clients send them (`io: 'input'`: before
  * transforms and defaults), answers as the service writes them.
@@ -28,7 +35,15 @@ export class JsonSchemas {
   }
 
   #convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const converted = z.toJSONSchema(schema, { io });
+    const converted = z.toJSONSchema(schema, {
+      io,
+      override: ({ jsonSchema }) => {
+        const integer = jsonSchema[QUERY_INTEGER];
+        if (integer === undefined) return;
+        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+        Object.assign(jsonSchema, { type: 'integer', ...integer });
+      },
+    });
     const {
       $schema: _dialect,
       $defs: defs = {},

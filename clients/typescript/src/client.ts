@@ -1,0 +1,324 @@
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import { problemErrorOf } from './errors.ts';
+import { waitForJob, type WaitOptions } from './wait-for-job.ts';
+import { cursorPages, mxPages, PagedList } from './paging.ts';
+import { syncTransactions, type SyncLoopPage } from './transactions-sync.ts';
+import { createTransport, abortableSleep, type Fetch, type RetryOptions, type Sleep } from './transport.ts';
+import type {
+  Delivery,
+  DeliveryQuery,
+  Job,
+  MxBody,
+  MxRecord,
+  paths,
+  RefreshQuery,
+  ReplayRange,
+  ReplayResult,
+  ResumeAnswers,
+  Webhook,
+  WebhookCreate,
+  WebhookTest,
+  WebhookUpdate,
+  WebhookWithSecret,
+} from './types.ts';
+
+export interface RelayClientOptions {
+  /** The relay's base URL, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/prod` or `http://127.0.0.1:3000`. */
+  baseUrl: string;
+  /** An API key (`nxr_…`): sent as `Authorization: Bearer`. */
+  apiKey: string;
+  /** Sends one request (default `globalThis.fetch`). */
+  fetch?: Fetch;
+  /** Per attempt, in milliseconds (default 30 000). */
+  timeoutMs?: number;
+  /** Retries of 429/503 and of unanswered requests, for requests safe to repeat (default 3 attempts); false = none. */
+  retry?: RetryOptions | false;
+  /** Makes the `Idempotency-Key` of a POST or PUT that was not given one (default `crypto.randomUUID()`). */
+  idempotencyKey?: () => string;
+  /** Sent with every request (a `user-agent` where the runtime allows it, say). */
+  headers?: Record<string, string>;
+  /** The clock the client waits on (tests inject one). */
+  sleep?: Sleep;
+  now?: () => number;
+}
+
+/** Per call: an `Idempotency-Key` of your own (so a retry after a crash is recognised), an abort signal. */
+export interface CallOptions {
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+type Params<P extends keyof paths> = paths[P] extends { get: { parameters: infer Parameters } } ? Parameters : never;
+type PathParams<P extends keyof paths> = Params<P> extends { path: infer Path } ? Path : never;
+type QueryParams<P extends keyof paths> = Params<P> extends { query?: infer Query } ? NonNullable<Query> : never;
+type GetBody<P extends keyof paths> = paths[P] extends {
+  get: { responses: { 200: { content: { 'application/json': infer Body } } } };
+}
+  ? Body
+  : never;
+
+/** Every read the relay passes through to MX (the answer is MX's body). */
+export type ReadPath = {
+  [P in keyof paths]: [GetBody<P>] extends [never] ? never : MxBody extends GetBody<P> ? P : never;
+}[keyof paths];
+/** The reads that are MX lists (numbered pages). */
+export type ListPath = { [P in ReadPath]: 'page' extends keyof QueryParams<P> ? P : never }[ReadPath];
+export type ReadParams<P extends ReadPath> = { path: PathParams<P>; query?: QueryParams<P> };
+export type ListParams<P extends ListPath> = { path: PathParams<P>; query?: Omit<QueryParams<P>, 'page'> };
+
+type UserList = { user_id: string; records_per_page?: number };
+const IDEMPOTENT_BY_KEY = new Set(['POST', 'PUT']);
+
+/**
+ * A typed client of the nexus-relay API. Calls answer the response body or throw a typed error
+ * (`RelayProblemError` and its subclasses, `RelayNetworkError`); lists are async-iterable across pages; `raw` is the
+ * generated client for anything else, with the same auth, keys, retries and errors.
+ */
+export class RelayClient {
+  readonly raw: Client<paths>;
+  readonly baseUrl: string;
+  private readonly sleep: Sleep;
+  private readonly now: () => number;
+
+  constructor(options: RelayClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.sleep = options.sleep ?? abortableSleep;
+    this.now = options.now ?? Date.now;
+    const transport = createTransport({
+      fetch: options.fetch,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      sleep: this.sleep,
+      now: this.now,
+    });
+    this.raw = createClient<paths>({
+      baseUrl: this.baseUrl,
+      fetch: transport,
+      headers: {
+        ...options.headers,
+        authorization: `Bearer ${options.apiKey}`,
+        accept: 'application/json, application/problem+json',
+      },
+    });
+    this.raw.use(idempotencyKeys(options.idempotencyKey ?? (() => globalThis.crypto.randomUUID())), typedErrors);
+  }
+
+  // ---- refresh and jobs
+
+  readonly members = {
+    /** Refresh (aggregate) a member; answers the tracking job (the running one, if a refresh already runs). */
+    refresh: async (params: { user_id: string; member_guid: string } & RefreshQuery, options: CallOptions = {}): Promise<Job> => {
+      const { user_id, member_guid, ...query } = params;
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/refresh', {
+        params: { path: { user_id, member_guid }, query },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    /** Answer MX's MFA challenges (`job.challenges`); tracking resumes on the same job. */
+    resume: async (
+      params: { user_id: string; member_guid: string; challenges: ResumeAnswers },
+      options: CallOptions = {},
+    ): Promise<Job> => {
+      const call = this.raw.PUT('/users/{user_id}/members/{member_guid}/resume', {
+        params: { path: { user_id: params.user_id, member_guid: params.member_guid } },
+        body: { challenges: params.challenges },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    /** The member's latest aggregation job. */
+    aggregation: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<Job> => {
+      const call = this.raw.GET('/users/{user_id}/members/{member_guid}/aggregation', {
+        params: { path: params },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/members', userList(params)),
+    get: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
+      this.read('/users/{user_id}/members/{member_guid}', { path: params }, options),
+  };
+
+  readonly jobs = {
+    get: async (jobId: string, options: CallOptions = {}): Promise<Job> => {
+      const call = this.raw.GET('/jobs/{job_id}', { params: { path: { job_id: jobId } }, ...init(options) });
+      return (await dataOf(call)).job;
+    },
+    /** The user's jobs, newest first. */
+    list: (params: { user_id: string; limit?: number }, options: CallOptions = {}): PagedList<Job> =>
+      new PagedList(() =>
+        cursorPages(async (cursor) => {
+          const call = this.raw.GET('/users/{user_id}/jobs', {
+            params: { path: { user_id: params.user_id }, query: { limit: params.limit, cursor } },
+            ...init(options),
+          });
+          const page = await dataOf(call);
+          return { items: page.jobs, next_cursor: page.next_cursor };
+        }),
+      ),
+  };
+
+  /**
+   * Follows a job until it ends (any status but `aggregating`, or `until` says so), checking with a growing
+   * interval; answers the job as last read. `action_required` ends the wait: answer with `members.resume`.
+   */
+  waitForJob(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    return waitForJob((id, signal) => this.jobs.get(id, { signal }), jobId, {
+      sleep: this.sleep,
+      now: this.now,
+      ...options,
+    });
+  }
+
+  // ---- reads (MX's bodies, passed through)
+
+  readonly accounts = {
+    list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/accounts', userList(params)),
+  };
+
+  readonly transactions = {
+    list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/transactions', userList(params)),
+    /**
+     * What changed in the user's transactions since `cursor`, page by page until caught up. Store each page's
+     * `next_cursor` after applying the page. A page with `reset: true` starts over (the cursor had expired):
+     * every current transaction comes again as added.
+     */
+    sync: (params: { user_id: string; cursor?: string; count?: number }, options: CallOptions = {}) =>
+      syncTransactions(
+        async (cursor) =>
+          dataOf(
+            this.raw.GET('/users/{user_id}/transactions/sync', {
+              params: { path: { user_id: params.user_id }, query: { cursor, count: params.count } },
+              ...init(options),
+            }),
+          ),
+        params.cursor,
+      ) as AsyncGenerator<SyncLoopPage>,
+  };
+
+  readonly beats = {
+    list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/beats', userList(params)),
+  };
+
+  /** Any read the relay passes through to MX: its body as MX answered it. */
+  async read<P extends ReadPath>(path: P, params: ReadParams<P>, options: CallOptions = {}): Promise<MxBody> {
+    const get = this.raw.GET as unknown as (path: string, init: object) => Promise<Answer<MxBody>>;
+    return dataOf(get(path, { params, ...init(options) }));
+  }
+
+  /** Any MX list the relay passes through, across its numbered pages. */
+  list<P extends ListPath>(path: P, params: ListParams<P>, options: CallOptions = {}): PagedList<MxRecord> {
+    const get = this.raw.GET as unknown as (path: string, init: object) => Promise<Answer<MxBody>>;
+    return new PagedList(() =>
+      mxPages((page) => dataOf(get(path, { params: { path: params.path, query: { ...params.query, page } }, ...init(options) }))),
+    );
+  }
+
+  // ---- webhook subscriptions and deliveries
+
+  readonly webhooks = {
+    /** Subscribe an endpoint; the answer carries the signing `secret`, shown this once. */
+    create: async (body: WebhookCreate, options: CallOptions = {}): Promise<WebhookWithSecret> =>
+      (await dataOf(this.raw.POST('/webhooks', { body, ...init(options) }))).webhook,
+    list: async (options: CallOptions = {}): Promise<Webhook[]> =>
+      (await dataOf(this.raw.GET('/webhooks', init(options)))).webhooks,
+    get: async (webhookId: string, options: CallOptions = {}): Promise<Webhook> =>
+      (await dataOf(this.raw.GET('/webhooks/{webhook_id}', { params: path(webhookId), ...init(options) }))).webhook,
+    update: async (webhookId: string, body: WebhookUpdate, options: CallOptions = {}): Promise<Webhook> =>
+      (await dataOf(this.raw.PATCH('/webhooks/{webhook_id}', { params: path(webhookId), body, ...init(options) }))).webhook,
+    delete: async (webhookId: string, options: CallOptions = {}): Promise<void> => {
+      await dataOf(this.raw.DELETE('/webhooks/{webhook_id}', { params: path(webhookId), ...init(options) }));
+    },
+    /** A new secret; the old one keeps signing alongside it for 24 hours. */
+    rotateSecret: async (webhookId: string, options: CallOptions = {}): Promise<WebhookWithSecret> =>
+      (await dataOf(this.raw.POST('/webhooks/{webhook_id}/rotate-secret', { params: path(webhookId), ...init(options) })))
+        .webhook,
+    /** Enable a disabled subscription; deliveries held for it resume. */
+    enable: async (webhookId: string, options: CallOptions = {}) =>
+      dataOf(this.raw.POST('/webhooks/{webhook_id}/enable', { params: path(webhookId), ...init(options) })),
+    /** Send a `webhook.test` event now and answer how the endpoint took it. */
+    test: async (webhookId: string, options: CallOptions = {}): Promise<WebhookTest> =>
+      (await dataOf(this.raw.POST('/webhooks/{webhook_id}/test', { params: path(webhookId), ...init(options) }))).test,
+    /** The subscription's delivery log, newest first, with every attempt. */
+    deliveries: (webhookId: string, query: Omit<DeliveryQuery, 'cursor'> = {}, options: CallOptions = {}) =>
+      new PagedList<Delivery>(() =>
+        cursorPages(async (cursor) => {
+          const call = this.raw.GET('/webhooks/{webhook_id}/deliveries', {
+            params: { path: { webhook_id: webhookId }, query: { ...query, cursor } },
+            ...init(options),
+          });
+          const page = await dataOf(call);
+          return { items: page.deliveries, next_cursor: page.next_cursor };
+        }),
+      ),
+    /** Send one delivery again, with its original `webhook-id`. */
+    replay: async (webhookId: string, msgId: string, options: CallOptions = {}): Promise<Delivery> => {
+      const call = this.raw.POST('/webhooks/{webhook_id}/deliveries/{msg_id}/replay', {
+        params: { path: { webhook_id: webhookId, msg_id: msgId } },
+        ...init(options),
+      });
+      return (await dataOf(call)).delivery;
+    },
+    /** Send again every delivery created in [since, until), page after page; answers the totals. */
+    replayRange: async (
+      webhookId: string,
+      range: Omit<ReplayRange, 'cursor'>,
+      options: CallOptions = {},
+    ): Promise<Omit<ReplayResult, 'next_cursor'>> => {
+      const totals = { replayed: 0, skipped: 0 };
+      let cursor: string | undefined;
+      let page = 0;
+      do {
+        const key = options.idempotencyKey === undefined ? undefined : `${options.idempotencyKey}:${page++}`;
+        const call = this.raw.POST('/webhooks/{webhook_id}/replay', {
+          params: path(webhookId),
+          body: { ...range, ...(cursor === undefined ? {} : { cursor }) },
+          ...init({ ...options, idempotencyKey: key }),
+        });
+        const result = await dataOf(call);
+        totals.replayed += result.replayed;
+        totals.skipped += result.skipped;
+        cursor = result.next_cursor;
+      } while (cursor !== undefined);
+      return totals;
+    },
+  };
+}
+
+export const createRelayClient = (options: RelayClientOptions): RelayClient => new RelayClient(options);
+
+type Answer<Data> = { data?: Data; error?: unknown; response: Response };
+
+/** The body of a 2xx answer (errors were thrown by the `typedErrors` middleware before this). */
+async function dataOf<Data>(call: Promise<Answer<Data>>): Promise<Data> {
+  const { data } = await call;
+  return data as Data;
+}
+
+const path = (webhookId: string) => ({ path: { webhook_id: webhookId } });
+const userList = ({ user_id, ...query }: UserList) => ({ path: { user_id }, query });
+
+function init(options: CallOptions) {
+  return {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.idempotencyKey === undefined ? {} : { headers: { 'idempotency-key': options.idempotencyKey } }),
+  };
+}
+
+/** Every POST and PUT carries an `Idempotency-Key`: the caller's, else a new one, the same on every retry. */
+const idempotencyKeys = (makeKey: () => string): Middleware => ({
+  onRequest: ({ request }) => {
+    if (!IDEMPOTENT_BY_KEY.has(request.method) || request.headers.has('idempotency-key')) return undefined;
+    request.headers.set('idempotency-key', makeKey());
+    return request;
+  },
+});
+
+/** A non-2xx answer becomes a typed error carrying the problem document and the request id. */
+const typedErrors: Middleware = {
+  onResponse: async ({ response }) => {
+    if (response.ok) return undefined;
+    throw problemErrorOf(response.status, await response.text(), response.headers.get('x-request-id') ?? undefined);
+  },
+};

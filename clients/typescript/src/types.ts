@@ -1,0 +1,41 @@
+import type { components, operations, paths, webhooks } from './generated/openapi.ts';
+
+/** Named types for what the API answers, taken from the generated OpenAPI types. */
+export type Schemas = components['schemas'];
+export type Job = Schemas['Job'];
+export type JobStatus = Job['status'];
+export type Challenge = Schemas['Challenge'];
+export type Webhook = Schemas['Webhook'];
+export type WebhookWithSecret = Schemas['WebhookWithSecret'];
+export type Delivery = Schemas['Delivery'];
+export type Attempt = Schemas['Attempt'];
+export type Problem = Schemas['Problem'];
+export type ProblemCode = Problem['code'];
+/** A body MX answered, passed through as MX sent it (with `pagination` on lists). */
+export type MxBody = Schemas['MxBody'];
+/** One record of an MX list (a member, an account, a transaction…), with MX's fields. */
+export type MxRecord = Record<string, unknown>;
+
+type JsonOf<T> = T extends { content: { 'application/json': infer Body } } ? Body : never;
+type SuccessBody<Op> = Op extends { responses: infer R } ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]> : never;
+type RequestBody<Op> = Op extends { requestBody: { content: { 'application/json': infer Body } } } ? Body : never;
+type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+
+export type SyncPage = SuccessBody<operations['get_users_user_id_transactions_sync']>;
+export type SyncedTransaction = SyncPage['added'][number];
+export type ResumeAnswers = RequestBody<operations['put_users_user_id_members_member_guid_resume']>['challenges'];
+export type WebhookCreate = RequestBody<operations['post_webhooks']>;
+export type WebhookUpdate = RequestBody<operations['patch_webhooks_webhook_id']>;
+export type ReplayRange = RequestBody<operations['post_webhooks_webhook_id_replay']>;
+export type ReplayResult = SuccessBody<operations['post_webhooks_webhook_id_replay']>;
+export type WebhookTest = SuccessBody<operations['post_webhooks_webhook_id_test']>['test'];
+export type DeliveryQuery = Query<operations['get_webhooks_webhook_id_deliveries']>;
+export type RefreshQuery = Query<operations['post_users_user_id_members_member_guid_refresh']>;
+
+/** Every event nexus-relay sends, discriminated by `type` (the payloads documented under `webhooks`). */
+export type RelayEvent = {
+  [Type in keyof webhooks]: RequestBody<webhooks[Type]['post']>;
+}[keyof webhooks];
+export type RelayEventType = RelayEvent['type'];
+
+export type { components, operations, paths, webhooks };
