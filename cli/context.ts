@@ -1,6 +1,7 @@
+import type { CallOptions, RelayClient } from '@nexus-relay/client';
 import type { Command } from 'commander';
-import { ApiClient } from './api-client.ts';
 import { Output, type Terminal } from './output.ts';
+import { relayClientFor } from './relay-client.ts';
 import { SimClient } from './sim-client.ts';
 import { type GlobalOptions, Targets } from './target.ts';
 
@@ -9,7 +10,9 @@ export interface Context {
   output: Output;
   targets: Targets;
   terminal: Terminal;
-  api(): ApiClient;
+  api(): RelayClient;
+  /** Per-call options from the global flags (`--idempotency-key`) for the command's POST or PUT. */
+  calls: CallOptions;
   sim(): SimClient;
 }
 
@@ -19,7 +22,8 @@ export function createContext(terminal: Terminal, globals: GlobalOptions): Conte
     output: new Output(terminal, { json: globals.json === true }),
     targets,
     terminal,
-    api: () => new ApiClient(targets.api(), { idempotencyKey: globals.idempotencyKey }),
+    api: () => relayClientFor(targets.api()),
+    calls: globals.idempotencyKey === undefined ? {} : { idempotencyKey: globals.idempotencyKey },
     sim: () => new SimClient(targets.simulator()),
   };
 }

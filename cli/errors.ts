@@ -1,3 +1,6 @@
+import { RelayNetworkError, RelayProblemError, RelayWaitTimeoutError } from '@nexus-relay/client';
+import { TIMEOUT_MS } from './relay-client.ts';
+
 /**
  * Every failure the CLI reports is a problem document (RFC 9457 shape, as the API's own errors): the API's
  * problems pass through as they came, and the CLI's own failures (no target, unreachable, DynamoDB, the
@@ -35,9 +38,38 @@ export class CliError extends Error {
 /** The command line itself is wrong (unknown option, missing argument, conflicting flags). */
 export const usageError = (detail: string) => new CliError({ title: 'Invalid command line', detail, code: 'usage' });
 
-/** Anything else thrown: reported by its message only, never with a stack trace. */
+/** A server that did not answer: its URL, why, and what to check. */
+export function unreachable(url: string, error: unknown, timeoutMs: number): CliError {
+  const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+  const timedOut = (error instanceof Error && error.name === 'TimeoutError') || (error as { code?: string }).code === 'timeout';
+  return new CliError(
+    {
+      title: timedOut ? 'No answer in time' : 'Cannot reach the server',
+      detail: `${url}: ${timedOut ? `no answer within ${timeoutMs / 1000} s` : cause}. Is it running? (locally: \`npm start\`)`,
+      code: 'unreachable',
+    },
+    { cause: error },
+  );
+}
+
+/**
+ * Anything thrown, as a problem: the API's problems as it sent them (through the client kit's typed errors), the
+ * CLI's own failures by their message; never with a stack trace.
+ */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
+  if (error instanceof RelayProblemError) return new CliError({ ...error.problem }, { cause: error });
+  if (error instanceof RelayNetworkError) return unreachable(origin(error.url), error.cause ?? error, TIMEOUT_MS);
+  if (error instanceof RelayWaitTimeoutError) {
+    return new CliError(
+      {
+        title: 'Watch timed out',
+        detail: `${error.message}; follow it with \`nexus-relay jobs get ${error.jobId}\`.`,
+        code: 'watch_timeout',
+      },
+      { cause: error },
+    );
+  }
   const message = error instanceof Error ? error.message : String(error);
   return new CliError({ title: 'Unexpected failure', detail: message, code: 'unexpected' }, { cause: error });
 }
@@ -57,3 +89,11 @@ export function awsProblem(service: 'DynamoDB' | 'SQS', code: string, where: str
     { cause: error },
   );
 }
+
+const origin = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+};

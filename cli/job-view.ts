@@ -1,24 +1,8 @@
+import type { Job } from '@nexus-relay/client';
 import { fields, type Styles } from './output.ts';
-
-/** A job as the API shows it (`GET /jobs/{job_id}`). `polls` is shown when the API reports it. */
-export interface JobView {
-  id: string;
-  user_id: string;
-  member_guid: string;
-  status: string;
-  connection_status: string | null;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  polls?: number;
-  correlation_id?: string;
-  challenges?: { guid: string; label: string | null; type: string | null; field_name?: string | null }[];
-}
 
 /** Exit codes of `refresh --watch`: 0 succeeded, 2 the user must act (MFA, credentials…), 1 failed or timed out. */
 export const WATCH_EXIT_CODES: Record<string, number> = { succeeded: 0, action_required: 2, failed: 1, timed_out: 1 };
-
-export const isTerminal = (status: string) => status !== 'aggregating';
 
 export function statusText(status: string, style: Styles): string {
   if (status === 'succeeded') return style.green(status);
@@ -27,7 +11,7 @@ export function statusText(status: string, style: Styles): string {
   return style.red(status);
 }
 
-export function jobLines(job: JobView, style: Styles): string[] {
+export function jobLines(job: Job, style: Styles): string[] {
   return [
     ...fields(
       [
@@ -36,7 +20,7 @@ export function jobLines(job: JobView, style: Styles): string[] {
         ['member', job.member_guid],
         ['status', statusText(job.status, style)],
         ['connection', job.connection_status ?? '-'],
-        ['polls', job.polls === undefined ? undefined : String(job.polls)],
+        ['polls', String(job.polls)],
         ['correlation', job.correlation_id],
         ['created', job.created_at],
         ['finished', job.finished_at],
@@ -47,17 +31,23 @@ export function jobLines(job: JobView, style: Styles): string[] {
   ];
 }
 
-/** For an action_required job: what MX asks, and how to answer. */
-export function challengeLines(job: JobView, style: Styles): string[] {
+/**
+ * For an action_required job: what MX asks, and how to answer it — a `resume` command line to complete, and the
+ * same answers as a JSON document (valid JSON: `--answers-file` takes it, and so does `PUT …/resume`).
+ */
+export function challengeLines(job: Job, style: Styles): string[] {
   if (job.status !== 'action_required') return [];
-  const lines = (job.challenges ?? []).map(
-    (challenge) =>
-      `  ${style.yellow('?')} ${challenge.label ?? challenge.type ?? 'challenge'} ${style.dim(`(${challenge.guid})`)}`,
-  );
-  if (lines.length === 0) return [`The member needs its user (connection status ${job.connection_status ?? 'unknown'}).`];
+  const challenges = job.challenges ?? [];
+  if (challenges.length === 0) return [`The member needs its user (connection status ${job.connection_status ?? 'unknown'}).`];
+  const answers = { challenges: challenges.map((challenge) => ({ guid: challenge.guid, value: '' })) };
   return [
     'MX asks:',
-    ...lines,
-    style.dim(`answer: PUT /users/${job.user_id}/members/${job.member_guid}/resume {"challenges":[{"guid","value"}]}`),
+    ...challenges.map(
+      (challenge) =>
+        `  ${style.yellow('?')} ${challenge.label ?? challenge.type ?? 'challenge'} ${style.dim(`(${challenge.guid})`)}`,
+    ),
+    `answer: nexus-relay resume ${job.user_id} ${job.member_guid} ${challenges.map((challenge) => `--answer ${challenge.guid}=…`).join(' ')} --watch`,
+    style.dim(`   or: nexus-relay resume ${job.user_id} ${job.member_guid} --answers-file answers.json, with answers.json:`),
+    style.dim(`       ${JSON.stringify(answers)}`),
   ];
 }

@@ -1,11 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { ApiClient } from './api-client.ts';
-import { CliError } from './errors.ts';
-import { isTerminal, type JobView, statusText } from './job-view.ts';
+import type { Job, RelayClient } from '@nexus-relay/client';
 import { formatElapsed, type Output } from './output.ts';
+import { challengeLines, statusText, WATCH_EXIT_CODES } from './job-view.ts';
 
 export interface WatchResult {
-  job: JobView;
+  job: Job;
   elapsedMs: number;
   /** `GET /jobs/{id}` calls made by the CLI. */
   checks: number;
@@ -14,9 +12,9 @@ export interface WatchResult {
 }
 
 export interface WatchOptions {
-  api: ApiClient;
+  api: RelayClient;
   output: Output;
-  job: JobView;
+  job: Job;
   /** When the watch began (the refresh call included), from `performance.now()`. */
   startedAt: number;
   intervalMs: number;
@@ -26,27 +24,24 @@ export interface WatchOptions {
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const TRAIL_LENGTH = 4;
-/** Consecutive failed checks (network, 5xx) tolerated before the watch gives up. */
-const MAX_FAILED_CHECKS = 5;
 
 /**
- * Follows a job to its terminal status with `GET /jobs/{id}` every `intervalMs`. On a terminal it keeps one live
- * status line (elapsed, the connection statuses as they change, the poll count); otherwise it prints a line each
- * time the status or connection status changes. In JSON mode it prints nothing (the caller prints the result).
+ * Follows a job to its end with the client kit's `waitForJob` (a check every `intervalMs`; a few failed checks
+ * are ridden out). On a terminal it keeps one live status line (elapsed, the connection statuses as they change,
+ * the poll count); otherwise it prints a line each time the status or connection status changes. In JSON mode it
+ * prints nothing (the caller prints the result).
  */
 export async function watchJob(options: WatchOptions): Promise<WatchResult> {
   const { api, output } = options;
   const style = output.style;
   let job = options.job;
   let checks = 0;
-  let failedChecks = 0;
   const connectionStatuses: string[] = [];
   let lastShown = '';
 
   const note = (status: string | null) => {
     if (status !== null && connectionStatuses.at(-1) !== status) connectionStatuses.push(status);
   };
-  const pollCount = () => (job.polls === undefined ? `checks ${checks}` : `polls ${job.polls}`);
   const trail = () => {
     if (connectionStatuses.length === 0) return style.dim('…');
     const shown = connectionStatuses.slice(-TRAIL_LENGTH);
@@ -54,7 +49,7 @@ export async function watchJob(options: WatchOptions): Promise<WatchResult> {
   };
   const elapsed = () => performance.now() - options.startedAt;
   const render = () => {
-    const parts = [statusText(job.status, style), trail(), pollCount(), formatElapsed(elapsed())];
+    const parts = [statusText(job.status, style), trail(), `polls ${job.polls}`, formatElapsed(elapsed())];
     if (output.tty) {
       output.progress(`${style.cyan(SPINNER[checks % SPINNER.length]!)} ${job.id} · ${parts.join(' · ')}`);
       return;
@@ -62,40 +57,64 @@ export async function watchJob(options: WatchOptions): Promise<WatchResult> {
     const key = `${job.status}|${job.connection_status}`;
     if (key === lastShown) return;
     lastShown = key;
-    output.progress(`[${formatElapsed(elapsed()).padStart(6)}] ${job.status} ${job.connection_status ?? '-'} (${pollCount()})`);
+    output.progress(
+      `[${formatElapsed(elapsed()).padStart(6)}] ${job.status} ${job.connection_status ?? '-'} (polls ${job.polls})`,
+    );
   };
 
   note(job.connection_status);
   render();
-  while (!isTerminal(job.status)) {
-    if (options.timeoutMs !== undefined && elapsed() >= options.timeoutMs) {
-      output.interrupt();
-      throw new CliError({
-        title: 'Watch timed out',
-        detail: `Job ${job.id} is still ${job.status} after ${formatElapsed(elapsed())}; follow it with \`nexus-relay jobs get ${job.id}\`.`,
-        code: 'watch_timeout',
-      });
-    }
-    await sleep(options.intervalMs, undefined, { signal: options.signal });
-    try {
-      job = (await api.call<{ job: JobView }>('GET', `/jobs/${encodeURIComponent(job.id)}`)).job;
-      failedChecks = 0;
-    } catch (error) {
-      const transient = error instanceof CliError && (error.problem.code === 'unreachable' || (error.problem.status ?? 0) >= 500);
-      if (!transient || ++failedChecks >= MAX_FAILED_CHECKS) {
-        output.interrupt();
-        throw error;
-      }
-    }
-    checks += 1;
-    note(job.connection_status);
-    render();
+  try {
+    job = await api.waitForJob(job, {
+      intervalMs: options.intervalMs,
+      factor: 1,
+      timeoutMs: options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Math.max(0, options.timeoutMs - elapsed()),
+      signal: options.signal,
+      onCheck: (checked) => {
+        job = checked;
+        checks += 1;
+        note(job.connection_status);
+        render();
+      },
+    });
+  } catch (error) {
+    output.interrupt();
+    throw error;
   }
 
   const mark =
     job.status === 'succeeded' ? style.green('✔') : job.status === 'action_required' ? style.yellow('!') : style.red('✖');
-  const summary = `${mark} ${job.id} · ${statusText(job.status, style)} · ${trail()} · ${pollCount()} · ${formatElapsed(elapsed())}`;
+  const summary = `${mark} ${job.id} · ${statusText(job.status, style)} · ${trail()} · polls ${job.polls} · ${formatElapsed(elapsed())}`;
   if (output.tty) output.progressDone(summary);
-  else output.progress(`${job.status}: ${job.id} (${trail()}, ${pollCount()}, ${formatElapsed(elapsed())})`);
+  else output.progress(`${job.status}: ${job.id} (${trail()}, polls ${job.polls}, ${formatElapsed(elapsed())})`);
   return { job, elapsedMs: Math.round(elapsed()), checks, connectionStatuses };
+}
+
+/**
+ * `--watch` of refresh and resume: follows the job, prints the result (with what MX asks, on action_required) and
+ * answers the exit code (0 succeeded, 2 action_required, 1 failed or timed out, 130 on Ctrl-C: the job goes on).
+ */
+export async function followJob(options: Omit<WatchOptions, 'signal'>): Promise<number> {
+  const { output, job } = options;
+  const controller = new AbortController();
+  const onInterrupt = () => controller.abort();
+  process.once('SIGINT', onInterrupt);
+  try {
+    const watched = await watchJob({ ...options, signal: controller.signal });
+    output.result(
+      {
+        job: watched.job,
+        watch: { elapsed_ms: watched.elapsedMs, checks: watched.checks, connection_statuses: watched.connectionStatuses },
+      },
+      () => challengeLines(watched.job, output.style),
+    );
+    return WATCH_EXIT_CODES[watched.job.status] ?? 1;
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    output.interrupt();
+    output.result({ job, interrupted: true }, () => `Stopped watching ${job.id}; it goes on (nexus-relay jobs get ${job.id}).`);
+    return 130;
+  } finally {
+    process.removeListener('SIGINT', onInterrupt);
+  }
 }

@@ -4,7 +4,9 @@ import { registerMx } from './commands/mx.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerReads } from './commands/reads.ts';
 import { registerRefresh } from './commands/refresh.ts';
+import { registerResume } from './commands/resume.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerTransactions } from './commands/transactions.ts';
 import { registerWebhooks } from './commands/webhooks.ts';
@@ -21,12 +23,14 @@ Targets:
 
 Output:
   Human text, coloured on a terminal unless NO_COLOR is set. --json prints one JSON document (errors too,
-  as a problem document) for scripts. Exit status: 0 ok, 1 error; \`refresh --watch\`: 0 succeeded,
-  2 action_required, 1 failed/timed_out.
+  as a problem document) for scripts. Exit status: 0 ok, 1 error; \`refresh --watch\` and \`resume --watch\`:
+  0 succeeded, 2 action_required, 1 failed/timed_out.
 
 Examples:
   nexus-relay sim member add user-1 --aggregation-seconds 3
   nexus-relay refresh user-1 MBR-… --watch
+  nexus-relay resume user-1 MBR-… --answer CRD-…=123456 --watch
+  nexus-relay accounts user-1
   nexus-relay keys create --name billing-app --user user-1
   nexus-relay webhooks add https://example.com/hooks --events aggregation.succeeded,aggregation.failed
   nexus-relay --url https://api.example.com --api-key "$KEY" jobs list user-1 --json`;
@@ -54,8 +58,10 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerKeys(program, terminal);
   registerWebhooks(program, terminal);
   registerRefresh(program, terminal);
+  registerResume(program, terminal);
   registerJobs(program, terminal);
   registerTransactions(program, terminal);
+  registerReads(program, terminal);
   registerSim(program, terminal);
   registerDlq(program, terminal);
   registerMx(program, terminal);

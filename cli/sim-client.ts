@@ -1,5 +1,7 @@
-import { unreachable, USER_AGENT } from './api-client.ts';
-import { CliError } from './errors.ts';
+import { CliError, unreachable } from './errors.ts';
+import { USER_AGENT } from './relay-client.ts';
+
+const TIMEOUT_MS = 30_000;
 
 /**
  * The MX simulator's control API (`/_sim/…`, see sim/README.md). It answers errors as
@@ -15,10 +17,10 @@ export class SimClient {
         method,
         headers: { 'user-agent': USER_AGENT, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      throw unreachable(this.baseUrl, error);
+      throw unreachable(this.baseUrl, error, TIMEOUT_MS);
     }
     const text = await response.text();
     let json: unknown;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { integerArg } from '../arguments.ts';
 import { action } from '../context.ts';
-import { jobLines, type JobView, statusText } from '../job-view.ts';
+import { jobLines, statusText } from '../job-view.ts';
 import { table, type Terminal } from '../output.ts';
 
 export function registerJobs(program: Command, terminal: Terminal): void {
@@ -13,8 +13,8 @@ export function registerJobs(program: Command, terminal: Terminal): void {
     .argument('<job_id>', 'job_…')
     .action(
       action(terminal, async ({ output, api }, jobId: string) => {
-        const body = await api().call<{ job: JobView }>('GET', `/jobs/${encodeURIComponent(jobId)}`);
-        output.result(body, () => jobLines(body.job, output.style));
+        const job = await api().jobs.get(jobId);
+        output.result({ job }, () => jobLines(job, output.style));
       }),
     );
 
@@ -26,13 +26,8 @@ export function registerJobs(program: Command, terminal: Terminal): void {
     .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')
     .action(
       action(terminal, async ({ output, api }, userId: string, options: { limit?: number; cursor?: string }) => {
-        const body = await api().call<{ jobs: JobView[]; next_cursor?: string }>(
-          'GET',
-          `/users/${encodeURIComponent(userId)}/jobs`,
-          {
-            query: { limit: options.limit, cursor: options.cursor },
-          },
-        );
+        const page = await api().jobs.list({ user_id: userId, limit: options.limit, cursor: options.cursor }).firstPage();
+        const body = { jobs: page.items, ...(page.next_cursor === undefined ? {} : { next_cursor: page.next_cursor }) };
         output.result(body, () => [
           ...(body.jobs.length === 0
             ? [`No jobs for ${userId}.`]

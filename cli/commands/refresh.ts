@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { integerArg, numberArg } from '../arguments.ts';
 import { action } from '../context.ts';
-import { challengeLines, jobLines, type JobView, WATCH_EXIT_CODES } from '../job-view.ts';
-import { watchJob } from '../job-watch.ts';
+import { jobLines } from '../job-view.ts';
+import { followJob } from '../job-watch.ts';
 import type { Terminal } from '../output.ts';
 
 interface RefreshOptions {
@@ -34,13 +34,18 @@ export function registerRefresh(program: Command, terminal: Terminal): void {
       integerArg(1, 86_400),
     )
     .action(
-      action(terminal, async ({ output, api }, userId: string, memberGuid: string, options: RefreshOptions) => {
+      action(terminal, async ({ output, api, calls }, userId: string, memberGuid: string, options: RefreshOptions) => {
         const startedAt = performance.now();
         const client = api();
-        const path = `/users/${encodeURIComponent(userId)}/members/${encodeURIComponent(memberGuid)}/refresh`;
-        const { job } = await client.call<{ job: JobView }>('POST', path, {
-          query: { include_transactions: options.includeTransactions, include_holdings: options.includeHoldings },
-        });
+        const job = await client.members.refresh(
+          {
+            user_id: userId,
+            member_guid: memberGuid,
+            include_transactions: options.includeTransactions,
+            include_holdings: options.includeHoldings,
+          },
+          calls,
+        );
         if (!options.watch) {
           output.result({ job }, () => [
             ...jobLines(job, output.style),
@@ -49,40 +54,14 @@ export function registerRefresh(program: Command, terminal: Terminal): void {
           return;
         }
 
-        const controller = new AbortController();
-        const onInterrupt = () => controller.abort();
-        process.once('SIGINT', onInterrupt);
-        try {
-          const watched = await watchJob({
-            api: client,
-            output,
-            job,
-            startedAt,
-            intervalMs: options.interval * 1000,
-            timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-            signal: controller.signal,
-          });
-          output.result(
-            {
-              job: watched.job,
-              watch: { elapsed_ms: watched.elapsedMs, checks: watched.checks, connection_statuses: watched.connectionStatuses },
-            },
-            () => challengeLines(watched.job, output.style),
-          );
-          return WATCH_EXIT_CODES[watched.job.status] ?? 1;
-        } catch (error) {
-          if (controller.signal.aborted) {
-            output.interrupt();
-            output.result(
-              { job, interrupted: true },
-              () => `Stopped watching ${job.id}; it goes on (nexus-relay jobs get ${job.id}).`,
-            );
-            return 130;
-          }
-          throw error;
-        } finally {
-          process.removeListener('SIGINT', onInterrupt);
-        }
+        return followJob({
+          api: client,
+          output,
+          job,
+          startedAt,
+          intervalMs: options.interval * 1000,
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+        });
       }),
     );
 }

@@ -1,23 +1,10 @@
+import type { SyncPage, SyncedTransaction } from '@nexus-relay/client';
 import type { Command } from 'commander';
 import { integerArg } from '../arguments.ts';
 import { action } from '../context.ts';
 import { table, type Terminal } from '../output.ts';
 
-interface SyncedTransaction {
-  guid: string;
-  member_guid?: string;
-  amount?: number;
-  description?: string;
-  updated_at?: string;
-}
-
-interface SyncPage {
-  added: SyncedTransaction[];
-  modified: SyncedTransaction[];
-  removed: { guid: string }[];
-  next_cursor: string;
-  has_more: boolean;
-}
+type Merged = Omit<SyncPage, 'has_more'> & { reset: boolean };
 
 export function registerTransactions(program: Command, terminal: Terminal): void {
   const transactions = program.command('transactions').description('a user’s transactions');
@@ -30,25 +17,31 @@ export function registerTransactions(program: Command, terminal: Terminal): void
     .option('--count <n>', 'changes per page (1–500, default 100)', integerArg(1, 500))
     .action(
       action(terminal, async ({ output, api }, userId: string, options: { cursor?: string; count?: number }) => {
-        const merged: SyncPage = { added: [], modified: [], removed: [], next_cursor: options.cursor ?? '', has_more: false };
+        const merged: Merged = { added: [], modified: [], removed: [], next_cursor: options.cursor ?? '', reset: false };
         let pages = 0;
-        for (let cursor = options.cursor; ; pages++) {
-          const page = await api().call<SyncPage>('GET', `/users/${encodeURIComponent(userId)}/transactions/sync`, {
-            query: { cursor, count: options.count },
-          });
+        for await (const page of api().transactions.sync({ user_id: userId, cursor: options.cursor, count: options.count })) {
+          pages += 1;
+          // The cursor had expired: sync started over, and everything comes again as added.
+          if (page.reset) Object.assign(merged, { added: [], modified: [], removed: [], reset: true });
           merged.added.push(...page.added);
           merged.modified.push(...page.modified);
           merged.removed.push(...page.removed);
           merged.next_cursor = page.next_cursor;
-          cursor = page.next_cursor;
-          if (!page.has_more) break;
         }
+        const row = (change: string, t: SyncedTransaction) => [
+          change,
+          t.guid,
+          String(t.member_guid ?? '-'),
+          String(t.amount ?? '-'),
+          String(t.updated_at ?? '-'),
+        ];
         const rows = [
-          ...merged.added.map((t) => ['added', t.guid, t.member_guid ?? '-', String(t.amount ?? '-'), t.updated_at ?? '-']),
-          ...merged.modified.map((t) => ['modified', t.guid, t.member_guid ?? '-', String(t.amount ?? '-'), t.updated_at ?? '-']),
+          ...merged.added.map((t) => row('added', t)),
+          ...merged.modified.map((t) => row('modified', t)),
           ...merged.removed.map((t) => ['removed', t.guid, '-', '-', '-']),
         ];
-        output.result({ ...merged, pages: pages + 1 }, () => [
+        output.result({ ...merged, pages }, () => [
+          ...(merged.reset ? [output.style.yellow('The cursor had expired: this is a full sync (replace what you hold).')] : []),
           ...(rows.length === 0
             ? [`No changes for ${userId}.`]
             : table(['CHANGE', 'TRANSACTION', 'MEMBER', 'AMOUNT', 'UPDATED'], rows, output.style)),

@@ -1,41 +1,12 @@
-import type { Command } from 'commander';
+import type { Attempt, Delivery, Webhook } from '@nexus-relay/client';
+import { type Command, InvalidArgumentError } from 'commander';
 import { instantArg, integerArg, listArg } from '../arguments.ts';
 import { action } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { fields, type Styles, table, type Terminal } from '../output.ts';
 
-interface Webhook {
-  id: string;
-  url: string;
-  event_types: string[];
-  description?: string;
-  status: string;
-  disabled_reason?: string;
-  failing_since?: string;
-  created_at: string;
-  secret?: string;
-}
-
-interface Attempt {
-  at: string;
-  status_code?: number;
-  latency_ms: number;
-  error?: string;
-}
-
-interface Delivery {
-  msg_id: string;
-  event_type: string;
-  status: string;
-  attempt_count: number;
-  next_attempt_at?: string;
-  attempts: Attempt[];
-  created_at: string;
-}
-
-const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'];
-
-const path = (id: string) => `/webhooks/${encodeURIComponent(id)}`;
+const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
+type DeliveryStatus = Delivery['status'];
 
 export function registerWebhooks(program: Command, terminal: Terminal): void {
   const webhooks = program
@@ -53,14 +24,15 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     )
     .option('--description <text>', 'a note shown in listings')
     .action(
-      action(terminal, async ({ output, api }, url: string, options: { events?: string[]; description?: string }) => {
-        const { webhook } = await api().call<{ webhook: Webhook }>('POST', '/webhooks', {
-          body: {
+      action(terminal, async ({ output, api, calls }, url: string, options: { events?: string[]; description?: string }) => {
+        const webhook = await api().webhooks.create(
+          {
             url,
             ...(options.events ? { event_types: options.events } : {}),
             ...(options.description ? { description: options.description } : {}),
           },
-        });
+          calls,
+        );
         output.result({ webhook }, () => [
           ...webhookFields(webhook, output.style, webhook.secret),
           output.style.yellow('Store the signing secret now: it is not shown again (rotate-secret makes a new one).'),
@@ -73,7 +45,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .description('list subscriptions')
     .action(
       action(terminal, async ({ output, api }) => {
-        const body = await api().call<{ webhooks: Webhook[] }>('GET', '/webhooks');
+        const body = { webhooks: await api().webhooks.list() };
         output.result(body, () =>
           body.webhooks.length === 0
             ? ['No webhooks.']
@@ -98,7 +70,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .argument('<webhook_id>', 'wh_…')
     .action(
       action(terminal, async ({ output, api }, id: string) => {
-        await api().call('DELETE', path(id));
+        await api().webhooks.delete(id);
         output.result({ deleted: true, id }, () => `Deleted ${id}.`);
       }),
     );
@@ -108,13 +80,9 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .description('send a webhook.test event now and report the attempt (exit 1 when not delivered)')
     .argument('<webhook_id>', 'wh_…')
     .action(
-      action(terminal, async ({ output, api }, id: string) => {
-        const body = await api().call<{ test: { msg_id: string; delivered: boolean; attempt: Attempt } }>(
-          'POST',
-          `${path(id)}/test`,
-        );
-        const { test } = body;
-        output.result(body, () => [
+      action(terminal, async ({ output, api, calls }, id: string) => {
+        const test = await api().webhooks.test(id, calls);
+        output.result({ test }, () => [
           test.delivered
             ? `${output.style.green('Delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`
             : `${output.style.red('Not delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`,
@@ -129,7 +97,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .argument('<webhook_id>', 'wh_…')
     .option('--limit <n>', 'deliveries per page (1–100, default 50)', integerArg(1, 100))
     .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')
-    .option('--status <status>', `only this status (${DELIVERY_STATUSES.join(', ')})`)
+    .option('--status <status>', `only this status (${DELIVERY_STATUSES.join(', ')})`, deliveryStatusArg)
     .option('--since <time>', 'created at or after (ISO 8601)', instantArg)
     .option('--until <time>', 'created before (ISO 8601)', instantArg)
     .action(
@@ -138,17 +106,10 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
         async (
           { output, api },
           id: string,
-          options: { limit?: number; cursor?: string; status?: string; since?: string; until?: string },
+          options: { limit?: number; cursor?: string; status?: DeliveryStatus; since?: string; until?: string },
         ) => {
-          const body = await api().call<{ deliveries: Delivery[]; next_cursor?: string }>('GET', `${path(id)}/deliveries`, {
-            query: {
-              limit: options.limit,
-              cursor: options.cursor,
-              status: options.status,
-              since: options.since,
-              until: options.until,
-            },
-          });
+          const page = await api().webhooks.deliveries(id, options).firstPage();
+          const body = { deliveries: page.items, ...(page.next_cursor === undefined ? {} : { next_cursor: page.next_cursor }) };
           output.result(body, () => [
             ...(body.deliveries.length === 0
               ? ['No deliveries.']
@@ -177,50 +138,44 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .argument('[msg_id]', 'one delivery to send again')
     .option('--since <time>', 'range start, inclusive (ISO 8601)', instantArg)
     .option('--until <time>', 'range end, exclusive (ISO 8601)', instantArg)
-    .option('--status <status>', `range: only deliveries in this status (${DELIVERY_STATUSES.join(', ')})`)
-    .option('--cursor <cursor>', 'range: continue from a previous replay’s next_cursor')
+    .option('--status <status>', `range: only deliveries in this status (${DELIVERY_STATUSES.join(', ')})`, deliveryStatusArg)
     .action(
       action(
         terminal,
         async (
-          { output, api },
+          { output, api, calls },
           id: string,
           msgId: string | undefined,
-          options: { since?: string; until?: string; status?: string; cursor?: string },
+          options: { since?: string; until?: string; status?: DeliveryStatus },
         ) => {
-          const ranged =
-            options.since !== undefined ||
-            options.until !== undefined ||
-            options.status !== undefined ||
-            options.cursor !== undefined;
+          const ranged = options.since !== undefined || options.until !== undefined || options.status !== undefined;
           if (msgId !== undefined) {
             if (ranged) throw usageError('give either MSG_ID or --since/--until, not both');
-            const body = await api().call<{ delivery: Delivery }>(
-              'POST',
-              `${path(id)}/deliveries/${encodeURIComponent(msgId)}/replay`,
-            );
+            const delivery = await api().webhooks.replay(id, msgId, calls);
             output.result(
-              body,
-              () => `Queued ${body.delivery.msg_id} (${body.delivery.event_type}) again; status ${body.delivery.status}.`,
+              { delivery },
+              () => `Queued ${delivery.msg_id} (${delivery.event_type}) again; status ${delivery.status}.`,
             );
             return;
           }
           if (options.since === undefined || options.until === undefined)
             throw usageError('give MSG_ID, or both --since and --until');
-          const body = await api().call<{ replayed: number; skipped: number; next_cursor?: string }>(
-            'POST',
-            `${path(id)}/replay`,
-            {
-              body: { since: options.since, until: options.until, status: options.status, cursor: options.cursor },
-            },
+          // Every page of the range, each under its own Idempotency-Key derived from one per command.
+          const totals = await api().webhooks.replayRange(
+            id,
+            { since: options.since, until: options.until, ...(options.status === undefined ? {} : { status: options.status }) },
+            calls,
           );
-          output.result(body, () => [
-            `Queued ${body.replayed} deliveries again (${body.skipped} skipped).`,
-            ...(body.next_cursor ? [output.style.dim(`more in the range: --cursor ${body.next_cursor}`)] : []),
-          ]);
+          output.result(totals, () => `Queued ${totals.replayed} deliveries again (${totals.skipped} skipped).`);
         },
       ),
     );
+}
+
+function deliveryStatusArg(value: string): DeliveryStatus {
+  const status = DELIVERY_STATUSES.find((known) => known === value);
+  if (status === undefined) throw new InvalidArgumentError(`must be one of ${DELIVERY_STATUSES.join(', ')}`);
+  return status;
 }
 
 function webhookFields(webhook: Webhook, style: Styles, secret?: string): string[] {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { HttpProblem } from '../http/problem.ts';
-import { queryInteger } from '../http/openapi/json-schemas.ts';
+import { describedAs } from '../http/openapi/json-schemas.ts';
 import { parseInput } from '../http/validation.ts';
 import { mxGuid, params } from '../identifiers.ts';
 import { parameterNames } from '../path-template.ts';
@@ -35,7 +35,7 @@ const integer = (min: number, max: number) =>
     .regex(/^\d{1,7}$/, 'must be a whole number')
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`)
-    .meta(queryInteger(min, max));
+    .meta(describedAs({ type: 'integer', minimum: min, maximum: max }));
 
 const paged = { page: integer(1, 1_000_000).optional(), records_per_page: integer(10, 1000).optional() };
 const QUERIES: Record<ReadQuery, z.ZodType<Record<string, string | number | undefined>>> = {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { describedAs } from './openapi/json-schemas.ts';
 import { HttpProblem } from './problem.ts';
 
 /** Where a value came from; used to name the offending field (`path.member_guid`, `query.page`, `body.url`). */
@@ -20,4 +21,5 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
 export const booleanFlag = z
   .enum(['true', 'false'])
   .transform((v) => v === 'true')
+  .meta(describedAs({ type: 'boolean' }))
   .optional();

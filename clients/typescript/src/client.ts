@@ -79,6 +79,7 @@ export class RelayClient {
   readonly baseUrl: string;
   private readonly sleep: Sleep;
   private readonly now: () => number;
+  private readonly makeKey: () => string;
 
   constructor(options: RelayClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -100,7 +101,8 @@ export class RelayClient {
         accept: 'application/json, application/problem+json',
       },
     });
-    this.raw.use(idempotencyKeys(options.idempotencyKey ?? (() => globalThis.crypto.randomUUID())), typedErrors);
+    this.makeKey = options.idempotencyKey ?? (() => globalThis.crypto.randomUUID());
+    this.raw.use(idempotencyKeys(this.makeKey), typedErrors);
   }
 
   // ---- refresh and jobs
@@ -145,8 +147,8 @@ export class RelayClient {
       const call = this.raw.GET('/jobs/{job_id}', { params: { path: { job_id: jobId } }, ...init(options) });
       return (await dataOf(call)).job;
     },
-    /** The user's jobs, newest first. */
-    list: (params: { user_id: string; limit?: number }, options: CallOptions = {}): PagedList<Job> =>
+    /** The user's jobs, newest first (from `cursor`, a page's `next_cursor`, or the newest). */
+    list: (params: { user_id: string; limit?: number; cursor?: string }, options: CallOptions = {}): PagedList<Job> =>
       new PagedList(() =>
         cursorPages(async (cursor) => {
           const call = this.raw.GET('/users/{user_id}/jobs', {
@@ -154,17 +156,18 @@ export class RelayClient {
             ...init(options),
           });
           const page = await dataOf(call);
-          return { items: page.jobs, next_cursor: page.next_cursor };
-        }),
+          return { items: page.jobs, ...cursorOf(page) };
+        }, params.cursor),
       ),
   };
 
   /**
    * Follows a job until it ends (any status but `aggregating`, or `until` says so), checking with a growing
    * interval; answers the job as last read. `action_required` ends the wait: answer with `members.resume`.
+   * Given the job a call just answered (not only its id), it waits before the first check.
    */
-  waitForJob(jobId: string, options: WaitOptions = {}): Promise<Job> {
-    return waitForJob((id, signal) => this.jobs.get(id, { signal }), jobId, {
+  waitForJob(job: string | Job, options: WaitOptions = {}): Promise<Job> {
+    return waitForJob((id, signal) => this.jobs.get(id, { signal }), job, {
       sleep: this.sleep,
       now: this.now,
       ...options,
@@ -240,8 +243,8 @@ export class RelayClient {
     /** Send a `webhook.test` event now and answer how the endpoint took it. */
     test: async (webhookId: string, options: CallOptions = {}): Promise<WebhookTest> =>
       (await dataOf(this.raw.POST('/webhooks/{webhook_id}/test', { params: path(webhookId), ...init(options) }))).test,
-    /** The subscription's delivery log, newest first, with every attempt. */
-    deliveries: (webhookId: string, query: Omit<DeliveryQuery, 'cursor'> = {}, options: CallOptions = {}) =>
+    /** The subscription's delivery log, newest first, with every attempt (filters: status, since, until). */
+    deliveries: (webhookId: string, query: DeliveryQuery = {}, options: CallOptions = {}) =>
       new PagedList<Delivery>(() =>
         cursorPages(async (cursor) => {
           const call = this.raw.GET('/webhooks/{webhook_id}/deliveries', {
@@ -249,8 +252,8 @@ export class RelayClient {
             ...init(options),
           });
           const page = await dataOf(call);
-          return { items: page.deliveries, next_cursor: page.next_cursor };
-        }),
+          return { items: page.deliveries, ...cursorOf(page) };
+        }, query.cursor),
       ),
     /** Send one delivery again, with its original `webhook-id`. */
     replay: async (webhookId: string, msgId: string, options: CallOptions = {}): Promise<Delivery> => {
@@ -260,17 +263,21 @@ export class RelayClient {
       });
       return (await dataOf(call)).delivery;
     },
-    /** Send again every delivery created in [since, until), page after page; answers the totals. */
+    /**
+     * Send again every delivery created in [since, until), page after page; answers the totals. Page n carries
+     * the `Idempotency-Key` `<key>:<n>`, so repeating the whole call with the same key replays nothing twice.
+     */
     replayRange: async (
       webhookId: string,
       range: Omit<ReplayRange, 'cursor'>,
       options: CallOptions = {},
     ): Promise<Omit<ReplayResult, 'next_cursor'>> => {
       const totals = { replayed: 0, skipped: 0 };
+      const baseKey = options.idempotencyKey ?? this.makeKey();
       let cursor: string | undefined;
       let page = 0;
       do {
-        const key = options.idempotencyKey === undefined ? undefined : `${options.idempotencyKey}:${page++}`;
+        const key = `${baseKey}:${page++}`;
         const call = this.raw.POST('/webhooks/{webhook_id}/replay', {
           params: path(webhookId),
           body: { ...range, ...(cursor === undefined ? {} : { cursor }) },
@@ -296,6 +303,7 @@ async function dataOf<Data>(call: Promise<Answer<Data>>): Promise<Data> {
   return data as Data;
 }
 
+const cursorOf = (page: { next_cursor?: string }) => (page.next_cursor === undefined ? {} : { next_cursor: page.next_cursor });
 const path = (webhookId: string) => ({ path: { webhook_id: webhookId } });
 const userList = ({ user_id, ...query }: UserList) => ({ path: { user_id }, query });
 

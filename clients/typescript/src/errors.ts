@@ -136,14 +136,16 @@ export class RelayNetworkError extends Error {
   }
 }
 
-/** `waitForJob` gave up before the job ended; `job` is the last state it read. */
+/** `waitForJob` gave up before the job ended; `job` is the last state it read (none if every check failed). */
 export class RelayWaitTimeoutError extends Error {
   override name = 'RelayWaitTimeoutError';
   readonly code = 'wait_timeout';
   constructor(
-    readonly job: Job,
+    readonly jobId: string,
+    readonly job: Job | undefined,
     readonly waitedMs: number,
   ) {
-    super(`Job ${job.id} is still ${job.status} after ${Math.round(waitedMs / 1000)} s`);
+    const seconds = Math.round(waitedMs / 1000);
+    super(job ? `Job ${jobId} is still ${job.status} after ${seconds} s` : `Job ${jobId} could not be read in ${seconds} s`);
   }
 }

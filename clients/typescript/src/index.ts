@@ -15,6 +15,7 @@ export {
 } from './errors.ts';
 export type { RelayErrorCode } from './errors.ts';
 export { PagedList } from './paging.ts';
+export type { Page } from './paging.ts';
 export type { SyncLoopPage } from './transactions-sync.ts';
 export type { Fetch, RetryOptions, Sleep } from './transport.ts';
 export { isFinished } from './wait-for-job.ts';

@@ -29,9 +29,10 @@ const transient = (error: unknown) =>
 /** Checks `getJob` with a growing interval until the job ends; see RelayClient.waitForJob. */
 export async function waitForJob(
   getJob: (jobId: string, signal: AbortSignal | undefined) => Promise<Job>,
-  jobId: string,
+  given: string | Job,
   options: WaitOptions & { sleep: Sleep; now: () => number },
 ): Promise<Job> {
+  const jobId = typeof given === 'string' ? given : given.id;
   const { sleep, now, signal } = options;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const maxIntervalMs = options.maxIntervalMs ?? 10_000;
@@ -41,23 +42,29 @@ export async function waitForJob(
   const startedAt = now();
   let interval = options.intervalMs ?? 1_000;
   let failedChecks = 0;
-  let job: Job | undefined;
+  let job: Job | undefined = typeof given === 'string' ? undefined : given;
 
-  for (;;) {
+  /** One `GET /jobs/{id}`: the job when it is done, undefined to wait on. */
+  const check = async (): Promise<Job | undefined> => {
     try {
       job = await getJob(jobId, signal);
       failedChecks = 0;
       options.onCheck?.(job);
-      if (done(job)) return job;
+      return done(job) ? job : undefined;
     } catch (error) {
       if (!transient(error) || ++failedChecks >= maxFailedChecks) throw error;
+      return undefined;
     }
+  };
+
+  const finished = job === undefined ? await check() : done(job) ? job : undefined;
+  if (finished !== undefined) return finished;
+  for (;;) {
     const waited = now() - startedAt;
-    if (waited >= timeoutMs) {
-      if (job === undefined) throw new Error(`Job ${jobId} could not be read within ${timeoutMs} ms`);
-      throw new RelayWaitTimeoutError(job, waited);
-    }
+    if (waited >= timeoutMs) throw new RelayWaitTimeoutError(jobId, job, waited);
     await sleep(Math.min(interval, timeoutMs - waited), signal);
     interval = Math.min(maxIntervalMs, interval * factor);
+    const ended = await check();
+    if (ended !== undefined) return ended;
   }
 }

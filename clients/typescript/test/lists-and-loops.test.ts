@@ -81,7 +81,7 @@ describe('paged lists', () => {
     );
     const pages: string[][] = [];
     for await (const page of relay(fetch).client.webhooks.deliveries('wh_1', { status: 'failed' }).pages()) {
-      pages.push(page.map((item) => item.msg_id));
+      pages.push(page.items.map((item) => item.msg_id));
     }
     expect(pages).toEqual([['m1'], ['m2']]);
     expect(fetch.sent.map(query)).toEqual([{ status: 'failed' }, { status: 'failed', cursor: 'n' }]);
@@ -208,5 +208,29 @@ describe('transactions sync loop', () => {
     });
     const loop = relay(scriptedFetch(invalid)).client.transactions.sync({ user_id: 'u1', cursor: 'forged' });
     await expect(loop.next()).rejects.toMatchObject({ name: 'RelayRequestError', code: 'invalid_cursor', field: 'cursor' });
+  });
+});
+
+describe('waitForJob given the job a call answered', () => {
+  it('answers a finished job without a call, and waits before checking a running one', async () => {
+    const fetch = scriptedFetch(json(200, { job: jobOf('j1', 'succeeded') }));
+    const { client, clock } = relay(fetch);
+    await expect(client.waitForJob(jobOf('j0', 'failed'))).resolves.toMatchObject({ id: 'j0', status: 'failed' });
+    expect(fetch.sent).toHaveLength(0);
+    await expect(client.waitForJob(jobOf('j1', 'aggregating'), { intervalMs: 250 })).resolves.toMatchObject({
+      status: 'succeeded',
+    });
+    expect(clock.waits).toEqual([250]);
+    expect(fetch.sent).toHaveLength(1);
+  });
+
+  it('times out naming the job even when no check could read it', async () => {
+    const fetch = scriptedFetch(new TypeError('fetch failed'), new TypeError('fetch failed'));
+    const client = createRelayClient({ baseUrl: 'https://relay.test', apiKey: 'k', fetch, retry: false, ...manualClock() });
+    await expect(client.waitForJob('j9', { timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'wait_timeout',
+      jobId: 'j9',
+      job: undefined,
+    });
   });
 });

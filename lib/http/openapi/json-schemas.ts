@@ -5,11 +5,12 @@ export type JsonSchema = Record<string, unknown>;
 const COMPONENT_REF = '#/components/schemas/';
 
 /**
- * Query parameters parsed from text by a strict pattern are described as what they carry: `queryInteger(min, max)`
- * marks such a schema, and the document says `type: integer` with its bounds instead of the pattern.
+ * Query parameters arrive as text and are parsed by strict patterns (`^\d{1,7}$`, `true|false`); the document
+ * describes what they carry instead (`type: integer` with bounds, `type: boolean`), as clients send them.
+ * `.meta(describedAs(json))` marks such a schema.
  */
-const QUERY_INTEGER = 'x-query-integer';
-export const queryInteger = (minimum: number, maximum: number) => ({ [QUERY_INTEGER]: { minimum, maximum } });
+const DESCRIBED_AS = 'x-described-as';
+export const describedAs = (json: JsonSchema) => ({ [DESCRIBED_AS]: json });
 
 /**
  * zod → JSON Schema (2020-12, as OpenAPI 3.1 uses). Schemas carrying an `id` (response-schemas.ts) are collected
@@ -38,10 +39,10 @@ export class JsonSchemas {
     const converted = z.toJSONSchema(schema, {
       io,
       override: ({ jsonSchema }) => {
-        const integer = jsonSchema[QUERY_INTEGER];
-        if (integer === undefined) return;
+        const described = jsonSchema[DESCRIBED_AS];
+        if (described === undefined) return;
         for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
-        Object.assign(jsonSchema, { type: 'integer', ...integer });
+        Object.assign(jsonSchema, described);
       },
     });
     const {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -357,6 +357,102 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
       expect(cleared.json()).toMatchObject({ faults: { error_rate: 0, latency_ms: 0 }, sessions_expired: true });
     },
   );
+});
+
+describe('resume and reads', () => {
+  async function challengedMember() {
+    const user = newUser();
+    const added = await cli(
+      'sim',
+      'member',
+      'add',
+      user,
+      '--aggregation-seconds',
+      '1',
+      '--challenge',
+      'Code?',
+      '--answer',
+      '9876',
+      '--json',
+    );
+    const member = added.json().member.guid as string;
+    const refreshed = await cli('refresh', user, member, '--watch', '--interval', '0.3', '--json');
+    expect(refreshed.code, refreshed.stdout).toBe(2);
+    return { user, member, job: refreshed.json().job };
+  }
+
+  it('resume answers MFA from --answer flags or from the JSON the refresh hint prints, then follows the job to its end', async () => {
+    const [byFlag, byFile] = await Promise.all([challengedMember(), challengedMember()]);
+    const guid = byFlag.job.challenges[0].guid as string;
+
+    const flagged = await cli(
+      'resume',
+      byFlag.user,
+      byFlag.member,
+      '--answer',
+      `${guid}=9876`,
+      '--watch',
+      '--interval',
+      '0.3',
+      '--json',
+    );
+    expect(flagged.code, flagged.stdout).toBe(0);
+    expect(flagged.json().job).toMatchObject({ id: byFlag.job.id, status: 'succeeded', connection_status: 'CONNECTED' });
+    expect(flagged.stdout).not.toContain('9876'); // answers are sent, never printed
+
+    // The human hint's JSON line, completed, is what --answers-file takes.
+    const hint = await cli('jobs', 'get', byFile.job.id);
+    const line = hint.stdout.split('\n').find((text) => text.includes('{"challenges"'))!;
+    const answers = JSON.parse(line.replace(/\x1b\[[0-9;]*m/g, '').trim());
+    expect(answers).toEqual({ challenges: [{ guid: byFile.job.challenges[0].guid, value: '' }] });
+    answers.challenges[0].value = '9876';
+    const file = join(directory, 'answers.json');
+    writeFileSync(file, JSON.stringify(answers));
+    const filed = await cli('resume', byFile.user, byFile.member, '--answers-file', file, '--json');
+    expect(filed.code, filed.stdout).toBe(0);
+    expect(filed.json().job).toMatchObject({ id: byFile.job.id, status: 'aggregating' });
+
+    const neither = await cli('resume', byFile.user, byFile.member, '--json');
+    expect(neither.code).toBe(1);
+    expect(neither.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('--answer GUID=VALUE') });
+    const malformed = await cli('resume', byFile.user, byFile.member, '--answer', 'no-equals-sign', '--json');
+    expect(malformed.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('GUID=VALUE') });
+  });
+
+  it('reads members, accounts, transactions (across MX pages), beats and spending plans; an MX refusal is its problem', async () => {
+    const user = 'sim-user-pfm';
+    const [members, accounts, transactions, beats, plans] = await Promise.all([
+      cli('members', user, '--json'),
+      cli('accounts', user, '--json'),
+      cli('transactions', 'list', user, '--per-page', '100', '--json'),
+      cli('beats', user, '--max', '2', '--json'),
+      cli('spending-plan', user, '--json'),
+    ]);
+    for (const run of [members, accounts, transactions, beats, plans]) expect(run.code, run.stdout).toBe(0);
+    expect(members.json().members).toHaveLength(2);
+    expect(accounts.json().accounts).toHaveLength(4);
+    const guids = transactions.json().transactions.map((transaction: { guid: string }) => transaction.guid);
+    expect(guids).toHaveLength(315); // four pages of 100
+    expect(new Set(guids).size).toBe(315);
+    expect(beats.json().beats).toHaveLength(2);
+    expect(plans.json().spending_plans).toHaveLength(2);
+
+    const member = members.json().members[0].guid as string;
+    const plan = plans.json().spending_plans[0].guid as string;
+    const [one, items, table] = await Promise.all([
+      cli('members', user, member, '--json'),
+      cli('spending-plan', user, plan, '--json'),
+      cli('accounts', user),
+    ]);
+    expect(one.json().member).toMatchObject({ guid: member });
+    expect(items.json().iteration_items.length).toBeGreaterThan(0);
+    expect(table.stdout).toContain('ACCOUNT');
+    expect(table.stdout).toContain('4 accounts');
+
+    const refused = await cli('beats', 'sim-user-mm', '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.json()).toMatchObject({ code: 'use_case_not_permitted', status: 403, request_id: expect.any(String) });
+  });
 });
 
 describe('targets and errors', () => {

@@ -98,7 +98,9 @@ describe('human mode', () => {
       "␛[33m!␛[39m job_<id> · ␛[33maction_required␛[39m · RECONNECTED → CHALLENGED · polls <n> · <elapsed>
       MX asks:
         ␛[33m?␛[39m Code we sent? ␛[2m(CRD-<guid>)␛[22m
-      ␛[2manswer: PUT /users/user-<id>/members/MBR-<guid>/resume {"challenges":[{"guid","value"}]}␛[22m
+      answer: nexus-relay resume user-<id> MBR-<guid> --answer CRD-<guid>=… --watch
+      ␛[2m   or: nexus-relay resume user-<id> MBR-<guid> --answers-file answers.json, with answers.json:␛[22m
+      ␛[2m       {"challenges":[{"guid":"CRD-<guid>","value":""}]}␛[22m
       "
     `);
   });

@@ -1024,8 +1024,8 @@ export interface operations {
     post_users_user_id_members_member_guid_refresh: {
         parameters: {
             query?: {
-                include_holdings?: "true" | "false";
-                include_transactions?: "true" | "false";
+                include_holdings?: boolean;
+                include_transactions?: boolean;
             };
             header?: {
                 /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
@@ -1255,8 +1255,8 @@ export interface operations {
     post_users_user_id_members_member_guid_aggregate: {
         parameters: {
             query?: {
-                include_holdings?: "true" | "false";
-                include_transactions?: "true" | "false";
+                include_holdings?: boolean;
+                include_transactions?: boolean;
             };
             header?: {
                 /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
