@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createRelayClient } from '@nexus-relay/client';
 import { readStackFile, stackFilePath, type StackFile } from '../infra/local/stack-file.ts';
 import { startVerifyingReceiver as startReceiver, type VerifiedEvent } from './support/verifying-receiver.ts';
 
@@ -226,26 +227,24 @@ export class Display {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// HTTP to the gateway and the simulator
+// HTTP to the simulator's control API (the relay is called through the client kit)
 
 class HttpError extends Error {
   override name = 'HttpError';
 }
 
-async function call(
+async function simCall(
   base: string,
   method: string,
   path: string,
-  options: { key?: string; body?: unknown; idempotencyKey?: string } = {},
+  options: { body?: unknown } = {},
 ): Promise<{ status: number; body: any }> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method,
       headers: {
-        ...(options.key ? { authorization: `Bearer ${options.key}` } : {}),
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
       },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
       signal: AbortSignal.timeout(15_000),
@@ -318,8 +317,7 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
   let tracker: DemoTracker | undefined;
   let subscriptionId: string | undefined;
   let wake: () => void = () => {};
-  const api = (method: string, path: string, options: { body?: unknown; idempotencyKey?: string } = {}) =>
-    call(target.url, method, path, { ...options, key: target.apiKey });
+  const relay = createRelayClient({ baseUrl: target.url, apiKey: target.apiKey, timeoutMs: 15_000 });
 
   const display = new Display(out, () => statusBlock());
   const ok = (text: string) => display.paint('32', text);
@@ -370,15 +368,12 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
     member.resumed = 'sending';
     try {
       const challenges = (event.data.job?.challenges ?? []).map((challenge) => ({ guid: challenge.guid, value: member.answer! }));
-      const resumed = await api('PUT', `/users/${userId}/members/${member.guid}/resume`, {
-        body: { challenges },
-        idempotencyKey: `demo-${run}-resume-${member.n}`,
-      });
-      expectStatus(resumed, 202, `PUT …/members/${member.guid}/resume`);
-      member.resumed = 'answered';
-      display.log(
-        `${dim(elapsed())}  → answered the MFA question of #${member.n} with "${member.answer}": 202, job ${resumed.body.job.status}`,
+      const job = await relay.members.resume(
+        { user_id: userId, member_guid: member.guid, challenges },
+        { idempotencyKey: `demo-${run}-resume-${member.n}` },
       );
+      member.resumed = 'answered';
+      display.log(`${dim(elapsed())}  → answered the MFA question of #${member.n} with "${member.answer}": job ${job.status}`);
     } catch (error) {
       member.resumed = { error: (error as Error).message };
       display.log(
@@ -392,20 +387,18 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
   try {
     display.log(`nexus-relay demo against ${target.url} (simulator ${target.simulatorUrl}; from ${target.source})`);
 
-    const subscription = expectStatus(
-      await api('POST', '/webhooks', {
-        body: { url: receiver.url, event_types: ['aggregation.*'], description: 'npm run demo' },
-      }),
-      201,
-      'POST /webhooks',
-    );
-    subscriptionId = subscription.webhook.id as string;
-    receiver.useSecret(subscription.webhook.secret as string);
+    const subscription = await relay.webhooks.create({
+      url: receiver.url,
+      event_types: ['aggregation.*'],
+      description: 'npm run demo',
+    });
+    subscriptionId = subscription.id;
+    receiver.useSecret(subscription.secret);
     display.log(`receiver ${receiver.url} subscribed as ${subscriptionId}; every delivery is verified with standardwebhooks`);
 
     const members = [];
     for (const [i, script] of SCRIPTS.entries()) {
-      const created = await call(target.simulatorUrl, 'POST', '/_sim/members', {
+      const created = await simCall(target.simulatorUrl, 'POST', '/_sim/members', {
         body: { user_id: userId, name: `Demo ${script.label}`, aggregation: script.aggregation },
       });
       const member = expectStatus(created, 201, 'POST /_sim/members').member as { guid: string };
@@ -431,12 +424,12 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
     });
 
     for (const member of tracker.members) {
-      const refreshed = await api('POST', `/users/${userId}/members/${member.guid}/refresh`, {
-        idempotencyKey: `demo-${run}-refresh-${member.n}`,
-      });
-      const job = expectStatus(refreshed, 202, `POST …/members/${member.guid}/refresh`).job as { id: string; status: string };
+      const job = await relay.members.refresh(
+        { user_id: userId, member_guid: member.guid },
+        { idempotencyKey: `demo-${run}-refresh-${member.n}` },
+      );
       member.jobId ??= job.id;
-      display.log(`${dim(elapsed())}  → refresh #${member.n}: 202, job ${job.id} ${job.status}`);
+      display.log(`${dim(elapsed())}  → refresh #${member.n}: job ${job.id} ${job.status}`);
     }
 
     const outcome = await settled;
@@ -459,26 +452,22 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
     out.write(bad(`\ndemo failed${why}:\n`));
     for (const line of tracker.problems()) out.write(`  - ${line}\n`);
     for (const member of tracker.members.filter((m) => m.jobId && tracker!.state(m) !== 'done')) {
-      const job = await api('GET', `/jobs/${member.jobId}`).catch(() => undefined);
-      if (job?.status === 200) {
-        out.write(
-          `  - job ${member.jobId} of #${member.n} is ${job.body.job.status} (${job.body.job.connection_status ?? '?'})\n`,
-        );
-      }
+      const job = await relay.jobs.get(member.jobId!).catch(() => undefined);
+      if (job) out.write(`  - job ${member.jobId} of #${member.n} is ${job.status} (${job.connection_status ?? '?'})\n`);
     }
     return false;
   } finally {
     display.stop();
     if (ticker) clearInterval(ticker);
     if (subscriptionId) {
-      const deleted = await api('DELETE', `/webhooks/${subscriptionId}`).catch((error: Error) => ({
-        status: 0,
-        body: error.message,
-      }));
+      const failure = await relay.webhooks.delete(subscriptionId).then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
       out.write(
-        deleted.status === 204
+        failure === undefined
           ? dim(`subscription ${subscriptionId} deleted\n`)
-          : `could not delete subscription ${subscriptionId} (${deleted.status}): delete it with DELETE /webhooks/${subscriptionId}\n`,
+          : `could not delete subscription ${subscriptionId} (${failure}): delete it with DELETE /webhooks/${subscriptionId}\n`,
       );
     }
     await receiver.close();

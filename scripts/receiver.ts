@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createRelayClient, type WebhookWithSecret } from '@nexus-relay/client';
 import { readStackFile, stackFilePath } from '../infra/local/stack-file.ts';
 import { startVerifyingReceiver, type VerifiedEvent } from './support/verifying-receiver.ts';
 
@@ -43,27 +44,26 @@ async function main(): Promise<number> {
     (reason) => console.log(`${new Date().toISOString().slice(11, 19)}  ✗ refused   ${reason}`),
     port,
   );
-  const api = (method: string, path: string, body?: unknown) =>
-    fetch(`${url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  const created = await api('POST', '/webhooks', { url: receiver.url, description: 'npm run receiver' });
-  if (created.status !== 201) {
-    console.error(`Could not subscribe ${receiver.url} at ${url}: HTTP ${created.status} ${await created.text()}`);
+  const relay = createRelayClient({ baseUrl: url, apiKey });
+  let webhook: WebhookWithSecret;
+  try {
+    webhook = await relay.webhooks.create({ url: receiver.url, description: 'npm run receiver' });
+  } catch (error) {
+    console.error(`Could not subscribe ${receiver.url} at ${url}: ${(error as Error).message}`);
     await receiver.close();
     return 1;
   }
-  const { webhook } = (await created.json()) as { webhook: { id: string; secret: string } };
   receiver.useSecret(webhook.secret);
   console.log(`receiver ${receiver.url} subscribed to ${url} as ${webhook.id}; every delivery is verified (Ctrl-C stops)`);
 
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
-  const deleted = await api('DELETE', `/webhooks/${webhook.id}`).catch(() => undefined);
-  console.log(deleted?.status === 204 ? `subscription ${webhook.id} deleted` : `could not delete subscription ${webhook.id}`);
+  const deleted = await relay.webhooks.delete(webhook.id).then(
+    () => true,
+    () => false,
+  );
+  console.log(deleted ? `subscription ${webhook.id} deleted` : `could not delete subscription ${webhook.id}`);
   await receiver.close();
   return 0;
 }

@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Webhook } from 'standardwebhooks';
+import { verifyWebhook } from '@nexus-relay/client';
 
-/** A webhook nexus-relay delivered, once its signature verified (Standard Webhooks). */
+/**
+ * A webhook nexus-relay delivered, once its signature verified (Standard Webhooks), with the fields the local
+ * tools read (the client kit's `RelayEvent` has every event's exact shape).
+ */
 export interface VerifiedEvent {
   id: string;
   type: string;
@@ -26,8 +29,8 @@ export interface Receiver {
 }
 
 /**
- * A local webhook endpoint (on 127.0.0.1, `port` 0 = any free one) that verifies every delivery with
- * `standardwebhooks` before anything else looks at it: verified → `onEvent` and 204, refused → `onRejected` and 400,
+ * A local webhook endpoint (on 127.0.0.1, `port` 0 = any free one) that verifies every delivery with the client
+ * kit's `verifyWebhook` before anything else looks at it: verified → `onEvent` and 204, refused → `onRejected` and 400,
  * no secret yet → 503 (nexus-relay retries it).
  */
 export async function startVerifyingReceiver(
@@ -35,25 +38,23 @@ export async function startVerifyingReceiver(
   onRejected: (reason: string) => void,
   port = 0,
 ): Promise<Receiver> {
-  let verifier: Webhook | undefined;
+  let secret: string | undefined;
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       // Not subscribed yet: a delivery cannot be ours; 503 makes nexus-relay retry it.
-      if (!verifier) return void response.writeHead(503).end();
-      const body = Buffer.concat(chunks).toString('utf8');
-      const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, String(value)]));
-      let payload: Omit<VerifiedEvent, 'id'>;
+      if (secret === undefined) return void response.writeHead(503).end();
+      let verified: ReturnType<typeof verifyWebhook>;
       try {
-        payload = verifier.verify(body, headers) as Omit<VerifiedEvent, 'id'>;
+        verified = verifyWebhook(Buffer.concat(chunks), request.headers, secret);
       } catch (error) {
         response.writeHead(400).end();
-        onRejected(`${(error as Error).message} (webhook-id ${headers['webhook-id'] ?? '?'})`);
+        onRejected(`${(error as Error).message} (webhook-id ${request.headers['webhook-id'] ?? '?'})`);
         return;
       }
       response.writeHead(204).end();
-      onEvent({ ...payload, id: headers['webhook-id']! });
+      onEvent({ ...(verified.event as Omit<VerifiedEvent, 'id'>), id: verified.id });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -62,7 +63,7 @@ export async function startVerifyingReceiver(
   });
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    useSecret: (secret) => (verifier = new Webhook(secret)),
+    useSecret: (given) => (secret = given),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRelayClient } from '@nexus-relay/client';
 import { afterAll, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
@@ -30,16 +31,8 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack!.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${env.LOCAL_API_KEY}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
-  return text ? JSON.parse(text) : undefined;
-}
+/** The client app's calls, through the client kit (the same key and port before and after the restart). */
+const relay = () => createRelayClient({ baseUrl: stack!.url, apiKey: env.LOCAL_API_KEY! });
 
 async function refreshNew(userId: string, durationMs: number): Promise<string> {
   const response = await fetch(`${simulator.url}/_sim/members`, {
@@ -48,7 +41,7 @@ async function refreshNew(userId: string, durationMs: number): Promise<string> {
     body: JSON.stringify({ user_id: userId, aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' } }),
   });
   const { member } = (await response.json()) as { member: { guid: string } };
-  return (await call('POST', `/users/${userId}/members/${member.guid}/refresh`)).job.id;
+  return (await relay().members.refresh({ user_id: userId, member_guid: member.guid })).id;
 }
 
 const isTerminal = (type: string) => type !== 'aggregation.started';
@@ -66,7 +59,7 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     DELIVERY_STALLED_AFTER_SECONDS: '10',
   };
   stack = await startStackProcess(env, 60_000, ['--persist', dataDir]);
-  const { webhook } = await call('POST', '/webhooks', { url: receiver.url });
+  const webhook = await relay().webhooks.create({ url: receiver.url });
   receiver.useSecret(webhook.secret);
   // Slow enough that every terminal delivery is still waiting for its answer when the relay dies.
   receiver.respondWith(() => new Promise((resolve) => setTimeout(() => resolve(204), 3_000)));
@@ -88,8 +81,8 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
   await expect
     .poll(
       async () => {
-        const { deliveries } = await call('GET', `/webhooks/${webhook.id}/deliveries?limit=100`);
-        const pending = (deliveries as { status: string }[]).filter((d) => d.status !== 'delivered').length;
+        const deliveries = await relay().webhooks.deliveries(webhook.id).toArray();
+        const pending = deliveries.filter((d) => d.status !== 'delivered').length;
         return { deliveries: deliveries.length, pending };
       },
       { timeout: 180_000, interval: 2_000 },
@@ -100,7 +93,7 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     // 0 missing, and duplicates only under the same webhook-id: one terminal webhook-id per job.
     const terminal = receiver.events.filter((e) => e.data.job.id === jobId && isTerminal(e.type));
     expect([jobId, new Set(terminal.map((e) => e.id)).size]).toEqual([jobId, 1]);
-    const { job } = await call('GET', `/jobs/${jobId}`);
+    const job = await relay().jobs.get(jobId);
     expect([jobId, job.status]).toEqual([jobId, 'succeeded']);
   }
   expect(receiver.rejected).toEqual([]);

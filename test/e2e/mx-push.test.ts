@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
+import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
@@ -29,8 +30,8 @@ async function call(url: string, init: { method: string; body?: unknown; headers
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-const api = (method: string, path: string, body?: unknown) =>
-  call(`${stack.url}${path}`, { method, body, headers: { authorization: `Bearer ${stack.apiKey}` } });
+/** The client app's side goes through the client kit; MX's side (`/mx/webhooks`) is MX's own HTTP call. */
+let relay: RelayClient;
 
 async function sim(method: string, path: string, body?: unknown) {
   const response = await call(`${stack.simulatorUrl}${path}`, { method, body });
@@ -52,9 +53,8 @@ async function startJob(durationMs: number) {
     user_id: userId,
     aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
   });
-  const started = await api('POST', `/users/${userId}/members/${member.guid}/refresh`);
-  expect(started.status).toBe(202);
-  return { memberGuid: member.guid as string, jobId: started.body.job.id as string };
+  const job = await relay.members.refresh({ user_id: userId, member_guid: member.guid });
+  return { memberGuid: member.guid as string, jobId: job.id };
 }
 
 /** Jobs start this far apart, as refreshes arrive in life: otherwise all JOBS finish in the same instant and the
@@ -93,9 +93,8 @@ beforeAll(async () => {
     return 204;
   });
   stack = await startStackProcess();
-  const created = await api('POST', '/webhooks', { url: receiver.url });
-  expect(created.status).toBe(201);
-  receiver.useSecret(created.body.webhook.secret);
+  relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  receiver.useSecret((await relay.webhooks.create({ url: receiver.url })).secret);
 }, 60_000);
 
 afterAll(async () => {

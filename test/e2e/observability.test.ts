@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createRelayClient, RelayNotFoundError, RelayProblemError } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC_NAMESPACE } from '../../lib/metrics.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
@@ -37,14 +38,9 @@ function emitted(): Map<string, Record<string, string>[]> {
   return metrics;
 }
 
-async function api(method: string, path: string, headers: Record<string, string> = {}) {
-  const response = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.apiKey}`, ...headers },
-  });
-  const text = await response.text();
-  return { status: response.status, requestId: response.headers.get('x-request-id')!, body: text ? JSON.parse(text) : undefined };
-}
+/** The client kit, sending the request id a client app chose (as `x-request-id`) when given one. */
+const relayWith = (headers: Record<string, string> = {}) =>
+  createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey, headers, retry: false });
 
 async function sim(method: string, path: string, body?: unknown) {
   const response = await fetch(`${stack.simulatorUrl}${path}`, {
@@ -59,12 +55,7 @@ async function sim(method: string, path: string, body?: unknown) {
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stack = await startStackProcess();
-  const response = await fetch(`${stack.url}/webhooks`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ url: receiver.url }),
-  });
-  receiver.useSecret(((await response.json()) as any).webhook.secret);
+  receiver.useSecret((await relayWith().webhooks.create({ url: receiver.url })).secret);
 }, 90_000);
 
 afterAll(async () => {
@@ -82,10 +73,12 @@ describe('a refresh followed to its terminal webhook', () => {
       user_id: userId,
       aggregation: { duration_ms: 2_000, final_status: 'CONNECTED' },
     });
-    const started = await api('POST', `/users/${userId}/members/${member.guid}/refresh`, { 'x-request-id': requestId });
-    expect(started.status).toBe(202);
-    expect(started.requestId).toBe(requestId);
-    jobId = started.body.job.id;
+    const started = await relayWith({ 'x-request-id': requestId }).raw.POST('/users/{user_id}/members/{member_guid}/refresh', {
+      params: { path: { user_id: userId, member_guid: member.guid } },
+    });
+    expect(started.response.status).toBe(202);
+    expect(started.response.headers.get('x-request-id')).toBe(requestId);
+    jobId = started.data!.job.id;
     await receiver.waitFor((event) => event.data.job.id === jobId && event.type === 'aggregation.succeeded');
     // Each invocation writes its metrics when it ends: the delivery's just after the receiver answered, the poll's once
     // it has also freed the member (which may come after the delivery).
@@ -128,9 +121,11 @@ describe('a refresh followed to its terminal webhook', () => {
 
 describe('answers that are not 2xx', () => {
   it('a 4xx: its request id is in a log line of the stack’s output', async () => {
-    const answer = await api('GET', '/jobs/job_0000000000000000000000000');
-    expect(answer.status).toBe(404);
-    expect(answer.body.request_id).toBe(answer.requestId);
+    const answer = (await relayWith()
+      .jobs.get('job_0000000000000000000000000')
+      .catch((error: unknown) => error)) as RelayProblemError;
+    expect(answer).toBeInstanceOf(RelayNotFoundError);
+    expect(answer.requestId).toEqual(expect.any(String));
     await expect
       .poll(() => jsonLines().filter((line) => line.request_id === answer.requestId || line.requestId === answer.requestId))
       .toContainEqual(expect.objectContaining({ message: 'request answered with a problem', status: 404 }));
@@ -144,8 +139,11 @@ describe('answers that are not 2xx', () => {
     });
     // MX asks to come back in a minute, longer than a call may wait: the read fails at once.
     await sim('POST', '/_sim/faults', { error_rate: 1, status: 429, retry_after_s: 60 });
-    const answer = await api('GET', `/users/${userId}/members/${member.guid}`, { 'x-request-id': `req-${randomUUID()}` });
+    const answer = (await relayWith({ 'x-request-id': `req-${randomUUID()}` })
+      .members.get({ user_id: userId, member_guid: member.guid })
+      .catch((error: unknown) => error)) as RelayProblemError;
     await sim('POST', '/_sim/faults', {});
+    expect(answer).toBeInstanceOf(RelayProblemError);
     expect(answer.status).toBeGreaterThanOrEqual(500);
     await expect
       .poll(() => jsonLines().filter((line) => line.request_id === answer.requestId))

@@ -1,17 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli/cli-process.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * Transactions sync as a client app uses it, on `npm start`: full sync in small pages, then two members aggregate
- * (adding and updating transactions), a `transactions.sync_updates_available` webhook arrives, signed, and the next
- * sync returns exactly what changed.
+ * Transactions sync as a client app uses it, on `npm start`, through the client kit's sync loop: full sync in small
+ * pages, then two members aggregate (adding and updating transactions), a `transactions.sync_updates_available`
+ * webhook arrives, signed, and the next sync returns exactly what changed.
  */
 let stack: StackProcess;
+let relay: RelayClient;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let webhookId: string;
 let directory: string;
@@ -26,29 +28,13 @@ async function call(url: string, init: { method?: string; body?: unknown; header
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
-const api = (path: string, init: { method?: string; body?: unknown; key?: string } = {}) =>
-  call(`${stack.url}${path}`, { ...init, headers: { authorization: `Bearer ${init.key ?? stack.apiKey}` } });
 const sim = async (path: string, body?: unknown) =>
   (await call(`${stack.simulatorUrl}${path}`, body === undefined ? {} : { method: 'POST', body })).body;
 
-interface Page {
-  added: { guid: string; updated_at: string }[];
-  modified: { guid: string; updated_at: string }[];
-  removed: { guid: string }[];
-  next_cursor: string;
-  has_more: boolean;
-}
-
 async function syncAll(user: string, cursor?: string) {
-  const pages: Page[] = [];
-  for (let next = cursor; ;) {
-    const query = new URLSearchParams({ count: '5', ...(next ? { cursor: next } : {}) });
-    const page = await api(`/users/${user}/transactions/sync?${query}`);
-    expect(page.status).toBe(200);
-    pages.push(page.body);
-    if (!page.body.has_more) break;
-    next = page.body.next_cursor;
-  }
+  const pages = [];
+  for await (const page of relay.transactions.sync({ user_id: user, cursor, count: 5 })) pages.push(page);
+  expect(pages.some((page) => page.reset)).toBe(false);
   return {
     added: pages.flatMap((p) => p.added),
     modified: pages.flatMap((p) => p.modified),
@@ -60,10 +46,9 @@ async function syncAll(user: string, cursor?: string) {
 const sorted = (items: { guid: string }[]) => items.map((t) => t.guid).sort();
 
 async function refreshAndWait(user: string, member: string) {
-  const started = await api(`/users/${user}/members/${member}/refresh`, { method: 'POST' });
-  expect(started.status).toBe(202);
-  await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job.id === started.body.job.id, 1, 30_000);
-  return started.body.job.id as string;
+  const job = await relay.members.refresh({ user_id: user, member_guid: member });
+  await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job.id === job.id, 1, 30_000);
+  return job.id;
 }
 
 beforeAll(async () => {
@@ -71,10 +56,10 @@ beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'nexus-relay-sync-'));
   stackFile = join(directory, 'stack.json');
   stack = await startStackProcess({ NEXUS_RELAY_STACK_FILE: stackFile });
-  const created = await api('/webhooks', { method: 'POST', body: { url: receiver.url } });
-  expect(created.status).toBe(201);
-  webhookId = created.body.webhook.id;
-  receiver.useSecret(created.body.webhook.secret);
+  relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  const created = await relay.webhooks.create({ url: receiver.url });
+  webhookId = created.id;
+  receiver.useSecret(created.secret);
 }, 60_000);
 
 afterAll(async () => {
@@ -118,10 +103,8 @@ describe('transactions sync over HTTP', () => {
       const announced = await receiver.waitFor((e) => e.type === 'transactions.sync_updates_available', 2, 30_000);
       expect(announced.every((e) => e.verified)).toBe(true);
       expect(announced.map((e) => (e.data as unknown as { job_id: string }).job_id).sort()).toEqual([jobA, jobB].sort());
-      const log = await api(`/webhooks/${webhookId}/deliveries?limit=100`);
-      expect(
-        log.body.deliveries.filter((d: { event_type: string }) => d.event_type === 'transactions.sync_updates_available'),
-      ).toHaveLength(2);
+      const log = await relay.webhooks.deliveries(webhookId).toArray();
+      expect(log.filter((d) => d.event_type === 'transactions.sync_updates_available')).toHaveLength(2);
 
       const second = await syncAll(user, first.cursor);
       expect(sorted(second.added)).toEqual(sorted(after.filter((t) => !before.has(t.guid))));
@@ -139,21 +122,23 @@ describe('transactions sync over HTTP', () => {
   it('answers bad input with problem+json naming the field, and keeps a user-bound key to its user', async () => {
     const { cursor } = await syncAll('e2e-sync-user');
     const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;
-    const invalid = await api(`/users/e2e-sync-user/transactions/sync?cursor=${tampered}`);
-    expect(invalid).toMatchObject({ status: 400, body: { code: 'invalid_cursor', field: 'cursor' } });
+    const firstPage = (user: string, options: { cursor?: string; count?: number } = {}) =>
+      relay.transactions.sync({ user_id: user, ...options }).next();
+    await expect(firstPage('e2e-sync-user', { cursor: tampered })).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid_cursor',
+      field: 'cursor',
+    });
     await sim('/_sim/members', { user_id: 'e2e-sync-other', aggregation: { duration_ms: 100 } });
-    const foreign = await api(`/users/e2e-sync-other/transactions/sync?cursor=${cursor}`);
-    expect(foreign).toMatchObject({ status: 400, body: { code: 'invalid_cursor', field: 'cursor' } });
-    for (const count of ['0', '501', 'ten']) {
-      expect(await api(`/users/e2e-sync-user/transactions/sync?count=${count}`)).toMatchObject({
+    await expect(firstPage('e2e-sync-other', { cursor })).rejects.toMatchObject({ status: 400, code: 'invalid_cursor' });
+    for (const count of [0, 501, 'ten' as unknown as number]) {
+      await expect(firstPage('e2e-sync-user', { count })).rejects.toMatchObject({
         status: 400,
-        body: { code: 'validation_failed', field: 'count' },
+        code: 'validation_failed',
+        field: 'count',
       });
     }
-    expect(await api('/users/no-such-user/transactions/sync')).toMatchObject({
-      status: 404,
-      body: { code: 'not_found', field: 'user_id' },
-    });
+    await expect(firstPage('no-such-user')).rejects.toMatchObject({ status: 404, code: 'not_found', field: 'user_id' });
 
     // The CLI pages through a sync and prints the cursor to keep.
     const viaCli = await runCli(['transactions', 'sync', 'e2e-sync-user', '--count', '4', '--json'], {
@@ -173,11 +158,13 @@ describe('transactions sync over HTTP', () => {
       env: { NEXUS_RELAY_STACK_FILE: stackFile },
     });
     expect(created.code).toBe(0);
-    const key = created.json().key as string;
-    expect((await api('/users/e2e-sync-other/transactions/sync', { key })).status).toBe(200);
-    expect(await api('/users/e2e-sync-user/transactions/sync', { key })).toMatchObject({
+    const bound = createRelayClient({ baseUrl: stack.url, apiKey: created.json().key as string });
+    const own = await bound.transactions.sync({ user_id: 'e2e-sync-other' }).next();
+    expect(own.value).toMatchObject({ has_more: false });
+    await expect(bound.transactions.sync({ user_id: 'e2e-sync-user' }).next()).rejects.toMatchObject({
+      name: 'RelayAuthError',
       status: 403,
-      body: { code: 'forbidden' },
+      code: 'forbidden',
     });
   });
 });

@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import { createRelayClient, RelayNotFoundError, RelayRequestError, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * The whole product over HTTP, the way a client app meets it: `npm start`, a webhook receiver verifying every
- * delivery with the public `standardwebhooks` library, and the MX simulator's control API to script members.
+ * The whole product over HTTP, the way a client app meets it: `npm start`, called through the client kit
+ * (@nexus-relay/client), a webhook receiver verifying every delivery with the public `standardwebhooks` library,
+ * and the MX simulator's control API to script members.
  */
 let stack: StackProcess;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let relay: RelayClient;
 
-async function api(method: string, path: string, options: { body?: unknown; key?: string | null } = {}) {
+/** What the client kit would not send (no key, unknown routes, wrong methods), and headers it does not show. */
+async function wire(method: string, path: string, options: { key?: string | null } = {}) {
   const key = options.key === undefined ? stack.apiKey : options.key;
   const response = await fetch(`${stack.url}${path}`, {
     method,
-    headers: {
-      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-      ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    headers: key === null ? {} : { authorization: `Bearer ${key}` },
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
@@ -45,8 +45,7 @@ async function simMember(aggregation: { duration_ms: number; final_status: strin
   return { userId, memberGuid: member.guid as string };
 }
 
-const refresh = (userId: string, memberGuid: string, query = '') =>
-  api('POST', `/users/${userId}/members/${memberGuid}/refresh${query}`);
+const refresh = (userId: string, memberGuid: string) => relay.members.refresh({ user_id: userId, member_guid: memberGuid });
 
 const eventsOf = (jobId: string) => receiver.events.filter((event) => event.data.job.id === jobId);
 const isTerminalFor = (jobId: string) => (event: { type: string; data: { job: { id: string } } }) =>
@@ -55,9 +54,9 @@ const isTerminalFor = (jobId: string) => (event: { type: string; data: { job: { 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stack = await startStackProcess({ AGGREGATION_DEADLINE_SECONDS: '10' });
-  const created = await api('POST', '/webhooks', { body: { url: receiver.url } });
-  expect(created.status).toBe(201);
-  receiver.useSecret(created.body.webhook.secret);
+  relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  const created = await relay.webhooks.create({ url: receiver.url });
+  receiver.useSecret(created.secret);
 }, 90_000);
 
 afterAll(async () => {
@@ -84,10 +83,12 @@ describe('refresh → poll loop → signed webhooks', () => {
     const { userId, memberGuid } = await simMember({ duration_ms: 5_000, final_status: 'CONNECTED' });
     await sim('POST', '/_sim/reset');
 
-    const started = await refresh(userId, memberGuid, '?include_holdings=false');
-    expect(started.status).toBe(202);
-    const job = started.body.job;
-    expect(started.headers.get('location')).toBe(`/jobs/${job.id}`);
+    const started = await relay.raw.POST('/users/{user_id}/members/{member_guid}/refresh', {
+      params: { path: { user_id: userId, member_guid: memberGuid }, query: { include_holdings: false } },
+    });
+    expect(started.response.status).toBe(202);
+    const job = started.data!.job;
+    expect(started.response.headers.get('location')).toBe(`/jobs/${job.id}`);
     expect(job).toMatchObject({ user_id: userId, member_guid: memberGuid, status: 'aggregating', finished_at: null });
 
     await receiver.waitFor(isTerminalFor(job.id));
@@ -100,10 +101,9 @@ describe('refresh → poll loop → signed webhooks', () => {
       is_being_aggregated: false,
     });
 
-    const read = await api('GET', `/jobs/${job.id}`);
-    expect(read.status).toBe(200);
-    expect(read.body.job).toMatchObject({ id: job.id, status: 'succeeded', connection_status: 'CONNECTED' });
-    expect(read.body.job.finished_at).not.toBeNull();
+    const read = await relay.jobs.get(job.id);
+    expect(read).toMatchObject({ id: job.id, status: 'succeeded', connection_status: 'CONNECTED' });
+    expect(read.finished_at).not.toBeNull();
 
     const { calls } = await sim('GET', '/_sim/stats');
     expect(calls['POST /sessions']).toBe(1);
@@ -122,26 +122,28 @@ describe('refresh → poll loop → signed webhooks', () => {
     const jobs = await Promise.all(
       cases.map(async ({ script }) => {
         const { userId, memberGuid } = await simMember(script);
-        const response = await refresh(userId, memberGuid);
-        expect(response.status).toBe(202);
-        return response.body.job.id as string;
+        return (await refresh(userId, memberGuid)).id;
       }),
     );
     for (const [i, jobId] of jobs.entries()) {
       const [terminal] = await receiver.waitFor(isTerminalFor(jobId), 1, 40_000);
       expect(terminal!.type).toBe(`aggregation.${cases[i]!.expected}`);
-      expect((await api('GET', `/jobs/${jobId}`)).body.job.status).toBe(cases[i]!.expected);
+      expect((await relay.jobs.get(jobId)).status).toBe(cases[i]!.expected);
     }
   }, 60_000);
 
   it('a member without the PFM use case gets 403 use_case_not_permitted, no job and no webhook', async () => {
     const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' }, ['MONEY_MOVEMENT']);
     const before = receiver.events.length;
-    const response = await refresh(userId, memberGuid);
-    expect(response.status).toBe(403);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(response.body).toMatchObject({ status: 403, code: 'use_case_not_permitted' });
-    expect((await api('GET', `/users/${userId}/members/${memberGuid}/aggregation`)).status).toBe(404);
+    await expect(refresh(userId, memberGuid)).rejects.toMatchObject({
+      name: 'RelayAuthError',
+      status: 403,
+      code: 'use_case_not_permitted',
+      requestId: expect.any(String),
+    });
+    await expect(relay.members.aggregation({ user_id: userId, member_guid: memberGuid })).rejects.toBeInstanceOf(
+      RelayNotFoundError,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(receiver.events.length).toBe(before);
   });
@@ -153,25 +155,23 @@ describe('refresh → poll loop → signed webhooks', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const second = refresh(userId, memberGuid);
     const [a, b] = await Promise.all([first, second]);
-    expect([a.status, b.status]).toEqual([202, 202]);
-    expect(b.body.job.id).toBe(a.body.job.id);
+    expect(b.id).toBe(a.id);
     const { calls } = await sim('GET', '/_sim/stats');
     const aggregateCalls = Object.entries(calls as Record<string, number>)
       .filter(([route]) => /\/members\/\{member_guid\}\/(aggregate|refresh)$/.test(route))
       .reduce((sum, [, count]) => sum + count, 0);
     expect(aggregateCalls).toBe(1);
-    await receiver.waitFor(isTerminalFor(a.body.job.id));
-    expect(eventsOf(a.body.job.id).filter((event) => event.type !== 'aggregation.started')).toHaveLength(1);
+    await receiver.waitFor(isTerminalFor(a.id));
+    expect(eventsOf(a.id).filter((event) => event.type !== 'aggregation.started')).toHaveLength(1);
   });
 
   it('an expired MX session is replaced without the client noticing', async () => {
     const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
-    expect((await api('GET', `/users/${userId}/members/${memberGuid}`)).status).toBe(200);
+    await relay.members.get({ user_id: userId, member_guid: memberGuid });
     await sim('POST', '/_sim/reset');
     await sim('POST', '/_sim/faults', { expire_sessions: true });
-    const read = await api('GET', `/users/${userId}/members/${memberGuid}`);
-    expect(read.status).toBe(200);
-    expect(read.body.member.guid).toBe(memberGuid);
+    const read = await relay.members.get({ user_id: userId, member_guid: memberGuid });
+    expect(read.member).toMatchObject({ guid: memberGuid });
     const { calls } = await sim('GET', '/_sim/stats');
     expect(calls['POST /sessions']).toBe(1);
     expect(calls['GET /members/{member_guid}']).toBe(2);
@@ -186,17 +186,18 @@ describe('MFA over HTTP', () => {
       final_status: 'CONNECTED',
       challenge: { label: 'Favorite color?', answer: 'blue' },
     });
-    const job = (await refresh(userId, memberGuid)).body.job;
+    const job = await refresh(userId, memberGuid);
     const [challenged] = await receiver.waitFor(isTerminalFor(job.id));
     expect(challenged!.type).toBe('aggregation.action_required');
     const [question] = challenged!.data.job.challenges as { guid: string; label: string }[];
     expect(question!.label).toBe('Favorite color?');
 
-    const resumed = await api('PUT', `/users/${userId}/members/${memberGuid}/resume`, {
-      body: { challenges: [{ guid: question!.guid, value: 'blue' }] },
+    const resumed = await relay.members.resume({
+      user_id: userId,
+      member_guid: memberGuid,
+      challenges: [{ guid: question!.guid, value: 'blue' }],
     });
-    expect(resumed.status).toBe(202);
-    expect(resumed.body.job).toMatchObject({ id: job.id, status: 'aggregating' });
+    expect(resumed).toMatchObject({ id: job.id, status: 'aggregating' });
     const terminal = await receiver.waitFor(isTerminalFor(job.id), 2);
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.succeeded']);
   });
@@ -205,7 +206,7 @@ describe('MFA over HTTP', () => {
 describe('errors are problem+json', () => {
   it('missing or wrong API key → 401', async () => {
     for (const key of [null, 'not-a-real-key-but-long-enough-to-parse']) {
-      const response = await api('GET', '/webhooks', { key });
+      const response = await wire('GET', '/webhooks', { key });
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toBe('application/problem+json');
       expect(response.body).toMatchObject({ status: 401, code: 'unauthorized' });
@@ -214,21 +215,20 @@ describe('errors are problem+json', () => {
   });
 
   it('unknown route → 404, wrong method → 405', async () => {
-    const unknown = await api('GET', '/no/such/route');
+    const unknown = await wire('GET', '/no/such/route');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ code: 'route_not_found' });
-    const wrongMethod = await api('GET', '/users/u1/members/MBR-1/refresh');
+    const wrongMethod = await wire('GET', '/users/u1/members/MBR-1/refresh');
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 
   it('a malformed member guid → 400 naming the field, before any MX call', async () => {
     await sim('POST', '/_sim/reset');
-    const response = await refresh('user-1', 'not-a-guid');
-    expect(response.status).toBe(400);
-    expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(response.body).toMatchObject({ code: 'validation_failed', field: 'member_guid' });
-    expect(response.body.detail).toContain('member_guid');
+    const refused = await refresh('user-1', 'not-a-guid').catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(RelayRequestError);
+    expect(refused).toMatchObject({ status: 400, code: 'validation_failed', field: 'member_guid' });
+    expect((refused as RelayRequestError).detail).toContain('member_guid');
     expect((await sim('GET', '/_sim/stats')).calls).toEqual({});
   });
 });
