@@ -48,7 +48,7 @@ describe('generated blocks of the documents', () => {
 
   it('every block stands in exactly one document, its home', async () => {
     for (const name of Object.keys(BLOCK_HOMES) as BlockName[]) {
-      const holders = [...GENERATED_DOCUMENTS, 'README.md'].filter((document) =>
+      const holders = [...new Set([...GENERATED_DOCUMENTS, 'README.md'])].filter((document) =>
         (texts[document] ?? readme).includes(`<!-- generated:${name} -->`),
       );
       expect(holders, name).toEqual([BLOCK_HOMES[name]]);
@@ -93,9 +93,12 @@ describe('generated blocks of the documents', () => {
     }
   });
 
-  it('the receiver snippet is scripts/examples/verify-webhook.ts, byte for byte', async () => {
-    const example = await readFile(new URL('../../../scripts/examples/verify-webhook.ts', import.meta.url), 'utf8');
-    const snippet = /```ts\n([\s\S]*?)\n```/.exec(block('verify-webhook')!)?.[1];
+  it.each<[BlockName, string]>([
+    ['verify-webhook', 'node-http.ts'],
+    ['client-app', 'client-app.ts'],
+  ])('the %s snippet is clients/typescript/examples/%s, byte for byte', async (name, file) => {
+    const example = await readFile(new URL(`../../../clients/typescript/examples/${file}`, import.meta.url), 'utf8');
+    const snippet = /```ts\n([\s\S]*?)\n```/.exec(block(name)!)?.[1];
     expect(snippet).toBe(example.trimEnd());
   });
 

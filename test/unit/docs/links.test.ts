@@ -9,6 +9,7 @@ const DOCUMENTS = [
   'README.md',
   'BENCHMARKS.md',
   'sim/README.md',
+  'clients/typescript/README.md',
   ...readdirSync(join(ROOT, 'docs')).map((name) => `docs/${name}`),
 ];
 const SOURCE_FOLDERS = ['functions', 'lib', 'infra', 'cli', 'scripts', 'bench', 'sim', 'test'];

@@ -124,10 +124,15 @@ describe('the OpenAPI document', () => {
       name: 'include_holdings',
       in: 'query',
       required: false,
-      schema: { type: 'string', enum: ['true', 'false'] },
+      schema: { type: 'boolean' }, // parsed strictly from `true` or `false`, described as what it carries
     });
-    const transactions = document.paths['/users/{user_id}/transactions'].get.parameters.map((p: Json) => p.name);
-    expect(transactions).toEqual(['user_id', 'page', 'records_per_page', 'use_case']);
+    const transactions = document.paths['/users/{user_id}/transactions'].get.parameters;
+    expect(transactions.map((p: Json) => p.name)).toEqual(['user_id', 'page', 'records_per_page', 'use_case']);
+    expect(transactions.find((p: Json) => p.name === 'records_per_page').schema).toEqual({
+      type: 'integer',
+      minimum: 10,
+      maximum: 1000,
+    });
     const subscribe = document.paths['/webhooks'].post.requestBody;
     expect(subscribe.required).toBe(true);
     expect(subscribe.content['application/json'].schema).toMatchObject({
