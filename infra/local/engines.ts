@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { createTable } from '../../lib/store/table.ts';
+import { listenOn, LOOPBACK } from './ports.ts';
 
 /** The queues of the stack, by role. Each has a dead-letter queue, as in AWS. */
 export const QUEUE_NAMES = { poll: 'poll', delivery: 'delivery', refreshRequests: 'refresh-requests' } as const;
@@ -27,25 +28,40 @@ export interface StartEnginesOptions {
   /** Visibility timeout of the work queues; a failed message is retried after it. */
   visibilityTimeoutSeconds?: number;
   maxReceiveCount?: number;
+  /** Ports (0 or absent: any free one). */
+  dynamoDbPort?: number;
+  sqsPort?: number;
 }
 
 /**
- * dynalite (DynamoDB) and fauxqs (SQS) on free loopback ports, with the table and queues created as the CDK
- * stack creates them. Several stacks can run side by side: nothing here uses a fixed port.
+ * dynalite (DynamoDB) and fauxqs (SQS) on loopback (any free port unless told one), with the table and queues
+ * created as the CDK stack creates them. Several stacks can run side by side: nothing here uses a fixed port.
  */
 export async function startEngines(options: StartEnginesOptions = {}): Promise<LocalEngines> {
   const region = 'us-east-1';
   const tableName = options.tableName ?? 'nexus-relay-local';
 
   const dynamo = dynalite({ path: options.persistDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    dynamo.once('error', reject);
-    dynamo.listen(0, '127.0.0.1', () => resolve());
-  });
-  const dynamoDbEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+  await listenOn(
+    'dynamodb',
+    options.dynamoDbPort ?? 0,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        dynamo.once('error', reject);
+        dynamo.listen(options.dynamoDbPort ?? 0, LOOPBACK, () => resolve());
+      }),
+  );
+  const dynamoDbEndpoint = `http://${LOOPBACK}:${(dynamo.address() as AddressInfo).port}`;
 
-  const sqs = await startFauxqs({ port: 0, logger: false });
-  const sqsEndpoint = `http://127.0.0.1:${sqs.port}`;
+  // fauxqs's own start-up binds every interface; its app, listened on here, binds loopback only.
+  const sqs = buildApp({ logger: false });
+  try {
+    await listenOn('sqs', options.sqsPort ?? 0, () => sqs.listen({ port: options.sqsPort ?? 0, host: LOOPBACK }));
+  } catch (error) {
+    await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    throw error;
+  }
+  const sqsEndpoint = `http://${LOOPBACK}:${(sqs.server.address() as AddressInfo).port}`;
 
   const aws = { region, dynamoDbEndpoint, sqsEndpoint };
   const documentClient = createDocumentClient(aws);
@@ -84,14 +100,14 @@ export async function startEngines(options: StartEnginesOptions = {}): Promise<L
       async stop() {
         documentClient.destroy();
         sqsClient.destroy();
-        await sqs.stop();
+        await sqs.close();
         await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       },
     };
   } catch (error) {
     documentClient.destroy();
     sqsClient.destroy();
-    await sqs.stop();
+    await sqs.close();
     dynamo.close();
     throw error;
   }

@@ -10,12 +10,16 @@ import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptio
 import { startGateway } from './gateway.ts';
 import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { listenOn, LOOPBACK } from './ports.ts';
 import { startMxSimulator } from '../../sim/server.ts';
 import { startPoller } from './sqs-poller.ts';
 
 export interface LocalStackOptions {
   port: number;
   simPort: number;
+  /** The engines' ports (default: any free port). */
+  dynamoDbPort?: number;
+  sqsPort?: number;
   /** Keep DynamoDB data here between runs. */
   persistDir?: string;
   /** Extra environment (same variables the Lambdas read), e.g. AGGREGATION_DEADLINE_SECONDS. */
@@ -62,9 +66,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   try {
-    const engines = await (options.startEngines ?? startEngines)({ persistDir: options.persistDir });
+    const engines = await (options.startEngines ?? startEngines)({
+      persistDir: options.persistDir,
+      dynamoDbPort: options.dynamoDbPort,
+      sqsPort: options.sqsPort,
+    });
     stoppers.push(() => engines.stop());
-    const simulator = useRealMx ? undefined : await startMxSimulator({ port: options.simPort });
+    const simulator = useRealMx
+      ? undefined
+      : await listenOn('simulator', options.simPort, () => startMxSimulator({ port: options.simPort, host: LOOPBACK }));
     if (simulator) stoppers.push(() => simulator.close());
 
     // One way to make keys: the same generator as `nexus-relay keys create`, stored with its display prefix.
@@ -126,7 +136,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(async () => clearInterval(timer));
     }
 
-    const gateway = await startGateway({ port: options.port });
+    const gateway = await listenOn('gateway', options.port, () => startGateway({ port: options.port, host: LOOPBACK }));
     stoppers.push(() => gateway.close());
 
     return {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { PortInUseError, PortSettingError, portsFrom } from './ports.ts';
 import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs22.x.
@@ -8,19 +9,13 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { values } = parseArgs({ options: { persist: { type: 'string' } } });
 
-function port(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535)
-    throw new ConfigError([name], `${name} must be a port number (0–65535), got "${raw}"`);
-  return value;
-}
-
 try {
+  const ports = portsFrom(process.env);
   const stack = await startLocalStack({
-    port: port('PORT', 3000),
-    simPort: port('MX_SIM_PORT', 3001),
+    port: ports.gateway,
+    simPort: ports.simulator,
+    dynamoDbPort: ports.dynamodb,
+    sqsPort: ports.sqs,
     persistDir: values.persist,
   });
   if (stack.simulatorUrl) console.log(`mx simulator: ${stack.simulatorUrl} (control API under /_sim/)`);
@@ -44,7 +39,9 @@ try {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // What the user can fix is said in one line; anything else is a bug, with its stack.
+  const known = error instanceof ConfigError || error instanceof PortInUseError || error instanceof PortSettingError;
+  console.error(known ? error.message : error);
   process.exit(1);
 }
 
