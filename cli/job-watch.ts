@@ -1,6 +1,8 @@
 import type { Job, RelayClient } from '@nexus-relay/client';
+import type { Command } from 'commander';
+import { integerArg, numberArg } from './arguments.ts';
 import { formatElapsed, type Output } from './output.ts';
-import { challengeLines, statusText, WATCH_EXIT_CODES } from './job-view.ts';
+import { challengeLines, jobLines, statusText, WATCH_EXIT_CODES } from './job-view.ts';
 
 export interface WatchResult {
   job: Job;
@@ -117,4 +119,38 @@ export async function followJob(options: Omit<WatchOptions, 'signal'>): Promise<
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }
+}
+
+/** `--watch`, `--interval`, `--timeout`: the flags of a command that starts or resumes a job. */
+export interface WatchFlags {
+  watch?: boolean;
+  interval: number;
+  timeout?: number;
+}
+
+export function addWatchFlags(command: Command): Command {
+  return command
+    .option('-w, --watch', 'follow the job until it ends: a live status line on a terminal, a line per change otherwise')
+    .option('--interval <seconds>', 'with --watch: seconds between checks', numberArg(0.2, 60), 1)
+    .option(
+      '--timeout <seconds>',
+      'with --watch: give up (exit 1) after this long; default: when the job ends',
+      integerArg(1, 86_400),
+    );
+}
+
+/** The job a command started: printed at once, or with `--watch` followed to its end (see followJob). */
+export async function printOrFollow(
+  options: Omit<WatchOptions, 'intervalMs' | 'timeoutMs' | 'signal'> & { flags: WatchFlags },
+): Promise<number | void> {
+  const { output, job, flags } = options;
+  if (!flags.watch) {
+    output.result({ job }, () => [...jobLines(job, output.style), output.style.dim(`follow: nexus-relay jobs get ${job.id}`)]);
+    return;
+  }
+  return followJob({
+    ...options,
+    intervalMs: flags.interval * 1000,
+    timeoutMs: flags.timeout === undefined ? undefined : flags.timeout * 1000,
+  });
 }

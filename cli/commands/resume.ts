@@ -1,23 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { ResumeAnswers } from '@nexus-relay/client';
 import { type Command, InvalidArgumentError } from 'commander';
-import { integerArg, numberArg } from '../arguments.ts';
 import { action } from '../context.ts';
 import { usageError } from '../errors.ts';
-import { jobLines } from '../job-view.ts';
-import { followJob } from '../job-watch.ts';
+import { addWatchFlags, printOrFollow, type WatchFlags } from '../job-watch.ts';
 import type { Terminal } from '../output.ts';
 
-interface ResumeOptions {
+interface ResumeOptions extends WatchFlags {
   answer: ResumeAnswers;
   answersFile?: string;
-  watch?: boolean;
-  interval: number;
-  timeout?: number;
 }
 
 export function registerResume(program: Command, terminal: Terminal): void {
-  program
+  const command = program
     .command('resume')
     .description(
       'answer the MFA challenges of a member’s action_required job (the refresh prints them); with --watch follow ' +
@@ -26,33 +21,16 @@ export function registerResume(program: Command, terminal: Terminal): void {
     .argument('<user_id>', 'the partner’s user id')
     .argument('<member_guid>', 'MBR-…')
     .option('--answer <guid=value>', 'one challenge’s answer (repeat for each challenge)', collectAnswer, [])
-    .option('--answers-file <file>', 'the answers as JSON: {"challenges":[{"guid":"…","value":"…"}]} (as refresh prints)')
-    .option('-w, --watch', 'follow the job until it ends')
-    .option('--interval <seconds>', 'with --watch: seconds between checks', numberArg(0.2, 60), 1)
-    .option('--timeout <seconds>', 'with --watch: give up (exit 1) after this long', integerArg(1, 86_400))
-    .action(
-      action(terminal, async ({ output, api, calls }, userId: string, memberGuid: string, options: ResumeOptions) => {
-        const challenges = answersOf(options);
-        const startedAt = performance.now();
-        const client = api();
-        const job = await client.members.resume({ user_id: userId, member_guid: memberGuid, challenges }, calls);
-        if (!options.watch) {
-          output.result({ job }, () => [
-            ...jobLines(job, output.style),
-            output.style.dim(`follow: nexus-relay jobs get ${job.id}`),
-          ]);
-          return;
-        }
-        return followJob({
-          api: client,
-          output,
-          job,
-          startedAt,
-          intervalMs: options.interval * 1000,
-          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-        });
-      }),
-    );
+    .option('--answers-file <file>', 'the answers as JSON: {"challenges":[{"guid":"…","value":"…"}]} (as refresh prints)');
+  addWatchFlags(command).action(
+    action(terminal, async ({ output, api, calls }, userId: string, memberGuid: string, options: ResumeOptions) => {
+      const challenges = answersOf(options);
+      const startedAt = performance.now();
+      const client = api();
+      const job = await client.members.resume({ user_id: userId, member_guid: memberGuid, challenges }, calls);
+      return printOrFollow({ api: client, output, job, startedAt, flags: options });
+    }),
+  );
 }
 
 function collectAnswer(value: string, previous: ResumeAnswers): ResumeAnswers {
