@@ -24,14 +24,14 @@ module.exports = {
       severity: 'error',
       comment: 'A function entry imports lib/ (and packages) only.',
       from: { path: '^functions/' },
-      to: { path: '^(functions|infra|cli|scripts|bench|test|sim|clients)/' },
+      to: { path: '^(functions|infra|cli|scripts|bench|test|sim|clients|console)/' },
     },
     {
       name: 'lib-not-tooling',
       severity: 'error',
       comment: 'lib/ is what runs in Lambda: no CLI, scripts, benchmarks or tests in it.',
       from: { path: '^lib/' },
-      to: { path: '^(functions|cli|scripts|bench|test|sim|clients)/' },
+      to: { path: '^(functions|cli|scripts|bench|test|sim|clients|console)/' },
     },
     {
       name: 'infra-only-from-tooling',
@@ -53,6 +53,14 @@ module.exports = {
       comment:
         'The client kit (clients/typescript) is a package of its own that client apps install: it imports nothing of the repository.',
       from: { path: '^clients/typescript/(src|scripts)/' },
+      to: { path: '^(functions|lib|infra|cli|scripts|bench|test|sim)/' },
+    },
+    {
+      name: 'console-only-public-api',
+      severity: 'error',
+      comment:
+        'The operator console (console/) runs in a browser as a client of the public API only: it imports the client kit and nothing else of the repository.',
+      from: { path: '^console/' },
       to: { path: '^(functions|lib|infra|cli|scripts|bench|test|sim)/' },
     },
     {

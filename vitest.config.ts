@@ -31,6 +31,16 @@ export default defineConfig({
         // time, so no other file competes with them for the CPU.
         test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
+      {
+        // Browser tests drive Debian's Chromium (test/support/browser.ts) against a local stack: last, one at a time.
+        test: {
+          ...shared,
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

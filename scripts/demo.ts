@@ -69,17 +69,20 @@ export async function resolveTarget(env: Record<string, string | undefined> = pr
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-/** Fails with a helpful message unless both the gateway and the simulator answer. */
+/**
+ * Fails with a helpful message unless both the gateway and the simulator answer (any answer: a dead URL is refused
+ * at once; the timeout is for one that swallows packets, and generous, as a loaded machine answers late).
+ */
 export async function checkReachable(target: Target): Promise<void> {
   const probe = async (url: string) => {
     try {
-      await fetch(url, { signal: AbortSignal.timeout(3_000) }).then((response) => response.body?.cancel());
+      await fetch(url, { signal: AbortSignal.timeout(10_000) }).then((response) => response.body?.cancel());
       return true;
     } catch {
       return false;
     }
   };
-  if (!(await probe(`${target.url}/openapi.json`))) {
+  if (!(await probe(`${target.url}/console`))) {
     throw new DemoSetupError(`No nexus-relay stack answers at ${target.url} (from ${target.source}). ${NO_STACK_HINT}`);
   }
   if (!(await probe(`${target.simulatorUrl}/_sim/stats`))) {

@@ -1,7 +1,37 @@
 import * as z from 'zod';
-import type { Operations } from '../http/http-handler.ts';
+import type { HttpResponse, Operations } from '../http/http-handler.ts';
+import { HttpProblem } from '../http/problem.ts';
+import { parseInput } from '../http/validation.ts';
 import openApiDocument from '../http/openapi/openapi.generated.json' with { type: 'json' };
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
+import consoleAssets from './console-assets.generated.json' with { type: 'json' };
+
+const assets: Record<string, { contentType: string; body: string }> = consoleAssets;
+
+/**
+ * The console's page may run its own script and style and talk to this origin's API, nothing else: no inline script
+ * or style, no other origin, no framing, no plugins.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const CONSOLE_HEADERS = {
+  'content-security-policy': CONSOLE_CSP,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+const consoleAsset = z.object({ asset: z.string().max(100).describe('A file the console page names') });
 
 export const docs: OperationsDocs = {
   'GET /openapi.json': {
@@ -13,14 +43,60 @@ export const docs: OperationsDocs = {
       },
     },
   },
+  'GET /console': {
+    description:
+      "A single-page console for operators, a client of this API only: sign in with an API key (kept in the tab's sessionStorage), then jobs and webhook deliveries.",
+    responses: {
+      200: {
+        description: 'The console page',
+        mediaTypes: ['text/html'],
+        headers: { 'content-security-policy': "The page's policy: its own origin only, no inline script or style" },
+      },
+    },
+  },
+  'GET /console/{asset}': {
+    path: consoleAsset,
+    responses: {
+      200: {
+        description: "The console's script or style (content-hashed names, cacheable for a year)",
+        mediaTypes: ['text/javascript', 'text/css'],
+      },
+    },
+    problems: ['not_found'],
+  },
 };
 
-/** The api-docs function: the OpenAPI document, generated from every function's docs (`npm run openapi`). */
+function serve(name: string, cacheControl: string): HttpResponse {
+  const asset = assets[name];
+  if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
+  return {
+    status: 200,
+    text: asset.body,
+    headers: { ...CONSOLE_HEADERS, 'content-type': asset.contentType, 'cache-control': cacheControl },
+  };
+}
+
+/** The api-docs function: the OpenAPI document (`npm run openapi`) and the operator console (`npm run console`). */
 export const operations = (): Operations => ({
   'GET /openapi.json': {
     auth: 'none',
     async handle() {
       return { status: 200, body: openApiDocument, headers: { 'cache-control': 'public, max-age=300' } };
+    },
+  },
+  'GET /console': {
+    auth: 'none',
+    async handle() {
+      return serve('index.html', 'no-cache');
+    },
+  },
+  'GET /console/{asset}': {
+    auth: 'none',
+    async handle(request) {
+      const { asset } = parseInput(consoleAsset, request.pathParams, 'path');
+      // index.html is the page itself, served at /console; the rest never change under their hashed names.
+      if (asset === 'index.html') throw new HttpProblem('not_found', 'The console page is /console.');
+      return serve(asset, 'public, max-age=31536000, immutable');
     },
   },
 });

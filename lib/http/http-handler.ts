@@ -26,6 +26,8 @@ export interface HttpResponse {
   body?: unknown;
   /** A body already serialized as JSON (e.g. MX's, relayed unchanged): sent as is, instead of `body`. */
   json?: string;
+  /** A body that is not JSON (the console's page, script and style): sent as is, with `headers['content-type']`. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -162,6 +164,9 @@ function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
 const baseHeaders = (requestId: string) => ({ 'x-request-id': requestId, 'cache-control': 'no-store' });
 
 function toResult(response: HttpResponse, requestId: string): ApiResult {
+  if (response.text !== undefined) {
+    return { statusCode: response.status, headers: { ...baseHeaders(requestId), ...response.headers }, body: response.text };
+  }
   const json = response.json || (response.body !== undefined ? JSON.stringify(response.body) : '');
   return {
     statusCode: response.status,

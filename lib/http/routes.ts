@@ -83,9 +83,17 @@ const mxEventRoutes: RouteDefinition[] = [
   },
 ];
 
-/** The API's own description, generated from the schemas the operations validate with. */
+/** The API's own description, generated from the schemas the operations validate with, and the operator console. */
 const docsRoutes: RouteDefinition[] = [
   { method: 'GET', path: '/openapi.json', fn: 'api-docs', auth: 'none', summary: 'This API as an OpenAPI 3.1 document' },
+  {
+    method: 'GET',
+    path: '/console',
+    fn: 'api-docs',
+    auth: 'none',
+    summary: 'The operator console: jobs and webhook deliveries in a browser (sign in with an API key)',
+  },
+  { method: 'GET', path: '/console/{asset}', fn: 'api-docs', auth: 'none', summary: "The console's script and style" },
 ];
 
 export const ROUTES: readonly RouteDefinition[] = [

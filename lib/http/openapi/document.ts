@@ -144,6 +144,9 @@ function answer(response: ResponseDocs, idempotent: boolean, schemas: JsonSchema
     description: response.description,
     headers,
     ...(response.body ? { content: { 'application/json': { schema: schemas.response(response.body) } } } : {}),
+    ...(response.mediaTypes
+      ? { content: Object.fromEntries(response.mediaTypes.map((type) => [type, { schema: { type: 'string' } }])) }
+      : {}),
   };
 }
 

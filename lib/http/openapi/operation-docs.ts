@@ -6,6 +6,8 @@ export interface ResponseDocs {
   description: string;
   /** The JSON body; none for an empty answer. */
   body?: z.ZodType;
+  /** The media types of an answer that is not JSON (the console's page and assets), instead of `body`. */
+  mediaTypes?: readonly string[];
   /** Response headers this answer sets, by name, with what they say. */
   headers?: Readonly<Record<string, string>>;
 }

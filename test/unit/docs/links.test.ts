@@ -10,9 +10,11 @@ const DOCUMENTS = [
   'BENCHMARKS.md',
   'sim/README.md',
   'clients/typescript/README.md',
-  ...readdirSync(join(ROOT, 'docs')).map((name) => `docs/${name}`),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
 ];
-const SOURCE_FOLDERS = ['functions', 'lib', 'infra', 'cli', 'scripts', 'bench', 'sim', 'test'];
+const SOURCE_FOLDERS = ['functions', 'lib', 'infra', 'cli', 'scripts', 'bench', 'sim', 'test', 'clients', 'console'];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces as dashes. */
 const slug = (heading: string) =>
@@ -31,7 +33,7 @@ function anchorsOf(text: string): Set<string> {
 
 function sourceFiles(folder: string): string[] {
   return readdirSync(join(ROOT, folder), { recursive: true, encoding: 'utf8' })
-    .filter((path) => path.endsWith('.ts') && !path.includes('node_modules'))
+    .filter((path) => /\.tsx?$/.test(path) && !path.includes('node_modules'))
     .map((path) => join(folder, path));
 }
 

@@ -1,0 +1,77 @@
+import { useEffect, useState } from 'preact/hooks';
+import { JobView } from './job-view.tsx';
+import { JobsView } from './jobs-view.tsx';
+import { parseRoute, type Route } from './route.ts';
+import { forgetKey, storedKey, storeKey } from './session.ts';
+import { checkKey, SignIn, type Signed } from './sign-in.tsx';
+import { Loading, ProblemView } from './ui.tsx';
+import { WebhookView } from './webhook-view.tsx';
+import { WebhooksView } from './webhooks-view.tsx';
+
+export function App() {
+  const [signed, setSigned] = useState<Signed | undefined>();
+  const [restoring, setRestoring] = useState(storedKey() !== undefined);
+  const [restoreError, setRestoreError] = useState<unknown>();
+  const [route, setRoute] = useState<Route>(parseRoute(location.hash));
+
+  useEffect(() => {
+    const onHash = () => setRoute(parseRoute(location.hash));
+    addEventListener('hashchange', onHash);
+    return () => removeEventListener('hashchange', onHash);
+  }, []);
+  useEffect(() => {
+    const key = storedKey();
+    if (key === undefined) return;
+    checkKey(key)
+      .then(setSigned, (error: unknown) => {
+        forgetKey();
+        setRestoreError(error);
+      })
+      .finally(() => setRestoring(false));
+  }, []);
+
+  if (restoring) return <Loading what="the console" />;
+  if (!signed) {
+    return (
+      <main id="main">
+        {restoreError !== undefined && <ProblemView error={restoreError} />}
+        <SignIn
+          onSignedIn={(done) => {
+            storeKey(done.key);
+            setSigned(done);
+          }}
+        />
+      </main>
+    );
+  }
+  const signOut = () => {
+    forgetKey();
+    setSigned(undefined);
+  };
+  const section = route.view === 'webhooks' || route.view === 'webhook' ? 'webhooks' : 'jobs';
+  return (
+    <>
+      <header>
+        <nav aria-label="Console">
+          <span class="brand">nexus-relay</span>
+          <a href="#/jobs" aria-current={section === 'jobs' ? 'page' : undefined}>
+            Jobs
+          </a>
+          <a href="#/webhooks" aria-current={section === 'webhooks' ? 'page' : undefined}>
+            Webhooks
+          </a>
+          <span class="muted scope">{signed.scope === 'server' ? 'server key' : 'user-bound key'}</span>
+          <button type="button" onClick={signOut}>
+            Sign out
+          </button>
+        </nav>
+      </header>
+      <main id="main">
+        {route.view === 'jobs' && <JobsView signed={signed} route={route} />}
+        {route.view === 'job' && <JobView signed={signed} id={route.id} />}
+        {route.view === 'webhooks' && <WebhooksView signed={signed} />}
+        {route.view === 'webhook' && <WebhookView signed={signed} id={route.id} />}
+      </main>
+    </>
+  );
+}

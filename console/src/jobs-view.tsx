@@ -1,0 +1,140 @@
+import type { Job, JobStatus } from '@nexus-relay/client';
+import { useEffect, useState } from 'preact/hooks';
+import { usePolling } from './poll.ts';
+import type { Signed } from './sign-in.tsx';
+import { age, Empty, Loading, ProblemView, Status } from './ui.tsx';
+import { navigate, type Route } from './route.ts';
+
+const STATUSES: JobStatus[] = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'];
+
+/** A user's jobs, newest first; jobs in flight update by themselves. */
+export function JobsView({ signed, route }: { signed: Signed; route: Extract<Route, { view: 'jobs' }> }) {
+  const [userInput, setUserInput] = useState(route.user ?? '');
+  const [jobs, setJobs] = useState<Job[] | undefined>();
+  const [next, setNext] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [now, setNow] = useState(Date.now());
+
+  const load = async (): Promise<boolean> => {
+    if (!route.user) return false;
+    try {
+      const page = await signed.client.jobs.list({ user_id: route.user, limit: 50 }).firstPage();
+      const changed = JSON.stringify(page.items) !== JSON.stringify(jobs);
+      setJobs(page.items);
+      setNext(page.next_cursor);
+      setError(undefined);
+      setNow(Date.now());
+      return changed;
+    } catch (caught) {
+      setError(caught);
+      throw caught;
+    }
+  };
+
+  useEffect(() => {
+    setJobs(undefined);
+    setError(undefined);
+    setUserInput(route.user ?? '');
+    void load().catch(() => {});
+  }, [route.user]);
+
+  // New jobs appear and jobs in flight change without a reload: checked every few seconds, sooner while any runs.
+  const inFlight = (jobs ?? []).some((job) => job.status === 'aggregating');
+  usePolling(load, route.user !== undefined, { firstMs: 1_000, maxMs: inFlight ? 3_000 : 10_000 });
+
+  const more = async () => {
+    if (!route.user || !next) return;
+    try {
+      const page = await signed.client.jobs.list({ user_id: route.user, limit: 50, cursor: next }).firstPage();
+      setJobs([...(jobs ?? []), ...page.items]);
+      setNext(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  const shown = (jobs ?? []).filter((job) => !route.status || job.status === route.status);
+  return (
+    <section aria-labelledby="jobs-title">
+      <h1 id="jobs-title">Jobs</h1>
+      <form
+        class="filters"
+        onSubmit={(event) => {
+          event.preventDefault();
+          navigate({ view: 'jobs', user: userInput.trim() || undefined, status: route.status });
+        }}
+      >
+        <label for="user-id">User id</label>
+        <input id="user-id" value={userInput} onInput={(event) => setUserInput((event.target as HTMLInputElement).value)} />
+        <label for="status">Status</label>
+        <select
+          id="status"
+          value={route.status ?? ''}
+          onChange={(event) =>
+            navigate({
+              view: 'jobs',
+              user: route.user,
+              status: ((event.target as HTMLSelectElement).value || undefined) as JobStatus,
+            })
+          }
+        >
+          <option value="">any</option>
+          {STATUSES.map((status) => (
+            <option value={status}>{status}</option>
+          ))}
+        </select>
+        <button type="submit">Show</button>
+      </form>
+      {!route.user && <Empty>Enter a user id to see that user's jobs, newest first.</Empty>}
+      {error !== undefined && <ProblemView error={error} />}
+      {route.user && jobs === undefined && error === undefined && <Loading what="jobs" />}
+      {jobs !== undefined && shown.length === 0 && (
+        <Empty>
+          No jobs{route.status ? ` ${route.status}` : ''} for {route.user}.
+        </Empty>
+      )}
+      {shown.length > 0 && (
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">Job</th>
+              <th scope="col">User</th>
+              <th scope="col">Member</th>
+              <th scope="col">Status</th>
+              <th scope="col">Connection</th>
+              <th scope="col">Polls</th>
+              <th scope="col">Age</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((job) => (
+              <tr key={job.id} data-job={job.id}>
+                <td data-label="Job">
+                  <a href={`#/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a>
+                </td>
+                <td data-label="User">{job.user_id}</td>
+                <td data-label="Member">{job.member_guid}</td>
+                <td data-label="Status">
+                  <Status value={job.status} />
+                </td>
+                <td data-label="Connection">{job.connection_status ?? '–'}</td>
+                <td data-label="Polls">{job.polls}</td>
+                <td data-label="Age">{age(job.created_at, now)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {inFlight && (
+        <p class="muted live" role="status">
+          Jobs in flight update by themselves.
+        </p>
+      )}
+      {next && (
+        <button type="button" onClick={more}>
+          Older jobs
+        </button>
+      )}
+    </section>
+  );
+}

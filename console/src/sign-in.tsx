@@ -1,0 +1,62 @@
+import { RelayAuthError, type RelayClient } from '@nexus-relay/client';
+import { useState } from 'preact/hooks';
+import { clientFor } from './session.ts';
+import { ProblemView } from './ui.tsx';
+
+export interface Signed {
+  key: string;
+  client: RelayClient;
+  /** A server key reaches every user and the webhook subscriptions; a user-bound key its own user only. */
+  scope: 'server' | 'user';
+}
+
+/** Checks a key with one call before keeping it: a refused key shows the API's problem and is not stored. */
+export async function checkKey(key: string): Promise<Signed> {
+  const client = clientFor(key);
+  try {
+    await client.webhooks.list();
+    return { key, client, scope: 'server' };
+  } catch (error) {
+    // 403 on the subscriptions: a valid key bound to one user.
+    if (error instanceof RelayAuthError && error.status === 403) return { key, client, scope: 'user' };
+    throw error;
+  }
+}
+
+export function SignIn({ onSignedIn }: { onSignedIn: (signed: Signed) => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      onSignedIn(await checkKey(key.trim()));
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="sign-in" onSubmit={submit}>
+      <h1>nexus-relay console</h1>
+      <label for="api-key">API key</label>
+      <input
+        id="api-key"
+        name="api-key"
+        type="password"
+        autocomplete="off"
+        required
+        value={key}
+        onInput={(event) => setKey((event.target as HTMLInputElement).value)}
+      />
+      <p class="muted">Kept in this tab only (sessionStorage), sent to this origin's API only.</p>
+      <button type="submit" disabled={busy || key.trim() === ''}>
+        {busy ? 'Checking…' : 'Sign in'}
+      </button>
+      {error !== undefined && <ProblemView error={error} />}
+    </form>
+  );
+}

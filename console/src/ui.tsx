@@ -1,0 +1,60 @@
+import { RelayNetworkError, RelayProblemError } from '@nexus-relay/client';
+import type { ComponentChildren } from 'preact';
+
+/** An API error as the API said it: the problem's title, detail and request id. */
+export function ProblemView({ error }: { error: unknown }) {
+  if (error instanceof RelayProblemError) {
+    return (
+      <div class="problem" role="alert">
+        <strong>{error.title}</strong>
+        <p>{error.detail}</p>
+        {error.requestId && (
+          <p class="muted">
+            request id: <code>{error.requestId}</code>
+          </p>
+        )}
+      </div>
+    );
+  }
+  const message = error instanceof RelayNetworkError ? `Cannot reach the API: ${error.message}` : String(error);
+  return (
+    <div class="problem" role="alert">
+      <strong>Something went wrong</strong>
+      <p>{message}</p>
+    </div>
+  );
+}
+
+export const Loading = ({ what }: { what: string }) => (
+  <p class="muted" role="status">
+    Loading {what}…
+  </p>
+);
+
+export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
+
+const TONES: Record<string, string> = {
+  succeeded: 'good',
+  delivered: 'good',
+  enabled: 'good',
+  aggregating: 'busy',
+  pending: 'busy',
+  pending_endpoint: 'busy',
+  action_required: 'warn',
+  disabled: 'bad',
+  failed: 'bad',
+  timed_out: 'bad',
+};
+
+export const Status = ({ value }: { value: string }) => <span class={`status ${TONES[value] ?? ''}`}>{value}</span>;
+
+/** "12 s", "4 min", "3 h", "2 d" since `iso`, as of `now`. */
+export function age(iso: string, now = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
+export const time = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19);

@@ -1,0 +1,158 @@
+import type { Delivery, Webhook } from '@nexus-relay/client';
+import { useEffect, useState } from 'preact/hooks';
+import type { Signed } from './sign-in.tsx';
+import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+
+/** A local date-time input's value as an ISO instant. */
+const isoOf = (local: string) => new Date(local).toISOString();
+
+/** One subscription's delivery log with every attempt; replay one delivery, or every delivery of a time range. */
+export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
+  const [webhook, setWebhook] = useState<Webhook | undefined>();
+  const [deliveries, setDeliveries] = useState<Delivery[] | undefined>();
+  const [next, setNext] = useState<string | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const [since, setSince] = useState('');
+  const [until, setUntil] = useState('');
+
+  const load = async () => {
+    try {
+      const [read, page] = await Promise.all([
+        signed.client.webhooks.get(id),
+        signed.client.webhooks.deliveries(id, { limit: 50 }).firstPage(),
+      ]);
+      setWebhook(read);
+      setDeliveries(page.items);
+      setNext(page.next_cursor);
+      setError(undefined);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  useEffect(() => void load(), [id]);
+
+  const more = async () => {
+    if (!next) return;
+    try {
+      const page = await signed.client.webhooks.deliveries(id, { limit: 50, cursor: next }).firstPage();
+      setDeliveries([...(deliveries ?? []), ...page.items]);
+      setNext(page.next_cursor);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  const replay = async (delivery: Delivery) => {
+    setNotice(undefined);
+    try {
+      const queued = await signed.client.webhooks.replay(id, delivery.msg_id);
+      setNotice(`${queued.msg_id} (${queued.event_type}) queued again, under its original webhook-id.`);
+      await load();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  const replayRange = async (event: Event) => {
+    event.preventDefault();
+    setNotice(undefined);
+    try {
+      const totals = await signed.client.webhooks.replayRange(id, { since: isoOf(since), until: isoOf(until) });
+      setNotice(`${totals.replayed} deliveries queued again (${totals.skipped} skipped).`);
+      await load();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  return (
+    <section aria-labelledby="webhook-title">
+      <p>
+        <a href="#/webhooks">← Webhooks</a>
+      </p>
+      <h1 id="webhook-title">Subscription {id}</h1>
+      {webhook && (
+        <dl class="fields">
+          <dt>URL</dt>
+          <dd class="wrap">{webhook.url}</dd>
+          <dt>Status</dt>
+          <dd>
+            <Status value={webhook.status} />
+            {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+          </dd>
+          <dt>Events</dt>
+          <dd>{webhook.event_types.join(', ')}</dd>
+        </dl>
+      )}
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {error !== undefined && <ProblemView error={error} />}
+      <form class="filters" onSubmit={replayRange}>
+        <label for="since">Replay from</label>
+        <input
+          id="since"
+          type="datetime-local"
+          step="1"
+          required
+          value={since}
+          onInput={(e) => setSince((e.target as HTMLInputElement).value)}
+        />
+        <label for="until">until</label>
+        <input
+          id="until"
+          type="datetime-local"
+          step="1"
+          required
+          value={until}
+          onInput={(e) => setUntil((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit">Replay range</button>
+      </form>
+      <h2>Deliveries</h2>
+      {deliveries === undefined && error === undefined && <Loading what="deliveries" />}
+      {deliveries?.length === 0 && <Empty>No deliveries yet.</Empty>}
+      {deliveries && deliveries.length > 0 && (
+        <ul class="deliveries">
+          {deliveries.map((delivery) => (
+            <li key={delivery.msg_id} data-msg-id={delivery.msg_id}>
+              <div class="delivery-head">
+                <code>{delivery.msg_id}</code> <strong>{delivery.event_type}</strong> <Status value={delivery.status} />{' '}
+                <span class="muted">{time(delivery.created_at)}</span>
+                <button type="button" onClick={() => replay(delivery)} aria-label={`Replay ${delivery.msg_id}`}>
+                  Replay
+                </button>
+              </div>
+              <table class="attempts">
+                <thead>
+                  <tr>
+                    <th scope="col">Attempt at</th>
+                    <th scope="col">Status code</th>
+                    <th scope="col">Latency</th>
+                    <th scope="col">Error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {delivery.attempts.map((attempt) => (
+                    <tr key={attempt.at}>
+                      <td data-label="Attempt at">{time(attempt.at)}</td>
+                      <td data-label="Status code">{attempt.status_code ?? '–'}</td>
+                      <td data-label="Latency">{attempt.latency_ms} ms</td>
+                      <td data-label="Error">{attempt.error ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </li>
+          ))}
+        </ul>
+      )}
+      {next && (
+        <button type="button" onClick={more}>
+          Older deliveries
+        </button>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,141 @@
+import type { Webhook, WebhookTest } from '@nexus-relay/client';
+import { useEffect, useState } from 'preact/hooks';
+import type { Signed } from './sign-in.tsx';
+import { Empty, Loading, ProblemView, Status } from './ui.tsx';
+
+interface Health {
+  /** Delivered out of the recent deliveries that ended (delivered or failed), in %; undefined when none ended. */
+  successRate?: number;
+  recent: number;
+}
+
+async function healthOf(signed: Signed, webhook: Webhook): Promise<Health> {
+  const { items } = await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage();
+  const ended = items.filter((delivery) => delivery.status === 'delivered' || delivery.status === 'failed');
+  const delivered = ended.filter((delivery) => delivery.status === 'delivered').length;
+  return { recent: items.length, ...(ended.length > 0 ? { successRate: Math.round((100 * delivered) / ended.length) } : {}) };
+}
+
+/** The subscriptions with their health; enable or disable, rotate the secret, send a test. */
+export function WebhooksView({ signed }: { signed: Signed }) {
+  const [webhooks, setWebhooks] = useState<(Webhook & { health?: Health })[] | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const [secret, setSecret] = useState<{ id: string; secret: string } | undefined>();
+
+  const load = async () => {
+    try {
+      const listed = await signed.client.webhooks.list();
+      setWebhooks(await Promise.all(listed.map(async (webhook) => ({ ...webhook, health: await healthOf(signed, webhook) }))));
+      setError(undefined);
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  useEffect(() => void load(), []);
+
+  const act = async (what: () => Promise<string | void>) => {
+    setNotice(undefined);
+    setSecret(undefined);
+    try {
+      const said = await what();
+      if (said) setNotice(said);
+      await load();
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+  const toggle = (webhook: Webhook) =>
+    act(async () => {
+      if (webhook.status === 'enabled') {
+        await signed.client.webhooks.update(webhook.id, { enabled: false });
+        return `${webhook.id} disabled: deliveries wait until it is enabled again.`;
+      }
+      const { resumed_deliveries } = await signed.client.webhooks.enable(webhook.id);
+      return `${webhook.id} enabled; ${resumed_deliveries} held deliveries resumed.`;
+    });
+  const rotate = (webhook: Webhook) =>
+    act(async () => {
+      const rotated = await signed.client.webhooks.rotateSecret(webhook.id);
+      setSecret({ id: webhook.id, secret: rotated.secret });
+    });
+  const test = (webhook: Webhook) =>
+    act(async () => {
+      const result: WebhookTest = await signed.client.webhooks.test(webhook.id);
+      const attempt =
+        result.attempt.status_code === undefined ? `no answer (${result.attempt.error})` : `HTTP ${result.attempt.status_code}`;
+      return `Test ${result.msg_id} ${result.delivered ? 'delivered' : 'not delivered'}: ${attempt} in ${result.attempt.latency_ms} ms.`;
+    });
+
+  if (signed.scope !== 'server') {
+    return (
+      <section aria-labelledby="webhooks-title">
+        <h1 id="webhooks-title">Webhooks</h1>
+        <Empty>Webhook subscriptions are managed with a server key; this key is bound to one user.</Empty>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="webhooks-title">
+      <h1 id="webhooks-title">Webhooks</h1>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {secret && (
+        <div class="notice" role="status">
+          <p>New signing secret of {secret.id}, shown this once (the old one signs alongside it for 24 hours):</p>
+          <code class="secret">{secret.secret}</code>
+        </div>
+      )}
+      {error !== undefined && <ProblemView error={error} />}
+      {webhooks === undefined && error === undefined && <Loading what="subscriptions" />}
+      {webhooks?.length === 0 && <Empty>No subscriptions yet: POST /webhooks, or `nexus-relay webhooks add URL`.</Empty>}
+      {webhooks && webhooks.length > 0 && (
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">Subscription</th>
+              <th scope="col">URL</th>
+              <th scope="col">Status</th>
+              <th scope="col">Recent success</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {webhooks.map((webhook) => (
+              <tr key={webhook.id} data-webhook={webhook.id}>
+                <td data-label="Subscription">
+                  <a href={`#/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.id}</a>
+                </td>
+                <td data-label="URL" class="wrap">
+                  {webhook.url}
+                </td>
+                <td data-label="Status">
+                  <Status value={webhook.status} />
+                  {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+                </td>
+                <td data-label="Recent success">
+                  {webhook.health?.successRate === undefined ? '–' : `${webhook.health.successRate} %`}
+                  <span class="muted"> of {webhook.health?.recent ?? 0}</span>
+                </td>
+                <td data-label="Actions" class="actions">
+                  <button type="button" onClick={() => toggle(webhook)}>
+                    {webhook.status === 'enabled' ? 'Disable' : 'Enable'}
+                  </button>
+                  <button type="button" onClick={() => rotate(webhook)}>
+                    Rotate secret
+                  </button>
+                  <button type="button" onClick={() => test(webhook)}>
+                    Send test
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

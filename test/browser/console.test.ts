@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRelayClient, type RelayClient } from '@nexus-relay/client';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
+import { generateApiKey } from '../../lib/api-keys.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { PROBLEMS } from '../../lib/http/problem.ts';
+import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
+import { launchChromium } from '../support/browser.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * The operator console in real Chromium against the local stack: sign-in, a job followed live, a subscription's
+ * delivery log and Replay, a user-bound key, and no page error or Content-Security-Policy violation anywhere.
+ * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the README's screenshot (docs/console.png).
+ */
+// Names of the browser's globals, for the functions that run in the page (page.evaluate, addInitScript).
+declare const window: Record<string, unknown>;
+declare const document: {
+  activeElement: { id: string } | null;
+  documentElement: { scrollWidth: number };
+  addEventListener: Function;
+};
+declare const sessionStorage: { length: number; key(index: number): string | null };
+declare function getComputedStyle(element: unknown): { outlineStyle: string };
+
+let stack: LocalStack;
+let relay: RelayClient;
+let browser: Browser;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let webhookId: string;
+const problems: string[] = [];
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  const subscription = await relay.webhooks.create({ url: receiver.url, description: 'browser test' });
+  webhookId = subscription.id;
+  receiver.useSecret(subscription.secret);
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await receiver?.close();
+});
+
+/** A page that records every page error, console error and CSP violation into `problems`. */
+async function openConsole(viewport = { width: 1200, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  await page.addInitScript(() => {
+    const violations: string[] = [];
+    window.violations = violations;
+    document.addEventListener('securitypolicyviolation', (event: { violatedDirective: string; blockedURI: string }) =>
+      violations.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+  await page.goto(`${stack.url}/console`);
+  return page;
+}
+
+async function violationsOf(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window.violations as string[] | undefined) ?? []);
+}
+
+async function signIn(page: Page, key: string) {
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+}
+
+async function simMember(userId: string, durationMs: number): Promise<string> {
+  const response = await fetch(`${stack.simulatorUrl}/_sim/members`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user_id: userId, aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' } }),
+  });
+  return ((await response.json()) as { member: { guid: string } }).member.guid;
+}
+
+describe('GET /console', () => {
+  it('answers the page as text/html under a strict Content-Security-Policy, with no key or secret in it', async () => {
+    const response = await fetch(`${stack.url}/console`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const policy = response.headers.get('content-security-policy')!;
+    expect(policy).toContain("default-src 'self'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    const page = await response.text();
+    expect(page).not.toContain(stack.apiKey);
+    expect(page).not.toMatch(/nxr_|whsec_|<script>|style=/);
+  });
+});
+
+describe('the console in Chromium', () => {
+  it('a wrong API key shows the problem’s title and is not stored', async () => {
+    const page = await openConsole();
+    await signInExpectingRefusal(page, 'nxr_not-a-key-not-a-key-not-a-key-not-a-key');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('follows a job from aggregating to succeeded without a reload, with its timeline of webhook deliveries', async () => {
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    // The key is in sessionStorage, nowhere in the URL.
+    expect(await page.evaluate(() => [sessionStorage.length, sessionStorage.key(0)])).toEqual([1, 'nexus-relay.console.api-key']);
+    expect(page.url()).not.toContain(stack.apiKey);
+
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    const member = await simMember(userId, 8_000);
+    await page.getByLabel('User id').fill(userId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByText(`No jobs for ${userId}.`).waitFor();
+    await page.evaluate(() => void (window.marker = 'same page'));
+
+    const job = await relay.members.refresh({ user_id: userId, member_guid: member });
+    const row = page.locator(`tr[data-job="${job.id}"]`);
+    await expect.poll(() => row.locator('.status').textContent(), { timeout: 15_000 }).toBe('aggregating');
+    await expect.poll(() => row.locator('.status').textContent(), { timeout: 20_000 }).toBe('succeeded');
+    expect(await page.evaluate(() => window.marker)).toBe('same page');
+    await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 420 } });
+
+    await row.getByRole('link', { name: job.id }).click();
+    const timeline = page.locator('ol.timeline');
+    await expect.poll(() => timeline.innerText(), { timeout: 15_000 }).toContain('aggregation.succeeded');
+    expect(await timeline.innerText()).toContain('aggregation.started');
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('opens a subscription and replays a delivery: the receiver gets it again under its original webhook-id', async () => {
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    const job = await relay.waitForJob(
+      await relay.members.refresh({ user_id: userId, member_guid: await simMember(userId, 500) }),
+    );
+    const [delivered] = await receiver.waitFor(
+      (event) => event.data.job?.id === job.id && event.type === 'aggregation.succeeded',
+    );
+
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    const row = page.locator(`tr[data-webhook="${webhookId}"]`);
+    await row.waitFor();
+    expect(await row.innerText()).toContain('enabled');
+    await row.getByRole('link', { name: webhookId }).click();
+
+    const entry = page.locator(`li[data-msg-id="${delivered!.id}"]`);
+    await entry.waitFor();
+    expect(await entry.innerText()).toMatch(/delivered/);
+    expect(await entry.locator('table.attempts tbody tr').count()).toBeGreaterThan(0);
+    await entry.getByRole('button', { name: `Replay ${delivered!.id}` }).click();
+    await page.getByRole('status').filter({ hasText: 'queued again' }).waitFor();
+    const copies = await receiver.waitFor((event) => event.id === delivered!.id, 2);
+    expect(copies.map((copy) => [copy.id, copy.type, copy.verified])).toEqual([
+      [delivered!.id, 'aggregation.succeeded', true],
+      [delivered!.id, 'aggregation.succeeded', true],
+    ]);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('a user-bound key sees its own user’s jobs, and another user’s as the API’s refusal', async () => {
+    const own = `console-${randomUUID().slice(0, 8)}`;
+    const job = await relay.members.refresh({ user_id: own, member_guid: await simMember(own, 500) });
+    const key = generateApiKey();
+    const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+    await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
+      hash: key.hash,
+      prefix: key.prefix,
+      name: 'bound',
+      userId: own,
+      createdAt: new Date().toISOString(),
+    });
+    client.destroy();
+
+    const page = await openConsole();
+    await signIn(page, key.key);
+    expect(await page.getByText('user-bound key').count()).toBe(1);
+    await page.getByLabel('User id').fill(own);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator(`tr[data-job="${job.id}"]`).waitFor();
+    await page.getByLabel('User id').fill('someone-else');
+    await page.getByRole('button', { name: 'Show' }).click();
+    const refusal = page.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.innerText()).toContain(PROBLEMS.forbidden.title);
+    expect(await refusal.innerText()).toMatch(/request id: \S+/);
+    expect(await page.locator(`tr[data-job="${job.id}"]`).count()).toBe(0);
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByText('managed with a server key').waitFor();
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('is usable at 360 px wide and by keyboard (labels, visible focus)', async () => {
+    const page = await openConsole({ width: 360, height: 780 });
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).not.toBe('none');
+    await page.keyboard.type(stack.apiKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    await page.getByLabel('User id').fill('sim-user-pfm');
+    await page.getByLabel('User id').press('Enter');
+    await page
+      .getByText(/No jobs|Job/)
+      .first()
+      .waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(mkdirTemp(), 'console-360.png'), fullPage: true });
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('raised no page error and no console error in any of the above', () => {
+    expect(problems).toEqual([]);
+  });
+});
+
+async function signInExpectingRefusal(page: Page, key: string) {
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: PROBLEMS.unauthorized.title }).waitFor();
+  expect(await page.getByRole('alert').innerText()).toContain('request id');
+}
+
+/** docs/<name> with UPDATE_SCREENSHOTS=1 (README shows it), a temporary file otherwise. */
+const screenshotPath = (name: string) =>
+  process.env.UPDATE_SCREENSHOTS ? join(import.meta.dirname, '../../docs', name) : join(mkdirTemp(), name);
+
+function mkdirTemp(): string {
+  const directory = join(tmpdir(), `nexus-relay-console-${process.pid}`);
+  mkdirSync(directory, { recursive: true });
+  return directory;
+}
