@@ -6,7 +6,8 @@ import openApiDocument from '../http/openapi/openapi.generated.json' with { type
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
 import consoleAssets from './console-assets.generated.json' with { type: 'json' };
 
-const assets: Record<string, { contentType: string; body: string }> = consoleAssets;
+/** By file name; a Map, so that a name like `valueOf` is just a file the console does not have. */
+const assets = new Map<string, { contentType: string; body: string }>(Object.entries(consoleAssets));
 
 /**
  * The console's page may run its own script and style and talk to this origin's API, nothing else: no inline script
@@ -67,7 +68,7 @@ export const docs: OperationsDocs = {
 };
 
 function serve(name: string, cacheControl: string): HttpResponse {
-  const asset = assets[name];
+  const asset = assets.get(name);
   if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
   return {
     status: 200,

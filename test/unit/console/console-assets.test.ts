@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CONSOLE_CSP, operations } from '../../../lib/api/docs.ts';
 import { buildConsoleAssets, CONSOLE_ASSETS, renderConsoleAssets } from '../../../scripts/build-console.ts';
 
 describe('the console the api-docs function serves', () => {
@@ -22,5 +23,29 @@ describe('the console the api-docs function serves', () => {
     );
     for (const name of named) expect(name).toMatch(/^app-[0-9a-f]{12}\.(js|css)$/);
     expect(page).not.toMatch(/<script>|<style|\sstyle=|\son\w+=/);
+  });
+});
+
+describe('GET /console/{asset}', () => {
+  const serve = operations()['GET /console/{asset}']!;
+  const request = (asset: string) =>
+    ({ pathParams: { asset }, query: {}, headers: {}, body: undefined }) as unknown as Parameters<typeof serve.handle>[0];
+
+  it.each(['valueOf', 'constructor', '__proto__', 'toString', 'index.html', 'app.js'])(
+    '%s is a file the console does not have: 404, never a crash (found by the hostile-input suite)',
+    async (asset) => {
+      await expect(serve.handle(request(asset) as never)).rejects.toMatchObject({ name: 'HttpProblem', status: 404 });
+    },
+  );
+
+  it('serves each built asset with its type, the CSP and a year of caching', async () => {
+    for (const name of Object.keys(await buildConsoleAssets()).filter((file) => file !== 'index.html')) {
+      const answer = await serve.handle(request(name) as never);
+      expect(answer.headers).toMatchObject({
+        'content-type': expect.stringMatching(/^text\/(javascript|css)/),
+        'content-security-policy': CONSOLE_CSP,
+        'cache-control': 'public, max-age=31536000, immutable',
+      });
+    }
   });
 });
