@@ -19,12 +19,18 @@ export default defineConfig({
           ...shared,
           name: 'unit+integration',
           include: [
-            'test/{unit,integration,infra,contract}/**/*.test.ts',
+            'test/{unit,integration,contract}/**/*.test.ts',
             'sim/test/**/*.test.ts',
             'clients/typescript/test/**/*.test.ts',
           ],
           sequence: { groupOrder: 0 },
         },
+      },
+      {
+        // The CDK assertions share their workers' module cache (isolate: false): aws-cdk-lib loads once per worker
+        // instead of once per file, and a stack synthesized for one file serves the next. They build fresh apps
+        // and keep no global state, so nothing leaks from one file into another.
+        test: { ...shared, name: 'cdk', include: ['test/infra/**/*.test.ts'], isolate: false, sequence: { groupOrder: 0 } },
       },
       {
         // End-to-end files boot whole stacks and assert on detection lag: they run after everything else, one at a
