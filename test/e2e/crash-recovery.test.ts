@@ -75,19 +75,31 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
   const beforeKill = receiver.events.length;
   expect(receiver.events.filter((e) => isTerminal(e.type) && running.includes(e.data.job.id))).toEqual([]);
 
+  const killed = stack;
   stack = await startStackProcess(env, 60_000, ['--persist', dataDir]);
   receiver.respondWith(() => 204);
   const jobIds = [...settled, ...running];
-  await expect
-    .poll(
-      async () => {
-        const deliveries = await relay().webhooks.deliveries(webhook.id).toArray();
-        const pending = deliveries.filter((d) => d.status !== 'delivered').length;
-        return { deliveries: deliveries.length, pending };
-      },
-      { timeout: 180_000, interval: 2_000 },
-    )
-    .toEqual({ deliveries: jobIds.length * 2, pending: 0 }); // started + terminal per job, all delivered
+  try {
+    await expect
+      .poll(
+        async () => {
+          const deliveries = await relay().webhooks.deliveries(webhook.id).toArray();
+          const pending = deliveries.filter((d) => d.status !== 'delivered').length;
+          return { deliveries: deliveries.length, pending };
+        },
+        { timeout: 180_000, interval: 2_000 },
+      )
+      .toEqual({ deliveries: jobIds.length * 2, pending: 0 }); // started + terminal per job, all delivered
+  } catch (error) {
+    // What a stranded delivery looked like, and every log line of both processes about it (the next run's clue).
+    const stranded = (await relay().webhooks.deliveries(webhook.id).toArray()).filter((d) => d.status !== 'delivered');
+    for (const delivery of stranded) {
+      const lines = `${killed.output()}\n${stack.output()}`.split('\n').filter((line) => line.includes(delivery.msg_id));
+      console.error(`stranded delivery ${JSON.stringify(delivery)}\n${lines.join('\n')}`);
+    }
+    console.error(`receiver saw: ${JSON.stringify(receiver.events.map((e) => [e.id, e.type]))}`);
+    throw error;
+  }
 
   for (const jobId of jobIds) {
     // 0 missing, and duplicates only under the same webhook-id: one terminal webhook-id per job.

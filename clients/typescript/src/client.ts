@@ -187,7 +187,10 @@ export class RelayClient {
      * `next_cursor` after applying the page. A page with `reset: true` starts over (the cursor had expired):
      * every current transaction comes again as added.
      */
-    sync: (params: { user_id: string; cursor?: string; count?: number }, options: CallOptions = {}) =>
+    sync: (
+      params: { user_id: string; cursor?: string; count?: number },
+      options: CallOptions = {},
+    ): AsyncGenerator<SyncLoopPage> =>
       syncTransactions(
         async (cursor) =>
           dataOf(
@@ -197,7 +200,7 @@ export class RelayClient {
             }),
           ),
         params.cursor,
-      ) as AsyncGenerator<SyncLoopPage>,
+      ),
   };
 
   readonly beats = {
@@ -206,16 +209,24 @@ export class RelayClient {
 
   /** Any read the relay passes through to MX: its body as MX answered it. */
   async read<P extends ReadPath>(path: P, params: ReadParams<P>, options: CallOptions = {}): Promise<MxBody> {
-    const get = this.raw.GET as unknown as (path: string, init: object) => Promise<Answer<MxBody>>;
-    return dataOf(get(path, { params, ...init(options) }));
+    return dataOf(this.getMx(path, { params, ...init(options) }));
   }
 
   /** Any MX list the relay passes through, across its numbered pages. */
   list<P extends ListPath>(path: P, params: ListParams<P>, options: CallOptions = {}): PagedList<MxRecord> {
-    const get = this.raw.GET as unknown as (path: string, init: object) => Promise<Answer<MxBody>>;
     return new PagedList(() =>
-      mxPages((page) => dataOf(get(path, { params: { path: params.path, query: { ...params.query, page } }, ...init(options) }))),
+      mxPages((page) =>
+        dataOf(this.getMx(path, { params: { path: params.path, query: { ...params.query, page } }, ...init(options) })),
+      ),
     );
+  }
+
+  /**
+   * A GET of any read route. openapi-fetch types each call by one literal path; `read` and `list` take any of the
+   * read paths (typed by their own signatures), so the call itself goes through this untyped view of `raw.GET`.
+   */
+  private getMx(path: string, request: object): Promise<Answer<MxBody>> {
+    return (this.raw.GET as unknown as (path: string, request: object) => Promise<Answer<MxBody>>)(path, request);
   }
 
   // ---- webhook subscriptions and deliveries
