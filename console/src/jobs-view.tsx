@@ -2,7 +2,7 @@ import type { Job, JobStatus } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from './poll.ts';
 import type { Signed } from './sign-in.tsx';
-import { age, Empty, Loading, ProblemView, Status } from './ui.tsx';
+import { age, Empty, Loading, ProblemView, Status, valueOf } from './ui.tsx';
 import { navigate, type Route } from './route.ts';
 
 const STATUSES: JobStatus[] = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'];
@@ -65,7 +65,7 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
         }}
       >
         <label for="user-id">User id</label>
-        <input id="user-id" value={userInput} onInput={(event) => setUserInput((event.target as HTMLInputElement).value)} />
+        <input id="user-id" value={userInput} onInput={(event) => setUserInput(valueOf(event))} />
         <label for="status">Status</label>
         <select
           id="status"
@@ -74,7 +74,7 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
             navigate({
               view: 'jobs',
               user: route.user,
-              status: ((event.target as HTMLSelectElement).value || undefined) as JobStatus,
+              status: (valueOf(event) || undefined) as JobStatus,
             })
           }
         >

@@ -1,7 +1,7 @@
 import { RelayAuthError, type RelayClient } from '@nexus-relay/client';
 import { useState } from 'preact/hooks';
 import { clientFor } from './session.ts';
-import { ProblemView } from './ui.tsx';
+import { ProblemView, valueOf } from './ui.tsx';
 
 export interface Signed {
   key: string;
@@ -50,7 +50,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (signed: Signed) => void })
         autocomplete="off"
         required
         value={key}
-        onInput={(event) => setKey((event.target as HTMLInputElement).value)}
+        onInput={(event) => setKey(valueOf(event))}
       />
       <p class="muted">Kept in this tab only (sessionStorage), sent to this origin's API only.</p>
       <button type="submit" disabled={busy || key.trim() === ''}>

@@ -58,3 +58,6 @@ export function age(iso: string, now = Date.now()): string {
 }
 
 export const time = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+
+/** The value of the input or select an event came from. */
+export const valueOf = (event: Event): string => (event.target as HTMLInputElement | HTMLSelectElement).value;

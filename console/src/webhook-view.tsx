@@ -1,7 +1,7 @@
 import type { Delivery, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+import { Empty, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
 
 /** A local date-time input's value as an ISO instant. */
 const isoOf = (local: string) => new Date(local).toISOString();
@@ -91,23 +91,9 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
       {error !== undefined && <ProblemView error={error} />}
       <form class="filters" onSubmit={replayRange}>
         <label for="since">Replay from</label>
-        <input
-          id="since"
-          type="datetime-local"
-          step="1"
-          required
-          value={since}
-          onInput={(e) => setSince((e.target as HTMLInputElement).value)}
-        />
+        <input id="since" type="datetime-local" step="1" required value={since} onInput={(e) => setSince(valueOf(e))} />
         <label for="until">until</label>
-        <input
-          id="until"
-          type="datetime-local"
-          step="1"
-          required
-          value={until}
-          onInput={(e) => setUntil((e.target as HTMLInputElement).value)}
-        />
+        <input id="until" type="datetime-local" step="1" required value={until} onInput={(e) => setUntil(valueOf(e))} />
         <button type="submit">Replay range</button>
       </form>
       <h2>Deliveries</h2>
