@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -14,7 +15,19 @@ import { startPoller } from '../infra/local/sqs-poller.ts';
 import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
+import { currentLogContext } from '../lib/log-context.ts';
+import { DelayedQueue } from '../lib/queue/delayed-queue.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
+import { DeliveriesRepository } from '../lib/store/deliveries-repo.ts';
+import { InstitutionStatsRepository } from '../lib/store/institution-stats-repo.ts';
+import { JobsRepository } from '../lib/store/jobs-repo.ts';
+import { MxPushRepository } from '../lib/store/mx-push-repo.ts';
+import { DynamoSessionLease } from '../lib/store/session-lease-repo.ts';
+import { DynamoSessionStore } from '../lib/store/sessions-repo.ts';
+import { TransactionsRepository } from '../lib/store/transactions-repo.ts';
+import { WebhooksRepository } from '../lib/store/webhooks-repo.ts';
+import { CallLedger, perJobCallTable, readBaseline, writeBaseline } from './support/call-ledger.ts';
+import { labelOperations } from './support/operation-labels.ts';
 import { type DynamoCall, type SqsCall, installAwsMeter } from './support/aws-meter.ts';
 import { ASSUMED_AWS_LATENCY_MS, PRICES } from './support/pricing.ts';
 import { localServicesEnv } from '../test/support/local-services.ts';
@@ -22,7 +35,7 @@ import { startRemoteSide } from './support/remote-side.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { profileByOwner } from './support/attribution.ts';
-import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
+import { type BenchResult, type TargetCheck, WORK_DIR, nowIso, table } from './support/report.ts';
 import { fmt, max, mean, median, min, quantile, sum } from './support/stats.ts';
 
 /**
@@ -47,9 +60,8 @@ const MAX_IN_FLIGHT = 300;
 const TIMEOUT_MS = Number(process.env.BENCH_SCALE_TIMEOUT_S ?? 900) * 1000;
 const SETTLE_MS = 120_000;
 
-/** Items carrying gsi1pk (ALL projection): a write to one also writes the index. */
-const IN_GSI1 = (pk: string | undefined, sk: string | undefined) =>
-  pk?.startsWith('JOB#') || (pk?.startsWith('MEMBER#') && sk === 'ACTIVE') || pk?.startsWith('WEBHOOK#');
+/** The per-job call table of an earlier run, shown beside this run's ("before"); `BENCH_SCALE_BASELINE=write` replaces it. */
+const BASELINE_PATH = new URL('./baselines/scale-calls.json', import.meta.url);
 
 interface JobCounters {
   ddbWrites: number;
@@ -77,6 +89,17 @@ interface FunctionCounters {
   sqs: number;
   mx: number;
   webhooks: number;
+  /** Modelled time waiting on calls in AWS, summed over invocations (see `Invocation`). */
+  waitingMs: number;
+}
+
+/**
+ * One handler invocation: its modelled waiting, per SQS record (Powertools' BatchProcessor runs a batch's records at
+ * once, so an invocation waits as long as its slowest record) and outside any record.
+ */
+interface Invocation {
+  name: FunctionName;
+  waitingByRecord: Map<string, number>;
 }
 
 export async function run(): Promise<BenchResult> {
@@ -108,10 +131,31 @@ export async function run(): Promise<BenchResult> {
   let metering = false;
   const byOwner = new Map<string, JobCounters>(); // job id, or member guid until its job id is known
   const unattributed = new Map<string, JobCounters & { calls: number }>();
-  const running = new AsyncLocalStorage<FunctionName>();
+  const running = new AsyncLocalStorage<Invocation>();
+  const ledger = new CallLedger();
+  const restoreLabels = labelOperations({
+    JobsRepository,
+    DeliveriesRepository,
+    WebhooksRepository,
+    InstitutionStatsRepository,
+    DynamoSessionStore,
+    DynamoSessionLease,
+    ApiKeysRepository,
+    MxPushRepository,
+    TransactionsRepository,
+    DelayedQueue,
+  });
+  /** Adds `ms` of modelled waiting to the running invocation, on the record (queue message) the call belongs to. */
+  const waits = (ms: number) => {
+    const invocation = running.getStore();
+    if (!invocation) return;
+    const record = currentLogContext()?.message_id ?? '';
+    invocation.waitingByRecord.set(record, (invocation.waitingByRecord.get(record) ?? 0) + ms);
+  };
   const functions = new Map<FunctionName, FunctionCounters>();
   const fnCounters = (name: FunctionName) => {
-    if (!functions.has(name)) functions.set(name, { invocations: 0, ms: [], dynamo: 0, sqs: 0, mx: 0, webhooks: 0 });
+    if (!functions.has(name))
+      functions.set(name, { invocations: 0, ms: [], dynamo: 0, sqs: 0, mx: 0, webhooks: 0, waitingMs: 0 });
     return functions.get(name)!;
   };
   const countersOf = (owner: string) => {
@@ -139,8 +183,18 @@ export async function run(): Promise<BenchResult> {
   const meter = installAwsMeter({
     dynamo(call) {
       if (!metering) return;
-      const fn = running.getStore();
+      const fn = running.getStore()?.name;
       if (fn) fnCounters(fn).dynamo++;
+      waits(ASSUMED_AWS_LATENCY_MS.dynamo);
+      ledger.record({
+        fn: fn ?? '(local poller)',
+        operation: call.operation ?? '(unlabelled)',
+        command: call.command,
+        failedCondition: call.failedCondition,
+        wru: call.write ? call.units : 0,
+        indexWru: call.write ? call.indexUnits : 0,
+        rru: call.write ? 0 : call.units,
+      });
       const owner = dynamoOwner(call);
       let counters: JobCounters;
       if (typeof owner === 'string') counters = countersOf(owner);
@@ -149,11 +203,10 @@ export async function run(): Promise<BenchResult> {
         category.calls++;
         counters = category;
       }
-      const gsiFactor = call.write && !call.failedCondition && IN_GSI1(call.pk, call.sk) ? 2 : 1;
       if (call.failedCondition) counters.failedConditions++;
       if (call.write) {
         counters.ddbWrites++;
-        counters.wru += call.units * gsiFactor;
+        counters.wru += call.units;
       } else {
         counters.ddbReads++;
         counters.rru += call.units;
@@ -161,8 +214,21 @@ export async function run(): Promise<BenchResult> {
     },
     sqs(call: SqsCall) {
       if (!metering) return;
-      const fn = running.getStore();
-      if (fn) fnCounters(fn).sqs++;
+      const fn = running.getStore()?.name;
+      if (fn) {
+        fnCounters(fn).sqs++;
+        waits(ASSUMED_AWS_LATENCY_MS.sqs);
+      }
+      if (call.command === 'SendMessageCommand') {
+        ledger.record({
+          fn: fn ?? '(local poller)',
+          operation: `${call.operation ?? '(unlabelled)'} → ${call.queue.replace(/^.*-(poll|delivery)(-dlq)?$/, '$1$2')}`,
+          command: call.command,
+          wru: 0,
+          indexWru: 0,
+          rru: 0,
+        });
+      }
       if (call.command === 'SendMessageCommand' && call.jobId) countersOf(call.jobId).sqsSent++;
       else {
         const key = `${call.command.replace('Command', '')} (${call.queue}${call.messages === 0 && call.command === 'ReceiveMessageCommand' ? ', empty' : ''})`;
@@ -177,13 +243,19 @@ export async function run(): Promise<BenchResult> {
     if (!metering) return;
     const { request } = message as { request: { origin: unknown; method: string; path: string } };
     const origin = String(request.origin);
-    const fn = running.getStore();
+    const fn = running.getStore()?.name;
     if (!origin.startsWith(simOrigin)) {
-      if (fn === 'worker-deliver') fnCounters(fn).webhooks++;
+      if (fn === 'worker-deliver') {
+        fnCounters(fn).webhooks++;
+        waits(ASSUMED_AWS_LATENCY_MS.webhook);
+      }
       return;
     }
     const path = request.path.split('?')[0]!;
-    if (fn) fnCounters(fn).mx++;
+    if (fn) {
+      fnCounters(fn).mx++;
+      waits(ASSUMED_AWS_LATENCY_MS.mx);
+    }
     const member = /^\/members\/(MBR-[^/]+)/.exec(path)?.[1];
     if (member) countersOf(member).mxCalls++;
     const route = `${request.method} ${path.replace(/MBR-[^/]+/, '{member_guid}').replace(/^\/sim-client\/users\/[^/]+/, '/{client_id}/users/{user_id}')}`;
@@ -240,7 +312,7 @@ export async function run(): Promise<BenchResult> {
   const timed =
     <E, R>(name: FunctionName, handler: (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>) =>
     (event: E, context: ReturnType<typeof lambdaContext>) =>
-      running.run(name, async () => {
+      running.run({ name, waitingByRecord: new Map() }, async () => {
         const started = performance.now();
         try {
           return await handler(event, context);
@@ -249,6 +321,10 @@ export async function run(): Promise<BenchResult> {
             const counters = fnCounters(name);
             counters.invocations++;
             counters.ms.push(performance.now() - started);
+            const { waitingByRecord } = running.getStore()!;
+            const outside = waitingByRecord.get('') ?? 0;
+            waitingByRecord.delete('');
+            counters.waitingMs += outside + Math.max(0, ...waitingByRecord.values());
           }
         }
       });
@@ -501,6 +577,7 @@ export async function run(): Promise<BenchResult> {
   sqs.destroy();
   unsubscribe('undici:request:create', onMxRequest);
   meter.restore();
+  restoreLabels();
   process.stdout.write = realWrite;
   process.stderr.write = realErrorWrite;
   await remote.stop();
@@ -535,11 +612,7 @@ export async function run(): Promise<BenchResult> {
   let gbSecondsWaiting = 0;
   for (const [name, c] of [...functions].sort()) {
     const memoryGb = FUNCTION_SPECS[name].memorySize / 1024;
-    const waitingMs =
-      c.dynamo * ASSUMED_AWS_LATENCY_MS.dynamo +
-      c.sqs * ASSUMED_AWS_LATENCY_MS.sqs +
-      c.mx * ASSUMED_AWS_LATENCY_MS.mx +
-      c.webhooks * ASSUMED_AWS_LATENCY_MS.webhook;
+    const waitingMs = c.waitingMs;
     lambdaRequests += c.invocations;
     gbSecondsWaiting += (waitingMs / 1000) * memoryGb;
     fnRows.push([
@@ -626,6 +699,16 @@ export async function run(): Promise<BenchResult> {
     usd: ingestionCost(emfBytes),
   });
   const total = sum(costRows.map((r) => r.usd));
+  const baseline = readBaseline(BASELINE_PATH.pathname);
+  if (process.env.BENCH_SCALE_BASELINE === 'write') {
+    writeBaseline(BASELINE_PATH.pathname, {
+      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+      measuredAt: nowIso(),
+      jobs,
+      costPerMillion: Math.round(total * 100) / 100,
+      rows: ledger.rows,
+    });
+  }
   const metricsShare = ingestionCost(emfBytes) / total;
   const costTable = table(
     ['item', 'per aggregation (measured)', 'unit', 'price (assumed)', '$ per 1M aggregations'],
@@ -726,7 +809,7 @@ export async function run(): Promise<BenchResult> {
       `(\`startLocalStack\` runs everything on one). ${USERS.toLocaleString('en-US')} users × ${MEMBERS_PER_USER} members on the simulator, each aggregation scripted as the simulator's default (2 s, CONNECTED), ` +
       `so each job is: refresh → first poll 3 s later finds it done → terminal event. A webhook subscription points at a client endpoint that verifies every delivery with \`standardwebhooks\`. ` +
       `${DRIVER_CONCURRENCY} concurrent \`POST /users/{user}/members/{member}/refresh\` through the gateway, never more than ${MAX_IN_FLIGHT} jobs between refresh and terminal webhook (so the run goes at the rate the stack sustains instead of piling up a queue backlog). DynamoDB and SQS calls are counted in the SDK (prototypes patched) and attributed to the job their key or body names; ` +
-      "DynamoDB capacity units are dynalite's size-based count, plus the same again for writes to items that carry `gsi1pk` (ALL projection: the index is written too — dynalite does not count index units); MX calls are counted on the wire.",
+      "DynamoDB capacity units are dynalite's size-based count of each item (1 KB per write unit, 4 KB per read unit, half for an eventually consistent read), plus for every write the units DynamoDB charges its global secondary indexes, which dynalite does not count: taught to it by `bench/support/dynalite-capacity.ts` (an entry put or deleted costs its projection's size, a changed index key both, a changed projected attribute one write, anything else nothing); MX calls are counted on the wire.",
     '',
     table(
       [
@@ -771,6 +854,17 @@ export async function run(): Promise<BenchResult> {
         'Cheap fix (lib/aggregation/sweeper.ts, not made here): apply `STALLED_AFTER_MS` to that case too (`now > (job.finishedAt ?? job.updatedAt) + STALLED_AFTER_MS`).'
       : '',
     '',
+    '### Per job, by operation: every DynamoDB call and SQS send, per aggregation',
+    '',
+    'Each call is named by the function it ran in and the repository or queue method that made it (`bench/support/operation-labels.ts` wraps their methods); ' +
+      'calls of all jobs and the shared ones (sessions, subscriptions, institution stats, sweeps) divided by the jobs. Write units include the indexes the write touched (in parentheses); ' +
+      'a failed conditional write counts 1 unit.' +
+      (baseline
+        ? ` **Before:** commit \`${baseline.commit}\`, measured ${baseline.measuredAt} by this benchmark (${baseline.jobs.toLocaleString('en-US')} jobs, $${fmt(baseline.costPerMillion, 2)} per 1M aggregations); **now:** this run ($${fmt(total, 2)}).`
+        : ''),
+    '',
+    perJobCallTable(ledger.rows, jobs, baseline),
+    '',
     '### Per job (attributed calls; min / median / max / mean)',
     '',
     table(
@@ -778,7 +872,7 @@ export async function run(): Promise<BenchResult> {
       [
         ['DynamoDB writes (Put/Update/Delete, incl. failed conditions)', ...dist((c) => c.ddbWrites)],
         ['DynamoDB reads (Get/Query)', ...dist((c) => c.ddbReads)],
-        ['DynamoDB write units (incl. gsi1)', ...dist((c) => c.wru)],
+        ['DynamoDB write units (item + its indexes)', ...dist((c) => c.wru)],
         ['SQS messages sent (poll steps + webhook deliveries)', ...dist((c) => c.sqsSent)],
         ['MX calls naming the member (aggregate + member reads)', ...dist((c) => c.mxCalls)],
       ],

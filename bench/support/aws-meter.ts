@@ -1,12 +1,15 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { currentOperation } from './operation-labels.ts';
 
 /**
  * Counts every DynamoDB and SQS call made in this process through the SDK clients lib/ builds (the document client
  * and SQSClient), by patching their prototypes' `send`. Each call is attributed to an aggregation job when its key
  * or body names one (`JOB#…`, the member's `MEMBER#…` pointer, a delivery `MSG#msg_<job>_…`, a poll message's
  * `job_id`); the rest (sessions, API keys, institution stats, subscription lists, receives) stay unattributed.
- * DynamoDB calls ask for `ReturnConsumedCapacity: TOTAL`, so capacity units are dynalite's size-based count.
+ * DynamoDB calls ask for `ReturnConsumedCapacity: INDEXES`: capacity units are dynalite's size-based count of the
+ * item, plus — where the process running dynalite installed `installIndexCapacity` (dynalite-capacity.ts) — the units
+ * DynamoDB would charge for each global secondary index the write touches.
  */
 export interface DynamoCall {
   command: string;
@@ -14,7 +17,12 @@ export interface DynamoCall {
   pk?: string;
   sk?: string;
   index?: string;
+  /** The labelled method that made the call (operation-labels.ts), if any. */
+  operation?: string;
+  /** Capacity units in all: the item's, plus its indexes' for a write. */
   units: number;
+  /** Of `units`, those of the global secondary indexes (writes only). */
+  indexUnits: number;
   failedCondition: boolean;
 }
 
@@ -24,6 +32,8 @@ export interface SqsCall {
   /** Messages sent (SendMessage), received (ReceiveMessage) or deleted (DeleteMessage[Batch]). */
   messages: number;
   jobId?: string;
+  /** The labelled method that made the call (operation-labels.ts), if any. */
+  operation?: string;
 }
 
 export interface AwsMeter {
@@ -49,7 +59,7 @@ export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
     const cmd = command as { constructor: { name: string }; input: Record<string, unknown> };
     const name = cmd.constructor.name;
     const input = cmd.input;
-    input.ReturnConsumedCapacity ??= 'TOTAL';
+    input.ReturnConsumedCapacity ??= 'INDEXES';
     const key = (input.Key ?? input.Item) as { pk?: string; sk?: string } | undefined;
     const call: DynamoCall = {
       command: name,
@@ -57,14 +67,21 @@ export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
       pk: key?.pk ?? Object.values((input.ExpressionAttributeValues as Record<string, string> | undefined) ?? {})[0],
       sk: key?.sk,
       index: input.IndexName as string | undefined,
+      operation: currentOperation(),
       units: 0,
+      indexUnits: 0,
       failedCondition: false,
     };
     try {
       const output = (await (dynamoSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
-        ConsumedCapacity?: { CapacityUnits?: number };
+        ConsumedCapacity?: { CapacityUnits?: number; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
       };
       call.units = output?.ConsumedCapacity?.CapacityUnits ?? 0;
+      if (call.write) {
+        for (const index of Object.values(output?.ConsumedCapacity?.GlobalSecondaryIndexes ?? {})) {
+          call.indexUnits += index.CapacityUnits ?? 0;
+        }
+      }
       handlers.dynamo(call);
       return output as never;
     } catch (error) {
@@ -83,12 +100,13 @@ export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
     const name = cmd.constructor.name;
     const queueUrl = String(cmd.input.QueueUrl ?? '');
     const queue = queueUrl.split('/').pop() ?? '';
+    const operation = currentOperation();
     const output = (await (sqsSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
       Messages?: unknown[];
     };
     if (name === 'SendMessageCommand') {
       const body = JSON.parse(String(cmd.input.MessageBody ?? '{}')) as { job_id?: string; msg_id?: string };
-      handlers.sqs({ command: name, queue, messages: 1, jobId: body.job_id ?? jobOfMessageId(body.msg_id) });
+      handlers.sqs({ command: name, queue, messages: 1, jobId: body.job_id ?? jobOfMessageId(body.msg_id), operation });
     } else if (name === 'ReceiveMessageCommand') {
       handlers.sqs({ command: name, queue, messages: output?.Messages?.length ?? 0 });
     } else if (name === 'DeleteMessageBatchCommand') {
