@@ -45,6 +45,11 @@ export interface AwsMeterHandlers {
   sqs(call: SqsCall): void;
 }
 
+interface Capacity {
+  CapacityUnits?: number;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
 const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'TransactWriteCommand', 'BatchWriteCommand']);
 
 /** `msg_job_…_started` / `msg_job_…_s3_succeeded` → `job_…`. */
@@ -74,13 +79,13 @@ export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
     };
     try {
       const output = (await (dynamoSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
-        ConsumedCapacity?: { CapacityUnits?: number; GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }> };
+        ConsumedCapacity?: Capacity | Capacity[];
       };
-      call.units = output?.ConsumedCapacity?.CapacityUnits ?? 0;
-      if (call.write) {
-        for (const index of Object.values(output?.ConsumedCapacity?.GlobalSecondaryIndexes ?? {})) {
-          call.indexUnits += index.CapacityUnits ?? 0;
-        }
+      // Batch calls answer with one entry per table.
+      for (const capacity of [output?.ConsumedCapacity ?? []].flat()) {
+        call.units += capacity.CapacityUnits ?? 0;
+        if (call.write)
+          for (const index of Object.values(capacity.GlobalSecondaryIndexes ?? {})) call.indexUnits += index.CapacityUnits ?? 0;
       }
       handlers.dynamo(call);
       return output as never;

@@ -39,13 +39,13 @@ export class DataTable extends Construct {
       indexName: TABLE_KEYS.gsi1,
       partitionKey: { name: TABLE_KEYS.gsi1pk, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.gsi1sk, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
+      projectionType: ProjectionType.KEYS_ONLY,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: TABLE_KEYS.gsi2,
       partitionKey: { name: TABLE_KEYS.gsi2pk, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.gsi2sk, type: AttributeType.STRING },
-      projectionType: ProjectionType.ALL,
+      projectionType: ProjectionType.KEYS_ONLY,
     });
   }
 }

@@ -59,8 +59,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: 512,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
-    itemActions: [GET, PUT, UPDATE, DELETE],
-    queries: ['gsi1'],
+    // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items).
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
+    queries: ['table', 'gsi1'],
     sendsTo: ['poll', 'delivery'],
     callsMx: true,
   },
@@ -69,7 +71,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: 512,
     timeoutSeconds: 10,
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
-    itemActions: [GET, UPDATE],
+    // BatchGetItem: the jobs of a page of keys from gsi2.
+    itemActions: [GET, UPDATE, BATCH_GET],
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
     queries: ['gsi1', 'gsi2'],
     sendsTo: [],
@@ -92,7 +95,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: 512,
     // The test operation waits for one attempt (WEBHOOK_TIMEOUT_MS, 10 s) inside the request.
     timeoutSeconds: 25,
-    itemActions: [GET, PUT, UPDATE, DELETE],
+    // BatchGetItem: the subscriptions and deliveries of a page of gsi1 keys.
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // The delivery log pages through gsi1; enabling a subscription lists its parked deliveries by key.
     queries: ['table', 'gsi1'],
     sendsTo: ['delivery'],
@@ -149,7 +153,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 60,
     // Reads every active-job pointer (gsi1 shards) and its job; releases leftover pointers. Reads the overdue
     // deliveries (gsi2 shards) and sends their next attempt.
-    itemActions: [GET, DELETE],
+    itemActions: [GET, DELETE, BATCH_GET],
     queries: ['gsi1', 'gsi2'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
@@ -162,8 +166,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // slot (RateLimiter.maxWaitMs, about 7 s at most).
     timeoutSeconds: 30,
     // The refresh service's, plus the idempotency keys and the rate counter (UpdateItem).
-    itemActions: [GET, PUT, UPDATE, DELETE],
-    queries: ['gsi1'],
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    queries: ['table', 'gsi1'],
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
     sendsTo: ['poll', 'delivery', 'refreshRequests'],
     deadLettersTo: ['refreshRequests'],

@@ -27,8 +27,6 @@ export interface Job {
   member?: MemberSnapshot;
   /** The MFA questions MX asked, when the job ended `action_required` on a CHALLENGED member. */
   challenges?: Challenge[];
-  /** Set once the terminal event is handed to the publisher; a redelivered message re-publishes until then. */
-  notifiedAt?: number;
   /** The requester's own id for the refresh (refresh-requests `correlation_id`), shown with the job and in its events. */
   correlationId?: string;
 }

@@ -98,7 +98,9 @@ export class PollService {
       return;
     }
     if (job.status !== 'aggregating') {
-      if (message.step === job.step && job.notifiedAt === undefined) await this.#notify(job);
+      // The step that ended the job, again: a retry or the sweeper. Its announcement is unfinished while the job
+      // still holds the member's pointer (released last); finishing it again is idempotent.
+      if (message.step === job.step && (await jobs.holdsActive(job.memberGuid, job.id))) await this.#notify(job);
       return;
     }
     switch (judgeStep(message.step, job, clock.now())) {
@@ -239,13 +241,13 @@ export class PollService {
 
   /**
    * Publishes the terminal event, then frees the member; repeated by redeliveries until it has fully happened. The
-   * active pointer goes only once the event is out: it is how the sweeper finds a terminal job whose event was never
-   * published (its message dead-lettered while publishing kept failing) — freed first, that job would be lost.
+   * active pointer goes only once the event is out: a terminal job still behind its pointer is one whose
+   * announcement is unfinished — how a redelivery and the sweeper know to publish again (its message dead-lettered
+   * while publishing kept failing, say) — freed first, that job would be lost.
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.jobs.releaseActive(job.memberGuid, job.id);
-    await this.deps.jobs.markNotified(job.id, this.deps.clock.now());
     // Last: the member is free for its next refresh while the user's transactions are taken in.
     if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
   }

@@ -9,7 +9,11 @@ import type { JobsRepository } from '../store/jobs-repo.ts';
 import { type EventSink, startedEvent } from './job-events.ts';
 import { type Job, newJobId } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
-import { MIN_POLL_DELAY_SECONDS } from './poll-schedule.ts';
+import type { Member } from '../mx/member.ts';
+import type { DurationModel } from './duration-model.ts';
+import type { InstitutionTiming } from './institution-timing.ts';
+import { MIN_POLL_DELAY_SECONDS, nextPollAt } from './poll-schedule.ts';
+import type { PushCoverage } from './push-coverage.ts';
 
 export interface RefreshRequest {
   userId: string;
@@ -31,6 +35,13 @@ export interface RefreshDeps {
   metrics?: MetricsSink;
   /** Who asks for the refreshes this service starts: an API call, or an upstream event (`JobsStarted` metric). */
   trigger?: 'api' | 'event';
+  /**
+   * What the first poll's time is planned with, as every later one is (poll-schedule.ts): the institution's learned
+   * durations and whether MX's pushes announce the ends. Without them the first poll is 3 s after MX answered.
+   */
+  timing?: Pick<InstitutionTiming, 'model'>;
+  coverage?: Pick<PushCoverage, 'covered'>;
+  maxPollDelaySeconds?: number;
 }
 
 /** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
@@ -68,16 +79,15 @@ export class RefreshService {
       return { job: await this.#activeJobFor(request), joined: true };
     }
 
+    let started: Member;
     try {
       const { member } = await this.deps.nexus.aggregateMember(request.userId, request.memberGuid, {
         includeHoldings: request.includeHoldings,
         includeTransactions: request.includeTransactions,
       });
+      started = member;
       job.member = snapshotOf(member);
       job.connectionStatus = member.connection_status ?? null;
-      // From when MX answered, not from when the job was written: the call may have waited for a rate slot
-      // (events-refresh), and MX must not be read sooner than 3 s after it started the aggregation.
-      job.nextPollAt = clock.now() + MIN_POLL_DELAY_SECONDS * 1000;
     } catch (error) {
       // MX did not start anything: leave no job behind, so the next refresh tries afresh.
       await jobs.releaseActive(job.memberGuid, job.id);
@@ -85,6 +95,7 @@ export class RefreshService {
       throw error;
     }
 
+    job.nextPollAt = await this.#firstPollAt(job, started);
     await jobs.recordStart(job.id, job.member, job.nextPollAt);
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
@@ -92,6 +103,32 @@ export class RefreshService {
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });
     (this.deps.metrics ?? noMetrics).add('JobsStarted', 1, { trigger: this.deps.trigger ?? 'api' });
     return { job, joined: false };
+  }
+
+  /**
+   * From when MX answered, not from when the job was written (the call may have waited for a rate slot in
+   * events-refresh, and MX must not be read sooner than 3 s after it started the aggregation), on the schedule every
+   * later poll follows. The aggregation has started: a failure to read the schedule's inputs falls back to 3 s.
+   */
+  async #firstPollAt(job: Job, member: Member): Promise<number> {
+    const { clock, timing, coverage } = this.deps;
+    let model: DurationModel | undefined;
+    let pushCovered = false;
+    try {
+      model = await timing?.model(member);
+      pushCovered = (await coverage?.covered()) ?? false;
+    } catch (error) {
+      this.deps.log.warn('first poll planned without the institution model', { job_id: job.id, error: String(error) });
+    }
+    return nextPollAt({
+      now: clock.now(),
+      pollIndex: 0,
+      startedAt: job.createdAt,
+      deadlineAt: job.deadlineAt,
+      maxDelaySeconds: this.deps.maxPollDelaySeconds ?? MIN_POLL_DELAY_SECONDS,
+      model,
+      pushCovered,
+    });
   }
 
   async #activeJobFor(request: RefreshRequest): Promise<Job> {

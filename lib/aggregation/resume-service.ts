@@ -56,7 +56,6 @@ export class ResumeService {
       nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
       updatedAt: now,
       finishedAt: undefined,
-      notifiedAt: undefined,
       challenges: undefined,
     };
     if (!(await jobs.reopen(job.id, job.step, { deadlineAt, nextPollAt: resumed.nextPollAt, now }))) {

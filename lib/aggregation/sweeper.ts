@@ -77,7 +77,7 @@ export class Sweeper {
         const action = verdict === 'poll_lost' ? 'repolled' : 'renotified';
         report[action]++;
         metrics.add('SweeperRecoveries', 1, { action });
-      } else if (!job || (verdict === 'done' && pointer.expiresAt < now)) {
+      } else if (!job) {
         await jobs.releaseActive(pointer.memberGuid, pointer.jobId);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
@@ -123,20 +123,20 @@ export class Sweeper {
   }
 }
 
-export type JobVerdict = 'polling' | 'poll_lost' | 'notifying' | 'notification_lost' | 'done';
+export type JobVerdict = 'polling' | 'poll_lost' | 'notifying' | 'notification_lost';
 
 /**
- * Where a job behind an active pointer stands: aggregating on time or overdue by STALLED_AFTER_MS; ended and its
- * terminal event being published, or ended STALLED_AFTER_MS ago without it; or ended and announced.
+ * Where a job behind an active pointer stands: aggregating on time or overdue by STALLED_AFTER_MS; or ended with its
+ * terminal event being published, or ended STALLED_AFTER_MS ago without it. An ended job still behind its pointer
+ * has not been fully announced: the pointer is released only once the terminal event is out (PollService).
  */
 export function judgeJob(
-  job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt' | 'notifiedAt'>,
+  job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt'>,
   now: number,
   stalledAfterMs = STALLED_AFTER_MS,
 ): JobVerdict {
   if (job.status === 'aggregating') {
     return now > Math.min(job.nextPollAt, job.deadlineAt) + stalledAfterMs ? 'poll_lost' : 'polling';
   }
-  if (job.notifiedAt !== undefined) return 'done';
   return now > (job.finishedAt ?? job.updatedAt) + stalledAfterMs ? 'notification_lost' : 'notifying';
 }

@@ -9,6 +9,7 @@ import type { DeliveryMessage } from './delivery-message.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
 import type { SecretBox } from './secret-box.ts';
+import type { SubscriptionCache } from './subscription-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
@@ -16,6 +17,8 @@ export const LEASE_MARGIN_MS = 30_000;
 
 export interface DelivererDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'disable'>;
+  /** Where an attempt reads its subscription: a per-container cache (SubscriptionCache); `webhooks` when absent. */
+  subscriptions?: Pick<SubscriptionCache, 'get'>;
   deliveries: Pick<DeliveriesRepository, 'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'park' | 'startRound'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
@@ -63,7 +66,7 @@ export class Deliverer {
       return;
     }
 
-    const subscription = await webhooks.get(webhookId);
+    const subscription = await (this.deps.subscriptions ?? webhooks).get(webhookId);
     if (!subscription) {
       await deliveries.markFailed(webhookId, msgId, 'subscription_deleted');
       log.info('webhook delivery failed: subscription deleted', context);

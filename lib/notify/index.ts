@@ -7,6 +7,7 @@ import type { MetricsSink } from '../metrics.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../store/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
+import { SubscriptionCache } from './subscription-cache.ts';
 import { WebhooksRepository } from '../store/webhooks-repo.ts';
 import { AddressGuard, type Resolver } from './address-guard.ts';
 import { WebhookSender } from './attempt.ts';
@@ -60,6 +61,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const { clock, log } = deps;
   const secretBox = deps.secretBox ?? new SecretBox(new LocalDataKeys(randomBytes(32)), clock);
   const webhooks = new WebhooksRepository(deps.table, clock);
+  const subscriptions = new SubscriptionCache(webhooks, clock);
   const deliveries = new DeliveriesRepository(deps.table, clock);
   const queue = new DelayedQueue<DeliveryMessage>(deps.sqs, deps.deliveryQueueUrl, clock);
   const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
@@ -73,6 +75,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     publisher: new EventPublisher({ webhooks, deliveries, queue, log }),
     deliverer: new Deliverer({
       webhooks,
+      subscriptions,
       deliveries,
       queue,
       sender,

@@ -5,6 +5,7 @@ import type { Challenge } from '../mx/challenge.ts';
 import {
   ACTIVE_JOB_SHARDS,
   conditionalWrite,
+  getItems,
   gsi1,
   gsi2,
   isExpired,
@@ -13,6 +14,7 @@ import {
   TABLE_KEYS,
   type TableRef,
   shardOf,
+  tableKeyOf,
 } from './table.ts';
 
 /** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
@@ -79,7 +81,7 @@ export class JobsRepository {
         Limit: 1,
       }),
     );
-    return Items?.[0] ? fromItem(Items[0]) : undefined;
+    return Items?.[0] ? this.get(jobIdOf(Items[0])) : undefined;
   }
 
   /**
@@ -100,9 +102,16 @@ export class JobsRepository {
       }),
     );
     const page = Items.slice(0, request.limit);
+    const last = page.at(-1);
     // Expired jobs (kept by dynalite, or not yet removed by DynamoDB) are left out, but still move the cursor on.
-    const shown = page.filter((item) => !isExpired(item as { ttl?: number }, request.now)).map(fromItem);
-    return { jobs: shown, ...(Items.length > request.limit ? { next: userJobsKey(fromItem(page.at(-1)!)) } : {}) };
+    const shown = (await getItems(this.table, page.map(tableKeyOf)))
+      .filter((item) => !isExpired(item as { ttl?: number }, request.now))
+      .map(fromItem);
+    const next =
+      Items.length > request.limit && last
+        ? { next: { ...tableKeyOf(last), gsi2pk: last.gsi2pk as string, gsi2sk: last.gsi2sk as string } }
+        : {};
+    return { jobs: shown, ...next };
   }
 
   /**
@@ -138,8 +147,16 @@ export class JobsRepository {
     return Item.job_id as string;
   }
 
+  /** Whether the member's pointer names `jobId`, expired or not: a job holds it until its terminal event is out. */
+  async holdsActive(memberGuid: string, jobId: string): Promise<boolean> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(memberGuid), ConsistentRead: true }),
+    );
+    return Item?.job_id === jobId;
+  }
+
   /** Every active-job pointer (job id and member), shard by shard: the sweeper's worklist. */
-  async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string; expiresAt: number }> {
+  async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string }> {
     for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
       const items = queryAll(this.table, {
         IndexName: TABLE_KEYS.gsi1,
@@ -147,7 +164,8 @@ export class JobsRepository {
         ExpressionAttributeValues: { ':shard': gsi1.activeJobs(shard) },
       });
       for await (const item of items) {
-        yield { jobId: item.job_id as string, memberGuid: item.member_guid as string, expiresAt: item.expires_at as number };
+        // A keys-only index entry: the member is in the pointer's key, the job in its index sort key.
+        yield { jobId: item.gsi1sk as string, memberGuid: (item.pk as string).slice('MEMBER#'.length) };
       }
     }
   }
@@ -255,7 +273,7 @@ export class JobsRepository {
           Key: keys.job(jobId),
           UpdateExpression:
             'SET #status = :aggregating, step = :next, deadline_at = :deadline, next_poll_at = :nextPoll, updated_at = :now ' +
-            'REMOVE finished_at, notified_at, challenges',
+            'REMOVE finished_at, challenges',
           ConditionExpression: '#status = :actionRequired AND step = :from',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -269,17 +287,6 @@ export class JobsRepository {
           },
         }),
       ),
-    );
-  }
-
-  async markNotified(jobId: string, now: number): Promise<void> {
-    await this.table.client.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.job(jobId),
-        UpdateExpression: 'SET notified_at = :now',
-        ExpressionAttributeValues: { ':now': now },
-      }),
     );
   }
 }
@@ -303,7 +310,6 @@ function toItem(job: Job) {
     finished_at: job.finishedAt,
     deadline_at: job.deadlineAt,
     next_poll_at: job.nextPollAt,
-    notified_at: job.notifiedAt,
     member: job.member,
     challenges: job.challenges,
     correlation_id: job.correlationId,
@@ -311,9 +317,11 @@ function toItem(job: Job) {
   };
 }
 
+const jobIdOf = (entry: Record<string, unknown>): string => (entry.pk as string).slice('JOB#'.length);
+
 function fromItem(item: Record<string, unknown>): Job {
   return {
-    id: (item.pk as string).slice('JOB#'.length),
+    id: jobIdOf(item),
     userId: item.user_id as string,
     memberGuid: item.member_guid as string,
     status: item.status as JobStatus,
@@ -326,7 +334,6 @@ function fromItem(item: Record<string, unknown>): Job {
     finishedAt: item.finished_at as number | undefined,
     deadlineAt: item.deadline_at as number,
     nextPollAt: item.next_poll_at as number,
-    notifiedAt: item.notified_at as number | undefined,
     member: (item.member as MemberSnapshot | null | undefined) ?? undefined,
     challenges: (item.challenges as Challenge[] | null | undefined) ?? undefined,
     ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),

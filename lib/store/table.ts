@@ -5,6 +5,7 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandInput,
@@ -13,8 +14,10 @@ import {
 
 /**
  * The single table (docs/ARCHITECTURE.md → Data model). Every item has `pk`/`sk`; items that must be listed also carry
- * `gsi1pk`/`gsi1sk` (jobs also `gsi2pk`/`gsi2sk`, to be listed by user). `ttl` (epoch seconds) expires items in AWS; dynalite never expires anything, so readers
- * treat an item whose ttl has passed as absent (see `isExpired`).
+ * `gsi1pk`/`gsi1sk` (jobs also `gsi2pk`/`gsi2sk`, to be listed by user). Both indexes hold keys only: a write that
+ * changes no index key then costs the index nothing (jobs and deliveries are written several times each), and a
+ * list reads its page of keys, then the items (`getItems`). `ttl` (epoch seconds) expires items in AWS; dynalite
+ * never expires anything, so readers treat an item whose ttl has passed as absent (see `isExpired`).
  */
 export const TABLE_KEYS = {
   pk: 'pk',
@@ -104,6 +107,44 @@ export async function* queryAll(
   } while (startKey);
 }
 
+type Key = { pk: string; sk: string };
+/** An item as the document client reads it (the type of a query's `Items`). */
+type Item = NonNullable<QueryCommandOutput['Items']>[number];
+
+/** BatchGetItem reads at most this many keys per call. */
+const BATCH_GET_MAX_KEYS = 100;
+/** Retries of the keys DynamoDB left unprocessed (throttling), with doubling waits from 25 ms. */
+const BATCH_GET_RETRIES = 6;
+
+/** The table key of an index entry (what a keys-only index answers with). */
+export const tableKeyOf = (entry: Item): Key => ({ pk: entry.pk as string, sk: entry.sk as string });
+
+/**
+ * The items of `keys`, in the order of `keys`; a key without an item is left out. Keys-only index pages are read
+ * this way. Strongly consistent when asked (the index itself is eventually consistent either way).
+ */
+export async function getItems(table: TableRef, keys: readonly Key[], options: { consistent?: boolean } = {}): Promise<Item[]> {
+  const found = new Map<string, Item>();
+  const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
+  const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
+  for (let start = 0; start < unique.length; start += BATCH_GET_MAX_KEYS) {
+    let pending: Key[] = unique.slice(start, start + BATCH_GET_MAX_KEYS);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > BATCH_GET_RETRIES)
+        throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${BATCH_GET_RETRIES} retries`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1)));
+      const result = await table.client.send(
+        new BatchGetCommand({
+          RequestItems: { [table.tableName]: { Keys: pending, ConsistentRead: options.consistent ?? false } },
+        }),
+      );
+      for (const item of result.Responses?.[table.tableName] ?? []) found.set(id(tableKeyOf(item)), item);
+      pending = (result.UnprocessedKeys?.[table.tableName]?.Keys ?? []) as Key[];
+    }
+  }
+  return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
+}
+
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
 export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
   try {
@@ -141,7 +182,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
               { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
               { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: TABLE_KEYS.gsi2,
@@ -149,7 +190,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
               { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
               { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
         ],
       }),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, queryAll, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, getItems, gsi1, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from './table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -75,10 +75,22 @@ export const WEBHOOK_ID_PATTERN = /^wh_[A-Za-z0-9_-]{1,64}$/;
 
 /** Subscriptions: item `WEBHOOK#{id}/WEBHOOK`, listed in creation order through GSI1 partition `WEBHOOKS`. */
 export class WebhooksRepository {
+  readonly #listeners: ((id: string) => void)[] = [];
+
   constructor(
     private readonly table: TableRef,
     private readonly clock: Clock,
   ) {}
+
+  /** Calls `listener` with a subscription's id after every change made through this repository (cache invalidation). */
+  onChange(listener: (id: string) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed<T>(id: string, result: T): T {
+    for (const listener of this.#listeners) listener(id);
+    return result;
+  }
 
   async create(input: NewSubscription): Promise<Subscription> {
     const id = newWebhookId();
@@ -100,7 +112,7 @@ export class WebhooksRepository {
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    return fromItem(item);
+    return this.#changed(id, fromItem(item));
   }
 
   async get(id: string): Promise<Subscription | undefined> {
@@ -112,26 +124,29 @@ export class WebhooksRepository {
 
   /** Every subscription, oldest first. Read from GSI1, so a subscription created a moment ago may be missing. */
   async list(): Promise<Subscription[]> {
-    const subscriptions: Subscription[] = [];
-    const items = queryAll(this.table, {
+    const entries = queryAll(this.table, {
       IndexName: TABLE_KEYS.gsi1,
       KeyConditionExpression: '#gsi1pk = :partition',
       ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
       ExpressionAttributeValues: { ':partition': gsi1.webhooks },
     });
-    for await (const item of items) subscriptions.push(fromItem(item as SubscriptionItem));
-    return subscriptions;
+    const keys = [];
+    for await (const entry of entries) keys.push(tableKeyOf(entry));
+    return (await getItems(this.table, keys)).map((item) => fromItem(item as SubscriptionItem));
   }
 
   /** False when there was no such subscription. Its deliveries stay until their TTL, as the delivery log. */
-  delete(id: string): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new DeleteCommand({
-          TableName: this.table.tableName,
-          Key: keys.webhook(id),
-          ConditionExpression: 'attribute_exists(pk)',
-        }),
+  async delete(id: string): Promise<boolean> {
+    return this.#changed(
+      id,
+      await conditionalWrite(
+        this.table.client.send(
+          new DeleteCommand({
+            TableName: this.table.tableName,
+            Key: keys.webhook(id),
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        ),
       ),
     );
   }
@@ -163,18 +178,21 @@ export class WebhooksRepository {
   }
 
   /** False when there was no such subscription or it was already disabled (its first reason stands). */
-  disable(id: string, reason: DisabledReason): Promise<boolean> {
+  async disable(id: string, reason: DisabledReason): Promise<boolean> {
     const now = toIso(this.clock.now());
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.webhook(id),
-          UpdateExpression: 'SET #status = :disabled, disabled_reason = :reason, disabled_at = :now, updated_at = :now',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :enabled',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':now': now },
-        }),
+    return this.#changed(
+      id,
+      await conditionalWrite(
+        this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: keys.webhook(id),
+            UpdateExpression: 'SET #status = :disabled, disabled_reason = :reason, disabled_at = :now, updated_at = :now',
+            ConditionExpression: 'attribute_exists(pk) AND #status = :enabled',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':now': now },
+          }),
+        ),
       ),
     );
   }
@@ -214,15 +232,18 @@ export class WebhooksRepository {
   }
 
   /** Notes a successful attempt: the failure streak, if any, is over. */
-  markHealthy(id: string): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.webhook(id),
-          UpdateExpression: 'REMOVE failing_since',
-          ConditionExpression: 'attribute_exists(failing_since)',
-        }),
+  async markHealthy(id: string): Promise<boolean> {
+    return this.#changed(
+      id,
+      await conditionalWrite(
+        this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: keys.webhook(id),
+            UpdateExpression: 'REMOVE failing_since',
+            ConditionExpression: 'attribute_exists(failing_since)',
+          }),
+        ),
       ),
     );
   }
@@ -245,7 +266,7 @@ export class WebhooksRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return fromItem(Attributes as SubscriptionItem);
+      return this.#changed(id, fromItem(Attributes as SubscriptionItem));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;

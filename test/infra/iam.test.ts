@@ -31,12 +31,13 @@ const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-crede
 
 const EXPECTED: Record<FunctionName, string[]> = {
   'api-refresh': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    QUERY_TABLE,
     QUERY_GSI1,
     ...sendTo('poll', 'delivery'),
     MX_SECRET,
   ],
-  'api-jobs': [...items('GetItem', 'UpdateItem'), QUERY_GSI1, QUERY_GSI2],
+  'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
@@ -45,7 +46,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     'secretsmanager:GetSecretValue secret:sync-cursor-key',
   ],
   'api-webhooks': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
     QUERY_TABLE,
     QUERY_GSI1,
     ...sendTo('delivery'),
@@ -70,14 +71,15 @@ const EXPECTED: Record<FunctionName, string[]> = {
     'kms:Decrypt webhook-secrets-key',
   ],
   'events-refresh': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    QUERY_TABLE,
     QUERY_GSI1,
     ...consume('refresh-requests'),
     ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
     MX_SECRET,
   ],
   'mx-events': [...items('GetItem', 'UpdateItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
-  sweeper: [...items('GetItem', 'DeleteItem'), QUERY_GSI1, QUERY_GSI2, ...sendTo('poll'), ...sendTo('delivery')],
+  sweeper: [...items('GetItem', 'DeleteItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2, ...sendTo('poll'), ...sendTo('delivery')],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */

@@ -217,7 +217,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
               { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
               { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: TABLE_KEYS.gsi2,
@@ -225,7 +225,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
               { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
               { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
         ],
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RefreshService } from '../../../lib/aggregation/refresh-service.ts';
+import { type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
@@ -14,7 +14,7 @@ import { useLocalEngines } from '../../support/local-table.ts';
  */
 const local = useLocalEngines();
 
-function setup(callTakesMs: number) {
+function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing' | 'coverage' | 'maxPollDelaySeconds'>> = {}) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
   const scheduled: PollMessage[] = [];
   const published: { type: string; data: unknown }[] = [];
@@ -34,6 +34,7 @@ function setup(callTakesMs: number) {
     clock,
     log: silentLog,
     deadlineSeconds: 1200,
+    ...schedule,
   });
   return { clock, refresh, scheduled, published, mxStartedAt: () => mxStartedAt! };
 }
@@ -48,6 +49,40 @@ describe('RefreshService: the first poll', () => {
     // Stored too: the step rules and the sweeper judge the first poll by it.
     expect((await new JobsRepository(local.table).get(job.id))!.nextPollAt).toBe(mxStartedAt() + 3_000);
     expect(job.createdAt).toBe(mxStartedAt() - callTakesMs);
+  });
+});
+
+describe('RefreshService: the first poll on the schedule every later poll follows', () => {
+  const model = { samples: 50, p10Ms: 40_000, p50Ms: 60_000, p90Ms: 90_000 };
+
+  it('sleeps until just before the institution’s fastest tenth usually end (0.85 × p10) when its durations are known', async () => {
+    const { refresh, scheduled } = setup(0, { timing: { model: async () => model }, maxPollDelaySeconds: 900 });
+    const { job } = await refresh.refresh({ userId: 'user-model', memberGuid: 'MBR-model-1' });
+    expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: job.createdAt + 34_000 }]);
+  });
+
+  it('checks once at 12 s while MX’s pushes announce the ends (the push, not the poll, ends the job)', async () => {
+    const { refresh, scheduled } = setup(0, {
+      timing: { model: async () => model },
+      coverage: { covered: async () => true },
+      maxPollDelaySeconds: 900,
+    });
+    const { job } = await refresh.refresh({ userId: 'user-push', memberGuid: 'MBR-push-1' });
+    expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: job.createdAt + 12_000 }]);
+  });
+
+  it('falls back to 3 s when the model cannot be read: the aggregation has started, the job stays', async () => {
+    const { refresh, scheduled, mxStartedAt } = setup(0, {
+      timing: {
+        model: async () => {
+          throw new Error('throttled');
+        },
+      },
+      maxPollDelaySeconds: 900,
+    });
+    const { job } = await refresh.refresh({ userId: 'user-nomodel', memberGuid: 'MBR-nomodel-1' });
+    expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: mxStartedAt() + 3_000 }]);
+    expect(await new JobsRepository(local.table).activeJobId('MBR-nomodel-1', job.createdAt)).toBe(job.id);
   });
 });
 

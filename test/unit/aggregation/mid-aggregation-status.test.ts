@@ -57,7 +57,6 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
         return true;
       },
       releaseActive: async () => undefined,
-      markNotified: async (_id: string, at: number) => void (job = { ...job, notifiedAt: at }),
     } as never,
     nexus: {
       readMember: async () => reads[Math.min(read++, reads.length - 1)]!,

@@ -25,16 +25,15 @@ const job = (id: string, change: Partial<Job>): Job => ({
   ...change,
 });
 
-/** A sweeper over in-memory pointers (each with its expiry) and jobs, recording what it schedules and releases. */
-function sweepOver(entries: { job: Job; pointerExpiresAt: number }[], now: number) {
+/** A sweeper over in-memory pointers and jobs (a pointer may name a job that is gone), recording what it schedules and releases. */
+function sweepOver(entries: { job: Job; gone?: boolean }[], now: number) {
   const scheduled: PollMessage[] = [];
   const released: string[] = [];
   const jobs = {
     async *activeJobs() {
-      for (const { job, pointerExpiresAt } of entries)
-        yield { jobId: job.id, memberGuid: job.memberGuid, expiresAt: pointerExpiresAt };
+      for (const { job } of entries) yield { jobId: job.id, memberGuid: job.memberGuid };
     },
-    get: async (id: string) => entries.find((entry) => entry.job.id === id)?.job,
+    get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
     releaseActive: async (_member: string, id: string) => void released.push(id),
   } as unknown as JobsRepository;
   const pollQueue = {
@@ -48,48 +47,33 @@ describe('Sweeper', () => {
   it('re-drives an ended, unannounced job only once it is STALLED_AFTER_MS past its end, and never releases it meanwhile', async () => {
     const ended = job('ended', { status: 'succeeded', finishedAt: T - STALLED_AFTER_MS, updatedAt: T - STALLED_AFTER_MS });
     const justEnded = job('just-ended', { status: 'failed', finishedAt: T - 1_000, updatedAt: T - 1_000 });
-    const { sweep, scheduled, released } = sweepOver(
-      [
-        // Pointers already expired: an unannounced job keeps its pointer, the sweeper's only way back to it.
-        { job: ended, pointerExpiresAt: T - 1 },
-        { job: justEnded, pointerExpiresAt: T - 1 },
-      ],
-      T + 1,
-    );
+    // An unannounced job keeps its pointer (released only once its terminal event is out): the sweeper's way back to it.
+    const { sweep, scheduled, released } = sweepOver([{ job: ended }, { job: justEnded }], T + 1);
     expect(await sweep()).toEqual({ active: 2, repolled: 0, renotified: 1, released: 0, redelivered: 0 });
     expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, trigger: 'sweeper' }]);
     expect(released).toEqual([]);
   });
 
-  it('re-polls an overdue aggregating job, releases an announced job’s expired pointer and a pointer without a job', async () => {
+  it('re-polls an overdue aggregating job, leaves one on time alone, and releases a pointer whose job is gone', async () => {
     const overdue = job('overdue', { nextPollAt: T - STALLED_AFTER_MS - 1 });
     const onTime = job('on-time', { nextPollAt: T + 3_000 });
-    const announced = job('announced', { status: 'succeeded', finishedAt: T - 3_600_000, notifiedAt: T - 3_600_000 });
-    const { sweep, scheduled, released } = sweepOver(
-      [
-        { job: overdue, pointerExpiresAt: T + 900_000 },
-        { job: onTime, pointerExpiresAt: T + 900_000 },
-        { job: announced, pointerExpiresAt: T - 1 },
-      ],
-      T,
-    );
+    const gone = job('gone', { status: 'succeeded', finishedAt: T - 3_600_000 });
+    const { sweep, scheduled, released } = sweepOver([{ job: overdue }, { job: onTime }, { job: gone, gone: true }], T);
     expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1, redelivered: 0 });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
-    expect(released).toEqual(['announced']);
+    expect(released).toEqual(['gone']);
   });
 });
 
 describe('judgeJob', () => {
-  it('calls an ended job lost exactly when it is unannounced and more than STALLED_AFTER_MS past its end', () => {
+  it('calls an ended job behind its pointer lost exactly when it is more than STALLED_AFTER_MS past its end', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('succeeded', 'action_required', 'failed', 'timed_out') as fc.Arbitrary<Job['status']>,
         fc.integer({ min: -600_000, max: 600_000 }),
-        fc.option(fc.nat(), { nil: undefined }),
-        (status, sinceEnd, notifiedAt) => {
-          const verdict = judgeJob(job('j', { status, finishedAt: T, notifiedAt }), T + sinceEnd);
-          if (notifiedAt !== undefined) expect(verdict).toBe('done');
-          else expect(verdict).toBe(sinceEnd > STALLED_AFTER_MS ? 'notification_lost' : 'notifying');
+        (status, sinceEnd) => {
+          const verdict = judgeJob(job('j', { status, finishedAt: T }), T + sinceEnd);
+          expect(verdict).toBe(sinceEnd > STALLED_AFTER_MS ? 'notification_lost' : 'notifying');
         },
       ),
     );
