@@ -14,8 +14,9 @@ const DENSE_START_OF_P10 = 0.85;
 const TAIL_BACKOFF_FRACTION = 0.25;
 /**
  * With MX pushing (see PushCoverage), scheduled polls only guard against a push that never comes: the generic walk
- * stretched this many times (12, 24, 36, 60, … s after the 3 s first check, capped at `maxDelaySeconds`), while
- * each push asks for a poll at once.
+ * stretched this many times (12, 24, 36, 60, … s apart, capped at `maxDelaySeconds`) — and, for an institution whose
+ * durations are known, none before its p90, by when nine pushes in ten have come — while each push asks for a poll at
+ * once.
  */
 export const PUSH_COVERED_STRETCH = 4;
 
@@ -46,8 +47,9 @@ export interface ScheduleInput {
 /**
  * When the next poll is due, in whole milliseconds (it becomes the poll message's `due_at`, an integer: a fraction
  * would make the message unparseable, and the worker would drop it).
- * - Push-covered: the generic walk stretched `PUSH_COVERED_STRETCH` times — the push, not the schedule, is what
- *   ends the job quickly; these polls only bound how late a missing push is noticed.
+ * - Push-covered: the generic walk stretched `PUSH_COVERED_STRETCH` times, and never before the institution's p90
+ *   when its model is known — the push, not the schedule, is what ends the job quickly; these polls only bound how
+ *   late a missing push is noticed.
  * - With a model of the institution's durations: sleep until just before the fastest tenth of its jobs usually end
  *   (0.85 × p10), poll every 5 s until the slowest tenth have ended (p90) and on past it, backing off by a quarter
  *   of the time past p90 (so 5 s until p90 + 20 s).
@@ -61,7 +63,8 @@ export function nextPollAt(input: ScheduleInput): number {
   const elapsed = now - startedAt;
   let planned: number;
   if (input.pushCovered) {
-    planned = now + PUSH_COVERED_STRETCH * pollDelaySeconds(input.pollIndex, input.maxDelaySeconds) * 1000;
+    const stretched = now + PUSH_COVERED_STRETCH * pollDelaySeconds(input.pollIndex, input.maxDelaySeconds) * 1000;
+    planned = model ? Math.max(stretched, startedAt + model.p90Ms) : stretched;
   } else if (!model) {
     planned = now + pollDelaySeconds(input.pollIndex, input.maxDelaySeconds) * 1000;
   } else if (elapsed < DENSE_START_OF_P10 * model.p10Ms) {

@@ -61,14 +61,14 @@ describe('RefreshService: the first poll on the schedule every later poll follow
     expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: job.createdAt + 34_000 }]);
   });
 
-  it('checks once at 12 s while MX’s pushes announce the ends (the push, not the poll, ends the job)', async () => {
-    const { refresh, scheduled } = setup(0, {
-      timing: { model: async () => model },
-      coverage: { covered: async () => true },
-      maxPollDelaySeconds: 900,
-    });
-    const { job } = await refresh.refresh({ userId: 'user-push', memberGuid: 'MBR-push-1' });
-    expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: job.createdAt + 12_000 }]);
+  it('while MX’s pushes announce the ends, checks at 12 s — for a known institution not before its p90', async () => {
+    const covered = { coverage: { covered: async () => true }, maxPollDelaySeconds: 900 };
+    const generic = setup(0, { ...covered, timing: { model: async () => undefined } });
+    const first = await generic.refresh.refresh({ userId: 'user-push', memberGuid: 'MBR-push-1' });
+    expect(generic.scheduled).toEqual([{ job_id: first.job.id, step: 0, due_at: first.job.createdAt + 12_000 }]);
+    const known = setup(0, { ...covered, timing: { model: async () => model } });
+    const second = await known.refresh.refresh({ userId: 'user-push', memberGuid: 'MBR-push-2' });
+    expect(known.scheduled).toEqual([{ job_id: second.job.id, step: 0, due_at: second.job.createdAt + 90_000 }]);
   });
 
   it('falls back to 3 s when the model cannot be read: the aggregation has started, the job stays', async () => {

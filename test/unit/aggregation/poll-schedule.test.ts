@@ -151,11 +151,17 @@ describe('poll schedule while MX pushes', () => {
     return out;
   };
 
-  it('stretches the generic walk four times, up to the longest delay, model or not', () => {
+  it('stretches the generic walk four times, up to the longest delay', () => {
     expect(PUSH_COVERED_STRETCH).toBe(4);
     expect(delays(7, 900)).toEqual([12, 24, 36, 60, 96, 156, 252]);
     expect(delays(7, 30)).toEqual([12, 24, 30, 30, 30, 30, 30]);
-    expect(delays(7, 30, true)).toEqual(delays(7, 30));
+  });
+
+  it('for a model institution, checks nothing before its p90 (91 s here), then walks the stretched steps', () => {
+    expect(model.p90Ms).toBe(91_000);
+    expect(delays(4, 900, true)).toEqual([88, 24, 36, 60]);
+    // The longest delay still bounds the wait for a push that never comes.
+    expect(delays(4, 30, true)).toEqual([30, 30, 30, 30]);
   });
 
   it('for a model institution, reads far less than the dense schedule: the push ends the job', () => {
