@@ -118,7 +118,7 @@ export async function benchmarkBlocks(): Promise<{ summary: string; cost: string
       `From the scale benchmark (BENCHMARKS.md section 5, measured ${scaleDate}): 10,000 refreshes through the local stack,`,
       'calls counted per job, priced at us-east-1 list prices (assumptions; Lambda time modelled from the calls each',
       'invocation made). One aggregation here is one poll: a slower institution adds per extra poll one `worker-poll`',
-      'share, one SQS message, about 2 DynamoDB writes and one MX read.',
+      'share, one SQS message, one DynamoDB read and one write (the step), and one MX read.',
       '',
       costTable,
     ].join('\n'),

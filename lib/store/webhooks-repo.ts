@@ -92,6 +92,11 @@ export class WebhooksRepository {
     return result;
   }
 
+  /** A conditional single write to subscription `id`: whether it applied (listeners are told either way). */
+  async #conditionalChange(id: string, command: DeleteCommand | UpdateCommand): Promise<boolean> {
+    return this.#changed(id, await conditionalWrite(this.table.client.send(command)));
+  }
+
   async create(input: NewSubscription): Promise<Subscription> {
     const id = newWebhookId();
     const now = toIso(this.clock.now());
@@ -137,17 +142,13 @@ export class WebhooksRepository {
 
   /** False when there was no such subscription. Its deliveries stay until their TTL, as the delivery log. */
   async delete(id: string): Promise<boolean> {
-    return this.#changed(
+    return this.#conditionalChange(
       id,
-      await conditionalWrite(
-        this.table.client.send(
-          new DeleteCommand({
-            TableName: this.table.tableName,
-            Key: keys.webhook(id),
-            ConditionExpression: 'attribute_exists(pk)',
-          }),
-        ),
-      ),
+      new DeleteCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        ConditionExpression: 'attribute_exists(pk)',
+      }),
     );
   }
 
@@ -180,20 +181,16 @@ export class WebhooksRepository {
   /** False when there was no such subscription or it was already disabled (its first reason stands). */
   async disable(id: string, reason: DisabledReason): Promise<boolean> {
     const now = toIso(this.clock.now());
-    return this.#changed(
+    return this.#conditionalChange(
       id,
-      await conditionalWrite(
-        this.table.client.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.webhook(id),
-            UpdateExpression: 'SET #status = :disabled, disabled_reason = :reason, disabled_at = :now, updated_at = :now',
-            ConditionExpression: 'attribute_exists(pk) AND #status = :enabled',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':now': now },
-          }),
-        ),
-      ),
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        UpdateExpression: 'SET #status = :disabled, disabled_reason = :reason, disabled_at = :now, updated_at = :now',
+        ConditionExpression: 'attribute_exists(pk) AND #status = :enabled',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':disabled': 'disabled', ':enabled': 'enabled', ':reason': reason, ':now': now },
+      }),
     );
   }
 
@@ -233,18 +230,14 @@ export class WebhooksRepository {
 
   /** Notes a successful attempt: the failure streak, if any, is over. */
   async markHealthy(id: string): Promise<boolean> {
-    return this.#changed(
+    return this.#conditionalChange(
       id,
-      await conditionalWrite(
-        this.table.client.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.webhook(id),
-            UpdateExpression: 'REMOVE failing_since',
-            ConditionExpression: 'attribute_exists(failing_since)',
-          }),
-        ),
-      ),
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        UpdateExpression: 'REMOVE failing_since',
+        ConditionExpression: 'attribute_exists(failing_since)',
+      }),
     );
   }
 
