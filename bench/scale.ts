@@ -222,7 +222,7 @@ export async function run(): Promise<BenchResult> {
         fnCounters(fn).sqs++;
         waits(ASSUMED_AWS_LATENCY_MS.sqs);
       }
-      if (call.command === 'SendMessageCommand') {
+      if (call.command.startsWith('SendMessage')) {
         ledger.record({
           fn: fn ?? '(local poller)',
           operation: `${call.operation ?? '(unlabelled)'} → ${call.queue.replace(/^.*-(poll|delivery)(-dlq)?$/, '$1$2')}`,
@@ -232,12 +232,12 @@ export async function run(): Promise<BenchResult> {
           rru: 0,
         });
       }
-      if (call.command === 'SendMessageCommand' && call.jobId) countersOf(call.jobId).sqsSent++;
+      if (call.command.startsWith('SendMessage') && call.jobId) countersOf(call.jobId).sqsSent++;
       else {
         const key = `${call.command.replace('Command', '')} (${call.queue}${call.messages === 0 && call.command === 'ReceiveMessageCommand' ? ', empty' : ''})`;
         const counters = other(key);
         counters.calls++;
-        counters.sqsSent += call.command === 'SendMessageCommand' ? 1 : 0;
+        counters.sqsSent += call.command.startsWith('SendMessage') ? 1 : 0;
       }
     },
   });

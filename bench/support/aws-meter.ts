@@ -109,9 +109,20 @@ export function installAwsMeter(handlers: AwsMeterHandlers): AwsMeter {
     const output = (await (sqsSend as (...args: unknown[]) => Promise<unknown>).call(this, command, ...rest)) as {
       Messages?: unknown[];
     };
-    if (name === 'SendMessageCommand') {
-      const body = JSON.parse(String(cmd.input.MessageBody ?? '{}')) as { job_id?: string; msg_id?: string };
-      handlers.sqs({ command: name, queue, messages: 1, jobId: body.job_id ?? jobOfMessageId(body.msg_id), operation });
+    if (name === 'SendMessageCommand' || name === 'SendMessageBatchCommand') {
+      // A batch is one request: attributed to the job its first message names.
+      const bodies =
+        name === 'SendMessageCommand'
+          ? [cmd.input.MessageBody]
+          : (cmd.input.Entries as { MessageBody?: string }[]).map((e) => e.MessageBody);
+      const body = JSON.parse(String(bodies[0] ?? '{}')) as { job_id?: string; msg_id?: string };
+      handlers.sqs({
+        command: name,
+        queue,
+        messages: bodies.length,
+        jobId: body.job_id ?? jobOfMessageId(body.msg_id),
+        operation,
+      });
     } else if (name === 'ReceiveMessageCommand') {
       handlers.sqs({ command: name, queue, messages: output?.Messages?.length ?? 0 });
     } else if (name === 'DeleteMessageBatchCommand') {

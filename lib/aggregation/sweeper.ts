@@ -31,7 +31,7 @@ export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
 
 export interface DeliverySweep {
   deliveries: Pick<DeliveriesRepository, 'overdue'>;
-  queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   /** Overdue by more than this: the delivery's queue message is lost (or dead-lettered). */
   stalledAfterMs: number;
 }
@@ -100,16 +100,15 @@ export class Sweeper {
   async #sweepDeliveries({ deliveries, queue, stalledAfterMs }: DeliverySweep): Promise<number> {
     const { clock, log, metrics = noMetrics } = this.deps;
     const now = clock.now();
-    let redelivered = 0;
-    for (const delivery of await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)) {
-      if (delivery.leaseUntil !== undefined && delivery.leaseUntil > now) continue;
-      await queue.schedule({
-        webhook_id: delivery.webhookId,
-        msg_id: delivery.msgId,
-        attempt: delivery.attemptCount + 1,
-        due_at: now,
-      });
-      redelivered++;
+    const stalled = (await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)).filter(
+      (delivery) => delivery.leaseUntil === undefined || delivery.leaseUntil <= now,
+    );
+    if (stalled.length === 0) return 0;
+    await queue.scheduleAllIn(
+      stalled.map((delivery) => ({ webhook_id: delivery.webhookId, msg_id: delivery.msgId, attempt: delivery.attemptCount + 1 })),
+      0,
+    );
+    for (const delivery of stalled) {
       metrics.add('SweeperRecoveries', 1, { action: 'redelivered' });
       log.warn('sweeper: re-driving a stalled webhook delivery', {
         job_id: jobIdOfEventId(delivery.msgId),
@@ -119,7 +118,7 @@ export class Sweeper {
         due_at: delivery.dueAt,
       });
     }
-    return redelivered;
+    return stalled.length;
   }
 }
 

@@ -9,13 +9,13 @@ import { assertValidEvent, serializeEvent, type WebhookEvent } from './events.ts
 export interface EventPublisherDeps {
   webhooks: Pick<WebhooksRepository, 'list'>;
   deliveries: Pick<DeliveriesRepository, 'createIfAbsent'>;
-  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleIn'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   log: Log;
 }
 
 /**
- * Fans an event out to every subscription whose filter selects it: one delivery per subscription, then its first
- * attempt on the delivery queue. A disabled subscription gets its delivery too: the deliverer keeps it
+ * Fans an event out to every subscription whose filter selects it: one delivery per subscription, then their first
+ * attempts on the delivery queue (ten to a request). A disabled subscription gets its delivery too: the deliverer keeps it
  * (`pending_endpoint`) until the subscription is enabled. Safe to repeat with the same event id (a retried
  * caller): the delivery is created once, and the deliverer ignores a message for an attempt already made.
  */
@@ -27,17 +27,17 @@ export class EventPublisher {
     const payload = serializeEvent(event);
     const subscriptions = (await this.deps.webhooks.list()).filter((subscription) => matches(subscription, event.type));
     await Promise.all(
-      subscriptions.map(async (subscription) => {
-        await this.deps.deliveries.createIfAbsent({
-          webhookId: subscription.id,
-          msgId: event.id,
-          eventType: event.type,
-          payload,
-        });
-        // Sent even when the delivery already existed: a publish that failed before this point must still reach the queue.
-        await this.deps.queue.scheduleIn({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 }, 0);
-      }),
+      subscriptions.map((subscription) =>
+        this.deps.deliveries.createIfAbsent({ webhookId: subscription.id, msgId: event.id, eventType: event.type, payload }),
+      ),
     );
+    // Sent even when a delivery already existed: a publish that failed before this point must still reach the queue.
+    if (subscriptions.length > 0) {
+      await this.deps.queue.scheduleAllIn(
+        subscriptions.map((subscription) => ({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 })),
+        0,
+      );
+    }
     this.deps.log.info('webhook event published', {
       msg_id: event.id,
       event_type: event.type,

@@ -10,7 +10,7 @@ const MAX_REPLAY_BATCH = 500;
 const REPLAY_PAGE_SIZE = 100;
 /** Bounds the reads of one call when a status filter matches few deliveries of a long range. */
 const MAX_REPLAY_PAGES = 10;
-/** Queue sends in flight at once while replaying or resuming many deliveries. */
+/** Rounds started at once while replaying many deliveries. */
 const SEND_CONCURRENCY = 16;
 
 export class AttemptLimitError extends ConflictError {
@@ -24,7 +24,7 @@ export class AttemptLimitError extends ConflictError {
 
 export interface RedeliveryDeps {
   deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listParked' | 'page'>;
-  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleIn'>;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   log: Log;
 }
 
@@ -66,9 +66,11 @@ export class Redelivery {
         limit: Math.min(REPLAY_PAGE_SIZE, MAX_REPLAY_BATCH - replayed - skipped),
         after: next,
       });
-      const results = await inBatches(page.deliveries, (delivery) => this.replayDelivery(delivery));
-      replayed += results.filter(Boolean).length;
-      skipped += results.filter((done) => !done).length;
+      const ready = await inBatches(page.deliveries, (delivery) => this.startReplay(delivery));
+      const queued = page.deliveries.filter((_, index) => ready[index]);
+      await this.queueAttempts(webhookId, queued);
+      replayed += queued.length;
+      skipped += page.deliveries.length - queued.length;
       next = page.next;
       pages += 1;
     } while (next && replayed + skipped < MAX_REPLAY_BATCH && pages < MAX_REPLAY_PAGES);
@@ -79,7 +81,7 @@ export class Redelivery {
   /** Queues every delivery kept while the subscription was disabled; it must be enabled first. */
   async resumeParked(webhookId: string): Promise<number> {
     const parked = await this.deps.deliveries.listParked(webhookId);
-    await inBatches(parked, ({ msgId, attemptCount }) => this.queueAttempt(webhookId, msgId, attemptCount + 1));
+    await this.queueAttempts(webhookId, parked);
     this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: parked.length });
     return parked.length;
   }
@@ -89,16 +91,27 @@ export class Redelivery {
    * resumes a parked one). If the round was started concurrently, the queued attempt is still the right one.
    */
   private async replayDelivery(delivery: Delivery): Promise<boolean> {
+    if (!(await this.startReplay(delivery))) return false;
+    await this.queueAttempts(delivery.webhookId, [delivery]);
+    return true;
+  }
+
+  /** False at the attempt limit; else a finished delivery starts a new round (see replayDelivery). */
+  private async startReplay(delivery: Delivery): Promise<boolean> {
     if (delivery.attemptCount >= MAX_ATTEMPTS_PER_DELIVERY) return false;
     if (delivery.status === 'delivered' || delivery.status === 'failed') {
       await this.deps.deliveries.startRound(delivery.webhookId, delivery.msgId, delivery);
     }
-    await this.queueAttempt(delivery.webhookId, delivery.msgId, delivery.attemptCount + 1);
     return true;
   }
 
-  private queueAttempt(webhookId: string, msgId: string, attempt: number): Promise<void> {
-    return this.deps.queue.scheduleIn({ webhook_id: webhookId, msg_id: msgId, attempt }, 0);
+  /** Each delivery's next attempt, now (ten messages to a request). */
+  private async queueAttempts(webhookId: string, deliveries: readonly { msgId: string; attemptCount: number }[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.deps.queue.scheduleAllIn(
+      deliveries.map(({ msgId, attemptCount }) => ({ webhook_id: webhookId, msg_id: msgId, attempt: attemptCount + 1 })),
+      0,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../clock.ts';
+import { NexusRelayError } from '../errors.ts';
 
 /** SQS refuses a DelaySeconds above 15 minutes. */
 export const MAX_SQS_DELAY_SECONDS = 900;
@@ -18,6 +19,23 @@ export interface Scheduled {
  */
 export const hopDelaySeconds = (dueAtMs: number, nowMs: number): number =>
   Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.round((dueAtMs - nowMs) / 1000)));
+
+/** SQS takes at most this many messages in one SendMessageBatch. */
+export const SQS_BATCH_MAX = 10;
+/** Batches of one `scheduleAllIn` sent at once. */
+const BATCHES_AT_ONCE = 8;
+
+/** SQS refused some messages of a batch (the others were sent: the caller's retry sends them again, harmlessly). */
+export class QueueSendError extends NexusRelayError {
+  constructor(queueUrl: string, failed: { Id?: string; Code?: string; Message?: string }[]) {
+    const queue = queueUrl.split('/').pop();
+    super(
+      'QUEUE_SEND_FAILED',
+      `SQS refused ${failed.length} message(s) of a batch to ${queue}: ${failed.map((f) => f.Code).join(', ')}`,
+    );
+    this.name = 'QueueSendError';
+  }
+}
 
 export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
 
@@ -46,6 +64,35 @@ export class DelayedQueue<M extends Scheduled> {
   /** Schedules `message` `delayMs` from now. */
   async scheduleIn(message: Omit<M, 'due_at'>, delayMs: number): Promise<void> {
     await this.schedule({ ...message, due_at: this.clock.now() + delayMs } as M);
+  }
+
+  /**
+   * Schedules every message `delayMs` from now: ten to a request (SendMessageBatch) rather than one each, as a
+   * publish to several subscriptions or a replay of many deliveries sends. A single message goes as `scheduleIn`.
+   */
+  async scheduleAllIn(messages: readonly Omit<M, 'due_at'>[], delayMs: number): Promise<void> {
+    if (messages.length === 1) return this.scheduleIn(messages[0]!, delayMs);
+    const now = this.clock.now();
+    const batches: Omit<M, 'due_at'>[][] = [];
+    for (let start = 0; start < messages.length; start += SQS_BATCH_MAX)
+      batches.push(messages.slice(start, start + SQS_BATCH_MAX));
+    for (let start = 0; start < batches.length; start += BATCHES_AT_ONCE) {
+      await Promise.all(batches.slice(start, start + BATCHES_AT_ONCE).map((batch) => this.#sendBatch(batch, now + delayMs, now)));
+    }
+  }
+
+  async #sendBatch(batch: readonly Omit<M, 'due_at'>[], dueAt: number, now: number): Promise<void> {
+    const { Failed = [] } = await this.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: this.queueUrl,
+        Entries: batch.map((message, index) => ({
+          Id: String(index),
+          MessageBody: JSON.stringify({ ...message, due_at: dueAt }),
+          DelaySeconds: hopDelaySeconds(dueAt, now),
+        })),
+      }),
+    );
+    if (Failed.length > 0) throw new QueueSendError(this.queueUrl, Failed);
   }
 
   /** True when the message was early and has been re-sent for its next hop; the caller must then stop. */

@@ -60,7 +60,9 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   let sent = 0;
   harness.sqs.middlewareStack.add(
     (next, context) => (args) => {
+      // Messages sent, one at a time or ten to a request (a publish to the three subscriptions).
       if (context.commandName === 'SendMessageCommand') sent += 1;
+      if (context.commandName === 'SendMessageBatchCommand') sent += (args.input as { Entries: unknown[] }).Entries.length;
       return next(args);
     },
     { step: 'initialize', name: 'countSends' },

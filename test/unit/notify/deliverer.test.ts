@@ -102,7 +102,7 @@ describe('Redelivery', () => {
         listParked: async () => [],
         page: async () => ({ deliveries: [] }),
       },
-      queue: { scheduleIn: async () => expect.fail('queued an attempt') },
+      queue: { scheduleAllIn: async () => expect.fail('queued an attempt') },
       log: silentLog,
     });
     await expect(redelivery.replay('wh_a', 'msg_1')).rejects.toBeInstanceOf(AttemptLimitError);
