@@ -467,8 +467,6 @@ export async function run(): Promise<BenchResult> {
 
   const warmCount = jobs.filter(warm).length;
   const missed = checks.filter((c) => !c.met);
-  // The institution median at which (p90 − p10)/10 of a log-normal with this σ reaches the 6 s cap.
-  const denseCapMedianS = 6 / ((Math.exp(SIGMA * z90) - Math.exp(-SIGMA * z90)) / 10);
   const offsets = loopRun.offsetMs;
   const otherCalls = (variant: Variant) =>
     [...runs.get(variant)!.other]
@@ -553,17 +551,12 @@ export async function run(): Promise<BenchResult> {
           '',
           missed.some((c) => c.target.includes('p95'))
             ? `**What dominates the no-push tail:** ${over6} of ${warmCount} warm jobs waited more than 6 s (${over6ByPhase}). ` +
-              `Inside the dense window a finish waits up to one interval, and the interval is (p90 − p10)/10 capped at 6 s (\`MAX_DENSE_INTERVAL_MS\`), which every institution above a ${fmt(denseCapMedianS, 0)} s median reaches (below ${fmt(denseCapMedianS / 2, 0)} s the 3 s floor applies); ` +
-              'finishes before p10 wait for the first poll at p10; finishes past p90 wait for a back-off of half the time past p90. ' +
-              'Cheap fix (lib/aggregation/poll-schedule.ts, not made here): cap the dense interval at 5 s (at the price of more reads for institutions above that median) — or start the dense window at p5 rather than sleeping to p10.'
+              'A finish inside the dense window (0.85 × p10 to p90) waits up to one `DENSE_INTERVAL_MS` (lib/aggregation/poll-schedule.ts); one before p10 waits for the first poll; one past p90 waits for a back-off of a quarter of the time past p90.'
             : '',
           '',
           missed.some((c) => c.target.includes('with push') && c.target.includes('reads'))
-            ? `**What dominates the push reads:** the loop polls on its learned schedule whether or not MX pushes — a push only adds one immediate poll ` +
-              `(${fmt(mean(subset('push', warm).map((o) => o.reads)), 2)} reads/job with push vs ${fmt(mean(subset('loop', warm).map((o) => o.reads)), 2)} without): ` +
-              "the reads are the dense polls between the institution's p10 and the finish (table above). " +
-              'Cheap fix (lib/aggregation/poll-schedule.ts + mx-push.ts, not made here): while pushes are seen to arrive (e.g. a push for this institution in the last hour, remembered like the model), ' +
-              'poll on the generic back-off instead of densely and let the push end the job; the loop stays the fallback when a push is missing.'
+            ? `**What dominates the push reads:** ${fmt(mean(subset('push', warm).map((o) => o.reads)), 2)} reads/job with push vs ${fmt(mean(subset('loop', warm).map((o) => o.reads)), 2)} without: ` +
+              "the read each push asks for, plus the safety-net polls (none before the institution's p90 once its durations are known, then the generic walk stretched `PUSH_COVERED_STRETCH` times; see the per-institution table)."
             : '',
         ].join('\n'),
   ].join('\n');
