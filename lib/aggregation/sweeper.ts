@@ -103,7 +103,6 @@ export class Sweeper {
     const stalled = (await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)).filter(
       (delivery) => delivery.leaseUntil === undefined || delivery.leaseUntil <= now,
     );
-    if (stalled.length === 0) return 0;
     await queue.scheduleAllIn(
       stalled.map((delivery) => ({ webhook_id: delivery.webhookId, msg_id: delivery.msgId, attempt: delivery.attemptCount + 1 })),
       0,

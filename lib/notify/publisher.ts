@@ -32,12 +32,10 @@ export class EventPublisher {
       ),
     );
     // Sent even when a delivery already existed: a publish that failed before this point must still reach the queue.
-    if (subscriptions.length > 0) {
-      await this.deps.queue.scheduleAllIn(
-        subscriptions.map((subscription) => ({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 })),
-        0,
-      );
-    }
+    await this.deps.queue.scheduleAllIn(
+      subscriptions.map((subscription) => ({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 })),
+      0,
+    );
     this.deps.log.info('webhook event published', {
       msg_id: event.id,
       event_type: event.type,

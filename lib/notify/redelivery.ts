@@ -107,7 +107,6 @@ export class Redelivery {
 
   /** Each delivery's next attempt, now (ten messages to a request). */
   private async queueAttempts(webhookId: string, deliveries: readonly { msgId: string; attemptCount: number }[]): Promise<void> {
-    if (deliveries.length === 0) return;
     await this.deps.queue.scheduleAllIn(
       deliveries.map(({ msgId, attemptCount }) => ({ webhook_id: webhookId, msg_id: msgId, attempt: attemptCount + 1 })),
       0,

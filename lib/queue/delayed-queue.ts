@@ -68,7 +68,8 @@ export class DelayedQueue<M extends Scheduled> {
 
   /**
    * Schedules every message `delayMs` from now: ten to a request (SendMessageBatch) rather than one each, as a
-   * publish to several subscriptions or a replay of many deliveries sends. A single message goes as `scheduleIn`.
+   * publish to several subscriptions or a replay of many deliveries sends. A single message goes as `scheduleIn`; none,
+   * nowhere.
    */
   async scheduleAllIn(messages: readonly Omit<M, 'due_at'>[], delayMs: number): Promise<void> {
     if (messages.length === 1) return this.scheduleIn(messages[0]!, delayMs);

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, getItems, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from './table.ts';
+import { conditionalWrite, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
 
 /**
  * Listing: every key item also sits in GSI1 partition `APIKEYS` (sort key `{created_at}#{prefix}`), so `list` is one
@@ -88,15 +88,13 @@ export class ApiKeysRepository {
 
   /** Every listed key (revoked ones included), oldest first. */
   async list(): Promise<ApiKeyRecord[]> {
-    const entries = queryAll(this.table, {
+    const items = await queryItems(this.table, {
       IndexName: TABLE_KEYS.gsi1,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
       ExpressionAttributeValues: { ':pk': API_KEYS_PARTITION },
     });
-    const keys = [];
-    for await (const entry of entries) keys.push(tableKeyOf(entry));
-    return (await getItems(this.table, keys)).map(recordOf);
+    return items.map(recordOf);
   }
 
   /**

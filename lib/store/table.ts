@@ -145,6 +145,16 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
   return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
 }
 
+/** Every item an index query matches, in its order: the query's keys (all pages), then the items (`getItems`). */
+export async function queryItems(
+  table: TableRef,
+  query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<Item[]> {
+  const keys: Key[] = [];
+  for await (const entry of queryAll(table, query)) keys.push(tableKeyOf(entry));
+  return getItems(table, keys);
+}
+
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
 export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
   try {

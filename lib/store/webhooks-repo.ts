@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, getItems, gsi1, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from './table.ts';
+import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 
@@ -129,15 +129,13 @@ export class WebhooksRepository {
 
   /** Every subscription, oldest first. Read from GSI1, so a subscription created a moment ago may be missing. */
   async list(): Promise<Subscription[]> {
-    const entries = queryAll(this.table, {
+    const items = await queryItems(this.table, {
       IndexName: TABLE_KEYS.gsi1,
       KeyConditionExpression: '#gsi1pk = :partition',
       ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
       ExpressionAttributeValues: { ':partition': gsi1.webhooks },
     });
-    const keys = [];
-    for await (const entry of entries) keys.push(tableKeyOf(entry));
-    return (await getItems(this.table, keys)).map((item) => fromItem(item as SubscriptionItem));
+    return items.map((item) => fromItem(item as SubscriptionItem));
   }
 
   /** False when there was no such subscription. Its deliveries stay until their TTL, as the delivery log. */
