@@ -8,9 +8,10 @@ import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
 /**
- * Every function bundle, built as the stack builds it, loads where Lambda's nodejs22.x runtime would load it: a
- * module path holding only the AWS SDK v3, the environment the synthesized prod template gives that function, no
- * project `node_modules` to fall back on. It must evaluate and export `handler`.
+ * Every function bundle, built as the stack builds it, loads where Lambda's nodejs22.x runtime would load it, with
+ * nothing on its module path (it carries its AWS SDK; neither the runtime's copy nor the project's `node_modules` is
+ * there to fall back on) and the environment the synthesized prod template gives that function. It must evaluate and
+ * export `handler`.
  */
 const root = lambdaRuntimeRoot(mkdtempSync(join(tmpdir(), 'nexus-relay-runtime-')));
 const prod = functionsByName(synthesized('prod').template, 'prod');
@@ -19,7 +20,7 @@ const environmentOf = (name: string) =>
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('function bundles in a Lambda-like runtime (only the AWS SDK on the module path, the prod environment)', () => {
+describe('function bundles in a Lambda-like runtime (nothing on the module path, the prod environment)', () => {
   it.each(FUNCTION_NAMES)('%s loads and exports handler', async (name) => {
     const file = await buildFunctionBundle(root, name);
     const load = loadInRuntime(file, environmentOf(name));
@@ -32,7 +33,7 @@ describe('function bundles in a Lambda-like runtime (only the AWS SDK on the mod
   });
 
   it('fails for a bundle that imports a package the runtime lacks', async () => {
-    // zod left out of the bundle: the runtime has no zod to give it.
+    // zod left out of the bundle: nothing on the module path gives it.
     const file = await buildFunctionBundle(join(root, 'broken'), 'api-docs', ['zod']);
     const load = loadInRuntime(file, environmentOf('api-docs'));
     expect(load.ok).toBe(false);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -7,19 +7,12 @@ import { esbuildOptions } from '../../infra/bundling.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
 
-const PROJECT_MODULES = new URL('../../node_modules/', import.meta.url).pathname;
-
 /**
- * A stand-in for the nodejs22.x runtime's module path: a `node_modules` holding only the AWS SDK v3 packages
- * (`@aws-sdk/*`, which the runtime provides; their own dependencies resolve beside them, as in the runtime's copy).
- * A bundle placed under `root` can import those and nothing else from outside itself.
+ * A stand-in for the nodejs22.x runtime's module path with nothing on it: the bundles carry the AWS SDK they use
+ * (infra/bundling.ts), so they must not lean on the runtime's copy of it, nor on the project's `node_modules`.
  */
 export function lambdaRuntimeRoot(root: string): string {
-  const scoped = join(root, 'node_modules', '@aws-sdk');
-  mkdirSync(scoped, { recursive: true });
-  for (const name of readdirSync(join(PROJECT_MODULES, '@aws-sdk'))) {
-    symlinkSync(join(PROJECT_MODULES, '@aws-sdk', name), join(scoped, name), 'dir');
-  }
+  mkdirSync(root, { recursive: true });
   return root;
 }
 
