@@ -172,7 +172,7 @@ export async function run(): Promise<BenchResult> {
   const dynamoOwner = (call: DynamoCall): string | { category: string } => {
     const { pk = '', sk = '' } = call;
     if (pk.startsWith('JOB#')) return pk.slice(4);
-    if (pk.startsWith('MEMBER#') && sk === 'ACTIVE') return pk.slice(7);
+    if (pk.startsWith('ACTIVE#') && sk.startsWith('MEMBER#')) return sk.slice(7);
     const job = /^MSG#msg_(job_[a-z0-9]+)_/.exec(sk)?.[1];
     if (job) return job;
     if (pk.startsWith('USER#')) return { category: 'MX sessions (per user)' };
@@ -802,9 +802,10 @@ export async function run(): Promise<BenchResult> {
     'Every write is already one unit (items under 1 KB, keys-only indexes, no write a read could replace); what is left is one write per state change the guarantees need — ' +
     "a job's create, its member's pointer (claimed and released: the one-active-job rule and the sweeper's worklist), the start and end records; per event and subscription a delivery created, " +
     'its attempt claimed (so a duplicate message never sends twice) and recorded — and the index entries that let the API list jobs and deliveries and the sweeper find what was lost. ' +
-    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached subscriptions for the delivery worker (53.3 → " +
-    `${fmt(wru / jobs, 1)} WRU per job). Not done: recording the start (connection status as MX answered) only at the first poll (−1 unit; a job read in its first seconds would show no status), ` +
-    "sampling the institution durations once an institution's reservoir is full (−0.75), the member's pointer doubling as its latest-job record so jobs need no member index (−1); " +
+    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached subscriptions for the delivery worker, " +
+    `the active-job pointers kept in sharded table partitions rather than an index (53.3 → ${fmt(wru / jobs, 1)} WRU per job). ` +
+    'Not done: recording the start (connection status as MX answered) only at the first poll (−1 unit; a job read in its first seconds would show no status), ' +
+    "sampling the institution durations once an institution's reservoir is full (−0.75, the model would follow a changing institution more slowly); " +
     'the rest (Lambda, SQS, API Gateway) is per request and already one of each per step.';
 
   // What bounds the wall time: the stack process's CPU (measured), and where it goes (the profiled window).

@@ -4,6 +4,7 @@ import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
   ACTIVE_JOB_SHARDS,
+  activeJobsPartition,
   conditionalWrite,
   getItems,
   gsi1,
@@ -13,7 +14,6 @@ import {
   queryAll,
   TABLE_KEYS,
   type TableRef,
-  shardOf,
   tableKeyOf,
 } from './table.ts';
 
@@ -125,8 +125,6 @@ export class JobsRepository {
           TableName: this.table.tableName,
           Item: {
             ...keys.activeJob(memberGuid),
-            gsi1pk: gsi1.activeJobs(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
-            gsi1sk: jobId,
             job_id: jobId,
             member_guid: memberGuid,
             expires_at: expiresAt,
@@ -159,14 +157,12 @@ export class JobsRepository {
   async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string }> {
     for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
       const items = queryAll(this.table, {
-        IndexName: TABLE_KEYS.gsi1,
-        KeyConditionExpression: 'gsi1pk = :shard',
-        ExpressionAttributeValues: { ':shard': gsi1.activeJobs(shard) },
+        KeyConditionExpression: 'pk = :shard',
+        ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
+        ProjectionExpression: 'job_id, member_guid',
+        ConsistentRead: true,
       });
-      for await (const item of items) {
-        // A keys-only index entry: the member is in the pointer's key, the job in its index sort key.
-        yield { jobId: item.gsi1sk as string, memberGuid: (item.pk as string).slice('MEMBER#'.length) };
-      }
+      for await (const item of items) yield { jobId: item.job_id as string, memberGuid: item.member_guid as string };
     }
   }
 

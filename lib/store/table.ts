@@ -35,7 +35,11 @@ export const keys = {
   session: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION' }),
   sessionLease: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION#LEASE' }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
-  activeJob: (memberGuid: string) => ({ pk: `MEMBER#${memberGuid}`, sk: 'ACTIVE' }),
+  /** In one of `ACTIVE_JOB_SHARDS` partitions of the table itself: the sweeper queries them, no index entry to pay. */
+  activeJob: (memberGuid: string) => ({
+    pk: activeJobsPartition(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
+    sk: `MEMBER#${memberGuid}`,
+  }),
   webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
   delivery: (webhookId: string, msgId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `MSG#${msgId}` }),
   apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
@@ -50,19 +54,18 @@ export const keys = {
 /** A change-log sequence number as a sort key: zero-padded, so text order is number order. */
 export const seqKey = (seq: number): string => String(seq).padStart(15, '0');
 
-/** Active-job pointers are spread over this many GSI1 partitions, so no partition runs hot under load. */
-export const ACTIVE_JOB_SHARDS = 8;
-
 /**
- * GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together, each webhook's deliveries
- * by time, and the active-job
- * pointers in `ACTIVE_JOB_SHARDS` shards (the sweeper reads them all to find stalled jobs without a scan).
+ * Active-job pointers are spread over this many table partitions (the sweeper reads them all to find stalled jobs
+ * without a scan), so no partition runs hot under load.
  */
+export const ACTIVE_JOB_SHARDS = 8;
+export const activeJobsPartition = (shard: number) => `ACTIVE#${shard}`;
+
+/** GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together, each webhook's deliveries by time. */
 export const gsi1 = {
   memberJobs: (memberGuid: string) => `MEMBER#${memberGuid}`,
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
-  activeJobs: (shard: number) => `ACTIVE#${shard}`,
 };
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */

@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
@@ -6,6 +7,7 @@ import type { Member } from '../../../lib/mx/member.ts';
 import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
 import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**
@@ -108,5 +110,36 @@ describe('RefreshService: correlation_id', () => {
 
     expect(joined).toMatchObject({ joined: true, job: { id: first.job.id } });
     expect((await new JobsRepository(local.table).get(first.job.id))!.correlationId).toBeUndefined();
+  });
+});
+
+describe('JobsRepository: the active-job pointer', () => {
+  it('lives in a table partition the sweeper reads consistently, with no index entry to pay for', async () => {
+    const jobs = new JobsRepository(local.table);
+    const now = Date.UTC(2026, 5, 1, 9);
+    const members = Array.from({ length: 24 }, (_, i) => `MBR-pointer-${i}`);
+    for (const [i, member] of members.entries()) {
+      expect(await jobs.claimActive(member, `job-pointer-${i}`, now + 60_000, now)).toBe(true);
+    }
+    const listed = async () => {
+      const found: { jobId: string; memberGuid: string }[] = [];
+      for await (const pointer of jobs.activeJobs()) if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
+      return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
+    };
+    // At once after the claims: the worklist is read from the table itself, not from an eventually consistent index.
+    expect(await listed()).toEqual(
+      members.map((memberGuid, i) => ({ jobId: `job-pointer-${i}`, memberGuid })).sort((a, b) => a.jobId.localeCompare(b.jobId)),
+    );
+    const stored = await local.table.client.send(
+      new GetCommand({ TableName: local.table.tableName, Key: keys.activeJob(members[0]!), ConsistentRead: true }),
+    );
+    expect(Object.keys(stored.Item!).filter((name) => name.startsWith('gsi'))).toEqual([]);
+
+    await jobs.releaseActive(members[0]!, 'job-pointer-0');
+    expect((await listed()).map((pointer) => pointer.memberGuid)).not.toContain(members[0]);
+    expect(await jobs.holdsActive(members[1]!, 'job-pointer-1')).toBe(true);
+    // A second claim while the first is live loses; once expired, it wins.
+    expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
+    expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 200_000, now + 61_000)).toBe(true);
   });
 });
