@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { InstitutionTiming } from '../../../lib/aggregation/institution-timing.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
-import { InstitutionStatsRepository, KEPT_DURATIONS } from '../../../lib/store/institution-stats-repo.ts';
+import {
+  InstitutionStatsRepository,
+  KEPT_DURATIONS,
+  MAX_PENDING_MS,
+  REPLACE_BATCH,
+} from '../../../lib/store/institution-stats-repo.ts';
 import { keys, type TableRef } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
@@ -56,6 +61,8 @@ describe('InstitutionStatsRepository (dynalite, concurrent writers)', () => {
     await Promise.all(
       Array.from({ length: samples }, (_, i) => repos[i % writers]!.record(institution, 1000 + i + 0.4, 1_700_000_000_000 + i)),
     );
+    // What each container still holds for a full list is written now, as a container that goes on recording would.
+    await Promise.all(repos.map((repo) => repo.flush(1_700_000_000_000 + samples)));
     const total = (key: keyof (typeof containers)[number]['counts']) => containers.reduce((n, c) => n + c.counts[key], 0);
     return {
       reads: total('GetItemCommand'),
@@ -87,33 +94,58 @@ describe('InstitutionStatsRepository (dynalite, concurrent writers)', () => {
     expect(new Set(item.durations_ms).size).toBe(KEPT_DURATIONS); // every slot holds a different sample
     for (const duration of item.durations_ms) expect(duration).toBeGreaterThanOrEqual(1000);
     for (const duration of item.durations_ms) expect(duration).toBeLessThan(1400);
-    expect(item.version).toBe(400); // every record() landed exactly once
+    expect(item.version).toBe(400); // every sample landed exactly once
     expect(calls.reads).toBe(0);
     // All 400 were sent before any answered: each write not among the first 50 fails its append once (at most),
-    // then replaces a slot — never a retry loop.
-    expect(calls.updates).toBe(400 + calls.failed);
+    // then replaces a slot — never a retry loop; what came after a container saw the list full went in batches.
+    expect(calls.updates).toBeLessThanOrEqual(400 + calls.failed);
     expect(calls.failed).toBeLessThanOrEqual(400 - KEPT_DURATIONS);
   });
 
-  it('once a container has seen the list full, its samples go straight to a slot: no failed condition', async () => {
+  it('once a container has seen the list full, it writes its samples eight to a write, each to a slot: no failed condition', async () => {
     const institution = `INS-${randomUUID()}`;
     const { table, counts } = counted(local.table);
     const repo = new InstitutionStatsRepository(table, seededRandom(3));
     for (let i = 0; i < KEPT_DURATIONS; i++) await repo.record(institution, 1000 + i, i);
     await Promise.all(Array.from({ length: 100 }, (_, i) => repo.record(institution, 2000 + i, 100 + i)));
 
+    const batches = Math.floor(100 / REPLACE_BATCH);
     expect(counts).toEqual({
       GetItemCommand: 0,
-      UpdateItemCommand: KEPT_DURATIONS + 100,
+      UpdateItemCommand: KEPT_DURATIONS + batches,
       PutItemCommand: 0,
       failedConditions: 0,
     });
-    expect((await stored(institution)).version).toBe(KEPT_DURATIONS + 100);
+    expect((await stored(institution)).version).toBe(KEPT_DURATIONS + batches * REPLACE_BATCH);
+
+    // The 4 left over are held until the next write, or a flush.
+    await repo.flush(200);
+    expect(counts.UpdateItemCommand).toBe(KEPT_DURATIONS + batches + 1);
+    const item = await stored(institution);
+    expect(item.version).toBe(KEPT_DURATIONS + 100);
+    expect(item.durations_ms).toHaveLength(KEPT_DURATIONS);
   });
 
-  it('once full, writes each sample over a random slot (the injected draw) and leaves the other 49 alone', async () => {
+  it('writes what a container holds once the oldest has waited MAX_PENDING_MS, however few', async () => {
     const institution = `INS-${randomUUID()}`;
-    const draws = [0.5, 0, 0.999];
+    const { table, counts } = counted(local.table);
+    const repo = new InstitutionStatsRepository(table, seededRandom(5));
+    for (let i = 0; i < KEPT_DURATIONS; i++) await repo.record(institution, 1000 + i, i);
+    await repo.record(institution, 3001, 1_000);
+    await repo.record(institution, 3002, 1_000 + MAX_PENDING_MS - 1);
+    expect(counts.UpdateItemCommand).toBe(KEPT_DURATIONS);
+
+    await repo.record(institution, 3003, 1_000 + MAX_PENDING_MS);
+
+    expect(counts.UpdateItemCommand).toBe(KEPT_DURATIONS + 1);
+    const item = await stored(institution);
+    expect(item.version).toBe(KEPT_DURATIONS + 3);
+    expect(item.durations_ms.filter((duration) => duration > 3000).sort()).toEqual([3001, 3002, 3003]);
+  });
+
+  it('once full, writes each sample over a random slot (the injected draw), a taken slot moving to the next, and leaves the rest alone', async () => {
+    const institution = `INS-${randomUUID()}`;
+    const draws = [0.5, 0, 0.999, 0.5];
     const repo = new InstitutionStatsRepository(local.table, () => draws.shift()!);
     for (let i = 0; i < KEPT_DURATIONS; i++) await repo.record(institution, i, i);
     const before = (await stored(institution)).durations_ms;
@@ -121,15 +153,19 @@ describe('InstitutionStatsRepository (dynalite, concurrent writers)', () => {
     await repo.record(institution, 7001, 100);
     await repo.record(institution, 7002, 101);
     await repo.record(institution, 7003, 102);
+    await repo.record(institution, 7004, 103);
+    expect((await stored(institution)).durations_ms).toEqual(before); // held: fewer than REPLACE_BATCH
+    await repo.flush(104);
 
     const after = await stored(institution);
     const expected = [...before];
     expected[25] = 7001;
     expected[0] = 7002;
     expected[49] = 7003;
+    expected[26] = 7004; // drew 25 again
     expect(after.durations_ms).toEqual(expected);
-    expect(after.version).toBe(KEPT_DURATIONS + 3);
-    expect(after.updated_at).toBe(102);
+    expect(after.version).toBe(KEPT_DURATIONS + 4);
+    expect(after.updated_at).toBe(104);
   });
 
   it('takes over an item written by the read-modify-write version (version-locked put) and keeps its samples', async () => {
