@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './zod.ts';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -7,142 +7,162 @@ import { ConfigError } from './errors.ts';
  * functions call `getConfig()` once per container and pass the parts they need down.
  * Each entry carries a description so the table of docs/configuration.md can be generated from this schema.
  */
-const boolean = z.enum(['true', 'false']).transform((v) => v === 'true');
-const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const boolean = z.pipe(
+  z.enum(['true', 'false']),
+  z.transform((v: 'true' | 'false') => v === 'true'),
+);
+const integer = (min: number, max: number) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+const seconds = integer;
 const url = z.url({ protocol: /^https?$/ });
+const describe = z.describe;
 
 export const configSchema = z.object({
   NEXUS_RELAY_ENV: z
-    .enum(['local', 'dev', 'staging', 'prod'])
-    .default('local')
-    .describe('Deployment environment. `local` allows the dev API key and the settings marked local only.'),
-  AWS_REGION: z.string().min(1).default('us-east-1').describe('AWS region of the table and queues.'),
-  AWS_ENDPOINT_URL_DYNAMODB: url.optional().describe('DynamoDB endpoint override (dynalite locally).'),
-  AWS_ENDPOINT_URL_SQS: url.optional().describe('SQS endpoint override (fauxqs locally).'),
-  TABLE_NAME: z.string().min(3).describe('The single DynamoDB table.'),
-  POLL_QUEUE_URL: url.describe('SQS queue of aggregation poll steps.'),
-  DELIVERY_QUEUE_URL: url.describe('SQS queue of webhook delivery attempts.'),
-  POLL_DLQ_URL: url
-    .optional()
-    .describe(
-      'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
+    ._default(z.enum(['local', 'dev', 'staging', 'prod']), 'local')
+    .check(describe('Deployment environment. `local` allows the dev API key and the settings marked local only.')),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1').check(describe('AWS region of the table and queues.')),
+  AWS_ENDPOINT_URL_DYNAMODB: z.optional(url).check(describe('DynamoDB endpoint override (dynalite locally).')),
+  AWS_ENDPOINT_URL_SQS: z.optional(url).check(describe('SQS endpoint override (fauxqs locally).')),
+  TABLE_NAME: z.string().check(z.minLength(3)).check(describe('The single DynamoDB table.')),
+  POLL_QUEUE_URL: url.check(describe('SQS queue of aggregation poll steps.')),
+  DELIVERY_QUEUE_URL: url.check(describe('SQS queue of webhook delivery attempts.')),
+  POLL_DLQ_URL: z
+    .optional(url)
+    .check(
+      describe(
+        'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
+      ),
     ),
-  DELIVERY_DLQ_URL: url
-    .optional()
-    .describe(
-      'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
+  DELIVERY_DLQ_URL: z
+    .optional(url)
+    .check(
+      describe(
+        'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
+      ),
     ),
-  REFRESH_REQUESTS_QUEUE_URL: url
-    .optional()
-    .describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
-  REFRESH_REQUESTS_DLQ_URL: url
-    .optional()
-    .describe('Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.'),
-  REFRESH_EVENTS_PER_SECOND: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(20)
-    .describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.'),
-  MX_BASE_URL: url.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
-  MX_SSO_BASE_URL: url
-    .optional()
-    .describe(
-      'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
+  REFRESH_REQUESTS_QUEUE_URL: z
+    .optional(url)
+    .check(
+      describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
+    ),
+  REFRESH_REQUESTS_DLQ_URL: z
+    .optional(url)
+    .check(
+      describe(
+        'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
+      ),
+    ),
+  REFRESH_EVENTS_PER_SECOND: z
+    ._default(integer(1, 1000), 20)
+    .check(describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.')),
+  MX_BASE_URL: url.check(describe('Nexus data host, e.g. https://int-data.moneydesktop.com.')),
+  MX_SSO_BASE_URL: z
+    .optional(url)
+    .check(
+      describe(
+        'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
+      ),
     ),
   MX_CLIENT_ID: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.'),
-  MX_API_KEY: z.string().min(1).optional().describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+    .optional(z.string().check(z.minLength(1)))
+    .check(
+      describe(
+        'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
+      ),
+    ),
+  MX_API_KEY: z
+    .optional(z.string().check(z.minLength(1)))
+    .check(describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.')),
   MX_CREDENTIALS_SECRET_ARN: z
-    .string()
-    .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
-    .optional()
-    .describe(
-      'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
+    .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
+    .check(
+      describe(
+        'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
+      ),
     ),
   MX_WEBHOOK_USERNAME: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).'),
-  MX_WEBHOOK_PASSWORD: z.string().min(1).optional().describe('HTTP Basic password MX sends with its webhooks. Secret.'),
+    .optional(z.string().check(z.minLength(1)))
+    .check(describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).')),
+  MX_WEBHOOK_PASSWORD: z
+    .optional(z.string().check(z.minLength(1)))
+    .check(describe('HTTP Basic password MX sends with its webhooks. Secret.')),
   MX_WEBHOOK_CREDENTIALS_SECRET_ARN: z
-    .string()
-    .regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')
-    .optional()
-    .describe(
-      'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
+    .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
+    .check(
+      describe(
+        'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
+      ),
     ),
   MX_AGGREGATE_METHOD: z
-    .enum(['GET', 'POST'])
-    .default('GET')
-    .describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET)."),
-  MX_REQUEST_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(100)
-    .max(60_000)
-    .default(5_000)
-    .describe('Timeout of one attempt of an MX call.'),
-  MX_RETRY_BUDGET_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(600_000)
-    .default(12_000)
-    .describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.'),
-  AGGREGATION_DEADLINE_SECONDS: seconds(5, 86_400)
-    .default(1200)
-    .describe('A job still aggregating this long after it started ends `timed_out`.'),
-  POLL_MAX_DELAY_SECONDS: seconds(3, 900).default(30).describe('Longest wait between two polls of one aggregation.'),
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000).describe('Timeout of one webhook attempt.'),
+    ._default(z.enum(['GET', 'POST']), 'GET')
+    .check(describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).")),
+  MX_REQUEST_TIMEOUT_MS: z._default(integer(100, 60_000), 5_000).check(describe('Timeout of one attempt of an MX call.')),
+  MX_RETRY_BUDGET_MS: z
+    ._default(integer(0, 600_000), 12_000)
+    .check(describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.')),
+  AGGREGATION_DEADLINE_SECONDS: z
+    ._default(seconds(5, 86_400), 1200)
+    .check(describe('A job still aggregating this long after it started ends `timed_out`.')),
+  POLL_MAX_DELAY_SECONDS: z._default(seconds(3, 900), 30).check(describe('Longest wait between two polls of one aggregation.')),
+  WEBHOOK_TIMEOUT_MS: z._default(integer(100, 30_000), 10_000).check(describe('Timeout of one webhook attempt.')),
   WEBHOOK_SECRETS_KEY_ARN: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN')
-    .optional()
-    .describe(
-      'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+    .optional(
+      z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN')),
+    )
+    .check(
+      describe(
+        'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+      ),
     ),
-  WEBHOOK_ALLOW_LOOPBACK: boolean
-    .default(false)
-    .describe(
-      'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
+  WEBHOOK_ALLOW_LOOPBACK: z
+    ._default(boolean, false)
+    .check(
+      describe(
+        'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
+      ),
     ),
   LOCAL_SECRETS_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64')
-    .optional()
-    .describe(
-      'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
+    .optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64')))
+    .check(
+      describe(
+        'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
+      ),
     ),
   SYNC_CURSOR_KEY_SECRET_ARN: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN')
-    .optional()
-    .describe(
-      'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+    .optional(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+            'must be a Secrets Manager secret ARN',
+          ),
+        ),
+    )
+    .check(
+      describe(
+        'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+      ),
     ),
-  POLL_STALLED_AFTER_SECONDS: seconds(10, 3600)
-    .default(120)
-    .describe(
-      'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+  POLL_STALLED_AFTER_SECONDS: z
+    ._default(seconds(10, 3600), 120)
+    .check(
+      describe(
+        'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+      ),
     ),
-  DELIVERY_STALLED_AFTER_SECONDS: seconds(10, 3600)
-    .default(300)
-    .describe(
-      "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
+  DELIVERY_STALLED_AFTER_SECONDS: z
+    ._default(seconds(10, 3600), 300)
+    .check(
+      describe(
+        "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
+      ),
     ),
   LOCAL_API_KEY: z
-    .string()
-    .min(16)
-    .optional()
-    .describe('Local mode only: the dev server API key (generated and printed if unset).'),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO').describe('Log level of every function.'),
-  POWERTOOLS_DEV: boolean.optional().describe('Pretty-print logs (Powertools).'),
+    .optional(z.string().check(z.minLength(16)))
+    .check(describe('Local mode only: the dev server API key (generated and printed if unset).')),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO').check(describe('Log level of every function.')),
+  POWERTOOLS_DEV: z.optional(boolean).check(describe('Pretty-print logs (Powertools).')),
 });
 
 /** One environment variable of `configSchema`, described for people (the table of docs/configuration.md). */
@@ -161,36 +181,47 @@ export interface ConfigVariable {
 /** Every variable the config schema reads, in schema order, with what the schema says about it. */
 export function configVariables(): ConfigVariable[] {
   return Object.entries(configSchema.shape).map(([name, schema]) => {
-    let inner: z.ZodType = schema;
+    let inner: z.core.$ZodType = schema;
     let defaultValue: unknown;
     for (;;) {
-      if (inner instanceof z.ZodDefault) {
-        defaultValue = inner.def.defaultValue;
-        inner = inner.unwrap() as z.ZodType;
-      } else if (inner instanceof z.ZodOptional) {
-        inner = inner.unwrap() as z.ZodType;
-      } else if (inner instanceof z.ZodPipe) {
-        inner = inner.in as z.ZodType;
+      const def = inner._zod.def;
+      if (def.type === 'default') {
+        defaultValue = (def as z.core.$ZodDefaultDef).defaultValue;
+        inner = (def as z.core.$ZodDefaultDef).innerType;
+      } else if (def.type === 'optional') {
+        inner = (def as z.core.$ZodOptionalDef).innerType;
+      } else if (def.type === 'pipe') {
+        inner = (def as z.core.$ZodPipeDef).in;
       } else break;
     }
-    if (!schema.description) throw new Error(`configSchema.${name} has no description`);
+    const description = z.globalRegistry.get(schema)?.description;
+    if (!description) throw new Error(`configSchema.${name} has no description`);
     const values = acceptedValues(inner);
     return {
       name,
-      required: !schema.isOptional(),
+      required: !schema.safeParse(undefined).success,
       ...(defaultValue === undefined ? {} : { default: String(defaultValue) }),
       ...(values === undefined ? {} : { values }),
-      description: schema.description,
+      description,
     };
   });
 }
 
-function acceptedValues(schema: z.ZodType): string | undefined {
-  if (schema instanceof z.ZodEnum) return schema.options.map((option) => `\`${String(option)}\``).join(', ');
-  if (schema instanceof z.ZodNumber && schema.minValue !== null && schema.maxValue !== null) {
-    return `${schema.isInt ? 'integer ' : ''}${schema.minValue}–${schema.maxValue}`;
+function acceptedValues(schema: z.core.$ZodType): string | undefined {
+  const def = schema._zod.def;
+  if (def.type === 'enum') {
+    return Object.values((def as z.core.$ZodEnumDef).entries)
+      .map((option) => `\`${String(option)}\``)
+      .join(', ');
   }
-  if (schema instanceof z.ZodURL) return 'http(s) URL';
+  if (def.type === 'number') {
+    const checks = (def.checks ?? []).map((check) => check._zod.def as { check: string; value?: number; format?: string });
+    const minimum = checks.find((check) => check.check === 'greater_than')?.value;
+    const maximum = checks.find((check) => check.check === 'less_than')?.value;
+    const integer = checks.some((check) => check.check === 'number_format' && check.format?.includes('int'));
+    if (minimum !== undefined && maximum !== undefined) return `${integer ? 'integer ' : ''}${minimum}–${maximum}`;
+  }
+  if ((def as { format?: string }).format === 'url') return 'http(s) URL';
   return undefined;
 }
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Identifiers users and MX give us, checked wherever they arrive (HTTP paths, queue messages, MX webhooks). Tight
@@ -9,9 +9,9 @@ const idPattern = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
 
 /** An MX guid: `{prefix}-` then up to 64 letters, digits and dashes. */
 export const mxGuid = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`);
+  z.string().check(z.regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`));
 
 export const params = {
-  userId: z.string().regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -, without `..`'),
+  userId: z.string().check(z.regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -, without `..`')),
   memberGuid: mxGuid('MBR'),
 };

@@ -1,12 +1,12 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type * as z from 'zod';
+import type * as z from './zod.ts';
 
 /** Credentials are rarely rotated, and their counterpart must be told first: re-read a secret at most every 15 minutes. */
 const SECRET_MAX_AGE_SECONDS = 15 * 60;
 
 export type SecretsSource = Pick<SecretsProvider, 'get'>;
 
-export interface JsonSecretOptions<S extends z.ZodType> {
+export interface JsonSecretOptions<S extends z.ZodMiniType> {
   /** How messages name the secret: "the MX webhook credentials". */
   name: string;
   /** The expected shape as shown in messages: `{"username","password"}`. */
@@ -22,7 +22,7 @@ export interface JsonSecretOptions<S extends z.ZodType> {
  * A reader of the JSON secret `secretArn`, validated by `schema`: read on first use and cached per container
  * (Powertools' SecretsProvider). A badly shaped secret is reported by field names, never by value.
  */
-export function jsonSecretReader<S extends z.ZodType>(secretArn: string, options: JsonSecretOptions<S>) {
+export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, options: JsonSecretOptions<S>) {
   const provider = options.secrets ?? new SecretsProvider();
   return async (): Promise<z.output<S>> => {
     let value: unknown;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { decodeCursor, encodeCursor, InvalidCursorError } from '../store/cursor.ts';
 import { type UserJobsKey, userJobsKey } from '../store/jobs-repo.ts';
 import { JOB_ID_PATTERN } from './job.ts';
@@ -8,8 +8,8 @@ export const MAX_JOBS_PAGE_SIZE = 100;
 
 /** `GET /users/{user_id}/jobs` query: an opaque `cursor` from the previous page, and `limit` 1–100 (default 25). */
 export const jobsListQuery = z.strictObject({
-  cursor: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_JOBS_PAGE_SIZE).default(DEFAULT_JOBS_PAGE_SIZE),
+  cursor: z.optional(z.string()),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_JOBS_PAGE_SIZE)), DEFAULT_JOBS_PAGE_SIZE),
 });
 
 const keySchema = z.strictObject({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() });

@@ -1,20 +1,20 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { params } from '../identifiers.ts';
 import type { Scheduled } from '../queue/delayed-queue.ts';
 
 const visibleAscii = (max: number) =>
-  z.string().regex(new RegExp(`^[\\x21-\\x7e]{1,${max}}$`), `must be 1–${max} visible ASCII characters`);
+  z.string().check(z.regex(new RegExp(`^[\\x21-\\x7e]{1,${max}}$`), `must be 1–${max} visible ASCII characters`));
 
 /** What an upstream system asks for: the EventBridge event's `detail`, or the whole SQS body. */
 export const refreshRequestSchema = z.strictObject({
   user_id: params.userId,
   member_guid: params.memberGuid,
-  include_holdings: z.boolean().optional(),
-  include_transactions: z.boolean().optional(),
+  include_holdings: z.optional(z.boolean()),
+  include_transactions: z.optional(z.boolean()),
   /** The same key within 24 h starts at most one aggregation (as the HTTP `Idempotency-Key`). */
-  idempotency_key: visibleAscii(255).optional(),
+  idempotency_key: z.optional(visibleAscii(255)),
   /** The caller's own id for the request; carried into our logs and the `aggregation.rejected` event. */
-  correlation_id: visibleAscii(128).optional(),
+  correlation_id: z.optional(visibleAscii(128)),
 });
 
 export type RefreshRequestBody = z.output<typeof refreshRequestSchema>;
@@ -29,8 +29,8 @@ export interface DeferredRefreshRequest extends Scheduled {
 
 const deferredSchema = z.strictObject({
   deferred: refreshRequestSchema,
-  source_id: z.string().min(1).max(256),
-  deferrals: z.int().min(0),
+  source_id: z.string().check(z.minLength(1), z.maxLength(256)),
+  deferrals: z.int().check(z.minimum(0)),
   due_at: z.number(),
 });
 
@@ -72,7 +72,7 @@ export function parseRefreshRequestMessage(body: string, messageId: string): Par
   return { ok: true, request: request.data, sourceId: eventId ?? messageId, deferrals: 0 };
 }
 
-function invalid(error: z.ZodError, prefix: PropertyKey[] = []): ParsedRefreshRequest {
+function invalid(error: z.core.$ZodError, prefix: PropertyKey[] = []): ParsedRefreshRequest {
   const issue = error.issues[0]!;
   // An unknown key is reported on its parent object; name the key itself.
   const segments = [...prefix, ...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])];

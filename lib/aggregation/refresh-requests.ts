@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
@@ -64,9 +64,9 @@ const MAX_DEFERRAL_SPREAD_SECONDS = 30;
 
 /** `data` of an `aggregation.rejected` event (for documentation too). */
 export const rejectedEventDataSchema = z.strictObject({
-  request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.string().optional() }),
+  request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
   reason: z.literal('use_case_not_permitted'),
-  mx_code: z.int().optional(),
+  mx_code: z.optional(z.int()),
 });
 export type RejectedEventData = z.output<typeof rejectedEventDataSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { HttpResponse, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
@@ -32,7 +32,7 @@ const CONSOLE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-const consoleAsset = z.object({ asset: z.string().max(100).describe('A file the console page names') });
+const consoleAsset = z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) });
 
 export const docs: OperationsDocs = {
   'GET /openapi.json': {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { JOB_ID_PATTERN, jobView } from '../aggregation/job.ts';
 import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from '../aggregation/job-list.ts';
 import { assertUserAccess } from '../http/auth.ts';
@@ -11,7 +11,7 @@ import { params } from '../identifiers.ts';
 import type { Services } from '../services/container.ts';
 import { jobsRepository } from '../services/store.ts';
 
-const jobPath = z.object({ job_id: z.string().regex(JOB_ID_PATTERN, 'must be a job id (job_…)') });
+const jobPath = z.object({ job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a job id (job_…)')) });
 const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
 const userPath = z.object({ user_id: params.userId });
 
@@ -81,7 +81,7 @@ export const docs: OperationsDocs = {
         description: "The user's jobs, newest first",
         body: z.strictObject({
           jobs: z.array(job),
-          next_cursor: z.string().optional().describe('Pass as `cursor` to continue; absent on the last page'),
+          next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
         }),
       },
     },

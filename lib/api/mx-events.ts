@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
 import type { Services } from '../services/container.ts';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { describedAs } from '../http/openapi/json-schemas.ts';
 import { parseInput } from '../http/validation.ts';
@@ -6,16 +6,16 @@ import { mxGuid, params } from '../identifiers.ts';
 import { parameterNames } from '../path-template.ts';
 import type { ReadEndpoint, ReadQuery } from '../reads/read-endpoints.ts';
 
-const calendarDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine((value) => {
+const calendarDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
+  z.refine((value: string) => {
     const date = new Date(`${value}T00:00:00Z`);
     return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
-  }, 'must be a real calendar date');
+  }, 'must be a real calendar date'),
+);
 
 /** Every path parameter a read can have, validated by name before anything reaches MX. */
-const PATH_PARAMS: Record<string, z.ZodType<string>> = {
+const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   user_id: params.userId,
   member_guid: params.memberGuid,
   beat_guid: mxGuid('BET'),
@@ -24,24 +24,22 @@ const PATH_PARAMS: Record<string, z.ZodType<string>> = {
   category_guid: mxGuid('CAT'),
   top_level_category_guids: z
     .string()
-    .regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids'),
+    .check(z.regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids')),
   start_date: calendarDate,
   end_date: calendarDate,
 };
 
 const integer = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,7}$/, 'must be a whole number')
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`)
-    .meta(describedAs({ type: 'integer', minimum: min, maximum: max }));
+  z.pipe(z.string().check(z.regex(/^\d{1,7}$/, 'must be a whole number')), z.transform(Number)).check(
+    z.refine((n: number) => n >= min && n <= max, `must be between ${min} and ${max}`),
+    z.meta(describedAs({ type: 'integer', minimum: min, maximum: max })),
+  );
 
-const paged = { page: integer(1, 1_000_000).optional(), records_per_page: integer(10, 1000).optional() };
-const QUERIES: Record<ReadQuery, z.ZodType<Record<string, string | number | undefined>>> = {
+const paged = { page: z.optional(integer(1, 1_000_000)), records_per_page: z.optional(integer(10, 1000)) };
+const QUERIES: Record<ReadQuery, z.ZodMiniType<Record<string, string | number | undefined>>> = {
   none: z.strictObject({}),
   paged: z.strictObject(paged),
-  filtered: z.strictObject({ ...paged, use_case: z.enum(['PFM', 'MONEY_MOVEMENT']).optional() }),
+  filtered: z.strictObject({ ...paged, use_case: z.optional(z.enum(['PFM', 'MONEY_MOVEMENT'])) }),
 };
 
 /** Path and query schemas of one read endpoint (unknown query parameters are refused, naming them). */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { jobView } from '../aggregation/job.ts';
 import { assertUserAccess } from '../http/auth.ts';
 import type { Operation, Operations } from '../http/http-handler.ts';
@@ -37,12 +37,11 @@ const resumeBody = z.strictObject({
   challenges: z
     .array(
       z.strictObject({
-        guid: z.string().regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a challenge guid'),
-        value: z.string().min(1).max(1000),
+        guid: z.string().check(z.regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a challenge guid')),
+        value: z.string().check(z.minLength(1), z.maxLength(1000)),
       }),
     )
-    .min(1)
-    .max(20),
+    .check(z.minLength(1), z.maxLength(20)),
 });
 
 /** MFA: the user's answers go to MX and the member's challenged job goes back into the poll loop. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { assertUserAccess } from '../http/auth.ts';
 import type { Operation } from '../http/http-handler.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
@@ -15,19 +15,23 @@ export const SYNC_ROUTE_KEY = 'GET /users/{user_id}/transactions/sync';
 
 const path = z.object({ user_id: params.userId });
 const query = z.strictObject({
-  cursor: z.string().min(1).max(512).optional().describe('The `next_cursor` of the previous call; absent: from the start'),
-  count: z.coerce.number().int().min(1).max(500).default(100).describe('Changes per page, 1–500'),
+  cursor: z
+    .optional(z.string().check(z.minLength(1), z.maxLength(512)))
+    .check(z.describe('The `next_cursor` of the previous call; absent: from the start')),
+  count: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 100)
+    .check(z.describe('Changes per page, 1–500')),
 });
 
-const mxTransaction = z.looseObject({ guid: z.string() }).describe("MX's transaction, with MX's fields");
+const mxTransaction = z.looseObject({ guid: z.string() }).check(z.describe("MX's transaction, with MX's fields"));
 const syncAnswer = z.strictObject({
-  added: z.array(mxTransaction).describe('Transactions the client has not received yet'),
-  modified: z.array(mxTransaction).describe('Transactions received before, in their latest version'),
+  added: z.array(mxTransaction).check(z.describe('Transactions the client has not received yet')),
+  modified: z.array(mxTransaction).check(z.describe('Transactions received before, in their latest version')),
   removed: z
     .array(z.strictObject({ guid: z.string() }))
-    .describe('Transactions MX no longer returns (see the docs for when this is known)'),
-  next_cursor: z.string().describe('Pass as `cursor` next time (also when has_more is false)'),
-  has_more: z.boolean().describe('Whether more changes are ready now: call again at once with next_cursor'),
+    .check(z.describe('Transactions MX no longer returns (see the docs for when this is known)')),
+  next_cursor: z.string().check(z.describe('Pass as `cursor` next time (also when has_more is false)')),
+  has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
 });
 
 /** `GET /users/{user_id}/transactions/sync` (api-read). */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { toIso } from '../clock.ts';
 import { assertServerKey } from '../http/auth.ts';
 import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
@@ -22,7 +22,10 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
 /** An ISO 8601 instant, normalised to the form the log's sort keys use so that bounds compare as times. */
-const instant = z.iso.datetime({ offset: true }).transform((value) => toIso(Date.parse(value)));
+const instant = z.pipe(
+  z.iso.datetime({ offset: true }),
+  z.transform((value: string) => toIso(Date.parse(value))),
+);
 const status = z.enum(DELIVERY_STATUSES);
 const untilAfterSince = (range: { since?: string; until?: string }) =>
   range.since === undefined || range.until === undefined || range.since < range.until;
@@ -30,19 +33,21 @@ const untilAfterSinceIssue = { message: 'must be later than since', path: ['unti
 
 export const listQuery = z
   .strictObject({
-    status: status.optional(),
-    since: instant.optional(),
-    until: instant.optional(),
-    cursor: z.string().optional(),
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    status: z.optional(status),
+    since: z.optional(instant),
+    until: z.optional(instant),
+    cursor: z.optional(z.string()),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE),
   })
-  .refine(untilAfterSince, untilAfterSinceIssue);
+  .check(z.refine(untilAfterSince, untilAfterSinceIssue));
 
 export const replayRangeBody = z
-  .strictObject({ since: instant, until: instant, status: status.optional(), cursor: z.string().optional() })
-  .refine(untilAfterSince, untilAfterSinceIssue);
+  .strictObject({ since: instant, until: instant, status: z.optional(status), cursor: z.optional(z.string()) })
+  .check(z.refine(untilAfterSince, untilAfterSinceIssue));
 
-export const deliveryPath = webhookPath.extend({ msg_id: z.string().regex(EVENT_ID_PATTERN, 'must be a message id') });
+export const deliveryPath = z.extend(webhookPath, {
+  msg_id: z.string().check(z.regex(EVENT_ID_PATTERN, 'must be a message id')),
+});
 
 /**
  * The delivery log and replays under `/webhooks/{webhook_id}`. Listing is newest first with an opaque cursor;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { assertServerKey } from '../http/auth.ts';
 import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
@@ -27,29 +27,41 @@ export interface WebhooksApiDeps {
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
 
-const eventFilters = z
-  .array(z.string().refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`'))
-  .min(1)
-  .max(MAX_EVENT_FILTERS)
-  .transform((filters) => [...new Set(filters)]);
-const description = z.string().trim().min(1).max(MAX_DESCRIPTION_LENGTH);
+const eventFilters = z.pipe(
+  z
+    .array(
+      z
+        .string()
+        .check(z.refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`')),
+    )
+    .check(z.minLength(1), z.maxLength(MAX_EVENT_FILTERS)),
+  z.transform((filters: string[]) => [...new Set(filters)]),
+);
+const description = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_DESCRIPTION_LENGTH));
 
 export const createBody = z.strictObject({
   url: z.string(),
-  event_types: eventFilters.optional(),
-  description: description.optional(),
+  event_types: z.optional(eventFilters),
+  description: z.optional(description),
 });
 
 export const updateBody = z
   .strictObject({
-    url: z.string().optional(),
-    event_types: eventFilters.optional(),
-    description: description.nullable().optional(),
-    enabled: z.boolean().optional(),
+    url: z.optional(z.string()),
+    event_types: z.optional(eventFilters),
+    description: z.optional(z.nullable(description)),
+    enabled: z.optional(z.boolean()),
   })
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one of url, event_types, description, enabled');
+  .check(
+    z.refine(
+      (body: object) => Object.keys(body).length > 0,
+      'must change at least one of url, event_types, description, enabled',
+    ),
+  );
 
-export const webhookPath = z.object({ webhook_id: z.string().regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)') });
+export const webhookPath = z.object({
+  webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)')),
+});
 
 export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { idempotentWrites } from '../http/idempotency.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
@@ -23,7 +23,7 @@ export function operations(services: Services): Operations {
 }
 
 const webhookAnswer = z.strictObject({ webhook });
-const nextCursor = z.string().optional().describe('Pass as `cursor` to continue; absent on the last page');
+const nextCursor = z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page'));
 
 export const docs: OperationsDocs = {
   'POST /webhooks': {

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { describedAs } from './openapi/json-schemas.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -6,7 +6,7 @@ import { HttpProblem } from './problem.ts';
 export type InputLocation = 'path' | 'query' | 'body';
 
 /** Parses `value` with `schema` or throws a 400 problem naming the first offending field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, location: InputLocation): z.output<S> {
+export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown, location: InputLocation): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
@@ -18,8 +18,11 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, locat
 }
 
 /** Query flags: absent → undefined, otherwise exactly `true` or `false`. */
-export const booleanFlag = z
-  .enum(['true', 'false'])
-  .transform((v) => v === 'true')
-  .meta(describedAs({ type: 'boolean' }))
-  .optional();
+export const booleanFlag = z.optional(
+  z
+    .pipe(
+      z.enum(['true', 'false']),
+      z.transform((v: 'true' | 'false') => v === 'true'),
+    )
+    .check(z.meta(describedAs({ type: 'boolean' }))),
+);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { challengesResponse } from './challenge.ts';
 import { classifyMember } from './connection-status.ts';
 import { isSessionExpired, mxErrorFromResponse } from './errors.ts';
@@ -51,7 +51,7 @@ interface Answer {
 const LIST_READS = ['/members', '/accounts', '/transactions', '/beats', '/spending_plans'] as const;
 
 const listShape = (key: string) =>
-  z.object({ [key]: z.array(z.record(z.string(), z.unknown())) }).loose() as z.ZodType<Record<string, unknown[]>>;
+  z.looseObject({ [key]: z.array(z.record(z.string(), z.unknown())) }) as z.ZodMiniType<Record<string, unknown[]>>;
 
 export async function checkConformance(options: ConformanceOptions): Promise<FactCheck[]> {
   const send = options.fetch ?? fetch;
@@ -351,7 +351,7 @@ function errorShape(body: unknown): string {
   return 'JSON without a code';
 }
 
-const fieldsOf = (error: z.ZodError): string =>
+const fieldsOf = (error: z.core.$ZodError): string =>
   [...new Set(error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 3).join(', ');
 
 /** A run contradicts the client when any fact it checked differs. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { MxCredentialsSource } from '../config.ts';
 import { NexusRelayError } from '../errors.ts';
 import { jsonSecretReader, type SecretsSource } from '../json-secret.ts';
@@ -19,7 +19,7 @@ export class MxCredentialsError extends NexusRelayError {
   }
 }
 
-const secretShape = z.object({ client_id: z.string().min(1), api_key: z.string().min(1) });
+const secretShape = z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) });
 
 /** A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container. */
 export function mxCredentialsProvider(source: MxCredentialsSource, secrets?: SecretsSource): MxCredentialsProvider {

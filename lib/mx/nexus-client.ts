@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { type Challenge, challengesResponse } from './challenge.ts';
 import type { Deadline } from './deadline.ts';
 import { isSessionExpired } from './errors.ts';
@@ -44,10 +44,10 @@ export interface AggregateResult {
 const optionalMemberResponse = z.union([
   z.undefined(),
   memberResponse,
-  z
-    .object({})
-    .loose()
-    .transform(() => undefined),
+  z.pipe(
+    z.looseObject({}),
+    z.transform(() => undefined),
+  ),
 ]);
 
 /** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
@@ -125,7 +125,7 @@ export class NexusClient {
    * second 401 is thrown. A `lastUsedAt` write the session manager started runs alongside the call and is awaited
    * after it.
    */
-  async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
+  async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
     userId: string,
     call: MxCall<Route, Schema>,
   ): Promise<MxResponse<z.output<Schema>>> {

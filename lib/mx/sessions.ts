@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { boundedCache } from '../bounded-cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
@@ -54,7 +54,7 @@ export interface SessionLease {
   release(userId: string, holderId: string): Promise<void>;
 }
 
-export const sessionResponse = z.object({ session: z.object({ token: z.string().min(1) }).loose() }).loose();
+export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SessionManagerOptions {
   store: SessionStore;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { MxCredentialsProvider } from './credentials.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
@@ -6,7 +6,7 @@ import { MxError } from './errors.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
 
-export const apiTokenResponse = z.object({ api_token: z.object({ token: z.string().min(1) }).loose() }).loose();
+export const apiTokenResponse = z.looseObject({ api_token: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SsoClientOptions {
   /** A transport on the SSO origin (not the data host's). */

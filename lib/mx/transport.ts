@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { Pool } from '../undici.ts';
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
 import { type MetricsSink, mxRouteClass, noMetrics, statusClass } from '../metrics.ts';
@@ -28,7 +28,7 @@ type RouteParams<Route extends string> = Record<RouteParamName<Route>, string>;
  * One call, described by its route pattern: params are required exactly when the pattern has placeholders. A route
  * known only at run time (`string`, e.g. from the read catalogue) takes any params; the transport still checks them.
  */
-export type MxCall<Route extends string, Schema extends z.ZodType = z.ZodUnknown> = {
+export type MxCall<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown> = {
   method: HttpMethod;
   route: Route;
   /** Query values are URL-encoded; `undefined` ones are left out. */
@@ -77,7 +77,7 @@ export interface MxTransportOptions {
   metrics?: MetricsSink;
 }
 
-type AnyMxCall = Omit<MxCall<string, z.ZodType>, 'params'> & { params?: Record<string, string> };
+type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
 
 /** A successful call this slow (or retried) is logged at info; quicker ones at debug. */
 export const SLOW_CALL_MS = 1_000;
@@ -115,7 +115,7 @@ export class MxTransport {
     this.#metrics = options.metrics ?? noMetrics;
   }
 
-  async request<Route extends string, Schema extends z.ZodType = z.ZodUnknown>(
+  async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
     typedCall: MxCall<Route, Schema>,
     options: MxRequestOptions = {},
   ): Promise<MxResponse<z.output<Schema>>> {
@@ -285,7 +285,7 @@ interface Answer {
 /** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE (an MxError) when it cannot. */
 type Decoder<Body> = (answer: Answer, site: MxCallSite) => Body;
 
-function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodType): unknown {
+function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodMiniType): unknown {
   const body = parseJson(answer, site);
   if (!schema) return body;
   const result = schema.safeParse(body);

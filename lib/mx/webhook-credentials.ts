@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { MxWebhookCredentialsSource } from '../config.ts';
 import { NexusRelayError } from '../errors.ts';
 import { jsonSecretReader, type SecretsSource } from '../json-secret.ts';
@@ -11,7 +11,7 @@ export class MxWebhookCredentialsError extends NexusRelayError {
   }
 }
 
-const secretShape = z.object({ username: z.string().min(1), password: z.string().min(1) });
+const secretShape = z.object({ username: z.string().check(z.minLength(1)), password: z.string().check(z.minLength(1)) });
 
 /** The HTTP Basic credentials MX sends with its webhooks. */
 export interface MxWebhookCredentials {

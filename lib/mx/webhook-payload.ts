@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { params } from '../identifiers.ts';
 
 /**
@@ -13,13 +13,16 @@ export type MxWebhook =
 export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
 
 /** A field we only log: anything but a short string reads as null. */
-const info = z.string().max(128).nullable().catch(null);
+const info = z.catch(z.nullable(z.string().check(z.maxLength(128))), null);
 
-const envelope = z.object({ type: z.string().max(64) }).loose();
-const aggregation = z
-  .object({ member_guid: params.memberGuid, action: info, job_guid: info, is_background: z.boolean().nullable().catch(null) })
-  .loose();
-const connectionStatus = z.object({ member_guid: params.memberGuid, action: info, connection_status: info }).loose();
+const envelope = z.looseObject({ type: z.string().check(z.maxLength(64)) });
+const aggregation = z.looseObject({
+  member_guid: params.memberGuid,
+  action: info,
+  job_guid: info,
+  is_background: z.catch(z.nullable(z.boolean()), null),
+});
+const connectionStatus = z.looseObject({ member_guid: params.memberGuid, action: info, connection_status: info });
 
 /** Reads a webhook body; never throws, whatever the input. */
 export function parseMxWebhook(body: unknown): MxWebhookParse {

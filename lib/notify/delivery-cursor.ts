@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { type DeliveryFilter, type DeliveryLogKey, deliveryLogKey } from '../store/deliveries-repo.ts';
 import { decodeCursor as decodeKey, encodeCursor as encodeKey, InvalidCursorError } from '../store/cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';

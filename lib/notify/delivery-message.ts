@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { WEBHOOK_ID_PATTERN } from '../store/webhooks-repo.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
@@ -8,10 +8,10 @@ import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
  * attempt number counts every attempt of the delivery (replays included), so it identifies one attempt for good.
  */
 export const deliveryMessageSchema = z.object({
-  webhook_id: z.string().regex(WEBHOOK_ID_PATTERN),
-  msg_id: z.string().regex(EVENT_ID_PATTERN),
-  attempt: z.number().int().min(1).max(MAX_ATTEMPTS_PER_DELIVERY),
-  due_at: z.number().int().nonnegative(),
+  webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN)),
+  msg_id: z.string().check(z.regex(EVENT_ID_PATTERN)),
+  attempt: z.int().check(z.minimum(1), z.maximum(MAX_ATTEMPTS_PER_DELIVERY)),
+  due_at: z.int().check(z.nonnegative()),
 });
 
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;

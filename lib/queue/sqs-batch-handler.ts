@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
@@ -21,7 +21,7 @@ export interface PoisonMessages {
  * write to, or if that write fails, the record is reported failed: SQS keeps it, and its redrive moves it to the
  * dead-letter queue after maxReceiveCount. No message is ever acknowledged unhandled.
  */
-export function createSqsBatchHandler<S extends z.ZodType>(
+export function createSqsBatchHandler<S extends z.ZodMiniType>(
   schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   log: Log,

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import type { z } from 'zod';
+import type * as z from '../zod.ts';
 import type { LogContext } from '../log-context.ts';
 import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { createSqsBatchHandler } from '../queue/sqs-batch-handler.ts';
@@ -13,7 +13,7 @@ import { sqsClient } from './queues.ts';
  * record; records that do not parse go to the queue's dead-letter queue with their reason. Every line logged while
  * a record is handled carries its message id and what `contextOf` names (the job it is about).
  */
-export function sqsHandler<S extends z.ZodType>(
+export function sqsHandler<S extends z.ZodMiniType>(
   services: Services,
   queue: 'poll' | 'delivery',
   schema: S,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { ConfigError, NexusRelayError } from '../errors.ts';
 import { jsonSecretReader } from '../json-secret.ts';
 import { REMOVED_RETENTION_MS, TransactionsRepository } from '../store/transactions-repo.ts';
@@ -40,7 +40,7 @@ class SyncCursorKeyError extends NexusRelayError {
 }
 
 const cursorKeySecret = z.object({
-  key: z.base64().refine((key) => Buffer.from(key, 'base64').length >= 32, 'at least 32 bytes'),
+  key: z.base64().check(z.refine((key: string) => Buffer.from(key, 'base64').length >= 32, 'at least 32 bytes')),
 });
 
 /** The key that signs cursors: the deployment's secret, the local stack's derived key, or (a lone local process) its own. */

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod.ts';
 import { InvalidInputError } from '../errors.ts';
 
 /** A cursor that is not one this service issued for this list (a 400 naming `cursor`). */
@@ -20,7 +20,7 @@ export const encodeCursor = (key: Readonly<Record<string, string>>): string =>
  * The key in `cursor`, when it has the shape `schema` gives. Only the shape: the caller must still check that the key
  * belongs to the list asked for (its partition) before querying from it.
  */
-export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.output<S> {
+export function decodeCursor<S extends z.ZodMiniType>(cursor: string, schema: S): z.output<S> {
   if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw new InvalidCursorError('not base64url');
   let decoded: unknown;
   try {

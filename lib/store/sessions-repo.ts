@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import type { SessionStore, StoredSession } from '../mx/sessions.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
@@ -8,10 +8,10 @@ import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 const SESSION_TTL_MS = 30 * 60_000;
 
 const sessionItem = z.object({
-  token: z.string().min(1),
+  token: z.string().check(z.minLength(1)),
   createdAt: z.number(),
   lastUsedAt: z.number(),
-  ttl: z.number().optional(),
+  ttl: z.optional(z.number()),
 });
 
 const ttlFor = (lastUsedAt: number): number => toEpochSeconds(lastUsedAt + SESSION_TTL_MS);

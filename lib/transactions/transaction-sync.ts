@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
@@ -20,9 +20,9 @@ export const syncUpdatesEventDataSchema = z.strictObject({
   user_id: z.string(),
   member_guid: z.string(),
   job_id: z.string(),
-  added: z.int().describe('Transactions new to the change log'),
-  modified: z.int().describe('Transactions changed'),
-  removed: z.int().describe('Transactions MX no longer returns'),
+  added: z.int().check(z.describe('Transactions new to the change log')),
+  modified: z.int().check(z.describe('Transactions changed')),
+  removed: z.int().check(z.describe('Transactions MX no longer returns')),
 });
 
 /** MX's transaction, as the relay passes it on: MX's fields, whatever they are. */
@@ -60,12 +60,10 @@ export const RECONCILE_AFTER_MS = 7 * 24 * 3600_000;
 const MAX_WAIT_MS = 3_000;
 const DAY_MS = 24 * 3600_000;
 
-const transactionsPage = z
-  .object({
-    transactions: z.array(z.object({ guid: z.string().min(1) }).loose()),
-    pagination: z.object({ current_page: z.int(), total_pages: z.int() }).loose().optional(),
-  })
-  .loose();
+const transactionsPage = z.looseObject({
+  transactions: z.array(z.looseObject({ guid: z.string().check(z.minLength(1)) })),
+  pagination: z.optional(z.looseObject({ current_page: z.int(), total_pages: z.int() })),
+});
 
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod.ts';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -20,11 +20,11 @@ export const describedAs = (json: JsonSchema) => ({ [DESCRIBED_AS]: json });
 export class JsonSchemas {
   readonly #named = new Map<string, string>();
 
-  request(schema: z.ZodType): JsonSchema {
+  request(schema: z.ZodMiniType): JsonSchema {
     return this.#convert(schema, 'input');
   }
 
-  response(schema: z.ZodType): JsonSchema {
+  response(schema: z.ZodMiniType): JsonSchema {
     return this.#convert(schema, 'output');
   }
 
@@ -35,7 +35,7 @@ export class JsonSchemas {
     );
   }
 
-  #convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  #convert(schema: z.ZodMiniType, io: 'input' | 'output'): JsonSchema {
     const converted = z.toJSONSchema(schema, {
       io,
       override: ({ jsonSchema }) => {

@@ -1,11 +1,11 @@
-import type * as z from 'zod';
+import type * as z from '../../zod.ts';
 import type { ProblemCode } from '../problem.ts';
 
 /** One non-problem answer of an operation. */
 export interface ResponseDocs {
   description: string;
   /** The JSON body; none for an empty answer. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** The media types of an answer that is not JSON (the console's page and assets), instead of `body`. */
   mediaTypes?: readonly string[];
   /** Response headers this answer sets, by name, with what they say. */
@@ -19,11 +19,11 @@ export interface ResponseDocs {
  */
 export interface OperationDocs {
   /** Object schema of the path parameters. */
-  path?: z.ZodType;
+  path?: z.ZodMiniType;
   /** Object schema of the query parameters. */
-  query?: z.ZodType;
+  query?: z.ZodMiniType;
   /** The JSON request body. */
-  body?: z.ZodType;
+  body?: z.ZodMiniType;
   /** Answers other than problems, by status. */
   responses: Readonly<Record<number, ResponseDocs>>;
   /** Problems the operation raises itself; those every route of its kind can answer are added (route-problems.ts). */

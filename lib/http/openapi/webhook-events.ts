@@ -1,30 +1,32 @@
-import * as z from 'zod';
+import * as z from '../../zod.ts';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
 import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
 import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
 import { job } from './response-schemas.ts';
 
 /** The bodies nexus-relay POSTs to subscribed endpoints (the document's `webhooks`), one per event type. */
-const instant = z.iso.datetime().describe('ISO 8601, UTC: when the event happened');
+const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC: when the event happened'));
 
 const memberSnapshot = z
   .strictObject({
     guid: z.string(),
-    connection_status: z.string().nullable().optional(),
-    connection_status_id: z.int().nullable().optional(),
-    connection_status_message: z.string().nullable().optional(),
-    is_being_aggregated: z.boolean().nullable().optional(),
-    aggregated_at: z.string().nullable().optional(),
-    successfully_aggregated_at: z.string().nullable().optional(),
+    connection_status: z.optional(z.nullable(z.string())),
+    connection_status_id: z.optional(z.nullable(z.int())),
+    connection_status_message: z.optional(z.nullable(z.string())),
+    is_being_aggregated: z.optional(z.nullable(z.boolean())),
+    aggregated_at: z.optional(z.nullable(z.string())),
+    successfully_aggregated_at: z.optional(z.nullable(z.string())),
   })
-  .meta({
-    id: 'MemberSnapshot',
-    description: 'The member as last read from MX; only `guid` before MX has been read for this job',
-  });
+  .check(
+    z.meta({
+      id: 'MemberSnapshot',
+      description: 'The member as last read from MX; only `guid` before MX has been read for this job',
+    }),
+  );
 
 const jobData = z.strictObject({ job, member: memberSnapshot });
 
-const EVENTS: Record<EventType, { summary: string; data: z.ZodType }> = {
+const EVENTS: Record<EventType, { summary: string; data: z.ZodMiniType }> = {
   'aggregation.started': { summary: 'MX accepted the refresh; the job is aggregating', data: jobData },
   'aggregation.succeeded': { summary: 'The aggregation ended with the member CONNECTED', data: jobData },
   'aggregation.action_required': {
@@ -44,11 +46,11 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodType }> = {
   },
 };
 
-const envelope = (type: string, data: z.ZodType) => z.strictObject({ type: z.literal(type), timestamp: instant, data });
+const envelope = (type: string, data: z.ZodMiniType) => z.strictObject({ type: z.literal(type), timestamp: instant, data });
 
 export interface WebhookEventDocs {
   summary: string;
-  body: z.ZodType;
+  body: z.ZodMiniType;
 }
 
 export const WEBHOOK_EVENTS: Readonly<Record<string, WebhookEventDocs>> = {

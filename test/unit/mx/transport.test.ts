@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors, type MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from '../../../lib/zod.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../../lib/zod.ts';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../lib/http/openapi/document.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
@@ -13,7 +13,7 @@ const thingDocs: OperationsDocs = {
   'POST /things/{thing_id}': {
     path: z.object({ thing_id: params.userId }),
     query: z.object({ loud: booleanFlag }),
-    body: z.strictObject({ count: z.string().transform(Number) }),
+    body: z.strictObject({ count: z.pipe(z.string(), z.transform(Number)) }),
     responses: { 202: { description: 'Done', body: z.object({ job }), headers: { location: 'Where' } } },
     problems: ['not_found'],
   },
