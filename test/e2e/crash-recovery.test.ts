@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createRelayClient } from '@nexus-relay/client';
 import { afterAll, expect, it } from 'vitest';
+import { startEngines } from '../../infra/local/engines.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { keys, TABLE_KEYS } from '../../lib/store/table.ts';
 import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -45,6 +49,41 @@ async function refreshNew(userId: string, durationMs: number): Promise<string> {
 }
 
 const isTerminal = (type: string) => type !== 'aggregation.started';
+
+/**
+ * The stored items of `msgIds` and whether GSI2 (due deliveries, the sweeper's worklist) holds their keys, read from
+ * the persisted data once the stack has stopped: the clue to a delivery the sweeper never found.
+ */
+async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string> {
+  const engines = await startEngines({ persistDir: dataDir });
+  try {
+    const table = { client: createDocumentClient(engines), tableName: engines.tableName };
+    const lines: string[] = [];
+    for (const msgId of msgIds) {
+      const { Item } = await table.client.send(
+        new GetCommand({ TableName: table.tableName, Key: keys.delivery(webhookId, msgId), ConsistentRead: true }),
+      );
+      const { payload_z: _payload, attempts: _attempts, ...item } = Item ?? {};
+      const indexed =
+        typeof Item?.gsi2pk === 'string'
+          ? (
+              await table.client.send(
+                new QueryCommand({
+                  TableName: table.tableName,
+                  IndexName: TABLE_KEYS.gsi2,
+                  KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk = :sk',
+                  ExpressionAttributeValues: { ':pk': Item.gsi2pk, ':sk': Item.gsi2sk },
+                }),
+              )
+            ).Items?.length
+          : 'no due key';
+      lines.push(`stored ${msgId}: ${JSON.stringify(item)}; GSI2 entries: ${indexed}`);
+    }
+    return lines.join('\n');
+  } finally {
+    await engines.stop();
+  }
+}
 
 it('every job ends with exactly one terminal webhook after a SIGKILL and a restart on the same data', async () => {
   simulator = await startMxSimulator({ port: 0 });
@@ -98,6 +137,19 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
       console.error(`stranded delivery ${JSON.stringify(delivery)}\n${lines.join('\n')}`);
     }
     console.error(`receiver saw: ${JSON.stringify(receiver.events.map((e) => [e.id, e.type]))}`);
+    const sweeps = stack
+      .output()
+      .split('\n')
+      .filter((line) => /sweep/i.test(line) && !/re-driving|re-polling/.test(line));
+    console.error(`the restarted stack's sweeps:\n${sweeps.join('\n')}`);
+    await stack.interrupt();
+    stack = undefined;
+    console.error(
+      await tableStateOf(
+        webhook.id,
+        stranded.map((delivery) => delivery.msg_id),
+      ),
+    );
     throw error;
   }
 
