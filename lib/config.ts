@@ -12,119 +12,119 @@ const boolean = z.pipe(
   z.transform((v: 'true' | 'false') => v === 'true'),
 );
 const integer = (min: number, max: number) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
-const seconds = integer;
 const url = z.url({ protocol: /^https?$/ });
-const describe = z.describe;
 
 export const configSchema = z.object({
   NEXUS_RELAY_ENV: z
     ._default(z.enum(['local', 'dev', 'staging', 'prod']), 'local')
-    .check(describe('Deployment environment. `local` allows the dev API key and the settings marked local only.')),
-  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1').check(describe('AWS region of the table and queues.')),
-  AWS_ENDPOINT_URL_DYNAMODB: z.optional(url).check(describe('DynamoDB endpoint override (dynalite locally).')),
-  AWS_ENDPOINT_URL_SQS: z.optional(url).check(describe('SQS endpoint override (fauxqs locally).')),
-  TABLE_NAME: z.string().check(z.minLength(3)).check(describe('The single DynamoDB table.')),
-  POLL_QUEUE_URL: url.check(describe('SQS queue of aggregation poll steps.')),
-  DELIVERY_QUEUE_URL: url.check(describe('SQS queue of webhook delivery attempts.')),
+    .check(z.describe('Deployment environment. `local` allows the dev API key and the settings marked local only.')),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1').check(z.describe('AWS region of the table and queues.')),
+  AWS_ENDPOINT_URL_DYNAMODB: z.optional(url).check(z.describe('DynamoDB endpoint override (dynalite locally).')),
+  AWS_ENDPOINT_URL_SQS: z.optional(url).check(z.describe('SQS endpoint override (fauxqs locally).')),
+  TABLE_NAME: z.string().check(z.minLength(3), z.describe('The single DynamoDB table.')),
+  POLL_QUEUE_URL: url.check(z.describe('SQS queue of aggregation poll steps.')),
+  DELIVERY_QUEUE_URL: url.check(z.describe('SQS queue of webhook delivery attempts.')),
   POLL_DLQ_URL: z
     .optional(url)
     .check(
-      describe(
+      z.describe(
         'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
       ),
     ),
   DELIVERY_DLQ_URL: z
     .optional(url)
     .check(
-      describe(
+      z.describe(
         'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
       ),
     ),
   REFRESH_REQUESTS_QUEUE_URL: z
     .optional(url)
     .check(
-      describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
+      z.describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
     ),
   REFRESH_REQUESTS_DLQ_URL: z
     .optional(url)
     .check(
-      describe(
+      z.describe(
         'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
       ),
     ),
   REFRESH_EVENTS_PER_SECOND: z
     ._default(integer(1, 1000), 20)
-    .check(describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.')),
-  MX_BASE_URL: url.check(describe('Nexus data host, e.g. https://int-data.moneydesktop.com.')),
+    .check(z.describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.')),
+  MX_BASE_URL: url.check(z.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.')),
   MX_SSO_BASE_URL: z
     .optional(url)
     .check(
-      describe(
+      z.describe(
         'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
       ),
     ),
   MX_CLIENT_ID: z
     .optional(z.string().check(z.minLength(1)))
     .check(
-      describe(
+      z.describe(
         'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
       ),
     ),
   MX_API_KEY: z
     .optional(z.string().check(z.minLength(1)))
-    .check(describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.')),
+    .check(z.describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.')),
   MX_CREDENTIALS_SECRET_ARN: z
     .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
     .check(
-      describe(
+      z.describe(
         'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
       ),
     ),
   MX_WEBHOOK_USERNAME: z
     .optional(z.string().check(z.minLength(1)))
-    .check(describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).')),
+    .check(
+      z.describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).'),
+    ),
   MX_WEBHOOK_PASSWORD: z
     .optional(z.string().check(z.minLength(1)))
-    .check(describe('HTTP Basic password MX sends with its webhooks. Secret.')),
+    .check(z.describe('HTTP Basic password MX sends with its webhooks. Secret.')),
   MX_WEBHOOK_CREDENTIALS_SECRET_ARN: z
     .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
     .check(
-      describe(
+      z.describe(
         'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
       ),
     ),
   MX_AGGREGATE_METHOD: z
     ._default(z.enum(['GET', 'POST']), 'GET')
-    .check(describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).")),
-  MX_REQUEST_TIMEOUT_MS: z._default(integer(100, 60_000), 5_000).check(describe('Timeout of one attempt of an MX call.')),
+    .check(z.describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).")),
+  MX_REQUEST_TIMEOUT_MS: z._default(integer(100, 60_000), 5_000).check(z.describe('Timeout of one attempt of an MX call.')),
   MX_RETRY_BUDGET_MS: z
     ._default(integer(0, 600_000), 12_000)
-    .check(describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.')),
+    .check(z.describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.')),
   AGGREGATION_DEADLINE_SECONDS: z
-    ._default(seconds(5, 86_400), 1200)
-    .check(describe('A job still aggregating this long after it started ends `timed_out`.')),
-  POLL_MAX_DELAY_SECONDS: z._default(seconds(3, 900), 30).check(describe('Longest wait between two polls of one aggregation.')),
-  WEBHOOK_TIMEOUT_MS: z._default(integer(100, 30_000), 10_000).check(describe('Timeout of one webhook attempt.')),
+    ._default(integer(5, 86_400), 1200)
+    .check(z.describe('A job still aggregating this long after it started ends `timed_out`.')),
+  POLL_MAX_DELAY_SECONDS: z._default(integer(3, 900), 30).check(z.describe('Longest wait between two polls of one aggregation.')),
+  WEBHOOK_TIMEOUT_MS: z._default(integer(100, 30_000), 10_000).check(z.describe('Timeout of one webhook attempt.')),
   WEBHOOK_SECRETS_KEY_ARN: z
     .optional(
       z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN')),
     )
     .check(
-      describe(
+      z.describe(
         'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
       ),
     ),
   WEBHOOK_ALLOW_LOOPBACK: z
     ._default(boolean, false)
     .check(
-      describe(
+      z.describe(
         'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
       ),
     ),
   LOCAL_SECRETS_KEY: z
     .optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64')))
     .check(
-      describe(
+      z.describe(
         'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
       ),
     ),
@@ -140,29 +140,29 @@ export const configSchema = z.object({
         ),
     )
     .check(
-      describe(
+      z.describe(
         'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
       ),
     ),
   POLL_STALLED_AFTER_SECONDS: z
-    ._default(seconds(10, 3600), 120)
+    ._default(integer(10, 3600), 120)
     .check(
-      describe(
+      z.describe(
         'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
       ),
     ),
   DELIVERY_STALLED_AFTER_SECONDS: z
-    ._default(seconds(10, 3600), 300)
+    ._default(integer(10, 3600), 300)
     .check(
-      describe(
+      z.describe(
         "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
       ),
     ),
   LOCAL_API_KEY: z
     .optional(z.string().check(z.minLength(16)))
-    .check(describe('Local mode only: the dev server API key (generated and printed if unset).')),
-  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO').check(describe('Log level of every function.')),
-  POWERTOOLS_DEV: z.optional(boolean).check(describe('Pretty-print logs (Powertools).')),
+    .check(z.describe('Local mode only: the dev server API key (generated and printed if unset).')),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO').check(z.describe('Log level of every function.')),
+  POWERTOOLS_DEV: z.optional(boolean).check(z.describe('Pretty-print logs (Powertools).')),
 });
 
 /** One environment variable of `configSchema`, described for people (the table of docs/configuration.md). */

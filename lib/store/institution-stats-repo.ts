@@ -55,10 +55,7 @@ export class InstitutionStatsRepository {
       this.#pending.set(institution, held);
       if (held.samples.length < REPLACE_BATCH && now - held.since < MAX_PENDING_MS) return;
       this.#pending.delete(institution);
-      if (await this.#replace(institution, held.samples, now)) return;
-      // No longer full (e.g. deleted by hand): start the list again with what was held.
-      this.#full.delete(institution);
-      for (const heldSample of held.samples) await this.#appendOrReplace(institution, heldSample, now);
+      await this.#writeHeld(institution, held.samples, now);
       return;
     }
     await this.#appendOrReplace(institution, sample, now);
@@ -68,11 +65,14 @@ export class InstitutionStatsRepository {
   async flush(now: number): Promise<void> {
     const held = [...this.#pending];
     this.#pending.clear();
-    for (const [institution, { samples }] of held) {
-      if (!(await this.#replace(institution, samples, now))) {
-        for (const sample of samples) await this.#appendOrReplace(institution, sample, now);
-      }
-    }
+    for (const [institution, { samples }] of held) await this.#writeHeld(institution, samples, now);
+  }
+
+  /** Samples held for a full list, in one write; if it is no longer full (e.g. deleted by hand), appended afresh. */
+  async #writeHeld(institution: string, samples: readonly number[], now: number): Promise<void> {
+    if (await this.#replace(institution, samples, now)) return;
+    this.#full.delete(institution);
+    for (const sample of samples) await this.#appendOrReplace(institution, sample, now);
   }
 
   async #appendOrReplace(institution: string, sample: number, now: number): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
-import { buildFunctionBundle, lambdaRuntimeRoot, loadInRuntime } from '../support/lambda-runtime.ts';
+import { buildFunctionBundle, loadInRuntime } from '../support/lambda-runtime.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
@@ -13,7 +13,8 @@ import { functionsByName, resolvedEnvironment } from './support/template.ts';
  * there to fall back on) and the environment the synthesized prod template gives that function. It must evaluate and
  * export `handler`.
  */
-const root = lambdaRuntimeRoot(mkdtempSync(join(tmpdir(), 'nexus-relay-runtime-')));
+// Outside the project: no `node_modules` on the bundles' module path.
+const root = mkdtempSync(join(tmpdir(), 'nexus-relay-runtime-'));
 const prod = functionsByName(synthesized('prod').template, 'prod');
 const environmentOf = (name: string) =>
   resolvedEnvironment(prod.get(name)!.properties.Environment.Variables as Record<string, unknown>);

@@ -1,20 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../infra/bundling.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
-
-/**
- * A stand-in for the nodejs22.x runtime's module path with nothing on it: the bundles carry the AWS SDK they use
- * (infra/bundling.ts), so they must not lean on the runtime's copy of it, nor on the project's `node_modules`.
- */
-export function lambdaRuntimeRoot(root: string): string {
-  mkdirSync(root, { recursive: true });
-  return root;
-}
 
 /** Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`; `external` adds externals. */
 export async function buildFunctionBundle(root: string, name: FunctionName, external: string[] = []): Promise<string> {
