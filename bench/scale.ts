@@ -25,11 +25,13 @@ import { MxPushRepository } from '../lib/store/mx-push-repo.ts';
 import { DynamoSessionLease } from '../lib/store/session-lease-repo.ts';
 import { DynamoSessionStore } from '../lib/store/sessions-repo.ts';
 import { TransactionsRepository } from '../lib/store/transactions-repo.ts';
+import { SweepCheckpointsRepository } from '../lib/store/sweep-checkpoints-repo.ts';
 import { WebhooksRepository } from '../lib/store/webhooks-repo.ts';
+import type { SweepReport } from '../lib/aggregation/sweeper.ts';
 import { CallLedger, perJobCallTable, readBaseline, writeBaseline } from './support/call-ledger.ts';
 import { labelOperations } from './support/operation-labels.ts';
 import { type DynamoCall, type SqsCall, installAwsMeter } from './support/aws-meter.ts';
-import { ASSUMED_AWS_LATENCY_MS, PRICES } from './support/pricing.ts';
+import { ASSUMED_AWS_LATENCY_MS, LAMBDA_MB_PER_VCPU, PRICES } from './support/pricing.ts';
 import { localServicesEnv } from '../test/support/local-services.ts';
 import { startRemoteSide } from './support/remote-side.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,8 @@ const MAX_IN_FLIGHT = 300;
 /** No refresh is sent after this; jobs already started get SETTLE_MS more to end (a job takes seconds when the stack keeps up). */
 const TIMEOUT_MS = Number(process.env.BENCH_SCALE_TIMEOUT_S ?? 900) * 1000;
 const SETTLE_MS = 120_000;
+/** The delivery stall window of the run's sweeper (see the stack's environment below). */
+const DELIVERY_STALL_S = 20;
 
 /** Issue 20's target for the cost of one million aggregations, in dollars. */
 const COST_TARGET_PER_MILLION = 15;
@@ -121,6 +125,9 @@ export async function run(): Promise<BenchResult> {
       MX_SSO_BASE_URL: simulatorUrl,
       LOCAL_API_KEY: apiKey,
       LOG_LEVEL: 'INFO',
+      // Short enough that the sweeps during the run, and one after it, read every delivery's log entry once, as the
+      // deployed sweeper does (its reads are part of the cost); long enough that none is still pending by then.
+      DELIVERY_STALLED_AFTER_SECONDS: String(DELIVERY_STALL_S),
     }),
   );
   const setupTable = {
@@ -146,6 +153,7 @@ export async function run(): Promise<BenchResult> {
     ApiKeysRepository,
     MxPushRepository,
     TransactionsRepository,
+    SweepCheckpointsRepository,
     DelayedQueue,
   });
   /** Adds `ms` of modelled waiting to the running invocation, on the record (queue message) the call belongs to. */
@@ -346,24 +354,21 @@ export async function run(): Promise<BenchResult> {
       concurrency: role === 'delivery' ? 4 : 2,
     });
   });
-  const sweeps: { repolled: number }[] = [];
-  const sweeperTimers = await Promise.all(
+  const sweeps: SweepReport[] = [];
+  const sweepNow = await Promise.all(
     scheduledFunctions.map(async (scheduled) => {
       const handler = timed(scheduled.name as FunctionName, await scheduled.load());
-      const timer = setInterval(
-        () =>
-          void handler({}, lambdaContext(scheduled.name)).then(
-            (report) => {
-              if (metering) sweeps.push(report as { repolled: number });
-            },
-            () => {},
-          ),
-        scheduled.everyMs,
-      );
-      timer.unref();
-      return timer;
+      return () =>
+        handler({}, lambdaContext(scheduled.name)).then((report) => {
+          if (metering) sweeps.push(report as SweepReport);
+        });
     }),
   );
+  const sweeperTimers = sweepNow.map((sweep, i) => {
+    const timer = setInterval(() => void sweep().catch(() => {}), scheduledFunctions[i]!.everyMs);
+    timer.unref();
+    return timer;
+  });
   const gateway = await startGateway({ port: 0 });
 
   // ---- The client app: verifies every webhook, records terminal events per job -----------------------------------
@@ -551,6 +556,12 @@ export async function run(): Promise<BenchResult> {
     }
   }
   const allTerminalAt = lastTerminalAt;
+  // One more sweep once the last deliveries are a stall window old: it reads the rest of the delivery log, so every
+  // delivery of the run is read by a sweep once (the deployed sweeper's cost per delivery).
+  const finalSweepAt = lastTerminalAt + DELIVERY_STALL_S * 1000 + 1_000;
+  progress(`scale: all terminal webhooks in; one more sweep in ${fmt((finalSweepAt - performance.now()) / 1000, 0)} s`);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, finalSweepAt - performance.now())));
+  for (const sweep of sweepNow) await sweep();
   // Let in-flight work settle (duplicates would show up here), then stop counting.
   metering = false;
   const drainStarted = performance.now();
@@ -627,8 +638,9 @@ export async function run(): Promise<BenchResult> {
       `${fmt(median(c.ms), 0)} / ${fmt(quantile(c.ms, 0.99), 0)}`,
     ]);
   }
-  // CPU: the stack process's CPU time per job (handlers, and also the local gateway, pollers and client: an upper bound), billed at 512 MB.
-  const gbSecondsCpu = stackCpuSeconds * 0.5;
+  // CPU: the stack process's CPU time per job (handlers, and also the local gateway, pollers and client: an upper
+  // bound), billed as a Lambda below one vCPU runs it (LAMBDA_MB_PER_VCPU).
+  const gbSecondsCpu = stackCpuSeconds * (LAMBDA_MB_PER_VCPU / 1024);
   const gbSeconds = gbSecondsWaiting + gbSecondsCpu;
   const apiRequests = functions.get('api-refresh')?.invocations ?? 0;
   const sqsRequests =
@@ -802,7 +814,8 @@ export async function run(): Promise<BenchResult> {
     'Every write is already one unit (items under 1 KB, keys-only indexes, no write a read could replace); what is left is one write per state change the guarantees need — ' +
     "a job's create, its member's pointer (claimed and released: the one-active-job rule and the sweeper's worklist), the start and end records; per event and subscription a delivery created, " +
     'its attempt claimed (so a duplicate message never sends twice) and recorded — and the index entries that let the API list jobs and deliveries and the sweeper find what was lost. ' +
-    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached subscriptions for the delivery worker, institution durations written ${REPLACE_BATCH} to a write once their list is full, " +
+    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached subscriptions for the delivery worker, institution durations written " +
+    `${REPLACE_BATCH} to a write once their list is full, ` +
     `the active-job pointers kept in sharded table partitions rather than an index (53.3 → ${fmt(wru / jobs, 1)} WRU per job). ` +
     'Not done: recording the start (connection status as MX answered) only at the first poll (−1 unit; a job read in its first seconds would show no status), ' +
     'the rest (Lambda, SQS, API Gateway) is per request and already one of each per step.';
@@ -831,7 +844,7 @@ export async function run(): Promise<BenchResult> {
     `**Targets:** ${jobsTotal.toLocaleString('en-US')} refreshes end with exactly one terminal webhook each — none lost, none duplicated. Wall time, peak memory, calls per job and the cost per 1M aggregations are reported.`,
     '',
     `**Method:** real time, no ManualClock. The local stack's parts as \`startLocalStack\` wires them — \`startGateway\` (lib/http/routes.ts → the handler exports), \`startPoller\` for the poll queue (2 loops) and the delivery queue (4 loops), batches of 10, ` +
-      `the sweeper every 60 s, \`LOG_LEVEL=INFO\` (output counted, not printed) — with dynalite, fauxqs and the MX simulator moved to a child process so the engines get their own core ` +
+      `the sweeper every 60 s with a ${DELIVERY_STALL_S} s delivery stall window, and once more that long after the last terminal webhook (so the sweeps read every delivery of the run once, as deployed), \`LOG_LEVEL=INFO\` (output counted, not printed) — with dynalite, fauxqs and the MX simulator moved to a child process so the engines get their own core ` +
       `(\`startLocalStack\` runs everything on one). ${USERS.toLocaleString('en-US')} users × ${MEMBERS_PER_USER} members on the simulator, each aggregation scripted as the simulator's default (2 s, CONNECTED), ` +
       `so each job is: refresh → first poll 3 s later finds it done → terminal event. A webhook subscription points at a client endpoint that verifies every delivery with \`standardwebhooks\`. ` +
       `${DRIVER_CONCURRENCY} concurrent \`POST /users/{user}/members/{member}/refresh\` through the gateway, never more than ${MAX_IN_FLIGHT} jobs between refresh and terminal webhook (so the run goes at the rate the stack sustains instead of piling up a queue backlog). DynamoDB and SQS calls are counted in the SDK (prototypes patched) and attributed to the job their key or body names; ` +
@@ -870,6 +883,10 @@ export async function run(): Promise<BenchResult> {
         [
           "sweeper runs / jobs it re-polled (by the job's status when re-polled)",
           `${sweeps.length} / ${sum(sweeps.map((r) => r.repolled))} (${[...repolledByStatus].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'})`,
+        ],
+        [
+          `deliveries the sweeps found unsettled ${DELIVERY_STALL_S} s after publication / re-drove`,
+          `${sum(sweeps.map((r) => r.tracked))} / ${sum(sweeps.map((r) => r.redelivered))}`,
         ],
       ],
     ),
@@ -952,7 +969,7 @@ export async function run(): Promise<BenchResult> {
       `HTTP API $${PRICES.httpApiPerMillionRequests} per 1M requests; CloudWatch Logs $${PRICES.logsPerGbIngested} per GB ingested. ` +
       `Memory per function from \`infra/constructs/function-specs.ts\`. Lambda duration = time waiting on calls, modelled from the calls each invocation made (measured) × assumed in-AWS latencies — ` +
       `DynamoDB ${ASSUMED_AWS_LATENCY_MS.dynamo} ms, SQS ${ASSUMED_AWS_LATENCY_MS.sqs} ms, MX ${ASSUMED_AWS_LATENCY_MS.mx} ms, webhook POST ${ASSUMED_AWS_LATENCY_MS.webhook} ms, one after another within a queue record, an invocation waiting as long as its slowest record (Powertools' BatchProcessor runs a batch's records at once) — ` +
-      `plus CPU time, measured: the stack process used ${fmt(stackCpuSeconds, 0)} s of CPU for ${jobs.toLocaleString('en-US')} jobs (${fmt((stackCpuSeconds / jobs) * 1000, 1)} ms per job, which includes the local gateway, pollers and webhook client: an upper bound), billed at 512 MB. ` +
+      `plus CPU time, measured: the stack process used ${fmt(stackCpuSeconds, 0)} s of CPU for ${jobs.toLocaleString('en-US')} jobs (${fmt((stackCpuSeconds / jobs) * 1000, 1)} ms per job, which includes the local gateway, pollers and webhook client: an upper bound), billed as Lambda runs it below one vCPU: a function gets CPU in proportion to its memory, a full core at ${LAMBDA_MB_PER_VCPU.toLocaleString('en-US')} MB, so a second of a full core is ${fmt(LAMBDA_MB_PER_VCPU / 1024, 2)} GB-s at any size up to that. ` +
       `Local wall times are not used: in one process the handlers wait for each other's CPU. Each extra 10 ms per invocation adds $${fmt(perExtra10ms, 2)} per 1M aggregations. ` +
       `Lambda's SQS pollers' empty receives are a fixed cost per queue, not per job (${fmt(sqsRequests - sqsRequestsBusy, 0)} empty receives in this run are left out). ` +
       'Not included: data transfer, Secrets Manager reads (once per container), KMS, alarms. One aggregation here is one poll; a slower institution adds per extra poll one worker-poll share, one SQS message, one DynamoDB read and one write (the step), and one MX read.',

@@ -32,7 +32,7 @@ const DEAD_LETTER_REASONS = [
   'member_not_found',
   'upstream_rejected',
 ] as const;
-const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'redelivered'] as const;
+const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered'] as const;
 const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited'] as const;
 const REFRESH_TRIGGERS = ['api', 'event'] as const;
 

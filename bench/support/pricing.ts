@@ -24,3 +24,10 @@ export const ASSUMED_AWS_LATENCY_MS = {
   mx: 200,
   webhook: 100,
 } as const;
+
+/**
+ * Lambda gives a function CPU in proportion to its memory, one vCPU at 1,769 MB (AWS Lambda developer guide, "Memory
+ * and computing power"): CPU work that takes a second of a full core runs 1769 / M seconds at M MB, so it is billed
+ * 1769 / 1024 GB-s at any size up to that, whatever the memory.
+ */
+export const LAMBDA_MB_PER_VCPU = 1769;

@@ -151,10 +151,11 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Puts jobs and webhook deliveries whose queue message was lost back on their loops.',
     memorySize: 256,
     timeoutSeconds: 60,
-    // Reads every active-job pointer (gsi1 shards) and its job; releases leftover pointers. Reads the overdue
-    // deliveries (gsi2 shards) and sends their next attempt.
-    itemActions: [GET, DELETE, BATCH_GET],
-    queries: ['gsi1', 'gsi2'],
+    // Reads every active-job pointer (table shards) and its job; releases leftover pointers. Reads the subscriptions
+    // and their delivery logs since its marks (gsi1, then the items), gives unsettled deliveries a due key (update)
+    // and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends their next attempt.
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    queries: ['table', 'gsi1', 'gsi2'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,

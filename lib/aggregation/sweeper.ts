@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -6,6 +6,8 @@ import type { PollMessage } from '../queue/poll-message.ts';
 import type { DeliveryMessage } from '../notify/delivery-message.ts';
 import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
 import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { SweepCheckpointsRepository } from '../store/sweep-checkpoints-repo.ts';
+import type { WebhooksRepository } from '../store/webhooks-repo.ts';
 import { jobIdOfEventId } from './job-events.ts';
 import type { Job } from './job.ts';
 
@@ -22,6 +24,8 @@ export interface SweepReport {
   /** Ended jobs whose terminal event was still not out, sent their last step again (which publishes it). */
   renotified: number;
   released: number;
+  /** Webhook deliveries still unsettled a stall window after they were published, given a due key. */
+  tracked: number;
   /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
   redelivered: number;
 }
@@ -29,11 +33,24 @@ export interface SweepReport {
 /** Re-drives per sweep at most: a backlog is drained over several sweeps rather than flooding the queue at once. */
 export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
 
+/**
+ * Deliveries looked at per sweep at most, in all subscriptions' logs (500 batch reads, a few seconds): a backlog is
+ * walked over several sweeps. Every 2 minutes, that keeps up with about 400 deliveries a second.
+ */
+export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
+
+/** A subscription the sweeper has no mark for yet (the first sweep, a new subscription) is looked at this far back. */
+export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
+
 export interface DeliverySweep {
-  deliveries: Pick<DeliveriesRepository, 'overdue'>;
+  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track'>;
+  webhooks: Pick<WebhooksRepository, 'list'>;
+  checkpoints: Pick<SweepCheckpointsRepository, 'deliveries' | 'saveDeliveries'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   /** Overdue by more than this: the delivery's queue message is lost (or dead-lettered). */
   stalledAfterMs: number;
+  /** MAX_SETTLE_CHECKS_PER_SWEEP by default. */
+  maxSettleChecks?: number;
 }
 
 /**
@@ -61,7 +78,7 @@ export class Sweeper {
 
   async sweep(): Promise<SweepReport> {
     const { jobs, pollQueue, clock, log, metrics = noMetrics } = this.deps;
-    const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0, redelivered: 0 };
+    const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0, tracked: 0, redelivered: 0 };
     for await (const pointer of jobs.activeJobs()) {
       report.active++;
       const now = clock.now();
@@ -83,11 +100,66 @@ export class Sweeper {
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }
     }
-    if (this.deps.deliveries) report.redelivered = await this.#sweepDeliveries(this.deps.deliveries);
+    if (this.deps.deliveries) {
+      report.tracked = await this.#trackUnsettled(this.deps.deliveries);
+      report.redelivered = await this.#sweepDeliveries(this.deps.deliveries);
+    }
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
-    if (report.repolled + report.renotified + report.released + report.redelivered > 0) log.info('sweep done', { ...report });
+    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered > 0)
+      log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
     return report;
+  }
+
+  /**
+   * A delivery is published without a due key, and its first attempt follows at once. Each sweep reads, in every
+   * subscription's log, the deliveries published since its mark and at least a stall window ago, and gives the ones
+   * still pending without a due key (the first message lost, or its attempt never recorded) one, due when it was
+   * published: `#sweepDeliveries` then re-drives them as it re-drives any overdue attempt. Marks advance only over
+   * what was read, so a sweep that fails or stops at MAX_SETTLE_CHECKS_PER_SWEEP is taken up by the next, oldest
+   * mark first.
+   */
+  async #trackUnsettled(sweep: DeliverySweep): Promise<number> {
+    const { deliveries, webhooks, checkpoints, stalledAfterMs } = sweep;
+    const { clock, log, metrics = noMetrics } = this.deps;
+    const until = clock.now() - stalledAfterMs;
+    const marks = await checkpoints.deliveries();
+    const markOf = (subscription: { id: string; createdAt: string }) =>
+      marks.get(subscription.id) ?? toIso(Math.max(until - FIRST_SETTLE_LOOKBACK_MS, Date.parse(subscription.createdAt)));
+    // Log positions start with their ISO time, so text order is time order.
+    const subscriptions = (await webhooks.list()).sort((a, b) => (markOf(a) < markOf(b) ? -1 : 1));
+    const next = new Map<string, string>();
+    let budget = sweep.maxSettleChecks ?? MAX_SETTLE_CHECKS_PER_SWEEP;
+    let tracked = 0;
+    for (const subscription of subscriptions) {
+      const mark = markOf(subscription);
+      next.set(subscription.id, mark);
+      if (mark >= toIso(until) || budget === 0) continue;
+      const window = await deliveries.createdBetween(subscription.id, mark, until, budget);
+      budget -= window.deliveries.length;
+      for (const delivery of window.deliveries) {
+        if (delivery.status !== 'pending' || delivery.hasDueKey) continue;
+        if (!(await deliveries.track(subscription.id, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
+        tracked++;
+        metrics.add('SweeperRecoveries', 1, { action: 'tracked' });
+        log.warn('sweeper: a webhook delivery is unsettled a stall window after it was published', {
+          job_id: jobIdOfEventId(delivery.msgId),
+          webhook_id: subscription.id,
+          msg_id: delivery.msgId,
+          created_at: delivery.createdAt,
+        });
+      }
+      next.set(subscription.id, window.last ?? toIso(until));
+      if (window.last !== undefined) {
+        log.warn('sweeper: more deliveries published than one sweep reads; the rest is read next sweep', {
+          webhook_id: subscription.id,
+          read_up_to: window.last.split('#')[0],
+          behind_ms: until - Date.parse(window.last.split('#')[0]!),
+        });
+      }
+    }
+    await checkpoints.saveDeliveries(next);
+    return tracked;
   }
 
   /**

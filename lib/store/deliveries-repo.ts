@@ -69,7 +69,11 @@ export type AttemptResolution =
   | { status: 'pending_endpoint' }
   | { status: 'failed'; reason: DeliveryFailureReason };
 
-/** The GSI2 key a delivery carries while it expects an attempt: found by when that attempt is due. */
+/**
+ * The GSI2 key a delivery carries while the sweeper must watch its next attempt, found by when that attempt is due:
+ * a retry after a failed attempt, a new round (replay, resumption), or a first attempt still not made a stall
+ * window after it was published (`track`). A first attempt carries none: most settle within a second.
+ */
 export const dueKey = (webhookId: string, msgId: string, dueAtMs: number) => ({
   gsi2pk: gsi2.dueDeliveries(shardOf(`${webhookId}/${msgId}`, DUE_DELIVERY_SHARDS)),
   gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}`,
@@ -83,6 +87,13 @@ export interface OverdueDelivery {
   dueAt: string;
   /** While an attempt is under way: until when it holds the delivery (epoch ms). */
   leaseUntil?: number;
+}
+
+/** What `createdBetween` found: each delivery's state, and where a window cut short by its limit stopped. */
+export interface CreatedDeliveries {
+  deliveries: { msgId: string; status: DeliveryStatus; createdAt: string; hasDueKey: boolean }[];
+  /** Present when the window held more than the limit: the log position (GSI1 sort key) of the last one read. */
+  last?: string;
 }
 
 /** A delivery waiting for its subscription to be enabled again. */
@@ -186,11 +197,9 @@ export class DeliveriesRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at),
-            ...dueKey(delivery.webhookId, delivery.msgId, now),
-            ...item,
-          },
+          // No due key: a delivery's first attempt follows at once, and usually settles it. The sweeper gives the
+          // ones still pending after the stall window their due key (`track`).
+          Item: { ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at), ...item },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -275,6 +284,26 @@ export class DeliveriesRepository {
           ConditionExpression: 'attempt_count = :previous AND #status = :pending',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Gives a pending delivery without a due key one, due at `dueAtMs`: from then on `overdue` finds it. False when it
+   * is no longer pending, or already has one (an attempt failed and set its retry's).
+   */
+  track(webhookId: string, msgId: string, dueAtMs: number): Promise<boolean> {
+    const due = dueKey(webhookId, msgId, dueAtMs);
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.delivery(webhookId, msgId),
+          UpdateExpression: 'SET gsi2pk = :due_pk, gsi2sk = :due_sk',
+          ConditionExpression: '#status = :pending AND attribute_not_exists(gsi2pk)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ':pending': 'pending' },
         }),
       ),
     );
@@ -427,6 +456,43 @@ export class DeliveriesRepository {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return parked;
+  }
+
+  /**
+   * A subscription's deliveries logged after position `after` (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare
+   * ISO time: everything created from then on) and created before `untilMs`, oldest first, at most `limit`: keys from
+   * GSI1, then the items, eventually consistent — a stale read only ever shows an earlier state, so a settled
+   * delivery is never taken for an unsettled one it was not. The sweeper reads a window that ended a stall window
+   * ago, long after the index has caught up.
+   */
+  async createdBetween(webhookId: string, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
+    const entries: { pk: string; sk: string; position: string }[] = [];
+    const matching = queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      // No sort key is a bare ISO time, so `until` bounds created_at < until; `after` itself is skipped below.
+      KeyConditionExpression: '#gsi1pk = :partition AND #gsi1sk BETWEEN :after AND :until',
+      ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
+      ExpressionAttributeValues: { ':partition': gsi1.webhookDeliveries(webhookId), ':after': after, ':until': toIso(untilMs) },
+    });
+    let complete = true;
+    for await (const entry of matching) {
+      if (entry.gsi1sk === after) continue;
+      if (entries.length === limit) {
+        complete = false;
+        break;
+      }
+      entries.push({ ...tableKeyOf(entry), position: entry.gsi1sk as string });
+    }
+    const items = await getItems(this.table, entries);
+    return {
+      deliveries: items.map((item) => ({
+        msgId: item.msg_id as string,
+        status: item.status as DeliveryStatus,
+        createdAt: item.created_at as string,
+        hasDueKey: typeof item.gsi2pk === 'string',
+      })),
+      ...(complete ? {} : { last: entries.at(-1)!.position }),
+    };
   }
 
   /**

@@ -49,6 +49,7 @@ export const keys = {
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
+  deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
 };
 
 /** A change-log sequence number as a sort key: zero-padded, so text order is number order. */

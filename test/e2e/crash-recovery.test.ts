@@ -51,8 +51,9 @@ async function refreshNew(userId: string, durationMs: number): Promise<string> {
 const isTerminal = (type: string) => type !== 'aggregation.started';
 
 /**
- * The stored items of `msgIds` and whether GSI2 (due deliveries, the sweeper's worklist) holds their keys, read from
- * the persisted data once the stack has stopped: the clue to a delivery the sweeper never found.
+ * The stored items of `msgIds`, whether GSI2 (due deliveries, the sweeper's worklist) holds their keys, and the
+ * sweeper's marks in the subscriptions' logs, read from the persisted data once the stack has stopped: the clue to a
+ * delivery the sweeper never found.
  */
 async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string> {
   const engines = await startEngines({ persistDir: dataDir });
@@ -79,6 +80,10 @@ async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string
           : 'no due key';
       lines.push(`stored ${msgId}: ${JSON.stringify(item)}; GSI2 entries: ${indexed}`);
     }
+    const { Item: marks } = await table.client.send(
+      new GetCommand({ TableName: table.tableName, Key: keys.deliverySweepCheckpoints, ConsistentRead: true }),
+    );
+    lines.push(`sweeper's marks: ${JSON.stringify(marks?.checked_through)}`);
     return lines.join('\n');
   } finally {
     await engines.stop();

@@ -79,7 +79,15 @@ const EXPECTED: Record<FunctionName, string[]> = {
     MX_SECRET,
   ],
   'mx-events': [...items('GetItem', 'UpdateItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
-  sweeper: [...items('GetItem', 'DeleteItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2, ...sendTo('poll'), ...sendTo('delivery')],
+  // Active-job pointers (table shards), subscriptions and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
+  sweeper: [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    QUERY_TABLE,
+    QUERY_GSI1,
+    QUERY_GSI2,
+    ...sendTo('poll'),
+    ...sendTo('delivery'),
+  ],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */

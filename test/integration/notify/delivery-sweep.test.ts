@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sweeper } from '../../../lib/aggregation/sweeper.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
@@ -6,13 +7,17 @@ import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
 import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { SweepCheckpointsRepository } from '../../../lib/store/sweep-checkpoints-repo.ts';
+import { keys } from '../../../lib/store/table.ts';
+import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, startNotifyHarness } from './harness.ts';
 
 /**
  * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
- * — lost in a crash between record and send, dead-lettered, dropped by an engine — is found through GSI2 once it is
- * overdue by the stall window and sent again under the same webhook-id, over real dynalite and fauxqs.
+ * — lost in a crash between record and send, dead-lettered, dropped by an engine — is found once it is overdue by
+ * the stall window (a first attempt through the subscription's log and the sweeper's mark, a later one through
+ * GSI2) and sent again under the same webhook-id, over real dynalite and fauxqs.
  */
 const STALL_MS = 5 * 60_000;
 let harness: NotifyHarness;
@@ -20,10 +25,8 @@ let receiver: Receiver;
 let sweeper: Sweeper;
 let sequence = 0;
 
-beforeAll(async () => {
-  harness = await startNotifyHarness();
-  receiver = await Receiver.start({ now: () => harness.clock.now() });
-  sweeper = new Sweeper({
+function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
+  return new Sweeper({
     jobs: new JobsRepository(harness.table),
     // No job is active in these tests: the poll queue is never written.
     pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
@@ -31,10 +34,27 @@ beforeAll(async () => {
     log: { debug() {}, info() {}, warn() {}, error() {} },
     deliveries: {
       deliveries: harness.deliveries,
+      webhooks: new WebhooksRepository(harness.table, harness.clock),
+      checkpoints: new SweepCheckpointsRepository(harness.table),
       queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, harness.clock),
       stalledAfterMs: STALL_MS,
+      ...options,
     },
   });
+}
+
+/** The delivery's GSI2 (due) key as stored, if it has one. */
+async function dueKeyOf(webhookId: string, msgId: string): Promise<string | undefined> {
+  const { Item } = await harness.table.client.send(
+    new GetCommand({ TableName: harness.table.tableName, Key: keys.delivery(webhookId, msgId), ConsistentRead: true }),
+  );
+  return Item?.gsi2sk as string | undefined;
+}
+
+beforeAll(async () => {
+  harness = await startNotifyHarness();
+  receiver = await Receiver.start({ now: () => harness.clock.now() });
+  sweeper = sweeperWith();
 });
 afterAll(async () => {
   await receiver?.close();
@@ -51,12 +71,10 @@ beforeEach(async () => {
   receiver.requests.length = 0;
 });
 
-async function publishOne(): Promise<{ webhookId: string; event: WebhookEvent }> {
-  const subscription = await harness.notifier.webhooks.create({
-    url: receiver.url(),
-    eventTypes: ['*'],
-    secret: generateSecret(),
-  });
+async function publishOne(webhookId?: string): Promise<{ webhookId: string; event: WebhookEvent }> {
+  const subscription = webhookId
+    ? { id: webhookId }
+    : await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
   sequence += 1;
   const event: WebhookEvent = {
     id: `msg_job_sweep${sequence}_succeeded`,
@@ -151,5 +169,48 @@ describe('the sweeper and webhook deliveries', () => {
     expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'pending_endpoint' });
     harness.clock.advance(STALL_MS * 2);
     expect((await sweeper.sweep()).redelivered).toBe(0);
+  });
+
+  it('a first attempt that settles the delivery writes no due key, and the sweeps after it write nothing', async () => {
+    const { webhookId, event } = await publishOne();
+    expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
+    await harness.drain();
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered' });
+
+    harness.clock.advance(STALL_MS + 1_000);
+    expect(await sweeper.sweep()).toMatchObject({ tracked: 0, redelivered: 0 });
+    expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
+    // The subscription's mark has moved past it: the next sweep does not read it again.
+    const marks = await new SweepCheckpointsRepository(harness.table).deliveries();
+    expect(marks.get(webhookId)).toBe(new Date(harness.clock.now() - STALL_MS).toISOString());
+  });
+
+  it('a delivery still pending a stall window after it was published gets a due key, due when it was published', async () => {
+    const { webhookId, event } = await publishOne();
+    const publishedAt = harness.clock.now();
+    await harness.takeMessages(); // lost
+    harness.clock.advance(STALL_MS + 1_000);
+    expect(await sweeper.sweep()).toMatchObject({ tracked: 1, redelivered: 1 });
+    expect(await dueKeyOf(webhookId, event.id)).toBe(`${new Date(publishedAt).toISOString()}#${webhookId}#${event.id}`);
+    await harness.drain();
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    // Settled: its due key is gone with the attempt's record.
+    expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
+  });
+
+  it('walks a backlog larger than one sweep may read over several sweeps, oldest mark first, losing none', async () => {
+    const small = sweeperWith({ maxSettleChecks: 2 });
+    const first = await publishOne();
+    await publishOne(first.webhookId);
+    await publishOne(first.webhookId);
+    await publishOne(); // a second subscription: this event goes to both
+    expect(await harness.takeMessages()).toHaveLength(5); // all lost
+    harness.clock.advance(STALL_MS + 1_000);
+
+    const reports = [await small.sweep(), await small.sweep(), await small.sweep(), await small.sweep()];
+    expect(reports.map((report) => report.tracked)).toEqual([2, 2, 1, 0]);
+    await harness.drain();
+    expect(receiver.requests).toHaveLength(5);
+    expect(new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size).toBe(4);
   });
 });
