@@ -53,10 +53,19 @@ const DELETE = 'dynamodb:DeleteItem';
 const BATCH_GET = 'dynamodb:BatchGetItem';
 const BATCH_WRITE = 'dynamodb:BatchWriteItem';
 
+/**
+ * The functions on an aggregation's path mostly wait — on MX, DynamoDB, SQS, a webhook endpoint — and Lambda bills
+ * memory for every millisecond of it (BENCHMARKS.md → Scale: about 90 % of their modelled duration is waiting). At
+ * 256 MB a warm invocation gets 0.145 vCPU (a full one at 1,769 MB), for the few milliseconds of CPU each makes;
+ * initialisation runs on a full vCPU whatever the size (on-demand functions), so cold starts do not grow; and 256 MB
+ * is several times their init RSS (BENCHMARKS.md → Cold start).
+ */
+const MOSTLY_WAITING_MB = 256;
+
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-refresh': {
     description: 'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event).',
-    memorySize: 512,
+    memorySize: MOSTLY_WAITING_MB,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
     // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items).
@@ -124,7 +133,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'mx-events': {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
-    memorySize: 512,
+    memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 10,
     // Reads the active pointer and job; adds to the hour's push counter (UpdateItem, lib/store/mx-push-repo.ts).
     itemActions: [GET, UPDATE],
@@ -135,7 +144,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'worker-poll': {
     description: 'One aggregation poll step per message; reschedules itself and ends jobs.',
-    memorySize: 512,
+    memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 30,
     // After a success, the user's transactions sync change log is brought up to date (batches).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
@@ -162,7 +171,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'events-refresh': {
     description: 'Refreshes asked for by upstream systems on the refresh-requests queue, capped per second.',
-    memorySize: 512,
+    memorySize: MOSTLY_WAITING_MB,
     // A refresh as api-refresh (MX_RETRY_BUDGET_MS, 12 s, per MX call) plus the aggregate call's wait for its rate
     // slot (RateLimiter.maxWaitMs, about 7 s at most).
     timeoutSeconds: 30,
@@ -179,7 +188,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'worker-deliver': {
     description: 'One webhook delivery attempt per message; schedules retries.',
-    memorySize: 512,
+    memorySize: MOSTLY_WAITING_MB,
     // One attempt is bounded by WEBHOOK_TIMEOUT_MS (10 s); a batch's records run in parallel.
     timeoutSeconds: 30,
     itemActions: [GET, UPDATE],

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Log } from '../logger.ts';
@@ -42,40 +43,38 @@ export interface RefreshDeps {
   timing?: Pick<InstitutionTiming, 'model'>;
   coverage?: Pick<PushCoverage, 'covered'>;
   maxPollDelaySeconds?: number;
+  /** How a refresh joining a job not yet written waits (JOIN_WAITS_MS); a timer by default. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
 export const ACTIVE_POINTER_GRACE_MS = 5 * 60_000;
 
 /**
- * Starts an aggregation, or joins the one already running for the member. One active job per member: the job is
- * written first, then claims the member's active pointer with a conditional put, so a concurrent refresh that
- * loses the claim always finds a job behind the pointer and returns it — without calling MX again.
+ * A refresh that finds the member's pointer held by a job not yet written (its holder is waiting for MX) reads it
+ * again after each of these waits, then answers 409 (retry): 3.1 s in all, longer than MX usually takes to answer.
+ */
+export const JOIN_WAITS_MS = [100, 200, 400, 800, 1_600] as const;
+
+/**
+ * Starts an aggregation, or joins the one already running for the member. One active job per member: the job's id
+ * claims the member's active pointer with a conditional put before MX is called; the job is written once MX has
+ * answered, started and all, in one put. A concurrent refresh that loses the claim finds the job's id behind the
+ * pointer and returns that job — waiting for it while its holder waits for MX (JOIN_WAITS_MS) — without calling MX.
  */
 export class RefreshService {
-  constructor(private readonly deps: RefreshDeps) {}
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly deps: RefreshDeps) {
+    this.#sleep = deps.sleep ?? ((ms) => sleep(ms));
+  }
 
   async refresh(request: RefreshRequest): Promise<{ job: Job; joined: boolean }> {
     const { jobs, clock } = this.deps;
     const now = clock.now();
-    const job: Job = {
-      id: newJobId(now),
-      userId: request.userId,
-      memberGuid: request.memberGuid,
-      status: 'aggregating',
-      connectionStatus: null,
-      step: 0,
-      polls: 0,
-      pollErrors: 0,
-      createdAt: now,
-      updatedAt: now,
-      deadlineAt: now + this.deps.deadlineSeconds * 1000,
-      nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
-      ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
-    };
-    await jobs.create(job);
-    if (!(await jobs.claimActive(job.memberGuid, job.id, job.deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
-      await jobs.delete(job.id);
+    const jobId = newJobId(now);
+    const deadlineAt = now + this.deps.deadlineSeconds * 1000;
+    if (!(await jobs.claimActive(request.memberGuid, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
       return { job: await this.#activeJobFor(request), joined: true };
     }
 
@@ -86,17 +85,36 @@ export class RefreshService {
         includeTransactions: request.includeTransactions,
       });
       started = member;
-      job.member = snapshotOf(member);
-      job.connectionStatus = member.connection_status ?? null;
     } catch (error) {
-      // MX did not start anything: leave no job behind, so the next refresh tries afresh.
-      await jobs.releaseActive(job.memberGuid, job.id);
-      await jobs.delete(job.id);
+      // MX did not start anything: free the member, so the next refresh tries afresh.
+      await jobs.releaseActive(request.memberGuid, jobId);
       throw error;
     }
 
+    const job: Job = {
+      id: jobId,
+      userId: request.userId,
+      memberGuid: request.memberGuid,
+      status: 'aggregating',
+      connectionStatus: started.connection_status ?? null,
+      member: snapshotOf(started),
+      step: 0,
+      polls: 0,
+      pollErrors: 0,
+      createdAt: now,
+      updatedAt: now,
+      deadlineAt,
+      nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
+      ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
+    };
     job.nextPollAt = await this.#firstPollAt(job, started);
-    await jobs.recordStart(job.id, job.member, job.nextPollAt);
+    try {
+      await jobs.create(job);
+    } catch (error) {
+      // MX is aggregating but no job follows it: free the member, so a retried refresh can (MX answers it in progress).
+      await jobs.releaseActive(request.memberGuid, jobId).catch(() => undefined);
+      throw error;
+    }
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
     // With the request id of the call that started it (log context): the line that ties a client's request to its job.
@@ -134,12 +152,20 @@ export class RefreshService {
   async #activeJobFor(request: RefreshRequest): Promise<Job> {
     const { jobs, clock } = this.deps;
     const activeId = await jobs.activeJobId(request.memberGuid, clock.now());
-    const active = activeId ? await jobs.get(activeId) : undefined;
-    if (!active) {
-      // The holder finished between our claim and this read: the member is free again, but do not loop here.
-      throw new ConflictError('A refresh of this member just finished; retry the request.');
+    for (let waited = 0; activeId !== undefined; waited++) {
+      const active = await jobs.get(activeId);
+      if (active) {
+        if (active.userId !== request.userId) throw new NotFoundError('No such member for this user.');
+        return active;
+      }
+      // Its holder is still waiting for MX (or has just given up): wait for the job while the pointer names it.
+      if (waited === JOIN_WAITS_MS.length) {
+        throw new ConflictError('A refresh of this member is starting; retry the request.');
+      }
+      await this.#sleep(JOIN_WAITS_MS[waited]!);
+      if ((await jobs.activeJobId(request.memberGuid, clock.now())) !== activeId) break;
     }
-    if (active.userId !== request.userId) throw new NotFoundError('No such member for this user.');
-    return active;
+    // The holder finished (or MX refused it) between our claim and this read: the member is free again, but do not loop here.
+    throw new ConflictError('A refresh of this member just finished; retry the request.');
   }
 }

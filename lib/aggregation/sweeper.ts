@@ -94,7 +94,9 @@ export class Sweeper {
         const action = verdict === 'poll_lost' ? 'repolled' : 'renotified';
         report[action]++;
         metrics.add('SweeperRecoveries', 1, { action });
-      } else if (!job) {
+      } else if (!job && now - pointer.claimedAt > (this.deps.stalledAfterMs ?? STALLED_AFTER_MS)) {
+        // Claimed a stall window ago and still no job: its refresh died between the claim and the job's write (or MX
+        // refused it and the release failed). A younger one's refresh is still waiting for MX.
         await jobs.releaseActive(pointer.memberGuid, pointer.jobId);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });

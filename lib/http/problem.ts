@@ -72,7 +72,7 @@ export const PROBLEMS = {
     status: 409,
     title: 'Conflict with the current state',
     cause:
-      'The state changed or does not allow it: a resume while the job is not waiting for MFA answers, a replay to a disabled webhook, a concurrent change (secret rotation, a refresh that just finished).',
+      'The state changed or does not allow it: a resume while the job is not waiting for MFA answers, a replay to a disabled webhook, a concurrent change (secret rotation, a refresh of the member that just finished or is still starting).',
     fix: 'Read the resource again (`GET /jobs/{job_id}`, `GET /webhooks/{id}`) and retry if it still applies; enable a disabled webhook first.',
   },
   request_in_progress: {

@@ -50,7 +50,17 @@ export class Deliverer {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
-    let delivery = await deliveries.get(webhookId, msgId);
+    // The usual case first: an enabled subscription, and the attempt this message asks for claimed in one write that
+    // answers the delivery. Anything else — a duplicate message, a retry already recorded, a parked delivery, a
+    // subscription disabled or gone — reads the delivery and decides below.
+    const subscription = await (this.deps.subscriptions ?? webhooks).get(webhookId);
+    const claimedFirst = subscription?.status === 'enabled';
+    if (claimedFirst) {
+      const claimed = await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
+      if (claimed) return this.attempt(context, subscription, claimed);
+    }
+
+    const delivery = await deliveries.get(webhookId, msgId);
     if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
       // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
       // send the next one. Sending it again is harmless; the next attempt is still made once.
@@ -65,8 +75,6 @@ export class Deliverer {
       });
       return;
     }
-
-    const subscription = await (this.deps.subscriptions ?? webhooks).get(webhookId);
     if (!subscription) {
       await deliveries.markFailed(webhookId, msgId, 'subscription_deleted');
       log.info('webhook delivery failed: subscription deleted', context);
@@ -81,13 +89,17 @@ export class Deliverer {
         log.debug('delivery message ignored: delivery resumed by another worker', context);
         return;
       }
-      delivery = { ...delivery, status: 'pending', attemptsBeforeRound: attempt - 1 };
     }
-    if (!(await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs))) {
+    // A pending delivery whose claim failed above is held by another worker's attempt: no second try.
+    const claimed =
+      claimedFirst && delivery.status === 'pending'
+        ? undefined
+        : await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
+    if (!claimed) {
       log.debug('delivery message ignored: attempt taken by another worker', context);
       return;
     }
-    await this.attempt(context, subscription, delivery);
+    await this.attempt(context, subscription, claimed);
   }
 
   private async attempt(context: Context, subscription: Subscription, delivery: Delivery): Promise<void> {

@@ -215,25 +215,31 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Takes the right to make attempt `attempt` for `leaseMs`. False when the attempt is no longer next or another
-   * worker holds it: then the caller must not send. The lease outlives one attempt; if its holder dies, the
+   * Takes the right to make attempt `attempt` for `leaseMs`, and answers the delivery as the claim left it: no read
+   * before it. Undefined when the attempt is no longer next, another worker holds it, the delivery is not pending,
+   * or there is none: then the caller must not send. The lease outlives one attempt; if its holder dies, the
    * queue's redelivery (after the visibility timeout, longer than the lease) takes it over.
    */
-  claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<boolean> {
+  async claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
     const now = this.clock.now();
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET lease_until = :until',
-          ConditionExpression:
-            'attempt_count = :previous AND #status = :pending AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ':pending': 'pending', ':now': now },
-        }),
-      ),
+    let claimed: Record<string, unknown> | undefined;
+    const won = await conditionalWrite(
+      this.table.client
+        .send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: keys.delivery(webhookId, msgId),
+            UpdateExpression: 'SET lease_until = :until',
+            ConditionExpression:
+              'attempt_count = :previous AND #status = :pending AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ':pending': 'pending', ':now': now },
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+        .then((output) => (claimed = output.Attributes)),
     );
+    return won && claimed ? fromItem(claimed as unknown as DeliveryItem) : undefined;
   }
 
   /**

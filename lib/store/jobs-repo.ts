@@ -38,6 +38,14 @@ export interface UserJobsPage {
   next?: UserJobsKey;
 }
 
+/** A member's active-job pointer, as the sweeper reads it. */
+export interface ActivePointer {
+  jobId: string;
+  memberGuid: string;
+  /** Epoch ms. */
+  claimedAt: number;
+}
+
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
 
@@ -63,10 +71,6 @@ export class JobsRepository {
       new GetCommand({ TableName: this.table.tableName, Key: keys.job(jobId), ConsistentRead: true }),
     );
     return Item ? fromItem(Item) : undefined;
-  }
-
-  async delete(jobId: string): Promise<void> {
-    await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.job(jobId) }));
   }
 
   /** The member's most recent job (any status). */
@@ -116,7 +120,9 @@ export class JobsRepository {
 
   /**
    * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
-   * (`expiresAt`) so a crash between claim and release cannot block the member for good.
+   * (`expiresAt`) so a crash between claim and release cannot block the member for good. It is claimed before the
+   * job is written (RefreshService): `claimed_at` tells the sweeper a pointer whose job is still to come from one
+   * whose job never came.
    */
   async claimActive(memberGuid: string, jobId: string, expiresAt: number, now: number): Promise<boolean> {
     return conditionalWrite(
@@ -127,6 +133,7 @@ export class JobsRepository {
             ...keys.activeJob(memberGuid),
             job_id: jobId,
             member_guid: memberGuid,
+            claimed_at: now,
             expires_at: expiresAt,
             ttl: Math.ceil(expiresAt / 1000),
           },
@@ -153,16 +160,23 @@ export class JobsRepository {
     return Item?.job_id === jobId;
   }
 
-  /** Every active-job pointer (job id and member), shard by shard: the sweeper's worklist. */
-  async *activeJobs(): AsyncGenerator<{ jobId: string; memberGuid: string }> {
+  /** Every active-job pointer (job id, member, when claimed), shard by shard: the sweeper's worklist. */
+  async *activeJobs(): AsyncGenerator<ActivePointer> {
     for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
       const items = queryAll(this.table, {
         KeyConditionExpression: 'pk = :shard',
         ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
-        ProjectionExpression: 'job_id, member_guid',
+        ProjectionExpression: 'job_id, member_guid, claimed_at',
         ConsistentRead: true,
       });
-      for await (const item of items) yield { jobId: item.job_id as string, memberGuid: item.member_guid as string };
+      for await (const item of items) {
+        yield {
+          jobId: item.job_id as string,
+          memberGuid: item.member_guid as string,
+          // Pointers claimed before claimed_at was written count as claimed long ago.
+          claimedAt: typeof item.claimed_at === 'number' ? item.claimed_at : 0,
+        };
+      }
     }
   }
 
@@ -178,14 +192,6 @@ export class JobsRepository {
         }),
       ),
     );
-  }
-
-  /**
-   * Records the member as MX answered the aggregate call, and when the first poll is due, unless the poll loop has
-   * already moved on.
-   */
-  async recordStart(jobId: string, member: MemberSnapshot, nextPollAt: number): Promise<boolean> {
-    return this.#transition(jobId, 0, member, { set: 'next_poll_at = :nextPoll', values: { ':nextPoll': nextPollAt } });
   }
 
   /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */

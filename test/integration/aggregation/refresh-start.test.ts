@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
-import { type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { JOIN_WAITS_MS, type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
+import { ConflictError } from '../../../lib/errors.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
@@ -122,13 +123,15 @@ describe('JobsRepository: the active-job pointer', () => {
       expect(await jobs.claimActive(member, `job-pointer-${i}`, now + 60_000, now)).toBe(true);
     }
     const listed = async () => {
-      const found: { jobId: string; memberGuid: string }[] = [];
+      const found: { jobId: string; memberGuid: string; claimedAt: number }[] = [];
       for await (const pointer of jobs.activeJobs()) if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
       return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
     };
     // At once after the claims: the worklist is read from the table itself, not from an eventually consistent index.
     expect(await listed()).toEqual(
-      members.map((memberGuid, i) => ({ jobId: `job-pointer-${i}`, memberGuid })).sort((a, b) => a.jobId.localeCompare(b.jobId)),
+      members
+        .map((memberGuid, i) => ({ jobId: `job-pointer-${i}`, memberGuid, claimedAt: now }))
+        .sort((a, b) => a.jobId.localeCompare(b.jobId)),
     );
     const stored = await local.table.client.send(
       new GetCommand({ TableName: local.table.tableName, Key: keys.activeJob(members[0]!), ConsistentRead: true }),
@@ -141,5 +144,87 @@ describe('JobsRepository: the active-job pointer', () => {
     // A second claim while the first is live loses; once expired, it wins.
     expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
     expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 200_000, now + 61_000)).toBe(true);
+  });
+});
+
+describe('RefreshService: two refreshes of one member at once', () => {
+  /** A refresh service whose MX aggregate call waits until the test answers it, and whose waits the test runs. */
+  function racing(onWait: (ms: number) => Promise<void>) {
+    const clock = new ManualClock(Date.UTC(2026, 5, 2, 8));
+    const jobs = new JobsRepository(local.table);
+    const calls: string[] = [];
+    let answer!: { resolve: (member: Member) => void; reject: (error: Error) => void };
+    const refresh = new RefreshService({
+      jobs,
+      nexus: {
+        aggregateMember: (_userId, memberGuid) =>
+          new Promise((resolve, reject) => {
+            calls.push(memberGuid);
+            answer = { resolve: (member) => resolve({ member, alreadyRunning: false }), reject };
+          }),
+      },
+      pollQueue: { schedule: async () => undefined } as unknown as DelayedQueue<PollMessage>,
+      events: { publish: async () => undefined },
+      clock,
+      log: silentLog,
+      deadlineSeconds: 1200,
+      sleep: onWait,
+    });
+    return { jobs, calls, refresh, answer: () => answer };
+  }
+  const member = (guid: string) => ({ guid, connection_status: 'CONNECTED', is_being_aggregated: true }) as Member;
+
+  it('the one that loses the claim while the winner waits for MX returns the winner’s job once it is written; MX is called once', async () => {
+    let first!: Promise<unknown>;
+    const waits: number[] = [];
+    const { jobs, calls, refresh, answer } = racing(async (ms) => {
+      waits.push(ms);
+      // The claim comes first and the job only once MX has answered: nothing to read yet.
+      const pointer = await jobs.activeJobId('MBR-race-1', Date.UTC(2026, 5, 2, 8));
+      expect(pointer).toBeDefined();
+      expect(await jobs.get(pointer!)).toBeUndefined();
+      answer().resolve(member('MBR-race-1'));
+      await first;
+    });
+    first = refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-1' });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    const second = await refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-1' });
+
+    const winner = (await first) as { job: { id: string }; joined: boolean };
+    expect(winner.joined).toBe(false);
+    expect(second).toMatchObject({ joined: true, job: { id: winner.job.id, connectionStatus: 'CONNECTED' } });
+    expect(calls).toEqual(['MBR-race-1']);
+    expect(waits).toEqual([JOIN_WAITS_MS[0]]);
+  });
+
+  it('when MX refuses the winner, the waiting one answers 409 (retry) as soon as the pointer is gone, and no job is left', async () => {
+    let first!: Promise<unknown>;
+    const { jobs, calls, refresh, answer } = racing(async () => {
+      answer().reject(new Error('MX refused'));
+      await first.catch(() => undefined);
+    });
+    first = refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' });
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    const pointer = await jobs.activeJobId('MBR-race-2', Date.UTC(2026, 5, 2, 8));
+
+    await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' })).rejects.toThrow(
+      new ConflictError('A refresh of this member just finished; retry the request.'),
+    );
+    await expect(first).rejects.toThrow('MX refused');
+    expect(await jobs.get(pointer!)).toBeUndefined();
+    expect(await jobs.activeJobId('MBR-race-2', Date.UTC(2026, 5, 2, 8))).toBeUndefined();
+  });
+
+  it('a pointer whose job never comes (its refresh died) is waited for JOIN_WAITS_MS in all, then answered 409', async () => {
+    const waits: number[] = [];
+    const { jobs, calls, refresh } = racing(async (ms) => void waits.push(ms));
+    const now = Date.UTC(2026, 5, 2, 8);
+    expect(await jobs.claimActive('MBR-race-3', 'job_orphan', now + 60_000, now)).toBe(true);
+
+    await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-3' })).rejects.toThrow(
+      new ConflictError('A refresh of this member is starting; retry the request.'),
+    );
+    expect(waits).toEqual([...JOIN_WAITS_MS]);
+    expect(calls).toEqual([]);
   });
 });

@@ -131,7 +131,7 @@ describe('the sweeper and webhook deliveries', () => {
     const { webhookId, event } = await publishOne();
     const [first] = await harness.takeMessages();
     // The worker claims the attempt and sends it, then dies before recording it.
-    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 12_000)).toBe(true);
+    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 12_000)).toMatchObject({ msgId: event.id });
     harness.clock.advance(STALL_MS / 2);
     expect((await sweeper.sweep()).redelivered).toBe(0);
 
@@ -148,7 +148,7 @@ describe('the sweeper and webhook deliveries', () => {
     const { webhookId, event } = await publishOne();
     await harness.takeMessages();
     harness.clock.advance(STALL_MS + 1_000);
-    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 60_000)).toBe(true);
+    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 60_000)).toMatchObject({ msgId: event.id });
     expect((await sweeper.sweep()).redelivered).toBe(0);
 
     harness.clock.advance(61_000);

@@ -26,12 +26,13 @@ const job = (id: string, change: Partial<Job>): Job => ({
 });
 
 /** A sweeper over in-memory pointers and jobs (a pointer may name a job that is gone), recording what it schedules and releases. */
-function sweepOver(entries: { job: Job; gone?: boolean }[], now: number) {
+function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], now: number) {
   const scheduled: PollMessage[] = [];
   const released: string[] = [];
   const jobs = {
     async *activeJobs() {
-      for (const { job } of entries) yield { jobId: job.id, memberGuid: job.memberGuid };
+      for (const { job, claimedAt } of entries)
+        yield { jobId: job.id, memberGuid: job.memberGuid, claimedAt: claimedAt ?? job.createdAt };
     },
     get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
     releaseActive: async (_member: string, id: string) => void released.push(id),
@@ -62,6 +63,15 @@ describe('Sweeper', () => {
     expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1, tracked: 0, redelivered: 0 });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
     expect(released).toEqual(['gone']);
+  });
+
+  it('leaves a pointer without a job alone while its refresh may still be waiting for MX, and releases it a stall window on', async () => {
+    const coming = job('coming', {});
+    const claimedAt = T - STALLED_AFTER_MS;
+    expect(await sweepOver([{ job: coming, gone: true, claimedAt }], T).sweep()).toMatchObject({ active: 1, released: 0 });
+    const later = sweepOver([{ job: coming, gone: true, claimedAt }], T + 1);
+    expect(await later.sweep()).toMatchObject({ active: 1, released: 1 });
+    expect(later.released).toEqual(['coming']);
   });
 });
 

@@ -46,7 +46,7 @@ async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
     },
     deliveries: {
       get: async () => delivery,
-      claimAttempt: async () => true,
+      claimAttempt: async () => delivery,
       recordAttempt: async (_w, _m, _a, _record, resolution) => (recorded.push(resolution), true),
       markFailed: async () => true,
       park: async () => true,
@@ -89,6 +89,44 @@ describe('Deliverer retry rounds', () => {
     const { recorded, queued } = await attemptOnce(pending(0, 0), { ok: false, statusCode: 410, latencyMs: 3 });
     expect(recorded).toEqual([{ status: 'pending_endpoint' }]);
     expect(queued).toEqual([]);
+  });
+});
+
+describe('Deliverer reads', () => {
+  /** A deliverer over an enabled subscription whose claim answers `claim`, counting the delivery reads and claims. */
+  function counting(claim: Delivery | undefined, stored: Delivery) {
+    const calls = { get: 0, claim: 0, sent: 0 };
+    const deliverer = new Deliverer({
+      secretBox: { open: async (secret: string) => secret },
+      webhooks: { get: async () => subscription, disable: async () => true },
+      deliveries: {
+        get: async () => (calls.get++, stored),
+        claimAttempt: async () => (calls.claim++, claim),
+        recordAttempt: async () => true,
+        markFailed: async () => true,
+        park: async () => true,
+        startRound: async () => true,
+      },
+      queue: { deferIfEarly: async () => false, schedule: async () => {} },
+      sender: { send: async () => (calls.sent++, { ok: true, statusCode: 204, latencyMs: 1 }) },
+      health: { succeeded: async () => {}, failed: async () => {} },
+      clock: new ManualClock(),
+      log: silentLog,
+      leaseMs: 40_000,
+    });
+    return { calls, handle: () => deliverer.handle({ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 1, due_at: 0 }) };
+  }
+
+  it('makes the usual attempt from the claim alone: the claim answers the delivery, nothing is read before it', async () => {
+    const { calls, handle } = counting(pending(0, 0), pending(0, 0));
+    await handle();
+    expect(calls).toEqual({ get: 0, claim: 1, sent: 1 });
+  });
+
+  it('a duplicate of an attempt under way: the claim fails, the delivery is read once, and it is neither claimed again nor sent', async () => {
+    const { calls, handle } = counting(undefined, pending(0, 0));
+    await handle();
+    expect(calls).toEqual({ get: 1, claim: 1, sent: 0 });
   });
 });
 
