@@ -1,0 +1,202 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
+import { httpFunctions, queueWorkers, scheduledFunctions } from '../../infra/local/handlers.ts';
+import { lambdaContext } from '../../infra/local/lambda-context.ts';
+import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
+import type { QueueRole } from '../../infra/local/engines.ts';
+import { createSqsClient } from '../../lib/aws/sqs-client.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * What each function's IAM role allows (infra/constructs/function-specs.ts, the CDK stack's source) checked against
+ * what the function does: the whole service runs in this process, each handler inside its own async context, and
+ * every DynamoDB and SQS call is recorded under the function that made it — then driven like a client app and
+ * MX would (subscriptions, refreshes with MX pushing, jobs, deliveries and replays, reads, transactions sync, an
+ * upstream refresh request, sweeps). dynalite and fauxqs enforce no IAM: without this, a call the deployed role
+ * refuses is found in production. A call counts where it was made; functions share one process here, so a cache
+ * one of them filled may spare another a call it would make in Lambda (this can miss a gap, never invent one).
+ */
+const DELIVERY_STALL_S = 10;
+const running = new AsyncLocalStorage<FunctionName>();
+const used = new Map<FunctionName, Set<string>>();
+let stack: LocalStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let sweep: () => Promise<unknown>;
+const restores: (() => void)[] = [];
+
+/** The permission a call needs, as FunctionSpec names it: an item action, a query target, or a queue send. */
+function permissionOf(client: 'dynamodb' | 'sqs', command: string, input: Record<string, unknown>): string {
+  if (client === 'sqs') {
+    const url = String(input.QueueUrl);
+    const queues = stack.engines.queueUrls as Record<QueueRole, string>;
+    const dlqs = stack.engines.deadLetterQueueUrls as Record<QueueRole, string>;
+    const role = (Object.keys(queues) as QueueRole[]).find((name) => queues[name] === url);
+    const deadLetters = (Object.keys(dlqs) as QueueRole[]).find((name) => dlqs[name] === url);
+    return `sqs:${command.replace(/Command$/, '')} ${role ?? (deadLetters ? `${deadLetters}-dlq` : url)}`;
+  }
+  const action = command
+    .replace(/Command$/, '')
+    .replace(/^(Get|Put|Update|Delete|BatchGet|BatchWrite)(Item)?$/, '$1Item')
+    .replace(/^TransactWrite(Items)?$/, 'TransactWriteItems');
+  if (action === 'Query') return `query ${input.IndexName ?? 'table'}`;
+  return `dynamodb:${action}`;
+}
+
+function allowed(name: FunctionName, permission: string): boolean {
+  const spec = FUNCTION_SPECS[name];
+  if (permission.startsWith('query ')) return (spec.queries as string[]).includes(permission.slice(6));
+  if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
+  const [command, queue] = permission.split(' ');
+  if (command !== 'sqs:SendMessage' && command !== 'sqs:SendMessageBatch') return false;
+  if (queue!.endsWith('-dlq')) return (spec.deadLettersTo ?? []).includes(queue!.slice(0, -4) as QueueRole);
+  return (spec.sendsTo as string[]).includes(queue!);
+}
+
+function record(client: 'dynamodb' | 'sqs', prototype: { send: (...args: never[]) => Promise<unknown> }): void {
+  const send = prototype.send;
+  prototype.send = function (this: unknown, ...args: never[]) {
+    const name = running.getStore();
+    const command = args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> };
+    if (name) {
+      const permissions = used.get(name) ?? new Set<string>();
+      permissions.add(permissionOf(client, command.constructor.name, command.input));
+      used.set(name, permissions);
+    }
+    return send.apply(this, args);
+  };
+  restores.push(() => void (prototype.send = send));
+}
+
+/** Runs every invocation of `handler` inside `name`'s context. */
+const attributed =
+  <E, R>(name: FunctionName, handler: (event: E, context: Context) => Promise<R>) =>
+  (event: E, context: Context) =>
+    running.run(name, () => handler(event, context));
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  expect(response.status, `${method} ${path}: ${text}`).toBeLessThan(300);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function sim(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.simulatorUrl}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  expect(response.status, `simulator ${method} ${path}: ${text}`).toBeLessThan(300);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function simMember() {
+  const userId = `user-${randomUUID().slice(0, 8)}`;
+  const { member } = await sim('POST', '/_sim/members', {
+    user_id: userId,
+    aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' },
+  });
+  return { userId, memberGuid: member.guid as string };
+}
+
+const terminalFor = (jobId: string) => (event: { type: string; data: { job: { id: string } } }) =>
+  event.data.job?.id === jobId && event.type !== 'aggregation.started';
+
+beforeAll(async () => {
+  record('dynamodb', DynamoDBDocumentClient.prototype as never);
+  record('dynamodb', DynamoDBClient.prototype as never);
+  record('sqs', SQSClient.prototype as never);
+  for (const name of Object.keys(httpFunctions) as (keyof typeof httpFunctions)[]) {
+    const load = httpFunctions[name];
+    httpFunctions[name] = async () => attributed(name, await load());
+    restores.push(() => void (httpFunctions[name] = load));
+  }
+  for (const worker of Object.values(queueWorkers)) {
+    const load = worker.load;
+    worker.load = async () => attributed(worker.name as FunctionName, await load());
+    restores.push(() => void (worker.load = load));
+  }
+  receiver = await startWebhookReceiver();
+  stack = await startLocalStack({
+    port: 0,
+    simPort: 0,
+    env: { DELIVERY_STALLED_AFTER_SECONDS: String(DELIVERY_STALL_S), POLL_STALLED_AFTER_SECONDS: '10', LOG_LEVEL: 'WARN' },
+  });
+  const sweeper = scheduledFunctions.find((scheduled) => scheduled.name === 'sweeper')!;
+  const handler = attributed('sweeper', await sweeper.load());
+  sweep = () => handler({}, lambdaContext('sweeper'));
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+  for (const restore of restores.reverse()) restore();
+});
+
+it('every DynamoDB and SQS call each function makes is one its IAM role allows (function-specs.ts)', async () => {
+  // Subscriptions (api-webhooks), MX pushing its webhooks to /mx/webhooks (mx-events).
+  const { webhook: subscription } = await api('POST', '/webhooks', { url: receiver.url });
+  receiver.useSecret(subscription.secret);
+  await api('GET', '/webhooks');
+  await api('PATCH', `/webhooks/${subscription.id}`, { description: 'iam as used' });
+  const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+  await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+
+  // A user who syncs transactions (api-read), then a refresh (api-refresh → worker-poll → worker-deliver).
+  const { userId, memberGuid } = await simMember();
+  await api('GET', `/users/${userId}/members`);
+  await api('GET', `/users/${userId}/accounts`);
+  await api('GET', `/users/${userId}/transactions`);
+  await api('GET', `/users/${userId}/transactions/sync`);
+  const { job } = await api('POST', `/users/${userId}/members/${memberGuid}/refresh`);
+  await receiver.waitFor(terminalFor(job.id));
+
+  // Jobs (api-jobs), the delivery log and replays (api-webhooks).
+  await api('GET', `/jobs/${job.id}`);
+  await api('GET', `/users/${userId}/members/${memberGuid}/aggregation`);
+  await api('GET', `/users/${userId}/jobs`);
+  const deliveries = await api('GET', `/webhooks/${subscription.id}/deliveries`);
+  const replayed = deliveries.deliveries[0].msg_id as string;
+  await api('POST', `/webhooks/${subscription.id}/deliveries/${replayed}/replay`);
+  await api('POST', `/webhooks/${subscription.id}/test`);
+  await api('GET', '/openapi.json');
+  await fetch(`${stack.url}/nowhere`);
+
+  // An upstream system's refresh request (events-refresh).
+  const upstream = await simMember();
+  const sqs = createSqsClient(stack.engines);
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stack.engines.queueUrls.refreshRequests,
+      MessageBody: JSON.stringify({ user_id: upstream.userId, member_guid: upstream.memberGuid }),
+    }),
+  );
+  sqs.destroy();
+  const [started] = await receiver.waitFor((event) => event.data.member?.guid === upstream.memberGuid);
+  await receiver.waitFor(terminalFor(started!.data.job.id));
+
+  // Sweeps (sweeper) once the deliveries are a stall window old: pointers, jobs, delivery logs, marks, due keys.
+  await new Promise((resolve) => setTimeout(resolve, (DELIVERY_STALL_S + 1) * 1000));
+  await sweep();
+  await sweep();
+
+  const violations = [...used].flatMap(([name, permissions]) =>
+    [...permissions].filter((permission) => !allowed(name, permission)).map((permission) => `${name}: ${permission}`),
+  );
+  expect(violations).toEqual([]);
+  // The drive reached every function that touches AWS (api-docs and api-fallback touch nothing).
+  expect([...used.keys()].sort()).toEqual(
+    (Object.keys(FUNCTION_SPECS) as FunctionName[]).filter((name) => name !== 'api-docs' && name !== 'api-fallback').sort(),
+  );
+}, 90_000);
