@@ -1,19 +1,19 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ConfigEnv } from '../lib/config.ts';
+import type { ConfigValues } from '../lib/config.ts';
 import type { AlarmDestination } from './constructs/alarms.ts';
 
 /**
  * The deployed environments, one stack each (`npx cdk deploy -c env=<name>`). `local` is not one of them, so no
  * deployed function ever runs with NEXUS_RELAY_ENV=local: lib/config.ts then accepts only https webhook endpoints.
  */
-export type EnvironmentName = Exclude<NonNullable<ConfigEnv['NEXUS_RELAY_ENV']>, 'local'>;
+export type EnvironmentName = Exclude<ConfigValues['NEXUS_RELAY_ENV'], 'local'>;
 
 export interface EnvironmentSettings {
   name: EnvironmentName;
   region: string;
   mx: { baseUrl: string; ssoBaseUrl: string };
-  logLevel: NonNullable<ConfigEnv['LOG_LEVEL']>;
+  logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
   apiThrottle: { rateLimit: number; burstLimit: number };

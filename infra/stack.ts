@@ -6,7 +6,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import type { ConfigEnv } from '../lib/config.ts';
+import type { ConfigValues } from '../lib/config.ts';
 import { grantAccess } from './constructs/access.ts';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import { ALARM_PERIOD, RelayAlarms } from './constructs/alarms.ts';
@@ -38,7 +38,7 @@ export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
 /** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
-type FunctionEnvironment = Partial<Record<keyof ConfigEnv | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
+type FunctionEnvironment = Partial<Record<keyof ConfigValues | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
 
 export interface NexusRelayStackProps extends StackProps {
   settings: EnvironmentSettings;

@@ -1,232 +1,215 @@
 import { createHmac } from 'node:crypto';
-import * as z from './zod.ts';
 import { ConfigError } from './errors.ts';
 
 /**
- * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env:
- * functions call `getConfig()` once per container and pass the parts they need down.
- * Each entry carries a description so the table of docs/configuration.md can be generated from this schema.
+ * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env: functions call
+ * `getConfig()` once per container and pass the parts they need down. Each variable is a plain description — its kind,
+ * whether it must be set, its default, what it is for — read by a few lines below rather than a schema library:
+ * every function parses it at start-up, and this keeps zod out of that path (BENCHMARKS.md → Cold start). The table
+ * of docs/configuration.md is generated from it.
  */
-const boolean = z.pipe(
-  z.enum(['true', 'false']),
-  z.transform((v: 'true' | 'false') => v === 'true'),
+
+/** What reading one set variable gives: its value, or why it is refused (never the value: it may be a secret). */
+type Reading<T> = { value: T } | { invalid: string };
+
+type Presence = 'required' | 'optional' | 'defaulted';
+
+/** One environment variable: how it is read, whether it must be set, and what the docs say about it. */
+export interface Variable<T = unknown, P extends Presence = Presence> {
+  readonly presence: P;
+  readonly default?: T;
+  readonly description: string;
+  /** The accepted values, for people, when the kind restricts them: options, a range, a URL. */
+  readonly values?: string;
+  read(raw: string): Reading<T>;
+}
+
+/** A kind of value (an option, an integer, a URL…), made into a variable by saying whether it must be set. */
+class Kind<T> {
+  constructor(
+    readonly read: (raw: string) => Reading<T>,
+    readonly values?: string,
+  ) {}
+
+  required(description: string): Variable<T, 'required'> {
+    return this.#variable('required', description);
+  }
+
+  optional(description: string): Variable<T, 'optional'> {
+    return this.#variable('optional', description);
+  }
+
+  withDefault(value: T, description: string): Variable<T, 'defaulted'> {
+    return { ...this.#variable('defaulted', description), default: value };
+  }
+
+  #variable<P extends Presence>(presence: P, description: string): Variable<T, P> {
+    return { presence, description, read: this.read, ...(this.values === undefined ? {} : { values: this.values }) };
+  }
+}
+
+const oneOf = <const V extends string>(options: readonly V[]) =>
+  new Kind<V>(
+    (raw) =>
+      (options as readonly string[]).includes(raw) ? { value: raw as V } : { invalid: `must be one of ${options.join(', ')}` },
+    options.map((option) => `\`${option}\``).join(', '),
+  );
+
+/** As a number is written (`Number`: surrounding spaces allowed), a whole one within [min, max]. */
+const integer = (min: number, max: number) =>
+  new Kind<number>((raw) => {
+    const value = Number(raw);
+    return Number.isSafeInteger(value) && value >= min && value <= max
+      ? { value }
+      : { invalid: `must be an integer from ${min} to ${max}` };
+  }, `integer ${min}–${max}`);
+
+const text = (rule: { minLength?: number; pattern?: RegExp; message?: string }) =>
+  new Kind<string>((raw) => {
+    if (rule.minLength !== undefined && raw.length < rule.minLength) {
+      return { invalid: `must be at least ${rule.minLength} characters` };
+    }
+    if (rule.pattern && !rule.pattern.test(raw)) return { invalid: rule.message ?? `must match ${rule.pattern}` };
+    return { value: raw };
+  });
+
+/** An absolute http(s) URL, trimmed (and without the tabs and line breaks the URL parser would drop anyway). */
+const httpUrl = new Kind<string>((raw) => {
+  const value = raw.trim().replace(/[\t\n\r]/g, '');
+  const url = /^https?:\/\//i.test(value) && URL.canParse(value) ? new URL(value) : undefined;
+  return url && (url.protocol === 'http:' || url.protocol === 'https:') ? { value } : { invalid: 'must be an http(s) URL' };
+}, 'http(s) URL');
+
+const flag = new Kind<boolean>(
+  (raw) => (raw === 'true' ? { value: true } : raw === 'false' ? { value: false } : { invalid: 'must be `true` or `false`' }),
+  '`true`, `false`',
 );
-const integer = (min: number, max: number) => z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
-const url = z.url({ protocol: /^https?$/ });
 
-export const configSchema = z.object({
-  NEXUS_RELAY_ENV: z
-    ._default(z.enum(['local', 'dev', 'staging', 'prod']), 'local')
-    .check(z.describe('Deployment environment. `local` allows the dev API key and the settings marked local only.')),
-  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1').check(z.describe('AWS region of the table and queues.')),
-  AWS_ENDPOINT_URL_DYNAMODB: z.optional(url).check(z.describe('DynamoDB endpoint override (dynalite locally).')),
-  AWS_ENDPOINT_URL_SQS: z.optional(url).check(z.describe('SQS endpoint override (fauxqs locally).')),
-  TABLE_NAME: z.string().check(z.minLength(3), z.describe('The single DynamoDB table.')),
-  POLL_QUEUE_URL: url.check(z.describe('SQS queue of aggregation poll steps.')),
-  DELIVERY_QUEUE_URL: url.check(z.describe('SQS queue of webhook delivery attempts.')),
-  POLL_DLQ_URL: z
-    .optional(url)
-    .check(
-      z.describe(
-        'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
-      ),
-    ),
-  DELIVERY_DLQ_URL: z
-    .optional(url)
-    .check(
-      z.describe(
-        'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
-      ),
-    ),
-  REFRESH_REQUESTS_QUEUE_URL: z
-    .optional(url)
-    .check(
-      z.describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
-    ),
-  REFRESH_REQUESTS_DLQ_URL: z
-    .optional(url)
-    .check(
-      z.describe(
-        'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
-      ),
-    ),
-  REFRESH_EVENTS_PER_SECOND: z
-    ._default(integer(1, 1000), 20)
-    .check(z.describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.')),
-  MX_BASE_URL: url.check(z.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.')),
-  MX_SSO_BASE_URL: z
-    .optional(url)
-    .check(
-      z.describe(
-        'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
-      ),
-    ),
-  MX_CLIENT_ID: z
-    .optional(z.string().check(z.minLength(1)))
-    .check(
-      z.describe(
-        'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
-      ),
-    ),
-  MX_API_KEY: z
-    .optional(z.string().check(z.minLength(1)))
-    .check(z.describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.')),
-  MX_CREDENTIALS_SECRET_ARN: z
-    .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
-    .check(
-      z.describe(
-        'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
-      ),
-    ),
-  MX_WEBHOOK_USERNAME: z
-    .optional(z.string().check(z.minLength(1)))
-    .check(
-      z.describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).'),
-    ),
-  MX_WEBHOOK_PASSWORD: z
-    .optional(z.string().check(z.minLength(1)))
-    .check(z.describe('HTTP Basic password MX sends with its webhooks. Secret.')),
-  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: z
-    .optional(z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN')))
-    .check(
-      z.describe(
-        'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
-      ),
-    ),
-  MX_AGGREGATE_METHOD: z
-    ._default(z.enum(['GET', 'POST']), 'GET')
-    .check(z.describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).")),
-  MX_REQUEST_TIMEOUT_MS: z._default(integer(100, 60_000), 5_000).check(z.describe('Timeout of one attempt of an MX call.')),
-  MX_RETRY_BUDGET_MS: z
-    ._default(integer(0, 600_000), 12_000)
-    .check(z.describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.')),
-  AGGREGATION_DEADLINE_SECONDS: z
-    ._default(integer(5, 86_400), 1200)
-    .check(z.describe('A job still aggregating this long after it started ends `timed_out`.')),
-  POLL_MAX_DELAY_SECONDS: z._default(integer(3, 900), 30).check(z.describe('Longest wait between two polls of one aggregation.')),
-  WEBHOOK_TIMEOUT_MS: z._default(integer(100, 30_000), 10_000).check(z.describe('Timeout of one webhook attempt.')),
-  WEBHOOK_SECRETS_KEY_ARN: z
-    .optional(
-      z.string().check(z.regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN')),
-    )
-    .check(
-      z.describe(
-        'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
-      ),
-    ),
-  WEBHOOK_ALLOW_LOOPBACK: z
-    ._default(boolean, false)
-    .check(
-      z.describe(
-        'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
-      ),
-    ),
-  LOCAL_SECRETS_KEY: z
-    .optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64')))
-    .check(
-      z.describe(
-        'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
-      ),
-    ),
-  SYNC_CURSOR_KEY_SECRET_ARN: z
-    .optional(
-      z
-        .string()
-        .check(
-          z.regex(
-            /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-            'must be a Secrets Manager secret ARN',
-          ),
-        ),
-    )
-    .check(
-      z.describe(
-        'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
-      ),
-    ),
-  POLL_STALLED_AFTER_SECONDS: z
-    ._default(integer(10, 3600), 120)
-    .check(
-      z.describe(
-        'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
-      ),
-    ),
-  DELIVERY_STALLED_AFTER_SECONDS: z
-    ._default(integer(10, 3600), 300)
-    .check(
-      z.describe(
-        "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
-      ),
-    ),
-  LOCAL_API_KEY: z
-    .optional(z.string().check(z.minLength(16)))
-    .check(z.describe('Local mode only: the dev server API key (generated and printed if unset).')),
-  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO').check(z.describe('Log level of every function.')),
-  POWERTOOLS_DEV: z.optional(boolean).check(z.describe('Pretty-print logs (Powertools).')),
-});
+export const CONFIG_VARIABLES = {
+  NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
+    'local',
+    'Deployment environment. `local` allows the dev API key and the settings marked local only.',
+  ),
+  AWS_REGION: text({ minLength: 1 }).withDefault('us-east-1', 'AWS region of the table and queues.'),
+  AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional('DynamoDB endpoint override (dynalite locally).'),
+  AWS_ENDPOINT_URL_SQS: httpUrl.optional('SQS endpoint override (fauxqs locally).'),
+  TABLE_NAME: text({ minLength: 3 }).required('The single DynamoDB table.'),
+  POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
+  DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
+  POLL_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
+  ),
+  DELIVERY_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
+  ),
+  REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
+    'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',
+  ),
+  REFRESH_REQUESTS_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
+  ),
+  REFRESH_EVENTS_PER_SECOND: integer(1, 1000).withDefault(
+    20,
+    'Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.',
+  ),
+  MX_BASE_URL: httpUrl.required('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
+  MX_SSO_BASE_URL: httpUrl.optional(
+    'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
+  ),
+  MX_CLIENT_ID: text({ minLength: 1 }).optional(
+    'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
+  ),
+  MX_API_KEY: text({ minLength: 1 }).optional('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+  MX_CREDENTIALS_SECRET_ARN: text({
+    pattern: /^arn:aws[\w-]*:secretsmanager:/,
+    message: 'must be a Secrets Manager secret ARN',
+  }).optional(
+    'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
+  ),
+  MX_WEBHOOK_USERNAME: text({ minLength: 1 }).optional(
+    'HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).',
+  ),
+  MX_WEBHOOK_PASSWORD: text({ minLength: 1 }).optional('HTTP Basic password MX sends with its webhooks. Secret.'),
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: text({
+    pattern: /^arn:aws[\w-]*:secretsmanager:/,
+    message: 'must be a Secrets Manager secret ARN',
+  }).optional(
+    'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
+  ),
+  MX_AGGREGATE_METHOD: oneOf(['GET', 'POST']).withDefault(
+    'GET',
+    "HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).",
+  ),
+  MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
+  MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
+    12_000,
+    'Total time one MX call may take across its retries; keep it under the Lambda timeout.',
+  ),
+  AGGREGATION_DEADLINE_SECONDS: integer(5, 86_400).withDefault(
+    1200,
+    'A job still aggregating this long after it started ends `timed_out`.',
+  ),
+  POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
+  WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
+  WEBHOOK_SECRETS_KEY_ARN: text({
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+    message: 'must be a KMS key ARN',
+  }).optional(
+    'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+  ),
+  WEBHOOK_ALLOW_LOOPBACK: flag.withDefault(
+    false,
+    'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
+  ),
+  LOCAL_SECRETS_KEY: text({ pattern: /^[A-Za-z0-9+/]{43}=$/, message: 'must be 32 bytes, base64' }).optional(
+    'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
+  ),
+  SYNC_CURSOR_KEY_SECRET_ARN: text({
+    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+    message: 'must be a Secrets Manager secret ARN',
+  }).optional(
+    'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+  ),
+  POLL_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    120,
+    'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+  ),
+  DELIVERY_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    300,
+    "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
+  ),
+  LOCAL_API_KEY: text({ minLength: 16 }).optional('Local mode only: the dev server API key (generated and printed if unset).'),
+  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']).withDefault('INFO', 'Log level of every function.'),
+  POWERTOOLS_DEV: flag.optional('Pretty-print logs (Powertools).'),
+} satisfies Record<string, Variable>;
 
-/** One environment variable of `configSchema`, described for people (the table of docs/configuration.md). */
+type ValueOf<V> = V extends Variable<infer T, infer P> ? (P extends 'optional' ? T | undefined : T) : never;
+
+/** The environment as read: each variable's value, its default, or undefined when optional and unset. */
+export type ConfigValues = { [Name in keyof typeof CONFIG_VARIABLES]: ValueOf<(typeof CONFIG_VARIABLES)[Name]> };
+
+/** One environment variable, described for people (the table of docs/configuration.md). */
 export interface ConfigVariable {
   name: string;
   /** True when parsing fails without it. */
   required: boolean;
-  /** The schema's default, as the variable would be written; absent when there is none. */
+  /** The default, as the variable would be written; absent when there is none. */
   default?: string;
-  /** The accepted values when the schema restricts them: an enum's options, a number's range, a URL. */
+  /** The accepted values when the kind restricts them: options, a number's range, a URL. */
   values?: string;
-  /** The schema's `.describe()` text. */
   description: string;
 }
 
-/** Every variable the config schema reads, in schema order, with what the schema says about it. */
+/** Every variable, in declaration order, with what its description says. */
 export function configVariables(): ConfigVariable[] {
-  return Object.entries(configSchema.shape).map(([name, schema]) => {
-    let inner: z.core.$ZodType = schema;
-    let defaultValue: unknown;
-    for (;;) {
-      const def = inner._zod.def;
-      if (def.type === 'default') {
-        defaultValue = (def as z.core.$ZodDefaultDef).defaultValue;
-        inner = (def as z.core.$ZodDefaultDef).innerType;
-      } else if (def.type === 'optional') {
-        inner = (def as z.core.$ZodOptionalDef).innerType;
-      } else if (def.type === 'pipe') {
-        inner = (def as z.core.$ZodPipeDef).in;
-      } else break;
-    }
-    const description = z.globalRegistry.get(schema)?.description;
-    if (!description) throw new Error(`configSchema.${name} has no description`);
-    const values = acceptedValues(inner);
-    return {
-      name,
-      required: !schema.safeParse(undefined).success,
-      ...(defaultValue === undefined ? {} : { default: String(defaultValue) }),
-      ...(values === undefined ? {} : { values }),
-      description,
-    };
-  });
+  return Object.entries(CONFIG_VARIABLES).map(([name, variable]: [string, Variable]) => ({
+    name,
+    required: variable.presence === 'required',
+    ...(variable.default === undefined ? {} : { default: String(variable.default) }),
+    ...(variable.values === undefined ? {} : { values: variable.values }),
+    description: variable.description,
+  }));
 }
-
-function acceptedValues(schema: z.core.$ZodType): string | undefined {
-  const def = schema._zod.def;
-  if (def.type === 'enum') {
-    return Object.values((def as z.core.$ZodEnumDef).entries)
-      .map((option) => `\`${String(option)}\``)
-      .join(', ');
-  }
-  if (def.type === 'number') {
-    const checks = (def.checks ?? []).map((check) => check._zod.def as { check: string; value?: number; format?: string });
-    const minimum = checks.find((check) => check.check === 'greater_than')?.value;
-    const maximum = checks.find((check) => check.check === 'less_than')?.value;
-    const integer = checks.some((check) => check.check === 'number_format' && check.format?.includes('int'));
-    if (minimum !== undefined && maximum !== undefined) return `${integer ? 'integer ' : ''}${minimum}–${maximum}`;
-  }
-  if ((def as { format?: string }).format === 'url') return 'http(s) URL';
-  return undefined;
-}
-
-export type ConfigEnv = z.input<typeof configSchema>;
-type Parsed = z.output<typeof configSchema>;
 
 /** Where the MX client id and API key come from: the environment (local, tests) or a Secrets Manager secret. */
 export type MxCredentialsSource = { clientId: string; apiKey: string } | { secretArn: string };
@@ -235,7 +218,7 @@ export type MxCredentialsSource = { clientId: string; apiKey: string } | { secre
 export type MxWebhookCredentialsSource = { username: string; password: string } | { secretArn: string };
 
 export interface Config {
-  env: Parsed['NEXUS_RELAY_ENV'];
+  env: ConfigValues['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
   tableName: string;
   queues: { poll: string; delivery: string };
@@ -265,25 +248,31 @@ export interface Config {
   /** What signs transactions-sync cursors: a Secrets Manager secret, or locally a key derived from the stack's. */
   transactionsSync: { cursorKey?: { secretArn: string } | { localKey: Buffer } };
   localApiKey?: string;
-  logLevel: Parsed['LOG_LEVEL'];
+  logLevel: ConfigValues['LOG_LEVEL'];
 }
 
 /** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
-  const known = Object.fromEntries(Object.keys(configSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]));
-  const result = configSchema.safeParse(known);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const variable = String(issue.path[0] ?? '?');
-      const reason = known[variable] === undefined ? 'is required' : `is invalid: ${issue.message}`;
-      return { variable, text: `${variable} ${reason}` };
-    });
+  const problems: { variable: string; text: string }[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(CONFIG_VARIABLES) as [string, Variable][]) {
+    const raw = env[name] === '' ? undefined : env[name];
+    if (raw === undefined) {
+      if (variable.presence === 'required') problems.push({ variable: name, text: `${name} is required` });
+      else values[name] = variable.default;
+      continue;
+    }
+    const reading = variable.read(raw);
+    if ('invalid' in reading) problems.push({ variable: name, text: `${name} is invalid: ${reading.invalid}` });
+    else values[name] = reading.value;
+  }
+  if (problems.length > 0) {
     throw new ConfigError(
-      [...new Set(problems.map((p) => p.variable))],
-      `Invalid configuration: ${problems.map((p) => p.text).join('; ')}`,
+      problems.map((problem) => problem.variable),
+      `Invalid configuration: ${problems.map((problem) => problem.text).join('; ')}`,
     );
   }
-  const c = result.data;
+  const c = values as ConfigValues;
   const credentials = mxCredentialsSource(c);
   const mxWebhookCredentials = mxWebhookCredentialsSource(c);
   if (!c.MX_SSO_BASE_URL && c.NEXUS_RELAY_ENV !== 'local') {
@@ -345,7 +334,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
 /** A key of its own for one purpose, from the local stack's key (HMAC-SHA256 of the purpose). */
 const deriveKey = (key: Buffer, purpose: string): Buffer => createHmac('sha256', key).update(`nexus-relay ${purpose}`).digest();
 
-function mxCredentialsSource(c: Parsed): MxCredentialsSource | undefined {
+function mxCredentialsSource(c: ConfigValues): MxCredentialsSource | undefined {
   if (c.MX_CREDENTIALS_SECRET_ARN) {
     const both = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => c[name] !== undefined);
     if (both.length > 0) {
@@ -361,7 +350,7 @@ function mxCredentialsSource(c: Parsed): MxCredentialsSource | undefined {
   return { clientId: c.MX_CLIENT_ID!, apiKey: c.MX_API_KEY! };
 }
 
-function mxWebhookCredentialsSource(c: Parsed): MxWebhookCredentialsSource | undefined {
+function mxWebhookCredentialsSource(c: ConfigValues): MxWebhookCredentialsSource | undefined {
   const pair = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const;
   const given = pair.filter((name) => c[name] !== undefined);
   if (c.MX_WEBHOOK_CREDENTIALS_SECRET_ARN) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
@@ -82,5 +83,56 @@ describe('MX credentials', () => {
       /MX_CREDENTIALS_SECRET_ARN is invalid/,
     );
     expect(() => parseConfig({ ...valid, MX_CREDENTIALS_SECRET_ARN: secretArn })).toThrow(/not both/);
+  });
+});
+
+describe('reading each kind of variable', () => {
+  const read = (name: string, raw: string) => {
+    try {
+      return { config: parseConfig({ ...valid, [name]: raw }) };
+    } catch (error) {
+      return { error: error as ConfigError };
+    }
+  };
+
+  it('an integer: any way Number writes a whole number in range, nothing else', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 10, max: 3600 }), fc.constantFrom('', ' ', '\t'), (seconds, pad) => {
+        expect(read('POLL_STALLED_AFTER_SECONDS', `${pad}${seconds}${pad}`).config?.aggregation.stalledAfterMs).toBe(
+          seconds * 1000,
+        );
+      }),
+    );
+    for (const raw of ['9', '3601', '12.5', 'twelve', '1e9', 'NaN', '  ']) {
+      expect(read('POLL_STALLED_AFTER_SECONDS', raw).error?.message, raw).toBe(
+        'Invalid configuration: POLL_STALLED_AFTER_SECONDS is invalid: must be an integer from 10 to 3600',
+      );
+    }
+  });
+
+  it('an http(s) URL: absolute, with //, trimmed; no other scheme', () => {
+    expect(read('MX_BASE_URL', ' https://mx.example.com/api ').config?.mx.baseUrl).toBe('https://mx.example.com/api');
+    expect(read('MX_BASE_URL', 'HTTP://mx.example.com').config?.mx.baseUrl).toBe('HTTP://mx.example.com');
+    for (const raw of ['mx.example.com', 'http:mx.example.com', 'ftp://mx.example.com', 'https://', 'javascript:alert(1)']) {
+      expect(read('MX_BASE_URL', raw).error?.variables, raw).toEqual(['MX_BASE_URL']);
+    }
+  });
+
+  it('an option, a flag and a pattern: exactly the values allowed', () => {
+    expect(read('MX_AGGREGATE_METHOD', 'POST').config?.mx.aggregateMethod).toBe('POST');
+    expect(read('MX_AGGREGATE_METHOD', 'post').error?.message).toContain('must be one of GET, POST');
+    expect(read('WEBHOOK_ALLOW_LOOPBACK', 'true').config?.webhooks.allowInsecureUrls).toBe(true);
+    expect(read('WEBHOOK_ALLOW_LOOPBACK', 'yes').error?.message).toContain('must be `true` or `false`');
+    expect(read('TABLE_NAME', 'ab').error?.message).toContain('TABLE_NAME is invalid: must be at least 3 characters');
+  });
+
+  it('never puts the refused value in the error: it may be a secret', () => {
+    const names = ['MX_API_KEY', 'LOCAL_SECRETS_KEY', 'MX_CREDENTIALS_SECRET_ARN', 'WEBHOOK_SECRETS_KEY_ARN', 'MX_BASE_URL'];
+    fc.assert(
+      fc.property(fc.constantFrom(...names), fc.string({ minLength: 6, maxLength: 40 }), (name, raw) => {
+        const { error } = read(name, `secret-${raw}`);
+        if (error) expect(error.message).not.toContain(`secret-${raw}`);
+      }),
+    );
   });
 });
