@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +10,7 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
 import type { QueueRole } from '../../infra/local/engines.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
+import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -90,25 +90,8 @@ async function api(method: string, path: string, body?: unknown) {
   return text ? JSON.parse(text) : undefined;
 }
 
-async function sim(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.simulatorUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `simulator ${method} ${path}: ${text}`).toBeLessThan(300);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function simMember() {
-  const userId = `user-${randomUUID().slice(0, 8)}`;
-  const { member } = await sim('POST', '/_sim/members', {
-    user_id: userId,
-    aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' },
-  });
-  return { userId, memberGuid: member.guid as string };
-}
+const { sim, simMember: scriptedMember } = simulatorControl(() => stack.simulatorUrl);
+const simMember = () => scriptedMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
 
 const terminalFor = (jobId: string) => (event: { type: string; data: { job: { id: string } } }) =>
   event.data.job?.id === jobId && event.type !== 'aggregation.started';

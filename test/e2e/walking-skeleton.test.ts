@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { createRelayClient, RelayNotFoundError, RelayRequestError, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -24,26 +24,7 @@ async function wire(method: string, path: string, options: { key?: string | null
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-async function sim(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${stack.simulatorUrl}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  expect(response.status, `simulator ${method} ${path}: ${text}`).toBeLessThan(300);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function simMember(aggregation: { duration_ms: number; final_status: string; challenge?: unknown }, useCases?: string[]) {
-  const userId = `user-${randomUUID().slice(0, 8)}`;
-  const { member } = await sim('POST', '/_sim/members', {
-    user_id: userId,
-    aggregation,
-    ...(useCases ? { use_cases: useCases } : {}),
-  });
-  return { userId, memberGuid: member.guid as string };
-}
+const { sim, simMember } = simulatorControl(() => stack.simulatorUrl);
 
 const refresh = (userId: string, memberGuid: string) => relay.members.refresh({ user_id: userId, member_guid: memberGuid });
 
