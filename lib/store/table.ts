@@ -74,7 +74,8 @@ export const DUE_DELIVERY_SHARDS = 8;
 
 /**
  * GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`), and the
- * webhook deliveries still expecting an attempt, by when it is due (sort key `{due ISO}#{webhook_id}#{msg_id}`), in
+ * webhook deliveries the sweeper watches (a retry, a new round, a first attempt it found unsettled: `dueKey` in
+ * deliveries-repo.ts), by when their attempt is due (sort key `{due ISO}#{webhook_id}#{msg_id}`), in
  * `DUE_DELIVERY_SHARDS` shards: the sweeper finds overdue ones without a scan.
  */
 export const gsi2 = {
