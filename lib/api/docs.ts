@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import type { HttpResponse, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
-import openApiDocument from '../http/openapi/openapi.generated.json' with { type: 'json' };
+import { OPENAPI_DOCUMENT_JSON } from '../http/openapi/openapi-document.generated.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
 import consoleAssets from './console-assets.generated.json' with { type: 'json' };
 
@@ -82,7 +82,7 @@ export const operations = (): Operations => ({
   'GET /openapi.json': {
     auth: 'none',
     async handle() {
-      return { status: 200, body: openApiDocument, headers: { 'cache-control': 'public, max-age=300' } };
+      return { status: 200, json: OPENAPI_DOCUMENT_JSON, headers: { 'cache-control': 'public, max-age=300' } };
     },
   },
   'GET /console': {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_JSON, generateOpenApiDocument, renderOpenApiJson } from '../../../infra/openapi.ts';
+import {
+  OPENAPI_JSON,
+  OPENAPI_MODULE,
+  generateOpenApiDocument,
+  renderOpenApiJson,
+  renderOpenApiModule,
+} from '../../../infra/openapi.ts';
 import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
 import { type ApiModule, loadApiModules } from '../../support/api-modules.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
@@ -42,6 +48,15 @@ describe('the OpenAPI document api-docs serves', () => {
       readFileSync(OPENAPI_JSON, 'utf8') === renderOpenApiJson(document),
       `${OPENAPI_JSON} is out of date: run \`npm run openapi\` and commit the file`,
     ).toBe(true);
+  });
+
+  it('is, as api-docs sends it, the committed openapi-document.generated.ts: the same document as one JSON string', async () => {
+    expect(
+      readFileSync(OPENAPI_MODULE, 'utf8') === renderOpenApiModule(document),
+      `${OPENAPI_MODULE} is out of date: run \`npm run openapi\` and commit the file`,
+    ).toBe(true);
+    const { OPENAPI_DOCUMENT_JSON } = await import('../../../lib/http/openapi/openapi-document.generated.ts');
+    expect(JSON.parse(OPENAPI_DOCUMENT_JSON)).toEqual(document);
   });
 });
 
