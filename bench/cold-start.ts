@@ -59,6 +59,7 @@ const SDK_CLIENTS = {
   },
   sqs: { packages: ['@aws-sdk/client-sqs'], exports: ['SQSClient'] },
   secrets: { packages: ['@aws-sdk/client-secrets-manager'], exports: ['SecretsManagerClient'] },
+  kms: { packages: ['@aws-sdk/client-kms'], exports: ['KMSClient'] },
 } as const;
 type SdkClient = keyof typeof SDK_CLIENTS;
 
@@ -66,7 +67,9 @@ function clientsUsed(spec: FunctionSpec): SdkClient[] {
   const used: SdkClient[] = [];
   if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
   if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
-  if (spec.callsMx || spec.verifiesMxWebhooks) used.push('secrets');
+  if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
+  // Webhook signing secrets are sealed with a KMS data key (seal and open both call KMS).
+  if (spec.webhookSecrets) used.push('kms');
   return used;
 }
 
