@@ -85,12 +85,17 @@ const flag = new Kind<boolean>(
   '`true`, `false`',
 );
 
+/** Set, and not empty. */
+const nonEmpty = text({ minLength: 1 });
+/** A Secrets Manager ARN (its start: the service accepts partial ARNs). */
+const secretsManagerArn = text({ pattern: /^arn:aws[\w-]*:secretsmanager:/, message: 'must be a Secrets Manager secret ARN' });
+
 export const CONFIG_VARIABLES = {
   NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
     'local',
     'Deployment environment. `local` allows the dev API key and the settings marked local only.',
   ),
-  AWS_REGION: text({ minLength: 1 }).withDefault('us-east-1', 'AWS region of the table and queues.'),
+  AWS_REGION: nonEmpty.withDefault('us-east-1', 'AWS region of the table and queues.'),
   AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional('DynamoDB endpoint override (dynalite locally).'),
   AWS_ENDPOINT_URL_SQS: httpUrl.optional('SQS endpoint override (fauxqs locally).'),
   TABLE_NAME: text({ minLength: 3 }).required('The single DynamoDB table.'),
@@ -116,24 +121,18 @@ export const CONFIG_VARIABLES = {
   MX_SSO_BASE_URL: httpUrl.optional(
     'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
   ),
-  MX_CLIENT_ID: text({ minLength: 1 }).optional(
+  MX_CLIENT_ID: nonEmpty.optional(
     'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
   ),
-  MX_API_KEY: text({ minLength: 1 }).optional('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
-  MX_CREDENTIALS_SECRET_ARN: text({
-    pattern: /^arn:aws[\w-]*:secretsmanager:/,
-    message: 'must be a Secrets Manager secret ARN',
-  }).optional(
+  MX_API_KEY: nonEmpty.optional('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+  MX_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
     'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
   ),
-  MX_WEBHOOK_USERNAME: text({ minLength: 1 }).optional(
+  MX_WEBHOOK_USERNAME: nonEmpty.optional(
     'HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).',
   ),
-  MX_WEBHOOK_PASSWORD: text({ minLength: 1 }).optional('HTTP Basic password MX sends with its webhooks. Secret.'),
-  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: text({
-    pattern: /^arn:aws[\w-]*:secretsmanager:/,
-    message: 'must be a Secrets Manager secret ARN',
-  }).optional(
+  MX_WEBHOOK_PASSWORD: nonEmpty.optional('HTTP Basic password MX sends with its webhooks. Secret.'),
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
     'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
   ),
   MX_AGGREGATE_METHOD: oneOf(['GET', 'POST']).withDefault(

@@ -153,10 +153,11 @@ export class Sweeper {
       }
       next.set(subscription.id, window.last ?? toIso(until));
       if (window.last !== undefined) {
+        const readUpTo = window.last.split('#')[0]!;
         log.warn('sweeper: more deliveries published than one sweep reads; the rest is read next sweep', {
           webhook_id: subscription.id,
-          read_up_to: window.last.split('#')[0],
-          behind_ms: until - Date.parse(window.last.split('#')[0]!),
+          read_up_to: readUpTo,
+          behind_ms: until - Date.parse(readUpTo),
         });
       }
     }

@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from '../notify/attempt.ts';
 import {
+  conditionalOutput,
   conditionalWrite,
   DUE_DELIVERY_SHARDS,
   getItems,
@@ -222,24 +223,22 @@ export class DeliveriesRepository {
    */
   async claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
     const now = this.clock.now();
-    let claimed: Record<string, unknown> | undefined;
-    const won = await conditionalWrite(
-      this.table.client
-        .send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.delivery(webhookId, msgId),
-            UpdateExpression: 'SET lease_until = :until',
-            ConditionExpression:
-              'attempt_count = :previous AND #status = :pending AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ':pending': 'pending', ':now': now },
-            ReturnValues: 'ALL_NEW',
-          }),
-        )
-        .then((output) => (claimed = output.Attributes)),
+    const claimed = await conditionalOutput(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.delivery(webhookId, msgId),
+          UpdateExpression: 'SET lease_until = :until',
+          ConditionExpression:
+            'attempt_count = :previous AND #status = :pending AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ':pending': 'pending', ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
     );
-    return won && claimed ? fromItem(claimed as unknown as DeliveryItem) : undefined;
+    const item = claimed?.output.Attributes;
+    return item ? fromItem(item as DeliveryItem) : undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, keys, type TableRef } from './table.ts';
+import { conditionalOutput, conditionalWrite, keys, type TableRef } from './table.ts';
 
 /** Durations kept per institution: enough for stable quantiles, recent enough to follow change. */
 export const KEPT_DURATIONS = 50;
@@ -87,27 +87,24 @@ export class InstitutionStatsRepository {
 
   /** Appends while the list holds fewer than KEPT_DURATIONS samples; false when it is full. */
   async #append(institution: string, sample: number, now: number): Promise<boolean> {
-    let filled = false;
-    const appended = await conditionalWrite(
-      this.table.client
-        .send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.institutionStats(institution),
-            UpdateExpression:
-              'SET durations_ms = list_append(if_not_exists(durations_ms, :empty), :sample), updated_at = :now ADD version :one',
-            ConditionExpression: 'attribute_not_exists(durations_ms) OR size(durations_ms) < :kept',
-            ExpressionAttributeValues: { ':empty': [], ':sample': [sample], ':now': now, ':one': 1, ':kept': KEPT_DURATIONS },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        )
-        .then(({ Attributes }) => {
-          filled = ((Attributes?.durations_ms as unknown[] | undefined)?.length ?? 0) >= KEPT_DURATIONS;
+    const appended = await conditionalOutput(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.institutionStats(institution),
+          UpdateExpression:
+            'SET durations_ms = list_append(if_not_exists(durations_ms, :empty), :sample), updated_at = :now ADD version :one',
+          ConditionExpression: 'attribute_not_exists(durations_ms) OR size(durations_ms) < :kept',
+          ExpressionAttributeValues: { ':empty': [], ':sample': [sample], ':now': now, ':one': 1, ':kept': KEPT_DURATIONS },
+          ReturnValues: 'UPDATED_NEW',
         }),
+      ),
     );
+    if (!appended) return false;
     // The write that fills the list tells this container so; the next samples go straight to a slot.
-    if (filled) this.#noteFull(institution);
-    return appended;
+    const length = (appended.output.Attributes?.durations_ms as unknown[] | undefined)?.length ?? 0;
+    if (length >= KEPT_DURATIONS) this.#noteFull(institution);
+    return true;
   }
 
   /**

@@ -162,11 +162,15 @@ export async function queryItems(
 
 /** Runs a conditional write: true when it applied, false when its condition did not hold. */
 export async function conditionalWrite(write: Promise<unknown>): Promise<boolean> {
+  return (await conditionalOutput(write)) !== undefined;
+}
+
+/** Runs a conditional write: its output when it applied (e.g. the `Attributes` it was asked to return), else undefined. */
+export async function conditionalOutput<T>(write: Promise<T>): Promise<{ output: T } | undefined> {
   try {
-    await write;
-    return true;
+    return { output: await write };
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (error instanceof ConditionalCheckFailedException) return undefined;
     throw error;
   }
 }
