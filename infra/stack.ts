@@ -38,7 +38,7 @@ export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
 /** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
-type FunctionEnvironment = Partial<Record<keyof ConfigValues | 'MX_CREDENTIALS_SECRET_ARN' | 'NODE_OPTIONS', string>>;
+type FunctionEnvironment = Partial<Record<keyof ConfigValues | 'MX_CREDENTIALS_SECRET_ARN', string>>;
 
 export interface NexusRelayStackProps extends StackProps {
   settings: EnvironmentSettings;
@@ -137,7 +137,6 @@ export class NexusRelayStack extends Stack {
           : {}),
         ...(spec.deadLettersTo?.includes('poll') ? { POLL_DLQ_URL: this.queues.poll.deadLetterQueue.queueUrl } : {}),
         ...(spec.deadLettersTo?.includes('delivery') ? { DELIVERY_DLQ_URL: this.queues.delivery.deadLetterQueue.queueUrl } : {}),
-        NODE_OPTIONS: '--enable-source-maps',
       }) satisfies FunctionEnvironment;
 
     this.alarms = new RelayAlarms(this, 'Alarms', {

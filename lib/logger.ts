@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
 import { currentLogContext } from './log-context.ts';
+import { sourceMappedError } from './source-mapped-stack.ts';
 
 /** What lib/ needs from a logger. Powertools' Logger satisfies it; tests pass a capturing one. */
 export interface Log {
@@ -29,8 +30,11 @@ export class RelayLogger extends Logger {
 }
 
 export function createLogger(serviceName: string, logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): Logger {
-  return new RelayLogger({ serviceName, logLevel });
+  return new RelayLogger({ serviceName, logLevel, jsonReplacerFn: sourceMappedErrors });
 }
+
+/** An error in a log line gets its stack source-mapped (Powertools then formats it as usual). */
+const sourceMappedErrors = (_key: string, value: unknown): unknown => (value instanceof Error ? sourceMappedError(value) : value);
 
 /** A logger that drops everything (default where a caller does not care). */
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A stack trace's frames in the bundle (`/var/task/index.mjs:2:1234`) rewritten to the source they were built from
+ * (`lib/mx/transport.ts:251:7`), read off the source map shipped beside the bundle.
+ *
+ * Node does this itself with `--enable-source-maps`, but then reads and parses every loaded bundle's map at import:
+ * +3–12 ms and +5–9 MiB on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start).
+ * Here a map is read the first time a frame of its bundle is logged and kept for the container's life. That first
+ * error pays what Node's first mapped stack paid as well (decoding the mappings: ~45 ms and ~30 MiB for a 1.1 MB
+ * map, measured on api-refresh) plus the read Node did at import.
+ */
+
+/** A V8 frame whose location is a file: `    at name (file:///path/x.mjs:1:2)` or `    at /path/x.mjs:1:2`. */
+const FRAME = /^(\s*at (?:.+? \()?)((?:file:\/\/)?\/[^():]+?\.[cm]?js):(\d+):(\d+)(\)?)$/;
+
+/** Most bundles whose maps are kept: a function has one; the bound only guards against a stack of many files. */
+const MAX_MAPS = 8;
+const maps = new Map<string, SourceMap | null>();
+
+/** `stack` with every frame of a bundle that has a source map pointing at its source; other lines as they are. */
+export function sourceMappedStack(stack: string): string {
+  if (!stack.includes('.js:') && !stack.includes('.mjs:') && !stack.includes('.cjs:')) return stack;
+  return stack
+    .split('\n')
+    .map((line) => mapFrame(line) ?? line)
+    .join('\n');
+}
+
+/**
+ * A copy of `error` (and of the errors in its `cause` chain) whose `stack` is source-mapped, for a log line; the
+ * error itself is left as it is. An error without a frame to map is returned as it is.
+ */
+export function sourceMappedError<E extends Error>(error: E, depth = 0): E {
+  const stack = typeof error.stack === 'string' ? sourceMappedStack(error.stack) : error.stack;
+  const cause = error.cause instanceof Error && depth < 8 ? sourceMappedError(error.cause, depth + 1) : error.cause;
+  if (stack === error.stack && cause === error.cause) return error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
+  for (const key of Object.keys(error)) (copy as Record<string, unknown>)[key] = (error as Record<string, unknown>)[key];
+  return Object.assign(copy, { name: error.name, message: error.message, stack, cause });
+}
+
+function mapFrame(line: string): string | undefined {
+  const frame = FRAME.exec(line);
+  if (!frame) return undefined;
+  const [, head, file, lineText, columnText, tail] = frame as unknown as [string, string, string, string, string, string];
+  const map = sourceMapOf(file.startsWith('file://') ? fileURLToPath(file) : file);
+  if (!map) return undefined;
+  const entry = map.findEntry(Number(lineText) - 1, Number(columnText) - 1) as {
+    originalSource?: string;
+    originalLine?: number;
+    originalColumn?: number;
+  };
+  if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) {
+    return undefined;
+  }
+  return `${head}${projectPath(entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}${tail}`;
+}
+
+/** esbuild writes sources relative to the map (`../../lib/x.ts`); the project path reads better in a log. */
+const projectPath = (source: string): string => source.replace(/^(?:\.\.?\/)+/, '');
+
+function sourceMapOf(path: string): SourceMap | null {
+  if (maps.has(path)) return maps.get(path)!;
+  let map: SourceMap | null = null;
+  try {
+    map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
+  } catch {
+    map = null; // no map shipped (or unreadable): the frame stays as it is
+  }
+  if (maps.size >= MAX_MAPS) maps.delete(maps.keys().next().value!);
+  maps.set(path, map);
+  return map;
+}
