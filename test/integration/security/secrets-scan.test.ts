@@ -72,6 +72,11 @@ describe('scanRecords', () => {
     );
     expect(findings.map((finding) => finding.kind)).toEqual(['webhook secret (whsec_)', 'bearer token', 'basic credentials']);
     expect(JSON.stringify(findings)).not.toContain(other);
+    // Some random keys have no digit (one 32-character base64url key in about 230): caught by their mixed case.
+    const digitless = 'nxr_qWeRtYuIoPaSdFgHjKlZxCvBnMqWeRtY';
+    expect(scan({ s: 'stderr', t: `Authorization: Bearer ${digitless}` }).map((finding) => finding.kind)).toEqual([
+      'bearer token',
+    ]);
   });
 
   it('does not take prose for credentials', () => {

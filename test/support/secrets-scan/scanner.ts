@@ -47,14 +47,16 @@ export const MIN_SECRET_LENGTH = 8;
 
 /**
  * Credentials by their shape. `accept` keeps prose out: "HTTP Basic authentication" is not base64 of `user:password`,
- * and a word after "Bearer" is not a token (random key material has digits).
+ * and a word after "Bearer" is not a token. Random key material has digits, or failing that (one 32-character
+ * base64url key in about 230 has none) both cases of letters over 20 characters, which no English word has.
  */
 const RULES: { kind: string; pattern: RegExp; accept?: (match: RegExpMatchArray) => boolean }[] = [
   { kind: 'webhook secret (whsec_)', pattern: /whsec_[A-Za-z0-9+/]{16,}={0,2}/g },
   {
     kind: 'bearer token',
     pattern: /\bBearer\s+([A-Za-z0-9._~+/-]{16,}=*)/gi,
-    accept: (match) => /\d/.test(match[1]!) && /[A-Za-z]/.test(match[1]!),
+    accept: ([, token]) =>
+      /[A-Za-z]/.test(token!) && (/\d/.test(token!) || (token!.length >= 20 && /[a-z]/.test(token!) && /[A-Z]/.test(token!))),
   },
   {
     kind: 'basic credentials',
