@@ -21,8 +21,8 @@ export const OPENAPI_MODULE = fileURLToPath(new URL('../lib/http/openapi/openapi
 export async function generateOpenApiDocument(): Promise<OpenApiDocument> {
   const docs: OperationsDocs = {};
   for (const fn of FUNCTIONS) {
-    const module = (await import(`../lib/api/${apiModuleOf(fn)}.ts`)) as { docs?: OperationsDocs };
-    Object.assign(docs, module.docs);
+    const module = (await import(`../lib/api/${apiModuleOf(fn)}.ts`)) as { docs?: () => OperationsDocs };
+    Object.assign(docs, module.docs?.());
   }
   return buildOpenApiDocument(
     { title: 'nexus-relay', version: packageJson.version, description: packageJson.description },

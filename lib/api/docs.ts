@@ -34,38 +34,40 @@ const CONSOLE_HEADERS = {
 
 const consoleAsset = z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) });
 
-export const docs: OperationsDocs = {
-  'GET /openapi.json': {
-    responses: {
-      200: {
-        description: 'This document (OpenAPI 3.1)',
-        body: z.looseObject({}),
-        headers: { 'cache-control': 'Cacheable for 5 minutes' },
+export function docs(): OperationsDocs {
+  return {
+    'GET /openapi.json': {
+      responses: {
+        200: {
+          description: 'This document (OpenAPI 3.1)',
+          body: z.looseObject({}),
+          headers: { 'cache-control': 'Cacheable for 5 minutes' },
+        },
       },
     },
-  },
-  'GET /console': {
-    description:
-      "A single-page console for operators, a client of this API only: sign in with an API key (kept in the tab's sessionStorage), then jobs and webhook deliveries.",
-    responses: {
-      200: {
-        description: 'The console page',
-        mediaTypes: ['text/html'],
-        headers: { 'content-security-policy': "The page's policy: its own origin only, no inline script or style" },
+    'GET /console': {
+      description:
+        "A single-page console for operators, a client of this API only: sign in with an API key (kept in the tab's sessionStorage), then jobs and webhook deliveries.",
+      responses: {
+        200: {
+          description: 'The console page',
+          mediaTypes: ['text/html'],
+          headers: { 'content-security-policy': "The page's policy: its own origin only, no inline script or style" },
+        },
       },
     },
-  },
-  'GET /console/{asset}': {
-    path: consoleAsset,
-    responses: {
-      200: {
-        description: "The console's script or style (content-hashed names, cacheable for a year)",
-        mediaTypes: ['text/javascript', 'text/css'],
+    'GET /console/{asset}': {
+      path: consoleAsset,
+      responses: {
+        200: {
+          description: "The console's script or style (content-hashed names, cacheable for a year)",
+          mediaTypes: ['text/javascript', 'text/css'],
+        },
       },
+      problems: ['not_found'],
     },
-    problems: ['not_found'],
-  },
-};
+  };
+}
 
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = assets.get(name);

@@ -4,7 +4,7 @@ import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from '../aggregatio
 import { assertUserAccess } from '../http/auth.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
-import { job, jobAnswer } from '../http/openapi/response-schemas.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
@@ -62,29 +62,32 @@ export function operations(services: Services): Operations {
   };
 }
 
-export const docs: OperationsDocs = {
-  'GET /jobs/{job_id}': {
-    path: jobPath,
-    responses: { 200: { description: 'The job', body: jobAnswer } },
-    problems: ['not_found'],
-  },
-  'GET /users/{user_id}/members/{member_guid}/aggregation': {
-    path: memberPath,
-    responses: { 200: { description: "The member's latest job", body: jobAnswer } },
-    problems: ['forbidden', 'not_found'],
-  },
-  'GET /users/{user_id}/jobs': {
-    path: userPath,
-    query: jobsListQuery,
-    responses: {
-      200: {
-        description: "The user's jobs, newest first",
-        body: z.strictObject({
-          jobs: z.array(job),
-          next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
-        }),
-      },
+export function docs(): OperationsDocs {
+  const { job, jobAnswer } = responseSchemas();
+  return {
+    'GET /jobs/{job_id}': {
+      path: jobPath,
+      responses: { 200: { description: 'The job', body: jobAnswer } },
+      problems: ['not_found'],
     },
-    problems: ['forbidden'],
-  },
-};
+    'GET /users/{user_id}/members/{member_guid}/aggregation': {
+      path: memberPath,
+      responses: { 200: { description: "The member's latest job", body: jobAnswer } },
+      problems: ['forbidden', 'not_found'],
+    },
+    'GET /users/{user_id}/jobs': {
+      path: userPath,
+      query: jobsListQuery,
+      responses: {
+        200: {
+          description: "The user's jobs, newest first",
+          body: z.strictObject({
+            jobs: z.array(job),
+            next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
+          }),
+        },
+      },
+      problems: ['forbidden'],
+    },
+  };
+}

@@ -21,14 +21,16 @@ export const operations = (services: Services): Operations => ({
   },
 });
 
-export const docs: OperationsDocs = {
-  'POST /mx/webhooks': {
-    security: 'http_basic',
-    bodyAsText: true,
-    body: z.unknown(),
-    description:
-      'Once the credentials match, answers 204 to any body; acts on AGGREGATION and CONNECTION_STATUS webhooks ' +
-      'naming a member with an active job.',
-    responses: { 204: { description: 'Received' } },
-  },
-};
+export function docs(): OperationsDocs {
+  return {
+    'POST /mx/webhooks': {
+      security: 'http_basic',
+      bodyAsText: true,
+      body: z.unknown(),
+      description:
+        'Once the credentials match, answers 204 to any body; acts on AGGREGATION and CONNECTION_STATUS webhooks ' +
+        'naming a member with an active job.',
+      responses: { 204: { description: 'Received' } },
+    },
+  };
+}

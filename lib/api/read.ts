@@ -2,7 +2,7 @@ import { routeKey } from '../http/routes.ts';
 import { assertUserAccess } from '../http/auth.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
-import { mxBody } from '../http/openapi/response-schemas.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import { READ_ENDPOINTS, readRoutePath } from '../reads/read-endpoints.ts';
 import { parseReadInput, readInputSchemas } from './read-input.ts';
@@ -45,21 +45,24 @@ function readOperations(services: Services): Operations {
   );
 }
 
-export const docs: OperationsDocs = {
-  ...Object.fromEntries(
-    READ_ENDPOINTS.map((endpoint) => {
-      const { path, query } = readInputSchemas(endpoint);
-      return [
-        routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
-        {
-          path,
-          query,
-          description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
-          responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
-          problems: ['forbidden', ...MX_CALL_PROBLEMS],
-        },
-      ];
-    }),
-  ),
-  [SYNC_ROUTE_KEY]: syncDocs,
-};
+export function docs(): OperationsDocs {
+  const { mxBody } = responseSchemas();
+  return {
+    ...Object.fromEntries(
+      READ_ENDPOINTS.map((endpoint) => {
+        const { path, query } = readInputSchemas(endpoint);
+        return [
+          routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
+          {
+            path,
+            query,
+            description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+            responses: { 200: { description: "MX's body, unchanged", body: mxBody } },
+            problems: ['forbidden', ...MX_CALL_PROBLEMS],
+          },
+        ];
+      }),
+    ),
+    [SYNC_ROUTE_KEY]: syncDocs(),
+  };
+}

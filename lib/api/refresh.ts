@@ -4,7 +4,7 @@ import { assertUserAccess } from '../http/auth.ts';
 import type { Operation, Operations } from '../http/http-handler.ts';
 import { idempotentWrites } from '../http/idempotency.ts';
 import type { OperationDocs, OperationsDocs } from '../http/openapi/operation-docs.ts';
-import { jobAnswer } from '../http/openapi/response-schemas.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import { booleanFlag, parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
@@ -74,22 +74,25 @@ export function operations(services: Services): Operations {
 
 const tracking = { location: 'The job: `/jobs/{job_id}`' };
 
-const refreshDocs: OperationDocs = {
+const refreshDocs = (jobAnswer: OperationDocs['body']): OperationDocs => ({
   path: pathSchema,
   query: querySchema,
   description: 'While an aggregation of the member runs, answers that job without calling MX.',
   responses: { 202: { description: 'The job tracking the aggregation', body: jobAnswer, headers: tracking } },
   problems: ['forbidden', ...MX_CALL_PROBLEMS],
-};
+});
 
-export const docs: OperationsDocs = {
-  'POST /users/{user_id}/members/{member_guid}/refresh': refreshDocs,
-  'POST /users/{user_id}/members/{member_guid}/aggregate': refreshDocs,
-  'PUT /users/{user_id}/members/{member_guid}/resume': {
-    path: pathSchema,
-    body: resumeBody,
-    description: "Answers the challenges of the member's latest job (action_required on CHALLENGED).",
-    responses: { 202: { description: 'The same job, aggregating again', body: jobAnswer, headers: tracking } },
-    problems: ['forbidden', ...MX_CALL_PROBLEMS],
-  },
-};
+export function docs(): OperationsDocs {
+  const { jobAnswer } = responseSchemas();
+  return {
+    'POST /users/{user_id}/members/{member_guid}/refresh': refreshDocs(jobAnswer),
+    'POST /users/{user_id}/members/{member_guid}/aggregate': refreshDocs(jobAnswer),
+    'PUT /users/{user_id}/members/{member_guid}/resume': {
+      path: pathSchema,
+      body: resumeBody,
+      description: "Answers the challenges of the member's latest job (action_required on CHALLENGED).",
+      responses: { 202: { description: 'The same job, aggregating again', body: jobAnswer, headers: tracking } },
+      problems: ['forbidden', ...MX_CALL_PROBLEMS],
+    },
+  };
+}

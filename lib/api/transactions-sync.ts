@@ -23,17 +23,6 @@ const query = z.strictObject({
     .check(z.describe('Changes per page, 1–500')),
 });
 
-const mxTransaction = z.looseObject({ guid: z.string() }).check(z.describe("MX's transaction, with MX's fields"));
-const syncAnswer = z.strictObject({
-  added: z.array(mxTransaction).check(z.describe('Transactions the client has not received yet')),
-  modified: z.array(mxTransaction).check(z.describe('Transactions received before, in their latest version')),
-  removed: z
-    .array(z.strictObject({ guid: z.string() }))
-    .check(z.describe('Transactions MX no longer returns (see the docs for when this is known)')),
-  next_cursor: z.string().check(z.describe('Pass as `cursor` next time (also when has_more is false)')),
-  has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
-});
-
 /** `GET /users/{user_id}/transactions/sync` (api-read). */
 export const syncOperation = (services: Services): Operation => ({
   auth: 'api_key',
@@ -54,12 +43,25 @@ export const syncOperation = (services: Services): Operation => ({
   },
 });
 
-export const syncDocs: OperationDocs = {
-  path,
-  query,
-  description:
-    "Every change to the user's transactions exactly once, in its latest state: page with next_cursor while has_more, " +
-    'keep the last next_cursor for the next sync. The first call (no cursor) returns every transaction as added.',
-  responses: { 200: { description: 'One page of changes', body: syncAnswer } },
-  problems: ['forbidden', 'invalid_cursor', 'sync_cursor_expired', ...MX_CALL_PROBLEMS],
-};
+/** The API document's view of the sync operation (built when the document is). */
+export function syncDocs(): OperationDocs {
+  const mxTransaction = z.looseObject({ guid: z.string() }).check(z.describe("MX's transaction, with MX's fields"));
+  const syncAnswer = z.strictObject({
+    added: z.array(mxTransaction).check(z.describe('Transactions the client has not received yet')),
+    modified: z.array(mxTransaction).check(z.describe('Transactions received before, in their latest version')),
+    removed: z
+      .array(z.strictObject({ guid: z.string() }))
+      .check(z.describe('Transactions MX no longer returns (see the docs for when this is known)')),
+    next_cursor: z.string().check(z.describe('Pass as `cursor` next time (also when has_more is false)')),
+    has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
+  });
+  return {
+    path,
+    query,
+    description:
+      "Every change to the user's transactions exactly once, in its latest state: page with next_cursor while has_more, " +
+      'keep the last next_cursor for the next sync. The first call (no cursor) returns every transaction as added.',
+    responses: { 200: { description: 'One page of changes', body: syncAnswer } },
+    problems: ['forbidden', 'invalid_cursor', 'sync_cursor_expired', ...MX_CALL_PROBLEMS],
+  };
+}

@@ -18,9 +18,9 @@ export async function loadApiModules(): Promise<Record<HttpFunctionName, ApiModu
   const load = async (fn: HttpFunctionName) => {
     const module = (await import(`../../lib/api/${apiModuleOf(fn)}.ts`)) as {
       operations: (services: Services) => Operations;
-      docs?: OperationsDocs;
+      docs?: () => OperationsDocs;
     };
-    return [fn, { operations: module.operations(services), docs: module.docs }] as const;
+    return [fn, { operations: module.operations(services), docs: module.docs?.() }] as const;
   };
   return Object.fromEntries(await Promise.all(FUNCTIONS.map(load))) as Record<HttpFunctionName, ApiModule>;
 }

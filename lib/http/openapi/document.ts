@@ -2,7 +2,7 @@ import { IDEMPOTENCY_KEY_HEADER, KEY_FORMAT, REPLAYED_HEADER } from '../idempote
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 import { type JsonSchema, JsonSchemas } from './json-schemas.ts';
 import type { OperationDocs, OperationsDocs, ResponseDocs } from './operation-docs.ts';
-import { problem } from './response-schemas.ts';
+import { responseSchemas } from './response-schemas.ts';
 import { type DocumentedRoute, isIdempotentWrite, problemsOf } from './route-problems.ts';
 import { WEBHOOK_EVENTS, type WebhookEventDocs } from './webhook-events.ts';
 import { parameterNames } from '../../path-template.ts';
@@ -166,7 +166,10 @@ function problemAnswer(status: string, codes: readonly ProblemCode[], schemas: J
     content: {
       'application/problem+json': {
         schema: {
-          allOf: [schemas.response(problem), { properties: { status: { const: Number(status) }, code: { enum: codes } } }],
+          allOf: [
+            schemas.response(responseSchemas().problem),
+            { properties: { status: { const: Number(status) }, code: { enum: codes } } },
+          ],
         },
       },
     },

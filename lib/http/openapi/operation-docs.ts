@@ -15,7 +15,8 @@ export interface ResponseDocs {
 /**
  * What the API document says about one operation. Each function module declares these next to its `operations`,
  * under the same route keys and with the very zod schemas its operations parse their input with: the document
- * cannot drift from the validation because there is nothing else to read it from.
+ * cannot drift from the validation because there is nothing else to read it from. A module exports them as
+ * `docs()`, built when the document is: a function's cold start does not build what only the document reads.
  */
 export interface OperationDocs {
   /** Object schema of the path parameters. */

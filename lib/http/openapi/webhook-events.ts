@@ -2,7 +2,9 @@ import * as z from '../../zod.ts';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
 import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
 import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
-import { job } from './response-schemas.ts';
+import { responseSchemas } from './response-schemas.ts';
+
+const { job } = responseSchemas();
 
 /** The bodies nexus-relay POSTs to subscribed endpoints (the document's `webhooks`), one per event type. */
 const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC: when the event happened'));

@@ -88,7 +88,7 @@ beforeAll(async () => {
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: process.env.HOSTILE_LOG_LEVEL ?? 'ERROR' } });
   known = await knownValues();
   const modules = await Promise.all(FUNCTIONS.map((fn) => import(`../../../lib/api/${apiModuleOf(fn)}.ts`)));
-  docs = Object.assign({}, ...modules.map((module: { docs?: OperationsDocs }) => module.docs ?? {}));
+  docs = Object.assign({}, ...modules.map((module: { docs?: () => OperationsDocs }) => module.docs?.() ?? {}));
   client = rawHttpClient(stack.url);
   watch = new MxPathWatch(stack.simulatorUrl!);
   await watch.start(200);

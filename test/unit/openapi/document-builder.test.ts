@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../lib/http/openapi/document.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import type { DocumentedRoute } from '../../../lib/http/openapi/route-problems.ts';
-import { job } from '../../../lib/http/openapi/response-schemas.ts';
+import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
 import { booleanFlag } from '../../../lib/http/validation.ts';
 import { params } from '../../../lib/identifiers.ts';
 
+const { job } = responseSchemas();
 const info = { title: 'test', version: '1', description: 'test' };
 const route: DocumentedRoute = { method: 'POST', path: '/things/{thing_id}', auth: 'api_key', summary: 'Do a thing' };
 const thingDocs: OperationsDocs = {

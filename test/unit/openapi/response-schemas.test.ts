@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { startedEvent, terminalEvent } from '../../../lib/aggregation/job-events.ts';
 import { rejectedEvent } from '../../../lib/aggregation/refresh-requests.ts';
 import { type Job, jobView, newJobId } from '../../../lib/aggregation/job.ts';
-import { attempt, delivery, job, problem, webhook, webhookWithSecret } from '../../../lib/http/openapi/response-schemas.ts';
+import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
 import { WEBHOOK_EVENTS } from '../../../lib/http/openapi/webhook-events.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { attemptView, deliveryView, webhookView } from '../../../lib/api/webhook-views.ts';
@@ -11,6 +11,7 @@ import type { Delivery } from '../../../lib/store/deliveries-repo.ts';
 import type { Subscription } from '../../../lib/store/webhooks-repo.ts';
 
 /** The documented shapes are strict: a view that gains, loses or retypes a field fails here until they agree. */
+const { attempt, delivery, job, problem, webhook, webhookWithSecret } = responseSchemas();
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
