@@ -28,6 +28,8 @@ const PROFILE_RUNS = 3;
 /** How many of the functions missing their target get profiled (the worst first). */
 const MAX_PROFILED = 2;
 const TARGET_RATIO = 1.25;
+/** Resident memory right after the import, function over baseline (issue 20's goal). */
+const RSS_GOAL_RATIO = 1.2;
 const DIR = join(WORK_DIR, 'cold-start');
 
 /** What a deployed function's environment looks like (config parses at import; nothing connects). */
@@ -348,7 +350,8 @@ export async function run(): Promise<BenchResult> {
       `${fmt(ratio, 2)}× ${ratio <= TARGET_RATIO ? '✅' : '❌'}`,
       fn.failed
         ? '—'
-        : `${mib(median(fn.rss))} / ${mib(median(baseline.rss))} = ${fmt(median(fn.rss) / median(baseline.rss), 2)}×`,
+        : `${mib(median(fn.rss))} / ${mib(median(baseline.rss))} = ${fmt(median(fn.rss) / median(baseline.rss), 2)}× ` +
+          (median(fn.rss) / median(baseline.rss) <= RSS_GOAL_RATIO ? '✅' : '❌'),
     ];
   });
   const sdkRows = FUNCTION_NAMES.map((name) => {
@@ -375,6 +378,9 @@ export async function run(): Promise<BenchResult> {
   const finite = ratios.filter(Number.isFinite);
   const metCount = ratios.filter((ratio) => ratio <= TARGET_RATIO).length;
   const missed = FUNCTION_NAMES.filter((name) => !(ratioOf(name) <= TARGET_RATIO));
+  const rssRatioOf = (name: FunctionName) => median(find(name).rss) / median(baselineOf(name).rss);
+  const rssRatios = FUNCTION_NAMES.map(rssRatioOf);
+  const rssWithin = rssRatios.filter((ratio) => ratio <= RSS_GOAL_RATIO).length;
   const checks: TargetCheck[] = [
     {
       target: `Cold start (as shipped, SDK in the bundle): each function ≤ ${TARGET_RATIO}× a baseline bundling only the SDK clients it uses`,
@@ -382,6 +388,11 @@ export async function run(): Promise<BenchResult> {
         `${metCount}/${FUNCTION_NAMES.length} met; ratios ${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}×` +
         (finite.length < ratios.length ? `; ${ratios.length - finite.length} did not import` : ''),
       met: metCount === FUNCTION_NAMES.length,
+    },
+    {
+      target: `Cold start, init RSS: each function ≤ ${RSS_GOAL_RATIO}× its baseline's (the issue's goal)`,
+      measured: `${rssWithin}/${FUNCTION_NAMES.length}; ratios ${fmt(Math.min(...rssRatios), 2)}–${fmt(Math.max(...rssRatios), 2)}×`,
+      met: rssWithin === FUNCTION_NAMES.length,
     },
     {
       target: "Cold start, absolute: median function import, SDK in the bundle vs the runtime's SDK (no target)",
@@ -552,7 +563,7 @@ export async function run(): Promise<BenchResult> {
         'import p50 (min), ms',
         'baseline import p50 (min; size), ms',
         'ratio of p50s',
-        'init RSS: function / baseline (p50)',
+        `init RSS: function / baseline (p50; goal ≤ ${RSS_GOAL_RATIO}×)`,
       ],
       rows,
     ),
