@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
@@ -115,8 +116,8 @@ export interface EmfMetricsOptions {
 
 /**
  * Metrics as CloudWatch Embedded Metric Format lines, serialized by Powertools Metrics: recorded in memory during an
- * invocation and written by `flush()` at its end (see `lib/services/observability.ts`), one line per set of
- * dimension values. Locally the same lines go to the stack's output.
+ * invocation and written by `flush()` at its end (see `lib/services/observability.ts`), one directive per set of
+ * dimension values, as few lines as their values allow. Locally the same lines go to the stack's output.
  */
 export class EmfMetrics implements MetricsSink {
   readonly #entries = new Map<string, Entry>();
@@ -161,7 +162,11 @@ export class EmfMetrics implements MetricsSink {
     this.add('ColdStart', 1, { function_name: functionName });
   }
 
-  /** Writes what was recorded since the last flush, one EMF line per dimension set, and forgets it. Never throws. */
+  /**
+   * Writes what was recorded since the last flush and forgets it. Never throws. Each dimension set is one EMF
+   * directive, serialized by Powertools; directives whose root members agree share a line (EMF's CloudWatchMetrics is
+   * an array of directives), so an invocation usually writes one line rather than one per dimension set.
+   */
   flush(): void {
     if (this.#entries.size === 0) return;
     const groups = new Map<string, Entry[]>();
@@ -170,6 +175,7 @@ export class EmfMetrics implements MetricsSink {
       groups.set(key, [...(groups.get(key) ?? []), entry]);
     }
     this.#entries.clear();
+    const lines: EmfLine[] = [];
     for (const entries of groups.values()) {
       try {
         this.#metrics.addDimensions(entries[0]!.dimensions);
@@ -178,7 +184,7 @@ export class EmfMetrics implements MetricsSink {
           // EMF takes at most 100 values per metric per line.
           for (const value of entry.values.slice(0, 100)) this.#metrics.addMetric(entry.name, unit, value);
         }
-        this.#write(JSON.stringify(this.#metrics.serializeMetrics()));
+        addToLines(lines, this.#metrics.serializeMetrics() as EmfLine);
       } catch {
         // A metric must never fail the invocation that recorded it.
       } finally {
@@ -186,7 +192,43 @@ export class EmfMetrics implements MetricsSink {
         this.#metrics.clearDimensions();
       }
     }
+    for (const line of lines) {
+      try {
+        this.#write(JSON.stringify(line));
+      } catch {
+        // As above: never fail the invocation.
+      }
+    }
   }
+}
+
+/** One EMF document: `_aws` (the timestamp and the directives) and the root members the directives name. */
+interface EmfLine {
+  _aws: { Timestamp: number; CloudWatchMetrics: { Metrics: unknown[] }[] };
+  [member: string]: unknown;
+}
+
+/** EMF allows at most 100 metric definitions per directive; a line here holds at most this many over its directives. */
+const MAX_METRICS_PER_LINE = 100;
+
+/**
+ * Puts `document` into the first line whose root members it agrees with (a member both hold has the same value in
+ * both: the environment, a shared dimension value) and whose metrics it does not push over the limit, or into a line
+ * of its own. Two directives of the same metric with other dimension values never share a line: their values differ.
+ */
+function addToLines(lines: EmfLine[], document: EmfLine): void {
+  const { _aws: meta, ...members } = document;
+  const count = (line: EmfLine) => line._aws.CloudWatchMetrics.reduce((total, directive) => total + directive.Metrics.length, 0);
+  const fits = (line: EmfLine) =>
+    count(line) + count(document) <= MAX_METRICS_PER_LINE &&
+    Object.entries(members).every(([member, value]) => !(member in line) || isDeepStrictEqual(line[member], value));
+  const line = lines.find(fits);
+  if (!line) {
+    lines.push({ ...document, _aws: { ...meta, CloudWatchMetrics: [...meta.CloudWatchMetrics] } });
+    return;
+  }
+  line._aws.CloudWatchMetrics.push(...meta.CloudWatchMetrics);
+  Object.assign(line, members);
 }
 
 /** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */

@@ -134,7 +134,7 @@ describe('metric dimensions stay low-cardinality', () => {
 });
 
 describe('EMF lines', () => {
-  it('sum counts within an invocation, keep each duration, and write one line per dimension set', () => {
+  it('sum counts within an invocation, keep each duration, and write one directive per dimension set', () => {
     const lines = capture((metrics) => {
       metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll' });
       metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll' });
@@ -142,12 +142,43 @@ describe('EMF lines', () => {
       metrics.add('JobDuration', 3_000, { outcome: 'succeeded' });
       metrics.add('PollsPerJob', 2, { outcome: 'succeeded' });
     });
+    // The two dimension sets agree on every member they share (outcome, environment): one line, two directives.
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    const [ended, durations] = line!._aws.CloudWatchMetrics as { Namespace: string; Dimensions: string[][]; Metrics: object[] }[];
+    expect(ended!.Namespace).toBe(METRIC_NAMESPACE);
+    expect(ended!.Dimensions[0]).toEqual(expect.arrayContaining(['environment', 'outcome', 'detected_by']));
+    expect(ended!.Metrics).toEqual([{ Name: 'JobsEnded', Unit: 'Count' }]);
+    expect(durations!.Dimensions[0]).toEqual(expect.arrayContaining(['environment', 'outcome']));
+    expect(durations!.Dimensions[0]).not.toContain('detected_by');
+    expect(durations!.Metrics).toContainEqual({ Name: 'JobDuration', Unit: 'Milliseconds' });
+    expect(line).toMatchObject({
+      JobsEnded: 2,
+      JobDuration: [1_000, 3_000],
+      PollsPerJob: 2,
+      outcome: 'succeeded',
+      detected_by: 'poll',
+      environment: 'prod',
+    });
+  });
+
+  it('write dimension sets whose values disagree on separate lines', () => {
+    const lines = capture((metrics) => {
+      metrics.add('MxCalls', 1, { route: 'read', status_class: '2xx' });
+      metrics.add('MxCalls', 1, { route: 'read', status_class: '5xx' });
+      metrics.add('MxCallLatency', 40, { upstream: 'mx-data' });
+    });
     expect(lines).toHaveLength(2);
-    const [ended, durations] = lines;
-    expect(ended!._aws.CloudWatchMetrics[0].Namespace).toBe(METRIC_NAMESPACE);
-    expect(ended).toMatchObject({ JobsEnded: 2, outcome: 'succeeded', detected_by: 'poll', environment: 'prod' });
-    expect(durations).toMatchObject({ JobDuration: [1_000, 3_000], PollsPerJob: 2 });
-    expect(durations!._aws.CloudWatchMetrics[0].Metrics).toContainEqual({ Name: 'JobDuration', Unit: 'Milliseconds' });
+    expect(lines.map((line) => line.status_class).sort()).toEqual(['2xx', '5xx']);
+    // Each line's members are exactly what its directives name, each with its own value.
+    expect(dimensionValuesOf(lines)).toEqual(
+      expect.arrayContaining([
+        { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '2xx' }) },
+        { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '5xx' }) },
+        { metric: 'MxCallLatency', dimensions: expect.objectContaining({ upstream: 'mx-data' }) },
+      ]),
+    );
+    expect(dimensionValuesOf(lines)).toHaveLength(3);
   });
 
   it('are written once: a second flush writes nothing new', () => {
