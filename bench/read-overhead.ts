@@ -172,7 +172,15 @@ export async function run(): Promise<BenchResult> {
   // relay block per concurrency runs under the CPU profiler (not counted: profiling slows it).
   const results = new Map<
     string,
-    { latencies: number[]; seconds: number; remoteCpuMs: number; localCpuMs: number; dynamoMs: number; dynamoCalls: number }
+    {
+      latencies: number[];
+      seconds: number;
+      remoteCpuMs: number;
+      localCpuMs: number;
+      localSystemMs: number;
+      dynamoMs: number;
+      dynamoCalls: number;
+    }
   >();
   const perBlock = Math.ceil(REQUESTS / BLOCKS);
   const profileDir = join(WORK_DIR, 'read-overhead');
@@ -198,6 +206,7 @@ export async function run(): Promise<BenchResult> {
           seconds: 0,
           remoteCpuMs: 0,
           localCpuMs: 0,
+          localSystemMs: 0,
           dynamoMs: 0,
           dynamoCalls: 0,
         };
@@ -210,6 +219,7 @@ export async function run(): Promise<BenchResult> {
         entry.seconds += seconds;
         const local = process.cpuUsage(localBefore);
         entry.localCpuMs += (local.user + local.system) / 1000;
+        entry.localSystemMs += local.system / 1000;
         entry.remoteCpuMs += (await remote.cpuMs()) - cpuBefore;
         entry.dynamoMs += dynamoMs - ddb.ms;
         entry.dynamoCalls += dynamoCalls - ddb.calls;
@@ -269,7 +279,7 @@ export async function run(): Promise<BenchResult> {
         fmt(quantile(x.latencies, 0.9), 2),
         fmt(quantile(x.latencies, 0.99), 2),
         fmt(x.latencies.length / x.seconds, 0),
-        fmt(cpuPerCall(x), 3),
+        `${fmt(cpuPerCall(x), 3)} (${fmt(x.localSystemMs / x.latencies.length, 3)})`,
         fmt(x.remoteCpuMs / x.latencies.length, 3),
         x.dynamoCalls > 0 ? `${fmt(x.dynamoCalls / x.latencies.length, 3)} / ${fmt(x.dynamoMs / x.dynamoCalls, 2)} ms` : '0',
       ]);
@@ -375,7 +385,7 @@ export async function run(): Promise<BenchResult> {
         'p90, ms',
         'p99, ms',
         'req/s',
-        'caller CPU / call, ms',
+        'caller CPU / call (of it in the kernel), ms',
         'remote CPU / call, ms',
         'DynamoDB calls / call (mean latency)',
       ],
@@ -411,8 +421,12 @@ export async function run(): Promise<BenchResult> {
             `(no DynamoDB call on the warm path). At c=1 that CPU adds to each call's latency; at c=50 the caller's core is shared by all 50 calls in flight, so the extra CPU per call caps throughput ` +
             `and queues calls. Largest owners of the relay's CPU at c=50: ${largest(50, 4)}. ` +
             `Where the relay's profile exceeds the direct client's (per call): at c=1 ${excess(1, 4)}; at c=50 ${excess(50, 4)} — ` +
-            "undici's excess is spent on the same MX request the direct client sends — mostly in its socket write (`writeBuffer`, the busiest frame above); the relay's request differs only by the abort signal of its per-call timeout, and this run does not explain the gap further; " +
-            'the rest is the handler: the middy pipeline and API-key check (lib/http, @middy), the session lookup, timeout and retry wrapper around the MX call (lib/mx) and the read validation (zod). ' +
+            "undici's excess is sampled in its socket write (`writeBuffer`), yet the kernel's share of the caller's CPU is " +
+            `${fmt(r1.localSystemMs / r1.latencies.length, 3)} ms per relay call against ${fmt(d1.localSystemMs / d1.latencies.length, 3)} ms per direct call at c=1: ` +
+            'the relay spends its extra CPU in user space, not in the write, and the sampled frame takes time that is not its own. ' +
+            'That user-space time has no dominant frame: a perf profile of 20,000 relay calls (`perf record -e cpu-clock`, `--perf-basic-prof`) is flat — megamorphic property loads and stores, ' +
+            'promise hooks (AsyncLocalStorage), JSON serialization, GC — spread over the middy pipeline and API-key check (lib/http, @middy), the session lookup, the timeout and retry wrapper ' +
+            "around the MX call (lib/mx), Powertools' stores (which read `AWS_LAMBDA_MAX_CONCURRENCY` from the environment ~33 times per call) and the EMF line. " +
             'A Lambda container serves one call at a time, so in AWS this CPU shows up as duration (and cost) per call rather than as queueing.',
         ].join('\n'),
   ].join('\n');
