@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
@@ -104,6 +103,8 @@ const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 interface Entry {
   name: MetricName;
   dimensions: Record<string, string>;
+  /** `dimensions` as JSON: the entries of one dimension set are one directive. */
+  dimensionsKey: string;
   values: number[];
 }
 
@@ -148,9 +149,10 @@ export class EmfMetrics implements MetricsSink {
             : 'other'
           : dimensionValue(allowed, raw);
     }
-    const key = `${name}|${JSON.stringify(recorded)}`;
+    const dimensionsKey = JSON.stringify(recorded);
+    const key = `${name}|${dimensionsKey}`;
     const entry = this.#entries.get(key);
-    if (!entry) this.#entries.set(key, { name, dimensions: recorded, values: [value] });
+    if (!entry) this.#entries.set(key, { name, dimensions: recorded, dimensionsKey, values: [value] });
     else if (spec.sum) entry.values[0]! += value;
     else entry.values.push(value);
   }
@@ -171,8 +173,9 @@ export class EmfMetrics implements MetricsSink {
     if (this.#entries.size === 0) return;
     const groups = new Map<string, Entry[]>();
     for (const entry of this.#entries.values()) {
-      const key = JSON.stringify(entry.dimensions);
-      groups.set(key, [...(groups.get(key) ?? []), entry]);
+      const group = groups.get(entry.dimensionsKey);
+      if (group) group.push(entry);
+      else groups.set(entry.dimensionsKey, [entry]);
     }
     this.#entries.clear();
     const lines: EmfLine[] = [];
@@ -217,19 +220,29 @@ const MAX_METRICS_PER_LINE = 100;
  * of its own. Two directives of the same metric with other dimension values never share a line: their values differ.
  */
 function addToLines(lines: EmfLine[], document: EmfLine): void {
-  const { _aws: meta, ...members } = document;
-  const count = (line: EmfLine) => line._aws.CloudWatchMetrics.reduce((total, directive) => total + directive.Metrics.length, 0);
-  const fits = (line: EmfLine) =>
-    count(line) + count(document) <= MAX_METRICS_PER_LINE &&
-    Object.entries(members).every(([member, value]) => !(member in line) || isDeepStrictEqual(line[member], value));
-  const line = lines.find(fits);
+  const line = lines.find((candidate) => fits(candidate, document));
   if (!line) {
-    lines.push({ ...document, _aws: { ...meta, CloudWatchMetrics: [...meta.CloudWatchMetrics] } });
+    lines.push(document);
     return;
   }
-  line._aws.CloudWatchMetrics.push(...meta.CloudWatchMetrics);
-  Object.assign(line, members);
+  line._aws = { ...line._aws, CloudWatchMetrics: [...line._aws.CloudWatchMetrics, ...document._aws.CloudWatchMetrics] };
+  for (const member in document) if (member !== '_aws') line[member] = document[member];
 }
+
+function fits(line: EmfLine, document: EmfLine): boolean {
+  if (metricCount(line) + metricCount(document) > MAX_METRICS_PER_LINE) return false;
+  for (const member in document) {
+    if (member !== '_aws' && member in line && !sameValue(line[member], document[member])) return false;
+  }
+  return true;
+}
+
+const metricCount = (line: EmfLine): number =>
+  line._aws.CloudWatchMetrics.reduce((total, directive) => total + directive.Metrics.length, 0);
+
+/** Root members are strings (dimensions) or numbers and arrays of numbers (metric values). */
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((value, index) => value === b[index]));
 
 /** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */
 export function mxRouteClass(route: string): (typeof MX_ROUTE_CLASSES)[number] {
