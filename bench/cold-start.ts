@@ -115,6 +115,26 @@ const PROBES = [
     what: 'lib/undici.ts: Pool, Agent, buildConnector and `Dispatcher#request`, by deep import',
     source: `export { Agent, Pool, buildConnector } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`,
   },
+  {
+    key: 'probe[middy core]',
+    what: "middy's core, a handler built with it",
+    source: "import middy from '@middy/core';\nexport const handler = middy().handler(async () => ({ statusCode: 200 }));",
+  },
+  {
+    key: 'probe[Powertools Logger]',
+    what: 'Powertools Logger and its middy middleware, one logger constructed',
+    source:
+      "import { Logger } from '@aws-lambda-powertools/logger';\n" +
+      "export { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';\n" +
+      "export const logger = new Logger({ serviceName: 'nexus-relay' });",
+  },
+  {
+    key: 'probe[Powertools Metrics]',
+    what: 'Powertools Metrics, one instance constructed',
+    source:
+      "import { Metrics } from '@aws-lambda-powertools/metrics';\n" +
+      "export const metrics = new Metrics({ namespace: 'NexusRelay', serviceName: 'nexus-relay' });",
+  },
 ] as const;
 
 interface Bundle {
@@ -637,13 +657,15 @@ export async function run(): Promise<BenchResult> {
       `Against the runtime's SDK alone, ${withinRuntimeSdk}/${FUNCTION_NAMES.length} functions now import within ${TARGET_RATIO}× of it; ` +
       'against a baseline that bundles its SDK too (the target above), the own code weighs relatively more, because the SDK it is compared with got cheaper.',
     '',
-    '### What undici costs on its own (probe bundles, same rounds)',
+    '### What the stack costs on its own: undici, middy, Powertools (probe bundles, same rounds)',
     '',
     table(['probe', 'bundle', 'import p50 (min), ms', 'over the empty baseline, ms'], probeRows),
     '',
     `undici's index (fetch, WebSocket, caches, mocks…) is ${kib(undiciWhole.bytes)} and ${fmt(median(undiciWhole.times) - median(empty.times))} ms; ` +
       `the dispatchers the MX client and the webhook sender use, imported from their modules (lib/undici.ts), ${kib(undiciSubset.bytes)} and ` +
-      `${fmt(median(undiciSubset.times) - median(empty.times))} ms.`,
+      `${fmt(median(undiciSubset.times) - median(empty.times))} ms. ` +
+      "middy's core imports Node's web streams (`node:stream/web`, for streamed responses) whatever the handler; Powertools Logger builds its own " +
+      '`Console` on stdout and stderr. Over a baseline with SDK clients the same probes cost less, as the SDK loads part of what they load (the floor bundles above measure that).',
     '',
     "### Where the time goes, measured: SDK used, SDK loaded but unused, own code (fastest of each bundle's imports, ms)",
     '',
