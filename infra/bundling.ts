@@ -11,7 +11,7 @@ export const LAMBDA_BUNDLE = {
   mainFields: ['module', 'main'],
   minify: true,
   // Shipped beside the bundle and read when an error is logged (lib/source-mapped-stack.ts). Not with Node's
-  // --enable-source-maps: that parses the map at every cold start (+9–12 ms, BENCHMARKS.md, cold start).
+  // --enable-source-maps: that parses the map at every cold start (+3–14 ms, BENCHMARKS.md, cold start).
   sourcemap: true,
   // Stack traces need the mappings only; the sources would double the package for nothing.
   sourcesContent: false,

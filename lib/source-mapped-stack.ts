@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  * (`lib/mx/transport.ts:251:7`), read off the source map shipped beside the bundle.
  *
  * Node does this itself with `--enable-source-maps`, but then reads and parses every loaded bundle's map at import:
- * +3–12 ms and +5–9 MiB on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start).
+ * +3–14 ms and +5–9 MiB on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start).
  * Here a map is read the first time a frame of its bundle is logged and kept for the container's life. That first
  * error pays what Node's first mapped stack paid as well (decoding the mappings: ~45 ms and ~30 MiB for a 1.1 MB
  * map, measured on api-refresh) plus the read Node did at import.
@@ -46,7 +46,11 @@ function mapFrame(line: string): string | undefined {
   const frame = FRAME.exec(line);
   if (!frame) return undefined;
   const [, head, file, lineText, columnText, tail] = frame as unknown as [string, string, string, string, string, string];
-  const map = sourceMapOf(file.startsWith('file://') ? fileURLToPath(file) : file);
+  const path = file.startsWith('file://') ? fileURLToPath(file) : file;
+  // Only bundles this project builds: a dependency's own map (run unbundled, locally) would name its sources as if
+  // they were the project's.
+  if (path.includes('/node_modules/')) return undefined;
+  const map = sourceMapOf(path);
   if (!map) return undefined;
   const entry = map.findEntry(Number(lineText) - 1, Number(columnText) - 1) as {
     originalSource?: string;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -68,6 +68,14 @@ describe('source-mapped stacks', () => {
     const asPath = error.stack!.replaceAll(pathToFileURL(bundle).href, bundle);
     expect(asPath).not.toBe(error.stack);
     expect(sourceMappedStack(asPath)).toBe(sourceMappedStack(error.stack!));
+  });
+
+  it("leaves a dependency's frames as they are, even where the dependency ships a map", () => {
+    const dependency = join(dir, 'node_modules', 'dep', 'index.mjs');
+    mkdirSync(join(dir, 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(`${dependency}.map`, readFileSync(`${bundle}.map`));
+    const stack = raw.stack.replaceAll(pathToFileURL(bundle).href, pathToFileURL(dependency).href);
+    expect(sourceMappedStack(stack)).toBe(stack);
   });
 
   it('leaves frames without a source map, and lines that are not frames, as they are', () => {
