@@ -103,6 +103,9 @@ const bundlesUndici = (metafile: Metafile) =>
     Object.keys(output.inputs).some((path) => path.includes('node_modules/undici/')),
   );
 
+/** The undici dispatchers the project imports (lib/undici.ts), as an entry's line. */
+const UNDICI_DISPATCHERS = `export { Agent, Pool, buildConnector } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`;
+
 /** undici priced on its own, in the same rounds: whole, and as the project imports it. */
 const PROBES = [
   {
@@ -113,7 +116,7 @@ const PROBES = [
   {
     key: 'probe[undici: lib/undici.ts]',
     what: 'lib/undici.ts: Pool, Agent, buildConnector and `Dispatcher#request`, by deep import',
-    source: `export { Agent, Pool, buildConnector } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`,
+    source: UNDICI_DISPATCHERS,
   },
   {
     key: 'probe[middy core]',
@@ -266,6 +269,12 @@ function clientsImported(metafile: Metafile): SdkClient[] {
   );
 }
 
+/** An entry's lines exporting the SDK clients of `clients` (what a baseline or a floor bundle loads). */
+const sdkExports = (clients: readonly SdkClient[]): string[] =>
+  clients.flatMap((client) =>
+    SDK_CLIENTS[client].packages.map((pkg, i) => `export { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
+  );
+
 const short = (pkg: string) => pkg.replace('@aws-sdk/', '').replace('client-', '');
 const sumOf = (values: Iterable<number>) => [...values].reduce((total, value) => total + value, 0);
 
@@ -296,10 +305,10 @@ export async function run(): Promise<BenchResult> {
     return entry;
   };
   for (const [key, clients] of clientSets) {
-    const lines = clients.flatMap((client) =>
-      SDK_CLIENTS[client].packages.map((pkg, i) => `export { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
+    const entry = writeEntry(
+      key,
+      [...sdkExports(clients), 'export const handler = async () => ({ statusCode: 200 });', ''].join('\n'),
     );
-    const entry = writeEntry(key, [...lines, 'export const handler = async () => ({ statusCode: 200 });', ''].join('\n'));
     bundles.push(await buildBundle(key, entry));
     if (clients.length > 0) bundles.push(await buildBundle(withRuntimeSdk(key), entry, 'external'));
   }
@@ -310,12 +319,8 @@ export async function run(): Promise<BenchResult> {
     if (bundles.some((bundle) => bundle.key === key)) continue;
     const clients = clientsUsed(FUNCTION_SPECS[name]);
     const lines = [
-      ...clients.flatMap((client) =>
-        SDK_CLIENTS[client].packages.map((pkg, i) => `export { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
-      ),
-      ...(bundlesUndici(find(name).metafile)
-        ? [`export { Agent, Pool, buildConnector } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`]
-        : []),
+      ...sdkExports(clients),
+      ...(bundlesUndici(find(name).metafile) ? [UNDICI_DISPATCHERS] : []),
       ...FLOOR_STACK,
       '',
     ];

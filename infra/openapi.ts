@@ -15,19 +15,24 @@ export const OPENAPI_JSON = fileURLToPath(new URL('../lib/http/openapi/openapi.g
 export const OPENAPI_MODULE = fileURLToPath(new URL('../lib/http/openapi/openapi-document.generated.ts', import.meta.url));
 
 /**
- * The OpenAPI document of the route table, described by the docs each HTTP function declares next to its
- * operations. Function modules compose their services when loaded: the environment must hold a valid configuration.
+ * The docs every HTTP function declares next to its operations (their `docs()`), by route key. Function modules
+ * compose their services when loaded: the environment must hold a valid configuration.
  */
-export async function generateOpenApiDocument(): Promise<OpenApiDocument> {
+export async function operationsDocs(): Promise<OperationsDocs> {
   const docs: OperationsDocs = {};
   for (const fn of FUNCTIONS) {
     const module = (await import(`../lib/api/${apiModuleOf(fn)}.ts`)) as { docs?: () => OperationsDocs };
     Object.assign(docs, module.docs?.());
   }
+  return docs;
+}
+
+/** The OpenAPI document of the route table, described by the functions' docs. */
+export async function generateOpenApiDocument(): Promise<OpenApiDocument> {
   return buildOpenApiDocument(
     { title: 'nexus-relay', version: packageJson.version, description: packageJson.description },
     ROUTES,
-    docs,
+    await operationsDocs(),
   );
 }
 

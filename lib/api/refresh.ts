@@ -74,19 +74,18 @@ export function operations(services: Services): Operations {
 
 const tracking = { location: 'The job: `/jobs/{job_id}`' };
 
-const refreshDocs = (jobAnswer: OperationDocs['body']): OperationDocs => ({
-  path: pathSchema,
-  query: querySchema,
-  description: 'While an aggregation of the member runs, answers that job without calling MX.',
-  responses: { 202: { description: 'The job tracking the aggregation', body: jobAnswer, headers: tracking } },
-  problems: ['forbidden', ...MX_CALL_PROBLEMS],
-});
-
 export function docs(): OperationsDocs {
   const { jobAnswer } = responseSchemas();
+  const refresh: OperationDocs = {
+    path: pathSchema,
+    query: querySchema,
+    description: 'While an aggregation of the member runs, answers that job without calling MX.',
+    responses: { 202: { description: 'The job tracking the aggregation', body: jobAnswer, headers: tracking } },
+    problems: ['forbidden', ...MX_CALL_PROBLEMS],
+  };
   return {
-    'POST /users/{user_id}/members/{member_guid}/refresh': refreshDocs(jobAnswer),
-    'POST /users/{user_id}/members/{member_guid}/aggregate': refreshDocs(jobAnswer),
+    'POST /users/{user_id}/members/{member_guid}/refresh': refresh,
+    'POST /users/{user_id}/members/{member_guid}/aggregate': refresh,
     'PUT /users/{user_id}/members/{member_guid}/resume': {
       path: pathSchema,
       body: resumeBody,

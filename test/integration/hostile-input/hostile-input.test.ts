@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { apiModuleOf, DEFAULT_ROUTE_KEY, FUNCTIONS, ROUTES, routeKey, type RouteDefinition } from '../../../lib/http/routes.ts';
+import { operationsDocs } from '../../../infra/openapi.ts';
+import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type RouteDefinition } from '../../../lib/http/routes.ts';
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
@@ -87,8 +88,7 @@ async function knownValues(): Promise<KnownValues> {
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: process.env.HOSTILE_LOG_LEVEL ?? 'ERROR' } });
   known = await knownValues();
-  const modules = await Promise.all(FUNCTIONS.map((fn) => import(`../../../lib/api/${apiModuleOf(fn)}.ts`)));
-  docs = Object.assign({}, ...modules.map((module: { docs?: () => OperationsDocs }) => module.docs?.() ?? {}));
+  docs = await operationsDocs();
   client = rawHttpClient(stack.url);
   watch = new MxPathWatch(stack.simulatorUrl!);
   await watch.start(200);
