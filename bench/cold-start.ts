@@ -158,12 +158,28 @@ interface Bundle {
 
 /** The key of a bundle built with the SDK external, as the functions were shipped before it was bundled. */
 const withRuntimeSdk = (key: string) => `${key} (runtime's SDK)`;
+/** The key of a function bundle importing node:http as an ES module, as the functions did before lib/aws/node-http.cjs. */
+const withEsmHttp = (key: string) => `${key} (node:http as ESM)`;
+const NODE_HTTP_SHIM = 'lib/aws/node-http.cjs';
+const isHttpAlias = (from: string) => /^(node:)?http$/.test(from);
 
-async function buildBundle(key: string, entry: string, sdk: 'bundled' | 'external' = 'bundled'): Promise<Bundle> {
+/**
+ * Builds `entry` as the stack does. `external`: the AWS SDK left out (as shipped before it was bundled); `esm-http`:
+ * node:http imported as an ES module (without the stack's alias to lib/aws/node-http.cjs).
+ */
+async function buildBundle(
+  key: string,
+  entry: string,
+  variant: 'bundled' | 'external' | 'esm-http' = 'bundled',
+): Promise<Bundle> {
   const file = join(DIR, 'bundles', key.replace(/[^a-z0-9+-]/gi, '_'), 'index.mjs');
   const options = esbuildOptions(entry, file);
-  const external = sdk === 'external' ? [...(options.external ?? []), '@aws-sdk/*'] : options.external;
-  const result = await build({ ...options, external, metafile: true, logLevel: 'silent' });
+  const external = variant === 'external' ? [...(options.external ?? []), '@aws-sdk/*'] : options.external;
+  const alias =
+    variant === 'esm-http'
+      ? Object.fromEntries(Object.entries(options.alias ?? {}).filter(([from]) => !isHttpAlias(from)))
+      : options.alias;
+  const result = await build({ ...options, external, alias, metafile: true, logLevel: 'silent' });
   const contents = readFileSync(file);
   return {
     key,
@@ -289,6 +305,8 @@ export async function run(): Promise<BenchResult> {
     bundles.push(await buildBundle(withRuntimeSdk(name), functionEntry(name), 'external'));
   }
   const find = (key: string) => bundles.find((b) => b.key === key)!;
+  const httpShimmed = FUNCTION_NAMES.filter((name) => NODE_HTTP_SHIM in find(name).metafile.inputs);
+  for (const name of httpShimmed) bundles.push(await buildBundle(withEsmHttp(name), functionEntry(name), 'esm-http'));
 
   // Baseline entries: the SDK clients each function uses, and nothing else; plus the clients each bundle loads.
   const clientSets = new Map<string, SdkClient[]>();
@@ -453,6 +471,27 @@ export async function run(): Promise<BenchResult> {
   checks.push({
     target: `Cold start, Node's source maps at start (\`NODE_OPTIONS=${SOURCE_MAPS_AT_START}\`, set by the stack before; now errors are mapped when logged): import time they add (no target)`,
     measured: `+${fmt(Math.min(...sourceMapAdded))}–${fmt(Math.max(...sourceMapAdded))} ms (+${fmt(Math.min(...sourceMapShare) * 100, 0)}–${fmt(Math.max(...sourceMapShare) * 100, 0)} %)`,
+    met: true,
+    info: true,
+  });
+
+  // node:http taken as CommonJS (the stack's alias) against the ES module import the SDK's handler makes.
+  const esmHttpSaved = httpShimmed.map((name) => median(find(withEsmHttp(name)).times) - median(find(name).times));
+  const esmHttpRows = httpShimmed.map((name) => {
+    const fn = find(name);
+    const esm = find(withEsmHttp(name));
+    const saved = median(esm.times) - median(fn.times);
+    return [
+      `\`${name}\``,
+      fmt(median(esm.times)),
+      fmt(median(fn.times)),
+      `${saved >= 0 ? '−' : '+'}${fmt(Math.abs(saved))} (${fmt((Math.abs(saved) / median(esm.times)) * 100, 0)} %)`,
+      `${mib(median(esm.rss))} → ${mib(median(fn.rss))}`,
+    ];
+  });
+  checks.push({
+    target: `Cold start, node:http taken as CommonJS (\`${NODE_HTTP_SHIM}\`) instead of the SDK's ES module import, on Node ${process.version} (no target)`,
+    measured: `${fmt(Math.min(...esmHttpSaved))} to ${fmt(Math.max(...esmHttpSaved))} ms saved per cold start (${httpShimmed.length} functions)`,
     met: true,
     info: true,
   });
@@ -642,6 +681,22 @@ export async function run(): Promise<BenchResult> {
       `Each function imported once more in every round with \`NODE_OPTIONS=${SOURCE_MAPS_AT_START}\`:`,
     '',
     table(['function', 'import p50, ms', `with ${SOURCE_MAPS_AT_START}, ms`, 'added, ms', 'init RSS added (p50)'], sourceMapRows),
+    '',
+    '### node:http taken as CommonJS (same rounds)',
+    '',
+    "The AWS SDK's HTTP handler imports node:http as an ES module. On Node 22 (Lambda's nodejs22.x) Node builds that module by reading " +
+      "every export of node:http, and its `WebSocket`, `CloseEvent` and `MessageEvent` are getters that load Node's own copy of undici " +
+      '(nodejs/node#57649; Node 20 has no such getters). The stack aliases `http` and `node:http` to `' +
+      NODE_HTTP_SHIM +
+      '` (infra/bundling.ts), the same module object taken as CommonJS, whose getters stay lazy. ' +
+      'Each function whose bundle imports node:http, built once more without the alias and imported in every round, on Node ' +
+      process.version +
+      ':',
+    '',
+    table(
+      ['function', 'node:http as an ES module, p50 ms', 'as CommonJS (shipped), p50 ms', 'saved, ms', 'init RSS p50'],
+      esmHttpRows,
+    ),
     '',
     "### The SDK in the bundle vs the runtime's copy (same rounds)",
     '',

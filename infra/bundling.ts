@@ -1,5 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
+
+/**
+ * Imports a bundle takes from a project file instead, relative to the project root (where NodejsFunction runs the
+ * esbuild CLI). node:http is taken as CommonJS: imported as an ES module on Node 22, it loads Node's internal undici at
+ * every cold start (lib/aws/node-http.cjs says why, BENCHMARKS.md how much).
+ */
+const ALIASES = {
+  http: './lib/aws/node-http.cjs',
+  'node:http': './lib/aws/node-http.cjs',
+} as const;
 
 /**
  * How every function is bundled: the one source for the stack (NodejsFunction runs the esbuild CLI with these)
@@ -21,6 +32,7 @@ export const LAMBDA_BUNDLE = {
   // about 40 % of the time the runtime's copy takes (BENCHMARKS.md, cold start), and the version deployed is the
   // version the lockfile pins and the tests ran.
   external: [] as string[],
+  alias: ALIASES,
 } as const;
 
 /** Largest bundle (the .mjs, without its source map) a function may have. */
@@ -36,6 +48,7 @@ export function nodejsFunctionBundling(): BundlingOptions {
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     banner: LAMBDA_BUNDLE.banner,
     externalModules: [...LAMBDA_BUNDLE.external],
+    esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => `${from}=${to}`) },
   };
 }
 
@@ -54,5 +67,9 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     banner: { js: LAMBDA_BUNDLE.banner },
     external: [...LAMBDA_BUNDLE.external],
+    // esbuild's API resolves an alias against its working directory: made absolute, the build runs from anywhere.
+    alias: Object.fromEntries(
+      Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => [from, fileURLToPath(new URL(`../${to}`, import.meta.url))]),
+    ),
   };
 }

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esbuildOptions, nodejsFunctionBundling } from '../../infra/bundling.ts';
+import { esmHttpImports } from './support/metafile.ts';
+
+/**
+ * The bundles take node:http as CommonJS through lib/aws/node-http.cjs (infra/bundling.ts): imported as an ES module
+ * on Node 22, node:http loads Node's internal undici at every cold start. The AWS SDK's HTTP handler must still send
+ * through it, from a bundle with nothing on its module path.
+ */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHIM = 'lib/aws/node-http.cjs';
+
+// A client of the SDK as the functions build theirs, sending one request to a local endpoint.
+const ENTRY = `
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+const client = new DynamoDBClient({
+  endpoint: process.argv[2],
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  maxAttempts: 1,
+});
+const { TableNames } = await client.send(new ListTablesCommand({}));
+process.stdout.write(JSON.stringify(TableNames));
+`;
+
+let dir: string;
+let bundle: string;
+let metafile: Metafile;
+let server: Server;
+let endpoint: string;
+const received: IncomingMessage[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'node-http-alias-'));
+  bundle = join(dir, 'index.mjs');
+  const { entryPoints: _entry, ...options } = esbuildOptions('unused.ts', bundle);
+  ({ metafile } = await build({
+    ...options,
+    stdin: { contents: ENTRY, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'entry.ts' },
+    metafile: true,
+    logLevel: 'silent',
+  }));
+  server = createServer((request, response) => {
+    received.push(request);
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.end(JSON.stringify({ TableNames: ['relay'] }));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => {
+  server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('node:http in the bundles, taken as CommonJS', () => {
+  it('replaces the SDK’s ES module import of node:http with lib/aws/node-http.cjs', () => {
+    expect(esmHttpImports(metafile)).toEqual([]);
+    expect(Object.keys(metafile.inputs)).toContain(SHIM);
+  });
+
+  it('lets the SDK’s HTTP handler send and read a request from a bundle with nothing on its module path', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', 'await import(process.argv[1])', pathToFileURL(bundle).href, endpoint],
+      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '' } },
+    );
+    expect(JSON.parse(stdout)).toEqual(['relay']);
+    expect(received.map((request) => request.headers['x-amz-target'])).toEqual(['DynamoDB_20120810.ListTables']);
+  });
+
+  it('gives the stack’s NodejsFunction bundling the same aliases, relative to the project root', () => {
+    const { esbuildArgs } = nodejsFunctionBundling();
+    const aliases = (esbuildArgs?.['--alias'] as string[]).map((entry) => entry.split('='));
+    expect(aliases.map(([from]) => from).sort()).toEqual(Object.keys(esbuildOptions('unused.ts', bundle).alias!).sort());
+    for (const [, to] of aliases) expect(join(PROJECT_ROOT, to!)).toBe(join(PROJECT_ROOT, SHIM));
+  });
+});
