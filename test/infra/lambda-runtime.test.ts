@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
-import { buildFunctionBundle, loadInRuntime } from '../support/lambda-runtime.ts';
+import { LAMBDA_NODE_VERSION, buildFunctionBundle, loadInRuntime } from '../support/lambda-runtime.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
@@ -21,7 +21,7 @@ const environmentOf = (name: string) =>
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('function bundles in a Lambda-like runtime (nothing on the module path, the prod environment)', () => {
+describe(`function bundles in a Lambda-like runtime (Node ${LAMBDA_NODE_VERSION}, nothing on the module path, the prod environment)`, () => {
   it.each(FUNCTION_NAMES)('%s loads and exports handler', async (name) => {
     const file = await buildFunctionBundle(root, name);
     const load = loadInRuntime(file, environmentOf(name));

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esbuildOptions, nodejsFunctionBundling } from '../../infra/bundling.ts';
+import { LAMBDA_NODE, LAMBDA_NODE_VERSION } from '../support/lambda-runtime.ts';
 import { esmHttpImports } from './support/metafile.ts';
 
 /**
@@ -30,11 +31,13 @@ const client = new DynamoDBClient({
   maxAttempts: 1,
 });
 const { TableNames } = await client.send(new ListTablesCommand({}));
-process.stdout.write(JSON.stringify(TableNames));
+const internalUndici = process.moduleLoadList.includes('NativeModule internal/deps/undici/undici');
+process.stdout.write(JSON.stringify({ TableNames, internalUndici }));
 `;
 
 let dir: string;
 let bundle: string;
+let withoutAlias: string;
 let metafile: Metafile;
 let server: Server;
 let endpoint: string;
@@ -43,13 +46,11 @@ const received: IncomingMessage[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'node-http-alias-'));
   bundle = join(dir, 'index.mjs');
+  withoutAlias = join(dir, 'without-alias', 'index.mjs');
   const { entryPoints: _entry, ...options } = esbuildOptions('unused.ts', bundle);
-  ({ metafile } = await build({
-    ...options,
-    stdin: { contents: ENTRY, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'entry.ts' },
-    metafile: true,
-    logLevel: 'silent',
-  }));
+  const stdin = { contents: ENTRY, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'entry.ts' } as const;
+  ({ metafile } = await build({ ...options, stdin, metafile: true, logLevel: 'silent' }));
+  await build({ ...options, outfile: withoutAlias, alias: {}, stdin, logLevel: 'silent' });
   server = createServer((request, response) => {
     received.push(request);
     request.resume();
@@ -63,6 +64,16 @@ beforeAll(async () => {
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
+/** Runs a fixture bundle in a fresh LAMBDA_NODE process with nothing on its module path; what it printed. */
+async function sendFrom(file: string): Promise<unknown> {
+  const { stdout } = await promisify(execFile)(
+    LAMBDA_NODE,
+    ['--input-type=module', '-e', 'await import(process.argv[1])', pathToFileURL(file).href, endpoint],
+    { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '' } },
+  );
+  return JSON.parse(stdout);
+}
+
 afterAll(() => {
   server?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -74,14 +85,15 @@ describe('node:http in the bundles, taken as CommonJS', () => {
     expect(Object.keys(metafile.inputs)).toContain(SHIM);
   });
 
-  it('lets the SDK’s HTTP handler send and read a request from a bundle with nothing on its module path', async () => {
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', 'await import(process.argv[1])', pathToFileURL(bundle).href, endpoint],
-      { cwd: tmpdir(), env: { PATH: process.env.PATH ?? '' } },
-    );
-    expect(JSON.parse(stdout)).toEqual(['relay']);
+  it(`lets the SDK’s HTTP handler send and read a request on Node ${LAMBDA_NODE_VERSION}, without Node’s internal undici`, async () => {
+    const sent = await sendFrom(bundle);
+    expect(sent).toEqual({ TableNames: ['relay'], internalUndici: false });
     expect(received.map((request) => request.headers['x-amz-target'])).toEqual(['DynamoDB_20120810.ListTables']);
+
+    // The same client importing node:http as an ES module: on Node 22 (CI runs this on Lambda's major) that import
+    // alone loads Node's internal undici; Node 20 has no such getters.
+    const control = await sendFrom(withoutAlias);
+    expect(control).toEqual({ TableNames: ['relay'], internalUndici: LAMBDA_NODE_VERSION.startsWith('v22.') });
   });
 
   it('gives the stack’s NodejsFunction bundling the same aliases, relative to the project root', () => {

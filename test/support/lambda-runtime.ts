@@ -25,6 +25,14 @@ export interface RuntimeLoad {
   error?: string;
 }
 
+/**
+ * The Node that stands in for Lambda's runtime: `LAMBDA_NODE` (CI installs Node 22, Lambda's nodejs22.x major: see
+ * .ci/run), else the Node running the tests.
+ */
+export const LAMBDA_NODE = process.env.LAMBDA_NODE || process.execPath;
+/** The version of LAMBDA_NODE (`v22.…`). */
+export const LAMBDA_NODE_VERSION = spawnSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
 const LOAD_SCRIPT = `
 const started = performance.now();
 const module = await import(process.argv[1]);
@@ -34,9 +42,9 @@ process.stdout.write(JSON.stringify({
   initRssBytes: process.memoryUsage().rss,
 }));`;
 
-/** Imports the bundle in a fresh process with only `env` (plus PATH), as Lambda's init phase does. */
+/** Imports the bundle in a fresh LAMBDA_NODE process with only `env` (plus PATH), as Lambda's init phase does. */
 export function loadInRuntime(file: string, env: Record<string, string>): RuntimeLoad {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', LOAD_SCRIPT, pathToFileURL(file).href], {
+  const child = spawnSync(LAMBDA_NODE, ['--input-type=module', '-e', LOAD_SCRIPT, pathToFileURL(file).href], {
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
     encoding: 'utf8',
     cwd: '/',
