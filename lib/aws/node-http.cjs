@@ -4,6 +4,6 @@
 //
 // The AWS SDK's HTTP handler imports node:http as an ES module. On Node 22 (Lambda's nodejs22.x), Node builds an ES
 // module of a built-in by reading every export, and node:http's WebSocket, CloseEvent and MessageEvent are getters that
-// load Node's own copy of undici: +9 to +11 ms per cold start, measured (BENCHMARKS.md, cold start; nodejs/node#57649).
+// load Node's own copy of undici: 4–10 ms more per cold start, measured (BENCHMARKS.md, cold start; nodejs/node#57649).
 // Taken as CommonJS, the same module object keeps those getters lazy. Node 20 has no such getters.
 module.exports = process.getBuiltinModule('node:http');

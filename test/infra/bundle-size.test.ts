@@ -45,7 +45,7 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
       size,
       `${name} is ${size} B, over the ${BUNDLE_BUDGET_BYTES} B budget; largest inputs: ${largestInputs(result.metafile)}`,
     ).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
-    // node:http only as CommonJS (lib/aws/node-http.cjs): as an ES module it costs ~10 ms of every cold start on Node 22.
+    // node:http only as CommonJS (lib/aws/node-http.cjs): as an ES module it costs 4–10 ms of every cold start on Node 22.
     expect(esmHttpImports(result.metafile), `${name} imports node:http as an ES module`).toEqual([]);
 
     // Not on and empty: X-Ray is active for a function exactly when its code captures traces, in every environment.
