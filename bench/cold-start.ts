@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
-import { LAMBDA_BUNDLE, esbuildOptions } from '../infra/bundling.ts';
+import { LAMBDA_BUNDLE, NODE_HTTP_CJS, esbuildOptions, isNodeHttp } from '../infra/bundling.ts';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type FunctionSpec } from '../infra/constructs/function-specs.ts';
 import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
@@ -180,8 +180,6 @@ interface Bundle {
 const withRuntimeSdk = (key: string) => `${key} (runtime's SDK)`;
 /** The key of a function bundle importing node:http as an ES module, as the functions did before lib/aws/node-http.cjs. */
 const withEsmHttp = (key: string) => `${key} (node:http as ESM)`;
-const NODE_HTTP_SHIM = 'lib/aws/node-http.cjs';
-const isHttpAlias = (from: string) => /^(node:)?http$/.test(from);
 
 /**
  * Builds `entry` as the stack does. `external`: the AWS SDK left out (as shipped before it was bundled); `esm-http`:
@@ -197,7 +195,7 @@ async function buildBundle(
   const external = variant === 'external' ? [...(options.external ?? []), '@aws-sdk/*'] : options.external;
   const alias =
     variant === 'esm-http'
-      ? Object.fromEntries(Object.entries(options.alias ?? {}).filter(([from]) => !isHttpAlias(from)))
+      ? Object.fromEntries(Object.entries(options.alias ?? {}).filter(([from]) => !isNodeHttp(from)))
       : options.alias;
   const result = await build({ ...options, external, alias, metafile: true, logLevel: 'silent' });
   const contents = readFileSync(file);
@@ -325,7 +323,7 @@ export async function run(): Promise<BenchResult> {
     bundles.push(await buildBundle(withRuntimeSdk(name), functionEntry(name), 'external'));
   }
   const find = (key: string) => bundles.find((b) => b.key === key)!;
-  const httpShimmed = FUNCTION_NAMES.filter((name) => NODE_HTTP_SHIM in find(name).metafile.inputs);
+  const httpShimmed = FUNCTION_NAMES.filter((name) => NODE_HTTP_CJS in find(name).metafile.inputs);
   for (const name of httpShimmed) bundles.push(await buildBundle(withEsmHttp(name), functionEntry(name), 'esm-http'));
 
   // Baseline entries: the SDK clients each function uses, and nothing else; plus the clients each bundle loads.
@@ -498,10 +496,10 @@ export async function run(): Promise<BenchResult> {
 
   // node:http taken as CommonJS (the stack's alias) against the ES module import the SDK's handler makes.
   const esmHttpSaved = httpShimmed.map((name) => median(find(withEsmHttp(name)).times) - median(find(name).times));
-  const esmHttpRows = httpShimmed.map((name) => {
+  const esmHttpRows = httpShimmed.map((name, i) => {
     const fn = find(name);
     const esm = find(withEsmHttp(name));
-    const saved = median(esm.times) - median(fn.times);
+    const saved = esmHttpSaved[i]!;
     return [
       `\`${name}\``,
       fmt(median(esm.times)),
@@ -511,7 +509,7 @@ export async function run(): Promise<BenchResult> {
     ];
   });
   checks.push({
-    target: `Cold start, node:http taken as CommonJS (\`${NODE_HTTP_SHIM}\`) instead of the SDK's ES module import, on Node ${process.version} (no target)`,
+    target: `Cold start, node:http taken as CommonJS (\`${NODE_HTTP_CJS}\`) instead of the SDK's ES module import, on Node ${process.version} (no target)`,
     measured: `${fmt(Math.min(...esmHttpSaved))} to ${fmt(Math.max(...esmHttpSaved))} ms saved per cold start (${httpShimmed.length} functions)`,
     met: true,
     info: true,
@@ -709,7 +707,7 @@ export async function run(): Promise<BenchResult> {
     "The AWS SDK's HTTP handler imports node:http as an ES module. On Node 22 (Lambda's nodejs22.x) Node builds that module by reading " +
       "every export of node:http, and its `WebSocket`, `CloseEvent` and `MessageEvent` are getters that load Node's own copy of undici " +
       '(nodejs/node#57649; Node 20 has no such getters). The stack aliases `http` and `node:http` to `' +
-      NODE_HTTP_SHIM +
+      NODE_HTTP_CJS +
       '` (infra/bundling.ts), the same module object taken as CommonJS, whose getters stay lazy. ' +
       'Each function whose bundle imports node:http, built once more without the alias and imported in every round, on Node ' +
       process.version +

@@ -7,9 +7,12 @@ import type { BuildOptions } from 'esbuild';
  * esbuild CLI). node:http is taken as CommonJS: imported as an ES module on Node 22, it loads Node's internal undici at
  * every cold start (lib/aws/node-http.cjs says why, BENCHMARKS.md how much).
  */
+export const NODE_HTTP_CJS = 'lib/aws/node-http.cjs';
+/** The import specifiers of node:http, both aliased to NODE_HTTP_CJS. */
+export const isNodeHttp = (specifier: string) => specifier === 'http' || specifier === 'node:http';
 const ALIASES = {
-  http: './lib/aws/node-http.cjs',
-  'node:http': './lib/aws/node-http.cjs',
+  http: `./${NODE_HTTP_CJS}`,
+  'node:http': `./${NODE_HTTP_CJS}`,
 } as const;
 
 /**

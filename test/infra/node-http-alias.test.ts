@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esbuildOptions, nodejsFunctionBundling } from '../../infra/bundling.ts';
+import { NODE_HTTP_CJS, esbuildOptions, nodejsFunctionBundling } from '../../infra/bundling.ts';
 import { LAMBDA_NODE, LAMBDA_NODE_VERSION } from '../support/lambda-runtime.ts';
 import { esmHttpImports } from './support/metafile.ts';
 
@@ -19,7 +19,6 @@ import { esmHttpImports } from './support/metafile.ts';
  * through it, from a bundle with nothing on its module path.
  */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHIM = 'lib/aws/node-http.cjs';
 
 // A client of the SDK as the functions build theirs, sending one request to a local endpoint.
 const ENTRY = `
@@ -82,7 +81,7 @@ afterAll(() => {
 describe('node:http in the bundles, taken as CommonJS', () => {
   it('replaces the SDK’s ES module import of node:http with lib/aws/node-http.cjs', () => {
     expect(esmHttpImports(metafile)).toEqual([]);
-    expect(Object.keys(metafile.inputs)).toContain(SHIM);
+    expect(Object.keys(metafile.inputs)).toContain(NODE_HTTP_CJS);
   });
 
   it(`lets the SDK’s HTTP handler send and read a request on Node ${LAMBDA_NODE_VERSION}, without Node’s internal undici`, async () => {
@@ -100,6 +99,6 @@ describe('node:http in the bundles, taken as CommonJS', () => {
     const { esbuildArgs } = nodejsFunctionBundling();
     const aliases = (esbuildArgs?.['--alias'] as string[]).map((entry) => entry.split('='));
     expect(aliases.map(([from]) => from).sort()).toEqual(Object.keys(esbuildOptions('unused.ts', bundle).alias!).sort());
-    for (const [, to] of aliases) expect(join(PROJECT_ROOT, to!)).toBe(join(PROJECT_ROOT, SHIM));
+    for (const [, to] of aliases) expect(join(PROJECT_ROOT, to!)).toBe(join(PROJECT_ROOT, NODE_HTTP_CJS));
   });
 });
