@@ -75,6 +75,16 @@ export const METRICS = {
   TransactionsSynced: { unit: 'Count', sum: true, dimensions: {} },
   /** Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list) or incremental. */
   TransactionChangesIngested: { unit: 'Count', sum: true, dimensions: { kind: ['full', 'incremental'] as const } },
+  // Access
+  /**
+   * A key refused by an operation's access rule (403): `user` for another user's data, `server_key` for a server-only
+   * operation; `idempotency_key` says whether the request carried one (a refused replay).
+   */
+  AccessRefused: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { rule: ['server_key', 'user'] as const, idempotency_key: ['present', 'absent'] as const },
+  },
   // Lambda
   ColdStart: { unit: 'Count', sum: true, dimensions: { function_name: [] as readonly string[] } },
 } as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;

@@ -1,7 +1,6 @@
 import * as z from '../zod.ts';
 import { JOB_ID_PATTERN, jobView } from '../aggregation/job.ts';
 import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from '../aggregation/job-list.ts';
-import { assertUserAccess } from '../http/auth.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
@@ -21,6 +20,7 @@ export function operations(services: Services): Operations {
   return {
     'GET /jobs/{job_id}': {
       auth: 'api_key',
+      access: 'by_resource',
       async handle(request) {
         const { job_id } = parseInput(jobPath, request.pathParams, 'path');
         const job = await jobs.get(job_id);
@@ -33,9 +33,9 @@ export function operations(services: Services): Operations {
     },
     'GET /users/{user_id}/members/{member_guid}/aggregation': {
       auth: 'api_key',
+      access: 'path_user',
       async handle(request) {
         const path = parseInput(memberPath, request.pathParams, 'path');
-        assertUserAccess(request.principal, path.user_id);
         const job = await jobs.latestForMember(path.member_guid);
         if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
         return { status: 200, body: { job: jobView(job) } };
@@ -43,10 +43,10 @@ export function operations(services: Services): Operations {
     },
     'GET /users/{user_id}/jobs': {
       auth: 'api_key',
+      access: 'path_user',
       query: 'parsed',
       async handle(request) {
         const { user_id } = parseInput(userPath, request.pathParams, 'path');
-        assertUserAccess(request.principal, user_id);
         const query = parseInput(jobsListQuery, request.query, 'query');
         const page = await jobs.pageForUser(user_id, {
           limit: query.limit,

@@ -1,5 +1,4 @@
 import { routeKey } from '../http/routes.ts';
-import { assertUserAccess } from '../http/auth.ts';
 import type { Operations } from '../http/http-handler.ts';
 import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
@@ -26,10 +25,10 @@ function readOperations(services: Services): Operations {
         routeKey({ method: 'GET', path: readRoutePath(endpoint) }),
         {
           auth: 'api_key',
+          access: 'path_user',
           query: 'parsed',
           async handle(request) {
             const input = parseReadInput(schemas, request.pathParams, request.query);
-            assertUserAccess(request.principal, input.userId);
             // MX's JSON text is relayed as sent: parsing it only to serialize it again was the largest CPU cost of a read.
             const { body } = await nexusClient(services).requestText(input.userId, {
               method: 'GET',

@@ -1,6 +1,5 @@
 import * as z from '../zod.ts';
 import { jobView } from '../aggregation/job.ts';
-import { assertUserAccess } from '../http/auth.ts';
 import type { Operation, Operations } from '../http/http-handler.ts';
 import { idempotentWrites } from '../http/idempotency.ts';
 import type { OperationDocs, OperationsDocs } from '../http/openapi/operation-docs.ts';
@@ -18,10 +17,10 @@ const querySchema = z.strictObject({ include_holdings: booleanFlag, include_tran
 
 const refresh = (services: Services): Operation => ({
   auth: 'api_key',
+  access: 'path_user',
   query: 'parsed',
   async handle(request) {
     const path = parseInput(pathSchema, request.pathParams, 'path');
-    assertUserAccess(request.principal, path.user_id);
     const query = parseInput(querySchema, request.query, 'query');
     const { job } = await refreshService(services).refresh({
       userId: path.user_id,
@@ -47,9 +46,9 @@ const resumeBody = z.strictObject({
 /** MFA: the user's answers go to MX and the member's challenged job goes back into the poll loop. */
 const resume = (services: Services): Operation => ({
   auth: 'api_key',
+  access: 'path_user',
   async handle(request) {
     const path = parseInput(pathSchema, request.pathParams, 'path');
-    assertUserAccess(request.principal, path.user_id);
     const body = parseInput(resumeBody, request.body, 'body');
     const job = await resumeService(services).resume({
       userId: path.user_id,

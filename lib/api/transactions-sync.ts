@@ -1,5 +1,4 @@
 import * as z from '../zod.ts';
-import { assertUserAccess } from '../http/auth.ts';
 import type { Operation } from '../http/http-handler.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
@@ -26,10 +25,10 @@ const query = z.strictObject({
 /** `GET /users/{user_id}/transactions/sync` (api-read). */
 export const syncOperation = (services: Services): Operation => ({
   auth: 'api_key',
+  access: 'path_user',
   query: 'parsed',
   async handle(request) {
     const { user_id } = parseInput(path, request.pathParams, 'path');
-    assertUserAccess(request.principal, user_id);
     const { cursor, count } = parseInput(query, request.query, 'query');
     try {
       return { status: 200, body: await transactionSync(services).sync(user_id, { cursor, count }) };

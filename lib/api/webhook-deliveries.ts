@@ -1,6 +1,5 @@
 import * as z from '../zod.ts';
 import { toIso } from '../clock.ts';
-import { assertServerKey } from '../http/auth.ts';
 import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
@@ -55,7 +54,6 @@ export const deliveryPath = z.extend(webhookPath, {
  */
 export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
   function webhookIdOf(request: AuthenticatedRequest): string {
-    assertServerKey(request.principal);
     return parseInput(webhookPath, request.pathParams, 'path').webhook_id;
   }
 
@@ -78,6 +76,7 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
   return {
     'GET /webhooks/{webhook_id}/deliveries': {
       auth: 'api_key',
+      access: 'server_key',
       query: 'parsed',
       async handle(request) {
         const id = webhookIdOf(request);
@@ -100,8 +99,8 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
     },
     'POST /webhooks/{webhook_id}/deliveries/{msg_id}/replay': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
-        assertServerKey(request.principal);
         const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
         await subscriptionOf(id, { enabled: true });
         // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
@@ -112,6 +111,7 @@ export function deliveriesOperations(deps: DeliveriesApiDeps): Operations {
     },
     'POST /webhooks/{webhook_id}/replay': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
         const id = webhookIdOf(request);
         const body = parseInput(replayRangeBody, request.body, 'body');

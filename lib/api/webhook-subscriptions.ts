@@ -1,6 +1,5 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
-import { assertServerKey } from '../http/auth.ts';
 import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
@@ -80,7 +79,6 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
   }
 
   async function subscriptionOf(request: AuthenticatedRequest): Promise<Subscription> {
-    assertServerKey(request.principal);
     const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
     const subscription = await webhooks.get(webhook_id);
     if (!subscription) throw webhookNotFound(webhook_id);
@@ -97,8 +95,8 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
   return {
     'POST /webhooks': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
-        assertServerKey(request.principal);
         const body = parseInput(createBody, request.body, 'body');
         await assertEndpointUrl(body.url);
         const secret = generateSecret();
@@ -117,21 +115,22 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
     },
     'GET /webhooks': {
       auth: 'api_key',
-      async handle(request) {
-        assertServerKey(request.principal);
+      access: 'server_key',
+      async handle() {
         return { status: 200, body: { webhooks: (await webhooks.list()).map(view) } };
       },
     },
     'GET /webhooks/{webhook_id}': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
         return { status: 200, body: { webhook: view(await subscriptionOf(request)) } };
       },
     },
     'PATCH /webhooks/{webhook_id}': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
-        assertServerKey(request.principal);
         const { webhook_id: id } = parseInput(webhookPath, request.pathParams, 'path');
         const body = parseInput(updateBody, request.body, 'body');
         if (body.url !== undefined) await assertEndpointUrl(body.url);
@@ -150,8 +149,8 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
     },
     'DELETE /webhooks/{webhook_id}': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
-        assertServerKey(request.principal);
         const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
         if (!(await webhooks.delete(webhook_id))) throw webhookNotFound(webhook_id);
         return { status: 204 };
@@ -159,6 +158,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
     },
     'POST /webhooks/{webhook_id}/rotate-secret': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
         const current = await subscriptionOf(request);
         const secret = generateSecret();
@@ -173,6 +173,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
     },
     'POST /webhooks/{webhook_id}/enable': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
         const { subscription, resumed } = await enable((await subscriptionOf(request)).id);
         return { status: 200, body: { webhook: view(subscription), resumed_deliveries: resumed } };
@@ -180,6 +181,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
     },
     'POST /webhooks/{webhook_id}/test': {
       auth: 'api_key',
+      access: 'server_key',
       async handle(request) {
         const { msgId, at, outcome } = await deps.tester.send(await subscriptionOf(request));
         return {

@@ -8,6 +8,11 @@ import { HttpProblem } from './problem.ts';
 
 /** Who is calling: a server key (any user) or a client-app key bound to one user. */
 export interface Principal {
+  /**
+   * The key's identity: its SHA-256, the id of its record. What a key earns (an idempotent answer) is scoped by it,
+   * never by `keyName`, which is a label and not unique.
+   */
+  keyId: string;
   keyName: string;
   userId?: string;
 }
@@ -142,7 +147,7 @@ export class ApiKeyAuthenticator {
     }
     this.#misses.delete(hash);
     const entry: KnownKey = {
-      principal: { keyName: record.name, userId: record.userId },
+      principal: { keyId: record.hash, keyName: record.name, userId: record.userId },
       lastUsedAt: parseTime(record.lastUsedAt),
     };
     // A use this container recorded (or is recording) counts even if the read did not see it yet.
@@ -184,15 +189,43 @@ const parseTime = (iso: string | undefined): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
+/**
+ * Who may call an `api_key` operation, declared with it. The pipeline checks `server_key` and `path_user` after
+ * authenticating and before the operation runs, so neither its work nor a stored idempotent answer is reached by a
+ * key that may not: `server_key` admits keys bound to no user; `path_user` admits those and a key bound to the path's
+ * `{user_id}`. `by_resource` operations read a resource first and check its user with `assertUserAccess` (reads
+ * only: an idempotent write must declare one of the other two).
+ */
+export type Access = 'server_key' | 'path_user' | 'by_resource';
+
+/** Which rule refused a key: a server-only operation, or another user's data. */
+export type AccessRule = 'server_key' | 'user';
+
+/** A refusal by an access rule (403): the pipeline counts them (`AccessRefused`). */
+export class AccessRefusedProblem extends HttpProblem {
+  constructor(
+    readonly rule: AccessRule,
+    message: string,
+  ) {
+    super('forbidden', message);
+  }
+}
+
 /** A key bound to a user may only touch that user; the answer does not reveal whether the other user exists. */
-export function assertUserAccess(principal: Principal, userId: string): void {
+export function assertUserAccess(principal: Principal, userId: string | undefined): void {
   if (principal.userId !== undefined && principal.userId !== userId) {
-    throw new HttpProblem('forbidden', 'This API key is bound to another user.');
+    throw new AccessRefusedProblem('user', 'This API key is bound to another user.');
   }
 }
 
 export function assertServerKey(principal: Principal): void {
   if (principal.userId !== undefined) {
-    throw new HttpProblem('forbidden', 'Only server keys (not bound to a user) may do this.');
+    throw new AccessRefusedProblem('server_key', 'Only server keys (not bound to a user) may do this.');
   }
+}
+
+/** The pipeline's check of an operation's declared `access` (see `Access`). */
+export function assertAccess(access: Access, principal: Principal, pathParams: Record<string, string | undefined>): void {
+  if (access === 'server_key') assertServerKey(principal);
+  else if (access === 'path_user') assertUserAccess(principal, pathParams.user_id);
 }

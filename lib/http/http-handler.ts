@@ -1,7 +1,8 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Log } from '../logger.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
-import type { ApiKeyAuthenticator, Principal } from './auth.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
+import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
 import { toHttpProblem } from './error-mapper.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -40,10 +41,13 @@ export interface HttpResponse {
  * operation that takes parameters sets `query: 'parsed'` and parses them with a strict schema
  * (`parseInput(schema, request.query, 'query')`); `query: 'ignored'` is for answers that must not depend on them
  * (the 404/405 fallback, MX's webhooks). Without either, the pipeline refuses any parameter.
+ *
+ * An `api_key` operation declares who may call it (`access`, lib/http/auth.ts): the pipeline checks it before the
+ * operation runs.
  */
 export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored' } & (
   | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
-  | { auth: 'api_key'; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
+  | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
 );
 
 export type Operations = Record<string, Operation>;
@@ -52,6 +56,8 @@ export interface HttpHandlerDeps {
   /** Needed when an operation takes an API key; called at each such request (lazily built, then cached, by the caller). */
   readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
+  /** Counts refusals by an access rule (`AccessRefused`). */
+  readonly metrics?: MetricsSink;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -70,7 +76,7 @@ export const requestIdOf = (event: ApiEvent): string => {
  */
 export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
   return middy<ApiEvent, ApiResult>()
-    .use(problemResponses(deps.log))
+    .use(problemResponses(deps.log, deps.metrics ?? noMetrics))
     .handler(async (event) => {
       const operation = operations[event.routeKey];
       if (!operation)
@@ -89,6 +95,7 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
       if (operation.auth === 'api_key') {
         if (!deps.authenticator) throw new Error(`${event.routeKey} takes an API key, but the handler has no authenticator`);
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
+        assertAccess(operation.access, principal, request.pathParams);
         request.body = readBody(event, operation.body);
         return toResult(await operation.handle({ ...request, principal }), request.requestId);
       }
@@ -97,10 +104,15 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
     });
 }
 
-function problemResponses(log: Log): MiddlewareObj<ApiEvent, ApiResult> {
+function problemResponses(log: Log, metrics: MetricsSink): MiddlewareObj<ApiEvent, ApiResult> {
   return {
     onError: (request) => {
       const problem = toHttpProblem(request.error, log);
+      if (problem instanceof AccessRefusedProblem) {
+        // With an Idempotency-Key: a request that would have been answered from a stored answer, had it been allowed.
+        const idempotencyKey = request.event.headers['idempotency-key'] === undefined ? 'absent' : 'present';
+        metrics.add('AccessRefused', 1, { rule: problem.rule, idempotency_key: idempotencyKey });
+      }
       const requestId = requestIdOf(request.event);
       // With the request id (log context), so a client's report of any non-2xx answer can be found.
       const fields = { status: problem.status, code: problem.problemCode, route_key: request.event.routeKey };

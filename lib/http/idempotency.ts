@@ -48,11 +48,16 @@ const MAX_PAUSE_MS = 250;
  * Makes `operation` honour `Idempotency-Key`: the first request with a key executes and its answer is stored;
  * the same key with the same request (method, route, path, query, canonical body) within 24 h gets that answer
  * again, byte for byte (a problem keeps the first request's `request_id`); with a different request it gets 422.
- * Keys are scoped by API key name, method and route key. A duplicate arriving while the first runs waits up to
+ * Keys are scoped by the API key's identity (never its name: names are labels, not unique), method and route key,
+ * and the operation's declared access is checked before (createHttpHandler), so no key reaches another's answer. A duplicate arriving while the first runs waits up to
  * `maxWaitMs` for its answer, then gets 409. Answers that ask for a retry (5xx, 409, 429, or a throw) release the
  * key so the retry executes; other 4xx are final. Requests without the header run as they are.
  */
 export function idempotent(operation: AuthenticatedOperation, deps: IdempotencyDeps): AuthenticatedOperation {
+  if (operation.access === 'by_resource') {
+    // Its access is checked inside the operation, after a stored answer would already have been replayed.
+    throw new Error('An idempotent operation declares its access (server_key or path_user), checked before any replay');
+  }
   return {
     ...operation,
     async handle(request) {
@@ -90,7 +95,7 @@ async function handleOnce(
   deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
   const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
-  const scope = [request.principal.keyName, request.method, request.routeKey, key];
+  const scope = [request.principal.keyId, request.method, request.routeKey, key];
   assertBodyDepth(request.body);
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);

@@ -9,7 +9,9 @@ import { inLogContext, observability } from './observability.ts';
  * (see store.ts) is needed when an operation takes an API key; it is built at the first such request.
  */
 export function httpHandler(services: Services, operations: Operations, authenticator?: () => ApiKeyAuthenticator) {
-  const handler = createHttpHandler(operations, { log: services.log, authenticator }).use(observability(services));
+  const handler = createHttpHandler(operations, { log: services.log, metrics: services.metrics, authenticator }).use(
+    observability(services),
+  );
   return inLogContext(handler, (event) => ({
     request_id: requestIdOf(event),
     gateway_request_id: event.requestContext.requestId,

@@ -18,8 +18,16 @@ import { useLocalEngines } from '../../support/local-table.ts';
  */
 const CLIENT_A = 'client-a-key-0123456789abcdef';
 const CLIENT_B = 'client-b-key-0123456789abcdef';
+/** Another server key carrying CLIENT_A's name: names are labels, not unique. */
+const CLIENT_A_TWIN = 'client-a-twin-0123456789abcdef';
+/** Keys bound to one user each; mallory's is named like CLIENT_A, alice's and bob's share a name. */
+const MALLORY = 'mallory-key-0123456789abcdef';
+const ALICE = 'alice-key-0123456789abcdef';
+const BOB = 'bob-key-0123456789abcdef';
 const CREATE = 'POST /things/{thing_id}';
 const COPY = 'POST /things/{thing_id}/copy';
+/** A route any key may call for its own user (`access: 'path_user'`). */
+const USER_THING = 'POST /users/{user_id}/things/{thing_id}';
 const LEASE_MS = 30_000;
 
 const local = useLocalEngines();
@@ -27,6 +35,7 @@ let clock: ManualClock;
 let executions: number;
 let respond: (request: AuthenticatedRequest, execution: number) => Promise<HttpResponse>;
 let warnings: string[];
+let refusals: unknown[];
 let call: ReturnType<typeof handlerWith>;
 
 const created = async (request: AuthenticatedRequest, execution: number): Promise<HttpResponse> => ({
@@ -44,27 +53,40 @@ beforeEach(() => {
   executions = 0;
   respond = created;
   warnings = [];
+  refusals = [];
   call = handlerWith();
 });
 
 function handlerWith(options: Partial<IdempotencyDeps> = {}) {
   const log: Log = { debug() {}, info() {}, warn: (message) => warnings.push(message), error() {} };
+  const records: [string, string, string?][] = [
+    [CLIENT_A, 'client-0'],
+    [CLIENT_B, 'client-1'],
+    [CLIENT_A_TWIN, 'client-0'],
+    [MALLORY, 'client-0', 'mallory'],
+    [ALICE, 'app', 'alice'],
+    [BOB, 'app', 'bob'],
+  ];
   const principals = new Map<string, ApiKeyRecord>(
-    [CLIENT_A, CLIENT_B].map((key, index) => [
+    records.map(([key, name, userId]) => [
       hashApiKey(key),
-      { hash: hashApiKey(key), name: `client-${index}`, createdAt: '2026-01-01T00:00:00Z' },
+      { hash: hashApiKey(key), name, userId, createdAt: '2026-01-01T00:00:00Z' },
     ]),
   );
   const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock);
   const operation = {
     auth: 'api_key' as const,
+    access: 'server_key' as const,
     query: 'parsed' as const,
     handle: (request: AuthenticatedRequest) => respond(request, ++executions),
   };
+  const userOperation = { ...operation, access: 'path_user' as const };
   const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
-  const handler = createHttpHandler(idempotentWrites({ [CREATE]: operation, [COPY]: operation }, deps), {
+  const operations = idempotentWrites({ [CREATE]: operation, [COPY]: operation, [USER_THING]: userOperation }, deps);
+  const handler = createHttpHandler(operations, {
     authenticator: () => authenticator,
     log,
+    metrics: { add: (name, _value, dimensions) => refusals.push({ name, ...dimensions }) },
   });
   return (event: ApiEvent) => handler(event, lambdaContext('idempotency-test')) as Promise<ApiResult>;
 }
@@ -78,11 +100,15 @@ function post(
     routeKey?: string;
     apiKey?: string;
     query?: Record<string, string>;
+    user?: string;
   } = {},
 ): ApiEvent {
   const thing = options.thing ?? 't1';
-  const routeKey = options.routeKey ?? CREATE;
-  const rawPath = routeKey.slice('POST '.length).replace('{thing_id}', thing);
+  const routeKey = options.routeKey ?? (options.user === undefined ? CREATE : USER_THING);
+  const rawPath = routeKey
+    .slice('POST '.length)
+    .replace('{thing_id}', thing)
+    .replace('{user_id}', options.user ?? '');
   return {
     routeKey,
     rawPath,
@@ -92,7 +118,7 @@ function post(
       ...(options.key === undefined ? {} : { 'idempotency-key': `${keyPrefix}:${options.key}` }),
     },
     queryStringParameters: options.query,
-    pathParameters: { thing_id: thing },
+    pathParameters: { thing_id: thing, ...(options.user === undefined ? {} : { user_id: options.user }) },
     body: options.body ?? '{"name":"widget","size":3}',
     isBase64Encoded: false,
     requestContext: { requestId: `req-${String(++sequence).padStart(8, '0')}`, http: { method: 'POST', path: rawPath } },
@@ -190,6 +216,43 @@ describe('reuse and scope', () => {
     expect([fromA, fromB, onCopy].map((answer) => answer.statusCode)).toEqual([201, 201, 201]);
     expect(new Set([fromA.body, fromB.body, onCopy.body]).size).toBe(3);
     expect(executions).toBe(3);
+  });
+});
+
+describe('keys: what one key earns stays with that key', () => {
+  it('scopes records by the key, not its name: a key named like another runs its own request', async () => {
+    const first = await call(post({ key: 'shared' }));
+    const twin = await call(post({ key: 'shared', apiKey: CLIENT_A_TWIN }));
+    expect([first.statusCode, twin.statusCode]).toEqual([201, 201]);
+    expect(twin.headers['idempotent-replayed']).toBeUndefined();
+    expect(twin.body).not.toBe(first.body);
+    expect(executions).toBe(2);
+  });
+
+  it("refuses (403) a user key named like a server key the server key's answer, before any replay, and counts it", async () => {
+    await call(post({ key: 'secret-answer' }));
+    const replay = await call(post({ key: 'secret-answer', apiKey: MALLORY }));
+    expect(replay.statusCode).toBe(403);
+    expect(problemCode(replay)).toBe('forbidden');
+    expect(replay.headers['idempotent-replayed']).toBeUndefined();
+    expect(replay.body).not.toContain('execution');
+    expect(executions).toBe(1);
+    expect(refusals).toEqual([{ name: 'AccessRefused', rule: 'server_key', idempotency_key: 'present' }]);
+  });
+
+  it("refuses (403) bob's key alice's answer on alice's path, with alice's Idempotency-Key and request", async () => {
+    const alice = await call(post({ key: 'refresh-1', user: 'alice', apiKey: ALICE }));
+    expect(alice.statusCode).toBe(201);
+    const bob = await call(post({ key: 'refresh-1', user: 'alice', apiKey: BOB }));
+    expect(bob.statusCode).toBe(403);
+    expect(bob.headers['idempotent-replayed']).toBeUndefined();
+    expect(executions).toBe(1);
+    expect(refusals).toEqual([{ name: 'AccessRefused', rule: 'user', idempotency_key: 'present' }]);
+    // On his own path the same Idempotency-Key is his own record: it runs, and is not alice's answer.
+    const own = await call(post({ key: 'refresh-1', user: 'bob', apiKey: BOB }));
+    expect(own.statusCode).toBe(201);
+    expect(own.headers['idempotent-replayed']).toBeUndefined();
+    expect(executions).toBe(2);
   });
 });
 

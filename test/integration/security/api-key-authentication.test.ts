@@ -37,7 +37,7 @@ describe('API key authentication (dynalite)', () => {
 
   it(`a revoked key is still accepted within the ${CACHE_TTL_MS / 1000} s cache TTL and refused (401) after it`, async () => {
     const authenticator = new ApiKeyAuthenticator(repo, clock, { cacheTtlMs: CACHE_TTL_MS });
-    expect(await authenticator.authenticate(`Bearer ${key}`)).toEqual({ keyName: 'app', userId: undefined });
+    expect(await authenticator.authenticate(`Bearer ${key}`)).toEqual({ keyId: hash, keyName: 'app', userId: undefined });
 
     expect((await repo.revoke(hash, new Date(clock.now()).toISOString())).outcome).toBe('revoked');
     clock.advance(CACHE_TTL_MS - 1);

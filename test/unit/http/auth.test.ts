@@ -68,8 +68,16 @@ const refusal = (promise: Promise<unknown>) =>
 describe('ApiKeyAuthenticator', () => {
   it('resolves server keys and user-bound keys', async () => {
     const { authenticator } = setup();
-    expect(await authenticator.authenticate(bearer(SERVER_KEY))).toEqual({ keyName: 'server', userId: undefined });
-    expect(await authenticator.authenticate(`bearer  ${USER_KEY} `)).toEqual({ keyName: 'app', userId: 'user-1' });
+    expect(await authenticator.authenticate(bearer(SERVER_KEY))).toEqual({
+      keyId: hashApiKey(SERVER_KEY),
+      keyName: 'server',
+      userId: undefined,
+    });
+    expect(await authenticator.authenticate(`bearer  ${USER_KEY} `)).toEqual({
+      keyId: hashApiKey(USER_KEY),
+      keyName: 'app',
+      userId: 'user-1',
+    });
   });
 
   it.each([undefined, '', 'Bearer', 'Bearer short', `Basic ${SERVER_KEY}`, `Bearer ${SERVER_KEY} extra`, bearer(randomKey())])(
@@ -237,9 +245,9 @@ describe('secretsEqual', () => {
 
 describe('assertUserAccess', () => {
   it('lets server keys through and holds user-bound keys to their user', () => {
-    expect(() => assertUserAccess({ keyName: 'server' }, 'anyone')).not.toThrow();
-    expect(() => assertUserAccess({ keyName: 'app', userId: 'user-1' }, 'user-1')).not.toThrow();
-    expect(() => assertUserAccess({ keyName: 'app', userId: 'user-1' }, 'user-2')).toThrow(
+    expect(() => assertUserAccess({ keyId: 'k1', keyName: 'server' }, 'anyone')).not.toThrow();
+    expect(() => assertUserAccess({ keyId: 'k2', keyName: 'app', userId: 'user-1' }, 'user-1')).not.toThrow();
+    expect(() => assertUserAccess({ keyId: 'k2', keyName: 'app', userId: 'user-1' }, 'user-2')).toThrow(
       expect.objectContaining({ status: 403, problemCode: 'forbidden' }),
     );
   });

@@ -6,7 +6,11 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { MemoryIdempotencyStore } from '../../support/memory-idempotency-store.ts';
 
-const created: AuthenticatedOperation = { auth: 'api_key', handle: async () => ({ status: 201, body: { ok: true } }) };
+const created: AuthenticatedOperation = {
+  auth: 'api_key',
+  access: 'server_key',
+  handle: async () => ({ status: 201, body: { ok: true } }),
+};
 
 function setUp() {
   const store = new MemoryIdempotencyStore();
@@ -24,7 +28,7 @@ function request(overrides: Partial<AuthenticatedRequest> & { key?: string } = {
     query: {},
     headers: { 'idempotency-key': key },
     body: { name: 'a', tags: ['x', 'y'] },
-    principal: { keyName: 'client-a' },
+    principal: { keyId: 'key-id-a', keyName: 'client-a' },
     ...rest,
   };
 }
@@ -68,19 +72,25 @@ describe('idempotent: scope and request fingerprint', () => {
     return store.claims[0]!;
   }
 
-  it('scopes the key by principal, method and route key, never storing the key itself', async () => {
+  it("scopes the key by the API key's identity, method and route key, never storing the key itself", async () => {
     const base = await claimFor({});
     expect(base.recordId).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(base)).not.toContain('key-1');
     expect((await claimFor({})).recordId).toBe(base.recordId);
     for (const other of [
       { key: 'key-2' },
-      { principal: { keyName: 'client-b' } },
+      // Another key with the same name (names are labels, not unique).
+      { principal: { keyId: 'key-id-b', keyName: 'client-a' } },
       { routeKey: 'POST /things/{thing_id}/copy' },
       { method: 'PUT', routeKey: 'PUT /things/{thing_id}' },
     ]) {
       expect((await claimFor(other)).recordId, JSON.stringify(other)).not.toBe(base.recordId);
     }
+  });
+
+  it('is the same scope for the same key whatever its name says', async () => {
+    const base = await claimFor({});
+    expect((await claimFor({ principal: { keyId: 'key-id-a', keyName: 'renamed' } })).recordId).toBe(base.recordId);
   });
 
   it('fingerprints the canonical body: key order does not matter, array order and values do', async () => {
@@ -123,5 +133,14 @@ describe('idempotentWrites', () => {
     for (const unchanged of ['GET /things/{thing_id}', 'PATCH /things/{thing_id}', 'DELETE /things/{thing_id}', 'POST /hooks']) {
       expect(wrapped[unchanged], unchanged).toBe(operations[unchanged]);
     }
+  });
+});
+
+describe('idempotent: access', () => {
+  it('refuses to wrap an operation whose access is checked inside it, after a replay would already be answered', () => {
+    const byResource: AuthenticatedOperation = { ...created, access: 'by_resource' };
+    const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog };
+    expect(() => idempotent(byResource, deps)).toThrow(/declares its access/);
+    expect(() => idempotentWrites({ 'POST /things': byResource }, deps)).toThrow(/declares its access/);
   });
 });
