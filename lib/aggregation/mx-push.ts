@@ -4,10 +4,11 @@ import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { Job } from './job.ts';
 import type { PushCoverage } from './push-coverage.ts';
 
 export interface MxPushDeps {
-  jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
+  jobs: Pick<JobsRepository, 'activeJobIdsOfMember' | 'get'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
   clock: Clock;
   log: Log;
@@ -54,9 +55,12 @@ export class MxPush {
   async #pollNow(webhook: MxWebhook): Promise<PushOutcome> {
     const { jobs, pollQueue, clock, log } = this.deps;
     const now = clock.now();
-    const jobId = await jobs.activeJobId(webhook.memberGuid, now);
-    const job = jobId === undefined ? undefined : await jobs.get(jobId);
-    if (!job || job.status !== 'aggregating') {
+    let job: Job | undefined;
+    for (const jobId of await jobs.activeJobIdsOfMember(webhook.memberGuid, now)) {
+      const found = await jobs.get(jobId);
+      if (found?.status === 'aggregating') job = found;
+    }
+    if (!job) {
       log.debug('MX webhook for a member without an active job', describe(webhook));
       return { kind: 'no_active_job', memberGuid: webhook.memberGuid };
     }

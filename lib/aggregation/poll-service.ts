@@ -100,7 +100,7 @@ export class PollService {
     if (job.status !== 'aggregating') {
       // The step that ended the job, again: a retry or the sweeper. Its announcement is unfinished while the job
       // still holds the member's pointer (released last); finishing it again is idempotent.
-      if (message.step === job.step && (await jobs.holdsActive(job.memberGuid, job.id))) await this.#notify(job);
+      if (message.step === job.step && (await jobs.holdsActive(job, job.id))) await this.#notify(job);
       return;
     }
     switch (judgeStep(message.step, job, clock.now())) {
@@ -247,7 +247,7 @@ export class PollService {
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
-    await this.deps.jobs.releaseActive(job.memberGuid, job.id);
+    await this.deps.jobs.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.
     if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
   }

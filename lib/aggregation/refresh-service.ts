@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
@@ -58,7 +58,9 @@ export const JOIN_WAITS_MS = [100, 200, 400, 800, 1_600] as const;
 
 /**
  * Starts an aggregation, or joins the one already running for the member. One active job per member: the job's id
- * claims the member's active pointer with a conditional put before MX is called; the job is written once MX has
+ * claims the member's active pointer with a conditional put before MX is called (the pointer of the member under the
+ * request's user: MX has not yet said the member is that user's, and a request naming another user's member must
+ * neither block nor reveal the owner's job — MX refuses it as it refuses an unknown member); the job is written once MX has
  * answered, started and all, in one put. A concurrent refresh that loses the claim finds the job's id behind the
  * pointer and returns that job — waiting for it while its holder waits for MX (JOIN_WAITS_MS) — without calling MX.
  */
@@ -74,7 +76,7 @@ export class RefreshService {
     const now = clock.now();
     const jobId = newJobId(now);
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (!(await jobs.claimActive(request.memberGuid, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+    if (!(await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
       return { job: await this.#activeJobFor(request), joined: true };
     }
 
@@ -87,7 +89,7 @@ export class RefreshService {
       started = member;
     } catch (error) {
       // MX did not start anything: free the member, so the next refresh tries afresh.
-      await jobs.releaseActive(request.memberGuid, jobId);
+      await jobs.releaseActive(request, jobId);
       throw error;
     }
 
@@ -112,7 +114,7 @@ export class RefreshService {
       await jobs.create(job);
     } catch (error) {
       // MX is aggregating but no job follows it: free the member, so a retried refresh can (MX answers it in progress).
-      await jobs.releaseActive(request.memberGuid, jobId).catch(() => undefined);
+      await jobs.releaseActive(request, jobId).catch(() => undefined);
       throw error;
     }
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
@@ -151,19 +153,16 @@ export class RefreshService {
 
   async #activeJobFor(request: RefreshRequest): Promise<Job> {
     const { jobs, clock } = this.deps;
-    const activeId = await jobs.activeJobId(request.memberGuid, clock.now());
+    const activeId = await jobs.activeJobId(request, clock.now());
     for (let waited = 0; activeId !== undefined; waited++) {
       const active = await jobs.get(activeId);
-      if (active) {
-        if (active.userId !== request.userId) throw new NotFoundError('No such member for this user.');
-        return active;
-      }
+      if (active) return active;
       // Its holder is still waiting for MX (or has just given up): wait for the job while the pointer names it.
       if (waited === JOIN_WAITS_MS.length) {
         throw new ConflictError('A refresh of this member is starting; retry the request.');
       }
       await this.#sleep(JOIN_WAITS_MS[waited]!);
-      if ((await jobs.activeJobId(request.memberGuid, clock.now())) !== activeId) break;
+      if ((await jobs.activeJobId(request, clock.now())) !== activeId) break;
     }
     // The holder finished (or MX refused it) between our claim and this read: the member is free again, but do not loop here.
     throw new ConflictError('A refresh of this member just finished; retry the request.');

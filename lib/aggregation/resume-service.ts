@@ -38,13 +38,13 @@ export class ResumeService {
 
     const now = clock.now();
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (!(await jobs.claimActive(job.memberGuid, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+    if (!(await jobs.claimActive(job, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
       throw new ConflictError('Another aggregation of this member is running.');
     }
     try {
       await this.deps.nexus.resumeAggregation(request.userId, request.memberGuid, request.answers);
     } catch (error) {
-      await jobs.releaseActive(job.memberGuid, job.id);
+      await jobs.releaseActive(job, job.id);
       throw error;
     }
 

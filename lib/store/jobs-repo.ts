@@ -5,12 +5,15 @@ import type { Challenge } from '../mx/challenge.ts';
 import {
   ACTIVE_JOB_SHARDS,
   activeJobsPartition,
+  shardOf,
   conditionalWrite,
   getItems,
   gsi1,
   gsi2,
   isExpired,
   keys,
+  type MemberRef,
+  activeJobsOfMember,
   queryAll,
   TABLE_KEYS,
   type TableRef,
@@ -39,9 +42,8 @@ export interface UserJobsPage {
 }
 
 /** A member's active-job pointer, as the sweeper reads it. */
-export interface ActivePointer {
+export interface ActivePointer extends MemberRef {
   jobId: string;
-  memberGuid: string;
   /** Epoch ms. */
   claimedAt: number;
 }
@@ -121,18 +123,20 @@ export class JobsRepository {
   /**
    * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
    * (`expiresAt`) so a crash between claim and release cannot block the member for good. It is claimed before the
-   * job is written (RefreshService): `claimed_at` tells the sweeper a pointer whose job is still to come from one
-   * whose job never came.
+   * job is written (RefreshService), and before MX has said the member is the user's: the pointer is the user's
+   * (`keys.activeJob`), so a claim naming another user's member holds only the claimant's. `claimed_at` tells the
+   * sweeper a pointer whose job is still to come from one whose job never came.
    */
-  async claimActive(memberGuid: string, jobId: string, expiresAt: number, now: number): Promise<boolean> {
+  async claimActive(member: MemberRef, jobId: string, expiresAt: number, now: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
           Item: {
-            ...keys.activeJob(memberGuid),
+            ...keys.activeJob(member),
             job_id: jobId,
-            member_guid: memberGuid,
+            member_guid: member.memberGuid,
+            user_id: member.userId,
             claimed_at: now,
             expires_at: expiresAt,
             ttl: Math.ceil(expiresAt / 1000),
@@ -144,18 +148,35 @@ export class JobsRepository {
     );
   }
 
-  async activeJobId(memberGuid: string, now: number): Promise<string | undefined> {
+  async activeJobId(member: MemberRef, now: number): Promise<string | undefined> {
     const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(memberGuid), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
     );
-    if (!Item || isExpired(Item as { ttl?: number }, now) || Item.expires_at < now) return undefined;
-    return Item.job_id as string;
+    return Item && isLive(Item, now) ? (Item.job_id as string) : undefined;
+  }
+
+  /**
+   * The jobs named by the member's live pointers, whoever claimed them: MX's webhooks name the member, not our user.
+   * Only the owner's claim can ever have a job (MX refuses the member to anyone else), so callers take the job.
+   */
+  async activeJobIdsOfMember(memberGuid: string, now: number): Promise<string[]> {
+    const ids: string[] = [];
+    const pointers = queryAll(this.table, {
+      KeyConditionExpression: 'pk = :shard AND begins_with(sk, :member)',
+      ExpressionAttributeValues: {
+        ':shard': activeJobsPartition(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
+        ':member': activeJobsOfMember(memberGuid),
+      },
+      ConsistentRead: true,
+    });
+    for await (const item of pointers) if (isLive(item, now)) ids.push(item.job_id as string);
+    return ids;
   }
 
   /** Whether the member's pointer names `jobId`, expired or not: a job holds it until its terminal event is out. */
-  async holdsActive(memberGuid: string, jobId: string): Promise<boolean> {
+  async holdsActive(member: MemberRef, jobId: string): Promise<boolean> {
     const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(memberGuid), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
     );
     return Item?.job_id === jobId;
   }
@@ -166,13 +187,14 @@ export class JobsRepository {
       const items = queryAll(this.table, {
         KeyConditionExpression: 'pk = :shard',
         ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
-        ProjectionExpression: 'job_id, member_guid, claimed_at',
+        ProjectionExpression: 'job_id, member_guid, user_id, claimed_at',
         ConsistentRead: true,
       });
       for await (const item of items) {
         yield {
           jobId: item.job_id as string,
           memberGuid: item.member_guid as string,
+          userId: item.user_id as string,
           // Pointers claimed before claimed_at was written count as claimed long ago.
           claimedAt: typeof item.claimed_at === 'number' ? item.claimed_at : 0,
         };
@@ -181,12 +203,12 @@ export class JobsRepository {
   }
 
   /** Clears the pointer if it still names `jobId`. */
-  async releaseActive(memberGuid: string, jobId: string): Promise<void> {
+  async releaseActive(member: MemberRef, jobId: string): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
         new DeleteCommand({
           TableName: this.table.tableName,
-          Key: keys.activeJob(memberGuid),
+          Key: keys.activeJob(member),
           ConditionExpression: 'job_id = :job',
           ExpressionAttributeValues: { ':job': jobId },
         }),
@@ -341,3 +363,7 @@ function fromItem(item: Record<string, unknown>): Job {
     ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),
   };
 }
+
+/** A pointer item not past its `expires_at` (nor its `ttl`, which dynalite never acts on). */
+const isLive = (item: Record<string, unknown>, now: number): boolean =>
+  !isExpired(item as { ttl?: number }, now) && (item.expires_at as number) >= now;

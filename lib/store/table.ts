@@ -35,10 +35,14 @@ export const keys = {
   session: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION' }),
   sessionLease: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION#LEASE' }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
-  /** In one of `ACTIVE_JOB_SHARDS` partitions of the table itself: the sweeper queries them, no index entry to pay. */
-  activeJob: (memberGuid: string) => ({
-    pk: activeJobsPartition(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
-    sk: `MEMBER#${memberGuid}`,
+  /**
+   * In one of `ACTIVE_JOB_SHARDS` partitions of the table itself: the sweeper queries them, no index entry to pay.
+   * Per user and member: a refresh claims it before MX has said whose member it is, so a claim under another user's
+   * id never touches the owner's pointer. A member's pointers share a shard and the prefix `activeJobsOfMember`.
+   */
+  activeJob: (member: MemberRef) => ({
+    pk: activeJobsPartition(shardOf(member.memberGuid, ACTIVE_JOB_SHARDS)),
+    sk: `${activeJobsOfMember(member.memberGuid)}USER#${member.userId}`,
   }),
   webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
   delivery: (webhookId: string, msgId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `MSG#${msgId}` }),
@@ -51,6 +55,15 @@ export const keys = {
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
 };
+
+/** A member as the relay addresses it: MX's member guid under the user the request names. */
+export interface MemberRef {
+  userId: string;
+  memberGuid: string;
+}
+
+/** The sort-key prefix of a member's active-job pointers (one per user that has claimed it). */
+export const activeJobsOfMember = (memberGuid: string): string => `MEMBER#${memberGuid}#`;
 
 /** A change-log sequence number as a sort key: zero-padded, so text order is number order. */
 export const seqKey = (seq: number): string => String(seq).padStart(15, '0');

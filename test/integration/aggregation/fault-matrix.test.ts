@@ -558,7 +558,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     if (job.status !== planned.expected) problems.push(`${job.id}: ${job.status}, expected ${planned.expected}`);
     if (job.finishedAt === undefined) continue;
     // Announced in full: the member's pointer, released last, no longer names the job.
-    if (await jobs.holdsActive(job.memberGuid, job.id)) notNotified += 1;
+    if (await jobs.holdsActive(job, job.id)) notNotified += 1;
     lateBy.push(job.finishedAt - job.deadlineAt);
     if (planned.expected !== 'timed_out' && job.finishedAt > job.deadlineAt) problems.push(`${job.id}: ended after its deadline`);
     if (planned.expected === 'timed_out') {

@@ -122,7 +122,7 @@ describe('refresh', () => {
     await expect(refreshService(services).refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({
       code: 'MX_FORBIDDEN',
     });
-    expect(await jobsRepository(services).activeJobId(member.guid, clock.now())).toBeUndefined();
+    expect(await jobsRepository(services).activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
     expect(await jobsRepository(services).latestForMember(member.guid)).toBeUndefined();
     expect(await takePolls()).toEqual([]);
   });
@@ -144,7 +144,7 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
     expect(await takePolls()).toEqual([]);
     const finished = await jobsRepository(services).get(job.id);
     expect(finished).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED', step: 0 });
-    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
+    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
 
     await deliverAll();
     await deliverAll();
@@ -269,7 +269,7 @@ describe('sweeper', () => {
     expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
     await pollService(services).handle(repolled[0]!);
     expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'succeeded' });
-    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
+    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
   });
 
   it('re-drives the terminal event of a job that ended but was never announced, once it is STALLED_AFTER_MS late', async () => {
@@ -284,7 +284,7 @@ describe('sweeper', () => {
     clock.set(finishedAt + STALLED_AFTER_MS);
     expect(await sweeper(services).sweep()).toMatchObject({ renotified: 0 });
     expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
-    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBe(job.id);
+    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBe(job.id);
 
     clock.set(finishedAt + STALLED_AFTER_MS + 1);
     expect((await sweeper(services).sweep()).renotified).toBeGreaterThanOrEqual(1);
@@ -294,7 +294,7 @@ describe('sweeper', () => {
 
     const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));
     expect(deliveries.map((delivery) => delivery.msg_id)).toEqual([`msg_${job.id}_s0_succeeded`]);
-    expect(await jobsRepository(services).activeJobId(memberGuid, clock.now())).toBeUndefined();
+    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
     // Announced now: later sweeps leave it alone.
     clock.advance(STALLED_AFTER_MS * 2);
     await sweeper(services).sweep();

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { JOIN_WAITS_MS, type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
-import { ConflictError } from '../../../lib/errors.ts';
+import { ConflictError, NotFoundError } from '../../../lib/errors.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
@@ -85,7 +85,7 @@ describe('RefreshService: the first poll on the schedule every later poll follow
     });
     const { job } = await refresh.refresh({ userId: 'user-nomodel', memberGuid: 'MBR-nomodel-1' });
     expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: mxStartedAt() + 3_000 }]);
-    expect(await new JobsRepository(local.table).activeJobId('MBR-nomodel-1', job.createdAt)).toBe(job.id);
+    expect(await new JobsRepository(local.table).activeJobId(job, job.createdAt)).toBe(job.id);
   });
 });
 
@@ -118,19 +118,19 @@ describe('JobsRepository: the active-job pointer', () => {
   it('lives in a table partition the sweeper reads consistently, with no index entry to pay for', async () => {
     const jobs = new JobsRepository(local.table);
     const now = Date.UTC(2026, 5, 1, 9);
-    const members = Array.from({ length: 24 }, (_, i) => `MBR-pointer-${i}`);
+    const members = Array.from({ length: 24 }, (_, i) => ({ userId: 'user-pointer', memberGuid: `MBR-pointer-${i}` }));
     for (const [i, member] of members.entries()) {
       expect(await jobs.claimActive(member, `job-pointer-${i}`, now + 60_000, now)).toBe(true);
     }
     const listed = async () => {
-      const found: { jobId: string; memberGuid: string; claimedAt: number }[] = [];
+      const found: { jobId: string; memberGuid: string; userId: string; claimedAt: number }[] = [];
       for await (const pointer of jobs.activeJobs()) if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
       return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
     };
     // At once after the claims: the worklist is read from the table itself, not from an eventually consistent index.
     expect(await listed()).toEqual(
       members
-        .map((memberGuid, i) => ({ jobId: `job-pointer-${i}`, memberGuid, claimedAt: now }))
+        .map((member, i) => ({ jobId: `job-pointer-${i}`, ...member, claimedAt: now }))
         .sort((a, b) => a.jobId.localeCompare(b.jobId)),
     );
     const stored = await local.table.client.send(
@@ -139,7 +139,7 @@ describe('JobsRepository: the active-job pointer', () => {
     expect(Object.keys(stored.Item!).filter((name) => name.startsWith('gsi'))).toEqual([]);
 
     await jobs.releaseActive(members[0]!, 'job-pointer-0');
-    expect((await listed()).map((pointer) => pointer.memberGuid)).not.toContain(members[0]);
+    expect((await listed()).map((pointer) => pointer.memberGuid)).not.toContain(members[0]!.memberGuid);
     expect(await jobs.holdsActive(members[1]!, 'job-pointer-1')).toBe(true);
     // A second claim while the first is live loses; once expired, it wins.
     expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
@@ -180,7 +180,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
     const { jobs, calls, refresh, answer } = racing(async (ms) => {
       waits.push(ms);
       // The claim comes first and the job only once MX has answered: nothing to read yet.
-      const pointer = await jobs.activeJobId('MBR-race-1', Date.UTC(2026, 5, 2, 8));
+      const pointer = await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-1' }, Date.UTC(2026, 5, 2, 8));
       expect(pointer).toBeDefined();
       expect(await jobs.get(pointer!)).toBeUndefined();
       answer().resolve(member('MBR-race-1'));
@@ -205,21 +205,21 @@ describe('RefreshService: two refreshes of one member at once', () => {
     });
     first = refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' });
     await vi.waitFor(() => expect(calls).toHaveLength(1));
-    const pointer = await jobs.activeJobId('MBR-race-2', Date.UTC(2026, 5, 2, 8));
+    const pointer = await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8));
 
     await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' })).rejects.toThrow(
       new ConflictError('A refresh of this member just finished; retry the request.'),
     );
     await expect(first).rejects.toThrow('MX refused');
     expect(await jobs.get(pointer!)).toBeUndefined();
-    expect(await jobs.activeJobId('MBR-race-2', Date.UTC(2026, 5, 2, 8))).toBeUndefined();
+    expect(await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8))).toBeUndefined();
   });
 
   it('a pointer whose job never comes (its refresh died) is waited for JOIN_WAITS_MS in all, then answered 409', async () => {
     const waits: number[] = [];
     const { jobs, calls, refresh } = racing(async (ms) => void waits.push(ms));
     const now = Date.UTC(2026, 5, 2, 8);
-    expect(await jobs.claimActive('MBR-race-3', 'job_orphan', now + 60_000, now)).toBe(true);
+    expect(await jobs.claimActive({ userId: 'user-race', memberGuid: 'MBR-race-3' }, 'job_orphan', now + 60_000, now)).toBe(true);
 
     await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-3' })).rejects.toThrow(
       new ConflictError('A refresh of this member is starting; retry the request.'),
@@ -227,4 +227,55 @@ describe('RefreshService: two refreshes of one member at once', () => {
     expect(waits).toEqual([...JOIN_WAITS_MS]);
     expect(calls).toEqual([]);
   });
+});
+
+describe("RefreshService: another user's member", () => {
+  it("a refresh naming another user's member, waiting for MX, neither blocks the owner's refresh nor shows its job", async () => {
+    const { jobs, refresh } = racingByUser();
+    // Mallory names bob's member under her own user id; MX takes its time to refuse her.
+    const mallory = refresh.refresh({ userId: 'mallory', memberGuid: 'MBR-cross-1' });
+    const bob = refresh.refresh({ userId: 'bob', memberGuid: 'MBR-cross-1' });
+    await vi.waitFor(() => expect(pending.map((call) => call.userId).sort()).toEqual(['bob', 'mallory']));
+    pending.find((call) => call.userId === 'bob')!.resolve();
+    const started = await bob;
+    expect(started.joined).toBe(false);
+
+    pending.find((call) => call.userId === 'mallory')!.reject(new NotFoundError('MX: no such member'));
+    await expect(mallory).rejects.toThrow('MX: no such member');
+    // While bob's job runs, mallory's next try reaches MX again and gets MX's answer, as for an unknown member.
+    const again = refresh.refresh({ userId: 'mallory', memberGuid: 'MBR-cross-1' });
+    await vi.waitFor(() => expect(pending.filter((call) => call.userId === 'mallory')).toHaveLength(2));
+    pending.filter((call) => call.userId === 'mallory')[1]!.reject(new NotFoundError('MX: no such member'));
+    await expect(again).rejects.toThrow('MX: no such member');
+
+    const now = Date.UTC(2026, 5, 2, 8);
+    expect(await jobs.activeJobId({ userId: 'bob', memberGuid: 'MBR-cross-1' }, now)).toBe(started.job.id);
+    expect(await jobs.activeJobId({ userId: 'mallory', memberGuid: 'MBR-cross-1' }, now)).toBeUndefined();
+    // MX's webhooks name the member only: they find bob's job.
+    expect(await jobs.activeJobIdsOfMember('MBR-cross-1', now)).toEqual([started.job.id]);
+  });
+
+  let pending: { userId: string; resolve: () => void; reject: (error: Error) => void }[];
+  function racingByUser() {
+    pending = [];
+    const clock = new ManualClock(Date.UTC(2026, 5, 2, 8));
+    const jobs = new JobsRepository(local.table);
+    const refresh = new RefreshService({
+      jobs,
+      nexus: {
+        aggregateMember: (userId, memberGuid) =>
+          new Promise((resolve, reject) => {
+            const member = { guid: memberGuid, connection_status: 'CONNECTED', is_being_aggregated: true } as Member;
+            pending.push({ userId, resolve: () => resolve({ member, alreadyRunning: false }), reject });
+          }),
+      },
+      pollQueue: { schedule: async () => undefined } as unknown as DelayedQueue<PollMessage>,
+      events: { publish: async () => undefined },
+      clock,
+      log: silentLog,
+      deadlineSeconds: 1200,
+      sleep: async () => undefined,
+    });
+    return { jobs, refresh };
+  }
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
@@ -7,6 +8,10 @@ import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type RouteDefinition } from '../..
 import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { hashApiKey } from '../../../lib/http/auth.ts';
+import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { simulatorControl } from '../../support/simulator-control.ts';
 import { hostileRequests, type KnownValues } from './hostile-requests.ts';
 import { MxPathWatch } from './mx-path-watch.ts';
 import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
@@ -160,6 +165,99 @@ function wellBehavedAuthorization(key: string): string | undefined {
   if (routesByKey.get(key)!.auth === 'api_key') return `Bearer ${known.apiKey}`;
   return docs[key]!.security === 'http_basic' ? known.mxWebhookAuthorization : undefined;
 }
+
+describe('trust boundaries (issue 34): what one key earns stays with it; another user is never blocked or revealed', () => {
+  /** Keys bound to users, stored as `nexus-relay keys create` stores them; mallory's carries the server key's name. */
+  const KEYS = { mallory: `nxr_mallory_${randomUUID()}`, alice: `nxr_alice_${randomUUID()}`, bob: `nxr_bob_${randomUUID()}` };
+  const { sim, simMember } = simulatorControl(() => stack.simulatorUrl);
+  let users: { alice: string; bob: string; mallory: string };
+
+  beforeAll(async () => {
+    const alice = await simMember({ duration_ms: 30_000, final_status: 'CONNECTED' });
+    const bob = await simMember({ duration_ms: 30_000, final_status: 'CONNECTED' });
+    users = { alice: alice.userId, bob: bob.userId, mallory: 'sim-user-mm' };
+    members = { alice: alice.memberGuid, bob: bob.memberGuid };
+    const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+    const repo = new ApiKeysRepository({ client, tableName: stack.engines.tableName });
+    const createdAt = new Date().toISOString();
+    await repo.put({ hash: hashApiKey(KEYS.mallory), name: 'local-dev', userId: users.mallory, createdAt });
+    await repo.put({ hash: hashApiKey(KEYS.alice), name: 'app', userId: users.alice, createdAt });
+    await repo.put({ hash: hashApiKey(KEYS.bob), name: 'app', userId: users.bob, createdAt });
+    client.destroy();
+  });
+  let members: { alice: string; bob: string };
+
+  const send = (method: string, target: string, key: string, options: { body?: unknown; idempotencyKey?: string } = {}) =>
+    client.send({
+      method,
+      target,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(options.idempotencyKey === undefined ? {} : { 'idempotency-key': options.idempotencyKey }),
+      },
+    });
+
+  it("a user key named like the server key gets 403, not the server key's stored answer (with its signing secret)", async () => {
+    const body = { url: 'http://127.0.0.1:1/cross-key', event_types: ['*'] };
+    const first = await send('POST', '/webhooks', known.apiKey, { body, idempotencyKey: 'cross-key-1' });
+    expect(first.status, first.text).toBe(201);
+    const replay = await send('POST', '/webhooks', KEYS.mallory, { body, idempotencyKey: 'cross-key-1' });
+    expect(replay.status, replay.text).toBe(403);
+    expect(replay.text).not.toContain(JSON.parse(first.text).webhook.secret);
+  });
+
+  it("bob's key gets 403 for alice's refresh with alice's Idempotency-Key, not alice's job", async () => {
+    const target = `/users/${users.alice}/members/${members.alice}/refresh`;
+    const first = await send('POST', target, KEYS.alice, { idempotencyKey: 'cross-user-1' });
+    expect(first.status, first.text).toBe(202);
+    const replay = await send('POST', target, KEYS.bob, { idempotencyKey: 'cross-user-1' });
+    expect(replay.status, replay.text).toBe(403);
+    expect(replay.text).not.toContain(JSON.parse(first.text).job.id);
+  });
+
+  it("refreshes naming bob's member under mallory's user neither block bob's nor tell mallory it aggregates", async () => {
+    const unknownMember = 'MBR-00000000-0000-0000-0000-0000000dead0';
+    const answerOf = ({ status, text }: RawAnswer) => {
+      const { request_id: _, ...problem } = JSON.parse(text) as Record<string, unknown>;
+      return { status, ...problem };
+    };
+    // Two loops that do not contend with each other: mallory's key on her user, a server key on a third user's path.
+    const attackers = [
+      (member: string) => send('POST', `/users/${users.mallory}/members/${member}/refresh`, KEYS.mallory),
+      (member: string) => send('POST', `/users/sim-user-pfm/members/${member}/refresh`, known.apiKey),
+    ];
+    const unknown = await Promise.all(attackers.map(async (attacker) => answerOf(await attacker(unknownMember))));
+    for (const answer of unknown) expect(answer).toMatchObject({ status: 404, code: 'not_found' });
+
+    // MX answers in 1.5 s: mallory's loops run while bob's refreshes wait for MX and while bob's job runs.
+    await sim('POST', '/_sim/faults', { latency_ms: 1_500 });
+    try {
+      const bobTarget = `/users/${users.bob}/members/${members.bob}/refresh`;
+      let stop = false;
+      const loop = async (attacker: (member: string) => Promise<RawAnswer>) => {
+        const answers: RawAnswer[] = [];
+        while (!stop) answers.push(await attacker(members.bob));
+        return answers;
+      };
+      const loops = attackers.map(loop);
+      const bob: RawAnswer[] = [];
+      for (let i = 0; i < 5; i++) bob.push(await send('POST', bobTarget, known.apiKey));
+      stop = true;
+      const attacks = await Promise.all(loops);
+
+      expect(bob.map((answer) => answer.status)).toEqual([202, 202, 202, 202, 202]);
+      expect(new Set(bob.map((answer) => JSON.parse(answer.text).job.id)).size).toBe(1);
+      for (const [index, answers] of attacks.entries()) {
+        expect(answers.length).toBeGreaterThan(0);
+        for (const answer of answers) expect(answerOf(answer), answer.text).toEqual(unknown[index]);
+      }
+    } finally {
+      await sim('POST', '/_sim/faults', {});
+    }
+  }, 60_000);
+});
 
 describe('bodies nested too deep to hash (found by this suite)', () => {
   it.each(['PUT /users/sim-user-pfm/members/MBR-1/resume', 'POST /webhooks'])(

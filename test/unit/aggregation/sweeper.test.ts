@@ -32,10 +32,10 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], 
   const jobs = {
     async *activeJobs() {
       for (const { job, claimedAt } of entries)
-        yield { jobId: job.id, memberGuid: job.memberGuid, claimedAt: claimedAt ?? job.createdAt };
+        yield { jobId: job.id, memberGuid: job.memberGuid, userId: job.userId, claimedAt: claimedAt ?? job.createdAt };
     },
     get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
-    releaseActive: async (_member: string, id: string) => void released.push(id),
+    releaseActive: async (_member: unknown, id: string) => void released.push(id),
   } as unknown as JobsRepository;
   const pollQueue = {
     schedule: async (message: PollMessage) => void scheduled.push(message),

@@ -32,9 +32,9 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const service = new MxPush({
     jobs: {
-      async activeJobId(memberGuid) {
+      async activeJobIdsOfMember(memberGuid) {
         if (options.failReads) throw new Error('DynamoDB is down');
-        return jobs.find((j) => j.memberGuid === memberGuid)?.id;
+        return jobs.filter((j) => j.memberGuid === memberGuid).map((j) => j.id);
       },
       async get(jobId) {
         return byId.get(jobId);
