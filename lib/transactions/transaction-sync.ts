@@ -161,12 +161,14 @@ export class TransactionSync {
     const { repository, log } = this.deps;
     try {
       const full = state.watermarkDay === undefined || now - (state.fullListedAt ?? 0) >= RECONCILE_AFTER_MS;
-      const listed = full
-        ? await this.#readAll(userId, '/transactions', {})
-        : await this.#readAll(userId, '/transactions/updated_between/{start_date}/{end_date}', {
-            start_date: dayOf(Date.parse(`${state.watermarkDay}T00:00:00Z`) - DAY_MS),
-            end_date: dayOf(now + DAY_MS),
-          });
+      const listed = lastCopyByGuid(
+        full
+          ? await this.#readAll(userId, '/transactions', {})
+          : await this.#readAll(userId, '/transactions/updated_between/{start_date}/{end_date}', {
+              start_date: dayOf(Date.parse(`${state.watermarkDay}T00:00:00Z`) - DAY_MS),
+              end_date: dayOf(now + DAY_MS),
+            }),
+      );
       const known = full
         ? new Map((await repository.allPointers(userId)).map((pointer) => [pointer.guid, pointer]))
         : await repository.pointers(
@@ -223,6 +225,17 @@ export class TransactionSync {
       if (page >= totalPages || body.transactions.length === 0) return all;
     }
   }
+}
+
+/**
+ * Each transaction once, as its last copy: MX pages by offset, so a row inserted between two page reads pushes
+ * another onto the next page, which lists it again (read later, so its copy is the newer). The change log holds one
+ * entry per transaction; a repeat would be written twice in one batch (which DynamoDB refuses) or handed out twice.
+ */
+export function lastCopyByGuid(listed: readonly MxTransaction[]): MxTransaction[] {
+  const byGuid = new Map<string, MxTransaction>();
+  for (const transaction of listed) byGuid.set(transaction.guid, transaction);
+  return byGuid.size === listed.length ? [...listed] : [...byGuid.values()];
 }
 
 /** A change an ingest found, before it has a sequence number. */
