@@ -166,11 +166,42 @@ function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
     throw new HttpProblem('unsupported_media_type', 'Send the body as application/json.');
   }
+  let body: unknown;
   try {
-    return JSON.parse(raw);
+    body = JSON.parse(raw);
   } catch {
     throw new HttpProblem('invalid_json', 'The body could not be parsed as JSON.');
   }
+  const path = illFormedString(body);
+  if (path !== undefined) {
+    throw new HttpProblem('validation_failed', `${path}: must be valid Unicode (a lone surrogate such as \\ud800 is not).`, {
+      field: path === 'body' ? path : path.slice('body.'.length),
+    });
+  }
+  return body;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Where the parsed body holds a string (or a key) with a lone surrogate, as `body.a.0.b`: JSON's `\ud800` escape
+ * parses into one, which DynamoDB refuses as invalid UTF-8 after dynalite stored it. Walked without recursion, as a
+ * body may be nested deeper than the stack.
+ */
+function illFormedString(body: unknown): string | undefined {
+  const pending: [unknown, string][] = [[body, 'body']];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [value, path] = next;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return path;
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (LONE_SURROGATE.test(key)) return path;
+        pending.push([inner, `${path}.${key}`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 const baseHeaders = (requestId: string) => ({ 'x-request-id': requestId, 'cache-control': 'no-store' });

@@ -4,6 +4,8 @@ import { type AddressGuard, BlockedAddressError, blockedRange } from './address-
 const MAX_ENDPOINT_URL_LENGTH = 2048;
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
+/** C0 controls, space, DEL and backslash: characters the URL parser drops, encodes or rewrites. */
+const UNSENDABLE = /[\x00-\x20\x7f\\]/;
 
 export interface EndpointUrlRules {
   /** Local mode: also accept `http://127.0.0.1` and `http://localhost` (any port). */
@@ -18,6 +20,9 @@ export interface EndpointUrlRules {
  */
 export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string | undefined {
   if (raw.length > MAX_ENDPOINT_URL_LENGTH) return `must be at most ${MAX_ENDPOINT_URL_LENGTH} characters`;
+  // The URL parser drops tabs and line breaks, trims the ends and turns `\` into `/`: such a URL stored as written
+  // would not be the URL deliveries go to (`/a\r\nX-Injected: 1` is sent to `/aX-Injected:%201`).
+  if (UNSENDABLE.test(raw)) return 'must not contain spaces, control characters or backslashes';
   let url: URL;
   try {
     url = new URL(raw);

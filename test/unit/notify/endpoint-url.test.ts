@@ -6,6 +6,26 @@ const deployed = { allowInsecureUrls: false };
 const local = { allowInsecureUrls: true };
 
 describe('endpointUrlProblem', () => {
+  it('refuses what the URL parser would drop or rewrite: stored as written, it would not be where deliveries go', () => {
+    for (const url of [
+      ' http://127.0.0.1/a',
+      'http://127.0.0.1/a ',
+      'http://127.0.0.1/a\r\nX-Injected: 1\t',
+      'https://example.com/a\tb',
+      'https://example.com/a b',
+      'https://example.com\\hooks',
+      'https://example.com/a\x00',
+      'https://example.com/a\x7f',
+    ]) {
+      expect(endpointUrlProblem(url, local), JSON.stringify(url)).toBe(
+        'must not contain spaces, control characters or backslashes',
+      );
+      expect(endpointUrlProblem(url, deployed), JSON.stringify(url)).toBe(
+        'must not contain spaces, control characters or backslashes',
+      );
+    }
+  });
+
   it('accepts public https URLs everywhere', () => {
     for (const url of ['https://example.com/hooks', 'https://hooks.example.com:8443/a?b=c', 'https://93.184.215.14/x']) {
       expect(endpointUrlProblem(url, deployed), url).toBeUndefined();
