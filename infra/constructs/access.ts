@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { TABLE_KEYS } from '../../lib/store/table.ts';
+import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
 import type { FunctionSpec, QueueRole } from './function-specs.ts';
 
 export interface AccessibleResources {
@@ -33,14 +33,11 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'
 export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
   const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, syncCursorKey, dataKey, webhookSecretsKey } =
     resources;
-  const allow = (actions: readonly string[], arn: string, viaService?: string) =>
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [...actions],
-        resources: [arn],
-        ...(viaService ? { conditions: { StringEquals: { 'kms:ViaService': viaService } } } : {}),
-      }),
-    );
+  const allow = (actions: readonly string[], arn: string, conditions?: Record<string, Record<string, unknown>>) =>
+    fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [arn], ...(conditions ? { conditions } : {}) }));
+  const viaService = (service: string) => ({ StringEquals: { 'kms:ViaService': via(service) } });
+  // Items only in the partitions the function uses: a role that does not call MX cannot read a session.
+  const inPartitions = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': spec.partitions.map((name) => PARTITIONS[name]) } };
   const via = (service: string) => `${service}.${Stack.of(fn).region}.amazonaws.com`;
 
   const queryArns = {
@@ -48,11 +45,11 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     gsi1: `${table.tableArn}/index/${TABLE_KEYS.gsi1}`,
     gsi2: `${table.tableArn}/index/${TABLE_KEYS.gsi2}`,
   };
-  if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn);
-  for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target]);
+  if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn, inPartitions);
+  for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target], target === 'table' ? inPartitions : undefined);
   if (dataKey && (spec.itemActions.length > 0 || spec.queries.length > 0)) {
     const writes = spec.itemActions.some((action) => action !== 'dynamodb:GetItem');
-    allow(writes ? KMS_TABLE_WRITE : KMS_TABLE_READ, dataKey.keyArn, via('dynamodb'));
+    allow(writes ? KMS_TABLE_WRITE : KMS_TABLE_READ, dataKey.keyArn, viaService('dynamodb'));
   }
 
   for (const role of spec.sendsTo) allow(['sqs:SendMessage'], queues[role].queueArn);
@@ -64,7 +61,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     ...(spec.signsSyncCursors ? [syncCursorKey] : []),
   ];
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);
-  if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, via('secretsmanager'));
+  if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, viaService('secretsmanager'));
 
   // Called directly (not via a service): new data keys to seal secrets, Decrypt to open them.
   if (spec.webhookSecrets === 'seal') allow(['kms:GenerateDataKey', 'kms:Decrypt'], webhookSecretsKey.keyArn);

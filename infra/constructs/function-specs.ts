@@ -1,4 +1,5 @@
 import type { HttpFunctionName } from '../../lib/http/routes.ts';
+import type { PartitionName } from '../../lib/store/table.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
 export type ScheduledFunctionName = 'sweeper';
@@ -28,6 +29,11 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   itemActions: readonly ItemAction[];
   queries: readonly QueryTarget[];
+  /**
+   * The partitions (lib/store/table.ts → PARTITIONS) its item actions and table queries may touch: the role's
+   * `dynamodb:LeadingKeys`. A function that does not call MX never names `users`, where sessions live.
+   */
+  partitions: readonly PartitionName[];
   sendsTo: readonly QueueRole[];
   /** Queues whose dead-letter queue this function writes to itself (messages that can never succeed). */
   deadLettersTo?: readonly QueueRole[];
@@ -72,6 +78,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
     queries: ['table', 'gsi1'],
+    partitions: ['apiKeys', 'idempotency', 'users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     callsMx: true,
   },
@@ -84,6 +91,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, UPDATE, BATCH_GET],
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
     queries: ['gsi1', 'gsi2'],
+    partitions: ['apiKeys', 'jobs'],
     sendsTo: [],
     callsMx: false,
   },
@@ -95,6 +103,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
+    partitions: ['apiKeys', 'users'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
@@ -108,6 +117,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // The delivery log pages through gsi1; enabling a subscription lists its parked deliveries by key.
     queries: ['table', 'gsi1'],
+    partitions: ['apiKeys', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],
     callsMx: false,
     // Seals the secrets of new and rotated subscriptions (and their stored idempotent answers); opens them to test.
@@ -119,6 +129,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 5,
     itemActions: [],
     queries: [],
+    partitions: [],
     sendsTo: [],
     callsMx: false,
   },
@@ -128,6 +139,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 5,
     itemActions: [],
     queries: [],
+    partitions: [],
     sendsTo: [],
     callsMx: false,
   },
@@ -135,9 +147,11 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 10,
-    // Reads the active pointer and job; adds to the hour's push counter (UpdateItem, lib/store/mx-push-repo.ts).
+    // Reads the member's active pointers (a query of its shard) and their jobs; adds to the hour's push counter
+    // (UpdateItem, lib/store/mx-push-repo.ts).
     itemActions: [GET, UPDATE],
-    queries: [],
+    queries: ['table'],
+    partitions: ['activeJobs', 'jobs', 'mxPushCounts'],
     sendsTo: ['poll'],
     callsMx: false,
     verifiesMxWebhooks: true,
@@ -150,6 +164,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
+    partitions: ['users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],
@@ -165,6 +180,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends their next attempt.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],
+    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,
@@ -178,6 +194,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // The refresh service's, plus the idempotency keys and the rate counter (UpdateItem).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1'],
+    partitions: ['idempotency', 'rateWindows', 'users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
     sendsTo: ['poll', 'delivery', 'refreshRequests'],
     deadLettersTo: ['refreshRequests'],
@@ -193,6 +210,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 30,
     itemActions: [GET, UPDATE],
     queries: [],
+    partitions: ['webhooks'],
     sendsTo: ['delivery'],
     deadLettersTo: ['delivery'],
     consumes: 'delivery',

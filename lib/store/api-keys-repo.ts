@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
 
 /**
  * Listing: every key item also sits in GSI1 partition `APIKEYS` (sort key `{created_at}#{prefix}`), so `list` is one
@@ -7,7 +7,7 @@ import { conditionalWrite, keys, queryItems, TABLE_KEYS, type TableRef } from '.
  * of the table to find a handful of keys. Items written before that (without `gsi1pk`) are not listed; they can
  * still be revoked by their full SHA-256.
  */
-const API_KEYS_PARTITION = 'APIKEYS';
+const API_KEYS_PARTITION = gsi1.apiKeys;
 const apiKeyListing = (record: Pick<ApiKeyRecord, 'createdAt' | 'prefix'>) => ({
   [TABLE_KEYS.gsi1pk]: API_KEYS_PARTITION,
   [TABLE_KEYS.gsi1sk]: `${record.createdAt}#${record.prefix ?? ''}`,

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TableRef } from './table.ts';
+import { keys, type TableRef } from './table.ts';
 
 /** Counts what has been taken in each time window, shared by every container. */
 export interface WindowCounter {
@@ -11,7 +11,7 @@ export interface WindowCounter {
   take(name: string, windowStartMs: number, count: number, expiresAt: number): Promise<number>;
 }
 
-const rateWindowKey = (name: string, windowStartMs: number) => ({ pk: `RATE#${name}#${windowStartMs}`, sk: 'RATE' });
+const rateWindowKey = keys.rateWindow;
 
 /**
  * Window counters as `RATE#{name}#{windowStartMs}` / `RATE` items `{taken, ttl}`. One unconditional ADD per take:

@@ -54,6 +54,8 @@ export const keys = {
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
+  /** A rate limiter's counter for one window (lib/store/rate-limit-repo.ts). */
+  rateWindow: (name: string, windowStartMs: number | '*') => ({ pk: `RATE#${name}#${windowStartMs}`, sk: 'RATE' }),
 };
 
 /** A member as the relay addresses it: MX's member guid under the user the request names. */
@@ -73,13 +75,14 @@ export const seqKey = (seq: number): string => String(seq).padStart(15, '0');
  * without a scan), so no partition runs hot under load.
  */
 export const ACTIVE_JOB_SHARDS = 8;
-export const activeJobsPartition = (shard: number) => `ACTIVE#${shard}`;
+export const activeJobsPartition = (shard: number | '*') => `ACTIVE#${shard}`;
 
 /** GSI1 partitions: jobs by member (newest first by createdAt), webhooks listed together, each webhook's deliveries by time. */
 export const gsi1 = {
   memberJobs: (memberGuid: string) => `MEMBER#${memberGuid}`,
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
+  apiKeys: 'APIKEYS',
 };
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
@@ -93,8 +96,39 @@ export const DUE_DELIVERY_SHARDS = 8;
  */
 export const gsi2 = {
   userJobs: (userId: string) => `USER#${userId}#JOBS`,
-  dueDeliveries: (shard: number) => `DUE#${shard}`,
+  dueDeliveries: (shard: number | '*') => `DUE#${shard}`,
 };
+
+/**
+ * The table's partitions by what they hold, each as the IAM `dynamodb:LeadingKeys` pattern of its partition keys
+ * (`*` for the variable part), written with the key builders above so the two cannot drift. A function's role may
+ * read or write items only in the partitions its spec names (infra/constructs/function-specs.ts, access.ts). Index
+ * queries are not narrowed: both indexes hold keys only, and the items behind them are read under this rule.
+ */
+export const PARTITIONS = {
+  /** Sessions and their leases, the sync state, transaction pointers and the change log: a user's MX-read data. */
+  users: keys.session('*').pk,
+  jobs: keys.job('*').pk,
+  activeJobs: activeJobsPartition('*'),
+  /** Subscriptions (with their sealed signing secrets) and their deliveries. */
+  webhooks: keys.webhook('*').pk,
+  apiKeys: keys.apiKey('*').pk,
+  idempotency: keys.idempotency('*').pk,
+  institutions: keys.institutionStats('*').pk,
+  mxPushCounts: keys.mxPushCounts('*').pk,
+  sweepMarks: keys.deliverySweepCheckpoints.pk,
+  rateWindows: keys.rateWindow('*', '*').pk,
+} as const;
+export type PartitionName = keyof typeof PARTITIONS;
+
+/** IAM's StringLike: `*` matches any run of characters (`?` is not used in our patterns). */
+export const matchesPattern = (value: string, pattern: string): boolean =>
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(value);
 
 /** A stable shard of `key` among `shards` (FNV-1a). */
 export function shardOf(key: string, shards: number): number {

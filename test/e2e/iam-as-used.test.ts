@@ -10,6 +10,7 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
 import type { QueueRole } from '../../infra/local/engines.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
+import { matchesPattern, PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -48,8 +49,39 @@ function permissionOf(client: 'dynamodb' | 'sqs', command: string, input: Record
   return `dynamodb:${action}`;
 }
 
+type Item = Record<string, unknown>;
+
+/**
+ * The table partition keys a DynamoDB call touches (IAM's `dynamodb:LeadingKeys`), each named by the partition it is
+ * in (lib/store/table.ts → PARTITIONS); a query of an index touches none (the role's rule is on the table's items).
+ */
+function partitionsOf(command: string, input: Record<string, unknown>): string[] {
+  const tableKeys: string[] = [];
+  const requests = (input.RequestItems ?? {}) as Record<string, unknown>;
+  if (command.startsWith('BatchGet')) {
+    for (const { Keys } of Object.values(requests) as { Keys: Item[] }[]) tableKeys.push(...Keys.map((key) => String(key.pk)));
+  } else if (command.startsWith('BatchWrite')) {
+    for (const writes of Object.values(requests) as { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[][]) {
+      for (const write of writes) tableKeys.push(String((write.PutRequest?.Item ?? write.DeleteRequest?.Key)!.pk));
+    }
+  } else if (command.startsWith('Query')) {
+    if (input.IndexName !== undefined) return [];
+    const [, attribute, value] = /^\s*(#?\w+)\s*=\s*(:\w+)/.exec(String(input.KeyConditionExpression))!;
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    expect(names[attribute!] ?? attribute).toBe('pk');
+    tableKeys.push(String((input.ExpressionAttributeValues as Item)[value!]));
+  } else {
+    tableKeys.push(String(((input.Key ?? input.Item) as Item).pk));
+  }
+  return tableKeys.map((value) => {
+    const name = (Object.keys(PARTITIONS) as PartitionName[]).find((partition) => matchesPattern(value, PARTITIONS[partition]));
+    return `partition ${name ?? `(none matches ${value})`}`;
+  });
+}
+
 function allowed(name: FunctionName, permission: string): boolean {
   const spec = FUNCTION_SPECS[name];
+  if (permission.startsWith('partition ')) return (spec.partitions as string[]).includes(permission.slice('partition '.length));
   if (permission.startsWith('query ')) return (spec.queries as string[]).includes(permission.slice(6));
   if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
   const [command, queue] = permission.split(' ');
@@ -66,6 +98,9 @@ function record(client: 'dynamodb' | 'sqs', prototype: { send: (...args: never[]
     if (name) {
       const permissions = used.get(name) ?? new Set<string>();
       permissions.add(permissionOf(client, command.constructor.name, command.input));
+      if (client === 'dynamodb' && !/^(Create|Describe)Table/.test(command.constructor.name)) {
+        for (const partition of partitionsOf(command.constructor.name, command.input)) permissions.add(partition);
+      }
       used.set(name, permissions);
     }
     return send.apply(this, args);
@@ -79,10 +114,14 @@ const attributed =
   (event: E, context: Context) =>
     running.run(name, () => handler(event, context));
 
-async function api(method: string, path: string, body?: unknown) {
+async function api(method: string, path: string, body?: unknown, idempotencyKey?: string) {
   const response = await fetch(`${stack.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${stack.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${stack.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -129,7 +168,7 @@ afterAll(async () => {
 
 it('every DynamoDB and SQS call each function makes is one its IAM role allows (function-specs.ts)', async () => {
   // Subscriptions (api-webhooks), MX pushing its webhooks to /mx/webhooks (mx-events).
-  const { webhook: subscription } = await api('POST', '/webhooks', { url: receiver.url });
+  const { webhook: subscription } = await api('POST', '/webhooks', { url: receiver.url }, 'iam-subscribe');
   receiver.useSecret(subscription.secret);
   await api('GET', '/webhooks');
   await api('PATCH', `/webhooks/${subscription.id}`, { description: 'iam as used' });
@@ -142,8 +181,23 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   await api('GET', `/users/${userId}/accounts`);
   await api('GET', `/users/${userId}/transactions`);
   await api('GET', `/users/${userId}/transactions/sync`);
-  const { job } = await api('POST', `/users/${userId}/members/${memberGuid}/refresh`);
+  const { job } = await api('POST', `/users/${userId}/members/${memberGuid}/refresh`, undefined, 'iam-refresh');
   await receiver.waitFor(terminalFor(job.id));
+
+  // An MFA question answered (api-refresh: the member's latest job, then resume).
+  const challenged = await scriptedMember({
+    duration_ms: 500,
+    final_status: 'CONNECTED',
+    challenge: { label: 'Pet?', answer: 'Rex' },
+  });
+  const { job: mfaJob } = await api('POST', `/users/${challenged.userId}/members/${challenged.memberGuid}/refresh`);
+  const [asked] = await receiver.waitFor(
+    (event) => event.type === 'aggregation.action_required' && event.data.job?.id === mfaJob.id,
+  );
+  const asking = asked!.data.job as unknown as { challenges: { guid: string }[] };
+  const challenges = asking.challenges.map((challenge) => ({ guid: challenge.guid, value: 'Rex' }));
+  await api('PUT', `/users/${challenged.userId}/members/${challenged.memberGuid}/resume`, { challenges });
+  await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job?.id === mfaJob.id);
 
   // Jobs (api-jobs), the delivery log and replays (api-webhooks).
   await api('GET', `/jobs/${job.id}`);
@@ -162,7 +216,11 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: stack.engines.queueUrls.refreshRequests,
-      MessageBody: JSON.stringify({ user_id: upstream.userId, member_guid: upstream.memberGuid }),
+      MessageBody: JSON.stringify({
+        user_id: upstream.userId,
+        member_guid: upstream.memberGuid,
+        idempotency_key: 'iam-upstream',
+      }),
     }),
   );
   sqs.destroy();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionName } from '../../infra/constructs/function-specs.ts';
+import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
+import { keys, matchesPattern, PARTITIONS } from '../../lib/store/table.ts';
 import { type EnvironmentName, resourceName } from '../../infra/environments.ts';
 import { synthesized } from './support/synth.ts';
 import {
@@ -78,7 +79,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
     MX_SECRET,
   ],
-  'mx-events': [...items('GetItem', 'UpdateItem'), ...sendTo('poll'), MX_WEBHOOK_SECRET],
+  // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
+  'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll'), MX_WEBHOOK_SECRET],
   // Active-job pointers (table shards), subscriptions and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
   sweeper: [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
@@ -108,9 +110,9 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   sweeper: KMS_TABLE_WRITE,
 };
 
-function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
+/** Names a statement's resource as the lists above do: `table`, `table/index/gsi1`, `queue:poll`, … */
+function labeller(env: EnvironmentName, name: FunctionName) {
   const { template } = synthesized(env);
-  const fn = functionsByName(template, env).get(name)!;
   const label = (resource: unknown): string => {
     if (resource === '*') return '*';
     const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
@@ -134,7 +136,18 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
         return target.Type;
     }
   };
-  return statementsOfRole(template, referencedId(fn.properties.Role)!).flatMap((statement) => {
+  return label;
+}
+
+function statementsOf(env: EnvironmentName, name: FunctionName) {
+  const { template } = synthesized(env);
+  const fn = functionsByName(template, env).get(name)!;
+  return statementsOfRole(template, referencedId(fn.properties.Role)!);
+}
+
+function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
+  const label = labeller(env, name);
+  return statementsOf(env, name).flatMap((statement) => {
     expect(statement.Effect).toBe('Allow');
     const via = statement.Condition?.StringEquals?.['kms:ViaService'];
     const suffix = typeof via === 'string' ? ` via ${via.split('.')[0]}` : '';
@@ -150,6 +163,36 @@ describe('IAM', () => {
       const expected = [...LOGS, ...EXPECTED[name], ...(env === 'prod' ? EXPECTED_KMS[name] : [])];
       expect(permissionsOf(env, name).sort()).toEqual(expected.sort());
     });
+
+    it.each(FUNCTION_NAMES)(
+      "%s reads and writes table items only in its spec's partitions (dynamodb:LeadingKeys on every table statement)",
+      (name) => {
+        const label = labeller(env, name);
+        const onTable = statementsOf(env, name).filter((statement) =>
+          asArray(statement.Resource).some((resource) => label(resource) === 'table'),
+        );
+        expect(onTable.length > 0).toBe(FUNCTION_SPECS[name].partitions.length > 0);
+        for (const statement of onTable) {
+          expect(statement.Condition).toEqual({
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': FUNCTION_SPECS[name].partitions.map((p) => PARTITIONS[p]) },
+          });
+        }
+      },
+    );
+
+    it.each(FUNCTION_NAMES.filter((name) => !FUNCTION_SPECS[name].callsMx))(
+      '%s (which does not call MX) can read no session item: no table statement admits USER# partition keys',
+      (name) => {
+        const label = labeller(env, name);
+        const session = keys.session('alice').pk;
+        for (const statement of statementsOf(env, name)) {
+          if (!asArray(statement.Resource).some((resource) => label(resource) === 'table')) continue;
+          const patterns = asArray(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']) as string[];
+          expect(patterns.length, JSON.stringify(statement)).toBeGreaterThan(0);
+          expect(patterns.filter((pattern) => matchesPattern(session, pattern))).toEqual([]);
+        }
+      },
+    );
 
     it('allows no Resource "*" and no wildcard action', () => {
       const { template } = synthesized(env);
