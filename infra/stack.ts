@@ -72,10 +72,17 @@ export class NexusRelayStack extends Stack {
         })
       : undefined;
 
-    // Every environment: webhook signing secrets are never stored in clear (envelope encryption, lib/notify/secret-box.ts).
+    // Every environment: webhook signing secrets and MX session tokens are never stored in clear (envelope
+    // encryption, lib/secret-box.ts), each under a key of its own: only the functions that call MX may use the second.
     const webhookSecretsKey = new Key(this, 'WebhookSecretsKey', {
       alias: `alias/${name('webhook-secrets')}`,
       description: `Encrypts the webhook signing secrets of ${name()} (data keys)`,
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const sessionTokensKey = new Key(this, 'SessionTokensKey', {
+      alias: `alias/${name('session-tokens')}`,
+      description: `Encrypts the MX session tokens of ${name()} (data keys)`,
       enableKeyRotation: true,
       removalPolicy,
     });
@@ -125,7 +132,9 @@ export class NexusRelayStack extends Stack {
         DELIVERY_QUEUE_URL: this.queues.delivery.queue.queueUrl,
         MX_BASE_URL: settings.mx.baseUrl,
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
-        ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
+        ...(spec.callsMx
+          ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn, SESSION_TOKENS_KEY_ARN: sessionTokensKey.keyArn }
+          : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
         ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
         ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: this.secrets.syncCursorKey.secretArn } : {}),
@@ -162,6 +171,7 @@ export class NexusRelayStack extends Stack {
       syncCursorKey: this.secrets.syncCursorKey,
       dataKey,
       webhookSecretsKey,
+      sessionTokensKey,
     };
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fnName of FUNCTION_NAMES) {

@@ -156,12 +156,18 @@ export const CONFIG_VARIABLES = {
   }).optional(
     'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
   ),
+  SESSION_TOKENS_KEY_ARN: text({
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+    message: 'must be a KMS key ARN',
+  }).optional(
+    'KMS key that envelope-encrypts MX session tokens at rest (deployed stacks set it for the functions that call MX, and only for them).',
+  ),
   WEBHOOK_ALLOW_LOOPBACK: flag.withDefault(
     false,
     'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
   ),
   LOCAL_SECRETS_KEY: text({ pattern: /^[A-Za-z0-9+/]{43}=$/, message: 'must be 32 bytes, base64' }).optional(
-    'Local mode only: the key that encrypts webhook signing secrets (the local stack keeps one in its data directory).',
+    'Local mode only: the key that encrypts webhook signing secrets and MX session tokens (the local stack keeps one in its data directory).',
   ),
   SYNC_CURSOR_KEY_SECRET_ARN: text({
     pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
@@ -231,6 +237,8 @@ export interface Config {
     aggregateMethod: 'GET' | 'POST';
     requestTimeoutMs: number;
     retryBudgetMs: number;
+    /** What seals session tokens at rest: a KMS key, or locally a key derived from the stack's own. */
+    sessionsKey?: { kmsKeyArn: string } | { localKey: Buffer };
   };
   aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number; stalledAfterMs: number };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
@@ -298,6 +306,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       aggregateMethod: c.MX_AGGREGATE_METHOD,
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
+      ...(c.SESSION_TOKENS_KEY_ARN
+        ? { sessionsKey: { kmsKeyArn: c.SESSION_TOKENS_KEY_ARN } }
+        : c.LOCAL_SECRETS_KEY
+          ? { sessionsKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'mx session tokens') } }
+          : {}),
     },
     aggregation: {
       deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS,

@@ -2,9 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
+import { FUNCTION_NAMES, FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
 import { configVariables } from '../lib/config.ts';
 import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
 import { ROUTES } from '../lib/http/routes.ts';
+import { PARTITIONS } from '../lib/store/table.ts';
 
 /**
  * The documents' generated blocks, each between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`: the
@@ -23,6 +25,7 @@ export const BLOCK_HOMES = {
   problems: 'docs/api.md',
   'verify-webhook': 'docs/api.md',
   'client-app': 'README.md',
+  roles: 'docs/security.md',
   cost: 'docs/operations.md',
   benchmarks: 'docs/operations.md',
 } as const;
@@ -74,6 +77,34 @@ export function problemsTable(): string {
     problem.fix,
   ]);
   return table(['code', 'status', 'title', 'cause', 'fix'], rows);
+}
+
+/** What each function's role may read and use (infra/constructs/function-specs.ts, as access.ts grants it). */
+export function rolesTable(): string {
+  const rows = FUNCTION_NAMES.map((name) => {
+    const spec = FUNCTION_SPECS[name];
+    const keys = [
+      ...(spec.callsMx ? ['session tokens (its purpose only)'] : []),
+      ...(spec.webhookSecrets === 'seal'
+        ? ['webhook secrets: seal, open']
+        : spec.webhookSecrets === 'open'
+          ? ['webhook secrets: open']
+          : []),
+    ];
+    const secrets = [
+      ...(spec.callsMx ? ['MX credentials'] : []),
+      ...(spec.verifiesMxWebhooks ? ['MX webhook credentials'] : []),
+      ...(spec.signsSyncCursors ? ['sync cursor key'] : []),
+    ];
+    return [
+      code(name),
+      spec.partitions.length > 0 ? spec.partitions.map((partition) => code(PARTITIONS[partition])).join(' ') : '—',
+      spec.queries.filter((target) => target !== 'table').join(', ') || '—',
+      keys.join('; ') || '—',
+      secrets.join(', ') || '—',
+    ];
+  });
+  return table(['function', 'table items (partition keys)', 'index queries (keys only)', 'KMS keys', 'secrets'], rows);
 }
 
 /** An example of the client kit (clients/typescript/examples/), as a TypeScript code block. */
@@ -132,6 +163,7 @@ export async function generatedBlocks(): Promise<Record<BlockName, { source: str
     config: { source: 'the schema in lib/config.ts', markdown: configTable() },
     routes: { source: 'ROUTES in lib/http/routes.ts', markdown: routesTable() },
     problems: { source: 'PROBLEMS in lib/http/problem.ts', markdown: problemsTable() },
+    roles: { source: 'FUNCTION_SPECS in infra/constructs/function-specs.ts', markdown: rolesTable() },
     'verify-webhook': { source: 'clients/typescript/examples/node-http.ts', markdown: await exampleBlock('node-http.ts') },
     'client-app': { source: 'clients/typescript/examples/client-app.ts', markdown: await exampleBlock('client-app.ts') },
     cost: { source: 'BENCHMARKS.md section 5', markdown: benchmarks.cost },

@@ -5,6 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SESSION_TOKEN_PURPOSE } from '../../lib/secret-box.ts';
 import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
 import type { FunctionSpec, QueueRole } from './function-specs.ts';
 
@@ -19,6 +20,8 @@ export interface AccessibleResources {
   dataKey?: IKey;
   /** The key that envelope-encrypts webhook signing secrets (every environment). */
   webhookSecretsKey: IKey;
+  /** The key that envelope-encrypts MX session tokens (every environment): the functions that call MX only. */
+  sessionTokensKey: IKey;
 }
 
 /** DynamoDB decrypts with the caller's rights; writes also need new data keys. */
@@ -31,8 +34,17 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt', 'kms:GenerateDataKey'
  * Consuming a queue is granted by its event source.
  */
 export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: AccessibleResources): void {
-  const { table, queues, deadLetterQueues, mxCredentials, mxWebhookCredentials, syncCursorKey, dataKey, webhookSecretsKey } =
-    resources;
+  const {
+    table,
+    queues,
+    deadLetterQueues,
+    mxCredentials,
+    mxWebhookCredentials,
+    syncCursorKey,
+    dataKey,
+    webhookSecretsKey,
+    sessionTokensKey,
+  } = resources;
   const allow = (actions: readonly string[], arn: string, conditions?: Record<string, Record<string, unknown>>) =>
     fn.addToRolePolicy(new PolicyStatement({ actions: [...actions], resources: [arn], ...(conditions ? { conditions } : {}) }));
   const viaService = (service: string) => ({ StringEquals: { 'kms:ViaService': via(service) } });
@@ -66,4 +78,10 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   // Called directly (not via a service): new data keys to seal secrets, Decrypt to open them.
   if (spec.webhookSecrets === 'seal') allow(['kms:GenerateDataKey', 'kms:Decrypt'], webhookSecretsKey.keyArn);
   if (spec.webhookSecrets === 'open') allow(['kms:Decrypt'], webhookSecretsKey.keyArn);
+  // Sessions are made and read by the functions that call MX, with the data keys' purpose as their context.
+  if (spec.callsMx) {
+    allow(['kms:GenerateDataKey', 'kms:Decrypt'], sessionTokensKey.keyArn, {
+      StringEquals: { 'kms:EncryptionContext:purpose': SESSION_TOKEN_PURPOSE },
+    });
+  }
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { AuthenticatedRequest, Operations } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
-import { type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
+import { newWebhookId, type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
 import { attemptView, webhookView } from './webhook-views.ts';
 import type { EndpointUrlPolicy } from '../notify/endpoint-url.ts';
 import { ALL_EVENTS, isValidEventFilter } from '../notify/event-filter.ts';
@@ -11,7 +11,7 @@ import type { Redelivery } from '../notify/redelivery.ts';
 import { rotateSecrets } from '../notify/secret-rotation.ts';
 import { generateSecret } from '../notify/signing.ts';
 import type { WebhookTester } from '../notify/webhook-tester.ts';
-import type { SecretBox } from '../notify/secret-box.ts';
+import { type SecretBox, sealedFor } from '../secret-box.ts';
 
 export interface WebhooksApiDeps {
   clock: Clock;
@@ -100,11 +100,13 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
         const body = parseInput(createBody, request.body, 'body');
         await assertEndpointUrl(body.url);
         const secret = generateSecret();
+        const id = newWebhookId();
         const subscription = await webhooks.create({
+          id,
           url: body.url,
           eventTypes: body.event_types ?? [ALL_EVENTS],
           ...(body.description === undefined ? {} : { description: body.description }),
-          secret: await deps.secretBox.seal(secret),
+          secret: await deps.secretBox.seal(secret, sealedFor.webhook(id)),
         });
         return {
           status: 201,
@@ -164,7 +166,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
         const secret = generateSecret();
         const rotated = await webhooks.replaceSecrets(
           current.id,
-          rotateSecrets(current.secrets, await deps.secretBox.seal(secret), deps.clock.now()),
+          rotateSecrets(current.secrets, await deps.secretBox.seal(secret, sealedFor.webhook(current.id)), deps.clock.now()),
           current.secrets[0]?.secret ?? '',
         );
         if (!rotated) throw new HttpProblem('conflict', 'The webhook changed while its secret was being rotated; retry.');

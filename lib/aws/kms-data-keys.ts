@@ -1,25 +1,39 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import type { DataKey, DataKeySource } from '../notify/secret-box.ts';
+import type { DataKey, DataKeySource } from '../secret-box.ts';
 
-/** Data keys from KMS: generated under `keyArn` (AES_256), decrypted only with that key named. */
+/**
+ * Data keys from KMS: generated under `keyArn` (AES_256) with the encryption context `{purpose}` (CloudTrail names
+ * it on every Decrypt, and a role's grant may require it), decrypted only with that key named.
+ */
 export class KmsDataKeys implements DataKeySource {
   readonly #kms: KMSClient;
+  readonly #context: Record<string, string>;
 
   constructor(
     private readonly keyArn: string,
-    options: { region: string; kms?: KMSClient },
+    options: { region: string; purpose: string; kms?: KMSClient },
   ) {
     this.#kms = options.kms ?? new KMSClient({ region: options.region });
+    this.#context = { purpose: options.purpose };
   }
 
   async generate(): Promise<DataKey> {
-    const answer = await this.#kms.send(new GenerateDataKeyCommand({ KeyId: this.keyArn, KeySpec: 'AES_256' }));
+    const answer = await this.#kms.send(
+      new GenerateDataKeyCommand({ KeyId: this.keyArn, KeySpec: 'AES_256', EncryptionContext: this.#context }),
+    );
     if (!answer.Plaintext || !answer.CiphertextBlob) throw new Error('KMS answered GenerateDataKey without a key');
     return { plaintext: answer.Plaintext, encrypted: answer.CiphertextBlob };
   }
 
-  async decrypt(encrypted: Uint8Array): Promise<Uint8Array> {
-    const answer = await this.#kms.send(new DecryptCommand({ KeyId: this.keyArn, CiphertextBlob: encrypted }));
+  async decrypt(encrypted: Uint8Array, options?: { legacy?: boolean }): Promise<Uint8Array> {
+    const answer = await this.#kms.send(
+      new DecryptCommand({
+        KeyId: this.keyArn,
+        CiphertextBlob: encrypted,
+        // Webhook secrets sealed before data keys carried their purpose were generated without a context.
+        ...(options?.legacy ? {} : { EncryptionContext: this.#context }),
+      }),
+    );
     if (!answer.Plaintext) throw new Error('KMS answered Decrypt without a key');
     return answer.Plaintext;
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
+import { digestOf } from '../hash.ts';
 import { type HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { IdempotencyStore } from '../store/idempotency-repo.ts';
@@ -21,7 +22,7 @@ export interface IdempotencyDeps {
    * For operations whose answers carry a secret (a new webhook signing secret): stored answer bodies are sealed at
    * rest and opened for a replay. Unsealed stored bodies are opened as they are.
    */
-  sealBodies?: { seal(text: string): Promise<string>; open(stored: string): Promise<string> };
+  sealBodies?: { seal(text: string, binding: string): Promise<string>; open(stored: string, binding: string): Promise<string> };
 }
 
 /** An answer as it is stored for replay: what the operation returned, the body already serialised. */
@@ -96,16 +97,18 @@ async function handleOnce(
 ): Promise<HttpResponse> {
   const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
   const scope = [request.principal.keyId, request.method, request.routeKey, key];
+  // A sealed answer opens only under its own record: copied to another, it does not.
+  const binding = `idempotency:${digestOf(scope)}`;
   assertBodyDepth(request.body);
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   for (let attempt = 0; ; attempt++) {
     const claim = await keys.claim<StoredResponse>(scope, fingerprint);
-    if (claim.state === 'claimed') return execute(operation, request, claim.key, deps);
+    if (claim.state === 'claimed') return execute(operation, request, claim.key, binding, deps);
     if (claim.state === 'reused') {
       throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');
     }
-    if (claim.state === 'completed') return replay(await openStored(claim.outcome, deps));
+    if (claim.state === 'completed') return replay(await openStored(claim.outcome, binding, deps));
     if (attempt === pauses.length) break;
     // In progress, or vanished in between (released, or its lease ran out): the next claim may win.
     await sleep(pauses[attempt]!);
@@ -119,6 +122,7 @@ async function execute(
   operation: AuthenticatedOperation,
   request: AuthenticatedRequest,
   key: HeldKey<StoredResponse>,
+  binding: string,
   deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
   const { log } = deps;
@@ -147,7 +151,7 @@ async function execute(
   // The first caller gets the stored form too, so a replay cannot differ from what it saw.
   const stored = toStored(response);
   try {
-    const completed = await key.complete(await sealStored(stored, deps));
+    const completed = await key.complete(await sealStored(stored, binding, deps));
     if (!completed) log.warn('idempotency lease lost before the answer was stored', { route_key: request.routeKey });
   } catch (error) {
     // The operation has taken effect: answer it. The key frees itself when its lease runs out.
@@ -172,11 +176,11 @@ const toStored = (response: HttpResponse): StoredResponse => ({
   ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
 });
 
-const sealStored = async (stored: StoredResponse, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
-  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.seal(stored.body) } : stored;
+const sealStored = async (stored: StoredResponse, binding: string, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
+  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.seal(stored.body, binding) } : stored;
 
-const openStored = async (stored: StoredResponse, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
-  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.open(stored.body) } : stored;
+const openStored = async (stored: StoredResponse, binding: string, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
+  sealBodies && stored.body !== undefined ? { ...stored, body: await sealBodies.open(stored.body, binding) } : stored;
 
 const fromStored = (stored: StoredResponse): HttpResponse => ({
   status: stored.status,

@@ -8,6 +8,7 @@ import type { MetricsSink } from '../metrics.ts';
 import { DynamoSessionLease } from '../store/session-lease-repo.ts';
 import { DynamoSessionStore } from '../store/sessions-repo.ts';
 import type { TableRef } from '../store/table.ts';
+import type { SecretBox } from '../secret-box.ts';
 import { mxCredentialsProvider } from './credentials.ts';
 import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
@@ -24,6 +25,8 @@ export interface NexusClientDeps {
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
   secrets?: SecretsSource;
   metrics?: MetricsSink;
+  /** Seals session tokens at rest (lib/services/secret-boxes.ts: a KMS key only the functions calling MX may use). */
+  sessionBox: Pick<SecretBox, 'seal' | 'open'>;
 }
 
 /**
@@ -54,7 +57,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     metrics: deps.metrics,
   });
   const sessions = new SessionManager({
-    store: new DynamoSessionStore(table, clock),
+    store: new DynamoSessionStore(table, deps.sessionBox, clock),
     lease: new DynamoSessionLease(table, clock),
     sso,
     data,

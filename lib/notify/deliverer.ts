@@ -8,7 +8,7 @@ import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secret-box.ts';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 
@@ -110,7 +110,7 @@ export class Deliverer {
       url: subscription.url,
       msgId,
       payload: delivery.payload,
-      secrets: await openSigningSecrets(subscription.secrets, startedAt, this.deps.secretBox),
+      secrets: await openSigningSecrets(subscription, startedAt, this.deps.secretBox),
     });
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is parked, so that an enable in between finds the parked delivery (see park).

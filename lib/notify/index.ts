@@ -19,7 +19,7 @@ import { createGuardedAgent } from './guarded-agent.ts';
 import { EventPublisher } from './publisher.ts';
 import { Redelivery } from './redelivery.ts';
 import { WebhookTester } from './webhook-tester.ts';
-import { LocalDataKeys, SecretBox } from './secret-box.ts';
+import { LocalDataKeys, SecretBox } from '../secret-box.ts';
 
 export interface NotifierDeps {
   table: TableRef;

@@ -1,6 +1,6 @@
 import { toIso } from '../clock.ts';
 import type { SigningSecret } from '../store/webhooks-repo.ts';
-import type { SecretBox } from './secret-box.ts';
+import { type SecretBox, sealedFor } from '../secret-box.ts';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without losing events. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -19,10 +19,11 @@ const isActive = (secret: SigningSecret, nowMs: number): boolean =>
 
 /** The secrets that sign an attempt made at `nowMs`, opened from their stored (sealed) form, newest first. */
 export const openSigningSecrets = (
-  secrets: readonly SigningSecret[],
+  subscription: { id: string; secrets: readonly SigningSecret[] },
   nowMs: number,
   box: Pick<SecretBox, 'open'>,
-): Promise<string[]> => Promise.all(signingSecrets(secrets, nowMs).map((secret) => box.open(secret)));
+): Promise<string[]> =>
+  Promise.all(signingSecrets(subscription.secrets, nowMs).map((secret) => box.open(secret, sealedFor.webhook(subscription.id))));
 
 /** The secrets that sign an attempt made at `nowMs`, newest first: one, or up to MAX_LIVE_SECRETS during overlaps. */
 export const signingSecrets = (secrets: readonly SigningSecret[], nowMs: number): string[] =>

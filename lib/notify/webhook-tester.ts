@@ -3,7 +3,7 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Subscription } from '../store/webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from './events.ts';
-import type { SecretBox } from './secret-box.ts';
+import type { SecretBox } from '../secret-box.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 
 export interface TestDelivery {
@@ -27,7 +27,7 @@ export class WebhookTester {
       url: subscription.url,
       msgId,
       payload,
-      secrets: await openSigningSecrets(subscription.secrets, now, this.deps.secretBox),
+      secrets: await openSigningSecrets(subscription, now, this.deps.secretBox),
     });
     return { msgId, at: toIso(now), outcome };
   }

@@ -1,6 +1,7 @@
 import { createNexusClient } from '../mx/index.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { Services } from './container.ts';
+import { sessionTokenBox } from './secret-boxes.ts';
 import { table } from './store.ts';
 
 /** The MX client: one keep-alive dispatcher per MX origin, sessions shared through the table. */
@@ -12,6 +13,7 @@ export function nexusClient(services: Services): NexusClient {
       log: services.log,
       metrics: services.metrics,
       dispatchers: services.overrides.mxDispatchers,
+      sessionBox: sessionTokenBox(services),
     }),
   );
 }

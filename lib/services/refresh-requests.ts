@@ -15,6 +15,7 @@ import { aggregationDeps } from './aggregation.ts';
 import type { Services } from './container.ts';
 import { eventPublisher } from './publisher.ts';
 import { sqsClient } from './queues.ts';
+import { sessionTokenBox } from './secret-boxes.ts';
 import { table } from './store.ts';
 
 /** Refreshes asked for through the `refresh-requests` queue: the refresh service behind the cross-container rate cap. */
@@ -66,6 +67,7 @@ function gatedNexus(services: Services, limiter: RateLimiter) {
       log: services.log,
       metrics: services.metrics,
       dispatchers: { data: data.compose(aggregateCallGate(limiter)), sso: mxDispatchers?.sso },
+      sessionBox: sessionTokenBox(services),
     },
   );
 }

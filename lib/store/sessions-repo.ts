@@ -1,14 +1,16 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from '../zod.ts';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
+import { sha256Hex } from '../hash.ts';
 import type { SessionStore, StoredSession } from '../mx/sessions.ts';
+import { type SecretBox, sealedFor } from '../secret-box.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 
 /** MX's own sliding window: past it the token is dead, so the item may go. */
 const SESSION_TTL_MS = 30 * 60_000;
 
 const sessionItem = z.object({
-  token: z.string().check(z.minLength(1)),
+  sealed_token: z.string().check(z.minLength(1)),
   createdAt: z.number(),
   lastUsedAt: z.number(),
   ttl: z.optional(z.number()),
@@ -16,13 +18,23 @@ const sessionItem = z.object({
 
 const ttlFor = (lastUsedAt: number): number => toEpochSeconds(lastUsedAt + SESSION_TTL_MS);
 
-/** Sessions as `USER#{id}` / `SESSION` items. Touch and delete only act while the item holds the given token. */
+/** Names a token in a condition without holding it: what touch and delete compare. */
+const tokenDigest = (token: string): string => sha256Hex(token);
+
+/**
+ * Sessions as `USER#{id}` / `SESSION` items `{sealed_token, token_sha256, createdAt, lastUsedAt, ttl}`: the token
+ * sealed for its user (`box`, a key only the functions that call MX may use), its SHA-256 for the conditions. Touch
+ * and delete only act while the item holds the given token. An item without a sealed token (one stored in clear by
+ * an earlier version) reads as no session: the next call makes a new one.
+ */
 export class DynamoSessionStore implements SessionStore {
   readonly #table: TableRef;
+  readonly #box: Pick<SecretBox, 'seal' | 'open'>;
   readonly #clock: Clock;
 
-  constructor(table: TableRef, clock: Clock = systemClock) {
+  constructor(table: TableRef, box: Pick<SecretBox, 'seal' | 'open'>, clock: Clock = systemClock) {
     this.#table = table;
+    this.#box = box;
     this.#clock = clock;
   }
 
@@ -34,15 +46,23 @@ export class DynamoSessionStore implements SessionStore {
     );
     const parsed = sessionItem.safeParse(Item);
     if (!parsed.success || isExpired(parsed.data, this.#clock.now())) return undefined;
-    const { token, createdAt, lastUsedAt } = parsed.data;
-    return { token, createdAt, lastUsedAt };
+    const { sealed_token, createdAt, lastUsedAt } = parsed.data;
+    return { token: await this.#box.open(sealed_token, sealedFor.session(userId)), createdAt, lastUsedAt };
   }
 
   async put(userId: string, session: StoredSession): Promise<void> {
+    const { token, createdAt, lastUsedAt } = session;
     await this.#table.client.send(
       new PutCommand({
         TableName: this.#table.tableName,
-        Item: { ...keys.session(userId), ...session, ttl: ttlFor(session.lastUsedAt) },
+        Item: {
+          ...keys.session(userId),
+          sealed_token: await this.#box.seal(token, sealedFor.session(userId)),
+          token_sha256: tokenDigest(token),
+          createdAt,
+          lastUsedAt,
+          ttl: ttlFor(lastUsedAt),
+        },
       }),
     );
   }
@@ -53,9 +73,9 @@ export class DynamoSessionStore implements SessionStore {
       Key: keys.session(userId),
       UpdateExpression: 'SET #lastUsedAt = :lastUsedAt, #ttl = :ttl',
       // Never backwards: an older touch arriving late must not shorten the session.
-      ConditionExpression: '#token = :token AND #lastUsedAt < :lastUsedAt',
-      ExpressionAttributeNames: { '#token': 'token', '#lastUsedAt': 'lastUsedAt', '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':token': token, ':lastUsedAt': lastUsedAt, ':ttl': ttlFor(lastUsedAt) },
+      ConditionExpression: 'token_sha256 = :token AND #lastUsedAt < :lastUsedAt',
+      ExpressionAttributeNames: { '#lastUsedAt': 'lastUsedAt', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':token': tokenDigest(token), ':lastUsedAt': lastUsedAt, ':ttl': ttlFor(lastUsedAt) },
     });
     return conditionalWrite(this.#table.client.send(update));
   }
@@ -64,9 +84,8 @@ export class DynamoSessionStore implements SessionStore {
     const deletion = new DeleteCommand({
       TableName: this.#table.tableName,
       Key: keys.session(userId),
-      ConditionExpression: '#token = :token',
-      ExpressionAttributeNames: { '#token': 'token' },
-      ExpressionAttributeValues: { ':token': token },
+      ConditionExpression: 'token_sha256 = :token',
+      ExpressionAttributeValues: { ':token': tokenDigest(token) },
     });
     return conditionalWrite(this.#table.client.send(deletion));
   }

@@ -35,6 +35,8 @@ export interface Subscription {
 }
 
 export interface NewSubscription {
+  /** Given when something is bound to it before it is stored (its sealed secret); made here otherwise. */
+  id?: string;
   url: string;
   eventTypes: string[];
   description?: string;
@@ -68,7 +70,7 @@ interface SubscriptionItem {
   updated_at: string;
 }
 
-const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64url')}`;
+export const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64url')}`;
 
 /** What a webhook id may look like (newWebhookId makes 22 characters after `wh_`). */
 export const WEBHOOK_ID_PATTERN = /^wh_[A-Za-z0-9_-]{1,64}$/;
@@ -98,7 +100,7 @@ export class WebhooksRepository {
   }
 
   async create(input: NewSubscription): Promise<Subscription> {
-    const id = newWebhookId();
+    const id = input.id ?? newWebhookId();
     const now = toIso(this.clock.now());
     const item: SubscriptionItem = {
       id,

@@ -27,7 +27,12 @@ const consume = (queue: string) =>
   ['ChangeMessageVisibility', 'DeleteMessage', 'GetQueueAttributes', 'GetQueueUrl', 'ReceiveMessage'].map(
     (action) => `sqs:${action} queue:${queue}`,
   );
-const MX_SECRET = 'secretsmanager:GetSecretValue secret:mx-credentials';
+/** Every function that calls MX makes and reads sessions: data keys of the session-tokens key, for that purpose only. */
+const MX_SECRET = [
+  'secretsmanager:GetSecretValue secret:mx-credentials',
+  'kms:GenerateDataKey session-tokens-key for mx-session-token',
+  'kms:Decrypt session-tokens-key for mx-session-token',
+];
 const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
 
 const EXPECTED: Record<FunctionName, string[]> = {
@@ -36,14 +41,14 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_TABLE,
     QUERY_GSI1,
     ...sendTo('poll', 'delivery'),
-    MX_SECRET,
+    ...MX_SECRET,
   ],
   'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
-    MX_SECRET,
+    ...MX_SECRET,
     'secretsmanager:GetSecretValue secret:sync-cursor-key',
   ],
   'api-webhooks': [
@@ -63,7 +68,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI1,
     ...consume('poll'),
     ...sendTo('poll', 'delivery', 'poll-dlq'),
-    MX_SECRET,
+    ...MX_SECRET,
   ],
   'worker-deliver': [
     ...items('GetItem', 'UpdateItem'),
@@ -77,7 +82,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI1,
     ...consume('refresh-requests'),
     ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
-    MX_SECRET,
+    ...MX_SECRET,
   ],
   // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
   'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll'), MX_WEBHOOK_SECRET],
@@ -131,7 +136,8 @@ function labeller(env: EnvironmentName, name: FunctionName) {
           ? 'own-log-group'
           : `log-group:${props.LogGroupName}`;
       case 'AWS::KMS::Key':
-        return String(props.Description).includes('webhook signing secrets') ? 'webhook-secrets-key' : 'key';
+        if (String(props.Description).includes('webhook signing secrets')) return 'webhook-secrets-key';
+        return String(props.Description).includes('MX session tokens') ? 'session-tokens-key' : 'key';
       default:
         return target.Type;
     }
@@ -150,7 +156,8 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
   return statementsOf(env, name).flatMap((statement) => {
     expect(statement.Effect).toBe('Allow');
     const via = statement.Condition?.StringEquals?.['kms:ViaService'];
-    const suffix = typeof via === 'string' ? ` via ${via.split('.')[0]}` : '';
+    const purpose = statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'];
+    const suffix = typeof via === 'string' ? ` via ${via.split('.')[0]}` : typeof purpose === 'string' ? ` for ${purpose}` : '';
     return asArray(statement.Action).flatMap((action) =>
       asArray(statement.Resource).map((resource) => `${action} ${label(resource)}${suffix}`),
     );

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FUNCTION_NAMES, FUNCTION_SPECS, consumerOf } from '../../infra/constructs/function-specs.ts';
+import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, consumerOf } from '../../infra/constructs/function-specs.ts';
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -255,7 +255,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         expect(table.Properties.DeletionProtectionEnabled).toBe(isProd);
         expect(table.DeletionPolicy).toBe(isProd ? 'Retain' : 'Delete');
         const keys = resourcesOfType(template, 'AWS::KMS::Key').filter(
-          ([, key]) => !String(key.Properties.Description).includes('webhook signing secrets'),
+          ([, key]) => !/webhook signing secrets|MX session tokens/.test(String(key.Properties.Description)),
         );
         if (isProd) {
           expect(keys).toHaveLength(1);
@@ -270,15 +270,28 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     );
   });
 
-  describe('webhook signing secrets', () => {
-    it('are sealed under a rotated key of their own; only the functions that sign or rotate get it', () => {
+  describe.each([
+    {
+      what: 'webhook signing secrets',
+      variable: 'WEBHOOK_SECRETS_KEY_ARN',
+      users: 'the functions that sign or rotate',
+      uses: (name: FunctionName) => FUNCTION_SPECS[name].webhookSecrets !== undefined,
+    },
+    {
+      what: 'MX session tokens',
+      variable: 'SESSION_TOKENS_KEY_ARN',
+      users: 'the functions that call MX',
+      uses: (name: FunctionName) => FUNCTION_SPECS[name].callsMx,
+    },
+  ])('$what', ({ what, variable, users, uses }) => {
+    it(`are sealed under a rotated key of their own; only ${users} get it`, () => {
       const [keyId, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([, k]) =>
-        String(k.Properties.Description).includes('webhook signing secrets'),
+        String(k.Properties.Description).includes(what),
       )!;
       expect(key.Properties.EnableKeyRotation).toBe(true);
       for (const [name, { properties }] of functions) {
-        const arn = referencedId(properties.Environment.Variables.WEBHOOK_SECRETS_KEY_ARN);
-        expect([name, arn]).toEqual([name, ['api-webhooks', 'worker-deliver'].includes(name) ? keyId : undefined]);
+        const arn = referencedId(properties.Environment.Variables[variable]);
+        expect([name, arn]).toEqual([name, uses(name as FunctionName) ? keyId : undefined]);
       }
     });
   });

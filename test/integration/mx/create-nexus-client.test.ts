@@ -9,6 +9,7 @@ import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
 import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
 import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { testSessionBox } from '../../support/session-box.ts';
 
 describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
   const local = useLocalEngines();
@@ -29,7 +30,13 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       .persist();
     clock = new ManualClock();
     log = new CapturingLog();
-    nexus = createNexusClient(mxConfig, { table: local.table, clock, log, dispatchers: { data: agent, sso: agent } });
+    nexus = createNexusClient(mxConfig, {
+      table: local.table,
+      clock,
+      log,
+      dispatchers: { data: agent, sso: agent },
+      sessionBox: testSessionBox,
+    });
     userId = `user-${randomUUID()}`;
   });
 
@@ -37,7 +44,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
     await agent.close();
   });
 
-  const storedToken = async () => (await new DynamoSessionStore(local.table, clock).get(userId))?.token;
+  const storedToken = async () => (await new DynamoSessionStore(local.table, testSessionBox, clock).get(userId))?.token;
 
   it('makes a session once, keeps it in DynamoDB and reuses it', async () => {
     await expect(nexus.readMember(userId, 'MBR-1')).resolves.toMatchObject({ guid: 'MBR-1' });
@@ -67,7 +74,13 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
   });
 
   it('picks up the session a second container stored after MX refused the one this container keeps in memory', async () => {
-    const other = createNexusClient(mxConfig, { table: local.table, clock, log, dispatchers: { data: agent, sso: agent } });
+    const other = createNexusClient(mxConfig, {
+      table: local.table,
+      clock,
+      log,
+      dispatchers: { data: agent, sso: agent },
+      sessionBox: testSessionBox,
+    });
     await nexus.readMember(userId, 'MBR-1');
     mx.liveSessions.delete('SESSION-TOKEN-1');
     await other.readMember(userId, 'MBR-1'); // 401, replaced by SESSION-TOKEN-2 in the table

@@ -12,6 +12,7 @@ import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { CapturingLog } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { testSessionBox } from '../../support/session-box.ts';
 
 const API_KEY = 'sim-api-key';
 const API_TOKEN_ROUTE = 'GET /{client_id}/users/{user_id}/api_token';
@@ -77,6 +78,7 @@ describe('NexusClient against the MX simulator', () => {
     dispatchers.push(dispatcher);
     return createNexusClient(mxConfig(overrides), {
       table: local.table,
+      sessionBox: testSessionBox,
       log,
       dispatchers: { data: dispatcher, sso: dispatcher },
     });
@@ -113,7 +115,7 @@ describe('NexusClient against the MX simulator', () => {
     expect(calls[API_TOKEN_ROUTE]).toBe(1);
     expect(calls[SESSIONS_ROUTE]).toBe(1);
     expect(calls[MEMBER_ROUTE]).toBe(500);
-    const stored = await new DynamoSessionStore(local.table).get(userId);
+    const stored = await new DynamoSessionStore(local.table, testSessionBox).get(userId);
     expect(secretsSent).toContain(stored?.token);
   });
 

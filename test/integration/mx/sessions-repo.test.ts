@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
+import { sha256Hex } from '../../../lib/hash.ts';
+import { sealedFor } from '../../../lib/secret-box.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { testSessionBox } from '../../support/session-box.ts';
 
 const MINUTE = 60_000;
 
@@ -16,7 +19,7 @@ describe('DynamoSessionStore (dynalite)', () => {
 
   beforeEach(() => {
     clock = new ManualClock();
-    store = new DynamoSessionStore(local.table, clock);
+    store = new DynamoSessionStore(local.table, testSessionBox, clock);
     userId = `user-${randomUUID()}`;
   });
 
@@ -28,16 +31,46 @@ describe('DynamoSessionStore (dynalite)', () => {
     await expect(store.get(userId)).resolves.toBeUndefined();
   });
 
-  it('stores a session as USER#{id} / SESSION with a ttl 30 minutes past its last use', async () => {
-    await store.put(userId, session('T1'));
+  it('stores a session as USER#{id} / SESSION, its token sealed for the user, with a ttl 30 minutes past its last use', async () => {
+    const token = `SESSION-${randomUUID()}`;
+    await store.put(userId, session(token));
 
-    await expect(store.get(userId)).resolves.toEqual(session('T1'));
-    expect(await rawItem()).toEqual({
+    await expect(store.get(userId)).resolves.toEqual(session(token));
+    const item = await rawItem();
+    expect(item).toEqual({
       pk: `USER#${userId}`,
       sk: 'SESSION',
-      ...session('T1'),
+      sealed_token: expect.stringMatching(/^nxsec2\./),
+      token_sha256: sha256Hex(token),
+      createdAt: clock.now(),
+      lastUsedAt: clock.now(),
       ttl: toEpochSeconds(clock.now() + 30 * MINUTE),
     });
+    // The token is in no attribute in clear, and opens only for its own user.
+    expect(JSON.stringify(item)).not.toContain(token);
+    expect(await testSessionBox.open(item!.sealed_token, sealedFor.session(userId))).toBe(token);
+    await expect(testSessionBox.open(item!.sealed_token, sealedFor.session('mallory'))).rejects.toThrow();
+  });
+
+  it("reads another user's sealed token copied onto this user's item as no session, never as a token", async () => {
+    await store.put('alice', session('ALICE-TOKEN'));
+    const alice = (
+      await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: keys.session('alice') }))
+    ).Item!;
+    await local.table.client.send(
+      new PutCommand({ TableName: local.table.tableName, Item: { ...alice, ...keys.session(userId) } }),
+    );
+    await expect(store.get(userId)).rejects.toThrow(/sealed for another item/);
+  });
+
+  it('reads an item stored in clear by an earlier version as no session (the next call makes one)', async () => {
+    await local.table.client.send(
+      new PutCommand({
+        TableName: local.table.tableName,
+        Item: { ...keys.session(userId), token: 'CLEAR', createdAt: clock.now(), lastUsedAt: clock.now() },
+      }),
+    );
+    await expect(store.get(userId)).resolves.toBeUndefined();
   });
 
   it('treats an item past its ttl as absent (dynalite never expires anything)', async () => {

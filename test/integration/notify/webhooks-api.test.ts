@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lib/http/routes.ts';
 import { TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
+import { sealedFor } from '../../../lib/secret-box.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, resolverOf, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';
 
@@ -58,8 +59,12 @@ describe('POST /webhooks', () => {
     expect(created.headers.location).toBe(`/webhooks/${webhook.id}`);
     // Stored sealed: only the secret box opens it to what the answer handed out.
     const [stored] = (await deployed.notifier.webhooks.get(webhook.id))!.secrets;
-    expect(stored).toEqual({ secret: expect.stringMatching(/^nxsec1\./), createdAt: webhook.created_at });
-    expect(await deployed.notifier.secretBox.open(stored!.secret)).toBe(webhook.secret);
+    expect(stored).toEqual({ secret: expect.stringMatching(/^nxsec2\./), createdAt: webhook.created_at });
+    expect(await deployed.notifier.secretBox.open(stored!.secret, sealedFor.webhook(webhook.id))).toBe(webhook.secret);
+    // Bound to its subscription: copied onto another, it does not open.
+    await expect(deployed.notifier.secretBox.open(stored!.secret, sealedFor.webhook('wh_other'))).rejects.toThrow(
+      /sealed for another item/,
+    );
 
     const read = await deployed.api('GET', `/webhooks/${webhook.id}`);
     expect(read.status).toBe(200);
@@ -230,7 +235,7 @@ describe('POST /webhooks/{webhook_id}/rotate-secret', () => {
     });
     expect(rotated.body.webhook.secret).not.toBe(secret);
     const stored = (await deployed.notifier.webhooks.get(id))!.secrets.map((s) => s.secret);
-    expect(await Promise.all(stored.map((s) => deployed.notifier.secretBox.open(s)))).toEqual([
+    expect(await Promise.all(stored.map((s) => deployed.notifier.secretBox.open(s, sealedFor.webhook(id))))).toEqual([
       rotated.body.webhook.secret,
       secret,
     ]);

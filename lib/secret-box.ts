@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Clock } from '../clock.ts';
-import { NexusRelayError } from '../errors.ts';
+import type { Clock } from './clock.ts';
+import { NexusRelayError } from './errors.ts';
 
 /** A 256-bit data key in clear (used, never stored) and as its key source encrypted it (stored with each secret). */
 export interface DataKey {
@@ -12,7 +12,8 @@ export interface DataKey {
 /** Where data keys come from: KMS deployed (lib/aws/kms-data-keys.ts), a local master key on a laptop. */
 export interface DataKeySource {
   generate(): Promise<DataKey>;
-  decrypt(encrypted: Uint8Array): Promise<Uint8Array>;
+  /** `legacy`: a data key generated before keys carried their purpose (KMS: without an encryption context). */
+  decrypt(encrypted: Uint8Array, options?: { legacy?: boolean }): Promise<Uint8Array>;
 }
 
 export class SecretBoxError extends NexusRelayError {
@@ -22,18 +23,34 @@ export class SecretBoxError extends NexusRelayError {
   }
 }
 
-/** Stored form: `nxsec1.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url. */
-const PREFIX = 'nxsec1.';
+/**
+ * Stored form: `nxsec2.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url, the ciphertext bound to
+ * what it belongs to (GCM's additional data: `webhook:{id}`, `session:{user_id}`), so a sealed value copied onto
+ * another item does not open there. `nxsec1.` values (webhook secrets sealed before that binding) open unbound.
+ */
+const PREFIX = 'nxsec2.';
+const UNBOUND_PREFIX = 'nxsec1.';
 /** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
 export const DATA_KEY_TTL_MS = 5 * 60_000;
 /** Decrypted data keys kept per container (a subscription's secrets share the key they were sealed with). */
 const OPENED_KEYS_MAX = 500;
 
+/** The purpose each kind's data keys carry (KMS encryption context `{purpose}`); a grant on the key may require it. */
+export const WEBHOOK_SECRET_PURPOSE = 'webhook-signing-secret';
+export const SESSION_TOKEN_PURPOSE = 'mx-session-token';
+
+/** What each kind of sealed value is bound to: the item it belongs to. */
+export const sealedFor = {
+  webhook: (webhookId: string): string => `webhook:${webhookId}`,
+  session: (userId: string): string => `session:${userId}`,
+};
+
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
 const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
 
 /**
- * Webhook signing secrets at rest: envelope encryption, AES-256-GCM under a data key from `keys` (KMS deployed).
+ * Secrets at rest (webhook signing secrets, MX session tokens: one box each, over its own key): envelope encryption,
+ * AES-256-GCM under a data key from `keys` (KMS deployed), each value bound to what it belongs to.
  * A data key seals new secrets for DATA_KEY_TTL_MS; opened data keys are cached (bounded, same TTL), so signing a
  * delivery costs no KMS call once its key is known. A stored value that is not sealed (a `whsec_…` row written
  * before secrets were sealed) is taken as it is, so existing subscriptions keep signing.
@@ -50,28 +67,34 @@ export class SecretBox {
     this.#opened = new LRUCache({ max: OPENED_KEYS_MAX, ttl: DATA_KEY_TTL_MS, ttlAutopurge: false });
   }
 
-  static isSealed = (stored: string): boolean => stored.startsWith(PREFIX);
+  static isSealed = (stored: string): boolean => stored.startsWith(PREFIX) || stored.startsWith(UNBOUND_PREFIX);
 
-  async seal(secret: string): Promise<string> {
+  /** `secret` sealed for `binding` (what it belongs to): only `open(…, binding)` gives it back. */
+  async seal(secret: string, binding: string): Promise<string> {
     const key = await this.#dataKey();
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key.plaintext, iv);
+    cipher.setAAD(Buffer.from(binding, 'utf8'));
     const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${PREFIX}${b64(key.encrypted)}.${b64(iv)}.${b64(sealed)}`;
   }
 
-  async open(stored: string): Promise<string> {
+  async open(stored: string, binding: string): Promise<string> {
     if (!SecretBox.isSealed(stored)) return stored;
+    const bound = stored.startsWith(PREFIX);
     const [encryptedKey, iv, sealed] = stored.slice(PREFIX.length).split('.');
     if (!encryptedKey || !iv || !sealed) throw new SecretBoxError('A sealed secret is malformed.');
-    const key = await this.#openKey(encryptedKey);
+    const key = await this.#openKey(encryptedKey, !bound);
     const bytes = unb64(sealed);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, unb64(iv));
+      if (bound) decipher.setAAD(Buffer.from(binding, 'utf8'));
       decipher.setAuthTag(bytes.subarray(bytes.length - 16));
       return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
     } catch (error) {
-      throw new SecretBoxError('A sealed secret could not be opened (wrong key or altered value).', { cause: error });
+      throw new SecretBoxError('A sealed secret could not be opened (wrong key, altered value, or sealed for another item).', {
+        cause: error,
+      });
     }
   }
 
@@ -92,12 +115,12 @@ export class SecretBox {
     return this.#current.key;
   }
 
-  async #openKey(encryptedKey: string): Promise<Uint8Array> {
+  async #openKey(encryptedKey: string, legacy: boolean): Promise<Uint8Array> {
     const known = this.#opened.get(encryptedKey);
     if (known) return known;
     let plaintext: Uint8Array;
     try {
-      plaintext = await this.#keys.decrypt(unb64(encryptedKey));
+      plaintext = await this.#keys.decrypt(unb64(encryptedKey), legacy ? { legacy } : undefined);
     } catch (error) {
       throw new SecretBoxError('The data key of a sealed secret could not be decrypted.', { cause: error });
     }

@@ -1,0 +1,102 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../lib/clock.ts';
+import {
+  DATA_KEY_TTL_MS,
+  type DataKeySource,
+  LocalDataKeys,
+  SecretBox,
+  SecretBoxError,
+  sealedFor,
+} from '../../lib/secret-box.ts';
+
+const HERE = sealedFor.webhook('wh_1');
+
+/** A key source that counts its calls (as KMS would bill them). */
+function countingKeys() {
+  const inner = new LocalDataKeys(randomBytes(32));
+  const calls = { generate: 0, decrypt: 0, legacy: 0 };
+  const source: DataKeySource = {
+    generate: () => (calls.generate++, inner.generate()),
+    decrypt: (encrypted, options) => (calls.decrypt++, (calls.legacy += options?.legacy ? 1 : 0), inner.decrypt(encrypted)),
+  };
+  return { source, calls };
+}
+
+describe('SecretBox', () => {
+  it('seals and opens any secret; the sealed form holds nothing of it (property)', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    await fc.assert(
+      fc.asyncProperty(fc.string({ minLength: 1 }), async (secret) => {
+        const sealed = await box.seal(secret, HERE);
+        expect(sealed.startsWith('nxsec2.')).toBe(true);
+        if (secret.length >= 4) expect(sealed).not.toContain(secret);
+        expect(await box.open(sealed, HERE)).toBe(secret);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('opens a value stored before sealing (whsec_…) as it is', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    expect(await box.open('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', HERE)).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+
+  it('refuses an altered value and a value sealed under another key', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    const sealed = await box.seal('whsec_secret', HERE);
+    const parts = sealed.split('.');
+    const flipped = Buffer.from(parts[3]!, 'base64url');
+    flipped[0]! ^= 1;
+    await expect(box.open([...parts.slice(0, 3), flipped.toString('base64url')].join('.'), HERE)).rejects.toThrow(SecretBoxError);
+    const other = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    await expect(other.open(sealed, HERE)).rejects.toThrow(SecretBoxError);
+    await expect(box.open('nxsec2.broken', HERE)).rejects.toThrow('malformed');
+  });
+
+  it('asks its key source for a data key once per DATA_KEY_TTL_MS, and opens with the cached key', async () => {
+    const clock = new ManualClock();
+    const { source, calls } = countingKeys();
+    const box = new SecretBox(source, clock);
+    const first = await Promise.all([box.seal('a', HERE), box.seal('b', HERE)]);
+    expect(calls.generate).toBeGreaterThanOrEqual(1);
+    const generated = calls.generate;
+    await box.seal('c', HERE);
+    expect(calls.generate).toBe(generated);
+    expect(await box.open(first[0]!, HERE)).toBe('a');
+    expect(calls.decrypt).toBe(0); // its own data key is known
+
+    clock.advance(DATA_KEY_TTL_MS);
+    await box.seal('d', HERE);
+    expect(calls.generate).toBe(generated + 1);
+
+    // Another container (a fresh box over the same key source) decrypts the data key once, then uses its cache.
+    const other = new SecretBox(source, clock);
+    expect(await other.open(first[0]!, HERE)).toBe('a');
+    expect(await other.open(first[1]!, HERE)).toBe('b');
+    expect(calls.decrypt).toBe(1);
+  });
+
+  it('binds a sealed value to its item: opened for another item it is refused', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    const sealed = await box.seal('token-of-alice', sealedFor.session('alice'));
+    expect(await box.open(sealed, sealedFor.session('alice'))).toBe('token-of-alice');
+    await expect(box.open(sealed, sealedFor.session('mallory'))).rejects.toThrow(/sealed for another item/);
+    await expect(box.open(sealed, sealedFor.webhook('alice'))).rejects.toThrow(SecretBoxError);
+  });
+
+  it('opens a webhook secret sealed before the binding (nxsec1), asking for its data key as a legacy one', async () => {
+    const { source, calls } = countingKeys();
+    const key = await source.generate();
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key.plaintext, iv);
+    const body = Buffer.concat([cipher.update('whsec_before', 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    const unbound = ['nxsec1', key.encrypted, iv, body]
+      .map((part) => (typeof part === 'string' ? part : Buffer.from(part).toString('base64url')))
+      .join('.');
+    const box = new SecretBox(source, new ManualClock());
+    expect(await box.open(unbound, sealedFor.webhook('wh_any'))).toBe('whsec_before');
+    expect(calls.legacy).toBe(1);
+  });
+});
