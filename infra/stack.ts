@@ -28,6 +28,7 @@ import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
+import { ROUTES } from '../lib/http/routes.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
@@ -123,7 +124,9 @@ export class NexusRelayStack extends Stack {
 
     // lib/config.ts validates its whole schema in every function (at module load), so each function gets every
     // required variable; what a function can actually touch is decided by its grants below, not by its variables.
-    const environmentFor = (spec: FunctionSpec): Record<string, string> =>
+    // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all.
+    const keyLimit = String(settings.apiThrottle.rateLimit * 30);
+    const environmentFor = (fnName: FunctionName, spec: FunctionSpec): Record<string, string> =>
       ({
         NEXUS_RELAY_ENV: settings.name,
         LOG_LEVEL: settings.logLevel,
@@ -138,6 +141,9 @@ export class NexusRelayStack extends Stack {
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
         ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
         ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: this.secrets.syncCursorKey.secretArn } : {}),
+        ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
+          ? { API_KEY_REQUESTS_PER_MINUTE: keyLimit }
+          : {}),
         ...(spec.sendsTo.includes('refreshRequests')
           ? { REFRESH_REQUESTS_QUEUE_URL: this.refreshRequests.queues.queue.queueUrl }
           : {}),
@@ -181,7 +187,7 @@ export class NexusRelayStack extends Stack {
         name: fnName,
         functionName: name(fnName),
         spec,
-        environment: environmentFor(spec),
+        environment: environmentFor(fnName, spec),
         logRetention: settings.logRetention,
         removalPolicy,
         logLevel: settings.logLevel,

@@ -183,6 +183,10 @@ export const CONFIG_VARIABLES = {
     300,
     "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
   ),
+  API_KEY_REQUESTS_PER_MINUTE: integer(0, 1_000_000).withDefault(
+    0,
+    "Requests one API key may make per minute across every function (429 with Retry-After past it); 0: no per-key limit. Deployed stacks set half the stage's throttle rate, so no one key can spend it for everyone.",
+  ),
   LOCAL_API_KEY: text({ minLength: 16 }).optional('Local mode only: the dev server API key (generated and printed if unset).'),
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']).withDefault('INFO', 'Log level of every function.'),
   POWERTOOLS_DEV: flag.optional('Pretty-print logs (Powertools).'),
@@ -254,6 +258,8 @@ export interface Config {
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
   /** What signs transactions-sync cursors: a Secrets Manager secret, or locally a key derived from the stack's. */
   transactionsSync: { cursorKey?: { secretArn: string } | { localKey: Buffer } };
+  /** The per-key request limit (0: none). */
+  apiKeys: { requestsPerMinute: number };
   localApiKey?: string;
   logLevel: ConfigValues['LOG_LEVEL'];
 }
@@ -338,6 +344,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       : c.LOCAL_SECRETS_KEY
         ? { cursorKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'transactions sync cursors') } }
         : {},
+    apiKeys: { requestsPerMinute: c.API_KEY_REQUESTS_PER_MINUTE },
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,
   };

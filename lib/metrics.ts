@@ -85,6 +85,8 @@ export const METRICS = {
     sum: true,
     dimensions: { rule: ['server_key', 'user'] as const, idempotency_key: ['present', 'absent'] as const },
   },
+  /** A request refused because its API key passed its per-minute limit (429). */
+  KeyRequestsThrottled: { unit: 'Count', sum: true, dimensions: {} },
   // Lambda
   ColdStart: { unit: 'Count', sum: true, dimensions: { function_name: [] as readonly string[] } },
 } as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;

@@ -21,7 +21,7 @@ export type QueryTarget = 'table' | 'gsi1' | 'gsi2';
 
 /**
  * What one Lambda is and exactly what it may touch, read off what its code path in lib/ does. Every function
- * behind an `api_key` route reads the caller's key item (GetItem).
+ * behind an `api_key` route reads the caller's key item (GetItem) and adds to its per-minute count (`rateWindows`).
  */
 export interface FunctionSpec {
   description: string;
@@ -78,7 +78,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
     queries: ['table', 'gsi1'],
-    partitions: ['apiKeys', 'idempotency', 'users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    partitions: [
+      'apiKeys',
+      'rateWindows',
+      'idempotency',
+      'users',
+      'activeJobs',
+      'jobs',
+      'institutions',
+      'mxPushCounts',
+      'webhooks',
+    ],
     sendsTo: ['poll', 'delivery'],
     callsMx: true,
   },
@@ -91,7 +101,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, UPDATE, BATCH_GET],
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
     queries: ['gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'jobs'],
+    partitions: ['apiKeys', 'rateWindows', 'jobs'],
     sendsTo: [],
     callsMx: false,
   },
@@ -103,7 +113,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
-    partitions: ['apiKeys', 'users'],
+    partitions: ['apiKeys', 'rateWindows', 'users'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
@@ -117,7 +127,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // The delivery log pages through gsi1; enabling a subscription lists its parked deliveries by key.
     queries: ['table', 'gsi1'],
-    partitions: ['apiKeys', 'idempotency', 'webhooks'],
+    partitions: ['apiKeys', 'rateWindows', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],
     callsMx: false,
     // Seals the secrets of new and rotated subscriptions (and their stored idempotent answers); opens them to test.

@@ -3,6 +3,7 @@ import type { Log } from '../logger.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
+import type { KeyRequestLimit } from './key-request-limit.ts';
 import { toHttpProblem } from './error-mapper.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -56,8 +57,10 @@ export interface HttpHandlerDeps {
   /** Needed when an operation takes an API key; called at each such request (lazily built, then cached, by the caller). */
   readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
-  /** Counts refusals by an access rule (`AccessRefused`). */
+  /** Counts refusals by an access rule (`AccessRefused`) and by the per-key limit (`KeyRequestsThrottled`). */
   readonly metrics?: MetricsSink;
+  /** The per-key request limit; none: keys are limited by the stage's throttle only. */
+  readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -95,6 +98,7 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
       if (operation.auth === 'api_key') {
         if (!deps.authenticator) throw new Error(`${event.routeKey} takes an API key, but the handler has no authenticator`);
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
+        admitKey(principal, deps);
         assertAccess(operation.access, principal, request.pathParams);
         request.body = readBody(event, operation.body);
         return toResult(await operation.handle({ ...request, principal }), request.requestId);
@@ -102,6 +106,16 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
       request.body = readBody(event, operation.body);
       return toResult(await operation.handle(request), request.requestId);
     });
+}
+
+/** Refuses (429, `Retry-After`) a key past its per-minute limit, before anything else runs for it. */
+function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
+  const admission = deps.keyLimit?.admit(principal.keyId);
+  if (!admission || admission.admitted) return;
+  (deps.metrics ?? noMetrics).add('KeyRequestsThrottled', 1, {});
+  throw new HttpProblem('too_many_requests', 'This API key made too many requests this minute; retry later.', {
+    headers: { 'retry-after': String(admission.retryAfterSeconds) },
+  });
 }
 
 function problemResponses(log: Log, metrics: MetricsSink): MiddlewareObj<ApiEvent, ApiResult> {

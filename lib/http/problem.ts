@@ -44,6 +44,12 @@ export const PROBLEMS = {
     cause: 'The API key is bound to another `user_id`, or the route (webhook management) needs a server key.',
     fix: 'Use the key bound to that user, or a server key (not bound to a user).',
   },
+  too_many_requests: {
+    status: 429,
+    title: 'Too many requests for this API key',
+    cause: 'The API key made more than `API_KEY_REQUESTS_PER_MINUTE` requests this minute (across every function).',
+    fix: 'Retry after `Retry-After` seconds; spread the calls, or give each client app its own key.',
+  },
   use_case_not_permitted: {
     status: 403,
     title: "The member's use cases do not permit this operation",

@@ -1,9 +1,11 @@
 import { createDocumentClient } from '../aws/dynamodb-client.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
 import type { IdempotencyDeps } from '../http/idempotency.ts';
+import { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { ApiKeysRepository } from '../store/api-keys-repo.ts';
 import { IdempotencyRepository } from '../store/idempotency-repo.ts';
 import { JobsRepository } from '../store/jobs-repo.ts';
+import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Services } from './container.ts';
 
@@ -26,6 +28,22 @@ export function idempotency(services: Services): IdempotencyDeps {
     clock: services.clock,
     log: services.log,
   }));
+}
+
+/** The per-key request limit of `httpHandler`; undefined when API_KEY_REQUESTS_PER_MINUTE is 0. */
+export function keyRequestLimit(services: Services): KeyRequestLimit | undefined {
+  const perMinute = services.config.apiKeys.requestsPerMinute;
+  if (perMinute === 0) return undefined;
+  return services.once(
+    keyRequestLimit,
+    () =>
+      new KeyRequestLimit({
+        perMinute,
+        counter: new RateLimitRepository(table(services)),
+        clock: services.clock,
+        log: services.log,
+      }),
+  );
 }
 
 /** The API-key check of `httpHandler`: pass `() => apiKeyAuthenticator(services)`. */

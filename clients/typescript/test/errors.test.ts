@@ -27,6 +27,7 @@ const CLASS_BY_STATUS = {
   414: RelayRequestError,
   415: RelayRequestError,
   422: RelayRequestError,
+  429: RelayRateLimitError,
   431: RelayRequestError,
   500: RelayServerError,
   502: RelayUpstreamError,

@@ -22,6 +22,7 @@ export const isIdempotentWrite = (route: Pick<DocumentedRoute, 'method' | 'auth'
 export function problemsOf(route: DocumentedRoute, docs: OperationDocs): ProblemCode[] {
   const codes = new Set<ProblemCode>(docs.problems);
   if (route.auth === 'api_key' || docs.security === 'http_basic') codes.add('unauthorized');
+  if (route.auth === 'api_key') codes.add('too_many_requests');
   // What the gateway answers before any function, on any route.
   for (const code of ['payload_too_large', 'uri_too_long', 'headers_too_large', 'bad_request'] as const) codes.add(code);
   codes.add('invalid_body');

@@ -1,0 +1,104 @@
+import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
+import { type Clock, toEpochSeconds } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import type { WindowCounter } from '../store/rate-limit-repo.ts';
+
+/** The limit counts the requests of each calendar minute. */
+export const KEY_LIMIT_WINDOW_MS = 60_000;
+/** A container writes a key's count at most this often, until the key nears its limit. */
+const SHARE_EVERY_MS = 1_000;
+/** From this share of the limit on, every request of the key is written (one write in flight at a time). */
+const NEAR_LIMIT = 0.8;
+
+export interface KeyRequestLimitOptions {
+  /** Requests one API key may make per minute, across every container. */
+  perMinute: number;
+  counter: WindowCounter;
+  clock: Clock;
+  log: Log;
+  /** Keys followed at once per container (the least recently used leave first). */
+  maxKeys?: number;
+}
+
+export type KeyAdmission = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+
+interface KeyWindow {
+  window: number;
+  /** The key's count across containers, as the counter last answered it (this container's writes included). */
+  shared: number;
+  /** Admitted here and not yet written. */
+  local: number;
+  writing: boolean;
+  lastWriteAt: number;
+}
+
+/**
+ * At most `perMinute` requests per API key per minute, across every container, without a write on the request's
+ * path. Each container counts a key's requests and adds them to the key's counter for the minute (one DynamoDB ADD,
+ * `RATE#key:{key id}#{minute}`, not awaited) at most once a second, and at every request once the key nears its
+ * limit; it refuses once the counter's last answer plus what it admitted since reach the limit. The limit is thus
+ * approximate upwards: a key spread over several busy containers may pass it by what the others admitted since a
+ * container's last write (at most about a second of their requests). Costs: a map lookup per request; per key and container at most one write (1 WCU) a second below 80 % of the
+ * limit — a write per request for a key calling less than once a second — and one per request above it. A failed
+ * write is logged and admits (the stage's throttle still holds).
+ */
+export class KeyRequestLimit {
+  readonly #options: KeyRequestLimitOptions;
+  readonly #keys: BoundedCache<string, KeyWindow>;
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(options: KeyRequestLimitOptions) {
+    this.#options = options;
+    this.#keys = boundedCache({ max: options.maxKeys ?? 10_000 });
+  }
+
+  admit(keyId: string): KeyAdmission {
+    const now = this.#options.clock.now();
+    const window = now - (now % KEY_LIMIT_WINDOW_MS);
+    let state = this.#keys.get(keyId);
+    if (!state || state.window !== window) {
+      state = { window, shared: 0, local: 0, writing: false, lastWriteAt: Number.NEGATIVE_INFINITY };
+      this.#keys.set(keyId, state);
+    }
+    if (state.shared + state.local >= this.#options.perMinute) {
+      return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((window + KEY_LIMIT_WINDOW_MS - now) / 1000)) };
+    }
+    state.local += 1;
+    const near = state.shared + state.local >= this.#options.perMinute * NEAR_LIMIT;
+    if (!state.writing && (near || now - state.lastWriteAt >= SHARE_EVERY_MS)) this.#share(keyId, state, now);
+    return { admitted: true };
+  }
+
+  /** Resolves once every count write started so far has ended (they never reject): for tests and shutdown. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  #share(keyId: string, state: KeyWindow, now: number): void {
+    const count = state.local;
+    state.writing = true;
+    state.lastWriteAt = now;
+    const expiresAt = toEpochSeconds(state.window + 2 * KEY_LIMIT_WINDOW_MS);
+    let write: Promise<number>;
+    try {
+      write = this.#options.counter.take(`key:${keyId}`, state.window, count, expiresAt);
+    } catch (error) {
+      write = Promise.reject(error);
+    }
+    const tracked: Promise<void> = write
+      .then((first) => {
+        state.local -= count;
+        state.shared = Math.max(state.shared, first + count);
+      })
+      .catch((error: unknown) => {
+        this.#options.log.warn('could not share the API key request count; admitting', {
+          error: error instanceof Error ? error.name : typeof error,
+        });
+      })
+      .finally(() => {
+        state.writing = false;
+        this.#pending.delete(tracked);
+      });
+    this.#pending.add(tracked);
+  }
+}
