@@ -17,9 +17,16 @@ export interface DataKeySource {
 }
 
 export class SecretBoxError extends NexusRelayError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /**
+   * `unopenable`: the value itself does not open here (altered, sealed for another item or under another key, or a
+   * form this box does not take); `key_unavailable`: its data key could not be decrypted (the key source failed).
+   */
+  readonly kind: 'unopenable' | 'key_unavailable';
+
+  constructor(kind: SecretBoxError['kind'], message: string, options?: { cause?: unknown }) {
     super('SECRET_BOX', message, options);
     this.name = 'SecretBoxError';
+    this.kind = kind;
   }
 }
 
@@ -29,6 +36,7 @@ export class SecretBoxError extends NexusRelayError {
  * another item does not open there. `nxsec1.` values (webhook secrets sealed before that binding) open unbound.
  */
 const PREFIX = 'nxsec2.';
+const TAG_BYTES = 16;
 const UNBOUND_PREFIX = 'nxsec1.';
 /** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
 export const DATA_KEY_TTL_MS = 5 * 60_000;
@@ -61,9 +69,16 @@ export class SecretBox {
   #current: { key: Promise<DataKey>; until: number } | undefined;
   readonly #opened: LRUCache<string, Uint8Array>;
 
-  constructor(keys: DataKeySource, clock: Clock) {
+  readonly #openEarlierForms: boolean;
+
+  /**
+   * `openEarlierForms` (default true: webhook secrets): also take a value stored in clear and an unbound `nxsec1.`
+   * one. A box whose values were always bound (session tokens) refuses them.
+   */
+  constructor(keys: DataKeySource, clock: Clock, options: { openEarlierForms?: boolean } = {}) {
     this.#keys = keys;
     this.#clock = clock;
+    this.#openEarlierForms = options.openEarlierForms ?? true;
     this.#opened = new LRUCache({ max: OPENED_KEYS_MAX, ttl: DATA_KEY_TTL_MS, ttlAutopurge: false });
   }
 
@@ -80,21 +95,27 @@ export class SecretBox {
   }
 
   async open(stored: string, binding: string): Promise<string> {
-    if (!SecretBox.isSealed(stored)) return stored;
     const bound = stored.startsWith(PREFIX);
+    if (!bound && !this.#openEarlierForms) throw new SecretBoxError('unopenable', 'This value is not sealed as this box seals.');
+    if (!SecretBox.isSealed(stored)) return stored;
     const [encryptedKey, iv, sealed] = stored.slice(PREFIX.length).split('.');
-    if (!encryptedKey || !iv || !sealed) throw new SecretBoxError('A sealed secret is malformed.');
-    const key = await this.#openKey(encryptedKey, !bound);
+    if (!encryptedKey || !iv || !sealed) throw new SecretBoxError('unopenable', 'A sealed secret is malformed.');
     const bytes = unb64(sealed);
+    if (bytes.length < TAG_BYTES) throw new SecretBoxError('unopenable', 'A sealed secret is malformed.');
+    const key = await this.#openKey(encryptedKey, !bound);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key, unb64(iv));
+      const decipher = createDecipheriv('aes-256-gcm', key, unb64(iv), { authTagLength: TAG_BYTES });
       if (bound) decipher.setAAD(Buffer.from(binding, 'utf8'));
-      decipher.setAuthTag(bytes.subarray(bytes.length - 16));
-      return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - 16)), decipher.final()]).toString('utf8');
+      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (error) {
-      throw new SecretBoxError('A sealed secret could not be opened (wrong key, altered value, or sealed for another item).', {
-        cause: error,
-      });
+      throw new SecretBoxError(
+        'unopenable',
+        'A sealed secret could not be opened (wrong key, altered value, or sealed for another item).',
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -116,15 +137,17 @@ export class SecretBox {
   }
 
   async #openKey(encryptedKey: string, legacy: boolean): Promise<Uint8Array> {
-    const known = this.#opened.get(encryptedKey);
+    // A data key opened as a legacy one (no purpose) never serves a value that claims the purpose, nor the reverse.
+    const cacheKey = legacy ? `legacy:${encryptedKey}` : encryptedKey;
+    const known = this.#opened.get(cacheKey);
     if (known) return known;
     let plaintext: Uint8Array;
     try {
       plaintext = await this.#keys.decrypt(unb64(encryptedKey), legacy ? { legacy } : undefined);
     } catch (error) {
-      throw new SecretBoxError('The data key of a sealed secret could not be decrypted.', { cause: error });
+      throw new SecretBoxError('key_unavailable', 'The data key of a sealed secret could not be decrypted.', { cause: error });
     }
-    this.#opened.set(encryptedKey, plaintext);
+    this.#opened.set(cacheKey, plaintext);
     return plaintext;
   }
 }
@@ -137,7 +160,7 @@ export class LocalDataKeys implements DataKeySource {
   readonly #master: Buffer;
 
   constructor(masterKey: Uint8Array) {
-    if (masterKey.length !== 32) throw new SecretBoxError('The local secrets key must be 32 bytes.');
+    if (masterKey.length !== 32) throw new SecretBoxError('key_unavailable', 'The local secrets key must be 32 bytes.');
     this.#master = Buffer.from(masterKey);
   }
 

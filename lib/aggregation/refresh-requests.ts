@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { ConflictError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
@@ -225,8 +225,7 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
         return undefined;
     }
   }
-  // The refresh service's own answers: the member's active job belongs to another user, or just ended.
-  if (error instanceof NotFoundError) return deadLettered('member_not_found', error.message);
+  // The refresh service's own answer: the member's refresh is starting or just ended.
   if (error instanceof ConflictError) return deferred('member_busy');
   return undefined;
 }

@@ -97,7 +97,7 @@ export class Sweeper {
       } else if (!job && now - pointer.claimedAt > (this.deps.stalledAfterMs ?? STALLED_AFTER_MS)) {
         // Claimed a stall window ago and still no job: its refresh died between the claim and the job's write (or MX
         // refused it and the release failed). A younger one's refresh is still waiting for MX.
-        await jobs.releaseActive(pointer, pointer.jobId);
+        await jobs.releasePointer(pointer);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }

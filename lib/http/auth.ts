@@ -193,8 +193,8 @@ const parseTime = (iso: string | undefined): number | undefined => {
  * Who may call an `api_key` operation, declared with it. The pipeline checks `server_key` and `path_user` after
  * authenticating and before the operation runs, so neither its work nor a stored idempotent answer is reached by a
  * key that may not: `server_key` admits keys bound to no user; `path_user` admits those and a key bound to the path's
- * `{user_id}`. `by_resource` operations read a resource first and check its user with `assertUserAccess` (reads
- * only: an idempotent write must declare one of the other two).
+ * `{user_id}`. `by_resource` operations read a resource first and check its user themselves (`GET /jobs/{job_id}`
+ * answers another user's job as absent, 404); reads only: an idempotent write must declare one of the other two.
  */
 export type Access = 'server_key' | 'path_user' | 'by_resource';
 

@@ -31,15 +31,22 @@ export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string
   }
   if (url.username !== '' || url.password !== '') return 'must not contain credentials';
   const isLocal = LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol === 'http:' && rules.allowInsecureUrls && isLocal) return undefined;
+  if (url.protocol === 'http:' && rules.allowInsecureUrls && isLocal) return rewritten(raw, url);
   if (url.protocol !== 'https:') {
     return rules.allowInsecureUrls ? 'must use https (or http://127.0.0.1 / http://localhost locally)' : 'must use https';
   }
   if (!rules.allowInsecureUrls && (isLocal || url.hostname.endsWith('.localhost') || isBlockedLiteral(url.hostname))) {
     return 'must point to a public host';
   }
-  return undefined;
+  return rewritten(raw, url);
 }
+
+/**
+ * Written otherwise than the parser writes it (`..` segments, an upper-case or international host, characters it
+ * escapes), the URL stored would not read as the one deliveries go to. An origin without its `/` is the same URL.
+ */
+const rewritten = (raw: string, url: URL): string | undefined =>
+  url.href === raw || url.href === `${raw}/` ? undefined : `must be written as it is sent: ${url.href}`;
 
 function isBlockedLiteral(hostname: string): boolean {
   const address = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;

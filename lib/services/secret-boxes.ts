@@ -10,31 +10,43 @@ type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
  * A box over `source`: KMS deployed (data keys carry `purpose` as their encryption context); locally the stack's
  * key (a process of its own without one: what it stores is then readable only by itself).
  */
-function boxOver(services: Services, source: KeySource, purpose: string, variable: string, what: string): SecretBox {
+function boxOver(
+  services: Services,
+  source: KeySource,
+  { purpose, variable, what, openEarlierForms }: { purpose: string; variable: string; what: string; openEarlierForms: boolean },
+): SecretBox {
+  const options = { openEarlierForms };
   if (source && 'kmsKeyArn' in source) {
-    return new SecretBox(new KmsDataKeys(source.kmsKeyArn, { region: services.config.aws.region, purpose }), services.clock);
+    const keys = new KmsDataKeys(source.kmsKeyArn, { region: services.config.aws.region, purpose });
+    return new SecretBox(keys, services.clock, options);
   }
-  if (source) return new SecretBox(new LocalDataKeys(source.localKey), services.clock);
-  if (services.config.env === 'local') return new SecretBox(new LocalDataKeys(randomBytes(32)), services.clock);
+  if (source) return new SecretBox(new LocalDataKeys(source.localKey), services.clock, options);
+  if (services.config.env === 'local') return new SecretBox(new LocalDataKeys(randomBytes(32)), services.clock, options);
   throw new ConfigError([variable], `${what} are sealed with a KMS key: set ${variable} (deployed stacks do).`);
 }
 
 /** What seals webhook signing secrets (and the stored answers that carry one). */
 export function webhookSecretBox(services: Services): SecretBox {
   return services.once(webhookSecretBox, () =>
-    boxOver(
-      services,
-      services.config.webhooks.secretsKey,
-      WEBHOOK_SECRET_PURPOSE,
-      'WEBHOOK_SECRETS_KEY_ARN',
-      'Webhook signing secrets',
-    ),
+    boxOver(services, services.config.webhooks.secretsKey, {
+      purpose: WEBHOOK_SECRET_PURPOSE,
+      variable: 'WEBHOOK_SECRETS_KEY_ARN',
+      what: 'Webhook signing secrets',
+      // Subscriptions stored before sealing, or before the binding, keep signing.
+      openEarlierForms: true,
+    }),
   );
 }
 
 /** What seals MX session tokens: a key only the functions that call MX may use. */
 export function sessionTokenBox(services: Services): SecretBox {
   return services.once(sessionTokenBox, () =>
-    boxOver(services, services.config.mx.sessionsKey, SESSION_TOKEN_PURPOSE, 'SESSION_TOKENS_KEY_ARN', 'MX session tokens'),
+    boxOver(services, services.config.mx.sessionsKey, {
+      purpose: SESSION_TOKEN_PURPOSE,
+      variable: 'SESSION_TOKENS_KEY_ARN',
+      what: 'MX session tokens',
+      // Session tokens were always sealed and bound: a clear or unbound value was planted.
+      openEarlierForms: false,
+    }),
   );
 }

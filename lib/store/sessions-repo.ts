@@ -3,7 +3,7 @@ import * as z from '../zod.ts';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import { sha256Hex } from '../hash.ts';
 import type { SessionStore, StoredSession } from '../mx/sessions.ts';
-import { type SecretBox, sealedFor } from '../secret-box.ts';
+import { type SecretBox, SecretBoxError, sealedFor } from '../secret-box.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
 
 /** MX's own sliding window: past it the token is dead, so the item may go. */
@@ -25,7 +25,7 @@ const tokenDigest = (token: string): string => sha256Hex(token);
  * Sessions as `USER#{id}` / `SESSION` items `{sealed_token, token_sha256, createdAt, lastUsedAt, ttl}`: the token
  * sealed for its user (`box`, a key only the functions that call MX may use), its SHA-256 for the conditions. Touch
  * and delete only act while the item holds the given token. An item without a sealed token (one stored in clear by
- * an earlier version) reads as no session: the next call makes a new one.
+ * an earlier version), or one that does not open for its user, reads as no session: the next call makes a new one.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #table: TableRef;
@@ -47,7 +47,14 @@ export class DynamoSessionStore implements SessionStore {
     const parsed = sessionItem.safeParse(Item);
     if (!parsed.success || isExpired(parsed.data, this.#clock.now())) return undefined;
     const { sealed_token, createdAt, lastUsedAt } = parsed.data;
-    return { token: await this.#box.open(sealed_token, sealedFor.session(userId)), createdAt, lastUsedAt };
+    try {
+      return { token: await this.#box.open(sealed_token, sealedFor.session(userId)), createdAt, lastUsedAt };
+    } catch (error) {
+      // A value that does not open here (altered, or sealed for another user) is no session: the next one replaces
+      // it. A key source that failed is an error to retry.
+      if (error instanceof SecretBoxError && error.kind === 'unopenable') return undefined;
+      throw error;
+    }
   }
 
   async put(userId: string, session: StoredSession): Promise<void> {

@@ -99,4 +99,28 @@ describe('SecretBox', () => {
     expect(await box.open(unbound, sealedFor.webhook('wh_any'))).toBe('whsec_before');
     expect(calls.legacy).toBe(1);
   });
+
+  it('refuses a value whose tag is short (GCM takes a 16-byte tag only)', async () => {
+    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
+    const sealed = await box.seal('whsec_secret', HERE);
+    const parts = sealed.split('.');
+    const short = Buffer.from(parts[3]!, 'base64url').subarray(-4);
+    await expect(box.open([...parts.slice(0, 3), short.toString('base64url')].join('.'), HERE)).rejects.toMatchObject({
+      kind: 'unopenable',
+    });
+  });
+
+  it('without earlier forms (session tokens) refuses a clear or an unbound value; says which failures are the key source', async () => {
+    const keys = new LocalDataKeys(randomBytes(32));
+    const box = new SecretBox(keys, new ManualClock(), { openEarlierForms: false });
+    await expect(box.open('CLEAR-TOKEN', HERE)).rejects.toMatchObject({ kind: 'unopenable' });
+    await expect(box.open('nxsec1.a.b.c', HERE)).rejects.toMatchObject({ kind: 'unopenable' });
+    const sealed = await box.seal('token', HERE);
+    expect(await box.open(sealed, HERE)).toBe('token');
+    const failing = new SecretBox(
+      { generate: () => keys.generate(), decrypt: () => Promise.reject(new Error('KMS down')) },
+      new ManualClock(),
+    );
+    await expect(failing.open(sealed, HERE)).rejects.toMatchObject({ kind: 'key_unavailable' });
+  });
 });

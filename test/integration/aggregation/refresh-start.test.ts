@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { JOIN_WAITS_MS, type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
 import { ConflictError, NotFoundError } from '../../../lib/errors.ts';
@@ -124,7 +124,9 @@ describe('JobsRepository: the active-job pointer', () => {
     }
     const listed = async () => {
       const found: { jobId: string; memberGuid: string; userId: string; claimedAt: number }[] = [];
-      for await (const pointer of jobs.activeJobs()) if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
+      for await (const { tableKey: _, ...pointer } of jobs.activeJobs()) {
+        if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
+      }
       return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
     };
     // At once after the claims: the worklist is read from the table itself, not from an eventually consistent index.
@@ -144,6 +146,26 @@ describe('JobsRepository: the active-job pointer', () => {
     // A second claim while the first is live loses; once expired, it wins.
     expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
     expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 200_000, now + 61_000)).toBe(true);
+  });
+});
+
+describe('JobsRepository: a pointer written before pointers named their user', () => {
+  it('is found by the sweeper and released where it is stored', async () => {
+    const jobs = new JobsRepository(local.table);
+    const now = Date.UTC(2026, 5, 1, 9);
+    const legacy = { pk: keys.activeJob({ userId: 'u', memberGuid: 'MBR-legacy-1' }).pk, sk: 'MEMBER#MBR-legacy-1' };
+    await local.table.client.send(
+      new PutCommand({
+        TableName: local.table.tableName,
+        Item: { ...legacy, job_id: 'job-legacy', member_guid: 'MBR-legacy-1', claimed_at: now, expires_at: now + 60_000 },
+      }),
+    );
+    const found = [];
+    for await (const pointer of jobs.activeJobs()) if (pointer.jobId === 'job-legacy') found.push(pointer);
+    expect(found).toEqual([expect.objectContaining({ jobId: 'job-legacy', userId: undefined, tableKey: legacy })]);
+    await jobs.releasePointer(found[0]!);
+    const left = await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: legacy }));
+    expect(left.Item).toBeUndefined();
   });
 });
 

@@ -32,10 +32,16 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], 
   const jobs = {
     async *activeJobs() {
       for (const { job, claimedAt } of entries)
-        yield { jobId: job.id, memberGuid: job.memberGuid, userId: job.userId, claimedAt: claimedAt ?? job.createdAt };
+        yield {
+          jobId: job.id,
+          memberGuid: job.memberGuid,
+          userId: job.userId,
+          tableKey: { pk: 'ACTIVE#0', sk: job.memberGuid },
+          claimedAt: claimedAt ?? job.createdAt,
+        };
     },
     get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
-    releaseActive: async (_member: unknown, id: string) => void released.push(id),
+    releasePointer: async ({ jobId }: { jobId: string }) => void released.push(jobId),
   } as unknown as JobsRepository;
   const pollQueue = {
     schedule: async (message: PollMessage) => void scheduled.push(message),

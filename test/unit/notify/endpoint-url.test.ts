@@ -26,6 +26,19 @@ describe('endpointUrlProblem', () => {
     }
   });
 
+  it('refuses a URL the parser rewrites, naming how it is sent, and takes an origin without its slash', () => {
+    for (const [url, sent] of [
+      ['https://example.com/a/../b', 'https://example.com/b'],
+      ['https://EXAMPLE.com/hook', 'https://example.com/hook'],
+      ['https://bücher.example/hook', 'https://xn--bcher-kva.example/hook'],
+      ['https://example.com/a"b', 'https://example.com/a%22b'],
+      ['https://example.com:443/hook', 'https://example.com/hook'],
+    ]) {
+      expect(endpointUrlProblem(url!, deployed), url).toBe(`must be written as it is sent: ${sent}`);
+    }
+    expect(endpointUrlProblem('https://example.com', deployed)).toBeUndefined();
+  });
+
   it('accepts public https URLs everywhere', () => {
     for (const url of ['https://example.com/hooks', 'https://hooks.example.com:8443/a?b=c', 'https://93.184.215.14/x']) {
       expect(endpointUrlProblem(url, deployed), url).toBeUndefined();

@@ -3,7 +3,6 @@ import { RateLimitExceededError } from '../../../lib/aggregation/refresh-rate-li
 import { RefreshRequests, rejectedEventDataSchema } from '../../../lib/aggregation/refresh-requests.ts';
 import type { RefreshRequest } from '../../../lib/aggregation/refresh-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { NotFoundError } from '../../../lib/errors.ts';
 import type { Log } from '../../../lib/logger.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
@@ -193,7 +192,6 @@ describe('RefreshRequests', () => {
       new MxError('MX_UNPROCESSABLE', '422', { method: 'GET', route: '/x', status: 422 }),
       'upstream_rejected',
     ],
-    ["the member's job belongs to another user", new NotFoundError('No such member for this user.'), 'member_not_found'],
   ])('dead-letters a request that can never succeed: %s', async (_, error, reason) => {
     refreshOutcome = async () => {
       throw error;
