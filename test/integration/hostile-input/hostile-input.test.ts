@@ -217,6 +217,24 @@ describe('trust boundaries (issue 34): what one key earns stays with it; another
     expect(replay.text).not.toContain(JSON.parse(first.text).job.id);
   });
 
+  it('a webhook URL the parser would rewrite is refused (400 naming url), on create and on update: stored is sent', async () => {
+    const { webhook } = JSON.parse(
+      (await send('POST', '/webhooks', known.apiKey, { body: { url: 'http://127.0.0.1:1/ok' } })).text,
+    );
+    for (const url of [' http://127.0.0.1:1/a\r\nX-Injected: 1\t ', 'http://127.0.0.1:1/a b', 'http://127.0.0.1:1/a/../b']) {
+      for (const [method, target] of [
+        ['POST', '/webhooks'],
+        ['PATCH', `/webhooks/${webhook.id}`],
+      ] as const) {
+        const answer = await send(method, target, known.apiKey, { body: { url } });
+        expect(answer.status, `${method} ${JSON.stringify(url)}: ${answer.text}`).toBe(400);
+        expect(JSON.parse(answer.text)).toMatchObject({ code: 'validation_failed', field: 'url' });
+      }
+    }
+    const stored = JSON.parse((await send('GET', `/webhooks/${webhook.id}`, known.apiKey)).text);
+    expect(stored.webhook.url).toBe('http://127.0.0.1:1/ok');
+  });
+
   it("refreshes naming bob's member under mallory's user neither block bob's nor tell mallory it aggregates", async () => {
     const unknownMember = 'MBR-00000000-0000-0000-0000-0000000dead0';
     const answerOf = ({ status, text }: RawAnswer) => {
