@@ -9,6 +9,12 @@ export const KEY_LIMIT_WINDOW_MS = 60_000;
 const SHARE_EVERY_MS = 1_000;
 /** From this share of the limit on, every request of the key is written (one write in flight at a time). */
 const NEAR_LIMIT = 0.8;
+/**
+ * A container writes a key's count only once it has admitted this share of the limit in the minute itself: a key
+ * calling now and then costs no write (a refresh per aggregation would otherwise add a write to each), and one
+ * spread thinly over many containers passes the limit by at most this share per container.
+ */
+const SHARE_FROM = 0.01;
 
 export interface KeyRequestLimitOptions {
   /** Requests one API key may make per minute, across every container. */
@@ -28,19 +34,22 @@ interface KeyWindow {
   shared: number;
   /** Admitted here and not yet written. */
   local: number;
+  /** Admitted here this minute. */
+  own: number;
   writing: boolean;
   lastWriteAt: number;
 }
 
 /**
  * At most `perMinute` requests per API key per minute, across every container, without a write on the request's
- * path. Each container counts a key's requests and adds them to the key's counter for the minute (one DynamoDB ADD,
- * `RATE#key:{key id}#{minute}`, not awaited) at most once a second, and at every request once the key nears its
- * limit; it refuses once the counter's last answer plus what it admitted since reach the limit. The limit is thus
- * approximate upwards: a key spread over several busy containers may pass it by what the others admitted since a
- * container's last write (at most about a second of their requests). Costs: a map lookup per request; per key and container at most one write (1 WCU) a second below 80 % of the
- * limit — a write per request for a key calling less than once a second — and one per request above it. A failed
- * write is logged and admits (the stage's throttle still holds).
+ * path. Once a container has admitted 1 % of a key's limit in the minute, it adds the key's requests to the key's
+ * counter for the minute (one DynamoDB ADD, `RATE#key:{key id}#{minute}`, not awaited) at most once a second, and
+ * at every request once the key nears its limit; it refuses once the counter's last answer plus what it admitted
+ * since reach the limit. The limit is thus approximate upwards: by about a second of the other busy containers'
+ * requests, and by up to 1 % of the limit per container that never got busy. Costs: a map lookup per request; no
+ * write for a key below 1 % of its limit in a container; above, at most one write (1 WCU) per key and container a
+ * second, and one per request past 80 % of the limit. A failed write is logged and admits (the stage's throttle
+ * still holds).
  */
 export class KeyRequestLimit {
   readonly #options: KeyRequestLimitOptions;
@@ -57,15 +66,18 @@ export class KeyRequestLimit {
     const window = now - (now % KEY_LIMIT_WINDOW_MS);
     let state = this.#keys.get(keyId);
     if (!state || state.window !== window) {
-      state = { window, shared: 0, local: 0, writing: false, lastWriteAt: Number.NEGATIVE_INFINITY };
+      state = { window, shared: 0, local: 0, own: 0, writing: false, lastWriteAt: Number.NEGATIVE_INFINITY };
       this.#keys.set(keyId, state);
     }
     if (state.shared + state.local >= this.#options.perMinute) {
       return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((window + KEY_LIMIT_WINDOW_MS - now) / 1000)) };
     }
     state.local += 1;
-    const near = state.shared + state.local >= this.#options.perMinute * NEAR_LIMIT;
-    if (!state.writing && (near || now - state.lastWriteAt >= SHARE_EVERY_MS)) this.#share(keyId, state, now);
+    state.own += 1;
+    const { perMinute } = this.#options;
+    const busy = state.own >= perMinute * SHARE_FROM;
+    const near = state.shared + state.local >= perMinute * NEAR_LIMIT;
+    if (busy && !state.writing && (near || now - state.lastWriteAt >= SHARE_EVERY_MS)) this.#share(keyId, state, now);
     return { admitted: true };
   }
 

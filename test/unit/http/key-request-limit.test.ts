@@ -80,6 +80,23 @@ describe('KeyRequestLimit', () => {
     expect(admitted).toBeLessThanOrEqual(100 + 2 * 3 * 10);
   });
 
+  it('writes nothing for a key below 1 % of its limit in a container: calling now and then costs no write', async () => {
+    const clock = new ManualClock(START);
+    const { counter, writes } = memoryCounter();
+    const limit = new KeyRequestLimit({ perMinute: 6_000, counter, clock, log: silentLog });
+    // One request every 2 s for 10 minutes: 30 a minute, under the 60 that make a container write.
+    for (let i = 0; i < 300; i++) {
+      expect(limit.admit('key-a').admitted).toBe(true);
+      await limit.settled();
+      clock.advance(2_000);
+    }
+    expect(writes).toEqual([]);
+    // Past 1 % of the limit in a minute, it writes (at most once a second).
+    for (let i = 0; i < 120; i++) limit.admit('key-a');
+    await limit.settled();
+    expect(writes).toHaveLength(1);
+  });
+
   it('admits when the counter cannot be written (the stage throttle still holds), and says so', async () => {
     const clock = new ManualClock(START);
     const { counter, fail } = memoryCounter();
