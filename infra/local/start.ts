@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
+import { endOfLifeNotice } from './node-support.ts';
 import { PortInUseError, PortSettingError, portsFrom } from './ports.ts';
 import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
@@ -8,6 +9,9 @@ import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFile
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { values } = parseArgs({ options: { persist: { type: 'string' } } });
+
+const endOfLife = endOfLifeNotice(process.version, new Date());
+if (endOfLife) console.log(endOfLife);
 
 try {
   const ports = portsFrom(process.env);

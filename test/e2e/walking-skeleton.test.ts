@@ -1,5 +1,6 @@
 import { createRelayClient, RelayNotFoundError, RelayRequestError, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endOfLifeNotice } from '../../infra/local/node-support.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -56,6 +57,12 @@ describe('npm start', () => {
     expect(stack.readyMs).toBeLessThan(30_000);
     expect(stack.output()).toMatch(/mx simulator: http:\/\/127\.0\.0\.1:\d+/);
     expect(stack.apiKey.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('says in one line when the Node it runs on is past its end of life, and nothing otherwise', () => {
+    const notice = endOfLifeNotice(process.version, new Date());
+    if (notice) expect(stack.output()).toContain(notice);
+    else expect(stack.output()).not.toMatch(/end of life/);
   });
 });
 
