@@ -51,6 +51,8 @@ export const SESSION_TOKEN_PURPOSE = 'mx-session-token';
 export const sealedFor = {
   webhook: (webhookId: string): string => `webhook:${webhookId}`,
   session: (userId: string): string => `session:${userId}`,
+  /** An idempotent answer that carries a secret, by its record. */
+  answer: (recordId: string): string => `idempotency:${recordId}`,
 };
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
+import { sealedFor } from '../secret-box.ts';
 import { type HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { IdempotencyStore } from '../store/idempotency-repo.ts';
@@ -98,7 +99,7 @@ async function handleOnce(
   const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
   const scope = [request.principal.keyId, request.method, request.routeKey, key];
   // A sealed answer opens only under its own record: copied to another, it does not.
-  const binding = `idempotency:${digestOf(scope)}`;
+  const binding = sealedFor.answer(digestOf(scope));
   assertBodyDepth(request.body);
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);

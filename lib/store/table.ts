@@ -121,15 +121,6 @@ export const PARTITIONS = {
 } as const;
 export type PartitionName = keyof typeof PARTITIONS;
 
-/** IAM's StringLike: `*` matches any run of characters (`?` is not used in our patterns). */
-export const matchesPattern = (value: string, pattern: string): boolean =>
-  new RegExp(
-    `^${pattern
-      .split('*')
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  ).test(value);
-
 /** A stable shard of `key` among `shards` (FNV-1a). */
 export function shardOf(key: string, shards: number): number {
   let hash = 0x811c9dc5;

@@ -10,7 +10,8 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
 import type { QueueRole } from '../../infra/local/engines.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
-import { matchesPattern, PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
+import { PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
+import { matchesPattern } from '../support/iam-patterns.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 

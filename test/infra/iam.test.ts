@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
-import { keys, matchesPattern, PARTITIONS } from '../../lib/store/table.ts';
+import { keys, PARTITIONS } from '../../lib/store/table.ts';
+import { matchesPattern } from '../support/iam-patterns.ts';
 import { type EnvironmentName, resourceName } from '../../infra/environments.ts';
 import { synthesized } from './support/synth.ts';
 import {
