@@ -4,7 +4,7 @@ import type { BuildOptions } from 'esbuild';
 
 /**
  * Imports a bundle takes from a project file instead, relative to the project root (where NodejsFunction runs the
- * esbuild CLI). node:http is taken as CommonJS: imported as an ES module on Node 22, it loads Node's internal undici at
+ * esbuild CLI). node:http is taken as CommonJS: imported as an ES module on Node 22 and 24, it loads Node's internal undici at
  * every cold start (lib/aws/node-http.cjs says why, BENCHMARKS.md how much).
  */
 export const NODE_HTTP_CJS = 'lib/aws/node-http.cjs';
@@ -20,19 +20,19 @@ const ALIASES = {
  * and for the bundle-size check (which calls esbuild's API with the same settings).
  */
 export const LAMBDA_BUNDLE = {
-  target: 'node22',
+  target: 'node24',
   format: 'esm',
   mainFields: ['module', 'main'],
   minify: true,
   // Shipped beside the bundle and read when an error is logged (lib/source-mapped-stack.ts). Not with Node's
-  // --enable-source-maps: that parses the map at every cold start (+3–14 ms, BENCHMARKS.md, cold start).
+  // --enable-source-maps: that parses the map at every cold start (BENCHMARKS.md, cold start).
   sourcemap: true,
   // Stack traces need the mappings only; the sources would double the package for nothing.
   sourcesContent: false,
   // Bundled CommonJS dependencies (undici) call require() for Node built-ins, which ESM does not define.
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // The AWS SDK is bundled, not taken from the nodejs22.x runtime's copy: minified and tree-shaken, it imports in
-  // about 40 % of the time the runtime's copy takes (BENCHMARKS.md, cold start), and the version deployed is the
+  // The AWS SDK is bundled, not taken from the nodejs24.x runtime's copy: minified and tree-shaken, it imports faster
+  // than the runtime's copy (BENCHMARKS.md, cold start), and the version deployed is the
   // version the lockfile pins and the tests ran.
   external: [] as string[],
   alias: ALIASES,

@@ -8,7 +8,6 @@ import type { RelaySecrets } from './secrets.ts';
 /** The parts of the stack with accepted findings (the stack passes itself: this file does not import the stack). */
 export interface AcknowledgedParts {
   httpApi: Pick<RelayHttpApi, 'api'>;
-  functions: Readonly<Record<string, IConstruct & { role?: IConstruct }>>;
   secrets: Pick<RelaySecrets, 'mxCredentials' | 'mxWebhookCredentials' | 'syncCursorKey'>;
   refreshRequests: Pick<RefreshRequests, 'ruleDeadLetterQueue'>;
   table: IConstruct;
@@ -28,13 +27,6 @@ export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: 
     'the API contract requires, so every function authenticates the hashed API key itself (lib/http/auth.ts); ' +
     '$default only answers problem+json 404/405.';
   accept([stack.httpApi.api], 'AwsSolutions-APIG4', inFunctionAuth);
-
-  const functions = Object.values(stack.functions);
-  accept(
-    functions,
-    'AwsSolutions-L1',
-    'nodejs22.x is the runtime nexus-relay is built and tested for; moving to 24.x is a deliberate upgrade.',
-  );
 
   accept(
     [stack.secrets.mxCredentials, stack.secrets.mxWebhookCredentials],

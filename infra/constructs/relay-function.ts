@@ -27,7 +27,7 @@ export interface RelayFunctionProps {
 }
 
 /**
- * One Lambda as every nexus-relay function is built: nodejs22.x on arm64, ESM bundle, its own log group and a
+ * One Lambda as every nexus-relay function is built: nodejs24.x on arm64, ESM bundle, its own log group and a
  * role that starts with nothing but writing to that log group (grants are added by the stack, per function).
  */
 export class RelayFunction extends Construct {
@@ -60,7 +60,7 @@ export class RelayFunction extends Construct {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: spec.memorySize,
       timeout: Duration.seconds(spec.timeoutSeconds),

@@ -5,7 +5,7 @@ import { endOfLifeNotice } from './node-support.ts';
 import { PortInUseError, PortSettingError, portsFrom } from './ports.ts';
 import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
-// The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs22.x.
+// The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs24.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const { values } = parseArgs({ options: { persist: { type: 'string' } } });

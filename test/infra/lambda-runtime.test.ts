@@ -8,7 +8,7 @@ import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
 /**
- * Every function bundle, built as the stack builds it, loads where Lambda's nodejs22.x runtime would load it, with
+ * Every function bundle, built as the stack builds it, loads where Lambda's nodejs24.x runtime would load it, with
  * nothing on its module path (it carries its AWS SDK; neither the runtime's copy nor the project's `node_modules` is
  * there to fall back on) and the environment the synthesized prod template gives that function. It must evaluate and
  * export `handler`.

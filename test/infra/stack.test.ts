@@ -30,10 +30,16 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect([...functions.keys()].sort()).toEqual(entries.sort());
     });
 
-    it.each(FUNCTION_NAMES)('%s runs nodejs22.x on arm64 as an ESM bundle with its memory, timeout and own log group', (name) => {
+    it('has only nodejs24.x Lambdas, none put there by CDK on a runtime of its choosing', () => {
+      const runtimes = resourcesOfType(template, 'AWS::Lambda::Function').map(([, resource]) => resource.Properties?.Runtime);
+      expect(runtimes).toHaveLength(FUNCTION_NAMES.length);
+      expect(new Set(runtimes)).toEqual(new Set(['nodejs24.x']));
+    });
+
+    it.each(FUNCTION_NAMES)('%s runs nodejs24.x on arm64 as an ESM bundle with its memory, timeout and own log group', (name) => {
       const { properties } = functions.get(name)!;
       expect(properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         MemorySize: FUNCTION_SPECS[name].memorySize,

@@ -26,11 +26,11 @@ export interface RuntimeLoad {
 }
 
 /**
- * The Node that stands in for Lambda's runtime: `LAMBDA_NODE` (CI installs Node 22, Lambda's nodejs22.x major: see
+ * The Node that stands in for Lambda's runtime: `LAMBDA_NODE` (CI installs Node 24, Lambda's nodejs24.x major: see
  * .ci/run), else the Node running the tests.
  */
 export const LAMBDA_NODE = process.env.LAMBDA_NODE || process.execPath;
-/** The version of LAMBDA_NODE (`v22.…`). */
+/** The version of LAMBDA_NODE (`v24.…`). */
 export const LAMBDA_NODE_VERSION = spawnSync(LAMBDA_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
 const LOAD_SCRIPT = `
