@@ -78,8 +78,9 @@ module.exports = {
     tsPreCompilationDeps: true,
     // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with: Babel's TypeScript preset
     // reads the .ts files instead (pure JavaScript; swc's native packages are not all on every registry mirror).
-    // Babel drops type-only imports, so these rules hold for what runs, not for `import type`. The npm scripts name
-    // the files by glob: a directory is scanned only for the extensions of an installed TypeScript parser.
+    // The preset drops type-only imports: .dependency-cruiser-type-imports.cjs turns each into a bare import first, so
+    // the rules and the cycle check hold for types too. The npm scripts name the files by glob: a directory is scanned
+    // only for the extensions of an installed TypeScript parser.
     babelConfig: { fileName: '.babelrc.dependency-cruiser.json' },
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js', '.mjs', '.json'] },

@@ -14,8 +14,9 @@ const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /**
  * Cold start, per function: the minified bundle built exactly as the stack builds it (infra/bundling.ts) and the
- * median time to import it in a fresh Node process, beside a baseline bundle that imports only the AWS SDK clients
- * the function uses (read off infra/constructs/function-specs.ts), bundled the same way. The SDK is in the bundle, as
+ * median time to import it in a fresh Node process, beside its floor: a bundle of the stack it is built on (the AWS SDK
+ * clients it uses, read off infra/constructs/function-specs.ts, middy, Powertools Logger and Metrics, undici where
+ * used) with no project code, bundled the same way, and a baseline importing only those SDK clients. The SDK is in the bundle, as
  * shipped; the same functions and baselines built with the SDK external (resolved from node_modules, as the runtime's
  * copy was before) are timed in the same rounds, to show what bundling it changed. Probe bundles
  * (undici whole vs the subset lib/undici.ts imports) price undici in the same rounds. Where a
@@ -27,6 +28,7 @@ const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
 const PROFILE_RUNS = 3;
 /** How many of the functions missing their target get profiled (the worst first). */
 const MAX_PROFILED = 2;
+/** A function's import over its floor's (issue 35: the target measures our code, not the stack we chose). */
 const TARGET_RATIO = 1.25;
 /** Resident memory right after the import, function over baseline (issue 20's goal). */
 const RSS_GOAL_RATIO = 1.2;
@@ -49,6 +51,8 @@ const FUNCTION_ENV = {
   REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
   // What infra/stack.ts gives the functions that seal or open webhook signing secrets.
   WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/0f0e0d0c-0b0a-0908-0706-050403020100',
+  // What infra/stack.ts gives the functions that call MX (their session tokens are sealed).
+  SESSION_TOKENS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/1f1e1d1c-1b1a-1918-1716-151413121110',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   LOG_LEVEL: 'WARN',
 };
@@ -70,8 +74,8 @@ function clientsUsed(spec: FunctionSpec): SdkClient[] {
   if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
   if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
   if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
-  // Webhook signing secrets are sealed with a KMS data key (seal and open both call KMS).
-  if (spec.webhookSecrets) used.push('kms');
+  // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
+  if (spec.webhookSecrets || spec.callsMx) used.push('kms');
   return used;
 }
 
@@ -389,7 +393,10 @@ export async function run(): Promise<BenchResult> {
   }
 
   const baselineOf = (name: FunctionName) => find(baselineName(clientsUsed(FUNCTION_SPECS[name])));
-  const ratioOf = (name: FunctionName) => median(find(name).times) / median(baselineOf(name).times);
+  const floorBundleOf = (name: FunctionName) => find(floorOf(name));
+  const ratioOf = (name: FunctionName) => median(find(name).times) / median(floorBundleOf(name).times);
+  // The target before issue 35: the function over a bundle of its SDK clients alone (reported, no longer a target).
+  const baselineRatioOf = (name: FunctionName) => median(find(name).times) / median(baselineOf(name).times);
   // Before the SDK was bundled: the function and its baseline both resolving the SDK from node_modules.
   const runtimeSdkBaselineOf = (name: FunctionName) => {
     const clients = clientsUsed(FUNCTION_SPECS[name]);
@@ -401,6 +408,7 @@ export async function run(): Promise<BenchResult> {
     const used = clientsUsed(FUNCTION_SPECS[name]);
     const fn = find(name);
     const baseline = baselineOf(name);
+    const floor = floorBundleOf(name);
     const ratio = ratioOf(name);
     return [
       `\`${name}\``,
@@ -408,7 +416,7 @@ export async function run(): Promise<BenchResult> {
       sdkImports(fn.metafile).map(short).join(', ') || 'none',
       `${kib(fn.bytes)} (${kib(fn.gzipBytes)} gz)`,
       fn.failed ? 'does not import' : `${fmt(median(fn.times))} (min ${fmt(Math.min(...fn.times))})`,
-      `${fmt(median(baseline.times))} (min ${fmt(Math.min(...baseline.times))}; ${kib(baseline.bytes)})`,
+      `${fmt(median(floor.times))} (min ${fmt(Math.min(...floor.times))}; ${kib(floor.bytes)})`,
       `${fmt(ratio, 2)}× ${ratio <= TARGET_RATIO ? '✅' : '❌'}`,
       fn.failed
         ? '—'
@@ -443,18 +451,25 @@ export async function run(): Promise<BenchResult> {
   const rssRatioOf = (name: FunctionName) => median(find(name).rss) / median(baselineOf(name).rss);
   const rssRatios = FUNCTION_NAMES.map(rssRatioOf);
   const rssWithin = rssRatios.filter((ratio) => ratio <= RSS_GOAL_RATIO).length;
+  const baselineRatios = FUNCTION_NAMES.map(baselineRatioOf).filter(Number.isFinite);
   const checks: TargetCheck[] = [
     {
-      target: `Cold start (as shipped, SDK in the bundle): each function ≤ ${TARGET_RATIO}× a baseline bundling only the SDK clients it uses`,
+      target: `Cold start: each function's import ≤ ${TARGET_RATIO}× its stack floor (its SDK clients, middy, Powertools Logger and Metrics, undici where used; no project code)`,
       measured:
         `${metCount}/${FUNCTION_NAMES.length} met; ratios ${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}×` +
         (finite.length < ratios.length ? `; ${ratios.length - finite.length} did not import` : ''),
       met: metCount === FUNCTION_NAMES.length,
     },
     {
-      target: `Cold start, init RSS: each function ≤ ${RSS_GOAL_RATIO}× its baseline's (the issue's goal)`,
+      target: `Cold start, init RSS: each function ≤ ${RSS_GOAL_RATIO}× its SDK-only baseline's`,
       measured: `${rssWithin}/${FUNCTION_NAMES.length}; ratios ${fmt(Math.min(...rssRatios), 2)}–${fmt(Math.max(...rssRatios), 2)}×`,
       met: rssWithin === FUNCTION_NAMES.length,
+    },
+    {
+      target: `Cold start over a baseline bundling only the SDK clients a function uses (the target until issue 35; no target)`,
+      measured: `ratios ${fmt(Math.min(...baselineRatios), 2)}–${fmt(Math.max(...baselineRatios), 2)}×`,
+      met: true,
+      info: true,
     },
     {
       target: "Cold start, absolute: median function import, SDK in the bundle vs the runtime's SDK (no target)",
@@ -515,31 +530,27 @@ export async function run(): Promise<BenchResult> {
     info: true,
   });
 
-  // The stack's floor per function: what its target leaves for its own code once the stack is loaded.
-  const floorRatioOf = (name: FunctionName) => median(find(floorOf(name)).times) / median(baselineOf(name).times);
+  // The stack's floor per function: what the stack costs over the SDK clients, and what the function's own code adds.
+  const floorRatioOf = (name: FunctionName) => median(floorBundleOf(name).times) / median(baselineOf(name).times);
   const floorRows = FUNCTION_NAMES.map((name) => {
     const fn = find(name);
-    const floor = find(floorOf(name));
+    const floor = floorBundleOf(name);
     const base = median(baselineOf(name).times);
-    const floorRatio = floorRatioOf(name);
     return [
       `\`${name}\``,
       fmt(base),
-      fmt(base * TARGET_RATIO),
       bundlesUndici(fn.metafile) ? 'yes' : 'no',
       `${fmt(median(floor.times))} (${kib(floor.bytes)})`,
-      `${fmt(floorRatio, 2)}× ${floorRatio <= TARGET_RATIO ? '' : '(above the target)'}`.trim(),
-      fmt(base * TARGET_RATIO - median(floor.times)),
+      `${fmt(floorRatioOf(name), 2)}×`,
+      fmt(median(floor.times) * TARGET_RATIO - median(floor.times)),
       fmt(median(fn.times) - median(floor.times)),
-      `${fmt(median(fn.times) / median(floor.times), 2)}×`,
+      `${fmt(ratioOf(name), 2)}×`,
     ];
   });
   const floorRatios = FUNCTION_NAMES.map(floorRatioOf);
-  const reachable = FUNCTION_NAMES.filter((name) => floorRatioOf(name) <= TARGET_RATIO);
-  const missedAboveFloor = missed.filter((name) => floorRatioOf(name) > TARGET_RATIO);
   checks.push({
-    target: `Cold start, the stack's floor (middy, Powertools Logger and Metrics, undici where used; no project code): functions whose floor is within ${TARGET_RATIO}× their baseline`,
-    measured: `${reachable.length}/${FUNCTION_NAMES.length}; floor ratios ${fmt(Math.min(...floorRatios), 2)}–${fmt(Math.max(...floorRatios), 2)}×`,
+    target: "Cold start, the stack's floor over its SDK-only baseline: what middy, Powertools and undici cost (no target)",
+    measured: `floor ratios ${fmt(Math.min(...floorRatios), 2)}–${fmt(Math.max(...floorRatios), 2)}×`,
     met: true,
     info: true,
   });
@@ -626,18 +637,20 @@ export async function run(): Promise<BenchResult> {
   const failedImports = bundles.filter((bundle) => bundle.failed);
 
   const markdown = [
-    `**Target:** each function's median import time ≤ ${TARGET_RATIO} × that of a baseline bundle importing only the AWS SDK clients the function uses ` +
-      '(DynamoDB when it has item actions or queries, SQS when it sends or consumes, Secrets Manager when it calls MX or checks MX webhooks — from `infra/constructs/function-specs.ts`), ' +
-      'built the same way: the functions carry their SDK, so the baselines do too.',
+    `**Target:** each function's median import time ≤ ${TARGET_RATIO} × that of its floor: a bundle of the stack the function is built on and no project code — ` +
+      'the AWS SDK clients it uses (DynamoDB when it has item actions or queries, SQS when it sends or consumes, Secrets Manager when it calls MX, checks MX webhooks or signs cursors, ' +
+      'KMS when it seals webhook secrets or MX session tokens — from `infra/constructs/function-specs.ts`), middy, Powertools Logger and Metrics, and undici where its bundle holds it. ' +
+      `Init RSS: each function ≤ ${RSS_GOAL_RATIO}× a baseline bundling only those SDK clients. ` +
+      'Until issue 35 the time target was the SDK-only baseline: it measured the stack as much as our code, and is reported below.',
     '',
     `**Method:** every bundle is built with the stack's own options (\`esbuildOptions\` from \`infra/bundling.ts\`: ESM, ${LAMBDA_BUNDLE.target}, minified, ` +
       '`mainFields: module,main`, createRequire banner, the AWS SDK bundled). Import time = `await import(bundle)` in a fresh `node --input-type=module` process ' +
       "(with a deployed function's environment variables), " +
       `${RUNS} processes per bundle, interleaved in shuffled rounds; tables show medians. ` +
-      'The same functions and baselines built with `@aws-sdk/*` external (how they were shipped before: the SDK resolved from `node_modules`, as Lambda resolves the copy its nodejs22.x runtime provides) are timed in the same rounds. ' +
+      'The same functions and baselines built with `@aws-sdk/*` external (how they were shipped before: the SDK resolved from `node_modules`, as Lambda resolves the copy its runtime provides) are timed in the same rounds. ' +
       'Sizes are the minified `.mjs` without its source map. Measured on Node ' +
       process.version +
-      ' (Lambda runs nodejs22.x); other load on the machine widens the spread, so minimums are shown too.',
+      ` (Lambda runs nodejs${LAMBDA_BUNDLE.target.replace(/^node/, '')}.x); other load on the machine widens the spread, so minimums are shown too.`,
     '',
     table(
       [
@@ -646,8 +659,8 @@ export async function run(): Promise<BenchResult> {
         'SDK packages its bundle imports',
         'bundle',
         'import p50 (min), ms',
-        'baseline import p50 (min; size), ms',
-        'ratio of p50s',
+        'floor import p50 (min; size), ms',
+        'function / floor',
         `init RSS: function / baseline (p50; goal ≤ ${RSS_GOAL_RATIO}×)`,
       ],
       rows,
@@ -655,41 +668,33 @@ export async function run(): Promise<BenchResult> {
     '',
     `**Result:** ${metCount}/${FUNCTION_NAMES.length} functions meet the target ` +
       `(ratios ${fmt(Math.min(...finite), 2)}–${fmt(Math.max(...finite), 2)}×, median function import ${fmt(shippedMedian)} ms).` +
-      (missed.length > 0 ? ` Missed: ${missed.map((name) => `\`${name}\` ${fmt(ratioOf(name), 2)}×`).join(', ')}.` : '') +
-      (missedAboveFloor.length > 0
-        ? ` Of these, ${missedAboveFloor.length} have a floor (the stack without project code, below) above the target already: ` +
-          `${missedAboveFloor.map((name) => `\`${name}\``).join(', ')}.`
-        : ''),
+      (missed.length > 0 ? ` Missed: ${missed.map((name) => `\`${name}\` ${fmt(ratioOf(name), 2)}×`).join(', ')}.` : ''),
     '',
     failedImports.length > 0
       ? `**Did not import** (left out of the timing): ${failedImports.map((b) => `\`${b.key}\`: ${b.failed}`).join('; ')}.`
       : '',
     '',
-    "### The stack's floor: what the target leaves for a function's own code (same rounds)",
+    "### The stack's floor and the function's own code (same rounds)",
     '',
     'A floor bundle holds what a function of this stack loads whatever its own code: the SDK clients of its baseline, ' +
       "middy's core, Powertools Logger (with its middleware) and Metrics, one of each constructed, and undici's dispatchers " +
-      "(lib/undici.ts) where the function's bundle holds undici. No project code. Where the floor is above the target, " +
-      'no change to nexus-relay code alone reaches it: it would take a lighter handler stack.',
+      "(lib/undici.ts) where the function's bundle holds undici. No project code.",
     '',
     table(
       [
         'function',
-        'baseline p50, ms',
-        `target (${TARGET_RATIO}×), ms`,
+        'SDK-only baseline p50, ms',
         'undici',
         'floor p50, ms (bundle)',
         'floor / baseline',
-        'left for own code under the target, ms',
+        `left for own code under the target (${TARGET_RATIO}× floor), ms`,
         'own code now (function − floor), ms',
         'function / floor',
       ],
       floorRows,
     ),
     '',
-    `**The floor:** ${reachable.length}/${FUNCTION_NAMES.length} functions have a floor within ${TARGET_RATIO}× their baseline` +
-      (reachable.length > 0 ? ` (${reachable.map((name) => `\`${name}\``).join(', ')})` : '') +
-      `; floor ratios ${fmt(Math.min(...floorRatios), 2)}–${fmt(Math.max(...floorRatios), 2)}×.`,
+    `**The floor** costs ${fmt(Math.min(...floorRatios), 2)}–${fmt(Math.max(...floorRatios), 2)}× the SDK clients alone.`,
     '',
     "### Node's source maps at start (same rounds)",
     '',
@@ -704,9 +709,9 @@ export async function run(): Promise<BenchResult> {
     '',
     '### node:http taken as CommonJS (same rounds)',
     '',
-    "The AWS SDK's HTTP handler imports node:http as an ES module. On Node 22 (Lambda's nodejs22.x) Node builds that module by reading " +
+    "The AWS SDK's HTTP handler imports node:http as an ES module. On Node 22 and 24 Node builds that module by reading " +
       "every export of node:http, and its `WebSocket`, `CloseEvent` and `MessageEvent` are getters that load Node's own copy of undici " +
-      '(nodejs/node#57649; Node 20 has no such getters). The stack aliases `http` and `node:http` to `' +
+      '(nodejs/node#57649; Node 20 has no such getters; `test/infra/node-http-alias.test.ts` fails when a Node release stops loading it). The stack aliases `http` and `node:http` to `' +
       NODE_HTTP_CJS +
       '` (infra/bundling.ts), the same module object taken as CommonJS, whose getters stay lazy. ' +
       'Each function whose bundle imports node:http, built once more without the alias and imported in every round, on Node ' +
@@ -739,8 +744,7 @@ export async function run(): Promise<BenchResult> {
     '',
     `Median function import: ${fmt(beforeMedian)} ms → ${fmt(shippedMedian)} ms ` +
       `(${fmt(((shippedMedian - beforeMedian) / beforeMedian) * 100, 0)} %). ` +
-      `Against the runtime's SDK alone, ${withinRuntimeSdk}/${FUNCTION_NAMES.length} functions now import within ${TARGET_RATIO}× of it; ` +
-      'against a baseline that bundles its SDK too (the target above), the own code weighs relatively more, because the SDK it is compared with got cheaper.',
+      `Against the runtime's SDK alone, ${withinRuntimeSdk}/${FUNCTION_NAMES.length} functions now import within ${TARGET_RATIO}× of it.`,
     '',
     '### What the stack costs on its own: undici, middy, Powertools, SDK clients constructed (probe bundles, same rounds)',
     '',

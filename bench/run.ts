@@ -57,14 +57,57 @@ function renderSection(result: BenchResult): string {
   ].join('\n');
 }
 
-function render(sections: Map<string, string>, fullRunLine: string): string {
-  const checks: (TargetCheck & { section: string })[] = [];
+type SectionCheck = TargetCheck & { section: string };
+
+/** Every section's target checks, in the sections' order. */
+function checksOf(sections: Map<string, string>): SectionCheck[] {
+  const checks: SectionCheck[] = [];
   for (const id of BENCHMARKS) {
     const section = sections.get(id);
     const found = section && CHECKS.exec(section);
     const title = section && /^## (.*)$/m.exec(section)?.[1];
     if (found) for (const check of JSON.parse(found[1]!) as TargetCheck[]) checks.push({ ...check, section: title ?? id });
   }
+  return checks;
+}
+
+const RUNTIME_MOVE = /<!-- section:runtime-move -->[\s\S]*?<!-- \/section:runtime-move -->/;
+const verdict = (check: TargetCheck) => (check.info ? 'reported' : check.met ? '✅ met' : '❌ missed');
+
+/**
+ * When a full run is on another Node major than the run before it, the targets side by side on both: what the move of
+ * the functions' runtime cost or gained. Kept by later runs on the same major, replaced at the next move.
+ */
+function runtimeMove(before: { node: string; at: string; checks: SectionCheck[] }, after: SectionCheck[]): string {
+  const key = (check: SectionCheck) => `${check.section}\n${check.target}`;
+  const previous = new Map(before.checks.map((check) => [key(check), check]));
+  return [
+    '<!-- section:runtime-move -->',
+    `## The move from Node ${before.node} to Node ${process.version}`,
+    '',
+    `Every target as BENCHMARKS.md stood on Node ${before.node} (last full run ${before.at}) beside the full run on ` +
+      `Node ${process.version} that followed, on the same machine with the same code but for the Node major the bundles ` +
+      'target. A dash: the target was not measured on the earlier major.',
+    '',
+    table(
+      ['section', 'target', `Node ${before.node}`, `Node ${process.version}`],
+      after.map((check) => {
+        const old = previous.get(key(check));
+        return [
+          check.section,
+          check.target,
+          old ? `${old.measured} (${verdict(old)})` : '—',
+          `${check.measured} (${verdict(check)})`,
+        ];
+      }),
+      ':-- | :-- | :-- | :--',
+    ),
+    '<!-- /section:runtime-move -->',
+  ].join('\n');
+}
+
+function render(sections: Map<string, string>, fullRunLine: string, move: string | undefined): string {
+  const checks = checksOf(sections);
   const m = machine();
   return [
     '# nexus-relay benchmarks',
@@ -90,15 +133,11 @@ function render(sections: Map<string, string>, fullRunLine: string): string {
     '',
     table(
       ['section', 'target', 'measured', 'met?'],
-      checks.map((check) => [
-        check.section,
-        check.target,
-        check.measured,
-        check.info ? 'reported' : check.met ? '✅ met' : '❌ missed',
-      ]),
+      checks.map((check) => [check.section, check.target, check.measured, verdict(check)]),
       ':-- | :-- | :-- | :--',
     ),
     '',
+    ...(move ? [move, ''] : []),
     ...BENCHMARKS.map(
       (id) =>
         sections.get(id) ??
@@ -113,6 +152,15 @@ for (const id of BENCHMARKS) {
   const found = SECTION(id).exec(existing);
   if (found && !found[0].includes('_Not run yet')) sections.set(id, found[0]);
 }
+
+const previousNode = /^- \*\*Node:\*\* (v[\d.]+)/m.exec(existing)?.[1];
+const previousRun = {
+  node: previousNode ?? 'unknown',
+  at: /^- \*\*Last full run:\*\* (\S+?),/m.exec(existing)?.[1] ?? 'unknown',
+  checks: checksOf(sections),
+};
+let move = RUNTIME_MOVE.exec(existing)?.[0];
+const major = (version: string) => version.replace(/^v(\d+).*$/, '$1');
 
 const previousFullRun =
   /^- \*\*Last full run:\*\* .*$/m.exec(existing)?.[0] ??
@@ -134,15 +182,17 @@ for (const id of selected) {
     console.error(`=== ${id} failed:`, error);
   }
   // Written after every benchmark, so a later failure keeps what was measured.
-  writeFileSync(OUTPUT, render(sections, partialLine));
+  writeFileSync(OUTPUT, render(sections, partialLine, move));
 }
 const seconds = (Date.now() - started) / 1000;
 if (selected.length === BENCHMARKS.length && !failed) {
+  if (previousNode && major(previousNode) !== major(process.version)) move = runtimeMove(previousRun, checksOf(sections));
   writeFileSync(
     OUTPUT,
     render(
       sections,
       `- **Last full run:** ${startedAt}, all ${BENCHMARKS.length} benchmarks in ${Math.round(seconds)} s (target: within 600 s on 2 cores)`,
+      move,
     ),
   );
 }

@@ -1,5 +1,4 @@
 import { RelayNetworkError, RelayProblemError, RelayWaitTimeoutError } from '@nexus-relay/client';
-import { TIMEOUT_MS } from './relay-client.ts';
 
 /**
  * Every failure the CLI reports is a problem document (RFC 9457 shape, as the API's own errors): the API's
@@ -38,14 +37,14 @@ export class CliError extends Error {
 /** The command line itself is wrong (unknown option, missing argument, conflicting flags). */
 export const usageError = (detail: string) => new CliError({ title: 'Invalid command line', detail, code: 'usage' });
 
-/** A server that did not answer: its URL, why, and what to check. */
-export function unreachable(url: string, error: unknown, timeoutMs: number): CliError {
+/** A server that did not answer: its URL, why (how long it was waited for, if it timed out), and what to check. */
+export function unreachable(url: string, error: unknown, timeoutMs: number | undefined): CliError {
   const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
   const timedOut = (error instanceof Error && error.name === 'TimeoutError') || (error as { code?: string }).code === 'timeout';
   return new CliError(
     {
       title: timedOut ? 'No answer in time' : 'Cannot reach the server',
-      detail: `${url}: ${timedOut ? `no answer within ${timeoutMs / 1000} s` : cause}. Is it running? (locally: \`npm start\`)`,
+      detail: `${url}: ${timedOut ? `no answer${timeoutMs === undefined ? '' : ` within ${timeoutMs / 1000} s`}` : cause}. Is it running? (locally: \`npm start\`)`,
       code: 'unreachable',
     },
     { cause: error },
@@ -59,7 +58,7 @@ export function unreachable(url: string, error: unknown, timeoutMs: number): Cli
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error;
   if (error instanceof RelayProblemError) return new CliError({ ...error.problem }, { cause: error });
-  if (error instanceof RelayNetworkError) return unreachable(origin(error.url), error.cause ?? error, TIMEOUT_MS);
+  if (error instanceof RelayNetworkError) return unreachable(origin(error.url), error.cause ?? error, error.timeoutMs);
   if (error instanceof RelayWaitTimeoutError) {
     return new CliError(
       {

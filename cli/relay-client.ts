@@ -2,7 +2,7 @@ import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import type { ApiTarget } from './target.ts';
 
 export const USER_AGENT = 'nexus-relay-cli';
-export const TIMEOUT_MS = 60_000;
+const TIMEOUT_MS = 60_000;
 
 /**
  * The CLI talks to the relay through the client kit (clients/typescript), as client apps do: typed answers, an

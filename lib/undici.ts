@@ -3,8 +3,9 @@ import request from 'undici/lib/api/api-request.js';
 
 /**
  * The parts of undici nexus-relay uses, imported one by one: undici's index also loads fetch, WebSocket,
- * EventSource, caches and the mocks, which doubled a bundle's size and tripled the time to import undici
- * (BENCHMARKS.md, cold start). Import dispatchers from here, not from 'undici' (types excepted).
+ * EventSource, caches and the mocks, at every cold start (BENCHMARKS.md, cold start, prices both). Not undici's
+ * public API: test/unit/undici-modules.test.ts fails when a release moves them. Import dispatchers from here, not
+ * from 'undici' (types excepted).
  */
 export { default as Agent } from 'undici/lib/dispatcher/agent.js';
 export { default as Pool } from 'undici/lib/dispatcher/pool.js';

@@ -14,8 +14,9 @@ export interface DataTableProps {
 
 /**
  * The single table, keyed as lib/store/table.ts creates it locally: `pk`/`sk`, GSI `gsi1` on `gsi1pk`/`gsi1sk` and
- * GSI `gsi2` on `gsi2pk`/`gsi2sk` (all attributes projected), items expiring through `ttl`. A plain Table rather than TableV2: one region, and
- * cdk-nag evaluates AWS::DynamoDB::Table (it skips the GlobalTable that TableV2 synthesizes).
+ * GSI `gsi2` on `gsi2pk`/`gsi2sk` (keys only: the code reads an item by the keys an index returns), items expiring
+ * through `ttl`. A plain Table rather than TableV2: one region, and cdk-nag evaluates AWS::DynamoDB::Table (it skips
+ * the GlobalTable that TableV2 synthesizes).
  */
 export class DataTable extends Construct {
   readonly table: Table;

@@ -61,10 +61,11 @@ export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'f
 const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
 
 /**
- * Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). A status that needs the
- * user wins even while MX still reports aggregating — the user has to act before anything else happens. Otherwise
- * an aggregating member is in progress whatever its status; once it stops, CONNECTED is success and anything else
- * that is not a processing status (errors, null, names MX may add) is failure.
+ * Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). CHALLENGED needs
+ * the user at once, even while MX still reports aggregating: the aggregation waits for their answer. Otherwise an
+ * aggregating member, or one in a processing status, is in progress whatever its status (any other status may be the
+ * previous attempt's); once it stops, a status that needs the user is action required, CONNECTED is success, and
+ * anything else (errors, null, names MX may add) is failure.
  */
 export function classifyMember(member: Pick<Member, 'connection_status' | 'is_being_aggregated'>): MemberOutcome {
   const status = member.connection_status;

@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { Pool } from '../undici.ts';
 import type * as z from '../zod.ts';
@@ -236,11 +235,11 @@ export class MxTransport {
       throw new MxError('MX_TIMEOUT', `No time left in the budget to call ${site.method} ${site.route}`, site);
     }
     // A signal rather than undici's headersTimeout/bodyTimeout: those tick at a coarse resolution and each bounds
-    // only one wait, where this bounds the whole exchange, sub-second values included. An EventEmitter (undici takes
-    // one as `signal`) rather than an AbortController: an AbortSignal and its EventTarget listener cost ~10 µs of CPU
-    // per call on the read path (BENCHMARKS.md §2). A timer cleared at the end: it never fires for a finished call.
-    const signal = new AttemptTimeout();
-    const timeout = setTimeout(() => signal.fire(), Math.ceil(timeoutMs));
+    // only one wait, where this bounds the whole exchange, sub-second values included. Not AbortSignal.timeout(): its
+    // timer cannot be cleared, and this one never fires for a finished call.
+    const attempt = new AbortController();
+    const { signal } = attempt;
+    const timeout = setTimeout(() => attempt.abort(timedOut()), Math.ceil(timeoutMs));
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
@@ -260,20 +259,8 @@ export class MxTransport {
   }
 }
 
-/**
- * The abort signal of one attempt, fired by its timer. undici reads `aborted` and `reason` and listens for 'abort'
- * as on an AbortSignal; the reason is the DOMException AbortSignal.timeout() would give.
- */
-class AttemptTimeout extends EventEmitter {
-  aborted = false;
-  reason: unknown;
-
-  fire(): void {
-    this.aborted = true;
-    this.reason = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-    this.emit('abort');
-  }
-}
+/** Why an attempt was aborted by its timer: the DOMException AbortSignal.timeout() gives. */
+const timedOut = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
 /** A 2xx answer as received. */
 interface Answer {

@@ -122,6 +122,8 @@ export class RelayNetworkError extends Error {
   override name = 'RelayNetworkError';
   readonly code: 'unreachable' | 'timeout';
   readonly url: string;
+  /** How long the client waited for an answer, when it gave up waiting (`code` timeout). */
+  readonly timeoutMs: number | undefined;
 
   constructor(url: string, code: 'unreachable' | 'timeout', options: { cause?: unknown; timeoutMs?: number } = {}) {
     const reason =
@@ -133,6 +135,7 @@ export class RelayNetworkError extends Error {
     super(`${url}: ${reason}`, { cause: options.cause });
     this.code = code;
     this.url = url;
+    this.timeoutMs = options.timeoutMs;
   }
 }
 
