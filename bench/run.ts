@@ -45,6 +45,7 @@ const SECTION = (id: string) => new RegExp(`<!-- section:${id} -->[\\s\\S]*?<!--
 const CHECKS = /<!-- checks: (.*?) -->/;
 
 function renderSection(result: BenchResult): string {
+  const reported = result.checks.filter((check) => check.info);
   return [
     `<!-- section:${result.id} -->`,
     `## ${result.title}`,
@@ -52,6 +53,9 @@ function renderSection(result: BenchResult): string {
     `_Measured ${result.measuredOn}. Rerun alone: \`npm run bench -- ${result.id}\`._`,
     `<!-- checks: ${JSON.stringify(result.checks)} -->`,
     '',
+    ...(reported.length > 0
+      ? ['**Reported (no target):**', '', ...reported.map((check) => `- ${check.target}: ${check.measured}`), '']
+      : []),
     result.markdown.trim(),
     `<!-- /section:${result.id} -->`,
   ].join('\n');
@@ -133,16 +137,18 @@ function render(sections: Map<string, string>, fullRunLine: string, move: string
     '',
     table(
       ['section', 'target', 'measured', 'met?'],
-      checks.map((check) => [check.section, check.target, check.measured, verdict(check)]),
+      checks.filter((check) => !check.info).map((check) => [check.section, check.target, check.measured, verdict(check)]),
       ':-- | :-- | :-- | :--',
     ),
     '',
-    ...(move ? [move, ''] : []),
+    'Figures reported without a target open their sections; how each was measured, and its history, follow.',
+    '',
     ...BENCHMARKS.map(
       (id) =>
         sections.get(id) ??
         `<!-- section:${id} -->\n## ${id}\n\n_Not run yet: \`npm run bench -- ${id}\`._\n<!-- /section:${id} -->`,
     ).flatMap((s) => [s, '']),
+    ...(move ? [move, ''] : []),
   ].join('\n');
 }
 
