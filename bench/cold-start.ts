@@ -5,7 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE, NODE_HTTP_CJS, esbuildOptions, isNodeHttp } from '../infra/bundling.ts';
-import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type FunctionSpec } from '../infra/constructs/function-specs.ts';
+import {
+  FUNCTION_NAMES,
+  FUNCTION_SPECS,
+  type FunctionName,
+  type FunctionSpec,
+  SDK_CLIENT_PACKAGES,
+  type SdkClient,
+  sdkClientsOf,
+} from '../infra/constructs/function-specs.ts';
 import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, table } from './support/report.ts';
@@ -57,27 +65,15 @@ const FUNCTION_ENV = {
   LOG_LEVEL: 'WARN',
 };
 
-/** The SDK packages a function needs for what function-specs says it touches. */
+/** Each SDK client's packages (function-specs) and what a baseline imports of them. */
 const SDK_CLIENTS = {
-  dynamodb: {
-    packages: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
-    exports: ['DynamoDBClient', 'DynamoDBDocumentClient'],
-  },
-  sqs: { packages: ['@aws-sdk/client-sqs'], exports: ['SQSClient'] },
-  secrets: { packages: ['@aws-sdk/client-secrets-manager'], exports: ['SecretsManagerClient'] },
-  kms: { packages: ['@aws-sdk/client-kms'], exports: ['KMSClient'] },
-} as const;
-type SdkClient = keyof typeof SDK_CLIENTS;
+  dynamodb: { packages: SDK_CLIENT_PACKAGES.dynamodb, exports: ['DynamoDBClient', 'DynamoDBDocumentClient'] },
+  sqs: { packages: SDK_CLIENT_PACKAGES.sqs, exports: ['SQSClient'] },
+  secrets: { packages: SDK_CLIENT_PACKAGES.secrets, exports: ['SecretsManagerClient'] },
+  kms: { packages: SDK_CLIENT_PACKAGES.kms, exports: ['KMSClient'] },
+} as const satisfies Record<SdkClient, { packages: readonly string[]; exports: readonly string[] }>;
 
-function clientsUsed(spec: FunctionSpec): SdkClient[] {
-  const used: SdkClient[] = [];
-  if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
-  if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
-  if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
-  // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
-  if (spec.webhookSecrets || spec.callsMx) used.push('kms');
-  return used;
-}
+const clientsUsed: (spec: FunctionSpec) => SdkClient[] = sdkClientsOf;
 
 const baselineName = (clients: readonly SdkClient[]) => `baseline[${clients.length > 0 ? clients.join('+') : 'no SDK'}]`;
 
@@ -524,8 +520,8 @@ export async function run(): Promise<BenchResult> {
     ];
   });
   checks.push({
-    target: `Cold start, node:http taken as CommonJS (\`${NODE_HTTP_CJS}\`) instead of the SDK's ES module import, on Node ${process.version} (no target)`,
-    measured: `${fmt(Math.min(...esmHttpSaved))} to ${fmt(Math.max(...esmHttpSaved))} ms saved per cold start (${httpShimmed.length} functions)`,
+    target: `Cold start, node:http taken as CommonJS (\`${NODE_HTTP_CJS}\`) instead of the SDK's ES module import (no target)`,
+    measured: `${fmt(Math.min(...esmHttpSaved))} to ${fmt(Math.max(...esmHttpSaved))} ms saved per cold start (${httpShimmed.length} functions, Node ${process.version})`,
     met: true,
     info: true,
   });

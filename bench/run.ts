@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { LAMBDA_BUNDLE } from '../infra/bundling.ts';
 import { updateDocuments } from '../scripts/docs-tables.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, machine, nowIso, table } from './support/report.ts';
@@ -16,13 +17,25 @@ const OUTPUT = join(PROJECT_ROOT, 'BENCHMARKS.md');
 /** The Node major the functions run on in Lambda (their bundles target it). */
 const LAMBDA_NODE_MAJOR = LAMBDA_BUNDLE.target.replace(/^node/, '');
 
-const requested = process.argv.slice(2).filter((arg) => arg !== '--');
+const { values: options, positionals: requested } = parseArgs({
+  options: { compare: { type: 'string' } },
+  allowPositionals: true,
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
+});
 const unknown = requested.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
 if (unknown.length > 0) {
   console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${BENCHMARKS.join(', ')}.`);
   process.exit(2);
 }
-const selected: BenchmarkId[] = requested.length > 0 ? (requested as BenchmarkId[]) : [...BENCHMARKS];
+if (options.compare !== undefined && !existsSync(options.compare)) {
+  console.error(
+    `--compare: no such file: ${options.compare} (an earlier BENCHMARKS.md, e.g. \`git show main:BENCHMARKS.md > before.md\`).`,
+  );
+  process.exit(2);
+}
+// `--compare <file>` alone runs nothing: it writes the comparison of this BENCHMARKS.md with the earlier one.
+const selected: BenchmarkId[] =
+  requested.length > 0 ? (requested as BenchmarkId[]) : options.compare !== undefined ? [] : [...BENCHMARKS];
 
 function runChild(id: BenchmarkId): Promise<BenchResult> {
   mkdirSync(WORK_DIR, { recursive: true });
@@ -39,6 +52,16 @@ function runChild(id: BenchmarkId): Promise<BenchResult> {
       else resolve(JSON.parse(readFileSync(out, 'utf8')) as BenchResult);
     });
   });
+}
+
+/** The benchmark sections of a BENCHMARKS.md, by id (those not run yet left out). */
+function sectionsOf(text: string): Map<string, string> {
+  const sections = new Map<string, string>();
+  for (const id of BENCHMARKS) {
+    const found = SECTION(id).exec(text);
+    if (found && !found[0].includes('_Not run yet')) sections.set(id, found[0]);
+  }
+  return sections;
 }
 
 const SECTION = (id: string) => new RegExp(`<!-- section:${id} -->[\\s\\S]*?<!-- /section:${id} -->`);
@@ -75,27 +98,53 @@ function checksOf(sections: Map<string, string>): SectionCheck[] {
   return checks;
 }
 
-const RUNTIME_MOVE = /<!-- section:runtime-move -->[\s\S]*?<!-- \/section:runtime-move -->/;
+const COMPARISON = /<!-- section:comparison -->[\s\S]*?<!-- \/section:comparison -->/;
 const verdict = (check: TargetCheck) => (check.info ? 'reported' : check.met ? '✅ met' : '❌ missed');
 
+/** What a BENCHMARKS.md says of itself: the Node it ran on, when its sections were measured, its target checks. */
+interface Measured {
+  node: string;
+  from: string;
+  to: string;
+  checks: SectionCheck[];
+}
+
+function measuredIn(text: string): Measured {
+  const sections = sectionsOf(text);
+  const dates = [...sections.values()].flatMap((section) => /^_Measured (\S+?Z)/m.exec(section)?.[1] ?? []).sort();
+  const nodes = [
+    ...new Set([...sections.values()].flatMap((section) => /^_Measured .*?Node (v[\d.]+)/m.exec(section)?.[1] ?? [])),
+  ];
+  return {
+    node: nodes.length > 0 ? nodes.join(' and ') : 'unknown',
+    from: dates[0] ?? 'unknown',
+    to: dates.at(-1) ?? 'unknown',
+    checks: checksOf(sections),
+  };
+}
+
 /**
- * When a full run is on another Node major than the run before it, the targets side by side on both: what the move of
- * the functions' runtime cost or gained. Kept by later runs on the same major, replaced at the next move.
+ * Every target of an earlier BENCHMARKS.md beside this one's: at a full run on another Node major than the run before
+ * it (what moving the functions' runtime cost or gained), or when asked (`--compare <file>`, e.g. main's before a
+ * change). A target that names the Node it ran on is matched without it. Kept by later runs until the next comparison.
  */
-function runtimeMove(before: { node: string; at: string; checks: SectionCheck[] }, after: SectionCheck[]): string {
-  const key = (check: SectionCheck) => `${check.section}\n${check.target}`;
+function comparison(before: Measured, after: Measured): string {
+  const key = (check: SectionCheck) => `${check.section}\n${check.target.replace(/,? on Node v[\d.]+/, '')}`;
   const previous = new Map(before.checks.map((check) => [key(check), check]));
+  const label = (m: Measured) => (m.node === before.node && m.node === after.node ? `${m.from.slice(0, 16)}Z` : `Node ${m.node}`);
   return [
-    '<!-- section:runtime-move -->',
-    `## The move from Node ${before.node} to Node ${process.version}`,
+    '<!-- section:comparison -->',
+    before.node === after.node
+      ? `## Before and after (${label(before)} → ${label(after)})`
+      : `## The move from Node ${before.node} to Node ${after.node}`,
     '',
-    `Every target as BENCHMARKS.md stood on Node ${before.node} (last full run ${before.at}) beside the full run on ` +
-      `Node ${process.version} that followed, on the same machine with the same code but for the Node major the bundles ` +
-      'target. A dash: the target was not measured on the earlier major.',
+    `Every target as measured on Node ${before.node} (sections measured ${before.from} to ${before.to}) beside the same ` +
+      `target on Node ${after.node} (${after.from} to ${after.to}), on the machine each section names. A dash: the target ` +
+      'had another name before (or none).',
     '',
     table(
-      ['section', 'target', `Node ${before.node}`, `Node ${process.version}`],
-      after.map((check) => {
+      ['section', 'target', label(before), label(after)],
+      after.checks.map((check) => {
         const old = previous.get(key(check));
         return [
           check.section,
@@ -106,11 +155,11 @@ function runtimeMove(before: { node: string; at: string; checks: SectionCheck[] 
       }),
       ':-- | :-- | :-- | :--',
     ),
-    '<!-- /section:runtime-move -->',
+    '<!-- /section:comparison -->',
   ].join('\n');
 }
 
-function render(sections: Map<string, string>, fullRunLine: string, move: string | undefined): string {
+function render(sections: Map<string, string>, fullRunLine: string, compared: string | undefined): string {
   const checks = checksOf(sections);
   const m = machine();
   return [
@@ -148,30 +197,23 @@ function render(sections: Map<string, string>, fullRunLine: string, move: string
         sections.get(id) ??
         `<!-- section:${id} -->\n## ${id}\n\n_Not run yet: \`npm run bench -- ${id}\`._\n<!-- /section:${id} -->`,
     ).flatMap((s) => [s, '']),
-    ...(move ? [move, ''] : []),
+    ...(compared ? [compared, ''] : []),
   ].join('\n');
 }
 
 const existing = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
-const sections = new Map<string, string>();
-for (const id of BENCHMARKS) {
-  const found = SECTION(id).exec(existing);
-  if (found && !found[0].includes('_Not run yet')) sections.set(id, found[0]);
-}
-
-const previousNode = /^- \*\*Node:\*\* (v[\d.]+)/m.exec(existing)?.[1];
-const previousRun = {
-  node: previousNode ?? 'unknown',
-  at: /^- \*\*Last full run:\*\* (\S+?),/m.exec(existing)?.[1] ?? 'unknown',
-  checks: checksOf(sections),
-};
-let move = RUNTIME_MOVE.exec(existing)?.[0];
+const sections = sectionsOf(existing);
+const before = measuredIn(existing);
+let compared = COMPARISON.exec(existing)?.[0];
 const major = (version: string) => version.replace(/^v(\d+).*$/, '$1');
 
 const previousFullRun =
   /^- \*\*Last full run:\*\* .*$/m.exec(existing)?.[0] ??
   '- **Last full run:** none; the sections were measured separately (each states when)';
-const partialLine = `${previousFullRun.replace(/; since then rerun alone: .*$/, '')}; since then rerun alone: ${selected.join(', ')} (${nowIso()})`;
+const partialLine =
+  selected.length === 0
+    ? previousFullRun
+    : `${previousFullRun.replace(/; since then rerun alone: .*$/, '')}; since then rerun alone: ${selected.join(', ')} (${nowIso()})`;
 const startedAt = nowIso();
 const started = Date.now();
 let failed = false;
@@ -188,17 +230,21 @@ for (const id of selected) {
     console.error(`=== ${id} failed:`, error);
   }
   // Written after every benchmark, so a later failure keeps what was measured.
-  writeFileSync(OUTPUT, render(sections, partialLine, move));
+  writeFileSync(OUTPUT, render(sections, partialLine, compared));
 }
 const seconds = (Date.now() - started) / 1000;
-if (selected.length === BENCHMARKS.length && !failed) {
-  if (previousNode && major(previousNode) !== major(process.version)) move = runtimeMove(previousRun, checksOf(sections));
+const now = () => measuredIn(render(sections, partialLine, undefined));
+if (options.compare !== undefined) {
+  compared = comparison(measuredIn(readFileSync(options.compare, 'utf8')), now());
+  writeFileSync(OUTPUT, render(sections, partialLine, compared));
+} else if (selected.length === BENCHMARKS.length && !failed) {
+  if (before.node !== 'unknown' && major(before.node) !== major(process.version)) compared = comparison(before, now());
   writeFileSync(
     OUTPUT,
     render(
       sections,
       `- **Last full run:** ${startedAt}, all ${BENCHMARKS.length} benchmarks in ${Math.round(seconds)} s (target: within 600 s on 2 cores)`,
-      move,
+      compared,
     ),
   );
 }

@@ -1,8 +1,8 @@
 import { operations } from '../lib/api/refresh.ts';
 import { getServices } from '../lib/services/container.ts';
 import { httpHandler } from '../lib/services/http.ts';
-import { apiKeyAuthenticator } from '../lib/services/store.ts';
+import { apiKeyAccess } from '../lib/services/store.ts';
 
 const services = getServices();
 
-export const handler = httpHandler(services, operations(services), () => apiKeyAuthenticator(services));
+export const handler = httpHandler(services, operations(services), apiKeyAccess(services));

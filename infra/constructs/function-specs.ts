@@ -52,6 +52,27 @@ export interface FunctionSpec {
   signsSyncCursors?: boolean;
 }
 
+/** The AWS SDK clients a function needs for what its spec says it touches: its bundle holds these and no other. */
+export type SdkClient = 'dynamodb' | 'sqs' | 'secrets' | 'kms';
+
+/** The packages of each SDK client, as a bundle imports them. */
+export const SDK_CLIENT_PACKAGES: Readonly<Record<SdkClient, readonly string[]>> = {
+  dynamodb: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+  sqs: ['@aws-sdk/client-sqs'],
+  secrets: ['@aws-sdk/client-secrets-manager'],
+  kms: ['@aws-sdk/client-kms'],
+};
+
+export function sdkClientsOf(spec: FunctionSpec): SdkClient[] {
+  const used: SdkClient[] = [];
+  if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
+  if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
+  if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
+  // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
+  if (spec.webhookSecrets || spec.callsMx) used.push('kms');
+  return used;
+}
+
 const GET = 'dynamodb:GetItem';
 const PUT = 'dynamodb:PutItem';
 const UPDATE = 'dynamodb:UpdateItem';

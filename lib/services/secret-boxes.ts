@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { KmsDataKeys } from '../aws/kms-data-keys.ts';
 import { ConfigError } from '../errors.ts';
 import { LocalDataKeys, SecretBox, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../secret-box.ts';
@@ -7,8 +6,8 @@ import type { Services } from './container.ts';
 type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
 
 /**
- * A box over `source`: KMS deployed (data keys carry `purpose` as their encryption context); locally the stack's
- * key (a process of its own without one: what it stores is then readable only by itself).
+ * A box over `source`: KMS deployed (data keys carry `purpose` as their encryption context); locally the key derived
+ * from the stack's LOCAL_SECRETS_KEY, so every process of the stack opens what another sealed.
  */
 function boxOver(
   services: Services,
@@ -21,7 +20,12 @@ function boxOver(
     return new SecretBox(keys, services.clock, options);
   }
   if (source) return new SecretBox(new LocalDataKeys(source.localKey), services.clock, options);
-  if (services.config.env === 'local') return new SecretBox(new LocalDataKeys(randomBytes(32)), services.clock, options);
+  if (services.config.env === 'local') {
+    throw new ConfigError(
+      ['LOCAL_SECRETS_KEY'],
+      `${what} are sealed with the local stack's key: set LOCAL_SECRETS_KEY (\`npm start\` does).`,
+    );
+  }
   throw new ConfigError([variable], `${what} are sealed with a KMS key: set ${variable} (deployed stacks do).`);
 }
 

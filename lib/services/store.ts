@@ -8,6 +8,7 @@ import { JobsRepository } from '../store/jobs-repo.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Services } from './container.ts';
+import type { ApiKeyAccess } from './http.ts';
 
 /** The table: one DynamoDB client per container. */
 export function table(services: Services): TableRef {
@@ -30,8 +31,8 @@ export function idempotency(services: Services): IdempotencyDeps {
   }));
 }
 
-/** The per-key request limit of `httpHandler`; undefined when API_KEY_REQUESTS_PER_MINUTE is 0. */
-export function keyRequestLimit(services: Services): KeyRequestLimit | undefined {
+/** The per-key request limit (see apiKeyAccess); undefined when API_KEY_REQUESTS_PER_MINUTE is 0. */
+function keyRequestLimit(services: Services): KeyRequestLimit | undefined {
   const perMinute = services.config.apiKeys.requestsPerMinute;
   if (perMinute === 0) return undefined;
   return services.once(
@@ -46,7 +47,15 @@ export function keyRequestLimit(services: Services): KeyRequestLimit | undefined
   );
 }
 
-/** The API-key check of `httpHandler`: pass `() => apiKeyAuthenticator(services)`. */
+/**
+ * What `httpHandler` needs to take API keys: their check (built at the first request that carries one) and the
+ * per-key limit. Only functions with API-key operations import this, so the others load no DynamoDB client.
+ */
+export function apiKeyAccess(services: Services): ApiKeyAccess {
+  return { authenticator: () => apiKeyAuthenticator(services), keyLimit: keyRequestLimit(services) };
+}
+
+/** The API-key check (see apiKeyAccess). */
 export function apiKeyAuthenticator(services: Services): ApiKeyAuthenticator {
   return services.once(
     apiKeyAuthenticator,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as z from '../zod.ts';
 import { ConfigError, NexusRelayError } from '../errors.ts';
 import { jsonSecretReader } from '../json-secret.ts';
@@ -43,7 +42,7 @@ const cursorKeySecret = z.object({
   key: z.base64().check(z.refine((key: string) => Buffer.from(key, 'base64').length >= 32, 'at least 32 bytes')),
 });
 
-/** The key that signs cursors: the deployment's secret, the local stack's derived key, or (a lone local process) its own. */
+/** The key that signs cursors: the deployment's secret, or the key derived from the local stack's. */
 function cursorKey(services: Services): () => Promise<Buffer> {
   const source = services.config.transactionsSync.cursorKey;
   if (source && 'secretArn' in source) {
@@ -56,14 +55,17 @@ function cursorKey(services: Services): () => Promise<Buffer> {
     return async () => Buffer.from((await read()).key, 'base64');
   }
   if (source) return async () => source.localKey;
-  if (services.config.env === 'local') {
-    const own = randomBytes(32);
-    return async () => own;
-  }
+  const missing = () =>
+    services.config.env === 'local'
+      ? new ConfigError(
+          ['LOCAL_SECRETS_KEY'],
+          'Transactions sync signs its cursors with the local stack’s key: set LOCAL_SECRETS_KEY (`npm start` does).',
+        )
+      : new ConfigError(
+          ['SYNC_CURSOR_KEY_SECRET_ARN'],
+          'Transactions sync signs its cursors with a secret key: set SYNC_CURSOR_KEY_SECRET_ARN (deployed stacks do).',
+        );
   return async () => {
-    throw new ConfigError(
-      ['SYNC_CURSOR_KEY_SECRET_ARN'],
-      'Transactions sync signs its cursors with a secret key: set SYNC_CURSOR_KEY_SECRET_ARN (deployed stacks do).',
-    );
+    throw missing();
   };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, esbuildOptions } from '../../infra/bundling.ts';
-import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
+import { FUNCTION_NAMES, FUNCTION_SPECS, SDK_CLIENT_PACKAGES, sdkClientsOf } from '../../infra/constructs/function-specs.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import { ENVIRONMENT_NAMES } from '../../infra/environments.ts';
 import { esmHttpImports } from './support/metafile.ts';
@@ -45,8 +45,21 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
       size,
       `${name} is ${size} B, over the ${BUNDLE_BUDGET_BYTES} B budget; largest inputs: ${largestInputs(result.metafile)}`,
     ).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
-    // node:http only as CommonJS (lib/aws/node-http.cjs): as an ES module it costs 4–10 ms of every cold start on Node 22.
+    // node:http only as CommonJS (lib/aws/node-http.cjs): as an ES module it costs every cold start (BENCHMARKS.md).
     expect(esmHttpImports(result.metafile), `${name} imports node:http as an ES module`).toEqual([]);
+    // No SDK client its spec does not use: each costs its import at every cold start.
+    const needed = new Set(sdkClientsOf(FUNCTION_SPECS[name]).flatMap((client) => SDK_CLIENT_PACKAGES[client]));
+    const bundled = [
+      ...new Set(
+        Object.keys(result.metafile.inputs).flatMap(
+          (path) => /node_modules\/(@aws-sdk\/(?:client-[a-z-]+|lib-dynamodb))\//.exec(path)?.[1] ?? [],
+        ),
+      ),
+    ];
+    expect(
+      bundled.filter((pkg) => !needed.has(pkg)),
+      `${name} bundles SDK clients its spec does not use`,
+    ).toEqual([]);
 
     // Not on and empty: X-Ray is active for a function exactly when its code captures traces, in every environment.
     for (const env of ENVIRONMENT_NAMES) {

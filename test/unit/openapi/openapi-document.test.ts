@@ -24,6 +24,7 @@ const env = {
   MX_API_KEY: 'key',
   AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
   AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
+  LOCAL_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 type Json = Record<string, any>;
