@@ -29,7 +29,7 @@ if (unknown.length > 0) {
 }
 if (options.compare !== undefined && !existsSync(options.compare)) {
   console.error(
-    `--compare: no such file: ${options.compare} (an earlier BENCHMARKS.md, e.g. \`git show main:BENCHMARKS.md > before.md\`).`,
+    `--compare: no such file: ${options.compare} (an earlier BENCHMARKS.md, e.g. one written by \`git show main:BENCHMARKS.md\`).`,
   );
   process.exit(2);
 }

@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
  * (`lib/mx/transport.ts:251:7`), read off the source map shipped beside the bundle.
  *
  * Node does this itself with `--enable-source-maps`, but then reads and parses every loaded bundle's map at import:
- * +3–14 ms and +5–9 MiB on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start).
+ * on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start, measures it).
  * Here a map is read the first time a frame of its bundle is logged and kept for the container's life. That first
- * error pays what Node's first mapped stack paid as well (decoding the mappings: ~45 ms and ~30 MiB for a 1.1 MB
- * map, measured on api-refresh) plus the read Node did at import.
+ * error pays what Node's first mapped stack paid as well (decoding the mappings) plus the read Node did at import.
  */
 
 /** A V8 frame whose location is a file: `    at name (file:///path/x.mjs:1:2)` or `    at /path/x.mjs:1:2`. */

@@ -4,7 +4,7 @@ import en from 'zod/v4/locales/en.js';
 /**
  * zod as every module of nexus-relay imports it (`import * as z from '…/zod.ts'`): zod 4's tree-shakable functional
  * API, `zod/mini`, not its method API. The method API attaches every method to every schema at construction and
- * loads whole; a function bundle paid ~11 ms of its cold start for it (BENCHMARKS.md, cold start). zod's English
+ * loads whole, at every cold start. zod's English
  * messages, which the method API configures itself and problem bodies quote, are configured here once.
  */
 config(en());

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkConformance, contradicts, type FactCheck } from '../../lib/mx/conformance.ts';
+import { checkConformance, contradicts, type FactCheck } from '../mx-check.ts';
 import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { table, type Terminal } from '../output.ts';

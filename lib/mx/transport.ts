@@ -183,8 +183,8 @@ export class MxTransport {
       );
       const fields = { ...callFields(), status: response.status };
       this.#countCall(site, response.status, undefined, fields.latency_ms);
-      // A quick first-attempt success is routine: at debug, so a warm read writes no log line (one line per MX
-      // call was ~20 % of a read's CPU and ~430 bytes of CloudWatch Logs). Retried or slow calls stay at info.
+      // A quick first-attempt success is routine: at debug, so a warm read writes no log line (a line per MX call
+      // costs CPU on the read path and CloudWatch Logs bytes). Retried or slow calls stay at info.
       if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
       else this.#log.debug('mx call', fields);
       return response;

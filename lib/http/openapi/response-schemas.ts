@@ -11,7 +11,7 @@ import { PROBLEMS, type ProblemCode } from '../problem.ts';
  * these strict schemas, so a field added to a view without its schema fails there.
  *
  * Built at the first call: only the API document and the tests read them, so a function's cold start does not
- * construct them (~3–5 ms per HTTP function, BENCHMARKS.md, cold start).
+ * construct them.
  */
 export const responseSchemas = (): ResponseSchemas => (built ??= build());
 

@@ -1,11 +1,12 @@
-import * as z from '../zod.ts';
-import { challengesResponse } from './challenge.ts';
-import { classifyMember } from './connection-status.ts';
-import { isSessionExpired, mxErrorFromResponse } from './errors.ts';
-import { memberResponse } from './member.ts';
-import { sessionResponse } from './sessions.ts';
-import { apiTokenResponse, SSO_MEDIA_TYPE } from './sso.ts';
-import { NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from './transport.ts';
+import { Agent, type Dispatcher, request } from 'undici';
+import { challengesResponse } from '../lib/mx/challenge.ts';
+import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/connection-status.ts';
+import { isSessionExpired, mxErrorFromResponse } from '../lib/mx/errors.ts';
+import { memberResponse } from '../lib/mx/member.ts';
+import { sessionResponse } from '../lib/mx/sessions.ts';
+import { apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
+import { NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../lib/mx/transport.ts';
+import * as z from '../lib/zod.ts';
 
 /**
  * `nexus-relay mx check`: which of the MX client's assumptions hold for the MX a configuration points at. Every
@@ -34,7 +35,8 @@ export interface ConformanceOptions {
   aggregateMethod: 'GET' | 'POST';
   /** Followed to its end with one aggregate call: the only write, and only when asked for. */
   aggregateMember?: string;
-  fetch?: typeof fetch;
+  /** What the calls go through: an undici dispatcher, as the relay's MX client sends (by default an Agent of its own). */
+  dispatcher?: Dispatcher;
   /** How long an asked-for aggregation is followed (default 3 minutes), and the pause between reads. */
   aggregateTimeoutMs?: number;
   pollIntervalMs?: number;
@@ -54,17 +56,34 @@ const listShape = (key: string) =>
   z.looseObject({ [key]: z.array(z.record(z.string(), z.unknown())) }) as z.ZodMiniType<Record<string, unknown[]>>;
 
 export async function checkConformance(options: ConformanceOptions): Promise<FactCheck[]> {
-  const send = options.fetch ?? fetch;
+  const own = options.dispatcher ? undefined : new Agent({ connect: { timeout: CALL_TIMEOUT_MS } });
+  try {
+    return await check(options, own ?? options.dispatcher!);
+  } finally {
+    await own?.close();
+  }
+}
+
+/** Each call's limit, from connecting to the last byte. */
+const CALL_TIMEOUT_MS = 30_000;
+
+async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promise<FactCheck[]> {
   const checks: FactCheck[] = [];
   const add = (id: string, fact: string, source: FactSource, verdict: Verdict, observed: string) =>
     checks.push({ id, fact, source, verdict, observed });
   const call = async (base: string, method: string, path: string, headers: Record<string, string>): Promise<Answer> => {
-    const response = await send(`${base.replace(/\/+$/, '')}${path}`, { method, headers });
+    const response = await request(`${base.replace(/\/+$/, '')}${path}`, {
+      dispatcher,
+      method: method as Dispatcher.HttpMethod,
+      headers,
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    });
+    const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
     return {
-      status: response.status,
-      type: response.headers.get('content-type') ?? '(none)',
-      text: await response.text(),
-      headers: Object.fromEntries(response.headers),
+      status: response.statusCode,
+      type: single(response.headers['content-type']) ?? '(none)',
+      text: await response.body.text(),
+      headers: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, single(value) ?? ''])),
     };
   };
   const parse = (text: string): unknown => {
@@ -265,7 +284,7 @@ async function checkAggregate(
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
     const read = memberResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
     const member = read.success ? read.data.member : undefined;
-    if (member?.is_being_aggregated && member.connection_status && !IN_PROGRESS.has(member.connection_status)) {
+    if (member?.is_being_aggregated && member.connection_status && !inProgressStatus(member.connection_status)) {
       seenWhileAggregating.add(member.connection_status);
     }
     if (member && classifyMember(member) !== 'in_progress') {
@@ -304,8 +323,8 @@ async function checkAggregate(
   }
 }
 
-/** Statuses that mean the aggregation is still under way whatever `is_being_aggregated` says. */
-const IN_PROGRESS = new Set(['CREATED', 'RECONNECTED', 'UPDATED', 'RESUMED', 'PENDING', 'CONNECTED']);
+/** A status that means the aggregation is still under way whatever `is_being_aggregated` says (the client's kinds). */
+const inProgressStatus = (status: string): boolean => STATUS_KINDS[status as ConnectionStatus] === 'processing';
 
 /** The forms of a member's `*_at` timestamps (never their values), and the fields the client could not read. */
 function timestampsOf(member: Record<string, unknown> | undefined): { forms: string[]; unreadable: string[] } {
