@@ -1,4 +1,5 @@
 import { readStackFile, type StackFile, StackFileError, stackFilePath } from '../infra/local/stack-file.ts';
+import type { QueueName } from '../lib/queue/queue-names.ts';
 import { CliError } from './errors.ts';
 
 /** The options every command accepts (defined on the program). */
@@ -18,8 +19,6 @@ export interface ApiTarget {
 }
 
 /** The work queues, by the name the CLI takes. */
-export const QUEUE_NAMES = ['poll', 'delivery', 'refresh-requests'] as const;
-export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** A work queue and its dead-letter queue: the local stack's fauxqs, or (no endpoint) a deployed stack's. */
 export interface QueueTarget {
@@ -101,17 +100,14 @@ export class Targets {
     }
     const stack = this.stack();
     if (!stack) throw noTarget(`No queues: ${START_HINT}, or pass --env ENV [--region R] for a deployed stack.`);
-    const urls = {
-      poll: [stack.queues.poll, stack.queues.pollDlq],
-      delivery: [stack.queues.delivery, stack.queues.deliveryDlq],
-      'refresh-requests': [stack.queues.refreshRequests, stack.queues.refreshRequestsDlq],
-    }[queue];
+    const queueUrl = stack.queues.urls[queue];
+    const deadLetterQueueUrl = stack.queues.deadLetterUrls[queue];
     return {
       queue,
-      queueUrl: urls[0],
-      deadLetterQueueUrl: urls[1],
-      queueName: urls[0]!.split('/').pop()!,
-      deadLetterQueueName: urls[1]!.split('/').pop()!,
+      queueUrl,
+      deadLetterQueueUrl,
+      queueName: queueUrl.split('/').pop()!,
+      deadLetterQueueName: deadLetterQueueUrl.split('/').pop()!,
       region: stack.queues.region,
       endpoint: stack.queues.endpoint,
     };

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 
-/** `npm run openapi`: regenerates the OpenAPI document (JSON for tools, a module for api-docs) from the functions' docs. */
+/** `npm run openapi`: regenerates the OpenAPI document (the module api-docs serves) from the functions' docs. */
 
 // Function modules compose their services (and so parse the configuration) when loaded; any valid one will do.
 const placeholderEnv = {
@@ -13,9 +13,6 @@ const placeholderEnv = {
 };
 for (const [name, value] of Object.entries(placeholderEnv)) process.env[name] ??= value;
 
-const { OPENAPI_JSON, OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiJson, renderOpenApiModule } =
-  await import('./openapi.ts');
-const document = await generateOpenApiDocument();
-writeFileSync(OPENAPI_JSON, renderOpenApiJson(document));
-writeFileSync(OPENAPI_MODULE, renderOpenApiModule(document));
-console.log(`wrote ${OPENAPI_JSON} and ${OPENAPI_MODULE}`);
+const { OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiModule } = await import('./openapi.ts');
+writeFileSync(OPENAPI_MODULE, renderOpenApiModule(await generateOpenApiDocument()));
+console.log(`wrote ${OPENAPI_MODULE}`);

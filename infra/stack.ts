@@ -13,14 +13,7 @@ import { ALARM_PERIOD, RelayAlarms } from './constructs/alarms.ts';
 import { RelayDashboard } from './constructs/dashboard.ts';
 import { RelayMetrics } from './constructs/relay-metrics.ts';
 import { DataTable } from './constructs/data-table.ts';
-import {
-  consumerOf,
-  FUNCTION_NAMES,
-  FUNCTION_SPECS,
-  type FunctionName,
-  type FunctionSpec,
-  type QueueRole,
-} from './constructs/function-specs.ts';
+import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type FunctionSpec } from './constructs/function-specs.ts';
 import { RelayHttpApi } from './constructs/http-api.ts';
 import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
@@ -28,6 +21,7 @@ import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
+import { deadLetterUrlVariable, type QueueName, queueUrlVariable } from '../lib/queue/queue-names.ts';
 import { ROUTES } from '../lib/http/routes.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
@@ -48,8 +42,8 @@ export interface NexusRelayStackProps extends StackProps {
 /** nexus-relay in one environment: table, queues, functions, HttpApi, secrets and alarms. */
 export class NexusRelayStack extends Stack {
   readonly table: Table;
-  readonly queues: Readonly<Record<QueueRole, WorkQueue>>;
-  /** Fed by EventBridge; `events-refresh` consumes it (its queues are also `queues.refreshRequests`). */
+  readonly queues: Readonly<Record<QueueName, WorkQueue>>;
+  /** Fed by EventBridge; `events-refresh` consumes it (its queues are also `queues['refresh-requests']`). */
   readonly refreshRequests: RefreshRequests;
   readonly secrets: RelaySecrets;
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
@@ -99,7 +93,7 @@ export class NexusRelayStack extends Stack {
     this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
       queueName: name('refresh-requests'),
       ruleName: name('refresh-requested'),
-      consumerTimeoutSeconds: consumerOf('refreshRequests').timeoutSeconds,
+      consumerTimeoutSeconds: consumerOf('refresh-requests').timeoutSeconds,
       removalPolicy,
     });
     this.queues = {
@@ -113,7 +107,7 @@ export class NexusRelayStack extends Stack {
         consumerTimeoutSeconds: consumerOf('delivery').timeoutSeconds,
         removalPolicy,
       }),
-      refreshRequests: this.refreshRequests.queues,
+      'refresh-requests': this.refreshRequests.queues,
     };
 
     this.secrets = new RelaySecrets(this, 'Secrets', {
@@ -144,14 +138,12 @@ export class NexusRelayStack extends Stack {
         ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
           ? { API_KEY_REQUESTS_PER_MINUTE: keyLimit }
           : {}),
-        ...(spec.sendsTo.includes('refreshRequests')
-          ? { REFRESH_REQUESTS_QUEUE_URL: this.refreshRequests.queues.queue.queueUrl }
+        ...(spec.sendsTo.includes('refresh-requests')
+          ? { [queueUrlVariable('refresh-requests')]: this.queues['refresh-requests'].queue.queueUrl }
           : {}),
-        ...(spec.deadLettersTo?.includes('refreshRequests')
-          ? { REFRESH_REQUESTS_DLQ_URL: this.refreshRequests.queues.deadLetterQueue.queueUrl }
-          : {}),
-        ...(spec.deadLettersTo?.includes('poll') ? { POLL_DLQ_URL: this.queues.poll.deadLetterQueue.queueUrl } : {}),
-        ...(spec.deadLettersTo?.includes('delivery') ? { DELIVERY_DLQ_URL: this.queues.delivery.deadLetterQueue.queueUrl } : {}),
+        ...Object.fromEntries(
+          (spec.deadLettersTo ?? []).map((queue) => [deadLetterUrlVariable(queue), this.queues[queue].deadLetterQueue.queueUrl]),
+        ),
       }) satisfies FunctionEnvironment;
 
     this.alarms = new RelayAlarms(this, 'Alarms', {
@@ -165,12 +157,12 @@ export class NexusRelayStack extends Stack {
       queues: {
         poll: this.queues.poll.queue,
         delivery: this.queues.delivery.queue,
-        refreshRequests: this.queues.refreshRequests.queue,
+        'refresh-requests': this.queues['refresh-requests'].queue,
       },
       deadLetterQueues: {
         poll: this.queues.poll.deadLetterQueue,
         delivery: this.queues.delivery.deadLetterQueue,
-        refreshRequests: this.queues.refreshRequests.deadLetterQueue,
+        'refresh-requests': this.queues['refresh-requests'].deadLetterQueue,
       },
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { QUEUE_NAMES } from './queue/queue-names.ts';
 
 /** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
 export const METRIC_NAMESPACE = 'NexusRelay';
@@ -23,7 +24,6 @@ const ATTEMPT_OUTCOMES = [
   'blocked_address',
   'other',
 ] as const;
-const QUEUES = ['poll', 'delivery', 'refresh-requests'] as const;
 const DEAD_LETTER_REASONS = [
   'malformed',
   'invalid_json',
@@ -67,7 +67,7 @@ export const METRICS = {
   WebhookDeliveryLatency: { unit: 'Milliseconds', sum: false, dimensions: {} },
   WebhookEndpointsDisabled: { unit: 'Count', sum: true, dimensions: {} },
   // Queues and recovery
-  MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUES, reason: DEAD_LETTER_REASONS } },
+  MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUE_NAMES, reason: DEAD_LETTER_REASONS } },
   SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
   RefreshRequestsDeferred: { unit: 'Count', sum: true, dimensions: { reason: DEFERRAL_REASONS } },
   // Transactions sync

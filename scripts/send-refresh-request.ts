@@ -50,7 +50,7 @@ export function refreshRequestToSend(
   });
   if (!values.user || !values.member) throw new UsageError('--user and --member are required');
   const given = values['queue-url'] ?? env.REFRESH_REQUESTS_QUEUE_URL;
-  const queueUrl = given ?? stack?.queues.refreshRequests;
+  const queueUrl = given ?? stack?.queues.urls['refresh-requests'];
   if (!queueUrl) {
     throw new UsageError('no local stack is running (`npm start`): give --queue-url (or REFRESH_REQUESTS_QUEUE_URL)');
   }

@@ -3,7 +3,8 @@ import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { DeadLetterStore, type DeadLetter, sqsProblem } from '../queue-store.ts';
 import { fields, table, type Terminal } from '../output.ts';
-import { QUEUE_NAMES, type QueueName, type QueueTarget } from '../target.ts';
+import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
+import type { QueueTarget } from '../target.ts';
 
 interface QueueOptions {
   env?: string;

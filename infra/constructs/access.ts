@@ -7,12 +7,13 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SESSION_TOKEN_PURPOSE } from '../../lib/secret-box.ts';
 import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
-import type { FunctionSpec, QueueRole } from './function-specs.ts';
+import type { QueueName } from '../../lib/queue/queue-names.ts';
+import type { FunctionSpec } from './function-specs.ts';
 
 export interface AccessibleResources {
   table: ITable;
-  queues: Readonly<Record<QueueRole, IQueue>>;
-  deadLetterQueues: Readonly<Record<QueueRole, IQueue>>;
+  queues: Readonly<Record<QueueName, IQueue>>;
+  deadLetterQueues: Readonly<Record<QueueName, IQueue>>;
   mxCredentials: ISecret;
   mxWebhookCredentials: ISecret;
   syncCursorKey: ISecret;

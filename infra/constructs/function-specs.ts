@@ -1,12 +1,10 @@
 import type { HttpFunctionName } from '../../lib/http/routes.ts';
+import type { QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
 export type ScheduledFunctionName = 'sweeper';
 export type FunctionName = HttpFunctionName | WorkerFunctionName | ScheduledFunctionName;
-
-/** The queues the functions exchange messages on (infra/local/engines.ts creates the same ones locally). */
-export type QueueRole = 'poll' | 'delivery' | 'refreshRequests';
 
 export type ItemAction =
   | 'dynamodb:GetItem'
@@ -34,10 +32,10 @@ export interface FunctionSpec {
    * `dynamodb:LeadingKeys`. A function that does not call MX never names `users`, where sessions live.
    */
   partitions: readonly PartitionName[];
-  sendsTo: readonly QueueRole[];
+  sendsTo: readonly QueueName[];
   /** Queues whose dead-letter queue this function writes to itself (messages that can never succeed). */
-  deadLettersTo?: readonly QueueRole[];
-  consumes?: QueueRole;
+  deadLettersTo?: readonly QueueName[];
+  consumes?: QueueName;
   /** Most concurrent invocations its queue's event source makes. */
   maxConcurrency?: number;
   /** Reads the MX credentials secret and calls Nexus. */
@@ -227,9 +225,9 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     queries: ['table', 'gsi1'],
     partitions: ['idempotency', 'rateWindows', 'users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
-    sendsTo: ['poll', 'delivery', 'refreshRequests'],
-    deadLettersTo: ['refreshRequests'],
-    consumes: 'refreshRequests',
+    sendsTo: ['poll', 'delivery', 'refresh-requests'],
+    deadLettersTo: ['refresh-requests'],
+    consumes: 'refresh-requests',
     // The rate cap, not concurrency, bounds MX load; 5 batches of 10 keep the default 20/s cap busy.
     maxConcurrency: 5,
     callsMx: true,
@@ -253,7 +251,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
 export const FUNCTION_NAMES = Object.keys(FUNCTION_SPECS) as FunctionName[];
 
 /** The function consuming `role`'s queue: its timeout sets the queue's visibility timeout. */
-export function consumerOf(role: QueueRole): FunctionSpec {
+export function consumerOf(role: QueueName): FunctionSpec {
   const consumer = Object.values(FUNCTION_SPECS).find((spec) => spec.consumes === role);
   if (!consumer) throw new Error(`No function consumes the ${role} queue`);
   return consumer;

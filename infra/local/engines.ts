@@ -4,20 +4,18 @@ import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
+import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import { createTable } from '../../lib/store/table.ts';
 import { listenOn, LOOPBACK } from './ports.ts';
-
-/** The queues of the stack, by role. Each has a dead-letter queue, as in AWS. */
-export const QUEUE_NAMES = { poll: 'poll', delivery: 'delivery', refreshRequests: 'refresh-requests' } as const;
-export type QueueRole = keyof typeof QUEUE_NAMES;
 
 export interface LocalEngines {
   region: string;
   dynamoDbEndpoint: string;
   sqsEndpoint: string;
   tableName: string;
-  queueUrls: Record<QueueRole, string>;
-  deadLetterQueueUrls: Record<QueueRole, string>;
+  /** Each queue of lib/queue/queue-names.ts, with a dead-letter queue as in AWS. */
+  queueUrls: Record<QueueName, string>;
+  deadLetterQueueUrls: Record<QueueName, string>;
   stop(): Promise<void>;
 }
 
@@ -68,9 +66,9 @@ export async function startEngines(options: StartEnginesOptions = {}): Promise<L
   const sqsClient = createSqsClient(aws);
   try {
     await createTable(documentClient as never, tableName);
-    const queueUrls = {} as Record<QueueRole, string>;
-    const deadLetterQueueUrls = {} as Record<QueueRole, string>;
-    for (const [role, name] of Object.entries(QUEUE_NAMES) as [QueueRole, string][]) {
+    const queueUrls = {} as Record<QueueName, string>;
+    const deadLetterQueueUrls = {} as Record<QueueName, string>;
+    for (const name of QUEUE_NAMES) {
       const dlq = await sqsClient.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
       const dlqArn = await sqsClient.send(
         new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }),
@@ -87,8 +85,8 @@ export async function startEngines(options: StartEnginesOptions = {}): Promise<L
           },
         }),
       );
-      queueUrls[role] = queue.QueueUrl!;
-      deadLetterQueueUrls[role] = dlq.QueueUrl!;
+      queueUrls[name] = queue.QueueUrl!;
+      deadLetterQueueUrls[name] = dlq.QueueUrl!;
     }
     return {
       region,

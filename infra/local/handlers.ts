@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../lib/http/api-event.ts';
 import type { HttpFunctionName } from '../../lib/http/routes.ts';
-import type { QueueRole } from './engines.ts';
+import type { QueueName } from '../../lib/queue/queue-names.ts';
 
 export type HttpLambda = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 export type SqsLambda = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -22,14 +22,14 @@ export const httpFunctions: Record<HttpFunctionName, () => Promise<HttpLambda>> 
 };
 
 /** The consumer of each queue and how many batches it handles at once (Lambda's concurrent pollers). */
-export const queueWorkers: Record<QueueRole, { name: string; concurrency: number; load: () => Promise<SqsLambda> }> = {
+export const queueWorkers: Record<QueueName, { name: string; concurrency: number; load: () => Promise<SqsLambda> }> = {
   poll: { name: 'worker-poll', concurrency: 2, load: async () => (await import('../../functions/worker-poll.ts')).handler },
   delivery: {
     name: 'worker-deliver',
     concurrency: 4,
     load: async () => (await import('../../functions/worker-deliver.ts')).handler,
   },
-  refreshRequests: {
+  'refresh-requests': {
     name: 'events-refresh',
     // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
     concurrency: 5,

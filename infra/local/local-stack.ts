@@ -6,7 +6,8 @@ import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
-import { startEngines, type LocalEngines, type QueueRole, type StartEnginesOptions } from './engines.ts';
+import { deadLetterUrlVariable, QUEUE_NAMES, type QueueName, queueUrlVariable } from '../../lib/queue/queue-names.ts';
+import { startEngines, type LocalEngines, type StartEnginesOptions } from './engines.ts';
 import { startGateway } from './gateway.ts';
 import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
@@ -27,7 +28,7 @@ export interface LocalStackOptions {
   /** Where dynalite and fauxqs run (default: in this process); load tests start them in a process of their own. */
   startEngines?: (options: StartEnginesOptions) => Promise<LocalEngines>;
   /** Batches each queue's consumer handles at once, where the default (`queueWorkers`) does not fit. */
-  pollerConcurrency?: Partial<Record<QueueRole, number>>;
+  pollerConcurrency?: Partial<Record<QueueName, number>>;
 }
 
 export interface LocalStack {
@@ -90,12 +91,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
       AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
       TABLE_NAME: engines.tableName,
-      POLL_QUEUE_URL: engines.queueUrls.poll,
-      DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-      REFRESH_REQUESTS_QUEUE_URL: engines.queueUrls.refreshRequests,
-      REFRESH_REQUESTS_DLQ_URL: engines.deadLetterQueueUrls.refreshRequests,
-      POLL_DLQ_URL: engines.deadLetterQueueUrls.poll,
-      DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
+      // Every queue and its dead-letter queue, to every function (one process serves them all).
+      ...Object.fromEntries(
+        QUEUE_NAMES.flatMap((queue) => [
+          [queueUrlVariable(queue), engines.queueUrls[queue]],
+          [deadLetterUrlVariable(queue), engines.deadLetterQueueUrls[queue]],
+        ]),
+      ),
       LOCAL_API_KEY: apiKey,
       LOCAL_SECRETS_KEY: secretsKey,
       // Receivers on this machine (the demo's, `npm run receiver`, tests): said at start-up (infra/local/start.ts).
@@ -116,7 +118,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const sqs = createSqsClient(config.aws);
     stoppers.push(async () => sqs.destroy());
-    for (const [role, worker] of Object.entries(queueWorkers) as [QueueRole, (typeof queueWorkers)[QueueRole]][]) {
+    for (const [role, worker] of Object.entries(queueWorkers) as [QueueName, (typeof queueWorkers)[QueueName]][]) {
       const poller = startPoller({
         sqs,
         queueUrl: engines.queueUrls[role],

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { LocalStack } from './local-stack.ts';
 
 /**
@@ -23,12 +24,9 @@ export interface StackFile {
   queues: {
     endpoint: string;
     region: string;
-    poll: string;
-    delivery: string;
-    refreshRequests: string;
-    refreshRequestsDlq: string;
-    pollDlq: string;
-    deliveryDlq: string;
+    /** Each queue's URL and its dead-letter queue's, by name (lib/queue/queue-names.ts). */
+    urls: Record<QueueName, string>;
+    deadLetterUrls: Record<QueueName, string>;
   };
   /** The process serving the stack: the file is stale once it is gone. */
   pid: number;
@@ -46,12 +44,8 @@ export function describeStack(stack: LocalStack): StackFile {
     queues: {
       endpoint: engines.sqsEndpoint,
       region: engines.region,
-      poll: engines.queueUrls.poll,
-      delivery: engines.queueUrls.delivery,
-      refreshRequests: engines.queueUrls.refreshRequests,
-      refreshRequestsDlq: engines.deadLetterQueueUrls.refreshRequests,
-      pollDlq: engines.deadLetterQueueUrls.poll,
-      deliveryDlq: engines.deadLetterQueueUrls.delivery,
+      urls: { ...engines.queueUrls },
+      deadLetterUrls: { ...engines.deadLetterQueueUrls },
     },
     pid: process.pid,
     startedAt: new Date().toISOString(),
@@ -75,13 +69,15 @@ function problemWith(value: unknown): string | undefined {
   if (!isObject(dynamodb) || !isUrl(dynamodb.endpoint) || !isString(dynamodb.region) || !isString(dynamodb.tableName)) {
     return '`dynamodb` must have endpoint, region and tableName';
   }
+  const byName = (urls: unknown) => isObject(urls) && QUEUE_NAMES.every((name) => isString(urls[name]));
   if (
     !isObject(queues) ||
-    !['endpoint', 'region', 'poll', 'delivery', 'refreshRequests', 'refreshRequestsDlq', 'pollDlq', 'deliveryDlq'].every((name) =>
-      isString(queues[name]),
-    )
+    !isString(queues.endpoint) ||
+    !isString(queues.region) ||
+    !byName(queues.urls) ||
+    !byName(queues.deadLetterUrls)
   ) {
-    return '`queues` must have endpoint, region, poll, delivery, refreshRequests and the dead-letter queues of all three';
+    return `\`queues\` must have endpoint, region, and the urls and deadLetterUrls of ${QUEUE_NAMES.join(', ')}`;
   }
   if (!Number.isInteger(value.pid) || (value.pid as number) <= 0) return '`pid` must be a process id';
   if (!isString(value.startedAt)) return '`startedAt` must be a time';

@@ -24,7 +24,7 @@ try {
   });
   if (stack.simulatorUrl) console.log(`mx simulator: ${stack.simulatorUrl} (control API under /_sim/)`);
   else console.log(`MX: ${process.env.MX_BASE_URL}`);
-  console.log(`refresh requests queue: ${stack.engines.queueUrls.refreshRequests} (npm run refresh-request)`);
+  console.log(`refresh requests queue: ${stack.engines.queueUrls['refresh-requests']} (npm run refresh-request)`);
   if (process.env.WEBHOOK_ALLOW_LOOPBACK === 'true') {
     console.log('webhook URLs on http://127.0.0.1 and http://localhost are allowed (local only; deployed stacks refuse them)');
   }

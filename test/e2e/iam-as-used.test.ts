@@ -8,7 +8,7 @@ import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/functi
 import { httpFunctions, queueWorkers, scheduledFunctions } from '../../infra/local/handlers.ts';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
-import type { QueueRole } from '../../infra/local/engines.ts';
+import type { QueueName } from '../../lib/queue/queue-names.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
 import { matchesPattern } from '../support/iam-patterns.ts';
@@ -36,10 +36,10 @@ const restores: (() => void)[] = [];
 function permissionOf(client: 'dynamodb' | 'sqs', command: string, input: Record<string, unknown>): string {
   if (client === 'sqs') {
     const url = String(input.QueueUrl);
-    const queues = stack.engines.queueUrls as Record<QueueRole, string>;
-    const dlqs = stack.engines.deadLetterQueueUrls as Record<QueueRole, string>;
-    const role = (Object.keys(queues) as QueueRole[]).find((name) => queues[name] === url);
-    const deadLetters = (Object.keys(dlqs) as QueueRole[]).find((name) => dlqs[name] === url);
+    const queues = stack.engines.queueUrls as Record<QueueName, string>;
+    const dlqs = stack.engines.deadLetterQueueUrls as Record<QueueName, string>;
+    const role = (Object.keys(queues) as QueueName[]).find((name) => queues[name] === url);
+    const deadLetters = (Object.keys(dlqs) as QueueName[]).find((name) => dlqs[name] === url);
     return `sqs:${command.replace(/Command$/, '')} ${role ?? (deadLetters ? `${deadLetters}-dlq` : url)}`;
   }
   const action = command
@@ -87,7 +87,7 @@ function allowed(name: FunctionName, permission: string): boolean {
   if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
   const [command, queue] = permission.split(' ');
   if (command !== 'sqs:SendMessage' && command !== 'sqs:SendMessageBatch') return false;
-  if (queue!.endsWith('-dlq')) return (spec.deadLettersTo ?? []).includes(queue!.slice(0, -4) as QueueRole);
+  if (queue!.endsWith('-dlq')) return (spec.deadLettersTo ?? []).includes(queue!.slice(0, -4) as QueueName);
   return (spec.sendsTo as string[]).includes(queue!);
 }
 
@@ -223,7 +223,7 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   const sqs = createSqsClient(stack.engines);
   await sqs.send(
     new SendMessageCommand({
-      QueueUrl: stack.engines.queueUrls.refreshRequests,
+      QueueUrl: stack.engines.queueUrls['refresh-requests'],
       MessageBody: JSON.stringify({
         user_id: upstream.userId,
         member_guid: upstream.memberGuid,

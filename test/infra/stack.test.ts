@@ -125,7 +125,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         6 * consumerOf('delivery').timeoutSeconds,
       );
       expect(queues.get('refresh-requests')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
-        6 * consumerOf('refreshRequests').timeoutSeconds,
+        6 * consumerOf('refresh-requests').timeoutSeconds,
       );
     });
 

@@ -79,7 +79,10 @@ describe('npm start and the stack file', () => {
         region: 'us-east-1',
         tableName: expect.any(String),
       },
-      queues: { refreshRequests: expect.stringContaining('refresh-requests'), poll: expect.any(String) },
+      queues: {
+        urls: { 'refresh-requests': expect.stringContaining('refresh-requests'), poll: expect.any(String) },
+        deadLetterUrls: { 'refresh-requests': expect.stringContaining('refresh-requests-dlq') },
+      },
       pid: expect.any(Number),
     });
     expect(statSync(stackFile).mode & 0o777).toBe(0o600);

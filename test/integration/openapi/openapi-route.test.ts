@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { OPENAPI_JSON } from '../../../infra/openapi.ts';
+import { committedOpenApiDocument } from '../../../infra/openapi.ts';
 
 let stack: LocalStack;
 
@@ -21,7 +20,7 @@ describe('GET /openapi.json through the local gateway', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('x-request-id')).toBeTruthy();
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toEqual(JSON.parse(readFileSync(OPENAPI_JSON, 'utf8')));
+    expect(body).toEqual(await committedOpenApiDocument());
     const validator = new Validator();
     expect((await validator.validate(body)).valid).toBe(true);
     expect(validator.version).toBe('3.1');

@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAMES } from '../../../lib/queue/queue-names.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 
@@ -47,7 +48,7 @@ async function receiveAll(queueUrl: string, count: number, waitMs = 20_000) {
   return received;
 }
 
-describe.each(['poll', 'delivery', 'refreshRequests'] as const)('the %s queue', (role) => {
+describe.each(QUEUE_NAMES)('the %s queue', (role) => {
   it('sends invalid JSON, an unknown shape and an empty array to its DLQ unchanged, with a reason', async () => {
     for (const body of MALFORMED) {
       await sqs.send(

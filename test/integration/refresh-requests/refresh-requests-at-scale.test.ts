@@ -82,7 +82,7 @@ beforeAll(async () => {
     port: 0,
     simPort: 0,
     startEngines: startEnginesProcess,
-    pollerConcurrency: { refreshRequests: CONSUMER_BATCHES, poll: 4, delivery: 6 },
+    pollerConcurrency: { 'refresh-requests': CONSUMER_BATCHES, poll: 4, delivery: 6 },
     env: {
       MX_BASE_URL: mx.recorderUrl,
       MX_SSO_BASE_URL: mx.recorderUrl,
@@ -154,7 +154,7 @@ async function sendAll(bodies: string[]): Promise<void> {
     batches.map(async (batch) => {
       const sent = await sqs.send(
         new SendMessageBatchCommand({
-          QueueUrl: stack.engines.queueUrls.refreshRequests,
+          QueueUrl: stack.engines.queueUrls['refresh-requests'],
           Entries: batch.map((body, i) => ({ Id: String(i), MessageBody: body })),
         }),
       );
@@ -226,7 +226,7 @@ it(
     const isTerminal = (event: { type: string }) => TERMINAL_TYPES.includes(event.type);
     await receiver.waitFor(isTerminal, UNIQUE, 60_000 + (UNIQUE * 1000) / 10);
     const allTerminalMs = Date.now() - startedAt;
-    const deadLettered = await drain(stack.engines.deadLetterQueueUrls.refreshRequests, INVALID, 10_000);
+    const deadLettered = await drain(stack.engines.deadLetterQueueUrls['refresh-requests'], INVALID, 10_000);
     // A little longer, for any second webhook or aggregate call to show up.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
 

@@ -99,12 +99,16 @@ describe('resolveTarget', () => {
     queues: {
       endpoint: 'http://127.0.0.1:4001',
       region: 'us-east-1',
-      poll: 'http://127.0.0.1:4001/q/poll',
-      delivery: 'http://127.0.0.1:4001/q/delivery',
-      refreshRequests: 'http://127.0.0.1:4001/q/refresh-requests',
-      refreshRequestsDlq: 'http://127.0.0.1:4001/q/refresh-requests-dlq',
-      pollDlq: 'http://127.0.0.1:4001/q/poll-dlq',
-      deliveryDlq: 'http://127.0.0.1:4001/q/delivery-dlq',
+      urls: {
+        poll: 'http://127.0.0.1:4001/q/poll',
+        delivery: 'http://127.0.0.1:4001/q/delivery',
+        'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests',
+      },
+      deadLetterUrls: {
+        poll: 'http://127.0.0.1:4001/q/poll-dlq',
+        delivery: 'http://127.0.0.1:4001/q/delivery-dlq',
+        'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests-dlq',
+      },
     },
     pid: process.pid,
     startedAt: new Date().toISOString(),

@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  OPENAPI_JSON,
-  OPENAPI_MODULE,
-  generateOpenApiDocument,
-  renderOpenApiJson,
-  renderOpenApiModule,
-} from '../../../infra/openapi.ts';
+import { OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiModule } from '../../../infra/openapi.ts';
 import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
 import { type ApiModule, loadApiModules } from '../../support/api-modules.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
@@ -44,13 +38,6 @@ const operationsOf = (doc: Json): [string, Json][] =>
 const documented = (route: (typeof ROUTES)[number]): Json => document.paths[route.path][route.method.toLowerCase()];
 
 describe('the OpenAPI document api-docs serves', () => {
-  it('is the committed lib/http/openapi/openapi.generated.json, generated from the current docs', () => {
-    expect(
-      readFileSync(OPENAPI_JSON, 'utf8') === renderOpenApiJson(document),
-      `${OPENAPI_JSON} is out of date: run \`npm run openapi\` and commit the file`,
-    ).toBe(true);
-  });
-
   it('is, as api-docs sends it, the committed openapi-document.generated.ts: the same document as one JSON string', async () => {
     expect(
       readFileSync(OPENAPI_MODULE, 'utf8') === renderOpenApiModule(document),

@@ -64,10 +64,14 @@ describe('npm run refresh-request', () => {
 
   it('finds the running local stack through its stack file when no queue is given; a flag or the environment wins', () => {
     const stack = {
-      queues: { endpoint: 'http://127.0.0.1:4999', region: 'us-east-1', refreshRequests: LOCAL_QUEUE.replace('4567', '4999') },
+      queues: {
+        endpoint: 'http://127.0.0.1:4999',
+        region: 'us-east-1',
+        urls: { 'refresh-requests': LOCAL_QUEUE.replace('4567', '4999') },
+      },
     } as Parameters<typeof refreshRequestToSend>[2];
     const fromStack = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], {}, stack);
-    expect(fromStack).toMatchObject({ queueUrl: stack!.queues.refreshRequests, endpoint: 'http://127.0.0.1:4999' });
+    expect(fromStack).toMatchObject({ queueUrl: stack!.queues.urls['refresh-requests'], endpoint: 'http://127.0.0.1:4999' });
     const flagged = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo', '--queue-url', LOCAL_QUEUE], {}, stack);
     expect(flagged).toMatchObject({ queueUrl: LOCAL_QUEUE, endpoint: 'http://127.0.0.1:4567' });
     expect(() => refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], {})).toThrow(/no local stack is running/);

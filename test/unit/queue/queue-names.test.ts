@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_VARIABLES } from '../../../lib/config.ts';
+import { METRICS } from '../../../lib/metrics.ts';
+import { deadLetterUrlVariable, QUEUE_NAMES, queueUrlVariable } from '../../../lib/queue/queue-names.ts';
+
+describe('each queue has one name', () => {
+  it.each(QUEUE_NAMES)('%s: its URL and its dead-letter queue’s are configuration variables named for it', (queue) => {
+    expect(Object.keys(CONFIG_VARIABLES)).toEqual(
+      expect.arrayContaining([queueUrlVariable(queue), deadLetterUrlVariable(queue)]),
+    );
+  });
+
+  it('names the environment variables as the configuration documents them', () => {
+    expect(QUEUE_NAMES.map(queueUrlVariable)).toEqual(['POLL_QUEUE_URL', 'DELIVERY_QUEUE_URL', 'REFRESH_REQUESTS_QUEUE_URL']);
+    expect(QUEUE_NAMES.map(deadLetterUrlVariable)).toEqual(['POLL_DLQ_URL', 'DELIVERY_DLQ_URL', 'REFRESH_REQUESTS_DLQ_URL']);
+  });
+
+  it('is the `queue` dimension of the dead-letter metric', () => {
+    expect(METRICS.MessagesDeadLettered.dimensions.queue).toBe(QUEUE_NAMES);
+  });
+});
