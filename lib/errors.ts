@@ -52,3 +52,16 @@ export class InvalidInputError extends NexusRelayError {
     this.field = field;
   }
 }
+
+/**
+ * A `cursor` this service did not issue for this list or this user, or one modified or cut short (400
+ * `invalid_cursor`): list pages and transactions sync alike.
+ */
+export class InvalidCursorError extends InvalidInputError {
+  constructor(reason: string) {
+    super('cursor', `The cursor is not valid here: ${reason}. Pass a next_cursor exactly as this API returned it.`, {
+      code: 'INVALID_CURSOR',
+    });
+    this.name = 'InvalidCursorError';
+  }
+}

@@ -144,7 +144,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 25,
     // BatchGetItem: the subscriptions and deliveries of a page of gsi1 keys.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
-    // The delivery log pages through gsi1; enabling a subscription lists its parked deliveries by key.
+    // The delivery log pages through gsi1; enabling a subscription lists its pending_endpoint deliveries by key.
     queries: ['table', 'gsi1'],
     partitions: ['apiKeys', 'rateWindows', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],

@@ -1,5 +1,6 @@
 import * as z from '../zod.ts';
-import { decodeCursor, encodeCursor, InvalidCursorError } from '../store/cursor.ts';
+import { InvalidCursorError } from '../errors.ts';
+import { decodeCursor, encodeCursor } from '../store/cursor.ts';
 import { type UserJobsKey, userJobsKey } from '../store/jobs-repo.ts';
 import { JOB_ID_PATTERN } from './job.ts';
 

@@ -87,7 +87,7 @@ export function docs(): OperationsDocs {
           }),
         },
       },
-      problems: ['forbidden'],
+      problems: ['forbidden', 'invalid_cursor'],
     },
   };
 }

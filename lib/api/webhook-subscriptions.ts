@@ -17,7 +17,7 @@ export interface WebhooksApiDeps {
   clock: Clock;
   webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets'>;
   endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
-  redelivery: Pick<Redelivery, 'resumeParked'>;
+  redelivery: Pick<Redelivery, 'resumePendingEndpoint'>;
   tester: Pick<WebhookTester, 'send'>;
   /** Seals each new signing secret before it is stored: the answer carries it in clear, the table never. */
   secretBox: Pick<SecretBox, 'seal'>;
@@ -89,7 +89,7 @@ export function webhooksOperations(deps: WebhooksApiDeps): Operations {
   async function enable(id: string) {
     const subscription = await webhooks.enable(id);
     if (!subscription) throw webhookNotFound(id);
-    return { subscription, resumed: await deps.redelivery.resumeParked(id) };
+    return { subscription, resumed: await deps.redelivery.resumePendingEndpoint(id) };
   }
 
   return {

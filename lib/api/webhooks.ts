@@ -94,7 +94,7 @@ export function docs(): OperationsDocs {
           body: z.strictObject({ deliveries: z.array(delivery), next_cursor: nextCursor }),
         },
       },
-      problems: ['forbidden', 'not_found'],
+      problems: ['forbidden', 'not_found', 'invalid_cursor'],
     },
     'POST /webhooks/{webhook_id}/deliveries/{msg_id}/replay': {
       path: deliveryPath,
@@ -112,7 +112,7 @@ export function docs(): OperationsDocs {
           body: z.strictObject({ replayed: z.int(), skipped: z.int(), next_cursor: nextCursor }),
         },
       },
-      problems: ['forbidden', 'not_found', 'conflict'],
+      problems: ['forbidden', 'not_found', 'conflict', 'invalid_cursor'],
     },
   };
 }

@@ -1,6 +1,6 @@
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { ConflictError, InvalidCursorError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { MxError } from '../mx/errors.ts';
-import { InvalidSyncCursorError, SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
+import { SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -12,7 +12,7 @@ import { HttpProblem } from './problem.ts';
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
-  if (error instanceof InvalidSyncCursorError) {
+  if (error instanceof InvalidCursorError) {
     return new HttpProblem('invalid_cursor', error.message, { field: error.field, cause: error });
   }
   if (error instanceof SyncCursorExpiredError)

@@ -27,8 +27,9 @@ export const PROBLEMS = {
   },
   invalid_cursor: {
     status: 400,
-    title: 'The sync cursor is not valid for this user',
-    cause: 'The `cursor` of transactions sync was modified, cut short, or issued for another user.',
+    title: 'The cursor is not valid here',
+    cause:
+      'The `cursor` was modified, cut short, or issued for another list or user (a page of jobs or deliveries, or transactions sync).',
     fix: 'Pass a `next_cursor` exactly as this API returned it for this user; without a cursor, sync starts over.',
   },
   unauthorized: {

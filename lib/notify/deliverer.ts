@@ -19,7 +19,10 @@ export interface DelivererDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'disable'>;
   /** Where an attempt reads its subscription: a per-container cache (SubscriptionCache); `webhooks` when absent. */
   subscriptions?: Pick<SubscriptionCache, 'get'>;
-  deliveries: Pick<DeliveriesRepository, 'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'park' | 'startRound'>;
+  deliveries: Pick<
+    DeliveriesRepository,
+    'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'markPendingEndpoint' | 'startRound'
+  >;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
   health: Pick<EndpointHealth, 'succeeded' | 'failed'>;
@@ -51,7 +54,7 @@ export class Deliverer {
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
     // The usual case first: an enabled subscription, and the attempt this message asks for claimed in one write that
-    // answers the delivery. Anything else — a duplicate message, a retry already recorded, a parked delivery, a
+    // answers the delivery. Anything else — a duplicate message, a retry already recorded, a delivery pending its endpoint, a
     // subscription disabled or gone — reads the delivery and decides below.
     const subscription = await (this.deps.subscriptions ?? webhooks).get(webhookId);
     const claimedFirst = subscription?.status === 'enabled';
@@ -81,7 +84,7 @@ export class Deliverer {
       return;
     }
     if (subscription.status === 'disabled') {
-      if (delivery.status === 'pending') await this.park(context);
+      if (delivery.status === 'pending') await this.markPendingEndpoint(context);
       return;
     }
     if (delivery.status === 'pending_endpoint') {
@@ -113,7 +116,7 @@ export class Deliverer {
       secrets: await openSigningSecrets(subscription, startedAt, this.deps.secretBox),
     });
     const gone = outcome.statusCode === 410;
-    // Disabled before the delivery is parked, so that an enable in between finds the parked delivery (see park).
+    // Disabled before the delivery is marked pending_endpoint, so that an enable in between finds it (see markPendingEndpoint).
     if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
     const resolution = this.resolve(outcome, attempt, delivery.attemptsBeforeRound);
     if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, toAttemptRecord(startedAt, outcome), resolution))) {
@@ -147,16 +150,16 @@ export class Deliverer {
   }
 
   /** Keeps the delivery for when the subscription is enabled again, which resumes it with a fresh schedule. */
-  private async park(context: Context): Promise<void> {
+  private async markPendingEndpoint(context: Context): Promise<void> {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
-    if (!(await this.deps.deliveries.park(webhookId, msgId, attempt - 1))) return;
+    if (!(await this.deps.deliveries.markPendingEndpoint(webhookId, msgId, attempt - 1))) return;
     this.deps.log.info('webhook delivery kept until the subscription is enabled', context);
     await this.resumeIfEnabledMeanwhile(context, attempt);
   }
 
   /**
-   * Enabling resumes the parked deliveries it finds. One parked just after that search would wait forever, so
-   * every parking looks at the subscription again: whichever of the two writes came second sees the other.
+   * Enabling resumes the deliveries pending their endpoint it finds. One marked just after that search would wait
+   * forever, so every marking looks at the subscription again: whichever of the two writes came second sees the other.
    */
   private async resumeIfEnabledMeanwhile(context: Context, nextAttempt: number): Promise<void> {
     const subscription = await this.deps.webhooks.get(context.webhook_id);

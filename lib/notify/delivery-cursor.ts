@@ -1,9 +1,8 @@
 import * as z from '../zod.ts';
 import { type DeliveryFilter, type DeliveryLogKey, deliveryLogKey } from '../store/deliveries-repo.ts';
-import { decodeCursor as decodeKey, encodeCursor as encodeKey, InvalidCursorError } from '../store/cursor.ts';
+import { InvalidCursorError } from '../errors.ts';
+import { decodeCursor as decodeKey, encodeCursor as encodeKey } from '../store/cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
-
-export { InvalidCursorError };
 
 /** `{created_at}#{msg_id}`, created_at exactly as toIso writes it. */
 const LOG_SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;

@@ -23,7 +23,7 @@ export class AttemptLimitError extends ConflictError {
 }
 
 export interface RedeliveryDeps {
-  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listParked' | 'page'>;
+  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listPendingEndpoint' | 'page'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   log: Log;
 }
@@ -79,16 +79,16 @@ export class Redelivery {
   }
 
   /** Queues every delivery kept while the subscription was disabled; it must be enabled first. */
-  async resumeParked(webhookId: string): Promise<number> {
-    const parked = await this.deps.deliveries.listParked(webhookId);
-    await this.queueAttempts(webhookId, parked);
-    this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: parked.length });
-    return parked.length;
+  async resumePendingEndpoint(webhookId: string): Promise<number> {
+    const pending = await this.deps.deliveries.listPendingEndpoint(webhookId);
+    await this.queueAttempts(webhookId, pending);
+    this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: pending.length });
+    return pending.length;
   }
 
   /**
-   * A finished delivery starts a new round; a pending or parked one gets its next attempt now (the deliverer
-   * resumes a parked one). If the round was started concurrently, the queued attempt is still the right one.
+   * A finished delivery starts a new round; a pending one, or one pending its endpoint, gets its next attempt now (the
+   * deliverer resumes the latter). If the round was started concurrently, the queued attempt is still the right one.
    */
   private async replayDelivery(delivery: Delivery): Promise<boolean> {
     if (!(await this.startReplay(delivery))) return false;

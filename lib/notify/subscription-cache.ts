@@ -12,7 +12,7 @@ export const SUBSCRIPTION_CACHE_MS = 5_000;
  * attempt may still go out under the old URL or secrets, or to a subscription just disabled or deleted, for that
  * long (docs/api.md → Delivery). Which subscriptions an event goes to is always read afresh (EventPublisher), so a
  * new subscription gets every event published after it; and whatever must see the latest state — an enable racing a
- * parking, the API — reads the repository itself.
+ * marking a delivery pending its endpoint, the API — reads the repository itself.
  */
 export class SubscriptionCache {
   readonly #byId: BoundedCache<string, { subscription: Subscription | null }>;

@@ -1,13 +1,5 @@
 import type * as z from '../zod.ts';
-import { InvalidInputError } from '../errors.ts';
-
-/** A cursor that is not one this service issued for this list (a 400 naming `cursor`). */
-export class InvalidCursorError extends InvalidInputError {
-  constructor(reason: string) {
-    super('cursor', `The cursor is not valid here: ${reason}.`, { code: 'INVALID_CURSOR' });
-    this.name = 'InvalidCursorError';
-  }
-}
+import { InvalidCursorError } from '../errors.ts';
 
 const MAX_CURSOR_LENGTH = 1024;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

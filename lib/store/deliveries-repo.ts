@@ -98,7 +98,7 @@ export interface CreatedDeliveries {
 }
 
 /** A delivery waiting for its subscription to be enabled again. */
-export interface ParkedDelivery {
+export interface PendingEndpointDelivery {
   msgId: string;
   attemptCount: number;
 }
@@ -314,7 +314,7 @@ export class DeliveriesRepository {
     );
   }
 
-  /** Ends a pending or parked delivery without an attempt (its subscription is gone). False when it was neither. */
+  /** Ends a pending or pending_endpoint delivery without an attempt (its subscription is gone). False when it was neither. */
   markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -324,13 +324,13 @@ export class DeliveriesRepository {
           UpdateExpression:
             'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
             'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
-          ConditionExpression: '#status IN (:pending, :parked)',
+          ConditionExpression: '#status IN (:pending, :pending_endpoint)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':failed': 'failed',
             ':reason': reason,
             ':pending': 'pending',
-            ':parked': 'pending_endpoint',
+            ':pending_endpoint': 'pending_endpoint',
             ':now': toIso(this.clock.now()),
           },
         }),
@@ -342,19 +342,19 @@ export class DeliveriesRepository {
    * Keeps a pending delivery for when its subscription is enabled again (`pending_endpoint`). False when it is no
    * longer at `attemptCount` attempts, or an attempt is under way: then whoever holds it decides.
    */
-  park(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
+  markPendingEndpoint(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
     const now = this.clock.now();
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET #status = :parked, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
+          UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
           ConditionExpression:
             '#status = :pending AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':parked': 'pending_endpoint',
+            ':pending_endpoint': 'pending_endpoint',
             ':pending': 'pending',
             ':count': attemptCount,
             ':now': now,
@@ -432,35 +432,35 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Every parked delivery of a subscription. Read from the table itself (strongly consistent), not GSI1, so that a
-   * delivery parked a moment ago is not missed; this reads the subscription's whole retained log.
+   * Every pending_endpoint delivery of a subscription. Read from the table itself (strongly consistent), not GSI1, so that a
+   * delivery marked a moment ago is not missed; this reads the subscription's whole retained log.
    */
-  async listParked(webhookId: string): Promise<ParkedDelivery[]> {
-    const parked: ParkedDelivery[] = [];
+  async listPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery[]> {
+    const pending: PendingEndpointDelivery[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.table.client.send(
         new QueryCommand({
           TableName: this.table.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
-          FilterExpression: '#status = :parked',
+          FilterExpression: '#status = :pending_endpoint',
           ProjectionExpression: 'msg_id, attempt_count',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pk': keys.webhook(webhookId).pk,
             ':messages': 'MSG#',
-            ':parked': 'pending_endpoint',
+            ':pending_endpoint': 'pending_endpoint',
           },
           ConsistentRead: true,
           ExclusiveStartKey: startKey,
         }),
       );
       for (const item of (page.Items ?? []) as Pick<DeliveryItem, 'msg_id' | 'attempt_count'>[]) {
-        parked.push({ msgId: item.msg_id, attemptCount: item.attempt_count });
+        pending.push({ msgId: item.msg_id, attemptCount: item.attempt_count });
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);
-    return parked;
+    return pending;
   }
 
   /**

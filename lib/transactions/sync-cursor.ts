@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidInputError, NexusRelayError } from '../errors.ts';
+import { InvalidCursorError, NexusRelayError } from '../errors.ts';
 
 /**
  * The `cursor` of transactions sync: where in the user's change log the client stands, and when it was issued.
@@ -16,16 +16,6 @@ export interface SyncPosition {
   base: number;
   /** When the cursor was issued (epoch ms). */
   issuedAt: number;
-}
-
-/** A cursor that was not issued by this deployment for this user, or was modified (400 `invalid_cursor`). */
-export class InvalidSyncCursorError extends InvalidInputError {
-  constructor(reason: string) {
-    super('cursor', `The cursor is not valid for this user: ${reason}. Use a next_cursor this API returned.`, {
-      code: 'INVALID_SYNC_CURSOR',
-    });
-    this.name = 'InvalidSyncCursorError';
-  }
 }
 
 /** A cursor older than the change log keeps removals (410 `sync_cursor_expired`): sync again from the start. */
@@ -64,13 +54,13 @@ export class SyncCursorCodec {
   decode(userId: string, cursor: string, now: number): SyncPosition {
     const [payload, mac, extra] = cursor.length > MAX_CURSOR_LENGTH ? [] : cursor.split('.');
     if (!payload || !mac || extra !== undefined || !PART.test(payload) || !PART.test(mac)) {
-      throw new InvalidSyncCursorError('not a sync cursor');
+      throw new InvalidCursorError('not a sync cursor');
     }
     // Compared as text: base64 lets the last character of a MAC vary without changing its bytes.
     const expected = Buffer.from(this.#mac(userId, payload).toString('base64url'), 'utf8');
     const given = Buffer.from(mac, 'utf8');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new InvalidSyncCursorError('it was modified, or issued for another user');
+      throw new InvalidCursorError('it was modified, or issued for another user');
     }
     const decoded = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { s?: unknown; b?: unknown; t?: unknown };
     const { s: seq, b: base, t: issuedAt } = decoded;
@@ -81,7 +71,7 @@ export class SyncCursorCodec {
       (base as number) < 0 ||
       (base as number) > (seq as number)
     ) {
-      throw new InvalidSyncCursorError('not a sync cursor');
+      throw new InvalidCursorError('not a sync cursor');
     }
     const position = { seq: seq as number, base: base as number, issuedAt: issuedAt as number };
     if (now - position.issuedAt > this.maxAgeMs) throw new SyncCursorExpiredError(position.issuedAt);

@@ -182,7 +182,7 @@ describe('GET /users/{user_id}/jobs', () => {
     ]) {
       const answer = await list(ALICE, { cursor });
       expect(answer.status, cursor).toBe(400);
-      expect(answer.body).toMatchObject({ code: 'validation_failed', field: 'cursor' });
+      expect(answer.body).toMatchObject({ code: 'invalid_cursor', field: 'cursor' });
     }
     // Alice's cursor on Bob's list (a server key may read both): not a way into Bob's jobs from Alice's position.
     const crossed = await list(BOB, { cursor: aliceCursor });

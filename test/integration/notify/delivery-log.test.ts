@@ -163,7 +163,7 @@ describe('GET /webhooks/{webhook_id}/deliveries', () => {
     ];
     for (const bad of tampered) {
       const response = await harness.api('GET', `/webhooks/${id}/deliveries`, { query: { cursor: bad } });
-      expect(response, bad).toMatchObject({ status: 400, body: { code: 'validation_failed', field: 'cursor' } });
+      expect(response, bad).toMatchObject({ status: 400, body: { code: 'invalid_cursor', field: 'cursor' } });
     }
     const elsewhere = await harness.api('GET', `/webhooks/${other.id}/deliveries`, { query: { cursor } });
     expect(elsewhere).toMatchObject({ status: 400, body: { field: 'cursor' } });
@@ -281,14 +281,14 @@ describe('replay', () => {
 
   it('validates the range body', async () => {
     const { id } = await subscribe();
-    for (const [body, field] of [
-      [{ until: '2026-01-02T00:00:00Z' }, 'since'],
-      [{ since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 'until'],
-      [{ since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', status: 'done' }, 'status'],
-      [{ since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', cursor: 'x' }, 'cursor'],
+    for (const [body, field, code] of [
+      [{ until: '2026-01-02T00:00:00Z' }, 'since', 'validation_failed'],
+      [{ since: '2026-01-02T00:00:00Z', until: '2026-01-01T00:00:00Z' }, 'until', 'validation_failed'],
+      [{ since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', status: 'done' }, 'status', 'validation_failed'],
+      [{ since: '2026-01-01T00:00:00Z', until: '2026-01-02T00:00:00Z', cursor: 'x' }, 'cursor', 'invalid_cursor'],
     ] as const) {
       const response = await harness.api('POST', `/webhooks/${id}/replay`, { body });
-      expect(response, field).toMatchObject({ status: 400, body: { code: 'validation_failed', field } });
+      expect(response, field).toMatchObject({ status: 400, body: { code, field } });
     }
   });
 });

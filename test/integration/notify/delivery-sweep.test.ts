@@ -161,7 +161,7 @@ describe('the sweeper and webhook deliveries', () => {
     expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
-  it('does not re-drive parked, failed or delivered deliveries', async () => {
+  it('does not re-drive pending_endpoint, failed or delivered deliveries', async () => {
     const { webhookId, event } = await publishOne();
     await harness.takeMessages();
     await harness.notifier.webhooks.disable(webhookId, 'endpoint_failing');

@@ -323,13 +323,13 @@ describe('subscription state', () => {
     });
   });
 
-  it('a parked delivery whose subscription is enabled meanwhile is queued again by its parker', async () => {
+  it('a delivery marked pending_endpoint whose subscription is enabled meanwhile is queued again by the worker that marked it', async () => {
     const { id } = await subscribe();
     const published = event();
     await harness.notifier.publisher.publish(published);
     const [message] = await harness.takeMessages();
     await harness.notifier.webhooks.disable(id, 'manual');
-    // The enable and its sweep happen between this worker's read of the subscription and its parking.
+    // The enable and its sweep happen between this worker's read of the subscription and its marking the delivery pending_endpoint.
     const webhooks = harness.notifier.webhooks;
     const get = webhooks.get.bind(webhooks);
     let reads = 0;

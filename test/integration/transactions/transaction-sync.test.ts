@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
 import { nexusClient } from '../../../lib/services/nexus.ts';
 import { transactionSync } from '../../../lib/services/transactions.ts';
-import { InvalidSyncCursorError, SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
+import { InvalidCursorError } from '../../../lib/errors.ts';
+import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
 import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
 
 /**
@@ -117,14 +118,14 @@ describe('transactions sync', () => {
     const { cursor } = await syncAll(user, undefined);
     const tampered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
     await expect(transactionSync(harness.services).sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
-      InvalidSyncCursorError,
+      InvalidCursorError,
     );
     await expect(transactionSync(harness.services).sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
-      name: 'InvalidSyncCursorError',
+      name: 'InvalidCursorError',
       field: 'cursor',
     });
     await expect(transactionSync(harness.services).sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
-      InvalidSyncCursorError,
+      InvalidCursorError,
     );
     clock.advance(31 * 24 * 3600_000);
     await expect(transactionSync(harness.services).sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(

@@ -5,7 +5,7 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { AttemptLimitError } from '../../../lib/notify/redelivery.ts';
-import { InvalidCursorError } from '../../../lib/store/cursor.ts';
+import { InvalidCursorError } from '../../../lib/errors.ts';
 
 describe('toHttpProblem: the one place an error becomes a problem', () => {
   it.each([
@@ -18,7 +18,7 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
       'validation_failed',
       'end_date',
     ],
-    ['InvalidCursorError (invalid input)', new InvalidCursorError('not a cursor'), 'validation_failed', 'cursor'],
+    ['InvalidCursorError (a cursor not issued here)', new InvalidCursorError('not a cursor'), 'invalid_cursor', 'cursor'],
   ])('maps the domain’s %s to its problem, keeping the message and the field', (_, error, code, field) => {
     const problem = toHttpProblem(error, silentLog);
     expect(problem).toBeInstanceOf(HttpProblem);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, InvalidCursorError } from '../../../lib/notify/delivery-cursor.ts';
+import { InvalidCursorError } from '../../../lib/errors.ts';
+import { decodeCursor, encodeCursor } from '../../../lib/notify/delivery-cursor.ts';
 import { deliveryLogKey } from '../../../lib/store/deliveries-repo.ts';
 
 const key = deliveryLogKey('wh_a', 'msg_job_1_succeeded', '2026-01-01T00:00:01.000Z');

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidSyncCursorError, SyncCursorCodec, SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
+import { InvalidCursorError } from '../../../lib/errors.ts';
+import { SyncCursorCodec, SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
 
 const DAY = 24 * 3600_000;
 const codec = new SyncCursorCodec(Buffer.alloc(32, 7), 30 * DAY);
@@ -22,15 +23,13 @@ describe('SyncCursorCodec', () => {
       fc.property(fc.nat({ max: cursor.length - 1 }), fc.constantFrom(...'ABCxyz019-_.'), (at, char) => {
         fc.pre(cursor[at] !== char);
         const changed = cursor.slice(0, at) + char + cursor.slice(at + 1);
-        expect(() => codec.decode('user-1', changed, NOW)).toThrow(InvalidSyncCursorError);
+        expect(() => codec.decode('user-1', changed, NOW)).toThrow(InvalidCursorError);
       }),
     );
-    expect(() => codec.decode('user-2', cursor, NOW)).toThrow(InvalidSyncCursorError);
-    expect(() => new SyncCursorCodec(Buffer.alloc(32, 8), 30 * DAY).decode('user-1', cursor, NOW)).toThrow(
-      InvalidSyncCursorError,
-    );
+    expect(() => codec.decode('user-2', cursor, NOW)).toThrow(InvalidCursorError);
+    expect(() => new SyncCursorCodec(Buffer.alloc(32, 8), 30 * DAY).decode('user-1', cursor, NOW)).toThrow(InvalidCursorError);
     for (const junk of ['', '.', 'a.b.c', 'x'.repeat(600), '{"s":1}']) {
-      expect(() => codec.decode('user-1', junk, NOW)).toThrow(InvalidSyncCursorError);
+      expect(() => codec.decode('user-1', junk, NOW)).toThrow(InvalidCursorError);
     }
   });
 

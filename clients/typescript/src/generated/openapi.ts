@@ -2166,7 +2166,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            /** @description `invalid_cursor`: The cursor is not valid here; `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2177,7 +2177,7 @@ export interface operations {
                         /** @constant */
                         status?: 400;
                         /** @enum {unknown} */
-                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                        code?: "invalid_cursor" | "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
                     };
                 };
             };
@@ -6845,7 +6845,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `invalid_cursor`: The sync cursor is not valid for this user; `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            /** @description `invalid_cursor`: The cursor is not valid here; `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8629,7 +8629,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            /** @description `invalid_cursor`: The cursor is not valid here; `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8640,7 +8640,7 @@ export interface operations {
                         /** @constant */
                         status?: 400;
                         /** @enum {unknown} */
-                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                        code?: "invalid_cursor" | "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
                     };
                 };
             };
@@ -9035,7 +9035,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            /** @description `invalid_cursor`: The cursor is not valid here; `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
             400: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9046,7 +9046,7 @@ export interface operations {
                         /** @constant */
                         status?: 400;
                         /** @enum {unknown} */
-                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                        code?: "invalid_cursor" | "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
                     };
                 };
             };
