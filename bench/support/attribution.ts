@@ -76,6 +76,9 @@ export function profileByOwner(profilePath: string): Map<string, number> {
   const ownFrame = (node: ProfileNode): string | undefined => {
     const { url, lineNumber, columnNumber } = node.callFrame;
     if (url === '' || url.startsWith('node:')) return undefined;
+    // The `node -e` script that imports the bundle (`[eval1]`, named as a file since Node 24) owns nothing: what runs
+    // under it is the import itself (compiling and linking the bundle), labelled below.
+    if (/\[eval\d*\]$/.test(url)) return undefined;
     if (url.startsWith('file:') && url.endsWith('.mjs') && mapFor(url)) {
       const entry = mapFor(url)!.findEntry(lineNumber, columnNumber) as { originalSource?: string };
       return entry.originalSource ? ownerOfPath(entry.originalSource) : "bundle's top-level code (hoisted ES modules)";
