@@ -9,7 +9,6 @@ import {
   FUNCTION_NAMES,
   FUNCTION_SPECS,
   type FunctionName,
-  type FunctionSpec,
   SDK_CLIENT_PACKAGES,
   type SdkClient,
   sdkClientsOf,
@@ -72,8 +71,6 @@ const SDK_CLIENTS = {
   secrets: { packages: SDK_CLIENT_PACKAGES.secrets, exports: ['SecretsManagerClient'] },
   kms: { packages: SDK_CLIENT_PACKAGES.kms, exports: ['KMSClient'] },
 } as const satisfies Record<SdkClient, { packages: readonly string[]; exports: readonly string[] }>;
-
-const clientsUsed: (spec: FunctionSpec) => SdkClient[] = sdkClientsOf;
 
 const baselineName = (clients: readonly SdkClient[]) => `baseline[${clients.length > 0 ? clients.join('+') : 'no SDK'}]`;
 
@@ -345,7 +342,7 @@ export async function run(): Promise<BenchResult> {
   // Baseline entries: the SDK clients each function uses, and nothing else; plus the clients each bundle loads.
   const clientSets = new Map<string, SdkClient[]>();
   for (const name of FUNCTION_NAMES) {
-    const used = clientsUsed(FUNCTION_SPECS[name]);
+    const used = sdkClientsOf(FUNCTION_SPECS[name]);
     clientSets.set(baselineName(used), used);
     const imported = clientsImported(find(name).metafile);
     clientSets.set(baselineName(imported), imported);
@@ -366,11 +363,11 @@ export async function run(): Promise<BenchResult> {
     if (clients.length > 0) bundles.push(await buildBundle(withRuntimeSdk(key), entry, 'external'));
   }
   for (const probe of PROBES) bundles.push(await buildBundle(probe.key, writeEntry(probe.key, `${probe.source}\n`)));
-  const floorOf = (name: FunctionName) => floorName(clientsUsed(FUNCTION_SPECS[name]), bundlesUndici(find(name).metafile));
+  const floorOf = (name: FunctionName) => floorName(sdkClientsOf(FUNCTION_SPECS[name]), bundlesUndici(find(name).metafile));
   for (const name of FUNCTION_NAMES) {
     const key = floorOf(name);
     if (bundles.some((bundle) => bundle.key === key)) continue;
-    const clients = clientsUsed(FUNCTION_SPECS[name]);
+    const clients = sdkClientsOf(FUNCTION_SPECS[name]);
     const lines = [
       ...sdkExports(clients),
       ...(bundlesUndici(find(name).metafile) ? [UNDICI_DISPATCHERS] : []),
@@ -404,20 +401,20 @@ export async function run(): Promise<BenchResult> {
     }
   }
 
-  const baselineOf = (name: FunctionName) => find(baselineName(clientsUsed(FUNCTION_SPECS[name])));
+  const baselineOf = (name: FunctionName) => find(baselineName(sdkClientsOf(FUNCTION_SPECS[name])));
   const floorBundleOf = (name: FunctionName) => find(floorOf(name));
   const ratioOf = (name: FunctionName) => median(find(name).times) / median(floorBundleOf(name).times);
   // The target before issue 35: the function over a bundle of its SDK clients alone (reported, no longer a target).
   const baselineRatioOf = (name: FunctionName) => median(find(name).times) / median(baselineOf(name).times);
   // Before the SDK was bundled: the function and its baseline both resolving the SDK from node_modules.
   const runtimeSdkBaselineOf = (name: FunctionName) => {
-    const clients = clientsUsed(FUNCTION_SPECS[name]);
+    const clients = sdkClientsOf(FUNCTION_SPECS[name]);
     return find(clients.length > 0 ? withRuntimeSdk(baselineName(clients)) : baselineName(clients));
   };
   const beforeOf = (name: FunctionName) => find(withRuntimeSdk(name));
   const againstRuntimeSdkOf = (name: FunctionName) => median(find(name).times) / median(runtimeSdkBaselineOf(name).times);
   const rows = FUNCTION_NAMES.map((name) => {
-    const used = clientsUsed(FUNCTION_SPECS[name]);
+    const used = sdkClientsOf(FUNCTION_SPECS[name]);
     const fn = find(name);
     const baseline = baselineOf(name);
     const floor = floorBundleOf(name);

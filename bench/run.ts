@@ -109,8 +109,7 @@ interface Measured {
   checks: SectionCheck[];
 }
 
-function measuredIn(text: string): Measured {
-  const sections = sectionsOf(text);
+function measuredIn(sections: Map<string, string>): Measured {
   const dates = [...sections.values()].flatMap((section) => /^_Measured (\S+?Z)/m.exec(section)?.[1] ?? []).sort();
   const nodes = [
     ...new Set([...sections.values()].flatMap((section) => /^_Measured .*?Node (v[\d.]+)/m.exec(section)?.[1] ?? [])),
@@ -203,7 +202,7 @@ function render(sections: Map<string, string>, fullRunLine: string, compared: st
 
 const existing = existsSync(OUTPUT) ? readFileSync(OUTPUT, 'utf8') : '';
 const sections = sectionsOf(existing);
-const before = measuredIn(existing);
+const before = measuredIn(sections);
 let compared = COMPARISON.exec(existing)?.[0];
 const major = (version: string) => version.replace(/^v(\d+).*$/, '$1');
 
@@ -233,12 +232,13 @@ for (const id of selected) {
   writeFileSync(OUTPUT, render(sections, partialLine, compared));
 }
 const seconds = (Date.now() - started) / 1000;
-const now = () => measuredIn(render(sections, partialLine, undefined));
 if (options.compare !== undefined) {
-  compared = comparison(measuredIn(readFileSync(options.compare, 'utf8')), now());
+  compared = comparison(measuredIn(sectionsOf(readFileSync(options.compare, 'utf8'))), measuredIn(sections));
   writeFileSync(OUTPUT, render(sections, partialLine, compared));
 } else if (selected.length === BENCHMARKS.length && !failed) {
-  if (before.node !== 'unknown' && major(before.node) !== major(process.version)) compared = comparison(before, now());
+  if (before.node !== 'unknown' && major(before.node) !== major(process.version)) {
+    compared = comparison(before, measuredIn(sections));
+  }
   writeFileSync(
     OUTPUT,
     render(
