@@ -1,6 +1,6 @@
 /**
  * The layers of nexus-relay (docs/ARCHITECTURE.md → Layers), checked by `npm run lint` (and so by CI):
- * functions/ → lib/ only; the domain never speaks HTTP; nothing at run time imports infra/; no cycles. Any violation
+ * functions/ → lib/ only; the domain never speaks HTTP (a slice's *-routes.ts are its HTTP edge); nothing at run time imports infra/; no cycles. Any violation
  * fails the check (there are none to tolerate).
  */
 module.exports = {
@@ -67,9 +67,20 @@ module.exports = {
       name: 'domain-not-http',
       severity: 'error',
       comment:
-        'The domain (aggregation, mx, notify, store, reads, queue, transactions) throws its own errors; lib/http maps them.',
-      from: { path: '^lib/(aggregation|mx|notify|store|reads|queue|transactions)/' },
+        "A slice's domain (everything but its *-routes.ts) throws its own errors and never speaks HTTP; its routes and lib/http map them.",
+      from: {
+        path: '^lib/(aggregation|api-docs|mx|mx-events|notify|store|reads|queue|transactions)/',
+        pathNot: '-routes\\.ts$',
+      },
       to: { path: '^lib/http/' },
+    },
+    {
+      name: 'routes-are-the-edge',
+      severity: 'error',
+      comment:
+        "A slice's routes (*-routes.ts) are imported by the compositions (functions/), the route table and tooling only: nothing of the domain or lib/http depends on them.",
+      from: { path: '^lib/', pathNot: '(^lib/route-table\\.ts|-routes\\.ts)$' },
+      to: { path: '-routes\\.ts$' },
     },
   ],
   options: {

@@ -42,7 +42,7 @@ import { fmt, max, mean, median, min, quantile, sum } from './support/stats.ts';
 
 /**
  * Scale: 10,000 refreshes (1,000 users × 10 members) through the local stack's own parts — the gateway serving
- * lib/http/routes.ts with the real handler exports, the SQS pollers calling `worker-poll` and `worker-deliver`, the
+ * lib/route-table.ts with the real handler exports, the SQS pollers calling `worker-poll` and `worker-deliver`, the
  * sweeper on its timer — in real time, with dynalite, fauxqs and the MX simulator in a child process (so the stack
  * gets one core and the engines the other; `startLocalStack` would put all of it on one). A client app receives
  * the signed webhooks and verifies each with `standardwebhooks`. Counted on the way: every DynamoDB and SQS call
@@ -848,7 +848,7 @@ export async function run(): Promise<BenchResult> {
   const markdown = [
     `**Targets:** ${jobsTotal.toLocaleString('en-US')} refreshes end with exactly one terminal webhook each — none lost, none duplicated. Wall time, peak memory, calls per job and the cost per 1M aggregations are reported.`,
     '',
-    `**Method:** real time, no ManualClock. The local stack's parts as \`startLocalStack\` wires them — \`startGateway\` (lib/http/routes.ts → the handler exports), \`startPoller\` for the poll queue (2 loops) and the delivery queue (4 loops), batches of 10, ` +
+    `**Method:** real time, no ManualClock. The local stack's parts as \`startLocalStack\` wires them — \`startGateway\` (lib/route-table.ts → the handler exports), \`startPoller\` for the poll queue (2 loops) and the delivery queue (4 loops), batches of 10, ` +
       `the sweeper every 60 s with a ${DELIVERY_STALL_S} s delivery stall window, and once more that long after the last terminal webhook (so the sweeps read every delivery of the run once, as deployed), \`LOG_LEVEL=INFO\` (output counted, not printed) — with dynalite, fauxqs and the MX simulator moved to a child process so the engines get their own core ` +
       `(\`startLocalStack\` runs everything on one). ${USERS.toLocaleString('en-US')} users × ${MEMBERS_PER_USER} members on the simulator, each aggregation scripted as the simulator's default (2 s, CONNECTED), ` +
       `so each job is: refresh → first poll 3 s later finds it done → terminal event. A webhook subscription points at a client endpoint that verifies every delivery with \`standardwebhooks\`. ` +

@@ -22,7 +22,7 @@ import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
 import { deadLetterUrlVariable, type QueueName, queueUrlVariable } from '../lib/queue/queue-names.ts';
-import { ROUTES } from '../lib/http/routes.ts';
+import { ROUTES } from '../lib/route-table.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */

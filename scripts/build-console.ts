@@ -5,11 +5,11 @@ import { sha256Hex } from '../lib/hash.ts';
 
 /**
  * `npm run console`: builds the operator console (console/) into the one file the api-docs function serves it from,
- * lib/api/console-assets.generated.json — the page, and its script and style under content-hashed names. Committed
+ * lib/api-docs/console-assets.generated.json — the page, and its script and style under content-hashed names. Committed
  * like the OpenAPI document: the Lambda bundle and the local gateway read the same bytes, nothing is built at run
  * time, and a test fails when the file is stale.
  */
-export const CONSOLE_ASSETS = fileURLToPath(new URL('../lib/api/console-assets.generated.json', import.meta.url));
+export const CONSOLE_ASSETS = fileURLToPath(new URL('../lib/api-docs/console-assets.generated.json', import.meta.url));
 const CONSOLE = fileURLToPath(new URL('../console/', import.meta.url));
 
 export interface ConsoleAsset {

@@ -1,4 +1,4 @@
-import type { HttpFunctionName } from '../../lib/http/routes.ts';
+import type { HttpFunctionName } from '../../lib/http/route.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
 

@@ -6,9 +6,10 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCESS_LOG_FIELDS } from '../access-log.ts';
-import { type HttpFunctionName, ROUTES } from '../../lib/http/routes.ts';
+import type { HttpFunctionName } from '../../lib/http/route.ts';
+import { ROUTES } from '../../lib/route-table.ts';
 
-/** Serves `$default` (lib/http/routes.ts): problem+json 404/405 instead of API Gateway's own answers. */
+/** Serves `$default` (lib/http/fallback-route.ts): problem+json 404/405 instead of API Gateway's own answers. */
 export const DEFAULT_ROUTE_FUNCTION: HttpFunctionName = 'api-fallback';
 
 /** One JSON line per request, with the fields the local gateway writes too (infra/access-log.ts). */
@@ -23,7 +24,7 @@ export interface RelayHttpApiProps {
 }
 
 /**
- * The HttpApi: exactly the routes of lib/http/routes.ts plus `$default`. There is no gateway authorizer on purpose:
+ * The HttpApi: exactly the routes of lib/route-table.ts plus `$default`. There is no gateway authorizer on purpose:
  * HTTP APIs cannot shape an authorizer's 401 as problem+json, so every function authenticates the API key itself.
  */
 export class RelayHttpApi extends Construct {

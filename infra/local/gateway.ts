@@ -6,7 +6,8 @@ import type { ApiEvent } from '../../lib/http/api-event.ts';
 import { compilePathTemplate } from '../../lib/path-template.ts';
 import { HttpProblem, type ProblemCode } from '../../lib/http/problem.ts';
 import type { AccessLogLine } from '../access-log.ts';
-import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type HttpFunctionName } from '../../lib/http/routes.ts';
+import { DEFAULT_ROUTE_KEY, routeKey, type HttpFunctionName } from '../../lib/http/route.ts';
+import { ROUTES } from '../../lib/route-table.ts';
 import { httpFunctions, type HttpLambda } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
 
@@ -112,7 +113,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The local API Gateway: serves `lib/http/routes.ts` by calling the same handler exports the Lambdas run. */
+/** The local API Gateway: serves `lib/route-table.ts` by calling the same handler exports the Lambdas run. */
 export async function startGateway(options: {
   port: number;
   host?: string;

@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../lib/http/api-event.ts';
-import type { HttpFunctionName } from '../../lib/http/routes.ts';
+import type { HttpFunctionName } from '../../lib/http/route.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
 
 export type HttpLambda = (event: ApiEvent, context: Context) => Promise<ApiResult>;

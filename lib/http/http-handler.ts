@@ -51,6 +51,8 @@ export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored' }
   | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
 );
 
+export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
+
 export type Operations = Record<string, Operation>;
 
 export interface HttpHandlerDeps {

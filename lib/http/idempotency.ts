@@ -6,10 +6,8 @@ import { type HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { IdempotencyStore } from '../store/idempotency-repo.ts';
 import { toHttpProblem } from './error-mapper.ts';
-import type { AuthenticatedRequest, HttpResponse, Operation, Operations } from './http-handler.ts';
+import type { AuthenticatedOperation, AuthenticatedRequest, HttpResponse } from './http-handler.ts';
 import { HttpProblem } from './problem.ts';
-
-export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
 
 export interface IdempotencyDeps {
   store: IdempotencyStore;
@@ -39,7 +37,6 @@ export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 /** Marks a replayed answer, so callers and logs can tell it from an execution. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
-export const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
 export const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
 // Longer than any API function's timeout (25 s), so a live execution never loses its key to a duplicate.
 const DEFAULT_LEASE_MS = 30_000;
@@ -67,16 +64,6 @@ export function idempotent(operation: AuthenticatedOperation, deps: IdempotencyD
       return key === undefined ? operation.handle(request) : handleOnce(operation, request, key, deps);
     },
   };
-}
-
-/** `operations` with every authenticated POST and PUT made `idempotent`; the rest unchanged. */
-export function idempotentWrites(operations: Operations, deps: IdempotencyDeps): Operations {
-  return Object.fromEntries(
-    Object.entries(operations).map(([routeKey, operation]) => [
-      routeKey,
-      operation.auth === 'api_key' && IDEMPOTENT_METHODS.has(routeKey.split(' ')[0]!) ? idempotent(operation, deps) : operation,
-    ]),
-  );
 }
 
 function idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {

@@ -1,6 +1,6 @@
 /**
  * The Nexus reads nexus-relay serves, one entry each. Our path is MX's path under `/users/{user_id}` (the MX session
- * fixes the user, our URL names it), so one list yields the route table, the validation and the MX call.
+ * fixes the user, our URL names it), so one list yields the routes, their validation and the MX call (read-routes.ts).
  *
  * `query`: `none` — no query parameters; `paged` — `page`, `records_per_page`; `filtered` — those plus `use_case`,
  * on exactly the endpoints MX lists as accepting it (MX's Member Use Cases guide).
@@ -8,7 +8,7 @@
 export type ReadQuery = 'none' | 'paged' | 'filtered';
 
 export interface ReadEndpoint {
-  /** MX's path template; path parameters are validated by name (see read-input.ts). */
+  /** MX's path template; path parameters are validated by name (see read-routes.ts). */
   path: string;
   query: ReadQuery;
   summary: string;
@@ -54,6 +54,3 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
     summary: 'List transactions updated between two dates',
   },
 ];
-
-/** Our route path for a read: MX's path under the user. */
-export const readRoutePath = (endpoint: ReadEndpoint): string => `/users/{user_id}${endpoint.path}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE_FUNCTION } from '../../infra/constructs/http-api.ts';
-import { DEFAULT_ROUTE_KEY, ROUTES, routeKey } from '../../lib/http/routes.ts';
+import { DEFAULT_ROUTE_KEY, routeKey } from '../../lib/http/route.ts';
+import { ROUTES } from '../../lib/route-table.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, referencedId, resourceById, resourcesOfType } from './support/template.ts';
 
@@ -16,12 +17,12 @@ describe('the HttpApi routes', () => {
     return [...functions].find(([, fn]) => fn.logicalId === functionId)![0];
   };
 
-  it('are exactly the route keys of lib/http/routes.ts plus $default', () => {
+  it('are exactly the route keys of lib/route-table.ts plus $default', () => {
     const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE_KEY].sort();
     expect(routes.map((route) => route.RouteKey).sort()).toEqual(expected);
   });
 
-  it('each invoke the function lib/http/routes.ts names', () => {
+  it('each invoke the function lib/route-table.ts names', () => {
     const expected = Object.fromEntries([...ROUTES.map((r) => [routeKey(r), r.fn]), [DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_FUNCTION]]);
     expect(Object.fromEntries(routes.map((route) => [route.RouteKey, targetOf(route)]))).toEqual(expected);
   });

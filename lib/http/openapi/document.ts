@@ -1,9 +1,10 @@
 import { IDEMPOTENCY_KEY_HEADER, KEY_FORMAT, REPLAYED_HEADER } from '../idempotency.ts';
+import { isIdempotentWrite } from '../route.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 import { type JsonSchema, JsonSchemas } from './json-schemas.ts';
-import type { OperationDocs, OperationsDocs, ResponseDocs } from './operation-docs.ts';
+import type { OperationDocs, ResponseDocs } from './operation-docs.ts';
 import { responseSchemas } from './response-schemas.ts';
-import { type DocumentedRoute, isIdempotentWrite, problemsOf } from './route-problems.ts';
+import { type DocumentedRoute, problemsOf } from './route-problems.ts';
 import { WEBHOOK_EVENTS, type WebhookEventDocs } from './webhook-events.ts';
 import { parameterNames } from '../../path-template.ts';
 
@@ -32,25 +33,22 @@ const HEADERS = {
   },
 };
 
-/** The route key of an operation, as functions register them: `"POST /webhooks"`. */
-const keyOf = (route: DocumentedRoute): string => `${route.method} ${route.path}`;
-
 /**
- * The OpenAPI 3.1 document of the API: one operation per route of the route table, described by the `docs` its
- * function declares under the same route key (their zod schemas are those the operations validate with), and the
- * events webhooks deliver. A route without docs, or docs without a route, is a programming error: it throws.
+ * The OpenAPI 3.1 document of the API: one operation per route, described by the docs the route declares (their zod
+ * schemas are those its handler validates with), and the events webhooks deliver. Two routes with one method and
+ * path are a programming error: it throws.
  */
-export function buildOpenApiDocument(info: ApiInfo, routes: readonly DocumentedRoute[], docs: OperationsDocs): OpenApiDocument {
-  const routeKeys = new Set(routes.map(keyOf));
-  const orphans = Object.keys(docs).filter((key) => !routeKeys.has(key));
-  if (orphans.length > 0) throw new Error(`Docs for routes that do not exist: ${orphans.join(', ')}`);
-
+export function buildOpenApiDocument(
+  info: ApiInfo,
+  routes: readonly (DocumentedRoute & { docs(): OperationDocs })[],
+): OpenApiDocument {
   const schemas = new JsonSchemas();
   const paths: OpenApiDocument['paths'] = {};
   for (const route of routes) {
-    const routeDocs = docs[keyOf(route)];
-    if (!routeDocs) throw new Error(`No docs for ${keyOf(route)}`);
-    (paths[route.path] ??= {})[route.method.toLowerCase()] = operation(route, routeDocs, schemas);
+    const item = (paths[route.path] ??= {});
+    const method = route.method.toLowerCase();
+    if (item[method]) throw new Error(`${route.method} ${route.path} is declared twice`);
+    item[method] = operation(route, route.docs(), schemas);
   }
   const webhooks = Object.fromEntries(
     Object.entries(WEBHOOK_EVENTS).map(([type, event]) => [type, { post: webhookOperation(type, event, schemas) }]),
@@ -104,7 +102,9 @@ function pathParameters(route: DocumentedRoute, docs: OperationDocs, schemas: Js
   const parameters = docs.path ? parametersOf(schemas.request(docs.path), 'path') : [];
   const named = parameters.map((parameter) => parameter.name);
   if (named.join() !== placeholders.join() || parameters.some((parameter) => !parameter.required)) {
-    throw new Error(`${keyOf(route)}: the path schema must require exactly ${placeholders.join(', ') || 'nothing'}`);
+    throw new Error(
+      `${route.method} ${route.path}: the path schema must require exactly ${placeholders.join(', ') || 'nothing'}`,
+    );
   }
   return parameters;
 }

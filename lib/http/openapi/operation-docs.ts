@@ -13,10 +13,10 @@ export interface ResponseDocs {
 }
 
 /**
- * What the API document says about one operation. Each function module declares these next to its `operations`,
- * under the same route keys and with the very zod schemas its operations parse their input with: the document
- * cannot drift from the validation because there is nothing else to read it from. A module exports them as
- * `docs()`, built when the document is: a function's cold start does not build what only the document reads.
+ * What the API document says about one operation. Each route declares it (lib/http/route.ts `docs`) with the very zod
+ * schemas its handler parses its input with: the document cannot drift from the validation because there is nothing
+ * else to read it from. Built when the document is: a function's cold start does not build what only the document
+ * reads.
  */
 export interface OperationDocs {
   /** Object schema of the path parameters. */
@@ -35,5 +35,3 @@ export interface OperationDocs {
   /** The operation takes its body as text (its `body: 'text'`), so the pipeline's JSON problems do not apply. */
   bodyAsText?: true;
 }
-
-export type OperationsDocs = Readonly<Record<string, OperationDocs>>;

@@ -1,4 +1,4 @@
-import { IDEMPOTENT_METHODS } from '../idempotency.ts';
+import { isIdempotentWrite } from '../route.ts';
 import type { ProblemCode } from '../problem.ts';
 import type { OperationDocs } from './operation-docs.ts';
 
@@ -9,10 +9,6 @@ export interface DocumentedRoute {
   auth: 'api_key' | 'none';
   summary: string;
 }
-
-/** `idempotentWrites` wraps exactly these: authenticated POSTs and PUTs honour `Idempotency-Key`. */
-export const isIdempotentWrite = (route: Pick<DocumentedRoute, 'method' | 'auth'>): boolean =>
-  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method);
 
 /**
  * Every problem code a route can answer: the operation's own, plus what the HTTP pipeline answers for any route of

@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { operationsDocs } from '../../../infra/openapi.ts';
-import { DEFAULT_ROUTE_KEY, ROUTES, routeKey, type RouteDefinition } from '../../../lib/http/routes.ts';
-import type { OperationsDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import type { OperationDocs } from '../../../lib/http/openapi/operation-docs.ts';
+import { DEFAULT_ROUTE_KEY, type Route, routeKey } from '../../../lib/http/route.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
@@ -17,7 +17,7 @@ import { MxPathWatch } from './mx-path-watch.ts';
 import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
 
 /**
- * Every route of lib/http/routes.ts, through the real local gateway, with hostile path parameters (traversal, encoded
+ * Every route of lib/route-table.ts, through the real local gateway, with hostile path parameters (traversal, encoded
  * slashes, NUL, unicode, oversized), query strings, JSON and non-JSON bodies and headers. Whatever comes in: never a
  * 5xx; every non-2xx is problem+json with a code the route's OpenAPI operation lists; every 2xx has the documented
  * shape; and every request target MX received holds only values our validation lets through.
@@ -43,7 +43,6 @@ let stack: LocalStack;
 let client: ReturnType<typeof rawHttpClient>;
 let watch: MxPathWatch;
 let known: KnownValues;
-let docs: OperationsDocs;
 
 interface UserFixtures {
   members: string[];
@@ -93,7 +92,6 @@ async function knownValues(): Promise<KnownValues> {
 beforeAll(async () => {
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: process.env.HOSTILE_LOG_LEVEL ?? 'ERROR' } });
   known = await knownValues();
-  docs = await operationsDocs();
   client = rawHttpClient(stack.url);
   watch = new MxPathWatch(stack.simulatorUrl!);
   await watch.start(200);
@@ -119,7 +117,9 @@ const describeExchange = (request: RawRequest, answer: RawAnswer) =>
     `→ ${answer.status} ${answer.contentType ?? ''} ${clip(answer.text)}`,
   ].join('\n');
 
-const routesByKey = new Map<string, RouteDefinition>(ROUTES.map((route) => [routeKey(route), route]));
+const routesByKey = new Map<string, Route<never>>(ROUTES.map((route) => [routeKey(route), route]));
+/** Each route's docs, by route key. */
+const docs: Record<string, OperationDocs> = Object.fromEntries(ROUTES.map((route) => [routeKey(route), route.docs()]));
 
 /** The route the gateway served, found as it finds it (WHATWG URL parsing, then the route table). */
 const servedRouteKey = (request: RawRequest): string =>

@@ -5,7 +5,8 @@ import { ManualClock } from '../../../lib/clock.ts';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { type AuthenticatedRequest, createHttpHandler, type HttpResponse } from '../../../lib/http/http-handler.ts';
-import { type IdempotencyDeps, idempotentWrites } from '../../../lib/http/idempotency.ts';
+import { type IdempotencyDeps, idempotent } from '../../../lib/http/idempotency.ts';
+import { operationsOf, type Route } from '../../../lib/http/route.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import type { Log } from '../../../lib/logger.ts';
 import type { ApiKeyRecord } from '../../../lib/store/api-keys-repo.ts';
@@ -74,20 +75,27 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
     ]),
   );
   const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock);
-  const operation = {
-    auth: 'api_key' as const,
-    access: 'server_key' as const,
-    query: 'parsed' as const,
+  const route = (key: string, access: 'server_key' | 'path_user'): Route => ({
+    method: 'POST',
+    path: key.slice('POST '.length),
+    fn: 'api-refresh',
+    summary: key,
+    auth: 'api_key',
+    access,
+    query: 'parsed',
     handle: (request: AuthenticatedRequest) => respond(request, ++executions),
-  };
-  const userOperation = { ...operation, access: 'path_user' as const };
-  const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
-  const operations = idempotentWrites({ [CREATE]: operation, [COPY]: operation, [USER_THING]: userOperation }, deps);
-  const handler = createHttpHandler(operations, {
-    authenticator: () => authenticator,
-    log,
-    metrics: { add: (name, _value, dimensions) => refusals.push({ name, ...dimensions }) },
+    docs: () => ({ responses: {} }),
   });
+  const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
+  const routes = [route(CREATE, 'server_key'), route(COPY, 'server_key'), route(USER_THING, 'path_user')];
+  const handler = createHttpHandler(
+    operationsOf(routes, {}, (operation) => idempotent(operation, deps)),
+    {
+      authenticator: () => authenticator,
+      log,
+      metrics: { add: (name, _value, dimensions) => refusals.push({ name, ...dimensions }) },
+    },
+  );
   return (event: ApiEvent) => handler(event, lambdaContext('idempotency-test')) as Promise<ApiResult>;
 }
 

@@ -10,12 +10,15 @@ import { ManualClock } from '../../../lib/clock.ts';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
+import { idempotent } from '../../../lib/http/idempotency.ts';
+import { operationsOf } from '../../../lib/http/route.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { Resolver } from '../../../lib/notify/address-guard.ts';
-import { deliveriesOperations } from '../../../lib/api/webhook-deliveries.ts';
+import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../../../lib/notify/delivery-routes.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
-import { webhooksOperations } from '../../../lib/api/webhook-subscriptions.ts';
+import { SUBSCRIPTION_ROUTES, type SubscriptionRouteDeps } from '../../../lib/notify/subscription-routes.ts';
+import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
 import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
 
@@ -95,7 +98,9 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   };
   const authenticator = new ApiKeyAuthenticator(apiKeys, clock);
   const apiHandler = createHttpHandler(
-    { ...webhooksOperations(notifier), ...deliveriesOperations(notifier) },
+    operationsOf<SubscriptionRouteDeps & DeliveryRouteDeps>([...SUBSCRIPTION_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
+      idempotent(operation, { store: new IdempotencyRepository(table), clock, log: silentLog, sealBodies: notifier.secretBox }),
+    ),
     { authenticator: () => authenticator, log: silentLog },
   );
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROUTES } from '../../../lib/http/routes.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
 import { TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import { sealedFor } from '../../../lib/secret-box.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';

@@ -1,8 +1,9 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { SYNC_ROUTE_KEY } from '../../../lib/api/transactions-sync.ts';
-import { ROUTES, routeKey } from '../../../lib/http/routes.ts';
+import { routeKey } from '../../../lib/http/route.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
+import { SYNC_ROUTE } from '../../../lib/transactions/sync-routes.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 
 /**
@@ -137,7 +138,7 @@ describe('every read route', () => {
     // Transactions sync is api-read's own (not an MX read passed through): test/integration/transactions covers it.
     const readRoutes = ROUTES.filter((route) => route.fn === 'api-read')
       .map(routeKey)
-      .filter((key) => key !== SYNC_ROUTE_KEY);
+      .filter((key) => key !== routeKey(SYNC_ROUTE));
     expect(Object.keys(cases).sort()).toEqual(readRoutes.sort());
   });
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONSOLE_CSP, operations } from '../../../lib/api/docs.ts';
+import { API_DOCS_ROUTES, CONSOLE_CSP } from '../../../lib/api-docs/api-docs-routes.ts';
+import type { HttpRequest } from '../../../lib/http/http-handler.ts';
 import { buildConsoleAssets, CONSOLE_ASSETS, renderConsoleAssets } from '../../../scripts/build-console.ts';
 
 describe('the console the api-docs function serves', () => {
-  it('is lib/api/console-assets.generated.json, built from the current console/ (run `npm run console` when this fails)', async () => {
+  it('is lib/api-docs/console-assets.generated.json, built from the current console/ (run `npm run console` when this fails)', async () => {
     const built = await buildConsoleAssets();
     expect(
       readFileSync(CONSOLE_ASSETS, 'utf8') === renderConsoleAssets(built),
@@ -27,20 +28,21 @@ describe('the console the api-docs function serves', () => {
 });
 
 describe('GET /console/{asset}', () => {
-  const serve = operations()['GET /console/{asset}']!;
+  const route = API_DOCS_ROUTES.find((r) => r.path === '/console/{asset}')!;
+  const serve = { handle: (request: HttpRequest) => route.handle(request as never, {}) };
   const request = (asset: string) =>
-    ({ pathParams: { asset }, query: {}, headers: {}, body: undefined }) as unknown as Parameters<typeof serve.handle>[0];
+    ({ pathParams: { asset }, query: {}, headers: {}, body: undefined }) as unknown as HttpRequest;
 
   it.each(['valueOf', 'constructor', '__proto__', 'toString', 'index.html', 'app.js'])(
     '%s is a file the console does not have: 404, never a crash (found by the hostile-input suite)',
     async (asset) => {
-      await expect(serve.handle(request(asset) as never)).rejects.toMatchObject({ name: 'HttpProblem', status: 404 });
+      await expect(serve.handle(request(asset))).rejects.toMatchObject({ name: 'HttpProblem', status: 404 });
     },
   );
 
   it('serves each built asset with its type, the CSP and a year of caching', async () => {
     for (const name of Object.keys(await buildConsoleAssets()).filter((file) => file !== 'index.html')) {
-      const answer = await serve.handle(request(name) as never);
+      const answer = await serve.handle(request(name));
       expect(answer.headers).toMatchObject({
         'content-type': expect.stringMatching(/^text\/(javascript|css)/),
         'content-security-policy': CONSOLE_CSP,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ROUTES } from '../../../lib/http/routes.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
 import { CONFIG_VARIABLES, configVariables } from '../../../lib/config.ts';
 import { PROBLEMS } from '../../../lib/http/problem.ts';
 import {
@@ -75,7 +75,7 @@ describe('generated blocks of the documents', () => {
     expect(rows.get('AGGREGATION_DEADLINE_SECONDS')![1]).toBe('`1200`');
   });
 
-  it('every route of lib/http/routes.ts is in the API table with its auth, and the table has no other', () => {
+  it('every route of lib/route-table.ts is in the API table with its auth, and the table has no other', () => {
     const documented = tableRows(block('routes')!).map(([method, path, auth]) => [`${unquote(method!)} ${unquote(path!)}`, auth]);
     expect(documented).toEqual(
       ROUTES.map((route) => [`${route.method} ${route.path}`, route.auth === 'api_key' ? 'API key' : 'no API key']),

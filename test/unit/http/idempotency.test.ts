@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import type { AuthenticatedRequest, Operation, Operations } from '../../../lib/http/http-handler.ts';
-import { type AuthenticatedOperation, idempotent, idempotentWrites } from '../../../lib/http/idempotency.ts';
+import type { AuthenticatedOperation, AuthenticatedRequest } from '../../../lib/http/http-handler.ts';
+import { idempotent } from '../../../lib/http/idempotency.ts';
+import { type HttpMethod, operationsOf, type Route } from '../../../lib/http/route.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { MemoryIdempotencyStore } from '../../support/memory-idempotency-store.ts';
@@ -110,29 +111,45 @@ describe('idempotent: scope and request fingerprint', () => {
   });
 });
 
-describe('idempotentWrites', () => {
-  it('wraps the authenticated POST and PUT operations and leaves the others as they are', () => {
-    const open: Operation = { auth: 'none', handle: async () => ({ status: 204 }) };
-    const operations: Operations = {
-      'POST /things': created,
-      'PUT /things/{thing_id}': created,
-      'GET /things/{thing_id}': created,
-      'PATCH /things/{thing_id}': created,
-      'DELETE /things/{thing_id}': created,
-      'POST /hooks': open,
+describe('operationsOf', () => {
+  const route = (method: HttpMethod, path: string, auth: 'api_key' | 'none' = 'api_key'): Route => ({
+    method,
+    path,
+    fn: 'api-webhooks',
+    summary: path,
+    ...(auth === 'api_key'
+      ? { auth, access: 'server_key' as const, handle: created.handle }
+      : { auth, handle: async () => ({ status: 201 }) }),
+    docs: () => ({ responses: {} }),
+  });
+  const routes = [
+    route('POST', '/things'),
+    route('PUT', '/things/{thing_id}'),
+    route('GET', '/things/{thing_id}'),
+    route('PATCH', '/things/{thing_id}'),
+    route('DELETE', '/things/{thing_id}'),
+    route('POST', '/hooks', 'none'),
+  ];
+  const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog };
+
+  it('makes the authenticated POST and PUT routes idempotent and no other', async () => {
+    const operations = operationsOf(routes, {}, (operation) => idempotent(operation, deps));
+    expect(Object.keys(operations)).toEqual(routes.map((r) => `${r.method} ${r.path}`));
+    const replays = async (key: string) => {
+      const send = () => operations[key]!.handle(request({ routeKey: key }));
+      await send();
+      return (await send()).headers?.['idempotent-replayed'] === 'true';
     };
-    const wrapped = idempotentWrites(operations, {
-      store: new MemoryIdempotencyStore(),
-      clock: new ManualClock(),
-      log: silentLog,
-    });
-    expect(Object.keys(wrapped)).toEqual(Object.keys(operations));
-    expect(wrapped['POST /things']).not.toBe(created);
-    expect(wrapped['PUT /things/{thing_id}']).not.toBe(created);
-    expect(wrapped['POST /things']!.auth).toBe('api_key');
-    for (const unchanged of ['GET /things/{thing_id}', 'PATCH /things/{thing_id}', 'DELETE /things/{thing_id}', 'POST /hooks']) {
-      expect(wrapped[unchanged], unchanged).toBe(operations[unchanged]);
+    expect(await replays('POST /things')).toBe(true);
+    expect(await replays('PUT /things/{thing_id}')).toBe(true);
+    for (const key of ['GET /things/{thing_id}', 'PATCH /things/{thing_id}', 'DELETE /things/{thing_id}', 'POST /hooks']) {
+      expect(await replays(key), key).toBe(false);
     }
+  });
+
+  it('refuses a function serving an idempotent route without the key store, and a route declared twice', () => {
+    expect(() => operationsOf(routes, {})).toThrow('POST /things honours Idempotency-Key');
+    expect(() => operationsOf([routes[2]!, routes[2]!], {})).toThrow('GET /things/{thing_id} is declared twice');
   });
 });
 
@@ -141,6 +158,5 @@ describe('idempotent: access', () => {
     const byResource: AuthenticatedOperation = { ...created, access: 'by_resource' };
     const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog };
     expect(() => idempotent(byResource, deps)).toThrow(/declares its access/);
-    expect(() => idempotentWrites({ 'POST /things': byResource }, deps)).toThrow(/declares its access/);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
-import { DEFAULT_ROUTE_KEY, ROUTES, routeKey } from '../../../lib/http/routes.ts';
+import { DEFAULT_ROUTE_KEY, routeKey } from '../../../lib/http/route.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
 
 describe('local gateway routing', () => {
   it('matches every route of the table to its own key and function', () => {

@@ -1,35 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiModule } from '../../../infra/openapi.ts';
-import { FUNCTIONS, ROUTES, routeKey, type HttpFunctionName } from '../../../lib/http/routes.ts';
-import { type ApiModule, loadApiModules } from '../../support/api-modules.ts';
+import { routeKey } from '../../../lib/http/route.ts';
+import { ROUTES } from '../../../lib/route-table.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 
-/** Function modules read their configuration when loaded; any valid configuration will do here. */
-const env = {
-  TABLE_NAME: 'openapi-test',
-  POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
-  DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
-  MX_BASE_URL: 'http://127.0.0.1:1',
-  MX_CLIENT_ID: 'client',
-  MX_API_KEY: 'key',
-  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
-  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
-  LOCAL_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
-};
-
 type Json = Record<string, any>;
-let modules: Record<HttpFunctionName, ApiModule>;
-let document: Json;
-
-beforeAll(async () => {
-  Object.assign(process.env, env);
-  modules = await loadApiModules();
-  document = await generateOpenApiDocument();
-});
+const document: Json = generateOpenApiDocument();
 
 const operationsOf = (doc: Json): [string, Json][] =>
   Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
@@ -40,7 +20,7 @@ const documented = (route: (typeof ROUTES)[number]): Json => document.paths[rout
 describe('the OpenAPI document api-docs serves', () => {
   it('is, as api-docs sends it, the committed openapi-document.generated.ts: the same document as one JSON string', async () => {
     expect(
-      readFileSync(OPENAPI_MODULE, 'utf8') === renderOpenApiModule(document),
+      readFileSync(OPENAPI_MODULE, 'utf8') === renderOpenApiModule(generateOpenApiDocument()),
       `${OPENAPI_MODULE} is out of date: run \`npm run openapi\` and commit the file`,
     ).toBe(true);
     const { OPENAPI_DOCUMENT_JSON } = await import('../../../lib/http/openapi/openapi-document.generated.ts');
@@ -55,19 +35,8 @@ describe('route table ⇄ OpenAPI document', () => {
     expect(keys.sort()).toEqual(ROUTES.map(routeKey).sort());
   });
 
-  it('takes each operation from the docs its function declares next to its operations, key for key', () => {
-    for (const fn of FUNCTIONS) {
-      const served = ROUTES.filter((route) => route.fn === fn).map(routeKey);
-      expect(Object.keys(modules[fn].docs ?? {}).sort(), fn).toEqual(served.sort());
-    }
-  });
-
-  it('documents a text body exactly where the operation takes its body as text', () => {
-    for (const route of ROUTES) {
-      const { operations, docs } = modules[route.fn];
-      const key = routeKey(route);
-      expect(docs![key]!.bodyAsText === true, key).toBe(operations[key]!.body === 'text');
-    }
+  it('documents a text body exactly where the route takes its body as text', () => {
+    for (const route of ROUTES) expect(route.docs().bodyAsText === true, routeKey(route)).toBe(route.body === 'text');
   });
 });
 
@@ -148,8 +117,7 @@ describe('the OpenAPI document', () => {
 
   it('answers every problem a route can give as problem+json under its catalogue status, listing the codes', () => {
     for (const route of ROUTES) {
-      const { docs } = modules[route.fn];
-      const codes = problemsOf(route, docs![routeKey(route)]!);
+      const codes = problemsOf(route, route.docs());
       const responses = documented(route).responses as Record<string, Json>;
       const listed: ProblemCode[] = [];
       for (const [status, response] of Object.entries(responses)) {

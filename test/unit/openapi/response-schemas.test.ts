@@ -5,7 +5,7 @@ import { type Job, jobView, newJobId } from '../../../lib/aggregation/job.ts';
 import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
 import { WEBHOOK_EVENTS } from '../../../lib/http/openapi/webhook-events.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
-import { attemptView, deliveryView, webhookView } from '../../../lib/api/webhook-views.ts';
+import { attemptView, deliveryView, webhookView } from '../../../lib/notify/webhook-views.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import type { Delivery } from '../../../lib/store/deliveries-repo.ts';
 import type { Subscription } from '../../../lib/store/webhooks-repo.ts';

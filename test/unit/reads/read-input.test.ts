@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { READ_ENDPOINTS, type ReadEndpoint } from '../../../lib/reads/read-endpoints.ts';
-import { parseReadInput, readInputSchemas } from '../../../lib/api/read-input.ts';
+import { parseReadInput, readInputSchemas } from '../../../lib/reads/read-routes.ts';
 
 const endpoint = (path: string): ReadEndpoint => READ_ENDPOINTS.find((e) => e.path === path)!;
 const parse = (path: string, pathParams: Record<string, string>, query: Record<string, string> = {}) =>

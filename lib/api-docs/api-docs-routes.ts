@@ -1,9 +1,9 @@
 import * as z from '../zod.ts';
-import type { HttpResponse, Operations } from '../http/http-handler.ts';
-import { HttpProblem } from '../http/problem.ts';
-import { parseInput } from '../http/validation.ts';
+import type { HttpResponse } from '../http/http-handler.ts';
 import { OPENAPI_DOCUMENT_JSON } from '../http/openapi/openapi-document.generated.ts';
-import type { OperationsDocs } from '../http/openapi/operation-docs.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Route } from '../http/route.ts';
+import { parseInput } from '../http/validation.ts';
 import consoleAssets from './console-assets.generated.json' with { type: 'json' };
 
 /** By file name; a Map, so that a name like `valueOf` is just a file the console does not have. */
@@ -34,41 +34,6 @@ const CONSOLE_HEADERS = {
 
 const consoleAsset = z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) });
 
-export function docs(): OperationsDocs {
-  return {
-    'GET /openapi.json': {
-      responses: {
-        200: {
-          description: 'This document (OpenAPI 3.1)',
-          body: z.looseObject({}),
-          headers: { 'cache-control': 'Cacheable for 5 minutes' },
-        },
-      },
-    },
-    'GET /console': {
-      description:
-        "A single-page console for operators, a client of this API only: sign in with an API key (kept in the tab's sessionStorage), then jobs and webhook deliveries.",
-      responses: {
-        200: {
-          description: 'The console page',
-          mediaTypes: ['text/html'],
-          headers: { 'content-security-policy': "The page's policy: its own origin only, no inline script or style" },
-        },
-      },
-    },
-    'GET /console/{asset}': {
-      path: consoleAsset,
-      responses: {
-        200: {
-          description: "The console's script or style (content-hashed names, cacheable for a year)",
-          mediaTypes: ['text/javascript', 'text/css'],
-        },
-      },
-      problems: ['not_found'],
-    },
-  };
-}
-
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = assets.get(name);
   if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
@@ -80,20 +45,52 @@ function serve(name: string, cacheControl: string): HttpResponse {
 }
 
 /** The api-docs function: the OpenAPI document (`npm run openapi`) and the operator console (`npm run console`). */
-export const operations = (): Operations => ({
-  'GET /openapi.json': {
+export const API_DOCS_ROUTES: readonly Route[] = [
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    fn: 'api-docs',
+    summary: 'This API as an OpenAPI 3.1 document',
     auth: 'none',
     async handle() {
       return { status: 200, json: OPENAPI_DOCUMENT_JSON, headers: { 'cache-control': 'public, max-age=300' } };
     },
+    docs: () => ({
+      responses: {
+        200: {
+          description: 'This document (OpenAPI 3.1)',
+          body: z.looseObject({}),
+          headers: { 'cache-control': 'Cacheable for 5 minutes' },
+        },
+      },
+    }),
   },
-  'GET /console': {
+  {
+    method: 'GET',
+    path: '/console',
+    fn: 'api-docs',
+    summary: 'The operator console: jobs and webhook deliveries in a browser (sign in with an API key)',
     auth: 'none',
     async handle() {
       return serve('index.html', 'no-cache');
     },
+    docs: () => ({
+      description:
+        "A single-page console for operators, a client of this API only: sign in with an API key (kept in the tab's sessionStorage), then jobs and webhook deliveries.",
+      responses: {
+        200: {
+          description: 'The console page',
+          mediaTypes: ['text/html'],
+          headers: { 'content-security-policy': "The page's policy: its own origin only, no inline script or style" },
+        },
+      },
+    }),
   },
-  'GET /console/{asset}': {
+  {
+    method: 'GET',
+    path: '/console/{asset}',
+    fn: 'api-docs',
+    summary: "The console's script and style",
     auth: 'none',
     async handle(request) {
       const { asset } = parseInput(consoleAsset, request.pathParams, 'path');
@@ -101,5 +98,15 @@ export const operations = (): Operations => ({
       if (asset === 'index.html') throw new HttpProblem('not_found', 'The console page is /console.');
       return serve(asset, 'public, max-age=31536000, immutable');
     },
+    docs: () => ({
+      path: consoleAsset,
+      responses: {
+        200: {
+          description: "The console's script or style (content-hashed names, cacheable for a year)",
+          mediaTypes: ['text/javascript', 'text/css'],
+        },
+      },
+      problems: ['not_found'],
+    }),
   },
-});
+];

@@ -1,10 +1,19 @@
 import * as z from '../zod.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { describedAs } from '../http/openapi/json-schemas.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
+import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
+import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import { mxGuid, params } from '../identifiers.ts';
+import type { NexusClient } from '../mx/nexus-client.ts';
 import { parameterNames } from '../path-template.ts';
-import type { ReadEndpoint, ReadQuery } from '../reads/read-endpoints.ts';
+import { READ_ENDPOINTS, type ReadEndpoint, type ReadQuery } from './read-endpoints.ts';
+
+/** What api-read gives these routes. */
+export interface ReadRouteDeps {
+  nexus: Pick<NexusClient, 'requestText'>;
+}
 
 const calendarDate = z.string().check(
   z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
@@ -72,3 +81,37 @@ export function parseReadInput(
   }
   return { userId: userId!, params: mxParams, query: parseInput(schemas.query, query, 'query') };
 }
+
+/**
+ * Every Nexus read of READ_ENDPOINTS (api-read): validated here, answered by MX through the user's session
+ * (NexusClient.requestText).
+ */
+export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((endpoint) => {
+  const schemas = readInputSchemas(endpoint);
+  return {
+    method: 'GET',
+    path: `/users/{user_id}${endpoint.path}`,
+    fn: 'api-read',
+    summary: endpoint.summary,
+    auth: 'api_key',
+    access: 'path_user',
+    query: 'parsed',
+    async handle(request, { nexus }) {
+      const input = parseReadInput(schemas, request.pathParams, request.query);
+      // MX's JSON text is relayed as sent: parsing it only to serialize it again was the largest CPU cost of a read.
+      const { body } = await nexus.requestText(input.userId, {
+        method: 'GET',
+        route: endpoint.path,
+        params: input.params,
+        query: input.query,
+      });
+      return { status: 200, json: body };
+    },
+    docs: () => ({
+      ...schemas,
+      description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+      responses: { 200: { description: "MX's body, unchanged", body: responseSchemas().mxBody } },
+      problems: ['forbidden', ...MX_CALL_PROBLEMS],
+    }),
+  };
+});

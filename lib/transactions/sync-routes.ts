@@ -1,16 +1,18 @@
 import * as z from '../zod.ts';
-import type { Operation } from '../http/http-handler.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import { HttpProblem } from '../http/problem.ts';
+import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
 import { MxError } from '../mx/errors.ts';
 import { API_TOKEN_ROUTE } from '../mx/sso.ts';
-import type { Services } from '../services/container.ts';
-import { transactionSync } from '../services/transactions.ts';
+import type { TransactionSync } from './transaction-sync.ts';
 
-export const SYNC_ROUTE_KEY = 'GET /users/{user_id}/transactions/sync';
+/** What api-read gives this route. */
+export interface SyncRouteDeps {
+  transactions: Pick<TransactionSync, 'sync'>;
+}
 
 const path = z.object({ user_id: params.userId });
 const query = z.strictObject({
@@ -22,16 +24,20 @@ const query = z.strictObject({
     .check(z.describe('Changes per page, 1–500')),
 });
 
-/** `GET /users/{user_id}/transactions/sync` (api-read). */
-export const syncOperation = (services: Services): Operation => ({
+/** Transactions sync (api-read): the change log the relay keeps over MX's transaction lists (TransactionSync). */
+export const SYNC_ROUTE: Route<SyncRouteDeps> = {
+  method: 'GET',
+  path: '/users/{user_id}/transactions/sync',
+  fn: 'api-read',
+  summary: "What changed in the user's transactions since the cursor: added, modified, removed (cursor, count)",
   auth: 'api_key',
   access: 'path_user',
   query: 'parsed',
-  async handle(request) {
+  async handle(request, { transactions }) {
     const { user_id } = parseInput(path, request.pathParams, 'path');
     const { cursor, count } = parseInput(query, request.query, 'query');
     try {
-      return { status: 200, body: await transactionSync(services).sync(user_id, { cursor, count }) };
+      return { status: 200, body: await transactions.sync(user_id, { cursor, count }) };
     } catch (error) {
       // MX's SSO API knows no such user: the path's user_id is at fault (other MX failures map as everywhere).
       if (error instanceof MxError && error.code === 'MX_NOT_FOUND' && error.route === API_TOKEN_ROUTE) {
@@ -40,10 +46,11 @@ export const syncOperation = (services: Services): Operation => ({
       throw error;
     }
   },
-});
+  docs: syncDocs,
+};
 
-/** The API document's view of the sync operation (built when the document is). */
-export function syncDocs(): OperationDocs {
+/** The API document's view of the sync route (built when the document is). */
+function syncDocs(): OperationDocs {
   const mxTransaction = z.looseObject({ guid: z.string() }).check(z.describe("MX's transaction, with MX's fields"));
   const syncAnswer = z.strictObject({
     added: z.array(mxTransaction).check(z.describe('Transactions the client has not received yet')),

@@ -1,0 +1,101 @@
+import * as z from '../zod.ts';
+import type { Clock } from '../clock.ts';
+import { params } from '../identifiers.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Route } from '../http/route.ts';
+import { parseInput } from '../http/validation.ts';
+import type { JobsRepository } from '../store/jobs-repo.ts';
+import { JOB_ID_PATTERN, jobView } from './job.ts';
+import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from './job-list.ts';
+
+/** What api-jobs gives these routes. */
+export interface JobRouteDeps {
+  jobs: Pick<JobsRepository, 'get' | 'latestForMember' | 'pageForUser'>;
+  clock: Clock;
+}
+
+const jobPath = z.object({ job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a job id (job_…)')) });
+const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const userPath = z.object({ user_id: params.userId });
+
+/** The api-jobs function: a job, a member's latest job, a user's jobs. */
+export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
+  {
+    method: 'GET',
+    path: '/jobs/{job_id}',
+    fn: 'api-jobs',
+    summary: 'Read an aggregation job',
+    auth: 'api_key',
+    access: 'by_resource',
+    async handle(request, { jobs }) {
+      const { job_id } = parseInput(jobPath, request.pathParams, 'path');
+      const job = await jobs.get(job_id);
+      // A user-bound key sees another user's job as absent: ids must not confirm what exists.
+      if (!job || (request.principal.userId !== undefined && request.principal.userId !== job.userId)) {
+        throw new HttpProblem('not_found', `No job ${job_id}.`);
+      }
+      return { status: 200, body: { job: jobView(job) } };
+    },
+    docs: () => ({
+      path: jobPath,
+      responses: { 200: { description: 'The job', body: responseSchemas().jobAnswer } },
+      problems: ['not_found'],
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/users/{user_id}/members/{member_guid}/aggregation',
+    fn: 'api-jobs',
+    summary: "The member's latest aggregation job",
+    auth: 'api_key',
+    access: 'path_user',
+    async handle(request, { jobs }) {
+      const path = parseInput(memberPath, request.pathParams, 'path');
+      const job = await jobs.latestForMember(path.member_guid);
+      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
+      return { status: 200, body: { job: jobView(job) } };
+    },
+    docs: () => ({
+      path: memberPath,
+      responses: { 200: { description: "The member's latest job", body: responseSchemas().jobAnswer } },
+      problems: ['forbidden', 'not_found'],
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/users/{user_id}/jobs',
+    fn: 'api-jobs',
+    summary: "The user's aggregation jobs, newest first (cursor, limit)",
+    auth: 'api_key',
+    access: 'path_user',
+    query: 'parsed',
+    async handle(request, { jobs, clock }) {
+      const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      const query = parseInput(jobsListQuery, request.query, 'query');
+      const page = await jobs.pageForUser(user_id, {
+        limit: query.limit,
+        after: query.cursor === undefined ? undefined : decodeJobsCursor(query.cursor, user_id),
+        now: clock.now(),
+      });
+      return {
+        status: 200,
+        body: { jobs: page.jobs.map(jobView), ...(page.next ? { next_cursor: encodeJobsCursor(page.next) } : {}) },
+      };
+    },
+    docs: () => ({
+      path: userPath,
+      query: jobsListQuery,
+      responses: {
+        200: {
+          description: "The user's jobs, newest first",
+          body: z.strictObject({
+            jobs: z.array(responseSchemas().job),
+            next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
+          }),
+        },
+      },
+      problems: ['forbidden', 'invalid_cursor'],
+    }),
+  },
+];

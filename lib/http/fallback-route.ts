@@ -1,0 +1,27 @@
+import { compilePathTemplate } from '../path-template.ts';
+import type { HttpRequest, Operations } from './http-handler.ts';
+import { ROUTE_TEMPLATES } from './openapi/openapi-document.generated.ts';
+import { HttpProblem } from './problem.ts';
+import { DEFAULT_ROUTE_KEY } from './route.ts';
+
+/**
+ * Every route's method and path, as `npm run openapi` wrote them from the route table (lib/route-table.ts) beside the
+ * document: api-fallback loads neither the slices nor the document to know them.
+ */
+const templates = ROUTE_TEMPLATES.map(([method, path]) => ({ method, path: compilePathTemplate(path) }));
+
+/** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
+async function answer(request: HttpRequest): Promise<never> {
+  const allowed = templates.filter((t) => t.path.match(request.path) !== undefined).map((t) => t.method);
+  if (allowed.length > 0) {
+    throw new HttpProblem('method_not_allowed', `${request.method} is not supported here; use ${allowed.join(', ')}.`, {
+      headers: { allow: allowed.join(', ') },
+    });
+  }
+  throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.`);
+}
+
+/** api-fallback's one operation, under HttpApi's `$default` route key. */
+export const FALLBACK_OPERATIONS: Operations = {
+  [DEFAULT_ROUTE_KEY]: { auth: 'none', query: 'ignored', handle: answer },
+};

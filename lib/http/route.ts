@@ -1,0 +1,92 @@
+import type { Access } from './auth.ts';
+import type {
+  AuthenticatedOperation,
+  AuthenticatedRequest,
+  HttpRequest,
+  HttpResponse,
+  Operation,
+  Operations,
+} from './http-handler.ts';
+import type { OperationDocs } from './openapi/operation-docs.ts';
+
+/** The Lambdas that serve HTTP routes (infra/constructs/function-specs.ts gives each its settings). */
+export type HttpFunctionName =
+  'api-refresh' | 'api-jobs' | 'api-read' | 'api-webhooks' | 'api-fallback' | 'mx-events' | 'api-docs';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+interface RouteCommon {
+  method: HttpMethod;
+  /** API Gateway path template: `{name}` matches one segment. */
+  path: string;
+  /** The Lambda that serves it. */
+  fn: HttpFunctionName;
+  /** One line for the route listing and the API document. */
+  summary: string;
+  /** See Operation (lib/http/http-handler.ts): the body as JSON (default) or as text; what query parameters do. */
+  body?: Operation['body'];
+  query?: Operation['query'];
+  /** What the API document says of it, built when the document is (a cold start builds none of it). */
+  docs: () => OperationDocs;
+}
+
+/**
+ * One route of the API, declared once by the slice that owns it: method, path, the function serving it, who may call
+ * it, how it is answered and how it is documented. `handle` gets the request and `deps`, what the function's
+ * composition (functions/) gives the slice. The HttpApi (infra), the local gateway and the API document all read the
+ * same declarations (lib/route-table.ts).
+ */
+export type Route<D = unknown> = RouteCommon &
+  (
+    | { auth: 'none'; handle: (request: HttpRequest, deps: D) => Promise<HttpResponse> }
+    | { auth: 'api_key'; access: Access; handle: (request: AuthenticatedRequest, deps: D) => Promise<HttpResponse> }
+  );
+
+/** API Gateway's route key for a route (`"POST /webhooks"`): how an event names the route it came by. */
+export const routeKey = (route: Pick<RouteCommon, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** HttpApi's catch-all route key; served by `api-fallback` (problem+json 404/405 instead of API Gateway's own). */
+export const DEFAULT_ROUTE_KEY = '$default';
+
+const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
+
+/** Exactly these honour `Idempotency-Key`: authenticated POSTs and PUTs. */
+export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none' }): boolean =>
+  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method);
+
+/**
+ * The operations of `routes`, each answered with `deps`, by route key. Authenticated POSTs and PUTs honour
+ * `Idempotency-Key`: a function serving one passes `idempotent` (lib/http/idempotency.ts, bound to its key store),
+ * which only such functions load.
+ */
+export function operationsOf<D>(
+  routes: readonly Route<D>[],
+  deps: D,
+  idempotent?: (operation: AuthenticatedOperation) => AuthenticatedOperation,
+): Operations {
+  const operations: Operations = {};
+  for (const route of routes) {
+    const key = routeKey(route);
+    if (operations[key]) throw new Error(`${key} is declared twice`);
+    operations[key] = operationOf(route, deps, idempotent);
+  }
+  return operations;
+}
+
+function operationOf<D>(
+  route: Route<D>,
+  deps: D,
+  idempotent: ((operation: AuthenticatedOperation) => AuthenticatedOperation) | undefined,
+): Operation {
+  const common = { body: route.body, query: route.query };
+  if (route.auth === 'none') return { ...common, auth: 'none', handle: (request) => route.handle(request, deps) };
+  const operation = {
+    ...common,
+    auth: 'api_key' as const,
+    access: route.access,
+    handle: (request: AuthenticatedRequest) => route.handle(request, deps),
+  };
+  if (!isIdempotentWrite(route)) return operation;
+  if (!idempotent) throw new Error(`${routeKey(route)} honours Idempotency-Key: its function must pass the key store`);
+  return idempotent(operation);
+}

@@ -1,0 +1,279 @@
+import * as z from '../zod.ts';
+import type { Clock } from '../clock.ts';
+import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
+import { responseSchemas } from '../http/openapi/response-schemas.ts';
+import { HttpProblem } from '../http/problem.ts';
+import type { Route } from '../http/route.ts';
+import { parseInput } from '../http/validation.ts';
+import { type SecretBox, sealedFor } from '../secret-box.ts';
+import { newWebhookId, type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { EndpointUrlPolicy } from './endpoint-url.ts';
+import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
+import type { Redelivery } from './redelivery.ts';
+import { rotateSecrets } from './secret-rotation.ts';
+import { generateSecret } from './signing.ts';
+import { attemptView, webhookView } from './webhook-views.ts';
+import type { WebhookTester } from './webhook-tester.ts';
+
+/** What api-webhooks gives the subscription routes. */
+export interface SubscriptionRouteDeps {
+  clock: Clock;
+  webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets'>;
+  endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
+  redelivery: Pick<Redelivery, 'resumePendingEndpoint'>;
+  tester: Pick<WebhookTester, 'send'>;
+  /** Seals each new signing secret before it is stored: the answer carries it in clear, the table never. */
+  secretBox: Pick<SecretBox, 'seal'>;
+}
+
+const MAX_EVENT_FILTERS = 32;
+const MAX_DESCRIPTION_LENGTH = 500;
+
+const eventFilters = z.pipe(
+  z
+    .array(
+      z
+        .string()
+        .check(z.refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`')),
+    )
+    .check(z.minLength(1), z.maxLength(MAX_EVENT_FILTERS)),
+  z.transform((filters: string[]) => [...new Set(filters)]),
+);
+const description = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_DESCRIPTION_LENGTH));
+
+const createBody = z.strictObject({
+  url: z.string(),
+  event_types: z.optional(eventFilters),
+  description: z.optional(description),
+});
+
+const updateBody = z
+  .strictObject({
+    url: z.optional(z.string()),
+    event_types: z.optional(eventFilters),
+    description: z.optional(z.nullable(description)),
+    enabled: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine(
+      (body: object) => Object.keys(body).length > 0,
+      'must change at least one of url, event_types, description, enabled',
+    ),
+  );
+
+export const webhookPath = z.object({
+  webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)')),
+});
+
+export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
+
+const view = (subscription: Subscription, deps: SubscriptionRouteDeps) => webhookView(subscription, deps.clock.now());
+
+/** The URL rules, then the host's addresses: a 400 naming `url` either way. */
+async function assertEndpointUrl(url: string, deps: SubscriptionRouteDeps): Promise<void> {
+  const problem = await deps.endpointUrls.problem(url);
+  if (problem !== undefined) throw new HttpProblem('validation_failed', `body.url: ${problem}`, { field: 'url' });
+}
+
+async function subscriptionOf(request: AuthenticatedRequest, deps: SubscriptionRouteDeps): Promise<Subscription> {
+  const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
+  const subscription = await deps.webhooks.get(webhook_id);
+  if (!subscription) throw webhookNotFound(webhook_id);
+  return subscription;
+}
+
+/** Enables the subscription and queues what it missed while disabled. */
+async function enable(id: string, deps: SubscriptionRouteDeps) {
+  const subscription = await deps.webhooks.enable(id);
+  if (!subscription) throw webhookNotFound(id);
+  return { subscription, resumed: await deps.redelivery.resumePendingEndpoint(id) };
+}
+
+/** A server-key route of `/webhooks`: subscriptions span all users, so only server keys manage them. */
+const subscriptionRoute = (
+  route: Pick<Route<SubscriptionRouteDeps>, 'method' | 'path' | 'summary' | 'docs'> & {
+    handle: (request: AuthenticatedRequest, deps: SubscriptionRouteDeps) => Promise<HttpResponse>;
+  },
+): Route<SubscriptionRouteDeps> => ({ ...route, fn: 'api-webhooks', auth: 'api_key', access: 'server_key' });
+
+const webhookAnswer = () => z.strictObject({ webhook: responseSchemas().webhook });
+
+/**
+ * The `/webhooks` subscription routes (api-webhooks). A secret leaves the service only in the answers to create and
+ * rotate-secret: receivers need it to verify.
+ */
+export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
+  subscriptionRoute({
+    method: 'POST',
+    path: '/webhooks',
+    summary: 'Subscribe an endpoint to events',
+    async handle(request, deps) {
+      const body = parseInput(createBody, request.body, 'body');
+      await assertEndpointUrl(body.url, deps);
+      const secret = generateSecret();
+      const id = newWebhookId();
+      const subscription = await deps.webhooks.create({
+        id,
+        url: body.url,
+        eventTypes: body.event_types ?? [ALL_EVENTS],
+        ...(body.description === undefined ? {} : { description: body.description }),
+        secret: await deps.secretBox.seal(secret, sealedFor.webhook(id)),
+      });
+      return {
+        status: 201,
+        headers: { location: `/webhooks/${subscription.id}` },
+        body: { webhook: { ...view(subscription, deps), secret } },
+      };
+    },
+    docs: () => ({
+      body: createBody,
+      responses: {
+        201: {
+          description: 'The subscription, with its signing secret (shown only here and by rotate-secret)',
+          body: z.strictObject({ webhook: responseSchemas().webhookWithSecret }),
+          headers: { location: '`/webhooks/{webhook_id}`' },
+        },
+      },
+      problems: ['forbidden'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'GET',
+    path: '/webhooks',
+    summary: 'List webhook subscriptions',
+    async handle(_request, deps) {
+      return { status: 200, body: { webhooks: (await deps.webhooks.list()).map((s) => view(s, deps)) } };
+    },
+    docs: () => ({
+      responses: {
+        200: { description: 'Every subscription', body: z.strictObject({ webhooks: z.array(responseSchemas().webhook) }) },
+      },
+      problems: ['forbidden'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'GET',
+    path: '/webhooks/{webhook_id}',
+    summary: 'Read a webhook subscription',
+    async handle(request, deps) {
+      return { status: 200, body: { webhook: view(await subscriptionOf(request, deps), deps) } };
+    },
+    docs: () => ({
+      path: webhookPath,
+      responses: { 200: { description: 'The subscription', body: webhookAnswer() } },
+      problems: ['forbidden', 'not_found'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'PATCH',
+    path: '/webhooks/{webhook_id}',
+    summary: 'Change url, event types, description or enabled',
+    async handle(request, deps) {
+      const { webhooks } = deps;
+      const { webhook_id: id } = parseInput(webhookPath, request.pathParams, 'path');
+      const body = parseInput(updateBody, request.body, 'body');
+      if (body.url !== undefined) await assertEndpointUrl(body.url, deps);
+      const changes = {
+        ...(body.url === undefined ? {} : { url: body.url }),
+        ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
+        ...(body.description === undefined ? {} : { description: body.description }),
+      };
+      let subscription = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
+      if (!subscription) throw webhookNotFound(id);
+      if (body.enabled === true) subscription = (await enable(id, deps)).subscription;
+      if (body.enabled === false && (await webhooks.disable(id, 'manual'))) subscription = await webhooks.get(id);
+      if (!subscription) throw webhookNotFound(id);
+      return { status: 200, body: { webhook: view(subscription, deps) } };
+    },
+    docs: () => ({
+      path: webhookPath,
+      body: updateBody,
+      responses: { 200: { description: 'The changed subscription', body: webhookAnswer() } },
+      problems: ['forbidden', 'not_found'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'DELETE',
+    path: '/webhooks/{webhook_id}',
+    summary: 'Delete a webhook subscription',
+    async handle(request, deps) {
+      const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
+      if (!(await deps.webhooks.delete(webhook_id))) throw webhookNotFound(webhook_id);
+      return { status: 204 };
+    },
+    docs: () => ({
+      path: webhookPath,
+      responses: { 204: { description: 'Deleted' } },
+      problems: ['forbidden', 'not_found'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/rotate-secret',
+    summary: 'New signing secret; the old one signs for 24 h more',
+    async handle(request, deps) {
+      const current = await subscriptionOf(request, deps);
+      const secret = generateSecret();
+      const rotated = await deps.webhooks.replaceSecrets(
+        current.id,
+        rotateSecrets(current.secrets, await deps.secretBox.seal(secret, sealedFor.webhook(current.id)), deps.clock.now()),
+        current.secrets[0]?.secret ?? '',
+      );
+      if (!rotated) throw new HttpProblem('conflict', 'The webhook changed while its secret was being rotated; retry.');
+      return { status: 200, body: { webhook: { ...view(rotated, deps), secret } } };
+    },
+    docs: () => ({
+      path: webhookPath,
+      responses: {
+        200: {
+          description: 'The subscription with its new secret',
+          body: z.strictObject({ webhook: responseSchemas().webhookWithSecret }),
+        },
+      },
+      problems: ['forbidden', 'not_found', 'conflict'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/enable',
+    summary: 'Enable a subscription and deliver what it missed',
+    async handle(request, deps) {
+      const { subscription, resumed } = await enable((await subscriptionOf(request, deps)).id, deps);
+      return { status: 200, body: { webhook: view(subscription, deps), resumed_deliveries: resumed } };
+    },
+    docs: () => ({
+      path: webhookPath,
+      responses: {
+        200: {
+          description: 'The enabled subscription and how many missed deliveries were queued',
+          body: z.strictObject({ webhook: responseSchemas().webhook, resumed_deliveries: z.int() }),
+        },
+      },
+      problems: ['forbidden', 'not_found'],
+    }),
+  }),
+  subscriptionRoute({
+    method: 'POST',
+    path: '/webhooks/{webhook_id}/test',
+    summary: 'Send a webhook.test event and report the attempt',
+    async handle(request, deps) {
+      const { msgId, at, outcome } = await deps.tester.send(await subscriptionOf(request, deps));
+      return {
+        status: 200,
+        body: { test: { msg_id: msgId, delivered: outcome.ok, attempt: attemptView({ at, ...outcome }) } },
+      };
+    },
+    docs: () => ({
+      path: webhookPath,
+      responses: {
+        200: {
+          description: 'The outcome of one webhook.test attempt (not queued, not logged)',
+          body: z.strictObject({
+            test: z.strictObject({ msg_id: z.string(), delivered: z.boolean(), attempt: responseSchemas().attempt }),
+          }),
+        },
+      },
+      problems: ['forbidden', 'not_found'],
+    }),
+  }),
+];

@@ -1,0 +1,28 @@
+import { JOB_ROUTES } from './aggregation/job-routes.ts';
+import { REFRESH_ROUTES } from './aggregation/refresh-routes.ts';
+import { API_DOCS_ROUTES } from './api-docs/api-docs-routes.ts';
+import type { HttpFunctionName, Route } from './http/route.ts';
+import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
+import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
+import { SUBSCRIPTION_ROUTES } from './notify/subscription-routes.ts';
+import { READ_ROUTES } from './reads/read-routes.ts';
+import { SYNC_ROUTE } from './transactions/sync-routes.ts';
+
+/**
+ * THE route table: the slices' routes put together. The CDK stack creates exactly these HttpApi routes (plus
+ * `$default`, served by api-fallback), the local gateway serves exactly these, and the API document describes them in
+ * this order. Lambdas never import it: each function's composition (functions/) imports its own slices' routes.
+ */
+export const ROUTES: readonly Route<never>[] = [
+  ...REFRESH_ROUTES,
+  ...JOB_ROUTES,
+  ...READ_ROUTES,
+  SYNC_ROUTE,
+  ...SUBSCRIPTION_ROUTES,
+  ...DELIVERY_ROUTES,
+  ...MX_EVENT_ROUTES,
+  ...API_DOCS_ROUTES,
+];
+
+/** The functions that serve routes, api-fallback (`$default`) included. */
+export const HTTP_FUNCTIONS: readonly HttpFunctionName[] = [...new Set(ROUTES.map((route) => route.fn)), 'api-fallback'];
