@@ -78,8 +78,8 @@ module.exports = {
       name: 'routes-are-the-edge',
       severity: 'error',
       comment:
-        "A slice's routes (*-routes.ts) are imported by the compositions (functions/), the route table and tooling only: nothing of the domain or lib/http depends on them.",
-      from: { path: '^lib/', pathNot: '(^lib/route-table\\.ts|-routes\\.ts)$' },
+        "A slice's routes (*-routes.ts) are imported by the Lambdas' compositions (lib/compositions/), the route table and tooling only: nothing of the domain or lib/http depends on them.",
+      from: { path: '^lib/', pathNot: '(^lib/route-table\\.ts|-routes\\.ts|^lib/compositions/.*)$' },
       to: { path: '-routes\\.ts$' },
     },
   ],

@@ -8,9 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { type Dispatcher, Pool } from 'undici';
 import { classifyMember } from '../lib/mx/connection-status.ts';
 import type { Member } from '../lib/mx/member.ts';
-import { refreshService } from '../lib/services/refresh.ts';
-import { jobsRepository } from '../lib/services/store.ts';
-import { sweeper } from '../lib/services/sweeper.ts';
 import { type AggregationHarness, EventQueue, createSimMember, startAggregationHarness } from './support/aggregation-harness.ts';
 import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, max, mean, median, normal, normalQuantile, quantile, seededRandom, sum } from './support/stats.ts';
@@ -135,7 +132,7 @@ export interface VariantRun {
 export async function runVariant(variant: Variant, jobs: Job[]): Promise<VariantRun> {
   const pushing = variant === 'push' || variant === 'push-on-change';
   const harness = await startAggregationHarness({ start: T0 });
-  const { clock, services, simulator } = harness;
+  const { clock, relay, simulator } = harness;
   const fixedClient = variant === 'fixed' ? plainMxClient(simulator.url) : undefined;
   try {
     const guids: string[] = [];
@@ -181,7 +178,7 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
             await fixedClient.call(job.userId, 'GET', `/members/${guids[job.index]!}/aggregate`);
             queue.push(clock.now() + FIXED_INTERVAL_MS, { kind: 'fixed-poll', job });
           } else {
-            const { job: started } = await refreshService(services).refresh({
+            const { job: started } = await relay.apiRefresh.refresh.refresh({
               userId: job.userId,
               memberGuid: guids[job.index]!,
             });
@@ -206,7 +203,7 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
           break;
         }
         case 'sweep': {
-          const report = await sweeper(services).sweep();
+          const report = await relay.sweeper.sweeper.sweep();
           sweeps++;
           repolled += report.repolled;
           await drain();
@@ -226,7 +223,7 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
       let detectedAt: number | undefined;
       if (variant === 'fixed') detectedAt = fixedDetectedAt.get(job.index);
       else {
-        const stored = await jobsRepository(services).get(jobIds.get(job.index)!);
+        const stored = await relay.apiJobs.jobs.get(jobIds.get(job.index)!);
         if (stored?.status !== 'succeeded') throw new Error(`job ${job.index} ended ${stored?.status}`);
         detectedAt = stored.finishedAt;
       }
@@ -494,7 +491,7 @@ export async function run(): Promise<BenchResult> {
       `(RetryLaterError) returns after the ${VISIBILITY_TIMEOUT_MS / 1000} s visibility timeout; the sweeper runs every ${SWEEP_EVERY_MS / 60_000} simulated minutes as deployed. ` +
       "Handlers take zero simulated time, so the lag here is the schedule's alone (sections 2 and 5 measure processing time). " +
       '**Fixed poller:** a plain MX client (undici, a session per user) makes the aggregate call, then reads the member every 3 s until `classifyMember` says it is no longer in progress. ' +
-      "**Push:** at each aggregation's end the simulator pushes its MX webhook (`deliverDueWebhooks`) to a local endpoint that hands it to `mxEvents(services).push` (the `mx-events` code path), " +
+      "**Push:** at each aggregation's end the simulator pushes its MX webhook (`deliverDueWebhooks`) to a local endpoint that hands it to mx-events' `push` (the `mx-events` code path), " +
       'so the poll it triggers runs at that instant. ' +
       `**Push only on change:** the same, with the simulator in \`on_change\` mode: only the ${CHANGED_SHARE * 100} % of aggregations scripted with new transactions are announced (seeded); ` +
       'the relay measures how many ends MX announces (`PushCoverage`) and keeps its dense schedule when that share is under 90 %. ' +

@@ -81,15 +81,12 @@ export async function run(): Promise<BenchResult> {
     return true;
   }) as typeof process.stdout.write;
 
-  const { handler } = (await import('../functions/api-read.ts')) as {
-    handler: (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
-  };
-  const { getServices } = await import('../lib/services/container.ts');
-  const { table: serviceTable } = await import('../lib/services/store.ts');
-  // Time and count the handler's DynamoDB calls (its own client, built by the composition root).
+  const { composition } = await import('../functions/api-read.ts');
+  const handler = composition.handler as (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
+  // Time and count the handler's DynamoDB calls (its own client, built by the function's composition).
   let dynamoCalls = 0;
   let dynamoMs = 0;
-  serviceTable(getServices()).client.middlewareStack.add(
+  composition.table.client.middlewareStack.add(
     (next) => async (args) => {
       const t = performance.now();
       try {

@@ -3,9 +3,7 @@ import { startEngines } from '../infra/local/engines.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { type Clock, ManualClock } from '../lib/clock.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
-import { Services } from '../lib/services/container.ts';
-import { nexusClient } from '../lib/services/nexus.ts';
-import { table as serviceTable } from '../lib/services/store.ts';
+import { composeApiRead } from '../lib/compositions/api-read.ts';
 import { localServicesConfig } from '../test/support/local-services.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt, max, median, quantile, seededRandom, sum } from './support/stats.ts';
@@ -13,8 +11,8 @@ import { fmt, max, median, quantile, seededRandom, sum } from './support/stats.t
 /**
  * Session economy. (1) Users reading for 2 simulated hours with random gaps: sessions created vs the minimum MX's
  * 30-minute sliding window allows (the first read, then one per gap > 30 min). (2) 500 concurrent reads with no
- * session, spread over 4 handler instances (4 composition roots = 4 containers, one table): sessions created.
- * Reads go through `nexusClient(services).request` — what the `api-read` handler calls — against the simulator.
+ * session, spread over 4 handler instances (4 compositions of api-read = 4 containers, one table): sessions created.
+ * Reads go through api-read's `nexus.request` — what the `api-read` handler calls — against the simulator.
  */
 
 const SIM_HOURS_MS = 2 * 3600_000;
@@ -56,14 +54,17 @@ function countMxCalls(origin: string): MxCounter {
   return counter;
 }
 
-function servicesFor(engines: Awaited<ReturnType<typeof startEngines>>, simulatorUrl: string, clock?: Clock): Services {
-  return new Services(localServicesConfig(engines, simulatorUrl), clock ? { clock } : {});
+type ApiRead = ReturnType<typeof composeApiRead>;
+
+/** The api-read function as it composes itself: what a read goes through. */
+function apiReadFor(engines: Awaited<ReturnType<typeof startEngines>>, simulatorUrl: string, clock?: Clock): ApiRead {
+  return composeApiRead(localServicesConfig(engines, simulatorUrl), clock ? { clock } : {});
 }
 
 /** Counts the handler's DynamoDB calls by command (its own document client). */
-function countDynamo(services: Services): Map<string, number> {
+function countDynamo(apiRead: ApiRead): Map<string, number> {
   const counts = new Map<string, number>();
-  serviceTable(services).client.middlewareStack.add(
+  apiRead.table.client.middlewareStack.add(
     (next, context) => (args) => {
       counts.set(context.commandName ?? '?', (counts.get(context.commandName ?? '?') ?? 0) + 1);
       return next(args);
@@ -73,8 +74,8 @@ function countDynamo(services: Services): Map<string, number> {
   return counts;
 }
 
-const read = (services: Services, userId: string) =>
-  nexusClient(services).request(userId, { method: 'GET', route: '/members', query: { page: 1 } });
+const read = (apiRead: ApiRead, userId: string) =>
+  apiRead.nexus.request(userId, { method: 'GET', route: '/members', query: { page: 1 } });
 
 /** A read timeline: gaps drawn from a mix of short pauses and long breaks, over two hours. */
 function timeline(random: () => number): number[] {
@@ -92,8 +93,8 @@ async function slidingWindow() {
   const clock = new ManualClock(start);
   const engines = await startEngines();
   const simulator = await startMxSimulator({ clock, log: () => {} });
-  const services = servicesFor(engines, simulator.url, clock);
-  const dynamo = countDynamo(services);
+  const apiRead = apiReadFor(engines, simulator.url, clock);
+  const dynamo = countDynamo(apiRead);
   const random = seededRandom(30);
   try {
     const users = Array.from({ length: USERS }, (_, i) => ({ id: `bench-reader-${i}`, times: timeline(random) }));
@@ -114,7 +115,7 @@ async function slidingWindow() {
     for (const event of events) {
       clock.set(start + event.at);
       const before = counter.sessions;
-      await read(services, users[event.index]!.id);
+      await read(apiRead, users[event.index]!.id);
       perUser[event.index]!.sessions += counter.sessions - before;
       perUser[event.index]!.reads += 1;
     }
@@ -140,7 +141,7 @@ async function slidingWindow() {
 async function coldBurst() {
   const engines = await startEngines();
   const simulator = await startMxSimulator({ log: () => {} });
-  const instances = Array.from({ length: INSTANCES }, () => servicesFor(engines, simulator.url));
+  const instances = Array.from({ length: INSTANCES }, () => apiReadFor(engines, simulator.url));
   const dynamo = instances.map(countDynamo);
   try {
     const userId = 'sim-user-mixed';
@@ -208,8 +209,8 @@ export async function run(): Promise<BenchResult> {
       `(\`SESSION_REUSE_MS\` = ${fmt(reuseMin, 0)} min, see below), and never uses an expired one (no 401); ` +
       `(2) ${COLD_READS} concurrent reads of a user without a session, spread over ${INSTANCES} handler instances, create exactly 1 session.`,
     '',
-    '**Method (1):** one ManualClock shared by the services and the simulator (which expires sessions 30 minutes after their last use); reads are ' +
-      "`nexusClient(services).request(user, GET /members)` — what `api-read` calls — at the timeline's instants. Gaps: 70 % short pauses (exponential, mean 2 min), " +
+    '**Method (1):** one ManualClock shared by the function and the simulator (which expires sessions 30 minutes after their last use); reads are ' +
+      "`nexus.request(user, GET /members)` of `api-read`'s composition — what its read routes call — at the timeline's instants. Gaps: 70 % short pauses (exponential, mean 2 min), " +
       `30 % long breaks (uniform 5–45 min), seeded. The user below is the first trajectory; ${USERS} independent users (one shared table and container) make the totals. ` +
       'MX calls and their statuses are counted on the wire.',
     '',
@@ -240,7 +241,7 @@ export async function run(): Promise<BenchResult> {
       `The margin's price is one SSO + \`POST /sessions\` pair per gap of ${marginText} (${totalMargin} here); this run met ${window.counter.unauthorized} × 401. ` +
       "(Before: 25 min, plus the table's minute of lag, renewed every gap of 24–30 min: 257 sessions vs a minimum of 210 on this workload.)",
     '',
-    `**Method (2):** ${INSTANCES} composition roots (\`new Services(config)\`, i.e. ${INSTANCES} containers with their own in-process single-flight) on one dynalite table, the simulator on the system clock; ` +
+    `**Method (2):** ${INSTANCES} compositions of api-read (\`composeApiRead(config)\`, i.e. ${INSTANCES} containers with their own in-process single-flight) on one dynalite table, the simulator on the system clock; ` +
       `${COLD_READS} reads of \`sim-user-mixed\` (no session yet) started at once, round-robin over the instances.`,
     '',
     table(

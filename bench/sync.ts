@@ -2,11 +2,9 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type Dispatcher, Pool } from 'undici';
 import { startEngines } from '../infra/local/engines.ts';
 import { ManualClock } from '../lib/clock.ts';
-import { Services } from '../lib/services/container.ts';
-import { nexusClient } from '../lib/services/nexus.ts';
-import { transactionSync } from '../lib/services/transactions.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { localServicesConfig } from '../test/support/local-services.ts';
+import { relayOf } from '../test/support/relay.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
 
@@ -100,7 +98,7 @@ export async function run(): Promise<BenchResult> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const engines = await startEngines();
   const simulator = await startMxSimulator({ clock, log: () => {} });
-  const services = new Services(localServicesConfig(engines, simulator.url), { clock });
+  const { apiRead } = relayOf(localServicesConfig(engines, simulator.url), { clock });
   const naive = new Pool(simulator.url);
   const control = (path: string, body: unknown) =>
     fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
@@ -114,7 +112,7 @@ export async function run(): Promise<BenchResult> {
       })
     ).member.guid as string;
     for (let day = 0; day < DAYS; day++) {
-      await nexusClient(services).aggregateMember(userId, member);
+      await apiRead.nexus.aggregateMember(userId, member);
       clock.advance(DAY_MS);
     }
 
@@ -124,7 +122,7 @@ export async function run(): Promise<BenchResult> {
     let cursor: string | undefined;
     const relayFirst = await meter.measure(async () => {
       for (;;) {
-        const page = await transactionSync(services).sync(userId, { cursor, count: 500 });
+        const page = await apiRead.transactions.sync(userId, { cursor, count: 500 });
         pages += 1;
         received += page.added.length + page.modified.length;
         cursor = page.next_cursor;
@@ -140,12 +138,12 @@ export async function run(): Promise<BenchResult> {
       member_guid: member,
       aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: CHANGED },
     });
-    await nexusClient(services).aggregateMember(userId, member);
+    await apiRead.nexus.aggregateMember(userId, member);
     clock.advance(DAY_MS / 2);
     let changes = { added: 0, modified: 0 };
     const relayNext = await meter.measure(async () => {
       for (;;) {
-        const page = await transactionSync(services).sync(userId, { cursor, count: 500 });
+        const page = await apiRead.transactions.sync(userId, { cursor, count: 500 });
         changes = { added: changes.added + page.added.length, modified: changes.modified + page.modified.length };
         cursor = page.next_cursor;
         if (!page.has_more) break;

@@ -1,8 +1,6 @@
-import { API_DOCS_ROUTES } from '../lib/api-docs/api-docs-routes.ts';
-import { operationsOf } from '../lib/http/route.ts';
-import { getServices } from '../lib/services/container.ts';
-import { httpHandler } from '../lib/services/http.ts';
+import { composeApiDocs } from '../lib/compositions/api-docs.ts';
+import { getConfig } from '../lib/config.ts';
 
-const services = getServices();
-
-export const handler = httpHandler(services, operationsOf(API_DOCS_ROUTES, {}));
+/** What this Lambda is made of (lib/compositions/api-docs.ts); Lambda invokes its `handler`. */
+export const composition = composeApiDocs(getConfig());
+export const { handler } = composition;

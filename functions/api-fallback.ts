@@ -1,7 +1,6 @@
-import { FALLBACK_OPERATIONS } from '../lib/http/fallback-route.ts';
-import { getServices } from '../lib/services/container.ts';
-import { httpHandler } from '../lib/services/http.ts';
+import { composeApiFallback } from '../lib/compositions/api-fallback.ts';
+import { getConfig } from '../lib/config.ts';
 
-const services = getServices();
-
-export const handler = httpHandler(services, FALLBACK_OPERATIONS);
+/** What this Lambda is made of (lib/compositions/api-fallback.ts); Lambda invokes its `handler`. */
+export const composition = composeApiFallback(getConfig());
+export const { handler } = composition;

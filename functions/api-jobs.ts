@@ -1,13 +1,6 @@
-import { JOB_ROUTES } from '../lib/aggregation/job-routes.ts';
-import { operationsOf } from '../lib/http/route.ts';
-import { getServices } from '../lib/services/container.ts';
-import { httpHandler } from '../lib/services/http.ts';
-import { apiKeyAccess, jobsRepository } from '../lib/services/store.ts';
+import { composeApiJobs } from '../lib/compositions/api-jobs.ts';
+import { getConfig } from '../lib/config.ts';
 
-const services = getServices();
-
-export const handler = httpHandler(
-  services,
-  operationsOf(JOB_ROUTES, { jobs: jobsRepository(services), clock: services.clock }),
-  apiKeyAccess(services),
-);
+/** What this Lambda is made of (lib/compositions/api-jobs.ts); Lambda invokes its `handler`. */
+export const composition = composeApiJobs(getConfig());
+export const { handler } = composition;

@@ -1,15 +1,6 @@
-import { pollMessageSchema } from '../lib/queue/poll-message.ts';
-import { getServices } from '../lib/services/container.ts';
-import { pollService } from '../lib/services/poll.ts';
-import { sqsHandler } from '../lib/services/queue-handlers.ts';
+import { composeWorkerPoll } from '../lib/compositions/worker-poll.ts';
+import { getConfig } from '../lib/config.ts';
 
-const services = getServices();
-
-/** One poll step per message (see PollService); failed records are retried by SQS, the rest acknowledged. */
-export const handler = sqsHandler(
-  services,
-  'poll',
-  pollMessageSchema,
-  (message) => pollService(services).handle(message),
-  (message) => ({ job_id: message.job_id }),
-);
+/** What this Lambda is made of (lib/compositions/worker-poll.ts); Lambda invokes its `handler`. */
+export const composition = composeWorkerPoll(getConfig());
+export const { handler } = composition;

@@ -129,7 +129,7 @@ export interface EmfMetricsOptions {
 
 /**
  * Metrics as CloudWatch Embedded Metric Format lines, serialized by Powertools Metrics: recorded in memory during an
- * invocation and written by `flush()` at its end (see `lib/services/observability.ts`), one directive per set of
+ * invocation and written by `flush()` at its end (see `lib/compositions/observability.ts`), one directive per set of
  * dimension values, as few lines as their values allow. Locally the same lines go to the stack's output.
  */
 export class EmfMetrics implements MetricsSink {

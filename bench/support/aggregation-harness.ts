@@ -8,10 +8,8 @@ import { RetryLaterError } from '../../lib/aggregation/poll-service.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { pollMessageSchema } from '../../lib/queue/poll-message.ts';
-import { Services } from '../../lib/services/container.ts';
-import { mxEvents } from '../../lib/services/mx-events.ts';
-import { pollService } from '../../lib/services/poll.ts';
 import { localServicesConfig } from '../../test/support/local-services.ts';
+import { type Relay, relayOf } from '../../test/support/relay.ts';
 
 /**
  * The aggregation machinery over real dynalite, fauxqs and the MX simulator, driven by ONE ManualClock shared by the
@@ -24,7 +22,7 @@ export interface AggregationHarness {
   clock: ManualClock;
   engines: LocalEngines;
   simulator: MxSimulator;
-  services: Services;
+  relay: Relay;
   sqs: SQSClient;
   /** `GET /members/{guid}` calls MX saw, per member guid (counted as undici sends them). */
   memberReads: Map<string, number>;
@@ -39,7 +37,7 @@ export interface AggregationHarness {
   deliverPoll(body: unknown): Promise<'done' | 'retry_later' | 'dropped'>;
   /** Poll messages the worker dropped as malformed, with why. */
   dropped: { body: unknown; issue: string }[];
-  /** Turns MX push on: the simulator posts to a local endpoint that feeds `mxEvents(services).push`. */
+  /** Turns MX push on: the simulator posts to a local endpoint that feeds mx-events' `push`. */
   /** MX push on, in one of the simulator's modes (`always`, `on_change`, `never`). */
   enablePush(mode?: 'always' | 'on_change' | 'never'): Promise<void>;
   close(): Promise<void>;
@@ -73,7 +71,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
     { step: 'initialize', name: 'benchPollQueue' },
   );
   const config = localServicesConfig(engines, simulator.url, options.env);
-  const services = new Services(config, { clock, sqs });
+  const relay = relayOf(config, { clock, sqs });
 
   const simOrigin = new URL(simulator.url).origin;
   const memberReads = new Map<string, number>();
@@ -98,7 +96,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
     clock,
     engines,
     simulator,
-    services,
+    relay,
     sqs,
     memberReads,
     otherMxCalls,
@@ -113,7 +111,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
         return 'dropped';
       }
       try {
-        await pollService(services).handle(parsed.data);
+        await relay.workerPoll.poll.handle(parsed.data);
         return 'done';
       } catch (error) {
         if (error instanceof RetryLaterError) return 'retry_later';
@@ -125,12 +123,10 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
         const chunks: Buffer[] = [];
         request.on('data', (chunk: Buffer) => chunks.push(chunk));
         request.on('end', () => {
-          mxEvents(services)
-            .push.receive(Buffer.concat(chunks).toString('utf8'))
-            .then(
-              () => response.writeHead(204).end(),
-              () => response.writeHead(500).end(),
-            );
+          relay.mxEvents.push.receive(Buffer.concat(chunks).toString('utf8')).then(
+            () => response.writeHead(204).end(),
+            () => response.writeHead(500).end(),
+          );
         });
       });
       await new Promise<void>((resolve) => pushServer!.listen(0, '127.0.0.1', resolve));

@@ -24,14 +24,10 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
-import { Services } from '../../../lib/services/container.ts';
-import { nexusClient } from '../../../lib/services/nexus.ts';
-import { notifier } from '../../../lib/services/notifier.ts';
-import { pollQueue } from '../../../lib/services/queues.ts';
-import { refreshService } from '../../../lib/services/refresh.ts';
-import { jobsRepository, table as tableOf } from '../../../lib/services/store.ts';
 import { InstitutionStatsRepository } from '../../../lib/store/institution-stats-repo.ts';
+import type { Config } from '../../../lib/config.ts';
 import { localServicesConfig } from '../../support/local-services.ts';
+import { type Relay, relayOf } from '../../support/relay.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
@@ -118,7 +114,8 @@ let engines: LocalEngines;
 let simulator: MxSimulator;
 let sqs: SQSClient;
 let queues: ManualSqs;
-let services: Services;
+let relay: Relay;
+let config: Config;
 let receiver: Receiver;
 let secret: string;
 const clock = new ManualClock(Date.now());
@@ -128,11 +125,11 @@ beforeAll(async () => {
   simulator = await startMxSimulator({ clock, seed: SEED, log: () => {} });
   sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
   queues = new ManualSqs(sqs, clock, { visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS, maxReceiveCount: MAX_RECEIVE_COUNT });
-  const config = localServicesConfig(engines, simulator.url, { AGGREGATION_DEADLINE_SECONDS: String(DEADLINE_SECONDS) });
-  services = new Services(config, { clock, sqs });
+  config = localServicesConfig(engines, simulator.url, { AGGREGATION_DEADLINE_SECONDS: String(DEADLINE_SECONDS) });
+  relay = relayOf(config, { clock, sqs });
   receiver = await Receiver.start({ now: () => clock.now() });
   secret = generateSecret();
-  await notifier(services).webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  await relay.workerDeliver.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
 });
 
 afterAll(async () => {
@@ -220,15 +217,15 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   }
   await simControl('/_sim/faults', MX_FAULTS);
 
-  const webhookId = (await notifier(services).webhooks.list())[0]!.id;
+  const webhookId = (await relay.workerDeliver.notifier.webhooks.list())[0]!.id;
 
   // The workers, as the stack wires them, with every dependency crashable mid-record.
   const crashes = new CrashInjector();
-  const [jobs, nexus, table] = [jobsRepository(services), nexusClient(services), tableOf(services)];
+  const [jobs, nexus, table] = [relay.apiJobs.jobs, relay.apiRead.nexus, relay.apiRead.table];
   const deliveryQueue = new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock);
   const publisher = new EventPublisher({
-    webhooks: crashes.wrap(notifier(services).webhooks),
-    deliveries: crashes.wrap(notifier(services).deliveries),
+    webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
+    deliveries: crashes.wrap(relay.workerDeliver.notifier.deliveries),
     queue: crashes.wrap(deliveryQueue),
     log: silentLog,
   });
@@ -246,22 +243,22 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const poll = new PollService({
     jobs: crashes.wrap(jobs),
     nexus: crashes.wrap(nexus),
-    pollQueue: crashes.wrap(pollQueue(services)),
+    pollQueue: crashes.wrap(new DelayedQueue<PollMessage>(sqs, engines.queueUrls.poll, clock)),
     events: crashes.wrap(events),
     clock,
     log: silentLog,
     timing: crashes.wrap(new InstitutionTiming(new InstitutionStatsRepository(table), clock, silentLog)),
-    maxPollDelaySeconds: services.config.aggregation.maxPollDelaySeconds,
+    maxPollDelaySeconds: config.aggregation.maxPollDelaySeconds,
   });
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
-  const webhookTimeoutMs = services.config.webhooks.timeoutMs;
+  const webhookTimeoutMs = config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
     secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
-    webhooks: crashes.wrap(notifier(services).webhooks),
-    deliveries: crashes.wrap(notifier(services).deliveries),
+    webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
+    deliveries: crashes.wrap(relay.workerDeliver.notifier.deliveries),
     queue: crashes.wrap(deliveryQueue),
     sender: crashes.wrap(new WebhookSender({ timeoutMs: webhookTimeoutMs, clock, dispatcher: agent })),
-    health: crashes.wrap(new EndpointHealth({ webhooks: notifier(services).webhooks, clock, log: silentLog })),
+    health: crashes.wrap(new EndpointHealth({ webhooks: relay.workerDeliver.notifier.webhooks, clock, log: silentLog })),
     clock,
     log: silentLog,
     leaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
@@ -424,7 +421,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
           const job = await jobs.get(jobId);
           const published =
             job && job.status !== 'aggregating'
-              ? (await notifier(services).deliveries.get(webhookId, terminalEventId(job))) !== undefined
+              ? (await relay.workerDeliver.notifier.deliveries.get(webhookId, terminalEventId(job))) !== undefined
               : false;
           deadPoll.push({ message, jobId, step, pending: !published });
         }
@@ -441,7 +438,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     await Promise.all(
       due.map(async ({ job }) => {
         try {
-          const { job: started, joined } = await refreshService(services).refresh({
+          const { job: started, joined } = await relay.apiRefresh.refresh.refresh({
             userId: job.userId,
             memberGuid: job.memberGuid,
           });
@@ -580,7 +577,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
       // (which sets the next from its own now) and during the last one.
       if (!pollFailures.has(job.id) && job.pollErrors === 0) {
         cleanLagMs.push(lagMs);
-        const allowedMs = services.config.aggregation.maxPollDelaySeconds * 1000 + 1_000 + 2 * PIPELINE_WINDOW_MS;
+        const allowedMs = config.aggregation.maxPollDelaySeconds * 1000 + 1_000 + 2 * PIPELINE_WINDOW_MS;
         if (lagMs > allowedMs) problems.push(`${job.id}: ended ${lagMs} ms after MX finished, though nothing failed`);
       }
       // MX reads attributed to this job: its member's GET /members/{member_guid} calls, retries of faulted ones included.

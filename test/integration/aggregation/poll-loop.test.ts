@@ -10,14 +10,8 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
-import { Services } from '../../../lib/services/container.ts';
-import { notifier } from '../../../lib/services/notifier.ts';
-import { pollService } from '../../../lib/services/poll.ts';
-import { refreshService } from '../../../lib/services/refresh.ts';
-import { resumeService } from '../../../lib/services/resume.ts';
-import { jobsRepository } from '../../../lib/services/store.ts';
-import { sweeper } from '../../../lib/services/sweeper.ts';
 import { localServicesConfig } from '../../support/local-services.ts';
+import { type Relay, relayOf } from '../../support/relay.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
@@ -27,7 +21,7 @@ import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 let engines: LocalEngines;
 let simulator: MxSimulator;
 let sqs: SQSClient;
-let services: Services;
+let relay: Relay;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 // Starts at real time: receivers check webhook timestamps against their own clock (5-minute tolerance).
 const clock = new ManualClock(Date.now());
@@ -42,10 +36,10 @@ beforeAll(async () => {
     step: 'initialize',
     name: 'sendWithoutDelay',
   });
-  services = new Services(config, { clock, sqs });
+  relay = relayOf(config, { clock, sqs });
   receiver = await startWebhookReceiver();
   const secret = generateSecret();
-  await notifier(services).webhooks.create({ url: receiver.url, eventTypes: ['*'], secret });
+  await relay.workerDeliver.notifier.webhooks.create({ url: receiver.url, eventTypes: ['*'], secret });
   receiver.useSecret(secret);
 });
 
@@ -72,7 +66,7 @@ const takePolls = async () => (await take(engines.queueUrls.poll)).map((body) =>
 /** Runs the delivery worker over everything queued and returns how many webhook requests reached the receiver. */
 async function deliverAll(): Promise<void> {
   for (const body of await take(engines.queueUrls.delivery))
-    await notifier(services).deliverer.handle(deliveryMessageSchema.parse(body));
+    await relay.workerDeliver.notifier.deliverer.handle(deliveryMessageSchema.parse(body));
 }
 
 async function memberAt(aggregation: {
@@ -98,14 +92,14 @@ const memberReads = async () => {
 describe('refresh', () => {
   it('joins the running job instead of starting another, and frees the member when it ends', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'FAILED' });
-    const first = await refreshService(services).refresh({ userId, memberGuid });
-    const second = await refreshService(services).refresh({ userId, memberGuid });
+    const first = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
+    const second = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     expect(second).toMatchObject({ joined: true, job: { id: first.job.id } });
     const [step0] = await takePolls();
     clock.set(step0!.due_at);
-    await pollService(services).handle(step0!);
-    expect(await jobsRepository(services).get(first.job.id)).toMatchObject({ status: 'failed', connectionStatus: 'FAILED' });
-    const third = await refreshService(services).refresh({ userId, memberGuid });
+    await relay.workerPoll.poll.handle(step0!);
+    expect(await relay.apiJobs.jobs.get(first.job.id)).toMatchObject({ status: 'failed', connectionStatus: 'FAILED' });
+    const third = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     expect(third.joined).toBe(false);
     expect(third.job.id).not.toBe(first.job.id);
     await takePolls();
@@ -119,11 +113,11 @@ describe('refresh', () => {
       body: JSON.stringify({ user_id: userId, use_cases: ['MONEY_MOVEMENT'] }),
     });
     const { member } = (await created.json()) as { member: { guid: string } };
-    await expect(refreshService(services).refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({
+    await expect(relay.apiRefresh.refresh.refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({
       code: 'MX_FORBIDDEN',
     });
-    expect(await jobsRepository(services).activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
-    expect(await jobsRepository(services).latestForMember(member.guid)).toBeUndefined();
+    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.jobs.latestForMember(member.guid)).toBeUndefined();
     expect(await takePolls()).toEqual([]);
   });
 });
@@ -131,20 +125,20 @@ describe('refresh', () => {
 describe('poll loop: duplicate and stale deliveries change nothing', () => {
   it('the same terminal poll message delivered twice (at once, then again) and a stale step → one terminal webhook', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     const [first] = await takePolls();
     expect(first).toEqual({ job_id: job.id, step: 0, due_at: job.nextPollAt });
-    expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'aggregating', connectionStatus: 'RECONNECTED' });
+    expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'aggregating', connectionStatus: 'RECONNECTED' });
 
     clock.set(first!.due_at);
-    await Promise.all([pollService(services).handle(first!), pollService(services).handle(first!)]);
-    await pollService(services).handle(first!);
-    await pollService(services).handle({ ...first!, step: 7 });
+    await Promise.all([relay.workerPoll.poll.handle(first!), relay.workerPoll.poll.handle(first!)]);
+    await relay.workerPoll.poll.handle(first!);
+    await relay.workerPoll.poll.handle({ ...first!, step: 7 });
 
     expect(await takePolls()).toEqual([]);
-    const finished = await jobsRepository(services).get(job.id);
+    const finished = await relay.apiJobs.jobs.get(job.id);
     expect(finished).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED', step: 0 });
-    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
 
     await deliverAll();
     await deliverAll();
@@ -154,42 +148,42 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
 
   it('a duplicate of an applied step is handed back, then resends the next step only once that is overdue', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 60_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     const [step0] = await takePolls();
     clock.set(step0!.due_at);
     const readsBefore = await memberReads();
 
-    await pollService(services).handle(step0!);
+    await relay.workerPoll.poll.handle(step0!);
     const [step1] = await takePolls();
     expect(step1).toMatchObject({ job_id: job.id, step: 1 });
     expect(await memberReads()).toBe(readsBefore + 1);
 
     // The duplicate of step 0 cannot tell yet whether step 1 was sent: it goes back to SQS, without touching MX.
-    await expect(pollService(services).handle(step0!)).rejects.toBeInstanceOf(RetryLaterError);
+    await expect(relay.workerPoll.poll.handle(step0!)).rejects.toBeInstanceOf(RetryLaterError);
     expect(await memberReads()).toBe(readsBefore + 1);
     expect(await takePolls()).toEqual([]);
 
     // Once step 1 is overdue and the job still waits at it, its message was lost: step 0's retry sends it again.
     clock.set(step1!.due_at + 5_000);
-    await pollService(services).handle(step0!);
+    await relay.workerPoll.poll.handle(step0!);
     const [resent] = await takePolls();
     expect(resent).toMatchObject({ job_id: job.id, step: 1 });
 
     // Both copies of step 1 arrive: one applies, the other is handed back; the loop goes on with one step 2.
-    await pollService(services).handle(step1!);
-    await expect(pollService(services).handle(resent as PollMessage)).rejects.toBeInstanceOf(RetryLaterError);
+    await relay.workerPoll.poll.handle(step1!);
+    await expect(relay.workerPoll.poll.handle(resent as PollMessage)).rejects.toBeInstanceOf(RetryLaterError);
     const next = await takePolls();
     expect(next.map((message) => message.step)).toEqual([2]);
-    expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'aggregating', step: 2, polls: 2 });
+    expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'aggregating', step: 2, polls: 2 });
   });
 
   it('a job past its deadline ends timed_out at its next poll, exactly once', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 3_600_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     const [step0] = await takePolls();
     clock.set(job.deadlineAt);
-    await Promise.all([pollService(services).handle(step0!), pollService(services).handle(step0!)]);
-    expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'timed_out' });
+    await Promise.all([relay.workerPoll.poll.handle(step0!), relay.workerPoll.poll.handle(step0!)]);
+    expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'timed_out' });
     await deliverAll();
     const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.timed_out']);
@@ -201,10 +195,10 @@ describe('MFA', () => {
 
   async function untilChallenged() {
     const { userId, memberGuid } = await memberAt(challenged);
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     const [step0] = await takePolls();
     clock.set(step0!.due_at);
-    await pollService(services).handle(step0!);
+    await relay.workerPoll.poll.handle(step0!);
     return { userId, memberGuid, jobId: job.id };
   }
 
@@ -212,7 +206,7 @@ describe('MFA', () => {
     for (let polls = await takePolls(); polls.length > 0; polls = await takePolls()) {
       for (const message of polls) {
         clock.set(Math.max(clock.now(), message.due_at));
-        await pollService(services).handle(message);
+        await relay.workerPoll.poll.handle(message);
       }
     }
     await deliverAll();
@@ -221,12 +215,12 @@ describe('MFA', () => {
 
   it('a challenge ends action_required with the questions; the right answer resumes the same job to succeeded', async () => {
     const { userId, memberGuid, jobId } = await untilChallenged();
-    const challengedJob = await jobsRepository(services).get(jobId);
+    const challengedJob = await relay.apiJobs.jobs.get(jobId);
     expect(challengedJob).toMatchObject({ status: 'action_required', connectionStatus: 'CHALLENGED' });
     const [question] = challengedJob!.challenges!;
     expect(question).toMatchObject({ label: 'Favorite color?', type: 'TEXT' });
 
-    const resumed = await resumeService(services).resume({
+    const resumed = await relay.apiRefresh.resume.resume({
       userId,
       memberGuid,
       answers: [{ guid: question!.guid, value: 'blue' }],
@@ -235,18 +229,18 @@ describe('MFA', () => {
     const terminal = await runLoop(jobId);
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.succeeded']);
     expect(terminal[0]!.data.job.challenges).toEqual(challengedJob!.challenges);
-    expect(await jobsRepository(services).get(jobId)).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED' });
+    expect(await relay.apiJobs.jobs.get(jobId)).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED' });
   });
 
   it('a wrong answer ends the job action_required again (REJECTED); resuming a job not waiting for answers is a conflict', async () => {
     const { userId, memberGuid, jobId } = await untilChallenged();
-    const [question] = (await jobsRepository(services).get(jobId))!.challenges!;
-    await resumeService(services).resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'red' }] });
+    const [question] = (await relay.apiJobs.jobs.get(jobId))!.challenges!;
+    await relay.apiRefresh.resume.resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'red' }] });
     const terminal = await runLoop(jobId);
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.action_required', 'aggregation.action_required']);
-    expect(await jobsRepository(services).get(jobId)).toMatchObject({ status: 'action_required', connectionStatus: 'REJECTED' });
+    expect(await relay.apiJobs.jobs.get(jobId)).toMatchObject({ status: 'action_required', connectionStatus: 'REJECTED' });
     await expect(
-      resumeService(services).resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'blue' }] }),
+      relay.apiRefresh.resume.resume({ userId, memberGuid, answers: [{ guid: question!.guid, value: 'blue' }] }),
     ).rejects.toMatchObject({ name: 'ConflictError', code: 'CONFLICT' });
   });
 });
@@ -255,59 +249,59 @@ describe('MFA', () => {
 describe('sweeper', () => {
   it('finds a job whose poll message was lost and puts it back on the loop, which then ends it', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     await takePolls(); // the first poll message is lost
 
     clock.set(job.nextPollAt + STALLED_AFTER_MS - 1);
-    await sweeper(services).sweep();
+    await relay.sweeper.sweeper.sweep();
     expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
 
     clock.set(job.nextPollAt + STALLED_AFTER_MS + 1);
-    const report = await sweeper(services).sweep();
+    const report = await relay.sweeper.sweeper.sweep();
     expect(report.repolled).toBeGreaterThanOrEqual(1);
     const repolled = (await takePolls()).filter((message) => message.job_id === job.id);
     expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
-    await pollService(services).handle(repolled[0]!);
-    expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'succeeded' });
-    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    await relay.workerPoll.poll.handle(repolled[0]!);
+    expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
+    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
   });
 
   it('re-drives the terminal event of a job that ended but was never announced, once it is STALLED_AFTER_MS late', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 2_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     await takePolls();
     await take(engines.queueUrls.delivery); // the started event
     // The job ends, but whatever was to publish its event dies before doing so: no event, the member still held.
     const finishedAt = clock.now();
-    expect(await jobsRepository(services).finish(job.id, 0, { status: 'succeeded', polled: true, now: finishedAt })).toBe(true);
+    expect(await relay.apiJobs.jobs.finish(job.id, 0, { status: 'succeeded', polled: true, now: finishedAt })).toBe(true);
 
     clock.set(finishedAt + STALLED_AFTER_MS);
-    expect(await sweeper(services).sweep()).toMatchObject({ renotified: 0 });
+    expect(await relay.sweeper.sweeper.sweep()).toMatchObject({ renotified: 0 });
     expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
-    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBe(job.id);
+    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBe(job.id);
 
     clock.set(finishedAt + STALLED_AFTER_MS + 1);
-    expect((await sweeper(services).sweep()).renotified).toBeGreaterThanOrEqual(1);
+    expect((await relay.sweeper.sweeper.sweep()).renotified).toBeGreaterThanOrEqual(1);
     const redriven = (await takePolls()).filter((message) => message.job_id === job.id);
     expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
-    await pollService(services).handle(redriven[0]!);
+    await relay.workerPoll.poll.handle(redriven[0]!);
 
     const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));
     expect(deliveries.map((delivery) => delivery.msg_id)).toEqual([`msg_${job.id}_s0_succeeded`]);
-    expect(await jobsRepository(services).activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
     // Announced now: later sweeps leave it alone.
     clock.advance(STALLED_AFTER_MS * 2);
-    await sweeper(services).sweep();
+    await relay.sweeper.sweeper.sweep();
     expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
   });
 
   it('a job past its deadline with no message left ends timed_out after one sweep', async () => {
     const { userId, memberGuid } = await memberAt({ duration_ms: 3_600_000, final_status: 'CONNECTED' });
-    const { job } = await refreshService(services).refresh({ userId, memberGuid });
+    const { job } = await relay.apiRefresh.refresh.refresh({ userId, memberGuid });
     await takePolls();
     clock.set(job.deadlineAt + STALLED_AFTER_MS + 1);
-    await sweeper(services).sweep();
-    for (const message of (await takePolls()).filter((m) => m.job_id === job.id)) await pollService(services).handle(message);
-    expect(await jobsRepository(services).get(job.id)).toMatchObject({ status: 'timed_out' });
+    await relay.sweeper.sweeper.sweep();
+    for (const message of (await takePolls()).filter((m) => m.job_id === job.id)) await relay.workerPoll.poll.handle(message);
+    expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'timed_out' });
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import { createNexusClient } from '../../../lib/mx/index.ts';
+import { createNexusClient } from '../../../lib/mx/create-nexus-client.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';

@@ -4,7 +4,6 @@ import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts
 import type { SqsLambda } from '../../../infra/local/handlers.ts';
 import { type Poller, startPoller } from '../../../infra/local/sqs-poller.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
-import { getServices } from '../../../lib/services/container.ts';
 import { closedPort } from '../../unit/notify/support/receiver.ts';
 
 /**
@@ -28,6 +27,7 @@ beforeAll(async () => {
     MX_BASE_URL: 'http://127.0.0.1:1',
     MX_CLIENT_ID: 'client',
     MX_API_KEY: 'key',
+    LOCAL_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
     LOG_LEVEL: 'ERROR',
   });
 });
@@ -51,8 +51,9 @@ async function receiveAll(queueUrl: string, waitMs: number, count = 1) {
 }
 
 it('moves a message whose handling keeps failing to the DLQ unchanged; without a DLQ to write to, an unparseable one too', async () => {
-  const logError = vi.spyOn(getServices().log, 'error').mockImplementation(() => {});
-  const handler = async () => (await import('../../../functions/worker-deliver.ts')).handler as unknown as SqsLambda;
+  const { composition } = await import('../../../functions/worker-deliver.ts');
+  const logError = vi.spyOn(composition.runtime.log, 'error').mockImplementation(() => {});
+  const handler = async () => composition.handler as unknown as SqsLambda;
   const poison = JSON.stringify({ webhook_id: 'wh_poison', msg_id: 'msg_poison', attempt: 3, due_at: 0 });
   const malformed = JSON.stringify({ webhook_id: 'wh_poison', attempt: 'three' });
   for (const body of [poison, malformed]) {

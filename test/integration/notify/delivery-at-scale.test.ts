@@ -139,7 +139,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     data: { job: { id: `job_${i}` } },
   }));
   for (let i = 0; i < events.length; i += 50) {
-    await Promise.all(events.slice(i, i + 50).map((event) => harness.notifier.publisher.publish(event)));
+    await Promise.all(events.slice(i, i + 50).map((event) => harness.publisher.publish(event)));
   }
 
   // SQS, as the worker sees it: messages become visible at their due time, or when a failed batch's return.

@@ -44,7 +44,7 @@ async function deliver(events: WebhookEvent[]): Promise<number[]> {
   for (const published of events) {
     harness.clock.advance(1_000);
     times.push(harness.clock.now());
-    await harness.notifier.publisher.publish({ ...published, timestamp: new Date(harness.clock.now()).toISOString() });
+    await harness.publisher.publish({ ...published, timestamp: new Date(harness.clock.now()).toISOString() });
     await harness.drain();
   }
   return times;
@@ -60,7 +60,7 @@ describe('retries, seen in the delivery log', () => {
     receiver.respond = (_, response) => response.writeHead(answers[calls++]!).end(calls < 4 ? `no ${calls}` : '');
     const published = event();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(4);
@@ -94,7 +94,7 @@ describe('retries, seen in the delivery log', () => {
       if (receiver.requests.length === 1) response.socket?.destroy();
       else response.writeHead(204).end();
     };
-    await harness.notifier.publisher.publish(event());
+    await harness.publisher.publish(event());
     await harness.drain();
 
     const [delivery] = (await harness.api('GET', `/webhooks/${id}/deliveries`)).body.deliveries;

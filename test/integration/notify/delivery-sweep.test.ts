@@ -82,7 +82,7 @@ async function publishOne(webhookId?: string): Promise<{ webhookId: string; even
     timestamp: new Date(harness.clock.now()).toISOString(),
     data: { job: { id: `job_sweep${sequence}`, status: 'succeeded' }, member: { guid: 'MBR-1' } },
   };
-  await harness.notifier.publisher.publish(event);
+  await harness.publisher.publish(event);
   return { webhookId: subscription.id, event };
 }
 

@@ -64,7 +64,7 @@ describe('publish → deliver', () => {
     };
     const published = event();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(1);
@@ -89,7 +89,7 @@ describe('publish → deliver', () => {
     await harness.notifier.webhooks.disable(disabled.id, 'manual');
     const published = event('aggregation.failed');
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
 
     const selected = [everything, prefix, exact, disabled];
     for (const { id } of selected) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
@@ -110,7 +110,7 @@ describe('publish → deliver', () => {
     const published = event();
     const start = harness.clock.now();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const handled = await harness.drain();
 
     expect(handled.map((m) => m.attempt)).toEqual([1, 2, 3]);
@@ -137,7 +137,7 @@ describe('publish → deliver', () => {
     const published = event();
     const start = harness.clock.now();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const handled = await harness.drain();
 
     expect(handled.map((m) => m.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -152,7 +152,7 @@ describe('publish → deliver', () => {
     const { id } = await subscribe({ url: `http://127.0.0.1:${await closedPort()}/unreachable` });
     const published = event();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
 
     const delivery = await harness.deliveries.get(id, published.id);
@@ -173,7 +173,7 @@ describe('redirects', () => {
         : response.writeHead(204).end();
     const published = event();
 
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
 
     expect(receiver.to('/moved')).toHaveLength(0);
@@ -187,7 +187,7 @@ describe('at most one attempt per message, however often it arrives', () => {
   it('the same message handled twice reaches the receiver once', async () => {
     await subscribe();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [message] = await harness.takeMessages();
 
     await harness.notifier.deliverer.handle(message!);
@@ -199,7 +199,7 @@ describe('at most one attempt per message, however often it arrives', () => {
   it('the same message handled by two workers at once reaches the receiver once', async () => {
     const { id } = await subscribe();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [message] = await harness.takeMessages();
 
     await Promise.all([harness.notifier.deliverer.handle(message!), harness.notifier.deliverer.handle(message!)]);
@@ -212,8 +212,8 @@ describe('at most one attempt per message, however often it arrives', () => {
     const { id } = await subscribe();
     const published = event();
 
-    await harness.notifier.publisher.publish(published);
-    await harness.notifier.publisher.publish({ ...published, data: { changed: true } });
+    await harness.publisher.publish(published);
+    await harness.publisher.publish({ ...published, data: { changed: true } });
     const handled = await harness.drain();
 
     expect(handled).toHaveLength(2);
@@ -226,7 +226,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     await subscribe();
     receiver.respond = (_, response) => response.writeHead(500).end();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [first] = await harness.takeMessages();
     await harness.notifier.deliverer.handle(first!);
     const [second] = await harness.takeMessages();
@@ -243,7 +243,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     let calls = 0;
     receiver.respond = (_, response) => response.writeHead(++calls === 1 ? 500 : 204).end();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [message] = await harness.takeMessages();
 
     harness.failNextSend();
@@ -263,7 +263,7 @@ describe('subscription state', () => {
     receiver.respond = (_, response) => response.writeHead(410).end();
     const gone = event();
 
-    await harness.notifier.publisher.publish(gone);
+    await harness.publisher.publish(gone);
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(1);
@@ -272,7 +272,7 @@ describe('subscription state', () => {
     expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
 
     const later = [event('aggregation.started'), event('aggregation.failed')];
-    for (const published of later) await harness.notifier.publisher.publish(published);
+    for (const published of later) await harness.publisher.publish(published);
     await harness.drain();
     expect(receiver.requests).toHaveLength(1);
     for (const published of later) {
@@ -300,7 +300,7 @@ describe('subscription state', () => {
     const { id } = await subscribe();
     receiver.respond = (_, response) => response.writeHead(500).end();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [first] = await harness.takeMessages();
     await harness.notifier.deliverer.handle(first!);
     await harness.api('PATCH', `/webhooks/${id}`, { body: { enabled: false } });
@@ -326,7 +326,7 @@ describe('subscription state', () => {
   it('a delivery marked pending_endpoint whose subscription is enabled meanwhile is queued again by the worker that marked it', async () => {
     const { id } = await subscribe();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     const [message] = await harness.takeMessages();
     await harness.notifier.webhooks.disable(id, 'manual');
     // The enable and its sweep happen between this worker's read of the subscription and its marking the delivery pending_endpoint.
@@ -359,7 +359,7 @@ describe('subscription state', () => {
     receiver.respond = (_, response) => response.writeHead(failing ? 503 : 204).end();
     const start = harness.clock.now();
 
-    await harness.notifier.publisher.publish(event());
+    await harness.publisher.publish(event());
     await harness.drain();
     expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).toMatchObject({
       status: 'enabled',
@@ -368,16 +368,16 @@ describe('subscription state', () => {
 
     harness.clock.set(start + 4 * DAY);
     failing = false;
-    await harness.notifier.publisher.publish(event());
+    await harness.publisher.publish(event());
     await harness.drain();
     expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('failing_since');
 
     failing = true;
     const streakStart = harness.clock.now();
-    await harness.notifier.publisher.publish(event());
+    await harness.publisher.publish(event());
     await harness.drain();
     harness.clock.set(streakStart + 5 * DAY - 1_000);
-    await harness.notifier.publisher.publish(event());
+    await harness.publisher.publish(event());
     const [beforeFiveDays] = await harness.takeMessages();
     await harness.notifier.deliverer.handle(beforeFiveDays!);
     expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'enabled' });
@@ -397,7 +397,7 @@ describe('subscription state', () => {
   it('a delivery whose subscription was deleted fails without an attempt', async () => {
     const { id } = await subscribe();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.notifier.webhooks.delete(id);
 
     await harness.drain();
@@ -413,7 +413,7 @@ describe('subscription state', () => {
   it('a delivery whose subscription was disabled is kept, unattempted', async () => {
     const { id } = await subscribe();
     const published = event();
-    await harness.notifier.publisher.publish(published);
+    await harness.publisher.publish(published);
     await harness.notifier.webhooks.disable(id, 'manual');
 
     await harness.drain();
@@ -441,7 +441,7 @@ describe('secret rotation', () => {
     const deliverAt = async (at: number) => {
       harness.clock.set(at);
       receiver.requests.length = 0;
-      await harness.notifier.publisher.publish(event());
+      await harness.publisher.publish(event());
       await harness.drain();
       return receiver.requests[0]!;
     };

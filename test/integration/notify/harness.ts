@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
@@ -16,10 +17,15 @@ import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { Resolver } from '../../../lib/notify/address-guard.ts';
 import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../../../lib/notify/delivery-routes.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
-import { createNotifier } from '../../../lib/notify/index.ts';
+import { createNotifier } from '../../../lib/notify/notifier.ts';
+import { EventPublisher } from '../../../lib/notify/publisher.ts';
 import { SUBSCRIPTION_ROUTES, type SubscriptionRouteDeps } from '../../../lib/notify/subscription-routes.ts';
+import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
+import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
+import { DeliveriesRepository } from '../../../lib/store/deliveries-repo.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
+import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
 import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
 
 export interface LogEntry {
@@ -75,10 +81,15 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     warn: (message, extra) => logs.push({ level: 'warn', message, extra }),
     error: (message, extra) => logs.push({ level: 'error', message, extra }),
   };
+  const store = {
+    webhooks: new WebhooksRepository(table, clock),
+    deliveries: new DeliveriesRepository(table, clock),
+    queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
+  };
   const notifier = createNotifier({
-    table,
-    sqs,
-    deliveryQueueUrl: engines.queueUrls.delivery,
+    ...store,
+    // A key of this process: what one harness seals, it opens.
+    secretBox: new SecretBox(new LocalDataKeys(randomBytes(32)), clock),
     clock,
     log,
     timeoutMs: 2_000,
@@ -86,6 +97,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     resolver: options.resolver,
     random: () => 0.5,
   });
+  const publisher = new EventPublisher({ ...store, log });
   const queueUrl = engines.queueUrls.delivery;
 
   const apiKeys = {
@@ -130,6 +142,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     clock,
     logs,
     notifier,
+    publisher,
     deliveries: notifier.deliveries,
     takeMessages,
 

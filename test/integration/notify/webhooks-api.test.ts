@@ -139,7 +139,7 @@ describe('the endpoint URL guard', () => {
   it('checks again at every delivery: a name that now resolves to 127.0.0.1 is not connected to', async () => {
     const { id } = await create({ url: 'https://rebind.example.com/hook' });
     names['rebind.example.com'] = '127.0.0.1';
-    await deployed.notifier.publisher.publish({
+    await deployed.publisher.publish({
       id: 'msg_rebind',
       type: 'aggregation.succeeded',
       timestamp: new Date(deployed.clock.now()).toISOString(),

@@ -3,7 +3,6 @@ import { type Message, ReceiveMessageCommand, SendMessageBatchCommand, type SQSC
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
-import { getServices } from '../../../lib/services/container.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { startEnginesProcess } from '../notify/engines-process.ts';
 import { maxInAnySpan } from '../../unit/refresh-requests/support/max-in-span.ts';
@@ -93,7 +92,7 @@ beforeAll(async () => {
     },
   });
   // The handlers' logger: its refresh-request lines are counted by outcome; the rest, bar errors, is kept quiet.
-  const log = getServices().log;
+  const { log } = (await import('../../../functions/events-refresh.ts')).composition.runtime;
   for (const level of ['debug', 'info', 'warn'] as const) {
     vi.spyOn(log, level).mockImplementation((message: unknown, ...extra: unknown[]) => {
       const fields = extra[0] as { outcome?: string; reason?: string; error?: { code?: string } } | undefined;

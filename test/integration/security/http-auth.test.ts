@@ -4,8 +4,6 @@ import { type LocalStack, startLocalStack } from '../../../infra/local/local-sta
 import { ROUTES } from '../../../lib/route-table.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
-import { getServices } from '../../../lib/services/container.ts';
-import { apiKeyAuthenticator } from '../../../lib/services/store.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 
 /**
@@ -101,7 +99,7 @@ describe(`brute force: ${ATTEMPTS} random wrong keys`, () => {
   it('are all refused with 401 problem+json, none succeeds, and the key cache stays bounded', async () => {
     // A request with the real key first, so the container's authenticator exists and holds a known key.
     expect((await call('GET', `/users/${OWN_USER}/members`, stack.apiKey)).status).toBe(200);
-    const authenticator = apiKeyAuthenticator(getServices());
+    const { authenticator } = (await import('../../../functions/api-read.ts')).composition.keys;
     expect(authenticator.cacheSize.keys).toBeGreaterThanOrEqual(1);
 
     const statuses = new Map<number, number>();

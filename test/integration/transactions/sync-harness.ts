@@ -1,16 +1,16 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { Services } from '../../../lib/services/container.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { localServicesConfig } from '../../support/local-services.ts';
+import { type Relay, relayOf } from '../../support/relay.ts';
 
-/** The relay's services over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */
+/** The relay's Lambdas over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */
 export function useSyncHarness(start: number) {
   const clock = new ManualClock(start);
   const harness = {
     clock,
-    services: undefined as unknown as Services,
+    relay: undefined as unknown as Relay,
     /** The simulator's control API: GET without a body, POST with one. */
     async control(path: string, body?: unknown): Promise<any> {
       const response = await fetch(
@@ -25,7 +25,7 @@ export function useSyncHarness(start: number) {
   beforeAll(async () => {
     engines = await startEngines();
     simulator = await startMxSimulator({ clock });
-    harness.services = new Services(localServicesConfig(engines, simulator.url), { clock });
+    harness.relay = relayOf(localServicesConfig(engines, simulator.url), { clock });
   });
   afterAll(async () => {
     await simulator?.close();

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
-import { nexusClient } from '../../../lib/services/nexus.ts';
-import { transactionSync } from '../../../lib/services/transactions.ts';
 import type { MxTransaction } from '../../../lib/transactions/transaction-sync.ts';
 
 /**
@@ -72,7 +70,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
       const syncPages = async (pageSize: number, maxPages: number) => {
         for (let pages = 0; pages < maxPages; pages++) {
           clock.advance(1); // a later call, as a client's next request is
-          const page = await transactionSync(harness.services).sync(user, { cursor, count: pageSize });
+          const page = await harness.relay.apiRead.transactions.sync(user, { cursor, count: pageSize });
           receive(page);
           cursor = page.next_cursor;
           if (!page.has_more) return true;
@@ -88,9 +86,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
             member_guid: member,
             aggregation: { duration_ms: 1000, transactions: { add: s.add, update: s.update } },
           });
-          await nexusClient(harness.services)
-            .aggregateMember(user, member)
-            .catch(() => undefined); // 202 while one runs
+          await harness.relay.apiRead.nexus.aggregateMember(user, member).catch(() => undefined); // 202 while one runs
           if (s.finish) clock.advance(1000);
         } else if (s.kind === 'advance') {
           clock.advance(s.ms);
@@ -110,7 +106,7 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
       expect(new Map(mx.map((t) => [t.guid, t.updated_at]))).toEqual(copy);
 
       // A new client from the start: every transaction exactly once, in its latest version, all as added.
-      const fresh = await transactionSync(harness.services).sync(user, { count: 500 });
+      const fresh = await harness.relay.apiRead.transactions.sync(user, { count: 500 });
       expect(fresh.modified).toEqual([]);
       expect(fresh.added.map((t) => [t.guid, String(t.updated_at)]).sort()).toEqual(mx.map((t) => [t.guid, t.updated_at]).sort());
     }),

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
-import { nexusClient } from '../../../lib/services/nexus.ts';
-import { transactionSync } from '../../../lib/services/transactions.ts';
 import { InvalidCursorError } from '../../../lib/errors.ts';
 import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
 import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
@@ -18,10 +16,10 @@ const simTransactions = async (user: string) =>
 /** Every page of one sync, from `cursor`; the changes and the cursor to keep. */
 async function syncAll(user: string, cursor: string | undefined, count = 7) {
   const pages: SyncPage[] = [];
-  for (let page = await transactionSync(harness.services).sync(user, { cursor, count }); ;) {
+  for (let page = await harness.relay.apiRead.transactions.sync(user, { cursor, count }); ;) {
     pages.push(page);
     if (!page.has_more) break;
-    page = await transactionSync(harness.services).sync(user, { cursor: page.next_cursor, count });
+    page = await harness.relay.apiRead.transactions.sync(user, { cursor: page.next_cursor, count });
   }
   const all = <K extends 'added' | 'modified' | 'removed'>(key: K) => pages.flatMap((page) => page[key]);
   return { added: all('added'), modified: all('modified'), removed: all('removed'), cursor: pages.at(-1)!.next_cursor };
@@ -30,7 +28,7 @@ async function syncAll(user: string, cursor: string | undefined, count = 7) {
 const guids = (transactions: { guid: string }[]) => transactions.map((t) => t.guid).sort();
 
 async function aggregate(user: string, member: string, durationMs = 1000) {
-  await nexusClient(harness.services).aggregateMember(user, member);
+  await harness.relay.apiRead.nexus.aggregateMember(user, member);
   clock.advance(durationMs);
 }
 
@@ -56,8 +54,8 @@ describe('transactions sync', () => {
     await control('/_sim/members', { user_id: user, member_guid: a, aggregation: script(2, 3) });
     await control('/_sim/members', { user_id: user, member_guid: b, aggregation: script(1, 1) });
     const before = new Map((await simTransactions(user)).map((t) => [t.guid, t.updated_at]));
-    await nexusClient(harness.services).aggregateMember(user, a);
-    await nexusClient(harness.services).aggregateMember(user, b);
+    await harness.relay.apiRead.nexus.aggregateMember(user, a);
+    await harness.relay.apiRead.nexus.aggregateMember(user, b);
     clock.advance(INGEST_REUSE_MS);
     const after = await simTransactions(user);
     const added = after.filter((t) => !before.has(t.guid));
@@ -117,18 +115,18 @@ describe('transactions sync', () => {
     await control('/_sim/members', { user_id: 'sync-user-4', aggregation: { duration_ms: 100 } });
     const { cursor } = await syncAll(user, undefined);
     const tampered = `${cursor.slice(0, 3)}${cursor[3] === 'A' ? 'B' : 'A'}${cursor.slice(4)}`;
-    await expect(transactionSync(harness.services).sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
+    await expect(harness.relay.apiRead.transactions.sync(user, { cursor: tampered, count: 10 })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
-    await expect(transactionSync(harness.services).sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
+    await expect(harness.relay.apiRead.transactions.sync('sync-user-4', { cursor, count: 10 })).rejects.toMatchObject({
       name: 'InvalidCursorError',
       field: 'cursor',
     });
-    await expect(transactionSync(harness.services).sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
+    await expect(harness.relay.apiRead.transactions.sync(user, { cursor: 'not-a-cursor', count: 10 })).rejects.toBeInstanceOf(
       InvalidCursorError,
     );
     clock.advance(31 * 24 * 3600_000);
-    await expect(transactionSync(harness.services).sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(
+    await expect(harness.relay.apiRead.transactions.sync(user, { cursor, count: 10 })).rejects.toBeInstanceOf(
       SyncCursorExpiredError,
     );
   });

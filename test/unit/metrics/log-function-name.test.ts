@@ -2,8 +2,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../lib/config.ts';
-import { Services } from '../../../lib/services/container.ts';
-import { httpHandler } from '../../../lib/services/http.ts';
+import { httpHandler } from '../../../lib/compositions/http-handler.ts';
+import { runtimeOf } from '../../../lib/compositions/runtime.ts';
 
 const config = parseConfig({
   TABLE_NAME: 'log-test',
@@ -43,18 +43,18 @@ describe('log lines in one process running several functions (the local runtime)
       for (const line of String(chunk).split('\n')) if (line.startsWith('{"level"')) lines.push(JSON.parse(line));
       return true;
     });
-    // One composition root, as every function module shares locally.
-    const services = new Services(config);
+    // One logger for both, the hardest case: context must come from the invocation, not the logger.
+    const runtime = runtimeOf(config);
     const operation = (name: string, pauseMs: number) => ({
       auth: 'none' as const,
       async handle() {
         await delay(pauseMs);
-        services.log.info(`from ${name}`);
+        runtime.log.info(`from ${name}`);
         return { status: 204 };
       },
     });
-    const slow = httpHandler(services, { 'GET /slow': operation('slow', 30) });
-    const fast = httpHandler(services, { 'GET /fast': operation('fast', 5) });
+    const slow = httpHandler(runtime, { 'GET /slow': operation('slow', 30) });
+    const fast = httpHandler(runtime, { 'GET /fast': operation('fast', 5) });
     await Promise.all([
       slow(event('/slow'), context('nexus-relay-local-api-read', 'req-slow')),
       fast(event('/fast'), context('nexus-relay-local-api-jobs', 'req-fast')),

@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
-import { DelayedQueue } from '../queue/delayed-queue.ts';
-import { DeliveriesRepository } from '../store/deliveries-repo.ts';
-import type { TableRef } from '../store/table.ts';
-import { SubscriptionCache } from './subscription-cache.ts';
-import { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { SecretBox } from '../secret-box.ts';
+import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
+import type { WebhooksRepository } from '../store/webhooks-repo.ts';
 import { AddressGuard, type Resolver } from './address-guard.ts';
 import { WebhookSender } from './attempt.ts';
 import { Deliverer, LEASE_MARGIN_MS } from './deliverer.ts';
@@ -16,15 +13,18 @@ import type { DeliveryMessage } from './delivery-message.ts';
 import { EndpointHealth } from './endpoint-health.ts';
 import { EndpointUrlPolicy } from './endpoint-url.ts';
 import { createGuardedAgent } from './guarded-agent.ts';
-import { EventPublisher } from './publisher.ts';
 import { Redelivery } from './redelivery.ts';
+import { SubscriptionCache } from './subscription-cache.ts';
 import { WebhookTester } from './webhook-tester.ts';
-import { LocalDataKeys, SecretBox } from '../secret-box.ts';
 
-export interface NotifierDeps {
-  table: TableRef;
-  sqs: SQSClient;
-  deliveryQueueUrl: string;
+/** Where subscriptions and deliveries are kept and delivery attempts queued (lib/compositions/delivery-store.ts). */
+export interface DeliveryStore {
+  webhooks: WebhooksRepository;
+  deliveries: DeliveriesRepository;
+  queue: DelayedQueue<DeliveryMessage>;
+}
+
+export interface NotifierDeps extends DeliveryStore {
   clock: Clock;
   log: Log;
   /** Timeout of one webhook attempt. */
@@ -38,8 +38,8 @@ export interface NotifierDeps {
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
   metrics?: MetricsSink;
-  /** Seals signing secrets at rest (default: a box under a random key of this process, for tests). */
-  secretBox?: SecretBox;
+  /** Seals signing secrets at rest. */
+  secretBox: SecretBox;
 }
 
 export interface Notifier {
@@ -47,7 +47,6 @@ export interface Notifier {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
   endpointUrls: EndpointUrlPolicy;
-  publisher: EventPublisher;
   deliverer: Deliverer;
   redelivery: Redelivery;
   tester: WebhookTester;
@@ -56,14 +55,13 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
-/** The webhook product, wired: subscriptions, the event publisher, the delivery worker's logic, replays. */
+/**
+ * The webhook product over `deps`' store: subscriptions, the delivery worker's logic, replays and tests. Events are
+ * published by an EventPublisher over the same store (lib/compositions/delivery-store.ts).
+ */
 export function createNotifier(deps: NotifierDeps): Notifier {
-  const { clock, log } = deps;
-  const secretBox = deps.secretBox ?? new SecretBox(new LocalDataKeys(randomBytes(32)), clock);
-  const webhooks = new WebhooksRepository(deps.table, clock);
+  const { clock, log, secretBox, webhooks, deliveries, queue } = deps;
   const subscriptions = new SubscriptionCache(webhooks, clock);
-  const deliveries = new DeliveriesRepository(deps.table, clock);
-  const queue = new DelayedQueue<DeliveryMessage>(deps.sqs, deps.deliveryQueueUrl, clock);
   const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
   const agent = deps.dispatcher === undefined ? createGuardedAgent(guard) : undefined;
   const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: deps.dispatcher ?? agent! });
@@ -72,7 +70,6 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     webhooks,
     deliveries,
     endpointUrls: new EndpointUrlPolicy({ allowInsecureUrls: deps.allowInsecureUrls }, guard),
-    publisher: new EventPublisher({ webhooks, deliveries, queue, log }),
     deliverer: new Deliverer({
       webhooks,
       subscriptions,

@@ -2,22 +2,21 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type LogContext, withLogContext } from '../log-context.ts';
-import type { Services } from './container.ts';
+import type { Runtime } from './runtime.ts';
 
 /**
  * What every function does around its handler: Lambda's context in each log line, a `ColdStart` metric on a
  * container's first invocation of the function, and the invocation's metrics written (as EMF) when it ends, however
  * it ends.
  */
-export function observability(services: Services): MiddlewareObj[] {
-  const metrics = services.metrics;
+export function observability({ metrics, log }: Runtime): MiddlewareObj[] {
   const flush = () => metrics.flush();
   const coldStartAndFlush: MiddlewareObj = {
     before: (request) => metrics.coldStart(shortFunctionName((request.context as Context).functionName)),
     after: flush,
     onError: flush,
   };
-  return [injectLambdaContext(services.log), coldStartAndFlush];
+  return [injectLambdaContext(log), coldStartAndFlush];
 }
 
 /** `nexus-relay-prod-worker-poll` → `worker-poll`: the same dimension value in every environment and locally. */

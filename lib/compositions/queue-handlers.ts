@@ -1,12 +1,13 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type * as z from '../zod.ts';
 import type { LogContext } from '../log-context.ts';
 import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
+import type { QueueName } from '../queue/queue-names.ts';
 import { createSqsBatchHandler } from '../queue/sqs-batch-handler.ts';
 import { createSqsRecordHandler, type QueueMessage } from '../queue/sqs-record-handler.ts';
-import type { Services } from './container.ts';
+import type * as z from '../zod.ts';
 import { inLogContext, observability } from './observability.ts';
-import { sqsClient } from './queues.ts';
+import type { Runtime } from './runtime.ts';
 
 /**
  * An SQS handler for `queue` applying `handle` to each record that parses with `schema`, reporting failures per
@@ -14,20 +15,21 @@ import { sqsClient } from './queues.ts';
  * a record is handled carries its message id and what `contextOf` names (the job it is about).
  */
 export function sqsHandler<S extends z.ZodMiniType>(
-  services: Services,
-  queue: 'poll' | 'delivery',
+  runtime: Runtime,
+  queue: Extract<QueueName, 'poll' | 'delivery'>,
+  sqs: SQSClient,
   schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   contextOf?: (message: z.output<S>) => LogContext,
 ) {
-  const deadLetterQueueUrl = services.config.deadLetterQueues[queue];
+  const deadLetterQueueUrl = runtime.config.deadLetterQueues[queue];
   const poison = deadLetterQueueUrl
-    ? { queue, deadLetters: new DeadLetterQueue(sqsClient(services), deadLetterQueueUrl), metrics: services.metrics }
+    ? { queue, deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl), metrics: runtime.metrics }
     : undefined;
-  return inLogContext(middy(createSqsBatchHandler(schema, handle, services.log, contextOf, poison)).use(observability(services)));
+  return inLogContext(middy(createSqsBatchHandler(schema, handle, runtime.log, contextOf, poison)).use(observability(runtime)));
 }
 
 /** An SQS handler giving `handle` each record's id and raw body, reporting failures per record. */
-export function sqsRecordHandler(services: Services, handle: (message: QueueMessage) => Promise<void>) {
-  return inLogContext(middy(createSqsRecordHandler(handle)).use(observability(services)));
+export function sqsRecordHandler(runtime: Runtime, handle: (message: QueueMessage) => Promise<void>) {
+  return inLogContext(middy(createSqsRecordHandler(handle)).use(observability(runtime)));
 }

@@ -25,7 +25,7 @@ export interface NexusClientDeps {
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
   secrets?: SecretsSource;
   metrics?: MetricsSink;
-  /** Seals session tokens at rest (lib/services/secret-boxes.ts: a KMS key only the functions calling MX may use). */
+  /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
 }
 

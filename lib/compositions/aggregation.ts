@@ -1,0 +1,42 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { EventSink } from '../aggregation/job-events.ts';
+import { InstitutionTiming } from '../aggregation/institution-timing.ts';
+import { PushCoverage } from '../aggregation/push-coverage.ts';
+import type { NexusClient } from '../mx/nexus-client.ts';
+import { InstitutionStatsRepository } from '../store/institution-stats-repo.ts';
+import { JobsRepository } from '../store/jobs-repo.ts';
+import { MxPushRepository } from '../store/mx-push-repo.ts';
+import type { TableRef } from '../store/table.ts';
+import { pollQueueOf } from './queues.ts';
+import type { Runtime } from './runtime.ts';
+
+/**
+ * Whether MX's pushes announce the job ends: mx-events counts pushes, worker-poll ends, the poll loop reads the ratio
+ * (`MXPUSH/COUNTS#{hour}`).
+ */
+export function pushCoverageOf({ clock, log }: Runtime, table: TableRef): PushCoverage {
+  return new PushCoverage({ pushes: new MxPushRepository(table), clock, log });
+}
+
+/**
+ * What the refresh and poll services share, the poll schedule's inputs among them (both plan polls): the jobs, the
+ * MX client, the poll queue, where events go, and what aggregations take per institution (learned from finished jobs).
+ */
+export function aggregationDepsOf(
+  runtime: Runtime,
+  parts: { table: TableRef; sqs: SQSClient; nexus: NexusClient; events: EventSink },
+) {
+  const { config, clock, log, metrics } = runtime;
+  return {
+    jobs: new JobsRepository(parts.table),
+    nexus: parts.nexus,
+    pollQueue: pollQueueOf(runtime, parts.sqs),
+    events: parts.events,
+    clock,
+    log,
+    metrics,
+    timing: new InstitutionTiming(new InstitutionStatsRepository(parts.table), clock, log),
+    coverage: pushCoverageOf(runtime, parts.table),
+    maxPollDelaySeconds: config.aggregation.maxPollDelaySeconds,
+  };
+}

@@ -1,0 +1,24 @@
+import type { Config } from '../config.ts';
+import { operationsOf } from '../http/route.ts';
+import { READ_ROUTES, type ReadRouteDeps } from '../reads/read-routes.ts';
+import { SYNC_ROUTE, type SyncRouteDeps } from '../transactions/sync-routes.ts';
+import { httpHandler } from './http-handler.ts';
+import { nexusClientOf } from './mx.ts';
+import { type Given, runtimeOf } from './runtime.ts';
+import { apiKeyAccessOf, tableOf } from './storage.ts';
+import { transactionSyncOf } from './transactions.ts';
+
+/** api-read: every Nexus read, through the user's MX session, and transactions sync. */
+export function composeApiRead(config: Config, given?: Given) {
+  const runtime = runtimeOf(config, given);
+  const table = tableOf(config);
+  const nexus = nexusClientOf(runtime, table);
+  const transactions = transactionSyncOf(runtime, table, nexus);
+  const keys = apiKeyAccessOf(runtime, table);
+  const handler = httpHandler(
+    runtime,
+    operationsOf<ReadRouteDeps & SyncRouteDeps>([...READ_ROUTES, SYNC_ROUTE], { nexus, transactions }),
+    keys,
+  );
+  return { handler, runtime, table, nexus, transactions, keys };
+}

@@ -1,0 +1,23 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryMessage } from '../notify/delivery-message.ts';
+import type { DeliveryStore } from '../notify/notifier.ts';
+import { EventPublisher } from '../notify/publisher.ts';
+import { DelayedQueue } from '../queue/delayed-queue.ts';
+import { DeliveriesRepository } from '../store/deliveries-repo.ts';
+import type { TableRef } from '../store/table.ts';
+import { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { Runtime } from './runtime.ts';
+
+/** Subscriptions, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */
+export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs: SQSClient): DeliveryStore {
+  return {
+    webhooks: new WebhooksRepository(table, clock),
+    deliveries: new DeliveriesRepository(table, clock),
+    queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock),
+  };
+}
+
+/** Raises events: one delivery per subscription that selects it, queued (without the notifier's delivery side). */
+export function eventPublisherOf({ log }: Runtime, store: DeliveryStore): EventPublisher {
+  return new EventPublisher({ ...store, log });
+}

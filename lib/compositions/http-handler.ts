@@ -1,0 +1,29 @@
+import type { ApiKeyAuthenticator } from '../http/auth.ts';
+import { createHttpHandler, type Operations, requestIdOf } from '../http/http-handler.ts';
+import type { KeyRequestLimit } from '../http/key-request-limit.ts';
+import { inLogContext, observability } from './observability.ts';
+import type { Runtime } from './runtime.ts';
+
+/** How a function takes API keys (parts.ts `apiKeyAccessOf`): their check and the per-key limit. */
+export interface ApiKeyAccess {
+  authenticator: ApiKeyAuthenticator;
+  keyLimit: KeyRequestLimit | undefined;
+}
+
+/**
+ * An API Gateway handler for `operations`, with the runtime's logger and metrics. Every line logged while it serves a
+ * request carries the `request_id` the client receives (`x-request-id`, problem bodies). `keys` is needed when an
+ * operation takes an API key.
+ */
+export function httpHandler(runtime: Runtime, operations: Operations, keys?: ApiKeyAccess) {
+  const handler = createHttpHandler(operations, {
+    log: runtime.log,
+    metrics: runtime.metrics,
+    authenticator: keys && (() => keys.authenticator),
+    keyLimit: keys?.keyLimit,
+  }).use(observability(runtime));
+  return inLogContext(handler, (event) => ({
+    request_id: requestIdOf(event),
+    gateway_request_id: event.requestContext.requestId,
+  }));
+}

@@ -1,0 +1,35 @@
+import { MxPush } from '../aggregation/mx-push.ts';
+import type { Config } from '../config.ts';
+import { BasicAuthenticator } from '../http/basic-auth.ts';
+import { operationsOf } from '../http/route.ts';
+import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
+import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
+import { JobsRepository } from '../store/jobs-repo.ts';
+import { pushCoverageOf } from './aggregation.ts';
+import { httpHandler } from './http-handler.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
+import { type Given, runtimeOf } from './runtime.ts';
+import { tableOf } from './storage.ts';
+
+/** mx-events: MX's webhooks, their HTTP Basic check and the poll-loop nudge they cause. */
+export function composeMxEvents(config: Config, given?: Given) {
+  const runtime = runtimeOf(config, given);
+  const { clock, log } = runtime;
+  const table = tableOf(config);
+  const { credentials } = config.mxWebhooks;
+  const authenticator = new BasicAuthenticator({
+    realm: 'mx-webhooks',
+    credentials: credentials && mxWebhookCredentialsProvider(credentials),
+    unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
+    log,
+  });
+  const push = new MxPush({
+    jobs: new JobsRepository(table),
+    pollQueue: pollQueueOf(runtime, sqsOf(runtime)),
+    clock,
+    log,
+    coverage: pushCoverageOf(runtime, table),
+  });
+  const handler = httpHandler(runtime, operationsOf(MX_EVENT_ROUTES, { authenticator, push }));
+  return { handler, runtime, push };
+}

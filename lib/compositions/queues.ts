@@ -1,0 +1,15 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../aws/sqs-client.ts';
+import { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { Runtime } from './runtime.ts';
+
+/** The function's SQS client (unless given). */
+export function sqsOf({ config, given }: Runtime): SQSClient {
+  return given.sqs ?? createSqsClient(config.aws);
+}
+
+/** The aggregation poll loop's queue. */
+export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<PollMessage> {
+  return new DelayedQueue<PollMessage>(sqs, config.queues.poll, clock);
+}

@@ -1,0 +1,57 @@
+import { KmsDataKeys } from '../aws/kms-data-keys.ts';
+import { ConfigError } from '../errors.ts';
+import { LocalDataKeys, SecretBox, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../secret-box.ts';
+import type { Config } from '../config.ts';
+import type { Runtime } from './runtime.ts';
+
+type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
+
+/**
+ * A box over `source`: KMS deployed (data keys carry `purpose` as their encryption context); locally the key derived
+ * from the stack's LOCAL_SECRETS_KEY, so every process of the stack opens what another sealed.
+ */
+function boxOver(
+  { config, clock }: Runtime,
+  source: KeySource,
+  { purpose, variable, what, openEarlierForms }: { purpose: string; variable: string; what: string; openEarlierForms: boolean },
+): SecretBox {
+  const options = { openEarlierForms };
+  if (source && 'kmsKeyArn' in source) {
+    const keys = new KmsDataKeys(source.kmsKeyArn, { region: config.aws.region, purpose });
+    return new SecretBox(keys, clock, options);
+  }
+  if (source) return new SecretBox(new LocalDataKeys(source.localKey), clock, options);
+  throw missingKey(config, `${what} are sealed`, variable);
+}
+
+/**
+ * Why a key `what` needs is missing: locally the stack's own key, LOCAL_SECRETS_KEY (`npm start` sets it); deployed,
+ * `variable` (the stack sets it).
+ */
+export function missingKey(config: Config, what: string, variable: string): ConfigError {
+  return config.env === 'local'
+    ? new ConfigError(['LOCAL_SECRETS_KEY'], `${what} with the local stack's key: set LOCAL_SECRETS_KEY (\`npm start\` does).`)
+    : new ConfigError([variable], `${what} with a key of the deployment: set ${variable} (deployed stacks do).`);
+}
+
+/** What seals webhook signing secrets (and the stored answers that carry one). */
+export function webhookSecretBox(runtime: Runtime): SecretBox {
+  return boxOver(runtime, runtime.config.webhooks.secretsKey, {
+    purpose: WEBHOOK_SECRET_PURPOSE,
+    variable: 'WEBHOOK_SECRETS_KEY_ARN',
+    what: 'Webhook signing secrets',
+    // Subscriptions stored before sealing, or before the binding, keep signing.
+    openEarlierForms: true,
+  });
+}
+
+/** What seals MX session tokens: a key only the functions that call MX may use. */
+export function sessionTokenBox(runtime: Runtime): SecretBox {
+  return boxOver(runtime, runtime.config.mx.sessionsKey, {
+    purpose: SESSION_TOKEN_PURPOSE,
+    variable: 'SESSION_TOKENS_KEY_ARN',
+    what: 'MX session tokens',
+    // Session tokens were always sealed and bound: a clear or unbound value was planted.
+    openEarlierForms: false,
+  });
+}

@@ -1,0 +1,32 @@
+import { Sweeper } from '../aggregation/sweeper.ts';
+import type { Config } from '../config.ts';
+import { JobsRepository } from '../store/jobs-repo.ts';
+import { SweepCheckpointsRepository } from '../store/sweep-checkpoints-repo.ts';
+import middy from '@middy/core';
+import { inLogContext, observability } from './observability.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
+import { type Given, runtimeOf } from './runtime.ts';
+import { tableOf } from './storage.ts';
+import { deliveryStoreOf } from './delivery-store.ts';
+
+/** sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs. */
+export function composeSweeper(config: Config, given?: Given) {
+  const runtime = runtimeOf(config, given);
+  const { clock, log, metrics } = runtime;
+  const table = tableOf(config);
+  const sqs = sqsOf(runtime);
+  const sweeper = new Sweeper({
+    jobs: new JobsRepository(table),
+    pollQueue: pollQueueOf(runtime, sqs),
+    clock,
+    log,
+    metrics,
+    stalledAfterMs: config.aggregation.stalledAfterMs,
+    deliveries: {
+      ...deliveryStoreOf(runtime, table, sqs),
+      checkpoints: new SweepCheckpointsRepository(table),
+      stalledAfterMs: config.webhooks.stalledAfterMs,
+    },
+  });
+  return { handler: inLogContext(middy(() => sweeper.sweep()).use(observability(runtime))), runtime, sweeper };
+}
