@@ -128,7 +128,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Proxies Nexus reads with session management; transactions sync over its change log.',
     memorySize: 512,
     timeoutSeconds: 25,
-    // Sessions; the sync state, and its transaction pointers and change log (batches: lib/store/transactions-repo.ts).
+    // Sessions; the sync state, and its transaction pointers and change log (batches: lib/transactions/transactions-repo.ts).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
@@ -177,7 +177,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 10,
     // Reads the member's active pointers (a query of its shard) and their jobs; adds to the hour's push counter
-    // (UpdateItem, lib/store/mx-push-repo.ts).
+    // (UpdateItem, lib/mx-events/mx-push-repo.ts).
     itemActions: [GET, UPDATE],
     queries: ['table'],
     partitions: ['activeJobs', 'jobs', 'mxPushCounts'],

@@ -2,7 +2,7 @@ import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { Member } from '../mx/member.ts';
-import type { InstitutionStatsRepository } from '../store/institution-stats-repo.ts';
+import type { InstitutionStatsRepository } from './institution-stats-repo.ts';
 import { type DurationModel, durationModel, institutionOf, mxAggregationMs } from './duration-model.ts';
 
 /** Models are re-read at most this often per container: a poll should not cost a table read. */

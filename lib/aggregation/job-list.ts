@@ -1,7 +1,7 @@
 import * as z from '../zod.ts';
 import { InvalidCursorError } from '../errors.ts';
 import { decodeCursor, encodeCursor } from '../store/cursor.ts';
-import { type UserJobsKey, userJobsKey } from '../store/jobs-repo.ts';
+import { type UserJobsKey, userJobsKey } from './jobs-repo.ts';
 import { JOB_ID_PATTERN } from './job.ts';
 
 export const DEFAULT_JOBS_PAGE_SIZE = 25;

@@ -5,7 +5,7 @@ import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { JobsRepository } from './jobs-repo.ts';
 import { JOB_ID_PATTERN, jobView } from './job.ts';
 import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from './job-list.ts';
 

@@ -8,13 +8,13 @@ import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, terminalEvent } from './job-events.ts';
 import type { Job, TerminalStatus } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
-import type { PushCoverage } from './push-coverage.ts';
+import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { TransactionSync } from '../transactions/transaction-sync.ts';
 
 export interface PollDeps {

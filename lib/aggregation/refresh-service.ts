@@ -6,7 +6,7 @@ import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, startedEvent } from './job-events.ts';
 import { type Job, newJobId } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
@@ -14,7 +14,7 @@ import type { Member } from '../mx/member.ts';
 import type { DurationModel } from './duration-model.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { MIN_POLL_DELAY_SECONDS, nextPollAt } from './poll-schedule.ts';
-import type { PushCoverage } from './push-coverage.ts';
+import type { PushCoverage } from '../mx-events/push-coverage.ts';
 
 export interface RefreshRequest {
   userId: string;

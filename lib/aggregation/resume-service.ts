@@ -4,7 +4,7 @@ import type { Log } from '../logger.ts';
 import type { ChallengeAnswer, NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
+import type { JobsRepository } from './jobs-repo.ts';
 import { ACTIVE_POINTER_GRACE_MS } from './refresh-service.ts';
 import type { Job } from './job.ts';
 import { MIN_POLL_DELAY_SECONDS } from './poll-schedule.ts';

@@ -4,10 +4,10 @@ import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { DeliveryMessage } from '../notify/delivery-message.ts';
-import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
-import type { SweepCheckpointsRepository } from '../store/sweep-checkpoints-repo.ts';
-import type { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { DeliveriesRepository } from '../notify/deliveries-repo.ts';
+import type { JobsRepository } from './jobs-repo.ts';
+import type { SweepCheckpointsRepository } from './sweep-checkpoints-repo.ts';
+import type { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import { jobIdOfEventId } from './job-events.ts';
 import type { Job } from './job.ts';
 

@@ -1,11 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventSink } from '../aggregation/job-events.ts';
 import { InstitutionTiming } from '../aggregation/institution-timing.ts';
-import { PushCoverage } from '../aggregation/push-coverage.ts';
+import { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import { InstitutionStatsRepository } from '../store/institution-stats-repo.ts';
-import { JobsRepository } from '../store/jobs-repo.ts';
-import { MxPushRepository } from '../store/mx-push-repo.ts';
+import { InstitutionStatsRepository } from '../aggregation/institution-stats-repo.ts';
+import { JobsRepository } from '../aggregation/jobs-repo.ts';
+import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { pollQueueOf } from './queues.ts';
 import type { Runtime } from './runtime.ts';

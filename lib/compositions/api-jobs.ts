@@ -1,7 +1,7 @@
 import { JOB_ROUTES } from '../aggregation/job-routes.ts';
 import type { Config } from '../config.ts';
 import { operationsOf } from '../http/route.ts';
-import { JobsRepository } from '../store/jobs-repo.ts';
+import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { httpHandler } from './http-handler.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, tableOf } from './storage.ts';

@@ -3,9 +3,9 @@ import type { DeliveryMessage } from '../notify/delivery-message.ts';
 import type { DeliveryStore } from '../notify/notifier.ts';
 import { EventPublisher } from '../notify/publisher.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import { DeliveriesRepository } from '../store/deliveries-repo.ts';
+import { DeliveriesRepository } from '../notify/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
-import { WebhooksRepository } from '../store/webhooks-repo.ts';
+import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import type { Runtime } from './runtime.ts';
 
 /** Subscriptions, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */

@@ -1,10 +1,10 @@
-import { MxPush } from '../aggregation/mx-push.ts';
+import { MxPush } from '../mx-events/mx-push.ts';
 import type { Config } from '../config.ts';
 import { BasicAuthenticator } from '../http/basic-auth.ts';
 import { operationsOf } from '../http/route.ts';
 import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
-import { JobsRepository } from '../store/jobs-repo.ts';
+import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import { pollQueueOf, sqsOf } from './queues.ts';

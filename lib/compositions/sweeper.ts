@@ -1,7 +1,7 @@
 import { Sweeper } from '../aggregation/sweeper.ts';
 import type { Config } from '../config.ts';
-import { JobsRepository } from '../store/jobs-repo.ts';
-import { SweepCheckpointsRepository } from '../store/sweep-checkpoints-repo.ts';
+import { JobsRepository } from '../aggregation/jobs-repo.ts';
+import { SweepCheckpointsRepository } from '../aggregation/sweep-checkpoints-repo.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
 import { pollQueueOf, sqsOf } from './queues.ts';

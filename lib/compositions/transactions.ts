@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import { NexusRelayError } from '../errors.ts';
 import { jsonSecretReader } from '../json-secret.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import { REMOVED_RETENTION_MS, TransactionsRepository } from '../store/transactions-repo.ts';
+import { REMOVED_RETENTION_MS, TransactionsRepository } from '../transactions/transactions-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { SyncCursorCodec } from '../transactions/sync-cursor.ts';
 import { TransactionSync } from '../transactions/transaction-sync.ts';

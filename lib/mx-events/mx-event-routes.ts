@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import type { MxPush } from '../aggregation/mx-push.ts';
+import type { MxPush } from './mx-push.ts';
 import type { BasicAuthenticator } from '../http/basic-auth.ts';
 import type { Route } from '../http/route.ts';
 

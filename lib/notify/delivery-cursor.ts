@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { type DeliveryFilter, type DeliveryLogKey, deliveryLogKey } from '../store/deliveries-repo.ts';
+import { type DeliveryFilter, type DeliveryLogKey, deliveryLogKey } from './deliveries-repo.ts';
 import { InvalidCursorError } from '../errors.ts';
 import { decodeCursor as decodeKey, encodeCursor as encodeKey } from '../store/cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';

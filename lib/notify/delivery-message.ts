@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { WEBHOOK_ID_PATTERN } from '../store/webhooks-repo.ts';
+import { WEBHOOK_ID_PATTERN } from './webhooks-repo.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 

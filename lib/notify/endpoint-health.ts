@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
-import type { Subscription, WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
 
 /** An endpoint whose attempts have all failed for this long is disabled (Svix's rule). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;

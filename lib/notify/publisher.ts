@@ -1,7 +1,7 @@
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { DeliveriesRepository } from '../store/deliveries-repo.ts';
-import type { WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { DeliveriesRepository } from './deliveries-repo.ts';
+import type { WebhooksRepository } from './webhooks-repo.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { matches } from './event-filter.ts';
 import { assertValidEvent, serializeEvent, type WebhookEvent } from './events.ts';

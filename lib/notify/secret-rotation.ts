@@ -1,5 +1,5 @@
 import { toIso } from '../clock.ts';
-import type { SigningSecret } from '../store/webhooks-repo.ts';
+import type { SigningSecret } from './webhooks-repo.ts';
 import { type SecretBox, sealedFor } from '../secret-box.ts';
 
 /** After a rotation the previous secret keeps signing this long, so receivers can switch without losing events. */

@@ -1,6 +1,6 @@
 import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
-import type { Subscription, WebhooksRepository } from '../store/webhooks-repo.ts';
+import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
 
 /** How long a container trusts a subscription it read: a change made elsewhere reaches its attempts within this. */
 export const SUBSCRIPTION_CACHE_MS = 5_000;

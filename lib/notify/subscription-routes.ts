@@ -6,7 +6,7 @@ import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import { type SecretBox, sealedFor } from '../secret-box.ts';
-import { newWebhookId, type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from '../store/webhooks-repo.ts';
+import { newWebhookId, type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from './webhooks-repo.ts';
 import type { EndpointUrlPolicy } from './endpoint-url.ts';
 import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
 import type { Redelivery } from './redelivery.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Clock, toIso } from '../clock.ts';
-import type { Subscription } from '../store/webhooks-repo.ts';
+import type { Subscription } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from './events.ts';
 import type { SecretBox } from '../secret-box.ts';

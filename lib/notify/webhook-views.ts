@@ -1,6 +1,6 @@
 import { toIso } from '../clock.ts';
-import type { AttemptRecord, Delivery } from '../store/deliveries-repo.ts';
-import type { Subscription } from '../store/webhooks-repo.ts';
+import type { AttemptRecord, Delivery } from './deliveries-repo.ts';
+import type { Subscription } from './webhooks-repo.ts';
 
 /** A subscription as the API shows it: never its secrets, only when a rotated-out one stops signing. */
 export function webhookView(subscription: Subscription, nowMs: number) {

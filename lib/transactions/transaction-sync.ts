@@ -5,7 +5,7 @@ import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { ChangeWrite, TransactionPointer, TransactionsRepository } from '../store/transactions-repo.ts';
+import type { ChangeWrite, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 import type { SyncCursorCodec } from './sync-cursor.ts';
 
 /** What one ingest wrote to a user's change log. */

@@ -24,7 +24,7 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
-import { InstitutionStatsRepository } from '../../../lib/store/institution-stats-repo.ts';
+import { InstitutionStatsRepository } from '../../../lib/aggregation/institution-stats-repo.ts';
 import type { Config } from '../../../lib/config.ts';
 import { localServicesConfig } from '../../support/local-services.ts';
 import { type Relay, relayOf } from '../../support/relay.ts';

@@ -9,7 +9,7 @@ import {
   KEPT_DURATIONS,
   MAX_PENDING_MS,
   REPLACE_BATCH,
-} from '../../../lib/store/institution-stats-repo.ts';
+} from '../../../lib/aggregation/institution-stats-repo.ts';
 import { keys, type TableRef } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 

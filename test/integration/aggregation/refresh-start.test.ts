@@ -7,7 +7,7 @@ import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
 import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
-import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 

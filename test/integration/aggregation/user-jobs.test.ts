@@ -5,7 +5,7 @@ import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
-import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**

@@ -5,7 +5,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { createNexusClient } from '../../../lib/mx/create-nexus-client.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { SESSION_REUSE_MS } from '../../../lib/mx/sessions.ts';
-import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
+import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
 import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';

@@ -8,7 +8,7 @@ import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { createNexusClient } from '../../../lib/mx/create-nexus-client.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
-import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
+import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { CapturingLog } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
 import { sha256Hex } from '../../../lib/hash.ts';
 import { sealedFor } from '../../../lib/secret-box.ts';
-import { DynamoSessionStore } from '../../../lib/store/sessions-repo.ts';
+import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 import { testSessionBox } from '../../support/session-box.ts';

@@ -13,7 +13,7 @@ import { createGuardedAgent } from '../../../lib/notify/guarded-agent.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
-import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
+import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from './engines-process.ts';
 import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';

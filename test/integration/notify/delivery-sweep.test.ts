@@ -6,10 +6,10 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
-import { JobsRepository } from '../../../lib/store/jobs-repo.ts';
-import { SweepCheckpointsRepository } from '../../../lib/store/sweep-checkpoints-repo.ts';
+import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
+import { SweepCheckpointsRepository } from '../../../lib/aggregation/sweep-checkpoints-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
-import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
+import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, startNotifyHarness } from './harness.ts';
 

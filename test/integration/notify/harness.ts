@@ -22,10 +22,10 @@ import { EventPublisher } from '../../../lib/notify/publisher.ts';
 import { SUBSCRIPTION_ROUTES, type SubscriptionRouteDeps } from '../../../lib/notify/subscription-routes.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
-import { DeliveriesRepository } from '../../../lib/store/deliveries-repo.ts';
+import { DeliveriesRepository } from '../../../lib/notify/deliveries-repo.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
-import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
+import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
 
 export interface LogEntry {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
-import { WebhooksRepository } from '../../../lib/store/webhooks-repo.ts';
+import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { systemClock } from '../../../lib/clock.ts';
 import { registerSecret } from '../../support/secrets-scan/collector.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';

@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
-import { REMOVED_RETENTION_MS, TransactionsRepository } from '../../../lib/store/transactions-repo.ts';
+import { REMOVED_RETENTION_MS, TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
 import { SyncCursorCodec } from '../../../lib/transactions/sync-cursor.ts';
 import { INGEST_REUSE_MS, type MxTransaction, TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
 import { useLocalEngines } from '../../support/local-table.ts';

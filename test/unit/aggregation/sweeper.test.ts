@@ -6,7 +6,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
-import type { JobsRepository } from '../../../lib/store/jobs-repo.ts';
+import type { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 
 const T = Date.UTC(2026, 5, 1);
 const job = (id: string, change: Partial<Job>): Job => ({

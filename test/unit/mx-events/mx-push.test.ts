@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Job, JobStatus } from '../../../lib/aggregation/job.ts';
-import { MxPush } from '../../../lib/aggregation/mx-push.ts';
+import { MxPush } from '../../../lib/mx-events/mx-push.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog, type Log } from '../../../lib/logger.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';

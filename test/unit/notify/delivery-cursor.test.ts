@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../../lib/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../lib/notify/delivery-cursor.ts';
-import { deliveryLogKey } from '../../../lib/store/deliveries-repo.ts';
+import { deliveryLogKey } from '../../../lib/notify/deliveries-repo.ts';
 
 const key = deliveryLogKey('wh_a', 'msg_job_1_succeeded', '2026-01-01T00:00:01.000Z');
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { SUBSCRIPTION_CACHE_MS, SubscriptionCache } from '../../../lib/notify/subscription-cache.ts';
-import type { Subscription } from '../../../lib/store/webhooks-repo.ts';
+import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
 
 const subscription = (id: string, url = `https://example.com/${id}`) => ({ id, url, status: 'enabled' }) as Subscription;
 

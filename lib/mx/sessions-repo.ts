@@ -2,9 +2,9 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import * as z from '../zod.ts';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import { sha256Hex } from '../hash.ts';
-import type { SessionStore, StoredSession } from '../mx/sessions.ts';
+import type { SessionStore, StoredSession } from './sessions.ts';
 import { type SecretBox, SecretBoxError, sealedFor } from '../secret-box.ts';
-import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
+import { conditionalWrite, isExpired, keys, type TableRef } from '../store/table.ts';
 
 /** MX's own sliding window: past it the token is dead, so the item may go. */
 const SESSION_TTL_MS = 30 * 60_000;

@@ -1,6 +1,6 @@
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { keys, type TableRef } from './table.ts';
+import { keys, type TableRef } from '../store/table.ts';
 
 /** What MX pushed and what ended in one hour: foreground pushes received, job ends MX documents a push for. */
 export interface PushCounts {

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Job, JobStatus, TerminalStatus } from '../aggregation/job.ts';
-import type { MemberSnapshot } from '../aggregation/member-snapshot.ts';
+import type { Job, JobStatus, TerminalStatus } from './job.ts';
+import type { MemberSnapshot } from './member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
   ACTIVE_JOB_SHARDS,
@@ -18,7 +18,7 @@ import {
   TABLE_KEYS,
   type TableRef,
   tableKeyOf,
-} from './table.ts';
+} from '../store/table.ts';
 
 /** Where a page of a user's jobs continues: the GSI2 key of the last job shown. */
 export interface UserJobsKey {

@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from '../clock.ts';
-import type { SessionLease } from '../mx/sessions.ts';
-import { conditionalWrite, keys, type TableRef } from './table.ts';
+import type { SessionLease } from './sessions.ts';
+import { conditionalWrite, keys, type TableRef } from '../store/table.ts';
 
 /**
  * Session creation leases as `USER#{id}` / `SESSION#LEASE` items `{holder, expiresAt}`. Taking one is a conditional

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalOutput, conditionalWrite, keys, type TableRef } from './table.ts';
+import { conditionalOutput, conditionalWrite, keys, type TableRef } from '../store/table.ts';
 
 /** Durations kept per institution: enough for stable quantiles, recent enough to follow change. */
 export const KEPT_DURATIONS = 50;

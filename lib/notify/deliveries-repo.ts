@@ -1,7 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
-import type { AttemptError } from '../notify/attempt.ts';
+import type { AttemptError } from './attempt.ts';
 import {
   conditionalOutput,
   conditionalWrite,
@@ -16,7 +16,7 @@ import {
   TABLE_KEYS,
   type TableRef,
   tableKeyOf,
-} from './table.ts';
+} from '../store/table.ts';
 
 /** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;

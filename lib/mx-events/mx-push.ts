@@ -3,8 +3,8 @@ import type { Log } from '../logger.ts';
 import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
-import type { JobsRepository } from '../store/jobs-repo.ts';
-import type { Job } from './job.ts';
+import type { JobsRepository } from '../aggregation/jobs-repo.ts';
+import type { Job } from '../aggregation/job.ts';
 import type { PushCoverage } from './push-coverage.ts';
 
 export interface MxPushDeps {

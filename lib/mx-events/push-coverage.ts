@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { hourOf, type MxPushRepository, type PushCounts } from '../store/mx-push-repo.ts';
+import { hourOf, type MxPushRepository, type PushCounts } from './mx-push-repo.ts';
 
 /** The counters of the current and the previous hour decide (one to two hours of history). */
 const HOUR_MS = 3600_000;

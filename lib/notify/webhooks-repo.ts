@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 export type SubscriptionStatus = 'enabled' | 'disabled';
 

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { keys, type TableRef } from './table.ts';
+import { keys, type TableRef } from '../store/table.ts';
 
 /**
  * How far the sweeper has looked through each subscription's delivery log (`SWEEP` / `DELIVERIES`): a position in

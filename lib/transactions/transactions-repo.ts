@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { conditionalWrite, keys, queryAll, seqKey, type TableRef } from './table.ts';
+import { conditionalWrite, keys, queryAll, seqKey, type TableRef } from '../store/table.ts';
 
 /** Where a user's transactions sync stands (`USER#{id}` / `TXSYNC`). */
 export interface SyncState {
