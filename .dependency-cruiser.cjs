@@ -69,7 +69,7 @@ module.exports = {
       comment:
         "A slice's domain (everything but its *-routes.ts) throws its own errors and never speaks HTTP; its routes and lib/http map them.",
       from: {
-        path: '^lib/(aggregation|api-docs|mx|mx-events|notify|store|reads|queue|transactions)/',
+        path: '^lib/(aggregation|api-docs|connect|mx|mx-events|notify|store|reads|queue|transactions)/',
         pathNot: '-routes\\.ts$',
       },
       to: { path: '^lib/http/' },

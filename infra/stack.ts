@@ -129,9 +129,8 @@ export class NexusRelayStack extends Stack {
         DELIVERY_QUEUE_URL: this.queues.delivery.queue.queueUrl,
         MX_BASE_URL: settings.mx.baseUrl,
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
-        ...(spec.callsMx
-          ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn, SESSION_TOKENS_KEY_ARN: sessionTokensKey.keyArn }
-          : {}),
+        ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
+        ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: sessionTokensKey.keyArn } : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
         ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
         ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: this.secrets.syncCursorKey.secretArn } : {}),

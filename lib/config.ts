@@ -139,6 +139,10 @@ export const CONFIG_VARIABLES = {
     'GET',
     "HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).",
   ),
+  MX_USE_CASES_ENABLED: flag.withDefault(
+    true,
+    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
+  ),
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
   MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
     12_000,
@@ -239,6 +243,8 @@ export interface Config {
     /** Absent in functions that never call MX; `createNexusClient` refuses to start without it. */
     credentials?: MxCredentialsSource;
     aggregateMethod: 'GET' | 'POST';
+    /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX (lib/connect/use-cases.ts). */
+    useCasesEnabled: boolean;
     requestTimeoutMs: number;
     retryBudgetMs: number;
     /** What seals session tokens at rest: a KMS key, or locally a key derived from the stack's own. */
@@ -310,6 +316,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,
       credentials,
       aggregateMethod: c.MX_AGGREGATE_METHOD,
+      useCasesEnabled: c.MX_USE_CASES_ENABLED,
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
       ...(c.SESSION_TOKENS_KEY_ARN

@@ -61,6 +61,11 @@ export const METRICS = {
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
   /** SSO answered 401/403: the partner credentials or the IP allow-list. */
   MxCredentialsRefused: { unit: 'Count', sum: true, dimensions: {} },
+  /** Users the relay made at MX when it first needed them: `existed` when MX had it (409), `refused` when MX said no. */
+  MxUserCreations: { unit: 'Count', sum: true, dimensions: { outcome: ['created', 'existed', 'refused'] as const } },
+  // Connect
+  /** Widget URLs handed to client apps, by widget (the Connect ones by name, any other as `other`). */
+  WidgetUrlsIssued: { unit: 'Count', sum: true, dimensions: { widget_type: ['connect_widget', 'connections_widget'] as const } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */
@@ -258,7 +263,8 @@ const sameValue = (a: unknown, b: unknown): boolean =>
 
 /** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */
 export function mxRouteClass(route: string): (typeof MX_ROUTE_CLASSES)[number] {
-  if (/\/api_token(\.json)?$/.test(route)) return 'sso';
+  // The SSO API's routes are under the partner's client id: API tokens, widget URLs, users.
+  if (route.startsWith('/{client_id}/')) return 'sso';
   if (route === '/sessions') return 'session';
   // The member calls of the aggregation loop are under /members; the relayed reads are under /users/….
   const member = /^\/members\/[^/]+(?:\/(aggregate|resume|challenges))?$/.exec(route);

@@ -1,6 +1,7 @@
 import { JOB_ROUTES } from './aggregation/job-routes.ts';
 import { REFRESH_ROUTES } from './aggregation/refresh-routes.ts';
 import { API_DOCS_ROUTES } from './api-docs/api-docs-routes.ts';
+import { CONNECT_ROUTES } from './connect/connect-routes.ts';
 import type { HttpFunctionName, Route } from './http/route.ts';
 import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
 import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
@@ -14,6 +15,7 @@ import { SYNC_ROUTE } from './transactions/sync-routes.ts';
  * this order. Lambdas never import it: each function's composition (functions/) imports its own slices' routes.
  */
 export const ROUTES: readonly Route<never>[] = [
+  ...CONNECT_ROUTES,
   ...REFRESH_ROUTES,
   ...JOB_ROUTES,
   ...READ_ROUTES,

@@ -16,6 +16,11 @@ export const DIALECT_CHOICES = {
   challenges_key: ['present', 'missing'],
   /** Timestamps with milliseconds and Z, whole seconds and Z, or milliseconds and a +00:00 offset. */
   timestamps: ['milliseconds', 'seconds', 'offset'],
+  /**
+   * The partner has opted in to use cases (Connect widget URLs must carry `use_cases`), or not (MX refuses any).
+   * MX's status for either refusal is UNCONFIRMED: the simulator answers 400.
+   */
+  use_cases: ['opted_in', 'not_opted_in'],
 } as const;
 
 export type Dialect = { -readonly [K in keyof typeof DIALECT_CHOICES]: (typeof DIALECT_CHOICES)[K][number] };
@@ -26,6 +31,7 @@ export const DEFAULT_DIALECT: Dialect = {
   sso_answer: 'json',
   challenges_key: 'present',
   timestamps: 'milliseconds',
+  use_cases: 'opted_in',
 };
 
 /** Reads `POST /_sim/dialect`: each choice named is set, the others go back to their default (`{}` resets all). */

@@ -170,6 +170,12 @@ export class MemberRegistry {
     return this.#users.get(userId);
   }
 
+  /** Creates a user as the SSO API does; undefined when one with this id exists. */
+  createUser(userId: string): SimUser | undefined {
+    if (this.#users.has(userId)) return undefined;
+    return this.#userFor(userId);
+  }
+
   member(guid: string): SimMember | undefined {
     return this.#members.get(guid);
   }

@@ -5,6 +5,7 @@ import { type FaultSettings, drawFault, drawLatencyMs } from './faults.ts';
 import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, splitTarget } from './http.ts';
 import { accountRoutes } from './account-routes.ts';
 import { beatRoutes } from './beat-routes.ts';
+import { connectRoutes } from './connect-routes.ts';
 import { memberRoutes } from './member-routes.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
@@ -21,6 +22,7 @@ import { transactionRoutes } from './transaction-routes.ts';
 export function createMxApi(state: SimulatorState) {
   const route = createRouter([
     ...sessionRoutes(state),
+    ...connectRoutes(state),
     ...memberRoutes(state),
     ...accountRoutes(state),
     ...transactionRoutes(state),

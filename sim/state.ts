@@ -32,6 +32,8 @@ export interface SimulatorState {
   readonly webhooks: WebhookPusher;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
   readonly shutdown: AbortSignal;
+  /** Widget URLs issued, by their one-time token. */
+  readonly widgetUrls: Map<string, { userId: string; type: string; expiresAt: number }>;
 }
 
 export interface SimulatorStateOptions {
@@ -70,6 +72,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     transactions: new TransactionLedger(seedData, members, seed ^ LEDGER_STREAM_SALT),
     webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
     shutdown,
+    widgetUrls: new Map(),
   };
 }
 

@@ -80,7 +80,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   if (spec.webhookSecrets === 'seal') allow(['kms:GenerateDataKey', 'kms:Decrypt'], webhookSecretsKey.keyArn);
   if (spec.webhookSecrets === 'open') allow(['kms:Decrypt'], webhookSecretsKey.keyArn);
   // Sessions are made and read by the functions that call MX, with the data keys' purpose as their context.
-  if (spec.callsMx) {
+  if (spec.callsMx === true) {
     allow(['kms:GenerateDataKey', 'kms:Decrypt'], sessionTokensKey.keyArn, {
       StringEquals: { 'kms:EncryptionContext:purpose': SESSION_TOKEN_PURPOSE },
     });

@@ -38,8 +38,11 @@ export interface FunctionSpec {
   consumes?: QueueName;
   /** Most concurrent invocations its queue's event source makes. */
   maxConcurrency?: number;
-  /** Reads the MX credentials secret and calls Nexus. */
-  callsMx: boolean;
+  /**
+   * Reads the MX credentials secret and calls MX: `true` Nexus, through the user's session (sealed with the session
+   * tokens' KMS key); `'sso'` the partner's SSO API only (widget URLs, users), no session.
+   */
+  callsMx: boolean | 'sso';
   /** Reads the MX webhook credentials secret (HTTP Basic). */
   verifiesMxWebhooks?: boolean;
   /** Invoked by an EventBridge schedule this many minutes apart. */
@@ -67,7 +70,7 @@ export function sdkClientsOf(spec: FunctionSpec): SdkClient[] {
   if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
   if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
   // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
-  if (spec.webhookSecrets || spec.callsMx) used.push('kms');
+  if (spec.webhookSecrets || spec.callsMx === true) used.push('kms');
   return used;
 }
 
@@ -136,6 +139,19 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
+  },
+  'api-connect': {
+    description: 'MX Connect widget URLs; makes a user at MX the first time it is needed.',
+    memorySize: MOSTLY_WAITING_MB,
+    // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
+    timeoutSeconds: 25,
+    // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
+    itemActions: [GET, UPDATE],
+    queries: [],
+    partitions: ['apiKeys', 'rateWindows'],
+    sendsTo: [],
+    // MX's SSO API only (widget URLs, users): the credentials secret, no sessions.
+    callsMx: 'sso',
   },
   'api-webhooks': {
     description: 'Webhook subscriptions, their delivery log, replays and test pings.',

@@ -16,6 +16,7 @@ export const httpFunctions: Record<HttpFunctionName, () => Promise<HttpLambda>> 
   'api-jobs': async () => (await import('../../functions/api-jobs.ts')).handler,
   'api-read': async () => (await import('../../functions/api-read.ts')).handler,
   'api-webhooks': async () => (await import('../../functions/api-webhooks.ts')).handler,
+  'api-connect': async () => (await import('../../functions/api-connect.ts')).handler,
   'api-fallback': async () => (await import('../../functions/api-fallback.ts')).handler,
   'mx-events': async () => (await import('../../functions/mx-events.ts')).handler,
   'api-docs': async () => (await import('../../functions/api-docs.ts')).handler,

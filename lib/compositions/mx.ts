@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { createNexusClient } from '../mx/create-nexus-client.ts';
+import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';

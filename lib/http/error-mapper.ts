@@ -1,4 +1,5 @@
 import { ConflictError, InvalidCursorError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { UseCasesRuleError } from '../connect/use-cases.ts';
 import { MxError } from '../mx/errors.ts';
 import { SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
 import type { Log } from '../logger.ts';
@@ -19,6 +20,9 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
     return new HttpProblem('sync_cursor_expired', error.message, { field: 'cursor', cause: error });
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
+  if (error instanceof UseCasesRuleError) {
+    return new HttpProblem('use_cases_invalid', error.message, { field: error.field, cause: error });
+  }
   if (error instanceof InvalidInputError) {
     return new HttpProblem('validation_failed', error.message, { field: error.field, cause: error });
   }

@@ -130,6 +130,13 @@ export const PROBLEMS = {
     cause: 'MX answered 400 or 422: it refused the request as sent (e.g. wrong MFA answers format).',
     fix: "Check `detail` and `mx_code` against MX's reference; retrying the same request does not help.",
   },
+  use_cases_invalid: {
+    status: 422,
+    title: "The request breaks MX's use_cases rules",
+    cause:
+      'With MX_USE_CASES_ENABLED (the deployment opted in with MX), connect_widget and connections_widget URLs need `use_cases` (PFM, MONEY_MOVEMENT or both); `connections_use_case_filter` goes with connections_widget only. Without it, MX takes neither.',
+    fix: 'Send `use_cases` as `field` says (or leave it out when the deployment has not opted in); MX was not called.',
+  },
   idempotency_key_reused: {
     status: 422,
     title: 'The idempotency key was used for a different request',

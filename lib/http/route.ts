@@ -11,7 +11,7 @@ import type { OperationDocs } from './openapi/operation-docs.ts';
 
 /** The Lambdas that serve HTTP routes (infra/constructs/function-specs.ts gives each its settings). */
 export type HttpFunctionName =
-  'api-refresh' | 'api-jobs' | 'api-read' | 'api-webhooks' | 'api-fallback' | 'mx-events' | 'api-docs';
+  'api-refresh' | 'api-jobs' | 'api-read' | 'api-webhooks' | 'api-connect' | 'api-fallback' | 'mx-events' | 'api-docs';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -26,6 +26,11 @@ interface RouteCommon {
   /** See Operation (lib/http/http-handler.ts): the body as JSON (default) or as text; what query parameters do. */
   body?: Operation['body'];
   query?: Operation['query'];
+  /**
+   * `false`: an authenticated POST or PUT whose answer must never be stored, so it does not honour `Idempotency-Key`
+   * (a widget URL is a credential, used once; asking twice makes two, which is harmless).
+   */
+  idempotent?: false;
   /** What the API document says of it, built when the document is (a cold start builds none of it). */
   docs: () => OperationDocs;
 }
@@ -51,8 +56,8 @@ export const DEFAULT_ROUTE_KEY = '$default';
 const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
 
 /** Exactly these honour `Idempotency-Key`: authenticated POSTs and PUTs. */
-export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none' }): boolean =>
-  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method);
+export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none'; idempotent?: false }): boolean =>
+  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method) && route.idempotent !== false;
 
 /**
  * The operations of `routes`, each answered with `deps`, by route key. Authenticated POSTs and PUTs honour

@@ -17,6 +17,17 @@ export interface SsoClientOptions {
 
 /** MX's SSO API token route: its pages show the format suffix (`api_token.json` / `.xml`). */
 export const API_TOKEN_ROUTE = '/{client_id}/users/{user_id}/api_token.json';
+/** SSO API v3 "Get Widget URL With Configuration Options". */
+export const WIDGET_URL_ROUTE = '/{client_id}/users/{user_id}/urls.json';
+/** SSO API v3 create user. */
+export const USERS_ROUTE = '/{client_id}/users.json';
+
+export const widgetUrlResponse = z.looseObject({
+  url: z.looseObject({ url: z.string().check(z.minLength(1)), type: z.string(), user_id: z.string() }),
+});
+
+/** A widget URL as MX answers it: single-use, for ten minutes. */
+export type MxWidgetUrl = z.output<typeof widgetUrlResponse>['url'];
 
 /** MX's SSO API: the only place the partner API key (`MD-API-KEY`) is sent. */
 export class SsoClient {
@@ -33,8 +44,8 @@ export class SsoClient {
   /** A one-time API token for the user (valid once, for 10 minutes): the input of `POST /sessions`. */
   async apiToken(userId: string, options: MxRequestOptions = {}): Promise<string> {
     const { clientId, apiKey } = await this.#credentials();
-    try {
-      const { body } = await this.#transport.request(
+    const { body } = await this.#partnerCall(API_TOKEN_ROUTE, 'GET', () =>
+      this.#transport.request(
         {
           method: 'GET',
           route: API_TOKEN_ROUTE,
@@ -43,15 +54,70 @@ export class SsoClient {
           schema: apiTokenResponse,
         },
         options,
+      ),
+    );
+    return body.api_token.token;
+  }
+
+  /**
+   * A widget URL for the user (SSO API v3, with configuration options): `url` is MX's `url` object, `type` first.
+   * The URL embeds a token: a credential, used once within ten minutes. Not retried after a lost answer (a second
+   * call would make a second URL, harmless but not idempotent).
+   */
+  async widgetUrl(userId: string, url: Record<string, unknown>, options: MxRequestOptions = {}): Promise<MxWidgetUrl> {
+    const { clientId, apiKey } = await this.#credentials();
+    const { body } = await this.#partnerCall(WIDGET_URL_ROUTE, 'POST', () =>
+      this.#transport.request(
+        {
+          method: 'POST',
+          route: WIDGET_URL_ROUTE,
+          params: { client_id: clientId, user_id: userId },
+          headers: { Accept: SSO_MEDIA_TYPE, 'Content-Type': SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
+          body: { url },
+          schema: widgetUrlResponse,
+          idempotent: false,
+        },
+        options,
+      ),
+    );
+    return body.url;
+  }
+
+  /** Creates the user at MX with `id` = the relay's user id; false when MX already has it (409). */
+  async createUser(userId: string, options: MxRequestOptions = {}): Promise<boolean> {
+    const { clientId, apiKey } = await this.#credentials();
+    try {
+      await this.#partnerCall(USERS_ROUTE, 'POST', () =>
+        this.#transport.request(
+          {
+            method: 'POST',
+            route: USERS_ROUTE,
+            params: { client_id: clientId },
+            headers: { Accept: SSO_MEDIA_TYPE, 'Content-Type': SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
+            body: { user: { id: userId } },
+            // A lost answer is retried: a user made by the first attempt is a 409 to the second, which is an answer.
+            idempotent: true,
+          },
+          options,
+        ),
       );
-      return body.api_token.token;
+      return true;
     } catch (error) {
-      // 401/403 from SSO: the partner's key, client id or IP allow-list, not this user — no retry can fix it.
+      if (error instanceof MxError && error.status === 409) return false;
+      throw error;
+    }
+  }
+
+  /** `call`, with SSO's 401/403 told apart: the partner's key, client id or IP allow-list, not the user — no retry fixes it. */
+  async #partnerCall<T>(route: string, method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
       if (error instanceof MxError && (error.status === 401 || error.status === 403)) {
         this.#metrics.add('MxCredentialsRefused', 1, {});
         throw new MxError('MX_CREDENTIALS_REFUSED', `MX's SSO API refused the partner credentials (HTTP ${error.status})`, {
-          method: 'GET',
-          route: API_TOKEN_ROUTE,
+          method,
+          route,
           status: error.status,
           mxCode: error.mxCode,
           cause: error,

@@ -35,6 +35,8 @@ const MX_SECRET = [
   'kms:Decrypt session-tokens-key for mx-session-token',
 ];
 const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
+/** A function that calls MX's SSO API only (widget URLs, users) reads the credentials and makes no session. */
+const MX_SSO_SECRET = MX_SECRET[0]!;
 
 const EXPECTED: Record<FunctionName, string[]> = {
   'api-refresh': [
@@ -45,6 +47,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2],
+  'api-connect': [...items('GetItem', 'UpdateItem'), MX_SSO_SECRET],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
@@ -105,6 +108,7 @@ const KMS_SECRET = 'kms:Decrypt key via secretsmanager';
 const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'api-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-jobs': KMS_TABLE_WRITE,
+  'api-connect': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-read': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-webhooks': KMS_TABLE_WRITE,
   'api-fallback': [],
@@ -188,8 +192,8 @@ describe('IAM', () => {
       },
     );
 
-    it.each(FUNCTION_NAMES.filter((name) => !FUNCTION_SPECS[name].callsMx))(
-      '%s (which does not call MX) can read no session item: no table statement admits USER# partition keys',
+    it.each(FUNCTION_NAMES.filter((name) => FUNCTION_SPECS[name].callsMx !== true))(
+      '%s (which makes no MX session) can read no session item: no table statement admits USER# partition keys',
       (name) => {
         const label = labeller(env, name);
         const session = keys.session('alice').pk;

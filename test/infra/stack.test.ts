@@ -57,7 +57,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       const variables = functions.get(name)!.properties.Environment.Variables as Record<string, unknown>;
       expect(variables).not.toHaveProperty('MX_CLIENT_ID');
       expect(variables).not.toHaveProperty('MX_API_KEY');
-      expect(variables.MX_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].callsMx);
+      expect(variables.MX_CREDENTIALS_SECRET_ARN !== undefined).toBe(FUNCTION_SPECS[name].callsMx !== false);
       // No --enable-source-maps: it parses the bundle's map at every cold start; logged errors map lazily instead.
       expect(variables).not.toHaveProperty('NODE_OPTIONS');
 
@@ -286,8 +286,8 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     {
       what: 'MX session tokens',
       variable: 'SESSION_TOKENS_KEY_ARN',
-      users: 'the functions that call MX',
-      uses: (name: FunctionName) => FUNCTION_SPECS[name].callsMx,
+      users: 'the functions that make MX sessions',
+      uses: (name: FunctionName) => FUNCTION_SPECS[name].callsMx === true,
     },
   ])('$what', ({ what, variable, users, uses }) => {
     it(`are sealed under a rotated key of their own; only ${users} get it`, () => {

@@ -8,6 +8,8 @@ export interface DocumentedRoute {
   path: string;
   auth: 'api_key' | 'none';
   summary: string;
+  /** `false`: a write that does not honour Idempotency-Key (lib/http/route.ts). */
+  idempotent?: false;
 }
 
 /**

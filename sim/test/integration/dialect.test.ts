@@ -12,6 +12,7 @@ describe('dialects', () => {
       sso_answer: 'json',
       challenges_key: 'present',
       timestamps: 'milliseconds',
+      use_cases: 'opted_in',
     });
     expect((await control('/_sim/dialect', { sso_answer: 'yaml' })).status).toBe(400);
     expect(await (await control('/_sim/dialect', { colour: 'blue' })).text()).toContain('colour');

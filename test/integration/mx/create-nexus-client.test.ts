@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { createNexusClient } from '../../../lib/mx/create-nexus-client.ts';
+import { createNexusClient } from '../../../lib/mx/create-mx-clients.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { SESSION_REUSE_MS } from '../../../lib/mx/sessions.ts';
 import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';

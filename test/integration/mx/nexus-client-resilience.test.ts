@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import { createNexusClient } from '../../../lib/mx/create-nexus-client.ts';
+import { createNexusClient } from '../../../lib/mx/create-mx-clients.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
@@ -61,6 +61,7 @@ describe('NexusClient against the MX simulator', () => {
     ssoBaseUrl: sim.url,
     credentials: { clientId: 'sim-client', apiKey: API_KEY },
     aggregateMethod: 'GET',
+    useCasesEnabled: true,
     requestTimeoutMs: 5_000,
     retryBudgetMs: 12_000,
     ...overrides,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiModule } from '../../../infra/openapi.ts';
-import { routeKey } from '../../../lib/http/route.ts';
+import { isIdempotentWrite, routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
@@ -86,7 +86,7 @@ describe('the OpenAPI document', () => {
       ).toEqual(placeholders);
       expect(pathParameters.every((parameter) => parameter.required && parameter.schema.type === 'string')).toBe(true);
       const takesKey = parameters.some((parameter) => parameter.in === 'header' && /^idempotency-key$/i.test(parameter.name));
-      expect(takesKey, routeKey(route)).toBe(route.auth === 'api_key' && ['POST', 'PUT'].includes(route.method));
+      expect(takesKey, routeKey(route)).toBe(isIdempotentWrite(route));
     }
   });
 

@@ -16,6 +16,7 @@ export const mxConfig: Config['mx'] = {
   ssoBaseUrl: SSO_ORIGIN,
   credentials: { clientId: CLIENT_ID, apiKey: API_KEY },
   aggregateMethod: 'GET',
+  useCasesEnabled: true,
   requestTimeoutMs: 1_000,
   retryBudgetMs: 5_000,
 };

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import type { Config, MxCredentialsSource } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretsSource } from '../json-secret.ts';
 import { type Log, silentLog } from '../logger.ts';
@@ -29,37 +29,68 @@ export interface NexusClientDeps {
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
 }
 
-/**
- * Everything a Lambda needs to talk to Nexus; build it once per container, at module scope. Each request to MX gets
- * `requestTimeoutMs` per attempt and `retryBudgetMs` in all (session included); sessions are shared through the
- * table and created by one container at a time.
- */
-export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
-  const { table, clock = systemClock, log = silentLog, dispatchers = {} } = deps;
+/** Fails a function's start that would call MX without the partner's credentials. */
+function credentialsOf(mx: Config['mx']): MxCredentialsSource {
   if (!mx.credentials) {
     throw new ConfigError(
       ['MX_CREDENTIALS_SECRET_ARN', 'MX_CLIENT_ID', 'MX_API_KEY'],
       'MX credentials are not configured: set MX_CREDENTIALS_SECRET_ARN, or MX_CLIENT_ID and MX_API_KEY',
     );
   }
+  return mx.credentials;
+}
+
+/**
+ * MX's SSO API for the partner's own calls (API tokens, widget URLs, users), on its own keep-alive dispatcher unless
+ * given one. Each call gets `requestTimeoutMs` per attempt and `retryBudgetMs` in all.
+ */
+export function createSsoClient(
+  mx: Config['mx'],
+  deps: Omit<NexusClientDeps, 'table' | 'sessionBox' | 'dispatchers'> & { dispatcher?: Dispatcher },
+): SsoClient {
+  const credentials = credentialsOf(mx);
+  const { clock = systemClock, log = silentLog } = deps;
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
-  const shared = { timeoutMs: mx.requestTimeoutMs, retry, clock, log, metrics: deps.metrics };
+  return new SsoClient({
+    transport: new MxTransport({
+      timeoutMs: mx.requestTimeoutMs,
+      retry,
+      clock,
+      log,
+      metrics: deps.metrics,
+      baseUrl: mx.ssoBaseUrl,
+      dispatcher: deps.dispatcher,
+      upstream: 'mx-sso',
+    }),
+    credentials: mxCredentialsProvider(credentials, deps.secrets),
+    metrics: deps.metrics,
+  });
+}
+
+/**
+ * Everything a Lambda needs to talk to Nexus; build it once per container. Each request to MX gets `requestTimeoutMs`
+ * per attempt and `retryBudgetMs` in all (session included); sessions are shared through the table and created by
+ * one container at a time.
+ */
+export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
+  credentialsOf(mx);
+  const { table, clock = systemClock, log = silentLog, dispatchers = {} } = deps;
+  const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
   const data = new MxTransport({
-    ...shared,
+    timeoutMs: mx.requestTimeoutMs,
+    retry,
+    clock,
+    log,
+    metrics: deps.metrics,
     baseUrl: mx.baseUrl,
     defaultHeaders: NEXUS_HEADERS,
     dispatcher: dispatchers.data,
     upstream: 'mx-data',
   });
-  const sso = new SsoClient({
-    transport: new MxTransport({ ...shared, baseUrl: mx.ssoBaseUrl, dispatcher: dispatchers.sso, upstream: 'mx-sso' }),
-    credentials: mxCredentialsProvider(mx.credentials, deps.secrets),
-    metrics: deps.metrics,
-  });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
     lease: new DynamoSessionLease(table, clock),
-    sso,
+    sso: createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
     data,
     retry,
     clock,

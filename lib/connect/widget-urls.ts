@@ -1,0 +1,55 @@
+import type { Clock } from '../clock.ts';
+import { toIso } from '../clock.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { SsoClient } from '../mx/sso.ts';
+import type { MxUsers } from './mx-users.ts';
+import { checkUseCases, type UseCase } from './use-cases.ts';
+
+/** How long MX's widget URL works (once): ten minutes from issue. */
+export const WIDGET_URL_LIFETIME_MS = 10 * 60_000;
+
+/** A widget URL request: MX's configuration options, named as MX names them. */
+export interface WidgetUrlRequest {
+  widget_type: string;
+  use_cases?: UseCase[];
+  connections_use_case_filter?: boolean;
+  [option: string]: unknown;
+}
+
+export interface WidgetUrl {
+  url: string;
+  type: string;
+  user_id: string;
+  expires_at: string;
+}
+
+export interface WidgetUrlsDeps {
+  sso: Pick<SsoClient, 'widgetUrl'>;
+  users: Pick<MxUsers, 'withUser'>;
+  clock: Clock;
+  metrics: MetricsSink;
+  /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
+  useCasesEnabled: boolean;
+}
+
+/** MX Connect widget URLs for a user, under MX's use_cases rules; the user is made at MX when it is new. */
+export class WidgetUrls {
+  constructor(private readonly deps: WidgetUrlsDeps) {}
+
+  async create(userId: string, request: WidgetUrlRequest): Promise<WidgetUrl> {
+    const { widget_type: type, ...options } = request;
+    checkUseCases(
+      {
+        kind: 'widget_url',
+        widgetType: type,
+        useCases: request.use_cases,
+        connectionsUseCaseFilter: request.connections_use_case_filter,
+      },
+      this.deps.useCasesEnabled,
+    );
+    const issuedAt = this.deps.clock.now();
+    const url = await this.deps.users.withUser(userId, () => this.deps.sso.widgetUrl(userId, { type, ...options }));
+    this.deps.metrics.add('WidgetUrlsIssued', 1, { widget_type: type as 'connect_widget' });
+    return { url: url.url, type: url.type, user_id: url.user_id, expires_at: toIso(issuedAt + WIDGET_URL_LIFETIME_MS) };
+  }
+}
