@@ -75,9 +75,10 @@ const SDK_CLIENTS = {
 const baselineName = (clients: readonly SdkClient[]) => `baseline[${clients.length > 0 ? clients.join('+') : 'no SDK'}]`;
 
 /**
- * The least a function of this stack can import: its baseline's SDK clients plus what every function loads whatever
- * its own code (middy's core, Powertools Logger with its middleware and Metrics, one of each constructed), and
- * undici's dispatchers where its bundle has them. Project code none.
+ * The least a function of this stack can import: its baseline's SDK clients, each constructed (every function's
+ * composition builds its clients at start, in Lambda's init phase, as AWS advises), plus what every function loads
+ * whatever its own code (middy's core, Powertools Logger with its middleware and Metrics, one of each constructed),
+ * and undici's dispatchers where its bundle has them. Project code none.
  */
 const floorName = (clients: readonly SdkClient[], undici: boolean) =>
   `floor[${[...(clients.length > 0 ? clients : ['no SDK']), ...(undici ? ['undici'] : [])].join('+')}]`;
@@ -154,6 +155,38 @@ const PROBES: readonly { key: string; what: string; source: string; against?: st
     source:
       "import { Metrics } from '@aws-lambda-powertools/metrics';\n" +
       "export const metrics = new Metrics({ namespace: 'NexusRelay', serviceName: 'nexus-relay' });",
+  },
+  {
+    key: 'probe[idempotency: ours]',
+    what:
+      "The project's Idempotency-Key handling as api-refresh and api-webhooks load it (lib/http/idempotency.ts over " +
+      'lib/store/idempotency-repo.ts), one operation wrapped, against the DynamoDB baseline',
+    source: [
+      `import { idempotent } from '${join(PROJECT_ROOT, 'lib', 'http', 'idempotency.ts')}';`,
+      `import { IdempotencyRepository } from '${join(PROJECT_ROOT, 'lib', 'store', 'idempotency-repo.ts')}';`,
+      `import { createDocumentClient } from '${join(PROJECT_ROOT, 'lib', 'aws', 'dynamodb-client.ts')}';`,
+      "const table = { client: createDocumentClient({ region: 'us-east-1' }), tableName: 't' };",
+      'const log = { debug() {}, info() {}, warn() {}, error() {} };',
+      'export const operation = idempotent(',
+      "  { auth: 'api_key', access: 'server_key', handle: async () => ({ status: 201 }) },",
+      '  { store: new IdempotencyRepository(table), clock: { now: () => Date.now() }, log },',
+      ');',
+    ].join('\n'),
+    against: baselineName(['dynamodb']),
+  },
+  {
+    key: 'probe[idempotency: Powertools]',
+    what:
+      '@aws-lambda-powertools/idempotency (devDependency, for this probe): makeIdempotent over its DynamoDB ' +
+      'persistence layer, one function wrapped, keyed by the Idempotency-Key header, against the DynamoDB baseline',
+    source: [
+      "import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';",
+      "import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';",
+      "const persistenceStore = new DynamoDBPersistenceLayer({ tableName: 't' });",
+      "const config = new IdempotencyConfig({ eventKeyJmesPath: 'headers.\"idempotency-key\"', payloadValidationJmesPath: 'body' });",
+      'export const handler = makeIdempotent(async () => ({ statusCode: 201 }), { persistenceStore, config });',
+    ].join('\n'),
+    against: baselineName(['dynamodb']),
   },
   {
     key: 'probe[SDK clients constructed]',
@@ -320,6 +353,18 @@ const sdkExports = (clients: readonly SdkClient[]): string[] =>
     SDK_CLIENTS[client].packages.map((pkg, i) => `export { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
   );
 
+/** The same clients, each constructed once (the DynamoDB client with its document client), as a floor holds them. */
+const sdkConstructed = (clients: readonly SdkClient[]): string[] => [
+  ...clients.flatMap((client) =>
+    SDK_CLIENTS[client].packages.map((pkg, i) => `import { ${SDK_CLIENTS[client].exports[i]} } from '${pkg}';`),
+  ),
+  `export const clients = [${clients
+    .map((client) =>
+      client === 'dynamodb' ? 'DynamoDBDocumentClient.from(new DynamoDBClient({}))' : `new ${SDK_CLIENTS[client].exports[0]}({})`,
+    )
+    .join(', ')}];`,
+];
+
 const short = (pkg: string) => pkg.replace('@aws-sdk/', '').replace('client-', '');
 const sumOf = (values: Iterable<number>) => [...values].reduce((total, value) => total + value, 0);
 
@@ -369,7 +414,7 @@ export async function run(): Promise<BenchResult> {
     if (bundles.some((bundle) => bundle.key === key)) continue;
     const clients = sdkClientsOf(FUNCTION_SPECS[name]);
     const lines = [
-      ...sdkExports(clients),
+      ...sdkConstructed(clients),
       ...(bundlesUndici(find(name).metafile) ? [UNDICI_DISPATCHERS] : []),
       ...FLOOR_STACK,
       '',
@@ -688,6 +733,7 @@ export async function run(): Promise<BenchResult> {
     "### The stack's floor and the function's own code (same rounds)",
     '',
     'A floor bundle holds what a function of this stack loads whatever its own code: the SDK clients of its baseline, ' +
+      'each constructed (every composition builds its clients at start), ' +
       "middy's core, Powertools Logger (with its middleware) and Metrics, one of each constructed, and undici's dispatchers " +
       "(lib/undici.ts) where the function's bundle holds undici. No project code.",
     '',
@@ -768,7 +814,7 @@ export async function run(): Promise<BenchResult> {
       `${fmt(median(openApiJson.times) - median(empty.times))} ms imported as JSON and serialized (infra/openapi.ts says why it is committed as a module). ` +
       "middy's core imports Node's web streams (`node:stream/web`, for streamed responses) whatever the handler; Powertools Logger builds its own " +
       '`Console` on stdout and stderr. Over a baseline with SDK clients the same probes cost less, as the SDK loads part of what they load (the floor bundles above measure that). ' +
-      "Constructing SDK clients (each resolves its region, credential chain, endpoint rules and retry strategy) is in no baseline and no floor, which only import the clients: where a function's composition builds its clients at start, that time counts as its own code above.",
+      "Constructing SDK clients (each resolves its region, credential chain, endpoint rules and retry strategy) is in no baseline, which only imports them; the floors construct the clients of their function's spec, as each composition does at start (lib/compositions/), so that time is not counted as the function's own code.",
     '',
     "### Where the time goes, measured: SDK used, SDK loaded but unused, own code (fastest of each bundle's imports, ms)",
     '',
