@@ -1,21 +1,18 @@
-import { RelayNetworkError, RelayProblemError, RelayWaitTimeoutError } from '@nexus-relay/client';
+import { type Problem, RelayNetworkError, RelayProblemError, RelayWaitTimeoutError } from '@nexus-relay/client';
 
 /**
- * Every failure the CLI reports is a problem document (RFC 9457 shape, as the API's own errors): the API's
- * problems pass through as they came, and the CLI's own failures (no target, unreachable, DynamoDB, the
- * simulator, a bad command line) get the same fields, so `--json` callers parse one shape.
+ * Every failure the CLI reports is a problem document with the API's fields (its `Problem`, from the OpenAPI document
+ * through the client kit): the API's problems pass through as they came, and the CLI's own failures (no target,
+ * unreachable, DynamoDB, the simulator, a bad command line) fill the same fields with codes of the CLI's own and, where
+ * it knows one, a `fix`, so `--json` callers parse one shape.
  */
-export interface ProblemFields {
-  type?: string;
+export type ProblemFields = Partial<Omit<Problem, 'title' | 'code'>> & {
   title: string;
-  status?: number;
-  detail?: string;
-  code?: string;
-  request_id?: string;
+  code?: Problem['code'] | (string & {});
   fix?: string;
-}
+};
 
-/** The API's documents may carry more (`field`, `mx_code`…); they pass through. */
+/** The API's documents may carry more; they pass through. */
 export type ProblemDocument = ProblemFields & { type: string } & Record<string, unknown>;
 
 export class CliError extends Error {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerConnect } from './commands/connect.ts';
 import { registerMx } from './commands/mx.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerJobs } from './commands/jobs.ts';
@@ -57,6 +58,7 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
 
   registerKeys(program, terminal);
   registerWebhooks(program, terminal);
+  registerConnect(program, terminal);
   registerRefresh(program, terminal);
   registerResume(program, terminal);
   registerJobs(program, terminal);

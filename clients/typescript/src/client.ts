@@ -20,6 +20,8 @@ import type {
   WebhookTest,
   WebhookUpdate,
   WebhookWithSecret,
+  WidgetUrl,
+  WidgetUrlRequest,
 } from './types.ts';
 
 export interface RelayClientOptions {
@@ -104,6 +106,21 @@ export class RelayClient {
     this.makeKey = options.idempotencyKey ?? (() => globalThis.crypto.randomUUID());
     this.raw.use(idempotencyKeys(this.makeKey), typedErrors);
   }
+
+  // ---- connecting
+
+  readonly users = {
+    /**
+     * A single-use MX widget URL for the user (Connect: `{ widget_type: 'connect_widget', use_cases: ['PFM'] }`); MX makes
+     * the user first when it does not know it. Load it at once: it works once, for ten minutes.
+     */
+    widgetUrl: async (userId: string, body: WidgetUrlRequest, options: CallOptions = {}): Promise<WidgetUrl> =>
+      (
+        await dataOf(
+          this.raw.POST('/users/{user_id}/widget_urls', { params: { path: { user_id: userId } }, body, ...init(options) }),
+        )
+      ).widget_url,
+  };
 
   // ---- refresh and jobs
 

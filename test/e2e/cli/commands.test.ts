@@ -145,6 +145,25 @@ describe('keys', () => {
   );
 });
 
+describe('connect-url', () => {
+  it.concurrent('prints a single-use Connect URL for a new user; a broken use_cases rule exits 1 with the problem', async () => {
+    const user = newUser();
+    const made = await cli('connect-url', user, '--use-cases', 'pfm', '--json');
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.json()).toEqual({
+      widget_url: {
+        url: expect.stringMatching(/\/_sim\/widgets\/\S+$/),
+        type: 'connect_widget',
+        user_id: user,
+        expires_at: expect.any(String),
+      },
+    });
+    const refused = await cli('connect-url', user, '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.json()).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
+  });
+});
+
 describe('webhooks, refresh --watch, jobs, sim', () => {
   let webhookId: string;
   const members = { succeeds: '', challenged: '', fails: '' };

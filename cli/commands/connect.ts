@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { action } from '../context.ts';
+import type { Terminal } from '../output.ts';
+
+interface ConnectUrlOptions {
+  widget: string;
+  useCases?: string;
+  member?: string;
+}
+
+export function registerConnect(program: Command, terminal: Terminal): void {
+  program
+    .command('connect-url')
+    .description(
+      'a single-use MX widget URL for a user (Connect by default): open it in a browser within ten minutes; ' +
+        'MX makes the user first when it does not know it',
+    )
+    .argument('<user_id>', 'the partner’s user id')
+    .option('--widget <type>', 'the MX widget (connect_widget, connections_widget, accounts_widget…)', 'connect_widget')
+    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (with MX_USE_CASES_ENABLED)')
+    .option('--member <member_guid>', 'open the widget on this member (MBR-…): to reconnect it or answer its MFA')
+    .action(
+      action(terminal, async ({ output, api, calls }, userId: string, options: ConnectUrlOptions) => {
+        const useCases = options.useCases?.split(',').map((useCase) => useCase.trim().toUpperCase());
+        const widgetUrl = await api().users.widgetUrl(
+          userId,
+          {
+            widget_type: options.widget,
+            ...(useCases ? { use_cases: useCases as ('PFM' | 'MONEY_MOVEMENT')[] } : {}),
+            ...(options.member ? { current_member_guid: options.member } : {}),
+          },
+          calls,
+        );
+        output.result({ widget_url: widgetUrl }, () => [
+          widgetUrl.url,
+          output.style.dim(`${widgetUrl.type} for ${widgetUrl.user_id}; works once, until ${widgetUrl.expires_at}`),
+        ]);
+      }),
+    );
+}
