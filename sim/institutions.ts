@@ -22,3 +22,46 @@ export function institutionFor(code: string | undefined, guid: string | undefine
     guid: `INS-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`,
   };
 }
+
+/** An institution as the catalogue lists it, with the credentials its members are created with. */
+export interface CatalogueInstitution extends Institution {
+  name: string;
+  url: string;
+  credentials: { guid: string; label: string; type: 'TEXT' | 'PASSWORD'; field_name: string; display_order: number }[];
+}
+
+const usernameAndPassword = (code: string): CatalogueInstitution['credentials'] => {
+  const guid = (field: string) => institutionFor(`${code}:${field}`, undefined).guid.replace(/^INS-/, 'CRD-');
+  return [
+    { guid: guid('username'), label: 'Username', type: 'TEXT', field_name: 'username', display_order: 1 },
+    { guid: guid('password'), label: 'Password', type: 'PASSWORD', field_name: 'password', display_order: 2 },
+  ];
+};
+
+const catalogued = (code: string, name: string, url: string): CatalogueInstitution => ({
+  ...(code === INSTITUTION.code ? INSTITUTION : institutionFor(code, undefined)),
+  name,
+  url,
+  credentials: usernameAndPassword(code),
+});
+
+/** The institutions the simulator's catalogue lists (MX's test institution first), by name. */
+export const CATALOGUE: readonly CatalogueInstitution[] = [
+  catalogued(INSTITUTION.code, 'MX Bank', 'https://www.mx.com'),
+  catalogued('mx_bank_oauth', 'MX Bank (OAuth)', 'https://www.mx.com'),
+  catalogued('gringotts', 'Gringotts', 'https://gringotts.example'),
+  catalogued('iron_bank', 'Iron Bank of Braavos', 'https://ironbank.example'),
+];
+
+/** The institution MX lists under `code`, as the catalogue shows it (without its credentials). */
+export const institutionView = ({ code, guid, name, url }: CatalogueInstitution) => ({
+  code,
+  guid,
+  name,
+  url,
+  supports_account_identification: true,
+  supports_account_statement: false,
+  supports_account_verification: true,
+  supports_oauth: code.endsWith('_oauth'),
+  supports_transaction_history: true,
+});

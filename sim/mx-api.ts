@@ -6,6 +6,7 @@ import { PayloadTooLargeError, acceptsAnyOf, headerValue, readBody, sendJson, sp
 import { accountRoutes } from './account-routes.ts';
 import { beatRoutes } from './beat-routes.ts';
 import { connectRoutes } from './connect-routes.ts';
+import { institutionRoutes } from './institution-routes.ts';
 import { memberRoutes } from './member-routes.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
@@ -23,6 +24,7 @@ export function createMxApi(state: SimulatorState) {
   const route = createRouter([
     ...sessionRoutes(state),
     ...connectRoutes(state),
+    ...institutionRoutes(state),
     ...memberRoutes(state),
     ...accountRoutes(state),
     ...transactionRoutes(state),

@@ -3,9 +3,9 @@
  * fixes the user, our URL names it), so one list yields the routes, their validation and the MX call (read-routes.ts).
  *
  * `query`: `none` — no query parameters; `paged` — `page`, `records_per_page`; `filtered` — those plus `use_case`,
- * on exactly the endpoints MX lists as accepting it (MX's Member Use Cases guide).
+ * on exactly the endpoints MX lists as accepting it (MX's Member Use Cases guide); `search` — paging plus `name`.
  */
-export type ReadQuery = 'none' | 'paged' | 'filtered';
+export type ReadQuery = 'none' | 'paged' | 'filtered' | 'search';
 
 export interface ReadEndpoint {
   /** MX's path template; path parameters are validated by name (see read-routes.ts). */
@@ -27,6 +27,14 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: `${plan}/iterations/current/iteration_items`, query: 'paged', summary: "List the current iteration's items" },
   { path: `${plan}/spending_plan_account`, query: 'paged', summary: "List a spending plan's accounts" },
   { path: `${plan}/spending_plan_account/{spending_plan_account_guid}`, query: 'none', summary: 'Read a spending plan account' },
+  // To build a member's credentials (connect): Nexus's institution search and an institution's credential fields, through
+  // the user's session. MX's Nexus paths for these are UNCONFIRMED (its Platform API has the same ones).
+  { path: '/institutions', query: 'search', summary: 'Search institutions by name, to build a member’s credentials' },
+  {
+    path: '/institutions/{institution_code}/credentials',
+    query: 'none',
+    summary: 'The credentials an institution asks for (each guid, label and type), for creating a member',
+  },
   { path: '/members', query: 'filtered', summary: 'List members' },
   { path: '/members/{member_guid}', query: 'none', summary: 'Read a member' },
   { path: '/accounts', query: 'filtered', summary: 'List accounts' },

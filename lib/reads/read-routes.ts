@@ -34,6 +34,7 @@ const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   top_level_category_guids: z
     .string()
     .check(z.regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids')),
+  institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
   start_date: calendarDate,
   end_date: calendarDate,
 };
@@ -49,6 +50,10 @@ const QUERIES: Record<ReadQuery, z.ZodMiniType<Record<string, string | number | 
   none: z.strictObject({}),
   paged: z.strictObject(paged),
   filtered: z.strictObject({ ...paged, use_case: z.optional(z.enum(['PFM', 'MONEY_MOVEMENT'])) }),
+  search: z.strictObject({
+    ...paged,
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(100), z.describe('Part of the institution’s name'))),
+  }),
 };
 
 /** Path and query schemas of one read endpoint (unknown query parameters are refused, naming them). */

@@ -80,6 +80,7 @@ async function knownValues(): Promise<KnownValues> {
       spending_plan_account_guid: fixtures.spending_plans.flatMap((plan) => plan.spending_plan_accounts),
       category_guid: fixtures.categories.map((category) => category.guid),
       top_level_category_guids: [...new Set(fixtures.categories.map((category) => category.top_level_category_guid))],
+      institution_code: ['mxbank', 'gringotts'],
       start_date: dates,
       end_date: dates,
       job_id: [job.id],

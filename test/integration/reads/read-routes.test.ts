@@ -105,6 +105,11 @@ const cases: Record<string, () => { path: string; root: string }> = {
     path: `/spending_plans/${plan()}/spending_plan_account/${fixtures.spending_plans[0]!.spending_plan_accounts[0]}`,
     root: 'spending_plan_account',
   }),
+  'GET /users/{user_id}/institutions': () => ({ path: '/institutions?name=bank&records_per_page=10', root: 'institutions' }),
+  'GET /users/{user_id}/institutions/{institution_code}/credentials': () => ({
+    path: '/institutions/mxbank/credentials',
+    root: 'credentials',
+  }),
   'GET /users/{user_id}/members': () => ({ path: '/members?use_case=PFM', root: 'members' }),
   'GET /users/{user_id}/members/{member_guid}': () => ({ path: `/members/${fixtures.members[0]}`, root: 'member' }),
   'GET /users/{user_id}/accounts': () => ({ path: '/accounts?records_per_page=10&page=1', root: 'accounts' }),

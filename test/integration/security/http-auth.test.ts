@@ -56,6 +56,7 @@ const VALID: Record<string, string> = {
   spending_plan_account_guid: 'SPA-1',
   category_guid: 'CAT-1',
   top_level_category_guids: 'CAT-1,CAT-2',
+  institution_code: 'mxbank',
   start_date: '2026-01-01',
   end_date: '2026-01-31',
 };
