@@ -183,6 +183,9 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
   await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
 
+  // A new user's first widget URL (api-connect): the user made at MX, then the URL.
+  await api('POST', '/users/iam-new-user/widget_urls', { widget_type: 'connect_widget', use_cases: ['PFM'] });
+
   // A user who syncs transactions (api-read), then a refresh (api-refresh → worker-poll → worker-deliver).
   const { userId, memberGuid } = await simMember();
   await api('GET', `/users/${userId}/members`);
