@@ -6,21 +6,23 @@ import {
   resourceName,
   UnknownEnvironmentError,
   withAlarmDestination,
+  withUseCases,
 } from './environments.ts';
 import { NexusRelayStack } from './stack.ts';
 
 /**
- * `npx cdk synth|deploy -c env=dev|staging|prod [-c alarmEmail=ops@example.com | -c alarmTopicArn=arn:aws:sns:…]`:
- * one stack, the one named. prod requires an alarm destination.
+ * `npx cdk synth|deploy -c env=dev|staging|prod [-c alarmEmail=ops@example.com | -c alarmTopicArn=arn:aws:sns:…]
+ * [-c mxUseCasesEnabled=false]`: one stack, the one named. prod requires an alarm destination.
  */
 const app = new App();
 
 function chosenEnvironment(): EnvironmentSettings {
   try {
-    return withAlarmDestination(environmentSettings(app.node.tryGetContext('env')), {
+    const settings = withAlarmDestination(environmentSettings(app.node.tryGetContext('env')), {
       email: app.node.tryGetContext('alarmEmail'),
       topicArn: app.node.tryGetContext('alarmTopicArn'),
     });
+    return withUseCases(settings, app.node.tryGetContext('mxUseCasesEnabled'));
   } catch (error) {
     if (!(error instanceof UnknownEnvironmentError || error instanceof MissingAlarmDestinationError)) throw error;
     console.error(error.message);

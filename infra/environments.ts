@@ -12,7 +12,8 @@ export type EnvironmentName = Exclude<ConfigValues['NEXUS_RELAY_ENV'], 'local'>;
 export interface EnvironmentSettings {
   name: EnvironmentName;
   region: string;
-  mx: { baseUrl: string; ssoBaseUrl: string };
+  /** MX's hosts, and whether the partner has opted in to use cases with MX (MX_USE_CASES_ENABLED). */
+  mx: { baseUrl: string; ssoBaseUrl: string; useCasesEnabled: boolean };
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
@@ -38,8 +39,16 @@ export interface EnvironmentSettings {
   requiresAlarmDestination: boolean;
 }
 
-const mxIntegration = { baseUrl: 'https://int-data.moneydesktop.com', ssoBaseUrl: 'https://int-sso.moneydesktop.com' };
-const mxProduction = { baseUrl: 'https://data.moneydesktop.com', ssoBaseUrl: 'https://sso.moneydesktop.com' };
+const mxIntegration = {
+  baseUrl: 'https://int-data.moneydesktop.com',
+  ssoBaseUrl: 'https://int-sso.moneydesktop.com',
+  useCasesEnabled: true,
+};
+const mxProduction = {
+  baseUrl: 'https://data.moneydesktop.com',
+  ssoBaseUrl: 'https://sso.moneydesktop.com',
+  useCasesEnabled: true,
+};
 
 const disposableData = {
   deletionProtection: false,
@@ -134,6 +143,18 @@ export function withAlarmDestination(
     );
   }
   return { ...settings, alarmDestination: destination };
+}
+
+/**
+ * The settings with whether the partner has opted in to use cases with MX (`-c mxUseCasesEnabled=false` for a
+ * partner MX has not opted in: then MX takes no `use_cases`); anything but `true`/`false` is refused.
+ */
+export function withUseCases(settings: EnvironmentSettings, given: unknown): EnvironmentSettings {
+  if (given === undefined) return settings;
+  if (given !== 'true' && given !== 'false' && typeof given !== 'boolean') {
+    throw new UnknownEnvironmentError(`-c mxUseCasesEnabled must be true or false (got ${JSON.stringify(given)}).`);
+  }
+  return { ...settings, mx: { ...settings.mx, useCasesEnabled: given === true || given === 'true' } };
 }
 
 /** `nexus-relay-<env>-<part>`: every physical name carries the environment. */

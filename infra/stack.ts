@@ -129,6 +129,7 @@ export class NexusRelayStack extends Stack {
         DELIVERY_QUEUE_URL: this.queues.delivery.queue.queueUrl,
         MX_BASE_URL: settings.mx.baseUrl,
         MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
+        MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
         ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
         ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: sessionTokensKey.keyArn } : {}),
         ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),

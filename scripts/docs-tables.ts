@@ -84,7 +84,7 @@ export function rolesTable(): string {
   const rows = FUNCTION_NAMES.map((name) => {
     const spec = FUNCTION_SPECS[name];
     const keys = [
-      ...(spec.callsMx ? ['session tokens (its purpose only)'] : []),
+      ...(spec.callsMx === true ? ['session tokens (its purpose only)'] : []),
       ...(spec.webhookSecrets === 'seal'
         ? ['webhook secrets: seal, open']
         : spec.webhookSecrets === 'open'

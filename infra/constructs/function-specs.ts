@@ -143,7 +143,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-connect': {
     description: 'MX Connect widget URLs; makes a user at MX the first time it is needed.',
     memorySize: MOSTLY_WAITING_MB,
-    // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
+    // HttpApi gives up after 30 s; a request's MX calls share one MX_RETRY_BUDGET_MS (12 s) deadline, below this.
     timeoutSeconds: 25,
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
     itemActions: [GET, UPDATE],

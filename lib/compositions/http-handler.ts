@@ -4,7 +4,7 @@ import type { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { inLogContext, observability } from './observability.ts';
 import type { Runtime } from './runtime.ts';
 
-/** How a function takes API keys (parts.ts `apiKeyAccessOf`): their check and the per-key limit. */
+/** How a function takes API keys (storage.ts `apiKeyAccessOf`): their check and the per-key limit. */
 export interface ApiKeyAccess {
   authenticator: ApiKeyAuthenticator;
   keyLimit: KeyRequestLimit | undefined;

@@ -2,6 +2,7 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import type { SsoClient } from '../mx/sso.ts';
+import type { MxRequestOptions } from '../mx/transport.ts';
 
 export interface MxUsersDeps {
   sso: Pick<SsoClient, 'createUser'>;
@@ -11,38 +12,42 @@ export interface MxUsersDeps {
 
 /**
  * Users at MX, made when the relay first needs one: a call for a user MX does not know (404) creates the user (`id` =
- * the relay's user id) and runs again. Concurrent calls for one new user in a container share one creation; a
- * creation another container made first is MX's 409, an answer like a creation.
+ * the relay's user id) and runs again. Concurrent calls for one new user in a container (the local stack serves many
+ * at once) share one creation; a Lambda container serves one request at a time, so containers racing for one new user
+ * each ask, and MX's 409 to all but the first counts as made.
  */
 export class MxUsers {
   readonly #creating = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: MxUsersDeps) {}
 
-  /** `call` for the user, made at MX first when MX does not know it. */
-  async withUser<T>(userId: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * `call` for the user, made at MX first when MX does not know it; `options` (one deadline) is shared by every MX
+   * call this makes, so all of them end within one call's budget.
+   */
+  async withUser<T>(userId: string, call: (options: MxRequestOptions) => Promise<T>, options: MxRequestOptions): Promise<T> {
     try {
-      return await call();
+      return await call(options);
     } catch (error) {
       if (!(error instanceof MxError && error.code === 'MX_NOT_FOUND')) throw error;
-      await this.#create(userId);
-      return call();
+      await this.#create(userId, options);
+      return call(options);
     }
   }
 
-  #create(userId: string): Promise<void> {
+  #create(userId: string, options: MxRequestOptions): Promise<void> {
     let creating = this.#creating.get(userId);
     if (!creating) {
-      creating = this.#createAtMx(userId).finally(() => this.#creating.delete(userId));
+      creating = this.#createAtMx(userId, options).finally(() => this.#creating.delete(userId));
       this.#creating.set(userId, creating);
     }
     return creating;
   }
 
-  async #createAtMx(userId: string): Promise<void> {
+  async #createAtMx(userId: string, options: MxRequestOptions): Promise<void> {
     const { sso, log, metrics } = this.deps;
     try {
-      const created = await sso.createUser(userId);
+      const created = await sso.createUser(userId, options);
       metrics.add('MxUserCreations', 1, { outcome: created ? 'created' : 'existed' });
       log.info('mx user created', { user_id: userId, outcome: created ? 'created' : 'existed' });
     } catch (error) {

@@ -24,7 +24,7 @@ export interface WidgetUrl {
 }
 
 export interface WidgetUrlsDeps {
-  sso: Pick<SsoClient, 'widgetUrl'>;
+  sso: Pick<SsoClient, 'widgetUrl' | 'newDeadline'>;
   users: Pick<MxUsers, 'withUser'>;
   clock: Clock;
   metrics: MetricsSink;
@@ -48,7 +48,11 @@ export class WidgetUrls {
       this.deps.useCasesEnabled,
     );
     const issuedAt = this.deps.clock.now();
-    const url = await this.deps.users.withUser(userId, () => this.deps.sso.widgetUrl(userId, { type, ...options }));
+    const url = await this.deps.users.withUser(
+      userId,
+      (mxOptions) => this.deps.sso.widgetUrl(userId, { type, ...options }, mxOptions),
+      { deadline: this.deps.sso.newDeadline() },
+    );
     this.deps.metrics.add('WidgetUrlsIssued', 1, { widget_type: type as 'connect_widget' });
     return { url: url.url, type: url.type, user_id: url.user_id, expires_at: toIso(issuedAt + WIDGET_URL_LIFETIME_MS) };
   }

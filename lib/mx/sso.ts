@@ -1,5 +1,6 @@
 import * as z from '../zod.ts';
 import type { MxCredentialsProvider } from './credentials.ts';
+import type { Deadline } from './deadline.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import { MxError } from './errors.ts';
@@ -39,6 +40,15 @@ export class SsoClient {
     this.#transport = options.transport;
     this.#credentials = options.credentials;
     this.#metrics = options.metrics ?? noMetrics;
+  }
+
+  /**
+   * A deadline of one MX call's whole budget (MX_RETRY_BUDGET_MS), for operations of several SSO calls (a widget URL
+   * for a user MX does not know yet: the URL, the user, the URL again) to share, so they end within the function's
+   * timeout.
+   */
+  newDeadline(): Deadline {
+    return this.#transport.newDeadline();
   }
 
   /** A one-time API token for the user (valid once, for 10 minutes): the input of `POST /sessions`. */
@@ -83,7 +93,10 @@ export class SsoClient {
     return body.url;
   }
 
-  /** Creates the user at MX with `id` = the relay's user id; false when MX already has it (409). */
+  /**
+   * Creates the user at MX with `id` = the relay's user id; false when MX already has it (409). A 404 here is the
+   * partner's client id, not the user: reported as MX_CREDENTIALS_REFUSED, as SSO's 401/403 are.
+   */
   async createUser(userId: string, options: MxRequestOptions = {}): Promise<boolean> {
     const { clientId, apiKey } = await this.#credentials();
     try {
@@ -104,6 +117,16 @@ export class SsoClient {
       return true;
     } catch (error) {
       if (error instanceof MxError && error.status === 409) return false;
+      if (error instanceof MxError && error.status === 404) {
+        this.#metrics.add('MxCredentialsRefused', 1, {});
+        throw new MxError('MX_CREDENTIALS_REFUSED', "MX's SSO API does not know the partner's client id (HTTP 404)", {
+          method: 'POST',
+          route: USERS_ROUTE,
+          status: 404,
+          mxCode: error.mxCode,
+          cause: error,
+        });
+      }
       throw error;
     }
   }

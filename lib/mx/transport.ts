@@ -218,6 +218,11 @@ export class MxTransport {
     if (error.retryAfterSeconds !== undefined) this.#metrics.add('MxRetryAfter', error.retryAfterSeconds, { upstream });
   }
 
+  /** A deadline of the policy's whole budget: to share among the calls of one logical operation. */
+  newDeadline(): Deadline {
+    return this.#retry.newDeadline();
+  }
+
   /** Closes the default pool's sockets (for tests and the local runtime; a Lambda keeps its pool). */
   async close(): Promise<void> {
     await this.#dispatcher.close();

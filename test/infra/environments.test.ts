@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, ENVIRONMENT_NAMES, environmentSettings, resourceName } from '../../infra/environments.ts';
+import { ENVIRONMENTS, ENVIRONMENT_NAMES, environmentSettings, resourceName, withUseCases } from '../../infra/environments.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -44,6 +44,14 @@ describe('environments', () => {
         removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
     }
+  });
+
+  it('are opted in to MX use cases unless -c mxUseCasesEnabled=false says otherwise; anything else is refused', () => {
+    for (const name of ENVIRONMENT_NAMES) expect(ENVIRONMENTS[name].mx.useCasesEnabled).toBe(true);
+    expect(withUseCases(ENVIRONMENTS.dev, undefined).mx.useCasesEnabled).toBe(true);
+    expect(withUseCases(ENVIRONMENTS.dev, 'false').mx.useCasesEnabled).toBe(false);
+    expect(withUseCases(ENVIRONMENTS.dev, false).mx.useCasesEnabled).toBe(false);
+    expect(() => withUseCases(ENVIRONMENTS.dev, 'no')).toThrow(/mxUseCasesEnabled must be true or false/);
   });
 
   it('name resources after the environment', () => {

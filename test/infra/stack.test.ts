@@ -69,7 +69,11 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(config.env).toBe(env);
       expect(config.webhooks.allowInsecureUrls).toBe(false);
       expect(config.logLevel).toBe(settings.logLevel);
-      expect(config.mx).toMatchObject({ baseUrl: settings.mx.baseUrl, ssoBaseUrl: settings.mx.ssoBaseUrl });
+      expect(config.mx).toMatchObject({
+        baseUrl: settings.mx.baseUrl,
+        ssoBaseUrl: settings.mx.ssoBaseUrl,
+        useCasesEnabled: settings.mx.useCasesEnabled,
+      });
       expect(config.webhooks.allowInsecureUrls).toBe(false);
     });
 
