@@ -1,5 +1,4 @@
-import type { Clock } from '../clock.ts';
-import { toIso } from '../clock.ts';
+import { type Clock, toIso } from '../clock.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';

@@ -73,7 +73,6 @@ export function createSsoClient(
  * one container at a time.
  */
 export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
-  credentialsOf(mx);
   const { table, clock = systemClock, log = silentLog, dispatchers = {} } = deps;
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
   const data = new MxTransport({
