@@ -72,7 +72,8 @@ describe('read input validation', () => {
         const pathParams = Object.fromEntries(names.map((name) => [name, value]));
         try {
           const input = parse(path, pathParams);
-          for (const accepted of Object.values(input.params)) expect(accepted).toMatch(/^[A-Za-z0-9,-]+$/);
+          // Unreserved URL characters only (institution codes carry `_`): nothing that could end or escape a segment.
+          for (const accepted of Object.values(input.params)) expect(accepted).toMatch(/^[A-Za-z0-9,_-]+$/);
         } catch (error) {
           expect(error).toBeInstanceOf(HttpProblem);
         }
