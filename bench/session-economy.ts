@@ -75,7 +75,7 @@ function countDynamo(apiRead: ApiRead): Map<string, number> {
 }
 
 const read = (apiRead: ApiRead, userId: string) =>
-  apiRead.nexus.request(userId, { method: 'GET', route: '/members', query: { page: 1 } });
+  apiRead.nexus.request(userId, { method: 'GET', route: '/members', kind: 'read', query: { page: 1 } });
 
 /** A read timeline: gaps drawn from a mix of short pauses and long breaks, over two hours. */
 function timeline(random: () => number): number[] {

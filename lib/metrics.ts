@@ -9,6 +9,8 @@ const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as 
 export const DETECTORS = ['poll', 'push', 'sweeper'] as const;
 /** MX routes by what they do: one value per kind of call, never a concrete path. */
 export const MX_ROUTE_CLASSES = ['sso', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
+/** What an MX call does, as each call states it (`MxCall.kind`): the `route` dimension of MX's metrics. */
+export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
 const UPSTREAMS = ['mx-data', 'mx-sso'] as const;
 /** A 2xx, the status class of any other answer, or why there was none (lib/notify/attempt.ts). */
@@ -92,8 +94,6 @@ export const METRICS = {
   },
   /** A request refused because its API key passed its per-minute limit (429). */
   KeyRequestsThrottled: { unit: 'Count', sum: true, dimensions: {} },
-  // Lambda
-  ColdStart: { unit: 'Count', sum: true, dimensions: { function_name: [] as readonly string[] } },
 } as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;
 
 export type MetricName = keyof typeof METRICS;
@@ -114,34 +114,26 @@ export function dimensionValue(allowed: readonly string[], value: unknown): stri
   return typeof value === 'string' && allowed.includes(value) ? value : 'other';
 }
 
-/** Function names are a fixed, deployed set; anything not shaped like one is `other`. */
-const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,63}$/;
-
 interface Entry {
   name: MetricName;
-  dimensions: Record<string, string>;
-  /** `dimensions` as JSON: the entries of one dimension set are one directive. */
-  dimensionsKey: string;
   values: number[];
 }
 
 export interface EmfMetricsOptions {
   /** `dev`, `staging`, `prod` or `local`: the `environment` dimension of every metric. */
   environment: string;
-  /** Where each EMF line goes; stdout by default, which Lambda sends to CloudWatch Logs (and so to CloudWatch). */
-  write?: (line: string) => void;
 }
 
 /**
- * Metrics as CloudWatch Embedded Metric Format lines, serialized by Powertools Metrics: recorded in memory during an
- * invocation and written by `flush()` at its end (see `lib/compositions/observability.ts`), one directive per set of
- * dimension values, as few lines as their values allow. Locally the same lines go to the stack's output.
+ * The catalogue above, recorded through Powertools Metrics, which writes each line (EMF, to stdout: CloudWatch Logs
+ * in Lambda, the stack's output locally). EMF gives a line one value per dimension, so metrics are grouped by their
+ * dimension values during an invocation, and `flush()` at its end (`lib/compositions/observability.ts`) publishes
+ * each group as Powertools' own line: `addDimensions`, `addMetric`, `publishStoredMetrics`.
  */
 export class EmfMetrics implements MetricsSink {
-  readonly #entries = new Map<string, Entry>();
+  /** Dimension values (as JSON) → metric name → what was recorded. */
+  readonly #groups = new Map<string, Map<MetricName, Entry>>();
   readonly #metrics: Metrics;
-  readonly #write: (line: string) => void;
-  readonly #coldStarted = new Set<string>();
 
   constructor(options: EmfMetricsOptions) {
     this.#metrics = new Metrics({
@@ -149,127 +141,53 @@ export class EmfMetrics implements MetricsSink {
       serviceName: 'nexus-relay',
       defaultDimensions: { environment: options.environment },
     });
-    this.#write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
   }
 
   add<N extends MetricName>(name: N, value: number, dimensions: DimensionsOf<N>): void {
     if (!Number.isFinite(value)) return;
-    const spec = METRICS[name];
     const given = dimensions as Record<string, unknown>;
     const recorded: Record<string, string> = {};
-    for (const [dimension, allowed] of Object.entries(spec.dimensions) as [string, readonly string[]][]) {
-      const raw = given[dimension];
-      recorded[dimension] =
-        dimension === 'function_name'
-          ? typeof raw === 'string' && FUNCTION_NAME.test(raw)
-            ? raw
-            : 'other'
-          : dimensionValue(allowed, raw);
+    for (const [dimension, allowed] of Object.entries(METRICS[name].dimensions) as [string, readonly string[]][]) {
+      recorded[dimension] = dimensionValue(allowed, given[dimension]);
     }
-    const dimensionsKey = JSON.stringify(recorded);
-    const key = `${name}|${dimensionsKey}`;
-    const entry = this.#entries.get(key);
-    if (!entry) this.#entries.set(key, { name, dimensions: recorded, dimensionsKey, values: [value] });
-    else if (spec.sum) entry.values[0]! += value;
+    const key = JSON.stringify(recorded);
+    let group = this.#groups.get(key);
+    if (!group) this.#groups.set(key, (group = new Map()));
+    const entry = group.get(name);
+    if (!entry) group.set(name, { name, values: [value] });
+    else if (METRICS[name].sum) entry.values[0]! += value;
     else entry.values.push(value);
   }
 
-  /** A `ColdStart` count the first time `functionName` flushes in this container. */
+  /** Powertools' `ColdStart` metric (dimension `function_name`), once per container. */
   coldStart(functionName: string): void {
-    if (this.#coldStarted.has(functionName)) return;
-    this.#coldStarted.add(functionName);
-    this.add('ColdStart', 1, { function_name: functionName });
+    try {
+      this.#metrics.captureColdStartMetric(functionName);
+    } catch {
+      // A metric must never fail the invocation that recorded it.
+    }
   }
 
-  /**
-   * Writes what was recorded since the last flush and forgets it. Never throws. Each dimension set is one EMF
-   * directive, serialized by Powertools; directives whose root members agree share a line (EMF's CloudWatchMetrics is
-   * an array of directives), so an invocation usually writes one line rather than one per dimension set.
-   */
+  /** Publishes what was recorded since the last flush and forgets it. Never throws. */
   flush(): void {
-    if (this.#entries.size === 0) return;
-    const groups = new Map<string, Entry[]>();
-    for (const entry of this.#entries.values()) {
-      const group = groups.get(entry.dimensionsKey);
-      if (group) group.push(entry);
-      else groups.set(entry.dimensionsKey, [entry]);
-    }
-    this.#entries.clear();
-    const lines: EmfLine[] = [];
-    for (const entries of groups.values()) {
+    const groups = [...this.#groups];
+    this.#groups.clear();
+    for (const [key, entries] of groups) {
       try {
-        this.#metrics.addDimensions(entries[0]!.dimensions);
-        for (const entry of entries) {
-          const unit = MetricUnit[METRICS[entry.name].unit];
-          // EMF takes at most 100 values per metric per line.
-          for (const value of entry.values.slice(0, 100)) this.#metrics.addMetric(entry.name, unit, value);
+        const dimensions = JSON.parse(key) as Record<string, string>;
+        if (Object.keys(dimensions).length > 0) this.#metrics.addDimensions(dimensions);
+        for (const { name, values } of entries.values()) {
+          for (const value of values) this.#metrics.addMetric(name, MetricUnit[METRICS[name].unit], value);
         }
-        addToLines(lines, this.#metrics.serializeMetrics() as EmfLine);
+        this.#metrics.publishStoredMetrics();
       } catch {
-        // A metric must never fail the invocation that recorded it.
+        // As above: never fail the invocation.
       } finally {
         this.#metrics.clearMetrics();
         this.#metrics.clearDimensions();
       }
     }
-    for (const line of lines) {
-      try {
-        this.#write(JSON.stringify(line));
-      } catch {
-        // As above: never fail the invocation.
-      }
-    }
   }
-}
-
-/** One EMF document: `_aws` (the timestamp and the directives) and the root members the directives name. */
-interface EmfLine {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Metrics: unknown[] }[] };
-  [member: string]: unknown;
-}
-
-/** EMF allows at most 100 metric definitions per directive; a line here holds at most this many over its directives. */
-const MAX_METRICS_PER_LINE = 100;
-
-/**
- * Puts `document` into the first line whose root members it agrees with (a member both hold has the same value in
- * both: the environment, a shared dimension value) and whose metrics it does not push over the limit, or into a line
- * of its own. Two directives of the same metric with other dimension values never share a line: their values differ.
- */
-function addToLines(lines: EmfLine[], document: EmfLine): void {
-  const line = lines.find((candidate) => fits(candidate, document));
-  if (!line) {
-    lines.push(document);
-    return;
-  }
-  line._aws = { ...line._aws, CloudWatchMetrics: [...line._aws.CloudWatchMetrics, ...document._aws.CloudWatchMetrics] };
-  for (const member in document) if (member !== '_aws') line[member] = document[member];
-}
-
-function fits(line: EmfLine, document: EmfLine): boolean {
-  if (metricCount(line) + metricCount(document) > MAX_METRICS_PER_LINE) return false;
-  for (const member in document) {
-    if (member !== '_aws' && member in line && !sameValue(line[member], document[member])) return false;
-  }
-  return true;
-}
-
-const metricCount = (line: EmfLine): number =>
-  line._aws.CloudWatchMetrics.reduce((total, directive) => total + directive.Metrics.length, 0);
-
-/** Root members are strings (dimensions) or numbers and arrays of numbers (metric values). */
-const sameValue = (a: unknown, b: unknown): boolean =>
-  a === b || (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((value, index) => value === b[index]));
-
-/** `/members/{member_guid}/aggregate` → `aggregate`: the route class of an MX route pattern. */
-export function mxRouteClass(route: string): (typeof MX_ROUTE_CLASSES)[number] {
-  // The SSO API's routes are under the partner's client id: API tokens, widget URLs, users.
-  if (route.startsWith('/{client_id}/')) return 'sso';
-  if (route === '/sessions') return 'session';
-  // The member calls of the aggregation loop are under /members; the relayed reads are under /users/….
-  const member = /^\/members\/[^/]+(?:\/(aggregate|resume|challenges))?$/.exec(route);
-  if (member) return (member[1] as 'aggregate' | 'resume' | 'challenges' | undefined) ?? 'member';
-  return 'read';
 }
 
 /** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */

@@ -87,6 +87,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     Object.assign(process.env, {
       ...given,
       NEXUS_RELAY_ENV: 'local',
+      // What Lambda sets for a function started on demand: Powertools counts its ColdStart metric only then.
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_REGION: engines.region,
       AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
       AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,

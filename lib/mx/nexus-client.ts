@@ -69,6 +69,7 @@ export class NexusClient {
     const { status, body } = await this.request(userId, {
       method: this.#aggregateMethod,
       route: '/members/{member_guid}/aggregate',
+      kind: 'aggregate',
       params: { member_guid: memberGuid },
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
       body: this.#aggregateMethod === 'POST' ? {} : undefined,
@@ -84,6 +85,7 @@ export class NexusClient {
     const { body } = await this.request(userId, {
       method: 'GET',
       route: '/members/{member_guid}',
+      kind: 'member',
       params: { member_guid: memberGuid },
       schema: memberResponse,
     });
@@ -98,6 +100,7 @@ export class NexusClient {
     const { body } = await this.request(userId, {
       method: 'PUT',
       route: '/members/{member_guid}/resume',
+      kind: 'resume',
       params: { member_guid: memberGuid },
       body: { challenges: answers },
       schema: optionalMemberResponse,
@@ -112,6 +115,7 @@ export class NexusClient {
     const { body } = await this.request(userId, {
       method: 'GET',
       route: '/members/{member_guid}/challenges',
+      kind: 'challenges',
       params: { member_guid: memberGuid },
       schema: challengesResponse,
     });

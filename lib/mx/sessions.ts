@@ -217,7 +217,14 @@ export class SessionManager {
 
   async #postSession(apiToken: string, deadline: Deadline): Promise<string> {
     const { body } = await this.#data.request(
-      { method: 'POST', route: SESSIONS_ROUTE, headers: { 'MD-API-TOKEN': apiToken }, body: {}, schema: sessionResponse },
+      {
+        method: 'POST',
+        route: SESSIONS_ROUTE,
+        kind: 'session',
+        headers: { 'MD-API-TOKEN': apiToken },
+        body: {},
+        schema: sessionResponse,
+      },
       { deadline },
     );
     return body.session.token;

@@ -59,6 +59,7 @@ export class SsoClient {
         {
           method: 'GET',
           route: API_TOKEN_ROUTE,
+          kind: 'sso',
           params: { client_id: clientId, user_id: userId },
           headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
           schema: apiTokenResponse,
@@ -81,6 +82,7 @@ export class SsoClient {
         {
           method: 'POST',
           route: WIDGET_URL_ROUTE,
+          kind: 'sso',
           params: { client_id: clientId, user_id: userId },
           headers: { Accept: SSO_MEDIA_TYPE, 'Content-Type': SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
           body: { url },
@@ -105,6 +107,7 @@ export class SsoClient {
           {
             method: 'POST',
             route: USERS_ROUTE,
+            kind: 'sso',
             params: { client_id: clientId },
             headers: { Accept: SSO_MEDIA_TYPE, 'Content-Type': SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
             body: { user: { id: userId } },

@@ -3,7 +3,7 @@ import { Pool } from '../undici.ts';
 import type * as z from '../zod.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
-import { type MetricsSink, mxRouteClass, noMetrics, statusClass } from '../metrics.ts';
+import { type MetricsSink, type MxRouteClass, noMetrics, statusClass } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -30,6 +30,8 @@ type RouteParams<Route extends string> = Record<RouteParamName<Route>, string>;
 export type MxCall<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown> = {
   method: HttpMethod;
   route: Route;
+  /** What the call does, for MX's metrics: one value per kind of call, never a path. */
+  kind: MxRouteClass;
   /** Query values are URL-encoded; `undefined` ones are left out. */
   query?: Record<string, QueryValue>;
   headers?: Record<string, string>;
@@ -138,6 +140,7 @@ export class MxTransport {
 
   async #request<Body>(call: AnyMxCall, options: MxRequestOptions, decode: Decoder<Body>): Promise<MxResponse<Body>> {
     const site: MxCallSite = { method: call.method, route: call.route };
+    const { kind } = call;
     const request: Dispatcher.RequestOptions = {
       origin: this.#origin,
       path: this.#basePath + buildPath(call.route, call.params) + buildQuery(call.query),
@@ -169,7 +172,7 @@ export class MxTransport {
           onRetry: (error, attempt, delayMs) => {
             const { status, code } = error as MxError;
             this.#countFailedAttempt(error as MxError);
-            this.#metrics.add('MxRetries', 1, { route: mxRouteClass(site.route), status_class: statusClass(status, code) });
+            this.#metrics.add('MxRetries', 1, { route: kind, status_class: statusClass(status, code) });
             this.#log.debug('mx attempt failed', {
               upstream: this.#upstream,
               ...site,
@@ -182,7 +185,7 @@ export class MxTransport {
         },
       );
       const fields = { ...callFields(), status: response.status };
-      this.#countCall(site, response.status, undefined, fields.latency_ms);
+      this.#countCall(kind, response.status, undefined, fields.latency_ms);
       // A quick first-attempt success is routine: at debug, so a warm read writes no log line (a line per MX call
       // costs CPU on the read path and CloudWatch Logs bytes). Retried or slow calls stay at info.
       if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
@@ -192,7 +195,7 @@ export class MxTransport {
       const mxError = error as MxError;
       const fields = callFields();
       this.#countFailedAttempt(mxError);
-      this.#countCall(site, mxError.status, mxError.code, fields.latency_ms);
+      this.#countCall(kind, mxError.status, mxError.code, fields.latency_ms);
       this.#log.warn('mx call failed', {
         ...fields,
         status: mxError.status,
@@ -204,9 +207,9 @@ export class MxTransport {
   }
 
   /** One call, whatever its attempts: by route class and the status class it ended with. */
-  #countCall(site: MxCallSite, status: number | undefined, code: string | undefined, latencyMs: number): void {
+  #countCall(kind: MxRouteClass, status: number | undefined, code: string | undefined, latencyMs: number): void {
     const upstream = this.#upstream as 'mx-data';
-    this.#metrics.add('MxCalls', 1, { route: mxRouteClass(site.route), status_class: statusClass(status, code) });
+    this.#metrics.add('MxCalls', 1, { route: kind, status_class: statusClass(status, code) });
     this.#metrics.add('MxCallLatency', latencyMs, { upstream });
   }
 

@@ -107,6 +107,7 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
       const { body } = await nexus.requestText(input.userId, {
         method: 'GET',
         route: endpoint.path,
+        kind: 'read',
         params: input.params,
         query: input.query,
       });

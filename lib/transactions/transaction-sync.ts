@@ -216,6 +216,7 @@ export class TransactionSync {
       const { body } = await this.deps.nexus.request(userId, {
         method: 'GET',
         route,
+        kind: 'read',
         params,
         query: { page, records_per_page: MX_PAGE_SIZE },
         schema: transactionsPage,

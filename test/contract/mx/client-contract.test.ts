@@ -110,7 +110,12 @@ describe.each(['beats-list', 'spending-plan-account', 'current-iteration'])('the
       .get(DATA_ORIGIN)
       .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
       .reply(() => answerWith(fixture));
-    const { body } = await client().nexus.requestText(USER, { method: 'GET', route: fixture.request.route, params });
+    const { body } = await client().nexus.requestText(USER, {
+      method: 'GET',
+      route: fixture.request.route,
+      kind: 'read',
+      params,
+    });
     expect(JSON.parse(body)).toEqual(fixture.response.body);
     const call = recordedCalls(agent).find((c) => c.path === pathOf(fixture, params))!;
     expect(call.headers).toMatchObject({ 'md-session-token': `${SESSION}-1` });
@@ -144,7 +149,7 @@ describe('the session-expired answer (4011; its status and nesting UNCONFIRMED)'
             },
       )
       .persist();
-    const { body } = await client().nexus.requestText(USER, { method: 'GET', route: '/members' });
+    const { body } = await client().nexus.requestText(USER, { method: 'GET', route: '/members', kind: 'read' });
     expect(body).toBe('{"members":[]}');
     expect(recordedCalls(agent).filter((c) => c.path === '/sessions')).toHaveLength(2);
   });

@@ -237,7 +237,7 @@ describe('NexusClient', () => {
       await sessions.get(USER);
       mx.expireSessions();
 
-      await expect(client().requestText(USER, { method: 'GET', route: '/members' })).resolves.toEqual({
+      await expect(client().requestText(USER, { method: 'GET', route: '/members', kind: 'read' })).resolves.toEqual({
         status: 200,
         body: text,
       });

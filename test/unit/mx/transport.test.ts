@@ -55,6 +55,7 @@ describe('MxTransport', () => {
     const response = await transport.request({
       method: 'POST',
       route: '/sessions',
+      kind: 'read',
       headers: { 'MD-API-TOKEN': 'one-time' },
       body: {},
     });
@@ -74,13 +75,13 @@ describe('MxTransport', () => {
     ['MBR-é 1', '/members/MBR-%C3%A9%201'],
   ])('encodes the path parameter %j as one segment', async (guid, path) => {
     reply(200);
-    await transport.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: guid } });
+    await transport.request({ method: 'GET', route: '/members/{member_guid}', kind: 'read', params: { member_guid: guid } });
     expect(recordedCalls(agent)[0]?.url).toBe(`${DATA_ORIGIN}${path}`);
   });
 
   it.each(['', '.', '..'])('refuses the path parameter %j before calling MX', async (guid) => {
     await expect(
-      transport.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: guid } }),
+      transport.request({ method: 'GET', route: '/members/{member_guid}', kind: 'read', params: { member_guid: guid } }),
     ).rejects.toThrow(TypeError);
     expect(recordedCalls(agent)).toHaveLength(0);
   });
@@ -90,6 +91,7 @@ describe('MxTransport', () => {
     await transport.request({
       method: 'GET',
       route: '/transactions',
+      kind: 'read',
       query: { use_case: 'PFM', q: 'a b&c=d/é', page: 2, include_holdings: false, skipped: undefined },
     });
     expect(recordedCalls(agent)[0]?.url).toBe(
@@ -105,7 +107,7 @@ describe('MxTransport', () => {
       dispatcher: agent,
     });
     reply(200);
-    await prefixed.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-1' } });
+    await prefixed.request({ method: 'GET', route: '/members/{member_guid}', kind: 'read', params: { member_guid: 'MBR-1' } });
     expect(recordedCalls(agent)[0]?.path).toBe('/nexus/members/MBR-1');
   });
 
@@ -117,6 +119,7 @@ describe('MxTransport', () => {
     const response = await transport.request({
       method: 'DELETE',
       route: '/spending_plans/{spending_plan_guid}/spending_plan_account/{spending_plan_account_guid}',
+      kind: 'read',
       params: { spending_plan_guid: 'SPL-1', spending_plan_account_guid: 'SPA-1' },
     });
     expect(response).toEqual({ status: 204, body: undefined });
@@ -125,14 +128,14 @@ describe('MxTransport', () => {
   it('validates the body with the schema given and returns its output', async () => {
     reply(200, { member: { guid: 'MBR-1', extra: true } });
     const schema = z.object({ member: z.object({ guid: z.string() }) });
-    const { body } = await transport.request({ method: 'GET', route: '/members', schema });
+    const { body } = await transport.request({ method: 'GET', route: '/members', kind: 'read', schema });
     expect(body).toEqual({ member: { guid: 'MBR-1' } });
   });
 
   it('fails with MX_INVALID_RESPONSE on a 2xx body of the wrong shape, naming the field', async () => {
     reply(200, { member: { guid: 42 } });
     const schema = z.object({ member: z.object({ guid: z.string() }) });
-    const error = await transport.request({ method: 'GET', route: '/members', schema }).catch((e: unknown) => e);
+    const error = await transport.request({ method: 'GET', route: '/members', kind: 'read', schema }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MxError);
     expect(error).toMatchObject({ code: 'MX_INVALID_RESPONSE', status: 200, route: '/members' });
     expect((error as MxError).message).toContain('member.guid');
@@ -140,7 +143,9 @@ describe('MxTransport', () => {
 
   it('fails with MX_INVALID_RESPONSE on a 2xx body that is not JSON, without quoting it', async () => {
     agent.get(DATA_ORIGIN).intercept({ path: '/sessions', method: 'POST' }).reply(200, '{"session":{"token":"SECRET-TOKEN"');
-    const error = await transport.request({ method: 'POST', route: '/sessions', body: {} }).catch((e: unknown) => e);
+    const error = await transport
+      .request({ method: 'POST', route: '/sessions', kind: 'read', body: {} })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_INVALID_RESPONSE', status: 200 });
     expect((error as MxError).cause).toBeUndefined();
     expect(JSON.stringify(log.entries)).not.toContain('SECRET-TOKEN');
@@ -152,7 +157,7 @@ describe('MxTransport', () => {
       .intercept({ path: '/members/MBR-9', method: 'GET' })
       .reply(404, { error: { code: 4040, message: 'Not found' } });
     const error = await transport
-      .request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-9' } })
+      .request({ method: 'GET', route: '/members/{member_guid}', kind: 'read', params: { member_guid: 'MBR-9' } })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({
       code: 'MX_NOT_FOUND',
@@ -169,7 +174,7 @@ describe('MxTransport', () => {
       .get(DATA_ORIGIN)
       .intercept({ path: '/members', method: 'GET' })
       .reply(429, '', { headers: { 'retry-after': '12' } });
-    const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
+    const error = await transport.request({ method: 'GET', route: '/members', kind: 'read' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_RATE_LIMITED', retryAfterSeconds: 12 });
     expect(recordedCalls(agent)).toHaveLength(1);
   });
@@ -177,14 +182,14 @@ describe('MxTransport', () => {
   it('maps a connection failure to MX_NETWORK_ERROR with the cause kept', async () => {
     const cause = new errors.SocketError('other side closed');
     agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'POST' }).replyWithError(cause);
-    const error = await transport.request({ method: 'POST', route: '/members', body: {} }).catch((e: unknown) => e);
+    const error = await transport.request({ method: 'POST', route: '/members', kind: 'read', body: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', route: '/members', status: undefined });
     expect((error as MxError).cause).toBe(cause);
   });
 
   it.each([new errors.HeadersTimeoutError(), new errors.BodyTimeoutError()])('maps undici %s to MX_TIMEOUT', async (cause) => {
     agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'POST' }).replyWithError(cause);
-    const error = await transport.request({ method: 'POST', route: '/members', body: {} }).catch((e: unknown) => e);
+    const error = await transport.request({ method: 'POST', route: '/members', kind: 'read', body: {} }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MX_TIMEOUT', cause });
   });
 
@@ -199,7 +204,9 @@ describe('MxTransport', () => {
       const text = '{ "transactions": [ {"guid":"TRN-1","amount":1.50} ],\n"pagination":{"current_page":1} }';
       replyText(text, NEXUS_MEDIA_TYPE);
 
-      await expect(transport.requestText({ method: 'GET', route: '/transactions', query: { page: 1 } })).resolves.toEqual({
+      await expect(
+        transport.requestText({ method: 'GET', route: '/transactions', kind: 'read', query: { page: 1 } }),
+      ).resolves.toEqual({
         status: 200,
         body: text,
       });
@@ -211,7 +218,7 @@ describe('MxTransport', () => {
       ['a body that cannot be JSON', '<html>oops</html>', 'application/json'],
     ])('fails with MX_INVALID_RESPONSE on %s', async (_, text, contentType) => {
       replyText(text, contentType);
-      await expect(transport.requestText({ method: 'GET', route: '/transactions' })).rejects.toMatchObject({
+      await expect(transport.requestText({ method: 'GET', route: '/transactions', kind: 'read' })).rejects.toMatchObject({
         code: 'MX_INVALID_RESPONSE',
         route: '/transactions',
       });
@@ -219,7 +226,7 @@ describe('MxTransport', () => {
 
     it('maps an MX error as request does', async () => {
       reply(401, { error: { code: 4011, message: 'Session expired' } });
-      await expect(transport.requestText({ method: 'GET', route: '/transactions' })).rejects.toMatchObject({
+      await expect(transport.requestText({ method: 'GET', route: '/transactions', kind: 'read' })).rejects.toMatchObject({
         code: 'MX_UNAUTHORIZED',
         mxCode: 4011,
       });
@@ -237,7 +244,7 @@ describe('MxTransport', () => {
         else interceptor.reply(answer, answer < 300 ? { members: [] } : { error: { code: answer * 10, message: 'x' } });
       }
     };
-    const get = () => transport.request({ method: 'GET', route: '/members' });
+    const get = () => transport.request({ method: 'GET', route: '/members', kind: 'read' });
     const attempts = () => recordedCalls(agent).length;
 
     it('retries a read after 502, 503, 504, 429 and a lost connection, with growing jittered waits', async () => {
@@ -309,7 +316,9 @@ describe('MxTransport', () => {
       timer.advance(59_000);
       agent.get(DATA_ORIGIN).intercept({ path: '/members', method: 'GET' }).reply(503, {}).persist();
 
-      await expect(transport.request({ method: 'GET', route: '/members' }, { deadline })).rejects.toMatchObject({ status: 503 });
+      await expect(transport.request({ method: 'GET', route: '/members', kind: 'read' }, { deadline })).rejects.toMatchObject({
+        status: 503,
+      });
 
       // The 1 s left, not this transport's own 5 s budget, bounds the retries.
       expect(timer.sleeps).toEqual([50, 100, 200, 400, 150]);
@@ -319,15 +328,15 @@ describe('MxTransport', () => {
     it('does not call MX once the deadline has passed', async () => {
       const deadline = new RetryPolicy({ budgetMs: 100, timer }).newDeadline();
       timer.advance(100);
-      await expect(transport.request({ method: 'GET', route: '/members' }, { deadline })).rejects.toMatchObject({
+      await expect(transport.request({ method: 'GET', route: '/members', kind: 'read' }, { deadline })).rejects.toMatchObject({
         code: 'MX_TIMEOUT',
       });
       expect(attempts()).toBe(0);
     });
 
     describe('a call that is not idempotent (POST, or marked so)', () => {
-      const aggregate = () => transport.request({ method: 'GET', route: '/members/aggregate', idempotent: false });
-      const post = () => transport.request({ method: 'POST', route: '/members', body: {} });
+      const aggregate = () => transport.request({ method: 'GET', route: '/members/aggregate', kind: 'read', idempotent: false });
+      const post = () => transport.request({ method: 'POST', route: '/members', kind: 'read', body: {} });
 
       it.each([502, 504, 500])('is not retried after %i: MX may have acted on it', async (status) => {
         replyInTurn('GET', status);
@@ -364,6 +373,7 @@ describe('MxTransport', () => {
       await transport.request({
         method: 'GET',
         route: '/members/{member_guid}',
+        kind: 'read',
         params: { member_guid: 'MBR-SENSITIVE-PATH' },
         headers: { 'MD-SESSION-TOKEN': 'SESSION-SECRET' },
       });
@@ -387,7 +397,7 @@ describe('MxTransport', () => {
           return { statusCode: 200, data: { members: [] } };
         });
 
-      await transport.request({ method: 'GET', route: '/members' });
+      await transport.request({ method: 'GET', route: '/members', kind: 'read' });
 
       expect(log.entries).toEqual([
         {
@@ -406,7 +416,7 @@ describe('MxTransport', () => {
       agent.get(DATA_ORIGIN).intercept({ path: '/members/MBR-1', method: 'GET' }).reply(502, {});
       agent.get(DATA_ORIGIN).intercept({ path: '/members/MBR-1', method: 'GET' }).reply(200, { member: {} });
 
-      await transport.request({ method: 'GET', route: '/members/{member_guid}', params: { member_guid: 'MBR-1' } });
+      await transport.request({ method: 'GET', route: '/members/{member_guid}', kind: 'read', params: { member_guid: 'MBR-1' } });
 
       expect(log.entries.filter((entry) => entry.level !== 'debug')).toEqual([
         {
@@ -443,7 +453,7 @@ describe('MxTransport', () => {
 
     it('logs a failed call once, as a warning with its error code', async () => {
       reply(401, { error: { code: 4011, message: 'expired' } });
-      await transport.request({ method: 'GET', route: '/members' }).catch(() => undefined);
+      await transport.request({ method: 'GET', route: '/members', kind: 'read' }).catch(() => undefined);
       expect(log.entries).toEqual([
         {
           level: 'warn',
@@ -466,7 +476,7 @@ describe('MxTransport', () => {
       expect(log.calls()).toEqual([expect.objectContaining({ status: 504, attempts: 6, latency_ms: 900 })]);
     });
 
-    const get = () => transport.request({ method: 'GET', route: '/members' });
+    const get = () => transport.request({ method: 'GET', route: '/members', kind: 'read' });
   });
 });
 
@@ -518,6 +528,7 @@ describe('MxTransport over real sockets', () => {
         const { body } = await transport.request({
           method: 'GET',
           route: '/members/{member_guid}',
+          kind: 'read',
           params: { member_guid: guid },
         });
         expect(body).toEqual({ path: `/members/${guid}` });
@@ -535,7 +546,7 @@ describe('MxTransport over real sockets', () => {
     const transport = realTransport(150, 5_000);
     try {
       const startedAt = performance.now();
-      await expect(transport.request({ method: 'GET', route: '/members' })).resolves.toMatchObject({ status: 200 });
+      await expect(transport.request({ method: 'GET', route: '/members', kind: 'read' })).resolves.toMatchObject({ status: 200 });
       const elapsed = performance.now() - startedAt;
       expect(requests).toBe(3);
       expect(elapsed).toBeGreaterThanOrEqual(290);
@@ -550,7 +561,7 @@ describe('MxTransport over real sockets', () => {
     const transport = realTransport(150, 500);
     try {
       const startedAt = performance.now();
-      const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
+      const error = await transport.request({ method: 'GET', route: '/members', kind: 'read' }).catch((e: unknown) => e);
       expect(performance.now() - startedAt).toBeLessThan(600);
       expect(error).toMatchObject({ code: 'MX_TIMEOUT', route: '/members' });
       expect((error as MxError).cause).toMatchObject({ name: 'TimeoutError' });
@@ -564,7 +575,9 @@ describe('MxTransport over real sockets', () => {
     const transport = realTransport(5_000, 200);
     try {
       const startedAt = performance.now();
-      await expect(transport.request({ method: 'GET', route: '/members' })).rejects.toMatchObject({ code: 'MX_TIMEOUT' });
+      await expect(transport.request({ method: 'GET', route: '/members', kind: 'read' })).rejects.toMatchObject({
+        code: 'MX_TIMEOUT',
+      });
       expect(performance.now() - startedAt).toBeLessThan(400);
     } finally {
       await transport.close();
@@ -575,9 +588,9 @@ describe('MxTransport over real sockets', () => {
     answer = (request) => (request === 2 ? 'drop' : 'json');
     const transport = realTransport(1_000, 2_000);
     try {
-      await transport.request({ method: 'GET', route: '/members' });
+      await transport.request({ method: 'GET', route: '/members', kind: 'read' });
       await new Promise(setImmediate);
-      await expect(transport.request({ method: 'GET', route: '/members' })).resolves.toMatchObject({ status: 200 });
+      await expect(transport.request({ method: 'GET', route: '/members', kind: 'read' })).resolves.toMatchObject({ status: 200 });
       expect(requests).toBe(3);
       expect(connections).toBe(2);
     } finally {
@@ -597,7 +610,7 @@ describe('MxTransport over real sockets', () => {
       retry: new RetryPolicy({ budgetMs: 300 }),
     });
     try {
-      const error = await transport.request({ method: 'GET', route: '/members' }).catch((e: unknown) => e);
+      const error = await transport.request({ method: 'GET', route: '/members', kind: 'read' }).catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', message: 'GET /members could not reach MX (ECONNREFUSED)' });
     } finally {
       await transport.close();
