@@ -133,7 +133,7 @@ const PROBES: readonly { key: string; what: string; source: string; against?: st
   },
   {
     key: 'probe[undici: lib/undici.ts]',
-    what: 'lib/undici.ts: Pool, Agent, buildConnector and `Dispatcher#request`, by deep import',
+    what: 'lib/undici.ts: Pool, Agent, buildConnector and `request`, by deep import',
     source: UNDICI_DISPATCHERS,
   },
   {

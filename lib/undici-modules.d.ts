@@ -1,8 +1,4 @@
 // Types of the undici modules lib/undici.ts imports directly (undici types its index only).
-declare module 'undici/lib/dispatcher/dispatcher.js' {
-  import { Dispatcher } from 'undici';
-  export default Dispatcher;
-}
 declare module 'undici/lib/api/api-request.js' {
   import { Dispatcher } from 'undici';
   const request: Dispatcher['request'];

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { Pool } from '../undici.ts';
+import { Pool, request as dispatch } from '../undici.ts';
 import type * as z from '../zod.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { type Log, silentLog } from '../logger.ts';
@@ -252,7 +252,7 @@ export class MxTransport {
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await this.#dispatcher.request({ ...request, signal });
+      const response = await dispatch(this.#dispatcher, { ...request, signal });
       status = response.statusCode;
       headers = response.headers;
       text = await response.body.text();

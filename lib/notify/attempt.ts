@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { type Clock, toEpochSeconds } from '../clock.ts';
+import { request } from '../undici.ts';
 import { BlockedAddressError } from './address-guard.ts';
 import { webhookHeaders } from './signing.ts';
 
@@ -61,7 +62,7 @@ export class WebhookSender {
     const latency = () => Math.round(performance.now() - started);
     try {
       const url = new URL(attempt.url);
-      const response = await this.#dispatcher.request({
+      const response = await request(this.#dispatcher, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'POST',
