@@ -2,12 +2,12 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { AttemptRecord, AttemptResolution, DeliveriesRepository, Delivery } from './deliveries-repo.ts';
+import type { DeliveriesRepository } from './deliveries-repo.ts';
+import { type AttemptRecord, type AttemptResolution, type Delivery, resolveAttempt } from './delivery.ts';
 import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
-import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { SubscriptionCache } from './subscription-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
@@ -118,7 +118,7 @@ export class Deliverer {
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is marked pending_endpoint, so that an enable in between finds it (see markPendingEndpoint).
     if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
-    const resolution = this.resolve(outcome, attempt, delivery.attemptsBeforeRound);
+    const resolution = resolveAttempt(outcome, attempt, delivery.attemptsBeforeRound, this.deps.clock.now(), this.deps.random);
     if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, toAttemptRecord(startedAt, outcome), resolution))) {
       this.deps.log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
       return;
@@ -137,16 +137,6 @@ export class Deliverer {
 
   get #metrics(): MetricsSink {
     return this.deps.metrics ?? noMetrics;
-  }
-
-  private resolve(outcome: AttemptOutcome, attempt: number, attemptsBeforeRound: number): AttemptResolution {
-    if (outcome.ok) return { status: 'delivered' };
-    // 410 Gone: the receiver asks us to stop (Standard Webhooks). The subscription is disabled and the event kept.
-    if (outcome.statusCode === 410) return { status: 'pending_endpoint' };
-    const delayMs =
-      attempt < MAX_ATTEMPTS_PER_DELIVERY ? retryDelayMs(attempt - attemptsBeforeRound, this.deps.random) : undefined;
-    if (delayMs === undefined) return { status: 'failed', reason: 'attempts_exhausted' };
-    return { status: 'pending', nextAttemptAt: this.deps.clock.now() + delayMs };
   }
 
   /** Keeps the delivery for when the subscription is enabled again, which resumes it with a fresh schedule. */

@@ -3,6 +3,19 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from './attempt.ts';
 import {
+  type AttemptRecord,
+  type AttemptResolution,
+  type CreatedDeliveries,
+  DELIVERY_RETENTION_MS,
+  type Delivery,
+  type DeliveryFailureReason,
+  type DeliveryFilter,
+  type DeliveryStatus,
+  type NewDelivery,
+  type OverdueDelivery,
+  type PendingEndpointDelivery,
+} from './delivery.ts';
+import {
   conditionalOutput,
   conditionalWrite,
   DUE_DELIVERY_SHARDS,
@@ -18,58 +31,6 @@ import {
   tableKeyOf,
 } from '../store/table.ts';
 
-/** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
-export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-
-/**
- * `pending`: attempts under way (or due); `pending_endpoint`: kept while the subscription is disabled, resumed when it
- * is enabled; `delivered` and `failed` are final until a replay.
- */
-export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export type DeliveryFailureReason = 'attempts_exhausted' | 'subscription_deleted';
-
-export interface AttemptRecord {
-  at: string;
-  statusCode?: number;
-  latencyMs: number;
-  error?: AttemptError;
-  responseExcerpt?: string;
-}
-
-/** One event for one subscription, across all of its attempts. */
-export interface Delivery {
-  webhookId: string;
-  msgId: string;
-  eventType: string;
-  /** The exact body every attempt sends. */
-  payload: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  /** Attempts made before the current round: a replay or a resumption starts the retry schedule again. */
-  attemptsBeforeRound: number;
-  attempts: AttemptRecord[];
-  /** When the next attempt is due (epoch ms), while pending after a failed attempt. */
-  nextAttemptAt?: number;
-  failureReason?: DeliveryFailureReason;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface NewDelivery {
-  webhookId: string;
-  msgId: string;
-  eventType: string;
-  payload: string;
-}
-
-/** Where a recorded attempt leaves the delivery. */
-export type AttemptResolution =
-  | { status: 'delivered' }
-  | { status: 'pending'; nextAttemptAt: number }
-  | { status: 'pending_endpoint' }
-  | { status: 'failed'; reason: DeliveryFailureReason };
-
 /**
  * The GSI2 key a delivery carries while the sweeper must watch its next attempt, found by when that attempt is due:
  * a retry after a failed attempt, a new round (replay, resumption), or a first attempt still not made a stall
@@ -79,36 +40,6 @@ export const dueKey = (webhookId: string, msgId: string, dueAtMs: number) => ({
   gsi2pk: gsi2.dueDeliveries(shardOf(`${webhookId}/${msgId}`, DUE_DELIVERY_SHARDS)),
   gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}`,
 });
-
-/** A delivery whose attempt is overdue (see DeliveriesRepository.overdue). */
-export interface OverdueDelivery {
-  webhookId: string;
-  msgId: string;
-  attemptCount: number;
-  dueAt: string;
-  /** While an attempt is under way: until when it holds the delivery (epoch ms). */
-  leaseUntil?: number;
-}
-
-/** What `createdBetween` found: each delivery's state, and where a window cut short by its limit stopped. */
-export interface CreatedDeliveries {
-  deliveries: { msgId: string; status: DeliveryStatus; createdAt: string; hasDueKey: boolean }[];
-  /** Present when the window held more than the limit: the log position (GSI1 sort key) of the last one read. */
-  last?: string;
-}
-
-/** A delivery waiting for its subscription to be enabled again. */
-export interface PendingEndpointDelivery {
-  msgId: string;
-  attemptCount: number;
-}
-
-/** Which deliveries of a subscription to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
-export interface DeliveryFilter {
-  status?: DeliveryStatus;
-  since?: string;
-  until?: string;
-}
 
 /** A position in a subscription's delivery log: the GSI1 key of the last delivery read. */
 export interface DeliveryLogKey {
@@ -153,10 +84,9 @@ interface DeliveryItem {
   event_type: string;
   /**
    * The payload, deflated (raw DEFLATE): an event's JSON halves, which keeps a delivery under the 1 KB of one write
-   * unit — it is written three times or more. Items written before this was so hold `payload` as text.
+   * unit — it is written three times or more.
    */
-  payload_z?: Uint8Array;
-  payload?: string;
+  payload_z: Uint8Array;
   status: DeliveryStatus;
   attempt_count: number;
   attempts_before_round?: number;
@@ -437,29 +367,19 @@ export class DeliveriesRepository {
    */
   async listPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery[]> {
     const pending: PendingEndpointDelivery[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
-          FilterExpression: '#status = :pending_endpoint',
-          ProjectionExpression: 'msg_id, attempt_count',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':pk': keys.webhook(webhookId).pk,
-            ':messages': 'MSG#',
-            ':pending_endpoint': 'pending_endpoint',
-          },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as Pick<DeliveryItem, 'msg_id' | 'attempt_count'>[]) {
-        pending.push({ msgId: item.msg_id, attemptCount: item.attempt_count });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
+      FilterExpression: '#status = :pending_endpoint',
+      ProjectionExpression: 'msg_id, attempt_count',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':pk': keys.webhook(webhookId).pk,
+        ':messages': 'MSG#',
+        ':pending_endpoint': 'pending_endpoint',
+      },
+      ConsistentRead: true,
+    });
+    for await (const item of items) pending.push({ msgId: item.msg_id as string, attemptCount: item.attempt_count as number });
     return pending;
   }
 
@@ -562,7 +482,7 @@ function fromItem(item: DeliveryItem): Delivery {
     webhookId: item.webhook_id,
     msgId: item.msg_id,
     eventType: item.event_type,
-    payload: item.payload_z ? inflateRawSync(item.payload_z).toString('utf8') : (item.payload ?? ''),
+    payload: inflateRawSync(item.payload_z).toString('utf8'),
     status: item.status,
     attemptCount: item.attempt_count,
     attemptsBeforeRound: item.attempts_before_round ?? 0,

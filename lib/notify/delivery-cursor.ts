@@ -1,5 +1,6 @@
 import * as z from '../zod.ts';
-import { type DeliveryFilter, type DeliveryLogKey, deliveryLogKey } from './deliveries-repo.ts';
+import { type DeliveryLogKey, deliveryLogKey } from './deliveries-repo.ts';
+import type { DeliveryFilter } from './delivery.ts';
 import { InvalidCursorError } from '../errors.ts';
 import { decodeCursor as decodeKey, encodeCursor as encodeKey } from '../store/cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';

@@ -1,7 +1,8 @@
 import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { DeliveriesRepository, Delivery, DeliveryFilter, DeliveryLogKey } from './deliveries-repo.ts';
+import type { DeliveriesRepository, DeliveryLogKey } from './deliveries-repo.ts';
+import type { Delivery, DeliveryFilter } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 

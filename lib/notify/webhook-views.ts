@@ -1,5 +1,5 @@
 import { toIso } from '../clock.ts';
-import type { AttemptRecord, Delivery } from './deliveries-repo.ts';
+import type { AttemptRecord, Delivery } from './delivery.ts';
 import type { Subscription } from './webhooks-repo.ts';
 
 /** A subscription as the API shows it: never its secrets, only when a rotated-out one stops signing. */

@@ -7,7 +7,7 @@ import {
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
-  QueryCommand,
+  paginateQuery,
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
@@ -137,17 +137,14 @@ export interface TableRef {
 export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): boolean =>
   item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
 
-/** Every item a query matches, page after page. */
+/** Every item a query matches, page after page (lib-dynamodb's query paginator). */
 export async function* queryAll(
   table: TableRef,
   query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
 ): AsyncGenerator<NonNullable<QueryCommandOutput['Items']>[number]> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await table.client.send(new QueryCommand({ ...query, TableName: table.tableName, ExclusiveStartKey: startKey }));
+  for await (const page of paginateQuery({ client: table.client }, { ...query, TableName: table.tableName })) {
     yield* page.Items ?? [];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
 }
 
 type Key = { pk: string; sk: string };

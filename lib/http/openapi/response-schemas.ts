@@ -1,7 +1,7 @@
 import * as z from '../../zod.ts';
 import { JOB_ID_PATTERN, JOB_STATUSES } from '../../aggregation/job.ts';
 import { challengeSchema } from '../../mx/challenge.ts';
-import { DELIVERY_STATUSES } from '../../notify/deliveries-repo.ts';
+import { DELIVERY_STATUSES } from '../../notify/delivery.ts';
 import { WEBHOOK_ID_PATTERN } from '../../notify/webhooks-repo.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 

@@ -3,7 +3,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
-import { DELIVERY_RETENTION_MS } from '../../../lib/notify/deliveries-repo.ts';
+import { DELIVERY_RETENTION_MS } from '../../../lib/notify/delivery.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';

@@ -6,7 +6,7 @@ import { Deliverer } from '../../../lib/notify/deliverer.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import { AttemptLimitError, Redelivery } from '../../../lib/notify/redelivery.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from '../../../lib/notify/retry-schedule.ts';
-import type { AttemptResolution, Delivery } from '../../../lib/notify/deliveries-repo.ts';
+import type { AttemptResolution, Delivery } from '../../../lib/notify/delivery.ts';
 import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
 
 const subscription: Subscription = {

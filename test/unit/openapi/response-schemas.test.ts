@@ -7,7 +7,7 @@ import { WEBHOOK_EVENTS } from '../../../lib/http/openapi/webhook-events.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { attemptView, deliveryView, webhookView } from '../../../lib/notify/webhook-views.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
-import type { Delivery } from '../../../lib/notify/deliveries-repo.ts';
+import type { Delivery } from '../../../lib/notify/delivery.ts';
 import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
 
 /** The documented shapes are strict: a view that gains, loses or retypes a field fails here until they agree. */

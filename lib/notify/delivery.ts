@@ -1,0 +1,117 @@
+import type { AttemptError, AttemptOutcome } from './attempt.ts';
+import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
+
+/**
+ * A delivery: one event for one subscription, across all of its attempts. Its states and how they move:
+ *
+ * - created `pending`; each attempt's outcome moves it (`resolveAttempt`): `delivered` on a 2xx, `pending` again with
+ *   its next attempt due on the retry schedule, `pending_endpoint` when the receiver answers 410 Gone (or its
+ *   subscription is disabled), `failed` (`attempts_exhausted`) when the schedule has no attempt left;
+ * - `pending` or `pending_endpoint` → `failed` (`subscription_deleted`) when its subscription is deleted;
+ * - a new round (`pending`, the retry schedule from its start): a replay of a `delivered` or `failed` one, or the
+ *   resumption of a `pending_endpoint` one when its subscription is enabled again;
+ * - kept {DELIVERY_RETENTION_MS} after it was created or its last round started, then expired.
+ *
+ * The persistence (`deliveries-repo.ts`) makes each move a conditional write from the state it leaves.
+ */
+
+/** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * `pending`: attempts under way (or due); `pending_endpoint`: kept while the subscription is disabled, resumed when it
+ * is enabled; `delivered` and `failed` are final until a replay.
+ */
+export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export type DeliveryFailureReason = 'attempts_exhausted' | 'subscription_deleted';
+
+export interface AttemptRecord {
+  at: string;
+  statusCode?: number;
+  latencyMs: number;
+  error?: AttemptError;
+  responseExcerpt?: string;
+}
+
+/** One event for one subscription, across all of its attempts. */
+export interface Delivery {
+  webhookId: string;
+  msgId: string;
+  eventType: string;
+  /** The exact body every attempt sends. */
+  payload: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  /** Attempts made before the current round: a replay or a resumption starts the retry schedule again. */
+  attemptsBeforeRound: number;
+  attempts: AttemptRecord[];
+  /** When the next attempt is due (epoch ms), while pending after a failed attempt. */
+  nextAttemptAt?: number;
+  failureReason?: DeliveryFailureReason;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewDelivery {
+  webhookId: string;
+  msgId: string;
+  eventType: string;
+  payload: string;
+}
+
+/** Where a recorded attempt leaves the delivery. */
+export type AttemptResolution =
+  | { status: 'delivered' }
+  | { status: 'pending'; nextAttemptAt: number }
+  | { status: 'pending_endpoint' }
+  | { status: 'failed'; reason: DeliveryFailureReason };
+
+/** A delivery whose attempt is overdue (see DeliveriesRepository.overdue). */
+export interface OverdueDelivery {
+  webhookId: string;
+  msgId: string;
+  attemptCount: number;
+  dueAt: string;
+  /** While an attempt is under way: until when it holds the delivery (epoch ms). */
+  leaseUntil?: number;
+}
+
+/** What `createdBetween` found: each delivery's state, and where a window cut short by its limit stopped. */
+export interface CreatedDeliveries {
+  deliveries: { msgId: string; status: DeliveryStatus; createdAt: string; hasDueKey: boolean }[];
+  /** Present when the window held more than the limit: the log position (GSI1 sort key) of the last one read. */
+  last?: string;
+}
+
+/** A delivery waiting for its subscription to be enabled again. */
+export interface PendingEndpointDelivery {
+  msgId: string;
+  attemptCount: number;
+}
+
+/** Which deliveries of a subscription to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * Where attempt `attempt`'s outcome leaves a pending delivery: `attemptsBeforeRound` attempts came before this round
+ * (a replay or a resumption starts the retry schedule again); `random` spreads the retry delays.
+ */
+export function resolveAttempt(
+  outcome: AttemptOutcome,
+  attempt: number,
+  attemptsBeforeRound: number,
+  now: number,
+  random?: () => number,
+): AttemptResolution {
+  if (outcome.ok) return { status: 'delivered' };
+  // 410 Gone: the receiver asks us to stop (Standard Webhooks). The subscription is disabled and the event kept.
+  if (outcome.statusCode === 410) return { status: 'pending_endpoint' };
+  const delayMs = attempt < MAX_ATTEMPTS_PER_DELIVERY ? retryDelayMs(attempt - attemptsBeforeRound, random) : undefined;
+  if (delayMs === undefined) return { status: 'failed', reason: 'attempts_exhausted' };
+  return { status: 'pending', nextAttemptAt: now + delayMs };
+}
