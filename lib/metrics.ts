@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { JOB_TRIGGERS } from './aggregation/job.ts';
 import { QUEUE_NAMES } from './queue/queue-names.ts';
 
 /** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
@@ -36,7 +37,6 @@ const DEAD_LETTER_REASONS = [
 ] as const;
 const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered'] as const;
 const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited'] as const;
-const REFRESH_TRIGGERS = ['api', 'event'] as const;
 
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
@@ -47,7 +47,7 @@ type Unit = 'Count' | 'Milliseconds' | 'Seconds';
  */
 export const METRICS = {
   // Aggregation jobs
-  JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: REFRESH_TRIGGERS } },
+  JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: JOB_TRIGGERS } },
   JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS } },
   JobDuration: { unit: 'Milliseconds', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
   /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */
@@ -68,6 +68,8 @@ export const METRICS = {
   // Connect
   /** Widget URLs handed to client apps, by widget (the Connect ones by name, any other as `other`). */
   WidgetUrlsIssued: { unit: 'Count', sum: true, dimensions: { widget_type: ['connect_widget', 'connections_widget'] as const } },
+  /** Members created, updated or deleted at MX through the relay. */
+  MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

@@ -2,6 +2,7 @@ import { JOB_ROUTES } from './aggregation/job-routes.ts';
 import { REFRESH_ROUTES } from './aggregation/refresh-routes.ts';
 import { API_DOCS_ROUTES } from './api-docs/api-docs-routes.ts';
 import { CONNECT_ROUTES } from './connect/connect-routes.ts';
+import { MEMBER_ROUTES } from './connect/member-routes.ts';
 import type { HttpFunctionName, Route } from './http/route.ts';
 import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
 import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
@@ -16,6 +17,7 @@ import { SYNC_ROUTE } from './transactions/sync-routes.ts';
  */
 export const ROUTES: readonly Route<never>[] = [
   ...CONNECT_ROUTES,
+  ...MEMBER_ROUTES,
   ...REFRESH_ROUTES,
   ...JOB_ROUTES,
   ...READ_ROUTES,

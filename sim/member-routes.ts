@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
+import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { parseJsonBody } from './http.ts';
+import { CATALOGUE } from './institutions.ts';
 import { isJsonObject } from './input-validation.ts';
 import { challengesView, memberView } from './member-view.ts';
 import {
   type ChallengeAnswer,
   type SimMember,
   type SimUser,
+  type UseCase,
   hasUseCase,
+  isUseCase,
   mayAggregate,
   resumeAggregation,
   startAggregation,
@@ -42,7 +47,93 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
   const memberAnswer = (member: SimMember, at: number) =>
     state.dialect.aggregate_answer === 'member' ? { member: memberView(member, at) } : undefined;
 
+  /** MX's use_cases rules on create and update member: required once opted in (at least one), refused before. */
+  const useCasesOf = (input: Record<string, unknown>): UseCase[] | undefined => {
+    const value = input.use_cases;
+    if (state.dialect.use_cases === 'not_opted_in') {
+      if (value !== undefined) throw new MxError(400, 'use_cases is not enabled for this client.');
+      return undefined;
+    }
+    if (!Array.isArray(value) || value.length === 0 || !value.every(isUseCase)) {
+      throw new MxError(400, 'use_cases must list at least one of PFM, MONEY_MOVEMENT.');
+    }
+    return [...new Set(value)];
+  };
+
+  /** Starts the aggregation MX starts on a create or a credentials update, unless skipped or not PFM. */
+  const aggregateOnWrite = (member: SimMember, skip: boolean) => {
+    if (skip || !mayAggregate(member)) return;
+    if (startAggregation(member, now(), state.newGuid) === 'started') state.webhooks.runChanged(member);
+  };
+
   return [
+    {
+      methods: ['POST'],
+      pattern: '/members',
+      handler: endpoint(({ body }, user) => {
+        const input = memberBody(body);
+        const institution = CATALOGUE.find((entry) => entry.code === input.institution_code);
+        if (!institution) throw new MxError(422, 'institution_code is not an institution MX knows.', 4220);
+        const credentials = credentialsOf(input, institution.credentials);
+        if (!credentials) throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
+        const useCases = useCasesOf(input);
+        const digest = createHash('sha256')
+          .update(`${institution.code}\u0000${JSON.stringify(credentials)}`)
+          .digest('hex');
+        if (state.members.membersOf(user).some((member) => member.credentialsDigest === digest)) {
+          throw new MxError(422, 'A member with these credentials already exists for this user.', 4220);
+        }
+        const member = state.members.put({
+          userId: user.id,
+          memberGuid: undefined,
+          name: institution.name,
+          useCases: useCases ?? null,
+          // A password of `wrong` is refused at the bank, as MX's test institution does: the member ends DENIED.
+          script: credentials.some((value) => value === 'wrong')
+            ? { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' }
+            : DEFAULT_AGGREGATION_SCRIPT,
+          institutionCode: institution.code,
+          institutionGuid: institution.guid,
+        });
+        member.credentialsDigest = digest;
+        if (typeof input.metadata === 'string') member.metadata = input.metadata;
+        aggregateOnWrite(member, input.skip_aggregation === true);
+        return { status: 202, body: { member: memberView(member, now()) } };
+      }),
+    },
+    {
+      methods: ['PUT'],
+      pattern: '/members/{member_guid}',
+      handler: endpoint(({ params, body }, user) => {
+        const member = memberOf(user, params.member_guid);
+        const input = memberBody(body);
+        const useCases = useCasesOf(input);
+        if (useCases) member.useCases = useCases;
+        if (typeof input.metadata === 'string') member.metadata = input.metadata;
+        if (input.credentials !== undefined) {
+          const institution = CATALOGUE.find((entry) => entry.code === member.institution.code);
+          const credentials = institution && credentialsOf(input, institution.credentials);
+          if (institution && !credentials) {
+            throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
+          }
+          if (credentials) {
+            member.script = credentials.some((value) => value === 'wrong')
+              ? { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' }
+              : DEFAULT_AGGREGATION_SCRIPT;
+          }
+          aggregateOnWrite(member, input.skip_aggregation === true);
+        }
+        return { status: 200, body: { member: memberView(member, now()) } };
+      }),
+    },
+    {
+      methods: ['DELETE'],
+      pattern: '/members/{member_guid}',
+      handler: endpoint(({ params }, user) => {
+        state.members.delete(memberOf(user, params.member_guid).guid);
+        return { status: 204, body: undefined };
+      }),
+    },
     {
       methods: ['GET'],
       pattern: '/members',
@@ -114,4 +205,30 @@ function parseAnswers(body: Buffer): ChallengeAnswer[] {
   const isAnswer = (item: unknown): item is ChallengeAnswer =>
     isJsonObject(item) && typeof item.guid === 'string' && typeof item.value === 'string';
   return challenges.every(isAnswer) ? challenges : [];
+}
+
+/** Create and update member bodies are rooted in `member` (MX's documents); anything else is a 400. */
+function memberBody(body: Buffer): Record<string, unknown> {
+  let input: unknown;
+  try {
+    input = parseJsonBody(body);
+  } catch {
+    throw new MxError(400, 'The body must be JSON.');
+  }
+  if (!isJsonObject(input) || !isJsonObject(input.member)) throw new MxError(400, 'The body must be {"member": {…}}.');
+  return input.member;
+}
+
+/** The values for each of the institution's credentials, in its order; undefined when one is missing or unknown. */
+function credentialsOf(input: Record<string, unknown>, expected: readonly { guid: string }[]): string[] | undefined {
+  const given = input.credentials;
+  if (!Array.isArray(given)) return undefined;
+  const byGuid = new Map<string, string>();
+  for (const item of given) {
+    if (!isJsonObject(item) || typeof item.guid !== 'string' || typeof item.value !== 'string') return undefined;
+    byGuid.set(item.guid, item.value);
+  }
+  if (byGuid.size !== expected.length) return undefined;
+  const values = expected.map((credential) => byGuid.get(credential.guid));
+  return values.every((value) => value !== undefined && value !== '') ? (values as string[]) : undefined;
 }

@@ -32,6 +32,9 @@ export interface SimMember {
   run: AggregationRun | null;
   /** `successfully_aggregated_at` as it stood when the current run started (a failed run does not clear it). */
   succeededBeforeRun: number | null;
+  /** A digest of the credentials a member was created with (create member): how MX finds a duplicate. */
+  credentialsDigest?: string;
+  metadata?: string;
 }
 
 export interface MemberState {
@@ -174,6 +177,11 @@ export class MemberRegistry {
   createUser(userId: string): SimUser | undefined {
     if (this.#users.has(userId)) return undefined;
     return this.#userFor(userId);
+  }
+
+  /** Deletes a member (delete member); false when there was none. */
+  delete(guid: string): boolean {
+    return this.#members.delete(guid);
   }
 
   member(guid: string): SimMember | undefined {

@@ -6,12 +6,20 @@ export const JOB_STATUSES = ['aggregating', 'succeeded', 'action_required', 'fai
 export type JobStatus = (typeof JOB_STATUSES)[number];
 export type TerminalStatus = Exclude<JobStatus, 'aggregating'>;
 
+/**
+ * What started a job's aggregation: a refresh over HTTP, a refresh request from an upstream system (the
+ * refresh-requests queue), or MX itself on a member created or updated (with credentials) through the relay.
+ */
+export const JOB_TRIGGERS = ['refresh', 'refresh_request', 'member_created', 'member_updated'] as const;
+export type JobTrigger = (typeof JOB_TRIGGERS)[number];
+
 /** One tracked aggregation of one member, as stored. Times are epoch milliseconds. */
 export interface Job {
   id: string;
   userId: string;
   memberGuid: string;
   status: JobStatus;
+  trigger: JobTrigger;
   connectionStatus: string | null;
   /** Poll-loop position: a poll message applies only when it names the current step. */
   step: number;
@@ -43,6 +51,7 @@ export function jobView(job: Job) {
     user_id: job.userId,
     member_guid: job.memberGuid,
     status: job.status,
+    trigger: job.trigger,
     connection_status: job.connectionStatus,
     created_at: new Date(job.createdAt).toISOString(),
     updated_at: new Date(job.updatedAt).toISOString(),

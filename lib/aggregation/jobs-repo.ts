@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Job, JobStatus, TerminalStatus } from './job.ts';
+import type { Job, JobStatus, JobTrigger, TerminalStatus } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
@@ -346,6 +346,8 @@ function toItem(job: Job) {
     member: job.member,
     challenges: job.challenges,
     correlation_id: job.correlationId,
+    // Absent for the most common, `refresh`: a job item stays within one write unit.
+    trigger: job.trigger === 'refresh' ? undefined : job.trigger,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
   };
 }
@@ -358,6 +360,7 @@ function fromItem(item: Record<string, unknown>): Job {
     userId: item.user_id as string,
     memberGuid: item.member_guid as string,
     status: item.status as JobStatus,
+    trigger: (item.trigger as JobTrigger | undefined) ?? 'refresh',
     connectionStatus: (item.connection_status as string | null | undefined) ?? null,
     step: item.step as number,
     polls: item.polls as number,

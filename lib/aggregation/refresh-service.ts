@@ -8,7 +8,7 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, startedEvent } from './job-events.ts';
-import { type Job, newJobId } from './job.ts';
+import { type Job, type JobTrigger, newJobId } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { Member } from '../mx/member.ts';
 import type { DurationModel } from './duration-model.ts';
@@ -34,8 +34,8 @@ export interface RefreshDeps {
   log: Log;
   deadlineSeconds: number;
   metrics?: MetricsSink;
-  /** Who asks for the refreshes this service starts: an API call, or an upstream event (`JobsStarted` metric). */
-  trigger?: 'api' | 'event';
+  /** Who asks for the refreshes this service starts: a refresh over HTTP (the default) or a refresh request. */
+  trigger?: Extract<JobTrigger, 'refresh' | 'refresh_request'>;
   /**
    * What the first poll's time is planned with, as every later one is (poll-schedule.ts): the institution's learned
    * durations and whether MX's pushes announce the ends. Without them the first poll is 3 s after MX answered.
@@ -92,12 +92,44 @@ export class RefreshService {
       await jobs.releaseActive(request, jobId);
       throw error;
     }
+    const job = await this.#open(request, jobId, now, started, this.deps.trigger ?? 'refresh');
+    return { job, joined: false };
+  }
 
+  /**
+   * A job for an aggregation MX has started on its own accord: on a member created, or updated with credentials,
+   * through the relay (`member`: MX's answer). Joins the member's active job when there is one.
+   */
+  async follow(
+    request: { userId: string; memberGuid: string },
+    member: Member,
+    trigger: Extract<JobTrigger, 'member_created' | 'member_updated'>,
+  ): Promise<{ job: Job; joined: boolean }> {
+    const { jobs, clock } = this.deps;
+    const now = clock.now();
+    const jobId = newJobId(now);
+    const deadlineAt = now + this.deps.deadlineSeconds * 1000;
+    if (!(await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+      return { job: await this.#activeJobFor(request), joined: true };
+    }
+    return { job: await this.#open({ ...request }, jobId, now, member, trigger), joined: false };
+  }
+
+  /** Writes the job for an aggregation MX has started (`started`: its answer), schedules its first poll, announces it. */
+  async #open(
+    request: Pick<RefreshRequest, 'userId' | 'memberGuid' | 'correlationId'>,
+    jobId: string,
+    now: number,
+    started: Member,
+    trigger: JobTrigger,
+  ): Promise<Job> {
+    const { jobs, clock } = this.deps;
     const job: Job = {
       id: jobId,
       userId: request.userId,
       memberGuid: request.memberGuid,
       status: 'aggregating',
+      trigger,
       connectionStatus: started.connection_status ?? null,
       member: snapshotOf(started),
       step: 0,
@@ -105,7 +137,7 @@ export class RefreshService {
       pollErrors: 0,
       createdAt: now,
       updatedAt: now,
-      deadlineAt,
+      deadlineAt: now + this.deps.deadlineSeconds * 1000,
       nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     };
@@ -120,9 +152,9 @@ export class RefreshService {
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
     await this.deps.events.publish(startedEvent(job, clock.now()));
     // With the request id of the call that started it (log context): the line that ties a client's request to its job.
-    this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid });
-    (this.deps.metrics ?? noMetrics).add('JobsStarted', 1, { trigger: this.deps.trigger ?? 'api' });
-    return { job, joined: false };
+    this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid, trigger });
+    (this.deps.metrics ?? noMetrics).add('JobsStarted', 1, { trigger });
+    return job;
   }
 
   /**

@@ -1,4 +1,7 @@
-import { REFRESH_ROUTES } from '../aggregation/refresh-routes.ts';
+import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
+import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
+import { Members } from '../connect/members.ts';
+import { MxUsers } from '../connect/mx-users.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ResumeService } from '../aggregation/resume-service.ts';
 import type { Config } from '../config.ts';
@@ -8,26 +11,41 @@ import { aggregationDepsOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
 import { sqsOf } from './queues.ts';
+import { ssoClientOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, idempotencyOf, tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
-/** api-refresh: start (or join) a member's aggregation, and answer its MFA challenges. */
+/**
+ * api-refresh: what starts aggregations — a member's refresh (or joining the one running), its MFA answers, and
+ * members created, updated or deleted at MX.
+ */
 export function composeApiRefresh(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
-  const nexus = nexusClientOf(runtime, table);
+  const sso = ssoClientOf(runtime);
+  const nexus = nexusClientOf(runtime, table, { sso });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const { deadlineSeconds } = config.aggregation;
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds });
   const resume = new ResumeService({ ...aggregation, deadlineSeconds });
+  const members = new Members({
+    ...aggregation,
+    users: new MxUsers({ sso, log: runtime.log, metrics: runtime.metrics }),
+    aggregations: refresh,
+    useCasesEnabled: config.mx.useCasesEnabled,
+  });
   const idempotency = idempotencyOf(runtime, table);
   const handler = httpHandler(
     runtime,
-    operationsOf(REFRESH_ROUTES, { refresh, resume }, (operation) => idempotent(operation, idempotency)),
+    operationsOf<RefreshRouteDeps & MemberRouteDeps>(
+      [...REFRESH_ROUTES, ...MEMBER_ROUTES],
+      { refresh, resume, members },
+      (operation) => idempotent(operation, idempotency),
+    ),
     apiKeyAccessOf(runtime, table),
   );
-  return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume };
+  return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume, members };
 }

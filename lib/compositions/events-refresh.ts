@@ -51,7 +51,7 @@ export function composeEventsRefresh(config: Config, given?: Given) {
     refresh: new RefreshService({
       ...aggregationDepsOf(runtime, { table, sqs, nexus, events }),
       deadlineSeconds: config.aggregation.deadlineSeconds,
-      trigger: 'event',
+      trigger: 'refresh_request',
     }),
     idempotency: new IdempotencyKeys(new IdempotencyRepository(table), clock, REFRESH_REQUEST_KEY_LEASE_MS),
     events,

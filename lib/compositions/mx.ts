@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
+import type { SsoClient } from '../mx/sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
@@ -12,7 +13,7 @@ import { sessionTokenBox } from './secret-boxes.ts';
 export function nexusClientOf(
   runtime: Runtime,
   table: TableRef,
-  options: { dispatchers?: { data?: Dispatcher; sso?: Dispatcher }; extraWaitMs?: number } = {},
+  options: { dispatchers?: { data?: Dispatcher; sso?: Dispatcher }; extraWaitMs?: number; sso?: SsoClient } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
   const { mx } = config;
@@ -26,6 +27,7 @@ export function nexusClientOf(
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       sessionBox: sessionTokenBox(runtime),
+      sso: options.sso,
     },
   );
 }

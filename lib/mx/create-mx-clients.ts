@@ -27,6 +27,8 @@ export interface NexusClientDeps {
   metrics?: MetricsSink;
   /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
+  /** The SSO client, when the function makes one for its own calls too (users); else one of its own. */
+  sso?: SsoClient;
 }
 
 /** Fails a function's start that would call MX without the partner's credentials. */
@@ -89,7 +91,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
     lease: new DynamoSessionLease(table, clock),
-    sso: createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
+    sso: deps.sso ?? createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
     data,
     retry,
     clock,

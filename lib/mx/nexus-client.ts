@@ -23,6 +23,16 @@ export interface AggregateOptions {
   includeTransactions?: boolean;
 }
 
+/** What create and update member send MX (rooted in `member`), as MX names the fields. */
+export interface MemberWrite {
+  institution_code?: string;
+  credentials?: { guid: string; value: string }[];
+  use_cases?: string[];
+  skip_aggregation?: boolean;
+  metadata?: string;
+  id?: string;
+}
+
 /** One MFA answer: the challenge's guid and the user's value. */
 export interface ChallengeAnswer {
   guid: string;
@@ -90,6 +100,47 @@ export class NexusClient {
       schema: memberResponse,
     });
     return body.member;
+  }
+
+  /**
+   * Creates a member (MX: create member); MX starts its aggregation unless `skip_aggregation`. `member` goes to MX as
+   * given, credentials included: they pass through, never logged or stored.
+   */
+  async createMember(userId: string, member: MemberWrite): Promise<Member> {
+    const { body } = await this.request(userId, {
+      method: 'POST',
+      route: '/members',
+      kind: 'member',
+      body: { member },
+      schema: memberResponse,
+      idempotent: false,
+    });
+    return body.member;
+  }
+
+  /** Updates a member (credentials, use_cases, metadata); MX starts an aggregation on new credentials. */
+  async updateMember(userId: string, memberGuid: string, member: MemberWrite): Promise<Member> {
+    const { body } = await this.request(userId, {
+      method: 'PUT',
+      route: '/members/{member_guid}',
+      kind: 'member',
+      params: { member_guid: memberGuid },
+      body: { member },
+      schema: memberResponse,
+      idempotent: false,
+    });
+    return body.member;
+  }
+
+  /** Deletes a member at MX, with its accounts and transactions. */
+  async deleteMember(userId: string, memberGuid: string): Promise<void> {
+    await this.request(userId, {
+      method: 'DELETE',
+      route: '/members/{member_guid}',
+      kind: 'member',
+      params: { member_guid: memberGuid },
+      idempotent: false,
+    });
   }
 
   /**

@@ -9,6 +9,8 @@ export const EVENT_TYPES = [
   'aggregation.timed_out',
   /** A refresh asked for by an upstream system (not over HTTP) that MX refused: no job was started. */
   'aggregation.rejected',
+  /** A member was deleted at MX through the relay; its active job, if any, ends `failed`. */
+  'member.deleted',
   /** An aggregation changed the transactions of a user who syncs them: `GET …/transactions/sync` has them. */
   'transactions.sync_updates_available',
 ] as const;

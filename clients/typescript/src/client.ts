@@ -8,6 +8,9 @@ import type {
   Delivery,
   DeliveryQuery,
   Job,
+  MemberCreate,
+  MemberUpdate,
+  MemberWritten,
   MxBody,
   MxRecord,
   paths,
@@ -153,6 +156,20 @@ export class RelayClient {
         ...init(options),
       });
       return (await dataOf(call)).job;
+    },
+    /** Create a member at MX with the user's credentials; the aggregation MX starts comes back as `job`. */
+    create: async (userId: string, body: MemberCreate, options: CallOptions = {}): Promise<MemberWritten> =>
+      dataOf(this.raw.POST('/users/{user_id}/members', { params: { path: { user_id: userId } }, body, ...init(options) })),
+    /** Update a member (new credentials start an aggregation, answered as `job`). */
+    update: async (
+      params: { user_id: string; member_guid: string },
+      body: MemberUpdate,
+      options: CallOptions = {},
+    ): Promise<MemberWritten> =>
+      dataOf(this.raw.PUT('/users/{user_id}/members/{member_guid}', { params: { path: params }, body, ...init(options) })),
+    /** Delete a member at MX; its running job ends `failed` and `member.deleted` is sent. */
+    delete: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<void> => {
+      await dataOf(this.raw.DELETE('/users/{user_id}/members/{member_guid}', { params: { path: params }, ...init(options) }));
     },
     list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/members', userList(params)),
     get: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>

@@ -36,6 +36,13 @@ export type WidgetUrlRequest = RequestBody<operations['post_users_user_id_widget
 /** A single-use widget URL: load it once, before `expires_at` (a credential: keep it out of logs). */
 export type WidgetUrl = SuccessBody<operations['post_users_user_id_widget_urls']>['widget_url'];
 
+/** A member to create at MX: `institution_code`, the user's `credentials`, `use_cases`… (never logged by the relay). */
+export type MemberCreate = RequestBody<operations['post_users_user_id_members']>;
+/** What may change on a member: new `credentials` (MX aggregates again), `use_cases`, `metadata`. */
+export type MemberUpdate = RequestBody<operations['put_users_user_id_members_member_guid']>;
+/** A member written at MX, and the job following the aggregation MX started (null when none). */
+export type MemberWritten = SuccessBody<operations['post_users_user_id_members']>;
+
 /** Every event nexus-relay sends, discriminated by `type` (the payloads documented under `webhooks`). */
 export type RelayEvent = {
   [Type in keyof webhooks]: RequestBody<webhooks[Type]['post']>;

@@ -7,6 +7,7 @@ const jobOf = (id: string, status: Job['status'] = 'succeeded', connection_statu
   user_id: 'u1',
   member_guid: 'MBR-1',
   status,
+  trigger: 'refresh',
   connection_status,
   created_at: '2026-11-23T08:00:00.000Z',
   updated_at: '2026-11-23T08:00:00.000Z',

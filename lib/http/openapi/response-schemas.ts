@@ -1,5 +1,5 @@
 import * as z from '../../zod.ts';
-import { JOB_ID_PATTERN, JOB_STATUSES } from '../../aggregation/job.ts';
+import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TRIGGERS } from '../../aggregation/job.ts';
 import { challengeSchema } from '../../mx/challenge.ts';
 import { DELIVERY_STATUSES } from '../../notify/delivery.ts';
 import { WEBHOOK_ID_PATTERN } from '../../notify/webhooks-repo.ts';
@@ -34,6 +34,13 @@ function build() {
       user_id: z.string(),
       member_guid: z.string(),
       status: z.enum(JOB_STATUSES),
+      trigger: z
+        .enum(JOB_TRIGGERS)
+        .check(
+          z.describe(
+            'What started the aggregation: a refresh, a refresh request from another system, or MX on a member created or updated through the relay',
+          ),
+        ),
       connection_status: z.nullable(z.string()).check(z.describe("The member's MX connection status when last read")),
       created_at: instant,
       updated_at: instant,

@@ -1,5 +1,6 @@
 import * as z from '../../zod.ts';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
+import { memberDeletedEventDataSchema } from '../../connect/members.ts';
 import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
 import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
 import { responseSchemas } from './response-schemas.ts';
@@ -40,6 +41,10 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodMiniType }> = {
   'aggregation.rejected': {
     summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
     data: rejectedEventDataSchema,
+  },
+  'member.deleted': {
+    summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
+    data: memberDeletedEventDataSchema,
   },
   'transactions.sync_updates_available': {
     summary:

@@ -25,6 +25,8 @@ export type SecretKind =
   | 'mx api token'
   | 'webhook secret'
   | 'mx credential'
+  /** A user's bank credential value, sent to create or update a member. */
+  | 'member credential'
   | 'basic password'
   | 'session token header';
 

@@ -31,6 +31,7 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
     userId: 'u1',
     memberGuid: 'MBR-1',
     status: 'aggregating',
+    trigger: 'refresh',
     connectionStatus: null,
     step: 0,
     polls: 0,

@@ -88,7 +88,7 @@ describe('metric dimensions stay low-cardinality', () => {
     const lines = capture((metrics) => {
       for (const id of ids) {
         metrics.add('JobsEnded', 1, { outcome: id as 'failed', detected_by: id as 'poll' });
-        metrics.add('JobsStarted', 1, { trigger: id as 'api' });
+        metrics.add('JobsStarted', 1, { trigger: id as 'refresh' });
       }
       metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'push' });
       metrics.add('JobDuration', 12_345, { outcome: 'timed_out' });

@@ -15,6 +15,7 @@ const job = (status: JobStatus, step: number): Job => ({
   userId: 'user-1',
   memberGuid: MEMBER,
   status,
+  trigger: 'refresh',
   connectionStatus: 'RECONNECTED',
   step,
   polls: step,

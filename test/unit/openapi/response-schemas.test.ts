@@ -20,6 +20,7 @@ const challenged: Job = {
   userId: 'user-1',
   memberGuid: 'MBR-1',
   status: 'action_required',
+  trigger: 'refresh',
   connectionStatus: 'CHALLENGED',
   step: 3,
   polls: 3,

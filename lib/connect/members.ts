@@ -1,0 +1,134 @@
+import type { EventSink } from '../aggregation/job-events.ts';
+import type { Job } from '../aggregation/job.ts';
+import type { JobsRepository } from '../aggregation/jobs-repo.ts';
+import type { RefreshService } from '../aggregation/refresh-service.ts';
+import { type Clock, toIso } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { Member } from '../mx/member.ts';
+import type { MemberWrite, NexusClient } from '../mx/nexus-client.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { MxUsers } from './mx-users.ts';
+import * as z from '../zod.ts';
+import { checkUseCases, type UseCase } from './use-cases.ts';
+
+/** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
+export interface NewMember {
+  institution_code: string;
+  credentials: { guid: string; value: string }[];
+  use_cases?: UseCase[];
+  skip_aggregation?: boolean;
+  metadata?: string;
+  /** The partner's own id for the member (MX's `id`). */
+  id?: string;
+}
+
+/** What may change on a member: new credentials (MX aggregates with them), its use cases, its metadata. */
+export interface MemberChange {
+  credentials?: { guid: string; value: string }[];
+  use_cases?: UseCase[];
+  skip_aggregation?: boolean;
+  metadata?: string;
+}
+
+export interface MemberWritten {
+  member: Member;
+  /** The job following the aggregation MX started on the write; absent when MX started none. */
+  job?: Job;
+}
+
+export interface MembersDeps {
+  nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember'>;
+  users: Pick<MxUsers, 'withUser'>;
+  aggregations: Pick<RefreshService, 'follow'>;
+  jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
+  pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+  /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
+  useCasesEnabled: boolean;
+}
+
+/** `member.deleted`'s data. */
+export const memberDeletedEventDataSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
+});
+
+/** The event id of a member's deletion: one per member (MX never reuses a guid). */
+export const memberDeletedEventId = (memberGuid: string): string => `msg_${memberGuid}_deleted`;
+
+/**
+ * Members made, changed and removed at MX for a user, under MX's use_cases rules. The aggregation MX starts on a
+ * create, or an update with credentials, is followed by a job like a refresh's. Credentials go to MX and nowhere else:
+ * never logged, stored, or in an answer.
+ */
+export class Members {
+  constructor(private readonly deps: MembersDeps) {}
+
+  async create(userId: string, request: NewMember): Promise<MemberWritten> {
+    checkUseCases({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
+    // A user's first member may come before anything else made the user at MX.
+    const member = await this.deps.users.withUser(userId, () => this.deps.nexus.createMember(userId, request), {});
+    this.deps.metrics.add('MemberChanges', 1, { action: 'created' });
+    this.deps.log.info('member created', { user_id: userId, member_guid: member.guid });
+    return this.#followed(userId, member, request, 'member_created');
+  }
+
+  async update(userId: string, memberGuid: string, change: MemberChange): Promise<MemberWritten> {
+    checkUseCases({ kind: 'update_member', useCases: change.use_cases }, this.deps.useCasesEnabled);
+    const member = await this.deps.nexus.updateMember(userId, memberGuid, change satisfies MemberWrite);
+    this.deps.metrics.add('MemberChanges', 1, { action: 'updated' });
+    this.deps.log.info('member updated', {
+      user_id: userId,
+      member_guid: memberGuid,
+      credentials: change.credentials !== undefined,
+    });
+    return change.credentials === undefined ? { member } : this.#followed(userId, member, change, 'member_updated');
+  }
+
+  /**
+   * Deletes the member at MX, then ends its active job the one way jobs end: a poll now, which finds the member gone
+   * at MX and ends the job `failed` with its terminal event. Then `member.deleted`.
+   */
+  async delete(userId: string, memberGuid: string): Promise<void> {
+    const { nexus, jobs, pollQueue, events, clock, log, metrics } = this.deps;
+    await nexus.deleteMember(userId, memberGuid);
+    metrics.add('MemberChanges', 1, { action: 'deleted' });
+    const now = clock.now();
+    const activeId = await jobs.activeJobId({ userId, memberGuid }, now);
+    const active = activeId === undefined ? undefined : await jobs.get(activeId);
+    if (active?.status === 'aggregating') {
+      await pollQueue.schedule({ job_id: active.id, step: active.step, due_at: now });
+    }
+    log.info('member deleted', { user_id: userId, member_guid: memberGuid, ...(active ? { job_id: active.id } : {}) });
+    await events.publish({
+      id: memberDeletedEventId(memberGuid),
+      type: 'member.deleted',
+      timestamp: toIso(now),
+      data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) } satisfies z.output<
+        typeof memberDeletedEventDataSchema
+      >,
+    });
+  }
+
+  /**
+   * A job for the aggregation MX started on the write: when MX says the member is aggregating, or leaves that out and
+   * the write did not ask to skip it.
+   */
+  async #followed(
+    userId: string,
+    member: Member,
+    request: { skip_aggregation?: boolean },
+    trigger: 'member_created' | 'member_updated',
+  ): Promise<MemberWritten> {
+    const aggregating = member.is_being_aggregated ?? request.skip_aggregation !== true;
+    if (!aggregating) return { member };
+    const { job } = await this.deps.aggregations.follow({ userId, memberGuid: member.guid }, member, trigger);
+    return { member, job };
+  }
+}
