@@ -73,7 +73,12 @@ export function connectRoutes(state: SimulatorState): MxRoute[] {
             throw new MxError(400, 'use_cases is required for this widget.');
           }
           const token = newSecretToken(32);
-          state.widgetUrls.set(token, { userId: user.id, type, expiresAt: state.clock.now() + 10 * 60_000 });
+          state.widgetUrls.set(token, {
+            userId: user.id,
+            type,
+            expiresAt: state.clock.now() + 10 * 60_000,
+            ...(Array.isArray(useCases) ? { useCases: useCases as string[] } : {}),
+          });
           // On the host the request came to: where a browser of the same machine reaches the simulator.
           const origin = `http://${headerValue(request.headers, 'host') ?? '127.0.0.1'}`;
           return { status: 200, body: { url: { url: `${origin}/_sim/widgets/${token}`, type, user_id: user.id } } };

@@ -47,57 +47,12 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
   const memberAnswer = (member: SimMember, at: number) =>
     state.dialect.aggregate_answer === 'member' ? { member: memberView(member, at) } : undefined;
 
-  /** MX's use_cases rules on create and update member: required once opted in (at least one), refused before. */
-  const useCasesOf = (input: Record<string, unknown>): UseCase[] | undefined => {
-    const value = input.use_cases;
-    if (state.dialect.use_cases === 'not_opted_in') {
-      if (value !== undefined) throw new MxError(400, 'use_cases is not enabled for this client.');
-      return undefined;
-    }
-    if (!Array.isArray(value) || value.length === 0 || !value.every(isUseCase)) {
-      throw new MxError(400, 'use_cases must list at least one of PFM, MONEY_MOVEMENT.');
-    }
-    return [...new Set(value)];
-  };
-
-  /** Starts the aggregation MX starts on a create or a credentials update, unless skipped or not PFM. */
-  const aggregateOnWrite = (member: SimMember, skip: boolean) => {
-    if (skip || !mayAggregate(member)) return;
-    if (startAggregation(member, now(), state.newGuid) === 'started') state.webhooks.runChanged(member);
-  };
-
   return [
     {
       methods: ['POST'],
       pattern: '/members',
       handler: endpoint(({ body }, user) => {
-        const input = memberBody(body);
-        const institution = CATALOGUE.find((entry) => entry.code === input.institution_code);
-        if (!institution) throw new MxError(422, 'institution_code is not an institution MX knows.', 4220);
-        const credentials = credentialsOf(input, institution.credentials);
-        if (!credentials) throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
-        const useCases = useCasesOf(input);
-        const digest = createHash('sha256')
-          .update(`${institution.code}\u0000${JSON.stringify(credentials)}`)
-          .digest('hex');
-        if (state.members.membersOf(user).some((member) => member.credentialsDigest === digest)) {
-          throw new MxError(422, 'A member with these credentials already exists for this user.', 4220);
-        }
-        const member = state.members.put({
-          userId: user.id,
-          memberGuid: undefined,
-          name: institution.name,
-          useCases: useCases ?? null,
-          // A password of `wrong` is refused at the bank, as MX's test institution does: the member ends DENIED.
-          script: credentials.some((value) => value === 'wrong')
-            ? { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' }
-            : DEFAULT_AGGREGATION_SCRIPT,
-          institutionCode: institution.code,
-          institutionGuid: institution.guid,
-        });
-        member.credentialsDigest = digest;
-        if (typeof input.metadata === 'string') member.metadata = input.metadata;
-        aggregateOnWrite(member, input.skip_aggregation === true);
+        const member = createMember(state, user, memberBody(body));
         return { status: 202, body: { member: memberView(member, now()) } };
       }),
     },
@@ -107,7 +62,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
       handler: endpoint(({ params, body }, user) => {
         const member = memberOf(user, params.member_guid);
         const input = memberBody(body);
-        const useCases = useCasesOf(input);
+        const useCases = useCasesOf(state, input);
         if (useCases) member.useCases = useCases;
         if (typeof input.metadata === 'string') member.metadata = input.metadata;
         if (input.credentials !== undefined) {
@@ -116,12 +71,8 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
           if (institution && !credentials) {
             throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
           }
-          if (credentials) {
-            member.script = credentials.some((value) => value === 'wrong')
-              ? { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' }
-              : DEFAULT_AGGREGATION_SCRIPT;
-          }
-          aggregateOnWrite(member, input.skip_aggregation === true);
+          if (credentials) member.script = scriptFor(credentials);
+          aggregateOnWrite(state, member, input.skip_aggregation === true);
         }
         return { status: 200, body: { member: memberView(member, now()) } };
       }),
@@ -231,4 +182,61 @@ function credentialsOf(input: Record<string, unknown>, expected: readonly { guid
   if (byGuid.size !== expected.length) return undefined;
   const values = expected.map((credential) => byGuid.get(credential.guid));
   return values.every((value) => value !== undefined && value !== '') ? (values as string[]) : undefined;
+}
+
+/** MX's use_cases rules on create and update member: required once opted in (at least one), refused before. */
+function useCasesOf(state: SimulatorState, input: Record<string, unknown>): UseCase[] | undefined {
+  const value = input.use_cases;
+  if (state.dialect.use_cases === 'not_opted_in') {
+    if (value !== undefined) throw new MxError(400, 'use_cases is not enabled for this client.');
+    return undefined;
+  }
+  if (!Array.isArray(value) || value.length === 0 || !value.every(isUseCase)) {
+    throw new MxError(400, 'use_cases must list at least one of PFM, MONEY_MOVEMENT.');
+  }
+  return [...new Set(value)];
+}
+
+/** A password of `wrong` is refused at the bank, as MX's test institution does: the aggregation ends DENIED. */
+const scriptFor = (credentials: string[]) =>
+  credentials.some((value) => value === 'wrong')
+    ? { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' as const }
+    : DEFAULT_AGGREGATION_SCRIPT;
+
+/** Starts the aggregation MX starts on a create or a credentials update, unless skipped or not PFM. */
+function aggregateOnWrite(state: SimulatorState, member: SimMember, skip: boolean): void {
+  if (skip || !mayAggregate(member)) return;
+  if (startAggregation(member, state.clock.now(), state.newGuid) === 'started') state.webhooks.runChanged(member);
+}
+
+/**
+ * Create member, as MX does it (the Nexus route and the Connect page alike): the institution from the catalogue, a
+ * value for each of its credentials, MX's use_cases rules, no duplicate (same user, institution and credentials),
+ * then the aggregation MX starts unless `skip_aggregation`.
+ */
+export function createMember(state: SimulatorState, user: SimUser, input: Record<string, unknown>): SimMember {
+  const institution = CATALOGUE.find((entry) => entry.code === input.institution_code);
+  if (!institution) throw new MxError(422, 'institution_code is not an institution MX knows.', 4220);
+  const credentials = credentialsOf(input, institution.credentials);
+  if (!credentials) throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
+  const useCases = useCasesOf(state, input);
+  const digest = createHash('sha256')
+    .update(`${institution.code}\u0000${JSON.stringify(credentials)}`)
+    .digest('hex');
+  if (state.members.membersOf(user).some((member) => member.credentialsDigest === digest)) {
+    throw new MxError(422, 'A member with these credentials already exists for this user.', 4220);
+  }
+  const member = state.members.put({
+    userId: user.id,
+    memberGuid: undefined,
+    name: institution.name,
+    useCases: useCases ?? null,
+    script: scriptFor(credentials),
+    institutionCode: institution.code,
+    institutionGuid: institution.guid,
+  });
+  member.credentialsDigest = digest;
+  if (typeof input.metadata === 'string') member.metadata = input.metadata;
+  aggregateOnWrite(state, member, input.skip_aggregation === true);
+  return member;
 }

@@ -52,6 +52,7 @@ export function createRouter<Handler>(routes: readonly Route<Handler>[]) {
   const compiled = routes.map(compile);
   return (method: string, path: string): RouteMatch<Handler> => {
     let pathMatched: Route<Handler> | undefined;
+    const allowed = new Set<string>();
     for (const { route, regex, paramNames } of compiled) {
       const match = regex.exec(path);
       if (!match) continue;
@@ -59,8 +60,12 @@ export function createRouter<Handler>(routes: readonly Route<Handler>[]) {
       if (!params) continue;
       if (route.methods.includes(method)) return { kind: 'matched', route, params };
       pathMatched ??= route;
+      for (const allowedMethod of route.methods) allowed.add(allowedMethod);
     }
-    return pathMatched ? { kind: 'method-not-allowed', route: pathMatched } : { kind: 'not-found' };
+    // A path several routes serve (one per method) allows every method of them.
+    return pathMatched
+      ? { kind: 'method-not-allowed', route: { ...pathMatched, methods: [...allowed].sort() } }
+      : { kind: 'not-found' };
   };
 }
 

@@ -1,6 +1,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from './clock.ts';
+import { createConnectPage, isConnectPageTarget } from './connect-page.ts';
 import { createControlApi, isControlTarget } from './control-api.ts';
 import { createMxApi } from './mx-api.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
@@ -53,9 +54,11 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
   });
   const handleMx = createMxApi(state);
   const handleControl = createControlApi(state);
+  const handleConnectPage = createConnectPage(state);
 
   const server = createServer((request, response) => {
-    const handle = isControlTarget(request.url ?? '/') ? handleControl : handleMx;
+    const target = request.url ?? '/';
+    const handle = isConnectPageTarget(target) ? handleConnectPage : isControlTarget(target) ? handleControl : handleMx;
     handle(request, response).catch((error: unknown) => {
       if (shutdown.signal.aborted || response.headersSent) {
         response.destroy();

@@ -32,8 +32,10 @@ export interface SimulatorState {
   readonly webhooks: WebhookPusher;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
   readonly shutdown: AbortSignal;
-  /** Widget URLs issued, by their one-time token. */
-  readonly widgetUrls: Map<string, { userId: string; type: string; expiresAt: number }>;
+  /** Widget URLs issued, by their one-time token; `useCases` as the URL asked (what a member made on it gets). */
+  readonly widgetUrls: Map<string, { userId: string; type: string; expiresAt: number; useCases?: string[] }>;
+  /** Connect pages opened (a widget URL spent), by the page's own id: what the page's form posts to. */
+  readonly connectPages: Map<string, { userId: string; useCases?: string[]; expiresAt: number }>;
 }
 
 export interface SimulatorStateOptions {
@@ -73,6 +75,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
     shutdown,
     widgetUrls: new Map(),
+    connectPages: new Map(),
   };
 }
 
