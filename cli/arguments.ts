@@ -47,3 +47,10 @@ export function booleanArg(value: string): boolean {
   if (['false', 'no', '0'].includes(normalised)) return false;
   throw new InvalidArgumentError('must be true or false.');
 }
+
+/** One `GUID=VALUE` pair (an MFA answer, a credential), collected over repeats of its option. */
+export function collectGuidValue(value: string, previous: { guid: string; value: string }[]): { guid: string; value: string }[] {
+  const separator = value.indexOf('=');
+  if (separator <= 0 || separator === value.length - 1) throw new InvalidArgumentError('must be GUID=VALUE, e.g. CRD-1=123456.');
+  return [...previous, { guid: value.slice(0, separator), value: value.slice(separator + 1) }];
+}

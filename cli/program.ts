@@ -5,6 +5,7 @@ import { registerMx } from './commands/mx.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerMemberWrites } from './commands/members.ts';
 import { registerReads } from './commands/reads.ts';
 import { registerRefresh } from './commands/refresh.ts';
 import { registerResume } from './commands/resume.ts';
@@ -64,6 +65,7 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerJobs(program, terminal);
   registerTransactions(program, terminal);
   registerReads(program, terminal);
+  registerMemberWrites(program, terminal);
   registerSim(program, terminal);
   registerDlq(program, terminal);
   registerMx(program, terminal);

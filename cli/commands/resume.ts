@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ResumeAnswers } from '@nexus-relay/client';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
+import { collectGuidValue } from '../arguments.ts';
 import { action } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { addWatchFlags, printOrFollow, type WatchFlags } from '../job-watch.ts';
@@ -20,7 +21,7 @@ export function registerResume(program: Command, terminal: Terminal): void {
     )
     .argument('<user_id>', 'the partner’s user id')
     .argument('<member_guid>', 'MBR-…')
-    .option('--answer <guid=value>', 'one challenge’s answer (repeat for each challenge)', collectAnswer, [])
+    .option('--answer <guid=value>', 'one challenge’s answer (repeat for each challenge)', collectGuidValue, [])
     .option('--answers-file <file>', 'the answers as JSON: {"challenges":[{"guid":"…","value":"…"}]} (as refresh prints)');
   addWatchFlags(command).action(
     action(terminal, async ({ output, api, calls }, userId: string, memberGuid: string, options: ResumeOptions) => {
@@ -31,12 +32,6 @@ export function registerResume(program: Command, terminal: Terminal): void {
       return printOrFollow({ api: client, output, job, startedAt, flags: options });
     }),
   );
-}
-
-function collectAnswer(value: string, previous: ResumeAnswers): ResumeAnswers {
-  const separator = value.indexOf('=');
-  if (separator <= 0 || separator === value.length - 1) throw new InvalidArgumentError('must be GUID=VALUE, e.g. CRD-1=123456.');
-  return [...previous, { guid: value.slice(0, separator), value: value.slice(separator + 1) }];
 }
 
 function answersOf(options: ResumeOptions): ResumeAnswers {

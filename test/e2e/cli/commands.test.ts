@@ -164,6 +164,81 @@ describe('connect-url', () => {
   });
 });
 
+describe('members create, update, delete', () => {
+  it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
+    const user = newUser();
+    expect((await cli('connect-url', user, '--use-cases', 'PFM', '--json')).code).toBe(0);
+    const { body } = await api(`/users/${user}/institutions/mxbank/credentials`, stack.apiKey);
+    const credentialsFile = join(directory, `${user}-credentials.json`);
+    const password = `pw-${randomUUID()}`;
+    writeFileSync(
+      credentialsFile,
+      JSON.stringify({
+        credentials: (body.credentials as { guid: string; field_name: string }[]).map((credential) => ({
+          guid: credential.guid,
+          value: credential.field_name === 'password' ? password : 'jane',
+        })),
+      }),
+    );
+    const created = await cli(
+      'members',
+      'create',
+      user,
+      '--institution',
+      'mxbank',
+      '--use-cases',
+      'PFM',
+      '--credentials-file',
+      credentialsFile,
+      '--json',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const { member, job } = created.json();
+    expect(job).toMatchObject({ trigger: 'member_created', member_guid: member.guid });
+    expect(created.stdout + created.stderr).not.toContain(password);
+    // While MX aggregates the new member, an update with credentials answers the job already running.
+    const joined = await cli(
+      'members',
+      'update',
+      user,
+      member.guid,
+      '--use-cases',
+      'PFM',
+      '--credentials-file',
+      credentialsFile,
+      '--json',
+    );
+    expect(joined.json().job).toMatchObject({ id: job.id, trigger: 'member_created' });
+    for (let status = job.status; status === 'aggregating'; await new Promise((resolve) => setTimeout(resolve, 250))) {
+      status = (await api(`/jobs/${job.id}`, stack.apiKey)).body.job.status;
+    }
+
+    const watched = await cli(
+      'members',
+      'update',
+      user,
+      member.guid,
+      '--use-cases',
+      'PFM',
+      '--credentials-file',
+      credentialsFile,
+      '--watch',
+      '--interval',
+      '0.2',
+      '--json',
+    );
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(watched.json().job).toMatchObject({ trigger: 'member_updated', status: 'succeeded' });
+
+    const refused = await cli('members', 'create', user, '--institution', 'mxbank', '--use-cases', 'PFM', '--json');
+    expect(refused.code).toBe(1);
+
+    const deleted = await cli('members', 'delete', user, member.guid, '--json');
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect((await cli('members', user, member.guid, '--json')).json()).toMatchObject({ code: 'not_found' });
+  });
+});
+
 describe('webhooks, refresh --watch, jobs, sim', () => {
   let webhookId: string;
   const members = { succeeds: '', challenged: '', fails: '' };
