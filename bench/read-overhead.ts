@@ -9,7 +9,7 @@ import { hashApiKey } from '../lib/http/auth.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { addInto, profileByFunction, profileByOwner } from './support/attribution.ts';
-import { localServicesEnv } from '../test/support/local-services.ts';
+import { localServicesEnv } from '../infra/local/local-services.ts';
 import { startRemoteSide } from './support/remote-side.ts';
 import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, median, quantile, sum } from './support/stats.ts';

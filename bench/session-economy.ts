@@ -4,7 +4,7 @@ import { startMxSimulator } from '../sim/server.ts';
 import { type Clock, ManualClock } from '../lib/clock.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 import { composeApiRead } from '../lib/compositions/api-read.ts';
-import { localServicesConfig } from '../test/support/local-services.ts';
+import { localServicesConfig } from '../infra/local/local-services.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt, max, median, quantile, seededRandom, sum } from './support/stats.ts';
 

@@ -3,7 +3,7 @@ import { type Dispatcher, Pool } from 'undici';
 import { startEngines } from '../infra/local/engines.ts';
 import { ManualClock } from '../lib/clock.ts';
 import { startMxSimulator } from '../sim/server.ts';
-import { localServicesConfig } from '../test/support/local-services.ts';
+import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../test/support/relay.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';

@@ -8,7 +8,7 @@ import { RetryLaterError } from '../../lib/aggregation/poll-service.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { pollMessageSchema } from '../../lib/queue/poll-message.ts';
-import { localServicesConfig } from '../../test/support/local-services.ts';
+import { localServicesConfig } from '../../infra/local/local-services.ts';
 import { type Relay, relayOf } from '../../test/support/relay.ts';
 
 /**

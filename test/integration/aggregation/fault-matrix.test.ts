@@ -26,7 +26,7 @@ import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-mes
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
 import { InstitutionStatsRepository } from '../../../lib/aggregation/institution-stats-repo.ts';
 import type { Config } from '../../../lib/config.ts';
-import { localServicesConfig } from '../../support/local-services.ts';
+import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { type Relay, relayOf } from '../../support/relay.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { localServicesConfig } from '../../support/local-services.ts';
+import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { type Relay, relayOf } from '../../support/relay.ts';
 
 /** The relay's Lambdas over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */

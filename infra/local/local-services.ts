@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { LocalEngines } from '../../infra/local/engines.ts';
+import type { LocalEngines } from './engines.ts';
 import { type Config, parseConfig } from '../../lib/config.ts';
 
-const TEST_SECRETS_KEY = randomBytes(32).toString('base64');
+const PROCESS_SECRETS_KEY = randomBytes(32).toString('base64');
 
 /** Where the local engines listen (what `startEngines` returns, without `stop`). */
 export type LocalEnginesAddress = Pick<LocalEngines, 'tableName' | 'dynamoDbEndpoint' | 'sqsEndpoint' | 'queueUrls'>;
@@ -26,10 +26,10 @@ export function localServicesEnv(
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
     LOG_LEVEL: 'ERROR',
-    // Test receivers listen on 127.0.0.1, as the local stack allows.
+    // Receivers of tests and benchmarks listen on 127.0.0.1, as the local stack allows.
     WEBHOOK_ALLOW_LOOPBACK: 'true',
-    // One key for every service of the test process, as `npm start` gives one to every function of the stack.
-    LOCAL_SECRETS_KEY: TEST_SECRETS_KEY,
+    // One key for every service of the process, as `npm start` gives one to every function of the stack.
+    LOCAL_SECRETS_KEY: PROCESS_SECRETS_KEY,
     ...env,
   };
 }
