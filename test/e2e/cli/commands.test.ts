@@ -174,7 +174,7 @@ describe('members create, update, delete', () => {
     writeFileSync(
       credentialsFile,
       JSON.stringify({
-        credentials: (body.credentials as { guid: string; field_name: string }[]).map((credential) => ({
+        credentials: (body as { credentials: { guid: string; field_name: string }[] }).credentials.map((credential) => ({
           guid: credential.guid,
           value: credential.field_name === 'password' ? password : 'jane',
         })),
@@ -210,7 +210,7 @@ describe('members create, update, delete', () => {
     );
     expect(joined.json().job).toMatchObject({ id: job.id, trigger: 'member_created' });
     for (let status = job.status; status === 'aggregating'; await new Promise((resolve) => setTimeout(resolve, 250))) {
-      status = (await api(`/jobs/${job.id}`, stack.apiKey)).body.job.status;
+      status = ((await api(`/jobs/${job.id}`, stack.apiKey)).body as { job: { status: string } }).job.status;
     }
 
     const watched = await cli(
