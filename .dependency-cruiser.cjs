@@ -41,6 +41,14 @@ module.exports = {
       to: { path: '^infra/' },
     },
     {
+      name: 'tooling-not-tests',
+      severity: 'error',
+      comment:
+        'Benchmarks, scripts, the CLI and infra/ run without the tests: they never import test/ (what both need lives in infra/local/).',
+      from: { path: '^(bench|scripts|cli|infra)/' },
+      to: { path: '^test/' },
+    },
+    {
       name: 'sim-stands-alone',
       severity: 'error',
       comment: 'The MX simulator is its own package: it shares no code with the relay (a shared bug would hide itself).',

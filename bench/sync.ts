@@ -4,7 +4,7 @@ import { startEngines } from '../infra/local/engines.ts';
 import { ManualClock } from '../lib/clock.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
-import { relayOf } from '../test/support/relay.ts';
+import { relayOf } from '../infra/local/relay.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
 

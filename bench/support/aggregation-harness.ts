@@ -9,7 +9,7 @@ import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { pollMessageSchema } from '../../lib/queue/poll-message.ts';
 import { localServicesConfig } from '../../infra/local/local-services.ts';
-import { type Relay, relayOf } from '../../test/support/relay.ts';
+import { type Relay, relayOf } from '../../infra/local/relay.ts';
 
 /**
  * The aggregation machinery over real dynalite, fauxqs and the MX simulator, driven by ONE ManualClock shared by the

@@ -27,7 +27,7 @@ import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
 import { InstitutionStatsRepository } from '../../../lib/aggregation/institution-stats-repo.ts';
 import type { Config } from '../../../lib/config.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
-import { type Relay, relayOf } from '../../support/relay.ts';
+import { type Relay, relayOf } from '../../../infra/local/relay.ts';
 import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';

@@ -11,7 +11,7 @@ import { deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
-import { type Relay, relayOf } from '../../support/relay.ts';
+import { type Relay, relayOf } from '../../../infra/local/relay.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**

@@ -3,7 +3,7 @@ import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts
 import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
-import { type Relay, relayOf } from '../../support/relay.ts';
+import { type Relay, relayOf } from '../../../infra/local/relay.ts';
 
 /** The relay's Lambdas over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */
 export function useSyncHarness(start: number) {
