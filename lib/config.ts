@@ -1,211 +1,228 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError } from './errors.ts';
-import * as z from './zod.ts';
 
 /**
- * Every environment variable nexus-relay reads, declared once, as a zod schema: its kind, whether it must be set, its
- * default and what it is for (the table of docs/configuration.md is generated from it). lib/ never touches
- * process.env: functions call `getConfig()` once per container and pass the parts they need down.
+ * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env: functions call
+ * `getConfig()` once per container and pass the parts they need down. Each variable is a plain description — its kind,
+ * whether it must be set, its default, what it is for — read by a few lines below rather than a schema library:
+ * every function parses it at start-up, and this keeps zod out of that path (BENCHMARKS.md → Cold start). The table
+ * of docs/configuration.md is generated from it.
  */
 
-// The kinds of value. A refusal says what is allowed, never the value: it may be a secret.
-const oneOf = <const V extends string>(options: readonly [V, ...V[]]) =>
-  z.enum(options, { error: `must be one of ${options.join(', ')}` });
+/** What reading one set variable gives: its value, or why it is refused (never the value: it may be a secret). */
+type Reading<T> = { value: T } | { invalid: string };
+
+type Presence = 'required' | 'optional' | 'defaulted';
+
+/** One environment variable: how it is read, whether it must be set, and what the docs say about it. */
+export interface Variable<T = unknown, P extends Presence = Presence> {
+  readonly presence: P;
+  readonly default?: T;
+  readonly description: string;
+  /** The accepted values, for people, when the kind restricts them: options, a range, a URL. */
+  readonly values?: string;
+  read(raw: string): Reading<T>;
+}
+
+/** A kind of value (an option, an integer, a URL…), made into a variable by saying whether it must be set. */
+class Kind<T> {
+  constructor(
+    readonly read: (raw: string) => Reading<T>,
+    readonly values?: string,
+  ) {}
+
+  required(description: string): Variable<T, 'required'> {
+    return this.#variable('required', description);
+  }
+
+  optional(description: string): Variable<T, 'optional'> {
+    return this.#variable('optional', description);
+  }
+
+  withDefault(value: T, description: string): Variable<T, 'defaulted'> {
+    return { ...this.#variable('defaulted', description), default: value };
+  }
+
+  #variable<P extends Presence>(presence: P, description: string): Variable<T, P> {
+    return { presence, description, read: this.read, ...(this.values === undefined ? {} : { values: this.values }) };
+  }
+}
+
+const oneOf = <const V extends string>(options: readonly V[]) =>
+  new Kind<V>(
+    (raw) =>
+      (options as readonly string[]).includes(raw) ? { value: raw as V } : { invalid: `must be one of ${options.join(', ')}` },
+    options.map((option) => `\`${option}\``).join(', '),
+  );
 
 /** As a number is written (`Number`: surrounding spaces allowed), a whole one within [min, max]. */
-const integer = (min: number, max: number) => {
-  const error = `must be an integer from ${min} to ${max}`;
-  return z.coerce.number({ error }).check(z.int({ error }), z.minimum(min, { error }), z.maximum(max, { error }));
-};
+const integer = (min: number, max: number) =>
+  new Kind<number>((raw) => {
+    const value = Number(raw);
+    return Number.isSafeInteger(value) && value >= min && value <= max
+      ? { value }
+      : { invalid: `must be an integer from ${min} to ${max}` };
+  }, `integer ${min}–${max}`);
 
-const text = (minLength: number) =>
-  z.string().check(z.minLength(minLength, { error: `must be at least ${minLength} characters` }));
-const matching = (pattern: RegExp, error: string) => z.string().check(z.regex(pattern, { error }));
+const text = (rule: { minLength?: number; pattern?: RegExp; message?: string }) =>
+  new Kind<string>((raw) => {
+    if (rule.minLength !== undefined && raw.length < rule.minLength) {
+      return { invalid: `must be at least ${rule.minLength} characters` };
+    }
+    if (rule.pattern && !rule.pattern.test(raw)) return { invalid: rule.message ?? `must match ${rule.pattern}` };
+    return { value: raw };
+  });
 
 /** An absolute http(s) URL, trimmed (and without the tabs and line breaks the URL parser would drop anyway). */
-const httpUrl = z
-  .pipe(
-    z.string().check(
-      z.overwrite((raw) => raw.trim().replace(/[\t\n\r]/g, '')),
-      z.regex(/^https?:\/\//i, { error: 'must be an http(s) URL' }),
-    ),
-    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  )
-  .check(z.meta({ values: 'http(s) URL' }));
+const httpUrl = new Kind<string>((raw) => {
+  const value = raw.trim().replace(/[\t\n\r]/g, '');
+  const url = /^https?:\/\//i.test(value) && URL.canParse(value) ? new URL(value) : undefined;
+  return url && (url.protocol === 'http:' || url.protocol === 'https:') ? { value } : { invalid: 'must be an http(s) URL' };
+}, 'http(s) URL');
 
-const flag = z.pipe(
-  z.enum(['true', 'false'], { error: 'must be `true` or `false`' }),
-  z.transform((raw) => raw === 'true'),
+const flag = new Kind<boolean>(
+  (raw) => (raw === 'true' ? { value: true } : raw === 'false' ? { value: false } : { invalid: 'must be `true` or `false`' }),
+  '`true`, `false`',
 );
 
-/** Set, and not empty (an empty variable counts as unset). */
-const nonEmpty = text(1);
+/** Set, and not empty. */
+const nonEmpty = text({ minLength: 1 });
 /** A Secrets Manager ARN (its start: the service accepts partial ARNs). */
-const secretsManagerArn = matching(/^arn:aws[\w-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN');
-const kmsKeyArn = matching(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, 'must be a KMS key ARN');
+const secretsManagerArn = text({ pattern: /^arn:aws[\w-]*:secretsmanager:/, message: 'must be a Secrets Manager secret ARN' });
 
-export const CONFIG_SCHEMA = z.object({
-  NEXUS_RELAY_ENV: z
-    ._default(oneOf(['local', 'dev', 'staging', 'prod']), 'local')
-    .check(z.describe('Deployment environment. `local` allows the dev API key and the settings marked local only.')),
-  AWS_REGION: z._default(nonEmpty, 'us-east-1').check(z.describe('AWS region of the table and queues.')),
-  AWS_ENDPOINT_URL_DYNAMODB: z.optional(httpUrl.check(z.describe('DynamoDB endpoint override (dynalite locally).'))),
-  AWS_ENDPOINT_URL_SQS: z.optional(httpUrl.check(z.describe('SQS endpoint override (fauxqs locally).'))),
-  TABLE_NAME: text(3).check(z.describe('The single DynamoDB table.')),
-  POLL_QUEUE_URL: httpUrl.check(z.describe('SQS queue of aggregation poll steps.')),
-  DELIVERY_QUEUE_URL: httpUrl.check(z.describe('SQS queue of webhook delivery attempts.')),
-  POLL_DLQ_URL: z.optional(
-    httpUrl.check(
-      z.describe(
-        'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
-      ),
-    ),
+export const CONFIG_VARIABLES = {
+  NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
+    'local',
+    'Deployment environment. `local` allows the dev API key and the settings marked local only.',
   ),
-  DELIVERY_DLQ_URL: z.optional(
-    httpUrl.check(
-      z.describe(
-        'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
-      ),
-    ),
+  AWS_REGION: nonEmpty.withDefault('us-east-1', 'AWS region of the table and queues.'),
+  AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional('DynamoDB endpoint override (dynalite locally).'),
+  AWS_ENDPOINT_URL_SQS: httpUrl.optional('SQS endpoint override (fauxqs locally).'),
+  TABLE_NAME: text({ minLength: 3 }).required('The single DynamoDB table.'),
+  POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
+  DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
+  POLL_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
   ),
-  REFRESH_REQUESTS_QUEUE_URL: z.optional(
-    httpUrl.check(
-      z.describe('SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.'),
-    ),
+  DELIVERY_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
   ),
-  REFRESH_REQUESTS_DLQ_URL: z.optional(
-    httpUrl.check(
-      z.describe(
-        'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
-      ),
-    ),
+  REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
+    'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',
   ),
-  REFRESH_EVENTS_PER_SECOND: z
-    ._default(integer(1, 1000), 20)
-    .check(z.describe('Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.')),
-  MX_BASE_URL: httpUrl.check(z.describe('Nexus data host, e.g. https://int-data.moneydesktop.com.')),
-  MX_SSO_BASE_URL: z.optional(
-    httpUrl.check(
-      z.describe(
-        'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
-      ),
-    ),
+  REFRESH_REQUESTS_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
   ),
-  MX_CLIENT_ID: z.optional(
-    nonEmpty.check(
-      z.describe(
-        'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
-      ),
-    ),
+  REFRESH_EVENTS_PER_SECOND: integer(1, 1000).withDefault(
+    20,
+    'Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.',
   ),
-  MX_API_KEY: z.optional(nonEmpty.check(z.describe('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'))),
-  MX_CREDENTIALS_SECRET_ARN: z.optional(
-    secretsManagerArn.check(
-      z.describe(
-        'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
-      ),
-    ),
+  MX_BASE_URL: httpUrl.required('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
+  MX_SSO_BASE_URL: httpUrl.optional(
+    'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
   ),
-  MX_WEBHOOK_USERNAME: z.optional(
-    nonEmpty.check(
-      z.describe('HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).'),
-    ),
+  MX_CLIENT_ID: nonEmpty.optional(
+    'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
   ),
-  MX_WEBHOOK_PASSWORD: z.optional(nonEmpty.check(z.describe('HTTP Basic password MX sends with its webhooks. Secret.'))),
-  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: z.optional(
-    secretsManagerArn.check(
-      z.describe(
-        'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
-      ),
-    ),
+  MX_API_KEY: nonEmpty.optional('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+  MX_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
+    'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
   ),
-  MX_AGGREGATE_METHOD: z
-    ._default(oneOf(['GET', 'POST']), 'GET')
-    .check(z.describe("HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).")),
-  MX_USE_CASES_ENABLED: z
-    ._default(flag, true)
-    .check(
-      z.describe(
-        'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
-      ),
-    ),
-  MX_REQUEST_TIMEOUT_MS: z._default(integer(100, 60_000), 5000).check(z.describe('Timeout of one attempt of an MX call.')),
-  MX_RETRY_BUDGET_MS: z
-    ._default(integer(0, 600_000), 12_000)
-    .check(z.describe('Total time one MX call may take across its retries; keep it under the Lambda timeout.')),
-  AGGREGATION_DEADLINE_SECONDS: z
-    ._default(integer(5, 86_400), 1200)
-    .check(z.describe('A job still aggregating this long after it started ends `timed_out`.')),
-  POLL_MAX_DELAY_SECONDS: z._default(integer(3, 900), 30).check(z.describe('Longest wait between two polls of one aggregation.')),
-  WEBHOOK_TIMEOUT_MS: z._default(integer(100, 30_000), 10_000).check(z.describe('Timeout of one webhook attempt.')),
-  WEBHOOK_SECRETS_KEY_ARN: z.optional(
-    kmsKeyArn.check(
-      z.describe(
-        'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
-      ),
-    ),
+  MX_WEBHOOK_USERNAME: nonEmpty.optional(
+    'HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).',
   ),
-  SESSION_TOKENS_KEY_ARN: z.optional(
-    kmsKeyArn.check(
-      z.describe(
-        'KMS key that envelope-encrypts MX session tokens at rest (deployed stacks set it for the functions that call MX, and only for them).',
-      ),
-    ),
+  MX_WEBHOOK_PASSWORD: nonEmpty.optional('HTTP Basic password MX sends with its webhooks. Secret.'),
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
+    'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
   ),
-  WEBHOOK_ALLOW_LOOPBACK: z
-    ._default(flag, false)
-    .check(
-      z.describe(
-        'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
-      ),
-    ),
-  LOCAL_SECRETS_KEY: z.optional(
-    matching(/^[A-Za-z0-9+/]{43}=$/, 'must be 32 bytes, base64').check(
-      z.describe(
-        'Local mode only, where whatever seals webhook signing secrets or MX session tokens, or signs sync cursors, needs it: the key they derive theirs from (`npm start` keeps one in its data directory, or makes one per run, and gives it to every function).',
-      ),
-    ),
+  MX_AGGREGATE_METHOD: oneOf(['GET', 'POST']).withDefault(
+    'GET',
+    "HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).",
   ),
-  SYNC_CURSOR_KEY_SECRET_ARN: z.optional(
-    matching(
-      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-      'must be a Secrets Manager secret ARN',
-    ).check(
-      z.describe(
-        'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
-      ),
-    ),
+  MX_USE_CASES_ENABLED: flag.withDefault(
+    true,
+    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
   ),
-  POLL_STALLED_AFTER_SECONDS: z
-    ._default(integer(10, 3600), 120)
-    .check(
-      z.describe(
-        'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
-      ),
-    ),
-  DELIVERY_STALLED_AFTER_SECONDS: z
-    ._default(integer(10, 3600), 300)
-    .check(
-      z.describe(
-        "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
-      ),
-    ),
-  API_KEY_REQUESTS_PER_MINUTE: z
-    ._default(integer(0, 1_000_000), 0)
-    .check(
-      z.describe(
-        "Requests one API key may make per minute across every function (429 with Retry-After past it); 0: no per-key limit. Deployed stacks set half the stage's throttle rate, so no one key can spend it for everyone.",
-      ),
-    ),
-  LOCAL_API_KEY: z.optional(
-    text(16).check(z.describe('Local mode only: the dev server API key (generated and printed if unset).')),
+  MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
+  MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
+    12_000,
+    'Total time one MX call may take across its retries; keep it under the Lambda timeout.',
   ),
-  LOG_LEVEL: z._default(oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']), 'INFO').check(z.describe('Log level of every function.')),
-  POWERTOOLS_DEV: z.optional(flag.check(z.describe('Pretty-print logs (Powertools).'))),
-});
+  AGGREGATION_DEADLINE_SECONDS: integer(5, 86_400).withDefault(
+    1200,
+    'A job still aggregating this long after it started ends `timed_out`.',
+  ),
+  POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
+  WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
+  WEBHOOK_SECRETS_KEY_ARN: text({
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+    message: 'must be a KMS key ARN',
+  }).optional(
+    'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+  ),
+  SESSION_TOKENS_KEY_ARN: text({
+    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+    message: 'must be a KMS key ARN',
+  }).optional(
+    'KMS key that envelope-encrypts MX session tokens at rest (deployed stacks set it for the functions that call MX, and only for them).',
+  ),
+  WEBHOOK_ALLOW_LOOPBACK: flag.withDefault(
+    false,
+    'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
+  ),
+  LOCAL_SECRETS_KEY: text({ pattern: /^[A-Za-z0-9+/]{43}=$/, message: 'must be 32 bytes, base64' }).optional(
+    'Local mode only, where whatever seals webhook signing secrets or MX session tokens, or signs sync cursors, needs it: the key they derive theirs from (`npm start` keeps one in its data directory, or makes one per run, and gives it to every function).',
+  ),
+  SYNC_CURSOR_KEY_SECRET_ARN: text({
+    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+    message: 'must be a Secrets Manager secret ARN',
+  }).optional(
+    'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+  ),
+  POLL_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    120,
+    'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+  ),
+  DELIVERY_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    300,
+    "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
+  ),
+  API_KEY_REQUESTS_PER_MINUTE: integer(0, 1_000_000).withDefault(
+    0,
+    "Requests one API key may make per minute across every function (429 with Retry-After past it); 0: no per-key limit. Deployed stacks set half the stage's throttle rate, so no one key can spend it for everyone.",
+  ),
+  LOCAL_API_KEY: text({ minLength: 16 }).optional('Local mode only: the dev server API key (generated and printed if unset).'),
+  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']).withDefault('INFO', 'Log level of every function.'),
+  POWERTOOLS_DEV: flag.optional('Pretty-print logs (Powertools).'),
+} satisfies Record<string, Variable>;
+
+type ValueOf<V> = V extends Variable<infer T, infer P> ? (P extends 'optional' ? T | undefined : T) : never;
 
 /** The environment as read: each variable's value, its default, or undefined when optional and unset. */
-export type ConfigValues = z.output<typeof CONFIG_SCHEMA>;
+export type ConfigValues = { [Name in keyof typeof CONFIG_VARIABLES]: ValueOf<(typeof CONFIG_VARIABLES)[Name]> };
+
+/** One environment variable, described for people (the table of docs/configuration.md). */
+export interface ConfigVariable {
+  name: string;
+  /** True when parsing fails without it. */
+  required: boolean;
+  /** The default, as the variable would be written; absent when there is none. */
+  default?: string;
+  /** The accepted values when the kind restricts them: options, a number's range, a URL. */
+  values?: string;
+  description: string;
+}
+
+/** Every variable, in declaration order, with what its description says. */
+export function configVariables(): ConfigVariable[] {
+  return Object.entries(CONFIG_VARIABLES).map(([name, variable]: [string, Variable]) => ({
+    name,
+    required: variable.presence === 'required',
+    ...(variable.default === undefined ? {} : { default: String(variable.default) }),
+    ...(variable.values === undefined ? {} : { values: variable.values }),
+    description: variable.description,
+  }));
+}
 
 /** Where the MX client id and API key come from: the environment (local, tests) or a Secrets Manager secret. */
 export type MxCredentialsSource = { clientId: string; apiKey: string } | { secretArn: string };
@@ -213,7 +230,6 @@ export type MxCredentialsSource = { clientId: string; apiKey: string } | { secre
 /** Where the HTTP Basic credentials MX sends with its webhooks come from; like the MX credentials. */
 export type MxWebhookCredentialsSource = { username: string; password: string } | { secretArn: string };
 
-/** The configuration as the functions take it: the variables grouped by what uses them. */
 export interface Config {
   env: ConfigValues['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
@@ -256,25 +272,26 @@ export interface Config {
 
 /** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = z.safeParse(CONFIG_SCHEMA, set);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const variable = String(issue.path[0]);
-      return {
-        variable,
-        text: set[variable] === undefined ? `${variable} is required` : `${variable} is invalid: ${issue.message}`,
-      };
-    });
+  const problems: { variable: string; text: string }[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, variable] of Object.entries(CONFIG_VARIABLES) as [string, Variable][]) {
+    const raw = env[name] === '' ? undefined : env[name];
+    if (raw === undefined) {
+      if (variable.presence === 'required') problems.push({ variable: name, text: `${name} is required` });
+      else values[name] = variable.default;
+      continue;
+    }
+    const reading = variable.read(raw);
+    if ('invalid' in reading) problems.push({ variable: name, text: `${name} is invalid: ${reading.invalid}` });
+    else values[name] = reading.value;
+  }
+  if (problems.length > 0) {
     throw new ConfigError(
       problems.map((problem) => problem.variable),
       `Invalid configuration: ${problems.map((problem) => problem.text).join('; ')}`,
     );
   }
-  return configOf(parsed.data);
-}
-
-function configOf(c: ConfigValues): Config {
+  const c = values as ConfigValues;
   const credentials = mxCredentialsSource(c);
   const mxWebhookCredentials = mxWebhookCredentialsSource(c);
   if (!c.MX_SSO_BASE_URL && c.NEXUS_RELAY_ENV !== 'local') {
@@ -288,7 +305,6 @@ function configOf(c: ConfigValues): Config {
       throw new ConfigError([name], `Invalid configuration: ${name} is only allowed when NEXUS_RELAY_ENV=local`);
     }
   }
-  const localKey = c.LOCAL_SECRETS_KEY === undefined ? undefined : Buffer.from(c.LOCAL_SECRETS_KEY, 'base64');
   return {
     env: c.NEXUS_RELAY_ENV,
     aws: { region: c.AWS_REGION, dynamoDbEndpoint: c.AWS_ENDPOINT_URL_DYNAMODB, sqsEndpoint: c.AWS_ENDPOINT_URL_SQS },
@@ -303,9 +319,11 @@ function configOf(c: ConfigValues): Config {
       useCasesEnabled: c.MX_USE_CASES_ENABLED,
       requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
       retryBudgetMs: c.MX_RETRY_BUDGET_MS,
-      sessionsKey: c.SESSION_TOKENS_KEY_ARN
-        ? { kmsKeyArn: c.SESSION_TOKENS_KEY_ARN }
-        : localKey && { localKey: deriveKey(localKey, 'mx session tokens') },
+      ...(c.SESSION_TOKENS_KEY_ARN
+        ? { sessionsKey: { kmsKeyArn: c.SESSION_TOKENS_KEY_ARN } }
+        : c.LOCAL_SECRETS_KEY
+          ? { sessionsKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'mx session tokens') } }
+          : {}),
     },
     aggregation: {
       deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS,
@@ -321,14 +339,18 @@ function configOf(c: ConfigValues): Config {
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,
       allowInsecureUrls: c.WEBHOOK_ALLOW_LOOPBACK,
       stalledAfterMs: c.DELIVERY_STALLED_AFTER_SECONDS * 1000,
-      secretsKey: c.WEBHOOK_SECRETS_KEY_ARN ? { kmsKeyArn: c.WEBHOOK_SECRETS_KEY_ARN } : localKey && { localKey },
+      ...(c.WEBHOOK_SECRETS_KEY_ARN
+        ? { secretsKey: { kmsKeyArn: c.WEBHOOK_SECRETS_KEY_ARN } }
+        : c.LOCAL_SECRETS_KEY
+          ? { secretsKey: { localKey: Buffer.from(c.LOCAL_SECRETS_KEY, 'base64') } }
+          : {}),
     },
     mxWebhooks: { credentials: mxWebhookCredentials },
-    transactionsSync: {
-      cursorKey: c.SYNC_CURSOR_KEY_SECRET_ARN
-        ? { secretArn: c.SYNC_CURSOR_KEY_SECRET_ARN }
-        : localKey && { localKey: deriveKey(localKey, 'transactions sync cursors') },
-    },
+    transactionsSync: c.SYNC_CURSOR_KEY_SECRET_ARN
+      ? { cursorKey: { secretArn: c.SYNC_CURSOR_KEY_SECRET_ARN } }
+      : c.LOCAL_SECRETS_KEY
+        ? { cursorKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'transactions sync cursors') } }
+        : {},
     apiKeys: { requestsPerMinute: c.API_KEY_REQUESTS_PER_MINUTE },
     localApiKey: c.LOCAL_API_KEY,
     logLevel: c.LOG_LEVEL,

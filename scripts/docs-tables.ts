@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { FUNCTION_NAMES, FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
-import { CONFIG_SCHEMA } from '../lib/config.ts';
-import * as z from '../lib/zod.ts';
+import { configVariables } from '../lib/config.ts';
 import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
 import { ROUTES } from '../lib/route-table.ts';
 import { PARTITIONS } from '../lib/store/table.ts';
@@ -48,43 +47,6 @@ const code = (text: string): string => `\`${text}\``;
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-/** One environment variable, described for people: what the schema in lib/config.ts says of it. */
-export interface ConfigVariable {
-  name: string;
-  /** True when parsing fails without it. */
-  required: boolean;
-  /** The default, as the variable would be written; absent when there is none. */
-  default?: string;
-  /** The accepted values when the kind restricts them: options, a number's range, a URL. */
-  values?: string;
-  description: string;
-}
-
-/**
- * Every variable, in declaration order, read from the schema: its JSON Schema (description, options, range, the
- * `values` a kind states), and what parsing it unset gives (an error when required, else its default).
- */
-export function configVariables(): ConfigVariable[] {
-  const { properties } = z.toJSONSchema(CONFIG_SCHEMA, { io: 'input', unrepresentable: 'any' }) as {
-    properties: Record<string, { description?: string; enum?: string[]; minimum?: number; maximum?: number; values?: string }>;
-  };
-  return Object.entries(CONFIG_SCHEMA.shape).map(([name, schema]) => {
-    const json = properties[name]!;
-    const unset = z.safeParse(schema, undefined);
-    const values =
-      json.values ??
-      (json.enum ? json.enum.map((option) => `\`${option}\``).join(', ') : undefined) ??
-      (json.minimum !== undefined && json.maximum !== undefined ? `integer ${json.minimum}–${json.maximum}` : undefined);
-    return {
-      name,
-      required: !unset.success,
-      ...(unset.success && unset.data !== undefined ? { default: String(unset.data) } : {}),
-      ...(values === undefined ? {} : { values }),
-      description: json.description ?? '',
-    };
-  });
 }
 
 export function configTable(): string {
