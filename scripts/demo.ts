@@ -9,7 +9,8 @@ export type { VerifiedEvent };
 
 /**
  * `npm run demo`: the product end to end against a running `npm start`. Subscribes a local receiver, scripts three
- * members at the MX simulator (one succeeds, one asks an MFA question, one fails), refreshes them, answers the MFA
+ * members at the MX simulator (one succeeds, one asks an MFA question, one fails) and connects a fourth as an app's
+ * user would (a widget URL from the relay, its Connect page posted as a browser posts it), refreshes them, answers the MFA
  * question when `aggregation.action_required` arrives, verifies every webhook with `standardwebhooks` and prints it,
  * and exits 0 only when every expected event arrived before the timeout. Event-driven: nothing waits a fixed time.
  */
@@ -275,6 +276,35 @@ function expectStatus(result: { status: number; body: any }, status: number, wha
   return result.body;
 }
 
+/**
+ * A member connected as an app's user connects one: a Connect widget URL from the relay, and its page (the
+ * simulator's MX Connect) filled in and posted as the browser would — MX Bank, a username and a password.
+ */
+async function connectThroughWidget(
+  relay: ReturnType<typeof createRelayClient>,
+  simulatorUrl: string,
+  userId: string,
+): Promise<string> {
+  const { url } = await relay.users.widgetUrl(userId, { widget_type: 'connect_widget', use_cases: ['PFM'] });
+  const page = await fetch(url, { signal: AbortSignal.timeout(15_000) });
+  const html = await page.text();
+  const data = /const CONNECT = (\{.*?\});\n/.exec(html)?.[1];
+  if (page.status !== 200 || !data) throw new HttpError(`GET ${url}: expected the Connect page, got ${page.status}`);
+  const connect = JSON.parse(data) as {
+    page: string;
+    institutions: { code: string; credentials: { guid: string; type: string }[] }[];
+  };
+  const bank = connect.institutions.find((institution) => institution.code === 'mxbank') ?? connect.institutions[0]!;
+  const credentials = bank.credentials.map((credential) => ({
+    guid: credential.guid,
+    value: credential.type === 'PASSWORD' ? 'demo-password' : 'demo-user',
+  }));
+  const answer = await simCall(simulatorUrl, 'POST', `/_sim/widgets/${connect.page}/members`, {
+    body: { institution_code: bank.code, credentials },
+  });
+  return expectStatus(answer, 201, 'the Connect page').member_guid as string;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The demo
 
@@ -414,6 +444,14 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
       });
       display.log(`simulator member #${i + 1} ${member.guid} of user ${userId}: ${script.describe}`);
     }
+    const connected = await connectThroughWidget(relay, target.simulatorUrl, userId);
+    members.push({
+      n: members.length + 1,
+      label: 'connected',
+      guid: connected,
+      expected: ['aggregation.started', 'aggregation.succeeded'],
+    });
+    display.log(`member #${members.length} ${connected} of user ${userId}: connected through the Connect page of a widget URL`);
     tracker = new DemoTracker(members);
 
     const settled = new Promise<'settled' | 'timeout' | 'interrupted'>((resolve) => {

@@ -59,15 +59,16 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('against a running stack: three members, every expected webhook verified, exit 0, subscription gone', async () => {
+  it('against a running stack: three scripted members and one connected through the Connect page, every expected webhook verified, exit 0, subscription gone', async () => {
     const { code, stdout, stderr } = await runDemo({ NEXUS_RELAY_STACK_FILE: stackFile });
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toContain(`nexus-relay demo against ${stack.url}`);
     expect(stdout).toMatch(/✓ #1 succeeds\s+aggregation\.started → aggregation\.succeeded\n/);
     expect(stdout).toMatch(/✓ #2 needs MFA\s+aggregation\.started → aggregation\.action_required → aggregation\.succeeded\n/);
     expect(stdout).toMatch(/✓ #3 fails\s+aggregation\.started → aggregation\.failed\n/);
+    expect(stdout).toMatch(/✓ #4 connected\s+aggregation\.started → aggregation\.succeeded\n/);
     expect(stdout).toMatch(/→ answered the MFA question of #2 with "Rex": job aggregating/);
-    expect(stdout).toMatch(/demo passed: 7 webhooks, every one verified/);
+    expect(stdout).toMatch(/demo passed: 9 webhooks, every one verified/);
     expect(stdout).not.toContain('\x1b['); // not a terminal: plain lines, no cursor movement or colours
 
     const subscription = /subscribed as (wh_\S+);/.exec(stdout)![1];
