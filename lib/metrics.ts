@@ -70,6 +70,8 @@ export const METRICS = {
   WidgetUrlsIssued: { unit: 'Count', sum: true, dimensions: { widget_type: ['connect_widget', 'connections_widget'] as const } },
   /** Members created, updated or deleted at MX through the relay. */
   MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
+  /** Users erased (DELETE /users/{user_id}): `absent` when MX no longer had the user. */
+  UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

@@ -51,6 +51,19 @@ export function connectRoutes(state: SimulatorState): MxRoute[] {
       },
     },
     {
+      methods: ['DELETE'],
+      pattern: '/{client_id}/users/{user_id}',
+      optionalSuffix: '.json',
+      handler: {
+        media: SSO_MEDIA,
+        handle(request) {
+          checkPartner(state, request);
+          if (!state.members.deleteUser(request.params.user_id ?? '')) throw new MxError(404, 'User not found.');
+          return { status: 204, body: undefined };
+        },
+      },
+    },
+    {
       methods: ['POST'],
       pattern: '/{client_id}/users/{user_id}/urls',
       optionalSuffix: '.json',

@@ -179,6 +179,15 @@ export class MemberRegistry {
     return this.#userFor(userId);
   }
 
+  /** Deletes a user with its members (SSO delete user); false when there was none. */
+  deleteUser(userId: string): boolean {
+    const user = this.#users.get(userId);
+    if (!user) return false;
+    for (const member of this.membersOf(user)) this.#members.delete(member.guid);
+    this.#users.delete(userId);
+    return true;
+  }
+
   /** Deletes a member (delete member); false when there was none. */
   delete(guid: string): boolean {
     return this.#members.delete(guid);

@@ -28,7 +28,8 @@ function compile<Handler>(route: Route<Handler>): CompiledRoute<Handler> {
       const param = /^\{([a-z_]+)\}$/.exec(part);
       if (!param) return escapeRegex(part);
       paramNames.push(param[1]!);
-      return '([^/]+)';
+      // Lazy where the route takes a suffix: `/users/{user_id}` with `.json` gives `u1`, not `u1.json`.
+      return route.optionalSuffix ? '([^/]+?)' : '([^/]+)';
     })
     .join('');
   const suffix = route.optionalSuffix ? `(?:${escapeRegex(route.optionalSuffix)})?` : '';

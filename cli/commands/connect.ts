@@ -10,6 +10,22 @@ interface ConnectUrlOptions {
 
 export function registerConnect(program: Command, terminal: Terminal): void {
   program
+    .command('users')
+    .description('a user’s lifecycle at MX and in the relay')
+    .command('delete')
+    .description(
+      'erase a user: deleted at MX with its members, then everything the relay holds of it (sessions, jobs, sync state, ' +
+        'its events’ deliveries, keys bound to it); user.deleted follows. Safe to repeat',
+    )
+    .argument('<user_id>', 'the partner’s user id')
+    .action(
+      action(terminal, async ({ output, api, calls }, userId: string) => {
+        await api().users.delete(userId, calls);
+        output.result({ erased: { user_id: userId } }, () => [`Erased ${userId} at MX and in the relay.`]);
+      }),
+    );
+
+  program
     .command('connect-url')
     .description(
       'a single-use MX widget URL for a user (Connect by default): open it in a browser within ten minutes; ' +

@@ -92,14 +92,17 @@ const MOSTLY_WAITING_MB = 256;
 
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-refresh': {
-    description: 'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event).',
+    description:
+      'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event); members written and users erased.',
     memorySize: MOSTLY_WAITING_MB,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
-    // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items).
-    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items); a user's jobs and keys
+    // when erasing it. BatchWriteItem: an erasure's deletions.
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
-    queries: ['table', 'gsi1'],
+    // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs (gsi2).
+    queries: ['table', 'gsi1', 'gsi2'],
     partitions: [
       'apiKeys',
       'rateWindows',

@@ -2,6 +2,8 @@ import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-ro
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
 import { Members } from '../connect/members.ts';
 import { MxUsers } from '../connect/mx-users.ts';
+import { UserDataRepository } from '../connect/user-data-repo.ts';
+import { UserErasure } from '../connect/user-erasure.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ResumeService } from '../aggregation/resume-service.ts';
 import type { Config } from '../config.ts';
@@ -37,15 +39,17 @@ export function composeApiRefresh(config: Config, given?: Given) {
     aggregations: refresh,
     useCasesEnabled: config.mx.useCasesEnabled,
   });
+  const { clock, log, metrics } = runtime;
+  const erasure = new UserErasure({ sso, data: new UserDataRepository(table), events, clock, log, metrics });
   const idempotency = idempotencyOf(runtime, table);
   const handler = httpHandler(
     runtime,
     operationsOf<RefreshRouteDeps & MemberRouteDeps>(
       [...REFRESH_ROUTES, ...MEMBER_ROUTES],
-      { refresh, resume, members },
+      { refresh, resume, members, erasure },
       (operation) => idempotent(operation, idempotency),
     ),
     apiKeyAccessOf(runtime, table),
   );
-  return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume, members };
+  return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume, members, erasure };
 }

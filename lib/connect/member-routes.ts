@@ -7,10 +7,12 @@ import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
 import type { Members, MemberWritten } from './members.ts';
 import { USE_CASES } from './use-cases.ts';
+import type { UserErasure } from './user-erasure.ts';
 
-/** What api-refresh gives these routes: members are written where aggregations start. */
+/** What api-refresh gives these routes: members are written where aggregations start, users erased where sessions live. */
 export interface MemberRouteDeps {
   members: Pick<Members, 'create' | 'update' | 'delete'>;
+  erasure: Pick<UserErasure, 'erase'>;
 }
 
 const userPath = z.object({ user_id: params.userId });
@@ -69,7 +71,10 @@ const answerOf = (status: number, { member, job }: MemberWritten) => ({
 
 const members = '/users/{user_id}/members';
 
-/** Members made, changed and removed at MX (lib/connect/members.ts); served by api-refresh, where jobs start. */
+/**
+ * Members made, changed and removed at MX (lib/connect/members.ts), and users erased (user-erasure.ts): served by
+ * api-refresh, which starts jobs and holds sessions — api-connect stays without access to either.
+ */
 export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
   {
     method: 'POST',
@@ -132,6 +137,30 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       description:
         'MX deletes the member with its accounts and transactions. A job still aggregating is polled at once: it finds the member gone and ends `failed` with its terminal event.',
       responses: { 204: { description: 'Deleted' } },
+      problems: ['forbidden', ...MX_CALL_PROBLEMS],
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/users/{user_id}',
+    fn: 'api-refresh',
+    summary: 'Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted',
+    auth: 'api_key',
+    access: 'path_user',
+    async handle(request, { erasure }) {
+      const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      await erasure.erase(user_id);
+      return { status: 204 };
+    },
+    docs: () => ({
+      path: userPath,
+      description:
+        'MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, ' +
+        'transactions-sync state and change log, the deliveries of the user’s events and the API keys bound to the user ' +
+        '(a bound key erasing its user ends with it), then sends `user.deleted`. Safe to repeat: a user MX no longer ' +
+        'has is erased all the same. Not found by it yet: stored Idempotency-Key answers (sealed, gone within 24 h) and ' +
+        '`aggregation.rejected` deliveries of refresh requests.',
+      responses: { 204: { description: 'Erased' } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),
   },

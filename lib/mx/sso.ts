@@ -22,6 +22,8 @@ export const API_TOKEN_ROUTE = '/{client_id}/users/{user_id}/api_token.json';
 export const WIDGET_URL_ROUTE = '/{client_id}/users/{user_id}/urls.json';
 /** SSO API v3 create user. */
 export const USERS_ROUTE = '/{client_id}/users.json';
+/** SSO API v3 delete user. */
+export const USER_ROUTE = '/{client_id}/users/{user_id}.json';
 
 export const widgetUrlResponse = z.looseObject({
   url: z.looseObject({ url: z.string().check(z.minLength(1)), type: z.string(), user_id: z.string() }),
@@ -134,8 +136,36 @@ export class SsoClient {
     }
   }
 
+  /**
+   * Deletes the user at MX, with its members and their data; false when MX has no such user (already deleted, or
+   * never made): erasure goes on either way.
+   */
+  async deleteUser(userId: string, options: MxRequestOptions = {}): Promise<boolean> {
+    const { clientId, apiKey } = await this.#credentials();
+    try {
+      await this.#partnerCall(USER_ROUTE, 'DELETE', () =>
+        this.#transport.request(
+          {
+            method: 'DELETE',
+            route: USER_ROUTE,
+            kind: 'sso',
+            params: { client_id: clientId, user_id: userId },
+            headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
+            // A lost answer is retried: a user deleted by the first attempt is a 404 to the second, which is an answer.
+            idempotent: true,
+          },
+          options,
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof MxError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
   /** `call`, with SSO's 401/403 told apart: the partner's key, client id or IP allow-list, not the user — no retry fixes it. */
-  async #partnerCall<T>(route: string, method: 'GET' | 'POST', call: () => Promise<T>): Promise<T> {
+  async #partnerCall<T>(route: string, method: 'GET' | 'POST' | 'DELETE', call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   type DynamoDBDocumentClient,
   paginateQuery,
   type QueryCommandInput,
@@ -183,6 +184,26 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
     }
   }
   return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
+}
+
+/** BatchWriteItem takes at most this many requests per call. */
+const BATCH_WRITE_MAX = 25;
+
+/** Deletes the items of `keys` (absent ones are no error), 25 to a BatchWriteItem, retrying what DynamoDB leaves. */
+export async function deleteItems(table: TableRef, keys: readonly Key[]): Promise<void> {
+  const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
+  const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
+  for (let start = 0; start < unique.length; start += BATCH_WRITE_MAX) {
+    let pending = unique.slice(start, start + BATCH_WRITE_MAX).map((key) => ({ DeleteRequest: { Key: key } }));
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > BATCH_GET_RETRIES) throw new Error(`BatchWriteItem left ${pending.length} deletion(s) unprocessed`);
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1)));
+      const { UnprocessedItems } = await table.client.send(
+        new BatchWriteCommand({ RequestItems: { [table.tableName]: pending } }),
+      );
+      pending = (UnprocessedItems?.[table.tableName] ?? []) as typeof pending;
+    }
+  }
 }
 
 /** Every item an index query matches, in its order: the query's keys (all pages), then the items (`getItems`). */

@@ -185,6 +185,14 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
 
   // A new user's first widget URL (api-connect): the user made at MX, then the URL.
   await api('POST', '/users/iam-new-user/widget_urls', { widget_type: 'connect_widget', use_cases: ['PFM'] });
+  // Its member created, updated and deleted (api-refresh), then the user erased (api-connect).
+  const fields = await api('GET', '/users/iam-new-user/institutions/mxbank/credentials');
+  const credentials = (fields.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value: 'x' }));
+  const made = await api('POST', '/users/iam-new-user/members', { institution_code: 'mxbank', credentials, use_cases: ['PFM'] });
+  await receiver.waitFor(terminalFor(made.job.id));
+  await api('PUT', `/users/iam-new-user/members/${made.member.guid}`, { metadata: 'iam', use_cases: ['PFM'] });
+  await api('DELETE', `/users/iam-new-user/members/${made.member.guid}`);
+  await api('DELETE', '/users/iam-new-user');
 
   // A user who syncs transactions (api-read), then a refresh (api-refresh → worker-poll → worker-deliver).
   const { userId, memberGuid } = await simMember();

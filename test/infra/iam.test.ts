@@ -39,10 +39,12 @@ const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-crede
 const MX_SSO_SECRET = MX_SECRET[0]!;
 
 const EXPECTED: Record<FunctionName, string[]> = {
+  // Erasure adds the batch deletions and the user's jobs (gsi2).
   'api-refresh': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     QUERY_GSI1,
+    QUERY_GSI2,
     ...sendTo('poll', 'delivery'),
     ...MX_SECRET,
   ],

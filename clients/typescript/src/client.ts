@@ -123,6 +123,13 @@ export class RelayClient {
           this.raw.POST('/users/{user_id}/widget_urls', { params: { path: { user_id: userId } }, body, ...init(options) }),
         )
       ).widget_url,
+    /**
+     * Erase the user (a request to be forgotten): deleted at MX with its members, and everything the relay holds of it;
+     * `user.deleted` follows. Safe to repeat.
+     */
+    delete: async (userId: string, options: CallOptions = {}): Promise<void> => {
+      await dataOf(this.raw.DELETE('/users/{user_id}', { params: { path: { user_id: userId } }, ...init(options) }));
+    },
   };
 
   // ---- refresh and jobs

@@ -1,6 +1,7 @@
 import * as z from '../../zod.ts';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
 import { memberDeletedEventDataSchema } from '../../connect/members.ts';
+import { userDeletedEventDataSchema } from '../../connect/user-erasure.ts';
 import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/events.ts';
 import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
 import { responseSchemas } from './response-schemas.ts';
@@ -45,6 +46,10 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodMiniType }> = {
   'member.deleted': {
     summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
     data: memberDeletedEventDataSchema,
+  },
+  'user.deleted': {
+    summary: 'A user was erased: deleted at MX, and nothing of the user left in the relay (this delivery aside)',
+    data: userDeletedEventDataSchema,
   },
   'transactions.sync_updates_available': {
     summary:

@@ -164,7 +164,7 @@ describe('connect-url', () => {
   });
 });
 
-describe('members create, update, delete', () => {
+describe('members create, update, delete; users delete', () => {
   it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
     const user = newUser();
     expect((await cli('connect-url', user, '--use-cases', 'PFM', '--json')).code).toBe(0);
@@ -236,6 +236,10 @@ describe('members create, update, delete', () => {
     const deleted = await cli('members', 'delete', user, member.guid, '--json');
     expect(deleted.code, deleted.stderr).toBe(0);
     expect((await cli('members', user, member.guid, '--json')).json()).toMatchObject({ code: 'not_found' });
+
+    const erased = await cli('users', 'delete', user, '--json');
+    expect(erased.code, erased.stderr).toBe(0);
+    expect(erased.json()).toEqual({ erased: { user_id: user } });
   });
 });
 

@@ -1,0 +1,108 @@
+import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
+
+/** What an erasure deleted, by kind (counts only: never a value). */
+export interface ErasedItems {
+  /** MX session and its lease, the transactions-sync state, pointers and change log. */
+  userData: number;
+  jobs: number;
+  activeJobPointers: number;
+  /** Deliveries of the user's events (their jobs, their members' deletions, their sync hints). */
+  deliveries: number;
+  /** API keys bound to the user. */
+  apiKeys: number;
+}
+
+type Key = { pk: string; sk: string };
+
+/**
+ * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
+ * `USER#{id}…` partitions, the user's jobs (gsi2) and from them their members' active pointers and the deliveries of
+ * their events (by event id, per subscription), and the API keys bound to the user.
+ */
+export class UserDataRepository {
+  constructor(private readonly table: TableRef) {}
+
+  async erase(userId: string): Promise<ErasedItems> {
+    const jobKeys: Key[] = [];
+    for await (const entry of queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi2,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
+      ExpressionAttributeValues: { ':pk': gsi2.userJobs(userId) },
+    })) {
+      jobKeys.push(tableKeyOf(entry));
+    }
+    const jobs = (await getItems(this.table, jobKeys, { consistent: true })).filter((item) => item.user_id === userId);
+    const jobIds = jobKeys.map((key) => key.pk.slice('JOB#'.length));
+    const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
+
+    const userData: Key[] = [];
+    for (const pk of [keys.session(userId).pk, keys.transactionPointer(userId, '').pk, keys.transactionChange(userId, 0).pk]) {
+      for await (const item of queryAll(this.table, {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ProjectionExpression: 'pk, sk',
+      })) {
+        userData.push(tableKeyOf(item));
+      }
+    }
+
+    const pointers = memberGuids.map((memberGuid) => keys.activeJob({ userId, memberGuid }));
+    const deliveries = await this.#deliveriesOf([
+      ...jobIds.map((id) => `msg_${id}_`),
+      ...memberGuids.map((guid) => `msg_${guid}_`),
+    ]);
+    const apiKeys = await this.#apiKeysOf(userId);
+
+    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...apiKeys]);
+    // The jobs last: they are how a retried erasure finds the rest.
+    await deleteItems(this.table, jobKeys);
+    return {
+      userData: userData.length,
+      jobs: jobKeys.length,
+      activeJobPointers: pointers.length,
+      deliveries: deliveries.length,
+      apiKeys: apiKeys.length,
+    };
+  }
+
+  /** Deliveries, to every subscription, of the events whose ids start with one of `prefixes`. */
+  async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
+    if (prefixes.length === 0) return [];
+    const webhookIds: string[] = [];
+    for await (const entry of queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':pk': gsi1.webhooks },
+    })) {
+      webhookIds.push((entry.pk as string).slice('WEBHOOK#'.length));
+    }
+    const found: Key[] = [];
+    for (const webhookId of webhookIds) {
+      for (const prefix of prefixes) {
+        for await (const item of queryAll(this.table, {
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.webhook(webhookId).pk, ':prefix': `MSG#${prefix}` },
+          ProjectionExpression: 'pk, sk',
+        })) {
+          found.push(tableKeyOf(item));
+        }
+      }
+    }
+    return found;
+  }
+
+  async #apiKeysOf(userId: string): Promise<Key[]> {
+    const entries: Key[] = [];
+    for await (const entry of queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':pk': gsi1.apiKeys },
+    })) {
+      entries.push(tableKeyOf(entry));
+    }
+    return (await getItems(this.table, entries)).filter((item) => item.user_id === userId).map(tableKeyOf);
+  }
+}

@@ -1,0 +1,51 @@
+import type { EventSink } from '../aggregation/job-events.ts';
+import { type Clock, toIso } from '../clock.ts';
+import { sha256Hex } from '../hash.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { SsoClient } from '../mx/sso.ts';
+import * as z from '../zod.ts';
+import type { ErasedItems, UserDataRepository } from './user-data-repo.ts';
+
+/** `user.deleted`'s data. */
+export const userDeletedEventDataSchema = z.strictObject({
+  user_id: z.string(),
+  deleted_at: z.iso.datetime().check(z.describe('When the relay finished erasing the user')),
+});
+
+/** One per user id, and without it (event ids are kept in delivery records): a digest. */
+export const userDeletedEventId = (userId: string): string => `msg_user_${sha256Hex(userId).slice(0, 32)}_deleted`;
+
+export interface UserErasureDeps {
+  sso: Pick<SsoClient, 'deleteUser'>;
+  data: Pick<UserDataRepository, 'erase'>;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+}
+
+/**
+ * A user's request to be forgotten: the user deleted at MX (its members and their data with it), then everything the
+ * relay holds of the user (lib/connect/user-data-repo.ts), then `user.deleted`. MX first: when MX fails, nothing is
+ * gone and the request can be repeated; every step is safe to run again.
+ */
+export class UserErasure {
+  constructor(private readonly deps: UserErasureDeps) {}
+
+  async erase(userId: string): Promise<ErasedItems & { mxUserDeleted: boolean }> {
+    const { sso, data, events, clock, log, metrics } = this.deps;
+    const mxUserDeleted = await sso.deleteUser(userId, {});
+    const erased = await data.erase(userId);
+    const now = clock.now();
+    await events.publish({
+      id: userDeletedEventId(userId),
+      type: 'user.deleted',
+      timestamp: toIso(now),
+      data: { user_id: userId, deleted_at: toIso(now) } satisfies z.output<typeof userDeletedEventDataSchema>,
+    });
+    metrics.add('UsersErased', 1, { mx_user: mxUserDeleted ? 'deleted' : 'absent' });
+    log.info('user erased', { mx_user_deleted: mxUserDeleted, ...erased });
+    return { mxUserDeleted, ...erased };
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { userDeletedEventId } from '../../../lib/connect/user-erasure.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { hashApiKey } from '../../../lib/http/auth.ts';
+import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+
+/**
+ * `DELETE /users/{user_id}`: the user deleted at MX (the simulator's SSO API), then nothing of the user left in the
+ * table — a scan of every item, payloads inflated, finds neither the user's id nor its member — and `user.deleted`.
+ */
+const USER = `erase-${randomBytes(6).toString('hex')}`;
+const OTHER = `keep-${randomBytes(6).toString('hex')}`;
+const USER_KEY = `nxr_test_${randomBytes(24).toString('base64url')}`;
+
+let stack: LocalStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  const created = await call('POST', '/webhooks', { url: receiver.url });
+  receiver.useSecret(created.body.webhook.secret);
+  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+  await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
+    hash: hashApiKey(USER_KEY),
+    name: 'erased user’s app',
+    userId: USER,
+    createdAt: new Date().toISOString(),
+  });
+  client.destroy();
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.stop();
+});
+
+async function call(method: string, path: string, body?: unknown, key = stack.apiKey) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+const mxCalls = async (): Promise<Record<string, number>> =>
+  ((await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
+
+/** A user with a member, a finished job, a session and synced transactions: most of what the relay keeps of one. */
+async function populate(userId: string): Promise<string> {
+  expect((await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] })).status).toBe(
+    201,
+  );
+  const { body } = await call('GET', `/users/${userId}/institutions/mxbank/credentials`);
+  const credentials = (body.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value: 'secret' }));
+  const created = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials, use_cases: ['PFM'] });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job?.id === created.body.job.id);
+  expect((await call('GET', `/users/${userId}/transactions/sync`)).status).toBe(200);
+  return created.body.member.guid as string;
+}
+
+/** Every item of the table as text, each delivery's payload inflated. */
+async function tableText(): Promise<{ sk: string; text: string }[]> {
+  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: stack.engines.tableName, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  client.destroy();
+  return items.map((item) => ({
+    sk: String(item.sk),
+    text: JSON.stringify(item) + (item.payload_z instanceof Uint8Array ? inflateRawSync(item.payload_z).toString('utf8') : ''),
+  }));
+}
+
+describe('DELETE /users/{user_id}', () => {
+  it('deletes the user at MX, leaves no item holding its id or its member, sends user.deleted, and keeps other users', async () => {
+    const member = await populate(USER);
+    const kept = await populate(OTHER);
+    expect((await call('GET', `/users/${USER}/jobs`, undefined, USER_KEY)).status).toBe(200);
+    expect((await tableText()).some((item) => item.text.includes(USER))).toBe(true);
+
+    const erased = await call('DELETE', `/users/${USER}`);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(204);
+    expect((await mxCalls())['DELETE /{client_id}/users/{user_id}']).toBe(1);
+    const [deleted] = await receiver.waitFor((event) => event.type === 'user.deleted');
+    expect(deleted!.data).toMatchObject({ user_id: USER });
+
+    // Nothing of the user, but the user.deleted delivery itself (which names the user for the app).
+    const left = (await tableText()).filter((item) => item.sk !== `MSG#${userDeletedEventId(USER)}`);
+    expect(left.filter((item) => item.text.includes(USER) || item.text.includes(member))).toEqual([]);
+    expect(left.some((item) => item.text.includes(OTHER) && item.text.includes(kept))).toBe(true);
+
+    // The key bound to the user went with it (revoked keys stop working within the minute containers cache keys).
+    expect(left.some((item) => item.text.includes(hashApiKey(USER_KEY)))).toBe(false);
+    // MX no longer has the user (nor its members); the other user is untouched there too.
+    expect((await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).status).toBe(404);
+    expect((await fetch(`${stack.simulatorUrl}/_sim/users/${OTHER}`)).status).toBe(200);
+
+    // Safe to repeat: MX no longer has the user, the relay nothing to delete.
+    expect((await call('DELETE', `/users/${USER}`)).status).toBe(204);
+  });
+});
