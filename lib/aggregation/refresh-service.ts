@@ -72,13 +72,10 @@ export class RefreshService {
   }
 
   async refresh(request: RefreshRequest): Promise<{ job: Job; joined: boolean }> {
-    const { jobs, clock } = this.deps;
-    const now = clock.now();
-    const jobId = newJobId(now);
-    const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (!(await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
-      return { job: await this.#activeJobFor(request), joined: true };
-    }
+    const claim = await this.#claim(request);
+    if ('joined' in claim) return claim.joined;
+    const { jobId, now } = claim;
+    const { jobs } = this.deps;
 
     let started: Member;
     try {
@@ -105,14 +102,21 @@ export class RefreshService {
     member: Member,
     trigger: Extract<JobTrigger, 'member_created' | 'member_updated'>,
   ): Promise<{ job: Job; joined: boolean }> {
+    const claim = await this.#claim(request);
+    if ('joined' in claim) return claim.joined;
+    return { job: await this.#open(request, claim.jobId, claim.now, member, trigger), joined: false };
+  }
+
+  /** The member's active pointer for a new job, or the job already holding it (joined). */
+  async #claim(
+    request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
+  ): Promise<{ jobId: string; now: number } | { joined: { job: Job; joined: true } }> {
     const { jobs, clock } = this.deps;
     const now = clock.now();
     const jobId = newJobId(now);
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (!(await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
-      return { job: await this.#activeJobFor(request), joined: true };
-    }
-    return { job: await this.#open({ ...request }, jobId, now, member, trigger), joined: false };
+    if (await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
+    return { joined: { job: await this.#activeJobFor(request), joined: true } };
   }
 
   /** Writes the job for an aggregation MX has started (`started`: its answer), schedules its first poll, announces it. */
