@@ -302,7 +302,13 @@ describe.concurrent(`hostile input, ${RUNS_PER_ROUTE} requests per route`, () =>
     async (key) => {
       const route = routesByKey.get(key)!;
       const target = { method: route.method, path: route.path, authorization: wellBehavedAuthorization(key) };
-      const property = fc.asyncProperty(hostileRequests(target, known), async (request) => {
+      // Erasure gets users of its own: erasing the shared ones would race the other routes' requests for them (their
+      // sessions gone mid-request at MX), which is not what this suite looks for.
+      const values =
+        key === 'DELETE /users/{user_id}'
+          ? { ...known, byParameter: { ...known.byParameter, user_id: ['hostile-erased-1', 'hostile-erased-2'] } }
+          : known;
+      const property = fc.asyncProperty(hostileRequests(target, values), async (request) => {
         checkAnswer(request, await client.send(request));
       });
       await fc.assert(property, { numRuns: RUNS_PER_ROUTE });
