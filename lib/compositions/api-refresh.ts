@@ -1,7 +1,6 @@
 import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
 import { Members } from '../connect/members.ts';
-import { MxUsers } from '../connect/mx-users.ts';
 import { UserDataRepository } from '../connect/user-data-repo.ts';
 import { UserErasure } from '../connect/user-erasure.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
@@ -11,9 +10,8 @@ import { idempotent } from '../http/idempotency.ts';
 import { operationsOf } from '../http/route.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
-import { nexusClientOf } from './mx.ts';
+import { mxUsersOf, nexusClientOf } from './mx.ts';
 import { sqsOf } from './queues.ts';
-import { ssoClientOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, idempotencyOf, tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
@@ -26,8 +24,9 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
-  const sso = ssoClientOf(runtime);
-  const nexus = nexusClientOf(runtime, table, { sso });
+  const mxUsers = mxUsersOf(runtime);
+  const { sso } = mxUsers;
+  const nexus = nexusClientOf(runtime, table, { mxUsers });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const { deadlineSeconds } = config.aggregation;
@@ -35,7 +34,6 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const resume = new ResumeService({ ...aggregation, deadlineSeconds });
   const members = new Members({
     ...aggregation,
-    users: new MxUsers({ sso, log: runtime.log, metrics: runtime.metrics }),
     aggregations: refresh,
     useCasesEnabled: config.mx.useCasesEnabled,
   });

@@ -2,20 +2,28 @@ import type { Dispatcher } from 'undici';
 import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { SsoClient } from '../mx/sso.ts';
+import { MxUsers } from '../connect/mx-users.ts';
+import { ssoClientOf } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
 
 /**
- * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table. `options`
- * changes what one function needs differently (events-refresh: a gated data dispatcher and longer timeouts).
+ * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
+ * does not know made when its first session needs it. `options` changes what one function needs differently
+ * (events-refresh: a gated data dispatcher and longer timeouts) or shares (api-refresh: its SSO client and MX users).
  */
 export function nexusClientOf(
   runtime: Runtime,
   table: TableRef,
-  options: { dispatchers?: { data?: Dispatcher; sso?: Dispatcher }; extraWaitMs?: number; sso?: SsoClient } = {},
+  options: {
+    dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+    extraWaitMs?: number;
+    mxUsers?: { sso: SsoClient; users: MxUsers };
+  } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
+  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, options.dispatchers?.sso);
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(
@@ -27,7 +35,14 @@ export function nexusClientOf(
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       sessionBox: sessionTokenBox(runtime),
-      sso: options.sso,
+      sso,
+      users,
     },
   );
+}
+
+/** The partner's SSO client and the users it makes at MX: what sessions, widget URLs and members share. */
+export function mxUsersOf(runtime: Runtime, dispatcher?: Dispatcher): { sso: SsoClient; users: MxUsers } {
+  const sso = ssoClientOf(runtime, dispatcher);
+  return { sso, users: new MxUsers({ sso, log: runtime.log, metrics: runtime.metrics }) };
 }

@@ -9,7 +9,6 @@ import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient } from '../mx/nexus-client.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MxUsers } from './mx-users.ts';
 import * as z from '../zod.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
 
@@ -40,7 +39,6 @@ export interface MemberWritten {
 
 export interface MembersDeps {
   nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember'>;
-  users: Pick<MxUsers, 'withUser'>;
   aggregations: Pick<RefreshService, 'follow'>;
   jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
@@ -72,8 +70,8 @@ export class Members {
 
   async create(userId: string, request: NewMember): Promise<MemberWritten> {
     checkUseCases({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
-    // A user's first member may come before anything else made the user at MX.
-    const member = await this.deps.users.withUser(userId, () => this.deps.nexus.createMember(userId, request), {});
+    // A user's first member may come before anything else made the user at MX: its session makes it (mx-users.ts).
+    const member = await this.deps.nexus.createMember(userId, request);
     this.deps.metrics.add('MemberChanges', 1, { action: 'created' });
     this.deps.log.info('member created', { user_id: userId, member_guid: member.guid });
     return this.#followed(userId, member, request, 'member_created');

@@ -12,7 +12,7 @@ import type { SecretBox } from '../secret-box.ts';
 import { mxCredentialsProvider } from './credentials.ts';
 import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
-import { SessionManager } from './sessions.ts';
+import { SessionManager, type UsersAtMx } from './sessions.ts';
 import { SsoClient } from './sso.ts';
 import { MxTransport, NEXUS_HEADERS } from './transport.ts';
 
@@ -29,6 +29,8 @@ export interface NexusClientDeps {
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
   /** The SSO client, when the function makes one for its own calls too (users); else one of its own. */
   sso?: SsoClient;
+  /** Makes a user MX does not know when its first session needs it (lib/connect/mx-users.ts). */
+  users?: UsersAtMx;
 }
 
 /** Fails a function's start that would call MX without the partner's credentials. */
@@ -92,6 +94,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
     lease: new DynamoSessionLease(table, clock),
     sso: deps.sso ?? createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
+    users: deps.users,
     data,
     retry,
     clock,

@@ -54,12 +54,22 @@ export interface SessionLease {
   release(userId: string, holderId: string): Promise<void>;
 }
 
+/** What makes a user at MX the first time one of its calls needs it, then runs the call again. */
+export interface UsersAtMx {
+  withUser<T>(userId: string, call: (options: MxRequestOptions) => Promise<T>, options: MxRequestOptions): Promise<T>;
+}
+
 export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SessionManagerOptions {
   store: SessionStore;
   lease: SessionLease;
   sso: Pick<SsoClient, 'apiToken'>;
+  /**
+   * Makes a user MX does not know when a session needs it (lib/connect/mx-users.ts): `call` runs again once MX has the
+   * user. Without it a session for an unknown user fails with MX's 404.
+   */
+  users?: UsersAtMx;
   /** The data-host transport (`POST /sessions` lives there). */
   data: MxTransport;
   /** Gives each get its deadline when the caller has none. */
@@ -91,6 +101,7 @@ export class SessionManager {
   readonly #store: SessionStore;
   readonly #lease: SessionLease;
   readonly #sso: Pick<SsoClient, 'apiToken'>;
+  readonly #users: UsersAtMx | undefined;
   readonly #data: MxTransport;
   readonly #retry: RetryPolicy;
   readonly #clock: Clock;
@@ -107,6 +118,7 @@ export class SessionManager {
 
   constructor(options: SessionManagerOptions) {
     this.#store = options.store;
+    this.#users = options.users;
     this.#lease = options.lease;
     this.#sso = options.sso;
     this.#data = options.data;
@@ -199,7 +211,11 @@ export class SessionManager {
   }
 
   async #create(userId: string, deadline: Deadline): Promise<string> {
-    const tradeFreshApiToken = async () => this.#postSession(await this.#sso.apiToken(userId, { deadline }), deadline);
+    const apiToken = () =>
+      this.#users
+        ? this.#users.withUser(userId, (options) => this.#sso.apiToken(userId, options), { deadline })
+        : this.#sso.apiToken(userId, { deadline });
+    const tradeFreshApiToken = async () => this.#postSession(await apiToken(), deadline);
     const token = await this.#retry.run(tradeFreshApiToken, {
       deadline,
       // POST /sessions spends the one-time API token, so the transport does not replay it after a lost answer.
