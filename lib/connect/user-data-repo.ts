@@ -23,15 +23,7 @@ export class UserDataRepository {
   constructor(private readonly table: TableRef) {}
 
   async erase(userId: string): Promise<ErasedItems> {
-    const jobKeys: Key[] = [];
-    for await (const entry of queryAll(this.table, {
-      IndexName: TABLE_KEYS.gsi2,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
-      ExpressionAttributeValues: { ':pk': gsi2.userJobs(userId) },
-    })) {
-      jobKeys.push(tableKeyOf(entry));
-    }
+    const jobKeys = await this.#indexKeys('gsi2', gsi2.userJobs(userId));
     const jobs = (await getItems(this.table, jobKeys, { consistent: true })).filter((item) => item.user_id === userId);
     const jobIds = jobKeys.map((key) => key.pk.slice('JOB#'.length));
     const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
@@ -69,15 +61,7 @@ export class UserDataRepository {
   /** Deliveries, to every subscription, of the events whose ids start with one of `prefixes`. */
   async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
     if (prefixes.length === 0) return [];
-    const webhookIds: string[] = [];
-    for await (const entry of queryAll(this.table, {
-      IndexName: TABLE_KEYS.gsi1,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
-      ExpressionAttributeValues: { ':pk': gsi1.webhooks },
-    })) {
-      webhookIds.push((entry.pk as string).slice('WEBHOOK#'.length));
-    }
+    const webhookIds = (await this.#indexKeys('gsi1', gsi1.webhooks)).map((key) => key.pk.slice('WEBHOOK#'.length));
     const found: Key[] = [];
     for (const webhookId of webhookIds) {
       for (const prefix of prefixes) {
@@ -94,15 +78,21 @@ export class UserDataRepository {
   }
 
   async #apiKeysOf(userId: string): Promise<Key[]> {
-    const entries: Key[] = [];
-    for await (const entry of queryAll(this.table, {
-      IndexName: TABLE_KEYS.gsi1,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
-      ExpressionAttributeValues: { ':pk': gsi1.apiKeys },
-    })) {
-      entries.push(tableKeyOf(entry));
-    }
+    const entries = await this.#indexKeys('gsi1', gsi1.apiKeys);
     return (await getItems(this.table, entries)).filter((item) => item.user_id === userId).map(tableKeyOf);
+  }
+
+  /** The table keys of every entry in one partition of a keys-only index. */
+  async #indexKeys(index: 'gsi1' | 'gsi2', partition: string): Promise<Key[]> {
+    const found: Key[] = [];
+    for await (const entry of queryAll(this.table, {
+      IndexName: TABLE_KEYS[index],
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index === 'gsi1' ? TABLE_KEYS.gsi1pk : TABLE_KEYS.gsi2pk },
+      ExpressionAttributeValues: { ':pk': partition },
+    })) {
+      found.push(tableKeyOf(entry));
+    }
+    return found;
   }
 }
