@@ -31,11 +31,19 @@ export class IdempotencyKeys {
     private readonly leaseMs: number,
   ) {}
 
-  async claim<T extends StoredOutcome>(scope: readonly unknown[], fingerprint: unknown): Promise<KeyClaim<T>> {
+  /** `userId`: the user the request is about, when it is about one (an erasure of the user deletes the record). */
+  async claim<T extends StoredOutcome>(scope: readonly unknown[], fingerprint: unknown, userId?: string): Promise<KeyClaim<T>> {
     const recordId = digestOf(scope);
     const requestHash = digestOf(fingerprint);
     const holder = randomUUID();
-    if (await this.store.claim(recordId, { requestHash, holder, now: this.clock.now(), leaseMs: this.leaseMs })) {
+    const claim = {
+      requestHash,
+      holder,
+      now: this.clock.now(),
+      leaseMs: this.leaseMs,
+      ...(userId === undefined ? {} : { userId }),
+    };
+    if (await this.store.claim(recordId, claim)) {
       return { state: 'claimed', key: new HeldKey<T>(this.store, recordId, holder) };
     }
     const record = await this.store.find(recordId, this.clock.now());

@@ -185,6 +185,7 @@ export class RefreshRequests {
     const claim = await this.deps.idempotency.claim<Outcome>(
       ['refresh-requests', request.idempotency_key],
       [request.user_id, request.member_guid, request.include_holdings, request.include_transactions],
+      request.user_id,
     );
     switch (claim.state) {
       case 'claimed':
@@ -239,10 +240,13 @@ const reusedKey = (): Outcome => ({
   field: 'idempotency_key',
 });
 
+/** How every `aggregation.rejected` event of a user begins: an erasure deletes their deliveries by it. */
+export const rejectedEventsOf = (userId: string): string => `msg_refreq_${sha256Hex(userId).slice(0, 16)}_`;
+
 /**
- * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the idempotency key, or
- * from the request's source id, so a redelivered or deferred request publishes the same event, which receivers
- * and the delivery log see once.
+ * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the user (a digest) and the
+ * idempotency key, or the request's source id, so a redelivered or deferred request publishes the same event, which
+ * receivers and the delivery log see once.
  */
 export function rejectedEvent(
   request: RefreshRequestBody,
@@ -252,7 +256,7 @@ export function rejectedEvent(
 ): WebhookEvent<RejectedEventData> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
-    id: `msg_refreq_${sha256Hex(origin).slice(0, 32)}_rejected`,
+    id: `${rejectedEventsOf(request.user_id)}${sha256Hex(origin).slice(0, 32)}_rejected`,
     type: 'aggregation.rejected',
     timestamp: new Date(nowMs).toISOString(),
     data: {

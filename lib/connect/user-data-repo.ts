@@ -1,3 +1,4 @@
+import { rejectedEventsOf } from '../aggregation/refresh-requests.ts';
 import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
 /** What an erasure deleted, by kind (counts only: never a value). */
@@ -6,8 +7,10 @@ export interface ErasedItems {
   userData: number;
   jobs: number;
   activeJobPointers: number;
-  /** Deliveries of the user's events (their jobs, their members' deletions, their sync hints). */
+  /** Deliveries of the user's events (their jobs, their members' deletions, their refresh requests refused). */
   deliveries: number;
+  /** Idempotency-Key records of the user's routes and refresh requests, with the answers they replay. */
+  idempotencyRecords: number;
   /** API keys bound to the user. */
   apiKeys: number;
 }
@@ -16,8 +19,8 @@ type Key = { pk: string; sk: string };
 
 /**
  * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
- * `USER#{id}…` partitions, the user's jobs (gsi2) and from them their members' active pointers and the deliveries of
- * their events (by event id, per subscription), and the API keys bound to the user.
+ * `USER#{id}…` partitions, the user's jobs and Idempotency-Key records (gsi2), from the jobs their members' active
+ * pointers, the deliveries of the user's events (by event id, per subscription), and the API keys bound to the user.
  */
 export class UserDataRepository {
   constructor(private readonly table: TableRef) {}
@@ -43,10 +46,12 @@ export class UserDataRepository {
     const deliveries = await this.#deliveriesOf([
       ...jobIds.map((id) => `msg_${id}_`),
       ...memberGuids.map((guid) => `msg_${guid}_`),
+      rejectedEventsOf(userId),
     ]);
     const apiKeys = await this.#apiKeysOf(userId);
+    const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));
 
-    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...apiKeys]);
+    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...apiKeys, ...idempotencyRecords]);
     // The jobs last: they are how a retried erasure finds the rest.
     await deleteItems(this.table, jobKeys);
     return {
@@ -54,13 +59,13 @@ export class UserDataRepository {
       jobs: jobKeys.length,
       activeJobPointers: pointers.length,
       deliveries: deliveries.length,
+      idempotencyRecords: idempotencyRecords.length,
       apiKeys: apiKeys.length,
     };
   }
 
   /** Deliveries, to every subscription, of the events whose ids start with one of `prefixes`. */
   async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
-    if (prefixes.length === 0) return [];
     const webhookIds = (await this.#indexKeys('gsi1', gsi1.webhooks)).map((key) => key.pk.slice('WEBHOOK#'.length));
     const found: Key[] = [];
     for (const webhookId of webhookIds) {

@@ -90,8 +90,10 @@ async function handleOnce(
   assertBodyDepth(request.body);
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
+  // A user's route: the record is the user's too, for its erasure to find (lib/connect/user-data-repo.ts).
+  const userId = operation.access === 'path_user' ? request.pathParams.user_id : undefined;
   for (let attempt = 0; ; attempt++) {
-    const claim = await keys.claim<StoredResponse>(scope, fingerprint);
+    const claim = await keys.claim<StoredResponse>(scope, fingerprint, userId);
     if (claim.state === 'claimed') return execute(operation, request, claim.key, binding, deps);
     if (claim.state === 'reused') {
       throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');

@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { conditionalWrite, isExpired, keys, type TableRef } from './table.ts';
+import { conditionalWrite, gsi2, isExpired, keys, type TableRef } from './table.ts';
 
 /** A key is remembered this long after its first request (docs/ARCHITECTURE.md → Data model). */
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
@@ -21,6 +21,8 @@ export interface IdempotencyClaim {
   holder: string;
   now: number;
   leaseMs: number;
+  /** The user the request is about (a `/users/{user_id}/…` route): its erasure deletes the record. */
+  userId?: string;
 }
 
 export interface IdempotencyStore {
@@ -35,7 +37,8 @@ export interface IdempotencyStore {
 }
 
 /**
- * Idempotency records as `IDEMP#{id}` / `IDEMP` items `{request_hash, status, holder, lease_until, outcome, ttl}`.
+ * Idempotency records as `IDEMP#{id}` / `IDEMP` items `{request_hash, status, holder, lease_until, outcome, ttl}`,
+ * those of a user's routes also in the user's gsi2 partition (an erasure deletes them).
  * A claim is a conditional put that succeeds when there is no live record: none, one past its `ttl`, or one
  * still `in_progress` whose lease (epoch milliseconds) has run out because its execution died. Completing and
  * releasing are conditional on the holder, so an execution that overran its lease cannot touch its successor's.
@@ -48,6 +51,7 @@ export class IdempotencyRepository implements IdempotencyStore {
       TableName: this.table.tableName,
       Item: {
         ...keys.idempotency(recordId),
+        ...(claim.userId === undefined ? {} : { gsi2pk: gsi2.userIdempotency(claim.userId), gsi2sk: recordId }),
         status: 'in_progress',
         request_hash: claim.requestHash,
         holder: claim.holder,

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { userDeletedEventId } from '../../../lib/connect/user-erasure.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
@@ -40,10 +42,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function call(method: string, path: string, body?: unknown, key = stack.apiKey) {
+async function call(method: string, path: string, body?: unknown, key = stack.apiKey, idempotencyKey?: string) {
   const response = await fetch(`${stack.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -53,18 +59,53 @@ async function call(method: string, path: string, body?: unknown, key = stack.ap
 const mxCalls = async (): Promise<Record<string, number>> =>
   ((await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
 
-/** A user with a member, a finished job, a session and synced transactions: most of what the relay keeps of one. */
+/**
+ * A user with a member, a finished job, a session, synced transactions, stored Idempotency-Key answers (a member
+ * created, a refresh, a refresh request) and a refresh request MX refused (`aggregation.rejected`, for a member
+ * without PFM): most of what the relay keeps of one.
+ */
 async function populate(userId: string): Promise<string> {
   expect((await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] })).status).toBe(
     201,
   );
   const { body } = await call('GET', `/users/${userId}/institutions/mxbank/credentials`);
-  const credentials = (body.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value: 'secret' }));
-  const created = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials, use_cases: ['PFM'] });
+  const credentialsOf = (value: string) =>
+    (body.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value }));
+  // Another value for each member: MX refuses a duplicate member (same institution, same credentials).
+  const create = (useCases: string[], key: string) =>
+    call(
+      'POST',
+      `/users/${userId}/members`,
+      { institution_code: 'mxbank', credentials: credentialsOf(key), use_cases: useCases },
+      stack.apiKey,
+      key,
+    );
+  const created = await create(['PFM'], `create-${userId}`);
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job?.id === created.body.job.id);
+  const member = created.body.member.guid as string;
+  const refreshed = await call('POST', `/users/${userId}/members/${member}/refresh`, {}, stack.apiKey, `refresh-${userId}`);
+  expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(202);
+  await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job?.id === refreshed.body.job.id);
   expect((await call('GET', `/users/${userId}/transactions/sync`)).status).toBe(200);
-  return created.body.member.guid as string;
+
+  const moneyMovement = await create(['MONEY_MOVEMENT'], `create-mm-${userId}`);
+  expect(moneyMovement.status, JSON.stringify(moneyMovement.body)).toBe(201);
+  const refused = moneyMovement.body.member.guid as string;
+  const sqs = createSqsClient({ region: stack.engines.region, sqsEndpoint: stack.engines.sqsEndpoint });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: stack.engines.queueUrls['refresh-requests'],
+      MessageBody: JSON.stringify({ user_id: userId, member_guid: refused, idempotency_key: `refreq-${userId}` }),
+    }),
+  );
+  sqs.destroy();
+  await receiver.waitFor(
+    (event) =>
+      event.type === 'aggregation.rejected' &&
+      (event.data as { request?: { member_guid?: string } }).request?.member_guid === refused,
+  );
+  return member;
 }
 
 /** Every item of the table as text, each delivery's payload inflated. */

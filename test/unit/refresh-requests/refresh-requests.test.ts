@@ -142,7 +142,7 @@ describe('RefreshRequests', () => {
     expect(published).toHaveLength(2);
     expect(published[0]!.id).toBe(published[1]!.id);
     expect(published[0]).toMatchObject({
-      id: expect.stringMatching(/^msg_refreq_[0-9a-f]{32}_rejected$/),
+      id: expect.stringMatching(/^msg_refreq_[0-9a-f]{16}_[0-9a-f]{32}_rejected$/),
       type: 'aggregation.rejected',
       data: {
         request: { user_id: 'u1', member_guid: 'MBR-1', correlation_id: 'corr-7' },

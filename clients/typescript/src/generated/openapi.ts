@@ -88,7 +88,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted
-         * @description MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, transactions-sync state and change log, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user ends with it), then sends `user.deleted`. Safe to repeat: a user MX no longer has is erased all the same. Not found by it yet: stored Idempotency-Key answers (sealed, gone within 24 h) and `aggregation.rejected` deliveries of refresh requests.
+         * @description MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. Safe to repeat: a user MX no longer has is erased all the same. A request for the user still running while it is erased may leave what it writes after (repeat the erasure once it has ended).
          */
         delete: operations["delete_users_user_id"];
         options?: never;
