@@ -1,26 +1,26 @@
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
 import { launchChromium } from '../support/browser.ts';
+import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * The journey's first end, as a client app runs it: a widget URL from the relay, the simulator's Connect page in
+ * The journey's first end, as a client app runs it against `npm start`: a widget URL from the relay, the simulator's Connect page in
  * Chromium (pick MX Bank, enter credentials, connect), MX's `mx/connect/memberConnected` message to the app, and the
  * member's aggregation followed through the relay to a verifying webhook receiver. The app follows the aggregation
  * with a refresh on memberConnected, which joins the one MX started on the new member (MX answers it in progress).
  */
 declare const window: { addEventListener: Function; connectMessages: unknown[] };
 
-let stack: LocalStack;
+let stack: StackProcess;
 let relay: RelayClient;
 let browser: Browser;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  stack = await startStackProcess({ LOG_LEVEL: 'ERROR' });
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
   const subscription = await relay.webhooks.create({ url: receiver.url, description: 'connect journey' });
   receiver.useSecret(subscription.secret);
@@ -29,7 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
+  await stack?.interrupt();
   await receiver?.close();
 });
 
