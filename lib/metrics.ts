@@ -72,6 +72,22 @@ export const METRICS = {
   MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
   /** Users erased (DELETE /users/{user_id}): `absent` when MX no longer had the user. */
   UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
+  // What MX did on its own
+  /**
+   * Members MX reported on with no job of ours following them (its webhooks, the reconcile), by what came of it:
+   * a job `opened` (or `joined`), an aggregation already `known`, `status` read, the member gone at MX, or the
+   * user `unplaced` (MX named a user guid the relay has never seen).
+   */
+  MemberReports: {
+    unit: 'Count',
+    sum: true,
+    dimensions: {
+      kind: ['aggregation', 'connection_status'] as const,
+      outcome: ['opened', 'joined', 'known', 'not_aggregated', 'status', 'member_gone', 'unplaced'] as const,
+    },
+  },
+  /** `member.connection_status_changed` events, by whether the user must act. */
+  MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

@@ -101,13 +101,15 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // when erasing it. BatchWriteItem: an erasure's deletions.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
-    // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs (gsi2).
+    // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs and
+    // Idempotency-Key records (gsi2), and MX's guid of the user (mxUsers).
     queries: ['table', 'gsi1', 'gsi2'],
     partitions: [
       'apiKeys',
       'rateWindows',
       'idempotency',
       'users',
+      'mxUsers',
       'activeJobs',
       'jobs',
       'institutions',
@@ -205,14 +207,16 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     verifiesMxWebhooks: true,
   },
   'worker-poll': {
-    description: 'One aggregation poll step per message; reschedules itself and ends jobs.',
+    description:
+      'One aggregation poll step per message; reschedules itself and ends jobs. Members MX reported on: jobs for aggregations MX ran, status changes.',
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 30,
     // After a success, the user's transactions sync change log is brought up to date (batches).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
-    partitions: ['users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    // Members' states are in the users' partitions; MX's user guids place a CONNECTION_STATUS webhook (mxUsers).
+    partitions: ['users', 'mxUsers', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],

@@ -8,10 +8,37 @@ export type TerminalStatus = Exclude<JobStatus, 'aggregating'>;
 
 /**
  * What started a job's aggregation: a refresh over HTTP, a refresh request from an upstream system (the
- * refresh-requests queue), or MX itself on a member created or updated (with credentials) through the relay.
+ * refresh-requests queue), MX itself on a member created or updated (with credentials) through the relay, or MX
+ * on its own — its daily background aggregation (`mx_background`) or any other it reports (`mx`: the Connect widget,
+ * a change found by the reconcile).
  */
-export const JOB_TRIGGERS = ['refresh', 'refresh_request', 'member_created', 'member_updated'] as const;
+export const JOB_TRIGGERS = ['refresh', 'refresh_request', 'member_created', 'member_updated', 'mx', 'mx_background'] as const;
 export type JobTrigger = (typeof JOB_TRIGGERS)[number];
+
+/** The triggers of aggregations MX started without being asked by the relay. */
+export const MX_STARTED_TRIGGERS = ['mx', 'mx_background'] as const satisfies readonly JobTrigger[];
+export type MxStartedTrigger = (typeof MX_STARTED_TRIGGERS)[number];
+const isMxStarted = (trigger: JobTrigger): trigger is MxStartedTrigger =>
+  (MX_STARTED_TRIGGERS as readonly string[]).includes(trigger);
+
+/**
+ * How far MX's `aggregated_at` may lie before the job's creation and still be the aggregation the relay asked for:
+ * MX's clock and ours differ by a little, and MX stamps whole seconds.
+ */
+const MX_CLOCK_TOLERANCE_MS = 5_000;
+
+/**
+ * Whether MX aggregated for this job: MX stamps `aggregated_at` when an aggregation starts, and leaves it as it was
+ * when it answers an aggregate call without aggregating (within its throttle window after a success). A job MX
+ * started on its own is an aggregation by definition. Undefined until the job has ended.
+ */
+export function mxAggregated(job: Pick<Job, 'status' | 'trigger' | 'createdAt' | 'member'>): boolean | undefined {
+  if (job.status === 'aggregating') return undefined;
+  if (isMxStarted(job.trigger)) return true;
+  const stamp = job.member?.aggregated_at;
+  const at = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
+}
 
 /** One tracked aggregation of one member, as stored. Times are epoch milliseconds. */
 export interface Job {
@@ -46,6 +73,7 @@ export const JOB_ID_PATTERN = /^job_[a-z0-9]{9}[0-9a-f]{16}$/;
 
 /** The job as the API shows it. */
 export function jobView(job: Job) {
+  const aggregated = mxAggregated(job);
   return {
     id: job.id,
     user_id: job.userId,
@@ -57,6 +85,7 @@ export function jobView(job: Job) {
     updated_at: new Date(job.updatedAt).toISOString(),
     finished_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
     polls: job.polls,
+    ...(aggregated === undefined ? {} : { mx_aggregated: aggregated }),
     ...(job.correlationId === undefined ? {} : { correlation_id: job.correlationId }),
     ...(job.status === 'action_required' && job.challenges ? { challenges: job.challenges } : {}),
   };

@@ -143,8 +143,9 @@ export class JobsRepository {
             expires_at: expiresAt,
             ttl: Math.ceil(expiresAt / 1000),
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
-          ExpressionAttributeValues: { ':now': now },
+          // Or held by this very job: a claim repeated after a failure before its job was written takes it again.
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR job_id = :job',
+          ExpressionAttributeValues: { ':now': now, ':job': jobId },
         }),
       ),
     );

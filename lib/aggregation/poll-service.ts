@@ -16,6 +16,7 @@ import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { TransactionSync } from '../transactions/transaction-sync.ts';
+import type { MemberWatch } from './member-watch.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -28,6 +29,8 @@ export interface PollDeps {
   maxPollDelaySeconds: number;
   /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
+  /** Where each job's end is recorded for its member (and a changed connection status announced). */
+  watch?: Pick<MemberWatch, 'observe'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics?: MetricsSink;
@@ -179,15 +182,18 @@ export class PollService {
       polls: job.polls + (member ? 1 : 0),
       ...(lagMs === undefined ? {} : { detection_lag_ms: lagMs }),
     });
-    await this.#notify({
-      ...job,
-      status,
-      member: snapshot,
-      challenges,
-      connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
-      finishedAt: now,
-      updatedAt: now,
-    });
+    await this.#notify(
+      {
+        ...job,
+        status,
+        member: snapshot,
+        challenges,
+        connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
+        finishedAt: now,
+        updatedAt: now,
+      },
+      member?.user_guid ?? undefined,
+    );
   }
 
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
@@ -245,7 +251,10 @@ export class PollService {
    * announcement is unfinished — how a redelivery and the sweeper know to publish again (its message dead-lettered
    * while publishing kept failing, say) — freed first, that job would be lost.
    */
-  async #notify(job: Job): Promise<void> {
+  async #notify(job: Job, userGuid?: string): Promise<void> {
+    // While the job holds the member: a report of the aggregation it followed then finds it (member-watch.ts). MX's
+    // guid of the user comes with the read that ended the job (a redelivery has none: it was learned then).
+    if (job.member) await this.deps.watch?.observe(job.userId, { ...job.member, user_guid: userGuid }, { jobId: job.id });
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.jobs.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.

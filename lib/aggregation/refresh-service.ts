@@ -95,14 +95,16 @@ export class RefreshService {
 
   /**
    * A job for an aggregation MX has started on its own accord: on a member created, or updated with credentials,
-   * through the relay (`member`: MX's answer). Joins the member's active job when there is one.
+   * through the relay (`member`: MX's answer), or on its own (lib/aggregation/member-watch.ts, which names the job
+   * `jobId` it has taken the aggregation for). Joins the member's active job when there is one.
    */
   async follow(
     request: { userId: string; memberGuid: string },
     member: Member,
-    trigger: Extract<JobTrigger, 'member_created' | 'member_updated'>,
+    trigger: Exclude<JobTrigger, 'refresh' | 'refresh_request'>,
+    jobId?: string,
   ): Promise<{ job: Job; joined: boolean }> {
-    const claim = await this.#claim(request);
+    const claim = await this.#claim(request, jobId);
     if ('joined' in claim) return claim.joined;
     return { job: await this.#open(request, claim.jobId, claim.now, member, trigger), joined: false };
   }
@@ -110,10 +112,11 @@ export class RefreshService {
   /** The member's active pointer for a new job, or the job already holding it (joined). */
   async #claim(
     request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
+    givenJobId?: string,
   ): Promise<{ jobId: string; now: number } | { joined: { job: Job; joined: true } }> {
     const { jobs, clock } = this.deps;
     const now = clock.now();
-    const jobId = newJobId(now);
+    const jobId = givenJobId ?? newJobId(now);
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
     if (await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
     return { joined: { job: await this.#activeJobFor(request), joined: true } };

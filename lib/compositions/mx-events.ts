@@ -7,11 +7,11 @@ import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
-import { pollQueueOf, sqsOf } from './queues.ts';
+import { memberReportsOf, pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 
-/** mx-events: MX's webhooks, their HTTP Basic check and the poll-loop nudge they cause. */
+/** mx-events: MX's webhooks, their HTTP Basic check and the poll-loop nudge (or member report) they cause. */
 export function composeMxEvents(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log } = runtime;
@@ -23,9 +23,11 @@ export function composeMxEvents(config: Config, given?: Given) {
     unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
     log,
   });
+  const sqs = sqsOf(runtime);
   const push = new MxPush({
     jobs: new JobsRepository(table),
-    pollQueue: pollQueueOf(runtime, sqsOf(runtime)),
+    pollQueue: pollQueueOf(runtime, sqs),
+    reports: memberReportsOf(runtime, sqs),
     clock,
     log,
     coverage: pushCoverageOf(runtime, table),

@@ -1,6 +1,9 @@
+import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
+import { MemberWatch } from '../aggregation/member-watch.ts';
 import { PollService } from '../aggregation/poll-service.ts';
+import { RefreshService } from '../aggregation/refresh-service.ts';
 import type { Config } from '../config.ts';
-import { pollMessageSchema } from '../queue/poll-message.ts';
+import { pollQueueMessageSchema } from '../queue/poll-message.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
@@ -10,22 +13,38 @@ import { tableOf } from './storage.ts';
 import { transactionSyncOf } from './transactions.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
-/** worker-poll: one poll step per message (see PollService); failed records are retried by SQS, the rest acknowledged. */
+/**
+ * worker-poll: one poll step per message (see PollService), or one member MX reported on (MemberWatch: the member
+ * read, a job opened for an aggregation MX ran on its own, a status change announced); failed records are retried by
+ * SQS, the rest acknowledged.
+ */
 export function composeWorkerPoll(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
+  const { clock } = runtime;
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const nexus = nexusClientOf(runtime, table);
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
-  const poll = new PollService({ ...aggregation, transactions: transactionSyncOf(runtime, table, nexus) });
+  const states = new MemberStatesRepository(table);
+  const refresh = new RefreshService({ ...aggregation, deadlineSeconds: config.aggregation.deadlineSeconds });
+  // The watch and the poll loop need each other: the watch ends a job MX already finished with a poll step now,
+  // and every job's end is recorded in the member's state.
+  let poll: PollService | undefined;
+  const watch = new MemberWatch({
+    ...aggregation,
+    states,
+    refresh,
+    pollNow: (job) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: 'push' }),
+  });
+  poll = new PollService({ ...aggregation, watch, transactions: transactionSyncOf(runtime, table, nexus) });
   const handler = sqsHandler(
     runtime,
     'poll',
     sqs,
-    pollMessageSchema,
-    (message) => poll.handle(message),
-    (message) => ({ job_id: message.job_id }),
+    pollQueueMessageSchema,
+    (message) => ('member_report' in message ? watch.handleReport(message) : poll.handle(message)),
+    (message) => ('member_report' in message ? { member_guid: message.member_report.member_guid } : { job_id: message.job_id }),
   );
-  return { handler, runtime, poll, jobs: aggregation.jobs };
+  return { handler, runtime, poll, watch, jobs: aggregation.jobs };
 }

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { PollMessage } from '../queue/poll-message.ts';
+import type { MemberReport, PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from '../aggregation/jobs-repo.ts';
 import type { Job } from '../aggregation/job.ts';
 import type { PushCoverage } from './push-coverage.ts';
@@ -10,6 +10,8 @@ import type { PushCoverage } from './push-coverage.ts';
 export interface MxPushDeps {
   jobs: Pick<JobsRepository, 'activeJobIdsOfMember' | 'get'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
+  /** The same queue, for members no job of ours follows: worker-poll reads them from MX (member-watch.ts). */
+  reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
   clock: Clock;
   log: Log;
   /** Told of every push, so the poll loop knows MX is pushing (optional: without it, polls stay dense). */
@@ -18,15 +20,17 @@ export interface MxPushDeps {
 
 export type PushOutcome =
   | { kind: 'ignored'; reason: string }
-  | { kind: 'no_active_job'; memberGuid: string }
+  | { kind: 'reported'; memberGuid: string }
   | { kind: 'polled'; jobId: string; step: number }
   | { kind: 'failed'; memberGuid: string };
 
 /**
  * MX's webhooks as hints. A push for a member with an active job sends that job an immediate poll for its current
  * step: the poll worker reads the member and decides, with the same step rules as every poll, so a push never ends
- * a job by itself and a duplicate or late push changes nothing. Nothing here throws: MX resends whatever is not
- * answered 2xx, and the poll loop remains the fallback for a push that could not be acted on.
+ * a job by itself and a duplicate or late push changes nothing. A push for any other member — an aggregation MX ran
+ * on its own, a connection status it announces — is a member report for worker-poll, which reads the member from MX
+ * before it believes anything (lib/aggregation/member-watch.ts). Nothing here throws: MX resends whatever is not
+ * answered 2xx, and the poll loop and the reconcile remain the fallback for a push that could not be acted on.
  */
 export class MxPush {
   constructor(private readonly deps: MxPushDeps) {}
@@ -61,8 +65,18 @@ export class MxPush {
       if (found?.status === 'aggregating') job = found;
     }
     if (!job) {
-      log.debug('MX webhook for a member without an active job', describe(webhook));
-      return { kind: 'no_active_job', memberGuid: webhook.memberGuid };
+      await this.deps.reports.schedule({
+        member_report: {
+          kind: webhook.type === 'AGGREGATION' ? 'aggregation' : 'connection_status',
+          member_guid: webhook.memberGuid,
+          ...(webhook.type === 'AGGREGATION' && webhook.userId ? { user_id: webhook.userId } : {}),
+          ...(webhook.userGuid ? { user_guid: webhook.userGuid } : {}),
+          ...(webhook.type === 'AGGREGATION' ? { is_background: webhook.isBackground } : {}),
+        },
+        due_at: now,
+      });
+      log.info('MX webhook for a member no job follows: reported', describe(webhook));
+      return { kind: 'reported', memberGuid: webhook.memberGuid };
     }
     await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, trigger: 'push' });
     log.info('MX webhook: immediate poll', { ...describe(webhook), job_id: job.id, step: job.step });

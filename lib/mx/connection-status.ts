@@ -56,9 +56,13 @@ export const STATUS_KINDS: Readonly<Record<ConnectionStatus, StatusKind>> = {
   DISABLED: 'error',
 };
 
-export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'failed';
-
 const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
+
+/** Whether a (settled) status asks the user to act: reconnect, fix credentials, answer MFA. */
+export const needsUser = (status: string | null | undefined): boolean =>
+  typeof status === 'string' && kindsByName.get(status) === 'needs_user';
+
+export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'failed';
 
 /**
  * Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). CHALLENGED needs

@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { params } from '../identifiers.ts';
+import { mxGuid, params } from '../identifiers.ts';
 
 /**
  * The MX webhooks nexus-relay acts on (MX's webhooks guide): AGGREGATION (`member_data_updated`, after an aggregation
@@ -7,22 +7,49 @@ import { params } from '../identifiers.ts';
  * or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
  */
 export type MxWebhook =
-  | { type: 'AGGREGATION'; memberGuid: string; action: string | null; jobGuid: string | null; isBackground: boolean }
-  | { type: 'CONNECTION_STATUS'; memberGuid: string; action: string | null; connectionStatus: string | null };
+  | {
+      type: 'AGGREGATION';
+      memberGuid: string;
+      /** Who the member belongs to: MX's `user_id` (the relay's, as users are made with it) and `user_guid`. */
+      userId: string | null;
+      userGuid: string | null;
+      action: string | null;
+      jobGuid: string | null;
+      isBackground: boolean;
+    }
+  | {
+      type: 'CONNECTION_STATUS';
+      memberGuid: string;
+      /** MX names the user by its own guid only on this webhook. */
+      userGuid: string | null;
+      action: string | null;
+      connectionStatus: string | null;
+    };
 
 export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
 
 /** A field we only log: anything but a short string reads as null. */
 const info = z.catch(z.nullable(z.string().check(z.maxLength(128))), null);
 
+/** An identifier we look up: anything malformed reads as absent (the webhook is then placed by the other, or not). */
+const userId = z.catch(z.nullable(params.userId), null);
+const userGuid = z.catch(z.nullable(mxGuid('USR')), null);
+
 const envelope = z.looseObject({ type: z.string().check(z.maxLength(64)) });
 const aggregation = z.looseObject({
   member_guid: params.memberGuid,
+  user_id: z.optional(userId),
+  user_guid: z.optional(userGuid),
   action: info,
   job_guid: info,
   is_background: z.catch(z.nullable(z.boolean()), null),
 });
-const connectionStatus = z.looseObject({ member_guid: params.memberGuid, action: info, connection_status: info });
+const connectionStatus = z.looseObject({
+  member_guid: params.memberGuid,
+  user_guid: z.optional(userGuid),
+  action: info,
+  connection_status: info,
+});
 
 /** Reads a webhook body; never throws, whatever the input. */
 export function parseMxWebhook(body: unknown): MxWebhookParse {
@@ -33,17 +60,28 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
     case 'AGGREGATION': {
       const parsed = aggregation.safeParse(body);
       if (!parsed.success) return withoutMember(type);
-      const { member_guid, action, job_guid, is_background } = parsed.data;
+      const { member_guid, user_id, user_guid, action, job_guid, is_background } = parsed.data;
       return {
         ok: true,
-        webhook: { type, memberGuid: member_guid, action, jobGuid: job_guid, isBackground: is_background === true },
+        webhook: {
+          type,
+          memberGuid: member_guid,
+          userId: user_id ?? null,
+          userGuid: user_guid ?? null,
+          action,
+          jobGuid: job_guid,
+          isBackground: is_background === true,
+        },
       };
     }
     case 'CONNECTION_STATUS': {
       const parsed = connectionStatus.safeParse(body);
       if (!parsed.success) return withoutMember(type);
-      const { member_guid, action, connection_status } = parsed.data;
-      return { ok: true, webhook: { type, memberGuid: member_guid, action, connectionStatus: connection_status } };
+      const { member_guid, user_guid, action, connection_status } = parsed.data;
+      return {
+        ok: true,
+        webhook: { type, memberGuid: member_guid, userGuid: user_guid ?? null, action, connectionStatus: connection_status },
+      };
     }
     default:
       return { ok: false, reason: `type ${JSON.stringify(type)} is not one nexus-relay acts on` };

@@ -11,6 +11,8 @@ export const EVENT_TYPES = [
   'aggregation.rejected',
   /** A member was deleted at MX through the relay; its active job, if any, ends `failed`. */
   'member.deleted',
+  /** A member's settled connection status differs from the last the relay recorded (whoever saw it). */
+  'member.connection_status_changed',
   /** A user was erased (DELETE /users/{user_id}): at MX and in the relay. */
   'user.deleted',
   /** An aggregation changed the transactions of a user who syncs them: `GET …/transactions/sync` has them. */

@@ -1,3 +1,4 @@
+import { mxGuid, params } from '../identifiers.ts';
 import * as z from '../zod.ts';
 
 /** One step of one aggregation's poll loop. Applied only when the job is still at `step` (see PollService). */
@@ -9,3 +10,24 @@ export const pollMessageSchema = z.object({
   trigger: z.optional(z.enum(['push', 'sweeper'])),
 });
 export type PollMessage = z.infer<typeof pollMessageSchema>;
+
+/**
+ * A member MX reported on without a job of ours following it (mx-events → worker-poll, which reads MX): an
+ * aggregation it ran (`aggregation`, AGGREGATION webhook) or a connection status it announced (`connection_status`).
+ * The user as MX named it: the relay's user id, or MX's user guid only (CONNECTION_STATUS), placed by the worker.
+ */
+export const memberReportSchema = z.object({
+  member_report: z.object({
+    kind: z.enum(['aggregation', 'connection_status']),
+    member_guid: params.memberGuid,
+    user_id: z.optional(params.userId),
+    user_guid: z.optional(mxGuid('USR')),
+    is_background: z.optional(z.boolean()),
+  }),
+  due_at: z.int().check(z.minimum(0)),
+});
+export type MemberReport = z.infer<typeof memberReportSchema>;
+
+/** What the poll queue carries: poll steps and member reports. */
+export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema]);
+export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

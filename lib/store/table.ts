@@ -52,6 +52,10 @@ export const keys = {
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
   mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
+  /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
+  memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
+  /** MX's user guid → the relay's user id: how a webhook naming only MX's guid is placed. */
+  mxUser: (userGuid: string) => ({ pk: `MXUSER#${userGuid}`, sk: 'USER' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
@@ -110,8 +114,12 @@ export const gsi2 = {
  * queries are not narrowed: both indexes hold keys only, and the items behind them are read under this rule.
  */
 export const PARTITIONS = {
-  /** Sessions and their leases, the sync state, transaction pointers and the change log: a user's MX-read data. */
+  /**
+   * Sessions and their leases, the sync state, transaction pointers and the change log, what the relay last saw of
+   * each member: a user's MX-read data.
+   */
   users: keys.session('*').pk,
+  mxUsers: keys.mxUser('*').pk,
   jobs: keys.job('*').pk,
   activeJobs: activeJobsPartition('*'),
   /** Subscriptions (with their sealed signing secrets) and their deliveries. */

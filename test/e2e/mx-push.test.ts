@@ -89,7 +89,8 @@ const readsOf = async (memberGuid: string) =>
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
   receiver.respondWith((event) => {
-    if (event.type !== 'aggregation.started') terminalArrivals.set(event.data.job.id, Date.now());
+    if (event.type.startsWith('aggregation.') && event.type !== 'aggregation.started')
+      terminalArrivals.set(event.data.job.id, Date.now());
     return 204;
   });
   stack = await startStackProcess();

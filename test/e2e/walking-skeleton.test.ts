@@ -29,9 +29,9 @@ const { sim, simMember } = simulatorControl(() => stack.simulatorUrl);
 
 const refresh = (userId: string, memberGuid: string) => relay.members.refresh({ user_id: userId, member_guid: memberGuid });
 
-const eventsOf = (jobId: string) => receiver.events.filter((event) => event.data.job.id === jobId);
+const eventsOf = (jobId: string) => receiver.events.filter((event) => event.data.job?.id === jobId);
 const isTerminalFor = (jobId: string) => (event: { type: string; data: { job: { id: string } } }) =>
-  event.data.job.id === jobId && event.type !== 'aggregation.started';
+  event.data.job?.id === jobId && event.type !== 'aggregation.started';
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();

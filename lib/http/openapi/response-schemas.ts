@@ -38,7 +38,7 @@ function build() {
         .enum(JOB_TRIGGERS)
         .check(
           z.describe(
-            'What started the aggregation: a refresh, a refresh request from another system, or MX on a member created or updated through the relay',
+            'What started the aggregation: a refresh, a refresh request from another system, MX on a member created or updated through the relay, or MX on its own (`mx_background`: its daily aggregation; `mx`: any other, e.g. the Connect widget or a change the reconcile found)',
           ),
         ),
       connection_status: z.nullable(z.string()).check(z.describe("The member's MX connection status when last read")),
@@ -46,6 +46,13 @@ function build() {
       updated_at: instant,
       finished_at: z.nullable(instant),
       polls: z.int().check(z.nonnegative(), z.describe('How many times the service has read the member from MX for this job')),
+      mx_aggregated: z
+        .optional(z.boolean())
+        .check(
+          z.describe(
+            'Once the job has ended: whether MX aggregated (its `aggregated_at` moved). False when MX answered without aggregating — inside its throttle window, about 3 h after a successful aggregation — so `succeeded` brought nothing new',
+          ),
+        ),
       correlation_id: z
         .optional(z.string())
         .check(z.describe("The requester's id from a refresh request (refresh-requests queue)")),

@@ -1,4 +1,5 @@
 import * as z from '../../zod.ts';
+import { connectionStatusChangedSchema } from '../../aggregation/member-watch.ts';
 import { rejectedEventDataSchema } from '../../aggregation/refresh-requests.ts';
 import { memberDeletedEventDataSchema } from '../../connect/members.ts';
 import { userDeletedEventDataSchema } from '../../connect/user-erasure.ts';
@@ -46,6 +47,11 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodMiniType }> = {
   'member.deleted': {
     summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
     data: memberDeletedEventDataSchema,
+  },
+  'member.connection_status_changed': {
+    summary:
+      "A member's connection status changed, seen by a job's end, MX's webhook or the reconcile; `action_required`: the user must act (open `reconnect` as a widget URL)",
+    data: connectionStatusChangedSchema,
   },
   'user.deleted': {
     summary: 'A user was erased: deleted at MX, and nothing of the user left in the relay (this delivery aside)',

@@ -142,7 +142,7 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
 
     await deliverAll();
     await deliverAll();
-    const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
+    const terminal = receiver.events.filter((event) => event.data.job?.id === job.id && event.type !== 'aggregation.started');
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.succeeded']);
   });
 
@@ -185,7 +185,7 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
     await Promise.all([relay.workerPoll.poll.handle(step0!), relay.workerPoll.poll.handle(step0!)]);
     expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'timed_out' });
     await deliverAll();
-    const terminal = receiver.events.filter((event) => event.data.job.id === job.id && event.type !== 'aggregation.started');
+    const terminal = receiver.events.filter((event) => event.data.job?.id === job.id && event.type !== 'aggregation.started');
     expect(terminal.map((event) => event.type)).toEqual(['aggregation.timed_out']);
   });
 });
@@ -210,7 +210,7 @@ describe('MFA', () => {
       }
     }
     await deliverAll();
-    return receiver.events.filter((event) => event.data.job.id === jobId && event.type !== 'aggregation.started');
+    return receiver.events.filter((event) => event.data.job?.id === jobId && event.type !== 'aggregation.started');
   }
 
   it('a challenge ends action_required with the questions; the right answer resumes the same job to succeeded', async () => {

@@ -101,6 +101,7 @@ describe('MxPush records pushes', () => {
     const service = new MxPush({
       jobs: { activeJobIdsOfMember: async () => [], get: async () => undefined },
       pollQueue: { schedule: async () => {} },
+      reports: { schedule: async () => {} },
       clock: new ManualClock(),
       log: silentLog,
       coverage: { recordPush: async () => void recorded++ },

@@ -4,11 +4,11 @@ import type { Job, JobStatus } from '../../../lib/aggregation/job.ts';
 import { MxPush } from '../../../lib/mx-events/mx-push.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog, type Log } from '../../../lib/logger.ts';
-import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import type { MemberReport, PollMessage } from '../../../lib/queue/poll-message.ts';
 
 const MEMBER = 'MBR-7c6f361b-e582-15b6-60c0-358f12466b4b';
-const push = (memberGuid: string) =>
-  JSON.stringify({ type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid, job_guid: 'JOB-1' });
+const push = (memberGuid: string, more: Record<string, unknown> = {}) =>
+  JSON.stringify({ type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid, job_guid: 'JOB-1', ...more });
 
 const job = (status: JobStatus, step: number): Job => ({
   id: 'job_000000001aaaaaaaaaaaaaaaa',
@@ -30,6 +30,7 @@ const job = (status: JobStatus, step: number): Job => ({
 function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
   const clock = new ManualClock();
   const sent: PollMessage[] = [];
+  const reported: MemberReport[] = [];
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const service = new MxPush({
     jobs: {
@@ -46,10 +47,15 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
         sent.push(message);
       },
     },
+    reports: {
+      async schedule(message) {
+        reported.push(message);
+      },
+    },
     clock,
     log: options.log ?? silentLog,
   });
-  return { service, sent, clock };
+  return { service, sent, reported, clock };
 }
 
 describe('MxPush', () => {
@@ -72,19 +78,35 @@ describe('MxPush', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('does nothing (logging at debug) for a member without an active job', async () => {
-    const debug: unknown[] = [];
-    const log = { ...silentLog, debug: (...args: unknown[]) => debug.push(args) };
-    const { service, sent } = setup([], { log });
-    expect(await service.receive(push(MEMBER))).toEqual({ kind: 'no_active_job', memberGuid: MEMBER });
+  it('reports a member without an active job to worker-poll, with the user as MX named it', async () => {
+    const { service, sent, reported, clock } = setup([]);
+    const body = push(MEMBER, { user_id: 'user-1', user_guid: 'USR-1', is_background: true });
+    expect(await service.receive(body)).toEqual({ kind: 'reported', memberGuid: MEMBER });
     expect(sent).toEqual([]);
-    expect(debug).toHaveLength(1);
+    expect(reported).toEqual([
+      {
+        member_report: { kind: 'aggregation', member_guid: MEMBER, user_id: 'user-1', user_guid: 'USR-1', is_background: true },
+        due_at: clock.now(),
+      },
+    ]);
   });
 
-  it('does nothing for a job that has already ended', async () => {
-    const { service, sent } = setup([job('succeeded', 2)]);
-    expect((await service.receive(push(MEMBER))).kind).toBe('no_active_job');
-    expect(sent).toEqual([]);
+  it('reports a CONNECTION_STATUS by MX’s user guid only, and a malformed user id as absent', async () => {
+    const { service, reported } = setup([job('succeeded', 2)]);
+    await service.receive(
+      JSON.stringify({
+        type: 'CONNECTION_STATUS',
+        action: 'CHANGED',
+        connection_status: 'EXPIRED',
+        member_guid: MEMBER,
+        user_guid: 'USR-9',
+      }),
+    );
+    await service.receive(push(MEMBER, { user_id: '../etc', user_guid: 'USR-9' }));
+    expect(reported.map((message) => message.member_report)).toEqual([
+      { kind: 'connection_status', member_guid: MEMBER, user_guid: 'USR-9' },
+      { kind: 'aggregation', member_guid: MEMBER, user_guid: 'USR-9', is_background: false },
+    ]);
   });
 
   it('ignores what it cannot read, and sends nothing', async () => {

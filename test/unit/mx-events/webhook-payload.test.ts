@@ -32,11 +32,25 @@ describe('parseMxWebhook', () => {
   it('reads the AGGREGATION and CONNECTION_STATUS payloads of MX’s webhooks guide', () => {
     expect(parseMxWebhook(aggregation)).toEqual({
       ok: true,
-      webhook: { type: 'AGGREGATION', memberGuid: MEMBER, action: 'member_data_updated', jobGuid: 'JOB-1', isBackground: false },
+      webhook: {
+        type: 'AGGREGATION',
+        memberGuid: MEMBER,
+        userId: 'partner-user-1',
+        userGuid: 'USR-1',
+        action: 'member_data_updated',
+        jobGuid: 'JOB-1',
+        isBackground: false,
+      },
     });
     expect(parseMxWebhook(connectionStatus)).toEqual({
       ok: true,
-      webhook: { type: 'CONNECTION_STATUS', memberGuid: MEMBER, action: 'CHANGED', connectionStatus: 'CHALLENGED' },
+      webhook: {
+        type: 'CONNECTION_STATUS',
+        memberGuid: MEMBER,
+        userGuid: 'USR-1',
+        action: 'CHANGED',
+        connectionStatus: 'CHALLENGED',
+      },
     });
   });
 
@@ -44,7 +58,12 @@ describe('parseMxWebhook', () => {
     const odd = { type: 'CONNECTION_STATUS', member_guid: MEMBER, connection_status: 42, action: null, brand_new: { x: 1 } };
     expect(parseMxWebhook(odd)).toEqual({
       ok: true,
-      webhook: { type: 'CONNECTION_STATUS', memberGuid: MEMBER, action: null, connectionStatus: null },
+      webhook: { type: 'CONNECTION_STATUS', memberGuid: MEMBER, userGuid: null, action: null, connectionStatus: null },
+    });
+    // A user id or guid that is not one reads as absent: the webhook is placed by the other, or not at all.
+    expect(parseMxWebhook({ ...aggregation, user_id: '../x', user_guid: 7 })).toMatchObject({
+      ok: true,
+      webhook: { userId: null, userGuid: null },
     });
     expect(parseMxWebhook({ type: 'AGGREGATION', member_guid: MEMBER, job_guid: null })).toMatchObject({
       ok: true,

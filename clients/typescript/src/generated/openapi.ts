@@ -941,6 +941,23 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "member.connection_status_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A member's connection status changed, seen by a job's end, MX's webhook or the reconcile; `action_required`: the user must act (open `reconnect` as a widget URL) */
+        post: operations["event_member_connection_status_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "user.deleted": {
         parameters: {
             query?: never;
@@ -1055,10 +1072,10 @@ export interface components {
             /** @enum {string} */
             status: "aggregating" | "succeeded" | "action_required" | "failed" | "timed_out";
             /**
-             * @description What started the aggregation: a refresh, a refresh request from another system, or MX on a member created or updated through the relay
+             * @description What started the aggregation: a refresh, a refresh request from another system, MX on a member created or updated through the relay, or MX on its own (`mx_background`: its daily aggregation; `mx`: any other, e.g. the Connect widget or a change the reconcile found)
              * @enum {string}
              */
-            trigger: "refresh" | "refresh_request" | "member_created" | "member_updated";
+            trigger: "refresh" | "refresh_request" | "member_created" | "member_updated" | "mx" | "mx_background";
             /** @description The member's MX connection status when last read */
             connection_status: string | null;
             /**
@@ -1074,6 +1091,8 @@ export interface components {
             finished_at: string | null;
             /** @description How many times the service has read the member from MX for this job */
             polls: number;
+            /** @description Once the job has ended: whether MX aggregated (its `aggregated_at` moved). False when MX answered without aggregating — inside its throttle window, about 3 h after a successful aggregation — so `succeeded` brought nothing new */
+            mx_aggregated?: boolean;
             /** @description The requester's id from a refresh request (refresh-requests queue) */
             correlation_id?: string;
             /** @description Present when the job is action_required on a CHALLENGED member */
@@ -11923,6 +11942,71 @@ export interface operations {
                          * @description When the relay deleted the member at MX
                          */
                         deleted_at: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the subscription is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_member_connection_status_changed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "member.connection_status_changed";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        user_id: string;
+                        member_guid: string;
+                        connection_status: string;
+                        previous_connection_status: string;
+                        /** @description The user must act: reconnect, fix credentials or answer MFA */
+                        action_required: boolean;
+                        /** @description What to pass to POST /users/{user_id}/widget_urls to let the user act */
+                        reconnect?: {
+                            /** @constant */
+                            widget_type: "connect_widget";
+                            current_member_guid: string;
+                        };
                     };
                 };
             };

@@ -1,0 +1,209 @@
+import type { Clock } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import { type MetricsSink, noMetrics } from '../metrics.ts';
+import { classifyMember, needsUser } from '../mx/connection-status.ts';
+import { MxError } from '../mx/errors.ts';
+import type { Member } from '../mx/member.ts';
+import type { NexusClient } from '../mx/nexus-client.ts';
+import type { MemberReport } from '../queue/poll-message.ts';
+import * as z from '../zod.ts';
+import type { EventSink } from './job-events.ts';
+import { type Job, type MxStartedTrigger, newJobId } from './job.ts';
+import type { JobsRepository } from './jobs-repo.ts';
+import type { MemberSnapshot } from './member-snapshot.ts';
+import type { MemberStatesRepository } from './member-states-repo.ts';
+import type { RefreshService } from './refresh-service.ts';
+
+/** `member.connection_status_changed`'s data. */
+export const connectionStatusChangedSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  connection_status: z.string(),
+  previous_connection_status: z.string(),
+  action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
+  reconnect: z.optional(
+    z
+      .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
+      .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act')),
+  ),
+});
+export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSchema>;
+
+/** One per change of one member: the count of changes so far and the status it changed to. */
+export const statusChangedEventId = (memberGuid: string, seq: number, status: string): string =>
+  `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`;
+
+export interface MemberWatchDeps {
+  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'record' | 'putUser' | 'userOf'>;
+  nexus: Pick<NexusClient, 'readMember'>;
+  jobs: Pick<JobsRepository, 'get'>;
+  refresh: Pick<RefreshService, 'follow'>;
+  /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
+  pollNow: (job: Job) => Promise<void>;
+  events: EventSink;
+  clock: Clock;
+  log: Log;
+  metrics?: MetricsSink;
+}
+
+export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';
+
+/**
+ * What the relay learns of members outside its own refreshes. An aggregation MX reports (its AGGREGATION webhook, or
+ * a change the reconcile finds) becomes a job like a refresh's, unless one already follows it: the aggregation is
+ * named by MX's `aggregated_at`, taken in the member's state with a conditional write, so duplicate and late reports
+ * — and a report of an aggregation a relay job follows — open nothing. A connection status that differs from the one
+ * recorded is announced once (`member.connection_status_changed`), whoever saw it first.
+ */
+export class MemberWatch {
+  constructor(private readonly deps: MemberWatchDeps) {}
+
+  /** A member report (mx-events): the user placed, then the aggregation or the status MX reported. */
+  async handleReport({ member_report: report }: MemberReport): Promise<void> {
+    const { states, log } = this.deps;
+    const metrics = this.deps.metrics ?? noMetrics;
+    const userId = report.user_id ?? (report.user_guid === undefined ? undefined : await states.userOf(report.user_guid));
+    if (userId === undefined) {
+      // MX names a user the relay has not served since it learns guids (or one it erased): nothing to tell anyone.
+      log.warn('MX reported on a member of a user the relay cannot place', {
+        kind: report.kind,
+        member_guid: report.member_guid,
+      });
+      metrics.add('MemberReports', 1, { kind: report.kind, outcome: 'unplaced' });
+      return;
+    }
+    const member = { userId, memberGuid: report.member_guid };
+    const outcome =
+      report.kind === 'aggregation'
+        ? await this.aggregationReported(member, report.is_background ? 'mx_background' : 'mx')
+        : (await this.statusReported(member))
+          ? 'status'
+          : 'member_gone';
+    metrics.add('MemberReports', 1, { kind: report.kind, outcome });
+  }
+
+  async aggregationReported(
+    member: { userId: string; memberGuid: string },
+    trigger: MxStartedTrigger,
+  ): Promise<AggregationReport> {
+    const { states, jobs, clock, log } = this.deps;
+    const read = await this.#read(member);
+    if (!read) return 'member_gone';
+    const state = await states.get(member.userId, member.memberGuid);
+    await this.#learnUser(member.userId, read, state);
+    const aggregatedAt = read.aggregated_at;
+    if (!aggregatedAt) return 'not_aggregated';
+
+    let jobId: string;
+    if (state?.aggregatedAt === aggregatedAt) {
+      // Followed already — unless the report that took it failed before its job was written (SQS retries it).
+      if (!state.jobId || (await jobs.get(state.jobId))) return 'known';
+      jobId = state.jobId;
+    } else {
+      jobId = newJobId(clock.now());
+      const claimed = await states.claimAggregation(member.userId, member.memberGuid, {
+        aggregatedAt,
+        jobId,
+        ...(read.user_guid ? { userGuid: read.user_guid } : {}),
+        now: clock.now(),
+      });
+      if (!claimed) return 'known';
+    }
+    const { job, joined } = await this.deps.refresh.follow(member, read, trigger, jobId);
+    log.info('MX-started aggregation', { job_id: job.id, member_guid: member.memberGuid, trigger, joined });
+    if (joined) return 'joined';
+    if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job);
+    return 'opened';
+  }
+
+  /**
+   * A status MX reported (its CONNECTION_STATUS webhook): believed only as MX's read of the member has it. False when
+   * MX no longer has the member.
+   */
+  async statusReported(member: { userId: string; memberGuid: string }): Promise<boolean> {
+    const read = await this.#read(member);
+    if (!read) return false;
+    await this.observe(member.userId, read);
+    return true;
+  }
+
+  /**
+   * Records what a read of the member shows (a job's end, a webhook, the reconcile) and announces a settled
+   * connection status that differs from the one recorded. The first status recorded for a member is a baseline, not
+   * a change. `seen.jobId`: the job whose end this is (its aggregation is then the one followed).
+   */
+  async observe(
+    userId: string,
+    member: MemberSnapshot & { user_guid?: string | null },
+    seen: { jobId?: string } = {},
+  ): Promise<void> {
+    const { states, events, clock, log } = this.deps;
+    const settled = member.is_being_aggregated !== true;
+    const status = settled ? (member.connection_status ?? null) : null;
+    const state = await states.get(userId, member.guid);
+    const userGuid = await this.#learnUser(userId, member, state);
+    const previous = state?.connectionStatus ?? null;
+    const changed = status !== null && previous !== null && status !== previous;
+    const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
+    if (changed) {
+      const actionRequired = needsUser(status);
+      const data: ConnectionStatusChanged = {
+        user_id: userId,
+        member_guid: member.guid,
+        connection_status: status,
+        previous_connection_status: previous,
+        action_required: actionRequired,
+        ...(actionRequired ? { reconnect: { widget_type: 'connect_widget' as const, current_member_guid: member.guid } } : {}),
+      };
+      // Before the state moves: a failure after publishing repeats the same event id, which reaches no one twice.
+      await events.publish({
+        id: statusChangedEventId(member.guid, seq, status),
+        type: 'member.connection_status_changed',
+        timestamp: new Date(clock.now()).toISOString(),
+        data,
+      });
+      (this.deps.metrics ?? noMetrics).add('MemberStatusChanges', 1, { action_required: actionRequired ? 'yes' : 'no' });
+      log.info('member connection status changed', {
+        user_id: userId,
+        member_guid: member.guid,
+        connection_status: status,
+        previous_connection_status: previous,
+      });
+    }
+    const recorded = await states.record(userId, member.guid, state?.statusSeq ?? 0, {
+      connectionStatus: status ?? previous,
+      statusSeq: seq,
+      ...(seen.jobId === undefined ? {} : { jobId: seen.jobId, aggregatedAt: member.aggregated_at ?? null }),
+      ...(userGuid === undefined ? {} : { userGuid }),
+      now: clock.now(),
+    });
+    if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
+  }
+
+  /**
+   * MX's guid of the user, placed once (how a webhook that names only it finds the user): the guid when it is new
+   * to the member's state, for the state to keep.
+   */
+  async #learnUser(
+    userId: string,
+    member: { user_guid?: string | null },
+    state: { userGuid?: string } | undefined,
+  ): Promise<string | undefined> {
+    const userGuid = member.user_guid;
+    if (!userGuid || state?.userGuid === userGuid) return undefined;
+    await this.deps.states.putUser(userGuid, userId);
+    return userGuid;
+  }
+
+  async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {
+    try {
+      return await this.deps.nexus.readMember(member.userId, member.memberGuid);
+    } catch (error) {
+      if (error instanceof MxError && (error.code === 'MX_NOT_FOUND' || error.code === 'MX_FORBIDDEN')) {
+        this.deps.log.info('MX no longer has the member', { member_guid: member.memberGuid, code: error.code });
+        return undefined;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+
+/**
+ * Aggregations MX runs without the relay asking, and the connection statuses MX announces, reach client apps: the
+ * simulator aggregates a member on MX's side (its Nexus API called directly, as the Connect widget or MX's own
+ * schedule would) and pushes its webhooks to the relay, which opens an `mx` job for the aggregation — one, however
+ * often MX reports it — and announces a changed connection status once, after reading the member from MX.
+ */
+const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+const NEXUS = 'application/vnd.mx.nexus.v1+json';
+const SSO = 'application/vnd.moneydesktop.sso.v3+json';
+
+let stack: LocalStack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
+  const created = await relay('POST', '/webhooks', { url: receiver.url });
+  receiver.useSecret(created.body.webhook.secret);
+  await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await stack?.stop();
+});
+
+async function call(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+const relay = (method: string, path: string, body?: unknown) =>
+  call(`${stack.url}${path}`, method, { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' }, body);
+
+async function sim(method: string, path: string, body?: unknown) {
+  const answer = await call(`${stack.simulatorUrl}${path}`, method, { 'content-type': 'application/json' }, body);
+  expect(answer.status, `simulator ${method} ${path}: ${JSON.stringify(answer.body)}`).toBeLessThan(300);
+  return answer.body;
+}
+
+/** MX aggregates the member on its own: its Nexus API called with a session of MX's user, not through the relay. */
+async function mxAggregates(userId: string, memberGuid: string): Promise<void> {
+  const token = await call(`${stack.simulatorUrl}/sim-client/users/${userId}/api_token.json`, 'GET', {
+    'MD-API-KEY': 'sim-api-key',
+    Accept: SSO,
+  });
+  const session = await call(
+    `${stack.simulatorUrl}/sessions`,
+    'POST',
+    {
+      'MD-API-TOKEN': token.body.api_token.token,
+      Accept: NEXUS,
+      'Content-Type': NEXUS,
+    },
+    {},
+  );
+  const started = await call(`${stack.simulatorUrl}/members/${memberGuid}/aggregate`, 'GET', {
+    'MD-SESSION-TOKEN': session.body.session.token,
+    Accept: NEXUS,
+  });
+  expect(started.status).toBe(200);
+}
+
+/** A user whose member the relay has followed once (a refresh), so the relay knows the member and MX's user guid. */
+async function knownMember(finalStatus = 'CONNECTED') {
+  const userId = `mx-started-${randomUUID().slice(0, 8)}`;
+  const { member } = await sim('POST', '/_sim/members', {
+    user_id: userId,
+    aggregation: { duration_ms: 300, final_status: 'CONNECTED' },
+  });
+  const refreshed = await relay('POST', `/users/${userId}/members/${member.guid}/refresh`, {});
+  expect(refreshed.status).toBe(202);
+  await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job.id === refreshed.body.job.id);
+  if (finalStatus !== 'CONNECTED') {
+    await sim('POST', '/_sim/members', {
+      user_id: userId,
+      member_guid: member.guid,
+      aggregation: { duration_ms: 300, final_status: finalStatus },
+    });
+  }
+  return { userId, memberGuid: member.guid as string };
+}
+
+const jobsOf = async (userId: string) => (await relay('GET', `/users/${userId}/jobs`)).body.jobs as any[];
+
+describe('aggregations MX starts on its own', () => {
+  it('become a job with trigger mx, announced like a refresh; MX reporting it 100 times more opens no other', async () => {
+    const { userId, memberGuid } = await knownMember();
+    await mxAggregates(userId, memberGuid);
+    const [succeeded] = await receiver.waitFor(
+      (event) => event.type === 'aggregation.succeeded' && event.data.job.user_id === userId && event.data.job.trigger === 'mx',
+    );
+    expect(succeeded!.verified).toBe(true);
+    expect(succeeded!.data.job).toMatchObject({ member_guid: memberGuid, mx_aggregated: true });
+    expect(
+      receiver.events.filter((event) => event.type === 'aggregation.started' && event.data.job.id === succeeded!.data.job.id),
+    ).toHaveLength(1);
+
+    // MX resends, late and twice: the same aggregation, reported again, is known.
+    const { attempts } = await sim('GET', '/_sim/webhooks');
+    const pushed = attempts.filter(
+      (a: { type: string; member_guid: string }) => a.type === 'AGGREGATION' && a.member_guid === memberGuid,
+    );
+    expect(pushed.length).toBeGreaterThan(0);
+    const body = {
+      type: 'AGGREGATION',
+      action: 'member_data_updated',
+      member_guid: memberGuid,
+      user_id: userId,
+      is_background: false,
+    };
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body),
+      ),
+    );
+    expect(answers.every((answer) => answer.status === 204)).toBe(true);
+    // Wait for the reports to be read (one MX read each), then count: the refresh's job and the one mx job.
+    await waitUntil(async () => (await mxReads(memberGuid)) >= 100);
+    expect((await jobsOf(userId)).map((job) => job.trigger).sort()).toEqual(['mx', 'refresh']);
+  }, 60_000);
+
+  it('a refresh the relay started is not reported again as MX’s when its webhook comes late', async () => {
+    const { userId, memberGuid } = await knownMember();
+    const body = { type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid, user_id: userId };
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const reads = await mxReads(memberGuid);
+    expect(
+      (await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body)).status,
+    ).toBe(204);
+    await waitUntil(async () => (await mxReads(memberGuid)) > reads);
+    expect((await jobsOf(userId)).map((job) => job.trigger)).toEqual(['refresh']);
+  }, 30_000);
+});
+
+describe('connection statuses MX announces', () => {
+  it('one member.connection_status_changed when MX expires the credentials, placed by MX’s user guid alone', async () => {
+    const { userId, memberGuid } = await knownMember('EXPIRED');
+    await mxAggregates(userId, memberGuid);
+    const [changed] = await receiver.waitFor(
+      (event) =>
+        event.type === 'member.connection_status_changed' && (event.data as { member_guid?: string }).member_guid === memberGuid,
+    );
+    expect(changed!.verified).toBe(true);
+    expect(changed!.data).toEqual({
+      user_id: userId,
+      member_guid: memberGuid,
+      connection_status: 'EXPIRED',
+      previous_connection_status: 'CONNECTED',
+      action_required: true,
+      reconnect: { widget_type: 'connect_widget', current_member_guid: memberGuid },
+    });
+    // The webhook MX sent names the user by its guid only.
+    const { attempts } = await sim('GET', '/_sim/webhooks');
+    expect(
+      attempts.some((a: { type: string; member_guid: string }) => a.type === 'CONNECTION_STATUS' && a.member_guid === memberGuid),
+    ).toBe(true);
+    // A CONNECTION_STATUS MX's read contradicts (the member is EXPIRED, as recorded) announces nothing more.
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const { user_guid } = await sim('GET', `/_sim/users/${userId}`);
+    const contradicted = {
+      type: 'CONNECTION_STATUS',
+      action: 'CHANGED',
+      connection_status: 'LOCKED',
+      member_guid: memberGuid,
+      user_guid,
+    };
+    const reads = await mxReads(memberGuid);
+    await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, contradicted);
+    await waitUntil(async () => (await mxReads(memberGuid)) > reads);
+    expect(
+      receiver.events.filter(
+        (event) =>
+          event.type === 'member.connection_status_changed' &&
+          (event.data as { member_guid?: string }).member_guid === memberGuid,
+      ),
+    ).toHaveLength(1);
+  }, 30_000);
+
+  it('a CONNECTION_STATUS for a user the relay has never seen is counted, not an error to MX', async () => {
+    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+    const body = {
+      type: 'CONNECTION_STATUS',
+      action: 'CHANGED',
+      connection_status: 'LOCKED',
+      member_guid: 'MBR-unknown',
+      user_guid: 'USR-unknown',
+    };
+    expect(
+      (await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body)).status,
+    ).toBe(204);
+  });
+});
+
+/** The simulator's count of member reads (`GET /members/{guid}`) of this member: how the relay's reads are seen. */
+async function mxReads(memberGuid: string): Promise<number> {
+  const stats = await sim('GET', '/_sim/stats/members');
+  return (stats.members[memberGuid]?.['GET /members/{member_guid}'] ?? 0) as number;
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
