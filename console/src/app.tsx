@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { JobView } from './job-view.tsx';
 import { JobsView } from './jobs-view.tsx';
-import { parseRoute, type Route } from './route.ts';
+import { MembersView } from './members-view.tsx';
+import { hrefOf, parseRoute, type Route, userOf } from './route.ts';
 import { forgetKey, storedKey, storeKey } from './session.ts';
 import { checkKey, SignIn, type Signed } from './sign-in.tsx';
 import { Loading, ProblemView } from './ui.tsx';
@@ -48,14 +49,20 @@ export function App() {
     forgetKey();
     setSigned(undefined);
   };
-  const section = route.view === 'webhooks' || route.view === 'webhook' ? 'webhooks' : 'jobs';
+  const section =
+    route.view === 'webhooks' || route.view === 'webhook' ? 'webhooks' : route.view === 'members' ? 'members' : 'jobs';
+  // Jobs and Members are two views of one user: each section's link keeps the user shown.
+  const user = userOf(route);
   return (
     <>
       <header>
         <nav aria-label="Console">
           <span class="brand">nexus-relay</span>
-          <a href="#/jobs" aria-current={section === 'jobs' ? 'page' : undefined}>
+          <a href={hrefOf({ view: 'jobs', user })} aria-current={section === 'jobs' ? 'page' : undefined}>
             Jobs
+          </a>
+          <a href={hrefOf({ view: 'members', user })} aria-current={section === 'members' ? 'page' : undefined}>
+            Members
           </a>
           <a href="#/webhooks" aria-current={section === 'webhooks' ? 'page' : undefined}>
             Webhooks
@@ -69,6 +76,7 @@ export function App() {
       <main id="main">
         {route.view === 'jobs' && <JobsView signed={signed} route={route} />}
         {route.view === 'job' && <JobView signed={signed} id={route.id} />}
+        {route.view === 'members' && <MembersView signed={signed} route={route} />}
         {route.view === 'webhooks' && <WebhooksView signed={signed} />}
         {route.view === 'webhook' && <WebhookView signed={signed} id={route.id} />}
       </main>

@@ -1,6 +1,7 @@
 import type { Delivery, Job, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from './poll.ts';
+import { hrefOf } from './route.ts';
 import type { Signed } from './sign-in.tsx';
 import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
 
@@ -85,10 +86,13 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
             </dd>
             <dt>User</dt>
             <dd>
-              <a href={`#/jobs?user=${encodeURIComponent(job.user_id)}`}>{job.user_id}</a>
+              <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a> ·{' '}
+              <a href={hrefOf({ view: 'members', user: job.user_id })}>members</a>
             </dd>
             <dt>Member</dt>
-            <dd>{job.member_guid}</dd>
+            <dd>
+              <a href={hrefOf({ view: 'jobs', user: job.user_id, member: job.member_guid })}>{job.member_guid}</a>
+            </dd>
             <dt>Connection</dt>
             <dd>{job.connection_status ?? '–'}</dd>
             <dt>Polls</dt>

@@ -3,11 +3,11 @@ import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from './poll.ts';
 import type { Signed } from './sign-in.tsx';
 import { age, Empty, Loading, ProblemView, Status, valueOf } from './ui.tsx';
-import { navigate, type Route } from './route.ts';
+import { hrefOf, navigate, type Route } from './route.ts';
 
 const STATUSES: JobStatus[] = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'];
 
-/** A user's jobs, newest first; jobs in flight update by themselves. */
+/** A user's jobs, newest first (of one member when the route names it); jobs in flight update by themselves. */
 export function JobsView({ signed, route }: { signed: Signed; route: Extract<Route, { view: 'jobs' }> }) {
   const [userInput, setUserInput] = useState(route.user ?? '');
   const [jobs, setJobs] = useState<Job[] | undefined>();
@@ -53,7 +53,9 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
     }
   };
 
-  const shown = (jobs ?? []).filter((job) => !route.status || job.status === route.status);
+  const shown = (jobs ?? []).filter(
+    (job) => (!route.status || job.status === route.status) && (!route.member || job.member_guid === route.member),
+  );
   return (
     <section aria-labelledby="jobs-title">
       <h1 id="jobs-title">Jobs</h1>
@@ -61,7 +63,9 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
         class="filters"
         onSubmit={(event) => {
           event.preventDefault();
-          navigate({ view: 'jobs', user: userInput.trim() || undefined, status: route.status });
+          const user = userInput.trim() || undefined;
+          // Another user's jobs are not of this member.
+          navigate({ view: 'jobs', user, member: user === route.user ? route.member : undefined, status: route.status });
         }}
       >
         <label for="user-id">User id</label>
@@ -74,6 +78,7 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
             navigate({
               view: 'jobs',
               user: route.user,
+              member: route.member,
               status: (valueOf(event) || undefined) as JobStatus,
             })
           }
@@ -84,13 +89,20 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
           ))}
         </select>
         <button type="submit">Show</button>
+        {route.user && <a href={hrefOf({ view: 'members', user: route.user })}>Members of {route.user}</a>}
       </form>
+      {route.member && (
+        <p class="muted">
+          Member <code>{route.member}</code> only ·{' '}
+          <a href={hrefOf({ view: 'jobs', user: route.user, status: route.status })}>every member</a>
+        </p>
+      )}
       {!route.user && <Empty>Enter a user id to see that user's jobs, newest first.</Empty>}
       {error !== undefined && <ProblemView error={error} />}
       {route.user && jobs === undefined && error === undefined && <Loading what="jobs" />}
       {jobs !== undefined && shown.length === 0 && (
         <Empty>
-          No jobs{route.status ? ` ${route.status}` : ''} for {route.user}.
+          No jobs{route.status ? ` ${route.status}` : ''} for {route.member ? `${route.member} of ${route.user}` : route.user}.
         </Empty>
       )}
       {shown.length > 0 && (

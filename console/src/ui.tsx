@@ -46,7 +46,10 @@ const TONES: Record<string, string> = {
   timed_out: 'bad',
 };
 
-export const Status = ({ value }: { value: string }) => <span class={`status ${TONES[value] ?? ''}`}>{value}</span>;
+/** A status as a label, coloured by its tone (the tone of its value unless given). */
+export const Status = ({ value, tone }: { value: string; tone?: string | undefined }) => (
+  <span class={`status ${tone ?? TONES[value] ?? ''}`}>{value}</span>
+);
 
 /** "12 s", "4 min", "3 h", "2 d" since `iso`, as of `now`. */
 export function age(iso: string, now = Date.now()): string {
@@ -57,7 +60,8 @@ export function age(iso: string, now = Date.now()): string {
   return `${Math.round(seconds / 86_400)} d`;
 }
 
-export const time = (iso: string) => new Date(iso).toISOString().replace('T', ' ').slice(0, 19);
+/** An instant as "2026-06-30 18:00:05 UTC": every time the console shows is in UTC, and says so. */
+export const time = (iso: string) => `${new Date(iso).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 
 /** The value of the input or select an event came from. */
 export const valueOf = (event: Event): string => (event.target as HTMLInputElement | HTMLSelectElement).value;

@@ -14,8 +14,9 @@ import { launchChromium } from '../support/browser.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * The operator console in real Chromium against the local stack: sign-in, a job followed live, a subscription's
- * delivery log and Replay, a user-bound key, and no page error or Content-Security-Policy violation anywhere.
+ * The operator console in real Chromium against the local stack: sign-in, a job followed live, a user's members and
+ * which need the user, a subscription's delivery log and Replay, a user-bound key, and no page error or
+ * Content-Security-Policy violation anywhere.
  * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the README's screenshot (docs/console.png).
  */
 // Names of the browser's globals, for the functions that run in the page (page.evaluate, addInitScript).
@@ -79,11 +80,21 @@ async function signIn(page: Page, key: string) {
   await page.getByRole('navigation', { name: 'Console' }).waitFor();
 }
 
-async function simMember(userId: string, durationMs: number): Promise<string> {
+/** A member at the simulator whose aggregations take `durationMs` and end in `aggregation.final_status`. */
+async function simMember(
+  userId: string,
+  durationMs: number,
+  options: { name?: string; final_status?: string; challenge?: { label: string; answer: string } } = {},
+): Promise<string> {
+  const { name, ...script } = options;
   const response = await fetch(`${stack.simulatorUrl}/_sim/members`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: userId, aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' } }),
+    body: JSON.stringify({
+      user_id: userId,
+      ...(name === undefined ? {} : { name }),
+      aggregation: { duration_ms: durationMs, final_status: 'CONNECTED', ...script },
+    }),
   });
   return ((await response.json()) as { member: { guid: string } }).member.guid;
 }
@@ -141,6 +152,90 @@ describe('the console in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('shows a user’s members with their connection status and which need the user; Refresh opens the new job', async () => {
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    const connected = await simMember(userId, 300, { name: 'Steady Bank' });
+    const denied = await simMember(userId, 300, { name: 'Denied Bank', final_status: 'DENIED' });
+    const challenged = await simMember(userId, 300, {
+      name: 'Asking Bank',
+      final_status: 'CHALLENGED',
+      challenge: { label: 'Favourite colour?', answer: 'blue' },
+    });
+    const ended = await Promise.all(
+      [connected, denied, challenged].map(async (member) =>
+        relay.waitForJob(await relay.members.refresh({ user_id: userId, member_guid: member })),
+      ),
+    );
+    expect(ended.map((job) => job.status)).toEqual(['succeeded', 'action_required', 'action_required']);
+
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    // Reached from the jobs view of the user.
+    await page.getByLabel('User id').fill(userId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('link', { name: `Members of ${userId}` }).click();
+    await page.getByRole('heading', { name: `Members of ${userId}` }).waitFor();
+    expect(page.url()).toContain(`#/users/${userId}/members`);
+
+    const row = (guid: string) => page.locator(`tr[data-member="${guid}"]`);
+    await row(connected).waitFor();
+    const steady = await row(connected).innerText();
+    expect(steady).toContain('Steady Bank');
+    expect(steady).toContain('mxbank');
+    expect(steady).toContain('CONNECTED');
+    expect(steady).not.toContain('Needs the user');
+    // Both aggregation times, in UTC and saying so.
+    expect(steady).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[\s\S]*last success: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+    const deniedText = await row(denied).innerText();
+    expect(deniedText).toContain('DENIED');
+    expect(deniedText).toContain('Needs the user');
+    expect(deniedText).toContain('Reconnect in a connect_widget with current_member_guid');
+    expect(deniedText).toContain('last success: never');
+    const challengedText = await row(challenged).innerText();
+    expect(challengedText).toContain('CHALLENGED');
+    expect(challengedText).toContain('Needs the user');
+    expect(challengedText).toContain('MFA');
+
+    // A member's jobs: the jobs view of the user, of that member only.
+    await row(denied)
+      .getByRole('link', { name: `Jobs of ${denied}` })
+      .click();
+    await page.locator(`tr[data-job="${ended[1]!.id}"]`).waitFor();
+    expect(await page.locator('tr[data-job]').count()).toBe(1);
+    await page.goBack();
+
+    // Refresh starts an aggregation and opens its job.
+    await row(connected)
+      .getByRole('button', { name: `Refresh ${connected}` })
+      .click();
+    await page.getByRole('heading', { name: /^Job / }).waitFor();
+    const jobId = decodeURIComponent(new URL(page.url()).hash.replace('#/jobs/', ''));
+    expect(jobId).not.toBe(ended[0]!.id);
+    expect(await relay.jobs.get(jobId)).toMatchObject({ user_id: userId, member_guid: connected });
+    expect(await page.locator('dl.fields').innerText()).toContain(connected);
+
+    // A user without members.
+    await page.goto(`${stack.url}/console#/users/${userId}-none/members`);
+    await page.getByText(`No members yet for ${userId}-none`).waitFor();
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('pages a user’s members as MX does, 25 at a time', async () => {
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    for (let index = 0; index < 27; index++) await simMember(userId, 300, { name: `Bank ${index + 1}` });
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    await page.goto(`${stack.url}/console#/users/${userId}/members`);
+    await page.getByText('25 of 27 members.').waitFor();
+    expect(await page.locator('tr[data-member]').count()).toBe(25);
+    await page.getByRole('button', { name: 'More members' }).click();
+    await expect.poll(() => page.locator('tr[data-member]').count()).toBe(27);
+    expect(await page.getByRole('button', { name: 'More members' }).count()).toBe(0);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  });
+
   it('opens a subscription and replays a delivery: the receiver gets it again under its original webhook-id', async () => {
     const userId = `console-${randomUUID().slice(0, 8)}`;
     const job = await relay.waitForJob(
@@ -173,7 +268,7 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
-  it('a user-bound key sees its own user’s jobs, and another user’s as the API’s refusal', async () => {
+  it('a user-bound key sees its own user’s jobs and members, and another user’s as the API’s refusal', async () => {
     const own = `console-${randomUUID().slice(0, 8)}`;
     const job = await relay.members.refresh({ user_id: own, member_guid: await simMember(own, 500) });
     const key = generateApiKey();
@@ -200,6 +295,13 @@ describe('the console in Chromium', () => {
     expect(await refusal.innerText()).toContain(PROBLEMS.forbidden.title);
     expect(await refusal.innerText()).toMatch(/request id: \S+/);
     expect(await page.locator(`tr[data-job="${job.id}"]`).count()).toBe(0);
+    // The members of another user: the same refusal; its own: listed.
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('heading', { name: 'Members of someone-else' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: PROBLEMS.forbidden.title }).waitFor();
+    await page.getByLabel('User id').fill(own);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator(`tr[data-member="${job.member_guid}"]`).waitFor();
     await page.getByRole('link', { name: 'Webhooks' }).click();
     await page.getByText('managed with a server key').waitFor();
     expect(await violationsOf(page)).toEqual([]);
@@ -223,6 +325,12 @@ describe('the console in Chromium', () => {
       .waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.screenshot({ path: join(mkdirTemp(), 'console-360.png'), fullPage: true });
+    // The members of a seeded user, as cards.
+    await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.locator('tr[data-member]').first().waitFor();
+    expect(await page.locator('tr[data-member]').count()).toBe(2);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(mkdirTemp(), 'console-members-360.png'), fullPage: true });
     expect(await violationsOf(page)).toEqual([]);
     await page.close();
   });

@@ -1,0 +1,210 @@
+import type { MxRecord } from '@nexus-relay/client';
+import { useEffect, useState } from 'preact/hooks';
+import { type Member, memberOf, needsUser, userActionOf } from './members.ts';
+import { usePolling } from './poll.ts';
+import { hrefOf, navigate, type Route } from './route.ts';
+import type { Signed } from './sign-in.tsx';
+import { age, Empty, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
+
+/** MX's default page size. */
+const PAGE_SIZE = 25;
+
+interface Listed {
+  members: Member[];
+  /** Pages read so far, and MX's totals. */
+  pages: number;
+  totalPages: number;
+  totalEntries?: number | undefined;
+}
+
+const toneOf = (member: Member): string | undefined => {
+  if (needsUser(member)) return 'warn';
+  if (member.is_being_aggregated) return 'busy';
+  return member.connection_status === 'CONNECTED' ? 'good' : undefined;
+};
+
+/** An MX time, in UTC, with how long ago; "never" when MX has none. */
+function When({ iso, now }: { iso: string | undefined; now: number }) {
+  if (!iso) return <span class="muted">never</span>;
+  return (
+    <>
+      <time dateTime={iso}>{time(iso)}</time> <span class="muted">({age(iso, now)} ago)</span>
+    </>
+  );
+}
+
+/**
+ * A user's members as MX answers them: connection status, whether the user must act, the last aggregations; each
+ * links to its jobs and refreshes. Members being aggregated update by themselves.
+ */
+export function MembersView({ signed, route }: { signed: Signed; route: Extract<Route, { view: 'members' }> }) {
+  const [userInput, setUserInput] = useState(route.user ?? '');
+  const [listed, setListed] = useState<Listed | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [refreshing, setRefreshing] = useState<string | undefined>();
+  const [now, setNow] = useState(Date.now());
+
+  /** Reads the first `pages` pages again (MX's numbered pages), so every member shown is current. */
+  const load = async (pages = listed?.pages ?? 1): Promise<boolean> => {
+    if (!route.user) return false;
+    try {
+      const records: MxRecord[] = [];
+      let read = 0;
+      let totals: { total_pages?: number; total_entries?: number } | undefined;
+      for await (const page of signed.client.members.list({ user_id: route.user, records_per_page: PAGE_SIZE }).pages()) {
+        records.push(...page.items);
+        totals = page.pagination;
+        if (++read >= pages) break;
+      }
+      const members = records.map(memberOf);
+      const changed = JSON.stringify(members) !== JSON.stringify(listed?.members);
+      setListed({ members, pages: read, totalPages: totals?.total_pages ?? read, totalEntries: totals?.total_entries });
+      setError(undefined);
+      setNow(Date.now());
+      return changed;
+    } catch (caught) {
+      setError(caught);
+      throw caught;
+    }
+  };
+
+  useEffect(() => {
+    setListed(undefined);
+    setError(undefined);
+    setUserInput(route.user ?? '');
+    void load(1).catch(() => {});
+  }, [route.user]);
+
+  // Each read is a call to MX: the list reads itself again only while MX aggregates one of its members.
+  const aggregating = (listed?.members ?? []).some((member) => member.is_being_aggregated);
+  usePolling(load, aggregating, { firstMs: 2_000, maxMs: 10_000 });
+
+  const refresh = async (member: Member) => {
+    if (!route.user) return;
+    setRefreshing(member.guid);
+    setError(undefined);
+    try {
+      const job = await signed.client.members.refresh({ user_id: route.user, member_guid: member.guid });
+      navigate({ view: 'job', id: job.id });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setRefreshing(undefined);
+    }
+  };
+
+  const members = listed?.members ?? [];
+  return (
+    <section aria-labelledby="members-title">
+      <h1 id="members-title">Members{route.user ? ` of ${route.user}` : ''}</h1>
+      <form
+        class="filters"
+        onSubmit={(event) => {
+          event.preventDefault();
+          navigate({ view: 'members', user: userInput.trim() || undefined });
+        }}
+      >
+        <label for="user-id">User id</label>
+        <input id="user-id" value={userInput} onInput={(event) => setUserInput(valueOf(event))} />
+        <button type="submit">Show</button>
+        {route.user && <a href={hrefOf({ view: 'jobs', user: route.user })}>Jobs of {route.user}</a>}
+      </form>
+      {!route.user && <Empty>Enter a user id to see that user's members (MX's connections to their banks).</Empty>}
+      {error !== undefined && <ProblemView error={error} />}
+      {route.user && listed === undefined && error === undefined && <Loading what="members" />}
+      {listed !== undefined && members.length === 0 && (
+        <Empty>
+          No members yet for {route.user}: the user connects a bank in a connect_widget (
+          <code>{'POST /users/{user_id}/widget_urls'}</code>).
+        </Empty>
+      )}
+      {members.length > 0 && (
+        <table class="list">
+          <thead>
+            <tr>
+              <th scope="col">Member</th>
+              <th scope="col">Institution</th>
+              <th scope="col">Connection</th>
+              <th scope="col">The user</th>
+              <th scope="col">Last aggregation</th>
+              <th scope="col">Aggregating</th>
+              <th scope="col">Use cases</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((member) => (
+              <tr key={member.guid} data-member={member.guid}>
+                <td data-label="Member">
+                  {member.name ?? '–'}
+                  <br />
+                  <code class="muted">{member.guid}</code>
+                </td>
+                <td data-label="Institution">{member.institution_code ?? '–'}</td>
+                <td data-label="Connection">
+                  <Status value={member.connection_status ?? 'unknown'} tone={toneOf(member)} />
+                  {member.connection_status_message && <div class="muted">{member.connection_status_message}</div>}
+                </td>
+                <td data-label="The user">
+                  {needsUser(member) ? (
+                    <>
+                      <strong class="needs-user">Needs the user</strong>
+                      <div class="muted">{userActionOf(member)}</div>
+                    </>
+                  ) : (
+                    <span class="muted">nothing to do</span>
+                  )}
+                </td>
+                <td data-label="Last aggregation">
+                  <When iso={member.aggregated_at} now={now} />
+                  <div class="muted">
+                    last success: <When iso={member.successfully_aggregated_at} now={now} />
+                  </div>
+                </td>
+                <td data-label="Aggregating">{member.is_being_aggregated ? <Status value="aggregating" /> : 'no'}</td>
+                <td data-label="Use cases">
+                  {member.use_cases === null || member.use_cases === undefined || member.use_cases.length === 0
+                    ? '–'
+                    : member.use_cases.join(', ')}
+                </td>
+                <td data-label="Actions">
+                  <div class="actions">
+                    <a
+                      href={hrefOf({ view: 'jobs', user: route.user, member: member.guid })}
+                      aria-label={`Jobs of ${member.guid}`}
+                    >
+                      Jobs
+                    </a>
+                    <button
+                      type="button"
+                      onClick={() => refresh(member)}
+                      disabled={refreshing !== undefined}
+                      aria-label={`Refresh ${member.guid}`}
+                    >
+                      {refreshing === member.guid ? 'Refreshing…' : 'Refresh'}
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {aggregating && (
+        <p class="muted live" role="status">
+          Members being aggregated update by themselves.
+        </p>
+      )}
+      {listed !== undefined && listed.totalEntries !== undefined && listed.totalPages > 1 && (
+        <p class="muted">
+          {members.length} of {listed.totalEntries} members.
+        </p>
+      )}
+      {listed !== undefined && listed.pages < listed.totalPages && (
+        <button type="button" onClick={() => void load(listed.pages + 1).catch(() => {})}>
+          More members
+        </button>
+      )}
+    </section>
+  );
+}
