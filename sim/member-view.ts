@@ -25,7 +25,13 @@ export function memberView(member: SimMember, now: number) {
     successfully_aggregated_at: isoOrNull(state.successfullyAggregatedAt),
     most_recent_job_guid: state.mostRecentJobGuid,
     is_oauth: false,
-    metadata: null,
+    // In MX's create and update member examples, with their values there: no member of the simulator has background
+    // aggregation turned off or is managed by its user.
+    background_aggregation_is_disabled: false,
+    is_managed_by_user: false,
+    is_user_created: true,
+    // What create or update member was given, as MX answers it.
+    metadata: member.metadata ?? null,
     external_guid: null,
   };
 }

@@ -22,6 +22,9 @@ describe('mx-sim members', () => {
       successfully_aggregated_at: null,
       most_recent_job_guid: null,
       is_oauth: false,
+      background_aggregation_is_disabled: false,
+      is_managed_by_user: false,
+      is_user_created: true,
       metadata: null,
       external_guid: null,
     });
