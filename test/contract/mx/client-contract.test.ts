@@ -2,6 +2,7 @@ import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { isSessionExpired, mxErrorFromResponse } from '../../../lib/mx/errors.ts';
+import type { MemberWrite } from '../../../lib/mx/nexus-client.ts';
 import {
   API_KEY,
   CLIENT_ID,
@@ -221,5 +222,124 @@ describe('aggregation calls, pinned to the pages that document them', () => {
       .reply(() => answerWith(fixture));
     const challenges = await client().nexus.listMemberChallenges(USER, 'MBR-1');
     expect(challenges).toMatchObject((fixture.response.body as { challenges: object[] }).challenges);
+  });
+});
+
+/** The fixture's request body with its placeholders made concrete, as the client must send it. */
+function bodyWith(fixture: MxFixture, replace: Record<string, string> = {}): unknown {
+  let text = JSON.stringify(fixture.request.body);
+  for (const [placeholder, value] of Object.entries(replace)) text = text.replaceAll(placeholder, value);
+  return JSON.parse(text) as unknown;
+}
+
+/** The one call the client made to `origin` for the fixture's method and path. */
+function sentFor(fixture: MxFixture, origin: string, params: Record<string, string>) {
+  const calls = recordedCalls(agent).filter(
+    (call) => call.origin === origin && call.method === fixture.request.method && call.path === pathOf(fixture, params),
+  );
+  expect(calls).toHaveLength(1);
+  return calls[0]!;
+}
+
+/** The fixture's headers (names lower-cased) with the session token or the API key the client holds. */
+function headersOf(fixture: MxFixture, replace: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(fixture.request.headers).map(([name, value]) => [name.toLowerCase(), replace[value] ?? value]),
+  );
+}
+
+const memberOf = (fixture: MxFixture) => (fixture.response.body as { member: Record<string, unknown> }).member;
+
+describe('connect calls to Nexus, pinned to the pages that document them (statuses UNCONFIRMED)', () => {
+  it('create member: POST /members with the session token, the Nexus media type both ways and the body rooted in member; the documented member is read as it came', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-create']!;
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, {}), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    const { member } = fixture.request.body as { member: MemberWrite };
+    expect(await client().nexus.createMember(USER, member)).toMatchObject(memberOf(fixture));
+    const call = sentFor(fixture, DATA_ORIGIN, {});
+    expect(JSON.parse(String(call.body))).toEqual(fixture.request.body);
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<session token>': `${SESSION}-1` }));
+  });
+
+  it('update member: PUT /members/{member_guid} with the body rooted in member; the documented member is read as it came', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-update']!;
+    const params = { member_guid: 'MBR-1' };
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    const { member } = fixture.request.body as { member: MemberWrite };
+    expect(await client().nexus.updateMember(USER, 'MBR-1', member)).toMatchObject(memberOf(fixture));
+    const call = sentFor(fixture, DATA_ORIGIN, params);
+    expect(JSON.parse(String(call.body))).toEqual(fixture.request.body);
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<session token>': `${SESSION}-1` }));
+  });
+
+  it('delete member: DELETE /members/{member_guid} without a body; the documented 204 is a success, and so is the 200 {} of the Nexus errors page', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['member-delete']!;
+    const params = { member_guid: 'MBR-1' };
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    const nexus = client().nexus;
+    await expect(nexus.deleteMember(USER, 'MBR-1')).resolves.toBeUndefined();
+    const call = sentFor(fixture, DATA_ORIGIN, params);
+    expect(call.body ?? undefined).toBeUndefined();
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<session token>': `${SESSION}-1` }));
+
+    agent
+      .get(DATA_ORIGIN)
+      .intercept({ path: pathOf(fixture, { member_guid: 'MBR-2' }), method: fixture.request.method })
+      .reply(() => ({ ...answerWith(fixture), statusCode: 200, data: '{}' }));
+    await expect(nexus.deleteMember(USER, 'MBR-2')).resolves.toBeUndefined();
+  });
+});
+
+describe('connect calls to the SSO API, pinned to the pages that document them (the users routes UNCONFIRMED)', () => {
+  it('create user: POST /{client_id}/users.json with MD-API-KEY, the SSO media type both ways and {user: {id}}; the documented 200 is true', async () => {
+    const fixture = FIXTURES['sso-user-create']!;
+    const params = { client_id: CLIENT_ID };
+    agent
+      .get(SSO_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture, { '<user id>': USER }));
+    expect(await client().sso.createUser(USER)).toBe(true);
+    const call = sentFor(fixture, SSO_ORIGIN, params);
+    expect(JSON.parse(String(call.body))).toEqual(bodyWith(fixture, { '<user id>': USER }));
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
+  });
+
+  it('delete user: DELETE /{client_id}/users/{user_id}.json with MD-API-KEY and no body; the documented 204 is true', async () => {
+    const fixture = FIXTURES['sso-user-delete']!;
+    const params = { client_id: CLIENT_ID, user_id: USER };
+    agent
+      .get(SSO_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture));
+    expect(await client().sso.deleteUser(USER)).toBe(true);
+    const call = sentFor(fixture, SSO_ORIGIN, params);
+    expect(call.body ?? undefined).toBeUndefined();
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
+  });
+
+  it('widget URL: POST …/urls.json with MD-API-KEY, the SSO media type both ways and the options rooted in url; the answer read at url', async () => {
+    const fixture = FIXTURES['sso-widget-url']!;
+    const params = { client_id: CLIENT_ID, user_id: USER };
+    agent
+      .get(SSO_ORIGIN)
+      .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+      .reply(() => answerWith(fixture, { '<user id>': USER }));
+    const { url } = fixture.request.body as { url: Record<string, unknown> };
+    expect(await client().sso.widgetUrl(USER, url)).toEqual({ ...(fixture.response.body as { url: object }).url, user_id: USER });
+    const call = sentFor(fixture, SSO_ORIGIN, params);
+    expect(JSON.parse(String(call.body))).toEqual(fixture.request.body);
+    expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, shapeDifferences, shapeOf } from './fixtures.ts';
+import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator checked against MX's examples with a shape comparison of its own (fixtures.ts), sharing no schema
@@ -25,7 +25,36 @@ async function call(method: string, path: string, headers: Record<string, string
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, type: response.headers.get('content-type') ?? '', body: (await response.json()) as unknown };
+  const text = await response.text();
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: (text === '' ? null : JSON.parse(text)) as unknown,
+  };
+}
+
+/** The fixture's route with these values. */
+const routeOf = (fixture: MxFixture, params: Record<string, string>) =>
+  fixture.request.route.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name]!));
+
+/** The fixture's headers with the simulator's session token or partner key in place of the placeholders. */
+const headersOf = (fixture: MxFixture, replace: Record<string, string>) =>
+  Object.fromEntries(Object.entries(fixture.request.headers).map(([name, value]) => [name, replace[value] ?? value]));
+
+/** The fixture's request body with its placeholders made concrete. */
+function bodyWith(fixture: MxFixture, replace: Record<string, string>): unknown {
+  let text = JSON.stringify(fixture.request.body);
+  for (const [placeholder, value] of Object.entries(replace)) text = text.replaceAll(placeholder, value);
+  return JSON.parse(text) as unknown;
+}
+
+/** A member create or update body of the fixture, with the institution's credential guids in place of its `CRD-…`s. */
+function withCredentials(fixture: MxFixture, guids: string[]): unknown {
+  const { member } = fixture.request.body as { member: { credentials: { guid: string; value: string }[] } };
+  expect(guids).toHaveLength(member.credentials.length);
+  return {
+    member: { ...member, credentials: member.credentials.map((credential, index) => ({ ...credential, guid: guids[index]! })) },
+  };
 }
 
 const expectSameShape = (fixture: string, actual: unknown) => {
@@ -125,5 +154,85 @@ describe('the MX simulator answers as MX documents', () => {
       challenges: [{ guid: question, value: 'Paris' }],
     });
     expect(answered.status).toBe(resume.response.status);
+  });
+  it('create, update and delete member: the method, path, headers and body the pages document are accepted, and answered with the documented status and shape', async () => {
+    const token = (session as unknown as { session: { token: string } }).session.token;
+    const credentials = await call('GET', '/institutions/mxbank/credentials', {
+      'MD-SESSION-TOKEN': token,
+      Accept: 'application/vnd.mx.nexus.v1+json',
+    });
+    const guids = (credentials.body as { credentials: { guid: string }[] }).credentials.map((credential) => credential.guid);
+
+    const create = FIXTURES['member-create']!;
+    const created = await call(
+      create.request.method,
+      routeOf(create, {}),
+      headersOf(create, { '<session token>': token }),
+      withCredentials(create, guids),
+    );
+    expect(created.status).toBe(create.response.status);
+    expect(created.type).toContain(create.response.contentType);
+    expectSameShape('member-create', created.body);
+    const { guid, metadata } = (created.body as { member: { guid: string; metadata: string } }).member;
+    expect(metadata).toBe((create.request.body as { member: { metadata: string } }).member.metadata);
+
+    const update = FIXTURES['member-update']!;
+    const updated = await call(
+      update.request.method,
+      routeOf(update, { member_guid: guid }),
+      headersOf(update, { '<session token>': token }),
+      withCredentials(update, guids),
+    );
+    expect(updated.status).toBe(update.response.status);
+    expectSameShape('member-update', updated.body);
+    expect((updated.body as { member: { guid: string } }).member.guid).toBe(guid);
+
+    const remove = FIXTURES['member-delete']!;
+    const removed = await call(
+      remove.request.method,
+      routeOf(remove, { member_guid: guid }),
+      headersOf(remove, { '<session token>': token }),
+    );
+    expect(removed.status).toBe(remove.response.status);
+    expect(removed.body).toBe(remove.response.body);
+    expect((await call('GET', `/members/${guid}`, headersOf(remove, { '<session token>': token }))).status).toBe(404);
+  });
+
+  it('SSO create user, widget URL and delete user: the routes, MD-API-KEY and bodies the pages document are accepted, and answered with the documented status and shape', async () => {
+    const user = 'sim-contract-user';
+    const partner = { '<api key>': API_KEY };
+
+    const create = FIXTURES['sso-user-create']!;
+    const created = await call(
+      create.request.method,
+      routeOf(create, { client_id: CLIENT_ID }),
+      headersOf(create, partner),
+      bodyWith(create, { '<user id>': user }),
+    );
+    expect(created.status).toBe(create.response.status);
+    expect(created.type).toContain(create.response.contentType);
+    expectSameShape('sso-user-create', created.body);
+    expect((created.body as { user: { id: string } }).user.id).toBe(user);
+
+    const widget = FIXTURES['sso-widget-url']!;
+    const url = await call(
+      widget.request.method,
+      routeOf(widget, { client_id: CLIENT_ID, user_id: user }),
+      headersOf(widget, partner),
+      widget.request.body,
+    );
+    expect(url.status).toBe(widget.response.status);
+    expect(url.type).toContain(widget.response.contentType);
+    expectSameShape('sso-widget-url', url.body);
+    expect((url.body as { url: { type: string; user_id: string } }).url).toMatchObject({ type: 'connect_widget', user_id: user });
+
+    const remove = FIXTURES['sso-user-delete']!;
+    const removed = await call(
+      remove.request.method,
+      routeOf(remove, { client_id: CLIENT_ID, user_id: user }),
+      headersOf(remove, partner),
+    );
+    expect(removed.status).toBe(remove.response.status);
+    expect(removed.body).toBe(remove.response.body);
   });
 });
