@@ -38,6 +38,8 @@ export interface RunChallenge extends ChallengeScript {
 export interface AggregationRun {
   jobGuid: string;
   startedAt: number;
+  /** Started by MX itself (its background aggregation), not by an aggregate call: the AGGREGATION webhook says so. */
+  background: boolean;
   script: AggregationScript;
   challenge: RunChallenge | null;
   answer: { at: number; accepted: boolean } | null;

@@ -1,14 +1,18 @@
 import { toIso } from './clock.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConnectionStatusName } from './connection-statuses.ts';
 import { DIALECT_CHOICES, parseDialect } from './dialect.ts';
 import { faultsView, parseFaultRequest } from './faults.ts';
 import { PayloadTooLargeError, parseJsonBody, readBody, sendJson, sendNoContent, splitTarget } from './http.ts';
-import { InvalidInputError } from './input-validation.ts';
+import { InvalidInputError, requireJsonObject } from './input-validation.ts';
 import { parseMemberSpec } from './member-spec.ts';
 import { memberView } from './member-view.ts';
+import { type SimMember, setConnectionStatus } from './members.ts';
 import { type Route, createRouter } from './router.ts';
-import type { SimulatorState } from './state.ts';
+import { parseSettings, settingsView } from './sim-settings.ts';
+import { type SimulatorState, applySettings } from './state.ts';
 import { userSummary } from './user-summary.ts';
+import { END_USER_ACTIONABLE_STATUSES, connectionStatusWebhook, isEndUserActionable } from './webhook-payloads.ts';
 import { parseWebhookTarget, webhookTargetView } from './webhook-target.ts';
 
 type ControlReply = { status: 200 | 201; body: unknown } | { status: 204 };
@@ -28,8 +32,29 @@ class ControlError extends Error {
 /** True for requests addressed to the control API rather than to MX. */
 export const isControlTarget = (target: string): boolean => /^\/_sim(?:[/?]|$)/.test(target);
 
+/** The statuses `POST /_sim/members/{guid}/connection_status` sets: the end-user-actionable ones, and CONNECTED to heal. */
+export const SETTABLE_STATUSES: readonly ConnectionStatusName[] = ['CONNECTED', ...END_USER_ACTIONABLE_STATUSES];
+
+function parseStatusChange(body: unknown): ConnectionStatusName {
+  const status = requireJsonObject(body ?? {}, 'body').connection_status;
+  if (!SETTABLE_STATUSES.includes(status as ConnectionStatusName)) {
+    throw new InvalidInputError(`connection_status must be one of ${SETTABLE_STATUSES.join(', ')}`);
+  }
+  return status as ConnectionStatusName;
+}
+
 /** `/_sim/*`: set up members and faults, read counters. Never counted, never faulted. */
 export function createControlApi(state: SimulatorState) {
+  const memberOf = (guid: string | undefined): SimMember => {
+    const member = state.members.member(guid ?? '');
+    if (!member) throw new ControlError(404, `member ${guid} does not exist`);
+    return member;
+  };
+  const memberReply = (member: SimMember): ControlReply => ({
+    status: 200,
+    body: { member: memberView(member, state.clock.now()) },
+  });
+
   const routes: Route<ControlHandler>[] = [
     {
       methods: ['POST'],
@@ -43,10 +68,36 @@ export function createControlApi(state: SimulatorState) {
     {
       methods: ['GET'],
       pattern: '/_sim/members/{member_guid}',
+      handler: ({ params }) => memberReply(memberOf(params.member_guid)),
+    },
+    {
+      // MX's own aggregation (background), now: not an MX-side call, so never counted.
+      methods: ['POST'],
+      pattern: '/_sim/members/{member_guid}/background_aggregation',
       handler: ({ params }) => {
-        const member = state.members.member(params.member_guid ?? '');
-        if (!member) throw new ControlError(404, `member ${params.member_guid} does not exist`);
-        return { status: 200, body: { member: memberView(member, state.clock.now()) } };
+        const member = memberOf(params.member_guid);
+        switch (state.background.start(member)) {
+          case 'already-running':
+            throw new ControlError(409, `member ${member.guid} is being aggregated`);
+          case 'not-aggregatable':
+            throw new ControlError(409, `member ${member.guid} has use_cases without PFM: MX does not aggregate it`);
+          case 'started':
+            return memberReply(member);
+        }
+      },
+    },
+    {
+      // MX changes the status outside any run; an end-user-actionable one is pushed as MX's CONNECTION_STATUS webhook.
+      methods: ['POST'],
+      pattern: '/_sim/members/{member_guid}/connection_status',
+      handler: ({ params, body }) => {
+        const member = memberOf(params.member_guid);
+        const status = parseStatusChange(body);
+        if (setConnectionStatus(member, status, state.clock.now()) === 'aggregating') {
+          throw new ControlError(409, `member ${member.guid} is being aggregated`);
+        }
+        if (isEndUserActionable(status)) state.webhooks.pushNow(member.guid, connectionStatusWebhook(member, status));
+        return memberReply(member);
       },
     },
     {
@@ -116,6 +167,19 @@ export function createControlApi(state: SimulatorState) {
       methods: ['GET'],
       pattern: '/_sim/dialect',
       handler: () => ({ status: 200, body: { dialect: state.dialect, choices: DIALECT_CHOICES } }),
+    },
+    {
+      methods: ['POST'],
+      pattern: '/_sim/settings',
+      handler: ({ body }) => {
+        applySettings(state, parseSettings(body, state.startSettings));
+        return { status: 200, body: { settings: settingsView(state.settings) } };
+      },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/settings',
+      handler: () => ({ status: 200, body: { settings: settingsView(state.settings) } }),
     },
     {
       methods: ['POST'],

@@ -1,4 +1,5 @@
 import { startMxSimulator } from './server.ts';
+import { settingsFromEnvironment } from './sim-settings.ts';
 
 const DEFAULT_PORT = 3001;
 
@@ -12,7 +13,8 @@ function portFromEnvironment(): number {
   return port;
 }
 
-const simulator = await startMxSimulator({ port: portFromEnvironment() });
+// MX_SIM_BACKGROUND_AGGREGATION_MINUTES and MX_SIM_THROTTLE_MINUTES: both off (0) unless set.
+const simulator = await startMxSimulator({ port: portFromEnvironment(), ...settingsFromEnvironment(process.env) });
 console.log(`mx simulator listening on ${simulator.url}`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

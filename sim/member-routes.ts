@@ -14,12 +14,14 @@ import {
   mayAggregate,
   resumeAggregation,
   startAggregation,
+  throttledAt,
 } from './members.ts';
 import { MxError } from './mx-errors.ts';
 import type { MxReply, MxRequest, MxRoute } from './mx-endpoint.ts';
 import { paginate, parsePageRequest } from './pagination.ts';
 import { parseUseCaseFilter } from './read-filters.ts';
 import { userEndpoint } from './session-routes.ts';
+import { minutesToMs } from './sim-settings.ts';
 import type { SimulatorState } from './state.ts';
 
 /** Nexus member endpoints. The session fixes the user: another user's member is simply not found. */
@@ -38,7 +40,9 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
     const member = memberOf(user, params.member_guid);
     if (!mayAggregate(member)) throw new MxError(403, 'Member use_cases do not include PFM.');
     const at = now();
-    const outcome = startAggregation(member, at, state.newGuid);
+    // Inside MX's throttle window after a success, as while a run is on: 202, the member unchanged, no new job.
+    const throttled = throttledAt(member, at, minutesToMs(state.settings.throttleWindowMinutes));
+    const outcome = throttled ? 'throttled' : startAggregation(member, at, state.newGuid);
     if (outcome === 'started') state.webhooks.runChanged(member);
     return { status: outcome === 'started' ? 200 : 202, body: memberAnswer(member, at) };
   });

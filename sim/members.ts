@@ -32,6 +32,11 @@ export interface SimMember {
   run: AggregationRun | null;
   /** `successfully_aggregated_at` as it stood when the current run started (a failed run does not clear it). */
   succeededBeforeRun: number | null;
+  /**
+   * A status MX gave the member outside any run (the control API's `connection_status`: credentials that expired or
+   * were revoked at the bank, or healed), read from `since` on until the next run starts.
+   */
+  statusOverride: { status: ConnectionStatusName; since: number } | null;
   /** A digest of the credentials a member was created with (create member): how MX finds a duplicate. */
   credentialsDigest?: string;
   metadata?: string;
@@ -59,7 +64,17 @@ export interface MemberSpec {
 
 const DEFAULT_MEMBER_NAME = 'MX Bank';
 
+/** The member at `now`: as its latest run leaves it, unless MX has set its status since (see `setConnectionStatus`). */
 export function memberStateAt(member: SimMember, now: number): MemberState {
+  const state = runStateAt(member, now);
+  return overriddenAt(member, now) ? { ...state, status: member.statusOverride!.status } : state;
+}
+
+const overriddenAt = (member: SimMember, now: number): boolean =>
+  member.statusOverride !== null && now >= member.statusOverride.since;
+
+/** The member at `now` as its latest run alone leaves it: what MX's webhook about that run reports. */
+export function runStateAt(member: SimMember, now: number): MemberState {
   const { run } = member;
   if (!run) {
     return {
@@ -80,7 +95,9 @@ export function memberStateAt(member: SimMember, now: number): MemberState {
   };
 }
 
+/** The run's pending challenge; none once MX has set another status (a challenge left unanswered turns EXPIRED). */
 export function pendingChallenge(member: SimMember, now: number): RunChallenge | null {
+  if (overriddenAt(member, now)) return null;
   return member.run ? pendingChallengeAt(member.run, now) : null;
 }
 
@@ -90,21 +107,52 @@ export const mayAggregate = (member: SimMember): boolean => member.useCases?.inc
 /** A member with no use cases predates the feature, so a `use_case` filter does not exclude it. */
 export const hasUseCase = (member: SimMember, useCase: UseCase): boolean => member.useCases?.includes(useCase) ?? true;
 
-/** Starts a run following the member's script, unless one is already running (MX then answers 202, no new job). */
-export function startAggregation(member: SimMember, now: number, newGuid: GuidFactory): 'started' | 'already-running' {
+/**
+ * Starts a run following the member's script, unless one is already running (MX then answers 202, no new job).
+ * `background`: MX started it on its own (background aggregation), not an aggregate call. A new run clears a status
+ * MX set outside a run.
+ */
+export function startAggregation(
+  member: SimMember,
+  now: number,
+  newGuid: GuidFactory,
+  { background = false }: { background?: boolean } = {},
+): 'started' | 'already-running' {
   const current = memberStateAt(member, now);
   if (current.isBeingAggregated) return 'already-running';
 
   const { script } = member;
   member.succeededBeforeRun = current.successfullyAggregatedAt;
+  member.statusOverride = null;
   member.run = {
     jobGuid: newGuid('JOB'),
     startedAt: now,
+    background,
     script,
     challenge: script.challenge && { guid: newGuid('CRD'), ...script.challenge },
     answer: null,
   };
   return 'started';
+}
+
+/**
+ * MX's minimum time between standard aggregations: inside `windowMs` after the member's last successful aggregation
+ * ended, an aggregate call starts nothing (202, the member unchanged). A window of 0 never throttles.
+ */
+export function throttledAt(member: SimMember, now: number, windowMs: number): boolean {
+  const { successfullyAggregatedAt } = memberStateAt(member, now);
+  return windowMs > 0 && successfullyAggregatedAt !== null && now < successfullyAggregatedAt + windowMs;
+}
+
+/**
+ * MX changes the member's status outside any run (a session at the bank expired, credentials revoked, or the
+ * connection healed): the member reads `status` from `now` until its next run starts; `aggregated_at` and
+ * `successfully_aggregated_at` stay. Refused while a run aggregates.
+ */
+export function setConnectionStatus(member: SimMember, status: ConnectionStatusName, now: number): 'set' | 'aggregating' {
+  if (memberStateAt(member, now).isBeingAggregated) return 'aggregating';
+  member.statusOverride = { status, since: now };
+  return 'set';
 }
 
 export interface ChallengeAnswer {
@@ -158,6 +206,7 @@ export class MemberRegistry {
       script: spec.script,
       run: null,
       succeededBeforeRun: null,
+      statusOverride: null,
     };
     this.#members.set(member.guid, member);
     return member;

@@ -7,6 +7,7 @@ import { createMxApi } from './mx-api.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { sendJson } from './http.ts';
 import { NEXUS_MEDIA_TYPE } from './mx-endpoint.ts';
+import { checkedSettings } from './sim-settings.ts';
 import { createSimulatorState } from './state.ts';
 
 export interface MxSimulatorOptions {
@@ -27,6 +28,13 @@ export interface MxSimulatorOptions {
   apiKey?: string;
   /** Where failed webhook pushes are reported; default console.warn. */
   log?: (line: string) => void;
+  /**
+   * Every this many minutes MX's background aggregation runs a round (on timers only with the system clock; else
+   * `runDueBackgroundAggregations()`); default 0, none. `POST /_sim/settings` changes it.
+   */
+  backgroundAggregationMinutes?: number;
+  /** MX's throttle window after a successful aggregation, in minutes; default 0, none. `POST /_sim/settings` changes it. */
+  throttleWindowMinutes?: number;
 }
 
 export interface MxSimulator {
@@ -34,6 +42,11 @@ export interface MxSimulator {
   port: number;
   /** Pushes the webhooks due at the clock's now and waits for the attempts (for a ManualClock). */
   deliverDueWebhooks(): Promise<void>;
+  /**
+   * Runs the background-aggregation round due at the clock's now, if one is (for a ManualClock); returns the guids
+   * of the members it started. Their webhooks follow through `deliverDueWebhooks()` once the runs end.
+   */
+  runDueBackgroundAggregations(): string[];
   close(): Promise<void>;
 }
 
@@ -51,6 +64,7 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
     shutdown: shutdown.signal,
     realTimers: clock === systemClock,
     log: options.log ?? console.warn,
+    settings: checkedSettings(options),
   });
   const handleMx = createMxApi(state);
   const handleControl = createControlApi(state);
@@ -70,7 +84,12 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
   });
 
   const host = options.host ?? '127.0.0.1';
-  await listen(server, options.port ?? 0, host);
+  try {
+    await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    shutdown.abort(); // no timer of a simulator that never listened may fire
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
@@ -78,6 +97,7 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     deliverDueWebhooks: () => state.webhooks.deliverDue(),
+    runDueBackgroundAggregations: () => state.background.runDue(),
     close() {
       closing ??= stop(server, shutdown);
       return closing;

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
+import { BackgroundAggregation } from './background-aggregation.ts';
 import { CallStats } from './call-stats.ts';
 import { DEFAULT_DIALECT, type Dialect } from './dialect.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';
@@ -8,6 +9,7 @@ import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 import { type SeedData, generateSeedData } from './seed-data.ts';
 import { SessionRegistry } from './sessions.ts';
+import { type SimSettings, minutesToMs } from './sim-settings.ts';
 import { TransactionLedger } from './transaction-ledger.ts';
 import { WebhookPusher } from './webhook-pusher.ts';
 
@@ -30,6 +32,12 @@ export interface SimulatorState {
   readonly transactions: TransactionLedger;
   /** MX-style webhooks about aggregations that end; off until the control API gives a target. */
   readonly webhooks: WebhookPusher;
+  /** Background aggregation and the throttle window (`POST /_sim/settings`); apply changes with `applySettings`. */
+  settings: SimSettings;
+  /** The settings the simulator started with (options, environment): what `POST /_sim/settings {}` restores. */
+  readonly startSettings: SimSettings;
+  /** MX's own aggregations: on demand and, when set, on a schedule. */
+  readonly background: BackgroundAggregation;
   /** Aborted when the simulator closes, so an injected latency does not hold a connection (or the process) open. */
   readonly shutdown: AbortSignal;
   /** Widget URLs issued, by their one-time token; `useCases` as the URL asked (what a member made on it gets). */
@@ -47,6 +55,7 @@ export interface SimulatorStateOptions {
   /** Whether webhooks fire on real timers (see WebhookPusher). */
   realTimers: boolean;
   log: (line: string) => void;
+  settings: SimSettings;
 }
 
 /** Decorrelates the transaction changes from the other streams. */
@@ -59,7 +68,9 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
   const newGuid = createGuidFactory(createSeededRandom(seed));
   const seedData = generateSeedData(seed);
   const members = registerSeededUsers(new MemberRegistry(newGuid), seedData);
-  return {
+  const transactions = new TransactionLedger(seedData, members, seed ^ LEDGER_STREAM_SALT);
+  const webhooks = new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log });
+  const state: SimulatorState = {
     clock,
     clientId,
     apiKey,
@@ -71,12 +82,32 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     faultRandom: createSeededRandom(seed ^ FAULT_STREAM_SALT),
     faults: NO_FAULTS,
     dialect: DEFAULT_DIALECT,
-    transactions: new TransactionLedger(seedData, members, seed ^ LEDGER_STREAM_SALT),
-    webhooks: new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log }),
+    transactions,
+    webhooks,
+    settings: options.settings,
+    startSettings: options.settings,
+    background: new BackgroundAggregation({
+      clock,
+      members,
+      newGuid,
+      transactions,
+      webhooks,
+      realTimers: options.realTimers,
+      shutdown,
+      throttleMs: () => minutesToMs(state.settings.throttleWindowMinutes),
+    }),
     shutdown,
     widgetUrls: new Map(),
     connectPages: new Map(),
   };
+  applySettings(state, options.settings);
+  return state;
+}
+
+/** Sets the settings and reschedules background rounds to match. */
+export function applySettings(state: SimulatorState, settings: SimSettings): void {
+  state.settings = settings;
+  state.background.configure(minutesToMs(settings.backgroundAggregationMinutes));
 }
 
 function registerSeededUsers(members: MemberRegistry, seedData: SeedData): MemberRegistry {

@@ -1,6 +1,6 @@
 import { dayOf } from './calendar.ts';
 import { type ConnectionStatusName, connectionStatus } from './connection-statuses.ts';
-import { type SimMember, memberStateAt } from './members.ts';
+import { type SimMember, runStateAt } from './members.ts';
 
 /** The statuses MX sends a CONNECTION_STATUS webhook for (MX's webhooks guide). */
 export const END_USER_ACTIONABLE_STATUSES: readonly ConnectionStatusName[] = [
@@ -42,33 +42,42 @@ export interface AggregationWebhook {
 
 export type SimWebhookPayload = ConnectionStatusWebhook | AggregationWebhook;
 
+export const isEndUserActionable = (status: ConnectionStatusName): boolean => END_USER_ACTIONABLE_STATUSES.includes(status);
+
+/**
+ * MX's CONNECTION_STATUS webhook for the member entering `status` (end-user-actionable: the caller checks). It names
+ * the user by `user_guid` only; unlike AGGREGATION it has no `user_id`.
+ */
+export function connectionStatusWebhook(member: SimMember, name: ConnectionStatusName): ConnectionStatusWebhook {
+  const status = connectionStatus(name);
+  return {
+    action: 'CHANGED',
+    connection_status: status.name,
+    connection_status_id: status.id,
+    connection_status_message: status.message,
+    member_guid: member.guid,
+    type: 'CONNECTION_STATUS',
+    user_guid: member.owner.guid,
+  };
+}
+
 /**
  * What MX pushes about the member's latest aggregation as it stands at `at`: CONNECTION_STATUS for an
- * end-user-actionable status, AGGREGATION `member_data_updated` for a run ended CONNECTED, nothing otherwise
- * (still running, or ended in a status MX does not push).
+ * end-user-actionable status, AGGREGATION `member_data_updated` for a run ended CONNECTED (`is_background` as the
+ * run was started), nothing otherwise (still running, or ended in a status MX does not push). The run alone decides:
+ * a status set outside it (`setConnectionStatus`) is pushed on its own, when it is set.
  */
 export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPayload | null {
   const { run } = member;
-  const state = memberStateAt(member, at);
+  const state = runStateAt(member, at);
   if (!run || state.isBeingAggregated) return null;
-  if (END_USER_ACTIONABLE_STATUSES.includes(state.status)) {
-    const status = connectionStatus(state.status);
-    return {
-      action: 'CHANGED',
-      connection_status: status.name,
-      connection_status_id: status.id,
-      connection_status_message: status.message,
-      member_guid: member.guid,
-      type: 'CONNECTION_STATUS',
-      user_guid: member.owner.guid,
-    };
-  }
+  if (isEndUserActionable(state.status)) return connectionStatusWebhook(member, state.status);
   if (state.status !== 'CONNECTED') return null;
   return {
     action: 'member_data_updated',
     completed_at: Math.floor(at / 1000),
     completed_on: dayOf(at),
-    is_background: false,
+    is_background: run.background,
     job_guid: run.jobGuid,
     member_guid: member.guid,
     // What the run added and updated (TransactionLedger applies the same script).

@@ -24,8 +24,11 @@ export interface PushAttempt {
 
 interface PendingPush {
   memberGuid: string;
-  /** The run reported on. The payload is decided when the push first fires, then resent as it is. */
-  jobGuid: string;
+  /**
+   * The run reported on; its payload is decided when the push first fires, then resent as it is. Null for a push
+   * about something outside a run (`pushNow`), whose payload is given.
+   */
+  jobGuid: string | null;
   dueAt: number;
   attemptsMade: number;
   payload: SimWebhookPayload | null;
@@ -67,10 +70,12 @@ export class WebhookPusher {
     this.#target = target;
   }
 
-  /** Schedules the push about the member's current run, replacing one not yet attempted for this member. */
+  /** Schedules the push about the member's current run, replacing one about a run not yet attempted for this member. */
   runChanged(member: SimMember): void {
     if (!member.run) return;
-    for (const push of this.#pending) if (push.memberGuid === member.guid && push.attemptsMade === 0) this.#forget(push);
+    for (const push of this.#pending) {
+      if (push.memberGuid === member.guid && push.jobGuid !== null && push.attemptsMade === 0) this.#forget(push);
+    }
     this.#arm({
       memberGuid: member.guid,
       jobGuid: member.run.jobGuid,
@@ -78,6 +83,14 @@ export class WebhookPusher {
       attemptsMade: 0,
       payload: null,
     });
+  }
+
+  /**
+   * Pushes `payload` about the member at once (under a ManualClock: at the next `deliverDue()`), with the same
+   * target, mode, attempts and retries as a run's push: for what MX changes outside a run (a connection status).
+   */
+  pushNow(memberGuid: string, payload: SimWebhookPayload): void {
+    this.#arm({ memberGuid, jobGuid: null, dueAt: this.options.clock.now(), attemptsMade: 0, payload });
   }
 
   /** Fires every push due at the clock's now and waits for the attempts: how pushes happen under a ManualClock. */
@@ -122,8 +135,9 @@ export class WebhookPusher {
       const member = this.options.members.member(push.memberGuid);
       if (!member || member.run?.jobGuid !== push.jobGuid) return;
       push.payload = webhookPayloadAt(member, push.dueAt);
-      if (!push.payload || !pushedUnder(target.mode, push.payload)) return;
+      if (!push.payload) return;
     }
+    if (push.attemptsMade === 0 && !pushedUnder(target.mode, push.payload)) return;
     push.attemptsMade += 1;
     const status = await this.#post(target, push.payload);
     if (this.options.shutdown.aborted) return;

@@ -13,6 +13,7 @@ import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { listenOn, LOOPBACK } from './ports.ts';
 import { startMxSimulator } from '../../sim/server.ts';
+import { settingsFromEnvironment } from '../../sim/sim-settings.ts';
 import { startPoller } from './sqs-poller.ts';
 
 export interface LocalStackOptions {
@@ -75,7 +76,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stoppers.push(() => engines.stop());
     const simulator = useRealMx
       ? undefined
-      : await listenOn('simulator', options.simPort, () => startMxSimulator({ port: options.simPort, host: LOOPBACK }));
+      : await listenOn('simulator', options.simPort, () =>
+          // MX_SIM_BACKGROUND_AGGREGATION_MINUTES, MX_SIM_THROTTLE_MINUTES: MX's background runs and throttle, off unless set.
+          startMxSimulator({ port: options.simPort, host: LOOPBACK, ...settingsFromEnvironment(given) }),
+        );
     if (simulator) stoppers.push(() => simulator.close());
 
     // One way to make keys: the same generator as `nexus-relay keys create`, stored with its display prefix.

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../server.ts';
@@ -38,10 +40,40 @@ export interface SimHarness {
   stats(): Promise<{ calls: Record<string, number>; paths: string[] }>;
 }
 
-const running: MxSimulator[] = [];
+const running: { close(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((sim) => sim.close()));
 });
+
+/** A simulator started by the test itself (another clock, other options), closed after the test. */
+export async function startOwnSimulator(options: Parameters<typeof startMxSimulator>[0]): Promise<MxSimulator> {
+  const sim = await startMxSimulator(options);
+  running.push(sim);
+  return sim;
+}
+
+export interface WebhookEndpoint {
+  /** Where to point `POST /_sim/webhooks`. */
+  url: string;
+  /** Every webhook received, oldest first, with its Authorization header. */
+  received: { authorization?: string; body: Record<string, unknown> }[];
+}
+
+/** An MX-webhook receiver on a free port answering 204, closed after the test. */
+export async function startWebhookEndpoint(): Promise<WebhookEndpoint> {
+  const received: WebhookEndpoint['received'] = [];
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({ authorization: request.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString()) });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  running.push({ close: () => new Promise((resolve) => server.close(() => resolve())) });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mx/webhooks`, received };
+}
 
 /** A simulator on a free port with a ManualClock, closed after the test. */
 export async function startSimHarness(seed = 7): Promise<SimHarness> {

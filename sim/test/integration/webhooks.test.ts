@@ -1,29 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startMxSimulator } from '../../server.ts';
-import { startSimHarness } from './sim-harness.ts';
-
-const closers: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()));
-});
-
-/** Where the simulator pushes: records each webhook with its Authorization header. */
-async function startEndpoint() {
-  const received: { authorization?: string; body: Record<string, unknown> }[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ authorization: request.headers.authorization, body: JSON.parse(Buffer.concat(chunks).toString()) });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mx/webhooks`, received };
-}
+import { describe, expect, it } from 'vitest';
+import { startOwnSimulator, startSimHarness, startWebhookEndpoint as startEndpoint } from './sim-harness.ts';
 
 describe('mx-sim webhooks', () => {
   it('POST /_sim/webhooks turns pushing on and off; GET shows it without the password', async () => {
@@ -89,8 +65,7 @@ describe('mx-sim webhooks', () => {
   });
 
   it('with the system clock, pushes on a real timer at the end of the run', async () => {
-    const sim = await startMxSimulator();
-    closers.push(() => sim.close());
+    const sim = await startOwnSimulator({});
     const endpoint = await startEndpoint();
     const post = (path: string, body: unknown) => fetch(`${sim.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
     await post('/_sim/webhooks', { url: endpoint.url, username: 'u', password: 'p' });

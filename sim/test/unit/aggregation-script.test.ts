@@ -14,6 +14,7 @@ const run = (script: Partial<AggregationScript>, answer: AggregationRun['answer'
   return {
     jobGuid: 'JOB-1',
     startedAt: START,
+    background: false,
     script: full,
     challenge: full.challenge && { guid: 'CRD-1', ...full.challenge },
     answer,

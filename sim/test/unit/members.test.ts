@@ -11,7 +11,9 @@ import {
   memberStateAt,
   pendingChallenge,
   resumeAggregation,
+  setConnectionStatus,
   startAggregation,
+  throttledAt,
 } from '../../members.ts';
 import { createSeededRandom } from '../../seeded-random.ts';
 
@@ -166,6 +168,96 @@ describe('members', () => {
       aggregate(member);
       clock.advance(4000);
       expect(pendingChallenge(member, clock.now())?.guid).not.toBe(challenge.guid);
+    });
+  });
+
+  describe('a status MX sets outside a run', () => {
+    it('is read from then on, with the aggregation times and job unchanged, until the next run starts', () => {
+      const member = registry.put(spec());
+      aggregate(member);
+      clock.advance(2000);
+      const before = memberStateAt(member, clock.now());
+      expect(before.status).toBe('CONNECTED');
+
+      clock.advance(1000);
+      const setAt = clock.now();
+      expect(setConnectionStatus(member, 'EXPIRED', setAt)).toBe('set');
+      expect(memberStateAt(member, setAt)).toEqual({ ...before, status: 'EXPIRED' });
+      expect(memberStateAt(member, setAt - 1).status).toBe('CONNECTED');
+      clock.advance(3_600_000);
+      expect(memberStateAt(member, clock.now())).toEqual({ ...before, status: 'EXPIRED' });
+
+      expect(aggregate(member)).toBe('started');
+      expect(memberStateAt(member, clock.now())).toMatchObject({ status: 'RECONNECTED', isBeingAggregated: true });
+      clock.advance(2000);
+      expect(memberStateAt(member, clock.now())).toMatchObject({ status: 'CONNECTED', isBeingAggregated: false });
+    });
+
+    it('applies to a member never aggregated, and CONNECTED heals one', () => {
+      const member = registry.put(spec());
+      setConnectionStatus(member, 'LOCKED', clock.now());
+      expect(memberStateAt(member, clock.now())).toMatchObject({ status: 'LOCKED', aggregatedAt: null });
+      clock.advance(10);
+      setConnectionStatus(member, 'CONNECTED', clock.now());
+      expect(memberStateAt(member, clock.now()).status).toBe('CONNECTED');
+    });
+
+    it('is refused while a run aggregates', () => {
+      const member = registry.put(spec());
+      aggregate(member);
+      expect(setConnectionStatus(member, 'DENIED', clock.now())).toBe('aggregating');
+      expect(memberStateAt(member, clock.now())).toMatchObject({ status: 'RECONNECTED', isBeingAggregated: true });
+    });
+
+    it('ends a pending challenge: nothing left to answer', () => {
+      const member = registry.put(
+        spec({ script: { ...DEFAULT_AGGREGATION_SCRIPT, durationMs: 100, challenge: { label: 'Color?', answer: 'blue' } } }),
+      );
+      aggregate(member);
+      clock.advance(100);
+      const challenge = pendingChallenge(member, clock.now())!;
+      setConnectionStatus(member, 'EXPIRED', clock.now());
+      expect(pendingChallenge(member, clock.now())).toBeNull();
+      expect(resumeAggregation(member, clock.now(), [{ guid: challenge.guid, value: 'blue' }])).toBe('not-challenged');
+    });
+  });
+
+  describe('throttledAt', () => {
+    const HOUR = 3_600_000;
+
+    it('throttles inside the window after the last successful run ended, and not from its end on', () => {
+      const member = registry.put(spec());
+      aggregate(member);
+      clock.advance(2000);
+      const succeededAt = clock.now();
+      expect(throttledAt(member, succeededAt, 3 * HOUR)).toBe(true);
+      expect(throttledAt(member, succeededAt + 3 * HOUR - 1, 3 * HOUR)).toBe(true);
+      expect(throttledAt(member, succeededAt + 3 * HOUR, 3 * HOUR)).toBe(false);
+    });
+
+    it('never throttles with a window of 0, or a member that never succeeded', () => {
+      const succeeded = registry.put(spec());
+      aggregate(succeeded);
+      clock.advance(2000);
+      expect(throttledAt(succeeded, clock.now(), 0)).toBe(false);
+
+      const failing = registry.put(spec({ script: { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'DENIED' } }));
+      aggregate(failing);
+      clock.advance(2000);
+      expect(throttledAt(failing, clock.now(), 3 * HOUR)).toBe(false);
+      expect(throttledAt(registry.put(spec()), clock.now(), 3 * HOUR)).toBe(false);
+    });
+
+    it('counts from the last success through a failed run after it', () => {
+      const member = registry.put(spec({ memberGuid: 'MBR-t' }));
+      aggregate(member);
+      clock.advance(2000);
+      const succeededAt = clock.now();
+      registry.put(spec({ memberGuid: 'MBR-t', script: { ...DEFAULT_AGGREGATION_SCRIPT, finalStatus: 'FAILED' } }));
+      aggregate(member);
+      clock.advance(2000);
+      expect(throttledAt(member, clock.now(), 3 * HOUR)).toBe(true);
+      expect(throttledAt(member, succeededAt + 3 * HOUR, 3 * HOUR)).toBe(false);
     });
   });
 

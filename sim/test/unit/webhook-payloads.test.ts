@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type AggregationScript, DEFAULT_AGGREGATION_SCRIPT, progressAt, settlesAt } from '../../aggregation-script.ts';
-import { CONNECTION_STATUS_NAMES } from '../../connection-statuses.ts';
+import { CONNECTION_STATUSES, CONNECTION_STATUS_NAMES } from '../../connection-statuses.ts';
 import { createGuidFactory } from '../../identifiers.ts';
-import { MemberRegistry, resumeAggregation, startAggregation } from '../../members.ts';
+import { MemberRegistry, resumeAggregation, setConnectionStatus, startAggregation } from '../../members.ts';
 import { createSeededRandom } from '../../seeded-random.ts';
-import { END_USER_ACTIONABLE_STATUSES, webhookPayloadAt } from '../../webhook-payloads.ts';
+import { END_USER_ACTIONABLE_STATUSES, connectionStatusWebhook, webhookPayloadAt } from '../../webhook-payloads.ts';
 
 const START = Date.UTC(2026, 0, 1, 12);
 
-function aggregatingMember(script: Partial<AggregationScript>) {
+function aggregatingMember(script: Partial<AggregationScript>, background?: boolean) {
   const newGuid = createGuidFactory(createSeededRandom(3));
   const member = new MemberRegistry(newGuid).put({
     userId: 'partner-user-1',
@@ -18,7 +18,7 @@ function aggregatingMember(script: Partial<AggregationScript>) {
     useCases: undefined,
     script: { ...DEFAULT_AGGREGATION_SCRIPT, durationMs: 2_000, ...script },
   });
-  startAggregation(member, START, newGuid);
+  startAggregation(member, START, newGuid, background === undefined ? undefined : { background });
   return member;
 }
 
@@ -69,6 +69,36 @@ describe('webhookPayloadAt', () => {
       user_guid: member.owner.guid,
       user_id: 'partner-user-1',
     });
+  });
+
+  it.each([
+    [undefined, false],
+    [false, false],
+    [true, true],
+  ] as const)('marks a run started with background %s is_background: %s', (background, expected) => {
+    const member = aggregatingMember({}, background);
+    expect(webhookPayloadAt(member, START + 2_000)).toMatchObject({ type: 'AGGREGATION', is_background: expected });
+  });
+
+  it('reports the run, not a status MX set after it ended (that one is pushed on its own)', () => {
+    const member = aggregatingMember({});
+    expect(setConnectionStatus(member, 'EXPIRED', START + 2_000)).toBe('set');
+    expect(webhookPayloadAt(member, START + 2_000)).toMatchObject({ type: 'AGGREGATION', member_guid: 'MBR-1' });
+  });
+
+  it.each(END_USER_ACTIONABLE_STATUSES)('connectionStatusWebhook(%s) is MX’s CONNECTION_STATUS, user_guid only', (status) => {
+    const member = aggregatingMember({});
+    const payload = connectionStatusWebhook(member, status);
+    expect(payload).toEqual({
+      action: 'CHANGED',
+      connection_status: status,
+      connection_status_id: CONNECTION_STATUSES.find(({ name }) => name === status)!.id,
+      connection_status_message: CONNECTION_STATUSES.find(({ name }) => name === status)!.message,
+      member_guid: 'MBR-1',
+      type: 'CONNECTION_STATUS',
+      user_guid: member.owner.guid,
+    });
+    expect(Object.keys(payload)).not.toContain('user_id');
   });
 
   it.each(END_USER_ACTIONABLE_STATUSES.filter((status) => status !== 'CHALLENGED'))(

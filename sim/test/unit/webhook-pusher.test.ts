@@ -7,6 +7,7 @@ import { type Clock, ManualClock, systemClock } from '../../../lib/clock.ts';
 import { createGuidFactory } from '../../identifiers.ts';
 import { MemberRegistry, resumeAggregation, startAggregation, type SimMember } from '../../members.ts';
 import { createSeededRandom } from '../../seeded-random.ts';
+import { connectionStatusWebhook } from '../../webhook-payloads.ts';
 import { RETRY_DELAYS_MS, WebhookPusher } from '../../webhook-pusher.ts';
 
 interface Received {
@@ -190,6 +191,48 @@ describe('WebhookPusher with a ManualClock', () => {
     expect(lines.join('\n')).not.toContain('pa:ss');
   });
 
+  it('pushNow pushes a given payload at the next delivery, and a new run of the member does not replace it', async () => {
+    const clock = new ManualClock();
+    const receiver = await startReceiver();
+    const { pusher, member, aggregate } = setup(clock, false);
+    pusher.configure(target(receiver.url));
+    const m = member(100);
+    pusher.pushNow(m.guid, connectionStatusWebhook(m, 'EXPIRED'));
+    aggregate(m);
+    await pusher.deliverDue();
+    expect(receiver.received.map(({ body }) => body)).toEqual([connectionStatusWebhook(m, 'EXPIRED')]);
+
+    clock.advance(100);
+    await pusher.deliverDue();
+    expect(receiver.received.map(({ body }) => body.type)).toEqual(['CONNECTION_STATUS', 'AGGREGATION']);
+  });
+
+  it('pushNow follows the mode and the target: nothing under never or while off, retries when refused', async () => {
+    const clock = new ManualClock();
+    let status = 503;
+    const receiver = await startReceiver(() => status);
+    const { pusher, member } = setup(clock, false);
+    const m = member(100);
+    pusher.pushNow(m.guid, connectionStatusWebhook(m, 'LOCKED'));
+    await pusher.deliverDue();
+    pusher.configure(target(receiver.url, 'never'));
+    pusher.pushNow(m.guid, connectionStatusWebhook(m, 'LOCKED'));
+    await pusher.deliverDue();
+    expect(receiver.received).toEqual([]);
+
+    pusher.configure(target(receiver.url));
+    pusher.pushNow(m.guid, connectionStatusWebhook(m, 'DENIED'));
+    await pusher.deliverDue();
+    status = 204;
+    clock.advance(RETRY_DELAYS_MS[0]!);
+    await pusher.deliverDue();
+    expect(pusher.recentAttempts().map((a) => [a.type, a.attempt, a.outcome])).toEqual([
+      ['CONNECTION_STATUS', 1, 'retrying'],
+      ['CONNECTION_STATUS', 2, 'delivered'],
+    ]);
+    expect(receiver.received.map(({ body }) => body.connection_status)).toEqual(['DENIED', 'DENIED']);
+  });
+
   it('counts an endpoint that does not answer as a failure', async () => {
     const clock = new ManualClock();
     const { pusher, member, aggregate } = setup(clock, false);
@@ -209,6 +252,16 @@ describe('WebhookPusher on real timers', () => {
     aggregate(member(150));
     await expect.poll(() => receiver.received.length, { timeout: 2_000, interval: 10 }).toBe(1);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(150);
+  });
+
+  it('pushNow pushes at once without being asked', async () => {
+    const receiver = await startReceiver();
+    const { pusher, member } = setup(systemClock, true);
+    pusher.configure(target(receiver.url));
+    const m = member(60_000);
+    pusher.pushNow(m.guid, connectionStatusWebhook(m, 'IMPAIRED'));
+    await expect.poll(() => receiver.received.length, { timeout: 1_000, interval: 10 }).toBe(1);
+    expect(receiver.received[0]!.body).toMatchObject({ type: 'CONNECTION_STATUS', connection_status: 'IMPAIRED' });
   });
 
   it('pushes nothing once the simulator closes', async () => {
