@@ -18,27 +18,8 @@ export type JobTrigger = (typeof JOB_TRIGGERS)[number];
 /** The triggers of aggregations MX started without being asked by the relay. */
 export const MX_STARTED_TRIGGERS = ['mx', 'mx_background'] as const satisfies readonly JobTrigger[];
 export type MxStartedTrigger = (typeof MX_STARTED_TRIGGERS)[number];
-const isMxStarted = (trigger: JobTrigger): trigger is MxStartedTrigger =>
+export const isMxStarted = (trigger: JobTrigger): trigger is MxStartedTrigger =>
   (MX_STARTED_TRIGGERS as readonly string[]).includes(trigger);
-
-/**
- * How far MX's `aggregated_at` may lie before the job's creation and still be the aggregation the relay asked for:
- * MX's clock and ours differ by a little, and MX stamps whole seconds.
- */
-const MX_CLOCK_TOLERANCE_MS = 5_000;
-
-/**
- * Whether MX aggregated for this job: MX stamps `aggregated_at` when an aggregation starts, and leaves it as it was
- * when it answers an aggregate call without aggregating (within its throttle window after a success). A job MX
- * started on its own is an aggregation by definition. Undefined until the job has ended.
- */
-export function mxAggregated(job: Pick<Job, 'status' | 'trigger' | 'createdAt' | 'member'>): boolean | undefined {
-  if (job.status === 'aggregating') return undefined;
-  if (isMxStarted(job.trigger)) return true;
-  const stamp = job.member?.aggregated_at;
-  const at = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
-  return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
-}
 
 /** One tracked aggregation of one member, as stored. Times are epoch milliseconds. */
 export interface Job {
@@ -64,6 +45,11 @@ export interface Job {
   challenges?: Challenge[];
   /** The requester's own id for the refresh (refresh-requests `correlation_id`), shown with the job and in its events. */
   correlationId?: string;
+  /**
+   * Once ended: whether MX aggregated for this job (lib/aggregation/member-watch.ts → aggregatedFor). MX answers an
+   * aggregate call inside its throttle window without aggregating.
+   */
+  mxAggregated?: boolean;
 }
 
 /** Time-ordered, unguessable: `job_` + 9 base36 chars of time + 16 hex chars of randomness. */
@@ -73,7 +59,6 @@ export const JOB_ID_PATTERN = /^job_[a-z0-9]{9}[0-9a-f]{16}$/;
 
 /** The job as the API shows it. */
 export function jobView(job: Job) {
-  const aggregated = mxAggregated(job);
   return {
     id: job.id,
     user_id: job.userId,
@@ -85,7 +70,7 @@ export function jobView(job: Job) {
     updated_at: new Date(job.updatedAt).toISOString(),
     finished_at: job.finishedAt === undefined ? null : new Date(job.finishedAt).toISOString(),
     polls: job.polls,
-    ...(aggregated === undefined ? {} : { mx_aggregated: aggregated }),
+    ...(job.status === 'aggregating' || job.mxAggregated === undefined ? {} : { mx_aggregated: job.mxAggregated }),
     ...(job.correlationId === undefined ? {} : { correlation_id: job.correlationId }),
     ...(job.status === 'action_required' && job.challenges ? { challenges: job.challenges } : {}),
   };

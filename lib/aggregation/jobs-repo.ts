@@ -249,16 +249,26 @@ export class JobsRepository {
   async finish(
     jobId: string,
     fromStep: number,
-    outcome: { status: TerminalStatus; member?: MemberSnapshot; challenges?: Challenge[]; polled: boolean; now: number },
+    outcome: {
+      status: TerminalStatus;
+      member?: MemberSnapshot;
+      challenges?: Challenge[];
+      polled: boolean;
+      mxAggregated?: boolean;
+      now: number;
+    },
   ): Promise<boolean> {
     return this.#transition(jobId, fromStep, outcome.member, {
-      set: '#status = :status, finished_at = :now, updated_at = :now, challenges = :challenges',
+      set:
+        '#status = :status, finished_at = :now, updated_at = :now, challenges = :challenges' +
+        (outcome.mxAggregated === undefined ? '' : ', mx_aggregated = :mxAggregated'),
       add: 'polls :polled',
       values: {
         ':status': outcome.status,
         ':now': outcome.now,
         ':polled': outcome.polled ? 1 : 0,
         ':challenges': outcome.challenges ?? null,
+        ...(outcome.mxAggregated === undefined ? {} : { ':mxAggregated': outcome.mxAggregated }),
       },
     });
   }
@@ -347,6 +357,7 @@ function toItem(job: Job) {
     member: job.member,
     challenges: job.challenges,
     correlation_id: job.correlationId,
+    mx_aggregated: job.mxAggregated,
     // Absent for the most common, `refresh`: a job item stays within one write unit.
     trigger: job.trigger === 'refresh' ? undefined : job.trigger,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
@@ -374,6 +385,7 @@ function fromItem(item: Record<string, unknown>): Job {
     member: (item.member as MemberSnapshot | null | undefined) ?? undefined,
     challenges: (item.challenges as Challenge[] | null | undefined) ?? undefined,
     ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),
+    ...(typeof item.mx_aggregated === 'boolean' ? { mxAggregated: item.mx_aggregated } : {}),
   };
 }
 

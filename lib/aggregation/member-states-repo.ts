@@ -73,6 +73,21 @@ export class MemberStatesRepository {
     );
   }
 
+  /** Names `jobId` as the job following the aggregation recorded, while it is still `aggregatedAt` (a report joined it). */
+  async followedBy(userId: string, memberGuid: string, aggregatedAt: string, jobId: string): Promise<void> {
+    await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.memberState(userId, memberGuid),
+          UpdateExpression: 'SET job_id = :job',
+          ConditionExpression: 'aggregated_at = :at',
+          ExpressionAttributeValues: { ':job': jobId, ':at': aggregatedAt },
+        }),
+      ),
+    );
+  }
+
   /** Records an observation; false when another observer recorded a status change since `expectedSeq` was read. */
   record(userId: string, memberGuid: string, expectedSeq: number, observation: MemberObservation): Promise<boolean> {
     const sets = ['connection_status = :cs', 'status_seq = :seq', 'observed_at = :now'];

@@ -8,7 +8,7 @@ import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 import * as z from '../zod.ts';
 import type { EventSink } from './job-events.ts';
-import { type Job, type MxStartedTrigger, newJobId } from './job.ts';
+import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
@@ -33,8 +33,11 @@ export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSch
 export const statusChangedEventId = (memberGuid: string, seq: number, status: string): string =>
   `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`;
 
+/** How far MX's `aggregated_at` may lie before a job's creation and still be its aggregation (clocks, whole seconds). */
+const MX_CLOCK_TOLERANCE_MS = 5_000;
+
 export interface MemberWatchDeps {
-  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'record' | 'putUser' | 'userOf'>;
+  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record' | 'putUser' | 'userOf'>;
   nexus: Pick<NexusClient, 'readMember'>;
   jobs: Pick<JobsRepository, 'get'>;
   refresh: Pick<RefreshService, 'follow'>;
@@ -111,9 +114,33 @@ export class MemberWatch {
     }
     const { job, joined } = await this.deps.refresh.follow(member, read, trigger, jobId);
     log.info('MX-started aggregation', { job_id: job.id, member_guid: member.memberGuid, trigger, joined });
-    if (joined) return 'joined';
+    if (joined) {
+      // The job already following the member follows this aggregation: its end knows it as its own.
+      await states.followedBy(member.userId, member.memberGuid, aggregatedAt, job.id);
+      return 'joined';
+    }
     if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job);
     return 'opened';
+  }
+
+  /**
+   * Whether MX aggregated for `job`, from the member that ended it: MX stamps `aggregated_at` when an aggregation
+   * starts and leaves it as it was when it answers an aggregate call without aggregating (inside its throttle
+   * window, about 3 h after a success). The stamp moved past the one the member's state records, or the state names
+   * this job for it (a report joined the job); an aggregation MX started on its own is one by definition. With no
+   * state yet, a stamp from the job's own time (MX's clock and ours a few seconds apart) counts.
+   */
+  async aggregatedFor(
+    job: Pick<Job, 'id' | 'userId' | 'memberGuid' | 'trigger' | 'createdAt'>,
+    member: MemberSnapshot,
+  ): Promise<boolean> {
+    if (isMxStarted(job.trigger)) return true;
+    const stamp = member.aggregated_at;
+    if (!stamp) return false;
+    const state = await this.deps.states.get(job.userId, job.memberGuid);
+    if (state?.aggregatedAt != null) return state.aggregatedAt !== stamp || state.jobId === job.id;
+    const at = Date.parse(stamp);
+    return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
   }
 
   /**

@@ -30,7 +30,7 @@ export interface PollDeps {
   /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
-  watch?: Pick<MemberWatch, 'observe'>;
+  watch?: Pick<MemberWatch, 'observe' | 'aggregatedFor'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics?: MetricsSink;
@@ -160,11 +160,13 @@ export class PollService {
     const challenges = member?.connection_status === 'CHALLENGED' ? await this.#challengesOf(job) : undefined;
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
+    const mxAggregated = snapshot && (await this.deps.watch?.aggregatedFor(job, snapshot));
     const won = await this.deps.jobs.finish(job.id, job.step, {
       status,
       member: snapshot,
       challenges,
       polled: member !== undefined,
+      ...(mxAggregated === undefined ? {} : { mxAggregated }),
       now,
     });
     if (!won) return;
@@ -191,6 +193,7 @@ export class PollService {
         connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
         finishedAt: now,
         updatedAt: now,
+        ...(mxAggregated === undefined ? {} : { mxAggregated }),
       },
       member?.user_guid ?? undefined,
     );

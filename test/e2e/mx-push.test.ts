@@ -68,7 +68,7 @@ async function terminalLags(): Promise<number[]> {
   );
   return Promise.all(
     jobs.map(async ({ memberGuid, jobId }) => {
-      const [terminal] = await receiver.waitFor((e) => e.data.job.id === jobId && e.type !== 'aggregation.started', 1, 20_000);
+      const [terminal] = await receiver.waitFor((e) => e.data.job?.id === jobId && e.type !== 'aggregation.started', 1, 20_000);
       expect(terminal!.type).toBe('aggregation.succeeded');
       const { member } = await sim('GET', `/_sim/members/${memberGuid}`);
       return terminalArrivals.get(jobId)! - (Date.parse(member.aggregated_at) + DURATION_MS);
@@ -157,4 +157,28 @@ describe('MX push', () => {
       expect((await pushToGateway(junk, basic(username, password))).status).toBe(204);
     }
   });
+
+  it('an aggregation MX runs in the background reaches the app as aggregation.succeeded (trigger mx_background), with the sync hint', async () => {
+    await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+    const userId = `user-${randomUUID().slice(0, 8)}`;
+    const { member } = await sim('POST', '/_sim/members', {
+      user_id: userId,
+      aggregation: { duration_ms: 300, final_status: 'CONNECTED', transactions: { add: 2, update: 0 } },
+    });
+    // The app follows the user's transactions; the relay has followed the member once (so it knows MX's user guid).
+    for await (const page of relay.transactions.sync({ user_id: userId })) void page;
+    const first = await relay.members.refresh({ user_id: userId, member_guid: member.guid });
+    await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job?.id === first.id);
+
+    await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
+    const [ended] = await receiver.waitFor(
+      (e) => e.type === 'aggregation.succeeded' && e.data.job?.user_id === userId && e.data.job?.trigger === 'mx_background',
+    );
+    expect(ended!.verified).toBe(true);
+    expect(ended!.data.job).toMatchObject({ member_guid: member.guid, mx_aggregated: true });
+    const [hint] = await receiver.waitFor(
+      (e) => e.type === 'transactions.sync_updates_available' && (e.data as { job_id?: string }).job_id === ended!.data.job.id,
+    );
+    expect(hint!.data).toMatchObject({ user_id: userId, member_guid: member.guid, added: 2 });
+  }, 30_000);
 });

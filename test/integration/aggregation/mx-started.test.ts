@@ -68,7 +68,7 @@ async function mxAggregates(userId: string, memberGuid: string): Promise<void> {
 }
 
 /** A user whose member the relay has followed once (a refresh), so the relay knows the member and MX's user guid. */
-async function knownMember(finalStatus = 'CONNECTED') {
+async function knownMember() {
   const userId = `mx-started-${randomUUID().slice(0, 8)}`;
   const { member } = await sim('POST', '/_sim/members', {
     user_id: userId,
@@ -77,15 +77,35 @@ async function knownMember(finalStatus = 'CONNECTED') {
   const refreshed = await relay('POST', `/users/${userId}/members/${member.guid}/refresh`, {});
   expect(refreshed.status).toBe(202);
   await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job.id === refreshed.body.job.id);
-  if (finalStatus !== 'CONNECTED') {
-    await sim('POST', '/_sim/members', {
-      user_id: userId,
-      member_guid: member.guid,
-      aggregation: { duration_ms: 300, final_status: finalStatus },
-    });
-  }
   return { userId, memberGuid: member.guid as string };
 }
+
+describe('a refresh inside MX’s throttle window', () => {
+  it('ends succeeded with mx_aggregated: false — MX answered without aggregating', async () => {
+    await sim('POST', '/_sim/settings', { throttle_window_minutes: 180 });
+    try {
+      const { userId, memberGuid } = await knownMember();
+      const refreshed = await relay('POST', `/users/${userId}/members/${memberGuid}/refresh`, {});
+      expect(refreshed.status).toBe(202);
+      const [ended] = await receiver.waitFor(
+        (event) => event.data.job?.id === refreshed.body.job.id && event.type !== 'aggregation.started',
+      );
+      expect(ended!.type).toBe('aggregation.succeeded');
+      expect(ended!.data.job.mx_aggregated).toBe(false);
+    } finally {
+      await sim('POST', '/_sim/settings', {});
+    }
+  }, 30_000);
+
+  it('while a refresh MX did aggregate says mx_aggregated: true', async () => {
+    const { userId, memberGuid } = await knownMember();
+    const refreshed = await relay('POST', `/users/${userId}/members/${memberGuid}/refresh`, {});
+    const [ended] = await receiver.waitFor(
+      (event) => event.data.job?.id === refreshed.body.job.id && event.type !== 'aggregation.started',
+    );
+    expect(ended!.data.job.mx_aggregated).toBe(true);
+  }, 30_000);
+});
 
 const jobsOf = async (userId: string) => (await relay('GET', `/users/${userId}/jobs`)).body.jobs as any[];
 
@@ -142,8 +162,8 @@ describe('aggregations MX starts on its own', () => {
 
 describe('connection statuses MX announces', () => {
   it('one member.connection_status_changed when MX expires the credentials, placed by MX’s user guid alone', async () => {
-    const { userId, memberGuid } = await knownMember('EXPIRED');
-    await mxAggregates(userId, memberGuid);
+    const { userId, memberGuid } = await knownMember();
+    await sim('POST', `/_sim/members/${memberGuid}/connection_status`, { connection_status: 'EXPIRED' });
     const [changed] = await receiver.waitFor(
       (event) =>
         event.type === 'member.connection_status_changed' && (event.data as { member_guid?: string }).member_guid === memberGuid,

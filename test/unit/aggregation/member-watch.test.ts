@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../../../lib/aggregation/job.ts';
+import type { MemberSnapshot } from '../../../lib/aggregation/member-snapshot.ts';
+import type { MemberState } from '../../../lib/aggregation/member-states-repo.ts';
+import { MemberWatch } from '../../../lib/aggregation/member-watch.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import type { MetricsSink } from '../../../lib/metrics.ts';
+import { MxError } from '../../../lib/mx/errors.ts';
+
+const USER = 'user-1';
+const MEMBER = 'MBR-1';
+/** A settled member as a job's snapshot has it, stamped `iso`. */
+const at = (iso: string): MemberSnapshot => ({
+  guid: MEMBER,
+  connection_status: 'CONNECTED',
+  connection_status_id: null,
+  connection_status_message: null,
+  is_being_aggregated: false,
+  aggregated_at: iso,
+  successfully_aggregated_at: null,
+});
+
+/** A MemberWatch over an in-memory member state (the repository's conditions, as written) and recording fakes. */
+function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
+  let state = initial && { ...initial };
+  const users = new Map<string, string>();
+  const published: { id: string; type: string; data: any }[] = [];
+  const opened: { trigger: string; jobId?: string }[] = [];
+  const polled: string[] = [];
+  const metrics: [string, number, Record<string, string>][] = [];
+  const jobs = new Map<string, Job>();
+  let reads = 0;
+  const watch = new MemberWatch({
+    states: {
+      get: async () => state && { ...state },
+      async claimAggregation(_u, _m, claim) {
+        if (state?.aggregatedAt === claim.aggregatedAt) return false;
+        state = { connectionStatus: null, statusSeq: 0, ...state, aggregatedAt: claim.aggregatedAt, jobId: claim.jobId };
+        return true;
+      },
+      async followedBy(_u, _m, aggregatedAt, jobId) {
+        if (state?.aggregatedAt === aggregatedAt) state.jobId = jobId;
+      },
+      async record(_u, _m, expectedSeq, observation) {
+        if (state && state.statusSeq !== expectedSeq) return false;
+        state = {
+          aggregatedAt: observation.aggregatedAt === undefined ? (state?.aggregatedAt ?? null) : observation.aggregatedAt,
+          ...((observation.jobId ?? state?.jobId) ? { jobId: observation.jobId ?? state?.jobId } : {}),
+          connectionStatus: observation.connectionStatus,
+          statusSeq: observation.statusSeq,
+        };
+        return true;
+      },
+      putUser: async (guid, userId) => void users.set(guid, userId),
+      userOf: async (guid) => users.get(guid),
+    },
+    nexus: {
+      async readMember() {
+        reads++;
+        if (member.gone)
+          throw new MxError('MX_NOT_FOUND', 'gone', { method: 'GET', route: '/members/{member_guid}', status: 404 });
+        return {
+          guid: MEMBER,
+          user_guid: 'USR-1',
+          connection_status: 'CONNECTED',
+          is_being_aggregated: false,
+          aggregated_at: '2026-11-24T08:00:00Z',
+          ...member,
+        } as never;
+      },
+    },
+    jobs: { get: async (id) => jobs.get(id) },
+    refresh: {
+      async follow(request, _member, trigger, jobId) {
+        opened.push({ trigger, jobId });
+        const job = { id: jobId ?? 'job_x', userId: request.userId, memberGuid: request.memberGuid, step: 0 } as Job;
+        jobs.set(job.id, job);
+        return { job, joined: false };
+      },
+    },
+    pollNow: async (job) => void polled.push(job.id),
+    events: { publish: async (event) => void published.push(event as never) },
+    clock: new ManualClock(),
+    log: silentLog,
+    metrics: { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink,
+  });
+  return { watch, published, opened, polled, metrics, users, jobs, state: () => state, reads: () => reads };
+}
+
+describe('MemberWatch: aggregations MX reports', () => {
+  it('opens one job per aggregation, polled at once when MX has finished; the same aggregation again is known', async () => {
+    const { watch, opened, polled, state } = setup();
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background')).toBe('opened');
+    expect(opened).toEqual([{ trigger: 'mx_background', jobId: state()!.jobId }]);
+    expect(polled).toEqual([state()!.jobId]);
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background')).toBe('known');
+    expect(opened).toHaveLength(1);
+  });
+
+  it('after a failure between the claim and the job, the retry opens that same job', async () => {
+    const { watch, opened, jobs, state } = setup();
+    await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx');
+    const jobId = state()!.jobId!;
+    jobs.delete(jobId); // as if the job's write had failed
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx')).toBe('opened');
+    expect(opened.map((o) => o.jobId)).toEqual([jobId, jobId]);
+  });
+
+  it('a member MX no longer has, or never aggregated, opens nothing', async () => {
+    expect(await setup(undefined, { gone: true }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx')).toBe(
+      'member_gone',
+    );
+    expect(
+      await setup(undefined, { aggregated_at: null }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx'),
+    ).toBe('not_aggregated');
+  });
+
+  it('a report for a user guid never seen is counted as unplaced; one seen before is placed', async () => {
+    const { watch, metrics, users } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
+    const report = { member_report: { kind: 'connection_status' as const, member_guid: MEMBER, user_guid: 'USR-1' }, due_at: 0 };
+    await watch.handleReport(report);
+    expect(metrics).toEqual([['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }]]);
+    users.set('USR-1', USER);
+    await watch.handleReport(report);
+    expect(metrics[1]).toEqual(['MemberReports', 1, { kind: 'connection_status', outcome: 'status' }]);
+  });
+});
+
+describe('MemberWatch: connection statuses', () => {
+  it('the first status is a baseline; a change is announced once, with what the user must do', async () => {
+    const { watch, published, state, users } = setup();
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED', user_guid: 'USR-1' });
+    expect(published).toEqual([]);
+    expect(users.get('USR-1')).toBe(USER);
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      id: `msg_${MEMBER}_status_1_EXPIRED`,
+      type: 'member.connection_status_changed',
+      data: {
+        connection_status: 'EXPIRED',
+        previous_connection_status: 'CONNECTED',
+        action_required: true,
+        reconnect: { widget_type: 'connect_widget', current_member_guid: MEMBER },
+      },
+    });
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
+    expect(published[1]!.data).toEqual({
+      user_id: USER,
+      member_guid: MEMBER,
+      connection_status: 'CONNECTED',
+      previous_connection_status: 'EXPIRED',
+      action_required: false,
+    });
+    expect(state()!.statusSeq).toBe(2);
+  });
+
+  it('a status read mid-aggregation is not settled: never announced, never recorded', async () => {
+    const { watch, published, state } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'SYNCING', is_being_aggregated: true });
+    expect(published).toEqual([]);
+    expect(state()!.connectionStatus).toBe('CONNECTED');
+  });
+});
+
+describe('MemberWatch: did MX aggregate for a job', () => {
+  const job = {
+    id: 'job_a',
+    userId: USER,
+    memberGuid: MEMBER,
+    trigger: 'refresh' as const,
+    createdAt: Date.parse('2026-11-24T09:00:00Z'),
+  };
+
+  it('yes when the stamp moved past the recorded one, or the state names the job; no when it stayed', async () => {
+    const recorded = { aggregatedAt: '2026-11-24T08:59:58Z', jobId: 'job_before', connectionStatus: 'CONNECTED', statusSeq: 0 };
+    const { watch } = setup(recorded);
+    expect(await watch.aggregatedFor(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    // Inside MX's throttle window the stamp stays the previous aggregation's, seconds old as it may be.
+    expect(await watch.aggregatedFor(job, at('2026-11-24T08:59:58Z'))).toBe(false);
+    expect(await setup({ ...recorded, jobId: 'job_a' }).watch.aggregatedFor(job, at('2026-11-24T08:59:58Z'))).toBe(true);
+  });
+
+  it('with no state, a stamp from the job’s own time; an MX-started job always', async () => {
+    const { watch } = setup();
+    expect(await watch.aggregatedFor(job, at('2026-11-24T08:59:57Z'))).toBe(true);
+    expect(await watch.aggregatedFor(job, at('2026-11-24T06:00:00Z'))).toBe(false);
+    expect(await watch.aggregatedFor({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
+  });
+});
