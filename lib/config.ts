@@ -153,6 +153,14 @@ export const CONFIG_VARIABLES = {
     'A job still aggregating this long after it started ends `timed_out`.',
   ),
   POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
+  RECONCILE_INTERVAL_MINUTES: integer(0, 10_080).withDefault(
+    360,
+    "How often the reconcile reads each user's members from MX, for aggregations and status changes MX's webhooks did not bring (0: never). 360 catches MX's daily background aggregation within 6 h for about 4 list calls per user per day (up to 8 more when a session must be made).",
+  ),
+  RECONCILE_USERS_PER_SWEEP: integer(1, 10_000).withDefault(
+    500,
+    'Users the sweeper sends to the reconcile per sweep at most, spread over the minute: MX never sees a burst.',
+  ),
   WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
   WEBHOOK_SECRETS_KEY_ARN: text({
     pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
@@ -250,7 +258,14 @@ export interface Config {
     /** What seals session tokens at rest: a KMS key, or locally a key derived from the stack's own. */
     sessionsKey?: { kmsKeyArn: string } | { localKey: Buffer };
   };
-  aggregation: { deadlineSeconds: number; maxPollDelaySeconds: number; stalledAfterMs: number };
+  aggregation: {
+    deadlineSeconds: number;
+    maxPollDelaySeconds: number;
+    stalledAfterMs: number;
+    /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_USERS_PER_SWEEP (lib/aggregation/member-watch.ts). */
+    reconcileIntervalMinutes: number;
+    reconcileUsersPerSweep: number;
+  };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
   webhooks: {
@@ -329,6 +344,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS,
       maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS,
       stalledAfterMs: c.POLL_STALLED_AFTER_SECONDS * 1000,
+      reconcileIntervalMinutes: c.RECONCILE_INTERVAL_MINUTES,
+      reconcileUsersPerSweep: c.RECONCILE_USERS_PER_SWEEP,
     },
     refreshRequests: {
       perSecond: c.REFRESH_EVENTS_PER_SECOND,

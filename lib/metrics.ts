@@ -86,6 +86,10 @@ export const METRICS = {
       outcome: ['opened', 'joined', 'known', 'not_aggregated', 'status', 'member_gone', 'unplaced'] as const,
     },
   },
+  /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
+  ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
+  /** Users the sweeper sent to the reconcile (at most RECONCILE_USERS_PER_SWEEP a sweep). */
+  ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
   // Webhooks

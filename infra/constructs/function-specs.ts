@@ -110,6 +110,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'idempotency',
       'users',
       'mxUsers',
+      'reconcile',
       'activeJobs',
       'jobs',
       'institutions',
@@ -216,7 +217,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
     // Members' states are in the users' partitions; MX's user guids place a CONNECTION_STATUS webhook (mxUsers).
-    partitions: ['users', 'mxUsers', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    partitions: ['users', 'mxUsers', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],
@@ -224,15 +225,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: true,
   },
   sweeper: {
-    description: 'Puts jobs and webhook deliveries whose queue message was lost back on their loops.',
+    description:
+      'Puts jobs and webhook deliveries whose queue message was lost back on their loops; sends the users due for the reconcile to worker-poll.',
     memorySize: 256,
     timeoutSeconds: 60,
     // Reads every active-job pointer (table shards) and its job; releases leftover pointers. Reads the subscriptions
     // and their delivery logs since its marks (gsi1, then the items), gives unsettled deliveries a due key (update)
     // and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends their next attempt.
+    // The users due for the reconcile (gsi1 shards), each moved to its next turn (update).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks'],
+    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks', 'reconcile'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,

@@ -6,6 +6,7 @@ import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
+import type { ReconcileRepository } from './reconcile-repo.ts';
 import * as z from '../zod.ts';
 import type { EventSink } from './job-events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
@@ -38,7 +39,9 @@ const MX_CLOCK_TOLERANCE_MS = 5_000;
 
 export interface MemberWatchDeps {
   states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record' | 'putUser' | 'userOf'>;
-  nexus: Pick<NexusClient, 'readMember'>;
+  nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
+  /** The reconcile's schedule: a user whose member the relay records for the first time joins it. */
+  reconcile?: { schedule: Pick<ReconcileRepository, 'enroll'>; intervalMs: number };
   jobs: Pick<JobsRepository, 'get'>;
   refresh: Pick<RefreshService, 'follow'>;
   /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
@@ -88,9 +91,10 @@ export class MemberWatch {
   async aggregationReported(
     member: { userId: string; memberGuid: string },
     trigger: MxStartedTrigger,
+    alreadyRead?: Member,
   ): Promise<AggregationReport> {
     const { states, jobs, clock, log } = this.deps;
-    const read = await this.#read(member);
+    const read = alreadyRead ?? (await this.#read(member));
     if (!read) return 'member_gone';
     const state = await states.get(member.userId, member.memberGuid);
     await this.#learnUser(member.userId, read, state);
@@ -144,6 +148,31 @@ export class MemberWatch {
   }
 
   /**
+   * The reconcile's read of one user (MX says never to depend on its webhooks): every member listed from MX, and for
+   * each what changed since the relay last looked — an aggregation it has not followed (`aggregated_at` moved: an
+   * `mx` job, unless one follows it), a settled status that differs (announced). A member seen for the first time is
+   * recorded, not reported. One MX call per page of 100 members (and the session's, when it has lapsed).
+   */
+  async reconcile(userId: string): Promise<{ members: number; opened: number }> {
+    const members = await this.deps.nexus.listMembers(userId);
+    let opened = 0;
+    for (const member of members) {
+      const state = await this.deps.states.get(userId, member.guid);
+      const stamp = member.aggregated_at;
+      if (state !== undefined && stamp && stamp !== state.aggregatedAt) {
+        const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', member);
+        if (outcome === 'opened') opened++;
+        // The job's end records the status; a member still aggregating is settled by it.
+        if (outcome === 'opened' || outcome === 'joined') continue;
+      }
+      await this.observe(userId, member, state === undefined && stamp ? { aggregatedAt: stamp } : {});
+    }
+    (this.deps.metrics ?? noMetrics).add('ReconcileReads', 1, { outcome: opened > 0 ? 'opened' : 'unchanged' });
+    this.deps.log.info('members reconciled', { user_id: userId, members: members.length, opened });
+    return { members: members.length, opened };
+  }
+
+  /**
    * A status MX reported (its CONNECTION_STATUS webhook): believed only as MX's read of the member has it. False when
    * MX no longer has the member.
    */
@@ -162,7 +191,7 @@ export class MemberWatch {
   async observe(
     userId: string,
     member: MemberSnapshot & { user_guid?: string | null },
-    seen: { jobId?: string } = {},
+    seen: { jobId?: string; aggregatedAt?: string } = {},
   ): Promise<void> {
     const { states, events, clock, log } = this.deps;
     const settled = member.is_being_aggregated !== true;
@@ -201,10 +230,16 @@ export class MemberWatch {
       connectionStatus: status ?? previous,
       statusSeq: seq,
       ...(seen.jobId === undefined ? {} : { jobId: seen.jobId, aggregatedAt: member.aggregated_at ?? null }),
+      // A member recorded for the first time: the aggregation it shows is the baseline the reconcile compares with.
+      ...(seen.aggregatedAt === undefined ? {} : { aggregatedAt: seen.aggregatedAt }),
       ...(userGuid === undefined ? {} : { userGuid }),
       now: clock.now(),
     });
     if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
+    if (state === undefined && this.deps.reconcile) {
+      const { schedule, intervalMs } = this.deps.reconcile;
+      await schedule.enroll(userId, clock.now() + intervalMs);
+    }
   }
 
   /**

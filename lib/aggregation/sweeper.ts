@@ -2,7 +2,8 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { PollMessage } from '../queue/poll-message.ts';
+import type { PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { ReconcileRepository } from './reconcile-repo.ts';
 import type { DeliveryMessage } from '../notify/delivery-message.ts';
 import type { DeliveriesRepository } from '../notify/deliveries-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
@@ -28,6 +29,18 @@ export interface SweepReport {
   tracked: number;
   /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
   redelivered: number;
+  /** Users whose members the reconcile was sent to read. */
+  reconciled: number;
+}
+
+/** The reconcile's part of a sweep: who is due, and the queue its reads go through (lib/aggregation/member-watch.ts). */
+export interface ReconcileSweep {
+  schedule: Pick<ReconcileRepository, 'due' | 'claim'>;
+  queue: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
+  intervalMs: number;
+  maxPerSweep: number;
+  /** The reads of one sweep are spread over this long (the sweep's period), so MX never sees them in a burst. */
+  spreadMs: number;
 }
 
 /** Re-drives per sweep at most: a backlog is drained over several sweeps rather than flooding the queue at once. */
@@ -73,12 +86,22 @@ export class Sweeper {
       stalledAfterMs?: number;
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: DeliverySweep;
+      /** Without it (RECONCILE_INTERVAL_MINUTES=0), no reconcile. */
+      reconcile?: ReconcileSweep;
     },
   ) {}
 
   async sweep(): Promise<SweepReport> {
     const { jobs, pollQueue, clock, log, metrics = noMetrics } = this.deps;
-    const report: SweepReport = { active: 0, repolled: 0, renotified: 0, released: 0, tracked: 0, redelivered: 0 };
+    const report: SweepReport = {
+      active: 0,
+      repolled: 0,
+      renotified: 0,
+      released: 0,
+      tracked: 0,
+      redelivered: 0,
+      reconciled: 0,
+    };
     for await (const pointer of jobs.activeJobs()) {
       report.active++;
       const now = clock.now();
@@ -106,11 +129,31 @@ export class Sweeper {
       report.tracked = await this.#trackUnsettled(this.deps.deliveries);
       report.redelivered = await this.#sweepDeliveries(this.deps.deliveries);
     }
+    if (this.deps.reconcile) report.reconciled = await this.#reconcile(this.deps.reconcile);
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
-    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered > 0)
+    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.reconciled > 0)
       log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
     return report;
+  }
+
+  /**
+   * Sends the users due for the reconcile (at most `maxPerSweep`) to worker-poll, each moved to its next turn first
+   * (a conditional write: two sweeps never send one user twice), their reads spread over `spreadMs`.
+   */
+  async #reconcile(sweep: ReconcileSweep): Promise<number> {
+    const { clock, metrics = noMetrics } = this.deps;
+    const now = clock.now();
+    const due = await sweep.schedule.due(now, sweep.maxPerSweep);
+    let sent = 0;
+    for (const [index, user] of due.entries()) {
+      if (!(await sweep.schedule.claim(user, now + sweep.intervalMs))) continue;
+      const offset = Math.floor((index * sweep.spreadMs) / Math.max(1, due.length));
+      await sweep.queue.schedule({ reconcile: { user_id: user.userId }, due_at: now + offset });
+      sent++;
+    }
+    if (sent > 0) metrics.add('ReconcileScheduled', sent, {});
+    return sent;
   }
 
   /**

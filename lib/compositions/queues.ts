@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../aws/sqs-client.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MemberReport, PollMessage } from '../queue/poll-message.ts';
+import type { MemberReport, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The function's SQS client (unless given). */
@@ -17,4 +17,9 @@ export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): Delayed
 /** The poll queue again, for member reports (mx-events → worker-poll: lib/aggregation/member-watch.ts). */
 export function memberReportsOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport> {
   return new DelayedQueue<MemberReport>(sqs, config.queues.poll, clock);
+}
+
+/** The poll queue again, for the reconcile's reads (sweeper → worker-poll). */
+export function reconcileQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ReconcileMessage> {
+  return new DelayedQueue<ReconcileMessage>(sqs, config.queues.poll, clock);
 }

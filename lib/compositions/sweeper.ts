@@ -1,15 +1,22 @@
 import { Sweeper } from '../aggregation/sweeper.ts';
 import type { Config } from '../config.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
+import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { SweepCheckpointsRepository } from '../aggregation/sweep-checkpoints-repo.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
-import { pollQueueOf, sqsOf } from './queues.ts';
+import { pollQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
 
-/** sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs. */
+/** The reconcile spreads each sweep's reads over a minute: no longer than the sweep's period (2 min in AWS, 1 locally). */
+const RECONCILE_SPREAD_MS = 60_000;
+
+/**
+ * sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs, and sends
+ * the users due for the reconcile to worker-poll.
+ */
 export function composeSweeper(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log, metrics } = runtime;
@@ -27,6 +34,17 @@ export function composeSweeper(config: Config, given?: Given) {
       checkpoints: new SweepCheckpointsRepository(table),
       stalledAfterMs: config.webhooks.stalledAfterMs,
     },
+    ...(config.aggregation.reconcileIntervalMinutes > 0
+      ? {
+          reconcile: {
+            schedule: new ReconcileRepository(table),
+            queue: reconcileQueueOf(runtime, sqs),
+            intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
+            maxPerSweep: config.aggregation.reconcileUsersPerSweep,
+            spreadMs: RECONCILE_SPREAD_MS,
+          },
+        }
+      : {}),
   });
   return { handler: inLogContext(middy(() => sweeper.sweep()).use(observability(runtime))), runtime, sweeper };
 }

@@ -1,6 +1,7 @@
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
 import { PollService } from '../aggregation/poll-service.ts';
+import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import type { Config } from '../config.ts';
 import { pollQueueMessageSchema } from '../queue/poll-message.ts';
@@ -31,10 +32,14 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   // The watch and the poll loop need each other: the watch ends a job MX already finished with a poll step now,
   // and every job's end is recorded in the member's state.
   let poll: PollService | undefined;
+  const { reconcileIntervalMinutes } = config.aggregation;
   const watch = new MemberWatch({
     ...aggregation,
     states,
     refresh,
+    ...(reconcileIntervalMinutes > 0
+      ? { reconcile: { schedule: new ReconcileRepository(table), intervalMs: reconcileIntervalMinutes * 60_000 } }
+      : {}),
     pollNow: (job) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: 'push' }),
   });
   poll = new PollService({ ...aggregation, watch, transactions: transactionSyncOf(runtime, table, nexus) });
@@ -43,8 +48,17 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     'poll',
     sqs,
     pollQueueMessageSchema,
-    (message) => ('member_report' in message ? watch.handleReport(message) : poll.handle(message)),
-    (message) => ('member_report' in message ? { member_guid: message.member_report.member_guid } : { job_id: message.job_id }),
+    async (message) => {
+      if ('member_report' in message) await watch.handleReport(message);
+      else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id);
+      else await poll.handle(message);
+    },
+    (message) =>
+      'member_report' in message
+        ? { member_guid: message.member_report.member_guid }
+        : 'reconcile' in message
+          ? { user_id: message.reconcile.user_id }
+          : { job_id: message.job_id },
   );
   return { handler, runtime, poll, watch, jobs: aggregation.jobs };
 }

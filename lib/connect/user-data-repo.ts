@@ -3,7 +3,10 @@ import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type Tab
 
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
-  /** MX session and its lease, the transactions-sync state, pointers and change log, members' states, MX's user guid. */
+  /**
+   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, MX's user guid,
+   * the reconcile's schedule entry.
+   */
   userData: number;
   jobs: number;
   activeJobPointers: number;
@@ -46,7 +49,7 @@ export class UserDataRepository {
         if (typeof item.user_guid === 'string') userGuids.add(item.user_guid);
       }
     }
-    userData.push(...[...userGuids].map((userGuid) => keys.mxUser(userGuid)));
+    userData.push(...[...userGuids].map((userGuid) => keys.mxUser(userGuid)), keys.reconcile(userId));
 
     const pointers = memberGuids.map((memberGuid) => keys.activeJob({ userId, memberGuid }));
     const deliveries = await this.#deliveriesOf([

@@ -28,3 +28,9 @@ export const memberSchema = z.looseObject({
 export type Member = z.output<typeof memberSchema>;
 
 export const memberResponse = z.looseObject({ member: memberSchema });
+
+/** One page of list members: MX's `pagination` read only for how many pages there are. */
+export const membersPageResponse = z.looseObject({
+  members: z.array(memberSchema),
+  pagination: z.optional(z.looseObject({ total_pages: z.optional(z.int()) })),
+});

@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import { type Challenge, challengesResponse } from './challenge.ts';
 import type { Deadline } from './deadline.ts';
 import { isSessionExpired } from './errors.ts';
-import { type Member, memberResponse } from './member.ts';
+import { type Member, memberResponse, membersPageResponse } from './member.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { SessionManager } from './sessions.ts';
 import type { MxCall, MxResponse, MxTransport } from './transport.ts';
@@ -89,6 +89,23 @@ export class NexusClient {
     });
     const member = body?.member ?? (await this.readMember(userId, memberGuid));
     return { member, alreadyRunning: status === 202, answeredWithMember: body?.member !== undefined };
+  }
+
+  /** Every member of the user (MX's pages of 100, at most `maxPages` of them): what the reconcile compares. */
+  async listMembers(userId: string, maxPages = 10): Promise<Member[]> {
+    const members: Member[] = [];
+    for (let page = 1; page <= maxPages; page++) {
+      const { body } = await this.request(userId, {
+        method: 'GET',
+        route: '/members',
+        kind: 'member',
+        query: { page, records_per_page: 100 },
+        schema: membersPageResponse,
+      });
+      members.push(...body.members);
+      if (page >= (body.pagination?.total_pages ?? 1)) break;
+    }
+    return members;
   }
 
   async readMember(userId: string, memberGuid: string): Promise<Member> {

@@ -28,6 +28,13 @@ export const memberReportSchema = z.object({
 });
 export type MemberReport = z.infer<typeof memberReportSchema>;
 
-/** What the poll queue carries: poll steps and member reports. */
-export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema]);
+/** The sweeper's turn to read a user's members from MX (the reconcile: lib/aggregation/member-watch.ts). */
+export const reconcileMessageSchema = z.object({
+  reconcile: z.object({ user_id: params.userId }),
+  due_at: z.int().check(z.minimum(0)),
+});
+export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
+
+/** What the poll queue carries: poll steps, member reports and the reconcile's reads. */
+export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema, reconcileMessageSchema]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

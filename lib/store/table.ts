@@ -54,6 +54,8 @@ export const keys = {
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
   /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
+  /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
+  reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
   /** MX's user guid → the relay's user id: how a webhook naming only MX's guid is placed. */
   mxUser: (userGuid: string) => ({ pk: `MXUSER#${userGuid}`, sk: 'USER' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
@@ -88,7 +90,12 @@ export const gsi1 = {
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
   apiKeys: 'APIKEYS',
+  /** The users the reconcile reads, by when they are due (sort key `{due ISO}#{user_id}`), in RECONCILE_SHARDS. */
+  reconcileDue: (shard: number) => `RECONCILE#${shard}`,
 };
+
+/** The reconcile's schedule is spread over this many GSI1 partitions (the sweeper reads them all). */
+export const RECONCILE_SHARDS = 4;
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
 export const DUE_DELIVERY_SHARDS = 8;
@@ -120,6 +127,8 @@ export const PARTITIONS = {
    */
   users: keys.session('*').pk,
   mxUsers: keys.mxUser('*').pk,
+  /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
+  reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,
   activeJobs: activeJobsPartition('*'),
   /** Subscriptions (with their sealed signing secrets) and their deliveries. */

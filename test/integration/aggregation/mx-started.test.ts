@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { localServicesConfig } from '../../../infra/local/local-services.ts';
+import { relayOf } from '../../../infra/local/relay.ts';
+import { ManualClock } from '../../../lib/clock.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
@@ -104,6 +107,48 @@ describe('a refresh inside MX’s throttle window', () => {
       (event) => event.data.job?.id === refreshed.body.job.id && event.type !== 'aggregation.started',
     );
     expect(ended!.data.job.mx_aggregated).toBe(true);
+  }, 30_000);
+});
+
+describe('without MX’s webhooks: the reconcile', () => {
+  it('finds the aggregation MX ran (an mx job) and the status MX changed, on the sweeper’s schedule', async () => {
+    await sim('POST', '/_sim/webhooks', {});
+    try {
+      const { userId, memberGuid } = await knownMember();
+      // The stack's sweeper runs on the system clock, hours before this user is due: a sweeper of the same tables,
+      // on a clock past the interval (RECONCILE_INTERVAL_MINUTES, 360 by default), sends the user to the reconcile.
+      const clock = new ManualClock(Date.now());
+      const sweeper = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).sweeper.sweeper;
+      await sim('POST', `/_sim/members/${memberGuid}/background_aggregation`, {});
+      await waitUntil(async () => (await sim('GET', `/_sim/members/${memberGuid}`)).member.is_being_aggregated === false);
+
+      clock.set(Date.now() + 6 * 3600_000 + 60_000);
+      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      const [ended] = await receiver.waitFor(
+        (event) =>
+          event.type === 'aggregation.succeeded' && event.data.job?.user_id === userId && event.data.job?.trigger === 'mx',
+      );
+      expect(ended!.data.job).toMatchObject({ member_guid: memberGuid, mx_aggregated: true });
+      // Swept again before its next turn: not sent twice.
+      expect((await sweeper.sweep()).reconciled).toBe(0);
+
+      await sim('POST', `/_sim/members/${memberGuid}/connection_status`, { connection_status: 'LOCKED' });
+      clock.set(clock.now() + 6 * 3600_000 + 60_000);
+      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      const [changed] = await receiver.waitFor(
+        (event) =>
+          event.type === 'member.connection_status_changed' &&
+          (event.data as { member_guid?: string }).member_guid === memberGuid,
+      );
+      expect(changed!.data).toMatchObject({
+        connection_status: 'LOCKED',
+        previous_connection_status: 'CONNECTED',
+        action_required: true,
+      });
+      expect((await jobsOf(userId)).map((job) => job.trigger).sort()).toEqual(['mx', 'refresh']);
+    } finally {
+      await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+    }
   }, 30_000);
 });
 

@@ -56,6 +56,9 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
       userOf: async (guid) => users.get(guid),
     },
     nexus: {
+      async listMembers() {
+        return [await this.readMember('', '')];
+      },
       async readMember() {
         reads++;
         if (member.gone)
@@ -162,6 +165,20 @@ describe('MemberWatch: connection statuses', () => {
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'SYNCING', is_being_aggregated: true });
     expect(published).toEqual([]);
     expect(state()!.connectionStatus).toBe('CONNECTED');
+  });
+});
+
+describe('MemberWatch: the reconcile', () => {
+  it('records a member seen for the first time, then opens an mx job when its aggregated_at moves', async () => {
+    const first = setup();
+    expect(await first.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
+    expect(first.state()).toMatchObject({ aggregatedAt: '2026-11-24T08:00:00Z', connectionStatus: 'CONNECTED' });
+    expect(first.opened).toEqual([]);
+
+    const later = setup({ aggregatedAt: '2026-11-23T08:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 });
+    expect(await later.watch.reconcile(USER)).toEqual({ members: 1, opened: 1 });
+    expect(later.opened.map((o) => o.trigger)).toEqual(['mx']);
+    expect(await later.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
   });
 });
 

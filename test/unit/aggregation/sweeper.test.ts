@@ -57,7 +57,15 @@ describe('Sweeper', () => {
     const justEnded = job('just-ended', { status: 'failed', finishedAt: T - 1_000, updatedAt: T - 1_000 });
     // An unannounced job keeps its pointer (released only once its terminal event is out): the sweeper's way back to it.
     const { sweep, scheduled, released } = sweepOver([{ job: ended }, { job: justEnded }], T + 1);
-    expect(await sweep()).toEqual({ active: 2, repolled: 0, renotified: 1, released: 0, tracked: 0, redelivered: 0 });
+    expect(await sweep()).toEqual({
+      active: 2,
+      repolled: 0,
+      renotified: 1,
+      released: 0,
+      tracked: 0,
+      redelivered: 0,
+      reconciled: 0,
+    });
     expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, trigger: 'sweeper' }]);
     expect(released).toEqual([]);
   });
@@ -67,7 +75,15 @@ describe('Sweeper', () => {
     const onTime = job('on-time', { nextPollAt: T + 3_000 });
     const gone = job('gone', { status: 'succeeded', finishedAt: T - 3_600_000 });
     const { sweep, scheduled, released } = sweepOver([{ job: overdue }, { job: onTime }, { job: gone, gone: true }], T);
-    expect(await sweep()).toEqual({ active: 3, repolled: 1, renotified: 0, released: 1, tracked: 0, redelivered: 0 });
+    expect(await sweep()).toEqual({
+      active: 3,
+      repolled: 1,
+      renotified: 0,
+      released: 1,
+      tracked: 0,
+      redelivered: 0,
+      reconciled: 0,
+    });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
     expect(released).toEqual(['gone']);
   });
