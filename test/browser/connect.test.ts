@@ -1,6 +1,7 @@
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -8,8 +9,8 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 /**
  * The journey's first end, as a client app runs it against `npm start`: a widget URL from the relay, the simulator's Connect page in
  * Chromium (pick MX Bank, enter credentials, connect), MX's `mx/connect/memberConnected` message to the app, and the
- * member's aggregation followed through the relay to a verifying webhook receiver. The app follows the aggregation
- * with a refresh on memberConnected, which joins the one MX started on the new member (MX answers it in progress).
+ * member's aggregation followed through the relay to a verifying webhook receiver — found by the relay itself, from
+ * MX's AGGREGATION webhook, as an aggregation MX started (`trigger: mx`): the app sends nothing but the widget URL.
  */
 declare const window: { addEventListener: Function; connectMessages: unknown[] };
 
@@ -24,6 +25,14 @@ beforeAll(async () => {
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
   const subscription = await relay.webhooks.create({ url: receiver.url, description: 'connect journey' });
   receiver.useSecret(subscription.secret);
+  // MX's webhooks to the relay, as a deployment configures them with MX.
+  const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+  const pushing = await fetch(`${stack.simulatorUrl}/_sim/webhooks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: `${stack.url}/mx/webhooks`, username, password }),
+  });
+  expect(pushing.status).toBe(200);
   browser = await launchChromium();
 }, 60_000);
 
@@ -63,9 +72,11 @@ describe('connect a bank through the relay', () => {
     const { member_guid } = (await connected).metadata;
     expect(member_guid).toMatch(/^MBR-/);
 
-    const job = await relay.members.refresh({ user_id: userId, member_guid });
-    const [ended] = await receiver.waitFor((event) => event.type === 'aggregation.succeeded' && event.data.job.id === job.id);
+    const [ended] = await receiver.waitFor(
+      (event) => event.type === 'aggregation.succeeded' && event.data.job?.member_guid === member_guid,
+    );
     expect(ended!.verified).toBe(true);
+    expect(ended!.data.job).toMatchObject({ user_id: userId, trigger: 'mx', mx_aggregated: true });
     expect(ended!.data.member).toMatchObject({ guid: member_guid, connection_status: 'CONNECTED' });
 
     // The URL worked once.
