@@ -89,6 +89,10 @@ export async function watchJob(options: WatchOptions): Promise<WatchResult> {
   const summary = `${mark} ${job.id} · ${statusText(job.status, style)} · ${trail()} · polls ${job.polls} · ${formatElapsed(elapsed())}`;
   if (output.tty) output.progressDone(summary);
   else output.progress(`${job.status}: ${job.id} (${trail()}, polls ${job.polls}, ${formatElapsed(elapsed())})`);
+  // "Succeeded" must not read as "new data" when MX answered without aggregating.
+  if (job.mx_aggregated === false) {
+    output.progress(style.yellow('MX did not aggregate (inside its throttle window, about 3 h after a success): nothing new.'));
+  }
   return { job, elapsedMs: Math.round(elapsed()), checks, connectionStatuses };
 }
 

@@ -355,6 +355,27 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     );
   });
 
+  it('refresh --watch inside MX’s throttle window says MX did not aggregate (mx_aggregated: false)', async () => {
+    const settings = (body: unknown) =>
+      fetch(`${stack.simulatorUrl}/_sim/settings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const user = newUser();
+    const member = (await cli('sim', 'member', 'add', user, '--aggregation-seconds', '0.5', '--json')).json().member.guid;
+    expect((await cli('refresh', user, member, '--watch', '--interval', '0.5', '--json')).code).toBe(0);
+    expect((await settings({ throttle_window_minutes: 180 })).status).toBe(200);
+    try {
+      // The member has just aggregated: a refresh now is inside the window.
+      const watched = await cli('refresh', user, member, '--watch', '--interval', '0.5');
+      expect(watched.code, watched.stderr).toBe(0);
+      expect(watched.stdout + watched.stderr).toContain('MX did not aggregate');
+    } finally {
+      await settings({});
+    }
+  });
+
   it('refresh without --watch prints the job at once; jobs get and jobs list (newest first, with a cursor) read it back', async () => {
     const started = await cli(
       'refresh',
