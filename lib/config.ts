@@ -159,7 +159,7 @@ export const CONFIG_VARIABLES = {
   ),
   RECONCILE_USERS_PER_SWEEP: integer(1, 10_000).withDefault(
     500,
-    'Users the sweeper sends to the reconcile per sweep at most, spread over the minute: MX never sees a burst.',
+    'Users the sweeper sends to the reconcile per sweep at most, at a steady pace (this many over a minute): MX never sees a burst.',
   ),
   WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
   WEBHOOK_SECRETS_KEY_ARN: text({

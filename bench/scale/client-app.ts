@@ -48,7 +48,7 @@ export async function startClientApp(options: { apiUrl: string; apiKey: string; 
         const id = headers['webhook-id']!;
         deliveriesById.set(id, (deliveriesById.get(id) ?? 0) + 1);
         if (event.type === 'aggregation.started') started++;
-        else {
+        else if (event.type.startsWith('aggregation.')) {
           const ids = terminalByJob.get(event.data.job.id) ?? new Set<string>();
           ids.add(id);
           terminalByJob.set(event.data.job.id, ids);

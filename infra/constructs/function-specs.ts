@@ -102,14 +102,13 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
     // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs and
-    // Idempotency-Key records (gsi2), and MX's guid of the user (mxUsers).
+    // Idempotency-Key records (gsi2), the user's turn in the reconcile.
     queries: ['table', 'gsi1', 'gsi2'],
     partitions: [
       'apiKeys',
       'rateWindows',
       'idempotency',
       'users',
-      'mxUsers',
       'reconcile',
       'activeJobs',
       'jobs',
@@ -216,8 +215,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
-    // Members' states are in the users' partitions; MX's user guids place a CONNECTION_STATUS webhook (mxUsers).
-    partitions: ['users', 'mxUsers', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    // Members' states are in the users' partitions; a user whose first member is recorded joins the reconcile.
+    partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, keys, type TableRef } from '../store/table.ts';
 
 /** What the relay last saw of one member at MX: the aggregation it followed, the connection status it recorded. */
@@ -11,8 +11,6 @@ export interface MemberState {
   connectionStatus: string | null;
   /** How many status changes have been announced: names the next `member.connection_status_changed`. */
   statusSeq: number;
-  /** MX's guid of the member's user, once seen. */
-  userGuid?: string;
 }
 
 /** An observation to record, written only while the state is still the one it was compared with (`statusSeq`). */
@@ -21,13 +19,12 @@ export interface MemberObservation {
   statusSeq: number;
   aggregatedAt?: string | null;
   jobId?: string;
-  userGuid?: string;
   now: number;
 }
 
 /**
- * Member states as `USER#{user_id}` / `MEMBER#{member_guid}` items — in the user's partition, so an erasure takes
- * them with the rest — and MX's user guids as `MXUSER#{user_guid}` / `USER` items `{user_id}`.
+ * Member states as `USER#{user_id}` / `MEMBER#{member_guid}` items: in the user's partition, so an erasure takes
+ * them with the rest.
  */
 export class MemberStatesRepository {
   constructor(private readonly table: TableRef) {}
@@ -42,7 +39,6 @@ export class MemberStatesRepository {
       ...(typeof Item.job_id === 'string' ? { jobId: Item.job_id } : {}),
       connectionStatus: (Item.connection_status as string | null | undefined) ?? null,
       statusSeq: (Item.status_seq as number | undefined) ?? 0,
-      ...(typeof Item.user_guid === 'string' ? { userGuid: Item.user_guid } : {}),
     };
   }
 
@@ -53,20 +49,19 @@ export class MemberStatesRepository {
   claimAggregation(
     userId: string,
     memberGuid: string,
-    claim: { aggregatedAt: string; jobId: string; userGuid?: string; now: number },
+    claim: { aggregatedAt: string; jobId: string; now: number },
   ): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.memberState(userId, memberGuid),
-          UpdateExpression: `SET aggregated_at = :at, job_id = :job, observed_at = :now${claim.userGuid ? ', user_guid = :userGuid' : ''}`,
+          UpdateExpression: 'SET aggregated_at = :at, job_id = :job, observed_at = :now',
           ConditionExpression: 'attribute_not_exists(aggregated_at) OR aggregated_at <> :at',
           ExpressionAttributeValues: {
             ':at': claim.aggregatedAt,
             ':job': claim.jobId,
             ':now': claim.now,
-            ...(claim.userGuid ? { ':userGuid': claim.userGuid } : {}),
           },
         }),
       ),
@@ -105,10 +100,6 @@ export class MemberStatesRepository {
       sets.push('job_id = :job');
       values[':job'] = observation.jobId;
     }
-    if (observation.userGuid !== undefined) {
-      sets.push('user_guid = :userGuid');
-      values[':userGuid'] = observation.userGuid;
-    }
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
@@ -120,20 +111,5 @@ export class MemberStatesRepository {
         }),
       ),
     );
-  }
-
-  /** Places MX's user guid: the relay's user id it belongs to. */
-  async putUser(userGuid: string, userId: string): Promise<void> {
-    await this.table.client.send(
-      new PutCommand({ TableName: this.table.tableName, Item: { ...keys.mxUser(userGuid), user_id: userId } }),
-    );
-  }
-
-  /** The relay's user id for MX's user guid; undefined when the relay has not seen it. */
-  async userOf(userGuid: string): Promise<string | undefined> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.mxUser(userGuid) }),
-    );
-    return typeof Item?.user_id === 'string' ? Item.user_id : undefined;
   }
 }

@@ -12,7 +12,7 @@ import type { EventSink } from './job-events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
-import type { MemberStatesRepository } from './member-states-repo.ts';
+import type { MemberState, MemberStatesRepository } from './member-states-repo.ts';
 import type { RefreshService } from './refresh-service.ts';
 
 /** `member.connection_status_changed`'s data. */
@@ -38,11 +38,11 @@ export const statusChangedEventId = (memberGuid: string, seq: number, status: st
 const MX_CLOCK_TOLERANCE_MS = 5_000;
 
 export interface MemberWatchDeps {
-  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record' | 'putUser' | 'userOf'>;
+  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
   /** The reconcile's schedule: a user whose member the relay records for the first time joins it. */
   reconcile?: { schedule: Pick<ReconcileRepository, 'enroll'>; intervalMs: number };
-  jobs: Pick<JobsRepository, 'get'>;
+  jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
   pollNow: (job: Job) => Promise<void>;
@@ -64,13 +64,17 @@ export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 
 export class MemberWatch {
   constructor(private readonly deps: MemberWatchDeps) {}
 
-  /** A member report (mx-events): the user placed, then the aggregation or the status MX reported. */
+  /**
+   * A member report (mx-events): the user placed, then the aggregation or the status MX reported. MX's
+   * CONNECTION_STATUS names the user by MX's guid only: the member's latest job names the relay's user (MX's read of
+   * the member as that user then confirms it, or refuses it).
+   */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
-    const { states, log } = this.deps;
+    const { jobs, log } = this.deps;
     const metrics = this.deps.metrics ?? noMetrics;
-    const userId = report.user_id ?? (report.user_guid === undefined ? undefined : await states.userOf(report.user_guid));
+    const userId = report.user_id ?? (await jobs.latestForMember(report.member_guid))?.userId;
     if (userId === undefined) {
-      // MX names a user the relay has not served since it learns guids (or one it erased): nothing to tell anyone.
+      // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
         kind: report.kind,
         member_guid: report.member_guid,
@@ -97,7 +101,6 @@ export class MemberWatch {
     const read = alreadyRead ?? (await this.#read(member));
     if (!read) return 'member_gone';
     const state = await states.get(member.userId, member.memberGuid);
-    await this.#learnUser(member.userId, read, state);
     const aggregatedAt = read.aggregated_at;
     if (!aggregatedAt) return 'not_aggregated';
 
@@ -108,12 +111,7 @@ export class MemberWatch {
       jobId = state.jobId;
     } else {
       jobId = newJobId(clock.now());
-      const claimed = await states.claimAggregation(member.userId, member.memberGuid, {
-        aggregatedAt,
-        jobId,
-        ...(read.user_guid ? { userGuid: read.user_guid } : {}),
-        now: clock.now(),
-      });
+      const claimed = await states.claimAggregation(member.userId, member.memberGuid, { aggregatedAt, jobId, now: clock.now() });
       if (!claimed) return 'known';
     }
     const { job, joined } = await this.deps.refresh.follow(member, read, trigger, jobId);
@@ -128,20 +126,23 @@ export class MemberWatch {
   }
 
   /**
-   * Whether MX aggregated for `job`, from the member that ended it: MX stamps `aggregated_at` when an aggregation
-   * starts and leaves it as it was when it answers an aggregate call without aggregating (inside its throttle
-   * window, about 3 h after a success). The stamp moved past the one the member's state records, or the state names
-   * this job for it (a report joined the job); an aggregation MX started on its own is one by definition. With no
-   * state yet, a stamp from the job's own time (MX's clock and ours a few seconds apart) counts.
+   * A job's end, recorded for its member (before the job releases it): its aggregation is the one followed, and a
+   * settled status that differs from the one recorded is announced. Answers whether MX aggregated for the job: MX
+   * stamps `aggregated_at` when an aggregation starts and leaves it as it was when it answers an aggregate call
+   * without aggregating (inside its throttle window, about 3 h after a success) — the stamp moved past the one the
+   * state records, or the state names this job for it (a report joined the job, or this end was recorded before a
+   * retry); an aggregation MX started on its own is one by definition. With no state yet, a stamp from the job's own
+   * time (MX's clock and ours a few seconds apart) counts. One read and one write of the member's state.
    */
-  async aggregatedFor(
+  async jobEnded(
     job: Pick<Job, 'id' | 'userId' | 'memberGuid' | 'trigger' | 'createdAt'>,
     member: MemberSnapshot,
   ): Promise<boolean> {
+    const state = await this.deps.states.get(job.userId, job.memberGuid);
+    await this.observe(job.userId, member, { jobId: job.id }, state);
     if (isMxStarted(job.trigger)) return true;
     const stamp = member.aggregated_at;
     if (!stamp) return false;
-    const state = await this.deps.states.get(job.userId, job.memberGuid);
     if (state?.aggregatedAt != null) return state.aggregatedAt !== stamp || state.jobId === job.id;
     const at = Date.parse(stamp);
     return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
@@ -151,15 +152,20 @@ export class MemberWatch {
    * The reconcile's read of one user (MX says never to depend on its webhooks): every member listed from MX, and for
    * each what changed since the relay last looked — an aggregation it has not followed (`aggregated_at` moved: an
    * `mx` job, unless one follows it), a settled status that differs (announced). A member seen for the first time is
-   * recorded, not reported. One MX call per page of 100 members (and the session's, when it has lapsed).
+   * recorded, not reported — unless MX aggregated it within the last interval (a member connected through the widget
+   * while MX's webhooks were off). One MX call per page of 100 members (and the session's, when it has lapsed).
    */
   async reconcile(userId: string): Promise<{ members: number; opened: number }> {
     const members = await this.deps.nexus.listMembers(userId);
     let opened = 0;
+    const recentSince = this.deps.reconcile ? this.deps.clock.now() - this.deps.reconcile.intervalMs : Number.POSITIVE_INFINITY;
     for (const member of members) {
       const state = await this.deps.states.get(userId, member.guid);
       const stamp = member.aggregated_at;
-      if (state !== undefined && stamp && stamp !== state.aggregatedAt) {
+      // Moved since the relay last looked; or a member it has never seen, aggregated since the last turn (connected
+      // through the widget, say): MX's doing the app has not heard of. An older one is the baseline.
+      const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
+      if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
         const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', member);
         if (outcome === 'opened') opened++;
         // The job's end records the status; a member still aggregating is settled by it.
@@ -186,18 +192,19 @@ export class MemberWatch {
   /**
    * Records what a read of the member shows (a job's end, a webhook, the reconcile) and announces a settled
    * connection status that differs from the one recorded. The first status recorded for a member is a baseline, not
-   * a change. `seen.jobId`: the job whose end this is (its aggregation is then the one followed).
+   * a change. `seen.jobId`: the job whose end this is (its aggregation is then the one followed). `known`: the state
+   * as just read, when the caller has read it.
    */
   async observe(
     userId: string,
-    member: MemberSnapshot & { user_guid?: string | null },
+    member: MemberSnapshot,
     seen: { jobId?: string; aggregatedAt?: string } = {},
+    known?: MemberState,
   ): Promise<void> {
     const { states, events, clock, log } = this.deps;
     const settled = member.is_being_aggregated !== true;
     const status = settled ? (member.connection_status ?? null) : null;
-    const state = await states.get(userId, member.guid);
-    const userGuid = await this.#learnUser(userId, member, state);
+    const state = known ?? (await states.get(userId, member.guid));
     const previous = state?.connectionStatus ?? null;
     const changed = status !== null && previous !== null && status !== previous;
     const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
@@ -232,7 +239,6 @@ export class MemberWatch {
       ...(seen.jobId === undefined ? {} : { jobId: seen.jobId, aggregatedAt: member.aggregated_at ?? null }),
       // A member recorded for the first time: the aggregation it shows is the baseline the reconcile compares with.
       ...(seen.aggregatedAt === undefined ? {} : { aggregatedAt: seen.aggregatedAt }),
-      ...(userGuid === undefined ? {} : { userGuid }),
       now: clock.now(),
     });
     if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
@@ -240,21 +246,6 @@ export class MemberWatch {
       const { schedule, intervalMs } = this.deps.reconcile;
       await schedule.enroll(userId, clock.now() + intervalMs);
     }
-  }
-
-  /**
-   * MX's guid of the user, placed once (how a webhook that names only it finds the user): the guid when it is new
-   * to the member's state, for the state to keep.
-   */
-  async #learnUser(
-    userId: string,
-    member: { user_guid?: string | null },
-    state: { userGuid?: string } | undefined,
-  ): Promise<string | undefined> {
-    const userGuid = member.user_guid;
-    if (!userGuid || state?.userGuid === userGuid) return undefined;
-    await this.deps.states.putUser(userGuid, userId);
-    return userGuid;
   }
 
   async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {

@@ -30,7 +30,7 @@ export interface PollDeps {
   /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
-  watch?: Pick<MemberWatch, 'observe' | 'aggregatedFor'>;
+  watch?: Pick<MemberWatch, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics?: MetricsSink;
@@ -160,7 +160,9 @@ export class PollService {
     const challenges = member?.connection_status === 'CHALLENGED' ? await this.#challengesOf(job) : undefined;
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
-    const mxAggregated = snapshot && (await this.deps.watch?.aggregatedFor(job, snapshot));
+    // Recorded for the member before the job ends: a report of the aggregation it followed then finds it
+    // (member-watch.ts), and a retry of this step finds the end recorded.
+    const mxAggregated = snapshot && (await this.deps.watch?.jobEnded(job, snapshot));
     const won = await this.deps.jobs.finish(job.id, job.step, {
       status,
       member: snapshot,
@@ -184,19 +186,16 @@ export class PollService {
       polls: job.polls + (member ? 1 : 0),
       ...(lagMs === undefined ? {} : { detection_lag_ms: lagMs }),
     });
-    await this.#notify(
-      {
-        ...job,
-        status,
-        member: snapshot,
-        challenges,
-        connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
-        finishedAt: now,
-        updatedAt: now,
-        ...(mxAggregated === undefined ? {} : { mxAggregated }),
-      },
-      member?.user_guid ?? undefined,
-    );
+    await this.#notify({
+      ...job,
+      status,
+      member: snapshot,
+      challenges,
+      connectionStatus: snapshot?.connection_status ?? job.connectionStatus,
+      finishedAt: now,
+      updatedAt: now,
+      ...(mxAggregated === undefined ? {} : { mxAggregated }),
+    });
   }
 
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
@@ -254,10 +253,7 @@ export class PollService {
    * announcement is unfinished — how a redelivery and the sweeper know to publish again (its message dead-lettered
    * while publishing kept failing, say) — freed first, that job would be lost.
    */
-  async #notify(job: Job, userGuid?: string): Promise<void> {
-    // While the job holds the member: a report of the aggregation it followed then finds it (member-watch.ts). MX's
-    // guid of the user comes with the read that ended the job (a redelivery has none: it was learned then).
-    if (job.member) await this.deps.watch?.observe(job.userId, { ...job.member, user_guid: userGuid }, { jobId: job.id });
+  async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.jobs.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.

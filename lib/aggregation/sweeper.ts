@@ -39,7 +39,10 @@ export interface ReconcileSweep {
   queue: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
   intervalMs: number;
   maxPerSweep: number;
-  /** The reads of one sweep are spread over this long (the sweep's period), so MX never sees them in a burst. */
+  /**
+   * A full sweep's reads (`maxPerSweep`) are spread over this long (no longer than the sweep's period), so MX never
+   * sees them faster than `maxPerSweep` per `spreadMs`.
+   */
   spreadMs: number;
 }
 
@@ -148,7 +151,8 @@ export class Sweeper {
     let sent = 0;
     for (const [index, user] of due.entries()) {
       if (!(await sweep.schedule.claim(user, now + sweep.intervalMs))) continue;
-      const offset = Math.floor((index * sweep.spreadMs) / Math.max(1, due.length));
+      // At a steady pace: a full sweep's users fill `spreadMs`, a few go at once (MX sees at most that rate).
+      const offset = Math.floor((index * sweep.spreadMs) / sweep.maxPerSweep);
       await sweep.queue.schedule({ reconcile: { user_id: user.userId }, due_at: now + offset });
       sent++;
     }

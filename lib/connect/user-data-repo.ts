@@ -4,8 +4,8 @@ import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type Tab
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
   /**
-   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, MX's user guid,
-   * the reconcile's schedule entry.
+   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, the user's turn
+   * in the reconcile.
    */
   userData: number;
   jobs: number;
@@ -35,21 +35,19 @@ export class UserDataRepository {
     const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
 
     const userData: Key[] = [];
-    const userGuids = new Set<string>();
     for (const pk of [keys.session(userId).pk, keys.transactionPointer(userId, '').pk, keys.transactionChange(userId, 0).pk]) {
       for await (const item of queryAll(this.table, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: 'pk, sk, user_guid',
+        ProjectionExpression: 'pk, sk',
       })) {
         userData.push(tableKeyOf(item));
-        // Members' states: their members' events, and MX's guid of the user.
+        // Members' states: their members' events too.
         const memberGuid = /^MEMBER#(.+)$/.exec(String(item.sk))?.[1];
         if (memberGuid !== undefined && !memberGuids.includes(memberGuid)) memberGuids.push(memberGuid);
-        if (typeof item.user_guid === 'string') userGuids.add(item.user_guid);
       }
     }
-    userData.push(...[...userGuids].map((userGuid) => keys.mxUser(userGuid)), keys.reconcile(userId));
+    userData.push(keys.reconcile(userId));
 
     const pointers = memberGuids.map((memberGuid) => keys.activeJob({ userId, memberGuid }));
     const deliveries = await this.#deliveriesOf([

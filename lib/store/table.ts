@@ -56,8 +56,6 @@ export const keys = {
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
   /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
-  /** MX's user guid → the relay's user id: how a webhook naming only MX's guid is placed. */
-  mxUser: (userGuid: string) => ({ pk: `MXUSER#${userGuid}`, sk: 'USER' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
@@ -126,7 +124,6 @@ export const PARTITIONS = {
    * each member: a user's MX-read data.
    */
   users: keys.session('*').pk,
-  mxUsers: keys.mxUser('*').pk,
   /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,

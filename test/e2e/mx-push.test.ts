@@ -2,7 +2,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
+import { localServicesConfig } from '../../infra/local/local-services.ts';
+import { relayOf } from '../../infra/local/relay.ts';
+import { ManualClock } from '../../lib/clock.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -93,7 +99,9 @@ beforeAll(async () => {
       terminalArrivals.set(event.data.job.id, Date.now());
     return 204;
   });
-  stack = await startStackProcess();
+  directory = mkdtempSync(join(tmpdir(), 'nexus-relay-push-'));
+  stackFile = join(directory, 'stack.json');
+  stack = await startStackProcess({ NEXUS_RELAY_STACK_FILE: stackFile });
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
   receiver.useSecret((await relay.webhooks.create({ url: receiver.url })).secret);
 }, 60_000);
@@ -101,9 +109,47 @@ beforeAll(async () => {
 afterAll(async () => {
   await receiver?.close();
   await stack?.interrupt();
+  if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
+let directory: string | undefined;
+let stackFile: string;
+
 describe('MX push', () => {
+  it('with MX’s webhooks off, the reconcile finds the aggregation MX ran (trigger mx)', async () => {
+    await sim('POST', '/_sim/webhooks', {});
+    const userId = `user-${randomUUID().slice(0, 8)}`;
+    const { member } = await sim('POST', '/_sim/members', {
+      user_id: userId,
+      aggregation: { duration_ms: 300, final_status: 'CONNECTED' },
+    });
+    const first = await relay.members.refresh({ user_id: userId, member_guid: member.guid });
+    await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job?.id === first.id);
+    await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
+    await expect.poll(async () => (await sim('GET', `/_sim/members/${member.guid}`)).member.is_being_aggregated).toBe(false);
+
+    // npm start's sweeper runs on the system clock, hours before this user's turn: a sweeper of the same tables and
+    // queues (the stack file names them), on a clock past RECONCILE_INTERVAL_MINUTES, sends the user. First in this
+    // file: the only user on the schedule, its read is not spread behind others'.
+    const described = JSON.parse(readFileSync(stackFile, 'utf8'));
+    const engines = {
+      tableName: described.dynamodb.tableName,
+      dynamoDbEndpoint: described.dynamodb.endpoint,
+      sqsEndpoint: described.queues.endpoint,
+      queueUrls: described.queues.urls,
+    };
+    const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
+    const sweeper = relayOf(localServicesConfig(engines, stack.simulatorUrl), { clock }).sweeper.sweeper;
+    expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+    const [ended] = await receiver.waitFor(
+      (e) => e.type === 'aggregation.succeeded' && e.data.job?.user_id === userId && e.data.job?.trigger === 'mx',
+      1,
+      20_000,
+    );
+    expect(ended!.verified).toBe(true);
+    expect(ended!.data.job).toMatchObject({ member_guid: member.guid, mx_aggregated: true });
+  }, 40_000);
+
   it(`on: the terminal webhook of a 5 s aggregation arrives < 1 s after the simulator finishes (median of ${JOBS})`, async () => {
     const on = await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
     expect(on.webhooks).toEqual({ url: `${stack.url}/mx/webhooks`, username, mode: 'always' });

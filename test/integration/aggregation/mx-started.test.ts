@@ -70,7 +70,7 @@ async function mxAggregates(userId: string, memberGuid: string): Promise<void> {
   expect(started.status).toBe(200);
 }
 
-/** A user whose member the relay has followed once (a refresh), so the relay knows the member and MX's user guid. */
+/** A user whose member the relay has followed once (a refresh): the relay knows the member and its user. */
 async function knownMember() {
   const userId = `mx-started-${randomUUID().slice(0, 8)}`;
   const { member } = await sim('POST', '/_sim/members', {
@@ -206,7 +206,7 @@ describe('aggregations MX starts on its own', () => {
 });
 
 describe('connection statuses MX announces', () => {
-  it('one member.connection_status_changed when MX expires the credentials, placed by MX’s user guid alone', async () => {
+  it('one member.connection_status_changed when MX expires the credentials (MX names the user by its guid only)', async () => {
     const { userId, memberGuid } = await knownMember();
     await sim('POST', `/_sim/members/${memberGuid}/connection_status`, { connection_status: 'EXPIRED' });
     const [changed] = await receiver.waitFor(
@@ -249,7 +249,7 @@ describe('connection statuses MX announces', () => {
     ).toHaveLength(1);
   }, 30_000);
 
-  it('a CONNECTION_STATUS for a user the relay has never seen is counted, not an error to MX', async () => {
+  it('a CONNECTION_STATUS for a member the relay has never followed is counted, not an error to MX', async () => {
     const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const body = {
       type: 'CONNECTION_STATUS',

@@ -22,9 +22,8 @@ const at = (iso: string): MemberSnapshot => ({
 });
 
 /** A MemberWatch over an in-memory member state (the repository's conditions, as written) and recording fakes. */
-function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
+function setup(initial?: MemberState, member: Record<string, unknown> = {}, reconcile?: { now: number; intervalMs: number }) {
   let state = initial && { ...initial };
-  const users = new Map<string, string>();
   const published: { id: string; type: string; data: any }[] = [];
   const opened: { trigger: string; jobId?: string }[] = [];
   const polled: string[] = [];
@@ -52,8 +51,6 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
         };
         return true;
       },
-      putUser: async (guid, userId) => void users.set(guid, userId),
-      userOf: async (guid) => users.get(guid),
     },
     nexus: {
       async listMembers() {
@@ -73,7 +70,10 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
         } as never;
       },
     },
-    jobs: { get: async (id) => jobs.get(id) },
+    jobs: {
+      get: async (id) => jobs.get(id),
+      latestForMember: async (memberGuid) => [...jobs.values()].reverse().find((job) => job.memberGuid === memberGuid),
+    },
     refresh: {
       async follow(request, _member, trigger, jobId) {
         opened.push({ trigger, jobId });
@@ -84,11 +84,12 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}) {
     },
     pollNow: async (job) => void polled.push(job.id),
     events: { publish: async (event) => void published.push(event as never) },
-    clock: new ManualClock(),
+    clock: new ManualClock(reconcile?.now),
+    ...(reconcile ? { reconcile: { schedule: { enroll: async () => {} }, intervalMs: reconcile.intervalMs } } : {}),
     log: silentLog,
     metrics: { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink,
   });
-  return { watch, published, opened, polled, metrics, users, jobs, state: () => state, reads: () => reads };
+  return { watch, published, opened, polled, metrics, jobs, state: () => state, reads: () => reads };
 }
 
 describe('MemberWatch: aggregations MX reports', () => {
@@ -119,12 +120,12 @@ describe('MemberWatch: aggregations MX reports', () => {
     ).toBe('not_aggregated');
   });
 
-  it('a report for a user guid never seen is counted as unplaced; one seen before is placed', async () => {
-    const { watch, metrics, users } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
+  it('a CONNECTION_STATUS for a member no job followed is counted as unplaced; one with a job is placed by it', async () => {
+    const { watch, metrics, jobs } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
     const report = { member_report: { kind: 'connection_status' as const, member_guid: MEMBER, user_guid: 'USR-1' }, due_at: 0 };
     await watch.handleReport(report);
     expect(metrics).toEqual([['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }]]);
-    users.set('USR-1', USER);
+    jobs.set('job_1', { id: 'job_1', userId: USER, memberGuid: MEMBER } as Job);
     await watch.handleReport(report);
     expect(metrics[1]).toEqual(['MemberReports', 1, { kind: 'connection_status', outcome: 'status' }]);
   });
@@ -132,10 +133,9 @@ describe('MemberWatch: aggregations MX reports', () => {
 
 describe('MemberWatch: connection statuses', () => {
   it('the first status is a baseline; a change is announced once, with what the user must do', async () => {
-    const { watch, published, state, users } = setup();
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED', user_guid: 'USR-1' });
+    const { watch, published, state } = setup();
+    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
     expect(published).toEqual([]);
-    expect(users.get('USR-1')).toBe(USER);
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
     expect(published).toHaveLength(1);
@@ -180,6 +180,14 @@ describe('MemberWatch: the reconcile', () => {
     expect(later.opened.map((o) => o.trigger)).toEqual(['mx']);
     expect(await later.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
   });
+
+  it('a member never seen, aggregated within the last interval (connected through the widget), is reported', async () => {
+    const { watch, opened } = setup(undefined, {}, { now: Date.parse('2026-11-24T09:00:00Z'), intervalMs: 6 * 3600_000 });
+    expect(await watch.reconcile(USER)).toEqual({ members: 1, opened: 1 });
+    expect(opened.map((o) => o.trigger)).toEqual(['mx']);
+    const old = setup(undefined, {}, { now: Date.parse('2026-11-25T09:00:00Z'), intervalMs: 6 * 3600_000 });
+    expect(await old.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
+  });
 });
 
 describe('MemberWatch: did MX aggregate for a job', () => {
@@ -193,17 +201,18 @@ describe('MemberWatch: did MX aggregate for a job', () => {
 
   it('yes when the stamp moved past the recorded one, or the state names the job; no when it stayed', async () => {
     const recorded = { aggregatedAt: '2026-11-24T08:59:58Z', jobId: 'job_before', connectionStatus: 'CONNECTED', statusSeq: 0 };
-    const { watch } = setup(recorded);
-    expect(await watch.aggregatedFor(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    expect(await setup(recorded).watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
     // Inside MX's throttle window the stamp stays the previous aggregation's, seconds old as it may be.
-    expect(await watch.aggregatedFor(job, at('2026-11-24T08:59:58Z'))).toBe(false);
-    expect(await setup({ ...recorded, jobId: 'job_a' }).watch.aggregatedFor(job, at('2026-11-24T08:59:58Z'))).toBe(true);
+    const throttled = setup(recorded);
+    expect(await throttled.watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
+    // The end is recorded: the same step retried after a failure knows the aggregation as this job's.
+    expect(throttled.state()).toMatchObject({ aggregatedAt: '2026-11-24T08:59:58Z', jobId: 'job_a' });
+    expect(await setup({ ...recorded, jobId: 'job_a' }).watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(true);
   });
 
   it('with no state, a stamp from the job’s own time; an MX-started job always', async () => {
-    const { watch } = setup();
-    expect(await watch.aggregatedFor(job, at('2026-11-24T08:59:57Z'))).toBe(true);
-    expect(await watch.aggregatedFor(job, at('2026-11-24T06:00:00Z'))).toBe(false);
-    expect(await watch.aggregatedFor({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
+    expect(await setup().watch.jobEnded(job, at('2026-11-24T08:59:57Z'))).toBe(true);
+    expect(await setup().watch.jobEnded(job, at('2026-11-24T06:00:00Z'))).toBe(false);
+    expect(await setup().watch.jobEnded({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
   });
 });
