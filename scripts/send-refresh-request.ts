@@ -49,7 +49,8 @@ export function refreshRequestToSend(
     strict: true,
   });
   if (!values.user || !values.member) throw new UsageError('--user and --member are required');
-  const given = values['queue-url'] ?? env.REFRESH_REQUESTS_QUEUE_URL;
+  // An empty value counts as unset, as the configuration loader (lib/config.ts) has it.
+  const given = values['queue-url'] || env.REFRESH_REQUESTS_QUEUE_URL || undefined;
   const queueUrl = given ?? stack?.queues.urls['refresh-requests'];
   if (!queueUrl) {
     throw new UsageError('no local stack is running (`npm start`): give --queue-url (or REFRESH_REQUESTS_QUEUE_URL)');

@@ -105,9 +105,11 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    const match = /^Bearer\s+(\S{16,512})\s*$/i.exec(authorization ?? '');
-    if (!match) throw new HttpProblem('unauthorized', 'Send the API key as `Authorization: Bearer <key>`.');
-    const hash = hashApiKey(match[1]!);
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (token === undefined) throw new HttpProblem('unauthorized', 'Send the API key as `Authorization: Bearer <key>`.');
+    // A bearer token no key could be (too short or too long) is as unknown as one looked up and not found.
+    if (token.length < 16 || token.length > 512) throw new HttpProblem('unauthorized', 'The API key is unknown or revoked.');
+    const hash = hashApiKey(token);
     const now = this.clock.now();
     // An expired entry stays until the look-up replaces it: the use it recorded is carried over.
     const entry = this.#known.get(hash, { noDeleteOnStaleGet: true }) ?? (await this.#lookUpOnce(hash));

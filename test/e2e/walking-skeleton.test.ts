@@ -202,6 +202,19 @@ describe('errors are problem+json', () => {
     }
   });
 
+  it('the 401 says which: no bearer header, or a key unknown or revoked (even one too short to be a key)', async () => {
+    const ask = async (authorization?: string) =>
+      (
+        await fetch(`${stack.url}/webhooks`, { headers: authorization === undefined ? {} : { authorization } })
+      ).json() as Promise<{ detail: string }>;
+    for (const authorization of [undefined, 'Basic abc', 'nxr_nope']) {
+      expect((await ask(authorization)).detail, String(authorization)).toContain('Authorization: Bearer');
+    }
+    for (const authorization of ['Bearer nxr_nope', 'Bearer not-a-real-key-but-long-enough-to-parse']) {
+      expect((await ask(authorization)).detail, authorization).toBe('The API key is unknown or revoked.');
+    }
+  });
+
   it('unknown route → 404, wrong method → 405', async () => {
     const unknown = await wire('GET', '/no/such/route');
     expect(unknown.status).toBe(404);

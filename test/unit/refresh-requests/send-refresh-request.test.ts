@@ -75,5 +75,8 @@ describe('npm run refresh-request', () => {
     const flagged = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo', '--queue-url', LOCAL_QUEUE], {}, stack);
     expect(flagged).toMatchObject({ queueUrl: LOCAL_QUEUE, endpoint: 'http://127.0.0.1:4567' });
     expect(() => refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], {})).toThrow(/no local stack is running/);
+    // Set but empty counts as unset (issue 38 #12): the running stack is found.
+    const emptyEnv = refreshRequestToSend(['--user', 'u1', '--member', 'MBR-demo'], { REFRESH_REQUESTS_QUEUE_URL: '' }, stack);
+    expect(emptyEnv).toMatchObject({ queueUrl: stack!.queues.urls['refresh-requests'] });
   });
 });
