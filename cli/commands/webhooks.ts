@@ -35,7 +35,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
         );
         output.result({ webhook }, () => [
           ...webhookFields(webhook, output.style, webhook.secret),
-          output.style.yellow('Store the signing secret now: it is not shown again (rotate-secret makes a new one).'),
+          output.style.yellow('Store the signing secret now: it is not shown again (`webhooks rotate-secret` makes a new one).'),
         ]);
       }),
     );
@@ -74,6 +74,40 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
         output.result({ deleted: true, id }, () => `Deleted ${id}.`);
       }),
     );
+
+  webhooks
+    .command('rotate-secret')
+    .description('make a new signing secret (printed once); the old one keeps signing alongside it for 24 hours')
+    .argument('<webhook_id>', 'wh_…')
+    .action(
+      action(terminal, async ({ output, api, calls }, id: string) => {
+        const webhook = await api().webhooks.rotateSecret(id, calls);
+        output.result({ webhook }, () => [
+          ...webhookFields(webhook, output.style, webhook.secret),
+          output.style.yellow('Store the new signing secret now: it is not shown again. The old one still signs for 24 hours.'),
+        ]);
+      }),
+    );
+
+  for (const [name, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
+    webhooks
+      .command(name)
+      .description(
+        enabled
+          ? 'enable a subscription: deliveries held while it was disabled go out again'
+          : 'disable a subscription: its deliveries are held (not dropped) until it is enabled',
+      )
+      .argument('<webhook_id>', 'wh_…')
+      .action(
+        action(terminal, async ({ output, api, calls }, id: string) => {
+          const webhook = await api().webhooks.update(id, { enabled }, calls);
+          output.result({ webhook }, () => webhookFields(webhook, output.style));
+        }),
+      );
+  }
 
   webhooks
     .command('test')

@@ -276,6 +276,25 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     expect(event).toMatchObject({ type: 'webhook.test', verified: true });
   });
 
+  it('webhooks rotate-secret prints a new secret once; disable and enable change the status (issue 38 #6)', async () => {
+    const rotated = await cli('webhooks', 'rotate-secret', webhookId, '--json');
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const { webhook } = rotated.json();
+    expect(webhook.secret).toMatch(/^whsec_/);
+    receiver.useSecret(webhook.secret);
+    const disabled = await cli('webhooks', 'disable', webhookId, '--json');
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.json().webhook).toMatchObject({ id: webhookId, status: 'disabled', disabled_reason: 'manual' });
+    const enabled = await cli('webhooks', 'enable', webhookId);
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(enabled.stdout).toContain('enabled');
+    expect(
+      (await cli('webhooks', 'list', '--json')).json().webhooks.find((w: { id: string }) => w.id === webhookId),
+    ).toMatchObject({
+      status: 'enabled',
+    });
+  });
+
   it('sim member add scripts members (duration, outcome, MFA challenge, institution)', async () => {
     const [succeeds, challenged, fails] = await Promise.all([
       cli('sim', 'member', 'add', users.succeeds, '--aggregation-seconds', '1.5', '--institution', 'otherbank', '--json'),
