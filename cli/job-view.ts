@@ -1,5 +1,6 @@
 import type { Job } from '@nexus-relay/client';
 import { fields, type Styles } from './output.ts';
+import { suggest } from './suggest.ts';
 
 /** Exit codes of `refresh --watch`: 0 succeeded, 2 the user must act (MFA, credentials…), 1 failed or timed out. */
 export const WATCH_EXIT_CODES: Record<string, number> = { succeeded: 0, action_required: 2, failed: 1, timed_out: 1 };
@@ -38,7 +39,7 @@ export function jobLines(job: Job, style: Styles): string[] {
 export function challengeLines(job: Job, style: Styles): string[] {
   if (job.status !== 'action_required') return [];
   const challenges = job.challenges ?? [];
-  if (challenges.length === 0) return [`The member needs its user (connection status ${job.connection_status ?? 'unknown'}).`];
+  if (challenges.length === 0) return nextStepLines(job);
   const answers = { challenges: challenges.map((challenge) => ({ guid: challenge.guid, value: '' })) };
   return [
     'MX asks:',
@@ -46,8 +47,27 @@ export function challengeLines(job: Job, style: Styles): string[] {
       (challenge) =>
         `  ${style.yellow('?')} ${challenge.label ?? challenge.type ?? 'challenge'} ${style.dim(`(${challenge.guid})`)}`,
     ),
-    `answer: nexus-relay resume ${job.user_id} ${job.member_guid} ${challenges.map((challenge) => `--answer ${challenge.guid}=…`).join(' ')} --watch`,
-    style.dim(`   or: nexus-relay resume ${job.user_id} ${job.member_guid} --answers-file answers.json, with answers.json:`),
+    `answer: ${suggest(`resume ${job.user_id} ${job.member_guid} ${challenges.map((challenge) => `--answer ${challenge.guid}=…`).join(' ')} --watch`)}`,
+    style.dim(`   or: ${suggest(`resume ${job.user_id} ${job.member_guid} --answers-file answers.json`)}, with answers.json:`),
     style.dim(`       ${JSON.stringify(answers)}`),
+  ];
+}
+
+/**
+ * An action_required job without questions: what the user does next. REJECTED is a wrong MFA answer — the job is
+ * over (resume answers 409): a new refresh asks again. Any other status needs the user's credentials or consent:
+ * they reconnect the member in MX's Connect widget.
+ */
+function nextStepLines(job: Job): string[] {
+  const status = job.connection_status ?? 'unknown';
+  if (status === 'REJECTED') {
+    return [
+      'MX rejected the MFA answer (connection status REJECTED); this job is over.',
+      `ask again: ${suggest(`refresh ${job.user_id} ${job.member_guid} --watch`)}`,
+    ];
+  }
+  return [
+    `The member needs its user (connection status ${status}): they reconnect it in MX's Connect widget.`,
+    `widget URL: ${suggest(`connect-url ${job.user_id} --member ${job.member_guid}`)}`,
   ];
 }

@@ -3,6 +3,7 @@ import type { Job, MemberWritten } from '@nexus-relay/client';
 import type { Command } from 'commander';
 import { collectGuidValue } from '../arguments.ts';
 import { action } from '../context.ts';
+import { suggest } from '../suggest.ts';
 import { usageError } from '../errors.ts';
 import { addWatchFlags, printOrFollow, type WatchFlags } from '../job-watch.ts';
 import { fields, type Output } from '../output.ts';
@@ -172,6 +173,6 @@ async function printWritten(
       ],
       output.style,
     ),
-    ...(job ? [output.style.dim(`follow: npm run cli -- jobs get ${job.id}`)] : []),
+    ...(job ? [output.style.dim(`follow: ${suggest(`jobs get ${job.id}`)}`)] : []),
   ]);
 }

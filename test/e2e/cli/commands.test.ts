@@ -557,6 +557,24 @@ describe('resume and reads', () => {
     expect(malformed.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('GUID=VALUE') });
   });
 
+  it('a wrong MFA answer says the job is over and how to ask again (issue 38 #7)', async () => {
+    const challenged = await challengedMember();
+    const guid = challenged.job.challenges[0].guid as string;
+    const wrong = await cli(
+      'resume',
+      challenged.user,
+      challenged.member,
+      '--answer',
+      `${guid}=0000`,
+      '--watch',
+      '--interval',
+      '0.3',
+    );
+    expect(wrong.code, wrong.stderr).toBe(2);
+    expect(wrong.stdout).toContain('MX rejected the MFA answer');
+    expect(wrong.stdout).toContain(`ask again: nexus-relay refresh ${challenged.user} ${challenged.member} --watch`);
+  });
+
   it('reads members, accounts, transactions (across MX pages), beats and spending plans; an MX refusal is its problem', async () => {
     const user = 'sim-user-pfm';
     const [members, accounts, transactions, beats, plans] = await Promise.all([

@@ -127,8 +127,11 @@ describe('human mode', () => {
     expect(run.stdout).not.toContain('\x1b');
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\[\s*\d+\.\ds\] aggregating (RECONNECTED|CONNECTED) \((polls|checks) 0\)$/);
-    expect(lines.at(-2)).toMatch(/^action_required: job_\w+ \(.*DENIED, (polls|checks) \d+, \d+\.\ds\)$/);
-    expect(lines.at(-1)).toBe('The member needs its user (connection status DENIED).');
+    expect(lines.at(-3)).toMatch(/^action_required: job_\w+ \(.*DENIED, (polls|checks) \d+, \d+\.\ds\)$/);
+    expect(lines.slice(-2)).toEqual([
+      "The member needs its user (connection status DENIED): they reconnect it in MX's Connect widget.",
+      `widget URL: nexus-relay connect-url ${user} --member ${guid}`,
+    ]);
   });
 
   it('tables: keys list and webhooks list', async () => {
