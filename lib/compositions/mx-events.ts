@@ -7,7 +7,8 @@ import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
-import { memberReportsOf, pollQueueOf, sqsOf } from './queues.ts';
+import type { MemberReport } from '../queue/poll-message.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 
@@ -27,7 +28,7 @@ export function composeMxEvents(config: Config, given?: Given) {
   const push = new MxPush({
     jobs: new JobsRepository(table),
     pollQueue: pollQueueOf(runtime, sqs),
-    reports: memberReportsOf(runtime, sqs),
+    reports: pollQueueOf<MemberReport>(runtime, sqs),
     clock,
     log,
     coverage: pushCoverageOf(runtime, table),

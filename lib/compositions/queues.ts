@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../aws/sqs-client.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MemberReport, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { PollMessage, PollQueueMessage } from '../queue/poll-message.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The function's SQS client (unless given). */
@@ -9,17 +9,13 @@ export function sqsOf({ config, given }: Runtime): SQSClient {
   return given.sqs ?? createSqsClient(config.aws);
 }
 
-/** The aggregation poll loop's queue. */
-export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<PollMessage> {
-  return new DelayedQueue<PollMessage>(sqs, config.queues.poll, clock);
-}
-
-/** The poll queue again, for member reports (mx-events → worker-poll: lib/aggregation/member-watch.ts). */
-export function memberReportsOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport> {
-  return new DelayedQueue<MemberReport>(sqs, config.queues.poll, clock);
-}
-
-/** The poll queue again, for the reconcile's reads (sweeper → worker-poll). */
-export function reconcileQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ReconcileMessage> {
-  return new DelayedQueue<ReconcileMessage>(sqs, config.queues.poll, clock);
+/**
+ * The aggregation poll loop's queue: poll steps, and (as `M`) the member reports mx-events sends and the reconcile's
+ * reads the sweeper sends, all read by worker-poll (lib/queue/poll-message.ts → pollQueueMessageSchema).
+ */
+export function pollQueueOf<M extends PollQueueMessage = PollMessage>(
+  { config, clock }: Runtime,
+  sqs: SQSClient,
+): DelayedQueue<M> {
+  return new DelayedQueue<M>(sqs, config.queues.poll, clock);
 }

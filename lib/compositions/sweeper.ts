@@ -5,7 +5,8 @@ import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { SweepCheckpointsRepository } from '../aggregation/sweep-checkpoints-repo.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
-import { pollQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
+import type { ReconcileMessage } from '../queue/poll-message.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
@@ -38,7 +39,7 @@ export function composeSweeper(config: Config, given?: Given) {
       ? {
           reconcile: {
             schedule: new ReconcileRepository(table),
-            queue: reconcileQueueOf(runtime, sqs),
+            queue: pollQueueOf<ReconcileMessage>(runtime, sqs),
             intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
             maxPerSweep: config.aggregation.reconcileUsersPerSweep,
             spreadMs: RECONCILE_SPREAD_MS,

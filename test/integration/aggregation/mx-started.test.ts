@@ -13,6 +13,8 @@ import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
  * often MX reports it — and announces a changed connection status once, after reading the member from MX.
  */
 const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+/** MX's webhook credentials, as the simulator sends them. */
+const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 const NEXUS = 'application/vnd.mx.nexus.v1+json';
 const SSO = 'application/vnd.moneydesktop.sso.v3+json';
 
@@ -180,7 +182,6 @@ describe('aggregations MX starts on its own', () => {
       user_id: userId,
       is_background: false,
     };
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const answers = await Promise.all(
       Array.from({ length: 100 }, () =>
         call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body),
@@ -195,7 +196,6 @@ describe('aggregations MX starts on its own', () => {
   it('a refresh the relay started is not reported again as MX’s when its webhook comes late', async () => {
     const { userId, memberGuid } = await knownMember();
     const body = { type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid, user_id: userId };
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const reads = await mxReads(memberGuid);
     expect(
       (await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body)).status,
@@ -228,7 +228,6 @@ describe('connection statuses MX announces', () => {
       attempts.some((a: { type: string; member_guid: string }) => a.type === 'CONNECTION_STATUS' && a.member_guid === memberGuid),
     ).toBe(true);
     // A CONNECTION_STATUS MX's read contradicts (the member is EXPIRED, as recorded) announces nothing more.
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const { user_guid } = await sim('GET', `/_sim/users/${userId}`);
     const contradicted = {
       type: 'CONNECTION_STATUS',
@@ -250,7 +249,6 @@ describe('connection statuses MX announces', () => {
   }, 30_000);
 
   it('a CONNECTION_STATUS for a member the relay has never followed is counted, not an error to MX', async () => {
-    const authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     const body = {
       type: 'CONNECTION_STATUS',
       action: 'CHANGED',
