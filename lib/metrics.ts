@@ -88,6 +88,8 @@ export const METRICS = {
   },
   /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
+  /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */
+  ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'already', 'failed'] as const } },
   /** Users the sweeper sent to the reconcile (at most RECONCILE_USERS_PER_SWEEP a sweep). */
   ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */

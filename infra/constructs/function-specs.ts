@@ -140,7 +140,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
-    partitions: ['apiKeys', 'rateWindows', 'users'],
+    // A user a session is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
+    partitions: ['apiKeys', 'rateWindows', 'users', 'reconcile'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
@@ -151,9 +152,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // HttpApi gives up after 30 s; a request's MX calls share one MX_RETRY_BUDGET_MS (12 s) deadline, below this.
     timeoutSeconds: 25,
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
-    itemActions: [GET, UPDATE],
+    // PutItem: a user a widget URL is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
+    itemActions: [GET, PUT, UPDATE],
     queries: [],
-    partitions: ['apiKeys', 'rateWindows'],
+    partitions: ['apiKeys', 'rateWindows', 'reconcile'],
     sendsTo: [],
     // MX's SSO API only (widget URLs, users): the credentials secret, no sessions.
     callsMx: 'sso',
@@ -215,7 +217,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
     queries: ['table', 'gsi1'],
-    // Members' states are in the users' partitions; a user whose first member is recorded joins the reconcile.
+    // Members' states are in the users' partitions; a user a session is made for joins the reconcile.
     partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
@@ -248,7 +250,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // The refresh service's, plus the idempotency keys and the rate counter (UpdateItem).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1'],
-    partitions: ['idempotency', 'rateWindows', 'users', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    partitions: [
+      'idempotency',
+      'rateWindows',
+      'users',
+      'reconcile',
+      'activeJobs',
+      'jobs',
+      'institutions',
+      'mxPushCounts',
+      'webhooks',
+    ],
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
     sendsTo: ['poll', 'delivery', 'refresh-requests'],
     deadLettersTo: ['refresh-requests'],

@@ -6,7 +6,6 @@ import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
-import type { ReconcileRepository } from './reconcile-repo.ts';
 import * as z from '../zod.ts';
 import type { EventSink } from './job-events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
@@ -40,8 +39,8 @@ const MX_CLOCK_TOLERANCE_MS = 5_000;
 export interface MemberWatchDeps {
   states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
-  /** The reconcile's schedule: a user whose member the relay records for the first time joins it. */
-  reconcile?: { schedule: Pick<ReconcileRepository, 'enroll'>; intervalMs: number };
+  /** RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: a member it sees first is news if aggregated since. */
+  reconcileIntervalMs?: number;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
@@ -126,26 +125,20 @@ export class MemberWatch {
   }
 
   /**
-   * A job's end, recorded for its member (before the job releases it): its aggregation is the one followed, and a
-   * settled status that differs from the one recorded is announced. Answers whether MX aggregated for the job: MX
-   * stamps `aggregated_at` when an aggregation starts and leaves it as it was when it answers an aggregate call
-   * without aggregating (inside its throttle window, about 3 h after a success) — the stamp moved past the one the
-   * state records, or the state names this job for it (a report joined the job, or this end was recorded before a
-   * retry); an aggregation MX started on its own is one by definition. With no state yet, a stamp from the job's own
-   * time (MX's clock and ours a few seconds apart) counts. One read and one write of the member's state.
+   * A job's end, recorded for its member (before the job releases it): the aggregation the member shows is the one
+   * the relay knows (named for this job when MX aggregated for it), and a settled status that differs from the one
+   * recorded is announced. Answers whether MX aggregated for the job (mxAggregatedFor). One read of the member's
+   * state, and a write only when the aggregation or the status moved.
    */
   async jobEnded(
     job: Pick<Job, 'id' | 'userId' | 'memberGuid' | 'trigger' | 'createdAt'>,
     member: MemberSnapshot,
   ): Promise<boolean> {
     const state = await this.deps.states.get(job.userId, job.memberGuid);
-    await this.observe(job.userId, member, { jobId: job.id }, state);
-    if (isMxStarted(job.trigger)) return true;
-    const stamp = member.aggregated_at;
-    if (!stamp) return false;
-    if (state?.aggregatedAt != null) return state.aggregatedAt !== stamp || state.jobId === job.id;
-    const at = Date.parse(stamp);
-    return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
+    const aggregated = mxAggregatedFor(job, member, state);
+    const stamp = member.aggregated_at ?? undefined;
+    await this.observe(job.userId, member, { aggregatedAt: stamp, ...(aggregated ? { jobId: job.id } : {}) }, state);
+    return aggregated;
   }
 
   /**
@@ -158,7 +151,9 @@ export class MemberWatch {
   async reconcile(userId: string): Promise<{ members: number; opened: number }> {
     const members = await this.deps.nexus.listMembers(userId);
     let opened = 0;
-    const recentSince = this.deps.reconcile ? this.deps.clock.now() - this.deps.reconcile.intervalMs : Number.POSITIVE_INFINITY;
+    const { reconcileIntervalMs } = this.deps;
+    const recentSince =
+      reconcileIntervalMs === undefined ? Number.POSITIVE_INFINITY : this.deps.clock.now() - reconcileIntervalMs;
     for (const member of members) {
       const state = await this.deps.states.get(userId, member.guid);
       const stamp = member.aggregated_at;
@@ -192,8 +187,9 @@ export class MemberWatch {
   /**
    * Records what a read of the member shows (a job's end, a webhook, the reconcile) and announces a settled
    * connection status that differs from the one recorded. The first status recorded for a member is a baseline, not
-   * a change. `seen.jobId`: the job whose end this is (its aggregation is then the one followed). `known`: the state
-   * as just read, when the caller has read it.
+   * a change. `seen.aggregatedAt`: the aggregation the member shows, recorded as the one the relay knows (a job's
+   * end; a member seen first); `seen.jobId`: the job that followed it. Nothing is written when nothing would change
+   * (most reads of a settled member). `known`: the state as just read, when the caller has read it.
    */
   async observe(
     userId: string,
@@ -233,19 +229,20 @@ export class MemberWatch {
         previous_connection_status: previous,
       });
     }
+    const unchanged =
+      state !== undefined &&
+      (status ?? previous) === previous &&
+      (seen.aggregatedAt === undefined || seen.aggregatedAt === state.aggregatedAt) &&
+      (seen.jobId === undefined || seen.jobId === state.jobId);
+    if (unchanged) return;
     const recorded = await states.record(userId, member.guid, state?.statusSeq ?? 0, {
       connectionStatus: status ?? previous,
       statusSeq: seq,
-      ...(seen.jobId === undefined ? {} : { jobId: seen.jobId, aggregatedAt: member.aggregated_at ?? null }),
-      // A member recorded for the first time: the aggregation it shows is the baseline the reconcile compares with.
       ...(seen.aggregatedAt === undefined ? {} : { aggregatedAt: seen.aggregatedAt }),
+      ...(seen.jobId === undefined ? {} : { jobId: seen.jobId }),
       now: clock.now(),
     });
     if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
-    if (state === undefined && this.deps.reconcile) {
-      const { schedule, intervalMs } = this.deps.reconcile;
-      await schedule.enroll(userId, clock.now() + intervalMs);
-    }
   }
 
   async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {
@@ -259,4 +256,24 @@ export class MemberWatch {
       throw error;
     }
   }
+}
+
+/**
+ * Whether MX aggregated for a job that ends showing `member`. MX stamps `aggregated_at` when an aggregation starts and
+ * leaves it as it was when it answers an aggregate call without aggregating (inside its throttle window, about 3 h
+ * after a success): the stamp moved past the one the state records, or the state names this job for it (a report
+ * joined the job, or this end was recorded before a retry); an aggregation MX started on its own is one by
+ * definition. With no state yet, a stamp from the job's own time (MX's clock and ours a few seconds apart) counts.
+ */
+function mxAggregatedFor(
+  job: Pick<Job, 'id' | 'trigger' | 'createdAt'>,
+  member: MemberSnapshot,
+  state: MemberState | undefined,
+): boolean {
+  if (isMxStarted(job.trigger)) return true;
+  const stamp = member.aggregated_at;
+  if (!stamp) return false;
+  if (state?.aggregatedAt != null) return state.aggregatedAt !== stamp || state.jobId === job.id;
+  const at = Date.parse(stamp);
+  return Number.isFinite(at) && at >= job.createdAt - MX_CLOCK_TOLERANCE_MS;
 }

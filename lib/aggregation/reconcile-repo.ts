@@ -19,9 +19,9 @@ const dueKey = (dueAt: number, userId: string): string => `${toIso(dueAt)}#${use
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Puts the user on the schedule, first due at `dueAt`; a user already on it keeps its time. */
-  async enroll(userId: string, dueAt: number): Promise<void> {
-    await conditionalWrite(
+  /** Puts the user on the schedule, first due at `dueAt`; false when it is on it already (and keeps its time). */
+  enroll(userId: string, dueAt: number): Promise<boolean> {
+    return conditionalWrite(
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,

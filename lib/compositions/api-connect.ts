@@ -3,19 +3,30 @@ import { CONNECT_ROUTES } from '../connect/connect-routes.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import { WidgetUrls } from '../connect/widget-urls.ts';
 import { operationsOf } from '../http/route.ts';
+import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
 import { ssoClientOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, tableOf } from './storage.ts';
 
-/** api-connect: how a user begins through MX Connect (widget URLs; the user made at MX when new). */
+/**
+ * api-connect: how a user begins through MX Connect (widget URLs; the user made at MX when new, and put on the
+ * reconcile's schedule).
+ */
 export function composeApiConnect(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log, metrics } = runtime;
   const table = tableOf(config);
   const sso = ssoClientOf(runtime);
   const users = new MxUsers({ sso, log, metrics });
-  const widgetUrls = new WidgetUrls({ sso, users, clock, metrics, useCasesEnabled: config.mx.useCasesEnabled });
+  const widgetUrls = new WidgetUrls({
+    sso,
+    users,
+    served: reconcileEnrolmentOf(runtime, table),
+    clock,
+    metrics,
+    useCasesEnabled: config.mx.useCasesEnabled,
+  });
   const handler = httpHandler(runtime, operationsOf(CONNECT_ROUTES, { widgetUrls }), apiKeyAccessOf(runtime, table));
   return { handler, runtime, users, widgetUrls };
 }

@@ -3,6 +3,7 @@ import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import { MxUsers } from '../connect/mx-users.ts';
+import { reconcileEnrolmentOf } from './reconcile.ts';
 import { ssoClientOf } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
@@ -10,7 +11,7 @@ import { sessionTokenBox } from './secret-boxes.ts';
 
 /**
  * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
- * does not know made when its first session needs it. `options` changes what one function needs differently
+ * does not know made when its first session needs it, each user a session is made for put on the reconcile's schedule. `options` changes what one function needs differently
  * (events-refresh: a gated data dispatcher and longer timeouts) or shares (api-refresh: its SSO client and MX users).
  */
 export function nexusClientOf(
@@ -37,6 +38,7 @@ export function nexusClientOf(
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,
+      served: reconcileEnrolmentOf(runtime, table),
     },
   );
 }

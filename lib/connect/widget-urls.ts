@@ -1,5 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { MetricsSink } from '../metrics.ts';
+import type { ServedUsers } from '../mx/sessions.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
@@ -25,6 +26,11 @@ export interface WidgetUrl {
 export interface WidgetUrlsDeps {
   sso: Pick<SsoClient, 'widgetUrl' | 'newDeadline'>;
   users: Pick<MxUsers, 'withUser'>;
+  /**
+   * Told of each user a widget URL is made for: a new user's first member may be connected through the widget with
+   * no other call from the app, and with MX's webhooks off only the reconcile finds it.
+   */
+  served?: ServedUsers;
   clock: Clock;
   metrics: MetricsSink;
   /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
@@ -52,6 +58,8 @@ export class WidgetUrls {
       (mxOptions) => this.deps.sso.widgetUrl(userId, { type, ...options }, mxOptions),
       { deadline: this.deps.sso.newDeadline() },
     );
+    // Once MX has the user: a refused request leaves nothing for the reconcile to read.
+    await this.deps.served?.note(userId);
     this.deps.metrics.add('WidgetUrlsIssued', 1, { widget_type: type as 'connect_widget' });
     return { url: url.url, type: url.type, user_id: url.user_id, expires_at: toIso(issuedAt + WIDGET_URL_LIFETIME_MS) };
   }

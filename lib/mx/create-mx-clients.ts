@@ -12,7 +12,7 @@ import type { SecretBox } from '../secret-box.ts';
 import { mxCredentialsProvider } from './credentials.ts';
 import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
-import { SessionManager, type UsersAtMx } from './sessions.ts';
+import { type ServedUsers, SessionManager, type UsersAtMx } from './sessions.ts';
 import { SsoClient } from './sso.ts';
 import { MxTransport, NEXUS_HEADERS } from './transport.ts';
 
@@ -31,6 +31,8 @@ export interface NexusClientDeps {
   sso?: SsoClient;
   /** Makes a user MX does not know when its first session needs it (lib/connect/mx-users.ts). */
   users?: UsersAtMx;
+  /** Told of each user a session is made for (the reconcile's schedule). */
+  served?: ServedUsers;
 }
 
 /** Fails a function's start that would call MX without the partner's credentials. */
@@ -95,6 +97,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     lease: new DynamoSessionLease(table, clock),
     sso: deps.sso ?? createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
     users: deps.users,
+    served: deps.served,
     data,
     retry,
     clock,

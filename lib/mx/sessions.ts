@@ -59,6 +59,14 @@ export interface UsersAtMx {
   withUser<T>(userId: string, call: (options: MxRequestOptions) => Promise<T>, options: MxRequestOptions): Promise<T>;
 }
 
+/**
+ * Where the relay notes a user it serves (the reconcile's schedule, lib/aggregation/reconcile-enrolment.ts): each
+ * time it makes the user a session or a widget URL. Never rejects: a note that fails is the next one's to make.
+ */
+export interface ServedUsers {
+  note(userId: string): Promise<void>;
+}
+
 export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SessionManagerOptions {
@@ -70,6 +78,8 @@ export interface SessionManagerOptions {
    * user. Without it a session for an unknown user fails with MX's 404.
    */
   users?: UsersAtMx;
+  /** Told of each user a session is made for. */
+  served?: ServedUsers;
   /** The data-host transport (`POST /sessions` lives there). */
   data: MxTransport;
   /** Gives each get its deadline when the caller has none. */
@@ -102,6 +112,7 @@ export class SessionManager {
   readonly #lease: SessionLease;
   readonly #sso: Pick<SsoClient, 'apiToken'>;
   readonly #users: UsersAtMx | undefined;
+  readonly #served: ServedUsers | undefined;
   readonly #data: MxTransport;
   readonly #retry: RetryPolicy;
   readonly #clock: Clock;
@@ -119,6 +130,7 @@ export class SessionManager {
   constructor(options: SessionManagerOptions) {
     this.#store = options.store;
     this.#users = options.users;
+    this.#served = options.served;
     this.#lease = options.lease;
     this.#sso = options.sso;
     this.#data = options.data;
@@ -224,7 +236,7 @@ export class SessionManager {
       isRetryable: (error) => error instanceof MxError && error.route === SESSIONS_ROUTE && isRetryableFailure(error, true),
     });
     const now = this.#clock.now();
-    await this.#store.put(userId, { token, createdAt: now, lastUsedAt: now });
+    await Promise.all([this.#store.put(userId, { token, createdAt: now, lastUsedAt: now }), this.#served?.note(userId)]);
     this.#remember(userId, { token, createdAt: now, lastUsedAt: now });
     this.#metrics.add('MxSessionsCreated', 1, {});
     this.#log.info('mx session created', { user_id: userId });

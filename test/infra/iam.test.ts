@@ -49,7 +49,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2],
-  'api-connect': [...items('GetItem', 'UpdateItem'), MX_SSO_SECRET],
+  // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
+  'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),

@@ -152,6 +152,32 @@ describe('without MX’s webhooks: the reconcile', () => {
       await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
     }
   }, 30_000);
+
+  it('finds a new user’s first member, connected through MX’s widget with nothing else from the app', async () => {
+    await sim('POST', '/_sim/webhooks', {});
+    try {
+      const userId = `mx-started-${randomUUID().slice(0, 8)}`;
+      // The app's one call: a widget URL (the user made at MX, and put on the reconcile's schedule).
+      const widget = { widget_type: 'connect_widget', use_cases: ['PFM'] };
+      expect((await relay('POST', `/users/${userId}/widget_urls`, widget)).status).toBe(201);
+      const { member } = await sim('POST', '/_sim/members', {
+        user_id: userId,
+        aggregation: { duration_ms: 200, final_status: 'CONNECTED' },
+      });
+      await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
+      await waitUntil(async () => (await sim('GET', `/_sim/members/${member.guid}`)).member.is_being_aggregated === false);
+
+      const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
+      const sweeper = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).sweeper.sweeper;
+      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      const [ended] = await receiver.waitFor(
+        (event) => event.type === 'aggregation.succeeded' && event.data.job?.user_id === userId,
+      );
+      expect(ended!.data.job).toMatchObject({ member_guid: member.guid, trigger: 'mx', mx_aggregated: true });
+    } finally {
+      await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+    }
+  }, 30_000);
 });
 
 const jobsOf = async (userId: string) => (await relay('GET', `/users/${userId}/jobs`)).body.jobs as any[];

@@ -30,6 +30,7 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
   const metrics: [string, number, Record<string, string>][] = [];
   const jobs = new Map<string, Job>();
   let reads = 0;
+  let writes = 0;
   const watch = new MemberWatch({
     states: {
       get: async () => state && { ...state },
@@ -43,6 +44,7 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
       },
       async record(_u, _m, expectedSeq, observation) {
         if (state && state.statusSeq !== expectedSeq) return false;
+        writes++;
         state = {
           aggregatedAt: observation.aggregatedAt === undefined ? (state?.aggregatedAt ?? null) : observation.aggregatedAt,
           ...((observation.jobId ?? state?.jobId) ? { jobId: observation.jobId ?? state?.jobId } : {}),
@@ -85,11 +87,11 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
     pollNow: async (job) => void polled.push(job.id),
     events: { publish: async (event) => void published.push(event as never) },
     clock: new ManualClock(reconcile?.now),
-    ...(reconcile ? { reconcile: { schedule: { enroll: async () => {} }, intervalMs: reconcile.intervalMs } } : {}),
+    ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
     metrics: { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink,
   });
-  return { watch, published, opened, polled, metrics, jobs, state: () => state, reads: () => reads };
+  return { watch, published, opened, polled, metrics, jobs, state: () => state, reads: () => reads, writes: () => writes };
 }
 
 describe('MemberWatch: aggregations MX reports', () => {
@@ -133,12 +135,14 @@ describe('MemberWatch: aggregations MX reports', () => {
 
 describe('MemberWatch: connection statuses', () => {
   it('the first status is a baseline; a change is announced once, with what the user must do', async () => {
-    const { watch, published, state } = setup();
+    const { watch, published, state, writes: watchWrites } = setup();
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
     expect(published).toEqual([]);
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
+    const writes = watchWrites();
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
     expect(published).toHaveLength(1);
+    expect(watchWrites()).toBe(writes); // the same status again: nothing to record
     expect(published[0]).toMatchObject({
       id: `msg_${MEMBER}_status_1_EXPIRED`,
       type: 'member.connection_status_changed',
@@ -205,8 +209,15 @@ describe('MemberWatch: did MX aggregate for a job', () => {
     // Inside MX's throttle window the stamp stays the previous aggregation's, seconds old as it may be.
     const throttled = setup(recorded);
     expect(await throttled.watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
-    // The end is recorded: the same step retried after a failure knows the aggregation as this job's.
-    expect(throttled.state()).toMatchObject({ aggregatedAt: '2026-11-24T08:59:58Z', jobId: 'job_a' });
+    // Nothing moved, nothing written: the same step retried after a failure answers the same.
+    expect(throttled.state()).toEqual(recorded);
+    expect(throttled.writes()).toBe(0);
+    expect(await throttled.watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
+    // An aggregation of its own is recorded as this job's, and a retry knows it.
+    const aggregated = setup(recorded);
+    expect(await aggregated.watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    expect(aggregated.state()).toMatchObject({ aggregatedAt: '2026-11-24T09:00:01Z', jobId: 'job_a' });
+    expect(await aggregated.watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
     expect(await setup({ ...recorded, jobId: 'job_a' }).watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(true);
   });
 

@@ -80,6 +80,26 @@ describe('SessionManager', () => {
       expect(store.writes.put).toBe(1);
     });
 
+    it('tells the users it serves of each session it makes, never of one it reuses', async () => {
+      const noted: string[] = [];
+      const served = new SessionManager({
+        store,
+        lease,
+        sso,
+        data,
+        retry,
+        clock,
+        log,
+        served: { note: async (u) => void noted.push(u) },
+      });
+      await Promise.all([served.get('a'), served.get('a'), served.get('b')]);
+      await served.get('a');
+      expect(noted.sort()).toEqual(['a', 'b']);
+      clock.advance(SESSION_REUSE_MS);
+      await served.get('a');
+      expect(noted).toHaveLength(3);
+    });
+
     it('keeps users apart', async () => {
       const tokens = await Promise.all(['a', 'b', 'a', 'b'].map((user) => sessions.get(user)));
 
