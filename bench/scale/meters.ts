@@ -1,3 +1,5 @@
+import { MemberStatesRepository } from '../../lib/aggregation/member-states-repo.ts';
+import { ReconcileRepository } from '../../lib/aggregation/reconcile-repo.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
@@ -175,6 +177,8 @@ function meterAwsCalls(tally: Tally): () => void {
     MxPushRepository,
     TransactionsRepository,
     SweepCheckpointsRepository,
+    MemberStatesRepository,
+    ReconcileRepository,
     DelayedQueue,
   });
   const awsMeter = installAwsMeter({
