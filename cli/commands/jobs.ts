@@ -22,11 +22,11 @@ export function registerJobs(program: Command, terminal: Terminal): void {
     .command('list')
     .description('a user’s jobs, newest first')
     .argument('<user_id>', 'the partner’s user id')
-    .option('--limit <n>', 'jobs per page (1–100, default 25)', integerArg(1, 100))
+    .option('--per-page <n>', 'jobs per page (1–100, default 25)', integerArg(1, 100))
     .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')
     .action(
-      action(terminal, async ({ output, api }, userId: string, options: { limit?: number; cursor?: string }) => {
-        const page = await api().jobs.list({ user_id: userId, limit: options.limit, cursor: options.cursor }).firstPage();
+      action(terminal, async ({ output, api }, userId: string, options: { perPage?: number; cursor?: string }) => {
+        const page = await api().jobs.list({ user_id: userId, limit: options.perPage, cursor: options.cursor }).firstPage();
         const body = { jobs: page.items, ...(page.next_cursor === undefined ? {} : { next_cursor: page.next_cursor }) };
         output.result(body, () => [
           ...(body.jobs.length === 0

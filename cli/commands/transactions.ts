@@ -14,12 +14,12 @@ export function registerTransactions(program: Command, terminal: Terminal): void
     .description('what changed since the cursor (every page, until has_more is false); prints the cursor to keep')
     .argument('<user_id>', 'the partner’s user id')
     .option('--cursor <cursor>', 'a next_cursor from an earlier sync (absent: every transaction, as added)')
-    .option('--count <n>', 'changes per page (1–500, default 100)', integerArg(1, 500))
+    .option('--per-page <n>', 'changes per page (1–500, default 100)', integerArg(1, 500))
     .action(
-      action(terminal, async ({ output, api }, userId: string, options: { cursor?: string; count?: number }) => {
+      action(terminal, async ({ output, api }, userId: string, options: { cursor?: string; perPage?: number }) => {
         const merged: Merged = { added: [], modified: [], removed: [], next_cursor: options.cursor ?? '', reset: false };
         let pages = 0;
-        for await (const page of api().transactions.sync({ user_id: userId, cursor: options.cursor, count: options.count })) {
+        for await (const page of api().transactions.sync({ user_id: userId, cursor: options.cursor, count: options.perPage })) {
           pages += 1;
           // The cursor had expired: sync started over, and everything comes again as added.
           if (page.reset) Object.assign(merged, { added: [], modified: [], removed: [], reset: true });

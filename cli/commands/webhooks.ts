@@ -1,4 +1,4 @@
-import type { Attempt, Delivery, Webhook } from '@nexus-relay/client';
+import { type Attempt, type Delivery, deliveryHealth, type Webhook } from '@nexus-relay/client';
 import { type Command, InvalidArgumentError } from 'commander';
 import { instantArg, integerArg, listArg } from '../arguments.ts';
 import { action } from '../context.ts';
@@ -42,22 +42,49 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
 
   webhooks
     .command('list')
-    .description('list subscriptions')
+    .description('list subscriptions; a failing one with since when, its last failed answer and the next attempt')
     .action(
       action(terminal, async ({ output, api }) => {
-        const body = { webhooks: await api().webhooks.list() };
-        output.result(body, () =>
-          body.webhooks.length === 0
+        const listed = await api().webhooks.list();
+        // Only a failing subscription's log is read (one page): what its endpoint last answered, when the next try is.
+        const webhooks = await Promise.all(
+          listed.map(async (webhook) =>
+            webhook.failing_since === undefined
+              ? webhook
+              : {
+                  ...webhook,
+                  health: deliveryHealth((await api().webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items),
+                },
+          ),
+        );
+        // The failure columns appear when a subscription is failing.
+        const failing = webhooks.some((webhook) => 'health' in webhook);
+        output.result({ webhooks }, () =>
+          webhooks.length === 0
             ? ['No webhooks.']
             : table(
-                ['ID', 'STATUS', 'URL', 'EVENTS', 'DESCRIPTION'],
-                body.webhooks.map((webhook) => [
-                  webhook.id,
-                  statusText(webhook.status, output.style),
-                  webhook.url,
-                  webhook.event_types.join(','),
-                  webhook.description ?? '',
-                ]),
+                ['ID', 'STATUS', 'URL', 'EVENTS', 'DESCRIPTION', ...(failing ? ['LAST FAILURE', 'NEXT ATTEMPT'] : [])],
+                webhooks.map((webhook) => {
+                  const health = 'health' in webhook ? webhook.health : undefined;
+                  const failure = health?.lastFailure;
+                  return [
+                    webhook.id,
+                    webhook.status === 'enabled' && webhook.failing_since !== undefined
+                      ? output.style.red(`failing since ${webhook.failing_since}`)
+                      : statusText(webhook.status, output.style),
+                    webhook.url,
+                    webhook.event_types.join(','),
+                    webhook.description ?? '',
+                    ...(failing
+                      ? [
+                          failure
+                            ? `${failure.outcome} at ${failure.at}${failure.responseExcerpt ? `: ${failure.responseExcerpt.slice(0, 60)}` : ''}`
+                            : '',
+                          health?.nextAttemptAt ?? '',
+                        ]
+                      : []),
+                  ];
+                }),
                 output.style,
               ),
         );
@@ -129,7 +156,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .command('deliveries')
     .description('the delivery log of a subscription, newest first, with attempts')
     .argument('<webhook_id>', 'wh_…')
-    .option('--limit <n>', 'deliveries per page (1–100, default 50)', integerArg(1, 100))
+    .option('--per-page <n>', 'deliveries per page (1–100, default 50)', integerArg(1, 100))
     .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')
     .option('--status <status>', `only this status (${DELIVERY_STATUSES.join(', ')})`, deliveryStatusArg)
     .option('--since <time>', 'created at or after (ISO 8601)', instantArg)
@@ -140,9 +167,11 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
         async (
           { output, api },
           id: string,
-          options: { limit?: number; cursor?: string; status?: DeliveryStatus; since?: string; until?: string },
+          { perPage, ...options }: { perPage?: number; cursor?: string; status?: DeliveryStatus; since?: string; until?: string },
         ) => {
-          const page = await api().webhooks.deliveries(id, options).firstPage();
+          const page = await api()
+            .webhooks.deliveries(id, { ...options, limit: perPage })
+            .firstPage();
           const body = { deliveries: page.items, ...(page.next_cursor === undefined ? {} : { next_cursor: page.next_cursor }) };
           output.result(body, () => [
             ...(body.deliveries.length === 0

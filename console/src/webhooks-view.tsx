@@ -1,24 +1,17 @@
-import type { Webhook, WebhookTest } from '@nexus-relay/client';
+import { deliveryHealth, type DeliveryHealth, type Webhook, type WebhookTest } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status } from './ui.tsx';
+import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
 
-interface Health {
-  /** Delivered out of the recent deliveries that ended (delivered or failed), in %; undefined when none ended. */
-  successRate?: number;
-  recent: number;
-}
-
-async function healthOf(signed: Signed, webhook: Webhook): Promise<Health> {
+/** The health of a subscription's last 50 deliveries: every attempt counts, with the latest failure and next retry. */
+async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealth> {
   const { items } = await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage();
-  const ended = items.filter((delivery) => delivery.status === 'delivered' || delivery.status === 'failed');
-  const delivered = ended.filter((delivery) => delivery.status === 'delivered').length;
-  return { recent: items.length, ...(ended.length > 0 ? { successRate: Math.round((100 * delivered) / ended.length) } : {}) };
+  return deliveryHealth(items);
 }
 
 /** The subscriptions with their health; enable or disable, rotate the secret, send a test. */
 export function WebhooksView({ signed }: { signed: Signed }) {
-  const [webhooks, setWebhooks] = useState<(Webhook & { health?: Health })[] | undefined>();
+  const [webhooks, setWebhooks] = useState<(Webhook & { health?: DeliveryHealth })[] | undefined>();
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState<string | undefined>();
   const [secret, setSecret] = useState<{ id: string; secret: string } | undefined>();
@@ -100,6 +93,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
               <th scope="col">URL</th>
               <th scope="col">Status</th>
               <th scope="col">Recent success</th>
+              <th scope="col">Last failure</th>
               <th scope="col">Actions</th>
             </tr>
           </thead>
@@ -113,12 +107,33 @@ export function WebhooksView({ signed }: { signed: Signed }) {
                   {webhook.url}
                 </td>
                 <td data-label="Status">
-                  <Status value={webhook.status} />
+                  {webhook.status === 'enabled' && webhook.failing_since ? (
+                    <>
+                      <Status value="failing" tone="bad" />
+                      <span class="muted"> since {time(webhook.failing_since)}</span>
+                    </>
+                  ) : (
+                    <Status value={webhook.status} />
+                  )}
                   {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+                  {webhook.health?.nextAttemptAt && <div class="muted">next attempt {time(webhook.health.nextAttemptAt)}</div>}
                 </td>
                 <td data-label="Recent success">
                   {webhook.health?.successRate === undefined ? '–' : `${webhook.health.successRate} %`}
-                  <span class="muted"> of {webhook.health?.recent ?? 0}</span>
+                  <span class="muted"> of {webhook.health?.attempts ?? 0} attempts</span>
+                </td>
+                <td data-label="Last failure" class="wrap">
+                  {webhook.health?.lastFailure ? (
+                    <>
+                      {webhook.health.lastFailure.outcome}
+                      {webhook.health.lastFailure.responseExcerpt && (
+                        <code class="excerpt"> {webhook.health.lastFailure.responseExcerpt}</code>
+                      )}
+                      <div class="muted">{time(webhook.health.lastFailure.at)}</div>
+                    </>
+                  ) : (
+                    '–'
+                  )}
                 </td>
                 <td data-label="Actions" class="actions">
                   <button type="button" onClick={() => toggle(webhook)}>

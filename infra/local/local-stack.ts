@@ -11,6 +11,7 @@ import { startEngines, type LocalEngines, type StartEnginesOptions } from './eng
 import { startGateway } from './gateway.ts';
 import { queueWorkers, scheduledFunctions } from './handlers.ts';
 import { lambdaContext } from './lambda-context.ts';
+import { mxTargetOf } from './mx-target.ts';
 import { listenOn, LOOPBACK } from './ports.ts';
 import { startMxSimulator } from '../../sim/server.ts';
 import { settingsFromEnvironment } from '../../sim/sim-settings.ts';
@@ -54,14 +55,14 @@ export const SIMULATOR_WEBHOOK_CREDENTIALS = { MX_WEBHOOK_USERNAME: 'sim-webhook
 const WEBHOOK_CREDENTIAL_VARIABLES = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD', 'MX_WEBHOOK_CREDENTIALS_SECRET_ARN'];
 
 /**
- * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL and MX_API_KEY point
- * at a real MX), the gateway and one poller per queue — configured through the same environment
+ * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL, MX_CLIENT_ID and
+ * MX_API_KEY name a real MX; some of them without the rest refuse to start: mx-target.ts), the gateway and one poller per queue — configured through the same environment
  * variables the Lambdas read, which this sets for the current process before any function module loads.
  * The simulator's MX webhooks stay off until asked for (`POST /_sim/webhooks`), as the poll loop must work alone.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const given = { ...process.env, ...options.env };
-  const useRealMx = Boolean(given.MX_BASE_URL && given.MX_API_KEY);
+  const useRealMx = mxTargetOf(given).kind === 'mx';
   const stoppers: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stoppers.reverse()) await stop().catch((error) => console.error('stop failed', error));

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+
 /**
  * The local stack's listeners and the variable that chooses each one's port. Every listener binds 127.0.0.1 (a
  * laptop on café Wi-Fi serves nobody else); 0 means any free port, and the stack file says which one it got.
@@ -23,6 +25,15 @@ export class PortInUseError extends Error {
     options?: { cause?: unknown },
   ) {
     super(`Port ${port} is taken (${variable}): set ${variable} to a free port, or to 0 for any free port.`, options);
+  }
+}
+
+/** Several ports are taken: one line for each (PortInUseError's), so one look fixes them all. */
+export class PortsInUseError extends Error {
+  override name = 'PortsInUseError';
+  readonly code = 'ports_in_use';
+  constructor(readonly taken: readonly PortInUseError[]) {
+    super(taken.map((error) => error.message).join('\n'));
   }
 }
 
@@ -59,4 +70,26 @@ export async function listenOn<T>(listener: Listener, port: number, start: () =>
     }
     throw error;
   }
+}
+
+/**
+ * Every fixed port (not 0) another process holds on 127.0.0.1, found before anything starts, so a second `npm start`
+ * names them all at once rather than one per attempt. listenOn still guards each listener (a port may be taken in
+ * between).
+ */
+export async function assertPortsFree(ports: Ports): Promise<void> {
+  const taken: PortInUseError[] = [];
+  for (const [listener, port] of Object.entries(ports) as [Listener, number][]) {
+    if (port !== 0 && !(await isFree(port))) taken.push(new PortInUseError(PORT_VARIABLES[listener].variable, port));
+  }
+  if (taken.length === 1) throw taken[0]!;
+  if (taken.length > 1) throw new PortsInUseError(taken);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
+    probe.listen(port, LOOPBACK, () => probe.close(() => resolve(true)));
+  });
 }

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
 import { endOfLifeNotice } from './node-support.ts';
-import { PortInUseError, PortSettingError, portsFrom } from './ports.ts';
+import { describeMxTarget, mxTargetOf } from './mx-target.ts';
+import { assertPortsFree, PortInUseError, PortSettingError, PortsInUseError, portsFrom } from './ports.ts';
 import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
 
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs24.x.
@@ -15,6 +16,8 @@ if (endOfLife) console.log(endOfLife);
 
 try {
   const ports = portsFrom(process.env);
+  const mx = mxTargetOf(process.env);
+  await assertPortsFree(ports);
   const stack = await startLocalStack({
     port: ports.gateway,
     simPort: ports.simulator,
@@ -22,8 +25,7 @@ try {
     sqsPort: ports.sqs,
     persistDir: values.persist,
   });
-  if (stack.simulatorUrl) console.log(`mx simulator: ${stack.simulatorUrl} (control API under /_sim/)`);
-  else console.log(`MX: ${process.env.MX_BASE_URL}`);
+  console.log(describeMxTarget(mx, stack.simulatorUrl));
   console.log(`refresh requests queue: ${stack.engines.queueUrls['refresh-requests']} (npm run refresh-request)`);
   if (process.env.WEBHOOK_ALLOW_LOOPBACK === 'true') {
     console.log('webhook URLs on http://127.0.0.1 and http://localhost are allowed (local only; deployed stacks refuse them)');
@@ -44,7 +46,11 @@ try {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 } catch (error) {
   // What the user can fix is said in one line; anything else is a bug, with its stack.
-  const known = error instanceof ConfigError || error instanceof PortInUseError || error instanceof PortSettingError;
+  const known =
+    error instanceof ConfigError ||
+    error instanceof PortInUseError ||
+    error instanceof PortsInUseError ||
+    error instanceof PortSettingError;
   console.error(known ? error.message : error);
   process.exit(1);
 }

@@ -268,6 +268,39 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('shows a subscription whose endpoint refuses every attempt as failing: since when, the next attempt, its last answer', async () => {
+    const refusing = await startWebhookReceiver();
+    // Every event verified, and refused all the same (as an app with a bug in its handler would).
+    refusing.respondWith(() => 400);
+    const subscription = await relay.webhooks.create({ url: refusing.url, description: 'refuses everything' });
+    refusing.useSecret(subscription.secret);
+    try {
+      const userId = `console-${randomUUID().slice(0, 8)}`;
+      await relay.members.refresh({ user_id: userId, member_guid: await simMember(userId, 200) });
+      await refusing.waitFor(() => true);
+      for (let look = 0; !(await relay.webhooks.get(subscription.id)).failing_since; look++) {
+        expect(look, 'failing_since set after a refused attempt').toBeLessThan(100);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const page = await openConsole();
+      await signIn(page, stack.apiKey);
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      const row = page.locator(`tr[data-webhook="${subscription.id}"]`);
+      await row.waitFor();
+      const text = await row.innerText();
+      expect(text).toMatch(/failing\s+since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+      expect(text).toMatch(/next attempt \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+      expect(text).toContain('HTTP 400');
+      expect(text).toMatch(/0 %\s+of \d+ attempts/);
+      expect(await violationsOf(page)).toEqual([]);
+      await page.close();
+    } finally {
+      await relay.webhooks.delete(subscription.id);
+      await refusing.close();
+    }
+  });
+
   it('a user-bound key sees its own user’s jobs and members, and another user’s as the API’s refusal', async () => {
     const own = `console-${randomUUID().slice(0, 8)}`;
     const job = await relay.members.refresh({ user_id: own, member_guid: await simMember(own, 500) });

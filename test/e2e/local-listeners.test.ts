@@ -9,8 +9,8 @@ import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.
 import { PORT_VARIABLES } from '../../infra/local/ports.ts';
 
 /**
- * Where the local stack listens: every socket on loopback only, each port chosen by a variable, and a taken port
- * ending `npm start` with one line that names the variable to change.
+ * Where the local stack listens: every socket on loopback only, each port chosen by a variable, and taken ports
+ * ending `npm start` with one line each that names the variable to change; partial MX settings refused likewise.
  */
 let stack: LocalStack;
 /** This process's environment before the stack below rewrites it (it sets MX_* for its simulator). */
@@ -67,29 +67,50 @@ describe('npm start', () => {
     }
   });
 
-  it.each(Object.values(PORT_VARIABLES).map(({ variable }) => variable))(
-    'a taken %s ends the start with one line naming it, exit code 1, no stack trace',
-    async (variable) => {
-      const taken: Server = createServer();
-      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-      const { port } = taken.address() as AddressInfo;
-      try {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts'], {
-          env: { ...ENV, PORT: '0', MX_SIM_PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', [variable]: String(port) },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stderr = '';
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        const [code] = (await once(child, 'exit')) as [number | null];
-        expect(code).toBe(1);
-        const lines = stderr.trim().split('\n');
-        expect(lines).toEqual([
-          `Port ${port} is taken (${variable}): set ${variable} to a free port, or to 0 for any free port.`,
-        ]);
-      } finally {
-        taken.close();
+  /** `npm start` with `env` over this process's: its exit code and what it printed to stderr. */
+  async function failedStart(env: Record<string, string>): Promise<{ code: number | null; lines: string[] }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/start.ts'], {
+      env: { ...ENV, PORT: '0', MX_SIM_PORT: '0', DYNAMODB_PORT: '0', SQS_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, lines: stderr.trim().split('\n') };
+  }
+
+  it('taken ports end the start with one line each, all at once, naming their variables; exit code 1, no stack trace', async () => {
+    const taken: Server[] = [];
+    try {
+      const ports: Record<string, number> = {};
+      for (const { variable } of Object.values(PORT_VARIABLES)) {
+        const server = createServer();
+        taken.push(server);
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        ports[variable] = (server.address() as AddressInfo).port;
       }
-    },
-    30_000,
-  );
+      const { code, lines } = await failedStart(Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])));
+      expect(code).toBe(1);
+      expect(lines).toEqual(
+        Object.entries(ports).map(
+          ([variable, port]) => `Port ${port} is taken (${variable}): set ${variable} to a free port, or to 0 for any free port.`,
+        ),
+      );
+    } finally {
+      taken.forEach((server) => server.close());
+    }
+  }, 30_000);
+
+  it('partial MX settings refuse to start with one line naming what is missing, instead of using the simulator', async () => {
+    const { code, lines } = await failedStart({
+      MX_BASE_URL: 'https://int-data.moneydesktop.com',
+      MX_CLIENT_ID: 'abc',
+      MX_API_KEY: '',
+    });
+    expect(code).toBe(1);
+    expect(lines).toEqual([
+      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_API_KEY is not. Set MX_API_KEY to talk to ' +
+        'that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+    ]);
+  }, 30_000);
 });

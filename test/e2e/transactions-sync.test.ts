@@ -142,7 +142,7 @@ describe('transactions sync over HTTP', () => {
     await expect(firstPage('e2e-sync-new-user')).resolves.toMatchObject({ value: { added: [], modified: [], removed: [] } });
 
     // The CLI pages through a sync and prints the cursor to keep.
-    const viaCli = await runCli(['transactions', 'sync', 'e2e-sync-user', '--count', '4', '--json'], {
+    const viaCli = await runCli(['transactions', 'sync', 'e2e-sync-user', '--per-page', '4', '--json'], {
       env: { NEXUS_RELAY_STACK_FILE: stackFile },
     });
     expect(viaCli.code).toBe(0);

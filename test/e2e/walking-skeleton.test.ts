@@ -55,7 +55,7 @@ const reachable = (url: string) =>
 describe('npm start', () => {
   it('is ready in under 30 s and prints the gateway, simulator and API key', () => {
     expect(stack.readyMs).toBeLessThan(30_000);
-    expect(stack.output()).toMatch(/mx simulator: http:\/\/127\.0\.0\.1:\d+/);
+    expect(stack.output()).toMatch(/MX: the simulator at http:\/\/127\.0\.0\.1:\d+/);
     expect(stack.apiKey.length).toBeGreaterThanOrEqual(32);
   });
 

@@ -57,8 +57,8 @@ export async function startStackProcess(
     });
   });
   const readyMs = performance.now() - startedAt;
-  // With MX_BASE_URL and MX_API_KEY given, the stack talks to that MX (here: a simulator the test runs) instead.
-  const simulatorUrl = /mx simulator: (http:\/\/\S+)/.exec(output)?.[1] ?? env.MX_BASE_URL;
+  // With MX_BASE_URL, MX_CLIENT_ID and MX_API_KEY given, the stack talks to that MX (here: a simulator the test runs).
+  const simulatorUrl = /MX: the simulator at (http:\/\/\S+)/.exec(output)?.[1] ?? env.MX_BASE_URL;
   const apiKey = /api key: (\S+)/.exec(output)?.[1];
   if (!simulatorUrl || !apiKey) throw new Error(`ready line without simulator url or api key:\n${output}`);
   registerSecret('api key', apiKey);

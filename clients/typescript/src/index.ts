@@ -14,6 +14,8 @@ export {
   RelayWaitTimeoutError,
 } from './errors.ts';
 export type { RelayErrorCode } from './errors.ts';
+export { attemptOutcome, deliveryHealth } from './delivery-health.ts';
+export type { DeliveryHealth } from './delivery-health.ts';
 export { PagedList } from './paging.ts';
 export type { Page } from './paging.ts';
 export type { SyncLoopPage } from './transactions-sync.ts';

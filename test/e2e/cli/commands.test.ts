@@ -414,16 +414,16 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     expect(got.code).toBe(0);
     expect(got.json().job).toMatchObject({ id: jobs.succeeds, status: 'succeeded', finished_at: expect.any(String) });
 
-    const first = await cli('jobs', 'list', users.succeeds, '--limit', '1', '--json');
+    const first = await cli('jobs', 'list', users.succeeds, '--per-page', '1', '--json');
     expect(first.code).toBe(0);
     expect(first.json().jobs.map((entry: { id: string }) => entry.id)).toEqual([job.id]);
     expect(first.json().next_cursor).toEqual(expect.any(String));
-    const second = await cli('jobs', 'list', users.succeeds, '--limit', '1', '--cursor', first.json().next_cursor, '--json');
+    const second = await cli('jobs', 'list', users.succeeds, '--per-page', '1', '--cursor', first.json().next_cursor, '--json');
     expect(second.json().jobs.map((entry: { id: string }) => entry.id)).toEqual([jobs.succeeds]);
   });
 
   it.concurrent('webhooks deliveries lists the log; replay sends one delivery or a time range again; rm deletes', async () => {
-    const log = await cli('webhooks', 'deliveries', webhookId, '--limit', '50', '--json');
+    const log = await cli('webhooks', 'deliveries', webhookId, '--per-page', '50', '--json');
     expect(log.code).toBe(0);
     // The watched job's delivery: the concurrent refresh test starts another job of that member, whose own
     // `aggregation.succeeded` may be newer and not yet delivered.

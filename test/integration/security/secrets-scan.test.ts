@@ -101,7 +101,7 @@ describe('scanRecords', () => {
   });
 
   it('lets the dev API key through only on the `npm start` banner line', () => {
-    const banner = `mx simulator: http://127.0.0.1:1\napi key: ${API_KEY} (generated; set LOCAL_API_KEY to choose one)\n`;
+    const banner = `MX: the simulator at http://127.0.0.1:1\napi key: ${API_KEY} (generated; set LOCAL_API_KEY to choose one)\n`;
     expect(scan({ s: 'subprocess', t: banner })).toEqual([]);
     expect(scan({ s: 'subprocess', t: `${banner}{"message":"request","key":"${API_KEY}"}\n` })).toHaveLength(1);
     expect(scan({ s: 'stdout', t: banner })).toHaveLength(1);

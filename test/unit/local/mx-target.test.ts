@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { describeMxTarget, mxTargetOf } from '../../../infra/local/mx-target.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+
+const MX = 'https://int-data.moneydesktop.com';
+
+describe('the MX a local stack talks to', () => {
+  it('is the simulator when nothing names an MX (an empty variable counts as unset)', () => {
+    expect(mxTargetOf({})).toEqual({ kind: 'simulator' });
+    expect(mxTargetOf({ MX_BASE_URL: '', MX_API_KEY: '' })).toEqual({ kind: 'simulator' });
+    expect(describeMxTarget({ kind: 'simulator' }, 'http://127.0.0.1:3001')).toMatch(
+      /^MX: the simulator at http:\/\/127\.0\.0\.1:3001 /,
+    );
+  });
+
+  it('is that MX when all three settings are given, and the banner says so', () => {
+    const target = mxTargetOf({ MX_BASE_URL: MX, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' });
+    expect(target).toEqual({ kind: 'mx', baseUrl: MX, ssoBaseUrl: MX, clientId: 'abc' });
+    expect(describeMxTarget(target, undefined)).toBe(`MX: ${MX} (SSO ${MX}), client abc — a real MX, not the simulator`);
+  });
+
+  it('refuses partial settings with one line naming what is missing (issue 38 #1)', () => {
+    const partial = () => mxTargetOf({ MX_BASE_URL: MX, MX_CLIENT_ID: 'abc' });
+    expect(partial).toThrow(ConfigError);
+    expect(partial).toThrow(
+      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_API_KEY is not. Set MX_API_KEY to talk to ' +
+        'that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+    );
+    expect(() => mxTargetOf({ MX_SSO_BASE_URL: MX })).toThrow(
+      /MX_SSO_BASE_URL is set but MX_BASE_URL, MX_CLIENT_ID and MX_API_KEY are not\./,
+    );
+    expect(() => mxTargetOf({ MX_API_KEY: 'key' })).toThrow(/^[^\n]+$/);
+  });
+});
