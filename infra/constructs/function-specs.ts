@@ -215,8 +215,9 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 30,
     // After a success, the user's transactions sync change log is brought up to date (batches).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
-    // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1).
-    queries: ['table', 'gsi1'],
+    // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1);
+    // the user MX's CONNECTION_STATUS names by MX's guid (gsi2, lib/aggregation/reconcile-repo.ts).
+    queries: ['table', 'gsi1', 'gsi2'],
     // Members' states are in the users' partitions; a user a session is made for joins the reconcile.
     partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],

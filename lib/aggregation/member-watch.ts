@@ -6,6 +6,7 @@ import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
+import type { ReconcileRepository } from './reconcile-repo.ts';
 import * as z from '../zod.ts';
 import type { EventSink } from './job-events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
@@ -41,6 +42,11 @@ export interface MemberWatchDeps {
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
   /** RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: a member it sees first is news if aggregated since. */
   reconcileIntervalMs?: number;
+  /**
+   * MX's user guids of the users on the reconcile's schedule: learnt from member lists and AGGREGATION webhooks, read
+   * to place a CONNECTION_STATUS (which names the user by MX's guid only) for a member no job has followed.
+   */
+  mxUsers?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'userOfMxUser'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
@@ -65,13 +71,17 @@ export class MemberWatch {
 
   /**
    * A member report (mx-events): the user placed, then the aggregation or the status MX reported. MX's
-   * CONNECTION_STATUS names the user by MX's guid only: the member's latest job names the relay's user (MX's read of
-   * the member as that user then confirms it, or refuses it).
+   * CONNECTION_STATUS names the user by MX's guid only: the member's latest job names the relay's user, else the
+   * guid as the reconcile learnt it (MX's read of the member as that user then confirms it, or refuses it).
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log } = this.deps;
     const metrics = this.deps.metrics ?? noMetrics;
-    const userId = report.user_id ?? (await jobs.latestForMember(report.member_guid))?.userId;
+    if (report.user_id !== undefined && report.user_guid !== undefined) await this.#learn(report.user_id, report.user_guid);
+    const userId =
+      report.user_id ??
+      (await jobs.latestForMember(report.member_guid))?.userId ??
+      (report.user_guid === undefined ? undefined : await this.deps.mxUsers?.userOfMxUser(report.user_guid));
     if (userId === undefined) {
       // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
@@ -150,6 +160,8 @@ export class MemberWatch {
    */
   async reconcile(userId: string): Promise<{ members: number; opened: number }> {
     const members = await this.deps.nexus.listMembers(userId);
+    const userGuid = members.find((member) => member.user_guid)?.user_guid;
+    if (userGuid) await this.#learn(userId, userGuid);
     let opened = 0;
     const { reconcileIntervalMs } = this.deps;
     const recentSince =
@@ -243,6 +255,14 @@ export class MemberWatch {
       now: clock.now(),
     });
     if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
+  }
+
+  /** Records MX's guid of the user when it is not recorded yet (a read, then a write the first time). */
+  async #learn(userId: string, userGuid: string): Promise<void> {
+    const { mxUsers } = this.deps;
+    if (!mxUsers || (await mxUsers.mxUserGuid(userId)) === userGuid) return;
+    if (await mxUsers.learnMxUser(userId, userGuid))
+      this.deps.log.info('MX user guid learnt', { user_id: userId, user_guid: userGuid });
   }
 
   async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {

@@ -1,6 +1,6 @@
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, RECONCILE_SHARDS, shardOf, TABLE_KEYS, type TableRef } from '../store/table.ts';
+import { conditionalWrite, gsi1, gsi2, keys, RECONCILE_SHARDS, shardOf, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 /** A user the reconcile is due to read, with the schedule entry it was found under. */
 export interface DueUser {
@@ -14,7 +14,9 @@ const dueKey = (dueAt: number, userId: string): string => `${toIso(dueAt)}#${use
 /**
  * The reconcile's schedule: one `RECONCILE#{user_id}` / `RECONCILE` item per user the relay serves (apart from the
  * user's partition, which the sweeper may not read: it holds the sealed session), listed by when it is due in GSI1
- * (`RECONCILE#{shard}`, `{due ISO}#{user_id}`).
+ * (`RECONCILE#{shard}`, `{due ISO}#{user_id}`). Once the reconcile has read the user's members it also holds MX's
+ * guid of the user, listed in GSI2 (`MXUSER#{user_guid}`): MX's CONNECTION_STATUS webhook names the user by it only.
+ * An erasure deletes the item, and with it both.
  */
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
@@ -75,5 +77,45 @@ export class ReconcileRepository {
         }),
       ),
     );
+  }
+
+  /** MX's guid of the user, when the reconcile has learnt it. */
+  async mxUserGuid(userId: string): Promise<string | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.reconcile(userId), ProjectionExpression: 'user_guid' }),
+    );
+    return typeof Item?.user_guid === 'string' ? Item.user_guid : undefined;
+  }
+
+  /** Records MX's guid of a user on the schedule (false when the user is not on it: erased, or the reconcile is off). */
+  learnMxUser(userId: string, userGuid: string): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.reconcile(userId),
+          UpdateExpression: 'SET user_guid = :guid, #pk2 = :pk2, #sk2 = :sk2',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: { '#pk2': TABLE_KEYS.gsi2pk, '#sk2': TABLE_KEYS.gsi2sk },
+          ExpressionAttributeValues: { ':guid': userGuid, ':pk2': gsi2.mxUser(userGuid), ':sk2': userId },
+        }),
+      ),
+    );
+  }
+
+  /** The relay's user MX knows by `userGuid`, if the reconcile has learnt it. */
+  async userOfMxUser(userGuid: string): Promise<string | undefined> {
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
+        ExpressionAttributeValues: { ':pk': gsi2.mxUser(userGuid) },
+        Limit: 1,
+      }),
+    );
+    const sk = Items[0]?.[TABLE_KEYS.gsi2sk];
+    return typeof sk === 'string' ? sk : undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
 import { PollService } from '../aggregation/poll-service.ts';
+import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import type { Config } from '../config.ts';
 import { pollQueueMessageSchema } from '../queue/poll-message.ts';
@@ -36,7 +37,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ...aggregation,
     states,
     refresh,
-    ...(reconcileIntervalMinutes > 0 ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000 } : {}),
+    ...(reconcileIntervalMinutes > 0
+      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, mxUsers: new ReconcileRepository(table) }
+      : {}),
     pollNow: (job) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: 'push' }),
   });
   poll = new PollService({ ...aggregation, watch, transactions: transactionSyncOf(runtime, table, nexus) });

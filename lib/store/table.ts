@@ -100,8 +100,7 @@ export const DUE_DELIVERY_SHARDS = 8;
 
 /**
  * GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`), each user's
- * Idempotency-Key records, and the
- * webhook deliveries the sweeper watches (a retry, a new round, a first attempt it found unsettled: `dueKey` in
+ * Idempotency-Key records, MX's user guids of the users the reconcile reads, and the webhook deliveries the sweeper watches (a retry, a new round, a first attempt it found unsettled: `dueKey` in
  * deliveries-repo.ts), by when their attempt is due (sort key `{due ISO}#{webhook_id}#{msg_id}`), in
  * `DUE_DELIVERY_SHARDS` shards: the sweeper finds overdue ones without a scan.
  */
@@ -110,6 +109,8 @@ export const gsi2 = {
   /** The Idempotency-Key records of a user's routes (sort key: the record id), so that an erasure finds them. */
   userIdempotency: (userId: string) => `USER#${userId}#IDEMP`,
   dueDeliveries: (shard: number | '*') => `DUE#${shard}`,
+  /** MX's user guid of a user on the reconcile's schedule (its `RECONCILE#{user_id}` item): whose a webhook is. */
+  mxUser: (userGuid: string) => `MXUSER#${userGuid}`,
 };
 
 /**

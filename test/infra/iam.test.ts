@@ -73,6 +73,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     QUERY_GSI1,
+    // The user MX's CONNECTION_STATUS names by its guid only.
+    QUERY_GSI2,
     ...consume('poll'),
     ...sendTo('poll', 'delivery', 'poll-dlq'),
     ...MX_SECRET,

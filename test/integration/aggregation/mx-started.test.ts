@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { relayOf } from '../../../infra/local/relay.ts';
+import { ReconcileRepository } from '../../../lib/aggregation/reconcile-repo.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
@@ -272,6 +274,29 @@ describe('connection statuses MX announces', () => {
           (event.data as { member_guid?: string }).member_guid === memberGuid,
       ),
     ).toHaveLength(1);
+  }, 30_000);
+
+  it('a CONNECTION_STATUS for a member no job followed is placed by MX’s user guid, learnt by the reconcile', async () => {
+    const userId = `mx-started-${randomUUID().slice(0, 8)}`;
+    const widget = { widget_type: 'connect_widget', use_cases: ['PFM'] };
+    expect((await relay('POST', `/users/${userId}/widget_urls`, widget)).status).toBe(201);
+    const { member } = await sim('POST', '/_sim/members', { user_id: userId });
+    // The user's first turn: the reconcile reads its members (the member's status is the baseline) and learns MX's
+    // guid of the user.
+    const config = localServicesConfig(stack.engines, stack.simulatorUrl!);
+    const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
+    expect((await relayOf(config, { clock }).sweeper.sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+    const schedule = new ReconcileRepository({ client: createDocumentClient(config.aws), tableName: config.tableName });
+    const { user_guid } = await sim('GET', `/_sim/users/${userId}`);
+    await waitUntil(async () => (await schedule.userOfMxUser(user_guid)) === userId);
+
+    await sim('POST', `/_sim/members/${member.guid}/connection_status`, { connection_status: 'LOCKED' });
+    const [changed] = await receiver.waitFor(
+      (event) =>
+        event.type === 'member.connection_status_changed' && (event.data as { member_guid?: string }).member_guid === member.guid,
+    );
+    expect(changed!.data).toMatchObject({ user_id: userId, connection_status: 'LOCKED', action_required: true });
+    expect(await jobsOf(userId)).toEqual([]);
   }, 30_000);
 
   it('a CONNECTION_STATUS for a member the relay has never followed is counted, not an error to MX', async () => {
