@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { fileURLToPath } from 'node:url';
 
 /**
  * A stack trace's frames in the bundle (`/var/task/index.mjs:2:1234`) rewritten to the source they were built from
@@ -10,6 +8,11 @@ import { fileURLToPath } from 'node:url';
  * on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start, measures it).
  * Here a map is read the first time a frame of its bundle is logged and kept for the container's life. That first
  * error pays what Node's first mapped stack paid as well (decoding the mappings) plus the read Node did at import.
+ *
+ * `node:fs` and `node:url` are taken with `process.getBuiltinModule` when a frame is first mapped, not imported: an
+ * ES module import of `node:fs` reads every export of it, and its stream getters load Node's fs streams, at every
+ * cold start of a function whose bundle imports nothing else of `node:fs` (api-fallback, api-docs), for a read only
+ * a logged error needs.
  */
 
 /** A V8 frame whose location is a file: `    at name (file:///path/x.mjs:1:2)` or `    at /path/x.mjs:1:2`. */
@@ -45,7 +48,7 @@ function mapFrame(line: string): string | undefined {
   const frame = FRAME.exec(line);
   if (!frame) return undefined;
   const [, head, file, lineText, columnText, tail] = frame as unknown as [string, string, string, string, string, string];
-  const path = file.startsWith('file://') ? fileURLToPath(file) : file;
+  const path = file.startsWith('file://') ? process.getBuiltinModule('node:url').fileURLToPath(file) : file;
   // Only bundles this project builds: a dependency's own map (run unbundled, locally) would name its sources as if
   // they were the project's.
   if (path.includes('/node_modules/')) return undefined;
@@ -69,7 +72,7 @@ function sourceMapOf(path: string): SourceMap | null {
   if (maps.has(path)) return maps.get(path)!;
   let map: SourceMap | null = null;
   try {
-    map = new SourceMap(JSON.parse(readFileSync(`${path}.map`, 'utf8')));
+    map = new SourceMap(JSON.parse(process.getBuiltinModule('node:fs').readFileSync(`${path}.map`, 'utf8')));
   } catch {
     map = null; // no map shipped (or unreadable): the frame stays as it is
   }
