@@ -56,12 +56,14 @@ const memberChangeBody = z.strictObject({
   metadata: z.optional(metadata),
 });
 
-const memberAnswer = z.strictObject({
-  member: z
-    .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
-    .check(z.describe('The member as MX answered (MX’s fields, passed through)')),
-  job: z.nullable(responseSchemas().job).check(z.describe('The job following the aggregation MX started; null when none')),
-});
+/** What the API document shows a member write answering: built with the document, as the response schemas are. */
+const memberAnswer = () =>
+  z.strictObject({
+    member: z
+      .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
+      .check(z.describe('The member as MX answered (MX’s fields, passed through)')),
+    job: z.nullable(responseSchemas().job).check(z.describe('The job following the aggregation MX started; null when none')),
+  });
 
 const answerOf = (status: number, { member, job }: MemberWritten) => ({
   status,
@@ -94,7 +96,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       description:
         'MX makes the user first when it does not know it. The job (trigger `member_created`) ends as a refresh’s does, with the same events. ' +
         'Credential values are never logged or stored; an Idempotency-Key replay keeps a digest of the request, not its body.',
-      responses: { 201: { description: 'The member, and the job tracking its first aggregation', body: memberAnswer } },
+      responses: { 201: { description: 'The member, and the job tracking its first aggregation', body: memberAnswer() } },
       problems: ['forbidden', 'use_cases_invalid', ...MX_CALL_PROBLEMS],
     }),
   },
@@ -116,7 +118,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       description:
         'With `credentials`, MX aggregates the member again: the answer carries its job (trigger `member_updated`), or the job already running. ' +
         'Opted in to use cases, every update carries `use_cases` (at least one).',
-      responses: { 200: { description: 'The member, and the job when MX aggregates', body: memberAnswer } },
+      responses: { 200: { description: 'The member, and the job when MX aggregates', body: memberAnswer() } },
       problems: ['forbidden', 'use_cases_invalid', ...MX_CALL_PROBLEMS],
     }),
   },
