@@ -15,6 +15,16 @@ import * as z from '../lib/zod.ts';
  * key or answer body is ever put in a result: only statuses, media types, shapes and field names.
  */
 export type FactSource = 'documented' | 'unconfirmed';
+
+/**
+ * A mistake in how the check was asked for — a user MX does not have, a member that is not the user's — which MX's
+ * answers show but do not contradict: the command says what to change instead of blaming MX.
+ */
+export class MxCheckUsageError extends Error {
+  override name = 'MxCheckUsageError';
+  readonly code = 'mx_check_usage';
+}
+
 export type Verdict = 'holds' | 'differs' | 'not_checked';
 
 export interface FactCheck {
@@ -105,6 +115,11 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
       'MD-API-KEY': options.credentials.apiKey,
     },
   );
+  if (sso.status === 404) {
+    throw new MxCheckUsageError(
+      `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
+    );
+  }
   const apiToken = apiTokenResponse.safeParse(parse(sso.text));
   const refused = sso.status === 401 || sso.status === 403;
   add(
@@ -260,6 +275,14 @@ async function checkAggregate(
 ): Promise<FactCheck> {
   const fact = `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`;
   const path = `/members/${encodeURIComponent(options.aggregateMember!)}`;
+  // Read first: a member that is not this user's is the command line's mistake, not MX contradicting the client.
+  const before = await call(options.dataBaseUrl, 'GET', path, asUser);
+  if (before.status === 404 || before.status === 403) {
+    throw new MxCheckUsageError(
+      `${options.aggregateMember} is not a member of user ${options.userId} at MX (HTTP ${before.status} to GET /members/{member_guid}): ` +
+        'pass the member’s own user with --user, or one of this user’s members with --aggregate',
+    );
+  }
   // The include flags as query parameters, where the member-level pages list them (MX's defaults: both true).
   const started = await call(
     options.dataBaseUrl,

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { checkConformance, contradicts, type FactCheck } from '../mx-check.ts';
+import { checkConformance, contradicts, type FactCheck, MxCheckUsageError } from '../mx-check.ts';
 import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { table, type Terminal } from '../output.ts';
@@ -53,6 +53,7 @@ export function registerMx(program: Command, terminal: Terminal): void {
             aggregateMember: options.aggregate,
           });
         } catch (error) {
+          if (error instanceof MxCheckUsageError) throw usageError(error.message);
           throw new CliError(
             { title: 'MX unreachable', detail: `${dataBaseUrl}: ${(error as Error).message}`, code: 'mx_unreachable' },
             { cause: error },

@@ -66,6 +66,18 @@ describe('mx check', () => {
     expect(run.json().checks.find((c: any) => c.id === 'aggregate')).toMatchObject({ verdict: 'holds' });
   });
 
+  it('tells a usage mistake from a contradiction: a member of another user, a user MX does not have (issue 38 #4)', async () => {
+    const { member } = await sim('/_sim/members', { user_id: 'mx-check-owner' });
+    await sim('/_sim/members', { user_id: 'mx-check-other' });
+    const wrongUser = await cli('mx', 'check', '--user', 'mx-check-other', '--aggregate', member.guid);
+    expect(wrongUser.code).toBe(1);
+    expect(wrongUser.stderr).toContain(`${member.guid} is not a member of user mx-check-other at MX (HTTP 404`);
+    expect(wrongUser.stdout + wrongUser.stderr).not.toMatch(/contradicts/);
+    const json = await cli('mx', 'check', '--user', 'mx-check-nobody', '--json');
+    expect(json.code).toBe(1);
+    expect(json.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('MX has no user mx-check-nobody') });
+  });
+
   it('reports a contradiction, and exits 1, when MX answers otherwise', async () => {
     await sim('/_sim/faults', { error_rate: 1, status: 500 });
     try {
