@@ -1,7 +1,9 @@
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
 import { endOfLifeNotice } from './node-support.ts';
+import { showShortLog } from './log-view.ts';
 import { describeMxTarget, mxTargetOf } from './mx-target.ts';
 import { assertPortsFree, PortInUseError, PortSettingError, PortsInUseError, portsFrom } from './ports.ts';
 import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
@@ -9,7 +11,7 @@ import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFile
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs24.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const { values } = parseArgs({ options: { persist: { type: 'string' } } });
+const { values } = parseArgs({ options: { persist: { type: 'string' }, 'json-logs': { type: 'boolean' } } });
 
 const endOfLife = endOfLifeNotice(process.version, new Date());
 if (endOfLife) console.log(endOfLife);
@@ -18,6 +20,10 @@ try {
   const ports = portsFrom(process.env);
   const mx = mxTargetOf(process.env);
   await assertPortsFree(ports);
+  // From here every JSON line the functions write goes to the file; the terminal gets short lines (log-view.ts).
+  const logFile = values['json-logs']
+    ? undefined
+    : showShortLog(process.env.NEXUS_RELAY_LOG_FILE || join(dirname(stackFilePath()), 'logs', 'stack.jsonl')).file;
   const stack = await startLocalStack({
     port: ports.gateway,
     simPort: ports.simulator,
@@ -32,6 +38,11 @@ try {
   }
   console.log(`api key: ${stack.apiKey}${stack.apiKeyGenerated ? ' (generated; set LOCAL_API_KEY to choose one)' : ''}`);
   publishStackFile(stack);
+  if (logFile) {
+    console.log(
+      `logs: a line per request and job transition here; every JSON log and metric line in ${logFile} (--json-logs prints them here)`,
+    );
+  }
   console.log(`nexus-relay listening on ${stack.url}`);
 
   let stopping = false;

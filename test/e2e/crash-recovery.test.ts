@@ -138,12 +138,12 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     // What a stranded delivery looked like, and every log line of both processes about it (the next run's clue).
     const stranded = (await relay().webhooks.deliveries(webhook.id).toArray()).filter((d) => d.status !== 'delivered');
     for (const delivery of stranded) {
-      const lines = `${killed.output()}\n${stack.output()}`.split('\n').filter((line) => line.includes(delivery.msg_id));
+      const lines = `${killed.logs()}\n${stack.logs()}`.split('\n').filter((line) => line.includes(delivery.msg_id));
       console.error(`stranded delivery ${JSON.stringify(delivery)}\n${lines.join('\n')}`);
     }
     console.error(`receiver saw: ${JSON.stringify(receiver.events.map((e) => [e.id, e.type]))}`);
     const sweeps = stack
-      .output()
+      .logs()
       .split('\n')
       .filter((line) => /sweep/i.test(line) && !/re-driving|re-polling/.test(line));
     console.error(`the restarted stack's sweeps:\n${sweeps.join('\n')}`);

@@ -54,7 +54,8 @@ async function sim(method: string, path: string, body?: unknown) {
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  stack = await startStackProcess();
+  // --json-logs: the JSON lines printed as written, as before the short log (infra/local/log-view.ts).
+  stack = await startStackProcess({}, 60_000, ['--json-logs']);
   receiver.useSecret((await relayWith().webhooks.create({ url: receiver.url })).secret);
 }, 90_000);
 

@@ -95,6 +95,23 @@ describe('refresh → poll loop → signed webhooks', () => {
 
     const { calls } = await sim('GET', '/_sim/stats');
     expect(calls['POST /sessions']).toBe(1);
+
+    // The terminal shows a short line for the request and for each of the job's transitions, named by the function
+    // that wrote it; every JSON log and EMF line is in the log file instead (issue 38 #9).
+    const printed = stack.output().split('\n');
+    expect(printed.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(printed).toContainEqual(
+      expect.stringMatching(new RegExp(`POST /users/${userId}/members/${memberGuid}/refresh → 202 `)),
+    );
+    expect(printed).toContainEqual(expect.stringMatching(new RegExp(`api-refresh aggregation started .*job_id=${job.id}`)));
+    expect(printed).toContainEqual(expect.stringMatching(new RegExp(`worker-poll aggregation finished .*job_id=${job.id}`)));
+    const logged = stack
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.some((line) => '_aws' in line)).toBe(true);
+    expect(logged.filter((line) => line.job_id === job.id && line.message === 'aggregation finished')).toHaveLength(1);
   });
 
   it('CHALLENGED and DENIED end action_required, FAILED ends failed, a member that never finishes times out', async () => {

@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { recordText, registerSecret } from './secrets-scan/collector.ts';
 
 export interface StackProcess {
@@ -8,7 +11,10 @@ export interface StackProcess {
   apiKey: string;
   /** Milliseconds from spawn to the ready line. */
   readyMs: number;
+  /** What it printed: the banner and the short log lines (infra/local/log-view.ts), or every JSON line with --json-logs. */
   output(): string;
+  /** The JSON log and metric lines it wrote to its log file (none with --json-logs). */
+  logs(): string;
   /**
    * Sends SIGINT to the process group, as Ctrl-C in a terminal does. Resolves once npm is gone, with how it ended
    * (npm itself dies of the signal; the service below it shuts down and exits 0).
@@ -27,9 +33,12 @@ export async function startStackProcess(
   args: string[] = [],
 ): Promise<StackProcess> {
   const startedAt = performance.now();
+  // Each process its own log file, so that tests running stacks side by side never share one.
+  const logFile = env.NEXUS_RELAY_LOG_FILE ?? join(mkdtempSync(join(tmpdir(), 'nexus-relay-logs-')), 'stack.jsonl');
+  const logs = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   const child: ChildProcess = spawn('npm', ['start', '--silent', ...(args.length > 0 ? ['--', ...args] : [])], {
     cwd: new URL('../..', import.meta.url).pathname,
-    env: { ...process.env, PORT: '0', MX_SIM_PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', MX_SIM_PORT: '0', NEXUS_RELAY_LOG_FILE: logFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -37,7 +46,8 @@ export async function startStackProcess(
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, 'exit').then(([code, signal]) => {
-    recordText('subprocess', output); // for the secrets scan: everything the stack printed, once it is done
+    // For the secrets scan: everything the stack printed and logged, once it is done.
+    recordText('subprocess', `${output}\n${logs()}`);
     return { code: code as number | null, signal: signal as NodeJS.Signals | null };
   });
 
@@ -69,6 +79,7 @@ export async function startStackProcess(
     apiKey,
     readyMs,
     output: () => output,
+    logs,
     async interrupt() {
       if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGINT');
       return exited;
