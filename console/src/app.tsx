@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { JobView } from './job-view.tsx';
 import { JobsView } from './jobs-view.tsx';
 import { MembersView } from './members-view.tsx';
+import { OverviewView } from './overview-view.tsx';
 import { hrefOf, parseRoute, type Route, userOf } from './route.ts';
 import { forgetKey, storedKey, storeKey } from './session.ts';
 import { checkKey, SignIn, type Signed } from './sign-in.tsx';
@@ -50,7 +51,11 @@ export function App() {
     setSigned(undefined);
   };
   const section =
-    route.view === 'webhooks' || route.view === 'webhook' ? 'webhooks' : route.view === 'members' ? 'members' : 'jobs';
+    route.view === 'webhooks' || route.view === 'webhook'
+      ? 'webhooks'
+      : route.view === 'members' || route.view === 'overview'
+        ? route.view
+        : 'jobs';
   // Jobs and Members are two views of one user: each section's link keeps the user shown.
   const user = userOf(route);
   return (
@@ -58,6 +63,9 @@ export function App() {
       <header>
         <nav aria-label="Console">
           <span class="brand">nexus-relay</span>
+          <a href="#/overview" aria-current={section === 'overview' ? 'page' : undefined}>
+            Overview
+          </a>
           <a href={hrefOf({ view: 'jobs', user })} aria-current={section === 'jobs' ? 'page' : undefined}>
             Jobs
           </a>
@@ -74,6 +82,7 @@ export function App() {
         </nav>
       </header>
       <main id="main">
+        {route.view === 'overview' && <OverviewView signed={signed} />}
         {route.view === 'jobs' && <JobsView signed={signed} route={route} />}
         {route.view === 'job' && <JobView signed={signed} id={route.id} />}
         {route.view === 'members' && <MembersView signed={signed} route={route} />}

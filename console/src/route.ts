@@ -2,6 +2,7 @@ import type { JobStatus } from '@nexus-relay/client';
 
 /** The console's places, in the URL's fragment (nothing of them reaches a server). */
 export type Route =
+  | { view: 'overview' }
   | { view: 'jobs'; user?: string | undefined; member?: string | undefined; status?: JobStatus | undefined }
   | { view: 'job'; id: string }
   | { view: 'members'; user?: string | undefined }
@@ -12,6 +13,7 @@ export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
   const query = new URLSearchParams(search);
   const [section, id, sub] = path.split('/').map(decodeURIComponent);
+  if (section === 'overview') return { view: 'overview' };
   if (section === 'jobs' && id) return { view: 'job', id };
   if (section === 'users' && id && sub === 'members') return { view: 'members', user: id };
   if (section === 'members') return { view: 'members' };
@@ -27,6 +29,8 @@ export function parseRoute(hash: string): Route {
 
 export function hrefOf(route: Route): string {
   switch (route.view) {
+    case 'overview':
+      return '#/overview';
     case 'job':
       return `#/jobs/${encodeURIComponent(route.id)}`;
     case 'members':

@@ -126,9 +126,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
     // BatchGetItem: the jobs of a page of keys from gsi2.
     itemActions: [GET, UPDATE, BATCH_GET],
-    // A member's latest job (gsi1); a user's jobs, newest first (gsi2).
-    queries: ['gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'rateWindows', 'jobs'],
+    // A member's latest job (gsi1); a user's jobs, newest first (gsi2); across users, the active-job pointers and the
+    // days of jobs that ended needing someone (the table's own key).
+    queries: ['table', 'gsi1', 'gsi2'],
+    partitions: ['apiKeys', 'rateWindows', 'jobs', 'activeJobs', 'attention'],
     sendsTo: [],
     callsMx: false,
   },
@@ -219,7 +220,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // the user MX's CONNECTION_STATUS names by MX's guid (gsi2, lib/aggregation/reconcile-repo.ts).
     queries: ['table', 'gsi1', 'gsi2'],
     // Members' states are in the users' partitions; a user a session is made for joins the reconcile.
-    partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'institutions', 'mxPushCounts', 'webhooks'],
+    // A job that ends needing someone is listed for the operator's overview (attention).
+    partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'attention', 'institutions', 'mxPushCounts', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],

@@ -11,16 +11,55 @@ import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from './job-list.ts
 
 /** What api-jobs gives these routes. */
 export interface JobRouteDeps {
-  jobs: Pick<JobsRepository, 'get' | 'latestForMember' | 'pageForUser'>;
+  jobs: Pick<JobsRepository, 'get' | 'latestForMember' | 'pageForUser' | 'running' | 'needingAttention'>;
   clock: Clock;
 }
 
 const jobPath = z.object({ job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a job id (job_…)')) });
 const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
 const userPath = z.object({ user_id: params.userId });
+const acrossUsersQuery = z.object({
+  state: z
+    .enum(['running', 'attention'])
+    .check(
+      z.describe(
+        '`running`: jobs aggregating now; `attention`: jobs that ended failed, timed_out or action_required (and still are), over the last 30 days',
+      ),
+    ),
+  limit: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50)
+    .check(z.describe('At most this many (1–100, default 50)')),
+});
 
-/** The api-jobs function: a job, a member's latest job, a user's jobs. */
+/** The api-jobs function: a job, a member's latest job, a user's jobs, the jobs across users that need watching. */
 export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
+  {
+    method: 'GET',
+    path: '/jobs',
+    fn: 'api-jobs',
+    summary: 'Jobs across users: running now, or ended needing someone (server keys)',
+    auth: 'api_key',
+    access: 'server_key',
+    query: 'parsed',
+    async handle(request, { jobs, clock }) {
+      const { state, limit } = parseInput(acrossUsersQuery, request.query, 'query');
+      const found = state === 'running' ? await jobs.running(limit) : await jobs.needingAttention({ limit, now: clock.now() });
+      return { status: 200, body: { jobs: found.map(jobView) } };
+    },
+    docs: () => ({
+      query: acrossUsersQuery,
+      description:
+        'What an operator watches across users: the jobs aggregating now (newest first), or those that ended `failed`, `timed_out` or ' +
+        '`action_required` and have not moved on since (newest day first). One page; a user-bound key is refused.',
+      responses: {
+        200: {
+          description: 'The jobs',
+          body: z.strictObject({ jobs: z.array(responseSchemas().job) }),
+        },
+      },
+      problems: ['forbidden'],
+    }),
+  },
   {
     method: 'GET',
     path: '/jobs/{job_id}',

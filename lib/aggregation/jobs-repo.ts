@@ -52,6 +52,13 @@ export interface ActivePointer extends MemberRef {
 
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
+/** How long a job that ended needing someone stays in the operator's overview. */
+export const ATTENTION_DAYS = 30;
+
+/** The statuses that need someone: the overview lists jobs that ended in them (while they still are). */
+const NEEDS_SOMEONE: ReadonlySet<JobStatus> = new Set(['failed', 'timed_out', 'action_required']);
+
+const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * Jobs and the per-member "active job" pointer. Every state change is one conditional single-item write, so
@@ -204,6 +211,70 @@ export class JobsRepository {
         };
       }
     }
+  }
+
+  /**
+   * Notes a job that is ending needing someone, under the day it ends (written before the job's end, so a retried
+   * step writes it again rather than never: the same key). Succeeded jobs write nothing here.
+   */
+  async markForAttention(jobId: string, now: number): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: {
+          ...keys.attention(dayOf(now), jobId),
+          [TABLE_KEYS.ttl]: Math.floor(now / 1000) + ATTENTION_DAYS * 24 * 3600,
+        },
+      }),
+    );
+  }
+
+  /**
+   * Jobs across users that ended needing someone and still do (a resumed job that then succeeded drops out), newest
+   * day first, at most `limit`: one query per day looked at, then the jobs.
+   */
+  async needingAttention(request: { limit: number; now: number; days?: number }): Promise<Job[]> {
+    const found: Job[] = [];
+    const seen = new Set<string>();
+    for (let back = 0; back < (request.days ?? ATTENTION_DAYS) && found.length < request.limit; back++) {
+      const day = dayOf(request.now - back * 24 * 3600_000);
+      const ids: string[] = [];
+      for await (const item of queryAll(this.table, {
+        KeyConditionExpression: 'pk = :day',
+        ExpressionAttributeValues: { ':day': keys.attention(day, '').pk },
+        ScanIndexForward: false,
+      })) {
+        const id = item.sk as string;
+        if (!isExpired(item, request.now) && !seen.has(id)) ids.push(id);
+        seen.add(id);
+      }
+      // Job ids sort by creation: the newest first.
+      ids.sort().reverse();
+      const jobs = (
+        await getItems(
+          this.table,
+          ids.map((id) => keys.job(id)),
+        )
+      ).map(fromItem);
+      for (const job of jobs) if (NEEDS_SOMEONE.has(job.status) && found.length < request.limit) found.push(job);
+    }
+    return found;
+  }
+
+  /** Jobs running now across users (the active pointers' jobs still aggregating), at most `limit`, newest first. */
+  async running(limit: number): Promise<Job[]> {
+    const ids: string[] = [];
+    for await (const pointer of this.activeJobs()) ids.push(pointer.jobId);
+    const jobs = (
+      await getItems(
+        this.table,
+        [...new Set(ids)].map((id) => keys.job(id)),
+      )
+    ).map(fromItem);
+    return jobs
+      .filter((job) => job.status === 'aggregating')
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit);
   }
 
   /** Clears the pointer if it still names `jobId`. */

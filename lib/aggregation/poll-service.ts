@@ -163,6 +163,8 @@ export class PollService {
     // Recorded for the member before the job ends: a report of the aggregation it followed then finds it
     // (member-watch.ts), and a retry of this step finds the end recorded.
     const mxAggregated = snapshot && (await this.deps.watch?.jobEnded(job, snapshot));
+    // An end that needs someone is listed for the operator first: a retry of this step writes it again, never misses it.
+    if (status !== 'succeeded') await this.deps.jobs.markForAttention(job.id, now);
     const won = await this.deps.jobs.finish(job.id, job.step, {
       status,
       member: snapshot,

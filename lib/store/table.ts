@@ -54,6 +54,11 @@ export const keys = {
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
   /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
+  /**
+   * A job that ended needing someone (failed, timed out, waiting for its user), under the day it ended: the
+   * operator's overview lists them across users without a scan (lib/aggregation/jobs-repo.ts). The job id only.
+   */
+  attention: (day: string, jobId: string) => ({ pk: `ATTENTION#${day}`, sk: jobId }),
   /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
@@ -125,6 +130,8 @@ export const PARTITIONS = {
    * each member: a user's MX-read data.
    */
   users: keys.session('*').pk,
+  /** Jobs that ended needing someone, by day (the operator's overview). */
+  attention: keys.attention('*', '*').pk,
   /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,

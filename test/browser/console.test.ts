@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
@@ -142,7 +143,6 @@ describe('the console in Chromium', () => {
     await expect.poll(() => row.locator('.status').textContent(), { timeout: 15_000 }).toBe('aggregating');
     await expect.poll(() => row.locator('.status').textContent(), { timeout: 20_000 }).toBe('succeeded');
     expect(await page.evaluate(() => window.marker)).toBe('same page');
-    await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 420 } });
 
     await row.getByRole('link', { name: job.id }).click();
     const timeline = page.locator('ol.timeline');
@@ -300,6 +300,64 @@ describe('the console in Chromium', () => {
       await refusing.close();
     }
   });
+
+  it('the overview shows, without a user id, a failed job and one waiting for MFA from two users, MX’s question, and passes axe', async () => {
+    const [failingUser, mfaUser] = [`console-${randomUUID().slice(0, 8)}`, `console-${randomUUID().slice(0, 8)}`];
+    const [failed, waiting] = await Promise.all([
+      relay
+        .waitForJob(
+          await relay.members.refresh({
+            user_id: failingUser,
+            member_guid: await simMember(failingUser, 300, { final_status: 'FAILED' }),
+          }),
+        )
+        .then((job) => job),
+      relay
+        .waitForJob(
+          await relay.members.refresh({
+            user_id: mfaUser,
+            member_guid: await simMember(mfaUser, 300, { challenge: { label: 'Name of your first pet?', answer: 'Rex' } }),
+          }),
+        )
+        .then((job) => job),
+    ]);
+    expect([failed.status, waiting.status]).toEqual(['failed', 'action_required']);
+
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const failedRow = page.locator(`tr[data-job="${failed.id}"]`);
+    const waitingRow = page.locator(`tr[data-job="${waiting.id}"]`);
+    await failedRow.waitFor();
+    await waitingRow.waitFor();
+    expect(await failedRow.innerText()).toContain(failingUser);
+    expect(await failedRow.innerText()).toContain('failed');
+    expect(await waitingRow.innerText()).toContain(mfaUser);
+    expect(await waitingRow.innerText()).toContain('“Name of your first pet?”');
+    expect(await waitingRow.innerText()).toContain('The user answers MX’s question');
+    await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 520 } });
+    await waitingRow.getByRole('link', { name: waiting.id }).click();
+    await page.waitForURL(new RegExp(`#/jobs/${waiting.id}$`));
+
+    // An automated accessibility check of the overview (axe-core, WCAG 2 A and AA rules), run in the page.
+    await page.goBack();
+    await failedRow.waitFor();
+    await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+    const checked = await page.evaluate(async () => {
+      type Result = { id: string; nodes: unknown[] };
+      const axe = (window as { axe?: { run(c: unknown, o: unknown): Promise<{ violations: Result[]; passes: Result[] }> } }).axe!;
+      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+      return {
+        passes: result.passes.length,
+        violations: result.violations.map((violation) => `${violation.id} (${violation.nodes.length})`),
+      };
+    });
+    // Rules that passed: axe ran over the page (colour contrast, names, labels, landmarks…), and none failed.
+    expect(checked.passes).toBeGreaterThan(5);
+    expect(checked.violations).toEqual([]);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   it('a user-bound key sees its own user’s jobs and members, and another user’s as the API’s refusal', async () => {
     const own = `console-${randomUUID().slice(0, 8)}`;

@@ -48,7 +48,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll', 'delivery'),
     ...MX_SECRET,
   ],
-  'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_GSI1, QUERY_GSI2],
+  // Across users: the active-job pointers' shards and the days of jobs needing someone (table queries).
+  'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, QUERY_GSI2],
   // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
   'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.

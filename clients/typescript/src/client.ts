@@ -200,6 +200,17 @@ export class RelayClient {
           return { items: page.jobs, ...cursorOf(page) };
         }, params.cursor),
       ),
+    /**
+     * Jobs across users (a server key): `running` — aggregating now; `attention` — ended failed, timed_out or
+     * action_required and still so, over the last 30 days. One page of at most `limit` (default 50).
+     */
+    acrossUsers: async (
+      params: { state: 'running' | 'attention'; limit?: number },
+      options: CallOptions = {},
+    ): Promise<Job[]> => {
+      const call = this.raw.GET('/jobs', { params: { query: { state: params.state, limit: params.limit } }, ...init(options) });
+      return (await dataOf(call)).jobs;
+    },
   };
 
   /**

@@ -192,3 +192,68 @@ describe('GET /users/{user_id}/jobs', () => {
     expect(crossed.body.field).toBe('cursor');
   });
 });
+
+describe('GET /jobs: across users, for an operator (issue 38: the console overview)', () => {
+  async function acrossUsers(query: Record<string, string>, key = SERVER_KEY) {
+    const route = matchRoute('GET', '/jobs');
+    const result = await handler(
+      {
+        routeKey: route.routeKey,
+        rawPath: '/jobs',
+        headers: { authorization: `Bearer ${key}` },
+        queryStringParameters: query,
+        pathParameters: route.pathParameters,
+        isBase64Encoded: false,
+        requestContext: { requestId: 'req-across-users', http: { method: 'GET', path: '/jobs' } },
+      },
+      {} as Context,
+    );
+    return {
+      status: result.statusCode,
+      body: JSON.parse(result.body) as { jobs: { id: string; status: string }[]; code?: string },
+    };
+  }
+
+  it('lists the jobs that ended needing someone, from two users, newest first; a resumed one drops out', async () => {
+    const now = Date.now();
+    const ended = (userId: string, status: Job['status'], at: number): Job => ({
+      ...jobOf(userId, at, 1),
+      id: newJobId(at),
+      status,
+      finishedAt: at + 1_000,
+    });
+    const failed = ended('attention-alice', 'failed', now - 60_000);
+    const waiting = ended('attention-bob', 'action_required', now - 30_000);
+    const resumed = { ...ended('attention-bob', 'aggregating', now - 20_000), finishedAt: undefined };
+    for (const job of [failed, waiting, resumed]) {
+      await jobs.create(job);
+      await jobs.markForAttention(job.id, now);
+    }
+    const answer = await acrossUsers({ state: 'attention' });
+    expect(answer.status).toBe(200);
+    const ids = answer.body.jobs.map((job) => job.id);
+    expect(ids.indexOf(waiting.id)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(waiting.id)).toBeLessThan(ids.indexOf(failed.id));
+    expect(ids).not.toContain(resumed.id);
+    expect(answer.body.jobs.every((job) => ['failed', 'timed_out', 'action_required'].includes(job.status))).toBe(true);
+  });
+
+  it('lists the jobs running now (their members’ active pointers); a user-bound key is refused; a bad state names the field', async () => {
+    const running = jobOf('running-carol', Date.now() - 5_000, 0);
+    await jobs.create(running);
+    await jobs.claimActive(
+      { userId: running.userId, memberGuid: running.memberGuid },
+      running.id,
+      Date.now() + 60_000,
+      Date.now(),
+    );
+    const answer = await acrossUsers({ state: 'running' });
+    expect(answer.status).toBe(200);
+    expect(answer.body.jobs.map((job) => job.id)).toContain(running.id);
+    expect(answer.body.jobs.every((job) => job.status === 'aggregating')).toBe(true);
+    expect((await acrossUsers({ state: 'attention' }, ALICE_KEY)).status).toBe(403);
+    const bad = await acrossUsers({ state: 'everything' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'state' });
+  });
+});

@@ -58,6 +58,7 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
         return true;
       },
       releaseActive: async () => undefined,
+      markForAttention: async () => undefined,
     } as never,
     nexus: {
       readMember: async () => reads[Math.min(read++, reads.length - 1)]!,

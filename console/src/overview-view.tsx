@@ -1,0 +1,180 @@
+import { deliveryHealth, type DeliveryHealth, type Job, type Webhook } from '@nexus-relay/client';
+import { useEffect, useState } from 'preact/hooks';
+import { hrefOf } from './route.ts';
+import type { Signed } from './sign-in.tsx';
+import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+
+interface Overview {
+  attention: Job[];
+  running: Job[];
+  failing: (Webhook & { health: DeliveryHealth })[];
+}
+
+/** What an operator looks at first, across users: jobs that need someone, jobs running, subscriptions failing. */
+async function overviewOf(signed: Signed): Promise<Overview> {
+  const [attention, running, webhooks] = await Promise.all([
+    signed.client.jobs.acrossUsers({ state: 'attention' }),
+    signed.client.jobs.acrossUsers({ state: 'running' }),
+    signed.client.webhooks.list(),
+  ]);
+  const failing = await Promise.all(
+    webhooks
+      .filter((webhook) => webhook.status === 'enabled' && webhook.failing_since !== undefined)
+      .map(async (webhook) => ({
+        ...webhook,
+        health: deliveryHealth((await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items),
+      })),
+  );
+  return { attention, running, failing };
+}
+
+/** The next step for a job that needs someone, in the words an operator acts on. */
+function nextStep(job: Job): string {
+  if (job.status === 'action_required') {
+    return (job.challenges ?? []).length > 0
+      ? 'The user answers MX’s question (PUT …/resume)'
+      : 'The user reconnects (a connect_widget with current_member_guid)';
+  }
+  if (job.status === 'timed_out') return 'MX did not finish in time: refresh again later';
+  return 'Refresh again; if it fails again, the member needs its user';
+}
+
+/** Jobs and subscriptions across users that need watching, each a link to its detail (server keys). */
+export function OverviewView({ signed }: { signed: Signed }) {
+  const [overview, setOverview] = useState<Overview | undefined>();
+  const [error, setError] = useState<unknown>();
+  const load = () =>
+    overviewOf(signed).then(
+      (found) => {
+        setOverview(found);
+        setError(undefined);
+      },
+      (caught: unknown) => setError(caught),
+    );
+  useEffect(() => void load(), []);
+
+  if (signed.scope !== 'server') {
+    return (
+      <section aria-labelledby="overview-title">
+        <h1 id="overview-title">Overview</h1>
+        <Empty>The overview across users needs a server key; this key is bound to one user (see Jobs).</Empty>
+      </section>
+    );
+  }
+  return (
+    <section aria-labelledby="overview-title">
+      <h1 id="overview-title">Overview</h1>
+      <p>
+        <button type="button" onClick={() => void load()}>
+          Reload
+        </button>
+      </p>
+      {error !== undefined && <ProblemView error={error} />}
+      {overview === undefined && error === undefined && <Loading what="the overview" />}
+      {overview && (
+        <>
+          <h2 id="attention-title">Needs someone ({overview.attention.length})</h2>
+          {overview.attention.length === 0 ? (
+            <Empty>No job ended failed, timed out or waiting for its user in the last 30 days.</Empty>
+          ) : (
+            <table class="list" aria-labelledby="attention-title">
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">MX asks / next step</th>
+                  <th scope="col">Ended</th>
+                </tr>
+              </thead>
+              <tbody>
+                {overview.attention.map((job) => (
+                  <tr key={job.id} data-job={job.id}>
+                    <td data-label="Job">
+                      <a href={hrefOf({ view: 'job', id: job.id })}>{job.id}</a>
+                    </td>
+                    <td data-label="User">
+                      <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a>
+                    </td>
+                    <td data-label="Status">
+                      <Status value={job.status} />
+                      {job.connection_status && <span class="muted"> {job.connection_status}</span>}
+                    </td>
+                    <td data-label="MX asks / next step">
+                      {(job.challenges ?? []).map((challenge) => (
+                        <div key={challenge.guid}>“{challenge.label ?? challenge.type ?? 'a question'}”</div>
+                      ))}
+                      <div class="muted">{nextStep(job)}</div>
+                    </td>
+                    <td data-label="Ended">{job.finished_at ? time(job.finished_at) : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2 id="running-title">Running now ({overview.running.length})</h2>
+          {overview.running.length === 0 ? (
+            <Empty>No aggregation is running.</Empty>
+          ) : (
+            <table class="list" aria-labelledby="running-title">
+              <thead>
+                <tr>
+                  <th scope="col">Job</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Member</th>
+                  <th scope="col">Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {overview.running.map((job) => (
+                  <tr key={job.id} data-job={job.id}>
+                    <td data-label="Job">
+                      <a href={hrefOf({ view: 'job', id: job.id })}>{job.id}</a>
+                    </td>
+                    <td data-label="User">
+                      <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a>
+                    </td>
+                    <td data-label="Member">{job.member_guid}</td>
+                    <td data-label="Started">{time(job.created_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2 id="failing-title">Failing subscriptions ({overview.failing.length})</h2>
+          {overview.failing.length === 0 ? (
+            <Empty>Every enabled subscription’s endpoint is answering.</Empty>
+          ) : (
+            <table class="list" aria-labelledby="failing-title">
+              <thead>
+                <tr>
+                  <th scope="col">Subscription</th>
+                  <th scope="col">Failing since</th>
+                  <th scope="col">Last failure</th>
+                  <th scope="col">Next attempt</th>
+                </tr>
+              </thead>
+              <tbody>
+                {overview.failing.map((webhook) => (
+                  <tr key={webhook.id} data-webhook={webhook.id}>
+                    <td data-label="Subscription">
+                      <a href={hrefOf({ view: 'webhook', id: webhook.id })}>{webhook.id}</a>
+                      <div class="muted wrap">{webhook.url}</div>
+                    </td>
+                    <td data-label="Failing since">{time(webhook.failing_since!)}</td>
+                    <td data-label="Last failure" class="wrap">
+                      {webhook.health.lastFailure
+                        ? `${webhook.health.lastFailure.outcome}${webhook.health.lastFailure.responseExcerpt ? `: ${webhook.health.lastFailure.responseExcerpt}` : ''}`
+                        : '–'}
+                    </td>
+                    <td data-label="Next attempt">{webhook.health.nextAttemptAt ? time(webhook.health.nextAttemptAt) : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
