@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
+// In this repository `@nexus-relay/client` is the kit's source, by tsconfig `paths` (the package's own entry is the
+// dist/ that `npm pack` builds): tests run the code as it is, with no build first.
+const resolve = { tsconfigPaths: true };
+
 const shared = {
   pool: 'forks' as const,
   testTimeout: 30_000,
@@ -15,6 +19,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           ...shared,
           name: 'unit+integration',
@@ -30,15 +35,18 @@ export default defineConfig({
         // The CDK assertions share their workers' module cache (isolate: false): aws-cdk-lib loads once per worker
         // instead of once per file, and a stack synthesized for one file serves the next. They build fresh apps
         // and keep no global state, so nothing leaks from one file into another.
+        resolve,
         test: { ...shared, name: 'cdk', include: ['test/infra/**/*.test.ts'], isolate: false, sequence: { groupOrder: 0 } },
       },
       {
         // End-to-end files boot whole stacks and assert on detection lag: they run after everything else, one at a
         // time, so no other file competes with them for the CPU.
+        resolve,
         test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
       },
       {
         // Browser tests drive Debian's Chromium (test/support/browser.ts) against a local stack: last, one at a time.
+        resolve,
         test: {
           ...shared,
           name: 'browser',
