@@ -2,7 +2,6 @@ import type { MxRoute } from './mx-endpoint.ts';
 import { filterByUseCase, parseUseCaseFilter } from './read-filters.ts';
 import type { SimAccount } from './read-model.ts';
 import { accountView, pagedListBody } from './read-views.ts';
-import { readDataOf } from './seed-data.ts';
 import { userEndpoint } from './session-routes.ts';
 import type { SimulatorState } from './state.ts';
 
@@ -16,7 +15,7 @@ export function accountRoutes(state: SimulatorState): MxRoute[] {
     pattern,
     handler: userEndpoint(state, ({ query }, user) => {
       const useCase = parseUseCaseFilter(query);
-      const accounts = readDataOf(state.seedData, user.id).accounts.filter(keep);
+      const accounts = state.readSide.accountsOf(user).filter(keep);
       const kept = filterByUseCase(accounts, state.members.membersOf(user), useCase);
       return { status: 200, body: pagedListBody('accounts', kept, accountView, query) };
     }),

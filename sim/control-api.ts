@@ -108,7 +108,7 @@ export function createControlApi(state: SimulatorState) {
         if (!user) throw new ControlError(404, `user ${params.user_id} does not exist`);
         state.transactions.settle(state.clock.now());
         const transactions = state.transactions
-          .transactionsOf(user.id)
+          .transactionsOf(user)
           .map((transaction) => ({
             guid: transaction.guid,
             member_guid: transaction.memberGuid,

@@ -1,5 +1,5 @@
 import { type GuidFactory, createGuidFactory } from './identifiers.ts';
-import { createSeededRandom } from './seeded-random.ts';
+import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 
 /** The random choices the seeded-data generators make, all from one seeded stream so a seed replays them exactly. */
 export interface FixtureDraws {
@@ -16,8 +16,9 @@ export interface FixtureDraws {
   base64(count: number): string;
 }
 
-export function createFixtureDraws(seed: number): FixtureDraws {
-  const random = createSeededRandom(seed);
+/** From a seed, or from a stream the caller builds (a scripted member's, seeded from its guid). */
+export function createFixtureDraws(seed: number | RandomSource): FixtureDraws {
+  const random = typeof seed === 'number' ? createSeededRandom(seed) : seed;
   const int = (maxExclusive: number) => Math.floor(random() * maxExclusive);
   return {
     newGuid: createGuidFactory(random),

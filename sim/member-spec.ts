@@ -1,7 +1,8 @@
 import { type AggregationScript, type ChallengeScript, DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { CONNECTION_STATUS_NAMES, isConnectionStatusName } from './connection-statuses.ts';
 import { InvalidInputError, optionalNonEmptyString, optionalNumberInRange, requireJsonObject } from './input-validation.ts';
-import { type MemberSpec, USE_CASES, type UseCase, isUseCase } from './members.ts';
+import { MAX_MEMBER_ACCOUNTS, MAX_MEMBER_TRANSACTIONS } from './member-data.ts';
+import { type MemberData, type MemberSpec, USE_CASES, type UseCase, isUseCase } from './members.ts';
 
 const MEMBER_GUID = /^MBR-[A-Za-z0-9_-]+$/;
 const INSTITUTION_GUID = /^INS-[A-Za-z0-9_-]+$/;
@@ -25,14 +26,39 @@ export function parseMemberSpec(body: unknown): MemberSpec {
     throw new InvalidInputError('institution_guid must look like INS-… (letters, digits, "-" and "_")');
   }
 
+  const useCases = parseUseCases(input.use_cases);
   return {
     userId,
     memberGuid,
     name: optionalNonEmptyString(input.name, 'name'),
-    useCases: parseUseCases(input.use_cases),
+    useCases,
     script: parseAggregationScript(input.aggregation),
     institutionCode: optionalNonEmptyString(input.institution_code, 'institution_code'),
     institutionGuid,
+    data: parseMemberData(input, useCases),
+  };
+}
+
+/**
+ * `accounts` and `transactions`: how many the member holds. A body that asks for transactions and, in the same
+ * breath, for no account or for use cases without PFM contradicts itself (such a member shows none).
+ */
+function parseMemberData(input: Record<string, unknown>, useCases: UseCase[] | null | undefined): Partial<MemberData> {
+  const accounts = optionalNumberInRange(input.accounts, 'accounts', { min: 0, max: MAX_MEMBER_ACCOUNTS, integer: true });
+  const transactions = optionalNumberInRange(input.transactions, 'transactions', {
+    min: 0,
+    max: MAX_MEMBER_TRANSACTIONS,
+    integer: true,
+  });
+  if (transactions !== undefined && transactions > 0) {
+    if (accounts === 0) throw new InvalidInputError('transactions need an account: accounts is 0');
+    if (useCases && !useCases.includes('PFM')) {
+      throw new InvalidInputError('transactions need PFM: MX aggregates no transactions for use_cases without it');
+    }
+  }
+  return {
+    ...(accounts === undefined ? {} : { accounts }),
+    ...(transactions === undefined ? {} : { transactions }),
   };
 }
 

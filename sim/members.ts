@@ -8,6 +8,7 @@ import {
 import type { ConnectionStatusName } from './connection-statuses.ts';
 import type { GuidFactory } from './identifiers.ts';
 import { type Institution, institutionFor } from './institutions.ts';
+import { InvalidInputError } from './input-validation.ts';
 
 export const USE_CASES = ['PFM', 'MONEY_MOVEMENT'] as const;
 export type UseCase = (typeof USE_CASES)[number];
@@ -37,10 +38,25 @@ export interface SimMember {
    * were revoked at the bank, or healed), read from `since` on until the next run starts.
    */
   statusOverride: { status: ConnectionStatusName; since: number } | null;
+  /**
+   * The accounts and transactions it holds when scripted through the control API (see ReadSide); null for the seeded
+   * users' members, whose data is seeded, and for members created at MX, which bring none.
+   */
+  data: MemberData | null;
   /** A digest of the credentials a member was created with (create member): how MX finds a duplicate. */
   credentialsDigest?: string;
   metadata?: string;
 }
+
+/** How much read-side data a member scripted through the control API holds (generated: see ReadSide). */
+export interface MemberData {
+  accounts: number;
+  /** Spread over its accounts; none while it has no account, or while its use cases leave out PFM. */
+  transactions: number;
+}
+
+/** Small enough to stay cheap for benches with thousands of members, big enough to page at Nexus's minimum of 10. */
+export const DEFAULT_MEMBER_DATA: MemberData = { accounts: 2, transactions: 30 };
 
 export interface MemberState {
   status: ConnectionStatusName;
@@ -60,6 +76,11 @@ export interface MemberSpec {
   /** Optional: MX Bank when neither is given (see institutionFor). */
   institutionCode?: string;
   institutionGuid?: string;
+  /**
+   * Given by the control API only: the counts given replace the member's (a new member starts from the defaults), so
+   * it holds generated accounts and transactions.
+   */
+  data?: Partial<MemberData>;
 }
 
 const DEFAULT_MEMBER_NAME = 'MX Bank';
@@ -174,10 +195,23 @@ export function resumeAggregation(member: SimMember, now: number, answers: Chall
   return accepted ? 'accepted' : 'rejected';
 }
 
+/** A re-scripted member's data: the counts given replace its own; a member the control API did not create has none to set. */
+function rescriptedData(member: SimMember, request: Partial<MemberData> | undefined): MemberData | null {
+  if (request === undefined) return member.data;
+  if (member.data !== null) return { ...member.data, ...request };
+  const [field] = Object.keys(request);
+  if (field !== undefined) {
+    throw new InvalidInputError(`${field}: ${member.guid} was not created through the control API, so its data is not scripted`);
+  }
+  return null;
+}
+
 /** Users and their members. Users exist from their first member on, as the control API creates them. */
 export class MemberRegistry {
   readonly #users = new Map<string, SimUser>();
   readonly #members = new Map<string, SimMember>();
+  /** Each user's members, oldest first: reads look a user's members up on every call, among thousands in benches. */
+  readonly #byUser = new Map<SimUser, Set<SimMember>>();
   readonly #newGuid: GuidFactory;
 
   constructor(newGuid: GuidFactory) {
@@ -188,9 +222,12 @@ export class MemberRegistry {
   put(spec: MemberSpec): SimMember {
     const existing = spec.memberGuid === undefined ? undefined : this.#members.get(spec.memberGuid);
     if (existing) {
+      // Checked before anything changes, so a refused body leaves the member as it was.
+      const data = rescriptedData(existing, spec.data);
       existing.script = spec.script;
       if (spec.name !== undefined) existing.name = spec.name;
       if (spec.useCases !== undefined) existing.useCases = spec.useCases;
+      existing.data = data;
       if (spec.institutionCode !== undefined || spec.institutionGuid !== undefined) {
         existing.institution = institutionFor(spec.institutionCode, spec.institutionGuid);
       }
@@ -207,8 +244,10 @@ export class MemberRegistry {
       run: null,
       succeededBeforeRun: null,
       statusOverride: null,
+      data: spec.data === undefined ? null : { ...DEFAULT_MEMBER_DATA, ...spec.data },
     };
     this.#members.set(member.guid, member);
+    this.#membersOfUser(member.owner).add(member);
     return member;
   }
 
@@ -233,12 +272,16 @@ export class MemberRegistry {
     const user = this.#users.get(userId);
     if (!user) return false;
     for (const member of this.membersOf(user)) this.#members.delete(member.guid);
+    this.#byUser.delete(user);
     this.#users.delete(userId);
     return true;
   }
 
   /** Deletes a member (delete member); false when there was none. */
   delete(guid: string): boolean {
+    const member = this.#members.get(guid);
+    if (!member) return false;
+    this.#byUser.get(member.owner)?.delete(member);
     return this.#members.delete(guid);
   }
 
@@ -253,7 +296,16 @@ export class MemberRegistry {
 
   /** A user's members, oldest first. */
   membersOf(user: SimUser): SimMember[] {
-    return [...this.#members.values()].filter((member) => member.owner === user);
+    return [...(this.#byUser.get(user) ?? [])];
+  }
+
+  #membersOfUser(user: SimUser): Set<SimMember> {
+    let members = this.#byUser.get(user);
+    if (!members) {
+      members = new Set();
+      this.#byUser.set(user, members);
+    }
+    return members;
   }
 
   #userFor(userId: string): SimUser {

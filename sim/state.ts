@@ -5,6 +5,7 @@ import { CallStats } from './call-stats.ts';
 import { DEFAULT_DIALECT, type Dialect } from './dialect.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';
 import { type GuidFactory, createGuidFactory } from './identifiers.ts';
+import { ReadSide } from './member-data.ts';
 import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 import { type SeedData, generateSeedData } from './seed-data.ts';
@@ -21,6 +22,8 @@ export interface SimulatorState {
   readonly members: MemberRegistry;
   /** The users present from start and their read-side data (accounts, transactions, beats, spending plans). */
   readonly seedData: SeedData;
+  /** Accounts and transactions as seeded and as generated for the control API's members, before aggregations change them. */
+  readonly readSide: ReadSide;
   readonly sessions: SessionRegistry;
   readonly stats: CallStats;
   readonly newGuid: GuidFactory;
@@ -68,7 +71,8 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
   const newGuid = createGuidFactory(createSeededRandom(seed));
   const seedData = generateSeedData(seed);
   const members = registerSeededUsers(new MemberRegistry(newGuid), seedData);
-  const transactions = new TransactionLedger(seedData, members, seed ^ LEDGER_STREAM_SALT);
+  const readSide = new ReadSide(seed, seedData, members);
+  const transactions = new TransactionLedger(readSide, members, seed ^ LEDGER_STREAM_SALT);
   const webhooks = new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log });
   const state: SimulatorState = {
     clock,
@@ -76,6 +80,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     apiKey,
     members,
     seedData,
+    readSide,
     sessions: new SessionRegistry(clock),
     stats: new CallStats(),
     newGuid,

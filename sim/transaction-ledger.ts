@@ -1,9 +1,9 @@
 import { dayOf } from './calendar.ts';
 import { progressAt, type AggregationRun } from './aggregation-script.ts';
 import { createFixtureDraws, type FixtureDraws } from './fixture-draws.ts';
-import type { MemberRegistry, SimMember } from './members.ts';
+import type { ReadSide } from './member-data.ts';
+import type { MemberRegistry, SimMember, SimUser } from './members.ts';
 import type { SimTransaction } from './read-model.ts';
-import { type SeedData, readDataOf } from './seed-data.ts';
 
 const UNCATEGORIZED = 'CAT-sim-uncategorized';
 const MERCHANTS = ['Corner Grocer', 'City Transit', 'Blue Bottle', 'Hardware Depot', 'Streamflix', 'Fuel Stop'];
@@ -16,22 +16,29 @@ const MERCHANTS = ['Corner Grocer', 'City Transit', 'Blue Bottle', 'Hardware Dep
  * once; the changes come from a seeded stream of their own, so they replay exactly.
  */
 export class TransactionLedger {
-  /** Users whose transactions changed: their whole current list (seeded ones included). */
-  readonly #changed = new Map<string, SimTransaction[]>();
+  /**
+   * Per user id, what aggregations changed: transactions they updated (by guid, the latest version) and the ones they
+   * added, in order. Kept apart from the read side's list, so a member added or deleted later still shows or drops
+   * its own generated transactions.
+   */
+  readonly #changes = new Map<string, { updated: Map<string, SimTransaction>; added: SimTransaction[] }>();
   readonly #applied = new WeakSet<AggregationRun>();
   readonly #draws: FixtureDraws;
 
   constructor(
-    private readonly seedData: SeedData,
+    private readonly readSide: ReadSide,
     private readonly members: MemberRegistry,
     seed: number,
   ) {
     this.#draws = createFixtureDraws(seed);
   }
 
-  /** The user's transactions as they stand now (call `settle` first). */
-  transactionsOf(userId: string): SimTransaction[] {
-    return this.#changed.get(userId) ?? readDataOf(this.seedData, userId).transactions;
+  /** The user's transactions as they stand now (call `settle` first): the read side's, changed, then those added. */
+  transactionsOf(user: SimUser): SimTransaction[] {
+    const base = this.readSide.transactionsOf(user);
+    const changes = this.#changes.get(user.id);
+    if (!changes) return base;
+    return [...base, ...changes.added].map((transaction) => changes.updated.get(transaction.guid) ?? transaction);
   }
 
   /** Applies every run that ended CONNECTED by `now` and was not applied yet, oldest end first. */
@@ -52,24 +59,25 @@ export class TransactionLedger {
   }
 
   #apply(member: SimMember, run: AggregationRun, at: number): void {
-    const userId = member.owner.id;
-    const list = [...this.transactionsOf(userId)];
-    const own = list.filter((transaction) => transaction.memberGuid === member.guid);
+    const changes = this.#changesOf(member.owner.id);
+    const own = this.transactionsOf(member.owner).filter((transaction) => transaction.memberGuid === member.guid);
     // Updates first, among what existed before this run: the newest first, as recent transactions are what post.
     const updatable = [...own].sort((a, b) => b.updatedAt - a.updatedAt || a.guid.localeCompare(b.guid));
     for (const previous of updatable.slice(0, run.script.transactions.update)) {
-      const index = list.indexOf(previous);
-      list[index] = {
+      changes.updated.set(previous.guid, {
         ...previous,
         amount: Math.round((previous.amount + this.#draws.amount(0.01, 5)) * 100) / 100,
         status: 'POSTED',
         postedAt: previous.postedAt ?? at,
         updatedAt: at,
-      };
+      });
     }
-    const accountGuid = own[0]?.accountGuid ?? `ACT-${member.guid.slice(4)}`;
+    const accountGuid =
+      own[0]?.accountGuid ??
+      this.readSide.accountsOf(member.owner).find((account) => account.memberGuid === member.guid)?.guid ??
+      `ACT-${member.guid.slice(4)}`;
     for (let i = 0; i < run.script.transactions.add; i++) {
-      list.push({
+      changes.added.push({
         guid: this.#draws.newGuid('TRN'),
         accountGuid,
         memberGuid: member.guid,
@@ -87,6 +95,14 @@ export class TransactionLedger {
         topLevelCategoryGuid: own[0]?.topLevelCategoryGuid ?? UNCATEGORIZED,
       });
     }
-    this.#changed.set(userId, list);
+  }
+
+  #changesOf(userId: string) {
+    let changes = this.#changes.get(userId);
+    if (!changes) {
+      changes = { updated: new Map(), added: [] };
+      this.#changes.set(userId, changes);
+    }
+    return changes;
   }
 }

@@ -40,7 +40,7 @@ export function transactionRoutes(state: SimulatorState): MxRoute[] {
     pattern,
     handler: userEndpoint(state, ({ params, query }, user) => {
       const useCase = parseUseCaseFilter(query);
-      const selected = state.transactions.transactionsOf(user.id).filter(select(params));
+      const selected = state.transactions.transactionsOf(user).filter(select(params));
       const kept = filterByUseCase(selected, state.members.membersOf(user), useCase);
       return { status: 200, body: pagedListBody('transactions', kept, transactionView, query) };
     }),

@@ -11,13 +11,13 @@ import type { SimulatorState } from './state.ts';
 export function userSummary(state: SimulatorState, user: SimUser) {
   const data = readDataOf(state.seedData, user.id);
   state.transactions.settle(state.clock.now());
-  const transactions = state.transactions.transactionsOf(user.id);
+  const transactions = state.transactions.transactionsOf(user);
   const usedCategoryGuids = new Set(transactions.map((transaction) => transaction.categoryGuid));
   return {
     user_id: user.id,
     user_guid: user.guid,
     members: state.members.membersOf(user).map((member) => member.guid),
-    accounts: data.accounts.map((account) => account.guid),
+    accounts: state.readSide.accountsOf(user).map((account) => account.guid),
     beats: data.beats.map((beat) => beat.guid),
     spending_plans: data.spendingPlans.map((plan) => ({
       guid: plan.guid,

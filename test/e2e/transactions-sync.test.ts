@@ -79,14 +79,23 @@ describe('transactions sync over HTTP', () => {
         final_status: 'CONNECTED',
         transactions: { add, update },
       });
-      const a = (await sim('/_sim/members', { user_id: user, aggregation: script(8, 0) })).member.guid;
-      const b = (await sim('/_sim/members', { user_id: user, aggregation: script(4, 0) })).member.guid;
+      // Scripted members hold accounts and transactions of their own (here 6 and 3) before any aggregation.
+      const a = (await sim('/_sim/members', { user_id: user, transactions: 6, aggregation: script(8, 0) })).member.guid;
+      const b = (await sim('/_sim/members', { user_id: user, transactions: 3, aggregation: script(4, 0) })).member.guid;
+      const accounts = await relay.accounts.list({ user_id: user }).toArray();
+      expect(accounts.map((account) => [account.member_guid, account.name])).toEqual([
+        [a, 'Everyday Checking'],
+        [a, 'Rewards Visa'],
+        [b, 'Everyday Checking'],
+        [b, 'Rewards Visa'],
+      ]);
+      expect(await relay.transactions.list({ user_id: user }).toArray()).toHaveLength(9);
       await refreshAndWait(user, a);
       await refreshAndWait(user, b);
 
       const first = await syncAll(user);
       expect(sorted(first.added)).toEqual(sorted((await sim(`/_sim/users/${user}/transactions`)).transactions));
-      expect(first.added).toHaveLength(12);
+      expect(first.added).toHaveLength(9 + 12);
 
       await sim('/_sim/members', { user_id: user, member_guid: a, aggregation: script(2, 3) });
       await sim('/_sim/members', { user_id: user, member_guid: b, aggregation: script(1, 2) });

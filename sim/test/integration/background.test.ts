@@ -41,6 +41,7 @@ describe('POST /_sim/members/{member_guid}/background_aggregation', () => {
     await putMember({
       user_id: 'user-1',
       member_guid: 'MBR-1',
+      transactions: 0,
       aggregation: { duration_ms: 1_000, transactions: { add: 2, update: 0 } },
     });
     await control('/_sim/reset', {});
@@ -81,6 +82,7 @@ describe('POST /_sim/members/{member_guid}/background_aggregation', () => {
     await harness.putMember({
       user_id: 'user-1',
       member_guid: 'MBR-1',
+      transactions: 0,
       aggregation: { duration_ms: 1_000, transactions: { add: 3, update: 0 } },
     });
     await aggregated(harness);

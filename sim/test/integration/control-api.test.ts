@@ -175,7 +175,7 @@ describe('mx-sim control API', () => {
 
     it('summarises users without transactions with empty lists and null days', async () => {
       const { putMember, userSummary } = await startSimHarness();
-      const member = await putMember({ user_id: 'newcomer' });
+      const member = await putMember({ user_id: 'newcomer', accounts: 0 });
       const empty = {
         count: 0,
         first_date: null,

@@ -13,8 +13,10 @@ describe('transactions changed by aggregations', () => {
     const { control, putMember, openSession, nexus, clock } = await startSimHarness();
     const listed = async (user: string) =>
       ((await (await control(`/_sim/users/${user}/transactions`)).json()) as { transactions: Listed[] }).transactions;
+    // No generated transactions (`transactions: 0`), so the lists hold exactly what the runs changed.
     const member = await putMember({
       user_id: 'ledger-user',
+      transactions: 0,
       aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: { add: 3, update: 0 } },
     });
     const session = await openSession('ledger-user');
@@ -54,6 +56,7 @@ describe('transactions changed by aggregations', () => {
     const { control, putMember, openSession, nexus, clock } = await startSimHarness();
     const member = await putMember({
       user_id: 'ledger-failed',
+      transactions: 0,
       aggregation: { duration_ms: 1000, final_status: 'FAILED', transactions: { add: 3, update: 1 } },
     });
     await nexus(`/members/${member.guid}/aggregate`, await openSession('ledger-failed'));

@@ -4,6 +4,7 @@ import { DEFAULT_AGGREGATION_SCRIPT } from '../../aggregation-script.ts';
 import { BACKGROUND_SKIP_MS, BackgroundAggregation, dueForBackgroundAggregation } from '../../background-aggregation.ts';
 import { createGuidFactory } from '../../identifiers.ts';
 import { MemberRegistry, type MemberSpec, memberStateAt, setConnectionStatus, startAggregation } from '../../members.ts';
+import { ReadSide } from '../../member-data.ts';
 import { generateSeedData } from '../../seed-data.ts';
 import { createSeededRandom } from '../../seeded-random.ts';
 import { TransactionLedger } from '../../transaction-ledger.ts';
@@ -25,7 +26,7 @@ function setup<C extends Clock>(clock: C, realTimers = false, throttleMs = 0) {
     clock,
     members,
     newGuid,
-    transactions: new TransactionLedger(generateSeedData(9), members, 9),
+    transactions: new TransactionLedger(new ReadSide(9, generateSeedData(9), members), members, 9),
     webhooks,
     realTimers,
     shutdown: shutdown.signal,

@@ -10,6 +10,7 @@ describe('parseMemberSpec', () => {
       name: undefined,
       useCases: undefined,
       script: DEFAULT_AGGREGATION_SCRIPT,
+      data: {},
     });
   });
 
@@ -20,6 +21,8 @@ describe('parseMemberSpec', () => {
         member_guid: 'MBR-abc_1',
         name: 'Gringotts',
         use_cases: ['PFM', 'MONEY_MOVEMENT', 'PFM'],
+        accounts: 3,
+        transactions: 12,
         aggregation: {
           duration_ms: 10_000,
           final_status: 'CONNECTED',
@@ -38,6 +41,7 @@ describe('parseMemberSpec', () => {
         challenge: { label: 'What is your favorite color?', answer: 'blue' },
         transactions: { add: 4, update: 2 },
       },
+      data: { accounts: 3, transactions: 12 },
     });
   });
 
@@ -64,6 +68,13 @@ describe('parseMemberSpec', () => {
     [{ user_id: 'u', aggregation: { duration_ms: -1 } }, 'aggregation.duration_ms'],
     [{ user_id: 'u', aggregation: { duration_ms: '2000' } }, 'aggregation.duration_ms'],
     [{ user_id: 'u', aggregation: { challenge: { label: 'Q?' } } }, 'aggregation.challenge'],
+    [{ user_id: 'u', accounts: -1 }, 'accounts'],
+    [{ user_id: 'u', accounts: 21 }, 'accounts'],
+    [{ user_id: 'u', accounts: 1.5 }, 'accounts'],
+    [{ user_id: 'u', transactions: 1001 }, 'transactions'],
+    [{ user_id: 'u', transactions: { add: 1 } }, 'transactions'],
+    [{ user_id: 'u', accounts: 0, transactions: 5 }, 'transactions need an account'],
+    [{ user_id: 'u', use_cases: ['MONEY_MOVEMENT'], transactions: 5 }, 'transactions need PFM'],
     [null, 'body'],
   ])('rejects %j, naming %s', (body, field) => {
     expect(() => parseMemberSpec(body)).toThrow(field);

@@ -48,6 +48,8 @@ it('delivers every change exactly once across any interleaving', { timeout: 240_
           (
             await control('/_sim/members', {
               user_id: user,
+              // One transaction of its own, so updates reach one no aggregation added; one, as syncs here page by 1 to 6.
+              transactions: 1,
               aggregation: { duration_ms: 1000, transactions: { add: 2, update: 0 } },
             })
           ).member.guid,

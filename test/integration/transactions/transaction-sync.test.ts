@@ -40,14 +40,15 @@ describe('transactions sync', () => {
       final_status: 'CONNECTED',
       transactions: { add, update },
     });
-    const a = (await control('/_sim/members', { user_id: user, aggregation: script(12, 0) })).member.guid;
-    const b = (await control('/_sim/members', { user_id: user, aggregation: script(9, 0) })).member.guid;
+    // Each member holds transactions of its own (10 and 4) before its runs add 12 and 9.
+    const a = (await control('/_sim/members', { user_id: user, transactions: 10, aggregation: script(12, 0) })).member.guid;
+    const b = (await control('/_sim/members', { user_id: user, transactions: 4, aggregation: script(9, 0) })).member.guid;
     await aggregate(user, a);
     await aggregate(user, b);
 
     const first = await syncAll(user, undefined);
     expect(guids(first.added)).toEqual(guids(await simTransactions(user)));
-    expect(first.added).toHaveLength(21);
+    expect(first.added).toHaveLength(14 + 21);
     expect(first.modified).toEqual([]);
 
     // Both members aggregate again: a adds 2 and updates 3, b adds 1 and updates 1.
@@ -82,11 +83,15 @@ describe('transactions sync', () => {
   it('a transaction changed twice between two syncs comes once, in its latest version; a day read again changes nothing', async () => {
     const user = 'sync-user-2';
     const member = (
-      await control('/_sim/members', { user_id: user, aggregation: { duration_ms: 500, transactions: { add: 5, update: 0 } } })
+      await control('/_sim/members', {
+        user_id: user,
+        transactions: 3,
+        aggregation: { duration_ms: 500, transactions: { add: 5, update: 0 } },
+      })
     ).member.guid;
     await aggregate(user, member, 500);
     const first = await syncAll(user, undefined);
-    expect(first.added).toHaveLength(5);
+    expect(first.added).toHaveLength(3 + 5);
 
     await control('/_sim/members', {
       user_id: user,
