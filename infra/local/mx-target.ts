@@ -1,7 +1,7 @@
 import { ConfigError } from '../../lib/errors.ts';
 
 /** What the local stack talks to: its MX simulator, or the MX the environment names (all three settings given). */
-export type MxTarget = { kind: 'simulator' } | { kind: 'mx'; baseUrl: string; ssoBaseUrl: string; clientId: string };
+export type MxTarget = { kind: 'simulator' } | { kind: 'mx'; baseUrl: string; ssoBaseUrl: string };
 
 /** The settings that name an MX; all three or none. */
 const REQUIRED = ['MX_BASE_URL', 'MX_CLIENT_ID', 'MX_API_KEY'] as const;
@@ -29,7 +29,6 @@ export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
     kind: 'mx',
     baseUrl: env.MX_BASE_URL!,
     ssoBaseUrl: given('MX_SSO_BASE_URL') ? env.MX_SSO_BASE_URL! : env.MX_BASE_URL!,
-    clientId: env.MX_CLIENT_ID!,
   };
 }
 
@@ -37,7 +36,8 @@ export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
 export function describeMxTarget(target: MxTarget, simulatorUrl: string | undefined): string {
   return target.kind === 'simulator'
     ? `MX: the simulator at ${simulatorUrl} (control API under /_sim/; set MX_BASE_URL, MX_CLIENT_ID and MX_API_KEY for a real MX)`
-    : `MX: ${target.baseUrl} (SSO ${target.ssoBaseUrl}), client ${target.clientId} — a real MX, not the simulator`;
+    : // Never the client id: it is half of the partner's credentials.
+      `MX: ${target.baseUrl} (SSO ${target.ssoBaseUrl}) — a real MX, not the simulator`;
 }
 
 const list = (names: readonly string[]): string =>

@@ -15,8 +15,9 @@ describe('the MX a local stack talks to', () => {
 
   it('is that MX when all three settings are given, and the banner says so', () => {
     const target = mxTargetOf({ MX_BASE_URL: MX, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' });
-    expect(target).toEqual({ kind: 'mx', baseUrl: MX, ssoBaseUrl: MX, clientId: 'abc' });
-    expect(describeMxTarget(target, undefined)).toBe(`MX: ${MX} (SSO ${MX}), client abc — a real MX, not the simulator`);
+    expect(target).toEqual({ kind: 'mx', baseUrl: MX, ssoBaseUrl: MX });
+    // The client id is half of the partner's credentials: never printed.
+    expect(describeMxTarget(target, undefined)).toBe(`MX: ${MX} (SSO ${MX}) — a real MX, not the simulator`);
   });
 
   it('refuses partial settings with one line naming what is missing (issue 38 #1)', () => {
