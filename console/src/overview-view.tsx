@@ -1,5 +1,7 @@
-import { deliveryHealth, type DeliveryHealth, type Job, type Webhook } from '@nexus-relay/client';
+import { type Delivery, deliveryHealth, type DeliveryHealth, type Job, type Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
+import { DeliveryChart } from './delivery-chart.tsx';
+import { attemptsByHour, type HourOfAttempts } from './delivery-hours.ts';
 import { hrefOf } from './route.ts';
 import type { Signed } from './sign-in.tsx';
 import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
@@ -8,6 +10,8 @@ interface Overview {
   attention: Job[];
   running: Job[];
   failing: (Webhook & { health: DeliveryHealth })[];
+  /** Every subscription's recent delivery attempts, by hour. */
+  attempts: HourOfAttempts[];
 }
 
 /** What an operator looks at first, across users: jobs that need someone, jobs running, subscriptions failing. */
@@ -17,15 +21,25 @@ async function overviewOf(signed: Signed): Promise<Overview> {
     signed.client.jobs.acrossUsers({ state: 'running' }),
     signed.client.webhooks.list(),
   ]);
-  const failing = await Promise.all(
-    webhooks
-      .filter((webhook) => webhook.status === 'enabled' && webhook.failing_since !== undefined)
-      .map(async (webhook) => ({
-        ...webhook,
-        health: deliveryHealth((await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items),
-      })),
+  // One page (50) of each subscription's log: the health of the failing ones, and the hours of every attempt.
+  const logs = await Promise.all(
+    webhooks.map(async (webhook) => ({
+      webhook,
+      deliveries: (await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items as Delivery[],
+    })),
   );
-  return { attention, running, failing };
+  const failing = logs
+    .filter(({ webhook }) => webhook.status === 'enabled' && webhook.failing_since !== undefined)
+    .map(({ webhook, deliveries }) => ({ ...webhook, health: deliveryHealth(deliveries) }));
+  return {
+    attention,
+    running,
+    failing,
+    attempts: attemptsByHour(
+      logs.flatMap(({ deliveries }) => deliveries),
+      Date.now(),
+    ),
+  };
 }
 
 /** The next step for a job that needs someone, in the words an operator acts on. */
@@ -73,6 +87,8 @@ export function OverviewView({ signed }: { signed: Signed }) {
       {overview === undefined && error === undefined && <Loading what="the overview" />}
       {overview && (
         <>
+          <h2>Webhook deliveries</h2>
+          <DeliveryChart hours={overview.attempts} />
           <h2 id="attention-title">Needs someone ({overview.attention.length})</h2>
           {overview.attention.length === 0 ? (
             <Empty>No job ended failed, timed out or waiting for its user in the last 30 days.</Empty>

@@ -301,7 +301,7 @@ describe('the console in Chromium', () => {
     }
   });
 
-  it('the overview shows, without a user id, a failed job and one waiting for MFA from two users, MX’s question, and passes axe', async () => {
+  it('the overview shows, without a user id, a failed job and one waiting for MFA from two users, MX’s question, a chart of real deliveries, and passes axe', async () => {
     const [failingUser, mfaUser] = [`console-${randomUUID().slice(0, 8)}`, `console-${randomUUID().slice(0, 8)}`];
     const [failed, waiting] = await Promise.all([
       relay
@@ -335,7 +335,16 @@ describe('the console in Chromium', () => {
     expect(await waitingRow.innerText()).toContain(mfaUser);
     expect(await waitingRow.innerText()).toContain('“Name of your first pet?”');
     expect(await waitingRow.innerText()).toContain('The user answers MX’s question');
-    await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 520 } });
+    // The chart of delivery attempts, drawn from the real deliveries of this file's refreshes.
+    const caption = await page.locator('figure.chart figcaption').innerText();
+    expect(Number(/(\d+) delivered/.exec(caption)?.[1])).toBeGreaterThan(0);
+    const bars = await page
+      .locator('figure.chart rect.delivered')
+      .evaluateAll((rects) =>
+        rects.map((rect) => Number((rect as unknown as { getAttribute(name: string): string | null }).getAttribute('height'))),
+      );
+    expect(bars.some((height) => height > 0)).toBe(true);
+    await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 700 } });
     await waitingRow.getByRole('link', { name: waiting.id }).click();
     await page.waitForURL(new RegExp(`#/jobs/${waiting.id}$`));
 
