@@ -56,6 +56,9 @@ const FUNCTION_ENV = {
   // the configuration is parsed whole at import either way).
   REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests',
   REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
+  // What it gives api-jobs, which counts every queue's dead letters.
+  POLL_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-poll-dlq',
+  DELIVERY_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-delivery-dlq',
   // What infra/stack.ts gives the functions that seal or open webhook signing secrets.
   WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/0f0e0d0c-0b0a-0908-0706-050403020100',
   // What infra/stack.ts gives the functions that call MX (their session tokens are sealed).
@@ -394,6 +397,8 @@ export async function run(): Promise<BenchResult> {
   }
   clientSets.set(baselineName([]), []);
   clientSets.set(baselineName(CONSTRUCTED_CLIENTS), [...CONSTRUCTED_CLIENTS]);
+  // The baselines the probes are priced against, whether or not a function uses exactly those clients.
+  clientSets.set(baselineName(['dynamodb']), ['dynamodb']);
   const writeEntry = (key: string, source: string) => {
     const entry = join(DIR, 'src', `${key.replace(/[^a-z0-9+-]/gi, '_')}.mjs`);
     writeFileSync(entry, source);

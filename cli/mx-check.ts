@@ -120,7 +120,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
       `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
     );
   }
-  const apiToken = apiTokenResponse.safeParse(parse(sso.text));
+  const apiToken = apiTokenResponse().safeParse(parse(sso.text));
   const refused = sso.status === 401 || sso.status === 403;
   add(
     'sso_api_token',
@@ -143,7 +143,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
     ...NEXUS_HEADERS,
     'MD-API-TOKEN': apiToken.data.api_token.token,
   });
-  const sessionBody = sessionResponse.safeParse(parse(session.text));
+  const sessionBody = sessionResponse().safeParse(parse(session.text));
   add(
     'session',
     'POST /sessions with MD-API-TOKEN answers {"session":{"token"}}',
@@ -176,7 +176,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   // 4. A member read parses with the client's member schema.
   if (firstMember) {
     const answer = await call(options.dataBaseUrl, 'GET', `/members/${encodeURIComponent(firstMember)}`, asUser);
-    const member = memberResponse.safeParse(parse(answer.text));
+    const member = memberResponse().safeParse(parse(answer.text));
     add(
       'read_member',
       'GET /members/{member_guid} answers {"member":{…}} the poll loop can read',
@@ -299,13 +299,13 @@ async function checkAggregate(
       observed: `HTTP ${started.status} to ${options.aggregateMethod}`,
     };
   }
-  const startedMember = memberResponse.safeParse(parse(started.text));
+  const startedMember = memberResponse().safeParse(parse(started.text));
   const deadline = Date.now() + (options.aggregateTimeoutMs ?? 180_000);
   /** Statuses other than the in-progress ones seen while MX still aggregated (a previous attempt's, e.g. REJECTED). */
   const seenWhileAggregating = new Set<string>();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
-    const read = memberResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
+    const read = memberResponse().safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
     const member = read.success ? read.data.member : undefined;
     if (member?.is_being_aggregated && member.connection_status && !inProgressStatus(member.connection_status)) {
       seenWhileAggregating.add(member.connection_status);
@@ -313,7 +313,7 @@ async function checkAggregate(
     if (member && classifyMember(member) !== 'in_progress') {
       const challenges =
         member.connection_status === 'CHALLENGED'
-          ? challengesResponse.safeParse(parse((await call(options.dataBaseUrl, 'GET', `${path}/challenges`, asUser)).text))
+          ? challengesResponse().safeParse(parse((await call(options.dataBaseUrl, 'GET', `${path}/challenges`, asUser)).text))
           : undefined;
       return {
         id: 'aggregate',

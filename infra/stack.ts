@@ -142,7 +142,10 @@ export class NexusRelayStack extends Stack {
           ? { [queueUrlVariable('refresh-requests')]: this.queues['refresh-requests'].queue.queueUrl }
           : {}),
         ...Object.fromEntries(
-          (spec.deadLettersTo ?? []).map((queue) => [deadLetterUrlVariable(queue), this.queues[queue].deadLetterQueue.queueUrl]),
+          [...new Set([...(spec.deadLettersTo ?? []), ...(spec.countsDeadLetters ?? [])])].map((queue) => [
+            deadLetterUrlVariable(queue),
+            this.queues[queue].deadLetterQueue.queueUrl,
+          ]),
         ),
       }) satisfies FunctionEnvironment;
 

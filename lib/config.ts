@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { ConfigError } from './errors.ts';
+import type { QueueName } from './queue/queue-names.ts';
 
 /**
  * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env: functions call
@@ -102,16 +103,16 @@ export const CONFIG_VARIABLES = {
   POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
   DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
   POLL_DLQ_URL: httpUrl.optional(
-    'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute.',
+    'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   DELIVERY_DLQ_URL: httpUrl.optional(
-    'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute.',
+    'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
     'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',
   ),
   REFRESH_REQUESTS_DLQ_URL: httpUrl.optional(
-    'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute.',
+    'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   REFRESH_EVENTS_PER_SECOND: integer(1, 1000).withDefault(
     20,
@@ -243,8 +244,11 @@ export interface Config {
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
   tableName: string;
   queues: { poll: string; delivery: string };
-  /** Where the workers put messages they cannot parse (without one, SQS's redrive takes them there later). */
-  deadLetterQueues: { poll?: string; delivery?: string };
+  /**
+   * Each queue's dead-letter queue, where it is given: the workers put messages they cannot parse there (without one,
+   * SQS's redrive takes them there later); api-jobs counts what waits in each.
+   */
+  deadLetterQueues: Partial<Record<QueueName, string>>;
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
@@ -267,7 +271,7 @@ export interface Config {
     reconcileUsersPerSweep: number;
   };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
-  refreshRequests: { perSecond: number; queueUrl?: string; deadLetterQueueUrl?: string };
+  refreshRequests: { perSecond: number; queueUrl?: string };
   webhooks: {
     timeoutMs: number;
     allowInsecureUrls: boolean;
@@ -325,7 +329,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     aws: { region: c.AWS_REGION, dynamoDbEndpoint: c.AWS_ENDPOINT_URL_DYNAMODB, sqsEndpoint: c.AWS_ENDPOINT_URL_SQS },
     tableName: c.TABLE_NAME,
     queues: { poll: c.POLL_QUEUE_URL, delivery: c.DELIVERY_QUEUE_URL },
-    deadLetterQueues: { poll: c.POLL_DLQ_URL, delivery: c.DELIVERY_DLQ_URL },
+    deadLetterQueues: {
+      poll: c.POLL_DLQ_URL,
+      delivery: c.DELIVERY_DLQ_URL,
+      'refresh-requests': c.REFRESH_REQUESTS_DLQ_URL,
+    },
     mx: {
       baseUrl: c.MX_BASE_URL,
       ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,
@@ -350,7 +358,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     refreshRequests: {
       perSecond: c.REFRESH_EVENTS_PER_SECOND,
       queueUrl: c.REFRESH_REQUESTS_QUEUE_URL,
-      deadLetterQueueUrl: c.REFRESH_REQUESTS_DLQ_URL,
     },
     webhooks: {
       timeoutMs: c.WEBHOOK_TIMEOUT_MS,

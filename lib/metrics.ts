@@ -53,6 +53,8 @@ export const METRICS = {
   /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */
   DetectionLag: { unit: 'Milliseconds', sum: false, dimensions: { detected_by: DETECTORS } },
   PollsPerJob: { unit: 'Count', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
+  /** A worker-poll invocation could not add its job ends to the hour's counters (kept for its next invocation). */
+  JobOutcomeFlushFailures: { unit: 'Count', sum: true, dimensions: {} },
   // MX
   MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { upstream: UPSTREAMS } },

@@ -7,6 +7,7 @@ import type { HttpFunctionName, Route } from './http/route.ts';
 import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
 import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
 import { SUBSCRIPTION_ROUTES } from './notify/subscription-routes.ts';
+import { QUEUE_ROUTES } from './queue/queue-routes.ts';
 import { READ_ROUTES } from './reads/read-routes.ts';
 import { SYNC_ROUTE } from './transactions/sync-routes.ts';
 
@@ -20,6 +21,7 @@ export const ROUTES: readonly Route<never>[] = [
   ...MEMBER_ROUTES,
   ...REFRESH_ROUTES,
   ...JOB_ROUTES,
+  ...QUEUE_ROUTES,
   ...READ_ROUTES,
   SYNC_ROUTE,
   ...SUBSCRIPTION_ROUTES,

@@ -5,6 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
 import { InstitutionStatsRepository } from '../../lib/aggregation/institution-stats-repo.ts';
 import { JobsRepository } from '../../lib/aggregation/jobs-repo.ts';
+import { JobOutcomesRepository } from '../../lib/aggregation/job-outcomes-repo.ts';
 import { SweepCheckpointsRepository } from '../../lib/aggregation/sweep-checkpoints-repo.ts';
 import type { SweepReport } from '../../lib/aggregation/sweeper.ts';
 import { currentLogContext } from '../../lib/log-context.ts';
@@ -126,6 +127,7 @@ export function ownerOfItem(call: Pick<DynamoCall, 'pk' | 'sk'>): string | { cat
   if (pk.startsWith('WEBHOOK#')) return { category: 'subscription item (per delivery)' };
   if (pk.startsWith('APIKEY#')) return { category: 'API keys' };
   if (pk.startsWith('ACTIVE#')) return { category: 'sweeper scans' };
+  if (pk === 'OUTCOMES') return { category: 'job outcomes per hour (per worker-poll invocation)' };
   return { category: `other (${pk.split('#')[0]})` };
 }
 
@@ -179,6 +181,7 @@ function meterAwsCalls(tally: Tally): () => void {
     SweepCheckpointsRepository,
     MemberStatesRepository,
     ReconcileRepository,
+    JobOutcomesRepository,
     DelayedQueue,
   });
   const awsMeter = installAwsMeter({

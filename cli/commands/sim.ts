@@ -14,6 +14,8 @@ interface MemberAddOptions {
   outcome?: string;
   challenge?: string;
   answer?: string;
+  accounts?: number;
+  transactions?: number;
 }
 
 interface FaultOptions {
@@ -72,6 +74,8 @@ export function registerSim(program: Command, terminal: Terminal): void {
     .option('--outcome <status>', 'connection status it ends in: CONNECTED (default), FAILED, DENIED, LOCKED…', upper)
     .option('--challenge <label>', 'end CHALLENGED with this MFA question (needs --answer)')
     .option('--answer <answer>', 'the right answer to --challenge')
+    .option('--accounts <n>', 'accounts the member holds (default 2; 0: none)', integerArg(0, 20))
+    .option('--transactions <n>', 'transactions across its accounts (default 30)', integerArg(0, 1000))
     .action(
       action(terminal, async ({ output, sim: client }, userId: string, options: MemberAddOptions) => {
         if ((options.challenge === undefined) !== (options.answer === undefined))
@@ -85,6 +89,8 @@ export function registerSim(program: Command, terminal: Terminal): void {
           ...(options.institution === undefined ? {} : { institution_code: options.institution }),
           ...(options.institutionGuid === undefined ? {} : { institution_guid: options.institutionGuid }),
           ...(options.useCases === undefined ? {} : { use_cases: options.useCases }),
+          ...(options.accounts === undefined ? {} : { accounts: options.accounts }),
+          ...(options.transactions === undefined ? {} : { transactions: options.transactions }),
           ...(scripted
             ? {
                 aggregation: {

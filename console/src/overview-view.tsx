@@ -1,7 +1,18 @@
-import { type Delivery, deliveryHealth, type DeliveryHealth, type Job, type Webhook } from '@nexus-relay/client';
+import {
+  type Delivery,
+  deliveryHealth,
+  type DeliveryHealth,
+  type Job,
+  type MemberNeedingUser,
+  type OutcomeHour,
+  type QueueState,
+  type Webhook,
+} from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
-import { DeliveryChart } from './delivery-chart.tsx';
+import { HourlyChart } from './hourly-chart.tsx';
 import { attemptsByHour, type HourOfAttempts } from './delivery-hours.ts';
+import { userActionOf } from './members.ts';
+import { SuccessRateChart } from './success-rate-chart.tsx';
 import { hrefOf } from './route.ts';
 import type { Signed } from './sign-in.tsx';
 import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
@@ -9,16 +20,30 @@ import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
 interface Overview {
   attention: Job[];
   running: Job[];
+  /** Members whose recorded connection status needs their user (outside a job too: MX's webhooks, the reconcile). */
+  members: MemberNeedingUser[];
+  /** Every subscription with the health of its recent log. */
+  subscriptions: (Webhook & { health: DeliveryHealth })[];
   failing: (Webhook & { health: DeliveryHealth })[];
+  /** The work queues and the dead letters waiting in each. */
+  queues: QueueState[];
   /** Every subscription's recent delivery attempts, by hour. */
   attempts: HourOfAttempts[];
+  /** How many jobs ended in each outcome, by hour. */
+  outcomes: OutcomeHour[];
 }
 
-/** What an operator looks at first, across users: jobs that need someone, jobs running, subscriptions failing. */
+/**
+ * What an operator looks at first, across users: jobs that need someone, members needing their user, jobs running,
+ * subscriptions failing, dead letters.
+ */
 async function overviewOf(signed: Signed): Promise<Overview> {
-  const [attention, running, webhooks] = await Promise.all([
+  const [attention, running, members, queues, outcomes, webhooks] = await Promise.all([
     signed.client.jobs.acrossUsers({ state: 'attention' }),
     signed.client.jobs.acrossUsers({ state: 'running' }),
+    signed.client.members.needingUser(),
+    signed.client.queues.list(),
+    signed.client.jobs.outcomes(),
     signed.client.webhooks.list(),
   ]);
   // One page (50) of each subscription's log: the health of the failing ones, and the hours of every attempt.
@@ -28,13 +53,16 @@ async function overviewOf(signed: Signed): Promise<Overview> {
       deliveries: (await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items as Delivery[],
     })),
   );
-  const failing = logs
-    .filter(({ webhook }) => webhook.status === 'enabled' && webhook.failing_since !== undefined)
-    .map(({ webhook, deliveries }) => ({ ...webhook, health: deliveryHealth(deliveries) }));
+  const subscriptions = logs.map(({ webhook, deliveries }) => ({ ...webhook, health: deliveryHealth(deliveries) }));
+  const failing = subscriptions.filter((webhook) => webhook.status === 'enabled' && webhook.failing_since !== undefined);
   return {
     attention,
     running,
+    members,
+    subscriptions,
     failing,
+    queues,
+    outcomes,
     attempts: attemptsByHour(
       logs.flatMap(({ deliveries }) => deliveries),
       Date.now(),
@@ -53,7 +81,7 @@ function nextStep(job: Job): string {
   return 'Refresh again; if it fails again, the member needs its user';
 }
 
-/** Jobs and subscriptions across users that need watching, each a link to its detail (server keys). */
+/** Jobs, members and subscriptions across users that need watching, each a link to its detail (server keys). */
 export function OverviewView({ signed }: { signed: Signed }) {
   const [overview, setOverview] = useState<Overview | undefined>();
   const [error, setError] = useState<unknown>();
@@ -88,7 +116,28 @@ export function OverviewView({ signed }: { signed: Signed }) {
       {overview && (
         <>
           <h2>Webhook deliveries</h2>
-          <DeliveryChart hours={overview.attempts} />
+          <HourlyChart
+            name="attempts-chart"
+            what="Attempts"
+            hours={overview.attempts}
+            series={[
+              { key: 'delivered', label: 'delivered' },
+              { key: 'failed', label: 'failed' },
+            ]}
+          />
+          {overview.subscriptions.length > 0 && <SuccessRateChart subscriptions={overview.subscriptions} />}
+          <h2>Aggregation jobs</h2>
+          <HourlyChart
+            name="outcomes-chart"
+            what="Jobs ended"
+            hours={overview.outcomes}
+            series={[
+              { key: 'succeeded', label: 'succeeded' },
+              { key: 'action_required', label: 'waiting for their user' },
+              { key: 'failed', label: 'failed' },
+              { key: 'timed_out', label: 'timed out' },
+            ]}
+          />
           <h2 id="attention-title">Needs someone ({overview.attention.length})</h2>
           {overview.attention.length === 0 ? (
             <Empty>No job ended failed, timed out or waiting for its user in the last 30 days.</Empty>
@@ -123,6 +172,43 @@ export function OverviewView({ signed }: { signed: Signed }) {
                       <div class="muted">{nextStep(job)}</div>
                     </td>
                     <td data-label="Ended">{job.finished_at ? time(job.finished_at) : '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2 id="members-title">Members needing their user ({overview.members.length})</h2>
+          {overview.members.length === 0 ? (
+            <Empty>No member’s connection needs its user.</Empty>
+          ) : (
+            <table class="list" aria-labelledby="members-title">
+              <thead>
+                <tr>
+                  <th scope="col">Member</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Next step</th>
+                  <th scope="col">Since</th>
+                </tr>
+              </thead>
+              <tbody>
+                {overview.members.map((member) => (
+                  <tr key={member.member_guid} data-member={member.member_guid}>
+                    <td data-label="Member">
+                      <a href={hrefOf({ view: 'jobs', user: member.user_id, member: member.member_guid })}>
+                        {member.member_guid}
+                      </a>
+                    </td>
+                    <td data-label="User">
+                      <a href={hrefOf({ view: 'members', user: member.user_id })}>{member.user_id}</a>
+                    </td>
+                    <td data-label="Status">
+                      <Status value={member.connection_status} />
+                    </td>
+                    <td data-label="Next step" class="muted wrap">
+                      {userActionOf(member)}
+                    </td>
+                    <td data-label="Since">{time(member.needs_user_since)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -189,6 +275,30 @@ export function OverviewView({ signed }: { signed: Signed }) {
               </tbody>
             </table>
           )}
+          <h2 id="queues-title">Dead letters</h2>
+          <table class="list" aria-labelledby="queues-title">
+            <thead>
+              <tr>
+                <th scope="col">Queue</th>
+                <th scope="col">Dead letters</th>
+                <th scope="col">Read and move them back</th>
+              </tr>
+            </thead>
+            <tbody>
+              {overview.queues.map((queue) => (
+                <tr key={queue.name} data-queue={queue.name}>
+                  <td data-label="Queue">{queue.name}</td>
+                  <td data-label="Dead letters">
+                    <Status value={String(queue.dead_letters)} tone={queue.dead_letters > 0 ? 'bad' : 'good'} />
+                  </td>
+                  <td data-label="Read and move them back" class="muted">
+                    <code>dlq list {queue.name}</code>, once the cause is fixed <code>dlq redrive {queue.name} --all</code> (the
+                    CLI)
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </>
       )}
     </section>

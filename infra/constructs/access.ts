@@ -67,6 +67,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
 
   for (const role of spec.sendsTo) allow(['sqs:SendMessage'], queues[role].queueArn);
   for (const role of spec.deadLettersTo ?? []) allow(['sqs:SendMessage'], deadLetterQueues[role].queueArn);
+  for (const role of spec.countsDeadLetters ?? []) allow(['sqs:GetQueueAttributes'], deadLetterQueues[role].queueArn);
 
   const secrets = [
     ...(spec.callsMx ? [mxCredentials] : []),

@@ -1,5 +1,5 @@
 import type { HttpFunctionName } from '../../lib/http/route.ts';
-import type { QueueName } from '../../lib/queue/queue-names.ts';
+import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
@@ -35,6 +35,8 @@ export interface FunctionSpec {
   sendsTo: readonly QueueName[];
   /** Queues whose dead-letter queue this function writes to itself (messages that can never succeed). */
   deadLettersTo?: readonly QueueName[];
+  /** Queues whose dead-letter queue this function counts (GetQueueAttributes): the operator's overview. */
+  countsDeadLetters?: readonly QueueName[];
   consumes?: QueueName;
   /** Most concurrent invocations its queue's event source makes. */
   maxConcurrency?: number;
@@ -67,7 +69,7 @@ export const SDK_CLIENT_PACKAGES: Readonly<Record<SdkClient, readonly string[]>>
 export function sdkClientsOf(spec: FunctionSpec): SdkClient[] {
   const used: SdkClient[] = [];
   if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
-  if (spec.sendsTo.length > 0 || spec.consumes) used.push('sqs');
+  if (spec.sendsTo.length > 0 || spec.consumes || (spec.countsDeadLetters ?? []).length > 0) used.push('sqs');
   if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
   // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
   if (spec.webhookSecrets || spec.callsMx === true) used.push('kms');
@@ -93,14 +95,14 @@ const MOSTLY_WAITING_MB = 256;
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-refresh': {
     description:
-      'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event); members written and users erased.',
+      'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event); members written, listed when they need their user, and users erased.',
     memorySize: MOSTLY_WAITING_MB,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
     // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items); a user's jobs and keys
     // when erasing it. BatchWriteItem: an erasure's deletions.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
-    // Subscriptions (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
+    // Subscriptions and the members needing their user (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
     // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs and
     // Idempotency-Key records (gsi2), the user's turn in the reconcile.
     queries: ['table', 'gsi1', 'gsi2'],
@@ -120,17 +122,18 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: true,
   },
   'api-jobs': {
-    description: 'Reads aggregation jobs.',
+    description: 'Reads aggregation jobs; across users, the jobs to watch and the dead letters waiting in each queue.',
     memorySize: 512,
     timeoutSeconds: 10,
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
     // BatchGetItem: the jobs of a page of keys from gsi2.
     itemActions: [GET, UPDATE, BATCH_GET],
-    // A member's latest job (gsi1); a user's jobs, newest first (gsi2); across users, the active-job pointers and the
-    // days of jobs that ended needing someone (the table's own key).
+    // A member's latest job (gsi1); a user's jobs, newest first (gsi2); across users, the active-job pointers, the
+    // days of jobs that ended needing someone and the hours' job outcomes (the table's own key).
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'rateWindows', 'jobs', 'activeJobs', 'attention'],
+    partitions: ['apiKeys', 'rateWindows', 'jobs', 'activeJobs', 'attention', 'jobOutcomes'],
     sendsTo: [],
+    countsDeadLetters: QUEUE_NAMES,
     callsMx: false,
   },
   'api-read': {
@@ -221,7 +224,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     queries: ['table', 'gsi1', 'gsi2'],
     // Members' states are in the users' partitions; a user a session is made for joins the reconcile.
     // A job that ends needing someone is listed for the operator's overview (attention).
-    partitions: ['users', 'reconcile', 'activeJobs', 'jobs', 'attention', 'institutions', 'mxPushCounts', 'webhooks'],
+    partitions: [
+      'users',
+      'reconcile',
+      'activeJobs',
+      'jobs',
+      'attention',
+      'jobOutcomes',
+      'institutions',
+      'mxPushCounts',
+      'webhooks',
+    ],
     sendsTo: ['poll', 'delivery'],
     // Messages it cannot parse go to the poll DLQ at once, with their reason.
     deadLettersTo: ['poll'],

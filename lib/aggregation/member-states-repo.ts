@@ -1,5 +1,16 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, keys, type TableRef } from '../store/table.ts';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { needsUser } from '../mx/connection-status.ts';
+import {
+  conditionalWrite,
+  getItems,
+  gsi1,
+  keys,
+  MEMBERS_NEEDING_USER_SHARDS,
+  queryAll,
+  shardOf,
+  TABLE_KEYS,
+  type TableRef,
+} from '../store/table.ts';
 
 /** What the relay last saw of one member at MX: the aggregation it followed, the connection status it recorded. */
 export interface MemberState {
@@ -22,9 +33,20 @@ export interface MemberObservation {
   now: number;
 }
 
+/** A member whose recorded connection status needs its user (`needsUser`), across users. */
+export interface MemberNeedingUser {
+  userId: string;
+  memberGuid: string;
+  connectionStatus: string;
+  /** When the relay first recorded a status needing the user, since when it has not recorded one that does not. */
+  since: number;
+}
+
 /**
  * Member states as `USER#{user_id}` / `MEMBER#{member_guid}` items: in the user's partition, so an erasure takes
- * them with the rest.
+ * them with the rest. A state whose status needs the user is also in GSI1 (`gsi1.membersNeedingUser`, sort key
+ * `{since ISO}#{user_id}#{member_guid}`): the operator's overview lists them across users; a settled member is not
+ * in the index, so the writes of a healthy member cost the index nothing.
  */
 export class MemberStatesRepository {
   constructor(private readonly table: TableRef) {}
@@ -100,16 +122,108 @@ export class MemberStatesRepository {
       sets.push('job_id = :job');
       values[':job'] = observation.jobId;
     }
+    let remove = '';
+    if (observation.connectionStatus !== null && needsUser(observation.connectionStatus)) {
+      // Since the first status that needs the user: a move from LOCKED to EXPIRED keeps it.
+      sets.push(`${TABLE_KEYS.gsi1pk} = :npk`, `${TABLE_KEYS.gsi1sk} = if_not_exists(${TABLE_KEYS.gsi1sk}, :nsk)`);
+      values[':npk'] = gsi1.membersNeedingUser(shardOf(memberGuid, MEMBERS_NEEDING_USER_SHARDS));
+      values[':nsk'] = `${new Date(observation.now).toISOString()}#${userId}#${memberGuid}`;
+    } else {
+      remove = ` REMOVE ${TABLE_KEYS.gsi1pk}, ${TABLE_KEYS.gsi1sk}`;
+    }
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.memberState(userId, memberGuid),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${remove}`,
           ConditionExpression: 'attribute_not_exists(status_seq) OR status_seq = :expected',
           ExpressionAttributeValues: values,
         }),
       ),
     );
+  }
+
+  /**
+   * A member MX no longer has (deleted through the relay, found gone, or no longer listed): it needs no one any more.
+   * Only its index entry goes; the state (and its count of announced changes) stays until the user's erasure.
+   */
+  async gone(userId: string, memberGuid: string): Promise<void> {
+    await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.memberState(userId, memberGuid),
+          UpdateExpression: `REMOVE ${TABLE_KEYS.gsi1pk}, ${TABLE_KEYS.gsi1sk}`,
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      ),
+    );
+  }
+
+  /** The user's members whose recorded status needs the user (the guids): one query of the user's member states. */
+  async needingUserOf(userId: string): Promise<string[]> {
+    const guids: string[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
+      FilterExpression: 'attribute_exists(#index)',
+      ExpressionAttributeNames: { '#index': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': keys.memberState(userId, '').sk },
+      ProjectionExpression: 'sk',
+    })) {
+      guids.push(String(item.sk).slice(keys.memberState(userId, '').sk.length));
+    }
+    return guids;
+  }
+
+  /**
+   * Members whose recorded status needs their user, across users, the longest waiting last: newest `since` first, at
+   * most `limit`. One query per index shard, then the states (an index entry a moment behind its item is dropped).
+   */
+  async needingUser(limit: number): Promise<MemberNeedingUser[]> {
+    const shards = await Promise.all(
+      Array.from({ length: MEMBERS_NEEDING_USER_SHARDS }, async (_, shard) => {
+        const { Items = [] } = await this.table.client.send(
+          new QueryCommand({
+            TableName: this.table.tableName,
+            IndexName: TABLE_KEYS.gsi1,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
+            ExpressionAttributeValues: { ':pk': gsi1.membersNeedingUser(shard) },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        );
+        return Items.map((item) => ({
+          sortKey: String(item[TABLE_KEYS.gsi1sk]),
+          key: { pk: String(item.pk), sk: String(item.sk) },
+        }));
+      }),
+    );
+    // Newest first across the shards; an entry a moment behind its item (no longer needing the user) is dropped
+    // before the page is cut, so a full page is `limit` long whenever that many need their user.
+    const entries = shards.flat().sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
+    const id = (key: Record<string, unknown>) => `${String(key.pk)}\u0000${String(key.sk)}`;
+    const items = new Map(
+      (
+        await getItems(
+          this.table,
+          entries.map((entry) => entry.key),
+        )
+      ).map((item) => [id(item), item]),
+    );
+    const found: MemberNeedingUser[] = [];
+    for (const { sortKey, key } of entries) {
+      const status = items.get(id(key))?.connection_status;
+      if (typeof status !== 'string' || !needsUser(status)) continue;
+      found.push({
+        userId: key.pk.slice(keys.memberState('', '').pk.length),
+        memberGuid: key.sk.slice(keys.memberState('', '').sk.length),
+        connectionStatus: status,
+        since: Date.parse(sortKey.slice(0, sortKey.indexOf('#'))),
+      });
+      if (found.length === limit) break;
+    }
+    return found;
   }
 }

@@ -15,20 +15,30 @@ import type { MemberSnapshot } from './member-snapshot.ts';
 import type { MemberState, MemberStatesRepository } from './member-states-repo.ts';
 import type { RefreshService } from './refresh-service.ts';
 
-/** `member.connection_status_changed`'s data. */
-export const connectionStatusChangedSchema = z.strictObject({
-  user_id: z.string(),
-  member_guid: z.string(),
-  connection_status: z.string(),
-  previous_connection_status: z.string(),
-  action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
-  reconnect: z.optional(
-    z
-      .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
-      .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act')),
-  ),
+/** How the user acts on a member that needs them: the widget request an app makes for it. */
+export const reconnectSchema = z.onFirstUse(() =>
+  z
+    .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
+    .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act')),
+);
+
+export const reconnectOf = (memberGuid: string): z.output<ReturnType<typeof reconnectSchema>> => ({
+  widget_type: 'connect_widget',
+  current_member_guid: memberGuid,
 });
-export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSchema>;
+
+/** `member.connection_status_changed`'s data. */
+export const connectionStatusChangedSchema = z.onFirstUse(() =>
+  z.strictObject({
+    user_id: z.string(),
+    member_guid: z.string(),
+    connection_status: z.string(),
+    previous_connection_status: z.string(),
+    action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
+    reconnect: z.optional(reconnectSchema()),
+  }),
+);
+export type ConnectionStatusChanged = z.output<ReturnType<typeof connectionStatusChangedSchema>>;
 
 /** One per change of one member: the count of changes so far and the status it changed to. */
 export const statusChangedEventId = (memberGuid: string, seq: number, status: string): string =>
@@ -38,7 +48,7 @@ export const statusChangedEventId = (memberGuid: string, seq: number, status: st
 const MX_CLOCK_TOLERANCE_MS = 5_000;
 
 export interface MemberWatchDeps {
-  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record'>;
+  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record' | 'gone' | 'needingUserOf'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
   /** RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: a member it sees first is news if aggregated since. */
   reconcileIntervalMs?: number;
@@ -180,6 +190,11 @@ export class MemberWatch {
       }
       await this.observe(userId, member, state === undefined && stamp ? { aggregatedAt: stamp } : {});
     }
+    // A member recorded as needing its user that MX no longer lists was deleted outside the relay: it needs no one.
+    const listed = new Set(members.map((member) => member.guid));
+    for (const guid of await this.deps.states.needingUserOf(userId)) {
+      if (!listed.has(guid)) await this.deps.states.gone(userId, guid);
+    }
     (this.deps.metrics ?? noMetrics).add('ReconcileReads', 1, { outcome: opened > 0 ? 'opened' : 'unchanged' });
     this.deps.log.info('members reconciled', { user_id: userId, members: members.length, opened });
     return { members: members.length, opened };
@@ -191,7 +206,11 @@ export class MemberWatch {
    */
   async statusReported(member: { userId: string; memberGuid: string }): Promise<boolean> {
     const read = await this.#read(member);
-    if (!read) return false;
+    if (!read) {
+      // Gone at MX: it no longer needs its user either.
+      await this.deps.states.gone(member.userId, member.memberGuid);
+      return false;
+    }
     await this.observe(member.userId, read);
     return true;
   }
@@ -224,7 +243,7 @@ export class MemberWatch {
         connection_status: status,
         previous_connection_status: previous,
         action_required: actionRequired,
-        ...(actionRequired ? { reconnect: { widget_type: 'connect_widget' as const, current_member_guid: member.guid } } : {}),
+        ...(actionRequired ? { reconnect: reconnectOf(member.guid) } : {}),
       };
       // Before the state moves: a failure after publishing repeats the same event id, which reaches no one twice.
       await events.publish({

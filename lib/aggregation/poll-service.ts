@@ -16,6 +16,7 @@ import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { TransactionSync } from '../transactions/transaction-sync.ts';
+import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberWatch } from './member-watch.ts';
 
 export interface PollDeps {
@@ -29,6 +30,8 @@ export interface PollDeps {
   maxPollDelaySeconds: number;
   /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
   coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
+  /** Job ends per hour and outcome, for the operator's chart (worker-poll adds them up once per invocation). */
+  outcomes?: Pick<JobOutcomeCounts, 'count'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
   watch?: Pick<MemberWatch, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
@@ -203,6 +206,7 @@ export class PollService {
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
     const metrics = this.deps.metrics ?? noMetrics;
     metrics.add('JobsEnded', 1, { outcome, detected_by: detector });
+    this.deps.outcomes?.count(outcome, now);
     metrics.add('JobDuration', now - job.createdAt, { outcome });
     metrics.add('PollsPerJob', job.polls + 1, { outcome });
     if (lagMs !== undefined) metrics.add('DetectionLag', lagMs, { detected_by: detector });

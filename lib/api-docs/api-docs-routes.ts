@@ -32,7 +32,9 @@ const CONSOLE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-const consoleAsset = z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) });
+const consoleAsset = z.onFirstUse(() =>
+  z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) }),
+);
 
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = assets.get(name);
@@ -93,13 +95,13 @@ export const API_DOCS_ROUTES: readonly Route[] = [
     summary: "The console's script and style",
     auth: 'none',
     async handle(request) {
-      const { asset } = parseInput(consoleAsset, request.pathParams, 'path');
+      const { asset } = parseInput(consoleAsset(), request.pathParams, 'path');
       // index.html is the page itself, served at /console; the rest never change under their hashed names.
       if (asset === 'index.html') throw new HttpProblem('not_found', 'The console page is /console.');
       return serve(asset, 'public, max-age=31536000, immutable');
     },
     docs: () => ({
-      path: consoleAsset,
+      path: consoleAsset(),
       responses: {
         200: {
           description: "The console's script or style (content-hashed names, cacheable for a year)",

@@ -3,6 +3,7 @@ import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts
 import { Members } from '../connect/members.ts';
 import { UserDataRepository } from '../connect/user-data-repo.ts';
 import { UserErasure } from '../connect/user-erasure.ts';
+import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ResumeService } from '../aggregation/resume-service.ts';
 import type { Config } from '../config.ts';
@@ -32,8 +33,10 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const { deadlineSeconds } = config.aggregation;
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds });
   const resume = new ResumeService({ ...aggregation, deadlineSeconds });
+  const memberStates = new MemberStatesRepository(table);
   const members = new Members({
     ...aggregation,
+    states: memberStates,
     aggregations: refresh,
     useCasesEnabled: config.mx.useCasesEnabled,
   });
@@ -44,7 +47,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
     runtime,
     operationsOf<RefreshRouteDeps & MemberRouteDeps>(
       [...REFRESH_ROUTES, ...MEMBER_ROUTES],
-      { refresh, resume, members, erasure },
+      { refresh, resume, members, erasure, memberStates },
       (operation) => idempotent(operation, idempotency),
     ),
     apiKeyAccessOf(runtime, table),

@@ -25,7 +25,8 @@ import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
  * invocation instead of every message.
  */
 export function composeEventsRefresh(config: Config, given?: Given) {
-  const { perSecond, queueUrl, deadLetterQueueUrl } = config.refreshRequests;
+  const { perSecond, queueUrl } = config.refreshRequests;
+  const deadLetterQueueUrl = config.deadLetterQueues['refresh-requests'];
   if (!queueUrl || !deadLetterQueueUrl) {
     throw new ConfigError(
       ['REFRESH_REQUESTS_QUEUE_URL', 'REFRESH_REQUESTS_DLQ_URL'],

@@ -1,3 +1,5 @@
+import { JobOutcomeCounts } from '../aggregation/job-outcome-counts.ts';
+import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
 import { PollService } from '../aggregation/poll-service.ts';
@@ -42,8 +44,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
       : {}),
     pollNow: (job) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: 'push' }),
   });
-  poll = new PollService({ ...aggregation, watch, transactions: transactionSyncOf(runtime, table, nexus) });
-  const handler = sqsHandler(
+  const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
+  poll = new PollService({ ...aggregation, watch, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });
+  const records = sqsHandler(
     runtime,
     'poll',
     sqs,
@@ -60,5 +63,13 @@ export function composeWorkerPoll(config: Config, given?: Given) {
           ? { user_id: message.reconcile.user_id }
           : { job_id: message.job_id },
   );
+  // The invocation's job ends are added to the hour's counters before it returns (once, however many it ended).
+  const handler: typeof records = async (event, context) => {
+    try {
+      return await records(event, context);
+    } finally {
+      await outcomes.flush();
+    }
+  };
   return { handler, runtime, poll, watch, jobs: aggregation.jobs };
 }

@@ -1,5 +1,7 @@
 import * as z from '../zod.ts';
 import { jobView } from '../aggregation/job.ts';
+import type { MemberNeedingUser, MemberStatesRepository } from '../aggregation/member-states-repo.ts';
+import { reconnectOf, reconnectSchema } from '../aggregation/member-watch.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';
@@ -13,57 +15,99 @@ import type { UserErasure } from './user-erasure.ts';
 export interface MemberRouteDeps {
   members: Pick<Members, 'create' | 'update' | 'delete'>;
   erasure: Pick<UserErasure, 'erase'>;
+  memberStates: Pick<MemberStatesRepository, 'needingUser'>;
 }
 
-const userPath = z.object({ user_id: params.userId });
-const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const userPath = z.onFirstUse(() => z.object({ user_id: params.userId() }));
+const memberPath = z.onFirstUse(() => z.object({ user_id: params.userId(), member_guid: params.memberGuid() }));
 
-const useCases = z.array(z.enum(USE_CASES)).check(
-  z.refine((list: string[]) => new Set(list).size === list.length, 'must not name a use case twice'),
-  z.describe('PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED)'),
+const acrossUsersQuery = z.onFirstUse(() =>
+  z.object({
+    state: z
+      .enum(['needs_user'])
+      .check(z.describe('`needs_user`: members whose last recorded connection status needs their user to act')),
+    limit: params.acrossUsersLimit(),
+  }),
 );
-const credentials = z
-  .array(
-    z.strictObject({
-      guid: z
-        .string()
-        .check(z.regex(/^CRD-[A-Za-z0-9-]{1,80}$/, 'must be the CRD-… guid of one of the institution’s credentials')),
-      value: z.string().check(z.minLength(1), z.maxLength(1000)),
-    }),
-  )
-  .check(
-    z.minLength(1),
-    z.maxLength(20),
-    z.describe(
-      'The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered',
+
+/** A member needing its user, as `GET /members` answers it (built with the document, or at the first such request). */
+const memberNeedingUser = z.onFirstUse(() =>
+  z.strictObject({
+    user_id: z.string(),
+    member_guid: z.string(),
+    connection_status: z
+      .string()
+      .check(z.describe('CHALLENGED, DENIED, EXPIRED, IMPAIRED, IMPEDED, LOCKED, PREVENTED, REJECTED…')),
+    needs_user_since: z.string().check(z.describe('When the relay first recorded a status needing the user (ISO 8601, UTC)')),
+    reconnect: reconnectSchema(),
+  }),
+);
+
+const needingUserView = (member: MemberNeedingUser): z.output<ReturnType<typeof memberNeedingUser>> => ({
+  user_id: member.userId,
+  member_guid: member.memberGuid,
+  connection_status: member.connectionStatus,
+  needs_user_since: new Date(member.since).toISOString(),
+  reconnect: reconnectOf(member.memberGuid),
+});
+
+const useCases = z.onFirstUse(() =>
+  z.array(z.enum(USE_CASES)).check(
+    z.refine((list: string[]) => new Set(list).size === list.length, 'must not name a use case twice'),
+    z.describe('PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED)'),
+  ),
+);
+const credentials = z.onFirstUse(() =>
+  z
+    .array(
+      z.strictObject({
+        guid: z
+          .string()
+          .check(z.regex(/^CRD-[A-Za-z0-9-]{1,80}$/, 'must be the CRD-… guid of one of the institution’s credentials')),
+        value: z.string().check(z.minLength(1), z.maxLength(1000)),
+      }),
+    )
+    .check(
+      z.minLength(1),
+      z.maxLength(20),
+      z.describe(
+        'The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered',
+      ),
     ),
-  );
-const metadata = z.string().check(z.maxLength(1000), z.describe('Your own data about the member, kept by MX'));
+);
+const metadata = z.onFirstUse(() =>
+  z.string().check(z.maxLength(1000), z.describe('Your own data about the member, kept by MX')),
+);
 
-const newMemberBody = z.strictObject({
-  institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
-  credentials,
-  use_cases: z.optional(useCases),
-  skip_aggregation: z.optional(z.boolean()).check(z.describe('MX makes the member without aggregating it (no job)')),
-  metadata: z.optional(metadata),
-  id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 letters, digits and _ . : -'))),
-});
+const newMemberBody = z.onFirstUse(() =>
+  z.strictObject({
+    institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
+    credentials: credentials(),
+    use_cases: z.optional(useCases()),
+    skip_aggregation: z.optional(z.boolean()).check(z.describe('MX makes the member without aggregating it (no job)')),
+    metadata: z.optional(metadata()),
+    id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 letters, digits and _ . : -'))),
+  }),
+);
 
-const memberChangeBody = z.strictObject({
-  credentials: z.optional(credentials),
-  use_cases: z.optional(useCases),
-  skip_aggregation: z.optional(z.boolean()),
-  metadata: z.optional(metadata),
-});
+const memberChangeBody = z.onFirstUse(() =>
+  z.strictObject({
+    credentials: z.optional(credentials()),
+    use_cases: z.optional(useCases()),
+    skip_aggregation: z.optional(z.boolean()),
+    metadata: z.optional(metadata()),
+  }),
+);
 
 /** What the API document shows a member write answering: built with the document, as the response schemas are. */
-const memberAnswer = () =>
+const memberAnswer = z.onFirstUse(() =>
   z.strictObject({
     member: z
       .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
       .check(z.describe('The member as MX answered (MX’s fields, passed through)')),
     job: z.nullable(responseSchemas().job).check(z.describe('The job following the aggregation MX started; null when none')),
-  });
+  }),
+);
 
 const answerOf = (status: number, { member, job }: MemberWritten) => ({
   status,
@@ -79,6 +123,29 @@ const members = '/users/{user_id}/members';
  */
 export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
   {
+    method: 'GET',
+    path: '/members',
+    fn: 'api-refresh',
+    summary: 'Members across users whose connection needs their user (server keys)',
+    auth: 'api_key',
+    access: 'server_key',
+    query: 'parsed',
+    async handle(request, { memberStates }) {
+      const { limit } = parseInput(acrossUsersQuery(), request.query, 'query');
+      return { status: 200, body: { members: (await memberStates.needingUser(limit)).map(needingUserView) } };
+    },
+    docs: () => ({
+      query: acrossUsersQuery(),
+      description:
+        'What an operator watches across users: the members whose connection status, as the relay last recorded it (a job’s end, ' +
+        'MX’s webhook, the reconcile), needs their user — newest first. Each says how to let the user act. One page; a user-bound key is refused.',
+      responses: {
+        200: { description: 'The members', body: z.strictObject({ members: z.array(memberNeedingUser()) }) },
+      },
+      problems: ['forbidden'],
+    }),
+  },
+  {
     method: 'POST',
     path: members,
     fn: 'api-refresh',
@@ -86,13 +153,13 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     async handle(request, deps) {
-      const { user_id } = parseInput(userPath, request.pathParams, 'path');
-      const body = parseInput(newMemberBody, request.body, 'body');
+      const { user_id } = parseInput(userPath(), request.pathParams, 'path');
+      const body = parseInput(newMemberBody(), request.body, 'body');
       return answerOf(201, await deps.members.create(user_id, body));
     },
     docs: () => ({
-      path: userPath,
-      body: newMemberBody,
+      path: userPath(),
+      body: newMemberBody(),
       description:
         'MX makes the user first when it does not know it. The job (trigger `member_created`) ends as a refresh’s does, with the same events. ' +
         'Credential values are never logged or stored; an Idempotency-Key replay keeps a digest of the request, not its body.',
@@ -108,13 +175,13 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     async handle(request, deps) {
-      const path = parseInput(memberPath, request.pathParams, 'path');
-      const body = parseInput(memberChangeBody, request.body, 'body');
+      const path = parseInput(memberPath(), request.pathParams, 'path');
+      const body = parseInput(memberChangeBody(), request.body, 'body');
       return answerOf(200, await deps.members.update(path.user_id, path.member_guid, body));
     },
     docs: () => ({
-      path: memberPath,
-      body: memberChangeBody,
+      path: memberPath(),
+      body: memberChangeBody(),
       description:
         'With `credentials`, MX aggregates the member again: the answer carries its job (trigger `member_updated`), or the job already running. ' +
         'Opted in to use cases, every update carries `use_cases` (at least one).',
@@ -130,12 +197,12 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     async handle(request, deps) {
-      const path = parseInput(memberPath, request.pathParams, 'path');
+      const path = parseInput(memberPath(), request.pathParams, 'path');
       await deps.members.delete(path.user_id, path.member_guid);
       return { status: 204 };
     },
     docs: () => ({
-      path: memberPath,
+      path: memberPath(),
       description:
         'MX deletes the member with its accounts and transactions. A job still aggregating is polled at once: it finds the member gone and ends `failed` with its terminal event.',
       responses: { 204: { description: 'Deleted' } },
@@ -150,12 +217,12 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     async handle(request, { erasure }) {
-      const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      const { user_id } = parseInput(userPath(), request.pathParams, 'path');
       await erasure.erase(user_id);
       return { status: 204 };
     },
     docs: () => ({
-      path: userPath,
+      path: userPath(),
       description:
         'MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, ' +
         'transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the ' +

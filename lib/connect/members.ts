@@ -1,6 +1,7 @@
 import type { EventSink } from '../aggregation/job-events.ts';
 import type { Job } from '../aggregation/job.ts';
 import type { JobsRepository } from '../aggregation/jobs-repo.ts';
+import type { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import type { RefreshService } from '../aggregation/refresh-service.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
@@ -41,6 +42,8 @@ export interface MembersDeps {
   nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember'>;
   aggregations: Pick<RefreshService, 'follow'>;
   jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
+  /** What the relay last saw of each member: a deleted one is no longer listed as needing its user. */
+  states: Pick<MemberStatesRepository, 'gone'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
   events: EventSink;
   clock: Clock;
@@ -51,11 +54,13 @@ export interface MembersDeps {
 }
 
 /** `member.deleted`'s data. */
-export const memberDeletedEventDataSchema = z.strictObject({
-  user_id: z.string(),
-  member_guid: z.string(),
-  deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
-});
+export const memberDeletedEventDataSchema = z.onFirstUse(() =>
+  z.strictObject({
+    user_id: z.string(),
+    member_guid: z.string(),
+    deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
+  }),
+);
 
 /** The event id of a member's deletion: one per member (MX never reuses a guid). */
 export const memberDeletedEventId = (memberGuid: string): string => `msg_${memberGuid}_deleted`;
@@ -91,7 +96,8 @@ export class Members {
 
   /**
    * Deletes the member at MX, then ends its active job the one way jobs end: a poll now, which finds the member gone
-   * at MX and ends the job `failed` with its terminal event. Then `member.deleted`.
+   * at MX and ends the job `failed` with its terminal event. Then `member.deleted`, and the member is no longer listed
+   * as needing its user.
    */
   async delete(userId: string, memberGuid: string): Promise<void> {
     const { nexus, jobs, pollQueue, events, clock, log, metrics } = this.deps;
@@ -109,9 +115,15 @@ export class Members {
       type: 'member.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) } satisfies z.output<
-        typeof memberDeletedEventDataSchema
+        ReturnType<typeof memberDeletedEventDataSchema>
       >,
-    });
+    }); // Last, and never failing the deletion MX has made: the reconcile unlists a member MX no longer lists anyway.
+    await this.deps.states.gone(userId, memberGuid).catch((error: unknown) =>
+      log.warn('could not unlist the deleted member from those needing their user', {
+        member_guid: memberGuid,
+        error: String(error),
+      }),
+    );
   }
 
   /**

@@ -42,7 +42,8 @@ export const PROBLEMS = {
   forbidden: {
     status: 403,
     title: 'Not allowed for this API key',
-    cause: 'The API key is bound to another `user_id`, or the route (webhook management) needs a server key.',
+    cause:
+      'The API key is bound to another `user_id`, or the route needs a server key (webhook management; the views across users: `GET /jobs`, `/job_outcomes`, `/members`, `/queues`).',
     fix: 'Use the key bound to that user, or a server key (not bound to a user).',
   },
   too_many_requests: {

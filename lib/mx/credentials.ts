@@ -19,7 +19,9 @@ export class MxCredentialsError extends NexusRelayError {
   }
 }
 
-const secretShape = z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) });
+const secretShape = z.onFirstUse(() =>
+  z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) }),
+);
 
 /** A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container. */
 export function mxCredentialsProvider(source: MxCredentialsSource, secrets?: SecretsSource): MxCredentialsProvider {

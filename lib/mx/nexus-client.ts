@@ -51,14 +51,16 @@ export interface AggregateResult {
  * Aggregate and resume answers: MX documents a member body for aggregate and only a status for resume, so either
  * is taken — an empty body, or one without `member`, is read as "no member" and the member is read after it.
  */
-const optionalMemberResponse = z.union([
-  z.undefined(),
-  memberResponse,
-  z.pipe(
-    z.looseObject({}),
-    z.transform(() => undefined),
-  ),
-]);
+const optionalMemberResponse = z.onFirstUse(() =>
+  z.union([
+    z.undefined(),
+    memberResponse(),
+    z.pipe(
+      z.looseObject({}),
+      z.transform(() => undefined),
+    ),
+  ]),
+);
 
 /** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
 export class NexusClient {
@@ -83,7 +85,7 @@ export class NexusClient {
       params: { member_guid: memberGuid },
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
       body: this.#aggregateMethod === 'POST' ? {} : undefined,
-      schema: optionalMemberResponse,
+      schema: optionalMemberResponse(),
       // Starts a job, even when sent as GET: replayed only when MX certainly did not act on it.
       idempotent: false,
     });
@@ -100,7 +102,7 @@ export class NexusClient {
         route: '/members',
         kind: 'member',
         query: { page, records_per_page: 100 },
-        schema: membersPageResponse,
+        schema: membersPageResponse(),
       });
       members.push(...body.members);
       if (page >= (body.pagination?.total_pages ?? 1)) break;
@@ -114,7 +116,7 @@ export class NexusClient {
       route: '/members/{member_guid}',
       kind: 'member',
       params: { member_guid: memberGuid },
-      schema: memberResponse,
+      schema: memberResponse(),
     });
     return body.member;
   }
@@ -129,7 +131,7 @@ export class NexusClient {
       route: '/members',
       kind: 'member',
       body: { member },
-      schema: memberResponse,
+      schema: memberResponse(),
       idempotent: false,
     });
     return body.member;
@@ -143,7 +145,7 @@ export class NexusClient {
       kind: 'member',
       params: { member_guid: memberGuid },
       body: { member },
-      schema: memberResponse,
+      schema: memberResponse(),
       idempotent: false,
     });
     return body.member;
@@ -171,7 +173,7 @@ export class NexusClient {
       kind: 'resume',
       params: { member_guid: memberGuid },
       body: { challenges: answers },
-      schema: optionalMemberResponse,
+      schema: optionalMemberResponse(),
       idempotent: false,
     });
     // MX's resume page shows only a status: without a member in the answer, the member is read.
@@ -185,7 +187,7 @@ export class NexusClient {
       route: '/members/{member_guid}/challenges',
       kind: 'challenges',
       params: { member_guid: memberGuid },
-      schema: challengesResponse,
+      schema: challengesResponse(),
     });
     return body.challenges;
   }

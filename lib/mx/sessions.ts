@@ -67,7 +67,9 @@ export interface ServedUsers {
   note(userId: string): Promise<void>;
 }
 
-export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
+export const sessionResponse = z.onFirstUse(() =>
+  z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) }),
+);
 
 export interface SessionManagerOptions {
   store: SessionStore;
@@ -251,7 +253,7 @@ export class SessionManager {
         kind: 'session',
         headers: { 'MD-API-TOKEN': apiToken },
         body: {},
-        schema: sessionResponse,
+        schema: sessionResponse(),
       },
       { deadline },
     );

@@ -51,6 +51,8 @@ export const keys = {
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
   mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
+  /** How many jobs ended in each outcome in one hour, across users (lib/aggregation/job-outcomes-repo.ts). */
+  jobOutcomes: (hour: string) => ({ pk: 'OUTCOMES', sk: hour }),
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
   /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
@@ -95,7 +97,15 @@ export const gsi1 = {
   apiKeys: 'APIKEYS',
   /** The users the reconcile reads, by when they are due (sort key `{due ISO}#{user_id}`), in RECONCILE_SHARDS. */
   reconcileDue: (shard: number) => `RECONCILE#${shard}`,
+  /**
+   * Member states whose connection status needs the user (sort key `{since ISO}#{user_id}#{member_guid}`), in
+   * MEMBERS_NEEDING_USER_SHARDS: the operator's overview (lib/aggregation/member-states-repo.ts).
+   */
+  membersNeedingUser: (shard: number) => `NEEDSUSER#${shard}`,
 };
+
+/** Members needing their user are spread over this many GSI1 partitions (an expiry wave at one bank writes many). */
+export const MEMBERS_NEEDING_USER_SHARDS = 4;
 
 /** The reconcile's schedule is spread over this many GSI1 partitions (the sweeper reads them all). */
 export const RECONCILE_SHARDS = 4;
@@ -142,6 +152,8 @@ export const PARTITIONS = {
   idempotency: keys.idempotency('*').pk,
   institutions: keys.institutionStats('*').pk,
   mxPushCounts: keys.mxPushCounts('*').pk,
+  /** Jobs ended per hour and outcome (the operator's overview). */
+  jobOutcomes: keys.jobOutcomes('*').pk,
   sweepMarks: keys.deliverySweepCheckpoints.pk,
   rateWindows: keys.rateWindow('*', '*').pk,
 } as const;

@@ -301,8 +301,13 @@ describe('the console in Chromium', () => {
     }
   });
 
-  it('the overview shows, without a user id, a failed job and one waiting for MFA from two users, MX’s question, a chart of real deliveries, and passes axe', async () => {
-    const [failingUser, mfaUser] = [`console-${randomUUID().slice(0, 8)}`, `console-${randomUUID().slice(0, 8)}`];
+  it('the overview shows, without a user id, a failed job and one waiting for MFA from two users, MX’s question, a member needing its user, a chart of real deliveries, and passes axe', async () => {
+    const [failingUser, mfaUser, expiredUser] = [1, 2, 3].map(() => `console-${randomUUID().slice(0, 8)}`) as [
+      string,
+      string,
+      string,
+    ];
+    const expiredMember = await simMember(expiredUser, 300, { final_status: 'EXPIRED' });
     const [failed, waiting] = await Promise.all([
       relay
         .waitForJob(
@@ -320,6 +325,7 @@ describe('the console in Chromium', () => {
           }),
         )
         .then((job) => job),
+      relay.waitForJob(await relay.members.refresh({ user_id: expiredUser, member_guid: expiredMember })),
     ]);
     expect([failed.status, waiting.status]).toEqual(['failed', 'action_required']);
 
@@ -335,15 +341,35 @@ describe('the console in Chromium', () => {
     expect(await waitingRow.innerText()).toContain(mfaUser);
     expect(await waitingRow.innerText()).toContain('“Name of your first pet?”');
     expect(await waitingRow.innerText()).toContain('The user answers MX’s question');
+    // A member whose credentials expired, listed by its recorded status with what its user does.
+    const memberRow = page.locator(`tr[data-member="${expiredMember}"]`);
+    await memberRow.waitFor();
+    expect(await memberRow.innerText()).toContain(expiredUser);
+    expect(await memberRow.innerText()).toContain('EXPIRED');
+    expect(await memberRow.innerText()).toContain('Reconnect in a connect_widget');
+    // Each work queue with the dead letters waiting in it (none here), and how to read them.
+    for (const queue of ['poll', 'delivery', 'refresh-requests']) {
+      expect(await page.locator(`tr[data-queue="${queue}"]`).innerText()).toMatch(
+        new RegExp(`${queue}\\s+0\\s+dlq list ${queue}`),
+      );
+    }
     // The chart of delivery attempts, drawn from the real deliveries of this file's refreshes.
-    const caption = await page.locator('figure.chart figcaption').innerText();
+    const caption = await page.locator('figure.attempts-chart figcaption').innerText();
     expect(Number(/(\d+) delivered/.exec(caption)?.[1])).toBeGreaterThan(0);
     const bars = await page
-      .locator('figure.chart rect.delivered')
+      .locator('figure.attempts-chart rect.delivered')
       .evaluateAll((rects) =>
         rects.map((rect) => Number((rect as unknown as { getAttribute(name: string): string | null }).getAttribute('height'))),
       );
     expect(bars.some((height) => height > 0)).toBe(true);
+    // Jobs ended per hour by outcome, counted as worker-poll ended this test's jobs: one failed, two waiting for their user.
+    const outcomes = await page.locator('figure.outcomes-chart figcaption').innerText();
+    expect(Number(/(\d+) failed/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/(\d+) waiting for their user/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(2);
+    // Each subscription's success rate: this file's receiver verifies and answers 2xx to what it is sent.
+    const rate = await page.locator(`li[data-rate="${webhookId}"]`).innerText();
+    expect(Number(/(\d+) %/.exec(rate)?.[1])).toBeGreaterThan(0);
+    expect(rate).toContain(receiver.url);
     await page.screenshot({ path: screenshotPath('console.png'), clip: { x: 0, y: 0, width: 1200, height: 700 } });
     await waitingRow.getByRole('link', { name: waiting.id }).click();
     await page.waitForURL(new RegExp(`#/jobs/${waiting.id}$`));

@@ -86,6 +86,9 @@ function allowed(name: FunctionName, permission: string): boolean {
   if (permission.startsWith('query ')) return (spec.queries as string[]).includes(permission.slice(6));
   if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
   const [command, queue] = permission.split(' ');
+  if (command === 'sqs:GetQueueAttributes') {
+    return queue!.endsWith('-dlq') && (spec.countsDeadLetters ?? []).includes(queue!.slice(0, -4) as QueueName);
+  }
   if (command !== 'sqs:SendMessage' && command !== 'sqs:SendMessageBatch') return false;
   if (queue!.endsWith('-dlq')) return (spec.deadLettersTo ?? []).includes(queue!.slice(0, -4) as QueueName);
   return (spec.sendsTo as string[]).includes(queue!);
@@ -222,6 +225,12 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   await api('GET', `/jobs/${job.id}`);
   await api('GET', `/users/${userId}/members/${memberGuid}/aggregation`);
   await api('GET', `/users/${userId}/jobs`);
+  // The operator's overview across users: jobs (api-jobs), members needing their user (api-refresh), dead letters.
+  await api('GET', '/jobs?state=attention');
+  await api('GET', '/jobs?state=running');
+  await api('GET', '/members?state=needs_user');
+  await api('GET', '/queues');
+  await api('GET', '/job_outcomes');
   const deliveries = await api('GET', `/webhooks/${subscription.id}/deliveries`);
   const replayed = deliveries.deliveries[0].msg_id as string;
   await api('POST', `/webhooks/${subscription.id}/deliveries/${replayed}/replay`);

@@ -49,7 +49,14 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   // Across users: the active-job pointers' shards and the days of jobs needing someone (table queries).
-  'api-jobs': [...items('GetItem', 'UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, QUERY_GSI2],
+  // Across users, the dead letters waiting in each queue's DLQ (its attributes only: no message is read).
+  'api-jobs': [
+    ...items('GetItem', 'UpdateItem', 'BatchGetItem'),
+    QUERY_TABLE,
+    QUERY_GSI1,
+    QUERY_GSI2,
+    ...['poll-dlq', 'delivery-dlq', 'refresh-requests-dlq'].map((queue) => `sqs:GetQueueAttributes queue:${queue}`),
+  ],
   // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
   'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.

@@ -166,14 +166,16 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(FUNCTION_SPECS['events-refresh'].maxConcurrency).toBeGreaterThanOrEqual(2);
     });
 
-    it('gives events-refresh, and only it, the refresh-requests queue and DLQ URLs', () => {
+    it('gives events-refresh the refresh-requests queue and DLQ URLs, api-jobs (which counts dead letters) the DLQ’s, no other either', () => {
       for (const [name, { properties }] of functions) {
         const variables = properties.Environment.Variables;
         const urls = [variables.REFRESH_REQUESTS_QUEUE_URL, variables.REFRESH_REQUESTS_DLQ_URL].map(referencedId);
         const expected =
           name === 'events-refresh'
             ? [queues.get('refresh-requests')!.logicalId, queues.get('refresh-requests-dlq')!.logicalId]
-            : [undefined, undefined];
+            : name === 'api-jobs'
+              ? [undefined, queues.get('refresh-requests-dlq')!.logicalId]
+              : [undefined, undefined];
         expect([name, urls]).toEqual([name, expected]);
       }
     });

@@ -9,11 +9,14 @@ import type {
   DeliveryQuery,
   Job,
   MemberCreate,
+  MemberNeedingUser,
   MemberUpdate,
   MemberWritten,
   MxBody,
   MxRecord,
+  OutcomeHour,
   paths,
+  QueueState,
   RefreshQuery,
   ReplayRange,
   ReplayResult,
@@ -181,6 +184,17 @@ export class RelayClient {
     list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/members', userList(params)),
     get: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
       this.read('/users/{user_id}/members/{member_guid}', { path: params }, options),
+    /**
+     * Members across users (a server key) whose connection status, as the relay last recorded it, needs their user:
+     * newest first, each with the widget request that lets the user act. One page of at most `limit` (default 50).
+     */
+    needingUser: async (params: { limit?: number } = {}, options: CallOptions = {}): Promise<MemberNeedingUser[]> => {
+      const call = this.raw.GET('/members', {
+        params: { query: { state: 'needs_user', limit: params.limit } },
+        ...init(options),
+      });
+      return (await dataOf(call)).members;
+    },
   };
 
   readonly jobs = {
@@ -211,6 +225,20 @@ export class RelayClient {
       const call = this.raw.GET('/jobs', { params: { query: { state: params.state, limit: params.limit } }, ...init(options) });
       return (await dataOf(call)).jobs;
     },
+    /** How many jobs ended in each outcome, per hour across users, the last `hours` (default 24) oldest first (a server key). */
+    outcomes: async (params: { hours?: number } = {}, options: CallOptions = {}): Promise<OutcomeHour[]> => {
+      const call = this.raw.GET('/job_outcomes', { params: { query: { hours: params.hours } }, ...init(options) });
+      return (await dataOf(call)).hours;
+    },
+  };
+
+  readonly queues = {
+    /**
+     * The relay's work queues with the dead letters waiting in each (a server key): what failed for good, read and
+     * moved back with the CLI's `dlq list|show|redrive`.
+     */
+    list: async (options: CallOptions = {}): Promise<QueueState[]> =>
+      (await dataOf(this.raw.GET('/queues', init(options)))).queues,
   };
 
   /**

@@ -36,6 +36,12 @@ export type WidgetUrlRequest = RequestBody<operations['post_users_user_id_widget
 /** A single-use widget URL: load it once, before `expires_at` (a credential: keep it out of logs). */
 export type WidgetUrl = SuccessBody<operations['post_users_user_id_widget_urls']>['widget_url'];
 
+/** A member whose connection status needs its user, with the widget request that lets the user act (GET /members). */
+export type MemberNeedingUser = SuccessBody<operations['get_members']>['members'][number];
+/** One hour's job ends across users, by outcome (GET /job_outcomes). */
+export type OutcomeHour = SuccessBody<operations['get_job_outcomes']>['hours'][number];
+/** One of the relay's work queues, with the dead letters waiting in it (GET /queues). */
+export type QueueState = SuccessBody<operations['get_queues']>['queues'][number];
 /** A member to create at MX: `institution_code`, the user's `credentials`, `use_cases`… (never logged by the relay). */
 export type MemberCreate = RequestBody<operations['post_users_user_id_members']>;
 /** What may change on a member: new `credentials` (MX aggregates again), `use_cases`, `metadata`. */

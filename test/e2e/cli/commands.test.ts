@@ -332,6 +332,17 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     members.challenged = challenged.json().member.guid;
     members.fails = fails.json().member.guid;
 
+    // Its data: as many accounts and transactions as asked for, read through the relay.
+    const holder = newUser();
+    expect((await cli('sim', 'member', 'add', holder, '--accounts', '3', '--transactions', '7', '--json')).code).toBe(0);
+    const [accounts, transactions] = await Promise.all([
+      cli('accounts', holder, '--json'),
+      cli('transactions', 'list', holder, '--json'),
+    ]);
+    expect(accounts.json().accounts).toHaveLength(3);
+    expect(transactions.json().transactions).toHaveLength(7);
+    expect((await cli('sim', 'member', 'add', newUser(), '--accounts', '21')).stderr).toContain('--accounts');
+
     const invalid = await cli('sim', 'member', 'add', newUser(), '--outcome', 'NOT_A_STATUS', '--json');
     expect(invalid.code).toBe(1);
     expect(invalid.json()).toMatchObject({

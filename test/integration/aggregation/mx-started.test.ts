@@ -311,6 +311,58 @@ describe('connection statuses MX announces', () => {
       (await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, body)).status,
     ).toBe(204);
   });
+
+  it('the members needing their user are listed across users (GET /members?state=needs_user) until they no longer do', async () => {
+    const expired = await knownMember();
+    const locked = await knownMember();
+    const changedTo = (member: { memberGuid: string }, status: string) =>
+      receiver.waitFor(
+        (event) =>
+          event.type === 'member.connection_status_changed' &&
+          (event.data as { member_guid?: string; connection_status?: string }).member_guid === member.memberGuid &&
+          (event.data as { connection_status?: string }).connection_status === status,
+      );
+    await sim('POST', `/_sim/members/${expired.memberGuid}/connection_status`, { connection_status: 'EXPIRED' });
+    await changedTo(expired, 'EXPIRED');
+    await sim('POST', `/_sim/members/${locked.memberGuid}/connection_status`, { connection_status: 'LOCKED' });
+    await changedTo(locked, 'LOCKED');
+    const needing = async () =>
+      (
+        (await relay('GET', '/members?state=needs_user&limit=100')).body.members as {
+          member_guid: string;
+          needs_user_since: string;
+        }[]
+      ).filter((m) => [expired.memberGuid, locked.memberGuid].includes(m.member_guid));
+    const listed = await needing();
+    expect(listed).toEqual([
+      {
+        user_id: locked.userId,
+        member_guid: locked.memberGuid,
+        connection_status: 'LOCKED',
+        needs_user_since: expect.stringMatching(/Z$/),
+        reconnect: { widget_type: 'connect_widget', current_member_guid: locked.memberGuid },
+      },
+      expect.objectContaining({ user_id: expired.userId, member_guid: expired.memberGuid, connection_status: 'EXPIRED' }),
+    ]);
+    // Another status that needs the user keeps the member listed since the first.
+    await sim('POST', `/_sim/members/${locked.memberGuid}/connection_status`, { connection_status: 'EXPIRED' });
+    await changedTo(locked, 'EXPIRED');
+    expect((await needing())[0]).toMatchObject({
+      member_guid: locked.memberGuid,
+      connection_status: 'EXPIRED',
+      needs_user_since: listed[0]!.needs_user_since,
+    });
+    // The user reconnects one (MX pushes nothing for a healed status: the next refresh reads it); the other is deleted
+    // through the relay: neither needs anyone any more.
+    await sim('POST', `/_sim/members/${expired.memberGuid}/connection_status`, { connection_status: 'CONNECTED' });
+    expect((await relay('POST', `/users/${expired.userId}/members/${expired.memberGuid}/refresh`, {})).status).toBe(202);
+    await changedTo(expired, 'CONNECTED');
+    expect((await relay('DELETE', `/users/${locked.userId}/members/${locked.memberGuid}`)).status).toBe(204);
+    expect(await needing()).toEqual([]);
+    const bad = await relay('GET', '/members?state=everything');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'state' });
+  }, 40_000);
 });
 
 /** The simulator's count of member reads (`GET /members/{guid}`) of this member: how the relay's reads are seen. */

@@ -4,8 +4,10 @@ import { matchRoute } from '../../../infra/local/gateway.ts';
 import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
+import { deadLetterUrlVariable, QUEUE_NAMES } from '../../../lib/queue/queue-names.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
+import { JobOutcomesRepository, outcomeHourOf } from '../../../lib/aggregation/job-outcomes-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**
@@ -51,6 +53,7 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', local.engines.sqsEndpoint);
   vi.stubEnv('POLL_QUEUE_URL', local.engines.queueUrls.poll);
   vi.stubEnv('DELIVERY_QUEUE_URL', local.engines.queueUrls.delivery);
+  for (const queue of QUEUE_NAMES) vi.stubEnv(deadLetterUrlVariable(queue), local.engines.deadLetterQueueUrls[queue]);
   vi.stubEnv('MX_BASE_URL', 'http://127.0.0.1:9');
   vi.stubEnv('MX_CLIENT_ID', 'client');
   vi.stubEnv('MX_API_KEY', 'key');
@@ -70,8 +73,8 @@ beforeAll(async () => {
   bobJobs.sort(newestFirst);
 }, 60_000);
 
-async function list(userId: string, query: Record<string, string> = {}, key = SERVER_KEY) {
-  const path = `/users/${userId}/jobs`;
+/** A GET of one of api-jobs' routes through its handler (auth included), as API Gateway sends it. */
+async function get(path: string, query: Record<string, string>, key: string) {
   const route = matchRoute('GET', path);
   const result = await handler(
     {
@@ -85,16 +88,19 @@ async function list(userId: string, query: Record<string, string> = {}, key = SE
     },
     {} as Context,
   );
-  return {
-    status: result.statusCode,
-    body: JSON.parse(result.body) as {
+  return { status: result.statusCode, body: JSON.parse(result.body) as any };
+}
+
+const list = async (userId: string, query: Record<string, string> = {}, key = SERVER_KEY) =>
+  (await get(`/users/${userId}/jobs`, query, key)) as {
+    status: number;
+    body: {
       jobs: { id: string; user_id: string; created_at: string }[];
       next_cursor?: string;
       code?: string;
       field?: string;
-    },
+    };
   };
-}
 
 async function listAll(userId: string, limit: number, key = SERVER_KEY) {
   const seen: string[] = [];
@@ -194,25 +200,11 @@ describe('GET /users/{user_id}/jobs', () => {
 });
 
 describe('GET /jobs: across users, for an operator (issue 38: the console overview)', () => {
-  async function acrossUsers(query: Record<string, string>, key = SERVER_KEY) {
-    const route = matchRoute('GET', '/jobs');
-    const result = await handler(
-      {
-        routeKey: route.routeKey,
-        rawPath: '/jobs',
-        headers: { authorization: `Bearer ${key}` },
-        queryStringParameters: query,
-        pathParameters: route.pathParameters,
-        isBase64Encoded: false,
-        requestContext: { requestId: 'req-across-users', http: { method: 'GET', path: '/jobs' } },
-      },
-      {} as Context,
-    );
-    return {
-      status: result.statusCode,
-      body: JSON.parse(result.body) as { jobs: { id: string; status: string }[]; code?: string },
+  const acrossUsers = async (query: Record<string, string>, key = SERVER_KEY) =>
+    (await get('/jobs', query, key)) as {
+      status: number;
+      body: { jobs: { id: string; status: string }[]; code?: string };
     };
-  }
 
   it('lists the jobs that ended needing someone, from two users, newest first; a resumed one drops out', async () => {
     const now = Date.now();
@@ -255,5 +247,34 @@ describe('GET /jobs: across users, for an operator (issue 38: the console overvi
     const bad = await acrossUsers({ state: 'everything' });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'state' });
+  });
+});
+
+describe('GET /job_outcomes: jobs ended per hour across users (server keys)', () => {
+  const outcomes = (query: Record<string, string>, key = SERVER_KEY) => get('/job_outcomes', query, key);
+
+  it('answers each of the last hours oldest first, counts added up across writers, zeros where none ended', async () => {
+    const repository = new JobOutcomesRepository(local.table);
+    const now = Date.now();
+    const before = (await outcomes({ hours: '3' })).body.hours as Record<string, number | string>[];
+    await repository.add(outcomeHourOf(now), { succeeded: 5, failed: 1 }, now);
+    await repository.add(outcomeHourOf(now), { succeeded: 2, action_required: 1 }, now);
+    await repository.add(outcomeHourOf(now - 2 * 3600_000), { timed_out: 1 }, now);
+    const answer = await outcomes({ hours: '3' });
+    expect(answer.status).toBe(200);
+    const hours = answer.body.hours as Record<string, number | string>[];
+    expect(hours.map((hour) => hour.hour)).toEqual([2, 1, 0].map((back) => `${outcomeHourOf(now - back * 3600_000)}:00:00Z`));
+    const added = hours.map((hour, i) =>
+      Object.fromEntries(
+        ['succeeded', 'action_required', 'failed', 'timed_out'].map((k) => [k, Number(hour[k]) - Number(before[i]![k])]),
+      ),
+    );
+    expect(added).toEqual([
+      { succeeded: 0, action_required: 0, failed: 0, timed_out: 1 },
+      { succeeded: 0, action_required: 0, failed: 0, timed_out: 0 },
+      { succeeded: 7, action_required: 1, failed: 1, timed_out: 0 },
+    ]);
+    expect((await outcomes({}, ALICE_KEY)).status).toBe(403);
+    expect((await outcomes({ hours: '0' })).body).toMatchObject({ code: 'validation_failed', field: 'hours' });
   });
 });

@@ -7,7 +7,8 @@ import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 /**
  * Nothing dropped: a message an SQS-driven worker cannot parse arrives in its queue's dead-letter queue byte for
  * byte, its own attributes kept and a `reason` added — over the local stack (fauxqs, the same pollers and handlers
- * as Lambda runs). Nothing is acknowledged unhandled: the work queues are empty afterwards and nothing is lost.
+ * as Lambda runs). Nothing is acknowledged unhandled: the work queues are empty afterwards and nothing is lost; the
+ * operator sees them counted per queue.
  */
 let stack: LocalStack;
 let sqs: SQSClient;
@@ -67,5 +68,27 @@ describe.each(QUEUE_NAMES)('the %s queue', (role) => {
       expect(message.attributes.source_message_id).toBeTruthy();
     }
     expect(await receiveAll(stack.engines.queueUrls[role], 1, 1_500)).toEqual([]);
+  });
+});
+
+describe('GET /queues (the operator’s overview)', () => {
+  const counts = async (): Promise<Record<string, number>> => {
+    const answer = await fetch(`${stack.url}/queues`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
+    expect(answer.status).toBe(200);
+    const { queues } = (await answer.json()) as { queues: { name: string; dead_letters: number }[] };
+    expect(queues.map((queue) => queue.name)).toEqual([...QUEUE_NAMES]);
+    return Object.fromEntries(queues.map((queue) => [queue.name, queue.dead_letters]));
+  };
+
+  it('counts the dead letters waiting in each queue: one more in poll’s once a malformed poll message arrives there', async () => {
+    const before = await counts();
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.engines.queueUrls.poll, MessageBody: '{"not":"a poll step"}' }));
+    const deadline = Date.now() + 20_000;
+    let after = await counts();
+    while (after.poll === before.poll && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      after = await counts();
+    }
+    expect(after).toEqual({ ...before, poll: before.poll! + 1 });
   });
 });

@@ -96,6 +96,25 @@ describe('a key bound to a user', () => {
   });
 });
 
+describe('a key bound to a user, on the routes for server keys only', () => {
+  it('gets 403 forbidden on every one (webhooks, the operator’s views across users); a server key does not', async () => {
+    const serverRoutes = ROUTES.filter((route) => route.auth === 'api_key' && route.access === 'server_key');
+    expect(serverRoutes.map((route) => `${route.method} ${route.path}`)).toEqual(
+      expect.arrayContaining(['GET /jobs', 'GET /members', 'GET /queues', 'POST /webhooks']),
+    );
+    const query: Record<string, string> = { '/jobs': '?state=attention', '/members': '?state=needs_user' };
+    for (const route of serverRoutes) {
+      const path = `${route.path.replace(/\{(\w+)\}/g, 'x')}${query[route.path] ?? ''}`;
+      const body = route.method === 'GET' || route.method === 'DELETE' ? undefined : {};
+      expect(await call(route.method, path, USER_KEY, body), `${route.method} ${path}`).toMatchObject({
+        status: 403,
+        body: { code: 'forbidden' },
+      });
+      expect((await call(route.method, path, stack.apiKey, body)).body?.code, `${route.method} ${path}`).not.toBe('forbidden');
+    }
+  });
+});
+
 describe(`brute force: ${ATTEMPTS} random wrong keys`, () => {
   it('are all refused with 401 problem+json, none succeeds, and the key cache stays bounded', async () => {
     // A request with the real key first, so the container's authenticator exists and holds a known key.

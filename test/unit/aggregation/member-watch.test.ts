@@ -31,6 +31,9 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
   const jobs = new Map<string, Job>();
   let reads = 0;
   let writes = 0;
+  const goneCalls: string[] = [];
+  /** The user's members recorded as needing the user. */
+  let needingUser: string[] = [];
   const watch = new MemberWatch({
     states: {
       get: async () => state && { ...state },
@@ -53,6 +56,10 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
         };
         return true;
       },
+      async gone(_u, memberGuid) {
+        goneCalls.push(memberGuid);
+      },
+      needingUserOf: async () => needingUser,
     },
     nexus: {
       async listMembers() {
@@ -91,7 +98,19 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
     log: silentLog,
     metrics: { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink,
   });
-  return { watch, published, opened, polled, metrics, jobs, state: () => state, reads: () => reads, writes: () => writes };
+  return {
+    watch,
+    published,
+    opened,
+    polled,
+    metrics,
+    jobs,
+    state: () => state,
+    reads: () => reads,
+    writes: () => writes,
+    gone: () => goneCalls,
+    recordNeedingUser: (guids: string[]) => void (needingUser = guids),
+  };
 }
 
 describe('MemberWatch: aggregations MX reports', () => {
@@ -120,6 +139,13 @@ describe('MemberWatch: aggregations MX reports', () => {
     expect(
       await setup(undefined, { aggregated_at: null }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx'),
     ).toBe('not_aggregated');
+  });
+
+  it('a status reported for a member MX no longer has unlists it (it needs no one any more), announcing nothing', async () => {
+    const { watch, gone, published } = setup({ aggregatedAt: null, connectionStatus: 'EXPIRED', statusSeq: 1 }, { gone: true });
+    expect(await watch.statusReported({ userId: USER, memberGuid: MEMBER })).toBe(false);
+    expect(gone()).toEqual([MEMBER]);
+    expect(published).toEqual([]);
   });
 
   it('a CONNECTION_STATUS for a member no job followed is counted as unplaced; one with a job is placed by it', async () => {
@@ -191,6 +217,17 @@ describe('MemberWatch: the reconcile', () => {
     expect(opened.map((o) => o.trigger)).toEqual(['mx']);
     const old = setup(undefined, {}, { now: Date.parse('2026-11-25T09:00:00Z'), intervalMs: 6 * 3600_000 });
     expect(await old.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
+  });
+
+  it('unlists the members recorded as needing their user that MX no longer lists (deleted outside the relay)', async () => {
+    const { watch, gone, recordNeedingUser } = setup({
+      aggregatedAt: '2026-11-24T08:00:00Z',
+      connectionStatus: 'CONNECTED',
+      statusSeq: 0,
+    });
+    recordNeedingUser([MEMBER, 'MBR-deleted-elsewhere']);
+    await watch.reconcile(USER);
+    expect(gone()).toEqual(['MBR-deleted-elsewhere']);
   });
 });
 

@@ -10,6 +10,10 @@ const env = {
   TABLE_NAME: 'routes-test',
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
+  // api-jobs counts every queue's dead letters: it is given each DLQ, as the stack gives it.
+  POLL_DLQ_URL: 'http://127.0.0.1:1/000000000000/poll-dlq',
+  DELIVERY_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-dlq',
+  REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
   MX_BASE_URL: 'http://127.0.0.1:1',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',

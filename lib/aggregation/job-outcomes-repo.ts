@@ -1,0 +1,62 @@
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { toEpochSeconds } from '../clock.ts';
+import { keys, type TableRef } from '../store/table.ts';
+import type { TerminalStatus } from './job.ts';
+
+/** The outcomes a job ends in, in the order they are shown. */
+export const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as const satisfies readonly TerminalStatus[];
+
+/** How many jobs ended in each outcome. */
+export type OutcomeCounts = Record<TerminalStatus, number>;
+
+export const noOutcomes = (): OutcomeCounts => ({ succeeded: 0, action_required: 0, failed: 0, timed_out: 0 });
+
+/** Counters are kept this long: the overview charts the last day; a week is there to look back on. */
+const RETENTION_SECONDS = 8 * 24 * 3600;
+
+/** `2026-11-24T19`: the hour `ms` falls in, as the counters' sort key names it (sortable as text). */
+export const outcomeHourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 13);
+
+/**
+ * Jobs ended per hour, across users: one item per hour (`OUTCOMES` / `{hour}`), added to once per worker-poll
+ * invocation that ended jobs (lib/aggregation/job-outcome-counts.ts), read by the operator's overview.
+ */
+export class JobOutcomesRepository {
+  constructor(private readonly table: TableRef) {}
+
+  async add(hour: string, counts: Partial<OutcomeCounts>, now: number): Promise<void> {
+    const added = JOB_OUTCOMES.filter((outcome) => (counts[outcome] ?? 0) > 0);
+    if (added.length === 0) return;
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.jobOutcomes(hour),
+        UpdateExpression: `ADD ${added.map((outcome) => `${outcome} :${outcome}`).join(', ')} SET #ttl = :ttl`,
+        ExpressionAttributeNames: { '#ttl': 'ttl' },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(added.map((outcome) => [`:${outcome}`, counts[outcome]])),
+          ':ttl': toEpochSeconds(now) + RETENTION_SECONDS,
+        },
+      }),
+    );
+  }
+
+  /** Each of the `hours` hours up to the one `now` falls in, oldest first, with its counts (zeros where none ended). */
+  async lastHours(hours: number, now: number): Promise<{ hour: string; counts: OutcomeCounts }[]> {
+    const wanted = Array.from({ length: hours }, (_, i) => outcomeHourOf(now - (hours - 1 - i) * 3600_000));
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': keys.jobOutcomes('').pk, ':from': wanted[0], ':to': wanted.at(-1) },
+      }),
+    );
+    const byHour = new Map(Items.map((item) => [String(item.sk), item]));
+    return wanted.map((hour) => {
+      const item = byHour.get(hour);
+      const counts = noOutcomes();
+      for (const outcome of JOB_OUTCOMES) counts[outcome] = Number(item?.[outcome] ?? 0) || 0;
+      return { hour, counts };
+    });
+  }
+}
