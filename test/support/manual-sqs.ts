@@ -99,6 +99,11 @@ export class ManualSqs {
     return 'returned';
   }
 
+  /** Deliveries of the SQS message `messageId` waiting in the pool (returned after a failure, or duplicates to come). */
+  waitingCopiesOf(messageId: string): number {
+    return this.#pool.filter((message) => message.messageId === messageId).length;
+  }
+
   get size(): number {
     return this.#pool.length;
   }
