@@ -114,21 +114,7 @@ const CONSTRUCTED_CLIENTS = ['dynamodb', 'sqs', 'kms'] as const satisfies readon
  * Parts of the stack priced on their own, in the same rounds, against the empty baseline unless `against` names
  * another: undici whole and as the project imports it, middy, Powertools, and SDK clients constructed.
  */
-/** The OpenAPI document as api-docs ships it (a string literal) and as plain JSON, written beside the probes. */
-const OPENAPI_MODULE_PATH = join(PROJECT_ROOT, 'lib', 'http', 'openapi', 'openapi-document.generated.ts');
-const OPENAPI_AS_JSON = join(DIR, 'src', 'openapi.json');
-
 const PROBES: readonly { key: string; what: string; source: string; against?: string }[] = [
-  {
-    key: 'probe[OpenAPI: string literal]',
-    what: 'The OpenAPI document as api-docs imports it: one string literal of its JSON (lib/http/openapi/openapi-document.generated.ts)',
-    source: `export { OPENAPI_DOCUMENT_JSON } from '${OPENAPI_MODULE_PATH}';`,
-  },
-  {
-    key: 'probe[OpenAPI: JSON import]',
-    what: 'The same document imported as JSON (an object literal in the bundle) and serialized once, as api-docs would send it',
-    source: `import document from '${OPENAPI_AS_JSON}' with { type: 'json' };\nexport const text = JSON.stringify(document);`,
-  },
   {
     key: 'probe[undici: index]',
     what: "`import { Pool, Agent, buildConnector, request } from 'undici'`",
@@ -375,8 +361,6 @@ export async function run(): Promise<BenchResult> {
   rmSync(DIR, { recursive: true, force: true });
   mkdirSync(join(DIR, 'profiles'), { recursive: true });
   mkdirSync(join(DIR, 'src'), { recursive: true });
-  const { OPENAPI_DOCUMENT_JSON } = (await import(OPENAPI_MODULE_PATH)) as { OPENAPI_DOCUMENT_JSON: string };
-  writeFileSync(OPENAPI_AS_JSON, JSON.stringify(JSON.parse(OPENAPI_DOCUMENT_JSON), null, 2));
 
   const bundles: Bundle[] = [];
   for (const name of FUNCTION_NAMES) bundles.push(await buildBundle(name, functionEntry(name)));
@@ -628,8 +612,6 @@ export async function run(): Promise<BenchResult> {
   });
   const undiciWhole = find('probe[undici: index]');
   const undiciSubset = find('probe[undici: lib/undici.ts]');
-  const openApiString = find('probe[OpenAPI: string literal]');
-  const openApiJson = find('probe[OpenAPI: JSON import]');
 
   // What the bytes are (metafile) for every function.
   const ownerBytes = FUNCTION_NAMES.map((name) => bytesByOwner(find(name).metafile));
@@ -815,8 +797,6 @@ export async function run(): Promise<BenchResult> {
     `undici's index (fetch, WebSocket, caches, mocks…) is ${kib(undiciWhole.bytes)} and ${fmt(median(undiciWhole.times) - median(empty.times))} ms; ` +
       `the dispatchers the MX client and the webhook sender use, imported from their modules (lib/undici.ts), ${kib(undiciSubset.bytes)} and ` +
       `${fmt(median(undiciSubset.times) - median(empty.times))} ms. ` +
-      `The OpenAPI document costs api-docs ${fmt(median(openApiString.times) - median(empty.times))} ms as the string literal it ships, ` +
-      `${fmt(median(openApiJson.times) - median(empty.times))} ms imported as JSON and serialized (infra/openapi.ts says why it is committed as a module). ` +
       "middy's core imports Node's web streams (`node:stream/web`, for streamed responses) whatever the handler; Powertools Logger builds its own " +
       '`Console` on stdout and stderr. Over a baseline with SDK clients the same probes cost less, as the SDK loads part of what they load (the floor bundles above measure that). ' +
       "Constructing SDK clients (each resolves its region, credential chain, endpoint rules and retry strategy) is in no baseline, which only imports them; the floors construct the clients of their function's spec, as each composition does at start (lib/compositions/), so that time is not counted as the function's own code.",

@@ -1,3 +1,5 @@
+import { cpSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
@@ -41,8 +43,25 @@ export const LAMBDA_BUNDLE = {
 /** Largest bundle (the .mjs, without its source map) a function may have. */
 export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 
-export function nodejsFunctionBundling(): BundlingOptions {
+/** The project's root, where NodejsFunction runs the esbuild CLI and the folders a function reads are named from. */
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+/**
+ * NodejsFunction's bundling for a function that reads `readsFolders` at run time (its spec's): each folder is copied
+ * beside the bundle under its own name, where its module's `new URL('./<name>/', import.meta.url)` finds it.
+ */
+export function nodejsFunctionBundling(readsFolders: readonly string[] = []): BundlingOptions {
   return {
+    ...(readsFolders.length === 0
+      ? {}
+      : {
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) =>
+              readsFolders.map((folder) => `cp -R "${join(inputDir, folder)}" "${join(outputDir, basename(folder))}"`),
+          },
+        }),
     target: LAMBDA_BUNDLE.target,
     format: OutputFormat.ESM,
     mainFields: [...LAMBDA_BUNDLE.mainFields],
@@ -75,4 +94,9 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
       Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => [from, fileURLToPath(new URL(`../${to}`, import.meta.url))]),
     ),
   };
+}
+
+/** Copies the folders a function reads (its spec's `readsFolders`) beside a bundle built with `esbuildOptions`. */
+export function copyReadFolders(readsFolders: readonly string[], outdir: string): void {
+  for (const folder of readsFolders) cpSync(join(PROJECT_ROOT, folder), join(outdir, basename(folder)), { recursive: true });
 }

@@ -1,6 +1,16 @@
-import { writeFileSync } from 'node:fs';
-import { OPENAPI_MODULE, generateOpenApiDocument, renderOpenApiModule } from './openapi.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  OPENAPI_FILE,
+  ROUTE_TEMPLATES_MODULE,
+  generateOpenApiDocument,
+  renderOpenApiFile,
+  renderRouteTemplatesModule,
+} from './openapi.ts';
 
-/** `npm run openapi`: regenerates the OpenAPI document (the module api-docs serves) from the route table's docs. */
-writeFileSync(OPENAPI_MODULE, renderOpenApiModule(generateOpenApiDocument()));
-console.log(`wrote ${OPENAPI_MODULE}`);
+/** `npm run openapi`: regenerates the OpenAPI document api-docs serves, and api-fallback's route templates. */
+const document = generateOpenApiDocument();
+mkdirSync(dirname(OPENAPI_FILE), { recursive: true });
+writeFileSync(OPENAPI_FILE, renderOpenApiFile(document));
+writeFileSync(ROUTE_TEMPLATES_MODULE, renderRouteTemplatesModule(document));
+console.log(`wrote ${OPENAPI_FILE} and ${ROUTE_TEMPLATES_MODULE}`);

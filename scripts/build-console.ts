@@ -1,21 +1,16 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { sha256Hex } from '../lib/hash.ts';
 
 /**
- * `npm run console`: builds the operator console (console/) into the one file the api-docs function serves it from,
- * lib/api-docs/console-assets.generated.json — the page, and its script and style under content-hashed names. Committed
- * like the OpenAPI document: the Lambda bundle and the local gateway read the same bytes, nothing is built at run
- * time, and a test fails when the file is stale.
+ * `npm run console`: builds the operator console (console/) into the folder the api-docs function serves it from,
+ * lib/api-docs/public/console/ — the page, and its script and style under content-hashed names. Committed like the
+ * OpenAPI document: the Lambda bundle (beside which the folder is copied) and the local gateway read the same bytes,
+ * nothing is built at run time, and a test fails when the folder is stale.
  */
-export const CONSOLE_ASSETS = fileURLToPath(new URL('../lib/api-docs/console-assets.generated.json', import.meta.url));
+export const CONSOLE_FOLDER = fileURLToPath(new URL('../lib/api-docs/public/console/', import.meta.url));
 const CONSOLE = fileURLToPath(new URL('../console/', import.meta.url));
-
-export interface ConsoleAsset {
-  contentType: string;
-  body: string;
-}
 
 async function bundle(entry: string, loader: 'tsx' | 'css'): Promise<string> {
   const result = await build({
@@ -37,21 +32,29 @@ async function bundle(entry: string, loader: 'tsx' | 'css'): Promise<string> {
 
 const hashed = (stem: string, extension: string, body: string) => `${stem}-${sha256Hex(body).slice(0, 12)}.${extension}`;
 
-export async function buildConsoleAssets(): Promise<Record<string, ConsoleAsset>> {
+/** The console's files by name: the page, its script and its style (served with the type of their extension). */
+export async function buildConsoleAssets(): Promise<Record<string, string>> {
   const [script, style] = await Promise.all([bundle('src/main.tsx', 'tsx'), bundle('src/styles.css', 'css')]);
   const js = hashed('app', 'js', script);
   const css = hashed('app', 'css', style);
   const page = readFileSync(`${CONSOLE}index.html`, 'utf8').replace('{{js}}', js).replace('{{css}}', css);
   return {
-    'index.html': { contentType: 'text/html; charset=utf-8', body: page },
-    [js]: { contentType: 'text/javascript; charset=utf-8', body: script },
-    [css]: { contentType: 'text/css; charset=utf-8', body: style },
+    'index.html': page,
+    [js]: script,
+    [css]: style,
   };
 }
 
-export const renderConsoleAssets = (assets: Record<string, ConsoleAsset>): string => `${JSON.stringify(assets, null, 1)}\n`;
+/** What the folder holds now: each file's name and text. */
+export function readConsoleFolder(): Record<string, string> {
+  return Object.fromEntries(readdirSync(CONSOLE_FOLDER).map((name) => [name, readFileSync(`${CONSOLE_FOLDER}${name}`, 'utf8')]));
+}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(CONSOLE_ASSETS, renderConsoleAssets(await buildConsoleAssets()));
-  console.log(`wrote ${CONSOLE_ASSETS}`);
+  const assets = await buildConsoleAssets();
+  // The previous build's hashed files go: the folder holds exactly what the page names.
+  rmSync(CONSOLE_FOLDER, { recursive: true, force: true });
+  mkdirSync(CONSOLE_FOLDER, { recursive: true });
+  for (const [name, text] of Object.entries(assets)) writeFileSync(`${CONSOLE_FOLDER}${name}`, text);
+  console.log(`wrote ${CONSOLE_FOLDER}`);
 }

@@ -53,6 +53,11 @@ export interface FunctionSpec {
   webhookSecrets?: 'seal' | 'open';
   /** Reads the key that signs transactions-sync cursors. */
   signsSyncCursors?: boolean;
+  /**
+   * Folders of the project its code reads at run time from beside its module (`new URL('./public/', import.meta.url)`),
+   * relative to the project root: each is copied beside the bundle's `index.mjs` under its own name (infra/bundling.ts).
+   */
+  readsFolders?: readonly string[];
 }
 
 /** The AWS SDK clients a function needs for what its spec says it touches: its bundle holds these and no other. */
@@ -198,6 +203,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: [],
     sendsTo: [],
     callsMx: false,
+    readsFolders: ['lib/api-docs/public'],
   },
   'mx-events': {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",

@@ -73,7 +73,7 @@ export class RelayFunction extends Construct {
       // A request is followed by its request id and job id in the logs, and the relay is watched through its metrics.
       reservedConcurrentExecutions: props.reservedConcurrency,
       recursiveLoop: reschedulesItself ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
-      bundling: nodejsFunctionBundling(),
+      bundling: nodejsFunctionBundling(spec.readsFolders),
     });
   }
 }

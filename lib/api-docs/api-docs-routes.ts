@@ -1,13 +1,13 @@
 import * as z from '../zod.ts';
 import type { HttpResponse } from '../http/http-handler.ts';
-import { OPENAPI_DOCUMENT_JSON } from '../http/openapi/openapi-document.generated.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
-import consoleAssets from './console-assets.generated.json' with { type: 'json' };
+import { PublicFiles } from './public-files.ts';
 
-/** By file name; a Map, so that a name like `valueOf` is just a file the console does not have. */
-const assets = new Map<string, { contentType: string; body: string }>(Object.entries(consoleAssets));
+/** The OpenAPI document (`npm run openapi`) and the console's files (`npm run console`), read on first request. */
+const documents = new PublicFiles();
+const consoleFiles = new PublicFiles('console/');
 
 /**
  * The console's page may run its own script and style and talk to this origin's API, nothing else: no inline script
@@ -37,7 +37,7 @@ const consoleAsset = z.onFirstUse(() =>
 );
 
 function serve(name: string, cacheControl: string): HttpResponse {
-  const asset = assets.get(name);
+  const asset = consoleFiles.get(name);
   if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
   return {
     status: 200,
@@ -55,7 +55,10 @@ export const API_DOCS_ROUTES: readonly Route[] = [
     summary: 'This API as an OpenAPI 3.1 document',
     auth: 'none',
     async handle() {
-      return { status: 200, json: OPENAPI_DOCUMENT_JSON, headers: { 'cache-control': 'public, max-age=300' } };
+      const document = documents.get('openapi.json');
+      // Written by `npm run openapi` and shipped beside the bundle: missing, the function was packaged wrong.
+      if (!document) throw new Error('openapi.json is not beside the api-docs function (infra/bundling.ts copies it)');
+      return { status: 200, json: document.body, headers: { 'cache-control': 'public, max-age=300' } };
     },
     docs: () => ({
       responses: {

@@ -1,12 +1,12 @@
 import { compilePathTemplate } from '../path-template.ts';
 import type { HttpRequest, Operations } from './http-handler.ts';
-import { ROUTE_TEMPLATES } from './openapi/openapi-document.generated.ts';
 import { HttpProblem } from './problem.ts';
 import { DEFAULT_ROUTE_KEY } from './route.ts';
+import { ROUTE_TEMPLATES } from './route-templates.generated.ts';
 
 /**
- * Every route's method and path, as `npm run openapi` wrote them from the route table (lib/route-table.ts) beside the
- * document: api-fallback loads neither the slices nor the document to know them.
+ * Every route's method and path, as `npm run openapi` wrote them from the route table (lib/route-table.ts): api-fallback
+ * loads neither the slices nor the document to know them.
  */
 const templates = ROUTE_TEMPLATES.map(([method, path]) => ({ method, path: compilePathTemplate(path) }));
 

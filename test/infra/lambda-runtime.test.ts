@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '../../infra/constructs/function-specs.ts';
-import { LAMBDA_NODE_VERSION, buildFunctionBundle, loadInRuntime } from '../support/lambda-runtime.ts';
+import { committedOpenApiDocument } from '../../infra/openapi.ts';
+import {
+  LAMBDA_NODE_VERSION,
+  apiGatewayGet,
+  buildFunctionBundle,
+  invokeInRuntime,
+  loadInRuntime,
+} from '../support/lambda-runtime.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
@@ -31,6 +38,23 @@ describe(`function bundles in a Lambda-like runtime (Node ${LAMBDA_NODE_VERSION}
     );
     expect(load.error).toBeUndefined();
     expect(load).toMatchObject({ ok: true, exportsHandler: true });
+  });
+
+  it('api-docs serves the OpenAPI document and the console from the files beside its bundle', async () => {
+    const file = await buildFunctionBundle(join(root, 'served'), 'api-docs');
+    const [document, page] = invokeInRuntime(file, environmentOf('api-docs'), 'api-docs', [
+      apiGatewayGet('GET /openapi.json', '/openapi.json'),
+      apiGatewayGet('GET /console', '/console'),
+    ]);
+    expect(document).toMatchObject({ statusCode: 200, headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(document!.body!)).toEqual(committedOpenApiDocument());
+    expect(page).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8' } });
+    const script = /src="console\/(app-[0-9a-f]+\.js)"/.exec(page!.body!)![1]!;
+    const [asset] = invokeInRuntime(file, environmentOf('api-docs'), 'api-docs', [
+      apiGatewayGet('GET /console/{asset}', `/console/${script}`, { asset: script }),
+    ]);
+    expect(asset).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/javascript; charset=utf-8' } });
+    expect(asset!.body!.length).toBeGreaterThan(1000);
   });
 
   it('fails for a bundle that imports a package the runtime lacks', async () => {

@@ -3,15 +3,19 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { esbuildOptions } from '../../infra/bundling.ts';
+import { copyReadFolders, esbuildOptions } from '../../infra/bundling.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
-import type { FunctionName } from '../../infra/constructs/function-specs.ts';
+import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
 
-/** Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`; `external` adds externals. */
+/**
+ * Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`, with the folders it reads
+ * beside it; `external` adds externals.
+ */
 export async function buildFunctionBundle(root: string, name: FunctionName, external: string[] = []): Promise<string> {
   const file = join(root, name, 'index.mjs');
   const options = esbuildOptions(functionEntry(name), file);
   await build({ ...options, external: [...(options.external ?? []), ...external], logLevel: 'silent' });
+  copyReadFolders(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
   return file;
 }
 
@@ -56,4 +60,53 @@ export function loadInRuntime(file: string, env: Record<string, string>): Runtim
   }
   const result = JSON.parse(child.stdout) as Omit<RuntimeLoad, 'ok' | 'bundleBytes'>;
   return { ok: result.exportsHandler, ...result, bundleBytes };
+}
+
+const INVOKE_SCRIPT = `
+const module = await import(process.argv[1]);
+const context = {
+  functionName: process.argv[3], functionVersion: '$LATEST', memoryLimitInMB: '256', awsRequestId: 'runtime-test',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + process.argv[3],
+  getRemainingTimeInMillis: () => 5000,
+};
+const answers = [];
+for (const event of JSON.parse(process.argv[2])) answers.push(await module.handler(event, context));
+process.stdout.write('\\n' + JSON.stringify(answers));`;
+
+/** A function URL-less API Gateway (HTTP API 2.0) GET for `path`, routed to `routeKey`. */
+export function apiGatewayGet(routeKey: string, path: string, pathParameters?: Record<string, string>) {
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: '',
+    headers: { host: 'relay.example.com' },
+    ...(pathParameters ? { pathParameters } : {}),
+    isBase64Encoded: false,
+    requestContext: { requestId: 'runtime-test', http: { method: 'GET', path, sourceIp: '192.0.2.1' } },
+  };
+}
+
+/**
+ * Imports the bundle in a fresh LAMBDA_NODE process with only `env` (plus PATH), as `loadInRuntime`, and invokes its
+ * handler with each event in turn: the answers (the logs the function writes go to its stdout before them).
+ */
+export function invokeInRuntime(
+  file: string,
+  env: Record<string, string>,
+  functionName: string,
+  events: readonly unknown[],
+): { statusCode: number; headers?: Record<string, string>; body?: string }[] {
+  const child = spawnSync(
+    LAMBDA_NODE,
+    ['--input-type=module', '-e', INVOKE_SCRIPT, pathToFileURL(file).href, JSON.stringify(events), functionName],
+    {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
+      encoding: 'utf8',
+      cwd: '/',
+      maxBuffer: 64 * 1024 ** 2,
+    },
+  );
+  if (child.status !== 0) throw new Error(`${functionName} failed in the runtime: ${child.stderr.slice(-500)}`);
+  return JSON.parse(child.stdout.slice(child.stdout.lastIndexOf('\n') + 1));
 }

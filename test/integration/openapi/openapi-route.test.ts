@@ -20,7 +20,7 @@ describe('GET /openapi.json through the local gateway', () => {
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(response.headers.get('x-request-id')).toBeTruthy();
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toEqual(await committedOpenApiDocument());
+    expect(body).toEqual(committedOpenApiDocument());
     const validator = new Validator();
     expect((await validator.validate(body)).valid).toBe(true);
     expect(validator.version).toBe('3.1');

@@ -1,0 +1,55 @@
+/**
+ * The files api-docs serves as they are: the OpenAPI document (`npm run openapi`) and the operator console's page,
+ * script and style (`npm run console`), generated at build time into `public/` beside this module. A bundle finds them
+ * beside its `index.mjs` (the function's spec names the folder, infra/bundling.ts copies it), so none of their bytes
+ * is parsed or compiled at a cold start: each file is read on its first request and kept.
+ *
+ * `node:fs` is taken with `process.getBuiltinModule` on that first read, not imported: the module namespace of an ES
+ * import of it is built at every cold start (BENCHMARKS.md, cold start).
+ */
+export const PUBLIC_DIRECTORY = new URL('./public/', import.meta.url);
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  json: 'application/json',
+};
+
+export interface PublicFile {
+  contentType: string;
+  body: string;
+}
+
+export class PublicFiles {
+  readonly #directory: URL;
+  /** The folder's files by name, listed on first use: a name not listed is never read, whatever it holds. */
+  #names: Set<string> | undefined;
+  readonly #read = new Map<string, PublicFile>();
+
+  /** `folder`: a folder of `public/` (`console/`), or `public/` itself. */
+  constructor(folder = '', root: URL = PUBLIC_DIRECTORY) {
+    this.#directory = new URL(folder, root);
+  }
+
+  /** The file `name` of the folder, or undefined when the folder has no such file. */
+  get(name: string): PublicFile | undefined {
+    const cached = this.#read.get(name);
+    if (cached) return cached;
+    const fs = process.getBuiltinModule('node:fs');
+    this.#names ??= new Set(
+      fs
+        .readdirSync(this.#directory, { withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => entry.name),
+    );
+    if (!this.#names.has(name)) return undefined;
+    const extension = name.slice(name.lastIndexOf('.') + 1);
+    const file = {
+      contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream',
+      body: fs.readFileSync(new URL(name, this.#directory), 'utf8'),
+    };
+    this.#read.set(name, file);
+    return file;
+  }
+}
