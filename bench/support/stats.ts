@@ -18,6 +18,31 @@ export const max = (values: readonly number[]): number => values.reduce((a, b) =
 /** A seeded PRNG (the simulator's mulberry32): every benchmark draws its schedule from one, so reruns replay the same workload. */
 export { createSeededRandom as seededRandom } from '../../sim/seeded-random.ts';
 
+/**
+ * The 95 % interval of `median(a) / median(b)` for paired samples (`a[i]` and `b[i]` measured in the same round, so a
+ * round's load weighs on both): the percentile bootstrap, resampling whole rounds with replacement.
+ */
+export function ratioOfMediansInterval(
+  a: readonly number[],
+  b: readonly number[],
+  random: () => number,
+  resamples = 2_000,
+): { low: number; high: number } {
+  if (a.length !== b.length || a.length === 0) return { low: Number.NaN, high: Number.NaN };
+  const ratios: number[] = [];
+  const pickedA = new Array<number>(a.length);
+  const pickedB = new Array<number>(b.length);
+  for (let resample = 0; resample < resamples; resample++) {
+    for (let i = 0; i < a.length; i++) {
+      const round = Math.floor(random() * a.length);
+      pickedA[i] = a[round]!;
+      pickedB[i] = b[round]!;
+    }
+    ratios.push(median(pickedA) / median(pickedB));
+  }
+  return { low: quantile(ratios, 0.025), high: quantile(ratios, 0.975) };
+}
+
 /** A standard normal draw (Box–Muller) from a uniform source. */
 export function normal(random: () => number): number {
   const u = Math.max(random(), Number.MIN_VALUE);
