@@ -38,6 +38,7 @@ export class ManualSqs {
   readonly deadLetters: DeadLetter[] = [];
   /** Messages sent, by queue URL. */
   readonly sent = new Map<string, number>();
+  readonly #sentPolls = new Set<string>();
 
   constructor(sqs: SQSClient, clock: ManualClock, options: { visibilityTimeoutMs: number; maxReceiveCount: number }) {
     this.#clock = clock;
@@ -58,6 +59,8 @@ export class ManualSqs {
           failedReceives: 0,
         });
         this.sent.set(input.QueueUrl!, (this.sent.get(input.QueueUrl!) ?? 0) + 1);
+        const step = pollStepOf(input.MessageBody!);
+        if (step) this.#sentPolls.add(step);
         const output: SendMessageCommandOutput = {
           MessageId: messageId,
           MD5OfMessageBody: createHash('md5').update(input.MessageBody!).digest('hex'),
@@ -99,6 +102,11 @@ export class ManualSqs {
     return 'returned';
   }
 
+  /** Whether a poll step message `{job_id, step}` was ever sent (to any queue: only the poll queue carries them). */
+  sentPoll(jobId: string, step: number): boolean {
+    return this.#sentPolls.has(`${jobId}/${step}`);
+  }
+
   /** Deliveries of the SQS message `messageId` waiting in the pool (returned after a failure, or duplicates to come). */
   waitingCopiesOf(messageId: string): number {
     return this.#pool.filter((message) => message.messageId === messageId).length;
@@ -110,5 +118,15 @@ export class ManualSqs {
 
   nextVisibleAt(): number | undefined {
     return this.#pool.length === 0 ? undefined : Math.min(...this.#pool.map((message) => message.visibleAt));
+  }
+}
+
+/** `job_id/step` of a poll step message's body; undefined for any other body (a test may send malformed ones). */
+function pollStepOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { job_id?: unknown; step?: unknown };
+    return typeof parsed.job_id === 'string' && typeof parsed.step === 'number' ? `${parsed.job_id}/${parsed.step}` : undefined;
+  } catch {
+    return undefined;
   }
 }
