@@ -16,7 +16,7 @@ import {
 import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, table } from './support/report.ts';
-import { fmt, kib, median, ratioOfMediansInterval, seededRandom } from './support/stats.ts';
+import { fmt, kib, median, ratioOfMediansInterval, seededRandom, shuffled } from './support/stats.ts';
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
 
 /**
@@ -426,7 +426,10 @@ export async function run(): Promise<BenchResult> {
     }
   }
   for (let round = 0; round < RUNS; round++) {
-    const order = bundles.filter((bundle) => !bundle.failed).sort(() => random() - 0.5);
+    const order = shuffled(
+      bundles.filter((bundle) => !bundle.failed),
+      random,
+    );
     for (const bundle of order) {
       const { ms, rss } = importOnce(bundle.file);
       bundle.times.push(ms);
@@ -746,7 +749,7 @@ export async function run(): Promise<BenchResult> {
             .map((name) => `\`${name}\``)
             .join(', ')})`
         : '') +
-      `, ${FUNCTION_NAMES.length - beyondNoise('met').length - beyondNoise('missed').length} within it.`,
+      `, ${FUNCTION_NAMES.length - beyondNoise('met').length - beyondNoise('missed').length} undecided (the interval spans it, or the function did not import).`,
     '',
     failedImports.length > 0
       ? `**Did not import** (left out of the timing): ${failedImports.map((b) => `\`${b.key}\`: ${b.failed}`).join('; ')}.`

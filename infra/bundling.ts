@@ -1,5 +1,5 @@
-import { cpSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
@@ -43,14 +43,33 @@ export const LAMBDA_BUNDLE = {
 /** Largest bundle (the .mjs, without its source map) a function may have. */
 export const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 
-/** The project's root, where NodejsFunction runs the esbuild CLI and the folders a function reads are named from. */
+/** The project's root, where NodejsFunction runs the esbuild CLI and its bundling commands' `inputDir`. */
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 /**
- * NodejsFunction's bundling for a function that reads `readsFolders` at run time (its spec's): each folder is copied
- * beside the bundle under its own name, where its module's `new URL('./<name>/', import.meta.url)` finds it.
+ * The shell commands that put the folders a function reads at run time (its spec's `readsFolders`) beside its bundle,
+ * each under its own name, where its module's `new URL('./<name>/', import.meta.url)` finds it: NodejsFunction runs
+ * them after bundling (`inputDir` the project root, on the host or in its bundling container), and so do the tests'
+ * bundles (runReadFolderCommands).
  */
-export function nodejsFunctionBundling(readsFolders: readonly string[] = []): BundlingOptions {
+export function readFolderCommands(readsFolders: readonly URL[], inputDir: string, outputDir: string): string[] {
+  return readsFolders.map((folder) => {
+    const fromRoot = relative(PROJECT_ROOT, fileURLToPath(folder)).split(sep).join('/');
+    return `cp -R ${quoted(posix.join(inputDir, fromRoot))} ${quoted(posix.join(outputDir, posix.basename(fromRoot)))}`;
+  });
+}
+
+/** `value` as one POSIX shell word. */
+const quoted = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/** Runs readFolderCommands for a bundle the esbuild API wrote into `outputDir` (as NodejsFunction would). */
+export function runReadFolderCommands(readsFolders: readonly URL[], outputDir: string): void {
+  const commands = readFolderCommands(readsFolders, PROJECT_ROOT, outputDir);
+  if (commands.length > 0) execFileSync('bash', ['-c', commands.join(' && ')]);
+}
+
+/** NodejsFunction's bundling for a function that reads `readsFolders` at run time (its spec's). */
+export function nodejsFunctionBundling(readsFolders: readonly URL[] = []): BundlingOptions {
   return {
     ...(readsFolders.length === 0
       ? {}
@@ -58,8 +77,7 @@ export function nodejsFunctionBundling(readsFolders: readonly string[] = []): Bu
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) =>
-              readsFolders.map((folder) => `cp -R "${join(inputDir, folder)}" "${join(outputDir, basename(folder))}"`),
+            afterBundling: (inputDir: string, outputDir: string) => readFolderCommands(readsFolders, inputDir, outputDir),
           },
         }),
     target: LAMBDA_BUNDLE.target,
@@ -94,9 +112,4 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
       Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => [from, fileURLToPath(new URL(`../${to}`, import.meta.url))]),
     ),
   };
-}
-
-/** Copies the folders a function reads (its spec's `readsFolders`) beside a bundle built with `esbuildOptions`. */
-export function copyReadFolders(readsFolders: readonly string[], outdir: string): void {
-  for (const folder of readsFolders) cpSync(join(PROJECT_ROOT, folder), join(outdir, basename(folder)), { recursive: true });
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { PUBLIC_DIRECTORY } from '../lib/api-docs/public-files.ts';
 import { sha256Hex } from '../lib/hash.ts';
 
 /**
@@ -9,7 +10,7 @@ import { sha256Hex } from '../lib/hash.ts';
  * OpenAPI document: the Lambda bundle (beside which the folder is copied) and the local gateway read the same bytes,
  * nothing is built at run time, and a test fails when the folder is stale.
  */
-export const CONSOLE_FOLDER = fileURLToPath(new URL('../lib/api-docs/public/console/', import.meta.url));
+export const CONSOLE_FOLDER = fileURLToPath(new URL('console/', PUBLIC_DIRECTORY));
 const CONSOLE = fileURLToPath(new URL('../console/', import.meta.url));
 
 async function bundle(entry: string, loader: 'tsx' | 'css'): Promise<string> {

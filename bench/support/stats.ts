@@ -43,6 +43,16 @@ export function ratioOfMediansInterval(
   return { low: quantile(ratios, 0.025), high: quantile(ratios, 0.975) };
 }
 
+/** A copy of `values` in a uniformly random order (Fisher–Yates), drawn from `random`. */
+export function shuffled<T>(values: readonly T[], random: () => number): T[] {
+  const out = [...values];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 /** A standard normal draw (Box–Muller) from a uniform source. */
 export function normal(random: () => number): number {
   const u = Math.max(random(), Number.MIN_VALUE);

@@ -1,6 +1,7 @@
 import type { HttpFunctionName } from '../../lib/http/route.ts';
 import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
+import { PUBLIC_DIRECTORY } from '../../lib/api-docs/public-files.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
 export type ScheduledFunctionName = 'sweeper';
@@ -54,10 +55,10 @@ export interface FunctionSpec {
   /** Reads the key that signs transactions-sync cursors. */
   signsSyncCursors?: boolean;
   /**
-   * Folders of the project its code reads at run time from beside its module (`new URL('./public/', import.meta.url)`),
-   * relative to the project root: each is copied beside the bundle's `index.mjs` under its own name (infra/bundling.ts).
+   * Folders its code reads at run time from beside its module (`new URL('./public/', import.meta.url)`), as that
+   * module names them: each is copied beside the bundle's `index.mjs` under its own name (infra/bundling.ts).
    */
-  readsFolders?: readonly string[];
+  readsFolders?: readonly URL[];
 }
 
 /** The AWS SDK clients a function needs for what its spec says it touches: its bundle holds these and no other. */
@@ -203,7 +204,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: [],
     sendsTo: [],
     callsMx: false,
-    readsFolders: ['lib/api-docs/public'],
+    readsFolders: [PUBLIC_DIRECTORY],
   },
   'mx-events': {
     description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",

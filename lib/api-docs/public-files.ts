@@ -3,9 +3,7 @@
  * script and style (`npm run console`), generated at build time into `public/` beside this module. A bundle finds them
  * beside its `index.mjs` (the function's spec names the folder, infra/bundling.ts copies it), so none of their bytes
  * is parsed or compiled at a cold start: each file is read on its first request and kept.
- *
- * `node:fs` is taken with `process.getBuiltinModule` on that first read, not imported: the module namespace of an ES
- * import of it is built at every cold start (BENCHMARKS.md, cold start).
+ * `node:fs` is taken with `process.getBuiltinModule` on that first read, as lib/source-mapped-stack.ts takes it.
  */
 export const PUBLIC_DIRECTORY = new URL('./public/', import.meta.url);
 
@@ -47,7 +45,7 @@ export class PublicFiles {
     const extension = name.slice(name.lastIndexOf('.') + 1);
     const file = {
       contentType: CONTENT_TYPES[extension] ?? 'application/octet-stream',
-      body: fs.readFileSync(new URL(name, this.#directory), 'utf8'),
+      body: fs.readFileSync(new URL(encodeURIComponent(name), this.#directory), 'utf8'),
     };
     this.#read.set(name, file);
     return file;

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { copyReadFolders, esbuildOptions } from '../../infra/bundling.ts';
+import { esbuildOptions, runReadFolderCommands } from '../../infra/bundling.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
 
@@ -15,7 +15,7 @@ export async function buildFunctionBundle(root: string, name: FunctionName, exte
   const file = join(root, name, 'index.mjs');
   const options = esbuildOptions(functionEntry(name), file);
   await build({ ...options, external: [...(options.external ?? []), ...external], logLevel: 'silent' });
-  copyReadFolders(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
+  runReadFolderCommands(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
   return file;
 }
 
@@ -73,7 +73,7 @@ const answers = [];
 for (const event of JSON.parse(process.argv[2])) answers.push(await module.handler(event, context));
 process.stdout.write('\\n' + JSON.stringify(answers));`;
 
-/** A function URL-less API Gateway (HTTP API 2.0) GET for `path`, routed to `routeKey`. */
+/** The event API Gateway (HTTP API, payload 2.0) sends for a GET of `path` matched to `routeKey`. */
 export function apiGatewayGet(routeKey: string, path: string, pathParameters?: Record<string, string>) {
   return {
     version: '2.0',

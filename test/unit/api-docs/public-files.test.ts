@@ -12,6 +12,7 @@ writeFileSync(join(dir, 'console', 'index.html'), '<!doctype html>');
 writeFileSync(join(dir, 'console', 'app-0123.js'), 'export {}');
 writeFileSync(join(dir, 'console', 'app-0123.css'), 'body{}');
 writeFileSync(join(dir, 'console', 'notes.txt'), 'plain');
+writeFileSync(join(dir, 'console', 'a#b%20c?.js'), 'odd');
 const root = pathToFileURL(`${dir}/`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -22,6 +23,8 @@ describe('PublicFiles', () => {
     expect(files.get('app-0123.js')?.contentType).toBe('text/javascript; charset=utf-8');
     expect(files.get('app-0123.css')?.contentType).toBe('text/css; charset=utf-8');
     expect(files.get('notes.txt')?.contentType).toBe('application/octet-stream');
+    // A listed name is read as the file it names, whatever URL syntax it holds.
+    expect(files.get('a#b%20c?.js')?.body).toBe('odd');
     expect(new PublicFiles('', root).get('openapi.json')).toEqual({
       contentType: 'application/json',
       body: '{"openapi":"3.1.0"}\n',

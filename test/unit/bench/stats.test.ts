@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { median, ratioOfMediansInterval, seededRandom } from '../../../bench/support/stats.ts';
+import { median, ratioOfMediansInterval, seededRandom, shuffled } from '../../../bench/support/stats.ts';
 
 describe('ratioOfMediansInterval (the cold-start bench’s noise band)', () => {
   it('holds the ratio of medians, and narrows as the rounds agree', () => {
@@ -25,8 +25,34 @@ describe('ratioOfMediansInterval (the cold-start bench’s noise band)', () => {
     expect(band.high).toBeCloseTo(1.3, 6);
   });
 
+  it('is the 95 % interval: over 25 rounds whose ratios are spread evenly, from about the 8th ratio to the 18th', () => {
+    // The median of 25 rounds resampled falls below the 8th smallest or above the 18th about 2.5 % of the time each.
+    const ratios = Array.from({ length: 25 }, (_, i) => 1 + i / 24);
+    const band = ratioOfMediansInterval(
+      ratios.map((ratio) => 100 * ratio),
+      ratios.map(() => 100),
+      seededRandom(2),
+    );
+    expect(band.low).toBeGreaterThanOrEqual(ratios[6]!);
+    expect(band.low).toBeLessThanOrEqual(ratios[8]!);
+    expect(band.high).toBeGreaterThanOrEqual(ratios[16]!);
+    expect(band.high).toBeLessThanOrEqual(ratios[18]!);
+  });
+
   it('is undefined for unpaired or empty samples', () => {
     expect(ratioOfMediansInterval([1, 2], [1], seededRandom(4)).low).toBeNaN();
     expect(ratioOfMediansInterval([], [], seededRandom(4)).high).toBeNaN();
+  });
+});
+
+describe('shuffled', () => {
+  it('puts each value first about equally often (the sort by a random key it replaces does not)', () => {
+    const random = seededRandom(5);
+    const firsts = new Map<number, number>();
+    for (let draw = 0; draw < 20_000; draw++) {
+      const first = shuffled([0, 1, 2, 3, 4], random)[0]!;
+      firsts.set(first, (firsts.get(first) ?? 0) + 1);
+    }
+    for (let value = 0; value < 5; value++) expect(Math.abs(firsts.get(value)! - 4_000)).toBeLessThan(300);
   });
 });
