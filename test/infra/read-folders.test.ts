@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { nodejsFunctionBundling } from '../../infra/bundling.ts';
 import { FUNCTION_NAMES, FUNCTION_SPECS } from '../../infra/constructs/function-specs.ts';
 import { OPENAPI_FILE } from '../../infra/openapi.ts';
+import { CONSOLE_FOLDER } from '../../scripts/build-console.ts';
 
 /**
  * A function that reads files at run time (api-docs: the OpenAPI document and the console) finds them beside its
@@ -36,9 +37,7 @@ describe('the folders a function reads at run time', () => {
     expect(commands).toEqual([`cp -R '${join(PROJECT_ROOT, 'lib/api-docs/public')}' '${join(out, 'public')}'`]);
     execFileSync('bash', ['-c', commands.join(' && ')]);
     expect(readFileSync(join(out, 'public', 'openapi.json'), 'utf8')).toBe(readFileSync(OPENAPI_FILE, 'utf8'));
-    expect(readdirSync(join(out, 'public', 'console')).sort()).toEqual(
-      readdirSync(join(PROJECT_ROOT, 'lib', 'api-docs', 'public', 'console')).sort(),
-    );
+    expect(readdirSync(join(out, 'public', 'console')).sort()).toEqual(readdirSync(CONSOLE_FOLDER).sort());
     expect([hooks.beforeBundling(PROJECT_ROOT, out), hooks.beforeInstall(PROJECT_ROOT, out)]).toEqual([[], []]);
   });
 

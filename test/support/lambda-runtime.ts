@@ -46,13 +46,18 @@ process.stdout.write(JSON.stringify({
   initRssBytes: process.memoryUsage().rss,
 }));`;
 
-/** Imports the bundle in a fresh LAMBDA_NODE process with only `env` (plus PATH), as Lambda's init phase does. */
-export function loadInRuntime(file: string, env: Record<string, string>): RuntimeLoad {
-  const child = spawnSync(LAMBDA_NODE, ['--input-type=module', '-e', LOAD_SCRIPT, pathToFileURL(file).href], {
+/** Runs `script` (an ES module) on the bundle `file` in a fresh LAMBDA_NODE process with only `env` (plus PATH), from `/`. */
+const runOnBundle = (script: string, file: string, env: Record<string, string>, args: readonly string[] = []) =>
+  spawnSync(LAMBDA_NODE, ['--input-type=module', '-e', script, pathToFileURL(file).href, ...args], {
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
     encoding: 'utf8',
     cwd: '/',
+    maxBuffer: 64 * 1024 ** 2,
   });
+
+/** Imports the bundle in a fresh LAMBDA_NODE process with only `env` (plus PATH), as Lambda's init phase does. */
+export function loadInRuntime(file: string, env: Record<string, string>): RuntimeLoad {
+  const child = runOnBundle(LOAD_SCRIPT, file, env);
   const bundleBytes = statSync(file).size;
   if (child.status !== 0) {
     const error = /^\w*Error[^\n]*/m.exec(child.stderr)?.[0] ?? child.stderr.slice(-300);
@@ -97,16 +102,7 @@ export function invokeInRuntime(
   functionName: string,
   events: readonly unknown[],
 ): { statusCode: number; headers?: Record<string, string>; body?: string }[] {
-  const child = spawnSync(
-    LAMBDA_NODE,
-    ['--input-type=module', '-e', INVOKE_SCRIPT, pathToFileURL(file).href, JSON.stringify(events), functionName],
-    {
-      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
-      encoding: 'utf8',
-      cwd: '/',
-      maxBuffer: 64 * 1024 ** 2,
-    },
-  );
+  const child = runOnBundle(INVOKE_SCRIPT, file, env, [JSON.stringify(events), functionName]);
   if (child.status !== 0) throw new Error(`${functionName} failed in the runtime: ${child.stderr.slice(-500)}`);
   return JSON.parse(child.stdout.slice(child.stdout.lastIndexOf('\n') + 1));
 }

@@ -416,7 +416,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     }
     // Every failed record goes back (or dies) before anything here awaits, so an overlapping tick never counts this
     // tick's finished records as running.
-    const died: PollMessage[] = [];
+    const died: (typeof deadPoll)[number][] = [];
     for (const [i, batch] of batches.entries()) {
       for (const { message, isPoll } of batch.records) {
         if (!failed[i]!.has(String(message.seq))) continue;
@@ -429,18 +429,18 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
         const body = JSON.parse(message.body) as PollMessage;
         // Another delivery of this message still to come (waiting, or in a batch still running) carries the job on.
         const copiesLeft = queues.waitingCopiesOf(message.messageId) + (copiesRunning.get(message.messageId) ?? 0);
-        deadPoll.push({ message, jobId: body.job_id, step: body.step, pending: copiesLeft === 0 });
-        if (copiesLeft === 0) died.push(body);
+        const dead = { message, jobId: body.job_id, step: body.step, pending: copiesLeft === 0 };
+        deadPoll.push(dead);
+        if (dead.pending) died.push(dead);
       }
     }
     // Did each message die holding its job's only way on? Then only the sweeper can finish the job. Not when the job
     // has ended and let its member go (announced), nor when it has moved on to a step whose message was sent.
-    for (const { job_id: jobId, step } of died) {
-      const dead = deadPoll.findLast((entry) => entry.jobId === jobId && entry.step === step)!;
-      const job = await jobs.get(jobId);
+    for (const dead of died) {
+      const job = await jobs.get(dead.jobId);
       if (!job) continue;
       const done = job.status !== 'aggregating' && !(await jobs.holdsActive(job, job.id));
-      const movedOn = job.status === 'aggregating' && job.step > step && queues.sentPoll(jobId, job.step);
+      const movedOn = job.status === 'aggregating' && job.step > dead.step && queues.sentPoll(dead.jobId, job.step);
       dead.pending = !done && !movedOn;
     }
   }
