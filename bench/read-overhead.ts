@@ -2,11 +2,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { Pool } from 'undici';
 import type { ApiEvent, ApiResult } from '../lib/http/api-event.ts';
 import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
+import { esbuildOptions } from '../infra/bundling.ts';
+import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { addInto, profileByFunction, profileByOwner } from './support/attribution.ts';
 import { localServicesEnv } from '../infra/local/local-services.ts';
@@ -15,8 +19,9 @@ import { type BenchResult, type TargetCheck, WORK_DIR, table } from './support/r
 import { fmt, median, quantile, sum } from './support/stats.ts';
 
 /**
- * Read overhead: `GET /users/sim-user-pfm/transactions?page=N` through the `api-read` handler, called in-process
- * (as its Lambda would run it, with its real DynamoDB client, session manager and undici pool), against the same
+ * Read overhead: `GET /users/sim-user-pfm/transactions?page=N` through the `api-read` handler of the bundle the stack
+ * deploys (built with infra/bundling.ts's options), called in-process as its Lambda would run it (its own DynamoDB
+ * client, session manager and undici pool), against the same
  * request made straight to the simulator with undici, at the same concurrency. DynamoDB (dynalite) and the
  * simulator run in a child process, as remote services would, so this process holds only what a Lambda holds.
  */
@@ -81,7 +86,10 @@ export async function run(): Promise<BenchResult> {
     return true;
   }) as typeof process.stdout.write;
 
-  const { composition } = await import('../functions/api-read.ts');
+  // The code as it ships: minified, its dependencies bundled, none of the tests' TypeScript loader's transforms.
+  const bundle = join(WORK_DIR, 'read-overhead', 'api-read', 'index.mjs');
+  await build({ ...esbuildOptions(functionEntry('api-read'), bundle), logLevel: 'silent' });
+  const { composition } = (await import(pathToFileURL(bundle).href)) as typeof import('../functions/api-read.ts');
   const handler = composition.handler as (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
   // Time and count the handler's DynamoDB calls (its own client, built by the function's composition).
   let dynamoCalls = 0;
@@ -160,6 +168,21 @@ export async function run(): Promise<BenchResult> {
   await runBlock(direct, WARMUP, 10, 0);
   prepare(Math.ceil(WARMUP / PAGES));
   await runBlock(relay, WARMUP, 10, 0);
+  // How often one warm relay call reads the environment (Powertools' stores ask at each access whether invocations
+  // run concurrently): each read is a lookup in the process's environment block.
+  const envReads = new Map<string, number>();
+  const environment = process.env;
+  process.env = new Proxy(environment, {
+    get(target, key) {
+      if (typeof key === 'string') envReads.set(key, (envReads.get(key) ?? 0) + 1);
+      return Reflect.get(target, key);
+    },
+  });
+  try {
+    await relay(1);
+  } finally {
+    process.env = environment;
+  }
   const simStats = async () =>
     ((await (await fetch(`${simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
   const callsBefore = await simStats();
@@ -371,7 +394,7 @@ export async function run(): Promise<BenchResult> {
   const markdown = [
     `**Target:** the relay adds ≤ ${TARGETS.medianMs} ms at the median and ≤ ${TARGETS.p99Ms} ms at p99 over calling MX directly, at concurrency 1 and 50, and keeps ≥ ${TARGETS.throughput * 100} % of the direct throughput at 50 (at 1, on two cores, the throughput is reported: the relay's own CPU is then the whole difference).`,
     '',
-    `**Method:** \`GET /users/${USER}/transactions?page=N\` (N cycling 1–${PAGES}, 25 transactions a page) through the \`api-read\` handler export, called in-process with an API Gateway v2 event ` +
+    `**Method:** \`GET /users/${USER}/transactions?page=N\` (N cycling 1–${PAGES}, 25 transactions a page) through the \`api-read\` handler of the bundle the stack deploys (\`esbuildOptions\` from \`infra/bundling.ts\`), called in-process with an API Gateway v2 event ` +
       `(real middy pipeline, API-key check, session manager, DynamoDB client, undici pool, \`LOG_LEVEL=INFO\` with the log output counted and dropped), ` +
       `beside the same \`GET /transactions?page=N\` sent straight to the simulator with an undici keep-alive Pool (no connection limit, as the relay's own) and a session of its own, at the same concurrency. ` +
       `dynalite and the simulator run in a child process (one core for them, one for the caller, as remote services). ` +
@@ -403,7 +426,8 @@ export async function run(): Promise<BenchResult> {
     '',
     `Over ${relayRequests} relay calls MX saw ${txCalls} \`GET /transactions\` (one per call) and ${sessionsMade} new session(s); ` +
       `the handler made ${fmt(r1.dynamoCalls + r50.dynamoCalls, 0)} DynamoDB call(s) in the measured blocks (the session is kept in memory, its \`lastUsedAt\` written at most once a minute alongside an MX call). ` +
-      `The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO (what CloudWatch Logs would ingest).`,
+      `The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO (what CloudWatch Logs would ingest), ` +
+      `and read the environment ${sum([...envReads.values()])} time(s) in a warm call (${[...envReads].map(([key, n]) => `\`${key}\` ${n}`).join(', ') || 'none'}).`,
     '',
     "### Where a relay call's CPU goes",
     '',
@@ -412,7 +436,7 @@ export async function run(): Promise<BenchResult> {
     '',
     table(['owner', ...CONCURRENCIES.flatMap((c) => [`relay c=${c}`, `direct c=${c}`])], owners),
     '',
-    'Busiest functions at c=50 (self time per call, µs; a built-in is named with its nearest caller):',
+    'Busiest functions at c=50 (self time per call, µs; a bundled function by the file and line its source map gives, a built-in with its nearest caller):',
     '',
     table(['function', 'µs per call'], topFunctions(50, 15)),
     '',
@@ -431,7 +455,7 @@ export async function run(): Promise<BenchResult> {
             'the relay spends its extra CPU in user space, not in the write, and the sampled frame takes time that is not its own. ' +
             'That user-space time has no dominant frame: a perf profile of 20,000 relay calls (`perf record -e cpu-clock`, `--perf-basic-prof`) is flat — megamorphic property loads and stores, ' +
             'promise hooks (AsyncLocalStorage), JSON serialization, GC — spread over the middy pipeline and API-key check (lib/http, @middy), the session lookup, the timeout and retry wrapper ' +
-            "around the MX call (lib/mx), Powertools' stores (which read `AWS_LAMBDA_MAX_CONCURRENCY` from the environment ~33 times per call) and the EMF line. " +
+            "around the MX call (lib/mx), Powertools' stores (their environment reads, counted above) and the EMF line. " +
             'A Lambda container serves one call at a time, so in AWS this CPU shows up as duration (and cost) per call rather than as queueing.',
         ].join('\n'),
   ].join('\n');

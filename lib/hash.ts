@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
-/** The SHA-256 digest of `value` (UTF-8 for text), as lowercase hex. */
-export const sha256Hex = (value: string | Buffer): string => createHash('sha256').update(value).digest('hex');
+/** The SHA-256 digest of `value` (UTF-8 for text), as lowercase hex; one call, no Hash object (the API key check's). */
+export const sha256Hex = (value: string | Buffer): string => hash('sha256', value, 'hex');
 
 /** The SHA-256 digest of `value` as bytes: fixed-length input for constant-time comparisons. */
 export const sha256Bytes = (value: string | Buffer): Buffer => createHash('sha256').update(value).digest();

@@ -18,6 +18,9 @@ export interface Log {
  */
 export class RelayLogger extends Logger {
   protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
+    // A line below the level is dropped before its context is copied: the relay's loggers do not buffer lines
+    // (createLogger), so Powertools would drop it too, after reading the environment for a trace id.
+    if (logLevel < this.level) return;
     const context = currentLogContext();
     // Powertools takes each extra item in turn (objects merged, an Error as `error`), so a mixed list is fine.
     const extra = context ? ([{ ...context }, ...extraInput] as LogItemExtraInput) : extraInput;

@@ -57,7 +57,7 @@ export const METRICS = {
   JobOutcomeFlushFailures: { unit: 'Count', sum: true, dimensions: {} },
   // MX
   MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
-  MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { upstream: UPSTREAMS } },
+  MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxRetries: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
   MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
@@ -207,12 +207,18 @@ export class EmfMetrics implements MetricsSink {
         for (const { name, values } of entries.values()) {
           for (const value of values) this.#metrics.addMetric(name, MetricUnit[METRICS[name].unit], value);
         }
-        this.#metrics.publishStoredMetrics();
       } catch {
-        // As above: never fail the invocation.
-      } finally {
+        // As above: never fail the invocation. What the group left behind must not join the next group's line.
         this.#metrics.clearMetrics();
         this.#metrics.clearDimensions();
+        continue;
+      }
+      try {
+        // Clears what it published, whether it wrote it or threw (each clear reads the environment: Powertools'
+        // stores ask at every access whether invocations run concurrently).
+        this.#metrics.publishStoredMetrics();
+      } catch {
+        // As above.
       }
     }
   }

@@ -45,6 +45,25 @@ const LOADER_NATIVES = new Set([
   'compileFunctionForCJSLoader',
 ]);
 
+/** The source map beside a bundle (`index.mjs.map`), by the bundle's URL; null for a file without one. */
+function sourceMaps(): (url: string) => SourceMap | null {
+  const maps = new Map<string, SourceMap | null>();
+  return (url) => {
+    if (!maps.has(url)) {
+      let map: SourceMap | null = null;
+      if (url.startsWith('file:') && url.endsWith('.mjs')) {
+        try {
+          map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
+        } catch {
+          map = null;
+        }
+      }
+      maps.set(url, map);
+    }
+    return maps.get(url)!;
+  };
+}
+
 /**
  * Self time of a V8 CPU profile by owner, in ms. Frames inside a bundle are mapped back through its source map to
  * the original file, so a minified bundle still splits into packages. Node and V8 frames count for the nearest
@@ -55,19 +74,7 @@ const LOADER_NATIVES = new Set([
  */
 export function profileByOwner(profilePath: string): Map<string, number> {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
-  const maps = new Map<string, SourceMap | null>();
-  const mapFor = (url: string): SourceMap | null => {
-    if (!maps.has(url)) {
-      let map: SourceMap | null = null;
-      try {
-        map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8')));
-      } catch {
-        map = null;
-      }
-      maps.set(url, map);
-    }
-    return maps.get(url)!;
-  };
+  const mapFor = sourceMaps();
 
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -79,7 +86,7 @@ export function profileByOwner(profilePath: string): Map<string, number> {
     // The `node -e` script that imports the bundle (`[eval1]`, named as a file since Node 24) owns nothing: what runs
     // under it is the import itself (compiling and linking the bundle), labelled below.
     if (/\[eval\d*\]$/.test(url)) return undefined;
-    if (url.startsWith('file:') && url.endsWith('.mjs') && mapFor(url)) {
+    if (mapFor(url)) {
       const entry = mapFor(url)!.findEntry(lineNumber, columnNumber) as { originalSource?: string };
       return entry.originalSource ? ownerOfPath(entry.originalSource) : "bundle's top-level code (hoisted ES modules)";
     }
@@ -137,16 +144,25 @@ export function addInto(into: Map<string, number>, from: Map<string, number>): v
  */
 export function profileByFunction(profilePath: string): Map<string, number> {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
+  const mapFor = sourceMaps();
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const short = (url: string) =>
-    url
-      .replace(/^file:\/\//, '')
-      .replace(/^.*\/node_modules\//, '')
-      .replace(/^.*\/(lib|functions|infra|bench)\//, '$1/');
-  const frame = (node: ProfileNode) =>
-    `${node.callFrame.functionName || '(anonymous)'} (${short(node.callFrame.url)}:${node.callFrame.lineNumber + 1})`;
+  // A package's file from its package's folder (`undici/lib/core/request.js`), a project file from its top folder.
+  const short = (url: string) => {
+    const path = url.replace(/^file:\/\//, '');
+    const inPackage = /^.*\/node_modules\/(.*)$/.exec(path);
+    return inPackage ? inPackage[1]! : path.replace(/^.*?\/?(?:\.\.\/)*((?:lib|functions|infra|bench)\/)/, '$1');
+  };
+  const frame = (node: ProfileNode) => {
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    // In a bundle, the minified name says nothing: the original file and line where the function starts (its map's).
+    const entry = mapFor(url)?.findEntry(lineNumber, columnNumber) as { originalSource?: string; originalLine?: number };
+    if (entry?.originalSource !== undefined && entry.originalLine !== undefined) {
+      return `function at ${short(entry.originalSource)}:${entry.originalLine + 1}`;
+    }
+    return `${functionName || '(anonymous)'} (${short(url)}:${lineNumber + 1})`;
+  };
   const nameOf = (node: ProfileNode): string => {
     if (node.callFrame.url !== '' && !node.callFrame.url.startsWith('node:')) return frame(node);
     for (let id = parent.get(node.id); id !== undefined; id = parent.get(id)) {

@@ -53,7 +53,13 @@ export class RelayDashboard extends Construct {
         }),
       ],
       [
-        graph('MX calls by route class and status class', [metrics.search('MxCalls', 'Sum', 'calls')]),
+        graph(
+          'MX calls by route class and status class, and their latency p95 (ms)',
+          [metrics.search('MxCalls', 'Sum', 'calls')],
+          {
+            right: [metrics.search('MxCallLatency', 'p95', 'latency p95')],
+          },
+        ),
         graph('MX 429s and retries', [metrics.mxThrottles(PERIOD)], {
           right: [metrics.search('MxRetries', 'Sum', 'retries')],
         }),

@@ -208,9 +208,9 @@ export class MxTransport {
 
   /** One call, whatever its attempts: by route class and the status class it ended with. */
   #countCall(kind: MxRouteClass, status: number | undefined, code: string | undefined, latencyMs: number): void {
-    const upstream = this.#upstream as 'mx-data';
-    this.#metrics.add('MxCalls', 1, { route: kind, status_class: statusClass(status, code) });
-    this.#metrics.add('MxCallLatency', latencyMs, { upstream });
+    const dimensions = { route: kind, status_class: statusClass(status, code) };
+    this.#metrics.add('MxCalls', 1, dimensions);
+    this.#metrics.add('MxCallLatency', latencyMs, dimensions);
   }
 
   /** MX's 429s, each attempt's, with the Retry-After it gave. */

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
 import {
   type DimensionsOf,
@@ -113,7 +114,7 @@ describe('metric dimensions stay low-cardinality', () => {
       }
       metrics.add('MxThrottled', 1, { upstream: 'int-data.moneydesktop.com' as 'mx-data' });
       metrics.add('MxRetryAfter', 30, { upstream: 'mx-sso' });
-      metrics.add('MxCallLatency', 120, { upstream: 'mx-data' });
+      metrics.add('MxCallLatency', 120, { route: 'read', status_class: '2xx' });
       metrics.add('MxSessionsCreated', 1, {});
       metrics.add('MxSessionRecoveries', 1, {});
     });
@@ -172,7 +173,7 @@ describe('EMF lines', () => {
     const lines = capture((metrics) => {
       metrics.add('MxCalls', 1, { route: 'read', status_class: '2xx' });
       metrics.add('MxCalls', 1, { route: 'read', status_class: '5xx' });
-      metrics.add('MxCallLatency', 40, { upstream: 'mx-data' });
+      metrics.add('MxThrottled', 1, { upstream: 'mx-data' });
     });
     expect(lines).toHaveLength(3);
     expect(lines.map((line) => line.status_class ?? '-').sort()).toEqual(['-', '2xx', '5xx']);
@@ -181,10 +182,44 @@ describe('EMF lines', () => {
       expect.arrayContaining([
         { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '2xx' }) },
         { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '5xx' }) },
-        { metric: 'MxCallLatency', dimensions: expect.objectContaining({ upstream: 'mx-data' }) },
+        { metric: 'MxThrottled', dimensions: expect.objectContaining({ upstream: 'mx-data' }) },
       ]),
     );
     expect(dimensionValuesOf(lines)).toHaveLength(3);
+  });
+
+  it("an MX call's count and latency share one line", () => {
+    const lines = capture((metrics) => {
+      metrics.add('MxCalls', 1, { route: 'read', status_class: '2xx' });
+      metrics.add('MxCallLatency', 42, { route: 'read', status_class: '2xx' });
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ MxCalls: 1, MxCallLatency: 42, route: 'read', status_class: '2xx' });
+  });
+
+  it('a group Powertools refuses is dropped whole: nothing of it joins the next line', () => {
+    const { addMetric } = Metrics.prototype;
+    let calls = 0;
+    const refuse = vi.spyOn(Metrics.prototype, 'addMetric').mockImplementation(function (this: Metrics, ...args) {
+      calls += 1;
+      if (calls === 2) throw new RangeError('refused');
+      return addMetric.apply(this, args);
+    });
+    try {
+      const lines = capture((metrics) => {
+        // One group (the same dimension values): its first metric is stored, its second refused.
+        metrics.add('MxCalls', 1, { route: 'read', status_class: '5xx' });
+        metrics.add('MxRetries', 1, { route: 'read', status_class: '5xx' });
+        metrics.add('MxThrottled', 1, { upstream: 'mx-data' });
+      });
+      expect(calls).toBe(3);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ MxThrottled: 1, upstream: 'mx-data' });
+      expect(lines[0]).not.toHaveProperty('MxCalls');
+      expect(lines[0]).not.toHaveProperty('route');
+    } finally {
+      refuse.mockRestore();
+    }
   });
 
   it('are written once: a second flush writes nothing new', () => {
