@@ -1,4 +1,4 @@
-import { compilePathTemplate } from '../path-template.ts';
+import { compilePathTemplate, type PathTemplate } from '../path-template.ts';
 import type { HttpRequest, Operations } from './http-handler.ts';
 import { HttpProblem } from './problem.ts';
 import { DEFAULT_ROUTE_KEY } from './route.ts';
@@ -6,12 +6,13 @@ import { ROUTE_TEMPLATES } from './route-templates.generated.ts';
 
 /**
  * Every route's method and path, as `npm run openapi` wrote them from the route table (lib/route-table.ts): api-fallback
- * loads neither the slices nor the document to know them.
+ * loads neither the slices nor the document to know them. Compiled at the first request, not at the cold start.
  */
-const templates = ROUTE_TEMPLATES.map(([method, path]) => ({ method, path: compilePathTemplate(path) }));
+let templates: { method: string; path: PathTemplate }[] | undefined;
 
 /** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
 async function answer(request: HttpRequest): Promise<never> {
+  templates ??= ROUTE_TEMPLATES.map(([method, path]) => ({ method, path: compilePathTemplate(path) }));
   const allowed = templates.filter((t) => t.path.match(request.path) !== undefined).map((t) => t.method);
   if (allowed.length > 0) {
     throw new HttpProblem('method_not_allowed', `${request.method} is not supported here; use ${allowed.join(', ')}.`, {
