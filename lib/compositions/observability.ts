@@ -11,8 +11,14 @@ import type { Runtime } from './runtime.ts';
  */
 export function observability({ metrics, log }: Runtime): MiddlewareObj[] {
   const flush = () => metrics.flush();
+  // Asked once: after a container's first invocation there is no cold start left to count.
+  let firstInvocation = true;
   const coldStartAndFlush: MiddlewareObj = {
-    before: (request) => metrics.coldStart(shortFunctionName((request.context as Context).functionName)),
+    before: (request) => {
+      if (!firstInvocation) return;
+      firstInvocation = false;
+      metrics.coldStart(shortFunctionName((request.context as Context).functionName));
+    },
     after: flush,
     onError: flush,
   };
