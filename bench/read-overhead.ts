@@ -2,15 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import { Pool } from 'undici';
 import type { ApiEvent, ApiResult } from '../lib/http/api-event.ts';
 import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
-import { esbuildOptions } from '../infra/bundling.ts';
-import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { addInto, profileByFunction, profileByOwner } from './support/attribution.ts';
 import { localServicesEnv } from '../infra/local/local-services.ts';
@@ -86,9 +84,18 @@ export async function run(): Promise<BenchResult> {
     return true;
   }) as typeof process.stdout.write;
 
-  // The code as it ships: minified, its dependencies bundled, none of the tests' TypeScript loader's transforms.
+  // The code as it ships (minified, its dependencies bundled), built in a process of its own so this one holds no
+  // esbuild or CDK; without source-mapped stacks, as the stack runs it (the TypeScript loader of this process turns
+  // them on).
   const bundle = join(WORK_DIR, 'read-overhead', 'api-read', 'index.mjs');
-  await build({ ...esbuildOptions(functionEntry('api-read'), bundle), logLevel: 'silent' });
+  execFileSync(process.execPath, [
+    '--import',
+    'tsx',
+    new URL('./support/build-function.ts', import.meta.url).pathname,
+    'api-read',
+    bundle,
+  ]);
+  process.setSourceMapsEnabled(false);
   const { composition } = (await import(pathToFileURL(bundle).href)) as typeof import('../functions/api-read.ts');
   const handler = composition.handler as (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
   // Time and count the handler's DynamoDB calls (its own client, built by the function's composition).
@@ -168,6 +175,8 @@ export async function run(): Promise<BenchResult> {
   await runBlock(direct, WARMUP, 10, 0);
   prepare(Math.ceil(WARMUP / PAGES));
   await runBlock(relay, WARMUP, 10, 0);
+  // The first call read its API key and session from the table: the counter below is attached.
+  if (dynamoCalls === 0) throw new Error('the DynamoDB call counter saw no call during the warm-up');
   // How often one warm relay call reads the environment (Powertools' stores ask at each access whether invocations
   // run concurrently): each read is a lookup in the process's environment block.
   const envReads = new Map<string, number>();

@@ -14,8 +14,8 @@ export type BoundedCacheOptions =
  * the clock on every access (`ttlResolution: 0`), so a test that moves its clock sees entries expire at once.
  *
  * The bound is lru-cache's `maxSize` with every entry of size 1, not its `max`: `max` allocates storage for that many
- * entries when the cache is built, and the caches are built at a cold start, sized for the busiest container
- * (BENCHMARKS.md → Cold start prices both). With `maxSize` the storage grows with the entries held.
+ * entries when the cache is built, and the caches are built at a cold start, sized for the busiest container. With
+ * `maxSize` the storage grows with the entries held.
  */
 export function boundedCache<K extends {}, V extends {}>(options: BoundedCacheOptions): BoundedCache<K, V> {
   const bound = { maxSize: options.max, sizeCalculation: () => 1 };

@@ -17,9 +17,15 @@ export interface Log {
  * logger's appended keys, which every invocation running in the process at once would share.
  */
 export class RelayLogger extends Logger {
+  constructor(options?: ConstructorOptions) {
+    // Lines below the level are dropped before Powertools sees them (processLogItem): none could be buffered.
+    if (options?.logBufferOptions?.enabled) throw new TypeError('RelayLogger does not buffer log lines');
+    super(options);
+  }
+
   protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
-    // A line below the level is dropped before its context is copied: the relay's loggers do not buffer lines
-    // (createLogger), so Powertools would drop it too, after reading the environment for a trace id.
+    // A line below the level is dropped before its context is copied: the relay's loggers do not buffer lines (see the
+    // constructor), so Powertools would drop it too, after reading the environment for a trace id.
     if (logLevel < this.level) return;
     const context = currentLogContext();
     // Powertools takes each extra item in turn (objects merged, an Error as `error`), so a mixed list is fine.

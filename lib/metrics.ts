@@ -203,14 +203,23 @@ export class EmfMetrics implements MetricsSink {
     for (const [key, entries] of groups) {
       try {
         const dimensions = JSON.parse(key) as Record<string, string>;
-        if (Object.keys(dimensions).length > 0) this.#metrics.addDimensions(dimensions);
-        for (const { name, values } of entries.values()) {
-          for (const value of values) this.#metrics.addMetric(name, MetricUnit[METRICS[name].unit], value);
+        const withDimensions = Object.keys(dimensions).length > 0;
+        let values = 0;
+        if (withDimensions) this.#metrics.addDimensions(dimensions);
+        for (const { name, values: recorded } of entries.values()) {
+          for (const value of recorded) {
+            if (values === VALUES_PER_LINE) {
+              this.#metrics.publishStoredMetrics();
+              if (withDimensions) this.#metrics.addDimensions(dimensions);
+              values = 0;
+            }
+            this.#metrics.addMetric(name, MetricUnit[METRICS[name].unit], value);
+            values += 1;
+          }
         }
       } catch {
         // As above: never fail the invocation. What the group left behind must not join the next group's line.
-        this.#metrics.clearMetrics();
-        this.#metrics.clearDimensions();
+        this.#discard();
         continue;
       }
       try {
@@ -222,7 +231,23 @@ export class EmfMetrics implements MetricsSink {
       }
     }
   }
+
+  #discard(): void {
+    try {
+      this.#metrics.clearMetrics();
+      this.#metrics.clearDimensions();
+    } catch {
+      // As above.
+    }
+  }
 }
+
+/**
+ * Values one line holds at most. Powertools writes a line by itself when one metric reaches 100 values, and that line
+ * clears the dimensions the rest of the group needs: a group with more values is written as several lines, each with
+ * its dimensions.
+ */
+const VALUES_PER_LINE = 99;
 
 /** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */
 export function statusClass(status: number | undefined, errorCode?: string): (typeof STATUS_CLASSES)[number] {

@@ -139,7 +139,15 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
     const [[, dashboard]] = resourcesOfType(template, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
     expect(dashboard.Properties.DashboardName).toBe(resourceName(env));
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const metric of ['JobsEnded', 'DetectionLag', 'MxCalls', 'MxThrottled', 'WebhookAttempts', 'WebhookDeliveryLatency']) {
+    for (const metric of [
+      'JobsEnded',
+      'DetectionLag',
+      'MxCalls',
+      'MxCallLatency',
+      'MxThrottled',
+      'WebhookAttempts',
+      'WebhookDeliveryLatency',
+    ]) {
       expect(body).toContain(metric);
     }
     for (const aws of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', 'Duration']) expect(body).toContain(aws);

@@ -197,6 +197,23 @@ describe('EMF lines', () => {
     expect(lines[0]).toMatchObject({ MxCalls: 1, MxCallLatency: 42, route: 'read', status_class: '2xx' });
   });
 
+  it('a group of more values than a line holds is written as several lines, each with its dimensions', () => {
+    for (const count of [99, 100, 250]) {
+      const lines = capture((metrics) => {
+        for (let i = 0; i < count; i++) metrics.add('MxCallLatency', i, { route: 'read', status_class: '2xx' });
+        metrics.add('MxCalls', count, { route: 'read', status_class: '2xx' });
+      });
+      expect(lines.length).toBe(Math.ceil((count + 1) / 99));
+      for (const line of lines) {
+        expect(line).toMatchObject({ route: 'read', status_class: '2xx', environment: 'prod' });
+        expect(line._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'environment', 'route', 'status_class']]);
+      }
+      const latencies = lines.flatMap((line) => [line.MxCallLatency ?? []].flat());
+      expect(latencies.sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
+      expect(lines.map((line) => line.MxCalls).filter((value) => value !== undefined)).toEqual([count]);
+    }
+  });
+
   it('a group Powertools refuses is dropped whole: nothing of it joins the next line', () => {
     const { addMetric } = Metrics.prototype;
     let calls = 0;

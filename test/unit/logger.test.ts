@@ -1,0 +1,46 @@
+import { describe, expect, it, vi } from 'vitest';
+import { withLogContext } from '../../lib/log-context.ts';
+import { RelayLogger, createLogger } from '../../lib/logger.ts';
+
+/** The JSON lines a logger writes (stdout, and stderr for warnings and errors) while `run` runs. */
+function linesOf(run: () => void): Record<string, unknown>[] {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    lines.push(...String(chunk).split('\n').filter(Boolean));
+    return true;
+  };
+  const writes = [vi.spyOn(process.stdout, 'write'), vi.spyOn(process.stderr, 'write')];
+  for (const write of writes) write.mockImplementation(capture);
+  try {
+    run();
+  } finally {
+    for (const write of writes) write.mockRestore();
+  }
+  return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('RelayLogger', () => {
+  it('writes a line at or above its level with the log context, and nothing below it', () => {
+    const log = createLogger('nexus-relay', 'INFO');
+    const lines = linesOf(() =>
+      withLogContext({ request_id: 'req-12345678', job_id: 'job_1' }, () => {
+        log.debug('below the level', { detail: 1 });
+        log.info('at the level', { detail: 2 });
+        log.warn('above the level');
+      }),
+    );
+    expect(lines.map((line) => line.message)).toEqual(['at the level', 'above the level']);
+    expect(lines[0]).toMatchObject({ level: 'INFO', detail: 2, request_id: 'req-12345678', job_id: 'job_1' });
+  });
+
+  it('follows a level set later, as Powertools does', () => {
+    const log = createLogger('nexus-relay', 'WARN');
+    log.setLogLevel('DEBUG');
+    expect(linesOf(() => log.debug('now written')).map((line) => line.message)).toEqual(['now written']);
+  });
+
+  it('refuses to buffer lines: it drops those below its level before Powertools could buffer them', () => {
+    expect(() => new RelayLogger({ logBufferOptions: { enabled: true } })).toThrow(TypeError);
+    expect(() => new RelayLogger({ logBufferOptions: { enabled: false } })).not.toThrow();
+  });
+});
