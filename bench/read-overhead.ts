@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Pool } from 'undici';
 import type { ApiEvent, ApiResult } from '../lib/http/api-event.ts';
 import { createDocumentClient } from '../lib/aws/dynamodb-client.ts';
@@ -91,7 +91,7 @@ export async function run(): Promise<BenchResult> {
   execFileSync(process.execPath, [
     '--import',
     'tsx',
-    new URL('./support/build-function.ts', import.meta.url).pathname,
+    fileURLToPath(new URL('./support/build-function.ts', import.meta.url)),
     'api-read',
     bundle,
   ]);
@@ -403,7 +403,7 @@ export async function run(): Promise<BenchResult> {
   const markdown = [
     `**Target:** the relay adds ≤ ${TARGETS.medianMs} ms at the median and ≤ ${TARGETS.p99Ms} ms at p99 over calling MX directly, at concurrency 1 and 50, and keeps ≥ ${TARGETS.throughput * 100} % of the direct throughput at 50 (at 1, on two cores, the throughput is reported: the relay's own CPU is then the whole difference).`,
     '',
-    `**Method:** \`GET /users/${USER}/transactions?page=N\` (N cycling 1–${PAGES}, 25 transactions a page) through the \`api-read\` handler of the bundle the stack deploys (\`esbuildOptions\` from \`infra/bundling.ts\`), called in-process with an API Gateway v2 event ` +
+    `**Method:** \`GET /users/${USER}/transactions?page=N\` (N cycling 1–${PAGES}, 25 transactions a page) through the \`api-read\` handler of the bundle the stack deploys (\`esbuildOptions\` from \`infra/bundling.ts\`, built in a process of its own), loaded with Node's source maps off as in Lambda and called in-process with an API Gateway v2 event ` +
       `(real middy pipeline, API-key check, session manager, DynamoDB client, undici pool, \`LOG_LEVEL=INFO\` with the log output counted and dropped), ` +
       `beside the same \`GET /transactions?page=N\` sent straight to the simulator with an undici keep-alive Pool (no connection limit, as the relay's own) and a session of its own, at the same concurrency. ` +
       `dynalite and the simulator run in a child process (one core for them, one for the caller, as remote services). ` +

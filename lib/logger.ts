@@ -19,7 +19,9 @@ export interface Log {
 export class RelayLogger extends Logger {
   constructor(options?: ConstructorOptions) {
     // Lines below the level are dropped before Powertools sees them (processLogItem): none could be buffered.
-    if (options?.logBufferOptions?.enabled) throw new TypeError('RelayLogger does not buffer log lines');
+    // Powertools buffers whenever logBufferOptions is given and not `enabled: false`.
+    const buffer = options?.logBufferOptions;
+    if (buffer !== undefined && buffer.enabled !== false) throw new TypeError('RelayLogger does not buffer log lines');
     super(options);
   }
 

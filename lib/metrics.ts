@@ -156,7 +156,8 @@ export interface EmfMetricsOptions {
  * The catalogue above, recorded through Powertools Metrics, which writes each line (EMF, to stdout: CloudWatch Logs
  * in Lambda, the stack's output locally). EMF gives a line one value per dimension, so metrics are grouped by their
  * dimension values during an invocation, and `flush()` at its end (`lib/compositions/observability.ts`) publishes
- * each group as Powertools' own line: `addDimensions`, `addMetric`, `publishStoredMetrics`.
+ * each group as Powertools' own line (several, past VALUES_PER_LINE): `addDimensions`, `addMetric`,
+ * `publishStoredMetrics`.
  */
 export class EmfMetrics implements MetricsSink {
   /** Dimension values (as JSON) → metric name → what was recorded. */
@@ -218,7 +219,8 @@ export class EmfMetrics implements MetricsSink {
           }
         }
       } catch {
-        // As above: never fail the invocation. What the group left behind must not join the next group's line.
+        // As above: never fail the invocation. What the group left behind must not join the next group's line (lines
+        // of it already written stay written; Powertools refuses a group at its first value, bad names or units).
         this.#discard();
         continue;
       }
@@ -233,11 +235,12 @@ export class EmfMetrics implements MetricsSink {
   }
 
   #discard(): void {
-    try {
-      this.#metrics.clearMetrics();
-      this.#metrics.clearDimensions();
-    } catch {
-      // As above.
+    for (const clear of [() => this.#metrics.clearMetrics(), () => this.#metrics.clearDimensions()]) {
+      try {
+        clear();
+      } catch {
+        // As above.
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import type { LocalEngines } from '../../infra/local/engines.ts';
 
 export type EnginesAddress = Omit<LocalEngines, 'stop'>;
@@ -16,7 +17,7 @@ export interface RemoteSide {
 
 /** Starts dynalite, fauxqs and the MX simulator (system clock) in a child process (see remote-child.ts). */
 export async function startRemoteSide(): Promise<RemoteSide> {
-  const child: ChildProcess = fork(new URL('./remote-child.ts', import.meta.url).pathname, [], {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./remote-child.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

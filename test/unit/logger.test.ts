@@ -41,6 +41,9 @@ describe('RelayLogger', () => {
 
   it('refuses to buffer lines: it drops those below its level before Powertools could buffer them', () => {
     expect(() => new RelayLogger({ logBufferOptions: { enabled: true } })).toThrow(TypeError);
+    // Powertools buffers these too: only `enabled: false` turns buffering off.
+    expect(() => new RelayLogger({ logBufferOptions: {} })).toThrow(TypeError);
+    expect(() => new RelayLogger({ logBufferOptions: { maxBytes: 1024 } })).toThrow(TypeError);
     expect(() => new RelayLogger({ logBufferOptions: { enabled: false } })).not.toThrow();
   });
 });
