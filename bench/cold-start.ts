@@ -56,8 +56,8 @@ const FUNCTION_ENV = {
   MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com',
   MX_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-AbCdEf',
   MX_WEBHOOK_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-webhooks-AbCdEf',
-  // What infra/stack.ts gives the functions that take refresh requests from EventBridge (a superset is harmless:
-  // the configuration is parsed whole at import either way).
+  // What infra/stack.ts gives the functions that take refresh requests from EventBridge (a superset is harmless: a
+  // variable a function has no use for is at most checked to be well formed).
   REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests',
   REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
   // What it gives api-jobs, which counts every queue's dead letters.

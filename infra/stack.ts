@@ -116,8 +116,9 @@ export class NexusRelayStack extends Stack {
       removalPolicy,
     });
 
-    // lib/config.ts validates its whole schema in every function (at module load), so each function gets every
-    // required variable; what a function can actually touch is decided by its grants below, not by its variables.
+    // Every function but api-docs and api-fallback (which read only the environment and the log level) parses the whole
+    // configuration at start, so each gets every required variable; what a function can actually touch is decided by
+    // its grants below, not by its variables.
     // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all.
     const keyLimit = String(settings.apiThrottle.rateLimit * 30);
     const environmentFor = (fnName: FunctionName, spec: FunctionSpec): Record<string, string> =>

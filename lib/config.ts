@@ -4,7 +4,8 @@ import type { QueueName } from './queue/queue-names.ts';
 
 /**
  * Every environment variable nexus-relay reads, in one place. lib/ never touches process.env: functions call
- * `getConfig()` once per container and pass the parts they need down. Each variable is a plain description — its kind,
+ * `getConfig()` once per container (for the sections their composition reads, or all) and pass the parts they need
+ * down. Each variable is a plain description — its kind,
  * whether it must be set, its default, what it is for — read by a few lines below rather than a schema library:
  * every function parses it at start-up, and this keeps zod out of that path (BENCHMARKS.md → Cold start). The table
  * of docs/configuration.md is generated from it.
@@ -289,141 +290,192 @@ export interface Config {
   logLevel: ConfigValues['LOG_LEVEL'];
 }
 
-/** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
-export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+/** A part of the configuration: what a composition reads, built from its own variables only (SECTIONS). */
+export type ConfigSection = keyof Config;
+
+type VariableName = keyof typeof CONFIG_VARIABLES;
+
+/** A variable's value as declared: what was set, its default, or undefined (unset, or refused: then noted). */
+type Read = <N extends VariableName>(name: N) => ConfigValues[N];
+
+/** Notes a rule over several variables that the environment breaks. */
+type Refuse = (variables: string[], text: string) => void;
+
+/** The variables only the local stack may set. */
+const LOCAL_ONLY: ReadonlySet<VariableName> = new Set(['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY', 'WEBHOOK_ALLOW_LOOPBACK']);
+
+/** Each section of Config, from the variables it reads. */
+const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) => Config[S] } = {
+  env: (read) => read('NEXUS_RELAY_ENV'),
+  aws: (read) => ({
+    region: read('AWS_REGION'),
+    dynamoDbEndpoint: read('AWS_ENDPOINT_URL_DYNAMODB'),
+    sqsEndpoint: read('AWS_ENDPOINT_URL_SQS'),
+  }),
+  tableName: (read) => read('TABLE_NAME'),
+  queues: (read) => ({ poll: read('POLL_QUEUE_URL'), delivery: read('DELIVERY_QUEUE_URL') }),
+  deadLetterQueues: (read) => ({
+    poll: read('POLL_DLQ_URL'),
+    delivery: read('DELIVERY_DLQ_URL'),
+    'refresh-requests': read('REFRESH_REQUESTS_DLQ_URL'),
+  }),
+  mx: (read, refuse) => {
+    const credentials = mxCredentialsSource(read, refuse);
+    const ssoBaseUrl = read('MX_SSO_BASE_URL');
+    if (!ssoBaseUrl && read('NEXUS_RELAY_ENV') !== 'local') {
+      refuse(
+        ['MX_SSO_BASE_URL'],
+        'MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
+      );
+    }
+    const sessionsKeyArn = read('SESSION_TOKENS_KEY_ARN');
+    const localKey = read('LOCAL_SECRETS_KEY');
+    return {
+      baseUrl: read('MX_BASE_URL'),
+      ssoBaseUrl: ssoBaseUrl ?? read('MX_BASE_URL'),
+      credentials,
+      aggregateMethod: read('MX_AGGREGATE_METHOD'),
+      useCasesEnabled: read('MX_USE_CASES_ENABLED'),
+      requestTimeoutMs: read('MX_REQUEST_TIMEOUT_MS'),
+      retryBudgetMs: read('MX_RETRY_BUDGET_MS'),
+      ...(sessionsKeyArn
+        ? { sessionsKey: { kmsKeyArn: sessionsKeyArn } }
+        : localKey
+          ? { sessionsKey: { localKey: deriveKey(Buffer.from(localKey, 'base64'), 'mx session tokens') } }
+          : {}),
+    };
+  },
+  aggregation: (read) => ({
+    deadlineSeconds: read('AGGREGATION_DEADLINE_SECONDS'),
+    maxPollDelaySeconds: read('POLL_MAX_DELAY_SECONDS'),
+    stalledAfterMs: read('POLL_STALLED_AFTER_SECONDS') * 1000,
+    reconcileIntervalMinutes: read('RECONCILE_INTERVAL_MINUTES'),
+    reconcileUsersPerSweep: read('RECONCILE_USERS_PER_SWEEP'),
+  }),
+  refreshRequests: (read) => ({ perSecond: read('REFRESH_EVENTS_PER_SECOND'), queueUrl: read('REFRESH_REQUESTS_QUEUE_URL') }),
+  webhooks: (read) => {
+    const keyArn = read('WEBHOOK_SECRETS_KEY_ARN');
+    const localKey = read('LOCAL_SECRETS_KEY');
+    return {
+      timeoutMs: read('WEBHOOK_TIMEOUT_MS'),
+      allowInsecureUrls: read('WEBHOOK_ALLOW_LOOPBACK'),
+      stalledAfterMs: read('DELIVERY_STALLED_AFTER_SECONDS') * 1000,
+      ...(keyArn
+        ? { secretsKey: { kmsKeyArn: keyArn } }
+        : localKey
+          ? { secretsKey: { localKey: Buffer.from(localKey, 'base64') } }
+          : {}),
+    };
+  },
+  mxWebhooks: (read, refuse) => ({ credentials: mxWebhookCredentialsSource(read, refuse) }),
+  transactionsSync: (read) => {
+    const secretArn = read('SYNC_CURSOR_KEY_SECRET_ARN');
+    const localKey = read('LOCAL_SECRETS_KEY');
+    if (secretArn) return { cursorKey: { secretArn } };
+    return localKey ? { cursorKey: { localKey: deriveKey(Buffer.from(localKey, 'base64'), 'transactions sync cursors') } } : {};
+  },
+  apiKeys: (read) => ({ requestsPerMinute: read('API_KEY_REQUESTS_PER_MINUTE') }),
+  localApiKey: (read) => read('LOCAL_API_KEY'),
+  logLevel: (read) => read('LOG_LEVEL'),
+};
+
+const ALL_SECTIONS = Object.keys(SECTIONS) as ConfigSection[];
+
+/**
+ * Parses an environment (process.env by default): every variable and every section, or, given `sections`, only those
+ * and the variables they read. Throws ConfigError naming every variable that is missing or refused (or, when all are
+ * well formed, the first rule over several that the environment breaks); never a refused value.
+ */
+export function parseConfig(env?: Record<string, string | undefined>): Config;
+export function parseConfig<S extends ConfigSection>(
+  env: Record<string, string | undefined>,
+  sections: readonly S[],
+): Pick<Config, S>;
+export function parseConfig(
+  env: Record<string, string | undefined> = process.env,
+  sections?: readonly ConfigSection[],
+): Partial<Config> {
   const problems: { variable: string; text: string }[] = [];
-  const values: Record<string, unknown> = {};
-  for (const [name, variable] of Object.entries(CONFIG_VARIABLES) as [string, Variable][]) {
+  const rules: { variables: string[]; text: string }[] = [];
+  const values = new Map<VariableName, unknown>();
+  const read = ((name: VariableName) => {
+    if (values.has(name)) return values.get(name);
+    const variable: Variable = CONFIG_VARIABLES[name];
     const raw = env[name] === '' ? undefined : env[name];
+    let value: unknown;
     if (raw === undefined) {
       if (variable.presence === 'required') problems.push({ variable: name, text: `${name} is required` });
-      else values[name] = variable.default;
-      continue;
+      else value = variable.default;
+    } else {
+      const reading = variable.read(raw);
+      if ('invalid' in reading) problems.push({ variable: name, text: `${name} is invalid: ${reading.invalid}` });
+      else value = reading.value;
     }
-    const reading = variable.read(raw);
-    if ('invalid' in reading) problems.push({ variable: name, text: `${name} is invalid: ${reading.invalid}` });
-    else values[name] = reading.value;
-  }
+    values.set(name, value);
+    if (value && LOCAL_ONLY.has(name) && read('NEXUS_RELAY_ENV') !== 'local') {
+      rules.push({ variables: [name], text: `${name} is only allowed when NEXUS_RELAY_ENV=local` });
+    }
+    return value;
+  }) as Read;
+  const refuse: Refuse = (variables, text) => rules.push({ variables, text });
+
+  // Parsed whole, every variable is checked, those no section reads (POWERTOOLS_DEV) too.
+  if (sections === undefined) for (const name of Object.keys(CONFIG_VARIABLES) as VariableName[]) read(name);
+  const config: Partial<Record<ConfigSection, unknown>> = {};
+  for (const section of sections ?? ALL_SECTIONS) config[section] = SECTIONS[section](read, refuse);
+
   if (problems.length > 0) {
     throw new ConfigError(
       problems.map((problem) => problem.variable),
       `Invalid configuration: ${problems.map((problem) => problem.text).join('; ')}`,
     );
   }
-  const c = values as ConfigValues;
-  const credentials = mxCredentialsSource(c);
-  const mxWebhookCredentials = mxWebhookCredentialsSource(c);
-  if (!c.MX_SSO_BASE_URL && c.NEXUS_RELAY_ENV !== 'local') {
-    throw new ConfigError(
-      ['MX_SSO_BASE_URL'],
-      'Invalid configuration: MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
-    );
-  }
-  for (const name of ['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY', 'WEBHOOK_ALLOW_LOOPBACK'] as const) {
-    if (c[name] && c.NEXUS_RELAY_ENV !== 'local') {
-      throw new ConfigError([name], `Invalid configuration: ${name} is only allowed when NEXUS_RELAY_ENV=local`);
-    }
-  }
-  return {
-    env: c.NEXUS_RELAY_ENV,
-    aws: { region: c.AWS_REGION, dynamoDbEndpoint: c.AWS_ENDPOINT_URL_DYNAMODB, sqsEndpoint: c.AWS_ENDPOINT_URL_SQS },
-    tableName: c.TABLE_NAME,
-    queues: { poll: c.POLL_QUEUE_URL, delivery: c.DELIVERY_QUEUE_URL },
-    deadLetterQueues: {
-      poll: c.POLL_DLQ_URL,
-      delivery: c.DELIVERY_DLQ_URL,
-      'refresh-requests': c.REFRESH_REQUESTS_DLQ_URL,
-    },
-    mx: {
-      baseUrl: c.MX_BASE_URL,
-      ssoBaseUrl: c.MX_SSO_BASE_URL ?? c.MX_BASE_URL,
-      credentials,
-      aggregateMethod: c.MX_AGGREGATE_METHOD,
-      useCasesEnabled: c.MX_USE_CASES_ENABLED,
-      requestTimeoutMs: c.MX_REQUEST_TIMEOUT_MS,
-      retryBudgetMs: c.MX_RETRY_BUDGET_MS,
-      ...(c.SESSION_TOKENS_KEY_ARN
-        ? { sessionsKey: { kmsKeyArn: c.SESSION_TOKENS_KEY_ARN } }
-        : c.LOCAL_SECRETS_KEY
-          ? { sessionsKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'mx session tokens') } }
-          : {}),
-    },
-    aggregation: {
-      deadlineSeconds: c.AGGREGATION_DEADLINE_SECONDS,
-      maxPollDelaySeconds: c.POLL_MAX_DELAY_SECONDS,
-      stalledAfterMs: c.POLL_STALLED_AFTER_SECONDS * 1000,
-      reconcileIntervalMinutes: c.RECONCILE_INTERVAL_MINUTES,
-      reconcileUsersPerSweep: c.RECONCILE_USERS_PER_SWEEP,
-    },
-    refreshRequests: {
-      perSecond: c.REFRESH_EVENTS_PER_SECOND,
-      queueUrl: c.REFRESH_REQUESTS_QUEUE_URL,
-    },
-    webhooks: {
-      timeoutMs: c.WEBHOOK_TIMEOUT_MS,
-      allowInsecureUrls: c.WEBHOOK_ALLOW_LOOPBACK,
-      stalledAfterMs: c.DELIVERY_STALLED_AFTER_SECONDS * 1000,
-      ...(c.WEBHOOK_SECRETS_KEY_ARN
-        ? { secretsKey: { kmsKeyArn: c.WEBHOOK_SECRETS_KEY_ARN } }
-        : c.LOCAL_SECRETS_KEY
-          ? { secretsKey: { localKey: Buffer.from(c.LOCAL_SECRETS_KEY, 'base64') } }
-          : {}),
-    },
-    mxWebhooks: { credentials: mxWebhookCredentials },
-    transactionsSync: c.SYNC_CURSOR_KEY_SECRET_ARN
-      ? { cursorKey: { secretArn: c.SYNC_CURSOR_KEY_SECRET_ARN } }
-      : c.LOCAL_SECRETS_KEY
-        ? { cursorKey: { localKey: deriveKey(Buffer.from(c.LOCAL_SECRETS_KEY, 'base64'), 'transactions sync cursors') } }
-        : {},
-    apiKeys: { requestsPerMinute: c.API_KEY_REQUESTS_PER_MINUTE },
-    localApiKey: c.LOCAL_API_KEY,
-    logLevel: c.LOG_LEVEL,
-  };
+  const [broken] = rules;
+  if (broken) throw new ConfigError(broken.variables, `Invalid configuration: ${broken.text}`);
+  return config as Partial<Config>;
 }
 
 /** A key of its own for one purpose, from the local stack's key (HMAC-SHA256 of the purpose). */
 const deriveKey = (key: Buffer, purpose: string): Buffer => createHmac('sha256', key).update(`nexus-relay ${purpose}`).digest();
 
-function mxCredentialsSource(c: ConfigValues): MxCredentialsSource | undefined {
-  if (c.MX_CREDENTIALS_SECRET_ARN) {
-    const both = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => c[name] !== undefined);
-    if (both.length > 0) {
-      throw new ConfigError(both, `Invalid configuration: set ${both.join(' and ')} or MX_CREDENTIALS_SECRET_ARN, not both`);
-    }
-    return { secretArn: c.MX_CREDENTIALS_SECRET_ARN };
-  }
-  if (c.MX_CLIENT_ID === undefined && c.MX_API_KEY === undefined) return undefined;
-  const missing = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => c[name] === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(missing, `Invalid configuration: ${missing.map((name) => `${name} is required`).join('; ')}`);
-  }
-  return { clientId: c.MX_CLIENT_ID!, apiKey: c.MX_API_KEY! };
-}
-
-function mxWebhookCredentialsSource(c: ConfigValues): MxWebhookCredentialsSource | undefined {
-  const pair = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const;
-  const given = pair.filter((name) => c[name] !== undefined);
-  if (c.MX_WEBHOOK_CREDENTIALS_SECRET_ARN) {
-    if (given.length > 0) {
-      throw new ConfigError(
-        given,
-        `Invalid configuration: set ${given.join(' and ')} or MX_WEBHOOK_CREDENTIALS_SECRET_ARN, not both`,
-      );
-    }
-    return { secretArn: c.MX_WEBHOOK_CREDENTIALS_SECRET_ARN };
+function mxCredentialsSource(read: Read, refuse: Refuse): MxCredentialsSource | undefined {
+  const secretArn = read('MX_CREDENTIALS_SECRET_ARN');
+  const pair = { MX_CLIENT_ID: read('MX_CLIENT_ID'), MX_API_KEY: read('MX_API_KEY') };
+  const given = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => pair[name] !== undefined);
+  if (secretArn) {
+    if (given.length > 0) refuse(given, `set ${given.join(' and ')} or MX_CREDENTIALS_SECRET_ARN, not both`);
+    return { secretArn };
   }
   if (given.length === 0) return undefined;
-  const missing = pair.filter((name) => c[name] === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(missing, `Invalid configuration: ${missing.map((name) => `${name} is required`).join('; ')}`);
+  const missing = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => pair[name] === undefined);
+  if (missing.length > 0) refuse(missing, missing.map((name) => `${name} is required`).join('; '));
+  return { clientId: pair.MX_CLIENT_ID!, apiKey: pair.MX_API_KEY! };
+}
+
+function mxWebhookCredentialsSource(read: Read, refuse: Refuse): MxWebhookCredentialsSource | undefined {
+  const secretArn = read('MX_WEBHOOK_CREDENTIALS_SECRET_ARN');
+  const pair = { MX_WEBHOOK_USERNAME: read('MX_WEBHOOK_USERNAME'), MX_WEBHOOK_PASSWORD: read('MX_WEBHOOK_PASSWORD') };
+  const given = (['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const).filter((name) => pair[name] !== undefined);
+  if (secretArn) {
+    if (given.length > 0) refuse(given, `set ${given.join(' and ')} or MX_WEBHOOK_CREDENTIALS_SECRET_ARN, not both`);
+    return { secretArn };
   }
-  return { username: c.MX_WEBHOOK_USERNAME!, password: c.MX_WEBHOOK_PASSWORD! };
+  if (given.length === 0) return undefined;
+  const missing = (['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const).filter((name) => pair[name] === undefined);
+  if (missing.length > 0) refuse(missing, missing.map((name) => `${name} is required`).join('; '));
+  return { username: pair.MX_WEBHOOK_USERNAME!, password: pair.MX_WEBHOOK_PASSWORD! };
 }
 
 let cached: Config | undefined;
 
-/** The process configuration, parsed once per container. */
-export function getConfig(): Config {
+/**
+ * The process configuration, parsed once per container: whole, or only the sections a composition reads (then each
+ * call parses them again: a function calls it once).
+ */
+export function getConfig(): Config;
+export function getConfig<S extends ConfigSection>(sections: readonly S[]): Pick<Config, S>;
+export function getConfig(sections?: readonly ConfigSection[]): Partial<Config> {
+  if (sections) return parseConfig(process.env, sections);
   cached ??= parseConfig();
   return cached;
 }

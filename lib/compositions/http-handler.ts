@@ -2,7 +2,7 @@ import type { ApiKeyAuthenticator } from '../http/auth.ts';
 import { createHttpHandler, type Operations, requestIdOf } from '../http/http-handler.ts';
 import type { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { inLogContext, observability } from './observability.ts';
-import type { Runtime } from './runtime.ts';
+import type { Runtime, RuntimeConfig } from './runtime.ts';
 
 /** How a function takes API keys (storage.ts `apiKeyAccessOf`): their check and the per-key limit. */
 export interface ApiKeyAccess {
@@ -15,7 +15,7 @@ export interface ApiKeyAccess {
  * request carries the `request_id` the client receives (`x-request-id`, problem bodies). `keys` is needed when an
  * operation takes an API key.
  */
-export function httpHandler(runtime: Runtime, operations: Operations, keys?: ApiKeyAccess) {
+export function httpHandler(runtime: Runtime<RuntimeConfig>, operations: Operations, keys?: ApiKeyAccess) {
   const handler = createHttpHandler(operations, {
     log: runtime.log,
     metrics: runtime.metrics,

@@ -2,14 +2,14 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type LogContext, withLogContext } from '../log-context.ts';
-import type { Runtime } from './runtime.ts';
+import type { Runtime, RuntimeConfig } from './runtime.ts';
 
 /**
  * What every function does around its handler: Lambda's context in each log line, a `ColdStart` metric on a
  * container's first invocation of the function, and the invocation's metrics written (as EMF) when it ends, however
  * it ends.
  */
-export function observability({ metrics, log }: Runtime): MiddlewareObj[] {
+export function observability({ metrics, log }: Runtime<RuntimeConfig>): MiddlewareObj[] {
   const flush = () => metrics.flush();
   // Asked once: after a container's first invocation there is no cold start left to count.
   let firstInvocation = true;

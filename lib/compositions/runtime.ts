@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
-import type { Config } from '../config.ts';
+import type { Config, ConfigSection } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { EmfMetrics } from '../metrics.ts';
 
@@ -15,9 +15,17 @@ export interface Given {
   metrics?: EmfMetrics;
 }
 
-/** What every Lambda's composition starts from: its configuration, clock, logger and metrics. */
-export interface Runtime {
-  readonly config: Config;
+/** What every composition reads of the configuration: the environment and the log level. */
+export const RUNTIME_CONFIG = ['env', 'logLevel'] as const satisfies readonly ConfigSection[];
+export type RuntimeConfig = Pick<Config, (typeof RUNTIME_CONFIG)[number]>;
+
+/**
+ * What every Lambda's composition starts from: its configuration, clock, logger and metrics. `C` is what the
+ * composition reads of the configuration: all of it, unless it names less (api-docs and api-fallback read only
+ * RUNTIME_CONFIG, functions/ parses no more for them).
+ */
+export interface Runtime<C extends RuntimeConfig = Config> {
+  readonly config: C;
   readonly given: Given;
   readonly clock: Clock;
   readonly log: Logger;
@@ -25,7 +33,7 @@ export interface Runtime {
   readonly metrics: EmfMetrics;
 }
 
-export function runtimeOf(config: Config, given: Given = {}): Runtime {
+export function runtimeOf<C extends RuntimeConfig>(config: C, given: Given = {}): Runtime<C> {
   return {
     config,
     given,

@@ -136,3 +136,46 @@ describe('reading each kind of variable', () => {
     );
   });
 });
+
+describe('parsing only the sections a function reads (api-docs and api-fallback: the environment and the log level)', () => {
+  /** Every variable a deployed function may get, each well formed. */
+  const everything = {
+    ...valid,
+    ...deployed,
+    MX_CLIENT_ID: undefined,
+    MX_API_KEY: undefined,
+    MX_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-AbCdEf',
+    MX_WEBHOOK_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mxw-AbCdEf',
+    WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/0f0e0d0c-0b0a-0908-0706-050403020100',
+    SESSION_TOKENS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/1f1e1d1c-1b1a-1918-1716-151413121110',
+    SYNC_CURSOR_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/sync-AbCdEf',
+    POLL_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/1/poll-dlq',
+    REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/refresh-requests',
+    API_KEY_REQUESTS_PER_MINUTE: '600',
+    LOG_LEVEL: 'WARN',
+  };
+
+  it('gives exactly those sections, and reads no other variable: none of the others needs to be set or well formed', () => {
+    const env = { NEXUS_RELAY_ENV: 'prod', LOG_LEVEL: 'WARN', MX_AGGREGATE_METHOD: 'PATCH', LOCAL_API_KEY: 'x'.repeat(20) };
+    expect(parseConfig(env, ['env', 'logLevel'])).toEqual({ env: 'prod', logLevel: 'WARN' });
+  });
+
+  it('names a variable of its sections that is missing or refused, as the whole parse does', () => {
+    expect(() => parseConfig({ LOG_LEVEL: 'LOUD' }, ['env', 'logLevel'])).toThrow(
+      'Invalid configuration: LOG_LEVEL is invalid: must be one of DEBUG, INFO, WARN, ERROR',
+    );
+    expect(() => parseConfig({ ...everything, TABLE_NAME: undefined }, ['aws', 'tableName'])).toThrow(/TABLE_NAME is required/);
+    // A rule over several variables holds for the section that reads them.
+    expect(() => parseConfig({ ...everything, MX_SSO_BASE_URL: undefined }, ['mx'])).toThrow(/MX_SSO_BASE_URL/);
+    expect(() => parseConfig({ ...everything, LOCAL_SECRETS_KEY: 'A'.repeat(43) + '=' }, ['webhooks'])).toThrow(
+      /LOCAL_SECRETS_KEY is only allowed when NEXUS_RELAY_ENV=local/,
+    );
+  });
+
+  it('builds each section as the whole parse builds it', () => {
+    const whole = parseConfig(everything);
+    for (const section of Object.keys(whole) as (keyof typeof whole)[]) {
+      expect(parseConfig(everything, [section]), section).toEqual({ [section]: whole[section] });
+    }
+  });
+});
