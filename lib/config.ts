@@ -439,31 +439,33 @@ export function parseConfig(
 const deriveKey = (key: Buffer, purpose: string): Buffer => createHmac('sha256', key).update(`nexus-relay ${purpose}`).digest();
 
 function mxCredentialsSource(read: Read, refuse: Refuse): MxCredentialsSource | undefined {
-  const secretArn = read('MX_CREDENTIALS_SECRET_ARN');
-  const pair = { MX_CLIENT_ID: read('MX_CLIENT_ID'), MX_API_KEY: read('MX_API_KEY') };
-  const given = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => pair[name] !== undefined);
-  if (secretArn) {
-    if (given.length > 0) refuse(given, `set ${given.join(' and ')} or MX_CREDENTIALS_SECRET_ARN, not both`);
-    return { secretArn };
-  }
-  if (given.length === 0) return undefined;
-  const missing = (['MX_CLIENT_ID', 'MX_API_KEY'] as const).filter((name) => pair[name] === undefined);
-  if (missing.length > 0) refuse(missing, missing.map((name) => `${name} is required`).join('; '));
-  return { clientId: pair.MX_CLIENT_ID!, apiKey: pair.MX_API_KEY! };
+  const source = pairOrSecret(read, refuse, 'MX_CREDENTIALS_SECRET_ARN', ['MX_CLIENT_ID', 'MX_API_KEY']);
+  return Array.isArray(source) ? { clientId: source[0], apiKey: source[1] } : source;
 }
 
 function mxWebhookCredentialsSource(read: Read, refuse: Refuse): MxWebhookCredentialsSource | undefined {
-  const secretArn = read('MX_WEBHOOK_CREDENTIALS_SECRET_ARN');
-  const pair = { MX_WEBHOOK_USERNAME: read('MX_WEBHOOK_USERNAME'), MX_WEBHOOK_PASSWORD: read('MX_WEBHOOK_PASSWORD') };
-  const given = (['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const).filter((name) => pair[name] !== undefined);
+  const source = pairOrSecret(read, refuse, 'MX_WEBHOOK_CREDENTIALS_SECRET_ARN', ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD']);
+  return Array.isArray(source) ? { username: source[0], password: source[1] } : source;
+}
+
+/** Credentials given as a secret's ARN or as a pair of variables: never both, never half a pair. */
+function pairOrSecret(
+  read: Read,
+  refuse: Refuse,
+  secret: VariableName,
+  pair: readonly [VariableName, VariableName],
+): { secretArn: string } | [string, string] | undefined {
+  const secretArn = read(secret) as string | undefined;
+  const values = pair.map((name) => read(name) as string | undefined);
+  const given = pair.filter((_, i) => values[i] !== undefined);
   if (secretArn) {
-    if (given.length > 0) refuse(given, `set ${given.join(' and ')} or MX_WEBHOOK_CREDENTIALS_SECRET_ARN, not both`);
+    if (given.length > 0) refuse(given, `set ${given.join(' and ')} or ${secret}, not both`);
     return { secretArn };
   }
   if (given.length === 0) return undefined;
-  const missing = (['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD'] as const).filter((name) => pair[name] === undefined);
+  const missing = pair.filter((_, i) => values[i] === undefined);
   if (missing.length > 0) refuse(missing, missing.map((name) => `${name} is required`).join('; '));
-  return { username: pair.MX_WEBHOOK_USERNAME!, password: pair.MX_WEBHOOK_PASSWORD! };
+  return [values[0]!, values[1]!];
 }
 
 let cached: Config | undefined;
