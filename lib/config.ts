@@ -328,11 +328,12 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
         'MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
       );
     }
+    const baseUrl = read('MX_BASE_URL');
     const sessionsKeyArn = read('SESSION_TOKENS_KEY_ARN');
     const localKey = read('LOCAL_SECRETS_KEY');
     return {
-      baseUrl: read('MX_BASE_URL'),
-      ssoBaseUrl: ssoBaseUrl ?? read('MX_BASE_URL'),
+      baseUrl,
+      ssoBaseUrl: ssoBaseUrl ?? baseUrl,
       credentials,
       aggregateMethod: read('MX_AGGREGATE_METHOD'),
       useCasesEnabled: read('MX_USE_CASES_ENABLED'),

@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 
-/** The SHA-256 digest of `value` (UTF-8 for text), as lowercase hex; one call, no Hash object (the API key check's). */
+/** The SHA-256 digest of `value` (UTF-8 for text), as lowercase hex: one call, no Hash object (every API key check). */
 export const sha256Hex = (value: string | Buffer): string => hash('sha256', value, 'hex');
 
 /** The SHA-256 digest of `value` as bytes: fixed-length input for constant-time comparisons. */

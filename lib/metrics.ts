@@ -204,18 +204,20 @@ export class EmfMetrics implements MetricsSink {
     for (const [key, entries] of groups) {
       try {
         const dimensions = JSON.parse(key) as Record<string, string>;
-        const withDimensions = Object.keys(dimensions).length > 0;
-        let values = 0;
-        if (withDimensions) this.#metrics.addDimensions(dimensions);
-        for (const { name, values: recorded } of entries.values()) {
-          for (const value of recorded) {
-            if (values === VALUES_PER_LINE) {
+        let inLine = 0;
+        const startLine = () => {
+          if (Object.keys(dimensions).length > 0) this.#metrics.addDimensions(dimensions);
+          inLine = 0;
+        };
+        startLine();
+        for (const { name, values } of entries.values()) {
+          for (const value of values) {
+            if (inLine === VALUES_PER_LINE) {
               this.#metrics.publishStoredMetrics();
-              if (withDimensions) this.#metrics.addDimensions(dimensions);
-              values = 0;
+              startLine();
             }
             this.#metrics.addMetric(name, MetricUnit[METRICS[name].unit], value);
-            values += 1;
+            inLine += 1;
           }
         }
       } catch {
