@@ -1,8 +1,6 @@
-import * as z from '../zod.ts';
 import type { HttpResponse } from '../http/http-handler.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
-import { parseInput } from '../http/validation.ts';
 import { PublicFiles } from './public-files.ts';
 
 /** The OpenAPI document (`npm run openapi`) and the console's files (`npm run console`), read on first request. */
@@ -32,10 +30,10 @@ const CONSOLE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-const consoleAsset = z.onFirstUse(() =>
-  z.object({ asset: z.string().check(z.maxLength(100), z.describe('A file the console page names')) }),
-);
-
+/**
+ * Answers with the console's file `name`. A name is looked up in the console folder's listing, nothing else is read
+ * or parsed: a name the folder does not list is a 404 whatever it holds.
+ */
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = consoleFiles.get(name);
   if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
@@ -60,7 +58,7 @@ export const API_DOCS_ROUTES: readonly Route[] = [
       if (!document) throw new Error('openapi.json is not beside the api-docs function (infra/bundling.ts copies it)');
       return { status: 200, json: document.body, headers: { 'cache-control': 'public, max-age=300' } };
     },
-    docs: () => ({
+    docs: (z) => ({
       responses: {
         200: {
           description: 'This document (OpenAPI 3.1)',
@@ -98,13 +96,13 @@ export const API_DOCS_ROUTES: readonly Route[] = [
     summary: "The console's script and style",
     auth: 'none',
     async handle(request) {
-      const { asset } = parseInput(consoleAsset(), request.pathParams, 'path');
+      const asset = request.pathParams['asset'] ?? '';
       // index.html is the page itself, served at /console; the rest never change under their hashed names.
       if (asset === 'index.html') throw new HttpProblem('not_found', 'The console page is /console.');
       return serve(asset, 'public, max-age=31536000, immutable');
     },
-    docs: () => ({
-      path: consoleAsset(),
+    docs: (z) => ({
+      path: z.object({ asset: z.string().check(z.describe('A file the console page names')) }),
       responses: {
         200: {
           description: "The console's script or style (content-hashed names, cacheable for a year)",

@@ -7,7 +7,7 @@ import type {
   Operation,
   Operations,
 } from './http-handler.ts';
-import type { OperationDocs } from './openapi/operation-docs.ts';
+import type { OperationDocs, Zod } from './openapi/operation-docs.ts';
 
 /** The Lambdas that serve HTTP routes (infra/constructs/function-specs.ts gives each its settings). */
 export type HttpFunctionName =
@@ -31,8 +31,12 @@ interface RouteCommon {
    * (a widget URL is a credential, used once; asking twice makes two, which is harmless).
    */
   idempotent?: false;
-  /** What the API document says of it, built when the document is (a cold start builds none of it). */
-  docs: () => OperationDocs;
+  /**
+   * What the API document says of it, built when the document is (a cold start builds none of it). It is handed zod:
+   * a route whose handler parses nothing with a schema (api-docs: a file is looked up by its name) documents its
+   * parameters without importing zod, so its function does not load zod at a cold start.
+   */
+  docs: (z: Zod) => OperationDocs;
 }
 
 /**

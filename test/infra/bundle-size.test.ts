@@ -68,4 +68,16 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
       expect([env, name, active]).toEqual([env, name, capturesTraces(result.metafile)]);
     }
   });
+
+  // Their routes parse nothing with a schema, and zod would be a third of their own code's import time
+  // (BENCHMARKS.md, cold start): a route's docs are handed zod (lib/http/route.ts) rather than importing it.
+  it.each(['api-docs', 'api-fallback'] as const)('%s loads no zod', async (name) => {
+    const { metafile } = await build({
+      ...esbuildOptions(functionEntry(name), join('/bundle', name, 'index.mjs')),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect(Object.keys(metafile.inputs).filter((path) => /node_modules\/zod\//.test(path))).toEqual([]);
+  });
 });

@@ -2,11 +2,12 @@ import { IDEMPOTENCY_KEY_HEADER, KEY_FORMAT, REPLAYED_HEADER } from '../idempote
 import { isIdempotentWrite } from '../route.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 import { type JsonSchema, JsonSchemas } from './json-schemas.ts';
-import type { OperationDocs, ResponseDocs } from './operation-docs.ts';
+import type { OperationDocs, ResponseDocs, Zod } from './operation-docs.ts';
 import { responseSchemas } from './response-schemas.ts';
 import { type DocumentedRoute, problemsOf } from './route-problems.ts';
 import { WEBHOOK_EVENTS, type WebhookEventDocs } from './webhook-events.ts';
 import { parameterNames } from '../../path-template.ts';
+import * as z from '../../zod.ts';
 
 export interface ApiInfo {
   title: string;
@@ -40,7 +41,7 @@ const HEADERS = {
  */
 export function buildOpenApiDocument(
   info: ApiInfo,
-  routes: readonly (DocumentedRoute & { docs(): OperationDocs })[],
+  routes: readonly (DocumentedRoute & { docs(z: Zod): OperationDocs })[],
 ): OpenApiDocument {
   const schemas = new JsonSchemas();
   const paths: OpenApiDocument['paths'] = {};
@@ -48,7 +49,7 @@ export function buildOpenApiDocument(
     const item = (paths[route.path] ??= {});
     const method = route.method.toLowerCase();
     if (item[method]) throw new Error(`${route.method} ${route.path} is declared twice`);
-    item[method] = operation(route, route.docs(), schemas);
+    item[method] = operation(route, route.docs(z), schemas);
   }
   const webhooks = Object.fromEntries(
     Object.entries(WEBHOOK_EVENTS).map(([type, event]) => [type, { post: webhookOperation(type, event, schemas) }]),

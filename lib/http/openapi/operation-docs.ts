@@ -1,6 +1,9 @@
 import type * as z from '../../zod.ts';
 import type { ProblemCode } from '../problem.ts';
 
+/** zod as lib/zod.ts exports it: what a route's `docs` is handed to build its schemas with (lib/http/route.ts). */
+export type Zod = typeof z;
+
 /** One non-problem answer of an operation. */
 export interface ResponseDocs {
   description: string;

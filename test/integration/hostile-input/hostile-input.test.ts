@@ -14,6 +14,7 @@ import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { simulatorControl } from '../../support/simulator-control.ts';
 import { hostileRequests, type KnownValues } from './hostile-requests.ts';
 import { MxPathWatch } from './mx-path-watch.ts';
+import * as z from '../../../lib/zod.ts';
 import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
 
 /**
@@ -120,7 +121,7 @@ const describeExchange = (request: RawRequest, answer: RawAnswer) =>
 
 const routesByKey = new Map<string, Route<never>>(ROUTES.map((route) => [routeKey(route), route]));
 /** Each route's docs, by route key. */
-const docs: Record<string, OperationDocs> = Object.fromEntries(ROUTES.map((route) => [routeKey(route), route.docs()]));
+const docs: Record<string, OperationDocs> = Object.fromEntries(ROUTES.map((route) => [routeKey(route), route.docs(z)]));
 
 /** The route the gateway served, found as it finds it (WHATWG URL parsing, then the route table). */
 const servedRouteKey = (request: RawRequest): string =>

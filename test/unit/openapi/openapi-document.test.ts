@@ -12,6 +12,7 @@ import { isIdempotentWrite, routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 import { problemsOf } from '../../../lib/http/openapi/route-problems.ts';
 import { PROBLEMS, type ProblemCode } from '../../../lib/http/problem.ts';
+import * as z from '../../../lib/zod.ts';
 import { EVENT_TYPES, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 
 type Json = Record<string, any>;
@@ -44,7 +45,7 @@ describe('route table ⇄ OpenAPI document', () => {
   });
 
   it('documents a text body exactly where the route takes its body as text', () => {
-    for (const route of ROUTES) expect(route.docs().bodyAsText === true, routeKey(route)).toBe(route.body === 'text');
+    for (const route of ROUTES) expect(route.docs(z).bodyAsText === true, routeKey(route)).toBe(route.body === 'text');
   });
 });
 
@@ -125,7 +126,7 @@ describe('the OpenAPI document', () => {
 
   it('answers every problem a route can give as problem+json under its catalogue status, listing the codes', () => {
     for (const route of ROUTES) {
-      const codes = problemsOf(route, route.docs());
+      const codes = problemsOf(route, route.docs(z));
       const responses = documented(route).responses as Record<string, Json>;
       const listed: ProblemCode[] = [];
       for (const [status, response] of Object.entries(responses)) {
