@@ -36,7 +36,8 @@ const CONSOLE_HEADERS = {
  */
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = consoleFiles.get(name);
-  if (asset === undefined) throw new HttpProblem('not_found', `The console has no file ${name}.`);
+  // The name is not quoted back: with no schema in front of the lookup, it is as long as the URL lets it be.
+  if (asset === undefined) throw new HttpProblem('not_found', 'The console has no file by that name.');
   return {
     status: 200,
     text: asset.body,
@@ -102,7 +103,7 @@ export const API_DOCS_ROUTES: readonly Route[] = [
       return serve(asset, 'public, max-age=31536000, immutable');
     },
     docs: (z) => ({
-      path: z.object({ asset: z.string().check(z.describe('A file the console page names')) }),
+      path: z.object({ asset: z.string().check(z.describe('A file the console page names; any other name is a 404')) }),
       responses: {
         200: {
           description: "The console's script or style (content-hashed names, cacheable for a year)",

@@ -32,9 +32,10 @@ interface RouteCommon {
    */
   idempotent?: false;
   /**
-   * What the API document says of it, built when the document is (a cold start builds none of it). It is handed zod:
-   * a route whose handler parses nothing with a schema (api-docs: a file is looked up by its name) documents its
-   * parameters without importing zod, so its function does not load zod at a cold start.
+   * What the API document says of it, built when the document is (a cold start builds none of it). Most routes'
+   * docs reuse the schemas their handlers parse with, imported with them; `z`, handed in by the document's builder,
+   * serves a module whose handlers parse nothing with a schema (api-docs: a file is looked up by its name), which
+   * then imports no zod, so its function does not load zod at a cold start.
    */
   docs: (z: Zod) => OperationDocs;
 }

@@ -33,12 +33,20 @@ describe('GET /console/{asset}', () => {
   const request = (asset: string) =>
     ({ pathParams: { asset }, query: {}, headers: {}, body: undefined }) as unknown as HttpRequest;
 
-  it.each(['valueOf', 'constructor', '__proto__', 'toString', 'index.html', 'app.js'])(
-    '%s is a file the console does not have: 404, never a crash (found by the hostile-input suite)',
+  it.each(['valueOf', 'constructor', '__proto__', 'toString', 'index.html', 'app.js', '..', '.', '../openapi.json', ''])(
+    '"%s" is a file the console does not have: 404, never a crash (found by the hostile-input suite)',
     async (asset) => {
       await expect(serve.handle(request(asset))).rejects.toMatchObject({ name: 'HttpProblem', status: 404 });
     },
   );
+
+  it('does not quote a name it does not have back, however long', async () => {
+    const asset = `app-${'x'.repeat(5000)}.js`;
+    const problem = await serve.handle(request(asset)).catch((error: unknown) => error);
+    expect(problem).toMatchObject({ name: 'HttpProblem', status: 404 });
+    expect(JSON.stringify(problem)).not.toContain('xxxxxxxx');
+    expect((problem as Error).message).not.toContain('xxxxxxxx');
+  });
 
   it('serves each built asset with its type, the CSP and a year of caching', async () => {
     for (const name of Object.keys(await buildConsoleAssets()).filter((file) => file !== 'index.html')) {
