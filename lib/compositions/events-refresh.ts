@@ -10,7 +10,7 @@ import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { IdempotencyRepository } from '../store/idempotency-repo.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
-import { Pool } from '../undici.ts';
+import { mxPool } from '../mx/transport.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsRecordHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
@@ -41,8 +41,7 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   // An MX client of its own, whose aggregate calls each wait for a permit of `limiter` right before they are sent;
   // the wait comes on top of the MX timeouts. Sessions are shared with the other functions through the table.
   const dispatchers = runtime.given.mxDispatchers;
-  const data =
-    dispatchers?.data ?? new Pool(new URL(config.mx.baseUrl).origin, { connect: { timeout: config.mx.requestTimeoutMs } });
+  const data = dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs);
   const nexus = nexusClientOf(runtime, table, {
     dispatchers: { data: data.compose(aggregateCallGate(limiter)), sso: dispatchers?.sso },
     extraWaitMs: limiter.maxWaitMs,

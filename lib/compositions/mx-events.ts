@@ -7,7 +7,7 @@ import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
-import type { MemberReport } from '../queue/poll-message.ts';
+import type { PollQueueMessage } from '../queue/poll-message.ts';
 import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
@@ -24,11 +24,12 @@ export function composeMxEvents(config: Config, given?: Given) {
     unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
     log,
   });
-  const sqs = sqsOf(runtime);
+  // One queue for both: poll-loop nudges and member reports go to worker-poll alike.
+  const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqsOf(runtime));
   const push = new MxPush({
     jobs: new JobsRepository(table),
-    pollQueue: pollQueueOf(runtime, sqs),
-    reports: pollQueueOf<MemberReport>(runtime, sqs),
+    pollQueue,
+    reports: pollQueue,
     clock,
     log,
     coverage: pushCoverageOf(runtime, table),

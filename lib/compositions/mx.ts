@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { SsoClient } from '../mx/sso.ts';
+import type { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
 import { ssoClientOf } from './sso.ts';
@@ -21,6 +22,8 @@ export function nexusClientOf(
     dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
     extraWaitMs?: number;
     mxUsers?: { sso: SsoClient; users: MxUsers };
+    /** The reconcile's schedule, when the function reads it too (worker-poll). */
+    reconcileSchedule?: ReconcileRepository;
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
@@ -38,7 +41,7 @@ export function nexusClientOf(
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,
-      served: reconcileEnrolmentOf(runtime, table),
+      served: reconcileEnrolmentOf(runtime, table, options.reconcileSchedule),
     },
   );
 }

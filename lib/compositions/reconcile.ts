@@ -4,9 +4,13 @@ import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The users the relay serves, put on the reconcile's schedule (none when RECONCILE_INTERVAL_MINUTES is 0: it is off). */
-export function reconcileEnrolmentOf(runtime: Runtime, table: TableRef): ReconcileEnrolment | undefined {
+export function reconcileEnrolmentOf(
+  runtime: Runtime,
+  table: TableRef,
+  schedule: ReconcileRepository = new ReconcileRepository(table),
+): ReconcileEnrolment | undefined {
   const { config, clock, log, metrics } = runtime;
   const minutes = config.aggregation.reconcileIntervalMinutes;
   if (minutes <= 0) return undefined;
-  return new ReconcileEnrolment({ schedule: new ReconcileRepository(table), intervalMs: minutes * 60_000, clock, log, metrics });
+  return new ReconcileEnrolment({ schedule, intervalMs: minutes * 60_000, clock, log, metrics });
 }

@@ -5,7 +5,7 @@ import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { SweepCheckpointsRepository } from '../aggregation/sweep-checkpoints-repo.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
-import type { ReconcileMessage } from '../queue/poll-message.ts';
+import type { PollQueueMessage } from '../queue/poll-message.ts';
 import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
@@ -23,9 +23,11 @@ export function composeSweeper(config: Config, given?: Given) {
   const { clock, log, metrics } = runtime;
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
+  // One queue for both: the poll steps of stalled jobs and the reconcile's users go to worker-poll alike.
+  const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqs);
   const sweeper = new Sweeper({
     jobs: new JobsRepository(table),
-    pollQueue: pollQueueOf(runtime, sqs),
+    pollQueue,
     clock,
     log,
     metrics,
@@ -39,7 +41,7 @@ export function composeSweeper(config: Config, given?: Given) {
       ? {
           reconcile: {
             schedule: new ReconcileRepository(table),
-            queue: pollQueueOf<ReconcileMessage>(runtime, sqs),
+            queue: pollQueue,
             intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
             maxPerSweep: config.aggregation.reconcileUsersPerSweep,
             spreadMs: RECONCILE_SPREAD_MS,

@@ -26,7 +26,8 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const { clock } = runtime;
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
-  const nexus = nexusClientOf(runtime, table);
+  const reconcileSchedule = new ReconcileRepository(table);
+  const nexus = nexusClientOf(runtime, table, { reconcileSchedule });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
@@ -40,7 +41,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     states,
     refresh,
     ...(reconcileIntervalMinutes > 0
-      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, mxUsers: new ReconcileRepository(table) }
+      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, mxUsers: reconcileSchedule }
       : {}),
     pollNow: (job) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: 'push' }),
   });

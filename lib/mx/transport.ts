@@ -80,6 +80,10 @@ export interface MxTransportOptions {
 
 type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
 
+/** An MX origin's keep-alive pool, as the transport makes it when given none: connecting gets one attempt's limit. */
+export const mxPool = (baseUrl: string, timeoutMs: number): Pool =>
+  new Pool(new URL(baseUrl).origin, { connect: { timeout: timeoutMs } });
+
 /** A successful call this slow (or retried) is logged at info; quicker ones at debug. */
 export const SLOW_CALL_MS = 1_000;
 
@@ -109,7 +113,7 @@ export class MxTransport {
     this.#timeoutMs = options.timeoutMs;
     this.#retry = options.retry;
     this.#defaultHeaders = options.defaultHeaders ?? {};
-    this.#dispatcher = options.dispatcher ?? new Pool(base.origin, { connect: { timeout: options.timeoutMs } });
+    this.#dispatcher = options.dispatcher ?? mxPool(options.baseUrl, options.timeoutMs);
     this.#upstream = options.upstream ?? base.host;
     this.#log = options.log ?? silentLog;
     this.#clock = options.clock ?? systemClock;
