@@ -15,6 +15,7 @@ import {
 } from '../infra/constructs/function-specs.ts';
 import { functionEntry } from '../infra/constructs/relay-function.ts';
 import { addInto, ownerOfPath, profileByOwner } from './support/attribution.ts';
+import { configAsZodSource } from './support/config-as-zod.ts';
 import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, table } from './support/report.ts';
 import { fmt, kib, median, ratioOfMediansInterval, seededRandom, shuffled } from './support/stats.ts';
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
@@ -118,6 +119,15 @@ const CONSTRUCTED_CLIENTS = ['dynamodb', 'sqs', 'kms'] as const satisfies readon
  * Parts of the stack priced on their own, in the same rounds, against the empty baseline unless `against` names
  * another: undici whole and as the project imports it, middy, Powertools, and SDK clients constructed.
  */
+/** What a function that calls MX has loaded before its configuration: zod and node:crypto. */
+const ZOD_PROBE = 'probe[zod, node:crypto]';
+const ZOD_AND_CRYPTO = [
+  `import * as z from '${join(PROJECT_ROOT, 'lib', 'zod.ts')}';`,
+  "import { createHmac } from 'node:crypto';",
+  'export const hmac = createHmac;',
+  "export const parsed = z.object({ a: z.string() }).safeParse({ a: 'x' });",
+].join('\n');
+
 const PROBES: readonly { key: string; what: string; source: string; against?: string }[] = [
   {
     key: 'probe[undici: index]',
@@ -180,6 +190,31 @@ const PROBES: readonly { key: string; what: string; source: string; against?: st
       'export const handler = makeIdempotent(async () => ({ statusCode: 201 }), { persistenceStore, config });',
     ].join('\n'),
     against: baselineName(['dynamodb']),
+  },
+  {
+    key: ZOD_PROBE,
+    what: 'zod (lib/zod.ts, one schema built and used) and node:crypto, as every function that calls MX loads them',
+    source: ZOD_AND_CRYPTO,
+  },
+  {
+    key: 'probe[config: ours]',
+    what:
+      "lib/config.ts: every variable read from a deployed function's environment, whole (what the functions that " +
+      'call MX parse at start), over the zod probe',
+    source: [
+      ZOD_AND_CRYPTO,
+      `import { parseConfig } from '${join(PROJECT_ROOT, 'lib', 'config.ts')}';`,
+      'export const config = parseConfig(process.env);',
+    ].join('\n'),
+    against: ZOD_PROBE,
+  },
+  {
+    key: 'probe[config: zod]',
+    what:
+      'The same variables as zod/mini schemas (bench/support/config-as-zod.ts: each kind, presence, default and ' +
+      'description; text rules as a non-empty check), one object parsed from the same environment, over the zod probe',
+    source: [ZOD_AND_CRYPTO.replace(/^import \* as z .*\n/, ''), configAsZodSource()].join('\n'),
+    against: ZOD_PROBE,
   },
   {
     key: 'probe[SDK clients constructed]',

@@ -91,7 +91,7 @@ const BATCH_WRITE = 'dynamodb:BatchWriteItem';
 
 /**
  * The functions on an aggregation's path mostly wait — on MX, DynamoDB, SQS, a webhook endpoint — and Lambda bills
- * memory for every millisecond of it (BENCHMARKS.md → Scale: about 90 % of their modelled duration is waiting). At
+ * memory for every millisecond of it (BENCHMARKS.md → Scale: most of their modelled duration is waiting). At
  * 256 MB a warm invocation gets 0.145 vCPU (a full one at 1,769 MB), for the few milliseconds of CPU each makes;
  * initialisation runs on a full vCPU whatever the size (on-demand functions), so cold starts do not grow; and 256 MB
  * is several times their init RSS (BENCHMARKS.md → Cold start).

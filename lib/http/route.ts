@@ -43,7 +43,7 @@ interface RouteCommon {
 /**
  * One route of the API, declared once by the slice that owns it: method, path, the function serving it, who may call
  * it, how it is answered and how it is documented. `handle` gets the request and `deps`, what the function's
- * composition (functions/) gives the slice. The HttpApi (infra), the local gateway and the API document all read the
+ * composition (lib/compositions/) gives the slice. The HttpApi (infra), the local gateway and the API document all read the
  * same declarations (lib/route-table.ts).
  */
 export type Route<D = unknown> = RouteCommon &
