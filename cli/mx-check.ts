@@ -1,16 +1,18 @@
-import { Agent, type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { challengesResponse } from '../lib/mx/challenge.ts';
 import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/connection-status.ts';
 import { isSessionExpired, mxErrorFromResponse } from '../lib/mx/errors.ts';
 import { memberResponse } from '../lib/mx/member.ts';
 import { sessionResponse } from '../lib/mx/sessions.ts';
 import { apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
-import { NEXUS_HEADERS, NEXUS_MEDIA_TYPE } from '../lib/mx/transport.ts';
+import { RetryPolicy } from '../lib/mx/retry-policy.ts';
+import { type HttpMethod, MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, type QueryValue } from '../lib/mx/transport.ts';
 import * as z from '../lib/zod.ts';
 
 /**
  * `nexus-relay mx check`: which of the MX client's assumptions hold for the MX a configuration points at. Every
- * call is made as the client makes it, and every answer is read with the client's own schemas and error reader, so a
+ * call goes through the client's transport (MxTransport.exchange: its paths, headers and time limit, one attempt, the
+ * answer whatever its status), and every answer is read with the client's own schemas and error reader, so a
  * "holds" means the relay would understand that answer. Read-only unless `aggregateMember` is given. No token,
  * key or answer body is ever put in a result: only statuses, media types, shapes and field names.
  */
@@ -45,7 +47,7 @@ export interface ConformanceOptions {
   aggregateMethod: 'GET' | 'POST';
   /** Followed to its end with one aggregate call: the only write, and only when asked for. */
   aggregateMember?: string;
-  /** What the calls go through: an undici dispatcher, as the relay's MX client sends (by default an Agent of its own). */
+  /** What the calls go through: an undici dispatcher, as the relay's MX client sends (by default a pool per origin). */
   dispatcher?: Dispatcher;
   /** How long an asked-for aggregation is followed (default 3 minutes), and the pause between reads. */
   aggregateTimeoutMs?: number;
@@ -66,36 +68,46 @@ const listShape = (key: string) =>
   z.looseObject({ [key]: z.array(z.record(z.string(), z.unknown())) }) as z.ZodMiniType<Record<string, unknown[]>>;
 
 export async function checkConformance(options: ConformanceOptions): Promise<FactCheck[]> {
-  const own = options.dispatcher ? undefined : new Agent({ connect: { timeout: CALL_TIMEOUT_MS } });
+  const transportOf = (baseUrl: string) =>
+    new MxTransport({
+      baseUrl,
+      timeoutMs: CALL_TIMEOUT_MS,
+      retry: new RetryPolicy({ budgetMs: CALL_TIMEOUT_MS }),
+      dispatcher: options.dispatcher,
+    });
+  const mx = { data: transportOf(options.dataBaseUrl), sso: transportOf(options.ssoBaseUrl) };
   try {
-    return await check(options, own ?? options.dispatcher!);
+    return await check(options, mx);
   } finally {
-    await own?.close();
+    if (!options.dispatcher) await Promise.all([mx.data.close(), mx.sso.close()]);
   }
 }
 
 /** Each call's limit, from connecting to the last byte. */
 const CALL_TIMEOUT_MS = 30_000;
 
-async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promise<FactCheck[]> {
+/** One call through `transport` (a path already encoded), its answer whatever its status. */
+async function call(
+  transport: MxTransport,
+  method: HttpMethod,
+  path: string,
+  headers: Record<string, string>,
+  query?: Record<string, QueryValue>,
+): Promise<Answer> {
+  const answer = await transport.exchange({ method, route: path, headers, query });
+  const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
+  return {
+    status: answer.status,
+    type: single(answer.headers['content-type']) ?? '(none)',
+    text: answer.text,
+    headers: Object.fromEntries(Object.entries(answer.headers).map(([name, value]) => [name, single(value) ?? ''])),
+  };
+}
+
+async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: MxTransport }): Promise<FactCheck[]> {
   const checks: FactCheck[] = [];
   const add = (id: string, fact: string, source: FactSource, verdict: Verdict, observed: string) =>
     checks.push({ id, fact, source, verdict, observed });
-  const call = async (base: string, method: string, path: string, headers: Record<string, string>): Promise<Answer> => {
-    const response = await request(`${base.replace(/\/+$/, '')}${path}`, {
-      dispatcher,
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
-    });
-    const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
-    return {
-      status: response.statusCode,
-      type: single(response.headers['content-type']) ?? '(none)',
-      text: await response.body.text(),
-      headers: Object.fromEntries(Object.entries(response.headers).map(([name, value]) => [name, single(value) ?? ''])),
-    };
-  };
   const parse = (text: string): unknown => {
     try {
       return JSON.parse(text);
@@ -106,15 +118,10 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   const user = encodeURIComponent(options.userId);
 
   // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token.json (as MX's pages show).
-  const sso = await call(
-    options.ssoBaseUrl,
-    'GET',
-    `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token.json`,
-    {
-      Accept: SSO_MEDIA_TYPE,
-      'MD-API-KEY': options.credentials.apiKey,
-    },
-  );
+  const sso = await call(mx.sso, 'GET', `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token.json`, {
+    Accept: SSO_MEDIA_TYPE,
+    'MD-API-KEY': options.credentials.apiKey,
+  });
   if (sso.status === 404) {
     throw new MxCheckUsageError(
       `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
@@ -139,7 +146,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   if (!apiToken.success) return withUnchecked(checks, options);
 
   // 2. Session: POST /sessions with MD-API-TOKEN.
-  const session = await call(options.dataBaseUrl, 'POST', '/sessions', {
+  const session = await call(mx.data, 'POST', '/sessions', {
     ...NEXUS_HEADERS,
     'MD-API-TOKEN': apiToken.data.api_token.token,
   });
@@ -157,7 +164,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   // 3. The first page of every list read, in Nexus's media type, each collection under its own name.
   let firstMember: string | undefined;
   for (const path of LIST_READS) {
-    const answer = await call(options.dataBaseUrl, 'GET', path, asUser);
+    const answer = await call(mx.data, 'GET', path, asUser);
     const key = path.slice(1);
     const body = listShape(key).safeParse(parse(answer.text));
     const typed = answer.type.startsWith(NEXUS_MEDIA_TYPE) || /^application\/(?:[\w.+-]+\+)?json/.test(answer.type);
@@ -175,7 +182,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
 
   // 4. A member read parses with the client's member schema.
   if (firstMember) {
-    const answer = await call(options.dataBaseUrl, 'GET', `/members/${encodeURIComponent(firstMember)}`, asUser);
+    const answer = await call(mx.data, 'GET', `/members/${encodeURIComponent(firstMember)}`, asUser);
     const member = memberResponse().safeParse(parse(answer.text));
     add(
       'read_member',
@@ -207,7 +214,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   }
 
   // 5. The error body (UNCONFIRMED: nested {"error":{"code","message"}} or flat {"code","message"}).
-  const missing = await call(options.dataBaseUrl, 'GET', '/members/MBR-nexus-relay-check-absent', asUser);
+  const missing = await call(mx.data, 'GET', '/members/MBR-nexus-relay-check-absent', asUser);
   const notFound = mxErrorOf(missing, '/members/{member_guid}');
   add(
     'error_body',
@@ -218,7 +225,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
   );
 
   // 6. Session expiry (UNCONFIRMED: 4011 under HTTP 401).
-  const expired = await call(options.dataBaseUrl, 'GET', '/members', {
+  const expired = await call(mx.data, 'GET', '/members', {
     ...NEXUS_HEADERS,
     'MD-SESSION-TOKEN': 'nexus-relay-check-expired',
   });
@@ -254,7 +261,7 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
 
   // 7. Aggregate, only when asked: the one write.
   if (options.aggregateMember) {
-    checks.push(await checkAggregate(options, call, asUser, parse));
+    checks.push(await checkAggregate(options, mx.data, asUser, parse));
   } else {
     add(
       'aggregate',
@@ -269,14 +276,14 @@ async function check(options: ConformanceOptions, dispatcher: Dispatcher): Promi
 
 async function checkAggregate(
   options: ConformanceOptions,
-  call: (base: string, method: string, path: string, headers: Record<string, string>) => Promise<Answer>,
+  data: MxTransport,
   asUser: Record<string, string>,
   parse: (text: string) => unknown,
 ): Promise<FactCheck> {
   const fact = `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`;
   const path = `/members/${encodeURIComponent(options.aggregateMember!)}`;
   // Read first: a member that is not this user's is the command line's mistake, not MX contradicting the client.
-  const before = await call(options.dataBaseUrl, 'GET', path, asUser);
+  const before = await call(data, 'GET', path, asUser);
   if (before.status === 404 || before.status === 403) {
     throw new MxCheckUsageError(
       `${options.aggregateMember} is not a member of user ${options.userId} at MX (HTTP ${before.status} to GET /members/{member_guid}): ` +
@@ -284,12 +291,10 @@ async function checkAggregate(
     );
   }
   // The include flags as query parameters, where the member-level pages list them (MX's defaults: both true).
-  const started = await call(
-    options.dataBaseUrl,
-    options.aggregateMethod,
-    `${path}/aggregate?include_holdings=true&include_transactions=true`,
-    asUser,
-  );
+  const started = await call(data, options.aggregateMethod, `${path}/aggregate`, asUser, {
+    include_holdings: true,
+    include_transactions: true,
+  });
   if (started.status < 200 || started.status > 299) {
     return {
       id: 'aggregate',
@@ -305,7 +310,7 @@ async function checkAggregate(
   const seenWhileAggregating = new Set<string>();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
-    const read = memberResponse().safeParse(parse((await call(options.dataBaseUrl, 'GET', path, asUser)).text));
+    const read = memberResponse().safeParse(parse((await call(data, 'GET', path, asUser)).text));
     const member = read.success ? read.data.member : undefined;
     if (member?.is_being_aggregated && member.connection_status && !inProgressStatus(member.connection_status)) {
       seenWhileAggregating.add(member.connection_status);
@@ -313,7 +318,7 @@ async function checkAggregate(
     if (member && classifyMember(member) !== 'in_progress') {
       const challenges =
         member.connection_status === 'CHALLENGED'
-          ? challengesResponse().safeParse(parse((await call(options.dataBaseUrl, 'GET', `${path}/challenges`, asUser)).text))
+          ? challengesResponse().safeParse(parse((await call(data, 'GET', `${path}/challenges`, asUser)).text))
           : undefined;
       return {
         id: 'aggregate',

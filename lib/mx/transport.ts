@@ -80,6 +80,16 @@ export interface MxTransportOptions {
 
 type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
 
+/** What one exchange sends: a call's method, route, parameters, query, headers and body. */
+export type MxExchange = Pick<AnyMxCall, 'method' | 'route' | 'params' | 'query' | 'headers' | 'body'>;
+
+/** One answer as MX sent it. */
+export interface MxAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
 /** An MX origin's keep-alive pool, as the transport makes it when given none: connecting gets one attempt's limit. */
 export const mxPool = (baseUrl: string, timeoutMs: number): Pool =>
   new Pool(new URL(baseUrl).origin, { connect: { timeout: timeoutMs } });
@@ -142,16 +152,29 @@ export class MxTransport {
     return this.#request(typedCall as AnyMxCall, options, jsonText);
   }
 
-  async #request<Body>(call: AnyMxCall, options: MxRequestOptions, decode: Decoder<Body>): Promise<MxResponse<Body>> {
-    const site: MxCallSite = { method: call.method, route: call.route };
-    const { kind } = call;
-    const request: Dispatcher.RequestOptions = {
+  /**
+   * One attempt of `call`, its answer handed back whatever its status: for a diagnostic that reads MX's failures as
+   * they come (`nexus-relay mx check`). The path, headers, body and time limit of a call, sent on the same dispatcher;
+   * no retry, no log line, no metric. No answer at all (a refused connection, a timeout) throws MxError, as for a call.
+   */
+  async exchange(call: MxExchange): Promise<MxAnswer> {
+    return this.#send(this.#requestOf(call), { method: call.method, route: call.route }, this.#timeoutMs);
+  }
+
+  #requestOf(call: MxExchange): Dispatcher.RequestOptions {
+    return {
       origin: this.#origin,
       path: this.#basePath + buildPath(call.route, call.params) + buildQuery(call.query),
       method: call.method,
       headers: call.headers ? { ...this.#defaultHeaders, ...call.headers } : this.#defaultHeaders,
       body: call.body === undefined ? undefined : JSON.stringify(call.body),
     };
+  }
+
+  async #request<Body>(call: AnyMxCall, options: MxRequestOptions, decode: Decoder<Body>): Promise<MxResponse<Body>> {
+    const site: MxCallSite = { method: call.method, route: call.route };
+    const { kind } = call;
+    const request = this.#requestOf(call);
     const idempotent = call.idempotent ?? call.method === 'GET';
     const deadline = options.deadline ?? this.#retry.newDeadline();
     const { timer } = this.#retry;
@@ -168,7 +191,7 @@ export class MxTransport {
       const response = await this.#retry.run(
         (attempt) => {
           attempts = attempt;
-          return this.#exchange(request, site, deadline, decode);
+          return this.#attempt(request, site, deadline, decode);
         },
         {
           deadline,
@@ -236,7 +259,7 @@ export class MxTransport {
   }
 
   /** One attempt. Throws only MxError. */
-  async #exchange<Body>(
+  async #attempt<Body>(
     request: Dispatcher.RequestOptions,
     site: MxCallSite,
     deadline: Deadline,
@@ -246,45 +269,38 @@ export class MxTransport {
     if (timeoutMs <= 0) {
       throw new MxError('MX_TIMEOUT', `No time left in the budget to call ${site.method} ${site.route}`, site);
     }
+    const answer = await this.#send(request, site, timeoutMs);
+    const { status } = answer;
+    if (status < 200 || status > 299) throw mxErrorFromResponse({ ...answer, body: answer.text }, site, this.#clock.now());
+    return { status, body: decode(answer, site) };
+  }
+
+  /** Sends `request` and reads its whole answer within `timeoutMs`. Throws only MxError. */
+  async #send(request: Dispatcher.RequestOptions, site: MxCallSite, timeoutMs: number): Promise<MxAnswer> {
     // A signal rather than undici's headersTimeout/bodyTimeout: those tick at a coarse resolution and each bounds
     // only one wait, where this bounds the whole exchange, sub-second values included. Not AbortSignal.timeout(): its
     // timer cannot be cleared, and this one never fires for a finished call.
     const attempt = new AbortController();
     const { signal } = attempt;
     const timeout = setTimeout(() => attempt.abort(timedOut()), Math.ceil(timeoutMs));
-    let status: number;
-    let headers: Record<string, string | string[] | undefined>;
-    let text: string;
     try {
       const response = await dispatch(this.#dispatcher, { ...request, signal });
-      status = response.statusCode;
-      headers = response.headers;
-      text = await response.body.text();
+      return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
     } catch (error) {
       throw transportFailure(error, site, signal.aborted);
     } finally {
       clearTimeout(timeout);
     }
-
-    if (status < 200 || status > 299) throw mxErrorFromResponse({ status, headers, body: text }, site, this.#clock.now());
-    return { status, body: decode({ status, headers, text }, site) };
   }
 }
 
 /** Why an attempt was aborted by its timer: the DOMException AbortSignal.timeout() gives. */
 const timedOut = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
-/** A 2xx answer as received. */
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
 /** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE (an MxError) when it cannot. */
-type Decoder<Body> = (answer: Answer, site: MxCallSite) => Body;
+type Decoder<Body> = (answer: MxAnswer, site: MxCallSite) => Body;
 
-function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodMiniType): unknown {
+function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType): unknown {
   const body = parseJson(answer, site);
   if (!schema) return body;
   const result = schema.safeParse(body);
@@ -304,7 +320,7 @@ function decodeJson(answer: Answer, site: MxCallSite, schema?: z.ZodMiniType): u
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /** MX's JSON text as sent, after the cheap checks that it is JSON: its media type and its first character. */
-function jsonText(answer: Answer, site: MxCallSite): string {
+function jsonText(answer: MxAnswer, site: MxCallSite): string {
   const { status, headers, text } = answer;
   if (text === '') return text;
   const type = headers['content-type'];
@@ -320,7 +336,7 @@ function jsonText(answer: Answer, site: MxCallSite): string {
 }
 
 /** The media type of an answer, without parameters (for messages: never a body). */
-function contentTypeOf(answer: Pick<Answer, 'headers'>): string {
+function contentTypeOf(answer: Pick<MxAnswer, 'headers'>): string {
   const type = answer.headers['content-type'];
   return (Array.isArray(type) ? type[0] : type)?.split(';')[0]?.trim() || 'untyped';
 }
@@ -344,7 +360,7 @@ function buildQuery(query: Record<string, QueryValue> = {}): string {
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
 
-function parseJson(answer: Answer, site: MxCallSite): unknown {
+function parseJson(answer: MxAnswer, site: MxCallSite): unknown {
   const { text, status } = answer;
   if (text === '') return undefined;
   try {

@@ -233,6 +233,41 @@ describe('MxTransport', () => {
     });
   });
 
+  describe('exchange (one attempt, any answer: mx check)', () => {
+    it("hands back MX's answer whatever its status, once: no retry, no log line", async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: () => true, method: 'GET' })
+        .reply(503, '{"error":{"code":5000}}', { headers: { 'content-type': 'application/json' } });
+
+      const answer = await transport.exchange({
+        method: 'GET',
+        route: '/members/{member_guid}/aggregate',
+        params: { member_guid: 'MBR-1' },
+        headers: { 'MD-SESSION-TOKEN': 's' },
+        query: { include_transactions: true },
+      });
+
+      expect(answer).toMatchObject({ status: 503, text: '{"error":{"code":5000}}' });
+      expect(answer.headers['content-type']).toBe('application/json');
+      const [sent, ...more] = recordedCalls(agent);
+      expect(more).toEqual([]);
+      expect(sent).toMatchObject({
+        url: `${DATA_ORIGIN}/members/MBR-1/aggregate?include_transactions=true`,
+        headers: expect.objectContaining({ 'md-session-token': 's', accept: NEXUS_MEDIA_TYPE }),
+      });
+      expect(log.entries).toEqual([]);
+    });
+
+    it('throws MxError when no answer comes', async () => {
+      agent
+        .get(DATA_ORIGIN)
+        .intercept({ path: () => true, method: 'GET' })
+        .replyWithError(new errors.SocketError('other side closed'));
+      await expect(transport.exchange({ method: 'GET', route: '/members' })).rejects.toBeInstanceOf(MxError);
+    });
+  });
+
   describe('retrying', () => {
     const replyInTurn = (method: string, ...answers: (number | Error)[]) => {
       for (const answer of answers) {
