@@ -7,6 +7,7 @@ import {
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  type BatchWriteCommandInput,
   type DynamoDBDocumentClient,
   paginateQuery,
   type QueryCommandInput,
@@ -191,8 +192,10 @@ type Item = NonNullable<QueryCommandOutput['Items']>[number];
 
 /** BatchGetItem reads at most this many keys per call. */
 const BATCH_GET_MAX_KEYS = 100;
-/** Retries of the keys DynamoDB left unprocessed (throttling), with doubling waits from 25 ms. */
-const BATCH_GET_RETRIES = 6;
+/** Retries of the keys or requests a batch left unprocessed (throttling), with doubling waits from 25 ms. */
+const BATCH_RETRIES = 6;
+const beforeRetry = (attempt: number) =>
+  attempt > 0 ? new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1))) : undefined;
 
 /** The table key of an index entry (what a keys-only index answers with). */
 export const tableKeyOf = (entry: Item): Key => ({ pk: entry.pk as string, sk: entry.sk as string });
@@ -208,9 +211,9 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
   for (let start = 0; start < unique.length; start += BATCH_GET_MAX_KEYS) {
     let pending: Key[] = unique.slice(start, start + BATCH_GET_MAX_KEYS);
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > BATCH_GET_RETRIES)
-        throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${BATCH_GET_RETRIES} retries`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1)));
+      if (attempt > BATCH_RETRIES)
+        throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${BATCH_RETRIES} retries`);
+      await beforeRetry(attempt);
       const result = await table.client.send(
         new BatchGetCommand({
           RequestItems: { [table.tableName]: { Keys: pending, ConsistentRead: options.consistent ?? false } },
@@ -226,21 +229,37 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
 /** BatchWriteItem takes at most this many requests per call. */
 const BATCH_WRITE_MAX = 25;
 
-/** Deletes the items of `keys` (absent ones are no error), 25 to a BatchWriteItem, retrying what DynamoDB leaves. */
-export async function deleteItems(table: TableRef, keys: readonly Key[]): Promise<void> {
-  const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
-  const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
-  for (let start = 0; start < unique.length; start += BATCH_WRITE_MAX) {
-    let pending = unique.slice(start, start + BATCH_WRITE_MAX).map((key) => ({ DeleteRequest: { Key: key } }));
+/** One put or delete of a BatchWriteItem. */
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/**
+ * Runs `requests` (puts and deletes; no two on one key), 25 to a BatchWriteItem, in order, retrying what DynamoDB
+ * leaves unprocessed.
+ */
+export async function writeItems(table: TableRef, requests: readonly WriteRequest[]): Promise<void> {
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_MAX) {
+    let pending = requests.slice(start, start + BATCH_WRITE_MAX);
     for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > BATCH_GET_RETRIES) throw new Error(`BatchWriteItem left ${pending.length} deletion(s) unprocessed`);
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** (attempt - 1)));
+      if (attempt > BATCH_RETRIES) {
+        throw new Error(`BatchWriteItem left ${pending.length} request(s) unprocessed after ${BATCH_RETRIES} retries`);
+      }
+      await beforeRetry(attempt);
       const { UnprocessedItems } = await table.client.send(
         new BatchWriteCommand({ RequestItems: { [table.tableName]: pending } }),
       );
-      pending = (UnprocessedItems?.[table.tableName] ?? []) as typeof pending;
+      pending = UnprocessedItems?.[table.tableName] ?? [];
     }
   }
+}
+
+/** Deletes the items of `keys` (absent ones are no error). */
+export async function deleteItems(table: TableRef, keys: readonly Key[]): Promise<void> {
+  const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
+  const unique = [...new Map(keys.map((key) => [id(key), { pk: key.pk, sk: key.sk }])).values()];
+  await writeItems(
+    table,
+    unique.map((key) => ({ DeleteRequest: { Key: key } })),
+  );
 }
 
 /** Every item an index query matches, in its order: the query's keys (all pages), then the items (`getItems`). */

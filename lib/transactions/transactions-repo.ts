@@ -1,14 +1,16 @@
-import {
-  BatchGetCommand,
-  BatchWriteCommand,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-  type BatchWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { conditionalWrite, keys, queryAll, seqKey, type TableRef } from '../store/table.ts';
+import {
+  conditionalWrite,
+  getItems,
+  keys,
+  queryAll,
+  seqKey,
+  type TableRef,
+  type WriteRequest,
+  writeItems,
+} from '../store/table.ts';
 
 /** Where a user's transactions sync stands (`USER#{id}` / `TXSYNC`). */
 export interface SyncState {
@@ -54,9 +56,6 @@ export interface ChangeWrite extends TransactionChange {
 
 /** Removal entries (tombstones) are kept this long: also how long a sync cursor stays valid. */
 export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
-const BATCH_WRITE_MAX = 25;
-const BATCH_GET_MAX = 100;
-const MAX_BATCH_ROUNDS = 8;
 
 /**
  * The per-user transaction change log behind `GET /users/{user_id}/transactions/sync`: a state item (allocated and
@@ -157,21 +156,12 @@ export class TransactionsRepository {
 
   /** The pointers of these transactions, where known. */
   async pointers(userId: string, guids: readonly string[]): Promise<Map<string, TransactionPointer>> {
-    const found = new Map<string, TransactionPointer>();
-    for (let start = 0; start < guids.length; start += BATCH_GET_MAX) {
-      let requested: Record<string, unknown>[] = [...new Set(guids.slice(start, start + BATCH_GET_MAX))].map((guid) =>
-        keys.transactionPointer(userId, guid),
-      );
-      for (let round = 0; requested.length > 0; round++) {
-        if (round === MAX_BATCH_ROUNDS) throw new Error('DynamoDB left transaction pointers unread after retries');
-        const { Responses, UnprocessedKeys } = await this.table.client.send(
-          new BatchGetCommand({ RequestItems: { [this.table.tableName]: { Keys: requested, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[this.table.tableName] ?? []) found.set(String(item.sk), toPointer(item));
-        requested = (UnprocessedKeys?.[this.table.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
-    }
-    return found;
+    const items = await getItems(
+      this.table,
+      guids.map((guid) => keys.transactionPointer(userId, guid)),
+      { consistent: true },
+    );
+    return new Map(items.map((item) => [String(item.sk), toPointer(item)]));
   }
 
   /** Every pointer of the user (a reconciliation compares them with MX's whole list). */
@@ -190,7 +180,7 @@ export class TransactionsRepository {
 
   /** Writes each change's log entry and pointer, and drops its previous entry. */
   async write(userId: string, changes: readonly ChangeWrite[], now: number): Promise<void> {
-    const requests: NonNullable<BatchWriteCommandInput['RequestItems']>[string] = [];
+    const requests: WriteRequest[] = [];
     for (const change of changes) {
       const ttl = change.removed ? { ttl: toEpochSeconds(now + REMOVED_RETENTION_MS) } : {};
       requests.push({
@@ -221,16 +211,7 @@ export class TransactionsRepository {
         requests.push({ DeleteRequest: { Key: keys.transactionChange(userId, change.previousSeq) } });
       }
     }
-    for (let start = 0; start < requests.length; start += BATCH_WRITE_MAX) {
-      let pending = requests.slice(start, start + BATCH_WRITE_MAX);
-      for (let round = 0; pending.length > 0; round++) {
-        if (round === MAX_BATCH_ROUNDS) throw new Error('DynamoDB left transaction changes unwritten after retries');
-        const { UnprocessedItems } = await this.table.client.send(
-          new BatchWriteCommand({ RequestItems: { [this.table.tableName]: pending } }),
-        );
-        pending = UnprocessedItems?.[this.table.tableName] ?? [];
-      }
-    }
+    await writeItems(this.table, requests);
   }
 
   /** Up to `limit` log entries after `afterSeq`, up to `upToSeq`, in order (strongly consistent). */
