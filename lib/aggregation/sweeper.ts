@@ -6,6 +6,7 @@ import type { PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import type { DeliveryMessage } from '../notify/delivery-message.ts';
 import type { DeliveriesRepository } from '../notify/deliveries-repo.ts';
+import { canMove } from '../notify/delivery.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { SweepCheckpointsRepository } from './sweep-checkpoints-repo.ts';
 import type { WebhooksRepository } from '../notify/webhooks-repo.ts';
@@ -187,7 +188,7 @@ export class Sweeper {
       const window = await deliveries.createdBetween(subscription.id, mark, until, budget);
       budget -= window.deliveries.length;
       for (const delivery of window.deliveries) {
-        if (delivery.status !== 'pending' || delivery.hasDueKey) continue;
+        if (!canMove('attempt', delivery.status) || delivery.hasDueKey) continue;
         if (!(await deliveries.track(subscription.id, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
         tracked++;
         metrics.add('SweeperRecoveries', 1, { action: 'tracked' });

@@ -3,7 +3,7 @@ import type { Log } from '../logger.ts';
 import { type MetricsSink, noMetrics } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
-import { type AttemptRecord, type AttemptResolution, type Delivery, resolveAttempt } from './delivery.ts';
+import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, resolveAttempt } from './delivery.ts';
 import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
@@ -84,11 +84,12 @@ export class Deliverer {
       return;
     }
     if (subscription.status === 'disabled') {
-      if (delivery.status === 'pending') await this.markPendingEndpoint(context);
+      if (canMove('keptForEndpoint', delivery.status)) await this.markPendingEndpoint(context);
       return;
     }
-    if (delivery.status === 'pending_endpoint') {
-      if (!(await deliveries.startRound(webhookId, msgId, { status: 'pending_endpoint', attemptCount: attempt - 1 }))) {
+    const { status } = delivery;
+    if (canMove('resume', status)) {
+      if (!(await deliveries.startRound(webhookId, msgId, { status, attemptCount: attempt - 1 }))) {
         log.debug('delivery message ignored: delivery resumed by another worker', context);
         return;
       }

@@ -6,10 +6,12 @@ import {
   type AttemptRecord,
   type AttemptResolution,
   type CreatedDeliveries,
+  DELIVERY_MOVES,
   DELIVERY_RETENTION_MS,
   type Delivery,
   type DeliveryFailureReason,
   type DeliveryFilter,
+  type DeliveryMove,
   type DeliveryStatus,
   type NewDelivery,
   type OverdueDelivery,
@@ -103,6 +105,20 @@ interface DeliveryItem {
  * `{created_at}#{msg_id}`). Every write is conditional so that duplicate queue messages and concurrent workers
  * cannot create, attempt or record the same thing twice.
  */
+/**
+ * The condition that a delivery is in a state `move` may start from (DELIVERY_MOVES), and its values: what makes a
+ * move's write conditional on the domain's rule.
+ */
+function statusAllows(move: DeliveryMove): { condition: string; values: Record<string, DeliveryStatus> } {
+  const states: readonly DeliveryStatus[] = DELIVERY_MOVES[move];
+  const values = Object.fromEntries(states.map((state, i) => [`:${move}_from_${i}`, state]));
+  const names = Object.keys(values);
+  return { condition: names.length === 1 ? `#status = ${names[0]}` : `#status IN (${names.join(', ')})`, values };
+}
+const ATTEMPT_FROM = statusAllows('attempt');
+const SUBSCRIPTION_DELETED_FROM = statusAllows('subscriptionDeleted');
+const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
+
 export class DeliveriesRepository {
   constructor(
     private readonly table: TableRef,
@@ -159,10 +175,9 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression: 'SET lease_until = :until',
-          ConditionExpression:
-            'attempt_count = :previous AND #status = :pending AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
+          ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition} AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ':pending': 'pending', ':now': now },
+          ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ...ATTEMPT_FROM.values, ':now': now },
           ReturnValues: 'ALL_NEW',
         }),
       ),
@@ -194,7 +209,7 @@ export class DeliveriesRepository {
       ':previous': attempt - 1,
       ':record': [toAttemptItem(record)],
       ':status': resolution.status,
-      ':pending': 'pending',
+      ...ATTEMPT_FROM.values,
       ':now': toIso(this.clock.now()),
     };
     if (resolution.status === 'pending') {
@@ -216,7 +231,7 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: 'attempt_count = :previous AND #status = :pending',
+          ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
         }),
@@ -236,9 +251,9 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression: 'SET gsi2pk = :due_pk, gsi2sk = :due_sk',
-          ConditionExpression: '#status = :pending AND attribute_not_exists(gsi2pk)',
+          ConditionExpression: `${ATTEMPT_FROM.condition} AND attribute_not_exists(gsi2pk)`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ':pending': 'pending' },
+          ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ...ATTEMPT_FROM.values },
         }),
       ),
     );
@@ -254,13 +269,12 @@ export class DeliveriesRepository {
           UpdateExpression:
             'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
             'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
-          ConditionExpression: '#status IN (:pending, :pending_endpoint)',
+          ConditionExpression: SUBSCRIPTION_DELETED_FROM.condition,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':failed': 'failed',
             ':reason': reason,
-            ':pending': 'pending',
-            ':pending_endpoint': 'pending_endpoint',
+            ...SUBSCRIPTION_DELETED_FROM.values,
             ':now': toIso(this.clock.now()),
           },
         }),
@@ -280,12 +294,11 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           Key: keys.delivery(webhookId, msgId),
           UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
-          ConditionExpression:
-            '#status = :pending AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)',
+          ConditionExpression: `${KEPT_FOR_ENDPOINT_FROM.condition} AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':pending_endpoint': 'pending_endpoint',
-            ':pending': 'pending',
+            ...KEPT_FOR_ENDPOINT_FROM.values,
             ':count': attemptCount,
             ':now': now,
             ':now_iso': toIso(now),
@@ -300,7 +313,11 @@ export class DeliveriesRepository {
    * (a replay, or a resumption after the subscription was enabled), and keeps it another retention period. False
    * when it was no longer in that state.
    */
-  startRound(webhookId: string, msgId: string, from: { status: DeliveryStatus; attemptCount: number }): Promise<boolean> {
+  startRound(
+    webhookId: string,
+    msgId: string,
+    from: { status: (typeof DELIVERY_MOVES)['replay' | 'resume'][number]; attemptCount: number },
+  ): Promise<boolean> {
     const now = this.clock.now();
     return conditionalWrite(
       this.table.client.send(

@@ -12,7 +12,8 @@ import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
  *   resumption of a `pending_endpoint` one when its subscription is enabled again;
  * - kept {DELIVERY_RETENTION_MS} after it was created or its last round started, then expired.
  *
- * The persistence (`deliveries-repo.ts`) makes each move a conditional write from the state it leaves.
+ * DELIVERY_MOVES lists the states each move may start from; the persistence (`deliveries-repo.ts`) makes each move a
+ * conditional write from those states.
  */
 
 /** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
@@ -25,6 +26,26 @@ export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type DeliveryFailureReason = 'attempts_exhausted' | 'subscription_deleted';
+
+/** Each move of a delivery, with the states it may start from (where it goes: the list at the top of this file). */
+export const DELIVERY_MOVES = {
+  /** An attempt claimed, recorded (`resolveAttempt` says where it leaves the delivery) or given its due time. */
+  attempt: ['pending'],
+  /** Its subscription deleted: `failed` (`subscription_deleted`). */
+  subscriptionDeleted: ['pending', 'pending_endpoint'],
+  /** Its subscription disabled: kept, `pending_endpoint`. */
+  keptForEndpoint: ['pending'],
+  /** A replay: a new round, `pending` with the retry schedule from its start. */
+  replay: ['delivered', 'failed'],
+  /** Its subscription enabled again: a new round, as a replay's. */
+  resume: ['pending_endpoint'],
+} as const satisfies Readonly<Record<string, readonly DeliveryStatus[]>>;
+
+export type DeliveryMove = keyof typeof DELIVERY_MOVES;
+
+/** Whether `move` may start from `status`. */
+export const canMove = <M extends DeliveryMove>(move: M, status: DeliveryStatus): status is (typeof DELIVERY_MOVES)[M][number] =>
+  (DELIVERY_MOVES[move] as readonly DeliveryStatus[]).includes(status);
 
 export interface AttemptRecord {
   at: string;

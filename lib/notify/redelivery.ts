@@ -2,7 +2,7 @@ import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository, DeliveryLogKey } from './deliveries-repo.ts';
-import type { Delivery, DeliveryFilter } from './delivery.ts';
+import { canMove, type Delivery, type DeliveryFilter } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 
@@ -100,9 +100,9 @@ export class Redelivery {
   /** False at the attempt limit; else a finished delivery starts a new round (see replayDelivery). */
   private async startReplay(delivery: Delivery): Promise<boolean> {
     if (delivery.attemptCount >= MAX_ATTEMPTS_PER_DELIVERY) return false;
-    if (delivery.status === 'delivered' || delivery.status === 'failed') {
-      await this.deps.deliveries.startRound(delivery.webhookId, delivery.msgId, delivery);
-    }
+    const { status, attemptCount } = delivery;
+    if (canMove('replay', status))
+      await this.deps.deliveries.startRound(delivery.webhookId, delivery.msgId, { status, attemptCount });
     return true;
   }
 
