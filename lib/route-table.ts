@@ -1,4 +1,5 @@
 import { JOB_ROUTES } from './aggregation/job-routes.ts';
+import { MEMBER_STATE_ROUTES } from './aggregation/member-state-routes.ts';
 import { REFRESH_ROUTES } from './aggregation/refresh-routes.ts';
 import { API_DOCS_ROUTES } from './api-docs/api-docs-routes.ts';
 import { CONNECT_ROUTES } from './connect/connect-routes.ts';
@@ -18,6 +19,7 @@ import { SYNC_ROUTE } from './transactions/sync-routes.ts';
  */
 export const ROUTES: readonly Route<never>[] = [
   ...CONNECT_ROUTES,
+  ...MEMBER_STATE_ROUTES,
   ...MEMBER_ROUTES,
   ...REFRESH_ROUTES,
   ...JOB_ROUTES,

@@ -1,5 +1,6 @@
 import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
+import { MEMBER_STATE_ROUTES, type MemberStateRouteDeps } from '../aggregation/member-state-routes.ts';
 import { Members } from '../connect/members.ts';
 import { UserDataRepository } from '../connect/user-data-repo.ts';
 import { UserErasure } from '../connect/user-erasure.ts';
@@ -45,8 +46,8 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const idempotency = idempotencyOf(runtime, table);
   const handler = httpHandler(
     runtime,
-    operationsOf<RefreshRouteDeps & MemberRouteDeps>(
-      [...REFRESH_ROUTES, ...MEMBER_ROUTES],
+    operationsOf<RefreshRouteDeps & MemberRouteDeps & MemberStateRouteDeps>(
+      [...REFRESH_ROUTES, ...MEMBER_ROUTES, ...MEMBER_STATE_ROUTES],
       { refresh, resume, members, erasure, memberStates },
       (operation) => idempotent(operation, idempotency),
     ),
