@@ -6,7 +6,7 @@ import type { FunctionName } from '../../infra/constructs/function-specs.ts';
 import { InstitutionStatsRepository } from '../../lib/aggregation/institution-stats-repo.ts';
 import { JobsRepository } from '../../lib/aggregation/jobs-repo.ts';
 import { JobOutcomesRepository } from '../../lib/aggregation/job-outcomes-repo.ts';
-import { SweepCheckpointsRepository } from '../../lib/aggregation/sweep-checkpoints-repo.ts';
+import { SweepCheckpointsRepository } from '../../lib/notify/sweep-checkpoints-repo.ts';
 import type { SweepReport } from '../../lib/aggregation/sweeper.ts';
 import { currentLogContext } from '../../lib/log-context.ts';
 import { MxPushRepository } from '../../lib/mx-events/mx-push-repo.ts';

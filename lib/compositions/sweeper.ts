@@ -2,7 +2,9 @@ import { Sweeper } from '../aggregation/sweeper.ts';
 import type { Config } from '../config.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
-import { SweepCheckpointsRepository } from '../aggregation/sweep-checkpoints-repo.ts';
+import { SweepCheckpointsRepository } from '../notify/sweep-checkpoints-repo.ts';
+import { DeliverySweep } from '../notify/delivery-sweep.ts';
+import { jobIdOfEventId } from '../aggregation/job-events.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
 import type { PollQueueMessage } from '../queue/poll-message.ts';
@@ -32,11 +34,15 @@ export function composeSweeper(config: Config, given?: Given) {
     log,
     metrics,
     stalledAfterMs: config.aggregation.stalledAfterMs,
-    deliveries: {
+    deliveries: new DeliverySweep({
       ...deliveryStoreOf(runtime, table, sqs),
       checkpoints: new SweepCheckpointsRepository(table),
       stalledAfterMs: config.webhooks.stalledAfterMs,
-    },
+      clock,
+      log,
+      metrics,
+      jobIdOf: jobIdOfEventId,
+    }),
     ...(config.aggregation.reconcileIntervalMinutes > 0
       ? {
           reconcile: {

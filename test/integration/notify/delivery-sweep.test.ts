@@ -7,7 +7,8 @@ import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
-import { SweepCheckpointsRepository } from '../../../lib/aggregation/sweep-checkpoints-repo.ts';
+import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
+import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
@@ -32,14 +33,16 @@ function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
     pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
     clock: harness.clock,
     log: { debug() {}, info() {}, warn() {}, error() {} },
-    deliveries: {
+    deliveries: new DeliverySweep({
       deliveries: harness.deliveries,
       webhooks: new WebhooksRepository(harness.table, harness.clock),
       checkpoints: new SweepCheckpointsRepository(harness.table),
       queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, harness.clock),
       stalledAfterMs: STALL_MS,
+      clock: harness.clock,
+      log: { debug() {}, info() {}, warn() {}, error() {} },
       ...options,
-    },
+    }),
   });
 }
 
