@@ -115,10 +115,6 @@ const UNDICI_DISPATCHERS = `export { Agent, Pool, buildConnector } from '${join(
 /** SDK clients constructed, priced against the baseline that only imports them (api-webhooks' and worker-deliver's). */
 const CONSTRUCTED_CLIENTS = ['dynamodb', 'sqs', 'kms'] as const satisfies readonly SdkClient[];
 
-/**
- * Parts of the stack priced on their own, in the same rounds, against the empty baseline unless `against` names
- * another: undici whole and as the project imports it, middy, Powertools, and SDK clients constructed.
- */
 /** What a function that calls MX has loaded before its configuration: zod and node:crypto. */
 const ZOD_PROBE = 'probe[zod, node:crypto]';
 const ZOD_AND_CRYPTO = [
@@ -128,6 +124,11 @@ const ZOD_AND_CRYPTO = [
   "export const parsed = z.object({ a: z.string() }).safeParse({ a: 'x' });",
 ].join('\n');
 
+/**
+ * Parts of the stack priced on their own, in the same rounds, against the empty baseline unless `against` names
+ * another: undici whole and as the project imports it, middy, Powertools, the two idempotency handlings, the
+ * configuration loader against the same variables as zod schemas, and SDK clients constructed.
+ */
 const PROBES: readonly { key: string; what: string; source: string; against?: string }[] = [
   {
     key: 'probe[undici: index]',

@@ -12,6 +12,7 @@ import {
   type DeliveryFailureReason,
   type DeliveryFilter,
   type DeliveryMove,
+  type MoveFrom,
   type DeliveryStatus,
   type NewDelivery,
   type OverdueDelivery,
@@ -316,7 +317,7 @@ export class DeliveriesRepository {
   startRound(
     webhookId: string,
     msgId: string,
-    from: { status: (typeof DELIVERY_MOVES)['replay' | 'resume'][number]; attemptCount: number },
+    from: { status: MoveFrom<'replay' | 'resume'>; attemptCount: number },
   ): Promise<boolean> {
     const now = this.clock.now();
     return conditionalWrite(

@@ -43,8 +43,11 @@ export const DELIVERY_MOVES = {
 
 export type DeliveryMove = keyof typeof DELIVERY_MOVES;
 
+/** The states `M` may start from. */
+export type MoveFrom<M extends DeliveryMove> = (typeof DELIVERY_MOVES)[M][number];
+
 /** Whether `move` may start from `status`. */
-export const canMove = <M extends DeliveryMove>(move: M, status: DeliveryStatus): status is (typeof DELIVERY_MOVES)[M][number] =>
+export const canMove = <M extends DeliveryMove>(move: M, status: DeliveryStatus): status is MoveFrom<M> =>
   (DELIVERY_MOVES[move] as readonly DeliveryStatus[]).includes(status);
 
 export interface AttemptRecord {
