@@ -24,7 +24,8 @@ import { fmt, median, quantile, sum } from './support/stats.ts';
  * simulator run in a child process, as remote services would, so this process holds only what a Lambda holds.
  */
 
-const REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 5_000);
+// At c=50 a pause holds all 50 calls in flight at once: p99 takes enough calls that one or two pauses do not set it.
+const REQUESTS = Number(process.env.BENCH_READ_REQUESTS ?? 20_000);
 const WARMUP = 500;
 const BLOCKS = 4;
 const CONCURRENCIES = [1, 50] as const;
@@ -114,8 +115,10 @@ export async function run(): Promise<BenchResult> {
     { step: 'initialize', name: 'benchTiming' },
   );
 
-  // What API Gateway and the Lambda runtime hand the function — an event and a context per invocation — is built
-  // before each block (see prepare): that work is theirs, not the relay's, so it stays out of the timing and CPU.
+  // What API Gateway and the Lambda runtime hand the function: an event and a context per invocation, built at each
+  // call, as the runtime builds them in the function's process from the invocation it fetches. Built ahead of a
+  // block, they would live through its first scavenges, be copied by them and pause its first calls, which a Lambda
+  // never sees.
   const path = `/users/${USER}/transactions`;
   const invocation = (page: number) => ({
     event: {
@@ -131,15 +134,8 @@ export async function run(): Promise<BenchResult> {
     // A context per invocation, as the runtime gives one: middy ends the call early near its deadline.
     context: lambdaContext('api-read'),
   });
-  const prepared = new Map<number, ReturnType<typeof invocation>[]>();
-  /** Builds the invocations of the next block of `count` calls, per page, used in order. */
-  const prepare = (count: number) => {
-    prepared.clear();
-    for (let page = 1; page <= PAGES; page++) prepared.set(page, []);
-    for (let i = 0; i < count; i++) for (let page = 1; page <= PAGES; page++) prepared.get(page)!.push(invocation(page));
-  };
   const relay: Caller = async (page) => {
-    const { event, context } = prepared.get(page)?.pop() ?? invocation(page);
+    const { event, context } = invocation(page);
     const result = await handler(event, context);
     return result.statusCode;
   };
@@ -173,7 +169,6 @@ export async function run(): Promise<BenchResult> {
 
   // Warm both paths (JIT, pools, the relay's session and API-key cache).
   await runBlock(direct, WARMUP, 10, 0);
-  prepare(Math.ceil(WARMUP / PAGES));
   await runBlock(relay, WARMUP, 10, 0);
   // The first call read its API key and session from the table: the counter below is attached.
   if (dynamoCalls === 0) throw new Error('the DynamoDB call counter saw no call during the warm-up');
@@ -239,7 +234,6 @@ export async function run(): Promise<BenchResult> {
           dynamoMs: 0,
           dynamoCalls: 0,
         };
-        if (name === 'relay') prepare(Math.ceil(perBlock / PAGES) + 1);
         const cpuBefore = await remote.cpuMs();
         const localBefore = process.cpuUsage();
         const ddb = { calls: dynamoCalls, ms: dynamoMs };
@@ -259,7 +253,6 @@ export async function run(): Promise<BenchResult> {
       ['relay', relay],
       ['direct', direct],
     ] as const) {
-      if (name === 'relay') prepare(Math.ceil(perBlock / PAGES) + 1);
       await inspector.post('Profiler.start');
       await runBlock(call, perBlock, concurrency, 3);
       const { profile: cpuProfile } = await inspector.post('Profiler.stop');
@@ -409,7 +402,7 @@ export async function run(): Promise<BenchResult> {
       `dynalite and the simulator run in a child process (one core for them, one for the caller, as remote services). ` +
       `${WARMUP} warm-up calls each, then ${REQUESTS} measured calls per path and concurrency in ${BLOCKS} alternating blocks (direct, relay, direct, …); ` +
       `then one more block per path and concurrency under the CPU profiler (not counted). ` +
-      "Each relay block's API Gateway events and Lambda contexts are built before the block starts (API Gateway's and the runtime's work, not the relay's). " +
+      "Each relay call's API Gateway event and Lambda context are built as it starts, as the runtime builds them in the function's process (counted in the relay's time and CPU). Until 2026-11-25 they were built ahead of each block: about 12 MB of them then lived through the block's first two scavenges (7–13 ms each, against 1–4 ms in a direct block; \`--trace-gc-nvp\`) and held up its first 50 calls, a pause a Lambda never has; with 5,000 calls a run, one or two such pauses set the c=50 p99. " +
       `Throughput = calls / wall time of the blocks. "Caller CPU" is this process's CPU time per call (the handler, or the direct client); "remote CPU" the child's (dynalite + simulator). ` +
       'Warm: the container already holds its MX session (kept in memory per container, `lib/mx/sessions.ts`) and its API key.',
     '',
@@ -437,6 +430,12 @@ export async function run(): Promise<BenchResult> {
       `the handler made ${fmt(r1.dynamoCalls + r50.dynamoCalls, 0)} DynamoDB call(s) in the measured blocks (the session is kept in memory, its \`lastUsedAt\` written at most once a minute alongside an MX call). ` +
       `The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO (what CloudWatch Logs would ingest), ` +
       `and read the environment ${sum([...envReads.values()])} time(s) in a warm call (${[...envReads].map(([key, n]) => `\`${key}\` ${n}`).join(', ') || 'none'}).`,
+    '',
+    `**Reading c=50.** Both paths are bound by the remote side's one core there: the simulator and dynalite are busy ` +
+      `${fmt((100 * d50.remoteCpuMs) / 1000 / d50.seconds, 0)} % of the direct blocks' time and ${fmt((100 * r50.remoteCpuMs) / 1000 / r50.seconds, 0)} % of the relay's, ` +
+      `and spend ${fmt(d50.remoteCpuMs / d50.latencies.length, 3)} ms of CPU per direct call against ${fmt(r50.remoteCpuMs / r50.latencies.length, 3)} ms per relay call. ` +
+      "A call's latency is then mostly its wait for that core, so the difference between the paths there follows the simulator's cost per call more than the relay's own work, and can come out below zero. " +
+      "The relay's own cost at c=50 is its CPU per call (the table above), which in AWS is duration per call, not queueing.",
     '',
     "### Where a relay call's CPU goes",
     '',
