@@ -121,7 +121,7 @@ export const CONFIG_VARIABLES = {
   ),
   MX_BASE_URL: httpUrl.required('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
   MX_SSO_BASE_URL: httpUrl.optional(
-    'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL.',
+    'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL (the simulator answers both).',
   ),
   MX_CLIENT_ID: nonEmpty.optional(
     'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import { CONFIG_VARIABLES } from '../../lib/config.ts';
+import { type MxTarget, mxTargetOf } from '../../infra/local/mx-target.ts';
+import { ConfigError } from '../../lib/errors.ts';
 import { checkConformance, contradicts, type FactCheck, MxCheckUsageError } from '../mx-check.ts';
 import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
@@ -6,6 +9,19 @@ import { table, type Terminal } from '../output.ts';
 
 /** The simulator's public credentials and one of its seeded users (sim/). */
 const SIMULATOR = { clientId: 'sim-client', apiKey: 'sim-api-key', userId: 'sim-user-pfm' };
+
+/**
+ * Which MX, by the local stack's rule (infra/local/mx-target.ts): none of its settings is the simulator; some without
+ * the rest, or one the relay would refuse, is a usage error naming them.
+ */
+function targetOf(env: Record<string, string | undefined>): MxTarget {
+  try {
+    return mxTargetOf(env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw usageError(error.message);
+    throw error;
+  }
+}
 
 interface CheckOptions {
   user?: string;
@@ -18,29 +34,24 @@ export function registerMx(program: Command, terminal: Terminal): void {
   const mx = program.command('mx').description('MX itself, as the relay sees it');
   mx.command('check')
     .description(
-      'read-only conformance pass against MX (MX_BASE_URL, MX_SSO_BASE_URL, MX_CLIENT_ID, MX_API_KEY; default: the local simulator): ' +
+      'read-only conformance pass against MX (MX_BASE_URL, MX_SSO_BASE_URL, MX_CLIENT_ID and MX_API_KEY, all or none; none: the local simulator): ' +
         'which documented and UNCONFIRMED facts hold; exit 1 on a contradiction',
     )
     .option('--user <user_id>', 'an existing MX user to act as (required against a real MX)')
     .option('--aggregate <member_guid>', 'also aggregate this member once and follow it to its end (the only write)')
-    .option('--method <GET|POST>', 'the aggregate method to try (default: MX_AGGREGATE_METHOD or GET)')
+    .option('--method <GET|POST>', 'the aggregate method to try (default: MX_AGGREGATE_METHOD, as the relay reads it)')
     .action(
       action(terminal, async ({ output, targets, terminal: term }, options: CheckOptions) => {
-        const env = term.env;
-        const real = env.MX_BASE_URL !== undefined && env.MX_BASE_URL !== '';
-        const simulatorUrl = real ? undefined : targets.simulator();
-        const dataBaseUrl = env.MX_BASE_URL || simulatorUrl!;
-        const ssoBaseUrl = env.MX_SSO_BASE_URL || (real ? undefined : simulatorUrl);
-        if (!ssoBaseUrl) throw usageError('set MX_SSO_BASE_URL (the SSO host) along with MX_BASE_URL');
-        const credentials = real
-          ? { clientId: env.MX_CLIENT_ID ?? '', apiKey: env.MX_API_KEY ?? '' }
-          : { clientId: SIMULATOR.clientId, apiKey: SIMULATOR.apiKey };
-        if (!credentials.clientId || !credentials.apiKey)
-          throw usageError('set MX_CLIENT_ID and MX_API_KEY along with MX_BASE_URL');
-        const userId = options.user ?? (real ? undefined : SIMULATOR.userId);
+        const target = targetOf(term.env);
+        const simulatorUrl = target.kind === 'simulator' ? targets.simulator() : undefined;
+        const {
+          baseUrl: dataBaseUrl,
+          ssoBaseUrl,
+          credentials,
+        } = target.kind === 'mx' ? target : { baseUrl: simulatorUrl!, ssoBaseUrl: simulatorUrl!, credentials: SIMULATOR };
+        const userId = options.user ?? (target.kind === 'simulator' ? SIMULATOR.userId : undefined);
         if (!userId) throw usageError('--user <user_id>: an existing MX user to act as');
-        const method = (options.method ?? env.MX_AGGREGATE_METHOD ?? 'GET').toUpperCase();
-        if (method !== 'GET' && method !== 'POST') throw usageError('--method must be GET or POST');
+        const method = aggregateMethodOf(options.method, term.env.MX_AGGREGATE_METHOD);
 
         let checks: FactCheck[];
         try {
@@ -76,6 +87,16 @@ export function registerMx(program: Command, terminal: Terminal): void {
         return failed ? 1 : 0;
       }),
     );
+}
+
+/** The aggregate method: `--method`, else MX_AGGREGATE_METHOD, each read as the relay's configuration reads it. */
+function aggregateMethodOf(option: string | undefined, variable: string | undefined): 'GET' | 'POST' {
+  const { MX_AGGREGATE_METHOD } = CONFIG_VARIABLES;
+  const [name, raw] = option !== undefined ? ['--method', option] : ['MX_AGGREGATE_METHOD', variable];
+  if (raw === undefined || raw === '') return MX_AGGREGATE_METHOD.default!;
+  const reading = MX_AGGREGATE_METHOD.read(raw);
+  if ('invalid' in reading) throw usageError(`${name} ${reading.invalid}`);
+  return reading.value;
 }
 
 function verdictMark(check: FactCheck, style: { green(t: string): string; red(t: string): string; dim(t: string): string }) {

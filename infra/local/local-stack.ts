@@ -55,8 +55,8 @@ export const SIMULATOR_WEBHOOK_CREDENTIALS = { MX_WEBHOOK_USERNAME: 'sim-webhook
 const WEBHOOK_CREDENTIAL_VARIABLES = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWORD', 'MX_WEBHOOK_CREDENTIALS_SECRET_ARN'];
 
 /**
- * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL, MX_CLIENT_ID and
- * MX_API_KEY name a real MX; some of them without the rest refuse to start: mx-target.ts), the gateway and one poller per queue — configured through the same environment
+ * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL, MX_SSO_BASE_URL,
+ * MX_CLIENT_ID and MX_API_KEY name a real MX; some of them without the rest refuse to start: mx-target.ts), the gateway and one poller per queue — configured through the same environment
  * variables the Lambdas read, which this sets for the current process before any function module loads.
  * The simulator's MX webhooks stay off until asked for (`POST /_sim/webhooks`), as the poll loop must work alone.
  */

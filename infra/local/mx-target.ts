@@ -1,22 +1,27 @@
+import { CONFIG_VARIABLES } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
-/** What the local stack talks to: its MX simulator, or the MX the environment names (all three settings given). */
-export type MxTarget = { kind: 'simulator' } | { kind: 'mx'; baseUrl: string; ssoBaseUrl: string };
-
-/** The settings that name an MX; all three or none. */
-const REQUIRED = ['MX_BASE_URL', 'MX_CLIENT_ID', 'MX_API_KEY'] as const;
-/** Settings that only make sense against a real MX: any of them set means the user meant one. */
-const MEANS_REAL_MX = [...REQUIRED, 'MX_SSO_BASE_URL'] as const;
+/** What a local tool (the local stack, `nexus-relay mx check`) talks to: its MX simulator, or the MX the environment names. */
+export type MxTarget =
+  { kind: 'simulator' } | { kind: 'mx'; baseUrl: string; ssoBaseUrl: string; credentials: { clientId: string; apiKey: string } };
 
 /**
- * The MX a local stack talks to. Nothing set: the simulator. Some set but not all: refused with one line naming what
- * is missing — someone testing against MX must never be talking to the simulator without knowing it.
+ * The settings that name a real MX: all four or none. A real MX has its SSO host apart from its data host, so
+ * MX_SSO_BASE_URL is one of them; only the simulator answers both on one origin (lib/config.ts lets it default
+ * locally, where the stack points MX_BASE_URL at its simulator).
+ */
+const NAMES_MX = ['MX_BASE_URL', 'MX_SSO_BASE_URL', 'MX_CLIENT_ID', 'MX_API_KEY'] as const;
+
+/**
+ * The MX a local tool talks to. Nothing set: the simulator. Some set but not all: refused with one line naming what
+ * is missing — someone testing against MX must never be talking to the simulator without knowing it. Each value is
+ * checked as the relay's configuration checks it (lib/config.ts).
  */
 export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
   const given = (name: string) => (env[name] ?? '') !== '';
-  const set = MEANS_REAL_MX.filter(given);
+  const set = NAMES_MX.filter(given);
   if (set.length === 0) return { kind: 'simulator' };
-  const missing = REQUIRED.filter((name) => !given(name));
+  const missing = NAMES_MX.filter((name) => !given(name));
   if (missing.length > 0) {
     throw new ConfigError(
       [...missing],
@@ -25,17 +30,19 @@ export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
       } not. Set ${list(missing)} to talk to that MX, or unset ${list(set)} to run against the simulator.`,
     );
   }
-  return {
-    kind: 'mx',
-    baseUrl: env.MX_BASE_URL!,
-    ssoBaseUrl: given('MX_SSO_BASE_URL') ? env.MX_SSO_BASE_URL! : env.MX_BASE_URL!,
-  };
+  const [baseUrl, ssoBaseUrl, clientId, apiKey] = NAMES_MX.map((name) => {
+    const reading = CONFIG_VARIABLES[name].read(env[name]!);
+    // Never the value: MX_API_KEY is a secret, MX_CLIENT_ID half of the partner's credentials.
+    if ('invalid' in reading) throw new ConfigError([name], `${name} is invalid: ${reading.invalid}`);
+    return reading.value;
+  }) as [string, string, string, string];
+  return { kind: 'mx', baseUrl, ssoBaseUrl, credentials: { clientId, apiKey } };
 }
 
 /** The banner's line saying which MX the stack talks to. */
 export function describeMxTarget(target: MxTarget, simulatorUrl: string | undefined): string {
   return target.kind === 'simulator'
-    ? `MX: the simulator at ${simulatorUrl} (control API under /_sim/; set MX_BASE_URL, MX_CLIENT_ID and MX_API_KEY for a real MX)`
+    ? `MX: the simulator at ${simulatorUrl} (control API under /_sim/; set ${list(NAMES_MX)} for a real MX)`
     : // Never the client id: it is half of the partner's credentials.
       `MX: ${target.baseUrl} (SSO ${target.ssoBaseUrl}) — a real MX, not the simulator`;
 }

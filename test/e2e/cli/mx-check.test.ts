@@ -78,6 +78,48 @@ describe('mx check', () => {
     expect(json.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('MX has no user mx-check-nobody') });
   });
 
+  it("reads its MX settings by the local stack's rule: all four name an MX, some without the rest are refused", async () => {
+    const named = {
+      MX_BASE_URL: stack.simulatorUrl!,
+      MX_SSO_BASE_URL: stack.simulatorUrl!,
+      MX_CLIENT_ID: 'sim-client',
+      MX_API_KEY: 'sim-api-key',
+    };
+    // Named as a real MX would be (here the simulator, by its URL): no stack file is needed, --user is.
+    const asMx = (...args: string[]) => runCli(['mx', 'check', ...args], { env: named, timeoutMs: 60_000 });
+    const noUser = await asMx('--json');
+    expect(noUser.code).toBe(1);
+    expect(noUser.json()).toMatchObject({ code: 'usage', detail: '--user <user_id>: an existing MX user to act as' });
+    const run = await asMx('--user', 'sim-user-pfm', '--json');
+    expect(run.code).toBe(0);
+    expect(run.json()).toMatchObject({ mx: stack.simulatorUrl, contradiction: false });
+
+    const partial = await runCli(['mx', 'check', '--json'], { env: { ...named, MX_SSO_BASE_URL: '', MX_API_KEY: '' } });
+    expect(partial.code).toBe(1);
+    expect(partial.json()).toMatchObject({
+      code: 'usage',
+      detail:
+        'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL and MX_API_KEY are not. ' +
+        'Set MX_SSO_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+    });
+    // A value the relay would refuse is refused by name, never echoed (the key is a secret).
+    const badUrl = await runCli(['mx', 'check', '--json'], { env: { ...named, MX_SSO_BASE_URL: 'sso.example.com' } });
+    expect(badUrl.json()).toMatchObject({ code: 'usage', detail: 'MX_SSO_BASE_URL is invalid: must be an http(s) URL' });
+    expect(badUrl.stdout + badUrl.stderr).not.toContain('sim-api-key');
+  });
+
+  it('takes the aggregate method as the relay reads MX_AGGREGATE_METHOD: GET or POST, the flag first', async () => {
+    const flag = await cli('mx', 'check', '--method', 'PATCH', '--json');
+    expect(flag.json()).toMatchObject({ code: 'usage', detail: '--method must be one of GET, POST' });
+    const variable = await runCli(['mx', 'check', '--json'], { env: { ...env, MX_AGGREGATE_METHOD: 'post' } });
+    expect(variable.json()).toMatchObject({ code: 'usage', detail: 'MX_AGGREGATE_METHOD must be one of GET, POST' });
+    const overridden = await runCli(['mx', 'check', '--method', 'POST', '--json'], {
+      env: { ...env, MX_AGGREGATE_METHOD: 'post' },
+      timeoutMs: 60_000,
+    });
+    expect(overridden.code).toBe(0);
+  });
+
   it('reports a contradiction, and exits 1, when MX answers otherwise', async () => {
     await sim('/_sim/faults', { error_rate: 1, status: 500 });
     try {
