@@ -71,6 +71,13 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
       expect([env, name, active]).toEqual([env, name, capturesTraces(result.metafile)]);
     }
 
+    // Latin-1 only: V8 then holds the source one byte a character. One character above U+00FF (esbuild escapes
+    // them, but not inside a regular expression) makes the whole source two bytes a character, read slower at each
+    // cold start and held in memory twice as large (BENCHMARKS.md, cold start).
+    const text = new TextDecoder().decode(bundle.contents);
+    const wide = [...new Set(text.match(/[^\u0000-\u00ff]/g) ?? [])];
+    expect(wide, `${name}'s bundle has characters above U+00FF: ${wide.map((c) => JSON.stringify(c)).join(', ')}`).toEqual([]);
+
     // Their routes parse nothing with a schema, and zod would be a third of their own code's import time
     // (BENCHMARKS.md, cold start): their docs take the zod the document's builder hands them (lib/http/route.ts).
     if (WITHOUT_ZOD.has(name)) {

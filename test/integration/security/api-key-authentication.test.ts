@@ -48,6 +48,16 @@ describe('API key authentication (dynalite)', () => {
     expect(await status(new ApiKeyAuthenticator(repo, clock).authenticate(`Bearer ${key}`))).toBe(401);
   });
 
+  it('revokes by the display prefix as the CLI shows it: with or without nxr_, and its trailing ellipsis or dots', async () => {
+    const at = new Date(clock.now()).toISOString();
+    for (const [i, shown] of ['nxr_pfx0…', 'pfx1...', 'nxr_pfx2', 'pfx3'].entries()) {
+      const other = hashApiKey(`nxr_${randomBytes(24).toString('base64url')}`);
+      await repo.put({ hash: other, name: `shown-${i}`, createdAt: at, prefix: `pfx${i}` });
+      expect(await repo.revoke(shown, at)).toMatchObject({ outcome: 'revoked' });
+      expect((await repo.get(other))?.revokedAt).toBe(at);
+    }
+  });
+
   it('records last_used_at at most once per key per 5 minutes, across containers', async () => {
     const writes: boolean[] = [];
     const counting = {
