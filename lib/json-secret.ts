@@ -26,11 +26,19 @@ export interface JsonSecretOptions<S extends z.ZodMiniType> {
 export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, options: JsonSecretOptions<S>) {
   const provider = options.secrets ?? new SecretsProvider();
   return async (): Promise<z.output<S>> => {
-    let value: unknown;
+    let text: unknown;
     try {
-      value = await provider.get(secretArn, { transform: 'json', maxAge: SECRET_MAX_AGE_SECONDS });
+      text = await provider.get(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
     } catch (error) {
       throw options.toError(`The ${options.name} secret could not be read.`, { cause: error });
+    }
+    // Parsed here rather than by the provider's JSON transform: a parse error's message quotes the text it could not
+    // read, the secret itself, and is dropped instead of kept as the cause of an error that gets logged.
+    let value: unknown;
+    try {
+      value = typeof text === 'string' ? JSON.parse(text) : undefined;
+    } catch {
+      value = undefined;
     }
     const parsed = options.schema().safeParse(value);
     if (!parsed.success) {
