@@ -6,8 +6,9 @@ import { QUEUE_NAMES } from './queue/queue-names.ts';
 export const METRIC_NAMESPACE = 'NexusRelay';
 
 const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as const;
-/** What told the relay a job had ended: its scheduled poll, MX's push, or the sweeper's re-drive. */
-export const DETECTORS = ['poll', 'push', 'sweeper'] as const;
+/** What told the relay a job had ended: its scheduled poll, MX's push, the reconcile's member list, the sweeper's re-drive. */
+export const DETECTORS = ['poll', 'push', 'reconcile', 'sweeper'] as const;
+export type Detector = (typeof DETECTORS)[number];
 /** MX routes by what they do: one value per kind of call, never a concrete path. */
 export const MX_ROUTE_CLASSES = ['sso', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
 /** What an MX call does, as each call states it (`MxCall.kind`): the `route` dimension of MX's metrics. */

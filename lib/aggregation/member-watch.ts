@@ -59,8 +59,11 @@ export interface MemberWatchDeps {
   mxUsers?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'userOfMxUser'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
-  /** Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once. */
-  pollNow: (job: Job) => Promise<void>;
+  /**
+   * Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once, found by what showed
+   * it (MX's report, or the reconcile's list).
+   */
+  pollNow: (job: Job, detectedBy: 'push' | 'reconcile') => Promise<void>;
   events: EventSink;
   clock: Clock;
   log: Log;
@@ -104,7 +107,7 @@ export class MemberWatch {
     const member = { userId, memberGuid: report.member_guid };
     const outcome =
       report.kind === 'aggregation'
-        ? await this.aggregationReported(member, report.is_background ? 'mx_background' : 'mx')
+        ? await this.aggregationReported(member, report.is_background ? 'mx_background' : 'mx', 'push')
         : (await this.statusReported(member))
           ? 'status'
           : 'member_gone';
@@ -114,6 +117,7 @@ export class MemberWatch {
   async aggregationReported(
     member: { userId: string; memberGuid: string },
     trigger: MxStartedTrigger,
+    reportedBy: 'push' | 'reconcile',
     alreadyRead?: Member,
   ): Promise<AggregationReport> {
     const { states, jobs, clock, log } = this.deps;
@@ -140,7 +144,7 @@ export class MemberWatch {
       await states.followedBy(member.userId, member.memberGuid, aggregatedAt, job.id);
       return 'joined';
     }
-    if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job);
+    if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job, reportedBy);
     return 'opened';
   }
 
@@ -183,7 +187,7 @@ export class MemberWatch {
       // through the widget, say): MX's doing the app has not heard of. An older one is the baseline.
       const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
       if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
-        const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', member);
+        const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', 'reconcile', member);
         if (outcome === 'opened') opened++;
         // The job's end records the status; a member still aggregating is settled by it.
         if (outcome === 'opened' || outcome === 'joined') continue;

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { NexusRelayError } from '../errors.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import { type Detector, type MetricsSink, noMetrics } from '../metrics.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -38,8 +38,6 @@ export interface PollDeps {
   transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics?: MetricsSink;
 }
-
-type Detector = 'poll' | 'push' | 'sweeper';
 
 /** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
 export class RetryLaterError extends NexusRelayError {

@@ -7,8 +7,11 @@ export const pollMessageSchema = z.onFirstUse(() =>
     job_id: z.string().check(z.minLength(1), z.maxLength(64)),
     step: z.int().check(z.minimum(0)),
     due_at: z.int().check(z.minimum(0)),
-    /** Who sent it, when not the loop itself: MX's push, or the sweeper's re-drive (for `detected_by`). */
-    trigger: z.optional(z.enum(['push', 'sweeper'])),
+    /**
+     * Who sent it, when not the loop itself (for `detected_by`): MX's push, the reconcile (a member list showing the
+     * end; run in process, never queued), or the sweeper's re-drive.
+     */
+    trigger: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
   }),
 );
 export type PollMessage = z.infer<ReturnType<typeof pollMessageSchema>>;

@@ -27,6 +27,7 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
   const published: { id: string; type: string; data: any }[] = [];
   const opened: { trigger: string; jobId?: string }[] = [];
   const polled: string[] = [];
+  const detectedBy: string[] = [];
   const metrics: [string, number, Record<string, string>][] = [];
   const jobs = new Map<string, Job>();
   let reads = 0;
@@ -91,7 +92,7 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
         return { job, joined: false };
       },
     },
-    pollNow: async (job) => void polled.push(job.id),
+    pollNow: async (job, by) => void (polled.push(job.id), detectedBy.push(by)),
     events: { publish: async (event) => void published.push(event as never) },
     clock: new ManualClock(reconcile?.now),
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
@@ -103,6 +104,7 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
     published,
     opened,
     polled,
+    detectedBy,
     metrics,
     jobs,
     state: () => state,
@@ -115,29 +117,35 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
 
 describe('MemberWatch: aggregations MX reports', () => {
   it('opens one job per aggregation, polled at once when MX has finished; the same aggregation again is known', async () => {
-    const { watch, opened, polled, state } = setup();
-    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background')).toBe('opened');
+    const { watch, opened, polled, detectedBy, state } = setup();
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background', 'push')).toBe('opened');
     expect(opened).toEqual([{ trigger: 'mx_background', jobId: state()!.jobId }]);
     expect(polled).toEqual([state()!.jobId]);
-    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background')).toBe('known');
+    // Its end is MX's report's find (JobsEnded and DetectionLag count it under detected_by=push).
+    expect(detectedBy).toEqual(['push']);
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background', 'push')).toBe('known');
     expect(opened).toHaveLength(1);
   });
 
   it('after a failure between the claim and the job, the retry opens that same job', async () => {
     const { watch, opened, jobs, state } = setup();
-    await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx');
+    await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx', 'push');
     const jobId = state()!.jobId!;
     jobs.delete(jobId); // as if the job's write had failed
-    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx')).toBe('opened');
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx', 'push')).toBe('opened');
     expect(opened.map((o) => o.jobId)).toEqual([jobId, jobId]);
   });
 
   it('a member MX no longer has, or never aggregated, opens nothing', async () => {
-    expect(await setup(undefined, { gone: true }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx')).toBe(
-      'member_gone',
-    );
     expect(
-      await setup(undefined, { aggregated_at: null }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx'),
+      await setup(undefined, { gone: true }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx', 'push'),
+    ).toBe('member_gone');
+    expect(
+      await setup(undefined, { aggregated_at: null }).watch.aggregationReported(
+        { userId: USER, memberGuid: MEMBER },
+        'mx',
+        'push',
+      ),
     ).toBe('not_aggregated');
   });
 
@@ -208,6 +216,9 @@ describe('MemberWatch: the reconcile', () => {
     const later = setup({ aggregatedAt: '2026-11-23T08:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 });
     expect(await later.watch.reconcile(USER)).toEqual({ members: 1, opened: 1 });
     expect(later.opened.map((o) => o.trigger)).toEqual(['mx']);
+    // An end the member list showed is the reconcile's find, not a push (detected_by=reconcile).
+    expect(later.polled).toHaveLength(1);
+    expect(later.detectedBy).toEqual(['reconcile']);
     expect(await later.watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
   });
 
