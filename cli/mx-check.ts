@@ -3,16 +3,17 @@ import { challengesResponse } from '../lib/mx/challenge.ts';
 import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/connection-status.ts';
 import { isSessionExpired, mxErrorFromResponse } from '../lib/mx/errors.ts';
 import { memberResponse } from '../lib/mx/member.ts';
-import { sessionResponse } from '../lib/mx/sessions.ts';
-import { apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
+import { AGGREGATE_ROUTE, aggregateBody, CHALLENGES_ROUTE, MEMBER_ROUTE, MEMBERS_ROUTE } from '../lib/mx/nexus-client.ts';
+import { SESSIONS_ROUTE, sessionResponse } from '../lib/mx/sessions.ts';
+import { API_TOKEN_ROUTE, apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
 import { RetryPolicy } from '../lib/mx/retry-policy.ts';
 import { type HttpMethod, MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, type QueryValue } from '../lib/mx/transport.ts';
 import * as z from '../lib/zod.ts';
 
 /**
  * `nexus-relay mx check`: which of the MX client's assumptions hold for the MX a configuration points at. Every
- * call goes through the client's transport (MxTransport.exchange: its paths, headers and time limit, one attempt, the
- * answer whatever its status), and every answer is read with the client's own schemas and error reader, so a
+ * call is the client's (its routes from the client's modules, its aggregate body) sent through the client's transport
+ * (MxTransport.exchange: its paths, headers and time limit, one attempt, the answer whatever its status), and every answer is read with the client's own schemas and error reader, so a
  * "holds" means the relay would understand that answer. Read-only unless `aggregateMember` is given. No token,
  * key or answer body is ever put in a result: only statuses, media types, shapes and field names.
  */
@@ -86,15 +87,22 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
 /** Each call's limit, from connecting to the last byte. */
 const CALL_TIMEOUT_MS = 30_000;
 
-/** One call through `transport` (a path already encoded), its answer whatever its status. */
+/** What a call sends besides its route: the route's parameters, query and body (sent as the client sends them). */
+interface CallParts {
+  params?: Record<string, string>;
+  query?: Record<string, QueryValue>;
+  body?: unknown;
+}
+
+/** One call of `route` through `transport`, as the client builds it (route, parameters, body), whatever its status. */
 async function call(
   transport: MxTransport,
   method: HttpMethod,
-  path: string,
+  route: string,
   headers: Record<string, string>,
-  query?: Record<string, QueryValue>,
+  parts: CallParts = {},
 ): Promise<Answer> {
-  const answer = await transport.exchange({ method, route: path, headers, query });
+  const answer = await transport.exchange({ method, route, headers, ...parts });
   const single = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(', ') : value);
   return {
     status: answer.status,
@@ -115,13 +123,14 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
       return undefined;
     }
   };
-  const user = encodeURIComponent(options.userId);
-
   // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token.json (as MX's pages show).
-  const sso = await call(mx.sso, 'GET', `/${encodeURIComponent(options.credentials.clientId)}/users/${user}/api_token.json`, {
-    Accept: SSO_MEDIA_TYPE,
-    'MD-API-KEY': options.credentials.apiKey,
-  });
+  const sso = await call(
+    mx.sso,
+    'GET',
+    API_TOKEN_ROUTE,
+    { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': options.credentials.apiKey },
+    { params: { client_id: options.credentials.clientId, user_id: options.userId } },
+  );
   if (sso.status === 404) {
     throw new MxCheckUsageError(
       `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
@@ -146,7 +155,7 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
   if (!apiToken.success) return withUnchecked(checks, options);
 
   // 2. Session: POST /sessions with MD-API-TOKEN.
-  const session = await call(mx.data, 'POST', '/sessions', {
+  const session = await call(mx.data, 'POST', SESSIONS_ROUTE, {
     ...NEXUS_HEADERS,
     'MD-API-TOKEN': apiToken.data.api_token.token,
   });
@@ -182,7 +191,7 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
 
   // 4. A member read parses with the client's member schema.
   if (firstMember) {
-    const answer = await call(mx.data, 'GET', `/members/${encodeURIComponent(firstMember)}`, asUser);
+    const answer = await call(mx.data, 'GET', MEMBER_ROUTE, asUser, { params: { member_guid: firstMember } });
     const member = memberResponse().safeParse(parse(answer.text));
     add(
       'read_member',
@@ -214,8 +223,8 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
   }
 
   // 5. The error body (UNCONFIRMED: nested {"error":{"code","message"}} or flat {"code","message"}).
-  const missing = await call(mx.data, 'GET', '/members/MBR-nexus-relay-check-absent', asUser);
-  const notFound = mxErrorOf(missing, '/members/{member_guid}');
+  const missing = await call(mx.data, 'GET', MEMBER_ROUTE, asUser, { params: { member_guid: 'MBR-nexus-relay-check-absent' } });
+  const notFound = mxErrorOf(missing, MEMBER_ROUTE);
   add(
     'error_body',
     "An error answer carries MX's numeric code (4040 for an unknown member) in a body the client reads",
@@ -225,11 +234,11 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
   );
 
   // 6. Session expiry (UNCONFIRMED: 4011 under HTTP 401).
-  const expired = await call(mx.data, 'GET', '/members', {
+  const expired = await call(mx.data, 'GET', MEMBERS_ROUTE, {
     ...NEXUS_HEADERS,
     'MD-SESSION-TOKEN': 'nexus-relay-check-expired',
   });
-  const unauthorized = mxErrorOf(expired, '/members');
+  const unauthorized = mxErrorOf(expired, MEMBERS_ROUTE);
   add(
     'session_expired',
     'An unknown or expired session is answered HTTP 401 or with code 4011 under any status (either makes the client renew the session)',
@@ -281,9 +290,9 @@ async function checkAggregate(
   parse: (text: string) => unknown,
 ): Promise<FactCheck> {
   const fact = `Aggregate is ${options.aggregateMethod} /members/{member_guid}/aggregate and its end is seen by reading the member`;
-  const path = `/members/${encodeURIComponent(options.aggregateMember!)}`;
+  const ofMember = { params: { member_guid: options.aggregateMember! } };
   // Read first: a member that is not this user's is the command line's mistake, not MX contradicting the client.
-  const before = await call(data, 'GET', path, asUser);
+  const before = await call(data, 'GET', MEMBER_ROUTE, asUser, ofMember);
   if (before.status === 404 || before.status === 403) {
     throw new MxCheckUsageError(
       `${options.aggregateMember} is not a member of user ${options.userId} at MX (HTTP ${before.status} to GET /members/{member_guid}): ` +
@@ -291,9 +300,10 @@ async function checkAggregate(
     );
   }
   // The include flags as query parameters, where the member-level pages list them (MX's defaults: both true).
-  const started = await call(data, options.aggregateMethod, `${path}/aggregate`, asUser, {
-    include_holdings: true,
-    include_transactions: true,
+  const started = await call(data, options.aggregateMethod, AGGREGATE_ROUTE, asUser, {
+    ...ofMember,
+    query: { include_holdings: true, include_transactions: true },
+    body: aggregateBody(options.aggregateMethod),
   });
   if (started.status < 200 || started.status > 299) {
     return {
@@ -310,7 +320,7 @@ async function checkAggregate(
   const seenWhileAggregating = new Set<string>();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
-    const read = memberResponse().safeParse(parse((await call(data, 'GET', path, asUser)).text));
+    const read = memberResponse().safeParse(parse((await call(data, 'GET', MEMBER_ROUTE, asUser, ofMember)).text));
     const member = read.success ? read.data.member : undefined;
     if (member?.is_being_aggregated && member.connection_status && !inProgressStatus(member.connection_status)) {
       seenWhileAggregating.add(member.connection_status);
@@ -318,7 +328,7 @@ async function checkAggregate(
     if (member && classifyMember(member) !== 'in_progress') {
       const challenges =
         member.connection_status === 'CHALLENGED'
-          ? challengesResponse().safeParse(parse((await call(data, 'GET', `${path}/challenges`, asUser)).text))
+          ? challengesResponse().safeParse(parse((await call(data, 'GET', CHALLENGES_ROUTE, asUser, ofMember)).text))
           : undefined;
       return {
         id: 'aggregate',

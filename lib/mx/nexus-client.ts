@@ -17,6 +17,16 @@ export interface NexusClientOptions {
   aggregateMethod: 'GET' | 'POST';
 }
 
+/** MX's member routes, as the client calls them (and `nexus-relay mx check` checks them). */
+export const MEMBERS_ROUTE = '/members';
+export const MEMBER_ROUTE = '/members/{member_guid}';
+export const AGGREGATE_ROUTE = '/members/{member_guid}/aggregate';
+export const RESUME_ROUTE = '/members/{member_guid}/resume';
+export const CHALLENGES_ROUTE = '/members/{member_guid}/challenges';
+
+/** The body of an aggregate call: none as GET, an empty object as POST. */
+export const aggregateBody = (method: 'GET' | 'POST'): Record<string, never> | undefined => (method === 'POST' ? {} : undefined);
+
 /** Both default to true on MX's side; false skips holdings or transactions. */
 export interface AggregateOptions {
   includeHoldings?: boolean;
@@ -80,11 +90,11 @@ export class NexusClient {
   async aggregateMember(userId: string, memberGuid: string, options: AggregateOptions = {}): Promise<AggregateResult> {
     const { status, body } = await this.request(userId, {
       method: this.#aggregateMethod,
-      route: '/members/{member_guid}/aggregate',
+      route: AGGREGATE_ROUTE,
       kind: 'aggregate',
       params: { member_guid: memberGuid },
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
-      body: this.#aggregateMethod === 'POST' ? {} : undefined,
+      body: aggregateBody(this.#aggregateMethod),
       schema: optionalMemberResponse(),
       // Starts a job, even when sent as GET: replayed only when MX certainly did not act on it.
       idempotent: false,
@@ -99,7 +109,7 @@ export class NexusClient {
     for (let page = 1; page <= maxPages; page++) {
       const { body } = await this.request(userId, {
         method: 'GET',
-        route: '/members',
+        route: MEMBERS_ROUTE,
         kind: 'member',
         query: { page, records_per_page: 100 },
         schema: membersPageResponse(),
@@ -113,7 +123,7 @@ export class NexusClient {
   async readMember(userId: string, memberGuid: string): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'GET',
-      route: '/members/{member_guid}',
+      route: MEMBER_ROUTE,
       kind: 'member',
       params: { member_guid: memberGuid },
       schema: memberResponse(),
@@ -128,7 +138,7 @@ export class NexusClient {
   async createMember(userId: string, member: MemberWrite): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'POST',
-      route: '/members',
+      route: MEMBERS_ROUTE,
       kind: 'member',
       body: { member },
       schema: memberResponse(),
@@ -141,7 +151,7 @@ export class NexusClient {
   async updateMember(userId: string, memberGuid: string, member: MemberWrite): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'PUT',
-      route: '/members/{member_guid}',
+      route: MEMBER_ROUTE,
       kind: 'member',
       params: { member_guid: memberGuid },
       body: { member },
@@ -155,7 +165,7 @@ export class NexusClient {
   async deleteMember(userId: string, memberGuid: string): Promise<void> {
     await this.request(userId, {
       method: 'DELETE',
-      route: '/members/{member_guid}',
+      route: MEMBER_ROUTE,
       kind: 'member',
       params: { member_guid: memberGuid },
       idempotent: false,
@@ -169,7 +179,7 @@ export class NexusClient {
   async resumeAggregation(userId: string, memberGuid: string, answers: ChallengeAnswer[]): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'PUT',
-      route: '/members/{member_guid}/resume',
+      route: RESUME_ROUTE,
       kind: 'resume',
       params: { member_guid: memberGuid },
       body: { challenges: answers },
@@ -184,7 +194,7 @@ export class NexusClient {
   async listMemberChallenges(userId: string, memberGuid: string): Promise<Challenge[]> {
     const { body } = await this.request(userId, {
       method: 'GET',
-      route: '/members/{member_guid}/challenges',
+      route: CHALLENGES_ROUTE,
       kind: 'challenges',
       params: { member_guid: memberGuid },
       schema: challengesResponse(),

@@ -28,7 +28,8 @@ const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 250;
 /** Bounds the per-container memory of sessions (a container may serve many users over its life). */
 const MAX_KNOWN_SESSIONS = 1_000;
-const SESSIONS_ROUTE = '/sessions';
+/** MX's route that makes a session (with the SSO's API token). */
+export const SESSIONS_ROUTE = '/sessions';
 
 /** Epoch milliseconds. */
 export interface StoredSession {
