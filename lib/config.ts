@@ -253,7 +253,7 @@ export interface Config {
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
-    /** Absent in functions that never call MX; `createNexusClient` refuses to start without it. */
+    /** Absent in functions that never call MX; a function that makes an MX client refuses to start without it (createSsoClient). */
     credentials?: MxCredentialsSource;
     aggregateMethod: 'GET' | 'POST';
     /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX (lib/connect/use-cases.ts). */

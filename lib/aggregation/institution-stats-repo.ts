@@ -19,8 +19,7 @@ export const MAX_PENDING_MS = 5 * 60_000;
  * KEPT_DURATIONS samples the new one is written over a slot picked at random — a random-replacement reservoir:
  * every sample is written, and each later sample evicts a given one with probability 1/KEPT_DURATIONS, so the list
  * is a random sample weighted to the recent (a sample survives the next n with probability (1 − 1/50)^n; mean age
- * ~50 samples). `version` counts the samples written (older code wrote it as the optimistic-lock version; bumping
- * it keeps such a writer's conditional put from overwriting samples during a deploy).
+ * ~50 samples). `version` counts the samples written.
  *
  * Once a container has seen an institution's list full, it holds that institution's samples and writes them
  * REPLACE_BATCH at a time, each over its own random slot, in one UpdateItem (one write unit for eight samples, the

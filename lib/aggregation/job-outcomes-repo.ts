@@ -1,6 +1,6 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { keys, type TableRef } from '../store/table.ts';
+import { keys, queryAll, type TableRef } from '../store/table.ts';
 import type { TerminalStatus } from './job.ts';
 
 /** The outcomes a job ends in, in the order they are shown. */
@@ -44,14 +44,13 @@ export class JobOutcomesRepository {
   /** Each of the `hours` hours up to the one `now` falls in, oldest first, with its counts (zeros where none ended). */
   async lastHours(hours: number, now: number): Promise<{ hour: string; counts: OutcomeCounts }[]> {
     const wanted = Array.from({ length: hours }, (_, i) => outcomeHourOf(now - (hours - 1 - i) * 3600_000));
-    const { Items = [] } = await this.table.client.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.jobOutcomes('').pk, ':from': wanted[0], ':to': wanted.at(-1) },
-      }),
-    );
-    const byHour = new Map(Items.map((item) => [String(item.sk), item]));
+    const byHour = new Map<string, Record<string, unknown>>();
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.jobOutcomes('').pk, ':from': wanted[0], ':to': wanted.at(-1) },
+    })) {
+      byHour.set(String(item.sk), item);
+    }
     return wanted.map((hour) => {
       const item = byHour.get(hour);
       const counts = noOutcomes();

@@ -1,6 +1,6 @@
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { keys, type TableRef } from '../store/table.ts';
+import { keys, queryAll, type TableRef } from '../store/table.ts';
 
 /** What MX pushed and what ended in one hour: foreground pushes received, job ends MX documents a push for. */
 export interface PushCounts {
@@ -40,16 +40,14 @@ export class MxPushRepository {
   /** The counters of every hour from `sinceHour` on, summed. */
   async countsSince(sinceHour: string): Promise<PushCounts> {
     const { pk, sk } = keys.mxPushCounts(sinceHour);
-    const { Items = [] } = await this.table.client.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk >= :since',
-        ExpressionAttributeValues: { ':pk': pk, ':since': sk },
-      }),
-    );
-    return Items.reduce<PushCounts>(
-      (sum, item) => ({ pushes: sum.pushes + (Number(item.pushes) || 0), ends: sum.ends + (Number(item.ends) || 0) }),
-      { pushes: 0, ends: 0 },
-    );
+    const counts: PushCounts = { pushes: 0, ends: 0 };
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': pk, ':since': sk },
+    })) {
+      counts.pushes += Number(item.pushes) || 0;
+      counts.ends += Number(item.ends) || 0;
+    }
+    return counts;
   }
 }

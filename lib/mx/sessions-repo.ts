@@ -26,8 +26,8 @@ const tokenDigest = (token: string): string => sha256Hex(token);
 /**
  * Sessions as `USER#{id}` / `SESSION` items `{sealed_token, token_sha256, createdAt, lastUsedAt, ttl}`: the token
  * sealed for its user (`box`, a key only the functions that call MX may use), its SHA-256 for the conditions. Touch
- * and delete only act while the item holds the given token. An item without a sealed token (one stored in clear by
- * an earlier version), or one that does not open for its user, reads as no session: the next call makes a new one.
+ * and delete only act while the item holds the given token. An item without a sealed token, or one that does not
+ * open for its user (planted, or sealed under another key), reads as no session: the next call makes a new one.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #table: TableRef;

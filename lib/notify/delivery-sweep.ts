@@ -12,8 +12,8 @@ import type { WebhooksRepository } from './webhooks-repo.ts';
 export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
 
 /**
- * Deliveries looked at per sweep at most, in all subscriptions' logs (500 batch reads, a few seconds): a backlog is
- * walked over several sweeps. Every 2 minutes, that keeps up with about 400 deliveries a second.
+ * Deliveries looked at per sweep at most, in all subscriptions' logs (500 batch reads of 100): a backlog is walked
+ * over several sweeps. At a sweep every 2 minutes, that keeps up with about 400 deliveries a second.
  */
 export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
 
