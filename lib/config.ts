@@ -104,10 +104,10 @@ export const CONFIG_VARIABLES = {
   POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
   DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
   POLL_DLQ_URL: httpUrl.optional(
-    'Dead-letter queue of `poll`; `worker-poll` puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+    'Dead-letter queue of `poll`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   DELIVERY_DLQ_URL: httpUrl.optional(
-    'Dead-letter queue of `delivery`; `worker-deliver` puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+    'Dead-letter queue of `delivery`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
     'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',

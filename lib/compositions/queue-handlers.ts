@@ -2,7 +2,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { LogContext } from '../log-context.ts';
 import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
-import type { QueueName } from '../queue/queue-names.ts';
+import { deadLetterUrlVariable, type QueueName } from '../queue/queue-names.ts';
+import { ConfigError } from '../errors.ts';
 import { createSqsBatchHandler } from '../queue/sqs-batch-handler.ts';
 import { createSqsRecordHandler, type QueueMessage } from '../queue/sqs-record-handler.ts';
 import type * as z from '../zod.ts';
@@ -11,7 +12,8 @@ import type { Runtime } from './runtime.ts';
 
 /**
  * An SQS handler for `queue` applying `handle` to each record that parses with `schema`, reporting failures per
- * record; records that do not parse go to the queue's dead-letter queue with their reason. Every line logged while
+ * record; records that do not parse go to the queue's dead-letter queue with their reason (its URL is required: a
+ * composition without it fails at start). Every line logged while
  * a record is handled carries its message id and what `contextOf` names (the job it is about).
  */
 export function sqsHandler<S extends z.ZodMiniType>(
@@ -23,10 +25,14 @@ export function sqsHandler<S extends z.ZodMiniType>(
   contextOf?: (message: z.output<S>) => LogContext,
 ) {
   const deadLetterQueueUrl = runtime.config.deadLetterQueues[queue];
-  const poison = deadLetterQueueUrl
-    ? { queue, deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl), metrics: runtime.metrics }
-    : undefined;
-  return inLogContext(middy(createSqsBatchHandler(schema, handle, runtime.log, contextOf, poison)).use(observability(runtime)));
+  if (!deadLetterQueueUrl) {
+    const variable = deadLetterUrlVariable(queue);
+    throw new ConfigError([variable], `${variable} is required: ${queue} messages that do not parse go to that queue`);
+  }
+  const poison = { queue, deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl), metrics: runtime.metrics };
+  return inLogContext(
+    middy(createSqsBatchHandler(schema, handle, { log: runtime.log, poison, contextOf })).use(observability(runtime)),
+  );
 }
 
 /** An SQS handler giving `handle` each record's id and raw body, reporting failures per record. */

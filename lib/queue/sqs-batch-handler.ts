@@ -18,17 +18,21 @@ export interface PoisonMessages {
  * `onFirstUse`) and handed to `handle`; records whose
  * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse can
  * never succeed: it goes to the queue's dead-letter queue at once, unchanged (body and attributes) with its
- * `reason` and the schema issue as attributes, and only then is it acknowledged. Without a dead-letter queue to
- * write to, or if that write fails, the record is reported failed: SQS keeps it, and its redrive moves it to the
- * dead-letter queue after maxReceiveCount. No message is ever acknowledged unhandled.
+ * `reason` and the schema issue as attributes, and only then is it acknowledged. If that write fails, the record
+ * is reported failed: SQS keeps it, and its redrive moves it to the dead-letter queue after maxReceiveCount. No
+ * message is ever acknowledged unhandled.
  */
 export function createSqsBatchHandler<S extends z.ZodMiniType>(
   schema: () => S,
   handle: (message: z.output<S>) => Promise<void>,
-  log: Log,
-  contextOf: (message: z.output<S>) => LogContext = () => ({}),
-  poison?: PoisonMessages,
+  options: {
+    log: Log;
+    poison: PoisonMessages;
+    /** What each line logged while a record is handled names besides its message id (the job it is about). */
+    contextOf?: (message: z.output<S>) => LogContext;
+  },
 ) {
+  const { log, poison, contextOf = () => ({}) } = options;
   const handleRecord = (record: SQSRecord) => withLogContext({ message_id: record.messageId }, () => handleParsed(record));
   const handleParsed = async (record: SQSRecord) => {
     let body: unknown;
@@ -43,10 +47,6 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
       const detail = body === undefined ? 'The body is not JSON.' : `${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
       // Queue messages carry only ids, counters and times, so the body is safe to log.
       const fields = { body: record.body.slice(0, 500), reason: 'malformed', detail };
-      if (!poison) {
-        log.error('malformed queue message left to SQS redrive (no dead-letter queue configured)', fields);
-        throw new Error(`malformed message ${record.messageId}: ${detail}`);
-      }
       await poison.deadLetters.send(
         record.body,
         { reason: 'malformed', detail, source_message_id: record.messageId },

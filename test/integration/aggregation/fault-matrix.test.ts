@@ -23,6 +23,7 @@ import { EventPublisher } from '../../../lib/notify/publisher.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
+import { DeadLetterQueue } from '../../../lib/queue/dead-letter-queue.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
 import { InstitutionStatsRepository } from '../../../lib/aggregation/institution-stats-repo.ts';
 import type { Config } from '../../../lib/config.ts';
@@ -349,10 +350,15 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
         isPoll ? poll.handle(parsed as PollMessage) : deliverer.handle(parsed as DeliveryMessage),
       );
     };
-    // One handler per batch, as one Lambda container handles one batch at a time.
+    // One handler per batch, as one Lambda container handles one batch at a time; as deployed, with its queue's
+    // dead-letter queue (this matrix sends no malformed message: nothing is written there by the handler).
+    const poisonTo = (queue: 'poll' | 'delivery') => ({
+      queue,
+      deadLetters: new DeadLetterQueue(sqs, engines.deadLetterQueueUrls[queue]),
+    });
     const handler = isPoll
-      ? createSqsBatchHandler(pollMessageSchema, handle, workerLog)
-      : createSqsBatchHandler(deliveryMessageSchema, handle, workerLog);
+      ? createSqsBatchHandler(pollMessageSchema, handle, { log: workerLog, poison: poisonTo('poll') })
+      : createSqsBatchHandler(deliveryMessageSchema, handle, { log: workerLog, poison: poisonTo('delivery') });
     const event: SQSEvent = {
       Records: batch.map(({ message }) => ({
         messageId: String(message.seq),

@@ -24,6 +24,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
     POLL_QUEUE_URL: engines.queueUrls.poll,
     DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
+    DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
     MX_BASE_URL: 'http://127.0.0.1:1',
     MX_CLIENT_ID: 'client',
     MX_API_KEY: 'key',
@@ -50,7 +51,7 @@ async function receiveAll(queueUrl: string, waitMs: number, count = 1) {
   return bodies;
 }
 
-it('moves a message whose handling keeps failing to the DLQ unchanged; without a DLQ to write to, an unparseable one too', async () => {
+it('moves a message whose handling keeps failing to the DLQ unchanged (SQS redrive), and an unparseable one at once', async () => {
   const { composition } = await import('../../../functions/worker-deliver.ts');
   const logError = vi.spyOn(composition.runtime.log, 'error').mockImplementation(() => {});
   const handler = async () => composition.handler as unknown as SqsLambda;
@@ -65,11 +66,11 @@ it('moves a message whose handling keeps failing to the DLQ unchanged; without a
   await poller.stop();
   poller = undefined;
 
-  // No DELIVERY_DLQ_URL here: the malformed message is never acknowledged, so SQS's redrive takes it there.
   expect(deadLettered.sort()).toEqual([poison, malformed].sort());
   expect(await receiveAll(engines.queueUrls.delivery, 1_500)).toEqual([]);
+  // The worker sends the malformed one itself (it can never succeed); the other waits for SQS's redrive.
   expect(logError).toHaveBeenCalledWith(
-    'malformed queue message left to SQS redrive (no dead-letter queue configured)',
+    'malformed queue message sent to the dead-letter queue',
     expect.objectContaining({ body: malformed }),
   );
 }, 40_000);

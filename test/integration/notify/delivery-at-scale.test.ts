@@ -13,6 +13,7 @@ import { createGuardedAgent } from '../../../lib/notify/guarded-agent.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { createSqsBatchHandler } from '../../../lib/queue/sqs-batch-handler.ts';
+import { DeadLetterQueue } from '../../../lib/queue/dead-letter-queue.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from './engines-process.ts';
@@ -130,7 +131,10 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     leaseMs: SEND_TIMEOUT_MS + LEASE_MARGIN_MS,
     random,
   });
-  const handler = createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), silentLog);
+  const handler = createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), {
+    log: silentLog,
+    poison: { queue: 'delivery', deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery) },
+  });
 
   const events = Array.from({ length: EVENTS }, (_, i) => ({
     id: `msg_scale_${i}`,
