@@ -4,6 +4,7 @@ import { MEMBER_STATE_ROUTES, type MemberStateRouteDeps } from '../aggregation/m
 import { Members } from '../connect/members.ts';
 import { UserDataRepository } from '../connect/user-data-repo.ts';
 import { UserErasure } from '../connect/user-erasure.ts';
+import { MemberJobs } from '../aggregation/member-jobs.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ResumeService } from '../aggregation/resume-service.ts';
@@ -37,7 +38,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const memberStates = new MemberStatesRepository(table);
   const members = new Members({
     ...aggregation,
-    states: memberStates,
+    memberJobs: new MemberJobs({ ...aggregation, states: memberStates }),
     aggregations: refresh,
     useCasesEnabled: config.mx.useCasesEnabled,
   });

@@ -5,6 +5,8 @@ import { operationsOf } from '../http/route.ts';
 import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
+import { MemberJobs } from '../aggregation/member-jobs.ts';
+import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import type { PollQueueMessage } from '../queue/poll-message.ts';
@@ -26,9 +28,14 @@ export function composeMxEvents(config: Config, given?: Given) {
   });
   // One queue for both: poll-loop nudges and member reports go to worker-poll alike.
   const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqsOf(runtime));
-  const push = new MxPush({
+  const memberJobs = new MemberJobs({
     jobs: new JobsRepository(table),
+    states: new MemberStatesRepository(table),
     pollQueue,
+    clock,
+  });
+  const push = new MxPush({
+    memberJobs,
     reports: pollQueue,
     clock,
     log,

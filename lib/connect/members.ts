@@ -1,15 +1,12 @@
 import type { EventSink } from '../aggregation/job-events.ts';
 import type { Job } from '../aggregation/job.ts';
-import type { JobsRepository } from '../aggregation/jobs-repo.ts';
-import type { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
+import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { RefreshService } from '../aggregation/refresh-service.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient } from '../mx/nexus-client.ts';
-import type { PollMessage } from '../queue/poll-message.ts';
-import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import * as z from '../zod.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
 
@@ -41,10 +38,8 @@ export interface MemberWritten {
 export interface MembersDeps {
   nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember'>;
   aggregations: Pick<RefreshService, 'follow'>;
-  jobs: Pick<JobsRepository, 'activeJobId' | 'get'>;
-  /** What the relay last saw of each member: a deleted one is no longer listed as needing its user. */
-  states: Pick<MemberStatesRepository, 'gone'>;
-  pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
+  /** The job following a member, and the member's end (a deleted one is no longer listed as needing its user). */
+  memberJobs: Pick<MemberJobs, 'pollNow' | 'gone'>;
   events: EventSink;
   clock: Clock;
   log: Log;
@@ -100,15 +95,11 @@ export class Members {
    * as needing its user.
    */
   async delete(userId: string, memberGuid: string): Promise<void> {
-    const { nexus, jobs, pollQueue, events, clock, log, metrics } = this.deps;
+    const { nexus, memberJobs, events, clock, log, metrics } = this.deps;
     await nexus.deleteMember(userId, memberGuid);
     metrics.add('MemberChanges', 1, { action: 'deleted' });
+    const active = await memberJobs.pollNow({ userId, memberGuid });
     const now = clock.now();
-    const activeId = await jobs.activeJobId({ userId, memberGuid }, now);
-    const active = activeId === undefined ? undefined : await jobs.get(activeId);
-    if (active?.status === 'aggregating') {
-      await pollQueue.schedule({ job_id: active.id, step: active.step, due_at: now });
-    }
     log.info('member deleted', { user_id: userId, member_guid: memberGuid, ...(active ? { job_id: active.id } : {}) });
     await events.publish({
       id: memberDeletedEventId(memberGuid),
@@ -118,7 +109,7 @@ export class Members {
         ReturnType<typeof memberDeletedEventDataSchema>
       >,
     }); // Last, and never failing the deletion MX has made: the reconcile unlists a member MX no longer lists anyway.
-    await this.deps.states.gone(userId, memberGuid).catch((error: unknown) =>
+    await memberJobs.gone(userId, memberGuid).catch((error: unknown) =>
       log.warn('could not unlist the deleted member from those needing their user', {
         member_guid: memberGuid,
         error: String(error),

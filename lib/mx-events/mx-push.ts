@@ -2,15 +2,14 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MemberReport, PollMessage } from '../queue/poll-message.ts';
-import type { JobsRepository } from '../aggregation/jobs-repo.ts';
-import type { Job } from '../aggregation/job.ts';
+import type { MemberReport } from '../queue/poll-message.ts';
+import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { PushCoverage } from './push-coverage.ts';
 
 export interface MxPushDeps {
-  jobs: Pick<JobsRepository, 'activeJobIdsOfMember' | 'get'>;
-  pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
-  /** The same queue, for members no job of ours follows: worker-poll reads them from MX (member-watch.ts). */
+  /** The poll loop's nudge for the job following a member. */
+  memberJobs: Pick<MemberJobs, 'pollNow'>;
+  /** Members no job of ours follows, for worker-poll to read from MX (member-watch.ts), on the poll queue. */
   reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
   clock: Clock;
   log: Log;
@@ -57,13 +56,8 @@ export class MxPush {
   }
 
   async #pollNow(webhook: MxWebhook): Promise<PushOutcome> {
-    const { jobs, pollQueue, clock, log } = this.deps;
-    const now = clock.now();
-    let job: Job | undefined;
-    for (const jobId of await jobs.activeJobIdsOfMember(webhook.memberGuid, now)) {
-      const found = await jobs.get(jobId);
-      if (found?.status === 'aggregating') job = found;
-    }
+    const { memberJobs, clock, log } = this.deps;
+    const job = await memberJobs.pollNow({ memberGuid: webhook.memberGuid }, 'push');
     if (!job) {
       await this.deps.reports.schedule({
         member_report: {
@@ -73,12 +67,11 @@ export class MxPush {
           ...(webhook.userGuid ? { user_guid: webhook.userGuid } : {}),
           ...(webhook.type === 'AGGREGATION' ? { is_background: webhook.isBackground } : {}),
         },
-        due_at: now,
+        due_at: clock.now(),
       });
       log.info('MX webhook for a member no job follows: reported', describe(webhook));
       return { kind: 'reported', memberGuid: webhook.memberGuid };
     }
-    await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, trigger: 'push' });
     log.info('MX webhook: immediate poll', { ...describe(webhook), job_id: job.id, step: job.step });
     return { kind: 'polled', jobId: job.id, step: job.step };
   }

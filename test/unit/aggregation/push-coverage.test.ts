@@ -99,8 +99,7 @@ describe('MxPush records pushes', () => {
   it('tells the coverage of every foreground push it could read, with or without an active job, and not of garbage or background aggregations', async () => {
     let recorded = 0;
     const service = new MxPush({
-      jobs: { activeJobIdsOfMember: async () => [], get: async () => undefined },
-      pollQueue: { schedule: async () => {} },
+      memberJobs: { pollNow: async () => undefined },
       reports: { schedule: async () => {} },
       clock: new ManualClock(),
       log: silentLog,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Job, JobStatus } from '../../../lib/aggregation/job.ts';
+import { MemberJobs } from '../../../lib/aggregation/member-jobs.ts';
 import { MxPush } from '../../../lib/mx-events/mx-push.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog, type Log } from '../../../lib/logger.ts';
@@ -32,21 +33,30 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
   const sent: PollMessage[] = [];
   const reported: MemberReport[] = [];
   const byId = new Map(jobs.map((j) => [j.id, j]));
-  const service = new MxPush({
+  // The aggregation slice's own nudge, over in-memory jobs and a recording poll queue.
+  const memberJobs = new MemberJobs({
     jobs: {
       async activeJobIdsOfMember(memberGuid) {
         if (options.failReads) throw new Error('DynamoDB is down');
         return jobs.filter((j) => j.memberGuid === memberGuid).map((j) => j.id);
       },
+      async activeJobId() {
+        throw new Error('a push names the member only');
+      },
       async get(jobId) {
         return byId.get(jobId);
       },
     },
+    states: { gone: async () => {} },
     pollQueue: {
       async schedule(message) {
         sent.push(message);
       },
     },
+    clock,
+  });
+  const service = new MxPush({
+    memberJobs,
     reports: {
       async schedule(message) {
         reported.push(message);

@@ -1,0 +1,48 @@
+import type { Clock } from '../clock.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
+import type { Job } from './job.ts';
+import type { JobsRepository } from './jobs-repo.ts';
+import type { MemberStatesRepository } from './member-states-repo.ts';
+
+export interface MemberJobsDeps {
+  jobs: Pick<JobsRepository, 'activeJobId' | 'activeJobIdsOfMember' | 'get'>;
+  states: Pick<MemberStatesRepository, 'gone'>;
+  pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
+  clock: Clock;
+}
+
+/**
+ * What the other slices ask of aggregation about one member, its repositories kept behind it: a poll now for the
+ * job following the member (MX pushed, or the member was deleted), and the member's end once MX no longer has it.
+ */
+export class MemberJobs {
+  constructor(private readonly deps: MemberJobsDeps) {}
+
+  /**
+   * Sends the member's aggregating job, if it has one, a poll for its current step now: the poll worker reads the
+   * member and decides with the same step rules as every poll, so a nudge never ends a job by itself and a duplicate
+   * or late one changes nothing. The job is found by the member's user when known (a consistent read), else by the
+   * member alone (MX's pushes may name no user). Answers the job it nudged.
+   */
+  async pollNow(member: { memberGuid: string; userId?: string }, trigger?: PollMessage['trigger']): Promise<Job | undefined> {
+    const { jobs, pollQueue, clock } = this.deps;
+    const now = clock.now();
+    const ids =
+      member.userId === undefined
+        ? await jobs.activeJobIdsOfMember(member.memberGuid, now)
+        : [await jobs.activeJobId({ userId: member.userId, memberGuid: member.memberGuid }, now)];
+    let job: Job | undefined;
+    for (const id of ids) {
+      const found = id === undefined ? undefined : await jobs.get(id);
+      if (found?.status === 'aggregating') job = found;
+    }
+    if (job) await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, ...(trigger ? { trigger } : {}) });
+    return job;
+  }
+
+  /** A member MX no longer has (deleted through the relay): no longer listed as needing its user. */
+  async gone(userId: string, memberGuid: string): Promise<void> {
+    await this.deps.states.gone(userId, memberGuid);
+  }
+}
