@@ -56,7 +56,7 @@ export interface MemberWatchDeps {
    * MX's user guids of the users on the reconcile's schedule: learnt from member lists and AGGREGATION webhooks, read
    * to place a CONNECTION_STATUS (which names the user by MX's guid only) for a member no job has followed.
    */
-  mxUsers?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'userOfMxUser'>;
+  userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'userOfMxUser'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /**
@@ -94,7 +94,7 @@ export class MemberWatch {
     const userId =
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
-      (report.user_guid === undefined ? undefined : await this.deps.mxUsers?.userOfMxUser(report.user_guid));
+      (report.user_guid === undefined ? undefined : await this.deps.userGuids?.userOfMxUser(report.user_guid));
     if (userId === undefined) {
       // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
@@ -282,9 +282,9 @@ export class MemberWatch {
 
   /** Records MX's guid of the user when it is not recorded yet (a read, then a write the first time). */
   async #learn(userId: string, userGuid: string): Promise<void> {
-    const { mxUsers } = this.deps;
-    if (!mxUsers || (await mxUsers.mxUserGuid(userId)) === userGuid) return;
-    if (await mxUsers.learnMxUser(userId, userGuid))
+    const { userGuids } = this.deps;
+    if (!userGuids || (await userGuids.mxUserGuid(userId)) === userGuid) return;
+    if (await userGuids.learnMxUser(userId, userGuid))
       this.deps.log.info('MX user guid learnt', { user_id: userId, user_guid: userGuid });
   }
 

@@ -1,11 +1,10 @@
 import type { Config } from '../config.ts';
 import { CONNECT_ROUTES } from '../connect/connect-routes.ts';
-import { MxUsers } from '../connect/mx-users.ts';
 import { WidgetUrls } from '../connect/widget-urls.ts';
 import { operationsOf } from '../http/route.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
-import { ssoClientOf } from './sso.ts';
+import { mxUsersOf } from './mx.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, tableOf } from './storage.ts';
 
@@ -15,10 +14,9 @@ import { apiKeyAccessOf, tableOf } from './storage.ts';
  */
 export function composeApiConnect(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
-  const { clock, log, metrics } = runtime;
+  const { clock, metrics } = runtime;
   const table = tableOf(config);
-  const sso = ssoClientOf(runtime);
-  const users = new MxUsers({ sso, log, metrics });
+  const { sso, users } = mxUsersOf(runtime);
   const widgetUrls = new WidgetUrls({
     sso,
     users,

@@ -41,7 +41,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     states,
     refresh,
     ...(reconcileIntervalMinutes > 0
-      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, mxUsers: reconcileSchedule }
+      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule }
       : {}),
     pollNow: (job, detectedBy) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: detectedBy }),
   });
