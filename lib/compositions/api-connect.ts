@@ -4,7 +4,7 @@ import { WidgetUrls } from '../connect/widget-urls.ts';
 import { operationsOf } from '../http/route.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
-import { mxUsersOf } from './mx.ts';
+import { mxUsersOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, tableOf } from './storage.ts';
 

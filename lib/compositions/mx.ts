@@ -2,10 +2,10 @@ import type { Dispatcher } from 'undici';
 import { createNexusClient } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { SsoClient } from '../mx/sso.ts';
+import type { MxUsers } from '../connect/mx-users.ts';
 import type { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
-import { MxUsers } from '../connect/mx-users.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
-import { ssoClientOf } from './sso.ts';
+import { mxUsersOf } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
@@ -44,10 +44,4 @@ export function nexusClientOf(
       served: reconcileEnrolmentOf(runtime, table, options.reconcileSchedule),
     },
   );
-}
-
-/** The partner's SSO client and the users it makes at MX: what sessions, widget URLs and members share. */
-export function mxUsersOf(runtime: Runtime, dispatcher?: Dispatcher): { sso: SsoClient; users: MxUsers } {
-  const sso = ssoClientOf(runtime, dispatcher);
-  return { sso, users: new MxUsers({ sso, log: runtime.log, metrics: runtime.metrics }) };
 }
