@@ -1,4 +1,5 @@
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { NexusRelayError } from '../errors.ts';
 import type { DataKey, DataKeySource } from '../secret-box.ts';
 
 /**
@@ -21,7 +22,8 @@ export class KmsDataKeys implements DataKeySource {
     const answer = await this.#kms.send(
       new GenerateDataKeyCommand({ KeyId: this.keyArn, KeySpec: 'AES_256', EncryptionContext: this.#context }),
     );
-    if (!answer.Plaintext || !answer.CiphertextBlob) throw new Error('KMS answered GenerateDataKey without a key');
+    if (!answer.Plaintext || !answer.CiphertextBlob)
+      throw new NexusRelayError('KMS_NO_KEY', 'KMS answered GenerateDataKey without a key');
     return { plaintext: answer.Plaintext, encrypted: answer.CiphertextBlob };
   }
 
@@ -34,7 +36,7 @@ export class KmsDataKeys implements DataKeySource {
         ...(options?.legacy ? {} : { EncryptionContext: this.#context }),
       }),
     );
-    if (!answer.Plaintext) throw new Error('KMS answered Decrypt without a key');
+    if (!answer.Plaintext) throw new NexusRelayError('KMS_NO_KEY', 'KMS answered Decrypt without a key');
     return answer.Plaintext;
   }
 }

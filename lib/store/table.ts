@@ -13,6 +13,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { NexusRelayError } from '../errors.ts';
 
 /**
  * The single table (docs/ARCHITECTURE.md → Data model). Every item has `pk`/`sk`; items that must be listed also carry
@@ -212,7 +213,10 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
     let pending: Key[] = unique.slice(start, start + BATCH_GET_MAX_KEYS);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > BATCH_RETRIES)
-        throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${BATCH_RETRIES} retries`);
+        throw new NexusRelayError(
+          'DYNAMODB_UNPROCESSED',
+          `BatchGetItem left ${pending.length} key(s) unprocessed after ${BATCH_RETRIES} retries`,
+        );
       await beforeRetry(attempt);
       const result = await table.client.send(
         new BatchGetCommand({
@@ -241,7 +245,10 @@ export async function writeItems(table: TableRef, requests: readonly WriteReques
     let pending = requests.slice(start, start + BATCH_WRITE_MAX);
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > BATCH_RETRIES) {
-        throw new Error(`BatchWriteItem left ${pending.length} request(s) unprocessed after ${BATCH_RETRIES} retries`);
+        throw new NexusRelayError(
+          'DYNAMODB_UNPROCESSED',
+          `BatchWriteItem left ${pending.length} request(s) unprocessed after ${BATCH_RETRIES} retries`,
+        );
       }
       await beforeRetry(attempt);
       const { UnprocessedItems } = await table.client.send(

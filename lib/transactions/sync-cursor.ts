@@ -40,7 +40,9 @@ export class SyncCursorCodec {
     /** Cursors older than this are expired. */
     private readonly maxAgeMs: number,
   ) {
-    if (key.length < 32) throw new Error('The sync cursor key must be at least 32 bytes');
+    if (key.length < 32) {
+      throw new NexusRelayError('SYNC_CURSOR_KEY_INVALID', 'The sync cursor key must be at least 32 bytes');
+    }
   }
 
   encode(userId: string, position: SyncPosition): string {

@@ -38,7 +38,9 @@ describe('writeItems (puts and deletes, 25 to a BatchWriteItem)', () => {
       [put(2), put(3)],
     ]);
     const stuck = tableOf(() => 1);
-    await expect(writeItems(stuck.table, [put(1)])).rejects.toThrow(/unprocessed after 6 retries/);
+    const error = await writeItems(stuck.table, [put(1)]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'NexusRelayError', code: 'DYNAMODB_UNPROCESSED' });
+    expect((error as Error).message).toMatch(/unprocessed after 6 retries/);
     expect(stuck.calls).toHaveLength(7);
   });
 
