@@ -10,7 +10,6 @@ import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { IdempotencyRepository } from '../store/idempotency-repo.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
-import { mxPool } from '../mx/transport.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsRecordHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
@@ -40,10 +39,8 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   const limiter = new RateLimiter({ counter: new RateLimitRepository(table), name: 'refresh', perSecond, clock });
   // An MX client of its own, whose aggregate calls each wait for a permit of `limiter` right before they are sent;
   // the wait comes on top of the MX timeouts. Sessions are shared with the other functions through the table.
-  const dispatchers = runtime.given.mxDispatchers;
-  const data = dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs);
   const nexus = nexusClientOf(runtime, table, {
-    dispatchers: { data: data.compose(aggregateCallGate(limiter)), sso: dispatchers?.sso },
+    beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
   });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));

@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import { createNexusClient } from '../mx/create-mx-clients.ts';
+import { createNexusClient, type NexusClientDeps } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from '../connect/mx-users.ts';
@@ -13,13 +13,15 @@ import { sessionTokenBox } from './secret-boxes.ts';
 /**
  * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
  * does not know made when its first session needs it, each user a session is made for put on the reconcile's schedule. `options` changes what one function needs differently
- * (events-refresh: a gated data dispatcher and longer timeouts) or shares (api-refresh: its SSO client and MX users).
+ * (events-refresh: its aggregate calls gated, and longer timeouts) or shares (api-refresh: its SSO client and MX users).
  */
 export function nexusClientOf(
   runtime: Runtime,
   table: TableRef,
   options: {
     dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+    /** Awaited before each data-host call is sent: events-refresh's aggregate gate. */
+    beforeDataCall?: NexusClientDeps['beforeDataCall'];
     extraWaitMs?: number;
     mxUsers?: { sso: SsoClient; users: MxUsers };
     /** The reconcile's schedule, when the function reads it too (worker-poll). */
@@ -38,6 +40,7 @@ export function nexusClientOf(
       log,
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
+      beforeDataCall: options.beforeDataCall,
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,

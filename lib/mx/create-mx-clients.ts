@@ -14,7 +14,7 @@ import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { type ServedUsers, SessionManager, type UsersAtMx } from './sessions.ts';
 import { SsoClient } from './sso.ts';
-import { MxTransport, NEXUS_HEADERS } from './transport.ts';
+import { MxTransport, type MxTransportOptions, NEXUS_HEADERS } from './transport.ts';
 
 export interface NexusClientDeps {
   table: TableRef;
@@ -22,6 +22,8 @@ export interface NexusClientDeps {
   log?: Log;
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+  /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
+  beforeDataCall?: MxTransportOptions['beforeSend'];
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
   secrets?: SecretsSource;
   metrics?: MetricsSink;
@@ -91,6 +93,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     defaultHeaders: NEXUS_HEADERS,
     dispatcher: dispatchers.data,
     upstream: 'mx-data',
+    beforeSend: deps.beforeDataCall,
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),

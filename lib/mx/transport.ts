@@ -73,6 +73,12 @@ export interface MxTransportOptions {
   dispatcher?: Dispatcher;
   /** Names the upstream in log lines (`mx-data`, `mx-sso`). */
   upstream?: string;
+  /**
+   * Awaited right before each attempt is sent, within the attempt's time limit (its `signal` aborts when that runs
+   * out): a gate may hold a call for its slot (events-refresh's aggregate calls, lib/aggregation/aggregate-call-gate.ts).
+   * What it throws fails the attempt, as the cause of the MxError.
+   */
+  beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
   log?: Log;
   clock?: Clock;
   metrics?: MetricsSink;
@@ -115,6 +121,7 @@ export class MxTransport {
   readonly #log: Log;
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
+  readonly #beforeSend: MxTransportOptions['beforeSend'];
 
   constructor(options: MxTransportOptions) {
     const base = new URL(options.baseUrl);
@@ -128,6 +135,7 @@ export class MxTransport {
     this.#log = options.log ?? silentLog;
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics ?? noMetrics;
+    this.#beforeSend = options.beforeSend;
   }
 
   async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
@@ -284,6 +292,7 @@ export class MxTransport {
     const { signal } = attempt;
     const timeout = setTimeout(() => attempt.abort(timedOut()), Math.ceil(timeoutMs));
     try {
+      if (this.#beforeSend) await this.#beforeSend(site, signal);
       const response = await dispatch(this.#dispatcher, { ...request, signal });
       return { status: response.statusCode, headers: response.headers, text: await response.body.text() };
     } catch (error) {
