@@ -1,3 +1,4 @@
+import { silentLog } from '../lib/logger.ts';
 import type { Dispatcher } from 'undici';
 import { challengesResponse } from '../lib/mx/challenge.ts';
 import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/connection-status.ts';
@@ -6,6 +7,7 @@ import { memberResponse } from '../lib/mx/member.ts';
 import { AGGREGATE_ROUTE, aggregateBody, CHALLENGES_ROUTE, MEMBER_ROUTE, MEMBERS_ROUTE } from '../lib/mx/nexus-client.ts';
 import { SESSIONS_ROUTE, sessionResponse } from '../lib/mx/sessions.ts';
 import { API_TOKEN_ROUTE, apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
+import { noMetrics } from '../lib/metrics.ts';
 import { RetryPolicy } from '../lib/mx/retry-policy.ts';
 import { type HttpMethod, MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, type QueryValue } from '../lib/mx/transport.ts';
 import * as z from '../lib/zod.ts';
@@ -71,10 +73,13 @@ const listShape = (key: string) =>
 export async function checkConformance(options: ConformanceOptions): Promise<FactCheck[]> {
   const transportOf = (baseUrl: string) =>
     new MxTransport({
+      log: silentLog,
       baseUrl,
       timeoutMs: CALL_TIMEOUT_MS,
       retry: new RetryPolicy({ budgetMs: CALL_TIMEOUT_MS }),
       dispatcher: options.dispatcher,
+      // A diagnostic run from a terminal: nothing counts its calls.
+      metrics: noMetrics,
     });
   const mx = { data: transportOf(options.dataBaseUrl), sso: transportOf(options.ssoBaseUrl) };
   try {

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { TerminalStatus } from './job.ts';
 import { type JobOutcomesRepository, type OutcomeCounts, outcomeHourOf } from './job-outcomes-repo.ts';
 
@@ -18,7 +18,7 @@ export class JobOutcomeCounts {
       outcomes: Pick<JobOutcomesRepository, 'add'>;
       clock: Clock;
       log: Log;
-      metrics?: MetricsSink;
+      metrics: MetricsSink;
     },
   ) {}
 
@@ -41,7 +41,7 @@ export class JobOutcomeCounts {
         const kept = this.#pending.get(hour) ?? {};
         for (const [outcome, n] of Object.entries(counts) as [TerminalStatus, number][]) kept[outcome] = (kept[outcome] ?? 0) + n;
         this.#pending.set(hour, kept);
-        (this.deps.metrics ?? noMetrics).add('JobOutcomeFlushFailures', 1, {});
+        this.deps.metrics.add('JobOutcomeFlushFailures', 1, {});
         this.deps.log.warn('could not record the hour’s job outcomes; kept for the next invocation', {
           hour,
           error: String(error),

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { classifyMember, needsUser } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -67,7 +67,7 @@ export interface MemberWatchDeps {
   events: EventSink;
   clock: Clock;
   log: Log;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';
@@ -89,7 +89,7 @@ export class MemberWatch {
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log } = this.deps;
-    const metrics = this.deps.metrics ?? noMetrics;
+    const metrics = this.deps.metrics;
     if (report.user_id !== undefined && report.user_guid !== undefined) await this.#learn(report.user_id, report.user_guid);
     const userId =
       report.user_id ??
@@ -199,7 +199,7 @@ export class MemberWatch {
     for (const guid of await this.deps.states.needingUserOf(userId)) {
       if (!listed.has(guid)) await this.deps.states.gone(userId, guid);
     }
-    (this.deps.metrics ?? noMetrics).add('ReconcileReads', 1, { outcome: opened > 0 ? 'opened' : 'unchanged' });
+    this.deps.metrics.add('ReconcileReads', 1, { outcome: opened > 0 ? 'opened' : 'unchanged' });
     this.deps.log.info('members reconciled', { user_id: userId, members: members.length, opened });
     return { members: members.length, opened };
   }
@@ -256,7 +256,7 @@ export class MemberWatch {
         timestamp: new Date(clock.now()).toISOString(),
         data,
       });
-      (this.deps.metrics ?? noMetrics).add('MemberStatusChanges', 1, { action_required: actionRequired ? 'yes' : 'no' });
+      this.deps.metrics.add('MemberStatusChanges', 1, { action_required: actionRequired ? 'yes' : 'no' });
       log.info('member connection status changed', {
         user_id: userId,
         member_guid: member.guid,

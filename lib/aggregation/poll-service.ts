@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { NexusRelayError } from '../errors.ts';
 import type { Log } from '../logger.ts';
-import { type Detector, type MetricsSink, noMetrics } from '../metrics.ts';
+import { type Detector, type MetricsSink } from '../metrics.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -36,7 +36,7 @@ export interface PollDeps {
   watch?: Pick<MemberWatch, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 /** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
@@ -202,7 +202,7 @@ export class PollService {
   }
 
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
-    const metrics = this.deps.metrics ?? noMetrics;
+    const metrics = this.deps.metrics;
     metrics.add('JobsEnded', 1, { outcome, detected_by: detector });
     this.deps.outcomes?.count(outcome, now);
     metrics.add('JobDuration', now - job.createdAt, { outcome });

@@ -4,7 +4,7 @@ import { ConflictError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import type { WebhookEvent } from '../notify/events.ts';
 import type { EventPublisher } from '../notify/publisher.ts';
@@ -54,7 +54,7 @@ export interface RefreshRequestsDeps {
   log: Log;
   /** In [0, 1): spreads deferred requests out (default Math.random). */
   random?: () => number;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 /** An idempotency key is held this long by the execution that claimed it: twice the function timeout. */
@@ -156,7 +156,7 @@ export class RefreshRequests {
           { deferred: parsed.request, source_id: parsed.sourceId, deferrals: parsed.deferrals + 1 },
           delayMs,
         );
-        (this.deps.metrics ?? noMetrics).add('RefreshRequestsDeferred', 1, { reason: outcome.reason });
+        this.deps.metrics.add('RefreshRequestsDeferred', 1, { reason: outcome.reason });
         log.debug('refresh request deferred', { ...context, outcome: 'deferred', reason: outcome.reason, delay_ms: delayMs });
         return;
       }
@@ -171,7 +171,7 @@ export class RefreshRequests {
       { reason: outcome.reason, error_field: outcome.field, detail: outcome.detail, source_message_id: message.messageId },
       message.attributes,
     );
-    (this.deps.metrics ?? noMetrics).add('MessagesDeadLettered', 1, { queue: 'refresh-requests', reason: outcome.reason });
+    this.deps.metrics.add('MessagesDeadLettered', 1, { queue: 'refresh-requests', reason: outcome.reason });
     this.deps.log.warn('refresh request dead-lettered', {
       ...context,
       outcome: 'dead_lettered',

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
 import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
@@ -33,7 +33,7 @@ export interface RefreshDeps {
   clock: Clock;
   log: Log;
   deadlineSeconds: number;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** Who asks for the refreshes this service starts: a refresh over HTTP (the default) or a refresh request. */
   trigger?: Extract<JobTrigger, 'refresh' | 'refresh_request'>;
   /**
@@ -160,7 +160,7 @@ export class RefreshService {
     await this.deps.events.publish(startedEvent(job, clock.now()));
     // With the request id of the call that started it (log context): the line that ties a client's request to its job.
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid, trigger });
-    (this.deps.metrics ?? noMetrics).add('JobsStarted', 1, { trigger });
+    this.deps.metrics.add('JobsStarted', 1, { trigger });
     return job;
   }
 

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
@@ -57,7 +57,7 @@ export class Sweeper {
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
-      metrics?: MetricsSink;
+      metrics: MetricsSink;
       /** A job this late (its poll, or its terminal event) has lost its message; STALLED_AFTER_MS by default. */
       stalledAfterMs?: number;
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
@@ -68,7 +68,7 @@ export class Sweeper {
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const { jobs, pollQueue, clock, log, metrics = noMetrics } = this.deps;
+    const { jobs, pollQueue, clock, log, metrics } = this.deps;
     const report: SweepReport = {
       active: 0,
       repolled: 0,
@@ -115,7 +115,7 @@ export class Sweeper {
    * (a conditional write: two sweeps never send one user twice), their reads spread over `spreadMs`.
    */
   async #reconcile(sweep: ReconcileSweep): Promise<number> {
-    const { clock, metrics = noMetrics } = this.deps;
+    const { clock, metrics } = this.deps;
     const now = clock.now();
     const due = await sweep.schedule.due(now, sweep.maxPerSweep);
     let sent = 0;

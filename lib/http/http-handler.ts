@@ -1,7 +1,7 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Log } from '../logger.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
 import { toHttpProblem } from './error-mapper.ts';
@@ -60,7 +60,7 @@ export interface HttpHandlerDeps {
   readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
   /** Counts refusals by an access rule (`AccessRefused`) and by the per-key limit (`KeyRequestsThrottled`). */
-  readonly metrics?: MetricsSink;
+  readonly metrics: MetricsSink;
   /** The per-key request limit; none: keys are limited by the stage's throttle only. */
   readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
 }
@@ -81,7 +81,7 @@ export const requestIdOf = (event: ApiEvent): string => {
  */
 export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
   return middy<ApiEvent, ApiResult>()
-    .use(problemResponses(deps.log, deps.metrics ?? noMetrics))
+    .use(problemResponses(deps.log, deps.metrics))
     .handler(async (event) => {
       const operation = operations[event.routeKey];
       if (!operation)
@@ -114,7 +114,7 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
 function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
   const admission = deps.keyLimit?.admit(principal.keyId);
   if (!admission || admission.admitted) return;
-  (deps.metrics ?? noMetrics).add('KeyRequestsThrottled', 1, {});
+  deps.metrics.add('KeyRequestsThrottled', 1, {});
   throw new HttpProblem('too_many_requests', 'This API key made too many requests this minute; retry later.', {
     headers: { 'retry-after': String(admission.retryAfterSeconds) },
   });

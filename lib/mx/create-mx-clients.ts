@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { Config, MxCredentialsSource } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretsSource } from '../json-secret.ts';
-import { type Log, silentLog } from '../logger.ts';
+import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { DynamoSessionLease } from './session-lease-repo.ts';
 import { DynamoSessionStore } from './sessions-repo.ts';
@@ -19,14 +19,14 @@ import { MxTransport, type MxTransportOptions, NEXUS_HEADERS } from './transport
 export interface NexusClientDeps {
   table: TableRef;
   clock?: Clock;
-  log?: Log;
+  log: Log;
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
   beforeDataCall?: MxTransportOptions['beforeSend'];
   /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
   secrets?: SecretsSource;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
   /** The SSO client, when the function makes one for its own calls too (users); else one of its own. */
@@ -57,7 +57,7 @@ export function createSsoClient(
   deps: Omit<NexusClientDeps, 'table' | 'sessionBox' | 'dispatchers'> & { dispatcher?: Dispatcher },
 ): SsoClient {
   const credentials = credentialsOf(mx);
-  const { clock = systemClock, log = silentLog } = deps;
+  const { clock = systemClock, log } = deps;
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
   return new SsoClient({
     transport: new MxTransport({
@@ -81,7 +81,7 @@ export function createSsoClient(
  * one container at a time.
  */
 export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
-  const { table, clock = systemClock, log = silentLog, dispatchers = {} } = deps;
+  const { table, clock = systemClock, log, dispatchers = {} } = deps;
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });
   const data = new MxTransport({
     timeoutMs: mx.requestTimeoutMs,

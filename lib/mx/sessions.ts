@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as z from '../zod.ts';
 import { boundedCache } from '../bounded-cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
-import { type Log, silentLog } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { MxError } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -88,8 +88,8 @@ export interface SessionManagerOptions {
   /** Gives each get its deadline when the caller has none. */
   retry: RetryPolicy;
   clock?: Clock;
-  log?: Log;
-  metrics?: MetricsSink;
+  log: Log;
+  metrics: MetricsSink;
 }
 
 /** What this container knows of a user's session. Epoch milliseconds. */
@@ -139,8 +139,8 @@ export class SessionManager {
     this.#data = options.data;
     this.#retry = options.retry;
     this.#clock = options.clock ?? systemClock;
-    this.#log = options.log ?? silentLog;
-    this.#metrics = options.metrics ?? noMetrics;
+    this.#log = options.log;
+    this.#metrics = options.metrics;
   }
 
   /**

@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import type { MxCredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { MxError } from './errors.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
@@ -15,7 +15,7 @@ export interface SsoClientOptions {
   /** A transport on the SSO origin (not the data host's). */
   transport: MxTransport;
   credentials: MxCredentialsProvider;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 /** MX's SSO API token route: its pages show the format suffix (`api_token.json` / `.xml`). */
@@ -45,7 +45,7 @@ export class SsoClient {
   constructor(options: SsoClientOptions) {
     this.#transport = options.transport;
     this.#credentials = options.credentials;
-    this.#metrics = options.metrics ?? noMetrics;
+    this.#metrics = options.metrics;
   }
 
   /**

@@ -2,8 +2,8 @@ import type { Dispatcher } from 'undici';
 import { Pool, request as dispatch } from '../undici.ts';
 import type * as z from '../zod.ts';
 import { type Clock, systemClock } from '../clock.ts';
-import { type Log, silentLog } from '../logger.ts';
-import { type MetricsSink, type MxRouteClass, noMetrics, statusClass } from '../metrics.ts';
+import type { Log } from '../logger.ts';
+import { type MetricsSink, type MxRouteClass, statusClass } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -79,9 +79,9 @@ export interface MxTransportOptions {
    * What it throws fails the attempt, as the cause of the MxError.
    */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
-  log?: Log;
+  log: Log;
   clock?: Clock;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
@@ -132,9 +132,9 @@ export class MxTransport {
     this.#defaultHeaders = options.defaultHeaders ?? {};
     this.#dispatcher = options.dispatcher ?? mxPool(options.baseUrl, options.timeoutMs);
     this.#upstream = options.upstream ?? base.host;
-    this.#log = options.log ?? silentLog;
+    this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
-    this.#metrics = options.metrics ?? noMetrics;
+    this.#metrics = options.metrics;
     this.#beforeSend = options.beforeSend;
   }
 

@@ -1,6 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, resolveAttempt } from './delivery.ts';
@@ -32,7 +32,7 @@ export interface DelivererDeps {
   leaseMs: number;
   /** Jitter source for retry delays, in [0, 1). */
   random?: () => number;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** Opens the subscription's sealed signing secrets. */
   secretBox: Pick<SecretBox, 'open'>;
 }
@@ -137,7 +137,7 @@ export class Deliverer {
   }
 
   get #metrics(): MetricsSink {
-    return this.deps.metrics ?? noMetrics;
+    return this.deps.metrics;
   }
 
   /** Keeps the delivery for when the subscription is enabled again, which resumes it with a fresh schedule. */

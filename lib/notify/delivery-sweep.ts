@@ -1,6 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import { canMove } from './delivery.ts';
@@ -31,7 +31,7 @@ export interface DeliverySweepDeps {
   maxSettleChecks?: number;
   clock: Clock;
   log: Log;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** The job an event is about, for the log lines (lib/aggregation/job-events.ts names events by their job). */
   jobIdOf?: (msgId: string) => string | undefined;
 }
@@ -59,7 +59,7 @@ export class DeliverySweep {
    * mark first.
    */
   async #trackUnsettled(): Promise<number> {
-    const { deliveries, webhooks, checkpoints, stalledAfterMs, clock, log, metrics = noMetrics, jobIdOf } = this.deps;
+    const { deliveries, webhooks, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const until = clock.now() - stalledAfterMs;
     const marks = await checkpoints.deliveries();
     const markOf = (subscription: { id: string; createdAt: string }) =>
@@ -109,7 +109,7 @@ export class DeliverySweep {
    * goes out under the same `webhook-id`, so a receiver that got the lost attempt dedupes the new one.
    */
   async #redeliverOverdue(): Promise<number> {
-    const { deliveries, queue, stalledAfterMs, clock, log, metrics = noMetrics, jobIdOf } = this.deps;
+    const { deliveries, queue, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const now = clock.now();
     const stalled = (await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)).filter(
       (delivery) => delivery.leaseUntil === undefined || delivery.leaseUntil <= now,

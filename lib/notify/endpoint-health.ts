@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
 
 /** An endpoint whose attempts have all failed for this long is disabled (Svix's rule). */
@@ -10,7 +10,7 @@ export interface EndpointHealthDeps {
   webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable'>;
   clock: Clock;
   log: Log;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 /**
@@ -30,7 +30,7 @@ export class EndpointHealth {
     const failingSince = subscription.failingSince ?? (await this.deps.webhooks.markFailing(subscription.id));
     if (failingSince === undefined || this.deps.clock.now() - Date.parse(failingSince) < FAILING_DISABLE_AFTER_MS) return;
     if (await this.deps.webhooks.disable(subscription.id, 'endpoint_failing')) {
-      (this.deps.metrics ?? noMetrics).add('WebhookEndpointsDisabled', 1, {});
+      this.deps.metrics.add('WebhookEndpointsDisabled', 1, {});
       this.deps.log.warn('webhook subscription disabled: endpoint failing', {
         webhook_id: subscription.id,
         failing_since: failingSince,

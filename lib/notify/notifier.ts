@@ -37,7 +37,7 @@ export interface NotifierDeps extends DeliveryStore {
   dispatcher?: Dispatcher;
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** Seals signing secrets at rest. */
   secretBox: SecretBox;
 }

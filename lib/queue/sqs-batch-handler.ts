@@ -3,14 +3,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type * as z from '../zod.ts';
 import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { DeadLetterQueue } from './dead-letter-queue.ts';
 
 /** Where a worker puts the messages it cannot parse: its queue's dead-letter queue, named for the metric. */
 export interface PoisonMessages {
   queue: 'poll' | 'delivery';
   deadLetters: Pick<DeadLetterQueue, 'send'>;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
 }
 
 /**
@@ -52,7 +52,7 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
         { reason: 'malformed', detail, source_message_id: record.messageId },
         record.messageAttributes,
       );
-      (poison.metrics ?? noMetrics).add('MessagesDeadLettered', 1, { queue: poison.queue, reason: 'malformed' });
+      poison.metrics.add('MessagesDeadLettered', 1, { queue: poison.queue, reason: 'malformed' });
       log.error('malformed queue message sent to the dead-letter queue', fields);
       return;
     }

@@ -3,7 +3,7 @@ import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, noMetrics } from '../metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { ChangeWrite, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 import type { SyncCursorCodec } from './sync-cursor.ts';
@@ -45,7 +45,7 @@ export interface TransactionSyncDeps {
   cursors: () => Promise<SyncCursorCodec>;
   clock: Clock;
   log: Log;
-  metrics?: MetricsSink;
+  metrics: MetricsSink;
   /** Waits between looks at an ingest another call is running (default: real time). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -112,7 +112,7 @@ export class TransactionSync {
     }
     const hasMore = entries.length > request.count;
     const reached = hasMore ? page[page.length - 1]!.seq : Math.max(after, committed);
-    (this.deps.metrics ?? noMetrics).add('TransactionsSynced', added.length + modified.length + removed.length, {});
+    this.deps.metrics.add('TransactionsSynced', added.length + modified.length + removed.length, {});
     return {
       added,
       modified,
@@ -203,7 +203,7 @@ export class TransactionSync {
         ...(full ? { fullListedAt: now } : {}),
       });
       if (!stored) log.warn('transactions sync: the ingest lease ran out before it committed', { user_id: userId });
-      (this.deps.metrics ?? noMetrics).add('TransactionChangesIngested', found.length, { kind: full ? 'full' : 'incremental' });
+      this.deps.metrics.add('TransactionChangesIngested', found.length, { kind: full ? 'full' : 'incremental' });
       log.debug('transactions sync ingest', { user_id: userId, full, read: listed.length, changed: found.length });
       const counts = countsByMember(found);
       return { committed: stored ? committed : state.committed, counts };

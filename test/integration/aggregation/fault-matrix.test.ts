@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
@@ -240,6 +241,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     },
   };
   const poll = new PollService({
+    metrics: noMetrics,
     jobs: crashes.wrap(jobs),
     nexus: crashes.wrap(nexus),
     pollQueue: crashes.wrap(new DelayedQueue<PollMessage>(sqs, engines.queueUrls.poll, clock)),
@@ -252,12 +254,15 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const webhookTimeoutMs = config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
+    metrics: noMetrics,
     secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
     webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
     deliveries: crashes.wrap(relay.workerDeliver.notifier.deliveries),
     queue: crashes.wrap(deliveryQueue),
     sender: crashes.wrap(new WebhookSender({ timeoutMs: webhookTimeoutMs, clock, dispatcher: agent })),
-    health: crashes.wrap(new EndpointHealth({ webhooks: relay.workerDeliver.notifier.webhooks, clock, log: silentLog })),
+    health: crashes.wrap(
+      new EndpointHealth({ metrics: noMetrics, webhooks: relay.workerDeliver.notifier.webhooks, clock, log: silentLog }),
+    ),
     clock,
     log: silentLog,
     leaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
@@ -273,6 +278,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     }
   }
   const sweeper = new Sweeper({
+    metrics: noMetrics,
     jobs,
     pollQueue: new RecordingPollQueue(sqs, engines.queueUrls.poll, clock),
     clock,
@@ -355,6 +361,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     const poisonTo = (queue: 'poll' | 'delivery') => ({
       queue,
       deadLetters: new DeadLetterQueue(sqs, engines.deadLetterQueueUrls[queue]),
+      metrics: noMetrics,
     });
     const handler = isPoll
       ? createSqsBatchHandler(pollMessageSchema, handle, { log: workerLog, poison: poisonTo('poll') })

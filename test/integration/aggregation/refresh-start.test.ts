@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { JOIN_WAITS_MS, type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
@@ -23,6 +24,7 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
   const published: { type: string; data: unknown }[] = [];
   let mxStartedAt: number | undefined;
   const refresh = new RefreshService({
+    metrics: noMetrics,
     jobs: new JobsRepository(local.table),
     nexus: {
       async aggregateMember(_userId, memberGuid) {
@@ -177,6 +179,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
     const calls: string[] = [];
     let answer!: { resolve: (member: Member) => void; reject: (error: Error) => void };
     const refresh = new RefreshService({
+      metrics: noMetrics,
       jobs,
       nexus: {
         aggregateMember: (_userId, memberGuid) =>
@@ -283,6 +286,7 @@ describe("RefreshService: another user's member", () => {
     const clock = new ManualClock(Date.UTC(2026, 5, 2, 8));
     const jobs = new JobsRepository(local.table);
     const refresh = new RefreshService({
+      metrics: noMetrics,
       jobs,
       nexus: {
         aggregateMember: (userId, memberGuid) =>

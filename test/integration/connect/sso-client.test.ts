@@ -1,3 +1,5 @@
+import { silentLog } from '../../../lib/logger.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../lib/config.ts';
 import { createSsoClient } from '../../../lib/mx/create-mx-clients.ts';
@@ -25,7 +27,7 @@ const mx = (clientId: string): Config['mx'] => ({
 
 describe('SsoClient', () => {
   it('tells a user MX does not know (404 MX_NOT_FOUND) from a client id it does not know (MX_CREDENTIALS_REFUSED)', async () => {
-    const sso = createSsoClient(mx('sim-client'), {});
+    const sso = createSsoClient(mx('sim-client'), { log: silentLog, metrics: noMetrics });
     await expect(sso.widgetUrl('sso-new', { type: 'accounts_widget' })).rejects.toMatchObject({ code: 'MX_NOT_FOUND' });
     expect(await sso.createUser('sso-new')).toBe(true);
     expect(await sso.createUser('sso-new')).toBe(false);
@@ -34,7 +36,7 @@ describe('SsoClient', () => {
       user_id: 'sso-new',
     });
 
-    const stranger = createSsoClient(mx('not-our-client'), {});
+    const stranger = createSsoClient(mx('not-our-client'), { log: silentLog, metrics: noMetrics });
     await expect(stranger.createUser('sso-other')).rejects.toMatchObject({ code: 'MX_CREDENTIALS_REFUSED', status: 404 });
   });
 });

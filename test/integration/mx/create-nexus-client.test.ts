@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { randomUUID } from 'node:crypto';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +32,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
     clock = new ManualClock();
     log = new CapturingLog();
     nexus = createNexusClient(mxConfig, {
+      metrics: noMetrics,
       table: local.table,
       clock,
       log,
@@ -75,6 +77,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
 
   it('picks up the session a second container stored after MX refused the one this container keeps in memory', async () => {
     const other = createNexusClient(mxConfig, {
+      metrics: noMetrics,
       table: local.table,
       clock,
       log,

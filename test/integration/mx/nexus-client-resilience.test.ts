@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -78,6 +79,7 @@ describe('NexusClient against the MX simulator', () => {
     const dispatcher = new Agent().compose(noteSecrets);
     dispatchers.push(dispatcher);
     return createNexusClient(mxConfig(overrides), {
+      metrics: noMetrics,
       table: local.table,
       sessionBox: testSessionBox,
       log,

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -120,12 +121,13 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const webhooks = new WebhooksRepository(table, clock);
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const deliverer = new Deliverer({
+    metrics: noMetrics,
     secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
     webhooks: alive(webhooks),
     deliveries: alive(dyingDeliveries),
     queue: alive(new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock)),
     sender: new WebhookSender({ timeoutMs: SEND_TIMEOUT_MS, clock, dispatcher: agent }),
-    health: alive(new EndpointHealth({ webhooks, clock, log: silentLog })),
+    health: alive(new EndpointHealth({ metrics: noMetrics, webhooks, clock, log: silentLog })),
     clock,
     log: silentLog,
     leaseMs: SEND_TIMEOUT_MS + LEASE_MARGIN_MS,
@@ -133,7 +135,11 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   });
   const handler = createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), {
     log: silentLog,
-    poison: { queue: 'delivery', deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery) },
+    poison: {
+      queue: 'delivery',
+      deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery),
+      metrics: noMetrics,
+    },
   });
 
   const events = Array.from({ length: EVENTS }, (_, i) => ({

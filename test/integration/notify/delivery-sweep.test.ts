@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sweeper } from '../../../lib/aggregation/sweeper.ts';
@@ -28,12 +29,14 @@ let sequence = 0;
 
 function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
   return new Sweeper({
+    metrics: noMetrics,
     jobs: new JobsRepository(harness.table),
     // No job is active in these tests: the poll queue is never written.
     pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
     clock: harness.clock,
     log: { debug() {}, info() {}, warn() {}, error() {} },
     deliveries: new DeliverySweep({
+      metrics: noMetrics,
       deliveries: harness.deliveries,
       webhooks: new WebhooksRepository(harness.table, harness.clock),
       checkpoints: new SweepCheckpointsRepository(harness.table),

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
@@ -87,6 +88,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
   };
   const notifier = createNotifier({
+    metrics: noMetrics,
     ...store,
     // A key of this process: what one harness seals, it opens.
     secretBox: new SecretBox(new LocalDataKeys(randomBytes(32)), clock),
@@ -113,7 +115,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     operationsOf<SubscriptionRouteDeps & DeliveryRouteDeps>([...SUBSCRIPTION_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
       idempotent(operation, { store: new IdempotencyRepository(table), clock, log: silentLog, sealBodies: notifier.secretBox }),
     ),
-    { authenticator: () => authenticator, log: silentLog },
+    { metrics: noMetrics, authenticator: () => authenticator, log: silentLog },
   );
 
   /** Takes every visible message off the delivery queue (without handling it). */

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
@@ -75,6 +76,7 @@ it('hands out each transaction once, as its last copy, whatever MX pages repeat 
       const versions = new Map(list.ids.map((id) => [id, 1]));
       let rows = rowsOf(list, versions);
       const sync = new TransactionSync({
+        metrics: noMetrics,
         repository: new TransactionsRepository(local.table),
         nexus: fakeNexus(() => paged(rows, list.pageSize)),
         cursors: async () => new SyncCursorCodec(Buffer.alloc(32, 7), REMOVED_RETENTION_MS),

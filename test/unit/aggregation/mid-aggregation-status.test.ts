@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { describe, expect, it } from 'vitest';
 import type { Job, TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
@@ -45,6 +46,7 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
   const events: string[] = [];
   let read = 0;
   const service = new PollService({
+    metrics: noMetrics,
     jobs: {
       get: async () => job,
       advance: async (_id: string, step: number, update: { nextPollAt: number }) => {

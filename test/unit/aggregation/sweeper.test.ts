@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../lib/aggregation/job.ts';
@@ -47,7 +48,7 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], 
   const pollQueue = {
     schedule: async (message: PollMessage) => void scheduled.push(message),
   } as unknown as DelayedQueue<PollMessage>;
-  const sweeper = new Sweeper({ jobs, pollQueue, clock: new ManualClock(now), log: silentLog });
+  const sweeper = new Sweeper({ metrics: noMetrics, jobs, pollQueue, clock: new ManualClock(now), log: silentLog });
   return { sweep: () => sweeper.sweep(), scheduled, released };
 }
 

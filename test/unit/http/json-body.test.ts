@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
@@ -25,7 +26,7 @@ describe('a JSON body with a lone surrogate', () => {
         },
       },
     },
-    { log: silentLog },
+    { metrics: noMetrics, log: silentLog },
   );
   const call = async (body: string) => {
     const result = await handler(event(body), lambdaContext('test'));

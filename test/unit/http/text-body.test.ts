@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { describe, expect, it } from 'vitest';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
@@ -27,7 +28,7 @@ describe("an operation with body: 'text'", () => {
         },
       },
     },
-    { log: silentLog },
+    { metrics: noMetrics, log: silentLog },
   );
   const call = (e: ApiEvent) => handler(e, lambdaContext('test'));
 

@@ -1,3 +1,5 @@
+import { silentLog } from '../../../lib/logger.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { errors, type MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
@@ -83,6 +85,7 @@ describe('SessionManager', () => {
     it('tells the users it serves of each session it makes, never of one it reuses', async () => {
       const noted: string[] = [];
       const served = new SessionManager({
+        metrics: noMetrics,
         store,
         lease,
         sso,
@@ -114,7 +117,7 @@ describe('SessionManager', () => {
         apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })),
       };
       failing.apiToken.mockImplementation((user: string) => sso.apiToken(user));
-      const manager = new SessionManager({ store, lease, sso: failing, data, retry, clock, log });
+      const manager = new SessionManager({ metrics: noMetrics, store, lease, sso: failing, data, retry, clock, log });
 
       const results = await Promise.allSettled(Array.from({ length: 5 }, () => manager.get(USER)));
 
@@ -126,9 +129,16 @@ describe('SessionManager', () => {
     it('stores nothing when MX answers POST /sessions without a token', async () => {
       const bare = mockAgent();
       bare.get(DATA_ORIGIN).intercept({ path: '/sessions', method: 'POST' }).reply(200, { session: {} });
-      const bareData = new MxTransport({ baseUrl: DATA_ORIGIN, timeoutMs: 1_000, retry, dispatcher: bare });
+      const bareData = new MxTransport({
+        log: silentLog,
+        metrics: noMetrics,
+        baseUrl: DATA_ORIGIN,
+        timeoutMs: 1_000,
+        retry,
+        dispatcher: bare,
+      });
       const sso = { apiToken: async () => 'API-TOKEN' };
-      const manager = new SessionManager({ store, lease, sso, data: bareData, retry, clock });
+      const manager = new SessionManager({ log: silentLog, metrics: noMetrics, store, lease, sso, data: bareData, retry, clock });
 
       await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/sessions' });
       expect(store.sessions.size).toBe(0);
@@ -265,7 +275,7 @@ describe('SessionManager', () => {
 
     it('releases the lease when creating fails, so that the next try (here or elsewhere) can take it', async () => {
       const failing = { apiToken: vi.fn().mockRejectedValue(new MxError('MX_FORBIDDEN', 'no', { method: 'GET', route: '/x' })) };
-      const manager = new SessionManager({ store, lease, sso: failing, data, retry, clock, log });
+      const manager = new SessionManager({ metrics: noMetrics, store, lease, sso: failing, data, retry, clock, log });
 
       await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
 

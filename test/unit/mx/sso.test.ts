@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
@@ -14,6 +15,7 @@ describe('SsoClient', () => {
     agent = mockAgent();
     log = new CapturingLog();
     const transport = new MxTransport({
+      metrics: noMetrics,
       baseUrl: SSO_ORIGIN,
       timeoutMs: 1_000,
       retry: new RetryPolicy({ budgetMs: 1_000 }),
@@ -21,7 +23,7 @@ describe('SsoClient', () => {
       upstream: 'mx-sso',
       log,
     });
-    sso = new SsoClient({ transport, credentials: async () => ({ clientId: 'client/7', apiKey: API_KEY }) });
+    sso = new SsoClient({ metrics: noMetrics, transport, credentials: async () => ({ clientId: 'client/7', apiKey: API_KEY }) });
   });
 
   afterEach(async () => {

@@ -1,3 +1,5 @@
+import { silentLog } from '../../../lib/logger.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errors, type MockAgent } from 'undici';
@@ -19,6 +21,7 @@ describe('MxTransport', () => {
   /** Backoffs at half their ceiling: 50, 100, 200… ms. */
   const transportWith = (budgetMs = 5_000) =>
     new MxTransport({
+      metrics: noMetrics,
       baseUrl: DATA_ORIGIN,
       timeoutMs: 1_000,
       retry: new RetryPolicy({ budgetMs, timer, random: () => 0.5 }),
@@ -101,6 +104,8 @@ describe('MxTransport', () => {
 
   it('keeps a base path of the base URL', async () => {
     const prefixed = new MxTransport({
+      log: silentLog,
+      metrics: noMetrics,
       baseUrl: `${DATA_ORIGIN}/nexus/`,
       timeoutMs: 1_000,
       retry: new RetryPolicy({ budgetMs: 1_000 }),
@@ -524,7 +529,7 @@ describe('MxTransport over real sockets', () => {
   let answer: (request: number) => 'json' | 'never' | 'drop' | 'half-body';
 
   const realTransport = (timeoutMs: number, budgetMs: number) =>
-    new MxTransport({ baseUrl, timeoutMs, retry: new RetryPolicy({ budgetMs }) });
+    new MxTransport({ log: silentLog, metrics: noMetrics, baseUrl, timeoutMs, retry: new RetryPolicy({ budgetMs }) });
 
   beforeEach(async () => {
     connections = 0;
@@ -640,6 +645,8 @@ describe('MxTransport over real sockets', () => {
     await new Promise((resolve) => closed.close(resolve));
 
     const transport = new MxTransport({
+      log: silentLog,
+      metrics: noMetrics,
       baseUrl: `http://127.0.0.1:${port}`,
       timeoutMs: 1_000,
       retry: new RetryPolicy({ budgetMs: 300 }),

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
@@ -39,6 +40,7 @@ async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
   const queued: DeliveryMessage[] = [];
   let status = subscription.status;
   const deliverer = new Deliverer({
+    metrics: noMetrics,
     secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
     webhooks: {
       get: async () => ({ ...subscription, status }),
@@ -97,6 +99,7 @@ describe('Deliverer reads', () => {
   function counting(claim: Delivery | undefined, stored: Delivery) {
     const calls = { get: 0, claim: 0, sent: 0 };
     const deliverer = new Deliverer({
+      metrics: noMetrics,
       secretBox: { open: async (secret: string) => secret },
       webhooks: { get: async () => subscription, disable: async () => true },
       deliveries: {

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
@@ -45,6 +46,7 @@ describe('a long retry wait', () => {
     const queue = new DelayedQueue<DeliveryMessage>(sqs, 'https://sqs.local/delivery', clock);
     const untouched = new Proxy({}, { get: (_, name) => () => expect.fail(`unexpected call to ${String(name)} before due`) });
     const deliverer = new Deliverer({
+      metrics: noMetrics,
       secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
       webhooks: untouched as never,
       deliveries: untouched as never,

@@ -1,3 +1,5 @@
+import { silentLog } from '../../../lib/logger.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aggregateCallGate } from '../../../lib/aggregation/aggregate-call-gate.ts';
@@ -42,6 +44,8 @@ function controlledLimiter() {
 /** The MX transport as events-refresh builds it: the gate awaited before each call is sent. */
 const transport = (limiter: ReturnType<typeof controlledLimiter>, options: { baseUrl?: string; timeoutMs?: number } = {}) =>
   new MxTransport({
+    log: silentLog,
+    metrics: noMetrics,
     baseUrl: options.baseUrl ?? ORIGIN,
     timeoutMs: options.timeoutMs ?? 5_000,
     retry: new RetryPolicy({ budgetMs: 10_000 }),

@@ -1,3 +1,4 @@
+import { noMetrics } from '../../../lib/metrics.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitExceededError } from '../../../lib/aggregation/refresh-rate-limiter.ts';
 import { RefreshRequests, rejectedEventDataSchema } from '../../../lib/aggregation/refresh-requests.ts';
@@ -48,6 +49,7 @@ beforeEach(() => {
   deadLettered = [];
   logged = [];
   consumer = new RefreshRequests({
+    metrics: noMetrics,
     refresh: {
       refresh: async (request) => {
         refreshes.push(request);

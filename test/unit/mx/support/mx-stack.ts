@@ -1,6 +1,7 @@
+import { noMetrics } from '../../../../lib/metrics.ts';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../../../../lib/clock.ts';
-import type { Log } from '../../../../lib/logger.ts';
+import { type Log, silentLog } from '../../../../lib/logger.ts';
 import type { Timer } from '../../../../lib/mx/deadline.ts';
 import { NexusClient } from '../../../../lib/mx/nexus-client.ts';
 import { RetryPolicy } from '../../../../lib/mx/retry-policy.ts';
@@ -23,9 +24,10 @@ export interface MxStackOptions {
 
 /** What createNexusClient wires, over fakes: one container's MX client. Several stacks on one store are several containers. */
 export function mxStack(options: MxStackOptions) {
-  const { dispatcher, store, lease, clock = systemClock, log, timer, budgetMs = 5_000 } = options;
+  const { dispatcher, store, lease, clock = systemClock, log = silentLog, timer, budgetMs = 5_000 } = options;
   const retry = new RetryPolicy({ budgetMs, timer, random: () => 0.5 });
   const data = new MxTransport({
+    metrics: noMetrics,
     baseUrl: DATA_ORIGIN,
     timeoutMs: 1_000,
     retry,
@@ -35,10 +37,11 @@ export function mxStack(options: MxStackOptions) {
     clock,
   });
   const sso = new SsoClient({
-    transport: new MxTransport({ baseUrl: SSO_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
+    metrics: noMetrics,
+    transport: new MxTransport({ metrics: noMetrics, baseUrl: SSO_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
     credentials: async () => ({ clientId: CLIENT_ID, apiKey: API_KEY }),
   });
-  const sessions = new SessionManager({ store, lease, sso, data, retry, clock, log });
+  const sessions = new SessionManager({ metrics: noMetrics, store, lease, sso, data, retry, clock, log });
   const nexus = new NexusClient({ data, sessions, retry, aggregateMethod: options.aggregateMethod ?? 'GET' });
   return { retry, data, sso, sessions, nexus };
 }
