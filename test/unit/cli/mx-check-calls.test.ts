@@ -1,5 +1,5 @@
 import type { MockAgent } from 'undici';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkConformance } from '../../../cli/mx-check.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { FakeMx } from '../mx/support/fake-mx.ts';
@@ -22,12 +22,10 @@ import { mxStack } from '../mx/support/mx-stack.ts';
  */
 const USER = 'user 1';
 const MEMBER = 'MBR-1/2';
-let agent: MockAgent;
-let mx: FakeMx;
-
-beforeEach(() => {
-  agent = mockAgent();
-  mx = new FakeMx(agent);
+/** MX on a MockAgent: SSO and sessions (FakeMx), every list read empty, MEMBER settled, absent members 404. */
+function mockMx(): MockAgent {
+  const agent = mockAgent();
+  const mx = new FakeMx(agent);
   const answer = (data: object) => mx.withSession(() => ({ statusCode: 200, data }));
   const data = agent.get(DATA_ORIGIN);
   for (const list of ['members', 'accounts', 'transactions', 'beats', 'spending_plans']) {
@@ -49,18 +47,18 @@ beforeEach(() => {
     .intercept({ path: '/members/MBR-nexus-relay-check-absent', method: 'GET' })
     .reply(404, { error: { code: 4040, message: 'Not found' } })
     .persist();
-});
-afterEach(async () => {
-  await agent.close();
-});
+  return agent;
+}
 
-const aggregateCalls = () =>
+const aggregateCalls = (agent: MockAgent) =>
   recordedCalls(agent)
     .filter((call) => call.path.includes('/aggregate'))
     .map(({ method, path, body }) => ({ method, path, body }));
 
 describe('mx check sends the client’s calls', () => {
   it.each(['GET', 'POST'] as const)('aggregate as %s: the same method, path, query and body as the client', async (method) => {
+    const agent = mockMx();
+    onTestFinished(() => agent.close());
     const clock = new ManualClock();
     const { nexus } = mxStack({
       dispatcher: agent,
@@ -70,7 +68,7 @@ describe('mx check sends the client’s calls', () => {
       aggregateMethod: method,
     });
     await nexus.aggregateMember(USER, MEMBER, { includeHoldings: true, includeTransactions: true });
-    const [client] = aggregateCalls();
+    const [client] = aggregateCalls(agent);
 
     const checks = await checkConformance({
       dataBaseUrl: DATA_ORIGIN,
@@ -83,7 +81,7 @@ describe('mx check sends the client’s calls', () => {
       pollIntervalMs: 0,
     });
     expect(checks.find((check) => check.id === 'aggregate')).toMatchObject({ verdict: 'holds' });
-    const [, check] = aggregateCalls();
+    const [, check] = aggregateCalls(agent);
     expect(check).toEqual(client);
     expect(client).toMatchObject({ method, body: method === 'POST' ? '{}' : undefined });
     // The SSO call names the user as the client does, its parameters encoded.
