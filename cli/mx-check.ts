@@ -5,7 +5,7 @@ import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/c
 import { isSessionExpired, mxErrorFromResponse } from '../lib/mx/errors.ts';
 import { memberResponse } from '../lib/mx/member.ts';
 import { AGGREGATE_ROUTE, aggregateBody, CHALLENGES_ROUTE, MEMBER_ROUTE, MEMBERS_ROUTE } from '../lib/mx/nexus-client.ts';
-import { SESSIONS_ROUTE, sessionResponse } from '../lib/mx/sessions.ts';
+import { SESSION_BODY, SESSIONS_ROUTE, sessionResponse } from '../lib/mx/sessions.ts';
 import { API_TOKEN_ROUTE, apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
 import { noMetrics } from '../lib/metrics.ts';
 import { RetryPolicy } from '../lib/mx/retry-policy.ts';
@@ -160,10 +160,13 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
   if (!apiToken.success) return withUnchecked(checks, options);
 
   // 2. Session: POST /sessions with MD-API-TOKEN.
-  const session = await call(mx.data, 'POST', SESSIONS_ROUTE, {
-    ...NEXUS_HEADERS,
-    'MD-API-TOKEN': apiToken.data.api_token.token,
-  });
+  const session = await call(
+    mx.data,
+    'POST',
+    SESSIONS_ROUTE,
+    { ...NEXUS_HEADERS, 'MD-API-TOKEN': apiToken.data.api_token.token },
+    { body: SESSION_BODY },
+  );
   const sessionBody = sessionResponse().safeParse(parse(session.text));
   add(
     'session',

@@ -51,6 +51,8 @@ export function registerMx(program: Command, terminal: Terminal): void {
         } = target.kind === 'mx' ? target : { baseUrl: simulatorUrl!, ssoBaseUrl: simulatorUrl!, credentials: SIMULATOR };
         const userId = options.user ?? (target.kind === 'simulator' ? SIMULATOR.userId : undefined);
         if (!userId) throw usageError('--user <user_id>: an existing MX user to act as');
+        pathSegment('--user', 'user', userId);
+        if (options.aggregate !== undefined) pathSegment('--aggregate', 'member', options.aggregate);
         const method = aggregateMethodOf(options.method, term.env.MX_AGGREGATE_METHOD);
 
         let checks: FactCheck[];
@@ -87,6 +89,11 @@ export function registerMx(program: Command, terminal: Terminal): void {
         return failed ? 1 : 0;
       }),
     );
+}
+
+/** A value sent as one segment of an MX path: not empty, "." or "..", which would name another path. */
+function pathSegment(flag: string, names: string, value: string): void {
+  if (value === '' || value === '.' || value === '..') throw usageError(`${flag} must name one ${names}, not "${value}"`);
 }
 
 /** The aggregate method: `--method`, else MX_AGGREGATE_METHOD, each read as the relay's configuration reads it. */

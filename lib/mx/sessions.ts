@@ -30,6 +30,8 @@ const LEASE_POLL_MAX_MS = 250;
 const MAX_KNOWN_SESSIONS = 1_000;
 /** MX's route that makes a session (with the SSO's API token). */
 export const SESSIONS_ROUTE = '/sessions';
+/** What a session call sends: an empty JSON object, as MX's examples show. */
+export const SESSION_BODY = {} as const;
 
 /** Epoch milliseconds. */
 export interface StoredSession {
@@ -253,7 +255,7 @@ export class SessionManager {
         route: SESSIONS_ROUTE,
         kind: 'session',
         headers: { 'MD-API-TOKEN': apiToken },
-        body: {},
+        body: SESSION_BODY,
         schema: sessionResponse(),
       },
       { deadline },

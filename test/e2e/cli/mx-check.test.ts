@@ -109,6 +109,9 @@ describe('mx check', () => {
   });
 
   it('takes the aggregate method as the relay reads MX_AGGREGATE_METHOD: GET or POST, the flag first', async () => {
+    // A path segment that would name another path is the command line's mistake, not MX's.
+    const dots = await cli('mx', 'check', '--aggregate', '..', '--json');
+    expect(dots.json()).toMatchObject({ code: 'usage', detail: '--aggregate must name one member, not ".."' });
     const flag = await cli('mx', 'check', '--method', 'PATCH', '--json');
     expect(flag.json()).toMatchObject({ code: 'usage', detail: '--method must be one of GET, POST' });
     const variable = await runCli(['mx', 'check', '--json'], { env: { ...env, MX_AGGREGATE_METHOD: 'post' } });

@@ -50,9 +50,10 @@ function mockMx(): MockAgent {
   return agent;
 }
 
-const aggregateCalls = (agent: MockAgent) =>
+/** The calls to `path` (any query), as sent: method, path, body. */
+const callsTo = (agent: MockAgent, path: string) =>
   recordedCalls(agent)
-    .filter((call) => call.path.includes('/aggregate'))
+    .filter((call) => call.path.split('?')[0]!.endsWith(path))
     .map(({ method, path, body }) => ({ method, path, body }));
 
 describe('mx check sends the client’s calls', () => {
@@ -68,7 +69,8 @@ describe('mx check sends the client’s calls', () => {
       aggregateMethod: method,
     });
     await nexus.aggregateMember(USER, MEMBER, { includeHoldings: true, includeTransactions: true });
-    const [client] = aggregateCalls(agent);
+    const [client] = callsTo(agent, '/aggregate');
+    const [clientSession] = callsTo(agent, '/sessions');
 
     const checks = await checkConformance({
       dataBaseUrl: DATA_ORIGIN,
@@ -81,8 +83,12 @@ describe('mx check sends the client’s calls', () => {
       pollIntervalMs: 0,
     });
     expect(checks.find((check) => check.id === 'aggregate')).toMatchObject({ verdict: 'holds' });
-    const [, check] = aggregateCalls(agent);
+    const [, check] = callsTo(agent, '/aggregate');
+    const [, checkSession] = callsTo(agent, '/sessions');
     expect(check).toEqual(client);
+    // Its session is made as the client makes one (POST /sessions with the same body).
+    expect(checkSession).toEqual(clientSession);
+    expect(clientSession).toMatchObject({ method: 'POST', body: '{}' });
     expect(client).toMatchObject({ method, body: method === 'POST' ? '{}' : undefined });
     // The SSO call names the user as the client does, its parameters encoded.
     expect(
