@@ -9,6 +9,7 @@ import { IdempotencyKeys } from '../idempotency-keys.ts';
 import { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { IdempotencyRepository } from '../store/idempotency-repo.ts';
+import { mxPool } from '../mx/transport.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsRecordHandler } from './queue-handlers.ts';
@@ -38,8 +39,12 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   const sqs = sqsOf(runtime);
   const limiter = new RateLimiter({ counter: new RateLimitRepository(table), name: 'refresh', perSecond, clock });
   // An MX client of its own, whose aggregate calls each wait for a permit of `limiter` right before they are sent;
-  // the wait comes on top of the MX timeouts. Sessions are shared with the other functions through the table.
+  // the wait comes on top of the MX timeouts, but not of connecting: its data pool keeps the usual connect limit
+  // (a connection refused in time is a call never sent, retried even for aggregate). Sessions are shared with the
+  // other functions through the table.
+  const dispatchers = runtime.given.mxDispatchers;
   const nexus = nexusClientOf(runtime, table, {
+    dispatchers: { data: dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs), sso: dispatchers?.sso },
     beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
   });
