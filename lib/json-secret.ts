@@ -36,7 +36,8 @@ export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, opt
     // read, the secret itself, and is dropped instead of kept as the cause of an error that gets logged.
     let value: unknown;
     try {
-      value = typeof text === 'string' ? JSON.parse(text) : undefined;
+      // A binary secret (SecretBinary) comes as bytes: read as UTF-8 text, as the provider's transform would.
+      value = JSON.parse(text instanceof Uint8Array ? new TextDecoder().decode(text) : String(text));
     } catch {
       value = undefined;
     }

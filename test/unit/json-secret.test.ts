@@ -6,23 +6,24 @@ import * as z from '../../lib/zod.ts';
 
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/test-AbCdEf';
 
-/** Powertools' own SecretsProvider, over an SDK client that answers GetSecretValue with `text` and calls nothing. */
-function providerHolding(text: string): SecretsProvider {
+/** Powertools' own SecretsProvider, over an SDK client that answers GetSecretValue with `text` (or bytes) and calls nothing. */
+function providerHolding(text: string, as: 'string' | 'binary' = 'string'): SecretsProvider {
   const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-  client.middlewareStack.add(() => async () => ({ output: { SecretString: text, $metadata: {} }, response: {} }), {
+  const secret = as === 'string' ? { SecretString: text } : { SecretBinary: new TextEncoder().encode(text) };
+  client.middlewareStack.add(() => async () => ({ output: { ...secret, $metadata: {} }, response: {} }), {
     step: 'initialize',
     name: 'answerWithSecret',
   });
   return new SecretsProvider({ awsSdkV3Client: client });
 }
 
-const reader = (text: string) =>
+const reader = (text: string, as: 'string' | 'binary' = 'string') =>
   jsonSecretReader(secretArn, {
     name: 'test credentials',
     shape: '{"user","password"}',
     schema: () => z.object({ user: z.string(), password: z.string() }),
     toError: (message, options) => new Error(message, options),
-    secrets: providerHolding(text),
+    secrets: providerHolding(text, as),
   });
 
 /** Every message and stack of an error and its causes. */
@@ -33,8 +34,9 @@ function chainOf(error: unknown): string {
 }
 
 describe('jsonSecretReader (Powertools SecretsProvider)', () => {
-  it('reads and validates a JSON secret', async () => {
+  it('reads and validates a JSON secret, held as text or as bytes', async () => {
     await expect(reader('{"user":"mx","password":"s3cr3t"}')()).resolves.toEqual({ user: 'mx', password: 's3cr3t' });
+    await expect(reader('{"user":"mx","password":"s3cr3t"}', 'binary')()).resolves.toEqual({ user: 'mx', password: 's3cr3t' });
   });
 
   // JSON.parse's message quotes the text around the error, and Powertools' JSON transform keeps that message: kept as
