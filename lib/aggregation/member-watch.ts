@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { Detector, MetricsSink } from '../metrics.ts';
 import { classifyMember, needsUser } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -63,7 +63,7 @@ export interface MemberWatchDeps {
    * Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once, found by what showed
    * it (MX's report, or the reconcile's list).
    */
-  pollNow: (job: Job, detectedBy: 'push' | 'reconcile') => Promise<void>;
+  pollNow: (job: Job, detectedBy: Extract<Detector, 'push' | 'reconcile'>) => Promise<void>;
   events: EventSink;
   clock: Clock;
   log: Log;
@@ -117,7 +117,7 @@ export class MemberWatch {
   async aggregationReported(
     member: { userId: string; memberGuid: string },
     trigger: MxStartedTrigger,
-    reportedBy: 'push' | 'reconcile',
+    reportedBy: Extract<Detector, 'push' | 'reconcile'>,
     alreadyRead?: Member,
   ): Promise<AggregationReport> {
     const { states, jobs, clock, log } = this.deps;
