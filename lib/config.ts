@@ -79,7 +79,9 @@ const text = (rule: { minLength?: number; pattern?: RegExp; message?: string }) 
 const httpUrl = new Kind<string>((raw) => {
   const value = raw.trim().replace(/[\t\n\r]/g, '');
   const url = /^https?:\/\//i.test(value) && URL.canParse(value) ? new URL(value) : undefined;
-  return url && (url.protocol === 'http:' || url.protocol === 'https:') ? { value } : { invalid: 'must be an http(s) URL' };
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) return { invalid: 'must be an http(s) URL' };
+  // A user or password in it would be printed wherever the URL is (start-up banner, mx check, logs).
+  return url.username || url.password ? { invalid: 'must not carry a user name or password' } : { value };
 }, 'http(s) URL');
 
 const flag = new Kind<boolean>(

@@ -116,6 +116,11 @@ describe('reading each kind of variable', () => {
     for (const raw of ['mx.example.com', 'http:mx.example.com', 'ftp://mx.example.com', 'https://', 'javascript:alert(1)']) {
       expect(read('MX_BASE_URL', raw).error?.variables, raw).toEqual(['MX_BASE_URL']);
     }
+    // A user name or password in it would be printed wherever the URL is: refused, and not echoed.
+    for (const raw of ['https://partner:s3cr3t@mx.example.com', 'https://partner@mx.example.com/api']) {
+      const { error } = read('MX_BASE_URL', raw);
+      expect(error?.message, raw).toBe('Invalid configuration: MX_BASE_URL is invalid: must not carry a user name or password');
+    }
   });
 
   it('an option, a flag and a pattern: exactly the values allowed', () => {
