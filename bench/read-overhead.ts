@@ -431,10 +431,12 @@ export async function run(): Promise<BenchResult> {
       `The handler logged ${fmt(logged.lines / relayRequests, 1)} line(s), ${fmt(logged.bytes / relayRequests, 0)} bytes, per call at INFO (what CloudWatch Logs would ingest), ` +
       `and read the environment ${sum([...envReads.values()])} time(s) in a warm call (${[...envReads].map(([key, n]) => `\`${key}\` ${n}`).join(', ') || 'none'}).`,
     '',
-    `**Reading c=50.** Both paths are bound by the remote side's one core there: the simulator and dynalite are busy ` +
-      `${fmt((100 * d50.remoteCpuMs) / 1000 / d50.seconds, 0)} % of the direct blocks' time and ${fmt((100 * r50.remoteCpuMs) / 1000 / r50.seconds, 0)} % of the relay's, ` +
-      `and spend ${fmt(d50.remoteCpuMs / d50.latencies.length, 3)} ms of CPU per direct call against ${fmt(r50.remoteCpuMs / r50.latencies.length, 3)} ms per relay call. ` +
-      "A call's latency is then mostly its wait for that core, so the difference between the paths there follows the simulator's cost per call more than the relay's own work, and can come out below zero. " +
+    `**Reading c=50.** This process (the caller) is busy ` +
+      `${fmt((100 * d50.localCpuMs) / 1000 / d50.seconds, 0)} % of the direct blocks' time and ${fmt((100 * r50.localCpuMs) / 1000 / r50.seconds, 0)} % of the relay's; ` +
+      `the simulator and dynalite ${fmt((100 * d50.remoteCpuMs) / 1000 / d50.seconds, 0)} % and ${fmt((100 * r50.remoteCpuMs) / 1000 / r50.seconds, 0)} %, ` +
+      `spending ${fmt(d50.remoteCpuMs / d50.latencies.length, 3)} ms of CPU per direct call against ${fmt(r50.remoteCpuMs / r50.latencies.length, 3)} ms per relay call. ` +
+      "Where a core is near full, a call's latency is mostly its wait for that core, so the difference between the paths follows how the two cores share the work more than the relay's own CPU, " +
+      'and can come out below zero: contention on two cores, not a speed-up. ' +
       "The relay's own cost at c=50 is its CPU per call (the table above), which in AWS is duration per call, not queueing.",
     '',
     "### Where a relay call's CPU goes",

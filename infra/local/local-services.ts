@@ -6,8 +6,10 @@ import { type Config, parseConfig } from '../../lib/config.ts';
 const PROCESS_SECRETS_KEY = randomBytes(32).toString('base64');
 
 /** Where the local engines listen (what `startEngines` returns, without `stop`). */
-export type LocalEnginesAddress = Pick<LocalEngines, 'tableName' | 'dynamoDbEndpoint' | 'sqsEndpoint' | 'queueUrls'> &
-  Partial<Pick<LocalEngines, 'deadLetterQueueUrls'>>;
+export type LocalEnginesAddress = Pick<
+  LocalEngines,
+  'tableName' | 'dynamoDbEndpoint' | 'sqsEndpoint' | 'queueUrls' | 'deadLetterQueueUrls'
+>;
 
 /**
  * The environment of services over the local engines (dynalite + fauxqs) and the MX simulator (its client id and
@@ -24,13 +26,8 @@ export function localServicesEnv(
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
     POLL_QUEUE_URL: engines.queueUrls.poll,
     DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-    // Each queue's DLQ, where the engines say: the workers dead-letter there, api-jobs counts them.
-    ...Object.fromEntries(
-      QUEUE_NAMES.flatMap((queue) => {
-        const url = engines.deadLetterQueueUrls?.[queue];
-        return url === undefined ? [] : [[deadLetterUrlVariable(queue), url]];
-      }),
-    ),
+    // Each queue's DLQ: the workers dead-letter there (and refuse to start without it), api-jobs counts them.
+    ...Object.fromEntries(QUEUE_NAMES.map((queue) => [deadLetterUrlVariable(queue), engines.deadLetterQueueUrls[queue]])),
     MX_BASE_URL: simulatorUrl,
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',

@@ -162,8 +162,8 @@ export class MxTransport {
 
   /**
    * One attempt of `call`, its answer handed back whatever its status: for a diagnostic that reads MX's failures as
-   * they come (`nexus-relay mx check`). The path, headers, body and time limit of a call, sent on the same dispatcher;
-   * no retry, no log line, no metric. No answer at all (a refused connection, a timeout) throws MxError, as for a call.
+   * they come (`nexus-relay mx check`). The path, headers, body and time limit of a call, sent on the same dispatcher
+   * after the same `beforeSend`; no retry, no log line, no metric. No answer at all (a refused connection, a timeout) throws MxError, as for a call.
    */
   async exchange(call: MxExchange): Promise<MxAnswer> {
     return this.#send(this.#requestOf(call), { method: call.method, route: call.route }, this.#timeoutMs);

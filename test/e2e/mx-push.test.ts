@@ -137,6 +137,7 @@ describe('MX push', () => {
       dynamoDbEndpoint: described.dynamodb.endpoint,
       sqsEndpoint: described.queues.endpoint,
       queueUrls: described.queues.urls,
+      deadLetterQueueUrls: described.queues.deadLetterUrls,
     };
     const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
     const sweeper = relayOf(localServicesConfig(engines, stack.simulatorUrl), { clock }).sweeper.sweeper;
