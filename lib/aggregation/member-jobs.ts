@@ -25,7 +25,10 @@ export class MemberJobs {
    * or late one changes nothing. The job is found by the member's user when known (a consistent read), else by the
    * member alone (MX's pushes may name no user). Answers the job it nudged.
    */
-  async pollNow(member: { memberGuid: string; userId?: string }, trigger?: PollMessage['trigger']): Promise<Job | undefined> {
+  async pollNow(
+    member: { memberGuid: string; userId?: string },
+    detectedBy?: PollMessage['detected_by'],
+  ): Promise<Job | undefined> {
     const { jobs, pollQueue, clock } = this.deps;
     const now = clock.now();
     const ids =
@@ -37,7 +40,13 @@ export class MemberJobs {
       const found = id === undefined ? undefined : await jobs.get(id);
       if (found?.status === 'aggregating') job = found;
     }
-    if (job) await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, ...(trigger ? { trigger } : {}) });
+    if (job)
+      await pollQueue.schedule({
+        job_id: job.id,
+        step: job.step,
+        due_at: now,
+        ...(detectedBy ? { detected_by: detectedBy } : {}),
+      });
     return job;
   }
 

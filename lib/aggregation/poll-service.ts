@@ -119,7 +119,7 @@ export class PollService {
         await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: clock.now() });
         return;
       case 'apply':
-        await this.#poll(job, message.trigger ?? 'poll');
+        await this.#poll(job, message.detected_by ?? 'poll');
     }
   }
 

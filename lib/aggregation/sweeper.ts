@@ -89,7 +89,7 @@ export class Sweeper {
           status: job.status,
           step: job.step,
         });
-        await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, trigger: 'sweeper' });
+        await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, detected_by: 'sweeper' });
         const action = verdict === 'poll_lost' ? 'repolled' : 'renotified';
         report[action]++;
         metrics.add('SweeperRecoveries', 1, { action });

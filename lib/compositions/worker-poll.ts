@@ -43,7 +43,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule }
       : {}),
-    pollNow: (job, detectedBy) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), trigger: detectedBy }),
+    pollNow: (job, detectedBy) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), detected_by: detectedBy }),
   });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
   poll = new PollService({ ...aggregation, watch, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });

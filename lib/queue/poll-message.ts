@@ -8,10 +8,10 @@ export const pollMessageSchema = z.onFirstUse(() =>
     step: z.int().check(z.minimum(0)),
     due_at: z.int().check(z.minimum(0)),
     /**
-     * Who sent it, when not the loop itself (for `detected_by`): MX's push, the reconcile (a member list showing the
-     * end; run in process, never queued), or the sweeper's re-drive.
+     * What sent it, when not the loop itself: MX's push, the reconcile (a member list showing the end; run in
+     * process, never queued), or the sweeper's re-drive. The job's end is counted under it (`detected_by`).
      */
-    trigger: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
+    detected_by: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
   }),
 );
 export type PollMessage = z.infer<ReturnType<typeof pollMessageSchema>>;

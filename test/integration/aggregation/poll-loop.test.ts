@@ -260,7 +260,7 @@ describe('sweeper', () => {
     const report = await relay.sweeper.sweeper.sweep();
     expect(report.repolled).toBeGreaterThanOrEqual(1);
     const repolled = (await takePolls()).filter((message) => message.job_id === job.id);
-    expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
+    expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), detected_by: 'sweeper' }]);
     await relay.workerPoll.poll.handle(repolled[0]!);
     expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
     expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
@@ -283,7 +283,7 @@ describe('sweeper', () => {
     clock.set(finishedAt + STALLED_AFTER_MS + 1);
     expect((await relay.sweeper.sweeper.sweep()).renotified).toBeGreaterThanOrEqual(1);
     const redriven = (await takePolls()).filter((message) => message.job_id === job.id);
-    expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), trigger: 'sweeper' }]);
+    expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), detected_by: 'sweeper' }]);
     await relay.workerPoll.poll.handle(redriven[0]!);
 
     const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema().parse(body));

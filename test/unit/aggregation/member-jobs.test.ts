@@ -32,16 +32,16 @@ function setup(jobs: Job[], found: { byUser?: string; byMember: string[] }) {
 }
 
 describe('MemberJobs', () => {
-  it('nudges the aggregating job found by the member alone (a push), with its trigger', async () => {
+  it('nudges the aggregating job found by the member alone (a push), with what detected it', async () => {
     const { memberJobs, sent, reads } = setup([job('job_a', 'succeeded', 9), job('job_b', 'aggregating', 4)], {
       byMember: ['job_a', 'job_b'],
     });
     expect(await memberJobs.pollNow({ memberGuid: 'MBR-1' }, 'push')).toMatchObject({ id: 'job_b' });
-    expect(sent).toEqual([{ job_id: 'job_b', step: 4, due_at: 1_000, trigger: 'push' }]);
+    expect(sent).toEqual([{ job_id: 'job_b', step: 4, due_at: 1_000, detected_by: 'push' }]);
     expect(reads).toEqual(['by member']);
   });
 
-  it('finds the job by the member and its user when the user is known (a deletion), with no trigger: a poll', async () => {
+  it('finds the job by the member and its user when the user is known (a deletion), with no detector: a poll', async () => {
     const { memberJobs, sent, reads } = setup([job('job_b', 'aggregating', 2)], { byUser: 'job_b', byMember: [] });
     expect(await memberJobs.pollNow({ memberGuid: 'MBR-1', userId: 'user-1' })).toMatchObject({ id: 'job_b' });
     expect(sent).toEqual([{ job_id: 'job_b', step: 2, due_at: 1_000 }]);

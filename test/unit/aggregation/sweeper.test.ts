@@ -67,7 +67,7 @@ describe('Sweeper', () => {
       redelivered: 0,
       reconciled: 0,
     });
-    expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, trigger: 'sweeper' }]);
+    expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, detected_by: 'sweeper' }]);
     expect(released).toEqual([]);
   });
 
@@ -85,7 +85,7 @@ describe('Sweeper', () => {
       redelivered: 0,
       reconciled: 0,
     });
-    expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, trigger: 'sweeper' }]);
+    expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, detected_by: 'sweeper' }]);
     expect(released).toEqual(['gone']);
   });
 

@@ -73,7 +73,7 @@ describe('MxPush', () => {
     const { service, sent, clock } = setup([job('aggregating', 4)]);
     const outcome = await service.receive(push(MEMBER));
     expect(outcome).toEqual({ kind: 'polled', jobId: 'job_000000001aaaaaaaaaaaaaaaa', step: 4 });
-    expect(sent).toEqual([{ job_id: 'job_000000001aaaaaaaaaaaaaaaa', step: 4, due_at: clock.now(), trigger: 'push' }]);
+    expect(sent).toEqual([{ job_id: 'job_000000001aaaaaaaaaaaaaaaa', step: 4, due_at: clock.now(), detected_by: 'push' }]);
   });
 
   it('CONNECTION_STATUS pushes poll the same way', async () => {
