@@ -6,6 +6,9 @@ const SECRET_MAX_AGE_SECONDS = 15 * 60;
 
 export type SecretsSource = Pick<SecretsProvider, 'get'>;
 
+/** Bytes that are not UTF-8 are refused rather than read with U+FFFD in place of a credential's characters. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 export interface JsonSecretOptions<S extends z.ZodMiniType> {
   /** How messages name the secret: "the MX webhook credentials". */
   name: string;
@@ -37,7 +40,7 @@ export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, opt
     let value: unknown;
     try {
       // A binary secret (SecretBinary) comes as bytes: read as UTF-8 text, as the provider's transform would.
-      value = JSON.parse(text instanceof Uint8Array ? new TextDecoder().decode(text) : String(text));
+      value = JSON.parse(text instanceof Uint8Array ? strictUtf8.decode(text) : String(text));
     } catch {
       value = undefined;
     }

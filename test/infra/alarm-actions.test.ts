@@ -10,6 +10,7 @@ import {
   withAlarmDestination,
 } from '../../infra/environments.ts';
 import { NexusRelayStack } from '../../infra/stack.ts';
+import { DETECTORS } from '../../lib/metrics.ts';
 import { synthesized } from './support/synth.ts';
 import { type CfnResource, referencedId, resourcesOfType } from './support/template.ts';
 
@@ -151,6 +152,15 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
       expect(body).toContain(metric);
     }
     for (const aws of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', 'Duration']) expect(body).toContain(aws);
+    // Detection lag by what found the end: the reconcile's, hours late by design, on the right axis; the others left.
+    const widgets = body.replaceAll('\\"', '"');
+    for (const detector of DETECTORS) {
+      for (const statistic of ['p50', 'p95']) {
+        const line = widgets.match(new RegExp(`\\{"label":"${detector} ${statistic}"[^}]*\\}`))?.[0];
+        expect(line, `${detector} ${statistic}`).toBeDefined();
+        expect(line!.includes('"yAxis":"right"'), `${detector} ${statistic}`).toBe(detector === 'reconcile');
+      }
+    }
   });
 
   it('alarms on detection lag, webhook success rate and MX 429s, built on the relay’s metrics', () => {

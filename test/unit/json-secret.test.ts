@@ -7,9 +7,14 @@ import * as z from '../../lib/zod.ts';
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/test-AbCdEf';
 
 /** Powertools' own SecretsProvider, over an SDK client that answers GetSecretValue with `text` (or bytes) and calls nothing. */
-function providerHolding(text: string, as: 'string' | 'binary' = 'string'): SecretsProvider {
+function providerHolding(text: string | Uint8Array, as: 'string' | 'binary' = 'string'): SecretsProvider {
   const client = new SecretsManagerClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
-  const secret = as === 'string' ? { SecretString: text } : { SecretBinary: new TextEncoder().encode(text) };
+  const secret =
+    typeof text !== 'string'
+      ? { SecretBinary: text }
+      : as === 'string'
+        ? { SecretString: text }
+        : { SecretBinary: new TextEncoder().encode(text) };
   client.middlewareStack.add(() => async () => ({ output: { ...secret, $metadata: {} }, response: {} }), {
     step: 'initialize',
     name: 'answerWithSecret',
@@ -17,7 +22,7 @@ function providerHolding(text: string, as: 'string' | 'binary' = 'string'): Secr
   return new SecretsProvider({ awsSdkV3Client: client });
 }
 
-const reader = (text: string, as: 'string' | 'binary' = 'string') =>
+const reader = (text: string | Uint8Array, as: 'string' | 'binary' = 'string') =>
   jsonSecretReader(secretArn, {
     name: 'test credentials',
     shape: '{"user","password"}',
@@ -37,6 +42,13 @@ describe('jsonSecretReader (Powertools SecretsProvider)', () => {
   it('reads and validates a JSON secret, held as text or as bytes', async () => {
     await expect(reader('{"user":"mx","password":"s3cr3t"}')()).resolves.toEqual({ user: 'mx', password: 's3cr3t' });
     await expect(reader('{"user":"mx","password":"s3cr3t"}', 'binary')()).resolves.toEqual({ user: 'mx', password: 's3cr3t' });
+    // Bytes that are not UTF-8 are refused, not read with U+FFFD in a credential.
+    const notUtf8 = new Uint8Array([
+      ...new TextEncoder().encode('{"user":"mx","password":"s3'),
+      0xff,
+      ...new TextEncoder().encode('"}'),
+    ]);
+    await expect(reader(notUtf8)()).rejects.toThrow('must be JSON');
   });
 
   // JSON.parse's message quotes the text around the error, and Powertools' JSON transform keeps that message: kept as

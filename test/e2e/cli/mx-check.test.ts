@@ -112,6 +112,8 @@ describe('mx check', () => {
     // A path segment that would name another path is the command line's mistake, not MX's.
     const dots = await cli('mx', 'check', '--aggregate', '..', '--json');
     expect(dots.json()).toMatchObject({ code: 'usage', detail: '--aggregate must name one member, not ".."' });
+    const dot = await cli('mx', 'check', '--user', '.', '--json');
+    expect(dot.json()).toMatchObject({ code: 'usage', detail: '--user must name one user, not "."' });
     const flag = await cli('mx', 'check', '--method', 'PATCH', '--json');
     expect(flag.json()).toMatchObject({ code: 'usage', detail: '--method must be one of GET, POST' });
     const variable = await runCli(['mx', 'check', '--json'], { env: { ...env, MX_AGGREGATE_METHOD: 'post' } });

@@ -1,11 +1,11 @@
-import { noMetrics } from '../../../lib/metrics.ts';
+import type { MetricsSink } from '../../../lib/metrics.ts';
 import { describe, expect, it } from 'vitest';
 import type { Job, TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
-import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
 
 /**
  * Right after an aggregate starts, MX may still report the previous attempt's status. A user who just fixed their
@@ -24,8 +24,15 @@ const member = (connection_status: string, is_being_aggregated: boolean): Member
     use_cases: null,
   }) as Member;
 
-/** The poll loop over in-memory fakes, MX answering `reads` one after the other; returns how the job ended. */
-async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggregating'; polls: number; events: string[] }> {
+/**
+ * The poll loop over in-memory fakes, MX answering `reads` one after the other, from a first message as `first` sends
+ * it (raw, as SQS hands it over: parsed with the queue's schema); returns how the job ended and who was counted as
+ * detecting it.
+ */
+async function run(
+  reads: Member[],
+  first: Record<string, unknown> = {},
+): Promise<{ status: TerminalStatus | 'aggregating'; polls: number; events: string[]; detectedBy: unknown[] }> {
   const clock = new ManualClock(1_000_000);
   let job: Job = {
     id: 'job_000000001aaaaaaaaaaaaaaaa',
@@ -42,11 +49,15 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
     deadlineAt: clock.now() + 600_000,
     nextPollAt: clock.now() + 3_000,
   };
-  const queued: PollMessage[] = [{ job_id: job.id, step: 0, due_at: job.nextPollAt }];
+  const queued: PollMessage[] = [pollMessageSchema().parse({ job_id: job.id, step: 0, due_at: job.nextPollAt, ...first })];
   const events: string[] = [];
+  const detectedBy: unknown[] = [];
   let read = 0;
   const service = new PollService({
-    metrics: noMetrics,
+    metrics: {
+      add: (name, _value, dimensions) =>
+        void (name === 'JobsEnded' && detectedBy.push((dimensions as { detected_by?: string }).detected_by)),
+    } as MetricsSink,
     jobs: {
       get: async () => job,
       advance: async (_id: string, step: number, update: { nextPollAt: number }) => {
@@ -80,7 +91,7 @@ async function run(reads: Member[]): Promise<{ status: TerminalStatus | 'aggrega
     clock.set(Math.max(clock.now(), message.due_at));
     await service.handle(message);
   }
-  return { status: job.status, polls: job.polls, events };
+  return { status: job.status, polls: job.polls, events, detectedBy };
 }
 
 describe('statuses read while MX is still aggregating', () => {
@@ -101,5 +112,16 @@ describe('statuses read while MX is still aggregating', () => {
 
   it('CHALLENGED ends the job at once, even while aggregating: the user must answer now', async () => {
     expect(await run([member('CHALLENGED', true)])).toMatchObject({ status: 'action_required', polls: 1 });
+  });
+});
+
+describe('what a job end is counted as detected by', () => {
+  it.each(['push', 'reconcile', 'sweeper'])('a poll message sent by the %s counts its end under that detector', async (by) => {
+    expect(await run([member('CONNECTED', false)], { detected_by: by })).toMatchObject({ status: 'succeeded', detectedBy: [by] });
+  });
+
+  it("the loop's own message counts as poll; one under the field's old name (`trigger`, in flight during a deploy) too", async () => {
+    expect((await run([member('CONNECTED', false)])).detectedBy).toEqual(['poll']);
+    expect((await run([member('CONNECTED', false)], { trigger: 'push' })).detectedBy).toEqual(['poll']);
   });
 });
