@@ -34,10 +34,12 @@ export class MemberJobs {
     const ids =
       member.userId === undefined
         ? await jobs.activeJobIdsOfMember(member.memberGuid, now)
-        : [await jobs.activeJobId({ userId: member.userId, memberGuid: member.memberGuid }, now)];
+        : [await jobs.activeJobId({ userId: member.userId, memberGuid: member.memberGuid }, now)].filter(
+            (id): id is string => id !== undefined,
+          );
     let job: Job | undefined;
     for (const id of ids) {
-      const found = id === undefined ? undefined : await jobs.get(id);
+      const found = await jobs.get(id);
       if (found?.status === 'aggregating') job = found;
     }
     if (job)
