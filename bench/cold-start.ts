@@ -68,6 +68,8 @@ const FUNCTION_ENV = {
   WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/0f0e0d0c-0b0a-0908-0706-050403020100',
   // What infra/stack.ts gives the functions that call MX (their session tokens are sealed).
   SESSION_TOKENS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/1f1e1d1c-1b1a-1918-1716-151413121110',
+  // What it gives the functions that sign transactions sync cursors (the key is read from the secret at the first sync).
+  SYNC_CURSOR_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sync-cursor-key-AbCdEf',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   LOG_LEVEL: 'WARN',
 };

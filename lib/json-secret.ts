@@ -1,4 +1,4 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type * as z from './zod.ts';
 
 /** Credentials are rarely rotated, and their counterpart must be told first: re-read a secret at most every 15 minutes. */
@@ -18,8 +18,8 @@ export interface JsonSecretOptions<S extends z.ZodMiniType> {
   schema: () => S;
   /** The error thrown when the secret is unreadable or badly shaped; its message never carries the value. */
   toError: (message: string, options?: { cause?: unknown }) => Error;
-  /** Powertools' SecretsProvider by default; injectable for tests. */
-  secrets?: SecretsSource;
+  /** Where the secret is read: the function's one Powertools SecretsProvider (lib/compositions/secrets.ts). */
+  secrets: SecretsSource;
 }
 
 /**
@@ -27,11 +27,10 @@ export interface JsonSecretOptions<S extends z.ZodMiniType> {
  * (Powertools' SecretsProvider). A badly shaped secret is reported by field names, never by value.
  */
 export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, options: JsonSecretOptions<S>) {
-  const provider = options.secrets ?? new SecretsProvider();
   return async (): Promise<z.output<S>> => {
     let text: unknown;
     try {
-      text = await provider.get(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
+      text = await options.secrets.get(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
     } catch (error) {
       throw options.toError(`The ${options.name} secret could not be read.`, { cause: error });
     }

@@ -3,10 +3,18 @@ import { createSsoClient } from '../mx/create-mx-clients.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import type { Runtime } from './runtime.ts';
+import { secretsOf } from './secrets.ts';
 
 /** MX's SSO API for the partner's own calls (widget URLs, users): no session, so no session key. */
-export function ssoClientOf({ config, clock, log, metrics, given }: Runtime, dispatcher?: Dispatcher): SsoClient {
-  return createSsoClient(config.mx, { clock, log, metrics, dispatcher: dispatcher ?? given.mxDispatchers?.sso });
+export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClient {
+  const { config, clock, log, metrics, given } = runtime;
+  return createSsoClient(config.mx, {
+    clock,
+    log,
+    metrics,
+    secrets: secretsOf(runtime),
+    dispatcher: dispatcher ?? given.mxDispatchers?.sso,
+  });
 }
 
 /** The partner's SSO client and the users it makes at MX: what sessions, widget URLs and members share. */

@@ -8,6 +8,7 @@ import { SyncCursorCodec } from '../transactions/sync-cursor.ts';
 import { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { Runtime } from './runtime.ts';
 import { missingKey } from './secret-boxes.ts';
+import { secretsOf } from './secrets.ts';
 
 /** Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor. */
 export function transactionSyncOf(runtime: Runtime, table: TableRef, nexus: NexusClient): TransactionSync {
@@ -44,7 +45,8 @@ const cursorKeySecret = z.onFirstUse(() =>
 );
 
 /** The key that signs cursors: the deployment's secret, or the key derived from the local stack's. */
-function cursorKey({ config }: Runtime): () => Promise<Buffer> {
+function cursorKey(runtime: Runtime): () => Promise<Buffer> {
+  const { config } = runtime;
   const source = config.transactionsSync.cursorKey;
   if (source && 'secretArn' in source) {
     const read = jsonSecretReader(source.secretArn, {
@@ -52,6 +54,7 @@ function cursorKey({ config }: Runtime): () => Promise<Buffer> {
       shape: '{"key"}',
       schema: cursorKeySecret,
       toError: (message, options) => new SyncCursorKeyError(message, options),
+      secrets: secretsOf(runtime),
     });
     return async () => Buffer.from((await read()).key, 'base64');
   }

@@ -24,13 +24,14 @@ export interface NexusClientDeps {
   dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
   beforeDataCall?: MxTransportOptions['beforeSend'];
-  /** Where a credentials secret is read from (Powertools' SecretsProvider by default). */
-  secrets?: SecretsSource;
   metrics: MetricsSink;
   /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
-  /** The SSO client, when the function makes one for its own calls too (users); else one of its own. */
-  sso?: SsoClient;
+  /**
+   * The SSO client, when the function makes one for its own calls too (users); else one of its own, its credentials
+   * read through `secrets` (the function's one reader of secrets, lib/compositions/secrets.ts).
+   */
+  sso: SsoClient | { secrets: SecretsSource };
   /** Makes a user MX does not know when its first session needs it (lib/connect/mx-users.ts). */
   users?: UsersAtMx;
   /** Told of each user a session is made for (the reconcile's schedule). */
@@ -54,7 +55,7 @@ function credentialsOf(mx: Config['mx']): MxCredentialsSource {
  */
 export function createSsoClient(
   mx: Config['mx'],
-  deps: Omit<NexusClientDeps, 'table' | 'sessionBox' | 'dispatchers'> & { dispatcher?: Dispatcher },
+  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: SecretsSource; dispatcher?: Dispatcher },
 ): SsoClient {
   const credentials = credentialsOf(mx);
   const { clock = systemClock, log } = deps;
@@ -98,7 +99,10 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
     lease: new DynamoSessionLease(table, clock),
-    sso: deps.sso ?? createSsoClient(mx, { ...deps, dispatcher: dispatchers.sso }),
+    sso:
+      deps.sso instanceof SsoClient
+        ? deps.sso
+        : createSsoClient(mx, { clock, log, metrics: deps.metrics, secrets: deps.sso.secrets, dispatcher: dispatchers.sso }),
     users: deps.users,
     served: deps.served,
     data,

@@ -23,8 +23,11 @@ const secretShape = z.onFirstUse(() =>
   z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) }),
 );
 
-/** A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container. */
-export function mxCredentialsProvider(source: MxCredentialsSource, secrets?: SecretsSource): MxCredentialsProvider {
+/**
+ * A provider for `source`: fixed values, or a Secrets Manager secret read through `secrets` (the function's one reader)
+ * on first use and cached per container.
+ */
+export function mxCredentialsProvider(source: MxCredentialsSource, secrets: SecretsSource): MxCredentialsProvider {
   if (!('secretArn' in source)) return async () => source;
   const read = jsonSecretReader(source.secretArn, {
     name: 'MX credentials',

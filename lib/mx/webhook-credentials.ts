@@ -21,10 +21,13 @@ export interface MxWebhookCredentials {
   password: string;
 }
 
-/** Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret. */
+/**
+ * Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret read through `secrets` (the
+ * function's one reader).
+ */
 export function mxWebhookCredentialsProvider(
   source: MxWebhookCredentialsSource,
-  secrets?: SecretsSource,
+  secrets: SecretsSource,
 ): () => Promise<MxWebhookCredentials> {
   if (!('secretArn' in source)) return async () => source;
   return jsonSecretReader(source.secretArn, {

@@ -3,6 +3,7 @@ import { noMetrics } from '../../../lib/metrics.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../../lib/config.ts';
 import { createSsoClient } from '../../../lib/mx/create-mx-clients.ts';
+import { noSecretReads } from '../../support/secrets.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 
 /** The SSO client's partner calls against the simulator: which failure is the user's and which the partner's. */
@@ -27,7 +28,7 @@ const mx = (clientId: string): Config['mx'] => ({
 
 describe('SsoClient', () => {
   it('tells a user MX does not know (404 MX_NOT_FOUND) from a client id it does not know (MX_CREDENTIALS_REFUSED)', async () => {
-    const sso = createSsoClient(mx('sim-client'), { log: silentLog, metrics: noMetrics });
+    const sso = createSsoClient(mx('sim-client'), { log: silentLog, metrics: noMetrics, secrets: noSecretReads });
     await expect(sso.widgetUrl('sso-new', { type: 'accounts_widget' })).rejects.toMatchObject({ code: 'MX_NOT_FOUND' });
     expect(await sso.createUser('sso-new')).toBe(true);
     expect(await sso.createUser('sso-new')).toBe(false);
@@ -36,7 +37,11 @@ describe('SsoClient', () => {
       user_id: 'sso-new',
     });
 
-    const stranger = createSsoClient(mx('not-our-client'), { log: silentLog, metrics: noMetrics });
+    const stranger = createSsoClient(mx('not-our-client'), {
+      log: silentLog,
+      metrics: noMetrics,
+      secrets: noSecretReads,
+    });
     await expect(stranger.createUser('sso-other')).rejects.toMatchObject({ code: 'MX_CREDENTIALS_REFUSED', status: 404 });
   });
 });

@@ -10,6 +10,7 @@ import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { FakeMx } from '../../unit/mx/support/fake-mx.ts';
 import { API_KEY, CapturingLog, DATA_ORIGIN, member, mockAgent, mxConfig } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { noSecretReads } from '../../support/secrets.ts';
 import { testSessionBox } from '../../support/session-box.ts';
 
 describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
@@ -38,6 +39,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       log,
       dispatchers: { data: agent, sso: agent },
       sessionBox: testSessionBox,
+      sso: { secrets: noSecretReads },
     });
     userId = `user-${randomUUID()}`;
   });
@@ -83,6 +85,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       log,
       dispatchers: { data: agent, sso: agent },
       sessionBox: testSessionBox,
+      sso: { secrets: noSecretReads },
     });
     await nexus.readMember(userId, 'MBR-1');
     mx.liveSessions.delete('SESSION-TOKEN-1');

@@ -13,6 +13,7 @@ import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { CapturingLog } from '../../unit/mx/support/fakes.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { noSecretReads } from '../../support/secrets.ts';
 import { testSessionBox } from '../../support/session-box.ts';
 
 const API_KEY = 'sim-api-key';
@@ -82,6 +83,7 @@ describe('NexusClient against the MX simulator', () => {
       metrics: noMetrics,
       table: local.table,
       sessionBox: testSessionBox,
+      sso: { secrets: noSecretReads },
       log,
       dispatchers: { data: dispatcher, sso: dispatcher },
     });

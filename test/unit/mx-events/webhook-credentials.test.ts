@@ -16,10 +16,12 @@ const secrets = (value: unknown) => ({
 
 describe('mxWebhookCredentialsProvider', () => {
   it('returns fixed credentials as given', async () => {
-    await expect(mxWebhookCredentialsProvider({ username: 'u', password: 'p' })()).resolves.toEqual({
+    const source = secrets(new Error('not read'));
+    await expect(mxWebhookCredentialsProvider({ username: 'u', password: 'p' }, source)()).resolves.toEqual({
       username: 'u',
       password: 'p',
     });
+    expect(source.reads).toBe(0);
   });
 
   it('reads {username, password} from the secret (Powertools caches it)', async () => {

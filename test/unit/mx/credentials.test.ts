@@ -16,7 +16,12 @@ const secrets = (value: unknown) => ({
 
 describe('mxCredentialsProvider', () => {
   it('returns fixed credentials as given', async () => {
-    await expect(mxCredentialsProvider({ clientId: 'c', apiKey: 'k' })()).resolves.toEqual({ clientId: 'c', apiKey: 'k' });
+    const source = secrets(new Error('not read'));
+    await expect(mxCredentialsProvider({ clientId: 'c', apiKey: 'k' }, source)()).resolves.toEqual({
+      clientId: 'c',
+      apiKey: 'k',
+    });
+    expect(source.calls).toBe(0);
   });
 
   it('reads {client_id, api_key} from the secret', async () => {

@@ -1,0 +1,89 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { esbuildOptions } from '../../infra/bundling.ts';
+import { FUNCTION_NAMES, FUNCTION_SPECS, type SdkClient, sdkClientsOf } from '../../infra/constructs/function-specs.ts';
+import { functionEntry } from '../../infra/constructs/relay-function.ts';
+import { LAMBDA_NODE } from '../support/lambda-runtime.ts';
+import { synthesized } from './support/synth.ts';
+import { functionsByName, resolvedEnvironment } from './support/template.ts';
+
+/**
+ * What each function builds of the AWS SDK at start, with the environment the prod template gives it: one client per
+ * service it uses, and none it does not. A second client of a service (Powertools' SecretsProvider builds one of its
+ * own when not given one) costs every cold start its construction and, at its first call, a credentials resolution
+ * and a connection of its own; the stack's floor (BENCHMARKS.md, cold start) holds one of each.
+ */
+
+/** The client class each service's package exports. */
+const CLIENT_CLASSES: Readonly<Record<SdkClient, { package: string; className: string }>> = {
+  dynamodb: { package: '@aws-sdk/client-dynamodb', className: 'DynamoDBClient' },
+  sqs: { package: '@aws-sdk/client-sqs', className: 'SQSClient' },
+  secrets: { package: '@aws-sdk/client-secrets-manager', className: 'SecretsManagerClient' },
+  kms: { package: '@aws-sdk/client-kms', className: 'KMSClient' },
+};
+
+/**
+ * Every import of a client package, wherever it is made (Powertools' too), gets the package with its client class
+ * replaced by a subclass that records each construction in `globalThis.sdkClientsBuilt`. Public exports only.
+ */
+const countingClients: Plugin = {
+  name: 'counting-sdk-clients',
+  setup(build) {
+    for (const [service, { package: name, className }] of Object.entries(CLIENT_CLASSES)) {
+      build.onResolve({ filter: new RegExp(`^${name}$`) }, (args) =>
+        args.pluginData === 'real'
+          ? undefined
+          : args.namespace === 'counted'
+            ? // The wrapper's own import of the package: the real one.
+              build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'real' })
+            : { path: name, namespace: 'counted' },
+      );
+      build.onLoad({ filter: new RegExp(`^${name}$`), namespace: 'counted' }, () => ({
+        contents: [
+          `export * from '${name}';`,
+          `import { ${className} as Real } from '${name}';`,
+          `export class ${className} extends Real {`,
+          `  constructor(...args) { super(...args); (globalThis.sdkClientsBuilt ??= []).push('${service}'); }`,
+          `}`,
+        ].join('\n'),
+        resolveDir: process.cwd(),
+        loader: 'js',
+      }));
+    }
+  },
+};
+
+const root = mkdtempSync(join(tmpdir(), 'nexus-relay-sdk-clients-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const prod = functionsByName(synthesized('prod').template, 'prod');
+
+/** The SDK clients `name` builds while its bundle is imported with the prod environment, in the order built. */
+async function clientsBuiltAtStart(name: (typeof FUNCTION_NAMES)[number]): Promise<string[]> {
+  const file = join(root, name, 'index.mjs');
+  await build({ ...esbuildOptions(functionEntry(name), file), plugins: [countingClients], logLevel: 'silent' });
+  const env = resolvedEnvironment(prod.get(name)!.properties.Environment.Variables as Record<string, unknown>);
+  const child = spawnSync(
+    LAMBDA_NODE,
+    [
+      '--input-type=module',
+      '-e',
+      'await import(process.argv[1]); process.stdout.write(JSON.stringify(globalThis.sdkClientsBuilt ?? []));',
+      pathToFileURL(file).href,
+    ],
+    { env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env }, encoding: 'utf8', cwd: '/' },
+  );
+  if (child.status !== 0) throw new Error(`${name} did not load: ${child.stderr.slice(-500)}`);
+  return JSON.parse(child.stdout) as string[];
+}
+
+describe('SDK clients built at start (prod environment)', () => {
+  it.each(FUNCTION_NAMES)('%s builds one client per service it uses', async (name) => {
+    const built = await clientsBuiltAtStart(name);
+    expect([...built].sort()).toEqual([...sdkClientsOf(FUNCTION_SPECS[name])].sort());
+  });
+});
