@@ -90,10 +90,18 @@ module.exports = {
       from: { path: '^lib/', pathNot: '(^lib/route-table\\.ts|-routes\\.ts|^lib/compositions/.*)$' },
       to: { path: '-routes\\.ts$' },
     },
+    {
+      name: 'caches-through-bounded-cache',
+      severity: 'error',
+      comment:
+        'A per-container cache is made by lib/bounded-cache.ts alone: bounded by size rather than a pre-allocated `max`, its age read from the injected clock.',
+      from: { path: '^lib/', pathNot: '^lib/bounded-cache\\.ts$' },
+      to: { path: 'node_modules/lru-cache/' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|cdk\\.out|\\.local)/' },
+    exclude: { path: '(^|/)(cdk\\.out|\\.local)/' },
     tsPreCompilationDeps: true,
     // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to parse with: Babel's TypeScript preset
     // reads the .ts files instead (pure JavaScript; swc's native packages are not all on every registry mirror).

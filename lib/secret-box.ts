@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import { type BoundedCache, boundedCache } from './bounded-cache.ts';
 import type { Clock } from './clock.ts';
 import { NexusRelayError } from './errors.ts';
 
@@ -69,7 +69,7 @@ export class SecretBox {
   readonly #keys: DataKeySource;
   readonly #clock: Clock;
   #current: { key: Promise<DataKey>; until: number } | undefined;
-  readonly #opened: LRUCache<string, Uint8Array>;
+  readonly #opened: BoundedCache<string, Uint8Array>;
 
   readonly #openEarlierForms: boolean;
 
@@ -81,7 +81,7 @@ export class SecretBox {
     this.#keys = keys;
     this.#clock = clock;
     this.#openEarlierForms = options.openEarlierForms ?? true;
-    this.#opened = new LRUCache({ max: OPENED_KEYS_MAX, ttl: DATA_KEY_TTL_MS, ttlAutopurge: false });
+    this.#opened = boundedCache({ max: OPENED_KEYS_MAX, ttlMs: DATA_KEY_TTL_MS, clock });
   }
 
   static isSealed = (stored: string): boolean => stored.startsWith(PREFIX) || stored.startsWith(UNBOUND_PREFIX);

@@ -76,6 +76,14 @@ describe('SecretBox', () => {
     expect(await other.open(first[0]!, HERE)).toBe('a');
     expect(await other.open(first[1]!, HERE)).toBe('b');
     expect(calls.decrypt).toBe(1);
+
+    // An opened data key is trusted for DATA_KEY_TTL_MS on the box's clock, then decrypted again.
+    clock.advance(DATA_KEY_TTL_MS - 1);
+    expect(await other.open(first[0]!, HERE)).toBe('a');
+    expect(calls.decrypt).toBe(1);
+    clock.advance(1);
+    expect(await other.open(first[0]!, HERE)).toBe('a');
+    expect(calls.decrypt).toBe(2);
   });
 
   it('binds a sealed value to its item: opened for another item it is refused', async () => {
