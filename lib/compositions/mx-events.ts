@@ -23,7 +23,7 @@ export function composeMxEvents(config: Config, given?: Given) {
   const { credentials } = config.mxWebhooks;
   const authenticator = new BasicAuthenticator({
     realm: 'mx-webhooks',
-    credentials: credentials && mxWebhookCredentialsProvider(credentials, secretsOf(runtime)),
+    credentials: credentials && mxWebhookCredentialsProvider(credentials, () => secretsOf(runtime)),
     unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
     log,
   });

@@ -4,7 +4,6 @@ import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, ConfigSection } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import type { SecretsSource } from '../json-secret.ts';
 import { EmfMetrics } from '../metrics.ts';
 
 /** What a composition may be given instead of building it from the configuration (tests, benchmarks). */
@@ -14,8 +13,6 @@ export interface Given {
   mxDispatchers?: { data?: Dispatcher; sso?: Dispatcher };
   webhookDispatcher?: Dispatcher;
   metrics?: EmfMetrics;
-  /** Where every secret is read (lib/compositions/secrets.ts: one Powertools SecretsProvider by default). */
-  secrets?: SecretsSource;
 }
 
 /** What every composition reads of the configuration: the environment and the log level. */

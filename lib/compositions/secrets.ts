@@ -5,13 +5,13 @@ import type { Runtime, RuntimeConfig } from './runtime.ts';
 const providers = new WeakMap<Runtime<RuntimeConfig>, SecretsSource>();
 
 /**
- * The function's one reader of Secrets Manager, shared by every secret it reads (api-read and worker-poll read MX's
- * credentials and the transactions sync cursor key): Powertools' SecretsProvider builds an SDK client of its own, and
- * one client per service per container is what the functions' start and the stack's floor (BENCHMARKS.md, cold
- * start) hold. Built at start, when the first part that reads a secret is composed; a test's `given.secrets` instead.
+ * The function's one reader of Secrets Manager, shared by every secret it reads (api-read reads MX's credentials and
+ * the transactions sync cursor key): Powertools' SecretsProvider builds an SDK client of its own, and a function builds
+ * one client per AWS service at start, as the stack's floor does (BENCHMARKS.md, cold start). Parts take it as
+ * `() => secretsOf(runtime)` and ask for it only for a value configured as a secret, when they are composed: at start
+ * in a deployed function, never with values set in the environment (the local stack).
  */
 export function secretsOf(runtime: Runtime<RuntimeConfig>): SecretsSource {
-  if (runtime.given.secrets) return runtime.given.secrets;
   let provider = providers.get(runtime);
   if (!provider) providers.set(runtime, (provider = new SecretsProvider()));
   return provider;

@@ -12,7 +12,7 @@ export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClien
     clock,
     log,
     metrics,
-    secrets: secretsOf(runtime),
+    secrets: () => secretsOf(runtime),
     dispatcher: dispatcher ?? given.mxDispatchers?.sso,
   });
 }

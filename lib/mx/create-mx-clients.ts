@@ -29,9 +29,9 @@ export interface NexusClientDeps {
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
   /**
    * The SSO client, when the function makes one for its own calls too (users); else one of its own, its credentials
-   * read through `secrets` (the function's one reader of secrets, lib/compositions/secrets.ts).
+   * read through the reader `secrets` gives (the function's one, lib/compositions/secrets.ts).
    */
-  sso: SsoClient | { secrets: SecretsSource };
+  sso: SsoClient | { secrets: () => SecretsSource };
   /** Makes a user MX does not know when its first session needs it (lib/connect/mx-users.ts). */
   users?: UsersAtMx;
   /** Told of each user a session is made for (the reconcile's schedule). */
@@ -55,7 +55,7 @@ function credentialsOf(mx: Config['mx']): MxCredentialsSource {
  */
 export function createSsoClient(
   mx: Config['mx'],
-  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: SecretsSource; dispatcher?: Dispatcher },
+  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
 ): SsoClient {
   const credentials = credentialsOf(mx);
   const { clock = systemClock, log } = deps;

@@ -24,17 +24,17 @@ const secretShape = z.onFirstUse(() =>
 );
 
 /**
- * A provider for `source`: fixed values, or a Secrets Manager secret read through `secrets` (the function's one reader)
- * on first use and cached per container.
+ * A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container,
+ * through the reader `secrets` gives (the function's one; asked for a secret only).
  */
-export function mxCredentialsProvider(source: MxCredentialsSource, secrets: SecretsSource): MxCredentialsProvider {
+export function mxCredentialsProvider(source: MxCredentialsSource, secrets: () => SecretsSource): MxCredentialsProvider {
   if (!('secretArn' in source)) return async () => source;
   const read = jsonSecretReader(source.secretArn, {
     name: 'MX credentials',
     shape: '{"client_id","api_key"}',
     schema: secretShape,
     toError: (message, options) => new MxCredentialsError(message, options),
-    secrets,
+    secrets: secrets(),
   });
   return async () => {
     const secret = await read();

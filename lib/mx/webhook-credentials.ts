@@ -22,12 +22,12 @@ export interface MxWebhookCredentials {
 }
 
 /**
- * Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret read through `secrets` (the
- * function's one reader).
+ * Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret read through the reader
+ * `secrets` gives (the function's one; asked for a secret only).
  */
 export function mxWebhookCredentialsProvider(
   source: MxWebhookCredentialsSource,
-  secrets: SecretsSource,
+  secrets: () => SecretsSource,
 ): () => Promise<MxWebhookCredentials> {
   if (!('secretArn' in source)) return async () => source;
   return jsonSecretReader(source.secretArn, {
@@ -35,6 +35,6 @@ export function mxWebhookCredentialsProvider(
     shape: '{"username","password"}',
     schema: secretShape,
     toError: (message, options) => new MxWebhookCredentialsError(message, options),
-    secrets,
+    secrets: secrets(),
   });
 }

@@ -59,7 +59,7 @@ describe(`function bundles in a Lambda-like runtime (Node ${LAMBDA_NODE_VERSION}
 
   it('fails for a bundle that imports a package the runtime lacks', async () => {
     // middy left out of the bundle: nothing on the module path gives it.
-    const file = await buildFunctionBundle(join(root, 'broken'), 'api-docs', ['@middy/core']);
+    const file = await buildFunctionBundle(join(root, 'broken'), 'api-docs', { external: ['@middy/core'] });
     const load = loadInRuntime(file, environmentOf('api-docs'));
     expect(load.ok).toBe(false);
     expect(load.error).toMatch(/Cannot find (package|module) '@middy\/core'/);

@@ -1,14 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import type { Plugin } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { esbuildOptions } from '../../infra/bundling.ts';
-import { FUNCTION_NAMES, FUNCTION_SPECS, type SdkClient, sdkClientsOf } from '../../infra/constructs/function-specs.ts';
-import { functionEntry } from '../../infra/constructs/relay-function.ts';
-import { LAMBDA_NODE } from '../support/lambda-runtime.ts';
+import {
+  FUNCTION_NAMES,
+  FUNCTION_SPECS,
+  type FunctionName,
+  type SdkClient,
+  sdkClientsOf,
+} from '../../infra/constructs/function-specs.ts';
+import { buildFunctionBundle, runOnBundle } from '../support/lambda-runtime.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
@@ -19,6 +22,8 @@ import { functionsByName, resolvedEnvironment } from './support/template.ts';
  * and a connection of its own; the stack's floor (BENCHMARKS.md, cold start) holds one of each.
  */
 
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 /** The client class each service's package exports. */
 const CLIENT_CLASSES: Readonly<Record<SdkClient, { package: string; className: string }>> = {
   dynamodb: { package: '@aws-sdk/client-dynamodb', className: 'DynamoDBClient' },
@@ -28,8 +33,9 @@ const CLIENT_CLASSES: Readonly<Record<SdkClient, { package: string; className: s
 };
 
 /**
- * Every import of a client package, wherever it is made (Powertools' too), gets the package with its client class
- * replaced by a subclass that records each construction in `globalThis.sdkClientsBuilt`. Public exports only.
+ * Every import of a client package, wherever it is made (Powertools' too), gets the package with its bare client class
+ * (the one the relay and Powertools build) replaced by a subclass that records each construction in
+ * `globalThis.sdkClientsBuilt`; everything else the package exports is its own.
  */
 const countingClients: Plugin = {
   name: 'counting-sdk-clients',
@@ -51,7 +57,7 @@ const countingClients: Plugin = {
           `  constructor(...args) { super(...args); (globalThis.sdkClientsBuilt ??= []).push('${service}'); }`,
           `}`,
         ].join('\n'),
-        resolveDir: process.cwd(),
+        resolveDir: PROJECT_ROOT,
         loader: 'js',
       }));
     }
@@ -62,20 +68,16 @@ const root = mkdtempSync(join(tmpdir(), 'nexus-relay-sdk-clients-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const prod = functionsByName(synthesized('prod').template, 'prod');
 
-/** The SDK clients `name` builds while its bundle is imported with the prod environment, in the order built. */
-async function clientsBuiltAtStart(name: (typeof FUNCTION_NAMES)[number]): Promise<string[]> {
-  const file = join(root, name, 'index.mjs');
-  await build({ ...esbuildOptions(functionEntry(name), file), plugins: [countingClients], logLevel: 'silent' });
-  const env = resolvedEnvironment(prod.get(name)!.properties.Environment.Variables as Record<string, unknown>);
-  const child = spawnSync(
-    LAMBDA_NODE,
-    [
-      '--input-type=module',
-      '-e',
-      'await import(process.argv[1]); process.stdout.write(JSON.stringify(globalThis.sdkClientsBuilt ?? []));',
-      pathToFileURL(file).href,
-    ],
-    { env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env }, encoding: 'utf8', cwd: '/' },
+const prodEnvironment = (name: FunctionName) =>
+  resolvedEnvironment(prod.get(name)!.properties.Environment.Variables as Record<string, unknown>);
+
+/** The SDK clients `name` builds while its bundle is imported with `env`, in the order built. */
+async function clientsBuiltAtStart(name: FunctionName, env: Record<string, string>): Promise<string[]> {
+  const file = await buildFunctionBundle(join(root, name), name, { plugins: [countingClients] });
+  const child = runOnBundle(
+    'await import(process.argv[1]); process.stdout.write(JSON.stringify(globalThis.sdkClientsBuilt ?? []));',
+    file,
+    env,
   );
   if (child.status !== 0) throw new Error(`${name} did not load: ${child.stderr.slice(-500)}`);
   return JSON.parse(child.stdout) as string[];
@@ -83,7 +85,20 @@ async function clientsBuiltAtStart(name: (typeof FUNCTION_NAMES)[number]): Promi
 
 describe('SDK clients built at start (prod environment)', () => {
   it.each(FUNCTION_NAMES)('%s builds one client per service it uses', async (name) => {
-    const built = await clientsBuiltAtStart(name);
+    const built = await clientsBuiltAtStart(name, prodEnvironment(name));
     expect([...built].sort()).toEqual([...sdkClientsOf(FUNCTION_SPECS[name])].sort());
+  });
+
+  it('builds no Secrets Manager client where every credential is a value of the environment (the local stack)', async () => {
+    const { MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN, ...read } = prodEnvironment('api-read');
+    expect([MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN]).not.toContain(undefined);
+    expect(await clientsBuiltAtStart('api-read', { ...read, MX_CLIENT_ID: 'client', MX_API_KEY: 'key' })).not.toContain(
+      'secrets',
+    );
+    const { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: webhookSecret, ...events } = prodEnvironment('mx-events');
+    expect(webhookSecret).toBeDefined();
+    expect(
+      await clientsBuiltAtStart('mx-events', { ...events, MX_WEBHOOK_USERNAME: 'mx', MX_WEBHOOK_PASSWORD: 'password' }),
+    ).not.toContain('secrets');
   });
 });

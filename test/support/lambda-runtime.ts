@@ -2,19 +2,23 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { esbuildOptions, runReadFolderCommands } from '../../infra/bundling.ts';
 import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
 
 /**
  * Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`, with the folders it reads
- * beside it; `external` adds externals.
+ * beside it; `external` adds externals, `plugins` esbuild plugins (a test's instruments).
  */
-export async function buildFunctionBundle(root: string, name: FunctionName, external: string[] = []): Promise<string> {
+export async function buildFunctionBundle(
+  root: string,
+  name: FunctionName,
+  { external = [], plugins = [] }: { external?: string[]; plugins?: Plugin[] } = {},
+): Promise<string> {
   const file = join(root, name, 'index.mjs');
   const options = esbuildOptions(functionEntry(name), file);
-  await build({ ...options, external: [...(options.external ?? []), ...external], logLevel: 'silent' });
+  await build({ ...options, external: [...(options.external ?? []), ...external], plugins, logLevel: 'silent' });
   runReadFolderCommands(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
   return file;
 }
@@ -47,7 +51,7 @@ process.stdout.write(JSON.stringify({
 }));`;
 
 /** Runs `script` (an ES module) on the bundle `file` in a fresh LAMBDA_NODE process with only `env` (plus PATH), from `/`. */
-const runOnBundle = (script: string, file: string, env: Record<string, string>, args: readonly string[] = []) =>
+export const runOnBundle = (script: string, file: string, env: Record<string, string>, args: readonly string[] = []) =>
   spawnSync(LAMBDA_NODE, ['--input-type=module', '-e', script, pathToFileURL(file).href, ...args], {
     env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', ...env },
     encoding: 'utf8',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MxWebhookCredentialsError, mxWebhookCredentialsProvider } from '../../../lib/mx/webhook-credentials.ts';
+import { noSecretReads } from '../../support/secrets.ts';
 
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-webhook-AbCdEf';
 const secrets = (value: unknown) => ({
@@ -16,22 +17,20 @@ const secrets = (value: unknown) => ({
 
 describe('mxWebhookCredentialsProvider', () => {
   it('returns fixed credentials as given', async () => {
-    const source = secrets(new Error('not read'));
-    await expect(mxWebhookCredentialsProvider({ username: 'u', password: 'p' }, source)()).resolves.toEqual({
+    await expect(mxWebhookCredentialsProvider({ username: 'u', password: 'p' }, noSecretReads)()).resolves.toEqual({
       username: 'u',
       password: 'p',
     });
-    expect(source.reads).toBe(0);
   });
 
   it('reads {username, password} from the secret (Powertools caches it)', async () => {
     const source = secrets({ username: 'mx-webhooks', password: 's3cr3t' });
-    const provider = mxWebhookCredentialsProvider({ secretArn }, source);
+    const provider = mxWebhookCredentialsProvider({ secretArn }, () => source);
     await expect(provider()).resolves.toEqual({ username: 'mx-webhooks', password: 's3cr3t' });
   });
 
   it('names the bad fields of a badly shaped secret, never its values', async () => {
-    const provider = mxWebhookCredentialsProvider({ secretArn }, secrets({ username: 'do-not-print-me', password: '' }));
+    const provider = mxWebhookCredentialsProvider({ secretArn }, () => secrets({ username: 'do-not-print-me', password: '' }));
     const error = await provider().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MxWebhookCredentialsError);
     expect((error as MxWebhookCredentialsError).code).toBe('MX_WEBHOOK_CREDENTIALS_INVALID');
@@ -40,7 +39,7 @@ describe('mxWebhookCredentialsProvider', () => {
   });
 
   it('wraps a failed read', async () => {
-    const provider = mxWebhookCredentialsProvider({ secretArn }, secrets(new Error('AccessDenied')));
+    const provider = mxWebhookCredentialsProvider({ secretArn }, () => secrets(new Error('AccessDenied')));
     await expect(provider()).rejects.toMatchObject({ code: 'MX_WEBHOOK_CREDENTIALS_INVALID' });
   });
 });

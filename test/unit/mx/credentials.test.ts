@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MxCredentialsError, mxCredentialsProvider } from '../../../lib/mx/credentials.ts';
+import { noSecretReads } from '../../support/secrets.ts';
 
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-AbCdEf';
 const secrets = (value: unknown) => ({
@@ -16,21 +17,19 @@ const secrets = (value: unknown) => ({
 
 describe('mxCredentialsProvider', () => {
   it('returns fixed credentials as given', async () => {
-    const source = secrets(new Error('not read'));
-    await expect(mxCredentialsProvider({ clientId: 'c', apiKey: 'k' }, source)()).resolves.toEqual({
+    await expect(mxCredentialsProvider({ clientId: 'c', apiKey: 'k' }, noSecretReads)()).resolves.toEqual({
       clientId: 'c',
       apiKey: 'k',
     });
-    expect(source.calls).toBe(0);
   });
 
   it('reads {client_id, api_key} from the secret', async () => {
-    const provider = mxCredentialsProvider({ secretArn }, secrets({ client_id: 'client-7', api_key: 's3cr3t' }));
+    const provider = mxCredentialsProvider({ secretArn }, () => secrets({ client_id: 'client-7', api_key: 's3cr3t' }));
     await expect(provider()).resolves.toEqual({ clientId: 'client-7', apiKey: 's3cr3t' });
   });
 
   it('names the missing fields of a badly shaped secret, never its values', async () => {
-    const provider = mxCredentialsProvider({ secretArn }, secrets({ client_id: '', api_key: 'do-not-print-me' }));
+    const provider = mxCredentialsProvider({ secretArn }, () => secrets({ client_id: '', api_key: 'do-not-print-me' }));
     const error = await provider().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MxCredentialsError);
     expect((error as MxCredentialsError).code).toBe('MX_CREDENTIALS_INVALID');
@@ -39,7 +38,7 @@ describe('mxCredentialsProvider', () => {
   });
 
   it('wraps a failed read', async () => {
-    const provider = mxCredentialsProvider({ secretArn }, secrets(new Error('AccessDenied')));
+    const provider = mxCredentialsProvider({ secretArn }, () => secrets(new Error('AccessDenied')));
     await expect(provider()).rejects.toMatchObject({ code: 'MX_CREDENTIALS_INVALID' });
   });
 });
