@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import type { AttemptError } from './attempt.ts';
 import {
@@ -171,17 +171,12 @@ export class DeliveriesRepository {
   async claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
     const now = this.clock.now();
     const claimed = await conditionalOutput(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET lease_until = :until',
-          ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition} AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ...ATTEMPT_FROM.values, ':now': now },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
+      updateDelivery(this.table, webhookId, msgId, {
+        UpdateExpression: 'SET lease_until = :until',
+        ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition} AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
+        ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ...ATTEMPT_FROM.values, ':now': now },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     const item = claimed?.output.Attributes;
     return item ? fromItem(item as DeliveryItem) : undefined;
@@ -226,18 +221,11 @@ export class DeliveriesRepository {
       set.push('failure_reason = :reason');
       values[':reason'] = resolution.reason;
     }
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
-          ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        }),
-      ),
-    );
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
+      ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
+      ExpressionAttributeValues: values,
+    });
   }
 
   /**
@@ -246,41 +234,27 @@ export class DeliveriesRepository {
    */
   track(webhookId: string, msgId: string, dueAtMs: number): Promise<boolean> {
     const due = dueKey(webhookId, msgId, dueAtMs);
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET gsi2pk = :due_pk, gsi2sk = :due_sk',
-          ConditionExpression: `${ATTEMPT_FROM.condition} AND attribute_not_exists(gsi2pk)`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ...ATTEMPT_FROM.values },
-        }),
-      ),
-    );
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression: 'SET gsi2pk = :due_pk, gsi2sk = :due_sk',
+      ConditionExpression: `${ATTEMPT_FROM.condition} AND attribute_not_exists(gsi2pk)`,
+      ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ...ATTEMPT_FROM.values },
+    });
   }
 
   /** Ends a pending or pending_endpoint delivery without an attempt (its subscription is gone). False when it was neither. */
   markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression:
-            'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
-            'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
-          ConditionExpression: SUBSCRIPTION_DELETED_FROM.condition,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': 'failed',
-            ':reason': reason,
-            ...SUBSCRIPTION_DELETED_FROM.values,
-            ':now': toIso(this.clock.now()),
-          },
-        }),
-      ),
-    );
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression:
+        'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
+        'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
+      ConditionExpression: SUBSCRIPTION_DELETED_FROM.condition,
+      ExpressionAttributeValues: {
+        ':failed': 'failed',
+        ':reason': reason,
+        ...SUBSCRIPTION_DELETED_FROM.values,
+        ':now': toIso(this.clock.now()),
+      },
+    });
   }
 
   /**
@@ -289,24 +263,17 @@ export class DeliveriesRepository {
    */
   markPendingEndpoint(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
     const now = this.clock.now();
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
-          ConditionExpression: `${KEPT_FOR_ENDPOINT_FROM.condition} AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':pending_endpoint': 'pending_endpoint',
-            ...KEPT_FOR_ENDPOINT_FROM.values,
-            ':count': attemptCount,
-            ':now': now,
-            ':now_iso': toIso(now),
-          },
-        }),
-      ),
-    );
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
+      ConditionExpression: `${KEPT_FOR_ENDPOINT_FROM.condition} AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
+      ExpressionAttributeValues: {
+        ':pending_endpoint': 'pending_endpoint',
+        ...KEPT_FOR_ENDPOINT_FROM.values,
+        ':count': attemptCount,
+        ':now': now,
+        ':now_iso': toIso(now),
+      },
+    });
   }
 
   /**
@@ -320,28 +287,22 @@ export class DeliveriesRepository {
     from: { status: MoveFrom<'replay' | 'resume'>; attemptCount: number },
   ): Promise<boolean> {
     const now = this.clock.now();
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.delivery(webhookId, msgId),
-          UpdateExpression:
-            'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl, ' +
-            'gsi2pk = :due_pk, gsi2sk = :due_sk REMOVE failure_reason, next_attempt_at',
-          ConditionExpression: '#status = :from AND attempt_count = :count',
-          ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
-          ExpressionAttributeValues: {
-            ':pending': 'pending',
-            ':from': from.status,
-            ':count': from.attemptCount,
-            ':now': toIso(now),
-            ':ttl': toEpochSeconds(now + DELIVERY_RETENTION_MS),
-            ':due_pk': dueKey(webhookId, msgId, now).gsi2pk,
-            ':due_sk': dueKey(webhookId, msgId, now).gsi2sk,
-          },
-        }),
-      ),
-    );
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression:
+        'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl, ' +
+        'gsi2pk = :due_pk, gsi2sk = :due_sk REMOVE failure_reason, next_attempt_at',
+      ConditionExpression: '#status = :from AND attempt_count = :count',
+      ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
+      ExpressionAttributeValues: {
+        ':pending': 'pending',
+        ':from': from.status,
+        ':count': from.attemptCount,
+        ':now': toIso(now),
+        ':ttl': toEpochSeconds(now + DELIVERY_RETENTION_MS),
+        ':due_pk': dueKey(webhookId, msgId, now).gsi2pk,
+        ':due_sk': dueKey(webhookId, msgId, now).gsi2sk,
+      },
+    });
   }
 
   /**
@@ -475,6 +436,25 @@ export class DeliveriesRepository {
     } while (next && deliveries.length < request.limit && reads < MAX_READS_PER_PAGE);
     return { deliveries, ...(next ? { next: next as unknown as DeliveryLogKey } : {}) };
   }
+}
+
+type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
+
+/** One update of a delivery's item, its expressions free to name the delivery's status `#status`. */
+function updateDelivery(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate) {
+  return table.client.send(
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: keys.delivery(webhookId, msgId),
+      ExpressionAttributeNames: { '#status': 'status' },
+      ...update,
+    }),
+  );
+}
+
+/** `updateDelivery` under its condition: false when the condition did not hold (the delivery had moved on). */
+function updateDeliveryIf(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate): Promise<boolean> {
+  return conditionalWrite(updateDelivery(table, webhookId, msgId, update));
 }
 
 /** GSI1 sort keys are `{created_at}#{msg_id}`, so ISO bounds compare as time: `since` ≤ created_at < `until`. */

@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
+  type CreateTableCommandInput,
   type DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
@@ -294,6 +295,35 @@ export async function conditionalOutput<T>(write: Promise<T>): Promise<{ output:
   }
 }
 
+/**
+ * The table's key schema and indexes as DynamoDB describes them: what createTable makes locally and the stack's table
+ * (infra/constructs/data-table.ts) is held to by test/infra/stack.test.ts.
+ */
+export const TABLE_KEY_SCHEMA: Required<Pick<CreateTableCommandInput, 'KeySchema' | 'GlobalSecondaryIndexes'>> = {
+  KeySchema: [
+    { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
+    { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: TABLE_KEYS.gsi1,
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+    {
+      IndexName: TABLE_KEYS.gsi2,
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'KEYS_ONLY' },
+    },
+  ],
+};
+
 /** Creates the table as CDK does in AWS (used by the local runtime and tests). Idempotent. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -309,28 +339,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: TABLE_KEYS.gsi2pk, AttributeType: 'S' },
           { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: 'S' },
         ],
-        KeySchema: [
-          { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
-          { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: TABLE_KEYS.gsi1,
-            KeySchema: [
-              { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
-              { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-          {
-            IndexName: TABLE_KEYS.gsi2,
-            KeySchema: [
-              { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
-              { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        ...TABLE_KEY_SCHEMA,
       }),
     );
   } catch (error) {

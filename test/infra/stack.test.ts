@@ -5,7 +5,7 @@ import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, consumerOf } from '.
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, TABLE_KEYS } from '../../lib/store/table.ts';
+import { createTable, TABLE_KEY_SCHEMA, TABLE_KEYS } from '../../lib/store/table.ts';
 import { synthesized } from './support/synth.ts';
 import {
   functionsByName,
@@ -219,28 +219,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: resourceName(env),
         BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
-          { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: TABLE_KEYS.gsi1,
-            KeySchema: [
-              { AttributeName: TABLE_KEYS.gsi1pk, KeyType: 'HASH' },
-              { AttributeName: TABLE_KEYS.gsi1sk, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-          {
-            IndexName: TABLE_KEYS.gsi2,
-            KeySchema: [
-              { AttributeName: TABLE_KEYS.gsi2pk, KeyType: 'HASH' },
-              { AttributeName: TABLE_KEYS.gsi2sk, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        ...TABLE_KEY_SCHEMA,
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
       });
     });
