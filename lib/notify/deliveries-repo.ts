@@ -102,11 +102,6 @@ interface DeliveryItem {
 }
 
 /**
- * Deliveries: item `WEBHOOK#{id}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}`,
- * `{created_at}#{msg_id}`). Every write is conditional so that duplicate queue messages and concurrent workers
- * cannot create, attempt or record the same thing twice.
- */
-/**
  * The condition that a delivery is in a state `move` may start from (DELIVERY_MOVES), and its values: what makes a
  * move's write conditional on the domain's rule.
  */
@@ -120,6 +115,11 @@ const ATTEMPT_FROM = statusAllows('attempt');
 const SUBSCRIPTION_DELETED_FROM = statusAllows('subscriptionDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
+/**
+ * Deliveries: item `WEBHOOK#{id}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}`,
+ * `{created_at}#{msg_id}`). Every write is conditional so that duplicate queue messages and concurrent workers
+ * cannot create, attempt or record the same thing twice.
+ */
 export class DeliveriesRepository {
   constructor(
     private readonly table: TableRef,
@@ -440,7 +440,10 @@ export class DeliveriesRepository {
 
 type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
-/** One update of a delivery's item, its expressions free to name the delivery's status `#status`. */
+/**
+ * One update of a delivery's item. It names the delivery's status `#status`, so its expressions must use that name (every
+ * update reads or sets the status): DynamoDB refuses a name no expression uses.
+ */
 function updateDelivery(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate) {
   return table.client.send(
     new UpdateCommand({

@@ -18,7 +18,12 @@ export async function buildFunctionBundle(
 ): Promise<string> {
   const file = join(root, name, 'index.mjs');
   const options = esbuildOptions(functionEntry(name), file);
-  await build({ ...options, external: [...(options.external ?? []), ...external], plugins, logLevel: 'silent' });
+  await build({
+    ...options,
+    external: [...(options.external ?? []), ...external],
+    plugins: [...(options.plugins ?? []), ...plugins],
+    logLevel: 'silent',
+  });
   runReadFolderCommands(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
   return file;
 }

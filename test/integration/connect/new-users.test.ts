@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../../infra/local/local-stack.ts';
+import { useLocalStack } from '../../support/local-stack.ts';
 
 /**
  * A user MX does not know is made at MX the first time a session needs it (any read, refresh or member create), not
@@ -8,13 +9,7 @@ import { type LocalStack, startLocalStack } from '../../../infra/local/local-sta
 const USERS_ROUTE = 'POST /{client_id}/users';
 let stack: LocalStack;
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+useLocalStack((started) => (stack = started));
 
 async function get(path: string) {
   const response = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });

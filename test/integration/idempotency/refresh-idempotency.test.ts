@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../../infra/local/local-stack.ts';
+import { useLocalStack } from '../../support/local-stack.ts';
 
 /**
  * Idempotency-Key on the real refresh operations: the whole local stack (gateway → api-refresh → dynalite,
@@ -12,13 +13,7 @@ const AGGREGATE_CALLS = 'GET /members/{member_guid}/aggregate';
 
 let stack: LocalStack;
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+useLocalStack((started) => (stack = started));
 
 /** A simulator member whose aggregation runs a minute: it stays active throughout the test. */
 async function newMember(): Promise<string> {

@@ -21,6 +21,17 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
   let log: CapturingLog;
   let nexus: NexusClient;
   let userId: string;
+  /** One container's MX client: the shared session table, the mock MX, this test's clock and log. */
+  const containerClient = () =>
+    createNexusClient(mxConfig, {
+      metrics: noMetrics,
+      table: local.table,
+      clock,
+      log,
+      dispatchers: { data: agent, sso: agent },
+      sessionBox: testSessionBox,
+      sso: { secrets: noSecretReads },
+    });
 
   beforeEach(() => {
     agent = mockAgent();
@@ -32,15 +43,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       .persist();
     clock = new ManualClock();
     log = new CapturingLog();
-    nexus = createNexusClient(mxConfig, {
-      metrics: noMetrics,
-      table: local.table,
-      clock,
-      log,
-      dispatchers: { data: agent, sso: agent },
-      sessionBox: testSessionBox,
-      sso: { secrets: noSecretReads },
-    });
+    nexus = containerClient();
     userId = `user-${randomUUID()}`;
   });
 
@@ -78,15 +81,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
   });
 
   it('picks up the session a second container stored after MX refused the one this container keeps in memory', async () => {
-    const other = createNexusClient(mxConfig, {
-      metrics: noMetrics,
-      table: local.table,
-      clock,
-      log,
-      dispatchers: { data: agent, sso: agent },
-      sessionBox: testSessionBox,
-      sso: { secrets: noSecretReads },
-    });
+    const other = containerClient();
     await nexus.readMember(userId, 'MBR-1');
     mx.liveSessions.delete('SESSION-TOKEN-1');
     await other.readMember(userId, 'MBR-1'); // 401, replaced by SESSION-TOKEN-2 in the table

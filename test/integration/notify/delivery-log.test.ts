@@ -1,26 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
-import { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';
+import type { Receiver } from '../../unit/notify/support/receiver.ts';
+import { type NotifyHarness, USER_KEY, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
 let sequence = 0;
 
-beforeAll(async () => {
-  harness = await startNotifyHarness();
-  receiver = await Receiver.start({ now: () => harness.clock.now() });
-});
-afterAll(async () => {
-  await receiver?.close();
-  await harness?.stop();
-});
-beforeEach(async () => {
-  receiver.requests.length = 0;
-  receiver.respond = (_, response) => response.writeHead(204).end();
-  await harness.reset();
-});
+useNotifyHarness((started) => ({ harness, receiver } = started));
 
 function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
   sequence += 1;

@@ -1,6 +1,6 @@
 import { noMetrics } from '../../../lib/metrics.ts';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Sweeper } from '../../../lib/aggregation/sweeper.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
@@ -12,8 +12,8 @@ import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoint
 import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
-import { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, startNotifyHarness } from './harness.ts';
+import type { Receiver } from '../../unit/notify/support/receiver.ts';
+import { type NotifyHarness, useNotifyHarness } from './harness.ts';
 
 /**
  * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
@@ -57,19 +57,11 @@ async function dueKeyOf(webhookId: string, msgId: string): Promise<string | unde
   return Item?.gsi2sk as string | undefined;
 }
 
-beforeAll(async () => {
-  harness = await startNotifyHarness();
-  receiver = await Receiver.start({ now: () => harness.clock.now() });
+useNotifyHarness((started) => {
+  ({ harness, receiver } = started);
   sweeper = sweeperWith();
 });
-afterAll(async () => {
-  await receiver?.close();
-  await harness?.stop();
-});
 beforeEach(async () => {
-  receiver.requests.length = 0;
-  receiver.respond = (_, response) => response.writeHead(204).end();
-  await harness.reset();
   // Leave every delivery of earlier tests behind the stall window: each test sees only its own.
   harness.clock.advance(STALL_MS * 10);
   await sweeper.sweep();

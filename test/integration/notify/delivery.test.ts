@@ -1,31 +1,19 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DELIVERY_RETENTION_MS } from '../../../lib/notify/delivery.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { type NotifyHarness, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
 let sequence = 0;
 const DAY = 24 * 60 * 60 * 1000;
 
-beforeAll(async () => {
-  harness = await startNotifyHarness();
-  receiver = await Receiver.start({ now: () => harness.clock.now() });
-});
-afterAll(async () => {
-  await receiver?.close();
-  await harness?.stop();
-});
-beforeEach(async () => {
-  receiver.requests.length = 0;
-  receiver.respond = (_, response) => response.writeHead(204).end();
-  await harness.reset();
-});
+useNotifyHarness((started) => ({ harness, receiver } = started));
 afterEach(() => {
   harness.logs.length = 0;
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
@@ -27,7 +27,7 @@ import { DeliveriesRepository } from '../../../lib/notify/deliveries-repo.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import type { TableRef } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
-import type { ReceivedRequest } from '../../unit/notify/support/receiver.ts';
+import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 
 export interface LogEntry {
   level: keyof Log;
@@ -211,6 +211,30 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
 }
 
 export type NotifyHarness = Awaited<ReturnType<typeof startNotifyHarness>>;
+
+/**
+ * A test file's harness and a webhook receiver on its clock, started once and stopped after the file; before each test
+ * the receiver is emptied and answers 204 again, and the harness is reset. `onStart` is handed both once started.
+ */
+export function useNotifyHarness(onStart: (started: { harness: NotifyHarness; receiver: Receiver }) => void): void {
+  let harness: NotifyHarness | undefined;
+  let receiver: Receiver | undefined;
+  beforeAll(async () => {
+    const started = await startNotifyHarness();
+    harness = started;
+    receiver = await Receiver.start({ now: () => started.clock.now() });
+    onStart({ harness: started, receiver });
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await harness?.stop();
+  });
+  beforeEach(async () => {
+    receiver!.requests.length = 0;
+    receiver!.respond = (_, response) => response.writeHead(204).end();
+    await harness!.reset();
+  });
+}
 
 /** A resolver that knows only `names`; anything else does not resolve. */
 export function resolverOf(names: Record<string, string | string[]>): Resolver {

@@ -1,17 +1,12 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../../infra/local/local-stack.ts';
+import { useLocalStack } from '../../support/local-stack.ts';
 import { committedOpenApiDocument } from '../../../infra/openapi.ts';
 
 let stack: LocalStack;
 
-beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.stop();
-});
+useLocalStack((started) => (stack = started));
 
 describe('GET /openapi.json through the local gateway', () => {
   it('answers 200 without an API key: the committed generated document, valid OpenAPI 3.1', async () => {

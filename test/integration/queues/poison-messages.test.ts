@@ -1,8 +1,9 @@
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../../lib/queue/queue-names.ts';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
+import { receiveMessages } from '../../support/receive-messages.ts';
 
 /**
  * Nothing dropped: a message an SQS-driven worker cannot parse arrives in its queue's dead-letter queue byte for
@@ -25,28 +26,13 @@ afterAll(async () => {
 const MALFORMED = ['{"job_id": "job_1", "step":', '{"unknown":"shape"}', '[]'];
 
 async function receiveAll(queueUrl: string, count: number, waitMs = 20_000) {
-  const received: { body: string; attributes: Record<string, string | undefined> }[] = [];
-  const deadline = Date.now() + waitMs;
-  while (received.length < count && Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 60,
-      }),
-    );
-    for (const message of Messages) {
-      received.push({
-        body: message.Body!,
-        attributes: Object.fromEntries(
-          Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
-        ),
-      });
-    }
-  }
-  return received;
+  const received = await receiveMessages(sqs, queueUrl, count, { timeoutMs: waitMs, visibilityTimeout: 60 });
+  return received.map((message) => ({
+    body: message.Body!,
+    attributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
+    ),
+  }));
 }
 
 describe.each(QUEUE_NAMES)('the %s queue', (role) => {

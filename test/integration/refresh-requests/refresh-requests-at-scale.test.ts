@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Message, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
+import { receiveMessages } from '../../support/receive-messages.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { startEnginesProcess } from '../notify/engines-process.ts';
 import { maxInAnySpan } from '../../unit/refresh-requests/support/max-in-span.ts';
@@ -162,23 +163,6 @@ async function sendAll(bodies: string[]): Promise<void> {
   );
 }
 
-async function drain(queueUrl: string, expected: number, timeoutMs: number): Promise<Message[]> {
-  const messages: Message[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (messages.length < expected && Date.now() < deadline) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    messages.push(...Messages);
-  }
-  return messages;
-}
-
 /** The shuffle is seeded, so that every run sends the same mix in the same order. */
 function shuffled<T>(items: T[]): T[] {
   let seed = 7;
@@ -225,7 +209,9 @@ it(
     const isTerminal = (event: { type: string }) => TERMINAL_TYPES.includes(event.type);
     await receiver.waitFor(isTerminal, UNIQUE, 60_000 + (UNIQUE * 1000) / 10);
     const allTerminalMs = Date.now() - startedAt;
-    const deadLettered = await drain(stack.engines.deadLetterQueueUrls['refresh-requests'], INVALID, 10_000);
+    const deadLettered = await receiveMessages(sqs, stack.engines.deadLetterQueueUrls['refresh-requests'], INVALID, {
+      timeoutMs: 10_000,
+    });
     // A little longer, for any second webhook or aggregate call to show up.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
 

@@ -4,9 +4,7 @@ import { noSecretReads } from '../../support/secrets.ts';
 
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-AbCdEf';
 const secrets = (value: unknown) => ({
-  calls: 0,
   async get(name: string, options?: unknown) {
-    this.calls++;
     expect(name).toBe(secretArn);
     expect(options).toEqual({ maxAge: 900 });
     if (value instanceof Error) throw value;
