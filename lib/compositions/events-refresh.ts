@@ -43,8 +43,9 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   // (a connection refused in time is a call never sent, retried even for aggregate). Sessions are shared with the
   // other functions through the table.
   const dispatchers = runtime.given.mxDispatchers;
+  const mxData = dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs);
   const nexus = nexusClientOf(runtime, table, {
-    dispatchers: { data: dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs), sso: dispatchers?.sso },
+    dispatchers: { data: mxData, sso: dispatchers?.sso },
     beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
   });
@@ -63,5 +64,10 @@ export function composeEventsRefresh(config: Config, given?: Given) {
     log,
     metrics,
   });
-  return { handler: sqsRecordHandler(runtime, (message) => refreshRequests.handle(message)), runtime, refreshRequests };
+  return {
+    handler: sqsRecordHandler(runtime, (message) => refreshRequests.handle(message)),
+    runtime,
+    refreshRequests,
+    mxData,
+  };
 }
