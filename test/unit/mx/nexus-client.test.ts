@@ -4,7 +4,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import type { SessionManager } from '../../../lib/mx/sessions.ts';
 import { NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
-import { FakeMx, headerOf } from './support/fake-mx.ts';
+import { type FakeMx, fakeMxWorld, headerOf } from './support/fake-mx.ts';
 import {
   API_KEY,
   CapturingLog,
@@ -13,7 +13,6 @@ import {
   MemorySessionLease,
   MemorySessionStore,
   member,
-  mockAgent,
   recordedCalls,
 } from './support/fakes.ts';
 import { mxStack } from './support/mx-stack.ts';
@@ -33,13 +32,8 @@ describe('NexusClient', () => {
   let sessions: SessionManager;
 
   beforeEach(() => {
-    agent = mockAgent();
-    mx = new FakeMx(agent);
-    store = new MemorySessionStore();
-    clock = new ManualClock();
-    lease = new MemorySessionLease(clock);
+    ({ agent, mx, store, clock, lease, log } = fakeMxWorld());
     timer = new FakeTimer();
-    log = new CapturingLog();
     stack = container();
     sessions = stack.sessions;
   });

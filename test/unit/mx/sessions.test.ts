@@ -8,7 +8,7 @@ import type { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { SESSION_LEASE_MS, SESSION_REUSE_MS, SESSION_TOUCH_INTERVAL_MS, SessionManager } from '../../../lib/mx/sessions.ts';
 import { SSO_MEDIA_TYPE, type SsoClient } from '../../../lib/mx/sso.ts';
 import { MxTransport, NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
-import { FakeMx } from './support/fake-mx.ts';
+import { type FakeMx, fakeMxWorld } from './support/fake-mx.ts';
 import {
   API_KEY,
   CapturingLog,
@@ -38,12 +38,7 @@ describe('SessionManager', () => {
   let sessions: SessionManager;
 
   beforeEach(() => {
-    agent = mockAgent();
-    mx = new FakeMx(agent);
-    store = new MemorySessionStore();
-    clock = new ManualClock();
-    lease = new MemorySessionLease(clock);
-    log = new CapturingLog();
+    ({ agent, mx, store, clock, lease, log } = fakeMxWorld());
     ({ data, sso, retry, sessions } = mxStack({ dispatcher: agent, store, lease, clock, log }));
   });
 

@@ -1,5 +1,6 @@
 import type { MockAgent } from 'undici';
-import { CLIENT_ID, DATA_ORIGIN, SSO_ORIGIN } from './fakes.ts';
+import { ManualClock } from '../../../../lib/clock.ts';
+import { CapturingLog, CLIENT_ID, DATA_ORIGIN, MemorySessionLease, MemorySessionStore, mockAgent, SSO_ORIGIN } from './fakes.ts';
 
 type Reply = { statusCode: number; data: object };
 type ReplyOptions = { headers?: unknown; path: string; method: string };
@@ -55,4 +56,21 @@ export class FakeMx {
         ? handler(options)
         : { statusCode: 401, data: { error: { code: 4011, message: 'Session expired' } } };
   }
+}
+
+/**
+ * One test's MX world: MX behind a MockAgent, an in-memory session store and lease on a manual clock, and a log that
+ * keeps its lines. The containers a test builds over it share MX, the store and the lease.
+ */
+export function fakeMxWorld() {
+  const agent = mockAgent();
+  const clock = new ManualClock();
+  return {
+    agent,
+    mx: new FakeMx(agent),
+    store: new MemorySessionStore(),
+    clock,
+    lease: new MemorySessionLease(clock),
+    log: new CapturingLog(),
+  };
 }
