@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MxCredentialsError, mxCredentialsProvider } from '../../../lib/mx/credentials.ts';
-import { noSecretReads } from '../../support/secrets.ts';
+import { noSecretReads, secretHolding } from '../../support/secrets.ts';
 
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-AbCdEf';
-const secrets = (value: unknown) => ({
-  async get(name: string, options?: unknown) {
-    expect(name).toBe(secretArn);
-    expect(options).toEqual({ maxAge: 900 });
-    if (value instanceof Error) throw value;
-    // The secret's text, as Secrets Manager holds it.
-    return (typeof value === 'string' ? value : JSON.stringify(value)) as never;
-  },
-});
+const secrets = (value: unknown) => secretHolding(secretArn, value);
 
 describe('mxCredentialsProvider', () => {
   it('returns fixed credentials as given', async () => {
