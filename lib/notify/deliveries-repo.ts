@@ -292,7 +292,7 @@ export class DeliveriesRepository {
         'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl, ' +
         'gsi2pk = :due_pk, gsi2sk = :due_sk REMOVE failure_reason, next_attempt_at',
       ConditionExpression: '#status = :from AND attempt_count = :count',
-      ExpressionAttributeNames: { '#status': 'status', '#ttl': TABLE_KEYS.ttl },
+      ExpressionAttributeNames: { '#ttl': TABLE_KEYS.ttl },
       ExpressionAttributeValues: {
         ':pending': 'pending',
         ':from': from.status,
@@ -441,16 +441,16 @@ export class DeliveriesRepository {
 type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
 /**
- * One update of a delivery's item. It names the delivery's status `#status`, so its expressions must use that name (every
- * update reads or sets the status): DynamoDB refuses a name no expression uses.
+ * One update of a delivery's item. It names the delivery's status `#status`, beside the names the update gives, so its
+ * expressions must use that name (every update reads or sets the status): DynamoDB refuses a name no expression uses.
  */
 function updateDelivery(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate) {
   return table.client.send(
     new UpdateCommand({
       TableName: table.tableName,
       Key: keys.delivery(webhookId, msgId),
-      ExpressionAttributeNames: { '#status': 'status' },
       ...update,
+      ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
     }),
   );
 }
