@@ -297,9 +297,10 @@ export async function conditionalOutput<T>(write: Promise<T>): Promise<{ output:
 
 /**
  * The table's key schema and indexes as DynamoDB describes them: what createTable makes locally and the stack's table
- * (infra/constructs/data-table.ts) is held to by test/infra/stack.test.ts.
+ * (infra/constructs/data-table.ts) is held to by test/infra/stack.test.ts. A new object at each call: the SDK's input
+ * types are mutable, and no caller can change another's.
  */
-export const TABLE_KEY_SCHEMA: Required<Pick<CreateTableCommandInput, 'KeySchema' | 'GlobalSecondaryIndexes'>> = {
+export const tableKeySchema = (): Required<Pick<CreateTableCommandInput, 'KeySchema' | 'GlobalSecondaryIndexes'>> => ({
   KeySchema: [
     { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' },
     { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' },
@@ -322,7 +323,7 @@ export const TABLE_KEY_SCHEMA: Required<Pick<CreateTableCommandInput, 'KeySchema
       Projection: { ProjectionType: 'KEYS_ONLY' },
     },
   ],
-};
+});
 
 /** Creates the table as CDK does in AWS (used by the local runtime and tests). Idempotent. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
@@ -339,7 +340,7 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
           { AttributeName: TABLE_KEYS.gsi2pk, AttributeType: 'S' },
           { AttributeName: TABLE_KEYS.gsi2sk, AttributeType: 'S' },
         ],
-        ...TABLE_KEY_SCHEMA,
+        ...tableKeySchema(),
       }),
     );
   } catch (error) {

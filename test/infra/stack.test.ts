@@ -5,7 +5,7 @@ import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, consumerOf } from '.
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTable, TABLE_KEY_SCHEMA, TABLE_KEYS } from '../../lib/store/table.ts';
+import { createTable, TABLE_KEYS, tableKeySchema } from '../../lib/store/table.ts';
 import { synthesized } from './support/synth.ts';
 import {
   functionsByName,
@@ -219,7 +219,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: resourceName(env),
         BillingMode: 'PAY_PER_REQUEST',
-        ...TABLE_KEY_SCHEMA,
+        ...tableKeySchema(),
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
       });
     });
