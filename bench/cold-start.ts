@@ -5,6 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE, NODE_HTTP_CJS, esbuildOptions, isNodeHttp } from '../infra/bundling.ts';
+import { type EnvironmentResources, functionEnvironment } from '../infra/constructs/function-environment.ts';
+import { ENVIRONMENTS, resourceName } from '../infra/environments.ts';
+import { QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
 import {
   FUNCTION_NAMES,
   FUNCTION_SPECS,
@@ -37,6 +40,11 @@ const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
  * margin; 25 narrow it, within the full run's budget.
  */
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 25);
+/**
+ * Rounds more of each function and its floor alone, for the target's ratio: the functions nearest it sit within a
+ * 25-round median's spread of 1.25× (their 95 % intervals span it), and the other bundles' comparisons need no more.
+ */
+const TARGET_RUNS = Number(process.env.BENCH_COLD_TARGET_RUNS ?? 25);
 const PROFILE_RUNS = 3;
 /** How many of the functions missing their target get profiled (the worst first). */
 const MAX_PROFILED = 2;
@@ -46,33 +54,46 @@ const TARGET_RATIO = 1.25;
 const RSS_GOAL_RATIO = 1.2;
 const DIR = join(WORK_DIR, 'cold-start');
 
-/** What a deployed function's environment looks like (config parses at import; nothing connects). */
-const FUNCTION_ENV = {
-  NEXUS_RELAY_ENV: 'dev',
-  AWS_REGION: 'us-east-1',
-  TABLE_NAME: 'nexus-relay-dev',
-  POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-poll',
-  DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-delivery',
-  MX_BASE_URL: 'https://int-data.moneydesktop.com',
-  MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com',
-  MX_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-AbCdEf',
-  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:mx-webhooks-AbCdEf',
-  // What infra/stack.ts gives the functions that take refresh requests from EventBridge (a superset is harmless: a
-  // variable a function has no use for is at most checked to be well formed).
-  REFRESH_REQUESTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests',
-  REFRESH_REQUESTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-refresh-requests-dlq',
-  // What it gives api-jobs, which counts every queue's dead letters.
-  POLL_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-poll-dlq',
-  DELIVERY_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/nexus-relay-dev-delivery-dlq',
-  // What infra/stack.ts gives the functions that seal or open webhook signing secrets.
-  WEBHOOK_SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/0f0e0d0c-0b0a-0908-0706-050403020100',
-  // What infra/stack.ts gives the functions that call MX (their session tokens are sealed).
-  SESSION_TOKENS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/1f1e1d1c-1b1a-1918-1716-151413121110',
-  // What it gives the functions that sign transactions sync cursors (the key is read from the secret at the first sync).
-  SYNC_CURSOR_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sync-cursor-key-AbCdEf',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  LOG_LEVEL: 'WARN',
+/**
+ * What the stack makes, named as AWS names it in the prod environment: the function environments below are built from
+ * these by the stack's own code (infra/constructs/function-environment.ts).
+ */
+const PROD = ENVIRONMENTS.prod;
+const ACCOUNT = '000000000000';
+const arnOf = (service: string, resource: string) => `arn:aws:${service}:${PROD.region}:${ACCOUNT}:${resource}`;
+const queueUrlOf = (queueName: string) => `https://sqs.${PROD.region}.amazonaws.com/${ACCOUNT}/${queueName}`;
+const PROD_RESOURCES: EnvironmentResources = {
+  tableName: resourceName(PROD.name),
+  queueUrls: Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, queueUrlOf(resourceName(PROD.name, queue))])) as Record<
+    QueueName,
+    string
+  >,
+  deadLetterQueueUrls: Object.fromEntries(
+    QUEUE_NAMES.map((queue) => [queue, queueUrlOf(resourceName(PROD.name, `${queue}-dlq`))]),
+  ) as Record<QueueName, string>,
+  secretArns: {
+    mxCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-credentials-AbCdEf'),
+    mxWebhookCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-webhook-credentials-AbCdEf'),
+    syncCursorKey: arnOf('secretsmanager', 'secret:nexus-relay/prod/sync-cursor-key-AbCdEf'),
+  },
+  keyArns: {
+    sessionTokens: arnOf('kms', 'key/1f1e1d1c-1b1a-1918-1716-151413121110'),
+    webhookSecrets: arnOf('kms', 'key/0f0e0d0c-0b0a-0908-0706-050403020100'),
+  },
 };
+
+/**
+ * A deployed function's environment at a cold start (its configuration parses at import; nothing connects): what the
+ * stack gives it in prod, and the region Lambda sets. The SDK's warning about Node versions it no longer supports is
+ * off, as it would write to the output the import's timing is read from on a development machine's older Node.
+ */
+const environmentOf = (name: FunctionName): Record<string, string> => ({
+  ...(functionEnvironment(name, PROD, PROD_RESOURCES) as Record<string, string>),
+  AWS_REGION: PROD.region,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
+/** For the baselines, floors and probes: every variable any function is given (the configuration probes parse all). */
+const ANY_FUNCTION_ENV: Record<string, string> = Object.assign({}, ...FUNCTION_NAMES.map(environmentOf));
 
 /** Each SDK client's packages (function-specs) and what a baseline imports of them. */
 const SDK_CLIENTS = {
@@ -111,8 +132,8 @@ const bundlesUndici = (metafile: Metafile) =>
     Object.keys(output.inputs).some((path) => path.includes('node_modules/undici/')),
   );
 
-/** The undici dispatchers the project imports (lib/undici.ts), as an entry's line. */
-const UNDICI_DISPATCHERS = `export { Agent, Pool, buildConnector } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`;
+/** What the project imports of undici (lib/undici.ts: its dispatchers and `request`), as an entry's line. */
+const UNDICI_DISPATCHERS = `export { Agent, Pool, buildConnector, request } from '${join(PROJECT_ROOT, 'lib', 'undici.ts')}';`;
 
 /** SDK clients constructed, priced against the baseline that only imports them (api-webhooks' and worker-deliver's). */
 const CONSTRUCTED_CLIENTS = ['dynamodb', 'sqs', 'kms'] as const satisfies readonly SdkClient[];
@@ -241,7 +262,11 @@ interface Bundle {
   bytes: number;
   gzipBytes: number;
   metafile: Metafile;
+  /** The environment it is imported with: its function's (environmentOf), or ANY_FUNCTION_ENV. */
+  env: Record<string, string>;
   times: number[];
+  /** Import times of the target's extra rounds (functions and floors only; TARGET_RUNS). */
+  targetTimes: number[];
   /** Resident set size right after the import (bytes), one per import. */
   rss: number[];
   /** Import times and RSS with `NODE_OPTIONS=--enable-source-maps` (functions only; what the stack set before). */
@@ -264,6 +289,7 @@ async function buildBundle(
   key: string,
   entry: string,
   variant: 'bundled' | 'external' | 'esm-http' = 'bundled',
+  env: Record<string, string> = ANY_FUNCTION_ENV,
 ): Promise<Bundle> {
   const file = join(DIR, 'bundles', key.replace(/[^a-z0-9+-]/gi, '_'), 'index.mjs');
   const options = esbuildOptions(entry, file);
@@ -280,7 +306,9 @@ async function buildBundle(
     bytes: contents.byteLength,
     gzipBytes: gzipSync(contents).byteLength,
     metafile: result.metafile,
+    env,
     times: [],
+    targetTimes: [],
     rss: [],
     sourceMapTimes: [],
     sourceMapRss: [],
@@ -298,9 +326,9 @@ const IMPORT_SCRIPT =
  * One fresh process importing the bundle: milliseconds from the import call until the module has evaluated, and
  * the process's resident set size then.
  */
-function importOnce(file: string, nodeOptions?: string): { ms: number; rss: number } {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(file).href], {
-    env: { PATH: process.env.PATH, ...FUNCTION_ENV, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
+function importOnce(bundle: Bundle, nodeOptions?: string): { ms: number; rss: number } {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', IMPORT_SCRIPT, pathToFileURL(bundle.file).href], {
+    env: { PATH: process.env.PATH, ...bundle.env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
     encoding: 'utf8',
   });
   const [ms, rss] = child.stdout.split(' ').map(Number) as [number, number];
@@ -332,7 +360,7 @@ function profileImport(bundle: Bundle): Map<string, number> {
     const child = spawnSync(
       process.execPath,
       ['--input-type=module', '-e', PROFILE_SCRIPT, pathToFileURL(bundle.file).href, out],
-      { env: { PATH: process.env.PATH, ...FUNCTION_ENV }, encoding: 'utf8' },
+      { env: { PATH: process.env.PATH, ...bundle.env }, encoding: 'utf8' },
     );
     if (child.status !== 0) throw new Error(`profiling ${bundle.file} failed: ${child.stderr}`);
     addInto(total, profileByOwner(out));
@@ -405,13 +433,17 @@ export async function run(): Promise<BenchResult> {
   mkdirSync(join(DIR, 'src'), { recursive: true });
 
   const bundles: Bundle[] = [];
-  for (const name of FUNCTION_NAMES) bundles.push(await buildBundle(name, functionEntry(name)));
   for (const name of FUNCTION_NAMES) {
-    bundles.push(await buildBundle(withRuntimeSdk(name), functionEntry(name), 'external'));
+    bundles.push(await buildBundle(name, functionEntry(name), 'bundled', environmentOf(name)));
+  }
+  for (const name of FUNCTION_NAMES) {
+    bundles.push(await buildBundle(withRuntimeSdk(name), functionEntry(name), 'external', environmentOf(name)));
   }
   const find = (key: string) => bundles.find((b) => b.key === key)!;
   const httpShimmed = FUNCTION_NAMES.filter((name) => NODE_HTTP_CJS in find(name).metafile.inputs);
-  for (const name of httpShimmed) bundles.push(await buildBundle(withEsmHttp(name), functionEntry(name), 'esm-http'));
+  for (const name of httpShimmed) {
+    bundles.push(await buildBundle(withEsmHttp(name), functionEntry(name), 'esm-http', environmentOf(name)));
+  }
 
   // Baseline entries: the SDK clients each function uses, and nothing else; plus the clients each bundle loads.
   const clientSets = new Map<string, SdkClient[]>();
@@ -457,7 +489,7 @@ export async function run(): Promise<BenchResult> {
   const random = seededRandom(8);
   for (const bundle of bundles) {
     try {
-      importOnce(bundle.file); // warms the file cache, and finds bundles that cannot load
+      importOnce(bundle); // warms the file cache, and finds bundles that cannot load
     } catch (error) {
       bundle.failed = (error as Error).message;
       console.error(`cold-start: ${bundle.key} does not import: ${bundle.failed}`);
@@ -469,26 +501,40 @@ export async function run(): Promise<BenchResult> {
       random,
     );
     for (const bundle of order) {
-      const { ms, rss } = importOnce(bundle.file);
+      const { ms, rss } = importOnce(bundle);
       bundle.times.push(ms);
       bundle.rss.push(rss);
       if ((FUNCTION_NAMES as readonly string[]).includes(bundle.key)) {
-        const withMaps = importOnce(bundle.file, SOURCE_MAPS_AT_START);
+        const withMaps = importOnce(bundle, SOURCE_MAPS_AT_START);
         bundle.sourceMapTimes.push(withMaps.ms);
         bundle.sourceMapRss.push(withMaps.rss);
       }
     }
   }
 
+  // The target's extra rounds: each function and each floor, shuffled as above.
+  const targetBundles = [...new Set(FUNCTION_NAMES.flatMap((name) => [find(name), find(floorOf(name))]))].filter(
+    (bundle) => !bundle.failed,
+  );
+  for (let round = 0; round < TARGET_RUNS; round++) {
+    for (const bundle of shuffled(targetBundles, random)) bundle.targetTimes.push(importOnce(bundle).ms);
+  }
+  /** A function's or floor's import times over every round it was in (RUNS + TARGET_RUNS), in round order. */
+  const targetSamples = (bundle: Bundle) => [...bundle.times, ...bundle.targetTimes];
+
   const baselineOf = (name: FunctionName) => find(baselineName(sdkClientsOf(FUNCTION_SPECS[name])));
   const floorBundleOf = (name: FunctionName) => find(floorOf(name));
-  const ratioOf = (name: FunctionName) => median(find(name).times) / median(floorBundleOf(name).times);
+  const ratioOf = (name: FunctionName) => median(targetSamples(find(name))) / median(targetSamples(floorBundleOf(name)));
   // How far the machine's noise moves that ratio: its 95 % interval, the rounds resampled (a function and its floor
   // are imported in the same rounds). An interval on one side of the target is a verdict this run's noise cannot turn.
   const intervals = new Map(
     FUNCTION_NAMES.map((name) => [
       name,
-      ratioOfMediansInterval(find(name).times, floorBundleOf(name).times, seededRandom(FUNCTION_NAMES.indexOf(name) + 1)),
+      ratioOfMediansInterval(
+        targetSamples(find(name)),
+        targetSamples(floorBundleOf(name)),
+        seededRandom(FUNCTION_NAMES.indexOf(name) + 1),
+      ),
     ]),
   );
   const intervalOf = (name: FunctionName) => intervals.get(name)!;
@@ -516,8 +562,8 @@ export async function run(): Promise<BenchResult> {
       used.length > 0 ? used.join(', ') : 'none',
       sdkImports(fn.metafile).map(short).join(', ') || 'none',
       `${kib(fn.bytes)} (${kib(fn.gzipBytes)} gz)`,
-      fn.failed ? 'does not import' : `${fmt(median(fn.times))} (min ${fmt(Math.min(...fn.times))})`,
-      `${fmt(median(floor.times))} (min ${fmt(Math.min(...floor.times))}; ${kib(floor.bytes)})`,
+      fn.failed ? 'does not import' : `${fmt(median(targetSamples(fn)))} (min ${fmt(Math.min(...targetSamples(fn)))})`,
+      `${fmt(median(targetSamples(floor)))} (min ${fmt(Math.min(...targetSamples(floor)))}; ${kib(floor.bytes)})`,
       `${fmt(ratio, 2)}× ${ratio <= TARGET_RATIO ? '✅' : '❌'} (${fmt(intervalOf(name).low, 2)}–${fmt(intervalOf(name).high, 2)})`,
       fn.failed
         ? '—'
@@ -650,10 +696,10 @@ export async function run(): Promise<BenchResult> {
       `\`${name}\``,
       fmt(base),
       bundlesUndici(fn.metafile) ? 'yes' : 'no',
-      `${fmt(median(floor.times))} (${kib(floor.bytes)})`,
+      `${fmt(median(targetSamples(floor)))} (${kib(floor.bytes)})`,
       `${fmt(floorRatioOf(name), 2)}×`,
-      fmt(median(floor.times) * TARGET_RATIO - median(floor.times)),
-      fmt(median(fn.times) - median(floor.times)),
+      fmt(median(targetSamples(floor)) * (TARGET_RATIO - 1)),
+      fmt(median(targetSamples(fn)) - median(targetSamples(floor))),
       `${fmt(ratioOf(name), 2)}×`,
     ];
   });
@@ -755,8 +801,9 @@ export async function run(): Promise<BenchResult> {
     '',
     `**Method:** every bundle is built with the stack's own options (\`esbuildOptions\` from \`infra/bundling.ts\`: ESM, ${LAMBDA_BUNDLE.target}, minified, ` +
       '`mainFields: module,main`, createRequire banner, the AWS SDK bundled). Import time = `await import(bundle)` in a fresh `node --input-type=module` process ' +
-      "(with a deployed function's environment variables), " +
-      `${RUNS} processes per bundle, interleaved in shuffled rounds; tables show medians. ` +
+      "(each function with the environment the stack gives it in prod, from the stack's own `infra/constructs/function-environment.ts`; baselines, floors and probes with every variable any function is given), " +
+      `${RUNS} processes per bundle, interleaved in shuffled rounds, then ${TARGET_RUNS} more rounds of the functions and their floors alone, ` +
+      `for the target's ratio (it and the function and floor imports it divides are over all ${RUNS + TARGET_RUNS} rounds; every other comparison is over the first ${RUNS}); tables show medians. ` +
       "A function's ratio to its floor comes with its 95 % interval: the rounds resampled with replacement 2,000 times (each round keeps its function and floor imports together), the ratio of medians of each resample, its 2.5th and 97.5th percentiles. " +
       'The same functions and baselines built with `@aws-sdk/*` external (how they were shipped before: the SDK resolved from `node_modules`, as Lambda resolves the copy its runtime provides) are timed in the same rounds. ' +
       'Sizes are the minified `.mjs` without its source map. Measured on Node ' +

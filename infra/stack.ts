@@ -6,23 +6,22 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import type { ConfigValues } from '../lib/config.ts';
 import { grantAccess } from './constructs/access.ts';
 import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import { ALARM_PERIOD, RelayAlarms } from './constructs/alarms.ts';
 import { RelayDashboard } from './constructs/dashboard.ts';
 import { RelayMetrics } from './constructs/relay-metrics.ts';
 import { DataTable } from './constructs/data-table.ts';
-import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type FunctionSpec } from './constructs/function-specs.ts';
+import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from './constructs/function-specs.ts';
 import { RelayHttpApi } from './constructs/http-api.ts';
 import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
+import { type EnvironmentResources, functionEnvironment } from './constructs/function-environment.ts';
 import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
-import { deadLetterUrlVariable, type QueueName, queueUrlVariable } from '../lib/queue/queue-names.ts';
-import { ROUTES } from '../lib/route-table.ts';
+import type { QueueName } from '../lib/queue/queue-names.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
@@ -31,9 +30,6 @@ export const DETECTION_LAG_ALARM_MS = 60_000;
 export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
 /** MX 429s in 5 minutes: MX is asking the relay to slow down. */
 export const MX_THROTTLE_ALARM_COUNT = 20;
-
-/** Variables a function may be given: lib/config.ts's, plus the secret's ARN (read by config once it is wired). */
-type FunctionEnvironment = Partial<Record<keyof ConfigValues | 'MX_CREDENTIALS_SECRET_ARN', string>>;
 
 export interface NexusRelayStackProps extends StackProps {
   settings: EnvironmentSettings;
@@ -116,39 +112,25 @@ export class NexusRelayStack extends Stack {
       removalPolicy,
     });
 
-    // Every function but api-docs and api-fallback (which read only the environment and the log level) parses the whole
-    // configuration at start, so each gets every required variable; what a function can actually touch is decided by
-    // its grants below, not by its variables.
-    // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all.
-    const keyLimit = String(settings.apiThrottle.rateLimit * 30);
-    const environmentFor = (fnName: FunctionName, spec: FunctionSpec): Record<string, string> =>
-      ({
-        NEXUS_RELAY_ENV: settings.name,
-        LOG_LEVEL: settings.logLevel,
-        TABLE_NAME: this.table.tableName,
-        POLL_QUEUE_URL: this.queues.poll.queue.queueUrl,
-        DELIVERY_QUEUE_URL: this.queues.delivery.queue.queueUrl,
-        MX_BASE_URL: settings.mx.baseUrl,
-        MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
-        MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
-        ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: this.secrets.mxCredentials.secretArn } : {}),
-        ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: sessionTokensKey.keyArn } : {}),
-        ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: this.secrets.mxWebhookCredentials.secretArn } : {}),
-        ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: webhookSecretsKey.keyArn } : {}),
-        ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: this.secrets.syncCursorKey.secretArn } : {}),
-        ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
-          ? { API_KEY_REQUESTS_PER_MINUTE: keyLimit }
-          : {}),
-        ...(spec.sendsTo.includes('refresh-requests')
-          ? { [queueUrlVariable('refresh-requests')]: this.queues['refresh-requests'].queue.queueUrl }
-          : {}),
-        ...Object.fromEntries(
-          [...new Set([...(spec.deadLettersTo ?? []), ...(spec.countsDeadLetters ?? [])])].map((queue) => [
-            deadLetterUrlVariable(queue),
-            this.queues[queue].deadLetterQueue.queueUrl,
-          ]),
-        ),
-      }) satisfies FunctionEnvironment;
+    const resources: EnvironmentResources = {
+      tableName: this.table.tableName,
+      queueUrls: {
+        poll: this.queues.poll.queue.queueUrl,
+        delivery: this.queues.delivery.queue.queueUrl,
+        'refresh-requests': this.queues['refresh-requests'].queue.queueUrl,
+      },
+      deadLetterQueueUrls: {
+        poll: this.queues.poll.deadLetterQueue.queueUrl,
+        delivery: this.queues.delivery.deadLetterQueue.queueUrl,
+        'refresh-requests': this.queues['refresh-requests'].deadLetterQueue.queueUrl,
+      },
+      secretArns: {
+        mxCredentials: this.secrets.mxCredentials.secretArn,
+        mxWebhookCredentials: this.secrets.mxWebhookCredentials.secretArn,
+        syncCursorKey: this.secrets.syncCursorKey.secretArn,
+      },
+      keyArns: { sessionTokens: sessionTokensKey.keyArn, webhookSecrets: webhookSecretsKey.keyArn },
+    };
 
     this.alarms = new RelayAlarms(this, 'Alarms', {
       topicName: name('alarms'),
@@ -183,7 +165,7 @@ export class NexusRelayStack extends Stack {
         name: fnName,
         functionName: name(fnName),
         spec,
-        environment: environmentFor(fnName, spec),
+        environment: functionEnvironment(fnName, settings, resources),
         logRetention: settings.logRetention,
         removalPolicy,
         logLevel: settings.logLevel,
