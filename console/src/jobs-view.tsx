@@ -2,10 +2,21 @@ import type { Job, JobStatus } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from './poll.ts';
 import type { Signed } from './sign-in.tsx';
-import { age, Empty, Loading, ProblemView, Status, valueOf } from './ui.tsx';
+import { age, type Column, Empty, ListTable, Loading, ProblemView, Status, valueOf } from './ui.tsx';
 import { hrefOf, navigate, type Route } from './route.ts';
 
 const STATUSES: JobStatus[] = ['aggregating', 'succeeded', 'action_required', 'failed', 'timed_out'];
+
+/** The jobs list's columns, ages as of `now`. */
+const jobColumns = (now: number): Column<Job>[] => [
+  { label: 'Job', cell: (job) => <a href={`#/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a> },
+  { label: 'User', cell: (job) => job.user_id },
+  { label: 'Member', cell: (job) => job.member_guid },
+  { label: 'Status', cell: (job) => <Status value={job.status} /> },
+  { label: 'Connection', cell: (job) => job.connection_status ?? '–' },
+  { label: 'Polls', cell: (job) => job.polls },
+  { label: 'Age', cell: (job) => age(job.created_at, now) },
+];
 
 /** A user's jobs, newest first (of one member when the route names it); jobs in flight update by themselves. */
 export function JobsView({ signed, route }: { signed: Signed; route: Extract<Route, { view: 'jobs' }> }) {
@@ -105,38 +116,7 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
           No jobs{route.status ? ` ${route.status}` : ''} for {route.member ? `${route.member} of ${route.user}` : route.user}.
         </Empty>
       )}
-      {shown.length > 0 && (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">User</th>
-              <th scope="col">Member</th>
-              <th scope="col">Status</th>
-              <th scope="col">Connection</th>
-              <th scope="col">Polls</th>
-              <th scope="col">Age</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((job) => (
-              <tr key={job.id} data-job={job.id}>
-                <td data-label="Job">
-                  <a href={`#/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a>
-                </td>
-                <td data-label="User">{job.user_id}</td>
-                <td data-label="Member">{job.member_guid}</td>
-                <td data-label="Status">
-                  <Status value={job.status} />
-                </td>
-                <td data-label="Connection">{job.connection_status ?? '–'}</td>
-                <td data-label="Polls">{job.polls}</td>
-                <td data-label="Age">{age(job.created_at, now)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {shown.length > 0 && <ListTable rows={shown} id={(job) => job.id} rowName="job" columns={jobColumns(now)} />}
       {inFlight && (
         <p class="muted live" role="status">
           Jobs in flight update by themselves.

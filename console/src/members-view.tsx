@@ -4,7 +4,7 @@ import { type Member, memberOf, needsUser, userActionOf } from './members.ts';
 import { usePolling } from './poll.ts';
 import { hrefOf, navigate, type Route } from './route.ts';
 import type { Signed } from './sign-in.tsx';
-import { age, Empty, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
+import { age, type Column, Empty, ListTable, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
 
 /** MX's default page size. */
 const PAGE_SIZE = 25;
@@ -94,6 +94,77 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
   };
 
   const members = listed?.members ?? [];
+  const columns: Column<Member>[] = [
+    {
+      label: 'Member',
+      cell: (member) => (
+        <>
+          {member.name ?? '–'}
+          <br />
+          <code class="muted">{member.guid}</code>
+        </>
+      ),
+    },
+    { label: 'Institution', cell: (member) => member.institution_code ?? '–' },
+    {
+      label: 'Connection',
+      cell: (member) => (
+        <>
+          <Status value={member.connection_status ?? 'unknown'} tone={toneOf(member)} />
+          {member.connection_status_message && <div class="muted">{member.connection_status_message}</div>}
+        </>
+      ),
+    },
+    {
+      label: 'The user',
+      cell: (member) =>
+        needsUser(member) ? (
+          <>
+            <strong class="needs-user">Needs the user</strong>
+            <div class="muted">{userActionOf(member)}</div>
+          </>
+        ) : (
+          <span class="muted">nothing to do</span>
+        ),
+    },
+    {
+      label: 'Last aggregation',
+      cell: (member) => (
+        <>
+          <When iso={member.aggregated_at} now={now} />
+          <div class="muted">
+            last success: <When iso={member.successfully_aggregated_at} now={now} />
+          </div>
+        </>
+      ),
+    },
+    { label: 'Aggregating', cell: (member) => (member.is_being_aggregated ? <Status value="aggregating" /> : 'no') },
+    {
+      label: 'Use cases',
+      cell: (member) =>
+        member.use_cases === null || member.use_cases === undefined || member.use_cases.length === 0
+          ? '–'
+          : member.use_cases.join(', '),
+    },
+    {
+      label: 'Actions',
+      cell: (member) => (
+        <div class="actions">
+          <a href={hrefOf({ view: 'jobs', user: route.user, member: member.guid })} aria-label={`Jobs of ${member.guid}`}>
+            Jobs
+          </a>
+          <button
+            type="button"
+            onClick={() => refresh(member)}
+            disabled={refreshing !== undefined}
+            aria-label={`Refresh ${member.guid}`}
+          >
+            {refreshing === member.guid ? 'Refreshing…' : 'Refresh'}
+          </button>
+        </div>
+      ),
+    },
+  ];
   return (
     <section aria-labelledby="members-title">
       <h1 id="members-title">Members{route.user ? ` of ${route.user}` : ''}</h1>
@@ -118,78 +189,7 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
           <code>{'POST /users/{user_id}/widget_urls'}</code>).
         </Empty>
       )}
-      {members.length > 0 && (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Member</th>
-              <th scope="col">Institution</th>
-              <th scope="col">Connection</th>
-              <th scope="col">The user</th>
-              <th scope="col">Last aggregation</th>
-              <th scope="col">Aggregating</th>
-              <th scope="col">Use cases</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {members.map((member) => (
-              <tr key={member.guid} data-member={member.guid}>
-                <td data-label="Member">
-                  {member.name ?? '–'}
-                  <br />
-                  <code class="muted">{member.guid}</code>
-                </td>
-                <td data-label="Institution">{member.institution_code ?? '–'}</td>
-                <td data-label="Connection">
-                  <Status value={member.connection_status ?? 'unknown'} tone={toneOf(member)} />
-                  {member.connection_status_message && <div class="muted">{member.connection_status_message}</div>}
-                </td>
-                <td data-label="The user">
-                  {needsUser(member) ? (
-                    <>
-                      <strong class="needs-user">Needs the user</strong>
-                      <div class="muted">{userActionOf(member)}</div>
-                    </>
-                  ) : (
-                    <span class="muted">nothing to do</span>
-                  )}
-                </td>
-                <td data-label="Last aggregation">
-                  <When iso={member.aggregated_at} now={now} />
-                  <div class="muted">
-                    last success: <When iso={member.successfully_aggregated_at} now={now} />
-                  </div>
-                </td>
-                <td data-label="Aggregating">{member.is_being_aggregated ? <Status value="aggregating" /> : 'no'}</td>
-                <td data-label="Use cases">
-                  {member.use_cases === null || member.use_cases === undefined || member.use_cases.length === 0
-                    ? '–'
-                    : member.use_cases.join(', ')}
-                </td>
-                <td data-label="Actions">
-                  <div class="actions">
-                    <a
-                      href={hrefOf({ view: 'jobs', user: route.user, member: member.guid })}
-                      aria-label={`Jobs of ${member.guid}`}
-                    >
-                      Jobs
-                    </a>
-                    <button
-                      type="button"
-                      onClick={() => refresh(member)}
-                      disabled={refreshing !== undefined}
-                      aria-label={`Refresh ${member.guid}`}
-                    >
-                      {refreshing === member.guid ? 'Refreshing…' : 'Refresh'}
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {members.length > 0 && <ListTable rows={members} id={(member) => member.guid} rowName="member" columns={columns} />}
       {aggregating && (
         <p class="muted live" role="status">
           Members being aggregated update by themselves.

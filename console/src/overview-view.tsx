@@ -15,7 +15,7 @@ import { userActionOf } from './members.ts';
 import { SuccessRateChart } from './success-rate-chart.tsx';
 import { hrefOf } from './route.ts';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+import { type Column, Empty, ListTable, Loading, ProblemView, Status, time } from './ui.tsx';
 
 interface Overview {
   attention: Job[];
@@ -81,6 +81,104 @@ function nextStep(job: Job): string {
   return 'Refresh again; if it fails again, the member needs its user';
 }
 
+/** A job's id, linked to the job. */
+const jobCell: Column<Job> = {
+  label: 'Job',
+  cell: (job) => <a href={hrefOf({ view: 'job', id: job.id })}>{job.id}</a>,
+};
+/** A job's user, linked to the user's jobs. */
+const jobUserCell: Column<Job> = {
+  label: 'User',
+  cell: (job) => <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a>,
+};
+
+const ATTENTION: Column<Job>[] = [
+  jobCell,
+  jobUserCell,
+  {
+    label: 'Status',
+    cell: (job) => (
+      <>
+        <Status value={job.status} />
+        {job.connection_status && <span class="muted"> {job.connection_status}</span>}
+      </>
+    ),
+  },
+  {
+    label: 'MX asks / next step',
+    cell: (job) => (
+      <>
+        {(job.challenges ?? []).map((challenge) => (
+          <div key={challenge.guid}>“{challenge.label ?? challenge.type ?? 'a question'}”</div>
+        ))}
+        <div class="muted">{nextStep(job)}</div>
+      </>
+    ),
+  },
+  { label: 'Ended', cell: (job) => (job.finished_at ? time(job.finished_at) : '–') },
+];
+
+const MEMBERS_NEEDING_USER: Column<MemberNeedingUser>[] = [
+  {
+    label: 'Member',
+    cell: (member) => (
+      <a href={hrefOf({ view: 'jobs', user: member.user_id, member: member.member_guid })}>{member.member_guid}</a>
+    ),
+  },
+  {
+    label: 'User',
+    cell: (member) => <a href={hrefOf({ view: 'members', user: member.user_id })}>{member.user_id}</a>,
+  },
+  { label: 'Status', cell: (member) => <Status value={member.connection_status} /> },
+  { label: 'Next step', class: 'muted wrap', cell: userActionOf },
+  { label: 'Since', cell: (member) => time(member.needs_user_since) },
+];
+
+const RUNNING: Column<Job>[] = [
+  jobCell,
+  jobUserCell,
+  { label: 'Member', cell: (job) => job.member_guid },
+  { label: 'Started', cell: (job) => time(job.created_at) },
+];
+
+type FailingWebhook = Overview['failing'][number];
+const FAILING: Column<FailingWebhook>[] = [
+  {
+    label: 'Subscription',
+    cell: (webhook) => (
+      <>
+        <a href={hrefOf({ view: 'webhook', id: webhook.id })}>{webhook.id}</a>
+        <div class="muted wrap">{webhook.url}</div>
+      </>
+    ),
+  },
+  { label: 'Failing since', cell: (webhook) => time(webhook.failing_since!) },
+  {
+    label: 'Last failure',
+    class: 'wrap',
+    cell: ({ health: { lastFailure } }) =>
+      lastFailure ? `${lastFailure.outcome}${lastFailure.responseExcerpt ? `: ${lastFailure.responseExcerpt}` : ''}` : '–',
+  },
+  { label: 'Next attempt', cell: (webhook) => (webhook.health.nextAttemptAt ? time(webhook.health.nextAttemptAt) : '–') },
+];
+
+const QUEUES: Column<QueueState>[] = [
+  { label: 'Queue', cell: (queue) => queue.name },
+  {
+    label: 'Dead letters',
+    cell: (queue) => <Status value={String(queue.dead_letters)} tone={queue.dead_letters > 0 ? 'bad' : 'good'} />,
+  },
+  {
+    label: 'Read and move them back',
+    class: 'muted',
+    cell: (queue) => (
+      <>
+        <code>dlq list {queue.name}</code>, once the cause is fixed <code>dlq redrive {queue.name} --all</code> (the CLI)
+      </>
+    ),
+  },
+];
+
 /** Jobs, members and subscriptions across users that need watching, each a link to its detail (server keys). */
 export function OverviewView({ signed }: { signed: Signed }) {
   const [overview, setOverview] = useState<Overview | undefined>();
@@ -142,163 +240,52 @@ export function OverviewView({ signed }: { signed: Signed }) {
           {overview.attention.length === 0 ? (
             <Empty>No job ended failed, timed out or waiting for its user in the last 30 days.</Empty>
           ) : (
-            <table class="list" aria-labelledby="attention-title">
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">MX asks / next step</th>
-                  <th scope="col">Ended</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.attention.map((job) => (
-                  <tr key={job.id} data-job={job.id}>
-                    <td data-label="Job">
-                      <a href={hrefOf({ view: 'job', id: job.id })}>{job.id}</a>
-                    </td>
-                    <td data-label="User">
-                      <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a>
-                    </td>
-                    <td data-label="Status">
-                      <Status value={job.status} />
-                      {job.connection_status && <span class="muted"> {job.connection_status}</span>}
-                    </td>
-                    <td data-label="MX asks / next step">
-                      {(job.challenges ?? []).map((challenge) => (
-                        <div key={challenge.guid}>“{challenge.label ?? challenge.type ?? 'a question'}”</div>
-                      ))}
-                      <div class="muted">{nextStep(job)}</div>
-                    </td>
-                    <td data-label="Ended">{job.finished_at ? time(job.finished_at) : '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ListTable
+              labelledBy="attention-title"
+              rows={overview.attention}
+              id={(job) => job.id}
+              rowName="job"
+              columns={ATTENTION}
+            />
           )}
           <h2 id="members-title">Members needing their user ({overview.members.length})</h2>
           {overview.members.length === 0 ? (
             <Empty>No member’s connection needs its user.</Empty>
           ) : (
-            <table class="list" aria-labelledby="members-title">
-              <thead>
-                <tr>
-                  <th scope="col">Member</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Next step</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.members.map((member) => (
-                  <tr key={member.member_guid} data-member={member.member_guid}>
-                    <td data-label="Member">
-                      <a href={hrefOf({ view: 'jobs', user: member.user_id, member: member.member_guid })}>
-                        {member.member_guid}
-                      </a>
-                    </td>
-                    <td data-label="User">
-                      <a href={hrefOf({ view: 'members', user: member.user_id })}>{member.user_id}</a>
-                    </td>
-                    <td data-label="Status">
-                      <Status value={member.connection_status} />
-                    </td>
-                    <td data-label="Next step" class="muted wrap">
-                      {userActionOf(member)}
-                    </td>
-                    <td data-label="Since">{time(member.needs_user_since)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ListTable
+              labelledBy="members-title"
+              rows={overview.members}
+              id={(member) => member.member_guid}
+              rowName="member"
+              columns={MEMBERS_NEEDING_USER}
+            />
           )}
           <h2 id="running-title">Running now ({overview.running.length})</h2>
           {overview.running.length === 0 ? (
             <Empty>No aggregation is running.</Empty>
           ) : (
-            <table class="list" aria-labelledby="running-title">
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Member</th>
-                  <th scope="col">Started</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.running.map((job) => (
-                  <tr key={job.id} data-job={job.id}>
-                    <td data-label="Job">
-                      <a href={hrefOf({ view: 'job', id: job.id })}>{job.id}</a>
-                    </td>
-                    <td data-label="User">
-                      <a href={hrefOf({ view: 'jobs', user: job.user_id })}>{job.user_id}</a>
-                    </td>
-                    <td data-label="Member">{job.member_guid}</td>
-                    <td data-label="Started">{time(job.created_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ListTable labelledBy="running-title" rows={overview.running} id={(job) => job.id} rowName="job" columns={RUNNING} />
           )}
           <h2 id="failing-title">Failing subscriptions ({overview.failing.length})</h2>
           {overview.failing.length === 0 ? (
             <Empty>Every enabled subscription’s endpoint is answering.</Empty>
           ) : (
-            <table class="list" aria-labelledby="failing-title">
-              <thead>
-                <tr>
-                  <th scope="col">Subscription</th>
-                  <th scope="col">Failing since</th>
-                  <th scope="col">Last failure</th>
-                  <th scope="col">Next attempt</th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.failing.map((webhook) => (
-                  <tr key={webhook.id} data-webhook={webhook.id}>
-                    <td data-label="Subscription">
-                      <a href={hrefOf({ view: 'webhook', id: webhook.id })}>{webhook.id}</a>
-                      <div class="muted wrap">{webhook.url}</div>
-                    </td>
-                    <td data-label="Failing since">{time(webhook.failing_since!)}</td>
-                    <td data-label="Last failure" class="wrap">
-                      {webhook.health.lastFailure
-                        ? `${webhook.health.lastFailure.outcome}${webhook.health.lastFailure.responseExcerpt ? `: ${webhook.health.lastFailure.responseExcerpt}` : ''}`
-                        : '–'}
-                    </td>
-                    <td data-label="Next attempt">{webhook.health.nextAttemptAt ? time(webhook.health.nextAttemptAt) : '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ListTable
+              labelledBy="failing-title"
+              rows={overview.failing}
+              id={(webhook) => webhook.id}
+              rowName="webhook"
+              columns={FAILING}
+            />
           )}
           <h2 id="queues-title">Dead letters</h2>
-          <table class="list" aria-labelledby="queues-title">
-            <thead>
-              <tr>
-                <th scope="col">Queue</th>
-                <th scope="col">Dead letters</th>
-                <th scope="col">Read and move them back</th>
-              </tr>
-            </thead>
-            <tbody>
-              {overview.queues.map((queue) => (
-                <tr key={queue.name} data-queue={queue.name}>
-                  <td data-label="Queue">{queue.name}</td>
-                  <td data-label="Dead letters">
-                    <Status value={String(queue.dead_letters)} tone={queue.dead_letters > 0 ? 'bad' : 'good'} />
-                  </td>
-                  <td data-label="Read and move them back" class="muted">
-                    <code>dlq list {queue.name}</code>, once the cause is fixed <code>dlq redrive {queue.name} --all</code> (the
-                    CLI)
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable
+            labelledBy="queues-title"
+            rows={overview.queues}
+            id={(queue) => queue.name}
+            rowName="queue"
+            columns={QUEUES}
+          />
         </>
       )}
     </section>

@@ -33,6 +33,54 @@ export const Loading = ({ what }: { what: string }) => (
 
 export const Empty = ({ children }: { children: ComponentChildren }) => <p class="empty">{children}</p>;
 
+/** One column of a ListTable: its header, which also labels each of its cells, and what a row shows in it. */
+export interface Column<T> {
+  label: string;
+  cell: (row: T) => ComponentChildren;
+  /** The cells' class (`wrap`, `muted`, `actions`…). */
+  class?: string;
+}
+
+/**
+ * A table of rows as every view lists them: a header of the columns, then a row per item, each cell carrying its
+ * column's label as `data-label` (the narrow layout shows it beside the value). A row is keyed by `id`, and named by
+ * it in `data-<rowName>` when given (the browser tests and links find rows by it).
+ */
+export function ListTable<T>(props: {
+  columns: Column<T>[];
+  rows: T[];
+  id: (row: T) => string;
+  rowName?: string;
+  labelledBy?: string;
+  class?: string;
+}) {
+  const { columns, rows, id, rowName } = props;
+  return (
+    <table class={props.class ?? 'list'} aria-labelledby={props.labelledBy}>
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column.label} scope="col">
+              {column.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={id(row)} {...(rowName ? { [`data-${rowName}`]: id(row) } : {})}>
+            {columns.map((column) => (
+              <td key={column.label} data-label={column.label} class={column.class}>
+                {column.cell(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 const TONES: Record<string, string> = {
   succeeded: 'good',
   delivered: 'good',

@@ -1,10 +1,18 @@
 import type { Delivery, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
+import { type Column, Empty, ListTable, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
 
 /** A local date-time input's value as an ISO instant. */
 const isoOf = (local: string) => new Date(local).toISOString();
+
+/** A delivery's attempts, one row each. */
+const ATTEMPTS: Column<Delivery['attempts'][number]>[] = [
+  { label: 'Attempt at', cell: (attempt) => time(attempt.at) },
+  { label: 'Status code', cell: (attempt) => attempt.status_code ?? '–' },
+  { label: 'Latency', cell: (attempt) => `${attempt.latency_ms} ms` },
+  { label: 'Error', cell: (attempt) => attempt.error ?? '' },
+];
 
 /** One subscription's delivery log with every attempt; replay one delivery, or every delivery of a time range. */
 export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
@@ -110,26 +118,7 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
                   Replay
                 </button>
               </div>
-              <table class="attempts">
-                <thead>
-                  <tr>
-                    <th scope="col">Attempt at</th>
-                    <th scope="col">Status code</th>
-                    <th scope="col">Latency</th>
-                    <th scope="col">Error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {delivery.attempts.map((attempt) => (
-                    <tr key={attempt.at}>
-                      <td data-label="Attempt at">{time(attempt.at)}</td>
-                      <td data-label="Status code">{attempt.status_code ?? '–'}</td>
-                      <td data-label="Latency">{attempt.latency_ms} ms</td>
-                      <td data-label="Error">{attempt.error ?? ''}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <ListTable class="attempts" rows={delivery.attempts} id={(attempt) => attempt.at} columns={ATTEMPTS} />
             </li>
           ))}
         </ul>

@@ -1,7 +1,7 @@
 import { deliveryHealth, type DeliveryHealth, type Webhook, type WebhookTest } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+import { type Column, Empty, ListTable, Loading, ProblemView, Status, time } from './ui.tsx';
 
 /** The health of a subscription's last 50 deliveries: every attempt counts, with the latest failure and next retry. */
 async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealth> {
@@ -60,6 +60,70 @@ export function WebhooksView({ signed }: { signed: Signed }) {
       return `Test ${result.msg_id} ${result.delivered ? 'delivered' : 'not delivered'}: ${attempt} in ${result.attempt.latency_ms} ms.`;
     });
 
+  const columns: Column<Webhook & { health?: DeliveryHealth }>[] = [
+    { label: 'Subscription', cell: (webhook) => <a href={`#/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.id}</a> },
+    { label: 'URL', class: 'wrap', cell: (webhook) => webhook.url },
+    {
+      label: 'Status',
+      cell: (webhook) => (
+        <>
+          {webhook.status === 'enabled' && webhook.failing_since ? (
+            <>
+              <Status value="failing" tone="bad" />
+              <span class="muted"> since {time(webhook.failing_since)}</span>
+            </>
+          ) : (
+            <Status value={webhook.status} />
+          )}
+          {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+          {webhook.health?.nextAttemptAt && <div class="muted">next attempt {time(webhook.health.nextAttemptAt)}</div>}
+        </>
+      ),
+    },
+    {
+      label: 'Recent success',
+      cell: (webhook) => (
+        <>
+          {webhook.health?.successRate === undefined ? '–' : `${webhook.health.successRate} %`}
+          <span class="muted"> of {webhook.health?.attempts ?? 0} attempts</span>
+        </>
+      ),
+    },
+    {
+      label: 'Last failure',
+      class: 'wrap',
+      cell: (webhook) =>
+        webhook.health?.lastFailure ? (
+          <>
+            {webhook.health.lastFailure.outcome}
+            {webhook.health.lastFailure.responseExcerpt && (
+              <code class="excerpt"> {webhook.health.lastFailure.responseExcerpt}</code>
+            )}
+            <div class="muted">{time(webhook.health.lastFailure.at)}</div>
+          </>
+        ) : (
+          '–'
+        ),
+    },
+    {
+      label: 'Actions',
+      class: 'actions',
+      cell: (webhook) => (
+        <>
+          <button type="button" onClick={() => toggle(webhook)}>
+            {webhook.status === 'enabled' ? 'Disable' : 'Enable'}
+          </button>
+          <button type="button" onClick={() => rotate(webhook)}>
+            Rotate secret
+          </button>
+          <button type="button" onClick={() => test(webhook)}>
+            Send test
+          </button>
+        </>
+      ),
+    },
+  ];
+
   if (signed.scope !== 'server') {
     return (
       <section aria-labelledby="webhooks-title">
@@ -86,70 +150,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
       {webhooks === undefined && error === undefined && <Loading what="subscriptions" />}
       {webhooks?.length === 0 && <Empty>No subscriptions yet: POST /webhooks, or `nexus-relay webhooks add URL`.</Empty>}
       {webhooks && webhooks.length > 0 && (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Subscription</th>
-              <th scope="col">URL</th>
-              <th scope="col">Status</th>
-              <th scope="col">Recent success</th>
-              <th scope="col">Last failure</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {webhooks.map((webhook) => (
-              <tr key={webhook.id} data-webhook={webhook.id}>
-                <td data-label="Subscription">
-                  <a href={`#/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.id}</a>
-                </td>
-                <td data-label="URL" class="wrap">
-                  {webhook.url}
-                </td>
-                <td data-label="Status">
-                  {webhook.status === 'enabled' && webhook.failing_since ? (
-                    <>
-                      <Status value="failing" tone="bad" />
-                      <span class="muted"> since {time(webhook.failing_since)}</span>
-                    </>
-                  ) : (
-                    <Status value={webhook.status} />
-                  )}
-                  {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
-                  {webhook.health?.nextAttemptAt && <div class="muted">next attempt {time(webhook.health.nextAttemptAt)}</div>}
-                </td>
-                <td data-label="Recent success">
-                  {webhook.health?.successRate === undefined ? '–' : `${webhook.health.successRate} %`}
-                  <span class="muted"> of {webhook.health?.attempts ?? 0} attempts</span>
-                </td>
-                <td data-label="Last failure" class="wrap">
-                  {webhook.health?.lastFailure ? (
-                    <>
-                      {webhook.health.lastFailure.outcome}
-                      {webhook.health.lastFailure.responseExcerpt && (
-                        <code class="excerpt"> {webhook.health.lastFailure.responseExcerpt}</code>
-                      )}
-                      <div class="muted">{time(webhook.health.lastFailure.at)}</div>
-                    </>
-                  ) : (
-                    '–'
-                  )}
-                </td>
-                <td data-label="Actions" class="actions">
-                  <button type="button" onClick={() => toggle(webhook)}>
-                    {webhook.status === 'enabled' ? 'Disable' : 'Enable'}
-                  </button>
-                  <button type="button" onClick={() => rotate(webhook)}>
-                    Rotate secret
-                  </button>
-                  <button type="button" onClick={() => test(webhook)}>
-                    Send test
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ListTable rows={webhooks} id={(webhook) => webhook.id} rowName="webhook" columns={columns} />
       )}
     </section>
   );
