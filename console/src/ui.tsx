@@ -44,7 +44,7 @@ export interface Column<T> {
 /**
  * A table of rows as every view lists them: a header of the columns, then a row per item, each cell carrying its
  * column's label as `data-label` (the narrow layout shows it beside the value). A row is keyed by `id`, and named by
- * it in `data-<rowName>` when given (the browser tests and links find rows by it).
+ * it in `data-<rowName>` when given (the browser tests find rows by it).
  */
 export function ListTable<T>(props: {
   columns: Column<T>[];
@@ -59,8 +59,8 @@ export function ListTable<T>(props: {
     <table class={props.class ?? 'list'} aria-labelledby={props.labelledBy}>
       <thead>
         <tr>
-          {columns.map((column) => (
-            <th key={column.label} scope="col">
+          {columns.map((column, index) => (
+            <th key={index} scope="col">
               {column.label}
             </th>
           ))}
@@ -69,8 +69,8 @@ export function ListTable<T>(props: {
       <tbody>
         {rows.map((row) => (
           <tr key={id(row)} {...(rowName ? { [`data-${rowName}`]: id(row) } : {})}>
-            {columns.map((column) => (
-              <td key={column.label} data-label={column.label} class={column.class}>
+            {columns.map((column, index) => (
+              <td key={index} data-label={column.label} class={column.class}>
                 {column.cell(row)}
               </td>
             ))}
