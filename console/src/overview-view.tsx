@@ -15,7 +15,7 @@ import { userActionOf } from './members.ts';
 import { SuccessRateChart } from './success-rate-chart.tsx';
 import { hrefOf } from './route.ts';
 import type { Signed } from './sign-in.tsx';
-import { type Column, Empty, ListTable, Loading, ProblemView, Status, time } from './ui.tsx';
+import { type Column, Empty, ListTable, type ListTableProps, Loading, ProblemView, Status, time } from './ui.tsx';
 
 interface Overview {
   attention: Job[];
@@ -179,6 +179,23 @@ const QUEUES: Column<QueueState>[] = [
   },
 ];
 
+/** A list of the overview under its title and count, or what its being empty means. */
+function ListSection<T>({
+  titleId,
+  title,
+  empty,
+  ...table
+}: { titleId: string; title: string; empty: string } & ListTableProps<T>) {
+  return (
+    <>
+      <h2 id={titleId}>
+        {title} ({table.rows.length})
+      </h2>
+      {table.rows.length === 0 ? <Empty>{empty}</Empty> : <ListTable labelledBy={titleId} {...table} />}
+    </>
+  );
+}
+
 /** Jobs, members and subscriptions across users that need watching, each a link to its detail (server keys). */
 export function OverviewView({ signed }: { signed: Signed }) {
   const [overview, setOverview] = useState<Overview | undefined>();
@@ -236,48 +253,42 @@ export function OverviewView({ signed }: { signed: Signed }) {
               { key: 'timed_out', label: 'timed out' },
             ]}
           />
-          <h2 id="attention-title">Needs someone ({overview.attention.length})</h2>
-          {overview.attention.length === 0 ? (
-            <Empty>No job ended failed, timed out or waiting for its user in the last 30 days.</Empty>
-          ) : (
-            <ListTable
-              labelledBy="attention-title"
-              rows={overview.attention}
-              id={(job) => job.id}
-              rowName="job"
-              columns={ATTENTION}
-            />
-          )}
-          <h2 id="members-title">Members needing their user ({overview.members.length})</h2>
-          {overview.members.length === 0 ? (
-            <Empty>No member’s connection needs its user.</Empty>
-          ) : (
-            <ListTable
-              labelledBy="members-title"
-              rows={overview.members}
-              id={(member) => member.member_guid}
-              rowName="member"
-              columns={MEMBERS_NEEDING_USER}
-            />
-          )}
-          <h2 id="running-title">Running now ({overview.running.length})</h2>
-          {overview.running.length === 0 ? (
-            <Empty>No aggregation is running.</Empty>
-          ) : (
-            <ListTable labelledBy="running-title" rows={overview.running} id={(job) => job.id} rowName="job" columns={RUNNING} />
-          )}
-          <h2 id="failing-title">Failing subscriptions ({overview.failing.length})</h2>
-          {overview.failing.length === 0 ? (
-            <Empty>Every enabled subscription’s endpoint is answering.</Empty>
-          ) : (
-            <ListTable
-              labelledBy="failing-title"
-              rows={overview.failing}
-              id={(webhook) => webhook.id}
-              rowName="webhook"
-              columns={FAILING}
-            />
-          )}
+          <ListSection
+            titleId="attention-title"
+            title="Needs someone"
+            empty="No job ended failed, timed out or waiting for its user in the last 30 days."
+            rows={overview.attention}
+            id={(job) => job.id}
+            rowName="job"
+            columns={ATTENTION}
+          />
+          <ListSection
+            titleId="members-title"
+            title="Members needing their user"
+            empty="No member’s connection needs its user."
+            rows={overview.members}
+            id={(member) => member.member_guid}
+            rowName="member"
+            columns={MEMBERS_NEEDING_USER}
+          />
+          <ListSection
+            titleId="running-title"
+            title="Running now"
+            empty="No aggregation is running."
+            rows={overview.running}
+            id={(job) => job.id}
+            rowName="job"
+            columns={RUNNING}
+          />
+          <ListSection
+            titleId="failing-title"
+            title="Failing subscriptions"
+            empty="Every enabled subscription’s endpoint is answering."
+            rows={overview.failing}
+            id={(webhook) => webhook.id}
+            rowName="webhook"
+            columns={FAILING}
+          />
           <h2 id="queues-title">Dead letters</h2>
           <ListTable
             labelledBy="queues-title"

@@ -46,14 +46,16 @@ export interface Column<T> {
  * column's label as `data-label` (the narrow layout shows it beside the value). A row is keyed by `id`, and named by
  * it in `data-<rowName>` when given (the browser tests find rows by it).
  */
-export function ListTable<T>(props: {
+export interface ListTableProps<T> {
   columns: Column<T>[];
   rows: T[];
   id: (row: T) => string;
   rowName?: string;
   labelledBy?: string;
   class?: string;
-}) {
+}
+
+export function ListTable<T>(props: ListTableProps<T>) {
   const { columns, rows, id, rowName } = props;
   return (
     <table class={props.class ?? 'list'} aria-labelledby={props.labelledBy}>
