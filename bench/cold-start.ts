@@ -5,9 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { LAMBDA_BUNDLE, NODE_HTTP_CJS, esbuildOptions, isNodeHttp } from '../infra/bundling.ts';
-import { type EnvironmentResources, functionEnvironment } from '../infra/constructs/function-environment.ts';
+import { type EnvironmentResources, functionEnvironment, perQueue } from '../infra/constructs/function-environment.ts';
 import { ENVIRONMENTS, resourceName } from '../infra/environments.ts';
-import { QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
 import {
   FUNCTION_NAMES,
   FUNCTION_SPECS,
@@ -65,13 +64,8 @@ const arnOf = (service: string, resource: string) => `arn:aws:${service}:${PROD.
 const queueUrlOf = (queueName: string) => `https://sqs.${PROD.region}.amazonaws.com/${ACCOUNT}/${queueName}`;
 const PROD_RESOURCES: EnvironmentResources = {
   tableName: resourceName(PROD.name),
-  queueUrls: Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, queueUrlOf(resourceName(PROD.name, queue))])) as Record<
-    QueueName,
-    string
-  >,
-  deadLetterQueueUrls: Object.fromEntries(
-    QUEUE_NAMES.map((queue) => [queue, queueUrlOf(resourceName(PROD.name, `${queue}-dlq`))]),
-  ) as Record<QueueName, string>,
+  queueUrls: perQueue((queue) => queueUrlOf(resourceName(PROD.name, queue))),
+  deadLetterQueueUrls: perQueue((queue) => queueUrlOf(resourceName(PROD.name, `${queue}-dlq`))),
   secretArns: {
     mxCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-credentials-AbCdEf'),
     mxWebhookCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-webhook-credentials-AbCdEf'),

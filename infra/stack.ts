@@ -16,7 +16,7 @@ import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from '.
 import { RelayHttpApi } from './constructs/http-api.ts';
 import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
-import { type EnvironmentResources, functionEnvironment } from './constructs/function-environment.ts';
+import { type EnvironmentResources, functionEnvironment, perQueue } from './constructs/function-environment.ts';
 import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
@@ -114,16 +114,8 @@ export class NexusRelayStack extends Stack {
 
     const resources: EnvironmentResources = {
       tableName: this.table.tableName,
-      queueUrls: {
-        poll: this.queues.poll.queue.queueUrl,
-        delivery: this.queues.delivery.queue.queueUrl,
-        'refresh-requests': this.queues['refresh-requests'].queue.queueUrl,
-      },
-      deadLetterQueueUrls: {
-        poll: this.queues.poll.deadLetterQueue.queueUrl,
-        delivery: this.queues.delivery.deadLetterQueue.queueUrl,
-        'refresh-requests': this.queues['refresh-requests'].deadLetterQueue.queueUrl,
-      },
+      queueUrls: perQueue((queue) => this.queues[queue].queue.queueUrl),
+      deadLetterQueueUrls: perQueue((queue) => this.queues[queue].deadLetterQueue.queueUrl),
       secretArns: {
         mxCredentials: this.secrets.mxCredentials.secretArn,
         mxWebhookCredentials: this.secrets.mxWebhookCredentials.secretArn,

@@ -1,5 +1,5 @@
 import type { ConfigValues } from '../../lib/config.ts';
-import { deadLetterUrlVariable, type QueueName, queueUrlVariable } from '../../lib/queue/queue-names.ts';
+import { deadLetterUrlVariable, QUEUE_NAMES, type QueueName, queueUrlVariable } from '../../lib/queue/queue-names.ts';
 import { ROUTES } from '../../lib/route-table.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 import { FUNCTION_SPECS, type FunctionName } from './function-specs.ts';
@@ -18,6 +18,10 @@ export interface EnvironmentResources {
   secretArns: { mxCredentials: string; mxWebhookCredentials: string; syncCursorKey: string };
   keyArns: { sessionTokens: string; webhookSecrets: string };
 }
+
+/** A value for each queue (its URL, its dead-letter queue's URL), as `EnvironmentResources` holds them. */
+export const perQueue = (value: (queue: QueueName) => string): Record<QueueName, string> =>
+  Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, value(queue)])) as Record<QueueName, string>;
 
 /**
  * The environment the stack gives `fnName`. Every function but api-docs and api-fallback (which read only the
