@@ -1,8 +1,9 @@
 import { toIso } from './clock.ts';
-import { headerValue } from './http.ts';
+import { headerValue, parseJsonBody } from './http.ts';
 import { MxError, invalidSession } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, type MxRoute, NEXUS_MEDIA, SSO_MEDIA } from './mx-endpoint.ts';
-import type { SimUser } from './members.ts';
+import { type SimUser, throttledAt } from './members.ts';
+import { minutesToMs } from './sim-settings.ts';
 import type { SimulatorState } from './state.ts';
 
 /** SSO `api_token` and Nexus `POST /sessions`: the two steps to a session. */
@@ -41,17 +42,41 @@ export function sessionRoutes(state: SimulatorState): MxRoute[] {
       pattern: '/sessions',
       handler: {
         media: NEXUS_MEDIA,
-        handle({ headers }) {
+        handle({ headers, body }) {
           const apiToken = headerValue(headers, 'md-api-token');
           const session = apiToken === undefined ? null : state.sessions.openSession(apiToken);
           if (!session) throw new MxError(401, 'API token invalid, expired or already used.');
 
           const user = state.members.user(session.userId)!;
+          if (!skipsAggregation(body)) aggregateMembersOf(state, user);
           return { status: 200, body: { session: { token: session.token, user_guid: user.guid } } };
         },
       },
     },
   ];
+}
+
+/** `{"session":{"skip_aggregation":true}}`; any other body (`{}`, none, not JSON) lets the session aggregate. */
+function skipsAggregation(body: Buffer): boolean {
+  try {
+    const parsed = parseJsonBody(body) as { session?: { skip_aggregation?: unknown } } | null;
+    return parsed?.session?.skip_aggregation === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What MX does when a session opens without `skip_aggregation`: "automatic aggregation being initiated for the user's
+ * existing members" (docs.mx.com/nexus/verification/api-only). Each run is MX's own (a background run, its webhook at
+ * its end), skipped for a member aggregating or inside MX's throttle window, and counted in `/_sim/stats`.
+ */
+function aggregateMembersOf(state: SimulatorState, user: SimUser): void {
+  const now = state.clock.now();
+  for (const member of state.members.membersOf(user)) {
+    if (throttledAt(member, now, minutesToMs(state.settings.throttleWindowMinutes))) continue;
+    if (state.background.start(member) === 'started') state.stats.sessionAggregationStarted();
+  }
 }
 
 /** The user whose session the request carries; every Nexus data call goes through here first. */

@@ -30,8 +30,11 @@ const LEASE_POLL_MAX_MS = 250;
 const MAX_KNOWN_SESSIONS = 1_000;
 /** MX's route that makes a session (with the SSO's API token). */
 export const SESSIONS_ROUTE = '/sessions';
-/** What a session call sends: an empty JSON object, as MX's examples show. */
-export const SESSION_BODY = {} as const;
+/**
+ * What a session call sends. Without `skip_aggregation` MX aggregates every member of the user when the session
+ * opens: the relay aggregates only when asked (docs.mx.com/nexus/verification/api-only).
+ */
+export const SESSION_BODY = { session: { skip_aggregation: true } } as const;
 
 /** Epoch milliseconds. */
 export interface StoredSession {

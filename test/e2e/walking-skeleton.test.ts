@@ -182,6 +182,22 @@ describe('refresh → poll loop → signed webhooks', () => {
     expect(calls['GET /members/{member_guid}']).toBe(2);
     await sim('POST', '/_sim/faults', {});
   });
+
+  it('reads across expired sessions start no aggregation at MX (every session opened with skip_aggregation)', async () => {
+    const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
+    await sim('POST', '/_sim/reset');
+    for (let round = 0; round < 3; round++) {
+      await sim('POST', '/_sim/faults', { expire_sessions: true });
+      await sim('POST', '/_sim/faults', {});
+      await relay.members.get({ user_id: userId, member_guid: memberGuid });
+      await relay.members.list({ user_id: userId }).firstPage();
+    }
+    const stats = await sim('GET', '/_sim/stats');
+    expect(stats.calls['POST /sessions']).toBeGreaterThanOrEqual(3);
+    expect(stats.aggregations_started_by_sessions).toBe(0);
+    const read = await relay.members.get({ user_id: userId, member_guid: memberGuid });
+    expect(read.member).toMatchObject({ guid: memberGuid, is_being_aggregated: false });
+  });
 });
 
 describe('MFA over HTTP', () => {

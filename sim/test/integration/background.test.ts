@@ -57,7 +57,7 @@ describe('POST /_sim/members/{member_guid}/background_aggregation', () => {
       most_recent_job_guid: expect.stringMatching(/^JOB-/),
     });
     // MX's own doing: no MX-side call is counted.
-    expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await stats()).toEqual({ calls: {}, paths: [], aggregations_started_by_sessions: 0 });
 
     clock.advance(1_000);
     await sim.deliverDueWebhooks();
@@ -209,7 +209,7 @@ describe('background aggregation on a schedule', () => {
       is_being_aggregated: true,
       aggregated_at: new Date(clock.now()).toISOString(),
     });
-    expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await stats()).toEqual({ calls: {}, paths: [], aggregations_started_by_sessions: 0 });
 
     clock.advance(1_000);
     await sim.deliverDueWebhooks();
@@ -243,7 +243,7 @@ describe('POST /_sim/members/{member_guid}/connection_status', () => {
     const { message } = connectionStatus('EXPIRED');
     const expired = { ...before, connection_status: 'EXPIRED', connection_status_id: 19, connection_status_message: message };
     expect(await memberOf(response)).toEqual(expired);
-    expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await stats()).toEqual({ calls: {}, paths: [], aggregations_started_by_sessions: 0 });
     await sim.deliverDueWebhooks();
     const user = await harness.userSummary('user-1');
     expect(bodies(endpoint).slice(1)).toEqual([

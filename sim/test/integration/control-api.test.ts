@@ -12,7 +12,7 @@ describe('mx-sim control API', () => {
     expect(read.status).toBe(200);
     expect(await read.json()).toEqual({ member: created });
     expect((await control('/_sim/members/MBR-nope')).status).toBe(404);
-    expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await stats()).toEqual({ calls: {}, paths: [], aggregations_started_by_sessions: 0 });
   });
 
   it('re-posting a guid re-scripts the member and keeps its owner', async () => {
@@ -95,7 +95,7 @@ describe('mx-sim control API', () => {
 
     const reset = await control('/_sim/reset', {});
     expect(reset.status).toBe(204);
-    expect(await stats()).toEqual({ calls: {}, paths: [] });
+    expect(await stats()).toEqual({ calls: {}, paths: [], aggregations_started_by_sessions: 0 });
     expect(await byMember()).toEqual({ members: {} });
     expect((await nexus('/members/MBR-1', token)).status).toBe(200);
   });

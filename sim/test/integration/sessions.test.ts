@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NEXUS_MEDIA_TYPE, startSimHarness } from './sim-harness.ts';
+import { NEXUS_MEDIA_TYPE, SKIP_AGGREGATION, startSimHarness } from './sim-harness.ts';
 
 const MINUTE = 60_000;
 const SESSION_INVALID = { error: { code: 4011, message: 'Session expired or invalid.' } };
@@ -20,7 +20,7 @@ describe('mx-sim SSO and sessions', () => {
     const session = await fetch(`${sim.url}/sessions`, {
       method: 'POST',
       headers: { 'MD-API-TOKEN': api_token.token },
-      body: '{}',
+      body: SKIP_AGGREGATION,
     });
     expect(session.status).toBe(200);
     expect(session.headers.get('content-type')).toBe(NEXUS_MEDIA_TYPE);
@@ -32,6 +32,32 @@ describe('mx-sim SSO and sessions', () => {
     expect(read.status).toBe(200);
     expect(read.headers.get('content-type')).toBe(NEXUS_MEDIA_TYPE);
     expect(await read.json()).toEqual({ member: created });
+  });
+
+  it("aggregates the user's members when a session opens without skip_aggregation, as MX documents; never with it", async () => {
+    const { sim, putMember, nexus, stats } = await startSimHarness();
+    await putMember({ user_id: 'user-1', member_guid: 'MBR-1' });
+    await putMember({ user_id: 'user-1', member_guid: 'MBR-2' });
+    const open = async (body: string | undefined) => {
+      const sso = await fetch(`${sim.url}/sim-client/users/user-1/api_token.json`, { headers: { 'MD-API-KEY': 'sim-api-key' } });
+      const { api_token } = (await sso.json()) as { api_token: { token: string } };
+      const session = await fetch(`${sim.url}/sessions`, { method: 'POST', headers: { 'MD-API-TOKEN': api_token.token }, body });
+      return ((await session.json()) as { session: { token: string } }).session.token;
+    };
+    const aggregating = async (token: string) =>
+      Promise.all(
+        ['MBR-1', 'MBR-2'].map(
+          async (guid) =>
+            ((await (await nexus(`/members/${guid}`, token)).json()) as { member: { is_being_aggregated: boolean } }).member
+              .is_being_aggregated,
+        ),
+      );
+
+    expect(await aggregating(await open(SKIP_AGGREGATION))).toEqual([false, false]);
+    expect((await stats()).aggregations_started_by_sessions).toBe(0);
+
+    expect(await aggregating(await open('{}'))).toEqual([true, true]);
+    expect((await stats()).aggregations_started_by_sessions).toBe(2);
   });
 
   it('refuses a wrong API key (401), an unknown client (404) and an unknown user (404)', async () => {
@@ -59,7 +85,7 @@ describe('mx-sim SSO and sessions', () => {
       return ((await response.json()) as { api_token: { token: string } }).api_token.token;
     };
     const openSession = (token: string) =>
-      fetch(`${sim.url}/sessions`, { method: 'POST', headers: { 'MD-API-TOKEN': token }, body: '{}' });
+      fetch(`${sim.url}/sessions`, { method: 'POST', headers: { 'MD-API-TOKEN': token }, body: SKIP_AGGREGATION });
 
     const token = await apiToken();
     expect((await openSession(token)).status).toBe(200);

@@ -5,6 +5,8 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../server.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
+/** The session body that keeps MX from aggregating the user's members, as the relay sends it. */
+export const SKIP_AGGREGATION = JSON.stringify({ session: { skip_aggregation: true } });
 
 /** `GET /_sim/users/{user_id}`: the guids and day ranges to build read paths from. */
 export interface UserSummary {
@@ -37,7 +39,7 @@ export interface SimHarness {
   nexus(path: string, sessionToken: string, init?: RequestInit): Promise<Response>;
   control(path: string, body?: unknown): Promise<Response>;
   userSummary(userId: string): Promise<UserSummary>;
-  stats(): Promise<{ calls: Record<string, number>; paths: string[] }>;
+  stats(): Promise<{ calls: Record<string, number>; paths: string[]; aggregations_started_by_sessions: number }>;
 }
 
 const running: { close(): Promise<void> }[] = [];
@@ -101,7 +103,7 @@ export async function startSimHarness(seed = 7): Promise<SimHarness> {
       const session = await fetch(`${sim.url}/sessions`, {
         method: 'POST',
         headers: { 'MD-API-TOKEN': api_token.token, accept: NEXUS_MEDIA_TYPE, 'content-type': NEXUS_MEDIA_TYPE },
-        body: '{}',
+        body: SKIP_AGGREGATION,
       });
       return ((await session.json()) as { session: { token: string } }).session.token;
     },
@@ -117,7 +119,7 @@ export async function startSimHarness(seed = 7): Promise<SimHarness> {
       return (await response.json()) as UserSummary;
     },
     async stats() {
-      return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as { calls: Record<string, number>; paths: string[] };
+      return (await (await fetch(`${sim.url}/_sim/stats`)).json()) as Awaited<ReturnType<SimHarness['stats']>>;
     },
   };
 }

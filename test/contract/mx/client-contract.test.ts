@@ -87,7 +87,7 @@ describe('authentication, as MX documents it', () => {
     expect(call!.headers).toMatchObject({ 'md-api-key': API_KEY, accept: fixture.request.headers.Accept });
   });
 
-  it('session: POST /sessions with MD-API-TOKEN, the Nexus media type both ways and body {}; token at session.token', async () => {
+  it('session: POST /sessions with MD-API-TOKEN, the Nexus media type both ways and skip_aggregation; token at session.token', async () => {
     authenticatesAsDocumented();
     const fixture = FIXTURES['session-create']!;
     expect(await client().sessions.get(USER)).toBe(`${SESSION}-1`);

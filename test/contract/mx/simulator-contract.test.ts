@@ -78,7 +78,7 @@ describe('the MX simulator answers as MX documents', () => {
           ...FIXTURES['session-create']!.request.headers,
           'MD-API-TOKEN': (answer.body as { api_token: { token: string } }).api_token.token,
         },
-        {},
+        FIXTURES['session-create']!.request.body,
       )
     ).body as never;
   });

@@ -88,7 +88,7 @@ describe('mx check sends the client’s calls', () => {
     expect(check).toEqual(client);
     // Its session is made as the client makes one (POST /sessions with the same body).
     expect(checkSession).toEqual(clientSession);
-    expect(clientSession).toMatchObject({ method: 'POST', body: '{}' });
+    expect(clientSession).toMatchObject({ method: 'POST', body: '{"session":{"skip_aggregation":true}}' });
     expect(client).toMatchObject({ method, body: method === 'POST' ? '{}' : undefined });
     // The SSO call names the user as the client does, its parameters encoded.
     expect(

@@ -61,7 +61,12 @@ describe('SessionManager', () => {
         path: `/${CLIENT_ID}/users/${USER}/api_token.json`,
       });
       expect(apiTokenCall?.headers).toEqual({ accept: SSO_MEDIA_TYPE, 'md-api-key': API_KEY });
-      expect(sessionCall).toMatchObject({ origin: DATA_ORIGIN, method: 'POST', path: '/sessions', body: '{}' });
+      expect(sessionCall).toMatchObject({
+        origin: DATA_ORIGIN,
+        method: 'POST',
+        path: '/sessions',
+        body: '{"session":{"skip_aggregation":true}}',
+      });
       expect(sessionCall?.headers).toEqual({
         accept: NEXUS_MEDIA_TYPE,
         'content-type': NEXUS_MEDIA_TYPE,
