@@ -328,19 +328,17 @@ function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType):
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
-/** MX's JSON text as sent, after the cheap checks that it is JSON: its media type and its first character. */
+/**
+ * MX's JSON text as sent, once it is known whole: a JSON media type, an object or array, and one parse (an answer cut
+ * short is refused, never relayed as a 200).
+ */
 function jsonText(answer: MxAnswer, site: MxCallSite): string {
-  const { status, headers, text } = answer;
+  const { headers, text } = answer;
   if (text === '') return text;
   const type = headers['content-type'];
   const first = text.trimStart().charCodeAt(0);
-  if (typeof type !== 'string' || !JSON_MEDIA_TYPE.test(type) || (first !== 0x7b && first !== 0x5b)) {
-    throw new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
-      ...site,
-      status,
-      contentType: contentTypeOf(answer),
-    });
-  }
+  if (typeof type !== 'string' || !JSON_MEDIA_TYPE.test(type) || (first !== 0x7b && first !== 0x5b)) throw notJson(answer, site);
+  parseJson(answer, site);
   return text;
 }
 
@@ -370,19 +368,22 @@ function buildQuery(query: Record<string, QueryValue> = {}): string {
 }
 
 function parseJson(answer: MxAnswer, site: MxCallSite): unknown {
-  const { text, status } = answer;
+  const { text } = answer;
   if (text === '') return undefined;
   try {
     return JSON.parse(text);
   } catch {
     // The SyntaxError is not kept as cause: its message quotes the body, which may hold a token.
-    throw new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
-      ...site,
-      status,
-      contentType: contentTypeOf(answer),
-    });
+    throw notJson(answer, site);
   }
 }
+
+const notJson = (answer: MxAnswer, site: MxCallSite): MxError =>
+  new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
+    ...site,
+    status: answer.status,
+    contentType: contentTypeOf(answer),
+  });
 
 function transportFailure(error: unknown, site: MxCallSite, timedOut: boolean): MxError {
   const code = (error as { code?: unknown } | null)?.code;

@@ -229,6 +229,20 @@ describe('MxTransport', () => {
       });
     });
 
+    it('refuses an answer cut short at any length (MX_INVALID_RESPONSE), never relays it', async () => {
+      const text = JSON.stringify({
+        accounts: [{ guid: 'ACT-1', name: 'Checking', balance: 1.5 }],
+        pagination: { current_page: 1, per_page: 25, total_entries: 1, total_pages: 1 },
+      });
+      for (const length of [Math.round(text.length * 0.6), 1, text.length - 1]) {
+        replyText(text.slice(0, length), NEXUS_MEDIA_TYPE);
+        await expect(transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' })).rejects.toMatchObject({
+          code: 'MX_INVALID_RESPONSE',
+          route: '/accounts',
+        });
+      }
+    });
+
     it('maps an MX error as request does', async () => {
       reply(401, { error: { code: 4011, message: 'Session expired' } });
       await expect(transport.requestText({ method: 'GET', route: '/transactions', kind: 'read' })).rejects.toMatchObject({
