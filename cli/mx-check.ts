@@ -5,6 +5,7 @@ import { classifyMember, STATUS_KINDS, type ConnectionStatus } from '../lib/mx/c
 import { isSessionExpired, mxErrorFromResponse } from '../lib/mx/errors.ts';
 import { memberResponse } from '../lib/mx/member.ts';
 import { AGGREGATE_ROUTE, aggregateBody, CHALLENGES_ROUTE, MEMBER_ROUTE, MEMBERS_ROUTE } from '../lib/mx/nexus-client.ts';
+import { MDX_MEDIA_TYPE, MDX_USER_ROUTE, MDX_USERS_ROUTE } from '../lib/mx/mdx-realtime.ts';
 import { SESSION_BODY, SESSIONS_ROUTE, sessionResponse } from '../lib/mx/sessions.ts';
 import { API_TOKEN_ROUTE, apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
 import { noMetrics } from '../lib/metrics.ts';
@@ -16,7 +17,8 @@ import * as z from '../lib/zod.ts';
  * `nexus-relay mx check`: which of the MX client's assumptions hold for the MX a configuration points at. Every
  * call is the client's (its routes from the client's modules, its aggregate body) sent through the client's transport
  * (MxTransport.exchange: its paths, headers and time limit, one attempt, the answer whatever its status), and every answer is read with the client's own schemas and error reader, so a
- * "holds" means the relay would understand that answer. Read-only unless `aggregateMember` is given. No token,
+ * "holds" means the relay would understand that answer. Read-only unless `aggregateMember`, `createUser` or
+ * `checkSessionBody` is given. No token,
  * key or answer body is ever put in a result: only statuses, media types, shapes and field names.
  */
 export type FactSource = 'documented' | 'unconfirmed';
@@ -44,12 +46,21 @@ export interface FactCheck {
 export interface ConformanceOptions {
   dataBaseUrl: string;
   ssoBaseUrl: string;
+  /** MDX Real Time's base (users), without the client id. */
+  realtimeBaseUrl: string;
   credentials: { clientId: string; apiKey: string };
   /** The MX user the checks act as (an existing one: SSO creates nothing). */
   userId: string;
   aggregateMethod: 'GET' | 'POST';
-  /** Followed to its end with one aggregate call: the only write, and only when asked for. */
+  /** Followed to its end with one aggregate call: a write, only when asked for. */
   aggregateMember?: string;
+  /** A new user id to make at MDX Real Time and delete again: a write, only when asked for. */
+  createUser?: string;
+  /**
+   * Opens a second session as the relay does and checks that no member of the user started aggregating: a write when
+   * MX ignores `skip_aggregation` (it then aggregates every member), so only when asked for.
+   */
+  checkSessionBody?: boolean;
   /** What the calls go through: an undici dispatcher, as the relay's MX client sends (by default a pool per origin). */
   dispatcher?: Dispatcher;
   /** How long an asked-for aggregation is followed (default 3 minutes), and the pause between reads. */
@@ -81,11 +92,15 @@ export async function checkConformance(options: ConformanceOptions): Promise<Fac
       // A diagnostic run from a terminal: nothing counts its calls.
       metrics: noMetrics,
     });
-  const mx = { data: transportOf(options.dataBaseUrl), sso: transportOf(options.ssoBaseUrl) };
+  const mx = {
+    data: transportOf(options.dataBaseUrl),
+    sso: transportOf(options.ssoBaseUrl),
+    realtime: transportOf(options.realtimeBaseUrl),
+  };
   try {
     return await check(options, mx);
   } finally {
-    if (!options.dispatcher) await Promise.all([mx.data.close(), mx.sso.close()]);
+    if (!options.dispatcher) await Promise.all([mx.data.close(), mx.sso.close(), mx.realtime.close()]);
   }
 }
 
@@ -117,7 +132,9 @@ async function call(
   };
 }
 
-async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: MxTransport }): Promise<FactCheck[]> {
+type Transports = { data: MxTransport; sso: MxTransport; realtime: MxTransport };
+
+async function check(options: ConformanceOptions, mx: Transports): Promise<FactCheck[]> {
   const checks: FactCheck[] = [];
   const add = (id: string, fact: string, source: FactSource, verdict: Verdict, observed: string) =>
     checks.push({ id, fact, source, verdict, observed });
@@ -276,7 +293,21 @@ async function check(options: ConformanceOptions, mx: { data: MxTransport; sso: 
     'needs MX to rate-limit: never provoked',
   );
 
-  // 7. Aggregate, only when asked: the one write.
+  // 7. The session body, only when asked: a write if MX ignores skip_aggregation.
+  if (options.checkSessionBody) {
+    checks.push(await checkSessionBody(options, mx, asUser, parse));
+  } else {
+    add('session_skip_aggregation', SKIP_FACT, 'documented', 'not_checked', 'read-only run (pass --check-session-body)');
+  }
+
+  // 8. Users at MDX Real Time, only when asked: makes a user, then deletes it.
+  if (options.createUser) {
+    checks.push(...(await checkUsers(options, mx.realtime, parse)));
+  } else {
+    add('mdx_create_user', CREATE_USER_FACT, 'documented', 'not_checked', 'read-only run (pass --create-user <a new user id>)');
+  }
+
+  // 9. Aggregate, only when asked.
   if (options.aggregateMember) {
     checks.push(await checkAggregate(options, mx.data, asUser, parse));
   } else {
@@ -367,6 +398,101 @@ async function checkAggregate(
       };
     }
   }
+}
+
+const SKIP_FACT = 'A session opened with {"session":{"skip_aggregation":true}} starts no aggregation of the user\'s members';
+const CREATE_USER_FACT =
+  'MDX Real Time makes a user: POST /{client_id}/users.json {"user":{"id"}} answers {"user":{"guid"}} (409 when taken)';
+
+/** A session for the user, made as the relay makes one (SSO API token, then POST /sessions with the relay's body). */
+async function openSession(options: ConformanceOptions, mx: Transports, parse: (text: string) => unknown) {
+  const sso = await call(
+    mx.sso,
+    'GET',
+    API_TOKEN_ROUTE,
+    { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': options.credentials.apiKey },
+    { params: { client_id: options.credentials.clientId, user_id: options.userId } },
+  );
+  const apiToken = apiTokenResponse().safeParse(parse(sso.text));
+  if (!apiToken.success) return undefined;
+  const session = await call(
+    mx.data,
+    'POST',
+    SESSIONS_ROUTE,
+    { ...NEXUS_HEADERS, 'MD-API-TOKEN': apiToken.data.api_token.token },
+    { body: SESSION_BODY },
+  );
+  const body = sessionResponse().safeParse(parse(session.text));
+  return body.success ? { ...NEXUS_HEADERS, 'MD-SESSION-TOKEN': body.data.session.token } : undefined;
+}
+
+/** The members a session sees, by guid: whether each is aggregating. */
+async function aggregatingByMember(data: MxTransport, asUser: Record<string, string>, parse: (text: string) => unknown) {
+  const listed = listShape('members').safeParse(parse((await call(data, 'GET', MEMBERS_ROUTE, asUser)).text));
+  const members = (listed.success ? listed.data.members! : []) as { guid?: string; is_being_aggregated?: boolean }[];
+  return new Map(members.map((member) => [String(member.guid), member.is_being_aggregated === true]));
+}
+
+async function checkSessionBody(
+  options: ConformanceOptions,
+  mx: Transports,
+  asUser: Record<string, string>,
+  parse: (text: string) => unknown,
+): Promise<FactCheck> {
+  const result = (verdict: Verdict, observed: string): FactCheck => ({
+    id: 'session_skip_aggregation',
+    fact: SKIP_FACT,
+    source: 'documented',
+    verdict,
+    observed,
+  });
+  const before = await aggregatingByMember(mx.data, asUser, parse);
+  if (before.size === 0) return result('not_checked', 'the user has no member');
+  const second = await openSession(options, mx, parse);
+  if (!second) return result('not_checked', 'no second session');
+  // MX starts what a session starts as it opens; a moment later the members show it.
+  await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
+  const after = await aggregatingByMember(mx.data, second, parse);
+  const started = [...after].filter(([guid, aggregating]) => aggregating && before.get(guid) === false).length;
+  return result(
+    started === 0 ? 'holds' : 'differs',
+    `${before.size} member(s); ${started} started aggregating when a session opened with skip_aggregation`,
+  );
+}
+
+async function checkUsers(
+  options: ConformanceOptions,
+  realtime: MxTransport,
+  parse: (text: string) => unknown,
+): Promise<FactCheck[]> {
+  const partner = { Accept: MDX_MEDIA_TYPE, 'MD-API-KEY': options.credentials.apiKey };
+  const created = await call(
+    realtime,
+    'POST',
+    MDX_USERS_ROUTE,
+    { ...partner, 'Content-Type': MDX_MEDIA_TYPE },
+    { params: { client_id: options.credentials.clientId }, body: { user: { id: options.createUser } } },
+  );
+  const user = z.looseObject({ user: z.looseObject({ guid: z.string() }) }).safeParse(parse(created.text));
+  const removed = await call(realtime, 'DELETE', MDX_USER_ROUTE, partner, {
+    params: { client_id: options.credentials.clientId, user_id: options.createUser! },
+  });
+  return [
+    {
+      id: 'mdx_create_user',
+      fact: CREATE_USER_FACT,
+      source: 'documented',
+      verdict: (created.status === 200 && user.success) || created.status === 409 ? 'holds' : 'differs',
+      observed: `HTTP ${created.status}, ${created.type}${user.success ? ', user.guid present' : ''}`,
+    },
+    {
+      id: 'mdx_delete_user',
+      fact: 'MDX Real Time deletes a user: DELETE /{client_id}/users/{user_id}.json answers 204 (or 200)',
+      source: 'unconfirmed',
+      verdict: removed.status === 204 || removed.status === 200 ? 'holds' : 'differs',
+      observed: `HTTP ${removed.status}`,
+    },
+  ];
 }
 
 /** A status that means the aggregation is still under way whatever `is_being_aggregated` says (the client's kinds). */

@@ -12,8 +12,11 @@ export type EnvironmentName = Exclude<ConfigValues['NEXUS_RELAY_ENV'], 'local'>;
 export interface EnvironmentSettings {
   name: EnvironmentName;
   region: string;
-  /** MX's hosts, and whether the partner has opted in to use cases with MX (MX_USE_CASES_ENABLED). */
-  mx: { baseUrl: string; ssoBaseUrl: string; useCasesEnabled: boolean };
+  /**
+   * MX's hosts — Nexus data, SSO (API tokens, widget URLs), MDX Real Time (users) — and whether the partner has opted
+   * in to use cases with MX (MX_USE_CASES_ENABLED).
+   */
+  mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean };
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
@@ -42,11 +45,13 @@ export interface EnvironmentSettings {
 const mxIntegration = {
   baseUrl: 'https://int-data.moneydesktop.com',
   ssoBaseUrl: 'https://int-sso.moneydesktop.com',
+  realtimeBaseUrl: 'https://int-live.moneydesktop.com',
   useCasesEnabled: true,
 };
 const mxProduction = {
   baseUrl: 'https://data.moneydesktop.com',
   ssoBaseUrl: 'https://sso.moneydesktop.com',
+  realtimeBaseUrl: 'https://live.moneydesktop.com',
   useCasesEnabled: true,
 };
 

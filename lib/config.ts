@@ -123,12 +123,15 @@ export const CONFIG_VARIABLES = {
   ),
   MX_BASE_URL: httpUrl.required('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
   MX_SSO_BASE_URL: httpUrl.optional(
-    'MX SSO host, e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL (the simulator answers both).',
+    'MX SSO host (API tokens, widget URLs), e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL (the simulator answers both).',
+  ),
+  MX_REALTIME_BASE_URL: httpUrl.optional(
+    'MX MDX Real Time base, where users are made and deleted, without the client id: https://int-live.moneydesktop.com (integration), https://live.moneydesktop.com (production). Required outside local mode.',
   ),
   MX_CLIENT_ID: nonEmpty.optional(
     'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
   ),
-  MX_API_KEY: nonEmpty.optional('MX API key (MD-API-KEY on the SSO call). Secret: prefer the secret ARN.'),
+  MX_API_KEY: nonEmpty.optional('MX API key (MD-API-KEY on SSO and MDX Real Time calls). Secret: prefer the secret ARN.'),
   MX_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
     'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
   ),
@@ -255,6 +258,8 @@ export interface Config {
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
+    /** MDX Real Time's base (users); absent only locally, where a function that makes users refuses to start without it. */
+    realtimeBaseUrl?: string;
     /** Absent in functions that never call MX; a function that makes an MX client refuses to start without it (createSsoClient). */
     credentials?: MxCredentialsSource;
     aggregateMethod: 'GET' | 'POST';
@@ -330,12 +335,20 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
         'MX_SSO_BASE_URL (the SSO host, e.g. https://sso.moneydesktop.com) is required outside local mode',
       );
     }
+    const realtimeBaseUrl = read('MX_REALTIME_BASE_URL');
+    if (!realtimeBaseUrl && read('NEXUS_RELAY_ENV') !== 'local') {
+      refuse(
+        ['MX_REALTIME_BASE_URL'],
+        'MX_REALTIME_BASE_URL (MDX Real Time, e.g. https://live.moneydesktop.com) is required outside local mode',
+      );
+    }
     const baseUrl = read('MX_BASE_URL');
     const sessionsKeyArn = read('SESSION_TOKENS_KEY_ARN');
     const localKey = read('LOCAL_SECRETS_KEY');
     return {
       baseUrl,
       ssoBaseUrl: ssoBaseUrl ?? baseUrl,
+      realtimeBaseUrl,
       credentials,
       aggregateMethod: read('MX_AGGREGATE_METHOD'),
       useCasesEnabled: read('MX_USE_CASES_ENABLED'),

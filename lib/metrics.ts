@@ -10,11 +10,11 @@ const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as 
 export const DETECTORS = ['poll', 'push', 'reconcile', 'sweeper'] as const;
 export type Detector = (typeof DETECTORS)[number];
 /** MX routes by what they do: one value per kind of call, never a concrete path. */
-export const MX_ROUTE_CLASSES = ['sso', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
+export const MX_ROUTE_CLASSES = ['sso', 'users', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
 /** What an MX call does, as each call states it (`MxCall.kind`): the `route` dimension of MX's metrics. */
 export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
-const UPSTREAMS = ['mx-data', 'mx-sso'] as const;
+const UPSTREAMS = ['mx-data', 'mx-sso', 'mx-realtime'] as const;
 /** A 2xx, the status class of any other answer, or why there was none (lib/notify/attempt.ts). */
 const ATTEMPT_OUTCOMES = [
   'delivered',
@@ -97,6 +97,8 @@ export const METRICS = {
   ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
+  /** MX's user guid of a user changed (`changed`: the user made again at MX), or two users share one (`shared`). */
+  MxUserGuidConflicts: { unit: 'Count', sum: true, dimensions: { kind: ['changed', 'shared'] as const } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

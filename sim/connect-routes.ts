@@ -7,19 +7,19 @@ import type { SimulatorState } from './state.ts';
 const USE_CASES = new Set(['PFM', 'MONEY_MOVEMENT']);
 const CONNECT_WIDGETS = new Set(['connect_widget', 'connections_widget']);
 
-/** The SSO API's partner checks: the client id of the path, then the API key. */
-function checkPartner(state: SimulatorState, { params, headers }: MxRequest): void {
+/** The partner checks of SSO and MDX Real Time: the client id of the path, then the API key. */
+export function checkPartner(state: SimulatorState, { params, headers }: MxRequest): void {
   if (params.client_id !== state.clientId) throw new MxError(404, 'Client not found or Nexus not enabled.');
   if (headerValue(headers, 'md-api-key') !== state.apiKey) throw new MxError(401, 'Invalid API key.');
 }
 
-function objectField(body: unknown, name: string): Record<string, unknown> {
+export function objectField(body: unknown, name: string): Record<string, unknown> {
   const value = body !== null && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new MxError(400, `${name} is required.`);
   return value as Record<string, unknown>;
 }
 
-function jsonBody(request: MxRequest): unknown {
+export function jsonBody(request: MxRequest): unknown {
   try {
     return parseJsonBody(request.body);
   } catch {
@@ -28,41 +28,12 @@ function jsonBody(request: MxRequest): unknown {
 }
 
 /**
- * SSO API v3: create user, and widget URLs with configuration options (MX's pages in
- * ../shared/reference/mx-nexus-api.md §8). A URL embeds a one-time token, good for ten minutes.
+ * SSO API v3: widget URLs with configuration options (docs.mx.com/api-reference/sso/v3/reference/widget-urls). A URL
+ * embeds a one-time token, good for ten minutes. Users are made through MDX Real Time (mdx-realtime-routes.ts): the
+ * SSO host has no users route, so a client that makes users here gets MX's 404.
  */
 export function connectRoutes(state: SimulatorState): MxRoute[] {
   return [
-    {
-      methods: ['POST'],
-      pattern: '/{client_id}/users',
-      optionalSuffix: '.json',
-      handler: {
-        media: SSO_MEDIA,
-        handle(request) {
-          checkPartner(state, request);
-          const user = objectField(jsonBody(request), 'user');
-          const id = user.id;
-          if (typeof id !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(id)) throw new MxError(400, 'user.id is invalid.');
-          const created = state.members.createUser(id);
-          if (!created) throw new MxError(409, 'A user with this id already exists.');
-          return { status: 200, body: { user: { id: created.id, guid: created.guid, is_disabled: false } } };
-        },
-      },
-    },
-    {
-      methods: ['DELETE'],
-      pattern: '/{client_id}/users/{user_id}',
-      optionalSuffix: '.json',
-      handler: {
-        media: SSO_MEDIA,
-        handle(request) {
-          checkPartner(state, request);
-          if (!state.members.deleteUser(request.params.user_id ?? '')) throw new MxError(404, 'User not found.');
-          return { status: 204, body: undefined };
-        },
-      },
-    },
     {
       methods: ['POST'],
       pattern: '/{client_id}/users/{user_id}/urls',

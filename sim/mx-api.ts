@@ -7,6 +7,7 @@ import { accountRoutes } from './account-routes.ts';
 import { beatRoutes } from './beat-routes.ts';
 import { connectRoutes } from './connect-routes.ts';
 import { institutionRoutes } from './institution-routes.ts';
+import { mdxRealtimeRoutes } from './mdx-realtime-routes.ts';
 import { memberRoutes } from './member-routes.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
@@ -17,13 +18,14 @@ import type { SimulatorState } from './state.ts';
 import { transactionRoutes } from './transaction-routes.ts';
 
 /**
- * The MX side: SSO and Nexus on one port. Every request is counted, then meets the injected faults, then is routed,
+ * The MX side: SSO, MDX Real Time (under its own base) and Nexus on one port. Every request is counted, then meets the injected faults, then is routed,
  * content-negotiated and handled.
  */
 export function createMxApi(state: SimulatorState) {
   const route = createRouter([
     ...sessionRoutes(state),
     ...connectRoutes(state),
+    ...mdxRealtimeRoutes(state),
     ...institutionRoutes(state),
     ...memberRoutes(state),
     ...accountRoutes(state),

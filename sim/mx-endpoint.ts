@@ -17,6 +17,12 @@ export const SSO_MEDIA: MediaProfile = {
   acceptable: ['application/vnd.moneydesktop.sso.v3+json', 'application/json', '*/*'],
 };
 
+/** MDX Real Time (users), JSON flavour. */
+export const MDX_MEDIA: MediaProfile = {
+  contentType: 'application/vnd.moneydesktop.mdx.v5+json',
+  acceptable: ['application/vnd.moneydesktop.mdx.v5+json', 'application/json', '*/*'],
+};
+
 export interface MxRequest {
   params: Record<string, string>;
   query: URLSearchParams;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from './clock.ts';
 import { createConnectPage, isConnectPageTarget } from './connect-page.ts';
 import { createControlApi, isControlTarget } from './control-api.ts';
+import { MDX_REALTIME_PATH } from './mdx-realtime-routes.ts';
 import { createMxApi } from './mx-api.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { sendJson } from './http.ts';
@@ -39,6 +40,8 @@ export interface MxSimulatorOptions {
 
 export interface MxSimulator {
   url: string;
+  /** MDX Real Time's base (users): under `url`, apart from SSO's routes (MX_REALTIME_BASE_URL). */
+  realtimeUrl: string;
   port: number;
   /** Pushes the webhooks due at the clock's now and waits for the attempts (for a ManualClock). */
   deliverDueWebhooks(): Promise<void>;
@@ -52,7 +55,7 @@ export interface MxSimulator {
 
 const DEFAULT_SEED = 1;
 
-/** Starts the MX Nexus simulator: SSO and Nexus on one port, with its control API under `/_sim/`. */
+/** Starts the MX Nexus simulator: SSO, MDX Real Time and Nexus on one port, with its control API under `/_sim/`. */
 export async function startMxSimulator(options: MxSimulatorOptions = {}): Promise<MxSimulator> {
   const shutdown = new AbortController();
   const clock = options.clock ?? systemClock;
@@ -93,8 +96,10 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
   const { port } = server.address() as AddressInfo;
 
   let closing: Promise<void> | undefined;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
+    realtimeUrl: `${url}${MDX_REALTIME_PATH}`,
     port,
     deliverDueWebhooks: () => state.webhooks.deliverDue(),
     runDueBackgroundAggregations: () => state.background.runDue(),

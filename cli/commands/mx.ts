@@ -1,3 +1,4 @@
+import { MDX_REALTIME_PATH } from '../../sim/mdx-realtime-routes.ts';
 import type { Command } from 'commander';
 import { CONFIG_VARIABLES } from '../../lib/config.ts';
 import { type MxTarget, mxTargetOf } from '../../infra/local/mx-target.ts';
@@ -27,6 +28,8 @@ interface CheckOptions {
   user?: string;
   aggregate?: string;
   method?: string;
+  createUser?: string;
+  checkSessionBody?: boolean;
 }
 
 /** `mx check`: which of the client's assumptions hold for the MX your configuration points at. */
@@ -34,12 +37,17 @@ export function registerMx(program: Command, terminal: Terminal): void {
   const mx = program.command('mx').description('MX itself, as the relay sees it');
   mx.command('check')
     .description(
-      'read-only conformance pass against MX (MX_BASE_URL, MX_SSO_BASE_URL, MX_CLIENT_ID and MX_API_KEY, all or none; none: the local simulator): ' +
+      'read-only conformance pass against MX (MX_BASE_URL, MX_SSO_BASE_URL, MX_REALTIME_BASE_URL, MX_CLIENT_ID and MX_API_KEY, all or none; none: the local simulator): ' +
         'which documented and UNCONFIRMED facts hold; exit 1 on a contradiction',
     )
     .option('--user <user_id>', 'an existing MX user to act as (required against a real MX)')
     .option('--aggregate <member_guid>', 'also aggregate this member once and follow it to its end (the only write)')
     .option('--method <GET|POST>', 'the aggregate method to try (default: MX_AGGREGATE_METHOD, as the relay reads it)')
+    .option('--create-user <user_id>', 'also make this new user at MDX Real Time and delete it again (acts at MX)')
+    .option(
+      '--check-session-body',
+      'also open a second session as the relay does and check that no member started aggregating (acts at MX if MX ignores skip_aggregation)',
+    )
     .action(
       action(terminal, async ({ output, targets, terminal: term }, options: CheckOptions) => {
         const target = targetOf(term.env);
@@ -47,12 +55,21 @@ export function registerMx(program: Command, terminal: Terminal): void {
         const {
           baseUrl: dataBaseUrl,
           ssoBaseUrl,
+          realtimeBaseUrl,
           credentials,
-        } = target.kind === 'mx' ? target : { baseUrl: simulatorUrl!, ssoBaseUrl: simulatorUrl!, credentials: SIMULATOR };
+        } = target.kind === 'mx'
+          ? target
+          : {
+              baseUrl: simulatorUrl!,
+              ssoBaseUrl: simulatorUrl!,
+              realtimeBaseUrl: `${simulatorUrl!}${MDX_REALTIME_PATH}`,
+              credentials: SIMULATOR,
+            };
         const userId = options.user ?? (target.kind === 'simulator' ? SIMULATOR.userId : undefined);
         if (!userId) throw usageError('--user <user_id>: an existing MX user to act as');
         pathSegment('--user', 'user', userId);
         if (options.aggregate !== undefined) pathSegment('--aggregate', 'member', options.aggregate);
+        if (options.createUser !== undefined) pathSegment('--create-user', 'user', options.createUser);
         const method = aggregateMethodOf(options.method, term.env.MX_AGGREGATE_METHOD);
 
         let checks: FactCheck[];
@@ -60,10 +77,13 @@ export function registerMx(program: Command, terminal: Terminal): void {
           checks = await checkConformance({
             dataBaseUrl,
             ssoBaseUrl,
+            realtimeBaseUrl,
             credentials,
             userId,
             aggregateMethod: method,
             aggregateMember: options.aggregate,
+            createUser: options.createUser,
+            checkSessionBody: options.checkSessionBody,
           });
         } catch (error) {
           if (error instanceof MxCheckUsageError) throw usageError(error.message);

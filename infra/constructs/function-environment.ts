@@ -42,6 +42,7 @@ export function functionEnvironment(
     DELIVERY_QUEUE_URL: resources.queueUrls.delivery,
     MX_BASE_URL: settings.mx.baseUrl,
     MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
+    MX_REALTIME_BASE_URL: settings.mx.realtimeBaseUrl,
     MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
     ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: resources.secretArns.mxCredentials } : {}),
     ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: resources.keyArns.sessionTokens } : {}),

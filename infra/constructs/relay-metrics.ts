@@ -55,13 +55,27 @@ export class RelayMetrics {
     });
   }
 
-  /** 429s from MX, both hosts. */
+  /** MX user guid conflicts of either kind (lib/aggregation/member-watch.ts): a guid changed, or shared by two users. */
+  mxUserGuidConflicts(period: Duration): MathExpression {
+    return new MathExpression({
+      expression: 'changed + shared',
+      usingMetrics: {
+        changed: this.metric('MxUserGuidConflicts', { kind: 'changed' }, { period }),
+        shared: this.metric('MxUserGuidConflicts', { kind: 'shared' }, { period }),
+      },
+      label: 'MX user guid conflicts',
+      period,
+    });
+  }
+
+  /** 429s from MX, every host. */
   mxThrottles(period: Duration): MathExpression {
     return new MathExpression({
-      expression: 'data + sso',
+      expression: 'data + sso + realtime',
       usingMetrics: {
         data: this.metric('MxThrottled', { upstream: 'mx-data' }, { period }),
         sso: this.metric('MxThrottled', { upstream: 'mx-sso' }, { period }),
+        realtime: this.metric('MxThrottled', { upstream: 'mx-realtime' }, { period }),
       },
       label: 'MX 429s',
       period,

@@ -1,3 +1,4 @@
+import { MDX_REALTIME_PATH } from '../../sim/mdx-realtime-routes.ts';
 import { deadLetterUrlVariable, QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import { randomBytes } from 'node:crypto';
 import type { LocalEngines } from './engines.ts';
@@ -29,6 +30,7 @@ export function localServicesEnv(
     // Each queue's DLQ: the workers dead-letter there (and refuse to start without it), api-jobs counts them.
     ...Object.fromEntries(QUEUE_NAMES.map((queue) => [deadLetterUrlVariable(queue), engines.deadLetterQueueUrls[queue]])),
     MX_BASE_URL: simulatorUrl,
+    MX_REALTIME_BASE_URL: `${simulatorUrl}${MDX_REALTIME_PATH}`,
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
     LOG_LEVEL: 'ERROR',

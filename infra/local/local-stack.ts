@@ -56,7 +56,7 @@ const WEBHOOK_CREDENTIAL_VARIABLES = ['MX_WEBHOOK_USERNAME', 'MX_WEBHOOK_PASSWOR
 
 /**
  * The whole service on one machine: dynalite, fauxqs, the MX simulator (unless MX_BASE_URL, MX_SSO_BASE_URL,
- * MX_CLIENT_ID and MX_API_KEY name a real MX; some of them without the rest refuse to start: mx-target.ts), the gateway and one poller per queue — configured through the same environment
+ * MX_REALTIME_BASE_URL, MX_CLIENT_ID and MX_API_KEY name a real MX; some of them without the rest refuse to start: mx-target.ts), the gateway and one poller per queue — configured through the same environment
  * variables the Lambdas read, which this sets for the current process before any function module loads.
  * The simulator's MX webhooks stay off until asked for (`POST /_sim/webhooks`), as the poll loop must work alone.
  */
@@ -109,7 +109,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       LOCAL_SECRETS_KEY: secretsKey,
       // Receivers on this machine (the demo's, `npm run receiver`, tests): said at start-up (infra/local/start.ts).
       WEBHOOK_ALLOW_LOOPBACK: given.WEBHOOK_ALLOW_LOOPBACK ?? 'true',
-      ...(simulator ? { MX_BASE_URL: simulator.url, MX_SSO_BASE_URL: simulator.url, ...SIMULATOR_CREDENTIALS } : {}),
+      ...(simulator
+        ? {
+            MX_BASE_URL: simulator.url,
+            MX_SSO_BASE_URL: simulator.url,
+            MX_REALTIME_BASE_URL: simulator.realtimeUrl,
+            ...SIMULATOR_CREDENTIALS,
+          }
+        : {}),
       ...(simulator && !WEBHOOK_CREDENTIAL_VARIABLES.some((name) => given[name]) ? SIMULATOR_WEBHOOK_CREDENTIALS : {}),
     });
     const config = parseConfig(process.env);

@@ -3,14 +3,20 @@ import { ConfigError } from '../../lib/errors.ts';
 
 /** What a local tool (the local stack, `nexus-relay mx check`) talks to: its MX simulator, or the MX the environment names. */
 export type MxTarget =
-  { kind: 'simulator' } | { kind: 'mx'; baseUrl: string; ssoBaseUrl: string; credentials: { clientId: string; apiKey: string } };
+  | { kind: 'simulator' }
+  | {
+      kind: 'mx';
+      baseUrl: string;
+      ssoBaseUrl: string;
+      realtimeBaseUrl: string;
+      credentials: { clientId: string; apiKey: string };
+    };
 
 /**
- * The settings that name a real MX: all four or none. A real MX has its SSO host apart from its data host, so
- * MX_SSO_BASE_URL is one of them; only the simulator answers both on one origin (lib/config.ts lets it default
- * locally, where the stack points MX_BASE_URL at its simulator).
+ * The settings that name a real MX: all five or none. A real MX has its SSO and MDX Real Time hosts apart from its
+ * data host, so both are among them; only the simulator answers all three on one origin.
  */
-const NAMES_MX = ['MX_BASE_URL', 'MX_SSO_BASE_URL', 'MX_CLIENT_ID', 'MX_API_KEY'] as const;
+const NAMES_MX = ['MX_BASE_URL', 'MX_SSO_BASE_URL', 'MX_REALTIME_BASE_URL', 'MX_CLIENT_ID', 'MX_API_KEY'] as const;
 
 /**
  * The MX a local tool talks to. Nothing set: the simulator. Some set but not all: refused with one line naming what
@@ -30,13 +36,13 @@ export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
       } not. Set ${list(missing)} to talk to that MX, or unset ${list(set)} to run against the simulator.`,
     );
   }
-  const [baseUrl, ssoBaseUrl, clientId, apiKey] = NAMES_MX.map((name) => {
+  const [baseUrl, ssoBaseUrl, realtimeBaseUrl, clientId, apiKey] = NAMES_MX.map((name) => {
     const reading = CONFIG_VARIABLES[name].read(env[name]!);
     // Never the value: MX_API_KEY is a secret, MX_CLIENT_ID half of the partner's credentials.
     if ('invalid' in reading) throw new ConfigError([name], `${name} is invalid: ${reading.invalid}`);
     return reading.value;
-  }) as [string, string, string, string];
-  return { kind: 'mx', baseUrl, ssoBaseUrl, credentials: { clientId, apiKey } };
+  }) as [string, string, string, string, string];
+  return { kind: 'mx', baseUrl, ssoBaseUrl, realtimeBaseUrl, credentials: { clientId, apiKey } };
 }
 
 /** The banner's line saying which MX the stack talks to. */
@@ -44,7 +50,7 @@ export function describeMxTarget(target: MxTarget, simulatorUrl: string | undefi
   return target.kind === 'simulator'
     ? `MX: the simulator at ${simulatorUrl} (control API under /_sim/; set ${list(NAMES_MX)} for a real MX)`
     : // Never the client id: it is half of the partner's credentials.
-      `MX: ${target.baseUrl} (SSO ${target.ssoBaseUrl}) — a real MX, not the simulator`;
+      `MX: ${target.baseUrl} (SSO ${target.ssoBaseUrl}, MDX Real Time ${target.realtimeBaseUrl}) — a real MX, not the simulator`;
 }
 
 const list = (names: readonly string[]): string =>

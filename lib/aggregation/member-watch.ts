@@ -33,7 +33,9 @@ export const connectionStatusChangedSchema = z.onFirstUse(() =>
     user_id: z.string(),
     member_guid: z.string(),
     connection_status: z.string(),
-    previous_connection_status: z.string(),
+    previous_connection_status: z
+      .nullable(z.string())
+      .check(z.describe('null when the relay first meets the member in a status that needs its user')),
     action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
     reconnect: z.optional(reconnectSchema()),
   }),
@@ -50,13 +52,17 @@ const MX_CLOCK_TOLERANCE_MS = 5_000;
 export interface MemberWatchDeps {
   states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'record' | 'gone' | 'needingUserOf'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
-  /** RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: a member it sees first is news if aggregated since. */
+  /**
+   * RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: for a read whose message does not say when the user's
+   * previous turn was (sent before it did), a member seen first is news if aggregated within one interval.
+   */
   reconcileIntervalMs?: number;
   /**
-   * MX's user guids of the users on the reconcile's schedule: learnt from member lists and AGGREGATION webhooks, read
-   * to place a CONNECTION_STATUS (which names the user by MX's guid only) for a member no job has followed.
+   * MX's user guids of the users on the reconcile's schedule, learnt only from MX's own answers read as the user (a
+   * member list, a member read), read to place a CONNECTION_STATUS (which names the user by MX's guid only) for a
+   * member no job has followed.
    */
-  userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'userOfMxUser'>;
+  userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'usersOfMxUser'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /**
@@ -85,16 +91,16 @@ export class MemberWatch {
   /**
    * A member report (mx-events): the user placed, then the aggregation or the status MX reported. MX's
    * CONNECTION_STATUS names the user by MX's guid only: the member's latest job names the relay's user, else the
-   * guid as the reconcile learnt it (MX's read of the member as that user then confirms it, or refuses it).
+   * guid as learnt from MX (MX's read of the member as that user then confirms it, or refuses it). What a report
+   * says of the user is never recorded: anyone holding MX's webhook credentials could write it.
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log } = this.deps;
     const metrics = this.deps.metrics;
-    if (report.user_id !== undefined && report.user_guid !== undefined) await this.#learn(report.user_id, report.user_guid);
     const userId =
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
-      (report.user_guid === undefined ? undefined : await this.deps.userGuids?.userOfMxUser(report.user_guid));
+      (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
     if (userId === undefined) {
       // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
@@ -172,19 +178,19 @@ export class MemberWatch {
    * recorded, not reported — unless MX aggregated it within the last interval (a member connected through the widget
    * while MX's webhooks were off). One MX call per page of 100 members (and the session's, when it has lapsed).
    */
-  async reconcile(userId: string): Promise<{ members: number; opened: number }> {
+  async reconcile(userId: string, since?: number): Promise<{ members: number; opened: number }> {
     const members = await this.deps.nexus.listMembers(userId);
     const userGuid = members.find((member) => member.user_guid)?.user_guid;
     if (userGuid) await this.#learn(userId, userGuid);
     let opened = 0;
     const { reconcileIntervalMs } = this.deps;
     const recentSince =
-      reconcileIntervalMs === undefined ? Number.POSITIVE_INFINITY : this.deps.clock.now() - reconcileIntervalMs;
+      since ?? (reconcileIntervalMs === undefined ? Number.POSITIVE_INFINITY : this.deps.clock.now() - reconcileIntervalMs);
     for (const member of members) {
       const state = await this.deps.states.get(userId, member.guid);
       const stamp = member.aggregated_at;
-      // Moved since the relay last looked; or a member it has never seen, aggregated since the last turn (connected
-      // through the widget, say): MX's doing the app has not heard of. An older one is the baseline.
+      // Moved since the relay last looked; or a member it has never seen, aggregated since the user's previous turn
+      // (connected through the widget, say): MX's doing the app has not heard of. An older one is the baseline.
       const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
       if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
         const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', 'reconcile', member);
@@ -192,7 +198,7 @@ export class MemberWatch {
         // The job's end records the status; a member still aggregating is settled by it.
         if (outcome === 'opened' || outcome === 'joined') continue;
       }
-      await this.observe(userId, member, state === undefined && stamp ? { aggregatedAt: stamp } : {});
+      await this.observe(userId, member, { firstStatusIsNews: true });
     }
     // A member recorded as needing its user that MX no longer lists was deleted outside the relay: it needs no one.
     const listed = new Set(members.map((member) => member.guid));
@@ -215,21 +221,23 @@ export class MemberWatch {
       await this.deps.states.gone(member.userId, member.memberGuid);
       return false;
     }
-    await this.observe(member.userId, read);
+    await this.observe(member.userId, read, { firstStatusIsNews: true });
     return true;
   }
 
   /**
    * Records what a read of the member shows (a job's end, a webhook, the reconcile) and announces a settled
-   * connection status that differs from the one recorded. The first status recorded for a member is a baseline, not
-   * a change. `seen.aggregatedAt`: the aggregation the member shows, recorded as the one the relay knows (a job's
-   * end; a member seen first); `seen.jobId`: the job that followed it. Nothing is written when nothing would change
-   * (most reads of a settled member). `known`: the state as just read, when the caller has read it.
+   * connection status that differs from the one recorded. The first status recorded for a member is a baseline —
+   * unless it needs the user and `seen.firstStatusIsNews` (no job of the relay speaks for it: a webhook, the
+   * reconcile), then it is announced once. A member seen first has its `aggregated_at` recorded as the baseline too.
+   * `seen.aggregatedAt`: the aggregation the member shows, recorded as the one the relay knows (a job's end);
+   * `seen.jobId`: the job that followed it. Nothing is written when nothing would change (most reads of a settled
+   * member). `known`: the state as just read, when the caller has read it.
    */
   async observe(
     userId: string,
     member: MemberSnapshot,
-    seen: { jobId?: string; aggregatedAt?: string } = {},
+    seen: { jobId?: string; aggregatedAt?: string; firstStatusIsNews?: boolean } = {},
     known?: MemberState,
   ): Promise<void> {
     const { states, events, clock, log } = this.deps;
@@ -237,7 +245,10 @@ export class MemberWatch {
     const status = settled ? (member.connection_status ?? null) : null;
     const state = known ?? (await states.get(userId, member.guid));
     const previous = state?.connectionStatus ?? null;
-    const changed = status !== null && previous !== null && status !== previous;
+    const firstNews = previous === null && seen.firstStatusIsNews === true && needsUser(status);
+    const changed = status !== null && (previous === null ? firstNews : status !== previous);
+    // A member seen first: the aggregation it shows is the baseline, not news for the next reconcile.
+    const aggregatedAt = seen.aggregatedAt ?? (state === undefined ? (member.aggregated_at ?? undefined) : undefined);
     const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
     if (changed) {
       const actionRequired = needsUser(status);
@@ -267,30 +278,53 @@ export class MemberWatch {
     const unchanged =
       state !== undefined &&
       (status ?? previous) === previous &&
-      (seen.aggregatedAt === undefined || seen.aggregatedAt === state.aggregatedAt) &&
+      (aggregatedAt === undefined || aggregatedAt === state.aggregatedAt) &&
       (seen.jobId === undefined || seen.jobId === state.jobId);
     if (unchanged) return;
     const recorded = await states.record(userId, member.guid, state?.statusSeq ?? 0, {
       connectionStatus: status ?? previous,
       statusSeq: seq,
-      ...(seen.aggregatedAt === undefined ? {} : { aggregatedAt: seen.aggregatedAt }),
+      ...(aggregatedAt === undefined ? {} : { aggregatedAt }),
       ...(seen.jobId === undefined ? {} : { jobId: seen.jobId }),
       now: clock.now(),
     });
     if (!recorded) log.debug('member state moved on meanwhile', { member_guid: member.guid });
   }
 
-  /** Records MX's guid of the user when it is not recorded yet (a read, then a write the first time). */
+  /**
+   * Records MX's guid of the user, as MX's own answer read as that user gives it (a read, then a write the first
+   * time). A different guid recorded before is MX's answer changing (the user made again at MX): MX's answer wins,
+   * counted and logged as a conflict.
+   */
   async #learn(userId: string, userGuid: string): Promise<void> {
-    const { userGuids } = this.deps;
-    if (!userGuids || (await userGuids.mxUserGuid(userId)) === userGuid) return;
-    if (await userGuids.learnMxUser(userId, userGuid))
-      this.deps.log.info('MX user guid learnt', { user_id: userId, user_guid: userGuid });
+    const { userGuids, log, metrics } = this.deps;
+    if (!userGuids) return;
+    const recorded = await userGuids.mxUserGuid(userId);
+    if (recorded === userGuid) return;
+    if (recorded !== undefined) {
+      metrics.add('MxUserGuidConflicts', 1, { kind: 'changed' });
+      log.warn('MX user guid changed', { user_id: userId, user_guid: userGuid, previous_user_guid: recorded });
+    }
+    if (await userGuids.learnMxUser(userId, userGuid)) log.info('MX user guid learnt', { user_id: userId, user_guid: userGuid });
   }
 
+  /** The relay's user MX knows by `userGuid`: none when two users claim it (a conflict, counted and logged). */
+  async #userOf(userGuid: string): Promise<string | undefined> {
+    const users = (await this.deps.userGuids?.usersOfMxUser(userGuid)) ?? [];
+    if (users.length > 1) {
+      this.deps.metrics.add('MxUserGuidConflicts', 1, { kind: 'shared' });
+      this.deps.log.warn('MX user guid recorded for more than one user', { user_guid: userGuid, users: users.length });
+      return undefined;
+    }
+    return users[0];
+  }
+
+  /** MX's read of the member as the user; what MX says there of the user's guid is learnt. */
   async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {
     try {
-      return await this.deps.nexus.readMember(member.userId, member.memberGuid);
+      const read = await this.deps.nexus.readMember(member.userId, member.memberGuid);
+      if (read.user_guid) await this.#learn(member.userId, read.user_guid);
+      return read;
     } catch (error) {
       if (error instanceof MxError && (error.code === 'MX_NOT_FOUND' || error.code === 'MX_FORBIDDEN')) {
         this.deps.log.info('MX no longer has the member', { member_guid: member.memberGuid, code: error.code });

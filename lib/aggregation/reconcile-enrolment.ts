@@ -26,7 +26,8 @@ export class ReconcileEnrolment implements ServedUsers {
   async note(userId: string): Promise<void> {
     const { schedule, intervalMs, clock, log, metrics } = this.deps;
     try {
-      const enrolled = await schedule.enroll(userId, clock.now() + intervalMs);
+      const now = clock.now();
+      const enrolled = await schedule.enroll(userId, now, now + intervalMs);
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {

@@ -1,6 +1,16 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, gsi2, keys, RECONCILE_SHARDS, shardOf, TABLE_KEYS, type TableRef } from '../store/table.ts';
+import {
+  conditionalOutput,
+  conditionalWrite,
+  gsi1,
+  gsi2,
+  keys,
+  RECONCILE_SHARDS,
+  shardOf,
+  TABLE_KEYS,
+  type TableRef,
+} from '../store/table.ts';
 
 /** A user the reconcile is due to read, with the schedule entry it was found under. */
 export interface DueUser {
@@ -21,8 +31,8 @@ const dueKey = (dueAt: number, userId: string): string => `${toIso(dueAt)}#${use
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Puts the user on the schedule, first due at `dueAt`; false when it is on it already (and keeps its time). */
-  enroll(userId: string, dueAt: number): Promise<boolean> {
+  /** Puts the user on the schedule at `now`, first due at `dueAt`; false when it is on it already (and keeps its time). */
+  enroll(userId: string, now: number, dueAt: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
         new PutCommand({
@@ -32,6 +42,7 @@ export class ReconcileRepository {
             gsi1pk: gsi1.reconcileDue(shardOf(userId, RECONCILE_SHARDS)),
             gsi1sk: dueKey(dueAt, userId),
             user_id: userId,
+            enrolled_at: now,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -63,20 +74,29 @@ export class ReconcileRepository {
     return found;
   }
 
-  /** Moves the user's next read to `nextDueAt`; false when another sweep took it first (or the user was erased). */
-  claim(user: DueUser, nextDueAt: number): Promise<boolean> {
-    return conditionalWrite(
+  /**
+   * Moves the user's next read to `nextDueAt`, noting this turn at `now`; undefined when another sweep took it first
+   * (or the user was erased). Answers when the user's previous turn was — or its enrolment, before its first turn —
+   * when the item says (items enrolled before it did say nothing).
+   */
+  async claim(user: DueUser, now: number, nextDueAt: number): Promise<{ previousTurnAt?: number } | undefined> {
+    const claimed = await conditionalOutput(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.reconcile(user.userId),
-          UpdateExpression: 'SET #sk = :next',
+          UpdateExpression: 'SET #sk = :next, turned_at = :now',
           ConditionExpression: '#sk = :from',
           ExpressionAttributeNames: { '#sk': TABLE_KEYS.gsi1sk },
-          ExpressionAttributeValues: { ':next': dueKey(nextDueAt, user.userId), ':from': user.dueKey },
+          ExpressionAttributeValues: { ':next': dueKey(nextDueAt, user.userId), ':from': user.dueKey, ':now': now },
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
+    if (!claimed) return undefined;
+    const old = claimed.output.Attributes ?? {};
+    const previous = old.turned_at ?? old.enrolled_at;
+    return typeof previous === 'number' ? { previousTurnAt: previous } : {};
   }
 
   /** MX's guid of the user, when the reconcile has learnt it. */
@@ -103,8 +123,8 @@ export class ReconcileRepository {
     );
   }
 
-  /** The relay's user MX knows by `userGuid`, if the reconcile has learnt it. */
-  async userOfMxUser(userGuid: string): Promise<string | undefined> {
+  /** The relay's users recorded under MX's `userGuid`: one, or none; two are a conflict (at most two are read). */
+  async usersOfMxUser(userGuid: string): Promise<string[]> {
     const { Items = [] } = await this.table.client.send(
       new QueryCommand({
         TableName: this.table.tableName,
@@ -112,10 +132,9 @@ export class ReconcileRepository {
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
         ExpressionAttributeValues: { ':pk': gsi2.mxUser(userGuid) },
-        Limit: 1,
+        Limit: 2,
       }),
     );
-    const sk = Items[0]?.[TABLE_KEYS.gsi2sk];
-    return typeof sk === 'string' ? sk : undefined;
+    return Items.map((item) => item[TABLE_KEYS.gsi2sk]).filter((sk): sk is string => typeof sk === 'string');
   }
 }

@@ -120,10 +120,13 @@ export class Sweeper {
     const due = await sweep.schedule.due(now, sweep.maxPerSweep);
     let sent = 0;
     for (const [index, user] of due.entries()) {
-      if (!(await sweep.schedule.claim(user, now + sweep.intervalMs))) continue;
+      const claimed = await sweep.schedule.claim(user, now, now + sweep.intervalMs);
+      if (!claimed) continue;
       // At a steady pace: a full sweep's users fill `spreadMs`, a few go at once (MX sees at most that rate).
       const offset = Math.floor((index * sweep.spreadMs) / sweep.maxPerSweep);
-      await sweep.queue.schedule({ reconcile: { user_id: user.userId }, due_at: now + offset });
+      // The previous turn, as the item says or (an item older than that) one interval before this turn was due.
+      const since = claimed.previousTurnAt ?? Date.parse(user.dueKey.slice(0, user.dueKey.indexOf('#'))) - sweep.intervalMs;
+      await sweep.queue.schedule({ reconcile: { user_id: user.userId, since }, due_at: now + offset });
       sent++;
     }
     if (sent > 0) metrics.add('ReconcileScheduled', sent, {});

@@ -29,7 +29,6 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const mxUsers = mxUsersOf(runtime);
-  const { sso } = mxUsers;
   const nexus = nexusClientOf(runtime, table, { mxUsers });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
@@ -44,7 +43,14 @@ export function composeApiRefresh(config: Config, given?: Given) {
     useCasesEnabled: config.mx.useCasesEnabled,
   });
   const { clock, log, metrics } = runtime;
-  const erasure = new UserErasure({ sso, data: new UserDataRepository(table), events, clock, log, metrics });
+  const erasure = new UserErasure({
+    realtime: mxUsers.realtime,
+    data: new UserDataRepository(table),
+    events,
+    clock,
+    log,
+    metrics,
+  });
   const idempotency = idempotencyOf(runtime, table);
   const handler = httpHandler(
     runtime,

@@ -45,7 +45,7 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   const dispatchers = runtime.given.mxDispatchers;
   const mxData = dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs);
   const nexus = nexusClientOf(runtime, table, {
-    dispatchers: { data: mxData, sso: dispatchers?.sso },
+    dispatchers: { ...dispatchers, data: mxData },
     beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
   });

@@ -1,11 +1,8 @@
-import type { Dispatcher } from 'undici';
-import { createNexusClient, type NexusClientDeps } from '../mx/create-mx-clients.ts';
+import { createNexusClient, type MxDispatchers, type NexusClientDeps } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { SsoClient } from '../mx/sso.ts';
-import type { MxUsers } from '../connect/mx-users.ts';
 import type { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
-import { mxUsersOf } from './sso.ts';
+import { mxUsersOf, type MxUsersParts } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
@@ -19,17 +16,17 @@ export function nexusClientOf(
   runtime: Runtime,
   table: TableRef,
   options: {
-    dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+    dispatchers?: MxDispatchers;
     /** Awaited before each data-host call is sent: events-refresh's aggregate gate. */
     beforeDataCall?: NexusClientDeps['beforeDataCall'];
     extraWaitMs?: number;
-    mxUsers?: { sso: SsoClient; users: MxUsers };
+    mxUsers?: MxUsersParts;
     /** The reconcile's schedule, when the function reads it too (worker-poll). */
     reconcileSchedule?: ReconcileRepository;
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
-  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, options.dispatchers?.sso);
+  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, options.dispatchers);
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(

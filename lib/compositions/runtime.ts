@@ -4,13 +4,14 @@ import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, ConfigSection } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import type { MxDispatchers } from '../mx/create-mx-clients.ts';
 import { EmfMetrics } from '../metrics.ts';
 
 /** What a composition may be given instead of building it from the configuration (tests, benchmarks). */
 export interface Given {
   clock?: Clock;
   sqs?: SQSClient;
-  mxDispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+  mxDispatchers?: MxDispatchers;
   webhookDispatcher?: Dispatcher;
   metrics?: EmfMetrics;
 }

@@ -1,11 +1,12 @@
 import type { Dispatcher } from 'undici';
-import { createSsoClient } from '../mx/create-mx-clients.ts';
+import { createMdxRealtimeClient, createSsoClient, type MxDispatchers } from '../mx/create-mx-clients.ts';
+import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import type { Runtime } from './runtime.ts';
 import { secretsOf } from './secrets.ts';
 
-/** MX's SSO API for the partner's own calls (widget URLs, users): no session, so no session key. */
+/** MX's SSO API for the partner's own calls (API tokens, widget URLs): no session, so no session key. */
 export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClient {
   const { config, clock, log, metrics, given } = runtime;
   return createSsoClient(config.mx, {
@@ -17,8 +18,23 @@ export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClien
   });
 }
 
-/** The partner's SSO client and the users it makes at MX: what sessions, widget URLs and members share. */
-export function mxUsersOf(runtime: Runtime, dispatcher?: Dispatcher): { sso: SsoClient; users: MxUsers } {
-  const sso = ssoClientOf(runtime, dispatcher);
-  return { sso, users: new MxUsers({ sso, log: runtime.log, metrics: runtime.metrics }) };
+/** The partner's users at MX: SSO for their tokens and widget URLs, MDX Real Time to make and delete them. */
+export interface MxUsersParts {
+  sso: SsoClient;
+  realtime: MdxRealtimeClient;
+  users: MxUsers;
+}
+
+/** What sessions, widget URLs, members and erasure share: the partner's SSO and MDX Real Time clients, and MxUsers. */
+export function mxUsersOf(runtime: Runtime, dispatchers: MxDispatchers = {}): MxUsersParts {
+  const { config, clock, log, metrics, given } = runtime;
+  const sso = ssoClientOf(runtime, dispatchers.sso);
+  const realtime = createMdxRealtimeClient(config.mx, {
+    clock,
+    log,
+    metrics,
+    secrets: () => secretsOf(runtime),
+    dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
+  });
+  return { sso, realtime, users: new MxUsers({ realtime, log, metrics }) };
 }

@@ -54,7 +54,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     pollQueueMessageSchema,
     async (message) => {
       if ('member_report' in message) await watch.handleReport(message);
-      else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id);
+      else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
       else await poll.handle(message);
     },
     (message) =>

@@ -1,11 +1,12 @@
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
-import type { SsoClient } from '../mx/sso.ts';
+import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { MxRequestOptions } from '../mx/transport.ts';
 
 export interface MxUsersDeps {
-  sso: Pick<SsoClient, 'createUser'>;
+  /** MDX Real Time, where MX makes users. */
+  realtime: Pick<MdxRealtimeClient, 'createUser'>;
   log: Log;
   metrics: MetricsSink;
 }
@@ -45,9 +46,9 @@ export class MxUsers {
   }
 
   async #createAtMx(userId: string, options: MxRequestOptions): Promise<void> {
-    const { sso, log, metrics } = this.deps;
+    const { realtime, log, metrics } = this.deps;
     try {
-      const created = await sso.createUser(userId, options);
+      const created = await realtime.createUser(userId, options);
       metrics.add('MxUserCreations', 1, { outcome: created ? 'created' : 'existed' });
       log.info('mx user created', { user_id: userId, outcome: created ? 'created' : 'existed' });
     } catch (error) {

@@ -3,7 +3,7 @@ import { type Clock, toIso } from '../clock.ts';
 import { sha256Hex } from '../hash.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
-import type { SsoClient } from '../mx/sso.ts';
+import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import * as z from '../zod.ts';
 import type { ErasedItems, UserDataRepository } from './user-data-repo.ts';
 
@@ -19,7 +19,8 @@ export const userDeletedEventDataSchema = z.onFirstUse(() =>
 export const userDeletedEventId = (userId: string): string => `msg_user_${sha256Hex(userId).slice(0, 32)}_deleted`;
 
 export interface UserErasureDeps {
-  sso: Pick<SsoClient, 'deleteUser'>;
+  /** MDX Real Time, where MX deletes users. */
+  realtime: Pick<MdxRealtimeClient, 'deleteUser'>;
   data: Pick<UserDataRepository, 'erase'>;
   events: EventSink;
   clock: Clock;
@@ -36,8 +37,8 @@ export class UserErasure {
   constructor(private readonly deps: UserErasureDeps) {}
 
   async erase(userId: string): Promise<ErasedItems & { mxUserDeleted: boolean }> {
-    const { sso, data, events, clock, log, metrics } = this.deps;
-    const mxUserDeleted = await sso.deleteUser(userId, {});
+    const { realtime, data, events, clock, log, metrics } = this.deps;
+    const mxUserDeleted = await realtime.deleteUser(userId, {});
     const erased = await data.erase(userId);
     const now = clock.now();
     await events.publish({

@@ -13,15 +13,23 @@ import { mxCredentialsProvider } from './credentials.ts';
 import { NexusClient } from './nexus-client.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { type ServedUsers, SessionManager, type UsersAtMx } from './sessions.ts';
+import { MdxRealtimeClient } from './mdx-realtime.ts';
 import { SsoClient } from './sso.ts';
 import { MxTransport, type MxTransportOptions, NEXUS_HEADERS } from './transport.ts';
+
+/** A dispatcher per MX origin: the data host, SSO, MDX Real Time. */
+export interface MxDispatchers {
+  data?: Dispatcher;
+  sso?: Dispatcher;
+  realtime?: Dispatcher;
+}
 
 export interface NexusClientDeps {
   table: TableRef;
   clock?: Clock;
   log: Log;
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
-  dispatchers?: { data?: Dispatcher; sso?: Dispatcher };
+  dispatchers?: MxDispatchers;
   /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
   beforeDataCall?: MxTransportOptions['beforeSend'];
   metrics: MetricsSink;
@@ -50,7 +58,7 @@ function credentialsOf(mx: Config['mx']): MxCredentialsSource {
 }
 
 /**
- * MX's SSO API for the partner's own calls (API tokens, widget URLs, users), on its own keep-alive dispatcher unless
+ * MX's SSO API for the partner's own calls (API tokens, widget URLs), on its own keep-alive dispatcher unless
  * given one. Each call gets `requestTimeoutMs` per attempt and `retryBudgetMs` in all.
  */
 export function createSsoClient(
@@ -70,6 +78,38 @@ export function createSsoClient(
       baseUrl: mx.ssoBaseUrl,
       dispatcher: deps.dispatcher,
       upstream: 'mx-sso',
+    }),
+    credentials: mxCredentialsProvider(credentials, deps.secrets),
+    metrics: deps.metrics,
+  });
+}
+
+/**
+ * MX's MDX Real Time API for the partner's users (create, delete), on its own keep-alive dispatcher unless given one.
+ * A function that makes one refuses to start without MX_REALTIME_BASE_URL.
+ */
+export function createMdxRealtimeClient(
+  mx: Config['mx'],
+  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
+): MdxRealtimeClient {
+  const credentials = credentialsOf(mx);
+  if (!mx.realtimeBaseUrl) {
+    throw new ConfigError(
+      ['MX_REALTIME_BASE_URL'],
+      'MX_REALTIME_BASE_URL (MDX Real Time, where MX makes users: e.g. https://int-live.moneydesktop.com) is not set',
+    );
+  }
+  const { clock = systemClock, log } = deps;
+  return new MdxRealtimeClient({
+    transport: new MxTransport({
+      timeoutMs: mx.requestTimeoutMs,
+      retry: new RetryPolicy({ budgetMs: mx.retryBudgetMs }),
+      clock,
+      log,
+      metrics: deps.metrics,
+      baseUrl: mx.realtimeBaseUrl,
+      dispatcher: deps.dispatcher,
+      upstream: 'mx-realtime',
     }),
     credentials: mxCredentialsProvider(credentials, deps.secrets),
     metrics: deps.metrics,

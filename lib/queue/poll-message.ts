@@ -38,7 +38,11 @@ export type MemberReport = z.infer<ReturnType<typeof memberReportSchema>>;
 /** The sweeper's turn to read a user's members from MX (the reconcile: lib/aggregation/member-watch.ts). */
 export const reconcileMessageSchema = z.onFirstUse(() =>
   z.object({
-    reconcile: z.object({ user_id: params.userId() }),
+    reconcile: z.object({
+      user_id: params.userId(),
+      /** When the user's previous turn (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
+      since: z.optional(z.int().check(z.minimum(0))),
+    }),
     due_at: z.int().check(z.minimum(0)),
   }),
 );

@@ -96,6 +96,7 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     LOCAL_API_KEY: `nxr_crash_${randomUUID().replaceAll('-', '')}`,
     MX_BASE_URL: simulator.url,
     MX_SSO_BASE_URL: simulator.url,
+    MX_REALTIME_BASE_URL: simulator.realtimeUrl,
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
     // The restarted stack's sweeper (every 60 s locally) takes a poll or a delivery this late as lost.

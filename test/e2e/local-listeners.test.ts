@@ -109,8 +109,9 @@ describe('npm start', () => {
     });
     expect(code).toBe(1);
     expect(lines).toEqual([
-      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL and MX_API_KEY are not. Set ' +
-        'MX_SSO_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY ' +
+        'are not. Set MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and ' +
+        'MX_CLIENT_ID to run against the simulator.',
     ]);
   }, 30_000);
 });

@@ -173,7 +173,7 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
     const rate = byName('webhook-success-rate')!;
     expect(rate.ComparisonOperator).toBe('LessThanThreshold');
     expect(rate.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'WebhookAttempts')).toHaveLength(10);
-    expect(byName('mx-throttled')!.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'MxThrottled')).toHaveLength(2);
+    expect(byName('mx-throttled')!.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'MxThrottled')).toHaveLength(3);
   });
 
   it('a runbook entry for every alarm: what it means, the metric, causes, what to check, how to recover', () => {

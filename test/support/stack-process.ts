@@ -67,7 +67,7 @@ export async function startStackProcess(
     });
   });
   const readyMs = performance.now() - startedAt;
-  // With MX_BASE_URL, MX_SSO_BASE_URL, MX_CLIENT_ID and MX_API_KEY given, the stack talks to that MX (here: a simulator the test runs).
+  // With MX_BASE_URL, MX_SSO_BASE_URL, MX_REALTIME_BASE_URL, MX_CLIENT_ID and MX_API_KEY given, the stack talks to that MX (here: a simulator the test runs).
   const simulatorUrl = /MX: the simulator at (http:\/\/\S+)/.exec(output)?.[1] ?? env.MX_BASE_URL;
   const apiKey = /api key: (\S+)/.exec(output)?.[1];
   if (!simulatorUrl || !apiKey) throw new Error(`ready line without simulator url or api key:\n${output}`);

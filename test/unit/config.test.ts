@@ -3,8 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
-/** What a deployed function gets besides `valid`: its environment and the SSO host. */
-const deployed = { NEXUS_RELAY_ENV: 'prod', MX_SSO_BASE_URL: 'https://sso.moneydesktop.com' };
+/** What a deployed function gets besides `valid`: its environment, the SSO host and MDX Real Time. */
+const deployed = {
+  NEXUS_RELAY_ENV: 'prod',
+  MX_SSO_BASE_URL: 'https://sso.moneydesktop.com',
+  MX_REALTIME_BASE_URL: 'https://live.moneydesktop.com',
+};
 
 const valid = {
   TABLE_NAME: 'nexus-relay-dev',
@@ -26,11 +30,18 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...valid, WEBHOOK_ALLOW_LOOPBACK: 'true' }).webhooks.allowInsecureUrls).toBe(true);
   });
 
-  it('requires the SSO host outside local mode, naming the variable (no silent fallback to the data host)', () => {
+  it('requires the SSO host and MDX Real Time outside local mode, naming each (no silent fallback to the data host)', () => {
+    const live = { MX_REALTIME_BASE_URL: 'https://int-live.moneydesktop.com' };
+    const sso = { MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com' };
     for (const env of ['dev', 'staging', 'prod']) {
-      expect(() => parseConfig({ ...valid, NEXUS_RELAY_ENV: env })).toThrow(/MX_SSO_BASE_URL .* is required outside local mode/);
-      const config = parseConfig({ ...valid, NEXUS_RELAY_ENV: env, MX_SSO_BASE_URL: 'https://int-sso.moneydesktop.com' });
-      expect(config.mx.ssoBaseUrl).toBe('https://int-sso.moneydesktop.com');
+      expect(() => parseConfig({ ...valid, ...live, NEXUS_RELAY_ENV: env })).toThrow(
+        /MX_SSO_BASE_URL .* is required outside local mode/,
+      );
+      expect(() => parseConfig({ ...valid, ...sso, NEXUS_RELAY_ENV: env })).toThrow(
+        /MX_REALTIME_BASE_URL .* is required outside local mode/,
+      );
+      const config = parseConfig({ ...valid, ...sso, ...live, NEXUS_RELAY_ENV: env });
+      expect(config.mx).toMatchObject({ ssoBaseUrl: sso.MX_SSO_BASE_URL, realtimeBaseUrl: live.MX_REALTIME_BASE_URL });
     }
   });
 

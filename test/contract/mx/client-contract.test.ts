@@ -10,6 +10,7 @@ import {
   MemorySessionLease,
   MemorySessionStore,
   mockAgent,
+  REALTIME_ORIGIN,
   recordedCalls,
   SSO_ORIGIN,
 } from '../../unit/mx/support/fakes.ts';
@@ -302,29 +303,30 @@ describe('connect calls to Nexus, pinned to the pages that document them (status
   });
 });
 
-describe('connect calls to the SSO API, pinned to the pages that document them (the users routes UNCONFIRMED)', () => {
-  it('create user: POST /{client_id}/users.json with MD-API-KEY, the SSO media type both ways and {user: {id}}; the documented 200 is true', async () => {
-    const fixture = FIXTURES['sso-user-create']!;
+describe('partner calls to MDX Real Time and the SSO API, pinned to the pages and clients that document them', () => {
+  it('create user at MDX Real Time: POST /{client_id}/users.json with MD-API-KEY, the mdx.v5 media type both ways and {user: {id}}; 200 is true', async () => {
+    const fixture = FIXTURES['mdx-user-create']!;
     const params = { client_id: CLIENT_ID };
     agent
-      .get(SSO_ORIGIN)
+      .get(REALTIME_ORIGIN)
       .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
       .reply(() => answerWith(fixture, { '<user id>': USER }));
-    expect(await client().sso.createUser(USER)).toBe(true);
-    const call = sentFor(fixture, SSO_ORIGIN, params);
+    expect(await client().realtime.createUser(USER)).toBe(true);
+    const call = sentFor(fixture, REALTIME_ORIGIN, params);
     expect(JSON.parse(String(call.body))).toEqual(bodyWith(fixture, { '<user id>': USER }));
     expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
   });
 
-  it('delete user: DELETE /{client_id}/users/{user_id}.json with MD-API-KEY and no body; the documented 204 is true', async () => {
-    const fixture = FIXTURES['sso-user-delete']!;
+  it('delete user at MDX Real Time (path UNCONFIRMED): DELETE /{client_id}/users/{user_id}.json with MD-API-KEY and no body; 204 is true', async () => {
+    const fixture = FIXTURES['mdx-user-delete']!;
+    expect(fixture.confirmed).toBe(false);
     const params = { client_id: CLIENT_ID, user_id: USER };
     agent
-      .get(SSO_ORIGIN)
+      .get(REALTIME_ORIGIN)
       .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
       .reply(() => answerWith(fixture));
-    expect(await client().sso.deleteUser(USER)).toBe(true);
-    const call = sentFor(fixture, SSO_ORIGIN, params);
+    expect(await client().realtime.deleteUser(USER)).toBe(true);
+    const call = sentFor(fixture, REALTIME_ORIGIN, params);
     expect(call.body ?? undefined).toBeUndefined();
     expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
   });

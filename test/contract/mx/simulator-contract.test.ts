@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MDX_REALTIME_PATH } from '../../../sim/mdx-realtime-routes.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
 
@@ -198,20 +199,38 @@ describe('the MX simulator answers as MX documents', () => {
     expect((await call('GET', `/members/${guid}`, headersOf(remove, { '<session token>': token }))).status).toBe(404);
   });
 
-  it('SSO create user, widget URL and delete user: the routes, MD-API-KEY and bodies the pages document are accepted, and answered with the documented status and shape', async () => {
+  it('MDX Real Time create user, SSO widget URL, MDX Real Time delete user: the routes, MD-API-KEY and bodies documented are accepted, and answered with the documented status and shape', async () => {
     const user = 'sim-contract-user';
     const partner = { '<api key>': API_KEY };
 
-    const create = FIXTURES['sso-user-create']!;
+    const create = FIXTURES['mdx-user-create']!;
+    // The SSO host makes no users (MX's SSO v3 pages list api_token and widget URLs only): MX answers 404.
+    expect(
+      (
+        await call(
+          create.request.method,
+          routeOf(create, { client_id: CLIENT_ID }),
+          headersOf(create, partner),
+          bodyWith(create, { '<user id>': user }),
+        )
+      ).status,
+    ).toBe(404);
     const created = await call(
       create.request.method,
-      routeOf(create, { client_id: CLIENT_ID }),
+      MDX_REALTIME_PATH + routeOf(create, { client_id: CLIENT_ID }),
       headersOf(create, partner),
       bodyWith(create, { '<user id>': user }),
     );
     expect(created.status).toBe(create.response.status);
     expect(created.type).toContain(create.response.contentType);
-    expectSameShape('sso-user-create', created.body);
+    expectSameShape('mdx-user-create', created.body);
+    const again = await call(
+      create.request.method,
+      MDX_REALTIME_PATH + routeOf(create, { client_id: CLIENT_ID }),
+      headersOf(create, partner),
+      bodyWith(create, { '<user id>': user }),
+    );
+    expect(again.status).toBe(409);
     expect((created.body as { user: { id: string } }).user.id).toBe(user);
 
     const widget = FIXTURES['sso-widget-url']!;
@@ -226,10 +245,10 @@ describe('the MX simulator answers as MX documents', () => {
     expectSameShape('sso-widget-url', url.body);
     expect((url.body as { url: { type: string; user_id: string } }).url).toMatchObject({ type: 'connect_widget', user_id: user });
 
-    const remove = FIXTURES['sso-user-delete']!;
+    const remove = FIXTURES['mdx-user-delete']!;
     const removed = await call(
       remove.request.method,
-      routeOf(remove, { client_id: CLIENT_ID, user_id: user }),
+      MDX_REALTIME_PATH + routeOf(remove, { client_id: CLIENT_ID, user_id: user }),
       headersOf(remove, partner),
     );
     expect(removed.status).toBe(remove.response.status);

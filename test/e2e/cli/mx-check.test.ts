@@ -51,9 +51,30 @@ describe('mx check', () => {
       session_expired: 'holds',
       retry_after: 'not_checked',
       aggregate: 'not_checked',
+      mdx_create_user: 'not_checked',
+      session_skip_aggregation: 'not_checked',
     });
     expect(report.checks.find((c: any) => c.id === 'session_expired').source).toBe('unconfirmed');
     expect(run.stdout + run.stderr).not.toMatch(/sim-api-key|MD-SESSION|token":/);
+  });
+
+  it('with --create-user and --check-session-body, checks users at MDX Real Time and the session body (both act at MX)', async () => {
+    await sim('/_sim/members', { user_id: 'mx-check-sessions' });
+    const run = await cli(
+      'mx',
+      'check',
+      '--user',
+      'mx-check-sessions',
+      '--create-user',
+      'mx-check-made',
+      '--check-session-body',
+      '--json',
+    );
+    expect(run.code).toBe(0);
+    const verdicts = Object.fromEntries(run.json().checks.map((c: any) => [c.id, c.verdict]));
+    expect(verdicts).toMatchObject({ mdx_create_user: 'holds', mdx_delete_user: 'holds', session_skip_aggregation: 'holds' });
+    const stats = (await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as any;
+    expect(stats.aggregations_started_by_sessions).toBe(0);
   });
 
   it('with --aggregate, follows one aggregation to its end', async () => {
@@ -78,10 +99,11 @@ describe('mx check', () => {
     expect(json.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('MX has no user mx-check-nobody') });
   });
 
-  it("reads its MX settings by the local stack's rule: all four name an MX, some without the rest are refused", async () => {
+  it("reads its MX settings by the local stack's rule: all five name an MX, some without the rest are refused", async () => {
     const named = {
       MX_BASE_URL: stack.simulatorUrl!,
       MX_SSO_BASE_URL: stack.simulatorUrl!,
+      MX_REALTIME_BASE_URL: `${stack.simulatorUrl!}/mdx-realtime`,
       MX_CLIENT_ID: 'sim-client',
       MX_API_KEY: 'sim-api-key',
     };
@@ -94,13 +116,16 @@ describe('mx check', () => {
     expect(run.code).toBe(0);
     expect(run.json()).toMatchObject({ mx: stack.simulatorUrl, contradiction: false });
 
-    const partial = await runCli(['mx', 'check', '--json'], { env: { ...named, MX_SSO_BASE_URL: '', MX_API_KEY: '' } });
+    const partial = await runCli(['mx', 'check', '--json'], {
+      env: { ...named, MX_SSO_BASE_URL: '', MX_REALTIME_BASE_URL: '', MX_API_KEY: '' },
+    });
     expect(partial.code).toBe(1);
     expect(partial.json()).toMatchObject({
       code: 'usage',
       detail:
-        'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL and MX_API_KEY are not. ' +
-        'Set MX_SSO_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+        'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY ' +
+        'are not. Set MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and ' +
+        'MX_CLIENT_ID to run against the simulator.',
     });
     // A value the relay would refuse is refused by name, never echoed (the key is a secret).
     const badUrl = await runCli(['mx', 'check', '--json'], { env: { ...named, MX_SSO_BASE_URL: 'sso.example.com' } });

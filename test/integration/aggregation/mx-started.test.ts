@@ -65,7 +65,7 @@ async function mxAggregates(userId: string, memberGuid: string): Promise<void> {
       Accept: NEXUS,
       'Content-Type': NEXUS,
     },
-    {},
+    { session: { skip_aggregation: true } },
   );
   const started = await call(`${stack.simulatorUrl}/members/${memberGuid}/aggregate`, 'GET', {
     'MD-SESSION-TOKEN': session.body.session.token,
@@ -288,7 +288,7 @@ describe('connection statuses MX announces', () => {
     expect((await relayOf(config, { clock }).sweeper.sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
     const schedule = new ReconcileRepository({ client: createDocumentClient(config.aws), tableName: config.tableName });
     const { user_guid } = await sim('GET', `/_sim/users/${userId}`);
-    await waitUntil(async () => (await schedule.userOfMxUser(user_guid)) === userId);
+    await waitUntil(async () => (await schedule.usersOfMxUser(user_guid)).join() === userId);
 
     await sim('POST', `/_sim/members/${member.guid}/connection_status`, { connection_status: 'LOCKED' });
     const [changed] = await receiver.waitFor(
@@ -297,6 +297,28 @@ describe('connection statuses MX announces', () => {
     );
     expect(changed!.data).toMatchObject({ user_id: userId, connection_status: 'LOCKED', action_required: true });
     expect(await jobsOf(userId)).toEqual([]);
+
+    // A second member, connected at MX and never seen by the relay, first met through MX's CONNECTION_STATUS in a
+    // status that needs the user: announced once (from no previous status), however often MX repeats it.
+    const { member: second } = await sim('POST', '/_sim/members', { user_id: userId });
+    await sim('POST', `/_sim/members/${second.guid}/connection_status`, { connection_status: 'EXPIRED' });
+    const isSecond = (event: { type: string; data: unknown }) =>
+      event.type === 'member.connection_status_changed' && (event.data as { member_guid?: string }).member_guid === second.guid;
+    const [first] = await receiver.waitFor(isSecond);
+    expect(first!.data).toMatchObject({ user_id: userId, connection_status: 'EXPIRED', previous_connection_status: null });
+    const repeat = {
+      type: 'CONNECTION_STATUS',
+      action: 'CHANGED',
+      connection_status: 'EXPIRED',
+      member_guid: second.guid,
+      user_guid,
+    };
+    for (let time = 0; time < 5; time++) {
+      const reads = await mxReads(second.guid);
+      await call(`${stack.url}/mx/webhooks`, 'POST', { authorization, 'content-type': 'application/json' }, repeat);
+      await waitUntil(async () => (await mxReads(second.guid)) > reads);
+    }
+    expect(receiver.events.filter(isSecond)).toHaveLength(1);
   }, 30_000);
 
   it('a CONNECTION_STATUS for a member the relay has never followed is counted, not an error to MX', async () => {

@@ -12,7 +12,7 @@ import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
- * `DELETE /users/{user_id}`: the user deleted at MX (the simulator's SSO API), then nothing of the user left in the
+ * `DELETE /users/{user_id}`: the user deleted at MX (the simulator's MDX Real Time), then nothing of the user left in the
  * table — a scan of every item, payloads inflated, finds neither the user's id nor its member — and `user.deleted`.
  */
 const USER = `erase-${randomBytes(6).toString('hex')}`;
@@ -134,7 +134,7 @@ describe('DELETE /users/{user_id}', () => {
 
     const erased = await call('DELETE', `/users/${USER}`);
     expect(erased.status, JSON.stringify(erased.body)).toBe(204);
-    expect((await mxCalls())['DELETE /{client_id}/users/{user_id}']).toBe(1);
+    expect((await mxCalls())['DELETE /mdx-realtime/{client_id}/users/{user_id}']).toBe(1);
     const [deleted] = await receiver.waitFor((event) => event.type === 'user.deleted');
     expect(deleted!.data).toMatchObject({ user_id: USER });
 

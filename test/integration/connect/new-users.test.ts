@@ -6,7 +6,7 @@ import { useLocalStack } from '../../support/local-stack.ts';
  * A user MX does not know is made at MX the first time a session needs it (any read, refresh or member create), not
  * only by a widget URL: once, however many first requests arrive together.
  */
-const USERS_ROUTE = 'POST /{client_id}/users';
+const USERS_ROUTE = 'POST /mdx-realtime/{client_id}/users';
 let stack: LocalStack;
 
 useLocalStack((started) => (stack = started));

@@ -12,7 +12,7 @@ import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
  */
 const BOUND_USER = 'connect-bound-user';
 const USER_KEY = `nxr_test_${randomBytes(24).toString('base64url')}`;
-const USERS_ROUTE = 'POST /{client_id}/users';
+const USERS_ROUTE = 'POST /mdx-realtime/{client_id}/users';
 const URLS_ROUTE = 'POST /{client_id}/users/{user_id}/urls';
 
 let stack: LocalStack;

@@ -61,6 +61,7 @@ describe('NexusClient against the MX simulator', () => {
   const mxConfig = (overrides: Partial<Config['mx']> = {}): Config['mx'] => ({
     baseUrl: sim.url,
     ssoBaseUrl: sim.url,
+    realtimeBaseUrl: sim.realtimeUrl,
     credentials: { clientId: 'sim-client', apiKey: API_KEY },
     aggregateMethod: 'GET',
     useCasesEnabled: true,

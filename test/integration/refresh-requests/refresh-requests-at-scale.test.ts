@@ -1,3 +1,4 @@
+import { MDX_REALTIME_PATH } from '../../../sim/mdx-realtime-routes.ts';
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -86,6 +87,7 @@ beforeAll(async () => {
     env: {
       MX_BASE_URL: mx.recorderUrl,
       MX_SSO_BASE_URL: mx.recorderUrl,
+      MX_REALTIME_BASE_URL: `${mx.recorderUrl}${MDX_REALTIME_PATH}`,
       MX_CLIENT_ID: 'sim-client',
       MX_API_KEY: 'sim-api-key',
       REFRESH_EVENTS_PER_SECOND: String(CAP_PER_SECOND),

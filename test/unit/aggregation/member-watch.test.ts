@@ -22,7 +22,13 @@ const at = (iso: string): MemberSnapshot => ({
 });
 
 /** A MemberWatch over an in-memory member state (the repository's conditions, as written) and recording fakes. */
-function setup(initial?: MemberState, member: Record<string, unknown> = {}, reconcile?: { now: number; intervalMs: number }) {
+function setup(
+  initial?: MemberState,
+  member: Record<string, unknown> = {},
+  reconcile?: { now: number; intervalMs: number },
+  /** MX's user guids as recorded, user id → guid (the reconcile's schedule). */
+  guids?: Map<string, string>,
+) {
   let state = initial && { ...initial };
   const published: { id: string; type: string; data: any }[] = [];
   const opened: { trigger: string; jobId?: string }[] = [];
@@ -92,6 +98,15 @@ function setup(initial?: MemberState, member: Record<string, unknown> = {}, reco
         return { job, joined: false };
       },
     },
+    ...(guids
+      ? {
+          userGuids: {
+            mxUserGuid: async (userId: string) => guids.get(userId),
+            learnMxUser: async (userId: string, guid: string) => (guids.set(userId, guid), true),
+            usersOfMxUser: async (guid: string) => [...guids].filter(([, g]) => g === guid).map(([userId]) => userId),
+          },
+        }
+      : {}),
     pollNow: async (job, by) => void (polled.push(job.id), detectedBy.push(by)),
     events: { publish: async (event) => void published.push(event as never) },
     clock: new ManualClock(reconcile?.now),
@@ -203,6 +218,71 @@ describe('MemberWatch: connection statuses', () => {
     await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'SYNCING', is_being_aggregated: true });
     expect(published).toEqual([]);
     expect(state()!.connectionStatus).toBe('CONNECTED');
+  });
+});
+
+describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
+  const report = (kind: 'aggregation' | 'connection_status', extra: Record<string, unknown> = {}) => ({
+    member_report: { kind, member_guid: MEMBER, ...extra },
+    due_at: 0,
+  });
+
+  it('a. a member first met through CONNECTION_STATUS in a status that needs the user is announced once, however often MX repeats it', async () => {
+    const { watch, published, state } = setup(undefined, { connection_status: 'EXPIRED' }, undefined, new Map([[USER, 'USR-1']]));
+    for (let repeat = 0; repeat < 5; repeat++) await watch.handleReport(report('connection_status', { user_guid: 'USR-1' }));
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      id: `msg_${MEMBER}_status_1_EXPIRED`,
+      type: 'member.connection_status_changed',
+      data: { user_id: USER, connection_status: 'EXPIRED', previous_connection_status: null, action_required: true },
+    });
+    expect(state()).toMatchObject({ connectionStatus: 'EXPIRED', statusSeq: 1 });
+    // A first status that needs no one stays a baseline.
+    const connected = setup();
+    await connected.watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    expect(connected.published).toEqual([]);
+  });
+
+  it("b. the reconcile counts a member first seen as news when MX aggregated it after the user's previous turn", async () => {
+    const now = Date.parse('2026-11-24T20:00:00Z');
+    // Aggregated at 08:00, after the previous turn at 07:00 but 12 h before now (two 6 h intervals): MX's doing since.
+    const { watch, opened } = setup(undefined, {}, { now, intervalMs: 6 * 3600_000 });
+    expect(await watch.reconcile(USER, Date.parse('2026-11-24T07:00:00Z'))).toEqual({ members: 1, opened: 1 });
+    expect(opened.map((o) => o.trigger)).toEqual(['mx']);
+    // Aggregated before the previous turn: the baseline.
+    const before = setup(undefined, {}, { now, intervalMs: 6 * 3600_000 });
+    expect(await before.watch.reconcile(USER, Date.parse('2026-11-24T09:00:00Z'))).toEqual({ members: 1, opened: 0 });
+  });
+
+  it('c. a status report records the aggregation the member shows, so the next reconcile opens no job for it', async () => {
+    const { watch, opened, state } = setup(undefined, { connection_status: 'LOCKED' });
+    await watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    expect(state()).toMatchObject({ aggregatedAt: '2026-11-24T08:00:00Z', connectionStatus: 'LOCKED' });
+    expect(await watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
+    expect(opened).toEqual([]);
+  });
+
+  it("d. a user's MX guid is learnt from MX's read as that user, never from a webhook; a change and a shared guid are conflicts", async () => {
+    const guids = new Map<string, string>();
+    const { watch, metrics } = setup(undefined, { user_guid: 'USR-alice' }, undefined, guids);
+    // A webhook naming alice with bob's guid: MX's read of the member as alice says alice's guid.
+    await watch.handleReport(report('aggregation', { user_id: USER, user_guid: 'USR-bob' }));
+    expect(guids).toEqual(new Map([[USER, 'USR-alice']]));
+
+    const changed = setup(undefined, { user_guid: 'USR-alice-2' }, undefined, guids);
+    await changed.watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    expect(guids.get(USER)).toBe('USR-alice-2');
+    expect(changed.metrics).toContainEqual(['MxUserGuidConflicts', 1, { kind: 'changed' }]);
+
+    // Two users under one guid: a CONNECTION_STATUS naming it is not placed on either.
+    guids.set('user-2', 'USR-alice-2');
+    const shared = setup(undefined, {}, undefined, guids);
+    await shared.watch.handleReport(report('connection_status', { user_guid: 'USR-alice-2' }));
+    expect(shared.metrics).toEqual([
+      ['MxUserGuidConflicts', 1, { kind: 'shared' }],
+      ['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }],
+    ]);
+    expect(metrics.filter(([name]) => name === 'MxUserGuidConflicts')).toEqual([]);
   });
 });
 

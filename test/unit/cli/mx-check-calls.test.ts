@@ -12,6 +12,7 @@ import {
   member,
   mockAgent,
   recordedCalls,
+  REALTIME_ORIGIN,
   SSO_ORIGIN,
 } from '../mx/support/fakes.ts';
 import { mxStack } from '../mx/support/mx-stack.ts';
@@ -75,6 +76,7 @@ describe('mx check sends the client’s calls', () => {
     const checks = await checkConformance({
       dataBaseUrl: DATA_ORIGIN,
       ssoBaseUrl: SSO_ORIGIN,
+      realtimeBaseUrl: REALTIME_ORIGIN,
       credentials: { clientId: CLIENT_ID, apiKey: API_KEY },
       userId: USER,
       aggregateMethod: method,

@@ -11,6 +11,7 @@ const environment = {
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',
   AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',

@@ -40,6 +40,7 @@ describe("events-refresh's MX data pool", () => {
         REFRESH_REQUESTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/refresh-requests',
         REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
         MX_BASE_URL: `https://127.0.0.1:${port}`,
+        MX_REALTIME_BASE_URL: `https://127.0.0.1:${port}/mdx-realtime`,
         MX_CLIENT_ID: 'client',
         MX_API_KEY: 'key',
         MX_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),

@@ -10,7 +10,7 @@ const notFound = () => new MxError('MX_NOT_FOUND', 'User not found.', { method: 
 function setUp(createUser: (userId: string, options?: MxRequestOptions) => Promise<boolean>) {
   const counted: string[] = [];
   const users = new MxUsers({
-    sso: { createUser },
+    realtime: { createUser },
     log: silentLog,
     metrics: { add: (_name, _v, d) => counted.push((d as { outcome: string }).outcome) },
   });

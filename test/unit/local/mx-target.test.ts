@@ -4,6 +4,7 @@ import { ConfigError } from '../../../lib/errors.ts';
 
 const MX = 'https://int-data.moneydesktop.com';
 const SSO = 'https://int-sso.moneydesktop.com';
+const LIVE = 'https://int-live.moneydesktop.com';
 
 describe('the MX a local stack talks to', () => {
   it('is the simulator when nothing names an MX (an empty variable counts as unset)', () => {
@@ -14,15 +15,29 @@ describe('the MX a local stack talks to', () => {
     );
   });
 
-  it('is that MX when all four settings are given, and the banner says so', () => {
-    const target = mxTargetOf({ MX_BASE_URL: MX, MX_SSO_BASE_URL: SSO, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' });
-    expect(target).toEqual({ kind: 'mx', baseUrl: MX, ssoBaseUrl: SSO, credentials: { clientId: 'abc', apiKey: 'key' } });
+  it('is that MX when all five settings are given, and the banner says so', () => {
+    const target = mxTargetOf({
+      MX_BASE_URL: MX,
+      MX_SSO_BASE_URL: SSO,
+      MX_REALTIME_BASE_URL: LIVE,
+      MX_CLIENT_ID: 'abc',
+      MX_API_KEY: 'key',
+    });
+    expect(target).toEqual({
+      kind: 'mx',
+      baseUrl: MX,
+      ssoBaseUrl: SSO,
+      realtimeBaseUrl: LIVE,
+      credentials: { clientId: 'abc', apiKey: 'key' },
+    });
     // The client id is half of the partner's credentials: never printed.
-    expect(describeMxTarget(target, undefined)).toBe(`MX: ${MX} (SSO ${SSO}) — a real MX, not the simulator`);
+    expect(describeMxTarget(target, undefined)).toBe(
+      `MX: ${MX} (SSO ${SSO}, MDX Real Time ${LIVE}) — a real MX, not the simulator`,
+    );
   });
 
   it("checks each value as the relay's configuration does, naming the variable and never echoing the value", () => {
-    const named = { MX_BASE_URL: MX, MX_SSO_BASE_URL: SSO, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' };
+    const named = { MX_BASE_URL: MX, MX_SSO_BASE_URL: SSO, MX_REALTIME_BASE_URL: LIVE, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' };
     const badUrl = () => mxTargetOf({ ...named, MX_BASE_URL: 'int-data.moneydesktop.com' });
     expect(badUrl).toThrow(ConfigError);
     expect(badUrl).toThrow('MX_BASE_URL is invalid: must be an http(s) URL');
@@ -37,15 +52,19 @@ describe('the MX a local stack talks to', () => {
     const partial = () => mxTargetOf({ MX_BASE_URL: MX, MX_CLIENT_ID: 'abc' });
     expect(partial).toThrow(ConfigError);
     expect(partial).toThrow(
-      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL and MX_API_KEY are not. Set ' +
-        'MX_SSO_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and MX_CLIENT_ID to run against the simulator.',
+      'MX settings are partial: MX_BASE_URL and MX_CLIENT_ID are set but MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY ' +
+        'are not. Set MX_SSO_BASE_URL, MX_REALTIME_BASE_URL and MX_API_KEY to talk to that MX, or unset MX_BASE_URL and ' +
+        'MX_CLIENT_ID to run against the simulator.',
     );
-    // A real MX answers SSO on a host of its own: three settings without it are partial too.
-    expect(() => mxTargetOf({ MX_BASE_URL: MX, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' })).toThrow(
+    // A real MX answers SSO and MDX Real Time on hosts of their own: settings without one of them are partial too.
+    expect(() => mxTargetOf({ MX_BASE_URL: MX, MX_REALTIME_BASE_URL: LIVE, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' })).toThrow(
       /are set but MX_SSO_BASE_URL is not\./,
     );
+    expect(() => mxTargetOf({ MX_BASE_URL: MX, MX_SSO_BASE_URL: SSO, MX_CLIENT_ID: 'abc', MX_API_KEY: 'key' })).toThrow(
+      /are set but MX_REALTIME_BASE_URL is not\./,
+    );
     expect(() => mxTargetOf({ MX_SSO_BASE_URL: MX })).toThrow(
-      /MX_SSO_BASE_URL is set but MX_BASE_URL, MX_CLIENT_ID and MX_API_KEY are not\./,
+      /MX_SSO_BASE_URL is set but MX_BASE_URL, MX_REALTIME_BASE_URL, MX_CLIENT_ID and MX_API_KEY are not\./,
     );
     expect(() => mxTargetOf({ MX_API_KEY: 'key' })).toThrow(/^[^\n]+$/);
   });

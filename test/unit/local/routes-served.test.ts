@@ -15,6 +15,7 @@ const env = {
   DELIVERY_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-dlq',
   REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',
   MX_WEBHOOK_USERNAME: 'mx-webhooks',

@@ -12743,7 +12743,8 @@ export interface operations {
                         user_id: string;
                         member_guid: string;
                         connection_status: string;
-                        previous_connection_status: string;
+                        /** @description null when the relay first meets the member in a status that needs its user */
+                        previous_connection_status: string | null;
                         /** @description The user must act: reconnect, fix credentials or answer MFA */
                         action_required: boolean;
                         /** @description What to pass to POST /users/{user_id}/widget_urls to let the user act */

@@ -8,12 +8,14 @@ import type { SessionLease, SessionStore, StoredSession } from '../../../../lib/
 
 export const DATA_ORIGIN = 'https://data.mx.test';
 export const SSO_ORIGIN = 'https://sso.mx.test';
+export const REALTIME_ORIGIN = 'https://live.mx.test';
 export const API_KEY = 'api-key-d3adb33f-secret';
 export const CLIENT_ID = 'client-7';
 
 export const mxConfig: Config['mx'] = {
   baseUrl: DATA_ORIGIN,
   ssoBaseUrl: SSO_ORIGIN,
+  realtimeBaseUrl: REALTIME_ORIGIN,
   credentials: { clientId: CLIENT_ID, apiKey: API_KEY },
   aggregateMethod: 'GET',
   useCasesEnabled: true,

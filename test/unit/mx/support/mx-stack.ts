@@ -6,9 +6,10 @@ import type { Timer } from '../../../../lib/mx/deadline.ts';
 import { NexusClient } from '../../../../lib/mx/nexus-client.ts';
 import { RetryPolicy } from '../../../../lib/mx/retry-policy.ts';
 import { type SessionLease, SessionManager, type SessionStore } from '../../../../lib/mx/sessions.ts';
+import { MdxRealtimeClient } from '../../../../lib/mx/mdx-realtime.ts';
 import { SsoClient } from '../../../../lib/mx/sso.ts';
 import { MxTransport, NEXUS_HEADERS } from '../../../../lib/mx/transport.ts';
-import { API_KEY, CLIENT_ID, DATA_ORIGIN, SSO_ORIGIN } from './fakes.ts';
+import { API_KEY, CLIENT_ID, DATA_ORIGIN, REALTIME_ORIGIN, SSO_ORIGIN } from './fakes.ts';
 
 export interface MxStackOptions {
   dispatcher: Dispatcher;
@@ -41,7 +42,12 @@ export function mxStack(options: MxStackOptions) {
     transport: new MxTransport({ metrics: noMetrics, baseUrl: SSO_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
     credentials: async () => ({ clientId: CLIENT_ID, apiKey: API_KEY }),
   });
+  const realtime = new MdxRealtimeClient({
+    metrics: noMetrics,
+    transport: new MxTransport({ metrics: noMetrics, baseUrl: REALTIME_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
+    credentials: async () => ({ clientId: CLIENT_ID, apiKey: API_KEY }),
+  });
   const sessions = new SessionManager({ metrics: noMetrics, store, lease, sso, data, retry, clock, log });
   const nexus = new NexusClient({ data, sessions, retry, aggregateMethod: options.aggregateMethod ?? 'GET' });
-  return { retry, data, sso, sessions, nexus };
+  return { retry, data, sso, realtime, sessions, nexus };
 }
