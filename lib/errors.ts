@@ -42,6 +42,17 @@ export class ConflictError extends NexusRelayError {
   }
 }
 
+/**
+ * The user was erased (410 `user_erased`): nothing is served or made for it again, at MX or here, until an operator
+ * lifts its erasure (lib/connect/erased-users.ts).
+ */
+export class UserErasedError extends NexusRelayError {
+  constructor(message = 'This user was erased: nothing is served or made for it again.') {
+    super('USER_ERASED', message);
+    this.name = 'UserErasedError';
+  }
+}
+
 /** A value given to the domain is not acceptable (400 `validation_failed`); `field` names it as the caller sent it. */
 export class InvalidInputError extends NexusRelayError {
   readonly field: string;

@@ -35,6 +35,7 @@ const DEAD_LETTER_REASONS = [
   'idempotency_key_reused',
   'member_not_found',
   'upstream_rejected',
+  'user_erased',
 ] as const;
 const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered'] as const;
 const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited'] as const;
@@ -97,6 +98,8 @@ export const METRICS = {
   ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
+  /** Calls and messages refused because they name an erased user: at the API, before making it at MX, in a queue. */
+  ErasedUserRefusals: { unit: 'Count', sum: true, dimensions: { at: ['api', 'mx_user', 'queue'] as const } },
   /** MX's user guid of a user changed (`changed`: the user made again at MX), or two users share one (`shared`). */
   MxUserGuidConflicts: { unit: 'Count', sum: true, dimensions: { kind: ['changed', 'shared'] as const } },
   // Webhooks

@@ -115,6 +115,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: [
       'apiKeys',
       'rateWindows',
+      'erasedUsers',
       'idempotency',
       'users',
       'reconcile',
@@ -137,7 +138,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2); across users, the active-job pointers, the
     // days of jobs that ended needing someone and the hours' job outcomes (the table's own key).
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'rateWindows', 'jobs', 'activeJobs', 'attention', 'jobOutcomes'],
+    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'jobs', 'activeJobs', 'attention', 'jobOutcomes'],
     sendsTo: [],
     countsDeadLetters: QUEUE_NAMES,
     callsMx: false,
@@ -151,7 +152,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
     // A user a session is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
-    partitions: ['apiKeys', 'rateWindows', 'users', 'reconcile'],
+    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'users', 'reconcile'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
@@ -165,7 +166,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // PutItem: a user a widget URL is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
     itemActions: [GET, PUT, UPDATE],
     queries: [],
-    partitions: ['apiKeys', 'rateWindows', 'reconcile'],
+    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'reconcile'],
     sendsTo: [],
     // MX's SSO API only (widget URLs, users): the credentials secret, no sessions.
     callsMx: 'sso',
@@ -233,6 +234,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A job that ends needing someone is listed for the operator's overview (attention).
     partitions: [
       'users',
+      'erasedUsers',
       'reconcile',
       'activeJobs',
       'jobs',
@@ -276,6 +278,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: [
       'idempotency',
       'rateWindows',
+      'erasedUsers',
       'users',
       'reconcile',
       'activeJobs',

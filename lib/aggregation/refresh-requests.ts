@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
-import { ConflictError } from '../errors.ts';
+import { ConflictError, UserErasedError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
@@ -21,7 +21,8 @@ import {
 import type { RefreshService } from './refresh-service.ts';
 
 /** Why a message went to the dead-letter queue (its `reason` attribute). */
-type DeadLetterReason = 'invalid_json' | 'invalid_request' | 'idempotency_key_reused' | 'member_not_found' | 'upstream_rejected';
+type DeadLetterReason =
+  'invalid_json' | 'invalid_request' | 'idempotency_key_reused' | 'member_not_found' | 'upstream_rejected' | 'user_erased';
 
 /** Why a request was handed back to the queue for later. */
 type DeferReason = 'rate_capped' | 'key_in_progress' | 'member_busy' | 'mx_rate_limited';
@@ -230,6 +231,7 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
   }
   // The refresh service's own answer: the member's refresh is starting or just ended.
   if (error instanceof ConflictError) return deferred('member_busy');
+  if (error instanceof UserErasedError) return deadLettered('user_erased', 'The user was erased: it is never refreshed again.');
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
 import { mxUsersOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf, erasedUsersOf, tableOf } from './storage.ts';
 
 /**
  * api-connect: how a user begins through MX Connect (widget URLs; the user made at MX when new, and put on the
@@ -16,7 +16,8 @@ export function composeApiConnect(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, metrics } = runtime;
   const table = tableOf(config);
-  const { sso, users } = mxUsersOf(runtime);
+  const erased = erasedUsersOf(runtime, table);
+  const { sso, users } = mxUsersOf(runtime, erased);
   const widgetUrls = new WidgetUrls({
     sso,
     users,
@@ -25,6 +26,6 @@ export function composeApiConnect(config: Config, given?: Given) {
     metrics,
     useCasesEnabled: config.mx.useCasesEnabled,
   });
-  const handler = httpHandler(runtime, operationsOf(CONNECT_ROUTES, { widgetUrls }), apiKeyAccessOf(runtime, table));
+  const handler = httpHandler(runtime, operationsOf(CONNECT_ROUTES, { widgetUrls }), apiKeyAccessOf(runtime, table, erased));
   return { handler, runtime, users, widgetUrls };
 }

@@ -17,7 +17,7 @@ import { nexusClientOf } from './mx.ts';
 import { mxUsersOf } from './sso.ts';
 import { sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, idempotencyOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf, erasedUsersOf, idempotencyOf, tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
 /**
@@ -28,7 +28,8 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
-  const mxUsers = mxUsersOf(runtime);
+  const erased = erasedUsersOf(runtime, table);
+  const mxUsers = mxUsersOf(runtime, erased);
   const nexus = nexusClientOf(runtime, table, { mxUsers });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
@@ -45,6 +46,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const { clock, log, metrics } = runtime;
   const erasure = new UserErasure({
     realtime: mxUsers.realtime,
+    erased,
     data: new UserDataRepository(table),
     events,
     clock,
@@ -59,7 +61,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
       { refresh, resume, members, erasure, memberStates },
       (operation) => idempotent(operation, idempotency),
     ),
-    apiKeyAccessOf(runtime, table),
+    apiKeyAccessOf(runtime, table, erased),
   );
   return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume, members, erasure };
 }

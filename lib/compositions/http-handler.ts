@@ -4,10 +4,11 @@ import type { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { inLogContext, observability } from './observability.ts';
 import type { Runtime, RuntimeConfig } from './runtime.ts';
 
-/** How a function takes API keys (storage.ts `apiKeyAccessOf`): their check and the per-key limit. */
+/** How a function takes API keys (storage.ts `apiKeyAccessOf`): their check, the per-key limit, erased users refused. */
 export interface ApiKeyAccess {
   authenticator: ApiKeyAuthenticator;
   keyLimit: KeyRequestLimit | undefined;
+  refuseErasedUser: (userId: string) => Promise<void>;
 }
 
 /**
@@ -21,6 +22,7 @@ export function httpHandler(runtime: Runtime<RuntimeConfig>, operations: Operati
     metrics: runtime.metrics,
     authenticator: keys && (() => keys.authenticator),
     keyLimit: keys?.keyLimit,
+    refuseErasedUser: keys?.refuseErasedUser,
   }).use(observability(runtime));
   return inLogContext(handler, (event) => ({
     request_id: requestIdOf(event),

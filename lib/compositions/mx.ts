@@ -6,6 +6,7 @@ import { mxUsersOf, type MxUsersParts } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
+import { erasedUsersOf } from './storage.ts';
 
 /**
  * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
@@ -26,7 +27,7 @@ export function nexusClientOf(
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
-  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, options.dispatchers);
+  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, erasedUsersOf(runtime, table), options.dispatchers);
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(

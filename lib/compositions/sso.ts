@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { createMdxRealtimeClient, createSsoClient, type MxDispatchers } from '../mx/create-mx-clients.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { SsoClient } from '../mx/sso.ts';
+import type { ErasedUsers } from '../connect/erased-users.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import type { Runtime } from './runtime.ts';
 import { secretsOf } from './secrets.ts';
@@ -25,8 +26,11 @@ export interface MxUsersParts {
   users: MxUsers;
 }
 
-/** What sessions, widget URLs, members and erasure share: the partner's SSO and MDX Real Time clients, and MxUsers. */
-export function mxUsersOf(runtime: Runtime, dispatchers: MxDispatchers = {}): MxUsersParts {
+/**
+ * What sessions, widget URLs, members and erasure share: the partner's SSO and MDX Real Time clients, and MxUsers,
+ * which never makes a user `erased` names.
+ */
+export function mxUsersOf(runtime: Runtime, erased: ErasedUsers, dispatchers: MxDispatchers = {}): MxUsersParts {
   const { config, clock, log, metrics, given } = runtime;
   const sso = ssoClientOf(runtime, dispatchers.sso);
   const realtime = createMdxRealtimeClient(config.mx, {
@@ -36,5 +40,5 @@ export function mxUsersOf(runtime: Runtime, dispatchers: MxDispatchers = {}): Mx
     secrets: () => secretsOf(runtime),
     dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
   });
-  return { sso, realtime, users: new MxUsers({ realtime, log, metrics }) };
+  return { sso, realtime, users: new MxUsers({ realtime, erased, log, metrics }) };
 }

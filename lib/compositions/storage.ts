@@ -1,4 +1,5 @@
 import { createDocumentClient } from '../aws/dynamodb-client.ts';
+import { ErasedUsers, ErasedUsersRepository } from '../connect/erased-users.ts';
 import type { Config } from '../config.ts';
 import { ApiKeyAuthenticator } from '../http/auth.ts';
 import type { IdempotencyDeps } from '../http/idempotency.ts';
@@ -15,16 +16,31 @@ export function tableOf(config: Config): TableRef {
   return { client: createDocumentClient(config.aws), tableName: config.tableName };
 }
 
+/** Which users were erased, as this container sees them (lib/connect/erased-users.ts). */
+export function erasedUsersOf({ clock }: Runtime, table: TableRef): ErasedUsers {
+  return new ErasedUsers(new ErasedUsersRepository(table, clock), clock);
+}
+
 /**
- * What `httpHandler` needs to take API keys: their check and, unless API_KEY_REQUESTS_PER_MINUTE is 0, the per-key
- * limit. Only functions with API-key routes build it, so the others load no DynamoDB client.
+ * What `httpHandler` needs to take API keys: their check, unless API_KEY_REQUESTS_PER_MINUTE is 0 the per-key limit,
+ * and the refusal of erased users (`erased`: the composition's own, when it erases users or makes them at MX). Only
+ * functions with API-key routes build it, so the others load no DynamoDB client.
  */
-export function apiKeyAccessOf({ clock, log, config }: Runtime, table: TableRef): ApiKeyAccess {
+export function apiKeyAccessOf(runtime: Runtime, table: TableRef, erased = erasedUsersOf(runtime, table)): ApiKeyAccess {
+  const { clock, log, config, metrics } = runtime;
   const perMinute = config.apiKeys.requestsPerMinute;
   return {
     authenticator: new ApiKeyAuthenticator(new ApiKeysRepository(table), clock, { log }),
     keyLimit:
       perMinute === 0 ? undefined : new KeyRequestLimit({ perMinute, counter: new RateLimitRepository(table), clock, log }),
+    async refuseErasedUser(userId) {
+      try {
+        await erased.refuseErased(userId);
+      } catch (error) {
+        metrics.add('ErasedUserRefusals', 1, { at: 'api' });
+        throw error;
+      }
+    },
   };
 }
 

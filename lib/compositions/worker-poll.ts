@@ -1,3 +1,4 @@
+import { UserErasedError } from '../errors.ts';
 import { JobOutcomeCounts } from '../aggregation/job-outcome-counts.ts';
 import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
@@ -53,9 +54,16 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     sqs,
     pollQueueMessageSchema,
     async (message) => {
-      if ('member_report' in message) await watch.handleReport(message);
-      else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
-      else await poll.handle(message);
+      try {
+        if ('member_report' in message) await watch.handleReport(message);
+        else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
+        else await poll.handle(message);
+      } catch (error) {
+        // A read or report for a user erased meanwhile: done, never retried (the user is not made at MX again).
+        if (!(error instanceof UserErasedError)) throw error;
+        runtime.metrics.add('ErasedUserRefusals', 1, { at: 'queue' });
+        runtime.log.info('message for an erased user dropped');
+      }
     },
     (message) =>
       'member_report' in message

@@ -160,6 +160,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     summary: 'Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted',
     auth: 'api_key',
     access: 'path_user',
+    erasedUsers: 'admitted',
     async handle(request, { erasure }) {
       const { user_id } = parseInput(userPath(), request.pathParams, 'path');
       await erasure.erase(user_id);
@@ -172,8 +173,10 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
         'transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the ' +
         'user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user ' +
         '(a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. ' +
-        'Safe to repeat: a user MX no longer has is erased all the same. A request for the user still running while it ' +
-        'is erased may leave what it writes after (repeat the erasure once it has ended).',
+        'From its start every other route naming the user answers 410 `user_erased` (within a minute in every ' +
+        'container), and the relay never makes the user at MX again, for a year (docs/security.md#retention). ' +
+        'Safe to repeat, and the one route an erased user is still served by: a user MX no longer has is erased all ' +
+        'the same.',
       responses: { 204: { description: 'Erased' } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),

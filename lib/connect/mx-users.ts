@@ -1,4 +1,5 @@
 import type { Log } from '../logger.ts';
+import type { ErasedUsers } from './erased-users.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
@@ -7,6 +8,8 @@ import type { MxRequestOptions } from '../mx/transport.ts';
 export interface MxUsersDeps {
   /** MDX Real Time, where MX makes users. */
   realtime: Pick<MdxRealtimeClient, 'createUser'>;
+  /** Read (never from a cache) before a user is made: an erased user is never made at MX again. */
+  erased: Pick<ErasedUsers, 'refuseErased'>;
   log: Log;
   metrics: MetricsSink;
 }
@@ -46,7 +49,14 @@ export class MxUsers {
   }
 
   async #createAtMx(userId: string, options: MxRequestOptions): Promise<void> {
-    const { realtime, log, metrics } = this.deps;
+    const { realtime, erased, log, metrics } = this.deps;
+    try {
+      await erased.refuseErased(userId, { fresh: true });
+    } catch (error) {
+      metrics.add('ErasedUserRefusals', 1, { at: 'mx_user' });
+      log.info('erased user not made at MX', { user_id: userId });
+      throw error;
+    }
     try {
       const created = await realtime.createUser(userId, options);
       metrics.add('MxUserCreations', 1, { outcome: created ? 'created' : 'existed' });

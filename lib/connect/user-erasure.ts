@@ -5,6 +5,7 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import * as z from '../zod.ts';
+import type { ErasedUsers } from './erased-users.ts';
 import type { ErasedItems, UserDataRepository } from './user-data-repo.ts';
 
 /** `user.deleted`'s data. */
@@ -21,6 +22,7 @@ export const userDeletedEventId = (userId: string): string => `msg_user_${sha256
 export interface UserErasureDeps {
   /** MDX Real Time, where MX deletes users. */
   realtime: Pick<MdxRealtimeClient, 'deleteUser'>;
+  erased: Pick<ErasedUsers, 'erase'>;
   data: Pick<UserDataRepository, 'erase'>;
   events: EventSink;
   clock: Clock;
@@ -29,15 +31,17 @@ export interface UserErasureDeps {
 }
 
 /**
- * A user's request to be forgotten: the user deleted at MX (its members and their data with it), then everything the
- * relay holds of the user (lib/connect/user-data-repo.ts), then `user.deleted`. MX first: when MX fails, nothing is
- * gone and the request can be repeated; every step is safe to run again.
+ * A user's request to be forgotten: the user's tombstone first (from then on nothing serves or makes the user again:
+ * lib/connect/erased-users.ts), the user deleted at MX (its members and their data with it), everything the relay
+ * holds of the user (lib/connect/user-data-repo.ts), then `user.deleted`. Every step is safe to run again: when MX
+ * fails, the request is repeated (the erasure route serves an erased user).
  */
 export class UserErasure {
   constructor(private readonly deps: UserErasureDeps) {}
 
   async erase(userId: string): Promise<ErasedItems & { mxUserDeleted: boolean }> {
     const { realtime, data, events, clock, log, metrics } = this.deps;
+    await this.deps.erased.erase(userId);
     const mxUserDeleted = await realtime.deleteUser(userId, {});
     const erased = await data.erase(userId);
     const now = clock.now();

@@ -1,4 +1,4 @@
-import { ConflictError, InvalidCursorError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { ConflictError, InvalidCursorError, InvalidInputError, NotFoundError, UserErasedError } from '../errors.ts';
 import { UseCasesRuleError } from '../connect/use-cases.ts';
 import { MxError } from '../mx/errors.ts';
 import { SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
@@ -19,6 +19,7 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof SyncCursorExpiredError)
     return new HttpProblem('sync_cursor_expired', error.message, { field: 'cursor', cause: error });
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
+  if (error instanceof UserErasedError) return new HttpProblem('user_erased', error.message, { field: 'user_id', cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
   if (error instanceof UseCasesRuleError) {
     return new HttpProblem('use_cases_invalid', error.message, { field: error.field, cause: error });
@@ -56,7 +57,7 @@ function fromMxError(error: MxError): HttpProblem {
     case 'MX_CREDENTIALS_REFUSED':
       return new HttpProblem(
         'mx_credentials_refused',
-        `MX's SSO API refused the partner credentials (HTTP ${error.status ?? '?'}): check the API key and client id, and MX's IP allow-list.`,
+        `${error.message}: check the API key and client id, and MX's IP allow-list.`,
       );
     default:
       return new HttpProblem('upstream_error', `MX failed (${error.code}).`, { mxCode });

@@ -44,9 +44,10 @@ export interface HttpResponse {
  * (the 404/405 fallback, MX's webhooks). Without either, the pipeline refuses any parameter.
  *
  * An `api_key` operation declares who may call it (`access`, lib/http/auth.ts): the pipeline checks it before the
- * operation runs.
+ * operation runs, then refuses a `{user_id}` the relay erased (`refuseErasedUser`) unless the operation admits
+ * erased users (`erasedUsers: 'admitted'`: the erasure itself, so that a half-done one can be repeated).
  */
-export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored' } & (
+export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored'; erasedUsers?: 'admitted' } & (
   | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
   | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
 );
@@ -63,6 +64,8 @@ export interface HttpHandlerDeps {
   readonly metrics: MetricsSink;
   /** The per-key request limit; none: keys are limited by the stage's throttle only. */
   readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
+  /** Throws for a user the relay erased (410 `user_erased`); needed when an operation names `{user_id}`. */
+  readonly refuseErasedUser?: (userId: string) => Promise<void>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -80,6 +83,10 @@ export const requestIdOf = (event: ApiEvent): string => {
  * stamps `x-request-id` and `cache-control: no-store` on all of them.
  */
 export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
+  const namingUsers = Object.keys(operations).filter((key) => namesUser(key, operations[key]!));
+  if (namingUsers.length > 0 && !deps.refuseErasedUser) {
+    throw new Error(`${namingUsers[0]} names a user, but the handler is given no refuseErasedUser`);
+  }
   return middy<ApiEvent, ApiResult>()
     .use(problemResponses(deps.log, deps.metrics))
     .handler(async (event) => {
@@ -102,6 +109,7 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
         admitKey(principal, deps);
         assertAccess(operation.access, principal, request.pathParams);
+        if (namesUser(event.routeKey, operation)) await deps.refuseErasedUser!(request.pathParams.user_id!);
         request.body = readBody(event, operation.body);
         return toResult(await operation.handle({ ...request, principal }), request.requestId);
       }
@@ -109,6 +117,10 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
       return toResult(await operation.handle(request), request.requestId);
     });
 }
+
+/** An API-key operation under a `{user_id}` path that does not serve erased users: the pipeline refuses them. */
+const namesUser = (routeKey: string, operation: Operation): boolean =>
+  operation.auth === 'api_key' && routeKey.includes('{user_id}') && operation.erasedUsers !== 'admitted';
 
 /** Refuses (429, `Retry-After`) a key past its per-minute limit, before anything else runs for it. */
 function admitKey(principal: Principal, deps: HttpHandlerDeps): void {

@@ -95,6 +95,12 @@ export const PROBLEMS = {
     cause: 'The `cursor` is older than the 30 days transactions sync keeps removals for.',
     fix: 'Sync again without a cursor: every current transaction comes back once, as added; then continue from its next_cursor.',
   },
+  user_erased: {
+    status: 410,
+    title: 'The user was erased',
+    cause: 'The user was erased (`DELETE /users/{user_id}`): the relay serves it nothing and never makes it at MX again.',
+    fix: 'Use another user id. An operator who must serve this id again lifts its erasure (docs/runbook.md#an-erased-user).',
+  },
   payload_too_large: {
     status: 413,
     title: 'Request body too large',

@@ -31,6 +31,8 @@ interface RouteCommon {
    * (a widget URL is a credential, used once; asking twice makes two, which is harmless).
    */
   idempotent?: false;
+  /** `'admitted'`: served for a user the relay erased (the erasure itself); any other `{user_id}` route answers 410. */
+  erasedUsers?: 'admitted';
   /**
    * What the API document says of it, built when the document is (a cold start builds none of it). Most routes'
    * docs reuse the schemas their handlers parse with, imported with them; `z`, handed in by the document's builder,
@@ -88,7 +90,7 @@ function operationOf<D>(
   deps: D,
   idempotent: ((operation: AuthenticatedOperation) => AuthenticatedOperation) | undefined,
 ): Operation {
-  const common = { body: route.body, query: route.query };
+  const common = { body: route.body, query: route.query, erasedUsers: route.erasedUsers };
   if (route.auth === 'none') return { ...common, auth: 'none', handle: (request) => route.handle(request, deps) };
   const operation = {
     ...common,

@@ -64,6 +64,8 @@ export const keys = {
    * operator's overview lists them across users without a scan (lib/aggregation/jobs-repo.ts). The job id only.
    */
   attention: (day: string, jobId: string) => ({ pk: `ATTENTION#${day}`, sk: jobId }),
+  /** An erased user, by the SHA-256 of its id (lib/connect/erased-users.ts). */
+  erasedUser: (userDigest: string) => ({ pk: `ERASED#${userDigest}`, sk: 'ERASED' }),
   /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
@@ -145,6 +147,8 @@ export const PARTITIONS = {
   users: keys.session('*').pk,
   /** Jobs that ended needing someone, by day (the operator's overview). */
   attention: keys.attention('*', '*').pk,
+  /** Erased users' tombstones: read before serving or making a user, written by its erasure. */
+  erasedUsers: keys.erasedUser('*').pk,
   /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,

@@ -10,6 +10,7 @@ export interface DocumentedRoute {
   summary: string;
   /** `false`: a write that does not honour Idempotency-Key (lib/http/route.ts). */
   idempotent?: false;
+  erasedUsers?: 'admitted';
 }
 
 /**
@@ -21,6 +22,8 @@ export function problemsOf(route: DocumentedRoute, docs: OperationDocs): Problem
   const codes = new Set<ProblemCode>(docs.problems);
   if (route.auth === 'api_key' || docs.security === 'http_basic') codes.add('unauthorized');
   if (route.auth === 'api_key') codes.add('too_many_requests');
+  // A user the relay erased, refused by the pipeline on every route naming one but the erasure.
+  if (route.auth === 'api_key' && route.path.includes('{user_id}') && route.erasedUsers !== 'admitted') codes.add('user_erased');
   // What the gateway answers before any function, on any route.
   for (const code of ['payload_too_large', 'uri_too_long', 'headers_too_large', 'bad_request'] as const) codes.add(code);
   codes.add('invalid_body');

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { userDeletedEventId } from '../../../lib/connect/user-erasure.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
+import { sha256Hex } from '../../../lib/hash.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
@@ -17,6 +18,7 @@ import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
  */
 const USER = `erase-${randomBytes(6).toString('hex')}`;
 const OTHER = `keep-${randomBytes(6).toString('hex')}`;
+const ERASED = `gone-${randomBytes(6).toString('hex')}`;
 const USER_KEY = `nxr_test_${randomBytes(24).toString('base64url')}`;
 
 let stack: LocalStack;
@@ -54,6 +56,12 @@ async function call(method: string, path: string, body?: unknown, key = stack.ap
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : undefined) as any };
+}
+
+async function sim(path: string, body: unknown) {
+  const response = await fetch(`${stack.simulatorUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { member: { guid: string } };
 }
 
 const mxCalls = async (): Promise<Record<string, number>> =>
@@ -151,5 +159,59 @@ describe('DELETE /users/{user_id}', () => {
 
     // Safe to repeat: MX no longer has the user, the relay nothing to delete.
     expect((await call('DELETE', `/users/${USER}`)).status).toBe(204);
+  });
+
+  it('sticks: every route naming the erased user answers 410 user_erased, and nothing makes it again at MX or here', async () => {
+    // A user the relay served through api-refresh only, then erased there: every other function looks it up afresh
+    // (one that looked it up within the last minute may serve it until that minute ends: ErasedUsers' unit test).
+    const { member } = await sim('/_sim/members', { user_id: ERASED });
+    expect((await call('POST', `/users/${ERASED}/members/${member.guid}/refresh`, {})).status).toBe(202);
+    expect((await call('DELETE', `/users/${ERASED}`)).status).toBe(204);
+    const calls = await mxCalls();
+    const routes: [string, string, unknown?][] = [
+      ['GET', `/users/${ERASED}/transactions/sync`],
+      ['GET', `/users/${ERASED}/accounts`],
+      ['GET', `/users/${ERASED}/members`],
+      ['GET', `/users/${ERASED}/members/${member.guid}`],
+      ['GET', `/users/${ERASED}/jobs`],
+      ['POST', `/users/${ERASED}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] }],
+      ['POST', `/users/${ERASED}/members/${member.guid}/refresh`, {}],
+    ];
+    for (const [method, path, body] of routes) {
+      const answer = await call(method, path, body);
+      expect(answer.status, `${method} ${path}`).toBe(410);
+      expect(answer.body).toMatchObject({ code: 'user_erased', field: 'user_id', request_id: expect.any(String) });
+    }
+    // Not one call reached MX, so the user was not made there again; the table holds nothing of it but its tombstone.
+    expect(await mxCalls()).toEqual(calls);
+    expect((await fetch(`${stack.simulatorUrl}/_sim/users/${ERASED}`)).status).toBe(404);
+    const left = (await tableText()).filter((item) => item.sk !== `MSG#${userDeletedEventId(ERASED)}`);
+    expect(left.filter((item) => item.text.includes(ERASED))).toEqual([]);
+    expect(left.filter((item) => item.text.includes(sha256Hex(ERASED)))).toMatchObject([{ sk: 'ERASED' }]);
+    // The erasure itself is still served: repeating it completes a half-done one.
+    expect((await call('DELETE', `/users/${ERASED}`)).status).toBe(204);
+
+    // A reconcile turn for the user still in the queue is done without making it again, and never dead-lettered.
+    const sqs = createSqsClient({ region: stack.engines.region, sqsEndpoint: stack.engines.sqsEndpoint });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.engines.queueUrls.poll,
+        MessageBody: JSON.stringify({ reconcile: { user_id: ERASED }, due_at: Date.now() }),
+      }),
+    );
+    const waiting = async (queueUrl: string) => {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+    };
+    await vi.waitFor(async () => expect(await waiting(stack.engines.queueUrls.poll)).toBe(0), { timeout: 20_000, interval: 100 });
+    expect(await waiting(stack.engines.deadLetterQueueUrls.poll)).toBe(0);
+    sqs.destroy();
+    expect((await mxCalls())['POST /mdx-realtime/{client_id}/users']).toBe(calls['POST /mdx-realtime/{client_id}/users']);
+    expect((await fetch(`${stack.simulatorUrl}/_sim/users/${ERASED}`)).status).toBe(404);
   });
 });

@@ -40,6 +40,7 @@ const FALLBACK_PROBLEMS: ProblemCode[] = [
 ];
 
 const USER = 'sim-user-pfm';
+const ERASED_USER = 'hostile-erased-user';
 let stack: LocalStack;
 let client: ReturnType<typeof rawHttpClient>;
 let watch: MxPathWatch;
@@ -69,12 +70,19 @@ async function knownValues(): Promise<KnownValues> {
   const { webhook } = await api('POST', '/webhooks', { url: 'http://127.0.0.1:1/hook', event_types: ['*'] });
   const { job } = await api('POST', `/users/${USER}/members/${fixtures.members[0]}/refresh`);
   const dates = Object.values(fixtures.transactions).filter((value): value is string => typeof value === 'string');
+  // An erased user among the users: every route naming it answers 410 user_erased (or serves it: the erasure).
+  await simulatorControl(() => stack.simulatorUrl).sim('POST', '/_sim/members', { user_id: ERASED_USER });
+  const erased = await fetch(`${stack.url}/users/${ERASED_USER}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${stack.apiKey}` },
+  });
+  expect(erased.status).toBe(204);
   const { MX_WEBHOOK_USERNAME, MX_WEBHOOK_PASSWORD } = SIMULATOR_WEBHOOK_CREDENTIALS;
   return {
     apiKey: stack.apiKey,
     mxWebhookAuthorization: `Basic ${Buffer.from(`${MX_WEBHOOK_USERNAME}:${MX_WEBHOOK_PASSWORD}`).toString('base64')}`,
     byParameter: {
-      user_id: [USER, 'sim-user-mm', 'sim-user-mixed'],
+      user_id: [USER, 'sim-user-mm', 'sim-user-mixed', ERASED_USER],
       member_guid: fixtures.members,
       beat_guid: fixtures.beats,
       spending_plan_guid: fixtures.spending_plans.map((plan) => plan.guid),

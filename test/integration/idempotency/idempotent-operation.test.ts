@@ -94,6 +94,7 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
       authenticator: () => authenticator,
       log,
       metrics: { add: (name, _value, dimensions) => refusals.push({ name, ...dimensions }) },
+      refuseErasedUser: async () => {},
     },
   );
   return (event: ApiEvent) => handler(event, lambdaContext('idempotency-test')) as Promise<ApiResult>;

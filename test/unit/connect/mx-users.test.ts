@@ -11,6 +11,7 @@ function setUp(createUser: (userId: string, options?: MxRequestOptions) => Promi
   const counted: string[] = [];
   const users = new MxUsers({
     realtime: { createUser },
+    erased: { refuseErased: async () => {} },
     log: silentLog,
     metrics: { add: (_name, _v, d) => counted.push((d as { outcome: string }).outcome) },
   });

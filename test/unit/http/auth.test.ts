@@ -118,6 +118,16 @@ describe('ApiKeyAuthenticator', () => {
     expect(await refusal(authenticator.authenticate(bearer(SERVER_KEY)))).toBe(401);
   });
 
+  it('a deleted key (an erased user’s) keeps working until the 60 s cache TTL has passed, then 401', async () => {
+    const { authenticator, table, clock } = setup();
+    await authenticator.authenticate(bearer(USER_KEY));
+    table.records.delete(hashApiKey(USER_KEY));
+    clock.advance(MINUTE - 1);
+    expect(await authenticator.authenticate(bearer(USER_KEY))).toMatchObject({ userId: expect.any(String) });
+    clock.advance(1);
+    expect(await refusal(authenticator.authenticate(bearer(USER_KEY)))).toBe(401);
+  });
+
   it('a flood of random wrong keys keeps at most maxCachedMisses of them and evicts no known key', async () => {
     const { authenticator, table } = setup({ maxCachedMisses: 100 });
     await authenticator.authenticate(bearer(SERVER_KEY));

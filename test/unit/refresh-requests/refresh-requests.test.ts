@@ -1,3 +1,4 @@
+import { UserErasedError } from '../../../lib/errors.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitExceededError } from '../../../lib/aggregation/refresh-rate-limiter.ts';
@@ -194,6 +195,7 @@ describe('RefreshRequests', () => {
       new MxError('MX_UNPROCESSABLE', '422', { method: 'GET', route: '/x', status: 422 }),
       'upstream_rejected',
     ],
+    ['the user was erased', new UserErasedError(), 'user_erased'],
   ])('dead-letters a request that can never succeed: %s', async (_, error, reason) => {
     refreshOutcome = async () => {
       throw error;

@@ -108,7 +108,7 @@ export interface paths {
         post?: never;
         /**
          * Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted
-         * @description MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. Safe to repeat: a user MX no longer has is erased all the same. A request for the user still running while it is erased may leave what it writes after (repeat the erasure once it has ended).
+         * @description MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. From its start every other route naming the user answers 410 `user_erased` (within a minute in every container), and the relay never makes the user at MX again, for a year (docs/security.md#retention). Safe to repeat, and the one route an erased user is still served by: a user MX no longer has is erased all the same.
          */
         delete: operations["delete_users_user_id"];
         options?: never;
@@ -1200,7 +1200,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_timeout";
+            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_timeout";
             /** @description The offending input, e.g. `member_guid`, `use_case`, `url` */
             field?: string;
             /** @description MX's own error code, when MX gave one */
@@ -1421,6 +1421,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -1835,6 +1850,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -2101,6 +2131,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -2332,6 +2377,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -2599,6 +2659,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -2828,6 +2903,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -3308,6 +3398,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -3551,6 +3656,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -3803,6 +3923,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -4515,6 +4650,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -4677,6 +4827,21 @@ export interface operations {
                         status?: 403;
                         /** @enum {unknown} */
                         code?: "forbidden";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -5034,6 +5199,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -5265,6 +5445,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -5504,6 +5699,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -5735,6 +5945,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -5975,6 +6200,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -6206,6 +6446,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -6446,6 +6701,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -6683,6 +6953,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -6915,6 +7200,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -7155,6 +7455,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -7386,6 +7701,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -7626,6 +7956,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -7860,6 +8205,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -8100,6 +8460,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -8334,6 +8709,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -8577,6 +8967,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -8814,6 +9219,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -9056,6 +9476,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
             /** @description `payload_too_large`: Request body too large */
             413: {
                 headers: {
@@ -9292,6 +9727,21 @@ export interface operations {
                         status?: 409;
                         /** @enum {unknown} */
                         code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
                     };
                 };
             };
@@ -9552,7 +10002,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `sync_cursor_expired`: The sync cursor has expired */
+            /** @description `sync_cursor_expired`: The sync cursor has expired; `user_erased`: The user was erased */
             410: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9563,7 +10013,7 @@ export interface operations {
                         /** @constant */
                         status?: 410;
                         /** @enum {unknown} */
-                        code?: "sync_cursor_expired";
+                        code?: "sync_cursor_expired" | "user_erased";
                     };
                 };
             };

@@ -1,0 +1,89 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
+import type { Clock } from '../clock.ts';
+import { UserErasedError } from '../errors.ts';
+import { sha256Hex } from '../hash.ts';
+import { isExpired, keys, type TableRef } from '../store/table.ts';
+
+/**
+ * How long an erased user's tombstone is kept: a year covers the apps, jobs and caches that still name the user; then
+ * the id may be served (and made at MX) again. docs/security.md#retention.
+ */
+export const ERASED_USER_RETENTION_DAYS = 365;
+
+/**
+ * How long a container trusts what it read of a user's erasure: the bound within which every container refuses an
+ * erased user (the same as a revoked API key's, lib/http/auth.ts).
+ */
+export const ERASED_USERS_CACHE_TTL_MS = 60_000;
+
+/**
+ * Erased users' tombstones: `ERASED#{sha256(user id)}` / `ERASED`, with when the erasure was and its expiry (`ttl`).
+ * A digest, not the id: the table keeps nothing that names the user.
+ */
+export class ErasedUsersRepository {
+  constructor(
+    private readonly table: TableRef,
+    private readonly clock: Clock,
+  ) {}
+
+  async put(userId: string, erasedAt: number): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: {
+          ...keys.erasedUser(sha256Hex(userId)),
+          erased_at: erasedAt,
+          ttl: Math.ceil(erasedAt / 1000) + ERASED_USER_RETENTION_DAYS * 86_400,
+        },
+      }),
+    );
+  }
+
+  async has(userId: string): Promise<boolean> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.erasedUser(sha256Hex(userId)), ConsistentRead: true }),
+    );
+    return Item !== undefined && !isExpired(Item, this.clock.now());
+  }
+
+  /** Lifts an erasure (an operator's decision): the user may be served and made at MX again. */
+  async delete(userId: string): Promise<void> {
+    await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.erasedUser(sha256Hex(userId)) }));
+  }
+}
+
+/**
+ * Which users were erased, as one container sees them: each answer is read from the table and trusted for
+ * ERASED_USERS_CACHE_TTL_MS, except where it must be exact (`fresh`: before a user is made at MX). An erasure made
+ * here is known here at once.
+ *
+ * @example
+ * await erasedUsers.refuseErased('dave'); // throws UserErasedError once dave was erased
+ */
+export class ErasedUsers {
+  readonly #seen: BoundedCache<string, boolean>;
+
+  constructor(
+    private readonly repository: Pick<ErasedUsersRepository, 'put' | 'has'>,
+    private readonly clock: Clock,
+  ) {
+    this.#seen = boundedCache({ max: 10_000, ttlMs: ERASED_USERS_CACHE_TTL_MS, clock });
+  }
+
+  /** Throws UserErasedError for an erased user; `fresh` reads the table whatever this container saw. */
+  async refuseErased(userId: string, options: { fresh?: boolean } = {}): Promise<void> {
+    let erased = options.fresh ? undefined : this.#seen.get(userId);
+    if (erased === undefined) {
+      erased = await this.repository.has(userId);
+      this.#seen.set(userId, erased);
+    }
+    if (erased) throw new UserErasedError();
+  }
+
+  /** Writes the user's tombstone (first thing an erasure does, so nothing makes the user again meanwhile). */
+  async erase(userId: string): Promise<void> {
+    await this.repository.put(userId, this.clock.now());
+    this.#seen.set(userId, true);
+  }
+}
