@@ -135,6 +135,8 @@ async function call(
 type Transports = { data: MxTransport; sso: MxTransport; realtime: MxTransport };
 
 async function check(options: ConformanceOptions, mx: Transports): Promise<FactCheck[]> {
+  // Before the first session: an aggregation MX started after this was started by the check's sessions.
+  const startedAt = Date.now();
   const checks: FactCheck[] = [];
   const add = (id: string, fact: string, source: FactSource, verdict: Verdict, observed: string) =>
     checks.push({ id, fact, source, verdict, observed });
@@ -146,13 +148,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
     }
   };
   // 1. SSO: a one-time API token, from GET /{client_id}/users/{user_id}/api_token.json (as MX's pages show).
-  const sso = await call(
-    mx.sso,
-    'GET',
-    API_TOKEN_ROUTE,
-    { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': options.credentials.apiKey },
-    { params: { client_id: options.credentials.clientId, user_id: options.userId } },
-  );
+  const sso = await apiTokenCall(options, mx);
   if (sso.status === 404) {
     throw new MxCheckUsageError(
       `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
@@ -177,13 +173,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
   if (!apiToken.success) return withUnchecked(checks, options);
 
   // 2. Session: POST /sessions with MD-API-TOKEN.
-  const session = await call(
-    mx.data,
-    'POST',
-    SESSIONS_ROUTE,
-    { ...NEXUS_HEADERS, 'MD-API-TOKEN': apiToken.data.api_token.token },
-    { body: SESSION_BODY },
-  );
+  const session = await sessionCall(mx, apiToken.data.api_token.token);
   const sessionBody = sessionResponse().safeParse(parse(session.text));
   add(
     'session',
@@ -295,7 +285,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
 
   // 7. The session body, only when asked: a write if MX ignores skip_aggregation.
   if (options.checkSessionBody) {
-    checks.push(await checkSessionBody(options, mx, asUser, parse));
+    checks.push(await checkSessionBody(options, mx, asUser, parse, startedAt));
   } else {
     add('session_skip_aggregation', SKIP_FACT, 'documented', 'not_checked', 'read-only run (pass --check-session-body)');
   }
@@ -404,40 +394,49 @@ const SKIP_FACT = 'A session opened with {"session":{"skip_aggregation":true}} s
 const CREATE_USER_FACT =
   'MDX Real Time makes a user: POST /{client_id}/users.json {"user":{"id"}} answers {"user":{"guid"}} (409 when taken)';
 
-/** A session for the user, made as the relay makes one (SSO API token, then POST /sessions with the relay's body). */
-async function openSession(options: ConformanceOptions, mx: Transports, parse: (text: string) => unknown) {
-  const sso = await call(
+/** The user's one-time API token call, as the relay makes it. */
+const apiTokenCall = (options: ConformanceOptions, mx: Transports) =>
+  call(
     mx.sso,
     'GET',
     API_TOKEN_ROUTE,
     { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': options.credentials.apiKey },
     { params: { client_id: options.credentials.clientId, user_id: options.userId } },
   );
-  const apiToken = apiTokenResponse().safeParse(parse(sso.text));
+
+/** POST /sessions with an API token and the relay's body. */
+const sessionCall = (mx: Transports, apiToken: string) =>
+  call(mx.data, 'POST', SESSIONS_ROUTE, { ...NEXUS_HEADERS, 'MD-API-TOKEN': apiToken }, { body: SESSION_BODY });
+
+/** A session for the user, made as the relay makes one (SSO API token, then POST /sessions with the relay's body). */
+async function openSession(options: ConformanceOptions, mx: Transports, parse: (text: string) => unknown) {
+  const apiToken = apiTokenResponse().safeParse(parse((await apiTokenCall(options, mx)).text));
   if (!apiToken.success) return undefined;
-  const session = await call(
-    mx.data,
-    'POST',
-    SESSIONS_ROUTE,
-    { ...NEXUS_HEADERS, 'MD-API-TOKEN': apiToken.data.api_token.token },
-    { body: SESSION_BODY },
-  );
-  const body = sessionResponse().safeParse(parse(session.text));
+  const body = sessionResponse().safeParse(parse((await sessionCall(mx, apiToken.data.api_token.token)).text));
   return body.success ? { ...NEXUS_HEADERS, 'MD-SESSION-TOKEN': body.data.session.token } : undefined;
 }
 
-/** The members a session sees, by guid: whether each is aggregating. */
+/** The members a session sees, by guid: whether each is aggregating, and since when (`aggregated_at`, epoch ms). */
 async function aggregatingByMember(data: MxTransport, asUser: Record<string, string>, parse: (text: string) => unknown) {
   const listed = listShape('members').safeParse(parse((await call(data, 'GET', MEMBERS_ROUTE, asUser)).text));
-  const members = (listed.success ? listed.data.members! : []) as { guid?: string; is_being_aggregated?: boolean }[];
-  return new Map(members.map((member) => [String(member.guid), member.is_being_aggregated === true]));
+  const members = (listed.success ? listed.data.members! : []) as Record<string, unknown>[];
+  return new Map(
+    members.map((member) => [
+      String(member.guid),
+      { aggregating: member.is_being_aggregated === true, since: Date.parse(String(member.aggregated_at)) },
+    ]),
+  );
 }
+
+/** How far MX's clock and ours may differ when an aggregation's start is compared with the check's. */
+const CLOCK_SKEW_MS = 5_000;
 
 async function checkSessionBody(
   options: ConformanceOptions,
   mx: Transports,
   asUser: Record<string, string>,
   parse: (text: string) => unknown,
+  startedAt: number,
 ): Promise<FactCheck> {
   const result = (verdict: Verdict, observed: string): FactCheck => ({
     id: 'session_skip_aggregation',
@@ -453,7 +452,11 @@ async function checkSessionBody(
   // MX starts what a session starts as it opens; a moment later the members show it.
   await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
   const after = await aggregatingByMember(mx.data, second, parse);
-  const started = [...after].filter(([guid, aggregating]) => aggregating && before.get(guid) === false).length;
+  // Started by a session: aggregating now and not before the second one, or since the check's first (which opened
+  // one the same way, so MX ignoring the flag shows in the first read already).
+  const started = [...after].filter(
+    ([guid, now]) => now.aggregating && (before.get(guid)?.aggregating === false || now.since >= startedAt - CLOCK_SKEW_MS),
+  ).length;
   return result(
     started === 0 ? 'holds' : 'differs',
     `${before.size} member(s); ${started} started aggregating when a session opened with skip_aggregation`,
@@ -474,23 +477,27 @@ async function checkUsers(
     { params: { client_id: options.credentials.clientId }, body: { user: { id: options.createUser } } },
   );
   const user = z.looseObject({ user: z.looseObject({ guid: z.string() }) }).safeParse(parse(created.text));
-  const removed = await call(realtime, 'DELETE', MDX_USER_ROUTE, partner, {
-    params: { client_id: options.credentials.clientId, user_id: options.createUser! },
-  });
+  const made = created.status === 200 && user.success;
+  // Only a user this check made is deleted: a taken id (409) is someone's user, with its members and data.
+  const removed = made
+    ? await call(realtime, 'DELETE', MDX_USER_ROUTE, partner, {
+        params: { client_id: options.credentials.clientId, user_id: options.createUser! },
+      })
+    : undefined;
   return [
     {
       id: 'mdx_create_user',
       fact: CREATE_USER_FACT,
       source: 'documented',
-      verdict: (created.status === 200 && user.success) || created.status === 409 ? 'holds' : 'differs',
+      verdict: made || created.status === 409 ? 'holds' : 'differs',
       observed: `HTTP ${created.status}, ${created.type}${user.success ? ', user.guid present' : ''}`,
     },
     {
       id: 'mdx_delete_user',
       fact: 'MDX Real Time deletes a user: DELETE /{client_id}/users/{user_id}.json answers 204 (or 200)',
       source: 'unconfirmed',
-      verdict: removed.status === 204 || removed.status === 200 ? 'holds' : 'differs',
-      observed: `HTTP ${removed.status}`,
+      verdict: !removed ? 'not_checked' : removed.status === 204 || removed.status === 200 ? 'holds' : 'differs',
+      observed: removed ? `HTTP ${removed.status}` : 'no user made by this check to delete (pass a new user id)',
     },
   ];
 }

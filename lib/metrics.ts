@@ -98,8 +98,8 @@ export const METRICS = {
   ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
-  /** Calls and messages refused because they name an erased user: at the API, before making it at MX, in a queue. */
-  ErasedUserRefusals: { unit: 'Count', sum: true, dimensions: { at: ['api', 'mx_user', 'queue'] as const } },
+  /** Calls refused because they name an erased user: at the API, or before making it at MX (any function). */
+  ErasedUserRefusals: { unit: 'Count', sum: true, dimensions: { at: ['api', 'mx_user'] as const } },
   /** MX's user guid of a user changed (`changed`: the user made again at MX), or two users share one (`shared`). */
   MxUserGuidConflicts: { unit: 'Count', sum: true, dimensions: { kind: ['changed', 'shared'] as const } },
   // Webhooks

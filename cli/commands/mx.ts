@@ -69,7 +69,10 @@ export function registerMx(program: Command, terminal: Terminal): void {
         if (!userId) throw usageError('--user <user_id>: an existing MX user to act as');
         pathSegment('--user', 'user', userId);
         if (options.aggregate !== undefined) pathSegment('--aggregate', 'member', options.aggregate);
-        if (options.createUser !== undefined) pathSegment('--create-user', 'user', options.createUser);
+        if (options.createUser !== undefined) {
+          pathSegment('--create-user', 'user', options.createUser);
+          if (options.createUser === userId) throw usageError('--create-user <user_id>: a new user id, not --user’s');
+        }
         const method = aggregateMethodOf(options.method, term.env.MX_AGGREGATE_METHOD);
 
         let checks: FactCheck[];

@@ -43,7 +43,7 @@ export interface FunctionSpec {
   maxConcurrency?: number;
   /**
    * Reads the MX credentials secret and calls MX: `true` Nexus, through the user's session (sealed with the session
-   * tokens' KMS key); `'sso'` the partner's SSO API only (widget URLs, users), no session.
+   * tokens' KMS key); `'sso'` the partner's APIs only (SSO widget URLs, MDX Real Time users), no session.
    */
   callsMx: boolean | 'sso';
   /** Reads the MX webhook credentials secret (HTTP Basic). */
@@ -168,7 +168,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     queries: [],
     partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'reconcile'],
     sendsTo: [],
-    // MX's SSO API only (widget URLs, users): the credentials secret, no sessions.
+    // MX's partner APIs only (SSO widget URLs, MDX Real Time users): the credentials secret, no sessions.
     callsMx: 'sso',
   },
   'api-webhooks': {

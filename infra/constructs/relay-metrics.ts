@@ -58,7 +58,8 @@ export class RelayMetrics {
   /** MX user guid conflicts of either kind (lib/aggregation/member-watch.ts): a guid changed, or shared by two users. */
   mxUserGuidConflicts(period: Duration): MathExpression {
     return new MathExpression({
-      expression: 'changed + shared',
+      // A series with no datapoint in a period would leave the sum without one: each counts as 0 there.
+      expression: 'FILL(changed, 0) + FILL(shared, 0)',
       usingMetrics: {
         changed: this.metric('MxUserGuidConflicts', { kind: 'changed' }, { period }),
         shared: this.metric('MxUserGuidConflicts', { kind: 'shared' }, { period }),
@@ -71,7 +72,7 @@ export class RelayMetrics {
   /** 429s from MX, every host. */
   mxThrottles(period: Duration): MathExpression {
     return new MathExpression({
-      expression: 'data + sso + realtime',
+      expression: 'FILL(data, 0) + FILL(sso, 0) + FILL(realtime, 0)',
       usingMetrics: {
         data: this.metric('MxThrottled', { upstream: 'mx-data' }, { period }),
         sso: this.metric('MxThrottled', { upstream: 'mx-sso' }, { period }),

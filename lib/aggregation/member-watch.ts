@@ -175,8 +175,9 @@ export class MemberWatch {
    * The reconcile's read of one user (MX says never to depend on its webhooks): every member listed from MX, and for
    * each what changed since the relay last looked — an aggregation it has not followed (`aggregated_at` moved: an
    * `mx` job, unless one follows it), a settled status that differs (announced). A member seen for the first time is
-   * recorded, not reported — unless MX aggregated it within the last interval (a member connected through the widget
-   * while MX's webhooks were off). One MX call per page of 100 members (and the session's, when it has lapsed).
+   * recorded, not reported — unless MX aggregated it at or after `since`, the user's previous turn or enrolment (a
+   * member connected through the widget while MX's webhooks were off). One MX call per page of 100 members (and the
+   * session's, when it has lapsed).
    */
   async reconcile(userId: string, since?: number): Promise<{ members: number; opened: number }> {
     const members = await this.deps.nexus.listMembers(userId);

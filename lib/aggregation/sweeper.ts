@@ -124,8 +124,8 @@ export class Sweeper {
       if (!claimed) continue;
       // At a steady pace: a full sweep's users fill `spreadMs`, a few go at once (MX sees at most that rate).
       const offset = Math.floor((index * sweep.spreadMs) / sweep.maxPerSweep);
-      // The previous turn, as the item says or (an item older than that) one interval before this turn was due.
-      const since = claimed.previousTurnAt ?? Date.parse(user.dueKey.slice(0, user.dueKey.indexOf('#'))) - sweep.intervalMs;
+      // The previous turn, when the item says (an older item does not: the reconcile falls back to one interval).
+      const since = claimed.previousTurnAt;
       await sweep.queue.schedule({ reconcile: { user_id: user.userId, since }, due_at: now + offset });
       sent++;
     }

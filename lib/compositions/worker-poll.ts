@@ -59,9 +59,8 @@ export function composeWorkerPoll(config: Config, given?: Given) {
         else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
         else await poll.handle(message);
       } catch (error) {
-        // A read or report for a user erased meanwhile: done, never retried (the user is not made at MX again).
+        // A read or report for a user erased meanwhile: done, never retried (MxUsers counted the refusal).
         if (!(error instanceof UserErasedError)) throw error;
-        runtime.metrics.add('ErasedUserRefusals', 1, { at: 'queue' });
         runtime.log.info('message for an erased user dropped');
       }
     },

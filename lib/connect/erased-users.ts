@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import { UserErasedError } from '../errors.ts';
@@ -46,11 +46,6 @@ export class ErasedUsersRepository {
     );
     return Item !== undefined && !isExpired(Item, this.clock.now());
   }
-
-  /** Lifts an erasure (an operator's decision): the user may be served and made at MX again. */
-  async delete(userId: string): Promise<void> {
-    await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.erasedUser(sha256Hex(userId)) }));
-  }
 }
 
 /**
@@ -76,9 +71,10 @@ export class ErasedUsers {
     let erased = options.fresh ? undefined : this.#seen.get(userId);
     if (erased === undefined) {
       erased = await this.repository.has(userId);
-      this.#seen.set(userId, erased);
+      // An erasure made here while the read was under way stays known.
+      if (this.#seen.get(userId) !== true) this.#seen.set(userId, erased);
     }
-    if (erased) throw new UserErasedError();
+    if (erased || this.#seen.get(userId) === true) throw new UserErasedError();
   }
 
   /** Writes the user's tombstone (first thing an erasure does, so nothing makes the user again meanwhile). */

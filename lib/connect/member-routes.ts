@@ -174,9 +174,9 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
         'user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user ' +
         '(a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. ' +
         'From its start every other route naming the user answers 410 `user_erased` (within a minute in every ' +
-        'container), and the relay never makes the user at MX again, for a year (docs/security.md#retention). ' +
-        'Safe to repeat, and the one route an erased user is still served by: a user MX no longer has is erased all ' +
-        'the same.',
+        'container), and no later call makes the user at MX again, for a year (docs/security.md#retention). A ' +
+        'request for the user already under way may still write after it. Safe to repeat, and the one route an ' +
+        'erased user is still served by: a user MX no longer has is erased all the same.',
       responses: { 204: { description: 'Erased' } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),

@@ -149,9 +149,9 @@ export class MxTransport {
   }
 
   /**
-   * The same call, with MX's 2xx body handed back as the JSON text MX sent, neither parsed nor re-validated: for
-   * bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when the answer is not JSON by its media type or its
-   * first character; an empty body comes back as ''.
+   * The same call, with MX's 2xx body handed back as the JSON text MX sent, parsed once to know it whole and never
+   * re-serialized: for bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when the answer is not whole JSON by
+   * its media type, its first character and the parse; an empty body comes back as ''.
    */
   async requestText<Route extends string>(
     typedCall: Omit<MxCall<Route>, 'schema'>,

@@ -75,6 +75,12 @@ describe('mx check', () => {
     expect(verdicts).toMatchObject({ mdx_create_user: 'holds', mdx_delete_user: 'holds', session_skip_aggregation: 'holds' });
     const stats = (await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as any;
     expect(stats.aggregations_started_by_sessions).toBe(0);
+    // An id MX already has (409) is someone's user: held, and never deleted; --user's own id is refused outright.
+    const taken = await cli('mx', 'check', '--user', 'mx-check-sessions', '--create-user', 'sim-user-pfm', '--json');
+    expect(taken.json().checks.find((c: any) => c.id === 'mdx_delete_user')).toMatchObject({ verdict: 'not_checked' });
+    expect((await fetch(`${stack.simulatorUrl}/_sim/users/sim-user-pfm`)).status).toBe(200);
+    const own = await cli('mx', 'check', '--user', 'mx-check-sessions', '--create-user', 'mx-check-sessions', '--json');
+    expect(own.json()).toMatchObject({ code: 'usage', detail: expect.stringContaining('--create-user') });
   });
 
   it('with --aggregate, follows one aggregation to its end', async () => {

@@ -37,6 +37,20 @@ describe('ErasedUsers', () => {
     await expect(elsewhere.refuseErased('erin')).rejects.toBeInstanceOf(UserErasedError);
   });
 
+  it('an erasure made here while a lookup was under way stays known: the lookup’s stale answer does not undo it', async () => {
+    const clock = new ManualClock();
+    let answer!: (erased: boolean) => void;
+    const users = new ErasedUsers(
+      { put: async () => {}, has: () => new Promise<boolean>((resolve) => (answer = resolve)) },
+      clock,
+    );
+    const lookup = users.refuseErased('dave');
+    await users.erase('dave');
+    answer(false); // read before the tombstone was written
+    await expect(lookup).rejects.toBeInstanceOf(UserErasedError);
+    await expect(users.refuseErased('dave')).rejects.toBeInstanceOf(UserErasedError);
+  });
+
   it('reads the table once per user and container per TTL on the served path', async () => {
     const { clock, container, reads } = world();
     const users = container();
