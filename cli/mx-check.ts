@@ -154,7 +154,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
       `MX has no user ${options.userId} (SSO answered 404 to its API token): pass an existing MX user with --user`,
     );
   }
-  const apiToken = apiTokenResponse().safeParse(parse(sso.text));
+  const apiToken = apiTokenResponse.safeParse(parse(sso.text));
   const refused = sso.status === 401 || sso.status === 403;
   add(
     'sso_api_token',
@@ -174,7 +174,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
 
   // 2. Session: POST /sessions with MD-API-TOKEN.
   const session = await sessionCall(mx, apiToken.data.api_token.token);
-  const sessionBody = sessionResponse().safeParse(parse(session.text));
+  const sessionBody = sessionResponse.safeParse(parse(session.text));
   add(
     'session',
     'POST /sessions with MD-API-TOKEN answers {"session":{"token"}}',
@@ -207,7 +207,7 @@ async function check(options: ConformanceOptions, mx: Transports): Promise<FactC
   // 4. A member read parses with the client's member schema.
   if (firstMember) {
     const answer = await call(mx.data, 'GET', MEMBER_ROUTE, asUser, { params: { member_guid: firstMember } });
-    const member = memberResponse().safeParse(parse(answer.text));
+    const member = memberResponse.safeParse(parse(answer.text));
     add(
       'read_member',
       'GET /members/{member_guid} answers {"member":{…}} the poll loop can read',
@@ -343,13 +343,13 @@ async function checkAggregate(
       observed: `HTTP ${started.status} to ${options.aggregateMethod}`,
     };
   }
-  const startedMember = memberResponse().safeParse(parse(started.text));
+  const startedMember = memberResponse.safeParse(parse(started.text));
   const deadline = Date.now() + (options.aggregateTimeoutMs ?? 180_000);
   /** Statuses other than the in-progress ones seen while MX still aggregated (a previous attempt's, e.g. REJECTED). */
   const seenWhileAggregating = new Set<string>();
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 3_000));
-    const read = memberResponse().safeParse(parse((await call(data, 'GET', MEMBER_ROUTE, asUser, ofMember)).text));
+    const read = memberResponse.safeParse(parse((await call(data, 'GET', MEMBER_ROUTE, asUser, ofMember)).text));
     const member = read.success ? read.data.member : undefined;
     if (member?.is_being_aggregated && member.connection_status && !inProgressStatus(member.connection_status)) {
       seenWhileAggregating.add(member.connection_status);
@@ -357,7 +357,7 @@ async function checkAggregate(
     if (member && classifyMember(member) !== 'in_progress') {
       const challenges =
         member.connection_status === 'CHALLENGED'
-          ? challengesResponse().safeParse(parse((await call(data, 'GET', CHALLENGES_ROUTE, asUser, ofMember)).text))
+          ? challengesResponse.safeParse(parse((await call(data, 'GET', CHALLENGES_ROUTE, asUser, ofMember)).text))
           : undefined;
       return {
         id: 'aggregate',
@@ -410,9 +410,9 @@ const sessionCall = (mx: Transports, apiToken: string) =>
 
 /** A session for the user, made as the relay makes one (SSO API token, then POST /sessions with the relay's body). */
 async function openSession(options: ConformanceOptions, mx: Transports, parse: (text: string) => unknown) {
-  const apiToken = apiTokenResponse().safeParse(parse((await apiTokenCall(options, mx)).text));
+  const apiToken = apiTokenResponse.safeParse(parse((await apiTokenCall(options, mx)).text));
   if (!apiToken.success) return undefined;
-  const body = sessionResponse().safeParse(parse((await sessionCall(mx, apiToken.data.api_token.token)).text));
+  const body = sessionResponse.safeParse(parse((await sessionCall(mx, apiToken.data.api_token.token)).text));
   return body.success ? { ...NEXUS_HEADERS, 'MD-SESSION-TOKEN': body.data.session.token } : undefined;
 }
 

@@ -11,16 +11,11 @@ const idPattern = /^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.@:-]{0,127}$/;
 export const mxGuid = (prefix: string) =>
   z.string().check(z.regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,64}$`), `must look like ${prefix}-…`));
 
-/** Each built on first use (lib/zod.ts `onFirstUse`). */
 export const params = {
-  userId: z.onFirstUse(() =>
-    z.string().check(z.regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -, without `..`')),
-  ),
-  memberGuid: z.onFirstUse(() => mxGuid('MBR')),
+  userId: z.string().check(z.regex(idPattern, 'must be 1–128 characters of letters, digits and _ . @ : -, without `..`')),
+  memberGuid: mxGuid('MBR'),
   /** How many an operator's listing across users answers (one page). */
-  acrossUsersLimit: z.onFirstUse(() =>
-    z
-      ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50)
-      .check(z.describe('At most this many (1–100, default 50)')),
-  ),
+  acrossUsersLimit: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 50)
+    .check(z.describe('At most this many (1–100, default 50)')),
 };

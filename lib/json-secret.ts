@@ -14,8 +14,8 @@ export interface JsonSecretOptions<S extends z.ZodMiniType> {
   name: string;
   /** The expected shape as shown in messages: `{"username","password"}`. */
   shape: string;
-  /** The secret's schema, asked for at the first read (lib/zod.ts `onFirstUse`: not built at start). */
-  schema: () => S;
+  /** The secret's schema. */
+  schema: S;
   /** The error thrown when the secret is unreadable or badly shaped; its message never carries the value. */
   toError: (message: string, options?: { cause?: unknown }) => Error;
   /** Where the secret is read: the function's one Powertools SecretsProvider (lib/compositions/secrets.ts). */
@@ -43,7 +43,7 @@ export function jsonSecretReader<S extends z.ZodMiniType>(secretArn: string, opt
     } catch {
       value = undefined;
     }
-    const parsed = options.schema().safeParse(value);
+    const parsed = options.schema.safeParse(value);
     if (!parsed.success) {
       const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
       throw options.toError(`The ${options.name} secret must be JSON ${options.shape}; check: ${fields}.`);

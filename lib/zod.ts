@@ -10,14 +10,3 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 
 export * from 'zod/mini';
-
-/**
- * A schema built the first time it is asked for, then kept (the same instance every time). Modules declare their
- * schemas with it rather than at their top level: a function loads many modules whose schemas only some requests,
- * calls or messages use (or only the API document), and a schema built at import is paid by every cold start
- * (BENCHMARKS.md, cold start).
- */
-export function onFirstUse<T>(build: () => T): () => T {
-  let built: T | undefined;
-  return () => (built ??= build());
-}

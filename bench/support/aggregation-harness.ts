@@ -105,7 +105,7 @@ export async function startAggregationHarness(options: HarnessOptions): Promise<
       return pending.splice(0, pending.length);
     },
     async deliverPoll(body) {
-      const parsed = pollMessageSchema().safeParse(body);
+      const parsed = pollMessageSchema.safeParse(body);
       if (!parsed.success) {
         dropped.push({ body, issue: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
         return 'dropped';

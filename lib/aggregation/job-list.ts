@@ -8,14 +8,12 @@ export const DEFAULT_JOBS_PAGE_SIZE = 25;
 export const MAX_JOBS_PAGE_SIZE = 100;
 
 /** `GET /users/{user_id}/jobs` query: an opaque `cursor` from the previous page, and `limit` 1–100 (default 25). */
-export const jobsListQuery = z.onFirstUse(() =>
-  z.strictObject({
-    cursor: z.optional(z.string()),
-    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_JOBS_PAGE_SIZE)), DEFAULT_JOBS_PAGE_SIZE),
-  }),
-);
+export const jobsListQuery = z.strictObject({
+  cursor: z.optional(z.string()),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_JOBS_PAGE_SIZE)), DEFAULT_JOBS_PAGE_SIZE),
+});
 
-const keySchema = z.onFirstUse(() => z.strictObject({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() }));
+const keySchema = z.strictObject({ pk: z.string(), sk: z.string(), gsi2pk: z.string(), gsi2sk: z.string() });
 /** `{created_at ISO}#{job_id}`. */
 const SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;
 
@@ -26,7 +24,7 @@ export const encodeJobsCursor = (key: UserJobsKey): string => encodeCursor({ ...
  * reach another user's jobs, whoever made it.
  */
 export function decodeJobsCursor(cursor: string, userId: string): UserJobsKey {
-  const key = decodeCursor(cursor, keySchema());
+  const key = decodeCursor(cursor, keySchema);
   const [, createdAt, jobId] = SORT_KEY.exec(key.gsi2sk) ?? [];
   if (createdAt === undefined || jobId === undefined || !JOB_ID_PATTERN.test(jobId) || Number.isNaN(Date.parse(createdAt))) {
     throw new InvalidCursorError('not a cursor');

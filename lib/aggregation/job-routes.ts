@@ -17,40 +17,34 @@ export interface JobRouteDeps {
   outcomes: Pick<JobOutcomesRepository, 'lastHours'>;
 }
 
-const jobPath = z.onFirstUse(() => z.object({ job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a job id (job_…)')) }));
-const memberPath = z.onFirstUse(() => z.object({ user_id: params.userId(), member_guid: params.memberGuid() }));
-const userPath = z.onFirstUse(() => z.object({ user_id: params.userId() }));
-const acrossUsersQuery = z.onFirstUse(() =>
-  z.object({
-    state: z
-      .enum(['running', 'attention'])
-      .check(
-        z.describe(
-          '`running`: jobs aggregating now; `attention`: jobs that ended failed, timed_out or action_required (and still are), over the last 30 days',
-        ),
+const jobPath = z.object({ job_id: z.string().check(z.regex(JOB_ID_PATTERN, 'must be a job id (job_…)')) });
+const memberPath = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const userPath = z.object({ user_id: params.userId });
+const acrossUsersQuery = z.object({
+  state: z
+    .enum(['running', 'attention'])
+    .check(
+      z.describe(
+        '`running`: jobs aggregating now; `attention`: jobs that ended failed, timed_out or action_required (and still are), over the last 30 days',
       ),
-    limit: params.acrossUsersLimit(),
-  }),
-);
-
-const outcomesQuery = z.onFirstUse(() =>
-  z.object({
-    hours: z
-      ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(168)), 24)
-      .check(z.describe('This many hours up to now (1–168, default 24)')),
-  }),
-);
-
-const outcomesAnswer = z.onFirstUse(() =>
-  z.strictObject({
-    hours: z.array(
-      z.strictObject({
-        hour: z.string().check(z.describe('The hour’s start (ISO 8601, UTC)')),
-        ...Object.fromEntries(JOB_OUTCOMES.map((outcome) => [outcome, z.number()])),
-      }),
     ),
-  }),
-);
+  limit: params.acrossUsersLimit,
+});
+
+const outcomesQuery = z.object({
+  hours: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(168)), 24)
+    .check(z.describe('This many hours up to now (1–168, default 24)')),
+});
+
+const outcomesAnswer = z.strictObject({
+  hours: z.array(
+    z.strictObject({
+      hour: z.string().check(z.describe('The hour’s start (ISO 8601, UTC)')),
+      ...Object.fromEntries(JOB_OUTCOMES.map((outcome) => [outcome, z.number()])),
+    }),
+  ),
+});
 
 /** The api-jobs function: a job, a member's latest job, a user's jobs, the jobs across users that need watching. */
 export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
@@ -63,19 +57,19 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     access: 'server_key',
     query: 'parsed',
     async handle(request, { jobs, clock }) {
-      const { state, limit } = parseInput(acrossUsersQuery(), request.query, 'query');
+      const { state, limit } = parseInput(acrossUsersQuery, request.query, 'query');
       const found = state === 'running' ? await jobs.running(limit) : await jobs.needingAttention({ limit, now: clock.now() });
       return { status: 200, body: { jobs: found.map(jobView) } };
     },
     docs: () => ({
-      query: acrossUsersQuery(),
+      query: acrossUsersQuery,
       description:
         'What an operator watches across users: the jobs aggregating now (newest first), or those that ended `failed`, `timed_out` or ' +
         '`action_required` and have not moved on since (newest day first). One page; a user-bound key is refused.',
       responses: {
         200: {
           description: 'The jobs',
-          body: z.strictObject({ jobs: z.array(responseSchemas().job) }),
+          body: z.strictObject({ jobs: z.array(responseSchemas.job) }),
         },
       },
       problems: ['forbidden'],
@@ -90,7 +84,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     access: 'server_key',
     query: 'parsed',
     async handle(request, { outcomes, clock }) {
-      const { hours } = parseInput(outcomesQuery(), request.query, 'query');
+      const { hours } = parseInput(outcomesQuery, request.query, 'query');
       const counted = await outcomes.lastHours(hours, clock.now());
       return {
         status: 200,
@@ -98,11 +92,11 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
       };
     },
     docs: () => ({
-      query: outcomesQuery(),
+      query: outcomesQuery,
       description:
         'How many aggregation jobs ended `succeeded`, `action_required`, `failed` or `timed_out` in each of the last hours, oldest first ' +
         '(zeros where none ended). Counted as worker-poll ends jobs, a few seconds behind; kept 8 days. A user-bound key is refused.',
-      responses: { 200: { description: 'The hours', body: outcomesAnswer() } },
+      responses: { 200: { description: 'The hours', body: outcomesAnswer } },
       problems: ['forbidden'],
     }),
   },
@@ -114,7 +108,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     auth: 'api_key',
     access: 'by_resource',
     async handle(request, { jobs }) {
-      const { job_id } = parseInput(jobPath(), request.pathParams, 'path');
+      const { job_id } = parseInput(jobPath, request.pathParams, 'path');
       const job = await jobs.get(job_id);
       // A user-bound key sees another user's job as absent: ids must not confirm what exists.
       if (!job || (request.principal.userId !== undefined && request.principal.userId !== job.userId)) {
@@ -123,8 +117,8 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
       return { status: 200, body: { job: jobView(job) } };
     },
     docs: () => ({
-      path: jobPath(),
-      responses: { 200: { description: 'The job', body: responseSchemas().jobAnswer } },
+      path: jobPath,
+      responses: { 200: { description: 'The job', body: responseSchemas.jobAnswer } },
       problems: ['not_found'],
     }),
   },
@@ -136,14 +130,14 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     async handle(request, { jobs }) {
-      const path = parseInput(memberPath(), request.pathParams, 'path');
+      const path = parseInput(memberPath, request.pathParams, 'path');
       const job = await jobs.latestForMember(path.member_guid);
       if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
       return { status: 200, body: { job: jobView(job) } };
     },
     docs: () => ({
-      path: memberPath(),
-      responses: { 200: { description: "The member's latest job", body: responseSchemas().jobAnswer } },
+      path: memberPath,
+      responses: { 200: { description: "The member's latest job", body: responseSchemas.jobAnswer } },
       problems: ['forbidden', 'not_found'],
     }),
   },
@@ -156,8 +150,8 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     access: 'path_user',
     query: 'parsed',
     async handle(request, { jobs, clock }) {
-      const { user_id } = parseInput(userPath(), request.pathParams, 'path');
-      const query = parseInput(jobsListQuery(), request.query, 'query');
+      const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      const query = parseInput(jobsListQuery, request.query, 'query');
       const page = await jobs.pageForUser(user_id, {
         limit: query.limit,
         after: query.cursor === undefined ? undefined : decodeJobsCursor(query.cursor, user_id),
@@ -169,13 +163,13 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
       };
     },
     docs: () => ({
-      path: userPath(),
-      query: jobsListQuery(),
+      path: userPath,
+      query: jobsListQuery,
       responses: {
         200: {
           description: "The user's jobs, newest first",
           body: z.strictObject({
-            jobs: z.array(responseSchemas().job),
+            jobs: z.array(responseSchemas.job),
             next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
           }),
         },

@@ -16,31 +16,27 @@ import type { MemberState, MemberStatesRepository } from './member-states-repo.t
 import type { RefreshService } from './refresh-service.ts';
 
 /** How the user acts on a member that needs them: the widget request an app makes for it. */
-export const reconnectSchema = z.onFirstUse(() =>
-  z
-    .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
-    .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act')),
-);
+export const reconnectSchema = z
+  .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
+  .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act'));
 
-export const reconnectOf = (memberGuid: string): z.output<ReturnType<typeof reconnectSchema>> => ({
+export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema> => ({
   widget_type: 'connect_widget',
   current_member_guid: memberGuid,
 });
 
 /** `member.connection_status_changed`'s data. */
-export const connectionStatusChangedSchema = z.onFirstUse(() =>
-  z.strictObject({
-    user_id: z.string(),
-    member_guid: z.string(),
-    connection_status: z.string(),
-    previous_connection_status: z
-      .nullable(z.string())
-      .check(z.describe('null when the relay first meets the member in a status that needs its user')),
-    action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
-    reconnect: z.optional(reconnectSchema()),
-  }),
-);
-export type ConnectionStatusChanged = z.output<ReturnType<typeof connectionStatusChangedSchema>>;
+export const connectionStatusChangedSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  connection_status: z.string(),
+  previous_connection_status: z
+    .nullable(z.string())
+    .check(z.describe('null when the relay first meets the member in a status that needs its user')),
+  action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
+  reconnect: z.optional(reconnectSchema),
+});
+export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSchema>;
 
 /** One per change of one member: the count of changes so far and the status it changed to. */
 export const statusChangedEventId = (memberGuid: string, seq: number, status: string): string =>

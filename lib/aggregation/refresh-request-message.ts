@@ -6,20 +6,18 @@ const visibleAscii = (max: number) =>
   z.string().check(z.regex(new RegExp(`^[\\x21-\\x7e]{1,${max}}$`), `must be 1–${max} visible ASCII characters`));
 
 /** What an upstream system asks for: the EventBridge event's `detail`, or the whole SQS body. */
-export const refreshRequestSchema = z.onFirstUse(() =>
-  z.strictObject({
-    user_id: params.userId(),
-    member_guid: params.memberGuid(),
-    include_holdings: z.optional(z.boolean()),
-    include_transactions: z.optional(z.boolean()),
-    /** The same key within 24 h starts at most one aggregation (as the HTTP `Idempotency-Key`). */
-    idempotency_key: z.optional(visibleAscii(255)),
-    /** The caller's own id for the request; carried into our logs and the `aggregation.rejected` event. */
-    correlation_id: z.optional(visibleAscii(128)),
-  }),
-);
+export const refreshRequestSchema = z.strictObject({
+  user_id: params.userId,
+  member_guid: params.memberGuid,
+  include_holdings: z.optional(z.boolean()),
+  include_transactions: z.optional(z.boolean()),
+  /** The same key within 24 h starts at most one aggregation (as the HTTP `Idempotency-Key`). */
+  idempotency_key: z.optional(visibleAscii(255)),
+  /** The caller's own id for the request; carried into our logs and the `aggregation.rejected` event. */
+  correlation_id: z.optional(visibleAscii(128)),
+});
 
-export type RefreshRequestBody = z.output<ReturnType<typeof refreshRequestSchema>>;
+export type RefreshRequestBody = z.output<typeof refreshRequestSchema>;
 
 /** A request handed back by the rate cap and re-sent to the queue: our own message, recognised by `deferred`. */
 export interface DeferredRefreshRequest extends Scheduled {
@@ -29,14 +27,12 @@ export interface DeferredRefreshRequest extends Scheduled {
   deferrals: number;
 }
 
-const deferredSchema = z.onFirstUse(() =>
-  z.strictObject({
-    deferred: refreshRequestSchema(),
-    source_id: z.string().check(z.minLength(1), z.maxLength(256)),
-    deferrals: z.int().check(z.minimum(0)),
-    due_at: z.number(),
-  }),
-);
+const deferredSchema = z.strictObject({
+  deferred: refreshRequestSchema,
+  source_id: z.string().check(z.minLength(1), z.maxLength(256)),
+  deferrals: z.int().check(z.minimum(0)),
+  due_at: z.number(),
+});
 
 export type InvalidReason = 'invalid_json' | 'invalid_request';
 
@@ -64,13 +60,13 @@ export function parseRefreshRequestMessage(body: string, messageId: string): Par
   }
 
   if (isRecord(json) && 'deferred' in json) {
-    const deferred = deferredSchema().safeParse(json);
+    const deferred = deferredSchema.safeParse(json);
     if (!deferred.success) return invalid(deferred.error);
     return { ok: true, request: deferred.data.deferred, sourceId: deferred.data.source_id, deferrals: deferred.data.deferrals };
   }
 
   const event = isRecord(json) && 'detail-type' in json && 'detail' in json ? json : undefined;
-  const request = refreshRequestSchema().safeParse(event ? event.detail : json);
+  const request = refreshRequestSchema.safeParse(event ? event.detail : json);
   if (!request.success) return invalid(request.error, event ? ['detail'] : []);
   const eventId = typeof event?.id === 'string' && event.id !== '' ? event.id : undefined;
   return { ok: true, request: request.data, sourceId: eventId ?? messageId, deferrals: 0 };

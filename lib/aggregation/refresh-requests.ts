@@ -64,14 +64,12 @@ export const REFRESH_REQUEST_KEY_LEASE_MS = 60_000;
 const MAX_DEFERRAL_SPREAD_SECONDS = 30;
 
 /** `data` of an `aggregation.rejected` event (for documentation too). */
-export const rejectedEventDataSchema = z.onFirstUse(() =>
-  z.strictObject({
-    request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
-    reason: z.literal('use_case_not_permitted'),
-    mx_code: z.optional(z.int()),
-  }),
-);
-export type RejectedEventData = z.output<ReturnType<typeof rejectedEventDataSchema>>;
+export const rejectedEventDataSchema = z.strictObject({
+  request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
+  reason: z.literal('use_case_not_permitted'),
+  mx_code: z.optional(z.int()),
+});
+export type RejectedEventData = z.output<typeof rejectedEventDataSchema>;
 
 /**
  * Refreshes asked for by upstream systems through the `refresh-requests` queue: the same refresh as

@@ -17,28 +17,26 @@ export interface RefreshRouteDeps {
 }
 
 const member = '/users/{user_id}/members/{member_guid}';
-const pathSchema = z.onFirstUse(() => z.object({ user_id: params.userId(), member_guid: params.memberGuid() }));
-const querySchema = z.onFirstUse(() => z.strictObject({ include_holdings: booleanFlag(), include_transactions: booleanFlag() }));
+const pathSchema = z.object({ user_id: params.userId, member_guid: params.memberGuid });
+const querySchema = z.strictObject({ include_holdings: booleanFlag, include_transactions: booleanFlag });
 
-const resumeBody = z.onFirstUse(() =>
-  z.strictObject({
-    challenges: z
-      .array(
-        z.strictObject({
-          guid: z.string().check(z.regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a challenge guid')),
-          value: z.string().check(z.minLength(1), z.maxLength(1000)),
-        }),
-      )
-      .check(z.minLength(1), z.maxLength(20)),
-  }),
-);
+const resumeBody = z.strictObject({
+  challenges: z
+    .array(
+      z.strictObject({
+        guid: z.string().check(z.regex(/^[A-Za-z0-9-]{1,80}$/, 'must be a challenge guid')),
+        value: z.string().check(z.minLength(1), z.maxLength(1000)),
+      }),
+    )
+    .check(z.minLength(1), z.maxLength(20)),
+});
 
 const tracking = { location: 'The job: `/jobs/{job_id}`' };
 
 /** Starts (or joins) the member's aggregation: RefreshService calls MX's aggregate. */
 async function refresh(request: AuthenticatedRequest, deps: RefreshRouteDeps): Promise<HttpResponse> {
-  const path = parseInput(pathSchema(), request.pathParams, 'path');
-  const query = parseInput(querySchema(), request.query, 'query');
+  const path = parseInput(pathSchema, request.pathParams, 'path');
+  const query = parseInput(querySchema, request.query, 'query');
   const { job } = await deps.refresh.refresh({
     userId: path.user_id,
     memberGuid: path.member_guid,
@@ -49,10 +47,10 @@ async function refresh(request: AuthenticatedRequest, deps: RefreshRouteDeps): P
 }
 
 const refreshDocs = (): OperationDocs => ({
-  path: pathSchema(),
-  query: querySchema(),
+  path: pathSchema,
+  query: querySchema,
   description: 'While an aggregation of the member runs, answers that job without calling MX.',
-  responses: { 202: { description: 'The job tracking the aggregation', body: responseSchemas().jobAnswer, headers: tracking } },
+  responses: { 202: { description: 'The job tracking the aggregation', body: responseSchemas.jobAnswer, headers: tracking } },
   problems: ['forbidden', ...MX_CALL_PROBLEMS],
 });
 
@@ -89,17 +87,17 @@ export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
     access: 'path_user',
     // The user's answers go to MX and the member's challenged job goes back into the poll loop.
     async handle(request, deps) {
-      const path = parseInput(pathSchema(), request.pathParams, 'path');
-      const body = parseInput(resumeBody(), request.body, 'body');
+      const path = parseInput(pathSchema, request.pathParams, 'path');
+      const body = parseInput(resumeBody, request.body, 'body');
       const job = await deps.resume.resume({ userId: path.user_id, memberGuid: path.member_guid, answers: body.challenges });
       return { status: 202, body: { job: jobView(job) }, headers: { location: `/jobs/${job.id}` } };
     },
     docs: () => ({
-      path: pathSchema(),
-      body: resumeBody(),
+      path: pathSchema,
+      body: resumeBody,
       description: "Answers the challenges of the member's latest job (action_required on CHALLENGED).",
       responses: {
-        202: { description: 'The same job, aggregating again', body: responseSchemas().jobAnswer, headers: tracking },
+        202: { description: 'The same job, aggregating again', body: responseSchemas.jobAnswer, headers: tracking },
       },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),

@@ -20,7 +20,7 @@ export function sqsHandler<S extends z.ZodMiniType>(
   runtime: Runtime,
   queue: Extract<QueueName, 'poll' | 'delivery'>,
   sqs: SQSClient,
-  schema: () => S,
+  schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   contextOf?: (message: z.output<S>) => LogContext,
 ) {

@@ -38,11 +38,9 @@ class SyncCursorKeyError extends NexusRelayError {
   }
 }
 
-const cursorKeySecret = z.onFirstUse(() =>
-  z.object({
-    key: z.base64().check(z.refine((key: string) => Buffer.from(key, 'base64').length >= 32, 'at least 32 bytes')),
-  }),
-);
+const cursorKeySecret = z.object({
+  key: z.base64().check(z.refine((key: string) => Buffer.from(key, 'base64').length >= 32, 'at least 32 bytes')),
+});
 
 /** The key that signs cursors: the deployment's secret, or the key derived from the local stack's. */
 function cursorKey(runtime: Runtime): () => Promise<Buffer> {

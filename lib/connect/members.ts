@@ -49,13 +49,11 @@ export interface MembersDeps {
 }
 
 /** `member.deleted`'s data. */
-export const memberDeletedEventDataSchema = z.onFirstUse(() =>
-  z.strictObject({
-    user_id: z.string(),
-    member_guid: z.string(),
-    deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
-  }),
-);
+export const memberDeletedEventDataSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
+});
 
 /** The event id of a member's deletion: one per member (MX never reuses a guid). */
 export const memberDeletedEventId = (memberGuid: string): string => `msg_${memberGuid}_deleted`;
@@ -106,7 +104,7 @@ export class Members {
       type: 'member.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) } satisfies z.output<
-        ReturnType<typeof memberDeletedEventDataSchema>
+        typeof memberDeletedEventDataSchema
       >,
     }); // Last, and never failing the deletion MX has made: the reconcile unlists a member MX no longer lists anyway.
     await memberJobs.gone(userId, memberGuid).catch((error: unknown) =>

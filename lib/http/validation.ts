@@ -18,13 +18,11 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown, l
 }
 
 /** Query flags: absent → undefined, otherwise exactly `true` or `false`. */
-export const booleanFlag = z.onFirstUse(() =>
-  z.optional(
-    z
-      .pipe(
-        z.enum(['true', 'false']),
-        z.transform((v: 'true' | 'false') => v === 'true'),
-      )
-      .check(z.meta(describedAs({ type: 'boolean' }))),
-  ),
+export const booleanFlag = z.optional(
+  z
+    .pipe(
+      z.enum(['true', 'false']),
+      z.transform((v: 'true' | 'false') => v === 'true'),
+    )
+    .check(z.meta(describedAs({ type: 'boolean' }))),
 );

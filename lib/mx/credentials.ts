@@ -19,9 +19,7 @@ export class MxCredentialsError extends NexusRelayError {
   }
 }
 
-const secretShape = z.onFirstUse(() =>
-  z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) }),
-);
+const secretShape = z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) });
 
 /**
  * A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container,

@@ -7,34 +7,30 @@ const optional = <T extends z.ZodMiniType>(schema: T) => z._default(z.nullable(s
  * The member fields nexus-relay reads. Unknown fields are kept as they came (`.loose()`), so a member can be passed
  * on unchanged.
  */
-export const memberSchema = z.onFirstUse(() =>
-  z.looseObject({
-    guid: z.string().check(z.minLength(1)),
-    user_guid: optional(z.string()),
-    /** A status name (see connection-status.ts); null for a member without credentials. */
-    connection_status: optional(z.string()),
-    connection_status_id: optional(z.int()),
-    /** Text MX writes for the end user. */
-    connection_status_message: optional(z.string()),
-    is_being_aggregated: optional(z.boolean()),
-    /** ISO 8601: when the latest aggregation-type job started. */
-    aggregated_at: optional(z.string()),
-    successfully_aggregated_at: optional(z.string()),
-    use_cases: optional(z.array(z.string())),
-    /** Read, never defaulted: a member passed on keeps exactly the fields MX sent. */
-    institution_guid: z.nullish(z.string()),
-    institution_code: z.nullish(z.string()),
-  }),
-);
+export const memberSchema = z.looseObject({
+  guid: z.string().check(z.minLength(1)),
+  user_guid: optional(z.string()),
+  /** A status name (see connection-status.ts); null for a member without credentials. */
+  connection_status: optional(z.string()),
+  connection_status_id: optional(z.int()),
+  /** Text MX writes for the end user. */
+  connection_status_message: optional(z.string()),
+  is_being_aggregated: optional(z.boolean()),
+  /** ISO 8601: when the latest aggregation-type job started. */
+  aggregated_at: optional(z.string()),
+  successfully_aggregated_at: optional(z.string()),
+  use_cases: optional(z.array(z.string())),
+  /** Read, never defaulted: a member passed on keeps exactly the fields MX sent. */
+  institution_guid: z.nullish(z.string()),
+  institution_code: z.nullish(z.string()),
+});
 
-export type Member = z.output<ReturnType<typeof memberSchema>>;
+export type Member = z.output<typeof memberSchema>;
 
-export const memberResponse = z.onFirstUse(() => z.looseObject({ member: memberSchema() }));
+export const memberResponse = z.looseObject({ member: memberSchema });
 
 /** One page of list members: MX's `pagination` read only for how many pages there are. */
-export const membersPageResponse = z.onFirstUse(() =>
-  z.looseObject({
-    members: z.array(memberSchema()),
-    pagination: z.optional(z.looseObject({ total_pages: z.optional(z.int()) })),
-  }),
-);
+export const membersPageResponse = z.looseObject({
+  members: z.array(memberSchema),
+  pagination: z.optional(z.looseObject({ total_pages: z.optional(z.int()) })),
+});

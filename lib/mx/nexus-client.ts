@@ -61,16 +61,14 @@ export interface AggregateResult {
  * Aggregate and resume answers: MX documents a member body for aggregate and only a status for resume, so either
  * is taken — an empty body, or one without `member`, is read as "no member" and the member is read after it.
  */
-const optionalMemberResponse = z.onFirstUse(() =>
-  z.union([
-    z.undefined(),
-    memberResponse(),
-    z.pipe(
-      z.looseObject({}),
-      z.transform(() => undefined),
-    ),
-  ]),
-);
+const optionalMemberResponse = z.union([
+  z.undefined(),
+  memberResponse,
+  z.pipe(
+    z.looseObject({}),
+    z.transform(() => undefined),
+  ),
+]);
 
 /** Nexus data calls made as a user: each carries the user's session token, renewed once if MX refuses it. */
 export class NexusClient {
@@ -95,7 +93,7 @@ export class NexusClient {
       params: { member_guid: memberGuid },
       query: { include_holdings: options.includeHoldings, include_transactions: options.includeTransactions },
       body: aggregateBody(this.#aggregateMethod),
-      schema: optionalMemberResponse(),
+      schema: optionalMemberResponse,
       // Starts a job, even when sent as GET: replayed only when MX certainly did not act on it.
       idempotent: false,
     });
@@ -112,7 +110,7 @@ export class NexusClient {
         route: MEMBERS_ROUTE,
         kind: 'member',
         query: { page, records_per_page: 100 },
-        schema: membersPageResponse(),
+        schema: membersPageResponse,
       });
       members.push(...body.members);
       if (page >= (body.pagination?.total_pages ?? 1)) break;
@@ -126,7 +124,7 @@ export class NexusClient {
       route: MEMBER_ROUTE,
       kind: 'member',
       params: { member_guid: memberGuid },
-      schema: memberResponse(),
+      schema: memberResponse,
     });
     return body.member;
   }
@@ -141,7 +139,7 @@ export class NexusClient {
       route: MEMBERS_ROUTE,
       kind: 'member',
       body: { member },
-      schema: memberResponse(),
+      schema: memberResponse,
       idempotent: false,
     });
     return body.member;
@@ -155,7 +153,7 @@ export class NexusClient {
       kind: 'member',
       params: { member_guid: memberGuid },
       body: { member },
-      schema: memberResponse(),
+      schema: memberResponse,
       idempotent: false,
     });
     return body.member;
@@ -183,7 +181,7 @@ export class NexusClient {
       kind: 'resume',
       params: { member_guid: memberGuid },
       body: { challenges: answers },
-      schema: optionalMemberResponse(),
+      schema: optionalMemberResponse,
       idempotent: false,
     });
     // MX's resume page shows only a status: without a member in the answer, the member is read.
@@ -197,7 +195,7 @@ export class NexusClient {
       route: CHALLENGES_ROUTE,
       kind: 'challenges',
       params: { member_guid: memberGuid },
-      schema: challengesResponse(),
+      schema: challengesResponse,
     });
     return body.challenges;
   }

@@ -9,14 +9,12 @@ import { conditionalWrite, isExpired, keys, type TableRef } from '../store/table
 /** MX's own sliding window: past it the token is dead, so the item may go. */
 const SESSION_TTL_MS = 30 * 60_000;
 
-const sessionItem = z.onFirstUse(() =>
-  z.object({
-    sealed_token: z.string().check(z.minLength(1)),
-    createdAt: z.number(),
-    lastUsedAt: z.number(),
-    ttl: z.optional(z.number()),
-  }),
-);
+const sessionItem = z.object({
+  sealed_token: z.string().check(z.minLength(1)),
+  createdAt: z.number(),
+  lastUsedAt: z.number(),
+  ttl: z.optional(z.number()),
+});
 
 const ttlFor = (lastUsedAt: number): number => toEpochSeconds(lastUsedAt + SESSION_TTL_MS);
 
@@ -46,7 +44,7 @@ export class DynamoSessionStore implements SessionStore {
     const { Item } = await this.#table.client.send(
       new GetCommand({ TableName: this.#table.tableName, Key: keys.session(userId), ConsistentRead: true }),
     );
-    const parsed = sessionItem().safeParse(Item);
+    const parsed = sessionItem.safeParse(Item);
     if (!parsed.success || isExpired(parsed.data, this.#clock.now())) return undefined;
     const { sealed_token, createdAt, lastUsedAt } = parsed.data;
     try {

@@ -73,9 +73,7 @@ export interface ServedUsers {
   note(userId: string): Promise<void>;
 }
 
-export const sessionResponse = z.onFirstUse(() =>
-  z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) }),
-);
+export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SessionManagerOptions {
   store: SessionStore;
@@ -259,7 +257,7 @@ export class SessionManager {
         kind: 'session',
         headers: { 'MD-API-TOKEN': apiToken },
         body: SESSION_BODY,
-        schema: sessionResponse(),
+        schema: sessionResponse,
       },
       { deadline },
     );

@@ -7,9 +7,7 @@ import { partnerCall } from './partner-call.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
 
-export const apiTokenResponse = z.onFirstUse(() =>
-  z.looseObject({ api_token: z.looseObject({ token: z.string().check(z.minLength(1)) }) }),
-);
+export const apiTokenResponse = z.looseObject({ api_token: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SsoClientOptions {
   /** A transport on the SSO origin (not the data host's). */
@@ -23,14 +21,12 @@ export const API_TOKEN_ROUTE = '/{client_id}/users/{user_id}/api_token.json';
 /** SSO API v3 "Get Widget URL With Configuration Options". */
 export const WIDGET_URL_ROUTE = '/{client_id}/users/{user_id}/urls.json';
 
-export const widgetUrlResponse = z.onFirstUse(() =>
-  z.looseObject({
-    url: z.looseObject({ url: z.string().check(z.minLength(1)), type: z.string(), user_id: z.string() }),
-  }),
-);
+export const widgetUrlResponse = z.looseObject({
+  url: z.looseObject({ url: z.string().check(z.minLength(1)), type: z.string(), user_id: z.string() }),
+});
 
 /** A widget URL as MX answers it: single-use, for ten minutes. */
-export type MxWidgetUrl = z.output<ReturnType<typeof widgetUrlResponse>>['url'];
+export type MxWidgetUrl = z.output<typeof widgetUrlResponse>['url'];
 
 const API = 'SSO API';
 
@@ -69,7 +65,7 @@ export class SsoClient {
           kind: 'sso',
           params: { client_id: clientId, user_id: userId },
           headers: { Accept: SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
-          schema: apiTokenResponse(),
+          schema: apiTokenResponse,
         },
         options,
       ),
@@ -93,7 +89,7 @@ export class SsoClient {
           params: { client_id: clientId, user_id: userId },
           headers: { Accept: SSO_MEDIA_TYPE, 'Content-Type': SSO_MEDIA_TYPE, 'MD-API-KEY': apiKey },
           body: { url },
-          schema: widgetUrlResponse(),
+          schema: widgetUrlResponse,
           idempotent: false,
         },
         options,

@@ -11,9 +11,7 @@ export class MxWebhookCredentialsError extends NexusRelayError {
   }
 }
 
-const secretShape = z.onFirstUse(() =>
-  z.object({ username: z.string().check(z.minLength(1)), password: z.string().check(z.minLength(1)) }),
-);
+const secretShape = z.object({ username: z.string().check(z.minLength(1)), password: z.string().check(z.minLength(1)) });
 
 /** The HTTP Basic credentials MX sends with its webhooks. */
 export interface MxWebhookCredentials {

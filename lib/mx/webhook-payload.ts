@@ -29,40 +29,36 @@ export type MxWebhook =
 export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
 
 /** A field we only log: anything but a short string reads as null. */
-const info = z.onFirstUse(() => z.catch(z.nullable(z.string().check(z.maxLength(128))), null));
+const info = z.catch(z.nullable(z.string().check(z.maxLength(128))), null);
 
 /** An identifier we look up: anything malformed reads as absent (the webhook is then placed by the other, or not). */
-const userId = z.onFirstUse(() => z.catch(z.nullable(params.userId()), null));
-const userGuid = z.onFirstUse(() => z.catch(z.nullable(mxGuid('USR')), null));
+const userId = z.catch(z.nullable(params.userId), null);
+const userGuid = z.catch(z.nullable(mxGuid('USR')), null);
 
-const envelope = z.onFirstUse(() => z.looseObject({ type: z.string().check(z.maxLength(64)) }));
-const aggregation = z.onFirstUse(() =>
-  z.looseObject({
-    member_guid: params.memberGuid(),
-    user_id: z.optional(userId()),
-    user_guid: z.optional(userGuid()),
-    action: info(),
-    job_guid: info(),
-    is_background: z.catch(z.nullable(z.boolean()), null),
-  }),
-);
-const connectionStatus = z.onFirstUse(() =>
-  z.looseObject({
-    member_guid: params.memberGuid(),
-    user_guid: z.optional(userGuid()),
-    action: info(),
-    connection_status: info(),
-  }),
-);
+const envelope = z.looseObject({ type: z.string().check(z.maxLength(64)) });
+const aggregation = z.looseObject({
+  member_guid: params.memberGuid,
+  user_id: z.optional(userId),
+  user_guid: z.optional(userGuid),
+  action: info,
+  job_guid: info,
+  is_background: z.catch(z.nullable(z.boolean()), null),
+});
+const connectionStatus = z.looseObject({
+  member_guid: params.memberGuid,
+  user_guid: z.optional(userGuid),
+  action: info,
+  connection_status: info,
+});
 
 /** Reads a webhook body; never throws, whatever the input. */
 export function parseMxWebhook(body: unknown): MxWebhookParse {
-  const head = envelope().safeParse(body);
+  const head = envelope.safeParse(body);
   if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
   const { type } = head.data;
   switch (type) {
     case 'AGGREGATION': {
-      const parsed = aggregation().safeParse(body);
+      const parsed = aggregation.safeParse(body);
       if (!parsed.success) return withoutMember(type);
       const { member_guid, user_id, user_guid, action, job_guid, is_background } = parsed.data;
       return {
@@ -79,7 +75,7 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
       };
     }
     case 'CONNECTION_STATUS': {
-      const parsed = connectionStatus().safeParse(body);
+      const parsed = connectionStatus.safeParse(body);
       if (!parsed.success) return withoutMember(type);
       const { member_guid, user_guid, action, connection_status } = parsed.data;
       return {

@@ -8,7 +8,7 @@ import { EVENT_ID_PATTERN } from './events.ts';
 /** `{created_at}#{msg_id}`, created_at exactly as toIso writes it. */
 const LOG_SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;
 
-const keySchema = z.onFirstUse(() => z.strictObject({ pk: z.string(), sk: z.string(), gsi1pk: z.string(), gsi1sk: z.string() }));
+const keySchema = z.strictObject({ pk: z.string(), sk: z.string(), gsi1pk: z.string(), gsi1sk: z.string() });
 
 /** The opaque `cursor` of a delivery-log page: base64url of the log key where the next page starts. */
 export const encodeCursor = (key: DeliveryLogKey): string => encodeKey({ ...key });
@@ -18,7 +18,7 @@ export const encodeCursor = (key: DeliveryLogKey): string => encodeKey({ ...key 
  * filter's time range: a cursor cannot reach another subscription's log, nor start outside the range asked for.
  */
 export function decodeCursor(cursor: string, webhookId: string, filter: Pick<DeliveryFilter, 'since' | 'until'>): DeliveryLogKey {
-  const key = decodeKey(cursor, keySchema());
+  const key = decodeKey(cursor, keySchema);
   const [, createdAt, msgId] = LOG_SORT_KEY.exec(key.gsi1sk) ?? [];
   if (createdAt === undefined || msgId === undefined || !EVENT_ID_PATTERN.test(msgId)) {
     throw new InvalidCursorError('not a cursor');

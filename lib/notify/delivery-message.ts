@@ -7,13 +7,11 @@ import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
  * The body of a delivery-queue message: which attempt of which delivery is due when. No payload, no secret. The
  * attempt number counts every attempt of the delivery (replays included), so it identifies one attempt for good.
  */
-export const deliveryMessageSchema = z.onFirstUse(() =>
-  z.object({
-    webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN)),
-    msg_id: z.string().check(z.regex(EVENT_ID_PATTERN)),
-    attempt: z.int().check(z.minimum(1), z.maximum(MAX_ATTEMPTS_PER_DELIVERY)),
-    due_at: z.int().check(z.nonnegative()),
-  }),
-);
+export const deliveryMessageSchema = z.object({
+  webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN)),
+  msg_id: z.string().check(z.regex(EVENT_ID_PATTERN)),
+  attempt: z.int().check(z.minimum(1), z.maximum(MAX_ATTEMPTS_PER_DELIVERY)),
+  due_at: z.int().check(z.nonnegative()),
+});
 
-export type DeliveryMessage = z.infer<ReturnType<typeof deliveryMessageSchema>>;
+export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;

@@ -25,42 +25,34 @@ const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
 /** An ISO 8601 instant, normalised to the form the log's sort keys use so that bounds compare as times. */
-const instant = z.onFirstUse(() =>
-  z.pipe(
-    z.iso.datetime({ offset: true }),
-    z.transform((value: string) => toIso(Date.parse(value))),
-  ),
+const instant = z.pipe(
+  z.iso.datetime({ offset: true }),
+  z.transform((value: string) => toIso(Date.parse(value))),
 );
-const status = z.onFirstUse(() => z.enum(DELIVERY_STATUSES));
+const status = z.enum(DELIVERY_STATUSES);
 const untilAfterSince = (range: { since?: string; until?: string }) =>
   range.since === undefined || range.until === undefined || range.since < range.until;
 const untilAfterSinceIssue = { message: 'must be later than since', path: ['until'] };
 
-const listQuery = z.onFirstUse(() =>
-  z
-    .strictObject({
-      status: z.optional(status()),
-      since: z.optional(instant()),
-      until: z.optional(instant()),
-      cursor: z.optional(z.string()),
-      limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE),
-    })
-    .check(z.refine(untilAfterSince, untilAfterSinceIssue)),
-);
+const listQuery = z
+  .strictObject({
+    status: z.optional(status),
+    since: z.optional(instant),
+    until: z.optional(instant),
+    cursor: z.optional(z.string()),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_PAGE_SIZE)), DEFAULT_PAGE_SIZE),
+  })
+  .check(z.refine(untilAfterSince, untilAfterSinceIssue));
 
-const replayRangeBody = z.onFirstUse(() =>
-  z
-    .strictObject({ since: instant(), until: instant(), status: z.optional(status()), cursor: z.optional(z.string()) })
-    .check(z.refine(untilAfterSince, untilAfterSinceIssue)),
-);
+const replayRangeBody = z
+  .strictObject({ since: instant, until: instant, status: z.optional(status), cursor: z.optional(z.string()) })
+  .check(z.refine(untilAfterSince, untilAfterSinceIssue));
 
-const deliveryPath = z.onFirstUse(() =>
-  z.extend(webhookPath(), {
-    msg_id: z.string().check(z.regex(EVENT_ID_PATTERN, 'must be a message id')),
-  }),
-);
+const deliveryPath = z.extend(webhookPath, {
+  msg_id: z.string().check(z.regex(EVENT_ID_PATTERN, 'must be a message id')),
+});
 
-const webhookIdOf = (request: AuthenticatedRequest): string => parseInput(webhookPath(), request.pathParams, 'path').webhook_id;
+const webhookIdOf = (request: AuthenticatedRequest): string => parseInput(webhookPath, request.pathParams, 'path').webhook_id;
 
 /** The subscription, which must exist (404) and, to replay, be enabled (409). */
 async function subscriptionOf(
@@ -99,7 +91,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     query: 'parsed',
     async handle(request, deps) {
       const id = webhookIdOf(request);
-      const query = parseInput(listQuery(), request.query, 'query');
+      const query = parseInput(listQuery, request.query, 'query');
       await subscriptionOf(id, { enabled: false }, deps);
       const filter = { status: query.status, since: query.since, until: query.until };
       const page = await deps.deliveries.page(id, filter, {
@@ -116,12 +108,12 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       };
     },
     docs: () => ({
-      path: webhookPath(),
-      query: listQuery(),
+      path: webhookPath,
+      query: listQuery,
       responses: {
         200: {
           description: 'The delivery log, newest first',
-          body: z.strictObject({ deliveries: z.array(responseSchemas().delivery), next_cursor: nextCursor() }),
+          body: z.strictObject({ deliveries: z.array(responseSchemas.delivery), next_cursor: nextCursor() }),
         },
       },
       problems: ['forbidden', 'not_found', 'invalid_cursor'],
@@ -135,7 +127,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     auth: 'api_key',
     access: 'server_key',
     async handle(request, deps) {
-      const { webhook_id: id, msg_id } = parseInput(deliveryPath(), request.pathParams, 'path');
+      const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
       await subscriptionOf(id, { enabled: true }, deps);
       // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
       const delivery = await deps.redelivery.replay(id, msg_id);
@@ -143,11 +135,11 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       return { status: 202, body: { delivery: deliveryView(delivery) } };
     },
     docs: () => ({
-      path: deliveryPath(),
+      path: deliveryPath,
       responses: {
         202: {
           description: 'The delivery, queued again under its original webhook-id',
-          body: z.strictObject({ delivery: responseSchemas().delivery }),
+          body: z.strictObject({ delivery: responseSchemas.delivery }),
         },
       },
       problems: ['forbidden', 'not_found', 'conflict'],
@@ -162,7 +154,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     access: 'server_key',
     async handle(request, deps) {
       const id = webhookIdOf(request);
-      const body = parseInput(replayRangeBody(), request.body, 'body');
+      const body = parseInput(replayRangeBody, request.body, 'body');
       await subscriptionOf(id, { enabled: true }, deps);
       const filter = { status: body.status, since: body.since, until: body.until };
       const result = await deps.redelivery.replayRange(id, filter, cursorKey(body.cursor, id, filter));
@@ -176,8 +168,8 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       };
     },
     docs: () => ({
-      path: webhookPath(),
-      body: replayRangeBody(),
+      path: webhookPath,
+      body: replayRangeBody,
       responses: {
         202: {
           description: 'How many deliveries of the range were queued again; continue from next_cursor when present',

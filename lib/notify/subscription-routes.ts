@@ -29,49 +29,41 @@ export interface SubscriptionRouteDeps {
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
 
-const eventFilters = z.onFirstUse(() =>
-  z.pipe(
-    z
-      .array(
-        z
-          .string()
-          .check(z.refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`')),
-      )
-      .check(z.minLength(1), z.maxLength(MAX_EVENT_FILTERS)),
-    z.transform((filters: string[]) => [...new Set(filters)]),
-  ),
-);
-const description = z.onFirstUse(() => z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_DESCRIPTION_LENGTH)));
-
-const createBody = z.onFirstUse(() =>
-  z.strictObject({
-    url: z.string(),
-    event_types: z.optional(eventFilters()),
-    description: z.optional(description()),
-  }),
-);
-
-const updateBody = z.onFirstUse(() =>
+const eventFilters = z.pipe(
   z
-    .strictObject({
-      url: z.optional(z.string()),
-      event_types: z.optional(eventFilters()),
-      description: z.optional(z.nullable(description())),
-      enabled: z.optional(z.boolean()),
-    })
-    .check(
-      z.refine(
-        (body: object) => Object.keys(body).length > 0,
-        'must change at least one of url, event_types, description, enabled',
-      ),
-    ),
+    .array(
+      z
+        .string()
+        .check(z.refine(isValidEventFilter, 'must be a known event type, `*`, or a prefix wildcard such as `aggregation.*`')),
+    )
+    .check(z.minLength(1), z.maxLength(MAX_EVENT_FILTERS)),
+  z.transform((filters: string[]) => [...new Set(filters)]),
 );
+const description = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_DESCRIPTION_LENGTH));
 
-export const webhookPath = z.onFirstUse(() =>
-  z.object({
-    webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)')),
-  }),
-);
+const createBody = z.strictObject({
+  url: z.string(),
+  event_types: z.optional(eventFilters),
+  description: z.optional(description),
+});
+
+const updateBody = z
+  .strictObject({
+    url: z.optional(z.string()),
+    event_types: z.optional(eventFilters),
+    description: z.optional(z.nullable(description)),
+    enabled: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine(
+      (body: object) => Object.keys(body).length > 0,
+      'must change at least one of url, event_types, description, enabled',
+    ),
+  );
+
+export const webhookPath = z.object({
+  webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN, 'must be a webhook id (wh_…)')),
+});
 
 export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
 
@@ -84,7 +76,7 @@ async function assertEndpointUrl(url: string, deps: SubscriptionRouteDeps): Prom
 }
 
 async function subscriptionOf(request: AuthenticatedRequest, deps: SubscriptionRouteDeps): Promise<Subscription> {
-  const { webhook_id } = parseInput(webhookPath(), request.pathParams, 'path');
+  const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
   const subscription = await deps.webhooks.get(webhook_id);
   if (!subscription) throw webhookNotFound(webhook_id);
   return subscription;
@@ -104,7 +96,7 @@ const subscriptionRoute = (
   },
 ): Route<SubscriptionRouteDeps> => ({ ...route, fn: 'api-webhooks', auth: 'api_key', access: 'server_key' });
 
-const webhookAnswer = () => z.strictObject({ webhook: responseSchemas().webhook });
+const webhookAnswer = () => z.strictObject({ webhook: responseSchemas.webhook });
 
 /**
  * The `/webhooks` subscription routes (api-webhooks). A secret leaves the service only in the answers to create and
@@ -116,7 +108,7 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
     path: '/webhooks',
     summary: 'Subscribe an endpoint to events',
     async handle(request, deps) {
-      const body = parseInput(createBody(), request.body, 'body');
+      const body = parseInput(createBody, request.body, 'body');
       await assertEndpointUrl(body.url, deps);
       const secret = generateSecret();
       const id = newWebhookId();
@@ -134,11 +126,11 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       };
     },
     docs: () => ({
-      body: createBody(),
+      body: createBody,
       responses: {
         201: {
           description: 'The subscription, with its signing secret (shown only here and by rotate-secret)',
-          body: z.strictObject({ webhook: responseSchemas().webhookWithSecret }),
+          body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
           headers: { location: '`/webhooks/{webhook_id}`' },
         },
       },
@@ -154,7 +146,7 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
     },
     docs: () => ({
       responses: {
-        200: { description: 'Every subscription', body: z.strictObject({ webhooks: z.array(responseSchemas().webhook) }) },
+        200: { description: 'Every subscription', body: z.strictObject({ webhooks: z.array(responseSchemas.webhook) }) },
       },
       problems: ['forbidden'],
     }),
@@ -167,7 +159,7 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       return { status: 200, body: { webhook: view(await subscriptionOf(request, deps), deps) } };
     },
     docs: () => ({
-      path: webhookPath(),
+      path: webhookPath,
       responses: { 200: { description: 'The subscription', body: webhookAnswer() } },
       problems: ['forbidden', 'not_found'],
     }),
@@ -178,8 +170,8 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
     summary: 'Change url, event types, description or enabled',
     async handle(request, deps) {
       const { webhooks } = deps;
-      const { webhook_id: id } = parseInput(webhookPath(), request.pathParams, 'path');
-      const body = parseInput(updateBody(), request.body, 'body');
+      const { webhook_id: id } = parseInput(webhookPath, request.pathParams, 'path');
+      const body = parseInput(updateBody, request.body, 'body');
       if (body.url !== undefined) await assertEndpointUrl(body.url, deps);
       const changes = {
         ...(body.url === undefined ? {} : { url: body.url }),
@@ -194,8 +186,8 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       return { status: 200, body: { webhook: view(subscription, deps) } };
     },
     docs: () => ({
-      path: webhookPath(),
-      body: updateBody(),
+      path: webhookPath,
+      body: updateBody,
       responses: { 200: { description: 'The changed subscription', body: webhookAnswer() } },
       problems: ['forbidden', 'not_found'],
     }),
@@ -205,12 +197,12 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
     path: '/webhooks/{webhook_id}',
     summary: 'Delete a webhook subscription',
     async handle(request, deps) {
-      const { webhook_id } = parseInput(webhookPath(), request.pathParams, 'path');
+      const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
       if (!(await deps.webhooks.delete(webhook_id))) throw webhookNotFound(webhook_id);
       return { status: 204 };
     },
     docs: () => ({
-      path: webhookPath(),
+      path: webhookPath,
       responses: { 204: { description: 'Deleted' } },
       problems: ['forbidden', 'not_found'],
     }),
@@ -231,11 +223,11 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       return { status: 200, body: { webhook: { ...view(rotated, deps), secret } } };
     },
     docs: () => ({
-      path: webhookPath(),
+      path: webhookPath,
       responses: {
         200: {
           description: 'The subscription with its new secret',
-          body: z.strictObject({ webhook: responseSchemas().webhookWithSecret }),
+          body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
         },
       },
       problems: ['forbidden', 'not_found', 'conflict'],
@@ -250,11 +242,11 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       return { status: 200, body: { webhook: view(subscription, deps), resumed_deliveries: resumed } };
     },
     docs: () => ({
-      path: webhookPath(),
+      path: webhookPath,
       responses: {
         200: {
           description: 'The enabled subscription and how many missed deliveries were queued',
-          body: z.strictObject({ webhook: responseSchemas().webhook, resumed_deliveries: z.int() }),
+          body: z.strictObject({ webhook: responseSchemas.webhook, resumed_deliveries: z.int() }),
         },
       },
       problems: ['forbidden', 'not_found'],
@@ -272,12 +264,12 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       };
     },
     docs: () => ({
-      path: webhookPath(),
+      path: webhookPath,
       responses: {
         200: {
           description: 'The outcome of one webhook.test attempt (not queued, not logged)',
           body: z.strictObject({
-            test: z.strictObject({ msg_id: z.string(), delivered: z.boolean(), attempt: responseSchemas().attempt }),
+            test: z.strictObject({ msg_id: z.string(), delivered: z.boolean(), attempt: responseSchemas.attempt }),
           }),
         },
       },

@@ -2,54 +2,46 @@ import { mxGuid, params } from '../identifiers.ts';
 import * as z from '../zod.ts';
 
 /** One step of one aggregation's poll loop. Applied only when the job is still at `step` (see PollService). */
-export const pollMessageSchema = z.onFirstUse(() =>
-  z.object({
-    job_id: z.string().check(z.minLength(1), z.maxLength(64)),
-    step: z.int().check(z.minimum(0)),
-    due_at: z.int().check(z.minimum(0)),
-    /**
-     * What sent it, when not the loop itself: MX's push, the reconcile (a member list showing the end; run in
-     * process, never queued), or the sweeper's re-drive. The job's end is counted under it (`detected_by`).
-     */
-    detected_by: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
-  }),
-);
-export type PollMessage = z.infer<ReturnType<typeof pollMessageSchema>>;
+export const pollMessageSchema = z.object({
+  job_id: z.string().check(z.minLength(1), z.maxLength(64)),
+  step: z.int().check(z.minimum(0)),
+  due_at: z.int().check(z.minimum(0)),
+  /**
+   * What sent it, when not the loop itself: MX's push, the reconcile (a member list showing the end; run in
+   * process, never queued), or the sweeper's re-drive. The job's end is counted under it (`detected_by`).
+   */
+  detected_by: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
+});
+export type PollMessage = z.infer<typeof pollMessageSchema>;
 
 /**
  * A member MX reported on without a job of ours following it (mx-events → worker-poll, which reads MX): an
  * aggregation it ran (`aggregation`, AGGREGATION webhook) or a connection status it announced (`connection_status`).
  * The user as MX named it: the relay's user id, or MX's user guid only (CONNECTION_STATUS), placed by the worker.
  */
-export const memberReportSchema = z.onFirstUse(() =>
-  z.object({
-    member_report: z.object({
-      kind: z.enum(['aggregation', 'connection_status']),
-      member_guid: params.memberGuid(),
-      user_id: z.optional(params.userId()),
-      user_guid: z.optional(mxGuid('USR')),
-      is_background: z.optional(z.boolean()),
-    }),
-    due_at: z.int().check(z.minimum(0)),
+export const memberReportSchema = z.object({
+  member_report: z.object({
+    kind: z.enum(['aggregation', 'connection_status']),
+    member_guid: params.memberGuid,
+    user_id: z.optional(params.userId),
+    user_guid: z.optional(mxGuid('USR')),
+    is_background: z.optional(z.boolean()),
   }),
-);
-export type MemberReport = z.infer<ReturnType<typeof memberReportSchema>>;
+  due_at: z.int().check(z.minimum(0)),
+});
+export type MemberReport = z.infer<typeof memberReportSchema>;
 
 /** The sweeper's turn to read a user's members from MX (the reconcile: lib/aggregation/member-watch.ts). */
-export const reconcileMessageSchema = z.onFirstUse(() =>
-  z.object({
-    reconcile: z.object({
-      user_id: params.userId(),
-      /** When the user's previous turn (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
-      since: z.optional(z.int().check(z.minimum(0))),
-    }),
-    due_at: z.int().check(z.minimum(0)),
+export const reconcileMessageSchema = z.object({
+  reconcile: z.object({
+    user_id: params.userId,
+    /** When the user's previous turn (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
+    since: z.optional(z.int().check(z.minimum(0))),
   }),
-);
-export type ReconcileMessage = z.infer<ReturnType<typeof reconcileMessageSchema>>;
+  due_at: z.int().check(z.minimum(0)),
+});
+export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 
 /** What the poll queue carries: poll steps, member reports and the reconcile's reads. */
-export const pollQueueMessageSchema = z.onFirstUse(() =>
-  z.union([pollMessageSchema(), memberReportSchema(), reconcileMessageSchema()]),
-);
-export type PollQueueMessage = z.infer<ReturnType<typeof pollQueueMessageSchema>>;
+export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema, reconcileMessageSchema]);
+export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

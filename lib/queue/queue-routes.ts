@@ -8,18 +8,16 @@ export interface QueueRouteDeps {
   deadLetters: Pick<DeadLetterCounts, 'count'>;
 }
 
-const queuesAnswer = z.onFirstUse(() =>
-  z.strictObject({
-    queues: z.array(
-      z.strictObject({
-        name: z.enum(QUEUE_NAMES),
-        dead_letters: z
-          .number()
-          .check(z.describe('Messages waiting in its dead-letter queue (SQS’s approximate count): read them with `dlq list`')),
-      }),
-    ),
-  }),
-);
+const queuesAnswer = z.strictObject({
+  queues: z.array(
+    z.strictObject({
+      name: z.enum(QUEUE_NAMES),
+      dead_letters: z
+        .number()
+        .check(z.describe('Messages waiting in its dead-letter queue (SQS’s approximate count): read them with `dlq list`')),
+    }),
+  ),
+});
 
 /** The relay's queues as an operator watches them (served by api-jobs, the operator's read function). */
 export const QUEUE_ROUTES: readonly Route<QueueRouteDeps>[] = [
@@ -38,7 +36,7 @@ export const QUEUE_ROUTES: readonly Route<QueueRouteDeps>[] = [
       description:
         `Each work queue (${QUEUE_NAMES.map((name) => `\`${name}\``).join(', ')}) with the messages waiting in its dead-letter queue: what failed for good ` +
         '(a message that cannot be parsed, or one that failed five times). The CLI’s `dlq list|show|redrive` reads and moves them. A user-bound key is refused.',
-      responses: { 200: { description: 'The queues', body: queuesAnswer() } },
+      responses: { 200: { description: 'The queues', body: queuesAnswer } },
       problems: ['forbidden'],
     }),
   },

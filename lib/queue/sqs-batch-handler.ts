@@ -14,8 +14,7 @@ export interface PoisonMessages {
 }
 
 /**
- * An SQS-triggered Lambda handler: each record is parsed with `schema()` (asked for at the first record: lib/zod.ts
- * `onFirstUse`) and handed to `handle`; records whose
+ * An SQS-triggered Lambda handler: each record is parsed with `schema` and handed to `handle`; records whose
  * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse can
  * never succeed: it goes to the queue's dead-letter queue at once, unchanged (body and attributes) with its
  * `reason` and the schema issue as attributes, and only then is it acknowledged. If that write fails, the record
@@ -23,7 +22,7 @@ export interface PoisonMessages {
  * message is ever acknowledged unhandled.
  */
 export function createSqsBatchHandler<S extends z.ZodMiniType>(
-  schema: () => S,
+  schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   options: {
     log: Log;
@@ -41,7 +40,7 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
     } catch {
       body = undefined;
     }
-    const parsed = schema().safeParse(body);
+    const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const detail = body === undefined ? 'The body is not JSON.' : `${issue?.path.join('.') || '(root)'}: ${issue?.message}`;

@@ -15,30 +15,26 @@ export interface ReadRouteDeps {
   nexus: Pick<NexusClient, 'requestText'>;
 }
 
-const calendarDate = z.onFirstUse(() =>
-  z.string().check(
-    z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
-    z.refine((value: string) => {
-      const date = new Date(`${value}T00:00:00Z`);
-      return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
-    }, 'must be a real calendar date'),
-  ),
+const calendarDate = z.string().check(
+  z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
+  z.refine((value: string) => {
+    const date = new Date(`${value}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(value);
+  }, 'must be a real calendar date'),
 );
 
-/** Every path parameter a read can have, validated by name before anything reaches MX (each built on first use). */
-const PATH_PARAMS: Record<string, () => z.ZodMiniType<string>> = {
+/** Every path parameter a read can have, validated by name before anything reaches MX . */
+const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   user_id: params.userId,
   member_guid: params.memberGuid,
-  beat_guid: z.onFirstUse(() => mxGuid('BET')),
-  spending_plan_guid: z.onFirstUse(() => mxGuid('SPL')),
-  spending_plan_account_guid: z.onFirstUse(() => mxGuid('SPA')),
-  category_guid: z.onFirstUse(() => mxGuid('CAT')),
-  top_level_category_guids: z.onFirstUse(() =>
-    z
-      .string()
-      .check(z.regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids')),
-  ),
-  institution_code: z.onFirstUse(() => z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code'))),
+  beat_guid: mxGuid('BET'),
+  spending_plan_guid: mxGuid('SPL'),
+  spending_plan_account_guid: mxGuid('SPA'),
+  category_guid: mxGuid('CAT'),
+  top_level_category_guids: z
+    .string()
+    .check(z.regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids')),
+  institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
   start_date: calendarDate,
   end_date: calendarDate,
 };
@@ -49,20 +45,18 @@ const integer = (min: number, max: number) =>
     z.meta(describedAs({ type: 'integer', minimum: min, maximum: max })),
   );
 
-const paged = z.onFirstUse(() => ({
+const paged = {
   page: z.optional(integer(1, 1_000_000)),
   records_per_page: z.optional(integer(10, 1000)),
-}));
-const QUERIES: Record<ReadQuery, () => z.ZodMiniType<Record<string, string | number | undefined>>> = {
-  none: z.onFirstUse(() => z.strictObject({})),
-  paged: z.onFirstUse(() => z.strictObject(paged())),
-  filtered: z.onFirstUse(() => z.strictObject({ ...paged(), use_case: z.optional(z.enum(['PFM', 'MONEY_MOVEMENT'])) })),
-  search: z.onFirstUse(() =>
-    z.strictObject({
-      ...paged(),
-      name: z.optional(z.string().check(z.minLength(1), z.maxLength(100), z.describe('Part of the institution’s name'))),
-    }),
-  ),
+};
+const QUERIES: Record<ReadQuery, z.ZodMiniType<Record<string, string | number | undefined>>> = {
+  none: z.strictObject({}),
+  paged: z.strictObject(paged),
+  filtered: z.strictObject({ ...paged, use_case: z.optional(z.enum(['PFM', 'MONEY_MOVEMENT'])) }),
+  search: z.strictObject({
+    ...paged,
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(100), z.describe('Part of the institution’s name'))),
+  }),
 };
 
 /** The path parameters of one read endpoint; throws for one without validation. */
@@ -77,8 +71,8 @@ function pathParameterNames(endpoint: ReadEndpoint): string[] {
 export function readInputSchemas(endpoint: ReadEndpoint) {
   const names = pathParameterNames(endpoint);
   return {
-    path: z.object(Object.fromEntries(names.map((name) => [name, PATH_PARAMS[name]!()]))),
-    query: QUERIES[endpoint.query](),
+    path: z.object(Object.fromEntries(names.map((name) => [name, PATH_PARAMS[name]!]))),
+    query: QUERIES[endpoint.query],
   };
 }
 
@@ -107,9 +101,8 @@ export function parseReadInput(
  * (NexusClient.requestText).
  */
 export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((endpoint) => {
-  // Checked at import: every path parameter has its validation. The schemas are built on first use.
-  pathParameterNames(endpoint);
-  const schemas = z.onFirstUse(() => readInputSchemas(endpoint));
+  // Built at import, which checks that every path parameter has its validation.
+  const schemas = readInputSchemas(endpoint);
   return {
     method: 'GET',
     path: `/users/{user_id}${endpoint.path}`,
@@ -119,7 +112,7 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
     access: 'path_user',
     query: 'parsed',
     async handle(request, { nexus }) {
-      const input = parseReadInput(schemas(), request.pathParams, request.query);
+      const input = parseReadInput(schemas, request.pathParams, request.query);
       // MX's JSON text is relayed as sent (checked whole by one parse): serializing it again was the largest CPU cost of a read.
       const { body } = await nexus.requestText(input.userId, {
         method: 'GET',
@@ -131,9 +124,9 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
       return { status: 200, json: body };
     },
     docs: () => ({
-      ...schemas(),
+      ...schemas,
       description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
-      responses: { 200: { description: "MX's body, unchanged", body: responseSchemas().mxBody } },
+      responses: { 200: { description: "MX's body, unchanged", body: responseSchemas.mxBody } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),
   };

@@ -14,17 +14,15 @@ export interface SyncRouteDeps {
   transactions: Pick<TransactionSync, 'sync'>;
 }
 
-const path = z.onFirstUse(() => z.object({ user_id: params.userId() }));
-const query = z.onFirstUse(() =>
-  z.strictObject({
-    cursor: z
-      .optional(z.string().check(z.minLength(1), z.maxLength(512)))
-      .check(z.describe('The `next_cursor` of the previous call; absent: from the start')),
-    count: z
-      ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 100)
-      .check(z.describe('Changes per page, 1–500')),
-  }),
-);
+const path = z.object({ user_id: params.userId });
+const query = z.strictObject({
+  cursor: z
+    .optional(z.string().check(z.minLength(1), z.maxLength(512)))
+    .check(z.describe('The `next_cursor` of the previous call; absent: from the start')),
+  count: z
+    ._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(500)), 100)
+    .check(z.describe('Changes per page, 1–500')),
+});
 
 /** Transactions sync (api-read): the change log the relay keeps over MX's transaction lists (TransactionSync). */
 export const SYNC_ROUTE: Route<SyncRouteDeps> = {
@@ -36,8 +34,8 @@ export const SYNC_ROUTE: Route<SyncRouteDeps> = {
   access: 'path_user',
   query: 'parsed',
   async handle(request, { transactions }) {
-    const { user_id } = parseInput(path(), request.pathParams, 'path');
-    const { cursor, count } = parseInput(query(), request.query, 'query');
+    const { user_id } = parseInput(path, request.pathParams, 'path');
+    const { cursor, count } = parseInput(query, request.query, 'query');
     try {
       return { status: 200, body: await transactions.sync(user_id, { cursor, count }) };
     } catch (error) {
@@ -64,8 +62,8 @@ function syncDocs(): OperationDocs {
     has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
   });
   return {
-    path: path(),
-    query: query(),
+    path: path,
+    query: query,
     description:
       "Every change to the user's transactions exactly once, in its latest state: page with next_cursor while has_more, " +
       'keep the last next_cursor for the next sync. The first call (no cursor) returns every transaction as added.',

@@ -16,16 +16,14 @@ export interface IngestCounts {
 }
 
 /** `data` of a `transactions.sync_updates_available` event. */
-export const syncUpdatesEventDataSchema = z.onFirstUse(() =>
-  z.strictObject({
-    user_id: z.string(),
-    member_guid: z.string(),
-    job_id: z.string(),
-    added: z.int().check(z.describe('Transactions new to the change log')),
-    modified: z.int().check(z.describe('Transactions changed')),
-    removed: z.int().check(z.describe('Transactions MX no longer returns')),
-  }),
-);
+export const syncUpdatesEventDataSchema = z.strictObject({
+  user_id: z.string(),
+  member_guid: z.string(),
+  job_id: z.string(),
+  added: z.int().check(z.describe('Transactions new to the change log')),
+  modified: z.int().check(z.describe('Transactions changed')),
+  removed: z.int().check(z.describe('Transactions MX no longer returns')),
+});
 
 /** MX's transaction, as the relay passes it on: MX's fields, whatever they are. */
 export type MxTransaction = Record<string, unknown> & { guid: string };
@@ -62,12 +60,10 @@ export const RECONCILE_AFTER_MS = 7 * 24 * 3600_000;
 const MAX_WAIT_MS = 3_000;
 const DAY_MS = 24 * 3600_000;
 
-const transactionsPage = z.onFirstUse(() =>
-  z.looseObject({
-    transactions: z.array(z.looseObject({ guid: z.string().check(z.minLength(1)) })),
-    pagination: z.optional(z.looseObject({ current_page: z.int(), total_pages: z.int() })),
-  }),
-);
+const transactionsPage = z.looseObject({
+  transactions: z.array(z.looseObject({ guid: z.string().check(z.minLength(1)) })),
+  pagination: z.optional(z.looseObject({ current_page: z.int(), total_pages: z.int() })),
+});
 
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
@@ -223,7 +219,7 @@ export class TransactionSync {
         kind: 'read',
         params,
         query: { page, records_per_page: MX_PAGE_SIZE },
-        schema: transactionsPage(),
+        schema: transactionsPage,
       });
       all.push(...(body.transactions as MxTransaction[]));
       const totalPages = body.pagination?.total_pages ?? 1;

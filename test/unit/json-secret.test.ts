@@ -26,7 +26,7 @@ const reader = (text: string | Uint8Array, as: 'string' | 'binary' = 'string') =
   jsonSecretReader(secretArn, {
     name: 'test credentials',
     shape: '{"user","password"}',
-    schema: () => z.object({ user: z.string(), password: z.string() }),
+    schema: z.object({ user: z.string(), password: z.string() }),
     toError: (message, options) => new Error(message, options),
     secrets: providerHolding(text, as),
   });

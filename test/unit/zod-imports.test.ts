@@ -35,28 +35,3 @@ describe('zod is imported through lib/zod.ts', () => {
     expect('describe' in z.string()).toBe(false); // no method API on the schemas
   });
 });
-
-/**
- * Schemas are built on first use (`z.onFirstUse`), not while a module is imported: a function imports many modules
- * whose schemas only other routes, messages or the API document use, and a schema built at import is paid by every
- * cold start (docs/ARCHITECTURE.md). This catches the usual form, a top-level `const x = z.…`.
- */
-describe('zod schemas are built on first use', () => {
-  // Imported only by the API document's builder (lib/http/openapi/document.ts), which runs at build time.
-  const BUILD_TIME_ONLY = [join('lib', 'http', 'openapi', 'webhook-events.ts')];
-  const TOP_LEVEL_SCHEMA = /^(?:export )?const (\w+)(?::[^=\n]+)? =\s*z\.(?!onFirstUse\b)/gm;
-
-  it('by every module of lib/ that functions load', () => {
-    const offenders = sources('lib')
-      .filter((path) => !BUILD_TIME_ONLY.includes(path))
-      .flatMap((path) =>
-        [...readFileSync(join(ROOT, path), 'utf8').matchAll(TOP_LEVEL_SCHEMA)].map((match) => `${path}: ${match[1]}`),
-      );
-    expect(offenders).toEqual([]);
-  });
-
-  it('and the check sees a schema built at import', () => {
-    expect('const answer = z.strictObject({ ok: z.boolean() });'.match(TOP_LEVEL_SCHEMA)).not.toBeNull();
-    expect('const answer = z.onFirstUse(() => z.strictObject({}));'.match(TOP_LEVEL_SCHEMA)).toBeNull();
-  });
-});

@@ -168,7 +168,7 @@ function problemAnswer(status: string, codes: readonly ProblemCode[], schemas: J
       'application/problem+json': {
         schema: {
           allOf: [
-            schemas.response(responseSchemas().problem),
+            schemas.response(responseSchemas.problem),
             { properties: { status: { const: Number(status) }, code: { enum: codes } } },
           ],
         },

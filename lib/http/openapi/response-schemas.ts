@@ -13,14 +13,14 @@ import { PROBLEMS, type ProblemCode } from '../problem.ts';
  * Built at the first call: only the API document and the tests read them, so a function's cold start does not
  * construct them.
  */
-export const responseSchemas = z.onFirstUse(build);
+export const responseSchemas = build();
 
 export type ResponseSchemas = ReturnType<typeof build>;
 
 function build() {
   const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC'));
 
-  const challenge = challengeSchema().check(
+  const challenge = challengeSchema.check(
     z.meta({
       id: 'Challenge',
       description: "One of MX's MFA questions; answer it with PUT …/resume. MX's other fields are passed through.",

@@ -7,7 +7,7 @@ import { EVENT_TYPES, type EventType, TEST_EVENT_TYPE } from '../../notify/event
 import { syncUpdatesEventDataSchema } from '../../transactions/transaction-sync.ts';
 import { responseSchemas } from './response-schemas.ts';
 
-const { job } = responseSchemas();
+const { job } = responseSchemas;
 
 /** The bodies nexus-relay POSTs to subscribed endpoints (the document's `webhooks`), one per event type. */
 const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC: when the event happened'));
@@ -42,25 +42,25 @@ const EVENTS: Record<EventType, { summary: string; data: z.ZodMiniType }> = {
   'aggregation.timed_out': { summary: 'The aggregation did not end before the deadline', data: jobData },
   'aggregation.rejected': {
     summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
-    data: rejectedEventDataSchema(),
+    data: rejectedEventDataSchema,
   },
   'member.deleted': {
     summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
-    data: memberDeletedEventDataSchema(),
+    data: memberDeletedEventDataSchema,
   },
   'member.connection_status_changed': {
     summary:
       "A member's connection status changed, seen by a job's end, MX's webhook or the reconcile; `action_required`: the user must act (open `reconnect` as a widget URL)",
-    data: connectionStatusChangedSchema(),
+    data: connectionStatusChangedSchema,
   },
   'user.deleted': {
     summary: 'A user was erased: deleted at MX, and nothing of the user left in the relay (this delivery aside)',
-    data: userDeletedEventDataSchema(),
+    data: userDeletedEventDataSchema,
   },
   'transactions.sync_updates_available': {
     summary:
       "An aggregation changed the transactions of a user who syncs them: call GET /users/{user_id}/transactions/sync (counts are what the relay's change log took in)",
-    data: syncUpdatesEventDataSchema(),
+    data: syncUpdatesEventDataSchema,
   },
 };
 

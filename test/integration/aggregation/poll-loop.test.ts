@@ -61,12 +61,12 @@ async function take(queueUrl: string): Promise<unknown[]> {
     }
   }
 }
-const takePolls = async () => (await take(engines.queueUrls.poll)).map((body) => pollMessageSchema().parse(body));
+const takePolls = async () => (await take(engines.queueUrls.poll)).map((body) => pollMessageSchema.parse(body));
 
 /** Runs the delivery worker over everything queued and returns how many webhook requests reached the receiver. */
 async function deliverAll(): Promise<void> {
   for (const body of await take(engines.queueUrls.delivery))
-    await relay.workerDeliver.notifier.deliverer.handle(deliveryMessageSchema().parse(body));
+    await relay.workerDeliver.notifier.deliverer.handle(deliveryMessageSchema.parse(body));
 }
 
 async function memberAt(aggregation: {
@@ -286,7 +286,7 @@ describe('sweeper', () => {
     expect(redriven).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), detected_by: 'sweeper' }]);
     await relay.workerPoll.poll.handle(redriven[0]!);
 
-    const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema().parse(body));
+    const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));
     expect(deliveries.map((delivery) => delivery.msg_id)).toEqual([`msg_${job.id}_s0_succeeded`]);
     expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
     // Announced now: later sweeps leave it alone.

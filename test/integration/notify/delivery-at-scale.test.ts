@@ -166,7 +166,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
       received += Messages.length;
       if (Messages.length === 0) return;
       for (const message of Messages) {
-        const body = deliveryMessageSchema().parse(JSON.parse(message.Body!));
+        const body = deliveryMessageSchema.parse(JSON.parse(message.Body!));
         pool.push({ messageId: message.MessageId!, body: message.Body!, visibleAt: body.due_at });
       }
       await harness.sqs.send(

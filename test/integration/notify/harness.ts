@@ -126,7 +126,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
         new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
       );
       if (Messages.length === 0) return taken;
-      taken.push(...Messages.map((message) => deliveryMessageSchema().parse(JSON.parse(message.Body!))));
+      taken.push(...Messages.map((message) => deliveryMessageSchema.parse(JSON.parse(message.Body!))));
       await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queueUrl,

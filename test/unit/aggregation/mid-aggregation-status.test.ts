@@ -49,7 +49,7 @@ async function run(
     deadlineAt: clock.now() + 600_000,
     nextPollAt: clock.now() + 3_000,
   };
-  const queued: PollMessage[] = [pollMessageSchema().parse({ job_id: job.id, step: 0, due_at: job.nextPollAt, ...first })];
+  const queued: PollMessage[] = [pollMessageSchema.parse({ job_id: job.id, step: 0, due_at: job.nextPollAt, ...first })];
   const events: string[] = [];
   const detectedBy: unknown[] = [];
   let read = 0;

@@ -64,7 +64,7 @@ describe('poll schedule with an institution model', () => {
             maxDelaySeconds: 30,
             model: durationModel(durations),
           });
-          expect(pollMessageSchema().safeParse({ job_id: 'job_1', step: 3, due_at: dueAt }).success).toBe(true);
+          expect(pollMessageSchema.safeParse({ job_id: 'job_1', step: 3, due_at: dueAt }).success).toBe(true);
         },
       ),
     );

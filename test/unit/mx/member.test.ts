@@ -22,11 +22,11 @@ describe('memberSchema', () => {
       use_cases: ['PFM'],
       user_guid: 'USR-fa7537f3-48aa-a683-a02a-b18940482f54',
     };
-    expect(memberResponse().parse({ member: payload })).toEqual({ member: payload });
+    expect(memberResponse.parse({ member: payload })).toEqual({ member: payload });
   });
 
   it('reads nulls and absent documented fields as null', () => {
-    expect(memberSchema().parse({ guid: 'MBR-1', connection_status: null, connection_status_id: null })).toEqual({
+    expect(memberSchema.parse({ guid: 'MBR-1', connection_status: null, connection_status_id: null })).toEqual({
       guid: 'MBR-1',
       user_guid: null,
       connection_status: null,
@@ -44,7 +44,7 @@ describe('memberSchema', () => {
     ['with a numeric status', { guid: 'MBR-1', connection_status: 6 }],
     ['with a textual aggregating flag', { guid: 'MBR-1', is_being_aggregated: 'true' }],
   ])('refuses a member %s', (_, payload) => {
-    expect(memberSchema().safeParse(payload).success).toBe(false);
+    expect(memberSchema.safeParse(payload).success).toBe(false);
   });
 });
 
@@ -57,14 +57,14 @@ describe('challengesResponse', () => {
       field_name: 'q',
       options: [{ label: 'A', value: 'a' }],
     };
-    expect(challengesResponse().parse({ challenges: [challenge] }).challenges).toEqual([challenge]);
+    expect(challengesResponse.parse({ challenges: [challenge] }).challenges).toEqual([challenge]);
   });
 
   it.each([{ challenges: null }, { challenges: [] }])('reads %j as no challenges', (payload) => {
-    expect(challengesResponse().parse(payload).challenges).toEqual([]);
+    expect(challengesResponse.parse(payload).challenges).toEqual([]);
   });
 
   it('refuses an answer without the challenges key: a job must not wait for MFA with nothing to show', () => {
-    expect(challengesResponse().safeParse({}).success).toBe(false);
+    expect(challengesResponse.safeParse({}).success).toBe(false);
   });
 });

@@ -7,11 +7,11 @@ import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
 import { booleanFlag } from '../../../lib/http/validation.ts';
 import { params } from '../../../lib/identifiers.ts';
 
-const { job } = responseSchemas();
+const { job } = responseSchemas;
 const info = { title: 'test', version: '1', description: 'test' };
 const thingDocs: OperationDocs = {
-  path: z.object({ thing_id: params.userId() }),
-  query: z.object({ loud: booleanFlag() }),
+  path: z.object({ thing_id: params.userId }),
+  query: z.object({ loud: booleanFlag }),
   body: z.strictObject({ count: z.pipe(z.string(), z.transform(Number)) }),
   responses: { 202: { description: 'Done', body: z.object({ job }), headers: { location: 'Where' } } },
   problems: ['not_found'],

@@ -11,7 +11,7 @@ import type { Delivery } from '../../../lib/notify/delivery.ts';
 import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
 
 /** The documented shapes are strict: a view that gains, loses or retypes a field fails here until they agree. */
-const { attempt, delivery, job, problem, webhook, webhookWithSecret } = responseSchemas();
+const { attempt, delivery, job, problem, webhook, webhookWithSecret } = responseSchemas;
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 

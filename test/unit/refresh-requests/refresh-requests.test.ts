@@ -153,7 +153,7 @@ describe('RefreshRequests', () => {
         mx_code: 4030,
       },
     });
-    expect(rejectedEventDataSchema().parse(published[0]!.data)).toEqual(published[0]!.data);
+    expect(rejectedEventDataSchema.parse(published[0]!.data)).toEqual(published[0]!.data);
 
     await consumer.handle(message(request, 'sqs-2'));
     expect(published[2]!.id).not.toBe(published[0]!.id);
