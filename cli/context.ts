@@ -28,6 +28,14 @@ export function createContext(terminal: Terminal, globals: GlobalOptions): Conte
   };
 }
 
+/** How an action that printed its result ends the run with a non-zero exit status (`main` answers `code`). */
+export class ExitStatus extends Error {
+  override readonly name = 'ExitStatus';
+  constructor(readonly code: number) {
+    super(`exit status ${code}`);
+  }
+}
+
 /**
  * A commander action: `fn` gets the context, then what commander passes (arguments, options, the command).
  * Its result is the exit code (0 when it returns nothing); what it throws, `main` reports.
@@ -39,6 +47,7 @@ export function action<Args extends unknown[]>(
   return async (...args: unknown[]): Promise<void> => {
     const command = args.at(-1) as Command;
     const context = createContext(terminal, command.optsWithGlobals<GlobalOptions>());
-    process.exitCode = (await fn(context, ...(args as Args))) ?? 0;
+    const code = (await fn(context, ...(args as Args))) ?? 0;
+    if (code !== 0) throw new ExitStatus(code);
   };
 }

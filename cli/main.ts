@@ -1,10 +1,12 @@
 import { CommanderError } from 'commander';
+import { ExitStatus } from './context.ts';
 import { CliError, toCliError, usageError } from './errors.ts';
 import { Output, type Terminal } from './output.ts';
 import { createProgram } from './program.ts';
 
 /**
- * `nexus-relay` (bin/nexus-relay.mjs, or `npm run cli -- …`). Runs one command and returns its exit status.
+ * `nexus-relay` (bin/nexus-relay.mjs, or `npm run cli -- …`). Runs one command and returns its exit status; all it
+ * reads and writes goes through `terminal`, so tests run it in their own process.
  * Failures print as the problem's title, detail and request id (or, with --json, the problem document on stdout);
  * never a stack trace.
  */
@@ -14,8 +16,9 @@ export async function main(argv: string[], terminal: Terminal): Promise<number> 
   const program = createProgram(terminal, { json });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return 0;
   } catch (error) {
+    if (error instanceof ExitStatus) return error.code;
     const output = new Output(terminal, { json: program.opts().json === true || json });
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
@@ -28,6 +31,3 @@ export async function main(argv: string[], terminal: Terminal): Promise<number> 
     return failure.exitCode;
   }
 }
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../../cli/main.ts';
 
 export const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../../bin/nexus-relay.mjs', import.meta.url));
@@ -26,24 +27,22 @@ export interface CliRun {
   json<T = any>(): T;
 }
 
-/** Runs a command line (`node bin/nexus-relay.mjs …` unless `command` says otherwise) and waits for it to exit. */
+/**
+ * Runs a command line and waits for it to end: `main` in this process, given the environment and capturing what it
+ * prints, as `node bin/nexus-relay.mjs` runs it. `spawn` (or a `command`, by default `node bin/nexus-relay.mjs`) runs
+ * it as a process of its own instead: for what only a process has (the AWS SDK's default chain reads the process's
+ * environment; signals; the bin script itself).
+ */
 export async function runCli(
   args: string[],
-  options: { env?: Record<string, string | undefined>; command?: string[]; timeoutMs?: number } = {},
+  options: { env?: Record<string, string | undefined>; spawn?: boolean; command?: string[]; timeoutMs?: number } = {},
 ): Promise<CliRun> {
-  const [file, ...prefix] = options.command ?? [process.execPath, BIN];
-  const child = spawn(file!, [...prefix, ...args], {
-    cwd: REPO,
-    env: { ...CLEAN_ENV, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-  const [code] = (await once(child, 'close')) as [number | null];
-  clearTimeout(timer);
+  const env = { ...CLEAN_ENV, ...options.env };
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const { code, stdout, stderr } =
+    options.spawn || options.command
+      ? await runProcess(args, env, options.command, timeoutMs)
+      : await runInProcess(args, env, timeoutMs);
   return {
     code,
     stdout,
@@ -56,6 +55,45 @@ export async function runCli(
       }
     },
   };
+}
+
+type Ended = Pick<CliRun, 'code' | 'stdout' | 'stderr'>;
+
+async function runInProcess(args: string[], env: Record<string, string | undefined>, timeoutMs: number): Promise<Ended> {
+  let stdout = '';
+  let stderr = '';
+  const terminal = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nexus-relay ${args.join(' ')} still running after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return { code: await Promise.race([main(args, terminal), timeout]), stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runProcess(
+  args: string[],
+  env: Record<string, string | undefined>,
+  command: string[] | undefined,
+  timeoutMs: number,
+): Promise<Ended> {
+  const [file, ...prefix] = command ?? [process.execPath, BIN];
+  const child = spawn(file!, [...prefix, ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }
 
 /**

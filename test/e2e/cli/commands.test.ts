@@ -13,8 +13,9 @@ import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { REPO, runCli } from './cli-process.ts';
 
 /**
- * Every `nexus-relay` command in `--json` mode, run as a subprocess (`node bin/nexus-relay.mjs`) against a local
- * stack that this file starts in-process and describes in a stack file of its own, as `npm start` would.
+ * Every `nexus-relay` command in `--json` mode (run in this process; a few as processes of their own: the bin,
+ * `npm run cli`, the SDK's default chain) against a local stack that this file starts in-process and describes in a
+ * stack file of its own, as `npm start` would.
  */
 let stack: LocalStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -127,6 +128,7 @@ describe('keys', () => {
       const deployed = await runCli(
         ['keys', 'create', '--name', 'deployed', '--table', stack.engines.tableName, '--region', stack.engines.region, '--json'],
         {
+          spawn: true,
           env: {
             NEXUS_RELAY_STACK_FILE: join(directory, 'absent.json'),
             AWS_ENDPOINT_URL_DYNAMODB: stack.engines.dynamoDbEndpoint,
