@@ -28,6 +28,8 @@ export default defineConfig({
             'sim/test/**/*.test.ts',
             'clients/typescript/test/**/*.test.ts',
           ],
+          // Most files wait on the engines more than they compute: three workers keep two cores busy.
+          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       },
@@ -36,24 +38,24 @@ export default defineConfig({
         // instead of once per file, and a stack synthesized for one file serves the next. They build fresh apps
         // and keep no global state, so nothing leaks from one file into another.
         resolve,
-        test: { ...shared, name: 'cdk', include: ['test/infra/**/*.test.ts'], isolate: false, sequence: { groupOrder: 0 } },
-      },
-      {
-        // End-to-end files boot whole stacks and assert on detection lag: they run after everything else, one at a
-        // time, so no other file competes with them for the CPU.
-        resolve,
-        test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
-      },
-      {
-        // Browser tests drive Debian's Chromium (test/support/browser.ts) against a local stack: last, one at a time.
-        resolve,
         test: {
           ...shared,
-          name: 'browser',
-          include: ['test/browser/**/*.test.ts'],
-          fileParallelism: false,
-          sequence: { groupOrder: 2 },
+          name: 'cdk',
+          include: ['test/infra/**/*.test.ts'],
+          isolate: false,
+          maxWorkers: 3,
+          sequence: { groupOrder: 0 },
         },
+      },
+      {
+        // End-to-end files boot whole stacks on free ports: two at a time, after everything else.
+        resolve,
+        test: { ...shared, name: 'e2e', include: ['test/e2e/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
+      {
+        // Browser tests drive Debian's Chromium (test/support/browser.ts) against a local stack, beside the e2e files.
+        resolve,
+        test: { ...shared, name: 'browser', include: ['test/browser/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 1 } },
       },
     ],
   },
