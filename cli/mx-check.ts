@@ -10,7 +10,7 @@ import { SESSION_BODY, SESSIONS_ROUTE, sessionResponse } from '../lib/mx/session
 import { API_TOKEN_ROUTE, apiTokenResponse, SSO_MEDIA_TYPE } from '../lib/mx/sso.ts';
 import { noMetrics } from '../lib/metrics.ts';
 import { RetryPolicy } from '../lib/mx/retry-policy.ts';
-import { type HttpMethod, MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, type QueryValue } from '../lib/mx/transport.ts';
+import { type MxMethod, MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, type QueryValue } from '../lib/mx/transport.ts';
 import * as z from '../lib/zod.ts';
 
 /**
@@ -117,7 +117,7 @@ interface CallParts {
 /** One call of `route` through `transport`, as the client builds it (route, parameters, body), whatever its status. */
 async function call(
   transport: MxTransport,
-  method: HttpMethod,
+  method: MxMethod,
   route: string,
   headers: Record<string, string>,
   parts: CallParts = {},

@@ -91,8 +91,16 @@ const flag = new Kind<boolean>(
 
 /** Set, and not empty. */
 const nonEmpty = text({ minLength: 1 });
-/** A Secrets Manager ARN (its start: the service accepts partial ARNs). */
-const secretsManagerArn = text({ pattern: /^arn:aws[\w-]*:secretsmanager:/, message: 'must be a Secrets Manager secret ARN' });
+/** A Secrets Manager secret's ARN, whole or partial (without the random suffix: the service accepts both). */
+const secretsManagerArn = text({
+  pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
+  message: 'must be a Secrets Manager secret ARN',
+});
+/** A KMS key's ARN, or an alias's. */
+const kmsKeyArn = text({
+  pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
+  message: 'must be a KMS key ARN',
+});
 
 export const CONFIG_VARIABLES = {
   NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
@@ -169,16 +177,10 @@ export const CONFIG_VARIABLES = {
     'Users the sweeper sends to the reconcile per sweep at most, at a steady pace (this many over a minute): MX never sees a burst.',
   ),
   WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
-  WEBHOOK_SECRETS_KEY_ARN: text({
-    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
-    message: 'must be a KMS key ARN',
-  }).optional(
+  WEBHOOK_SECRETS_KEY_ARN: kmsKeyArn.optional(
     'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
   ),
-  SESSION_TOKENS_KEY_ARN: text({
-    pattern: /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/,
-    message: 'must be a KMS key ARN',
-  }).optional(
+  SESSION_TOKENS_KEY_ARN: kmsKeyArn.optional(
     'KMS key that envelope-encrypts MX session tokens at rest (deployed stacks set it for the functions that call MX, and only for them).',
   ),
   WEBHOOK_ALLOW_LOOPBACK: flag.withDefault(
@@ -188,10 +190,7 @@ export const CONFIG_VARIABLES = {
   LOCAL_SECRETS_KEY: text({ pattern: /^[A-Za-z0-9+/]{43}=$/, message: 'must be 32 bytes, base64' }).optional(
     'Local mode only, where whatever seals webhook signing secrets or MX session tokens, or signs sync cursors, needs it: the key they derive theirs from (`npm start` keeps one in its data directory, or makes one per run, and gives it to every function).',
   ),
-  SYNC_CURSOR_KEY_SECRET_ARN: text({
-    pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
-    message: 'must be a Secrets Manager secret ARN',
-  }).optional(
+  SYNC_CURSOR_KEY_SECRET_ARN: secretsManagerArn.optional(
     'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
   ),
   POLL_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(

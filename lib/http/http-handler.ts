@@ -1,5 +1,6 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Log } from '../logger.ts';
+import { isJsonMediaType } from '../media-type.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
@@ -191,7 +192,7 @@ function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
   }
   if (as === 'text') return raw;
   const contentType = event.headers['content-type'] ?? '';
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+  if (!isJsonMediaType(contentType)) {
     throw new HttpProblem('unsupported_media_type', 'Send the body as application/json.');
   }
   let body: unknown;

@@ -1,5 +1,6 @@
 import { Deadline, monotonicTimer, type Timer } from './deadline.ts';
 import { MxError } from './errors.ts';
+import { networkErrorCode, neverSent } from '../network-error.ts';
 
 export interface RetryPolicyOptions {
   /** Total time one logical call may take, attempts and waits included (config `mx.retryBudgetMs`). */
@@ -83,9 +84,6 @@ export class RetryPolicy {
   }
 }
 
-/** Connection failures that happen before a byte of the request is sent. */
-const NEVER_SENT_CAUSES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-
 /**
  * What a failed MX call tells about whether MX acted on it. MX documents no 5xx semantics for Nexus (its error page
  * lists 4xx codes only: https://docs.mx.com/api-reference/nexus/overview/errors), so the 5xx kinds follow HTTP (RFC 9110 §15.6).
@@ -152,7 +150,7 @@ const KIND_BY_STATUS: ReadonlyMap<number, FailureKind> = new Map<number, Failure
 /** Which kind of failure `error` is (see FailureKind). */
 export function classifyFailure(error: unknown): FailureKind {
   if (!(error instanceof MxError)) return 'final';
-  if (NEVER_SENT_CAUSES.has(causeCode(error))) return 'never-sent';
+  if (neverSent(networkErrorCode(error.cause))) return 'never-sent';
   if (error.code === 'MX_TIMEOUT') return 'attempt-timeout';
   if (error.code === 'MX_NETWORK_ERROR') return 'lost-connection';
   return (error.status !== undefined && KIND_BY_STATUS.get(error.status)) || 'final';
@@ -162,9 +160,4 @@ export function classifyFailure(error: unknown): FailureKind {
 export function isRetryableFailure(error: unknown, idempotent: boolean): boolean {
   const rule = RETRY_RULES[classifyFailure(error)];
   return idempotent ? rule.idempotent : rule.nonIdempotent;
-}
-
-function causeCode(error: MxError): string {
-  const code = (error.cause as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : '';
 }

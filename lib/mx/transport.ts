@@ -8,12 +8,15 @@ import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
 import { expandPathTemplate } from '../path-template.ts';
+import { isJsonMediaType } from '../media-type.ts';
+import { networkErrorCode, networkFailure } from '../network-error.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 /** Nexus accepts JSON only and wants its media type both ways on every data-host call. */
 export const NEXUS_HEADERS = { Accept: NEXUS_MEDIA_TYPE, 'Content-Type': NEXUS_MEDIA_TYPE } as const;
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** The methods the relay calls MX with (its own API's are `HttpMethod`, lib/http/route.ts). */
+export type MxMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
 
 /** `'/members/{member_guid}/aggregate'` → `'member_guid'`. */
@@ -28,7 +31,7 @@ type RouteParams<Route extends string> = Record<RouteParamName<Route>, string>;
  * known only at run time (`string`, e.g. from the read catalogue) takes any params; the transport still checks them.
  */
 export type MxCall<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown> = {
-  method: HttpMethod;
+  method: MxMethod;
   route: Route;
   /** What the call does, for MX's metrics: one value per kind of call, never a path. */
   kind: MxRouteClass;
@@ -102,8 +105,6 @@ export const mxPool = (baseUrl: string, timeoutMs: number): Pool =>
 
 /** A successful call this slow (or retried) is logged at info; quicker ones at debug. */
 export const SLOW_CALL_MS = 1_000;
-
-const TIMEOUT_ERROR_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
  * HTTP to one MX origin over one keep-alive dispatcher, retried as the policy allows. Every failure comes out as an
@@ -326,8 +327,6 @@ function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType):
   return result.data;
 }
 
-const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-
 /**
  * MX's JSON text as sent, once it is known whole: a JSON media type, an object or array, and one parse (an answer cut
  * short is refused, never relayed as a 200).
@@ -337,7 +336,7 @@ function jsonText(answer: MxAnswer, site: MxCallSite): string {
   if (text === '') return text;
   const type = headers['content-type'];
   const first = text.trimStart().charCodeAt(0);
-  if (typeof type !== 'string' || !JSON_MEDIA_TYPE.test(type) || (first !== 0x7b && first !== 0x5b)) throw notJson(answer, site);
+  if (typeof type !== 'string' || !isJsonMediaType(type) || (first !== 0x7b && first !== 0x5b)) throw notJson(answer, site);
   parseJson(answer, site);
   return text;
 }
@@ -386,10 +385,10 @@ const notJson = (answer: MxAnswer, site: MxCallSite): MxError =>
   });
 
 function transportFailure(error: unknown, site: MxCallSite, timedOut: boolean): MxError {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (timedOut || (typeof code === 'string' && TIMEOUT_ERROR_CODES.has(code))) {
+  const code = networkErrorCode(error);
+  if (timedOut || networkFailure(code) === 'timeout') {
     return new MxError('MX_TIMEOUT', `MX did not answer ${site.method} ${site.route} in time`, { ...site, cause: error });
   }
-  const reason = typeof code === 'string' ? ` (${code})` : '';
+  const reason = code === undefined ? '' : ` (${code})`;
   return new MxError('MX_NETWORK_ERROR', `${site.method} ${site.route} could not reach MX${reason}`, { ...site, cause: error });
 }

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { type Clock, toEpochSeconds } from '../clock.ts';
 import { request } from '../undici.ts';
 import { BlockedAddressError } from './address-guard.ts';
+import { networkErrorCode, networkFailure } from '../network-error.ts';
 import { webhookHeaders } from './signing.ts';
 
 export const USER_AGENT = 'nexus-relay-webhooks/0.1';
@@ -75,7 +76,7 @@ export class WebhookSender {
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       return { ok, statusCode: response.statusCode, latencyMs, ...(responseExcerpt ? { responseExcerpt } : {}) };
     } catch (error) {
-      const errorCode = codeOf(error);
+      const errorCode = networkErrorCode(error);
       return { ok: false, latencyMs: latency(), error: classify(error), ...(errorCode ? { errorCode } : {}) };
     }
   }
@@ -109,43 +110,14 @@ function utf8Prefix(bytes: Buffer, maxBytes: number): string {
   return Buffer.byteLength(text) <= maxBytes ? text : decode(Buffer.from(text));
 }
 
-const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-]);
-const TLS_CODE =
-  /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
-
 function causesOf(error: unknown): Error[] {
   const causes: Error[] = [];
   for (let current = error; current instanceof Error; current = current.cause) causes.push(current);
   return causes;
 }
 
-function codeOf(error: unknown): string | undefined {
-  for (const cause of causesOf(error)) {
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-  }
-  return undefined;
-}
-
 function classify(error: unknown): AttemptError {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
   if (causesOf(error).some((cause) => cause instanceof BlockedAddressError)) return 'blocked_address';
-  const code = codeOf(error);
-  if (code === undefined) return 'other';
-  if (TIMEOUT_CODES.has(code)) return 'timeout';
-  if (DNS_CODES.has(code)) return 'dns';
-  if (CONNECTION_CODES.has(code)) return 'connection';
-  if (TLS_CODE.test(code)) return 'tls';
-  return 'other';
+  return networkFailure(networkErrorCode(error)) ?? 'other';
 }
