@@ -13,6 +13,9 @@ const DOCUMENTS = [
   ...readdirSync(join(ROOT, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .map((name) => `docs/${name}`),
+  ...readdirSync(join(ROOT, 'docs/decisions'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/decisions/${name}`),
 ];
 const SOURCE_FOLDERS = ['functions', 'lib', 'infra', 'cli', 'scripts', 'bench', 'sim', 'test', 'clients', 'console'];
 
