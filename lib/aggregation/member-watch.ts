@@ -8,7 +8,7 @@ import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import * as z from '../zod.ts';
-import type { EventSink } from './job-events.ts';
+import { type EventSink, eventIds } from '../notify/events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
@@ -37,10 +37,6 @@ export const connectionStatusChangedSchema = z.strictObject({
   reconnect: z.optional(reconnectSchema),
 });
 export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSchema>;
-
-/** One per change of one member: the count of changes so far and the status it changed to. */
-export const statusChangedEventId = (memberGuid: string, seq: number, status: string): string =>
-  `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`;
 
 /** How far MX's `aggregated_at` may lie before a job's creation and still be its aggregation (clocks, whole seconds). */
 const MX_CLOCK_TOLERANCE_MS = 5_000;
@@ -259,7 +255,7 @@ export class MemberWatch {
       };
       // Before the state moves: a failure after publishing repeats the same event id, which reaches no one twice.
       await events.publish({
-        id: statusChangedEventId(member.guid, seq, status),
+        id: eventIds.statusChanged(member.guid, seq, status),
         type: 'member.connection_status_changed',
         timestamp: new Date(clock.now()).toISOString(),
         data,

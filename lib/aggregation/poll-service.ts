@@ -9,7 +9,8 @@ import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { JobsRepository } from './jobs-repo.ts';
-import { type EventSink, terminalEvent } from './job-events.ts';
+import { type EventSink, eventIds } from '../notify/events.ts';
+import { terminalEvent } from './job-events.ts';
 import type { Job, TerminalStatus } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
@@ -226,7 +227,7 @@ export class PollService {
         const owner = memberGuid === '' || memberGuid === job.memberGuid ? job : await this.deps.jobs.latestForMember(memberGuid);
         if (!owner || owner.userId !== job.userId) continue;
         await this.deps.events.publish({
-          id: `msg_${owner.id}_sync_updates`,
+          id: eventIds.syncUpdates(owner.id),
           type: 'transactions.sync_updates_available',
           timestamp: new Date(this.deps.clock.now()).toISOString(),
           data: { user_id: job.userId, member_guid: owner.memberGuid, job_id: owner.id, ...counts },

@@ -1,12 +1,11 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, UserErasedError } from '../errors.ts';
-import { sha256Hex } from '../hash.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
-import type { WebhookEvent } from '../notify/events.ts';
+import { eventIds, type WebhookEvent } from '../notify/events.ts';
 import type { EventPublisher } from '../notify/publisher.ts';
 import type { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -242,9 +241,6 @@ const reusedKey = (): Outcome => ({
   field: 'idempotency_key',
 });
 
-/** How every `aggregation.rejected` event of a user begins: an erasure deletes their deliveries by it. */
-export const rejectedEventsOf = (userId: string): string => `msg_refreq_${sha256Hex(userId).slice(0, 16)}_`;
-
 /**
  * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the user (a digest) and the
  * idempotency key, or the request's source id, so a redelivered or deferred request publishes the same event, which
@@ -258,7 +254,7 @@ export function rejectedEvent(
 ): WebhookEvent<RejectedEventData> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
-    id: `${rejectedEventsOf(request.user_id)}${sha256Hex(origin).slice(0, 32)}_rejected`,
+    id: eventIds.rejected(request.user_id, origin),
     type: 'aggregation.rejected',
     timestamp: new Date(nowMs).toISOString(),
     data: {

@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { EventSink } from '../aggregation/job-events.ts';
+import type { EventSink } from '../notify/events.ts';
 import { InstitutionTiming } from '../aggregation/institution-timing.ts';
 import { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';

@@ -4,7 +4,7 @@ import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { SweepCheckpointsRepository } from '../notify/sweep-checkpoints-repo.ts';
 import { DeliverySweep } from '../notify/delivery-sweep.ts';
-import { jobIdOfEventId } from '../aggregation/job-events.ts';
+import { jobIdOfEventId } from '../notify/events.ts';
 import middy from '@middy/core';
 import { inLogContext, observability } from './observability.ts';
 import type { PollQueueMessage } from '../queue/poll-message.ts';

@@ -1,4 +1,4 @@
-import { jobIdOfEventId } from '../aggregation/job-events.ts';
+import { jobIdOfEventId } from '../notify/events.ts';
 import type { Config } from '../config.ts';
 import { deliveryMessageSchema } from '../notify/delivery-message.ts';
 import { sqsHandler } from './queue-handlers.ts';

@@ -1,4 +1,4 @@
-import type { EventSink } from '../aggregation/job-events.ts';
+import { type EventSink, eventIds } from '../notify/events.ts';
 import type { Job } from '../aggregation/job.ts';
 import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { RefreshService } from '../aggregation/refresh-service.ts';
@@ -55,9 +55,6 @@ export const memberDeletedEventDataSchema = z.strictObject({
   deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
 });
 
-/** The event id of a member's deletion: one per member (MX never reuses a guid). */
-export const memberDeletedEventId = (memberGuid: string): string => `msg_${memberGuid}_deleted`;
-
 /**
  * Members made, changed and removed at MX for a user, under MX's use_cases rules. The aggregation MX starts on a
  * create, or an update with credentials, is followed by a job like a refresh's. Credentials go to MX and nowhere else:
@@ -100,7 +97,7 @@ export class Members {
     const now = clock.now();
     log.info('member deleted', { user_id: userId, member_guid: memberGuid, ...(active ? { job_id: active.id } : {}) });
     await events.publish({
-      id: memberDeletedEventId(memberGuid),
+      id: eventIds.memberDeleted(memberGuid),
       type: 'member.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) } satisfies z.output<

@@ -1,4 +1,4 @@
-import { rejectedEventsOf } from '../aggregation/refresh-requests.ts';
+import { eventIds } from '../notify/events.ts';
 import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
 /** What an erasure deleted, by kind (counts only: never a value). */
@@ -53,7 +53,7 @@ export class UserDataRepository {
     const deliveries = await this.#deliveriesOf([
       ...jobIds.map((id) => `msg_${id}_`),
       ...memberGuids.map((guid) => `msg_${guid}_`),
-      rejectedEventsOf(userId),
+      eventIds.rejectedOf(userId),
     ]);
     const apiKeys = await this.#apiKeysOf(userId);
     const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));

@@ -1,6 +1,5 @@
-import type { EventSink } from '../aggregation/job-events.ts';
+import { type EventSink, eventIds } from '../notify/events.ts';
 import { type Clock, toIso } from '../clock.ts';
-import { sha256Hex } from '../hash.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
@@ -13,9 +12,6 @@ export const userDeletedEventDataSchema = z.strictObject({
   user_id: z.string(),
   deleted_at: z.iso.datetime().check(z.describe('When the relay finished erasing the user')),
 });
-
-/** One per user id, and without it (event ids are kept in delivery records): a digest. */
-export const userDeletedEventId = (userId: string): string => `msg_user_${sha256Hex(userId).slice(0, 32)}_deleted`;
 
 export interface UserErasureDeps {
   /** MDX Real Time, where MX deletes users. */
@@ -44,7 +40,7 @@ export class UserErasure {
     const erased = await data.erase(userId);
     const now = clock.now();
     await events.publish({
-      id: userDeletedEventId(userId),
+      id: eventIds.userDeleted(userId),
       type: 'user.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, deleted_at: toIso(now) } satisfies z.output<typeof userDeletedEventDataSchema>,

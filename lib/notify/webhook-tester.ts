@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { type Clock, toIso } from '../clock.ts';
 import type { Subscription } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
-import { serializeEvent, TEST_EVENT_TYPE } from './events.ts';
+import { eventIds, serializeEvent, TEST_EVENT_TYPE } from './events.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 
@@ -21,7 +20,7 @@ export class WebhookTester {
 
   async send(subscription: Pick<Subscription, 'id' | 'url' | 'secrets'>): Promise<TestDelivery> {
     const now = this.deps.clock.now();
-    const msgId = `msg_test_${randomBytes(12).toString('base64url')}`;
+    const msgId = eventIds.test();
     const payload = serializeEvent({ type: TEST_EVENT_TYPE, timestamp: toIso(now), data: { webhook_id: subscription.id } });
     const outcome = await this.deps.sender.send({
       url: subscription.url,

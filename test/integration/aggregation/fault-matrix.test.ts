@@ -7,7 +7,7 @@ import type { LocalEngines } from '../../../infra/local/engines.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { createSeededRandom } from '../../../sim/seeded-random.ts';
 import { InstitutionTiming } from '../../../lib/aggregation/institution-timing.ts';
-import type { EventSink } from '../../../lib/aggregation/job-events.ts';
+import type { EventSink } from '../../../lib/notify/events.ts';
 import type { TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS, Sweeper } from '../../../lib/aggregation/sweeper.ts';

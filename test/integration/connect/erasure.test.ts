@@ -4,7 +4,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { userDeletedEventId } from '../../../lib/connect/user-erasure.ts';
+import { eventIds } from '../../../lib/notify/events.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
@@ -147,7 +147,7 @@ describe('DELETE /users/{user_id}', () => {
     expect(deleted!.data).toMatchObject({ user_id: USER });
 
     // Nothing of the user, but the user.deleted delivery itself (which names the user for the app).
-    const left = (await tableText()).filter((item) => item.sk !== `MSG#${userDeletedEventId(USER)}`);
+    const left = (await tableText()).filter((item) => item.sk !== `MSG#${eventIds.userDeleted(USER)}`);
     expect(left.filter((item) => item.text.includes(USER) || item.text.includes(member))).toEqual([]);
     expect(left.some((item) => item.text.includes(OTHER) && item.text.includes(kept))).toBe(true);
 
@@ -185,7 +185,7 @@ describe('DELETE /users/{user_id}', () => {
     // Not one call reached MX, so the user was not made there again; the table holds nothing of it but its tombstone.
     expect(await mxCalls()).toEqual(calls);
     expect((await fetch(`${stack.simulatorUrl}/_sim/users/${ERASED}`)).status).toBe(404);
-    const left = (await tableText()).filter((item) => item.sk !== `MSG#${userDeletedEventId(ERASED)}`);
+    const left = (await tableText()).filter((item) => item.sk !== `MSG#${eventIds.userDeleted(ERASED)}`);
     expect(left.filter((item) => item.text.includes(ERASED))).toEqual([]);
     expect(left.filter((item) => item.text.includes(sha256Hex(ERASED)))).toMatchObject([{ sk: 'ERASED' }]);
     // The erasure itself is still served: repeating it completes a half-done one.
