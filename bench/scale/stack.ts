@@ -38,7 +38,7 @@ export async function startStack(engines: EnginesAddress, meters: Meters): Promi
       sqs,
       queueUrl: engines.queueUrls[role],
       functionName: worker.name,
-      handler: async () => meters.invocationsOf(worker.name as FunctionName, await worker.load()) as SqsLambda,
+      handler: async (container) => meters.invocationsOf(worker.name as FunctionName, await worker.load(container)) as SqsLambda,
       concurrency: role === 'delivery' ? 4 : 2,
     });
   });

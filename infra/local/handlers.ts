@@ -22,21 +22,29 @@ export const httpFunctions: Record<HttpFunctionName, () => Promise<HttpLambda>> 
   'api-docs': async () => (await import('../../functions/api-docs.ts')).handler,
 };
 
-/** The consumer of each queue and how many batches it handles at once (Lambda's concurrent pollers). */
-export const queueWorkers: Record<QueueName, { name: string; concurrency: number; load: () => Promise<SqsLambda> }> = {
-  poll: { name: 'worker-poll', concurrency: 2, load: async () => (await import('../../functions/worker-poll.ts')).handler },
-  delivery: {
-    name: 'worker-deliver',
-    concurrency: 4,
-    load: async () => (await import('../../functions/worker-deliver.ts')).handler,
-  },
+/**
+ * The consumer of each queue, how many batches it handles at once (Lambda's concurrent pollers), and its handler as
+ * container `n` holds it: each poller loads the function's module as its own instance (a query on the URL), so no two
+ * batches in flight share module state, as no two Lambda invocations at once share a container.
+ */
+export const queueWorkers: Record<
+  QueueName,
+  { name: string; concurrency: number; load: (container: number) => Promise<SqsLambda> }
+> = {
+  poll: { name: 'worker-poll', concurrency: 2, load: (container) => inContainer('worker-poll', container) },
+  delivery: { name: 'worker-deliver', concurrency: 4, load: (container) => inContainer('worker-deliver', container) },
   'refresh-requests': {
     name: 'events-refresh',
     // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
     concurrency: 5,
-    load: async () => (await import('../../functions/events-refresh.ts')).handler,
+    load: (container) => inContainer('events-refresh', container),
   },
 };
+
+async function inContainer(name: string, container: number): Promise<SqsLambda> {
+  const url = `${new URL(`../../functions/${name}.ts`, import.meta.url).href}?container=${container}`;
+  return ((await import(url)) as { handler: SqsLambda }).handler;
+}
 
 /** What EventBridge schedules in AWS (infra/constructs/function-specs.ts `everyMinutes`) runs on a timer locally. */
 export const scheduledFunctions: { name: string; everyMs: number; load: () => Promise<ScheduledLambda> }[] = [

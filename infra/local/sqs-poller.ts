@@ -7,7 +7,8 @@ export interface PollerOptions {
   sqs: SQSClient;
   queueUrl: string;
   functionName: string;
-  handler: () => Promise<SqsLambda>;
+  /** The handler of container `n`: one per batch in flight, as Lambda runs each invocation in a container of its own. */
+  handler: (container: number) => Promise<SqsLambda>;
   /** Batches handled at once, like Lambda's concurrent pollers. */
   concurrency?: number;
   batchSize?: number;
@@ -26,7 +27,7 @@ export interface Poller {
  */
 export function startPoller(options: PollerOptions): Poller {
   const abort = new AbortController();
-  const loops = Array.from({ length: options.concurrency ?? 2 }, () => pollLoop(options, abort.signal));
+  const loops = Array.from({ length: options.concurrency ?? 2 }, (_, container) => pollLoop(options, container, abort.signal));
   return {
     async stop() {
       abort.abort();
@@ -35,8 +36,8 @@ export function startPoller(options: PollerOptions): Poller {
   };
 }
 
-async function pollLoop(options: PollerOptions, signal: AbortSignal): Promise<void> {
-  const handler = await options.handler();
+async function pollLoop(options: PollerOptions, container: number, signal: AbortSignal): Promise<void> {
+  const handler = await options.handler(container);
   while (!signal.aborted) {
     let messages: Message[] = [];
     try {

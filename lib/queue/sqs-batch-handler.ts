@@ -57,7 +57,7 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
     }
     await withLogContext(contextOf(parsed.data), () => handle(parsed.data));
   };
-  // A processor per batch: it keeps the batch's state, and the local pollers run several batches at once.
+  const processor = new BatchProcessor(EventType.SQS);
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }

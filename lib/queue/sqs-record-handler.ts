@@ -16,7 +16,7 @@ export interface QueueMessage {
 export function createSqsRecordHandler(handle: (message: QueueMessage) => Promise<void>) {
   const handleRecord = (record: SQSRecord) =>
     handle({ messageId: record.messageId, body: record.body, attributes: record.messageAttributes });
+  const processor = new BatchProcessor(EventType.SQS);
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-    // A processor per batch: outside Lambda its state is per instance, and local pollers run batches concurrently.
-    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }

@@ -150,7 +150,7 @@ beforeAll(async () => {
   }
   for (const worker of Object.values(queueWorkers)) {
     const load = worker.load;
-    worker.load = async () => attributed(worker.name as FunctionName, await load());
+    worker.load = async (container) => attributed(worker.name as FunctionName, await load(container));
     restores.push(() => void (worker.load = load));
   }
   receiver = await startWebhookReceiver();

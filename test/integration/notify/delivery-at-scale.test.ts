@@ -133,14 +133,16 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     leaseMs: SEND_TIMEOUT_MS + LEASE_MARGIN_MS,
     random,
   });
-  const handler = createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), {
-    log: silentLog,
-    poison: {
-      queue: 'delivery',
-      deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery),
-      metrics: noMetrics,
-    },
-  });
+  // A handler per batch: batches run at once here, and Lambda gives each its own container.
+  const container = () =>
+    createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), {
+      log: silentLog,
+      poison: {
+        queue: 'delivery',
+        deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery),
+        metrics: noMetrics,
+      },
+    });
 
   const events = Array.from({ length: EVENTS }, (_, i) => ({
     id: `msg_scale_${i}`,
@@ -199,7 +201,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
       })),
     };
     Object.assign(worker, { crashArmed: crash, recordsInBatch: 0 });
-    const response = await handler(event, { getRemainingTimeInMillis: () => 30_000 } as Context);
+    const response = await container()(event, { getRemainingTimeInMillis: () => 30_000 } as Context);
     const returning = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
     stats.itemFailures += returning.size;
     if (worker.dead) {
