@@ -10,7 +10,7 @@ export interface Synthesized {
   template: Template;
 }
 
-/** What the tests synthesize each environment with: `-c alarmEmail=…` as the README's deploy section shows. */
+/** What the tests synthesize each environment with: `-c alarmEmail=…` as docs/operations.md's deploy section shows. */
 export const TEST_ALARM_EMAIL = 'oncall@example.com';
 
 /**
