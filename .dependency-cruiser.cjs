@@ -83,6 +83,14 @@ module.exports = {
       to: { path: '^lib/http/' },
     },
     {
+      name: 'pipeline-not-slices',
+      severity: 'error',
+      comment:
+        'The shared HTTP pipeline (lib/http/*.ts) knows no slice: their errors reach it by their stable codes (error-mapper.ts).',
+      from: { path: '^lib/http/[^/]+\\.ts$' },
+      to: { path: '^lib/(aggregation|api-docs|connect|mx-events|notify|reads|transactions)/' },
+    },
+    {
       name: 'routes-are-the-edge',
       severity: 'error',
       comment:

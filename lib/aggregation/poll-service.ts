@@ -29,14 +29,14 @@ export interface PollDeps {
   log: Log;
   timing: Pick<InstitutionTiming, 'model' | 'learn'>;
   maxPollDelaySeconds: number;
-  /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net); without it, never. */
-  coverage?: Pick<PushCoverage, 'covered' | 'recordEnd'>;
+  /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net). */
+  coverage: Pick<PushCoverage, 'covered' | 'recordEnd'>;
   /** Job ends per hour and outcome, for the operator's chart (worker-poll adds them up once per invocation). */
-  outcomes?: Pick<JobOutcomeCounts, 'count'>;
+  outcomes: Pick<JobOutcomeCounts, 'count'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
-  watch?: Pick<MemberWatch, 'jobEnded'>;
+  watch: Pick<MemberWatch, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
-  transactions?: Pick<TransactionSync, 'ingestAfterAggregation'>;
+  transactions: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics: MetricsSink;
 }
 
@@ -147,7 +147,7 @@ export class PollService {
       deadlineAt: job.deadlineAt,
       maxDelaySeconds: this.deps.maxPollDelaySeconds,
       model: member && (await this.deps.timing.model(member)),
-      pushCovered: (await this.deps.coverage?.covered()) ?? false,
+      pushCovered: await this.deps.coverage.covered(),
     });
     const advanced = await jobs.advance(job.id, job.step, {
       member: member && snapshotOf(member),
@@ -164,7 +164,7 @@ export class PollService {
     const snapshot = member ? snapshotOf(member) : job.member;
     // Recorded for the member before the job ends: a report of the aggregation it followed then finds it
     // (member-watch.ts), and a retry of this step finds the end recorded.
-    const mxAggregated = snapshot && (await this.deps.watch?.jobEnded(job, snapshot));
+    const mxAggregated = snapshot && (await this.deps.watch.jobEnded(job, snapshot));
     // An end that needs someone is listed for the operator first: a retry of this step writes it again, never misses it.
     if (status !== 'succeeded') await this.deps.jobs.markForAttention(job.id, now);
     const won = await this.deps.jobs.finish(job.id, job.step, {
@@ -178,7 +178,7 @@ export class PollService {
     if (!won) return;
     if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
     // The ends MX documents a push for: what push coverage is measured against.
-    if (status === 'succeeded' || status === 'action_required') await this.deps.coverage?.recordEnd();
+    if (status === 'succeeded' || status === 'action_required') await this.deps.coverage.recordEnd();
     const lagMs = detectionLagMs(job, status, member, now);
     this.#recordEnd(job, status, detector, now, lagMs);
     this.deps.log.info('aggregation finished', {
@@ -205,7 +205,7 @@ export class PollService {
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
     const metrics = this.deps.metrics;
     metrics.add('JobsEnded', 1, { outcome, detected_by: detector });
-    this.deps.outcomes?.count(outcome, now);
+    this.deps.outcomes.count(outcome, now);
     metrics.add('JobDuration', now - job.createdAt, { outcome });
     metrics.add('PollsPerJob', job.polls + 1, { outcome });
     if (lagMs !== undefined) metrics.add('DetectionLag', lagMs, { detected_by: detector });
@@ -219,7 +219,6 @@ export class PollService {
    * failure here, a retry may find nothing left to announce).
    */
   async #announceTransactionChanges(job: Job): Promise<void> {
-    if (!this.deps.transactions) return;
     try {
       const byMember = await this.deps.transactions.ingestAfterAggregation(job.userId);
       for (const [memberGuid, counts] of byMember ?? []) {

@@ -39,11 +39,11 @@ export interface RefreshDeps {
   trigger?: Extract<JobTrigger, 'refresh' | 'refresh_request'>;
   /**
    * What the first poll's time is planned with, as every later one is (poll-schedule.ts): the institution's learned
-   * durations and whether MX's pushes announce the ends. Without them the first poll is 3 s after MX answered.
+   * durations and whether MX's pushes announce the ends.
    */
-  timing?: Pick<InstitutionTiming, 'model'>;
-  coverage?: Pick<PushCoverage, 'covered'>;
-  maxPollDelaySeconds?: number;
+  timing: Pick<InstitutionTiming, 'model'>;
+  coverage: Pick<PushCoverage, 'covered'>;
+  maxPollDelaySeconds: number;
   /** How a refresh joining a job not yet written waits (JOIN_WAITS_MS); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -175,8 +175,8 @@ export class RefreshService {
     let model: DurationModel | undefined;
     let pushCovered = false;
     try {
-      model = await timing?.model(member);
-      pushCovered = (await coverage?.covered()) ?? false;
+      model = await timing.model(member);
+      pushCovered = await coverage.covered();
     } catch (error) {
       this.deps.log.warn('first poll planned without the institution model', { job_id: job.id, error: String(error) });
     }
@@ -185,7 +185,7 @@ export class RefreshService {
       pollIndex: 0,
       startedAt: job.createdAt,
       deadlineAt: job.deadlineAt,
-      maxDelaySeconds: this.deps.maxPollDelaySeconds ?? MIN_POLL_DELAY_SECONDS,
+      maxDelaySeconds: this.deps.maxPollDelaySeconds,
       model,
       pushCovered,
     });

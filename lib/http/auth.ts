@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import { type Clock, toIso } from '../clock.ts';
 import { sha256Bytes, sha256Hex } from '../hash.ts';
-import { type Log, silentLog } from '../logger.ts';
+import type { Log } from '../logger.ts';
 import type { ApiKeyRecord } from '../store/api-keys-repo.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -56,7 +56,8 @@ export interface ApiKeyAuthenticatorOptions {
   maxCachedMisses?: number;
   /** Gives up on a `last_used_at` write after this long. */
   recordUseTimeoutMs?: number;
-  log?: Log;
+  /** Where a failed `last_used_at` write is reported. */
+  log: Log;
 }
 
 interface KnownKey {
@@ -94,14 +95,14 @@ export class ApiKeyAuthenticator {
   constructor(
     private readonly keys: ApiKeyLookup,
     private readonly clock: Clock,
-    options: ApiKeyAuthenticatorOptions = {},
+    options: ApiKeyAuthenticatorOptions,
   ) {
     const ttlMs = options.cacheTtlMs ?? MINUTE;
     this.#known = boundedCache({ max: options.maxCachedKeys ?? 10_000, ttlMs, clock });
     this.#misses = boundedCache({ max: options.maxCachedMisses ?? 256, ttlMs, clock });
     this.#lastUsedIntervalMs = options.lastUsedIntervalMs ?? 5 * MINUTE;
     this.#recordUseTimeoutMs = options.recordUseTimeoutMs ?? 3_000;
-    this.#log = options.log ?? silentLog;
+    this.#log = options.log;
   }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {

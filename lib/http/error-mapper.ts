@@ -1,7 +1,12 @@
-import { ConflictError, InvalidCursorError, InvalidInputError, NotFoundError, UserErasedError } from '../errors.ts';
-import { UseCasesRuleError } from '../connect/use-cases.ts';
+import {
+  ConflictError,
+  InvalidCursorError,
+  InvalidInputError,
+  NexusRelayError,
+  NotFoundError,
+  UserErasedError,
+} from '../errors.ts';
 import { MxError } from '../mx/errors.ts';
-import { SyncCursorExpiredError } from '../transactions/sync-cursor.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -16,16 +21,16 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof InvalidCursorError) {
     return new HttpProblem('invalid_cursor', error.message, { field: error.field, cause: error });
   }
-  if (error instanceof SyncCursorExpiredError)
+  // Slices' own errors, by their stable code: the pipeline imports none of them.
+  if (error instanceof NexusRelayError && error.code === 'SYNC_CURSOR_EXPIRED') {
     return new HttpProblem('sync_cursor_expired', error.message, { field: 'cursor', cause: error });
+  }
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
   if (error instanceof UserErasedError) return new HttpProblem('user_erased', error.message, { field: 'user_id', cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
-  if (error instanceof UseCasesRuleError) {
-    return new HttpProblem('use_cases_invalid', error.message, { field: error.field, cause: error });
-  }
   if (error instanceof InvalidInputError) {
-    return new HttpProblem('validation_failed', error.message, { field: error.field, cause: error });
+    const problem = error.code === 'USE_CASES_RULE' ? 'use_cases_invalid' : 'validation_failed';
+    return new HttpProblem(problem, error.message, { field: error.field, cause: error });
   }
   log.error('unhandled error', {
     error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),

@@ -6,6 +6,7 @@ import type { MetricsSink } from '../metrics.ts';
 import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
 import { toHttpProblem } from './error-mapper.ts';
+import { bodyFault } from './body-fault.ts';
 import { HttpProblem } from './problem.ts';
 
 export interface HttpRequest {
@@ -48,10 +49,22 @@ export interface HttpResponse {
  * operation runs, then refuses a `{user_id}` the relay erased (`refuseErasedUser`) unless the operation admits
  * erased users (`erasedUsers: 'admitted'`: the erasure itself, so that a half-done one can be repeated).
  */
-export type Operation = { body?: 'json' | 'text'; query?: 'parsed' | 'ignored'; erasedUsers?: 'admitted' } & (
-  | { auth: 'none'; handle(request: HttpRequest): Promise<HttpResponse> }
-  | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest): Promise<HttpResponse> }
-);
+export type Operation = OperationOptions & Authorised;
+
+/** How an operation takes its body and query, and whether it serves erased users (see Operation). */
+export interface OperationOptions {
+  body?: 'json' | 'text';
+  query?: 'parsed' | 'ignored';
+  erasedUsers?: 'admitted';
+}
+
+/**
+ * Who may call an operation, and what its handler gets: the request, authenticated or not, then `Extra` (a route's
+ * handler also gets its slice's dependencies: lib/http/route.ts).
+ */
+export type Authorised<Extra extends unknown[] = []> =
+  | { auth: 'none'; handle(request: HttpRequest, ...extra: Extra): Promise<HttpResponse> }
+  | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest, ...extra: Extra): Promise<HttpResponse> };
 
 export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
 
@@ -201,36 +214,9 @@ function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
   } catch {
     throw new HttpProblem('invalid_json', 'The body could not be parsed as JSON.');
   }
-  const path = illFormedString(body);
-  if (path !== undefined) {
-    throw new HttpProblem('validation_failed', `${path}: must be valid Unicode (a lone surrogate such as \\ud800 is not).`, {
-      field: path === 'body' ? path : path.slice('body.'.length),
-    });
-  }
+  const fault = bodyFault(body, Number.POSITIVE_INFINITY);
+  if (fault) throw new HttpProblem('validation_failed', fault.detail, { field: fault.field });
   return body;
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/**
- * Where the parsed body holds a string (or a key) with a lone surrogate, as `body.a.0.b`: JSON's `\ud800` escape
- * parses into one, which DynamoDB refuses as invalid UTF-8 after dynalite stored it. Walked without recursion, as a
- * body may be nested deeper than the stack.
- */
-function illFormedString(body: unknown): string | undefined {
-  const pending: [unknown, string][] = [[body, 'body']];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [value, path] = next;
-    if (typeof value === 'string') {
-      if (LONE_SURROGATE.test(value)) return path;
-    } else if (value !== null && typeof value === 'object') {
-      for (const [key, inner] of Object.entries(value)) {
-        if (LONE_SURROGATE.test(key)) return path;
-        pending.push([inner, `${path}.${key}`]);
-      }
-    }
-  }
-  return undefined;
 }
 
 const baseHeaders = (requestId: string) => ({ 'x-request-id': requestId, 'cache-control': 'no-store' });

@@ -7,6 +7,7 @@ import type { Log } from '../logger.ts';
 import type { IdempotencyStore } from '../store/idempotency-repo.ts';
 import { toHttpProblem } from './error-mapper.ts';
 import type { AuthenticatedOperation, AuthenticatedRequest, HttpResponse } from './http-handler.ts';
+import { bodyFault } from './body-fault.ts';
 import { HttpProblem } from './problem.ts';
 
 export interface IdempotencyDeps {
@@ -87,7 +88,8 @@ async function handleOnce(
   const scope = [request.principal.keyId, request.method, request.routeKey, key];
   // A sealed answer opens only under its own record: copied to another, it does not.
   const binding = sealedFor.answer(digestOf(scope));
-  assertBodyDepth(request.body);
+  const fault = bodyFault(request.body, MAX_BODY_DEPTH);
+  if (fault) throw new HttpProblem('validation_failed', fault.detail, { field: fault.field });
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   // A user's route: the record is the user's too, for its erasure to find (lib/connect/user-data-repo.ts).
@@ -196,13 +198,3 @@ function pauseSchedule(totalMs: number): number[] {
 
 /** Deeper than any body an operation takes; a body nested a few thousand levels deep overflows canonicalJson's stack. */
 const MAX_BODY_DEPTH = 32;
-
-function assertBodyDepth(value: unknown, depth = 0): void {
-  if (value === null || typeof value !== 'object') return;
-  if (depth === MAX_BODY_DEPTH) {
-    throw new HttpProblem('validation_failed', `body: must not be nested more than ${MAX_BODY_DEPTH} levels deep.`, {
-      field: 'body',
-    });
-  }
-  for (const inner of Object.values(value)) assertBodyDepth(inner, depth + 1);
-}

@@ -1,12 +1,4 @@
-import type { Access } from './auth.ts';
-import type {
-  AuthenticatedOperation,
-  AuthenticatedRequest,
-  HttpRequest,
-  HttpResponse,
-  Operation,
-  Operations,
-} from './http-handler.ts';
+import type { AuthenticatedOperation, Authorised, Operation, OperationOptions, Operations } from './http-handler.ts';
 import type { OperationDocs, Zod } from './openapi/operation-docs.ts';
 
 /** The Lambdas that serve HTTP routes (infra/constructs/function-specs.ts gives each its settings). */
@@ -15,7 +7,7 @@ export type HttpFunctionName =
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-interface RouteCommon {
+interface RouteCommon extends OperationOptions {
   method: HttpMethod;
   /** API Gateway path template: `{name}` matches one segment. */
   path: string;
@@ -23,16 +15,11 @@ interface RouteCommon {
   fn: HttpFunctionName;
   /** One line for the route listing and the API document. */
   summary: string;
-  /** See Operation (lib/http/http-handler.ts): the body as JSON (default) or as text; what query parameters do. */
-  body?: Operation['body'];
-  query?: Operation['query'];
   /**
    * `false`: an authenticated POST or PUT whose answer must never be stored, so it does not honour `Idempotency-Key`
    * (a widget URL is a credential, used once; asking twice makes two, which is harmless).
    */
   idempotent?: false;
-  /** `'admitted'`: served for a user the relay erased (the erasure itself); any other `{user_id}` route answers 410. */
-  erasedUsers?: 'admitted';
   /**
    * What the API document says of it, built when the document is (a cold start builds none of it). Most routes'
    * docs reuse the schemas their handlers parse with, imported with them; `z`, handed in by the document's builder,
@@ -48,11 +35,7 @@ interface RouteCommon {
  * composition (lib/compositions/) gives the slice. The HttpApi (infra), the local gateway and the API document all read the
  * same declarations (lib/route-table.ts).
  */
-export type Route<D = unknown> = RouteCommon &
-  (
-    | { auth: 'none'; handle: (request: HttpRequest, deps: D) => Promise<HttpResponse> }
-    | { auth: 'api_key'; access: Access; handle: (request: AuthenticatedRequest, deps: D) => Promise<HttpResponse> }
-  );
+export type Route<D = unknown> = RouteCommon & Authorised<[deps: D]>;
 
 /** API Gateway's route key for a route (`"POST /webhooks"`): how an event names the route it came by. */
 export const routeKey = (route: Pick<RouteCommon, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -92,11 +75,11 @@ function operationOf<D>(
 ): Operation {
   const common = { body: route.body, query: route.query, erasedUsers: route.erasedUsers };
   if (route.auth === 'none') return { ...common, auth: 'none', handle: (request) => route.handle(request, deps) };
-  const operation = {
+  const operation: AuthenticatedOperation = {
     ...common,
-    auth: 'api_key' as const,
+    auth: 'api_key',
     access: route.access,
-    handle: (request: AuthenticatedRequest) => route.handle(request, deps),
+    handle: (request) => route.handle(request, deps),
   };
   if (!isIdempotentWrite(route)) return operation;
   if (!idempotent) throw new Error(`${routeKey(route)} honours Idempotency-Key: its function must pass the key store`);

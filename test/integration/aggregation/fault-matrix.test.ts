@@ -34,6 +34,7 @@ import { ManualSqs, type QueuedMessage } from '../../support/manual-sqs.ts';
 import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from '../notify/engines-process.ts';
+import { idlePollParts } from '../../support/aggregation-parts.ts';
 
 /**
  * Issue 5, acceptances 4 and 5: the fault matrix. 300 aggregations run through the real refresh service, poll loop,
@@ -250,6 +251,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     log: silentLog,
     timing: crashes.wrap(new InstitutionTiming(new InstitutionStatsRepository(table), clock, silentLog)),
     maxPollDelaySeconds: config.aggregation.maxPollDelaySeconds,
+    ...idlePollParts,
   });
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const webhookTimeoutMs = config.webhooks.timeoutMs;

@@ -11,6 +11,7 @@ import type { PollMessage } from '../../../lib/queue/poll-message.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { plainFirstPoll } from '../../support/aggregation-parts.ts';
 
 /**
  * The start of a job over dynalite, with an injected clock and an MX aggregate call that takes as long as the test
@@ -39,6 +40,7 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
     clock,
     log: silentLog,
     deadlineSeconds: 1200,
+    ...plainFirstPoll,
     ...schedule,
   });
   return { clock, refresh, scheduled, published, mxStartedAt: () => mxStartedAt! };
@@ -193,6 +195,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
       clock,
       log: silentLog,
       deadlineSeconds: 1200,
+      ...plainFirstPoll,
       sleep: onWait,
     });
     return { jobs, calls, refresh, answer: () => answer };
@@ -300,6 +303,7 @@ describe("RefreshService: another user's member", () => {
       clock,
       log: silentLog,
       deadlineSeconds: 1200,
+      ...plainFirstPoll,
       sleep: async () => undefined,
     });
     return { jobs, refresh };

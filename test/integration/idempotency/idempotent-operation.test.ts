@@ -8,7 +8,7 @@ import { type AuthenticatedRequest, createHttpHandler, type HttpResponse } from 
 import { type IdempotencyDeps, idempotent } from '../../../lib/http/idempotency.ts';
 import { operationsOf, type Route } from '../../../lib/http/route.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
-import type { Log } from '../../../lib/logger.ts';
+import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { ApiKeyRecord } from '../../../lib/store/api-keys-repo.ts';
 import { IDEMPOTENCY_RETENTION_SECONDS, IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
@@ -74,7 +74,7 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
       { hash: hashApiKey(key), name, userId, createdAt: '2026-01-01T00:00:00Z' },
     ]),
   );
-  const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock);
+  const authenticator = new ApiKeyAuthenticator({ get: async (hash) => principals.get(hash) }, clock, { log: silentLog });
   const route = (key: string, access: 'server_key' | 'path_user'): Route => ({
     method: 'POST',
     path: key.slice('POST '.length),

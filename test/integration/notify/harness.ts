@@ -110,7 +110,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
           ? { hash, name: 'app', userId: 'user-1', createdAt: '2026-01-01T00:00:00Z' }
           : undefined,
   };
-  const authenticator = new ApiKeyAuthenticator(apiKeys, clock);
+  const authenticator = new ApiKeyAuthenticator(apiKeys, clock, { log: silentLog });
   const apiHandler = createHttpHandler(
     operationsOf<SubscriptionRouteDeps & DeliveryRouteDeps>([...SUBSCRIPTION_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
       idempotent(operation, { store: new IdempotencyRepository(table), clock, log: silentLog, sealBodies: notifier.secretBox }),

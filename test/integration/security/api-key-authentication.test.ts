@@ -7,6 +7,7 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
+import { silentLog } from '../../../lib/logger.ts';
 
 /** The authenticator against the real table (dynalite): revocation through the cache, and `last_used_at` writes. */
 const MINUTE = 60_000;
@@ -36,7 +37,7 @@ describe('API key authentication (dynalite)', () => {
     );
 
   it(`a revoked key is still accepted within the ${CACHE_TTL_MS / 1000} s cache TTL and refused (401) after it`, async () => {
-    const authenticator = new ApiKeyAuthenticator(repo, clock, { cacheTtlMs: CACHE_TTL_MS });
+    const authenticator = new ApiKeyAuthenticator(repo, clock, { cacheTtlMs: CACHE_TTL_MS, log: silentLog });
     expect(await authenticator.authenticate(`Bearer ${key}`)).toEqual({ keyId: hash, keyName: 'app', userId: undefined });
 
     expect((await repo.revoke(hash, new Date(clock.now()).toISOString())).outcome).toBe('revoked');
@@ -45,7 +46,7 @@ describe('API key authentication (dynalite)', () => {
     clock.advance(1);
     expect(await status(authenticator.authenticate(`Bearer ${key}`))).toBe(401);
     // A fresh container (cold cache) refuses it at once.
-    expect(await status(new ApiKeyAuthenticator(repo, clock).authenticate(`Bearer ${key}`))).toBe(401);
+    expect(await status(new ApiKeyAuthenticator(repo, clock, { log: silentLog }).authenticate(`Bearer ${key}`))).toBe(401);
   });
 
   it('revokes by the display prefix as the CLI shows it: with or without nxr_, and its trailing ellipsis or dots', async () => {
@@ -68,7 +69,7 @@ describe('API key authentication (dynalite)', () => {
         return written;
       },
     };
-    const options = { lastUsedIntervalMs: 5 * MINUTE };
+    const options = { lastUsedIntervalMs: 5 * MINUTE, log: silentLog };
     const containerA = new ApiKeyAuthenticator(counting, clock, options);
     const containerB = new ApiKeyAuthenticator(counting, clock, options);
     const start = clock.now();

@@ -6,6 +6,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
 import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-message.ts';
+import { idlePollParts } from '../../support/aggregation-parts.ts';
 
 /**
  * Right after an aggregate starts, MX may still report the previous attempt's status. A user who just fixed their
@@ -86,6 +87,7 @@ async function run(
     log: silentLog,
     timing: { model: async () => undefined, learn: async () => undefined },
     maxPollDelaySeconds: 30,
+    ...idlePollParts,
   });
   for (let message = queued.shift(); message && job.status === 'aggregating'; message = queued.shift()) {
     clock.set(Math.max(clock.now(), message.due_at));

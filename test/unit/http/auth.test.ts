@@ -10,7 +10,7 @@ import {
   secretsEqual,
 } from '../../../lib/http/auth.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
-import type { Log } from '../../../lib/logger.ts';
+import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { ApiKeyRecord } from '../../../lib/store/api-keys-repo.ts';
 
 const SERVER_KEY = 'server-key-0123456789abcdef';
@@ -46,7 +46,10 @@ function capturingLog() {
   return { log, warnings };
 }
 
-const setup = (options: ApiKeyAuthenticatorOptions = {}, onRecordUse?: (hash: string, at: string) => Promise<boolean>) => {
+const setup = (
+  options: Omit<ApiKeyAuthenticatorOptions, 'log'> = {},
+  onRecordUse?: (hash: string, at: string) => Promise<boolean>,
+) => {
   const clock = new ManualClock();
   const table = keyTable(onRecordUse);
   const { log, warnings } = capturingLog();
@@ -90,7 +93,7 @@ describe('ApiKeyAuthenticator', () => {
   it('refuses a record that is not the presented key’s, even if the lookup returns one', async () => {
     const clock = new ManualClock();
     const other = { hash: hashApiKey('someone-else-0123456789'), name: 'other', createdAt: '2026-01-01T00:00:00Z' };
-    const authenticator = new ApiKeyAuthenticator({ get: async () => other }, clock);
+    const authenticator = new ApiKeyAuthenticator({ get: async () => other }, clock, { log: silentLog });
     expect(await refusal(authenticator.authenticate(bearer(SERVER_KEY)))).toBe(401);
   });
 

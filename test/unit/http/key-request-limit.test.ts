@@ -135,7 +135,7 @@ describe('the HTTP pipeline with a per-key limit', () => {
       { 'GET /things': { auth: 'api_key', access: 'server_key', handle: async () => ({ status: 200, body: { ok: true } }) } },
       {
         log: silentLog,
-        authenticator: () => new ApiKeyAuthenticator({ get: async (hash) => records.get(hash) }, clock),
+        authenticator: () => new ApiKeyAuthenticator({ get: async (hash) => records.get(hash) }, clock, { log: silentLog }),
         keyLimit: limit,
         metrics: { add: (name) => void metrics.push(name) },
       },
