@@ -77,7 +77,8 @@ async function naiveListAll(dispatcher: Dispatcher, simulatorUrl: string, userId
     path: '/sessions',
     method: 'POST',
     headers: { ...headers, 'MD-API-TOKEN': token },
-    body: '{}',
+    // As MX documents: a session opened without it aggregates every member of the user, adding to what is compared.
+    body: JSON.stringify({ session: { skip_aggregation: true } }),
   });
   const sessionToken = ((await session.body.json()) as { session: { token: string } }).session.token;
   let count = 0;
