@@ -4,7 +4,7 @@ import { webhookSecretBox } from './secret-boxes.ts';
 
 /** The webhook product: subscriptions, deliveries, replays and the HTTP agent that sends the attempts. */
 export function notifierOf(runtime: Runtime, store: DeliveryStore): Notifier {
-  const { config, clock, log, metrics, given } = runtime;
+  const { config, clock, log, metrics } = runtime;
   return createNotifier({
     ...store,
     clock,
@@ -13,6 +13,5 @@ export function notifierOf(runtime: Runtime, store: DeliveryStore): Notifier {
     secretBox: webhookSecretBox(runtime),
     timeoutMs: config.webhooks.timeoutMs,
     allowInsecureUrls: config.webhooks.allowInsecureUrls,
-    dispatcher: given.webhookDispatcher,
   });
 }

@@ -1,6 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, ConfigSection } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -12,7 +11,6 @@ export interface Given {
   clock?: Clock;
   sqs?: SQSClient;
   mxDispatchers?: MxDispatchers;
-  webhookDispatcher?: Dispatcher;
   metrics?: EmfMetrics;
 }
 

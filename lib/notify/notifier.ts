@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
@@ -33,8 +32,6 @@ export interface NotifierDeps extends DeliveryStore {
   allowInsecureUrls: boolean;
   /** How endpoint hostnames are resolved (default: the system resolver). */
   resolver?: Resolver;
-  /** Where attempts are sent through. Default: an agent that connects only to addresses the guard allows. */
-  dispatcher?: Dispatcher;
   /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
   metrics: MetricsSink;
@@ -51,7 +48,7 @@ export interface Notifier {
   redelivery: Redelivery;
   tester: WebhookTester;
   secretBox: SecretBox;
-  /** Closes the default agent's connections (tests; a Lambda container keeps them until it is frozen). */
+  /** Closes the agent's connections (tests; a Lambda container keeps them until it is frozen). */
   close(): Promise<void>;
 }
 
@@ -63,8 +60,9 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   const { clock, log, secretBox, webhooks, deliveries, queue } = deps;
   const subscriptions = new SubscriptionCache(webhooks, clock);
   const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
-  const agent = deps.dispatcher === undefined ? createGuardedAgent(guard) : undefined;
-  const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: deps.dispatcher ?? agent! });
+  // Every attempt goes through the guard: no option sends one around it.
+  const agent = createGuardedAgent(guard);
+  const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: agent });
   return {
     clock,
     webhooks,
@@ -88,7 +86,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     tester: new WebhookTester({ sender, clock, secretBox }),
     secretBox,
     close: async () => {
-      await agent?.close();
+      await agent.close();
     },
   };
 }
