@@ -7,7 +7,7 @@ import type { LocalEngines } from '../../../infra/local/engines.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { createSeededRandom } from '../../../sim/seeded-random.ts';
 import { InstitutionTiming } from '../../../lib/aggregation/institution-timing.ts';
-import type { EventSink } from '../../../lib/notify/events.ts';
+import { type EventSink, jobIdOfEventId } from '../../../lib/notify/events.ts';
 import type { TerminalStatus } from '../../../lib/aggregation/job.ts';
 import { PollService } from '../../../lib/aggregation/poll-service.ts';
 import { STALLED_AFTER_MS, Sweeper } from '../../../lib/aggregation/sweeper.ts';
@@ -233,7 +233,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const outage = { refused: 0 };
   const events: EventSink = {
     publish: async (event) => {
-      const job = byJobId.get(/^msg_(job_[a-z0-9]+)_/.exec(event.id)?.[1] ?? '');
+      const job = byJobId.get(jobIdOfEventId(event.id) ?? '');
       if (job?.publishOutage && clock.now() < t0 + PUBLISH_OUTAGE.untilMs) {
         outage.refused += 1;
         throw new Error('the webhook publisher is unavailable (injected outage)');
@@ -337,7 +337,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
 
   const jobIndexOf = (message: QueuedMessage, isPoll: boolean): number => {
     const parsed = JSON.parse(message.body) as PollMessage | DeliveryMessage;
-    const jobId = isPoll ? (parsed as PollMessage).job_id : /^msg_(job_[a-z0-9]+)_/.exec((parsed as DeliveryMessage).msg_id)?.[1];
+    const jobId = isPoll ? (parsed as PollMessage).job_id : jobIdOfEventId((parsed as DeliveryMessage).msg_id);
     return byJobId.get(jobId ?? '')?.index ?? -1;
   };
 
