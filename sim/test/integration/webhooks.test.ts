@@ -75,7 +75,8 @@ describe('mx-sim webhooks', () => {
     const session = await fetch(`${sim.url}/sessions`, {
       method: 'POST',
       headers: { 'MD-API-TOKEN': api_token.token },
-      body: '{}',
+      // Without it the session would start an aggregation of its own (as MX documents), racing the one under test.
+      body: JSON.stringify({ session: { skip_aggregation: true } }),
     });
     const { session: opened } = (await session.json()) as { session: { token: string } };
     const startedAt = Date.now();

@@ -66,7 +66,8 @@ beforeAll(async () => {
   const session = await fetch(`${stack.simulatorUrl}/sessions`, {
     method: 'POST',
     headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
-    body: '{}',
+    // Without it the session would start an aggregation (as MX documents), changing the data the reads are compared on.
+    body: JSON.stringify({ session: { skip_aggregation: true } }),
   });
   simToken = ((await session.json()) as { session: { token: string } }).session.token;
 }, 60_000);
