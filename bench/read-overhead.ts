@@ -93,11 +93,11 @@ export async function run(): Promise<BenchResult> {
     '--import',
     'tsx',
     fileURLToPath(new URL('./support/build-function.ts', import.meta.url)),
-    'api-read',
+    fileURLToPath(new URL('./support/api-read-composition.ts', import.meta.url)),
     bundle,
   ]);
   process.setSourceMapsEnabled(false);
-  const { composition } = (await import(pathToFileURL(bundle).href)) as typeof import('../functions/api-read.ts');
+  const { composition } = (await import(pathToFileURL(bundle).href)) as typeof import('./support/api-read-composition.ts');
   const handler = composition.handler as (event: ApiEvent, context: ReturnType<typeof lambdaContext>) => Promise<ApiResult>;
   // Time and count the handler's DynamoDB calls (its own client, built by the function's composition).
   let dynamoCalls = 0;

@@ -2,5 +2,4 @@ import { composeApiConnect } from '../lib/compositions/api-connect.ts';
 import { getConfig } from '../lib/config.ts';
 
 /** What this Lambda is made of (lib/compositions/api-connect.ts); Lambda invokes its `handler`. */
-export const composition = composeApiConnect(getConfig());
-export const { handler } = composition;
+export const { handler } = composeApiConnect(getConfig());

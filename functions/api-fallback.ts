@@ -6,5 +6,4 @@ import { RUNTIME_CONFIG } from '../lib/compositions/runtime.ts';
  * What this Lambda is made of (lib/compositions/api-fallback.ts); Lambda invokes its `handler`. It reads the environment and
  * the log level of the configuration, nothing more.
  */
-export const composition = composeApiFallback(getConfig(RUNTIME_CONFIG));
-export const { handler } = composition;
+export const { handler } = composeApiFallback(getConfig(RUNTIME_CONFIG));

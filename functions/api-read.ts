@@ -2,5 +2,4 @@ import { composeApiRead } from '../lib/compositions/api-read.ts';
 import { getConfig } from '../lib/config.ts';
 
 /** What this Lambda is made of (lib/compositions/api-read.ts); Lambda invokes its `handler`. */
-export const composition = composeApiRead(getConfig());
-export const { handler } = composition;
+export const { handler } = composeApiRead(getConfig());

@@ -2,5 +2,4 @@ import { composeApiWebhooks } from '../lib/compositions/api-webhooks.ts';
 import { getConfig } from '../lib/config.ts';
 
 /** What this Lambda is made of (lib/compositions/api-webhooks.ts); Lambda invokes its `handler`. */
-export const composition = composeApiWebhooks(getConfig());
-export const { handler } = composition;
+export const { handler } = composeApiWebhooks(getConfig());

@@ -2,5 +2,4 @@ import { composeMxEvents } from '../lib/compositions/mx-events.ts';
 import { getConfig } from '../lib/config.ts';
 
 /** What this Lambda is made of (lib/compositions/mx-events.ts); Lambda invokes its `handler`. */
-export const composition = composeMxEvents(getConfig());
-export const { handler } = composition;
+export const { handler } = composeMxEvents(getConfig());

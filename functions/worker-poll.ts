@@ -2,5 +2,4 @@ import { composeWorkerPoll } from '../lib/compositions/worker-poll.ts';
 import { getConfig } from '../lib/config.ts';
 
 /** What this Lambda is made of (lib/compositions/worker-poll.ts); Lambda invokes its `handler`. */
-export const composition = composeWorkerPoll(getConfig());
-export const { handler } = composition;
+export const { handler } = composeWorkerPoll(getConfig());

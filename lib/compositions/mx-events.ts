@@ -12,7 +12,7 @@ import { httpHandler } from './http-handler.ts';
 import type { PollQueueMessage } from '../queue/poll-message.ts';
 import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { secretsOf } from './secrets.ts';
+import { secrets } from './secrets.ts';
 import { tableOf } from './storage.ts';
 
 /** mx-events: MX's webhooks, their HTTP Basic check and the poll-loop nudge (or member report) they cause. */
@@ -23,7 +23,7 @@ export function composeMxEvents(config: Config, given?: Given) {
   const { credentials } = config.mxWebhooks;
   const authenticator = new BasicAuthenticator({
     realm: 'mx-webhooks',
-    credentials: credentials && mxWebhookCredentialsProvider(credentials, () => secretsOf(runtime)),
+    credentials: credentials && mxWebhookCredentialsProvider(credentials, secrets),
     unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
     log,
   });

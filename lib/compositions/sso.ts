@@ -5,7 +5,7 @@ import type { SsoClient } from '../mx/sso.ts';
 import type { ErasedUsers } from '../connect/erased-users.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import type { Runtime } from './runtime.ts';
-import { secretsOf } from './secrets.ts';
+import { secrets } from './secrets.ts';
 
 /** MX's SSO API for the partner's own calls (API tokens, widget URLs): no session, so no session key. */
 export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClient {
@@ -14,7 +14,7 @@ export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClien
     clock,
     log,
     metrics,
-    secrets: () => secretsOf(runtime),
+    secrets,
     dispatcher: dispatcher ?? given.mxDispatchers?.sso,
   });
 }
@@ -37,7 +37,7 @@ export function mxUsersOf(runtime: Runtime, erased: ErasedUsers, dispatchers: Mx
     clock,
     log,
     metrics,
-    secrets: () => secretsOf(runtime),
+    secrets,
     dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
   });
   return { sso, realtime, users: new MxUsers({ realtime, erased, log, metrics }) };

@@ -8,7 +8,7 @@ import { SyncCursorCodec } from '../transactions/sync-cursor.ts';
 import { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { Runtime } from './runtime.ts';
 import { missingKey } from './secret-boxes.ts';
-import { secretsOf } from './secrets.ts';
+import { secrets } from './secrets.ts';
 
 /** Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor. */
 export function transactionSyncOf(runtime: Runtime, table: TableRef, nexus: NexusClient): TransactionSync {
@@ -52,7 +52,7 @@ function cursorKey(runtime: Runtime): () => Promise<Buffer> {
       shape: '{"key"}',
       schema: cursorKeySecret,
       toError: (message, options) => new SyncCursorKeyError(message, options),
-      secrets: secretsOf(runtime),
+      secrets: secrets(),
     });
     return async () => Buffer.from((await read()).key, 'base64');
   }

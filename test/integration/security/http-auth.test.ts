@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
-import { hashApiKey } from '../../../lib/http/auth.ts';
+import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 
 /**
@@ -117,9 +117,17 @@ describe('a key bound to a user, on the routes for server keys only', () => {
 
 describe(`brute force: ${ATTEMPTS} random wrong keys`, () => {
   it('are all refused with 401 problem+json, none succeeds, and the key cache stays bounded', async () => {
-    // A request with the real key first, so the container's authenticator exists and holds a known key.
+    // A request with the real key first, so the function's authenticator exists and holds a known key; the spy on
+    // its class catches it.
+    const authenticators = new Set<ApiKeyAuthenticator>();
+    const authenticate = ApiKeyAuthenticator.prototype.authenticate;
+    vi.spyOn(ApiKeyAuthenticator.prototype, 'authenticate').mockImplementation(function (this: ApiKeyAuthenticator, header) {
+      authenticators.add(this);
+      return authenticate.call(this, header);
+    });
     expect((await call('GET', `/users/${OWN_USER}/members`, stack.apiKey)).status).toBe(200);
-    const { authenticator } = (await import('../../../functions/api-read.ts')).composition.keys;
+    expect(authenticators.size).toBe(1);
+    const [authenticator] = [...authenticators] as [ApiKeyAuthenticator];
     expect(authenticator.cacheSize.keys).toBeGreaterThanOrEqual(1);
 
     const statuses = new Map<number, number>();
