@@ -1,5 +1,4 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from '@aws-lambda-powertools/logger/types';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { currentLogContext } from './log-context.ts';
 import { sourceMappedError } from './source-mapped-stack.ts';
 
@@ -12,36 +11,55 @@ export interface Log {
 }
 
 /**
- * Powertools' Logger, plus the correlation keys of the call chain a line is written in (lib/log-context.ts): the
- * request id the client received, the job id, the queue message. Kept per async call chain rather than as the
- * logger's appended keys, which every invocation running in the process at once would share.
+ * Powertools' Logger, through its public methods, with the correlation keys of the call chain a line is written in
+ * (lib/log-context.ts): the request id the client received, the job id, the queue message. Kept per async call chain
+ * because a batch's records run at once in one invocation, where the logger's appended keys (per invocation) would mix
+ * them.
+ *
+ * @example
+ * const log = createLogger('nexus-relay', 'INFO');
+ * withLogContext({ job_id: 'job_1' }, () => log.info('polled')); // {"message":"polled","job_id":"job_1",…}
  */
-export class RelayLogger extends Logger {
-  constructor(options?: ConstructorOptions) {
-    // Lines below the level are dropped before Powertools sees them (processLogItem): none could be buffered.
-    // Powertools buffers whenever logBufferOptions is given and not `enabled: false`.
-    const buffer = options?.logBufferOptions;
-    if (buffer !== undefined && buffer.enabled !== false) throw new TypeError('RelayLogger does not buffer log lines');
-    super(options);
+export class RelayLogger implements Log {
+  /** The Powertools Logger lines go through (for `injectLambdaContext` and its level). */
+  readonly powertools: Logger;
+
+  constructor(options: { serviceName: string; logLevel: LogLevel }) {
+    this.powertools = new Logger({ ...options, jsonReplacerFn: sourceMappedErrors });
   }
 
-  protected override processLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): void {
-    // A line below the level is dropped before its context is copied: the relay's loggers do not buffer lines (see the
-    // constructor), so Powertools would drop it too, after reading the environment for a trace id.
-    if (logLevel < this.level) return;
+  debug(message: string, ...extra: Record<string, unknown>[]): void {
+    if (this.#writes(LogLevelThreshold.DEBUG)) this.powertools.debug(message, ...this.#withContext(extra));
+  }
+
+  info(message: string, ...extra: Record<string, unknown>[]): void {
+    if (this.#writes(LogLevelThreshold.INFO)) this.powertools.info(message, ...this.#withContext(extra));
+  }
+
+  warn(message: string, ...extra: Record<string, unknown>[]): void {
+    if (this.#writes(LogLevelThreshold.WARN)) this.powertools.warn(message, ...this.#withContext(extra));
+  }
+
+  error(message: string, ...extra: Record<string, unknown>[]): void {
+    if (this.#writes(LogLevelThreshold.ERROR)) this.powertools.error(message, ...this.#withContext(extra));
+  }
+
+  /** A line below the level is dropped before its context is copied (a debug line per MX call on the read path). */
+  #writes(threshold: number): boolean {
+    return threshold >= this.powertools.level;
+  }
+
+  /** Powertools merges each extra object in turn: the context first, so a line's own keys win. */
+  #withContext(extra: Record<string, unknown>[]): Record<string, unknown>[] {
     const context = currentLogContext();
-    // Powertools takes each extra item in turn (objects merged, an Error as `error`), so a mixed list is fine.
-    const extra = context ? ([{ ...context }, ...extraInput] as LogItemExtraInput) : extraInput;
-    super.processLogItem(logLevel, input, extra);
-  }
-
-  protected override createLogger(options?: ConstructorOptions): Logger {
-    return new RelayLogger(options);
+    return context ? [{ ...context }, ...extra] : extra;
   }
 }
 
-export function createLogger(serviceName: string, logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' = 'INFO'): Logger {
-  return new RelayLogger({ serviceName, logLevel, jsonReplacerFn: sourceMappedErrors });
+type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export function createLogger(serviceName: string, logLevel: LogLevel = 'INFO'): RelayLogger {
+  return new RelayLogger({ serviceName, logLevel });
 }
 
 /** An error in a log line gets its stack source-mapped (Powertools then formats it as usual). */

@@ -22,7 +22,7 @@ export function observability({ metrics, log }: Runtime<RuntimeConfig>): Middlew
     after: flush,
     onError: flush,
   };
-  return [injectLambdaContext(log), coldStartAndFlush];
+  return [injectLambdaContext(log.powertools), coldStartAndFlush];
 }
 
 /** `nexus-relay-prod-worker-poll` → `worker-poll`: the same dimension value in every environment and locally. */

@@ -1,8 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, ConfigSection } from '../config.ts';
-import { createLogger } from '../logger.ts';
+import { createLogger, type RelayLogger } from '../logger.ts';
 import type { MxDispatchers } from '../mx/create-mx-clients.ts';
 import { EmfMetrics } from '../metrics.ts';
 
@@ -27,7 +26,7 @@ export interface Runtime<C extends RuntimeConfig = Config> {
   readonly config: C;
   readonly given: Given;
   readonly clock: Clock;
-  readonly log: Logger;
+  readonly log: RelayLogger;
   /** Recorded during an invocation, written as EMF at its end (observability.ts). */
   readonly metrics: EmfMetrics;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { withLogContext } from '../../lib/log-context.ts';
-import { RelayLogger, createLogger } from '../../lib/logger.ts';
+import { createLogger } from '../../lib/logger.ts';
 
 /** The JSON lines a logger writes (stdout, and stderr for warnings and errors) while `run` runs. */
 function linesOf(run: () => void): Record<string, unknown>[] {
@@ -35,15 +35,15 @@ describe('RelayLogger', () => {
 
   it('follows a level set later, as Powertools does', () => {
     const log = createLogger('nexus-relay', 'WARN');
-    log.setLogLevel('DEBUG');
+    log.powertools.setLogLevel('DEBUG');
     expect(linesOf(() => log.debug('now written')).map((line) => line.message)).toEqual(['now written']);
   });
 
-  it('refuses to buffer lines: it drops those below its level before Powertools could buffer them', () => {
-    expect(() => new RelayLogger({ logBufferOptions: { enabled: true } })).toThrow(TypeError);
-    // Powertools buffers these too: only `enabled: false` turns buffering off.
-    expect(() => new RelayLogger({ logBufferOptions: {} })).toThrow(TypeError);
-    expect(() => new RelayLogger({ logBufferOptions: { maxBytes: 1024 } })).toThrow(TypeError);
-    expect(() => new RelayLogger({ logBufferOptions: { enabled: false } })).not.toThrow();
+  it("lets a line's own keys win over the context's, and passes an error to Powertools as its own", () => {
+    const log = createLogger('nexus-relay', 'INFO');
+    const [line] = linesOf(() =>
+      withLogContext({ job_id: 'job_context' }, () => log.error('failed', { job_id: 'job_line' }, { error: new Error('boom') })),
+    );
+    expect(line).toMatchObject({ level: 'ERROR', job_id: 'job_line', error: { name: 'Error', message: 'boom' } });
   });
 });

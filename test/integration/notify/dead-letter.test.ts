@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { RelayLogger } from '../../../lib/logger.ts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts';
 import type { SqsLambda } from '../../../infra/local/handlers.ts';
@@ -54,7 +54,7 @@ async function receiveAll(queueUrl: string, waitMs: number, count = 1) {
 
 it('moves a message whose handling keeps failing to the DLQ unchanged (SQS redrive), and an unparseable one at once', async () => {
   const { handler: workerDeliver } = await import('../../../functions/worker-deliver.ts');
-  const logError = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => {});
+  const logError = vi.spyOn(RelayLogger.prototype, 'error').mockImplementation(() => {});
   const handler = async () => workerDeliver as unknown as SqsLambda;
   const poison = JSON.stringify({ webhook_id: 'wh_poison', msg_id: 'msg_poison', attempt: 3, due_at: 0 });
   const malformed = JSON.stringify({ webhook_id: 'wh_poison', attempt: 'three' });

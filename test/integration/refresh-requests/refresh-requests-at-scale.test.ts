@@ -1,7 +1,7 @@
 import { MDX_REALTIME_PATH } from '../../../sim/mdx-realtime-routes.ts';
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { Logger } from '@aws-lambda-powertools/logger';
+import { RelayLogger } from '../../../lib/logger.ts';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
@@ -95,10 +95,10 @@ beforeAll(async () => {
       LOG_LEVEL: 'WARN',
     },
   });
-  // Every container's logger (Powertools' Logger, by its prototype): the refresh-request lines are counted by outcome;
+  // Every container's logger (RelayLogger, by its prototype): the refresh-request lines are counted by outcome;
   // the rest, bar errors, is kept quiet.
   for (const level of ['debug', 'info', 'warn'] as const) {
-    vi.spyOn(Logger.prototype, level).mockImplementation((message: unknown, ...extra: unknown[]) => {
+    vi.spyOn(RelayLogger.prototype, level).mockImplementation((message: unknown, ...extra: unknown[]) => {
       const fields = extra[0] as { outcome?: string; reason?: string; error?: { code?: string } } | undefined;
       const outcome = fields?.outcome && [fields.outcome, fields.reason ?? fields.error?.code].filter(Boolean).join(':');
       if (String(message).startsWith('refresh request') && outcome) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
