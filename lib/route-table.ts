@@ -7,7 +7,7 @@ import { MEMBER_ROUTES } from './connect/member-routes.ts';
 import type { HttpFunctionName, Route } from './http/route.ts';
 import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
 import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
-import { SUBSCRIPTION_ROUTES } from './notify/subscription-routes.ts';
+import { WEBHOOK_ROUTES } from './notify/webhook-routes.ts';
 import { QUEUE_ROUTES } from './queue/queue-routes.ts';
 import { READ_ROUTES } from './reads/read-routes.ts';
 import { SYNC_ROUTE } from './transactions/sync-routes.ts';
@@ -26,7 +26,7 @@ export const ROUTES: readonly Route<never>[] = [
   ...QUEUE_ROUTES,
   ...READ_ROUTES,
   SYNC_ROUTE,
-  ...SUBSCRIPTION_ROUTES,
+  ...WEBHOOK_ROUTES,
   ...DELIVERY_ROUTES,
   ...MX_EVENT_ROUTES,
   ...API_DOCS_ROUTES,

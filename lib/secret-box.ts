@@ -40,7 +40,7 @@ const TAG_BYTES = 16;
 const UNBOUND_PREFIX = 'nxsec1.';
 /** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
 export const DATA_KEY_TTL_MS = 5 * 60_000;
-/** Decrypted data keys kept per container (a subscription's secrets share the key they were sealed with). */
+/** Decrypted data keys kept per container (a webhook's secrets share the key they were sealed with). */
 const OPENED_KEYS_MAX = 500;
 
 /** The purpose each kind's data keys carry (KMS encryption context `{purpose}`); a grant on the key may require it. */
@@ -63,7 +63,7 @@ const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
  * AES-256-GCM under a data key from `keys` (KMS deployed), each value bound to what it belongs to.
  * A data key seals new secrets for DATA_KEY_TTL_MS; opened data keys are cached (bounded, same TTL), so signing a
  * delivery costs no KMS call once its key is known. A stored value that is not sealed (a `whsec_…` row written
- * before secrets were sealed) is taken as it is, so existing subscriptions keep signing.
+ * before secrets were sealed) is taken as it is, so existing webhooks keep signing.
  */
 export class SecretBox {
   readonly #keys: DataKeySource;
@@ -156,7 +156,7 @@ export class SecretBox {
 
 /**
  * Data keys wrapped (AES-256-GCM) by a 32-byte master key held locally: the local stack's, kept in its data
- * directory so that persisted subscriptions stay readable across restarts. Never used by a deployed function.
+ * directory so that persisted webhooks stay readable across restarts. Never used by a deployed function.
  */
 export class LocalDataKeys implements DataKeySource {
   readonly #master: Buffer;

@@ -312,7 +312,7 @@ export interface DemoOptions {
   target: Target;
   timeoutMs: number;
   out: NodeJS.WriteStream;
-  /** Aborting (Ctrl-C) stops waiting; the subscription is still deleted. */
+  /** Aborting (Ctrl-C) stops waiting; the webhook is still deleted. */
   signal?: AbortSignal;
 }
 
@@ -348,7 +348,7 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
   const run = randomBytes(3).toString('hex');
   const userId = `demo-${run}`;
   let tracker: DemoTracker | undefined;
-  let subscriptionId: string | undefined;
+  let webhookId: string | undefined;
   let wake: () => void = () => {};
   const relay = createRelayClient({ baseUrl: target.url, apiKey: target.apiKey, timeoutMs: 15_000 });
 
@@ -420,14 +420,14 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
   try {
     display.log(`nexus-relay demo against ${target.url} (simulator ${target.simulatorUrl}; from ${target.source})`);
 
-    const subscription = await relay.webhooks.create({
+    const webhook = await relay.webhooks.create({
       url: receiver.url,
       event_types: ['aggregation.*'],
       description: 'npm run demo',
     });
-    subscriptionId = subscription.id;
-    receiver.useSecret(subscription.secret);
-    display.log(`receiver ${receiver.url} subscribed as ${subscriptionId}; every delivery is verified with standardwebhooks`);
+    webhookId = webhook.id;
+    receiver.useSecret(webhook.secret);
+    display.log(`receiver ${receiver.url} subscribed as ${webhookId}; every delivery is verified with standardwebhooks`);
 
     const members = [];
     for (const [i, script] of SCRIPTS.entries()) {
@@ -500,15 +500,15 @@ export async function runDemo({ target, timeoutMs, out, signal }: DemoOptions): 
   } finally {
     display.stop();
     if (ticker) clearInterval(ticker);
-    if (subscriptionId) {
-      const failure = await relay.webhooks.delete(subscriptionId).then(
+    if (webhookId) {
+      const failure = await relay.webhooks.delete(webhookId).then(
         () => undefined,
         (error: Error) => error.message,
       );
       out.write(
         failure === undefined
-          ? dim(`subscription ${subscriptionId} deleted\n`)
-          : `could not delete subscription ${subscriptionId} (${failure}): delete it with DELETE /webhooks/${subscriptionId}\n`,
+          ? dim(`webhook ${webhookId} deleted\n`)
+          : `could not delete webhook ${webhookId} (${failure}): delete it with DELETE /webhooks/${webhookId}\n`,
       );
     }
     await receiver.close();

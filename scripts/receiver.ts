@@ -7,7 +7,7 @@ import { startVerifyingReceiver, type VerifiedEvent } from './support/verifying-
 const USAGE = `usage: npm run receiver [-- --port <n>]
   A webhook receiver for the running local stack (npm start; or NEXUS_RELAY_URL and NEXUS_RELAY_API_KEY): it
   subscribes itself, verifies every delivery's signature, prints one line per event and answers 204. Ctrl-C removes
-  the subscription.`;
+  the webhook.`;
 
 /** One line per event: when, verified, type, job, member, status. */
 export function eventLine(event: VerifiedEvent, at = new Date()): string {
@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     () => true,
     () => false,
   );
-  console.log(deleted ? `subscription ${webhook.id} deleted` : `could not delete subscription ${webhook.id}`);
+  console.log(deleted ? `webhook ${webhook.id} deleted` : `could not delete webhook ${webhook.id}`);
   await receiver.close();
   return 0;
 }

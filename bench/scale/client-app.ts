@@ -72,10 +72,10 @@ export async function startClientApp(options: { apiUrl: string; apiKey: string; 
     headers: { authorization, 'content-type': 'application/json' },
     body: JSON.stringify({ url: receiverUrl }),
   });
-  const subscription = (await created.body.json()) as { webhook: { secret: string } };
+  const webhook = (await created.body.json()) as { webhook: { secret: string } };
   if (created.statusCode !== 201)
-    throw new Error(`creating the subscription failed: ${created.statusCode} ${JSON.stringify(subscription)}`);
-  verifier = new Webhook(subscription.webhook.secret);
+    throw new Error(`creating the webhook failed: ${created.statusCode} ${JSON.stringify(webhook)}`);
+  verifier = new Webhook(webhook.webhook.secret);
 
   return {
     async refresh(userId, memberGuid) {

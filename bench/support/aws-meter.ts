@@ -6,7 +6,7 @@ import { currentOperation } from './operation-labels.ts';
  * Counts every DynamoDB and SQS call made in this process through the SDK clients lib/ builds (the document client
  * and SQSClient), by patching their prototypes' `send`. Each call is attributed to an aggregation job when its key
  * or body names one (`JOB#…`, the member's `MEMBER#…` pointer, a delivery `MSG#msg_<job>_…`, a poll message's
- * `job_id`); the rest (sessions, API keys, institution stats, subscription lists, receives) stay unattributed.
+ * `job_id`); the rest (sessions, API keys, institution stats, webhook lists, receives) stay unattributed.
  * DynamoDB calls ask for `ReturnConsumedCapacity: INDEXES`: capacity units are dynalite's size-based count of the
  * item, plus — where the process running dynalite installed `installIndexCapacity` (dynalite-capacity.ts) — the units
  * DynamoDB would charge for each global secondary index the write touches.

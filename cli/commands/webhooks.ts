@@ -9,9 +9,7 @@ const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed']
 type DeliveryStatus = Delivery['status'];
 
 export function registerWebhooks(program: Command, terminal: Terminal): void {
-  const webhooks = program
-    .command('webhooks')
-    .description('webhook subscriptions of client apps, their delivery log and replays');
+  const webhooks = program.command('webhooks').description('webhooks of client apps, their delivery log and replays');
 
   webhooks
     .command('add')
@@ -42,11 +40,11 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
 
   webhooks
     .command('list')
-    .description('list subscriptions; a failing one with since when, its last failed answer and the next attempt')
+    .description('list webhooks; a failing one with since when, its last failed answer and the next attempt')
     .action(
       action(terminal, async ({ output, api }) => {
         const listed = await api().webhooks.list();
-        // Only a failing subscription's log is read (one page): what its endpoint last answered, when the next try is.
+        // Only a failing webhook's log is read (one page): what its endpoint last answered, when the next try is.
         const webhooks = await Promise.all(
           listed.map(async (webhook) =>
             webhook.failing_since === undefined
@@ -57,7 +55,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
                 },
           ),
         );
-        // The failure columns appear when a subscription is failing.
+        // The failure columns appear when a webhook is failing.
         const failing = webhooks.some((webhook) => 'health' in webhook);
         output.result({ webhooks }, () =>
           webhooks.length === 0
@@ -93,7 +91,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
 
   webhooks
     .command('rm')
-    .description('delete a subscription (its pending deliveries are dropped)')
+    .description('delete a webhook (its pending deliveries are dropped)')
     .argument('<webhook_id>', 'wh_…')
     .action(
       action(terminal, async ({ output, api }, id: string) => {
@@ -124,8 +122,8 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
       .command(name)
       .description(
         enabled
-          ? 'enable a subscription: deliveries held while it was disabled go out again'
-          : 'disable a subscription: its deliveries are held (not dropped) until it is enabled',
+          ? 'enable a webhook: deliveries held while it was disabled go out again'
+          : 'disable a webhook: its deliveries are held (not dropped) until it is enabled',
       )
       .argument('<webhook_id>', 'wh_…')
       .action(
@@ -154,7 +152,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
 
   webhooks
     .command('deliveries')
-    .description('the delivery log of a subscription, newest first, with attempts')
+    .description('the delivery log of a webhook, newest first, with attempts')
     .argument('<webhook_id>', 'wh_…')
     .option('--per-page <n>', 'deliveries per page (1–100, default 50)', integerArg(1, 100))
     .option('--cursor <cursor>', 'continue from a previous page’s next_cursor')

@@ -13,7 +13,7 @@ interface TimelineEntry {
   webhook?: string;
 }
 
-/** The webhook deliveries of one job, from each subscription's delivery log (their `webhook-id`s name the job). */
+/** The webhook deliveries of one job, from each webhook's delivery log (their `webhook-id`s name the job). */
 async function deliveriesOf(signed: Signed, job: Job): Promise<{ webhook: Webhook; delivery: Delivery }[]> {
   if (signed.scope !== 'server') return [];
   const found: { webhook: Webhook; delivery: Delivery }[] = [];

@@ -22,12 +22,12 @@ interface Overview {
   running: Job[];
   /** Members whose recorded connection status needs their user (outside a job too: MX's webhooks, the reconcile). */
   members: MemberNeedingUser[];
-  /** Every subscription with the health of its recent log. */
-  subscriptions: (Webhook & { health: DeliveryHealth })[];
+  /** Every webhook with the health of its recent log. */
+  webhooks: (Webhook & { health: DeliveryHealth })[];
   failing: (Webhook & { health: DeliveryHealth })[];
   /** The work queues and the dead letters waiting in each. */
   queues: QueueState[];
-  /** Every subscription's recent delivery attempts, by hour. */
+  /** Every webhook's recent delivery attempts, by hour. */
   attempts: HourOfAttempts[];
   /** How many jobs ended in each outcome, by hour. */
   outcomes: OutcomeHour[];
@@ -35,7 +35,7 @@ interface Overview {
 
 /**
  * What an operator looks at first, across users: jobs that need someone, members needing their user, jobs running,
- * subscriptions failing, dead letters.
+ * webhooks failing, dead letters.
  */
 async function overviewOf(signed: Signed): Promise<Overview> {
   const [attention, running, members, queues, outcomes, webhooks] = await Promise.all([
@@ -46,20 +46,20 @@ async function overviewOf(signed: Signed): Promise<Overview> {
     signed.client.jobs.outcomes(),
     signed.client.webhooks.list(),
   ]);
-  // One page (50) of each subscription's log: the health of the failing ones, and the hours of every attempt.
+  // One page (50) of each webhook's log: the health of the failing ones, and the hours of every attempt.
   const logs = await Promise.all(
     webhooks.map(async (webhook) => ({
       webhook,
       deliveries: (await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage()).items as Delivery[],
     })),
   );
-  const subscriptions = logs.map(({ webhook, deliveries }) => ({ ...webhook, health: deliveryHealth(deliveries) }));
-  const failing = subscriptions.filter((webhook) => webhook.status === 'enabled' && webhook.failing_since !== undefined);
+  const withHealth = logs.map(({ webhook, deliveries }) => ({ ...webhook, health: deliveryHealth(deliveries) }));
+  const failing = withHealth.filter((webhook) => webhook.status === 'enabled' && webhook.failing_since !== undefined);
   return {
     attention,
     running,
     members,
-    subscriptions,
+    webhooks: withHealth,
     failing,
     queues,
     outcomes,
@@ -144,7 +144,7 @@ const RUNNING: Column<Job>[] = [
 type FailingWebhook = Overview['failing'][number];
 const FAILING: Column<FailingWebhook>[] = [
   {
-    label: 'Subscription',
+    label: 'Webhook',
     cell: (webhook) => (
       <>
         <a href={hrefOf({ view: 'webhook', id: webhook.id })}>{webhook.id}</a>
@@ -196,7 +196,7 @@ function ListSection<T>({
   );
 }
 
-/** Jobs, members and subscriptions across users that need watching, each a link to its detail (server keys). */
+/** Jobs, members and webhooks across users that need watching, each a link to its detail (server keys). */
 export function OverviewView({ signed }: { signed: Signed }) {
   const [overview, setOverview] = useState<Overview | undefined>();
   const [error, setError] = useState<unknown>();
@@ -240,7 +240,7 @@ export function OverviewView({ signed }: { signed: Signed }) {
               { key: 'failed', label: 'failed' },
             ]}
           />
-          {overview.subscriptions.length > 0 && <SuccessRateChart subscriptions={overview.subscriptions} />}
+          {overview.webhooks.length > 0 && <SuccessRateChart webhooks={overview.webhooks} />}
           <h2>Aggregation jobs</h2>
           <HourlyChart
             name="outcomes-chart"
@@ -282,8 +282,8 @@ export function OverviewView({ signed }: { signed: Signed }) {
           />
           <ListSection
             titleId="failing-title"
-            title="Failing subscriptions"
-            empty="Every enabled subscription’s endpoint is answering."
+            title="Failing webhooks"
+            empty="Every enabled webhook’s endpoint is answering."
             rows={overview.failing}
             id={(webhook) => webhook.id}
             rowName="webhook"

@@ -6,7 +6,7 @@ import { ProblemView, valueOf } from './ui.tsx';
 export interface Signed {
   key: string;
   client: RelayClient;
-  /** A server key reaches every user and the webhook subscriptions; a user-bound key its own user only. */
+  /** A server key reaches every user and the webhooks; a user-bound key its own user only. */
   scope: 'server' | 'user';
 }
 
@@ -17,7 +17,7 @@ export async function checkKey(key: string): Promise<Signed> {
     await client.webhooks.list();
     return { key, client, scope: 'server' };
   } catch (error) {
-    // 403 on the subscriptions: a valid key bound to one user.
+    // 403 on the webhooks: a valid key bound to one user.
     if (error instanceof RelayAuthError && error.status === 403) return { key, client, scope: 'user' };
     throw error;
   }

@@ -4,15 +4,15 @@ const WIDTH = 240;
 const HEIGHT = 14;
 
 /**
- * Each subscription's share of attempts its endpoint answered 2xx, as a bar (delivered, then failed), drawn as SVG
- * like the hourly chart. Each bar is named by its figures for screen readers; a subscription with no attempt in its
+ * Each webhook's share of attempts its endpoint answered 2xx, as a bar (delivered, then failed), drawn as SVG
+ * like the hourly chart. Each bar is named by its figures for screen readers; a webhook with no attempt in its
  * recent log has no bar ("no attempts").
  */
-export function SuccessRateChart({ subscriptions }: { subscriptions: readonly (Webhook & { health: DeliveryHealth })[] }) {
+export function SuccessRateChart({ webhooks }: { webhooks: readonly (Webhook & { health: DeliveryHealth })[] }) {
   return (
     <figure class="chart rates-chart">
       <ul class="rates">
-        {subscriptions.map(({ id, url, health }) => {
+        {webhooks.map(({ id, url, health }) => {
           const rate = health.successRate;
           const label = rate === undefined ? 'no attempts' : `${rate} % of ${health.attempts} attempts delivered`;
           return (
@@ -33,7 +33,7 @@ export function SuccessRateChart({ subscriptions }: { subscriptions: readonly (W
           );
         })}
       </ul>
-      <figcaption>Share of attempts delivered (2xx), per subscription, over its last 50 deliveries</figcaption>
+      <figcaption>Share of attempts delivered (2xx), per webhook, over its last 50 deliveries</figcaption>
     </figure>
   );
 }

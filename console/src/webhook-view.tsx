@@ -14,7 +14,7 @@ const ATTEMPTS: Column<Delivery['attempts'][number]>[] = [
   { label: 'Error', cell: (attempt) => attempt.error ?? '' },
 ];
 
-/** One subscription's delivery log with every attempt; replay one delivery, or every delivery of a time range. */
+/** One webhook's delivery log with every attempt; replay one delivery, or every delivery of a time range. */
 export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
   const [webhook, setWebhook] = useState<Webhook | undefined>();
   const [deliveries, setDeliveries] = useState<Delivery[] | undefined>();
@@ -77,7 +77,7 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
       <p>
         <a href="#/webhooks">← Webhooks</a>
       </p>
-      <h1 id="webhook-title">Subscription {id}</h1>
+      <h1 id="webhook-title">Webhook {id}</h1>
       {webhook && (
         <dl class="fields">
           <dt>URL</dt>

@@ -3,13 +3,13 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
 import { type Column, Empty, ListTable, Loading, ProblemView, Status, time } from './ui.tsx';
 
-/** The health of a subscription's last 50 deliveries: every attempt counts, with the latest failure and next retry. */
+/** The health of a webhook's last 50 deliveries: every attempt counts, with the latest failure and next retry. */
 async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealth> {
   const { items } = await signed.client.webhooks.deliveries(webhook.id, { limit: 50 }).firstPage();
   return deliveryHealth(items);
 }
 
-/** The subscriptions with their health; enable or disable, rotate the secret, send a test. */
+/** The webhooks with their health; enable or disable, rotate the secret, send a test. */
 export function WebhooksView({ signed }: { signed: Signed }) {
   const [webhooks, setWebhooks] = useState<(Webhook & { health?: DeliveryHealth })[] | undefined>();
   const [error, setError] = useState<unknown>();
@@ -61,7 +61,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
     });
 
   const columns: Column<Webhook & { health?: DeliveryHealth }>[] = [
-    { label: 'Subscription', cell: (webhook) => <a href={`#/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.id}</a> },
+    { label: 'Webhook', cell: (webhook) => <a href={`#/webhooks/${encodeURIComponent(webhook.id)}`}>{webhook.id}</a> },
     { label: 'URL', class: 'wrap', cell: (webhook) => webhook.url },
     {
       label: 'Status',
@@ -128,7 +128,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
     return (
       <section aria-labelledby="webhooks-title">
         <h1 id="webhooks-title">Webhooks</h1>
-        <Empty>Webhook subscriptions are managed with a server key; this key is bound to one user.</Empty>
+        <Empty>Webhooks are managed with a server key; this key is bound to one user.</Empty>
       </section>
     );
   }
@@ -147,8 +147,8 @@ export function WebhooksView({ signed }: { signed: Signed }) {
         </div>
       )}
       {error !== undefined && <ProblemView error={error} />}
-      {webhooks === undefined && error === undefined && <Loading what="subscriptions" />}
-      {webhooks?.length === 0 && <Empty>No subscriptions yet: POST /webhooks, or `nexus-relay webhooks add URL`.</Empty>}
+      {webhooks === undefined && error === undefined && <Loading what="webhooks" />}
+      {webhooks?.length === 0 && <Empty>No webhooks yet: POST /webhooks, or `nexus-relay webhooks add URL`.</Empty>}
       {webhooks && webhooks.length > 0 && (
         <ListTable rows={webhooks} id={(webhook) => webhook.id} rowName="webhook" columns={columns} />
       )}

@@ -105,11 +105,11 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: MOSTLY_WAITING_MB,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
-    // BatchGetItem: the subscriptions an event goes to (their keys from gsi1, then the items); a user's jobs and keys
+    // BatchGetItem: the webhooks an event goes to (their keys from gsi1, then the items); a user's jobs and keys
     // when erasing it. BatchWriteItem: an erasure's deletions.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
-    // Subscriptions and the members needing their user (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
-    // Erasure: the user's partitions and each subscription's deliveries (table), API keys (gsi1), the user's jobs and
+    // Webhooks and the members needing their user (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
+    // Erasure: the user's partitions and each webhook's deliveries (table), API keys (gsi1), the user's jobs and
     // Idempotency-Key records (gsi2), the user's turn in the reconcile.
     queries: ['table', 'gsi1', 'gsi2'],
     partitions: [
@@ -172,18 +172,18 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: 'sso',
   },
   'api-webhooks': {
-    description: 'Webhook subscriptions, their delivery log, replays and test pings.',
+    description: 'Webhooks, their delivery log, replays and test pings.',
     memorySize: 512,
     // The test operation waits for one attempt (WEBHOOK_TIMEOUT_MS, 10 s) inside the request.
     timeoutSeconds: 25,
-    // BatchGetItem: the subscriptions and deliveries of a page of gsi1 keys.
+    // BatchGetItem: the webhooks and deliveries of a page of gsi1 keys.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
-    // The delivery log pages through gsi1; enabling a subscription lists its pending_endpoint deliveries by key.
+    // The delivery log pages through gsi1; enabling a webhook lists its pending_endpoint deliveries by key.
     queries: ['table', 'gsi1'],
     partitions: ['apiKeys', 'rateWindows', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],
     callsMx: false,
-    // Seals the secrets of new and rotated subscriptions (and their stored idempotent answers); opens them to test.
+    // Seals the secrets of new and rotated webhooks (and their stored idempotent answers); opens them to test.
     webhookSecrets: 'seal',
   },
   'api-fallback': {
@@ -255,7 +255,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'Puts jobs and webhook deliveries whose queue message was lost back on their loops; sends the users due for the reconcile to worker-poll.',
     memorySize: 256,
     timeoutSeconds: 60,
-    // Reads every active-job pointer (table shards) and its job; releases leftover pointers. Reads the subscriptions
+    // Reads every active-job pointer (table shards) and its job; releases leftover pointers. Reads the webhooks
     // and their delivery logs since its marks (gsi1, then the items), gives unsettled deliveries a due key (update)
     // and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends their next attempt.
     // The users due for the reconcile (gsi1 shards), each moved to its next turn (update).

@@ -52,7 +52,7 @@ export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: 
     accept(
       [stack.table],
       'AwsSolutions-DDB3',
-      `${settings.name} holds disposable data (sessions, jobs, test subscriptions); point-in-time recovery is on in prod.`,
+      `${settings.name} holds disposable data (sessions, jobs, test webhooks); point-in-time recovery is on in prod.`,
     );
   }
 }

@@ -170,7 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 }
 
 /**
- * The key that seals webhook signing secrets locally: kept beside the persisted data (0600), so that subscriptions
+ * The key that seals webhook signing secrets locally: kept beside the persisted data (0600), so that webhooks
  * stored by an earlier run still sign; a fresh one per run without `--persist`.
  */
 function localSecretsKey(persistDir: string | undefined): string {

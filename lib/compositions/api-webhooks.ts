@@ -2,7 +2,7 @@ import type { Config } from '../config.ts';
 import { idempotent } from '../http/idempotency.ts';
 import { operationsOf } from '../http/route.ts';
 import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../notify/delivery-routes.ts';
-import { SUBSCRIPTION_ROUTES, type SubscriptionRouteDeps } from '../notify/subscription-routes.ts';
+import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../notify/webhook-routes.ts';
 import { httpHandler } from './http-handler.ts';
 import { sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
@@ -11,7 +11,7 @@ import { deliveryStoreOf } from './delivery-store.ts';
 import { notifierOf } from './notifier.ts';
 
 /**
- * api-webhooks: subscriptions and their delivery log and replays. The test route waits for one attempt, so this
+ * api-webhooks: webhooks and their delivery log and replays. The test route waits for one attempt, so this
  * function's timeout exceeds WEBHOOK_TIMEOUT_MS.
  */
 export function composeApiWebhooks(config: Config, given?: Given) {
@@ -22,7 +22,7 @@ export function composeApiWebhooks(config: Config, given?: Given) {
   const idempotency = { ...idempotencyOf(runtime, table), sealBodies: notifier.secretBox };
   const handler = httpHandler(
     runtime,
-    operationsOf<SubscriptionRouteDeps & DeliveryRouteDeps>([...SUBSCRIPTION_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
+    operationsOf<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
       idempotent(operation, idempotency),
     ),
     apiKeyAccessOf(runtime, table),

@@ -8,7 +8,7 @@ import type { TableRef } from '../store/table.ts';
 import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import type { Runtime } from './runtime.ts';
 
-/** Subscriptions, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */
+/** Webhooks, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */
 export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs: SQSClient): DeliveryStore {
   return {
     webhooks: new WebhooksRepository(table, clock),
@@ -17,7 +17,7 @@ export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs
   };
 }
 
-/** Raises events: one delivery per subscription that selects it, queued (without the notifier's delivery side). */
+/** Raises events: one delivery per webhook that selects it, queued (without the notifier's delivery side). */
 export function eventPublisherOf({ log }: Runtime, store: DeliveryStore): EventPublisher {
   return new EventPublisher({ ...store, log });
 }

@@ -2,7 +2,7 @@ import { createNotifier, type DeliveryStore, type Notifier } from '../notify/not
 import type { Runtime } from './runtime.ts';
 import { webhookSecretBox } from './secret-boxes.ts';
 
-/** The webhook product: subscriptions, deliveries, replays and the HTTP agent that sends the attempts. */
+/** The webhook product: webhooks, deliveries, replays and the HTTP agent that sends the attempts. */
 export function notifierOf(runtime: Runtime, store: DeliveryStore): Notifier {
   const { config, clock, log, metrics } = runtime;
   return createNotifier({

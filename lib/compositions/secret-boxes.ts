@@ -40,7 +40,7 @@ export function webhookSecretBox(runtime: Runtime): SecretBox {
     purpose: WEBHOOK_SECRET_PURPOSE,
     variable: 'WEBHOOK_SECRETS_KEY_ARN',
     what: 'Webhook signing secrets',
-    // A subscription's secret may be held in an earlier form (clear, or sealed without the binding): it keeps signing.
+    // A webhook's secret may be held in an earlier form (clear, or sealed without the binding): it keeps signing.
     openEarlierForms: true,
   });
 }

@@ -23,7 +23,7 @@ type Key = { pk: string; sk: string };
 /**
  * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
  * `USER#{id}…` partitions, the user's jobs and Idempotency-Key records (gsi2), from the jobs their members' active
- * pointers, the deliveries of the user's events (by event id, per subscription), and the API keys bound to the user.
+ * pointers, the deliveries of the user's events (by event id, per webhook), and the API keys bound to the user.
  */
 export class UserDataRepository {
   constructor(private readonly table: TableRef) {}
@@ -71,7 +71,7 @@ export class UserDataRepository {
     };
   }
 
-  /** Deliveries, to every subscription, of the events whose ids start with one of `prefixes`. */
+  /** Deliveries, to every webhook, of the events whose ids start with one of `prefixes`. */
   async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
     const webhookIds = (await this.#indexKeys('gsi1', gsi1.webhooks)).map((key) => key.pk.slice('WEBHOOK#'.length));
     const found: Key[] = [];

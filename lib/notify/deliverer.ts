@@ -4,12 +4,12 @@ import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, resolveAttempt } from './delivery.ts';
-import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
+import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { EndpointHealth } from './endpoint-health.ts';
 import type { SecretBox } from '../secret-box.ts';
-import type { SubscriptionCache } from './subscription-cache.ts';
+import type { WebhookCache } from './webhook-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
@@ -17,8 +17,8 @@ export const LEASE_MARGIN_MS = 30_000;
 
 export interface DelivererDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'disable'>;
-  /** Where an attempt reads its subscription: a per-container cache (SubscriptionCache); `webhooks` when absent. */
-  subscriptions?: Pick<SubscriptionCache, 'get'>;
+  /** Where an attempt reads its webhook: a per-container cache; `webhooks` when absent. */
+  webhookCache?: Pick<WebhookCache, 'get'>;
   deliveries: Pick<
     DeliveriesRepository,
     'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'markPendingEndpoint' | 'startRound'
@@ -33,7 +33,7 @@ export interface DelivererDeps {
   /** Jitter source for retry delays, in [0, 1). */
   random?: () => number;
   metrics: MetricsSink;
-  /** Opens the subscription's sealed signing secrets. */
+  /** Opens the webhook's sealed signing secrets. */
   secretBox: Pick<SecretBox, 'open'>;
 }
 
@@ -41,7 +41,7 @@ type Context = { webhook_id: string; msg_id: string; attempt: number };
 
 /**
  * Makes the attempt a delivery-queue message asks for, at most once however often the message arrives, and
- * decides what follows: delivered, a retry later, kept for a disabled subscription, or failed. DynamoDB and SQS
+ * decides what follows: delivered, a retry later, kept for a disabled webhook, or failed. DynamoDB and SQS
  * errors propagate so that the queue redelivers the message; an endpoint's failure never throws.
  */
 export class Deliverer {
@@ -53,14 +53,14 @@ export class Deliverer {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
-    // The usual case first: an enabled subscription, and the attempt this message asks for claimed in one write that
+    // The usual case first: an enabled webhook, and the attempt this message asks for claimed in one write that
     // answers the delivery. Anything else — a duplicate message, a retry already recorded, a delivery pending its endpoint, a
-    // subscription disabled or gone — reads the delivery and decides below.
-    const subscription = await (this.deps.subscriptions ?? webhooks).get(webhookId);
-    const claimedFirst = subscription?.status === 'enabled';
+    // webhook disabled or gone — reads the delivery and decides below.
+    const webhook = await (this.deps.webhookCache ?? webhooks).get(webhookId);
+    const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
       const claimed = await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
-      if (claimed) return this.attempt(context, subscription, claimed);
+      if (claimed) return this.attempt(context, webhook, claimed);
     }
 
     const delivery = await deliveries.get(webhookId, msgId);
@@ -78,12 +78,12 @@ export class Deliverer {
       });
       return;
     }
-    if (!subscription) {
-      await deliveries.markFailed(webhookId, msgId, 'subscription_deleted');
-      log.info('webhook delivery failed: subscription deleted', context);
+    if (!webhook) {
+      await deliveries.markFailed(webhookId, msgId, 'webhook_deleted');
+      log.info('webhook delivery failed: webhook deleted', context);
       return;
     }
-    if (subscription.status === 'disabled') {
+    if (webhook.status === 'disabled') {
       if (canMove('keptForEndpoint', delivery.status)) await this.markPendingEndpoint(context);
       return;
     }
@@ -103,18 +103,18 @@ export class Deliverer {
       log.debug('delivery message ignored: attempt taken by another worker', context);
       return;
     }
-    await this.attempt(context, subscription, claimed);
+    await this.attempt(context, webhook, claimed);
   }
 
-  private async attempt(context: Context, subscription: Subscription, delivery: Delivery): Promise<void> {
+  private async attempt(context: Context, webhook: Webhook, delivery: Delivery): Promise<void> {
     const { webhooks, deliveries, clock } = this.deps;
     const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
     const startedAt = clock.now();
     const outcome = await this.deps.sender.send({
-      url: subscription.url,
+      url: webhook.url,
       msgId,
       payload: delivery.payload,
-      secrets: await openSigningSecrets(subscription, startedAt, this.deps.secretBox),
+      secrets: await openSigningSecrets(webhook, startedAt, this.deps.secretBox),
     });
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is marked pending_endpoint, so that an enable in between finds it (see markPendingEndpoint).
@@ -130,8 +130,8 @@ export class Deliverer {
     if (outcome.ok && delivery.attemptsBeforeRound === 0) {
       this.#metrics.add('WebhookDeliveryLatency', clock.now() - Date.parse(delivery.createdAt), {});
     }
-    if (outcome.ok) await this.deps.health.succeeded(subscription);
-    else if (!gone) await this.deps.health.failed(subscription);
+    if (outcome.ok) await this.deps.health.succeeded(webhook);
+    else if (!gone) await this.deps.health.failed(webhook);
     if (resolution.status === 'pending') await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
     if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
   }
@@ -140,21 +140,21 @@ export class Deliverer {
     return this.deps.metrics;
   }
 
-  /** Keeps the delivery for when the subscription is enabled again, which resumes it with a fresh schedule. */
+  /** Keeps the delivery for when the webhook is enabled again, which resumes it with a fresh schedule. */
   private async markPendingEndpoint(context: Context): Promise<void> {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
     if (!(await this.deps.deliveries.markPendingEndpoint(webhookId, msgId, attempt - 1))) return;
-    this.deps.log.info('webhook delivery kept until the subscription is enabled', context);
+    this.deps.log.info('webhook delivery kept until the webhook is enabled', context);
     await this.resumeIfEnabledMeanwhile(context, attempt);
   }
 
   /**
    * Enabling resumes the deliveries pending their endpoint it finds. One marked just after that search would wait
-   * forever, so every marking looks at the subscription again: whichever of the two writes came second sees the other.
+   * forever, so every marking looks at the webhook again: whichever of the two writes came second sees the other.
    */
   private async resumeIfEnabledMeanwhile(context: Context, nextAttempt: number): Promise<void> {
-    const subscription = await this.deps.webhooks.get(context.webhook_id);
-    if (subscription?.status === 'enabled') await this.scheduleAttempt(context, nextAttempt, this.deps.clock.now());
+    const webhook = await this.deps.webhooks.get(context.webhook_id);
+    if (webhook?.status === 'enabled') await this.scheduleAttempt(context, nextAttempt, this.deps.clock.now());
   }
 
   private scheduleAttempt(context: Context, attempt: number, dueAt: number): Promise<void> {
@@ -185,7 +185,7 @@ const attemptOutcome = (outcome: AttemptOutcome) =>
       ? (`http_${Math.floor(outcome.statusCode / 100)}xx` as 'http_4xx')
       : (outcome.error ?? 'other');
 
-/** A delivery that still expects an attempt: under way, or kept for its subscription's return. */
+/** A delivery that still expects an attempt: under way, or kept for its webhook's return. */
 const isAwaiting = (delivery: Delivery | undefined): delivery is Delivery =>
   delivery?.status === 'pending' || delivery?.status === 'pending_endpoint';
 

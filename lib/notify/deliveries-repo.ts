@@ -44,7 +44,7 @@ export const dueKey = (webhookId: string, msgId: string, dueAtMs: number) => ({
   gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}`,
 });
 
-/** A position in a subscription's delivery log: the GSI1 key of the last delivery read. */
+/** A position in a webhook's delivery log: the GSI1 key of the last delivery read. */
 export interface DeliveryLogKey {
   pk: string;
   sk: string;
@@ -112,7 +112,7 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
   return { condition: names.length === 1 ? `#status = ${names[0]}` : `#status IN (${names.join(', ')})`, values };
 }
 const ATTEMPT_FROM = statusAllows('attempt');
-const SUBSCRIPTION_DELETED_FROM = statusAllows('subscriptionDeleted');
+const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
 /**
@@ -241,24 +241,24 @@ export class DeliveriesRepository {
     });
   }
 
-  /** Ends a pending or pending_endpoint delivery without an attempt (its subscription is gone). False when it was neither. */
+  /** Ends a pending or pending_endpoint delivery without an attempt (its webhook is gone). False when it was neither. */
   markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
     return updateDeliveryIf(this.table, webhookId, msgId, {
       UpdateExpression:
         'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
         'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
-      ConditionExpression: SUBSCRIPTION_DELETED_FROM.condition,
+      ConditionExpression: WEBHOOK_DELETED_FROM.condition,
       ExpressionAttributeValues: {
         ':failed': 'failed',
         ':reason': reason,
-        ...SUBSCRIPTION_DELETED_FROM.values,
+        ...WEBHOOK_DELETED_FROM.values,
         ':now': toIso(this.clock.now()),
       },
     });
   }
 
   /**
-   * Keeps a pending delivery for when its subscription is enabled again (`pending_endpoint`). False when it is no
+   * Keeps a pending delivery for when its webhook is enabled again (`pending_endpoint`). False when it is no
    * longer at `attemptCount` attempts, or an attempt is under way: then whoever holds it decides.
    */
   markPendingEndpoint(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
@@ -278,7 +278,7 @@ export class DeliveriesRepository {
 
   /**
    * Makes a delivery in `from.status` with `from.attemptCount` attempts pending again with a fresh retry schedule
-   * (a replay, or a resumption after the subscription was enabled), and keeps it another retention period. False
+   * (a replay, or a resumption after the webhook was enabled), and keeps it another retention period. False
    * when it was no longer in that state.
    */
   startRound(
@@ -341,8 +341,8 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Every pending_endpoint delivery of a subscription. Read from the table itself (strongly consistent), not GSI1, so that a
-   * delivery marked a moment ago is not missed; this reads the subscription's whole retained log.
+   * Every pending_endpoint delivery of a webhook. Read from the table itself (strongly consistent), not GSI1, so that a
+   * delivery marked a moment ago is not missed; this reads the webhook's whole retained log.
    */
   async listPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery[]> {
     const pending: PendingEndpointDelivery[] = [];
@@ -363,7 +363,7 @@ export class DeliveriesRepository {
   }
 
   /**
-   * A subscription's deliveries logged after position `after` (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare
+   * A webhook's deliveries logged after position `after` (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare
    * ISO time: everything created from then on) and created before `untilMs`, oldest first, at most `limit`: keys from
    * GSI1, then the items, eventually consistent — a stale read only ever shows an earlier state, so a settled
    * delivery is never taken for an unsettled one it was not. The sweeper reads a window that ended a stall window
@@ -400,7 +400,7 @@ export class DeliveriesRepository {
   }
 
   /**
-   * One page of a subscription's deliveries in creation order: keys from GSI1, then the deliveries themselves
+   * One page of a webhook's deliveries in creation order: keys from GSI1, then the deliveries themselves
    * (eventually consistent). A status filter applies to what each read found, as a query filter would.
    */
   async page(webhookId: string, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {

@@ -15,7 +15,7 @@ export const encodeCursor = (key: DeliveryLogKey): string => encodeKey({ ...key 
 
 /**
  * The log key in `cursor`, accepted only when it is exactly the key of a delivery of `webhookId` inside the
- * filter's time range: a cursor cannot reach another subscription's log, nor start outside the range asked for.
+ * filter's time range: a cursor cannot reach another webhook's log, nor start outside the range asked for.
  */
 export function decodeCursor(cursor: string, webhookId: string, filter: Pick<DeliveryFilter, 'since' | 'until'>): DeliveryLogKey {
   const key = decodeKey(cursor, keySchema);

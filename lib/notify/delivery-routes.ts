@@ -7,11 +7,11 @@ import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import { DELIVERY_STATUSES, type DeliveryFilter } from './delivery.ts';
-import type { Subscription, WebhooksRepository } from './webhooks-repo.ts';
+import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import { decodeCursor, encodeCursor } from './delivery-cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
 import type { Redelivery } from './redelivery.ts';
-import { webhookNotFound, webhookPath } from './subscription-routes.ts';
+import { webhookNotFound, webhookPath } from './webhook-routes.ts';
 import { deliveryView } from './webhook-views.ts';
 
 /** What api-webhooks gives the delivery routes. */
@@ -54,21 +54,17 @@ const deliveryPath = z.extend(webhookPath, {
 
 const webhookIdOf = (request: AuthenticatedRequest): string => parseInput(webhookPath, request.pathParams, 'path').webhook_id;
 
-/** The subscription, which must exist (404) and, to replay, be enabled (409). */
-async function subscriptionOf(
-  webhook_id: string,
-  { enabled }: { enabled: boolean },
-  deps: DeliveryRouteDeps,
-): Promise<Subscription> {
-  const subscription = await deps.webhooks.get(webhook_id);
-  if (!subscription) throw webhookNotFound(webhook_id);
-  if (enabled && subscription.status === 'disabled') {
+/** The webhook, which must exist (404) and, to replay, be enabled (409). */
+async function webhookOf(webhook_id: string, { enabled }: { enabled: boolean }, deps: DeliveryRouteDeps): Promise<Webhook> {
+  const webhook = await deps.webhooks.get(webhook_id);
+  if (!webhook) throw webhookNotFound(webhook_id);
+  if (enabled && webhook.status === 'disabled') {
     throw new HttpProblem(
       'conflict',
       `Webhook ${webhook_id} is disabled; enabling it (POST /webhooks/${webhook_id}/enable) delivers what it missed.`,
     );
   }
-  return subscription;
+  return webhook;
 }
 
 const cursorKey = (cursor: string | undefined, webhookId: string, filter: DeliveryFilter) =>
@@ -92,7 +88,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     async handle(request, deps) {
       const id = webhookIdOf(request);
       const query = parseInput(listQuery, request.query, 'query');
-      await subscriptionOf(id, { enabled: false }, deps);
+      await webhookOf(id, { enabled: false }, deps);
       const filter = { status: query.status, since: query.since, until: query.until };
       const page = await deps.deliveries.page(id, filter, {
         order: 'newest_first',
@@ -128,7 +124,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     access: 'server_key',
     async handle(request, deps) {
       const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
-      await subscriptionOf(id, { enabled: true }, deps);
+      await webhookOf(id, { enabled: true }, deps);
       // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
       const delivery = await deps.redelivery.replay(id, msg_id);
       if (!delivery) throw new HttpProblem('not_found', `No delivery ${msg_id} for webhook ${id}.`);
@@ -155,7 +151,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     async handle(request, deps) {
       const id = webhookIdOf(request);
       const body = parseInput(replayRangeBody, request.body, 'body');
-      await subscriptionOf(id, { enabled: true }, deps);
+      await webhookOf(id, { enabled: true }, deps);
       const filter = { status: body.status, since: body.since, until: body.until };
       const result = await deps.redelivery.replayRange(id, filter, cursorKey(body.cursor, id, filter));
       return {

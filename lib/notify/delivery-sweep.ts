@@ -12,12 +12,12 @@ import type { WebhooksRepository } from './webhooks-repo.ts';
 export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
 
 /**
- * Deliveries looked at per sweep at most, in all subscriptions' logs (500 batch reads of 100): a backlog is walked
+ * Deliveries looked at per sweep at most, in all webhooks' logs (500 batch reads of 100): a backlog is walked
  * over several sweeps. At a sweep every 2 minutes, that keeps up with about 400 deliveries a second.
  */
 export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
 
-/** A subscription the sweeper has no mark for yet (the first sweep, a new subscription) is looked at this far back. */
+/** A webhook the sweeper has no mark for yet (the first sweep, a new webhook) is looked at this far back. */
 export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
 
 export interface DeliverySweepDeps {
@@ -52,7 +52,7 @@ export class DeliverySweep {
 
   /**
    * A delivery is published without a due key, and its first attempt follows at once. Each sweep reads, in every
-   * subscription's log, the deliveries published since its mark and at least a stall window ago, and gives the ones
+   * webhook's log, the deliveries published since its mark and at least a stall window ago, and gives the ones
    * still pending without a due key (the first message lost, or its attempt never recorded) one, due when it was
    * published: `#redeliverOverdue` then re-drives them as it re-drives any overdue attempt. Marks advance only over
    * what was read, so a sweep that fails or stops at MAX_SETTLE_CHECKS_PER_SWEEP is taken up by the next, oldest
@@ -62,36 +62,36 @@ export class DeliverySweep {
     const { deliveries, webhooks, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const until = clock.now() - stalledAfterMs;
     const marks = await checkpoints.deliveries();
-    const markOf = (subscription: { id: string; createdAt: string }) =>
-      marks.get(subscription.id) ?? toIso(Math.max(until - FIRST_SETTLE_LOOKBACK_MS, Date.parse(subscription.createdAt)));
+    const markOf = (webhook: { id: string; createdAt: string }) =>
+      marks.get(webhook.id) ?? toIso(Math.max(until - FIRST_SETTLE_LOOKBACK_MS, Date.parse(webhook.createdAt)));
     // Log positions start with their ISO time, so text order is time order.
-    const subscriptions = (await webhooks.list()).sort((a, b) => (markOf(a) < markOf(b) ? -1 : 1));
+    const byMark = (await webhooks.list()).sort((a, b) => (markOf(a) < markOf(b) ? -1 : 1));
     const next = new Map<string, string>();
     let budget = this.deps.maxSettleChecks ?? MAX_SETTLE_CHECKS_PER_SWEEP;
     let tracked = 0;
-    for (const subscription of subscriptions) {
-      const mark = markOf(subscription);
-      next.set(subscription.id, mark);
+    for (const webhook of byMark) {
+      const mark = markOf(webhook);
+      next.set(webhook.id, mark);
       if (mark >= toIso(until) || budget === 0) continue;
-      const window = await deliveries.createdBetween(subscription.id, mark, until, budget);
+      const window = await deliveries.createdBetween(webhook.id, mark, until, budget);
       budget -= window.deliveries.length;
       for (const delivery of window.deliveries) {
         if (!canMove('attempt', delivery.status) || delivery.hasDueKey) continue;
-        if (!(await deliveries.track(subscription.id, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
+        if (!(await deliveries.track(webhook.id, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
         tracked++;
         metrics.add('SweeperRecoveries', 1, { action: 'tracked' });
         log.warn('sweeper: a webhook delivery is unsettled a stall window after it was published', {
           job_id: jobIdOf?.(delivery.msgId),
-          webhook_id: subscription.id,
+          webhook_id: webhook.id,
           msg_id: delivery.msgId,
           created_at: delivery.createdAt,
         });
       }
-      next.set(subscription.id, window.last ?? toIso(until));
+      next.set(webhook.id, window.last ?? toIso(until));
       if (window.last !== undefined) {
         const readUpTo = window.last.split('#')[0]!;
         log.warn('sweeper: more deliveries published than one sweep reads; the rest is read next sweep', {
-          webhook_id: subscription.id,
+          webhook_id: webhook.id,
           read_up_to: readUpTo,
           behind_ms: until - Date.parse(readUpTo),
         });

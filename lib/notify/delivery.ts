@@ -2,14 +2,14 @@ import type { AttemptError, AttemptOutcome } from './attempt.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
 
 /**
- * A delivery: one event for one subscription, across all of its attempts. Its states and how they move:
+ * A delivery: one event for one webhook, across all of its attempts. Its states and how they move:
  *
  * - created `pending`; each attempt's outcome moves it (`resolveAttempt`): `delivered` on a 2xx, `pending` again with
  *   its next attempt due on the retry schedule, `pending_endpoint` when the receiver answers 410 Gone (or its
- *   subscription is disabled), `failed` (`attempts_exhausted`) when the schedule has no attempt left;
- * - `pending` or `pending_endpoint` → `failed` (`subscription_deleted`) when its subscription is deleted;
+ *   webhook is disabled), `failed` (`attempts_exhausted`) when the schedule has no attempt left;
+ * - `pending` or `pending_endpoint` → `failed` (`webhook_deleted`) when its webhook is deleted;
  * - a new round (`pending`, the retry schedule from its start): a replay of a `delivered` or `failed` one, or the
- *   resumption of a `pending_endpoint` one when its subscription is enabled again;
+ *   resumption of a `pending_endpoint` one when its webhook is enabled again;
  * - kept {DELIVERY_RETENTION_MS} after it was created or its last round started, then expired.
  *
  * DELIVERY_MOVES lists the states each move may start from; the persistence (`deliveries-repo.ts`) makes each move a
@@ -20,24 +20,24 @@ import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
 /**
- * `pending`: attempts under way (or due); `pending_endpoint`: kept while the subscription is disabled, resumed when it
+ * `pending`: attempts under way (or due); `pending_endpoint`: kept while the webhook is disabled, resumed when it
  * is enabled; `delivered` and `failed` are final until a replay.
  */
 export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-export type DeliveryFailureReason = 'attempts_exhausted' | 'subscription_deleted';
+export type DeliveryFailureReason = 'attempts_exhausted' | 'webhook_deleted';
 
 /** Each move of a delivery, with the states it may start from (where it goes: the list at the top of this file). */
 export const DELIVERY_MOVES = {
   /** An attempt claimed, recorded (`resolveAttempt` says where it leaves the delivery) or given its due time. */
   attempt: ['pending'],
-  /** Its subscription deleted: `failed` (`subscription_deleted`). */
-  subscriptionDeleted: ['pending', 'pending_endpoint'],
-  /** Its subscription disabled: kept, `pending_endpoint`. */
+  /** Its webhook deleted: `failed` (`webhook_deleted`). */
+  webhookDeleted: ['pending', 'pending_endpoint'],
+  /** Its webhook disabled: kept, `pending_endpoint`. */
   keptForEndpoint: ['pending'],
   /** A replay: a new round, `pending` with the retry schedule from its start. */
   replay: ['delivered', 'failed'],
-  /** Its subscription enabled again: a new round, as a replay's. */
+  /** Its webhook enabled again: a new round, as a replay's. */
   resume: ['pending_endpoint'],
 } as const satisfies Readonly<Record<string, readonly DeliveryStatus[]>>;
 
@@ -58,7 +58,7 @@ export interface AttemptRecord {
   responseExcerpt?: string;
 }
 
-/** One event for one subscription, across all of its attempts. */
+/** One event for one webhook, across all of its attempts. */
 export interface Delivery {
   webhookId: string;
   msgId: string;
@@ -108,13 +108,13 @@ export interface CreatedDeliveries {
   last?: string;
 }
 
-/** A delivery waiting for its subscription to be enabled again. */
+/** A delivery waiting for its webhook to be enabled again. */
 export interface PendingEndpointDelivery {
   msgId: string;
   attemptCount: number;
 }
 
-/** Which deliveries of a subscription to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
+/** Which deliveries of a webhook to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   since?: string;
@@ -133,7 +133,7 @@ export function resolveAttempt(
   random?: () => number,
 ): AttemptResolution {
   if (outcome.ok) return { status: 'delivered' };
-  // 410 Gone: the receiver asks us to stop (Standard Webhooks). The subscription is disabled and the event kept.
+  // 410 Gone: the receiver asks us to stop (Standard Webhooks). The webhook is disabled and the event kept.
   if (outcome.statusCode === 410) return { status: 'pending_endpoint' };
   const delayMs = attempt < MAX_ATTEMPTS_PER_DELIVERY ? retryDelayMs(attempt - attemptsBeforeRound, random) : undefined;
   if (delayMs === undefined) return { status: 'failed', reason: 'attempts_exhausted' };

@@ -1,7 +1,7 @@
 import { EVENT_TYPES } from './events.ts';
 
 /**
- * What a subscription listens to: exact event types, `*` (everything), or a prefix wildcard such as
+ * What a webhook listens to: exact event types, `*` (everything), or a prefix wildcard such as
  * `aggregation.*` (every type starting with `aggregation.`).
  */
 export const ALL_EVENTS = '*';
@@ -21,6 +21,6 @@ export function matchesFilter(filter: string, eventType: string): boolean {
   return prefix === undefined ? filter === eventType : eventType.startsWith(prefix);
 }
 
-/** True when any of the subscription's filters selects `eventType`. */
-export const matches = (subscription: { eventTypes: readonly string[] }, eventType: string): boolean =>
-  subscription.eventTypes.some((filter) => matchesFilter(filter, eventType));
+/** True when any of the webhook's filters selects `eventType`. */
+export const matches = (webhook: { eventTypes: readonly string[] }, eventType: string): boolean =>
+  webhook.eventTypes.some((filter) => matchesFilter(filter, eventType));

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { NexusRelayError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
 
-/** Every event type a subscription can ask for. Append here; filters and validation follow. */
+/** Every event type a webhook can ask for. Append here; filters and validation follow. */
 export const EVENT_TYPES = [
   'aggregation.started',
   'aggregation.succeeded',
@@ -23,7 +23,7 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** Sent only by `POST /webhooks/{id}/test`, whatever the subscription's filters; never published. */
+/** Sent only by `POST /webhooks/{id}/test`, whatever the webhook's filters; never published. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
 /**

@@ -13,10 +13,10 @@ import { EndpointHealth } from './endpoint-health.ts';
 import { EndpointUrlPolicy } from './endpoint-url.ts';
 import { createGuardedAgent } from './guarded-agent.ts';
 import { Redelivery } from './redelivery.ts';
-import { SubscriptionCache } from './subscription-cache.ts';
+import { WebhookCache } from './webhook-cache.ts';
 import { WebhookTester } from './webhook-tester.ts';
 
-/** Where subscriptions and deliveries are kept and delivery attempts queued (lib/compositions/delivery-store.ts). */
+/** Where webhooks and deliveries are kept and delivery attempts queued (lib/compositions/delivery-store.ts). */
 export interface DeliveryStore {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
@@ -53,12 +53,12 @@ export interface Notifier {
 }
 
 /**
- * The webhook product over `deps`' store: subscriptions, the delivery worker's logic, replays and tests. Events are
+ * The webhook product over `deps`' store: webhooks, the delivery worker's logic, replays and tests. Events are
  * published by an EventPublisher over the same store (lib/compositions/delivery-store.ts).
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { clock, log, secretBox, webhooks, deliveries, queue } = deps;
-  const subscriptions = new SubscriptionCache(webhooks, clock);
+  const webhookCache = new WebhookCache(webhooks, clock);
   const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
   // Every attempt goes through the guard: no option sends one around it.
   const agent = createGuardedAgent(guard);
@@ -70,7 +70,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     endpointUrls: new EndpointUrlPolicy({ allowInsecureUrls: deps.allowInsecureUrls }, guard),
     deliverer: new Deliverer({
       webhooks,
-      subscriptions,
+      webhookCache,
       deliveries,
       queue,
       sender,

@@ -14,9 +14,9 @@ export interface EventPublisherDeps {
 }
 
 /**
- * Fans an event out to every subscription whose filter selects it: one delivery per subscription, then their first
- * attempts on the delivery queue (ten to a request). A disabled subscription gets its delivery too: the deliverer keeps it
- * (`pending_endpoint`) until the subscription is enabled. Safe to repeat with the same event id (a retried
+ * Fans an event out to every webhook whose filter selects it: one delivery per webhook, then their first
+ * attempts on the delivery queue (ten to a request). A disabled webhook gets its delivery too: the deliverer keeps it
+ * (`pending_endpoint`) until the webhook is enabled. Safe to repeat with the same event id (a retried
  * caller): the delivery is created once, and the deliverer ignores a message for an attempt already made.
  */
 export class EventPublisher {
@@ -25,21 +25,21 @@ export class EventPublisher {
   async publish(event: WebhookEvent): Promise<void> {
     assertValidEvent(event);
     const payload = serializeEvent(event);
-    const subscriptions = (await this.deps.webhooks.list()).filter((subscription) => matches(subscription, event.type));
+    const webhooks = (await this.deps.webhooks.list()).filter((webhook) => matches(webhook, event.type));
     await Promise.all(
-      subscriptions.map((subscription) =>
-        this.deps.deliveries.createIfAbsent({ webhookId: subscription.id, msgId: event.id, eventType: event.type, payload }),
+      webhooks.map((webhook) =>
+        this.deps.deliveries.createIfAbsent({ webhookId: webhook.id, msgId: event.id, eventType: event.type, payload }),
       ),
     );
     // Sent even when a delivery already existed: a publish that failed before this point must still reach the queue.
     await this.deps.queue.scheduleAllIn(
-      subscriptions.map((subscription) => ({ webhook_id: subscription.id, msg_id: event.id, attempt: 1 })),
+      webhooks.map((webhook) => ({ webhook_id: webhook.id, msg_id: event.id, attempt: 1 })),
       0,
     );
     this.deps.log.info('webhook event published', {
       msg_id: event.id,
       event_type: event.type,
-      webhook_ids: subscriptions.map((subscription) => subscription.id),
+      webhook_ids: webhooks.map((webhook) => webhook.id),
     });
   }
 }

@@ -40,8 +40,8 @@ export interface RangeReplay {
 
 /**
  * Sends deliveries again: replays (one, or a time range) and the resumption of deliveries kept while their
- * subscription was disabled. Each queues the delivery's next attempt number, so the `webhook-id` and body are
- * the original ones and a duplicate queue message still makes one attempt. The callers check the subscription.
+ * webhook was disabled. Each queues the delivery's next attempt number, so the `webhook-id` and body are
+ * the original ones and a duplicate queue message still makes one attempt. The callers check the webhook.
  */
 export class Redelivery {
   constructor(private readonly deps: RedeliveryDeps) {}
@@ -79,7 +79,7 @@ export class Redelivery {
     return { replayed, skipped, ...(next ? { next } : {}) };
   }
 
-  /** Queues every delivery kept while the subscription was disabled; it must be enabled first. */
+  /** Queues every delivery kept while the webhook was disabled; it must be enabled first. */
   async resumePendingEndpoint(webhookId: string): Promise<number> {
     const pending = await this.deps.deliveries.listPendingEndpoint(webhookId);
     await this.queueAttempts(webhookId, pending);

@@ -19,11 +19,11 @@ const isActive = (secret: SigningSecret, nowMs: number): boolean =>
 
 /** The secrets that sign an attempt made at `nowMs`, opened from their stored (sealed) form, newest first. */
 export const openSigningSecrets = (
-  subscription: { id: string; secrets: readonly SigningSecret[] },
+  webhook: { id: string; secrets: readonly SigningSecret[] },
   nowMs: number,
   box: Pick<SecretBox, 'open'>,
 ): Promise<string[]> =>
-  Promise.all(signingSecrets(subscription.secrets, nowMs).map((secret) => box.open(secret, sealedFor.webhook(subscription.id))));
+  Promise.all(signingSecrets(webhook.secrets, nowMs).map((secret) => box.open(secret, sealedFor.webhook(webhook.id))));
 
 /** The secrets that sign an attempt made at `nowMs`, newest first: one, or up to MAX_LIVE_SECRETS during overlaps. */
 export const signingSecrets = (secrets: readonly SigningSecret[], nowMs: number): string[] =>

@@ -2,15 +2,15 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type TableRef } from '../store/table.ts';
 
 /**
- * How far the sweeper has looked through each subscription's delivery log (`SWEEP` / `DELIVERIES`): a position in
+ * How far the sweeper has looked through each webhook's delivery log (`SWEEP` / `DELIVERIES`): a position in
  * the log (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare ISO time) up to which every delivery has been seen
- * settled or given a due key. One item, rewritten whole each sweep with the subscriptions that still exist (a
- * deleted one's mark goes with it); about 60 bytes a subscription.
+ * settled or given a due key. One item, rewritten whole each sweep with the webhooks that still exist (a
+ * deleted one's mark goes with it); about 60 bytes a webhook.
  */
 export class SweepCheckpointsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Each subscription's mark; empty before the first sweep. */
+  /** Each webhook's mark; empty before the first sweep. */
   async deliveries(): Promise<Map<string, string>> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.deliverySweepCheckpoints, ConsistentRead: true }),

@@ -1,24 +1,24 @@
 import { toIso } from '../clock.ts';
 import type { AttemptRecord, Delivery } from './delivery.ts';
-import type { Subscription } from './webhooks-repo.ts';
+import type { Webhook } from './webhooks-repo.ts';
 
-/** A subscription as the API shows it: never its secrets, only when a rotated-out one stops signing. */
-export function webhookView(subscription: Subscription, nowMs: number) {
-  const retiring = subscription.secrets
+/** A webhook as the API shows it: never its secrets, only when a rotated-out one stops signing. */
+export function webhookView(webhook: Webhook, nowMs: number) {
+  const retiring = webhook.secrets
     .map((secret) => secret.expiresAt)
     .filter((expiresAt): expiresAt is string => expiresAt !== undefined && Date.parse(expiresAt) > nowMs)
     .sort();
   return {
-    id: subscription.id,
-    url: subscription.url,
-    event_types: subscription.eventTypes,
-    ...(subscription.description === undefined ? {} : { description: subscription.description }),
-    status: subscription.status,
-    ...(subscription.disabledReason === undefined ? {} : { disabled_reason: subscription.disabledReason }),
-    ...(subscription.failingSince === undefined ? {} : { failing_since: subscription.failingSince }),
+    id: webhook.id,
+    url: webhook.url,
+    event_types: webhook.eventTypes,
+    ...(webhook.description === undefined ? {} : { description: webhook.description }),
+    status: webhook.status,
+    ...(webhook.disabledReason === undefined ? {} : { disabled_reason: webhook.disabledReason }),
+    ...(webhook.failingSince === undefined ? {} : { failing_since: webhook.failingSince }),
     ...(retiring.length === 0 ? {} : { previous_secret_expires_at: retiring.at(-1) }),
-    created_at: subscription.createdAt,
-    updated_at: subscription.updatedAt,
+    created_at: webhook.createdAt,
+    updated_at: webhook.updatedAt,
   };
 }
 

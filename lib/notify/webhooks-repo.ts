@@ -4,9 +4,9 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateComman
 import { type Clock, toIso } from '../clock.ts';
 import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
-export type SubscriptionStatus = 'enabled' | 'disabled';
+export type WebhookStatus = 'enabled' | 'disabled';
 
-/** Why a subscription is disabled: by its owner, by a 410 Gone answer, or after its endpoint failed for days. */
+/** Why a webhook is disabled: by its owner, by a 410 Gone answer, or after its endpoint failed for days. */
 export type DisabledReason = 'manual' | 'endpoint_gone' | 'endpoint_failing';
 
 export interface SigningSecret {
@@ -16,14 +16,14 @@ export interface SigningSecret {
   expiresAt?: string;
 }
 
-/** A webhook subscription: where to POST, which events, and the secrets that sign them. */
-export interface Subscription {
+/** A webhook: where to POST, which events, and the secrets that sign them. */
+export interface Webhook {
   id: string;
   url: string;
   /** Event types, `*`, or prefix wildcards (`aggregation.*`). */
   eventTypes: string[];
   description?: string;
-  status: SubscriptionStatus;
+  status: WebhookStatus;
   disabledReason?: DisabledReason;
   disabledAt?: string;
   /** The first failed attempt since the last successful one: the endpoint has been failing since then. */
@@ -34,7 +34,7 @@ export interface Subscription {
   updatedAt: string;
 }
 
-export interface NewSubscription {
+export interface NewWebhook {
   /** Given when something is bound to it before it is stored (its sealed secret); made here otherwise. */
   id?: string;
   url: string;
@@ -44,7 +44,7 @@ export interface NewSubscription {
 }
 
 /** What PATCH may change. `description: null` removes the description. */
-export interface SubscriptionChanges {
+export interface WebhookChanges {
   url?: string;
   eventTypes?: string[];
   description?: string | null;
@@ -56,12 +56,12 @@ interface SecretItem {
   expires_at?: string;
 }
 
-interface SubscriptionItem {
+interface WebhookItem {
   id: string;
   url: string;
   event_types: string[];
   description?: string;
-  status: SubscriptionStatus;
+  status: WebhookStatus;
   disabled_reason?: DisabledReason;
   disabled_at?: string;
   failing_since?: string;
@@ -75,7 +75,7 @@ export const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64
 /** What a webhook id may look like (newWebhookId makes 22 characters after `wh_`). */
 export const WEBHOOK_ID_PATTERN = /^wh_[A-Za-z0-9_-]{1,64}$/;
 
-/** Subscriptions: item `WEBHOOK#{id}/WEBHOOK`, listed in creation order through GSI1 partition `WEBHOOKS`. */
+/** Webhooks: item `WEBHOOK#{id}/WEBHOOK`, listed in creation order through GSI1 partition `WEBHOOKS`. */
 export class WebhooksRepository {
   readonly #listeners: ((id: string) => void)[] = [];
 
@@ -84,7 +84,7 @@ export class WebhooksRepository {
     private readonly clock: Clock,
   ) {}
 
-  /** Calls `listener` with a subscription's id after every change made through this repository (cache invalidation). */
+  /** Calls `listener` with a webhook's id after every change made through this repository (cache invalidation). */
   onChange(listener: (id: string) => void): void {
     this.#listeners.push(listener);
   }
@@ -94,15 +94,15 @@ export class WebhooksRepository {
     return result;
   }
 
-  /** A conditional single write to subscription `id`: whether it applied (listeners are told either way). */
+  /** A conditional single write to webhook `id`: whether it applied (listeners are told either way). */
   async #conditionalChange(id: string, command: DeleteCommand | UpdateCommand): Promise<boolean> {
     return this.#changed(id, await conditionalWrite(this.table.client.send(command)));
   }
 
-  async create(input: NewSubscription): Promise<Subscription> {
+  async create(input: NewWebhook): Promise<Webhook> {
     const id = input.id ?? newWebhookId();
     const now = toIso(this.clock.now());
-    const item: SubscriptionItem = {
+    const item: WebhookItem = {
       id,
       url: input.url,
       event_types: input.eventTypes,
@@ -122,25 +122,25 @@ export class WebhooksRepository {
     return this.#changed(id, fromItem(item));
   }
 
-  async get(id: string): Promise<Subscription | undefined> {
+  async get(id: string): Promise<Webhook | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.webhook(id), ConsistentRead: true }),
     );
-    return Item ? fromItem(Item as SubscriptionItem) : undefined;
+    return Item ? fromItem(Item as WebhookItem) : undefined;
   }
 
-  /** Every subscription, oldest first. Read from GSI1, so a subscription created a moment ago may be missing. */
-  async list(): Promise<Subscription[]> {
+  /** Every webhook, oldest first. Read from GSI1, so a webhook created a moment ago may be missing. */
+  async list(): Promise<Webhook[]> {
     const items = await queryItems(this.table, {
       IndexName: TABLE_KEYS.gsi1,
       KeyConditionExpression: '#gsi1pk = :partition',
       ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
       ExpressionAttributeValues: { ':partition': gsi1.webhooks },
     });
-    return items.map((item) => fromItem(item as SubscriptionItem));
+    return items.map((item) => fromItem(item as WebhookItem));
   }
 
-  /** False when there was no such subscription. Its deliveries stay until their TTL, as the delivery log. */
+  /** False when there was no such webhook. Its deliveries stay until their TTL, as the delivery log. */
   async delete(id: string): Promise<boolean> {
     return this.#conditionalChange(
       id,
@@ -152,8 +152,8 @@ export class WebhooksRepository {
     );
   }
 
-  /** The changed subscription; undefined when there was none. A new URL is a new endpoint: its failure streak ends. */
-  update(id: string, changes: SubscriptionChanges): Promise<Subscription | undefined> {
+  /** The changed webhook; undefined when there was none. A new URL is a new endpoint: its failure streak ends. */
+  update(id: string, changes: WebhookChanges): Promise<Webhook | undefined> {
     const set = ['updated_at = :now'];
     const remove: string[] = [];
     const values: Record<string, unknown> = { ':now': toIso(this.clock.now()) };
@@ -178,7 +178,7 @@ export class WebhooksRepository {
     });
   }
 
-  /** False when there was no such subscription or it was already disabled (its first reason stands). */
+  /** False when there was no such webhook or it was already disabled (its first reason stands). */
   async disable(id: string, reason: DisabledReason): Promise<boolean> {
     const now = toIso(this.clock.now());
     return this.#conditionalChange(
@@ -194,8 +194,8 @@ export class WebhooksRepository {
     );
   }
 
-  /** Enables the subscription with a clean record; undefined when there was none. */
-  enable(id: string): Promise<Subscription | undefined> {
+  /** Enables the webhook with a clean record; undefined when there was none. */
+  enable(id: string): Promise<Webhook | undefined> {
     return this.#updateReturningNew(id, {
       UpdateExpression: 'SET #status = :enabled, updated_at = :now REMOVE disabled_reason, disabled_at, failing_since',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -205,9 +205,9 @@ export class WebhooksRepository {
 
   /**
    * Stores `secrets` (a rotation computed from a read) unless the newest secret is no longer `readNewest`: then
-   * another rotation came first and undefined is returned, as it is when the subscription is gone.
+   * another rotation came first and undefined is returned, as it is when the webhook is gone.
    */
-  replaceSecrets(id: string, secrets: SigningSecret[], readNewest: string): Promise<Subscription | undefined> {
+  replaceSecrets(id: string, secrets: SigningSecret[], readNewest: string): Promise<Webhook | undefined> {
     return this.#updateReturningNew(id, {
       UpdateExpression: 'SET secrets = :secrets, updated_at = :now',
       ConditionExpression: 'secrets[0].secret = :read_newest',
@@ -221,11 +221,11 @@ export class WebhooksRepository {
 
   /** Notes a failed attempt: when the endpoint has been failing since (the first failure of the streak). */
   async markFailing(id: string): Promise<string | undefined> {
-    const subscription = await this.#updateReturningNew(id, {
+    const webhook = await this.#updateReturningNew(id, {
       UpdateExpression: 'SET failing_since = if_not_exists(failing_since, :now)',
       ExpressionAttributeValues: { ':now': toIso(this.clock.now()) },
     });
-    return subscription?.failingSince;
+    return webhook?.failingSince;
   }
 
   /** Notes a successful attempt: the failure streak, if any, is over. */
@@ -241,13 +241,13 @@ export class WebhooksRepository {
     );
   }
 
-  /** Applies `update` to an existing subscription and returns the result; undefined when a condition failed. */
+  /** Applies `update` to an existing webhook and returns the result; undefined when a condition failed. */
   async #updateReturningNew(
     id: string,
     update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> & {
       ConditionExpression?: string;
     },
-  ): Promise<Subscription | undefined> {
+  ): Promise<Webhook | undefined> {
     const condition = ['attribute_exists(pk)', ...(update.ConditionExpression ? [update.ConditionExpression] : [])];
     try {
       const { Attributes } = await this.table.client.send(
@@ -259,7 +259,7 @@ export class WebhooksRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return this.#changed(id, fromItem(Attributes as SubscriptionItem));
+      return this.#changed(id, fromItem(Attributes as WebhookItem));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -273,7 +273,7 @@ const toSecretItem = (secret: SigningSecret): SecretItem => ({
   ...(secret.expiresAt === undefined ? {} : { expires_at: secret.expiresAt }),
 });
 
-function fromItem(item: SubscriptionItem): Subscription {
+function fromItem(item: WebhookItem): Webhook {
   return {
     id: item.id,
     url: item.url,

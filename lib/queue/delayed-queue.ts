@@ -68,7 +68,7 @@ export class DelayedQueue<M extends Scheduled> {
 
   /**
    * Schedules every message `delayMs` from now: ten to a request (SendMessageBatch) rather than one each, as a
-   * publish to several subscriptions or a replay of many deliveries sends. A single message goes as `scheduleIn`; none,
+   * publish to several webhooks or a replay of many deliveries sends. A single message goes as `scheduleIn`; none,
    * nowhere.
    */
   async scheduleAllIn(messages: readonly Omit<M, 'due_at'>[], delayMs: number): Promise<void> {

@@ -153,7 +153,7 @@ export const PARTITIONS = {
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,
   activeJobs: activeJobsPartition('*'),
-  /** Subscriptions (with their sealed signing secrets) and their deliveries. */
+  /** Webhooks (with their sealed signing secrets) and their deliveries. */
   webhooks: keys.webhook('*').pk,
   apiKeys: keys.apiKey('*').pk,
   idempotency: keys.idempotency('*').pk,

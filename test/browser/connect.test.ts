@@ -23,8 +23,8 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stack = await startStackProcess({ LOG_LEVEL: 'ERROR' });
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
-  const subscription = await relay.webhooks.create({ url: receiver.url, description: 'connect journey' });
-  receiver.useSecret(subscription.secret);
+  const webhook = await relay.webhooks.create({ url: receiver.url, description: 'connect journey' });
+  receiver.useSecret(webhook.secret);
   // MX's webhooks to the relay, as a deployment configures them with MX.
   const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
   const pushing = await fetch(`${stack.simulatorUrl}/_sim/webhooks`, {

@@ -16,7 +16,7 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * The operator console in real Chromium against the local stack: sign-in, a job followed live, a user's members and
- * which need the user, a subscription's delivery log and Replay, a user-bound key, and no page error or
+ * which need the user, a webhook's delivery log and Replay, a user-bound key, and no page error or
  * Content-Security-Policy violation anywhere.
  * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the README's screenshot (docs/console.png).
  */
@@ -41,9 +41,9 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR' } });
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
-  const subscription = await relay.webhooks.create({ url: receiver.url, description: 'browser test' });
-  webhookId = subscription.id;
-  receiver.useSecret(subscription.secret);
+  const webhook = await relay.webhooks.create({ url: receiver.url, description: 'browser test' });
+  webhookId = webhook.id;
+  receiver.useSecret(webhook.secret);
   browser = await launchChromium();
 }, 60_000);
 
@@ -236,7 +236,7 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
-  it('opens a subscription and replays a delivery: the receiver gets it again under its original webhook-id', async () => {
+  it('opens a webhook and replays a delivery: the receiver gets it again under its original webhook-id', async () => {
     const userId = `console-${randomUUID().slice(0, 8)}`;
     const job = await relay.waitForJob(
       await relay.members.refresh({ user_id: userId, member_guid: await simMember(userId, 500) }),
@@ -268,17 +268,17 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
-  it('shows a subscription whose endpoint refuses every attempt as failing: since when, the next attempt, its last answer', async () => {
+  it('shows a webhook whose endpoint refuses every attempt as failing: since when, the next attempt, its last answer', async () => {
     const refusing = await startWebhookReceiver();
     // Every event verified, and refused all the same (as an app with a bug in its handler would).
     refusing.respondWith(() => 400);
-    const subscription = await relay.webhooks.create({ url: refusing.url, description: 'refuses everything' });
-    refusing.useSecret(subscription.secret);
+    const webhook = await relay.webhooks.create({ url: refusing.url, description: 'refuses everything' });
+    refusing.useSecret(webhook.secret);
     try {
       const userId = `console-${randomUUID().slice(0, 8)}`;
       await relay.members.refresh({ user_id: userId, member_guid: await simMember(userId, 200) });
       await refusing.waitFor(() => true);
-      for (let look = 0; !(await relay.webhooks.get(subscription.id)).failing_since; look++) {
+      for (let look = 0; !(await relay.webhooks.get(webhook.id)).failing_since; look++) {
         expect(look, 'failing_since set after a refused attempt').toBeLessThan(100);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
@@ -286,7 +286,7 @@ describe('the console in Chromium', () => {
       const page = await openConsole();
       await signIn(page, stack.apiKey);
       await page.getByRole('link', { name: 'Webhooks' }).click();
-      const row = page.locator(`tr[data-webhook="${subscription.id}"]`);
+      const row = page.locator(`tr[data-webhook="${webhook.id}"]`);
       await row.waitFor();
       const text = await row.innerText();
       expect(text).toMatch(/failing\s+since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
@@ -296,7 +296,7 @@ describe('the console in Chromium', () => {
       expect(await violationsOf(page)).toEqual([]);
       await page.close();
     } finally {
-      await relay.webhooks.delete(subscription.id);
+      await relay.webhooks.delete(webhook.id);
       await refusing.close();
     }
   });
@@ -366,7 +366,7 @@ describe('the console in Chromium', () => {
     const outcomes = await page.locator('figure.outcomes-chart figcaption').innerText();
     expect(Number(/(\d+) failed/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/(\d+) waiting for their user/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(2);
-    // Each subscription's success rate: this file's receiver verifies and answers 2xx to what it is sent.
+    // Each webhook's success rate: this file's receiver verifies and answers 2xx to what it is sent.
     const rate = await page.locator(`li[data-rate="${webhookId}"]`).innerText();
     expect(Number(/(\d+) %/.exec(rate)?.[1])).toBeGreaterThan(0);
     expect(rate).toContain(receiver.url);

@@ -46,8 +46,8 @@ describe('the client kit against the local stack', () => {
         probe.close(() => resolve(free));
       });
     });
-    const subscription = await relay.webhooks.create({ url: `http://127.0.0.1:${port}/hooks`, event_types: ['aggregation.*'] });
-    receiver = createWebhookReceiver([subscription.secret], async (event, id) => void received.push({ event, id }));
+    const webhook = await relay.webhooks.create({ url: `http://127.0.0.1:${port}/hooks`, event_types: ['aggregation.*'] });
+    receiver = createWebhookReceiver([webhook.secret], async (event, id) => void received.push({ event, id }));
     await new Promise<void>((resolve) => receiver!.listen(port, '127.0.0.1', resolve));
 
     const user = 'sim-user-pfm';
@@ -65,9 +65,9 @@ describe('the client kit against the local stack', () => {
         },
       )
       .toEqual(['aggregation.started', 'aggregation.succeeded']);
-    const deliveries = await relay.webhooks.deliveries(subscription.id).toArray();
+    const deliveries = await relay.webhooks.deliveries(webhook.id).toArray();
     expect(deliveries.map((delivery) => delivery.msg_id).sort()).toEqual(received.map(({ id }) => id).sort());
-    await relay.webhooks.delete(subscription.id);
+    await relay.webhooks.delete(webhook.id);
   });
 
   it('ships as ESM JavaScript with .d.ts: a plain Node app imports the packed tarball, installed offline, and calls the stack', async () => {
@@ -89,13 +89,13 @@ describe('the client kit against the local stack', () => {
 const relay = createRelayClient({ baseUrl: process.env.RELAY_URL, apiKey: process.env.RELAY_API_KEY });
 const members = await relay.members.list({ user_id: 'sim-user-pfm' }).toArray();
 const accounts = await relay.accounts.list({ user_id: 'sim-user-pfm' }).toArray();
-const subscription = await relay.webhooks.create({ url: 'http://127.0.0.1:9/hooks', event_types: ['aggregation.*'] });
-await relay.webhooks.delete(subscription.id);
-const gone = await relay.webhooks.get(subscription.id).catch((error) => error);
+const webhook = await relay.webhooks.create({ url: 'http://127.0.0.1:9/hooks', event_types: ['aggregation.*'] });
+await relay.webhooks.delete(webhook.id);
+const gone = await relay.webhooks.get(webhook.id).catch((error) => error);
 const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': 'v1,AAAA' };
 const forged = (() => {
   try {
-    verifyWebhook('{}', headers, subscription.secret);
+    verifyWebhook('{}', headers, webhook.secret);
   } catch (error) {
     return error instanceof WebhookVerificationError ? error.code : String(error);
   }

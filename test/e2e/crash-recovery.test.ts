@@ -52,7 +52,7 @@ const isTerminal = (type: string) => type !== 'aggregation.started';
 
 /**
  * The stored items of `msgIds`, whether GSI2 (due deliveries, the sweeper's worklist) holds their keys, and the
- * sweeper's marks in the subscriptions' logs, read from the persisted data once the stack has stopped: the clue to a
+ * sweeper's marks in the webhooks' logs, read from the persisted data once the stack has stopped: the clue to a
  * delivery the sweeper never found.
  */
 async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string> {

@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('against a running stack: three scripted members and one connected through the Connect page, every expected webhook verified, exit 0, subscription gone', async () => {
+  it('against a running stack: three scripted members and one connected through the Connect page, every expected webhook verified, exit 0, webhook gone', async () => {
     const { code, stdout, stderr } = await runDemo({ NEXUS_RELAY_STACK_FILE: stackFile });
     expect(code, `${stdout}\n${stderr}`).toBe(0);
     expect(stdout).toContain(`nexus-relay demo against ${stack.url}`);
@@ -71,10 +71,10 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/demo passed: 9 webhooks, every one verified/);
     expect(stdout).not.toContain('\x1b['); // not a terminal: plain lines, no cursor movement or colours
 
-    const subscription = /subscribed as (wh_\S+);/.exec(stdout)![1];
-    expect(stdout).toContain(`subscription ${subscription} deleted`);
+    const webhook = /subscribed as (wh_\S+);/.exec(stdout)![1];
+    expect(stdout).toContain(`webhook ${webhook} deleted`);
     const relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
-    await expect(relay.webhooks.get(subscription!)).rejects.toBeInstanceOf(RelayNotFoundError);
+    await expect(relay.webhooks.get(webhook!)).rejects.toBeInstanceOf(RelayNotFoundError);
   }, 90_000);
 
   it('exits non-zero with what is missing when the events do not all arrive in time', async () => {
@@ -82,7 +82,7 @@ describe('npm run demo', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('demo failed (timed out after 1 s)');
     expect(stdout).toMatch(/member 3 \(fails, MBR-\S+\): missing aggregation\.failed/);
-    expect(stdout).toMatch(/subscription wh_\S+ deleted/);
+    expect(stdout).toMatch(/webhook wh_\S+ deleted/);
   }, 60_000);
 });
 

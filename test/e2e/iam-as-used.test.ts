@@ -19,7 +19,7 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
  * What each function's IAM role allows (infra/constructs/function-specs.ts, the CDK stack's source) checked against
  * what the function does: the whole service runs in this process, each handler inside its own async context, and
  * every DynamoDB and SQS call is recorded under the function that made it — then driven like a client app and
- * MX would (subscriptions, refreshes with MX pushing, jobs, deliveries and replays, reads, transactions sync, an
+ * MX would (webhooks, refreshes with MX pushing, jobs, deliveries and replays, reads, transactions sync, an
  * upstream refresh request, sweeps). dynalite and fauxqs enforce no IAM: without this, a call the deployed role
  * refuses is found in production. A call counts where it was made; functions share one process here, so a cache
  * one of them filled may spare another a call it would make in Lambda (this can miss a gap, never invent one).
@@ -178,11 +178,11 @@ afterAll(async () => {
 });
 
 it('every DynamoDB and SQS call each function makes is one its IAM role allows (function-specs.ts)', async () => {
-  // Subscriptions (api-webhooks), MX pushing its webhooks to /mx/webhooks (mx-events).
-  const { webhook: subscription } = await api('POST', '/webhooks', { url: receiver.url }, 'iam-subscribe');
-  receiver.useSecret(subscription.secret);
+  // Webhooks (api-webhooks), MX pushing its webhooks to /mx/webhooks (mx-events).
+  const { webhook: webhook } = await api('POST', '/webhooks', { url: receiver.url }, 'iam-subscribe');
+  receiver.useSecret(webhook.secret);
   await api('GET', '/webhooks');
-  await api('PATCH', `/webhooks/${subscription.id}`, { description: 'iam as used' });
+  await api('PATCH', `/webhooks/${webhook.id}`, { description: 'iam as used' });
   const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
   await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
 
@@ -231,10 +231,10 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   await api('GET', '/members?state=needs_user');
   await api('GET', '/queues');
   await api('GET', '/job_outcomes');
-  const deliveries = await api('GET', `/webhooks/${subscription.id}/deliveries`);
+  const deliveries = await api('GET', `/webhooks/${webhook.id}/deliveries`);
   const replayed = deliveries.deliveries[0].msg_id as string;
-  await api('POST', `/webhooks/${subscription.id}/deliveries/${replayed}/replay`);
-  await api('POST', `/webhooks/${subscription.id}/test`);
+  await api('POST', `/webhooks/${webhook.id}/deliveries/${replayed}/replay`);
+  await api('POST', `/webhooks/${webhook.id}/test`);
   await api('GET', '/openapi.json');
   await fetch(`${stack.url}/nowhere`);
 

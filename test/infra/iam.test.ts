@@ -103,7 +103,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
   ],
   // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
   'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll'), MX_WEBHOOK_SECRET],
-  // Active-job pointers (table shards), subscriptions and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
+  // Active-job pointers (table shards), webhooks and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
   sweeper: [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
     QUERY_TABLE,

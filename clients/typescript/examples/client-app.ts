@@ -12,6 +12,6 @@ export async function clientApp(env: { url: string; apiKey: string; userId: stri
   return { job, accounts };
 }
 
-/** In the webhook endpoint: verify the raw body with the subscription's secret(s), then act on the typed event. */
+/** In the webhook endpoint: verify the raw body with the webhook's secret(s), then act on the typed event. */
 export const onDelivery = (rawBody: string, headers: IncomingHeaders, secrets: string[]) =>
   verifyWebhook(rawBody, headers, secrets).event;

@@ -309,7 +309,7 @@ export class RelayClient {
     return (this.raw.GET as unknown as (path: string, request: object) => Promise<Answer<MxBody>>)(path, request);
   }
 
-  // ---- webhook subscriptions and deliveries
+  // ---- webhooks and deliveries
 
   readonly webhooks = {
     /** Subscribe an endpoint; the answer carries the signing `secret`, shown this once. */
@@ -328,13 +328,13 @@ export class RelayClient {
     rotateSecret: async (webhookId: string, options: CallOptions = {}): Promise<WebhookWithSecret> =>
       (await dataOf(this.raw.POST('/webhooks/{webhook_id}/rotate-secret', { params: path(webhookId), ...init(options) })))
         .webhook,
-    /** Enable a disabled subscription; deliveries held for it resume. */
+    /** Enable a disabled webhook; deliveries held for it resume. */
     enable: async (webhookId: string, options: CallOptions = {}) =>
       dataOf(this.raw.POST('/webhooks/{webhook_id}/enable', { params: path(webhookId), ...init(options) })),
     /** Send a `webhook.test` event now and answer how the endpoint took it. */
     test: async (webhookId: string, options: CallOptions = {}): Promise<WebhookTest> =>
       (await dataOf(this.raw.POST('/webhooks/{webhook_id}/test', { params: path(webhookId), ...init(options) }))).test,
-    /** The subscription's delivery log, newest first, with every attempt (filters: status, since, until). */
+    /** The webhook's delivery log, newest first, with every attempt (filters: status, since, until). */
     deliveries: (webhookId: string, query: DeliveryQuery = {}, options: CallOptions = {}) =>
       new PagedList<Delivery>(() =>
         cursorPages(async (cursor) => {

@@ -1,6 +1,6 @@
 import type { Attempt, Delivery } from './types.ts';
 
-/** How a subscription's endpoint is doing, read from its recent deliveries (newest first, as the log lists them). */
+/** How a webhook's endpoint is doing, read from its recent deliveries (newest first, as the log lists them). */
 export interface DeliveryHealth {
   /** Attempts of those deliveries, and the share (%) the endpoint answered 2xx; undefined when none was attempted. */
   attempts: number;
@@ -19,7 +19,7 @@ export const attemptOutcome = (attempt: Attempt): string =>
   attempt.status_code === undefined ? (attempt.error ?? 'no answer') : `HTTP ${attempt.status_code}`;
 
 /**
- * A subscription's health from a page of its delivery log: every attempt counts (an endpoint that answers 400 to
+ * A webhook's health from a page of its delivery log: every attempt counts (an endpoint that answers 400 to
  * every retry is at 0 %, not "no deliveries ended yet"), the latest failure says what came back, and the soonest
  * scheduled retry says when the relay tries again.
  */

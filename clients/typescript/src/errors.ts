@@ -41,7 +41,7 @@ export class RelayRequestError extends RelayProblemError {
 export class RelayAuthError extends RelayProblemError {
   override name = 'RelayAuthError';
 }
-/** 404: no such job, member, subscription or delivery (for this key). */
+/** 404: no such job, member, webhook or delivery (for this key). */
 export class RelayNotFoundError extends RelayProblemError {
   override name = 'RelayNotFoundError';
 }

@@ -66,7 +66,7 @@ describe('paged lists', () => {
     expect(items).toEqual([{ guid: 'SPI-1' }]);
   });
 
-  it('a subscription’s deliveries, with their filters, across pages', async () => {
+  it('a webhook’s deliveries, with their filters, across pages', async () => {
     const delivery = (msg_id: string) => ({
       msg_id,
       event_type: 'aggregation.succeeded',

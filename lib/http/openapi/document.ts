@@ -196,7 +196,7 @@ function webhookOperation(type: string, event: WebhookEventDocs, schemas: JsonSc
     requestBody: { required: true, content: { 'application/json': { schema: schemas.response(event.body) } } },
     responses: {
       '2XX': { description: 'Delivered' },
-      '410': { description: 'The endpoint is gone: the subscription is disabled' },
+      '410': { description: 'The endpoint is gone: the webhook is disabled' },
       default: {
         description: 'Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable)',
       },

@@ -76,7 +76,7 @@ function build() {
       created_at: instant,
       updated_at: instant,
     })
-    .check(z.meta({ id: 'Webhook', description: 'A webhook subscription (its secrets are never shown)' }));
+    .check(z.meta({ id: 'Webhook', description: 'A webhook (its secrets are never shown)' }));
 
   // From the fields, not z.extend: that would copy webhook's checks, its `id` among them.
   const webhookWithSecret = z
@@ -84,7 +84,7 @@ function build() {
       ...webhook.shape,
       secret: z.string().check(z.startsWith('whsec_'), z.describe('The signing secret; shown only in this answer')),
     })
-    .check(z.meta({ id: 'WebhookWithSecret', description: 'A webhook subscription with its new signing secret' }));
+    .check(z.meta({ id: 'WebhookWithSecret', description: 'A webhook with its new signing secret' }));
 
   const attempt = z
     .strictObject({
@@ -103,12 +103,12 @@ function build() {
       status: z.enum(DELIVERY_STATUSES),
       attempt_count: z.int(),
       next_attempt_at: z.optional(instant),
-      failure_reason: z.optional(z.enum(['attempts_exhausted', 'subscription_deleted'])),
+      failure_reason: z.optional(z.enum(['attempts_exhausted', 'webhook_deleted'])),
       attempts: z.array(attempt),
       created_at: instant,
       updated_at: instant,
     })
-    .check(z.meta({ id: 'Delivery', description: 'One event for one subscription, with every attempt (not the payload)' }));
+    .check(z.meta({ id: 'Delivery', description: 'One event for one webhook, with every attempt (not the payload)' }));
 
   const problemCodes = Object.keys(PROBLEMS) as [ProblemCode, ...ProblemCode[]];
 

@@ -76,7 +76,7 @@ export const WEBHOOK_EVENTS: Readonly<Record<string, WebhookEventDocs>> = {
     EVENT_TYPES.map((type) => [type, { summary: EVENTS[type].summary, body: envelope(type, EVENTS[type].data) }]),
   ),
   [TEST_EVENT_TYPE]: {
-    summary: 'Sent only by POST /webhooks/{webhook_id}/test, whatever the subscription’s event types',
+    summary: 'Sent only by POST /webhooks/{webhook_id}/test, whatever the webhook’s event types',
     body: envelope(TEST_EVENT_TYPE, z.strictObject({ webhook_id: z.string() })),
   },
 };

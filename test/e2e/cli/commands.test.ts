@@ -251,7 +251,7 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
   const users = { succeeds: newUser(), challenged: newUser(), fails: newUser() };
   const jobs = { succeeds: '', challenged: '', fails: '' };
 
-  it('webhooks add prints the secret once; list shows the subscription; test delivers a signed webhook.test', async () => {
+  it('webhooks add prints the secret once; list shows the webhook; test delivers a signed webhook.test', async () => {
     const added = await cli('webhooks', 'add', receiver.url, '--events', 'aggregation.*', '--description', 'cli test', '--json');
     expect(added.code).toBe(0);
     const { webhook } = added.json();
@@ -380,7 +380,7 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     jobs.succeeds = succeeds.json().job.id;
     jobs.challenged = challenged.json().job.id;
     jobs.fails = fails.json().job.id;
-    // The subscription heard about each end.
+    // The webhook heard about each end.
     await receiver.waitFor(
       (event) => Object.values(jobs).includes(event.data.job?.id) && event.type !== 'aggregation.started',
       3,
@@ -732,7 +732,7 @@ describe('npm run receiver', () => {
       await waitForOutput(new RegExp(`✓ verified\\s+aggregation\\.succeeded\\s+${job.id}\\s+${member.guid}\\s+succeeded`));
       expect(output).toMatch(new RegExp(`✓ verified\\s+aggregation\\.started\\s+${job.id}`));
       process.kill(-child.pid!, 'SIGINT');
-      await waitForOutput(new RegExp(`subscription ${webhookId} deleted`));
+      await waitForOutput(new RegExp(`webhook ${webhookId} deleted`));
       expect((await api(`/webhooks/${webhookId}`, stack.apiKey)).status).toBe(404);
     } finally {
       try {

@@ -257,7 +257,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const webhookTimeoutMs = config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
     metrics: noMetrics,
-    secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
+    secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
     webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
     deliveries: crashes.wrap(relay.workerDeliver.notifier.deliveries),
     queue: crashes.wrap(deliveryQueue),

@@ -64,7 +64,7 @@ async function api(method: string, path: string, body?: unknown) {
   return (await response.json()) as any;
 }
 
-/** Real ids (a subscription, a job, its started event, the simulator's data) so that some requests get far. */
+/** Real ids (a webhook, a job, its started event, the simulator's data) so that some requests get far. */
 async function knownValues(): Promise<KnownValues> {
   const fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as UserFixtures;
   const { webhook } = await api('POST', '/webhooks', { url: 'http://127.0.0.1:1/hook', event_types: ['*'] });

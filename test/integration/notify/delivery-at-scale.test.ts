@@ -62,7 +62,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   let sent = 0;
   harness.sqs.middlewareStack.add(
     (next, context) => (args) => {
-      // Messages sent, one at a time or ten to a request (a publish to the three subscriptions).
+      // Messages sent, one at a time or ten to a request (a publish to the three webhooks).
       if (context.commandName === 'SendMessageCommand') sent += 1;
       if (context.commandName === 'SendMessageBatchCommand') sent += (args.input as { Entries: unknown[] }).Entries.length;
       return next(args);
@@ -75,7 +75,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const endpoints = [];
   for (const receiver of receivers) {
     const secret = generateSecret();
-    const subscription = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+    const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
     const failures = new Map<string, number>();
     const accepted = new Set<ReceivedRequest>();
     receiver.respond = (request, response) => {
@@ -90,7 +90,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
         response.writeHead(204).end();
       }
     };
-    endpoints.push({ receiver, secret, accepted, id: subscription.id });
+    endpoints.push({ receiver, secret, accepted, id: webhook.id });
   }
 
   // The worker: the real batch handler and deliverer; its process can die mid-batch.
@@ -122,7 +122,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const deliverer = new Deliverer({
     metrics: noMetrics,
-    secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
+    secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
     webhooks: alive(webhooks),
     deliveries: alive(dyingDeliveries),
     queue: alive(new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock)),

@@ -22,8 +22,8 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
 
 async function subscribe() {
   const secret = generateSecret();
-  const subscription = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
-  return { id: subscription.id, secret };
+  const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  return { id: webhook.id, secret };
 }
 
 /** Publishes `events`, one second apart, and delivers them. */

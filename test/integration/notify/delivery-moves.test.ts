@@ -29,7 +29,7 @@ async function deliveryIn(status: DeliveryStatus): Promise<{ msgId: string; atte
   const msgId = `msg_moves_${++sequence}`;
   await repo.createIfAbsent({ webhookId: 'wh_moves', msgId, eventType: 'aggregation.succeeded', payload: '{}' });
   if (status === 'delivered') await repo.recordAttempt('wh_moves', msgId, 1, record, { status: 'delivered' });
-  if (status === 'failed') await repo.markFailed('wh_moves', msgId, 'subscription_deleted');
+  if (status === 'failed') await repo.markFailed('wh_moves', msgId, 'webhook_deleted');
   if (status === 'pending_endpoint') await repo.markPendingEndpoint('wh_moves', msgId, 0);
   expect((await repo.get('wh_moves', msgId))?.status).toBe(status);
   return { msgId, attemptCount: status === 'delivered' ? 1 : 0 };
@@ -50,7 +50,7 @@ describe('a delivery moves only from the states DELIVERY_MOVES allows', () => {
     expect(await repo.markPendingEndpoint('wh_moves', kept.msgId, kept.attemptCount)).toBe(canMove('keptForEndpoint', status));
 
     const deleted = await deliveryIn(status);
-    expect(await repo.markFailed('wh_moves', deleted.msgId, 'subscription_deleted')).toBe(canMove('subscriptionDeleted', status));
+    expect(await repo.markFailed('wh_moves', deleted.msgId, 'webhook_deleted')).toBe(canMove('webhookDeleted', status));
 
     const round = await deliveryIn(status);
     if (canMove('replay', status) || canMove('resume', status)) {

@@ -18,7 +18,7 @@ import { type NotifyHarness, useNotifyHarness } from './harness.ts';
 /**
  * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
  * — lost in a crash between record and send, dead-lettered, dropped by an engine — is found once it is overdue by
- * the stall window (a first attempt through the subscription's log and the sweeper's mark, a later one through
+ * the stall window (a first attempt through the webhook's log and the sweeper's mark, a later one through
  * GSI2) and sent again under the same webhook-id, over real dynalite and fauxqs.
  */
 const STALL_MS = 5 * 60_000;
@@ -70,7 +70,7 @@ beforeEach(async () => {
 });
 
 async function publishOne(webhookId?: string): Promise<{ webhookId: string; event: WebhookEvent }> {
-  const subscription = webhookId
+  const webhook = webhookId
     ? { id: webhookId }
     : await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
   sequence += 1;
@@ -81,7 +81,7 @@ async function publishOne(webhookId?: string): Promise<{ webhookId: string; even
     data: { job: { id: `job_sweep${sequence}`, status: 'succeeded' }, member: { guid: 'MBR-1' } },
   };
   await harness.publisher.publish(event);
-  return { webhookId: subscription.id, event };
+  return { webhookId: webhook.id, event };
 }
 
 describe('the sweeper and webhook deliveries', () => {
@@ -178,7 +178,7 @@ describe('the sweeper and webhook deliveries', () => {
     harness.clock.advance(STALL_MS + 1_000);
     expect(await sweeper.sweep()).toMatchObject({ tracked: 0, redelivered: 0 });
     expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
-    // The subscription's mark has moved past it: the next sweep does not read it again.
+    // The webhook's mark has moved past it: the next sweep does not read it again.
     const marks = await new SweepCheckpointsRepository(harness.table).deliveries();
     expect(marks.get(webhookId)).toBe(new Date(harness.clock.now() - STALL_MS).toISOString());
   });
@@ -201,7 +201,7 @@ describe('the sweeper and webhook deliveries', () => {
     const first = await publishOne();
     await publishOne(first.webhookId);
     await publishOne(first.webhookId);
-    await publishOne(); // a second subscription: this event goes to both
+    await publishOne(); // a second webhook: this event goes to both
     expect(await harness.takeMessages()).toHaveLength(5); // all lost
     harness.clock.advance(STALL_MS + 1_000);
 

@@ -30,12 +30,12 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
 
 async function subscribe(options: { url?: string; eventTypes?: string[] } = {}) {
   const secret = generateSecret();
-  const subscription = await harness.notifier.webhooks.create({
+  const webhook = await harness.notifier.webhooks.create({
     url: options.url ?? receiver.url(),
     eventTypes: options.eventTypes ?? ['*'],
     secret,
   });
-  return { ...subscription, secret };
+  return { ...webhook, secret };
 }
 
 describe('publish → deliver', () => {
@@ -68,7 +68,7 @@ describe('publish → deliver', () => {
     expect(Item!.ttl).toBe(Math.floor((harness.clock.now() + DELIVERY_RETENTION_MS) / 1000));
   });
 
-  it('creates a delivery for every subscription whose filter selects the event, disabled ones included', async () => {
+  it('creates a delivery for every webhook whose filter selects the event, disabled ones included', async () => {
     const everything = await subscribe({ eventTypes: ['*'] });
     const prefix = await subscribe({ eventTypes: ['aggregation.*'] });
     const exact = await subscribe({ eventTypes: ['aggregation.failed'] });
@@ -245,8 +245,8 @@ describe('at most one attempt per message, however often it arrives', () => {
   });
 });
 
-describe('subscription state', () => {
-  it('410 Gone disables the subscription; its events are kept and enabling delivers them', async () => {
+describe('webhook state', () => {
+  it('410 Gone disables the webhook; its events are kept and enabling delivers them', async () => {
     const { id } = await subscribe();
     receiver.respond = (_, response) => response.writeHead(410).end();
     const gone = event();
@@ -284,7 +284,7 @@ describe('subscription state', () => {
     expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ attemptCount: 2, attemptsBeforeRound: 1 });
   });
 
-  it('keeps the retry in flight when the subscription is disabled, and resumes it with a fresh schedule', async () => {
+  it('keeps the retry in flight when the webhook is disabled, and resumes it with a fresh schedule', async () => {
     const { id } = await subscribe();
     receiver.respond = (_, response) => response.writeHead(500).end();
     const published = event();
@@ -311,23 +311,23 @@ describe('subscription state', () => {
     });
   });
 
-  it('a delivery marked pending_endpoint whose subscription is enabled meanwhile is queued again by the worker that marked it', async () => {
+  it('a delivery marked pending_endpoint whose webhook is enabled meanwhile is queued again by the worker that marked it', async () => {
     const { id } = await subscribe();
     const published = event();
     await harness.publisher.publish(published);
     const [message] = await harness.takeMessages();
     await harness.notifier.webhooks.disable(id, 'manual');
-    // The enable and its sweep happen between this worker's read of the subscription and its marking the delivery pending_endpoint.
+    // The enable and its sweep happen between this worker's read of the webhook and its marking the delivery pending_endpoint.
     const webhooks = harness.notifier.webhooks;
     const get = webhooks.get.bind(webhooks);
     let reads = 0;
     const spy = vi.spyOn(webhooks, 'get').mockImplementation(async (webhookId) => {
-      const subscription = await get(webhookId);
+      const webhook = await get(webhookId);
       if (++reads === 1) {
         await harness.api('POST', `/webhooks/${id}/enable`);
-        return subscription && { ...subscription, status: 'disabled' };
+        return webhook && { ...webhook, status: 'disabled' };
       }
-      return subscription;
+      return webhook;
     });
     try {
       await harness.notifier.deliverer.handle(message!);
@@ -382,7 +382,7 @@ describe('subscription state', () => {
     expect(await harness.deliveries.get(id, beforeFiveDays!.msg_id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
-  it('a delivery whose subscription was deleted fails without an attempt', async () => {
+  it('a delivery whose webhook was deleted fails without an attempt', async () => {
     const { id } = await subscribe();
     const published = event();
     await harness.publisher.publish(published);
@@ -393,12 +393,12 @@ describe('subscription state', () => {
     expect(receiver.requests).toHaveLength(0);
     expect(await harness.deliveries.get(id, published.id)).toMatchObject({
       status: 'failed',
-      failureReason: 'subscription_deleted',
+      failureReason: 'webhook_deleted',
       attemptCount: 0,
     });
   });
 
-  it('a delivery whose subscription was disabled is kept, unattempted', async () => {
+  it('a delivery whose webhook was disabled is kept, unattempted', async () => {
     const { id } = await subscribe();
     const published = event();
     await harness.publisher.publish(published);

@@ -20,7 +20,7 @@ import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../../../lib/notify/del
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { createNotifier } from '../../../lib/notify/notifier.ts';
 import { EventPublisher } from '../../../lib/notify/publisher.ts';
-import { SUBSCRIPTION_ROUTES, type SubscriptionRouteDeps } from '../../../lib/notify/subscription-routes.ts';
+import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../../../lib/notify/webhook-routes.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
 import { DeliveriesRepository } from '../../../lib/notify/deliveries-repo.ts';
@@ -112,7 +112,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   };
   const authenticator = new ApiKeyAuthenticator(apiKeys, clock, { log: silentLog });
   const apiHandler = createHttpHandler(
-    operationsOf<SubscriptionRouteDeps & DeliveryRouteDeps>([...SUBSCRIPTION_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
+    operationsOf<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
       idempotent(operation, { store: new IdempotencyRepository(table), clock, log: silentLog, sealBodies: notifier.secretBox }),
     ),
     { metrics: noMetrics, authenticator: () => authenticator, log: silentLog },
@@ -148,9 +148,9 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     deliveries: notifier.deliveries,
     takeMessages,
 
-    /** No subscription and an empty delivery queue: where each test starts. */
+    /** No webhook and an empty delivery queue: where each test starts. */
     async reset() {
-      for (const subscription of await notifier.webhooks.list()) await notifier.webhooks.delete(subscription.id);
+      for (const webhook of await notifier.webhooks.list()) await notifier.webhooks.delete(webhook.id);
       await takeMessages();
     },
 

@@ -9,9 +9,9 @@ import { registerSecret } from '../../support/secrets-scan/collector.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
- * Webhook signing secrets at rest, over the local stack: after creating and rotating subscriptions (with and without
+ * Webhook signing secrets at rest, over the local stack: after creating and rotating webhooks (with and without
  * Idempotency-Key, whose stored answers carry the secret), no item of the table holds a signing secret in clear;
- * a subscription stored in clear before sealing existed still signs.
+ * a webhook stored in clear before sealing existed still signs.
  */
 let stack: LocalStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -48,7 +48,7 @@ const scanTable = async (): Promise<string> => {
   return JSON.stringify(Items);
 };
 
-it('no signing secret is stored in clear after creating and rotating subscriptions', async () => {
+it('no signing secret is stored in clear after creating and rotating webhooks', async () => {
   const plain = await api('POST', '/webhooks', { body: { url: receiver.url } });
   const keyed = await api('POST', '/webhooks', { body: { url: receiver.url }, idempotencyKey: 'create-once' });
   const replayed = await api('POST', '/webhooks', { body: { url: receiver.url }, idempotencyKey: 'create-once' });
@@ -70,10 +70,10 @@ it('no signing secret is stored in clear after creating and rotating subscriptio
   expect(test.delivered).toBe(true);
   await receiver.waitFor((event) => event.type === 'webhook.test');
   expect(receiver.rejected).toEqual([]);
-  for (const subscription of [plain, keyed]) await api('DELETE', `/webhooks/${subscription.webhook.id}`);
+  for (const webhook of [plain, keyed]) await api('DELETE', `/webhooks/${webhook.webhook.id}`);
 });
 
-it('a subscription stored in clear (before sealing) still signs its deliveries', async () => {
+it('a webhook stored in clear (before sealing) still signs its deliveries', async () => {
   const secret = generateSecret();
   registerSecret('webhook secret', secret);
   const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });

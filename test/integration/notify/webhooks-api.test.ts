@@ -41,7 +41,7 @@ const create = async (body: Record<string, unknown> = {}, harness = deployed) =>
   (await harness.api('POST', '/webhooks', { body: { url: 'https://hooks.example.com/a', ...body } })).body.webhook;
 
 describe('POST /webhooks', () => {
-  it('creates an enabled subscription to every event and returns its secret once', async () => {
+  it('creates an enabled webhook to every event and returns its secret once', async () => {
     const created = await deployed.api('POST', '/webhooks', { body: { url: 'https://hooks.example.com/a', description: 'ops' } });
 
     expect(created.status).toBe(201);
@@ -61,7 +61,7 @@ describe('POST /webhooks', () => {
     const [stored] = (await deployed.notifier.webhooks.get(webhook.id))!.secrets;
     expect(stored).toEqual({ secret: expect.stringMatching(/^nxsec2\./), createdAt: webhook.created_at });
     expect(await deployed.notifier.secretBox.open(stored!.secret, sealedFor.webhook(webhook.id))).toBe(webhook.secret);
-    // Bound to its subscription: copied onto another, it does not open.
+    // Bound to its webhook: copied onto another, it does not open.
     await expect(deployed.notifier.secretBox.open(stored!.secret, sealedFor.webhook('wh_other'))).rejects.toThrow(
       /sealed for another item/,
     );
@@ -284,7 +284,7 @@ describe('POST /webhooks/{webhook_id}/test', () => {
     });
   });
 
-  it('reports a failed attempt without retrying, logging it or touching the subscription', async () => {
+  it('reports a failed attempt without retrying, logging it or touching the webhook', async () => {
     const { id } = await create({ url: receiver.url('/test') }, local);
     receiver.respond = (_, response) => response.writeHead(410).end();
 
@@ -298,7 +298,7 @@ describe('POST /webhooks/{webhook_id}/test', () => {
 });
 
 describe('GET and DELETE /webhooks/{webhook_id}', () => {
-  it('deletes a subscription: 204, then 404', async () => {
+  it('deletes a webhook: 204, then 404', async () => {
     const { id } = await create();
 
     expect((await deployed.api('DELETE', `/webhooks/${id}`)).status).toBe(204);

@@ -68,7 +68,7 @@ const RULES: { kind: string; pattern: RegExp; accept?: (match: RegExpMatchArray)
 ];
 
 /**
- * The one legitimate place a secret appears: the answer to creating a subscription or rotating its secret carries
+ * The one legitimate place a secret appears: the answer to creating a webhook or rotating its secret carries
  * the new `whsec_` secret, once (an idempotent replay of that request answers the same). Nothing else is exempt.
  */
 const WEBHOOK_SECRET_ANSWER = /^POST \/webhooks(?:\/[^/\s]+\/rotate-secret)? 2\d\d$/;

@@ -122,7 +122,7 @@ describe('metric dimensions stay low-cardinality', () => {
     expect(new Set(lines.map((line) => line.route).filter(Boolean))).toEqual(new Set([...MX_ROUTE_CLASSES, 'other']));
   });
 
-  it('webhooks: attempt outcomes by class, no endpoint or subscription', () => {
+  it('webhooks: attempt outcomes by class, no endpoint or webhook', () => {
     const lines = capture((metrics) => {
       for (const outcome of ['delivered', 'http_4xx', 'timeout', ...ids]) {
         metrics.add('WebhookAttempts', 1, { outcome: outcome as 'delivered' });

@@ -8,9 +8,9 @@ import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import { AttemptLimitError, Redelivery } from '../../../lib/notify/redelivery.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from '../../../lib/notify/retry-schedule.ts';
 import type { AttemptResolution, Delivery } from '../../../lib/notify/delivery.ts';
-import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
+import type { Webhook } from '../../../lib/notify/webhooks-repo.ts';
 
-const subscription: Subscription = {
+const webhook: Webhook = {
   id: 'wh_a',
   url: 'https://hooks.example.com/a',
   eventTypes: ['*'],
@@ -38,12 +38,12 @@ async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
   const clock = new ManualClock();
   const recorded: AttemptResolution[] = [];
   const queued: DeliveryMessage[] = [];
-  let status = subscription.status;
+  let status = webhook.status;
   const deliverer = new Deliverer({
     metrics: noMetrics,
-    secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
+    secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
     webhooks: {
-      get: async () => ({ ...subscription, status }),
+      get: async () => ({ ...webhook, status }),
       disable: async () => ((status = 'disabled'), true),
     },
     deliveries: {
@@ -95,13 +95,13 @@ describe('Deliverer retry rounds', () => {
 });
 
 describe('Deliverer reads', () => {
-  /** A deliverer over an enabled subscription whose claim answers `claim`, counting the delivery reads and claims. */
+  /** A deliverer over an enabled webhook whose claim answers `claim`, counting the delivery reads and claims. */
   function counting(claim: Delivery | undefined, stored: Delivery) {
     const calls = { get: 0, claim: 0, sent: 0 };
     const deliverer = new Deliverer({
       metrics: noMetrics,
       secretBox: { open: async (secret: string) => secret },
-      webhooks: { get: async () => subscription, disable: async () => true },
+      webhooks: { get: async () => webhook, disable: async () => true },
       deliveries: {
         get: async () => (calls.get++, stored),
         claimAttempt: async () => (calls.claim++, claim),

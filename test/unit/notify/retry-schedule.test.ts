@@ -47,7 +47,7 @@ describe('a long retry wait', () => {
     const untouched = new Proxy({}, { get: (_, name) => () => expect.fail(`unexpected call to ${String(name)} before due`) });
     const deliverer = new Deliverer({
       metrics: noMetrics,
-      secretBox: { open: async (secret: string) => secret }, // these subscriptions' secrets are stored in clear
+      secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
       webhooks: untouched as never,
       deliveries: untouched as never,
       sender: untouched as never,

@@ -8,10 +8,11 @@ import { HttpProblem } from '../../../lib/http/problem.ts';
 import { attemptView, deliveryView, webhookView } from '../../../lib/notify/webhook-views.ts';
 import { serializeEvent, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import type { Delivery } from '../../../lib/notify/delivery.ts';
-import type { Subscription } from '../../../lib/notify/webhooks-repo.ts';
+import type { Webhook } from '../../../lib/notify/webhooks-repo.ts';
 
 /** The documented shapes are strict: a view that gains, loses or retypes a field fails here until they agree. */
-const { attempt, delivery, job, problem, webhook, webhookWithSecret } = responseSchemas;
+const { attempt, delivery, job, problem, webhookWithSecret } = responseSchemas;
+const webhookSchema = responseSchemas.webhook;
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -49,7 +50,7 @@ const aggregating: Job = {
   member: undefined,
 };
 
-const subscription: Subscription = {
+const webhook: Webhook = {
   id: 'wh_abc',
   url: 'https://example.com/hook',
   eventTypes: ['aggregation.*'],
@@ -61,7 +62,7 @@ const subscription: Subscription = {
   secrets: [
     { secret: 'whsec_new', createdAt: iso(NOW) },
     { secret: 'whsec_old', createdAt: iso(NOW - 5000), expiresAt: iso(NOW + 86_400_000) },
-  ] as Subscription['secrets'],
+  ] as Webhook['secrets'],
   createdAt: iso(NOW - 5000),
   updatedAt: iso(NOW),
 };
@@ -93,11 +94,11 @@ describe('documented answer shapes ⇄ the views the API writes', () => {
   });
 
   it('Webhook, with and without the secret', () => {
-    const view = webhookView(subscription, NOW);
+    const view = webhookView(webhook, NOW);
     expect(view).toHaveProperty('previous_secret_expires_at');
-    expect(webhook.parse(view)).toBeDefined();
+    expect(webhookSchema.parse(view)).toBeDefined();
     expect(webhookWithSecret.parse({ ...view, secret: 'whsec_abc' })).toBeDefined();
-    expect(webhook.parse(webhookView({ ...subscription, description: undefined, status: 'enabled' }, NOW))).toBeDefined();
+    expect(webhookSchema.parse(webhookView({ ...webhook, description: undefined, status: 'enabled' }, NOW))).toBeDefined();
   });
 
   it('Delivery and Attempt', () => {

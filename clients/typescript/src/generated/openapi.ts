@@ -694,7 +694,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List webhook subscriptions */
+        /** List webhooks */
         get: operations["get_webhooks"];
         put?: never;
         /** Subscribe an endpoint to events */
@@ -712,11 +712,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a webhook subscription */
+        /** Read a webhook */
         get: operations["get_webhooks_webhook_id"];
         put?: never;
         post?: never;
-        /** Delete a webhook subscription */
+        /** Delete a webhook */
         delete: operations["delete_webhooks_webhook_id"];
         options?: never;
         head?: never;
@@ -750,7 +750,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Enable a subscription and deliver what it missed */
+        /** Enable a webhook and deliver what it missed */
         post: operations["post_webhooks_webhook_id_enable"];
         delete?: never;
         options?: never;
@@ -1081,7 +1081,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** Sent only by POST /webhooks/{webhook_id}/test, whatever the subscription’s event types */
+        /** Sent only by POST /webhooks/{webhook_id}/test, whatever the webhook’s event types */
         post: operations["event_webhook_test"];
         delete?: never;
         options?: never;
@@ -1117,7 +1117,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description One event for one subscription, with every attempt (not the payload) */
+        /** @description One event for one webhook, with every attempt (not the payload) */
         Delivery: {
             /** @description The `webhook-id` of every attempt of this delivery */
             msg_id: string;
@@ -1131,7 +1131,7 @@ export interface components {
              */
             next_attempt_at?: string;
             /** @enum {string} */
-            failure_reason?: "attempts_exhausted" | "subscription_deleted";
+            failure_reason?: "attempts_exhausted" | "webhook_deleted";
             attempts: components["schemas"]["Attempt"][];
             /**
              * Format: date-time
@@ -1207,7 +1207,7 @@ export interface components {
             mx_code?: number;
             request_id?: string;
         };
-        /** @description A webhook subscription (its secrets are never shown) */
+        /** @description A webhook (its secrets are never shown) */
         Webhook: {
             id: string;
             url: string;
@@ -1239,7 +1239,7 @@ export interface components {
              */
             updated_at: string;
         };
-        /** @description A webhook subscription with its new signing secret */
+        /** @description A webhook with its new signing secret */
         WebhookWithSecret: {
             id: string;
             url: string;
@@ -10163,7 +10163,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every subscription */
+            /** @description Every webhook */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10332,7 +10332,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The subscription, with its signing secret (shown only here and by rotate-secret) */
+            /** @description The webhook, with its signing secret (shown only here and by rotate-secret) */
             201: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10526,7 +10526,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The subscription */
+            /** @description The webhook */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10881,7 +10881,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The changed subscription */
+            /** @description The changed webhook */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11059,7 +11059,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The subscription with its new secret */
+            /** @description The webhook with its new secret */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11269,7 +11269,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The enabled subscription and how many missed deliveries were queued */
+            /** @description The enabled webhook and how many missed deliveries were queued */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12801,7 +12801,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -12856,7 +12856,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -12911,7 +12911,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -12966,7 +12966,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13021,7 +13021,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13082,7 +13082,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13142,7 +13142,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13208,7 +13208,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13267,7 +13267,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13329,7 +13329,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -13383,7 +13383,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The endpoint is gone: the subscription is disabled */
+            /** @description The endpoint is gone: the webhook is disabled */
             410: {
                 headers: {
                     [name: string]: unknown;

@@ -6,7 +6,7 @@ import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import { type SecretBox, sealedFor } from '../secret-box.ts';
-import { newWebhookId, type Subscription, WEBHOOK_ID_PATTERN, type WebhooksRepository } from './webhooks-repo.ts';
+import { newWebhookId, type Webhook, WEBHOOK_ID_PATTERN, type WebhooksRepository } from './webhooks-repo.ts';
 import type { EndpointUrlPolicy } from './endpoint-url.ts';
 import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
 import type { Redelivery } from './redelivery.ts';
@@ -15,8 +15,8 @@ import { generateSecret } from './signing.ts';
 import { attemptView, webhookView } from './webhook-views.ts';
 import type { WebhookTester } from './webhook-tester.ts';
 
-/** What api-webhooks gives the subscription routes. */
-export interface SubscriptionRouteDeps {
+/** What api-webhooks gives the webhook routes. */
+export interface WebhookRouteDeps {
   clock: Clock;
   webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets'>;
   endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
@@ -67,43 +67,43 @@ export const webhookPath = z.object({
 
 export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No webhook ${id}.`);
 
-const view = (subscription: Subscription, deps: SubscriptionRouteDeps) => webhookView(subscription, deps.clock.now());
+const view = (webhook: Webhook, deps: WebhookRouteDeps) => webhookView(webhook, deps.clock.now());
 
 /** The URL rules, then the host's addresses: a 400 naming `url` either way. */
-async function assertEndpointUrl(url: string, deps: SubscriptionRouteDeps): Promise<void> {
+async function assertEndpointUrl(url: string, deps: WebhookRouteDeps): Promise<void> {
   const problem = await deps.endpointUrls.problem(url);
   if (problem !== undefined) throw new HttpProblem('validation_failed', `body.url: ${problem}`, { field: 'url' });
 }
 
-async function subscriptionOf(request: AuthenticatedRequest, deps: SubscriptionRouteDeps): Promise<Subscription> {
+async function webhookOf(request: AuthenticatedRequest, deps: WebhookRouteDeps): Promise<Webhook> {
   const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
-  const subscription = await deps.webhooks.get(webhook_id);
-  if (!subscription) throw webhookNotFound(webhook_id);
-  return subscription;
+  const webhook = await deps.webhooks.get(webhook_id);
+  if (!webhook) throw webhookNotFound(webhook_id);
+  return webhook;
 }
 
-/** Enables the subscription and queues what it missed while disabled. */
-async function enable(id: string, deps: SubscriptionRouteDeps) {
-  const subscription = await deps.webhooks.enable(id);
-  if (!subscription) throw webhookNotFound(id);
-  return { subscription, resumed: await deps.redelivery.resumePendingEndpoint(id) };
+/** Enables the webhook and queues what it missed while disabled. */
+async function enable(id: string, deps: WebhookRouteDeps) {
+  const webhook = await deps.webhooks.enable(id);
+  if (!webhook) throw webhookNotFound(id);
+  return { webhook, resumed: await deps.redelivery.resumePendingEndpoint(id) };
 }
 
-/** A server-key route of `/webhooks`: subscriptions span all users, so only server keys manage them. */
-const subscriptionRoute = (
-  route: Pick<Route<SubscriptionRouteDeps>, 'method' | 'path' | 'summary' | 'docs'> & {
-    handle: (request: AuthenticatedRequest, deps: SubscriptionRouteDeps) => Promise<HttpResponse>;
+/** A server-key route of `/webhooks`: webhooks span all users, so only server keys manage them. */
+const webhookRoute = (
+  route: Pick<Route<WebhookRouteDeps>, 'method' | 'path' | 'summary' | 'docs'> & {
+    handle: (request: AuthenticatedRequest, deps: WebhookRouteDeps) => Promise<HttpResponse>;
   },
-): Route<SubscriptionRouteDeps> => ({ ...route, fn: 'api-webhooks', auth: 'api_key', access: 'server_key' });
+): Route<WebhookRouteDeps> => ({ ...route, fn: 'api-webhooks', auth: 'api_key', access: 'server_key' });
 
 const webhookAnswer = () => z.strictObject({ webhook: responseSchemas.webhook });
 
 /**
- * The `/webhooks` subscription routes (api-webhooks). A secret leaves the service only in the answers to create and
+ * The `/webhooks` webhook routes (api-webhooks). A secret leaves the service only in the answers to create and
  * rotate-secret: receivers need it to verify.
  */
-export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
-  subscriptionRoute({
+export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
+  webhookRoute({
     method: 'POST',
     path: '/webhooks',
     summary: 'Subscribe an endpoint to events',
@@ -112,7 +112,7 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       await assertEndpointUrl(body.url, deps);
       const secret = generateSecret();
       const id = newWebhookId();
-      const subscription = await deps.webhooks.create({
+      const webhook = await deps.webhooks.create({
         id,
         url: body.url,
         eventTypes: body.event_types ?? [ALL_EVENTS],
@@ -121,15 +121,15 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       });
       return {
         status: 201,
-        headers: { location: `/webhooks/${subscription.id}` },
-        body: { webhook: { ...view(subscription, deps), secret } },
+        headers: { location: `/webhooks/${webhook.id}` },
+        body: { webhook: { ...view(webhook, deps), secret } },
       };
     },
     docs: () => ({
       body: createBody,
       responses: {
         201: {
-          description: 'The subscription, with its signing secret (shown only here and by rotate-secret)',
+          description: 'The webhook, with its signing secret (shown only here and by rotate-secret)',
           body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
           headers: { location: '`/webhooks/{webhook_id}`' },
         },
@@ -137,34 +137,34 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       problems: ['forbidden'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'GET',
     path: '/webhooks',
-    summary: 'List webhook subscriptions',
+    summary: 'List webhooks',
     async handle(_request, deps) {
       return { status: 200, body: { webhooks: (await deps.webhooks.list()).map((s) => view(s, deps)) } };
     },
     docs: () => ({
       responses: {
-        200: { description: 'Every subscription', body: z.strictObject({ webhooks: z.array(responseSchemas.webhook) }) },
+        200: { description: 'Every webhook', body: z.strictObject({ webhooks: z.array(responseSchemas.webhook) }) },
       },
       problems: ['forbidden'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'GET',
     path: '/webhooks/{webhook_id}',
-    summary: 'Read a webhook subscription',
+    summary: 'Read a webhook',
     async handle(request, deps) {
-      return { status: 200, body: { webhook: view(await subscriptionOf(request, deps), deps) } };
+      return { status: 200, body: { webhook: view(await webhookOf(request, deps), deps) } };
     },
     docs: () => ({
       path: webhookPath,
-      responses: { 200: { description: 'The subscription', body: webhookAnswer() } },
+      responses: { 200: { description: 'The webhook', body: webhookAnswer() } },
       problems: ['forbidden', 'not_found'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'PATCH',
     path: '/webhooks/{webhook_id}',
     summary: 'Change url, event types, description or enabled',
@@ -178,24 +178,24 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
         ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
         ...(body.description === undefined ? {} : { description: body.description }),
       };
-      let subscription = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
-      if (!subscription) throw webhookNotFound(id);
-      if (body.enabled === true) subscription = (await enable(id, deps)).subscription;
-      if (body.enabled === false && (await webhooks.disable(id, 'manual'))) subscription = await webhooks.get(id);
-      if (!subscription) throw webhookNotFound(id);
-      return { status: 200, body: { webhook: view(subscription, deps) } };
+      let webhook = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
+      if (!webhook) throw webhookNotFound(id);
+      if (body.enabled === true) webhook = (await enable(id, deps)).webhook;
+      if (body.enabled === false && (await webhooks.disable(id, 'manual'))) webhook = await webhooks.get(id);
+      if (!webhook) throw webhookNotFound(id);
+      return { status: 200, body: { webhook: view(webhook, deps) } };
     },
     docs: () => ({
       path: webhookPath,
       body: updateBody,
-      responses: { 200: { description: 'The changed subscription', body: webhookAnswer() } },
+      responses: { 200: { description: 'The changed webhook', body: webhookAnswer() } },
       problems: ['forbidden', 'not_found'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'DELETE',
     path: '/webhooks/{webhook_id}',
-    summary: 'Delete a webhook subscription',
+    summary: 'Delete a webhook',
     async handle(request, deps) {
       const { webhook_id } = parseInput(webhookPath, request.pathParams, 'path');
       if (!(await deps.webhooks.delete(webhook_id))) throw webhookNotFound(webhook_id);
@@ -207,12 +207,12 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       problems: ['forbidden', 'not_found'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'POST',
     path: '/webhooks/{webhook_id}/rotate-secret',
     summary: 'New signing secret; the old one signs for 24 h more',
     async handle(request, deps) {
-      const current = await subscriptionOf(request, deps);
+      const current = await webhookOf(request, deps);
       const secret = generateSecret();
       const rotated = await deps.webhooks.replaceSecrets(
         current.id,
@@ -226,38 +226,38 @@ export const SUBSCRIPTION_ROUTES: readonly Route<SubscriptionRouteDeps>[] = [
       path: webhookPath,
       responses: {
         200: {
-          description: 'The subscription with its new secret',
+          description: 'The webhook with its new secret',
           body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
         },
       },
       problems: ['forbidden', 'not_found', 'conflict'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'POST',
     path: '/webhooks/{webhook_id}/enable',
-    summary: 'Enable a subscription and deliver what it missed',
+    summary: 'Enable a webhook and deliver what it missed',
     async handle(request, deps) {
-      const { subscription, resumed } = await enable((await subscriptionOf(request, deps)).id, deps);
-      return { status: 200, body: { webhook: view(subscription, deps), resumed_deliveries: resumed } };
+      const { webhook, resumed } = await enable((await webhookOf(request, deps)).id, deps);
+      return { status: 200, body: { webhook: view(webhook, deps), resumed_deliveries: resumed } };
     },
     docs: () => ({
       path: webhookPath,
       responses: {
         200: {
-          description: 'The enabled subscription and how many missed deliveries were queued',
+          description: 'The enabled webhook and how many missed deliveries were queued',
           body: z.strictObject({ webhook: responseSchemas.webhook, resumed_deliveries: z.int() }),
         },
       },
       problems: ['forbidden', 'not_found'],
     }),
   }),
-  subscriptionRoute({
+  webhookRoute({
     method: 'POST',
     path: '/webhooks/{webhook_id}/test',
     summary: 'Send a webhook.test event and report the attempt',
     async handle(request, deps) {
-      const { msgId, at, outcome } = await deps.tester.send(await subscriptionOf(request, deps));
+      const { msgId, at, outcome } = await deps.tester.send(await webhookOf(request, deps));
       return {
         status: 200,
         body: { test: { msg_id: msgId, delivered: outcome.ok, attempt: attemptView({ at, ...outcome }) } },
