@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
 import { InstitutionStatsRepository } from '../../lib/aggregation/institution-stats-repo.ts';
+import { ActiveJobsRepository } from '../../lib/aggregation/active-jobs-repo.ts';
+import { AttentionRepository } from '../../lib/aggregation/attention-repo.ts';
 import { JobsRepository } from '../../lib/aggregation/jobs-repo.ts';
 import { JobOutcomesRepository } from '../../lib/aggregation/job-outcomes-repo.ts';
 import { SweepCheckpointsRepository } from '../../lib/notify/sweep-checkpoints-repo.ts';
@@ -170,6 +172,8 @@ function meterAwsCalls(tally: Tally): () => void {
   const { counted } = tally;
   const restoreLabels = labelOperations({
     JobsRepository,
+    ActiveJobsRepository,
+    AttentionRepository,
     DeliveriesRepository,
     WebhooksRepository,
     InstitutionStatsRepository,

@@ -6,13 +6,15 @@ import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import type { JobsRepository } from './jobs-repo.ts';
+import type { JobsAcrossUsers } from './jobs-across-users.ts';
 import { JOB_OUTCOMES, type JobOutcomesRepository } from './job-outcomes-repo.ts';
 import { JOB_ID_PATTERN, jobView } from './job.ts';
 import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from './job-list.ts';
 
 /** What api-jobs gives these routes. */
 export interface JobRouteDeps {
-  jobs: Pick<JobsRepository, 'get' | 'latestForMember' | 'pageForUser' | 'running' | 'needingAttention'>;
+  jobs: Pick<JobsRepository, 'get' | 'latestForMember' | 'pageForUser'>;
+  acrossUsers: Pick<JobsAcrossUsers, 'running' | 'needingAttention'>;
   clock: Clock;
   outcomes: Pick<JobOutcomesRepository, 'lastHours'>;
 }
@@ -56,9 +58,10 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     auth: 'api_key',
     access: 'server_key',
     query: 'parsed',
-    async handle(request, { jobs, clock }) {
+    async handle(request, { acrossUsers, clock }) {
       const { state, limit } = parseInput(acrossUsersQuery, request.query, 'query');
-      const found = state === 'running' ? await jobs.running(limit) : await jobs.needingAttention({ limit, now: clock.now() });
+      const found =
+        state === 'running' ? await acrossUsers.running(limit) : await acrossUsers.needingAttention({ limit, now: clock.now() });
       return { status: 200, body: { jobs: found.map(jobView) } };
     },
     docs: () => ({

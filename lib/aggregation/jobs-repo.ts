@@ -1,20 +1,14 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job, JobStatus, JobTrigger, TerminalStatus } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
-  ACTIVE_JOB_SHARDS,
-  activeJobsPartition,
-  shardOf,
   conditionalWrite,
   getItems,
   gsi1,
   gsi2,
   isExpired,
   keys,
-  type MemberRef,
-  activeJobsOfMember,
-  queryAll,
   TABLE_KEYS,
   type TableRef,
   tableKeyOf,
@@ -41,28 +35,13 @@ export interface UserJobsPage {
   next?: UserJobsKey;
 }
 
-/** A member's active-job pointer, as the sweeper reads it. */
-export interface ActivePointer extends MemberRef {
-  jobId: string;
-  /** Where it is stored: what the sweeper releases (a pointer written before it named its user has no `userId`). */
-  tableKey: { pk: string; sk: string };
-  /** Epoch ms. */
-  claimedAt: number;
-}
-
 /** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
-/** How long a job that ended needing someone stays in the operator's overview. */
-export const ATTENTION_DAYS = 30;
-
-/** The statuses that need someone: the overview lists jobs that ended in them (while they still are). */
-const NEEDS_SOMEONE: ReadonlySet<JobStatus> = new Set(['failed', 'timed_out', 'action_required']);
-
-const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /**
- * Jobs and the per-member "active job" pointer. Every state change is one conditional single-item write, so
- * concurrent workers and duplicate SQS deliveries cannot apply a step twice.
+ * The job items (`JOB#{id}`), listed by member (GSI1) and by user (GSI2). Every state change is one conditional
+ * single-item write, so concurrent workers and duplicate SQS deliveries cannot apply a step twice. The member's
+ * active-job pointer is another item (active-jobs-repo.ts), never written in the same request as its job.
  */
 export class JobsRepository {
   constructor(private readonly table: TableRef) {}
@@ -129,172 +108,14 @@ export class JobsRepository {
     return { jobs: shown, ...next };
   }
 
-  /**
-   * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
-   * (`expiresAt`) so a crash between claim and release cannot block the member for good. It is claimed before the
-   * job is written (RefreshService), and before MX has said the member is the user's: the pointer is the user's
-   * (`keys.activeJob`), so a claim naming another user's member holds only the claimant's. `claimed_at` tells the
-   * sweeper a pointer whose job is still to come from one whose job never came.
-   */
-  async claimActive(member: MemberRef, jobId: string, expiresAt: number, now: number): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new PutCommand({
-          TableName: this.table.tableName,
-          Item: {
-            ...keys.activeJob(member),
-            job_id: jobId,
-            member_guid: member.memberGuid,
-            user_id: member.userId,
-            claimed_at: now,
-            expires_at: expiresAt,
-            ttl: Math.ceil(expiresAt / 1000),
-          },
-          // Or held by this very job: a claim repeated after a failure before its job was written takes it again.
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR job_id = :job',
-          ExpressionAttributeValues: { ':now': now, ':job': jobId },
-        }),
-      ),
-    );
-  }
-
-  async activeJobId(member: MemberRef, now: number): Promise<string | undefined> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
-    );
-    return Item && isLive(Item, now) ? (Item.job_id as string) : undefined;
-  }
-
-  /**
-   * The jobs named by the member's live pointers, whoever claimed them: MX's webhooks name the member, not our user.
-   * Only the owner's claim can ever have a job (MX refuses the member to anyone else), so callers take the job.
-   */
-  async activeJobIdsOfMember(memberGuid: string, now: number): Promise<string[]> {
-    const ids: string[] = [];
-    const pointers = queryAll(this.table, {
-      KeyConditionExpression: 'pk = :shard AND begins_with(sk, :member)',
-      ExpressionAttributeValues: {
-        ':shard': activeJobsPartition(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
-        ':member': activeJobsOfMember(memberGuid),
-      },
-      ConsistentRead: true,
-    });
-    for await (const item of pointers) if (isLive(item, now)) ids.push(item.job_id as string);
-    return ids;
-  }
-
-  /** Whether the member's pointer names `jobId`, expired or not: a job holds it until its terminal event is out. */
-  async holdsActive(member: MemberRef, jobId: string): Promise<boolean> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
-    );
-    return Item?.job_id === jobId;
-  }
-
-  /** Every active-job pointer (job id, member, when claimed), shard by shard: the sweeper's worklist. */
-  async *activeJobs(): AsyncGenerator<ActivePointer> {
-    for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
-      const items = queryAll(this.table, {
-        KeyConditionExpression: 'pk = :shard',
-        ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
-        ProjectionExpression: 'pk, sk, job_id, member_guid, user_id, claimed_at',
-        ConsistentRead: true,
-      });
-      for await (const item of items) {
-        yield {
-          jobId: item.job_id as string,
-          memberGuid: item.member_guid as string,
-          userId: item.user_id as string,
-          tableKey: { pk: item.pk as string, sk: item.sk as string },
-          // Pointers claimed before claimed_at was written count as claimed long ago.
-          claimedAt: typeof item.claimed_at === 'number' ? item.claimed_at : 0,
-        };
-      }
-    }
-  }
-
-  /**
-   * Notes a job that is ending needing someone, under the day it ends (written before the job's end, so a retried
-   * step writes it again rather than never: the same key). Succeeded jobs write nothing here.
-   */
-  async markForAttention(jobId: string, now: number): Promise<void> {
-    await this.table.client.send(
-      new PutCommand({
-        TableName: this.table.tableName,
-        Item: {
-          ...keys.attention(dayOf(now), jobId),
-          [TABLE_KEYS.ttl]: Math.floor(now / 1000) + ATTENTION_DAYS * 24 * 3600,
-        },
-      }),
-    );
-  }
-
-  /**
-   * Jobs across users that ended needing someone and still do (a resumed job that then succeeded drops out), newest
-   * day first, at most `limit`: one query per day looked at, then the jobs.
-   */
-  async needingAttention(request: { limit: number; now: number; days?: number }): Promise<Job[]> {
-    const found: Job[] = [];
-    const seen = new Set<string>();
-    for (let back = 0; back < (request.days ?? ATTENTION_DAYS) && found.length < request.limit; back++) {
-      const day = dayOf(request.now - back * 24 * 3600_000);
-      const ids: string[] = [];
-      for await (const item of queryAll(this.table, {
-        KeyConditionExpression: 'pk = :day',
-        ExpressionAttributeValues: { ':day': keys.attention(day, '').pk },
-        ScanIndexForward: false,
-      })) {
-        const id = item.sk as string;
-        if (!isExpired(item, request.now) && !seen.has(id)) ids.push(id);
-        seen.add(id);
-      }
-      // Job ids sort by creation: the newest first.
-      ids.sort().reverse();
-      const jobs = (
-        await getItems(
-          this.table,
-          ids.map((id) => keys.job(id)),
-        )
-      ).map(fromItem);
-      for (const job of jobs) if (NEEDS_SOMEONE.has(job.status) && found.length < request.limit) found.push(job);
-    }
-    return found;
-  }
-
-  /** Jobs running now across users (the active pointers' jobs still aggregating), at most `limit`, newest first. */
-  async running(limit: number): Promise<Job[]> {
-    const ids: string[] = [];
-    for await (const pointer of this.activeJobs()) ids.push(pointer.jobId);
-    const jobs = (
+  /** The jobs of `jobIds` that exist, in that order (one batch read, eventually consistent). */
+  async getMany(jobIds: readonly string[]): Promise<Job[]> {
+    return (
       await getItems(
         this.table,
-        [...new Set(ids)].map((id) => keys.job(id)),
+        jobIds.map((id) => keys.job(id)),
       )
     ).map(fromItem);
-    return jobs
-      .filter((job) => job.status === 'aggregating')
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, limit);
-  }
-
-  /** Clears the pointer if it still names `jobId`. */
-  async releaseActive(member: MemberRef, jobId: string): Promise<void> {
-    await this.releasePointer({ tableKey: keys.activeJob(member), jobId });
-  }
-
-  /** Clears a pointer the sweeper found, where it is stored, if it still names its job. */
-  async releasePointer(pointer: Pick<ActivePointer, 'tableKey' | 'jobId'>): Promise<void> {
-    const jobId = pointer.jobId;
-    await conditionalWrite(
-      this.table.client.send(
-        new DeleteCommand({
-          TableName: this.table.tableName,
-          Key: pointer.tableKey,
-          ConditionExpression: 'job_id = :job',
-          ExpressionAttributeValues: { ':job': jobId },
-        }),
-      ),
-    );
   }
 
   /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */
@@ -459,7 +280,3 @@ function fromItem(item: Record<string, unknown>): Job {
     ...(typeof item.mx_aggregated === 'boolean' ? { mxAggregated: item.mx_aggregated } : {}),
   };
 }
-
-/** A pointer item not past its `expires_at` (nor its `ttl`, which dynalite never acts on). */
-const isLive = (item: Record<string, unknown>, now: number): boolean =>
-  !isExpired(item as { ttl?: number }, now) && (item.expires_at as number) >= now;

@@ -2,11 +2,13 @@ import type { Clock } from '../clock.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { Job } from './job.ts';
+import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 
 export interface MemberJobsDeps {
-  jobs: Pick<JobsRepository, 'activeJobId' | 'activeJobIdsOfMember' | 'get'>;
+  jobs: Pick<JobsRepository, 'get'>;
+  pointers: Pick<ActiveJobsRepository, 'activeJobId' | 'activeJobIdsOfMember'>;
   states: Pick<MemberStatesRepository, 'gone'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
   clock: Clock;
@@ -29,12 +31,12 @@ export class MemberJobs {
     member: { memberGuid: string; userId?: string },
     detectedBy?: PollMessage['detected_by'],
   ): Promise<Job | undefined> {
-    const { jobs, pollQueue, clock } = this.deps;
+    const { jobs, pointers, pollQueue, clock } = this.deps;
     const now = clock.now();
     const ids =
       member.userId === undefined
-        ? await jobs.activeJobIdsOfMember(member.memberGuid, now)
-        : [await jobs.activeJobId({ userId: member.userId, memberGuid: member.memberGuid }, now)].filter(
+        ? await pointers.activeJobIdsOfMember(member.memberGuid, now)
+        : [await pointers.activeJobId({ userId: member.userId, memberGuid: member.memberGuid }, now)].filter(
             (id): id is string => id !== undefined,
           );
     let job: Job | undefined;

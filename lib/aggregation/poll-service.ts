@@ -8,6 +8,8 @@ import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
+import type { ActiveJobsRepository } from './active-jobs-repo.ts';
+import type { AttentionRepository } from './attention-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, eventIds } from '../notify/events.ts';
 import { terminalEvent } from './job-events.ts';
@@ -22,6 +24,10 @@ import type { MemberWatch } from './member-watch.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
+  /** Held by a job until its terminal event is out (then released): a redelivery sees an unfinished announcement. */
+  pointers: ActiveJobsRepository;
+  /** Where an end that needs someone is listed for the operator. */
+  attention: Pick<AttentionRepository, 'markForAttention'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMemberChallenges'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
@@ -95,7 +101,7 @@ export class PollService {
   constructor(private readonly deps: PollDeps) {}
 
   async handle(message: PollMessage): Promise<void> {
-    const { jobs, pollQueue, clock, log } = this.deps;
+    const { jobs, pointers, pollQueue, clock, log } = this.deps;
     if (await pollQueue.deferIfEarly(message)) return;
     const job = await jobs.get(message.job_id);
     if (!job) {
@@ -105,7 +111,7 @@ export class PollService {
     if (job.status !== 'aggregating') {
       // The step that ended the job, again: a retry or the sweeper. Its announcement is unfinished while the job
       // still holds the member's pointer (released last); finishing it again is idempotent.
-      if (message.step === job.step && (await jobs.holdsActive(job, job.id))) await this.#notify(job);
+      if (message.step === job.step && (await pointers.holdsActive(job, job.id))) await this.#notify(job);
       return;
     }
     switch (judgeStep(message.step, job, clock.now())) {
@@ -166,7 +172,7 @@ export class PollService {
     // (member-watch.ts), and a retry of this step finds the end recorded.
     const mxAggregated = snapshot && (await this.deps.watch.jobEnded(job, snapshot));
     // An end that needs someone is listed for the operator first: a retry of this step writes it again, never misses it.
-    if (status !== 'succeeded') await this.deps.jobs.markForAttention(job.id, now);
+    if (status !== 'succeeded') await this.deps.attention.markForAttention(job.id, now);
     const won = await this.deps.jobs.finish(job.id, job.step, {
       status,
       member: snapshot,
@@ -259,7 +265,7 @@ export class PollService {
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
-    await this.deps.jobs.releaseActive(job, job.id);
+    await this.deps.pointers.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.
     if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
   }

@@ -6,6 +6,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
+import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { EventSink } from '../notify/events.ts';
 import { startedEvent } from './job-events.ts';
@@ -28,6 +29,8 @@ export interface RefreshRequest {
 
 export interface RefreshDeps {
   jobs: JobsRepository;
+  /** The member's active-job pointer: one job per member, claimed before MX is called. */
+  pointers: ActiveJobsRepository;
   nexus: Pick<NexusClient, 'aggregateMember'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
@@ -76,7 +79,7 @@ export class RefreshService {
     const claim = await this.#claim(request);
     if ('joined' in claim) return claim.joined;
     const { jobId, now } = claim;
-    const { jobs } = this.deps;
+    const { pointers } = this.deps;
 
     let started: Member;
     try {
@@ -87,7 +90,7 @@ export class RefreshService {
       started = member;
     } catch (error) {
       // MX did not start anything: free the member, so the next refresh tries afresh.
-      await jobs.releaseActive(request, jobId);
+      await pointers.releaseActive(request, jobId);
       throw error;
     }
     const job = await this.#open(request, jobId, now, started, this.deps.trigger ?? 'refresh');
@@ -115,11 +118,11 @@ export class RefreshService {
     request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
     givenJobId?: string,
   ): Promise<{ jobId: string; now: number } | { joined: { job: Job; joined: true } }> {
-    const { jobs, clock } = this.deps;
+    const { pointers, clock } = this.deps;
     const now = clock.now();
     const jobId = givenJobId ?? newJobId(now);
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (await jobs.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
+    if (await pointers.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
     return { joined: { job: await this.#activeJobFor(request), joined: true } };
   }
 
@@ -131,7 +134,7 @@ export class RefreshService {
     started: Member,
     trigger: JobTrigger,
   ): Promise<Job> {
-    const { jobs, clock } = this.deps;
+    const { jobs, pointers, clock } = this.deps;
     const job: Job = {
       id: jobId,
       userId: request.userId,
@@ -154,7 +157,7 @@ export class RefreshService {
       await jobs.create(job);
     } catch (error) {
       // MX is aggregating but no job follows it: free the member, so a retried refresh can (MX answers it in progress).
-      await jobs.releaseActive(request, jobId).catch(() => undefined);
+      await pointers.releaseActive(request, jobId).catch(() => undefined);
       throw error;
     }
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
@@ -192,8 +195,8 @@ export class RefreshService {
   }
 
   async #activeJobFor(request: RefreshRequest): Promise<Job> {
-    const { jobs, clock } = this.deps;
-    const activeId = await jobs.activeJobId(request, clock.now());
+    const { jobs, pointers, clock } = this.deps;
+    const activeId = await pointers.activeJobId(request, clock.now());
     for (let waited = 0; activeId !== undefined; waited++) {
       const active = await jobs.get(activeId);
       if (active) return active;
@@ -202,7 +205,7 @@ export class RefreshService {
         throw new ConflictError('A refresh of this member is starting; retry the request.');
       }
       await this.#sleep(JOIN_WAITS_MS[waited]!);
-      if ((await jobs.activeJobId(request, clock.now())) !== activeId) break;
+      if ((await pointers.activeJobId(request, clock.now())) !== activeId) break;
     }
     // The holder finished (or MX refused it) between our claim and this read: the member is free again, but do not loop here.
     throw new ConflictError('A refresh of this member just finished; retry the request.');

@@ -4,6 +4,7 @@ import type { Log } from '../logger.ts';
 import type { ChallengeAnswer, NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
+import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import { ACTIVE_POINTER_GRACE_MS } from './refresh-service.ts';
 import type { Job } from './job.ts';
@@ -11,6 +12,7 @@ import { MIN_POLL_DELAY_SECONDS } from './poll-schedule.ts';
 
 export interface ResumeDeps {
   jobs: JobsRepository;
+  pointers: ActiveJobsRepository;
   nexus: Pick<NexusClient, 'resumeAggregation'>;
   pollQueue: DelayedQueue<PollMessage>;
   clock: Clock;
@@ -27,7 +29,7 @@ export class ResumeService {
   constructor(private readonly deps: ResumeDeps) {}
 
   async resume(request: { userId: string; memberGuid: string; answers: ChallengeAnswer[] }): Promise<Job> {
-    const { jobs, clock } = this.deps;
+    const { jobs, pointers, clock } = this.deps;
     const job = await jobs.latestForMember(request.memberGuid);
     if (!job || job.userId !== request.userId) throw new NotFoundError('This member has no aggregation job to resume.');
     if (job.status !== 'action_required' || job.connectionStatus !== 'CHALLENGED') {
@@ -38,13 +40,13 @@ export class ResumeService {
 
     const now = clock.now();
     const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (!(await jobs.claimActive(job, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
+    if (!(await pointers.claimActive(job, job.id, deadlineAt + ACTIVE_POINTER_GRACE_MS, now))) {
       throw new ConflictError('Another aggregation of this member is running.');
     }
     try {
       await this.deps.nexus.resumeAggregation(request.userId, request.memberGuid, request.answers);
     } catch (error) {
-      await jobs.releaseActive(job, job.id);
+      await pointers.releaseActive(job, job.id);
       throw error;
     }
 

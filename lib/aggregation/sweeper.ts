@@ -4,6 +4,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
+import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { Job } from './job.ts';
 import type { DeliverySweep } from '../notify/delivery-sweep.ts';
@@ -53,7 +54,9 @@ export interface ReconcileSweep {
 export class Sweeper {
   constructor(
     private readonly deps: {
-      jobs: JobsRepository;
+      jobs: Pick<JobsRepository, 'get'>;
+      /** The worklist: every active pointer, whose job is judged (or, never written, released). */
+      pointers: Pick<ActiveJobsRepository, 'activeJobs' | 'releasePointer'>;
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
@@ -68,7 +71,7 @@ export class Sweeper {
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const { jobs, pollQueue, clock, log, metrics } = this.deps;
+    const { jobs, pointers, pollQueue, clock, log, metrics } = this.deps;
     const report: SweepReport = {
       active: 0,
       repolled: 0,
@@ -78,7 +81,7 @@ export class Sweeper {
       redelivered: 0,
       reconciled: 0,
     };
-    for await (const pointer of jobs.activeJobs()) {
+    for await (const pointer of pointers.activeJobs()) {
       report.active++;
       const now = clock.now();
       const job = await jobs.get(pointer.jobId);
@@ -96,7 +99,7 @@ export class Sweeper {
       } else if (!job && now - pointer.claimedAt > (this.deps.stalledAfterMs ?? STALLED_AFTER_MS)) {
         // Claimed a stall window ago and still no job: its refresh died between the claim and the job's write (or MX
         // refused it and the release failed). A younger one's refresh is still waiting for MX.
-        await jobs.releasePointer(pointer);
+        await pointers.releasePointer(pointer);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }

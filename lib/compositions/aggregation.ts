@@ -4,6 +4,8 @@ import { InstitutionTiming } from '../aggregation/institution-timing.ts';
 import { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { InstitutionStatsRepository } from '../aggregation/institution-stats-repo.ts';
+import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
+import { AttentionRepository } from '../aggregation/attention-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
 import type { TableRef } from '../store/table.ts';
@@ -19,8 +21,9 @@ export function pushCoverageOf({ clock, log }: Runtime, table: TableRef): PushCo
 }
 
 /**
- * What the refresh and poll services share, the poll schedule's inputs among them (both plan polls): the jobs, the
- * MX client, the poll queue, where events go, and what aggregations take per institution (learned from finished jobs).
+ * What the refresh and poll services share, the poll schedule's inputs among them (both plan polls): the jobs, their
+ * members' active pointers, the attention index, the MX client, the poll queue, where events go, and what
+ * aggregations take per institution (learned from finished jobs).
  */
 export function aggregationDepsOf(
   runtime: Runtime,
@@ -29,6 +32,8 @@ export function aggregationDepsOf(
   const { config, clock, log, metrics } = runtime;
   return {
     jobs: new JobsRepository(parts.table),
+    pointers: new ActiveJobsRepository(parts.table),
+    attention: new AttentionRepository(parts.table),
     nexus: parts.nexus,
     pollQueue: pollQueueOf(runtime, parts.sqs),
     events: parts.events,

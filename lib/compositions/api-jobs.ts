@@ -2,6 +2,9 @@ import { JOB_ROUTES, type JobRouteDeps } from '../aggregation/job-routes.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { operationsOf } from '../http/route.ts';
+import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
+import { AttentionRepository } from '../aggregation/attention-repo.ts';
+import { JobsAcrossUsers } from '../aggregation/jobs-across-users.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { DeadLetterCounts } from '../queue/dead-letter-counts.ts';
@@ -17,18 +20,21 @@ export function composeApiJobs(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const jobs = new JobsRepository(table);
+  const pointers = new ActiveJobsRepository(table);
+  const acrossUsers = new JobsAcrossUsers({ jobs, pointers, attention: new AttentionRepository(table) });
   const deadLetters = new DeadLetterCounts(sqsOf(runtime), deadLetterQueuesOf(config));
   const handler = httpHandler(
     runtime,
     operationsOf<JobRouteDeps & QueueRouteDeps>([...JOB_ROUTES, ...QUEUE_ROUTES], {
       jobs,
+      acrossUsers,
       clock: runtime.clock,
       outcomes: new JobOutcomesRepository(table),
       deadLetters,
     }),
     apiKeyAccessOf(runtime, table),
   );
-  return { handler, runtime, jobs };
+  return { handler, runtime, jobs, pointers };
 }
 
 /** Every queue's dead-letter queue URL: GET /queues counts them all, so a missing one stops the function at start. */

@@ -4,6 +4,7 @@ import { BasicAuthenticator } from '../http/basic-auth.ts';
 import { operationsOf } from '../http/route.ts';
 import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
+import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { MemberJobs } from '../aggregation/member-jobs.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
@@ -31,6 +32,7 @@ export function composeMxEvents(config: Config, given?: Given) {
   const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqsOf(runtime));
   const memberJobs = new MemberJobs({
     jobs: new JobsRepository(table),
+    pointers: new ActiveJobsRepository(table),
     states: new MemberStatesRepository(table),
     pollQueue,
     clock,

@@ -1,5 +1,6 @@
 import { Sweeper } from '../aggregation/sweeper.ts';
 import type { Config } from '../config.ts';
+import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { SweepCheckpointsRepository } from '../notify/sweep-checkpoints-repo.ts';
@@ -29,6 +30,7 @@ export function composeSweeper(config: Config, given?: Given) {
   const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqs);
   const sweeper = new Sweeper({
     jobs: new JobsRepository(table),
+    pointers: new ActiveJobsRepository(table),
     pollQueue,
     clock,
     log,

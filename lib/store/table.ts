@@ -61,7 +61,7 @@ export const keys = {
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
   /**
    * A job that ended needing someone (failed, timed out, waiting for its user), under the day it ended: the
-   * operator's overview lists them across users without a scan (lib/aggregation/jobs-repo.ts). The job id only.
+   * operator's overview lists them across users without a scan (lib/aggregation/attention-repo.ts). The job id only.
    */
   attention: (day: string, jobId: string) => ({ pk: `ATTENTION#${day}`, sk: jobId }),
   /** An erased user, by the SHA-256 of its id (lib/connect/erased-users.ts). */

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { LocalEngines } from '../../../infra/local/engines.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { createSeededRandom } from '../../../sim/seeded-random.ts';
+import { AttentionRepository } from '../../../lib/aggregation/attention-repo.ts';
 import { InstitutionTiming } from '../../../lib/aggregation/institution-timing.ts';
 import { type EventSink, jobIdOfEventId } from '../../../lib/notify/events.ts';
 import type { TerminalStatus } from '../../../lib/aggregation/job.ts';
@@ -222,7 +223,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
 
   // The workers, as the stack wires them, with every dependency crashable mid-record.
   const crashes = new CrashInjector();
-  const [jobs, nexus, table] = [relay.apiJobs.jobs, relay.apiRead.nexus, relay.apiRead.table];
+  const [jobs, pointers, nexus, table] = [relay.apiJobs.jobs, relay.apiJobs.pointers, relay.apiRead.nexus, relay.apiRead.table];
   const deliveryQueue = new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock);
   const publisher = new EventPublisher({
     webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
@@ -244,6 +245,8 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const poll = new PollService({
     metrics: noMetrics,
     jobs: crashes.wrap(jobs),
+    pointers: crashes.wrap(pointers),
+    attention: crashes.wrap(new AttentionRepository(table)),
     nexus: crashes.wrap(nexus),
     pollQueue: crashes.wrap(new DelayedQueue<PollMessage>(sqs, engines.queueUrls.poll, clock)),
     events: crashes.wrap(events),
@@ -282,6 +285,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const sweeper = new Sweeper({
     metrics: noMetrics,
     jobs,
+    pointers,
     pollQueue: new RecordingPollQueue(sqs, engines.queueUrls.poll, clock),
     clock,
     log: silentLog,
@@ -454,7 +458,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     for (const dead of died) {
       const job = await jobs.get(dead.jobId);
       if (!job) continue;
-      const done = job.status !== 'aggregating' && !(await jobs.holdsActive(job, job.id));
+      const done = job.status !== 'aggregating' && !(await pointers.holdsActive(job, job.id));
       const movedOn = job.status === 'aggregating' && job.step > dead.step && queues.sentPoll(dead.jobId, job.step);
       dead.pending = !done && !movedOn;
     }
@@ -586,7 +590,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     if (job.status !== planned.expected) problems.push(`${job.id}: ${job.status}, expected ${planned.expected}`);
     if (job.finishedAt === undefined) continue;
     // Announced in full: the member's pointer, released last, no longer names the job.
-    if (await jobs.holdsActive(job, job.id)) notNotified += 1;
+    if (await pointers.holdsActive(job, job.id)) notNotified += 1;
     lateBy.push(job.finishedAt - job.deadlineAt);
     if (planned.expected !== 'timed_out' && job.finishedAt > job.deadlineAt) problems.push(`${job.id}: ended after its deadline`);
     if (planned.expected === 'timed_out') {
@@ -628,7 +632,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   // ---- Stuck: jobs still aggregating, active pointers, anything left on a queue.
   const stuck = outcomes.get('aggregating') ?? 0;
   const pointersLeft: string[] = [];
-  for await (const pointer of jobs.activeJobs()) pointersLeft.push(pointer.jobId);
+  for await (const pointer of pointers.activeJobs()) pointersLeft.push(pointer.jobId);
 
   // ---- The dead-letter queue: only poll messages, each recovered by the sweeper, its job ended with one webhook.
   const deadDelivery = queues.deadLetters.filter((dead) => dead.message.queueUrl !== engines.queueUrls.poll);

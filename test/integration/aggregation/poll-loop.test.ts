@@ -116,7 +116,7 @@ describe('refresh', () => {
     await expect(relay.apiRefresh.refresh.refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({
       code: 'MX_FORBIDDEN',
     });
-    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
     expect(await relay.apiJobs.jobs.latestForMember(member.guid)).toBeUndefined();
     expect(await takePolls()).toEqual([]);
   });
@@ -138,7 +138,7 @@ describe('poll loop: duplicate and stale deliveries change nothing', () => {
     expect(await takePolls()).toEqual([]);
     const finished = await relay.apiJobs.jobs.get(job.id);
     expect(finished).toMatchObject({ status: 'succeeded', connectionStatus: 'CONNECTED', step: 0 });
-    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
 
     await deliverAll();
     await deliverAll();
@@ -263,7 +263,7 @@ describe('sweeper', () => {
     expect(repolled).toEqual([{ job_id: job.id, step: 0, due_at: clock.now(), detected_by: 'sweeper' }]);
     await relay.workerPoll.poll.handle(repolled[0]!);
     expect(await relay.apiJobs.jobs.get(job.id)).toMatchObject({ status: 'succeeded' });
-    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
   });
 
   it('re-drives the terminal event of a job that ended but was never announced, once it is STALLED_AFTER_MS late', async () => {
@@ -278,7 +278,7 @@ describe('sweeper', () => {
     clock.set(finishedAt + STALLED_AFTER_MS);
     expect(await relay.sweeper.sweeper.sweep()).toMatchObject({ renotified: 0 });
     expect((await takePolls()).filter((message) => message.job_id === job.id)).toEqual([]);
-    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBe(job.id);
+    expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid }, clock.now())).toBe(job.id);
 
     clock.set(finishedAt + STALLED_AFTER_MS + 1);
     expect((await relay.sweeper.sweeper.sweep()).renotified).toBeGreaterThanOrEqual(1);
@@ -288,7 +288,7 @@ describe('sweeper', () => {
 
     const deliveries = (await take(engines.queueUrls.delivery)).map((body) => deliveryMessageSchema.parse(body));
     expect(deliveries.map((delivery) => delivery.msg_id)).toEqual([`msg_${job.id}_s0_succeeded`]);
-    expect(await relay.apiJobs.jobs.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
+    expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid }, clock.now())).toBeUndefined();
     // Announced now: later sweeps leave it alone.
     clock.advance(STALLED_AFTER_MS * 2);
     await relay.sweeper.sweeper.sweep();

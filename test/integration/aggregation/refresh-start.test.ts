@@ -1,5 +1,4 @@
 import { noMetrics } from '../../../lib/metrics.ts';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { JOIN_WAITS_MS, type RefreshDeps, RefreshService } from '../../../lib/aggregation/refresh-service.ts';
 import { ConflictError, NotFoundError } from '../../../lib/errors.ts';
@@ -8,8 +7,8 @@ import { silentLog } from '../../../lib/logger.ts';
 import type { Member } from '../../../lib/mx/member.ts';
 import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
-import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 import { plainFirstPoll } from '../../support/aggregation-parts.ts';
 
@@ -27,6 +26,7 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
   const refresh = new RefreshService({
     metrics: noMetrics,
     jobs: new JobsRepository(local.table),
+    pointers: new ActiveJobsRepository(local.table),
     nexus: {
       async aggregateMember(_userId, memberGuid) {
         clock.advance(callTakesMs);
@@ -89,7 +89,7 @@ describe('RefreshService: the first poll on the schedule every later poll follow
     });
     const { job } = await refresh.refresh({ userId: 'user-nomodel', memberGuid: 'MBR-nomodel-1' });
     expect(scheduled).toEqual([{ job_id: job.id, step: 0, due_at: mxStartedAt() + 3_000 }]);
-    expect(await new JobsRepository(local.table).activeJobId(job, job.createdAt)).toBe(job.id);
+    expect(await new ActiveJobsRepository(local.table).activeJobId(job, job.createdAt)).toBe(job.id);
   });
 });
 
@@ -118,71 +118,18 @@ describe('RefreshService: correlation_id', () => {
   });
 });
 
-describe('JobsRepository: the active-job pointer', () => {
-  it('lives in a table partition the sweeper reads consistently, with no index entry to pay for', async () => {
-    const jobs = new JobsRepository(local.table);
-    const now = Date.UTC(2026, 5, 1, 9);
-    const members = Array.from({ length: 24 }, (_, i) => ({ userId: 'user-pointer', memberGuid: `MBR-pointer-${i}` }));
-    for (const [i, member] of members.entries()) {
-      expect(await jobs.claimActive(member, `job-pointer-${i}`, now + 60_000, now)).toBe(true);
-    }
-    const listed = async () => {
-      const found: { jobId: string; memberGuid: string; userId: string; claimedAt: number }[] = [];
-      for await (const { tableKey: _, ...pointer } of jobs.activeJobs()) {
-        if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
-      }
-      return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
-    };
-    // At once after the claims: the worklist is read from the table itself, not from an eventually consistent index.
-    expect(await listed()).toEqual(
-      members
-        .map((member, i) => ({ jobId: `job-pointer-${i}`, ...member, claimedAt: now }))
-        .sort((a, b) => a.jobId.localeCompare(b.jobId)),
-    );
-    const stored = await local.table.client.send(
-      new GetCommand({ TableName: local.table.tableName, Key: keys.activeJob(members[0]!), ConsistentRead: true }),
-    );
-    expect(Object.keys(stored.Item!).filter((name) => name.startsWith('gsi'))).toEqual([]);
-
-    await jobs.releaseActive(members[0]!, 'job-pointer-0');
-    expect((await listed()).map((pointer) => pointer.memberGuid)).not.toContain(members[0]!.memberGuid);
-    expect(await jobs.holdsActive(members[1]!, 'job-pointer-1')).toBe(true);
-    // A second claim while the first is live loses; once expired, it wins.
-    expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
-    expect(await jobs.claimActive(members[1]!, 'job-pointer-x', now + 200_000, now + 61_000)).toBe(true);
-  });
-});
-
-describe('JobsRepository: a pointer written before pointers named their user', () => {
-  it('is found by the sweeper and released where it is stored', async () => {
-    const jobs = new JobsRepository(local.table);
-    const now = Date.UTC(2026, 5, 1, 9);
-    const legacy = { pk: keys.activeJob({ userId: 'u', memberGuid: 'MBR-legacy-1' }).pk, sk: 'MEMBER#MBR-legacy-1' };
-    await local.table.client.send(
-      new PutCommand({
-        TableName: local.table.tableName,
-        Item: { ...legacy, job_id: 'job-legacy', member_guid: 'MBR-legacy-1', claimed_at: now, expires_at: now + 60_000 },
-      }),
-    );
-    const found = [];
-    for await (const pointer of jobs.activeJobs()) if (pointer.jobId === 'job-legacy') found.push(pointer);
-    expect(found).toEqual([expect.objectContaining({ jobId: 'job-legacy', userId: undefined, tableKey: legacy })]);
-    await jobs.releasePointer(found[0]!);
-    const left = await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: legacy }));
-    expect(left.Item).toBeUndefined();
-  });
-});
-
 describe('RefreshService: two refreshes of one member at once', () => {
   /** A refresh service whose MX aggregate call waits until the test answers it, and whose waits the test runs. */
   function racing(onWait: (ms: number) => Promise<void>) {
     const clock = new ManualClock(Date.UTC(2026, 5, 2, 8));
     const jobs = new JobsRepository(local.table);
+    const pointers = new ActiveJobsRepository(local.table);
     const calls: string[] = [];
     let answer!: { resolve: (member: Member) => void; reject: (error: Error) => void };
     const refresh = new RefreshService({
       metrics: noMetrics,
       jobs,
+      pointers,
       nexus: {
         aggregateMember: (_userId, memberGuid) =>
           new Promise((resolve, reject) => {
@@ -198,17 +145,17 @@ describe('RefreshService: two refreshes of one member at once', () => {
       ...plainFirstPoll,
       sleep: onWait,
     });
-    return { jobs, calls, refresh, answer: () => answer };
+    return { jobs, pointers, calls, refresh, answer: () => answer };
   }
   const member = (guid: string) => ({ guid, connection_status: 'CONNECTED', is_being_aggregated: true }) as Member;
 
   it('the one that loses the claim while the winner waits for MX returns the winner’s job once it is written; MX is called once', async () => {
     let first!: Promise<unknown>;
     const waits: number[] = [];
-    const { jobs, calls, refresh, answer } = racing(async (ms) => {
+    const { jobs, pointers, calls, refresh, answer } = racing(async (ms) => {
       waits.push(ms);
       // The claim comes first and the job only once MX has answered: nothing to read yet.
-      const pointer = await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-1' }, Date.UTC(2026, 5, 2, 8));
+      const pointer = await pointers.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-1' }, Date.UTC(2026, 5, 2, 8));
       expect(pointer).toBeDefined();
       expect(await jobs.get(pointer!)).toBeUndefined();
       answer().resolve(member('MBR-race-1'));
@@ -227,27 +174,30 @@ describe('RefreshService: two refreshes of one member at once', () => {
 
   it('when MX refuses the winner, the waiting one answers 409 (retry) as soon as the pointer is gone, and no job is left', async () => {
     let first!: Promise<unknown>;
-    const { jobs, calls, refresh, answer } = racing(async () => {
+    const { jobs, pointers, calls, refresh, answer } = racing(async () => {
       answer().reject(new Error('MX refused'));
       await first.catch(() => undefined);
     });
     first = refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' });
     await vi.waitFor(() => expect(calls).toHaveLength(1));
-    const pointer = await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8));
+    const pointer = await pointers.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8));
 
     await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-2' })).rejects.toThrow(
       new ConflictError('A refresh of this member just finished; retry the request.'),
     );
     await expect(first).rejects.toThrow('MX refused');
     expect(await jobs.get(pointer!)).toBeUndefined();
-    expect(await jobs.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8))).toBeUndefined();
+    expect(
+      await pointers.activeJobId({ userId: 'user-race', memberGuid: 'MBR-race-2' }, Date.UTC(2026, 5, 2, 8)),
+    ).toBeUndefined();
   });
 
   it('a pointer whose job never comes (its refresh died) is waited for JOIN_WAITS_MS in all, then answered 409', async () => {
     const waits: number[] = [];
-    const { jobs, calls, refresh } = racing(async (ms) => void waits.push(ms));
+    const { pointers, calls, refresh } = racing(async (ms) => void waits.push(ms));
     const now = Date.UTC(2026, 5, 2, 8);
-    expect(await jobs.claimActive({ userId: 'user-race', memberGuid: 'MBR-race-3' }, 'job_orphan', now + 60_000, now)).toBe(true);
+    const orphan = { userId: 'user-race', memberGuid: 'MBR-race-3' };
+    expect(await pointers.claimActive(orphan, 'job_orphan', now + 60_000, now)).toBe(true);
 
     await expect(refresh.refresh({ userId: 'user-race', memberGuid: 'MBR-race-3' })).rejects.toThrow(
       new ConflictError('A refresh of this member is starting; retry the request.'),
@@ -259,7 +209,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
 
 describe("RefreshService: another user's member", () => {
   it("a refresh naming another user's member, waiting for MX, neither blocks the owner's refresh nor shows its job", async () => {
-    const { jobs, refresh } = racingByUser();
+    const { pointers, refresh } = racingByUser();
     // Mallory names bob's member under her own user id; MX takes its time to refuse her.
     const mallory = refresh.refresh({ userId: 'mallory', memberGuid: 'MBR-cross-1' });
     const bob = refresh.refresh({ userId: 'bob', memberGuid: 'MBR-cross-1' });
@@ -277,10 +227,10 @@ describe("RefreshService: another user's member", () => {
     await expect(again).rejects.toThrow('MX: no such member');
 
     const now = Date.UTC(2026, 5, 2, 8);
-    expect(await jobs.activeJobId({ userId: 'bob', memberGuid: 'MBR-cross-1' }, now)).toBe(started.job.id);
-    expect(await jobs.activeJobId({ userId: 'mallory', memberGuid: 'MBR-cross-1' }, now)).toBeUndefined();
+    expect(await pointers.activeJobId({ userId: 'bob', memberGuid: 'MBR-cross-1' }, now)).toBe(started.job.id);
+    expect(await pointers.activeJobId({ userId: 'mallory', memberGuid: 'MBR-cross-1' }, now)).toBeUndefined();
     // MX's webhooks name the member only: they find bob's job.
-    expect(await jobs.activeJobIdsOfMember('MBR-cross-1', now)).toEqual([started.job.id]);
+    expect(await pointers.activeJobIdsOfMember('MBR-cross-1', now)).toEqual([started.job.id]);
   });
 
   let pending: { userId: string; resolve: () => void; reject: (error: Error) => void }[];
@@ -288,9 +238,11 @@ describe("RefreshService: another user's member", () => {
     pending = [];
     const clock = new ManualClock(Date.UTC(2026, 5, 2, 8));
     const jobs = new JobsRepository(local.table);
+    const pointers = new ActiveJobsRepository(local.table);
     const refresh = new RefreshService({
       metrics: noMetrics,
       jobs,
+      pointers,
       nexus: {
         aggregateMember: (userId, memberGuid) =>
           new Promise((resolve, reject) => {
@@ -306,6 +258,6 @@ describe("RefreshService: another user's member", () => {
       ...plainFirstPoll,
       sleep: async () => undefined,
     });
-    return { jobs, refresh };
+    return { pointers, refresh };
   }
 });

@@ -6,6 +6,8 @@ import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
 import { deadLetterUrlVariable, QUEUE_NAMES } from '../../../lib/queue/queue-names.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.ts';
+import { AttentionRepository } from '../../../lib/aggregation/attention-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { JobOutcomesRepository, outcomeHourOf } from '../../../lib/aggregation/job-outcomes-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
@@ -219,7 +221,7 @@ describe('GET /jobs: across users, for an operator (issue 38: the console overvi
     const resumed = { ...ended('attention-bob', 'aggregating', now - 20_000), finishedAt: undefined };
     for (const job of [failed, waiting, resumed]) {
       await jobs.create(job);
-      await jobs.markForAttention(job.id, now);
+      await new AttentionRepository(local.table).markForAttention(job.id, now);
     }
     const answer = await acrossUsers({ state: 'attention' });
     expect(answer.status).toBe(200);
@@ -233,7 +235,7 @@ describe('GET /jobs: across users, for an operator (issue 38: the console overvi
   it('lists the jobs running now (their members’ active pointers); a user-bound key is refused; a bad state names the field', async () => {
     const running = jobOf('running-carol', Date.now() - 5_000, 0);
     await jobs.create(running);
-    await jobs.claimActive(
+    await new ActiveJobsRepository(local.table).claimActive(
       { userId: running.userId, memberGuid: running.memberGuid },
       running.id,
       Date.now() + 60_000,

@@ -7,6 +7,7 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
+import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
 import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
@@ -31,6 +32,7 @@ function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
   return new Sweeper({
     metrics: noMetrics,
     jobs: new JobsRepository(harness.table),
+    pointers: new ActiveJobsRepository(harness.table),
     // No job is active in these tests: the poll queue is never written.
     pollQueue: new DelayedQueue<PollMessage>(harness.sqs, harness.engines.queueUrls.poll, harness.clock),
     clock: harness.clock,

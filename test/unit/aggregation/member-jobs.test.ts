@@ -13,7 +13,8 @@ function setup(jobs: Job[], found: { byUser?: string; byMember: string[] }) {
   const gone: string[] = [];
   const reads: string[] = [];
   const memberJobs = new MemberJobs({
-    jobs: {
+    jobs: { get: async (id) => jobs.find((j) => j.id === id) },
+    pointers: {
       async activeJobId() {
         reads.push('by user');
         return found.byUser;
@@ -22,7 +23,6 @@ function setup(jobs: Job[], found: { byUser?: string; byMember: string[] }) {
         reads.push('by member');
         return found.byMember;
       },
-      get: async (id) => jobs.find((j) => j.id === id),
     },
     states: { gone: async (userId, memberGuid) => void gone.push(`${userId}/${memberGuid}`) },
     pollQueue: { schedule: async (message) => void sent.push(message) },

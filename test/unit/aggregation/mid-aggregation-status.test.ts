@@ -71,9 +71,9 @@ async function run(
         job = { ...job, status: update.status, finishedAt: update.now, polls: job.polls + 1 };
         return true;
       },
-      releaseActive: async () => undefined,
-      markForAttention: async () => undefined,
     } as never,
+    pointers: { releaseActive: async () => undefined } as never,
+    attention: { markForAttention: async () => undefined },
     nexus: {
       readMember: async () => reads[Math.min(read++, reads.length - 1)]!,
       listMemberChallenges: async () => [],

@@ -7,7 +7,6 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { PollMessage } from '../../../lib/queue/poll-message.ts';
-import type { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 
 const T = Date.UTC(2026, 5, 1);
 const job = (id: string, change: Partial<Job>): Job => ({
@@ -31,7 +30,7 @@ const job = (id: string, change: Partial<Job>): Job => ({
 function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], now: number) {
   const scheduled: PollMessage[] = [];
   const released: string[] = [];
-  const jobs = {
+  const pointers = {
     async *activeJobs() {
       for (const { job, claimedAt } of entries)
         yield {
@@ -42,13 +41,13 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], 
           claimedAt: claimedAt ?? job.createdAt,
         };
     },
-    get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
     releasePointer: async ({ jobId }: { jobId: string }) => void released.push(jobId),
-  } as unknown as JobsRepository;
+  };
+  const jobs = { get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job };
   const pollQueue = {
     schedule: async (message: PollMessage) => void scheduled.push(message),
   } as unknown as DelayedQueue<PollMessage>;
-  const sweeper = new Sweeper({ metrics: noMetrics, jobs, pollQueue, clock: new ManualClock(now), log: silentLog });
+  const sweeper = new Sweeper({ metrics: noMetrics, jobs, pointers, pollQueue, clock: new ManualClock(now), log: silentLog });
   return { sweep: () => sweeper.sweep(), scheduled, released };
 }
 

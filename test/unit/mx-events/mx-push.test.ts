@@ -36,15 +36,17 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
   // The aggregation slice's own nudge, over in-memory jobs and a recording poll queue.
   const memberJobs = new MemberJobs({
     jobs: {
+      async get(jobId) {
+        return byId.get(jobId);
+      },
+    },
+    pointers: {
       async activeJobIdsOfMember(memberGuid) {
         if (options.failReads) throw new Error('DynamoDB is down');
         return jobs.filter((j) => j.memberGuid === memberGuid).map((j) => j.id);
       },
       async activeJobId() {
         throw new Error('a push names the member only');
-      },
-      async get(jobId) {
-        return byId.get(jobId);
       },
     },
     states: { gone: async () => {} },

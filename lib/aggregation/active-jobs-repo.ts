@@ -1,0 +1,141 @@
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ACTIVE_JOB_SHARDS,
+  activeJobsOfMember,
+  activeJobsPartition,
+  conditionalWrite,
+  isExpired,
+  keys,
+  type MemberRef,
+  queryAll,
+  shardOf,
+  type TableRef,
+} from '../store/table.ts';
+
+/** A member's active-job pointer, as the sweeper reads it. */
+export interface ActivePointer extends MemberRef {
+  jobId: string;
+  /** Where it is stored: what the sweeper releases (a pointer written before it named its user has no `userId`). */
+  tableKey: { pk: string; sk: string };
+  /** Epoch ms. */
+  claimedAt: number;
+}
+
+/**
+ * The per-member "active job" pointers (`keys.activeJob`, in `ACTIVE_JOB_SHARDS` table partitions): one live job per
+ * member, and the sweeper's worklist. Each change is one conditional single-item write. A pointer and its job are
+ * separate items written by separate requests — claimed before the job exists (RefreshService), released after its
+ * terminal event is out (PollService) — so nothing here writes a job.
+ */
+export class ActiveJobsRepository {
+  constructor(private readonly table: TableRef) {}
+
+  /**
+   * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
+   * (`expiresAt`) so a crash between claim and release cannot block the member for good. It is claimed before the
+   * job is written (RefreshService), and before MX has said the member is the user's: the pointer is the user's
+   * (`keys.activeJob`), so a claim naming another user's member holds only the claimant's. `claimed_at` tells the
+   * sweeper a pointer whose job is still to come from one whose job never came.
+   */
+  async claimActive(member: MemberRef, jobId: string, expiresAt: number, now: number): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: {
+            ...keys.activeJob(member),
+            job_id: jobId,
+            member_guid: member.memberGuid,
+            user_id: member.userId,
+            claimed_at: now,
+            expires_at: expiresAt,
+            ttl: Math.ceil(expiresAt / 1000),
+          },
+          // Or held by this very job: a claim repeated after a failure before its job was written takes it again.
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR job_id = :job',
+          ExpressionAttributeValues: { ':now': now, ':job': jobId },
+        }),
+      ),
+    );
+  }
+
+  /** The job the member's live pointer names, if any (a consistent read). */
+  async activeJobId(member: MemberRef, now: number): Promise<string | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
+    );
+    return Item && isLive(Item, now) ? (Item.job_id as string) : undefined;
+  }
+
+  /**
+   * The jobs named by the member's live pointers, whoever claimed them: MX's webhooks name the member, not our user.
+   * Only the owner's claim can ever have a job (MX refuses the member to anyone else), so callers take the job.
+   */
+  async activeJobIdsOfMember(memberGuid: string, now: number): Promise<string[]> {
+    const ids: string[] = [];
+    const pointers = queryAll(this.table, {
+      KeyConditionExpression: 'pk = :shard AND begins_with(sk, :member)',
+      ExpressionAttributeValues: {
+        ':shard': activeJobsPartition(shardOf(memberGuid, ACTIVE_JOB_SHARDS)),
+        ':member': activeJobsOfMember(memberGuid),
+      },
+      ConsistentRead: true,
+    });
+    for await (const item of pointers) if (isLive(item, now)) ids.push(item.job_id as string);
+    return ids;
+  }
+
+  /** Whether the member's pointer names `jobId`, expired or not: a job holds it until its terminal event is out. */
+  async holdsActive(member: MemberRef, jobId: string): Promise<boolean> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
+    );
+    return Item?.job_id === jobId;
+  }
+
+  /** Every active-job pointer (job id, member, when claimed), shard by shard: the sweeper's worklist. */
+  async *activeJobs(): AsyncGenerator<ActivePointer> {
+    for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
+      const items = queryAll(this.table, {
+        KeyConditionExpression: 'pk = :shard',
+        ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
+        ProjectionExpression: 'pk, sk, job_id, member_guid, user_id, claimed_at',
+        ConsistentRead: true,
+      });
+      for await (const item of items) {
+        yield {
+          jobId: item.job_id as string,
+          memberGuid: item.member_guid as string,
+          userId: item.user_id as string,
+          tableKey: { pk: item.pk as string, sk: item.sk as string },
+          // Pointers claimed before claimed_at was written count as claimed long ago.
+          claimedAt: typeof item.claimed_at === 'number' ? item.claimed_at : 0,
+        };
+      }
+    }
+  }
+
+  /** Clears the pointer if it still names `jobId`. */
+  async releaseActive(member: MemberRef, jobId: string): Promise<void> {
+    await this.releasePointer({ tableKey: keys.activeJob(member), jobId });
+  }
+
+  /** Clears a pointer the sweeper found, where it is stored, if it still names its job. */
+  async releasePointer(pointer: Pick<ActivePointer, 'tableKey' | 'jobId'>): Promise<void> {
+    const jobId = pointer.jobId;
+    await conditionalWrite(
+      this.table.client.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: pointer.tableKey,
+          ConditionExpression: 'job_id = :job',
+          ExpressionAttributeValues: { ':job': jobId },
+        }),
+      ),
+    );
+  }
+}
+
+/** A pointer item not past its `expires_at` (nor its `ttl`, which dynalite never acts on). */
+const isLive = (item: Record<string, unknown>, now: number): boolean =>
+  !isExpired(item as { ttl?: number }, now) && (item.expires_at as number) >= now;
