@@ -1,6 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ConfigValues } from '../lib/config.ts';
+import type { ConfigValues } from '../lib/config/variables.ts';
 import type { AlarmDestination } from './constructs/alarms.ts';
 
 /**

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as prettier from 'prettier';
 import { FUNCTION_NAMES, FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
-import { configVariables } from '../lib/config.ts';
+import { configVariables } from '../lib/config/variables.ts';
 import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
 import { ROUTES } from '../lib/route-table.ts';
 import { PARTITIONS } from '../lib/store/table.ts';
 
 /**
  * The documents' generated blocks, each between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->`: the
- * configuration table (lib/config.ts), the route table (lib/route-table.ts), the problem codes (lib/http/problem.ts)
+ * configuration table (lib/config/variables.ts), the route table (lib/route-table.ts), the problem codes (lib/http/problem.ts)
  * the client kit's examples (clients/typescript/examples/: the node:http webhook receiver, the client app), and the
  * benchmark summary and cost table
  * (BENCHMARKS.md, which `npm run bench` writes). `npm run docs` rewrites them;
@@ -160,7 +160,7 @@ export async function benchmarkBlocks(): Promise<{ summary: string; cost: string
 export async function generatedBlocks(): Promise<Record<BlockName, { source: string; markdown: string }>> {
   const benchmarks = await benchmarkBlocks();
   return {
-    config: { source: 'the schema in lib/config.ts', markdown: configTable() },
+    config: { source: 'the schema in lib/config/variables.ts', markdown: configTable() },
     routes: { source: "the slices' routes (*-routes.ts, put together in lib/route-table.ts)", markdown: routesTable() },
     problems: { source: 'PROBLEMS in lib/http/problem.ts', markdown: problemsTable() },
     roles: { source: 'FUNCTION_SPECS in infra/constructs/function-specs.ts', markdown: rolesTable() },

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { CONFIG_VARIABLES, type Variable } from '../../lib/config.ts';
+import type { Variable } from '../../lib/config/variable-kinds.ts';
+import { CONFIG_VARIABLES } from '../../lib/config/variables.ts';
 import { PROJECT_ROOT } from './report.ts';
 
 /**
- * The configuration as zod would declare it: every variable of lib/config.ts as a zod/mini schema of its kind, with
- * its presence, default and description, one object parsed from the environment. What lib/config.ts is priced
- * against (BENCHMARKS.md, cold start, the configuration probes; docs/ARCHITECTURE.md says why the loader stays).
- * The translation is generous to zod: a text variable's rule (a minimum length, an ARN's pattern) becomes a
+ * The configuration as zod would declare it: every variable of lib/config/variables.ts as a zod/mini schema of its
+ * kind, with its presence, default and description, one object parsed from the environment. What lib/config.ts is
+ * priced against (BENCHMARKS.md, cold start, the configuration probes; docs/ARCHITECTURE.md says why the loader
+ * stays). The translation is generous to zod: a text variable's rule (a minimum length, an ARN's pattern) becomes a
  * non-empty check, the cheapest zod has.
  */
 export function configAsZodSource(): string {

@@ -1,6 +1,6 @@
 import { MDX_REALTIME_PATH } from '../../sim/mdx-realtime-routes.ts';
 import type { Command } from 'commander';
-import { CONFIG_VARIABLES } from '../../lib/config.ts';
+import { CONFIG_VARIABLES } from '../../lib/config/variables.ts';
 import { type MxTarget, mxTargetOf } from '../../infra/local/mx-target.ts';
 import { ConfigError } from '../../lib/errors.ts';
 import { checkConformance, contradicts, type FactCheck, MxCheckUsageError } from '../mx-check.ts';

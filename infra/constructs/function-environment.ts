@@ -1,10 +1,10 @@
-import type { ConfigValues } from '../../lib/config.ts';
+import type { ConfigValues } from '../../lib/config/variables.ts';
 import { deadLetterUrlVariable, QUEUE_NAMES, type QueueName, queueUrlVariable } from '../../lib/queue/queue-names.ts';
 import { ROUTES } from '../../lib/route-table.ts';
 import type { EnvironmentSettings } from '../environments.ts';
 import { FUNCTION_SPECS, type FunctionName } from './function-specs.ts';
 
-/** Variables a function may be given: lib/config.ts's. */
+/** Variables a function may be given: lib/config/variables.ts's. */
 export type FunctionEnvironment = Partial<Record<keyof ConfigValues, string>>;
 
 /**

@@ -1,4 +1,4 @@
-import { CONFIG_VARIABLES } from '../../lib/config.ts';
+import { CONFIG_VARIABLES } from '../../lib/config/variables.ts';
 import { ConfigError } from '../../lib/errors.ts';
 
 /** What a local tool (the local stack, `nexus-relay mx check`) talks to: its MX simulator, or the MX the environment names. */
@@ -21,7 +21,7 @@ const NAMES_MX = ['MX_BASE_URL', 'MX_SSO_BASE_URL', 'MX_REALTIME_BASE_URL', 'MX_
 /**
  * The MX a local tool talks to. Nothing set: the simulator. Some set but not all: refused with one line naming what
  * is missing — someone testing against MX must never be talking to the simulator without knowing it. Each value is
- * checked as the relay's configuration checks it (lib/config.ts).
+ * checked as the relay's configuration checks it (lib/config/variables.ts).
  */
 export function mxTargetOf(env: Record<string, string | undefined>): MxTarget {
   const given = (name: string) => (env[name] ?? '') !== '';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../../lib/route-table.ts';
-import { CONFIG_VARIABLES, configVariables } from '../../../lib/config.ts';
+import { CONFIG_VARIABLES, configVariables } from '../../../lib/config/variables.ts';
 import { PROBLEMS } from '../../../lib/http/problem.ts';
 import {
   BLOCK_HOMES,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../../lib/config.ts';
+import { CONFIG_VARIABLES } from '../../../lib/config/variables.ts';
 import { METRICS } from '../../../lib/metrics.ts';
 import { deadLetterUrlVariable, QUEUE_NAMES, queueUrlVariable } from '../../../lib/queue/queue-names.ts';
 

@@ -1,0 +1,147 @@
+import { flag, httpUrl, integer, kmsKeyArn, nonEmpty, oneOf, secretsManagerArn, text, type Variable } from './variable-kinds.ts';
+
+/**
+ * Every environment variable nexus-relay reads, once each: its kind, whether it must be set, its default, what it is
+ * for. lib/config.ts assembles the Config sections from them; the table of docs/configuration.md is generated from
+ * them (`npm run docs`).
+ */
+export const CONFIG_VARIABLES = {
+  NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
+    'local',
+    'Deployment environment. `local` allows the dev API key and the settings marked local only.',
+  ),
+  AWS_REGION: nonEmpty.withDefault('us-east-1', 'AWS region of the table and queues.'),
+  AWS_ENDPOINT_URL_DYNAMODB: httpUrl.optional('DynamoDB endpoint override (dynalite locally).'),
+  AWS_ENDPOINT_URL_SQS: httpUrl.optional('SQS endpoint override (fauxqs locally).'),
+  TABLE_NAME: text({ minLength: 3 }).required('The single DynamoDB table.'),
+  POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
+  DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
+  POLL_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `poll`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  DELIVERY_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `delivery`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
+    'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',
+  ),
+  REFRESH_REQUESTS_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `refresh-requests`; `events-refresh` puts invalid requests there with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  REFRESH_EVENTS_PER_SECOND: integer(1, 1000).withDefault(
+    20,
+    'Most aggregate calls `events-refresh` sends MX in any one-second span, across all containers.',
+  ),
+  MX_BASE_URL: httpUrl.required('Nexus data host, e.g. https://int-data.moneydesktop.com.'),
+  MX_SSO_BASE_URL: httpUrl.optional(
+    'MX SSO host (API tokens, widget URLs), e.g. https://int-sso.moneydesktop.com. Required outside local mode; locally it defaults to MX_BASE_URL (the simulator answers both).',
+  ),
+  MX_REALTIME_BASE_URL: httpUrl.optional(
+    'MX MDX Real Time base, where users are made and deleted, without the client id: https://int-live.moneydesktop.com (integration), https://live.moneydesktop.com (production). Required outside local mode.',
+  ),
+  MX_CLIENT_ID: nonEmpty.optional(
+    'MX client id (path segment of the SSO api_token call). Set it with MX_API_KEY, or use MX_CREDENTIALS_SECRET_ARN.',
+  ),
+  MX_API_KEY: nonEmpty.optional('MX API key (MD-API-KEY on SSO and MDX Real Time calls). Secret: prefer the secret ARN.'),
+  MX_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
+    'Secrets Manager secret holding `{"client_id","api_key"}`; read on first use and kept for at most 15 minutes per container (deployed stacks use it).',
+  ),
+  MX_WEBHOOK_USERNAME: nonEmpty.optional(
+    'HTTP Basic user name MX sends with its webhooks (set it with MX_WEBHOOK_PASSWORD, or use the secret ARN).',
+  ),
+  MX_WEBHOOK_PASSWORD: nonEmpty.optional('HTTP Basic password MX sends with its webhooks. Secret.'),
+  MX_WEBHOOK_CREDENTIALS_SECRET_ARN: secretsManagerArn.optional(
+    'Secrets Manager secret holding `{"username","password"}` for MX webhooks; read on first use and kept for at most 15 minutes per container. Without any, `/mx/webhooks` answers 401.',
+  ),
+  MX_AGGREGATE_METHOD: oneOf(['GET', 'POST']).withDefault(
+    'GET',
+    "HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).",
+  ),
+  MX_USE_CASES_ENABLED: flag.withDefault(
+    true,
+    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
+  ),
+  MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
+  MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
+    12_000,
+    'Total time one MX call may take across its retries; keep it under the Lambda timeout.',
+  ),
+  AGGREGATION_DEADLINE_SECONDS: integer(5, 86_400).withDefault(
+    1200,
+    'A job still aggregating this long after it started ends `timed_out`.',
+  ),
+  POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
+  RECONCILE_INTERVAL_MINUTES: integer(0, 10_080).withDefault(
+    360,
+    "How often the reconcile reads each user's members from MX, for aggregations and status changes MX's webhooks did not bring (0: never). 360 catches MX's daily background aggregation within 6 h for about 4 list calls per user per day (up to 8 more when a session must be made).",
+  ),
+  RECONCILE_USERS_PER_SWEEP: integer(1, 10_000).withDefault(
+    500,
+    'Users the sweeper sends to the reconcile per sweep at most, at a steady pace (this many over a minute): MX never sees a burst.',
+  ),
+  WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
+  WEBHOOK_SECRETS_KEY_ARN: kmsKeyArn.optional(
+    'KMS key that envelope-encrypts webhook signing secrets at rest (deployed stacks set it for the functions that sign or rotate).',
+  ),
+  SESSION_TOKENS_KEY_ARN: kmsKeyArn.optional(
+    'KMS key that envelope-encrypts MX session tokens at rest (deployed stacks set it for the functions that call MX, and only for them).',
+  ),
+  WEBHOOK_ALLOW_LOOPBACK: flag.withDefault(
+    false,
+    'Local mode only: accept webhook URLs on http://127.0.0.1 and http://localhost, and deliver to loopback addresses (the local stack turns it on and says so at start-up). Deployed stacks never set it: https to public addresses only.',
+  ),
+  LOCAL_SECRETS_KEY: text({ pattern: /^[A-Za-z0-9+/]{43}=$/, message: 'must be 32 bytes, base64' }).optional(
+    'Local mode only, where whatever seals webhook signing secrets or MX session tokens, or signs sync cursors, needs it: the key they derive theirs from (`npm start` keeps one in its data directory, or makes one per run, and gives it to every function).',
+  ),
+  SYNC_CURSOR_KEY_SECRET_ARN: secretsManagerArn.optional(
+    'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
+  ),
+  POLL_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    120,
+    'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',
+  ),
+  DELIVERY_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
+    300,
+    "A webhook delivery whose attempt is this late has lost its queue message; the sweeper sends it again. Keep it above the delivery queue's visibility timeout (180 s deployed).",
+  ),
+  API_KEY_REQUESTS_PER_MINUTE: integer(0, 1_000_000).withDefault(
+    0,
+    "Requests one API key may make per minute across every function (429 with Retry-After past it); 0: no per-key limit. Deployed stacks set half the stage's throttle rate, so no one key can spend it for everyone.",
+  ),
+  LOCAL_API_KEY: text({ minLength: 16 }).optional('Local mode only: the dev server API key (generated and printed if unset).'),
+  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']).withDefault('INFO', 'Log level of every function.'),
+  POWERTOOLS_DEV: flag.optional('Pretty-print logs (Powertools).'),
+} satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof CONFIG_VARIABLES;
+
+type ValueOf<V> = V extends Variable<infer T, infer P> ? (P extends 'optional' ? T | undefined : T) : never;
+
+/** The environment as read: each variable's value, its default, or undefined when optional and unset. */
+export type ConfigValues = { [Name in keyof typeof CONFIG_VARIABLES]: ValueOf<(typeof CONFIG_VARIABLES)[Name]> };
+
+/** One environment variable, described for people (the table of docs/configuration.md). */
+export interface ConfigVariable {
+  name: string;
+  /** True when parsing fails without it. */
+  required: boolean;
+  /** The default, as the variable would be written; absent when there is none. */
+  default?: string;
+  /** The accepted values when the kind restricts them: options, a number's range, a URL. */
+  values?: string;
+  description: string;
+}
+
+/** Every variable, in declaration order, with what its description says. */
+export function configVariables(): ConfigVariable[] {
+  return Object.entries(CONFIG_VARIABLES).map(([name, variable]: [string, Variable]) => ({
+    name,
+    required: variable.presence === 'required',
+    ...(variable.default === undefined ? {} : { default: String(variable.default) }),
+    ...(variable.values === undefined ? {} : { values: variable.values }),
+    description: variable.description,
+  }));
+}
+
+/** The variables only the local stack may set. */
+export const LOCAL_ONLY: ReadonlySet<VariableName> = new Set(['LOCAL_API_KEY', 'LOCAL_SECRETS_KEY', 'WEBHOOK_ALLOW_LOOPBACK']);
