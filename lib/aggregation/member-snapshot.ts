@@ -1,4 +1,5 @@
 import type { Member } from '../mx/member.ts';
+import * as z from '../zod.ts';
 
 /** The member fields events carry (docs/api.md → Concepts, Events), as last seen from MX. */
 export interface MemberSnapshot {
@@ -22,3 +23,21 @@ export function snapshotOf(member: Member): MemberSnapshot {
     successfully_aggregated_at: member.successfully_aggregated_at ?? null,
   };
 }
+
+/** MemberSnapshot as events show it: only `guid` before MX has been read for the job. */
+export const memberSnapshotSchema = z
+  .strictObject({
+    guid: z.string(),
+    connection_status: z.optional(z.nullable(z.string())),
+    connection_status_id: z.optional(z.nullable(z.int())),
+    connection_status_message: z.optional(z.nullable(z.string())),
+    is_being_aggregated: z.optional(z.nullable(z.boolean())),
+    aggregated_at: z.optional(z.nullable(z.string())),
+    successfully_aggregated_at: z.optional(z.nullable(z.string())),
+  })
+  .check(
+    z.meta({
+      id: 'MemberSnapshot',
+      description: 'The member as last read from MX; only `guid` before MX has been read for this job',
+    }),
+  );

@@ -7,36 +7,12 @@ import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
-import * as z from '../zod.ts';
-import { type EventSink, eventIds } from '../notify/events.ts';
+import { type EventData, type EventSink, eventIds, reconnectOf } from '../notify/events.ts';
 import { isMxStarted, type Job, type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { MemberState, MemberStatesRepository } from './member-states-repo.ts';
 import type { RefreshService } from './refresh-service.ts';
-
-/** How the user acts on a member that needs them: the widget request an app makes for it. */
-export const reconnectSchema = z
-  .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
-  .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act'));
-
-export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema> => ({
-  widget_type: 'connect_widget',
-  current_member_guid: memberGuid,
-});
-
-/** `member.connection_status_changed`'s data. */
-export const connectionStatusChangedSchema = z.strictObject({
-  user_id: z.string(),
-  member_guid: z.string(),
-  connection_status: z.string(),
-  previous_connection_status: z
-    .nullable(z.string())
-    .check(z.describe('null when the relay first meets the member in a status that needs its user')),
-  action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
-  reconnect: z.optional(reconnectSchema),
-});
-export type ConnectionStatusChanged = z.output<typeof connectionStatusChangedSchema>;
 
 /** How far MX's `aggregated_at` may lie before a job's creation and still be its aggregation (clocks, whole seconds). */
 const MX_CLOCK_TOLERANCE_MS = 5_000;
@@ -245,7 +221,7 @@ export class MemberWatch {
     const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
     if (changed) {
       const actionRequired = needsUser(status);
-      const data: ConnectionStatusChanged = {
+      const data: EventData<'member.connection_status_changed'> = {
         user_id: userId,
         member_guid: member.guid,
         connection_status: status,

@@ -1,4 +1,3 @@
-import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, UserErasedError } from '../errors.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
@@ -61,14 +60,6 @@ export interface RefreshRequestsDeps {
 export const REFRESH_REQUEST_KEY_LEASE_MS = 60_000;
 /** Deferred requests come back after 1 s, then within up to 2, 4, 8 … this many seconds. */
 const MAX_DEFERRAL_SPREAD_SECONDS = 30;
-
-/** `data` of an `aggregation.rejected` event (for documentation too). */
-export const rejectedEventDataSchema = z.strictObject({
-  request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
-  reason: z.literal('use_case_not_permitted'),
-  mx_code: z.optional(z.int()),
-});
-export type RejectedEventData = z.output<typeof rejectedEventDataSchema>;
 
 /**
  * Refreshes asked for by upstream systems through the `refresh-requests` queue: the same refresh as
@@ -251,7 +242,7 @@ export function rejectedEvent(
   sourceId: string,
   mxCode: number | undefined,
   nowMs: number,
-): WebhookEvent<RejectedEventData> {
+): WebhookEvent<'aggregation.rejected'> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
     id: eventIds.rejected(request.user_id, origin),

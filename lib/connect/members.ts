@@ -7,7 +7,6 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient } from '../mx/nexus-client.ts';
-import * as z from '../zod.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
@@ -47,13 +46,6 @@ export interface MembersDeps {
   /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
   useCasesEnabled: boolean;
 }
-
-/** `member.deleted`'s data. */
-export const memberDeletedEventDataSchema = z.strictObject({
-  user_id: z.string(),
-  member_guid: z.string(),
-  deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
-});
 
 /**
  * Members made, changed and removed at MX for a user, under MX's use_cases rules. The aggregation MX starts on a
@@ -100,9 +92,7 @@ export class Members {
       id: eventIds.memberDeleted(memberGuid),
       type: 'member.deleted',
       timestamp: toIso(now),
-      data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) } satisfies z.output<
-        typeof memberDeletedEventDataSchema
-      >,
+      data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) },
     }); // Last, and never failing the deletion MX has made: the reconcile unlists a member MX no longer lists anyway.
     await memberJobs.gone(userId, memberGuid).catch((error: unknown) =>
       log.warn('could not unlist the deleted member from those needing their user', {

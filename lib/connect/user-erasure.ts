@@ -3,15 +3,8 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
-import * as z from '../zod.ts';
 import type { ErasedUsers } from './erased-users.ts';
 import type { ErasedItems, UserDataRepository } from './user-data-repo.ts';
-
-/** `user.deleted`'s data. */
-export const userDeletedEventDataSchema = z.strictObject({
-  user_id: z.string(),
-  deleted_at: z.iso.datetime().check(z.describe('When the relay finished erasing the user')),
-});
 
 export interface UserErasureDeps {
   /** MDX Real Time, where MX deletes users. */
@@ -43,7 +36,7 @@ export class UserErasure {
       id: eventIds.userDeleted(userId),
       type: 'user.deleted',
       timestamp: toIso(now),
-      data: { user_id: userId, deleted_at: toIso(now) } satisfies z.output<typeof userDeletedEventDataSchema>,
+      data: { user_id: userId, deleted_at: toIso(now) },
     });
     metrics.add('UsersErased', 1, { mx_user: mxUserDeleted ? 'deleted' : 'absent' });
     log.info('user erased', { mx_user_deleted: mxUserDeleted, ...erased });

@@ -1,27 +1,90 @@
 import { randomBytes } from 'node:crypto';
 import { NexusRelayError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
+import { jobViewSchema } from '../aggregation/job.ts';
+import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
+import * as z from '../zod.ts';
 
-/** Every event type a webhook can ask for. Append here; filters and validation follow. */
-export const EVENT_TYPES = [
-  'aggregation.started',
-  'aggregation.succeeded',
-  'aggregation.action_required',
-  'aggregation.failed',
-  'aggregation.timed_out',
-  /** A refresh asked for by an upstream system (not over HTTP) that MX refused: no job was started. */
-  'aggregation.rejected',
-  /** A member was deleted at MX through the relay; its active job, if any, ends `failed`. */
-  'member.deleted',
-  /** A member's settled connection status differs from the last the relay recorded (whoever saw it). */
-  'member.connection_status_changed',
-  /** A user was erased (DELETE /users/{user_id}): at MX and in the relay. */
-  'user.deleted',
-  /** An aggregation changed the transactions of a user who syncs them: `GET …/transactions/sync` has them. */
-  'transactions.sync_updates_available',
-] as const;
+/** How the user acts on a member that needs them: the widget request an app makes for it. */
+export const reconnectSchema = z
+  .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
+  .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act'));
 
-export type EventType = (typeof EVENT_TYPES)[number];
+export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema> => ({
+  widget_type: 'connect_widget',
+  current_member_guid: memberGuid,
+});
+
+const jobData = z.strictObject({ job: jobViewSchema, member: memberSnapshotSchema });
+
+/**
+ * Every event a webhook can ask for: what it means (the API document's summary) and the shape of its `data`. Append
+ * here; filters, validation, the publishers' types, the API document's `webhooks` and the client kit's types follow.
+ */
+export const EVENTS = {
+  'aggregation.started': { summary: 'MX accepted the refresh; the job is aggregating', data: jobData },
+  'aggregation.succeeded': { summary: 'The aggregation ended with the member CONNECTED', data: jobData },
+  'aggregation.action_required': {
+    summary: 'The member needs its user (MFA challenge, new credentials, …); see job.challenges',
+    data: jobData,
+  },
+  'aggregation.failed': { summary: 'The aggregation ended in an error status', data: jobData },
+  'aggregation.timed_out': { summary: 'The aggregation did not end before the deadline', data: jobData },
+  'aggregation.rejected': {
+    summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
+    data: z.strictObject({
+      request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
+      reason: z.literal('use_case_not_permitted'),
+      mx_code: z.optional(z.int()),
+    }),
+  },
+  'member.deleted': {
+    summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
+    data: z.strictObject({
+      user_id: z.string(),
+      member_guid: z.string(),
+      deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
+    }),
+  },
+  'member.connection_status_changed': {
+    summary:
+      "A member's connection status changed, seen by a job's end, MX's webhook or the reconcile; `action_required`: the user must act (open `reconnect` as a widget URL)",
+    data: z.strictObject({
+      user_id: z.string(),
+      member_guid: z.string(),
+      connection_status: z.string(),
+      previous_connection_status: z
+        .nullable(z.string())
+        .check(z.describe('null when the relay first meets the member in a status that needs its user')),
+      action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
+      reconnect: z.optional(reconnectSchema),
+    }),
+  },
+  'user.deleted': {
+    summary: 'A user was erased: deleted at MX, and nothing of the user left in the relay (this delivery aside)',
+    data: z.strictObject({
+      user_id: z.string(),
+      deleted_at: z.iso.datetime().check(z.describe('When the relay finished erasing the user')),
+    }),
+  },
+  'transactions.sync_updates_available': {
+    summary:
+      "An aggregation changed the transactions of a user who syncs them: call GET /users/{user_id}/transactions/sync (counts are what the relay's change log took in)",
+    data: z.strictObject({
+      user_id: z.string(),
+      member_guid: z.string(),
+      job_id: z.string(),
+      added: z.int().check(z.describe('Transactions new to the change log')),
+      modified: z.int().check(z.describe('Transactions changed')),
+      removed: z.int().check(z.describe('Transactions MX no longer returns')),
+    }),
+  },
+} as const satisfies Record<string, { summary: string; data: z.ZodMiniType }>;
+
+export type EventType = keyof typeof EVENTS;
+export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
+/** The `data` of an event of type `T`. */
+export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]['data']>;
 
 /** Sent only by `POST /webhooks/{id}/test`, whatever the webhook's filters; never published. */
 export const TEST_EVENT_TYPE = 'webhook.test';
@@ -30,17 +93,17 @@ export const TEST_EVENT_TYPE = 'webhook.test';
  * An event to publish. `id` becomes the `webhook-id` header and the delivery key, so it must be stable for one
  * occurrence (e.g. `msg_<job>_succeeded`): publishing the same id again never reaches a receiver twice.
  */
-export interface WebhookEvent<Data = unknown> {
+export interface WebhookEvent<T extends EventType = EventType> {
   id: string;
-  type: EventType;
+  type: T;
   /** ISO 8601, when the event happened. */
   timestamp: string;
-  data: Data;
+  data: EventData<T>;
 }
 
-/** Where the domain publishes its events (lib/notify/publisher.ts). */
+/** Where the domain publishes its events (lib/notify/publisher.ts): each with the data its type has. */
 export interface EventSink {
-  publish(event: WebhookEvent): Promise<void>;
+  publish<T extends EventType>(event: WebhookEvent<T>): Promise<void>;
 }
 
 /** Standard Webhooks signs `{id}.{timestamp}.{body}`, so an id must not contain `.`; the rest keeps table keys tidy. */
@@ -80,7 +143,8 @@ export class InvalidEventError extends NexusRelayError {
 
 const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value);
 
-export function assertValidEvent(event: WebhookEvent): void {
+/** Checks what the type system cannot: the id's characters, a known type (from untyped callers), the timestamp. */
+export function assertValidEvent(event: Pick<WebhookEvent, 'id' | 'timestamp'> & { type: string }): void {
   if (!EVENT_ID_PATTERN.test(event.id)) {
     throw new InvalidEventError(`Event id must match ${EVENT_ID_PATTERN}: got ${JSON.stringify(event.id)}.`);
   }
@@ -91,5 +155,5 @@ export function assertValidEvent(event: WebhookEvent): void {
 }
 
 /** The exact body every attempt sends. Serialised once, at publication: signatures cover these bytes. */
-export const serializeEvent = (event: Pick<WebhookEvent, 'timestamp' | 'data'> & { type: string }): string =>
+export const serializeEvent = (event: { type: string; timestamp: string; data: unknown }): string =>
   JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });

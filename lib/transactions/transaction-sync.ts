@@ -15,16 +15,6 @@ export interface IngestCounts {
   removed: number;
 }
 
-/** `data` of a `transactions.sync_updates_available` event. */
-export const syncUpdatesEventDataSchema = z.strictObject({
-  user_id: z.string(),
-  member_guid: z.string(),
-  job_id: z.string(),
-  added: z.int().check(z.describe('Transactions new to the change log')),
-  modified: z.int().check(z.describe('Transactions changed')),
-  removed: z.int().check(z.describe('Transactions MX no longer returns')),
-});
-
 /** MX's transaction, as the relay passes it on: MX's fields, whatever they are. */
 export type MxTransaction = Record<string, unknown> & { guid: string };
 

@@ -1,6 +1,5 @@
 import * as z from '../../zod.ts';
-import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TRIGGERS } from '../../aggregation/job.ts';
-import { challengeSchema } from '../../mx/challenge.ts';
+import { challengeViewSchema as challenge, jobViewSchema as job } from '../../aggregation/job.ts';
 import { DELIVERY_STATUSES } from '../../notify/delivery.ts';
 import { WEBHOOK_ID_PATTERN } from '../../notify/webhooks-repo.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
@@ -19,47 +18,6 @@ export type ResponseSchemas = ReturnType<typeof build>;
 
 function build() {
   const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC'));
-
-  const challenge = challengeSchema.check(
-    z.meta({
-      id: 'Challenge',
-      description: "One of MX's MFA questions; answer it with PUT …/resume. MX's other fields are passed through.",
-    }),
-  );
-
-  const job = z
-    .strictObject({
-      id: z.string().check(z.regex(JOB_ID_PATTERN)),
-      user_id: z.string(),
-      member_guid: z.string(),
-      status: z.enum(JOB_STATUSES),
-      trigger: z
-        .enum(JOB_TRIGGERS)
-        .check(
-          z.describe(
-            'What started the aggregation: a refresh, a refresh request from another system, MX on a member created or updated through the relay, or MX on its own (`mx_background`: its daily aggregation; `mx`: any other, e.g. the Connect widget or a change the reconcile found)',
-          ),
-        ),
-      connection_status: z.nullable(z.string()).check(z.describe("The member's MX connection status when last read")),
-      created_at: instant,
-      updated_at: instant,
-      finished_at: z.nullable(instant),
-      polls: z.int().check(z.nonnegative(), z.describe('How many times the service has read the member from MX for this job')),
-      mx_aggregated: z
-        .optional(z.boolean())
-        .check(
-          z.describe(
-            'Once the job has ended: whether MX aggregated (its `aggregated_at` moved). False when MX answered without aggregating — inside its throttle window, about 3 h after a successful aggregation — so `succeeded` brought nothing new',
-          ),
-        ),
-      correlation_id: z
-        .optional(z.string())
-        .check(z.describe("The requester's id from a refresh request (refresh-requests queue)")),
-      challenges: z
-        .optional(z.array(challenge))
-        .check(z.describe('Present when the job is action_required on a CHALLENGED member')),
-    })
-    .check(z.meta({ id: 'Job', description: 'One tracked aggregation of one member' }));
 
   const jobAnswer = z.strictObject({ job });
 

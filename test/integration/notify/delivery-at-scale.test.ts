@@ -19,6 +19,7 @@ import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from './engines-process.ts';
 import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { jobEventData } from '../../support/job-events.ts';
 
 /**
  * Acceptance 6. 1,000 events to 3 endpoints over real dynalite, fauxqs and HTTP receivers, through the real SQS
@@ -148,7 +149,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     id: `msg_scale_${i}`,
     type: 'aggregation.succeeded' as const,
     timestamp: new Date(clock.now()).toISOString(),
-    data: { job: { id: `job_${i}` } },
+    data: jobEventData(`job_${i}`),
   }));
   for (let i = 0; i < events.length; i += 50) {
     await Promise.all(events.slice(i, i + 50).map((event) => harness.publisher.publish(event)));

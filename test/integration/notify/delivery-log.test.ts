@@ -3,6 +3,7 @@ import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, USER_KEY, useNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { jobEventData } from '../../support/job-events.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -16,7 +17,7 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
     id: `msg_log_${sequence}`,
     type,
     timestamp: new Date(harness.clock.now()).toISOString(),
-    data: { job: { id: `job_${sequence}` } },
+    data: jobEventData(`job_${sequence}`),
   };
 }
 

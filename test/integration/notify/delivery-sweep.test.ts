@@ -15,6 +15,7 @@ import { keys } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { jobEventData } from '../../support/job-events.ts';
 
 /**
  * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
@@ -80,7 +81,7 @@ async function publishOne(webhookId?: string): Promise<{ webhookId: string; even
     id: `msg_job_sweep${sequence}_succeeded`,
     type: 'aggregation.succeeded',
     timestamp: new Date(harness.clock.now()).toISOString(),
-    data: { job: { id: `job_sweep${sequence}`, status: 'succeeded' }, member: { guid: 'MBR-1' } },
+    data: jobEventData(`job_sweep${sequence}`),
   };
   await harness.publisher.publish(event);
   return { webhookId: webhook.id, event };

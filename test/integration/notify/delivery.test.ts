@@ -1,12 +1,14 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { JobStatus } from '../../../lib/aggregation/job.ts';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DELIVERY_RETENTION_MS } from '../../../lib/notify/delivery.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, useNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { jobEventData } from '../../support/job-events.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -24,7 +26,7 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
     id: `msg_job_${sequence}_${type.split('.')[1]}`,
     type,
     timestamp: new Date(harness.clock.now()).toISOString(),
-    data: { job: { id: `job_${sequence}`, status: type.split('.')[1] }, member: { guid: 'MBR-1' } },
+    data: jobEventData(`job_${sequence}`, type.split('.')[1] as JobStatus),
   };
 }
 
@@ -201,7 +203,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     const published = event();
 
     await harness.publisher.publish(published);
-    await harness.publisher.publish({ ...published, data: { changed: true } });
+    await harness.publisher.publish({ ...published, data: jobEventData('job_changed', 'failed') });
     const handled = await harness.drain();
 
     expect(handled).toHaveLength(2);

@@ -4,6 +4,7 @@ import { TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import { sealedFor } from '../../../lib/secret-box.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { type NotifyHarness, resolverOf, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';
+import { jobEventData } from '../../support/job-events.ts';
 
 /** Deployed rules (https, public addresses only) with a resolver that knows a few names. */
 let deployed: NotifyHarness;
@@ -143,7 +144,7 @@ describe('the endpoint URL guard', () => {
       id: 'msg_rebind',
       type: 'aggregation.succeeded',
       timestamp: new Date(deployed.clock.now()).toISOString(),
-      data: {},
+      data: jobEventData('job_rebind'),
     });
 
     const [message] = (await deployed.takeMessages()).filter((m) => m.webhook_id === id);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assertValidEvent, InvalidEventError, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 
-const event: WebhookEvent = {
+/** What serialization and validation read: the data's shape is the type system's (and the API document's) concern. */
+const event = {
   id: 'msg_job_1_started',
   type: 'aggregation.started',
   timestamp: '2026-01-01T00:00:00.000Z',

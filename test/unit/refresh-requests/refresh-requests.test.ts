@@ -2,7 +2,8 @@ import { UserErasedError } from '../../../lib/errors.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RateLimitExceededError } from '../../../lib/aggregation/refresh-rate-limiter.ts';
-import { RefreshRequests, rejectedEventDataSchema } from '../../../lib/aggregation/refresh-requests.ts';
+import { RefreshRequests } from '../../../lib/aggregation/refresh-requests.ts';
+import { EVENTS } from '../../../lib/notify/events.ts';
 import type { RefreshRequest } from '../../../lib/aggregation/refresh-service.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { Log } from '../../../lib/logger.ts';
@@ -153,7 +154,7 @@ describe('RefreshRequests', () => {
         mx_code: 4030,
       },
     });
-    expect(rejectedEventDataSchema.parse(published[0]!.data)).toEqual(published[0]!.data);
+    expect(EVENTS['aggregation.rejected'].data.parse(published[0]!.data)).toEqual(published[0]!.data);
 
     await consumer.handle(message(request, 'sqs-2'));
     expect(published[2]!.id).not.toBe(published[0]!.id);
