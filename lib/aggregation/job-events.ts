@@ -1,5 +1,6 @@
 import { eventIds, type WebhookEvent } from '../notify/events.ts';
-import { type Job, jobView, type TerminalStatus } from './job.ts';
+import type { Job, TerminalStatus } from './job.ts';
+import { jobView } from './job-view.ts';
 
 export function startedEvent(job: Job, nowMs: number): WebhookEvent {
   return {

@@ -8,7 +8,8 @@ import { parseInput } from '../http/validation.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { JobsAcrossUsers } from './jobs-across-users.ts';
 import { JOB_OUTCOMES, type JobOutcomesRepository } from './job-outcomes-repo.ts';
-import { JOB_ID_PATTERN, jobView } from './job.ts';
+import { JOB_ID_PATTERN } from './job.ts';
+import { jobView } from './job-view.ts';
 import { decodeJobsCursor, encodeJobsCursor, jobsListQuery } from './job-list.ts';
 
 /** What api-jobs gives these routes. */

@@ -6,7 +6,7 @@ import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
 import type { Route } from '../http/route.ts';
 import { booleanFlag, parseInput } from '../http/validation.ts';
-import { jobView } from './job.ts';
+import { jobView } from './job-view.ts';
 import type { RefreshService } from './refresh-service.ts';
 import type { ResumeService } from './resume-service.ts';
 

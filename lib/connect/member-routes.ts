@@ -1,5 +1,5 @@
 import * as z from '../zod.ts';
-import { jobView } from '../aggregation/job.ts';
+import { jobView } from '../aggregation/job-view.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';

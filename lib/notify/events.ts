@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NexusRelayError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
-import { jobViewSchema } from '../aggregation/job.ts';
+import { jobViewSchema } from '../aggregation/job-view.ts';
 import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
 import * as z from '../zod.ts';
 

@@ -1,5 +1,5 @@
 import * as z from '../../zod.ts';
-import { challengeViewSchema as challenge, jobViewSchema as job } from '../../aggregation/job.ts';
+import { challengeViewSchema as challenge, jobViewSchema as job } from '../../aggregation/job-view.ts';
 import { DELIVERY_STATUSES } from '../../notify/delivery.ts';
 import { WEBHOOK_ID_PATTERN } from '../../notify/webhooks-repo.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { startedEvent, terminalEvent } from '../../../lib/aggregation/job-events.ts';
 import { rejectedEvent } from '../../../lib/aggregation/refresh-requests.ts';
-import { type Job, jobView, newJobId } from '../../../lib/aggregation/job.ts';
+import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
+import { jobView } from '../../../lib/aggregation/job-view.ts';
 import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
 import { WEBHOOK_EVENTS } from '../../../lib/http/openapi/webhook-events.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
