@@ -66,6 +66,11 @@ export interface LogCounters {
   /** EMF metric lines (lib/metrics.ts): metrics are billed as log ingestion. */
   emfBytes: number;
   emfLines: number;
+  /**
+   * The same values as Powertools' `singleMetric()` would write them, a line per recorded value with its dimensions
+   * (decision 0019): at least this, since a summed value stands for one or more adds.
+   */
+  emfSingleMetricBytes: number;
   /** The API's access log lines (the local gateway writes API Gateway's fields). */
   accessLogBytes: number;
 }
@@ -125,8 +130,8 @@ export function ownerOfItem(call: Pick<DynamoCall, 'pk' | 'sk'>): string | { cat
   if (job) return job;
   if (pk.startsWith('USER#')) return { category: 'MX sessions (per user)' };
   if (pk.startsWith('INSTITUTION#')) return { category: 'institution duration stats' };
-  if (pk === 'WEBHOOKS') return { category: 'subscription list (per event published)' };
-  if (pk.startsWith('WEBHOOK#')) return { category: 'subscription item (per delivery)' };
+  if (pk === 'WEBHOOKS') return { category: 'webhook list (per event published)' };
+  if (pk.startsWith('WEBHOOK#')) return { category: 'webhook item (per delivery)' };
   if (pk.startsWith('APIKEY#')) return { category: 'API keys' };
   if (pk.startsWith('ACTIVE#')) return { category: 'sweeper scans' };
   if (pk === 'OUTCOMES') return { category: 'job outcomes per hour (per worker-poll invocation)' };
@@ -284,6 +289,31 @@ function meterHttpCalls(tally: Tally, simulatorUrl: string): () => void {
   return () => unsubscribe('undici:request:create', onRequest);
 }
 
+interface EmfLine {
+  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+  [key: string]: unknown;
+}
+
+/** The bytes of `text`'s EMF lines (one or more) written as one line per value, each with the line's dimensions. */
+function singleMetricBytes(text: string): number {
+  let bytes = 0;
+  for (const json of text.split('\n').filter(Boolean)) {
+    const line = JSON.parse(json) as EmfLine;
+    const [directive] = line._aws.CloudWatchMetrics;
+    if (!directive) continue;
+    const names = new Set(directive.Metrics.map((metric) => metric.Name));
+    const dimensions = Object.fromEntries(Object.entries(line).filter(([key]) => key !== '_aws' && !names.has(key)));
+    for (const metric of directive.Metrics) {
+      const value = line[metric.Name];
+      for (const one of Array.isArray(value) ? value : [value]) {
+        const single = { _aws: { ...line._aws, CloudWatchMetrics: [{ ...directive, Metrics: [metric] }] }, ...dimensions };
+        bytes += Buffer.byteLength(`${JSON.stringify({ ...single, [metric.Name]: one })}\n`);
+      }
+    }
+  }
+  return bytes;
+}
+
 /**
  * What the process writes is what Lambda would ship to CloudWatch Logs: counted by kind, never printed. `print`
  * writes past the meter, for the bench's own progress lines.
@@ -298,6 +328,7 @@ function meterLogs(tally: Tally): { restore(): void; print(line: string): void }
       if (text.startsWith('{"_aws"')) {
         logs.emfBytes += bytes;
         logs.emfLines++;
+        logs.emfSingleMetricBytes += singleMetricBytes(text);
       } else if (text.startsWith('{"requestId"')) {
         logs.accessLogBytes += bytes;
       } else {
@@ -342,7 +373,7 @@ export function installMeters(options: { simulatorUrl: string }): Meters {
       functions: new Map(),
       ledger: new CallLedger(),
       mxByRoute: new Map(),
-      logs: { bytes: 0, emfBytes: 0, emfLines: 0, accessLogBytes: 0 },
+      logs: { bytes: 0, emfBytes: 0, emfLines: 0, emfSingleMetricBytes: 0, accessLogBytes: 0 },
       repolledByStatus: new Map(),
       sweeps: [],
     },

@@ -53,7 +53,7 @@ export function targetChecks(m: ScaleMeasurements): TargetCheck[] {
   const { total, wru, metricsCost } = m.cost;
   const { accepted, refused } = m.refreshes;
   const { peakRss } = m.usage;
-  const { emfBytes } = m.counted.logs;
+  const { emfBytes, emfSingleMetricBytes } = m.counted.logs;
   const { notified } = m.received;
   const { wallSeconds } = m;
   const metricsShare = metricsCost / total;
@@ -77,6 +77,13 @@ export function targetChecks(m: ScaleMeasurements): TargetCheck[] {
       target: 'Scale: metrics (EMF) add under 10 % of the cost per 1M aggregations',
       measured: `$${fmt(metricsCost, 2)} of $${fmt(total, 2)} (${fmt(metricsShare * 100, 1)} %), ${fmt(emfBytes / jobs, 0)} bytes per aggregation`,
       met: metricsShare < 0.1,
+    },
+    {
+      target:
+        "Scale: metrics as Powertools' singleMetric() lines, one per value (decision 0019; no target): bytes per aggregation, at least",
+      measured: `${fmt(emfSingleMetricBytes / jobs, 0)} against ${fmt(emfBytes / jobs, 0)} grouped (${fmt(emfSingleMetricBytes / emfBytes, 1)}×), $${fmt(metricsCost * (emfSingleMetricBytes / emfBytes), 2)} against $${fmt(metricsCost, 2)} per 1M aggregations (${fmt(((metricsCost * (emfSingleMetricBytes / emfBytes - 1)) / total) * 100, 1)} % of the cost more)`,
+      met: true,
+      info: true,
     },
     {
       target: `Scale: cost per 1M aggregations ≤ $${COST_TARGET_PER_MILLION} (issue 20)`,
@@ -114,7 +121,7 @@ function whatBoundsWallTime(m: ScaleMeasurements): string {
       ? `Where that CPU goes (CPU profile of the stack over 20 s of steady state, ${window.jobs.toLocaleString('en-US')} jobs, ${fmt(windowPerJob, 1)} ms of CPU per job; self time by owner; \`.local/bench/scale-window.cpuprofile\`): ${windowOwners}. `
       : '') +
     'The AWS SDK work is per call (building, signing, sending and parsing each DynamoDB and SQS request): the per-job call table below is the lever — ' +
-    `${fmt(mean(perJob.map((c) => c.ddbWrites)), 1)} writes and ${fmt(mean(perJob.map((c) => c.ddbReads)), 1)} reads on the job's own items, the shared reads (subscriptions, sessions) and the SQS sends; the engines (dynalite, fauxqs, the simulator) took ` +
+    `${fmt(mean(perJob.map((c) => c.ddbWrites)), 1)} writes and ${fmt(mean(perJob.map((c) => c.ddbReads)), 1)} reads on the job's own items, the shared reads (webhooks, sessions) and the SQS sends; the engines (dynalite, fauxqs, the simulator) took ` +
     `${fmt(remoteCpuMs / 1000, 0)} s of CPU on the other core.`
   );
 }
@@ -146,13 +153,13 @@ function whereTheCostGoes(m: ScaleMeasurements): { sharesOfCost: string; costPro
   const costProfile =
     `${costHeading} ${sharesOfCost}. The write units per job, largest first: ${topWrites}. ` +
     'Every write is already one unit (items under 1 KB, keys-only indexes, no write a read could replace); what is left is one write per state change the guarantees need — ' +
-    "a job's create (once MX has answered: the start is in it) and end, its member's pointer (claimed and released: the one-active-job rule and the sweeper's worklist); per event and subscription a delivery created, " +
+    "a job's create (once MX has answered: the start is in it) and end, its member's pointer (claimed and released: the one-active-job rule and the sweeper's worklist); per event and webhook a delivery created, " +
     'its attempt claimed (so a duplicate message never sends twice) and recorded — and the index entries that let the API list jobs and deliveries. ' +
-    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached subscriptions for the delivery worker, institution durations written " +
+    "Tried and measured here: keys-only indexes, deflated payloads, no 'notified' write, cached webhooks for the delivery worker, institution durations written " +
     `${REPLACE_BATCH} to a write once their list is full, ` +
     'the active-job pointers kept in sharded table partitions rather than an index, deliveries without a due-index entry unless the sweeper finds them unsettled (it reads each log once instead), ' +
     `the job written once MX has answered (no separate start record) (53.3 → ${fmt(wru / jobs, 1)} WRU per job); the functions on the aggregation path at 256 MB. ` +
-    'Not done: caching the subscription list per container (a new subscription would miss the events of its first seconds); ' +
+    'Not done: caching the webhook list per container (a new webhook would miss the events of its first seconds); ' +
     'the rest (Lambda, SQS, API Gateway) is per request and already one of each per step.';
   return { sharesOfCost, costProfile };
 }
@@ -194,7 +201,7 @@ function runSummary(m: ScaleMeasurements): string[] {
     `**Method:** real time, no ManualClock. The local stack's parts as \`startLocalStack\` wires them — \`startGateway\` (lib/route-table.ts → the handler exports), \`startPoller\` for the poll queue (2 loops) and the delivery queue (4 loops), batches of 10, ` +
       `the sweeper every 60 s with a ${deliveryStallS} s delivery stall window, and once more that long after the last terminal webhook (so the sweeps read every delivery of the run once, as deployed), \`LOG_LEVEL=INFO\` (output counted, not printed) — with dynalite, fauxqs and the MX simulator moved to a child process so the engines get their own core ` +
       `(\`startLocalStack\` runs everything on one). ${users.toLocaleString('en-US')} users × ${membersPerUser} members on the simulator, each aggregation scripted as the simulator's default (2 s, CONNECTED), ` +
-      `so each job is: refresh → first poll 3 s later finds it done → terminal event. A webhook subscription points at a client endpoint that verifies every delivery with \`standardwebhooks\`. ` +
+      `so each job is: refresh → first poll 3 s later finds it done → terminal event. A webhook points at a client endpoint that verifies every delivery with \`standardwebhooks\`. ` +
       `${driverConcurrency} concurrent \`POST /users/{user}/members/{member}/refresh\` through the gateway, never more than ${maxInFlight} jobs between refresh and terminal webhook (so the run goes at the rate the stack sustains instead of piling up a queue backlog). DynamoDB and SQS calls are counted in the SDK (prototypes patched) and attributed to the job their key or body names; ` +
       "DynamoDB capacity units are dynalite's size-based count of each item (1 KB per write unit, 4 KB per read unit, half for an eventually consistent read), plus for every write the units DynamoDB charges its global secondary indexes, which dynalite does not count: taught to it by `bench/support/dynalite-capacity.ts` (an entry put or deleted costs its projection's size, a changed index key both, a changed projected attribute one write, anything else nothing); MX calls are counted on the wire.",
     '',
@@ -275,7 +282,7 @@ function perJobCalls(m: ScaleMeasurements): string[] {
     '### Per job, by operation: every DynamoDB call and SQS send, per aggregation',
     '',
     'Each call is named by the function it ran in and the repository or queue method that made it (`bench/support/operation-labels.ts` wraps their methods); ' +
-      'calls of all jobs and the shared ones (sessions, subscriptions, institution stats, sweeps) divided by the jobs. Write units include the indexes the write touched (in parentheses); ' +
+      'calls of all jobs and the shared ones (sessions, webhooks, institution stats, sweeps) divided by the jobs. Write units include the indexes the write touched (in parentheses); ' +
       'a failed conditional write counts 1 unit.' +
       (baseline
         ? ` **Before:** commit \`${baseline.commit}\`, measured ${baseline.measuredAt} by this benchmark (${baseline.jobs.toLocaleString('en-US')} jobs, $${fmt(baseline.costPerMillion, 2)} per 1M aggregations); **now:** this run ($${fmt(total, 2)}).`
