@@ -42,6 +42,8 @@ export default defineConfig({
           ...shared,
           name: 'cdk',
           include: ['test/infra/**/*.test.ts'],
+          // The twelve functions bundled once for every file that reads a shipped bundle.
+          globalSetup: [...shared.globalSetup, 'test/infra/support/function-bundles.global-setup.ts'],
           isolate: false,
           maxWorkers: 3,
           sequence: { groupOrder: 0 },

@@ -1,10 +1,9 @@
-import { join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BUNDLE_BUDGET_BYTES, esbuildOptions } from '../../infra/bundling.ts';
+import { BUNDLE_BUDGET_BYTES } from '../../infra/bundling.ts';
 import { FUNCTION_NAMES, FUNCTION_SPECS, SDK_CLIENT_PACKAGES, sdkClientsOf } from '../../infra/constructs/function-specs.ts';
-import { functionEntry } from '../../infra/constructs/relay-function.ts';
 import { ENVIRONMENT_NAMES } from '../../infra/environments.ts';
+import { shippedBundle } from './support/function-bundles.ts';
 import { esmHttpImports } from './support/metafile.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName } from './support/template.ts';
@@ -33,16 +32,10 @@ function largestInputs(metafile: Metafile, count = 5): string {
 }
 
 describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as the stack bundles them)`, () => {
-  it.each(FUNCTION_NAMES)('%s fits the budget', async (name) => {
-    const result = await build({
-      ...esbuildOptions(functionEntry(name), join('/bundle', name, 'index.mjs')),
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const bundle = result.outputFiles.find((file) => file.path.endsWith('.mjs'))!;
-    const size = bundle.contents.byteLength;
-    const map = result.outputFiles.find((file) => file.path.endsWith('.map'))!.contents.byteLength;
+  it.each(FUNCTION_NAMES)('%s fits the budget', (name) => {
+    const result = shippedBundle(name);
+    const size = result.contents.byteLength;
+    const map = result.mapBytes;
     console.info(`${name}: ${size} B (${(size / 1024).toFixed(1)} KiB), source map ${(map / 1024).toFixed(1)} KiB`);
     expect(
       size,
@@ -74,7 +67,7 @@ describe(`function bundles (budget ${BUNDLE_BUDGET_BYTES / 1024} KiB each, as th
     // Latin-1 only: V8 then holds the source one byte a character. One character above U+00FF (esbuild escapes
     // them, but not inside a regular expression) makes the whole source two bytes a character, read slower at each
     // cold start and held in memory twice as large (BENCHMARKS.md, cold start).
-    const text = new TextDecoder().decode(bundle.contents);
+    const text = new TextDecoder().decode(result.contents);
     const wide = [...new Set(text.match(/[^\u0000-\u00ff]/g) ?? [])];
     expect(wide, `${name}'s bundle has characters above U+00FF: ${wide.map((c) => JSON.stringify(c)).join(', ')}`).toEqual([]);
 

@@ -11,6 +11,7 @@ import {
   invokeInRuntime,
   loadInRuntime,
 } from '../support/lambda-runtime.ts';
+import { shippedBundle } from './support/function-bundles.ts';
 import { synthesized } from './support/synth.ts';
 import { functionsByName, resolvedEnvironment } from './support/template.ts';
 
@@ -20,7 +21,7 @@ import { functionsByName, resolvedEnvironment } from './support/template.ts';
  * there to fall back on) and the environment the synthesized prod template gives that function. It must evaluate and
  * export `handler`.
  */
-// Outside the project: no `node_modules` on the bundles' module path.
+// Outside the project: no `node_modules` on the bundles' module path (the shipped bundles are built there too).
 const root = mkdtempSync(join(tmpdir(), 'nexus-relay-runtime-'));
 const prod = functionsByName(synthesized('prod').template, 'prod');
 const environmentOf = (name: string) =>
@@ -29,9 +30,8 @@ const environmentOf = (name: string) =>
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe(`function bundles in a Lambda-like runtime (Node ${LAMBDA_NODE_VERSION}, nothing on the module path, the prod environment)`, () => {
-  it.each(FUNCTION_NAMES)('%s loads and exports handler', async (name) => {
-    const file = await buildFunctionBundle(root, name);
-    const load = loadInRuntime(file, environmentOf(name));
+  it.each(FUNCTION_NAMES)('%s loads and exports handler', (name) => {
+    const load = loadInRuntime(shippedBundle(name).file, environmentOf(name));
     console.info(
       `${name}: ${(load.bundleBytes / 1024).toFixed(0)} KiB, init ${load.initMs.toFixed(0)} ms, ` +
         `init RSS ${(load.initRssBytes / 1024 ** 2).toFixed(0)} MiB${load.error ? `, ${load.error}` : ''}`,
@@ -41,7 +41,7 @@ describe(`function bundles in a Lambda-like runtime (Node ${LAMBDA_NODE_VERSION}
   });
 
   it('api-docs serves the OpenAPI document and the console from the files beside its bundle', async () => {
-    const file = await buildFunctionBundle(join(root, 'served'), 'api-docs');
+    const { file } = shippedBundle('api-docs');
     const [document, page] = invokeInRuntime(file, environmentOf('api-docs'), 'api-docs', [
       apiGatewayGet('GET /openapi.json', '/openapi.json'),
       apiGatewayGet('GET /console', '/console'),

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -9,21 +9,24 @@ import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/functi
 
 /**
  * Builds `name` as the stack bundles it (infra/bundling.ts) into `<root>/<name>/index.mjs`, with the folders it reads
- * beside it; `external` adds externals, `plugins` esbuild plugins (a test's instruments).
+ * beside it; `external` adds externals, `plugins` esbuild plugins (a test's instruments), `metafile` writes esbuild's
+ * metafile beside it (`metafile.json`).
  */
 export async function buildFunctionBundle(
   root: string,
   name: FunctionName,
-  { external = [], plugins = [] }: { external?: string[]; plugins?: Plugin[] } = {},
+  { external = [], plugins = [], metafile = false }: { external?: string[]; plugins?: Plugin[]; metafile?: boolean } = {},
 ): Promise<string> {
   const file = join(root, name, 'index.mjs');
   const options = esbuildOptions(functionEntry(name), file);
-  await build({
+  const result = await build({
     ...options,
     external: [...(options.external ?? []), ...external],
     plugins: [...(options.plugins ?? []), ...plugins],
+    metafile,
     logLevel: 'silent',
   });
+  if (metafile) writeFileSync(join(root, name, 'metafile.json'), JSON.stringify(result.metafile));
   runReadFolderCommands(FUNCTION_SPECS[name].readsFolders ?? [], join(root, name));
   return file;
 }
