@@ -49,6 +49,8 @@ export interface Config {
     /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_USERS_PER_SWEEP (lib/aggregation/member-watch.ts). */
     reconcileIntervalMinutes: number;
     reconcileUsersPerSweep: number;
+    /** MX_UNAVAILABLE_FIRST_WAIT_SECONDS (lib/aggregation/poll-queue-handler.ts). */
+    mxUnavailableFirstWaitMs: number;
   };
   /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string };
@@ -134,6 +136,7 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     stalledAfterMs: read('POLL_STALLED_AFTER_SECONDS') * 1000,
     reconcileIntervalMinutes: read('RECONCILE_INTERVAL_MINUTES'),
     reconcileUsersPerSweep: read('RECONCILE_USERS_PER_SWEEP'),
+    mxUnavailableFirstWaitMs: read('MX_UNAVAILABLE_FIRST_WAIT_SECONDS') * 1000,
   }),
   refreshRequests: (read) => ({ perSecond: read('REFRESH_EVENTS_PER_SECOND'), queueUrl: read('REFRESH_REQUESTS_QUEUE_URL') }),
   webhooks: (read) => {

@@ -90,6 +90,11 @@ export const METRICS = {
       outcome: ['opened', 'joined', 'known', 'not_aggregated', 'status', 'member_gone', 'unplaced'] as const,
     },
   },
+  /**
+   * A member report or reconcile read MX could not serve (5xx, 429, timeout, lost connection) sent back to wait on the
+   * poll queue (lib/aggregation/poll-queue-handler.ts).
+   */
+  MxUnavailableWaits: { unit: 'Count', sum: true, dimensions: { kind: ['member_report', 'reconcile'] as const } },
   /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
   /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */

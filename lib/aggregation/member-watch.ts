@@ -37,7 +37,8 @@ export interface MemberWatchDeps {
    * Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once, found by what showed
    * it (MX's report, or the reconcile's list).
    */
-  pollNow: (job: Job, detectedBy: Extract<Detector, 'push' | 'reconcile'>) => Promise<void>;
+  /** A poll step now, from `read` (the member as just read from MX: not read again). */
+  pollNow: (job: Job, detectedBy: Extract<Detector, 'push' | 'reconcile'>, read: Member) => Promise<void>;
   events: EventSink;
   clock: Clock;
   log: Log;
@@ -118,7 +119,7 @@ export class MemberWatch {
       await states.followedBy(member.userId, member.memberGuid, aggregatedAt, job.id);
       return 'joined';
     }
-    if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job, reportedBy);
+    if (classifyMember(read) !== 'in_progress') await this.deps.pollNow(job, reportedBy, read);
     return 'opened';
   }
 

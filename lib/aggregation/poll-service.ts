@@ -100,7 +100,8 @@ const PERMANENT_MX_ERRORS = new Set(['MX_NOT_FOUND', 'MX_FORBIDDEN', 'MX_BAD_REQ
 export class PollService {
   constructor(private readonly deps: PollDeps) {}
 
-  async handle(message: PollMessage): Promise<void> {
+  /** `read`: the member as its caller has just read it from MX (a report): the step reads it no second time. */
+  async handle(message: PollMessage, read?: Member): Promise<void> {
     const { jobs, pointers, pollQueue, clock, log } = this.deps;
     if (await pollQueue.deferIfEarly(message)) return;
     const job = await jobs.get(message.job_id);
@@ -126,15 +127,15 @@ export class PollService {
         await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: clock.now() });
         return;
       case 'apply':
-        await this.#poll(job, message.detected_by ?? 'poll');
+        await this.#poll(job, message.detected_by ?? 'poll', read);
     }
   }
 
-  async #poll(job: Job, detector: Detector): Promise<void> {
+  async #poll(job: Job, detector: Detector, read?: Member): Promise<void> {
     const { jobs, clock, log } = this.deps;
-    let member: Member | undefined;
+    let member: Member | undefined = read;
     try {
-      member = await this.deps.nexus.readMember(job.userId, job.memberGuid);
+      member ??= await this.deps.nexus.readMember(job.userId, job.memberGuid);
     } catch (error) {
       if (!(error instanceof MxError)) throw error;
       log.warn('poll could not read the member', { job_id: job.id, code: error.code, status: error.status });

@@ -10,7 +10,8 @@ import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { EventSink } from '../notify/events.ts';
 import { startedEvent } from './job-events.ts';
-import { type Job, type JobTrigger, newJobId } from './job.ts';
+import { isMxStarted, type Job, type JobTrigger, newJobId } from './job.ts';
+import { classifyMember } from '../mx/connection-status.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { Member } from '../mx/member.ts';
 import type { DurationModel } from './duration-model.ts';
@@ -161,7 +162,10 @@ export class RefreshService {
       throw error;
     }
     await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
-    await this.deps.events.publish(startedEvent(job, clock.now()));
+    // An aggregation MX has already finished when the relay learns of it (a report, the reconcile) has only its end.
+    if (!isMxStarted(trigger) || classifyMember(started) === 'in_progress') {
+      await this.deps.events.publish(startedEvent(job, clock.now()));
+    }
     // With the request id of the call that started it (log context): the line that ties a client's request to its job.
     this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid, trigger });
     this.deps.metrics.add('JobsStarted', 1, { trigger });

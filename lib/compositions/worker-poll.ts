@@ -1,8 +1,8 @@
-import { UserErasedError } from '../errors.ts';
 import { JobOutcomeCounts } from '../aggregation/job-outcome-counts.ts';
 import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
+import { createPollQueueHandler } from '../aggregation/poll-queue-handler.ts';
 import { PollService } from '../aggregation/poll-service.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
@@ -11,7 +11,7 @@ import { pollQueueMessageSchema } from '../queue/poll-message.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
-import { sqsOf } from './queues.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { transactionSyncOf } from './transactions.ts';
@@ -44,7 +44,8 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule }
       : {}),
-    pollNow: (job, detectedBy) => poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), detected_by: detectedBy }),
+    pollNow: (job, detectedBy, read) =>
+      poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), detected_by: detectedBy }, read),
   });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
   poll = new PollService({ ...aggregation, watch, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });
@@ -53,17 +54,13 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     'poll',
     sqs,
     pollQueueMessageSchema,
-    async (message) => {
-      try {
-        if ('member_report' in message) await watch.handleReport(message);
-        else if ('reconcile' in message) await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
-        else await poll.handle(message);
-      } catch (error) {
-        // A read or report for a user erased meanwhile: done, never retried (MxUsers counted the refusal).
-        if (!(error instanceof UserErasedError)) throw error;
-        runtime.log.info('message for an erased user dropped');
-      }
-    },
+    createPollQueueHandler({
+      poll,
+      watch,
+      queue: pollQueueOf(runtime, sqs),
+      ...runtime,
+      firstWaitMs: config.aggregation.mxUnavailableFirstWaitMs,
+    }),
     (message) =>
       'member_report' in message
         ? { member_guid: message.member_report.member_guid }

@@ -28,6 +28,8 @@ export const memberReportSchema = z.object({
     is_background: z.optional(z.boolean()),
   }),
   due_at: z.int().check(z.minimum(0)),
+  /** How many times MX could not serve it (lib/aggregation/poll-queue-handler.ts): its next wait doubles. */
+  mx_waits: z.optional(z.int().check(z.minimum(1))),
 });
 export type MemberReport = z.infer<typeof memberReportSchema>;
 
@@ -39,6 +41,7 @@ export const reconcileMessageSchema = z.object({
     since: z.optional(z.int().check(z.minimum(0))),
   }),
   due_at: z.int().check(z.minimum(0)),
+  mx_waits: z.optional(z.int().check(z.minimum(1))),
 });
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 

@@ -1,0 +1,76 @@
+import type { Clock } from '../clock.ts';
+import { UserErasedError } from '../errors.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
+import { MxError } from '../mx/errors.ts';
+import { classifyFailure } from '../mx/retry-policy.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { MemberReport, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import { MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
+import type { MemberWatch } from './member-watch.ts';
+import type { PollService } from './poll-service.ts';
+
+/** The first wait of a report or reconcile read MX could not serve; each next one doubles, up to SQS's longest delay. */
+export const MX_WAIT_FIRST_MS = 30_000;
+
+export interface PollQueueHandlerDeps {
+  poll: Pick<PollService, 'handle'>;
+  watch: Pick<MemberWatch, 'handleReport' | 'reconcile'>;
+  /** Where a message waits for MX: one SQS delay, as no wait is longer than SQS's longest. */
+  queue: Pick<DelayedQueue<MemberReport | ReconcileMessage>, 'schedule'>;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+  /** In [0, 1): spreads the waits of work MX failed at once, so it does not all come back at once. */
+  random?: () => number;
+  /** The first wait (MX_WAIT_FIRST_MS unless set). */
+  firstWaitMs?: number;
+}
+
+/**
+ * worker-poll's message: a poll step (PollService), a member report or a reconcile read (MemberWatch). A report or
+ * read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
+ * sent again later, with `mx_waits` counted up and the waits doubling, never left to SQS's receive limit and its
+ * dead-letter queue (MX does not send its webhook again, and the reconcile's next turn is hours away). A poll step
+ * reads MX on its own terms (an unreadable member is polled again at its next step). A message for an erased user
+ * is done.
+ */
+export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: PollQueueMessage) => Promise<void> {
+  const { poll, watch, queue, clock, log, metrics } = deps;
+  const random = deps.random ?? Math.random;
+  const firstWaitMs = deps.firstWaitMs ?? MX_WAIT_FIRST_MS;
+
+  const waitForMx = async (message: MemberReport | ReconcileMessage, error: MxError): Promise<void> => {
+    const waits = (message.mx_waits ?? 0) + 1;
+    const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MAX_SQS_DELAY_SECONDS * 1000);
+    // Half to all of the wait, at random; never sooner than MX's own Retry-After.
+    const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
+    await queue.schedule({ ...message, mx_waits: waits, due_at: clock.now() + waitMs });
+    const kind = 'member_report' in message ? 'member_report' : 'reconcile';
+    metrics.add('MxUnavailableWaits', 1, { kind });
+    log.warn('MX could not serve the message; it waits on the queue', {
+      kind,
+      mx_waits: waits,
+      wait_ms: waitMs,
+      error_code: error.code,
+      status: error.status,
+    });
+  };
+
+  return async (message) => {
+    try {
+      if ('job_id' in message) return await poll.handle(message as PollMessage);
+      try {
+        if ('member_report' in message) await watch.handleReport(message);
+        else await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
+      } catch (error) {
+        if (error instanceof MxError && classifyFailure(error) !== 'final') return await waitForMx(message, error);
+        throw error;
+      }
+    } catch (error) {
+      // A read or report for a user erased meanwhile: done, never retried (MxUsers counted the refusal).
+      if (!(error instanceof UserErasedError)) throw error;
+      log.info('message for an erased user dropped');
+    }
+  };
+}

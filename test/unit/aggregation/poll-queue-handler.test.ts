@@ -1,0 +1,93 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createPollQueueHandler } from '../../../lib/aggregation/poll-queue-handler.ts';
+import { UserErasedError } from '../../../lib/errors.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import { MxError } from '../../../lib/mx/errors.ts';
+import type { MemberReport, PollQueueMessage, ReconcileMessage } from '../../../lib/queue/poll-message.ts';
+
+const NOW = Date.parse('2026-11-25T12:00:00.000Z');
+const site = { method: 'GET', route: '/members/{member_guid}' };
+const unavailable = (status = 503, retryAfterSeconds?: number) =>
+  new MxError(status === 429 ? 'MX_RATE_LIMITED' : 'MX_UPSTREAM_ERROR', `MX answered ${status}`, {
+    ...site,
+    status,
+    retryAfterSeconds,
+  });
+const report: MemberReport = {
+  member_report: { kind: 'aggregation', member_guid: 'MBR-1', user_id: 'user-1' },
+  due_at: NOW,
+};
+const reconcile: ReconcileMessage = { reconcile: { user_id: 'user-1' }, due_at: NOW };
+
+function handlerWith(failure: unknown, random = () => 0.5) {
+  const scheduled: PollQueueMessage[] = [];
+  const waits: string[] = [];
+  const fail = vi.fn(async () => {
+    throw failure;
+  });
+  const handle = createPollQueueHandler({
+    poll: { handle: fail },
+    watch: { handleReport: fail, reconcile: fail },
+    queue: { schedule: async (message) => void scheduled.push(message) },
+    clock: { now: () => NOW },
+    log: silentLog,
+    metrics: { add: (name, _value, dimensions) => void waits.push(`${name}:${JSON.stringify(dimensions)}`) },
+    random,
+  });
+  return { handle, scheduled, waits };
+}
+
+describe('a report or reconcile read MX cannot serve', () => {
+  it.each([
+    ['a 503', unavailable(503)],
+    ['a 500', unavailable(500)],
+    ['a 429', unavailable(429)],
+    ['a timeout', new MxError('MX_TIMEOUT', 'too slow', site)],
+    ['a lost connection', new MxError('MX_NETWORK_ERROR', 'reset', site)],
+  ])('waits on the queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
+    for (const message of [report, reconcile]) {
+      const { handle, scheduled, waits } = handlerWith(error);
+      await expect(handle(message)).resolves.toBeUndefined();
+      expect(scheduled).toEqual([{ ...message, mx_waits: 1, due_at: NOW + 22_500 }]);
+      expect(waits).toEqual([`MxUnavailableWaits:{"kind":"${'reconcile' in message ? 'reconcile' : 'member_report'}"}`]);
+    }
+  });
+
+  it('doubles each wait up to SQS’s 15 minutes, spread between half and all of it, never under Retry-After', async () => {
+    const dueAfter = async (mxWaits: number | undefined, random: number, error = unavailable()) => {
+      const { handle, scheduled } = handlerWith(error, () => random);
+      await handle({ ...report, ...(mxWaits ? { mx_waits: mxWaits } : {}) });
+      return [(scheduled[0] as MemberReport).mx_waits, scheduled[0]!.due_at - NOW];
+    };
+    expect(await dueAfter(undefined, 0)).toEqual([1, 15_000]);
+    expect(await dueAfter(undefined, 0.999_999)).toEqual([1, 30_000]);
+    expect(await dueAfter(1, 0.999_999)).toEqual([2, 60_000]);
+    expect(await dueAfter(5, 0.999_999)).toEqual([6, 900_000]);
+    expect(await dueAfter(40, 0)).toEqual([41, 450_000]);
+    expect(await dueAfter(undefined, 0, unavailable(429, 120))).toEqual([1, 120_000]);
+  });
+
+  it('is thrown for SQS to retry when MX refused it for good, or the failure is not MX’s', async () => {
+    for (const error of [
+      new MxError('MX_NOT_FOUND', 'gone', { ...site, status: 404 }),
+      new MxError('MX_BAD_REQUEST', 'no', { ...site, status: 400 }),
+      new Error('DynamoDB throttled'),
+    ]) {
+      const { handle, scheduled } = handlerWith(error);
+      await expect(handle(report)).rejects.toBe(error);
+      expect(scheduled).toEqual([]);
+    }
+  });
+
+  it('is dropped for an erased user', async () => {
+    const erased = handlerWith(new UserErasedError('user-1'));
+    await expect(erased.handle(reconcile)).resolves.toBeUndefined();
+    expect(erased.scheduled).toEqual([]);
+  });
+});
+
+it('leaves a poll step’s failures to the poll step and SQS', async () => {
+  const { handle, scheduled } = handlerWith(unavailable());
+  await expect(handle({ job_id: 'job_1', step: 0, due_at: NOW })).rejects.toBeInstanceOf(MxError);
+  expect(scheduled).toEqual([]);
+});
