@@ -20,7 +20,7 @@ import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
-import type { MemberWatch } from './member-watch.ts';
+import type { MemberLedger } from './member-ledger.ts';
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -40,7 +40,7 @@ export interface PollDeps {
   /** Job ends per hour and outcome, for the operator's chart (worker-poll adds them up once per invocation). */
   outcomes: Pick<JobOutcomeCounts, 'count'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
-  watch: Pick<MemberWatch, 'jobEnded'>;
+  ledger: Pick<MemberLedger, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions: Pick<TransactionSync, 'ingestAfterAggregation'>;
   metrics: MetricsSink;
@@ -170,8 +170,8 @@ export class PollService {
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
     // Recorded for the member before the job ends: a report of the aggregation it followed then finds it
-    // (member-watch.ts), and a retry of this step finds the end recorded.
-    const mxAggregated = snapshot && (await this.deps.watch.jobEnded(job, snapshot));
+    // (member-ledger.ts), and a retry of this step finds the end recorded.
+    const mxAggregated = snapshot && (await this.deps.ledger.jobEnded(job, snapshot));
     // An end that needs someone is listed for the operator first: a retry of this step writes it again, never misses it.
     if (status !== 'succeeded') await this.deps.attention.markForAttention(job.id, now);
     const won = await this.deps.jobs.finish(job.id, job.step, {

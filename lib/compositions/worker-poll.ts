@@ -1,6 +1,7 @@
 import { JobOutcomeCounts } from '../aggregation/job-outcome-counts.ts';
 import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
+import { MemberLedger } from '../aggregation/member-ledger.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
 import { createPollQueueHandler } from '../aggregation/poll-queue-handler.ts';
 import { PollService } from '../aggregation/poll-service.ts';
@@ -24,7 +25,6 @@ import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
  */
 export function composeWorkerPoll(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
-  const { clock } = runtime;
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const reconcileSchedule = new ReconcileRepository(table);
@@ -33,22 +33,22 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds: config.aggregation.deadlineSeconds });
-  // The watch and the poll loop need each other: the watch ends a job MX already finished with a poll step now,
-  // and every job's end is recorded in the member's state.
-  let poll: PollService | undefined;
+  // Every read of a member is recorded in its ledger: a job's end (the poll loop), MX's report or the reconcile (the
+  // watch, which ends a job MX already finished with a poll step now).
+  const ledger = new MemberLedger({ ...aggregation, states });
+  const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
+  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });
   const { reconcileIntervalMinutes } = config.aggregation;
   const watch = new MemberWatch({
     ...aggregation,
     states,
     refresh,
+    ledger,
+    poll,
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule }
       : {}),
-    pollNow: (job, detectedBy, read) =>
-      poll!.handle({ job_id: job.id, step: job.step, due_at: clock.now(), detected_by: detectedBy }, read),
   });
-  const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
-  poll = new PollService({ ...aggregation, watch, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });
   const records = sqsHandler(
     runtime,
     'poll',

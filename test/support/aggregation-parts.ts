@@ -4,12 +4,12 @@ import { MIN_POLL_DELAY_SECONDS } from '../../lib/aggregation/poll-schedule.ts';
 
 /**
  * The parts of a PollService a test does not look at, each doing nothing: no push coverage (dense polls), no hourly
- * counts, no member watch, no transactions sync.
+ * counts, no member ledger, no transactions sync.
  */
-export const idlePollParts: Pick<PollDeps, 'coverage' | 'outcomes' | 'watch' | 'transactions'> = {
+export const idlePollParts: Pick<PollDeps, 'coverage' | 'outcomes' | 'ledger' | 'transactions'> = {
   coverage: { covered: async () => false, recordEnd: async () => {} },
   outcomes: { count() {} },
-  watch: { jobEnded: async () => false },
+  ledger: { jobEnded: async () => false },
   transactions: { ingestAfterAggregation: async () => undefined },
 };
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../lib/aggregation/job.ts';
 import type { MemberSnapshot } from '../../../lib/aggregation/member-snapshot.ts';
 import type { MemberState } from '../../../lib/aggregation/member-states-repo.ts';
-import { MemberWatch } from '../../../lib/aggregation/member-watch.ts';
+import { MemberLedger, type MemberLedgerDeps } from '../../../lib/aggregation/member-ledger.ts';
+import { MemberWatch, type MemberWatchDeps } from '../../../lib/aggregation/member-watch.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
@@ -41,33 +42,44 @@ function setup(
   const goneCalls: string[] = [];
   /** The user's members recorded as needing the user. */
   let needingUser: string[] = [];
-  const watch = new MemberWatch({
-    states: {
-      get: async () => state && { ...state },
-      async claimAggregation(_u, _m, claim) {
-        if (state?.aggregatedAt === claim.aggregatedAt) return false;
-        state = { connectionStatus: null, statusSeq: 0, ...state, aggregatedAt: claim.aggregatedAt, jobId: claim.jobId };
-        return true;
-      },
-      async followedBy(_u, _m, aggregatedAt, jobId) {
-        if (state?.aggregatedAt === aggregatedAt) state.jobId = jobId;
-      },
-      async record(_u, _m, expectedSeq, observation) {
-        if (state && state.statusSeq !== expectedSeq) return false;
-        writes++;
-        state = {
-          aggregatedAt: observation.aggregatedAt === undefined ? (state?.aggregatedAt ?? null) : observation.aggregatedAt,
-          ...((observation.jobId ?? state?.jobId) ? { jobId: observation.jobId ?? state?.jobId } : {}),
-          connectionStatus: observation.connectionStatus,
-          statusSeq: observation.statusSeq,
-        };
-        return true;
-      },
-      async gone(_u, memberGuid) {
-        goneCalls.push(memberGuid);
-      },
-      needingUserOf: async () => needingUser,
+  const states: MemberWatchDeps['states'] & MemberLedgerDeps['states'] = {
+    get: async () => state && { ...state },
+    async claimAggregation(_u, _m, claim) {
+      if (state?.aggregatedAt === claim.aggregatedAt) return false;
+      state = { connectionStatus: null, statusSeq: 0, ...state, aggregatedAt: claim.aggregatedAt, jobId: claim.jobId };
+      return true;
     },
+    async followedBy(_u, _m, aggregatedAt, jobId) {
+      if (state?.aggregatedAt === aggregatedAt) state.jobId = jobId;
+    },
+    async record(_u, _m, expectedSeq, observation) {
+      if (state && state.statusSeq !== expectedSeq) return false;
+      writes++;
+      state = {
+        aggregatedAt: observation.aggregatedAt === undefined ? (state?.aggregatedAt ?? null) : observation.aggregatedAt,
+        ...((observation.jobId ?? state?.jobId) ? { jobId: observation.jobId ?? state?.jobId } : {}),
+        connectionStatus: observation.connectionStatus,
+        statusSeq: observation.statusSeq,
+      };
+      return true;
+    },
+    async gone(_u, memberGuid) {
+      goneCalls.push(memberGuid);
+    },
+    needingUserOf: async () => needingUser,
+  };
+  const clock = new ManualClock(reconcile?.now);
+  const metricsSink = { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink;
+  const ledger = new MemberLedger({
+    states,
+    events: { publish: async (event) => void published.push(event as never) },
+    clock,
+    log: silentLog,
+    metrics: metricsSink,
+  });
+  const watch = new MemberWatch({
+    states,
+    ledger,
     nexus: {
       async listMembers() {
         return [await this.readMember('', '')];
@@ -107,15 +119,15 @@ function setup(
           },
         }
       : {}),
-    pollNow: async (job, by) => void (polled.push(job.id), detectedBy.push(by)),
-    events: { publish: async (event) => void published.push(event as never) },
-    clock: new ManualClock(reconcile?.now),
+    poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
+    clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
-    metrics: { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink,
+    metrics: metricsSink,
   });
   return {
     watch,
+    ledger,
     published,
     opened,
     polled,
@@ -182,14 +194,14 @@ describe('MemberWatch: aggregations MX reports', () => {
   });
 });
 
-describe('MemberWatch: connection statuses', () => {
+describe('MemberLedger: connection statuses', () => {
   it('the first status is a baseline; a change is announced once, with what the user must do', async () => {
-    const { watch, published, state, writes: watchWrites } = setup();
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
+    const { ledger, published, state, writes: watchWrites } = setup();
+    await ledger.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
     expect(published).toEqual([]);
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
+    await ledger.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
     const writes = watchWrites();
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
+    await ledger.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'EXPIRED' });
     expect(published).toHaveLength(1);
     expect(watchWrites()).toBe(writes); // the same status again: nothing to record
     expect(published[0]).toMatchObject({
@@ -202,7 +214,7 @@ describe('MemberWatch: connection statuses', () => {
         reconnect: { widget_type: 'connect_widget', current_member_guid: MEMBER },
       },
     });
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
+    await ledger.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'CONNECTED' });
     expect(published[1]!.data).toEqual({
       user_id: USER,
       member_guid: MEMBER,
@@ -214,8 +226,8 @@ describe('MemberWatch: connection statuses', () => {
   });
 
   it('a status read mid-aggregation is not settled: never announced, never recorded', async () => {
-    const { watch, published, state } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
-    await watch.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'SYNCING', is_being_aggregated: true });
+    const { ledger, published, state } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
+    await ledger.observe(USER, { ...at('2026-11-24T08:00:00Z'), connection_status: 'SYNCING', is_being_aggregated: true });
     expect(published).toEqual([]);
     expect(state()!.connectionStatus).toBe('CONNECTED');
   });
@@ -322,7 +334,7 @@ describe('MemberWatch: the reconcile', () => {
   });
 });
 
-describe('MemberWatch: did MX aggregate for a job', () => {
+describe('MemberLedger: did MX aggregate for a job', () => {
   const job = {
     id: 'job_a',
     userId: USER,
@@ -333,25 +345,25 @@ describe('MemberWatch: did MX aggregate for a job', () => {
 
   it('yes when the stamp moved past the recorded one, or the state names the job; no when it stayed', async () => {
     const recorded = { aggregatedAt: '2026-11-24T08:59:58Z', jobId: 'job_before', connectionStatus: 'CONNECTED', statusSeq: 0 };
-    expect(await setup(recorded).watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    expect(await setup(recorded).ledger.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
     // Inside MX's throttle window the stamp stays the previous aggregation's, seconds old as it may be.
     const throttled = setup(recorded);
-    expect(await throttled.watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
+    expect(await throttled.ledger.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
     // Nothing moved, nothing written: the same step retried after a failure answers the same.
     expect(throttled.state()).toEqual(recorded);
     expect(throttled.writes()).toBe(0);
-    expect(await throttled.watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
+    expect(await throttled.ledger.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(false);
     // An aggregation of its own is recorded as this job's, and a retry knows it.
     const aggregated = setup(recorded);
-    expect(await aggregated.watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    expect(await aggregated.ledger.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
     expect(aggregated.state()).toMatchObject({ aggregatedAt: '2026-11-24T09:00:01Z', jobId: 'job_a' });
-    expect(await aggregated.watch.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
-    expect(await setup({ ...recorded, jobId: 'job_a' }).watch.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(true);
+    expect(await aggregated.ledger.jobEnded(job, at('2026-11-24T09:00:01Z'))).toBe(true);
+    expect(await setup({ ...recorded, jobId: 'job_a' }).ledger.jobEnded(job, at('2026-11-24T08:59:58Z'))).toBe(true);
   });
 
   it('with no state, a stamp from the job’s own time; an MX-started job always', async () => {
-    expect(await setup().watch.jobEnded(job, at('2026-11-24T08:59:57Z'))).toBe(true);
-    expect(await setup().watch.jobEnded(job, at('2026-11-24T06:00:00Z'))).toBe(false);
-    expect(await setup().watch.jobEnded({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
+    expect(await setup().ledger.jobEnded(job, at('2026-11-24T08:59:57Z'))).toBe(true);
+    expect(await setup().ledger.jobEnded(job, at('2026-11-24T06:00:00Z'))).toBe(false);
+    expect(await setup().ledger.jobEnded({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
   });
 });
