@@ -255,9 +255,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'Puts jobs and webhook deliveries whose queue message was lost back on their loops; sends the users due for the reconcile to worker-poll.',
     memorySize: 256,
     timeoutSeconds: 60,
-    // Reads every active-job pointer (table shards) and its job; releases leftover pointers. Reads the webhooks
-    // and their delivery logs since its marks (gsi1, then the items), gives unsettled deliveries a due key (update)
-    // and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends their next attempt.
+    // Reads every active-job pointer (table shards) and its job, recording a re-drive on it (update); releases leftover
+    // pointers. Reads the webhooks and their delivery logs since its marks (gsi1, then the items), gives unsettled
+    // deliveries a due key (update) and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends
+    // their next attempt.
     // The users due for the reconcile (gsi1 shards), each moved to its next turn (update).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],

@@ -46,10 +46,12 @@ export interface Job {
   /** The requester's own id for the refresh (refresh-requests `correlation_id`), shown with the job and in its events. */
   correlationId?: string;
   /**
-   * Once ended: whether MX aggregated for this job (lib/aggregation/member-watch.ts → aggregatedFor). MX answers an
+   * Once ended: whether MX aggregated for this job (lib/aggregation/member-ledger.ts → mxAggregatedFor). MX answers an
    * aggregate call inside its throttle window without aggregating.
    */
   mxAggregated?: boolean;
+  /** The sweeper's re-drives of this job's step or end (its message lost, or late behind a backlog): the last, and how many. */
+  redrive?: { at: number; count: number };
 }
 
 /** Time-ordered, unguessable: `job_` + 9 base36 chars of time + 16 hex chars of randomness. */

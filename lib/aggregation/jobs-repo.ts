@@ -165,6 +165,25 @@ export class JobsRepository {
     });
   }
 
+  /**
+   * Records the sweeper's re-drive of the job as it stands (its step and status unchanged since it was read): false
+   * when it moved meanwhile, when the re-drive is not needed.
+   */
+  async markRedriven(job: Pick<Job, 'id' | 'step' | 'status'>, now: number): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.job(job.id),
+          UpdateExpression: 'SET redriven_at = :now ADD redrives :one',
+          ConditionExpression: '#status = :status AND step = :step',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':now': now, ':one': 1, ':status': job.status, ':step': job.step },
+        }),
+      ),
+    );
+  }
+
   /** One conditional update of an aggregating job at `fromStep`, recording the member snapshot when there is one. */
   #transition(
     jobId: string,
@@ -179,7 +198,8 @@ export class JobsRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.job(jobId),
-          UpdateExpression: `SET ${sets}${add}`,
+          // A new step (or the end) is a new expectation: the sweeper's re-drives of the last one are forgotten.
+          UpdateExpression: `SET ${sets}${add} REMOVE redriven_at, redrives`,
           ConditionExpression: '#status = :aggregating AND step = :from',
           ExpressionAttributeNames: { '#status': 'status', ...(member ? { '#member': 'member' } : {}) },
           ExpressionAttributeValues: {
@@ -209,7 +229,7 @@ export class JobsRepository {
           Key: keys.job(jobId),
           UpdateExpression:
             'SET #status = :aggregating, step = :next, deadline_at = :deadline, next_poll_at = :nextPoll, updated_at = :now ' +
-            'REMOVE finished_at, challenges',
+            'REMOVE finished_at, challenges, redriven_at, redrives',
           ConditionExpression: '#status = :actionRequired AND step = :from',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
@@ -278,5 +298,6 @@ function fromItem(item: Record<string, unknown>): Job {
     challenges: (item.challenges as Challenge[] | null | undefined) ?? undefined,
     ...(typeof item.correlation_id === 'string' ? { correlationId: item.correlation_id } : {}),
     ...(typeof item.mx_aggregated === 'boolean' ? { mxAggregated: item.mx_aggregated } : {}),
+    ...(typeof item.redriven_at === 'number' ? { redrive: { at: item.redriven_at, count: (item.redrives as number) ?? 1 } } : {}),
   };
 }

@@ -54,7 +54,7 @@ export interface ReconcileSweep {
 export class Sweeper {
   constructor(
     private readonly deps: {
-      jobs: Pick<JobsRepository, 'get'>;
+      jobs: Pick<JobsRepository, 'get' | 'markRedriven'>;
       /** The worklist: every active pointer, whose job is judged (or, never written, released). */
       pointers: Pick<ActiveJobsRepository, 'activeJobs' | 'releasePointer'>;
       pollQueue: DelayedQueue<PollMessage>;
@@ -92,6 +92,8 @@ export class Sweeper {
           status: job.status,
           step: job.step,
         });
+        // Recorded first: the next sweeps wait longer before re-driving it again (a backlog is not a lost message).
+        if (!(await jobs.markRedriven(job, now))) continue;
         await pollQueue.schedule({ job_id: job.id, step: job.step, due_at: now, detected_by: 'sweeper' });
         const action = verdict === 'poll_lost' ? 'repolled' : 'renotified';
         report[action]++;
@@ -145,12 +147,19 @@ export type JobVerdict = 'polling' | 'poll_lost' | 'notifying' | 'notification_l
  * has not been fully announced: the pointer is released only once the terminal event is out (PollService).
  */
 export function judgeJob(
-  job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt'>,
+  job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt' | 'redrive'>,
   now: number,
   stalledAfterMs = STALLED_AFTER_MS,
 ): JobVerdict {
-  if (job.status === 'aggregating') {
-    return now > Math.min(job.nextPollAt, job.deadlineAt) + stalledAfterMs ? 'poll_lost' : 'polling';
-  }
-  return now > (job.finishedAt ?? job.updatedAt) + stalledAfterMs ? 'notification_lost' : 'notifying';
+  const due = job.status === 'aggregating' ? Math.min(job.nextPollAt, job.deadlineAt) : (job.finishedAt ?? job.updatedAt);
+  // After each re-drive of this step or end, a wait twice the last before the next (up to MAX_REDRIVE_WAIT_MS).
+  const redriven = job.redrive
+    ? job.redrive.at + Math.min(stalledAfterMs * 2 ** (job.redrive.count - 1), MAX_REDRIVE_WAIT_MS)
+    : Number.NEGATIVE_INFINITY;
+  const late = now > Math.max(due + stalledAfterMs, redriven);
+  if (job.status === 'aggregating') return late ? 'poll_lost' : 'polling';
+  return late ? 'notification_lost' : 'notifying';
 }
+
+/** The longest the sweeper waits between two re-drives of one job's step or end. */
+export const MAX_REDRIVE_WAIT_MS = 30 * 60_000;

@@ -27,7 +27,7 @@ const job = (id: string, change: Partial<Job>): Job => ({
 });
 
 /** A sweeper over in-memory pointers and jobs (a pointer may name a job that is gone), recording what it schedules and releases. */
-function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], now: number) {
+function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number; moved?: boolean }[], now: number | ManualClock) {
   const scheduled: PollMessage[] = [];
   const released: string[] = [];
   const pointers = {
@@ -43,11 +43,21 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number }[], 
     },
     releasePointer: async ({ jobId }: { jobId: string }) => void released.push(jobId),
   };
-  const jobs = { get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job };
+  const jobs = {
+    get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
+    // As the table records it: the re-drive counted on the job, unless it moved meanwhile.
+    async markRedriven(redriven: Pick<Job, 'id' | 'step' | 'status'>, at: number) {
+      const entry = entries.find((candidate) => candidate.job.id === redriven.id);
+      if (!entry || entry.moved) return false;
+      entry.job = { ...entry.job, redrive: { at, count: (entry.job.redrive?.count ?? 0) + 1 } };
+      return true;
+    },
+  };
   const pollQueue = {
     schedule: async (message: PollMessage) => void scheduled.push(message),
   } as unknown as DelayedQueue<PollMessage>;
-  const sweeper = new Sweeper({ metrics: noMetrics, jobs, pointers, pollQueue, clock: new ManualClock(now), log: silentLog });
+  const clock = typeof now === 'number' ? new ManualClock(now) : now;
+  const sweeper = new Sweeper({ metrics: noMetrics, jobs, pointers, pollQueue, clock, log: silentLog });
   return { sweep: () => sweeper.sweep(), scheduled, released };
 }
 
@@ -86,6 +96,29 @@ describe('Sweeper', () => {
     });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, detected_by: 'sweeper' }]);
     expect(released).toEqual(['gone']);
+  });
+
+  it('re-drives a late job again only after twice the last wait (a backlog is not a lost message), up to 30 minutes', async () => {
+    const late = { job: job('late', { nextPollAt: T - STALLED_AFTER_MS - 1 }) };
+    const clock = new ManualClock(T);
+    const { sweep, scheduled } = sweepOver([late], clock);
+    const redriveTimes: number[] = [];
+    // Sweeps every minute for three hours while the job's step never applies (its messages wait behind a backlog).
+    for (let minute = 0; minute <= 180; minute++) {
+      const before = scheduled.length;
+      await sweep();
+      if (scheduled.length > before) redriveTimes.push((clock.now() - T) / 60_000);
+      clock.advance(60_000);
+    }
+    // Each wait twice the last, from 2 minutes up to 30, caught by the first sweep past it.
+    expect(redriveTimes).toEqual([0, 3, 8, 17, 34, 65, 96, 127, 158]);
+    expect(late.job.redrive).toEqual({ at: T + 158 * 60_000, count: 9 });
+  });
+
+  it('does not re-drive a job that moved since it was read', async () => {
+    const { sweep, scheduled } = sweepOver([{ job: job('moved', { nextPollAt: T - STALLED_AFTER_MS - 1 }), moved: true }], T);
+    expect(await sweep()).toMatchObject({ repolled: 0 });
+    expect(scheduled).toEqual([]);
   });
 
   it('leaves a pointer without a job alone while its refresh may still be waiting for MX, and releases it a stall window on', async () => {
