@@ -4,9 +4,8 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
-import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import { type DelayedQueue, MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
 import type { MemberReport, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
-import { MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
