@@ -184,8 +184,10 @@ export class PollService {
     });
     if (!won) return;
     if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
-    // The ends MX documents a push for: what push coverage is measured against.
-    if (status === 'succeeded' || status === 'action_required') await this.deps.coverage.recordEnd();
+    // The ends MX documents a foreground push for: what push coverage is measured against. A background job's push
+    // is not counted (lib/mx-events/mx-push.ts), nor is its end.
+    if ((status === 'succeeded' || status === 'action_required') && job.trigger !== 'mx_background')
+      await this.deps.coverage.recordEnd();
     const lagMs = detectionLagMs(job, status, member, now);
     this.#recordEnd(job, status, detector, now, lagMs);
     this.deps.log.info('aggregation finished', {

@@ -17,7 +17,7 @@ const CACHE_MS = 60_000;
  * new data" and CONNECTION_STATUS for statuses that need the user; an MX that stays quiet when nothing changed, or
  * pushes only sometimes, must not stretch the polls of the jobs it will not announce. So coverage is measured, not
  * assumed: `mx-events` counts the foreground pushes it receives, `worker-poll` the ends MX documents a push for
- * (succeeded, action_required), and the loop is covered only while pushes match at least COVERED_PUSH_RATIO of at
+ * (succeeded, action_required) of the jobs it does not follow for MX's background aggregations, and the loop is covered only while pushes match at least COVERED_PUSH_RATIO of at
  * least MIN_ENDS_FOR_COVERAGE ends over the last one to two hours. When MX stops pushing (or pushes only on change
  * and most aggregations change nothing) the ratio falls and the loop is back to its dense schedule within minutes.
  *

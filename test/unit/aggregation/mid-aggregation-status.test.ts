@@ -33,14 +33,21 @@ const member = (connection_status: string, is_being_aggregated: boolean): Member
 async function run(
   reads: Member[],
   first: Record<string, unknown> = {},
-): Promise<{ status: TerminalStatus | 'aggregating'; polls: number; events: string[]; detectedBy: unknown[] }> {
+  trigger: Job['trigger'] = 'refresh',
+): Promise<{
+  status: TerminalStatus | 'aggregating';
+  polls: number;
+  events: string[];
+  detectedBy: unknown[];
+  endsCounted: number;
+}> {
   const clock = new ManualClock(1_000_000);
   let job: Job = {
     id: 'job_000000001aaaaaaaaaaaaaaaa',
     userId: 'u1',
     memberGuid: 'MBR-1',
     status: 'aggregating',
-    trigger: 'refresh',
+    trigger,
     connectionStatus: null,
     step: 0,
     polls: 0,
@@ -54,6 +61,7 @@ async function run(
   const events: string[] = [];
   const detectedBy: unknown[] = [];
   let read = 0;
+  let endsCounted = 0;
   const service = new PollService({
     metrics: {
       add: (name, _value, dimensions) =>
@@ -88,12 +96,13 @@ async function run(
     timing: { model: async () => undefined, learn: async () => undefined },
     maxPollDelaySeconds: 30,
     ...idlePollParts,
+    coverage: { covered: async () => false, recordEnd: async () => void endsCounted++ },
   });
   for (let message = queued.shift(); message && job.status === 'aggregating'; message = queued.shift()) {
     clock.set(Math.max(clock.now(), message.due_at));
     await service.handle(message);
   }
-  return { status: job.status, polls: job.polls, events, detectedBy };
+  return { status: job.status, polls: job.polls, events, detectedBy, endsCounted };
 }
 
 describe('statuses read while MX is still aggregating', () => {
@@ -125,5 +134,14 @@ describe('what a job end is counted as detected by', () => {
   it("the loop's own message counts as poll; one under the field's old name (`trigger`, in flight during a deploy) too", async () => {
     expect((await run([member('CONNECTED', false)])).detectedBy).toEqual(['poll']);
     expect((await run([member('CONNECTED', false)], { trigger: 'push' })).detectedBy).toEqual(['poll']);
+  });
+});
+
+describe('the ends push coverage is measured against', () => {
+  it("counts the end of a job MX announces in the foreground, not one of MX's background aggregations", async () => {
+    // mx-events leaves background pushes out of its count: their ends must be left out too, or the ratio falls.
+    expect((await run([member('CONNECTED', false)])).endsCounted).toBe(1);
+    expect((await run([member('CONNECTED', false)], {}, 'mx')).endsCounted).toBe(1);
+    expect((await run([member('CONNECTED', false)], {}, 'mx_background')).endsCounted).toBe(0);
   });
 });
