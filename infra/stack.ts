@@ -28,6 +28,8 @@ import { type EnvironmentSettings, resourceName, withAlarmDestination } from './
 export const DETECTION_LAG_ALARM_MS = 60_000;
 /** Share of webhook attempts answered 2xx (over 10 attempts or more per 5 minutes) below which someone should look. */
 export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
+/** How late a user's reconcile turn may be before someone should look (turns are hours apart; a run every 2 minutes). */
+export const RECONCILE_OVERDUE_ALARM_MS = 3_600_000;
 /** MX 429s in 5 minutes: MX is asking the relay to slow down. */
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
@@ -218,6 +220,13 @@ export class NexusRelayStack extends Stack {
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
     });
+    this.alarms.alarm('reconcile-overdue', {
+      description: `The reconcile is behind: users due ${RECONCILE_OVERDUE_ALARM_MS / 3_600_000} h ago or more still wait for their turn`,
+      metric: metrics.metric('ReconcileOverdue', {}, { statistic: 'Maximum', period: ALARM_PERIOD }),
+      threshold: RECONCILE_OVERDUE_ALARM_MS,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
     this.alarms.alarm('webhook-success-rate', {
       description: `Under ${WEBHOOK_SUCCESS_ALARM_PERCENT} % of webhook attempts were answered 2xx for 15 minutes`,
       metric: metrics.webhookSuccessRate(ALARM_PERIOD),
@@ -241,6 +250,11 @@ export class NexusRelayStack extends Stack {
       dashboardName: name(),
       metrics,
       functions,
+      queues: {
+        poll: this.queues.poll.queue,
+        delivery: this.queues.delivery.queue,
+        'refresh-requests': this.refreshRequests.queues.queue,
+      },
       deadLetterQueues: {
         poll: this.queues.poll.deadLetterQueue,
         delivery: this.queues.delivery.deadLetterQueue,

@@ -46,9 +46,9 @@ export interface Config {
     deadlineSeconds: number;
     maxPollDelaySeconds: number;
     stalledAfterMs: number;
-    /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_USERS_PER_SWEEP (lib/aggregation/member-watch.ts). */
+    /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_TURNS_PER_MINUTE (lib/aggregation/reconcile-dispatcher.ts). */
     reconcileIntervalMinutes: number;
-    reconcileUsersPerSweep: number;
+    reconcileTurnsPerMinute: number;
     /** MX_UNAVAILABLE_FIRST_WAIT_SECONDS (lib/aggregation/poll-queue-handler.ts). */
     mxUnavailableFirstWaitMs: number;
   };
@@ -135,7 +135,7 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     maxPollDelaySeconds: read('POLL_MAX_DELAY_SECONDS'),
     stalledAfterMs: read('POLL_STALLED_AFTER_SECONDS') * 1000,
     reconcileIntervalMinutes: read('RECONCILE_INTERVAL_MINUTES'),
-    reconcileUsersPerSweep: read('RECONCILE_USERS_PER_SWEEP'),
+    reconcileTurnsPerMinute: read('RECONCILE_TURNS_PER_MINUTE'),
     mxUnavailableFirstWaitMs: read('MX_UNAVAILABLE_FIRST_WAIT_SECONDS') * 1000,
   }),
   refreshRequests: (read) => ({ perSecond: read('REFRESH_EVENTS_PER_SECOND'), queueUrl: read('REFRESH_REQUESTS_QUEUE_URL') }),

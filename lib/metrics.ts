@@ -99,8 +99,22 @@ export const METRICS = {
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
   /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */
   ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'already', 'failed'] as const } },
-  /** Users the sweeper sent to the reconcile (at most RECONCILE_USERS_PER_SWEEP a sweep). */
-  ReconcileScheduled: { unit: 'Count', sum: true, dimensions: {} },
+  /** Users whose reconcile turn the dispatcher sent to worker-poll. */
+  ReconcileDispatched: { unit: 'Count', sum: true, dimensions: {} },
+  /**
+   * Reconcile turns taken by worker-poll: the user's members read from MX, or not (seen aggregated lately), and why
+   * (lib/aggregation/reconcile-turn.ts).
+   */
+  ReconcileTurns: {
+    unit: 'Count',
+    sum: true,
+    dimensions: {
+      decision: ['read', 'skipped'] as const,
+      reason: ['webhooks_off', 'needs_user', 'not_seen_aggregated', 'seen_aggregated'] as const,
+    },
+  },
+  /** How late the longest overdue user a dispatcher run found was: the reconcile's backlog. */
+  ReconcileOverdue: { unit: 'Milliseconds', sum: false, dimensions: {} },
   /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
   /** Calls refused because they name an erased user: at the API, or before making it at MX (any function). */

@@ -11,6 +11,8 @@ export interface RelayDashboardProps {
   dashboardName: string;
   metrics: RelayMetrics;
   functions: Readonly<Record<string, IFunction>>;
+  /** The work queues, whose oldest message's age shows a backlog. */
+  queues: Readonly<Record<string, IQueue>>;
   deadLetterQueues: Readonly<Record<string, IQueue>>;
   api: IHttpApi;
 }
@@ -86,6 +88,17 @@ export class RelayDashboard extends Construct {
           Object.entries(props.deadLetterQueues).map(([name, queue]) =>
             withLabel(queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), name),
           ),
+        ),
+        graph(
+          'Age of the oldest message per queue (s)',
+          Object.entries(props.queues).map(([name, queue]) =>
+            withLabel(queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }), name),
+          ),
+        ),
+        graph(
+          'Reconcile turns (read, skipped) and how overdue (ms, right)',
+          [metrics.search('ReconcileTurns', 'Sum', 'turns'), metrics.metric('ReconcileDispatched', {}, { label: 'dispatched' })],
+          { right: [metrics.metric('ReconcileOverdue', {}, { statistic: 'Maximum', label: 'overdue' })] },
         ),
         graph('Dead-lettered, sweeper recoveries, deferred refresh requests', [
           metrics.search('MessagesDeadLettered', 'Sum', 'dead-lettered'),

@@ -2,9 +2,10 @@ import type { HttpFunctionName } from '../../lib/http/route.ts';
 import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
 import { PUBLIC_DIRECTORY } from '../../lib/api-docs/public-files.ts';
+import { RECONCILE_DISPATCH_EVERY_MINUTES } from '../../lib/aggregation/reconcile-dispatcher.ts';
 
 export type WorkerFunctionName = 'worker-poll' | 'worker-deliver' | 'events-refresh';
-export type ScheduledFunctionName = 'sweeper';
+export type ScheduledFunctionName = 'sweeper' | 'reconcile-dispatch';
 export type FunctionName = HttpFunctionName | WorkerFunctionName | ScheduledFunctionName;
 
 export type ItemAction =
@@ -251,21 +252,32 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: true,
   },
   sweeper: {
-    description:
-      'Puts jobs and webhook deliveries whose queue message was lost back on their loops; sends the users due for the reconcile to worker-poll.',
+    description: 'Puts jobs and webhook deliveries whose queue message was lost back on their loops.',
     memorySize: 256,
     timeoutSeconds: 60,
     // Reads every active-job pointer (table shards) and its job, recording a re-drive on it (update); releases leftover
     // pointers. Reads the webhooks and their delivery logs since its marks (gsi1, then the items), gives unsettled
     // deliveries a due key (update) and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends
     // their next attempt.
-    // The users due for the reconcile (gsi1 shards), each moved to its next turn (update).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks', 'reconcile'],
+    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,
+  },
+  'reconcile-dispatch': {
+    description: "Sends the reconcile turns of the users due to worker-poll, paced; books each user's next turn.",
+    memorySize: 256,
+    timeoutSeconds: 60,
+    // The users due (gsi1 shards), their schedule items (batch get), each moved to its next turn (update); whether MX
+    // pushed lately (the push counters, a table query).
+    itemActions: [UPDATE, BATCH_GET],
+    queries: ['table', 'gsi1'],
+    partitions: ['reconcile', 'mxPushCounts'],
+    sendsTo: ['poll'],
+    callsMx: false,
+    everyMinutes: RECONCILE_DISPATCH_EVERY_MINUTES,
   },
   'events-refresh': {
     description: 'Refreshes asked for by upstream systems on the refresh-requests queue, capped per second.',

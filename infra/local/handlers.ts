@@ -2,6 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { ApiEvent, ApiResult } from '../../lib/http/api-event.ts';
 import type { HttpFunctionName } from '../../lib/http/route.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
+import { RECONCILE_DISPATCH_EVERY_MINUTES } from '../../lib/aggregation/reconcile-dispatcher.ts';
 
 export type HttpLambda = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 export type SqsLambda = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -49,4 +50,9 @@ async function inContainer(name: string, container: number): Promise<SqsLambda> 
 /** What EventBridge schedules in AWS (infra/constructs/function-specs.ts `everyMinutes`) runs on a timer locally. */
 export const scheduledFunctions: { name: string; everyMs: number; load: () => Promise<ScheduledLambda> }[] = [
   { name: 'sweeper', everyMs: 60_000, load: async () => (await import('../../functions/sweeper.ts')).handler },
+  {
+    name: 'reconcile-dispatch',
+    everyMs: RECONCILE_DISPATCH_EVERY_MINUTES * 60_000,
+    load: async () => (await import('../../functions/reconcile-dispatch.ts')).handler,
+  },
 ];

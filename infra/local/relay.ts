@@ -3,6 +3,7 @@ import { composeApiRead } from '../../lib/compositions/api-read.ts';
 import { composeApiRefresh } from '../../lib/compositions/api-refresh.ts';
 import { composeMxEvents } from '../../lib/compositions/mx-events.ts';
 import type { Given } from '../../lib/compositions/runtime.ts';
+import { composeReconcileDispatch } from '../../lib/compositions/reconcile-dispatch.ts';
 import { composeSweeper } from '../../lib/compositions/sweeper.ts';
 import { composeWorkerDeliver } from '../../lib/compositions/worker-deliver.ts';
 import { composeWorkerPoll } from '../../lib/compositions/worker-poll.ts';
@@ -11,7 +12,7 @@ import type { Config } from '../../lib/config.ts';
 /**
  * The relay's Lambdas composed in this process as each composes itself (lib/compositions/), over one configuration
  * and what `given` replaces (a ManualClock, an SQS client): each built on first use, then the same. Tests and
- * benchmarks drive the parts a Lambda built — its RefreshService, PollService, Notifier, Sweeper — directly.
+ * benchmarks drive the parts a Lambda built — its RefreshService, PollService, Notifier, Sweeper, ReconcileDispatcher — directly.
  */
 export function relayOf(config: Config, given: Given = {}) {
   const once = <T>(compose: () => T) => {
@@ -25,6 +26,7 @@ export function relayOf(config: Config, given: Given = {}) {
   const workerPoll = once(() => composeWorkerPoll(config, given));
   const workerDeliver = once(() => composeWorkerDeliver(config, given));
   const sweeper = once(() => composeSweeper(config, given));
+  const reconcileDispatch = once(() => composeReconcileDispatch(config, given));
   return {
     get apiRefresh() {
       return apiRefresh();
@@ -46,6 +48,9 @@ export function relayOf(config: Config, given: Given = {}) {
     },
     get sweeper() {
       return sweeper();
+    },
+    get reconcileDispatch() {
+      return reconcileDispatch();
     },
   };
 }

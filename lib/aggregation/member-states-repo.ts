@@ -161,6 +161,25 @@ export class MemberStatesRepository {
     );
   }
 
+  /**
+   * What the relay last saw of each of the user's members: the aggregation (MX's `aggregated_at`) and the settled
+   * status recorded. One query of the user's member states, projected to those two (the reconcile's dispatcher).
+   */
+  async seenOf(userId: string): Promise<Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[]> {
+    const seen: Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
+      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': keys.memberState(userId, '').sk },
+      ProjectionExpression: 'aggregated_at, connection_status',
+    })) {
+      seen.push({
+        aggregatedAt: (item.aggregated_at as string | null | undefined) ?? null,
+        connectionStatus: (item.connection_status as string | null | undefined) ?? null,
+      });
+    }
+    return seen;
+  }
+
   /** The user's members whose recorded status needs the user (the guids): one query of the user's member states. */
   async needingUserOf(userId: string): Promise<string[]> {
     const guids: string[] = [];

@@ -5,8 +5,9 @@ import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { MemberReport } from '../queue/poll-message.ts';
+import type { MemberReport, ReconcileMessage } from '../queue/poll-message.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
+import { judgeTurn } from './reconcile-turn.ts';
 import { type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
@@ -15,7 +16,7 @@ import type { PollService } from './poll-service.ts';
 import type { RefreshService } from './refresh-service.ts';
 
 export interface MemberWatchDeps {
-  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'gone' | 'needingUserOf'>;
+  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'gone' | 'needingUserOf' | 'seenOf'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
   /**
    * RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: for a read whose message does not say when the user's
@@ -28,6 +29,8 @@ export interface MemberWatchDeps {
    * member no job has followed.
    */
   userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'usersOfMxUser'>;
+  /** Where a reconcile read is noted (the schedule: a user read lately is not read again for a while). */
+  reads?: Pick<ReconcileRepository, 'noteRead'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /**
@@ -120,6 +123,29 @@ export class MemberWatch {
       await this.deps.poll.handle({ job_id: job.id, step: job.step, due_at: clock.now(), detected_by: reportedBy }, read);
     }
     return 'opened';
+  }
+
+  /**
+   * A user's reconcile turn (its dispatcher's message): the members read from MX when the user needs it (judgeTurn,
+   * over the member states recorded), noted as the user's last read once done; a message without `webhooks_on` reads.
+   */
+  async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<void> {
+    const { clock, metrics } = this.deps;
+    const now = clock.now();
+    const judged =
+      turn.webhooks_on === undefined || this.deps.reconcileIntervalMs === undefined
+        ? ({ read: true, reason: 'webhooks_off' } as const)
+        : judgeTurn({
+            now,
+            intervalMs: this.deps.reconcileIntervalMs,
+            webhooksOn: turn.webhooks_on,
+            lastReadAt: turn.since,
+            members: await this.deps.states.seenOf(turn.user_id),
+          });
+    metrics.add('ReconcileTurns', 1, { decision: judged.read ? 'read' : 'skipped', reason: judged.reason });
+    if (!judged.read) return;
+    await this.reconcile(turn.user_id, turn.since);
+    await this.deps.reads?.noteRead(turn.user_id, now);
   }
 
   /**

@@ -14,7 +14,7 @@ export const MX_WAIT_FIRST_MS = 30_000;
 
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
-  watch: Pick<MemberWatch, 'handleReport' | 'reconcile'>;
+  watch: Pick<MemberWatch, 'handleReport' | 'reconcileTurn'>;
   /** Where a message waits for MX: one SQS delay, as no wait is longer than SQS's longest. */
   queue: Pick<DelayedQueue<MemberReport | ReconcileMessage>, 'schedule'>;
   clock: Clock;
@@ -61,7 +61,7 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       if ('job_id' in message) return await poll.handle(message as PollMessage);
       try {
         if ('member_report' in message) await watch.handleReport(message);
-        else await watch.reconcile(message.reconcile.user_id, message.reconcile.since);
+        else await watch.reconcileTurn(message.reconcile);
       } catch (error) {
         if (error instanceof MxError && classifyFailure(error) !== 'final') return await waitForMx(message, error);
         throw error;

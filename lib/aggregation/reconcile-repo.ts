@@ -1,8 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toIso } from '../clock.ts';
 import {
-  conditionalOutput,
   conditionalWrite,
+  getItems,
   gsi1,
   gsi2,
   keys,
@@ -15,8 +15,9 @@ import {
 /** A user the reconcile is due to read, with the schedule entry it was found under. */
 export interface DueUser {
   userId: string;
-  /** The entry's sort key: the claim moves it only from this value. */
+  /** The entry's sort key: a booking moves it only from this value. */
   dueKey: string;
+  dueAt: number;
 }
 
 const dueKey = (dueAt: number, userId: string): string => `${toIso(dueAt)}#${userId}`;
@@ -50,53 +51,85 @@ export class ReconcileRepository {
     );
   }
 
-  /** Users due by `now`, the longest overdue first in each shard, at most `limit` in all. */
-  async due(now: number, limit: number): Promise<DueUser[]> {
-    const found: DueUser[] = [];
-    const perShard = Math.max(1, Math.ceil(limit / RECONCILE_SHARDS));
-    for (let shard = 0; shard < RECONCILE_SHARDS && found.length < limit; shard++) {
-      const { Items = [] } = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: '#pk = :pk AND #sk <= :until',
-          ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk, '#sk': TABLE_KEYS.gsi1sk },
-          // `#` sorts before every user id character: `{now}#~` is past every entry due at `now`.
-          ExpressionAttributeValues: { ':pk': gsi1.reconcileDue(shard), ':until': `${toIso(now)}#~` },
-          Limit: Math.min(perShard, limit - found.length),
-        }),
-      );
-      for (const item of Items) {
-        const key = String(item[TABLE_KEYS.gsi1sk]);
-        found.push({ userId: key.slice(key.indexOf('#') + 1), dueKey: key });
-      }
-    }
-    return found;
+  /**
+   * One page of the users of `shard` due by `now`, the longest overdue first, at most `limit`; `next` is where the
+   * following page starts (none: this was the last).
+   */
+  async due(
+    shard: number,
+    now: number,
+    limit: number,
+    start?: Record<string, unknown>,
+  ): Promise<{ users: DueUser[]; next?: Record<string, unknown> }> {
+    const { Items = [], LastEvaluatedKey } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: '#pk = :pk AND #sk <= :until',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk, '#sk': TABLE_KEYS.gsi1sk },
+        // `#` sorts before every user id character: `{now}#~` is past every entry due at `now`.
+        ExpressionAttributeValues: { ':pk': gsi1.reconcileDue(shard), ':until': `${toIso(now)}#~` },
+        Limit: limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const users = Items.map((item) => {
+      const key = String(item[TABLE_KEYS.gsi1sk]);
+      return { userId: key.slice(key.indexOf('#') + 1), dueKey: key, dueAt: Date.parse(key.slice(0, key.indexOf('#'))) };
+    });
+    return LastEvaluatedKey ? { users, next: LastEvaluatedKey } : { users };
   }
 
   /**
-   * Moves the user's next read to `nextDueAt`, noting this turn at `now`; undefined when another sweep took it first
-   * (or the user was erased). Answers when the user's previous turn was — or its enrolment, before its first turn —
-   * when the item says (items enrolled before it did say nothing).
+   * When the reconcile last read each user from MX — or enrolled it, before its first read — as the items say (an
+   * item enrolled before they did says nothing). One BatchGetItem per 100 users.
    */
-  async claim(user: DueUser, now: number, nextDueAt: number): Promise<{ previousTurnAt?: number } | undefined> {
-    const claimed = await conditionalOutput(
+  async lastReads(userIds: readonly string[]): Promise<Map<string, number>> {
+    const items = await getItems(
+      this.table,
+      userIds.map((userId) => keys.reconcile(userId)),
+    );
+    const lastReads = new Map<string, number>();
+    for (const item of items) {
+      // `turned_at`: every turn was a read before turns could be skipped.
+      const at = item.read_at ?? item.turned_at ?? item.enrolled_at;
+      if (typeof at === 'number') lastReads.set(String(item.user_id), at);
+    }
+    return lastReads;
+  }
+
+  /**
+   * Moves the user's next turn to `nextDueAt`; false when the user is no longer at the entry it was found under
+   * (erased, or booked by another run).
+   */
+  book(user: DueUser, nextDueAt: number): Promise<boolean> {
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.reconcile(user.userId),
-          UpdateExpression: 'SET #sk = :next, turned_at = :now',
+          UpdateExpression: 'SET #sk = :next',
           ConditionExpression: '#sk = :from',
           ExpressionAttributeNames: { '#sk': TABLE_KEYS.gsi1sk },
-          ExpressionAttributeValues: { ':next': dueKey(nextDueAt, user.userId), ':from': user.dueKey, ':now': now },
-          ReturnValues: 'ALL_OLD',
+          ExpressionAttributeValues: { ':next': dueKey(nextDueAt, user.userId), ':from': user.dueKey },
         }),
       ),
     );
-    if (!claimed) return undefined;
-    const old = claimed.output.Attributes ?? {};
-    const previous = old.turned_at ?? old.enrolled_at;
-    return typeof previous === 'number' ? { previousTurnAt: previous } : {};
+  }
+
+  /** Notes the reconcile's read of the user's members at `at` (false when the user is no longer on the schedule). */
+  noteRead(userId: string, at: number): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.reconcile(userId),
+          UpdateExpression: 'SET read_at = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      ),
+    );
   }
 
   /** MX's guid of the user, when the reconcile has learnt it. */

@@ -2,8 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
-import type { ReconcileRepository } from './reconcile-repo.ts';
+import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { Job } from './job.ts';
@@ -26,21 +25,6 @@ export interface SweepReport {
   tracked: number;
   /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
   redelivered: number;
-  /** Users whose members the reconcile was sent to read. */
-  reconciled: number;
-}
-
-/** The reconcile's part of a sweep: who is due, and the queue its reads go through (lib/aggregation/member-watch.ts). */
-export interface ReconcileSweep {
-  schedule: Pick<ReconcileRepository, 'due' | 'claim'>;
-  queue: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
-  intervalMs: number;
-  maxPerSweep: number;
-  /**
-   * A full sweep's reads (`maxPerSweep`) are spread over this long (no longer than the sweep's period), so MX never
-   * sees them faster than `maxPerSweep` per `spreadMs`.
-   */
-  spreadMs: number;
 }
 
 /**
@@ -65,8 +49,6 @@ export class Sweeper {
       stalledAfterMs?: number;
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: Pick<DeliverySweep, 'sweep'>;
-      /** Without it (RECONCILE_INTERVAL_MINUTES=0), no reconcile. */
-      reconcile?: ReconcileSweep;
     },
   ) {}
 
@@ -79,7 +61,6 @@ export class Sweeper {
       released: 0,
       tracked: 0,
       redelivered: 0,
-      reconciled: 0,
     };
     for await (const pointer of pointers.activeJobs()) {
       report.active++;
@@ -107,35 +88,11 @@ export class Sweeper {
       }
     }
     if (this.deps.deliveries) ({ tracked: report.tracked, redelivered: report.redelivered } = await this.deps.deliveries.sweep());
-    if (this.deps.reconcile) report.reconciled = await this.#reconcile(this.deps.reconcile);
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
-    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.reconciled > 0)
+    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered > 0)
       log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
     return report;
-  }
-
-  /**
-   * Sends the users due for the reconcile (at most `maxPerSweep`) to worker-poll, each moved to its next turn first
-   * (a conditional write: two sweeps never send one user twice), their reads spread over `spreadMs`.
-   */
-  async #reconcile(sweep: ReconcileSweep): Promise<number> {
-    const { clock, metrics } = this.deps;
-    const now = clock.now();
-    const due = await sweep.schedule.due(now, sweep.maxPerSweep);
-    let sent = 0;
-    for (const [index, user] of due.entries()) {
-      const claimed = await sweep.schedule.claim(user, now, now + sweep.intervalMs);
-      if (!claimed) continue;
-      // At a steady pace: a full sweep's users fill `spreadMs`, a few go at once (MX sees at most that rate).
-      const offset = Math.floor((index * sweep.spreadMs) / sweep.maxPerSweep);
-      // The previous turn, when the item says (an older item does not: the reconcile falls back to one interval).
-      const since = claimed.previousTurnAt;
-      await sweep.queue.schedule({ reconcile: { user_id: user.userId, since }, due_at: now + offset });
-      sent++;
-    }
-    if (sent > 0) metrics.add('ReconcileScheduled', sent, {});
-    return sent;
   }
 }
 

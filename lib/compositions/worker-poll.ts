@@ -46,7 +46,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ledger,
     poll,
     ...(reconcileIntervalMinutes > 0
-      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule }
+      ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),
   });
   const records = sqsHandler(

@@ -73,11 +73,11 @@ export const CONFIG_VARIABLES = {
   POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
   RECONCILE_INTERVAL_MINUTES: integer(0, 10_080).withDefault(
     360,
-    "How often the reconcile reads each user's members from MX, for aggregations and status changes MX's webhooks did not bring (0: never). 360 catches MX's daily background aggregation within 6 h for about 4 list calls per user per day (up to 8 more when a session must be made).",
+    "How often each user has a reconcile turn: its members are read from MX while MX's webhooks are off (none within one interval) or a member needs its user; with webhooks on, only once a member has gone unseen aggregated for 24 h plus this (0: no reconcile). Each read is one list call, and two more when the user's session must be made.",
   ),
-  RECONCILE_USERS_PER_SWEEP: integer(1, 10_000).withDefault(
+  RECONCILE_TURNS_PER_MINUTE: integer(1, 100_000).withDefault(
     500,
-    'Users the sweeper sends to the reconcile per sweep at most, at a steady pace (this many over a minute): MX never sees a burst.',
+    'Users whose reconcile turn is sent to worker-poll per minute at most, at a steady pace: MX never sees a burst. Users over it stay due for the next run (the `ReconcileOverdue` metric); size it at twice the users × (1440 / RECONCILE_INTERVAL_MINUTES) / 1440.',
   ),
   MX_UNAVAILABLE_FIRST_WAIT_SECONDS: integer(1, 900).withDefault(
     30,

@@ -50,8 +50,8 @@ export class MxPush {
       return { kind: 'failed', memberGuid: parsed.webhook.memberGuid };
     } finally {
       // After the nudge, which is what the push is waited on for; never throws. MX's own background aggregations
-      // announce no job of ours: they do not count towards coverage.
-      if (!(parsed.webhook.type === 'AGGREGATION' && parsed.webhook.isBackground)) await this.deps.coverage?.recordPush();
+      // announce no job of ours: counted apart from coverage's pushes.
+      await this.deps.coverage?.recordPush(parsed.webhook.type === 'AGGREGATION' && parsed.webhook.isBackground);
     }
   }
 

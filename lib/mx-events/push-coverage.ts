@@ -26,7 +26,7 @@ const CACHE_MS = 60_000;
  */
 export class PushCoverage {
   #cached: { covered: boolean; expiresAt: number } | undefined;
-  #pending: PushCounts = { pushes: 0, ends: 0 };
+  #pending: PushCounts = { pushes: 0, ends: 0, background: 0 };
   #flushedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly deps: { pushes: Pick<MxPushRepository, 'add' | 'countsSince'>; clock: Clock; log: Log }) {}
@@ -47,9 +47,13 @@ export class PushCoverage {
     return covered;
   }
 
-  /** A foreground push from MX was received (`mx-events`). */
-  recordPush(): Promise<void> {
-    this.#pending.pushes += 1;
+  /**
+   * A push from MX was received (`mx-events`). One for MX's background aggregation announces no job of ours: it is
+   * counted apart, only as a sign MX is pushing (the reconcile's dispatcher).
+   */
+  recordPush(background = false): Promise<void> {
+    if (background) this.#pending.background += 1;
+    else this.#pending.pushes += 1;
     return this.#flushWhenDue();
   }
 
@@ -63,13 +67,17 @@ export class PushCoverage {
     const now = this.deps.clock.now();
     if (now - this.#flushedAt < CACHE_MS) return;
     const counts = this.#pending;
-    this.#pending = { pushes: 0, ends: 0 };
+    this.#pending = { pushes: 0, ends: 0, background: 0 };
     this.#flushedAt = now;
     try {
       await this.deps.pushes.add(hourOf(now), counts, now);
     } catch (error) {
       // Kept for the next flush: a lost count only makes coverage lag.
-      this.#pending = { pushes: this.#pending.pushes + counts.pushes, ends: this.#pending.ends + counts.ends };
+      this.#pending = {
+        pushes: this.#pending.pushes + counts.pushes,
+        ends: this.#pending.ends + counts.ends,
+        background: this.#pending.background + counts.background,
+      };
       this.deps.log.warn('could not record the MX push counters', { error: String(error) });
     }
   }

@@ -73,23 +73,29 @@ export class DelayedQueue<M extends Scheduled> {
    */
   async scheduleAllIn(messages: readonly Omit<M, 'due_at'>[], delayMs: number): Promise<void> {
     if (messages.length === 1) return this.scheduleIn(messages[0]!, delayMs);
+    const dueAt = this.clock.now() + delayMs;
+    await this.scheduleAll(messages.map((message) => ({ ...message, due_at: dueAt }) as M));
+  }
+
+  /** Schedules every message at its own `due_at`, ten to a request (SendMessageBatch), a few requests at once. */
+  async scheduleAll(messages: readonly M[]): Promise<void> {
     const now = this.clock.now();
-    const batches: Omit<M, 'due_at'>[][] = [];
+    const batches: M[][] = [];
     for (let start = 0; start < messages.length; start += SQS_BATCH_MAX)
       batches.push(messages.slice(start, start + SQS_BATCH_MAX));
     for (let start = 0; start < batches.length; start += BATCHES_AT_ONCE) {
-      await Promise.all(batches.slice(start, start + BATCHES_AT_ONCE).map((batch) => this.#sendBatch(batch, now + delayMs, now)));
+      await Promise.all(batches.slice(start, start + BATCHES_AT_ONCE).map((batch) => this.#sendBatch(batch, now)));
     }
   }
 
-  async #sendBatch(batch: readonly Omit<M, 'due_at'>[], dueAt: number, now: number): Promise<void> {
+  async #sendBatch(batch: readonly M[], now: number): Promise<void> {
     const { Failed = [] } = await this.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: this.queueUrl,
         Entries: batch.map((message, index) => ({
           Id: String(index),
-          MessageBody: JSON.stringify({ ...message, due_at: dueAt }),
-          DelaySeconds: hopDelaySeconds(dueAt, now),
+          MessageBody: JSON.stringify(message),
+          DelaySeconds: hopDelaySeconds(message.due_at, now),
         })),
       }),
     );

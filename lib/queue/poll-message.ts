@@ -33,12 +33,14 @@ export const memberReportSchema = z.object({
 });
 export type MemberReport = z.infer<typeof memberReportSchema>;
 
-/** The sweeper's turn to read a user's members from MX (the reconcile: lib/aggregation/member-watch.ts). */
+/** A user's reconcile turn, from the dispatcher (lib/aggregation/reconcile-dispatcher.ts → member-watch.ts). */
 export const reconcileMessageSchema = z.object({
   reconcile: z.object({
     user_id: params.userId,
-    /** When the user's previous turn (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
+    /** When the user's last read (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
     since: z.optional(z.int().check(z.minimum(0))),
+    /** Whether MX pushed lately: the turn reads MX only when the user needs it (reconcile-turn.ts). Absent: it reads. */
+    webhooks_on: z.optional(z.boolean()),
   }),
   due_at: z.int().check(z.minimum(0)),
   mx_waits: z.optional(z.int().check(z.minimum(1))),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
 import { localServicesConfig } from '../../infra/local/local-services.ts';
 import { relayOf } from '../../infra/local/relay.ts';
+import { MX_DAILY_CADENCE_MS } from '../../lib/aggregation/reconcile-turn.ts';
 import { ManualClock } from '../../lib/clock.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -128,9 +129,10 @@ describe('MX push', () => {
     await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
     await expect.poll(async () => (await sim('GET', `/_sim/members/${member.guid}`)).member.is_being_aggregated).toBe(false);
 
-    // npm start's sweeper runs on the system clock, hours before this user's turn: a sweeper of the same tables and
-    // queues (the stack file names them), on a clock past RECONCILE_INTERVAL_MINUTES, sends the user. First in this
-    // file: the only user on the schedule, its read is not spread behind others'.
+    // npm start's dispatcher runs on the system clock, hours before this user's turn: a dispatcher of the same tables
+    // and queues (the stack file names them), on a clock past the reconcile's window (MX's day plus
+    // RECONCILE_INTERVAL_MINUTES), sends the user. First in this file: the only user on the schedule, its read is not
+    // spread behind others'.
     const described = JSON.parse(readFileSync(stackFile, 'utf8'));
     const engines = {
       tableName: described.dynamodb.tableName,
@@ -139,9 +141,9 @@ describe('MX push', () => {
       queueUrls: described.queues.urls,
       deadLetterQueueUrls: described.queues.deadLetterUrls,
     };
-    const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
-    const sweeper = relayOf(localServicesConfig(engines, stack.simulatorUrl), { clock }).sweeper.sweeper;
-    expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+    const clock = new ManualClock(Date.now() + MX_DAILY_CADENCE_MS + 6 * 3600_000 + 60_000);
+    const { dispatcher } = relayOf(localServicesConfig(engines, stack.simulatorUrl), { clock }).reconcileDispatch;
+    expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
     const [ended] = await receiver.waitFor(
       (e) => e.type === 'aggregation.succeeded' && e.data.job?.user_id === userId && e.data.job?.trigger === 'mx',
       1,

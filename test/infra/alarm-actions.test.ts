@@ -148,10 +148,13 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
       'MxThrottled',
       'WebhookAttempts',
       'WebhookDeliveryLatency',
+      'ReconcileTurns',
+      'ReconcileOverdue',
     ]) {
       expect(body).toContain(metric);
     }
-    for (const aws of ['ApproximateNumberOfMessagesVisible', 'Errors', 'Throttles', 'Duration']) expect(body).toContain(aws);
+    for (const aws of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage', 'Errors', 'Throttles', 'Duration'])
+      expect(body).toContain(aws);
     // Detection lag by what found the end: the reconcile's, hours late by design, on the right axis; the others left.
     const widgets = body.replaceAll('\\"', '"');
     for (const detector of DETECTORS) {

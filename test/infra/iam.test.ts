@@ -112,6 +112,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll'),
     ...sendTo('delivery'),
   ],
+  // The users due (gsi1), their schedule items, the push counters (a table query).
+  'reconcile-dispatch': [...items('UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('poll')],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */
@@ -131,6 +133,7 @@ const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'events-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
   'mx-events': [...KMS_TABLE_WRITE, KMS_SECRET],
   sweeper: KMS_TABLE_WRITE,
+  'reconcile-dispatch': KMS_TABLE_WRITE,
 };
 
 /** Names a statement's resource as the lists above do: `table`, `table/index/gsi1`, `queue:poll`, … */

@@ -180,10 +180,10 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
-    it('runs the sweeper every 2 minutes', () => {
+    it('runs the sweeper and the reconcile dispatcher every 2 minutes, each on its own rule', () => {
       const schedules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression);
-      expect(schedules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(2 minutes)']);
-      expect(schedules[0]![1].Properties.Targets).toHaveLength(1);
+      expect(schedules.map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(2 minutes)', 'rate(2 minutes)']);
+      for (const [, rule] of schedules) expect(rule.Properties.Targets).toHaveLength(1);
     });
 
     it('routes nexus-relay.refresh.requested events to the refresh-requests queue', () => {

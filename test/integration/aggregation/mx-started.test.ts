@@ -3,10 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { relayOf } from '../../../infra/local/relay.ts';
+import { MX_DAILY_CADENCE_MS } from '../../../lib/aggregation/reconcile-turn.ts';
 import { ReconcileRepository } from '../../../lib/aggregation/reconcile-repo.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+
+/** Past the reconcile's window at the default interval (MX's day plus 6 h): every user is due, and no push is counted. */
+const PAST_WINDOW_MS = MX_DAILY_CADENCE_MS + 6 * 3600_000 + 60_000;
 
 /**
  * Aggregations MX runs without the relay asking, and the connection statuses MX announces, reach client apps: the
@@ -115,30 +119,30 @@ describe('a refresh inside MX’s throttle window', () => {
 });
 
 describe('without MX’s webhooks: the reconcile', () => {
-  it('finds the aggregation MX ran (an mx job) and the status MX changed, on the sweeper’s schedule', async () => {
+  it('finds the aggregation MX ran (an mx job) and the status MX changed, on the dispatcher’s schedule', async () => {
     await sim('POST', '/_sim/webhooks', {});
     try {
       const { userId, memberGuid } = await knownMember();
-      // The stack's sweeper runs on the system clock, hours before this user is due: a sweeper of the same tables,
-      // on a clock past the interval (RECONCILE_INTERVAL_MINUTES, 360 by default), sends the user to the reconcile.
+      // The stack's dispatcher runs on the system clock, hours before this user is due: a dispatcher of the same
+      // tables, on a clock past the reconcile's window (no push counted that far on: webhooks off), sends the user.
       const clock = new ManualClock(Date.now());
-      const sweeper = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).sweeper.sweeper;
+      const { dispatcher } = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).reconcileDispatch;
       await sim('POST', `/_sim/members/${memberGuid}/background_aggregation`, {});
       await waitUntil(async () => (await sim('GET', `/_sim/members/${memberGuid}`)).member.is_being_aggregated === false);
 
-      clock.set(Date.now() + 6 * 3600_000 + 60_000);
-      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      clock.set(Date.now() + PAST_WINDOW_MS);
+      expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [ended] = await receiver.waitFor(
         (event) =>
           event.type === 'aggregation.succeeded' && event.data.job?.user_id === userId && event.data.job?.trigger === 'mx',
       );
       expect(ended!.data.job).toMatchObject({ member_guid: memberGuid, mx_aggregated: true });
-      // Swept again before its next turn: not sent twice.
-      expect((await sweeper.sweep()).reconciled).toBe(0);
+      // Dispatched again before its next turn: not sent twice.
+      expect((await dispatcher.dispatch()).sent).toBe(0);
 
       await sim('POST', `/_sim/members/${memberGuid}/connection_status`, { connection_status: 'LOCKED' });
-      clock.set(clock.now() + 6 * 3600_000 + 60_000);
-      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      clock.set(clock.now() + PAST_WINDOW_MS);
+      expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [changed] = await receiver.waitFor(
         (event) =>
           event.type === 'member.connection_status_changed' &&
@@ -169,9 +173,9 @@ describe('without MX’s webhooks: the reconcile', () => {
       await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
       await waitUntil(async () => (await sim('GET', `/_sim/members/${member.guid}`)).member.is_being_aggregated === false);
 
-      const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
-      const sweeper = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).sweeper.sweeper;
-      expect((await sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+      const clock = new ManualClock(Date.now() + PAST_WINDOW_MS);
+      const { dispatcher } = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).reconcileDispatch;
+      expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [ended] = await receiver.waitFor(
         (event) => event.type === 'aggregation.succeeded' && event.data.job?.user_id === userId,
       );
@@ -285,8 +289,8 @@ describe('connection statuses MX announces', () => {
     // The user's first turn: the reconcile reads its members (the member's status is the baseline) and learns MX's
     // guid of the user.
     const config = localServicesConfig(stack.engines, stack.simulatorUrl!);
-    const clock = new ManualClock(Date.now() + 6 * 3600_000 + 60_000);
-    expect((await relayOf(config, { clock }).sweeper.sweeper.sweep()).reconciled).toBeGreaterThanOrEqual(1);
+    const clock = new ManualClock(Date.now() + PAST_WINDOW_MS);
+    expect((await relayOf(config, { clock }).reconcileDispatch.dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
     const schedule = new ReconcileRepository({ client: createDocumentClient(config.aws), tableName: config.tableName });
     const { user_guid } = await sim('GET', `/_sim/users/${userId}`);
     await waitUntil(async () => (await schedule.usersOfMxUser(user_guid)).join() === userId);

@@ -67,7 +67,9 @@ function setup(
       goneCalls.push(memberGuid);
     },
     needingUserOf: async () => needingUser,
+    seenOf: async () => (state ? [{ aggregatedAt: state.aggregatedAt, connectionStatus: state.connectionStatus }] : []),
   };
+  const notedReads: number[] = [];
   const clock = new ManualClock(reconcile?.now);
   const metricsSink = { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink;
   const ledger = new MemberLedger({
@@ -120,6 +122,7 @@ function setup(
         }
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
+    reads: { noteRead: async (_userId, at) => (notedReads.push(at), true) },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
@@ -135,6 +138,7 @@ function setup(
     metrics,
     jobs,
     state: () => state,
+    notedReads,
     reads: () => reads,
     writes: () => writes,
     gone: () => goneCalls,
@@ -264,6 +268,39 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
     // Aggregated before the previous turn: the baseline.
     const before = setup(undefined, {}, { now, intervalMs: 6 * 3600_000 });
     expect(await before.watch.reconcile(USER, Date.parse('2026-11-24T09:00:00Z'))).toEqual({ members: 1, opened: 0 });
+  });
+
+  it('d. a reconcile turn reads MX only when the user needs it, and notes the read', async () => {
+    const now = Date.parse('2026-11-25T20:00:00Z');
+    const turn = { user_id: USER, since: now - 40 * 3600_000 };
+    // Seen aggregated 4 h ago (a webhook's report): nothing to ask MX.
+    const fresh = setup(
+      { aggregatedAt: '2026-11-25T16:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 },
+      {},
+      {
+        now,
+        intervalMs: 6 * 3600_000,
+      },
+    );
+    await fresh.watch.reconcileTurn({ ...turn, webhooks_on: true });
+    expect([fresh.reads(), fresh.notedReads]).toEqual([0, []]);
+    expect(fresh.metrics).toContainEqual(['ReconcileTurns', 1, { decision: 'skipped', reason: 'seen_aggregated' }]);
+    // MX's webhooks off, or a message from before the dispatcher said: read, and noted.
+    await fresh.watch.reconcileTurn({ ...turn, webhooks_on: false });
+    await fresh.watch.reconcileTurn(turn);
+    expect([fresh.reads(), fresh.notedReads]).toEqual([2, [now, now]]);
+    // Not seen aggregated for MX's day plus the interval: read.
+    const stale = setup(
+      { aggregatedAt: '2026-11-24T08:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 },
+      {},
+      {
+        now,
+        intervalMs: 6 * 3600_000,
+      },
+    );
+    await stale.watch.reconcileTurn({ ...turn, webhooks_on: true });
+    expect(stale.metrics).toContainEqual(['ReconcileTurns', 1, { decision: 'read', reason: 'not_seen_aggregated' }]);
+    expect(stale.notedReads).toEqual([now]);
   });
 
   it('c. a status report records the aggregation the member shows, so the next reconcile opens no job for it', async () => {

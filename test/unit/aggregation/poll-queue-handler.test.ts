@@ -27,7 +27,7 @@ function handlerWith(failure: unknown, random = () => 0.5) {
   });
   const handle = createPollQueueHandler({
     poll: { handle: fail },
-    watch: { handleReport: fail, reconcile: fail },
+    watch: { handleReport: fail, reconcileTurn: fail },
     queue: { schedule: async (message) => void scheduled.push(message) },
     clock: { now: () => NOW },
     log: silentLog,

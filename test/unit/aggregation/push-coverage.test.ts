@@ -14,15 +14,26 @@ function setup(options: { failing?: boolean } = {}) {
       async add(hour, counts) {
         store.writes++;
         if (options.failing) throw new Error('DynamoDB is down');
-        const current = store.hours.get(hour) ?? { pushes: 0, ends: 0 };
-        store.hours.set(hour, { pushes: current.pushes + counts.pushes, ends: current.ends + counts.ends });
+        const current = store.hours.get(hour) ?? { pushes: 0, ends: 0, background: 0 };
+        store.hours.set(hour, {
+          pushes: current.pushes + counts.pushes,
+          ends: current.ends + counts.ends,
+          background: current.background + counts.background,
+        });
       },
       async countsSince(since) {
         store.reads++;
         if (options.failing) throw new Error('DynamoDB is down');
         return [...store.hours.entries()]
           .filter(([hour]) => hour >= since)
-          .reduce((sum, [, c]) => ({ pushes: sum.pushes + c.pushes, ends: sum.ends + c.ends }), { pushes: 0, ends: 0 });
+          .reduce(
+            (sum, [, c]) => ({
+              pushes: sum.pushes + c.pushes,
+              ends: sum.ends + c.ends,
+              background: sum.background + c.background,
+            }),
+            { pushes: 0, ends: 0, background: 0 },
+          );
       },
     },
     clock,
@@ -81,7 +92,7 @@ describe('PushCoverage: measured, not assumed', () => {
     await coverage.recordEnd();
     await coverage.covered();
     expect(store).toMatchObject({ reads: 2, writes: 2 });
-    expect([...store.hours.values()]).toEqual([{ pushes: 10, ends: 11 }]);
+    expect([...store.hours.values()]).toEqual([{ pushes: 10, ends: 11, background: 0 }]);
   });
 
   it('never throws: failing counters mean "not covered" (dense polling), and the counts are kept for the next flush', async () => {
@@ -96,20 +107,20 @@ describe('MxPush records pushes', () => {
   const push = (memberGuid: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({ type: 'AGGREGATION', action: 'member_data_updated', member_guid: memberGuid, job_guid: 'JOB-1', ...extra });
 
-  it('tells the coverage of every foreground push it could read, with or without an active job, and not of garbage or background aggregations', async () => {
-    let recorded = 0;
+  it('tells the coverage of every push it could read, with or without an active job, background ones apart, not of garbage', async () => {
+    const recorded: boolean[] = [];
     const service = new MxPush({
       memberJobs: { pollNow: async () => undefined },
       reports: { schedule: async () => {} },
       clock: new ManualClock(),
       log: silentLog,
-      coverage: { recordPush: async () => void recorded++ },
+      coverage: { recordPush: async (background) => void recorded.push(background ?? false) },
     });
     await service.receive(push('MBR-1'));
     await service.receive(push('MBR-2', { is_background: false }));
     await service.receive(push('MBR-3', { is_background: true }));
     await service.receive('not json');
     await service.receive(JSON.stringify({ type: 'AGGREGATION' }));
-    expect(recorded).toBe(2);
+    expect(recorded).toEqual([false, false, true]);
   });
 });

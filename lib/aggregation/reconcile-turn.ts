@@ -1,0 +1,37 @@
+import { needsUser } from '../mx/connection-status.ts';
+import type { MemberState } from './member-states-repo.ts';
+
+/** MX aggregates each member in the background about once a day (docs.mx.com: background aggregation). */
+export const MX_DAILY_CADENCE_MS = 24 * 3600_000;
+
+export type TurnReason = 'webhooks_off' | 'needs_user' | 'not_seen_aggregated' | 'seen_aggregated';
+
+export interface TurnInput {
+  now: number;
+  /** RECONCILE_INTERVAL_MINUTES in ms. */
+  intervalMs: number;
+  /** Whether MX pushed any webhook within the last interval (the dispatcher's look at the push counters). */
+  webhooksOn: boolean;
+  /** The user's last reconcile read, or its enrolment before the first. */
+  lastReadAt: number | undefined;
+  members: readonly Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[];
+}
+
+/**
+ * Whether the reconcile reads a user's members from MX at this turn (one every RECONCILE_INTERVAL_MINUTES). Yes while
+ * MX's webhooks are off (none within the interval: MX advises not to depend on them); while a member needs its user
+ * (the user may fix it at the bank or in MX's widget); and once a member has gone unseen aggregated — by a webhook's
+ * report, a job or a read — for MX's daily cadence plus the interval. Otherwise MX has shown the relay all it would.
+ */
+export function judgeTurn(input: TurnInput): { read: boolean; reason: TurnReason } {
+  const { now, intervalMs, webhooksOn, lastReadAt = Number.NEGATIVE_INFINITY, members } = input;
+  if (!webhooksOn) return { read: true, reason: 'webhooks_off' };
+  if (members.some((member) => needsUser(member.connectionStatus))) return { read: true, reason: 'needs_user' };
+  const seenAt = (member: Pick<MemberState, 'aggregatedAt'>) => {
+    const aggregated = member.aggregatedAt === null ? Number.NaN : Date.parse(member.aggregatedAt);
+    return Math.max(Number.isFinite(aggregated) ? aggregated : Number.NEGATIVE_INFINITY, lastReadAt);
+  };
+  const oldest = members.length === 0 ? lastReadAt : Math.min(...members.map(seenAt));
+  const read = oldest + MX_DAILY_CADENCE_MS + intervalMs <= now;
+  return { read, reason: read ? 'not_seen_aggregated' : 'seen_aggregated' };
+}

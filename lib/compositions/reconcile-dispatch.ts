@@ -1,0 +1,36 @@
+import middy from '@middy/core';
+import { RECONCILE_DISPATCH_EVERY_MINUTES, ReconcileDispatcher } from '../aggregation/reconcile-dispatcher.ts';
+import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
+import type { Config } from '../config.ts';
+import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
+import type { ReconcileMessage } from '../queue/poll-message.ts';
+import { inLogContext, observability } from './observability.ts';
+import { pollQueueOf, sqsOf } from './queues.ts';
+import { type Given, runtimeOf } from './runtime.ts';
+import { tableOf } from './storage.ts';
+
+/** A run takes no new page after this long: its Lambda's timeout (60 s) leaves a page's work after it. */
+const RUN_BUDGET_MS = 40_000;
+
+/**
+ * reconcile-dispatch: on a schedule, sends the turns of the users due for the reconcile to worker-poll (none while
+ * RECONCILE_INTERVAL_MINUTES is 0: the schedule stays empty).
+ */
+export function composeReconcileDispatch(config: Config, given?: Given) {
+  const runtime = runtimeOf(config, given);
+  const { clock, log, metrics } = runtime;
+  const table = tableOf(config);
+  const dispatcher = new ReconcileDispatcher({
+    schedule: new ReconcileRepository(table),
+    pushes: new MxPushRepository(table),
+    queue: pollQueueOf<ReconcileMessage>(runtime, sqsOf(runtime)),
+    intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
+    turnsPerMinute: config.aggregation.reconcileTurnsPerMinute,
+    periodMs: RECONCILE_DISPATCH_EVERY_MINUTES * 60_000,
+    budgetMs: RUN_BUDGET_MS,
+    clock,
+    log,
+    metrics,
+  });
+  return { handler: inLogContext(middy(() => dispatcher.dispatch()).use(observability(runtime))), runtime, dispatcher };
+}

@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { judgeTurn, MX_DAILY_CADENCE_MS } from '../../../lib/aggregation/reconcile-turn.ts';
+
+const HOUR = 3600_000;
+const NOW = Date.UTC(2026, 10, 25, 12);
+const INTERVAL = 6 * HOUR;
+const WINDOW = MX_DAILY_CADENCE_MS + INTERVAL;
+const iso = (ms: number) => new Date(ms).toISOString();
+const settled = (aggregatedAt: number | null, connectionStatus = 'CONNECTED') => ({
+  aggregatedAt: aggregatedAt === null ? null : iso(aggregatedAt),
+  connectionStatus,
+});
+const turn = (change: Partial<Parameters<typeof judgeTurn>[0]>) =>
+  judgeTurn({ now: NOW, intervalMs: INTERVAL, webhooksOn: true, lastReadAt: NOW - 2 * WINDOW, members: [], ...change });
+
+describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
+  it('with MX’s webhooks off, every turn', () => {
+    expect(turn({ webhooksOn: false, members: [settled(NOW - HOUR)] })).toEqual({ read: true, reason: 'webhooks_off' });
+  });
+
+  it('a member needing its user, every turn', () => {
+    expect(turn({ members: [settled(NOW - HOUR), settled(NOW - HOUR, 'DENIED')] })).toEqual({ read: true, reason: 'needs_user' });
+  });
+
+  it('members all seen aggregated within MX’s day plus the interval: no read', () => {
+    expect(turn({ members: [settled(NOW - 20 * HOUR), settled(NOW - 2 * HOUR)] })).toEqual({
+      read: false,
+      reason: 'seen_aggregated',
+    });
+  });
+
+  it('a member not seen aggregated for that long is read, unless the reconcile read it since', () => {
+    expect(turn({ members: [settled(NOW - WINDOW), settled(NOW - HOUR)] })).toEqual({
+      read: true,
+      reason: 'not_seen_aggregated',
+    });
+    expect(turn({ members: [settled(null)] })).toMatchObject({ read: true });
+    expect(turn({ members: [settled(NOW - 3 * WINDOW)], lastReadAt: NOW - HOUR })).toMatchObject({ read: false });
+  });
+
+  it('a user with no member known: read once per window from its enrolment or last read', () => {
+    expect(turn({ lastReadAt: NOW - HOUR })).toMatchObject({ read: false });
+    expect(turn({ lastReadAt: NOW - WINDOW })).toMatchObject({ read: true });
+    expect(turn({ lastReadAt: undefined })).toMatchObject({ read: true });
+  });
+
+  it('with webhooks on, no member unseen for longer than the window goes unread, and none read sooner unless it needs its user', () => {
+    const member = fc.record({
+      aggregatedAt: fc.option(fc.integer({ min: NOW - 10 * WINDOW, max: NOW + HOUR }).map(iso), { nil: null }),
+      connectionStatus: fc.constantFrom('CONNECTED', 'DENIED', 'CHALLENGED', null),
+    });
+    fc.assert(
+      fc.property(
+        fc.option(fc.integer({ min: NOW - 10 * WINDOW, max: NOW }), { nil: undefined }),
+        fc.array(member, { maxLength: 5 }),
+        (lastReadAt, members) => {
+          const { read, reason } = judgeTurn({ now: NOW, intervalMs: INTERVAL, webhooksOn: true, lastReadAt, members });
+          const seen = (m: (typeof members)[number]) =>
+            Math.max(m.aggregatedAt === null ? -Infinity : Date.parse(m.aggregatedAt), lastReadAt ?? -Infinity);
+          const oldest = members.length === 0 ? (lastReadAt ?? -Infinity) : Math.min(...members.map(seen));
+          if (oldest + WINDOW <= NOW) expect(read).toBe(true);
+          if (!read) expect(reason).toBe('seen_aggregated');
+          if (read && oldest + WINDOW > NOW) expect(reason).toBe('needs_user');
+        },
+      ),
+    );
+  });
+});
