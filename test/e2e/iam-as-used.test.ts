@@ -30,6 +30,7 @@ const used = new Map<FunctionName, Set<string>>();
 let stack: LocalStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let sweep: () => Promise<unknown>;
+let dispatchReconcile: () => Promise<unknown>;
 const restores: (() => void)[] = [];
 
 /** The permission a call needs, as FunctionSpec names it: an item action, a query target, or a queue send. */
@@ -169,6 +170,9 @@ beforeAll(async () => {
   const sweeper = scheduledFunctions.find((scheduled) => scheduled.name === 'sweeper')!;
   const handler = attributed('sweeper', await sweeper.load());
   sweep = () => handler({}, lambdaContext('sweeper'));
+  const dispatcher = scheduledFunctions.find((scheduled) => scheduled.name === 'reconcile-dispatch')!;
+  const dispatch = attributed('reconcile-dispatch', await dispatcher.load());
+  dispatchReconcile = () => dispatch({}, lambdaContext('reconcile-dispatch'));
 }, 60_000);
 
 afterAll(async () => {
@@ -259,6 +263,8 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   await new Promise((resolve) => setTimeout(resolve, (DELIVERY_STALL_S + 1) * 1000));
   await sweep();
   await sweep();
+  // The reconcile's dispatcher (reconcile-dispatch): whether MX pushed lately, the users due in each shard.
+  await dispatchReconcile();
 
   const violations = [...used].flatMap(([name, permissions]) =>
     [...permissions].filter((permission) => !allowed(name, permission)).map((permission) => `${name}: ${permission}`),
