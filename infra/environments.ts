@@ -28,6 +28,11 @@ export interface EnvironmentSettings {
    * waits in the delivery queue instead of scaling the deliverer to the account's limit and starving the API.
    */
   deliveryWorkerConcurrency: number;
+  /**
+   * RECONCILE_TURNS_PER_MINUTE: users given their reconcile turn per minute at most. Users × 4 turns a day (the 6 h
+   * interval) need users × 4 ÷ 1440 a minute: prod's 6,000 is twice what 1M users need.
+   */
+  reconcileTurnsPerMinute: number;
   data: {
     deletionProtection: boolean;
     pointInTimeRecovery: boolean;
@@ -72,6 +77,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
     pollWorkerConcurrency: 2,
     deliveryWorkerConcurrency: 2,
+    reconcileTurnsPerMinute: 500,
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -85,6 +91,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     pollWorkerConcurrency: 5,
     deliveryWorkerConcurrency: 5,
+    reconcileTurnsPerMinute: 500,
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -98,6 +105,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     pollWorkerConcurrency: 20,
     deliveryWorkerConcurrency: 10,
+    reconcileTurnsPerMinute: 6_000,
     data: {
       deletionProtection: true,
       pointInTimeRecovery: true,

@@ -44,6 +44,7 @@ export function functionEnvironment(
     MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,
     MX_REALTIME_BASE_URL: settings.mx.realtimeBaseUrl,
     MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
+    ...(fnName === 'reconcile-dispatch' ? { RECONCILE_TURNS_PER_MINUTE: String(settings.reconcileTurnsPerMinute) } : {}),
     ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: resources.secretArns.mxCredentials } : {}),
     ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: resources.keyArns.sessionTokens } : {}),
     ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: resources.secretArns.mxWebhookCredentials } : {}),
