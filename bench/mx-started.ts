@@ -129,14 +129,14 @@ export async function run(): Promise<BenchResult> {
     );
 
     // 3. MX's webhooks off: background aggregations found by the reconcile. A dispatcher of the same tables on a clock
-    // past the reconcile's window (no push counted that far on: webhooks off) sends the users due; the lag is from that
+    // two of the reconcile's windows on (no push counted within one before it: webhooks off) sends the users due; the lag is from that
     // run to the receipt (the interval comes before it).
     await sim('POST', '/_sim/webhooks', {});
     for (const member of members) await sim('POST', `/_sim/members/${member.memberGuid}/background_aggregation`, {});
     await delay(DURATION_MS + 500);
     const config = localServicesConfig(stack.engines, simUrl);
     const interval = config.aggregation.reconcileIntervalMinutes;
-    const clock = new ManualClock(Date.now() + MX_DAILY_CADENCE_MS + interval * 60_000 + 60_000);
+    const clock = new ManualClock(Date.now() + 2 * (MX_DAILY_CADENCE_MS + interval * 60_000) + 60_000);
     const { dispatcher } = relayOf(config, { clock }).reconcileDispatch;
     const callsBefore = (await sim('GET', '/_sim/stats')).calls as Record<string, number>;
     const dispatchedAt = Date.now();
@@ -211,7 +211,7 @@ export async function run(): Promise<BenchResult> {
         "MX's end = the simulator's `aggregated_at` + the scripted duration; receipt = when the client app's endpoint had verified the webhook (`standardwebhooks`). " +
         '(1) `POST …/refresh` per member; (2) the simulator’s background aggregation per member (`POST /_sim/members/{guid}/background_aggregation`: ' +
         'an AGGREGATION webhook with `is_background: true`, which the relay turns into an `mx_background` job); ' +
-        '(3) webhooks off, one background aggregation per member, then one run of the reconcile’s dispatcher on a clock past its window (no push counted: webhooks off): ' +
+        '(3) webhooks off, one background aggregation per member, then one run of the reconcile’s dispatcher on a clock two of its windows on (no push counted within one before: webhooks off): ' +
         'it sends every user to the reconcile (their reads paced at `RECONCILE_READS_PER_MINUTE`), which finds each aggregation (an `mx` job). ' +
         `Reconcile calls are counted at the simulator over that run and scaled to a day at RECONCILE_INTERVAL_MINUTES = ${interval} (webhooks off: every user every interval); ` +
         'the simulator’s sessions age in real time, so this run reuses them, while a user read every few hours needs a new one per read (2 calls: SSO api_token, POST /sessions), added to the figure.',

@@ -10,7 +10,16 @@ import { type BenchResult, PROJECT_ROOT, type TargetCheck, WORK_DIR, machine, no
  * `npm run bench [-- <benchmark>…]`: runs the benchmarks (all, or the ones named), each in a fresh Node process,
  * one after the other, and rewrites their sections of BENCHMARKS.md (other sections are kept as they were).
  */
-const BENCHMARKS = ['cold-start', 'read-overhead', 'detection-lag', 'session-economy', 'scale', 'sync', 'mx-started'] as const;
+const BENCHMARKS = [
+  'cold-start',
+  'read-overhead',
+  'detection-lag',
+  'session-economy',
+  'scale',
+  'sync',
+  'mx-started',
+  'capacity',
+] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];
 
 const OUTPUT = join(PROJECT_ROOT, 'BENCHMARKS.md');

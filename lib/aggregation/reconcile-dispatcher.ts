@@ -6,6 +6,7 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ReconcileMessage } from '../queue/poll-message.ts';
 import { RECONCILE_SHARDS } from '../store/table.ts';
 import type { DueUser, ReconcileRepository } from './reconcile-repo.ts';
+import { MX_DAILY_CADENCE_MS } from './reconcile-turn.ts';
 
 /** How often the dispatcher runs (an EventBridge schedule in AWS, a timer locally). */
 export const RECONCILE_DISPATCH_EVERY_MINUTES = 2;
@@ -59,7 +60,8 @@ export class ReconcileDispatcher {
   async dispatch(): Promise<DispatchReport> {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
-    const counts = await this.deps.pushes.countsSince(hourOf(now - intervalMs));
+    // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
+    const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
     const webhooksOn = counts.pushes + counts.background > 0;
     const report: DispatchReport = { due: 0, sent: 0, left: 0, overdueMs: 0 };
     const maxTurns = Math.max(1, Math.floor((turnsPerMinute * periodMs) / 60_000));

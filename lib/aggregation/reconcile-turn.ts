@@ -10,7 +10,7 @@ export interface TurnInput {
   now: number;
   /** RECONCILE_INTERVAL_MINUTES in ms. */
   intervalMs: number;
-  /** Whether MX pushed any webhook within the last interval (the dispatcher's look at the push counters). */
+  /** Whether MX pushed any webhook within MX's day plus the interval (the dispatcher's look at the push counters). */
   webhooksOn: boolean;
   /** The user's last reconcile read, or its enrolment before the first. */
   lastReadAt: number | undefined;
@@ -19,7 +19,7 @@ export interface TurnInput {
 
 /**
  * Whether the reconcile reads a user's members from MX at this turn (one every RECONCILE_INTERVAL_MINUTES). Yes while
- * MX's webhooks are off (none within the interval: MX advises not to depend on them); while a member needs its user
+ * MX's webhooks are off (none within MX's day plus the interval: MX advises not to depend on them); while a member needs its user
  * (the user may fix it at the bank or in MX's widget); and once a member has gone unseen aggregated — by a webhook's
  * report, a job or a read — for MX's daily cadence plus the interval. Otherwise MX has shown the relay all it would.
  */

@@ -10,7 +10,7 @@ import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 
 /** A run takes no new page after this long: its Lambda's timeout (60 s) leaves a page's work after it. */
-const RUN_BUDGET_MS = 40_000;
+export const RUN_BUDGET_MS = 40_000;
 
 /**
  * reconcile-dispatch: on a schedule, sends the turns of the users due for the reconcile to worker-poll (none while

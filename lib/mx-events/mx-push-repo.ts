@@ -14,9 +14,9 @@ export interface PushCounts {
 
 /**
  * Counters are kept this long: push coverage reads the last two hours, the reconcile whether MX pushed at all within
- * its interval (RECONCILE_INTERVAL_MINUTES, at most 7 days).
+ * a day plus its interval (RECONCILE_INTERVAL_MINUTES, at most 7 days).
  */
-const COUNTS_RETENTION_SECONDS = 7 * 24 * 3600 + 3600;
+const COUNTS_RETENTION_SECONDS = 8 * 24 * 3600 + 3600;
 
 /** `2026-11-23T04`: the hour `ms` falls in, as the counters' sort key names it (sortable as text). */
 export const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 13);
