@@ -240,6 +240,11 @@ export class NexusRelayStack extends Stack {
       metric: metrics.mxThrottles(ALARM_PERIOD),
       threshold: MX_THROTTLE_ALARM_COUNT,
     });
+    this.alarms.alarm('mx-circuit-open', {
+      description: "MX kept failing: a container's circuit breaker opened and holds calls to MX",
+      metric: metrics.mxCircuitOpens(ALARM_PERIOD),
+      threshold: 1,
+    });
     this.alarms.alarm('mx-user-guid-conflict', {
       description: "MX's guid of a user changed, or two users were recorded under one guid",
       metric: metrics.mxUserGuidConflicts(ALARM_PERIOD),

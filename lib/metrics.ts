@@ -38,7 +38,7 @@ const DEAD_LETTER_REASONS = [
   'user_erased',
 ] as const;
 const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered'] as const;
-const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited'] as const;
+const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited', 'mx_unavailable'] as const;
 
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
@@ -121,6 +121,14 @@ export const METRICS = {
   ErasedUserRefusals: { unit: 'Count', sum: true, dimensions: { at: ['api', 'mx_user'] as const } },
   /** MX's user guid of a user changed (`changed`: the user made again at MX), or two users share one (`shared`). */
   MxUserGuidConflicts: { unit: 'Count', sum: true, dimensions: { kind: ['changed', 'shared'] as const } },
+  /** A container's MX circuit breaker moved (lib/mx/circuit-breaker.ts): `open` means MX kept failing. */
+  MxCircuitChanges: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { upstream: UPSTREAMS, state: ['open', 'half_open', 'closed'] as const },
+  },
+  /** MX calls not sent while a container's breaker held them. */
+  MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

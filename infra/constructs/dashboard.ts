@@ -64,9 +64,13 @@ export class RelayDashboard extends Construct {
             right: [metrics.search('MxCallLatency', 'p95', 'latency p95')],
           },
         ),
-        graph('MX 429s and retries', [metrics.mxThrottles(PERIOD)], {
-          right: [metrics.search('MxRetries', 'Sum', 'retries')],
-        }),
+        graph(
+          'MX 429s, circuit opened; retries and calls held (right)',
+          [metrics.mxThrottles(PERIOD), metrics.mxCircuitOpens(PERIOD)],
+          {
+            right: [metrics.search('MxRetries', 'Sum', 'retries'), metrics.search('MxCircuitRefusals', 'Sum', 'held')],
+          },
+        ),
         graph('MX sessions created and 401 recoveries', [
           metrics.metric('MxSessionsCreated', {}, { label: 'created' }),
           metrics.metric('MxSessionRecoveries', {}, { label: 'recovered after 401' }),

@@ -69,6 +69,21 @@ export class RelayMetrics {
     });
   }
 
+  /** Times a container's MX circuit breaker opened, every host. */
+  mxCircuitOpens(period: Duration): MathExpression {
+    return new MathExpression({
+      // Ids of their own: the dashboard graphs it beside mxThrottles.
+      expression: 'FILL(openData, 0) + FILL(openSso, 0) + FILL(openRealtime, 0)',
+      usingMetrics: {
+        openData: this.metric('MxCircuitChanges', { upstream: 'mx-data', state: 'open' }, { period }),
+        openSso: this.metric('MxCircuitChanges', { upstream: 'mx-sso', state: 'open' }, { period }),
+        openRealtime: this.metric('MxCircuitChanges', { upstream: 'mx-realtime', state: 'open' }, { period }),
+      },
+      label: 'MX circuit opened',
+      period,
+    });
+  }
+
   /** 429s from MX, every host. */
   mxThrottles(period: Duration): MathExpression {
     return new MathExpression({

@@ -4,6 +4,7 @@ import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
+import { classifyFailure } from '../mx/retry-policy.ts';
 import { eventIds, type WebhookEvent } from '../notify/events.ts';
 import type { EventPublisher } from '../notify/publisher.ts';
 import type { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
@@ -23,7 +24,7 @@ type DeadLetterReason =
   'invalid_json' | 'invalid_request' | 'idempotency_key_reused' | 'member_not_found' | 'upstream_rejected' | 'user_erased';
 
 /** Why a request was handed back to the queue for later. */
-type DeferReason = 'rate_capped' | 'key_in_progress' | 'member_busy' | 'mx_rate_limited';
+type DeferReason = 'rate_capped' | 'key_in_progress' | 'member_busy' | 'mx_rate_limited' | 'mx_unavailable';
 
 /** What became of one request (logged as `outcome`). */
 type DeadLettered = { kind: 'dead_lettered'; reason: DeadLetterReason; detail: string; field?: string };
@@ -214,7 +215,8 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
       case 'MX_UNPROCESSABLE':
         return deadLettered('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`);
       default:
-        return undefined;
+        // MX failing (5xx, timeouts, its calls held): the request waits on its queue, never for its dead-letter queue.
+        return classifyFailure(error) === 'final' ? undefined : deferred('mx_unavailable');
     }
   }
   // The refresh service's own answer: the member's refresh is starting or just ended.

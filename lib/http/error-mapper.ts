@@ -52,6 +52,11 @@ function fromMxError(error: MxError): HttpProblem {
     case 'MX_UNPROCESSABLE':
     case 'MX_BAD_REQUEST':
       return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`, { mxCode });
+    case 'MX_CIRCUIT_OPEN':
+      return new HttpProblem('upstream_unavailable', `${error.message}.`, {
+        headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
+        cause: error,
+      });
     case 'MX_TIMEOUT':
       return new HttpProblem('upstream_timeout', 'MX did not answer in time.', { mxCode });
     case 'MX_INVALID_RESPONSE':

@@ -176,6 +176,13 @@ export const PROBLEMS = {
       'MX kept answering 5xx or 429, dropped the connection, or sent an unreadable answer, through every retry within `MX_RETRY_BUDGET_MS`.',
     fix: "Retry later; check MX's status and the credentials (`MX_*`). Locally, clear simulator faults: `POST /_sim/faults {}`.",
   },
+  upstream_unavailable: {
+    status: 503,
+    title: 'MX is failing; calls to it are held',
+    cause:
+      "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load; one probe at a time finds when MX is back.",
+    fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). `MxCircuitChanges` and the `mx-circuit-open` alarm show it.',
+  },
   upstream_timeout: {
     status: 504,
     title: 'MX did not answer in time',

@@ -12,7 +12,9 @@ export type MxErrorCode =
   | 'MX_TIMEOUT'
   | 'MX_NETWORK_ERROR'
   | 'MX_INVALID_RESPONSE'
-  | 'MX_CREDENTIALS_REFUSED';
+  | 'MX_CREDENTIALS_REFUSED'
+  /** Not sent: this container's circuit breaker holds calls to MX while MX fails (lib/mx/circuit-breaker.ts). */
+  | 'MX_CIRCUIT_OPEN';
 
 /** Which call failed: the route is the pattern (`/members/{member_guid}`), never the concrete path. */
 export interface MxCallSite {

@@ -152,6 +152,8 @@ export function classifyFailure(error: unknown): FailureKind {
   if (!(error instanceof MxError)) return 'final';
   if (neverSent(networkErrorCode(error.cause))) return 'never-sent';
   if (error.code === 'MX_TIMEOUT') return 'attempt-timeout';
+  // Held by the breaker: MX is failing, as a 503 would say.
+  if (error.code === 'MX_CIRCUIT_OPEN') return 'unavailable';
   if (error.code === 'MX_NETWORK_ERROR') return 'lost-connection';
   return (error.status !== undefined && KIND_BY_STATUS.get(error.status)) || 'final';
 }

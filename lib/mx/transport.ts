@@ -6,7 +6,8 @@ import type { Log } from '../logger.ts';
 import { type MetricsSink, type MxRouteClass, statusClass } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
-import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
+import { classifyFailure, isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
+import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { expandPathTemplate } from '../path-template.ts';
 import { isJsonMediaType } from '../media-type.ts';
 import { networkErrorCode, networkFailure } from '../network-error.ts';
@@ -82,6 +83,8 @@ export interface MxTransportOptions {
    * What it throws fails the attempt, as the cause of the MxError.
    */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
+  /** Off only where every call must reach MX (tests of retries); on by default (lib/mx/circuit-breaker.ts). */
+  breaker?: false;
   log: Log;
   clock?: Clock;
   metrics: MetricsSink;
@@ -123,6 +126,7 @@ export class MxTransport {
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
   readonly #beforeSend: MxTransportOptions['beforeSend'];
+  readonly #breaker: CircuitBreaker | undefined;
 
   constructor(options: MxTransportOptions) {
     const base = new URL(options.baseUrl);
@@ -137,6 +141,20 @@ export class MxTransport {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
     this.#beforeSend = options.beforeSend;
+    this.#breaker =
+      options.breaker === false
+        ? undefined
+        : new CircuitBreaker({
+            upstream: this.#upstream as 'mx-data',
+            clock: this.#clock,
+            log: this.#log,
+            metrics: this.#metrics,
+          });
+  }
+
+  /** Whether this container holds calls to this upstream (its circuit breaker), for readiness checks and tests. */
+  get circuit(): BreakerState {
+    return this.#breaker?.state ?? 'closed';
   }
 
   async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
@@ -196,6 +214,18 @@ export class MxTransport {
       attempts,
     });
 
+    const heldMs = this.#breaker?.admit() ?? 0;
+    if (heldMs > 0) {
+      this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
+      throw new MxError(
+        'MX_CIRCUIT_OPEN',
+        `MX is failing: calls to ${this.#upstream} are held for ${Math.ceil(heldMs / 1000)} s`,
+        {
+          ...site,
+          retryAfterSeconds: Math.ceil(heldMs / 1000),
+        },
+      );
+    }
     try {
       const response = await this.#retry.run(
         (attempt) => {
@@ -220,6 +250,7 @@ export class MxTransport {
           },
         },
       );
+      this.#breaker?.record(true);
       const fields = { ...callFields(), status: response.status };
       this.#countCall(kind, response.status, undefined, fields.latency_ms);
       // A quick first-attempt success is routine: at debug, so a warm read writes no log line (a line per MX call
@@ -229,6 +260,7 @@ export class MxTransport {
       return response;
     } catch (error) {
       const mxError = error as MxError;
+      this.#breaker?.record(classifyFailure(mxError) === 'final');
       const fields = callFields();
       this.#countFailedAttempt(mxError);
       this.#countCall(kind, mxError.status, mxError.code, fields.latency_ms);

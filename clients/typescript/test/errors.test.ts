@@ -31,6 +31,7 @@ const CLASS_BY_STATUS = {
   431: RelayRequestError,
   500: RelayServerError,
   502: RelayUpstreamError,
+  503: RelayUpstreamError,
   504: RelayUpstreamError,
 } as const;
 

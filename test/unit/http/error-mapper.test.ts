@@ -35,4 +35,15 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.problemCode).toBe('internal_error');
     expect(unexpected.message).not.toContain('x is undefined');
   });
+
+  it("answers calls the breaker holds with 503 and the breaker's Retry-After", () => {
+    const held = new MxError('MX_CIRCUIT_OPEN', 'MX is failing: calls to mx-data are held for 12 s', {
+      method: 'GET',
+      route: '/x',
+      retryAfterSeconds: 12,
+    });
+    const problem = toHttpProblem(held, silentLog);
+    expect(problem).toMatchObject({ problemCode: 'upstream_unavailable', status: 503, headers: { 'retry-after': '12' } });
+    expect(problem.message).toContain('held for 12 s');
+  });
 });

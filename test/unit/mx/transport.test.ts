@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from '../../../lib/zod.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
+import { FAILURES_TO_OPEN, FIRST_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, SLOW_CALL_MS } from '../../../lib/mx/transport.ts';
 import { CapturingLog, DATA_ORIGIN, FakeTimer, mockAgent, recordedCalls } from './support/fakes.ts';
@@ -51,6 +52,23 @@ describe('MxTransport', () => {
       .get(DATA_ORIGIN)
       .intercept({ path: () => true, method: () => true })
       .reply(status, body);
+
+  it('holds calls once MX failed FAILURES_TO_OPEN in a row: none is sent until the open time is over, then one probe', async () => {
+    const failing = transportWith(1); // one attempt each: no time left for a retry
+    const get = () => failing.request({ method: 'GET', route: '/users', kind: 'read' });
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) {
+      reply(503);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
+    }
+    expect(failing.circuit).toBe('open');
+    // Nothing intercepts: a call sent now would fail the test's pending-interceptor check, or MockAgent's.
+    await expect(get()).rejects.toMatchObject({ code: 'MX_CIRCUIT_OPEN', retryAfterSeconds: FIRST_OPEN_MS / 1000 });
+    expect(recordedCalls(agent)).toHaveLength(FAILURES_TO_OPEN);
+    clock.advance(FIRST_OPEN_MS);
+    reply(200, {});
+    await expect(get()).resolves.toMatchObject({ status: 200 });
+    expect(failing.circuit).toBe('closed');
+  });
 
   it('sends the default headers, the call headers and a JSON body, and parses the JSON answer', async () => {
     reply(200, { session: { token: 't' } });

@@ -171,18 +171,34 @@ describe('RefreshRequests', () => {
     expect(published.map((event) => event.id)).toEqual([published[0]!.id, published[0]!.id]);
   });
 
-  it('throws on a transient failure, freeing the key so the retry runs', async () => {
+  it('throws on a transient failure of its own, freeing the key so the retry runs', async () => {
+    const dynamoDown = new Error('DynamoDB throttled');
     refreshOutcome = async () => {
-      throw MX_DOWN;
+      throw dynamoDown;
     };
     const keyed = { ...request, idempotency_key: 'order-42' };
-    await expect(consumer.handle(message(keyed))).rejects.toBe(MX_DOWN);
+    await expect(consumer.handle(message(keyed))).rejects.toBe(dynamoDown);
     expect(store.records.size).toBe(0);
 
     refreshOutcome = async () => ({ job: { id: 'job_2' }, joined: false });
     await consumer.handle(message(keyed));
     expect(refreshes).toHaveLength(2);
     expect([...store.records.values()][0]!.outcome).toMatchObject({ kind: 'started' });
+  });
+
+  it.each([
+    ['MX answers 503', MX_DOWN],
+    [
+      "the container's breaker holds calls to MX",
+      new MxError('MX_CIRCUIT_OPEN', 'held', { method: 'POST', route: '/x', retryAfterSeconds: 15 }),
+    ],
+  ])('defers a request while MX fails (%s): it waits on its queue, never for the dead-letter queue', async (_, error) => {
+    refreshOutcome = async () => {
+      throw error;
+    };
+    await consumer.handle(message(request));
+    expect(deferred).toHaveLength(1);
+    expect(deadLettered).toEqual([]);
   });
 
   it.each([

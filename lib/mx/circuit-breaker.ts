@@ -1,0 +1,90 @@
+import type { Clock } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
+
+/** Calls in a row MX could not serve (5xx, 429, timeout, lost connection, their retries spent) that open the breaker. */
+export const FAILURES_TO_OPEN = 5;
+/** The first time the breaker stays open; each failed probe doubles it, up to MAX_OPEN_MS. */
+export const FIRST_OPEN_MS = 15_000;
+export const MAX_OPEN_MS = 5 * 60_000;
+/** While the probe is out, other calls are told to come back this much later. */
+const PROBE_WAIT_MS = 1_000;
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface CircuitBreakerOptions {
+  /** Names the upstream in metrics and logs (`mx-data`, `mx-sso`, `mx-realtime`). */
+  upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+}
+
+/**
+ * One container's circuit breaker over one MX upstream, held in memory (no write per call, nor per change). Closed,
+ * every call goes. FAILURES_TO_OPEN calls in a row that MX could not serve open it: calls are refused at once with the
+ * time left (apps get 503 with `Retry-After`, queued work waits on its queue) for FIRST_OPEN_MS. Then one probe goes
+ * (half-open): an answer closes it, a failure opens it again for twice as long, up to MAX_OPEN_MS.
+ *
+ * @example
+ * const wait = breaker.admit();
+ * if (wait > 0) throw new MxError('MX_CIRCUIT_OPEN', …, { retryAfterSeconds: Math.ceil(wait / 1000) });
+ * breaker.record(served);
+ */
+export class CircuitBreaker {
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #openUntil = 0;
+  #openMs = FIRST_OPEN_MS;
+  #probing = false;
+
+  constructor(private readonly options: CircuitBreakerOptions) {}
+
+  get state(): BreakerState {
+    return this.#state;
+  }
+
+  /** 0 when a call may go now; otherwise how many ms until one may. */
+  admit(): number {
+    if (this.#state === 'closed') return 0;
+    const now = this.options.clock.now();
+    if (this.#state === 'open') {
+      if (now < this.#openUntil) return this.#openUntil - now;
+      this.#move('half_open');
+    }
+    if (this.#probing) return PROBE_WAIT_MS;
+    this.#probing = true;
+    return 0;
+  }
+
+  /** The outcome of an admitted call: `served` when MX answered (any answer but 5xx or 429), false otherwise. */
+  record(served: boolean): void {
+    if (this.#state === 'half_open') this.#probing = false;
+    if (served) {
+      this.#failures = 0;
+      this.#openMs = FIRST_OPEN_MS;
+      if (this.#state !== 'closed') this.#move('closed');
+      return;
+    }
+    this.#failures++;
+    if (this.#state === 'half_open') {
+      this.#openMs = Math.min(this.#openMs * 2, MAX_OPEN_MS);
+      this.#open();
+    } else if (this.#state === 'closed' && this.#failures >= FAILURES_TO_OPEN) this.#open();
+  }
+
+  #open(): void {
+    this.#openUntil = this.options.clock.now() + this.#openMs;
+    this.#move('open');
+  }
+
+  #move(state: BreakerState): void {
+    const previous = this.#state;
+    this.#state = state;
+    this.options.metrics.add('MxCircuitChanges', 1, { upstream: this.options.upstream, state });
+    const fields = { upstream: this.options.upstream, state, previous_state: previous, failures: this.#failures };
+    if (state === 'open')
+      this.options.log.warn('MX circuit open: calls refused until a probe succeeds', { ...fields, open_ms: this.#openMs });
+    else this.options.log.info('MX circuit changed', fields);
+  }
+}
