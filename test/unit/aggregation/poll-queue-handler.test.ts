@@ -44,6 +44,7 @@ describe('a report or reconcile read MX cannot serve', () => {
     ['a 429', unavailable(429)],
     ['a timeout', new MxError('MX_TIMEOUT', 'too slow', site)],
     ['a lost connection', new MxError('MX_NETWORK_ERROR', 'reset', site)],
+    ["calls held by the container's circuit breaker", new MxError('MX_CIRCUIT_OPEN', 'held', { ...site, retryAfterSeconds: 10 })],
   ])('waits on the queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
     for (const message of [report, reconcile]) {
       const { handle, scheduled, waits } = handlerWith(error);
