@@ -141,7 +141,7 @@ export async function run(): Promise<BenchResult> {
     const callsBefore = (await sim('GET', '/_sim/stats')).calls as Record<string, number>;
     const dispatchedAt = Date.now();
     let reconciled = 0;
-    // A run sends at most RECONCILE_READS_PER_MINUTE users a minute: for MEMBERS users, one run.
+    // A run sends at most RECONCILE_TURNS_PER_MINUTE users a minute: for MEMBERS users, one run.
     reconciled += (await dispatcher.dispatch()).sent;
     const reconcileLags = await Promise.all(
       members.map(async (member) => {
@@ -190,7 +190,7 @@ export async function run(): Promise<BenchResult> {
       },
       {
         target: `Reconcile (no push): MX end → receipt, within the interval (${interval} min) + a dispatch period + dispatch → receipt`,
-        measured: `dispatch → receipt p50 ${fmt(reconcile.p50, 2)} s, max ${fmt(reconcile.max, 2)} s (reads paced at RECONCILE_READS_PER_MINUTE)`,
+        measured: `dispatch → receipt p50 ${fmt(reconcile.p50, 2)} s, max ${fmt(reconcile.max, 2)} s (reads paced at RECONCILE_TURNS_PER_MINUTE)`,
         met: true,
         info: true,
       },
@@ -212,7 +212,7 @@ export async function run(): Promise<BenchResult> {
         '(1) `POST …/refresh` per member; (2) the simulator’s background aggregation per member (`POST /_sim/members/{guid}/background_aggregation`: ' +
         'an AGGREGATION webhook with `is_background: true`, which the relay turns into an `mx_background` job); ' +
         '(3) webhooks off, one background aggregation per member, then one run of the reconcile’s dispatcher on a clock two of its windows on (no push counted within one before: webhooks off): ' +
-        'it sends every user to the reconcile (their reads paced at `RECONCILE_READS_PER_MINUTE`), which finds each aggregation (an `mx` job). ' +
+        'it sends every user to the reconcile (their reads paced at `RECONCILE_TURNS_PER_MINUTE`), which finds each aggregation (an `mx` job). ' +
         `Reconcile calls are counted at the simulator over that run and scaled to a day at RECONCILE_INTERVAL_MINUTES = ${interval} (webhooks off: every user every interval); ` +
         'the simulator’s sessions age in real time, so this run reuses them, while a user read every few hours needs a new one per read (2 calls: SSO api_token, POST /sessions), added to the figure.',
       '',
