@@ -83,8 +83,6 @@ export interface MxTransportOptions {
    * What it throws fails the attempt, as the cause of the MxError.
    */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
-  /** Off only where every call must reach MX (tests of retries); on by default (lib/mx/circuit-breaker.ts). */
-  breaker?: false;
   log: Log;
   clock?: Clock;
   metrics: MetricsSink;
@@ -126,7 +124,7 @@ export class MxTransport {
   readonly #clock: Clock;
   readonly #metrics: MetricsSink;
   readonly #beforeSend: MxTransportOptions['beforeSend'];
-  readonly #breaker: CircuitBreaker | undefined;
+  readonly #breaker: CircuitBreaker;
 
   constructor(options: MxTransportOptions) {
     const base = new URL(options.baseUrl);
@@ -141,20 +139,18 @@ export class MxTransport {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
     this.#beforeSend = options.beforeSend;
-    this.#breaker =
-      options.breaker === false
-        ? undefined
-        : new CircuitBreaker({
-            upstream: this.#upstream as 'mx-data',
-            clock: this.#clock,
-            log: this.#log,
-            metrics: this.#metrics,
-          });
+    // Per container and host (decision 0021); `exchange` goes around it.
+    this.#breaker = new CircuitBreaker({
+      upstream: this.#upstream as 'mx-data',
+      clock: this.#clock,
+      log: this.#log,
+      metrics: this.#metrics,
+    });
   }
 
-  /** Whether this container holds calls to this upstream (its circuit breaker), for readiness checks and tests. */
+  /** Whether this container holds calls to this upstream (its circuit breaker). */
   get circuit(): BreakerState {
-    return this.#breaker?.state ?? 'closed';
+    return this.#breaker.state;
   }
 
   async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
@@ -214,7 +210,7 @@ export class MxTransport {
       attempts,
     });
 
-    const heldMs = this.#breaker?.admit() ?? 0;
+    const heldMs = this.#breaker.admit();
     if (heldMs > 0) {
       this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
       throw new MxError(
@@ -250,7 +246,7 @@ export class MxTransport {
           },
         },
       );
-      this.#breaker?.record(true);
+      this.#breaker.record(true);
       const fields = { ...callFields(), status: response.status };
       this.#countCall(kind, response.status, undefined, fields.latency_ms);
       // A quick first-attempt success is routine: at debug, so a warm read writes no log line (a line per MX call
@@ -260,7 +256,7 @@ export class MxTransport {
       return response;
     } catch (error) {
       const mxError = error as MxError;
-      this.#breaker?.record(classifyFailure(mxError) === 'final');
+      this.#breaker.record(classifyFailure(mxError) === 'final');
       const fields = callFields();
       this.#countFailedAttempt(mxError);
       this.#countCall(kind, mxError.status, mxError.code, fields.latency_ms);
