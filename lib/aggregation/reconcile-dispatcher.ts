@@ -60,6 +60,8 @@ export class ReconcileDispatcher {
   async dispatch(): Promise<DispatchReport> {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
+    // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the schedule, untouched.
+    if (intervalMs <= 0) return { due: 0, sent: 0, left: 0, overdueMs: 0 };
     // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
     const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
     const webhooksOn = counts.pushes + counts.background > 0;

@@ -13,7 +13,7 @@ const INTERVAL = 6 * HOUR;
 /** A dispatcher over an in-memory schedule of `users`, every one due, the first the longest overdue. */
 function dispatcherOver(
   users: { userId: string; lastReadAt?: number }[],
-  options: { turnsPerMinute?: number; webhooksOn?: boolean; failSends?: boolean } = {},
+  options: { turnsPerMinute?: number; webhooksOn?: boolean; failSends?: boolean; intervalMs?: number } = {},
 ) {
   const clock = new ManualClock(NOW);
   const entries = new Map<string, DueUser>(
@@ -51,7 +51,7 @@ function dispatcherOver(
         sent.push(...messages);
       },
     },
-    intervalMs: INTERVAL,
+    intervalMs: options.intervalMs ?? INTERVAL,
     turnsPerMinute: options.turnsPerMinute ?? 500,
     periodMs: 2 * 60_000,
     budgetMs: 40_000,
@@ -95,6 +95,12 @@ describe('ReconcileDispatcher', () => {
     // The next run takes the users left, the longest overdue first.
     expect((await dispatcher.dispatch()).sent).toBe(120);
     expect(sent.slice(120).map((message) => message.reconcile.user_id)).toEqual(users.slice(120, 240).map((u) => u.userId));
+  });
+
+  it('sends nothing while the reconcile is off (RECONCILE_INTERVAL_MINUTES=0), whoever is on the schedule', async () => {
+    const { dispatcher, sent, booked } = dispatcherOver([{ userId: 'u' }], { intervalMs: 0 });
+    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, left: 0, overdueMs: 0 });
+    expect([sent, booked]).toEqual([[], []]);
   });
 
   it('books a turn only once it is queued: a failed send leaves the user due', async () => {
