@@ -1,3 +1,4 @@
+import { ENVIRONMENTS } from '../infra/environments.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -67,7 +68,13 @@ export async function run(): Promise<BenchResult> {
   const apiKey = `nxr_bench_${randomBytes(24).toString('base64url')}`;
   Object.assign(
     process.env,
-    localServicesEnv(engines, simulatorUrl, { NEXUS_RELAY_ENV: 'local', AWS_REGION: engines.region, LOG_LEVEL: 'INFO' }),
+    localServicesEnv(engines, simulatorUrl, {
+      NEXUS_RELAY_ENV: 'local',
+      AWS_REGION: engines.region,
+      LOG_LEVEL: 'INFO',
+      // The MX call budget as deployed in prod: a read spends one call of it.
+      MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
+    }),
   );
   const keysTable = {
     client: createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint }),

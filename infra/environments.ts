@@ -14,9 +14,10 @@ export interface EnvironmentSettings {
   region: string;
   /**
    * MX's hosts — Nexus data, SSO (API tokens, widget URLs), MDX Real Time (users) — and whether the partner has opted
-   * in to use cases with MX (MX_USE_CASES_ENABLED).
+   * in to use cases with MX (MX_USE_CASES_ENABLED); the MX calls per second all functions share (MX_CALLS_PER_SECOND:
+   * MX publishes no Nexus limit, so agree one with MX and set it below).
    */
-  mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean };
+  mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean; callsPerSecond: number };
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
@@ -52,12 +53,14 @@ const mxIntegration = {
   ssoBaseUrl: 'https://int-sso.moneydesktop.com',
   realtimeBaseUrl: 'https://int-live.moneydesktop.com',
   useCasesEnabled: true,
+  callsPerSecond: 50,
 };
 const mxProduction = {
   baseUrl: 'https://data.moneydesktop.com',
   ssoBaseUrl: 'https://sso.moneydesktop.com',
   realtimeBaseUrl: 'https://live.moneydesktop.com',
   useCasesEnabled: true,
+  callsPerSecond: 2_000,
 };
 
 const disposableData = {

@@ -245,6 +245,13 @@ export class NexusRelayStack extends Stack {
       metric: metrics.mxCircuitOpens(ALARM_PERIOD),
       threshold: 1,
     });
+    this.alarms.alarm('mx-budget-spent', {
+      description: 'MX calls were refused for 15 minutes: the MX call budget (MX_CALLS_PER_SECOND) is too small for the load',
+      metric: metrics.metric('MxBudgetRefusals', {}, { period: ALARM_PERIOD }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
     this.alarms.alarm('mx-user-guid-conflict', {
       description: "MX's guid of a user changed, or two users were recorded under one guid",
       metric: metrics.mxUserGuidConflicts(ALARM_PERIOD),

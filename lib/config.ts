@@ -39,6 +39,8 @@ export interface Config {
     useCasesEnabled: boolean;
     requestTimeoutMs: number;
     retryBudgetMs: number;
+    /** MX_CALLS_PER_SECOND: the call budget every function shares (lib/mx/call-budget.ts). */
+    callsPerSecond: number;
     /** What seals session tokens at rest: a KMS key, or locally a key derived from the stack's own. */
     sessionsKey?: { kmsKeyArn: string } | { localKey: Buffer };
   };
@@ -123,6 +125,7 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
       useCasesEnabled: read('MX_USE_CASES_ENABLED'),
       requestTimeoutMs: read('MX_REQUEST_TIMEOUT_MS'),
       retryBudgetMs: read('MX_RETRY_BUDGET_MS'),
+      callsPerSecond: read('MX_CALLS_PER_SECOND'),
       ...(sessionsKeyArn
         ? { sessionsKey: { kmsKeyArn: sessionsKeyArn } }
         : localKey

@@ -129,6 +129,12 @@ export const METRICS = {
   },
   /** MX calls not sent while a container's breaker held them. */
   MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  /** A container leased a block of the shared MX call budget (lib/mx/call-budget.ts): one table write each. */
+  MxBudgetLeases: { unit: 'Count', sum: true, dimensions: { outcome: ['granted', 'short', 'failed'] as const } },
+  /** How long a call waited for the budget, when it waited (a lease, or the next period). */
+  MxBudgetWait: { unit: 'Milliseconds', sum: false, dimensions: {} },
+  /** MX calls not sent: the budget was spent for longer than a call waits. */
+  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: {} },
   // Webhooks
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */

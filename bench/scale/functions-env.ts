@@ -1,3 +1,4 @@
+import { ENVIRONMENTS } from '../../infra/environments.ts';
 import { randomBytes } from 'node:crypto';
 import { localServicesEnv } from '../../infra/local/local-services.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
@@ -24,6 +25,8 @@ export async function configureFunctions(
       MX_SSO_BASE_URL: simulatorUrl,
       LOCAL_API_KEY: apiKey,
       LOG_LEVEL: 'INFO',
+      // The MX call budget as deployed in prod: its lease writes are part of the cost.
+      MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
       // Short enough that the sweeps during the run, and one after it, read every delivery's log entry once, as the
       // deployed sweeper does (its reads are part of the cost); long enough that none is still pending by then.
       DELIVERY_STALLED_AFTER_SECONDS: String(deliveryStallS),

@@ -65,10 +65,14 @@ export class RelayDashboard extends Construct {
           },
         ),
         graph(
-          'MX 429s, circuit opened; retries and calls held (right)',
+          'MX 429s, circuit opened; retries, calls held and calls over budget (right)',
           [metrics.mxThrottles(PERIOD), metrics.mxCircuitOpens(PERIOD)],
           {
-            right: [metrics.search('MxRetries', 'Sum', 'retries'), metrics.search('MxCircuitRefusals', 'Sum', 'held')],
+            right: [
+              metrics.search('MxRetries', 'Sum', 'retries'),
+              metrics.search('MxCircuitRefusals', 'Sum', 'held'),
+              metrics.metric('MxBudgetRefusals', {}, { period: PERIOD, label: 'over budget' }),
+            ],
           },
         ),
         graph('MX sessions created and 401 recoveries', [

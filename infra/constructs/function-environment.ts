@@ -45,7 +45,9 @@ export function functionEnvironment(
     MX_REALTIME_BASE_URL: settings.mx.realtimeBaseUrl,
     MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
     ...(fnName === 'reconcile-dispatch' ? { RECONCILE_TURNS_PER_MINUTE: String(settings.reconcileTurnsPerMinute) } : {}),
-    ...(spec.callsMx ? { MX_CREDENTIALS_SECRET_ARN: resources.secretArns.mxCredentials } : {}),
+    ...(spec.callsMx
+      ? { MX_CREDENTIALS_SECRET_ARN: resources.secretArns.mxCredentials, MX_CALLS_PER_SECOND: String(settings.mx.callsPerSecond) }
+      : {}),
     ...(spec.callsMx === true ? { SESSION_TOKENS_KEY_ARN: resources.keyArns.sessionTokens } : {}),
     ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: resources.secretArns.mxWebhookCredentials } : {}),
     ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: resources.keyArns.webhookSecrets } : {}),

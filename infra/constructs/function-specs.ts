@@ -235,6 +235,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A job that ends needing someone is listed for the operator's overview (attention).
     partitions: [
       'users',
+      'rateWindows',
       'erasedUsers',
       'reconcile',
       'activeJobs',

@@ -17,7 +17,7 @@ export function composeApiConnect(config: Config, given?: Given) {
   const { clock, metrics } = runtime;
   const table = tableOf(config);
   const erased = erasedUsersOf(runtime, table);
-  const { sso, users } = mxUsersOf(runtime, erased);
+  const { sso, users } = mxUsersOf(runtime, table, erased);
   const widgetUrls = new WidgetUrls({
     sso,
     users,

@@ -29,7 +29,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const erased = erasedUsersOf(runtime, table);
-  const mxUsers = mxUsersOf(runtime, erased);
+  const mxUsers = mxUsersOf(runtime, table, erased);
   const nexus = nexusClientOf(runtime, table, { mxUsers });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });

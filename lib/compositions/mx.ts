@@ -7,6 +7,7 @@ import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
 import { erasedUsersOf } from './storage.ts';
+import { mxCallBudgetOf } from './mx-call-budget.ts';
 
 /**
  * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
@@ -27,7 +28,7 @@ export function nexusClientOf(
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
-  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, erasedUsersOf(runtime, table), options.dispatchers);
+  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, table, erasedUsersOf(runtime, table), options.dispatchers);
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(
@@ -39,6 +40,7 @@ export function nexusClientOf(
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       beforeDataCall: options.beforeDataCall,
+      budget: mxCallBudgetOf(runtime, table),
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,

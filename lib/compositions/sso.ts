@@ -6,14 +6,17 @@ import type { ErasedUsers } from '../connect/erased-users.ts';
 import { MxUsers } from '../connect/mx-users.ts';
 import type { Runtime } from './runtime.ts';
 import { secrets } from './secrets.ts';
+import { mxCallBudgetOf } from './mx-call-budget.ts';
+import type { TableRef } from '../store/table.ts';
 
 /** MX's SSO API for the partner's own calls (API tokens, widget URLs): no session, so no session key. */
-export function ssoClientOf(runtime: Runtime, dispatcher?: Dispatcher): SsoClient {
+export function ssoClientOf(runtime: Runtime, table: TableRef, dispatcher?: Dispatcher): SsoClient {
   const { config, clock, log, metrics, given } = runtime;
   return createSsoClient(config.mx, {
     clock,
     log,
     metrics,
+    budget: mxCallBudgetOf(runtime, table),
     secrets,
     dispatcher: dispatcher ?? given.mxDispatchers?.sso,
   });
@@ -30,13 +33,14 @@ export interface MxUsersParts {
  * What sessions, widget URLs, members and erasure share: the partner's SSO and MDX Real Time clients, and MxUsers,
  * which never makes a user `erased` names.
  */
-export function mxUsersOf(runtime: Runtime, erased: ErasedUsers, dispatchers: MxDispatchers = {}): MxUsersParts {
+export function mxUsersOf(runtime: Runtime, table: TableRef, erased: ErasedUsers, dispatchers: MxDispatchers = {}): MxUsersParts {
   const { config, clock, log, metrics, given } = runtime;
-  const sso = ssoClientOf(runtime, dispatchers.sso);
+  const sso = ssoClientOf(runtime, table, dispatchers.sso);
   const realtime = createMdxRealtimeClient(config.mx, {
     clock,
     log,
     metrics,
+    budget: mxCallBudgetOf(runtime, table),
     secrets,
     dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
   });

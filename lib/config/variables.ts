@@ -62,6 +62,10 @@ export const CONFIG_VARIABLES = {
     'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
   ),
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
+  MX_CALLS_PER_SECOND: integer(1, 100_000).withDefault(
+    100,
+    'MX calls all functions together make per second at most, on average over 5 s (lib/mx/call-budget.ts); calls over it wait up to 2 s, then apps get 503 with Retry-After and queued work waits on its queue. Set it below what MX allows your client: MX publishes no Nexus figure.',
+  ),
   MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
     12_000,
     'Total time one MX call may take across its retries; keep it under the Lambda timeout.',

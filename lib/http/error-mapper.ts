@@ -53,6 +53,7 @@ function fromMxError(error: MxError): HttpProblem {
     case 'MX_BAD_REQUEST':
       return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`, { mxCode });
     case 'MX_CIRCUIT_OPEN':
+    case 'MX_BUDGET_SPENT':
       return new HttpProblem('upstream_unavailable', `${error.message}.`, {
         headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
         cause: error,

@@ -178,10 +178,10 @@ export const PROBLEMS = {
   },
   upstream_unavailable: {
     status: 503,
-    title: 'MX is failing; calls to it are held',
+    title: 'MX calls are held',
     cause:
-      "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load; one probe at a time finds when MX is back.",
-    fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). `MxCircuitChanges` and the `mx-circuit-open` alarm show it.',
+      "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load (one probe at a time finds when MX is back); or the MX call budget all functions share (`MX_CALLS_PER_SECOND`) is spent for the next seconds.",
+    fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). The `mx-circuit-open` and `mx-budget-spent` alarms say which.',
   },
   upstream_timeout: {
     status: 504,

@@ -32,6 +32,8 @@ export interface NexusClientDeps {
   dispatchers?: MxDispatchers;
   /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
   beforeDataCall?: MxTransportOptions['beforeSend'];
+  /** The MX call budget all functions share: one per container, spent by each of its MX clients. */
+  budget?: MxTransportOptions['budget'];
   metrics: MetricsSink;
   /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
@@ -63,7 +65,7 @@ function credentialsOf(mx: Config['mx']): MxCredentialsSource {
  */
 export function createSsoClient(
   mx: Config['mx'],
-  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
+  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics' | 'budget'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
 ): SsoClient {
   const credentials = credentialsOf(mx);
   const { clock = systemClock, log } = deps;
@@ -77,6 +79,7 @@ export function createSsoClient(
       metrics: deps.metrics,
       baseUrl: mx.ssoBaseUrl,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
       upstream: 'mx-sso',
     }),
     credentials: mxCredentialsProvider(credentials, deps.secrets),
@@ -90,7 +93,7 @@ export function createSsoClient(
  */
 export function createMdxRealtimeClient(
   mx: Config['mx'],
-  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
+  deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics' | 'budget'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
 ): MdxRealtimeClient {
   const credentials = credentialsOf(mx);
   if (!mx.realtimeBaseUrl) {
@@ -109,6 +112,7 @@ export function createMdxRealtimeClient(
       metrics: deps.metrics,
       baseUrl: mx.realtimeBaseUrl,
       dispatcher: deps.dispatcher,
+      budget: deps.budget,
       upstream: 'mx-realtime',
     }),
     credentials: mxCredentialsProvider(credentials, deps.secrets),
@@ -135,6 +139,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     dispatcher: dispatchers.data,
     upstream: 'mx-data',
     beforeSend: deps.beforeDataCall,
+    budget: deps.budget,
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
@@ -142,7 +147,14 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
     sso:
       deps.sso instanceof SsoClient
         ? deps.sso
-        : createSsoClient(mx, { clock, log, metrics: deps.metrics, secrets: deps.sso.secrets, dispatcher: dispatchers.sso }),
+        : createSsoClient(mx, {
+            clock,
+            log,
+            metrics: deps.metrics,
+            budget: deps.budget,
+            secrets: deps.sso.secrets,
+            dispatcher: dispatchers.sso,
+          }),
     users: deps.users,
     served: deps.served,
     data,

@@ -14,7 +14,9 @@ export type MxErrorCode =
   | 'MX_INVALID_RESPONSE'
   | 'MX_CREDENTIALS_REFUSED'
   /** Not sent: this container's circuit breaker holds calls to MX while MX fails (lib/mx/circuit-breaker.ts). */
-  | 'MX_CIRCUIT_OPEN';
+  | 'MX_CIRCUIT_OPEN'
+  /** Not sent: the MX call budget all functions share is spent for longer than a call waits (lib/mx/call-budget.ts). */
+  | 'MX_BUDGET_SPENT';
 
 /** Which call failed: the route is the pattern (`/members/{member_guid}`), never the concrete path. */
 export interface MxCallSite {

@@ -152,8 +152,8 @@ export function classifyFailure(error: unknown): FailureKind {
   if (!(error instanceof MxError)) return 'final';
   if (neverSent(networkErrorCode(error.cause))) return 'never-sent';
   if (error.code === 'MX_TIMEOUT') return 'attempt-timeout';
-  // Held by the breaker: MX is failing, as a 503 would say.
-  if (error.code === 'MX_CIRCUIT_OPEN') return 'unavailable';
+  // Held by the breaker (MX is failing, as a 503 would say) or the budget: not sent, and not to be sent again now.
+  if (error.code === 'MX_CIRCUIT_OPEN' || error.code === 'MX_BUDGET_SPENT') return 'unavailable';
   if (error.code === 'MX_NETWORK_ERROR') return 'lost-connection';
   return (error.status !== undefined && KIND_BY_STATUS.get(error.status)) || 'final';
 }

@@ -8,6 +8,7 @@ import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { classifyFailure, isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
+import { MxBudgetSpent, type MxCallBudget } from './call-budget.ts';
 import { expandPathTemplate } from '../path-template.ts';
 import { isJsonMediaType } from '../media-type.ts';
 import { networkErrorCode, networkFailure } from '../network-error.ts';
@@ -83,6 +84,8 @@ export interface MxTransportOptions {
    * What it throws fails the attempt, as the cause of the MxError.
    */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
+  /** The MX call budget every function shares (one per container, over all its transports); each call spends one. */
+  budget?: Pick<MxCallBudget, 'take'>;
   log: Log;
   clock?: Clock;
   metrics: MetricsSink;
@@ -125,6 +128,7 @@ export class MxTransport {
   readonly #metrics: MetricsSink;
   readonly #beforeSend: MxTransportOptions['beforeSend'];
   readonly #breaker: CircuitBreaker;
+  readonly #budget: MxTransportOptions['budget'];
 
   constructor(options: MxTransportOptions) {
     const base = new URL(options.baseUrl);
@@ -139,6 +143,7 @@ export class MxTransport {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
     this.#beforeSend = options.beforeSend;
+    this.#budget = options.budget;
     // Per container and host (decision 0021); `exchange` goes around it.
     this.#breaker = new CircuitBreaker({
       upstream: this.#upstream as 'mx-data',
@@ -210,6 +215,8 @@ export class MxTransport {
       attempts,
     });
 
+    // Before the breaker: a call the budget refuses must not hold the breaker's one probe.
+    await this.#spendBudget(site);
     const heldMs = this.#breaker.admit();
     if (heldMs > 0) {
       this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
@@ -267,6 +274,21 @@ export class MxTransport {
         mx_code: mxError.mxCode,
       });
       throw mxError;
+    }
+  }
+
+  /** One call of the shared budget; its retries ride on it. */
+  async #spendBudget(site: MxCallSite): Promise<void> {
+    try {
+      await this.#budget?.take();
+    } catch (error) {
+      if (!(error instanceof MxBudgetSpent)) throw error;
+      const retryAfterSeconds = Math.ceil(error.retryAfterMs / 1000);
+      throw new MxError('MX_BUDGET_SPENT', `The relay's MX call budget is spent for the next ${retryAfterSeconds} s`, {
+        ...site,
+        retryAfterSeconds,
+        cause: error,
+      });
     }
   }
 

@@ -25,6 +25,7 @@ const mx = (clientId: string): Config['mx'] => ({
   useCasesEnabled: true,
   requestTimeoutMs: 2_000,
   retryBudgetMs: 4_000,
+  callsPerSecond: 100,
 });
 
 describe('SsoClient and MdxRealtimeClient', () => {

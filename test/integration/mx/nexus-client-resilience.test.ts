@@ -67,6 +67,7 @@ describe('NexusClient against the MX simulator', () => {
     useCasesEnabled: true,
     requestTimeoutMs: 5_000,
     retryBudgetMs: 12_000,
+    callsPerSecond: 100,
     ...overrides,
   });
 

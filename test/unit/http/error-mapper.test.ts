@@ -46,4 +46,14 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(problem).toMatchObject({ problemCode: 'upstream_unavailable', status: 503, headers: { 'retry-after': '12' } });
     expect(problem.message).toContain('held for 12 s');
   });
+
+  it('answers calls the MX budget refuses with 503 and the time to its next period', () => {
+    const refused = new MxError('MX_BUDGET_SPENT', "The relay's MX call budget is spent for the next 3 s", {
+      method: 'GET',
+      route: '/x',
+      retryAfterSeconds: 3,
+    });
+    const problem = toHttpProblem(refused, silentLog);
+    expect(problem).toMatchObject({ problemCode: 'upstream_unavailable', status: 503, headers: { 'retry-after': '3' } });
+  });
 });

@@ -8,6 +8,7 @@ import * as z from '../../../lib/zod.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
 import { FAILURES_TO_OPEN, FIRST_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
+import { MxBudgetSpent } from '../../../lib/mx/call-budget.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, SLOW_CALL_MS } from '../../../lib/mx/transport.ts';
 import { CapturingLog, DATA_ORIGIN, FakeTimer, mockAgent, recordedCalls } from './support/fakes.ts';
@@ -68,6 +69,33 @@ describe('MxTransport', () => {
     reply(200, {});
     await expect(get()).resolves.toMatchObject({ status: 200 });
     expect(failing.circuit).toBe('closed');
+  });
+
+  it('spends the shared budget once per call; a call it refuses is not sent and leaves the breaker alone', async () => {
+    let budgetLeft = 1;
+    const budgeted = new MxTransport({
+      metrics: noMetrics,
+      baseUrl: DATA_ORIGIN,
+      timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs: 5_000, timer, random: () => 0.5 }),
+      dispatcher: agent,
+      log,
+      clock,
+      budget: {
+        take: async () => {
+          if (budgetLeft-- <= 0) throw new MxBudgetSpent(2_400);
+        },
+      },
+    });
+    const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
+    reply(503);
+    reply(200, {});
+    await expect(get()).resolves.toMatchObject({ status: 200 }); // its retry rides on its one call of the budget
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) {
+      await expect(get()).rejects.toMatchObject({ code: 'MX_BUDGET_SPENT', retryAfterSeconds: 3 });
+    }
+    expect(recordedCalls(agent)).toHaveLength(2);
+    expect(budgeted.circuit).toBe('closed');
   });
 
   it('sends the default headers, the call headers and a JSON body, and parses the JSON answer', async () => {

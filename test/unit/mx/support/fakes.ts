@@ -21,6 +21,7 @@ export const mxConfig: Config['mx'] = {
   useCasesEnabled: true,
   requestTimeoutMs: 1_000,
   retryBudgetMs: 5_000,
+  callsPerSecond: 100,
 };
 
 export interface LogEntry {

@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Clock, toEpochSeconds } from '../clock.ts';
+import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { WindowCounter } from '../store/rate-limit-repo.ts';
+
+/** The budget is counted per lease period: `perSecond` × 5 calls in each, across every container. */
+export const LEASE_MS = 5_000;
+/** A call waits at most this long for the next period's calls; longer, it is refused with the time to wait. */
+export const MAX_BUDGET_WAIT_MS = 2_000;
+/** A container's first lease in a period: what it spent in the last one and a quarter more, at least this. */
+const MIN_LEASE = 8;
+/** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
+const MAX_LEASE_SHARE = 1 / 4;
+const COUNTER_NAME = 'mx-calls';
+const COUNTER_RETENTION_SECONDS = 60;
+
+export interface MxCallBudgetOptions {
+  /** The period counters, shared by every container of every function (the table's `RATE#mx-calls#…` items). */
+  counter: WindowCounter;
+  /** MX_CALLS_PER_SECOND: the calls all functions together may make, on average over a lease period. */
+  perSecond: number;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Thrown when the period's calls are spent and the next period starts later than the call may wait. */
+export class MxBudgetSpent extends Error {
+  readonly code = 'MX_BUDGET_SPENT';
+  constructor(readonly retryAfterMs: number) {
+    super(`The MX call budget is spent until the next period, in ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = 'MxBudgetSpent';
+  }
+}
+
+/**
+ * One budget of MX calls shared by every function, with no table write per call: a container leases a block of the
+ * current period's calls (one ADD on the period's counter) and spends it from memory. A block is what the container
+ * spent in the last period and a quarter more (at least MIN_LEASE); one spent early is followed by one twice as big,
+ * while the period has calls left. Once they are all leased, calls wait for the next period, up to MAX_BUDGET_WAIT_MS,
+ * else are refused with the wait (apps get 503 with `Retry-After`, queued work waits on its queue). Calls a container
+ * leased and did not spend lapse with the period: the budget is a ceiling, met on average over LEASE_MS.
+ *
+ * @example
+ * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), perSecond: 100, clock, log, metrics });
+ * await budget.take(); // throws MxBudgetSpent when the wait would be longer than MAX_BUDGET_WAIT_MS
+ */
+export class MxCallBudget {
+  readonly perPeriod: number;
+  readonly #options: MxCallBudgetOptions;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #maxLease: number;
+  #period = Number.NaN;
+  #left = 0;
+  #leased = 0;
+  #spent = 0;
+  #spentBefore = 0;
+  /** The period's calls are all leased: none left to ask for until the next. */
+  #drained = false;
+  #leasing: Promise<void> | undefined;
+
+  constructor(options: MxCallBudgetOptions) {
+    this.#options = options;
+    this.#sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
+    this.#maxLease = Math.max(1, Math.floor(this.perPeriod * MAX_LEASE_SHARE));
+  }
+
+  /** Spends one call: at once from the container's lease, after leasing more, or after waiting for the next period. */
+  async take(): Promise<void> {
+    const { clock, metrics } = this.#options;
+    const startedAt = clock.now();
+    for (;;) {
+      const now = clock.now();
+      this.#roll(now);
+      if (this.#left > 0) {
+        this.#left -= 1;
+        this.#spent += 1;
+        const waitedMs = clock.now() - startedAt;
+        if (waitedMs >= 1) metrics.add('MxBudgetWait', waitedMs, {});
+        return;
+      }
+      if (!this.#drained) {
+        this.#leasing ??= this.#lease().finally(() => (this.#leasing = undefined));
+        await this.#leasing;
+        continue;
+      }
+      const waitMs = (this.#period + 1) * LEASE_MS - now;
+      if (now - startedAt + waitMs > MAX_BUDGET_WAIT_MS) {
+        metrics.add('MxBudgetRefusals', 1, {});
+        throw new MxBudgetSpent(waitMs);
+      }
+      await this.#sleep(waitMs);
+    }
+  }
+
+  #roll(now: number): void {
+    const period = Math.floor(now / LEASE_MS);
+    if (period === this.#period) return;
+    this.#spentBefore = period === this.#period + 1 ? this.#spent : 0;
+    this.#period = period;
+    this.#left = 0;
+    this.#leased = 0;
+    this.#spent = 0;
+    this.#drained = false;
+  }
+
+  /** One ADD on the period's counter. Should the table fail, the container spends its block unleased: MX is not stopped by it. */
+  async #lease(): Promise<void> {
+    const { counter, log, metrics } = this.#options;
+    const period = this.#period;
+    const wanted = Math.min(this.#maxLease, Math.max(MIN_LEASE, Math.ceil(this.#spentBefore * 1.25), this.#leased * 2));
+    const periodStart = period * LEASE_MS;
+    let granted: number;
+    try {
+      const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
+      const first = await counter.take(COUNTER_NAME, periodStart, wanted, expiresAt);
+      granted = Math.max(0, Math.min(wanted, this.perPeriod - first));
+      metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
+    } catch (error) {
+      granted = wanted;
+      metrics.add('MxBudgetLeases', 1, { outcome: 'failed' });
+      log.warn('mx budget: the lease failed; spending the block unleased', { error, lease: wanted });
+    }
+    if (period !== this.#period) return; // the period went by while the counter answered
+    this.#left += granted;
+    this.#leased += granted;
+    if (granted < wanted) this.#drained = true;
+  }
+}

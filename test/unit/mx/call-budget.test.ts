@@ -1,0 +1,132 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import type { MetricsSink } from '../../../lib/metrics.ts';
+import { LEASE_MS, MAX_BUDGET_WAIT_MS, MxBudgetSpent, MxCallBudget } from '../../../lib/mx/call-budget.ts';
+import type { WindowCounter } from '../../../lib/store/rate-limit-repo.ts';
+
+/** The table's window counters in memory: an ADD that answers the count before it. */
+class MemoryCounter implements WindowCounter {
+  readonly taken = new Map<string, number>();
+  writes = 0;
+  failing = false;
+  async take(name: string, windowStartMs: number, count: number): Promise<number> {
+    if (this.failing) throw new Error('ProvisionedThroughputExceededException');
+    this.writes += 1;
+    const key = `${name}#${windowStartMs}`;
+    const before = this.taken.get(key) ?? 0;
+    this.taken.set(key, before + count);
+    return before;
+  }
+}
+
+function setup(perSecond = 100) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 26));
+  const counter = new MemoryCounter();
+  const metrics: { name: string; value: number; dimensions: unknown }[] = [];
+  const sink = { add: (name, value, dimensions) => void metrics.push({ name, value, dimensions }) } as MetricsSink;
+  const container = () =>
+    new MxCallBudget({
+      counter,
+      perSecond,
+      clock,
+      log: silentLog,
+      metrics: sink,
+      sleep: async (ms) => clock.advance(ms),
+    });
+  return { clock, counter, metrics, container };
+}
+
+/** Calls `budget.take()` `n` times, one after the other; answers how many went and how many were refused. */
+async function spend(budget: MxCallBudget, n: number) {
+  let sent = 0;
+  let refused = 0;
+  for (let i = 0; i < n; i++) {
+    try {
+      await budget.take();
+      sent += 1;
+    } catch (error) {
+      expect(error).toBeInstanceOf(MxBudgetSpent);
+      refused += 1;
+    }
+  }
+  return { sent, refused };
+}
+
+describe('MxCallBudget', () => {
+  it('spends calls from a lease: a few table writes for a hundred calls, none per call', async () => {
+    const { container, counter } = setup();
+    const budget = container();
+    expect(await spend(budget, 100)).toEqual({ sent: 100, refused: 0 });
+    expect(counter.writes).toBeLessThanOrEqual(5); // 8, 16, 32, 64: doubling while the period has calls
+  });
+
+  it("a container's next period starts from what it spent in the last: one write", async () => {
+    const { container, counter, clock } = setup();
+    const budget = container();
+    await spend(budget, 100);
+    clock.advance(LEASE_MS);
+    const before = counter.writes;
+    await spend(budget, 100);
+    expect(counter.writes - before).toBe(1);
+  });
+
+  it('calls over the period wait for the next when it starts within the longest wait; else are refused with the wait', async () => {
+    const { container, clock, metrics } = setup(10); // 50 calls a period; a container leases 12 at most
+    const budgets = [container(), container(), container(), container(), container()];
+    // Late in the period: the calls past its 50 wait for the next one.
+    clock.set(Math.ceil(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS - MAX_BUDGET_WAIT_MS / 2);
+    const results = await Promise.all(budgets.map((budget) => spend(budget, 12)));
+    expect(results.reduce((sum, { sent }) => sum + sent, 0)).toBe(60);
+    expect(metrics.some(({ name, value }) => name === 'MxBudgetWait' && value >= 1)).toBe(true);
+
+    // Early in a period: once its 50 are leased, calls are refused, told to come back when the next period starts.
+    clock.set(Math.ceil(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS);
+    const periodEnds = Math.floor(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS;
+    const outcomes = await Promise.all(budgets.map((budget) => spend(budget, 12)));
+    const sent = outcomes.reduce((sum, outcome) => sum + outcome.sent, 0);
+    // A lease a container did not spend lapses with the period: the budget is a ceiling.
+    expect(sent).toBeLessThanOrEqual(50);
+    expect(sent).toBeGreaterThan(40);
+    await expect(container().take()).rejects.toMatchObject({ retryAfterMs: periodEnds - clock.now() });
+    expect(metrics.filter(({ name }) => name === 'MxBudgetRefusals')).toHaveLength(60 - sent + 1);
+  });
+
+  it('lets calls go when the table fails: the budget protects MX, it never stops the relay', async () => {
+    const { container, counter, metrics } = setup();
+    counter.failing = true;
+    expect(await spend(container(), 20)).toEqual({ sent: 20, refused: 0 });
+    expect(metrics.filter(({ name }) => name === 'MxBudgetLeases')[0]?.dimensions).toEqual({ outcome: 'failed' });
+  });
+
+  it('property: however containers take turns, no period sends more than its calls', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 400 }), fc.integer({ min: 1, max: 30 })), { maxLength: 40 }),
+        async (perSecond, containers, turns) => {
+          const { container, clock } = setup(perSecond);
+          const budgets = Array.from({ length: containers }, container);
+          const perPeriod = Math.round((perSecond * LEASE_MS) / 1000);
+          const sentIn = new Map<number, number>();
+          for (const [which, pauseMs, calls] of turns) {
+            clock.advance(pauseMs);
+            for (let i = 0; i < calls; i++) {
+              try {
+                await budgets[which % containers]!.take();
+                const period = Math.floor(clock.now() / LEASE_MS);
+                sentIn.set(period, (sentIn.get(period) ?? 0) + 1);
+              } catch (error) {
+                if (!(error instanceof MxBudgetSpent)) throw error;
+              }
+            }
+          }
+          for (const sent of sentIn.values()) expect(sent).toBeLessThanOrEqual(perPeriod);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
