@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ConfigValues } from '../lib/config/variables.ts';
 import type { AlarmDestination } from './constructs/alarms.ts';
+import type { QueueName } from '../lib/queue/queue-names.ts';
 
 /**
  * The deployed environments, one stack each (`npx cdk deploy -c env=<name>`). `local` is not one of them, so no
@@ -20,15 +21,20 @@ export interface EnvironmentSettings {
   mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean; callsPerSecond: number };
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
-  /** Stage-wide API Gateway limits: requests per second (steady) and burst. */
+  /** API Gateway's limits of each route without its own: requests per second (steady) and burst. */
   apiThrottle: { rateLimit: number; burstLimit: number };
-  /** Most poll workers running at once: bounds the load nexus-relay puts on MX. */
-  pollWorkerConcurrency: number;
+  /** Routes with limits of their own, by route key: MX's webhooks apart from the apps' calls. */
+  routeThrottles: Readonly<Record<string, { rateLimit: number; burstLimit: number }>>;
   /**
-   * Most webhook delivery workers running at once (the SQS event source's maximum concurrency): a burst of events
-   * waits in the delivery queue instead of scaling the deliverer to the account's limit and starving the API.
+   * Most batches of each queue handled at once (its event source's maximum concurrency, 2 at least). A consumer's
+   * reserved concurrency is the sum over its queues, so SQS never invokes more than may run and no message is throttled
+   * back towards its dead-letter queue. Each kind of MX-bound work has its own: a user's poll steps never wait behind
+   * MX's nightly wave of member reports; a burst of webhook events waits in its queue instead of taking the account's
+   * concurrency from the API.
    */
-  deliveryWorkerConcurrency: number;
+  queueConcurrency: Readonly<Record<QueueName, number>>;
+  /** Reserved concurrency of the API functions that have one: what each may take of the account, and what it keeps. */
+  reservedConcurrency: Readonly<Partial<Record<'api-refresh' | 'api-read' | 'api-connect' | 'mx-events', number>>>;
   /**
    * RECONCILE_TURNS_PER_MINUTE: users given their reconcile turn per minute at most. Users × 4 turns a day (the 6 h
    * interval) need users × 4 ÷ 1440 a minute: prod's 6,000 is twice what 1M users need.
@@ -78,8 +84,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logLevel: 'DEBUG',
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
-    pollWorkerConcurrency: 2,
-    deliveryWorkerConcurrency: 2,
+    routeThrottles: {},
+    queueConcurrency: { poll: 2, 'member-reports': 2, reconcile: 2, delivery: 2, 'refresh-requests': 5 },
+    reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
     data: disposableData,
     alarmDestination: {},
@@ -92,8 +99,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logLevel: 'INFO',
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
-    pollWorkerConcurrency: 5,
-    deliveryWorkerConcurrency: 5,
+    routeThrottles: {},
+    queueConcurrency: { poll: 5, 'member-reports': 3, reconcile: 2, delivery: 5, 'refresh-requests': 5 },
+    reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
     data: disposableData,
     alarmDestination: {},
@@ -106,8 +114,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logLevel: 'INFO',
     logRetention: RetentionDays.THREE_MONTHS,
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
-    pollWorkerConcurrency: 20,
-    deliveryWorkerConcurrency: 10,
+    routeThrottles: {
+      'POST /users/{user_id}/members/{member_guid}/refresh': { rateLimit: 300, burstLimit: 600 },
+      'POST /mx/webhooks': { rateLimit: 600, burstLimit: 1_200 },
+    },
+    // Sized for 1M users and 3M members: docs/operations.md → Sizing.
+    queueConcurrency: { poll: 40, 'member-reports': 40, reconcile: 10, delivery: 20, 'refresh-requests': 5 },
+    reservedConcurrency: { 'api-refresh': 250, 'api-read': 250, 'api-connect': 50, 'mx-events': 50 },
     reconcileTurnsPerMinute: 6_000,
     data: {
       deletionProtection: true,

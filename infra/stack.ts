@@ -21,7 +21,7 @@ import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
-import type { QueueName } from '../lib/queue/queue-names.ts';
+import { MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
@@ -100,6 +100,16 @@ export class NexusRelayStack extends Stack {
         consumerTimeoutSeconds: consumerOf('poll').timeoutSeconds,
         removalPolicy,
       }),
+      'member-reports': new WorkQueue(this, 'MemberReportsQueues', {
+        queueName: name('member-reports'),
+        consumerTimeoutSeconds: consumerOf('member-reports').timeoutSeconds,
+        removalPolicy,
+      }),
+      reconcile: new WorkQueue(this, 'ReconcileQueues', {
+        queueName: name('reconcile'),
+        consumerTimeoutSeconds: consumerOf('reconcile').timeoutSeconds,
+        removalPolicy,
+      }),
       delivery: new WorkQueue(this, 'DeliveryQueues', {
         queueName: name('delivery'),
         consumerTimeoutSeconds: consumerOf('delivery').timeoutSeconds,
@@ -134,16 +144,8 @@ export class NexusRelayStack extends Stack {
 
     const accessible = {
       table: this.table,
-      queues: {
-        poll: this.queues.poll.queue,
-        delivery: this.queues.delivery.queue,
-        'refresh-requests': this.queues['refresh-requests'].queue,
-      },
-      deadLetterQueues: {
-        poll: this.queues.poll.deadLetterQueue,
-        delivery: this.queues.delivery.deadLetterQueue,
-        'refresh-requests': this.queues['refresh-requests'].deadLetterQueue,
-      },
+      queues: perQueue((queue) => this.queues[queue].queue),
+      deadLetterQueues: perQueue((queue) => this.queues[queue].deadLetterQueue),
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,
       syncCursorKey: this.secrets.syncCursorKey,
@@ -154,7 +156,7 @@ export class NexusRelayStack extends Stack {
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fnName of FUNCTION_NAMES) {
       const spec = FUNCTION_SPECS[fnName];
-      const concurrencyCap = spec.consumes === 'poll' ? settings.pollWorkerConcurrency : undefined;
+      const consumed = spec.consumes ?? [];
       const fn = new RelayFunction(this, fnName, {
         name: fnName,
         functionName: name(fnName),
@@ -163,20 +165,19 @@ export class NexusRelayStack extends Stack {
         logRetention: settings.logRetention,
         removalPolicy,
         logLevel: settings.logLevel,
-        reservedConcurrency: concurrencyCap,
+        reservedConcurrency:
+          consumed.length > 0
+            ? consumed.reduce((sum, queue) => sum + settings.queueConcurrency[queue], 0)
+            : settings.reservedConcurrency[fnName as keyof EnvironmentSettings['reservedConcurrency']],
       }).function;
       grantAccess(fn, spec, accessible);
-      if (spec.consumes) {
+      for (const queue of consumed) {
+        // At most the function's share for this queue: SQS's pollers never invoke more than may run.
         fn.addEventSource(
-          new SqsEventSource(this.queues[spec.consumes].queue, {
+          new SqsEventSource(this.queues[queue].queue, {
             batchSize: 10,
             reportBatchItemFailures: true,
-            // For the poll worker, equal to its reserved concurrency: SQS pollers never invoke more than may run, so
-            // no message is throttled back onto the queue and towards its dead-letter queue.
-            // For the deliverer, the environment's cap: a burst of events waits in its queue instead of taking the
-            // account's concurrency from the API functions.
-            maxConcurrency:
-              concurrencyCap ?? (spec.consumes === 'delivery' ? settings.deliveryWorkerConcurrency : spec.maxConcurrency),
+            maxConcurrency: settings.queueConcurrency[queue],
           }),
         );
       }
@@ -196,21 +197,18 @@ export class NexusRelayStack extends Stack {
       apiName: name('api'),
       handlers: functions,
       throttle: settings.apiThrottle,
+      routeThrottles: settings.routeThrottles,
       logRetention: settings.logRetention,
       removalPolicy,
     });
 
     this.alarms.onApiServerErrors(this.httpApi.api);
-    this.alarms.onDeadLetters('poll', this.queues.poll.deadLetterQueue);
-    this.alarms.onDeadLetters('delivery', this.queues.delivery.deadLetterQueue);
-    this.alarms.onDeadLetters('refresh-requests', this.refreshRequests.queues.deadLetterQueue);
+    for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
-    this.alarms.onQueueAge('poll', this.queues.poll.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues.poll));
-    this.alarms.onQueueAge(
-      'delivery',
-      this.queues.delivery.queue,
-      queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues.delivery),
-    );
+    for (const queue of [...MX_WORK_QUEUES, 'delivery'] as const) {
+      const { queue: work } = this.queues[queue];
+      this.alarms.onQueueAge(queue, work, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues[queue]));
+    }
 
     const metrics = new RelayMetrics(settings.name);
     this.alarms.alarm('detection-lag', {
@@ -262,15 +260,9 @@ export class NexusRelayStack extends Stack {
       dashboardName: name(),
       metrics,
       functions,
-      queues: {
-        poll: this.queues.poll.queue,
-        delivery: this.queues.delivery.queue,
-        'refresh-requests': this.refreshRequests.queues.queue,
-      },
+      queues: perQueue((queue) => this.queues[queue].queue),
       deadLetterQueues: {
-        poll: this.queues.poll.deadLetterQueue,
-        delivery: this.queues.delivery.deadLetterQueue,
-        'refresh-requests': this.refreshRequests.queues.deadLetterQueue,
+        ...perQueue((queue) => this.queues[queue].deadLetterQueue),
         'refresh-requested': this.refreshRequests.ruleDeadLetterQueue,
       },
       api: this.httpApi.api,
@@ -282,6 +274,8 @@ export class NexusRelayStack extends Stack {
     output('ApiUrl', this.httpApi.stage.url, 'Base URL of the API');
     output('TableName', this.table.tableName, 'The DynamoDB table');
     output('PollQueueUrl', this.queues.poll.queue.queueUrl, 'Aggregation poll steps');
+    output('MemberReportsQueueUrl', this.queues['member-reports'].queue.queueUrl, "Members MX's webhooks reported on");
+    output('ReconcileQueueUrl', this.queues.reconcile.queue.queueUrl, "Users' reconcile turns");
     output('DeliveryQueueUrl', this.queues.delivery.queue.queueUrl, 'Webhook delivery attempts');
     output('RefreshRequestsQueueUrl', this.refreshRequests.queues.queue.queueUrl, 'Refresh requests from EventBridge');
     output('MxCredentialsSecretName', this.secrets.mxCredentials.secretName, 'Put {"client_id","api_key"} here');

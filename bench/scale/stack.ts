@@ -1,3 +1,4 @@
+import { MX_WORK_QUEUES } from '../../lib/queue/queue-names.ts';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { FunctionName } from '../../infra/constructs/function-specs.ts';
 import { startGateway } from '../../infra/local/gateway.ts';
@@ -32,14 +33,14 @@ export async function startStack(engines: EnginesAddress, meters: Meters): Promi
     httpFunctions[name] = async () => meters.invocationsOf(name, await load()) as HttpLambda;
   }
   const sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
-  const pollers = (['poll', 'delivery'] as const).map((role) => {
+  const pollers = ([...MX_WORK_QUEUES, 'delivery'] as const).map((role) => {
     const worker = queueWorkers[role];
     return startPoller({
       sqs,
       queueUrl: engines.queueUrls[role],
       functionName: worker.name,
       handler: async (container) => meters.invocationsOf(worker.name as FunctionName, await worker.load(container)) as SqsLambda,
-      concurrency: role === 'delivery' ? 4 : 2,
+      concurrency: role === 'delivery' ? 4 : role === 'poll' ? 2 : 1,
     });
   });
   const sweepNow = await Promise.all(

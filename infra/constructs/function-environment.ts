@@ -19,9 +19,9 @@ export interface EnvironmentResources {
   keyArns: { sessionTokens: string; webhookSecrets: string };
 }
 
-/** A value for each queue (its URL, its dead-letter queue's URL), as `EnvironmentResources` holds them. */
-export const perQueue = (value: (queue: QueueName) => string): Record<QueueName, string> =>
-  Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, value(queue)])) as Record<QueueName, string>;
+/** A value for each queue (its URL, its dead-letter queue's URL, the queue), as `EnvironmentResources` holds them. */
+export const perQueue = <T = string>(value: (queue: QueueName) => T): Record<QueueName, T> =>
+  Object.fromEntries(QUEUE_NAMES.map((queue) => [queue, value(queue)])) as Record<QueueName, T>;
 
 /**
  * The environment the stack gives `fnName`. Every function but api-docs and api-fallback (which read only the
@@ -39,6 +39,8 @@ export function functionEnvironment(
     LOG_LEVEL: settings.logLevel,
     TABLE_NAME: resources.tableName,
     POLL_QUEUE_URL: resources.queueUrls.poll,
+    MEMBER_REPORTS_QUEUE_URL: resources.queueUrls['member-reports'],
+    RECONCILE_QUEUE_URL: resources.queueUrls.reconcile,
     DELIVERY_QUEUE_URL: resources.queueUrls.delivery,
     MX_BASE_URL: settings.mx.baseUrl,
     MX_SSO_BASE_URL: settings.mx.ssoBaseUrl,

@@ -1,5 +1,5 @@
 import type { HttpFunctionName } from '../../lib/http/route.ts';
-import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
+import { MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { PartitionName } from '../../lib/store/table.ts';
 import { PUBLIC_DIRECTORY } from '../../lib/api-docs/public-files.ts';
 import { RECONCILE_DISPATCH_EVERY_MINUTES } from '../../lib/aggregation/reconcile-dispatcher.ts';
@@ -39,9 +39,8 @@ export interface FunctionSpec {
   deadLettersTo?: readonly QueueName[];
   /** Queues whose dead-letter queue this function counts (GetQueueAttributes): the operator's overview. */
   countsDeadLetters?: readonly QueueName[];
-  consumes?: QueueName;
-  /** Most concurrent invocations its queue's event source makes. */
-  maxConcurrency?: number;
+  /** The queues it consumes, each through an event source of its own (its concurrency: EnvironmentSettings). */
+  consumes?: readonly QueueName[];
   /**
    * Reads the MX credentials secret and calls MX: `true` Nexus, through the user's session (sealed with the session
    * tokens' KMS key); `'sso'` the partner's APIs only (SSO widget URLs, MDX Real Time users), no session.
@@ -217,7 +216,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, UPDATE],
     queries: ['table'],
     partitions: ['activeJobs', 'jobs', 'mxPushCounts'],
-    sendsTo: ['poll'],
+    sendsTo: ['poll', 'member-reports'],
     callsMx: false,
     verifiesMxWebhooks: true,
   },
@@ -246,10 +245,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'mxPushCounts',
       'webhooks',
     ],
-    sendsTo: ['poll', 'delivery'],
-    // Messages it cannot parse go to the poll DLQ at once, with their reason.
-    deadLettersTo: ['poll'],
-    consumes: 'poll',
+    sendsTo: ['poll', 'member-reports', 'reconcile', 'delivery'],
+    // Messages it cannot parse go to their queue's DLQ at once, with their reason.
+    deadLettersTo: MX_WORK_QUEUES,
+    consumes: MX_WORK_QUEUES,
     callsMx: true,
   },
   sweeper: {
@@ -276,7 +275,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [UPDATE, BATCH_GET],
     queries: ['table', 'gsi1'],
     partitions: ['reconcile', 'mxPushCounts'],
-    sendsTo: ['poll'],
+    sendsTo: ['reconcile'],
     callsMx: false,
     everyMinutes: RECONCILE_DISPATCH_EVERY_MINUTES,
   },
@@ -304,9 +303,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
     sendsTo: ['poll', 'delivery', 'refresh-requests'],
     deadLettersTo: ['refresh-requests'],
-    consumes: 'refresh-requests',
-    // The rate cap, not concurrency, bounds MX load; 5 batches of 10 keep the default 20/s cap busy.
-    maxConcurrency: 5,
+    consumes: ['refresh-requests'],
     callsMx: true,
   },
   'worker-deliver': {
@@ -319,7 +316,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: ['webhooks'],
     sendsTo: ['delivery'],
     deadLettersTo: ['delivery'],
-    consumes: 'delivery',
+    consumes: ['delivery'],
     callsMx: false,
     webhookSecrets: 'open',
   },
@@ -329,7 +326,7 @@ export const FUNCTION_NAMES = Object.keys(FUNCTION_SPECS) as FunctionName[];
 
 /** The function consuming `role`'s queue: its timeout sets the queue's visibility timeout. */
 export function consumerOf(role: QueueName): FunctionSpec {
-  const consumer = Object.values(FUNCTION_SPECS).find((spec) => spec.consumes === role);
+  const consumer = Object.values(FUNCTION_SPECS).find((spec) => spec.consumes?.includes(role));
   if (!consumer) throw new Error(`No function consumes the ${role} queue`);
   return consumer;
 }

@@ -1,6 +1,13 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type ThrottleSettings } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -18,7 +25,10 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELD
 export interface RelayHttpApiProps {
   apiName: string;
   handlers: Readonly<Record<HttpFunctionName, IFunction>>;
+  /** The limits of every route that has none of its own. */
   throttle: ThrottleSettings;
+  /** Routes with limits of their own, by route key (`POST /mx/webhooks`). */
+  routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   logRetention: RetentionDays;
   removalPolicy: RemovalPolicy;
 }
@@ -49,9 +59,9 @@ export class RelayHttpApi extends Construct {
       createDefaultStage: false,
       defaultIntegration: integrationFor(DEFAULT_ROUTE_FUNCTION),
     });
-    for (const route of ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.fn) });
-    }
+    const routes = ROUTES.flatMap((route) =>
+      this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.fn) }),
+    );
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${props.apiName}/access`,
@@ -65,5 +75,20 @@ export class RelayHttpApi extends Construct {
       throttle: props.throttle,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
+    const routeThrottles = Object.entries(props.routeThrottles ?? {});
+    if (routeThrottles.length > 0) {
+      const keys = new Set(ROUTES.map((route) => `${route.method} ${route.path}`));
+      const unknown = routeThrottles.map(([key]) => key).filter((key) => !keys.has(key));
+      if (unknown.length > 0) throw new Error(`Throttles for routes that do not exist: ${unknown.join(', ')}`);
+      // The HttpStage construct has no route settings: set on its CloudFormation resource, once the routes exist.
+      const stage = this.stage.node.defaultChild as CfnStage;
+      stage.routeSettings = Object.fromEntries(
+        routeThrottles.map(([key, { rateLimit, burstLimit }]) => [
+          key,
+          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+        ]),
+      );
+      for (const route of routes) stage.node.addDependency(route);
+    }
   }
 }

@@ -51,7 +51,7 @@ export class RelayFunction extends Construct {
 
     // A worker that sends to the queue it consumes (the poll loop, delivery retries) is a recursive loop by design;
     // Lambda's loop detection would drop its messages after 16 hops.
-    const reschedulesItself = spec.consumes !== undefined && spec.sendsTo.includes(spec.consumes);
+    const reschedulesItself = (spec.consumes ?? []).some((queue) => spec.sendsTo.includes(queue));
 
     this.function = new NodejsFunction(this, 'Function', {
       functionName: props.functionName,

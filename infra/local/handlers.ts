@@ -26,23 +26,26 @@ export const httpFunctions: Record<HttpFunctionName, () => Promise<HttpLambda>> 
 /**
  * The consumer of each queue, how many batches it handles at once (Lambda's concurrent pollers), and its handler as
  * container `n` holds it: each poller loads the function's module as its own instance (a query on the URL), so no two
- * batches in flight share module state, as no two Lambda invocations at once share a container.
+ * batches in flight share module state, as no two Lambda invocations at once share a container — nor do the pollers
+ * of two queues one function consumes.
  */
 export const queueWorkers: Record<
   QueueName,
   { name: string; concurrency: number; load: (container: number) => Promise<SqsLambda> }
 > = {
-  poll: { name: 'worker-poll', concurrency: 2, load: (container) => inContainer('worker-poll', container) },
-  delivery: { name: 'worker-deliver', concurrency: 4, load: (container) => inContainer('worker-deliver', container) },
-  'refresh-requests': {
-    name: 'events-refresh',
-    // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
-    concurrency: 5,
-    load: (container) => inContainer('events-refresh', container),
-  },
+  poll: consumer('worker-poll', 'poll', 2),
+  'member-reports': consumer('worker-poll', 'member-reports', 2),
+  reconcile: consumer('worker-poll', 'reconcile', 1),
+  delivery: consumer('worker-deliver', 'delivery', 4),
+  // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
+  'refresh-requests': consumer('events-refresh', 'refresh-requests', 5),
 };
 
-async function inContainer(name: string, container: number): Promise<SqsLambda> {
+function consumer(name: string, queue: QueueName, concurrency: number) {
+  return { name, concurrency, load: (container: number) => inContainer(name, `${queue}-${container}`) };
+}
+
+async function inContainer(name: string, container: string): Promise<SqsLambda> {
   const url = `${new URL(`../../functions/${name}.ts`, import.meta.url).href}?container=${container}`;
   return ((await import(url)) as { handler: SqsLambda }).handler;
 }

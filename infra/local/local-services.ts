@@ -1,5 +1,5 @@
 import { MDX_REALTIME_PATH } from '../../sim/mdx-realtime-routes.ts';
-import { deadLetterUrlVariable, QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
+import { deadLetterUrlVariable, QUEUE_NAMES, queueUrlVariable } from '../../lib/queue/queue-names.ts';
 import { randomBytes } from 'node:crypto';
 import type { LocalEngines } from './engines.ts';
 import { type Config, parseConfig } from '../../lib/config.ts';
@@ -25,10 +25,13 @@ export function localServicesEnv(
     TABLE_NAME: engines.tableName,
     AWS_ENDPOINT_URL_DYNAMODB: engines.dynamoDbEndpoint,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
-    POLL_QUEUE_URL: engines.queueUrls.poll,
-    DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
-    // Each queue's DLQ: the workers dead-letter there (and refuse to start without it), api-jobs counts them.
-    ...Object.fromEntries(QUEUE_NAMES.map((queue) => [deadLetterUrlVariable(queue), engines.deadLetterQueueUrls[queue]])),
+    // Each queue and its DLQ: the workers dead-letter there (and refuse to start without it), api-jobs counts them.
+    ...Object.fromEntries(
+      QUEUE_NAMES.flatMap((queue) => [
+        [queueUrlVariable(queue), engines.queueUrls[queue]],
+        [deadLetterUrlVariable(queue), engines.deadLetterQueueUrls[queue]],
+      ]),
+    ),
     MX_BASE_URL: simulatorUrl,
     MX_REALTIME_BASE_URL: `${simulatorUrl}${MDX_REALTIME_PATH}`,
     MX_CLIENT_ID: 'sim-client',

@@ -15,8 +15,11 @@ export const MX_WAIT_FIRST_MS = 30_000;
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
   watch: Pick<MemberWatch, 'handleReport' | 'reconcileTurn'>;
-  /** Where a message waits for MX: one SQS delay, as no wait is longer than SQS's longest. */
-  queue: Pick<DelayedQueue<MemberReport | ReconcileMessage>, 'schedule'>;
+  /** Where a message waits for MX, its own kind's queue: one SQS delay, as no wait is longer than SQS's longest. */
+  queues: {
+    memberReports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
+    reconcile: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
+  };
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -35,7 +38,7 @@ export interface PollQueueHandlerDeps {
  * is done.
  */
 export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: PollQueueMessage) => Promise<void> {
-  const { poll, watch, queue, clock, log, metrics } = deps;
+  const { poll, watch, queues, clock, log, metrics } = deps;
   const random = deps.random ?? Math.random;
   const firstWaitMs = deps.firstWaitMs ?? MX_WAIT_FIRST_MS;
 
@@ -44,7 +47,9 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
     const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MAX_SQS_DELAY_SECONDS * 1000);
     // Half to all of the wait, at random; never sooner than MX's own Retry-After.
     const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
-    await queue.schedule({ ...message, mx_waits: waits, due_at: clock.now() + waitMs });
+    const due = { mx_waits: waits, due_at: clock.now() + waitMs };
+    if ('member_report' in message) await queues.memberReports.schedule({ ...message, ...due });
+    else await queues.reconcile.schedule({ ...message, ...due });
     const kind = 'member_report' in message ? 'member_report' : 'reconcile';
     metrics.add('MxUnavailableWaits', 1, { kind });
     log.warn('MX could not serve the message; it waits on the queue', {

@@ -10,8 +10,7 @@ import { MemberJobs } from '../aggregation/member-jobs.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { pushCoverageOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
-import type { PollQueueMessage } from '../queue/poll-message.ts';
-import { pollQueueOf, sqsOf } from './queues.ts';
+import { memberReportsQueueOf, pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { secrets } from './secrets.ts';
 import { tableOf } from './storage.ts';
@@ -28,8 +27,8 @@ export function composeMxEvents(config: Config, given?: Given) {
     unconfiguredHint: 'set MX_WEBHOOK_USERNAME and MX_WEBHOOK_PASSWORD, or MX_WEBHOOK_CREDENTIALS_SECRET_ARN',
     log,
   });
-  // One queue for both: poll-loop nudges and member reports go to worker-poll alike.
-  const pollQueue = pollQueueOf<PollQueueMessage>(runtime, sqsOf(runtime));
+  const sqs = sqsOf(runtime);
+  const pollQueue = pollQueueOf(runtime, sqs);
   const memberJobs = new MemberJobs({
     jobs: new JobsRepository(table),
     pointers: new ActiveJobsRepository(table),
@@ -39,7 +38,7 @@ export function composeMxEvents(config: Config, given?: Given) {
   });
   const push = new MxPush({
     memberJobs,
-    reports: pollQueue,
+    reports: memberReportsQueueOf(runtime, sqs),
     clock,
     log,
     coverage: pushCoverageOf(runtime, table),

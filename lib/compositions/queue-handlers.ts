@@ -11,25 +11,30 @@ import { inLogContext, observability } from './observability.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
- * An SQS handler for `queue` applying `handle` to each record that parses with `schema`, reporting failures per
- * record; records that do not parse go to the queue's dead-letter queue with their reason (its URL is required: a
+ * An SQS handler for `queues` (one function may consume several) applying `handle` to each record that parses with `schema`, reporting failures per
+ * record; records that do not parse go to their queue's dead-letter queue with their reason (its URL is required: a
  * composition without it fails at start). Every line logged while
  * a record is handled carries its message id and what `contextOf` names (the job it is about).
  */
 export function sqsHandler<S extends z.ZodMiniType>(
   runtime: Runtime,
-  queue: Extract<QueueName, 'poll' | 'delivery'>,
+  queues: readonly QueueName[],
   sqs: SQSClient,
   schema: S,
   handle: (message: z.output<S>) => Promise<void>,
   contextOf?: (message: z.output<S>) => LogContext,
 ) {
-  const deadLetterQueueUrl = runtime.config.deadLetterQueues[queue];
-  if (!deadLetterQueueUrl) {
-    const variable = deadLetterUrlVariable(queue);
-    throw new ConfigError([variable], `${variable} is required: ${queue} messages that do not parse go to that queue`);
-  }
-  const poison = { queue, deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl), metrics: runtime.metrics };
+  const deadLetters = Object.fromEntries(
+    queues.map((queue) => {
+      const deadLetterQueueUrl = runtime.config.deadLetterQueues[queue];
+      if (!deadLetterQueueUrl) {
+        const variable = deadLetterUrlVariable(queue);
+        throw new ConfigError([variable], `${variable} is required: ${queue} messages that do not parse go to that queue`);
+      }
+      return [queue, new DeadLetterQueue(sqs, deadLetterQueueUrl)];
+    }),
+  );
+  const poison = { deadLetters, metrics: runtime.metrics };
   return inLogContext(
     middy(createSqsBatchHandler(schema, handle, { log: runtime.log, poison, contextOf })).use(observability(runtime)),
   );

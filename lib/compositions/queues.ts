@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../aws/sqs-client.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { PollMessage, PollQueueMessage } from '../queue/poll-message.ts';
+import type { MemberReport, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The function's SQS client (unless given). */
@@ -9,13 +9,17 @@ export function sqsOf({ config, given }: Runtime): SQSClient {
   return given.sqs ?? createSqsClient(config.aws);
 }
 
-/**
- * The aggregation poll loop's queue: poll steps, and (as `M`) the member reports mx-events sends and the reconcile's
- * reads the sweeper sends, all read by worker-poll (lib/queue/poll-message.ts → pollQueueMessageSchema).
- */
-export function pollQueueOf<M extends PollQueueMessage = PollMessage>(
-  { config, clock }: Runtime,
-  sqs: SQSClient,
-): DelayedQueue<M> {
-  return new DelayedQueue<M>(sqs, config.queues.poll, clock);
+/** The aggregation poll loop's queue: poll steps, read by worker-poll. */
+export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<PollMessage> {
+  return new DelayedQueue<PollMessage>(sqs, config.queues.poll, clock);
+}
+
+/** The members MX reported on (mx-events), each read by worker-poll; one that waits for MX waits here too. */
+export function memberReportsQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport> {
+  return new DelayedQueue<MemberReport>(sqs, config.queues.memberReports, clock);
+}
+
+/** Users' reconcile turns (reconcile-dispatch), each taken by worker-poll; one that waits for MX waits here too. */
+export function reconcileQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ReconcileMessage> {
+  return new DelayedQueue<ReconcileMessage>(sqs, config.queues.reconcile, clock);
 }

@@ -3,9 +3,8 @@ import { RECONCILE_DISPATCH_EVERY_MINUTES, ReconcileDispatcher } from '../aggreg
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import type { Config } from '../config.ts';
 import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
-import type { ReconcileMessage } from '../queue/poll-message.ts';
 import { inLogContext, observability } from './observability.ts';
-import { pollQueueOf, sqsOf } from './queues.ts';
+import { reconcileQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 
@@ -23,7 +22,7 @@ export function composeReconcileDispatch(config: Config, given?: Given) {
   const dispatcher = new ReconcileDispatcher({
     schedule: new ReconcileRepository(table),
     pushes: new MxPushRepository(table),
-    queue: pollQueueOf<ReconcileMessage>(runtime, sqsOf(runtime)),
+    queue: reconcileQueueOf(runtime, sqsOf(runtime)),
     intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
     turnsPerMinute: config.aggregation.reconcileTurnsPerMinute,
     periodMs: RECONCILE_DISPATCH_EVERY_MINUTES * 60_000,

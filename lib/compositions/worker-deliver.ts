@@ -19,7 +19,7 @@ export function composeWorkerDeliver(config: Config, given?: Given) {
   const notifier = notifierOf(runtime, deliveryStoreOf(runtime, tableOf(config), sqs));
   const handler = sqsHandler(
     runtime,
-    'delivery',
+    ['delivery'],
     sqs,
     deliveryMessageSchema,
     (message) => notifier.deliverer.handle(message),

@@ -12,16 +12,18 @@ import { pollQueueMessageSchema } from '../queue/poll-message.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
-import { pollQueueOf, sqsOf } from './queues.ts';
+import { memberReportsQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
+import { MX_WORK_QUEUES } from '../queue/queue-names.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { transactionSyncOf } from './transactions.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
 /**
- * worker-poll: one poll step per message (see PollService), or one member MX reported on (MemberWatch: the member
- * read, a job opened for an aggregation MX ran on its own, a status change announced); failed records are retried by
- * SQS, the rest acknowledged.
+ * worker-poll: one poll step per message (see PollService), one member MX reported on or one user's reconcile turn
+ * (MemberWatch: the member read, a job opened for an aggregation MX ran on its own, a status change announced), each
+ * kind from its own queue (MX_WORK_QUEUES, each with its concurrency); failed records are retried by SQS, the rest
+ * acknowledged.
  */
 export function composeWorkerPoll(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
@@ -51,13 +53,13 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   });
   const records = sqsHandler(
     runtime,
-    'poll',
+    MX_WORK_QUEUES,
     sqs,
     pollQueueMessageSchema,
     createPollQueueHandler({
       poll,
       watch,
-      queue: pollQueueOf(runtime, sqs),
+      queues: { memberReports: memberReportsQueueOf(runtime, sqs), reconcile: reconcileQueueOf(runtime, sqs) },
       ...runtime,
       firstWaitMs: config.aggregation.mxUnavailableFirstWaitMs,
     }),

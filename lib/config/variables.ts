@@ -15,9 +15,17 @@ export const CONFIG_VARIABLES = {
   AWS_ENDPOINT_URL_SQS: httpUrl.optional('SQS endpoint override (fauxqs locally).'),
   TABLE_NAME: text({ minLength: 3 }).required('The single DynamoDB table.'),
   POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
+  MEMBER_REPORTS_QUEUE_URL: httpUrl.required("SQS queue of the members MX's webhooks reported on, for `worker-poll`."),
+  RECONCILE_QUEUE_URL: httpUrl.required("SQS queue of users' reconcile turns, for `worker-poll`."),
   DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
   POLL_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `poll`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  MEMBER_REPORTS_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `member-reports`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  RECONCILE_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `reconcile`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   DELIVERY_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `delivery`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',

@@ -47,6 +47,10 @@ export const reconcileMessageSchema = z.object({
 });
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 
-/** What the poll queue carries: poll steps, member reports and the reconcile's reads. */
+/**
+ * What worker-poll's queues carry: poll steps (`poll`), member reports (`member-reports`) and reconcile turns
+ * (`reconcile`), each kind on its own queue; any kind is handled from any of them (messages queued by a version
+ * that had one queue for all).
+ */
 export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema, reconcileMessageSchema]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

@@ -5,11 +5,11 @@ import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { DeadLetterQueue } from './dead-letter-queue.ts';
+import { type QueueName, queueOfRecord } from './queue-names.ts';
 
-/** Where a worker puts the messages it cannot parse: its queue's dead-letter queue, named for the metric. */
+/** Where a worker puts the messages it cannot parse: the dead-letter queue of each queue it consumes. */
 export interface PoisonMessages {
-  queue: 'poll' | 'delivery';
-  deadLetters: Pick<DeadLetterQueue, 'send'>;
+  deadLetters: Readonly<Partial<Record<QueueName, Pick<DeadLetterQueue, 'send'>>>>;
   metrics: MetricsSink;
 }
 
@@ -32,6 +32,7 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
   },
 ) {
   const { log, poison, contextOf = () => ({}) } = options;
+  const consumed = Object.keys(poison.deadLetters) as [QueueName, ...QueueName[]];
   const handleRecord = (record: SQSRecord) => withLogContext({ message_id: record.messageId }, () => handleParsed(record));
   const handleParsed = async (record: SQSRecord) => {
     let body: unknown;
@@ -46,12 +47,13 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
       const detail = body === undefined ? 'The body is not JSON.' : `${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
       // Queue messages carry only ids, counters and times, so the body is safe to log.
       const fields = { body: record.body.slice(0, 500), reason: 'malformed', detail };
-      await poison.deadLetters.send(
+      const queue = queueOfRecord(record.eventSourceARN, consumed);
+      await poison.deadLetters[queue]!.send(
         record.body,
         { reason: 'malformed', detail, source_message_id: record.messageId },
         record.messageAttributes,
       );
-      poison.metrics.add('MessagesDeadLettered', 1, { queue: poison.queue, reason: 'malformed' });
+      poison.metrics.add('MessagesDeadLettered', 1, { queue, reason: 'malformed' });
       log.error('malformed queue message sent to the dead-letter queue', fields);
       return;
     }

@@ -55,7 +55,9 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_TABLE,
     QUERY_GSI1,
     QUERY_GSI2,
-    ...['poll-dlq', 'delivery-dlq', 'refresh-requests-dlq'].map((queue) => `sqs:GetQueueAttributes queue:${queue}`),
+    ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'refresh-requests-dlq'].map(
+      (queue) => `sqs:GetQueueAttributes queue:${queue}`,
+    ),
   ],
   // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
   'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET],
@@ -83,8 +85,11 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI1,
     // The user MX's CONNECTION_STATUS names by its guid only.
     QUERY_GSI2,
+    // Its three queues, each kind of MX-bound work apart; a message waiting for MX goes back to its own.
     ...consume('poll'),
-    ...sendTo('poll', 'delivery', 'poll-dlq'),
+    ...consume('member-reports'),
+    ...consume('reconcile'),
+    ...sendTo('poll', 'member-reports', 'reconcile', 'delivery', 'poll-dlq', 'member-reports-dlq', 'reconcile-dlq'),
     ...MX_SECRET,
   ],
   'worker-deliver': [
@@ -102,7 +107,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
-  'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll'), MX_WEBHOOK_SECRET],
+  'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll', 'member-reports'), MX_WEBHOOK_SECRET],
   // Active-job pointers (table shards), webhooks and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
   sweeper: [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
@@ -113,7 +118,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('delivery'),
   ],
   // The users due (gsi1), their schedule items, the push counters (a table query).
-  'reconcile-dispatch': [...items('UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('poll')],
+  'reconcile-dispatch': [...items('UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('reconcile')],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */

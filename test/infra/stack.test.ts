@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, consumerOf } from '../../infra/constructs/function-specs.ts';
 import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
+import { QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable, TABLE_KEYS, tableKeySchema } from '../../lib/store/table.ts';
 import { synthesized } from './support/synth.ts';
@@ -94,43 +95,36 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       }
     });
 
-    it('caps the poll worker with reserved concurrency and an equal event-source maximum', () => {
+    it("reserves each consumer the sum of its queues' concurrency, and the API functions the environment's", () => {
       for (const [name, { properties }] of functions) {
-        const expected = name === 'worker-poll' ? settings.pollWorkerConcurrency : undefined;
+        const consumed = FUNCTION_SPECS[name as FunctionName].consumes ?? [];
+        const expected =
+          consumed.length > 0
+            ? consumed.reduce((sum, queue) => sum + settings.queueConcurrency[queue], 0)
+            : settings.reservedConcurrency[name as keyof typeof settings.reservedConcurrency];
         expect([name, properties.ReservedConcurrentExecutions]).toEqual([name, expected]);
       }
+      expect(functions.get('worker-poll')!.properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
     });
   });
 
   describe('queues', () => {
-    it('has the poll, delivery and refresh-requests queues, each with a dead-letter queue', () => {
+    it('has each work queue, each with a dead-letter queue', () => {
       expect([...queues.keys()].sort()).toEqual(
-        [
-          'delivery',
-          'delivery-dlq',
-          'poll',
-          'poll-dlq',
-          'refresh-requests',
-          'refresh-requests-dlq',
-          'refresh-requested-dlq',
-        ].sort(),
+        [...QUEUE_NAMES.flatMap((queue) => [queue, `${queue}-dlq`]), 'refresh-requested-dlq'].sort(),
       );
     });
 
-    it.each(['poll', 'delivery', 'refresh-requests'])('%s redrives to its DLQ after 5 receives', (name) => {
+    it.each(QUEUE_NAMES)('%s redrives to its DLQ after 5 receives', (name) => {
       const { properties } = queues.get(name)!;
       expect(properties.RedrivePolicy.maxReceiveCount).toBe(5);
       expect(referencedId(properties.RedrivePolicy.deadLetterTargetArn)).toBe(queues.get(`${name}-dlq`)!.logicalId);
     });
 
     it('keeps a message invisible for at least six times its consumer timeout', () => {
-      expect(queues.get('poll')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumerOf('poll').timeoutSeconds);
-      expect(queues.get('delivery')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
-        6 * consumerOf('delivery').timeoutSeconds,
-      );
-      expect(queues.get('refresh-requests')!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(
-        6 * consumerOf('refresh-requests').timeoutSeconds,
-      );
+      for (const queue of QUEUE_NAMES) {
+        expect(queues.get(queue)!.properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumerOf(queue).timeoutSeconds);
+      }
     });
 
     it('encrypts every queue and refuses requests without TLS', () => {
@@ -146,24 +140,20 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
 
     it('feeds the queue consumers with batch item failures reported', () => {
       const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
-      expect(mappings).toHaveLength(3);
-      const maximumConcurrency = {
-        'worker-poll': settings.pollWorkerConcurrency,
-        'worker-deliver': settings.deliveryWorkerConcurrency,
-        'events-refresh': FUNCTION_SPECS['events-refresh'].maxConcurrency,
-      };
-      for (const [consumer, queue] of [
-        ['worker-poll', 'poll'],
-        ['worker-deliver', 'delivery'],
-        ['events-refresh', 'refresh-requests'],
+      expect(mappings).toHaveLength(QUEUE_NAMES.length);
+      for (const [queue, consumer] of [
+        ['poll', 'worker-poll'],
+        ['member-reports', 'worker-poll'],
+        ['reconcile', 'worker-poll'],
+        ['delivery', 'worker-deliver'],
+        ['refresh-requests', 'events-refresh'],
       ] as const) {
-        const mapping = mappings.find((m) => referencedId(m.FunctionName) === functions.get(consumer)!.logicalId);
+        const mapping = mappings.find((m) => referencedId(m.EventSourceArn) === queues.get(queue)!.logicalId);
+        expect(referencedId(mapping.FunctionName)).toBe(functions.get(consumer)!.logicalId);
         expect(mapping).toMatchObject({ FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 });
-        expect(referencedId(mapping.EventSourceArn)).toBe(queues.get(queue)!.logicalId);
-        const maximum = maximumConcurrency[consumer];
-        expect(mapping.ScalingConfig).toEqual(maximum === undefined ? undefined : { MaximumConcurrency: maximum });
+        expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: settings.queueConcurrency[queue] });
+        expect(settings.queueConcurrency[queue]).toBeGreaterThanOrEqual(2);
       }
-      expect(FUNCTION_SPECS['events-refresh'].maxConcurrency).toBeGreaterThanOrEqual(2);
     });
 
     it('gives events-refresh the refresh-requests queue and DLQ URLs, api-jobs (which counts dead letters) the DLQ’s, no other either', () => {
@@ -324,6 +314,24 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       });
     });
 
+    it('gives the routes with limits of their own (MX webhooks apart) those limits, set once the routes exist', () => {
+      const [, stage] = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage')[0]!;
+      const expected = Object.fromEntries(
+        Object.entries(settings.routeThrottles).map(([key, { rateLimit, burstLimit }]) => [
+          key,
+          { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+        ]),
+      );
+      expect(stage.Properties.RouteSettings).toEqual(Object.keys(expected).length > 0 ? expected : undefined);
+      if (env !== 'prod') return;
+      expect(Object.keys(expected)).toContain('POST /mx/webhooks');
+      const throttled = resourcesOfType(template, 'AWS::ApiGatewayV2::Route')
+        .filter(([, route]) => route.Properties.RouteKey in expected)
+        .map(([logicalId]) => logicalId);
+      expect(throttled).toHaveLength(Object.keys(expected).length);
+      expect(stage.DependsOn).toEqual(expect.arrayContaining(throttled));
+    });
+
     it('has no gateway authorizer: functions authenticate (problem+json 401)', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
       for (const [, route] of resourcesOfType(template, 'AWS::ApiGatewayV2::Route')) {
@@ -365,10 +373,11 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
     });
 
-    it('alarms when the oldest message of the poll or delivery queue is older than their loops allow', () => {
+    it('alarms when the oldest message of a worker queue is older than its loop allows', () => {
       const ages = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
       const watched = ages.map((a) => referencedId(a.Dimensions[0].Value)).sort();
-      expect(watched).toEqual([queues.get('poll')!.logicalId, queues.get('delivery')!.logicalId].sort());
+      const workQueues = ['poll', 'member-reports', 'reconcile', 'delivery'];
+      expect(watched).toEqual(workQueues.map((queue) => queues.get(queue)!.logicalId).sort());
       for (const alarm of ages) {
         const queue = [...queues.values()].find((q) => q.logicalId === referencedId(alarm.Dimensions[0].Value))!;
         // Past the longest SQS hop (900 s) and a visibility timeout: a message that old is not being consumed.
@@ -409,6 +418,8 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         'AlarmTopicArn',
         'ApiUrl',
         'DeliveryQueueUrl',
+        'MemberReportsQueueUrl',
+        'ReconcileQueueUrl',
         'MxCredentialsSecretName',
         'MxWebhookCredentialsSecretName',
         'PollQueueUrl',

@@ -13,6 +13,8 @@ const deployed = {
 const valid = {
   TABLE_NAME: 'nexus-relay-dev',
   POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/poll',
+  MEMBER_REPORTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/member-reports',
+  RECONCILE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/reconcile',
   DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/delivery',
   MX_BASE_URL: 'https://int-data.moneydesktop.com',
   MX_CLIENT_ID: 'client',

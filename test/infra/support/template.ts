@@ -2,7 +2,13 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { type EnvironmentName, resourceName } from '../../../infra/environments.ts';
 
 // Synthesized CloudFormation is untyped JSON: these helpers read it loosely and the tests assert on the values.
-export type CfnResource = { Type: string; Properties: any; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+export type CfnResource = {
+  Type: string;
+  Properties: any;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string[];
+};
 
 export const resourcesOfType = (template: Template, type: string): [string, CfnResource][] =>
   Object.entries(template.findResources(type) as Record<string, CfnResource>);

@@ -365,8 +365,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     // One handler per batch, as one Lambda container handles one batch at a time; as deployed, with its queue's
     // dead-letter queue (this matrix sends no malformed message: nothing is written there by the handler).
     const poisonTo = (queue: 'poll' | 'delivery') => ({
-      queue,
-      deadLetters: new DeadLetterQueue(sqs, engines.deadLetterQueueUrls[queue]),
+      deadLetters: { [queue]: new DeadLetterQueue(sqs, engines.deadLetterQueueUrls[queue]) },
       metrics: noMetrics,
     });
     const handler = isPoll

@@ -54,6 +54,8 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ENDPOINT_URL_DYNAMODB', local.engines.dynamoDbEndpoint);
   vi.stubEnv('AWS_ENDPOINT_URL_SQS', local.engines.sqsEndpoint);
   vi.stubEnv('POLL_QUEUE_URL', local.engines.queueUrls.poll);
+  vi.stubEnv('MEMBER_REPORTS_QUEUE_URL', local.engines.queueUrls['member-reports']);
+  vi.stubEnv('RECONCILE_QUEUE_URL', local.engines.queueUrls.reconcile);
   vi.stubEnv('DELIVERY_QUEUE_URL', local.engines.queueUrls.delivery);
   for (const queue of QUEUE_NAMES) vi.stubEnv(deadLetterUrlVariable(queue), local.engines.deadLetterQueueUrls[queue]);
   vi.stubEnv('MX_BASE_URL', 'http://127.0.0.1:9');

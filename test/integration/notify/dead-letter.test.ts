@@ -24,6 +24,8 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${await closedPort()}`,
     AWS_ENDPOINT_URL_SQS: engines.sqsEndpoint,
     POLL_QUEUE_URL: engines.queueUrls.poll,
+    MEMBER_REPORTS_QUEUE_URL: engines.queueUrls['member-reports'],
+    RECONCILE_QUEUE_URL: engines.queueUrls.reconcile,
     DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
     DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
     MX_BASE_URL: 'http://127.0.0.1:1',

@@ -139,8 +139,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     createSqsBatchHandler(deliveryMessageSchema, (message) => deliverer.handle(message), {
       log: silentLog,
       poison: {
-        queue: 'delivery',
-        deadLetters: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery),
+        deadLetters: { delivery: new DeadLetterQueue(harness.sqs, harness.engines.deadLetterQueueUrls.delivery) },
         metrics: noMetrics,
       },
     });

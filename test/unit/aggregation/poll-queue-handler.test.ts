@@ -20,7 +20,7 @@ const report: MemberReport = {
 const reconcile: ReconcileMessage = { reconcile: { user_id: 'user-1' }, due_at: NOW };
 
 function handlerWith(failure: unknown, random = () => 0.5) {
-  const scheduled: PollQueueMessage[] = [];
+  const scheduled: (PollQueueMessage & { queue: string })[] = [];
   const waits: string[] = [];
   const fail = vi.fn(async () => {
     throw failure;
@@ -28,7 +28,10 @@ function handlerWith(failure: unknown, random = () => 0.5) {
   const handle = createPollQueueHandler({
     poll: { handle: fail },
     watch: { handleReport: fail, reconcileTurn: fail },
-    queue: { schedule: async (message) => void scheduled.push(message) },
+    queues: {
+      memberReports: { schedule: async (message) => void scheduled.push({ queue: 'member-reports', ...message }) },
+      reconcile: { schedule: async (message) => void scheduled.push({ queue: 'reconcile', ...message }) },
+    },
     clock: { now: () => NOW },
     log: silentLog,
     metrics: { add: (name, _value, dimensions) => void waits.push(`${name}:${JSON.stringify(dimensions)}`) },
@@ -45,11 +48,13 @@ describe('a report or reconcile read MX cannot serve', () => {
     ['a timeout', new MxError('MX_TIMEOUT', 'too slow', site)],
     ['a lost connection', new MxError('MX_NETWORK_ERROR', 'reset', site)],
     ["calls held by the container's circuit breaker", new MxError('MX_CIRCUIT_OPEN', 'held', { ...site, retryAfterSeconds: 10 })],
-  ])('waits on the queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
+    ['calls over the MX budget', new MxError('MX_BUDGET_SPENT', 'spent', { ...site, retryAfterSeconds: 3 })],
+  ])('waits on its own queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
     for (const message of [report, reconcile]) {
       const { handle, scheduled, waits } = handlerWith(error);
       await expect(handle(message)).resolves.toBeUndefined();
-      expect(scheduled).toEqual([{ ...message, mx_waits: 1, due_at: NOW + 22_500 }]);
+      const queue = 'reconcile' in message ? 'reconcile' : 'member-reports';
+      expect(scheduled).toEqual([{ queue, ...message, mx_waits: 1, due_at: NOW + 22_500 }]);
       expect(waits).toEqual([`MxUnavailableWaits:{"kind":"${'reconcile' in message ? 'reconcile' : 'member_report'}"}`]);
     }
   });

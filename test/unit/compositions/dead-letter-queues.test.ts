@@ -9,6 +9,8 @@ const environment = {
   NEXUS_RELAY_ENV: 'local',
   TABLE_NAME: 'dlq-test',
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+  MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
+  RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
   MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
@@ -20,14 +22,18 @@ const environment = {
   LOG_LEVEL: 'ERROR',
 };
 
-describe('a queue worker without its dead-letter queue', () => {
+const dlq = 'http://127.0.0.1:1/000000000000/dlq';
+const WORKER_POLL_DLQS = ['POLL_DLQ_URL', 'MEMBER_REPORTS_DLQ_URL', 'RECONCILE_DLQ_URL'];
+
+describe('a queue worker without the dead-letter queue of a queue it consumes', () => {
   it.each([
-    ['worker-poll', composeWorkerPoll, 'POLL_DLQ_URL'],
-    ['worker-deliver', composeWorkerDeliver, 'DELIVERY_DLQ_URL'],
-  ] as const)('%s fails at start, naming %s (a malformed message has nowhere to go)', (_, compose, variable) => {
-    const start = () => compose(parseConfig(environment));
+    ...WORKER_POLL_DLQS.map((variable) => ['worker-poll', composeWorkerPoll, variable, WORKER_POLL_DLQS] as const),
+    ['worker-deliver', composeWorkerDeliver, 'DELIVERY_DLQ_URL', ['DELIVERY_DLQ_URL']] as const,
+  ])('%s fails at start, naming %s (a malformed message has nowhere to go)', (_, compose, variable, all) => {
+    const allBut = Object.fromEntries(all.filter((name) => name !== variable).map((name) => [name, dlq]));
+    const start = () => compose(parseConfig({ ...environment, ...allBut }));
     expect(start).toThrow(ConfigError);
     expect(start).toThrow(`${variable} is required`);
-    expect(() => compose(parseConfig({ ...environment, [variable]: 'http://127.0.0.1:1/000000000000/dlq' }))).not.toThrow();
+    expect(() => compose(parseConfig({ ...environment, ...allBut, [variable]: dlq }))).not.toThrow();
   });
 });

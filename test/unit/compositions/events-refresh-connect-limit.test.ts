@@ -36,6 +36,8 @@ describe("events-refresh's MX data pool", () => {
         NEXUS_RELAY_ENV: 'local',
         TABLE_NAME: 'connect-limit-test',
         POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+        MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
+        RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
         DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
         REFRESH_REQUESTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/refresh-requests',
         REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',

@@ -101,11 +101,15 @@ describe('resolveTarget', () => {
       region: 'us-east-1',
       urls: {
         poll: 'http://127.0.0.1:4001/q/poll',
+        'member-reports': 'http://127.0.0.1:4001/q/member-reports',
+        reconcile: 'http://127.0.0.1:4001/q/reconcile',
         delivery: 'http://127.0.0.1:4001/q/delivery',
         'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests',
       },
       deadLetterUrls: {
         poll: 'http://127.0.0.1:4001/q/poll-dlq',
+        'member-reports': 'http://127.0.0.1:4001/q/member-reports-dlq',
+        reconcile: 'http://127.0.0.1:4001/q/reconcile-dlq',
         delivery: 'http://127.0.0.1:4001/q/delivery-dlq',
         'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests-dlq',
       },

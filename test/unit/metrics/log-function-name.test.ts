@@ -8,6 +8,8 @@ import { runtimeOf } from '../../../lib/compositions/runtime.ts';
 const config = parseConfig({
   TABLE_NAME: 'log-test',
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+  MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
+  RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
   LOG_LEVEL: 'INFO',

@@ -5,6 +5,8 @@ import { ConfigError } from '../../../lib/errors.ts';
 const valid = {
   TABLE_NAME: 'nexus-relay-dev',
   POLL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/poll',
+  MEMBER_REPORTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/member-reports',
+  RECONCILE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/reconcile',
   DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/delivery',
   MX_BASE_URL: 'https://int-data.moneydesktop.com',
 };

@@ -6,6 +6,8 @@ import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 const env = {
   TABLE_NAME: 'mx-events-test',
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
+  MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
+  RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
   AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
