@@ -37,7 +37,8 @@ export function startPoller(options: PollerOptions): Poller {
 }
 
 async function pollLoop(options: PollerOptions, container: number, signal: AbortSignal): Promise<void> {
-  const handler = await options.handler(container);
+  // Started by its first batch, as Lambda starts a container: a queue nothing is sent to costs no cold start.
+  let handler: SqsLambda | undefined;
   while (!signal.aborted) {
     let messages: Message[] = [];
     try {
@@ -63,10 +64,11 @@ async function pollLoop(options: PollerOptions, container: number, signal: Abort
     const event: SQSEvent = { Records: messages.map((message) => toRecord(message, options.queueUrl)) };
     let failed: Set<string>;
     try {
+      handler ??= await options.handler(container);
       const response = await handler(event, lambdaContext(options.functionName));
       failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
-      console.error(`poller ${options.functionName}: handler threw; the whole batch will be retried`, error);
+      console.error(`poller ${options.functionName}: handler threw (or failed to load); the batch will be retried`, error);
       failed = new Set(messages.map((message) => message.MessageId!));
     }
     const done = messages.filter((message) => !failed.has(message.MessageId!));
