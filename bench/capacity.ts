@@ -1,4 +1,7 @@
-import { startEngines } from '../infra/local/engines.ts';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type LocalEngines, startEngines } from '../infra/local/engines.ts';
+import { lambdaContext } from '../infra/local/lambda-context.ts';
+import { startMxSimulator } from '../sim/server.ts';
 import { ENVIRONMENTS } from '../infra/environments.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
@@ -21,8 +24,9 @@ import { fmt } from './support/stats.ts';
 
 /**
  * Capacity at 1M users and 3M members (issue 55), each component's figure computed from the prod environment's
- * settings and from per-message costs measured in this run. So far: the reconcile — its dispatcher's rate through
- * dynalite and fauxqs, and the MX calls it makes per user per day with MX's webhooks working, over a simulated week.
+ * settings and from per-message costs measured in this run: the reconcile (its dispatcher's rate through dynalite and
+ * fauxqs; the MX calls it makes per user per day with MX's webhooks working, over a simulated week), worker-poll's
+ * poll steps and member reports with MX answering in 300 ms and in 2 s, and the MX call budget at the peak.
  */
 const USERS_AT_SCALE = 1_000_000;
 const DISPATCHED_USERS = 50_000;
@@ -38,6 +42,15 @@ const WAVE = { startHour: 2, hours: 6 };
 /** A read of a user whose session has lapsed (turns are hours apart): SSO's api_token and POST /sessions. */
 const SESSION_CALLS_PER_READ = 2;
 const TARGETS = { headroom: 2, mxCallsPerUserDay: 2 };
+/**
+ * The load at 1M users and 3M members (the issue's model): MX aggregates each member once a night over WAVE.hours,
+ * each announced and reported; 1M refreshes a day with a peak hour ten times the average, each polled up to
+ * POLLS_PER_REFRESH times (dense polling, MX's webhooks off: the scale benchmark's worst).
+ */
+const MEMBERS_AT_SCALE = 3_000_000;
+const REFRESHES_PER_DAY = 1_000_000;
+const PEAK_FACTOR = 10;
+const POLLS_PER_REFRESH = 5;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const progress = (line: string) => console.error(`capacity: ${line}`);
@@ -50,12 +63,46 @@ export async function run(): Promise<BenchResult> {
     // The week first: the dispatch's 50,000 users, due long before it, would otherwise take every turn of it.
     const week = await simulateWeek(config, intervalMs);
     const dispatch = await measureDispatch(config, intervalMs);
+    const workers: WorkerFigures[] = [];
+    for (const latencyMs of MX_LATENCIES_MS) workers.push(await measureWorker(engines, latencyMs));
+    const [usual, slow] = workers as [WorkerFigures, WorkerFigures];
 
     const prod = ENVIRONMENTS.prod;
     const turnsPerMinuteAtScale = (USERS_AT_SCALE * (1440 / (intervalMs / 60_000))) / 1440;
     const settingHeadroom = prod.reconcileTurnsPerMinute / turnsPerMinuteAtScale;
     const dispatcherHeadroom = dispatch.usersPerMinute / turnsPerMinuteAtScale;
+    const refreshesPerSecond = (REFRESHES_PER_DAY / 86_400) * PEAK_FACTOR;
+    const pollsPerSecond = refreshesPerSecond * POLLS_PER_REFRESH;
+    const reportsPerSecond = MEMBERS_AT_SCALE / (WAVE.hours * 3600);
+    const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH_SIZE * 1000) / batchMs;
+    const { queueConcurrency } = prod;
+    const capacityOf = (w: WorkerFigures) => ({
+      polls: perSecond(queueConcurrency.poll, w.pollBatchMs),
+      reports: perSecond(queueConcurrency['member-reports'], w.reportBatchMs),
+    });
+    const usualCapacity = capacityOf(usual);
+    const slowCapacity = capacityOf(slow);
+    // The wave meeting the day's peak hour: every kind of call at once.
+    const peakMxCalls =
+      refreshesPerSecond * usual.mxCallsPerRefresh +
+      pollsPerSecond * usual.mxCallsPerPoll +
+      reportsPerSecond * usual.mxCallsPerReport;
     const checks: TargetCheck[] = [
+      {
+        target: `worker-poll, poll steps (prod concurrency ${queueConcurrency.poll}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(pollsPerSecond, 0)}/s`,
+        measured: `${fmt(usualCapacity.polls / pollsPerSecond, 1)}× (${fmt(usualCapacity.polls, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(usual.pollBatchMs, 0)} ms)`,
+        met: usualCapacity.polls >= TARGETS.headroom * pollsPerSecond,
+      },
+      {
+        target: `worker-poll, member reports (prod concurrency ${queueConcurrency['member-reports']}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(reportsPerSecond, 0)}/s`,
+        measured: `${fmt(usualCapacity.reports / reportsPerSecond, 1)}× (${fmt(usualCapacity.reports, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(usual.reportBatchMs, 0)} ms)`,
+        met: usualCapacity.reports >= TARGETS.headroom * reportsPerSecond,
+      },
+      {
+        target: `MX call budget (prod ${prod.mx.callsPerSecond}/s): ≥ ${TARGETS.headroom}× the calls of the wave meeting the peak hour`,
+        measured: `${fmt(prod.mx.callsPerSecond / peakMxCalls, 1)}× (${fmt(peakMxCalls, 0)} calls/s: refreshes, polls and reports at the MX calls each made here)`,
+        met: prod.mx.callsPerSecond >= TARGETS.headroom * peakMxCalls,
+      },
       {
         target: `Reconcile dispatcher: ≥ ${TARGETS.headroom}× the turns 1M users need (${fmt(turnsPerMinuteAtScale, 0)} a minute)`,
         measured: `${fmt(dispatcherHeadroom, 1)}× (${fmt(dispatch.usersPerMinute, 0)} a minute: ${fmt(dispatch.usersPerSecond, 0)} users/s through dynalite and fauxqs, ${RUN_BUDGET_MS / 1000} s of work per ${RECONCILE_DISPATCH_EVERY_MINUTES}-minute run)`,
@@ -78,7 +125,7 @@ export async function run(): Promise<BenchResult> {
       '',
       `**Method.** (1) ${DISPATCHED_USERS.toLocaleString('en')} users on the reconcile’s schedule in dynalite, all due; ` +
         'runs of the dispatcher (the `reconcile-dispatch` composition, its pace lifted; each stops taking pages after its ' +
-        `${RUN_BUDGET_MS / 1000} s budget) send their turns to the fauxqs poll queue and book each; users per second = users ÷ ` +
+        `${RUN_BUDGET_MS / 1000} s budget) send their turns to the fauxqs reconcile queue and book each; users per second = users ÷ ` +
         'the runs’ wall time; a minute’s capacity = that × the budget ÷ the period. Turns 1M users need = 1M × ' +
         `(1440 ÷ RECONCILE_INTERVAL_MINUTES = ${intervalMs / 60_000}) a day. ` +
         `(2) A simulated week on an injected clock: ${SIM_USERS} users, ${fmt(100 * (1 - USERS_WITHOUT_MEMBERS), 0)} % with ` +
@@ -88,11 +135,41 @@ export async function run(): Promise<BenchResult> {
         'worker-poll does; the push counters see it). The dispatcher runs every 10 minutes of simulated time (every ' +
         `${RECONCILE_DISPATCH_EVERY_MINUTES} deployed; turns are hours apart) over dynalite; each turn is taken by MemberWatch as ` +
         'worker-poll takes it, MX answering the member list from the simulated state. MX calls = list calls + ' +
-        `${SESSION_CALLS_PER_READ} per read to make the lapsed session; the first day (turns spreading) is left out.`,
+        `${SESSION_CALLS_PER_READ} per read to make the lapsed session; the first day (turns spreading) is left out. ` +
+        `(3) worker-poll's composition handed ${WORKER_BATCHES} batches of ${BATCH_SIZE} records of each kind, as Lambda ` +
+        'hands them, over dynalite, fauxqs and the MX simulator answering every call (SSO and sessions included) ' +
+        `${MX_LATENCIES_MS.join(' or ')} ms late: poll steps of jobs still aggregating, and reports of aggregations MX ran ` +
+        'on its own (each opens a job and ends it, the transactions brought up to date); users’ sessions warm. A ' +
+        'kind’s rate = its prod queue concurrency × 10 ÷ a batch’s median time. The load (assumed, the issue’s model): ' +
+        `${REFRESHES_PER_DAY.toLocaleString('en')} refreshes a day, the peak hour ${PEAK_FACTOR}× the average, each polled up to ` +
+        `${POLLS_PER_REFRESH} times; ${MEMBERS_AT_SCALE.toLocaleString('en')} members aggregated by MX over ${WAVE.hours} h. ` +
+        'The MX calls at the peak take the calls each kind made here: a refresh with its session made, a poll step, a report.',
       '',
       table(
         ['measure', 'value'],
         [
+          ...workers.flatMap((w) => [
+            [
+              `worker-poll at MX ${w.latencyMs} ms: poll step batch of ${BATCH_SIZE}, ms (MX calls each)`,
+              `${fmt(w.pollBatchMs, 0)} (${fmt(w.mxCallsPerPoll, 2)})`,
+            ],
+            [
+              `worker-poll at MX ${w.latencyMs} ms: member report batch of ${BATCH_SIZE}, ms (MX calls each)`,
+              `${fmt(w.reportBatchMs, 0)} (${fmt(w.mxCallsPerReport, 2)})`,
+            ],
+          ]),
+          [
+            `poll steps/s at prod concurrency, MX at ${usual.latencyMs} / ${slow.latencyMs} ms (needed ${fmt(pollsPerSecond, 0)})`,
+            `${fmt(usualCapacity.polls, 0)} / ${fmt(slowCapacity.polls, 0)}`,
+          ],
+          [
+            `member reports/s at prod concurrency, MX at ${usual.latencyMs} / ${slow.latencyMs} ms (needed ${fmt(reportsPerSecond, 0)})`,
+            `${fmt(usualCapacity.reports, 0)} / ${fmt(slowCapacity.reports, 0)}`,
+          ],
+          [
+            'MX calls per refresh (session made), per poll step, per report',
+            `${fmt(usual.mxCallsPerRefresh, 2)}, ${fmt(usual.mxCallsPerPoll, 2)}, ${fmt(usual.mxCallsPerReport, 2)}`,
+          ],
           ['dispatcher: users dispatched (runs)', `${dispatch.users} (${dispatch.runs})`],
           ['dispatcher: run, s', fmt(dispatch.seconds, 1)],
           ['dispatcher: users/s', fmt(dispatch.usersPerSecond, 0)],
@@ -279,5 +356,130 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
     readsPerUserDay: counted.reads / userDays,
     mxCallsPerUserDay: (counted.lists + SESSION_CALLS_PER_READ * counted.reads) / userDays,
     readsByReason: counted.readsByReason,
+  };
+}
+
+/** MX answering in each of these (the simulator's `latency_ms` on every call, SSO and sessions included). */
+const MX_LATENCIES_MS = [300, 2_000] as const;
+/** Batches of ten measured per kind and latency, each as Lambda hands one to an invocation. */
+const WORKER_BATCHES = 4;
+const BATCH_SIZE = 10;
+
+interface WorkerFigures {
+  latencyMs: number;
+  /** A batch's wall time (its ten messages handled at once, as worker-poll does), median over the batches. */
+  pollBatchMs: number;
+  reportBatchMs: number;
+  mxCallsPerRefresh: number;
+  mxCallsPerPoll: number;
+  mxCallsPerReport: number;
+}
+
+/**
+ * worker-poll's per-message costs, as deployed: its composition handling batches of ten SQS records, over dynalite,
+ * fauxqs and the MX simulator answering every call `latencyMs` late. Poll steps of jobs still aggregating (sessions
+ * warm); reports of aggregations MX ran on its own, each opening a job and ending it with its poll step (transactions
+ * brought up to date included).
+ */
+async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<WorkerFigures> {
+  const simulator = await startMxSimulator({ log: () => {} });
+  const origin = new URL(simulator.url).origin;
+  let mxCalls = 0;
+  const onRequest = ({ request }: { request: { origin: string } }) => void (request.origin === origin && mxCalls++);
+  subscribe('undici:request:create', onRequest as never);
+  try {
+    const config = localServicesConfig(engines, simulator.url, {
+      MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
+    });
+    const relay = relayOf(config);
+    const control = async (path: string, body: unknown) => {
+      const answer = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      if (!answer.ok) throw new Error(`simulator ${path}: ${answer.status} ${await answer.text()}`);
+      return (await answer.json()) as { member: { guid: string } };
+    };
+    const count = WORKER_BATCHES * BATCH_SIZE;
+    const member = async (kind: string, i: number, durationMs: number) => {
+      const userId = `cap-${kind}-${latencyMs}-${i}`;
+      const { member } = await control('/_sim/members', {
+        user_id: userId,
+        use_cases: ['PFM'],
+        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
+      });
+      return { userId, memberGuid: member.guid };
+    };
+    // Jobs still aggregating an hour on: each poll step reads one and schedules the next.
+    const polled = await Promise.all(Array.from({ length: count }, (_, i) => member('poll', i, HOUR)));
+    const jobs = [];
+    const beforeRefreshes = mxCalls;
+    for (const m of polled) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
+    // A user's first refresh of the day: its session made (SSO's api token, POST /sessions), then the aggregate call.
+    const mxCallsPerRefresh = (mxCalls - beforeRefreshes) / count;
+    // Members MX aggregated on its own, their users' sessions made (a read), reported as mx-events reports them.
+    const reported = await Promise.all(Array.from({ length: count }, (_, i) => member('report', i, 1)));
+    for (const m of reported) {
+      await relay.apiRead.nexus.listMembers(m.userId);
+      await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    await control('/_sim/faults', { latency_ms: latencyMs });
+    const { handler } = relay.workerPoll;
+    const batchMs = async (queue: string, bodies: unknown[]) => {
+      const times: number[] = [];
+      for (let b = 0; b < bodies.length; b += BATCH_SIZE) {
+        const event = { Records: bodies.slice(b, b + BATCH_SIZE).map((body, i) => sqsRecord(queue, `${b + i}`, body)) };
+        const started = performance.now();
+        const { batchItemFailures } = await handler(event as never, lambdaContext('worker-poll'));
+        times.push(performance.now() - started);
+        if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
+      }
+      return median(times);
+    };
+    const now = Date.now();
+    let before = mxCalls;
+    const pollBatchMs = await batchMs(
+      'poll',
+      jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: now })),
+    );
+    const mxCallsPerPoll = (mxCalls - before) / count;
+    before = mxCalls;
+    const reportBatchMs = await batchMs(
+      'member-reports',
+      reported.map(({ userId, memberGuid }) => ({
+        member_report: { kind: 'aggregation', member_guid: memberGuid, user_id: userId, is_background: true },
+        due_at: now,
+      })),
+    );
+    const mxCallsPerReport = (mxCalls - before) / count;
+    progress(`worker at MX ${latencyMs} ms: poll batch ${fmt(pollBatchMs, 0)} ms, report batch ${fmt(reportBatchMs, 0)} ms`);
+    return { latencyMs, pollBatchMs, reportBatchMs, mxCallsPerRefresh, mxCallsPerPoll, mxCallsPerReport };
+  } finally {
+    unsubscribe('undici:request:create', onRequest as never);
+    await simulator.close();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** An SQS record as Lambda's event source hands it over. */
+function sqsRecord(queue: string, messageId: string, body: unknown) {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: JSON.stringify(body),
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
+    awsRegion: 'us-east-1',
   };
 }
