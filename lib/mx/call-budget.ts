@@ -72,6 +72,7 @@ export class MxCallBudget {
   async take(): Promise<void> {
     const { clock, metrics } = this.#options;
     const startedAt = clock.now();
+    let waited = false;
     for (;;) {
       const now = clock.now();
       this.#roll(now);
@@ -88,10 +89,12 @@ export class MxCallBudget {
         continue;
       }
       const waitMs = (this.#period + 1) * LEASE_MS - now;
-      if (now - startedAt + waitMs > MAX_BUDGET_WAIT_MS) {
+      // One wait at most: the next period is then here (a clock that did not move refuses rather than waits again).
+      if (waited || now - startedAt + waitMs > MAX_BUDGET_WAIT_MS) {
         metrics.add('MxBudgetRefusals', 1, {});
         throw new MxBudgetSpent(waitMs);
       }
+      waited = true;
       await this.#sleep(waitMs);
     }
   }

@@ -93,6 +93,23 @@ describe('MxCallBudget', () => {
     expect(metrics.filter(({ name }) => name === 'MxBudgetRefusals')).toHaveLength(60 - sent + 1);
   });
 
+  it('waits once at most: a clock that does not move (an injected one) gets a refusal, never an endless wait', async () => {
+    const { clock, counter } = setup(1); // 5 calls a period, all leased by another container
+    await counter.take('mx-calls', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 5);
+    clock.set(Math.floor(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS - 500);
+    const sleeps: number[] = [];
+    const frozen = new MxCallBudget({
+      counter,
+      perSecond: 1,
+      clock,
+      log: silentLog,
+      metrics: { add: () => {} } as MetricsSink,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    await expect(frozen.take()).rejects.toBeInstanceOf(MxBudgetSpent);
+    expect(sleeps).toEqual([500]);
+  });
+
   it('lets calls go when the table fails: the budget protects MX, it never stops the relay', async () => {
     const { container, counter, metrics } = setup();
     counter.failing = true;
