@@ -2,6 +2,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type LocalEngines, startEngines } from '../infra/local/engines.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { startMxSimulator } from '../sim/server.ts';
+import { LEASE_MS } from '../lib/mx/call-budget.ts';
+import { OUTAGE_MEMBERS, OUTAGE_MS, simulateOutage } from './capacity-outage.ts';
 import { ENVIRONMENTS } from '../infra/environments.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
@@ -51,6 +53,7 @@ const MEMBERS_AT_SCALE = 3_000_000;
 const REFRESHES_PER_DAY = 1_000_000;
 const PEAK_FACTOR = 10;
 const POLLS_PER_REFRESH = 5;
+const OUTAGE_DRAIN_TARGET_MS = 15 * 60_000;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const progress = (line: string) => console.error(`capacity: ${line}`);
@@ -66,6 +69,8 @@ export async function run(): Promise<BenchResult> {
     const workers: WorkerFigures[] = [];
     for (const latencyMs of MX_LATENCIES_MS) workers.push(await measureWorker(engines, latencyMs));
     const [usual, slow] = workers as [WorkerFigures, WorkerFigures];
+    const outage = await simulateOutage(engines, ENVIRONMENTS.prod.mx.callsPerSecond);
+    progress(`outage: ${JSON.stringify(outage)}`);
 
     const prod = ENVIRONMENTS.prod;
     const turnsPerMinuteAtScale = (USERS_AT_SCALE * (1440 / (intervalMs / 60_000))) / 1440;
@@ -97,6 +102,19 @@ export async function run(): Promise<BenchResult> {
         target: `worker-poll, member reports (prod concurrency ${queueConcurrency['member-reports']}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(reportsPerSecond, 0)}/s`,
         measured: `${fmt(usualCapacity.reports / reportsPerSecond, 1)}× (${fmt(usualCapacity.reports, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(usual.reportBatchMs, 0)} ms)`,
         met: usualCapacity.reports >= TARGETS.headroom * reportsPerSecond,
+      },
+      {
+        target: `MX down ${OUTAGE_MS / 3_600_000} h while it announces aggregations: 0 lost, 0 dead-lettered, drained ≤ ${OUTAGE_DRAIN_TARGET_MS / 60_000} min after it returns, within the budget`,
+        measured:
+          `${outage.members - outage.reached} lost (${outage.reached}/${outage.members} reached the app), ${outage.deadLettered} dead-lettered, ` +
+          `drained ${outage.drainedMs === undefined ? 'not within the hour' : `in ${fmt(outage.drainedMs / 60_000, 1)} min`}, ` +
+          `busiest ${LEASE_MS / 1000} s after: ${outage.busiestPeriodCalls} MX calls of ${outage.periodCalls} (${outage.waits} waits on the queue)`,
+        met:
+          outage.reached === outage.members &&
+          outage.deadLettered === 0 &&
+          outage.drainedMs !== undefined &&
+          outage.drainedMs <= OUTAGE_DRAIN_TARGET_MS &&
+          outage.busiestPeriodCalls <= outage.periodCalls,
       },
       {
         target: `MX call budget (prod ${prod.mx.callsPerSecond}/s): ≥ ${TARGETS.headroom}× the calls of the wave meeting the peak hour`,
@@ -143,7 +161,12 @@ export async function run(): Promise<BenchResult> {
         'kind’s rate = its prod queue concurrency × 10 ÷ a batch’s median time. The load (assumed, the issue’s model): ' +
         `${REFRESHES_PER_DAY.toLocaleString('en')} refreshes a day, the peak hour ${PEAK_FACTOR}× the average, each polled up to ` +
         `${POLLS_PER_REFRESH} times; ${MEMBERS_AT_SCALE.toLocaleString('en')} members aggregated by MX over ${WAVE.hours} h. ` +
-        'The MX calls at the peak take the calls each kind made here: a refresh with its session made, a poll step, a report.',
+        'The MX calls at the peak take the calls each kind made here: a refresh with its session made, a poll step, a report. ' +
+        `(4) MX down ${OUTAGE_MS / 3_600_000} h on an injected clock (the relay’s and the simulator’s), every call answered 503, while it ` +
+        `aggregates ${OUTAGE_MEMBERS} members on its own, each announced to mx-events at a random moment; worker-poll’s queues ` +
+        'held with SQS’s rules as deployed (delays, a 180 s visibility timeout after a failed receive, the DLQ at the fifth ' +
+        'receive), handed to its composition in batches each 5 s of simulated time; a member reached the app when its job ' +
+        'ended `succeeded`. Handlers take no simulated time: the drain measures the waits, the figures above the throughput.',
       '',
       table(
         ['measure', 'value'],

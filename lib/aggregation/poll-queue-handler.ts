@@ -4,13 +4,19 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
-import { type DelayedQueue, MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import { MAX_OPEN_MS } from '../mx/circuit-breaker.ts';
 import type { MemberReport, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
-/** The first wait of a report or reconcile read MX could not serve; each next one doubles, up to SQS's longest delay. */
+/** The first wait of a report or reconcile read MX could not serve; each next one doubles, up to MX_WAIT_MAX_MS. */
 export const MX_WAIT_FIRST_MS = 30_000;
+/**
+ * The longest wait: the MX circuit breaker's longest open time (MAX_OPEN_MS), so what waited through an outage is back
+ * within minutes of MX answering again (BENCHMARKS.md → Capacity: the 2 h outage drains in under 15 minutes).
+ */
+export const MX_WAIT_MAX_MS = MAX_OPEN_MS;
 
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
@@ -44,7 +50,7 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
 
   const waitForMx = async (message: MemberReport | ReconcileMessage, error: MxError): Promise<void> => {
     const waits = (message.mx_waits ?? 0) + 1;
-    const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MAX_SQS_DELAY_SECONDS * 1000);
+    const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MX_WAIT_MAX_MS);
     // Half to all of the wait, at random; never sooner than MX's own Retry-After.
     const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
     const due = { mx_waits: waits, due_at: clock.now() + waitMs };

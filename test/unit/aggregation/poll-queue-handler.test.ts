@@ -59,7 +59,7 @@ describe('a report or reconcile read MX cannot serve', () => {
     }
   });
 
-  it('doubles each wait up to SQS’s 15 minutes, spread between half and all of it, never under Retry-After', async () => {
+  it('doubles each wait up to the breaker’s longest hold (5 minutes), spread between half and all of it, never under Retry-After', async () => {
     const dueAfter = async (mxWaits: number | undefined, random: number, error = unavailable()) => {
       const { handle, scheduled } = handlerWith(error, () => random);
       await handle({ ...report, ...(mxWaits ? { mx_waits: mxWaits } : {}) });
@@ -68,8 +68,9 @@ describe('a report or reconcile read MX cannot serve', () => {
     expect(await dueAfter(undefined, 0)).toEqual([1, 15_000]);
     expect(await dueAfter(undefined, 0.999_999)).toEqual([1, 30_000]);
     expect(await dueAfter(1, 0.999_999)).toEqual([2, 60_000]);
-    expect(await dueAfter(5, 0.999_999)).toEqual([6, 900_000]);
-    expect(await dueAfter(40, 0)).toEqual([41, 450_000]);
+    expect(await dueAfter(3, 0.999_999)).toEqual([4, 240_000]);
+    expect(await dueAfter(5, 0.999_999)).toEqual([6, 300_000]);
+    expect(await dueAfter(40, 0)).toEqual([41, 150_000]);
     expect(await dueAfter(undefined, 0, unavailable(429, 120))).toEqual([1, 120_000]);
   });
 
