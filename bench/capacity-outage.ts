@@ -8,6 +8,7 @@ import { ManualClock } from '../lib/clock.ts';
 import { LEASE_MS } from '../lib/mx/call-budget.ts';
 import { MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
 import { startMxSimulator } from '../sim/server.ts';
+import { sqsRecord } from './support/sqs-record.ts';
 
 const MINUTE = 60_000;
 export const OUTAGE_MS = 120 * MINUTE;
@@ -170,7 +171,7 @@ export async function simulateOutage(engines: LocalEngines, perSecond: number): 
           const batch = visible.slice(b, b + BATCH_SIZE);
           for (const message of batch) message.receives++;
           const { batchItemFailures } = await handler(
-            { Records: batch.map((message) => record(queue, message)) } as never,
+            { Records: batch.map((message) => sqsRecord(queue, message.id, message.body, message.receives)) },
             lambdaContext('worker-poll'),
           );
           const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
@@ -210,23 +211,4 @@ export async function simulateOutage(engines: LocalEngines, perSecond: number): 
     sqs.destroy();
     await simulator.close();
   }
-}
-
-function record(queue: QueueName, message: Held) {
-  return {
-    messageId: message.id,
-    receiptHandle: `rh-${message.id}`,
-    body: message.body,
-    attributes: {
-      ApproximateReceiveCount: String(message.receives),
-      SentTimestamp: '0',
-      SenderId: 'bench',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
-    awsRegion: 'us-east-1',
-  };
 }

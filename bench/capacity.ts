@@ -23,6 +23,7 @@ import { tableOf } from '../lib/compositions/storage.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
+import { sqsRecord } from './support/sqs-record.ts';
 
 /**
  * Capacity at 1M users and 3M members (issue 55), each component's figure computed from the prod environment's
@@ -450,7 +451,9 @@ async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<
     const batchMs = async (queue: string, bodies: unknown[]) => {
       const times: number[] = [];
       for (let b = 0; b < bodies.length; b += BATCH_SIZE) {
-        const event = { Records: bodies.slice(b, b + BATCH_SIZE).map((body, i) => sqsRecord(queue, `${b + i}`, body)) };
+        const event = {
+          Records: bodies.slice(b, b + BATCH_SIZE).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body))),
+        };
         const started = performance.now();
         const { batchItemFailures } = await handler(event as never, lambdaContext('worker-poll'));
         times.push(performance.now() - started);
@@ -485,24 +488,4 @@ async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** An SQS record as Lambda's event source hands it over. */
-function sqsRecord(queue: string, messageId: string, body: unknown) {
-  return {
-    messageId,
-    receiptHandle: `rh-${messageId}`,
-    body: JSON.stringify(body),
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(Date.now()),
-      SenderId: 'bench',
-      ApproximateFirstReceiveTimestamp: String(Date.now()),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queue}`,
-    awsRegion: 'us-east-1',
-  };
 }
