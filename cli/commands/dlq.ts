@@ -35,7 +35,7 @@ const parentOptions = (command: Command) => command.parent!.opts<QueueOptions>()
 export function registerDlq(program: Command, terminal: Terminal): void {
   const dlq = program
     .command('dlq')
-    .description('dead-letter queues: read what failed and why, move it back once fixed (poll, delivery, refresh-requests)')
+    .description(`dead-letter queues: read what failed and why, move it back once fixed (${QUEUE_NAMES.join(', ')})`)
     .option(
       '--env <env>',
       'a deployed stack (dev, staging, prod) through the AWS default credential chain; default: the local stack',
