@@ -205,9 +205,9 @@ export class NexusRelayStack extends Stack {
     this.alarms.onApiServerErrors(this.httpApi.api);
     for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
-    for (const queue of [...MX_WORK_QUEUES, 'delivery'] as const) {
-      const { queue: work } = this.queues[queue];
-      this.alarms.onQueueAge(queue, work, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, this.queues[queue]));
+    for (const queueName of [...MX_WORK_QUEUES, 'delivery'] as const) {
+      const work = this.queues[queueName];
+      this.alarms.onQueueAge(queueName, work.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, work));
     }
 
     const metrics = new RelayMetrics(settings.name);
