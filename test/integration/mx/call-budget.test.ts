@@ -38,8 +38,9 @@ it('three containers share one budget through the table: a period sends its call
     const budget = new MxCallBudget({ counter, perSecond, clock: systemClock, log: silentLog, metrics });
     return new MxTransport({
       baseUrl,
-      timeoutMs: 2_000,
-      retry: new RetryPolicy({ budgetMs: 2_000 }),
+      // A deadline well past the budget's one wait (2 s): a call is sent or refused by the budget, not timed out.
+      timeoutMs: 10_000,
+      retry: new RetryPolicy({ budgetMs: 10_000 }),
       log: silentLog,
       metrics,
       budget,
