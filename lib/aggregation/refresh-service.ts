@@ -114,17 +114,25 @@ export class RefreshService {
     return { job: await this.#open(request, claim.jobId, claim.now, member, trigger), joined: false };
   }
 
-  /** The member's active pointer for a new job, or the job already holding it (joined). */
+  /**
+   * The member's active pointer for a new job, or the running job holding it (joined). A job that has ended keeps the
+   * pointer until its terminal event is out: the refresh waits for it to go and claims it then, once — a new refresh
+   * never joins an aggregation that has ended.
+   */
   async #claim(
     request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
     givenJobId?: string,
   ): Promise<{ jobId: string; now: number } | { joined: { job: Job; joined: true } }> {
     const { pointers, clock } = this.deps;
-    const now = clock.now();
-    const jobId = givenJobId ?? newJobId(now);
-    const deadlineAt = now + this.deps.deadlineSeconds * 1000;
-    if (await pointers.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
-    return { joined: { job: await this.#activeJobFor(request), joined: true } };
+    for (let attempt = 0; ; attempt++) {
+      const now = clock.now();
+      const jobId = givenJobId ?? newJobId(now);
+      const deadlineAt = now + this.deps.deadlineSeconds * 1000;
+      if (await pointers.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
+      const active = await this.#activeJobFor(request);
+      if (active !== 'ended') return { joined: { job: active, joined: true } };
+      if (attempt === 1) throw new ConflictError('A refresh of this member just finished; retry the request.');
+    }
   }
 
   /** Writes the job for an aggregation MX has started (`started`: its answer), schedules its first poll, announces it. */
@@ -198,18 +206,22 @@ export class RefreshService {
     });
   }
 
-  async #activeJobFor(request: RefreshRequest): Promise<Job> {
+  /** The running job behind the member's pointer, or `ended` once an ended job behind it has let it go. */
+  async #activeJobFor(request: Pick<RefreshRequest, 'userId' | 'memberGuid'>): Promise<Job | 'ended'> {
     const { jobs, pointers, clock } = this.deps;
     const activeId = await pointers.activeJobId(request, clock.now());
     for (let waited = 0; activeId !== undefined; waited++) {
       const active = await jobs.get(activeId);
-      if (active) return active;
-      // Its holder is still waiting for MX (or has just given up): wait for the job while the pointer names it.
+      if (active?.status === 'aggregating') return active;
+      // Its holder is still waiting for MX (no job yet), or announcing its end: wait while the pointer names it.
       if (waited === JOIN_WAITS_MS.length) {
-        throw new ConflictError('A refresh of this member is starting; retry the request.');
+        throw new ConflictError(`A refresh of this member is ${active ? 'finishing' : 'starting'}; retry the request.`);
       }
       await this.#sleep(JOIN_WAITS_MS[waited]!);
-      if ((await pointers.activeJobId(request, clock.now())) !== activeId) break;
+      if ((await pointers.activeJobId(request, clock.now())) !== activeId) {
+        if (active) return 'ended';
+        break;
+      }
     }
     // The holder finished (or MX refused it) between our claim and this read: the member is free again, but do not loop here.
     throw new ConflictError('A refresh of this member just finished; retry the request.');

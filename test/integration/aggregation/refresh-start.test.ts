@@ -192,6 +192,49 @@ describe('RefreshService: two refreshes of one member at once', () => {
     ).toBeUndefined();
   });
 
+  it('a refresh finding an ended job behind the pointer (its end being announced) starts its own once the pointer goes', async () => {
+    const target = { userId: 'user-race', memberGuid: 'MBR-race-4' };
+    const waits: number[] = [];
+    let ended!: { id: string; step: number };
+    const { jobs, pointers, calls, refresh, answer } = racing(async (ms) => {
+      waits.push(ms);
+      // The ended job's terminal event is out: it lets the member go.
+      await pointers.releaseActive(target, ended.id);
+    });
+    const first = refresh.refresh(target);
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    answer().resolve(member(target.memberGuid));
+    ended = (await first).job;
+    expect(await jobs.finish(ended.id, ended.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) })).toBe(
+      true,
+    );
+
+    const second = refresh.refresh(target);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    answer().resolve(member(target.memberGuid));
+    const started = await second;
+    expect(started.joined).toBe(false);
+    expect(started.job.id).not.toBe(ended.id);
+    expect(waits).toEqual([JOIN_WAITS_MS[0]]);
+  });
+
+  it('an ended job that keeps the pointer (its end not yet announced) is waited for, then answered 409; MX is not called', async () => {
+    const target = { userId: 'user-race', memberGuid: 'MBR-race-5' };
+    const waits: number[] = [];
+    const { jobs, calls, refresh, answer } = racing(async (ms) => void waits.push(ms));
+    const first = refresh.refresh(target);
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    answer().resolve(member(target.memberGuid));
+    const { job } = await first;
+    await jobs.finish(job.id, job.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) });
+
+    await expect(refresh.refresh(target)).rejects.toThrow(
+      new ConflictError('A refresh of this member is finishing; retry the request.'),
+    );
+    expect(waits).toEqual([...JOIN_WAITS_MS]);
+    expect(calls).toHaveLength(1);
+  });
+
   it('a pointer whose job never comes (its refresh died) is waited for JOIN_WAITS_MS in all, then answered 409', async () => {
     const waits: number[] = [];
     const { pointers, calls, refresh } = racing(async (ms) => void waits.push(ms));
