@@ -1,3 +1,4 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
@@ -190,7 +191,9 @@ export class TransactionsRepository {
             guid: change.guid,
             first_seq: change.firstSeq,
             removed: change.removed,
-            ...(change.body === undefined ? {} : { body: change.body }),
+            // Deflated (raw DEFLATE): MX's transaction JSON halves, under the 1 KB of one write unit; and the table's
+            // largest share of storage at scale (BENCHMARKS.md → capacity).
+            ...(change.body === undefined ? {} : { body_z: deflateRawSync(change.body) }),
             ...ttl,
           },
         },
@@ -232,7 +235,7 @@ export class TransactionsRepository {
       firstSeq: Number(item.first_seq),
       guid: String(item.guid),
       removed: item.removed === true,
-      ...(typeof item.body === 'string' ? { body: item.body } : {}),
+      ...bodyOf(item),
     }));
   }
 }
@@ -244,6 +247,12 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.full_listed_at === 'number' ? { fullListedAt: item.full_listed_at } : {}),
   ...(typeof item.ingested_at === 'number' ? { ingestedAt: item.ingested_at } : {}),
 });
+
+/** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */
+function bodyOf(item: Record<string, unknown>): { body?: string } {
+  if (item.body_z instanceof Uint8Array) return { body: inflateRawSync(item.body_z).toString('utf8') };
+  return typeof item.body === 'string' ? { body: item.body } : {};
+}
 
 const toPointer = (item: Record<string, unknown>): TransactionPointer => ({
   guid: String(item.sk),

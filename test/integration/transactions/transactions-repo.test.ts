@@ -1,0 +1,35 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { keys } from '../../../lib/store/table.ts';
+import { TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
+import { useLocalEngines } from '../../support/local-table.ts';
+
+const local = useLocalEngines();
+const body = JSON.stringify({ guid: 'TRN-1', description: 'Coffee at the corner café', amount: 4.5, memo: 'x'.repeat(600) });
+
+describe('TransactionsRepository: the change log', () => {
+  it('stores MX’s body deflated, under one write unit, and hands it back as it came', async () => {
+    const repository = new TransactionsRepository(local.table);
+    await repository.write('user-z', [{ seq: 1, firstSeq: 1, guid: 'TRN-1', body, version: 'v1', removed: false }], 0);
+
+    const { Item } = await local.table.client.send(
+      new GetCommand({ TableName: local.table.tableName, Key: keys.transactionChange('user-z', 1) }),
+    );
+    expect(Item!.body).toBeUndefined();
+    expect((Item!.body_z as Uint8Array).byteLength).toBeLessThan(body.length / 2);
+    expect(await repository.changes('user-z', 0, 1, 10)).toEqual([{ seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body }]);
+  });
+
+  it('reads an entry written before bodies were deflated (its body as text)', async () => {
+    await local.table.client.send(
+      new PutCommand({
+        TableName: local.table.tableName,
+        Item: { ...keys.transactionChange('user-text', 1), guid: 'TRN-1', first_seq: 1, removed: false, body },
+      }),
+    );
+    const repository = new TransactionsRepository(local.table);
+    expect(await repository.changes('user-text', 0, 1, 10)).toEqual([
+      { seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body },
+    ]);
+  });
+});
