@@ -24,6 +24,10 @@ import { installAwsMeter } from './support/aws-meter.ts';
 import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
 import { sqsRecord } from './support/sqs-record.ts';
+import { installIndexCapacity } from './support/dynalite-capacity.ts';
+import { measureUnitCosts } from './capacity-unit-costs.ts';
+import { type MonthAtScale, monthlyCost } from './capacity-cost.ts';
+import { prodStackCounts } from './capacity-stack.ts';
 
 /**
  * Capacity at 1M users and 3M members (issue 55), each component's figure computed from the prod environment's
@@ -44,7 +48,11 @@ const SIM_DAYS = 7;
 const WAVE = { startHour: 2, hours: 6 };
 /** A read of a user whose session has lapsed (turns are hours apart): SSO's api_token and POST /sessions. */
 const SESSION_CALLS_PER_READ = 2;
-const TARGETS = { headroom: 2, mxCallsPerUserDay: 2 };
+const TARGETS = { headroom: 2, mxCallsPerUserDay: 2, monthlyUsd: 3_000 };
+/** Assumed for the month's cost: MX's webhooks end most refreshes at their first poll; a member's transactions. */
+const EXTRA_POLLS_PER_REFRESH = 1;
+const TRANSACTIONS_PER_MEMBER_MONTH = 40;
+const MONTHS_OF_TRANSACTIONS = 12;
 /**
  * The load at 1M users and 3M members (the issue's model): MX aggregates each member once a night over WAVE.hours,
  * each announced and reported; 1M refreshes a day with a peak hour ten times the average, each polled up to
@@ -54,12 +62,15 @@ const MEMBERS_AT_SCALE = 3_000_000;
 const REFRESHES_PER_DAY = 1_000_000;
 const PEAK_FACTOR = 10;
 const POLLS_PER_REFRESH = 5;
+const UNIT_COUNT_NOTE =
+  '30 of each through the compositions, each user’s second (the first a warm-up), MX answering in 300 ms, the app in 100 ms';
 const OUTAGE_DRAIN_TARGET_MS = 15 * 60_000;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 const progress = (line: string) => console.error(`capacity: ${line}`);
 
 export async function run(): Promise<BenchResult> {
+  installIndexCapacity();
   const engines = await startEngines();
   try {
     const config = localServicesConfig(engines, 'http://127.0.0.1:9');
@@ -72,6 +83,26 @@ export async function run(): Promise<BenchResult> {
     const [usual, slow] = workers as [WorkerFigures, WorkerFigures];
     const outage = await simulateOutage(engines, ENVIRONMENTS.prod.mx.callsPerSecond);
     progress(`outage: ${JSON.stringify(outage)}`);
+    const unitCosts = await measureUnitCosts(engines);
+    progress(`unit costs: ${JSON.stringify(unitCosts)}`);
+    const stackCounts = prodStackCounts();
+    const month: MonthAtScale = {
+      users: USERS_AT_SCALE,
+      members: MEMBERS_AT_SCALE,
+      refreshesPerDay: REFRESHES_PER_DAY,
+      extraPollsPerRefresh: EXTRA_POLLS_PER_REFRESH,
+      turnsPerUserDay: week.turnsPerUserDay,
+      dispatch: {
+        wruPerUser: dispatch.wruPerUser,
+        rruPerUser: dispatch.rruPerUser,
+        sqsPerUser: dispatch.sqsCallsPerUser,
+        usersPerSecond: dispatch.usersPerSecond,
+      },
+      transactionsPerMemberMonth: TRANSACTIONS_PER_MEMBER_MONTH,
+      monthsOfTransactions: MONTHS_OF_TRANSACTIONS,
+      ...stackCounts,
+    };
+    const cost = monthlyCost(unitCosts, month);
 
     const prod = ENVIRONMENTS.prod;
     const turnsPerMinuteAtScale = (USERS_AT_SCALE * (1440 / (intervalMs / 60_000))) / 1440;
@@ -93,6 +124,10 @@ export async function run(): Promise<BenchResult> {
       refreshesPerSecond * usual.mxCallsPerRefresh +
       pollsPerSecond * usual.mxCallsPerPoll +
       reportsPerSecond * usual.mxCallsPerReport;
+    // Deliveries at the peak: each kind of work's events at its peak rate, one webhook subscribed to all.
+    const peakDeliveries =
+      refreshesPerSecond * unitCosts.units.refresh.deliveries + reportsPerSecond * unitCosts.units.report.deliveries;
+    const deliveryCapacity = perSecond(queueConcurrency.delivery, unitCosts.deliveryBatchMs);
     const checks: TargetCheck[] = [
       {
         target: `worker-poll, poll steps (prod concurrency ${queueConcurrency.poll}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(pollsPerSecond, 0)}/s`,
@@ -131,6 +166,16 @@ export async function run(): Promise<BenchResult> {
         target: `Reconcile pace, prod RECONCILE_TURNS_PER_MINUTE: ≥ ${TARGETS.headroom}× the turns 1M users need`,
         measured: `${fmt(settingHeadroom, 1)}× (${prod.reconcileTurnsPerMinute} a minute)`,
         met: settingHeadroom >= TARGETS.headroom,
+      },
+      {
+        target: `Monthly cost at 1M users ≤ $${TARGETS.monthlyUsd.toLocaleString('en')}, everything counted`,
+        measured: `$${fmt(cost.total, 0)} ($${fmt(cost.total / USERS_AT_SCALE, 4)} a user; the table below)`,
+        met: cost.total <= TARGETS.monthlyUsd,
+      },
+      {
+        target: `worker-deliver (prod concurrency ${queueConcurrency.delivery}): ≥ ${TARGETS.headroom}× the deliveries of the wave meeting the peak hour`,
+        measured: `${fmt(deliveryCapacity / peakDeliveries, 1)}× (${fmt(deliveryCapacity, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(unitCosts.deliveryBatchMs, 0)} ms; ${fmt(peakDeliveries, 0)}/s needed)`,
+        met: deliveryCapacity >= TARGETS.headroom * peakDeliveries,
       },
       {
         target: `MX calls the relay makes on its own (the reconcile) per user per day ≤ ${TARGETS.mxCallsPerUserDay}, webhooks working`,
@@ -199,6 +244,7 @@ export async function run(): Promise<BenchResult> {
           ['dispatcher: users/s', fmt(dispatch.usersPerSecond, 0)],
           ['dispatcher: DynamoDB calls per user', fmt(dispatch.dynamoCallsPerUser, 3)],
           ['dispatcher: SQS requests per user', fmt(dispatch.sqsCallsPerUser, 3)],
+          ['worker-deliver: batch of 10 deliveries, ms (the endpoint answering at once)', fmt(unitCosts.deliveryBatchMs, 0)],
           ['week: turns per user per day', fmt(week.turnsPerUserDay, 2)],
           ['week: reads per user per day', fmt(week.readsPerUserDay, 3)],
           ['week: MX calls per user per day', fmt(week.mxCallsPerUserDay, 2)],
@@ -209,6 +255,37 @@ export async function run(): Promise<BenchResult> {
               .join(', '),
           ],
         ],
+      ),
+      '',
+      `**The month at 1M users** (${fmt(cost.total, 0)} $): ${REFRESHES_PER_DAY.toLocaleString('en')} refreshes a day, each ` +
+        `ending at its first poll plus ${EXTRA_POLLS_PER_REFRESH} poll step more; ${MEMBERS_AT_SCALE.toLocaleString('en')} members ` +
+        'aggregated by MX each night, each announced by its webhook and reported; the reconcile’s turns as in the week above; ' +
+        'one webhook subscribed to every event; every user’s app syncing transactions, ' +
+        `${TRANSACTIONS_PER_MEMBER_MONTH} a member a month, ${MONTHS_OF_TRANSACTIONS} months of them stored (assumed). Per unit, ` +
+        `measured here (${UNIT_COUNT_NOTE}): Lambda time, DynamoDB units (indexes included), SQS requests, log bytes at INFO, ` +
+        'bytes sent to the app, deliveries queued; stored bytes per job, delivery, member, user and transaction; alarms and ' +
+        'polled queues counted in the prod template. App reads other than the sync (GET routes) are the apps’ own and left out.',
+      '',
+      table(
+        ['unit', 'Lambda ms', 'WRU', 'RRU', 'SQS', 'log bytes', 'deliveries'],
+        Object.entries(unitCosts.units).map(([name, u]) => [
+          `${name} (${u.function})`,
+          fmt(u.lambdaMs, 0),
+          fmt(u.wru, 1),
+          fmt(u.rru, 1),
+          fmt(u.sqsRequests, 2),
+          fmt(u.logBytes, 0),
+          fmt(u.deliveries, 2),
+        ]),
+      ),
+      '',
+      `Stored bytes: ${Object.entries(unitCosts.itemBytes)
+        .map(([kind, bytes]) => `${kind} ${fmt(bytes, 0)}`)
+        .join(', ')}.`,
+      '',
+      table(
+        ['item', '$ a month', 'basis'],
+        [...cost.lines.map((line) => [line.item, fmt(line.usd, 0), line.basis]), ['**total**', `**${fmt(cost.total, 0)}**`, '']],
       ),
     ].join('\n');
     return { id: 'capacity', title: '8. Capacity at 1M users', markdown, checks };
@@ -233,7 +310,14 @@ async function measureDispatch(config: ReturnType<typeof localServicesConfig>, i
   const { dispatcher } = relayOf(lifted, { clock }).reconcileDispatch;
   let dynamoCalls = 0;
   let sqsCalls = 0;
-  const meter = installAwsMeter({ dynamo: () => void dynamoCalls++, sqs: () => void sqsCalls++ });
+  const units = { wru: 0, rru: 0 };
+  const meter = installAwsMeter({
+    dynamo: (call) => {
+      dynamoCalls++;
+      units[call.write ? 'wru' : 'rru'] += call.units;
+    },
+    sqs: () => void sqsCalls++,
+  });
   const started = performance.now();
   let sent = 0;
   let runs = 0;
@@ -252,6 +336,8 @@ async function measureDispatch(config: ReturnType<typeof localServicesConfig>, i
     usersPerMinute: (usersPerSecond * RUN_BUDGET_MS) / 1000 / RECONCILE_DISPATCH_EVERY_MINUTES,
     dynamoCallsPerUser: dynamoCalls / sent,
     sqsCallsPerUser: sqsCalls / sent,
+    wruPerUser: units.wru / sent,
+    rruPerUser: units.rru / sent,
   };
 }
 

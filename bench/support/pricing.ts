@@ -15,6 +15,20 @@ export const PRICES = {
   httpApiPerMillionRequests: 1.0,
   /** CloudWatch Logs ingestion (standard class). */
   logsPerGbIngested: 0.5,
+  logsPerGbMonthStored: 0.03,
+  /** Standard table class; point-in-time recovery (continuous backups) billed on the table's size. */
+  dynamoPerGbMonth: 0.25,
+  dynamoPitrPerGbMonth: 0.2,
+  /** First 10,000 metrics; a metric is a name with one combination of dimension values. */
+  customMetricPerMonth: 0.3,
+  alarmPerMonth: 0.1,
+  dashboardPerMonth: 3,
+  /** Lambda's SQS event source long-polls each queue (20 s waits) with about five pollers: ~648,000 receives a month. */
+  emptyReceivesPerQueueMonth: 648_000,
+  kmsKeyPerMonth: 1,
+  secretPerMonth: 0.4,
+  /** To the internet, after the first 100 GB a month. */
+  transferOutPerGb: 0.09,
 } as const;
 
 /** Assumed latencies of calls inside AWS, for the "in AWS" duration scenario (the local run measures loopback). */

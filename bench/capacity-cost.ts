@@ -1,0 +1,138 @@
+import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
+import { METRICS } from '../lib/metrics.ts';
+import type { UnitCosts, Unit } from './capacity-unit-costs.ts';
+import { PRICES } from './support/pricing.ts';
+
+const DAYS_PER_MONTH = 30.4;
+const GB = 1024 ** 3;
+
+/** The month at 1M users (the issue's model; what is assumed, not measured, is named here). */
+export interface MonthAtScale {
+  users: number;
+  members: number;
+  refreshesPerDay: number;
+  /** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
+  extraPollsPerRefresh: number;
+  /** Reconcile turns per user per day (measured: the simulated week). */
+  turnsPerUserDay: number;
+  /** The reconcile dispatcher: DynamoDB units and SQS requests per user, and users per second of its run (measured). */
+  dispatch: { wruPerUser: number; rruPerUser: number; sqsPerUser: number; usersPerSecond: number };
+  /** Transactions a member adds a month, and the months of them the table holds (assumed). */
+  transactionsPerMemberMonth: number;
+  monthsOfTransactions: number;
+  /** Alarms and queues of the prod stack, counted from its definition. */
+  alarms: number;
+  queues: number;
+}
+
+export interface CostLine {
+  item: string;
+  usd: number;
+  basis: string;
+}
+
+/** Retention of stored jobs and deliveries (lib/aggregation/jobs-repo.ts, lib/notify/delivery.ts), in days. */
+const JOB_DAYS = 90;
+const DELIVERY_DAYS = 30;
+const LOG_RETENTION_MONTHS = 1;
+
+/**
+ * The monthly cost at `month`'s scale from the per-unit costs measured in the same run, at the list prices of
+ * support/pricing.ts: every AWS line the stack pays for.
+ */
+export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: CostLine[]; total: number } {
+  const { units, itemBytes } = measured;
+  const refreshes = month.refreshesPerDay * DAYS_PER_MONTH;
+  const background = month.members * DAYS_PER_MONTH;
+  const turns = month.users * month.turnsPerUserDay * DAYS_PER_MONTH;
+  const volumes: Record<Exclude<Unit, 'delivery'>, number> = {
+    refresh: refreshes,
+    poll: refreshes * month.extraPollsPerRefresh,
+    'mx-webhook': background,
+    report: background,
+    'reconcile-turn': turns,
+    // Each new transaction taken into the change log (pointer and entry written), beyond what an aggregation's ingest costs.
+    transaction: month.members * month.transactionsPerMemberMonth,
+  };
+  const deliveries = Object.entries(volumes).reduce((n, [unit, volume]) => n + volume * units[unit as Unit].deliveries, 0);
+  const all: [Unit, number][] = [...(Object.entries(volumes) as [Unit, number][]), ['delivery', deliveries]];
+  const sum = (f: (unit: Unit) => number) => all.reduce((n, [unit, volume]) => n + volume * f(unit), 0);
+
+  const gbSeconds =
+    sum((u) => (units[u].lambdaMs / 1000) * (FUNCTION_SPECS[units[u].function].memorySize / 1024)) +
+    (turns / month.dispatch.usersPerSecond) * (FUNCTION_SPECS['reconcile-dispatch'].memorySize / 1024);
+  const invocations = sum((u) => units[u].invocations);
+  const wru = sum((u) => units[u].wru) + turns * month.dispatch.wruPerUser;
+  const rru = sum((u) => units[u].rru) + turns * month.dispatch.rruPerUser;
+  const sqs = sum((u) => units[u].sqsRequests) + turns * month.dispatch.sqsPerUser;
+  const httpApi = sum((u) => units[u].httpApiRequests);
+  const logGb = sum((u) => units[u].logBytes) / GB;
+  const outGb = sum((u) => units[u].outBytes) / GB;
+  const transactions = month.members * month.transactionsPerMemberMonth * month.monthsOfTransactions;
+  const storedGb =
+    ((refreshes + background) * (JOB_DAYS / DAYS_PER_MONTH) * itemBytes.job +
+      deliveries * (DELIVERY_DAYS / DAYS_PER_MONTH) * itemBytes.delivery +
+      month.members * itemBytes.member +
+      month.users * itemBytes.user +
+      transactions * itemBytes.transaction) /
+    GB;
+  // Every combination of dimension values a metric may take is a custom metric (an upper bound: not all occur).
+  const customMetrics = Object.values(METRICS).reduce(
+    (n, metric) => n + Object.values(metric.dimensions).reduce((m, values) => m * (values as readonly string[]).length, 1),
+    0,
+  );
+  const fmtM = (n: number) => `${(n / 1e6).toFixed(1)}M`;
+  const lines: CostLine[] = [
+    {
+      item: 'Lambda requests',
+      usd: (invocations / 1e6) * PRICES.lambdaPerMillionRequests,
+      basis: `${fmtM(invocations)} invocations`,
+    },
+    {
+      item: 'Lambda duration (arm64)',
+      usd: gbSeconds * PRICES.lambdaPerGbSecond,
+      basis: `${fmtM(gbSeconds)} GB-s: the wall time measured per unit (MX at 300 ms) × each function's memory`,
+    },
+    {
+      item: 'API Gateway HTTP API',
+      usd: (httpApi / 1e6) * PRICES.httpApiPerMillionRequests,
+      basis: `${fmtM(httpApi)} requests (refreshes, MX's webhooks)`,
+    },
+    {
+      item: 'SQS',
+      usd: (sqs / 1e6) * PRICES.sqsPerMillionRequests,
+      basis: `${fmtM(sqs)} requests; the pollers' empty receives below`,
+    },
+    { item: 'DynamoDB writes', usd: (wru / 1e6) * PRICES.dynamoPerMillionWriteUnits, basis: `${fmtM(wru)} write units` },
+    { item: 'DynamoDB reads', usd: (rru / 1e6) * PRICES.dynamoPerMillionReadUnits, basis: `${fmtM(rru)} read units` },
+    {
+      item: 'DynamoDB storage',
+      usd: storedGb * PRICES.dynamoPerGbMonth,
+      basis: `${storedGb.toFixed(0)} GB: jobs ${JOB_DAYS} d, deliveries ${DELIVERY_DAYS} d, members, users, ${fmtM(transactions)} transactions`,
+    },
+    { item: 'DynamoDB point-in-time recovery', usd: storedGb * PRICES.dynamoPitrPerGbMonth, basis: `${storedGb.toFixed(0)} GB` },
+    {
+      item: 'CloudWatch Logs (ingestion, storage)',
+      usd: logGb * (PRICES.logsPerGbIngested + LOG_RETENTION_MONTHS * PRICES.logsPerGbMonthStored),
+      basis: `${logGb.toFixed(0)} GB of log and EMF lines at INFO, kept ${LOG_RETENTION_MONTHS} month`,
+    },
+    {
+      item: 'CloudWatch metrics, alarms, dashboard',
+      usd: customMetrics * PRICES.customMetricPerMonth + month.alarms * PRICES.alarmPerMonth + PRICES.dashboardPerMonth,
+      basis: `≤ ${customMetrics} custom metrics (every dimension value combination), ${month.alarms} alarms, 1 dashboard`,
+    },
+    {
+      item: 'SQS pollers’ empty receives',
+      usd: month.queues * PRICES.emptyReceivesPerQueueMonth * (PRICES.sqsPerMillionRequests / 1e6),
+      basis: `${month.queues} queues long-polled by Lambda`,
+    },
+    { item: 'KMS', usd: PRICES.kmsKeyPerMonth, basis: '1 key; its requests few (data keys cached by DynamoDB and the relay)' },
+    { item: 'Secrets Manager', usd: 2 * PRICES.secretPerMonth, basis: '2 secrets, read at most every 15 min per container' },
+    {
+      item: 'Data transfer out',
+      usd: Math.max(0, outGb - 100) * PRICES.transferOutPerGb,
+      basis: `${outGb.toFixed(0)} GB of webhooks to apps (first 100 GB free)`,
+    },
+  ];
+  return { lines, total: lines.reduce((n, line) => n + line.usd, 0) };
+}

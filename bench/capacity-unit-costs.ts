@@ -1,0 +1,350 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalEngines } from '../infra/local/engines.ts';
+import { lambdaContext } from '../infra/local/lambda-context.ts';
+import { localServicesConfig } from '../infra/local/local-services.ts';
+import { relayOf } from '../infra/local/relay.ts';
+import type { FunctionName } from '../infra/constructs/function-specs.ts';
+import { ENVIRONMENTS } from '../infra/environments.ts';
+import { createSqsClient } from '../lib/aws/sqs-client.ts';
+import { tableOf } from '../lib/compositions/storage.ts';
+import { generateSecret } from '../lib/notify/signing.ts';
+import { startMxSimulator } from '../sim/server.ts';
+import { installAwsMeter } from './support/aws-meter.ts';
+import { sqsRecord } from './support/sqs-record.ts';
+import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
+
+/** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
+export const UNITS = ['refresh', 'poll', 'mx-webhook', 'report', 'reconcile-turn', 'delivery', 'transaction'] as const;
+export type Unit = (typeof UNITS)[number];
+
+/** What one unit of a kind of work costs in AWS terms. */
+export interface UnitCost {
+  function: FunctionName;
+  /** Lambda invocations (a tenth of one for a message of a full batch). */
+  invocations: number;
+  /** Lambda time billed: the invocations' wall time, shared among the batch's messages. */
+  lambdaMs: number;
+  wru: number;
+  rru: number;
+  /** SQS requests: sends, and a tenth of a batch's receive and delete for each message consumed. */
+  sqsRequests: number;
+  httpApiRequests: number;
+  /** Log lines and EMF metric lines (stdout and stderr) at LOG_LEVEL INFO. */
+  logBytes: number;
+  /** Bytes sent out of AWS to the apps (webhook requests). */
+  outBytes: number;
+  /** Deliveries queued (one webhook subscribed to every event). */
+  deliveries: number;
+}
+
+/** Average stored bytes of an item of each kind (DynamoDB's size rule: names and values, plus 100 per index entry). */
+export type ItemBytes = Record<ItemKind, number>;
+const ITEM_KINDS = ['job', 'delivery', 'member', 'user', 'transaction'] as const;
+type ItemKind = (typeof ITEM_KINDS)[number];
+
+export interface UnitCosts {
+  units: Record<Unit, UnitCost>;
+  itemBytes: ItemBytes;
+  /** worker-deliver: a batch of ten deliveries' wall time, median (the endpoint answering in 100 ms). */
+  deliveryBatchMs: number;
+}
+
+const BATCH = 10;
+const COUNT = 30;
+const MX_LATENCY_MS = 300;
+
+/**
+ * Each kind of work done COUNT times through the relay's compositions as deployed — over dynalite, fauxqs, the MX
+ * simulator answering in MX_LATENCY_MS and a webhook endpoint answering 204 in 100 ms — with every DynamoDB and SQS call
+ * metered (capacity units as DynamoDB charges them, indexes included), the log bytes written, and the stored items
+ * sized afterwards.
+ */
+export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts> {
+  const simulator = await startMxSimulator({ log: () => {} });
+  let received = 0;
+  const endpoint = createServer((request, response) => {
+    received += Object.entries(request.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
+    received += request.url!.length + 16;
+    request.on('data', (chunk: Buffer) => (received += chunk.length));
+    request.on('end', () => setTimeout(() => response.writeHead(204).end(), ASSUMED_AWS_LATENCY_MS.webhook));
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  const sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
+  const totals = new Map<Unit, Omit<UnitCost, 'function'>>();
+  let unit: Unit | undefined;
+  const add = (field: keyof Omit<UnitCost, 'function'>, n: number) => {
+    if (!unit) return;
+    const t = totals.get(unit) ?? { ...EMPTY };
+    t[field] += n;
+    totals.set(unit, t);
+  };
+  const meter = installAwsMeter({
+    dynamo: (call) => add(call.write ? 'wru' : 'rru', call.units),
+    sqs: (call) => {
+      if (!call.command.startsWith('Send')) return;
+      add('sqsRequests', 1);
+      if (call.queue === engines.queueUrls.delivery.split('/').pop()) add('deliveries', call.messages);
+    },
+  });
+  const writes = [process.stdout.write, process.stderr.write] as const;
+  // The functions' log and metric lines while the work runs: counted, not printed (CloudWatch's share of the bill).
+  const counting = ((chunk: string | Uint8Array) => {
+    add('logBytes', typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const config = localServicesConfig(engines, simulator.url, {
+      MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
+      LOG_LEVEL: 'INFO',
+    });
+    const relay = relayOf(config);
+    await relay.workerDeliver.notifier.webhooks.create({
+      url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hooks`,
+      eventTypes: ['*'],
+      secret: generateSecret(),
+    });
+    const control = async (path: string, body: unknown) => {
+      const answer = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      if (!answer.ok) throw new Error(`simulator ${path}: ${answer.status} ${await answer.text()}`);
+      return (await answer.json()) as { member: { guid: string; user_guid: string } };
+    };
+    const member = async (kind: string, i: number, durationMs: number) => {
+      const userId = `cost-${kind}-${i}`;
+      const { member } = await control('/_sim/members', {
+        user_id: userId,
+        use_cases: ['PFM'],
+        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
+      });
+      await relay.apiRead.nexus.listMembers(userId);
+      return { userId, memberGuid: member.guid, userGuid: member.user_guid };
+    };
+    const refreshed = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('refresh', i, 1)));
+    const polled = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('poll', i, 3_600_000)));
+    const reported = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('report', i, 1)));
+    // Their apps sync transactions: each aggregation then brings the user's sync up to date. The first syncs take in
+    // every transaction the users have: what a transaction costs to keep.
+    unit = 'transaction';
+    for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
+    unit = undefined;
+    await control('/_sim/faults', { latency_ms: MX_LATENCY_MS });
+    process.stdout.write = counting;
+    process.stderr.write = counting;
+
+    /** Runs `work` as `kind`'s share of Lambda time; a warm-up round (no kind) is not counted. */
+    const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {
+      unit = kind;
+      const started = performance.now();
+      await work();
+      add('lambdaMs', performance.now() - started);
+      add('invocations', invocations);
+      unit = undefined;
+    };
+    const worker = (queue: string, bodies: unknown[]) => async () => {
+      for (let b = 0; b < bodies.length; b += BATCH) {
+        const records = bodies.slice(b, b + BATCH).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body)));
+        const { batchItemFailures } = await relay.workerPoll.handler({ Records: records } as never, lambdaContext('worker-poll'));
+        if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
+      }
+    };
+    const perBatch = COUNT / BATCH;
+    const stepsOf = (jobs: { id: string; step: number }[]) =>
+      jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: Date.now() }));
+
+    // Each user's work twice, the first time a warm-up: what a user's usual aggregation costs, not its first (MX's
+    // guid of the user learnt, its member's state and its sync state made).
+    for (const round of [undefined, 'counted'] as const) {
+      const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
+      // A refresh: the API call, then the poll step that finds it ended (and publishes its end).
+      const jobs: { id: string; step: number }[] = [];
+      const refresh = async () => {
+        for (const m of refreshed) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
+      };
+      await timed(counted('refresh'), refresh, COUNT);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await timed(counted('refresh'), worker('poll', stepsOf(jobs)), perBatch);
+
+      // MX's own aggregation: its webhook to mx-events, then the member report worker-poll takes.
+      for (const m of reported) await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const announce = async () => {
+        for (const [i, m] of reported.entries()) {
+          await relay.mxEvents.push.receive(
+            JSON.stringify({
+              action: 'member_data_updated',
+              completed_at: Math.floor(Date.now() / 1000),
+              completed_on: new Date().toISOString().slice(0, 10),
+              is_background: true,
+              job_guid: `JOB-cost-${round ?? 'warm'}-${i}`,
+              member_guid: m.memberGuid,
+              transactions_created_count: 0,
+              transactions_updated_count: 0,
+              type: 'AGGREGATION',
+              user_guid: m.userGuid,
+              user_id: m.userId,
+            }),
+          );
+        }
+      };
+      await timed(counted('mx-webhook'), announce, COUNT);
+      const reports = await drain(sqs, engines.queueUrls['member-reports']);
+      if (reports.length !== COUNT) throw new Error(`member reports queued: ${reports.length} of ${COUNT}`);
+      await timed(counted('report'), worker('member-reports', reports), perBatch);
+    }
+
+    // A poll step more, of a job still aggregating.
+    const running: { id: string; step: number }[] = [];
+    for (const m of polled) running.push((await relay.apiRefresh.refresh.refresh(m)).job);
+    await timed('poll', worker('poll', stepsOf(running)), perBatch);
+
+    // A reconcile turn of a user seen aggregated (the reconcile's usual turn: no MX read).
+    const now = Date.now();
+    const turns = reported.map(({ userId }) => ({
+      reconcile: { user_id: userId, since: now - 3_600_000, webhooks_on: true },
+      due_at: now,
+    }));
+    await timed('reconcile-turn', worker('reconcile', turns), perBatch);
+
+    // Every delivery the work above queued, attempted by worker-deliver in batches of ten.
+    const deliveries = await drain(sqs, engines.queueUrls.delivery);
+    const batchTimes: number[] = [];
+    unit = 'delivery';
+    for (let b = 0; b < deliveries.length; b += BATCH) {
+      const records = deliveries.slice(b, b + BATCH).map((body, i) => sqsRecord('delivery', `${b + i}`, JSON.stringify(body)));
+      const started = performance.now();
+      const { batchItemFailures } = await relay.workerDeliver.handler(
+        { Records: records } as never,
+        lambdaContext('worker-deliver'),
+      );
+      batchTimes.push(performance.now() - started);
+      if (batchItemFailures.length > 0) throw new Error(`delivery: ${batchItemFailures.length} messages failed`);
+    }
+    add(
+      'lambdaMs',
+      batchTimes.reduce((a, b) => a + b, 0),
+    );
+    add('invocations', deliveries.length / BATCH);
+    add('outBytes', received);
+    unit = undefined;
+    process.stdout.write = writes[0];
+    process.stderr.write = writes[1];
+
+    const per = (kind: Unit, n: number, fn: FunctionName): UnitCost => {
+      const t = totals.get(kind) ?? { ...EMPTY };
+      const consumed = kind === 'refresh' || kind === 'mx-webhook' ? 0 : 0.2;
+      return {
+        function: fn,
+        invocations: t.invocations / n,
+        lambdaMs: t.lambdaMs / n,
+        wru: t.wru / n,
+        rru: t.rru / n,
+        sqsRequests: t.sqsRequests / n + consumed,
+        httpApiRequests: kind === 'refresh' || kind === 'mx-webhook' ? 1 : 0,
+        logBytes: t.logBytes / n,
+        outBytes: t.outBytes / n,
+        deliveries: t.deliveries / n,
+      };
+    };
+    const refresh = per('refresh', COUNT, 'api-refresh');
+    // The refresh's poll step is worker-poll's: its share is a consumed message too.
+    refresh.sqsRequests += 0.2;
+    const units: Record<Unit, UnitCost> = {
+      refresh,
+      poll: per('poll', COUNT, 'worker-poll'),
+      'mx-webhook': per('mx-webhook', COUNT, 'mx-events'),
+      report: per('report', COUNT, 'worker-poll'),
+      'reconcile-turn': per('reconcile-turn', COUNT, 'worker-poll'),
+      delivery: per('delivery', Math.max(1, deliveries.length), 'worker-deliver'),
+      transaction: per('transaction', 1, 'api-read'),
+    };
+    const stored = await sizeItems(config);
+    units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
+    units.transaction.sqsRequests = 0;
+    units.transaction.lambdaMs = 0;
+    const sorted = [...batchTimes].sort((a, b) => a - b);
+    return { units, itemBytes: stored.bytes, deliveryBatchMs: sorted[Math.floor(sorted.length / 2)] ?? 0 };
+  } finally {
+    process.stdout.write = writes[0];
+    process.stderr.write = writes[1];
+    meter.restore();
+    sqs.destroy();
+    await new Promise((resolve) => endpoint.close(resolve));
+    await simulator.close();
+  }
+}
+
+const EMPTY: Omit<UnitCost, 'function'> = {
+  invocations: 0,
+  lambdaMs: 0,
+  wru: 0,
+  rru: 0,
+  sqsRequests: 0,
+  httpApiRequests: 0,
+  logBytes: 0,
+  outBytes: 0,
+  deliveries: 0,
+};
+
+/** Every message waiting in a queue, taken off it (their bodies). */
+async function drain(sqs: ReturnType<typeof createSqsClient>, queueUrl: string): Promise<unknown[]> {
+  const bodies: unknown[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600 }),
+    );
+    if (Messages.length === 0) return bodies;
+    for (const message of Messages) bodies.push(JSON.parse(message.Body!));
+  }
+}
+
+/** DynamoDB's item size: attribute names and values (numbers about 21 bytes), plus 100 per keys-only index entry. */
+function itemSize(item: Record<string, unknown>): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item)) {
+    size += name.length;
+    if (typeof value === 'string') size += Buffer.byteLength(value);
+    else if (typeof value === 'number') size += 21;
+    else if (typeof value === 'boolean' || value === null) size += 1;
+    else if (value instanceof Uint8Array) size += value.byteLength;
+    else size += Buffer.byteLength(JSON.stringify(value));
+    if (name === 'gsi1pk' || name === 'gsi2pk') size += 100;
+  }
+  return size;
+}
+
+/**
+ * The stored items sized, by kind: what a job, a delivery, a member (its state), a user (session, schedule, sync
+ * state) and a transaction (its pointer and log entry) keep in the table. Users and members are this run's own.
+ */
+async function sizeItems(config: ReturnType<typeof localServicesConfig>): Promise<{ bytes: ItemBytes; transactions: number }> {
+  const table = tableOf(config);
+  const bytes = Object.fromEntries(ITEM_KINDS.map((kind) => [kind, 0])) as Record<ItemKind, number>;
+  const owners = Object.fromEntries(ITEM_KINDS.map((kind) => [kind, new Set<string>()])) as Record<ItemKind, Set<string>>;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.client.send(new ScanCommand({ TableName: table.tableName, ExclusiveStartKey }));
+    for (const item of page.Items ?? []) {
+      const found = kindOf(String(item.pk), String(item.sk));
+      if (!found) continue;
+      bytes[found.kind] += itemSize(item) + 100;
+      if (found.owner) owners[found.kind].add(found.owner);
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  const average = ITEM_KINDS.map((kind) => [kind, owners[kind].size === 0 ? 0 : bytes[kind] / owners[kind].size]);
+  return { bytes: Object.fromEntries(average) as ItemBytes, transactions: owners.transaction.size };
+}
+
+/** An item's kind, and what it is counted by (a transaction's log entry is its pointer's). */
+function kindOf(pk: string, sk: string): { kind: ItemKind; owner?: string } | undefined {
+  if (pk.startsWith('JOB#')) return { kind: 'job', owner: pk };
+  if (pk.startsWith('WEBHOOK#') && sk.startsWith('MSG#')) return { kind: 'delivery', owner: `${pk}/${sk}` };
+  const user = /^(?:USER|RECONCILE)#(cost-[^#]+)(#TXN|#TXLOG)?$/.exec(pk);
+  if (!user) return undefined;
+  if (user[2] === '#TXN') return { kind: 'transaction', owner: `${pk}/${sk}` };
+  if (user[2] === '#TXLOG') return { kind: 'transaction' };
+  if (sk.startsWith('MEMBER#')) return { kind: 'member', owner: sk };
+  return { kind: 'user', owner: user[1] };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
+import type { UnitCost, UnitCosts } from '../../../bench/capacity-unit-costs.ts';
+
+const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({
+  function: fn,
+  invocations: 0,
+  lambdaMs: 0,
+  wru: 0,
+  rru: 0,
+  sqsRequests: 0,
+  httpApiRequests: 0,
+  logBytes: 0,
+  outBytes: 0,
+  deliveries: 0,
+  ...over,
+});
+const measured: UnitCosts = {
+  units: {
+    refresh: unit('api-refresh', { httpApiRequests: 1, deliveries: 2, wru: 10 }),
+    poll: unit('worker-poll'),
+    'mx-webhook': unit('mx-events', { httpApiRequests: 1 }),
+    report: unit('worker-poll', { deliveries: 1 }),
+    'reconcile-turn': unit('worker-poll'),
+    delivery: unit('worker-deliver', { wru: 3 }),
+    transaction: unit('api-read', { wru: 2 }),
+  },
+  itemBytes: { job: 0, delivery: 0, member: 0, user: 0, transaction: 1024 },
+  deliveryBatchMs: 100,
+};
+const month: MonthAtScale = {
+  users: 1_000_000,
+  members: 3_000_000,
+  refreshesPerDay: 1_000_000,
+  extraPollsPerRefresh: 1,
+  turnsPerUserDay: 4,
+  dispatch: { wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0, usersPerSecond: 1_000 },
+  transactionsPerMemberMonth: 10,
+  monthsOfTransactions: 1,
+  alarms: 10,
+  queues: 5,
+};
+const line = (cost: ReturnType<typeof monthlyCost>, item: string) => cost.lines.find((l) => l.item === item)!.usd;
+
+describe('monthlyCost', () => {
+  it('prices each unit by the month’s volume of it: refreshes and MX’s webhooks through the HTTP API', () => {
+    // 30.4M refreshes and 91.2M webhooks, $1 a million.
+    expect(line(monthlyCost(measured, month), 'API Gateway HTTP API')).toBeCloseTo(30.4 + 91.2, 6);
+  });
+
+  it('queues the deliveries each unit makes and pays their writes too', () => {
+    // Writes: refreshes × 10, deliveries (2 per refresh, 1 per report) × 3, the month's new transactions × 2; $0.625 a million.
+    const deliveries = 30.4e6 * 2 + 91.2e6;
+    const transactions = 3_000_000 * 10;
+    expect(line(monthlyCost(measured, month), 'DynamoDB writes')).toBeCloseTo(
+      ((30.4e6 * 10 + deliveries * 3 + transactions * 2) / 1e6) * 0.625,
+      6,
+    );
+  });
+
+  it('stores the transactions of every member for the months kept, and backs them up', () => {
+    const gb = (3_000_000 * 10 * 1024) / 1024 ** 3;
+    const cost = monthlyCost(measured, month);
+    expect(line(cost, 'DynamoDB storage')).toBeCloseTo(gb * 0.25, 6);
+    expect(line(cost, 'DynamoDB point-in-time recovery')).toBeCloseTo(gb * 0.2, 6);
+    expect(cost.total).toBeCloseTo(
+      cost.lines.reduce((n, l) => n + l.usd, 0),
+      9,
+    );
+  });
+});
