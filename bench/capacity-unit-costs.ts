@@ -77,7 +77,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   let unit: Unit | undefined;
   const add = (field: keyof Omit<UnitCost, 'function'>, n: number) => {
     if (!unit) return;
-    const t = totals.get(unit) ?? { ...EMPTY };
+    const t = totals.get(unit) ?? { ...NO_COST };
     t[field] += n;
     totals.set(unit, t);
   };
@@ -232,7 +232,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     process.stderr.write = writes[1];
 
     const per = (kind: Unit, n: number, fn: FunctionName): UnitCost => {
-      const t = totals.get(kind) ?? { ...EMPTY };
+      const t = totals.get(kind) ?? { ...NO_COST };
       const consumed = kind === 'refresh' || kind === 'mx-webhook' ? 0 : 0.2;
       return {
         function: fn,
@@ -275,7 +275,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   }
 }
 
-const EMPTY: Omit<UnitCost, 'function'> = {
+/** A unit that cost nothing: what each is counted up from. */
+export const NO_COST: Omit<UnitCost, 'function'> = {
   invocations: 0,
   lambdaMs: 0,
   wru: 0,

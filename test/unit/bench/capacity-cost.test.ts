@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
-import type { UnitCost, UnitCosts } from '../../../bench/capacity-unit-costs.ts';
+import { NO_COST, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
 
-const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({
-  function: fn,
-  invocations: 0,
-  lambdaMs: 0,
-  wru: 0,
-  rru: 0,
-  sqsRequests: 0,
-  httpApiRequests: 0,
-  logBytes: 0,
-  outBytes: 0,
-  deliveries: 0,
-  ...over,
-});
+const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({ function: fn, ...NO_COST, ...over });
 const measured: UnitCosts = {
   units: {
     refresh: unit('api-refresh', { httpApiRequests: 1, deliveries: 2, wru: 10 }),
