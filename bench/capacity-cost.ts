@@ -20,6 +20,8 @@ export interface MonthAtScale {
   /** Transactions a member adds a month, and the months of them the table holds (assumed). */
   transactionsPerMemberMonth: number;
   monthsOfTransactions: number;
+  /** How long prod keeps its functions' logs (infra/environments.ts). */
+  logRetentionDays: number;
   /** Alarms and queues of the prod stack, counted from its definition. */
   alarms: number;
   queues: number;
@@ -34,7 +36,6 @@ export interface CostLine {
 /** Retention of stored jobs and deliveries (lib/aggregation/jobs-repo.ts, lib/notify/delivery.ts), in days. */
 const JOB_DAYS = 90;
 const DELIVERY_DAYS = 30;
-const LOG_RETENTION_MONTHS = 1;
 
 /**
  * The monthly cost at `month`'s scale from the per-unit costs measured in the same run, at the list prices of
@@ -113,8 +114,9 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     { item: 'DynamoDB point-in-time recovery', usd: storedGb * PRICES.dynamoPitrPerGbMonth, basis: `${storedGb.toFixed(0)} GB` },
     {
       item: 'CloudWatch Logs (ingestion, storage)',
-      usd: logGb * (PRICES.logsPerGbIngested + LOG_RETENTION_MONTHS * PRICES.logsPerGbMonthStored),
-      basis: `${logGb.toFixed(0)} GB of log and EMF lines at INFO, kept ${LOG_RETENTION_MONTHS} month`,
+      // Stored: the months of ingestion the retention keeps.
+      usd: logGb * (PRICES.logsPerGbIngested + (month.logRetentionDays / DAYS_PER_MONTH) * PRICES.logsPerGbMonthStored),
+      basis: `${logGb.toFixed(0)} GB a month of log and EMF lines at INFO, kept ${month.logRetentionDays} days`,
     },
     {
       item: 'CloudWatch metrics, alarms, dashboard',

@@ -101,6 +101,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       LOG_LEVEL: 'INFO',
     });
     const relay = relayOf(config);
+    process.stdout.write = counting;
+    process.stderr.write = counting;
     await relay.workerDeliver.notifier.webhooks.create({
       url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hooks`,
       eventTypes: ['*'],
@@ -130,8 +132,6 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
     unit = undefined;
     await control('/_sim/faults', { latency_ms: MX_LATENCY_MS });
-    process.stdout.write = counting;
-    process.stderr.write = counting;
 
     /** Runs `work` as `kind`'s share of Lambda time; a warm-up round (no kind) is not counted. */
     const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {

@@ -100,6 +100,7 @@ export async function run(): Promise<BenchResult> {
       },
       transactionsPerMemberMonth: TRANSACTIONS_PER_MEMBER_MONTH,
       monthsOfTransactions: MONTHS_OF_TRANSACTIONS,
+      logRetentionDays: ENVIRONMENTS.prod.logRetention,
       ...stackCounts,
     };
     const cost = monthlyCost(unitCosts, month);

@@ -25,6 +25,7 @@ const month: MonthAtScale = {
   dispatch: { wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0, usersPerSecond: 1_000 },
   transactionsPerMemberMonth: 10,
   monthsOfTransactions: 1,
+  logRetentionDays: 30.4,
   alarms: 10,
   queues: 5,
 };
@@ -42,6 +43,15 @@ describe('monthlyCost', () => {
     const transactions = 3_000_000 * 10;
     expect(line(monthlyCost(measured, month), 'DynamoDB writes')).toBeCloseTo(
       ((30.4e6 * 10 + deliveries * 3 + transactions * 2) / 1e6) * 0.625,
+      6,
+    );
+  });
+
+  it('stores the logs of as many months as they are kept', () => {
+    const logged = { ...measured, units: { ...measured.units, report: unit('worker-poll', { logBytes: 1024 ** 3 / 1e6 }) } };
+    // 91.2 GB a month ingested at $0.50, kept two months at $0.03 a GB-month.
+    expect(line(monthlyCost(logged, { ...month, logRetentionDays: 60.8 }), 'CloudWatch Logs (ingestion, storage)')).toBeCloseTo(
+      91.2 * (0.5 + 2 * 0.03),
       6,
     );
   });
