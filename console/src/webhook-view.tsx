@@ -1,6 +1,7 @@
 import type { Delivery, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
+import { WebhookStatus } from './webhooks-view.tsx';
 import { type Column, Empty, ListTable, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
 
 /** A local date-time input's value as an ISO instant. */
@@ -84,8 +85,7 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
           <dd class="wrap">{webhook.url}</dd>
           <dt>Status</dt>
           <dd>
-            <Status value={webhook.status} />
-            {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+            <WebhookStatus webhook={webhook} />
           </dd>
           <dt>Events</dt>
           <dd>{webhook.event_types.join(', ')}</dd>

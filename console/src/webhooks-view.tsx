@@ -9,6 +9,23 @@ async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealt
   return deliveryHealth(items);
 }
 
+/** A webhook's status as the list and its page show it: an enabled one whose endpoint keeps failing is `failing`. */
+export function WebhookStatus({ webhook }: { webhook: Webhook }) {
+  return (
+    <>
+      {webhook.status === 'enabled' && webhook.failing_since ? (
+        <>
+          <Status value="failing" tone="bad" />
+          <span class="muted"> since {time(webhook.failing_since)}</span>
+        </>
+      ) : (
+        <Status value={webhook.status} />
+      )}
+      {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+    </>
+  );
+}
+
 /** The webhooks with their health; enable or disable, rotate the secret, send a test. */
 export function WebhooksView({ signed }: { signed: Signed }) {
   const [webhooks, setWebhooks] = useState<(Webhook & { health?: DeliveryHealth })[] | undefined>();
@@ -67,15 +84,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
       label: 'Status',
       cell: (webhook) => (
         <>
-          {webhook.status === 'enabled' && webhook.failing_since ? (
-            <>
-              <Status value="failing" tone="bad" />
-              <span class="muted"> since {time(webhook.failing_since)}</span>
-            </>
-          ) : (
-            <Status value={webhook.status} />
-          )}
-          {webhook.disabled_reason && <span class="muted"> ({webhook.disabled_reason})</span>}
+          <WebhookStatus webhook={webhook} />
           {webhook.health?.nextAttemptAt && <div class="muted">next attempt {time(webhook.health.nextAttemptAt)}</div>}
         </>
       ),

@@ -15,7 +15,8 @@ export interface EndpointHealthDeps {
 
 /**
  * Tracks each endpoint's failure streak from its attempts: the first failure after a success starts it
- * (`failing_since`), a success ends it, and a streak of FAILING_DISABLE_AFTER_MS disables the webhook.
+ * (`failing_since`), a success ends it, and a streak of FAILING_DISABLE_AFTER_MS (counted from the webhook's last
+ * enabling, if later) disables the webhook.
  * Deliveries of a disabled webhook are kept (`pending_endpoint`) until it is enabled again.
  */
 export class EndpointHealth {
@@ -26,9 +27,11 @@ export class EndpointHealth {
   }
 
   /** `webhook` as read before the attempt: a streak already under way is not written again. */
-  async failed(webhook: Pick<Webhook, 'id' | 'failingSince'>): Promise<void> {
+  async failed(webhook: Pick<Webhook, 'id' | 'failingSince' | 'enabledAt'>): Promise<void> {
     const failingSince = webhook.failingSince ?? (await this.deps.webhooks.markFailing(webhook.id));
-    if (failingSince === undefined || this.deps.clock.now() - Date.parse(failingSince) < FAILING_DISABLE_AFTER_MS) return;
+    if (failingSince === undefined) return;
+    const counted = Math.max(Date.parse(failingSince), webhook.enabledAt === undefined ? 0 : Date.parse(webhook.enabledAt));
+    if (this.deps.clock.now() - counted < FAILING_DISABLE_AFTER_MS) return;
     if (await this.deps.webhooks.disable(webhook.id, 'endpoint_failing')) {
       this.deps.metrics.add('WebhookEndpointsDisabled', 1, {});
       this.deps.log.warn('webhook disabled: endpoint failing', {

@@ -28,6 +28,8 @@ export interface Webhook {
   disabledAt?: string;
   /** The first failed attempt since the last successful one: the endpoint has been failing since then. */
   failingSince?: string;
+  /** When it was last enabled again: a failure streak disables it only as long after this too. */
+  enabledAt?: string;
   /** Newest first. */
   secrets: SigningSecret[];
   createdAt: string;
@@ -65,6 +67,7 @@ interface WebhookItem {
   disabled_reason?: DisabledReason;
   disabled_at?: string;
   failing_since?: string;
+  enabled_at?: string;
   secrets: SecretItem[];
   created_at: string;
   updated_at: string;
@@ -194,10 +197,13 @@ export class WebhooksRepository {
     );
   }
 
-  /** Enables the webhook with a clean record; undefined when there was none. */
+  /**
+   * Enables the webhook; undefined when there was none. A failing endpoint stays failing until a delivery succeeds
+   * (enabling it does not make it answer), with a new 5 days before it is disabled again.
+   */
   enable(id: string): Promise<Webhook | undefined> {
     return this.#updateReturningNew(id, {
-      UpdateExpression: 'SET #status = :enabled, updated_at = :now REMOVE disabled_reason, disabled_at, failing_since',
+      UpdateExpression: 'SET #status = :enabled, enabled_at = :now, updated_at = :now REMOVE disabled_reason, disabled_at',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':enabled': 'enabled', ':now': toIso(this.clock.now()) },
     });
@@ -283,6 +289,7 @@ function fromItem(item: WebhookItem): Webhook {
     ...(item.disabled_reason === undefined ? {} : { disabledReason: item.disabled_reason }),
     ...(item.disabled_at === undefined ? {} : { disabledAt: item.disabled_at }),
     ...(item.failing_since === undefined ? {} : { failingSince: item.failing_since }),
+    ...(item.enabled_at === undefined ? {} : { enabledAt: item.enabled_at }),
     secrets: item.secrets.map((s) => ({
       secret: s.secret,
       createdAt: s.created_at,

@@ -294,6 +294,11 @@ describe('the console in Chromium', () => {
       expect(text).toContain('HTTP 400');
       expect(text).toMatch(/0 %\s+of \d+ attempts/);
       expect(await violationsOf(page)).toEqual([]);
+      // Its own page says the same: failing, not a green `enabled`.
+      await row.getByRole('link', { name: webhook.id }).click();
+      const status = page.locator('dt:has-text("Status") + dd');
+      await status.waitFor();
+      expect(await status.innerText()).toMatch(/^failing\s+since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
       await page.close();
     } finally {
       await relay.webhooks.delete(webhook.id);

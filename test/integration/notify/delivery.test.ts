@@ -384,6 +384,40 @@ describe('webhook state', () => {
     expect(await harness.deliveries.get(id, beforeFiveDays!.msg_id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
+  it('an endpoint enabled again stays failing until a delivery succeeds, with 5 new days before it is disabled again', async () => {
+    const { id } = await subscribe();
+    let failing = true;
+    receiver.respond = (_, response) => response.writeHead(failing ? 503 : 204).end();
+    const start = harness.clock.now();
+    await harness.publisher.publish(event());
+    await harness.drain();
+    harness.clock.set(start + 5 * DAY + 1_000);
+    await harness.publisher.publish(event());
+    await harness.drain();
+    expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled', disabledReason: 'endpoint_failing' });
+
+    // Enabled while the endpoint still fails: its kept deliveries are tried, it shows failing, it is not disabled at once.
+    expect((await harness.api('POST', `/webhooks/${id}/enable`)).body.webhook).toMatchObject({
+      status: 'enabled',
+      failing_since: new Date(start).toISOString(),
+    });
+    await harness.drain();
+    expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).toMatchObject({
+      status: 'enabled',
+      failing_since: new Date(start).toISOString(),
+    });
+
+    harness.clock.advance(5 * DAY + 1_000);
+    await harness.publisher.publish(event());
+    await harness.drain();
+    expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled', disabledReason: 'endpoint_failing' });
+
+    failing = false;
+    await harness.api('POST', `/webhooks/${id}/enable`);
+    await harness.drain();
+    expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('failing_since');
+  });
+
   it('a delivery whose webhook was deleted fails without an attempt', async () => {
     const { id } = await subscribe();
     const published = event();
