@@ -64,6 +64,10 @@ const PEAK_FACTOR = 10;
 const POLLS_PER_REFRESH = 5;
 const UNIT_COUNT_NOTE =
   '30 of each through the compositions, each user’s second (the first a warm-up), MX answering in 300 ms, the app in 100 ms';
+const REFRESH_ROUTE = 'POST /users/{user_id}/members/{member_guid}/refresh';
+const MX_WEBHOOK_ROUTE = 'POST /mx/webhooks';
+/** Lambda's default quota of concurrent executions per account and region (no raise assumed). */
+const ACCOUNT_EXECUTIONS = 1_000;
 const OUTAGE_DRAIN_TARGET_MS = 15 * 60_000;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -129,6 +133,21 @@ export async function run(): Promise<BenchResult> {
     const peakDeliveries =
       refreshesPerSecond * unitCosts.units.refresh.deliveries + reportsPerSecond * unitCosts.units.report.deliveries;
     const deliveryCapacity = perSecond(queueConcurrency.delivery, unitCosts.deliveryBatchMs);
+    // The HTTP API's route limits, and what reaches each route where the wave meets the peak hour: every refresh, and
+    // MX's webhook of every aggregation (its own and the refreshes').
+    const refreshRoute = prod.routeThrottles[REFRESH_ROUTE]!.rateLimit;
+    const webhookRoute = prod.routeThrottles[MX_WEBHOOK_ROUTE]!.rateLimit;
+    const mxWebhooksPerSecond = reportsPerSecond + refreshesPerSecond;
+    // Lambda: executions in use at that peak (rate × measured time; a batch of ten per worker execution) against the
+    // account's, and each API function's against its reservation.
+    const { units } = unitCosts;
+    const refreshExecutions = (refreshesPerSecond * units.refresh.lambdaMs) / 1000;
+    const executions =
+      refreshExecutions +
+      (mxWebhooksPerSecond * units['mx-webhook'].lambdaMs) / 1000 +
+      (pollsPerSecond * usual.pollBatchMs) / BATCH_SIZE / 1000 +
+      (reportsPerSecond * usual.reportBatchMs) / BATCH_SIZE / 1000 +
+      (peakDeliveries * unitCosts.deliveryBatchMs) / BATCH_SIZE / 1000;
     const checks: TargetCheck[] = [
       {
         target: `worker-poll, poll steps (prod concurrency ${queueConcurrency.poll}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(pollsPerSecond, 0)}/s`,
@@ -177,6 +196,18 @@ export async function run(): Promise<BenchResult> {
         target: `worker-deliver (prod concurrency ${queueConcurrency.delivery}): ≥ ${TARGETS.headroom}× the deliveries of the wave meeting the peak hour`,
         measured: `${fmt(deliveryCapacity / peakDeliveries, 1)}× (${fmt(deliveryCapacity, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(unitCosts.deliveryBatchMs, 0)} ms; ${fmt(peakDeliveries, 0)}/s needed)`,
         met: deliveryCapacity >= TARGETS.headroom * peakDeliveries,
+      },
+      {
+        target: `HTTP API (prod route limits): ≥ ${TARGETS.headroom}× the refreshes and the MX webhooks where the wave meets the peak hour`,
+        measured: `refresh ${fmt(refreshRoute / refreshesPerSecond, 1)}× (${refreshRoute} rps for ${fmt(refreshesPerSecond, 0)}), MX webhooks ${fmt(webhookRoute / mxWebhooksPerSecond, 1)}× (${webhookRoute} rps for ${fmt(mxWebhooksPerSecond, 0)})`,
+        met: Math.min(refreshRoute / refreshesPerSecond, webhookRoute / mxWebhooksPerSecond) >= TARGETS.headroom,
+      },
+      {
+        target: `Lambda (account ${ACCOUNT_EXECUTIONS.toLocaleString('en')} concurrent executions; api-refresh reserves ${prod.reservedConcurrency['api-refresh']}): ≥ ${TARGETS.headroom}× the executions in use at that peak`,
+        measured: `account ${fmt(ACCOUNT_EXECUTIONS / executions, 1)}× (${fmt(executions, 0)} in use: refreshes, MX webhooks, poll steps, reports, deliveries at their measured times), api-refresh ${fmt(prod.reservedConcurrency['api-refresh']! / refreshExecutions, 1)}× (${fmt(refreshExecutions, 0)})`,
+        met:
+          Math.min(ACCOUNT_EXECUTIONS / executions, prod.reservedConcurrency['api-refresh']! / refreshExecutions) >=
+          TARGETS.headroom,
       },
       {
         target: `MX calls the relay makes on its own (the reconcile) per user per day ≤ ${TARGETS.mxCallsPerUserDay}, webhooks working`,
