@@ -14,6 +14,7 @@ import { generateSecret } from '../lib/notify/signing.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
 import { sqsRecord } from './support/sqs-record.ts';
+import { median } from './support/stats.ts';
 import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
 
 /** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
@@ -263,8 +264,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
     units.transaction.sqsRequests = 0;
     units.transaction.lambdaMs = 0;
-    const sorted = [...batchTimes].sort((a, b) => a - b);
-    return { units, itemBytes: stored.bytes, deliveryBatchMs: sorted[Math.floor(sorted.length / 2)] ?? 0 };
+    return { units, itemBytes: stored.bytes, deliveryBatchMs: median(batchTimes) };
   } finally {
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];

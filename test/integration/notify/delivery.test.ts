@@ -343,11 +343,17 @@ describe('webhook state', () => {
     expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered' });
   });
 
-  it('disables an endpoint whose attempts have all failed for 5 days; a success in between resets the streak', async () => {
+  /** A subscribed endpoint answering 503 while `failing` is set, and 204 once it is cleared. */
+  async function failingEndpoint() {
     const { id } = await subscribe();
-    let failing = true;
-    receiver.respond = (_, response) => response.writeHead(failing ? 503 : 204).end();
-    const start = harness.clock.now();
+    const endpoint = { id, failing: true, start: harness.clock.now() };
+    receiver.respond = (_, response) => response.writeHead(endpoint.failing ? 503 : 204).end();
+    return endpoint;
+  }
+
+  it('disables an endpoint whose attempts have all failed for 5 days; a success in between resets the streak', async () => {
+    const endpoint = await failingEndpoint();
+    const { id, start } = endpoint;
 
     await harness.publisher.publish(event());
     await harness.drain();
@@ -357,12 +363,12 @@ describe('webhook state', () => {
     });
 
     harness.clock.set(start + 4 * DAY);
-    failing = false;
+    endpoint.failing = false;
     await harness.publisher.publish(event());
     await harness.drain();
     expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('failing_since');
 
-    failing = true;
+    endpoint.failing = true;
     const streakStart = harness.clock.now();
     await harness.publisher.publish(event());
     await harness.drain();
@@ -385,10 +391,8 @@ describe('webhook state', () => {
   });
 
   it('an endpoint enabled again stays failing until a delivery succeeds, with 5 new days before it is disabled again', async () => {
-    const { id } = await subscribe();
-    let failing = true;
-    receiver.respond = (_, response) => response.writeHead(failing ? 503 : 204).end();
-    const start = harness.clock.now();
+    const endpoint = await failingEndpoint();
+    const { id, start } = endpoint;
     await harness.publisher.publish(event());
     await harness.drain();
     harness.clock.set(start + 5 * DAY + 1_000);
@@ -412,7 +416,7 @@ describe('webhook state', () => {
     await harness.drain();
     expect(await harness.notifier.webhooks.get(id)).toMatchObject({ status: 'disabled', disabledReason: 'endpoint_failing' });
 
-    failing = false;
+    endpoint.failing = false;
     await harness.api('POST', `/webhooks/${id}/enable`);
     await harness.drain();
     expect((await harness.api('GET', `/webhooks/${id}`)).body.webhook).not.toHaveProperty('failing_since');
