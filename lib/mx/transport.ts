@@ -169,9 +169,9 @@ export class MxTransport {
   }
 
   /**
-   * The same call, with MX's 2xx body handed back as the JSON text MX sent, parsed once to know it whole and never
-   * re-serialized: for bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when the answer is not whole JSON by
-   * its media type, its first character and the parse; an empty body comes back as ''.
+   * The same call, with MX's 2xx body handed back as the JSON text MX sent, neither parsed nor re-serialized: for
+   * bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when its media type is not JSON or it does not open and
+   * close as one object or array; MX_NETWORK_ERROR when it ends before HTTP's framing does; '' for an empty body.
    */
   async requestText<Route extends string>(
     typedCall: Omit<MxCall<Route>, 'schema'>,
@@ -378,16 +378,18 @@ function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType):
 }
 
 /**
- * MX's JSON text as sent, once it is known whole: a JSON media type, an object or array, and one parse (an answer cut
- * short is refused, never relayed as a 200).
+ * MX's JSON text as sent, not parsed: HTTP's framing says it is whole (undici fails a body shorter than its
+ * Content-Length, or a chunked one without its last chunk), the media type says JSON, and it opens and closes as one
+ * object or array. Parsing it as well cost a third of a read's CPU in the relay (BENCHMARKS.md, read overhead).
  */
 function jsonText(answer: MxAnswer, site: MxCallSite): string {
   const { headers, text } = answer;
   if (text === '') return text;
   const type = headers['content-type'];
-  const first = text.trimStart().charCodeAt(0);
-  if (typeof type !== 'string' || !isJsonMediaType(type) || (first !== 0x7b && first !== 0x5b)) throw notJson(answer, site);
-  parseJson(answer, site);
+  const json = text.trim();
+  const [first, last] = [json.charCodeAt(0), json.charCodeAt(json.length - 1)];
+  const closed = json.length > 1 && ((first === 0x7b && last === 0x7d) || (first === 0x5b && last === 0x5d));
+  if (typeof type !== 'string' || !isJsonMediaType(type) || !closed) throw notJson(answer, site);
   return text;
 }
 

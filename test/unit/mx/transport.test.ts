@@ -275,19 +275,16 @@ describe('MxTransport', () => {
       });
     });
 
-    it('refuses an answer cut short at any length (MX_INVALID_RESPONSE), never relays it', async () => {
-      const text = JSON.stringify({
-        accounts: [{ guid: 'ACT-1', name: 'Checking', balance: 1.5 }],
-        pagination: { current_page: 1, per_page: 25, total_entries: 1, total_pages: 1 },
-      });
-      for (const length of [Math.round(text.length * 0.6), 1, text.length - 1]) {
-        replyText(text.slice(0, length), NEXUS_MEDIA_TYPE);
+    it.each(['{"accounts":[{"guid":"ACT-1"}]', '{', ' [1, 2 ', '[{"a":1}', '{"a":[1]]'])(
+      'refuses %j, which does not open and close as one object or array (MX_INVALID_RESPONSE)',
+      async (text) => {
+        replyText(text, NEXUS_MEDIA_TYPE);
         await expect(transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' })).rejects.toMatchObject({
           code: 'MX_INVALID_RESPONSE',
           route: '/accounts',
         });
-      }
-    });
+      },
+    );
 
     it('maps an MX error as request does', async () => {
       reply(401, { error: { code: 4011, message: 'Session expired' } });
@@ -586,7 +583,7 @@ describe('MxTransport over real sockets', () => {
   let connections: number;
   let requests: number;
   /** What the server does with each request, by its 1-based number. */
-  let answer: (request: number) => 'json' | 'never' | 'drop' | 'half-body';
+  let answer: (request: number) => 'json' | 'never' | 'drop' | 'half-body' | 'cut-sized' | 'cut-chunked';
 
   const realTransport = (timeoutMs: number, budgetMs: number) =>
     new MxTransport({ log: silentLog, metrics: noMetrics, baseUrl, timeoutMs, retry: new RetryPolicy({ budgetMs }) });
@@ -604,6 +601,14 @@ describe('MxTransport over real sockets', () => {
           return;
         case 'half-body':
           res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).write('{"path":');
+          return;
+        case 'cut-sized': // closed before its Content-Length, after a part that opens and closes as an object
+          res
+            .writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE, 'content-length': 40 })
+            .write('{"a":{"b":1}}', () => req.socket.destroy());
+          return;
+        case 'cut-chunked': // closed before the last chunk
+          res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).write('{"a":{"b":1}}', () => req.socket.destroy());
           return;
         case 'json':
           res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).end(JSON.stringify({ path: req.url }));
@@ -697,6 +702,21 @@ describe('MxTransport over real sockets', () => {
       await transport.close();
     }
   });
+
+  it.each(['cut-sized', 'cut-chunked'] as const)(
+    'never relays a body cut short by a closed connection (%s): MX_NETWORK_ERROR after its retries',
+    async (cut) => {
+      answer = () => cut;
+      const transport = realTransport(1_000, 300);
+      try {
+        const error = await transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', route: '/accounts' });
+        expect(requests).toBeGreaterThan(1);
+      } finally {
+        await transport.close();
+      }
+    },
+  );
 
   it('maps a refused connection to MX_NETWORK_ERROR', async () => {
     const closed = createServer();
