@@ -113,8 +113,9 @@ export class MemberWatch {
       if (!claimed) return 'known';
     }
     const { job, joined } = await this.deps.refresh.follow(member, read, trigger, jobId);
-    log.info('MX-started aggregation', { job_id: job.id, member_guid: member.memberGuid, trigger, joined });
     if (joined) {
+      // A job opened for it logs 'aggregation started' with its trigger; one joined is told here.
+      log.info('MX-started aggregation', { job_id: job.id, member_guid: member.memberGuid, trigger, joined });
       // The job already following the member follows this aggregation: its end knows it as its own.
       await states.followedBy(member.userId, member.memberGuid, aggregatedAt, job.id);
       return 'joined';
