@@ -219,9 +219,9 @@ export async function run(): Promise<BenchResult> {
       '**Targets (issue 55):** every component ≥ 2× headroom at 1M users and 3M members with the prod settings; MX calls ' +
         'the relay makes on its own ≤ 2 per user per day on average, MX’s webhooks working.',
       '',
-      `**Method.** (1) ${DISPATCHED_USERS.toLocaleString('en')} users on the reconcile’s schedule in dynalite, all due; ` +
-        'runs of the dispatcher (the `reconcile-dispatch` composition, its pace lifted; each stops taking pages after its ' +
-        `${RUN_BUDGET_MS / 1000} s budget) send their turns to the fauxqs reconcile queue and book each; users per second = users ÷ ` +
+      `**Method.** (1) ${DISPATCHED_USERS.toLocaleString('en')} users on the reconcile’s cycle in dynalite (and the week’s below), a whole ` +
+        'interval behind: runs of the dispatcher (the `reconcile-dispatch` composition, its pace lifted; each stops taking pages after its ' +
+        `${RUN_BUDGET_MS / 1000} s budget) walk every slot, send the turns to the fauxqs reconcile queue and move each shard’s cursor a page at a time; users per second = users ÷ ` +
         'the runs’ wall time; a minute’s capacity = that × the budget ÷ the period. Turns 1M users need = 1M × ' +
         `(1440 ÷ RECONCILE_INTERVAL_MINUTES = ${intervalMs / 60_000}) a day. ` +
         `(2) A simulated week on an injected clock: ${SIM_USERS} users, ${fmt(100 * (1 - USERS_WITHOUT_MEMBERS), 0)} % with ` +
@@ -330,10 +330,11 @@ export async function run(): Promise<BenchResult> {
 async function measureDispatch(config: ReturnType<typeof localServicesConfig>, intervalMs: number) {
   const tableRef = tableOf(config);
   const schedule = new ReconcileRepository(tableRef);
-  const t0 = Date.UTC(2026, 10, 25);
+  // After the week's clock (the reconcile walks forward in time only): its 500 users are walked with these.
+  const t0 = Date.UTC(2027, 0, 15);
   const ids = Array.from({ length: DISPATCHED_USERS }, (_, i) => `cap-${i}`);
   for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((userId) => schedule.enroll(userId, t0, t0 + intervalMs)));
+    await Promise.all(ids.slice(i, i + 50).map((userId) => schedule.enroll(userId, t0)));
   }
   progress(`enrolled ${ids.length} users`);
   const clock = new ManualClock(t0 + intervalMs + 60_000);
@@ -357,7 +358,7 @@ async function measureDispatch(config: ReturnType<typeof localServicesConfig>, i
   const seconds = (performance.now() - started) / 1000;
   meter.restore();
   progress(`dispatched ${sent} in ${runs} runs, ${seconds.toFixed(1)} s`);
-  if (sent !== DISPATCHED_USERS) throw new Error(`dispatched ${sent} of ${DISPATCHED_USERS}`);
+  if (sent < DISPATCHED_USERS) throw new Error(`dispatched ${sent} of ${DISPATCHED_USERS}`);
   const usersPerSecond = sent / seconds;
   return {
     users: sent,
@@ -404,7 +405,7 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
           );
     mx.set(userId, members);
     // Enrolled some time in the last interval; yesterday's wave seen as the relay records it.
-    await schedule.enroll(userId, t0 - intervalMs, t0 - random() * intervalMs + intervalMs);
+    await schedule.enroll(userId, t0 - intervalMs);
     for (const member of members) {
       await states.record(userId, member.guid, 0, {
         connectionStatus: member.connection_status,

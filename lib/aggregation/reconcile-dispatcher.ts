@@ -5,15 +5,14 @@ import { hourOf, type MxPushRepository } from '../mx-events/mx-push-repo.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ReconcileMessage } from '../queue/poll-message.ts';
 import { RECONCILE_SHARDS } from '../store/table.ts';
-import type { DueUser, ReconcileRepository } from './reconcile-repo.ts';
+import { slotAt, slotEnd, walkRanges } from './reconcile-cycle.ts';
+import type { ReconcileRepository } from './reconcile-repo.ts';
 import { MX_DAILY_CADENCE_MS } from './reconcile-turn.ts';
 
 /** How often the dispatcher runs (an EventBridge schedule in AWS, a timer locally). */
 export const RECONCILE_DISPATCH_EVERY_MINUTES = 2;
 /** Users taken from a shard at once: one query, one BatchGetItem, one send per ten. */
 const PAGE_SIZE = 100;
-/** Bookings in flight at once, per shard. */
-const IN_FLIGHT = 25;
 
 export interface DispatchReport {
   /** Users found due. */
@@ -30,7 +29,7 @@ export interface DispatchReport {
 }
 
 export interface ReconcileDispatcherDeps {
-  schedule: Pick<ReconcileRepository, 'due' | 'lastReads' | 'book'>;
+  schedule: Pick<ReconcileRepository, 'inSlots' | 'lastReads' | 'cursor' | 'moveCursor' | 'moveLegacy'>;
   pushes: Pick<MxPushRepository, 'countsSince'>;
   queue: Pick<DelayedQueue<ReconcileMessage>, 'scheduleAll'>;
   intervalMs: number;
@@ -47,12 +46,12 @@ export interface ReconcileDispatcherDeps {
 }
 
 /**
- * The reconcile's dispatcher (its own scheduled function): every period it takes the users due from every shard of
- * the schedule in parallel, a page at a time, and sends each user's turn to worker-poll in batches, spread at
- * RECONCILE_TURNS_PER_MINUTE — with whether MX pushed lately, so that the turn reads MX only when the user needs it
- * (reconcile-turn.ts, judged where the member states may be read). A user's next turn is booked only once its turn
- * is queued (a failed send leaves it due for the next run), with a conditional write from the entry it was found
- * under, so two runs never book one turn twice.
+ * The reconcile's dispatcher (its own scheduled function): every period it walks, in every shard in parallel, the
+ * slots of the cycle time has passed since its last walk (reconcile-cycle.ts), a page at a time, and sends each
+ * user's turn to worker-poll in batches, spread at RECONCILE_TURNS_PER_MINUTE — with whether MX pushed lately, so
+ * that the turn reads MX only when the user needs it (reconcile-turn.ts). No write per turn: the shard's cursor moves
+ * once a page is queued (a failed send leaves the page to the next run; a page sent twice is harmless), conditionally,
+ * so two runs never walk one stretch twice. Behind by a whole interval or more, a walk takes every user once.
  */
 export class ReconcileDispatcher {
   constructor(private readonly deps: ReconcileDispatcherDeps) {}
@@ -60,7 +59,7 @@ export class ReconcileDispatcher {
   async dispatch(): Promise<DispatchReport> {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
-    // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the schedule, untouched.
+    // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the cycle, untouched.
     if (intervalMs <= 0) return { due: 0, sent: 0, left: 0, overdueMs: 0 };
     // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
     const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
@@ -79,44 +78,60 @@ export class ReconcileDispatcher {
   }
 
   async #dispatchShard(shard: number, now: number, webhooksOn: boolean, maxTurns: number, report: DispatchReport) {
-    const { schedule, queue, clock, intervalMs, turnsPerMinute, budgetMs } = this.deps;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const stop = clock.now() - now >= budgetMs || report.sent >= maxTurns;
-      const page = await schedule.due(shard, now, PAGE_SIZE, start);
-      start = page.next;
-      if (page.users.length === 0) return;
-      report.overdueMs = Math.max(report.overdueMs, now - page.users[0]!.dueAt);
-      if (stop) {
-        report.left += page.users.length;
-        return;
+    const { schedule, queue, clock, intervalMs, turnsPerMinute, budgetMs, log } = this.deps;
+    // Users listed by due time before slots: moved to their slots, a page a run, then walked with the rest.
+    await schedule.moveLegacy(shard, PAGE_SIZE);
+    let cursor = await schedule.cursor(shard);
+    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval.
+    const at = cursor?.at ?? now - intervalMs;
+    if (now <= at && !cursor?.walk) return;
+    report.overdueMs = Math.max(report.overdueMs, now - at);
+    const walk = cursor?.walk ?? {
+      from: slotAt(Math.max(at, now - intervalMs), intervalMs),
+      whole: now - at >= intervalMs,
+      toAt: now,
+    };
+    const ranges = walkRanges(walk.from, slotAt(walk.toAt, intervalMs), walk.whole);
+    for (let index = walk.range ?? 0; index < ranges.length; index++) {
+      // A resumed walk goes on after the last user it sent, in the range it stopped in.
+      let done = index === walk.range ? walk.done : undefined;
+      if (done !== undefined && done >= slotEnd(ranges[index]!.through)) continue;
+      for (let more = true; more;) {
+        const page = await schedule.inSlots(shard, ranges[index]!, PAGE_SIZE, done);
+        more = page.more;
+        if (page.users.length === 0) break;
+        if (clock.now() - now >= budgetMs || report.sent >= maxTurns) {
+          report.left += page.users.length;
+          return;
+        }
+        report.due += page.users.length;
+        // Turns past the run's cap wait for the next run: the cursor stops at the last one sent.
+        const first = report.sent;
+        const taken = page.users.slice(0, Math.max(0, maxTurns - first));
+        report.sent += taken.length;
+        report.left += page.users.length - taken.length;
+        const lastReads = await schedule.lastReads(taken.map((user) => user.userId));
+        // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
+        await queue.scheduleAll(
+          taken.map((user, i) => {
+            const since = lastReads.get(user.userId);
+            return {
+              reconcile: { user_id: user.userId, ...(since === undefined ? {} : { since }), webhooks_on: webhooksOn },
+              due_at: now + Math.floor(((first + i) * 60_000) / turnsPerMinute),
+            };
+          }),
+        );
+        done = taken.at(-1)!.key;
+        const next = { at, walk: { ...walk, range: index, done } };
+        if (!(await schedule.moveCursor(shard, cursor, next))) return this.#lost(shard, log);
+        cursor = { ...next, version: (cursor?.version ?? 0) + 1 };
+        if (taken.length < page.users.length) return;
       }
-      report.due += page.users.length;
-      // Turns past the run's cap wait for the next run, still due: their entries are not moved.
-      const first = report.sent;
-      const taken = page.users.slice(0, Math.max(0, maxTurns - first));
-      report.sent += taken.length;
-      report.left += page.users.length - taken.length;
-      const lastReads = await schedule.lastReads(taken.map((user) => user.userId));
-      // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
-      await queue.scheduleAll(
-        taken.map((user, index) => {
-          const since = lastReads.get(user.userId);
-          return {
-            reconcile: { user_id: user.userId, ...(since === undefined ? {} : { since }), webhooks_on: webhooksOn },
-            due_at: now + Math.floor(((first + index) * 60_000) / turnsPerMinute),
-          };
-        }),
-      );
-      for (let i = 0; i < taken.length; i += IN_FLIGHT) {
-        await Promise.all(taken.slice(i, i + IN_FLIGHT).map((user) => this.#book(user, now + intervalMs)));
-      }
-    } while (start);
+    }
+    if (!(await schedule.moveCursor(shard, cursor, { at: walk.toAt }))) this.#lost(shard, log);
   }
 
-  async #book(user: DueUser, nextDueAt: number): Promise<void> {
-    if (!(await this.deps.schedule.book(user, nextDueAt))) {
-      this.deps.log.info('reconcile turn taken meanwhile (user erased, or booked by another run)', { user_id: user.userId });
-    }
+  #lost(shard: number, log: Log): void {
+    log.info('reconcile walk taken over by another run', { shard });
   }
 }

@@ -6,8 +6,6 @@ import type { ReconcileRepository } from './reconcile-repo.ts';
 
 export interface ReconcileEnrolmentDeps {
   schedule: Pick<ReconcileRepository, 'enroll'>;
-  /** RECONCILE_INTERVAL_MINUTES, in ms: a user's first turn comes one interval after it is first served. */
-  intervalMs: number;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -24,10 +22,10 @@ export class ReconcileEnrolment implements ServedUsers {
   constructor(private readonly deps: ReconcileEnrolmentDeps) {}
 
   async note(userId: string): Promise<void> {
-    const { schedule, intervalMs, clock, log, metrics } = this.deps;
+    const { schedule, clock, log, metrics } = this.deps;
     try {
       const now = clock.now();
-      const enrolled = await schedule.enroll(userId, now, now + intervalMs);
+      const enrolled = await schedule.enroll(userId, now);
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {

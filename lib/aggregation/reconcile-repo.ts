@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { toIso } from '../clock.ts';
+import { type SlotRange, slotEnd, slotOf } from './reconcile-cycle.ts';
 import {
   conditionalWrite,
   getItems,
@@ -12,39 +12,47 @@ import {
   type TableRef,
 } from '../store/table.ts';
 
-/** A user the reconcile is due to read, with the schedule entry it was found under. */
-export interface DueUser {
+/** A user on the reconcile's cycle, as a walk of its slots finds it. */
+export interface SlotUser {
   userId: string;
-  /** The entry's sort key: a booking moves it only from this value. */
-  dueKey: string;
-  dueAt: number;
+  /** Its GSI1 sort key, `{slot}#{user_id}`: where a walk that stops after it resumes. */
+  key: string;
 }
 
-const dueKey = (dueAt: number, userId: string): string => `${toIso(dueAt)}#${userId}`;
+/** How far the dispatcher has walked one shard of the cycle (`RECONCILE#~cursor` / `SHARD#{n}`). */
+export interface CycleCursor {
+  /** Every slot time has passed up to this moment has had its turn sent. */
+  at: number;
+  /**
+   * A walk a run left unfinished: from slot `from` (or the whole cycle) to `toAt`'s slot, sent through the sort key
+   * `done` of its `range` (walkRanges' index).
+   */
+  walk?: { from: string; whole: boolean; toAt: number; range?: number; done?: string };
+  /** Bumped by each write: two runs never both move the cursor from one state. */
+  version: number;
+}
+
+/** Schedules written before slots, by due time (`RECONCILE#{shard}`, `{due ISO}#{user_id}`): moved to slots as found. */
+const legacyDuePartition = (shard: number) => `RECONCILE#${shard}`;
 
 /**
- * The reconcile's schedule: one `RECONCILE#{user_id}` / `RECONCILE` item per user the relay serves (apart from the
- * user's partition, which the sweeper may not read: it holds the sealed session), listed by when it is due in GSI1
- * (`RECONCILE#{shard}`, `{due ISO}#{user_id}`). Once the reconcile has read the user's members it also holds MX's
- * guid of the user, listed in GSI2 (`MXUSER#{user_guid}`): MX's CONNECTION_STATUS webhook names the user by it only.
- * An erasure deletes the item, and with it both.
+ * The reconcile's cycle: one `RECONCILE#{user_id}` / `RECONCILE` item per user the relay serves (apart from the
+ * user's partition, which the sweeper may not read: it holds the sealed session), listed in GSI1 by its fixed slot
+ * (`RECONCILE-SLOTS#{shard}`, `{slot}#{user_id}`; reconcile-cycle.ts), so that a turn moves nothing; and a cursor per
+ * shard saying how far the dispatcher has walked. Once the reconcile has read the user's members the item also holds
+ * MX's guid of the user, listed in GSI2 (`MXUSER#{user_guid}`): MX's CONNECTION_STATUS webhook names the user by it
+ * only. An erasure deletes the item, and with it both.
  */
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Puts the user on the schedule at `now`, first due at `dueAt`; false when it is on it already (and keeps its time). */
-  enroll(userId: string, now: number, dueAt: number): Promise<boolean> {
+  /** Puts the user on the cycle at `now`, at its slot; false when it is on it already. */
+  enroll(userId: string, now: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          Item: {
-            ...keys.reconcile(userId),
-            gsi1pk: gsi1.reconcileDue(shardOf(userId, RECONCILE_SHARDS)),
-            gsi1sk: dueKey(dueAt, userId),
-            user_id: userId,
-            enrolled_at: now,
-          },
+          Item: { ...keys.reconcile(userId), ...slotKeys(userId), user_id: userId, enrolled_at: now },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
@@ -52,32 +60,96 @@ export class ReconcileRepository {
   }
 
   /**
-   * One page of the users of `shard` due by `now`, the longest overdue first, at most `limit`; `next` is where the
-   * following page starts (none: this was the last).
+   * One page of the users of `shard` whose slots lie in `range`, in slot order, at most `limit`, starting after the
+   * sort key `resumeAfter` when given; `more` when the range may hold more.
    */
-  async due(
+  async inSlots(
     shard: number,
-    now: number,
+    range: SlotRange,
     limit: number,
-    start?: Record<string, unknown>,
-  ): Promise<{ users: DueUser[]; next?: Record<string, unknown> }> {
+    resumeAfter?: string,
+  ): Promise<{ users: SlotUser[]; more: boolean }> {
+    // A space sorts before every user id character: `{key} ` is the first sort key past `key`.
+    const from = resumeAfter === undefined ? (range.after === undefined ? undefined : slotEnd(range.after)) : `${resumeAfter} `;
     const { Items = [], LastEvaluatedKey } = await this.table.client.send(
       new QueryCommand({
         TableName: this.table.tableName,
         IndexName: TABLE_KEYS.gsi1,
-        KeyConditionExpression: '#pk = :pk AND #sk <= :until',
+        KeyConditionExpression: from === undefined ? '#pk = :pk AND #sk <= :to' : '#pk = :pk AND #sk BETWEEN :from AND :to',
         ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk, '#sk': TABLE_KEYS.gsi1sk },
-        // `#` sorts before every user id character: `{now}#~` is past every entry due at `now`.
-        ExpressionAttributeValues: { ':pk': gsi1.reconcileDue(shard), ':until': `${toIso(now)}#~` },
+        ExpressionAttributeValues: {
+          ':pk': gsi1.reconcileSlots(shard),
+          ':to': slotEnd(range.through),
+          ...(from === undefined ? {} : { ':from': from }),
+        },
         Limit: limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
     const users = Items.map((item) => {
       const key = String(item[TABLE_KEYS.gsi1sk]);
-      return { userId: key.slice(key.indexOf('#') + 1), dueKey: key, dueAt: Date.parse(key.slice(0, key.indexOf('#'))) };
+      return { userId: key.slice(key.indexOf('#') + 1), key };
     });
-    return LastEvaluatedKey ? { users, next: LastEvaluatedKey } : { users };
+    return { users, more: LastEvaluatedKey !== undefined };
+  }
+
+  /** The shard's cursor; undefined before the first walk. */
+  async cursor(shard: number): Promise<CycleCursor | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.reconcileCursor(shard), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      at: Number(Item.at),
+      version: Number(Item.version),
+      ...(Item.walk ? { walk: Item.walk as CycleCursor['walk'] } : {}),
+    };
+  }
+
+  /** Writes the shard's cursor over `previous` (none: the first); false when another run moved it meanwhile. */
+  moveCursor(shard: number, previous: CycleCursor | undefined, next: Omit<CycleCursor, 'version'>): Promise<boolean> {
+    const version = (previous?.version ?? 0) + 1;
+    return conditionalWrite(
+      this.table.client.send(
+        new PutCommand({
+          TableName: this.table.tableName,
+          Item: { ...keys.reconcileCursor(shard), at: next.at, version, ...(next.walk ? { walk: next.walk } : {}) },
+          ConditionExpression: previous ? 'version = :previous' : 'attribute_not_exists(pk)',
+          ...(previous ? { ExpressionAttributeValues: { ':previous': previous.version } } : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Up to `limit` users of `shard` still listed by due time (written before slots): each moved to its slot. */
+  async moveLegacy(shard: number, limit: number): Promise<number> {
+    const { Items = [] } = await this.table.client.send(
+      new QueryCommand({
+        TableName: this.table.tableName,
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
+        ExpressionAttributeValues: { ':pk': legacyDuePartition(shard) },
+        Limit: limit,
+      }),
+    );
+    for (const item of Items) {
+      const key = String(item[TABLE_KEYS.gsi1sk]);
+      const userId = key.slice(key.indexOf('#') + 1);
+      const slot = slotKeys(userId);
+      await conditionalWrite(
+        this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: keys.reconcile(userId),
+            UpdateExpression: 'SET #pk1 = :pk1, #sk1 = :sk1',
+            ConditionExpression: '#sk1 = :from',
+            ExpressionAttributeNames: { '#pk1': TABLE_KEYS.gsi1pk, '#sk1': TABLE_KEYS.gsi1sk },
+            ExpressionAttributeValues: { ':pk1': slot.gsi1pk, ':sk1': slot.gsi1sk, ':from': key },
+          }),
+        ),
+      );
+    }
+    return Items.length;
   }
 
   /**
@@ -96,25 +168,6 @@ export class ReconcileRepository {
       if (typeof at === 'number') lastReads.set(String(item.user_id), at);
     }
     return lastReads;
-  }
-
-  /**
-   * Moves the user's next turn to `nextDueAt`; false when the user is no longer at the entry it was found under
-   * (erased, or booked by another run).
-   */
-  book(user: DueUser, nextDueAt: number): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.reconcile(user.userId),
-          UpdateExpression: 'SET #sk = :next',
-          ConditionExpression: '#sk = :from',
-          ExpressionAttributeNames: { '#sk': TABLE_KEYS.gsi1sk },
-          ExpressionAttributeValues: { ':next': dueKey(nextDueAt, user.userId), ':from': user.dueKey },
-        }),
-      ),
-    );
   }
 
   /** Notes the reconcile's read of the user's members at `at` (false when the user is no longer on the schedule). */
@@ -170,4 +223,9 @@ export class ReconcileRepository {
     );
     return Items.map((item) => item[TABLE_KEYS.gsi2sk]).filter((sk): sk is string => typeof sk === 'string');
   }
+}
+
+/** The GSI1 keys that list a user at its slot. */
+function slotKeys(userId: string) {
+  return { gsi1pk: gsi1.reconcileSlots(shardOf(userId, RECONCILE_SHARDS)), gsi1sk: `${slotOf(userId)}#${userId}` };
 }

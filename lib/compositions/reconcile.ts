@@ -10,7 +10,6 @@ export function reconcileEnrolmentOf(
   schedule: ReconcileRepository = new ReconcileRepository(table),
 ): ReconcileEnrolment | undefined {
   const { config, clock, log, metrics } = runtime;
-  const minutes = config.aggregation.reconcileIntervalMinutes;
-  if (minutes <= 0) return undefined;
-  return new ReconcileEnrolment({ schedule, intervalMs: minutes * 60_000, clock, log, metrics });
+  if (config.aggregation.reconcileIntervalMinutes <= 0) return undefined;
+  return new ReconcileEnrolment({ schedule, clock, log, metrics });
 }

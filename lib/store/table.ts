@@ -68,6 +68,8 @@ export const keys = {
   erasedUser: (userDigest: string) => ({ pk: `ERASED#${userDigest}`, sk: 'ERASED' }),
   /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
+  /** How far the reconcile's dispatcher has walked a shard of the cycle (`~`: never a user id). */
+  reconcileCursor: (shard: number) => ({ pk: 'RECONCILE#~cursor', sk: `SHARD#${shard}` }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
@@ -100,8 +102,8 @@ export const gsi1 = {
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
   apiKeys: 'APIKEYS',
-  /** The users the reconcile reads, by when they are due (sort key `{due ISO}#{user_id}`), in RECONCILE_SHARDS. */
-  reconcileDue: (shard: number) => `RECONCILE#${shard}`,
+  /** The users the reconcile reads, by their slot in its cycle (sort key `{slot}#{user_id}`), in RECONCILE_SHARDS. */
+  reconcileSlots: (shard: number) => `RECONCILE-SLOTS#${shard}`,
   /**
    * Member states whose connection status needs the user (sort key `{since ISO}#{user_id}#{member_guid}`), in
    * MEMBERS_NEEDING_USER_SHARDS: the operator's overview (lib/aggregation/member-states-repo.ts).

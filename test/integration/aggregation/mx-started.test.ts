@@ -14,6 +14,9 @@ import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
  * within a window before (the counters are real hours): MX's webhooks look off, so every turn reads MX.
  */
 const PAST_WINDOW_MS = 2 * (MX_DAILY_CADENCE_MS + 6 * 3600_000) + 60_000;
+let dispatchedAt = 0;
+/** PAST_WINDOW_MS past now and past the last dispatch of this file: the reconcile walks forward in time only. */
+const pastWindow = () => (dispatchedAt = Math.max(Date.now(), dispatchedAt) + PAST_WINDOW_MS);
 
 /**
  * Aggregations MX runs without the relay asking, and the connection statuses MX announces, reach client apps: the
@@ -133,7 +136,7 @@ describe('without MX’s webhooks: the reconcile', () => {
       await sim('POST', `/_sim/members/${memberGuid}/background_aggregation`, {});
       await waitUntil(async () => (await sim('GET', `/_sim/members/${memberGuid}`)).member.is_being_aggregated === false);
 
-      clock.set(Date.now() + PAST_WINDOW_MS);
+      clock.set(pastWindow());
       expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [ended] = await receiver.waitFor(
         (event) =>
@@ -144,7 +147,7 @@ describe('without MX’s webhooks: the reconcile', () => {
       expect((await dispatcher.dispatch()).sent).toBe(0);
 
       await sim('POST', `/_sim/members/${memberGuid}/connection_status`, { connection_status: 'LOCKED' });
-      clock.set(clock.now() + PAST_WINDOW_MS);
+      clock.set(pastWindow());
       expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [changed] = await receiver.waitFor(
         (event) =>
@@ -176,7 +179,7 @@ describe('without MX’s webhooks: the reconcile', () => {
       await sim('POST', `/_sim/members/${member.guid}/background_aggregation`, {});
       await waitUntil(async () => (await sim('GET', `/_sim/members/${member.guid}`)).member.is_being_aggregated === false);
 
-      const clock = new ManualClock(Date.now() + PAST_WINDOW_MS);
+      const clock = new ManualClock(pastWindow());
       const { dispatcher } = relayOf(localServicesConfig(stack.engines, stack.simulatorUrl!), { clock }).reconcileDispatch;
       expect((await dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
       const [ended] = await receiver.waitFor(
@@ -292,7 +295,7 @@ describe('connection statuses MX announces', () => {
     // The user's first turn: the reconcile reads its members (the member's status is the baseline) and learns MX's
     // guid of the user.
     const config = localServicesConfig(stack.engines, stack.simulatorUrl!);
-    const clock = new ManualClock(Date.now() + PAST_WINDOW_MS);
+    const clock = new ManualClock(pastWindow());
     expect((await relayOf(config, { clock }).reconcileDispatch.dispatcher.dispatch()).sent).toBeGreaterThanOrEqual(1);
     const schedule = new ReconcileRepository({ client: createDocumentClient(config.aws), tableName: config.tableName });
     const { user_guid } = await sim('GET', `/_sim/users/${userId}`);

@@ -1,49 +1,175 @@
-import { expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { slotAt, slotOf } from '../../../lib/aggregation/reconcile-cycle.ts';
+import { ReconcileDispatcher } from '../../../lib/aggregation/reconcile-dispatcher.ts';
 import { ReconcileRepository } from '../../../lib/aggregation/reconcile-repo.ts';
-import { RECONCILE_SHARDS, shardOf } from '../../../lib/store/table.ts';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
+import type { ReconcileMessage } from '../../../lib/queue/poll-message.ts';
+import { keys, RECONCILE_SHARDS, shardOf } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 const local = useLocalEngines();
 const HOUR = 3600_000;
+const INTERVAL = 6 * HOUR;
+const T0 = Date.UTC(2026, 10, 24, 6);
+let tables = 0;
 
-it("books a user's turn once, answering when it was last read (or enrolled)", async () => {
+/**
+ * A dispatcher over the real schedule in dynalite. The cursors are the table's: each test starts ten intervals after
+ * the one before (`t0`), so its first walk takes the whole cycle, and counts its own users (`prefix`) in what it sends.
+ */
+function setup(prefix: string, options: { turnsPerMinute?: number; webhooksOn?: boolean; intervalMs?: number } = {}) {
   const schedule = new ReconcileRepository(local.table);
-  const enrolledAt = Date.UTC(2026, 10, 24, 6);
-  expect(await schedule.enroll('user-1', enrolledAt, enrolledAt + 6 * HOUR)).toBe(true);
-  expect(await schedule.enroll('user-1', enrolledAt + HOUR, enrolledAt + 7 * HOUR)).toBe(false);
-  const shard = shardOf('user-1', RECONCILE_SHARDS);
+  const t0 = T0 + ++tables * 10 * INTERVAL;
+  const clock = new ManualClock(t0);
+  const sent: ReconcileMessage[] = [];
+  let failSends = false;
+  const dispatcher = new ReconcileDispatcher({
+    schedule,
+    pushes: { countsSince: async () => ({ pushes: 0, ends: 0, background: options.webhooksOn === false ? 0 : 1 }) },
+    queue: {
+      async scheduleAll(messages) {
+        if (failSends) throw new Error('SQS is down');
+        sent.push(...messages);
+      },
+    },
+    intervalMs: options.intervalMs ?? INTERVAL,
+    turnsPerMinute: options.turnsPerMinute ?? 50_000,
+    periodMs: 2 * 60_000,
+    budgetMs: 40_000,
+    clock,
+    log: silentLog,
+    metrics: noMetrics,
+  });
+  const users = Array.from({ length: 60 }, (_, i) => `${prefix}-${i}`);
+  const mine = () => sent.map((m) => m.reconcile.user_id).filter((id) => users.includes(id));
+  return {
+    t0,
+    schedule,
+    clock,
+    dispatcher,
+    users,
+    sent,
+    mine,
+    failSends: (fail: boolean) => (failSends = fail),
+    enrolAll: () => Promise.all(users.map((userId) => schedule.enroll(userId, t0))),
+  };
+}
 
-  const firstTurn = enrolledAt + 6 * HOUR;
-  expect((await schedule.due(shard, firstTurn - 1, 10)).users).toEqual([]);
-  const [due] = (await schedule.due(shard, firstTurn, 10)).users;
-  expect(due).toMatchObject({ userId: 'user-1', dueAt: firstTurn });
-  expect(await schedule.lastReads(['user-1', 'user-never'])).toEqual(new Map([['user-1', enrolledAt]]));
-  expect(await schedule.book(due!, firstTurn + 6 * HOUR)).toBe(true);
-  // Another run holding the same entry books nothing.
-  expect(await schedule.book(due!, firstTurn + 6 * HOUR)).toBe(false);
-  // The turn did not read MX: the last read stays the enrolment.
-  expect(await schedule.lastReads(['user-1'])).toEqual(new Map([['user-1', enrolledAt]]));
+/** The users whose slots time passes in (from, to], within one interval. */
+const passedIn = (users: string[], from: number, to: number) => {
+  const [a, b] = [slotAt(from, INTERVAL), slotAt(to, INTERVAL)];
+  return users.filter((u) => (a < b ? slotOf(u) > a && slotOf(u) <= b : slotOf(u) > a || slotOf(u) <= b)).sort();
+};
 
-  const secondTurn = firstTurn + 6 * HOUR;
-  const [next] = (await schedule.due(shard, secondTurn, 10)).users;
-  expect(await schedule.book(next!, secondTurn + 6 * HOUR)).toBe(true);
-  expect(await schedule.noteRead('user-1', secondTurn + 1000)).toBe(true);
-  expect(await schedule.lastReads(['user-1'])).toEqual(new Map([['user-1', secondTurn + 1000]]));
-  expect(await schedule.noteRead('user-never', secondTurn)).toBe(false);
+describe('ReconcileRepository', () => {
+  it('enrols a user once, answering when it was last read (or enrolled)', async () => {
+    const schedule = new ReconcileRepository(local.table);
+    expect(await schedule.enroll('user-1', T0)).toBe(true);
+    expect(await schedule.enroll('user-1', T0 + HOUR)).toBe(false);
+    expect(await schedule.lastReads(['user-1', 'user-never'])).toEqual(new Map([['user-1', T0]]));
+    expect(await schedule.noteRead('user-1', T0 + 1000)).toBe(true);
+    expect(await schedule.lastReads(['user-1'])).toEqual(new Map([['user-1', T0 + 1000]]));
+    expect(await schedule.noteRead('user-never', T0)).toBe(false);
+  });
+
+  it('moves a cursor only from the state it was read in', async () => {
+    const schedule = new ReconcileRepository(local.table);
+    expect(await schedule.cursor(0)).toBeUndefined();
+    expect(await schedule.moveCursor(0, undefined, { at: T0 })).toBe(true);
+    expect(await schedule.moveCursor(0, undefined, { at: T0 })).toBe(false);
+    const cursor = await schedule.cursor(0);
+    expect(cursor).toEqual({ at: T0, version: 1 });
+    const walk = { from: '00000000', whole: false, toAt: T0 + HOUR, range: 0, done: 'abc#u' };
+    expect(await schedule.moveCursor(0, cursor, { at: T0, walk })).toBe(true);
+    expect(await schedule.moveCursor(0, cursor, { at: T0 + HOUR })).toBe(false);
+    expect(await schedule.cursor(0)).toEqual({ at: T0, walk, version: 2 });
+    expect(await schedule.moveCursor(0, await schedule.cursor(0), { at: T0 })).toBe(true);
+  });
 });
 
-it('pages through a shard, the longest overdue first', async () => {
-  const schedule = new ReconcileRepository(local.table);
-  const t0 = Date.UTC(2026, 10, 24, 6);
-  const users = Array.from({ length: 40 }, (_, i) => `pager-${i}`).filter((u) => shardOf(u, RECONCILE_SHARDS) === 0);
-  await Promise.all(users.map((userId, i) => schedule.enroll(userId, t0, t0 + i * 1000)));
-  const seen: number[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await schedule.due(0, t0 + HOUR, 3, start);
-    seen.push(...page.users.filter((user) => user.userId.startsWith('pager-')).map((user) => user.dueAt));
-    start = page.next;
-  } while (start);
-  expect(seen).toHaveLength(users.length);
-  expect(seen).toEqual([...seen].sort((a, b) => a - b));
+describe('ReconcileDispatcher over the cycle', () => {
+  it('sends every user once before its first walk, then each user as time passes its slot, writing no user', async () => {
+    const { t0, clock, dispatcher, users, mine, enrolAll } = setup('walk');
+    await enrolAll();
+    clock.set(t0 + 60_000);
+    await dispatcher.dispatch();
+    expect(mine().sort()).toEqual([...users].sort());
+    // Nothing new at the same moment.
+    const first = mine().length;
+    await dispatcher.dispatch();
+    expect(mine()).toHaveLength(first);
+    // A quarter of the interval on: exactly the users whose slots it passed, each once.
+    clock.set(t0 + 60_000 + INTERVAL / 4);
+    await dispatcher.dispatch();
+    expect(mine().slice(first).sort()).toEqual(passedIn(users, t0 + 60_000, t0 + 60_000 + INTERVAL / 4));
+    // The rest of the interval: the others; over a whole interval every user came once.
+    clock.set(t0 + 60_000 + INTERVAL);
+    await dispatcher.dispatch();
+    expect(mine().slice(first).sort()).toEqual([...users].sort());
+  });
+
+  it('carries the last read and whether MX pushed lately', async () => {
+    const { t0, clock, dispatcher, users, sent, enrolAll, schedule } = setup('msg', { webhooksOn: false });
+    await enrolAll();
+    await schedule.noteRead(users[0]!, t0 - HOUR);
+    clock.set(t0 + 60_000);
+    await dispatcher.dispatch();
+    const byUser = new Map(sent.map((m) => [m.reconcile.user_id, m.reconcile]));
+    expect(byUser.get(users[0]!)).toEqual({ user_id: users[0], since: t0 - HOUR, webhooks_on: false });
+    expect(byUser.get(users[1]!)).toEqual({ user_id: users[1], since: t0, webhooks_on: false });
+  });
+
+  it('sends at most RECONCILE_TURNS_PER_MINUTE a run, spread at that pace; the next runs go on where it stopped', async () => {
+    const { t0, clock, dispatcher, users, mine, enrolAll } = setup('cap', { turnsPerMinute: 25 });
+    await enrolAll();
+    clock.set(t0 + 60_000);
+    // Every shard runs in parallel: the cap counts their turns together.
+    const report = await dispatcher.dispatch();
+    expect(report.sent).toBe(50);
+    expect(report.left).toBeGreaterThan(0);
+    for (let run = 0; run < 40 && mine().length < users.length; run++) await dispatcher.dispatch();
+    expect(mine().sort()).toEqual([...users].sort());
+  });
+
+  it('leaves the cursor where it was when a send fails: the next run sends the same users', async () => {
+    const { t0, clock, dispatcher, users, mine, enrolAll, failSends } = setup('fail');
+    await enrolAll();
+    clock.set(t0 + 60_000);
+    failSends(true);
+    await expect(dispatcher.dispatch()).rejects.toThrow('SQS is down');
+    failSends(false);
+    await dispatcher.dispatch();
+    expect(mine().sort()).toEqual([...users].sort());
+  });
+
+  it('sends nothing while the reconcile is off (RECONCILE_INTERVAL_MINUTES=0)', async () => {
+    const { t0, clock, dispatcher, mine, enrolAll } = setup('off', { intervalMs: 0 });
+    await enrolAll();
+    clock.set(t0 + INTERVAL);
+    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, left: 0, overdueMs: 0 });
+    expect(mine()).toEqual([]);
+  });
+
+  it('moves a user listed by due time (before slots) to its slot, and walks it', async () => {
+    const { t0, clock, dispatcher, users, mine } = setup('legacy');
+    const userId = users[0]!;
+    await local.table.client.send(
+      new PutCommand({
+        TableName: local.table.tableName,
+        Item: {
+          ...keys.reconcile(userId),
+          gsi1pk: `RECONCILE#${shardOf(userId, RECONCILE_SHARDS)}`,
+          gsi1sk: `${new Date(t0).toISOString()}#${userId}`,
+          user_id: userId,
+          enrolled_at: t0,
+        },
+      }),
+    );
+    clock.set(t0 + 60_000);
+    await dispatcher.dispatch();
+    expect(mine()).toEqual([userId]);
+  });
 });

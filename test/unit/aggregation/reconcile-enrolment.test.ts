@@ -4,12 +4,11 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
 
-function setup(enroll: (userId: string, now: number, dueAt: number) => Promise<boolean>) {
+function setup(enroll: (userId: string, now: number) => Promise<boolean>) {
   const counted: [string, Record<string, string>][] = [];
   const metrics = { add: (name: string, _v: number, dims: Record<string, string>) => void counted.push([name, dims]) };
   const enrolment = new ReconcileEnrolment({
     schedule: { enroll },
-    intervalMs: 360 * 60_000,
     clock: new ManualClock(Date.parse('2026-11-24T12:00:00Z')),
     log: silentLog,
     metrics: metrics as unknown as MetricsSink,
@@ -18,16 +17,16 @@ function setup(enroll: (userId: string, now: number, dueAt: number) => Promise<b
 }
 
 describe('ReconcileEnrolment', () => {
-  it('puts a served user on the schedule, first due one interval on; a user on it already keeps its turn', async () => {
-    const schedule = new Map<string, [number, number]>();
-    const { enrolment, counted } = setup(async (userId, now, dueAt) => {
+  it('puts a served user on the cycle once', async () => {
+    const schedule = new Map<string, number>();
+    const { enrolment, counted } = setup(async (userId, now) => {
       if (schedule.has(userId)) return false;
-      schedule.set(userId, [now, dueAt]);
+      schedule.set(userId, now);
       return true;
     });
     await enrolment.note('user-1');
     await enrolment.note('user-1');
-    expect(schedule).toEqual(new Map([['user-1', [Date.parse('2026-11-24T12:00:00Z'), Date.parse('2026-11-24T18:00:00Z')]]]));
+    expect(schedule).toEqual(new Map([['user-1', Date.parse('2026-11-24T12:00:00Z')]]));
     expect(counted).toEqual([
       ['ReconcileEnrolments', { outcome: 'enrolled' }],
       ['ReconcileEnrolments', { outcome: 'already' }],
