@@ -267,12 +267,12 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     everyMinutes: 2,
   },
   'reconcile-dispatch': {
-    description: "Sends the reconcile turns of the users due to worker-poll, paced; books each user's next turn.",
+    description: 'Walks the reconcile cycle and sends the turns of the users whose slots time has passed, paced.',
     memorySize: 256,
     timeoutSeconds: 60,
-    // The users due (gsi1 shards), their schedule items (batch get), each moved to its next turn (update); whether MX
-    // pushed lately (the push counters, a table query).
-    itemActions: [UPDATE, BATCH_GET],
+    // The users in the slots passed (gsi1 shards), their items (batch get), each shard's cursor (get, conditional put),
+    // users listed by due time moved to their slots (update); whether MX pushed lately (the push counters, a query).
+    itemActions: [GET, PUT, UPDATE, BATCH_GET],
     queries: ['table', 'gsi1'],
     partitions: ['reconcile', 'mxPushCounts'],
     sendsTo: ['reconcile'],
