@@ -118,7 +118,12 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('delivery'),
   ],
   // The users due (gsi1), their schedule items, the push counters (a table query).
-  'reconcile-dispatch': [...items('GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'), QUERY_TABLE, QUERY_GSI1, ...sendTo('reconcile')],
+  'reconcile-dispatch': [
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'),
+    QUERY_TABLE,
+    QUERY_GSI1,
+    ...sendTo('reconcile'),
+  ],
 };
 
 /** In prod the table and the MX secret are encrypted with the stack's key, usable only through those services. */
