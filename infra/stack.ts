@@ -30,6 +30,8 @@ export const DETECTION_LAG_ALARM_MS = 60_000;
 export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
 /** How late a user's reconcile turn may be before someone should look (turns are hours apart; a run every 2 minutes). */
 export const RECONCILE_OVERDUE_ALARM_MS = 3_600_000;
+/** An endpoint whose breaker has stayed open this long pages (each sweep reports the longest). */
+export const WEBHOOK_BREAKER_ALARM_MS = 6 * 3_600_000;
 /** MX 429s in 5 minutes: MX is asking the relay to slow down. */
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
@@ -222,6 +224,13 @@ export class NexusRelayStack extends Stack {
       description: `The reconcile is behind: users due ${RECONCILE_OVERDUE_ALARM_MS / 3_600_000} h ago or more still wait for their turn`,
       metric: metrics.metric('ReconcileOverdue', {}, { statistic: 'Maximum', period: ALARM_PERIOD }),
       threshold: RECONCILE_OVERDUE_ALARM_MS,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.alarms.alarm('webhook-endpoint-held', {
+      description: `A webhook endpoint has failed for ${WEBHOOK_BREAKER_ALARM_MS / 3_600_000} h or more: its breaker holds its deliveries`,
+      metric: metrics.metric('WebhookBreakerOpenAge', {}, { statistic: 'Maximum', period: ALARM_PERIOD }),
+      threshold: WEBHOOK_BREAKER_ALARM_MS,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
     });

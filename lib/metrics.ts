@@ -140,6 +140,10 @@ export const METRICS = {
   /** The event's creation → its first 2xx from the endpoint. */
   WebhookDeliveryLatency: { unit: 'Milliseconds', sum: false, dimensions: {} },
   WebhookEndpointsDisabled: { unit: 'Count', sum: true, dimensions: {} },
+  WebhookBreakerChanges: { unit: 'Count', sum: true, dimensions: { to: ['open', 'closed'] as const } },
+  WebhookDeliveriesHeld: { unit: 'Count', sum: true, dimensions: {} },
+  /** Per sweep: the longest any endpoint's breaker has kept failing, from its streak's start (0: none open). */
+  WebhookBreakerOpenAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
   // Queues and recovery
   MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUE_NAMES, reason: DEAD_LETTER_REASONS } },
   SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },

@@ -7,7 +7,7 @@ import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, res
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
-import type { EndpointHealth } from './endpoint-health.ts';
+import { breakerState, type EndpointHealth } from './endpoint-health.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { WebhookCache } from './webhook-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
@@ -25,7 +25,7 @@ export interface DelivererDeps {
   >;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
-  health: Pick<EndpointHealth, 'succeeded' | 'failed'>;
+  health: Pick<EndpointHealth, 'admits' | 'succeeded' | 'failed'>;
   clock: Clock;
   log: Log;
   /** How long one attempt holds its delivery: the send timeout plus LEASE_MARGIN_MS. */
@@ -57,6 +57,8 @@ export class Deliverer {
     // answers the delivery. Anything else — a duplicate message, a retry already recorded, a delivery pending its endpoint, a
     // webhook disabled or gone — reads the delivery and decides below.
     const webhook = await (this.deps.webhookCache ?? webhooks).get(webhookId);
+    // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
+    if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context);
     const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
       const claimed = await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
@@ -140,6 +142,14 @@ export class Deliverer {
     return this.deps.metrics;
   }
 
+  /** Holds a delivery still awaiting this attempt while its endpoint's breaker is open (a duplicate changes nothing). */
+  async #hold(context: Context): Promise<void> {
+    const delivery = await this.deps.deliveries.get(context.webhook_id, context.msg_id);
+    if (!delivery || delivery.attemptCount !== context.attempt - 1 || !canMove('keptForEndpoint', delivery.status)) return;
+    this.#metrics.add('WebhookDeliveriesHeld', 1, {});
+    await this.markPendingEndpoint(context);
+  }
+
   /** Keeps the delivery for when the webhook is enabled again, which resumes it with a fresh schedule. */
   private async markPendingEndpoint(context: Context): Promise<void> {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
@@ -149,12 +159,16 @@ export class Deliverer {
   }
 
   /**
-   * Enabling resumes the deliveries pending their endpoint it finds. One marked just after that search would wait
-   * forever, so every marking looks at the webhook again: whichever of the two writes came second sees the other.
+   * Enabling a webhook, and closing its breaker, resume the deliveries pending their endpoint they find. One marked
+   * just after that search would wait forever, so every marking looks at the webhook again: whichever of the two
+   * writes came second sees the other.
    */
   private async resumeIfEnabledMeanwhile(context: Context, nextAttempt: number): Promise<void> {
     const webhook = await this.deps.webhooks.get(context.webhook_id);
-    if (webhook?.status === 'enabled') await this.scheduleAttempt(context, nextAttempt, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    if (webhook?.status === 'enabled' && breakerState(webhook, now) === 'closed') {
+      await this.scheduleAttempt(context, nextAttempt, now);
+    }
   }
 
   private scheduleAttempt(context: Context, attempt: number, dueAt: number): Promise<void> {

@@ -112,6 +112,16 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
   return { condition: names.length === 1 ? `#status = ${names[0]}` : `#status IN (${names.join(', ')})`, values };
 }
 const ATTEMPT_FROM = statusAllows('attempt');
+
+/** A webhook's pending_endpoint deliveries, from the table itself (strongly consistent; its whole retained log). */
+const pendingEndpointQuery = (webhookId: string) => ({
+  KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
+  FilterExpression: '#status = :pending_endpoint',
+  ProjectionExpression: 'msg_id, attempt_count',
+  ExpressionAttributeNames: { '#status': 'status' },
+  ExpressionAttributeValues: { ':pk': keys.webhook(webhookId).pk, ':messages': 'MSG#', ':pending_endpoint': 'pending_endpoint' },
+  ConsistentRead: true,
+});
 const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
@@ -346,20 +356,17 @@ export class DeliveriesRepository {
    */
   async listPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery[]> {
     const pending: PendingEndpointDelivery[] = [];
-    const items = queryAll(this.table, {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
-      FilterExpression: '#status = :pending_endpoint',
-      ProjectionExpression: 'msg_id, attempt_count',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: {
-        ':pk': keys.webhook(webhookId).pk,
-        ':messages': 'MSG#',
-        ':pending_endpoint': 'pending_endpoint',
-      },
-      ConsistentRead: true,
-    });
+    const items = queryAll(this.table, pendingEndpointQuery(webhookId));
     for await (const item of items) pending.push({ msgId: item.msg_id as string, attemptCount: item.attempt_count as number });
     return pending;
+  }
+
+  /** One pending_endpoint delivery of a webhook, if any (a probe of its endpoint). */
+  async firstPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery | undefined> {
+    for await (const item of queryAll(this.table, pendingEndpointQuery(webhookId))) {
+      return { msgId: item.msg_id as string, attemptCount: item.attempt_count as number };
+    }
+    return undefined;
   }
 
   /**

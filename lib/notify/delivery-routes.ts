@@ -16,7 +16,7 @@ import { deliveryView } from './webhook-views.ts';
 
 /** What api-webhooks gives the delivery routes. */
 export interface DeliveryRouteDeps {
-  webhooks: Pick<WebhooksRepository, 'get'>;
+  webhooks: Pick<WebhooksRepository, 'get' | 'probeNow'>;
   deliveries: Pick<DeliveriesRepository, 'page'>;
   redelivery: Pick<Redelivery, 'replay' | 'replayRange'>;
 }
@@ -64,6 +64,8 @@ async function webhookOf(webhook_id: string, { enabled }: { enabled: boolean }, 
       `Webhook ${webhook_id} is disabled; enabling it (POST /webhooks/${webhook_id}/enable) delivers what it missed.`,
     );
   }
+  // A replay asks for an attempt now: one held by the endpoint's breaker probes it at once.
+  if (enabled) await deps.webhooks.probeNow(webhook_id);
   return webhook;
 }
 

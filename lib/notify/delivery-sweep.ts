@@ -6,7 +6,8 @@ import type { DeliveriesRepository } from './deliveries-repo.ts';
 import { canMove } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { SweepCheckpointsRepository } from './sweep-checkpoints-repo.ts';
-import type { WebhooksRepository } from './webhooks-repo.ts';
+import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
+import { breakerState } from './endpoint-health.ts';
 
 /** Re-drives per sweep at most: a backlog is drained over several sweeps rather than flooding the queue at once. */
 export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
@@ -21,7 +22,7 @@ export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
 export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
 
 export interface DeliverySweepDeps {
-  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track'>;
+  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint'>;
   webhooks: Pick<WebhooksRepository, 'list'>;
   checkpoints: Pick<SweepCheckpointsRepository, 'deliveries' | 'saveDeliveries'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
@@ -44,10 +45,37 @@ export interface DeliverySweepDeps {
 export class DeliverySweep {
   constructor(private readonly deps: DeliverySweepDeps) {}
 
-  /** Deliveries given a due time (`tracked`), then those sent again (`redelivered`). */
-  async sweep(): Promise<{ tracked: number; redelivered: number }> {
-    const tracked = await this.#trackUnsettled();
-    return { tracked, redelivered: await this.#redeliverOverdue() };
+  /** Deliveries given a due time (`tracked`), those sent again (`redelivered`), and held ones sent as probes (`probed`). */
+  async sweep(): Promise<{ tracked: number; redelivered: number; probed: number }> {
+    const webhooks = await this.deps.webhooks.list();
+    const tracked = await this.#trackUnsettled(webhooks);
+    return { tracked, redelivered: await this.#redeliverOverdue(), probed: await this.probeHeldEndpoints(webhooks) };
+  }
+
+  /**
+   * An endpoint's breaker, its hold over, probes with the next attempt due; when every delivery of the endpoint is
+   * held, nothing would come: one held delivery is sent for it. Also says how long the oldest open breaker's endpoint
+   * has been failing (`WebhookBreakerOpenAge`, alarmed).
+   */
+  async probeHeldEndpoints(webhooks: readonly Webhook[]): Promise<number> {
+    const { deliveries, queue, clock, log, metrics } = this.deps;
+    const now = clock.now();
+    let oldest = 0;
+    let probed = 0;
+    for (const webhook of webhooks) {
+      const state = breakerState(webhook, now);
+      if (webhook.status !== 'enabled' || state === 'closed') continue;
+      if (webhook.failingSince) oldest = Math.max(oldest, now - Date.parse(webhook.failingSince));
+      const probeUntil = webhook.breaker?.probeUntil;
+      if (state !== 'probing' || (probeUntil !== undefined && Date.parse(probeUntil) > now)) continue;
+      const held = await deliveries.firstPendingEndpoint(webhook.id);
+      if (!held) continue;
+      await queue.scheduleAllIn([{ webhook_id: webhook.id, msg_id: held.msgId, attempt: held.attemptCount + 1 }], 0);
+      probed++;
+      log.info('sweeper: probing a failing endpoint with one held delivery', { webhook_id: webhook.id, msg_id: held.msgId });
+    }
+    metrics.add('WebhookBreakerOpenAge', oldest, {});
+    return probed;
   }
 
   /**
@@ -58,14 +86,14 @@ export class DeliverySweep {
    * what was read, so a sweep that fails or stops at MAX_SETTLE_CHECKS_PER_SWEEP is taken up by the next, oldest
    * mark first.
    */
-  async #trackUnsettled(): Promise<number> {
-    const { deliveries, webhooks, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
+  async #trackUnsettled(webhooks: readonly Webhook[]): Promise<number> {
+    const { deliveries, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const until = clock.now() - stalledAfterMs;
     const marks = await checkpoints.deliveries();
     const markOf = (webhook: { id: string; createdAt: string }) =>
       marks.get(webhook.id) ?? toIso(Math.max(until - FIRST_SETTLE_LOOKBACK_MS, Date.parse(webhook.createdAt)));
     // Log positions start with their ISO time, so text order is time order.
-    const byMark = (await webhooks.list()).sort((a, b) => (markOf(a) < markOf(b) ? -1 : 1));
+    const byMark = [...webhooks].sort((a, b) => (markOf(a) < markOf(b) ? -1 : 1));
     const next = new Map<string, string>();
     let budget = this.deps.maxSettleChecks ?? MAX_SETTLE_CHECKS_PER_SWEEP;
     let tracked = 0;

@@ -5,39 +5,102 @@ import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 
 /** An endpoint whose attempts have all failed for this long is disabled (Svix's rule). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
+/** Attempts to an endpoint one container saw fail in a row (errors, timeouts, non-2xx) that open its breaker. */
+export const BREAKER_FAILURES_TO_OPEN = 10;
+/** The first hold; each next one in a row twice the last, up to BREAKER_MAX_OPEN_MS. */
+export const BREAKER_FIRST_OPEN_MS = 30_000;
+export const BREAKER_MAX_OPEN_MS = 15 * 60_000;
+
+/** What an endpoint's breaker lets through now: every attempt, none (its deliveries are held), or one probe. */
+export type BreakerState = 'closed' | 'open' | 'probing';
+
+export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): BreakerState {
+  const openUntil = webhook.breaker?.openUntil;
+  if (openUntil === undefined) return 'closed';
+  return Date.parse(openUntil) > nowMs ? 'open' : 'probing';
+}
 
 export interface EndpointHealthDeps {
-  webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable'>;
+  webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable' | 'openBreaker' | 'takeProbe'>;
+  /** Queues the deliveries held for the endpoint again (Redelivery.resumePendingEndpoint). */
+  resume: (webhookId: string) => Promise<number>;
+  /** How long a probe may take: one attempt and its lease. */
+  probeLeaseMs: number;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
 }
 
 /**
- * Tracks each endpoint's failure streak from its attempts: the first failure after a success starts it
- * (`failing_since`), a success ends it, and a streak of FAILING_DISABLE_AFTER_MS (counted from the webhook's last
- * enabling, if later) disables the webhook.
- * Deliveries of a disabled webhook are kept (`pending_endpoint`) until it is enabled again.
+ * Each endpoint's health, from its attempts: a failure streak (`failing_since`) from the first failure after a
+ * success, which disables the webhook after FAILING_DISABLE_AFTER_MS (counted from its last enabling, if later); and
+ * a circuit breaker, so that a dead or slow endpoint costs only its own deliveries. Each container counts the
+ * failures in a row of its own attempts to each endpoint (no write per attempt; a flaky endpoint's successes keep
+ * resetting it); at BREAKER_FAILURES_TO_OPEN it opens the endpoint's breaker for every container: its deliveries are
+ * held (`pending_endpoint`), taking no worker's time, for 30 s, then twice as long each time in a row, up to 15
+ * minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
+ * breaker and sends every held delivery again; a failure opens it for the next hold.
  */
 export class EndpointHealth {
+  /** This container's failures in a row per endpoint (webhook id); a success forgets it. */
+  readonly #failuresInARow = new Map<string, number>();
+
   constructor(private readonly deps: EndpointHealthDeps) {}
 
-  async succeeded(webhook: Pick<Webhook, 'id' | 'failingSince'>): Promise<void> {
-    if (webhook.failingSince !== undefined) await this.deps.webhooks.markHealthy(webhook.id);
+  /**
+   * Whether an attempt may go to `webhook`'s endpoint now (as read: a cached read may be seconds old). While the breaker
+   * probes, one attempt at a time may: it takes the probe.
+   */
+  async admits(webhook: Pick<Webhook, 'id' | 'breaker'>): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const state = breakerState(webhook, now);
+    if (state === 'closed') return true;
+    if (state === 'open') return false;
+    return this.deps.webhooks.takeProbe(webhook.id, now, now + this.deps.probeLeaseMs);
   }
 
-  /** `webhook` as read before the attempt: a streak already under way is not written again. */
-  async failed(webhook: Pick<Webhook, 'id' | 'failingSince' | 'enabledAt'>): Promise<void> {
+  /** `webhook` as read before the attempt. */
+  async succeeded(webhook: Pick<Webhook, 'id' | 'failingSince' | 'breaker'>): Promise<void> {
+    this.#failuresInARow.delete(webhook.id);
+    if (webhook.failingSince === undefined && webhook.breaker === undefined) return;
+    if (!(await this.deps.webhooks.markHealthy(webhook.id))) return;
+    if (webhook.breaker === undefined) return;
+    this.deps.metrics.add('WebhookBreakerChanges', 1, { to: 'closed' });
+    const resumed = await this.deps.resume(webhook.id);
+    this.deps.log.info('webhook endpoint answers again: breaker closed', { webhook_id: webhook.id, resumed });
+  }
+
+  /** `webhook` as read before the attempt. */
+  async failed(webhook: Pick<Webhook, 'id' | 'failingSince' | 'enabledAt' | 'breaker'>): Promise<void> {
+    const { clock, metrics, log } = this.deps;
+    const now = clock.now();
+    const inARow = (this.#failuresInARow.get(webhook.id) ?? 0) + 1;
+    if (this.#failuresInARow.size >= MAX_ENDPOINTS_COUNTED) this.#failuresInARow.clear();
+    this.#failuresInARow.set(webhook.id, inARow);
+    // A failed probe holds the endpoint again, twice as long; a closed breaker opens at the count.
+    const state = breakerState(webhook, now);
+    if (state === 'probing' || (state === 'closed' && inARow >= BREAKER_FAILURES_TO_OPEN)) {
+      const opens = webhook.breaker?.opens ?? 0;
+      const holdMs = Math.min(BREAKER_MAX_OPEN_MS, BREAKER_FIRST_OPEN_MS * 2 ** Math.min(opens, 10));
+      if (await this.deps.webhooks.openBreaker(webhook.id, webhook.breaker?.openUntil, now + holdMs)) {
+        metrics.add('WebhookBreakerChanges', 1, { to: 'open' });
+        log.warn('webhook endpoint failing: breaker open, deliveries held', {
+          webhook_id: webhook.id,
+          failures_in_a_row: inARow,
+          held_ms: holdMs,
+        });
+      }
+    }
     const failingSince = webhook.failingSince ?? (await this.deps.webhooks.markFailing(webhook.id));
     if (failingSince === undefined) return;
     const counted = Math.max(Date.parse(failingSince), webhook.enabledAt === undefined ? 0 : Date.parse(webhook.enabledAt));
-    if (this.deps.clock.now() - counted < FAILING_DISABLE_AFTER_MS) return;
+    if (now - counted < FAILING_DISABLE_AFTER_MS) return;
     if (await this.deps.webhooks.disable(webhook.id, 'endpoint_failing')) {
-      this.deps.metrics.add('WebhookEndpointsDisabled', 1, {});
-      this.deps.log.warn('webhook disabled: endpoint failing', {
-        webhook_id: webhook.id,
-        failing_since: failingSince,
-      });
+      metrics.add('WebhookEndpointsDisabled', 1, {});
+      log.warn('webhook disabled: endpoint failing', { webhook_id: webhook.id, failing_since: failingSince });
     }
   }
 }
+
+/** Endpoints one container keeps a count for at most (then it starts over): far more than any stack has. */
+const MAX_ENDPOINTS_COUNTED = 10_000;

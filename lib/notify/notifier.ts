@@ -63,6 +63,8 @@ export function createNotifier(deps: NotifierDeps): Notifier {
   // Every attempt goes through the guard: no option sends one around it.
   const agent = createGuardedAgent(guard);
   const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: agent });
+  const redelivery = new Redelivery({ deliveries, queue, log });
+  const leaseMs = deps.timeoutMs + LEASE_MARGIN_MS;
   return {
     clock,
     webhooks,
@@ -74,15 +76,22 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       deliveries,
       queue,
       sender,
-      health: new EndpointHealth({ webhooks, clock, log, metrics: deps.metrics }),
+      health: new EndpointHealth({
+        webhooks,
+        resume: (webhookId) => redelivery.resumePendingEndpoint(webhookId),
+        probeLeaseMs: leaseMs,
+        clock,
+        log,
+        metrics: deps.metrics,
+      }),
       clock,
       log,
-      leaseMs: deps.timeoutMs + LEASE_MARGIN_MS,
+      leaseMs,
       random: deps.random,
       metrics: deps.metrics,
       secretBox,
     }),
-    redelivery: new Redelivery({ deliveries, queue, log }),
+    redelivery,
     tester: new WebhookTester({ sender, clock, secretBox }),
     secretBox,
     close: async () => {

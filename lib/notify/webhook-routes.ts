@@ -18,7 +18,10 @@ import type { WebhookTester } from './webhook-tester.ts';
 /** What api-webhooks gives the webhook routes. */
 export interface WebhookRouteDeps {
   clock: Clock;
-  webhooks: Pick<WebhooksRepository, 'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets'>;
+  webhooks: Pick<
+    WebhooksRepository,
+    'create' | 'get' | 'list' | 'update' | 'delete' | 'disable' | 'enable' | 'replaceSecrets' | 'probeNow'
+  >;
   endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
   redelivery: Pick<Redelivery, 'resumePendingEndpoint'>;
   tester: Pick<WebhookTester, 'send'>;
@@ -86,6 +89,7 @@ async function webhookOf(request: AuthenticatedRequest, deps: WebhookRouteDeps):
 async function enable(id: string, deps: WebhookRouteDeps) {
   const webhook = await deps.webhooks.enable(id);
   if (!webhook) throw webhookNotFound(id);
+  await deps.webhooks.probeNow(id);
   return { webhook, resumed: await deps.redelivery.resumePendingEndpoint(id) };
 }
 
@@ -181,6 +185,8 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
       let webhook = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
       if (!webhook) throw webhookNotFound(id);
       if (body.enabled === true) webhook = (await enable(id, deps)).webhook;
+      // A new URL is a new endpoint, its breaker closed: what was held for the old one goes to it.
+      else if (body.url !== undefined && webhook.status === 'enabled') await deps.redelivery.resumePendingEndpoint(id);
       if (body.enabled === false && (await webhooks.disable(id, 'manual'))) webhook = await webhooks.get(id);
       if (!webhook) throw webhookNotFound(id);
       return { status: 200, body: { webhook: view(webhook, deps) } };

@@ -16,6 +16,14 @@ export function webhookView(webhook: Webhook, nowMs: number) {
     status: webhook.status,
     ...(webhook.disabledReason === undefined ? {} : { disabled_reason: webhook.disabledReason }),
     ...(webhook.failingSince === undefined ? {} : { failing_since: webhook.failingSince }),
+    ...(webhook.breaker === undefined
+      ? {}
+      : {
+          breaker: {
+            state: Date.parse(webhook.breaker.openUntil) > nowMs ? ('open' as const) : ('probing' as const),
+            held_until: webhook.breaker.openUntil,
+          },
+        }),
     ...(retiring.length === 0 ? {} : { previous_secret_expires_at: retiring.at(-1) }),
     created_at: webhook.createdAt,
     updated_at: webhook.updatedAt,

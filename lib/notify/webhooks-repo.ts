@@ -30,10 +30,22 @@ export interface Webhook {
   failingSince?: string;
   /** When it was last enabled again: a failure streak disables it only as long after this too. */
   enabledAt?: string;
+  /** Its endpoint's circuit breaker (endpoint-health.ts): absent while the endpoint answers. */
+  breaker?: EndpointBreaker;
   /** Newest first. */
   secrets: SigningSecret[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** An endpoint's open circuit breaker: until when its deliveries are held, and which probe is out. */
+export interface EndpointBreaker {
+  /** Held until then (ISO); after it, one attempt at a time probes the endpoint. */
+  openUntil: string;
+  /** Times it has opened in a row: each hold lasts twice the one before. */
+  opens: number;
+  /** A probe is under way until then (ISO). */
+  probeUntil?: string;
 }
 
 export interface NewWebhook {
@@ -68,10 +80,15 @@ interface WebhookItem {
   disabled_at?: string;
   failing_since?: string;
   enabled_at?: string;
+  breaker_open_until?: string;
+  breaker_opens?: number;
+  breaker_probe_until?: string;
   secrets: SecretItem[];
   created_at: string;
   updated_at: string;
 }
+
+const BREAKER_FIELDS = ['breaker_open_until', 'breaker_opens', 'breaker_probe_until'];
 
 export const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64url')}`;
 
@@ -163,7 +180,7 @@ export class WebhooksRepository {
     if (changes.url !== undefined) {
       set.push('#url = :url');
       values[':url'] = changes.url;
-      remove.push('failing_since');
+      remove.push('failing_since', ...BREAKER_FIELDS);
     }
     if (changes.eventTypes !== undefined) {
       set.push('event_types = :event_types');
@@ -234,15 +251,70 @@ export class WebhooksRepository {
     return webhook?.failingSince;
   }
 
-  /** Notes a successful attempt: the failure streak, if any, is over. */
+  /** Notes a successful attempt: the failure streak, if any, is over and the breaker closed. False when neither was. */
   async markHealthy(id: string): Promise<boolean> {
     return this.#conditionalChange(
       id,
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: keys.webhook(id),
-        UpdateExpression: 'REMOVE failing_since',
-        ConditionExpression: 'attribute_exists(failing_since)',
+        UpdateExpression: `REMOVE failing_since, ${BREAKER_FIELDS.join(', ')}`,
+        ConditionExpression: 'attribute_exists(failing_since) OR attribute_exists(breaker_open_until)',
+      }),
+    );
+  }
+
+  /**
+   * Opens the breaker until `untilMs` from the hold it was seen in (`seenOpenUntil`; undefined: closed), so that two
+   * containers never open it twice from one state.
+   */
+  openBreaker(id: string, seenOpenUntil: string | undefined, untilMs: number): Promise<boolean> {
+    return this.#conditionalChange(
+      id,
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        UpdateExpression: 'SET breaker_open_until = :until ADD breaker_opens :one REMOVE breaker_probe_until',
+        ConditionExpression:
+          seenOpenUntil === undefined ? 'attribute_not_exists(breaker_open_until)' : 'breaker_open_until = :seen',
+        ExpressionAttributeValues: {
+          ':until': toIso(untilMs),
+          ':one': 1,
+          ...(seenOpenUntil === undefined ? {} : { ':seen': seenOpenUntil }),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Ends the breaker's hold now, if one is under way: someone says the endpoint may answer again (an enable, a replay),
+   * so the next attempt probes it rather than wait. The breaker stays until an attempt succeeds.
+   */
+  probeNow(id: string): Promise<boolean> {
+    const now = toIso(this.clock.now());
+    return this.#conditionalChange(
+      id,
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        UpdateExpression: 'SET breaker_open_until = :now REMOVE breaker_probe_until',
+        ConditionExpression: 'breaker_open_until > :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  }
+
+  /** Takes the one probe of an open breaker whose hold is over, until `untilMs`; false when another holds it. */
+  takeProbe(id: string, nowMs: number, untilMs: number): Promise<boolean> {
+    return this.#conditionalChange(
+      id,
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.webhook(id),
+        UpdateExpression: 'SET breaker_probe_until = :until',
+        ConditionExpression:
+          'breaker_open_until <= :now AND (attribute_not_exists(breaker_probe_until) OR breaker_probe_until <= :now)',
+        ExpressionAttributeValues: { ':until': toIso(untilMs), ':now': toIso(nowMs) },
       }),
     );
   }
@@ -290,6 +362,15 @@ function fromItem(item: WebhookItem): Webhook {
     ...(item.disabled_at === undefined ? {} : { disabledAt: item.disabled_at }),
     ...(item.failing_since === undefined ? {} : { failingSince: item.failing_since }),
     ...(item.enabled_at === undefined ? {} : { enabledAt: item.enabled_at }),
+    ...(item.breaker_open_until === undefined
+      ? {}
+      : {
+          breaker: {
+            openUntil: item.breaker_open_until,
+            opens: item.breaker_opens ?? 0,
+            ...(item.breaker_probe_until === undefined ? {} : { probeUntil: item.breaker_probe_until }),
+          },
+        }),
     secrets: item.secrets.map((s) => ({
       secret: s.secret,
       createdAt: s.created_at,

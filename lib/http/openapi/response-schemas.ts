@@ -30,6 +30,18 @@ function build() {
       status: z.enum(['enabled', 'disabled']),
       disabled_reason: z.optional(z.enum(['manual', 'endpoint_gone', 'endpoint_failing'])),
       failing_since: z.optional(instant).check(z.describe('The first failed attempt since the last successful one')),
+      breaker: z.optional(
+        z
+          .strictObject({
+            state: z.enum(['open', 'probing']),
+            held_until: instant.check(z.describe('Deliveries are held (`pending_endpoint`) until then')),
+          })
+          .check(
+            z.describe(
+              "The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds",
+            ),
+          ),
+      ),
       previous_secret_expires_at: z.optional(instant).check(z.describe('When the rotated-out secret stops signing')),
       created_at: instant,
       updated_at: instant,

@@ -266,7 +266,14 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     queue: crashes.wrap(deliveryQueue),
     sender: crashes.wrap(new WebhookSender({ timeoutMs: webhookTimeoutMs, clock, dispatcher: agent })),
     health: crashes.wrap(
-      new EndpointHealth({ metrics: noMetrics, webhooks: relay.workerDeliver.notifier.webhooks, clock, log: silentLog }),
+      new EndpointHealth({
+        metrics: noMetrics,
+        webhooks: relay.workerDeliver.notifier.webhooks,
+        resume: (id) => relay.workerDeliver.notifier.redelivery.resumePendingEndpoint(id),
+        probeLeaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
+        clock,
+        log: silentLog,
+      }),
     ),
     clock,
     log: silentLog,

@@ -9,6 +9,9 @@ import { AddressGuard } from '../../../lib/notify/address-guard.ts';
 import { WebhookSender } from '../../../lib/notify/attempt.ts';
 import { Deliverer, LEASE_MARGIN_MS } from '../../../lib/notify/deliverer.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
+import { Redelivery } from '../../../lib/notify/redelivery.ts';
+import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
+import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
 import { EndpointHealth } from '../../../lib/notify/endpoint-health.ts';
 import { createGuardedAgent } from '../../../lib/notify/guarded-agent.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
@@ -128,7 +131,21 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     deliveries: alive(dyingDeliveries),
     queue: alive(new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock)),
     sender: new WebhookSender({ timeoutMs: SEND_TIMEOUT_MS, clock, dispatcher: agent }),
-    health: alive(new EndpointHealth({ metrics: noMetrics, webhooks, clock, log: silentLog })),
+    health: alive(
+      new EndpointHealth({
+        metrics: noMetrics,
+        webhooks,
+        resume: (id) =>
+          new Redelivery({
+            deliveries: dyingDeliveries,
+            queue: new DelayedQueue(harness.sqs, harness.queueUrl, clock),
+            log: silentLog,
+          }).resumePendingEndpoint(id),
+        probeLeaseMs: SEND_TIMEOUT_MS + LEASE_MARGIN_MS,
+        clock,
+        log: silentLog,
+      }),
+    ),
     clock,
     log: silentLog,
     leaseMs: SEND_TIMEOUT_MS + LEASE_MARGIN_MS,
@@ -157,7 +174,17 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   // SQS, as the worker sees it: messages become visible at their due time, or when a failed batch's return.
   type Queued = { messageId: string; body: string; visibleAt: number };
   let pool: Queued[] = [];
-  const stats = { batches: 0, records: 0, duplicates: 0, itemFailures: 0, redeliveredAfterCrash: 0 };
+  const stats = { batches: 0, records: 0, duplicates: 0, itemFailures: 0, redeliveredAfterCrash: 0, probes: 0 };
+  const sweep = new DeliverySweep({
+    metrics: noMetrics,
+    deliveries,
+    webhooks,
+    checkpoints: new SweepCheckpointsRepository(table),
+    queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock),
+    stalledAfterMs: 15 * 60_000,
+    clock,
+    log: silentLog,
+  });
   let received = 0;
   const receiveAll = async () => {
     // Receives stop once everything sent has arrived: an empty receive per round would cost thousands of calls.
@@ -219,7 +246,19 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     await receiveAll();
     const visible = pool.filter((queued) => queued.visibleAt <= clock.now());
     if (visible.length === 0) {
-      if (pool.length === 0) break;
+      if (pool.length === 0) {
+        // The sweeper's part: an endpoint whose breaker holds deliveries is probed once its hold (and any probe
+        // under way) is over.
+        const held = [];
+        for (const webhook of await webhooks.list()) {
+          if (!webhook.breaker?.openUntil || !(await deliveries.firstPendingEndpoint(webhook.id))) continue;
+          held.push(Math.max(Date.parse(webhook.breaker.openUntil), Date.parse(webhook.breaker.probeUntil ?? '1970-01-01')));
+        }
+        if (held.length === 0) break;
+        clock.set(Math.max(clock.now(), Math.min(...held)));
+        stats.probes += await sweep.probeHeldEndpoints(await webhooks.list());
+        continue;
+      }
       clock.set(Math.min(...pool.map((queued) => queued.visibleAt)));
       continue;
     }
@@ -285,7 +324,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     `acceptance 6: ${EVENTS} events × ${ENDPOINTS} endpoints in ${Math.round(performance.now() - started)} ms ` +
       `(${Math.round(process.cpuUsage(cpuAtStart).user / 1000)} ms CPU in the test process); ` +
       `${stats.records} records in ${stats.batches} batches (${stats.duplicates} duplicate SQS deliveries, ` +
-      `${stats.itemFailures} batch item failures, 1 worker crash redelivering ${stats.redeliveredAfterCrash}); ` +
+      `${stats.itemFailures} batch item failures, 1 worker crash redelivering ${stats.redeliveredAfterCrash}, ${stats.probes} breaker probes); ` +
       `receivers: ${summary.map((s) => `${s.requests} requests → ${s.delivered} delivered, ${s.duplicatesAfterSuccess} duplicates deduped`).join('; ')}`,
   );
 }, 120_000);

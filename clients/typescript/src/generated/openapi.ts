@@ -1223,6 +1223,16 @@ export interface components {
              * @description The first failed attempt since the last successful one
              */
             failing_since?: string;
+            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
+            breaker?: {
+                /** @enum {string} */
+                state: "open" | "probing";
+                /**
+                 * Format: date-time
+                 * @description Deliveries are held (`pending_endpoint`) until then
+                 */
+                held_until: string;
+            };
             /**
              * Format: date-time
              * @description When the rotated-out secret stops signing
@@ -1255,6 +1265,16 @@ export interface components {
              * @description The first failed attempt since the last successful one
              */
             failing_since?: string;
+            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
+            breaker?: {
+                /** @enum {string} */
+                state: "open" | "probing";
+                /**
+                 * Format: date-time
+                 * @description Deliveries are held (`pending_endpoint`) until then
+                 */
+                held_until: string;
+            };
             /**
              * Format: date-time
              * @description When the rotated-out secret stops signing
