@@ -68,7 +68,14 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
                   return [
                     webhook.id,
                     webhook.status === 'enabled' && webhook.failing_since !== undefined
-                      ? output.style.red(`failing since ${webhook.failing_since}`)
+                      ? output.style.red(
+                          `failing since ${webhook.failing_since}` +
+                            (webhook.breaker === undefined
+                              ? ''
+                              : webhook.breaker.state === 'open'
+                                ? `, held until ${webhook.breaker.held_until}`
+                                : ', held, probing'),
+                        )
                       : statusText(webhook.status, output.style),
                     webhook.url,
                     webhook.event_types.join(','),

@@ -9,7 +9,10 @@ async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealt
   return deliveryHealth(items);
 }
 
-/** A webhook's status as the list and its page show it: an enabled one whose endpoint keeps failing is `failing`. */
+/**
+ * A webhook's status as the list and its page show it: an enabled one whose endpoint keeps failing is `failing`, and
+ * says when its breaker holds its deliveries.
+ */
 export function WebhookStatus({ webhook }: { webhook: Webhook }) {
   return (
     <>
@@ -17,6 +20,13 @@ export function WebhookStatus({ webhook }: { webhook: Webhook }) {
         <>
           <Status value="failing" tone="bad" />
           <span class="muted"> since {time(webhook.failing_since)}</span>
+          {webhook.breaker && (
+            <span class="muted">
+              {webhook.breaker.state === 'open'
+                ? `; deliveries held until ${time(webhook.breaker.held_until)}`
+                : '; deliveries held, one probing the endpoint'}
+            </span>
+          )}
         </>
       ) : (
         <Status value={webhook.status} />
