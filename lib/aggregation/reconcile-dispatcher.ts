@@ -19,6 +19,8 @@ export interface DispatchReport {
   due: number;
   /** Users sent to worker-poll for their turn. */
   sent: number;
+  /** Users passed without a turn: read, or first served, within half an interval. */
+  skipped: number;
   /**
    * Users found still due when the run stopped (its cap or time budget reached; at least this many): the next run
    * takes them.
@@ -60,11 +62,11 @@ export class ReconcileDispatcher {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
     // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the cycle, untouched.
-    if (intervalMs <= 0) return { due: 0, sent: 0, left: 0, overdueMs: 0 };
+    if (intervalMs <= 0) return { due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 };
     // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
     const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
     const webhooksOn = counts.pushes + counts.background > 0;
-    const report: DispatchReport = { due: 0, sent: 0, left: 0, overdueMs: 0 };
+    const report: DispatchReport = { due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 };
     const maxTurns = Math.max(1, Math.floor((turnsPerMinute * periodMs) / 60_000));
     const shards = this.deps.shards ?? RECONCILE_SHARDS;
     await Promise.all(
@@ -82,15 +84,17 @@ export class ReconcileDispatcher {
     // Users listed by due time before slots: moved to their slots, a page a run, then walked with the rest.
     await schedule.moveLegacy(shard, PAGE_SIZE);
     let cursor = await schedule.cursor(shard);
-    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval.
+    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval (an upgrade
+    // from due times, paced as ever; not overdue: nothing was due before).
     const at = cursor?.at ?? now - intervalMs;
     if (now <= at && !cursor?.walk) return;
-    report.overdueMs = Math.max(report.overdueMs, now - at);
     const walk = cursor?.walk ?? {
       from: slotAt(Math.max(at, now - intervalMs), intervalMs),
       whole: now - at >= intervalMs,
       toAt: now,
+      ...(cursor ? {} : { first: true }),
     };
+    if (!walk.first) report.overdueMs = Math.max(report.overdueMs, now - at);
     const ranges = walkRanges(walk.from, slotAt(walk.toAt, intervalMs), walk.whole);
     for (let index = walk.range ?? 0; index < ranges.length; index++) {
       // A resumed walk goes on after the last user it sent, in the range it stopped in.
@@ -108,12 +112,18 @@ export class ReconcileDispatcher {
         // Turns past the run's cap wait for the next run: the cursor stops at the last one sent.
         const first = report.sent;
         const taken = page.users.slice(0, Math.max(0, maxTurns - first));
+        // Counted before the next await: the shards run at once and share the cap.
         report.sent += taken.length;
         report.left += page.users.length - taken.length;
         const lastReads = await schedule.lastReads(taken.map((user) => user.userId));
+        // A user read (or first served) within half an interval has nothing for a turn to find: its first turn comes
+        // an interval or so after it is served, and a read user's next one interval on.
+        const turns = taken.filter((user) => !(now - (lastReads.get(user.userId) ?? Number.NEGATIVE_INFINITY) < intervalMs / 2));
+        report.sent -= taken.length - turns.length;
+        report.skipped += taken.length - turns.length;
         // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
         await queue.scheduleAll(
-          taken.map((user, i) => {
+          turns.map((user, i) => {
             const since = lastReads.get(user.userId);
             return {
               reconcile: { user_id: user.userId, ...(since === undefined ? {} : { since }), webhooks_on: webhooksOn },

@@ -25,9 +25,9 @@ export interface CycleCursor {
   at: number;
   /**
    * A walk a run left unfinished: from slot `from` (or the whole cycle) to `toAt`'s slot, sent through the sort key
-   * `done` of its `range` (walkRanges' index).
+   * `done` of its `range` (walkRanges' index); `first`: the walk before any, never counted overdue.
    */
-  walk?: { from: string; whole: boolean; toAt: number; range?: number; done?: string };
+  walk?: { from: string; whole: boolean; toAt: number; range?: number; done?: string; first?: boolean };
   /** Bumped by each write: two runs never both move the cursor from one state. */
   version: number;
 }

@@ -54,7 +54,8 @@ function setup(prefix: string, options: { turnsPerMinute?: number; webhooksOn?: 
     sent,
     mine,
     failSends: (fail: boolean) => (failSends = fail),
-    enrolAll: () => Promise.all(users.map((userId) => schedule.enroll(userId, t0))),
+    // Served an interval ago: a user served or read within half an interval has no turn.
+    enrolAll: () => Promise.all(users.map((userId) => schedule.enroll(userId, t0 - INTERVAL))),
   };
 }
 
@@ -76,17 +77,18 @@ describe('ReconcileRepository', () => {
   });
 
   it('moves a cursor only from the state it was read in', async () => {
+    // A shard no dispatcher walks: the dispatcher's tests below start with no cursor.
+    const SHARD = 99;
     const schedule = new ReconcileRepository(local.table);
-    expect(await schedule.cursor(0)).toBeUndefined();
-    expect(await schedule.moveCursor(0, undefined, { at: T0 })).toBe(true);
-    expect(await schedule.moveCursor(0, undefined, { at: T0 })).toBe(false);
-    const cursor = await schedule.cursor(0);
+    expect(await schedule.cursor(SHARD)).toBeUndefined();
+    expect(await schedule.moveCursor(SHARD, undefined, { at: T0 })).toBe(true);
+    expect(await schedule.moveCursor(SHARD, undefined, { at: T0 })).toBe(false);
+    const cursor = await schedule.cursor(SHARD);
     expect(cursor).toEqual({ at: T0, version: 1 });
     const walk = { from: '00000000', whole: false, toAt: T0 + HOUR, range: 0, done: 'abc#u' };
-    expect(await schedule.moveCursor(0, cursor, { at: T0, walk })).toBe(true);
-    expect(await schedule.moveCursor(0, cursor, { at: T0 + HOUR })).toBe(false);
-    expect(await schedule.cursor(0)).toEqual({ at: T0, walk, version: 2 });
-    expect(await schedule.moveCursor(0, await schedule.cursor(0), { at: T0 })).toBe(true);
+    expect(await schedule.moveCursor(SHARD, cursor, { at: T0, walk })).toBe(true);
+    expect(await schedule.moveCursor(SHARD, cursor, { at: T0 + HOUR })).toBe(false);
+    expect(await schedule.cursor(SHARD)).toEqual({ at: T0, walk, version: 2 });
   });
 });
 
@@ -95,7 +97,8 @@ describe('ReconcileDispatcher over the cycle', () => {
     const { t0, clock, dispatcher, users, mine, enrolAll } = setup('walk');
     await enrolAll();
     clock.set(t0 + 60_000);
-    await dispatcher.dispatch();
+    // The first walk takes every user, and is not overdue: nothing was due before it.
+    expect((await dispatcher.dispatch()).overdueMs).toBe(0);
     expect(mine().sort()).toEqual([...users].sort());
     // Nothing new at the same moment.
     const first = mine().length;
@@ -103,7 +106,8 @@ describe('ReconcileDispatcher over the cycle', () => {
     expect(mine()).toHaveLength(first);
     // A quarter of the interval on: exactly the users whose slots it passed, each once.
     clock.set(t0 + 60_000 + INTERVAL / 4);
-    await dispatcher.dispatch();
+    // How far behind the walk was: the time since the last one.
+    expect((await dispatcher.dispatch()).overdueMs).toBe(INTERVAL / 4);
     expect(mine().slice(first).sort()).toEqual(passedIn(users, t0 + 60_000, t0 + 60_000 + INTERVAL / 4));
     // The rest of the interval: the others; over a whole interval every user came once.
     clock.set(t0 + 60_000 + INTERVAL);
@@ -114,12 +118,23 @@ describe('ReconcileDispatcher over the cycle', () => {
   it('carries the last read and whether MX pushed lately', async () => {
     const { t0, clock, dispatcher, users, sent, enrolAll, schedule } = setup('msg', { webhooksOn: false });
     await enrolAll();
-    await schedule.noteRead(users[0]!, t0 - HOUR);
+    await schedule.noteRead(users[0]!, t0 - 4 * HOUR);
     clock.set(t0 + 60_000);
     await dispatcher.dispatch();
     const byUser = new Map(sent.map((m) => [m.reconcile.user_id, m.reconcile]));
-    expect(byUser.get(users[0]!)).toEqual({ user_id: users[0], since: t0 - HOUR, webhooks_on: false });
-    expect(byUser.get(users[1]!)).toEqual({ user_id: users[1], since: t0, webhooks_on: false });
+    expect(byUser.get(users[0]!)).toEqual({ user_id: users[0], since: t0 - 4 * HOUR, webhooks_on: false });
+    expect(byUser.get(users[1]!)).toEqual({ user_id: users[1], since: t0 - INTERVAL, webhooks_on: false });
+  });
+
+  it('passes users read, or first served, within half an interval without a turn', async () => {
+    const { t0, clock, dispatcher, users, mine, schedule } = setup('recent');
+    await Promise.all(users.map((userId, i) => schedule.enroll(userId, i % 2 ? t0 - INTERVAL : t0)));
+    await schedule.noteRead(users[1]!, t0 - HOUR);
+    clock.set(t0 + 60_000);
+    const report = await dispatcher.dispatch();
+    const expected = users.filter((_, i) => i % 2 === 1 && i !== 1);
+    expect(mine().sort()).toEqual(expected.sort());
+    expect(report.skipped).toBeGreaterThanOrEqual(users.length - expected.length);
   });
 
   it('sends at most RECONCILE_TURNS_PER_MINUTE a run, spread at that pace; the next runs go on where it stopped', async () => {
@@ -149,7 +164,7 @@ describe('ReconcileDispatcher over the cycle', () => {
     const { t0, clock, dispatcher, mine, enrolAll } = setup('off', { intervalMs: 0 });
     await enrolAll();
     clock.set(t0 + INTERVAL);
-    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, left: 0, overdueMs: 0 });
+    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 });
     expect(mine()).toEqual([]);
   });
 
@@ -164,7 +179,7 @@ describe('ReconcileDispatcher over the cycle', () => {
           gsi1pk: `RECONCILE#${shardOf(userId, RECONCILE_SHARDS)}`,
           gsi1sk: `${new Date(t0).toISOString()}#${userId}`,
           user_id: userId,
-          enrolled_at: t0,
+          enrolled_at: t0 - INTERVAL,
         },
       }),
     );
