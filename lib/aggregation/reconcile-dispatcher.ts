@@ -118,7 +118,7 @@ export class ReconcileDispatcher {
         const lastReads = await schedule.lastReads(taken.map((user) => user.userId));
         // A user read (or first served) within half an interval has nothing for a turn to find: its first turn comes
         // an interval or so after it is served, and a read user's next one interval on.
-        const turns = taken.filter((user) => !(now - (lastReads.get(user.userId) ?? Number.NEGATIVE_INFINITY) < intervalMs / 2));
+        const turns = taken.filter((user) => (lastReads.get(user.userId) ?? 0) <= now - intervalMs / 2);
         report.sent -= taken.length - turns.length;
         report.skipped += taken.length - turns.length;
         // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
