@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import dynalite from 'dynalite';
 import { buildApp } from 'fauxqs';
@@ -66,6 +67,12 @@ export async function startEngines(options: StartEnginesOptions = {}): Promise<L
   const sqsClient = createSqsClient(aws);
   try {
     await createTable(documentClient as never, tableName);
+    // dynalite answers CreateTable with the table CREATING and makes it ACTIVE a moment later, as DynamoDB does: a
+    // write in between is refused (ResourceNotFoundException), seen on a loaded machine at a restart.
+    await waitUntilTableExists(
+      { client: documentClient as never, maxWaitTime: 30, minDelay: 1, maxDelay: 1 },
+      { TableName: tableName },
+    );
     const queueUrls = {} as Record<QueueName, string>;
     const deadLetterQueueUrls = {} as Record<QueueName, string>;
     for (const name of QUEUE_NAMES) {
