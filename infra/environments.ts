@@ -85,7 +85,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
     routeThrottles: {},
-    queueConcurrency: { poll: 2, 'member-reports': 2, reconcile: 2, delivery: 2, 'refresh-requests': 5 },
+    queueConcurrency: { poll: 2, 'member-reports': 2, reconcile: 2, delivery: 2, 'delivery-slow': 2, 'refresh-requests': 5 },
     reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
     data: disposableData,
@@ -100,7 +100,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
     routeThrottles: {},
-    queueConcurrency: { poll: 5, 'member-reports': 3, reconcile: 2, delivery: 5, 'refresh-requests': 5 },
+    queueConcurrency: { poll: 5, 'member-reports': 3, reconcile: 2, delivery: 5, 'delivery-slow': 2, 'refresh-requests': 5 },
     reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
     data: disposableData,
@@ -119,7 +119,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'POST /mx/webhooks': { rateLimit: 600, burstLimit: 1_200 },
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
-    queueConcurrency: { poll: 50, 'member-reports': 20, reconcile: 10, delivery: 20, 'refresh-requests': 5 },
+    queueConcurrency: { poll: 50, 'member-reports': 20, reconcile: 10, delivery: 20, 'delivery-slow': 5, 'refresh-requests': 5 },
     reservedConcurrency: { 'api-refresh': 250, 'api-read': 250, 'api-connect': 50, 'mx-events': 50 },
     reconcileTurnsPerMinute: 6_000,
     data: {

@@ -117,6 +117,11 @@ export class NexusRelayStack extends Stack {
         consumerTimeoutSeconds: consumerOf('delivery').timeoutSeconds,
         removalPolicy,
       }),
+      'delivery-slow': new WorkQueue(this, 'DeliverySlowQueues', {
+        queueName: name('delivery-slow'),
+        consumerTimeoutSeconds: consumerOf('delivery-slow').timeoutSeconds,
+        removalPolicy,
+      }),
       'refresh-requests': this.refreshRequests.queues,
     };
 
@@ -207,7 +212,7 @@ export class NexusRelayStack extends Stack {
     this.alarms.onApiServerErrors(this.httpApi.api);
     for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
-    for (const queueName of [...MX_WORK_QUEUES, 'delivery'] as const) {
+    for (const queueName of [...MX_WORK_QUEUES, 'delivery', 'delivery-slow'] as const) {
       const work = this.queues[queueName];
       this.alarms.onQueueAge(queueName, work.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, work));
     }

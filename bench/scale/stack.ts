@@ -33,14 +33,14 @@ export async function startStack(engines: EnginesAddress, meters: Meters): Promi
     httpFunctions[name] = async () => meters.invocationsOf(name, await load()) as HttpLambda;
   }
   const sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
-  const pollers = ([...MX_WORK_QUEUES, 'delivery'] as const).map((role) => {
+  const pollers = ([...MX_WORK_QUEUES, 'delivery', 'delivery-slow'] as const).map((role) => {
     const worker = queueWorkers[role];
     return startPoller({
       sqs,
       queueUrl: engines.queueUrls[role],
       functionName: worker.name,
       handler: async (container) => meters.invocationsOf(worker.name as FunctionName, await worker.load(container)) as SqsLambda,
-      concurrency: role === 'delivery' ? 4 : role === 'poll' ? 2 : 1,
+      concurrency: role === 'delivery' ? 4 : role === 'poll' || role === 'delivery-slow' ? 2 : 1,
     });
   });
   const sweepNow = await Promise.all(

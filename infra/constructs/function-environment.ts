@@ -58,6 +58,9 @@ export function functionEnvironment(
     ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
       ? { API_KEY_REQUESTS_PER_MINUTE: String(settings.apiThrottle.rateLimit * 30) }
       : {}),
+    ...(spec.sendsTo.includes('delivery-slow')
+      ? { [queueUrlVariable('delivery-slow')]: resources.queueUrls['delivery-slow'] }
+      : {}),
     ...(spec.sendsTo.includes('refresh-requests')
       ? { [queueUrlVariable('refresh-requests')]: resources.queueUrls['refresh-requests'] }
       : {}),

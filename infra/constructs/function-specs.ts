@@ -312,11 +312,13 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // One attempt is bounded by WEBHOOK_TIMEOUT_MS (10 s); a batch's records run in parallel.
     timeoutSeconds: 30,
     itemActions: [GET, UPDATE],
-    queries: [],
+    // Closing an endpoint's breaker sends what waits for it: the webhook's log, queried by the table's own key.
+    queries: ['table'],
     partitions: ['webhooks'],
-    sendsTo: ['delivery'],
-    deadLettersTo: ['delivery'],
-    consumes: ['delivery'],
+    // Attempts its endpoint does not answer within the patience go on to the slow lane, consumed here too.
+    sendsTo: ['delivery', 'delivery-slow'],
+    deadLettersTo: ['delivery', 'delivery-slow'],
+    consumes: ['delivery', 'delivery-slow'],
     callsMx: false,
     webhookSecrets: 'open',
   },

@@ -37,6 +37,7 @@ export const queueWorkers: Record<
   'member-reports': consumer('worker-poll', 'member-reports', 2),
   reconcile: consumer('worker-poll', 'reconcile', 1),
   delivery: consumer('worker-deliver', 'delivery', 4),
+  'delivery-slow': consumer('worker-deliver', 'delivery-slow', 2),
   // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.
   'refresh-requests': consumer('events-refresh', 'refresh-requests', 5),
 };

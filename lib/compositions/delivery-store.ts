@@ -14,6 +14,9 @@ export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
     queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock),
+    ...(config.queues.deliverySlow
+      ? { slowQueue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.deliverySlow, clock) }
+      : {}),
   };
 }
 

@@ -21,7 +21,7 @@ export function sqsHandler<S extends z.ZodMiniType>(
   queues: readonly QueueName[],
   sqs: SQSClient,
   schema: S,
-  handle: (message: z.output<S>) => Promise<void>,
+  handle: (message: z.output<S>, queue: QueueName) => Promise<void>,
   contextOf?: (message: z.output<S>) => LogContext,
 ) {
   const deadLetters = Object.fromEntries(

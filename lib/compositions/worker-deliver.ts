@@ -7,6 +7,7 @@ import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
 import { notifierOf } from './notifier.ts';
+import { ConfigError } from '../errors.ts';
 
 /**
  * worker-deliver: one webhook attempt per message (see Deliverer). A record whose handling throws is reported as a
@@ -14,15 +15,21 @@ import { notifierOf } from './notifier.ts';
  * queue.
  */
 export function composeWorkerDeliver(config: Config, given?: Given) {
+  if (!config.queues.deliverySlow) {
+    throw new ConfigError(
+      ['DELIVERY_SLOW_QUEUE_URL'],
+      'DELIVERY_SLOW_QUEUE_URL is required: attempts to slow endpoints go there',
+    );
+  }
   const runtime = runtimeOf(config, given);
   const sqs = sqsOf(runtime);
   const notifier = notifierOf(runtime, deliveryStoreOf(runtime, tableOf(config), sqs));
   const handler = sqsHandler(
     runtime,
-    ['delivery'],
+    ['delivery', 'delivery-slow'],
     sqs,
     deliveryMessageSchema,
-    (message) => notifier.deliverer.handle(message),
+    (message, queue) => notifier.deliverer.handle(message, queue === 'delivery-slow' ? 'delivery-slow' : 'delivery'),
     (message) => ({ job_id: jobIdOfEventId(message.msg_id), delivery_id: `${message.webhook_id}/${message.msg_id}` }),
   );
   return { handler, runtime, notifier };

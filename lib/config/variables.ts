@@ -18,6 +18,9 @@ export const CONFIG_VARIABLES = {
   MEMBER_REPORTS_QUEUE_URL: httpUrl.required("SQS queue of the members MX's webhooks reported on, for `worker-poll`."),
   RECONCILE_QUEUE_URL: httpUrl.required("SQS queue of users' reconcile turns, for `worker-poll`."),
   DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
+  DELIVERY_SLOW_QUEUE_URL: httpUrl.optional(
+    'SQS queue of the delivery attempts to endpoints that answer slowly or not at all (the slow lane); `worker-deliver` refuses to start without it.',
+  ),
   POLL_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `poll`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
@@ -29,6 +32,9 @@ export const CONFIG_VARIABLES = {
   ),
   DELIVERY_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `delivery`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  DELIVERY_SLOW_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `delivery-slow`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   REFRESH_REQUESTS_QUEUE_URL: httpUrl.optional(
     'SQS queue of refresh requests from upstream systems; `events-refresh` re-schedules over-cap requests on it.',

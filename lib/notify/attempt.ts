@@ -32,6 +32,8 @@ export interface AttemptOutcome {
   errorCode?: string;
   /** The answer's start, decoded as UTF-8, at most RESPONSE_EXCERPT_BYTES once encoded again. */
   responseExcerpt?: string;
+  /** No answer within the patience asked for: the exchange was given up, and is not an attempt's outcome. */
+  slow?: true;
 }
 
 export interface WebhookSenderOptions {
@@ -57,17 +59,23 @@ export class WebhookSender {
     this.#dispatcher = options.dispatcher;
   }
 
-  async send(attempt: AttemptRequest): Promise<AttemptOutcome> {
+  /**
+   * `patienceMs`, when shorter than the timeout, gives up an exchange whose answer has not begun by then: the
+   * outcome says `slow`, and the endpoint may have received the request.
+   */
+  async send(attempt: AttemptRequest, patienceMs?: number): Promise<AttemptOutcome> {
     const headers = webhookHeaders(attempt.msgId, toEpochSeconds(this.#clock.now()), attempt.payload, attempt.secrets);
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const patience = patienceMs !== undefined && patienceMs < this.#timeoutMs ? AbortSignal.timeout(patienceMs) : undefined;
     try {
       const url = new URL(attempt.url);
       const response = await request(this.#dispatcher, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: 'POST',
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: patience ? AbortSignal.any([timeout, patience]) : timeout,
         headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...headers },
         body: attempt.payload,
       });
@@ -76,6 +84,7 @@ export class WebhookSender {
       const ok = response.statusCode >= 200 && response.statusCode < 300;
       return { ok, statusCode: response.statusCode, latencyMs, ...(responseExcerpt ? { responseExcerpt } : {}) };
     } catch (error) {
+      if (patience?.aborted && !timeout.aborted) return { ok: false, latencyMs: latency(), slow: true };
       const errorCode = networkErrorCode(error);
       return { ok: false, latencyMs: latency(), error: classify(error), ...(errorCode ? { errorCode } : {}) };
     }

@@ -21,11 +21,17 @@ export interface DelivererDeps {
   webhookCache?: Pick<WebhookCache, 'get'>;
   deliveries: Pick<
     DeliveriesRepository,
-    'get' | 'claimAttempt' | 'recordAttempt' | 'markFailed' | 'markPendingEndpoint' | 'startRound'
+    'get' | 'claimAttempt' | 'releaseClaim' | 'recordAttempt' | 'markFailed' | 'markPendingEndpoint' | 'startRound'
   >;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
-  health: Pick<EndpointHealth, 'admits' | 'succeeded' | 'failed'>;
+  health: Pick<EndpointHealth, 'admits' | 'succeeded' | 'failed' | 'isSlow' | 'markSlow'>;
+  /**
+   * Where attempts go that their endpoint did not answer within `patienceMs` on the delivery queue, and those to an
+   * endpoint known slow or whose breaker probes: the slow lane's queue, whose workers wait the whole timeout. Without
+   * it every attempt waits the whole timeout.
+   */
+  slowLane?: { queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule'>; patienceMs: number };
   clock: Clock;
   log: Log;
   /** How long one attempt holds its delivery: the send timeout plus LEASE_MARGIN_MS. */
@@ -39,15 +45,26 @@ export interface DelivererDeps {
 
 type Context = { webhook_id: string; msg_id: string; attempt: number };
 
+/** Which queue a message came from: the delivery queue, or the slow lane's. */
+export type DeliveryLane = 'delivery' | 'delivery-slow';
+
+/** How long an attempt on the delivery queue waits for its answer to begin before it moves to the slow lane. */
+export const DELIVERY_PATIENCE_MS = 2_000;
+
 /**
  * Makes the attempt a delivery-queue message asks for, at most once however often the message arrives, and
  * decides what follows: delivered, a retry later, kept for a disabled webhook, or failed. DynamoDB and SQS
  * errors propagate so that the queue redelivers the message; an endpoint's failure never throws.
+ *
+ * A batch of messages takes as long as its slowest attempt, so on the delivery queue an endpoint gets the patience
+ * (DELIVERY_PATIENCE_MS), not the whole timeout: an attempt whose answer has not begun by then is given up unrecorded
+ * and moved to the slow lane, a queue of its own whose workers wait the whole timeout; the endpoint's next attempts
+ * go there directly. A dead or slow endpoint thus holds none of the delivery queue's workers.
  */
 export class Deliverer {
   constructor(private readonly deps: DelivererDeps) {}
 
-  async handle(message: DeliveryMessage): Promise<void> {
+  async handle(message: DeliveryMessage, lane: DeliveryLane = 'delivery'): Promise<void> {
     const { webhooks, deliveries, queue, log } = this.deps;
     if (await queue.deferIfEarly(message)) return;
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
@@ -57,12 +74,16 @@ export class Deliverer {
     // answers the delivery. Anything else — a duplicate message, a retry already recorded, a delivery pending its endpoint, a
     // webhook disabled or gone — reads the delivery and decides below.
     const webhook = await (this.deps.webhookCache ?? webhooks).get(webhookId);
+    if (webhook?.status === 'enabled' && lane === 'delivery' && this.deps.slowLane) {
+      if (this.deps.health.isSlow(webhookId)) return this.#toSlowLane(context, 'known_slow');
+      if (breakerState(webhook, this.deps.clock.now()) === 'probing') return this.#toSlowLane(context, 'probe');
+    }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
     if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context);
     const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
       const claimed = await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
-      if (claimed) return this.attempt(context, webhook, claimed);
+      if (claimed) return this.attempt(context, webhook, claimed, lane);
     }
 
     const delivery = await deliveries.get(webhookId, msgId);
@@ -105,19 +126,25 @@ export class Deliverer {
       log.debug('delivery message ignored: attempt taken by another worker', context);
       return;
     }
-    await this.attempt(context, webhook, claimed);
+    await this.attempt(context, webhook, claimed, lane);
   }
 
-  private async attempt(context: Context, webhook: Webhook, delivery: Delivery): Promise<void> {
-    const { webhooks, deliveries, clock } = this.deps;
+  private async attempt(context: Context, webhook: Webhook, delivery: Delivery, lane: DeliveryLane): Promise<void> {
+    const { webhooks, deliveries, clock, slowLane } = this.deps;
     const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
     const startedAt = clock.now();
-    const outcome = await this.deps.sender.send({
+    const request = {
       url: webhook.url,
       msgId,
       payload: delivery.payload,
       secrets: await openSigningSecrets(webhook, startedAt, this.deps.secretBox),
-    });
+    };
+    const outcome = await this.deps.sender.send(request, lane === 'delivery' ? slowLane?.patienceMs : undefined);
+    if (outcome.slow) {
+      this.deps.health.markSlow(webhookId);
+      await deliveries.releaseClaim(webhookId, msgId, attempt);
+      return this.#toSlowLane(context, 'patience');
+    }
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is marked pending_endpoint, so that an enable in between finds it (see markPendingEndpoint).
     if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
@@ -140,6 +167,13 @@ export class Deliverer {
 
   get #metrics(): MetricsSink {
     return this.deps.metrics;
+  }
+
+  /** Sends the attempt to the slow lane's queue, due now: its worker checks the delivery as this one would have. */
+  async #toSlowLane(context: Context, reason: 'patience' | 'known_slow' | 'probe'): Promise<void> {
+    await this.deps.slowLane!.queue.schedule({ ...context, due_at: this.deps.clock.now() });
+    this.#metrics.add('WebhookSlowLaneMoves', 1, { reason });
+    if (reason === 'patience') this.deps.log.info('webhook endpoint slow to answer: attempt moved to the slow lane', context);
   }
 
   /** Holds a delivery still awaiting this attempt while its endpoint's breaker is open (a duplicate changes nothing). */

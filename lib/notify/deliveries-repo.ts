@@ -113,13 +113,24 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
 }
 const ATTEMPT_FROM = statusAllows('attempt');
 
-/** A webhook's pending_endpoint deliveries, from the table itself (strongly consistent; its whole retained log). */
-const pendingEndpointQuery = (webhookId: string) => ({
+/**
+ * A webhook's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none under way),
+ * from the table itself (strongly consistent; its whole retained log).
+ */
+const waitingQuery = (webhookId: string, retries: boolean, nowMs: number) => ({
   KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
-  FilterExpression: '#status = :pending_endpoint',
+  FilterExpression: retries
+    ? '#status = :pending_endpoint OR (#status = :pending AND attribute_exists(next_attempt_at) AND ' +
+      '(attribute_not_exists(lease_until) OR lease_until <= :now))'
+    : '#status = :pending_endpoint',
   ProjectionExpression: 'msg_id, attempt_count',
   ExpressionAttributeNames: { '#status': 'status' },
-  ExpressionAttributeValues: { ':pk': keys.webhook(webhookId).pk, ':messages': 'MSG#', ':pending_endpoint': 'pending_endpoint' },
+  ExpressionAttributeValues: {
+    ':pk': keys.webhook(webhookId).pk,
+    ':messages': 'MSG#',
+    ':pending_endpoint': 'pending_endpoint',
+    ...(retries ? { ':pending': 'pending', ':now': nowMs } : {}),
+  },
   ConsistentRead: true,
 });
 const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
@@ -190,6 +201,18 @@ export class DeliveriesRepository {
     );
     const item = claimed?.output.Attributes;
     return item ? fromItem(item as DeliveryItem) : undefined;
+  }
+
+  /**
+   * Gives up the claim on attempt `attempt` without recording it (it moves to the slow lane), so that another worker
+   * may claim it at once. False when the delivery is no longer awaiting that attempt.
+   */
+  releaseClaim(webhookId: string, msgId: string, attempt: number): Promise<boolean> {
+    return updateDeliveryIf(this.table, webhookId, msgId, {
+      UpdateExpression: 'REMOVE lease_until',
+      ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
+      ExpressionAttributeValues: { ':previous': attempt - 1, ...ATTEMPT_FROM.values },
+    });
   }
 
   /**
@@ -351,19 +374,20 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Every pending_endpoint delivery of a webhook. Read from the table itself (strongly consistent), not GSI1, so that a
-   * delivery marked a moment ago is not missed; this reads the webhook's whole retained log.
+   * Every delivery of a webhook waiting for its endpoint: pending_endpoint, and pending with a retry due later (none
+   * under way). Read from the table itself (strongly consistent), not GSI1, so that a delivery marked a moment ago is
+   * not missed; this reads the webhook's whole retained log.
    */
-  async listPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery[]> {
+  async listWaiting(webhookId: string): Promise<PendingEndpointDelivery[]> {
     const pending: PendingEndpointDelivery[] = [];
-    const items = queryAll(this.table, pendingEndpointQuery(webhookId));
+    const items = queryAll(this.table, waitingQuery(webhookId, true, this.clock.now()));
     for await (const item of items) pending.push({ msgId: item.msg_id as string, attemptCount: item.attempt_count as number });
     return pending;
   }
 
   /** One pending_endpoint delivery of a webhook, if any (a probe of its endpoint). */
   async firstPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery | undefined> {
-    for await (const item of queryAll(this.table, pendingEndpointQuery(webhookId))) {
+    for await (const item of queryAll(this.table, waitingQuery(webhookId, false, 0))) {
       return { msgId: item.msg_id as string, attemptCount: item.attempt_count as number };
     }
     return undefined;

@@ -10,6 +10,8 @@ export const BREAKER_FAILURES_TO_OPEN = 10;
 /** The first hold; each next one in a row twice the last, up to BREAKER_MAX_OPEN_MS. */
 export const BREAKER_FIRST_OPEN_MS = 30_000;
 export const BREAKER_MAX_OPEN_MS = 15 * 60_000;
+/** How long a container sends an endpoint that did not answer within the patience straight to the slow lane. */
+export const SLOW_ENDPOINT_MEMORY_MS = 5 * 60_000;
 
 /** What an endpoint's breaker lets through now: every attempt, none (its deliveries are held), or one probe. */
 export type BreakerState = 'closed' | 'open' | 'probing';
@@ -22,7 +24,7 @@ export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): 
 
 export interface EndpointHealthDeps {
   webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable' | 'openBreaker' | 'takeProbe'>;
-  /** Queues the deliveries held for the endpoint again (Redelivery.resumePendingEndpoint). */
+  /** Queues every delivery waiting for the endpoint, now (Redelivery.resumeWaiting). */
   resume: (webhookId: string) => Promise<number>;
   /** How long a probe may take: one attempt and its lease. */
   probeLeaseMs: number;
@@ -39,11 +41,14 @@ export interface EndpointHealthDeps {
  * resetting it); at BREAKER_FAILURES_TO_OPEN it opens the endpoint's breaker for every container: its deliveries are
  * held (`pending_endpoint`), taking no worker's time, for 30 s, then twice as long each time in a row, up to 15
  * minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
- * breaker and sends every held delivery again; a failure opens it for the next hold.
+ * breaker and sends every delivery waiting for the endpoint (held, or retrying later) at once; a failure opens it
+ * for the next hold. Endpoints slow to answer are remembered too (`isSlow`): the Deliverer sends them to the slow lane.
  */
 export class EndpointHealth {
   /** This container's failures in a row per endpoint (webhook id); a success forgets it. */
   readonly #failuresInARow = new Map<string, number>();
+  /** Endpoints this container saw not answer within the patience, until when it remembers that. */
+  readonly #slowUntil = new Map<string, number>();
 
   constructor(private readonly deps: EndpointHealthDeps) {}
 
@@ -57,6 +62,20 @@ export class EndpointHealth {
     if (state === 'closed') return true;
     if (state === 'open') return false;
     return this.deps.webhooks.takeProbe(webhook.id, now, now + this.deps.probeLeaseMs);
+  }
+
+  /** Whether this container saw `webhookId`'s endpoint not answer within the patience lately. */
+  isSlow(webhookId: string): boolean {
+    const until = this.#slowUntil.get(webhookId);
+    if (until === undefined) return false;
+    if (until > this.deps.clock.now()) return true;
+    this.#slowUntil.delete(webhookId);
+    return false;
+  }
+
+  markSlow(webhookId: string): void {
+    if (this.#slowUntil.size >= MAX_ENDPOINTS_COUNTED) this.#slowUntil.clear();
+    this.#slowUntil.set(webhookId, this.deps.clock.now() + SLOW_ENDPOINT_MEMORY_MS);
   }
 
   /** `webhook` as read before the attempt. */

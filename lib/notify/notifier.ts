@@ -7,7 +7,7 @@ import type { DeliveriesRepository } from './deliveries-repo.ts';
 import type { WebhooksRepository } from './webhooks-repo.ts';
 import { AddressGuard, type Resolver } from './address-guard.ts';
 import { WebhookSender } from './attempt.ts';
-import { Deliverer, LEASE_MARGIN_MS } from './deliverer.ts';
+import { DELIVERY_PATIENCE_MS, Deliverer, LEASE_MARGIN_MS } from './deliverer.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { EndpointHealth } from './endpoint-health.ts';
 import { EndpointUrlPolicy } from './endpoint-url.ts';
@@ -21,6 +21,8 @@ export interface DeliveryStore {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
   queue: DelayedQueue<DeliveryMessage>;
+  /** The slow lane's queue: only the delivery worker, which consumes it, needs it. */
+  slowQueue?: DelayedQueue<DeliveryMessage>;
 }
 
 export interface NotifierDeps extends DeliveryStore {
@@ -28,6 +30,8 @@ export interface NotifierDeps extends DeliveryStore {
   log: Log;
   /** Timeout of one webhook attempt. */
   timeoutMs: number;
+  /** How long an attempt on the delivery queue waits for an answer before it moves to the slow lane (DELIVERY_PATIENCE_MS). */
+  patienceMs?: number;
   /** Local mode: `http://127.0.0.1` / `http://localhost` endpoints, and loopback addresses, are allowed. */
   allowInsecureUrls: boolean;
   /** How endpoint hostnames are resolved (default: the system resolver). */
@@ -75,10 +79,11 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       webhookCache,
       deliveries,
       queue,
+      ...(deps.slowQueue ? { slowLane: { queue: deps.slowQueue, patienceMs: deps.patienceMs ?? DELIVERY_PATIENCE_MS } } : {}),
       sender,
       health: new EndpointHealth({
         webhooks,
-        resume: (webhookId) => redelivery.resumePendingEndpoint(webhookId),
+        resume: (webhookId) => redelivery.resumeWaiting(webhookId),
         probeLeaseMs: leaseMs,
         clock,
         log,

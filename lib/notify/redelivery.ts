@@ -24,7 +24,7 @@ export class AttemptLimitError extends ConflictError {
 }
 
 export interface RedeliveryDeps {
-  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listPendingEndpoint' | 'page'>;
+  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listWaiting' | 'page'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   log: Log;
 }
@@ -79,9 +79,12 @@ export class Redelivery {
     return { replayed, skipped, ...(next ? { next } : {}) };
   }
 
-  /** Queues every delivery kept while the webhook was disabled; it must be enabled first. */
-  async resumePendingEndpoint(webhookId: string): Promise<number> {
-    const pending = await this.deps.deliveries.listPendingEndpoint(webhookId);
+  /**
+   * Queues the next attempt, now, of every delivery waiting for the endpoint: kept while the webhook was disabled or
+   * its breaker open, or waiting for a retry. The webhook must be enabled (its breaker closed) first.
+   */
+  async resumeWaiting(webhookId: string): Promise<number> {
+    const pending = await this.deps.deliveries.listWaiting(webhookId);
     await this.queueAttempts(webhookId, pending);
     this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: pending.length });
     return pending.length;

@@ -2,7 +2,7 @@
  * The relay's work queues, each by the one name it has everywhere: in code, in the metrics' `queue` dimension, on the
  * CLI, in the local stack and in the deployed queue's name (`nexus-relay-<env>-<name>`). Each has a dead-letter queue.
  */
-export const QUEUE_NAMES = ['poll', 'member-reports', 'reconcile', 'delivery', 'refresh-requests'] as const;
+export const QUEUE_NAMES = ['poll', 'member-reports', 'reconcile', 'delivery', 'delivery-slow', 'refresh-requests'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** The queues worker-poll consumes: MX-bound work of each kind on its own, so each has its own concurrency. */

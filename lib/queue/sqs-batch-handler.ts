@@ -23,7 +23,8 @@ export interface PoisonMessages {
  */
 export function createSqsBatchHandler<S extends z.ZodMiniType>(
   schema: S,
-  handle: (message: z.output<S>) => Promise<void>,
+  /** Each record's message and the queue it came from. */
+  handle: (message: z.output<S>, queue: QueueName) => Promise<void>,
   options: {
     log: Log;
     poison: PoisonMessages;
@@ -41,13 +42,13 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
     } catch {
       body = undefined;
     }
+    const queue = queueOfRecord(record.eventSourceARN, consumed);
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const detail = body === undefined ? 'The body is not JSON.' : `${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
       // Queue messages carry only ids, counters and times, so the body is safe to log.
       const fields = { body: record.body.slice(0, 500), reason: 'malformed', detail };
-      const queue = queueOfRecord(record.eventSourceARN, consumed);
       await poison.deadLetters[queue]!.send(
         record.body,
         { reason: 'malformed', detail, source_message_id: record.messageId },
@@ -57,7 +58,7 @@ export function createSqsBatchHandler<S extends z.ZodMiniType>(
       log.error('malformed queue message sent to the dead-letter queue', fields);
       return;
     }
-    await withLogContext(contextOf(parsed.data), () => handle(parsed.data));
+    await withLogContext(contextOf(parsed.data), () => handle(parsed.data, queue));
   };
   const processor = new BatchProcessor(EventType.SQS);
   return (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>

@@ -29,6 +29,7 @@ const running = new AsyncLocalStorage<FunctionName>();
 const used = new Map<FunctionName, Set<string>>();
 let stack: LocalStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let slowReceiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let sweep: () => Promise<unknown>;
 let dispatchReconcile: () => Promise<unknown>;
 const restores: (() => void)[] = [];
@@ -154,7 +155,7 @@ beforeAll(async () => {
     worker.load = async (container) => attributed(worker.name as FunctionName, await load(container));
     restores.push(() => void (worker.load = load));
   }
-  receiver = await startWebhookReceiver();
+  [receiver, slowReceiver] = await Promise.all([startWebhookReceiver(), startWebhookReceiver()]);
   stack = await startLocalStack({
     port: 0,
     simPort: 0,
@@ -177,7 +178,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  await receiver?.close();
+  await Promise.all([receiver?.close(), slowReceiver?.close()]);
   for (const restore of restores.reverse()) restore();
 });
 
@@ -187,6 +188,13 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   receiver.useSecret(webhook.secret);
   await api('GET', '/webhooks');
   await api('PATCH', `/webhooks/${webhook.id}`, { description: 'iam as used' });
+  // An endpoint that answers its first request late: that attempt moves to worker-deliver's slow lane.
+  const slow = await api('POST', '/webhooks', { url: slowReceiver.url, event_types: ['aggregation.*'] }, 'iam-slow');
+  slowReceiver.useSecret(slow.webhook.secret);
+  slowReceiver.respondWith(async () => {
+    if (slowReceiver.events.length === 1) await new Promise((resolve) => setTimeout(resolve, 3_000));
+    return 204;
+  });
   const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
   await sim('POST', '/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
 
@@ -258,6 +266,8 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   sqs.destroy();
   const [started] = await receiver.waitFor((event) => event.data.member?.guid === upstream.memberGuid);
   await receiver.waitFor(terminalFor(started!.data.job.id));
+
+  expect(new Set(slowReceiver.events.map((event) => event.id)).size).toBeLessThan(slowReceiver.events.length);
 
   // Sweeps (sweeper) once the deliveries are a stall window old: pointers, jobs, delivery logs, marks, due keys.
   await new Promise((resolve) => setTimeout(resolve, (DELIVERY_STALL_S + 1) * 1000));

@@ -55,7 +55,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_TABLE,
     QUERY_GSI1,
     QUERY_GSI2,
-    ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'refresh-requests-dlq'].map(
+    ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'delivery-slow-dlq', 'refresh-requests-dlq'].map(
       (queue) => `sqs:GetQueueAttributes queue:${queue}`,
     ),
   ],
@@ -94,8 +94,10 @@ const EXPECTED: Record<FunctionName, string[]> = {
   ],
   'worker-deliver': [
     ...items('GetItem', 'UpdateItem'),
+    QUERY_TABLE,
     ...consume('delivery'),
-    ...sendTo('delivery', 'delivery-dlq'),
+    ...consume('delivery-slow'),
+    ...sendTo('delivery', 'delivery-dlq', 'delivery-slow', 'delivery-slow-dlq'),
     'kms:Decrypt webhook-secrets-key',
   ],
   'events-refresh': [

@@ -376,7 +376,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     it('alarms when the oldest message of a worker queue is older than its loop allows', () => {
       const ages = alarms.filter((a) => a.MetricName === 'ApproximateAgeOfOldestMessage');
       const watched = ages.map((a) => referencedId(a.Dimensions[0].Value)).sort();
-      const workQueues = ['poll', 'member-reports', 'reconcile', 'delivery'];
+      const workQueues = ['poll', 'member-reports', 'reconcile', 'delivery', 'delivery-slow'];
       expect(watched).toEqual(workQueues.map((queue) => queues.get(queue)!.logicalId).sort());
       for (const alarm of ages) {
         const queue = [...queues.values()].find((q) => q.logicalId === referencedId(alarm.Dimensions[0].Value))!;

@@ -269,7 +269,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
       new EndpointHealth({
         metrics: noMetrics,
         webhooks: relay.workerDeliver.notifier.webhooks,
-        resume: (id) => relay.workerDeliver.notifier.redelivery.resumePendingEndpoint(id),
+        resume: (id) => relay.workerDeliver.notifier.redelivery.resumeWaiting(id),
         probeLeaseMs: webhookTimeoutMs + LEASE_MARGIN_MS,
         clock,
         log: silentLog,

@@ -28,6 +28,8 @@ beforeAll(async () => {
     RECONCILE_QUEUE_URL: engines.queueUrls.reconcile,
     DELIVERY_QUEUE_URL: engines.queueUrls.delivery,
     DELIVERY_DLQ_URL: engines.deadLetterQueueUrls.delivery,
+    DELIVERY_SLOW_QUEUE_URL: engines.queueUrls['delivery-slow'],
+    DELIVERY_SLOW_DLQ_URL: engines.deadLetterQueueUrls['delivery-slow'],
     MX_BASE_URL: 'http://127.0.0.1:1',
     MX_CLIENT_ID: 'client',
     MX_API_KEY: 'key',

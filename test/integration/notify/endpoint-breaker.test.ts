@@ -97,6 +97,31 @@ describe('an endpoint’s circuit breaker', () => {
     expect(webhook).not.toHaveProperty('failing_since');
   });
 
+  it('closing it also sends at once a delivery that was waiting for a later retry', async () => {
+    const endpoint = await failingEndpoint();
+    const [waiting] = await publish(1);
+    // Two failed attempts: the next is due in 5 minutes (its message still on its way).
+    for (let attempt = 0; attempt < 2; attempt++) {
+      for (const message of await harness.takeMessages()) {
+        harness.clock.set(Math.max(harness.clock.now(), message.due_at));
+        await harness.notifier.deliverer.handle(message);
+      }
+    }
+    await harness.takeMessages();
+    const retryAt = (await harness.deliveries.get(endpoint.id, waiting!.id))!.nextAttemptAt!;
+    await publish(BREAKER_FAILURES_TO_OPEN);
+    await harness.drain();
+    expect((await harness.api('GET', `/webhooks/${endpoint.id}`)).body.webhook.breaker).toMatchObject({ state: 'open' });
+
+    endpoint.failing = false;
+    harness.clock.advance(BREAKER_FIRST_OPEN_MS);
+    expect((await sweep()).probed).toBe(1);
+    await harness.drain();
+
+    expect(harness.clock.now()).toBeLessThan(retryAt);
+    expect(await harness.deliveries.get(endpoint.id, waiting!.id)).toMatchObject({ status: 'delivered', attemptCount: 3 });
+  });
+
   it('a failed probe holds the endpoint twice as long, with one probe at a time', async () => {
     const { endpoint } = await openBreaker();
     await publish(2);

@@ -19,6 +19,7 @@ import type { Resolver } from '../../../lib/notify/address-guard.ts';
 import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../../../lib/notify/delivery-routes.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { createNotifier } from '../../../lib/notify/notifier.ts';
+import type { DeliveryLane } from '../../../lib/notify/deliverer.ts';
 import { EventPublisher } from '../../../lib/notify/publisher.ts';
 import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../../../lib/notify/webhook-routes.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
@@ -34,6 +35,9 @@ export interface LogEntry {
   message: string;
   extra?: Record<string, unknown>;
 }
+
+/** How long an attempt waits on the delivery queue before it moves to the slow lane, here (the timeout: 2 s). */
+export const HARNESS_PATIENCE_MS = 500;
 
 export const SERVER_KEY = 'server-key-0123456789abcdef';
 export const USER_KEY = 'user-key-0123456789abcdef';
@@ -86,6 +90,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
     queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
+    slowQueue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls['delivery-slow'], clock),
   };
   const notifier = createNotifier({
     metrics: noMetrics,
@@ -95,6 +100,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     clock,
     log,
     timeoutMs: 2_000,
+    patienceMs: HARNESS_PATIENCE_MS,
     allowInsecureUrls: options.allowInsecureUrls ?? true,
     resolver: options.resolver,
     random: () => 0.5,
@@ -118,23 +124,29 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     { metrics: noMetrics, authenticator: () => authenticator, log: silentLog },
   );
 
-  /** Takes every visible message off the delivery queue (without handling it). */
-  async function takeMessages(): Promise<DeliveryMessage[]> {
+  /** Takes every visible message off the delivery queue, or the slow lane's (without handling it). */
+  async function takeMessages(lane: DeliveryLane = 'delivery'): Promise<DeliveryMessage[]> {
     const taken: DeliveryMessage[] = [];
+    const url = engines.queueUrls[lane];
     while (true) {
       const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
       );
       if (Messages.length === 0) return taken;
       taken.push(...Messages.map((message) => deliveryMessageSchema.parse(JSON.parse(message.Body!))));
       await sqs.send(
         new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
+          QueueUrl: url,
           Entries: Messages.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })),
         }),
       );
     }
   }
+  /** Both queues' messages, each with its lane. */
+  const takeBoth = async () => [
+    ...(await takeMessages()).map((message) => ({ message, lane: 'delivery' as const })),
+    ...(await takeMessages('delivery-slow')).map((message) => ({ message, lane: 'delivery-slow' as const })),
+  ];
 
   return {
     engines,
@@ -151,7 +163,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     /** No webhook and an empty delivery queue: where each test starts. */
     async reset() {
       for (const webhook of await notifier.webhooks.list()) await notifier.webhooks.delete(webhook.id);
-      await takeMessages();
+      await takeBoth();
     },
 
     /** Makes the next message send fail, as when SQS is briefly unavailable. */
@@ -165,15 +177,15 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     },
 
     /**
-     * The worker, one message at a time, until the queue is empty: each message is handled once its due time
-     * has come (the clock jumps there). Returns the messages handled, in order.
+     * The worker, one message at a time, until both queues are empty: each message is handled once its due time
+     * has come (the clock jumps there), as its lane's. Returns the messages handled, in order.
      */
     async drain(): Promise<DeliveryMessage[]> {
       const handled: DeliveryMessage[] = [];
-      for (let batch = await takeMessages(); batch.length > 0; batch = await takeMessages()) {
-        for (const message of batch.sort((a, b) => a.due_at - b.due_at)) {
+      for (let batch = await takeBoth(); batch.length > 0; batch = await takeBoth()) {
+        for (const { message, lane } of batch.sort((a, b) => a.message.due_at - b.message.due_at)) {
           if (message.due_at > clock.now()) clock.set(message.due_at);
-          await notifier.deliverer.handle(message);
+          await notifier.deliverer.handle(message, lane);
           handled.push(message);
         }
       }

@@ -12,6 +12,7 @@ const environment = {
   MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
   RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
+  DELIVERY_SLOW_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery-slow',
   MX_BASE_URL: 'http://127.0.0.1:1',
   MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
   MX_CLIENT_ID: 'client',
@@ -24,16 +25,25 @@ const environment = {
 
 const dlq = 'http://127.0.0.1:1/000000000000/dlq';
 const WORKER_POLL_DLQS = ['POLL_DLQ_URL', 'MEMBER_REPORTS_DLQ_URL', 'RECONCILE_DLQ_URL'];
+const WORKER_DELIVER_DLQS = ['DELIVERY_DLQ_URL', 'DELIVERY_SLOW_DLQ_URL'];
 
 describe('a queue worker without the dead-letter queue of a queue it consumes', () => {
   it.each([
     ...WORKER_POLL_DLQS.map((variable) => ['worker-poll', composeWorkerPoll, variable, WORKER_POLL_DLQS] as const),
-    ['worker-deliver', composeWorkerDeliver, 'DELIVERY_DLQ_URL', ['DELIVERY_DLQ_URL']] as const,
+    ...WORKER_DELIVER_DLQS.map((variable) => ['worker-deliver', composeWorkerDeliver, variable, WORKER_DELIVER_DLQS] as const),
   ])('%s fails at start, naming %s (a malformed message has nowhere to go)', (_, compose, variable, all) => {
     const allBut = Object.fromEntries(all.filter((name) => name !== variable).map((name) => [name, dlq]));
     const start = () => compose(parseConfig({ ...environment, ...allBut }));
     expect(start).toThrow(ConfigError);
     expect(start).toThrow(`${variable} is required`);
     expect(() => compose(parseConfig({ ...environment, ...allBut, [variable]: dlq }))).not.toThrow();
+  });
+});
+
+describe('worker-deliver without the slow lane', () => {
+  it('fails at start, naming DELIVERY_SLOW_QUEUE_URL', () => {
+    const { DELIVERY_SLOW_QUEUE_URL: _, ...without } = environment;
+    const dlqs = Object.fromEntries(WORKER_DELIVER_DLQS.map((name) => [name, dlq]));
+    expect(() => composeWorkerDeliver(parseConfig({ ...without, ...dlqs }))).toThrow('DELIVERY_SLOW_QUEUE_URL is required');
   });
 });

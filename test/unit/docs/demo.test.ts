@@ -104,6 +104,7 @@ describe('resolveTarget', () => {
         'member-reports': 'http://127.0.0.1:4001/q/member-reports',
         reconcile: 'http://127.0.0.1:4001/q/reconcile',
         delivery: 'http://127.0.0.1:4001/q/delivery',
+        'delivery-slow': 'http://127.0.0.1:4001/q/delivery-slow',
         'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests',
       },
       deadLetterUrls: {
@@ -111,6 +112,7 @@ describe('resolveTarget', () => {
         'member-reports': 'http://127.0.0.1:4001/q/member-reports-dlq',
         reconcile: 'http://127.0.0.1:4001/q/reconcile-dlq',
         delivery: 'http://127.0.0.1:4001/q/delivery-dlq',
+        'delivery-slow': 'http://127.0.0.1:4001/q/delivery-slow-dlq',
         'refresh-requests': 'http://127.0.0.1:4001/q/refresh-requests-dlq',
       },
     },

@@ -17,6 +17,7 @@ const env = {
   MEMBER_REPORTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/member-reports-dlq',
   RECONCILE_DLQ_URL: 'http://127.0.0.1:1/000000000000/reconcile-dlq',
   DELIVERY_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-dlq',
+  DELIVERY_SLOW_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-slow-dlq',
   REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
   MX_BASE_URL: 'http://127.0.0.1:1',
   MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',

@@ -93,6 +93,26 @@ describe('WebhookSender', () => {
     expect(receiver.requests).toHaveLength(1);
   });
 
+  it('gives up an exchange not answered within the patience: slow, not an outcome', async () => {
+    receiver.respond = () => {};
+    const outcome = await sender.send(attempt(receiver.url()), 100);
+    expect(outcome).toMatchObject({ ok: false, slow: true });
+    expect(outcome).not.toHaveProperty('error');
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it('goes by the status when the answer began within the patience', async () => {
+    receiver.respond = (_, response) => {
+      response.writeHead(200);
+      response.write('ok so far');
+    };
+    expect(await sender.send(attempt(receiver.url()), 100)).toMatchObject({
+      ok: true,
+      statusCode: 200,
+      responseExcerpt: 'ok so far',
+    });
+  });
+
   it('goes by the status when a 2xx body stalls past the timeout', async () => {
     receiver.respond = (_, response) => {
       response.writeHead(200);

@@ -53,10 +53,17 @@ async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
       markFailed: async () => true,
       markPendingEndpoint: async () => true,
       startRound: async () => true,
+      releaseClaim: async () => true,
     },
     queue: { deferIfEarly: async () => false, schedule: async (message) => void queued.push(message) },
     sender: { send: async () => outcome },
-    health: { admits: async () => true, succeeded: async () => {}, failed: async () => {} },
+    health: {
+      admits: async () => true,
+      succeeded: async () => {},
+      failed: async () => {},
+      isSlow: () => false,
+      markSlow: () => {},
+    },
     clock,
     log: silentLog,
     leaseMs: 40_000,
@@ -109,10 +116,17 @@ describe('Deliverer reads', () => {
         markFailed: async () => true,
         markPendingEndpoint: async () => true,
         startRound: async () => true,
+        releaseClaim: async () => true,
       },
       queue: { deferIfEarly: async () => false, schedule: async () => {} },
       sender: { send: async () => (calls.sent++, { ok: true, statusCode: 204, latencyMs: 1 }) },
-      health: { admits: async () => true, succeeded: async () => {}, failed: async () => {} },
+      health: {
+        admits: async () => true,
+        succeeded: async () => {},
+        failed: async () => {},
+        isSlow: () => false,
+        markSlow: () => {},
+      },
       clock: new ManualClock(),
       log: silentLog,
       leaseMs: 40_000,
@@ -133,6 +147,71 @@ describe('Deliverer reads', () => {
   });
 });
 
+describe('Deliverer slow lane', () => {
+  /** A deliverer with a slow lane over an enabled webhook; `outcome` answers every send. */
+  function withSlowLane(options: { outcome: AttemptOutcome; knownSlow?: boolean; breaker?: Webhook['breaker'] }) {
+    const clock = new ManualClock();
+    const seen = { patience: [] as (number | undefined)[], released: 0, recorded: 0, markedSlow: 0, claimed: 0 };
+    const delivery = { queued: [] as DeliveryMessage[], slow: [] as DeliveryMessage[] };
+    const deliverer = new Deliverer({
+      metrics: noMetrics,
+      secretBox: { open: async (secret: string) => secret },
+      webhooks: { get: async () => ({ ...webhook, breaker: options.breaker }), disable: async () => true },
+      deliveries: {
+        get: async () => pending(0, 0),
+        claimAttempt: async () => (seen.claimed++, pending(0, 0)),
+        recordAttempt: async () => (seen.recorded++, true),
+        markFailed: async () => true,
+        markPendingEndpoint: async () => true,
+        startRound: async () => true,
+        releaseClaim: async () => (seen.released++, true),
+      },
+      queue: { deferIfEarly: async () => false, schedule: async (message) => void delivery.queued.push(message) },
+      slowLane: { queue: { schedule: async (message) => void delivery.slow.push(message) }, patienceMs: 2_000 },
+      sender: { send: async (_request, patienceMs) => (seen.patience.push(patienceMs), options.outcome) },
+      health: {
+        admits: async () => true,
+        succeeded: async () => {},
+        failed: async () => {},
+        isSlow: () => options.knownSlow ?? false,
+        markSlow: () => void seen.markedSlow++,
+      },
+      clock,
+      log: silentLog,
+      leaseMs: 40_000,
+    });
+    const handle = (lane: 'delivery' | 'delivery-slow') =>
+      deliverer.handle({ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 1, due_at: clock.now() }, lane);
+    return { seen, delivery, handle, now: clock.now() };
+  }
+
+  it('moves an attempt not answered within the patience to the slow lane, unrecorded and unclaimed', async () => {
+    const { seen, delivery, handle, now } = withSlowLane({ outcome: { ok: false, latencyMs: 2_000, slow: true } });
+    await handle('delivery');
+    expect(seen).toMatchObject({ patience: [2_000], released: 1, recorded: 0, markedSlow: 1 });
+    expect(delivery.slow).toEqual([{ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 1, due_at: now }]);
+    expect(delivery.queued).toEqual([]);
+  });
+
+  it('waits the whole timeout on the slow lane, and records what happened there', async () => {
+    const { seen, delivery, handle } = withSlowLane({ outcome: { ok: false, latencyMs: 10_000, error: 'timeout' } });
+    await handle('delivery-slow');
+    expect(seen).toMatchObject({ patience: [undefined], released: 0, recorded: 1, markedSlow: 0 });
+    expect(delivery.slow).toEqual([]);
+    expect(delivery.queued).toHaveLength(1); // the retry, on the delivery queue
+  });
+
+  it.each([
+    ['an endpoint this container knows slow', { knownSlow: true }],
+    ['an endpoint whose breaker probes', { breaker: { openUntil: '2000-01-01T00:00:00.000Z', opens: 1 } }],
+  ])('sends %s straight to the slow lane, without claiming or sending', async (_name, options) => {
+    const { seen, delivery, handle } = withSlowLane({ outcome: { ok: true, statusCode: 204, latencyMs: 1 }, ...options });
+    await handle('delivery');
+    expect(seen).toMatchObject({ patience: [], claimed: 0 });
+    expect(delivery.slow).toHaveLength(1);
+  });
+});
+
 describe('Redelivery', () => {
   it('refuses to replay a delivery at the attempt limit', async () => {
     const atLimit = { ...pending(MAX_ATTEMPTS_PER_DELIVERY, 96), status: 'failed' as const };
@@ -140,7 +219,7 @@ describe('Redelivery', () => {
       deliveries: {
         get: async () => atLimit,
         startRound: async () => expect.fail('started a round'),
-        listPendingEndpoint: async () => [],
+        listWaiting: async () => [],
         page: async () => ({ deliveries: [] }),
       },
       queue: { scheduleAllIn: async () => expect.fail('queued an attempt') },

@@ -22,6 +22,7 @@ describe('each queue has one name', () => {
       'MEMBER_REPORTS_QUEUE_URL',
       'RECONCILE_QUEUE_URL',
       'DELIVERY_QUEUE_URL',
+      'DELIVERY_SLOW_QUEUE_URL',
       'REFRESH_REQUESTS_QUEUE_URL',
     ]);
     expect(QUEUE_NAMES.map(deadLetterUrlVariable)).toEqual([
@@ -29,6 +30,7 @@ describe('each queue has one name', () => {
       'MEMBER_REPORTS_DLQ_URL',
       'RECONCILE_DLQ_URL',
       'DELIVERY_DLQ_URL',
+      'DELIVERY_SLOW_DLQ_URL',
       'REFRESH_REQUESTS_DLQ_URL',
     ]);
   });

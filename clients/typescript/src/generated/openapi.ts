@@ -276,7 +276,7 @@ export interface paths {
         };
         /**
          * The relay’s queues and the dead letters waiting in each (server keys)
-         * @description Each work queue (`poll`, `member-reports`, `reconcile`, `delivery`, `refresh-requests`) with the messages waiting in its dead-letter queue: what failed for good (a message that cannot be parsed, or one that failed five times). The CLI’s `dlq list|show|redrive` reads and moves them. A user-bound key is refused.
+         * @description Each work queue (`poll`, `member-reports`, `reconcile`, `delivery`, `delivery-slow`, `refresh-requests`) with the messages waiting in its dead-letter queue: what failed for good (a message that cannot be parsed, or one that failed five times). The CLI’s `dlq list|show|redrive` reads and moves them. A user-bound key is refused.
          */
         get: operations["get_queues"];
         put?: never;
@@ -4976,7 +4976,7 @@ export interface operations {
                     "application/json": {
                         queues: {
                             /** @enum {string} */
-                            name: "poll" | "member-reports" | "reconcile" | "delivery" | "refresh-requests";
+                            name: "poll" | "member-reports" | "reconcile" | "delivery" | "delivery-slow" | "refresh-requests";
                             /** @description Messages waiting in its dead-letter queue (SQS’s approximate count): read them with `dlq list` */
                             dead_letters: number;
                         }[];
