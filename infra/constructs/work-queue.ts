@@ -11,7 +11,8 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /**
  * The age of its oldest message past which a work queue's consumer is stuck: the longest hop the loop schedules
  * (a delayed message may count from its send), plus one visibility timeout for a failed receive, plus a minute.
- * Both loops (poll steps, delivery retries) chain their waits in hops of at most `longestHopSeconds`.
+ * The poll loop chains its waits in hops of at most `longestHopSeconds`; delivery retries are sent at most that
+ * long before they fall due.
  */
 export const queueAgeThresholdSeconds = (longestHopSeconds: number, queue: WorkQueue): number =>
   longestHopSeconds + queue.visibilityTimeoutSeconds + 60;

@@ -25,6 +25,8 @@ export interface SweepReport {
   tracked: number;
   /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
   redelivered: number;
+  /** Webhook retries due more than 15 minutes after their attempt, sent as they fall due (not a recovery). */
+  retried: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export class Sweeper {
       released: 0,
       tracked: 0,
       redelivered: 0,
+      retried: 0,
     };
     for await (const pointer of pointers.activeJobs()) {
       report.active++;
@@ -87,7 +90,13 @@ export class Sweeper {
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }
     }
-    if (this.deps.deliveries) ({ tracked: report.tracked, redelivered: report.redelivered } = await this.deps.deliveries.sweep());
+    if (this.deps.deliveries) {
+      ({
+        tracked: report.tracked,
+        redelivered: report.redelivered,
+        retried: report.retried,
+      } = await this.deps.deliveries.sweep());
+    }
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
     if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered > 0)
       log.info('sweep done', { ...report });

@@ -2,7 +2,7 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { DeliveriesRepository } from './deliveries-repo.ts';
+import { type DeliveriesRepository, isSweptRetry } from './deliveries-repo.ts';
 import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, resolveAttempt } from './delivery.ts';
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
@@ -89,8 +89,10 @@ export class Deliverer {
     const delivery = await deliveries.get(webhookId, msgId);
     if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
       // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
-      // send the next one. Sending it again is harmless; the next attempt is still made once.
-      await this.scheduleAttempt(context, attempt + 1, delivery.nextAttemptAt);
+      // send the next one. Sending it again is harmless; the next attempt is still made once. A swept retry has none.
+      if (!isSweptRetry(delivery.nextAttemptAt, this.deps.clock.now())) {
+        await this.scheduleAttempt(context, attempt + 1, delivery.nextAttemptAt);
+      }
       return;
     }
     if (!isAwaiting(delivery) || delivery.attemptCount !== attempt - 1) {
@@ -148,8 +150,12 @@ export class Deliverer {
     const gone = outcome.statusCode === 410;
     // Disabled before the delivery is marked pending_endpoint, so that an enable in between finds it (see markPendingEndpoint).
     if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
-    const resolution = resolveAttempt(outcome, attempt, delivery.attemptsBeforeRound, this.deps.clock.now(), this.deps.random);
-    if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, toAttemptRecord(startedAt, outcome), resolution))) {
+    const now = clock.now();
+    const resolution = resolveAttempt(outcome, attempt, delivery.attemptsBeforeRound, now, this.deps.random);
+    // A retry further out than SQS delays a message is left to the sweeper, which sends it as it falls due.
+    const swept = resolution.status === 'pending' && isSweptRetry(resolution.nextAttemptAt, now);
+    const record = toAttemptRecord(startedAt, outcome);
+    if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, record, resolution, swept))) {
       this.deps.log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
       return;
     }
@@ -161,7 +167,7 @@ export class Deliverer {
     }
     if (outcome.ok) await this.deps.health.succeeded(webhook);
     else if (!gone) await this.deps.health.failed(webhook);
-    if (resolution.status === 'pending') await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
+    if (resolution.status === 'pending' && !swept) await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
     if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
   }
 

@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
+import { MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
 import type { AttemptError } from './attempt.ts';
 import {
   type AttemptRecord,
@@ -37,12 +38,25 @@ import {
 /**
  * The GSI2 key a delivery carries while the sweeper must watch its next attempt, found by when that attempt is due:
  * a retry after a failed attempt, a new round (replay, resumption), or a first attempt still not made a stall
- * window after it was published (`track`). A first attempt carries none: most settle within a second.
+ * window after it was published (`track`). A first attempt carries none: most settle within a second. A retry due
+ * further out than SQS can delay a message (`isSweptRetry`) also names its attempt (`sweptAttempt`): no message
+ * waits for it; the sweeper sends one when it is near (`sweptRetriesDue`).
  */
-export const dueKey = (webhookId: string, msgId: string, dueAtMs: number) => ({
+export const dueKey = (webhookId: string, msgId: string, dueAtMs: number, sweptAttempt?: number) => ({
   gsi2pk: gsi2.dueDeliveries(shardOf(`${webhookId}/${msgId}`, DUE_DELIVERY_SHARDS)),
-  gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}`,
+  gsi2sk: `${toIso(dueAtMs)}#${webhookId}#${msgId}${sweptAttempt === undefined ? '' : `#${sweptAttempt}`}`,
 });
+
+/** Whether a retry due at `dueAtMs` is sent by the sweeper rather than queued now: SQS delays a message 15 minutes at most. */
+export const isSweptRetry = (dueAtMs: number, nowMs: number) => dueAtMs - nowMs > MAX_SQS_DELAY_SECONDS * 1000;
+
+/** A retry the sweeper sends: which attempt of which delivery, due when. */
+export interface SweptRetry {
+  webhookId: string;
+  msgId: string;
+  attempt: number;
+  dueAt: number;
+}
 
 /** A position in a webhook's delivery log: the GSI1 key of the last delivery read. */
 export interface DeliveryLogKey {
@@ -217,7 +231,8 @@ export class DeliveriesRepository {
 
   /**
    * Appends attempt `attempt` and moves the delivery to `resolution`, in one write. False when that attempt was
-   * already recorded (a duplicate message): the caller must then not act on its own outcome.
+   * already recorded (a duplicate message): the caller must then not act on its own outcome. `swept`: the next
+   * attempt is left to the sweeper (`isSweptRetry`), and its due key says so.
    */
   recordAttempt(
     webhookId: string,
@@ -225,6 +240,7 @@ export class DeliveriesRepository {
     attempt: number,
     record: AttemptRecord,
     resolution: AttemptResolution,
+    swept = false,
   ): Promise<boolean> {
     const set = [
       'attempt_count = :attempt',
@@ -244,7 +260,7 @@ export class DeliveriesRepository {
     if (resolution.status === 'pending') {
       set.push('next_attempt_at = :next', 'gsi2pk = :due_pk', 'gsi2sk = :due_sk');
       values[':next'] = toIso(resolution.nextAttemptAt);
-      const due = dueKey(webhookId, msgId, resolution.nextAttemptAt);
+      const due = dueKey(webhookId, msgId, resolution.nextAttemptAt, swept ? attempt + 1 : undefined);
       values[':due_pk'] = due.gsi2pk;
       values[':due_sk'] = due.gsi2sk;
     } else {
@@ -371,6 +387,39 @@ export class DeliveriesRepository {
       }
     }
     return found;
+  }
+
+  /**
+   * The retries left to the sweeper due after `after` (an ISO time, exclusive) and up to `untilMs`, from GSI2's keys
+   * alone (each names its attempt), oldest first per shard, at most `limit` a shard. `through` is how far every shard
+   * was read: `untilMs`, or where the shortest cut one stopped.
+   */
+  async sweptRetriesDue(after: string, untilMs: number, limit: number): Promise<{ retries: SweptRetry[]; through: string }> {
+    const retries: SweptRetry[] = [];
+    let through = toIso(untilMs);
+    for (let shard = 0; shard < DUE_DELIVERY_SHARDS; shard++) {
+      const entries = queryAll(this.table, {
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :after AND :until',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk, '#sk': TABLE_KEYS.gsi2sk },
+        // Every sort key past `after` starts with a later time, or with `after` and a '#': '$' sorts after '#'.
+        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard), ':after': `${after}$`, ':until': `${toIso(untilMs)}$` },
+      });
+      let taken = 0;
+      for await (const entry of entries) {
+        const [dueAt, webhookId, msgId, attempt] = (entry.gsi2sk as string).split('#');
+        if (attempt === undefined) continue;
+        if (taken === limit) {
+          // Read again from just before the first one left: retries due in that same millisecond are not skipped.
+          const before = toIso(Date.parse(dueAt!) - 1);
+          if (before < through) through = before;
+          break;
+        }
+        retries.push({ webhookId: webhookId!, msgId: msgId!, attempt: Number(attempt), dueAt: Date.parse(dueAt!) });
+        taken++;
+      }
+    }
+    return { retries, through };
   }
 
   /**

@@ -18,14 +18,25 @@ export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
  */
 export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
 
+/**
+ * Each sweep sends the retries left to it (those due more than SQS's 15 minutes after their attempt) that fall due
+ * within this: longer than two sweeps apart (2 minutes deployed), shorter than SQS's longest delay.
+ */
+export const SWEPT_RETRY_LOOKAHEAD_MS = 10 * 60_000;
+/** Swept retries sent per shard and sweep at most: a backlog is sent over several sweeps. */
+export const MAX_SWEPT_RETRIES_PER_SHARD = 5_000;
+
 /** A webhook the sweeper has no mark for yet (the first sweep, a new webhook) is looked at this far back. */
 export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
 
 export interface DeliverySweepDeps {
-  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint'>;
+  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint' | 'sweptRetriesDue'>;
   webhooks: Pick<WebhooksRepository, 'list'>;
-  checkpoints: Pick<SweepCheckpointsRepository, 'deliveries' | 'saveDeliveries'>;
-  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
+  checkpoints: Pick<
+    SweepCheckpointsRepository,
+    'deliveries' | 'saveDeliveries' | 'retriesSentThrough' | 'saveRetriesSentThrough'
+  >;
+  queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn' | 'scheduleAll'>;
   /** Overdue by more than this: the delivery's queue message is lost (or dead-lettered). */
   stalledAfterMs: number;
   /** MAX_SETTLE_CHECKS_PER_SWEEP by default. */
@@ -45,11 +56,38 @@ export interface DeliverySweepDeps {
 export class DeliverySweep {
   constructor(private readonly deps: DeliverySweepDeps) {}
 
-  /** Deliveries given a due time (`tracked`), those sent again (`redelivered`), and held ones sent as probes (`probed`). */
-  async sweep(): Promise<{ tracked: number; redelivered: number; probed: number }> {
+  /**
+   * Deliveries given a due time (`tracked`), those sent again (`redelivered`), held ones sent as probes (`probed`),
+   * and the retries left to the sweeper sent as they fall due (`retried`).
+   */
+  async sweep(): Promise<{ tracked: number; redelivered: number; probed: number; retried: number }> {
     const webhooks = await this.deps.webhooks.list();
     const tracked = await this.#trackUnsettled(webhooks);
-    return { tracked, redelivered: await this.#redeliverOverdue(), probed: await this.probeHeldEndpoints(webhooks) };
+    const redelivered = await this.#redeliverOverdue();
+    return { tracked, redelivered, probed: await this.probeHeldEndpoints(webhooks), retried: await this.#sendSweptRetries() };
+  }
+
+  /**
+   * A retry due more than 15 minutes after its attempt has no queue message (SQS delays one 15 minutes at most, and a
+   * chain of re-sends cost about 113 messages per delivery): its due key names it, and each sweep sends, delayed to
+   * their due time, those falling due within SWEPT_RETRY_LOOKAHEAD_MS after where the last sweep stopped. One that is
+   * lost on the way is overdue, and re-driven as any other.
+   */
+  async #sendSweptRetries(): Promise<number> {
+    const { deliveries, checkpoints, queue, clock, stalledAfterMs, log } = this.deps;
+    const now = clock.now();
+    const after = (await checkpoints.retriesSentThrough()) ?? toIso(now - stalledAfterMs);
+    const { retries, through } = await deliveries.sweptRetriesDue(
+      after,
+      now + SWEPT_RETRY_LOOKAHEAD_MS,
+      MAX_SWEPT_RETRIES_PER_SHARD,
+    );
+    await queue.scheduleAll(
+      retries.map((retry) => ({ webhook_id: retry.webhookId, msg_id: retry.msgId, attempt: retry.attempt, due_at: retry.dueAt })),
+    );
+    await checkpoints.saveRetriesSentThrough(through);
+    if (retries.length > 0) log.debug('sweeper: retries sent as they fall due', { sent: retries.length, through });
+    return retries.length;
   }
 
   /**

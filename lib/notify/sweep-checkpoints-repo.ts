@@ -18,6 +18,20 @@ export class SweepCheckpointsRepository {
     return new Map(Object.entries((Item?.checked_through ?? {}) as Record<string, string>));
   }
 
+  /** Up to when the sweeper has sent the retries left to it (ISO); undefined before its first sweep. */
+  async retriesSentThrough(): Promise<string | undefined> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.sweptRetriesCheckpoint, ConsistentRead: true }),
+    );
+    return Item?.sent_through as string | undefined;
+  }
+
+  async saveRetriesSentThrough(sentThrough: string): Promise<void> {
+    await this.table.client.send(
+      new PutCommand({ TableName: this.table.tableName, Item: { ...keys.sweptRetriesCheckpoint, sent_through: sentThrough } }),
+    );
+  }
+
   async saveDeliveries(marks: ReadonlyMap<string, string>): Promise<void> {
     await this.table.client.send(
       new PutCommand({

@@ -73,6 +73,7 @@ export const keys = {
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
+  sweptRetriesCheckpoint: { pk: 'SWEEP', sk: 'RETRIES' },
   /** A rate limiter's counter for one window (lib/store/rate-limit-repo.ts). */
   rateWindow: (name: string, windowStartMs: number | '*') => ({ pk: `RATE#${name}#${windowStartMs}`, sk: 'RATE' }),
 };

@@ -10,7 +10,8 @@ import { WebhookSender } from '../../../lib/notify/attempt.ts';
 import { Deliverer, LEASE_MARGIN_MS } from '../../../lib/notify/deliverer.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../../../lib/notify/delivery-message.ts';
 import { Redelivery } from '../../../lib/notify/redelivery.ts';
-import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
+import { DeliverySweep, SWEPT_RETRY_LOOKAHEAD_MS } from '../../../lib/notify/delivery-sweep.ts';
+import { toIso } from '../../../lib/clock.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
 import { EndpointHealth } from '../../../lib/notify/endpoint-health.ts';
 import { createGuardedAgent } from '../../../lib/notify/guarded-agent.ts';
@@ -174,7 +175,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   // SQS, as the worker sees it: messages become visible at their due time, or when a failed batch's return.
   type Queued = { messageId: string; body: string; visibleAt: number };
   let pool: Queued[] = [];
-  const stats = { batches: 0, records: 0, duplicates: 0, itemFailures: 0, redeliveredAfterCrash: 0, probes: 0 };
+  const stats = { batches: 0, records: 0, duplicates: 0, itemFailures: 0, redeliveredAfterCrash: 0, probes: 0, swept: 0 };
   const sweep = new DeliverySweep({
     metrics: noMetrics,
     deliveries,
@@ -248,15 +249,19 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     if (visible.length === 0) {
       if (pool.length === 0) {
         // The sweeper's part: an endpoint whose breaker holds deliveries is probed once its hold (and any probe
-        // under way) is over.
-        const held = [];
+        // under way) is over; a retry due more than 15 minutes after its attempt is sent as it falls due.
+        const wakes = [];
         for (const webhook of await webhooks.list()) {
           if (!webhook.breaker?.openUntil || !(await deliveries.firstPendingEndpoint(webhook.id))) continue;
-          held.push(Math.max(Date.parse(webhook.breaker.openUntil), Date.parse(webhook.breaker.probeUntil ?? '1970-01-01')));
+          wakes.push(Math.max(Date.parse(webhook.breaker.openUntil), Date.parse(webhook.breaker.probeUntil ?? '1970-01-01')));
         }
-        if (held.length === 0) break;
-        clock.set(Math.max(clock.now(), Math.min(...held)));
-        stats.probes += await sweep.probeHeldEndpoints(await webhooks.list());
+        const { retries } = await deliveries.sweptRetriesDue(toIso(0), clock.now() + 7 * 24 * 3_600_000, 1);
+        wakes.push(...retries.map((retry) => retry.dueAt - SWEPT_RETRY_LOOKAHEAD_MS));
+        if (wakes.length === 0) break;
+        clock.set(Math.max(clock.now(), Math.min(...wakes)));
+        const report = await sweep.sweep();
+        stats.probes += report.probed;
+        stats.swept += report.retried;
         continue;
       }
       clock.set(Math.min(...pool.map((queued) => queued.visibleAt)));
@@ -324,7 +329,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     `acceptance 6: ${EVENTS} events × ${ENDPOINTS} endpoints in ${Math.round(performance.now() - started)} ms ` +
       `(${Math.round(process.cpuUsage(cpuAtStart).user / 1000)} ms CPU in the test process); ` +
       `${stats.records} records in ${stats.batches} batches (${stats.duplicates} duplicate SQS deliveries, ` +
-      `${stats.itemFailures} batch item failures, 1 worker crash redelivering ${stats.redeliveredAfterCrash}, ${stats.probes} breaker probes); ` +
+      `${stats.itemFailures} batch item failures, 1 worker crash redelivering ${stats.redeliveredAfterCrash}, ${stats.probes} breaker probes, ${stats.swept} retries sent by sweeps); ` +
       `receivers: ${summary.map((s) => `${s.requests} requests → ${s.delivered} delivered, ${s.duplicatesAfterSuccess} duplicates deduped`).join('; ')}`,
   );
 }, 120_000);

@@ -10,7 +10,7 @@ import type { PollMessage } from '../../../lib/queue/poll-message.ts';
 import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
-import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
+import { DeliverySweep, SWEPT_RETRY_LOOKAHEAD_MS } from '../../../lib/notify/delivery-sweep.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
@@ -126,6 +126,34 @@ describe('the sweeper and webhook deliveries', () => {
     expect(message).toMatchObject({ webhook_id: webhookId, msg_id: event.id, attempt: 2 });
     await harness.notifier.deliverer.handle(message!);
     expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+  });
+
+  it('sends a retry due further out than SQS delays once, delayed to its due time, as it falls due', async () => {
+    receiver.respond = (_, response) => response.writeHead(503).end();
+    const { webhookId, event } = await publishOne();
+    // Attempts 1 to 3 fail; the 2nd and 3rd come 5 s and 5 minutes later, each through its queue message.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const [message] = await harness.takeMessages();
+      expect(message).toMatchObject({ attempt });
+      harness.clock.set(Math.max(harness.clock.now(), message!.due_at));
+      await harness.notifier.deliverer.handle(message!);
+    }
+    // The 4th is due in about 30 minutes: no message waits for it; its due key names it.
+    expect(await harness.takeMessages()).toEqual([]);
+    const retryDue = (await harness.deliveries.get(webhookId, event.id))!.nextAttemptAt!;
+    expect(await dueKeyOf(webhookId, event.id)).toBe(`${new Date(retryDue).toISOString()}#${webhookId}#${event.id}#4`);
+
+    expect((await sweeper.sweep()).retried).toBe(0);
+    harness.clock.set(retryDue - SWEPT_RETRY_LOOKAHEAD_MS + 1_000);
+    expect((await sweeper.sweep()).retried).toBe(1);
+    expect((await sweeper.sweep()).retried).toBe(0);
+    const [message] = await harness.takeMessages();
+    expect(message).toEqual({ webhook_id: webhookId, msg_id: event.id, attempt: 4, due_at: retryDue });
+
+    receiver.respond = (_, response) => response.writeHead(204).end();
+    harness.clock.set(retryDue);
+    await harness.notifier.deliverer.handle(message!);
+    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 4 });
   });
 
   it('an attempt that reached the receiver but was never recorded is sent again under the same webhook-id', async () => {

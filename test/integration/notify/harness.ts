@@ -8,7 +8,7 @@ import { type LocalEngines, startEngines } from '../../../infra/local/engines.ts
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
-import { ManualClock } from '../../../lib/clock.ts';
+import { ManualClock, toIso } from '../../../lib/clock.ts';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
@@ -38,6 +38,7 @@ export interface LogEntry {
 
 /** How long an attempt waits on the delivery queue before it moves to the slow lane, here (the timeout: 2 s). */
 export const HARNESS_PATIENCE_MS = 500;
+const DAY_MS = 24 * 60 * 60_000;
 
 export const SERVER_KEY = 'server-key-0123456789abcdef';
 export const USER_KEY = 'user-key-0123456789abcdef';
@@ -69,12 +70,17 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   let failNextSend = false;
   sqs.middlewareStack.add(
     (next) => async (args) => {
-      if (!(args.input as { MessageBody?: string }).MessageBody) return next(args);
+      const input = args.input as { MessageBody?: string; Entries?: { MessageBody?: string }[] };
+      if (input.Entries?.[0]?.MessageBody) {
+        const Entries = input.Entries.map((entry) => ({ ...entry, DelaySeconds: 0 }));
+        return next({ ...args, input: { ...input, Entries } as typeof args.input });
+      }
+      if (!input.MessageBody) return next(args);
       if (failNextSend) {
         failNextSend = false;
         throw Object.assign(new Error('SQS unavailable (injected)'), { name: 'ServiceUnavailable' });
       }
-      return next({ ...args, input: { ...args.input, DelaySeconds: 0 } as typeof args.input });
+      return next({ ...args, input: { ...input, DelaySeconds: 0 } as typeof args.input });
     },
     { step: 'initialize', name: 'skipDelays' },
   );
@@ -177,19 +183,27 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     },
 
     /**
-     * The worker, one message at a time, until both queues are empty: each message is handled once its due time
-     * has come (the clock jumps there), as its lane's. Returns the messages handled, in order.
+     * The worker, one message at a time, until both queues are empty and no retry is left to the sweeper: each
+     * message is handled once its due time has come (the clock jumps there), as its lane's; a retry the sweeper
+     * would send (DeliverySweep) is sent when nothing else is queued, as it falls due. Returns the messages handled.
      */
     async drain(): Promise<DeliveryMessage[]> {
       const handled: DeliveryMessage[] = [];
-      for (let batch = await takeBoth(); batch.length > 0; batch = await takeBoth()) {
+      while (true) {
+        let batch = await takeBoth();
+        if (batch.length === 0) {
+          const { retries } = await notifier.deliveries.sweptRetriesDue(toIso(0), clock.now() + 365 * DAY_MS, 1);
+          const next = retries.sort((a, b) => a.dueAt - b.dueAt)[0];
+          if (!next) return handled;
+          const message = { webhook_id: next.webhookId, msg_id: next.msgId, attempt: next.attempt, due_at: next.dueAt };
+          batch = [{ message, lane: 'delivery' as const }];
+        }
         for (const { message, lane } of batch.sort((a, b) => a.message.due_at - b.message.due_at)) {
           if (message.due_at > clock.now()) clock.set(message.due_at);
           await notifier.deliverer.handle(message, lane);
           handled.push(message);
         }
       }
-      return handled;
     },
 
     /** Calls the api-webhooks operations as API Gateway would route `method path`. */

@@ -74,6 +74,7 @@ describe('Sweeper', () => {
       released: 0,
       tracked: 0,
       redelivered: 0,
+      retried: 0,
     });
     expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, detected_by: 'sweeper' }]);
     expect(released).toEqual([]);
@@ -91,6 +92,7 @@ describe('Sweeper', () => {
       released: 1,
       tracked: 0,
       redelivered: 0,
+      retried: 0,
     });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, detected_by: 'sweeper' }]);
     expect(released).toEqual(['gone']);
