@@ -18,6 +18,7 @@ const BENCHMARKS = [
   'scale',
   'sync',
   'mx-started',
+  'webhooks',
   'capacity',
 ] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];

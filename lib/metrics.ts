@@ -142,7 +142,10 @@ export const METRICS = {
   WebhookEndpointsDisabled: { unit: 'Count', sum: true, dimensions: {} },
   WebhookBreakerChanges: { unit: 'Count', sum: true, dimensions: { to: ['open', 'closed'] as const } },
   WebhookDeliveriesHeld: { unit: 'Count', sum: true, dimensions: {} },
-  /** Attempts moved to the slow lane: their endpoint did not answer within the patience, or is known slow or probed. */
+  /**
+   * Attempts moved to the slow lane: their endpoint did not answer within the patience (or while the rest of their
+   * batch was done), or is known slow, or probed.
+   */
   WebhookSlowLaneMoves: { unit: 'Count', sum: true, dimensions: { reason: ['patience', 'known_slow', 'probe'] as const } },
   /** Per sweep: the longest any endpoint's breaker has kept failing, from its streak's start (0: none open). */
   WebhookBreakerOpenAge: { unit: 'Milliseconds', sum: false, dimensions: {} },

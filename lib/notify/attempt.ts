@@ -60,15 +60,17 @@ export class WebhookSender {
   }
 
   /**
-   * `patienceMs`, when shorter than the timeout, gives up an exchange whose answer has not begun by then: the
-   * outcome says `slow`, and the endpoint may have received the request.
+   * `patienceMs`, when shorter than the timeout, gives up an exchange whose answer has not begun by then, as
+   * `giveUp` does whenever it aborts: the outcome says `slow`, and the endpoint may have received the request.
    */
-  async send(attempt: AttemptRequest, patienceMs?: number): Promise<AttemptOutcome> {
+  async send(attempt: AttemptRequest, options: { patienceMs?: number; giveUp?: AbortSignal } = {}): Promise<AttemptOutcome> {
+    const { patienceMs, giveUp } = options;
     const headers = webhookHeaders(attempt.msgId, toEpochSeconds(this.#clock.now()), attempt.payload, attempt.secrets);
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
     const timeout = AbortSignal.timeout(this.#timeoutMs);
-    const patience = patienceMs !== undefined && patienceMs < this.#timeoutMs ? AbortSignal.timeout(patienceMs) : undefined;
+    const patienceTimer = patienceMs !== undefined && patienceMs < this.#timeoutMs ? AbortSignal.timeout(patienceMs) : undefined;
+    const patience = patienceTimer && giveUp ? AbortSignal.any([patienceTimer, giveUp]) : (patienceTimer ?? giveUp);
     try {
       const url = new URL(attempt.url);
       const response = await request(this.#dispatcher, {

@@ -11,6 +11,7 @@ import { breakerState, type EndpointHealth } from './endpoint-health.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { WebhookCache } from './webhook-cache.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
+import { BatchStragglers } from './batch-stragglers.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
 export const LEASE_MARGIN_MS = 30_000;
@@ -57,14 +58,21 @@ export const DELIVERY_PATIENCE_MS = 2_000;
  * errors propagate so that the queue redelivers the message; an endpoint's failure never throws.
  *
  * A batch of messages takes as long as its slowest attempt, so on the delivery queue an endpoint gets the patience
- * (DELIVERY_PATIENCE_MS), not the whole timeout: an attempt whose answer has not begun by then is given up unrecorded
- * and moved to the slow lane, a queue of its own whose workers wait the whole timeout; the endpoint's next attempts
- * go there directly. A dead or slow endpoint thus holds none of the delivery queue's workers.
+ * (DELIVERY_PATIENCE_MS), not the whole timeout — less once the rest of its batch is done (BatchStragglers): an
+ * attempt whose answer has not begun by then is given up unrecorded and moved to the slow lane, a queue of its own
+ * whose workers wait the whole timeout; the endpoint's next attempts go there directly. A dead or slow endpoint thus
+ * holds none of the delivery queue's workers.
  */
 export class Deliverer {
+  readonly #batch = new BatchStragglers();
+
   constructor(private readonly deps: DelivererDeps) {}
 
-  async handle(message: DeliveryMessage, lane: DeliveryLane = 'delivery'): Promise<void> {
+  handle(message: DeliveryMessage, lane: DeliveryLane = 'delivery'): Promise<void> {
+    return this.#batch.run(() => this.#handle(message, lane));
+  }
+
+  async #handle(message: DeliveryMessage, lane: DeliveryLane): Promise<void> {
     const { webhooks, deliveries, queue, log } = this.deps;
     if (await queue.deferIfEarly(message)) return;
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
@@ -141,7 +149,10 @@ export class Deliverer {
       payload: delivery.payload,
       secrets: await openSigningSecrets(webhook, startedAt, this.deps.secretBox),
     };
-    const outcome = await this.deps.sender.send(request, lane === 'delivery' ? slowLane?.patienceMs : undefined);
+    const outcome =
+      lane === 'delivery' && slowLane
+        ? await this.#batch.answer((giveUp) => this.deps.sender.send(request, { patienceMs: slowLane.patienceMs, giveUp }))
+        : await this.deps.sender.send(request);
     if (outcome.slow) {
       this.deps.health.markSlow(webhookId);
       await deliveries.releaseClaim(webhookId, msgId, attempt);

@@ -95,7 +95,7 @@ describe('WebhookSender', () => {
 
   it('gives up an exchange not answered within the patience: slow, not an outcome', async () => {
     receiver.respond = () => {};
-    const outcome = await sender.send(attempt(receiver.url()), 100);
+    const outcome = await sender.send(attempt(receiver.url()), { patienceMs: 100 });
     expect(outcome).toMatchObject({ ok: false, slow: true });
     expect(outcome).not.toHaveProperty('error');
     expect(receiver.requests).toHaveLength(1);
@@ -106,7 +106,7 @@ describe('WebhookSender', () => {
       response.writeHead(200);
       response.write('ok so far');
     };
-    expect(await sender.send(attempt(receiver.url()), 100)).toMatchObject({
+    expect(await sender.send(attempt(receiver.url()), { patienceMs: 100 })).toMatchObject({
       ok: true,
       statusCode: 200,
       responseExcerpt: 'ok so far',

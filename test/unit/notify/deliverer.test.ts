@@ -168,7 +168,7 @@ describe('Deliverer slow lane', () => {
       },
       queue: { deferIfEarly: async () => false, schedule: async (message) => void delivery.queued.push(message) },
       slowLane: { queue: { schedule: async (message) => void delivery.slow.push(message) }, patienceMs: 2_000 },
-      sender: { send: async (_request, patienceMs) => (seen.patience.push(patienceMs), options.outcome) },
+      sender: { send: async (_request, sent) => (seen.patience.push(sent?.patienceMs), options.outcome) },
       health: {
         admits: async () => true,
         succeeded: async () => {},

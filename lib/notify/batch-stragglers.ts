@@ -1,0 +1,72 @@
+/** The least a straggler waits for its answer, once the rest of its batch is done, before it is given up. */
+export const STRAGGLER_MIN_MS = 250;
+/** ...or this many times the slowest answer its batch-mates had, when that is longer. */
+const STRAGGLER_FACTOR = 4;
+
+/**
+ * The batch a container is handling: Lambda gives a container one invocation, one SQS batch, at a time, and the batch
+ * ends with its last record. An attempt still waiting for its answer once every other record is done therefore holds
+ * the whole container; such a straggler is given up (its `giveUp` signal aborts) after STRAGGLER_MIN_MS, or 4× the
+ * slowest answer of its batch-mates when that is longer. Attempts alone in their batch, or all waiting together (one
+ * endpoint's), are left to the patience.
+ *
+ * @example
+ * const stragglers = new BatchStragglers();
+ * await stragglers.run(() => stragglers.answer((giveUp) => sender.send(request, { patienceMs, giveUp })));
+ */
+export class BatchStragglers {
+  #running = 0;
+  #finished = 0;
+  #slowestAnswerMs = 0;
+  readonly #waiting = new Map<AbortController, number>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Runs one record's handling as part of the batch. */
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    this.#running++;
+    try {
+      return await work();
+    } finally {
+      this.#running--;
+      this.#finished++;
+      if (this.#running === 0) this.#reset();
+      else this.#check();
+    }
+  }
+
+  /** Waits for `send`'s answer as one of the batch's attempts; `send` gets the signal that gives it up. */
+  async answer<T extends { latencyMs: number; slow?: true }>(send: (giveUp: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.#waiting.set(controller, performance.now());
+    try {
+      const outcome = await send(controller.signal);
+      if (!outcome.slow) this.#slowestAnswerMs = Math.max(this.#slowestAnswerMs, outcome.latencyMs);
+      return outcome;
+    } finally {
+      this.#waiting.delete(controller);
+      this.#check();
+    }
+  }
+
+  #check(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    // Only when every record still running waits for an answer, and some record of the batch is done.
+    if (this.#waiting.size === 0 || this.#waiting.size < this.#running || this.#finished === 0) return;
+    const after = Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * this.#slowestAnswerMs);
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [controller, startedAt] of this.#waiting) {
+      if (now - startedAt >= after) controller.abort();
+      else next = Math.min(next, startedAt + after);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(() => this.#check(), next - now);
+  }
+
+  #reset(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#finished = 0;
+    this.#slowestAnswerMs = 0;
+  }
+}
