@@ -72,7 +72,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
         return `${webhook.id} disabled: deliveries wait until it is enabled again.`;
       }
       const { resumed_deliveries } = await signed.client.webhooks.enable(webhook.id);
-      return `${webhook.id} enabled; ${resumed_deliveries} held deliveries resumed.`;
+      return `${webhook.id} enabled; ${resumed_deliveries} waiting deliveries sent.`;
     });
   const rotate = (webhook: Webhook) =>
     act(async () => {

@@ -7,18 +7,21 @@ const STRAGGLER_FACTOR = 4;
  * The batch a container is handling: Lambda gives a container one invocation, one SQS batch, at a time, and the batch
  * ends with its last record. An attempt still waiting for its answer once every other record is done therefore holds
  * the whole container; such a straggler is given up (its `giveUp` signal aborts) after STRAGGLER_MIN_MS, or 4× the
- * slowest answer of its batch-mates when that is longer. Attempts alone in their batch, or all waiting together (one
- * endpoint's), are left to the patience.
+ * slowest answer of its batch-mates when that is longer — unless its endpoint answered another attempt of the batch
+ * (it is alive: the wait is load, not the endpoint). Attempts alone in their batch, or all waiting together, are left
+ * to the patience.
  *
  * @example
  * const stragglers = new BatchStragglers();
- * await stragglers.run(() => stragglers.answer((giveUp) => sender.send(request, { patienceMs, giveUp })));
+ * await stragglers.run(() => stragglers.answer(webhook.id, (giveUp) => sender.send(request, { patienceMs, giveUp })));
  */
 export class BatchStragglers {
   #running = 0;
   #finished = 0;
   #slowestAnswerMs = 0;
-  readonly #waiting = new Map<AbortController, number>();
+  /** The endpoints that answered an attempt of this batch. */
+  readonly #answered = new Set<string>();
+  readonly #waiting = new Map<AbortController, { endpoint: string; startedAt: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   /** Runs one record's handling as part of the batch. */
@@ -34,13 +37,19 @@ export class BatchStragglers {
     }
   }
 
-  /** Waits for `send`'s answer as one of the batch's attempts; `send` gets the signal that gives it up. */
-  async answer<T extends { latencyMs: number; slow?: true }>(send: (giveUp: AbortSignal) => Promise<T>): Promise<T> {
+  /** Waits for `send`'s answer as one of the batch's attempts, to `endpoint`; `send` gets the signal that gives it up. */
+  async answer<T extends { latencyMs: number; slow?: true }>(
+    endpoint: string,
+    send: (giveUp: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const controller = new AbortController();
-    this.#waiting.set(controller, performance.now());
+    this.#waiting.set(controller, { endpoint, startedAt: performance.now() });
     try {
       const outcome = await send(controller.signal);
-      if (!outcome.slow) this.#slowestAnswerMs = Math.max(this.#slowestAnswerMs, outcome.latencyMs);
+      if (!outcome.slow) {
+        this.#slowestAnswerMs = Math.max(this.#slowestAnswerMs, outcome.latencyMs);
+        this.#answered.add(endpoint);
+      }
       return outcome;
     } finally {
       this.#waiting.delete(controller);
@@ -56,7 +65,8 @@ export class BatchStragglers {
     const after = Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * this.#slowestAnswerMs);
     const now = performance.now();
     let next = Number.POSITIVE_INFINITY;
-    for (const [controller, startedAt] of this.#waiting) {
+    for (const [controller, { endpoint, startedAt }] of this.#waiting) {
+      if (this.#answered.has(endpoint)) continue;
       if (now - startedAt >= after) controller.abort();
       else next = Math.min(next, startedAt + after);
     }
@@ -68,5 +78,6 @@ export class BatchStragglers {
     this.#timer = undefined;
     this.#finished = 0;
     this.#slowestAnswerMs = 0;
+    this.#answered.clear();
   }
 }

@@ -151,7 +151,9 @@ export class Deliverer {
     };
     const outcome =
       lane === 'delivery' && slowLane
-        ? await this.#batch.answer((giveUp) => this.deps.sender.send(request, { patienceMs: slowLane.patienceMs, giveUp }))
+        ? await this.#batch.answer(webhookId, (giveUp) =>
+            this.deps.sender.send(request, { patienceMs: slowLane.patienceMs, giveUp }),
+          )
         : await this.deps.sender.send(request);
     if (outcome.slow) {
       this.deps.health.markSlow(webhookId);

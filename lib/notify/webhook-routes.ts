@@ -251,7 +251,8 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
       path: webhookPath,
       responses: {
         200: {
-          description: 'The enabled webhook and how many missed deliveries were queued',
+          description:
+            'The enabled webhook and how many deliveries waiting for it (missed while disabled, or due for a later retry) were queued',
           body: z.strictObject({ webhook: responseSchemas.webhook, resumed_deliveries: z.int() }),
         },
       },

@@ -11289,7 +11289,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The enabled webhook and how many missed deliveries were queued */
+            /** @description The enabled webhook and how many deliveries waiting for it (missed while disabled, or due for a later retry) were queued */
             200: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
