@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
@@ -10,7 +10,9 @@ import { lambdaContext } from '../../infra/local/lambda-context.ts';
 import { type LocalStack, SIMULATOR_WEBHOOK_CREDENTIALS, startLocalStack } from '../../infra/local/local-stack.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
-import { PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
+import { keys, PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { WEBHOOK_CACHE_MS } from '../../lib/notify/webhook-cache.ts';
 import { matchesPattern } from '../support/iam-patterns.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -247,6 +249,25 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   const replayed = deliveries.deliveries[0].msg_id as string;
   await api('POST', `/webhooks/${webhook.id}/deliveries/${replayed}/replay`);
   await api('POST', `/webhooks/${webhook.id}/test`);
+  // An endpoint's breaker closing (worker-deliver): opened behind the functions' backs, a replay then probes it
+  // once the delivery worker's cached webhook has expired; the probe's success sends what waits (a table query).
+  const table = createDocumentClient(stack.engines);
+  await table.send(
+    new UpdateCommand({
+      TableName: stack.engines.tableName,
+      Key: keys.webhook(slow.webhook.id),
+      UpdateExpression: 'SET failing_since = :past, breaker_open_until = :past, breaker_opens = :one',
+      ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString(), ':one': 1 },
+    }),
+  );
+  table.destroy();
+  await new Promise((resolve) => setTimeout(resolve, WEBHOOK_CACHE_MS + 1_000));
+  const slowDeliveries = await api('GET', `/webhooks/${slow.webhook.id}/deliveries`);
+  await api('POST', `/webhooks/${slow.webhook.id}/deliveries/${slowDeliveries.deliveries[0].msg_id}/replay`);
+  await expect
+    .poll(async () => (await api('GET', `/webhooks/${slow.webhook.id}`)).webhook.breaker, { timeout: 10_000 })
+    .toBeUndefined();
+  expect(used.get('worker-deliver')).toContain('query table');
   await api('GET', '/openapi.json');
   await fetch(`${stack.url}/nowhere`);
 
