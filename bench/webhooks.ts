@@ -23,6 +23,7 @@ import { DelayedQueue } from '../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../lib/secret-box.ts';
 import type { TableRef } from '../lib/store/table.ts';
 import type { BenchResult, TargetCheck } from './support/report.ts';
+import { startRemoteSide } from './support/remote-side.ts';
 import { table } from './support/report.ts';
 import { fmt, quantile } from './support/stats.ts';
 
@@ -162,7 +163,15 @@ async function isolationRun(
 }
 
 async function isolation() {
-  const stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
+  // The engines in a process of their own, as the scale benchmark has them: their data (every delivery written) and its
+  // garbage collection off the workers' heap and core.
+  const remote = await startRemoteSide();
+  const stack = await startLocalStack({
+    port: 0,
+    simPort: 0,
+    env: { LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' },
+    startEngines: async () => ({ ...remote.engines, stop: async () => {} }),
+  });
   const { engines } = stack;
   const urls = [engines.queueUrls.delivery, engines.queueUrls['delivery-slow']];
   const sends = countSends(() => urls);
@@ -184,6 +193,7 @@ async function isolation() {
     return { alone, beside, healthyMessages };
   } finally {
     await stack.stop();
+    await remote.stop();
   }
 }
 
@@ -340,7 +350,7 @@ export async function run(): Promise<BenchResult> {
     fmt(p(values, 1), 0),
   ];
   const markdown = [
-    `**Method:** (1) the local stack in real time (\`startLocalStack\`: 4 batches at once on \`delivery\`, 2 on \`delivery-slow\`, batches of 10), ${EVENTS_PER_SECOND} events a second for ${RUN_SECONDS} s published (EventPublisher, as the functions publish) to ${WEBHOOKS} webhooks, each its own receiver on this machine answering 204 at once; latency = first receipt of a \`webhook-id\` − its publication. A warm-up of 5 s, then a run with all ${WEBHOOKS} answering, then one with a fresh set of webhooks whose last endpoint takes every request and never answers (dead from the start: its first attempts are in the figures). SQS messages are counted in the SDK (sends to both delivery queues, batch entries each). (2) On a ManualClock over dynalite and fauxqs: ${SCHEDULE_DELIVERIES} deliveries to an endpoint answering 503 to every attempt, each message handled as it falls due, the sweeper every 2 minutes as deployed, until every delivery has failed for good.`,
+    `**Method:** (1) the local stack in real time (\`startLocalStack\`: 4 batches at once on \`delivery\`, 2 on \`delivery-slow\`, batches of 10; dynalite, fauxqs and the simulator in a child process, as in the scale benchmark), ${EVENTS_PER_SECOND} events a second for ${RUN_SECONDS} s published (EventPublisher, as the functions publish) to ${WEBHOOKS} webhooks, each its own receiver on this machine answering 204 at once; latency = first receipt of a \`webhook-id\` − its publication. A warm-up of 5 s, then a run with all ${WEBHOOKS} answering, then one with a fresh set of webhooks whose last endpoint takes every request and never answers (dead from the start: its first attempts are in the figures). SQS messages are counted in the SDK (sends to both delivery queues, batch entries each). (2) On a ManualClock over dynalite and fauxqs: ${SCHEDULE_DELIVERIES} deliveries to an endpoint answering 503 to every attempt, each message handled as it falls due, the sweeper every 2 minutes as deployed, until every delivery has failed for good.`,
     '',
     table(
       ['healthy endpoints', 'deliveries', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],

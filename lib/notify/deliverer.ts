@@ -179,7 +179,7 @@ export class Deliverer {
       this.#metrics.add('WebhookDeliveryLatency', clock.now() - Date.parse(delivery.createdAt), {});
     }
     if (outcome.ok) await this.deps.health.succeeded(webhook);
-    else if (!gone) await this.deps.health.failed(webhook);
+    else if (!gone) await this.deps.health.failed(webhook, outcome.error === 'timeout');
     if (resolution.status === 'pending' && !swept) await this.scheduleAttempt(context, attempt + 1, resolution.nextAttemptAt);
     if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
   }

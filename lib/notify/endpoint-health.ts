@@ -7,6 +7,8 @@ import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 /** Attempts to an endpoint one container saw fail in a row (errors, timeouts, non-2xx) that open its breaker. */
 export const BREAKER_FAILURES_TO_OPEN = 10;
+/** ...or timeouts in a row: each held a worker the whole timeout. */
+export const BREAKER_TIMEOUTS_TO_OPEN = 3;
 /** The first hold; each next one in a row twice the last, up to BREAKER_MAX_OPEN_MS. */
 export const BREAKER_FIRST_OPEN_MS = 30_000;
 export const BREAKER_MAX_OPEN_MS = 15 * 60_000;
@@ -38,15 +40,16 @@ export interface EndpointHealthDeps {
  * success, which disables the webhook after FAILING_DISABLE_AFTER_MS (counted from its last enabling, if later); and
  * a circuit breaker, so that a dead or slow endpoint costs only its own deliveries. Each container counts the
  * failures in a row of its own attempts to each endpoint (no write per attempt; a flaky endpoint's successes keep
- * resetting it); at BREAKER_FAILURES_TO_OPEN it opens the endpoint's breaker for every container: its deliveries are
+ * resetting it); at BREAKER_FAILURES_TO_OPEN, or BREAKER_TIMEOUTS_TO_OPEN of them timeouts, it opens the endpoint's
+ * breaker for every container: its deliveries are
  * held (`pending_endpoint`), taking no worker's time, for 30 s, then twice as long each time in a row, up to 15
  * minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
  * breaker and sends every delivery waiting for the endpoint (held, or retrying later) at once; a failure opens it
  * for the next hold. Endpoints slow to answer are remembered too (`isSlow`): the Deliverer sends them to the slow lane.
  */
 export class EndpointHealth {
-  /** This container's failures in a row per endpoint (webhook id); a success forgets it. */
-  readonly #failuresInARow = new Map<string, number>();
+  /** This container's failures in a row per endpoint (webhook id), and how many of them timed out; a success forgets both. */
+  readonly #failuresInARow = new Map<string, { failures: number; timeouts: number }>();
   /** Endpoints this container saw not answer within the patience, until when it remembers that. */
   readonly #slowUntil = new Map<string, number>();
 
@@ -89,23 +92,26 @@ export class EndpointHealth {
     this.deps.log.info('webhook endpoint answers again: breaker closed', { webhook_id: webhook.id, resumed });
   }
 
-  /** `webhook` as read before the attempt. */
-  async failed(webhook: Pick<Webhook, 'id' | 'failingSince' | 'enabledAt' | 'breaker'>): Promise<void> {
+  /** `webhook` as read before the attempt; `timedOut`: the endpoint did not answer within the timeout. */
+  async failed(webhook: Pick<Webhook, 'id' | 'failingSince' | 'enabledAt' | 'breaker'>, timedOut = false): Promise<void> {
     const { clock, metrics, log } = this.deps;
     const now = clock.now();
-    const inARow = (this.#failuresInARow.get(webhook.id) ?? 0) + 1;
+    const previous = this.#failuresInARow.get(webhook.id) ?? { failures: 0, timeouts: 0 };
+    const inARow = { failures: previous.failures + 1, timeouts: previous.timeouts + (timedOut ? 1 : 0) };
     if (this.#failuresInARow.size >= MAX_ENDPOINTS_COUNTED) this.#failuresInARow.clear();
     this.#failuresInARow.set(webhook.id, inARow);
     // A failed probe holds the endpoint again, twice as long; a closed breaker opens at the count.
     const state = breakerState(webhook, now);
-    if (state === 'probing' || (state === 'closed' && inARow >= BREAKER_FAILURES_TO_OPEN)) {
+    const due = inARow.failures >= BREAKER_FAILURES_TO_OPEN || inARow.timeouts >= BREAKER_TIMEOUTS_TO_OPEN;
+    if (state === 'probing' || (state === 'closed' && due)) {
       const opens = webhook.breaker?.opens ?? 0;
       const holdMs = Math.min(BREAKER_MAX_OPEN_MS, BREAKER_FIRST_OPEN_MS * 2 ** Math.min(opens, 10));
       if (await this.deps.webhooks.openBreaker(webhook.id, webhook.breaker?.openUntil, now + holdMs)) {
         metrics.add('WebhookBreakerChanges', 1, { to: 'open' });
         log.warn('webhook endpoint failing: breaker open, deliveries held', {
           webhook_id: webhook.id,
-          failures_in_a_row: inARow,
+          failures_in_a_row: inARow.failures,
+          timeouts_in_a_row: inARow.timeouts,
           held_ms: holdMs,
         });
       }

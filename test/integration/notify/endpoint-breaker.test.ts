@@ -4,7 +4,11 @@ import { silentLog } from '../../../lib/logger.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import type { DeliveryMessage } from '../../../lib/notify/delivery-message.ts';
 import { DeliverySweep } from '../../../lib/notify/delivery-sweep.ts';
-import { BREAKER_FAILURES_TO_OPEN, BREAKER_FIRST_OPEN_MS } from '../../../lib/notify/endpoint-health.ts';
+import {
+  BREAKER_FAILURES_TO_OPEN,
+  BREAKER_FIRST_OPEN_MS,
+  BREAKER_TIMEOUTS_TO_OPEN,
+} from '../../../lib/notify/endpoint-health.ts';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
@@ -75,6 +79,18 @@ describe('an endpoint’s circuit breaker', () => {
       breaker: { state: 'open' },
     });
     expect(Date.parse(webhook.breaker.held_until)).toBeGreaterThan(harness.clock.now());
+  });
+
+  it('opens after 3 timeouts in a row: a dead endpoint costs a worker 3 timeouts, not 10', async () => {
+    const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
+    receiver.respond = () => {}; // takes each request, never answers
+    const events = await publish(BREAKER_TIMEOUTS_TO_OPEN + 2);
+    await harness.drain();
+    // The first attempt given up on the delivery queue, then each timing out on the slow lane until the breaker opened.
+    expect(receiver.requests).toHaveLength(1 + BREAKER_TIMEOUTS_TO_OPEN);
+    expect((await harness.api('GET', `/webhooks/${webhook.id}`)).body.webhook.breaker).toMatchObject({ state: 'open' });
+    for (const { id } of events)
+      expect(await harness.deliveries.get(webhook.id, id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
   it('probes with one held delivery once the hold is over; a success closes it and delivers every held one once', async () => {
