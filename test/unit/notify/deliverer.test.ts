@@ -20,6 +20,15 @@ const webhook: Webhook = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 
+/** An endpoint whose breaker is closed and that this container does not know to be slow. */
+const answeringEndpoint = {
+  admits: async () => true,
+  succeeded: async () => {},
+  failed: async () => {},
+  isSlow: () => false,
+  markSlow: () => {},
+};
+
 const pending = (attemptCount: number, attemptsBeforeRound: number): Delivery => ({
   webhookId: 'wh_a',
   msgId: 'msg_1',
@@ -57,13 +66,7 @@ async function attemptOnce(delivery: Delivery, outcome: AttemptOutcome) {
     },
     queue: { deferIfEarly: async () => false, schedule: async (message) => void queued.push(message) },
     sender: { send: async () => outcome },
-    health: {
-      admits: async () => true,
-      succeeded: async () => {},
-      failed: async () => {},
-      isSlow: () => false,
-      markSlow: () => {},
-    },
+    health: answeringEndpoint,
     clock,
     log: silentLog,
     leaseMs: 40_000,
@@ -120,13 +123,7 @@ describe('Deliverer reads', () => {
       },
       queue: { deferIfEarly: async () => false, schedule: async () => {} },
       sender: { send: async () => (calls.sent++, { ok: true, statusCode: 204, latencyMs: 1 }) },
-      health: {
-        admits: async () => true,
-        succeeded: async () => {},
-        failed: async () => {},
-        isSlow: () => false,
-        markSlow: () => {},
-      },
+      health: answeringEndpoint,
       clock: new ManualClock(),
       log: silentLog,
       leaseMs: 40_000,
