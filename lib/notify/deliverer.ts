@@ -149,14 +149,16 @@ export class Deliverer {
       payload: delivery.payload,
       secrets: await openSigningSecrets(webhook, startedAt, this.deps.secretBox),
     };
+    let straggler = false;
     const outcome =
       lane === 'delivery' && slowLane
-        ? await this.#batch.answer(webhookId, (giveUp) =>
-            this.deps.sender.send(request, { patienceMs: slowLane.patienceMs, giveUp }),
-          )
+        ? await this.#batch.answer(webhookId, (giveUp) => {
+            giveUp.addEventListener('abort', () => (straggler = true));
+            return this.deps.sender.send(request, { patienceMs: slowLane.patienceMs, giveUp });
+          })
         : await this.deps.sender.send(request);
     if (outcome.slow) {
-      this.deps.health.markSlow(webhookId);
+      this.deps.health.markSlow(webhookId, straggler);
       await deliveries.releaseClaim(webhookId, msgId, attempt);
       return this.#toSlowLane(context, 'patience');
     }

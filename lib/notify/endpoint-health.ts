@@ -14,6 +14,8 @@ export const BREAKER_FIRST_OPEN_MS = 30_000;
 export const BREAKER_MAX_OPEN_MS = 15 * 60_000;
 /** How long a container sends an endpoint that did not answer within the patience straight to the slow lane. */
 export const SLOW_ENDPOINT_MEMORY_MS = 5 * 60_000;
+/** ...and one given up as its batch's straggler: a weaker sign (a loaded moment can make any answer late). */
+export const STRAGGLER_MEMORY_MS = 30_000;
 
 /** What an endpoint's breaker lets through now: every attempt, none (its deliveries are held), or one probe. */
 export type BreakerState = 'closed' | 'open' | 'probing';
@@ -76,9 +78,10 @@ export class EndpointHealth {
     return false;
   }
 
-  markSlow(webhookId: string): void {
+  /** `straggler`: given up as its batch's straggler, not at the whole patience. */
+  markSlow(webhookId: string, straggler = false): void {
     if (this.#slowUntil.size >= MAX_ENDPOINTS_COUNTED) this.#slowUntil.clear();
-    this.#slowUntil.set(webhookId, this.deps.clock.now() + SLOW_ENDPOINT_MEMORY_MS);
+    this.#slowUntil.set(webhookId, this.deps.clock.now() + (straggler ? STRAGGLER_MEMORY_MS : SLOW_ENDPOINT_MEMORY_MS));
   }
 
   /** `webhook` as read before the attempt. */
