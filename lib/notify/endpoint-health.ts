@@ -43,9 +43,8 @@ export interface EndpointHealthDeps {
  * a circuit breaker, so that a dead or slow endpoint costs only its own deliveries. Each container counts the
  * failures in a row of its own attempts to each endpoint (no write per attempt; a flaky endpoint's successes keep
  * resetting it); at BREAKER_FAILURES_TO_OPEN, or BREAKER_TIMEOUTS_TO_OPEN of them timeouts, it opens the endpoint's
- * breaker for every container: its deliveries are
- * held (`pending_endpoint`), taking no worker's time, for 30 s, then twice as long each time in a row, up to 15
- * minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
+ * breaker for every container: its deliveries are held (`pending_endpoint`), taking no worker's time, for 30 s, then
+ * twice as long each time in a row, up to 15 minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
  * breaker and sends every delivery waiting for the endpoint (held, or retrying later) at once; a failure opens it
  * for the next hold. Endpoints slow to answer are remembered too (`isSlow`): the Deliverer sends them to the slow lane.
  */
