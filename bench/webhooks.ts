@@ -18,7 +18,7 @@ import { EventPublisher } from '../lib/notify/publisher.ts';
 import { RETRY_DELAYS_MS } from '../lib/notify/retry-schedule.ts';
 import { generateSecret } from '../lib/notify/signing.ts';
 import { SweepCheckpointsRepository } from '../lib/notify/sweep-checkpoints-repo.ts';
-import { WebhooksRepository } from '../lib/notify/webhooks-repo.ts';
+import { type Webhook, WebhooksRepository } from '../lib/notify/webhooks-repo.ts';
 import { DelayedQueue } from '../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../lib/secret-box.ts';
 import type { TableRef } from '../lib/store/table.ts';
@@ -246,13 +246,13 @@ async function wholeSchedule() {
     metrics: noMetrics,
   });
   // One webhook per delivery, each selecting one event type: 8 failures in a row stay under the breaker's 10, so each delivery runs its whole schedule.
-  const webhookIds: string[] = [];
+  const webhooks: Webhook[] = [];
   for (let i = 0; i < SCHEDULE_DELIVERIES; i++) {
     const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/hooks/${i}`;
-    webhookIds.push((await store.webhooks.create({ url, eventTypes: [EVENT_TYPES[i]!], secret: generateSecret() })).id);
+    webhooks.push(await store.webhooks.create({ url, eventTypes: [EVENT_TYPES[i]!], secret: generateSecret() }));
   }
   const publisher = new EventPublisher({ ...store, log: silentLog });
-  const msgIds = webhookIds.map((_, i) => `msg_job_schedule${i}_succeeded`);
+  const msgIds = webhooks.map((_, i) => `msg_job_schedule${i}_succeeded`);
   const before = sends.messages;
   for (const [i, id] of msgIds.entries())
     await publisher.publish({ ...event(id, clock.now()), type: EVENT_TYPES[i]! } as WebhookEvent);
@@ -272,7 +272,7 @@ async function wholeSchedule() {
       }
     }
   };
-  const deliveriesNow = () => Promise.all(msgIds.map((id, i) => store.deliveries.get(webhookIds[i]!, id)));
+  const deliveriesNow = () => Promise.all(msgIds.map((id, i) => store.deliveries.get(webhooks[i]!, id)));
   const settled = async () => (await deliveriesNow()).every((delivery) => delivery?.status === 'failed');
   let nextSweep = clock.now() + SWEEP_EVERY_MS;
   let sweeps = 0;

@@ -71,20 +71,24 @@ export class UserDataRepository {
     };
   }
 
-  /** Deliveries, to every webhook, of the events whose ids start with one of `prefixes`. */
+  /** Deliveries, to every webhook, of the events whose ids start with one of `prefixes`: in every shard of its log. */
   async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
-    const webhookIds = (await this.#indexKeys('gsi1', gsi1.webhooks)).map((key) => key.pk.slice('WEBHOOK#'.length));
+    const webhooks = await getItems(this.table, await this.#indexKeys('gsi1', gsi1.webhooks));
     const found: Key[] = [];
-    for (const webhookId of webhookIds) {
+    const readShard = async (webhookId: string, shard: number) => {
       for (const prefix of prefixes) {
         for await (const item of queryAll(this.table, {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.webhook(webhookId).pk, ':prefix': `MSG#${prefix}` },
+          ExpressionAttributeValues: { ':pk': keys.delivery(webhookId, shard, '').pk, ':prefix': `MSG#${prefix}` },
           ProjectionExpression: 'pk, sk',
         })) {
           found.push(tableKeyOf(item));
         }
       }
+    };
+    for (const webhook of webhooks) {
+      const shards = Array.from({ length: (webhook.log_shards as number | undefined) ?? 1 }, (_, shard) => shard);
+      await Promise.all(shards.map((shard) => readShard(webhook.id as string, shard)));
     }
     return found;
   }

@@ -10,6 +10,7 @@ import type { DeliveryMessage } from './delivery-message.ts';
 import { breakerState, type EndpointHealth } from './endpoint-health.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { WebhookCache } from './webhook-cache.ts';
+import { DELIVERY_LOG_SHARDS } from '../store/table.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 import { BatchStragglers } from './batch-stragglers.ts';
 
@@ -87,14 +88,15 @@ export class Deliverer {
       if (breakerState(webhook, this.deps.clock.now()) === 'probing') return this.#toSlowLane(context, 'probe');
     }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
-    if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context);
+    if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context, webhook);
     const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
-      const claimed = await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
+      const claimed = await deliveries.claimAttempt(webhook, msgId, attempt, this.deps.leaseMs);
       if (claimed) return this.attempt(context, webhook, claimed, lane);
     }
+    if (!webhook) return this.#webhookGone(context);
 
-    const delivery = await deliveries.get(webhookId, msgId);
+    const delivery = await deliveries.get(webhook, msgId);
     if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
       // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
       // send the next one. Sending it again is harmless; the next attempt is still made once. A swept retry has none.
@@ -111,18 +113,13 @@ export class Deliverer {
       });
       return;
     }
-    if (!webhook) {
-      await deliveries.markFailed(webhookId, msgId, 'webhook_deleted');
-      log.info('webhook delivery failed: webhook deleted', context);
-      return;
-    }
     if (webhook.status === 'disabled') {
-      if (canMove('keptForEndpoint', delivery.status)) await this.markPendingEndpoint(context);
+      if (canMove('keptForEndpoint', delivery.status)) await this.markPendingEndpoint(context, webhook);
       return;
     }
     const { status } = delivery;
     if (canMove('resume', status)) {
-      if (!(await deliveries.startRound(webhookId, msgId, { status, attemptCount: attempt - 1 }))) {
+      if (!(await deliveries.startRound(webhook, msgId, { status, attemptCount: attempt - 1 }))) {
         log.debug('delivery message ignored: delivery resumed by another worker', context);
         return;
       }
@@ -131,7 +128,7 @@ export class Deliverer {
     const claimed =
       claimedFirst && delivery.status === 'pending'
         ? undefined
-        : await deliveries.claimAttempt(webhookId, msgId, attempt, this.deps.leaseMs);
+        : await deliveries.claimAttempt(webhook, msgId, attempt, this.deps.leaseMs);
     if (!claimed) {
       log.debug('delivery message ignored: attempt taken by another worker', context);
       return;
@@ -159,7 +156,7 @@ export class Deliverer {
         : await this.deps.sender.send(request);
     if (outcome.slow) {
       this.deps.health.markSlow(webhookId, straggler);
-      await deliveries.releaseClaim(webhookId, msgId, attempt);
+      await deliveries.releaseClaim(webhook, msgId, attempt);
       return this.#toSlowLane(context, 'patience');
     }
     const gone = outcome.statusCode === 410;
@@ -170,7 +167,7 @@ export class Deliverer {
     // A retry further out than SQS delays a message is left to the sweeper, which sends it as it falls due.
     const swept = resolution.status === 'pending' && isSweptRetry(resolution.nextAttemptAt, now);
     const record = toAttemptRecord(startedAt, outcome);
-    if (!(await deliveries.recordAttempt(webhookId, msgId, attempt, record, resolution, swept))) {
+    if (!(await deliveries.recordAttempt(webhook, msgId, attempt, record, resolution, swept))) {
       this.deps.log.warn('webhook attempt made but not recorded: already recorded by another worker', context);
       return;
     }
@@ -198,17 +195,30 @@ export class Deliverer {
   }
 
   /** Holds a delivery still awaiting this attempt while its endpoint's breaker is open (a duplicate changes nothing). */
-  async #hold(context: Context): Promise<void> {
-    const delivery = await this.deps.deliveries.get(context.webhook_id, context.msg_id);
+  async #hold(context: Context, webhook: Webhook): Promise<void> {
+    const delivery = await this.deps.deliveries.get(webhook, context.msg_id);
     if (!delivery || delivery.attemptCount !== context.attempt - 1 || !canMove('keptForEndpoint', delivery.status)) return;
     this.#metrics.add('WebhookDeliveriesHeld', 1, {});
-    await this.markPendingEndpoint(context);
+    await this.markPendingEndpoint(context, webhook);
+  }
+
+  /**
+   * Its webhook is gone, and with it how its log was kept (`logShards`): the delivery fails in whichever shape holds it
+   * — the other has no such item, and a conditional write creates none.
+   */
+  async #webhookGone(context: Context): Promise<void> {
+    for (const logShards of [DELIVERY_LOG_SHARDS, 1]) {
+      if (await this.deps.deliveries.markFailed({ id: context.webhook_id, logShards }, context.msg_id, 'webhook_deleted')) {
+        this.deps.log.info('webhook delivery failed: webhook deleted', context);
+        return;
+      }
+    }
   }
 
   /** Keeps the delivery for when the webhook is enabled again, which resumes it with a fresh schedule. */
-  private async markPendingEndpoint(context: Context): Promise<void> {
-    const { webhook_id: webhookId, msg_id: msgId, attempt } = context;
-    if (!(await this.deps.deliveries.markPendingEndpoint(webhookId, msgId, attempt - 1))) return;
+  private async markPendingEndpoint(context: Context, webhook: Webhook): Promise<void> {
+    const { msg_id: msgId, attempt } = context;
+    if (!(await this.deps.deliveries.markPendingEndpoint(webhook, msgId, attempt - 1))) return;
     this.deps.log.info('webhook delivery kept until the webhook is enabled', context);
     await this.resumeIfEnabledMeanwhile(context, attempt);
   }

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../queue/delayed-queue.ts';
 import type { AttemptError } from './attempt.ts';
@@ -19,6 +19,7 @@ import {
   type OverdueDelivery,
   type PendingEndpointDelivery,
 } from './delivery.ts';
+import { mergeSorted } from '../store/merge-sorted.ts';
 import {
   conditionalOutput,
   conditionalWrite,
@@ -58,30 +59,37 @@ export interface SweptRetry {
   dueAt: number;
 }
 
-/** A position in a webhook's delivery log: the GSI1 key of the last delivery read. */
-export interface DeliveryLogKey {
-  pk: string;
-  sk: string;
-  gsi1pk: string;
-  gsi1sk: string;
+/**
+ * A webhook's delivery log: whose, and over how many partitions (DELIVERY_LOG_SHARDS; 1 for a webhook made before
+ * logs were sharded). A `Webhook` is one.
+ */
+export interface DeliveryLog {
+  readonly id: string;
+  readonly logShards: number;
 }
 
-export const deliveryLogKey = (webhookId: string, msgId: string, createdAt: string): DeliveryLogKey => ({
-  ...keys.delivery(webhookId, msgId),
-  gsi1pk: gsi1.webhookDeliveries(webhookId),
-  gsi1sk: `${createdAt}#${msgId}`,
-});
+/** A delivery's table key: in the shard its event id falls in. */
+export const deliveryKey = (log: DeliveryLog, msgId: string) => keys.delivery(log.id, shardOf(msgId, log.logShards), msgId);
+
+/**
+ * A position in a webhook's delivery log: `{created_at}#{msg_id}` (the GSI1 sort key of a delivery, in whichever
+ * shard), so text order is time order across shards.
+ */
+export type DeliveryLogPosition = string;
+
+export const logPosition = (createdAt: string, msgId: string): DeliveryLogPosition => `${createdAt}#${msgId}`;
 
 export interface DeliveryPageRequest {
   order: 'newest_first' | 'oldest_first';
   limit: number;
-  after?: DeliveryLogKey;
+  /** The last position of the previous page. */
+  after?: DeliveryLogPosition;
 }
 
 export interface DeliveryPage {
   deliveries: Delivery[];
   /** Where the next page starts; absent when the log has been read to the end. */
-  next?: DeliveryLogKey;
+  next?: DeliveryLogPosition;
 }
 
 /** With a selective status filter a page may take several reads; this bounds them (the page then comes back short). */
@@ -128,10 +136,10 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
 const ATTEMPT_FROM = statusAllows('attempt');
 
 /**
- * A webhook's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none under way),
- * from the table itself (strongly consistent; its whole retained log).
+ * A shard's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none under way),
+ * from the table itself (strongly consistent; the shard's whole retained log).
  */
-const waitingQuery = (webhookId: string, retries: boolean, nowMs: number) => ({
+const waitingQuery = (log: DeliveryLog, shard: number, retries: boolean, nowMs: number) => ({
   KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
   FilterExpression: retries
     ? '#status = :pending_endpoint OR (#status = :pending AND attribute_exists(next_attempt_at) AND ' +
@@ -140,7 +148,7 @@ const waitingQuery = (webhookId: string, retries: boolean, nowMs: number) => ({
   ProjectionExpression: 'msg_id, attempt_count',
   ExpressionAttributeNames: { '#status': 'status' },
   ExpressionAttributeValues: {
-    ':pk': keys.webhook(webhookId).pk,
+    ':pk': keys.delivery(log.id, shard, '').pk,
     ':messages': 'MSG#',
     ':pending_endpoint': 'pending_endpoint',
     ...(retries ? { ':pending': 'pending', ':now': nowMs } : {}),
@@ -151,9 +159,10 @@ const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
 /**
- * Deliveries: item `WEBHOOK#{id}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}`,
- * `{created_at}#{msg_id}`). Every write is conditional so that duplicate queue messages and concurrent workers
- * cannot create, attempt or record the same thing twice.
+ * Deliveries: item `WEBHOOK#{id}#{shard}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}#{shard}`,
+ * `{created_at}#{msg_id}`), the shard from the event id (`keys.delivery`; shard 0 has no suffix). Every write is
+ * conditional so that duplicate queue messages and concurrent workers cannot create, attempt or record the same
+ * thing twice.
  */
 export class DeliveriesRepository {
   constructor(
@@ -162,10 +171,10 @@ export class DeliveriesRepository {
   ) {}
 
   /** False when the delivery already existed (the event was published before); the existing one is kept as is. */
-  createIfAbsent(delivery: NewDelivery): Promise<boolean> {
+  createIfAbsent(log: DeliveryLog, delivery: NewDelivery): Promise<boolean> {
     const now = this.clock.now();
     const item: DeliveryItem = {
-      webhook_id: delivery.webhookId,
+      webhook_id: log.id,
       msg_id: delivery.msgId,
       event_type: delivery.eventType,
       payload_z: deflateRawSync(delivery.payload),
@@ -182,16 +191,21 @@ export class DeliveriesRepository {
           TableName: this.table.tableName,
           // No due key: a delivery's first attempt follows at once, and usually settles it. The sweeper gives the
           // ones still pending after the stall window their due key (`track`).
-          Item: { ...deliveryLogKey(delivery.webhookId, delivery.msgId, item.created_at), ...item },
+          Item: {
+            ...deliveryKey(log, delivery.msgId),
+            gsi1pk: gsi1.webhookDeliveries(log.id, shardOf(delivery.msgId, log.logShards)),
+            gsi1sk: logPosition(item.created_at, delivery.msgId),
+            ...item,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       ),
     );
   }
 
-  async get(webhookId: string, msgId: string): Promise<Delivery | undefined> {
+  async get(log: DeliveryLog, msgId: string): Promise<Delivery | undefined> {
     const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.delivery(webhookId, msgId), ConsistentRead: true }),
+      new GetCommand({ TableName: this.table.tableName, Key: deliveryKey(log, msgId), ConsistentRead: true }),
     );
     if (!Item || isExpired(Item, this.clock.now())) return undefined;
     return fromItem(Item as DeliveryItem);
@@ -203,10 +217,10 @@ export class DeliveriesRepository {
    * or there is none: then the caller must not send. The lease outlives one attempt; if its holder dies, the
    * queue's redelivery (after the visibility timeout, longer than the lease) takes it over.
    */
-  async claimAttempt(webhookId: string, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
+  async claimAttempt(log: DeliveryLog, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
     const now = this.clock.now();
     const claimed = await conditionalOutput(
-      updateDelivery(this.table, webhookId, msgId, {
+      updateDelivery(this.table, log, msgId, {
         UpdateExpression: 'SET lease_until = :until',
         ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition} AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
         ExpressionAttributeValues: { ':until': now + leaseMs, ':previous': attempt - 1, ...ATTEMPT_FROM.values, ':now': now },
@@ -221,8 +235,8 @@ export class DeliveriesRepository {
    * Gives up the claim on attempt `attempt` without recording it (it moves to the slow lane), so that another worker
    * may claim it at once. False when the delivery is no longer awaiting that attempt.
    */
-  releaseClaim(webhookId: string, msgId: string, attempt: number): Promise<boolean> {
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+  releaseClaim(log: DeliveryLog, msgId: string, attempt: number): Promise<boolean> {
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression: 'REMOVE lease_until',
       ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
       ExpressionAttributeValues: { ':previous': attempt - 1, ...ATTEMPT_FROM.values },
@@ -235,7 +249,7 @@ export class DeliveriesRepository {
    * attempt is left to the sweeper (`isSweptRetry`), and its due key says so.
    */
   recordAttempt(
-    webhookId: string,
+    log: DeliveryLog,
     msgId: string,
     attempt: number,
     record: AttemptRecord,
@@ -260,7 +274,7 @@ export class DeliveriesRepository {
     if (resolution.status === 'pending') {
       set.push('next_attempt_at = :next', 'gsi2pk = :due_pk', 'gsi2sk = :due_sk');
       values[':next'] = toIso(resolution.nextAttemptAt);
-      const due = dueKey(webhookId, msgId, resolution.nextAttemptAt, swept ? attempt + 1 : undefined);
+      const due = dueKey(log.id, msgId, resolution.nextAttemptAt, swept ? attempt + 1 : undefined);
       values[':due_pk'] = due.gsi2pk;
       values[':due_sk'] = due.gsi2sk;
     } else {
@@ -270,7 +284,7 @@ export class DeliveriesRepository {
       set.push('failure_reason = :reason');
       values[':reason'] = resolution.reason;
     }
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
       ConditionExpression: `attempt_count = :previous AND ${ATTEMPT_FROM.condition}`,
       ExpressionAttributeValues: values,
@@ -281,9 +295,9 @@ export class DeliveriesRepository {
    * Gives a pending delivery without a due key one, due at `dueAtMs`: from then on `overdue` finds it. False when it
    * is no longer pending, or already has one (an attempt failed and set its retry's).
    */
-  track(webhookId: string, msgId: string, dueAtMs: number): Promise<boolean> {
-    const due = dueKey(webhookId, msgId, dueAtMs);
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+  track(log: DeliveryLog, msgId: string, dueAtMs: number): Promise<boolean> {
+    const due = dueKey(log.id, msgId, dueAtMs);
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression: 'SET gsi2pk = :due_pk, gsi2sk = :due_sk',
       ConditionExpression: `${ATTEMPT_FROM.condition} AND attribute_not_exists(gsi2pk)`,
       ExpressionAttributeValues: { ':due_pk': due.gsi2pk, ':due_sk': due.gsi2sk, ...ATTEMPT_FROM.values },
@@ -291,8 +305,8 @@ export class DeliveriesRepository {
   }
 
   /** Ends a pending or pending_endpoint delivery without an attempt (its webhook is gone). False when it was neither. */
-  markFailed(webhookId: string, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+  markFailed(log: DeliveryLog, msgId: string, reason: DeliveryFailureReason): Promise<boolean> {
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression:
         'SET #status = :failed, failure_reason = :reason, updated_at = :now ' +
         'REMOVE next_attempt_at, lease_until, gsi2pk, gsi2sk',
@@ -310,9 +324,9 @@ export class DeliveriesRepository {
    * Keeps a pending delivery for when its webhook is enabled again (`pending_endpoint`). False when it is no
    * longer at `attemptCount` attempts, or an attempt is under way: then whoever holds it decides.
    */
-  markPendingEndpoint(webhookId: string, msgId: string, attemptCount: number): Promise<boolean> {
+  markPendingEndpoint(log: DeliveryLog, msgId: string, attemptCount: number): Promise<boolean> {
     const now = this.clock.now();
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
       ConditionExpression: `${KEPT_FOR_ENDPOINT_FROM.condition} AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
       ExpressionAttributeValues: {
@@ -331,12 +345,13 @@ export class DeliveriesRepository {
    * when it was no longer in that state.
    */
   startRound(
-    webhookId: string,
+    log: DeliveryLog,
     msgId: string,
     from: { status: MoveFrom<'replay' | 'resume'>; attemptCount: number },
   ): Promise<boolean> {
     const now = this.clock.now();
-    return updateDeliveryIf(this.table, webhookId, msgId, {
+    const due = dueKey(log.id, msgId, now);
+    return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression:
         'SET #status = :pending, attempts_before_round = attempt_count, updated_at = :now, #ttl = :ttl, ' +
         'gsi2pk = :due_pk, gsi2sk = :due_sk REMOVE failure_reason, next_attempt_at',
@@ -348,8 +363,8 @@ export class DeliveriesRepository {
         ':count': from.attemptCount,
         ':now': toIso(now),
         ':ttl': toEpochSeconds(now + DELIVERY_RETENTION_MS),
-        ':due_pk': dueKey(webhookId, msgId, now).gsi2pk,
-        ':due_sk': dueKey(webhookId, msgId, now).gsi2sk,
+        ':due_pk': due.gsi2pk,
+        ':due_sk': due.gsi2sk,
       },
     });
   }
@@ -427,47 +442,38 @@ export class DeliveriesRepository {
    * under way). Read from the table itself (strongly consistent), not GSI1, so that a delivery marked a moment ago is
    * not missed; this reads the webhook's whole retained log.
    */
-  async listWaiting(webhookId: string): Promise<PendingEndpointDelivery[]> {
-    const pending: PendingEndpointDelivery[] = [];
-    const items = queryAll(this.table, waitingQuery(webhookId, true, this.clock.now()));
-    for await (const item of items) pending.push({ msgId: item.msg_id as string, attemptCount: item.attempt_count as number });
-    return pending;
+  async listWaiting(log: DeliveryLog): Promise<PendingEndpointDelivery[]> {
+    const now = this.clock.now();
+    const shards = await Promise.all(
+      shardsOf(log).map(async (shard) => {
+        const pending: PendingEndpointDelivery[] = [];
+        for await (const item of queryAll(this.table, waitingQuery(log, shard, true, now))) pending.push(toPending(item));
+        return pending;
+      }),
+    );
+    return shards.flat();
   }
 
   /** One pending_endpoint delivery of a webhook, if any (a probe of its endpoint). */
-  async firstPendingEndpoint(webhookId: string): Promise<PendingEndpointDelivery | undefined> {
-    for await (const item of queryAll(this.table, waitingQuery(webhookId, false, 0))) {
-      return { msgId: item.msg_id as string, attemptCount: item.attempt_count as number };
+  async firstPendingEndpoint(log: DeliveryLog): Promise<PendingEndpointDelivery | undefined> {
+    for (const shard of shardsOf(log)) {
+      for await (const item of queryAll(this.table, waitingQuery(log, shard, false, 0))) return toPending(item);
     }
     return undefined;
   }
 
   /**
-   * A webhook's deliveries logged after position `after` (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare
-   * ISO time: everything created from then on) and created before `untilMs`, oldest first, at most `limit`: keys from
-   * GSI1, then the items, eventually consistent — a stale read only ever shows an earlier state, so a settled
-   * delivery is never taken for an unsettled one it was not. The sweeper reads a window that ended a stall window
-   * ago, long after the index has caught up.
+   * A webhook's deliveries logged after position `after` (exclusive; a bare ISO time: everything created from then
+   * on) and created before `untilMs`, oldest first, at most `limit`: keys from GSI1, then the items, eventually
+   * consistent — a stale read only ever shows an earlier state, so a settled delivery is never taken for an unsettled
+   * one it was not. The sweeper reads a window that ended a stall window ago, long after the index has caught up.
    */
-  async createdBetween(webhookId: string, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
-    const entries: { pk: string; sk: string; position: string }[] = [];
-    const matching = queryAll(this.table, {
-      IndexName: TABLE_KEYS.gsi1,
-      // No sort key is a bare ISO time, so `until` bounds created_at < until; `after` itself is skipped below.
-      KeyConditionExpression: '#gsi1pk = :partition AND #gsi1sk BETWEEN :after AND :until',
-      ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
-      ExpressionAttributeValues: { ':partition': gsi1.webhookDeliveries(webhookId), ':after': after, ':until': toIso(untilMs) },
-    });
-    let complete = true;
-    for await (const entry of matching) {
-      if (entry.gsi1sk === after) continue;
-      if (entries.length === limit) {
-        complete = false;
-        break;
-      }
-      entries.push({ ...tableKeyOf(entry), position: entry.gsi1sk as string });
-    }
-    const items = await getItems(this.table, entries);
+  async createdBetween(log: DeliveryLog, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
+    // No position is a bare ISO time, so `until` bounds created_at < until.
+    const reader = new LogReader(this.#positions(log, { order: 'oldest_first', from: after, to: toIso(untilMs) }, limit));
+    const taken = await reader.take(limit);
+    await reader.close();
+    const items = await getItems(this.table, taken.entries);
     return {
       deliveries: items.map((item) => ({
         msgId: item.msg_id as string,
@@ -475,7 +481,7 @@ export class DeliveriesRepository {
         createdAt: item.created_at as string,
         hasDueKey: typeof item.gsi2pk === 'string',
       })),
-      ...(complete ? {} : { last: entries.at(-1)!.position }),
+      ...(taken.more ? { last: taken.entries.at(-1)!.position } : {}),
     };
   }
 
@@ -483,38 +489,106 @@ export class DeliveriesRepository {
    * One page of a webhook's deliveries in creation order: keys from GSI1, then the deliveries themselves
    * (eventually consistent). A status filter applies to what each read found, as a query filter would.
    */
-  async page(webhookId: string, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
-    const range = gsi1RangeOf(filter);
+  async page(log: DeliveryLog, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
+    const { order, limit, after } = request;
+    // Positions are `{created_at}#{msg_id}` and since/until bare ISO times: since ≤ created_at < until.
+    const [first, last] = order === 'oldest_first' ? [filter.since, filter.until] : [filter.until, filter.since];
+    const reader = new LogReader(this.#positions(log, { order, from: after ?? first, to: last }, limit));
     const deliveries: Delivery[] = [];
-    let next = request.after as Record<string, unknown> | undefined;
-    let reads = 0;
-    do {
-      const page = await this.table.client.send(
-        new QueryCommand({
-          TableName: this.table.tableName,
-          IndexName: TABLE_KEYS.gsi1,
-          KeyConditionExpression: `#gsi1pk = :partition${range.condition}`,
-          ExpressionAttributeNames: {
-            '#gsi1pk': TABLE_KEYS.gsi1pk,
-            ...(range.condition === '' ? {} : { '#gsi1sk': TABLE_KEYS.gsi1sk }),
-          },
-          ExpressionAttributeValues: { ':partition': gsi1.webhookDeliveries(webhookId), ...range.values },
-          ScanIndexForward: request.order === 'oldest_first',
-          Limit: request.limit - deliveries.length,
-          ExclusiveStartKey: next,
-        }),
-      );
+    let taken: Taken = { entries: [], more: true };
+    let position = after;
+    for (let reads = 0; taken.more && deliveries.length < limit && reads < MAX_READS_PER_PAGE; reads++) {
+      taken = await reader.take(limit - deliveries.length);
       const now = this.clock.now();
-      for (const item of (await getItems(this.table, (page.Items ?? []).map(tableKeyOf))) as (DeliveryItem & {
-        ttl?: number;
-      })[]) {
+      for (const item of (await getItems(this.table, taken.entries)) as DeliveryItem[]) {
         if (!isExpired(item, now) && (filter.status === undefined || item.status === filter.status))
           deliveries.push(fromItem(item));
       }
-      next = page.LastEvaluatedKey;
-      reads += 1;
-    } while (next && deliveries.length < request.limit && reads < MAX_READS_PER_PAGE);
-    return { deliveries, ...(next ? { next: next as unknown as DeliveryLogKey } : {}) };
+      position = taken.entries.at(-1)?.position ?? position;
+    }
+    await reader.close();
+    return { deliveries, ...(taken.more && position !== undefined ? { next: position } : {}) };
+  }
+
+  /**
+   * The log's entries (table keys and positions) in `order`, strictly after `from` and before `to` (either may be
+   * absent), each shard's GSI1 query read a page of `pageSize` at a time as they are taken.
+   */
+  #positions(
+    log: DeliveryLog,
+    range: { order: DeliveryPageRequest['order']; from?: string; to?: string },
+    pageSize: number,
+  ): AsyncGenerator<LogEntry> {
+    const ascending = range.order === 'oldest_first';
+    const [low, high] = ascending ? [range.from, range.to] : [range.to, range.from];
+    const condition =
+      low !== undefined && high !== undefined
+        ? ' AND #gsi1sk BETWEEN :low AND :high'
+        : low !== undefined
+          ? ' AND #gsi1sk >= :low'
+          : high !== undefined
+            ? ' AND #gsi1sk <= :high'
+            : '';
+    const table = this.table;
+    async function* shardEntries(shard: number): AsyncGenerator<LogEntry> {
+      for await (const entry of queryAll(table, {
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: `#gsi1pk = :partition${condition}`,
+        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, ...(condition === '' ? {} : { '#gsi1sk': TABLE_KEYS.gsi1sk }) },
+        ExpressionAttributeValues: {
+          ':partition': gsi1.webhookDeliveries(log.id, shard),
+          ...(low === undefined ? {} : { ':low': low }),
+          ...(high === undefined ? {} : { ':high': high }),
+        },
+        ScanIndexForward: ascending,
+        // One more than a page: the bound it starts from may be an entry itself, skipped.
+        Limit: pageSize + 1,
+      })) {
+        // The bounds are exclusive: a position given as a bound was read already, and `to` is a bare ISO time.
+        const position = entry.gsi1sk as string;
+        if (position !== range.from && position !== range.to) yield { ...tableKeyOf(entry), position };
+      }
+    }
+    return mergeSorted(shardsOf(log).map(shardEntries), ascending ? byPosition : (a, b) => byPosition(b, a));
+  }
+}
+
+interface LogEntry {
+  pk: string;
+  sk: string;
+  position: DeliveryLogPosition;
+}
+
+const byPosition = (a: LogEntry, b: LogEntry) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+
+/** Up to `n` entries taken, and whether the log goes on. */
+interface Taken {
+  entries: LogEntry[];
+  more: boolean;
+}
+
+/** A log read in order, one entry looked at ahead: whether it goes on is known without taking more. */
+class LogReader {
+  #ahead: IteratorResult<LogEntry> | undefined;
+
+  constructor(private readonly entries: AsyncGenerator<LogEntry>) {}
+
+  async take(n: number): Promise<Taken> {
+    const taken: LogEntry[] = [];
+    for (;;) {
+      const next = this.#ahead ?? (await this.entries.next());
+      this.#ahead = undefined;
+      if (next.done) return { entries: taken, more: false };
+      if (taken.length === n) {
+        this.#ahead = next;
+        return { entries: taken, more: true };
+      }
+      taken.push(next.value);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.entries.return(undefined);
   }
 }
 
@@ -524,11 +598,11 @@ type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
  * One update of a delivery's item. It names the delivery's status `#status`, beside the names the update gives, so its
  * expressions must use that name (every update reads or sets the status): DynamoDB refuses a name no expression uses.
  */
-function updateDelivery(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate) {
+function updateDelivery(table: TableRef, log: DeliveryLog, msgId: string, update: DeliveryUpdate) {
   return table.client.send(
     new UpdateCommand({
       TableName: table.tableName,
-      Key: keys.delivery(webhookId, msgId),
+      Key: deliveryKey(log, msgId),
       ...update,
       ExpressionAttributeNames: { '#status': 'status', ...update.ExpressionAttributeNames },
     }),
@@ -536,19 +610,16 @@ function updateDelivery(table: TableRef, webhookId: string, msgId: string, updat
 }
 
 /** `updateDelivery` under its condition: false when the condition did not hold (the delivery had moved on). */
-function updateDeliveryIf(table: TableRef, webhookId: string, msgId: string, update: DeliveryUpdate): Promise<boolean> {
-  return conditionalWrite(updateDelivery(table, webhookId, msgId, update));
+function updateDeliveryIf(table: TableRef, log: DeliveryLog, msgId: string, update: DeliveryUpdate): Promise<boolean> {
+  return conditionalWrite(updateDelivery(table, log, msgId, update));
 }
 
-/** GSI1 sort keys are `{created_at}#{msg_id}`, so ISO bounds compare as time: `since` ≤ created_at < `until`. */
-function gsi1RangeOf(filter: DeliveryFilter): { condition: string; values: Record<string, string> } {
-  if (filter.since !== undefined && filter.until !== undefined) {
-    return { condition: ' AND #gsi1sk BETWEEN :since AND :until', values: { ':since': filter.since, ':until': filter.until } };
-  }
-  if (filter.since !== undefined) return { condition: ' AND #gsi1sk >= :since', values: { ':since': filter.since } };
-  if (filter.until !== undefined) return { condition: ' AND #gsi1sk < :until', values: { ':until': filter.until } };
-  return { condition: '', values: {} };
-}
+const shardsOf = (log: DeliveryLog) => Array.from({ length: log.logShards }, (_, shard) => shard);
+
+const toPending = (item: Record<string, unknown>): PendingEndpointDelivery => ({
+  msgId: item.msg_id as string,
+  attemptCount: item.attempt_count as number,
+});
 
 const toAttemptItem = (record: AttemptRecord): AttemptItem => ({
   at: record.at,

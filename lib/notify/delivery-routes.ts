@@ -90,9 +90,9 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     async handle(request, deps) {
       const id = webhookIdOf(request);
       const query = parseInput(listQuery, request.query, 'query');
-      await webhookOf(id, { enabled: false }, deps);
+      const webhook = await webhookOf(id, { enabled: false }, deps);
       const filter = { status: query.status, since: query.since, until: query.until };
-      const page = await deps.deliveries.page(id, filter, {
+      const page = await deps.deliveries.page(webhook, filter, {
         order: 'newest_first',
         limit: query.limit,
         after: cursorKey(query.cursor, id, filter),
@@ -101,7 +101,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
         status: 200,
         body: {
           deliveries: page.deliveries.map(deliveryView),
-          ...(page.next ? { next_cursor: encodeCursor(page.next) } : {}),
+          ...(page.next ? { next_cursor: encodeCursor(id, page.next) } : {}),
         },
       };
     },
@@ -126,9 +126,9 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     access: 'server_key',
     async handle(request, deps) {
       const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
-      await webhookOf(id, { enabled: true }, deps);
+      const webhook = await webhookOf(id, { enabled: true }, deps);
       // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
-      const delivery = await deps.redelivery.replay(id, msg_id);
+      const delivery = await deps.redelivery.replay(webhook, msg_id);
       if (!delivery) throw new HttpProblem('not_found', `No delivery ${msg_id} for webhook ${id}.`);
       return { status: 202, body: { delivery: deliveryView(delivery) } };
     },
@@ -153,15 +153,15 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     async handle(request, deps) {
       const id = webhookIdOf(request);
       const body = parseInput(replayRangeBody, request.body, 'body');
-      await webhookOf(id, { enabled: true }, deps);
+      const webhook = await webhookOf(id, { enabled: true }, deps);
       const filter = { status: body.status, since: body.since, until: body.until };
-      const result = await deps.redelivery.replayRange(id, filter, cursorKey(body.cursor, id, filter));
+      const result = await deps.redelivery.replayRange(webhook, filter, cursorKey(body.cursor, id, filter));
       return {
         status: 202,
         body: {
           replayed: result.replayed,
           skipped: result.skipped,
-          ...(result.next ? { next_cursor: encodeCursor(result.next) } : {}),
+          ...(result.next ? { next_cursor: encodeCursor(id, result.next) } : {}),
         },
       };
     },

@@ -106,7 +106,7 @@ export class DeliverySweep {
       if (webhook.failingSince) oldest = Math.max(oldest, now - Date.parse(webhook.failingSince));
       const probeUntil = webhook.breaker?.probeUntil;
       if (state !== 'probing' || (probeUntil !== undefined && Date.parse(probeUntil) > now)) continue;
-      const held = await deliveries.firstPendingEndpoint(webhook.id);
+      const held = await deliveries.firstPendingEndpoint(webhook);
       if (!held) continue;
       await queue.scheduleAllIn([{ webhook_id: webhook.id, msg_id: held.msgId, attempt: held.attemptCount + 1 }], 0);
       probed++;
@@ -139,11 +139,11 @@ export class DeliverySweep {
       const mark = markOf(webhook);
       next.set(webhook.id, mark);
       if (mark >= toIso(until) || budget === 0) continue;
-      const window = await deliveries.createdBetween(webhook.id, mark, until, budget);
+      const window = await deliveries.createdBetween(webhook, mark, until, budget);
       budget -= window.deliveries.length;
       for (const delivery of window.deliveries) {
         if (!canMove('attempt', delivery.status) || delivery.hasDueKey) continue;
-        if (!(await deliveries.track(webhook.id, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
+        if (!(await deliveries.track(webhook, delivery.msgId, Date.parse(delivery.createdAt)))) continue;
         tracked++;
         metrics.add('SweeperRecoveries', 1, { action: 'tracked' });
         log.warn('sweeper: a webhook delivery is unsettled a stall window after it was published', {

@@ -78,7 +78,6 @@ export interface Delivery {
 }
 
 export interface NewDelivery {
-  webhookId: string;
   msgId: string;
   eventType: string;
   payload: string;

@@ -29,7 +29,7 @@ export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): 
 export interface EndpointHealthDeps {
   webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable' | 'openBreaker' | 'takeProbe'>;
   /** Queues every delivery waiting for the endpoint, now (Redelivery.resumeWaiting). */
-  resume: (webhookId: string) => Promise<number>;
+  resume: (webhook: Pick<Webhook, 'id' | 'logShards'>) => Promise<number>;
   /** How long a probe may take: one attempt and its lease. */
   probeLeaseMs: number;
   clock: Clock;
@@ -84,13 +84,13 @@ export class EndpointHealth {
   }
 
   /** `webhook` as read before the attempt. */
-  async succeeded(webhook: Pick<Webhook, 'id' | 'failingSince' | 'breaker'>): Promise<void> {
+  async succeeded(webhook: Pick<Webhook, 'id' | 'logShards' | 'failingSince' | 'breaker'>): Promise<void> {
     this.#failuresInARow.delete(webhook.id);
     if (webhook.failingSince === undefined && webhook.breaker === undefined) return;
     if (!(await this.deps.webhooks.markHealthy(webhook.id))) return;
     if (webhook.breaker === undefined) return;
     this.deps.metrics.add('WebhookBreakerChanges', 1, { to: 'closed' });
-    const resumed = await this.deps.resume(webhook.id);
+    const resumed = await this.deps.resume(webhook);
     this.deps.log.info('webhook endpoint answers again: breaker closed', { webhook_id: webhook.id, resumed });
   }
 

@@ -83,7 +83,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       sender,
       health: new EndpointHealth({
         webhooks,
-        resume: (webhookId) => redelivery.resumeWaiting(webhookId),
+        resume: (webhook) => redelivery.resumeWaiting(webhook),
         probeLeaseMs: leaseMs,
         clock,
         log,

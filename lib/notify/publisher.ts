@@ -28,7 +28,7 @@ export class EventPublisher {
     const webhooks = (await this.deps.webhooks.list()).filter((webhook) => matches(webhook, event.type));
     await Promise.all(
       webhooks.map((webhook) =>
-        this.deps.deliveries.createIfAbsent({ webhookId: webhook.id, msgId: event.id, eventType: event.type, payload }),
+        this.deps.deliveries.createIfAbsent(webhook, { msgId: event.id, eventType: event.type, payload }),
       ),
     );
     // Sent even when a delivery already existed: a publish that failed before this point must still reach the queue.

@@ -1,7 +1,7 @@
 import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { DeliveriesRepository, DeliveryLogKey } from './deliveries-repo.ts';
+import type { DeliveriesRepository, DeliveryLog, DeliveryLogPosition } from './deliveries-repo.ts';
 import { canMove, type Delivery, type DeliveryFilter } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
@@ -35,7 +35,7 @@ export interface RangeReplay {
   /** Deliveries left as they were: at their attempt limit. */
   skipped: number;
   /** Where to continue when the range held more than one call replays. */
-  next?: DeliveryLogKey;
+  next?: DeliveryLogPosition;
 }
 
 /**
@@ -47,35 +47,35 @@ export class Redelivery {
   constructor(private readonly deps: RedeliveryDeps) {}
 
   /** Replays one delivery; undefined when there is no such delivery. */
-  async replay(webhookId: string, msgId: string): Promise<Delivery | undefined> {
-    const delivery = await this.deps.deliveries.get(webhookId, msgId);
+  async replay(log: DeliveryLog, msgId: string): Promise<Delivery | undefined> {
+    const delivery = await this.deps.deliveries.get(log, msgId);
     if (!delivery) return undefined;
-    if (!(await this.replayDelivery(delivery))) throw new AttemptLimitError(msgId);
-    this.deps.log.info('webhook delivery replayed', { webhook_id: webhookId, msg_id: msgId });
-    return (await this.deps.deliveries.get(webhookId, msgId)) ?? delivery;
+    if (!(await this.replayDelivery(log, delivery))) throw new AttemptLimitError(msgId);
+    this.deps.log.info('webhook delivery replayed', { webhook_id: log.id, msg_id: msgId });
+    return (await this.deps.deliveries.get(log, msgId)) ?? delivery;
   }
 
   /** Replays the deliveries of `filter`'s range, oldest first, from `after` on. */
-  async replayRange(webhookId: string, filter: DeliveryFilter, after?: DeliveryLogKey): Promise<RangeReplay> {
+  async replayRange(log: DeliveryLog, filter: DeliveryFilter, after?: DeliveryLogPosition): Promise<RangeReplay> {
     let replayed = 0;
     let skipped = 0;
     let next = after;
     let pages = 0;
     do {
-      const page = await this.deps.deliveries.page(webhookId, filter, {
+      const page = await this.deps.deliveries.page(log, filter, {
         order: 'oldest_first',
         limit: Math.min(REPLAY_PAGE_SIZE, MAX_REPLAY_BATCH - replayed - skipped),
         after: next,
       });
-      const ready = await inBatches(page.deliveries, (delivery) => this.startReplay(delivery));
+      const ready = await inBatches(page.deliveries, (delivery) => this.startReplay(log, delivery));
       const queued = page.deliveries.filter((_, index) => ready[index]);
-      await this.queueAttempts(webhookId, queued);
+      await this.queueAttempts(log.id, queued);
       replayed += queued.length;
       skipped += page.deliveries.length - queued.length;
       next = page.next;
       pages += 1;
     } while (next && replayed + skipped < MAX_REPLAY_BATCH && pages < MAX_REPLAY_PAGES);
-    this.deps.log.info('webhook deliveries replayed', { webhook_id: webhookId, replayed, skipped, complete: !next });
+    this.deps.log.info('webhook deliveries replayed', { webhook_id: log.id, replayed, skipped, complete: !next });
     return { replayed, skipped, ...(next ? { next } : {}) };
   }
 
@@ -83,10 +83,10 @@ export class Redelivery {
    * Queues the next attempt, now, of every delivery waiting for the endpoint: kept while the webhook was disabled or
    * its breaker open, or waiting for a retry. The webhook must be enabled (its breaker closed) first.
    */
-  async resumeWaiting(webhookId: string): Promise<number> {
-    const pending = await this.deps.deliveries.listWaiting(webhookId);
-    await this.queueAttempts(webhookId, pending);
-    this.deps.log.info('webhook deliveries resumed', { webhook_id: webhookId, resumed: pending.length });
+  async resumeWaiting(log: DeliveryLog): Promise<number> {
+    const pending = await this.deps.deliveries.listWaiting(log);
+    await this.queueAttempts(log.id, pending);
+    this.deps.log.info('webhook deliveries resumed', { webhook_id: log.id, resumed: pending.length });
     return pending.length;
   }
 
@@ -94,18 +94,17 @@ export class Redelivery {
    * A finished delivery starts a new round; a pending one, or one pending its endpoint, gets its next attempt now (the
    * deliverer resumes the latter). If the round was started concurrently, the queued attempt is still the right one.
    */
-  private async replayDelivery(delivery: Delivery): Promise<boolean> {
-    if (!(await this.startReplay(delivery))) return false;
-    await this.queueAttempts(delivery.webhookId, [delivery]);
+  private async replayDelivery(log: DeliveryLog, delivery: Delivery): Promise<boolean> {
+    if (!(await this.startReplay(log, delivery))) return false;
+    await this.queueAttempts(log.id, [delivery]);
     return true;
   }
 
   /** False at the attempt limit; else a finished delivery starts a new round (see replayDelivery). */
-  private async startReplay(delivery: Delivery): Promise<boolean> {
+  private async startReplay(log: DeliveryLog, delivery: Delivery): Promise<boolean> {
     if (delivery.attemptCount >= MAX_ATTEMPTS_PER_DELIVERY) return false;
     const { status, attemptCount } = delivery;
-    if (canMove('replay', status))
-      await this.deps.deliveries.startRound(delivery.webhookId, delivery.msgId, { status, attemptCount });
+    if (canMove('replay', status)) await this.deps.deliveries.startRound(log, delivery.msgId, { status, attemptCount });
     return true;
   }
 

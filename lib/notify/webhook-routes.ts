@@ -90,7 +90,7 @@ async function enable(id: string, deps: WebhookRouteDeps) {
   const webhook = await deps.webhooks.enable(id);
   if (!webhook) throw webhookNotFound(id);
   await deps.webhooks.probeNow(id);
-  return { webhook, resumed: await deps.redelivery.resumeWaiting(id) };
+  return { webhook, resumed: await deps.redelivery.resumeWaiting(webhook) };
 }
 
 /** A server-key route of `/webhooks`: webhooks span all users, so only server keys manage them. */
@@ -186,7 +186,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
       if (!webhook) throw webhookNotFound(id);
       if (body.enabled === true) webhook = (await enable(id, deps)).webhook;
       // A new URL is a new endpoint, its breaker closed: what was held for the old one goes to it.
-      else if (body.url !== undefined && webhook.status === 'enabled') await deps.redelivery.resumeWaiting(id);
+      else if (body.url !== undefined && webhook.status === 'enabled') await deps.redelivery.resumeWaiting(webhook);
       if (body.enabled === false && (await webhooks.disable(id, 'manual'))) webhook = await webhooks.get(id);
       if (!webhook) throw webhookNotFound(id);
       return { status: 200, body: { webhook: view(webhook, deps) } };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
+import { conditionalWrite, DELIVERY_LOG_SHARDS, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 export type WebhookStatus = 'enabled' | 'disabled';
 
@@ -34,6 +34,8 @@ export interface Webhook {
   breaker?: EndpointBreaker;
   /** Newest first. */
   secrets: SigningSecret[];
+  /** How many partitions its delivery log spreads over (DELIVERY_LOG_SHARDS; 1 when made before logs were sharded). */
+  logShards: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -84,6 +86,7 @@ interface WebhookItem {
   breaker_opens?: number;
   breaker_probe_until?: string;
   secrets: SecretItem[];
+  log_shards?: number;
   created_at: string;
   updated_at: string;
 }
@@ -129,6 +132,7 @@ export class WebhooksRepository {
       ...(input.description === undefined ? {} : { description: input.description }),
       status: 'enabled',
       secrets: [{ secret: input.secret, created_at: now }],
+      log_shards: DELIVERY_LOG_SHARDS,
       created_at: now,
       updated_at: now,
     };
@@ -376,6 +380,7 @@ function fromItem(item: WebhookItem): Webhook {
       createdAt: s.created_at,
       ...(s.expires_at === undefined ? {} : { expiresAt: s.expires_at }),
     })),
+    logShards: item.log_shards ?? 1,
     createdAt: item.created_at,
     updatedAt: item.updated_at,
   };

@@ -49,7 +49,11 @@ export const keys = {
     sk: `${activeJobsOfMember(member.memberGuid)}USER#${member.userId}`,
   }),
   webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
-  delivery: (webhookId: string, msgId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: `MSG#${msgId}` }),
+  /** In shard `shard` of the webhook's delivery log (`logShard`). */
+  delivery: (webhookId: string, shard: number, msgId: string) => ({
+    pk: `WEBHOOK#${webhookId}${logShard(shard)}`,
+    sk: `MSG#${msgId}`,
+  }),
   apiKey: (sha256Hex: string) => ({ pk: `APIKEY#${sha256Hex}`, sk: 'APIKEY' }),
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
@@ -101,7 +105,7 @@ export const activeJobsPartition = (shard: number | '*') => `ACTIVE#${shard}`;
 export const gsi1 = {
   memberJobs: (memberGuid: string) => `MEMBER#${memberGuid}`,
   webhooks: 'WEBHOOKS',
-  webhookDeliveries: (webhookId: string) => `DELIVERIES#${webhookId}`,
+  webhookDeliveries: (webhookId: string, shard: number) => `DELIVERIES#${webhookId}${logShard(shard)}`,
   apiKeys: 'APIKEYS',
   /** The users the reconcile reads, by their slot in its cycle (sort key `{slot}#{user_id}`), in RECONCILE_SHARDS. */
   reconcileSlots: (shard: number) => `RECONCILE-SLOTS#${shard}`,
@@ -117,6 +121,19 @@ export const MEMBERS_NEEDING_USER_SHARDS = 4;
 
 /** The reconcile's schedule is spread over this many GSI1 partitions (the sweeper reads them all). */
 export const RECONCILE_SHARDS = 4;
+
+/**
+ * A webhook's delivery log is spread over this many partitions of the table and of GSI1 (`log_shards` on the
+ * webhook), the shard from the event id: a partition takes 1,000 write units a second, about 300 deliveries, and 16
+ * take a subscription past 3,000 a second (BENCHMARKS.md, capacity). A page of the log merges 16 small queries.
+ */
+export const DELIVERY_LOG_SHARDS = 16;
+
+/**
+ * The suffix of shard `shard` of a webhook's delivery log. Shard 0 has none: a log of one shard, as webhooks made
+ * before logs were sharded have (no `log_shards`), keeps the keys it always had.
+ */
+const logShard = (shard: number) => (shard === 0 ? '' : `#${shard}`);
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
 export const DUE_DELIVERY_SHARDS = 8;

@@ -7,7 +7,8 @@ import { createRelayClient } from '@nexus-relay/client';
 import { afterAll, expect, it } from 'vitest';
 import { startEngines } from '../../infra/local/engines.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
-import { keys, TABLE_KEYS } from '../../lib/store/table.ts';
+import { DELIVERY_LOG_SHARDS, keys, TABLE_KEYS } from '../../lib/store/table.ts';
+import { deliveryKey } from '../../lib/notify/deliveries-repo.ts';
 import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -62,7 +63,11 @@ async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string
     const lines: string[] = [];
     for (const msgId of msgIds) {
       const { Item } = await table.client.send(
-        new GetCommand({ TableName: table.tableName, Key: keys.delivery(webhookId, msgId), ConsistentRead: true }),
+        new GetCommand({
+          TableName: table.tableName,
+          Key: deliveryKey({ id: webhookId, logShards: DELIVERY_LOG_SHARDS }, msgId),
+          ConsistentRead: true,
+        }),
       );
       const { payload_z: _payload, attempts: _attempts, ...item } = Item ?? {};
       const indexed =

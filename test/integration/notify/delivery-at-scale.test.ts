@@ -22,7 +22,7 @@ import { DeadLetterQueue } from '../../../lib/queue/dead-letter-queue.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from './engines-process.ts';
-import { type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { logOf, type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
 
 /**
@@ -252,7 +252,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
         // under way) is over; a retry due more than 15 minutes after its attempt is sent as it falls due.
         const wakes = [];
         for (const webhook of await webhooks.list()) {
-          if (!webhook.breaker?.openUntil || !(await deliveries.firstPendingEndpoint(webhook.id))) continue;
+          if (!webhook.breaker?.openUntil || !(await deliveries.firstPendingEndpoint(webhook))) continue;
           wakes.push(Math.max(Date.parse(webhook.breaker.openUntil), Date.parse(webhook.breaker.probeUntil ?? '1970-01-01')));
         }
         const { retries } = await deliveries.sweptRetriesDue(toIso(0), clock.now() + 7 * 24 * 3_600_000, 1);
@@ -307,7 +307,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     const statuses = new Map<string, number>();
     let after;
     do {
-      const page = await harness.deliveries.page(id, {}, { order: 'oldest_first', limit: 100, after });
+      const page = await harness.deliveries.page(logOf(id), {}, { order: 'oldest_first', limit: 100, after });
       for (const delivery of page.deliveries) statuses.set(delivery.status, (statuses.get(delivery.status) ?? 0) + 1);
       after = page.next;
     } while (after);

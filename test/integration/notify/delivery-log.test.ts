@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, USER_KEY, useNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { logOf, type NotifyHarness, USER_KEY, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
 
 let harness: NotifyHarness;
@@ -145,9 +145,9 @@ describe('GET /webhooks/{webhook_id}/deliveries', () => {
       encode('a string'),
       Buffer.from('{"pk":').toString('base64url'),
       encode({ ...key, extra: 1 }),
-      encode({ ...key, gsi1sk: `${key.gsi1sk}x.y` }),
-      encode({ ...key, sk: 'MSG#msg_other' }),
-      encode({ ...key, gsi1sk: key.gsi1sk.replace(/^\d{4}/, '1999-') }),
+      encode({ ...key, position: `${key.position}x.y` }),
+      encode({ ...key, webhook_id: other.id }),
+      encode({ ...key, position: key.position.replace(/^\d{4}/, '1999-') }),
       cursor.slice(0, -2),
     ];
     for (const bad of tampered) {
@@ -197,7 +197,7 @@ describe('replay', () => {
     expect(again!.headers['webhook-id']).toBe(original!.headers['webhook-id']);
     expect(again!.body).toBe(original!.body);
     expect(verifyAtReceipt(again!, secret)).toEqual(JSON.parse(original!.body));
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
   });
 
   it('replays a failed delivery with a fresh retry schedule', async () => {
@@ -205,7 +205,7 @@ describe('replay', () => {
     receiver.respond = (_, response) => response.writeHead(500).end();
     const published = event();
     await deliver([published]);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'failed', attemptCount: 8 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'failed', attemptCount: 8 });
 
     // The new round's first attempt fails and its retry succeeds (a tenth failure in a row would open the endpoint's
     // breaker: endpoint-breaker.test.ts).
@@ -214,7 +214,7 @@ describe('replay', () => {
     await harness.api('POST', `/webhooks/${id}/deliveries/${published.id}/replay`);
     await harness.drain();
 
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({
       status: 'delivered',
       attemptCount: 10,
       attemptsBeforeRound: 8,

@@ -11,10 +11,10 @@ import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
 import { DeliverySweep, SWEPT_RETRY_LOOKAHEAD_MS } from '../../../lib/notify/delivery-sweep.ts';
-import { keys } from '../../../lib/store/table.ts';
+import { deliveryKey } from '../../../lib/notify/deliveries-repo.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
 
 /**
@@ -55,7 +55,7 @@ function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
 /** The delivery's GSI2 (due) key as stored, if it has one. */
 async function dueKeyOf(webhookId: string, msgId: string): Promise<string | undefined> {
   const { Item } = await harness.table.client.send(
-    new GetCommand({ TableName: harness.table.tableName, Key: keys.delivery(webhookId, msgId), ConsistentRead: true }),
+    new GetCommand({ TableName: harness.table.tableName, Key: deliveryKey(logOf(webhookId), msgId), ConsistentRead: true }),
   );
   return Item?.gsi2sk as string | undefined;
 }
@@ -100,7 +100,7 @@ describe('the sweeper and webhook deliveries', () => {
     expect((await sweeper.sweep()).redelivered).toBe(1);
     await harness.drain();
     expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id]);
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
 
     // Delivered: no longer due, later sweeps leave it alone.
     harness.clock.advance(STALL_MS * 3);
@@ -112,7 +112,7 @@ describe('the sweeper and webhook deliveries', () => {
     const { webhookId, event } = await publishOne();
     const [first] = await harness.takeMessages();
     await harness.notifier.deliverer.handle(first!); // attempt 1 fails; attempt 2 is scheduled 5 s later
-    const pending = (await harness.deliveries.get(webhookId, event.id))!;
+    const pending = (await harness.deliveries.get(logOf(webhookId), event.id))!;
     expect(pending).toMatchObject({ status: 'pending', attemptCount: 1 });
     expect(await harness.takeMessages()).toMatchObject([{ attempt: 2 }]); // and its message is lost
     const retryDue = pending.nextAttemptAt!;
@@ -125,7 +125,7 @@ describe('the sweeper and webhook deliveries', () => {
     const [message] = await harness.takeMessages();
     expect(message).toMatchObject({ webhook_id: webhookId, msg_id: event.id, attempt: 2 });
     await harness.notifier.deliverer.handle(message!);
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
   });
 
   it('sends a retry due further out than SQS delays once, delayed to its due time, as it falls due', async () => {
@@ -140,7 +140,7 @@ describe('the sweeper and webhook deliveries', () => {
     }
     // The 4th is due in about 30 minutes: no message waits for it; its due key names it.
     expect(await harness.takeMessages()).toEqual([]);
-    const retryDue = (await harness.deliveries.get(webhookId, event.id))!.nextAttemptAt!;
+    const retryDue = (await harness.deliveries.get(logOf(webhookId), event.id))!.nextAttemptAt!;
     expect(await dueKeyOf(webhookId, event.id)).toBe(`${new Date(retryDue).toISOString()}#${webhookId}#${event.id}#4`);
 
     expect((await sweeper.sweep()).retried).toBe(0);
@@ -153,14 +153,14 @@ describe('the sweeper and webhook deliveries', () => {
     receiver.respond = (_, response) => response.writeHead(204).end();
     harness.clock.set(retryDue);
     await harness.notifier.deliverer.handle(message!);
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 4 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 4 });
   });
 
   it('an attempt that reached the receiver but was never recorded is sent again under the same webhook-id', async () => {
     const { webhookId, event } = await publishOne();
     const [first] = await harness.takeMessages();
     // The worker claims the attempt and sends it, then dies before recording it.
-    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 12_000)).toMatchObject({ msgId: event.id });
+    expect(await harness.deliveries.claimAttempt(logOf(webhookId), event.id, 1, 12_000)).toMatchObject({ msgId: event.id });
     harness.clock.advance(STALL_MS / 2);
     expect((await sweeper.sweep()).redelivered).toBe(0);
 
@@ -170,14 +170,14 @@ describe('the sweeper and webhook deliveries', () => {
     expect(again).toMatchObject({ webhook_id: first!.webhook_id, msg_id: first!.msg_id, attempt: 1 });
     await harness.notifier.deliverer.handle(again!);
     expect(receiver.requests.map((request) => request.headers['webhook-id'])).toEqual([event.id]);
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
   it('leaves alone a delivery whose attempt is under way (its lease), and duplicates of a re-driven message', async () => {
     const { webhookId, event } = await publishOne();
     await harness.takeMessages();
     harness.clock.advance(STALL_MS + 1_000);
-    expect(await harness.deliveries.claimAttempt(webhookId, event.id, 1, 60_000)).toMatchObject({ msgId: event.id });
+    expect(await harness.deliveries.claimAttempt(logOf(webhookId), event.id, 1, 60_000)).toMatchObject({ msgId: event.id });
     expect((await sweeper.sweep()).redelivered).toBe(0);
 
     harness.clock.advance(61_000);
@@ -187,7 +187,7 @@ describe('the sweeper and webhook deliveries', () => {
     expect(messages).toHaveLength(2);
     for (const message of messages) await harness.notifier.deliverer.handle(message);
     expect(receiver.requests).toHaveLength(1);
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
   it('does not re-drive pending_endpoint, failed or delivered deliveries', async () => {
@@ -195,7 +195,7 @@ describe('the sweeper and webhook deliveries', () => {
     await harness.takeMessages();
     await harness.notifier.webhooks.disable(webhookId, 'endpoint_failing');
     await harness.notifier.deliverer.handle({ webhook_id: webhookId, msg_id: event.id, attempt: 1, due_at: harness.clock.now() });
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'pending_endpoint' });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'pending_endpoint' });
     harness.clock.advance(STALL_MS * 2);
     expect((await sweeper.sweep()).redelivered).toBe(0);
   });
@@ -204,7 +204,7 @@ describe('the sweeper and webhook deliveries', () => {
     const { webhookId, event } = await publishOne();
     expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
     await harness.drain();
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered' });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered' });
 
     harness.clock.advance(STALL_MS + 1_000);
     expect(await sweeper.sweep()).toMatchObject({ tracked: 0, redelivered: 0 });
@@ -222,7 +222,7 @@ describe('the sweeper and webhook deliveries', () => {
     expect(await sweeper.sweep()).toMatchObject({ tracked: 1, redelivered: 1 });
     expect(await dueKeyOf(webhookId, event.id)).toBe(`${new Date(publishedAt).toISOString()}#${webhookId}#${event.id}`);
     await harness.drain();
-    expect(await harness.deliveries.get(webhookId, event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(webhookId), event.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
     // Settled: its due key is gone with the attempt's record.
     expect(await dueKeyOf(webhookId, event.id)).toBeUndefined();
   });

@@ -5,9 +5,9 @@ import type { JobStatus } from '../../../lib/aggregation/job.ts';
 import { type EventType, serializeEvent, type WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { DELIVERY_RETENTION_MS } from '../../../lib/notify/delivery.ts';
-import { keys } from '../../../lib/store/table.ts';
+import { deliveryKey } from '../../../lib/notify/deliveries-repo.ts';
 import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, useNotifyHarness, verifyAtReceipt } from './harness.ts';
+import { logOf, type NotifyHarness, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
 
 let harness: NotifyHarness;
@@ -60,12 +60,12 @@ describe('publish → deliver', () => {
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.headers['webhook-id']).toBe(published.id);
     expect(receiver.requests[0]!.body).toBe(serializeEvent(published));
-    const delivery = await harness.deliveries.get(id, published.id);
+    const delivery = await harness.deliveries.get(logOf(id), published.id);
     expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 1, eventType: 'aggregation.succeeded' });
     expect(delivery!.attempts).toEqual([{ at: expect.any(String), statusCode: 204, latencyMs: expect.any(Number) }]);
     expect(delivery).not.toHaveProperty('nextAttemptAt');
     const { Item } = await harness.table.client.send(
-      new GetCommand({ TableName: harness.table.tableName, Key: keys.delivery(id, published.id) }),
+      new GetCommand({ TableName: harness.table.tableName, Key: deliveryKey(logOf(id), published.id) }),
     );
     expect(Item!.ttl).toBe(Math.floor((harness.clock.now() + DELIVERY_RETENTION_MS) / 1000));
   });
@@ -82,8 +82,8 @@ describe('publish → deliver', () => {
     await harness.publisher.publish(published);
 
     const selected = [everything, prefix, exact, disabled];
-    for (const { id } of selected) expect(await harness.deliveries.get(id, published.id), id).toBeDefined();
-    expect(await harness.deliveries.get(other.id, published.id)).toBeUndefined();
+    for (const { id } of selected) expect(await harness.deliveries.get(logOf(id), published.id), id).toBeDefined();
+    expect(await harness.deliveries.get(logOf(other.id), published.id)).toBeUndefined();
     const messages = await harness.takeMessages();
     expect(messages).toHaveLength(selected.length);
     expect(messages).toEqual(
@@ -111,7 +111,7 @@ describe('publish → deliver', () => {
     // No jitter at random = 0.5: 5 s after attempt 1, 5 min after attempt 2.
     expect(requests.map((r) => Number(r.headers['webhook-timestamp']) - Math.floor(start / 1000))).toEqual([0, 5, 305]);
     for (const request of requests) expect(verifyAtReceipt(request, secret)).toEqual(JSON.parse(serializeEvent(published)));
-    const delivery = await harness.deliveries.get(id, published.id);
+    const delivery = await harness.deliveries.get(logOf(id), published.id);
     expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 3 });
     expect(delivery!.attempts.map((a) => [a.statusCode, a.responseExcerpt])).toEqual([
       [500, 'try later'],
@@ -133,7 +133,7 @@ describe('publish → deliver', () => {
     expect(handled.map((m) => m.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(receiver.requests).toHaveLength(8);
     expect(harness.clock.now() - start).toBe((5 + 300 + 1800 + 7200 + 18_000 + 36_000 + 36_000) * 1000);
-    const delivery = await harness.deliveries.get(id, published.id);
+    const delivery = await harness.deliveries.get(logOf(id), published.id);
     expect(delivery).toMatchObject({ status: 'failed', failureReason: 'attempts_exhausted', attemptCount: 8 });
     expect(delivery!.attempts.every((a) => a.statusCode === 503)).toBe(true);
   });
@@ -145,7 +145,7 @@ describe('publish → deliver', () => {
     await harness.publisher.publish(published);
     await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
 
-    const delivery = await harness.deliveries.get(id, published.id);
+    const delivery = await harness.deliveries.get(logOf(id), published.id);
     expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1, nextAttemptAt: harness.clock.now() + 5_000 });
     expect(delivery!.attempts[0]).toMatchObject({ error: 'connection' });
     expect(await harness.takeMessages()).toEqual([
@@ -167,7 +167,7 @@ describe('redirects', () => {
     await harness.takeMessages().then(async ([message]) => harness.notifier.deliverer.handle(message!));
 
     expect(receiver.to('/moved')).toHaveLength(0);
-    const delivery = await harness.deliveries.get(id, published.id);
+    const delivery = await harness.deliveries.get(logOf(id), published.id);
     expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1 });
     expect(delivery!.attempts[0]).toMatchObject({ statusCode: 307 });
   });
@@ -195,7 +195,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     await Promise.all([harness.notifier.deliverer.handle(message!), harness.notifier.deliverer.handle(message!)]);
 
     expect(receiver.requests).toHaveLength(1);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
   it('publishing the same event twice creates one delivery and reaches the receiver once', async () => {
@@ -209,7 +209,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     expect(handled).toHaveLength(2);
     expect(receiver.requests).toHaveLength(1);
     expect(receiver.requests[0]!.body).toBe(serializeEvent(published));
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
   });
 
   it('a retry message for an attempt already made is ignored', async () => {
@@ -243,7 +243,7 @@ describe('at most one attempt per message, however often it arrives', () => {
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(2);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'delivered', attemptCount: 2 });
   });
 });
 
@@ -259,14 +259,17 @@ describe('webhook state', () => {
     expect(receiver.requests).toHaveLength(1);
     const read = await harness.api('GET', `/webhooks/${id}`);
     expect(read.body.webhook).toMatchObject({ status: 'disabled', disabled_reason: 'endpoint_gone' });
-    expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(id), gone.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
 
     const later = [event('aggregation.started'), event('aggregation.failed')];
     for (const published of later) await harness.publisher.publish(published);
     await harness.drain();
     expect(receiver.requests).toHaveLength(1);
     for (const published of later) {
-      expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 0 });
+      expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({
+        status: 'pending_endpoint',
+        attemptCount: 0,
+      });
     }
 
     receiver.respond = (_, response) => response.writeHead(204).end();
@@ -282,8 +285,8 @@ describe('webhook state', () => {
         .map((r) => r.headers['webhook-id'])
         .sort(),
     ).toEqual([...ids].sort());
-    for (const msgId of ids) expect(await harness.deliveries.get(id, msgId)).toMatchObject({ status: 'delivered' });
-    expect(await harness.deliveries.get(id, gone.id)).toMatchObject({ attemptCount: 2, attemptsBeforeRound: 1 });
+    for (const msgId of ids) expect(await harness.deliveries.get(logOf(id), msgId)).toMatchObject({ status: 'delivered' });
+    expect(await harness.deliveries.get(logOf(id), gone.id)).toMatchObject({ attemptCount: 2, attemptsBeforeRound: 1 });
   });
 
   it('keeps the retry in flight when the webhook is disabled, and resumes it with a fresh schedule', async () => {
@@ -298,14 +301,14 @@ describe('webhook state', () => {
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(1);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 1 });
     const patched = await harness.api('PATCH', `/webhooks/${id}`, { body: { enabled: true } });
     expect(patched.body.webhook).toMatchObject({ status: 'enabled' });
     const [resumed] = await harness.takeMessages();
     expect(resumed).toMatchObject({ attempt: 2, due_at: harness.clock.now() });
     await harness.notifier.deliverer.handle(resumed!);
     // The resumed round starts its schedule again: 5 s after its first failure.
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({
       status: 'pending',
       attemptCount: 2,
       attemptsBeforeRound: 1,
@@ -340,7 +343,7 @@ describe('webhook state', () => {
     await harness.drain();
 
     expect(receiver.requests.map((r) => r.headers['webhook-id'])).toEqual([published.id]);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'delivered' });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'delivered' });
   });
 
   /** A subscribed endpoint answering 503 while `failing` is set, and 204 once it is cleared. */
@@ -387,7 +390,7 @@ describe('webhook state', () => {
       disabled_reason: 'endpoint_failing',
       failing_since: new Date(streakStart).toISOString(),
     });
-    expect(await harness.deliveries.get(id, beforeFiveDays!.msg_id)).toMatchObject({ status: 'pending_endpoint' });
+    expect(await harness.deliveries.get(logOf(id), beforeFiveDays!.msg_id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
   it('an endpoint enabled again stays failing until a delivery succeeds, with 5 new days before it is disabled again', async () => {
@@ -431,7 +434,7 @@ describe('webhook state', () => {
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(0);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({
       status: 'failed',
       failureReason: 'webhook_deleted',
       attemptCount: 0,
@@ -447,7 +450,7 @@ describe('webhook state', () => {
     await harness.drain();
 
     expect(receiver.requests).toHaveLength(0);
-    expect(await harness.deliveries.get(id, published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 0 });
+    expect(await harness.deliveries.get(logOf(id), published.id)).toMatchObject({ status: 'pending_endpoint', attemptCount: 0 });
   });
 });
 

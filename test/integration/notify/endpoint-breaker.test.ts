@@ -14,7 +14,7 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoints-repo.ts';
 import { jobEventData } from '../../support/job-events.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -71,7 +71,7 @@ describe('an endpoint’s circuit breaker', () => {
     await harness.drain();
     expect(receiver.requests).toHaveLength(BREAKER_FAILURES_TO_OPEN);
     for (const { id } of [...failed, ...later]) {
-      expect(await harness.deliveries.get(endpoint.id, id)).toMatchObject({ status: 'pending_endpoint' });
+      expect(await harness.deliveries.get(logOf(endpoint.id), id)).toMatchObject({ status: 'pending_endpoint' });
     }
     const { webhook } = (await harness.api('GET', `/webhooks/${endpoint.id}`)).body;
     expect(webhook).toMatchObject({
@@ -90,7 +90,7 @@ describe('an endpoint’s circuit breaker', () => {
     expect(receiver.requests).toHaveLength(1 + BREAKER_TIMEOUTS_TO_OPEN);
     expect((await harness.api('GET', `/webhooks/${webhook.id}`)).body.webhook.breaker).toMatchObject({ state: 'open' });
     for (const { id } of events)
-      expect(await harness.deliveries.get(webhook.id, id)).toMatchObject({ status: 'pending_endpoint' });
+      expect(await harness.deliveries.get(logOf(webhook.id), id)).toMatchObject({ status: 'pending_endpoint' });
   });
 
   it('probes with one held delivery once the hold is over; a success closes it and delivers every held one once', async () => {
@@ -107,7 +107,7 @@ describe('an endpoint’s circuit breaker', () => {
     const ids = [...failed, ...later].map((e) => e.id);
     const delivered = receiver.requests.slice(BREAKER_FAILURES_TO_OPEN).map((r) => r.headers['webhook-id']);
     expect([...delivered].sort()).toEqual([...ids].sort());
-    for (const id of ids) expect(await harness.deliveries.get(endpoint.id, id)).toMatchObject({ status: 'delivered' });
+    for (const id of ids) expect(await harness.deliveries.get(logOf(endpoint.id), id)).toMatchObject({ status: 'delivered' });
     const { webhook } = (await harness.api('GET', `/webhooks/${endpoint.id}`)).body;
     expect(webhook).not.toHaveProperty('breaker');
     expect(webhook).not.toHaveProperty('failing_since');
@@ -124,7 +124,7 @@ describe('an endpoint’s circuit breaker', () => {
       }
     }
     await harness.takeMessages();
-    const retryAt = (await harness.deliveries.get(endpoint.id, waiting!.id))!.nextAttemptAt!;
+    const retryAt = (await harness.deliveries.get(logOf(endpoint.id), waiting!.id))!.nextAttemptAt!;
     await publish(BREAKER_FAILURES_TO_OPEN);
     await harness.drain();
     expect((await harness.api('GET', `/webhooks/${endpoint.id}`)).body.webhook.breaker).toMatchObject({ state: 'open' });
@@ -135,7 +135,7 @@ describe('an endpoint’s circuit breaker', () => {
     await harness.drain();
 
     expect(harness.clock.now()).toBeLessThan(retryAt);
-    expect(await harness.deliveries.get(endpoint.id, waiting!.id)).toMatchObject({ status: 'delivered', attemptCount: 3 });
+    expect(await harness.deliveries.get(logOf(endpoint.id), waiting!.id)).toMatchObject({ status: 'delivered', attemptCount: 3 });
   });
 
   it('a failed probe holds the endpoint twice as long, with one probe at a time', async () => {

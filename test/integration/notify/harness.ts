@@ -24,11 +24,14 @@ import { EventPublisher } from '../../../lib/notify/publisher.ts';
 import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../../../lib/notify/webhook-routes.ts';
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
-import { DeliveriesRepository } from '../../../lib/notify/deliveries-repo.ts';
+import { DeliveriesRepository, type DeliveryLog } from '../../../lib/notify/deliveries-repo.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
-import type { TableRef } from '../../../lib/store/table.ts';
+import { DELIVERY_LOG_SHARDS, type TableRef } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
+
+/** The delivery log of a webhook made by a test (every new webhook's log has DELIVERY_LOG_SHARDS shards). */
+export const logOf = (webhookId: string): DeliveryLog => ({ id: webhookId, logShards: DELIVERY_LOG_SHARDS });
 
 export interface LogEntry {
   level: keyof Log;

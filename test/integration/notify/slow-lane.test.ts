@@ -3,7 +3,7 @@ import type { WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { jobEventData } from '../../support/job-events.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -47,7 +47,7 @@ describe('the slow lane', () => {
     const requests = receiver.to('/slow');
     expect(requests).toHaveLength(2);
     expect(new Set(requests.map((request) => request.headers['webhook-id']))).toEqual(new Set([published.id]));
-    const delivery = await harness.deliveries.get(slow.id, published.id);
+    const delivery = await harness.deliveries.get(logOf(slow.id), published.id);
     expect(delivery).toMatchObject({ status: 'delivered', attemptCount: 1 });
     expect(delivery!.attempts[0]!.statusCode).toBe(204);
     expect(moves().length - before).toBe(1);
@@ -63,7 +63,7 @@ describe('the slow lane', () => {
     for (const message of await harness.takeMessages()) await harness.notifier.deliverer.handle(message, 'delivery');
     expect(receiver.to('/dead')).toHaveLength(1);
     for (const { id } of published) {
-      expect(await harness.deliveries.get(healthy.id, id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
+      expect(await harness.deliveries.get(logOf(healthy.id), id)).toMatchObject({ status: 'delivered', attemptCount: 1 });
     }
 
     // The slow lane's worker waits the whole timeout, and records each first attempt once.
@@ -72,7 +72,7 @@ describe('the slow lane', () => {
     for (const message of moved) await harness.notifier.deliverer.handle(message, 'delivery-slow');
     expect(receiver.to('/dead')).toHaveLength(1 + published.length);
     for (const { id } of published) {
-      const delivery = await harness.deliveries.get(dead.id, id);
+      const delivery = await harness.deliveries.get(logOf(dead.id), id);
       expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1 });
       expect(delivery!.attempts[0]).toMatchObject({ error: 'timeout' });
     }

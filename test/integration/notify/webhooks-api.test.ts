@@ -3,7 +3,7 @@ import { ROUTES } from '../../../lib/route-table.ts';
 import { TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
 import { sealedFor } from '../../../lib/secret-box.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
-import { type NotifyHarness, resolverOf, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';
+import { logOf, type NotifyHarness, resolverOf, startNotifyHarness, USER_KEY, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
 
 /** Deployed rules (https, public addresses only) with a resolver that knows a few names. */
@@ -150,7 +150,7 @@ describe('the endpoint URL guard', () => {
     const [message] = (await deployed.takeMessages()).filter((m) => m.webhook_id === id);
     await deployed.notifier.deliverer.handle(message!);
 
-    const delivery = await deployed.deliveries.get(id, 'msg_rebind');
+    const delivery = await deployed.deliveries.get(logOf(id), 'msg_rebind');
     expect(delivery).toMatchObject({ status: 'pending', attemptCount: 1 });
     expect(delivery!.attempts[0]).toMatchObject({ error: 'blocked_address' });
     expect(delivery!.attempts[0]).not.toHaveProperty('statusCode');

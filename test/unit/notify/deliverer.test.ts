@@ -16,6 +16,7 @@ const webhook: Webhook = {
   eventTypes: ['*'],
   status: 'enabled',
   secrets: [{ secret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
+  logShards: 16,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -222,6 +223,6 @@ describe('Redelivery', () => {
       queue: { scheduleAllIn: async () => expect.fail('queued an attempt') },
       log: silentLog,
     });
-    await expect(redelivery.replay('wh_a', 'msg_1')).rejects.toBeInstanceOf(AttemptLimitError);
+    await expect(redelivery.replay(webhook, 'msg_1')).rejects.toBeInstanceOf(AttemptLimitError);
   });
 });

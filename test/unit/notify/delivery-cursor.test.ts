@@ -1,39 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCursorError } from '../../../lib/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../lib/notify/delivery-cursor.ts';
-import { deliveryLogKey } from '../../../lib/notify/deliveries-repo.ts';
+import { logPosition } from '../../../lib/notify/deliveries-repo.ts';
 
-const key = deliveryLogKey('wh_a', 'msg_job_1_succeeded', '2026-01-01T00:00:01.000Z');
+const position = logPosition('2026-01-01T00:00:01.000Z', 'msg_job_1_succeeded');
+const fields = { webhook_id: 'wh_a', position };
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('delivery cursor', () => {
-  it('round-trips the log key as base64url', () => {
-    const cursor = encodeCursor(key);
+  it('round-trips the webhook and log position as base64url', () => {
+    const cursor = encodeCursor('wh_a', position);
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(cursor, 'wh_a', {})).toEqual(key);
-    expect(decodeCursor(cursor, 'wh_a', { since: '2026-01-01T00:00:01.000Z', until: '2026-01-01T00:00:02.000Z' })).toEqual(key);
+    expect(decodeCursor(cursor, 'wh_a', {})).toEqual(position);
+    expect(decodeCursor(cursor, 'wh_a', { since: '2026-01-01T00:00:01.000Z', until: '2026-01-01T00:00:02.000Z' })).toEqual(
+      position,
+    );
   });
 
   it.each([
     ['garbage', 'not base64url!'],
     ['too long', 'A'.repeat(2000)],
     ['not JSON', Buffer.from('{"pk":').toString('base64url')],
-    ['an array', encode([key])],
-    ['a missing field', encode({ ...key, gsi1sk: undefined })],
-    ['an extra field', encode({ ...key, limit: 5 })],
-    ['a number for a key', encode({ ...key, sk: 7 })],
-    ['a sort key without a time', encode({ ...key, gsi1sk: 'msg_job_1_succeeded' })],
-    ['a message id that cannot be one', encode({ ...key, gsi1sk: '2026-01-01T00:00:01.000Z#a.b', sk: 'MSG#a.b' })],
-    ['another message in sk', encode({ ...key, sk: 'MSG#msg_other' })],
-    ['another partition', encode({ ...key, pk: 'WEBHOOK#wh_b' })],
-    ['another index partition', encode({ ...key, gsi1pk: 'WEBHOOKS' })],
+    ['an array', encode([fields])],
+    ['a missing field', encode({ ...fields, position: undefined })],
+    ['an extra field', encode({ ...fields, limit: 5 })],
+    ['a number for a position', encode({ ...fields, position: 7 })],
+    ['a position without a time', encode({ ...fields, position: 'msg_job_1_succeeded' })],
+    ['a message id that cannot be one', encode({ ...fields, position: '2026-01-01T00:00:01.000Z#a.b' })],
+    [
+      'a table key (a cursor made before logs were sharded)',
+      encode({ pk: 'WEBHOOK#wh_a', sk: 'MSG#m', gsi1pk: 'DELIVERIES#wh_a', gsi1sk: position }),
+    ],
   ])('refuses %s', (_, cursor) => {
     expect(() => decodeCursor(cursor, 'wh_a', {})).toThrow(InvalidCursorError);
   });
 
   it("refuses another webhook's cursor and one outside the range", () => {
-    const cursor = encodeCursor(key);
-    expect(() => decodeCursor(cursor, 'wh_b', {})).toThrow(InvalidCursorError);
+    const cursor = encodeCursor('wh_a', position);
+    expect(() => decodeCursor(cursor, 'wh_b', {})).toThrow(/another webhook/);
     expect(() => decodeCursor(cursor, 'wh_a', { since: '2026-01-01T00:00:02.000Z' })).toThrow(/outside/);
     expect(() => decodeCursor(cursor, 'wh_a', { until: '2026-01-01T00:00:01.000Z' })).toThrow(/outside/);
   });
