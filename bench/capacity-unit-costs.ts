@@ -13,6 +13,7 @@ import { tableOf } from '../lib/compositions/storage.ts';
 import { generateSecret } from '../lib/notify/signing.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
+import { onPartitionWrites } from './support/dynalite-capacity.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { median } from './support/stats.ts';
 import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
@@ -51,7 +52,27 @@ export interface UnitCosts {
   itemBytes: ItemBytes;
   /** worker-deliver: a batch of ten deliveries' wall time, median (the endpoint answering in 100 ms). */
   deliveryBatchMs: number;
+  /**
+   * Write units per unit of work on each partition that work shares with other work of its kind — fewer partitions of
+   * a kind written than units of work done (shards, counters, a webhook's log), not one user's, job's or member's own.
+   */
+  sharedPartitions: SharedPartition[];
+  /** Write units per delivery on its webhook's log partitions: the table's and GSI1's. */
+  deliveryLogWru: { table: number; gsi1: number };
 }
+
+/** A partition of the table or of an index, and the write units each kind of work spends on it, per unit of work. */
+export interface SharedPartition {
+  index: string;
+  partition: string;
+  /** Its kind: the name with ids and shard numbers left out (`WEBHOOK#{id}#{n}`). */
+  kind: string;
+  perUnit: Partial<Record<Unit, number>>;
+}
+
+/** A partition's kind: `ACTIVE#3` → `ACTIVE#{n}`, `JOB#job_x` → `JOB#{id}`. */
+export const partitionKind = (partition: string): string =>
+  partition.replace(/#[^#]*/g, (segment) => (/^#\d+$/.test(segment) ? '#{n}' : /^#[A-Z]+$/.test(segment) ? segment : '#{id}'));
 
 const BATCH = 10;
 const COUNT = 30;
@@ -82,6 +103,20 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     t[field] += n;
     totals.set(unit, t);
   };
+  // Write units by unit of work and partition (`index partition`), from dynalite's own accounting; and on the
+  // webhook's log, every delivery's (the warm-up round's too: the deliveries worker-deliver takes include them).
+  const partitionUnits = new Map<Unit, Map<string, number>>();
+  const log = { table: 0, gsi1: 0 };
+  let logPartitions: RegExp | undefined;
+  const stopPartitions = onPartitionWrites((write) => {
+    if (logPartitions?.test(write.partition)) log[write.index === 'table' ? 'table' : 'gsi1'] += write.units;
+    // A user's first syncs are its own work, at no rate of the peak's.
+    if (!unit || unit === 'transaction') return;
+    const byPartition = partitionUnits.get(unit) ?? new Map<string, number>();
+    const key = `${write.index} ${write.partition}`;
+    byPartition.set(key, (byPartition.get(key) ?? 0) + write.units);
+    partitionUnits.set(unit, byPartition);
+  });
   const meter = installAwsMeter({
     dynamo: (call) => add(call.write ? 'wru' : 'rru', call.units),
     sqs: (call) => {
@@ -104,11 +139,12 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const relay = relayOf(config);
     process.stdout.write = counting;
     process.stderr.write = counting;
-    await relay.workerDeliver.notifier.webhooks.create({
+    const webhook = await relay.workerDeliver.notifier.webhooks.create({
       url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hooks`,
       eventTypes: ['*'],
       secret: generateSecret(),
     });
+    logPartitions = new RegExp(`^(WEBHOOK|DELIVERIES)#${webhook.id}(#\\d+)?$`);
     const control = async (path: string, body: unknown) => {
       const answer = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
       if (!answer.ok) throw new Error(`simulator ${path}: ${answer.status} ${await answer.text()}`);
@@ -264,8 +300,19 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
     units.transaction.sqsRequests = 0;
     units.transaction.lambdaMs = 0;
-    return { units, itemBytes: stored.bytes, deliveryBatchMs: median(batchTimes) };
+    const instances: Record<Unit, number> = {
+      ...Object.fromEntries(UNITS.map((kind) => [kind, COUNT])),
+      delivery: deliveries.length,
+    } as Record<Unit, number>;
+    return {
+      units,
+      itemBytes: stored.bytes,
+      deliveryBatchMs: median(batchTimes),
+      sharedPartitions: sharedPartitions(partitionUnits, instances),
+      deliveryLogWru: { table: log.table / Math.max(1, deliveries.length), gsi1: log.gsi1 / Math.max(1, deliveries.length) },
+    };
   } finally {
+    stopPartitions();
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
     meter.restore();
@@ -273,6 +320,30 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     await new Promise((resolve) => endpoint.close(resolve));
     await simulator.close();
   }
+}
+
+/**
+ * From the write units each kind of work spent per partition: the partitions shared by work of a kind (its partitions
+ * of some kind fewer than its units of work), per unit of work.
+ */
+function sharedPartitions(partitionUnits: Map<Unit, Map<string, number>>, instances: Record<Unit, number>): SharedPartition[] {
+  const shared = new Map<string, SharedPartition>();
+  for (const [unit, byPartition] of partitionUnits) {
+    const kinds = new Map<string, number>();
+    for (const key of byPartition.keys()) {
+      const kind = `${key.split(' ')[0]} ${partitionKind(key.split(' ')[1]!)}`;
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    for (const [key, units] of byPartition) {
+      const [index, partition] = key.split(' ') as [string, string];
+      const kind = partitionKind(partition);
+      if (kinds.get(`${index} ${kind}`)! >= instances[unit]) continue;
+      const entry = shared.get(key) ?? { index, partition, kind, perUnit: {} };
+      entry.perUnit[unit] = (entry.perUnit[unit] ?? 0) + units / instances[unit];
+      shared.set(key, entry);
+    }
+  }
+  return [...shared.values()];
 }
 
 /** A unit that cost nothing: what each is counted up from. */

@@ -25,7 +25,8 @@ import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { installIndexCapacity } from './support/dynalite-capacity.ts';
-import { measureUnitCosts } from './capacity-unit-costs.ts';
+import { measureUnitCosts, type SharedPartition, type Unit } from './capacity-unit-costs.ts';
+import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
 import { type MonthAtScale, monthlyCost } from './capacity-cost.ts';
 import { prodStackCounts } from './capacity-stack.ts';
 
@@ -48,7 +49,9 @@ const SIM_DAYS = 7;
 const WAVE = { startHour: 2, hours: 6 };
 /** A read of a user whose session has lapsed (turns are hours apart): SSO's api_token and POST /sessions. */
 const SESSION_CALLS_PER_READ = 2;
-const TARGETS = { headroom: 2, mxCallsPerUserDay: 2, monthlyUsd: 3_000 };
+const TARGETS = { headroom: 2, mxCallsPerUserDay: 2, monthlyUsd: 3_000, subscriptionDeliveries: 3_000 };
+/** DynamoDB's limit on one partition, of the table or of an index: write units a second. */
+const PARTITION_WRITE_UNITS = 1_000;
 /** Assumed for the month's cost: MX's webhooks end most refreshes at their first poll; a member's transactions. */
 const EXTRA_POLLS_PER_REFRESH = 1;
 const TRANSACTIONS_PER_MEMBER_MONTH = 40;
@@ -148,6 +151,24 @@ export async function run(): Promise<BenchResult> {
       (pollsPerSecond * usual.pollBatchMs) / BATCH_SIZE / 1000 +
       (reportsPerSecond * usual.reportBatchMs) / BATCH_SIZE / 1000 +
       (peakDeliveries * unitCosts.deliveryBatchMs) / BATCH_SIZE / 1000;
+    // DynamoDB: the writes at that peak on each partition work shares (shards, counters, a webhook's log): each kind of
+    // work's rate × the units it spent there per unit, measured. A user's, job's or member's own are that one's work.
+    const peakRates: Record<Unit, number> = {
+      refresh: refreshesPerSecond,
+      poll: pollsPerSecond,
+      'mx-webhook': mxWebhooksPerSecond,
+      report: reportsPerSecond,
+      'reconcile-turn': turnsPerMinuteAtScale / 60,
+      delivery: peakDeliveries,
+      transaction: 0,
+    };
+    const hottest = hottestPartitions(unitCosts.sharedPartitions, peakRates);
+    const hottestUnits = hottest[0]?.units ?? 0;
+    // One subscription to every event: its log over DELIVERY_LOG_SHARDS partitions of the table and of GSI1, and the
+    // workers it may take all of.
+    const { deliveryLogWru } = unitCosts;
+    const logCapacity = (DELIVERY_LOG_SHARDS * PARTITION_WRITE_UNITS) / Math.max(deliveryLogWru.table, deliveryLogWru.gsi1);
+    const subscriptionCapacity = Math.min(logCapacity, deliveryCapacity);
     const checks: TargetCheck[] = [
       {
         target: `worker-poll, poll steps (prod concurrency ${queueConcurrency.poll}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(pollsPerSecond, 0)}/s`,
@@ -198,6 +219,20 @@ export async function run(): Promise<BenchResult> {
         met: deliveryCapacity >= TARGETS.headroom * peakDeliveries,
       },
       {
+        target: `DynamoDB (${PARTITION_WRITE_UNITS.toLocaleString('en')} write units a second a partition): ≥ ${TARGETS.headroom}× the writes on the hottest partition work shares, at that peak`,
+        measured: hottest[0]
+          ? `${fmt(PARTITION_WRITE_UNITS / hottestUnits, 1)}× (${hottest[0].index} \`${hottest[0].kind}\`: ${fmt(hottestUnits, 0)} units/s; the table below)`
+          : 'no shared partition written',
+        met: hottestUnits * TARGETS.headroom <= PARTITION_WRITE_UNITS,
+      },
+      {
+        target: `One subscription to every event: ≥ ${TARGETS.subscriptionDeliveries.toLocaleString('en')} deliveries a second`,
+        measured:
+          `${fmt(subscriptionCapacity, 0)}/s: its log ${fmt(logCapacity, 0)}/s (${DELIVERY_LOG_SHARDS} shards; a delivery ` +
+          `${fmt(deliveryLogWru.table, 1)} table and ${fmt(deliveryLogWru.gsi1, 1)} GSI1 write units), worker-deliver ${fmt(deliveryCapacity, 0)}/s`,
+        met: subscriptionCapacity >= TARGETS.subscriptionDeliveries,
+      },
+      {
         target: `HTTP API (prod route limits): ≥ ${TARGETS.headroom}× the refreshes and the MX webhooks where the wave meets the peak hour`,
         measured: `refresh ${fmt(refreshRoute / refreshesPerSecond, 1)}× (${refreshRoute} rps for ${fmt(refreshesPerSecond, 0)}), MX webhooks ${fmt(webhookRoute / mxWebhooksPerSecond, 1)}× (${webhookRoute} rps for ${fmt(mxWebhooksPerSecond, 0)})`,
         met: Math.min(refreshRoute / refreshesPerSecond, webhookRoute / mxWebhooksPerSecond) >= TARGETS.headroom,
@@ -217,7 +252,8 @@ export async function run(): Promise<BenchResult> {
     ];
     const markdown = [
       '**Targets (issue 55):** every component ≥ 2× headroom at 1M users and 3M members with the prod settings; MX calls ' +
-        'the relay makes on its own ≤ 2 per user per day on average, MX’s webhooks working.',
+        'the relay makes on its own ≤ 2 per user per day on average, MX’s webhooks working; one subscription ≥ 3,000 ' +
+        'deliveries a second (issue 56).',
       '',
       `**Method.** (1) ${DISPATCHED_USERS.toLocaleString('en')} users on the reconcile’s cycle in dynalite (and the week’s below), a whole ` +
         'interval behind: runs of the dispatcher (the `reconcile-dispatch` composition, its pace lifted; each stops taking pages after its ' +
@@ -311,6 +347,18 @@ export async function run(): Promise<BenchResult> {
         ]),
       ),
       '',
+      `**DynamoDB partitions at that peak.** The partitions work shares, by kind (its hottest partition): each kind of ` +
+        'work’s rate at the peak above × the write units it spent there per unit of work, measured here (dynalite’s count, ' +
+        'indexes as DynamoDB charges them, by partition). A kind is shared when a kind of work wrote fewer of its partitions ' +
+        'than it did units of work.',
+      '',
+      table(
+        ['partition', 'write units/s', `headroom (${PARTITION_WRITE_UNITS.toLocaleString('en')}/s)`],
+        hottest
+          .slice(0, 8)
+          .map((p) => [`${p.index} \`${p.kind}\``, fmt(p.units, 0), `${fmt(PARTITION_WRITE_UNITS / p.units, 1)}×`]),
+      ),
+      '',
       `Stored bytes: ${Object.entries(unitCosts.itemBytes)
         .map(([kind, bytes]) => `${kind} ${fmt(bytes, 0)}`)
         .join(', ')}.`,
@@ -324,6 +372,20 @@ export async function run(): Promise<BenchResult> {
   } finally {
     await engines.stop();
   }
+}
+
+/** Each shared partition kind's hottest partition at the peak: its write units a second, hottest first. */
+function hottestPartitions(
+  partitions: readonly SharedPartition[],
+  rates: Record<Unit, number>,
+): { index: string; kind: string; units: number }[] {
+  const byKind = new Map<string, { index: string; kind: string; units: number }>();
+  for (const partition of partitions) {
+    const units = Object.entries(partition.perUnit).reduce((sum, [unit, n]) => sum + rates[unit as Unit] * n, 0);
+    const key = `${partition.index} ${partition.kind}`;
+    if (units > (byKind.get(key)?.units ?? 0)) byKind.set(key, { index: partition.index, kind: partition.kind, units });
+  }
+  return [...byKind.values()].sort((a, b) => b.units - a.units);
 }
 
 /** One dispatcher run over DISPATCHED_USERS due users, timed and metered. */

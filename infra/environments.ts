@@ -119,7 +119,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'POST /mx/webhooks': { rateLimit: 600, burstLimit: 1_200 },
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
-    queueConcurrency: { poll: 50, 'member-reports': 20, reconcile: 10, delivery: 20, 'delivery-slow': 5, 'refresh-requests': 5 },
+    queueConcurrency: { poll: 50, 'member-reports': 20, reconcile: 10, delivery: 60, 'delivery-slow': 5, 'refresh-requests': 5 },
     reservedConcurrency: { 'api-refresh': 250, 'api-read': 250, 'api-connect': 50, 'mx-events': 50 },
     reconcileTurnsPerMinute: 6_000,
     data: {

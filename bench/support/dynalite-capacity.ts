@@ -45,6 +45,29 @@ interface DynaliteDb {
 
 let installed = false;
 
+/** Write units spent on one partition of the table (`index` 'table') or of a global secondary index. */
+export interface PartitionWrite {
+  index: string;
+  partition: string;
+  units: number;
+}
+
+const partitionListeners = new Set<(write: PartitionWrite) => void>();
+
+/**
+ * Calls `listener` with each write's units per partition, the table's and each index's, while installed (writes that
+ * asked for `ReturnConsumedCapacity: INDEXES`, as the bench's meter makes them ask). Returns the unsubscribe.
+ */
+export function onPartitionWrites(listener: (write: PartitionWrite) => void): () => void {
+  partitionListeners.add(listener);
+  return () => partitionListeners.delete(listener);
+}
+
+const partitionOf = (item: Item | null | undefined, name: string) => {
+  const value = item?.[name] as { S?: string } | undefined;
+  return value?.S;
+};
+
 export function installIndexCapacity(): void {
   if (installed) return;
   installed = true;
@@ -66,10 +89,17 @@ export function installIndexCapacity(): void {
       const tableUnits = capacity.CapacityUnits;
       const perIndex: Record<string, { CapacityUnits: number }> = {};
       let indexUnits = 0;
+      const emit = (write: PartitionWrite) => {
+        for (const listener of partitionListeners) listener(write);
+      };
+      const tablePartition = partitionOf(after ?? before, table.KeySchema[0]!.AttributeName);
+      if (tablePartition !== undefined) emit({ index: 'table', partition: tablePartition, units: tableUnits });
       for (const index of table.GlobalSecondaryIndexes ?? []) {
-        const units = indexWriteUnits(db, table, index, before ?? undefined, after ?? undefined);
+        const writes = indexPartitionWrites(db, table, index, before ?? undefined, after ?? undefined);
+        const units = writes.reduce((sum, write) => sum + write.units, 0);
         if (units > 0) perIndex[index.IndexName] = { CapacityUnits: units };
         indexUnits += units;
+        for (const write of writes) emit({ index: index.IndexName, ...write });
       }
       capacity.Table = { CapacityUnits: tableUnits };
       capacity.GlobalSecondaryIndexes = perIndex;
@@ -87,6 +117,17 @@ export function indexWriteUnits(
   before: Item | undefined,
   after: Item | undefined,
 ): number {
+  return indexPartitionWrites(db, table, index, before, after).reduce((sum, write) => sum + write.units, 0);
+}
+
+/** The same units by the index partition they are spent on: a changed key deletes from one and puts into another. */
+function indexPartitionWrites(
+  db: Pick<DynaliteDb, 'itemSize'>,
+  table: TableDescription,
+  index: IndexDescription,
+  before: Item | undefined,
+  after: Item | undefined,
+): { partition: string; units: number }[] {
   const indexKeys = index.KeySchema.map((key) => key.AttributeName);
   const inIndex = (item: Item | undefined): item is Item =>
     item !== undefined && indexKeys.every((key) => item[key] !== undefined);
@@ -102,13 +143,19 @@ export function indexWriteUnits(
   const units = (item: Item) => Math.max(1, Math.ceil(db.itemSize(projected(item)) / 1024));
   const wasIn = inIndex(before);
   const isIn = inIndex(after);
-  if (!wasIn && !isIn) return 0;
-  if (!wasIn) return units(after!);
-  if (!isIn) return units(before);
+  const partition = (item: Item) => partitionOf(item, indexKeys[0]!)!;
+  if (!wasIn && !isIn) return [];
+  if (!wasIn) return [{ partition: partition(after!), units: units(after!) }];
+  if (!isIn) return [{ partition: partition(before), units: units(before) }];
   const sameKey = indexKeys.every((key) => stableJson(before[key]) === stableJson(after![key]));
-  if (!sameKey) return units(before) + units(after!);
-  if (stableJson(projected(before)) === stableJson(projected(after!))) return 0;
-  return Math.max(units(before), units(after!));
+  if (!sameKey) {
+    return [
+      { partition: partition(before), units: units(before) },
+      { partition: partition(after!), units: units(after!) },
+    ];
+  }
+  if (stableJson(projected(before)) === stableJson(projected(after!))) return [];
+  return [{ partition: partition(after!), units: Math.max(units(before), units(after!)) }];
 }
 
 /** JSON with every object's keys sorted: equal attribute values give equal text whatever order they were built in. */

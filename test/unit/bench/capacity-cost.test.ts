@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
-import { NO_COST, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
+import { NO_COST, partitionKind, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
 
 const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({ function: fn, ...NO_COST, ...over });
 const measured: UnitCosts = {
@@ -15,6 +15,8 @@ const measured: UnitCosts = {
   },
   itemBytes: { job: 0, delivery: 0, member: 0, user: 0, transaction: 1024 },
   deliveryBatchMs: 100,
+  sharedPartitions: [],
+  deliveryLogWru: { table: 3, gsi1: 1 },
 };
 const month: MonthAtScale = {
   users: 1_000_000,
@@ -66,4 +68,15 @@ describe('monthlyCost', () => {
       9,
     );
   });
+});
+
+describe('partitionKind', () => {
+  it.each([
+    ['ACTIVE#3', 'ACTIVE#{n}'],
+    ['WEBHOOK#wh_abc#12', 'WEBHOOK#{id}#{n}'],
+    ['WEBHOOK#wh_abc', 'WEBHOOK#{id}'],
+    ['JOB#job_x1', 'JOB#{id}'],
+    ['USER#cost-1#TXN', 'USER#{id}#TXN'],
+    ['MXPUSH', 'MXPUSH'],
+  ])('%s is a %s', (partition, kind) => expect(partitionKind(partition)).toBe(kind));
 });
