@@ -21,7 +21,7 @@ import { RelayFunction } from './constructs/relay-function.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
-import { MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
+import { DELIVERY_QUEUES, MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
 import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
@@ -212,9 +212,11 @@ export class NexusRelayStack extends Stack {
     this.alarms.onApiServerErrors(this.httpApi.api);
     for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
-    for (const queueName of [...MX_WORK_QUEUES, 'delivery', 'delivery-slow'] as const) {
+    for (const queueName of [...MX_WORK_QUEUES, ...DELIVERY_QUEUES]) {
       const work = this.queues[queueName];
-      this.alarms.onQueueAge(queueName, work.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, work));
+      this.alarms.onQueueAge(queueName, work.queue, queueAgeThresholdSeconds(MAX_SQS_DELAY_SECONDS, work), {
+        tenants: (DELIVERY_QUEUES as readonly string[]).includes(queueName),
+      });
     }
 
     const metrics = new RelayMetrics(settings.name);

@@ -21,21 +21,36 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
       listArg,
     )
     .option('--description <text>', 'a note shown in listings')
+    .option(
+      '--max-per-second <n>',
+      'attempts a second at most; past it they wait their turn (default: no limit)',
+      integerArg(1, 3_000),
+    )
     .action(
-      action(terminal, async ({ output, api, calls }, url: string, options: { events?: string[]; description?: string }) => {
-        const webhook = await api().webhooks.create(
-          {
-            url,
-            ...(options.events ? { event_types: options.events } : {}),
-            ...(options.description ? { description: options.description } : {}),
-          },
-          calls,
-        );
-        output.result({ webhook }, () => [
-          ...webhookFields(webhook, output.style, webhook.secret),
-          output.style.yellow('Store the signing secret now: it is not shown again (`webhooks rotate-secret` makes a new one).'),
-        ]);
-      }),
+      action(
+        terminal,
+        async (
+          { output, api, calls },
+          url: string,
+          options: { events?: string[]; description?: string; maxPerSecond?: number },
+        ) => {
+          const webhook = await api().webhooks.create(
+            {
+              url,
+              ...(options.events ? { event_types: options.events } : {}),
+              ...(options.description ? { description: options.description } : {}),
+              ...(options.maxPerSecond === undefined ? {} : { max_deliveries_per_second: options.maxPerSecond }),
+            },
+            calls,
+          );
+          output.result({ webhook }, () => [
+            ...webhookFields(webhook, output.style, webhook.secret),
+            output.style.yellow(
+              'Store the signing secret now: it is not shown again (`webhooks rotate-secret` makes a new one).',
+            ),
+          ]);
+        },
+      ),
     );
 
   webhooks
@@ -254,6 +269,7 @@ function webhookFields(webhook: Webhook, style: Styles, secret?: string): string
       ['url', webhook.url],
       ['events', webhook.event_types.join(',')],
       ['description', webhook.description],
+      ['max per second', webhook.max_deliveries_per_second === undefined ? undefined : String(webhook.max_deliveries_per_second)],
       ['status', statusText(webhook.status, style)],
     ],
     style,

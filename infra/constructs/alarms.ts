@@ -92,11 +92,18 @@ export class RelayAlarms extends Construct {
     });
   }
 
-  /** A message older than the loop ever lets one get: the consumer is not taking its queue. */
-  onQueueAge(id: string, queue: IQueue, thresholdSeconds: number): void {
+  /**
+   * A message older than the loop ever lets one get: the consumer is not taking its queue. `tenants`: its messages
+   * name their tenant (SQS fair queues), and only the quiet tenants' oldest counts: one tenant's backlog waits its
+   * turn by design.
+   */
+  onQueueAge(id: string, queue: IQueue, thresholdSeconds: number, options: { tenants?: boolean } = {}): void {
+    const period = { period: Duration.minutes(1), statistic: 'Maximum' };
     this.alarm(`${id}-queue-age`, {
-      description: `The oldest message of the ${id} queue waited ${thresholdSeconds} s or more`,
-      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      description: `The oldest message of the ${id} queue${options.tenants ? ' (its quiet tenants)' : ''} waited ${thresholdSeconds} s or more`,
+      metric: options.tenants
+        ? queue.metric('ApproximateAgeOfOldestMessageInQuietGroups', period)
+        : queue.metricApproximateAgeOfOldestMessage(period),
       threshold: thresholdSeconds,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,

@@ -1,3 +1,4 @@
+import { DELIVERY_QUEUES } from '../../lib/queue/queue-names.ts';
 import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Dashboard, GraphWidget, type IMetric, TextWidget, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
@@ -89,6 +90,37 @@ export class RelayDashboard extends Construct {
         graph('Webhook attempts by outcome', [metrics.search('WebhookAttempts', 'Sum', 'attempts')], {
           right: [metrics.metric('WebhookEndpointsDisabled', {}, { label: 'endpoints disabled' })],
         }),
+      ],
+      [
+        graph(
+          'Webhook endpoints: breaker changes, deliveries held; moves to the slow lane (right)',
+          [
+            metrics.search('WebhookBreakerChanges', 'Sum', 'breaker'),
+            metrics.metric('WebhookDeliveriesHeld', {}, { label: 'held' }),
+          ],
+          { right: [metrics.search('WebhookSlowLaneMoves', 'Sum', 'to the slow lane')], width: 12 },
+        ),
+        graph(
+          'Delivery lanes: subscriptions with a backlog (SQS noisy groups); the others’ oldest message (s, right)',
+          DELIVERY_QUEUES.map((name) =>
+            withLabel(
+              props.queues[name]!.metric('ApproximateNumberOfNoisyGroups', { period: PERIOD, statistic: 'Maximum' }),
+              name,
+            ),
+          ),
+          {
+            right: DELIVERY_QUEUES.map((name) =>
+              withLabel(
+                props.queues[name]!.metric('ApproximateAgeOfOldestMessageInQuietGroups', {
+                  period: PERIOD,
+                  statistic: 'Maximum',
+                }),
+                `${name} quiet oldest`,
+              ),
+            ),
+            width: 12,
+          },
+        ),
       ],
       [
         graph(

@@ -314,7 +314,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, UPDATE],
     // Closing an endpoint's breaker sends what waits for it: the webhook's log, queried by the table's own key.
     queries: ['table'],
-    partitions: ['webhooks'],
+    // A subscription's own rate is counted per second (RATE#webhook:…).
+    partitions: ['webhooks', 'rateWindows'],
     // Attempts its endpoint does not answer within the patience go on to the slow lane, consumed here too.
     sendsTo: ['delivery', 'delivery-slow'],
     deadLettersTo: ['delivery', 'delivery-slow'],

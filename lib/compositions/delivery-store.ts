@@ -5,17 +5,22 @@ import { EventPublisher } from '../notify/publisher.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../notify/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
+import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import type { Runtime } from './runtime.ts';
+
+/** Each subscription a tenant of the delivery queues: SQS serves the others first while one has a backlog. */
+const bySubscription = { tenantOf: (message: DeliveryMessage) => message.webhook_id };
 
 /** Webhooks, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */
 export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs: SQSClient): DeliveryStore {
   return {
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
-    queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock),
+    windows: new RateLimitRepository(table),
+    queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock, bySubscription),
     ...(config.queues.deliverySlow
-      ? { slowQueue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.deliverySlow, clock) }
+      ? { slowQueue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.deliverySlow, clock, bySubscription) }
       : {}),
   };
 }

@@ -13,6 +13,7 @@ import type { WebhookCache } from './webhook-cache.ts';
 import { DELIVERY_LOG_SHARDS } from '../store/table.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 import { BatchStragglers } from './batch-stragglers.ts';
+import type { DeliveryPace } from './delivery-pace.ts';
 
 /** Room after the send timeout for recording the outcome before another worker may take the attempt over. */
 export const LEASE_MARGIN_MS = 30_000;
@@ -43,6 +44,8 @@ export interface DelivererDeps {
   metrics: MetricsSink;
   /** Opens the webhook's sealed signing secrets. */
   secretBox: Pick<SecretBox, 'open'>;
+  /** Holds a subscription to the rate its receiver set; without it, none is held. */
+  pace?: Pick<DeliveryPace, 'wait'>;
 }
 
 type Context = { webhook_id: string; msg_id: string; attempt: number };
@@ -89,6 +92,9 @@ export class Deliverer {
     }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
     if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context, webhook);
+    // A subscription with a rate of its own: an attempt past it waits its turn on the same lane, unattempted.
+    const wait = webhook?.status === 'enabled' && this.deps.pace ? await this.deps.pace.wait(webhook) : 0;
+    if (wait > 0) return this.#pace(message, lane, wait);
     const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
       const claimed = await deliveries.claimAttempt(webhook, msgId, attempt, this.deps.leaseMs);
@@ -192,6 +198,13 @@ export class Deliverer {
     await this.deps.slowLane!.queue.schedule({ ...context, due_at: this.deps.clock.now() });
     this.#metrics.add('WebhookSlowLaneMoves', 1, { reason });
     if (reason === 'patience') this.deps.log.info('webhook endpoint slow to answer: attempt moved to the slow lane', context);
+  }
+
+  /** Sends the attempt back to its lane, due `waitMs` from now: its subscription's rate is spent for now. */
+  async #pace(message: DeliveryMessage, lane: DeliveryLane, waitMs: number): Promise<void> {
+    const queue = lane === 'delivery-slow' && this.deps.slowLane ? this.deps.slowLane.queue : this.deps.queue;
+    await queue.schedule({ ...message, due_at: this.deps.clock.now() + waitMs });
+    this.#metrics.add('WebhookAttemptsPaced', 1, {});
   }
 
   /** Holds a delivery still awaiting this attempt while its endpoint's breaker is open (a duplicate changes nothing). */

@@ -5,6 +5,8 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import type { WebhooksRepository } from './webhooks-repo.ts';
+import type { WindowCounter } from '../store/rate-limit-repo.ts';
+import { DeliveryPace } from './delivery-pace.ts';
 import { AddressGuard, type Resolver } from './address-guard.ts';
 import { WebhookSender } from './attempt.ts';
 import { DELIVERY_PATIENCE_MS, Deliverer, LEASE_MARGIN_MS } from './deliverer.ts';
@@ -23,6 +25,8 @@ export interface DeliveryStore {
   queue: DelayedQueue<DeliveryMessage>;
   /** The slow lane's queue: only the delivery worker, which consumes it, needs it. */
   slowQueue?: DelayedQueue<DeliveryMessage>;
+  /** Per-second counters of the subscriptions that set a rate (DeliveryPace). */
+  windows: WindowCounter;
 }
 
 export interface NotifierDeps extends DeliveryStore {
@@ -94,6 +98,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       leaseMs,
       random: deps.random,
       metrics: deps.metrics,
+      pace: new DeliveryPace({ counter: deps.windows, clock }),
       secretBox,
     }),
     redelivery,

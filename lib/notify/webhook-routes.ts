@@ -31,6 +31,8 @@ export interface WebhookRouteDeps {
 
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
+/** A receiver's rate may be set up to what one subscription can take (BENCHMARKS.md, capacity). */
+const MAX_DELIVERIES_PER_SECOND = 3_000;
 
 const eventFilters = z.pipe(
   z
@@ -43,11 +45,19 @@ const eventFilters = z.pipe(
   z.transform((filters: string[]) => [...new Set(filters)]),
 );
 const description = z.string().check(z.trim(), z.minLength(1), z.maxLength(MAX_DESCRIPTION_LENGTH));
+const maxDeliveriesPerSecond = z
+  .int()
+  .check(
+    z.minimum(1),
+    z.maximum(MAX_DELIVERIES_PER_SECOND),
+    z.describe('Attempts a second at most: past it, attempts wait their turn (not failures)'),
+  );
 
 const createBody = z.strictObject({
   url: z.string(),
   event_types: z.optional(eventFilters),
   description: z.optional(description),
+  max_deliveries_per_second: z.optional(maxDeliveriesPerSecond),
 });
 
 const updateBody = z
@@ -55,12 +65,13 @@ const updateBody = z
     url: z.optional(z.string()),
     event_types: z.optional(eventFilters),
     description: z.optional(z.nullable(description)),
+    max_deliveries_per_second: z.optional(z.nullable(maxDeliveriesPerSecond)),
     enabled: z.optional(z.boolean()),
   })
   .check(
     z.refine(
       (body: object) => Object.keys(body).length > 0,
-      'must change at least one of url, event_types, description, enabled',
+      'must change at least one of url, event_types, description, max_deliveries_per_second, enabled',
     ),
   );
 
@@ -121,6 +132,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
         url: body.url,
         eventTypes: body.event_types ?? [ALL_EVENTS],
         ...(body.description === undefined ? {} : { description: body.description }),
+        ...(body.max_deliveries_per_second === undefined ? {} : { maxDeliveriesPerSecond: body.max_deliveries_per_second }),
         secret: await deps.secretBox.seal(secret, sealedFor.webhook(id)),
       });
       return {
@@ -171,7 +183,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
   webhookRoute({
     method: 'PATCH',
     path: '/webhooks/{webhook_id}',
-    summary: 'Change url, event types, description or enabled',
+    summary: 'Change url, event types, description, rate or enabled',
     async handle(request, deps) {
       const { webhooks } = deps;
       const { webhook_id: id } = parseInput(webhookPath, request.pathParams, 'path');
@@ -181,6 +193,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
         ...(body.url === undefined ? {} : { url: body.url }),
         ...(body.event_types === undefined ? {} : { eventTypes: body.event_types }),
         ...(body.description === undefined ? {} : { description: body.description }),
+        ...(body.max_deliveries_per_second === undefined ? {} : { maxDeliveriesPerSecond: body.max_deliveries_per_second }),
       };
       let webhook = await (Object.keys(changes).length > 0 ? webhooks.update(id, changes) : webhooks.get(id));
       if (!webhook) throw webhookNotFound(id);

@@ -13,6 +13,7 @@ export function webhookView(webhook: Webhook, nowMs: number) {
     url: webhook.url,
     event_types: webhook.eventTypes,
     ...(webhook.description === undefined ? {} : { description: webhook.description }),
+    ...(webhook.maxDeliveriesPerSecond === undefined ? {} : { max_deliveries_per_second: webhook.maxDeliveriesPerSecond }),
     status: webhook.status,
     ...(webhook.disabledReason === undefined ? {} : { disabled_reason: webhook.disabledReason }),
     ...(webhook.failingSince === undefined ? {} : { failing_since: webhook.failingSince }),

@@ -32,6 +32,8 @@ export interface Webhook {
   enabledAt?: string;
   /** Its endpoint's circuit breaker (endpoint-health.ts): absent while the endpoint answers. */
   breaker?: EndpointBreaker;
+  /** At most this many attempts a second, as its receiver asked (delivery-pace.ts); absent: as fast as they come. */
+  maxDeliveriesPerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
   /** How many partitions its delivery log spreads over (DELIVERY_LOG_SHARDS; 1 when made before logs were sharded). */
@@ -56,14 +58,16 @@ export interface NewWebhook {
   url: string;
   eventTypes: string[];
   description?: string;
+  maxDeliveriesPerSecond?: number;
   secret: string;
 }
 
-/** What PATCH may change. `description: null` removes the description. */
+/** What PATCH may change. `null` removes the description, or the rate. */
 export interface WebhookChanges {
   url?: string;
   eventTypes?: string[];
   description?: string | null;
+  maxDeliveriesPerSecond?: number | null;
 }
 
 interface SecretItem {
@@ -85,6 +89,7 @@ interface WebhookItem {
   breaker_open_until?: string;
   breaker_opens?: number;
   breaker_probe_until?: string;
+  max_deliveries_per_second?: number;
   secrets: SecretItem[];
   log_shards?: number;
   created_at: string;
@@ -130,6 +135,7 @@ export class WebhooksRepository {
       url: input.url,
       event_types: input.eventTypes,
       ...(input.description === undefined ? {} : { description: input.description }),
+      ...(input.maxDeliveriesPerSecond === undefined ? {} : { max_deliveries_per_second: input.maxDeliveriesPerSecond }),
       status: 'enabled',
       secrets: [{ secret: input.secret, created_at: now }],
       log_shards: DELIVERY_LOG_SHARDS,
@@ -194,6 +200,11 @@ export class WebhooksRepository {
     else if (changes.description !== undefined) {
       set.push('description = :description');
       values[':description'] = changes.description;
+    }
+    if (changes.maxDeliveriesPerSecond === null) remove.push('max_deliveries_per_second');
+    else if (changes.maxDeliveriesPerSecond !== undefined) {
+      set.push('max_deliveries_per_second = :rate');
+      values[':rate'] = changes.maxDeliveriesPerSecond;
     }
     return this.#updateReturningNew(id, {
       UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
@@ -366,6 +377,7 @@ function fromItem(item: WebhookItem): Webhook {
     ...(item.disabled_at === undefined ? {} : { disabledAt: item.disabled_at }),
     ...(item.failing_since === undefined ? {} : { failingSince: item.failing_since }),
     ...(item.enabled_at === undefined ? {} : { enabledAt: item.enabled_at }),
+    ...(item.max_deliveries_per_second === undefined ? {} : { maxDeliveriesPerSecond: item.max_deliveries_per_second }),
     ...(item.breaker_open_until === undefined
       ? {}
       : {

@@ -39,6 +39,14 @@ export class QueueSendError extends NexusRelayError {
 
 export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
 
+export interface DelayedQueueOptions<M> {
+  /**
+   * The tenant a message belongs to, sent as its MessageGroupId: on a standard queue SQS then serves quiet tenants
+   * before one with a backlog or slow work (fair queues), so that one tenant cannot hold every consumer.
+   */
+  tenantOf?: (message: M) => string;
+}
+
 /**
  * One SQS queue used as a timer: `schedule` sends a message that becomes visible at `due_at`. Waits longer than
  * SQS allows are chained: the consumer calls `deferIfEarly` first, which re-sends an early message for the next
@@ -49,6 +57,7 @@ export class DelayedQueue<M extends Scheduled> {
     private readonly sqs: SQSClient,
     readonly queueUrl: string,
     private readonly clock: Clock,
+    private readonly options: DelayedQueueOptions<M> = {},
   ) {}
 
   async schedule(message: M): Promise<void> {
@@ -57,8 +66,13 @@ export class DelayedQueue<M extends Scheduled> {
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(message),
         DelaySeconds: hopDelaySeconds(message.due_at, this.clock.now()),
+        ...this.#group(message),
       }),
     );
+  }
+
+  #group(message: M): { MessageGroupId?: string } {
+    return this.options.tenantOf ? { MessageGroupId: this.options.tenantOf(message) } : {};
   }
 
   /** Schedules `message` `delayMs` from now. */
@@ -96,6 +110,7 @@ export class DelayedQueue<M extends Scheduled> {
           Id: String(index),
           MessageBody: JSON.stringify(message),
           DelaySeconds: hopDelaySeconds(message.due_at, now),
+          ...this.#group(message),
         })),
       }),
     );

@@ -8,6 +8,9 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 /** The queues worker-poll consumes: MX-bound work of each kind on its own, so each has its own concurrency. */
 export const MX_WORK_QUEUES = ['poll', 'member-reports', 'reconcile'] as const satisfies readonly QueueName[];
 
+/** The webhook delivery lanes: each message names its subscription as its tenant (SQS fair queues). */
+export const DELIVERY_QUEUES = ['delivery', 'delivery-slow'] as const satisfies readonly QueueName[];
+
 /**
  * Which of `queues` an SQS record came from, by its `eventSourceARN` (the queue's name ends it: `…:member-reports`
  * locally, `…:nexus-relay-prod-member-reports` deployed); the first of them when none matches.

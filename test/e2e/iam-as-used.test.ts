@@ -190,8 +190,14 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   receiver.useSecret(webhook.secret);
   await api('GET', '/webhooks');
   await api('PATCH', `/webhooks/${webhook.id}`, { description: 'iam as used' });
-  // An endpoint that answers its first request late: that attempt moves to worker-deliver's slow lane.
-  const slow = await api('POST', '/webhooks', { url: slowReceiver.url, event_types: ['aggregation.*'] }, 'iam-slow');
+  // An endpoint that answers its first request late: that attempt moves to worker-deliver's slow lane. It sets a
+  // rate of its own: each attempt takes a place in its second's counter.
+  const slow = await api(
+    'POST',
+    '/webhooks',
+    { url: slowReceiver.url, event_types: ['aggregation.*'], max_deliveries_per_second: 100 },
+    'iam-slow',
+  );
   slowReceiver.useSecret(slow.webhook.secret);
   slowReceiver.respondWith(async () => {
     if (slowReceiver.events.length === 1) await new Promise((resolve) => setTimeout(resolve, 3_000));

@@ -27,6 +27,9 @@ function build() {
       url: z.string(),
       event_types: z.array(z.string()).check(z.describe('Event types, `*`, or prefix wildcards such as `aggregation.*`')),
       description: z.optional(z.string()),
+      max_deliveries_per_second: z.optional(
+        z.int().check(z.describe('Attempts a second at most, as the receiver asked; absent: as fast as events come')),
+      ),
       status: z.enum(['enabled', 'disabled']),
       disabled_reason: z.optional(z.enum(['manual', 'endpoint_gone', 'endpoint_failing'])),
       failing_since: z.optional(instant).check(z.describe('The first failed attempt since the last successful one')),
@@ -38,7 +41,7 @@ function build() {
           })
           .check(
             z.describe(
-              "The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds",
+              "The endpoint's circuit breaker, open after 10 failed attempts in a row (or 3 timeouts): its deliveries wait, then one attempt probes it; absent once an attempt succeeds",
             ),
           ),
       ),

@@ -26,6 +26,7 @@ import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
 import { DeliveriesRepository, type DeliveryLog } from '../../../lib/notify/deliveries-repo.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
+import { RateLimitRepository } from '../../../lib/store/rate-limit-repo.ts';
 import { DELIVERY_LOG_SHARDS, type TableRef } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
@@ -98,6 +99,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   const store = {
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
+    windows: new RateLimitRepository(table),
     queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
     slowQueue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls['delivery-slow'], clock),
   };

@@ -98,3 +98,27 @@ describe('DelayedQueue.scheduleAllIn', () => {
     });
   });
 });
+
+describe('DelayedQueue tenants', () => {
+  it("sends each message's tenant as its MessageGroupId, alone or in a batch (SQS fair queues)", async () => {
+    const groups: (string | undefined)[][] = [];
+    const sqs = {
+      send: async (command: SendMessageCommand | SendMessageBatchCommand) => {
+        groups.push(
+          command instanceof SendMessageCommand
+            ? [command.input.MessageGroupId]
+            : command.input.Entries!.map((entry) => entry.MessageGroupId),
+        );
+        return {};
+      },
+    } as unknown as SQSClient;
+    const clock = new ManualClock(0);
+    const tenants = new DelayedQueue<{ webhook_id: string; due_at: number }>(sqs, 'http://sqs/queue/delivery', clock, {
+      tenantOf: (message) => message.webhook_id,
+    });
+    await tenants.schedule({ webhook_id: 'wh_a', due_at: 0 });
+    await tenants.scheduleAllIn([{ webhook_id: 'wh_a' }, { webhook_id: 'wh_b' }], 0);
+    await new DelayedQueue<{ due_at: number }>(sqs, 'http://sqs/queue/poll', clock).schedule({ due_at: 0 });
+    expect(groups).toEqual([['wh_a'], ['wh_a', 'wh_b'], [undefined]]);
+  });
+});

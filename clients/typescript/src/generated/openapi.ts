@@ -720,7 +720,7 @@ export interface paths {
         delete: operations["delete_webhooks_webhook_id"];
         options?: never;
         head?: never;
-        /** Change url, event types, description or enabled */
+        /** Change url, event types, description, rate or enabled */
         patch: operations["patch_webhooks_webhook_id"];
         trace?: never;
     };
@@ -1214,6 +1214,8 @@ export interface components {
             /** @description Event types, `*`, or prefix wildcards such as `aggregation.*` */
             event_types: string[];
             description?: string;
+            /** @description Attempts a second at most, as the receiver asked; absent: as fast as events come */
+            max_deliveries_per_second?: number;
             /** @enum {string} */
             status: "enabled" | "disabled";
             /** @enum {string} */
@@ -1223,7 +1225,7 @@ export interface components {
              * @description The first failed attempt since the last successful one
              */
             failing_since?: string;
-            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
+            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row (or 3 timeouts): its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
             breaker?: {
                 /** @enum {string} */
                 state: "open" | "probing";
@@ -1256,6 +1258,8 @@ export interface components {
             /** @description Event types, `*`, or prefix wildcards such as `aggregation.*` */
             event_types: string[];
             description?: string;
+            /** @description Attempts a second at most, as the receiver asked; absent: as fast as events come */
+            max_deliveries_per_second?: number;
             /** @enum {string} */
             status: "enabled" | "disabled";
             /** @enum {string} */
@@ -1265,7 +1269,7 @@ export interface components {
              * @description The first failed attempt since the last successful one
              */
             failing_since?: string;
-            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row: its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
+            /** @description The endpoint's circuit breaker, open after 10 failed attempts in a row (or 3 timeouts): its deliveries wait, then one attempt probes it; absent once an attempt succeeds */
             breaker?: {
                 /** @enum {string} */
                 state: "open" | "probing";
@@ -10348,6 +10352,8 @@ export interface operations {
                     url: string;
                     event_types?: string[];
                     description?: string;
+                    /** @description Attempts a second at most: past it, attempts wait their turn (not failures) */
+                    max_deliveries_per_second?: number;
                 };
             };
         };
@@ -10896,6 +10902,7 @@ export interface operations {
                     url?: string;
                     event_types?: string[];
                     description?: string | null;
+                    max_deliveries_per_second?: number | null;
                     enabled?: boolean;
                 };
             };
