@@ -89,6 +89,12 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
           </dd>
           <dt>Events</dt>
           <dd>{webhook.event_types.join(', ')}</dd>
+          <dt>Rate</dt>
+          <dd>
+            {webhook.max_deliveries_per_second === undefined
+              ? 'as fast as events come'
+              : `at most ${webhook.max_deliveries_per_second} a second`}
+          </dd>
         </dl>
       )}
       {notice && (

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.
 import { generateApiKey } from '../../lib/api-keys.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
 import { PROBLEMS } from '../../lib/http/problem.ts';
+import { keys } from '../../lib/store/table.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
@@ -299,6 +301,29 @@ describe('the console in Chromium', () => {
       const status = page.locator('dt:has-text("Status") + dd');
       await status.waitFor();
       expect(await status.innerText()).toMatch(/^failing\s+since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
+
+      expect(await page.locator('dt:has-text("Rate") + dd').innerText()).toBe('as fast as events come');
+      await relay.webhooks.update(webhook.id, { max_deliveries_per_second: 5 });
+
+      // Its breaker open (stored as the delivery worker stores it): the page says until when deliveries are held.
+      const heldUntil = new Date(Date.now() + 10 * 60_000).toISOString();
+      const table = createDocumentClient(stack.engines);
+      await table.send(
+        new UpdateCommand({
+          TableName: stack.engines.tableName,
+          Key: keys.webhook(webhook.id),
+          UpdateExpression: 'SET breaker_open_until = :until, breaker_opens = :one',
+          ExpressionAttributeValues: { ':until': heldUntil, ':one': 1 },
+        }),
+      );
+      table.destroy();
+      expect((await relay.webhooks.get(webhook.id)).breaker).toEqual({ state: 'open', held_until: heldUntil });
+      await page.reload();
+      await status.waitFor();
+      expect(await status.innerText()).toMatch(
+        new RegExp(`^failing\\s+since .* UTC; deliveries held until ${heldUntil.slice(0, 10)} ${heldUntil.slice(11, 19)} UTC`),
+      );
+      expect(await page.locator('dt:has-text("Rate") + dd').innerText()).toBe('at most 5 a second');
       await page.close();
     } finally {
       await relay.webhooks.delete(webhook.id);
