@@ -37,7 +37,7 @@ const DEAD_LETTER_REASONS = [
   'upstream_rejected',
   'user_erased',
 ] as const;
-const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered'] as const;
+const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered', 'resumed'] as const;
 const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited', 'mx_unavailable'] as const;
 
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';

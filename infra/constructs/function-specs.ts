@@ -178,8 +178,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 25,
     // BatchGetItem: the webhooks and deliveries of a page of gsi1 keys.
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
-    // The delivery log pages through gsi1; enabling a webhook lists its pending_endpoint deliveries by key.
-    queries: ['table', 'gsi1'],
+    // The delivery log pages through gsi1; enabling a webhook lists what waits for it from gsi2.
+    queries: ['table', 'gsi1', 'gsi2'],
     partitions: ['apiKeys', 'rateWindows', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],
     callsMx: false,
@@ -311,9 +311,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memorySize: MOSTLY_WAITING_MB,
     // One attempt is bounded by WEBHOOK_TIMEOUT_MS (10 s); a batch's records run in parallel.
     timeoutSeconds: 30,
-    itemActions: [GET, UPDATE],
-    // Closing an endpoint's breaker sends what waits for it: the webhook's log, queried by the table's own key.
-    queries: ['table'],
+    itemActions: [GET, UPDATE, BATCH_GET],
+    // Closing an endpoint's breaker sends what waits for it: held deliveries and retries, from GSI2 (a log of one
+    // shard, made before logs were sharded, by the table's own key).
+    queries: ['table', 'gsi2'],
     // A subscription's own rate is counted per second (RATE#webhook:…).
     partitions: ['webhooks', 'rateWindows'],
     // Attempts its endpoint does not answer within the patience go on to the slow lane, consumed here too.

@@ -27,6 +27,8 @@ export interface SweepReport {
   redelivered: number;
   /** Webhook retries due more than 15 minutes after their attempt, sent as they fall due (not a recovery). */
   retried: number;
+  /** Held deliveries sent because their endpoint takes them again (DeliverySweep). */
+  resumed: number;
 }
 
 /**
@@ -64,6 +66,7 @@ export class Sweeper {
       tracked: 0,
       redelivered: 0,
       retried: 0,
+      resumed: 0,
     };
     for await (const pointer of pointers.activeJobs()) {
       report.active++;
@@ -95,10 +98,11 @@ export class Sweeper {
         tracked: report.tracked,
         redelivered: report.redelivered,
         retried: report.retried,
+        resumed: report.resumed,
       } = await this.deps.deliveries.sweep());
     }
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
-    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered > 0)
+    if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.resumed > 0)
       log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
     return report;

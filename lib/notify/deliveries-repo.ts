@@ -71,6 +71,12 @@ export interface DeliveryLog {
 /** A delivery's table key: in the shard its event id falls in. */
 export const deliveryKey = (log: DeliveryLog, msgId: string) => keys.delivery(log.id, shardOf(msgId, log.logShards), msgId);
 
+/** The GSI2 key of a delivery held for its endpoint: in its webhook's held partitions, the shard its log's. */
+const heldKey = (log: DeliveryLog, msgId: string) => ({
+  gsi2pk: gsi2.heldDeliveries(log.id, shardOf(msgId, log.logShards)),
+  gsi2sk: msgId,
+});
+
 /**
  * A position in a webhook's delivery log: `{created_at}#{msg_id}` (the GSI1 sort key of a delivery, in whichever
  * shard), so text order is time order across shards.
@@ -136,10 +142,10 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
 const ATTEMPT_FROM = statusAllows('attempt');
 
 /**
- * A shard's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none under way),
- * from the table itself (strongly consistent; the shard's whole retained log).
+ * A log of one shard's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none
+ * under way), from the table itself (strongly consistent; its whole retained log).
  */
-const waitingQuery = (log: DeliveryLog, shard: number, retries: boolean, nowMs: number) => ({
+const waitingQuery = (log: DeliveryLog, retries: boolean, nowMs: number) => ({
   KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
   FilterExpression: retries
     ? '#status = :pending_endpoint OR (#status = :pending AND attribute_exists(next_attempt_at) AND ' +
@@ -148,7 +154,7 @@ const waitingQuery = (log: DeliveryLog, shard: number, retries: boolean, nowMs: 
   ProjectionExpression: 'msg_id, attempt_count',
   ExpressionAttributeNames: { '#status': 'status' },
   ExpressionAttributeValues: {
-    ':pk': keys.delivery(log.id, shard, '').pk,
+    ':pk': keys.delivery(log.id, 0, '').pk,
     ':messages': 'MSG#',
     ':pending_endpoint': 'pending_endpoint',
     ...(retries ? { ':pending': 'pending', ':now': nowMs } : {}),
@@ -277,6 +283,13 @@ export class DeliveriesRepository {
       const due = dueKey(log.id, msgId, resolution.nextAttemptAt, swept ? attempt + 1 : undefined);
       values[':due_pk'] = due.gsi2pk;
       values[':due_sk'] = due.gsi2sk;
+    } else if (resolution.status === 'pending_endpoint') {
+      // Held for its endpoint (a 410 disabled it): found by enabling it, from the held index.
+      const held = heldKey(log, msgId);
+      set.push('gsi2pk = :held_pk', 'gsi2sk = :held_sk');
+      values[':held_pk'] = held.gsi2pk;
+      values[':held_sk'] = held.gsi2sk;
+      remove.push('next_attempt_at');
     } else {
       remove.push('next_attempt_at', 'gsi2pk', 'gsi2sk');
     }
@@ -326,11 +339,15 @@ export class DeliveriesRepository {
    */
   markPendingEndpoint(log: DeliveryLog, msgId: string, attemptCount: number): Promise<boolean> {
     const now = this.clock.now();
+    const held = heldKey(log, msgId);
     return updateDeliveryIf(this.table, log, msgId, {
-      UpdateExpression: 'SET #status = :pending_endpoint, updated_at = :now_iso REMOVE next_attempt_at, gsi2pk, gsi2sk',
+      UpdateExpression:
+        'SET #status = :pending_endpoint, updated_at = :now_iso, gsi2pk = :held_pk, gsi2sk = :held_sk REMOVE next_attempt_at',
       ConditionExpression: `${KEPT_FOR_ENDPOINT_FROM.condition} AND attempt_count = :count AND (attribute_not_exists(lease_until) OR lease_until <= :now)`,
       ExpressionAttributeValues: {
         ':pending_endpoint': 'pending_endpoint',
+        ':held_pk': held.gsi2pk,
+        ':held_sk': held.gsi2sk,
         ...KEPT_FOR_ENDPOINT_FROM.values,
         ':count': attemptCount,
         ':now': now,
@@ -438,28 +455,70 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Every delivery of a webhook waiting for its endpoint: pending_endpoint, and pending with a retry due later (none
-   * under way). Read from the table itself (strongly consistent), not GSI1, so that a delivery marked a moment ago is
-   * not missed; this reads the webhook's whole retained log.
+   * Every delivery of a webhook waiting for its endpoint: held (pending_endpoint), and pending with a retry due later
+   * (none under way). From GSI2 — its held partitions, and its retries among the due ones — each delivery then read
+   * itself (strongly consistent) and kept only if it still waits. A log of one shard (a webhook made before logs were
+   * sharded) may hold deliveries from before the held index: its partition is read whole, as it always was.
    */
   async listWaiting(log: DeliveryLog): Promise<PendingEndpointDelivery[]> {
     const now = this.clock.now();
-    const shards = await Promise.all(
-      shardsOf(log).map(async (shard) => {
-        const pending: PendingEndpointDelivery[] = [];
-        for await (const item of queryAll(this.table, waitingQuery(log, shard, true, now))) pending.push(toPending(item));
-        return pending;
-      }),
+    if (log.logShards === 1) return this.#scanWaiting(log, true, now);
+    // The due index holds only deliveries expecting an attempt (every webhook's, in time order): its keys are read and
+    // the webhook's picked out by their sort key (DynamoDB filters no key attribute). Its size is the deliveries
+    // retrying, not a log's 30 days.
+    const retryKeys: TableKey[] = [];
+    for (let shard = 0; shard < DUE_DELIVERY_SHARDS; shard++) {
+      for await (const entry of queryAll(this.table, {
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
+        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard) },
+      })) {
+        if ((entry.gsi2sk as string).split('#')[1] === log.id) retryKeys.push(tableKeyOf(entry));
+      }
+    }
+    const retries = (await getItems(this.table, retryKeys, { consistent: true })).filter(
+      (item) =>
+        item.status === 'pending' &&
+        item.next_attempt_at !== undefined &&
+        (typeof item.lease_until !== 'number' || item.lease_until <= now),
     );
-    return shards.flat();
+    return [...(await this.held(log)), ...retries.map(toPending)];
   }
 
-  /** One pending_endpoint delivery of a webhook, if any (a probe of its endpoint). */
-  async firstPendingEndpoint(log: DeliveryLog): Promise<PendingEndpointDelivery | undefined> {
-    for (const shard of shardsOf(log)) {
-      for await (const item of queryAll(this.table, waitingQuery(log, shard, false, 0))) return toPending(item);
+  /** A webhook's held deliveries (pending_endpoint), from its held partitions; at most `limit`. */
+  async held(log: DeliveryLog, limit = Number.POSITIVE_INFINITY): Promise<PendingEndpointDelivery[]> {
+    if (log.logShards === 1) return (await this.#scanWaiting(log, false, 0)).slice(0, limit);
+    const found: PendingEndpointDelivery[] = [];
+    for (let shard = 0; shard < log.logShards && found.length < limit; shard++) {
+      const entries: TableKey[] = [];
+      for await (const entry of queryAll(this.table, {
+        IndexName: TABLE_KEYS.gsi2,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
+        ExpressionAttributeValues: { ':pk': gsi2.heldDeliveries(log.id, shard) },
+      })) {
+        entries.push(tableKeyOf(entry));
+        if (found.length + entries.length >= limit) break;
+      }
+      // The index lags the table: each is read itself, and kept only if still held.
+      for (const item of await getItems(this.table, entries, { consistent: true })) {
+        if (item.status === 'pending_endpoint') found.push(toPending(item));
+      }
     }
-    return undefined;
+    return found;
+  }
+
+  /** One held delivery of a webhook, if any (a probe of its endpoint). */
+  async firstPendingEndpoint(log: DeliveryLog): Promise<PendingEndpointDelivery | undefined> {
+    return (await this.held(log, 1))[0];
+  }
+
+  /** A log of one shard read whole, strongly consistent: its held deliveries, and with `retries` those waiting for one. */
+  async #scanWaiting(log: DeliveryLog, retries: boolean, nowMs: number): Promise<PendingEndpointDelivery[]> {
+    const pending: PendingEndpointDelivery[] = [];
+    for await (const item of queryAll(this.table, waitingQuery(log, retries, nowMs))) pending.push(toPending(item));
+    return pending;
   }
 
   /**
@@ -613,6 +672,8 @@ function updateDelivery(table: TableRef, log: DeliveryLog, msgId: string, update
 function updateDeliveryIf(table: TableRef, log: DeliveryLog, msgId: string, update: DeliveryUpdate): Promise<boolean> {
   return conditionalWrite(updateDelivery(table, log, msgId, update));
 }
+
+type TableKey = { pk: string; sk: string };
 
 const shardsOf = (log: DeliveryLog) => Array.from({ length: log.logShards }, (_, shard) => shard);
 

@@ -30,7 +30,10 @@ export const MAX_SWEPT_RETRIES_PER_SHARD = 5_000;
 export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
 
 export interface DeliverySweepDeps {
-  deliveries: Pick<DeliveriesRepository, 'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint' | 'sweptRetriesDue'>;
+  deliveries: Pick<
+    DeliveriesRepository,
+    'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint' | 'held' | 'sweptRetriesDue'
+  >;
   webhooks: Pick<WebhooksRepository, 'list'>;
   checkpoints: Pick<
     SweepCheckpointsRepository,
@@ -57,14 +60,48 @@ export class DeliverySweep {
   constructor(private readonly deps: DeliverySweepDeps) {}
 
   /**
-   * Deliveries given a due time (`tracked`), those sent again (`redelivered`), held ones sent as probes (`probed`),
-   * and the retries left to the sweeper sent as they fall due (`retried`).
+   * Deliveries given a due time (`tracked`), those sent again (`redelivered`), held ones sent as probes (`probed`)
+   * or because their endpoint takes them again (`resumed`), and the retries left to the sweeper sent as they fall due
+   * (`retried`).
    */
-  async sweep(): Promise<{ tracked: number; redelivered: number; probed: number; retried: number }> {
+  async sweep(): Promise<{ tracked: number; redelivered: number; probed: number; resumed: number; retried: number }> {
     const webhooks = await this.deps.webhooks.list();
     const tracked = await this.#trackUnsettled(webhooks);
     const redelivered = await this.#redeliverOverdue();
-    return { tracked, redelivered, probed: await this.probeHeldEndpoints(webhooks), retried: await this.#sendSweptRetries() };
+    return {
+      tracked,
+      redelivered,
+      probed: await this.probeHeldEndpoints(webhooks),
+      resumed: await this.#resumeStranded(webhooks),
+      retried: await this.#sendSweptRetries(),
+    };
+  }
+
+  /**
+   * Enabling a webhook, or closing its breaker, sends what is held for it, found in the held index; a delivery held a
+   * moment before may not be there yet, and its worker may have seen the webhook before the change. Each sweep sends
+   * the held deliveries of every webhook that takes them again (a log of one shard is read whole, consistently, and
+   * has no such gap).
+   */
+  async #resumeStranded(webhooks: readonly Webhook[]): Promise<number> {
+    const { deliveries, queue, clock, log, metrics } = this.deps;
+    let resumed = 0;
+    for (const webhook of webhooks) {
+      if (webhook.status !== 'enabled' || webhook.logShards === 1 || breakerState(webhook, clock.now()) !== 'closed') continue;
+      const held = await deliveries.held(webhook);
+      if (held.length === 0) continue;
+      await queue.scheduleAllIn(
+        held.map(({ msgId, attemptCount }) => ({ webhook_id: webhook.id, msg_id: msgId, attempt: attemptCount + 1 })),
+        0,
+      );
+      resumed += held.length;
+      metrics.add('SweeperRecoveries', held.length, { action: 'resumed' });
+      log.warn('sweeper: deliveries held for an endpoint that takes them again, sent', {
+        webhook_id: webhook.id,
+        resumed: held.length,
+      });
+    }
+    return resumed;
   }
 
   /**

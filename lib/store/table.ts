@@ -149,6 +149,11 @@ export const gsi2 = {
   /** The Idempotency-Key records of a user's routes (sort key: the record id), so that an erasure finds them. */
   userIdempotency: (userId: string) => `USER#${userId}#IDEMP`,
   dueDeliveries: (shard: number | '*') => `DUE#${shard}`,
+  /**
+   * A webhook's deliveries held for its endpoint (`pending_endpoint`), in the shard of its log each is in (sort key:
+   * the event id): what enabling it, or closing its breaker, sends, found without reading its log.
+   */
+  heldDeliveries: (webhookId: string, shard: number) => `HELD#${webhookId}#${shard}`,
   /** MX's user guid of a user on the reconcile's schedule (its `RECONCILE#{user_id}` item): whose a webhook is. */
   mxUser: (userGuid: string) => `MXUSER#${userGuid}`,
 };

@@ -190,6 +190,9 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   receiver.useSecret(webhook.secret);
   await api('GET', '/webhooks');
   await api('PATCH', `/webhooks/${webhook.id}`, { description: 'iam as used' });
+  // Disabled and enabled again (api-webhooks): what was held for it is read from GSI2 and sent.
+  await api('PATCH', `/webhooks/${webhook.id}`, { enabled: false });
+  await api('POST', `/webhooks/${webhook.id}/enable`);
   // An endpoint that answers its first request late: that attempt moves to worker-deliver's slow lane. It sets a
   // rate of its own: each attempt takes a place in its second's counter.
   const slow = await api(
@@ -255,25 +258,41 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   const replayed = deliveries.deliveries[0].msg_id as string;
   await api('POST', `/webhooks/${webhook.id}/deliveries/${replayed}/replay`);
   await api('POST', `/webhooks/${webhook.id}/test`);
-  // An endpoint's breaker closing (worker-deliver): opened behind the functions' backs, a replay then probes it
-  // once the delivery worker's cached webhook has expired; the probe's success sends what waits (a table query).
+  // An endpoint's breaker closing (worker-deliver): opened behind the functions' backs, it holds the next delivery
+  // (held index); a replay then probes it, and the probe's success sends what waits (GSI2, then each delivery read).
   const table = createDocumentClient(stack.engines);
-  await table.send(
-    new UpdateCommand({
-      TableName: stack.engines.tableName,
-      Key: keys.webhook(slow.webhook.id),
-      UpdateExpression: 'SET failing_since = :past, breaker_open_until = :past, breaker_opens = :one',
-      ExpressionAttributeValues: { ':past': new Date(Date.now() - 60_000).toISOString(), ':one': 1 },
-    }),
-  );
+  const breaker = (until: number) =>
+    table.send(
+      new UpdateCommand({
+        TableName: stack.engines.tableName,
+        Key: keys.webhook(slow.webhook.id),
+        UpdateExpression: 'SET failing_since = :past, breaker_open_until = :until, breaker_opens = :one',
+        ExpressionAttributeValues: {
+          ':past': new Date(Date.now() - 60_000).toISOString(),
+          ':until': new Date(until).toISOString(),
+          ':one': 1,
+        },
+      }),
+    );
+  await breaker(Date.now() + 10 * 60_000);
+  await new Promise((resolve) => setTimeout(resolve, WEBHOOK_CACHE_MS + 1_000));
+  const held = await simMember();
+  await api('POST', `/users/${held.userId}/members/${held.memberGuid}/refresh`);
+  await expect
+    .poll(async () => (await api('GET', `/webhooks/${slow.webhook.id}/deliveries?status=pending_endpoint`)).deliveries.length, {
+      timeout: 15_000,
+    })
+    .toBeGreaterThan(0);
+  await breaker(Date.now() - 60_000);
   table.destroy();
   await new Promise((resolve) => setTimeout(resolve, WEBHOOK_CACHE_MS + 1_000));
   const slowDeliveries = await api('GET', `/webhooks/${slow.webhook.id}/deliveries`);
-  await api('POST', `/webhooks/${slow.webhook.id}/deliveries/${slowDeliveries.deliveries[0].msg_id}/replay`);
+  await api('POST', `/webhooks/${slow.webhook.id}/deliveries/${slowDeliveries.deliveries.at(-1).msg_id}/replay`);
   await expect
     .poll(async () => (await api('GET', `/webhooks/${slow.webhook.id}`)).webhook.breaker, { timeout: 10_000 })
     .toBeUndefined();
-  expect(used.get('worker-deliver')).toContain('query table');
+  // The breaker's close read what waits for the endpoint from GSI2 (its log has shards).
+  expect(used.get('worker-deliver')).toContain('query gsi2');
   await api('GET', '/openapi.json');
   await fetch(`${stack.url}/nowhere`);
 

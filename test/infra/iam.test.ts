@@ -72,6 +72,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
     QUERY_TABLE,
     QUERY_GSI1,
+    // Enabling a webhook sends what waits for it: its held deliveries and retries, from GSI2.
+    QUERY_GSI2,
     ...sendTo('delivery'),
     // Seals new signing secrets (and opens them for test pings and idempotent replays).
     'kms:GenerateDataKey webhook-secrets-key',
@@ -93,8 +95,10 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   'worker-deliver': [
-    ...items('GetItem', 'UpdateItem'),
+    ...items('GetItem', 'UpdateItem', 'BatchGetItem'),
     QUERY_TABLE,
+    // Closing a breaker sends what waits for the endpoint: its held deliveries and retries, from GSI2, each then read.
+    QUERY_GSI2,
     ...consume('delivery'),
     ...consume('delivery-slow'),
     ...sendTo('delivery', 'delivery-dlq', 'delivery-slow', 'delivery-slow-dlq'),

@@ -75,6 +75,7 @@ describe('Sweeper', () => {
       tracked: 0,
       redelivered: 0,
       retried: 0,
+      resumed: 0,
     });
     expect(scheduled).toEqual([{ job_id: 'ended', step: 3, due_at: T + 1, detected_by: 'sweeper' }]);
     expect(released).toEqual([]);
@@ -93,6 +94,7 @@ describe('Sweeper', () => {
       tracked: 0,
       redelivered: 0,
       retried: 0,
+      resumed: 0,
     });
     expect(scheduled).toEqual([{ job_id: 'overdue', step: 3, due_at: T, detected_by: 'sweeper' }]);
     expect(released).toEqual(['gone']);
