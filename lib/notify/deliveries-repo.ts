@@ -486,11 +486,13 @@ export class DeliveriesRepository {
     return [...(await this.held(log)), ...retries.map(toPending)];
   }
 
-  /** A webhook's held deliveries (pending_endpoint), from its held partitions; at most `limit`. */
+  /**
+   * A webhook's held deliveries (pending_endpoint), from its held partitions — all of them at once, or shard after
+   * shard until `limit` are found.
+   */
   async held(log: DeliveryLog, limit = Number.POSITIVE_INFINITY): Promise<PendingEndpointDelivery[]> {
-    if (log.logShards === 1) return (await this.#scanWaiting(log, false, 0)).slice(0, limit);
-    const found: PendingEndpointDelivery[] = [];
-    for (let shard = 0; shard < log.logShards && found.length < limit; shard++) {
+    if (log.logShards === 1) return this.#scanWaiting(log, false, 0, limit);
+    const readShard = async (shard: number, wanted: number) => {
       const entries: TableKey[] = [];
       for await (const entry of queryAll(this.table, {
         IndexName: TABLE_KEYS.gsi2,
@@ -499,12 +501,18 @@ export class DeliveriesRepository {
         ExpressionAttributeValues: { ':pk': gsi2.heldDeliveries(log.id, shard) },
       })) {
         entries.push(tableKeyOf(entry));
-        if (found.length + entries.length >= limit) break;
+        if (entries.length >= wanted) break;
       }
       // The index lags the table: each is read itself, and kept only if still held.
-      for (const item of await getItems(this.table, entries, { consistent: true })) {
-        if (item.status === 'pending_endpoint') found.push(toPending(item));
-      }
+      return (await getItems(this.table, entries, { consistent: true }))
+        .filter((item) => item.status === 'pending_endpoint')
+        .map(toPending);
+    };
+    if (limit === Number.POSITIVE_INFINITY)
+      return (await Promise.all(shardsOf(log).map((shard) => readShard(shard, limit)))).flat();
+    const found: PendingEndpointDelivery[] = [];
+    for (let shard = 0; shard < log.logShards && found.length < limit; shard++) {
+      found.push(...(await readShard(shard, limit - found.length)));
     }
     return found;
   }
@@ -514,10 +522,21 @@ export class DeliveriesRepository {
     return (await this.held(log, 1))[0];
   }
 
-  /** A log of one shard read whole, strongly consistent: its held deliveries, and with `retries` those waiting for one. */
-  async #scanWaiting(log: DeliveryLog, retries: boolean, nowMs: number): Promise<PendingEndpointDelivery[]> {
+  /**
+   * A log of one shard read, strongly consistent, until `limit` are found: its held deliveries, and with `retries`
+   * those waiting for one.
+   */
+  async #scanWaiting(
+    log: DeliveryLog,
+    retries: boolean,
+    nowMs: number,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<PendingEndpointDelivery[]> {
     const pending: PendingEndpointDelivery[] = [];
-    for await (const item of queryAll(this.table, waitingQuery(log, retries, nowMs))) pending.push(toPending(item));
+    for await (const item of queryAll(this.table, waitingQuery(log, retries, nowMs))) {
+      pending.push(toPending(item));
+      if (pending.length >= limit) break;
+    }
     return pending;
   }
 
