@@ -92,9 +92,12 @@ export class Deliverer {
     }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
     if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context, webhook);
-    // A subscription with a rate of its own: an attempt past it waits its turn on the same lane, unattempted.
-    const wait = webhook?.status === 'enabled' && this.deps.pace ? await this.deps.pace.wait(webhook) : 0;
-    if (wait > 0) return this.#pace(message, lane, wait);
+    // A subscription with a rate of its own: an attempt past it waits its turn on the same lane, unattempted. Not a
+    // breaker's probe: it holds the one probe, and one attempt at a time is within any rate.
+    if (webhook?.status === 'enabled' && this.deps.pace && breakerState(webhook, this.deps.clock.now()) === 'closed') {
+      const wait = await this.deps.pace.wait(webhook);
+      if (wait > 0) return this.#pace(message, lane, wait);
+    }
     const claimedFirst = webhook?.status === 'enabled';
     if (claimedFirst) {
       const claimed = await deliveries.claimAttempt(webhook, msgId, attempt, this.deps.leaseMs);

@@ -226,3 +226,48 @@ describe('Redelivery', () => {
     await expect(redelivery.replay(webhook, 'msg_1')).rejects.toBeInstanceOf(AttemptLimitError);
   });
 });
+
+describe("Deliverer and a subscription's rate", () => {
+  /** One message to a webhook with a rate whose second is spent (the pace says wait 700 ms), its breaker `breaker`. */
+  async function pacedOnce(breaker?: Webhook['breaker']) {
+    const clock = new ManualClock();
+    const queued: DeliveryMessage[] = [];
+    let sent = 0;
+    const paced = { ...webhook, maxDeliveriesPerSecond: 1, ...(breaker ? { breaker } : {}) };
+    const deliverer = new Deliverer({
+      metrics: noMetrics,
+      secretBox: { open: async (secret: string) => secret },
+      webhooks: { get: async () => paced, disable: async () => true },
+      deliveries: {
+        get: async () => pending(0, 0),
+        claimAttempt: async () => pending(0, 0),
+        recordAttempt: async () => true,
+        markFailed: async () => true,
+        markPendingEndpoint: async () => true,
+        startRound: async () => true,
+        releaseClaim: async () => true,
+      },
+      queue: { deferIfEarly: async () => false, schedule: async (message) => void queued.push(message) },
+      sender: { send: async () => (sent++, { ok: true, statusCode: 204, latencyMs: 3 }) },
+      health: answeringEndpoint,
+      pace: { wait: async () => 700 },
+      clock,
+      log: silentLog,
+      leaseMs: 40_000,
+    });
+    await deliverer.handle({ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 1, due_at: clock.now() });
+    return { queued, sent, now: clock.now() };
+  }
+
+  it('sends an attempt past the rate back to its lane, due when its second comes, unattempted', async () => {
+    const { queued, sent, now } = await pacedOnce();
+    expect(sent).toBe(0);
+    expect(queued).toEqual([{ webhook_id: 'wh_a', msg_id: 'msg_1', attempt: 1, due_at: now + 700 }]);
+  });
+
+  it("does not hold back a breaker's probe: it is the one attempt under way", async () => {
+    const { queued, sent } = await pacedOnce({ openUntil: '2000-01-01T00:00:00.000Z', opens: 1 });
+    expect(sent).toBe(1);
+    expect(queued).toEqual([]);
+  });
+});
