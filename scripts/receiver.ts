@@ -57,8 +57,8 @@ async function main(): Promise<number> {
   console.log(`receiver ${receiver.url} subscribed to ${url} as ${webhook.id}; every delivery is verified (Ctrl-C stops)`);
 
   await new Promise<void>((resolve) => {
-    // Caught for good, not once: Ctrl-C signals the whole process group and tsx relays it, so it arrives twice, and a
-    // second one left to Node's default would end the process before the webhook is deleted.
+    // Caught for good, not once: Ctrl-C signals the whole process group and npm forwards it too, so it may arrive
+    // twice, and a second one left to Node's default would end the process before the webhook is deleted.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => resolve());
   });
   const deleted = await relay.webhooks.delete(webhook.id).then(
