@@ -34,6 +34,16 @@ export class CliError extends Error {
 /** The command line itself is wrong (unknown option, missing argument, conflicting flags). */
 export const usageError = (detail: string) => new CliError({ title: 'Invalid command line', detail, code: 'usage' });
 
+/**
+ * Commander's message, with a hint when a value was taken for a short option: a key prefix may begin with `-`.
+ * @example usageDetail("error: unknown option '-Ab3'") // "unknown option '-Ab3' (a value that begins with - goes after --: `-- -Ab3`)"
+ */
+export function usageDetail(message: string): string {
+  const detail = message.replace(/^error: /, '').trimEnd();
+  const value = /^unknown option '(-[^-\s]{2,})'/.exec(detail)?.[1];
+  return value === undefined ? detail : `${detail} (a value that begins with - goes after --: \`-- ${value}\`)`;
+}
+
 /** A server that did not answer: its URL, why (how long it was waited for, if it timed out), and what to check. */
 export function unreachable(url: string, error: unknown, timeoutMs: number | undefined): CliError {
   const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { ExitStatus } from './context.ts';
-import { CliError, toCliError, usageError } from './errors.ts';
+import { CliError, toCliError, usageDetail, usageError } from './errors.ts';
 import { Output, type Terminal } from './output.ts';
 import { createProgram } from './program.ts';
 
@@ -23,7 +23,7 @@ export async function main(argv: string[], terminal: Terminal): Promise<number> 
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
       // Human mode: commander has printed the message and the usage hint already.
-      if (output.json) output.error(usageError(error.message.replace(/^error: /, '')));
+      if (output.json) output.error(usageError(usageDetail(error.message)));
       return error.exitCode;
     }
     const failure = error instanceof CliError ? error : toCliError(error);

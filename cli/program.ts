@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { usageDetail } from './errors.ts';
 import { registerConnect } from './commands/connect.ts';
 import { registerMx } from './commands/mx.ts';
 import { registerDlq } from './commands/dlq.ts';
@@ -55,6 +56,7 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
       writeOut: (text) => terminal.stdout.write(text),
       // In JSON mode the usage error is reported as a problem document on stdout instead (see main).
       writeErr: (text) => (options.json ? undefined : terminal.stderr.write(text)),
+      outputError: (text, write) => write(`error: ${usageDetail(text)}\n`),
     });
 
   registerKeys(program, terminal);

@@ -102,8 +102,9 @@ describe('keys', () => {
       expect(listed.stdout).not.toContain(created.key);
       expect(listed.stdout).not.toContain(hashApiKey(created.key));
 
-      const revoked = await cli('keys', 'revoke', created.prefix, '--json');
-      expect(revoked.code).toBe(0);
+      // After `--`: one prefix in 64 begins with `-`, which commander would take for an option.
+      const revoked = await cli('keys', 'revoke', '--json', '--', created.prefix);
+      expect(revoked.code, revoked.stdout).toBe(0);
       expect(revoked.json()).toMatchObject({
         already_revoked: false,
         key: { prefix: created.prefix, name: 'client-app', revoked_at: expect.any(String) },
