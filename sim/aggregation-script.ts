@@ -35,8 +35,15 @@ export interface RunChallenge extends ChallengeScript {
  * One aggregation of a member. Only the events that happened are stored (start, answer); the status at any moment is
  * derived from them and the clock, so a ManualClock fully determines what a poll sees.
  */
+/** MX's aggregation-type jobs: a standard aggregation or a premium one (verify, identify, extend history). */
+export const RUN_KINDS = ['AGGREGATION', 'VERIFICATION', 'IDENTIFICATION', 'HISTORY'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
 export interface AggregationRun {
   jobGuid: string;
+  kind: RunKind;
+  /** A verification's accounts: whose numbers it gathers (its VERIFICATION webhook lists them). */
+  accounts?: string[];
   startedAt: number;
   /** Started by MX itself (its background aggregation), not by an aggregate call: the AGGREGATION webhook says so. */
   background: boolean;

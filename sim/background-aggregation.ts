@@ -69,7 +69,7 @@ export class BackgroundAggregation {
     this.options.transactions.settle(now);
     const outcome = startAggregation(member, now, this.options.newGuid, { background: true });
     if (outcome === 'started') this.options.webhooks.runChanged(member);
-    return outcome;
+    return outcome === 'busy' ? 'already-running' : outcome;
   }
 
   /**

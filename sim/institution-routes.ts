@@ -5,7 +5,7 @@ import { pagedListBody } from './read-views.ts';
 import { userEndpoint } from './session-routes.ts';
 import type { SimulatorState } from './state.ts';
 
-/** Nexus institution search (by part of the name, paged) and an institution's credential fields, for the user's session. */
+/** Nexus institution search (by part of the name, paged), read institution and an institution's credential fields, for the user's session. */
 export function institutionRoutes(state: SimulatorState): MxRoute[] {
   return [
     {
@@ -15,6 +15,16 @@ export function institutionRoutes(state: SimulatorState): MxRoute[] {
         const name = query.get('name')?.toLowerCase();
         const found = name ? CATALOGUE.filter((institution) => institution.name.toLowerCase().includes(name)) : CATALOGUE;
         return { status: 200, body: pagedListBody('institutions', found, institutionView, query) };
+      }),
+    },
+    {
+      // MX's read institution: what it supports (verification, identification, extended history, OAuth).
+      methods: ['GET'],
+      pattern: '/institutions/{institution_guid}',
+      handler: userEndpoint(state, ({ params }) => {
+        const institution = CATALOGUE.find((candidate) => candidate.guid === params.institution_guid);
+        if (!institution) throw new MxError(404, 'Institution not found.');
+        return { status: 200, body: { institution: institutionView(institution) } };
       }),
     },
     {

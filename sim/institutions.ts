@@ -23,12 +23,28 @@ export function institutionFor(code: string | undefined, guid: string | undefine
   };
 }
 
+/** What an institution supports beyond aggregation, as MX's institution fields name it. */
+export interface InstitutionSupport {
+  supports_account_verification: boolean;
+  supports_account_identification: boolean;
+  supports_transaction_history: boolean;
+  supports_oauth: boolean;
+}
+
 /** An institution as the catalogue lists it, with the credentials its members are created with. */
 export interface CatalogueInstitution extends Institution {
   name: string;
   url: string;
   credentials: { guid: string; label: string; type: 'TEXT' | 'PASSWORD'; field_name: string; display_order: number }[];
+  supports: InstitutionSupport;
 }
+
+const EVERYTHING_BUT_OAUTH: InstitutionSupport = {
+  supports_account_verification: true,
+  supports_account_identification: true,
+  supports_transaction_history: true,
+  supports_oauth: false,
+};
 
 const usernameAndPassword = (code: string): CatalogueInstitution['credentials'] => {
   const guid = (field: string) => institutionFor(`${code}:${field}`, undefined).guid.replace(/^INS-/, 'CRD-');
@@ -38,30 +54,43 @@ const usernameAndPassword = (code: string): CatalogueInstitution['credentials'] 
   ];
 };
 
-const catalogued = (code: string, name: string, url: string): CatalogueInstitution => ({
+const catalogued = (
+  code: string,
+  name: string,
+  url: string,
+  supports: Partial<InstitutionSupport> = {},
+): CatalogueInstitution => ({
   ...(code === INSTITUTION.code ? INSTITUTION : institutionFor(code, undefined)),
   name,
   url,
   credentials: usernameAndPassword(code),
+  supports: { ...EVERYTHING_BUT_OAUTH, ...supports },
 });
 
-/** The institutions the simulator's catalogue lists (MX's test institution first), by name. */
+/**
+ * The institutions the simulator's catalogue lists (MX's test institution first), by name. Gringotts keeps no
+ * extended history; the Iron Bank offers neither verification nor identification.
+ */
 export const CATALOGUE: readonly CatalogueInstitution[] = [
   catalogued(INSTITUTION.code, 'MX Bank', 'https://www.mx.com'),
-  catalogued('mx_bank_oauth', 'MX Bank (OAuth)', 'https://www.mx.com'),
-  catalogued('gringotts', 'Gringotts', 'https://gringotts.example'),
-  catalogued('iron_bank', 'Iron Bank of Braavos', 'https://ironbank.example'),
+  catalogued('mx_bank_oauth', 'MX Bank (OAuth)', 'https://www.mx.com', { supports_oauth: true }),
+  catalogued('gringotts', 'Gringotts', 'https://gringotts.example', { supports_transaction_history: false }),
+  catalogued('iron_bank', 'Iron Bank of Braavos', 'https://ironbank.example', {
+    supports_account_verification: false,
+    supports_account_identification: false,
+  }),
 ];
 
+/** What the member's institution supports: its catalogue entry's, else (an institution only the control API names) all but OAuth. */
+export const supportOf = (institution: Institution): InstitutionSupport =>
+  CATALOGUE.find((entry) => entry.code === institution.code)?.supports ?? EVERYTHING_BUT_OAUTH;
+
 /** The institution MX lists under `code`, as the catalogue shows it (without its credentials). */
-export const institutionView = ({ code, guid, name, url }: CatalogueInstitution) => ({
+export const institutionView = ({ code, guid, name, url, supports }: CatalogueInstitution) => ({
   code,
   guid,
   name,
   url,
-  supports_account_identification: true,
+  ...supports,
   supports_account_statement: false,
-  supports_account_verification: true,
-  supports_oauth: code.endsWith('_oauth'),
-  supports_transaction_history: true,
 });

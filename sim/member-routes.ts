@@ -43,6 +43,7 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
     // Inside MX's throttle window after a success, as while a run is on: 202, the member unchanged, no new job.
     const throttled = throttledAt(member, at, minutesToMs(state.settings.throttleWindowMinutes));
     const outcome = throttled ? 'throttled' : startAggregation(member, at, state.newGuid);
+    if (outcome === 'busy') throw new MxError(409, 'Another aggregation-type process is already running for this member.');
     if (outcome === 'started') state.webhooks.runChanged(member);
     return { status: outcome === 'started' ? 200 : 202, body: memberAnswer(member, at) };
   });

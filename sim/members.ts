@@ -2,6 +2,7 @@ import {
   type AggregationRun,
   type AggregationScript,
   type RunChallenge,
+  type RunKind,
   pendingChallengeAt,
   progressAt,
 } from './aggregation-script.ts';
@@ -31,6 +32,8 @@ export interface SimMember {
   /** The script the next aggregation follows; a running one keeps the script it started with. */
   script: AggregationScript;
   run: AggregationRun | null;
+  /** The latest run of each premium kind: what account numbers and owners are read from once it has succeeded. */
+  premiumRuns: Partial<Record<Exclude<RunKind, 'AGGREGATION'>, AggregationRun>>;
   /** `successfully_aggregated_at` as it stood when the current run started (a failed run does not clear it). */
   succeededBeforeRun: number | null;
   /**
@@ -122,6 +125,12 @@ export function pendingChallenge(member: SimMember, now: number): RunChallenge |
   return member.run ? pendingChallengeAt(member.run, now) : null;
 }
 
+/** Whether the member's latest run of `kind` has ended CONNECTED by `now`. */
+export function succeeded(member: SimMember, kind: Exclude<RunKind, 'AGGREGATION'>, now: number): boolean {
+  const run = member.premiumRuns[kind];
+  return run !== undefined && progressAt(run, now).succeededAt !== null;
+}
+
 /** MX refuses to aggregate a member whose use cases are set and leave out PFM. */
 export const mayAggregate = (member: SimMember): boolean => member.useCases?.includes('PFM') ?? true;
 
@@ -129,30 +138,37 @@ export const mayAggregate = (member: SimMember): boolean => member.useCases?.inc
 export const hasUseCase = (member: SimMember, useCase: UseCase): boolean => member.useCases?.includes(useCase) ?? true;
 
 /**
- * Starts a run following the member's script, unless one is already running (MX then answers 202, no new job).
- * `background`: MX started it on its own (background aggregation), not an aggregate call. A new run clears a status
- * MX set outside a run.
+ * Starts a run of `kind` following the member's script (without its transactions unless `transactions`), unless one is already running: MX then answers 202 for a run
+ * of the same kind (no new job) and 409 for another (`busy`). `background`: MX started it on its own (background
+ * aggregation), not an aggregate call. A new run clears a status MX set outside a run.
  */
 export function startAggregation(
   member: SimMember,
   now: number,
   newGuid: GuidFactory,
-  { background = false }: { background?: boolean } = {},
-): 'started' | 'already-running' {
+  {
+    background = false,
+    kind = 'AGGREGATION',
+    transactions = true,
+  }: { background?: boolean; kind?: RunKind; transactions?: boolean } = {},
+): 'started' | 'already-running' | 'busy' {
   const current = memberStateAt(member, now);
-  if (current.isBeingAggregated) return 'already-running';
+  if (current.isBeingAggregated) return member.run?.kind === kind ? 'already-running' : 'busy';
 
-  const { script } = member;
+  // A premium job without `include_transactions` gathers no transactions.
+  const script = transactions ? member.script : { ...member.script, transactions: { add: 0, update: 0 } };
   member.succeededBeforeRun = current.successfullyAggregatedAt;
   member.statusOverride = null;
   member.run = {
     jobGuid: newGuid('JOB'),
+    kind,
     startedAt: now,
     background,
     script,
     challenge: script.challenge && { guid: newGuid('CRD'), ...script.challenge },
     answer: null,
   };
+  if (kind !== 'AGGREGATION') member.premiumRuns[kind] = member.run;
   return 'started';
 }
 
@@ -242,6 +258,7 @@ export class MemberRegistry {
       institution: institutionFor(spec.institutionCode, spec.institutionGuid),
       script: spec.script,
       run: null,
+      premiumRuns: {},
       succeededBeforeRun: null,
       statusOverride: null,
       data: spec.data === undefined ? null : { ...DEFAULT_MEMBER_DATA, ...spec.data },

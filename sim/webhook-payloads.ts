@@ -40,7 +40,25 @@ export interface AggregationWebhook {
   user_id: string;
 }
 
-export type SimWebhookPayload = ConnectionStatusWebhook | AggregationWebhook;
+/** MX's HISTORY webhook: AGGREGATION's fields under its own type, after an extended history ends. */
+export interface HistoryWebhook extends Omit<AggregationWebhook, 'type'> {
+  type: 'HISTORY';
+}
+
+/** MX's VERIFICATION webhook (its webhooks guide), after a verification ends CONNECTED: the accounts verified. */
+export interface VerificationWebhook {
+  action: 'member_data_updated';
+  accounts: string[];
+  completed_at: number;
+  completed_on: string;
+  job_guid: string;
+  member_guid: string;
+  type: 'VERIFICATION';
+  user_guid: string;
+  user_id: string;
+}
+
+export type SimWebhookPayload = ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook;
 
 export const isEndUserActionable = (status: ConnectionStatusName): boolean => END_USER_ACTIONABLE_STATUSES.includes(status);
 
@@ -73,6 +91,18 @@ export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPaylo
   if (!run || state.isBeingAggregated) return null;
   if (isEndUserActionable(state.status)) return connectionStatusWebhook(member, state.status);
   if (state.status !== 'CONNECTED') return null;
+  const ended = {
+    action: 'member_data_updated' as const,
+    completed_at: Math.floor(at / 1000),
+    completed_on: dayOf(at),
+    job_guid: run.jobGuid,
+    member_guid: member.guid,
+    user_guid: member.owner.guid,
+    user_id: member.owner.id,
+  };
+  // MX documents no webhook for an identification: its end is found by reading the member.
+  if (run.kind === 'IDENTIFICATION') return null;
+  if (run.kind === 'VERIFICATION') return { ...ended, accounts: run.accounts ?? [], type: 'VERIFICATION' };
   return {
     action: 'member_data_updated',
     completed_at: Math.floor(at / 1000),
@@ -83,7 +113,7 @@ export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPaylo
     // What the run added and updated (TransactionLedger applies the same script).
     transactions_created_count: run.script.transactions.add,
     transactions_updated_count: run.script.transactions.update,
-    type: 'AGGREGATION',
+    type: run.kind === 'HISTORY' ? 'HISTORY' : 'AGGREGATION',
     user_guid: member.owner.guid,
     user_id: member.owner.id,
   };

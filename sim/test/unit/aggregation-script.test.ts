@@ -13,6 +13,7 @@ const run = (script: Partial<AggregationScript>, answer: AggregationRun['answer'
   const full: AggregationScript = { ...DEFAULT_AGGREGATION_SCRIPT, ...script };
   return {
     jobGuid: 'JOB-1',
+    kind: 'AGGREGATION',
     startedAt: START,
     background: false,
     script: full,
