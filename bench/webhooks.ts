@@ -98,6 +98,7 @@ const event = (id: string, at: number): WebhookEvent => ({
       user_id: 'bench-user',
       member_guid: 'MBR-bench',
       status: 'succeeded',
+      kind: 'aggregation',
       trigger: 'refresh',
       connection_status: 'CONNECTED',
       created_at: new Date(at).toISOString(),

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { JOB_TRIGGERS } from './aggregation/job.ts';
+import { JOB_KINDS, JOB_TRIGGERS } from './aggregation/job.ts';
 import { QUEUE_NAMES } from './queue/queue-names.ts';
 
 /** CloudWatch namespace of every nexus-relay metric; the environment is a dimension of each. */
@@ -10,7 +10,18 @@ const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as 
 export const DETECTORS = ['poll', 'push', 'reconcile', 'sweeper'] as const;
 export type Detector = (typeof DETECTORS)[number];
 /** MX routes by what they do: one value per kind of call, never a concrete path. */
-export const MX_ROUTE_CLASSES = ['sso', 'users', 'session', 'aggregate', 'member', 'challenges', 'resume', 'read'] as const;
+export const MX_ROUTE_CLASSES = [
+  'sso',
+  'users',
+  'session',
+  'aggregate',
+  'premium_job',
+  'member',
+  'institution',
+  'challenges',
+  'resume',
+  'read',
+] as const;
 /** What an MX call does, as each call states it (`MxCall.kind`): the `route` dimension of MX's metrics. */
 export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
@@ -49,8 +60,8 @@ type Unit = 'Count' | 'Milliseconds' | 'Seconds';
  */
 export const METRICS = {
   // Aggregation jobs
-  JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: JOB_TRIGGERS } },
-  JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS } },
+  JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: JOB_TRIGGERS, kind: JOB_KINDS } },
+  JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS, kind: JOB_KINDS } },
   JobDuration: { unit: 'Milliseconds', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
   /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */
   DetectionLag: { unit: 'Milliseconds', sum: false, dimensions: { detected_by: DETECTORS } },

@@ -5,7 +5,7 @@ import { jobView } from './job-view.ts';
 export function startedEvent(job: Job, nowMs: number): WebhookEvent {
   return {
     id: eventIds.started(job.id),
-    type: 'aggregation.started',
+    type: `${job.kind}.started`,
     timestamp: new Date(nowMs).toISOString(),
     data: eventData(job),
   };
@@ -17,7 +17,7 @@ export function terminalEvent(job: Job, nowMs: number): WebhookEvent {
   const status: TerminalStatus = job.status;
   return {
     id: eventIds.ended(job.id, job.step, status),
-    type: `aggregation.${status}`,
+    type: `${job.kind}.${status}`,
     timestamp: new Date(nowMs).toISOString(),
     data: eventData(job),
   };

@@ -1,6 +1,6 @@
 import { challengeSchema } from '../mx/challenge.ts';
 import * as z from '../zod.ts';
-import { JOB_ID_PATTERN, JOB_STATUSES, JOB_TRIGGERS, type Job } from './job.ts';
+import { JOB_ID_PATTERN, JOB_KINDS, JOB_STATUSES, JOB_TRIGGERS, type Job } from './job.ts';
 
 /** The job as the API shows it. */
 export function jobView(job: Job) {
@@ -8,6 +8,7 @@ export function jobView(job: Job) {
     id: job.id,
     user_id: job.userId,
     member_guid: job.memberGuid,
+    kind: job.kind,
     status: job.status,
     trigger: job.trigger,
     connection_status: job.connectionStatus,
@@ -37,7 +38,16 @@ export const jobViewSchema = z
     id: z.string().check(z.regex(JOB_ID_PATTERN)),
     user_id: z.string(),
     member_guid: z.string(),
-    status: z.enum(JOB_STATUSES),
+    kind: z
+      .enum(JOB_KINDS)
+      .check(
+        z.describe(
+          "MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners) or an extended history (up to 24 months of transactions)",
+        ),
+      ),
+    status: z
+      .enum(JOB_STATUSES)
+      .check(z.describe('`aggregating` while MX runs the job, whatever its kind (MX: `is_being_aggregated`), then how it ended')),
     trigger: z
       .enum(JOB_TRIGGERS)
       .check(
@@ -64,4 +74,4 @@ export const jobViewSchema = z
       .optional(z.array(challengeViewSchema))
       .check(z.describe('Present when the job is action_required on a CHALLENGED member')),
   })
-  .check(z.meta({ id: 'Job', description: 'One tracked aggregation of one member' }));
+  .check(z.meta({ id: 'Job', description: 'One tracked aggregation-type job of one member' }));

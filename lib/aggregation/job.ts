@@ -21,11 +21,20 @@ export type MxStartedTrigger = (typeof MX_STARTED_TRIGGERS)[number];
 export const isMxStarted = (trigger: JobTrigger): trigger is MxStartedTrigger =>
   (MX_STARTED_TRIGGERS as readonly string[]).includes(trigger);
 
-/** One tracked aggregation of one member, as stored. Times are epoch milliseconds. */
+/**
+ * MX's aggregation-type jobs: a standard aggregation, or a premium one — a verification (account and routing numbers),
+ * an identification (account owners), an extended history (up to 24 months of transactions). MX runs one at a time
+ * per member and follows each the same way (its member's `connection_status` and `is_being_aggregated`).
+ */
+export const JOB_KINDS = ['aggregation', 'verification', 'identification', 'history'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+/** One tracked aggregation-type job of one member, as stored. Times are epoch milliseconds. */
 export interface Job {
   id: string;
   userId: string;
   memberGuid: string;
+  kind: JobKind;
   status: JobStatus;
   trigger: JobTrigger;
   connectionStatus: string | null;

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Job, JobStatus, JobTrigger, TerminalStatus } from './job.ts';
+import type { Job, JobKind, JobStatus, JobTrigger, TerminalStatus } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
@@ -270,8 +270,9 @@ function toItem(job: Job) {
     challenges: job.challenges,
     correlation_id: job.correlationId,
     mx_aggregated: job.mxAggregated,
-    // Absent for the most common, `refresh`: a job item stays within one write unit.
+    // Absent for the most common, `refresh` and `aggregation`: a job item stays within one write unit.
     trigger: job.trigger === 'refresh' ? undefined : job.trigger,
+    kind: job.kind === 'aggregation' ? undefined : job.kind,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
   };
 }
@@ -283,6 +284,7 @@ function fromItem(item: Record<string, unknown>): Job {
     id: jobIdOf(item),
     userId: item.user_id as string,
     memberGuid: item.member_guid as string,
+    kind: (item.kind as JobKind | undefined) ?? 'aggregation',
     status: item.status as JobStatus,
     trigger: (item.trigger as JobTrigger | undefined) ?? 'refresh',
     connectionStatus: (item.connection_status as string | null | undefined) ?? null,

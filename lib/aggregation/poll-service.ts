@@ -13,7 +13,7 @@ import type { AttentionRepository } from './attention-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, eventIds } from '../notify/events.ts';
 import { terminalEvent } from './job-events.ts';
-import type { Job, TerminalStatus } from './job.ts';
+import type { Job, JobKind, TerminalStatus } from './job.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
@@ -21,6 +21,9 @@ import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';
+
+/** The jobs whose end is taken into the transactions sync: a verification or identification gathers none by default. */
+const BRINGS_TRANSACTIONS: ReadonlySet<JobKind> = new Set(['aggregation', 'history']);
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -183,15 +186,17 @@ export class PollService {
       now,
     });
     if (!won) return;
-    if (status === 'succeeded' && member) await this.deps.timing.learn(member, now - job.createdAt);
+    // What an aggregation takes, per institution: a premium job's time would blur it.
+    if (status === 'succeeded' && member && job.kind === 'aggregation') await this.deps.timing.learn(member, now - job.createdAt);
     // The ends MX documents a foreground push for: what push coverage is measured against. A background job's push
-    // is not counted (lib/mx-events/mx-push.ts), nor is its end.
-    if ((status === 'succeeded' || status === 'action_required') && job.trigger !== 'mx_background')
-      await this.deps.coverage.recordEnd();
+    // is not counted (lib/mx-events/mx-push.ts), nor is its end; MX documents no push for an identification's success.
+    const pushed = status === 'action_required' || (status === 'succeeded' && job.kind !== 'identification');
+    if (pushed && job.trigger !== 'mx_background') await this.deps.coverage.recordEnd();
     const lagMs = detectionLagMs(job, status, member, now);
     this.#recordEnd(job, status, detector, now, lagMs);
-    this.deps.log.info('aggregation finished', {
+    this.deps.log.info(`${job.kind} finished`, {
       job_id: job.id,
+      kind: job.kind,
       status,
       connection_status: snapshot?.connection_status,
       detected_by: detector,
@@ -213,7 +218,7 @@ export class PollService {
 
   #recordEnd(job: Job, outcome: TerminalStatus, detector: Detector, now: number, lagMs: number | undefined): void {
     const metrics = this.deps.metrics;
-    metrics.add('JobsEnded', 1, { outcome, detected_by: detector });
+    metrics.add('JobsEnded', 1, { outcome, detected_by: detector, kind: job.kind });
     this.deps.outcomes.count(outcome, now);
     metrics.add('JobDuration', now - job.createdAt, { outcome });
     metrics.add('PollsPerJob', job.polls + 1, { outcome });
@@ -270,6 +275,6 @@ export class PollService {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.pointers.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.
-    if (job.status === 'succeeded') await this.#announceTransactionChanges(job);
+    if (job.status === 'succeeded' && BRINGS_TRANSACTIONS.has(job.kind)) await this.#announceTransactionChanges(job);
   }
 }

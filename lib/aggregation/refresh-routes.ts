@@ -7,6 +7,7 @@ import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts
 import type { Route } from '../http/route.ts';
 import { booleanFlag, parseInput } from '../http/validation.ts';
 import { jobView } from './job-view.ts';
+import { PREMIUM_KINDS, type PremiumKind } from './job-support.ts';
 import type { RefreshService } from './refresh-service.ts';
 import type { ResumeService } from './resume-service.ts';
 
@@ -54,7 +55,39 @@ const refreshDocs = (): OperationDocs => ({
   problems: ['forbidden', ...MX_CALL_PROBLEMS],
 });
 
-/** The api-refresh function: start (or join) a member's aggregation, and answer its MFA challenges. */
+const premiumQuery = z.strictObject({ include_transactions: booleanFlag });
+const noQuery = z.strictObject({});
+
+/** Starts (or joins) one of MX's premium jobs on the member; the same job, tracking and events as an aggregation's. */
+function premiumJobRoute(kind: PremiumKind, path: string, summary: string, description: string): Route<RefreshRouteDeps> {
+  const query = kind === 'history' ? noQuery : premiumQuery;
+  return {
+    method: 'POST',
+    path: `${member}/${path}`,
+    fn: 'api-refresh',
+    summary,
+    auth: 'api_key',
+    access: 'path_user',
+    query: 'parsed',
+    async handle(request, deps) {
+      const { user_id: userId, member_guid: memberGuid } = parseInput(pathSchema, request.pathParams, 'path');
+      const { include_transactions: includeTransactions } = parseInput(query, request.query, 'query') as {
+        include_transactions?: boolean;
+      };
+      const { job } = await deps.refresh.refresh({ userId, memberGuid, kind, includeTransactions });
+      return { status: 202, body: { job: jobView(job) }, headers: { location: `/jobs/${job.id}` } };
+    },
+    docs: () => ({
+      path: pathSchema,
+      query,
+      description: `${description} While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (\`${PREMIUM_KINDS[kind].supportField}\` false).`,
+      responses: { 202: { description: `The job tracking the ${kind}`, body: responseSchemas.jobAnswer, headers: tracking } },
+      problems: ['forbidden', 'conflict', 'job_not_supported', ...MX_CALL_PROBLEMS],
+    }),
+  };
+}
+
+/** The api-refresh function: start (or join) a member's aggregation or premium job, and answer its MFA challenges. */
 export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
   {
     method: 'POST',
@@ -78,6 +111,24 @@ export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
     handle: refresh,
     docs: refreshDocs,
   },
+  premiumJobRoute(
+    'verification',
+    'verify',
+    'Verify a member (MX: account and routing numbers); returns the tracking job',
+    "Starts MX's verification. Once the job succeeds, read the numbers with GET …/account_numbers.",
+  ),
+  premiumJobRoute(
+    'identification',
+    'identify',
+    "Identify a member (MX: the accounts' owners); returns the tracking job",
+    "Starts MX's identification. Once the job succeeds, read the owners with GET …/account_owners.",
+  ),
+  premiumJobRoute(
+    'history',
+    'extend_history',
+    'Extend the transaction history of a member (MX: up to 24 months); returns the tracking job',
+    "Starts MX's extended history. Once the job succeeds, the older transactions are in the transaction reads.",
+  ),
   {
     method: 'PUT',
     path: `${member}/resume`,

@@ -10,7 +10,8 @@ import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { EventSink } from '../notify/events.ts';
 import { startedEvent } from './job-events.ts';
-import { isMxStarted, type Job, type JobTrigger, newJobId } from './job.ts';
+import { isMxStarted, type Job, type JobKind, type JobTrigger, newJobId } from './job.ts';
+import { isPremium, type JobSupport, PREMIUM_KINDS } from './job-support.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { Member } from '../mx/member.ts';
@@ -22,6 +23,8 @@ import type { PushCoverage } from '../mx-events/push-coverage.ts';
 export interface RefreshRequest {
   userId: string;
   memberGuid: string;
+  /** MX's job to start: an aggregation (the default) or a premium one (lib/aggregation/job-support.ts). */
+  kind?: JobKind;
   includeHoldings?: boolean;
   includeTransactions?: boolean;
   /** The requester's own id for this refresh; kept on a job this request starts (a joined job keeps its own). */
@@ -32,7 +35,9 @@ export interface RefreshDeps {
   jobs: JobsRepository;
   /** The member's active-job pointer: one job per member, claimed before MX is called. */
   pointers: ActiveJobsRepository;
-  nexus: Pick<NexusClient, 'aggregateMember'>;
+  nexus: Pick<NexusClient, 'aggregateMember' | 'startPremiumJob'>;
+  /** Refuses a premium job the member's institution does not support, before MX is asked to start it. */
+  support: Pick<JobSupport, 'check'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
   clock: Clock;
@@ -77,25 +82,38 @@ export class RefreshService {
   }
 
   async refresh(request: RefreshRequest): Promise<{ job: Job; joined: boolean }> {
-    const claim = await this.#claim(request);
+    const kind = request.kind ?? 'aggregation';
+    if (isPremium(kind)) await this.deps.support.check(request.userId, request.memberGuid, kind);
+    const claim = await this.#claim(request, kind);
     if ('joined' in claim) return claim.joined;
     const { jobId, now } = claim;
     const { pointers } = this.deps;
 
     let started: Member;
     try {
-      const { member } = await this.deps.nexus.aggregateMember(request.userId, request.memberGuid, {
-        includeHoldings: request.includeHoldings,
-        includeTransactions: request.includeTransactions,
-      });
-      started = member;
+      started = await this.#start(request, kind);
     } catch (error) {
       // MX did not start anything: free the member, so the next refresh tries afresh.
       await pointers.releaseActive(request, jobId);
       throw error;
     }
-    const job = await this.#open(request, jobId, now, started, this.deps.trigger ?? 'refresh');
+    const job = await this.#open(request, jobId, now, started, this.deps.trigger ?? 'refresh', kind);
     return { job, joined: false };
+  }
+
+  /** Asks MX to start the job; its answer (or, without one, the member read after it). */
+  async #start(request: RefreshRequest, kind: JobKind): Promise<Member> {
+    const { nexus } = this.deps;
+    if (isPremium(kind)) {
+      return nexus.startPremiumJob(request.userId, request.memberGuid, PREMIUM_KINDS[kind].job, {
+        includeTransactions: kind === 'history' ? undefined : request.includeTransactions,
+      });
+    }
+    const { member } = await nexus.aggregateMember(request.userId, request.memberGuid, {
+      includeHoldings: request.includeHoldings,
+      includeTransactions: request.includeTransactions,
+    });
+    return member;
   }
 
   /**
@@ -109,18 +127,20 @@ export class RefreshService {
     trigger: Exclude<JobTrigger, 'refresh' | 'refresh_request'>,
     jobId?: string,
   ): Promise<{ job: Job; joined: boolean }> {
-    const claim = await this.#claim(request, jobId);
+    const claim = await this.#claim(request, 'aggregation', jobId);
     if ('joined' in claim) return claim.joined;
-    return { job: await this.#open(request, claim.jobId, claim.now, member, trigger), joined: false };
+    return { job: await this.#open(request, claim.jobId, claim.now, member, trigger, 'aggregation'), joined: false };
   }
 
   /**
-   * The member's active pointer for a new job, or the running job holding it (joined). A job that has ended keeps the
-   * pointer until its terminal event is out: the refresh waits for it to go and claims it then, once — a new refresh
-   * never joins an aggregation that has ended.
+   * The member's active pointer for a new job, or the running job holding it (joined) when it is of the same kind —
+   * of another, a conflict, as MX runs one job per member (its 409). A job that has ended keeps the pointer until its
+   * terminal event is out: the refresh waits for it to go and claims it then, once — a new refresh never joins a job
+   * that has ended.
    */
   async #claim(
     request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
+    kind: JobKind,
     givenJobId?: string,
   ): Promise<{ jobId: string; now: number } | { joined: { job: Job; joined: true } }> {
     const { pointers, clock } = this.deps;
@@ -130,6 +150,11 @@ export class RefreshService {
       const deadlineAt = now + this.deps.deadlineSeconds * 1000;
       if (await pointers.claimActive(request, jobId, deadlineAt + ACTIVE_POINTER_GRACE_MS, now)) return { jobId, now };
       const active = await this.#activeJobFor(request);
+      if (active !== 'ended' && active.kind !== kind) {
+        throw new ConflictError(
+          `The member's ${active.kind} (${active.id}) is running: MX runs one job per member; retry once it ends.`,
+        );
+      }
       if (active !== 'ended') return { joined: { job: active, joined: true } };
       if (attempt === 1) throw new ConflictError('A refresh of this member just finished; retry the request.');
     }
@@ -142,12 +167,14 @@ export class RefreshService {
     now: number,
     started: Member,
     trigger: JobTrigger,
+    kind: JobKind,
   ): Promise<Job> {
     const { jobs, pointers, clock } = this.deps;
     const job: Job = {
       id: jobId,
       userId: request.userId,
       memberGuid: request.memberGuid,
+      kind,
       status: 'aggregating',
       trigger,
       connectionStatus: started.connection_status ?? null,
@@ -175,8 +202,8 @@ export class RefreshService {
       await this.deps.events.publish(startedEvent(job, clock.now()));
     }
     // With the request id of the call that started it (log context): the line that ties a client's request to its job.
-    this.deps.log.info('aggregation started', { job_id: job.id, member_guid: job.memberGuid, trigger });
-    this.deps.metrics.add('JobsStarted', 1, { trigger });
+    this.deps.log.info(`${kind} started`, { job_id: job.id, member_guid: job.memberGuid, trigger, kind });
+    this.deps.metrics.add('JobsStarted', 1, { trigger, kind });
     return job;
   }
 

@@ -7,6 +7,7 @@ import { InstitutionStatsRepository } from '../aggregation/institution-stats-rep
 import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { AttentionRepository } from '../aggregation/attention-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
+import { JobSupport } from '../aggregation/job-support.ts';
 import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { pollQueueOf } from './queues.ts';
@@ -35,6 +36,7 @@ export function aggregationDepsOf(
     pointers: new ActiveJobsRepository(parts.table),
     attention: new AttentionRepository(parts.table),
     nexus: parts.nexus,
+    support: new JobSupport(parts.nexus, clock),
     pollQueue: pollQueueOf(runtime, parts.sqs),
     events: parts.events,
     clock,

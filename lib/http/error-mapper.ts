@@ -7,6 +7,7 @@ import {
   UserErasedError,
 } from '../errors.ts';
 import { MxError } from '../mx/errors.ts';
+import { PREMIUM_JOB_ROUTES } from '../mx/premium-jobs.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -28,6 +29,12 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
   if (error instanceof UserErasedError) return new HttpProblem('user_erased', error.message, { field: 'user_id', cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
+  if (error instanceof NexusRelayError && error.code === 'JOB_NOT_SUPPORTED') {
+    return new HttpProblem('job_not_supported', error.message, {
+      field: (error as NexusRelayError & { field: string }).field,
+      cause: error,
+    });
+  }
   if (error instanceof InvalidInputError) {
     const problem = error.code === 'USE_CASES_RULE' ? 'use_cases_invalid' : 'validation_failed';
     return new HttpProblem(problem, error.message, { field: error.field, cause: error });
@@ -38,20 +45,26 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   return new HttpProblem('internal_error', 'The request failed inside nexus-relay; the request id identifies it in the logs.');
 }
 
+/** MX's routes for its premium jobs, whose 403 means the feature (not the member's PFM use case). */
+const PREMIUM_ROUTES: ReadonlySet<string> = new Set(Object.values(PREMIUM_JOB_ROUTES));
+
 function fromMxError(error: MxError): HttpProblem {
   const mxCode = error.mxCode;
+  // MX's own reason, as its error body gave it: what a caller needs to act on a refusal.
+  const because = error.mxMessage ? `: ${error.mxMessage}` : '.';
   switch (error.code) {
     case 'MX_FORBIDDEN':
+      if (PREMIUM_ROUTES.has(error.route)) return new HttpProblem('mx_forbidden', `MX refused the job${because}`, { mxCode });
       return new HttpProblem('use_case_not_permitted', 'MX refused: the member needs the PFM use case for this operation.', {
         mxCode,
       });
     case 'MX_NOT_FOUND':
       return new HttpProblem('not_found', 'MX has no such resource for this user.', { mxCode });
     case 'MX_CONFLICT':
-      return new HttpProblem('conflict', 'MX reports a conflicting operation in progress for this member.', { mxCode });
+      return new HttpProblem('conflict', `MX reports a conflicting operation in progress for this member${because}`, { mxCode });
     case 'MX_UNPROCESSABLE':
     case 'MX_BAD_REQUEST':
-      return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'}).`, { mxCode });
+      return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'})${because}`, { mxCode });
     case 'MX_CIRCUIT_OPEN':
     case 'MX_BUDGET_SPENT':
       return new HttpProblem('upstream_unavailable', `${error.message}.`, {

@@ -58,6 +58,20 @@ export const PROBLEMS = {
     cause: "MX refused: the member's `use_cases` do not include PFM (e.g. a MONEY_MOVEMENT-only member).",
     fix: "Have the member enabled for PFM at MX; `mx_code` carries MX's code. Retrying does not help.",
   },
+  job_not_supported: {
+    status: 422,
+    title: "The member's institution does not support this job",
+    cause:
+      "MX lists the member's institution with `supports_account_verification`, `supports_account_identification` or `supports_transaction_history` false (see `field`): the relay did not ask MX to start the job.",
+    fix: 'Offer the user another way (another institution, or micro-deposits outside the relay); retrying does not help.',
+  },
+  mx_forbidden: {
+    status: 403,
+    title: 'MX refused the job',
+    cause:
+      "MX answered 403 to a verification, identification or extended history: the feature is not enabled for this client, or the member's use cases do not allow it. `detail` carries MX's reason.",
+    fix: "Ask MX to enable the feature for your client, or check the member's `use_cases`; retrying does not help.",
+  },
   not_found: {
     status: 404,
     title: 'Resource not found',

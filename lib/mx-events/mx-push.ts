@@ -51,7 +51,7 @@ export class MxPush {
     } finally {
       // After the nudge, which is what the push is waited on for; never throws. MX's own background aggregations
       // announce no job of ours: counted apart from coverage's pushes.
-      await this.deps.coverage?.recordPush(parsed.webhook.type === 'AGGREGATION' && parsed.webhook.isBackground);
+      await this.deps.coverage?.recordPush(parsed.webhook.type !== 'CONNECTION_STATUS' && parsed.webhook.isBackground);
     }
   }
 
@@ -61,11 +61,11 @@ export class MxPush {
     if (!job) {
       await this.deps.reports.schedule({
         member_report: {
-          kind: webhook.type === 'AGGREGATION' ? 'aggregation' : 'connection_status',
+          kind: webhook.type === 'CONNECTION_STATUS' ? 'connection_status' : 'aggregation',
           member_guid: webhook.memberGuid,
-          ...(webhook.type === 'AGGREGATION' && webhook.userId ? { user_id: webhook.userId } : {}),
+          ...(webhook.type !== 'CONNECTION_STATUS' && webhook.userId ? { user_id: webhook.userId } : {}),
           ...(webhook.userGuid ? { user_guid: webhook.userGuid } : {}),
-          ...(webhook.type === 'AGGREGATION' ? { is_background: webhook.isBackground } : {}),
+          ...(webhook.type === 'CONNECTION_STATUS' ? {} : { is_background: webhook.isBackground }),
         },
         due_at: clock.now(),
       });

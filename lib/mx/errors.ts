@@ -27,6 +27,8 @@ export interface MxCallSite {
 export interface MxErrorDetails extends MxCallSite {
   status?: number;
   mxCode?: number;
+  /** MX's own reason, as its error body gave it (capped). */
+  mxMessage?: string;
   retryAfterSeconds?: number;
   /** The answer's media type, when its body could not be read (MX_INVALID_RESPONSE). */
   contentType?: string;
@@ -43,6 +45,8 @@ export class MxError extends NexusRelayError {
   readonly route: string;
   readonly status?: number;
   readonly mxCode?: number;
+  /** MX's own reason (its error body's message, at most 200 characters): shown to the caller as MX's word. */
+  readonly mxMessage?: string;
   /** Only on MX_RATE_LIMITED, when MX sent a usable Retry-After. */
   readonly retryAfterSeconds?: number;
   readonly contentType?: string;
@@ -54,6 +58,7 @@ export class MxError extends NexusRelayError {
     this.route = details.route;
     this.status = details.status;
     this.mxCode = details.mxCode;
+    this.mxMessage = details.mxMessage;
     this.retryAfterSeconds = details.retryAfterSeconds;
     this.contentType = details.contentType;
   }
@@ -85,7 +90,7 @@ export function mxErrorFromResponse(response: MxErrorResponse, call: MxCallSite,
   const { mxCode, mxMessage } = readMxErrorBody(response.body);
   const retryAfterSeconds = code === 'MX_RATE_LIMITED' ? parseRetryAfter(response.headers['retry-after'], nowMs) : undefined;
   const message = `MX answered ${status} to ${call.method} ${call.route}${mxMessage ? `: ${mxMessage}` : ''}`;
-  return new MxError(code, message, { ...call, status, mxCode, retryAfterSeconds });
+  return new MxError(code, message, { ...call, status, mxCode, mxMessage, retryAfterSeconds });
 }
 
 function codeForStatus(status: number): MxErrorCode {

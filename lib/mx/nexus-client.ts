@@ -3,6 +3,7 @@ import { type Challenge, challengesResponse } from './challenge.ts';
 import type { Deadline } from './deadline.ts';
 import { isSessionExpired } from './errors.ts';
 import { type Member, memberResponse, membersPageResponse } from './member.ts';
+import { PREMIUM_JOB_ROUTES, type PremiumJob } from './premium-jobs.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { SessionManager } from './sessions.ts';
 import type { MxCall, MxResponse, MxTransport } from './transport.ts';
@@ -23,6 +24,22 @@ export const MEMBER_ROUTE = '/members/{member_guid}';
 export const AGGREGATE_ROUTE = '/members/{member_guid}/aggregate';
 export const RESUME_ROUTE = '/members/{member_guid}/resume';
 export const CHALLENGES_ROUTE = '/members/{member_guid}/challenges';
+export const INSTITUTION_ROUTE = '/institutions/{institution_guid}';
+
+/**
+ * What an institution supports beyond aggregation (MX's institution fields); a field MX leaves out is unknown.
+ * Read institution's answer is `{"institution":{…}}` (MX's reference: InstitutionResponseBody).
+ */
+export const institutionResponse = z.looseObject({
+  institution: z.looseObject({
+    code: z.nullish(z.string()),
+    supports_account_verification: z.nullish(z.boolean()),
+    supports_account_identification: z.nullish(z.boolean()),
+    supports_transaction_history: z.nullish(z.boolean()),
+    supports_oauth: z.nullish(z.boolean()),
+  }),
+});
+export type Institution = z.output<typeof institutionResponse>['institution'];
 
 /** The body of an aggregate call: none as GET, an empty object as POST. */
 export const aggregateBody = (method: 'GET' | 'POST'): Record<string, never> | undefined => (method === 'POST' ? {} : undefined);
@@ -99,6 +116,45 @@ export class NexusClient {
     });
     const member = body?.member ?? (await this.readMember(userId, memberGuid));
     return { member, alreadyRunning: status === 202, answeredWithMember: body?.member !== undefined };
+  }
+
+  /**
+   * Starts one of MX's premium jobs on the member: verify (account numbers), identify (account owners) or
+   * extend_history. MX answers with the member (2xx; 202 also when the same job already runs), 400 when the institution
+   * does not support it, 403 when the feature is not enabled, 409 while another job runs. `includeTransactions`
+   * (verify, identify) is sent only when given: MX's default is false.
+   */
+  async startPremiumJob(
+    userId: string,
+    memberGuid: string,
+    job: PremiumJob,
+    options: { includeTransactions?: boolean } = {},
+  ): Promise<Member> {
+    const { body } = await this.request(userId, {
+      method: 'POST',
+      route: PREMIUM_JOB_ROUTES[job],
+      kind: 'premium_job',
+      params: { member_guid: memberGuid },
+      body:
+        job === 'extend_history' || options.includeTransactions === undefined
+          ? undefined
+          : { include_transactions: options.includeTransactions },
+      schema: optionalMemberResponse,
+      idempotent: false,
+    });
+    return body?.member ?? (await this.readMember(userId, memberGuid));
+  }
+
+  /** An institution's details (MX: read institution), for what it supports. */
+  async readInstitution(userId: string, institutionGuid: string): Promise<Institution> {
+    const { body } = await this.request(userId, {
+      method: 'GET',
+      route: INSTITUTION_ROUTE,
+      kind: 'institution',
+      params: { institution_guid: institutionGuid },
+      schema: institutionResponse,
+    });
+    return body.institution;
   }
 
   /** Every member of the user (MX's pages of 100, at most `maxPages` of them): what the reconcile compares. */

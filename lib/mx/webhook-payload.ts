@@ -1,14 +1,19 @@
 import * as z from '../zod.ts';
 import { mxGuid, params } from '../identifiers.ts';
 
+/** MX's `member_data_updated` webhooks: after an aggregation, an extended history, a verification (MX's webhooks guide). */
+export const MEMBER_DATA_WEBHOOKS = ['AGGREGATION', 'HISTORY', 'VERIFICATION'] as const;
+type MemberDataWebhook = (typeof MEMBER_DATA_WEBHOOKS)[number];
+const isMemberData = (type: string): type is MemberDataWebhook => (MEMBER_DATA_WEBHOOKS as readonly string[]).includes(type);
+
 /**
- * The MX webhooks nexus-relay acts on (MX's webhooks guide): AGGREGATION (`member_data_updated`, after an aggregation
- * with new data) and CONNECTION_STATUS (the member entered an end-user-actionable status). Only what we act on
- * or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
+ * The MX webhooks nexus-relay acts on (MX's webhooks guide): `member_data_updated` after a job that ended with new data
+ * (MEMBER_DATA_WEBHOOKS) and CONNECTION_STATUS (the member entered an end-user-actionable status). Only what we act
+ * on or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
  */
 export type MxWebhook =
   | {
-      type: 'AGGREGATION';
+      type: MemberDataWebhook;
       memberGuid: string;
       /** Who the member belongs to: MX's `user_id` (the relay's, as users are made with it) and `user_guid`. */
       userId: string | null;
@@ -56,36 +61,33 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
   const head = envelope.safeParse(body);
   if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
   const { type } = head.data;
-  switch (type) {
-    case 'AGGREGATION': {
-      const parsed = aggregation.safeParse(body);
-      if (!parsed.success) return withoutMember(type);
-      const { member_guid, user_id, user_guid, action, job_guid, is_background } = parsed.data;
-      return {
-        ok: true,
-        webhook: {
-          type,
-          memberGuid: member_guid,
-          userId: user_id ?? null,
-          userGuid: user_guid ?? null,
-          action,
-          jobGuid: job_guid,
-          isBackground: is_background === true,
-        },
-      };
-    }
-    case 'CONNECTION_STATUS': {
-      const parsed = connectionStatus.safeParse(body);
-      if (!parsed.success) return withoutMember(type);
-      const { member_guid, user_guid, action, connection_status } = parsed.data;
-      return {
-        ok: true,
-        webhook: { type, memberGuid: member_guid, userGuid: user_guid ?? null, action, connectionStatus: connection_status },
-      };
-    }
-    default:
-      return { ok: false, reason: `type ${JSON.stringify(type)} is not one nexus-relay acts on` };
+  if (isMemberData(type)) {
+    const parsed = aggregation.safeParse(body);
+    if (!parsed.success) return withoutMember(type);
+    const { member_guid, user_id, user_guid, action, job_guid, is_background } = parsed.data;
+    return {
+      ok: true,
+      webhook: {
+        type,
+        memberGuid: member_guid,
+        userId: user_id ?? null,
+        userGuid: user_guid ?? null,
+        action,
+        jobGuid: job_guid,
+        isBackground: is_background === true,
+      },
+    };
   }
+  if (type === 'CONNECTION_STATUS') {
+    const parsed = connectionStatus.safeParse(body);
+    if (!parsed.success) return withoutMember(type);
+    const { member_guid, user_guid, action, connection_status } = parsed.data;
+    return {
+      ok: true,
+      webhook: { type, memberGuid: member_guid, userGuid: user_guid ?? null, action, connectionStatus: connection_status },
+    };
+  }
+  return { ok: false, reason: `type ${JSON.stringify(type)} is not one nexus-relay acts on` };
 }
 
 const withoutMember = (type: string): MxWebhookParse => ({ ok: false, reason: `${type} webhook without a valid member_guid` });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { NexusRelayError } from '../errors.ts';
 import { sha256Hex } from '../hash.ts';
+import type { JobKind } from '../aggregation/job.ts';
 import { jobViewSchema } from '../aggregation/job-view.ts';
 import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
 import * as z from '../zod.ts';
@@ -17,19 +18,33 @@ export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema
 
 const jobData = z.strictObject({ job: jobViewSchema, member: memberSnapshotSchema });
 
+/** What a job's events say, the same for each kind of job: it started, then one end. */
+const JOB_EVENT_STATUSES = ['started', 'succeeded', 'action_required', 'failed', 'timed_out'] as const;
+type JobEventType<K extends JobKind> = `${K}.${(typeof JOB_EVENT_STATUSES)[number]}`;
+
+/** The five events of one kind of job (`verification.started`, …): `noun` names the job, `then` what to read once it succeeded. */
+function jobEvents<K extends JobKind>(kind: K, noun: string, then = '') {
+  const summaries = {
+    started: `MX started the ${noun}; the job is aggregating`,
+    succeeded: `The ${noun} ended with the member CONNECTED${then}`,
+    action_required: 'The member needs its user (MFA challenge, new credentials, …); see job.challenges',
+    failed: `The ${noun} ended in an error status`,
+    timed_out: `The ${noun} did not end before the deadline`,
+  };
+  return Object.fromEntries(
+    JOB_EVENT_STATUSES.map((status) => [`${kind}.${status}`, { summary: summaries[status], data: jobData }]),
+  ) as Record<JobEventType<K>, { summary: string; data: typeof jobData }>;
+}
+
 /**
  * Every event a webhook can ask for: what it means (the API document's summary) and the shape of its `data`. Append
  * here; filters, validation, the publishers' types, the API document's `webhooks` and the client kit's types follow.
  */
 export const EVENTS = {
-  'aggregation.started': { summary: 'MX accepted the refresh; the job is aggregating', data: jobData },
-  'aggregation.succeeded': { summary: 'The aggregation ended with the member CONNECTED', data: jobData },
-  'aggregation.action_required': {
-    summary: 'The member needs its user (MFA challenge, new credentials, …); see job.challenges',
-    data: jobData,
-  },
-  'aggregation.failed': { summary: 'The aggregation ended in an error status', data: jobData },
-  'aggregation.timed_out': { summary: 'The aggregation did not end before the deadline', data: jobData },
+  ...jobEvents('aggregation', 'aggregation'),
+  ...jobEvents('verification', 'verification', ': read its account numbers (GET …/members/{member_guid}/account_numbers)'),
+  ...jobEvents('identification', 'identification', ': read its account owners (GET …/members/{member_guid}/account_owners)'),
+  ...jobEvents('history', 'extended history', ': up to 24 months of transactions are in the transaction reads'),
   'aggregation.rejected': {
     summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
     data: z.strictObject({
@@ -39,7 +54,7 @@ export const EVENTS = {
     }),
   },
   'member.deleted': {
-    summary: 'A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed',
+    summary: 'A member was deleted at MX through the relay; its active job, if any, ends failed (`{kind}.failed`)',
     data: z.strictObject({
       user_id: z.string(),
       member_guid: z.string(),

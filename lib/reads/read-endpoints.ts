@@ -12,6 +12,8 @@ export interface ReadEndpoint {
   path: string;
   query: ReadQuery;
   summary: string;
+  /** Account numbers and owners: the most sensitive data the relay passes (its API document says how it keeps none). */
+  sensitive?: true;
 }
 
 const plan = '/spending_plans/{spending_plan_guid}';
@@ -40,6 +42,26 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: '/accounts', query: 'filtered', summary: 'List accounts' },
   { path: '/accounts/partner_created', query: 'filtered', summary: 'List accounts created by the partner' },
   { path: '/accounts/user_created', query: 'filtered', summary: 'List accounts created by the user' },
+  // What MX's premium jobs gather (POST …/verify, …/identify). Per member as Backbase's Nexus client calls it
+  // (UNCONFIRMED: MX's pages show only the per-account path); per account as MX's reference names it (singular).
+  {
+    path: '/members/{member_guid}/account_numbers',
+    query: 'none',
+    summary: "A verified member's account and routing numbers",
+    sensitive: true,
+  },
+  {
+    path: '/accounts/{account_guid}/account_number',
+    query: 'none',
+    summary: "A verified account's account and routing numbers",
+    sensitive: true,
+  },
+  {
+    path: '/members/{member_guid}/account_owners',
+    query: 'none',
+    summary: "An identified member's account owners",
+    sensitive: true,
+  },
   { path: '/transactions', query: 'filtered', summary: 'List transactions' },
   {
     path: `/transactions/by_category_guid/{category_guid}${byDate}`,

@@ -27,6 +27,7 @@ const calendarDate = z.string().check(
 const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   user_id: params.userId,
   member_guid: params.memberGuid,
+  account_guid: mxGuid('ACT'),
   beat_guid: mxGuid('BET'),
   spending_plan_guid: mxGuid('SPL'),
   spending_plan_account_guid: mxGuid('SPA'),
@@ -125,7 +126,11 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
     },
     docs: () => ({
       ...schemas,
-      description: `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`,
+      description:
+        `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.` +
+        (endpoint.sensitive
+          ? " The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key."
+          : ''),
       responses: { 200: { description: "MX's body, unchanged", body: responseSchemas.mxBody } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),

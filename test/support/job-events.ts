@@ -10,6 +10,7 @@ export function jobEventData(jobId: string, status: JobStatus = 'succeeded'): Ev
       user_id: 'user-1',
       member_guid: 'MBR-1',
       status,
+      kind: 'aggregation',
       trigger: 'refresh',
       connection_status: status === 'succeeded' ? 'CONNECTED' : null,
       created_at: at,

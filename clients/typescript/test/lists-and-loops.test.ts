@@ -6,6 +6,7 @@ const jobOf = (id: string, status: Job['status'] = 'succeeded', connection_statu
   id,
   user_id: 'u1',
   member_guid: 'MBR-1',
+  kind: 'aggregation',
   status,
   trigger: 'refresh',
   connection_status,

@@ -41,6 +41,7 @@ export function problemsOf(route: DocumentedRoute, docs: OperationDocs): Problem
 /** What error-mapper.ts makes of MX's failures: the problems of any operation that calls MX. */
 export const MX_CALL_PROBLEMS = [
   'use_case_not_permitted',
+  'mx_forbidden',
   'not_found',
   'conflict',
   'upstream_rejected',

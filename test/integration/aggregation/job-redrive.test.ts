@@ -12,6 +12,7 @@ const aggregating = (): Job => ({
   userId: 'user-redrive',
   memberGuid: 'MBR-redrive',
   status: 'aggregating',
+  kind: 'aggregation',
   trigger: 'refresh',
   connectionStatus: null,
   step: 2,

@@ -12,6 +12,11 @@ import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 import { plainFirstPoll } from '../../support/aggregation-parts.ts';
 
+/** These tests start aggregations only: MX is never asked for a premium job. */
+const aggregationsOnly = {
+  support: { check: async () => undefined },
+  startPremiumJob: (): Promise<Member> => Promise.reject(new Error('no premium job in this test')),
+};
 /**
  * The start of a job over dynalite, with an injected clock and an MX aggregate call that takes as long as the test
  * says — as when it waits at the events-refresh rate gate before it is sent.
@@ -27,7 +32,9 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
     metrics: noMetrics,
     jobs: new JobsRepository(local.table),
     pointers: new ActiveJobsRepository(local.table),
+    support: aggregationsOnly.support,
     nexus: {
+      startPremiumJob: aggregationsOnly.startPremiumJob,
       async aggregateMember(_userId, memberGuid) {
         clock.advance(callTakesMs);
         mxStartedAt = clock.now();
@@ -130,7 +137,9 @@ describe('RefreshService: two refreshes of one member at once', () => {
       metrics: noMetrics,
       jobs,
       pointers,
+      support: aggregationsOnly.support,
       nexus: {
+        startPremiumJob: aggregationsOnly.startPremiumJob,
         aggregateMember: (_userId, memberGuid) =>
           new Promise((resolve, reject) => {
             calls.push(memberGuid);
@@ -286,7 +295,9 @@ describe("RefreshService: another user's member", () => {
       metrics: noMetrics,
       jobs,
       pointers,
+      support: aggregationsOnly.support,
       nexus: {
+        startPremiumJob: aggregationsOnly.startPremiumJob,
         aggregateMember: (userId, memberGuid) =>
           new Promise((resolve, reject) => {
             const member = { guid: memberGuid, connection_status: 'CONNECTED', is_being_aggregated: true } as Member;

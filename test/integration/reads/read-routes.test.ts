@@ -113,6 +113,18 @@ const cases: Record<string, () => { path: string; root: string }> = {
   }),
   'GET /users/{user_id}/members': () => ({ path: '/members?use_case=PFM', root: 'members' }),
   'GET /users/{user_id}/members/{member_guid}': () => ({ path: `/members/${fixtures.members[0]}`, root: 'member' }),
+  'GET /users/{user_id}/members/{member_guid}/account_numbers': () => ({
+    path: `/members/${fixtures.members[0]}/account_numbers`,
+    root: 'account_numbers',
+  }),
+  'GET /users/{user_id}/accounts/{account_guid}/account_number': () => ({
+    path: `/accounts/${fixtures.accounts[0]}/account_number`,
+    root: 'account_numbers',
+  }),
+  'GET /users/{user_id}/members/{member_guid}/account_owners': () => ({
+    path: `/members/${fixtures.members[0]}/account_owners`,
+    root: 'account_owners',
+  }),
   'GET /users/{user_id}/accounts': () => ({ path: '/accounts?records_per_page=10&page=1', root: 'accounts' }),
   'GET /users/{user_id}/accounts/partner_created': () => ({ path: '/accounts/partner_created', root: 'accounts' }),
   'GET /users/{user_id}/accounts/user_created': () => ({ path: '/accounts/user_created', root: 'accounts' }),

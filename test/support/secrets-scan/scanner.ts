@@ -9,7 +9,8 @@ import { join } from 'node:path';
  */
 
 /** Where a recorded text came from. */
-export type Source = 'stdout' | 'stderr' | 'console' | 'response' | 'webhook' | 'subprocess';
+/** Where a recorded text came from; `table`: every item of a stack's table, dumped at the end of a test that asks. */
+export type Source = 'stdout' | 'stderr' | 'console' | 'response' | 'webhook' | 'subprocess' | 'table';
 
 /** One recorded text: source, context (`POST /webhooks 201` for a response), test file, text. */
 export interface ScanRecord {
@@ -28,7 +29,11 @@ export type SecretKind =
   /** A user's bank credential value, sent to create or update a member. */
   | 'member credential'
   | 'basic password'
-  | 'session token header';
+  | 'session token header'
+  /** What MX's verification gathers: account, routing, transit and institution numbers. */
+  | 'account number'
+  /** What MX's identification gathers: an owner's name, address, email, phone. */
+  | 'account owner';
 
 export interface SecretEntry {
   k: SecretKind;

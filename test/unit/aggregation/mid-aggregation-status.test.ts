@@ -47,6 +47,7 @@ async function run(
     userId: 'u1',
     memberGuid: 'MBR-1',
     status: 'aggregating',
+    kind: 'aggregation',
     trigger,
     connectionStatus: null,
     step: 0,

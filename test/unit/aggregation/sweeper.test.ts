@@ -14,6 +14,7 @@ const job = (id: string, change: Partial<Job>): Job => ({
   userId: 'user-1',
   memberGuid: `MBR-${id}`,
   status: 'aggregating',
+  kind: 'aggregation',
   trigger: 'refresh',
   connectionStatus: null,
   step: 3,

@@ -88,10 +88,10 @@ describe('metric dimensions stay low-cardinality', () => {
   it('aggregation jobs: outcomes, detectors and triggers only', () => {
     const lines = capture((metrics) => {
       for (const id of ids) {
-        metrics.add('JobsEnded', 1, { outcome: id as 'failed', detected_by: id as 'poll' });
-        metrics.add('JobsStarted', 1, { trigger: id as 'refresh' });
+        metrics.add('JobsEnded', 1, { outcome: id as 'failed', detected_by: id as 'poll', kind: id as 'aggregation' });
+        metrics.add('JobsStarted', 1, { trigger: id as 'refresh', kind: id as 'aggregation' });
       }
-      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'push' });
+      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'push', kind: 'verification' });
       metrics.add('JobDuration', 12_345, { outcome: 'timed_out' });
       metrics.add('DetectionLag', 2_250, { detected_by: 'poll' });
       metrics.add('PollsPerJob', 4, { outcome: 'action_required' });
@@ -147,8 +147,8 @@ describe('metric dimensions stay low-cardinality', () => {
 describe('EMF lines', () => {
   it('sum counts within an invocation, keep each duration, and write one line per set of dimension values', () => {
     const lines = capture((metrics) => {
-      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll' });
-      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll' });
+      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll', kind: 'aggregation' });
+      metrics.add('JobsEnded', 1, { outcome: 'succeeded', detected_by: 'poll', kind: 'aggregation' });
       metrics.add('JobDuration', 1_000, { outcome: 'succeeded' });
       metrics.add('JobDuration', 3_000, { outcome: 'succeeded' });
       metrics.add('PollsPerJob', 2, { outcome: 'succeeded' });
@@ -158,7 +158,7 @@ describe('EMF lines', () => {
     const [ended] = endedLine!._aws.CloudWatchMetrics as { Namespace: string; Dimensions: string[][]; Metrics: object[] }[];
     const [durations] = durationsLine!._aws.CloudWatchMetrics as { Dimensions: string[][]; Metrics: object[] }[];
     expect(ended!.Namespace).toBe(METRIC_NAMESPACE);
-    expect(ended!.Dimensions).toEqual([['service', 'environment', 'outcome', 'detected_by']]);
+    expect(ended!.Dimensions).toEqual([['service', 'environment', 'outcome', 'detected_by', 'kind']]);
     expect(ended!.Metrics).toEqual([{ Name: 'JobsEnded', Unit: 'Count' }]);
     expect(endedLine).toMatchObject({ JobsEnded: 2, outcome: 'succeeded', detected_by: 'poll', environment: 'prod' });
     expect(durations!.Dimensions).toEqual([['service', 'environment', 'outcome']]);

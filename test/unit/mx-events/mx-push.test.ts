@@ -16,6 +16,7 @@ const job = (status: JobStatus, step: number): Job => ({
   userId: 'user-1',
   memberGuid: MEMBER,
   status,
+  kind: 'aggregation',
   trigger: 'refresh',
   connectionStatus: 'RECONNECTED',
   step,

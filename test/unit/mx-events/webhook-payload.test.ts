@@ -54,6 +54,17 @@ describe('parseMxWebhook', () => {
     });
   });
 
+  it('reads VERIFICATION and HISTORY as member_data_updated pushes, as AGGREGATION is read', () => {
+    // MX's VERIFICATION webhook has `accounts` and no `is_background` or transaction counts.
+    const { is_background, transactions_created_count, transactions_updated_count, ...common } = aggregation;
+    const verification = { ...common, accounts: ['ACT-1'], type: 'VERIFICATION' };
+    expect(parseMxWebhook(verification)).toEqual({
+      ok: true,
+      webhook: expect.objectContaining({ type: 'VERIFICATION', memberGuid: MEMBER, jobGuid: 'JOB-1', isBackground: false }),
+    });
+    expect(parseMxWebhook({ ...aggregation, type: 'HISTORY' })).toMatchObject({ ok: true, webhook: { type: 'HISTORY' } });
+  });
+
   it('tolerates nulls, missing or odd informational fields and new fields', () => {
     const odd = { type: 'CONNECTION_STATUS', member_guid: MEMBER, connection_status: 42, action: null, brand_new: { x: 1 } };
     expect(parseMxWebhook(odd)).toEqual({

@@ -22,6 +22,7 @@ const challenged: Job = {
   userId: 'user-1',
   memberGuid: 'MBR-1',
   status: 'action_required',
+  kind: 'aggregation',
   trigger: 'refresh',
   connectionStatus: 'CHALLENGED',
   step: 3,

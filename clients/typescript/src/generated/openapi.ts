@@ -156,6 +156,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{user_id}/members/{member_guid}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a member (MX: account and routing numbers); returns the tracking job
+         * @description Starts MX's verification. Once the job succeeds, read the numbers with GET …/account_numbers. While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (`supports_account_verification` false).
+         */
+        post: operations["post_users_user_id_members_member_guid_verify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/members/{member_guid}/identify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identify a member (MX: the accounts' owners); returns the tracking job
+         * @description Starts MX's identification. Once the job succeeds, read the owners with GET …/account_owners. While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (`supports_account_identification` false).
+         */
+        post: operations["post_users_user_id_members_member_guid_identify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/members/{member_guid}/extend_history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend the transaction history of a member (MX: up to 24 months); returns the tracking job
+         * @description Starts MX's extended history. Once the job succeeds, the older transactions are in the transaction reads. While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (`supports_transaction_history` false).
+         */
+        post: operations["post_users_user_id_members_member_guid_extend_history"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{user_id}/members/{member_guid}/resume": {
         parameters: {
             query?: never;
@@ -567,6 +627,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{user_id}/members/{member_guid}/account_numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A verified member's account and routing numbers
+         * @description MX's `GET /members/{member_guid}/account_numbers` for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         */
+        get: operations["get_users_user_id_members_member_guid_account_numbers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/accounts/{account_guid}/account_number": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A verified account's account and routing numbers
+         * @description MX's `GET /accounts/{account_guid}/account_number` for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         */
+        get: operations["get_users_user_id_accounts_account_guid_account_number"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/members/{member_guid}/account_owners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An identified member's account owners
+         * @description MX's `GET /members/{member_guid}/account_owners` for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         */
+        get: operations["get_users_user_id_members_member_guid_account_owners"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{user_id}/transactions": {
         parameters: {
             query?: never;
@@ -911,7 +1031,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** MX accepted the refresh; the job is aggregating */
+        /** MX started the aggregation; the job is aggregating */
         post: operations["event_aggregation_started"];
         delete?: never;
         options?: never;
@@ -987,6 +1107,261 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "verification.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MX started the verification; the job is aggregating */
+        post: operations["event_verification_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The verification ended with the member CONNECTED: read its account numbers (GET …/members/{member_guid}/account_numbers) */
+        post: operations["event_verification_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.action_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member needs its user (MFA challenge, new credentials, …); see job.challenges */
+        post: operations["event_verification_action_required"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The verification ended in an error status */
+        post: operations["event_verification_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "verification.timed_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The verification did not end before the deadline */
+        post: operations["event_verification_timed_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "identification.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MX started the identification; the job is aggregating */
+        post: operations["event_identification_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "identification.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The identification ended with the member CONNECTED: read its account owners (GET …/members/{member_guid}/account_owners) */
+        post: operations["event_identification_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "identification.action_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member needs its user (MFA challenge, new credentials, …); see job.challenges */
+        post: operations["event_identification_action_required"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "identification.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The identification ended in an error status */
+        post: operations["event_identification_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "identification.timed_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The identification did not end before the deadline */
+        post: operations["event_identification_timed_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "history.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MX started the extended history; the job is aggregating */
+        post: operations["event_history_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "history.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The extended history ended with the member CONNECTED: up to 24 months of transactions are in the transaction reads */
+        post: operations["event_history_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "history.action_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member needs its user (MFA challenge, new credentials, …); see job.challenges */
+        post: operations["event_history_action_required"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "history.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The extended history ended in an error status */
+        post: operations["event_history_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "history.timed_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The extended history did not end before the deadline */
+        post: operations["event_history_timed_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "aggregation.rejected": {
         parameters: {
             query?: never;
@@ -1013,7 +1388,7 @@ export interface webhooks {
         };
         get?: never;
         put?: never;
-        /** A member was deleted at MX through the relay; its active job, if any, ends aggregation.failed */
+        /** A member was deleted at MX through the relay; its active job, if any, ends failed (`{kind}.failed`) */
         post: operations["event_member_deleted"];
         delete?: never;
         options?: never;
@@ -1144,12 +1519,20 @@ export interface components {
              */
             updated_at: string;
         };
-        /** @description One tracked aggregation of one member */
+        /** @description One tracked aggregation-type job of one member */
         Job: {
             id: string;
             user_id: string;
             member_guid: string;
-            /** @enum {string} */
+            /**
+             * @description MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners) or an extended history (up to 24 months of transactions)
+             * @enum {string}
+             */
+            kind: "aggregation" | "verification" | "identification" | "history";
+            /**
+             * @description `aggregating` while MX runs the job, whatever its kind (MX: `is_being_aggregated`), then how it ended
+             * @enum {string}
+             */
             status: "aggregating" | "succeeded" | "action_required" | "failed" | "timed_out";
             /**
              * @description What started the aggregation: a refresh, a refresh request from another system, MX on a member created or updated through the relay, or MX on its own (`mx_background`: its daily aggregation; `mx`: any other, e.g. the Connect widget or a change the reconcile found)
@@ -1200,7 +1583,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
+            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "job_not_supported" | "mx_forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
             /** @description The offending input, e.g. `member_guid`, `use_case`, `url` */
             field?: string;
             /** @description MX's own error code, when MX gave one */
@@ -1403,7 +1786,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1414,7 +1797,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -1829,7 +2212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -1840,7 +2223,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -2110,7 +2493,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2121,7 +2504,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -2359,7 +2742,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2370,7 +2753,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -2638,7 +3021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2649,7 +3032,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -2885,7 +3268,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2896,7 +3279,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -3131,7 +3514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3142,7 +3525,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -3377,7 +3760,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3388,7 +3771,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -3638,7 +4021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3649,7 +4032,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -3835,6 +4218,784 @@ export interface operations {
             };
         };
     };
+    post_users_user_id_members_member_guid_verify: {
+        parameters: {
+            query?: {
+                include_transactions?: boolean;
+            };
+            header?: {
+                /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job tracking the verification */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The job: `/jobs/{job_id}` */
+                    location?: string;
+                    /** @description Present (`true`) when the answer replays an earlier one */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["Job"];
+                    };
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state; `request_in_progress`: A request with this idempotency key is still in progress */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `job_not_supported`: The member's institution does not support this job; `upstream_rejected`: MX rejected the request; `idempotency_key_reused`: The idempotency key was used for a different request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "job_not_supported" | "upstream_rejected" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    post_users_user_id_members_member_guid_identify: {
+        parameters: {
+            query?: {
+                include_transactions?: boolean;
+            };
+            header?: {
+                /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job tracking the identification */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The job: `/jobs/{job_id}` */
+                    location?: string;
+                    /** @description Present (`true`) when the answer replays an earlier one */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["Job"];
+                    };
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state; `request_in_progress`: A request with this idempotency key is still in progress */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `job_not_supported`: The member's institution does not support this job; `upstream_rejected`: MX rejected the request; `idempotency_key_reused`: The idempotency key was used for a different request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "job_not_supported" | "upstream_rejected" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    post_users_user_id_members_member_guid_extend_history: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job tracking the history */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The job: `/jobs/{job_id}` */
+                    location?: string;
+                    /** @description Present (`true`) when the answer replays an earlier one */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["Job"];
+                    };
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state; `request_in_progress`: A request with this idempotency key is still in progress */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `job_not_supported`: The member's institution does not support this job; `upstream_rejected`: MX rejected the request; `idempotency_key_reused`: The idempotency key was used for a different request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "job_not_supported" | "upstream_rejected" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
     put_users_user_id_members_member_guid_resume: {
         parameters: {
             query?: never;
@@ -3905,7 +5066,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3916,7 +5077,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -5178,7 +6339,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5189,7 +6350,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -5427,7 +6588,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5438,7 +6599,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -5678,7 +6839,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5689,7 +6850,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -5927,7 +7088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5938,7 +7099,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -6179,7 +7340,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6190,7 +7351,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -6428,7 +7589,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6439,7 +7600,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -6680,7 +7841,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6691,7 +7852,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -6932,7 +8093,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -6943,7 +8104,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -7182,7 +8343,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7193,7 +8354,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -7434,7 +8595,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7445,7 +8606,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -7683,7 +8844,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7694,7 +8855,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -7935,7 +9096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7946,7 +9107,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -8187,7 +9348,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8198,7 +9359,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -8439,7 +9600,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8450,7 +9611,754 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `upstream_rejected`: MX rejected the request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "upstream_rejected";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    get_users_user_id_members_member_guid_account_numbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MX's body, unchanged */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MxBody"];
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `upstream_rejected`: MX rejected the request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "upstream_rejected";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    get_users_user_id_accounts_account_guid_account_number: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                account_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MX's body, unchanged */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MxBody"];
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `upstream_rejected`: MX rejected the request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "upstream_rejected";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    get_users_user_id_members_member_guid_account_owners: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MX's body, unchanged */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MxBody"];
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -8691,7 +10599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8702,7 +10610,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -8946,7 +10854,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8957,7 +10865,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -9201,7 +11109,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9212,7 +11120,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -9455,7 +11363,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9466,7 +11374,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -9709,7 +11617,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9720,7 +11628,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -9981,7 +11889,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation */
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9992,7 +11900,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted";
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
                     };
                 };
             };
@@ -13035,6 +14943,831 @@ export interface operations {
                 "application/json": {
                     /** @constant */
                     type: "aggregation.timed_out";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_verification_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "verification.started";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_verification_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "verification.succeeded";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_verification_action_required: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "verification.action_required";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_verification_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "verification.failed";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_verification_timed_out: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "verification.timed_out";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_identification_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "identification.started";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_identification_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "identification.succeeded";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_identification_action_required: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "identification.action_required";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_identification_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "identification.failed";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_identification_timed_out: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "identification.timed_out";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_history_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "history.started";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_history_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "history.succeeded";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_history_action_required: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "history.action_required";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_history_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "history.failed";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_history_timed_out: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "history.timed_out";
                     /**
                      * Format: date-time
                      * @description ISO 8601, UTC: when the event happened

@@ -1,0 +1,8 @@
+/** MX's premium jobs on a member, by MX's name for each: the route that starts it (Nexus reference). */
+export const PREMIUM_JOB_ROUTES = {
+  verify: '/members/{member_guid}/verify',
+  identify: '/members/{member_guid}/identify',
+  extend_history: '/members/{member_guid}/extend_history',
+} as const;
+
+export type PremiumJob = keyof typeof PREMIUM_JOB_ROUTES;

@@ -1,0 +1,170 @@
+import { createRelayClient } from '@nexus-relay/client';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordText } from '../support/secrets-scan/collector.ts';
+import { simulatorControl } from '../support/simulator-control.ts';
+import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * MX's premium jobs through `npm start`, as a client app drives them: a verification (MFA answered) of a
+ * MONEY_MOVEMENT member and its account numbers read, an identification and its owners, an extended history — each
+ * followed to its end with exactly one terminal event per run, every delivery verified — and the refusals made before
+ * MX is asked, the simulator's counters proving MX was not. At the end every item of the stack's table goes to the
+ * secrets scan, which fails the suite if an account number or owner field is in one (or in any log line or event).
+ */
+let stack: StackProcess;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+let stackFile: string;
+const { sim, simMember } = simulatorControl(() => stack.simulatorUrl);
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+const member = (userId: string, memberGuid: string) => `/users/${userId}/members/${memberGuid}`;
+const eventsOf = (jobId: string) => receiver.events.filter((event) => event.data.job?.id === jobId).map((event) => event.type);
+const ended = (jobId: string, type: string) => receiver.waitFor((event) => event.data.job?.id === jobId && event.type === type);
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  stackFile = join(mkdtempSync(join(tmpdir(), 'nexus-relay-premium-')), 'stack.json');
+  stack = await startStackProcess({ NEXUS_RELAY_STACK_FILE: stackFile });
+  const relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  receiver.useSecret((await relay.webhooks.create({ url: receiver.url })).secret);
+}, 90_000);
+
+afterAll(async () => {
+  // Every item the relay wrote, for the secrets scan: no account number or owner field may be kept.
+  if (stack) {
+    const { dynamodb } = JSON.parse(readFileSync(stackFile, 'utf8'));
+    const client = createDocumentClient({ region: dynamodb.region, dynamoDbEndpoint: dynamodb.endpoint });
+    const items: unknown[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: dynamodb.tableName, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    client.destroy();
+    recordText('table', items.map((item) => JSON.stringify(item)).join('\n'), 'premium-jobs table');
+  }
+  await receiver?.close();
+  await stack?.interrupt();
+});
+
+describe('premium jobs', () => {
+  it('verifies a MONEY_MOVEMENT member, MFA answered; its numbers are read, never kept', async () => {
+    const { userId, memberGuid } = await simMember(
+      { duration_ms: 1_500, final_status: 'CONNECTED', challenge: { label: 'Code sent to your phone?', answer: '8642' } },
+      ['MONEY_MOVEMENT'],
+    );
+    const started = await api('POST', `${member(userId, memberGuid)}/verify?include_transactions=false`);
+    expect(started.status).toBe(202);
+    const job = started.body.job;
+    expect(job).toMatchObject({ kind: 'verification', status: 'aggregating', member_guid: memberGuid });
+    expect(started.headers.get('location')).toBe(`/jobs/${job.id}`);
+
+    const [challenged] = await ended(job.id, 'verification.action_required');
+    const challenges = challenged!.data.job.challenges as { guid: string }[];
+    expect(challenges).toHaveLength(1);
+    const resumed = await api('PUT', `${member(userId, memberGuid)}/resume`, {
+      challenges: [{ guid: challenges[0]!.guid, value: '8642' }],
+    });
+    expect(resumed.status).toBe(202);
+    expect(resumed.body.job).toMatchObject({ id: job.id, kind: 'verification', status: 'aggregating' });
+    await ended(job.id, 'verification.succeeded');
+    expect(eventsOf(job.id)).toEqual(['verification.started', 'verification.action_required', 'verification.succeeded']);
+    expect(receiver.events.filter((event) => event.data.job?.id === job.id).every((event) => event.verified)).toBe(true);
+
+    const numbers = await api('GET', `${member(userId, memberGuid)}/account_numbers`);
+    expect(numbers.status).toBe(200);
+    expect(numbers.headers.get('cache-control')).toBe('no-store');
+    expect(numbers.body.account_numbers).toHaveLength(2);
+    const [first] = numbers.body.account_numbers;
+    expect(first).toMatchObject({
+      member_guid: memberGuid,
+      account_number: expect.stringMatching(/^\d{12}$/),
+      passed_validation: true,
+    });
+    const byAccount = await api('GET', `/users/${userId}/accounts/${first.account_guid}/account_number`);
+    expect(byAccount.body).toEqual({ account_numbers: [first] });
+    // Another user's account is not this user's to read.
+    expect((await api('GET', `/users/user-someone-else/accounts/${first.account_guid}/account_number`)).status).toBe(404);
+  });
+
+  it('identifies a member and reads its owners; extends a member’s history; one terminal event each', async () => {
+    const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
+    const identification = (await api('POST', `${member(userId, memberGuid)}/identify`)).body.job;
+    expect(identification.kind).toBe('identification');
+    await ended(identification.id, 'identification.succeeded');
+    expect(eventsOf(identification.id)).toEqual(['identification.started', 'identification.succeeded']);
+    const owners = await api('GET', `${member(userId, memberGuid)}/account_owners`);
+    expect(owners.body.account_owners).toHaveLength(2);
+    expect(owners.body.account_owners[0]).toMatchObject({ member_guid: memberGuid, owner_name: expect.any(String) });
+
+    const history = await api('POST', `${member(userId, memberGuid)}/extend_history`);
+    expect(history.status).toBe(202);
+    expect(history.body.job.kind).toBe('history');
+    await ended(history.body.job.id, 'history.succeeded');
+    expect(eventsOf(history.body.job.id)).toEqual(['history.started', 'history.succeeded']);
+    expect((await api('GET', `/jobs/${history.body.job.id}`)).body.job).toMatchObject({ kind: 'history', status: 'succeeded' });
+  });
+
+  it('refuses before MX what MX documents it would refuse; passes MX’s own refusal on with its reason', async () => {
+    const iron = await sim('POST', '/_sim/members', {
+      user_id: 'user-iron',
+      institution_code: 'iron_bank',
+      aggregation: { duration_ms: 30_000, final_status: 'CONNECTED' },
+    });
+    const gringotts = await sim('POST', '/_sim/members', {
+      user_id: 'user-gringotts',
+      institution_code: 'gringotts',
+      aggregation: { duration_ms: 30_000, final_status: 'CONNECTED' },
+    });
+    const moneyMovement = await simMember({ duration_ms: 30_000, final_status: 'CONNECTED' }, ['MONEY_MOVEMENT']);
+    await sim('POST', '/_sim/reset');
+
+    for (const [path, field] of [
+      ['verify', 'supports_account_verification'],
+      ['identify', 'supports_account_identification'],
+    ] as const) {
+      const refused = await api('POST', `${member('user-iron', iron.member.guid)}/${path}`);
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ code: 'job_not_supported', field });
+      expect(refused.body.detail).toContain('iron_bank');
+    }
+    const noHistory = await api('POST', `${member('user-gringotts', gringotts.member.guid)}/extend_history`);
+    expect(noHistory.body).toMatchObject({ code: 'job_not_supported', field: 'supports_transaction_history' });
+
+    // One job per member: a verification running, an identification is refused without asking MX.
+    const running = await api('POST', `${member('user-iron', iron.member.guid)}/refresh`);
+    expect(running.status).toBe(202);
+    const busy = await api('POST', `${member('user-iron', iron.member.guid)}/extend_history`);
+    expect(busy.status).toBe(409);
+    expect(busy.body.detail).toContain(running.body.job.id);
+
+    const { calls } = await sim('GET', '/_sim/stats');
+    for (const route of ['verify', 'identify', 'extend_history']) {
+      expect(calls[`POST /members/{member_guid}/${route}`], route).toBeUndefined();
+    }
+
+    // MX's refusal, with MX's reason: extended history needs PFM.
+    const forbidden = await api('POST', `${member(moneyMovement.userId, moneyMovement.memberGuid)}/extend_history`);
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toMatchObject({ code: 'mx_forbidden', detail: expect.stringContaining('PFM') });
+    const bad = await api('POST', `${member(moneyMovement.userId, moneyMovement.memberGuid)}/verify?include_transactions=maybe`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'include_transactions' });
+  });
+});
