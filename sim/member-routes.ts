@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
-import { parseJsonBody } from './http.ts';
-import { CATALOGUE } from './institutions.ts';
+import { headerValue, parseJsonBody } from './http.ts';
+import { CATALOGUE, type CatalogueInstitution } from './institutions.ts';
 import { isJsonObject } from './input-validation.ts';
 import { challengesView, memberView } from './member-view.ts';
 import {
@@ -17,6 +17,7 @@ import {
   throttledAt,
 } from './members.ts';
 import { MxError } from './mx-errors.ts';
+import { openOAuthWindow } from './oauth-page.ts';
 import type { MxReply, MxRequest, MxRoute } from './mx-endpoint.ts';
 import { paginate, parsePageRequest } from './pagination.ts';
 import { parseUseCaseFilter } from './read-filters.ts';
@@ -56,9 +57,31 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
     {
       methods: ['POST'],
       pattern: '/members',
-      handler: endpoint(({ body }, user) => {
-        const member = createMember(state, user, memberBody(body));
-        return { status: 202, body: { member: memberView(member, now()) } };
+      handler: endpoint(({ body, headers }, user) => {
+        const input = memberBody(body);
+        const member = createMember(state, user, input);
+        const view = memberView(member, now());
+        if (!member.isOauth) return { status: 202, body: { member: view } };
+        // MX's answer for an OAuth member: PENDING, with a one-time window URI where the user authorises.
+        const uri = openOAuthWindow(state, member, originOf(headers), { skipAggregation: input.skip_aggregation === true });
+        return { status: 202, body: { member: { ...view, oauth_window_uri: uri } } };
+      }),
+    },
+    {
+      methods: ['GET'],
+      pattern: '/members/{member_guid}/oauth_window_uri',
+      handler: endpoint(({ params, query, headers }, user) => {
+        const member = memberOf(user, params.member_guid);
+        if (!member.isOauth) throw new MxError(400, 'Member cannot use OAuth');
+        const referral = query.get('referral_source') ?? 'BROWSER';
+        if (referral !== 'BROWSER' && referral !== 'APP') throw new MxError(400, 'referral_source must be BROWSER or APP.');
+        const redirect = query.get('client_redirect_url') ?? undefined;
+        if (redirect !== undefined && !URL.canParse(redirect)) throw new MxError(400, 'client_redirect_url must be a URL.');
+        const uri = openOAuthWindow(state, member, originOf(headers), {
+          skipAggregation: query.get('skip_aggregation') === 'true',
+          ...(redirect === undefined ? {} : { clientRedirectUrl: redirect }),
+        });
+        return { status: 200, body: { member: { guid: member.guid, oauth_window_uri: uri } } };
       }),
     },
     {
@@ -222,6 +245,7 @@ function aggregateOnWrite(state: SimulatorState, member: SimMember, skip: boolea
 export function createMember(state: SimulatorState, user: SimUser, input: Record<string, unknown>): SimMember {
   const institution = CATALOGUE.find((entry) => entry.code === input.institution_code);
   if (!institution) throw new MxError(422, 'institution_code is not an institution MX knows.', 4220);
+  if (input.is_oauth === true) return createOAuthMember(state, user, institution, input);
   const credentials = credentialsOf(input, institution.credentials);
   if (!credentials) throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
   const useCases = useCasesOf(state, input);
@@ -245,3 +269,31 @@ export function createMember(state: SimulatorState, user: SimUser, input: Record
   aggregateOnWrite(state, member, input.skip_aggregation === true);
   return member;
 }
+
+/** Create member with `is_oauth`: no credentials; PENDING until the user authorises in the OAuth window. */
+function createOAuthMember(
+  state: SimulatorState,
+  user: SimUser,
+  institution: CatalogueInstitution,
+  input: Record<string, unknown>,
+): SimMember {
+  if (!institution.supports.supports_oauth) throw new MxError(400, 'Member cannot use OAuth');
+  if (input.credentials !== undefined) throw new MxError(400, 'An OAuth member takes no credentials.');
+  const useCases = useCasesOf(state, input);
+  const member = state.members.put({
+    userId: user.id,
+    memberGuid: undefined,
+    name: institution.name,
+    useCases: useCases ?? null,
+    script: DEFAULT_AGGREGATION_SCRIPT,
+    institutionCode: institution.code,
+    institutionGuid: institution.guid,
+  });
+  member.isOauth = true;
+  member.statusOverride = { status: 'PENDING', since: state.clock.now() };
+  if (typeof input.metadata === 'string') member.metadata = input.metadata;
+  return member;
+}
+
+/** Where the caller reached the simulator: the origin of the window URIs it hands out. */
+const originOf = (headers: MxRequest['headers']): string => `http://${headerValue(headers, 'host') ?? '127.0.0.1'}`;

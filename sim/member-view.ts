@@ -24,7 +24,7 @@ export function memberView(member: SimMember, now: number) {
     aggregated_at: isoOrNull(state.aggregatedAt),
     successfully_aggregated_at: isoOrNull(state.successfullyAggregatedAt),
     most_recent_job_guid: state.mostRecentJobGuid,
-    is_oauth: false,
+    is_oauth: member.isOauth === true,
     // In MX's create and update member examples, with their values there: no member of the simulator has background
     // aggregation turned off or is managed by its user.
     background_aggregation_is_disabled: false,

@@ -2,6 +2,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Clock, systemClock } from './clock.ts';
 import { createConnectPage, isConnectPageTarget } from './connect-page.ts';
+import { createOAuthPage, isOAuthPageTarget } from './oauth-page.ts';
 import { createControlApi, isControlTarget } from './control-api.ts';
 import { MDX_REALTIME_PATH } from './mdx-realtime-routes.ts';
 import { createMxApi } from './mx-api.ts';
@@ -72,10 +73,17 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
   const handleMx = createMxApi(state);
   const handleControl = createControlApi(state);
   const handleConnectPage = createConnectPage(state);
+  const handleOAuthPage = createOAuthPage(state);
 
   const server = createServer((request, response) => {
     const target = request.url ?? '/';
-    const handle = isConnectPageTarget(target) ? handleConnectPage : isControlTarget(target) ? handleControl : handleMx;
+    const handle = isConnectPageTarget(target)
+      ? handleConnectPage
+      : isOAuthPageTarget(target)
+        ? handleOAuthPage
+        : isControlTarget(target)
+          ? handleControl
+          : handleMx;
     handle(request, response).catch((error: unknown) => {
       if (shutdown.signal.aborted || response.headersSent) {
         response.destroy();

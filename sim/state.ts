@@ -1,3 +1,4 @@
+import type { OAuthWindow } from './oauth-page.ts';
 import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { BackgroundAggregation } from './background-aggregation.ts';
@@ -47,6 +48,8 @@ export interface SimulatorState {
   readonly widgetUrls: Map<string, { userId: string; type: string; expiresAt: number; useCases?: string[] }>;
   /** Connect pages opened (a widget URL spent), by the page's own id: what the page's form posts to. */
   readonly connectPages: Map<string, { userId: string; useCases?: string[]; expiresAt: number }>;
+  /** One-time OAuth window URIs (`/_sim/oauth/{token}`): the member they authorise and where to send the user after. */
+  readonly oauthWindows: Map<string, OAuthWindow>;
 }
 
 export interface SimulatorStateOptions {
@@ -104,6 +107,7 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     shutdown,
     widgetUrls: new Map(),
     connectPages: new Map(),
+    oauthWindows: new Map(),
   };
   applySettings(state, options.settings);
   return state;
