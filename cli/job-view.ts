@@ -19,6 +19,7 @@ export function jobLines(job: Job, style: Styles): string[] {
         ['job', style.bold(job.id)],
         ['user', job.user_id],
         ['member', job.member_guid],
+        ['kind', job.kind],
         ['status', statusText(job.status, style)],
         ['connection', job.connection_status ?? '-'],
         ['polls', String(job.polls)],
@@ -53,9 +54,17 @@ export function challengeLines(job: Job, style: Styles): string[] {
   ];
 }
 
+/** The command that starts a job of each kind again. */
+const AGAIN: Record<Job['kind'], string> = {
+  aggregation: 'refresh',
+  verification: 'verify',
+  identification: 'identify',
+  history: 'extend-history',
+};
+
 /**
  * An action_required job without questions: what the user does next. REJECTED is a wrong MFA answer — the job is
- * over (resume answers 409): a new refresh asks again. Any other status needs the user's credentials or consent:
+ * over (resume answers 409): a new job of its kind asks again. Any other status needs the user's credentials or consent:
  * they reconnect the member in MX's Connect widget.
  */
 function nextStepLines(job: Job): string[] {
@@ -63,7 +72,7 @@ function nextStepLines(job: Job): string[] {
   if (status === 'REJECTED') {
     return [
       'MX rejected the MFA answer (connection status REJECTED); this job is over.',
-      `ask again: ${suggest(`refresh ${job.user_id} ${job.member_guid} --watch`)}`,
+      `ask again: ${suggest(`${AGAIN[job.kind]} ${job.user_id} ${job.member_guid} --watch`)}`,
     ];
   }
   return [

@@ -8,7 +8,7 @@ import { registerJobs } from './commands/jobs.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerMemberWrites } from './commands/members.ts';
 import { registerReads } from './commands/reads.ts';
-import { registerRefresh } from './commands/refresh.ts';
+import { registerPremiumJobs, registerRefresh } from './commands/refresh.ts';
 import { registerResume } from './commands/resume.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerTransactions } from './commands/transactions.ts';
@@ -63,6 +63,7 @@ export function createProgram(terminal: Terminal, options: { json: boolean }): C
   registerWebhooks(program, terminal);
   registerConnect(program, terminal);
   registerRefresh(program, terminal);
+  registerPremiumJobs(program, terminal);
   registerResume(program, terminal);
   registerJobs(program, terminal);
   registerTransactions(program, terminal);

@@ -5,16 +5,6 @@ import { type SimMember, setConnectionStatus, startAggregation } from './members
 import type { SimulatorState } from './state.ts';
 import { connectionStatusWebhook } from './webhook-payloads.ts';
 
-/** A one-time OAuth window URI: the member it authorises and what happens after (MX's generate OAuth window URI). */
-export interface OAuthWindow {
-  memberGuid: string;
-  expiresAt: number;
-  /** MX's `skip_aggregation`: authorised, the member does not aggregate at once. */
-  skipAggregation: boolean;
-  /** MX's `client_redirect_url`: where the user's browser goes after, with `status` and `member_guid` appended. */
-  clientRedirectUrl?: string;
-}
-
 /** How long a window URI can be opened (MX documents no lifetime; a widget URL's ten minutes). */
 const WINDOW_LIFETIME_MS = 10 * 60_000;
 

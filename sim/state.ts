@@ -1,4 +1,3 @@
-import type { OAuthWindow } from './oauth-page.ts';
 import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { BackgroundAggregation } from './background-aggregation.ts';
@@ -16,6 +15,16 @@ import { TransactionLedger } from './transaction-ledger.ts';
 import { WebhookPusher } from './webhook-pusher.ts';
 
 /** Everything the simulator knows, shared by the MX side and the control API. */
+/** A one-time OAuth window URI: the member it authorises and what happens after (MX's generate OAuth window URI). */
+export interface OAuthWindow {
+  memberGuid: string;
+  expiresAt: number;
+  /** MX's `skip_aggregation`: authorised, the member does not aggregate at once. */
+  skipAggregation: boolean;
+  /** MX's `client_redirect_url`: where the user's browser goes after, with `status` and `member_guid` appended. */
+  clientRedirectUrl?: string;
+}
+
 export interface SimulatorState {
   readonly clock: Clock;
   readonly clientId: string;

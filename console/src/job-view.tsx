@@ -25,7 +25,7 @@ async function deliveriesOf(signed: Signed, job: Job): Promise<{ webhook: Webhoo
 }
 
 function timelineOf(job: Job, deliveries: { webhook: Webhook; delivery: Delivery }[]): TimelineEntry[] {
-  const entries: TimelineEntry[] = [{ at: job.created_at, what: 'refresh accepted', status: 'aggregating' }];
+  const entries: TimelineEntry[] = [{ at: job.created_at, what: `${job.kind} started`, status: 'aggregating' }];
   for (const { webhook, delivery } of deliveries) {
     const last = delivery.attempts.at(-1);
     entries.push({
@@ -80,6 +80,8 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
       {job && (
         <>
           <dl class="fields">
+            <dt>Kind</dt>
+            <dd>{job.kind}</dd>
             <dt>Status</dt>
             <dd>
               <Status value={job.status} />

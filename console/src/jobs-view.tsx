@@ -12,6 +12,7 @@ const jobColumns = (now: number): Column<Job>[] => [
   { label: 'Job', cell: (job) => <a href={`#/jobs/${encodeURIComponent(job.id)}`}>{job.id}</a> },
   { label: 'User', cell: (job) => job.user_id },
   { label: 'Member', cell: (job) => job.member_guid },
+  { label: 'Kind', cell: (job) => job.kind },
   { label: 'Status', cell: (job) => <Status value={job.status} /> },
   { label: 'Connection', cell: (job) => job.connection_status ?? '–' },
   { label: 'Polls', cell: (job) => job.polls },

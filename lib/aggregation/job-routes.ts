@@ -108,7 +108,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     method: 'GET',
     path: '/jobs/{job_id}',
     fn: 'api-jobs',
-    summary: 'Read an aggregation job',
+    summary: 'Read a job (an aggregation, verification, identification or extended history)',
     auth: 'api_key',
     access: 'by_resource',
     async handle(request, { jobs }) {
@@ -130,13 +130,13 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     method: 'GET',
     path: '/users/{user_id}/members/{member_guid}/aggregation',
     fn: 'api-jobs',
-    summary: "The member's latest aggregation job",
+    summary: "The member's latest job, of any kind",
     auth: 'api_key',
     access: 'path_user',
     async handle(request, { jobs }) {
       const path = parseInput(memberPath, request.pathParams, 'path');
       const job = await jobs.latestForMember(path.member_guid);
-      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no aggregation job yet.');
+      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no job yet.');
       return { status: 200, body: { job: jobView(job) } };
     },
     docs: () => ({
@@ -149,7 +149,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     method: 'GET',
     path: '/users/{user_id}/jobs',
     fn: 'api-jobs',
-    summary: "The user's aggregation jobs, newest first (cursor, limit)",
+    summary: "The user's jobs, newest first (cursor, limit)",
     auth: 'api_key',
     access: 'path_user',
     query: 'parsed',

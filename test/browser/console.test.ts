@@ -146,7 +146,10 @@ describe('the console in Chromium', () => {
     await expect.poll(() => row.locator('.status').textContent(), { timeout: 20_000 }).toBe('succeeded');
     expect(await page.evaluate(() => window.marker)).toBe('same page');
 
+    // Each job says its kind (MX's aggregation here; a verification, identification or extended history otherwise).
+    expect(await row.locator('td').nth(3).innerText()).toBe('aggregation');
     await row.getByRole('link', { name: job.id }).click();
+    expect(await page.locator('dt:has-text("Kind") + dd').innerText()).toBe('aggregation');
     const timeline = page.locator('ol.timeline');
     await expect.poll(() => timeline.innerText(), { timeout: 15_000 }).toContain('aggregation.succeeded');
     expect(await timeline.innerText()).toContain('aggregation.started');

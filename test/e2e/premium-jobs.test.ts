@@ -1,4 +1,4 @@
-import { createRelayClient } from '@nexus-relay/client';
+import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 let stack: StackProcess;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 let stackFile: string;
+let relay: RelayClient;
 const { sim, simMember } = simulatorControl(() => stack.simulatorUrl);
 
 async function api(method: string, path: string, body?: unknown) {
@@ -40,7 +41,7 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   stackFile = join(mkdtempSync(join(tmpdir(), 'nexus-relay-premium-')), 'stack.json');
   stack = await startStackProcess({ NEXUS_RELAY_STACK_FILE: stackFile });
-  const relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
   receiver.useSecret((await relay.webhooks.create({ url: receiver.url })).secret);
 }, 90_000);
 
@@ -103,22 +104,23 @@ describe('premium jobs', () => {
     expect((await api('GET', `/users/user-someone-else/accounts/${first.account_guid}/account_number`)).status).toBe(404);
   });
 
-  it('identifies a member and reads its owners; extends a member’s history; one terminal event each', async () => {
+  it('identifies a member and reads its owners; extends its history; through the client kit, one terminal event each', async () => {
     const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
-    const identification = (await api('POST', `${member(userId, memberGuid)}/identify`)).body.job;
+    const ids = { user_id: userId, member_guid: memberGuid };
+    const identification = await relay.members.identify({ ...ids, include_transactions: false });
     expect(identification.kind).toBe('identification');
+    expect(await relay.waitForJob(identification)).toMatchObject({ kind: 'identification', status: 'succeeded' });
     await ended(identification.id, 'identification.succeeded');
     expect(eventsOf(identification.id)).toEqual(['identification.started', 'identification.succeeded']);
-    const owners = await api('GET', `${member(userId, memberGuid)}/account_owners`);
-    expect(owners.body.account_owners).toHaveLength(2);
-    expect(owners.body.account_owners[0]).toMatchObject({ member_guid: memberGuid, owner_name: expect.any(String) });
+    const owners = (await relay.members.accountOwners(ids)).account_owners as Record<string, unknown>[];
+    expect(owners).toHaveLength(2);
+    expect(owners[0]).toMatchObject({ member_guid: memberGuid, owner_name: expect.any(String) });
 
-    const history = await api('POST', `${member(userId, memberGuid)}/extend_history`);
-    expect(history.status).toBe(202);
-    expect(history.body.job.kind).toBe('history');
-    await ended(history.body.job.id, 'history.succeeded');
-    expect(eventsOf(history.body.job.id)).toEqual(['history.started', 'history.succeeded']);
-    expect((await api('GET', `/jobs/${history.body.job.id}`)).body.job).toMatchObject({ kind: 'history', status: 'succeeded' });
+    const history = await relay.members.extendHistory(ids);
+    expect(history.kind).toBe('history');
+    expect(await relay.waitForJob(history)).toMatchObject({ kind: 'history', status: 'succeeded' });
+    await ended(history.id, 'history.succeeded');
+    expect(eventsOf(history.id)).toEqual(['history.started', 'history.succeeded']);
   });
 
   it('refuses before MX what MX documents it would refuse; passes MX’s own refusal on with its reason', async () => {

@@ -17,6 +17,7 @@ import type {
   OutcomeHour,
   paths,
   QueueState,
+  PremiumJobQuery,
   RefreshQuery,
   ReplayRange,
   ReplayResult,
@@ -147,6 +148,47 @@ export class RelayClient {
       });
       return (await dataOf(call)).job;
     },
+    /**
+     * Verify a member: MX gathers its accounts' account and routing numbers (read them with `accountNumbers` once the
+     * job succeeds). Answers the tracking job; `waitForJob` follows it like any other.
+     */
+    verify: async (
+      params: { user_id: string; member_guid: string } & PremiumJobQuery,
+      options: CallOptions = {},
+    ): Promise<Job> => {
+      const { user_id, member_guid, ...query } = params;
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/verify', {
+        params: { path: { user_id, member_guid }, query },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    /** Identify a member: MX gathers its accounts' owners (read them with `accountOwners` once the job succeeds). */
+    identify: async (
+      params: { user_id: string; member_guid: string } & PremiumJobQuery,
+      options: CallOptions = {},
+    ): Promise<Job> => {
+      const { user_id, member_guid, ...query } = params;
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/identify', {
+        params: { path: { user_id, member_guid }, query },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    /** Extend a member's transaction history (MX: up to 24 months; the member needs PFM). */
+    extendHistory: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<Job> => {
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/extend_history', {
+        params: { path: params },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
+    /** A verified member's account and routing numbers, as MX answers them: keep them out of logs and storage. */
+    accountNumbers: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
+      this.read('/users/{user_id}/members/{member_guid}/account_numbers', { path: params }, options),
+    /** An identified member's account owners, as MX answers them: keep them out of logs and storage. */
+    accountOwners: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
+      this.read('/users/{user_id}/members/{member_guid}/account_owners', { path: params }, options),
     /** Answer MX's MFA challenges (`job.challenges`); tracking resumes on the same job. */
     resume: async (
       params: { user_id: string; member_guid: string; challenges: ResumeAnswers },
@@ -159,7 +201,7 @@ export class RelayClient {
       });
       return (await dataOf(call)).job;
     },
-    /** The member's latest aggregation job. */
+    /** The member's latest job, of any kind. */
     aggregation: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<Job> => {
       const call = this.raw.GET('/users/{user_id}/members/{member_guid}/aggregation', {
         params: { path: params },
@@ -258,6 +300,9 @@ export class RelayClient {
 
   readonly accounts = {
     list: (params: UserList): PagedList<MxRecord> => this.list('/users/{user_id}/accounts', userList(params)),
+    /** One verified account's account and routing numbers, as MX answers them: keep them out of logs and storage. */
+    accountNumber: (params: { user_id: string; account_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
+      this.read('/users/{user_id}/accounts/{account_guid}/account_number', { path: params }, options),
   };
 
   readonly transactions = {

@@ -31,6 +31,8 @@ export type ReplayResult = SuccessBody<operations['post_webhooks_webhook_id_repl
 export type WebhookTest = SuccessBody<operations['post_webhooks_webhook_id_test']>['test'];
 export type DeliveryQuery = Query<operations['get_webhooks_webhook_id_deliveries']>;
 export type RefreshQuery = Query<operations['post_users_user_id_members_member_guid_refresh']>;
+/** `include_transactions` of a verification or identification (MX's default: false). */
+export type PremiumJobQuery = Query<operations['post_users_user_id_members_member_guid_verify']>;
 /** MX's widget configuration (`widget_type`, `use_cases`, `current_member_guid`…), as POST /users/{user_id}/widget_urls takes it. */
 export type WidgetUrlRequest = RequestBody<operations['post_users_user_id_widget_urls']>;
 /** A single-use widget URL: load it once, before `expires_at` (a credential: keep it out of logs). */

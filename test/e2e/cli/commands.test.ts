@@ -525,6 +525,28 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
   );
 });
 
+describe('verify, identify, extend-history', () => {
+  it('each starts its job and, with --watch, follows it to its end like refresh', async () => {
+    const user = newUser();
+    const added = await cli('sim', 'member', 'add', user, '--aggregation-seconds', '1', '--json');
+    const member = added.json().member.guid as string;
+    for (const [command, kind] of [
+      ['verify', 'verification'],
+      ['identify', 'identification'],
+      ['extend-history', 'history'],
+    ] as const) {
+      const run = await cli(command, user, member, '--watch', '--interval', '0.3', '--json');
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.json().job).toMatchObject({ kind, status: 'succeeded', member_guid: member });
+    }
+    // MX's institution says no: refused before MX, the field named.
+    const iron = await cli('sim', 'member', 'add', user, '--institution', 'iron_bank', '--json');
+    const refused = await cli('verify', user, iron.json().member.guid, '--json');
+    expect(refused.code).toBe(1);
+    expect(refused.json()).toMatchObject({ code: 'job_not_supported', field: 'supports_account_verification' });
+  });
+});
+
 describe('resume and reads', () => {
   async function challengedMember() {
     const user = newUser();
