@@ -85,6 +85,8 @@ export const METRICS = {
   WidgetUrlsIssued: { unit: 'Count', sum: true, dimensions: { widget_type: ['connect_widget', 'connections_widget'] as const } },
   /** Members created, updated or deleted at MX through the relay. */
   MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
+  /** OAuth window URIs handed out (a new OAuth member's first, or a re-authorisation). */
+  OAuthWindows: { unit: 'Count', sum: true, dimensions: {} },
   /** Users erased (DELETE /users/{user_id}): `absent` when MX no longer had the user. */
   UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
   // What MX did on its own

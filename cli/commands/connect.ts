@@ -2,6 +2,12 @@ import type { Command } from 'commander';
 import { action } from '../context.ts';
 import type { Terminal } from '../output.ts';
 
+interface OAuthUrlOptions {
+  redirect?: string;
+  app?: boolean;
+  skipAggregation?: boolean;
+}
+
 interface ConnectUrlOptions {
   widget: string;
   useCases?: string;
@@ -50,6 +56,35 @@ export function registerConnect(program: Command, terminal: Terminal): void {
         output.result({ widget_url: widgetUrl }, () => [
           widgetUrl.url,
           output.style.dim(`${widgetUrl.type} for ${widgetUrl.user_id}; works once, until ${widgetUrl.expires_at}`),
+        ]);
+      }),
+    );
+
+  program
+    .command('oauth-url')
+    .description(
+      'a one-time URL where the user authorises an OAuth member at the bank (one created with is_oauth, or to ' +
+        're-authorise it): open it once, in the user’s browser; MX aggregates the member once authorised',
+    )
+    .argument('<user_id>', 'the partner’s user id')
+    .argument('<member_guid>', 'MBR-… (an OAuth member)')
+    .option('--redirect <url>', 'where MX sends the user after (client_redirect_url), with status and member_guid')
+    .option('--app', 'the user comes from a mobile app (referral_source APP)')
+    .option('--skip-aggregation', 'authorised, the member does not aggregate at once')
+    .action(
+      action(terminal, async ({ output, api, calls }, userId: string, memberGuid: string, options: OAuthUrlOptions) => {
+        const window = await api().members.oauthWindow(
+          { user_id: userId, member_guid: memberGuid },
+          {
+            ...(options.redirect ? { client_redirect_url: options.redirect } : {}),
+            ...(options.app ? { referral_source: 'APP' as const } : {}),
+            ...(options.skipAggregation ? { skip_aggregation: true } : {}),
+          },
+          calls,
+        );
+        output.result({ oauth_window: window }, () => [
+          window.url,
+          output.style.dim(`OAuth window for ${window.member_guid}; works once`),
         ]);
       }),
     );

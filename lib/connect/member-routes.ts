@@ -3,6 +3,7 @@ import { jobView } from '../aggregation/job-view.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';
+import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
 import type { Members, MemberWritten } from './members.ts';
@@ -11,7 +12,7 @@ import type { UserErasure } from './user-erasure.ts';
 
 /** What api-refresh gives these routes: members are written where aggregations start, users erased where sessions live. */
 export interface MemberRouteDeps {
-  members: Pick<Members, 'create' | 'update' | 'delete'>;
+  members: Pick<Members, 'create' | 'update' | 'delete' | 'oauthWindow'>;
   erasure: Pick<UserErasure, 'erase'>;
 }
 
@@ -42,11 +43,52 @@ const metadata = z.string().check(z.maxLength(1000), z.describe('Your own data a
 
 const newMemberBody = z.strictObject({
   institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
-  credentials: credentials,
+  credentials: z.optional(credentials),
+  is_oauth: z
+    .optional(z.boolean())
+    .check(
+      z.describe(
+        'An OAuth member: no credentials; the user authorises at the bank through the window POST …/members/{member_guid}/oauth_window hands out',
+      ),
+    ),
   use_cases: z.optional(useCases),
   skip_aggregation: z.optional(z.boolean()).check(z.describe('MX makes the member without aggregating it (no job)')),
   metadata: z.optional(metadata),
   id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 letters, digits and _ . : -'))),
+});
+
+/** Credentials, or OAuth: one of the two. */
+const newMemberOf = (body: z.output<typeof newMemberBody>) => {
+  if (body.is_oauth === true && body.credentials !== undefined) {
+    throw new HttpProblem('validation_failed', 'body.credentials: an OAuth member (is_oauth) takes none', {
+      field: 'credentials',
+    });
+  }
+  if (body.is_oauth !== true && body.credentials === undefined) {
+    throw new HttpProblem('validation_failed', 'body.credentials: required unless is_oauth is true', { field: 'credentials' });
+  }
+  return body;
+};
+
+const oauthWindowBody = z.strictObject({
+  client_redirect_url: z.optional(
+    z
+      .url({ protocol: /^https?$/ })
+      .check(
+        z.maxLength(2000),
+        z.describe('Where MX sends the user after, with `status` and `member_guid` added (MX: with referral_source APP)'),
+      ),
+  ),
+  referral_source: z.optional(z.enum(['BROWSER', 'APP']).check(z.describe('BROWSER (MX’s default) or APP (a mobile app)'))),
+  ui_message_webview_url_scheme: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z][A-Za-z0-9+.-]{0,63}$/, 'must be a URL scheme'),
+        z.describe('Your app’s scheme, for MX’s webview messages'),
+      ),
+  ),
+  skip_aggregation: z.optional(z.boolean().check(z.describe('Authorised, the member does not aggregate at once'))),
 });
 
 const memberChangeBody = z.strictObject({
@@ -62,6 +104,13 @@ const memberAnswer = z.strictObject({
     .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
     .check(z.describe('The member as MX answered (MX’s fields, passed through)')),
   job: z.nullable(responseSchemas.job).check(z.describe('The job following the aggregation MX started; null when none')),
+});
+
+const oauthWindowAnswer = z.strictObject({
+  oauth_window: z.strictObject({
+    member_guid: z.string(),
+    url: z.string().check(z.describe("MX's one-time OAuth window URI: open it once, in the user's browser")),
+  }),
 });
 
 const answerOf = (status: number, { member, job }: MemberWritten) => ({
@@ -86,7 +135,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     access: 'path_user',
     async handle(request, deps) {
       const { user_id } = parseInput(userPath, request.pathParams, 'path');
-      const body = parseInput(newMemberBody, request.body, 'body');
+      const body = newMemberOf(parseInput(newMemberBody, request.body, 'body'));
       return answerOf(201, await deps.members.create(user_id, body));
     },
     docs: () => ({
@@ -94,9 +143,36 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       body: newMemberBody,
       description:
         'MX makes the user first when it does not know it. The job (trigger `member_created`) ends as a refresh’s does, with the same events. ' +
+        'An OAuth member (`is_oauth`, no credentials) starts PENDING: get its window from POST …/oauth_window; its job follows the aggregation MX starts once the user has authorised (or times out). ' +
         'Credential values are never logged or stored; an Idempotency-Key replay keeps a digest of the request, not its body.',
       responses: { 201: { description: 'The member, and the job tracking its first aggregation', body: memberAnswer } },
       problems: ['forbidden', 'use_cases_invalid', ...MX_CALL_PROBLEMS],
+    }),
+  },
+  {
+    method: 'POST',
+    path: `${members}/{member_guid}/oauth_window`,
+    fn: 'api-refresh',
+    summary: 'A one-time URL where the user authorises an OAuth member at the bank (new, or to re-authorise)',
+    auth: 'api_key',
+    access: 'path_user',
+    // The answer is a credential: never stored for a replay.
+    idempotent: false,
+    async handle(request, deps) {
+      const path = parseInput(memberPath, request.pathParams, 'path');
+      const body = parseInput(oauthWindowBody, request.body ?? {}, 'body');
+      const uri = await deps.members.oauthWindow(path.user_id, path.member_guid, body);
+      return { status: 201, body: { oauth_window: { member_guid: path.member_guid, url: uri } } };
+    },
+    docs: () => ({
+      path: memberPath,
+      body: oauthWindowBody,
+      description:
+        "MX's generate OAuth window URI. Open it in the user's browser (not a webview), once: MX's URIs are one-time. " +
+        'Once the user authorises, MX aggregates the member (unless `skip_aggregation`); MX answers 400 for a member that cannot use OAuth. ' +
+        'The URL is a credential: never logged or stored, and this route takes no Idempotency-Key.',
+      responses: { 201: { description: 'The window', body: oauthWindowAnswer } },
+      problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),
   },
   {

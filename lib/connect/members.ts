@@ -6,13 +6,16 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
-import type { MemberWrite, NexusClient } from '../mx/nexus-client.ts';
+import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
 export interface NewMember {
   institution_code: string;
-  credentials: { guid: string; value: string }[];
+  /** The user's values for the institution's credentials; none for an OAuth member (`is_oauth`). */
+  credentials?: { guid: string; value: string }[];
+  /** The user authorises at the bank instead (POST …/oauth_window for where). */
+  is_oauth?: boolean;
   use_cases?: UseCase[];
   skip_aggregation?: boolean;
   metadata?: string;
@@ -35,7 +38,7 @@ export interface MemberWritten {
 }
 
 export interface MembersDeps {
-  nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember'>;
+  nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember' | 'oauthWindowUri'>;
   aggregations: Pick<RefreshService, 'follow'>;
   /** The job following a member, and the member's end (a deleted one is no longer listed as needing its user). */
   memberJobs: Pick<MemberJobs, 'pollNow' | 'gone'>;
@@ -58,10 +61,24 @@ export class Members {
   async create(userId: string, request: NewMember): Promise<MemberWritten> {
     checkUseCases({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
     // A user's first member may come before anything else made the user at MX: its session makes it (mx-users.ts).
-    const member = await this.deps.nexus.createMember(userId, request);
+    // MX's one-time OAuth window URI is a credential: this answer may be stored for a replay, so it never holds it.
+    const { oauth_window_uri: _window, ...member } = await this.deps.nexus.createMember(userId, request);
     this.deps.metrics.add('MemberChanges', 1, { action: 'created' });
-    this.deps.log.info('member created', { user_id: userId, member_guid: member.guid });
+    this.deps.log.info('member created', { user_id: userId, member_guid: member.guid, oauth: request.is_oauth === true });
     return this.#followed(userId, member, request, 'member_created');
+  }
+
+  /**
+   * Where the user authorises an OAuth member at the bank: a new one-time URI from MX, for a new member or to
+   * re-authorise one. Answered once, never stored or logged. Once authorised, MX aggregates (unless
+   * `skip_aggregation`): a new member's job follows it; a re-authorised member's aggregation is reported by MX's
+   * webhook or found by the reconcile.
+   */
+  async oauthWindow(userId: string, memberGuid: string, options: OAuthWindowOptions): Promise<string> {
+    const uri = await this.deps.nexus.oauthWindowUri(userId, memberGuid, options);
+    this.deps.metrics.add('OAuthWindows', 1, {});
+    this.deps.log.info('oauth window issued', { user_id: userId, member_guid: memberGuid });
+    return uri;
   }
 
   async update(userId: string, memberGuid: string, change: MemberChange): Promise<MemberWritten> {
@@ -109,10 +126,12 @@ export class Members {
   async #followed(
     userId: string,
     member: Member,
-    request: { skip_aggregation?: boolean },
+    request: { skip_aggregation?: boolean; is_oauth?: boolean },
     trigger: 'member_created' | 'member_updated',
   ): Promise<MemberWritten> {
-    const aggregating = member.is_being_aggregated ?? request.skip_aggregation !== true;
+    // A new OAuth member waits (PENDING) for its user at the bank, then MX aggregates it: the job follows from now.
+    const oauthPending = request.is_oauth === true && request.skip_aggregation !== true;
+    const aggregating = oauthPending || (member.is_being_aggregated ?? request.skip_aggregation !== true);
     if (!aggregating) return { member };
     const { job } = await this.deps.aggregations.follow({ userId, memberGuid: member.guid }, member, trigger);
     return { member, job };

@@ -25,6 +25,19 @@ export const AGGREGATE_ROUTE = '/members/{member_guid}/aggregate';
 export const RESUME_ROUTE = '/members/{member_guid}/resume';
 export const CHALLENGES_ROUTE = '/members/{member_guid}/challenges';
 export const INSTITUTION_ROUTE = '/institutions/{institution_guid}';
+export const OAUTH_WINDOW_ROUTE = '/members/{member_guid}/oauth_window_uri';
+
+/** MX's generate OAuth window URI parameters: where MX sends the user after, and whether the member aggregates then. */
+export interface OAuthWindowOptions {
+  client_redirect_url?: string;
+  referral_source?: 'BROWSER' | 'APP';
+  ui_message_webview_url_scheme?: string;
+  skip_aggregation?: boolean;
+}
+
+const oauthWindowResponse = z.looseObject({
+  member: z.looseObject({ guid: z.string(), oauth_window_uri: z.string().check(z.minLength(1)) }),
+});
 
 /**
  * What an institution supports beyond aggregation (MX's institution fields); a field MX leaves out is unknown.
@@ -58,6 +71,8 @@ export interface MemberWrite {
   skip_aggregation?: boolean;
   metadata?: string;
   id?: string;
+  /** An OAuth member: no credentials; MX answers it PENDING with a one-time `oauth_window_uri`. */
+  is_oauth?: boolean;
 }
 
 /** One MFA answer: the challenge's guid and the user's value. */
@@ -143,6 +158,24 @@ export class NexusClient {
       idempotent: false,
     });
     return body?.member ?? (await this.readMember(userId, memberGuid));
+  }
+
+  /**
+   * A new one-time URI where the user authorises an OAuth member at the bank (MX: generate OAuth window URI): a
+   * credential, never logged or stored. MX answers 400 for a member that cannot use OAuth.
+   */
+  async oauthWindowUri(userId: string, memberGuid: string, options: OAuthWindowOptions = {}): Promise<string> {
+    const { body } = await this.request(userId, {
+      method: 'GET',
+      route: OAUTH_WINDOW_ROUTE,
+      kind: 'member',
+      params: { member_guid: memberGuid },
+      query: { ...options },
+      schema: oauthWindowResponse,
+      // Each call makes a new URI: replayed only when MX certainly made none.
+      idempotent: false,
+    });
+    return body.member.oauth_window_uri;
   }
 
   /** An institution's details (MX: read institution), for what it supports. */

@@ -170,3 +170,61 @@ describe('premium jobs', () => {
     expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'include_transactions' });
   });
 });
+
+describe('OAuth members', () => {
+  it('an OAuth member is created, authorised through the bank’s page, aggregated; then re-authorised', async () => {
+    const userId = `user-oauth-${Date.now().toString(36)}`;
+    const created = await api('POST', `/users/${userId}/members`, {
+      institution_code: 'mx_bank_oauth',
+      is_oauth: true,
+      use_cases: ['PFM'],
+    });
+    expect(created.status).toBe(201);
+    const { member: oauth, job } = created.body;
+    expect(oauth).toMatchObject({ is_oauth: true, connection_status: 'PENDING' });
+    // MX's one-time URI is a credential: an answer that may be stored for a replay never holds it.
+    expect(JSON.stringify(created.body)).not.toContain('oauth_window_uri');
+    expect(job).toMatchObject({ kind: 'aggregation', trigger: 'member_created', status: 'aggregating' });
+
+    const window = await api('POST', `${member(userId, oauth.guid)}/oauth_window`, {});
+    expect(window.status).toBe(201);
+    expect(window.headers.get('cache-control')).toBe('no-store');
+    const url = window.body.oauth_window.url as string;
+    expect(await (await fetch(url)).text()).toContain('Authorize');
+    expect((await fetch(`${url}/authorize`, { method: 'POST' })).status).toBe(200);
+    await ended(job.id, 'aggregation.succeeded');
+    expect(eventsOf(job.id)).toEqual(['aggregation.started', 'aggregation.succeeded']);
+
+    // Re-authorised from a mobile app: MX aggregates after, which its webhook reports and a job of its own follows.
+    await sim('POST', '/_sim/webhooks', {
+      url: `${stack.url}/mx/webhooks`,
+      username: 'sim-webhooks',
+      password: 'sim-webhook-password',
+    });
+    const again = await relay.members.oauthWindow(
+      { user_id: userId, member_guid: oauth.guid },
+      { referral_source: 'APP', client_redirect_url: 'https://app.example/oauth-done' },
+    );
+    const back = await fetch(`${again.url}/authorize`, { method: 'POST', redirect: 'manual' });
+    expect(back.headers.get('location')).toBe(`https://app.example/oauth-done?status=success&member_guid=${oauth.guid}`);
+    const [reported] = await receiver.waitFor(
+      (event) =>
+        event.data.member?.guid === oauth.guid && event.data.job?.id !== job.id && event.type === 'aggregation.succeeded',
+    );
+    expect(reported!.data.job).toMatchObject({ trigger: 'mx', status: 'succeeded' });
+    expect(eventsOf(reported!.data.job.id)).toEqual(['aggregation.succeeded']);
+
+    // A member that is not OAuth: MX's refusal, with its reason.
+    const plain = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
+    const refused = await api('POST', `${member(plain.userId, plain.memberGuid)}/oauth_window`, {});
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ code: 'upstream_rejected', detail: expect.stringContaining('Member cannot use OAuth') });
+    // Credentials or OAuth: one of the two.
+    const both = await api('POST', `/users/${userId}/members`, {
+      institution_code: 'mx_bank_oauth',
+      is_oauth: true,
+      credentials: [{ guid: 'CRD-1', value: 'x' }],
+    });
+    expect(both.body).toMatchObject({ status: 400, code: 'validation_failed', field: 'credentials' });
+  });
+});

@@ -17,6 +17,8 @@ import type {
   OutcomeHour,
   paths,
   QueueState,
+  OAuthWindow,
+  OAuthWindowRequest,
   PremiumJobQuery,
   RefreshQuery,
   ReplayRange,
@@ -189,6 +191,22 @@ export class RelayClient {
     /** An identified member's account owners, as MX answers them: keep them out of logs and storage. */
     accountOwners: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
       this.read('/users/{user_id}/members/{member_guid}/account_owners', { path: params }, options),
+    /**
+     * A one-time URL where the user authorises an OAuth member at the bank (a new one, created with `is_oauth`, or
+     * to re-authorise). Open it once, in the user's browser; it is a credential: keep it out of logs and storage.
+     */
+    oauthWindow: async (
+      params: { user_id: string; member_guid: string },
+      body: OAuthWindowRequest = {},
+      options: CallOptions = {},
+    ): Promise<OAuthWindow> => {
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/oauth_window', {
+        params: { path: params },
+        body,
+        ...init(options),
+      });
+      return (await dataOf(call)).oauth_window;
+    },
     /** Answer MX's MFA challenges (`job.challenges`); tracking resumes on the same job. */
     resume: async (
       params: { user_id: string; member_guid: string; challenges: ResumeAnswers },

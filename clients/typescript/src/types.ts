@@ -31,6 +31,10 @@ export type ReplayResult = SuccessBody<operations['post_webhooks_webhook_id_repl
 export type WebhookTest = SuccessBody<operations['post_webhooks_webhook_id_test']>['test'];
 export type DeliveryQuery = Query<operations['get_webhooks_webhook_id_deliveries']>;
 export type RefreshQuery = Query<operations['post_users_user_id_members_member_guid_refresh']>;
+/** Where MX sends the user after an OAuth window, and whether the member aggregates then. */
+export type OAuthWindowRequest = RequestBody<operations['post_users_user_id_members_member_guid_oauth_window']>;
+/** A one-time OAuth window URL (a credential: keep it out of logs). */
+export type OAuthWindow = SuccessBody<operations['post_users_user_id_members_member_guid_oauth_window']>['oauth_window'];
 /** `include_transactions` of a verification or identification (MX's default: false). */
 export type PremiumJobQuery = Query<operations['post_users_user_id_members_member_guid_verify']>;
 /** MX's widget configuration (`widget_type`, `use_cases`, `current_member_guid`…), as POST /users/{user_id}/widget_urls takes it. */

@@ -525,7 +525,7 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
   );
 });
 
-describe('verify, identify, extend-history', () => {
+describe('verify, identify, extend-history, oauth-url', () => {
   it('each starts its job and, with --watch, follows it to its end like refresh', async () => {
     const user = newUser();
     const added = await cli('sim', 'member', 'add', user, '--aggregation-seconds', '1', '--json');
@@ -544,6 +544,19 @@ describe('verify, identify, extend-history', () => {
     const refused = await cli('verify', user, iron.json().member.guid, '--json');
     expect(refused.code).toBe(1);
     expect(refused.json()).toMatchObject({ code: 'job_not_supported', field: 'supports_account_verification' });
+  });
+
+  it('oauth-url prints a one-time window for an OAuth member', async () => {
+    const user = newUser();
+    const created = await fetch(`${stack.url}/users/${user}/members`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ institution_code: 'mx_bank_oauth', is_oauth: true, use_cases: ['PFM'] }),
+    });
+    const { member } = (await created.json()) as { member: { guid: string } };
+    const run = await cli('oauth-url', user, member.guid, '--app', '--redirect', 'https://app.example/back', '--json');
+    expect(run.code, run.stdout).toBe(0);
+    expect(run.json().oauth_window).toEqual({ member_guid: member.guid, url: expect.stringMatching(/\/_sim\/oauth\/\S{20,}$/) });
   });
 });
 

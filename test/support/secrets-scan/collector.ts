@@ -108,8 +108,8 @@ const WHSEC = /whsec_[A-Za-z0-9+/]+={0,2}/g;
  */
 export function observeResponse(method: string, target: string, status: number, headers: Headers, text: string): void {
   const path = target.split('?')[0]!;
-  if (headers.has('x-request-id') && SENSITIVE_READ.test(path) && status === 200) {
-    // The one place account numbers and owners may be: learnt, not recorded.
+  if (headers.has('x-request-id') && SENSITIVE_READ.test(path) && (status === 200 || status === 201)) {
+    // The one place account numbers, owners and OAuth windows may be: learnt, not recorded.
     learnSensitive(text);
     return;
   }
@@ -124,14 +124,18 @@ export function observeResponse(method: string, target: string, status: number, 
   for (const [, token] of text.matchAll(/"token"\s*:\s*"([^"]+)"/g)) registerSecret('mx session token', token);
 }
 
-/** The relay's reads of what MX's verification and identification gathered. */
-const SENSITIVE_READ = /\/(account_numbers|account_number|account_owners)$/;
+/** The relay's reads of what MX's verification and identification gathered, and the OAuth windows it hands out. */
+const SENSITIVE_READ = /\/(account_numbers|account_number|account_owners|oauth_window)$/;
 const NUMBER_FIELDS = ['account_number', 'routing_number', 'transit_number', 'institution_number'] as const;
 const OWNER_FIELDS = ['owner_name', 'address', 'city', 'email', 'phone', 'postal_code'] as const;
 
 /** Registers every account number and owner field of an account numbers or owners answer. */
 export function learnSensitive(text: string): void {
-  let body: { account_numbers?: Record<string, unknown>[]; account_owners?: Record<string, unknown>[] };
+  let body: {
+    account_numbers?: Record<string, unknown>[];
+    account_owners?: Record<string, unknown>[];
+    oauth_window?: { url?: unknown };
+  };
   try {
     body = JSON.parse(text);
   } catch {
@@ -139,6 +143,11 @@ export function learnSensitive(text: string): void {
   }
   for (const entry of body.account_numbers ?? []) {
     for (const field of NUMBER_FIELDS) if (entry[field] != null) registerSecret('account number', String(entry[field]));
+  }
+  const window = body.oauth_window?.url;
+  if (typeof window === 'string') {
+    registerSecret('oauth window', window);
+    registerSecret('oauth window', window.split('/').at(-1));
   }
   for (const entry of body.account_owners ?? []) {
     for (const field of OWNER_FIELDS) if (typeof entry[field] === 'string') registerSecret('account owner', entry[field]);

@@ -33,7 +33,9 @@ export type SecretKind =
   /** What MX's verification gathers: account, routing, transit and institution numbers. */
   | 'account number'
   /** What MX's identification gathers: an owner's name, address, email, phone. */
-  | 'account owner';
+  | 'account owner'
+  /** MX's one-time OAuth window URI (and its token): a credential, like a widget URL. */
+  | 'oauth window';
 
 export interface SecretEntry {
   k: SecretKind;

@@ -59,9 +59,29 @@ export interface paths {
         put?: never;
         /**
          * Create a member at MX with the user’s credentials; the aggregation MX starts is tracked as a job
-         * @description MX makes the user first when it does not know it. The job (trigger `member_created`) ends as a refresh’s does, with the same events. Credential values are never logged or stored; an Idempotency-Key replay keeps a digest of the request, not its body.
+         * @description MX makes the user first when it does not know it. The job (trigger `member_created`) ends as a refresh’s does, with the same events. An OAuth member (`is_oauth`, no credentials) starts PENDING: get its window from POST …/oauth_window; its job follows the aggregation MX starts once the user has authorised (or times out). Credential values are never logged or stored; an Idempotency-Key replay keeps a digest of the request, not its body.
          */
         post: operations["post_users_user_id_members"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{user_id}/members/{member_guid}/oauth_window": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A one-time URL where the user authorises an OAuth member at the bank (new, or to re-authorise)
+         * @description MX's generate OAuth window URI. Open it in the user's browser (not a webview), once: MX's URIs are one-time. Once the user authorises, MX aggregates the member (unless `skip_aggregation`); MX answers 400 for a member that cannot use OAuth. The URL is a credential: never logged or stored, and this route takes no Idempotency-Key.
+         */
+        post: operations["post_users_user_id_members_member_guid_oauth_window"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,7 +303,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read an aggregation job */
+        /** Read a job (an aggregation, verification, identification or extended history) */
         get: operations["get_jobs_job_id"];
         put?: never;
         post?: never;
@@ -300,7 +320,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The member's latest aggregation job */
+        /** The member's latest job, of any kind */
         get: operations["get_users_user_id_members_member_guid_aggregation"];
         put?: never;
         post?: never;
@@ -317,7 +337,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The user's aggregation jobs, newest first (cursor, limit) */
+        /** The user's jobs, newest first (cursor, limit) */
         get: operations["get_users_user_id_jobs"];
         put?: never;
         post?: never;
@@ -956,8 +976,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * MX's AGGREGATION and CONNECTION_STATUS webhooks (HTTP Basic): an immediate poll of the member's active job
-         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION and CONNECTION_STATUS webhooks naming a member with an active job.
+         * MX's member-data and CONNECTION_STATUS webhooks (HTTP Basic): an immediate poll of the member's active job
+         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks naming a member with an active job.
          */
         post: operations["post_mx_webhooks"];
         delete?: never;
@@ -2426,10 +2446,12 @@ export interface operations {
                 "application/json": {
                     institution_code: string;
                     /** @description The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered */
-                    credentials: {
+                    credentials?: {
                         guid: string;
                         value: string;
                     }[];
+                    /** @description An OAuth member: no credentials; the user authorises at the bank through the window POST …/members/{member_guid}/oauth_window hands out */
+                    is_oauth?: boolean;
                     /** @description PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED) */
                     use_cases?: ("PFM" | "MONEY_MOVEMENT")[];
                     /** @description MX makes the member without aggregating it (no job) */
@@ -2610,6 +2632,280 @@ export interface operations {
                         status?: 422;
                         /** @enum {unknown} */
                         code?: "use_cases_invalid" | "upstream_rejected" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    post_users_user_id_members_member_guid_oauth_window: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description Where MX sends the user after, with `status` and `member_guid` added (MX: with referral_source APP)
+                     */
+                    client_redirect_url?: string;
+                    /**
+                     * @description BROWSER (MX’s default) or APP (a mobile app)
+                     * @enum {string}
+                     */
+                    referral_source?: "BROWSER" | "APP";
+                    /** @description Your app’s scheme, for MX’s webview messages */
+                    ui_message_webview_url_scheme?: string;
+                    /** @description Authorised, the member does not aggregate at once */
+                    skip_aggregation?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The window */
+            201: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        oauth_window: {
+                            member_guid: string;
+                            /** @description MX's one-time OAuth window URI: open it once, in the user's browser */
+                            url: string;
+                        };
+                    };
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `upstream_rejected`: MX rejected the request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "upstream_rejected";
                     };
                 };
             };
