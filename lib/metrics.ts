@@ -61,6 +61,8 @@ type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 export const METRICS = {
   // Aggregation jobs
   JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: JOB_TRIGGERS, kind: JOB_KINDS } },
+  /** Jobs the relay refused before asking MX: the member's use cases leave out PFM, or its institution lacks the job. */
+  JobsRefused: { unit: 'Count', sum: true, dimensions: { reason: ['no_pfm', 'not_supported'] as const } },
   JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS, kind: JOB_KINDS } },
   JobDuration: { unit: 'Milliseconds', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
   /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */

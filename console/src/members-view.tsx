@@ -42,6 +42,8 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
   const [listed, setListed] = useState<Listed | undefined>();
   const [error, setError] = useState<unknown>();
   const [refreshing, setRefreshing] = useState<string | undefined>();
+  /** The one-time OAuth window last asked for: shown once, to hand to the user; never kept beyond this page. */
+  const [oauthWindow, setOAuthWindow] = useState<{ member: string; url: string } | undefined>();
   const [now, setNow] = useState(Date.now());
 
   /** Reads the first `pages` pages again (MX's numbered pages), so every member shown is current. */
@@ -90,6 +92,17 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
       setError(caught);
     } finally {
       setRefreshing(undefined);
+    }
+  };
+
+  const reauthorise = async (member: Member) => {
+    if (!route.user) return;
+    setError(undefined);
+    try {
+      const opened = await signed.client.members.oauthWindow({ user_id: route.user, member_guid: member.guid });
+      setOAuthWindow({ member: member.guid, url: opened.url });
+    } catch (caught) {
+      setError(caught);
     }
   };
 
@@ -161,6 +174,19 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
           >
             {refreshing === member.guid ? 'Refreshing…' : 'Refresh'}
           </button>
+          {member.is_oauth && (
+            <button type="button" onClick={() => void reauthorise(member)} aria-label={`Re-authorise ${member.guid}`}>
+              Re-authorise
+            </button>
+          )}
+          {oauthWindow?.member === member.guid && (
+            <div class="oauth-window">
+              One-time OAuth window for the user (works once):{' '}
+              <a href={oauthWindow.url} target="_blank" rel="noreferrer noopener">
+                open at the bank
+              </a>
+            </div>
+          )}
         </div>
       ),
     },

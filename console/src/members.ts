@@ -29,6 +29,8 @@ export interface Member {
   successfully_aggregated_at?: string | undefined;
   /** null: MX's members from before use cases, which count for every use case. */
   use_cases?: string[] | null | undefined;
+  /** The user signs in at the bank (OAuth): re-authorised through a one-time OAuth window, not a widget. */
+  is_oauth: boolean;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
@@ -42,6 +44,7 @@ export function memberOf(record: MxRecord): Member {
     connection_status: text(record.connection_status),
     connection_status_message: text(record.connection_status_message),
     is_being_aggregated: record.is_being_aggregated === true,
+    is_oauth: record.is_oauth === true,
     aggregated_at: text(record.aggregated_at),
     successfully_aggregated_at: text(record.successfully_aggregated_at),
     use_cases: Array.isArray(useCases)
@@ -64,7 +67,10 @@ export function needsUser(member: Pick<Member, 'connection_status' | 'is_being_a
 }
 
 /** What the user does about a member that needs them (shown under "Needs the user"). */
-export function userActionOf(member: Pick<Member, 'connection_status'>): string {
+export function userActionOf(member: Pick<Member, 'connection_status'> & { is_oauth?: boolean }): string {
+  if (member.is_oauth && member.connection_status !== 'CHALLENGED') {
+    return 'Re-authorise at the bank: a one-time OAuth window (Re-authorise, or POST …/oauth_window) opened by the user.';
+  }
   return member.connection_status === 'CHALLENGED'
     ? 'Answer the MFA question: PUT …/resume with the job’s challenges, or a connect_widget with current_member_guid.'
     : 'Reconnect in a connect_widget with current_member_guid set to this member.';

@@ -14,6 +14,7 @@ import type { JobsRepository } from './jobs-repo.ts';
 import { type EventSink, eventIds } from '../notify/events.ts';
 import { terminalEvent } from './job-events.ts';
 import type { Job, JobKind, TerminalStatus } from './job.ts';
+import { lacksPfm, type PfmRefusalsRepository } from './pfm-refusals-repo.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
@@ -27,6 +28,8 @@ const BRINGS_TRANSACTIONS: ReadonlySet<JobKind> = new Set(['aggregation', 'histo
 
 export interface PollDeps {
   jobs: JobsRepository;
+  /** A member read without PFM in its use cases: its refreshes are refused before MX for a while. */
+  refusals: Pick<PfmRefusalsRepository, 'record'>;
   /** Held by a job until its terminal event is out (then released): a redelivery sees an unfinished announcement. */
   pointers: ActiveJobsRepository;
   /** Where an end that needs someone is listed for the operator. */
@@ -186,6 +189,7 @@ export class PollService {
       now,
     });
     if (!won) return;
+    if (member && lacksPfm(member.use_cases)) await this.deps.refusals.record(job, now);
     // What an aggregation takes, per institution: a premium job's time would blur it.
     if (status === 'succeeded' && member && job.kind === 'aggregation') await this.deps.timing.learn(member, now - job.createdAt);
     // The ends MX documents a foreground push for: what push coverage is measured against. A background job's push

@@ -1,3 +1,4 @@
+import { UseCaseNotPermittedError } from './pfm-refusals-repo.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, UserErasedError } from '../errors.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
@@ -219,7 +220,9 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
         return classifyFailure(error) === 'final' ? undefined : deferred('mx_unavailable');
     }
   }
-  // The refresh service's own answer: the member's refresh is starting or just ended.
+  // The refresh service's own answers: MX said the member has no PFM (as MX's 403); the member's refresh is starting
+  // or just ended.
+  if (error instanceof UseCaseNotPermittedError) return { kind: 'rejected' };
   if (error instanceof ConflictError) return deferred('member_busy');
   if (error instanceof UserErasedError) return deadLettered('user_erased', 'The user was erased: it is never refreshed again.');
   return undefined;

@@ -11,7 +11,9 @@ import type { JobsRepository } from './jobs-repo.ts';
 import type { EventSink } from '../notify/events.ts';
 import { startedEvent } from './job-events.ts';
 import { isMxStarted, type Job, type JobKind, type JobTrigger, newJobId } from './job.ts';
-import { isPremium, type JobSupport, PREMIUM_KINDS } from './job-support.ts';
+import { isPremium, JobNotSupportedError, type JobSupport, PREMIUM_KINDS } from './job-support.ts';
+import { type PfmRefusalsRepository, UseCaseNotPermittedError } from './pfm-refusals-repo.ts';
+import { MxError } from '../mx/errors.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { Member } from '../mx/member.ts';
@@ -38,6 +40,8 @@ export interface RefreshDeps {
   nexus: Pick<NexusClient, 'aggregateMember' | 'startPremiumJob'>;
   /** Refuses a premium job the member's institution does not support, before MX is asked to start it. */
   support: Pick<JobSupport, 'check'>;
+  /** Members MX will not aggregate (no PFM), as MX last said: refused before MX is asked again. */
+  refusals: Pick<PfmRefusalsRepository, 'since' | 'record'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
   clock: Clock;
@@ -83,7 +87,7 @@ export class RefreshService {
 
   async refresh(request: RefreshRequest): Promise<{ job: Job; joined: boolean }> {
     const kind = request.kind ?? 'aggregation';
-    if (isPremium(kind)) await this.deps.support.check(request.userId, request.memberGuid, kind);
+    await this.#refuseBeforeMx(request, kind);
     const claim = await this.#claim(request, kind);
     if ('joined' in claim) return claim.joined;
     const { jobId, now } = claim;
@@ -101,6 +105,22 @@ export class RefreshService {
     return { job, joined: false };
   }
 
+  /** What MX is known to refuse is refused here, MX not asked: a job the institution lacks, an aggregation without PFM. */
+  async #refuseBeforeMx(request: RefreshRequest, kind: JobKind): Promise<void> {
+    const { support, refusals, clock, metrics } = this.deps;
+    try {
+      if (isPremium(kind)) await support.check(request.userId, request.memberGuid, kind);
+      else {
+        const since = await refusals.since(request, clock.now());
+        if (since !== undefined) throw new UseCaseNotPermittedError(since);
+      }
+    } catch (error) {
+      if (error instanceof JobNotSupportedError) metrics.add('JobsRefused', 1, { reason: 'not_supported' });
+      if (error instanceof UseCaseNotPermittedError) metrics.add('JobsRefused', 1, { reason: 'no_pfm' });
+      throw error;
+    }
+  }
+
   /** Asks MX to start the job; its answer (or, without one, the member read after it). */
   async #start(request: RefreshRequest, kind: JobKind): Promise<Member> {
     const { nexus } = this.deps;
@@ -109,11 +129,19 @@ export class RefreshService {
         includeTransactions: kind === 'history' ? undefined : request.includeTransactions,
       });
     }
-    const { member } = await nexus.aggregateMember(request.userId, request.memberGuid, {
-      includeHoldings: request.includeHoldings,
-      includeTransactions: request.includeTransactions,
-    });
-    return member;
+    try {
+      const { member } = await nexus.aggregateMember(request.userId, request.memberGuid, {
+        includeHoldings: request.includeHoldings,
+        includeTransactions: request.includeTransactions,
+      });
+      return member;
+    } catch (error) {
+      // MX's 403: the member's use cases leave out PFM. The next refreshes are refused without asking MX again.
+      if (error instanceof MxError && error.code === 'MX_FORBIDDEN') {
+        await this.deps.refusals.record(request, this.deps.clock.now()).catch(() => undefined);
+      }
+      throw error;
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { AttentionRepository } from '../aggregation/attention-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { JobSupport } from '../aggregation/job-support.ts';
+import { PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { pollQueueOf } from './queues.ts';
@@ -37,6 +38,7 @@ export function aggregationDepsOf(
     attention: new AttentionRepository(parts.table),
     nexus: parts.nexus,
     support: new JobSupport(parts.nexus, clock),
+    refusals: new PfmRefusalsRepository(parts.table),
     pollQueue: pollQueueOf(runtime, parts.sqs),
     events: parts.events,
     clock,

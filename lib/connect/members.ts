@@ -8,6 +8,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
+import type { PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
 export interface NewMember {
@@ -48,6 +49,8 @@ export interface MembersDeps {
   metrics: MetricsSink;
   /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
   useCasesEnabled: boolean;
+  /** A member given PFM is aggregated again: what MX last refused for it no longer holds. */
+  refusals: Pick<PfmRefusalsRepository, 'clear'>;
 }
 
 /**
@@ -84,6 +87,7 @@ export class Members {
   async update(userId: string, memberGuid: string, change: MemberChange): Promise<MemberWritten> {
     checkUseCases({ kind: 'update_member', useCases: change.use_cases }, this.deps.useCasesEnabled);
     const member = await this.deps.nexus.updateMember(userId, memberGuid, change satisfies MemberWrite);
+    if (change.use_cases?.includes('PFM')) await this.deps.refusals.clear({ userId, memberGuid });
     this.deps.metrics.add('MemberChanges', 1, { action: 'updated' });
     this.deps.log.info('member updated', {
       user_id: userId,

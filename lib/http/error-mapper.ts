@@ -29,6 +29,9 @@ export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof NotFoundError) return new HttpProblem('not_found', error.message, { cause: error });
   if (error instanceof UserErasedError) return new HttpProblem('user_erased', error.message, { field: 'user_id', cause: error });
   if (error instanceof ConflictError) return new HttpProblem('conflict', error.message, { cause: error });
+  if (error instanceof NexusRelayError && error.code === 'USE_CASE_NOT_PERMITTED') {
+    return new HttpProblem('use_case_not_permitted', error.message, { cause: error });
+  }
   if (error instanceof NexusRelayError && error.code === 'JOB_NOT_SUPPORTED') {
     return new HttpProblem('job_not_supported', error.message, {
       field: (error as NexusRelayError & { field: string }).field,

@@ -61,6 +61,8 @@ export const keys = {
   /** How many jobs ended in each outcome in one hour, across users (lib/aggregation/job-outcomes-repo.ts). */
   jobOutcomes: (hour: string) => ({ pk: 'OUTCOMES', sk: hour }),
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
+  /** MX refused to aggregate the member for its use cases, or showed them without PFM (lib/aggregation/pfm-refusals-repo.ts). */
+  pfmRefusal: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `NOPFM#${memberGuid}` }),
   /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
   /**

@@ -226,6 +226,29 @@ describe('the console in Chromium', () => {
     await page.close();
   }, 60_000);
 
+  it('re-authorises an OAuth member: a one-time window the user opens at the bank', async () => {
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    const { member } = await relay.members.create(userId, {
+      institution_code: 'mx_bank_oauth',
+      is_oauth: true,
+      use_cases: ['PFM'],
+    });
+    const page = await openConsole();
+    await signIn(page, stack.apiKey);
+    await page.goto(`${stack.url}/console#/users/${userId}/members`);
+    await page.getByRole('button', { name: `Re-authorise ${member.guid}` }).click();
+    const link = page.locator('.oauth-window a');
+    await link.waitFor();
+    const url = (await link.getAttribute('href'))!;
+    expect(url).toMatch(/\/_sim\/oauth\/\S{20,}$/);
+    // The bank's page, as the user would see it.
+    expect(await (await fetch(url)).text()).toContain('Authorize');
+    // Members that are not OAuth have no such button.
+    expect(await page.getByRole('button', { name: /^Re-authorise/ }).count()).toBe(1);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   it('pages a user’s members as MX does, 25 at a time', async () => {
     const userId = `console-${randomUUID().slice(0, 8)}`;
     for (let index = 0; index < 27; index++) await simMember(userId, 300, { name: `Bank ${index + 1}` });

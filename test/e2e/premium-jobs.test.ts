@@ -100,6 +100,13 @@ describe('premium jobs', () => {
     });
     const byAccount = await api('GET', `/users/${userId}/accounts/${first.account_guid}/account_number`);
     expect(byAccount.body).toEqual({ account_numbers: [first] });
+    // The verification showed MX's use cases, without PFM: a refresh is refused, MX not asked.
+    await sim('POST', '/_sim/reset');
+    const refused = await api('POST', `${member(userId, memberGuid)}/refresh`);
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'use_case_not_permitted', detail: expect.stringContaining('PFM') });
+    const { calls } = await sim('GET', '/_sim/stats');
+    expect(Object.keys(calls).filter((route) => route.endsWith('/aggregate'))).toEqual([]);
     // Another user's account is not this user's to read.
     expect((await api('GET', `/users/user-someone-else/accounts/${first.account_guid}/account_number`)).status).toBe(404);
   });

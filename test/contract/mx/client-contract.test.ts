@@ -345,3 +345,64 @@ describe('partner calls to MDX Real Time and the SSO API, pinned to the pages an
     expect(call.headers).toMatchObject(headersOf(fixture, { '<api key>': API_KEY }));
   });
 });
+
+/** Answers the fixture's call once, as the fixture documents it. */
+function answersAsDocumented(fixture: MxFixture, params: Record<string, string>) {
+  agent
+    .get(DATA_ORIGIN)
+    .intercept({ path: pathOf(fixture, params), method: fixture.request.method })
+    .reply(() => answerWith(fixture));
+}
+
+describe('premium jobs, what they gather and OAuth, pinned to the pages that document them', () => {
+  it('verify, identify and extend history: POST on each documented path, include_transactions at the top level (none for history), the member read as answered', async () => {
+    authenticatesAsDocumented();
+    const cases = [
+      ['member-verify', 'verify', { includeTransactions: true }],
+      ['member-identify', 'identify', { includeTransactions: false }],
+      ['member-extend-history', 'extend_history', {}],
+    ] as const;
+    for (const [name, job, options] of cases) {
+      const fixture = FIXTURES[name]!;
+      answersAsDocumented(fixture, { member_guid: 'MBR-1' });
+      const member = await client().nexus.startPremiumJob(USER, 'MBR-1', job, options);
+      expect(member).toMatchObject({ guid: memberOf(fixture).guid, is_being_aggregated: true });
+      const sent = sentFor(fixture, DATA_ORIGIN, { member_guid: 'MBR-1' });
+      expect(sent.body ? JSON.parse(String(sent.body)) : undefined, name).toEqual(fixture.request.body);
+      expect(sent.headers).toMatchObject({ 'md-session-token': expect.stringContaining(SESSION) });
+    }
+  });
+
+  it('read institution: the support flags are read where the page puts them', async () => {
+    authenticatesAsDocumented();
+    const fixture = FIXTURES['institution-read']!;
+    answersAsDocumented(fixture, { institution_guid: 'INS-1' });
+    expect(await client().nexus.readInstitution(USER, 'INS-1')).toMatchObject({
+      code: 'chase',
+      supports_account_verification: true,
+      supports_account_identification: true,
+      supports_transaction_history: true,
+    });
+  });
+
+  it('OAuth: create member with is_oauth rooted in member and no credentials; the window URI generated with the documented query parameters', async () => {
+    authenticatesAsDocumented();
+    const create = FIXTURES['member-create-oauth']!;
+    answersAsDocumented(create, {});
+    const { member } = create.request.body as { member: MemberWrite };
+    const created = await client().nexus.createMember(USER, member);
+    expect(created).toMatchObject({ connection_status: 'PENDING', oauth_window_uri: memberOf(create).oauth_window_uri });
+    expect(JSON.parse(String(sentFor(create, DATA_ORIGIN, {}).body))).toEqual(create.request.body);
+
+    const window = FIXTURES['oauth-window-uri']!;
+    answersAsDocumented(window, { member_guid: 'MBR-1' });
+    const uri = await client().nexus.oauthWindowUri(USER, 'MBR-1', {
+      referral_source: 'APP',
+      client_redirect_url: 'https://app.example/oauth-done',
+    });
+    expect(uri).toBe(memberOf(window).oauth_window_uri);
+    const sent = recordedCalls(agent).find((call) => new URL(call.url).pathname === '/members/MBR-1/oauth_window_uri')!;
+    expect(sent.method).toBe('GET');
+    expect(Object.fromEntries(new URL(sent.url).searchParams)).toEqual(window.request.query);
+  });
+});

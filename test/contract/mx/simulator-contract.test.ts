@@ -254,4 +254,70 @@ describe('the MX simulator answers as MX documents', () => {
     expect(removed.status).toBe(remove.response.status);
     expect(removed.body).toBe(remove.response.body);
   });
+
+  it('premium jobs, what they gather, read institution and OAuth: the documented paths and bodies are accepted, answered with the documented statuses and shapes', async () => {
+    const token = (session as unknown as { session: { token: string } }).session.token;
+    const as = (fixture: MxFixture) => headersOf(fixture, { '<session token>': token });
+    // Jobs that end at once (the control API is the simulator's own, not MX's).
+    const created = await call(
+      'POST',
+      '/_sim/members',
+      {},
+      { user_id: USER, use_cases: ['PFM'], aggregation: { duration_ms: 0, final_status: 'CONNECTED' } },
+    );
+    const guid = (created.body as { member: { guid: string; institution_guid: string } }).member.guid;
+    for (const name of ['member-verify', 'member-identify', 'member-extend-history']) {
+      const fixture = FIXTURES[name]!;
+      const started = await call(
+        fixture.request.method,
+        routeOf(fixture, { member_guid: guid }),
+        as(fixture),
+        fixture.request.body,
+      );
+      expect(started.status, name).toBe(fixture.response.status);
+      expectSameShape(name, started.body);
+    }
+
+    const byMember = FIXTURES['account-numbers-by-member']!;
+    const numbers = await call('GET', routeOf(byMember, { member_guid: guid }), as(byMember));
+    expect(numbers.status).toBe(200);
+    expectSameShape('account-numbers-by-member', numbers.body);
+    // MX's example gives the numbers as JSON numbers, its field table as strings: the simulator sends strings.
+    const byAccount = FIXTURES['account-number-by-account']!;
+    const account = (numbers.body as { account_numbers: { account_guid: string }[] }).account_numbers[0]!.account_guid;
+    const one = await call('GET', routeOf(byAccount, { account_guid: account }), as(byAccount));
+    expect(one.status).toBe(byAccount.response.status);
+    expect(shapeDifferences(shapeOf(numbers.body), shapeOf(one.body))).toEqual([]);
+    expect(shapeDifferences(shapeOf(byAccount.response.body), shapeOf(JSON.parse(JSON.stringify(one.body), asNumbers)))).toEqual(
+      [],
+    );
+
+    const owners = FIXTURES['account-owners']!;
+    const listed = await call('GET', routeOf(owners, { member_guid: guid }), as(owners));
+    expect(listed.status).toBe(200);
+    expectSameShape('account-owners', listed.body);
+
+    const institution = FIXTURES['institution-read']!;
+    const institutionGuid = (created.body as { member: { institution_guid: string } }).member.institution_guid;
+    const read = await call('GET', routeOf(institution, { institution_guid: institutionGuid }), as(institution));
+    expect(read.status).toBe(200);
+    expectSameShape('institution-read', read.body);
+
+    const oauth = FIXTURES['member-create-oauth']!;
+    const { member } = oauth.request.body as { member: Record<string, unknown> };
+    const pending = await call('POST', '/members', as(oauth), { member: { ...member, institution_code: 'mx_bank_oauth' } });
+    expect(pending.status).toBe(oauth.response.status);
+    expectSameShape('member-create-oauth', pending.body);
+    const window = FIXTURES['oauth-window-uri']!;
+    const oauthGuid = (pending.body as { member: { guid: string } }).member.guid;
+    const query = new URLSearchParams(window.request.query).toString();
+    const generated = await call('GET', `${routeOf(window, { member_guid: oauthGuid })}?${query}`, as(window));
+    expect(generated.status).toBe(window.response.status);
+    expectSameShape('oauth-window-uri', generated.body);
+  });
 });
+
+/** JSON.parse reviver: the numbers fields as MX's example shows them (JSON numbers). */
+function asNumbers(key: string, value: unknown): unknown {
+  return ['account_number', 'routing_number'].includes(key) && typeof value === 'string' ? Number(value) : value;
+}

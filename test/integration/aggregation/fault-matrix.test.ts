@@ -1,3 +1,4 @@
+import { PfmRefusalsRepository } from '../../../lib/aggregation/pfm-refusals-repo.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -247,6 +248,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
     jobs: crashes.wrap(jobs),
     pointers: crashes.wrap(pointers),
     attention: crashes.wrap(new AttentionRepository(table)),
+    refusals: crashes.wrap(new PfmRefusalsRepository(table)),
     nexus: crashes.wrap(nexus),
     pollQueue: crashes.wrap(new DelayedQueue<PollMessage>(sqs, engines.queueUrls.poll, clock)),
     events: crashes.wrap(events),

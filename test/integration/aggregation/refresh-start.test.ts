@@ -15,6 +15,7 @@ import { plainFirstPoll } from '../../support/aggregation-parts.ts';
 /** These tests start aggregations only: MX is never asked for a premium job. */
 const aggregationsOnly = {
   support: { check: async () => undefined },
+  refusals: { since: async () => undefined, record: async () => undefined },
   startPremiumJob: (): Promise<Member> => Promise.reject(new Error('no premium job in this test')),
 };
 /**
@@ -33,6 +34,7 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
     jobs: new JobsRepository(local.table),
     pointers: new ActiveJobsRepository(local.table),
     support: aggregationsOnly.support,
+    refusals: aggregationsOnly.refusals,
     nexus: {
       startPremiumJob: aggregationsOnly.startPremiumJob,
       async aggregateMember(_userId, memberGuid) {
@@ -138,6 +140,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
       jobs,
       pointers,
       support: aggregationsOnly.support,
+      refusals: aggregationsOnly.refusals,
       nexus: {
         startPremiumJob: aggregationsOnly.startPremiumJob,
         aggregateMember: (_userId, memberGuid) =>
@@ -296,6 +299,7 @@ describe("RefreshService: another user's member", () => {
       jobs,
       pointers,
       support: aggregationsOnly.support,
+      refusals: aggregationsOnly.refusals,
       nexus: {
         startPremiumJob: aggregationsOnly.startPremiumJob,
         aggregateMember: (userId, memberGuid) =>

@@ -64,6 +64,7 @@ async function run(
   let read = 0;
   let endsCounted = 0;
   const service = new PollService({
+    refusals: { record: async () => undefined },
     metrics: {
       add: (name, _value, dimensions) =>
         void (name === 'JobsEnded' && detectedBy.push((dimensions as { detected_by?: string }).detected_by)),

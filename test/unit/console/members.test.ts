@@ -29,6 +29,7 @@ describe("the console's members", () => {
         successfully_aggregated_at: null,
         use_cases: ['PFM'],
         most_recent_job_guid: 'JOB-1',
+        is_oauth: true,
       }),
     ).toEqual({
       guid: 'MBR-1',
@@ -37,16 +38,23 @@ describe("the console's members", () => {
       connection_status: 'DENIED',
       connection_status_message: 'Update your credentials.',
       is_being_aggregated: false,
+      is_oauth: true,
       aggregated_at: '2026-06-30T18:00:00.000Z',
       successfully_aggregated_at: undefined,
       use_cases: ['PFM'],
     });
-    expect(memberOf({ guid: 'MBR-2', use_cases: null })).toMatchObject({ is_being_aggregated: false, use_cases: null });
+    expect(memberOf({ guid: 'MBR-2', use_cases: null })).toMatchObject({
+      is_being_aggregated: false,
+      is_oauth: false,
+      use_cases: null,
+    });
     expect(needsUser(memberOf({ guid: 'MBR-3' }))).toBe(false);
   });
 
   it('tells how the user acts: MFA for CHALLENGED, a reconnect of the member otherwise', () => {
     expect(userActionOf({ connection_status: 'CHALLENGED' })).toMatch(/MFA.*resume.*current_member_guid/);
     expect(userActionOf({ connection_status: 'LOCKED' })).toMatch(/^Reconnect in a connect_widget with current_member_guid/);
+    // An OAuth member is re-authorised at the bank, through a one-time OAuth window.
+    expect(userActionOf({ connection_status: 'EXPIRED', is_oauth: true })).toMatch(/^Re-authorise at the bank.*oauth_window/);
   });
 });
