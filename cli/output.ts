@@ -78,11 +78,13 @@ export class Output {
       this.terminal.stdout.write(`${JSON.stringify(error.problem, null, 2)}\n`);
       return;
     }
-    const { title, status, detail, request_id: requestId, fix } = error.problem;
+    const { title, status, detail, request_id: requestId, fix, mx_code: mxCode } = error.problem;
     const lines = [
       `${this.style.red(this.style.bold('Error:'))} ${title}${status === undefined ? '' : this.style.dim(` (${status})`)}`,
     ];
     if (detail) lines.push(`  ${detail}`);
+    // MX's own code, as docs/api.md tells to check it with `detail`.
+    if (typeof mxCode === 'number') lines.push(`  ${this.style.dim('MX code:')} ${mxCode}`);
     if (typeof fix === 'string') lines.push(`  ${this.style.dim('fix:')} ${fix}`);
     if (requestId) lines.push(`  ${this.style.dim('request id:')} ${requestId}`);
     this.terminal.stderr.write(`${lines.join('\n')}\n`);

@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
+import { JOB_KINDS } from '../../lib/aggregation/job.ts';
 
 /**
  * What `npm start` prints of the local stack's output. Every function writes what Lambda would send to CloudWatch —
@@ -12,8 +13,7 @@ import { dirname } from 'node:path';
 
 /** Log messages that mark a job's life: the terminal shows these at INFO, the rest of INFO goes to the file only. */
 const TRANSITIONS = new Set([
-  'aggregation started',
-  'aggregation finished',
+  ...JOB_KINDS.flatMap((kind) => [`${kind} started`, `${kind} finished`]),
   'aggregation resumed',
   'MX-started aggregation',
   'member connection status changed',
@@ -28,6 +28,7 @@ const SHOWN_KEYS = [
   'user_id',
   'member_guid',
   'trigger',
+  'kind',
   'status',
   'connection_status',
   'previous_connection_status',
@@ -38,6 +39,16 @@ const SHOWN_KEYS = [
 ] as const;
 
 const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 23);
+
+/** A logged error as the short line shows it: an Error's name and message, or a code as the line gives it. */
+function errorOf(record: Record<string, unknown>): string {
+  const { error, error_code: code } = record;
+  const suffix = typeof code === 'string' ? ` (${code})` : '';
+  if (typeof error === 'string') return ` error=${error}${suffix}`;
+  if (error === null || typeof error !== 'object') return suffix && ` error=${suffix.trim()}`;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return ` error=${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : ''}${suffix}`;
+}
 
 /** The short line for one line of output, or undefined when it belongs in the file only. Non-JSON text is kept. */
 export function shortLine(text: string): string | undefined {
@@ -62,8 +73,7 @@ export function shortLine(text: string): string | undefined {
   const keys = SHOWN_KEYS.filter((key) => record[key] !== undefined && record[key] !== null).map(
     (key) => `${key}=${String(record[key])}`,
   );
-  const error = record.error as { name?: string; message?: string } | undefined;
-  const errorText = important && error ? ` error=${error.name ?? 'Error'}: ${error.message ?? ''}` : '';
+  const errorText = important ? errorOf(record) : '';
   return [clock(at), important ? level : '', fn, message, ...keys].filter(Boolean).join(' ') + errorText;
 }
 

@@ -8,7 +8,8 @@ import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
 import { checkUseCases, type UseCase } from './use-cases.ts';
-import type { PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
+import { lacksPfm, type PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
+import type { MemberRef } from '../store/table.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
 export interface NewMember {
@@ -49,8 +50,8 @@ export interface MembersDeps {
   metrics: MetricsSink;
   /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
   useCasesEnabled: boolean;
-  /** A member given PFM is aggregated again: what MX last refused for it no longer holds. */
-  refusals: Pick<PfmRefusalsRepository, 'clear'>;
+  /** Use cases written through the relay: without PFM, refreshes are refused before MX; given PFM, asked of MX again. */
+  refusals: Pick<PfmRefusalsRepository, 'record' | 'clear'>;
 }
 
 /**
@@ -68,6 +69,7 @@ export class Members {
     const { oauth_window_uri: _window, ...member } = await this.deps.nexus.createMember(userId, request);
     this.deps.metrics.add('MemberChanges', 1, { action: 'created' });
     this.deps.log.info('member created', { user_id: userId, member_guid: member.guid, oauth: request.is_oauth === true });
+    await this.#useCasesWritten({ userId, memberGuid: member.guid }, request.use_cases ?? member.use_cases);
     return this.#followed(userId, member, request, 'member_created');
   }
 
@@ -87,7 +89,7 @@ export class Members {
   async update(userId: string, memberGuid: string, change: MemberChange): Promise<MemberWritten> {
     checkUseCases({ kind: 'update_member', useCases: change.use_cases }, this.deps.useCasesEnabled);
     const member = await this.deps.nexus.updateMember(userId, memberGuid, change satisfies MemberWrite);
-    if (change.use_cases?.includes('PFM')) await this.deps.refusals.clear({ userId, memberGuid });
+    await this.#useCasesWritten({ userId, memberGuid }, change.use_cases ?? member.use_cases);
     this.deps.metrics.add('MemberChanges', 1, { action: 'updated' });
     this.deps.log.info('member updated', {
       user_id: userId,
@@ -121,6 +123,12 @@ export class Members {
         error: String(error),
       }),
     );
+  }
+
+  /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */
+  async #useCasesWritten(member: MemberRef, useCases: readonly string[] | null | undefined): Promise<void> {
+    if (lacksPfm(useCases)) await this.deps.refusals.record(member, this.deps.clock.now());
+    else if (useCases?.includes('PFM')) await this.deps.refusals.clear(member);
   }
 
   /**

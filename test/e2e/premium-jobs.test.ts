@@ -156,7 +156,7 @@ describe('premium jobs', () => {
     const noHistory = await api('POST', `${member('user-gringotts', gringotts.member.guid)}/extend_history`);
     expect(noHistory.body).toMatchObject({ code: 'job_not_supported', field: 'supports_transaction_history' });
 
-    // One job per member: a verification running, an identification is refused without asking MX.
+    // One job per member: an aggregation running, an extended history is refused without asking MX.
     const running = await api('POST', `${member('user-iron', iron.member.guid)}/refresh`);
     expect(running.status).toBe(202);
     const busy = await api('POST', `${member('user-iron', iron.member.guid)}/extend_history`);
@@ -167,6 +167,22 @@ describe('premium jobs', () => {
     for (const route of ['verify', 'identify', 'extend_history']) {
       expect(calls[`POST /members/{member_guid}/${route}`], route).toBeUndefined();
     }
+
+    // A member created through the relay for money movement only: its refreshes are refused, MX not asked.
+    const owner = 'user-money-movement';
+    const fields = (await api('GET', `/users/${owner}/institutions/mxbank/credentials`)).body.credentials as { guid: string }[];
+    const created = await api('POST', `/users/${owner}/members`, {
+      institution_code: 'mxbank',
+      credentials: fields.map(({ guid }, index) => ({ guid, value: `value-${index}` })),
+      use_cases: ['MONEY_MOVEMENT'],
+      skip_aggregation: true,
+    });
+    expect(created.body.job).toBeNull();
+    await sim('POST', '/_sim/reset');
+    const noPfm = await api('POST', `${member(owner, created.body.member.guid)}/refresh`);
+    expect(noPfm.body).toMatchObject({ status: 403, code: 'use_case_not_permitted' });
+    const after = (await sim('GET', '/_sim/stats')).calls as Record<string, number>;
+    expect(Object.keys(after).filter((route) => route.endsWith('/aggregate'))).toEqual([]);
 
     // MX's refusal, with MX's reason: extended history needs PFM.
     const forbidden = await api('POST', `${member(moneyMovement.userId, moneyMovement.memberGuid)}/extend_history`);

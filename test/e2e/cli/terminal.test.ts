@@ -179,6 +179,12 @@ describe('human mode', () => {
       "
     `);
     for (const run of [notFound, noTarget]) expect(run.stderr).not.toMatch(/^\s+at /m);
+
+    // MX's refusal: MX's own reason in the detail, and MX's code (issue 59 #2).
+    const plain = await member(['--aggregation-seconds', '1']);
+    const refused = await cli(['oauth-url', plain.user, plain.guid]);
+    expect(refused.code).toBe(1);
+    expect(normalise(refused.stderr)).toContain('MX rejected the request (HTTP 400): Member cannot use OAuth\n  MX code: 4001\n');
   });
 
   it.skipIf(!hasScript)('in a real pseudo-terminal (script): colours on, and off with NO_COLOR', async () => {

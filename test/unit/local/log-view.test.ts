@@ -46,6 +46,23 @@ describe('the short log npm start prints (issue 38 #9)', () => {
         }),
       ),
     ).toBe('15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=TimeoutError: no answer in 10 s');
+    // A failure logged by its kind and code (the deliverer's), not as an Error (issue 59 #3).
+    expect(
+      shortLine(
+        line({
+          level: 'WARN',
+          message: 'webhook attempt failed',
+          function_name: 'worker-deliver',
+          webhook_id: 'wh_1',
+          error: 'connection',
+          error_code: 'ECONNREFUSED',
+        }),
+      ),
+    ).toBe('15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=connection (ECONNREFUSED)');
+    // Every kind of job's start and end is a transition the terminal shows.
+    expect(
+      shortLine(line({ level: 'INFO', message: 'verification finished', function_name: 'worker-poll', kind: 'verification' })),
+    ).toBe('15:04:05.678 worker-poll verification finished kind=verification');
     expect(shortLine(line({ level: 'INFO', message: 'sweep done', function_name: 'sweeper' }))).toBeUndefined();
     expect(shortLine(line({ level: 'DEBUG', message: 'mx call', function_name: 'api-read' }))).toBeUndefined();
     expect(shortLine(JSON.stringify({ _aws: { CloudWatchMetrics: [] }, JobsStarted: 1 }))).toBeUndefined();
