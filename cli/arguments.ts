@@ -34,8 +34,9 @@ export function listArg(value: string): string[] {
 
 /** An ISO 8601 instant (`2026-06-30T12:00:00Z`), passed on as given after checking it parses. */
 export function instantArg(value: string): string {
+  if (value.trim().toLowerCase() === 'now') return new Date().toISOString();
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new InvalidArgumentError('must be an ISO 8601 date-time with a time zone, e.g. 2026-06-30T12:00:00Z.');
+    throw new InvalidArgumentError('must be `now` or an ISO 8601 date-time with a time zone, e.g. 2026-06-30T12:00:00Z.');
   }
   return value;
 }

@@ -1,3 +1,4 @@
+import { suggest } from './suggest.ts';
 import { type Problem, RelayNetworkError, RelayProblemError, RelayWaitTimeoutError } from '@nexus-relay/client';
 
 /**
@@ -70,7 +71,7 @@ export function toCliError(error: unknown): CliError {
     return new CliError(
       {
         title: 'Watch timed out',
-        detail: `${error.message}; follow it with \`nexus-relay jobs get ${error.jobId}\`.`,
+        detail: `${error.message}; follow it with \`${suggest(`jobs get ${error.jobId}`)}\`.`,
         code: 'watch_timeout',
       },
       { cause: error },

@@ -34,20 +34,7 @@ export function refreshRequestToSend(
   env: Record<string, string | undefined>,
   stack?: Pick<StackFile, 'queues'>,
 ): RefreshRequestToSend {
-  const { values } = parseArgs({
-    args,
-    options: {
-      user: { type: 'string' },
-      member: { type: 'string' },
-      key: { type: 'string' },
-      correlation: { type: 'string' },
-      holdings: { type: 'string' },
-      transactions: { type: 'string' },
-      envelope: { type: 'boolean', default: false },
-      'queue-url': { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values } = parseArguments(args);
   if (!values.user || !values.member) throw new UsageError('--user and --member are required');
   // An empty value counts as unset, as the configuration loader (lib/config.ts) has it.
   const given = values['queue-url'] || env.REFRESH_REQUESTS_QUEUE_URL || undefined;
@@ -76,6 +63,31 @@ export function refreshRequestToSend(
   };
 }
 
+/** `--help` (or `-h`) anywhere: the usage, nothing sent. */
+export const wantsHelp = (args: string[]): boolean => args.includes('--help') || args.includes('-h');
+
+/** The options; an unknown one or a missing value is a UsageError with the usage (node:util's parseArgs, strict). */
+function parseArguments(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      options: {
+        user: { type: 'string' },
+        member: { type: 'string' },
+        key: { type: 'string' },
+        correlation: { type: 'string' },
+        holdings: { type: 'string' },
+        transactions: { type: 'string' },
+        envelope: { type: 'boolean', default: false },
+        'queue-url': { type: 'string' },
+      },
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function flag(name: string, value: string | undefined): Record<string, boolean> {
   if (value === undefined) return {};
   if (value !== 'true' && value !== 'false') throw new UsageError(`--${name.replace('include_', '')} must be true or false`);
@@ -96,6 +108,7 @@ const eventBridgeEnvelope = (detail: object, region: string) => ({
 });
 
 async function main(): Promise<void> {
+  if (wantsHelp(process.argv.slice(2))) return void console.log(USAGE);
   const toSend = refreshRequestToSend(process.argv.slice(2), process.env, readStackFile(stackFilePath(process.env)));
   const sqs = createSqsClient({ region: toSend.region, sqsEndpoint: toSend.endpoint });
   try {

@@ -146,6 +146,11 @@ export function createControlApi(state: SimulatorState) {
       },
     },
     {
+      methods: ['GET'],
+      pattern: '/_sim/faults',
+      handler: () => ({ status: 200, body: { faults: faultsView(state.faults) } }),
+    },
+    {
       methods: ['POST'],
       pattern: '/_sim/faults',
       handler: ({ body }) => {

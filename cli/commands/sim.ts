@@ -1,3 +1,4 @@
+import { suggest } from '../suggest.ts';
 import { type Command, InvalidArgumentError } from 'commander';
 import { integerArg, listArg, numberArg } from '../arguments.ts';
 import { action } from '../context.ts';
@@ -114,7 +115,7 @@ export function registerSim(program: Command, terminal: Terminal): void {
               ['use cases', answer.member.use_cases?.join(',') ?? 'any'],
               ['status', answer.member.connection_status],
               ['aggregation', script],
-              ['refresh', output.style.dim(`nexus-relay refresh ${userId} ${answer.member.guid} --watch`)],
+              ['refresh', output.style.dim(suggest(`refresh ${userId} ${answer.member.guid} --watch`))],
             ],
             output.style,
           ),
@@ -124,7 +125,7 @@ export function registerSim(program: Command, terminal: Terminal): void {
 
   sim
     .command('faults')
-    .description('set the simulator’s fault injection on every MX call (replaces the current settings)')
+    .description('the simulator’s fault injection on every MX call: without options, as it stands; with, replaced')
     .option('--error-rate <p>', 'share of calls answered with --status (0–1)', numberArg(0, 1))
     .option('--status <code>', 'the error status: 500, 502, 503 (default), 504 or 429', integerArg(100, 599))
     .option(
@@ -151,9 +152,12 @@ export function registerSim(program: Command, terminal: Terminal): void {
         };
         const given = Object.keys(settings).length > 0;
         if (options.clear && given) throw usageError('--clear goes alone (or with --expire-sessions)');
-        if (!options.clear && !given && !options.expireSessions) throw usageError('give --clear or at least one fault option');
         const body = { ...settings, ...(options.expireSessions ? { expire_sessions: true } : {}) };
-        const answer = await client().call<{ faults: Record<string, unknown> }>('POST', '/_sim/faults', body);
+        // No option: the faults as they stand.
+        const asked = options.clear || given || options.expireSessions;
+        const answer = asked
+          ? await client().call<{ faults: Record<string, unknown> }>('POST', '/_sim/faults', body)
+          : await client().call<{ faults: Record<string, unknown> }>('GET', '/_sim/faults');
         output.result({ ...answer, ...(options.expireSessions ? { sessions_expired: true } : {}) }, () => [
           ...fields(
             Object.entries(answer.faults).map(([name, value]): [string, string] => [

@@ -220,7 +220,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
     .argument('<webhook_id>', 'wh_…')
     .argument('[msg_id]', 'one delivery to send again')
     .option('--since <time>', 'range start, inclusive (ISO 8601)', instantArg)
-    .option('--until <time>', 'range end, exclusive (ISO 8601)', instantArg)
+    .option('--until <time>', 'range end, exclusive (ISO 8601 or now; default now)', instantArg)
     .option('--status <status>', `range: only deliveries in this status (${DELIVERY_STATUSES.join(', ')})`, deliveryStatusArg)
     .action(
       action(
@@ -241,12 +241,12 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
             );
             return;
           }
-          if (options.since === undefined || options.until === undefined)
-            throw usageError('give MSG_ID, or both --since and --until');
+          if (options.since === undefined) throw usageError('give MSG_ID, or --since (and --until, by default now)');
+          const until = options.until ?? new Date().toISOString();
           // Every page of the range, each under its own Idempotency-Key derived from one per command.
           const totals = await api().webhooks.replayRange(
             id,
-            { since: options.since, until: options.until, ...(options.status === undefined ? {} : { status: options.status }) },
+            { since: options.since, until, ...(options.status === undefined ? {} : { status: options.status }) },
             calls,
           );
           output.result(totals, () => `Queued ${totals.replayed} deliveries again (${totals.skipped} skipped).`);

@@ -469,18 +469,22 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     // The same webhook-id arrives a second time, so receivers can deduplicate.
     await receiver.waitFor((event) => event.id === succeeded.msg_id, 2);
 
-    const range = await cli(
+    const range = await cli('webhooks', 'replay', webhookId, '--since', new Date(Date.now() - 3_600_000).toISOString(), '--json');
+    // --until defaults to now (issue 59 #5), and takes `now` as given.
+    expect(range.code, range.stdout).toBe(0);
+    expect(range.json().replayed).toBeGreaterThanOrEqual(3);
+    const untilNow = await cli(
       'webhooks',
       'replay',
       webhookId,
       '--since',
       new Date(Date.now() - 3_600_000).toISOString(),
       '--until',
-      new Date(Date.now() + 60_000).toISOString(),
+      'now',
       '--json',
     );
-    expect(range.code).toBe(0);
-    expect(range.json().replayed).toBeGreaterThanOrEqual(3);
+    expect(untilNow.code, untilNow.stdout).toBe(0);
+    expect(untilNow.json().replayed).toBeGreaterThanOrEqual(range.json().replayed);
 
     const removed = await cli('webhooks', 'rm', webhookId, '--json');
     expect(removed.json()).toEqual({ deleted: true, id: webhookId });
@@ -519,6 +523,10 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
       );
       expect(set.code).toBe(0);
       expect(set.json().faults).toMatchObject({ error_rate: 0.25, status: 429, retry_after_s: 2, latency_ms: 5 });
+      // Without options: the faults as they stand (issue 59 #5), changing nothing.
+      const shown = await cli('sim', 'faults', '--json');
+      expect(shown.code, shown.stdout).toBe(0);
+      expect(shown.json().faults).toEqual(set.json().faults);
       const cleared = await cli('sim', 'faults', '--clear', '--expire-sessions', '--json');
       expect(cleared.json()).toMatchObject({ faults: { error_rate: 0, latency_ms: 0 }, sessions_expired: true });
     },
@@ -722,6 +730,10 @@ describe('targets and errors', () => {
     const run = await runCli(['keys', 'list', '--json'], { env, command: ['npm', 'run', '--silent', 'cli', '--'] });
     expect(run.code, run.stderr).toBe(0);
     expect(run.json().keys).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local-dev' })]));
+    // Its hints name the command as it was run: `sim member add`'s next step too (issue 59 #5).
+    const added = await runCli(['sim', 'member', 'add', newUser()], { env, command: ['npm', 'run', '--silent', 'cli', '--'] });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/refresh:\s+npm run cli -- refresh user-\S+ MBR-\S+ --watch/);
   });
 });
 

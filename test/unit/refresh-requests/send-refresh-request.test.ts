@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { parseRefreshRequestMessage } from '../../../lib/aggregation/refresh-request-message.ts';
-import { refreshRequestToSend, UsageError } from '../../../scripts/send-refresh-request.ts';
+import { refreshRequestToSend, UsageError, wantsHelp } from '../../../scripts/send-refresh-request.ts';
 
 const LOCAL_QUEUE = 'http://sqs.us-east-1.localhost:4567/000000000000/refresh-requests';
 
 describe('npm run refresh-request', () => {
+  it('answers --help with the usage, and an unknown option with it too (issue 59 #5)', () => {
+    expect(wantsHelp(['--help'])).toBe(true);
+    expect(wantsHelp(['--user', 'u1', '-h'])).toBe(true);
+    expect(wantsHelp(['--user', 'u1'])).toBe(false);
+    expect(() => refreshRequestToSend(['--bogus'], {})).toThrow(UsageError);
+    expect(() => refreshRequestToSend(['--bogus'], {})).toThrow(/Unknown option '--bogus'[\s\S]*usage: npm run refresh-request/);
+  });
+
   it('sends a bare request to the local queue printed by npm start, through its port on 127.0.0.1', () => {
     const toSend = refreshRequestToSend(
       [
