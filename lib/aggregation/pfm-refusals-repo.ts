@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { NexusRelayError } from '../errors.ts';
-import { isExpired, keys, type MemberRef, type TableRef } from '../store/table.ts';
+import { getItems, isExpired, keys, type MemberRef, type TableRef } from '../store/table.ts';
 
 /**
  * How long the relay answers for MX that a member without PFM cannot be aggregated. Use cases change rarely, and
@@ -24,17 +24,22 @@ export class UseCaseNotPermittedError extends NexusRelayError {
 /**
  * Members MX will not aggregate because their use cases leave out PFM (MX's 403; MX's Member Use Cases guide), as
  * MX last said — refusing an aggregate, or showing the member's `use_cases` — kept an hour (`USER#{u}`/`NOPFM#{m}`,
- * in the user's partition: an erasure takes it). A refresh of such a member is refused before MX is called.
+ * in the user's partition: an erasure takes it). A refresh of such a member is refused before MX is called; so is
+ * one of a member the relay has never seen whose use cases, read from MX, leave out PFM.
  */
 export class PfmRefusalsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** When MX said the member has no PFM, if within the last hour. */
-  async since(member: MemberRef, nowMs: number): Promise<number | undefined> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.pfmRefusal(member.userId, member.memberGuid) }),
-    );
-    return Item && !isExpired(Item, nowMs) ? (Item.since as number) : undefined;
+  /**
+   * When MX said the member has no PFM (if within the last hour), and whether the relay has seen the member at all
+   * (its member state: a job of it has ended, or MX reported it). One read of both.
+   */
+  async lookup(member: MemberRef, nowMs: number): Promise<{ since?: number; seen: boolean }> {
+    const refusalKey = keys.pfmRefusal(member.userId, member.memberGuid);
+    const items = await getItems(this.table, [refusalKey, keys.memberState(member.userId, member.memberGuid)]);
+    const refusal = items.find((item) => item.sk === refusalKey.sk);
+    const seen = items.some((item) => item.sk !== refusalKey.sk);
+    return refusal && !isExpired(refusal, nowMs) ? { since: refusal.since as number, seen } : { seen };
   }
 
   async record(member: MemberRef, nowMs: number): Promise<void> {

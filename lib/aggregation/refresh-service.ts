@@ -12,7 +12,7 @@ import type { EventSink } from '../notify/events.ts';
 import { startedEvent } from './job-events.ts';
 import { isMxStarted, type Job, type JobKind, type JobTrigger, newJobId } from './job.ts';
 import { isPremium, JobNotSupportedError, type JobSupport, PREMIUM_KINDS } from './job-support.ts';
-import { type PfmRefusalsRepository, UseCaseNotPermittedError } from './pfm-refusals-repo.ts';
+import { lacksPfm, type PfmRefusalsRepository, UseCaseNotPermittedError } from './pfm-refusals-repo.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { snapshotOf } from './member-snapshot.ts';
@@ -37,11 +37,11 @@ export interface RefreshDeps {
   jobs: JobsRepository;
   /** The member's active-job pointer: one job per member, claimed before MX is called. */
   pointers: ActiveJobsRepository;
-  nexus: Pick<NexusClient, 'aggregateMember' | 'startPremiumJob'>;
+  nexus: Pick<NexusClient, 'aggregateMember' | 'startPremiumJob' | 'readMember'>;
   /** Refuses a premium job the member's institution does not support, before MX is asked to start it. */
   support: Pick<JobSupport, 'check'>;
   /** Members MX will not aggregate (no PFM), as MX last said: refused before MX is asked again. */
-  refusals: Pick<PfmRefusalsRepository, 'since' | 'record'>;
+  refusals: Pick<PfmRefusalsRepository, 'lookup' | 'record'>;
   pollQueue: DelayedQueue<PollMessage>;
   events: EventSink;
   clock: Clock;
@@ -107,18 +107,31 @@ export class RefreshService {
 
   /** What MX is known to refuse is refused here, MX not asked: a job the institution lacks, an aggregation without PFM. */
   async #refuseBeforeMx(request: RefreshRequest, kind: JobKind): Promise<void> {
-    const { support, refusals, clock, metrics } = this.deps;
+    const { support, metrics } = this.deps;
     try {
       if (isPremium(kind)) await support.check(request.userId, request.memberGuid, kind);
-      else {
-        const since = await refusals.since(request, clock.now());
-        if (since !== undefined) throw new UseCaseNotPermittedError(since);
-      }
+      else await this.#refuseWithoutPfm(request);
     } catch (error) {
       if (error instanceof JobNotSupportedError) metrics.add('JobsRefused', 1, { reason: 'not_supported' });
       if (error instanceof UseCaseNotPermittedError) metrics.add('JobsRefused', 1, { reason: 'no_pfm' });
       throw error;
     }
+  }
+
+  /**
+   * An aggregation of a member whose use cases leave out PFM (MX's 403), as MX last said; a member the relay has
+   * never seen is read from MX first (once: its first job's end records it), so its first refresh is refused too.
+   */
+  async #refuseWithoutPfm(request: RefreshRequest): Promise<void> {
+    const { refusals, clock, nexus } = this.deps;
+    const { since, seen } = await refusals.lookup(request, clock.now());
+    if (since !== undefined) throw new UseCaseNotPermittedError(since);
+    if (seen) return;
+    const member = await nexus.readMember(request.userId, request.memberGuid);
+    if (!lacksPfm(member.use_cases)) return;
+    const now = clock.now();
+    await refusals.record(request, now);
+    throw new UseCaseNotPermittedError(now);
   }
 
   /** Asks MX to start the job; its answer (or, without one, the member read after it). */

@@ -105,7 +105,7 @@ describe('refresh', () => {
     await takePolls();
   });
 
-  it('leaves neither a job nor an active pointer when MX refuses the aggregation', async () => {
+  it('leaves neither a job nor an active pointer when the aggregation is refused (the member lacks PFM)', async () => {
     const userId = `user-${randomUUID().slice(0, 8)}`;
     const created = await fetch(`${simulator.url}/_sim/members`, {
       method: 'POST',
@@ -113,8 +113,9 @@ describe('refresh', () => {
       body: JSON.stringify({ user_id: userId, use_cases: ['MONEY_MOVEMENT'] }),
     });
     const { member } = (await created.json()) as { member: { guid: string } };
+    // Never seen before, the member is read: its use cases leave out PFM, so MX is not asked to aggregate it.
     await expect(relay.apiRefresh.refresh.refresh({ userId, memberGuid: member.guid })).rejects.toMatchObject({
-      code: 'MX_FORBIDDEN',
+      code: 'USE_CASE_NOT_PERMITTED',
     });
     expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
     expect(await relay.apiJobs.jobs.latestForMember(member.guid)).toBeUndefined();

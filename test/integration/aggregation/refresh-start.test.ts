@@ -15,7 +15,8 @@ import { plainFirstPoll } from '../../support/aggregation-parts.ts';
 /** These tests start aggregations only: MX is never asked for a premium job. */
 const aggregationsOnly = {
   support: { check: async () => undefined },
-  refusals: { since: async () => undefined, record: async () => undefined },
+  refusals: { lookup: async () => ({ seen: true }), record: async () => undefined },
+  readMember: (): Promise<Member> => Promise.reject(new Error('no member read in this test')),
   startPremiumJob: (): Promise<Member> => Promise.reject(new Error('no premium job in this test')),
 };
 /**
@@ -37,6 +38,7 @@ function setup(callTakesMs: number, schedule: Partial<Pick<RefreshDeps, 'timing'
     refusals: aggregationsOnly.refusals,
     nexus: {
       startPremiumJob: aggregationsOnly.startPremiumJob,
+      readMember: aggregationsOnly.readMember,
       async aggregateMember(_userId, memberGuid) {
         clock.advance(callTakesMs);
         mxStartedAt = clock.now();
@@ -143,6 +145,7 @@ describe('RefreshService: two refreshes of one member at once', () => {
       refusals: aggregationsOnly.refusals,
       nexus: {
         startPremiumJob: aggregationsOnly.startPremiumJob,
+        readMember: aggregationsOnly.readMember,
         aggregateMember: (_userId, memberGuid) =>
           new Promise((resolve, reject) => {
             calls.push(memberGuid);
@@ -302,6 +305,7 @@ describe("RefreshService: another user's member", () => {
       refusals: aggregationsOnly.refusals,
       nexus: {
         startPremiumJob: aggregationsOnly.startPremiumJob,
+        readMember: aggregationsOnly.readMember,
         aggregateMember: (userId, memberGuid) =>
           new Promise((resolve, reject) => {
             const member = { guid: memberGuid, connection_status: 'CONNECTED', is_being_aggregated: true } as Member;

@@ -26,7 +26,7 @@ import { useLocalEngines } from '../../support/local-table.ts';
  */
 const local = useLocalEngines();
 
-function setup(options: { forbidAggregate?: boolean; institution?: Partial<Institution> | 'unknown' } = {}) {
+function setup(options: { forbidAggregate?: boolean; institution?: Partial<Institution> | 'unknown'; useCases?: string[] } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 10, 26, 9));
   const calls: string[] = [];
   const refused: string[] = [];
@@ -50,7 +50,12 @@ function setup(options: { forbidAggregate?: boolean; institution?: Partial<Insti
     },
     async readMember(_user: string, guid: string) {
       calls.push(`read ${guid}`);
-      return { ...member(guid), is_being_aggregated: false, institution_code: 'iron_bank' } as Member;
+      return {
+        ...member(guid),
+        is_being_aggregated: false,
+        institution_code: 'iron_bank',
+        use_cases: options.useCases ?? null,
+      } as Member;
     },
     async readInstitution() {
       calls.push('institution');
@@ -88,15 +93,25 @@ describe('refused before MX', () => {
   it('an aggregation MX refused for the use cases: refused for an hour, MX not asked; then MX is asked again', async () => {
     const { refresh, calls, clock, refused } = setup({ forbidAggregate: true });
     const request = { userId: 'user-mm', memberGuid: 'MBR-mm' };
+    const aggregates = () => calls.filter((call) => call.startsWith('aggregate')).length;
     await expect(refresh.refresh(request)).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
     await expect(refresh.refresh(request)).rejects.toBeInstanceOf(UseCaseNotPermittedError);
-    expect(calls).toEqual(['aggregate MBR-mm']);
+    expect(aggregates()).toBe(1);
     expect(refused).toEqual(['no_pfm']);
-    // Another user naming the member, or another member of the user: nothing recorded for them.
+    // Another user naming the member: nothing recorded for them.
     await expect(refresh.refresh({ userId: 'user-other', memberGuid: 'MBR-mm' })).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
     clock.advance(PFM_REFUSAL_TTL_MS);
     await expect(refresh.refresh(request)).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
-    expect(calls).toEqual(['aggregate MBR-mm', 'aggregate MBR-mm', 'aggregate MBR-mm']);
+    expect(aggregates()).toBe(3);
+  });
+
+  it('a member never seen is read first: its use cases without PFM refuse its first refresh, MX not asked to aggregate', async () => {
+    const { refresh, calls, refused } = setup({ useCases: ['MONEY_MOVEMENT'] });
+    const request = { userId: 'user-new', memberGuid: 'MBR-new' };
+    await expect(refresh.refresh(request)).rejects.toBeInstanceOf(UseCaseNotPermittedError);
+    await expect(refresh.refresh(request)).rejects.toBeInstanceOf(UseCaseNotPermittedError);
+    expect(calls).toEqual(['read MBR-new']);
+    expect(refused).toEqual(['no_pfm', 'no_pfm']);
   });
 
   it('a member given PFM through the relay is asked of MX again at once', async () => {
@@ -106,7 +121,7 @@ describe('refused before MX', () => {
     await expect(refresh.refresh(request)).rejects.toBeInstanceOf(UseCaseNotPermittedError);
     await refusals.clear(request);
     await expect(refresh.refresh(request)).resolves.toMatchObject({ joined: false });
-    expect(calls).toEqual(['aggregate MBR-pfm']);
+    expect(calls).toEqual(['read MBR-pfm', 'aggregate MBR-pfm']);
   });
 
   it('a premium job the institution lacks; a known flag decides, an unknown one leaves it to MX', async () => {
