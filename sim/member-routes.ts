@@ -25,17 +25,20 @@ import { userEndpoint } from './session-routes.ts';
 import { minutesToMs } from './sim-settings.ts';
 import type { SimulatorState } from './state.ts';
 
+/** The session user's member `guid`: another user's member is simply not found, as MX has it. */
+export function memberOfUser(state: SimulatorState, user: SimUser, guid: string | undefined): SimMember {
+  const member = guid === undefined ? undefined : state.members.member(guid);
+  if (!member || member.owner !== user) throw new MxError(404, 'Member not found.');
+  return member;
+}
+
 /** Nexus member endpoints. The session fixes the user: another user's member is simply not found. */
 export function memberRoutes(state: SimulatorState): MxRoute[] {
   const now = () => state.clock.now();
 
   const endpoint = (handle: (request: MxRequest, user: SimUser) => MxReply) => userEndpoint(state, handle);
 
-  const memberOf = (user: SimUser, guid: string | undefined): SimMember => {
-    const member = guid === undefined ? undefined : state.members.member(guid);
-    if (!member || member.owner !== user) throw new MxError(404, 'Member not found.');
-    return member;
-  };
+  const memberOf = (user: SimUser, guid: string | undefined): SimMember => memberOfUser(state, user, guid);
 
   const aggregate = endpoint(({ params }, user) => {
     const member = memberOf(user, params.member_guid);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { RunKind } from './aggregation-script.ts';
-import { parseJsonBody } from './http.ts';
+import { jsonBody } from './connect-routes.ts';
 import { supportOf, type InstitutionSupport } from './institutions.ts';
 import { isJsonObject } from './input-validation.ts';
 import { memberView } from './member-view.ts';
 import { type SimMember, type SimUser, mayAggregate, startAggregation, succeeded } from './members.ts';
+import { memberOfUser } from './member-routes.ts';
 import { MxError } from './mx-errors.ts';
 import type { MxRequest, MxRoute } from './mx-endpoint.ts';
 import { userEndpoint } from './session-routes.ts';
@@ -42,17 +43,13 @@ const JOBS: Record<PremiumKind, { path: string; support: keyof InstitutionSuppor
  * running answers 202, another kind 409.
  */
 export function premiumRoutes(state: SimulatorState): MxRoute[] {
-  const memberOf = (user: SimUser, guid: string | undefined): SimMember => {
-    const member = guid === undefined ? undefined : state.members.member(guid);
-    if (!member || member.owner !== user) throw new MxError(404, 'Member not found.');
-    return member;
-  };
+  const memberOf = (user: SimUser, guid: string | undefined): SimMember => memberOfUser(state, user, guid);
 
   const start = (kind: PremiumKind) =>
-    userEndpoint(state, ({ params, body }: MxRequest, user) => {
-      const member = memberOf(user, params.member_guid);
+    userEndpoint(state, (request: MxRequest, user) => {
+      const member = memberOf(user, request.params.member_guid);
       const job = JOBS[kind];
-      const includeTransactions = kind === 'HISTORY' || includesTransactions(body);
+      const includeTransactions = kind === 'HISTORY' || includesTransactions(request);
       if (!supportOf(member.institution)[job.support]) throw new MxError(400, job.unsupported);
       if (kind === 'HISTORY' && !mayAggregate(member)) throw new MxError(403, 'Member use_cases do not include PFM.');
       const at = state.clock.now();
@@ -115,14 +112,9 @@ export function premiumRoutes(state: SimulatorState): MxRoute[] {
 }
 
 /** `include_transactions` of a verify or identify body (optional, default false); a body that is not JSON is MX's 400. */
-function includesTransactions(body: Buffer): boolean {
-  if (body.length === 0) return false;
-  let input: unknown;
-  try {
-    input = parseJsonBody(body);
-  } catch {
-    throw new MxError(400, 'The body must be JSON.');
-  }
+function includesTransactions(request: MxRequest): boolean {
+  if (request.body.length === 0) return false;
+  const input = jsonBody(request);
   if (!isJsonObject(input)) throw new MxError(400, 'The body must be a JSON object.');
   if (input.include_transactions !== undefined && typeof input.include_transactions !== 'boolean') {
     throw new MxError(400, 'include_transactions must be a boolean.');
