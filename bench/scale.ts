@@ -9,6 +9,7 @@ import { configureFunctions } from './scale/functions-env.ts';
 import { jobFigures } from './scale/job-figures.ts';
 import { measureUsage } from './scale/machine-usage.ts';
 import { installMeters } from './scale/meters.ts';
+import { recordMembersSeen } from './scale/seen-members.ts';
 import { reportProgress, startRefreshes } from './scale/refreshes.ts';
 import { scaleReport } from './scale/report.ts';
 import { awaitTerminalWebhooks, drainQueues, sweepOnceMore } from './scale/settle.ts';
@@ -34,6 +35,7 @@ export async function run(): Promise<BenchResult> {
   const client = await startClientApp({ apiUrl: stack.url, apiKey, connections: workload.driverConcurrency });
   const simulator = simulatorControl(remote.simulatorUrl);
   const members = await simulator.seedMembers(workload.jobsTotal, workload.membersPerUser);
+  await recordMembersSeen(remote.engines, members);
   meters.progress(`scale: ${workload.jobsTotal} members ready; refreshing`);
 
   // The meters count from the first refresh to the final sweep: the set-up and the drain stay out of the call figures.
