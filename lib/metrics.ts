@@ -173,8 +173,18 @@ export const METRICS = {
   // Transactions sync
   /** Changes (added, modified, removed) handed to clients by transactions sync. */
   TransactionsSynced: { unit: 'Count', sum: true, dimensions: {} },
-  /** Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list) or incremental. */
-  TransactionChangesIngested: { unit: 'Count', sum: true, dimensions: { kind: ['full', 'incremental'] as const } },
+  /**
+   * Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list), window (after an
+   * aggregation: also the days MX may still change) or incremental.
+   */
+  TransactionChangesIngested: { unit: 'Count', sum: true, dimensions: { kind: ['full', 'window', 'incremental'] as const } },
+  /** Posted transactions linked to the pending one they replaced (`pending_transaction_guid`). */
+  PendingTransactionsLinked: { unit: 'Count', sum: true, dimensions: {} },
+  /**
+   * Transactions missing from a list MX answered in several pages that narrower reads could not yet confirm gone:
+   * left for a later read rather than reported removed.
+   */
+  TransactionRemovalsUnconfirmed: { unit: 'Count', sum: true, dimensions: {} },
   // Access
   /**
    * A key refused by an operation's access rule (403): `user` for another user's data, `server_key` for a server-only

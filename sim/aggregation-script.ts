@@ -14,17 +14,18 @@ export interface AggregationScript {
   finalStatus: ConnectionStatusName;
   challenge: ChallengeScript | null;
   /**
-   * What each successful run changes: `add` new transactions and `update` existing ones of the member (see
+   * What each successful run changes: `add` new (PENDING) transactions, `update` existing ones of the member, `post`
+   * its oldest PENDING ones — deleted and re-created POSTED under a new guid, as MX most often does (see
    * TransactionLedger); MX's AGGREGATION webhook counts them (`transactions_created_count`, `…_updated_count`).
    */
-  transactions: { add: number; update: number };
+  transactions: { add: number; update: number; post: number };
 }
 
 export const DEFAULT_AGGREGATION_SCRIPT: AggregationScript = {
   durationMs: 2000,
   finalStatus: 'CONNECTED',
   challenge: null,
-  transactions: { add: 0, update: 0 },
+  transactions: { add: 0, update: 0, post: 0 },
 };
 
 export interface RunChallenge extends ChallengeScript {

@@ -96,13 +96,13 @@ function parseAggregationScript(value: unknown): AggregationScript {
   };
 }
 
-/** `aggregation.transactions: {add?, update?}`: what each successful run adds and updates (0 and 0 by default). */
+/** `aggregation.transactions: {add?, update?, post?}`: what each successful run adds, updates and posts (0 by default). */
 function parseTransactionChanges(value: unknown): AggregationScript['transactions'] {
   if (value === undefined) return DEFAULT_AGGREGATION_SCRIPT.transactions;
   const input = requireJsonObject(value, 'aggregation.transactions');
-  const count = (field: 'add' | 'update') =>
+  const count = (field: 'add' | 'update' | 'post') =>
     optionalNumberInRange(input[field], `aggregation.transactions.${field}`, { min: 0, max: 10_000, integer: true }) ?? 0;
-  return { add: count('add'), update: count('update') };
+  return { add: count('add'), update: count('update'), post: count('post') };
 }
 
 function parseChallenge(value: unknown): ChallengeScript | null {

@@ -158,7 +158,7 @@ export function startAggregation(
   if (current.isBeingAggregated) return member.run?.kind === kind ? 'already-running' : 'busy';
 
   // A premium job without `include_transactions` gathers no transactions.
-  const script = transactions ? member.script : { ...member.script, transactions: { add: 0, update: 0 } };
+  const script = transactions ? member.script : { ...member.script, transactions: { add: 0, update: 0, post: 0 } };
   member.succeededBeforeRun = current.successfullyAggregatedAt;
   member.statusOverride = null;
   member.run = {

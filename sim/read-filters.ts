@@ -26,13 +26,17 @@ export interface DayRange {
   end: Day;
 }
 
-/** `{start_date}/{end_date}` path parameters: 400 unless both are real `YYYY-MM-DD` days and start ≤ end. */
-export function parseDayRange(startRaw: string | undefined, endRaw: string | undefined): DayRange {
+/** `{start_date}/{end_date}` path parameters (or the query's `names`): 400 unless both are real `YYYY-MM-DD` days and start ≤ end. */
+export function parseDayRange(
+  startRaw: string | undefined,
+  endRaw: string | undefined,
+  names: readonly [string, string] = ['start_date', 'end_date'],
+): DayRange {
   const start = parseDay(startRaw ?? '');
-  if (start === null) throw new MxError(400, 'start_date must be a date written YYYY-MM-DD.');
+  if (start === null) throw new MxError(400, `${names[0]} must be a date written YYYY-MM-DD.`);
   const end = parseDay(endRaw ?? '');
-  if (end === null) throw new MxError(400, 'end_date must be a date written YYYY-MM-DD.');
-  if (start > end) throw new MxError(400, 'start_date must not be after end_date.');
+  if (end === null) throw new MxError(400, `${names[1]} must be a date written YYYY-MM-DD.`);
+  if (start > end) throw new MxError(400, `${names[0]} must not be after ${names[1]}.`);
   return { start, end };
 }
 

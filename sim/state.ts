@@ -12,6 +12,7 @@ import { type SeedData, generateSeedData } from './seed-data.ts';
 import { SessionRegistry } from './sessions.ts';
 import { type SimSettings, minutesToMs } from './sim-settings.ts';
 import { TransactionLedger } from './transaction-ledger.ts';
+import { transactionWebhook } from './webhook-payloads.ts';
 import { WebhookPusher } from './webhook-pusher.ts';
 
 /** Everything the simulator knows, shared by the MX side and the control API. */
@@ -85,7 +86,15 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
   const members = registerSeededUsers(new MemberRegistry(newGuid), seedData);
   const readSide = new ReadSide(seed, seedData, members);
   const transactions = new TransactionLedger(readSide, members, seed ^ LEDGER_STREAM_SALT);
-  const webhooks = new WebhookPusher({ clock, members, realTimers: options.realTimers, shutdown, log: options.log });
+  const webhooks = new WebhookPusher({
+    clock,
+    members,
+    realTimers: options.realTimers,
+    shutdown,
+    log: options.log,
+    transactionWebhooks: (member, run, at) =>
+      transactions.changesOf(run, at).map((change) => transactionWebhook(change, member.owner.id)),
+  });
   const state: SimulatorState = {
     clock,
     clientId,

@@ -8,21 +8,29 @@ import type { SimTransaction } from './read-model.ts';
 const UNCATEGORIZED = 'CAT-sim-uncategorized';
 const MERCHANTS = ['Corner Grocer', 'City Transit', 'Blue Bottle', 'Hardware Depot', 'Streamflix', 'Fuel Stop'];
 
+/** What one run did to one transaction, as MX's TRANSACTIONS webhook announces it. */
+export interface TransactionChange {
+  action: 'created' | 'updated' | 'deleted';
+  /** The transaction after the change (before it, for a deletion). */
+  transaction: SimTransaction;
+}
+
 /**
- * The users' transactions as aggregations change them. A member whose script says `transactions: {add, update}`
- * gets, at the moment each of its runs ends CONNECTED, `add` new transactions (PENDING, dated that day) and `update`
- * existing ones (posted, a new amount, `updated_at` = that moment), as MX's data changes after a real aggregation.
- * Runs are applied lazily (`settle`, before every MX-side request and control read), in the order they ended, each
- * once; the changes come from a seeded stream of their own, so they replay exactly.
+ * The users' transactions as aggregations change them. A member whose script says `transactions: {add, update,
+ * post}` gets, at the moment each of its runs ends CONNECTED: `post` of its oldest PENDING transactions deleted and
+ * re-created POSTED under a new guid (what MX documents as the most common way a pending transaction posts), `update`
+ * existing ones changed in place (a new amount, `updated_at` = that moment), and `add` new ones (PENDING, dated that
+ * day). Runs are applied lazily (`settle`, before every MX-side request and control read), in the order they ended,
+ * each once; the changes come from a seeded stream of their own, so they replay exactly.
  */
 export class TransactionLedger {
   /**
-   * Per user id, what aggregations changed: transactions they updated (by guid, the latest version) and the ones they
+   * Per user id, what aggregations changed: transactions they updated (by guid, the latest version), deleted, and
    * added, in order. Kept apart from the read side's list, so a member added or deleted later still shows or drops
    * its own generated transactions.
    */
-  readonly #changes = new Map<string, { updated: Map<string, SimTransaction>; added: SimTransaction[] }>();
-  readonly #applied = new WeakSet<AggregationRun>();
+  readonly #changes = new Map<string, { updated: Map<string, SimTransaction>; deleted: Set<string>; added: SimTransaction[] }>();
+  readonly #applied = new WeakMap<AggregationRun, TransactionChange[]>();
   readonly #draws: FixtureDraws;
 
   constructor(
@@ -38,7 +46,15 @@ export class TransactionLedger {
     const base = this.readSide.transactionsOf(user);
     const changes = this.#changes.get(user.id);
     if (!changes) return base;
-    return [...base, ...changes.added].map((transaction) => changes.updated.get(transaction.guid) ?? transaction);
+    return [...base, ...changes.added]
+      .filter((transaction) => !changes.deleted.has(transaction.guid))
+      .map((transaction) => changes.updated.get(transaction.guid) ?? transaction);
+  }
+
+  /** What `run` changed, once it has ended CONNECTED by `now` (settled first); empty before. */
+  changesOf(run: AggregationRun, now: number): TransactionChange[] {
+    this.settle(now);
+    return this.#applied.get(run) ?? [];
   }
 
   /** Applies every run that ended CONNECTED by `now` and was not applied yet, oldest end first. */
@@ -47,37 +63,56 @@ export class TransactionLedger {
     for (const member of this.members.all()) {
       const run = member.run;
       if (!run || this.#applied.has(run)) continue;
-      const { script } = run;
-      if (script.transactions.add === 0 && script.transactions.update === 0) continue;
+      const { add, update, post } = run.script.transactions;
+      if (add === 0 && update === 0 && post === 0) continue;
       const { succeededAt } = progressAt(run, now);
       if (succeededAt !== null && succeededAt <= now) due.push({ member, run, at: succeededAt });
     }
     for (const { member, run, at } of due.sort((a, b) => a.at - b.at || a.member.guid.localeCompare(b.member.guid))) {
-      this.#apply(member, run, at);
-      this.#applied.add(run);
+      this.#applied.set(run, this.#apply(member, run, at));
     }
   }
 
-  #apply(member: SimMember, run: AggregationRun, at: number): void {
+  #apply(member: SimMember, run: AggregationRun, at: number): TransactionChange[] {
     const changes = this.#changesOf(member.owner.id);
+    const done: TransactionChange[] = [];
     const own = this.transactionsOf(member.owner).filter((transaction) => transaction.memberGuid === member.guid);
-    // Updates first, among what existed before this run: the newest first, as recent transactions are what post.
-    const updatable = [...own].sort((a, b) => b.updatedAt - a.updatedAt || a.guid.localeCompare(b.guid));
+    const pending = own
+      .filter((transaction) => transaction.status === 'PENDING')
+      .sort((a, b) => a.transactedAt - b.transactedAt || a.guid.localeCompare(b.guid));
+    for (const previous of pending.slice(0, run.script.transactions.post)) {
+      changes.deleted.add(previous.guid);
+      done.push({ action: 'deleted', transaction: previous });
+      const posted: SimTransaction = {
+        ...previous,
+        guid: this.#draws.newGuid('TRN'),
+        status: 'POSTED',
+        postedAt: at,
+        createdAt: at,
+        updatedAt: at,
+      };
+      changes.added.push(posted);
+      done.push({ action: 'created', transaction: posted });
+    }
+    // Updates among what existed before this run and was not posted by it: the newest first.
+    const updatable = own
+      .filter((transaction) => !changes.deleted.has(transaction.guid))
+      .sort((a, b) => b.updatedAt - a.updatedAt || a.guid.localeCompare(b.guid));
     for (const previous of updatable.slice(0, run.script.transactions.update)) {
-      changes.updated.set(previous.guid, {
+      const updated = {
         ...previous,
         amount: Math.round((previous.amount + this.#draws.amount(0.01, 5)) * 100) / 100,
-        status: 'POSTED',
-        postedAt: previous.postedAt ?? at,
         updatedAt: at,
-      });
+      };
+      changes.updated.set(previous.guid, updated);
+      done.push({ action: 'updated', transaction: updated });
     }
     const accountGuid =
       own[0]?.accountGuid ??
       this.readSide.accountsOf(member.owner).find((account) => account.memberGuid === member.guid)?.guid ??
       `ACT-${member.guid.slice(4)}`;
     for (let i = 0; i < run.script.transactions.add; i++) {
-      changes.added.push({
+      const added: SimTransaction = {
         guid: this.#draws.newGuid('TRN'),
         accountGuid,
         memberGuid: member.guid,
@@ -93,14 +128,17 @@ export class TransactionLedger {
         description: this.#draws.pick(MERCHANTS),
         categoryGuid: own[0]?.categoryGuid ?? UNCATEGORIZED,
         topLevelCategoryGuid: own[0]?.topLevelCategoryGuid ?? UNCATEGORIZED,
-      });
+      };
+      changes.added.push(added);
+      done.push({ action: 'created', transaction: added });
     }
+    return done;
   }
 
   #changesOf(userId: string) {
     let changes = this.#changes.get(userId);
     if (!changes) {
-      changes = { updated: new Map(), added: [] };
+      changes = { updated: new Map(), deleted: new Set(), added: [] };
       this.#changes.set(userId, changes);
     }
     return changes;

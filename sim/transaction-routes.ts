@@ -9,7 +9,18 @@ import type { SimulatorState } from './state.ts';
 /** Reads a route's path parameters (throwing 400 on bad ones) into the test its transactions must pass. */
 type TransactionSelector = (params: MxRequest['params']) => (transaction: SimTransaction) => boolean;
 
-const everyTransaction: TransactionSelector = () => () => true;
+/**
+ * `GET /transactions`: `from_date` and `to_date` (`YYYY-MM-DD`, by the transaction's `date`) keep a range when given.
+ * MX defaults them to 120 days ago and 5 days ahead; the simulator keeps every transaction when they are absent, as
+ * its seeded history is dated as of DATA_AS_OF rather than the clock's today.
+ */
+const byDateQuery = (query: URLSearchParams): ((transaction: SimTransaction) => boolean) => {
+  const from = query.get('from_date');
+  const to = query.get('to_date');
+  if (from === null && to === null) return () => true;
+  const range = parseDayRange(from ?? '0001-01-01', to ?? '9999-12-31', ['from_date', 'to_date']);
+  return (transaction) => isWithin(transaction.date, range);
+};
 
 const byCategoryAndDate: TransactionSelector = ({ category_guid, start_date, end_date }) => {
   const range = parseDayRange(start_date, end_date);
@@ -40,14 +51,15 @@ export function transactionRoutes(state: SimulatorState): MxRoute[] {
     pattern,
     handler: userEndpoint(state, ({ params, query }, user) => {
       const useCase = parseUseCaseFilter(query);
-      const selected = state.transactions.transactionsOf(user).filter(select(params));
+      const inRange = pattern === '/transactions' ? byDateQuery(query) : () => true;
+      const selected = state.transactions.transactionsOf(user).filter((t) => select(params)(t) && inRange(t));
       const kept = filterByUseCase(selected, state.members.membersOf(user), useCase);
       return { status: 200, body: pagedListBody('transactions', kept, transactionView, query) };
     }),
   });
 
   return [
-    transactionList('/transactions', everyTransaction),
+    transactionList('/transactions', () => () => true),
     transactionList('/transactions/by_category_guid/{category_guid}/by_date/{start_date}/{end_date}', byCategoryAndDate),
     transactionList(
       '/transactions/by_top_level_category_guid/{top_level_category_guids}/by_date/{start_date}/{end_date}',

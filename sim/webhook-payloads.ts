@@ -1,6 +1,8 @@
-import { dayOf } from './calendar.ts';
+import { dayOf, startOfDay } from './calendar.ts';
 import { type ConnectionStatusName, connectionStatus } from './connection-statuses.ts';
 import { type SimMember, runStateAt } from './members.ts';
+import { transactionView } from './read-views.ts';
+import type { TransactionChange } from './transaction-ledger.ts';
 
 /** The statuses MX sends a CONNECTION_STATUS webhook for (MX's webhooks guide). */
 export const END_USER_ACTIONABLE_STATUSES: readonly ConnectionStatusName[] = [
@@ -58,7 +60,41 @@ export interface VerificationWebhook {
   user_id: string;
 }
 
-export type SimWebhookPayload = ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook;
+/**
+ * MX's TRANSACTIONS webhook (its webhooks guide: a transaction created, updated or deleted), one transaction per
+ * POST under `action`, as MX's users webhook is shaped — the guide's example did not survive in our copy, so the
+ * envelope is inferred (no `type`). The transaction's fields as Nexus lists them, its times as Unix seconds (the
+ * guide types `created_at` and `date` Integer); a deletion carries the transaction as it was.
+ */
+export interface TransactionWebhook {
+  action: TransactionChange['action'];
+  transaction: Record<string, unknown> & { guid: string; member_guid: string };
+}
+
+export type SimWebhookPayload =
+  ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook | TransactionWebhook;
+
+/** What a push is about, as `GET /_sim/webhooks` lists it: MX's `type`, or TRANSACTIONS for the envelope without one. */
+export const payloadType = (payload: SimWebhookPayload): string => ('type' in payload ? payload.type : 'TRANSACTIONS');
+
+const seconds = (ms: number | null): number | null => (ms === null ? null : Math.floor(ms / 1000));
+
+/** The TRANSACTIONS webhook for one change a run made. */
+export function transactionWebhook(change: TransactionChange, userId: string): TransactionWebhook {
+  const { transaction } = change;
+  return {
+    action: change.action,
+    transaction: {
+      ...transactionView(transaction),
+      user_id: userId,
+      date: seconds(startOfDay(transaction.date)),
+      transacted_at: seconds(transaction.transactedAt),
+      posted_at: seconds(transaction.postedAt),
+      created_at: seconds(transaction.createdAt),
+      updated_at: seconds(transaction.updatedAt),
+    },
+  };
+}
 
 export const isEndUserActionable = (status: ConnectionStatusName): boolean => END_USER_ACTIONABLE_STATUSES.includes(status);
 
@@ -111,7 +147,7 @@ export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPaylo
     job_guid: run.jobGuid,
     member_guid: member.guid,
     // What the run added and updated (TransactionLedger applies the same script).
-    transactions_created_count: run.script.transactions.add,
+    transactions_created_count: run.script.transactions.add + run.script.transactions.post,
     transactions_updated_count: run.script.transactions.update,
     type: run.kind === 'HISTORY' ? 'HISTORY' : 'AGGREGATION',
     user_guid: member.owner.guid,

@@ -1,7 +1,8 @@
 import { type Clock, toIso } from './clock.ts';
 import { settlesAt } from './aggregation-script.ts';
 import type { MemberRegistry, SimMember } from './members.ts';
-import { type SimWebhookPayload, webhookPayloadAt } from './webhook-payloads.ts';
+import type { AggregationRun } from './aggregation-script.ts';
+import { payloadType, type SimWebhookPayload, type TransactionWebhook, webhookPayloadAt } from './webhook-payloads.ts';
 import { pushedUnder, type WebhookTarget } from './webhook-target.ts';
 
 /** The waits before the second, third and fourth attempt; after the fourth the push is given up. */
@@ -13,7 +14,8 @@ const ATTEMPTS_KEPT = 100;
 
 /** One attempt, as `GET /_sim/webhooks` lists it. */
 export interface PushAttempt {
-  type: SimWebhookPayload['type'];
+  /** MX's `type`, or TRANSACTIONS. */
+  type: string;
   member_guid: string;
   attempt: number;
   /** The receiver's HTTP status; null when it did not answer. */
@@ -43,6 +45,8 @@ export interface WebhookPusherOptions {
   /** Aborted when the simulator closes: timers are cleared and attempts in flight cut off. */
   shutdown: AbortSignal;
   log: (line: string) => void;
+  /** The TRANSACTIONS webhooks for what a run changed, pushed as the run's own push fires. */
+  transactionWebhooks?: (member: SimMember, run: AggregationRun, at: number) => TransactionWebhook[];
 }
 
 /**
@@ -134,10 +138,13 @@ export class WebhookPusher {
     if (!push.payload) {
       const member = this.options.members.member(push.memberGuid);
       if (!member || member.run?.jobGuid !== push.jobGuid) return;
+      for (const webhook of this.options.transactionWebhooks?.(member, member.run, push.dueAt) ?? []) {
+        this.pushNow(member.guid, webhook);
+      }
       push.payload = webhookPayloadAt(member, push.dueAt);
       if (!push.payload) return;
     }
-    if (push.attemptsMade === 0 && !pushedUnder(target.mode, push.payload)) return;
+    if (push.attemptsMade === 0 && !pushedUnder(target.mode, { type: payloadType(push.payload), ...push.payload })) return;
     push.attemptsMade += 1;
     const status = await this.#post(target, push.payload);
     if (this.options.shutdown.aborted) return;
@@ -146,7 +153,7 @@ export class WebhookPusher {
     const delivered = status !== null && status >= 200 && status < 300;
     const outcome = delivered ? 'delivered' : retryIn === undefined ? 'gave_up' : 'retrying';
     this.#record({
-      type: push.payload.type,
+      type: payloadType(push.payload),
       member_guid: push.memberGuid,
       attempt: push.attemptsMade,
       status,
@@ -156,7 +163,7 @@ export class WebhookPusher {
     if (delivered) return;
 
     this.options.log(
-      `mx-sim: ${push.payload.type} webhook for ${push.memberGuid} to ${target.url} failed ` +
+      `mx-sim: ${payloadType(push.payload)} webhook for ${push.memberGuid} to ${target.url} failed ` +
         `(${status === null ? 'no answer' : `HTTP ${status}`}), attempt ${push.attemptsMade} of ${RETRY_DELAYS_MS.length + 1}` +
         (retryIn === undefined ? '; giving up' : `; retrying in ${retryIn} ms`),
     );

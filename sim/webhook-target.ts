@@ -53,7 +53,7 @@ export const webhookTargetView = (target: WebhookTarget | null) =>
 /** Whether `payload` is pushed under `mode`. */
 export function pushedUnder(
   mode: PushMode,
-  payload: { type: string; transactions_created_count?: number; transactions_updated_count?: number },
+  payload: { type?: string; transactions_created_count?: number; transactions_updated_count?: number },
 ): boolean {
   if (mode === 'never') return false;
   if (mode === 'always' || payload.type !== 'AGGREGATION') return true;

@@ -19,7 +19,7 @@ import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
-import type { TransactionSync } from '../transactions/transaction-sync.ts';
+import type { IngestCounts, TransactionSync } from '../transactions/transaction-sync.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';
 
@@ -238,10 +238,10 @@ export class PollService {
    */
   async #announceTransactionChanges(job: Job): Promise<void> {
     try {
-      const byMember = await this.deps.transactions.ingestAfterAggregation(job.userId);
-      for (const [memberGuid, counts] of byMember ?? []) {
+      const byMember = mergeUnknownMember(await this.deps.transactions.ingestAfterAggregation(job.userId), job.memberGuid);
+      for (const [memberGuid, counts] of byMember) {
         if (counts.added + counts.modified + counts.removed === 0) continue;
-        const owner = memberGuid === '' || memberGuid === job.memberGuid ? job : await this.deps.jobs.latestForMember(memberGuid);
+        const owner = memberGuid === job.memberGuid ? job : await this.deps.jobs.latestForMember(memberGuid);
         if (!owner || owner.userId !== job.userId) continue;
         await this.deps.events.publish({
           id: eventIds.syncUpdates(owner.id),
@@ -281,4 +281,19 @@ export class PollService {
     // Last: the member is free for its next refresh while the user's transactions are taken in.
     if (job.status === 'succeeded' && BRINGS_TRANSACTIONS.has(job.kind)) await this.#announceTransactionChanges(job);
   }
+}
+
+/** Counts whose member is unknown ('': removals of transactions seen before members were kept) go to the job's member. */
+function mergeUnknownMember(byMember: Map<string, IngestCounts> | undefined, memberGuid: string): Map<string, IngestCounts> {
+  const merged = new Map(byMember);
+  const unknown = merged.get('');
+  if (!unknown) return merged;
+  merged.delete('');
+  const own = merged.get(memberGuid) ?? { added: 0, modified: 0, removed: 0 };
+  merged.set(memberGuid, {
+    added: own.added + unknown.added,
+    modified: own.modified + unknown.modified,
+    removed: own.removed + unknown.removed,
+  });
+  return merged;
 }

@@ -35,7 +35,12 @@ export class UserDataRepository {
     const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
 
     const userData: Key[] = [];
-    for (const pk of [keys.session(userId).pk, keys.transactionPointer(userId, '').pk, keys.transactionChange(userId, 0).pk]) {
+    for (const pk of [
+      keys.session(userId).pk,
+      keys.transactionPointer(userId, '').pk,
+      keys.transactionChange(userId, 0).pk,
+      keys.transactionInWindow(userId, '', '').pk,
+    ]) {
       for await (const item of queryAll(this.table, {
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },

@@ -78,6 +78,11 @@ export const keys = {
   reconcileCursor: (shard: number) => ({ pk: 'RECONCILE#~cursor', sk: `SHARD#${shard}` }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
+  /**
+   * A transaction MX dates inside the window it may still change, by day (lib/transactions/pending-match.ts): what
+   * the window read after an aggregation expects MX to list, without reading every pointer. Expires with the window.
+   */
+  transactionInWindow: (userId: string, day: string, guid: string) => ({ pk: `USER#${userId}#TXWIN`, sk: `${day}#${guid}` }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
   sweptRetriesCheckpoint: { pk: 'SWEEP', sk: 'RETRIES' },
   /** A rate limiter's counter for one window (lib/store/rate-limit-repo.ts). */

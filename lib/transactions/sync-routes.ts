@@ -51,13 +51,24 @@ export const SYNC_ROUTE: Route<SyncRouteDeps> = {
 
 /** The API document's view of the sync route (built when the document is). */
 function syncDocs(): OperationDocs {
-  const mxTransaction = z.looseObject({ guid: z.string() }).check(z.describe("MX's transaction, with MX's fields"));
+  const mxTransaction = z
+    .looseObject({
+      guid: z.string(),
+      pending_transaction_guid: z
+        .optional(z.string())
+        .check(
+          z.describe('On a posted transaction: the removed pending one it replaced, when exactly one matches (never a guess)'),
+        ),
+    })
+    .check(z.describe("MX's transaction, with MX's fields"));
   const syncAnswer = z.strictObject({
     added: z.array(mxTransaction).check(z.describe('Transactions the client has not received yet')),
     modified: z.array(mxTransaction).check(z.describe('Transactions received before, in their latest version')),
     removed: z
       .array(z.strictObject({ guid: z.string() }))
-      .check(z.describe('Transactions MX no longer returns (see the docs for when this is known)')),
+      .check(
+        z.describe('Transactions MX no longer has: after an aggregation, those of the days MX may still change (see the docs)'),
+      ),
     next_cursor: z.string().check(z.describe('Pass as `cursor` next time (also when has_more is false)')),
     has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
   });

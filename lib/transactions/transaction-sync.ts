@@ -5,7 +5,8 @@ import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { ChangeWrite, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
+import { dayOf as dayOfTransaction, factsOf, isPending, linkPending, pendingWindow } from './pending-match.ts';
+import type { ChangeWrite, SyncState, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 import type { SyncCursorCodec } from './sync-cursor.ts';
 
 /** What one ingest wrote to a user's change log. */
@@ -49,6 +50,10 @@ export const RECONCILE_AFTER_MS = 7 * 24 * 3600_000;
 /** How long a call waits for an ingest another call is running before serving what is committed. */
 const MAX_WAIT_MS = 3_000;
 const DAY_MS = 24 * 3600_000;
+/** Narrow reads confirm rows missing from at most this many days per ingest (the rest wait for a later read). */
+const MAX_CONFIRM_DAYS = 10;
+/** A whole list reaches back this many days (MX lists 120 by default; its extended history reaches 24 months). */
+const FULL_LIST_DAYS = 3653;
 
 const transactionsPage = z.looseObject({
   transactions: z.array(z.looseObject({ guid: z.string().check(z.minLength(1)) })),
@@ -110,12 +115,22 @@ export class TransactionSync {
   }
 
   /**
-   * After an aggregation of the user ended CONNECTED: brings the change log up to date, and says what changed. Only
-   * for users who sync (a sync state exists): the others' first sync reads MX's whole list anyway.
+   * After an aggregation of the user ended CONNECTED: brings the change log up to date, reading the window MX may
+   * still change (a pending transaction MX deleted as it posted is `removed`), and says what changed. Only for users
+   * who sync (a sync state exists): the others' first sync reads MX's whole list anyway. While another call holds
+   * the ingest, the window is left due: the next ingest reads it.
    */
   async ingestAfterAggregation(userId: string): Promise<Map<string, IngestCounts> | undefined> {
-    if (!(await this.deps.repository.state(userId))) return undefined;
-    return (await this.#ingestOrWait(userId, { reuse: false })).counts;
+    const { repository, clock } = this.deps;
+    if (!(await repository.state(userId))) return undefined;
+    try {
+      const { counts } = await this.#ingestOrWait(userId, { reuse: false, window: true });
+      if (!counts) await repository.requestWindow(userId, clock.now());
+      return counts;
+    } catch (error) {
+      await repository.requestWindow(userId, clock.now()).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -124,7 +139,7 @@ export class TransactionSync {
    */
   async #ingestOrWait(
     userId: string,
-    options = { reuse: true },
+    options = { reuse: true, window: false },
   ): Promise<{ committed: number; counts?: Map<string, IngestCounts> }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
@@ -136,7 +151,10 @@ export class TransactionSync {
       }
       const holder = randomUUID();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
-      if (claimed) return this.#ingest(userId, holder, claimed, now);
+      if (claimed) {
+        const window = options.window || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
+        return this.#ingest(userId, holder, claimed, now, window);
+      }
       if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0 };
       await this.#sleep(wait);
     }
@@ -145,28 +163,56 @@ export class TransactionSync {
   async #ingest(
     userId: string,
     holder: string,
-    state: { committed: number; allocated: number; watermarkDay?: string; fullListedAt?: number },
+    state: SyncState,
     now: number,
+    windowWanted: boolean,
   ): Promise<{ committed: number; counts: Map<string, IngestCounts> }> {
     const { repository, log } = this.deps;
     try {
       const full = state.watermarkDay === undefined || now - (state.fullListedAt ?? 0) >= RECONCILE_AFTER_MS;
-      const listed = lastCopyByGuid(
+      // A full list shows the window too.
+      const window = windowWanted && !full ? pendingWindow(now) : undefined;
+      const reads = [
         full
-          ? await this.#readAll(userId, '/transactions', {})
-          : await this.#readAll(userId, '/transactions/updated_between/{start_date}/{end_date}', {
+          ? await this.#list(
+              userId,
+              '/transactions',
+              {},
+              { from_date: dayOf(now - FULL_LIST_DAYS * DAY_MS), to_date: dayOf(now + 5 * DAY_MS) },
+            )
+          : await this.#list(userId, '/transactions/updated_between/{start_date}/{end_date}', {
               start_date: dayOf(Date.parse(`${state.watermarkDay}T00:00:00Z`) - DAY_MS),
               end_date: dayOf(now + DAY_MS),
             }),
-      );
+      ];
+      if (window) reads.push(await this.#list(userId, '/transactions', {}, { from_date: window.from, to_date: window.to }));
+      let listed = lastCopyByGuid(reads.flatMap((read) => read.rows));
+
+      // What MX should have listed: every pointer (a full list), or those dated inside the window (from a day after its
+      // first, whose time zone may differ).
+      const expectedInWindow = window
+        ? await repository.inWindow(userId, dayOf(Date.parse(window.from) + DAY_MS), window.to)
+        : [];
       const known = full
         ? new Map((await repository.allPointers(userId)).map((pointer) => [pointer.guid, pointer]))
-        : await repository.pointers(
-            userId,
-            listed.map((transaction) => transaction.guid),
-          );
+        : await repository.pointers(userId, [
+            ...new Set([...listed.map((row) => row.guid), ...expectedInWindow.map(({ guid }) => guid)]),
+          ]);
+      const expected = full ? [...known.values()] : expectedInWindow.flatMap(({ guid }) => known.get(guid) ?? []);
 
-      const found = changesFound(listed, known, full);
+      // A row missing from a list read in one page is gone; from a list of several, offset paging may have skipped
+      // it (a row deleted between two page reads): it is confirmed by narrower reads first.
+      let missing = missingFrom(listed, expected);
+      if (missing.length > 0 && reads.some((read) => read.pages > 1)) {
+        const confirmation = await this.#confirmGone(userId, missing);
+        listed = lastCopyByGuid([...listed, ...confirmation.present]);
+        missing = missing.filter(({ guid }) => confirmation.gone.has(guid));
+        this.deps.metrics.add('TransactionRemovalsUnconfirmed', missingFrom(listed, expected).length - missing.length, {});
+      }
+
+      const found = changesFound(listed, known, missing, pendingWindow(now));
+      const links = linkPosted(found, listed, known, expected, state);
+      linkWrites(found, links, known, listed);
 
       // Up to everything allocated: an ingest that died after allocating left, at most, entries a client may now see.
       let committed = Math.max(state.committed, state.allocated);
@@ -181,16 +227,28 @@ export class TransactionSync {
         await repository.write(userId, changes, now);
         committed = last;
       }
+      await repository.markLinked(userId, links.earlier);
       const stored = await repository.commit(userId, holder, {
         committed,
         // From the day this ingest started: a transaction MX changes during or after the read is on that day or later.
         watermarkDay: dayOf(now),
         ingestedAt: now,
         ...(full ? { fullListedAt: now } : {}),
+        ...(full || window ? { windowReadAt: now } : {}),
       });
       if (!stored) log.warn('transactions sync: the ingest lease ran out before it committed', { user_id: userId });
-      this.deps.metrics.add('TransactionChangesIngested', found.length, { kind: full ? 'full' : 'incremental' });
-      log.debug('transactions sync ingest', { user_id: userId, full, read: listed.length, changed: found.length });
+      this.deps.metrics.add('TransactionChangesIngested', found.length, {
+        kind: full ? 'full' : window ? 'window' : 'incremental',
+      });
+      this.deps.metrics.add('PendingTransactionsLinked', links.posted.size, {});
+      log.debug('transactions sync ingest', {
+        user_id: userId,
+        full,
+        window: window !== undefined,
+        read: listed.length,
+        changed: found.length,
+        linked: links.posted.size,
+      });
       const counts = countsByMember(found);
       return { committed: stored ? committed : state.committed, counts };
     } catch (error) {
@@ -199,21 +257,49 @@ export class TransactionSync {
     }
   }
 
-  /** Every page of an MX transaction list. */
-  async #readAll(userId: string, route: string, params: Record<string, string>): Promise<MxTransaction[]> {
-    const all: MxTransaction[] = [];
+  /**
+   * Which of `missing` MX no longer has: each day they are dated on (up to MAX_CONFIRM_DAYS) read alone, and a day MX
+   * answers in one page shows for sure which are gone — unless MX moved one's date, which an update does, and the
+   * ingest's own read of what changed would have listed. A day of several pages is left for a later read. Rows these
+   * reads show are taken in as listed.
+   */
+  async #confirmGone(
+    userId: string,
+    missing: readonly TransactionPointer[],
+  ): Promise<{ gone: Set<string>; present: MxTransaction[] }> {
+    const present: MxTransaction[] = [];
+    const gone = new Set<string>();
+    const days = [...new Set(missing.flatMap(({ day }) => day ?? []))].sort().slice(0, MAX_CONFIRM_DAYS);
+    for (const day of days) {
+      const dated = await this.#list(userId, '/transactions', {}, { from_date: day, to_date: day });
+      present.push(...dated.rows);
+      if (dated.pages > 1) continue;
+      const shown = new Set(dated.rows.map(({ guid }) => guid));
+      for (const pointer of missing) if (pointer.day === day && !shown.has(pointer.guid)) gone.add(pointer.guid);
+    }
+    return { gone, present };
+  }
+
+  /** Every page of an MX transaction list, and how many pages MX said it had. */
+  async #list(
+    userId: string,
+    route: string,
+    params: Record<string, string>,
+    filters: Record<string, string> = {},
+  ): Promise<{ rows: MxTransaction[]; pages: number }> {
+    const rows: MxTransaction[] = [];
     for (let page = 1; ; page++) {
       const { body } = await this.deps.nexus.request(userId, {
         method: 'GET',
         route,
         kind: 'read',
         params,
-        query: { page, records_per_page: MX_PAGE_SIZE },
+        query: { ...filters, page, records_per_page: MX_PAGE_SIZE },
         schema: transactionsPage,
       });
-      all.push(...(body.transactions as MxTransaction[]));
+      rows.push(...(body.transactions as MxTransaction[]));
       const totalPages = body.pagination?.total_pages ?? 1;
-      if (page >= totalPages || body.transactions.length === 0) return all;
+      if (page >= totalPages || body.transactions.length === 0) return { rows, pages: Math.max(page, totalPages) };
     }
   }
 }
@@ -234,47 +320,171 @@ interface FoundChange {
   write: Omit<ChangeWrite, 'seq' | 'firstSeq'>;
   /** The sequence number that added the transaction; undefined for one new to the log. */
   firstSeq?: number;
-  /** Its member: MX's `member_guid`, or '' for a removal (its member is no longer known). */
+  /** Its member: MX's `member_guid`, or '' when unknown (a removal of a transaction whose pointer predates members). */
   member: string;
 }
 
+/** The expected pointers (not removed) MX did not list. */
+function missingFrom(listed: readonly MxTransaction[], expected: readonly TransactionPointer[]): TransactionPointer[] {
+  const present = new Set(listed.map(({ guid }) => guid));
+  return expected.filter((pointer) => !pointer.removed && !present.has(pointer.guid));
+}
+
 /**
- * What MX's list changes against the pointers the relay holds: new and changed transactions (a re-read version is
- * no change), and, from a whole list (`full`), the transactions MX no longer returns.
+ * What MX's lists change against the pointers the relay holds: new and changed transactions (a re-read version is
+ * no change), and the transactions MX no longer has (`gone`).
  */
 function changesFound(
   listed: readonly MxTransaction[],
   known: ReadonlyMap<string, TransactionPointer>,
-  full: boolean,
+  gone: readonly TransactionPointer[],
+  window: { from: string; to: string },
 ): FoundChange[] {
   const found: FoundChange[] = [];
   for (const transaction of listed) {
     const version = digestOf(transaction);
     const pointer = known.get(transaction.guid);
     if (pointer && !pointer.removed && pointer.version === version) continue;
+    const day = dayOfTransaction(transaction);
+    const pending = isPending(transaction) ? factsOf(transaction) : undefined;
+    const pendingGuid = pointer?.removed ? undefined : pointer?.pendingGuid;
+    const wasPending =
+      !pending && pointer !== undefined && !pointer.removed && (pointer.pending !== undefined || pointer.wasPending === true);
+    const inWindow = day !== undefined && day >= window.from && day <= window.to;
+    const enteredWindow = inWindow && (!pointer || pointer.removed || pointer.day !== day);
     found.push({
       write: {
         guid: transaction.guid,
         version,
-        body: JSON.stringify(transaction),
+        body: bodyWith(transaction, pendingGuid),
         removed: false,
+        ...(day === undefined ? {} : { day }),
+        ...(typeof transaction.member_guid === 'string' ? { member: transaction.member_guid } : {}),
+        ...(enteredWindow ? { enteredWindow } : {}),
+        ...(pending ? { pending } : {}),
+        ...(wasPending ? { wasPending } : {}),
+        ...(pendingGuid === undefined ? {} : { pendingGuid }),
         ...(pointer ? { previousSeq: pointer.seq } : {}),
       },
       ...(pointer && !pointer.removed ? { firstSeq: pointer.firstSeq } : {}),
       member: String(transaction.member_guid ?? ''),
     });
   }
-  if (!full) return found;
-  const present = new Set(listed.map((transaction) => transaction.guid));
-  for (const pointer of known.values()) {
-    if (pointer.removed || present.has(pointer.guid)) continue;
+  for (const pointer of gone) {
     found.push({
-      write: { guid: pointer.guid, version: 'removed', removed: true, previousSeq: pointer.seq },
+      write: {
+        guid: pointer.guid,
+        version: 'removed',
+        removed: true,
+        previousSeq: pointer.seq,
+        ...(pointer.day === undefined ? {} : { day: pointer.day }),
+        ...(pointer.member === undefined ? {} : { member: pointer.member }),
+        // Its posted version may only be seen after it is removed.
+        ...(pointer.pending ? { pending: pointer.pending } : {}),
+      },
       firstSeq: pointer.firstSeq,
-      member: '',
+      member: pointer.member ?? '',
     });
   }
   return found;
+}
+
+/** MX's body as the log keeps it: with `pending_transaction_guid` once the relay has linked it. */
+const bodyWith = (transaction: MxTransaction, pendingGuid: string | undefined): string =>
+  JSON.stringify(pendingGuid === undefined ? transaction : { ...transaction, pending_transaction_guid: pendingGuid });
+
+/** Posted transactions linked to the pending ones they replaced (posted guid → pending guid); `earlier`: removed before. */
+interface Links {
+  posted: Map<string, string>;
+  earlier: string[];
+}
+
+/**
+ * Which posted transactions replace pending ones removed now, or removed since the last ingest and not linked yet
+ * (linkPending's rule). A posted candidate is any listed transaction not pending, not linked before, and not seen
+ * pending by the relay.
+ */
+function linkPosted(
+  found: readonly FoundChange[],
+  listed: readonly MxTransaction[],
+  known: ReadonlyMap<string, TransactionPointer>,
+  expected: readonly TransactionPointer[],
+  state: Pick<SyncState, 'ingestedAt' | 'windowReadAt' | 'fullListedAt'>,
+): Links {
+  const removedNow = found.flatMap(({ write }) =>
+    write.removed && write.pending ? [{ guid: write.guid, ...write.pending }] : [],
+  );
+  // Removed since the last ingest, outside one (MX's TRANSACTIONS webhook): its posted version may only show now.
+  const earlier = expected.flatMap((pointer) =>
+    pointer.removed && !pointer.linked && pointer.pending && (pointer.removedAt ?? 0) > (state.ingestedAt ?? 0)
+      ? [{ guid: pointer.guid, ...pointer.pending }]
+      : [],
+  );
+  if (removedNow.length + earlier.length === 0) return { posted: new Map(), earlier: [] };
+  // MX makes the posted version as it deletes the pending one, which the last read of the window still saw.
+  const madeAfter = Math.max(state.windowReadAt ?? 0, state.fullListedAt ?? 0);
+  const candidates = listed.flatMap((transaction) => {
+    const pointer = known.get(transaction.guid);
+    // Not one linked already, nor one the relay saw pending itself (MX posted it in place).
+    if (isPending(transaction)) return [];
+    if (pointer && !pointer.removed && (pointer.pendingGuid !== undefined || pointer.pending || pointer.wasPending)) return [];
+    const facts = factsOf(transaction);
+    return facts?.createdMs !== undefined && facts.createdMs > madeAfter ? [{ guid: transaction.guid, ...facts }] : [];
+  });
+  // Pending transactions MX still lists, or the relay still holds: each could be a posted one's too.
+  const removing = new Set(removedNow.map(({ guid }) => guid));
+  const stillPending = [
+    ...listed.flatMap((transaction) => (isPending(transaction) ? (factsOf(transaction) ?? []) : [])),
+    ...expected.flatMap((pointer) =>
+      !pointer.removed && !removing.has(pointer.guid) && pointer.pending ? [pointer.pending] : [],
+    ),
+  ];
+  const posted = linkPending([...removedNow, ...earlier], candidates, stillPending);
+  const linkedPending = new Set(posted.values());
+  return { posted, earlier: earlier.filter(({ guid }) => linkedPending.has(guid)).map(({ guid }) => guid) };
+}
+
+/**
+ * Puts the links in the changes: a posted transaction changed now gets `pending_transaction_guid` in its entry; one
+ * unchanged gets a new entry with it (its body as MX listed it); a pending one removed now is marked linked.
+ */
+function linkWrites(
+  found: FoundChange[],
+  links: Links,
+  known: ReadonlyMap<string, TransactionPointer>,
+  listed: readonly MxTransaction[],
+): void {
+  if (links.posted.size === 0) return;
+  const linkedPending = new Set(links.posted.values());
+  for (const change of found) {
+    if (change.write.removed && linkedPending.has(change.write.guid)) change.write.linked = true;
+  }
+  const byGuid = new Map(listed.map((transaction) => [transaction.guid, transaction]));
+  for (const [postedGuid, pendingGuid] of links.posted) {
+    const transaction = byGuid.get(postedGuid)!;
+    const change = found.find(({ write }) => write.guid === postedGuid && !write.removed);
+    if (change) {
+      change.write.body = bodyWith(transaction, pendingGuid);
+      change.write.pendingGuid = pendingGuid;
+      continue;
+    }
+    const pointer = known.get(postedGuid)!;
+    const day = dayOfTransaction(transaction);
+    found.push({
+      write: {
+        guid: postedGuid,
+        version: pointer.version,
+        body: bodyWith(transaction, pendingGuid),
+        removed: false,
+        pendingGuid,
+        previousSeq: pointer.seq,
+        ...(day === undefined ? {} : { day }),
+        ...(typeof transaction.member_guid === 'string' ? { member: transaction.member_guid } : {}),
+      },
+      firstSeq: pointer.firstSeq,
+      member: String(transaction.member_guid ?? ''),
+    });
+  }
 }
 
 /** Added, modified and removed, per member. */

@@ -2,6 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
+import type { PendingFacts } from './pending-match.ts';
 import {
   conditionalWrite,
   getItems,
@@ -25,6 +26,10 @@ export interface SyncState {
   fullListedAt?: number;
   /** When the last ingest started. */
   ingestedAt?: number;
+  /** When an aggregation asked for the window MX may still change while another call held the ingest. */
+  windowDueAt?: number;
+  /** When the last ingest that read that window (or everything) started. */
+  windowReadAt?: number;
 }
 
 /** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
@@ -37,6 +42,20 @@ export interface TransactionPointer {
   /** Digest of MX's body, to tell a real change from a re-read. */
   version: string;
   removed: boolean;
+  /** MX's `date` as a day, where MX gave one (pointers written before keep none). */
+  day?: string;
+  /** MX's `member_guid` (pointers written before keep none): whose a removal is. */
+  member?: string;
+  /** While MX shows it PENDING (and once removed): what its posted version is matched on. */
+  pending?: PendingFacts;
+  /** MX showed it PENDING before it posted in place (same guid): it replaced no other. */
+  wasPending?: boolean;
+  /** A posted transaction: the removed pending one it replaced (`pending_transaction_guid`). */
+  pendingGuid?: string;
+  /** A removed pending transaction: linked to its posted version already. */
+  linked?: boolean;
+  /** When the relay removed it (epoch ms). */
+  removedAt?: number;
 }
 
 /** One entry of the change log (`USER#{id}#TXLOG` / `{seq}`): one per transaction, its latest change. */
@@ -49,11 +68,18 @@ export interface TransactionChange {
   removed: boolean;
 }
 
-/** A change to write: the transaction's new entry, and its previous one to drop. */
-export interface ChangeWrite extends TransactionChange {
-  version: string;
+/** A change to write: the transaction's new entry and pointer, and its previous entry to drop. */
+export interface ChangeWrite
+  extends
+    TransactionChange,
+    Pick<TransactionPointer, 'version' | 'day' | 'member' | 'pending' | 'wasPending' | 'pendingGuid' | 'linked'> {
   previousSeq?: number;
+  /** MX dates it inside the window it may still change, and the relay has not seen it there before. */
+  enteredWindow?: boolean;
 }
+
+/** A transaction is expected in the window read this many days past its date: the window's reach, and a day more. */
+const WINDOW_ITEM_DAYS = 16;
 
 /** Removal entries (tombstones) are kept this long: also how long a sync cursor stays valid. */
 export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
@@ -116,7 +142,7 @@ export class TransactionsRepository {
   commit(
     userId: string,
     holder: string,
-    update: { committed: number; watermarkDay: string; ingestedAt: number; fullListedAt?: number },
+    update: { committed: number; watermarkDay: string; ingestedAt: number; fullListedAt?: number; windowReadAt?: number },
   ): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -126,6 +152,7 @@ export class TransactionsRepository {
           UpdateExpression:
             'SET committed = :committed, watermark_day = :day, ingested_at = :at' +
             (update.fullListedAt === undefined ? '' : ', full_listed_at = :full') +
+            (update.windowReadAt === undefined ? '' : ', window_read_at = :window') +
             ' REMOVE holder, lease_until',
           ConditionExpression: 'holder = :holder',
           ExpressionAttributeValues: {
@@ -134,9 +161,22 @@ export class TransactionsRepository {
             ':at': update.ingestedAt,
             ':holder': holder,
             ...(update.fullListedAt === undefined ? {} : { ':full': update.fullListedAt }),
+            ...(update.windowReadAt === undefined ? {} : { ':window': update.windowReadAt }),
           },
         }),
       ),
+    );
+  }
+
+  /** Leaves the window MX may still change due, for the next ingest to read (lib/transactions/pending-match.ts). */
+  async requestWindow(userId: string, now: number): Promise<void> {
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.transactionSync(userId),
+        UpdateExpression: 'SET window_due_at = :now',
+        ExpressionAttributeValues: { ':now': now },
+      }),
     );
   }
 
@@ -198,23 +238,54 @@ export class TransactionsRepository {
           },
         },
       });
-      requests.push({
-        PutRequest: {
-          Item: {
-            ...keys.transactionPointer(userId, change.guid),
-            seq: change.seq,
-            first_seq: change.firstSeq,
-            version: change.version,
-            removed: change.removed,
-            ...ttl,
+      requests.push({ PutRequest: { Item: { ...pointerItem(userId, change, now), ...ttl } } });
+      if (change.enteredWindow && change.day !== undefined) {
+        requests.push({
+          PutRequest: {
+            Item: {
+              ...keys.transactionInWindow(userId, change.day, change.guid),
+              ttl: toEpochSeconds(Date.parse(change.day) + WINDOW_ITEM_DAYS * 24 * 3600_000),
+            },
           },
-        },
-      });
+        });
+      }
       if (change.previousSeq !== undefined) {
         requests.push({ DeleteRequest: { Key: keys.transactionChange(userId, change.previousSeq) } });
       }
     }
     await writeItems(this.table, requests);
+  }
+
+  /**
+   * The guids and days of the transactions the relay has seen MX date from `from` to `to` (`YYYY-MM-DD`) since they
+   * entered the window (strongly consistent).
+   */
+  async inWindow(userId: string, from: string, to: string): Promise<{ guid: string; day: string }[]> {
+    const found: { guid: string; day: string }[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.transactionInWindow(userId, '', '').pk, ':from': `${from}#`, ':to': `${to}#~` },
+      ConsistentRead: true,
+    })) {
+      const [day, guid] = String(item.sk).split('#');
+      found.push({ guid: guid!, day: day! });
+    }
+    return found;
+  }
+
+  /** Marks removed pending transactions as linked to their posted versions (never linked twice). */
+  async markLinked(userId: string, guids: readonly string[]): Promise<void> {
+    for (const guid of guids) {
+      await this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionPointer(userId, guid),
+          UpdateExpression: 'SET linked = :true',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
+        }),
+      );
+    }
   }
 
   /** Up to `limit` log entries after `afterSeq`, up to `upToSeq`, in order (strongly consistent). */
@@ -230,14 +301,41 @@ export class TransactionsRepository {
         Limit: limit,
       }),
     );
-    return Items.map((item) => ({
-      seq: Number(item.sk),
-      firstSeq: Number(item.first_seq),
-      guid: String(item.guid),
-      removed: item.removed === true,
-      ...bodyOf(item),
-    }));
+    return Items.map(toChange);
   }
+}
+
+const toChange = (item: Record<string, unknown>): TransactionChange => ({
+  seq: Number(item.sk),
+  firstSeq: Number(item.first_seq),
+  guid: String(item.guid),
+  removed: item.removed === true,
+  ...bodyOf(item),
+});
+
+/** A pointer as stored. */
+function pointerItem(userId: string, change: ChangeWrite, now: number): Record<string, unknown> {
+  const { pending } = change;
+  return {
+    ...keys.transactionPointer(userId, change.guid),
+    seq: change.seq,
+    first_seq: change.firstSeq,
+    version: change.version,
+    removed: change.removed,
+    ...(change.day === undefined ? {} : { day: change.day }),
+    ...(change.member ? { member: change.member } : {}),
+    ...(pending === undefined
+      ? {}
+      : {
+          pending_key: pending.key,
+          pending_day: pending.day,
+          ...(pending.createdMs === undefined ? {} : { pending_created: pending.createdMs }),
+        }),
+    ...(change.wasPending ? { was_pending: true } : {}),
+    ...(change.pendingGuid === undefined ? {} : { pending_guid: change.pendingGuid }),
+    ...(change.linked ? { linked: true } : {}),
+    ...(change.removed ? { removed_at: now } : {}),
+  };
 }
 
 const toState = (item: Record<string, unknown>): SyncState => ({
@@ -246,6 +344,8 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.watermark_day === 'string' ? { watermarkDay: item.watermark_day } : {}),
   ...(typeof item.full_listed_at === 'number' ? { fullListedAt: item.full_listed_at } : {}),
   ...(typeof item.ingested_at === 'number' ? { ingestedAt: item.ingested_at } : {}),
+  ...(typeof item.window_due_at === 'number' ? { windowDueAt: item.window_due_at } : {}),
+  ...(typeof item.window_read_at === 'number' ? { windowReadAt: item.window_read_at } : {}),
 });
 
 /** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */
@@ -254,10 +354,29 @@ function bodyOf(item: Record<string, unknown>): { body?: string } {
   return typeof item.body === 'string' ? { body: item.body } : {};
 }
 
-const toPointer = (item: Record<string, unknown>): TransactionPointer => ({
-  guid: String(item.sk),
-  seq: Number(item.seq),
-  firstSeq: Number(item.first_seq),
-  version: String(item.version),
-  removed: item.removed === true,
-});
+function toPointer(item: Record<string, unknown>): TransactionPointer {
+  const day = typeof item.day === 'string' ? item.day : undefined;
+  const pendingDay = typeof item.pending_day === 'string' ? item.pending_day : undefined;
+  return {
+    guid: String(item.sk),
+    seq: Number(item.seq),
+    firstSeq: Number(item.first_seq),
+    version: String(item.version),
+    removed: item.removed === true,
+    ...(day === undefined ? {} : { day }),
+    ...(typeof item.member === 'string' ? { member: item.member } : {}),
+    ...(typeof item.pending_key === 'string' && pendingDay !== undefined
+      ? {
+          pending: {
+            key: item.pending_key,
+            day: pendingDay,
+            ...(typeof item.pending_created === 'number' ? { createdMs: item.pending_created } : {}),
+          },
+        }
+      : {}),
+    ...(typeof item.pending_guid === 'string' ? { pendingGuid: item.pending_guid } : {}),
+    ...(item.was_pending === true ? { wasPending: true } : {}),
+    ...(item.linked === true ? { linked: true } : {}),
+    ...(typeof item.removed_at === 'number' ? { removedAt: item.removed_at } : {}),
+  };
+}

@@ -128,6 +128,46 @@ describe('transactions sync over HTTP', () => {
     },
   );
 
+  it(
+    'a pending transaction MX posts (deleted, re-created POSTED) is removed in the next sync, the posted one linked to it',
+    { timeout: 60_000 },
+    async () => {
+      const user = 'e2e-sync-pending';
+      const script = (transactions: { add: number; update: number; post: number }) => ({ duration_ms: 500, transactions });
+      const member = (
+        await sim('/_sim/members', { user_id: user, transactions: 0, aggregation: script({ add: 2, update: 0, post: 0 }) })
+      ).member.guid;
+      await refreshAndWait(user, member);
+      const first = await syncAll(user);
+      const pending = first.added.filter((t) => t.status === 'PENDING');
+      expect(pending).toHaveLength(2);
+
+      await sim('/_sim/members', { user_id: user, member_guid: member, aggregation: script({ add: 0, update: 0, post: 1 }) });
+      const job = await refreshAndWait(user, member);
+      const [announced] = await receiver.waitFor(
+        (e) => e.type === 'transactions.sync_updates_available' && (e.data as unknown as { job_id: string }).job_id === job,
+        1,
+        30_000,
+      );
+      expect(announced!.data).toMatchObject({ added: 1, modified: 0, removed: 1 });
+
+      const next = await syncAll(user, first.cursor);
+      expect(next.removed).toHaveLength(1);
+      const [gone] = next.removed;
+      expect(pending.map((t) => t.guid)).toContain(gone!.guid);
+      const original = pending.find((t) => t.guid === gone!.guid)!;
+      expect(next.added).toEqual([
+        expect.objectContaining({
+          status: 'POSTED',
+          amount: original.amount,
+          account_guid: original.account_guid,
+          pending_transaction_guid: original.guid,
+        }),
+      ]);
+      expect(next.modified).toEqual([]);
+    },
+  );
+
   it('answers bad input with problem+json naming the field, and keeps a user-bound key to its user', async () => {
     const { cursor } = await syncAll('e2e-sync-user');
     const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;

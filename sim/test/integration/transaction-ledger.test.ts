@@ -52,6 +52,62 @@ describe('transactions changed by aggregations', () => {
     expect(between.transactions.map((t) => t.guid).sort()).toEqual(second.map((t) => t.guid).sort());
   });
 
+  it('posts a pending transaction as MX most often does: deleted, and re-created POSTED under a new guid', async () => {
+    const { putMember, openSession, nexus, clock } = await startSimHarness();
+    const member = await putMember({
+      user_id: 'ledger-post',
+      transactions: 0,
+      aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: { add: 2, update: 0 } },
+    });
+    const session = await openSession('ledger-post');
+    const listed = async () =>
+      (
+        (await (await nexus('/transactions?records_per_page=100', session)).json()) as {
+          transactions: (Listed & Record<string, unknown>)[];
+        }
+      ).transactions;
+    await nexus(`/members/${member.guid}/aggregate`, session);
+    clock.advance(1000);
+    const pending = await listed();
+    expect(pending.map((t) => t.status)).toEqual(['PENDING', 'PENDING']);
+
+    await putMember({
+      user_id: 'ledger-post',
+      member_guid: member.guid,
+      aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: { add: 0, update: 0, post: 1 } },
+    });
+    clock.advance(60_000);
+    await nexus(`/members/${member.guid}/aggregate`, session);
+    clock.advance(1000);
+    const after = await listed();
+    const oldest = [...pending].sort(
+      (a, b) => String(a.transacted_at).localeCompare(String(b.transacted_at)) || a.guid.localeCompare(b.guid),
+    )[0]!;
+    expect(after.map((t) => t.guid)).not.toContain(oldest.guid);
+    const posted = after.find((t) => !pending.some((p) => p.guid === t.guid))!;
+    expect(posted).toMatchObject({
+      status: 'POSTED',
+      account_guid: oldest.account_guid,
+      amount: oldest.amount,
+      description: oldest.description,
+      date: oldest.date,
+      transacted_at: oldest.transacted_at,
+      created_at: new Date(clock.now()).toISOString(),
+    });
+
+    // GET /transactions keeps the days from_date to to_date (by `date`); a bad day is MX's 400.
+    const day = String(oldest.date);
+    const inRange = (await (await nexus(`/transactions?from_date=${day}&to_date=${day}`, session)).json()) as {
+      transactions: Listed[];
+    };
+    expect(inRange.transactions.map((t) => t.guid).sort()).toEqual(after.map((t) => t.guid).sort());
+    const none = (await (await nexus('/transactions?from_date=2020-01-01&to_date=2020-01-02', session)).json()) as {
+      transactions: Listed[];
+    };
+    expect(none.transactions).toEqual([]);
+    expect((await nexus('/transactions?from_date=2020-02-30', session)).status).toBe(400);
+  });
+
   it('changes nothing for a run that does not end CONNECTED', async () => {
     const { control, putMember, openSession, nexus, clock } = await startSimHarness();
     const member = await putMember({

@@ -64,6 +64,52 @@ describe('mx-sim webhooks', () => {
     expect(Object.keys((await stats()).calls).some((route) => route.includes('_sim'))).toBe(false);
   });
 
+  it('pushes a TRANSACTIONS webhook for each transaction a run created, updated or deleted (posting: both)', async () => {
+    const { sim, clock, control, putMember, openSession, nexus } = await startSimHarness();
+    const endpoint = await startEndpoint();
+    await control('/_sim/webhooks', { url: endpoint.url, username: 'sim-webhooks', password: 'sim-webhook-password' });
+    const member = await putMember({
+      user_id: 'user-tx',
+      transactions: 0,
+      aggregation: { duration_ms: 1_000, transactions: { add: 2, update: 0, post: 0 } },
+    });
+    const token = await openSession('user-tx');
+    await nexus(`/members/${member.guid}/aggregate`, token);
+    clock.advance(1_000);
+    await sim.deliverDueWebhooks();
+    await sim.deliverDueWebhooks();
+    await putMember({
+      user_id: 'user-tx',
+      member_guid: member.guid,
+      aggregation: { duration_ms: 1_000, transactions: { add: 0, update: 1, post: 1 } },
+    });
+    clock.advance(60_000);
+    await nexus(`/members/${member.guid}/aggregate`, token);
+    clock.advance(1_000);
+    await sim.deliverDueWebhooks();
+    await sim.deliverDueWebhooks();
+
+    const transactions = endpoint.received.filter(({ body }) => body.transaction !== undefined).map(({ body }) => body);
+    expect(transactions.map((body) => body.action)).toEqual(['created', 'created', 'deleted', 'created', 'updated']);
+    const [first, second, deleted, posted, updated] = transactions.map((body) => body.transaction as Record<string, unknown>);
+    expect(first).toMatchObject({
+      status: 'PENDING',
+      member_guid: member.guid,
+      user_id: 'user-tx',
+      created_at: expect.any(Number),
+    });
+    expect([first!.guid, second!.guid]).toContain(deleted!.guid);
+    expect(posted).toMatchObject({ status: 'POSTED', amount: deleted!.amount, account_guid: deleted!.account_guid });
+    expect(posted!.guid).not.toBe(deleted!.guid);
+    expect([first!.guid, second!.guid]).toContain(updated!.guid);
+    // Each run's AGGREGATION webhook too, counting what it created and updated.
+    const aggregation = endpoint.received.filter(({ body }) => body.type === 'AGGREGATION').map(({ body }) => body);
+    expect(aggregation.map((body) => [body.transactions_created_count, body.transactions_updated_count])).toEqual([
+      [2, 0],
+      [1, 1],
+    ]);
+  });
+
   it('with the system clock, pushes on a real timer at the end of the run', async () => {
     const sim = await startOwnSimulator({});
     const endpoint = await startEndpoint();

@@ -27,7 +27,7 @@ describe('parseMemberSpec', () => {
           duration_ms: 10_000,
           final_status: 'CONNECTED',
           challenge: { label: 'What is your favorite color?', answer: 'blue' },
-          transactions: { add: 4, update: 2 },
+          transactions: { add: 4, update: 2, post: 1 },
         },
       }),
     ).toEqual({
@@ -39,7 +39,7 @@ describe('parseMemberSpec', () => {
         durationMs: 10_000,
         finalStatus: 'CONNECTED',
         challenge: { label: 'What is your favorite color?', answer: 'blue' },
-        transactions: { add: 4, update: 2 },
+        transactions: { add: 4, update: 2, post: 1 },
       },
       data: { accounts: 3, transactions: 12 },
     });

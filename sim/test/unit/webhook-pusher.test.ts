@@ -52,7 +52,7 @@ function setup(clock: Clock, realTimers: boolean) {
     durationMs: number,
     finalStatus: 'CONNECTED' | 'DENIED' | 'FAILED' = 'CONNECTED',
     challenge = false,
-    changes: { transactions?: { add: number; update: number } } = {},
+    changes: { transactions?: { add: number; update: number; post: number } } = {},
   ) =>
     members.put({
       userId: 'user-1',
@@ -153,7 +153,7 @@ describe('WebhookPusher with a ManualClock', () => {
     const { pusher, member, aggregate } = setup(clock, false);
     pusher.configure(target(receiver.url, mode));
     aggregate(member(100));
-    aggregate(member(100, 'CONNECTED', false, { transactions: { add: 3, update: 1 } }));
+    aggregate(member(100, 'CONNECTED', false, { transactions: { add: 3, update: 1, post: 0 } }));
     aggregate(member(100, 'DENIED'));
     clock.advance(100);
     await pusher.deliverDue();

@@ -88,7 +88,7 @@ describe('the MX simulator answers as MX documents', () => {
     expectSameShape('session-create', session);
   });
 
-  it('the reads: beats, a spending plan account, the current iteration', async () => {
+  it('the reads: beats, a spending plan account, the current iteration, the transactions of some days', async () => {
     const headers = {
       'MD-SESSION-TOKEN': (session as unknown as { session: { token: string } }).session.token,
       Accept: 'application/vnd.mx.nexus.v1+json',
@@ -109,6 +109,17 @@ describe('the MX simulator answers as MX documents', () => {
     );
     expectSameShape('spending-plan-account', account.body);
     expectSameShape('current-iteration', (await call('GET', `/spending_plans/${plan}/iterations/current`, headers)).body);
+
+    // The window the relay reads after an aggregation: the days from_date to to_date, by the transaction's date.
+    const window = FIXTURES['transactions-list-window']!;
+    const all = (await call('GET', '/transactions?records_per_page=1000', headers)).body as { transactions: { date: string }[] };
+    const day = all.transactions[0]!.date;
+    const query = new URLSearchParams({ ...window.request.query, from_date: day, to_date: day }).toString();
+    const listed = await call('GET', `${window.request.route}?${query}`, headers);
+    expectSameShape('transactions-list-window', listed.body);
+    const onDay = (listed.body as { transactions: { date: string }[] }).transactions;
+    expect(onDay.length).toBeGreaterThan(0);
+    expect(onDay.every((transaction) => transaction.date === day)).toBe(true);
   });
 
   it('an expired session: the documented code 4011, with the status and nesting the client assumes', async () => {

@@ -352,7 +352,7 @@ describe('what reached MX', () => {
         expect(decodeURIComponent(segment), target).toMatch(VALIDATED_SEGMENT);
       }
       for (const [name, value] of new URLSearchParams(query))
-        expect(`${name}=${value}`, target).toMatch(/^[a-z_]+=[A-Za-z0-9_]+$/);
+        expect(`${name}=${value}`, target).toMatch(/^[a-z_]+=[A-Za-z0-9_-]+$/); // dates as YYYY-MM-DD
     }
   });
 });

@@ -12135,16 +12135,20 @@ export interface operations {
                         /** @description Transactions the client has not received yet */
                         added: ({
                             guid: string;
+                            /** @description On a posted transaction: the removed pending one it replaced, when exactly one matches (never a guess) */
+                            pending_transaction_guid?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
                         /** @description Transactions received before, in their latest version */
                         modified: ({
                             guid: string;
+                            /** @description On a posted transaction: the removed pending one it replaced, when exactly one matches (never a guess) */
+                            pending_transaction_guid?: string;
                         } & {
                             [key: string]: unknown;
                         })[];
-                        /** @description Transactions MX no longer returns (see the docs for when this is known) */
+                        /** @description Transactions MX no longer has: after an aggregation, those of the days MX may still change (see the docs) */
                         removed: {
                             guid: string;
                         }[];
