@@ -101,8 +101,18 @@ export const METRICS = {
     unit: 'Count',
     sum: true,
     dimensions: {
-      kind: ['aggregation', 'connection_status'] as const,
-      outcome: ['opened', 'joined', 'known', 'not_aggregated', 'status', 'member_gone', 'unplaced'] as const,
+      kind: ['aggregation', 'connection_status', 'transactions', 'member_deleted'] as const,
+      outcome: [
+        'opened',
+        'joined',
+        'known',
+        'not_aggregated',
+        'status',
+        'member_gone',
+        'unplaced',
+        'synced',
+        'not_syncing',
+      ] as const,
     },
   },
   /**
@@ -175,9 +185,13 @@ export const METRICS = {
   TransactionsSynced: { unit: 'Count', sum: true, dimensions: {} },
   /**
    * Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list), window (after an
-   * aggregation: also the days MX may still change) or incremental.
+   * aggregation: also the days MX may still change), incremental, or webhook (removals MX's webhooks announced).
    */
-  TransactionChangesIngested: { unit: 'Count', sum: true, dimensions: { kind: ['full', 'window', 'incremental'] as const } },
+  TransactionChangesIngested: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { kind: ['full', 'window', 'incremental', 'webhook'] as const },
+  },
   /** Posted transactions linked to the pending one they replaced (`pending_transaction_guid`). */
   PendingTransactionsLinked: { unit: 'Count', sum: true, dimensions: {} },
   /**

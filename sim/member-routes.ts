@@ -3,6 +3,7 @@ import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { headerValue, parseJsonBody } from './http.ts';
 import { CATALOGUE, type CatalogueInstitution } from './institutions.ts';
 import { isJsonObject } from './input-validation.ts';
+import { memberDeletedWebhook } from './webhook-payloads.ts';
 import { challengesView, memberView } from './member-view.ts';
 import {
   type ChallengeAnswer,
@@ -112,7 +113,10 @@ export function memberRoutes(state: SimulatorState): MxRoute[] {
       methods: ['DELETE'],
       pattern: '/members/{member_guid}',
       handler: endpoint(({ params }, user) => {
-        state.members.delete(memberOf(user, params.member_guid).guid);
+        const member = memberOf(user, params.member_guid);
+        const view = memberView(member, now());
+        state.members.delete(member.guid);
+        state.webhooks.pushNow(member.guid, memberDeletedWebhook(member, view));
         return { status: 204, body: undefined };
       }),
     },

@@ -46,7 +46,8 @@ export class TransactionLedger {
     const base = this.readSide.transactionsOf(user);
     const changes = this.#changes.get(user.id);
     if (!changes) return base;
-    return [...base, ...changes.added]
+    // A deleted member's transactions go with it, as MX deletes them.
+    return [...base, ...changes.added.filter((transaction) => this.members.member(transaction.memberGuid))]
       .filter((transaction) => !changes.deleted.has(transaction.guid))
       .map((transaction) => changes.updated.get(transaction.guid) ?? transaction);
   }

@@ -71,11 +71,23 @@ export interface TransactionWebhook {
   transaction: Record<string, unknown> & { guid: string; member_guid: string };
 }
 
-export type SimWebhookPayload =
-  ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook | TransactionWebhook;
+/** MX's MEMBER webhook for a deleted member (its webhooks guide; the envelope inferred, as TRANSACTIONS'). */
+export interface MemberWebhook {
+  action: 'deleted';
+  member: Record<string, unknown> & { guid: string; user_guid: string };
+}
 
-/** What a push is about, as `GET /_sim/webhooks` lists it: MX's `type`, or TRANSACTIONS for the envelope without one. */
-export const payloadType = (payload: SimWebhookPayload): string => ('type' in payload ? payload.type : 'TRANSACTIONS');
+export type SimWebhookPayload =
+  ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook | TransactionWebhook | MemberWebhook;
+
+/** What a push is about, as `GET /_sim/webhooks` lists it: MX's `type`, or the record an envelope without one carries. */
+export const payloadType = (payload: SimWebhookPayload): string =>
+  'type' in payload ? payload.type : 'member' in payload ? 'MEMBER' : 'TRANSACTIONS';
+
+/** The MEMBER webhook MX sends once `member` is deleted. */
+export function memberDeletedWebhook(member: SimMember, view: Record<string, unknown>): MemberWebhook {
+  return { action: 'deleted', member: { ...view, guid: member.guid, user_guid: member.owner.guid, user_id: member.owner.id } };
+}
 
 const seconds = (ms: number | null): number | null => (ms === null ? null : Math.floor(ms / 1000));
 

@@ -13,6 +13,7 @@ import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { PollService } from './poll-service.ts';
+import type { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { RefreshService } from './refresh-service.ts';
 
 export interface MemberWatchDeps {
@@ -38,6 +39,8 @@ export interface MemberWatchDeps {
    * showed it (MX's report, or the reconcile's list), found by what showed it.
    */
   poll: Pick<PollService, 'handle'>;
+  /** Where MX's TRANSACTIONS and MEMBER-deleted webhooks are taken in (optional: without it they are dropped). */
+  transactions?: Pick<TransactionSync, 'takeWebhook'>;
   /** Where what a read shows is recorded and a changed status announced. */
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
@@ -63,7 +66,7 @@ export class MemberWatch {
    * guid as learnt from MX (MX's read of the member as that user then confirms it, or refuses it). What a report
    * says of the user is never recorded: anyone holding MX's webhook credentials could write it.
    */
-  async handleReport({ member_report: report }: MemberReport): Promise<void> {
+  async handleReport({ member_report: report, due_at }: MemberReport): Promise<void> {
     const { jobs, log } = this.deps;
     const metrics = this.deps.metrics;
     const userId =
@@ -83,10 +86,32 @@ export class MemberWatch {
     const outcome =
       report.kind === 'aggregation'
         ? await this.aggregationReported(member, report.is_background ? 'mx_background' : 'mx', 'push')
-        : (await this.statusReported(member))
-          ? 'status'
-          : 'member_gone';
+        : report.kind === 'connection_status'
+          ? (await this.statusReported(member))
+            ? 'status'
+            : 'member_gone'
+          : await this.#transactionsReported(member, report, due_at);
     metrics.add('MemberReports', 1, { kind: report.kind, outcome });
+  }
+
+  /** A transaction MX created, updated or deleted, or the member MX deleted: the user's transactions sync told. */
+  async #transactionsReported(
+    member: { userId: string; memberGuid: string },
+    report: MemberReport['member_report'],
+    receivedAt: number,
+  ): Promise<'synced' | 'not_syncing' | 'member_gone'> {
+    if (report.kind === 'member_deleted') await this.deps.states.gone(member.userId, member.memberGuid);
+    const transaction = report.transaction;
+    const synced = await this.deps.transactions?.takeWebhook(
+      member.userId,
+      report.kind === 'member_deleted'
+        ? { kind: 'member_deleted', memberGuid: member.memberGuid }
+        : transaction?.action === 'deleted'
+          ? { kind: 'deleted', guid: transaction.guid }
+          : { kind: 'changed', receivedAt },
+    );
+    if (report.kind === 'member_deleted' && !synced) return 'member_gone';
+    return synced ? 'synced' : 'not_syncing';
   }
 
   async aggregationReported(

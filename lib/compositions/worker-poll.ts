@@ -39,7 +39,8 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   // watch, which ends a job MX already finished with a poll step now).
   const ledger = new MemberLedger({ ...aggregation, states });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
-  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions: transactionSyncOf(runtime, table, nexus) });
+  const transactions = transactionSyncOf(runtime, table, nexus);
+  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions });
   const { reconcileIntervalMinutes } = config.aggregation;
   const watch = new MemberWatch({
     ...aggregation,
@@ -47,6 +48,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     refresh,
     ledger,
     poll,
+    transactions,
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),

@@ -15,7 +15,7 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
     method: 'POST',
     path: '/mx/webhooks',
     fn: 'mx-events',
-    summary: "MX's member-data and CONNECTION_STATUS webhooks (HTTP Basic): an immediate poll of the member's active job",
+    summary: "MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync",
     // MX authenticates with HTTP Basic, checked here rather than by the API-key pipeline. MX resends whatever is not
     // answered 2xx, so the body is taken as text and anything authenticated is answered 204.
     auth: 'none',
@@ -32,7 +32,7 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
       body: z.unknown(),
       description:
         'Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks ' +
-        'naming a member with an active job.',
+        "(an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).",
       responses: { 204: { description: 'Received' } },
     }),
   },

@@ -40,8 +40,10 @@ export class MxPush {
       this.deps.log.warn('MX webhook ignored', { reason: parsed.reason });
       return { kind: 'ignored', reason: parsed.reason };
     }
+    const { webhook } = parsed;
+    if (webhook.type === 'TRANSACTIONS' || webhook.type === 'MEMBER') return this.#report(webhook);
     try {
-      return await this.#pollNow(parsed.webhook);
+      return await this.#pollNow(webhook);
     } catch (error) {
       this.deps.log.error('MX webhook could not nudge the poll loop; the loop will catch up', {
         member_guid: parsed.webhook.memberGuid,
@@ -51,11 +53,38 @@ export class MxPush {
     } finally {
       // After the nudge, which is what the push is waited on for; never throws. MX's own background aggregations
       // announce no job of ours: counted apart from coverage's pushes.
-      await this.deps.coverage?.recordPush(parsed.webhook.type !== 'CONNECTION_STATUS' && parsed.webhook.isBackground);
+      await this.deps.coverage?.recordPush(webhook.type !== 'CONNECTION_STATUS' && webhook.isBackground);
     }
   }
 
-  async #pollNow(webhook: MxWebhook): Promise<PushOutcome> {
+  /**
+   * A transaction created, updated or deleted, or a member deleted: what the transactions sync takes in (worker-poll,
+   * lib/aggregation/member-watch.ts). Not an aggregation's end: the poll loop and push coverage are not told.
+   */
+  async #report(webhook: Extract<MxWebhook, { type: 'TRANSACTIONS' | 'MEMBER' }>): Promise<PushOutcome> {
+    try {
+      await this.deps.reports.schedule({
+        member_report: {
+          kind: webhook.type === 'MEMBER' ? 'member_deleted' : 'transactions',
+          member_guid: webhook.memberGuid,
+          ...(webhook.userId ? { user_id: webhook.userId } : {}),
+          ...(webhook.userGuid ? { user_guid: webhook.userGuid } : {}),
+          ...(webhook.type === 'TRANSACTIONS' ? { transaction: { guid: webhook.transactionGuid, action: webhook.action } } : {}),
+        },
+        due_at: this.deps.clock.now(),
+      });
+      this.deps.log.info('MX webhook: reported', describe(webhook));
+      return { kind: 'reported', memberGuid: webhook.memberGuid };
+    } catch (error) {
+      this.deps.log.error('MX webhook could not be reported; the next aggregation and the sync catch up', {
+        ...describe(webhook),
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      });
+      return { kind: 'failed', memberGuid: webhook.memberGuid };
+    }
+  }
+
+  async #pollNow(webhook: Exclude<MxWebhook, { type: 'TRANSACTIONS' | 'MEMBER' }>): Promise<PushOutcome> {
     const { memberJobs, clock, log } = this.deps;
     const job = await memberJobs.pollNow({ memberGuid: webhook.memberGuid }, 'push');
     if (!job) {
@@ -90,5 +119,11 @@ const describe = (webhook: MxWebhook) => ({
   type: webhook.type,
   member_guid: webhook.memberGuid,
   action: webhook.action,
-  ...(webhook.type === 'CONNECTION_STATUS' ? { connection_status: webhook.connectionStatus } : { job_guid: webhook.jobGuid }),
+  ...(webhook.type === 'CONNECTION_STATUS'
+    ? { connection_status: webhook.connectionStatus }
+    : webhook.type === 'TRANSACTIONS'
+      ? { transaction_guid: webhook.transactionGuid }
+      : webhook.type === 'MEMBER'
+        ? {}
+        : { job_guid: webhook.jobGuid }),
 });

@@ -8,7 +8,8 @@ const isMemberData = (type: string): type is MemberDataWebhook => (MEMBER_DATA_W
 
 /**
  * The MX webhooks nexus-relay acts on (MX's webhooks guide): `member_data_updated` after a job that ended with new data
- * (MEMBER_DATA_WEBHOOKS) and CONNECTION_STATUS (the member entered an end-user-actionable status). Only what we act
+ * (MEMBER_DATA_WEBHOOKS), CONNECTION_STATUS (the member entered an end-user-actionable status), TRANSACTIONS (a
+ * transaction created, updated or deleted) and MEMBER deleted. Only what we act
  * on or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
  */
 export type MxWebhook =
@@ -29,7 +30,27 @@ export type MxWebhook =
       userGuid: string | null;
       action: string | null;
       connectionStatus: string | null;
+    }
+  | {
+      /** MX's TRANSACTIONS webhook: one transaction created, updated or deleted. */
+      type: 'TRANSACTIONS';
+      action: TransactionAction;
+      transactionGuid: string;
+      memberGuid: string;
+      userId: string | null;
+      userGuid: string | null;
+    }
+  | {
+      /** MX's MEMBER webhook, acted on when the member was deleted. */
+      type: 'MEMBER';
+      action: 'deleted';
+      memberGuid: string;
+      userId: string | null;
+      userGuid: string | null;
     };
+
+export const TRANSACTION_ACTIONS = ['created', 'updated', 'deleted'] as const;
+export type TransactionAction = (typeof TRANSACTION_ACTIONS)[number];
 
 export type MxWebhookParse = { ok: true; webhook: MxWebhook } | { ok: false; reason: string };
 
@@ -41,6 +62,30 @@ const userId = z.catch(z.nullable(params.userId), null);
 const userGuid = z.catch(z.nullable(mxGuid('USR')), null);
 
 const envelope = z.looseObject({ type: z.string().check(z.maxLength(64)) });
+/**
+ * MX's TRANSACTIONS and MEMBER webhooks carry the record under its name beside `action` (MX's webhooks guide; its
+ * examples did not survive in our copy: the envelope follows MX's users webhook, `type` optional).
+ */
+const actionOf = z.catch(z.nullable(z.string().check(z.maxLength(32))), null);
+const transactionRecord = z.looseObject({
+  action: actionOf,
+  transaction: z.looseObject({
+    guid: mxGuid('TRN'),
+    member_guid: params.memberGuid,
+    user_id: z.optional(userId),
+    user_guid: z.optional(userGuid),
+    is_deleted: z.catch(z.optional(z.boolean()), undefined),
+  }),
+});
+const memberRecord = z.looseObject({
+  action: actionOf,
+  member: z.looseObject({
+    guid: params.memberGuid,
+    user_id: z.optional(userId),
+    user_guid: z.optional(userGuid),
+    is_deleted: z.catch(z.optional(z.boolean()), undefined),
+  }),
+});
 const aggregation = z.looseObject({
   member_guid: params.memberGuid,
   user_id: z.optional(userId),
@@ -58,6 +103,8 @@ const connectionStatus = z.looseObject({
 
 /** Reads a webhook body; never throws, whatever the input. */
 export function parseMxWebhook(body: unknown): MxWebhookParse {
+  if (body !== null && typeof body === 'object' && 'transaction' in body) return parseTransaction(body);
+  if (body !== null && typeof body === 'object' && 'member' in body) return parseMember(body);
   const head = envelope.safeParse(body);
   if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
   const { type } = head.data;
@@ -91,3 +138,43 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
 }
 
 const withoutMember = (type: string): MxWebhookParse => ({ ok: false, reason: `${type} webhook without a valid member_guid` });
+
+function parseTransaction(body: object): MxWebhookParse {
+  const parsed = transactionRecord.safeParse(body);
+  if (!parsed.success) return { ok: false, reason: 'TRANSACTIONS webhook without a valid transaction guid and member_guid' };
+  const { action, transaction } = parsed.data;
+  const said = transaction.is_deleted === true ? 'deleted' : action?.toLowerCase();
+  if (!(TRANSACTION_ACTIONS as readonly (string | undefined)[]).includes(said)) {
+    return { ok: false, reason: `TRANSACTIONS action ${JSON.stringify(action)} is not one nexus-relay acts on` };
+  }
+  return {
+    ok: true,
+    webhook: {
+      type: 'TRANSACTIONS',
+      action: said as TransactionAction,
+      transactionGuid: transaction.guid,
+      memberGuid: transaction.member_guid,
+      userId: transaction.user_id ?? null,
+      userGuid: transaction.user_guid ?? null,
+    },
+  };
+}
+
+function parseMember(body: object): MxWebhookParse {
+  const parsed = memberRecord.safeParse(body);
+  if (!parsed.success) return withoutMember('MEMBER');
+  const { action, member } = parsed.data;
+  if (action?.toLowerCase() !== 'deleted' && member.is_deleted !== true) {
+    return { ok: false, reason: `MEMBER action ${JSON.stringify(action)} is not one nexus-relay acts on` };
+  }
+  return {
+    ok: true,
+    webhook: {
+      type: 'MEMBER',
+      action: 'deleted',
+      memberGuid: member.guid,
+      userId: member.user_id ?? null,
+      userGuid: member.user_guid ?? null,
+    },
+  };
+}

@@ -16,16 +16,19 @@ export type PollMessage = z.infer<typeof pollMessageSchema>;
 
 /**
  * A member MX reported on without a job of ours following it (mx-events → worker-poll, which reads MX): an
- * aggregation it ran (`aggregation`, AGGREGATION webhook) or a connection status it announced (`connection_status`).
- * The user as MX named it: the relay's user id, or MX's user guid only (CONNECTION_STATUS), placed by the worker.
+ * aggregation it ran (`aggregation`, AGGREGATION webhook), a connection status it announced (`connection_status`), one
+ * of its transactions created, updated or deleted (`transactions`, TRANSACTIONS webhook), or the member deleted
+ * (`member_deleted`, MEMBER webhook). The user as MX named it: the relay's user id, or MX's user guid only, placed by
+ * the worker.
  */
 export const memberReportSchema = z.object({
   member_report: z.object({
-    kind: z.enum(['aggregation', 'connection_status']),
+    kind: z.enum(['aggregation', 'connection_status', 'transactions', 'member_deleted']),
     member_guid: params.memberGuid,
     user_id: z.optional(params.userId),
     user_guid: z.optional(mxGuid('USR')),
     is_background: z.optional(z.boolean()),
+    transaction: z.optional(z.object({ guid: mxGuid('TRN'), action: z.enum(['created', 'updated', 'deleted']) })),
   }),
   due_at: z.int().check(z.minimum(0)),
   /** How many times MX could not serve it (lib/aggregation/poll-queue-handler.ts): its next wait doubles. */

@@ -79,8 +79,8 @@ export const keys = {
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   /**
-   * A transaction MX dates inside the window it may still change, by day (lib/transactions/pending-match.ts): what
-   * the window read after an aggregation expects MX to list, without reading every pointer. Expires with the window.
+   * A transaction the relay saw pending, by MX's date, inside the window MX may still change (pending-match.ts):
+   * what the read after an aggregation expects MX to list, without reading every pointer. Expires with the window.
    */
   transactionInWindow: (userId: string, day: string, guid: string) => ({ pk: `USER#${userId}#TXWIN`, sk: `${day}#${guid}` }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },

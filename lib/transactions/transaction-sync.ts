@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { NexusRelayError } from '../errors.ts';
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
@@ -134,6 +135,84 @@ export class TransactionSync {
   }
 
   /**
+   * What MX's TRANSACTIONS and MEMBER webhooks say, taken into the change log of a user who syncs: a transaction MX
+   * deleted, or every transaction of a member MX deleted, `removed` at once (MX said so: no read; a transaction the
+   * relay never held is nothing to remove); a transaction created or updated, by an ingest — unless one started since
+   * the webhook came (MX sends one webhook per transaction). False for a user who does not sync.
+   */
+  async takeWebhook(
+    userId: string,
+    change:
+      | { kind: 'deleted'; guid: string }
+      | { kind: 'member_deleted'; memberGuid: string }
+      | { kind: 'changed'; receivedAt: number },
+  ): Promise<boolean> {
+    const { repository, clock } = this.deps;
+    const state = await repository.state(userId);
+    if (!state) return false;
+    if (change.kind === 'changed') {
+      if ((state.ingestedAt ?? 0) < change.receivedAt) await this.#ingestOrWait(userId, { reuse: false, window: false });
+      return true;
+    }
+    for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
+      const holder = randomUUID();
+      const now = clock.now();
+      const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
+      if (claimed) {
+        await this.#remove(userId, holder, claimed, now, change);
+        return true;
+      }
+      // SQS hands the report back: the removal is written once the ingest holding the user is done.
+      if (now - started >= MAX_WAIT_MS)
+        throw new NexusRelayError('SYNC_BUSY', "Another call holds the user's transactions ingest");
+      await this.#sleep(wait);
+    }
+  }
+
+  async #remove(
+    userId: string,
+    holder: string,
+    state: SyncState,
+    now: number,
+    change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
+  ): Promise<void> {
+    const { repository } = this.deps;
+    try {
+      const held =
+        change.kind === 'deleted'
+          ? [...(await repository.pointers(userId, [change.guid])).values()]
+          : (await repository.allPointers(userId)).filter((pointer) => pointer.member === change.memberGuid);
+      const found = changesFound(
+        [],
+        new Map(),
+        held.filter((pointer) => !pointer.removed),
+        pendingWindow(now),
+      );
+      let committed = Math.max(state.committed, state.allocated);
+      if (found.length > 0) {
+        const last = await repository.allocate(userId, found.length);
+        const first = last - found.length + 1;
+        await repository.write(
+          userId,
+          found.map(({ write, firstSeq }, index) => ({ ...write, seq: first + index, firstSeq: firstSeq ?? first + index })),
+          now,
+        );
+        committed = last;
+      }
+      // No MX read: where the next ingest reads from stays as it was.
+      await repository.commit(userId, holder, {
+        committed,
+        watermarkDay: state.watermarkDay ?? dayOf(now),
+        ingestedAt: state.ingestedAt ?? 0,
+      });
+      this.deps.metrics.add('TransactionChangesIngested', found.length, { kind: 'webhook' });
+    } catch (error) {
+      await repository.release(userId, holder).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
    * Brings the log up to date and answers what is committed. While another call ingests for the user, waits a little
    * for it; past that, serves what is committed (the other call commits the rest for the next sync).
    */
@@ -170,8 +249,12 @@ export class TransactionSync {
     const { repository, log } = this.deps;
     try {
       const full = state.watermarkDay === undefined || now - (state.fullListedAt ?? 0) >= RECONCILE_AFTER_MS;
-      // A full list shows the window too.
+      // A full list shows the window too. The pending transactions the relay holds dated inside it (from a day after
+      // its first, whose time zone may differ): what MX deletes as they post.
       const window = windowWanted && !full ? pendingWindow(now) : undefined;
+      const pendingHeld = window
+        ? await repository.pendingInWindow(userId, dayOf(Date.parse(window.from) + DAY_MS), window.to)
+        : [];
       const reads = [
         full
           ? await this.#list(
@@ -185,20 +268,20 @@ export class TransactionSync {
               end_date: dayOf(now + DAY_MS),
             }),
       ];
-      if (window) reads.push(await this.#list(userId, '/transactions', {}, { from_date: window.from, to_date: window.to }));
+      // MX lists by date: the days from the oldest of them to MX's own look-ahead, where their posted versions are too.
+      const oldest = pendingHeld.map(({ day }) => day).sort()[0];
+      if (oldest) reads.push(await this.#list(userId, '/transactions', {}, { from_date: oldest, to_date: window!.to }));
       let listed = lastCopyByGuid(reads.flatMap((read) => read.rows));
 
-      // What MX should have listed: every pointer (a full list), or those dated inside the window (from a day after its
-      // first, whose time zone may differ).
-      const expectedInWindow = window
-        ? await repository.inWindow(userId, dayOf(Date.parse(window.from) + DAY_MS), window.to)
-        : [];
+      // What MX should have listed: every pointer (a full list), or those pending transactions.
       const known = full
         ? new Map((await repository.allPointers(userId)).map((pointer) => [pointer.guid, pointer]))
         : await repository.pointers(userId, [
-            ...new Set([...listed.map((row) => row.guid), ...expectedInWindow.map(({ guid }) => guid)]),
+            ...new Set([...listed.map((row) => row.guid), ...pendingHeld.map(({ guid }) => guid)]),
           ]);
-      const expected = full ? [...known.values()] : expectedInWindow.flatMap(({ guid }) => known.get(guid) ?? []);
+      const expected = full
+        ? [...known.values()]
+        : pendingHeld.flatMap(({ guid }) => known.get(guid) ?? []).filter((pointer) => pointer.pending !== undefined);
 
       // A row missing from a list read in one page is gone; from a list of several, offset paging may have skipped
       // it (a row deleted between two page reads): it is confirmed by narrower reads first.
@@ -210,6 +293,9 @@ export class TransactionSync {
         this.deps.metrics.add('TransactionRemovalsUnconfirmed', missingFrom(listed, expected).length - missing.length, {});
       }
 
+      // When MX's window was last seen whole: a posted transaction made before then is not the replacement of a pending
+      // one that read still showed.
+      const seenAt = this.deps.clock.now();
       const found = changesFound(listed, known, missing, pendingWindow(now));
       const links = linkPosted(found, listed, known, expected, state);
       linkWrites(found, links, known, listed);
@@ -234,7 +320,7 @@ export class TransactionSync {
         watermarkDay: dayOf(now),
         ingestedAt: now,
         ...(full ? { fullListedAt: now } : {}),
-        ...(full || window ? { windowReadAt: now } : {}),
+        ...(full || window ? { windowReadAt: now, windowSeenAt: seenAt } : {}),
       });
       if (!stored) log.warn('transactions sync: the ingest lease ran out before it committed', { user_id: userId });
       this.deps.metrics.add('TransactionChangesIngested', found.length, {
@@ -350,8 +436,8 @@ function changesFound(
     const pendingGuid = pointer?.removed ? undefined : pointer?.pendingGuid;
     const wasPending =
       !pending && pointer !== undefined && !pointer.removed && (pointer.pending !== undefined || pointer.wasPending === true);
-    const inWindow = day !== undefined && day >= window.from && day <= window.to;
-    const enteredWindow = inWindow && (!pointer || pointer.removed || pointer.day !== day);
+    const inWindow = pending !== undefined && pending.day >= window.from && pending.day <= window.to;
+    const enteredWindow = inWindow && (!pointer || pointer.removed || pointer.pending?.day !== pending.day);
     found.push({
       write: {
         guid: transaction.guid,
@@ -409,7 +495,7 @@ function linkPosted(
   listed: readonly MxTransaction[],
   known: ReadonlyMap<string, TransactionPointer>,
   expected: readonly TransactionPointer[],
-  state: Pick<SyncState, 'ingestedAt' | 'windowReadAt' | 'fullListedAt'>,
+  state: Pick<SyncState, 'ingestedAt' | 'windowSeenAt'>,
 ): Links {
   const removedNow = found.flatMap(({ write }) =>
     write.removed && write.pending ? [{ guid: write.guid, ...write.pending }] : [],
@@ -422,7 +508,7 @@ function linkPosted(
   );
   if (removedNow.length + earlier.length === 0) return { posted: new Map(), earlier: [] };
   // MX makes the posted version as it deletes the pending one, which the last read of the window still saw.
-  const madeAfter = Math.max(state.windowReadAt ?? 0, state.fullListedAt ?? 0);
+  const madeAfter = state.windowSeenAt ?? 0;
   const candidates = listed.flatMap((transaction) => {
     const pointer = known.get(transaction.guid);
     // Not one linked already, nor one the relay saw pending itself (MX posted it in place).

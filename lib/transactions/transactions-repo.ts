@@ -28,8 +28,9 @@ export interface SyncState {
   ingestedAt?: number;
   /** When an aggregation asked for the window MX may still change while another call held the ingest. */
   windowDueAt?: number;
-  /** When the last ingest that read that window (or everything) started. */
+  /** When the last ingest that read that window (or everything) started, and when its reads ended. */
   windowReadAt?: number;
+  windowSeenAt?: number;
 }
 
 /** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
@@ -74,7 +75,7 @@ export interface ChangeWrite
     TransactionChange,
     Pick<TransactionPointer, 'version' | 'day' | 'member' | 'pending' | 'wasPending' | 'pendingGuid' | 'linked'> {
   previousSeq?: number;
-  /** MX dates it inside the window it may still change, and the relay has not seen it there before. */
+  /** Pending, dated inside the window MX may still change, and not held there before: its window item is written. */
   enteredWindow?: boolean;
 }
 
@@ -142,7 +143,14 @@ export class TransactionsRepository {
   commit(
     userId: string,
     holder: string,
-    update: { committed: number; watermarkDay: string; ingestedAt: number; fullListedAt?: number; windowReadAt?: number },
+    update: {
+      committed: number;
+      watermarkDay: string;
+      ingestedAt: number;
+      fullListedAt?: number;
+      windowReadAt?: number;
+      windowSeenAt?: number;
+    },
   ): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -152,7 +160,7 @@ export class TransactionsRepository {
           UpdateExpression:
             'SET committed = :committed, watermark_day = :day, ingested_at = :at' +
             (update.fullListedAt === undefined ? '' : ', full_listed_at = :full') +
-            (update.windowReadAt === undefined ? '' : ', window_read_at = :window') +
+            (update.windowReadAt === undefined ? '' : ', window_read_at = :window, window_seen_at = :seen') +
             ' REMOVE holder, lease_until',
           ConditionExpression: 'holder = :holder',
           ExpressionAttributeValues: {
@@ -161,7 +169,9 @@ export class TransactionsRepository {
             ':at': update.ingestedAt,
             ':holder': holder,
             ...(update.fullListedAt === undefined ? {} : { ':full': update.fullListedAt }),
-            ...(update.windowReadAt === undefined ? {} : { ':window': update.windowReadAt }),
+            ...(update.windowReadAt === undefined
+              ? {}
+              : { ':window': update.windowReadAt, ':seen': update.windowSeenAt ?? update.windowReadAt }),
           },
         }),
       ),
@@ -239,12 +249,13 @@ export class TransactionsRepository {
         },
       });
       requests.push({ PutRequest: { Item: { ...pointerItem(userId, change, now), ...ttl } } });
-      if (change.enteredWindow && change.day !== undefined) {
+      if (change.enteredWindow && change.pending) {
+        const { day } = change.pending;
         requests.push({
           PutRequest: {
             Item: {
-              ...keys.transactionInWindow(userId, change.day, change.guid),
-              ttl: toEpochSeconds(Date.parse(change.day) + WINDOW_ITEM_DAYS * 24 * 3600_000),
+              ...keys.transactionInWindow(userId, day, change.guid),
+              ttl: toEpochSeconds(Date.parse(day) + WINDOW_ITEM_DAYS * 24 * 3600_000),
             },
           },
         });
@@ -257,10 +268,10 @@ export class TransactionsRepository {
   }
 
   /**
-   * The guids and days of the transactions the relay has seen MX date from `from` to `to` (`YYYY-MM-DD`) since they
-   * entered the window (strongly consistent).
+   * The guids and days of the transactions the relay has seen pending, dated from `from` to `to` (`YYYY-MM-DD`), as
+   * their window items hold them (strongly consistent; read their pointers for what they are now).
    */
-  async inWindow(userId: string, from: string, to: string): Promise<{ guid: string; day: string }[]> {
+  async pendingInWindow(userId: string, from: string, to: string): Promise<{ guid: string; day: string }[]> {
     const found: { guid: string; day: string }[] = [];
     for await (const item of queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
@@ -346,6 +357,7 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.ingested_at === 'number' ? { ingestedAt: item.ingested_at } : {}),
   ...(typeof item.window_due_at === 'number' ? { windowDueAt: item.window_due_at } : {}),
   ...(typeof item.window_read_at === 'number' ? { windowReadAt: item.window_read_at } : {}),
+  ...(typeof item.window_seen_at === 'number' ? { windowSeenAt: item.window_seen_at } : {}),
 });
 
 /** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */

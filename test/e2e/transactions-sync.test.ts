@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRelayClient, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli/cli-process.ts';
+import { SIMULATOR_WEBHOOK_CREDENTIALS } from '../../infra/local/local-stack.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -165,6 +167,48 @@ describe('transactions sync over HTTP', () => {
         }),
       ]);
       expect(next.modified).toEqual([]);
+    },
+  );
+
+  it(
+    "with MX's webhooks on: a member deleted takes its transactions out of the next sync; a posted pending one still linked",
+    { timeout: 60_000 },
+    async () => {
+      const { MX_WEBHOOK_USERNAME: username, MX_WEBHOOK_PASSWORD: password } = SIMULATOR_WEBHOOK_CREDENTIALS;
+      await sim('/_sim/webhooks', { url: `${stack.url}/mx/webhooks`, username, password });
+      try {
+        const user = 'e2e-sync-pushed';
+        const script = (post: number) => ({ duration_ms: 500, transactions: { add: post ? 0 : 1, update: 0, post } });
+        const kept = (await sim('/_sim/members', { user_id: user, transactions: 0, aggregation: script(0) })).member.guid;
+        const gone = (await sim('/_sim/members', { user_id: user, transactions: 3 })).member.guid;
+        await refreshAndWait(user, kept);
+        const first = await syncAll(user);
+        expect(first.added).toHaveLength(4);
+
+        // Deleted through the relay: MX's MEMBER webhook takes the member's transactions out (no aggregation follows).
+        await relay.members.delete({ user_id: user, member_guid: gone });
+        let next = await syncAll(user, first.cursor);
+        for (const started = Date.now(); next.removed.length < 3 && Date.now() - started < 20_000;) {
+          await delay(200); // no event announces it: a client's next sync finds it
+          next = await syncAll(user, next.cursor);
+        }
+        expect(next.removed.map((t) => t.guid).sort()).toEqual(sorted(first.added.filter((t) => t.member_guid === gone)));
+
+        // MX posts the pending one: its deletion pushed, then the aggregation's end; removed once, the posted one linked.
+        const pending = first.added.find((t) => t.member_guid === kept)!;
+        await sim('/_sim/members', { user_id: user, member_guid: kept, aggregation: script(1) });
+        const job = await refreshAndWait(user, kept);
+        await receiver.waitFor(
+          (e) => e.type === 'transactions.sync_updates_available' && (e.data as unknown as { job_id: string }).job_id === job,
+          1,
+          30_000,
+        );
+        const after = await syncAll(user, next.cursor);
+        expect(after.removed).toEqual([{ guid: pending.guid }]);
+        expect(after.added).toEqual([expect.objectContaining({ status: 'POSTED', pending_transaction_guid: pending.guid })]);
+      } finally {
+        await sim('/_sim/webhooks', {});
+      }
     },
   );
 

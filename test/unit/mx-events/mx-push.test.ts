@@ -122,6 +122,30 @@ describe('MxPush', () => {
     ]);
   });
 
+  it('reports a TRANSACTIONS webhook and a MEMBER deleted to the transactions sync, even for a member with a job: no poll', async () => {
+    const { service, sent, reported, clock } = setup([job('aggregating', 3)]);
+    const transaction = { guid: 'TRN-1', member_guid: MEMBER, user_guid: 'USR-1', user_id: 'user-1' };
+    expect(await service.receive(JSON.stringify({ action: 'deleted', transaction }))).toEqual({
+      kind: 'reported',
+      memberGuid: MEMBER,
+    });
+    await service.receive(JSON.stringify({ action: 'deleted', member: { guid: MEMBER, user_guid: 'USR-1' } }));
+    expect(sent).toEqual([]);
+    expect(reported).toEqual([
+      {
+        member_report: {
+          kind: 'transactions',
+          member_guid: MEMBER,
+          user_id: 'user-1',
+          user_guid: 'USR-1',
+          transaction: { guid: 'TRN-1', action: 'deleted' },
+        },
+        due_at: clock.now(),
+      },
+      { member_report: { kind: 'member_deleted', member_guid: MEMBER, user_guid: 'USR-1' }, due_at: clock.now() },
+    ]);
+  });
+
   it('ignores what it cannot read, and sends nothing', async () => {
     const { service, sent } = setup([job('aggregating', 1)]);
     for (const body of [undefined, '', 'not json', '{"type":"BALANCE"}', JSON.stringify({ type: 'AGGREGATION' })]) {

@@ -122,4 +122,41 @@ describe('parseMxWebhook', () => {
       }),
     );
   });
+
+  it("reads MX's TRANSACTIONS webhook (a transaction under `action`, with or without `type`) and MEMBER deleted", () => {
+    const transaction = { guid: 'TRN-1', member_guid: MEMBER, user_guid: 'USR-1', user_id: 'partner-user-1', amount: 4.5 };
+    for (const action of ['created', 'updated', 'deleted', 'DELETED']) {
+      expect(parseMxWebhook({ action, transaction })).toEqual({
+        ok: true,
+        webhook: {
+          type: 'TRANSACTIONS',
+          action: action.toLowerCase(),
+          transactionGuid: 'TRN-1',
+          memberGuid: MEMBER,
+          userId: 'partner-user-1',
+          userGuid: 'USR-1',
+        },
+      });
+    }
+    expect(
+      parseMxWebhook({ type: 'TRANSACTION', action: 'updated', transaction: { ...transaction, is_deleted: true } }),
+    ).toMatchObject({
+      ok: true,
+      webhook: { action: 'deleted' },
+    });
+    expect(parseMxWebhook({ action: 'deleted', member: { guid: MEMBER, user_guid: 'USR-1' } })).toEqual({
+      ok: true,
+      webhook: { type: 'MEMBER', action: 'deleted', memberGuid: MEMBER, userId: null, userGuid: 'USR-1' },
+    });
+    for (const [body, reason] of [
+      [{ action: 'created', member: { guid: MEMBER } }, 'MEMBER action "created"'],
+      [{ action: 'merged', transaction }, 'TRANSACTIONS action "merged"'],
+      [{ action: 'deleted', transaction: { ...transaction, guid: 'ACT-1' } }, 'valid transaction guid'],
+      [{ action: 'deleted', transaction: { guid: 'TRN-1' } }, 'member_guid'],
+    ] as const) {
+      const parsed = parseMxWebhook(body);
+      expect(parsed.ok).toBe(false);
+      expect(parsed.ok ? '' : parsed.reason).toContain(reason);
+    }
+  });
 });

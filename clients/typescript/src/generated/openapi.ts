@@ -976,8 +976,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * MX's member-data and CONNECTION_STATUS webhooks (HTTP Basic): an immediate poll of the member's active job
-         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks naming a member with an active job.
+         * MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync
+         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks (an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).
          */
         post: operations["post_mx_webhooks"];
         delete?: never;

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { useSyncHarness } from './sync-harness.ts';
+import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+
+/**
+ * What MX's TRANSACTIONS and MEMBER-deleted webhooks tell the transactions sync (worker-poll's member reports, over
+ * dynalite and the simulator): a deletion is `removed` at the next sync without reading MX, a deleted member takes
+ * its transactions with it, a change is read by an ingest unless one ran since the webhook came.
+ */
+const harness = useSyncHarness(Date.UTC(2026, 10, 20, 15));
+const { clock, control } = harness;
+
+async function syncAll(user: string, cursor: string | undefined) {
+  const pages: SyncPage[] = [];
+  for (let page = await harness.relay.apiRead.transactions.sync(user, { cursor, count: 50 }); ;) {
+    pages.push(page);
+    if (!page.has_more) break;
+    page = await harness.relay.apiRead.transactions.sync(user, { cursor: page.next_cursor, count: 50 });
+  }
+  const all = <K extends 'added' | 'modified' | 'removed'>(key: K) => pages.flatMap((page) => page[key]);
+  return { added: all('added'), modified: all('modified'), removed: all('removed'), cursor: pages.at(-1)!.next_cursor };
+}
+const listCalls = async () =>
+  Object.entries((await control('/_sim/stats')).calls as Record<string, number>)
+    .filter(([route]) => route.includes('/transactions'))
+    .reduce((total, [, count]) => total + count, 0);
+
+describe("MX's transaction webhooks", () => {
+  it('removes a transaction MX deleted and the transactions of a member MX deleted, without reading MX', async () => {
+    const user = 'webhook-sync-user';
+    const a = (await control('/_sim/members', { user_id: user, transactions: 4 })).member.guid;
+    const b = (await control('/_sim/members', { user_id: user, transactions: 3 })).member.guid;
+    const first = await syncAll(user, undefined);
+    expect(first.added).toHaveLength(7);
+    const sync = harness.relay.apiRead.transactions;
+    const ofA = (first.added as MxTransaction[]).filter((t) => t.member_guid === a);
+
+    const before = await listCalls();
+    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: ofA[0]!.guid })).toBe(true);
+    expect(await sync.takeWebhook(user, { kind: 'member_deleted', memberGuid: b })).toBe(true);
+    // Again, as MX resends: nothing more.
+    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: ofA[0]!.guid })).toBe(true);
+    expect(await listCalls()).toBe(before);
+
+    const next = await syncAll(user, first.cursor);
+    const ofB = (first.added as MxTransaction[]).filter((t) => t.member_guid === b);
+    expect(next.removed.map((t) => t.guid).sort()).toEqual([ofA[0]!.guid, ...ofB.map((t) => t.guid)].sort());
+    expect([next.added, next.modified]).toEqual([[], []]);
+  });
+
+  it('reads a created or updated transaction by an ingest, unless one ran since the webhook came; a user who does not sync: nothing', async () => {
+    const user = 'webhook-changed-user';
+    const member = (
+      await control('/_sim/members', {
+        user_id: user,
+        transactions: 2,
+        aggregation: { duration_ms: 1000, transactions: { add: 1 } },
+      })
+    ).member.guid;
+    const first = await syncAll(user, undefined);
+    await harness.relay.apiRead.nexus.aggregateMember(user, member);
+    clock.advance(1000);
+    const receivedAt = clock.now();
+    clock.advance(INGEST_REUSE_MS);
+    const sync = harness.relay.apiRead.transactions;
+    const before = await listCalls();
+    expect(await sync.takeWebhook(user, { kind: 'changed', receivedAt })).toBe(true);
+    expect(await listCalls()).toBe(before + 1);
+    // An ingest has run since: the next webhook of the same moment reads nothing.
+    expect(await sync.takeWebhook(user, { kind: 'changed', receivedAt })).toBe(true);
+    expect(await listCalls()).toBe(before + 1);
+    const next = await syncAll(user, first.cursor);
+    expect(next.added).toHaveLength(1);
+
+    expect(await sync.takeWebhook('webhook-never-synced', { kind: 'deleted', guid: 'TRN-1' })).toBe(false);
+  });
+});
