@@ -17,7 +17,14 @@ export function registerTransactions(program: Command, terminal: Terminal): void
     .option('--per-page <n>', 'changes per page (1–500, default 100)', integerArg(1, 500))
     .action(
       action(terminal, async ({ output, api }, userId: string, options: { cursor?: string; perPage?: number }) => {
-        const merged: Merged = { added: [], modified: [], removed: [], next_cursor: options.cursor ?? '', reset: false };
+        const merged: Merged = {
+          added: [],
+          modified: [],
+          removed: [],
+          next_cursor: options.cursor ?? '',
+          reset: false,
+          historical_update_complete: false,
+        };
         let pages = 0;
         for await (const page of api().transactions.sync({ user_id: userId, cursor: options.cursor, count: options.perPage })) {
           pages += 1;
@@ -27,6 +34,7 @@ export function registerTransactions(program: Command, terminal: Terminal): void
           merged.modified.push(...page.modified);
           merged.removed.push(...page.removed);
           merged.next_cursor = page.next_cursor;
+          merged.historical_update_complete = page.historical_update_complete;
         }
         const row = (change: string, t: SyncedTransaction) => [
           change,
@@ -45,7 +53,8 @@ export function registerTransactions(program: Command, terminal: Terminal): void
           ...(rows.length === 0
             ? [`No changes for ${userId}.`]
             : table(['CHANGE', 'TRANSACTION', 'MEMBER', 'AMOUNT', 'UPDATED'], rows, output.style)),
-          `${merged.added.length} added, ${merged.modified.length} modified, ${merged.removed.length} removed`,
+          `${merged.added.length} added, ${merged.modified.length} modified, ${merged.removed.length} removed` +
+            (merged.historical_update_complete ? '; the extended history of every member is in' : ''),
           output.style.dim(`next time: --cursor ${merged.next_cursor}`),
         ]);
       }),

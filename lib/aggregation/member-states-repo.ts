@@ -22,6 +22,8 @@ export interface MemberState {
   connectionStatus: string | null;
   /** How many status changes have been announced: names the next `member.connection_status_changed`. */
   statusSeq: number;
+  /** When an extended history of the member first ended CONNECTED (epoch ms). */
+  historyCompleteAt?: number;
 }
 
 /** An observation to record, written only while the state is still the one it was compared with (`statusSeq`). */
@@ -61,7 +63,36 @@ export class MemberStatesRepository {
       ...(typeof Item.job_id === 'string' ? { jobId: Item.job_id } : {}),
       connectionStatus: (Item.connection_status as string | null | undefined) ?? null,
       statusSeq: (Item.status_seq as number | undefined) ?? 0,
+      ...(typeof Item.history_complete_at === 'number' ? { historyCompleteAt: Item.history_complete_at } : {}),
     };
+  }
+
+  /** An extended history of the member ended CONNECTED: its transactions reach as far back as MX keeps them. */
+  async historyCompleted(userId: string, memberGuid: string, now: number): Promise<void> {
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.memberState(userId, memberGuid),
+        UpdateExpression: 'SET history_complete_at = if_not_exists(history_complete_at, :now)',
+        ExpressionAttributeValues: { ':now': now },
+      }),
+    );
+  }
+
+  /** Whether every member of the user the relay follows (not gone) has had its extended history end; none: false. */
+  async historyCompleteOfUser(userId: string): Promise<boolean> {
+    let members = 0;
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
+      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': keys.memberState(userId, '').sk },
+      ProjectionExpression: 'history_complete_at, gone',
+      ConsistentRead: true,
+    })) {
+      if (item.gone === true) continue;
+      if (typeof item.history_complete_at !== 'number') return false;
+      members += 1;
+    }
+    return members > 0;
   }
 
   /**
@@ -146,7 +177,8 @@ export class MemberStatesRepository {
 
   /**
    * A member MX no longer has (deleted through the relay, found gone, or no longer listed): it needs no one any more.
-   * Only its index entry goes; the state (and its count of announced changes) stays until the user's erasure.
+   * Only its index entry goes, and it is marked gone; the state (and its count of announced changes) stays until the
+   * user's erasure.
    */
   async gone(userId: string, memberGuid: string): Promise<void> {
     await conditionalWrite(
@@ -154,8 +186,9 @@ export class MemberStatesRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.memberState(userId, memberGuid),
-          UpdateExpression: `REMOVE ${TABLE_KEYS.gsi1pk}, ${TABLE_KEYS.gsi1sk}`,
+          UpdateExpression: `SET gone = :true REMOVE ${TABLE_KEYS.gsi1pk}, ${TABLE_KEYS.gsi1sk}`,
           ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':true': true },
         }),
       ),
     );

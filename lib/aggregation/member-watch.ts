@@ -66,7 +66,7 @@ export class MemberWatch {
    * guid as learnt from MX (MX's read of the member as that user then confirms it, or refuses it). What a report
    * says of the user is never recorded: anyone holding MX's webhook credentials could write it.
    */
-  async handleReport({ member_report: report, due_at }: MemberReport): Promise<void> {
+  async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log } = this.deps;
     const metrics = this.deps.metrics;
     const userId =
@@ -90,25 +90,24 @@ export class MemberWatch {
           ? (await this.statusReported(member))
             ? 'status'
             : 'member_gone'
-          : await this.#transactionsReported(member, report, due_at);
+          : await this.#transactionsReported(member, report);
     metrics.add('MemberReports', 1, { kind: report.kind, outcome });
   }
 
-  /** A transaction MX created, updated or deleted, or the member MX deleted: the user's transactions sync told. */
+  /** A transaction MX deleted, or the member MX deleted: the user's transactions sync told. */
   async #transactionsReported(
     member: { userId: string; memberGuid: string },
     report: MemberReport['member_report'],
-    receivedAt: number,
   ): Promise<'synced' | 'not_syncing' | 'member_gone'> {
     if (report.kind === 'member_deleted') await this.deps.states.gone(member.userId, member.memberGuid);
-    const transaction = report.transaction;
+    const { transaction } = report;
+    // Only deletions are reported (lib/mx-events/mx-push.ts); a report of anything else, queued before, is done.
+    if (report.kind === 'transactions' && transaction?.action !== 'deleted') return 'not_syncing';
     const synced = await this.deps.transactions?.takeWebhook(
       member.userId,
       report.kind === 'member_deleted'
         ? { kind: 'member_deleted', memberGuid: member.memberGuid }
-        : transaction?.action === 'deleted'
-          ? { kind: 'deleted', guid: transaction.guid }
-          : { kind: 'changed', receivedAt },
+        : { kind: 'deleted', guid: transaction!.guid },
     );
     if (report.kind === 'member_deleted' && !synced) return 'member_gone';
     return synced ? 'synced' : 'not_syncing';

@@ -20,6 +20,7 @@ import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
 import type { IngestCounts, TransactionSync } from '../transactions/transaction-sync.ts';
+import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';
 
@@ -49,6 +50,8 @@ export interface PollDeps {
   ledger: Pick<MemberLedger, 'jobEnded'>;
   /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
   transactions: Pick<TransactionSync, 'ingestAfterAggregation'>;
+  /** Where an extended history's end is kept, and read for `historical_update_complete`. */
+  histories: Pick<MemberStatesRepository, 'historyCompleted' | 'get'>;
   metrics: MetricsSink;
 }
 
@@ -247,7 +250,15 @@ export class PollService {
           id: eventIds.syncUpdates(owner.id),
           type: 'transactions.sync_updates_available',
           timestamp: new Date(this.deps.clock.now()).toISOString(),
-          data: { user_id: job.userId, member_guid: owner.memberGuid, job_id: owner.id, ...counts },
+          data: {
+            user_id: job.userId,
+            member_guid: owner.memberGuid,
+            job_id: owner.id,
+            ...counts,
+            historical_update_complete:
+              owner.kind === 'history' ||
+              (await this.deps.histories.get(job.userId, owner.memberGuid))?.historyCompleteAt !== undefined,
+          },
         });
       }
     } catch (error) {
@@ -279,6 +290,9 @@ export class PollService {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.pointers.releaseActive(job, job.id);
     // Last: the member is free for its next refresh while the user's transactions are taken in.
+    if (job.status === 'succeeded' && job.kind === 'history') {
+      await this.deps.histories.historyCompleted(job.userId, job.memberGuid, job.finishedAt ?? this.deps.clock.now());
+    }
     if (job.status === 'succeeded' && BRINGS_TRANSACTIONS.has(job.kind)) await this.#announceTransactionChanges(job);
   }
 }

@@ -1,4 +1,5 @@
 import * as z from '../zod.ts';
+import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { NexusRelayError } from '../errors.ts';
 import { jsonSecretReader } from '../json-secret.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
@@ -28,6 +29,7 @@ export function transactionSyncOf(runtime: Runtime, table: TableRef, nexus: Nexu
     clock: runtime.clock,
     log: runtime.log,
     metrics: runtime.metrics,
+    histories: new MemberStatesRepository(table),
   });
 }
 

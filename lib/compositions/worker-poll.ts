@@ -40,7 +40,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const ledger = new MemberLedger({ ...aggregation, states });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
   const transactions = transactionSyncOf(runtime, table, nexus);
-  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions });
+  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions, histories: states });
   const { reconcileIntervalMinutes } = config.aggregation;
   const watch = new MemberWatch({
     ...aggregation,

@@ -41,6 +41,11 @@ export class MxPush {
       return { kind: 'ignored', reason: parsed.reason };
     }
     const { webhook } = parsed;
+    if (webhook.type === 'TRANSACTIONS' && webhook.action !== 'deleted') {
+      // Every sync reads what MX created or changed, and an aggregation's end announces it: a read per webhook (MX
+      // sends one per transaction) would only take the changes before the end that announces them.
+      return { kind: 'ignored', reason: `TRANSACTIONS ${webhook.action}: the sync reads MX itself` };
+    }
     if (webhook.type === 'TRANSACTIONS' || webhook.type === 'MEMBER') return this.#report(webhook);
     try {
       return await this.#pollNow(webhook);
@@ -58,7 +63,7 @@ export class MxPush {
   }
 
   /**
-   * A transaction created, updated or deleted, or a member deleted: what the transactions sync takes in (worker-poll,
+   * A transaction deleted, or a member deleted: what the transactions sync takes in (worker-poll,
    * lib/aggregation/member-watch.ts). Not an aggregation's end: the poll loop and push coverage are not told.
    */
   async #report(webhook: Extract<MxWebhook, { type: 'TRANSACTIONS' | 'MEMBER' }>): Promise<PushOutcome> {
@@ -69,7 +74,9 @@ export class MxPush {
           member_guid: webhook.memberGuid,
           ...(webhook.userId ? { user_id: webhook.userId } : {}),
           ...(webhook.userGuid ? { user_guid: webhook.userGuid } : {}),
-          ...(webhook.type === 'TRANSACTIONS' ? { transaction: { guid: webhook.transactionGuid, action: webhook.action } } : {}),
+          ...(webhook.type === 'TRANSACTIONS'
+            ? { transaction: { guid: webhook.transactionGuid, action: 'deleted' as const } }
+            : {}),
         },
         due_at: this.deps.clock.now(),
       });

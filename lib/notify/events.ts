@@ -91,7 +91,10 @@ export const EVENTS = {
       job_id: z.string(),
       added: z.int().check(z.describe('Transactions new to the change log')),
       modified: z.int().check(z.describe('Transactions changed')),
-      removed: z.int().check(z.describe('Transactions MX no longer returns')),
+      removed: z.int().check(z.describe('Transactions MX no longer has')),
+      historical_update_complete: z
+        .boolean()
+        .check(z.describe('Whether an extended history of the member has ended: its transactions reach as far back as MX keeps')),
     }),
   },
 } as const satisfies Record<string, { summary: string; data: z.ZodMiniType }>;

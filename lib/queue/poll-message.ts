@@ -17,7 +17,7 @@ export type PollMessage = z.infer<typeof pollMessageSchema>;
 /**
  * A member MX reported on without a job of ours following it (mx-events → worker-poll, which reads MX): an
  * aggregation it ran (`aggregation`, AGGREGATION webhook), a connection status it announced (`connection_status`), one
- * of its transactions created, updated or deleted (`transactions`, TRANSACTIONS webhook), or the member deleted
+ * of its transactions deleted (`transactions`, TRANSACTIONS webhook), or the member deleted
  * (`member_deleted`, MEMBER webhook). The user as MX named it: the relay's user id, or MX's user guid only, placed by
  * the worker.
  */
@@ -28,7 +28,7 @@ export const memberReportSchema = z.object({
     user_id: z.optional(params.userId),
     user_guid: z.optional(mxGuid('USR')),
     is_background: z.optional(z.boolean()),
-    transaction: z.optional(z.object({ guid: mxGuid('TRN'), action: z.enum(['created', 'updated', 'deleted']) })),
+    transaction: z.optional(z.object({ guid: mxGuid('TRN'), action: z.enum(['deleted']) })),
   }),
   due_at: z.int().check(z.minimum(0)),
   /** How many times MX could not serve it (lib/aggregation/poll-queue-handler.ts): its next wait doubles. */

@@ -71,6 +71,13 @@ function syncDocs(): OperationDocs {
       ),
     next_cursor: z.string().check(z.describe('Pass as `cursor` next time (also when has_more is false)')),
     has_more: z.boolean().check(z.describe('Whether more changes are ready now: call again at once with next_cursor')),
+    historical_update_complete: z
+      .boolean()
+      .check(
+        z.describe(
+          'Whether every member of the user has had an extended history end (POST …/extend_history): its transactions reach as far back as MX keeps',
+        ),
+      ),
   });
   return {
     path: path,

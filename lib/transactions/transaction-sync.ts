@@ -26,6 +26,8 @@ export interface SyncPage {
   removed: { guid: string }[];
   next_cursor: string;
   has_more: boolean;
+  /** Whether every member of the user has had an extended history end: its transactions reach as far back as MX keeps. */
+  historical_update_complete: boolean;
 }
 
 export interface TransactionSyncDeps {
@@ -36,6 +38,8 @@ export interface TransactionSyncDeps {
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
+  /** Whether every member of the user has had an extended history end (the aggregation slice's member states). */
+  histories: { historyCompleteOfUser(userId: string): Promise<boolean> };
   /** Waits between looks at an ingest another call is running (default: real time). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -112,6 +116,7 @@ export class TransactionSync {
       // The next pass starts where this one ends; pages of one pass keep its start.
       next_cursor: cursors.encode(userId, { seq: reached, base: hasMore ? base : reached, issuedAt: now }),
       has_more: hasMore,
+      historical_update_complete: await this.deps.histories.historyCompleteOfUser(userId),
     };
   }
 
@@ -135,25 +140,16 @@ export class TransactionSync {
   }
 
   /**
-   * What MX's TRANSACTIONS and MEMBER webhooks say, taken into the change log of a user who syncs: a transaction MX
-   * deleted, or every transaction of a member MX deleted, `removed` at once (MX said so: no read; a transaction the
-   * relay never held is nothing to remove); a transaction created or updated, by an ingest — unless one started since
-   * the webhook came (MX sends one webhook per transaction). False for a user who does not sync.
+   * What MX's TRANSACTIONS (deleted) and MEMBER (deleted) webhooks say, taken into the change log of a user who syncs:
+   * the transaction, or every transaction of the member, `removed` at once (MX said so: no read; a transaction the
+   * relay never held is nothing to remove). False for a user who does not sync.
    */
   async takeWebhook(
     userId: string,
-    change:
-      | { kind: 'deleted'; guid: string }
-      | { kind: 'member_deleted'; memberGuid: string }
-      | { kind: 'changed'; receivedAt: number },
+    change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
   ): Promise<boolean> {
     const { repository, clock } = this.deps;
-    const state = await repository.state(userId);
-    if (!state) return false;
-    if (change.kind === 'changed') {
-      if ((state.ingestedAt ?? 0) < change.receivedAt) await this.#ingestOrWait(userId, { reuse: false, window: false });
-      return true;
-    }
+    if (!(await repository.state(userId))) return false;
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
       const holder = randomUUID();
       const now = clock.now();

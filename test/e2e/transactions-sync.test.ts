@@ -212,6 +212,26 @@ describe('transactions sync over HTTP', () => {
     },
   );
 
+  it('historical_update_complete: false until an extended history of every member has ended, in the sync and its event', async () => {
+    const user = 'e2e-sync-history';
+    const member = (
+      await sim('/_sim/members', { user_id: user, transactions: 2, aggregation: { duration_ms: 300, transactions: { add: 1 } } })
+    ).member.guid;
+    const first = await relay.transactions.sync({ user_id: user }).next();
+    expect(first.value).toMatchObject({ historical_update_complete: false });
+
+    const job = await relay.members.extendHistory({ user_id: user, member_guid: member });
+    await receiver.waitFor((e) => e.type === 'history.succeeded' && e.data.job.id === job.id, 1, 30_000);
+    const [announced] = await receiver.waitFor(
+      (e) => e.type === 'transactions.sync_updates_available' && (e.data as unknown as { job_id: string }).job_id === job.id,
+      1,
+      30_000,
+    );
+    expect(announced!.data).toMatchObject({ added: 1, historical_update_complete: true });
+    const next = await relay.transactions.sync({ user_id: user, cursor: first.value!.next_cursor }).next();
+    expect(next.value).toMatchObject({ historical_update_complete: true });
+  });
+
   it('answers bad input with problem+json naming the field, and keeps a user-bound key to its user', async () => {
     const { cursor } = await syncAll('e2e-sync-user');
     const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;

@@ -190,6 +190,7 @@ it(
             clock,
             log: silentLog,
             metrics: noMetrics,
+            histories: { historyCompleteOfUser: async () => false },
             sleep: async () => undefined,
           });
 

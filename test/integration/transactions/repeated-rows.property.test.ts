@@ -82,6 +82,7 @@ it('hands out each transaction once, as its last copy, whatever MX pages repeat 
         cursors: async () => new SyncCursorCodec(Buffer.alloc(32, 7), REMOVED_RETENTION_MS),
         clock,
         log: silentLog,
+        histories: { historyCompleteOfUser: async () => false },
       });
       const expected = () => new Map([...versions].map(([id, version]) => [`TRN-${id}`, transaction(id, version)]));
       const fromScratch = async () => {

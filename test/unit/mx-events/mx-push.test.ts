@@ -122,7 +122,7 @@ describe('MxPush', () => {
     ]);
   });
 
-  it('reports a TRANSACTIONS webhook and a MEMBER deleted to the transactions sync, even for a member with a job: no poll', async () => {
+  it('reports a TRANSACTIONS deleted and a MEMBER deleted to the transactions sync, even for a member with a job: no poll', async () => {
     const { service, sent, reported, clock } = setup([job('aggregating', 3)]);
     const transaction = { guid: 'TRN-1', member_guid: MEMBER, user_guid: 'USR-1', user_id: 'user-1' };
     expect(await service.receive(JSON.stringify({ action: 'deleted', transaction }))).toEqual({
@@ -130,6 +130,8 @@ describe('MxPush', () => {
       memberGuid: MEMBER,
     });
     await service.receive(JSON.stringify({ action: 'deleted', member: { guid: MEMBER, user_guid: 'USR-1' } }));
+    // Created and updated ones are read by the sync itself, and announced by the aggregation's end.
+    expect(await service.receive(JSON.stringify({ action: 'created', transaction }))).toMatchObject({ kind: 'ignored' });
     expect(sent).toEqual([]);
     expect(reported).toEqual([
       {

@@ -12156,6 +12156,8 @@ export interface operations {
                         next_cursor: string;
                         /** @description Whether more changes are ready now: call again at once with next_cursor */
                         has_more: boolean;
+                        /** @description Whether every member of the user has had an extended history end (POST …/extend_history): its transactions reach as far back as MX keeps */
+                        historical_update_complete: boolean;
                     };
                 };
             };
@@ -16382,8 +16384,10 @@ export interface operations {
                         added: number;
                         /** @description Transactions changed */
                         modified: number;
-                        /** @description Transactions MX no longer returns */
+                        /** @description Transactions MX no longer has */
                         removed: number;
+                        /** @description Whether an extended history of the member has ended: its transactions reach as far back as MX keeps */
+                        historical_update_complete: boolean;
                     };
                 };
             };
