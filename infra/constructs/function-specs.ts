@@ -125,7 +125,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'mxPushCounts',
       'webhooks',
     ],
-    sendsTo: ['poll', 'delivery'],
+    // A member deleted is reported to worker-poll (its transactions out of the user's sync).
+    sendsTo: ['poll', 'delivery', 'member-reports'],
     callsMx: true,
   },
   'api-jobs': {

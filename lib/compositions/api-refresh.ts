@@ -15,7 +15,7 @@ import { aggregationDepsOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
 import { mxUsersOf } from './sso.ts';
-import { sqsOf } from './queues.ts';
+import { memberReportsQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, erasedUsersOf, idempotencyOf, tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
@@ -42,6 +42,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
     memberJobs: new MemberJobs({ ...aggregation, states: memberStates }),
     aggregations: refresh,
     useCasesEnabled: config.mx.useCasesEnabled,
+    reports: memberReportsQueueOf(runtime, sqs),
   });
   const { clock, log, metrics } = runtime;
   const erasure = new UserErasure({

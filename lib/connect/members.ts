@@ -10,6 +10,8 @@ import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-c
 import { checkUseCases, type UseCase } from './use-cases.ts';
 import { lacksPfm, type PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 import type { MemberRef } from '../store/table.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { MemberReport } from '../queue/poll-message.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
 export interface NewMember {
@@ -52,6 +54,8 @@ export interface MembersDeps {
   useCasesEnabled: boolean;
   /** Use cases written through the relay: without PFM, refreshes are refused before MX; given PFM, asked of MX again. */
   refusals: Pick<PfmRefusalsRepository, 'record' | 'clear'>;
+  /** worker-poll's member reports: a member deleted takes its transactions out of the user's sync (member-watch.ts). */
+  reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
 }
 
 /**
@@ -123,6 +127,15 @@ export class Members {
         error: String(error),
       }),
     );
+    // As MX's MEMBER webhook would: whether or not MX's webhooks arrive. The weekly whole read is the safety net.
+    await this.deps.reports
+      .schedule({ member_report: { kind: 'member_deleted', member_guid: memberGuid, user_id: userId }, due_at: now })
+      .catch((error: unknown) =>
+        log.warn('could not report the deleted member to the transactions sync', {
+          member_guid: memberGuid,
+          error: String(error),
+        }),
+      );
   }
 
   /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */
