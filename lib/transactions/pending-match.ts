@@ -22,6 +22,8 @@ export interface PendingFacts {
   day: string;
   /** MX's `created_at` (epoch ms), when MX gave one. */
   createdMs?: number;
+  /** MX's `member_guid`: whose a removal is. */
+  member?: string;
 }
 
 /** A removed pending transaction that may be linked. */
@@ -61,6 +63,7 @@ export function factsOf(transaction: MxTransaction): PendingFacts | undefined {
     ),
     day,
     ...(Number.isFinite(created) ? { createdMs: created } : {}),
+    ...(typeof transaction.member_guid === 'string' ? { member: transaction.member_guid } : {}),
   };
 }
 

@@ -174,10 +174,14 @@ export class TransactionSync {
   ): Promise<void> {
     const { repository } = this.deps;
     try {
-      const held =
+      // A member's transactions are known from the bodies the log holds (a rare read of the whole log).
+      const guids =
         change.kind === 'deleted'
-          ? [...(await repository.pointers(userId, [change.guid])).values()]
-          : (await repository.allPointers(userId)).filter((pointer) => pointer.member === change.memberGuid);
+          ? [change.guid]
+          : (await repository.allChanges(userId)).flatMap(({ guid, body }) =>
+              body !== undefined && (JSON.parse(body) as MxTransaction).member_guid === change.memberGuid ? [guid] : [],
+            );
+      const held = [...(await repository.pointers(userId, guids)).values()];
       const found = changesFound(
         [],
         new Map(),
@@ -283,7 +287,8 @@ export class TransactionSync {
       // it (a row deleted between two page reads): it is confirmed by narrower reads first.
       let missing = missingFrom(listed, expected);
       if (missing.length > 0 && reads.some((read) => read.pages > 1)) {
-        const confirmation = await this.#confirmGone(userId, missing);
+        const days = new Map(pendingHeld.map(({ guid, day }) => [guid, day]));
+        const confirmation = await this.#confirmGone(userId, await this.#daysOf(userId, missing, days));
         listed = lastCopyByGuid([...listed, ...confirmation.present]);
         missing = missing.filter(({ guid }) => confirmation.gone.has(guid));
         this.deps.metrics.add('TransactionRemovalsUnconfirmed', missingFrom(listed, expected).length - missing.length, {});
@@ -347,7 +352,7 @@ export class TransactionSync {
    */
   async #confirmGone(
     userId: string,
-    missing: readonly TransactionPointer[],
+    missing: readonly { guid: string; day?: string }[],
   ): Promise<{ gone: Set<string>; present: MxTransaction[] }> {
     const present: MxTransaction[] = [];
     const gone = new Set<string>();
@@ -360,6 +365,29 @@ export class TransactionSync {
       for (const pointer of missing) if (pointer.day === day && !shown.has(pointer.guid)) gone.add(pointer.guid);
     }
     return { gone, present };
+  }
+
+  /** The day MX dates each of `pointers` on: from the window's items, else from the body the log holds. */
+  async #daysOf(
+    userId: string,
+    pointers: readonly TransactionPointer[],
+    known: ReadonlyMap<string, string>,
+  ): Promise<{ guid: string; day?: string }[]> {
+    const unknown = pointers.filter(({ guid }) => !known.has(guid));
+    const bodies = new Map(
+      (
+        await this.deps.repository.entries(
+          userId,
+          unknown.map(({ seq }) => seq),
+        )
+      ).flatMap(({ guid, body }) =>
+        body === undefined ? [] : [[guid, dayOfTransaction(JSON.parse(body) as MxTransaction)] as const],
+      ),
+    );
+    return pointers.map(({ guid }) => {
+      const day = known.get(guid) ?? bodies.get(guid);
+      return day === undefined ? { guid } : { guid, day };
+    });
   }
 
   /** Every page of an MX transaction list, and how many pages MX said it had. */
@@ -402,7 +430,7 @@ interface FoundChange {
   write: Omit<ChangeWrite, 'seq' | 'firstSeq'>;
   /** The sequence number that added the transaction; undefined for one new to the log. */
   firstSeq?: number;
-  /** Its member: MX's `member_guid`, or '' when unknown (a removal of a transaction whose pointer predates members). */
+  /** Its member: MX's `member_guid`, or '' when unknown (a removal of a transaction the relay never saw pending). */
   member: string;
 }
 
@@ -427,7 +455,6 @@ function changesFound(
     const version = digestOf(transaction);
     const pointer = known.get(transaction.guid);
     if (pointer && !pointer.removed && pointer.version === version) continue;
-    const day = dayOfTransaction(transaction);
     const pending = isPending(transaction) ? factsOf(transaction) : undefined;
     const pendingGuid = pointer?.removed ? undefined : pointer?.pendingGuid;
     const wasPending =
@@ -440,8 +467,6 @@ function changesFound(
         version,
         body: bodyWith(transaction, pendingGuid),
         removed: false,
-        ...(day === undefined ? {} : { day }),
-        ...(typeof transaction.member_guid === 'string' ? { member: transaction.member_guid } : {}),
         ...(enteredWindow ? { enteredWindow } : {}),
         ...(pending ? { pending } : {}),
         ...(wasPending ? { wasPending } : {}),
@@ -459,13 +484,11 @@ function changesFound(
         version: 'removed',
         removed: true,
         previousSeq: pointer.seq,
-        ...(pointer.day === undefined ? {} : { day: pointer.day }),
-        ...(pointer.member === undefined ? {} : { member: pointer.member }),
         // Its posted version may only be seen after it is removed.
         ...(pointer.pending ? { pending: pointer.pending } : {}),
       },
       firstSeq: pointer.firstSeq,
-      member: pointer.member ?? '',
+      member: pointer.pending?.member ?? '',
     });
   }
   return found;
@@ -551,7 +574,6 @@ function linkWrites(
       continue;
     }
     const pointer = known.get(postedGuid)!;
-    const day = dayOfTransaction(transaction);
     found.push({
       write: {
         guid: postedGuid,
@@ -560,8 +582,6 @@ function linkWrites(
         removed: false,
         pendingGuid,
         previousSeq: pointer.seq,
-        ...(day === undefined ? {} : { day }),
-        ...(typeof transaction.member_guid === 'string' ? { member: transaction.member_guid } : {}),
       },
       firstSeq: pointer.firstSeq,
       member: String(transaction.member_guid ?? ''),

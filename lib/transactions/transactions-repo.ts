@@ -43,10 +43,6 @@ export interface TransactionPointer {
   /** Digest of MX's body, to tell a real change from a re-read. */
   version: string;
   removed: boolean;
-  /** MX's `date` as a day, where MX gave one (pointers written before keep none). */
-  day?: string;
-  /** MX's `member_guid` (pointers written before keep none): whose a removal is. */
-  member?: string;
   /** While MX shows it PENDING (and once removed): what its posted version is matched on. */
   pending?: PendingFacts;
   /** MX showed it PENDING before it posted in place (same guid): it replaced no other. */
@@ -71,9 +67,7 @@ export interface TransactionChange {
 
 /** A change to write: the transaction's new entry and pointer, and its previous entry to drop. */
 export interface ChangeWrite
-  extends
-    TransactionChange,
-    Pick<TransactionPointer, 'version' | 'day' | 'member' | 'pending' | 'wasPending' | 'pendingGuid' | 'linked'> {
+  extends TransactionChange, Pick<TransactionPointer, 'version' | 'pending' | 'wasPending' | 'pendingGuid' | 'linked'> {
   previousSeq?: number;
   /** Pending, dated inside the window MX may still change, and not held there before: its window item is written. */
   enteredWindow?: boolean;
@@ -299,6 +293,30 @@ export class TransactionsRepository {
     }
   }
 
+  /** The log entries at these sequence numbers (strongly consistent): MX's bodies of transactions the relay holds. */
+  async entries(userId: string, seqs: readonly number[]): Promise<TransactionChange[]> {
+    return (
+      await getItems(
+        this.table,
+        seqs.map((seq) => keys.transactionChange(userId, seq)),
+        { consistent: true },
+      )
+    ).map(toChange);
+  }
+
+  /** Every log entry of the user (strongly consistent; a member deleted: whose transactions are whose). */
+  async allChanges(userId: string): Promise<TransactionChange[]> {
+    const changes: TransactionChange[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk },
+      ConsistentRead: true,
+    })) {
+      changes.push(toChange(item));
+    }
+    return changes;
+  }
+
   /** Up to `limit` log entries after `afterSeq`, up to `upToSeq`, in order (strongly consistent). */
   async changes(userId: string, afterSeq: number, upToSeq: number, limit: number): Promise<TransactionChange[]> {
     if (upToSeq <= afterSeq) return [];
@@ -333,14 +351,13 @@ function pointerItem(userId: string, change: ChangeWrite, now: number): Record<s
     first_seq: change.firstSeq,
     version: change.version,
     removed: change.removed,
-    ...(change.day === undefined ? {} : { day: change.day }),
-    ...(change.member ? { member: change.member } : {}),
     ...(pending === undefined
       ? {}
       : {
           pending_key: pending.key,
           pending_day: pending.day,
           ...(pending.createdMs === undefined ? {} : { pending_created: pending.createdMs }),
+          ...(pending.member === undefined ? {} : { pending_member: pending.member }),
         }),
     ...(change.wasPending ? { was_pending: true } : {}),
     ...(change.pendingGuid === undefined ? {} : { pending_guid: change.pendingGuid }),
@@ -367,7 +384,6 @@ function bodyOf(item: Record<string, unknown>): { body?: string } {
 }
 
 function toPointer(item: Record<string, unknown>): TransactionPointer {
-  const day = typeof item.day === 'string' ? item.day : undefined;
   const pendingDay = typeof item.pending_day === 'string' ? item.pending_day : undefined;
   return {
     guid: String(item.sk),
@@ -375,14 +391,13 @@ function toPointer(item: Record<string, unknown>): TransactionPointer {
     firstSeq: Number(item.first_seq),
     version: String(item.version),
     removed: item.removed === true,
-    ...(day === undefined ? {} : { day }),
-    ...(typeof item.member === 'string' ? { member: item.member } : {}),
     ...(typeof item.pending_key === 'string' && pendingDay !== undefined
       ? {
           pending: {
             key: item.pending_key,
             day: pendingDay,
             ...(typeof item.pending_created === 'number' ? { createdMs: item.pending_created } : {}),
+            ...(typeof item.pending_member === 'string' ? { member: item.pending_member } : {}),
           },
         }
       : {}),

@@ -45,7 +45,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_TABLE,
     QUERY_GSI1,
     QUERY_GSI2,
-    ...sendTo('poll', 'delivery'),
+    ...sendTo('poll', 'delivery', 'member-reports'),
     ...MX_SECRET,
   ],
   // Across users: the active-job pointers' shards and the days of jobs needing someone (table queries).
