@@ -47,6 +47,21 @@ async function syncAll(user: string, cursor?: string) {
 
 const sorted = (items: { guid: string }[]) => items.map((t) => t.guid).sort();
 
+/**
+ * Syncs from `cursor` until `count` removals have come (or 20 s): no event announces what MX's webhooks or a member
+ * deleted remove — a client's next sync finds it. The removals and the cursor to keep.
+ */
+async function syncUntilRemoved(user: string, cursor: string, count: number) {
+  let next = await syncAll(user, cursor);
+  const removed = [...next.removed];
+  for (const started = Date.now(); removed.length < count && Date.now() - started < 20_000;) {
+    await delay(200);
+    next = await syncAll(user, next.cursor);
+    removed.push(...next.removed);
+  }
+  return { removed, cursor: next.cursor };
+}
+
 async function refreshAndWait(user: string, member: string) {
   const job = await relay.members.refresh({ user_id: user, member_guid: member });
   await receiver.waitFor((e) => e.type === 'aggregation.succeeded' && e.data.job.id === job.id, 1, 30_000);
@@ -187,14 +202,8 @@ describe('transactions sync over HTTP', () => {
 
         // Deleted through the relay: MX's MEMBER webhook takes the member's transactions out (no aggregation follows).
         await relay.members.delete({ user_id: user, member_guid: gone });
-        let next = await syncAll(user, first.cursor);
-        const removed = [...next.removed];
-        for (const started = Date.now(); removed.length < 3 && Date.now() - started < 20_000;) {
-          await delay(200); // no event announces it: a client's next sync finds it
-          next = await syncAll(user, next.cursor);
-          removed.push(...next.removed);
-        }
-        expect(sorted(removed)).toEqual(sorted(first.added.filter((t) => t.member_guid === gone)));
+        const next = await syncUntilRemoved(user, first.cursor, 3);
+        expect(sorted(next.removed)).toEqual(sorted(first.added.filter((t) => t.member_guid === gone)));
 
         // MX posts the pending one: its deletion pushed, then the aggregation's end; removed once, the posted one linked.
         const pending = first.added.find((t) => t.member_guid === kept)!;
@@ -224,13 +233,7 @@ describe('transactions sync over HTTP', () => {
       const first = await syncAll(user);
       expect(first.added).toHaveLength(5);
       await relay.members.delete({ user_id: user, member_guid: gone });
-      let next = await syncAll(user, first.cursor);
-      const removed = [...next.removed];
-      for (const started = Date.now(); removed.length < 3 && Date.now() - started < 20_000;) {
-        await delay(200); // worker-poll takes the report: a client's next sync finds it
-        next = await syncAll(user, next.cursor);
-        removed.push(...next.removed);
-      }
+      const { removed } = await syncUntilRemoved(user, first.cursor, 3);
       expect(sorted(removed)).toEqual(sorted(first.added.filter((t) => t.member_guid === gone)));
       expect(first.added.filter((t) => t.member_guid === kept)).toHaveLength(2);
     },
