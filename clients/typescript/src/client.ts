@@ -93,6 +93,13 @@ export class RelayClient {
   private readonly makeKey: () => string;
 
   constructor(options: RelayClientOptions) {
+    // Said here, not as the relay's 401 "unknown or revoked" at the first call (an unset environment variable, say).
+    if (typeof options.baseUrl !== 'string' || options.baseUrl.trim() === '') {
+      throw new TypeError("createRelayClient: baseUrl is missing (the relay's URL, e.g. http://127.0.0.1:3000)");
+    }
+    if (typeof options.apiKey !== 'string' || options.apiKey.trim() === '') {
+      throw new TypeError('createRelayClient: apiKey is missing (an API key, nxr_…: is its environment variable set?)');
+    }
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.sleep = options.sleep ?? abortableSleep;
     this.now = options.now ?? Date.now;

@@ -114,4 +114,16 @@ describe('problem answers become typed errors', () => {
       .catch((caught: unknown) => caught);
     expect(JSON.stringify({ ...(error as object), message: (error as Error).message })).not.toContain('nxr_test');
   });
+
+  it('refuses a missing API key or base URL when the client is made, naming the option, before any request', () => {
+    const fetch = scriptedFetch();
+    for (const apiKey of [undefined, '', '  ']) {
+      expect(() => createRelayClient({ baseUrl: 'https://relay.test', apiKey: apiKey as unknown as string, fetch })).toThrow(
+        /apiKey is missing/,
+      );
+    }
+    expect(() => createRelayClient({ baseUrl: undefined as unknown as string, apiKey: 'nxr_test', fetch })).toThrow(
+      /baseUrl is missing/,
+    );
+  });
 });
