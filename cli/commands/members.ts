@@ -6,7 +6,7 @@ import { action } from '../context.ts';
 import { suggest } from '../suggest.ts';
 import { usageError } from '../errors.ts';
 import { addWatchFlags, printOrFollow, type WatchFlags } from '../job-watch.ts';
-import { fields, type Output } from '../output.ts';
+import { fields, table, type Output } from '../output.ts';
 import type { Terminal } from '../output.ts';
 
 type Credentials = { guid: string; value: string }[];
@@ -36,10 +36,42 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
   const members = program.commands.find((command) => command.name() === 'members');
   if (!members) throw new Error('the members read command must be registered first');
 
+  members
+    .command('credentials')
+    .description('the credentials an institution asks for: the guids `members create` takes (--credential GUID=VALUE)')
+    .argument('<user_id>', 'the partner’s user id (MX is asked through the user’s session)')
+    .argument('<institution_code>', 'the institution code (e.g. mxbank)')
+    .action(
+      action(terminal, async ({ output, api }, userId: string, institutionCode: string) => {
+        const body = await api().read('/users/{user_id}/institutions/{institution_code}/credentials', {
+          path: { user_id: userId, institution_code: institutionCode },
+        });
+        const credentials = (Array.isArray(body.credentials) ? body.credentials : []) as Record<string, unknown>[];
+        const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
+        output.result(body, () =>
+          credentials.length === 0
+            ? [`${institutionCode} asks for no credentials.`]
+            : [
+                ...table(
+                  ['CREDENTIAL', 'LABEL', 'FIELD', 'TYPE'],
+                  credentials.map((credential) => [
+                    text(credential.guid),
+                    text(credential.label),
+                    text(credential.field_name),
+                    text(credential.type),
+                  ]),
+                  output.style,
+                ),
+                output.style.dim(`members create ${userId} --institution ${institutionCode} --credential GUID=VALUE …`),
+              ],
+        );
+      }),
+    );
+
   const create = members
     .command('create')
     .description(
-      'create a member at MX with the user’s credentials (GET …/institutions/CODE/credentials lists them); MX aggregates ' +
+      'create a member at MX with the user’s credentials (`members credentials USER CODE` lists them); MX aggregates ' +
         'it: with --watch follow the job (exit codes as refresh --watch)',
     )
     .argument('<user_id>', 'the partner’s user id')

@@ -171,7 +171,12 @@ describe('members create, update, delete; users delete', () => {
   it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
     const user = newUser();
     expect((await cli('connect-url', user, '--use-cases', 'PFM', '--json')).code).toBe(0);
-    const { body } = await api(`/users/${user}/institutions/mxbank/credentials`, stack.apiKey);
+    // The credentials an institution asks for, as the CLI lists them (the guids members create takes).
+    const listed = await cli('members', 'credentials', user, 'mxbank');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/CREDENTIAL +LABEL +FIELD +TYPE/);
+    const body = (await cli('members', 'credentials', user, 'mxbank', '--json')).json();
+    for (const { guid } of body.credentials as { guid: string }[]) expect(listed.stdout).toContain(guid);
     const credentialsFile = join(directory, `${user}-credentials.json`);
     const password = `pw-${randomUUID()}`;
     writeFileSync(
