@@ -35,30 +35,18 @@ describe('the short log npm start prints (issue 38 #9)', () => {
   });
 
   it('warnings and errors with their error; other INFO and DEBUG lines and EMF metrics go to the file only', () => {
-    expect(
+    // A delivery attempt's warning, with how it failed.
+    const attemptFailed = (how: Record<string, unknown>) =>
       shortLine(
-        line({
-          level: 'WARN',
-          message: 'webhook attempt failed',
-          function_name: 'worker-deliver',
-          webhook_id: 'wh_1',
-          error: { name: 'TimeoutError', message: 'no answer in 10 s' },
-        }),
-      ),
-    ).toBe('15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=TimeoutError: no answer in 10 s');
+        line({ level: 'WARN', message: 'webhook attempt failed', function_name: 'worker-deliver', webhook_id: 'wh_1', ...how }),
+      );
+    expect(attemptFailed({ error: { name: 'TimeoutError', message: 'no answer in 10 s' } })).toBe(
+      '15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=TimeoutError: no answer in 10 s',
+    );
     // A failure logged by its kind and code (the deliverer's), not as an Error (issue 59 #3).
-    expect(
-      shortLine(
-        line({
-          level: 'WARN',
-          message: 'webhook attempt failed',
-          function_name: 'worker-deliver',
-          webhook_id: 'wh_1',
-          error: 'connection',
-          error_code: 'ECONNREFUSED',
-        }),
-      ),
-    ).toBe('15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=connection (ECONNREFUSED)');
+    expect(attemptFailed({ error: 'connection', error_code: 'ECONNREFUSED' })).toBe(
+      '15:04:05.678 WARN worker-deliver webhook attempt failed webhook_id=wh_1 error=connection (ECONNREFUSED)',
+    );
     // Every kind of job's start and end is a transition the terminal shows.
     expect(
       shortLine(line({ level: 'INFO', message: 'verification finished', function_name: 'worker-poll', kind: 'verification' })),
