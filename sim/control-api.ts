@@ -164,7 +164,7 @@ export function createControlApi(state: SimulatorState) {
       methods: ['POST'],
       pattern: '/_sim/dialect',
       handler: ({ body }) => {
-        state.dialect = parseDialect(body);
+        state.dialect = parseDialect(body, state.startDialect);
         return { status: 200, body: { dialect: state.dialect } };
       },
     },

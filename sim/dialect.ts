@@ -34,10 +34,13 @@ export const DEFAULT_DIALECT: Dialect = {
   use_cases: 'opted_in',
 };
 
-/** Reads `POST /_sim/dialect`: each choice named is set, the others go back to their default (`{}` resets all). */
-export function parseDialect(body: unknown): Dialect {
+/**
+ * Reads `POST /_sim/dialect` (or the simulator's `dialect` option): each choice named is set, the others are `base`'s
+ * (`{}` restores all).
+ */
+export function parseDialect(body: unknown, base: Dialect = DEFAULT_DIALECT): Dialect {
   const input = requireJsonObject(body ?? {}, 'body');
-  const dialect = { ...DEFAULT_DIALECT };
+  const dialect = { ...base };
   for (const [name, value] of Object.entries(input)) {
     const choices = DIALECT_CHOICES[name as keyof Dialect] as readonly string[] | undefined;
     if (!choices) throw new InvalidInputError(`${name} is not a dialect choice (${Object.keys(DIALECT_CHOICES).join(', ')})`);

@@ -10,6 +10,7 @@ import { MxError, mxErrorBody } from './mx-errors.ts';
 import { sendJson } from './http.ts';
 import { NEXUS_MEDIA_TYPE } from './mx-endpoint.ts';
 import { checkedSettings } from './sim-settings.ts';
+import { type Dialect, parseDialect } from './dialect.ts';
 import { createSimulatorState } from './state.ts';
 
 export interface MxSimulatorOptions {
@@ -37,6 +38,8 @@ export interface MxSimulatorOptions {
   backgroundAggregationMinutes?: number;
   /** MX's throttle window after a successful aggregation, in minutes; default 0, none. `POST /_sim/settings` changes it. */
   throttleWindowMinutes?: number;
+  /** The dialect to start with, where it differs from the default (`POST /_sim/dialect` changes it). */
+  dialect?: Partial<Dialect>;
 }
 
 export interface MxSimulator {
@@ -69,6 +72,7 @@ export async function startMxSimulator(options: MxSimulatorOptions = {}): Promis
     realTimers: clock === systemClock,
     log: options.log ?? console.warn,
     settings: checkedSettings(options),
+    dialect: parseDialect(options.dialect ?? {}),
   });
   const handleMx = createMxApi(state);
   const handleControl = createControlApi(state);

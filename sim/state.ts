@@ -2,7 +2,7 @@ import type { Clock } from './clock.ts';
 import { DEFAULT_AGGREGATION_SCRIPT } from './aggregation-script.ts';
 import { BackgroundAggregation } from './background-aggregation.ts';
 import { CallStats } from './call-stats.ts';
-import { DEFAULT_DIALECT, type Dialect } from './dialect.ts';
+import type { Dialect } from './dialect.ts';
 import { type FaultSettings, NO_FAULTS } from './faults.ts';
 import { type GuidFactory, createGuidFactory } from './identifiers.ts';
 import { ReadSide } from './member-data.ts';
@@ -42,6 +42,8 @@ export interface SimulatorState {
   faults: FaultSettings;
   /** The shapes answered where MX's documents leave a choice (`POST /_sim/dialect`). */
   dialect: Dialect;
+  /** The dialect the simulator started with: what `POST /_sim/dialect {}` restores. */
+  readonly startDialect: Dialect;
   /** The users' transactions as aggregations add and update them. */
   readonly transactions: TransactionLedger;
   /** MX-style webhooks about aggregations that end; off until the control API gives a target. */
@@ -72,6 +74,7 @@ export interface SimulatorStateOptions {
   realTimers: boolean;
   log: (line: string) => void;
   settings: SimSettings;
+  dialect: Dialect;
 }
 
 /** Decorrelates the transaction changes from the other streams. */
@@ -107,7 +110,8 @@ export function createSimulatorState(options: SimulatorStateOptions): SimulatorS
     newGuid,
     faultRandom: createSeededRandom(seed ^ FAULT_STREAM_SALT),
     faults: NO_FAULTS,
-    dialect: DEFAULT_DIALECT,
+    dialect: options.dialect,
+    startDialect: options.dialect,
     transactions,
     webhooks,
     settings: options.settings,

@@ -39,7 +39,7 @@ export function registerConnect(program: Command, terminal: Terminal): void {
     )
     .argument('<user_id>', 'the partner’s user id')
     .option('--widget <type>', 'the MX widget (connect_widget, connections_widget, accounts_widget…)', 'connect_widget')
-    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (with MX_USE_CASES_ENABLED)')
+    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (opted in to use cases: PFM unless given)')
     .option('--member <member_guid>', 'open the widget on this member (MBR-…): to reconnect it or answer its MFA')
     .action(
       action(terminal, async ({ output, api, calls }, userId: string, options: ConnectUrlOptions) => {

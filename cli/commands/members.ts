@@ -76,7 +76,7 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     )
     .argument('<user_id>', 'the partner’s user id')
     .requiredOption('--institution <code>', 'the institution code (e.g. mxbank)')
-    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (required with MX_USE_CASES_ENABLED)')
+    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (opted in to use cases: PFM unless given)')
     .option('--skip-aggregation', 'MX makes the member without aggregating it')
     .option('--metadata <text>', 'your own data about the member, kept by MX');
   addCredentialFlags(create);
@@ -106,7 +106,7 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     .description('update a member at MX: new credentials (MX aggregates again: --watch follows it), use cases, metadata')
     .argument('<user_id>', 'the partner’s user id')
     .argument('<member_guid>', 'MBR-…')
-    .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both (every update carries them with MX_USE_CASES_ENABLED)')
+    .option('--use-cases <list>', "PFM, MONEY_MOVEMENT or both (opted in to use cases: the member's own unless given)")
     .option('--metadata <text>', 'your own data about the member, kept by MX');
   addCredentialFlags(update);
   addWatchFlags(update).action(

@@ -79,7 +79,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? undefined
       : await listenOn('simulator', options.simPort, () =>
           // MX_SIM_BACKGROUND_AGGREGATION_MINUTES, MX_SIM_THROTTLE_MINUTES: MX's background runs and throttle, off unless set.
-          startMxSimulator({ port: options.simPort, host: LOOPBACK, ...settingsFromEnvironment(given) }),
+          // An MX opted in to use cases exactly when the relay says it is (MX_USE_CASES_ENABLED, parsed below).
+          startMxSimulator({
+            port: options.simPort,
+            host: LOOPBACK,
+            ...settingsFromEnvironment(given),
+            dialect: { use_cases: given.MX_USE_CASES_ENABLED === 'false' ? 'not_opted_in' : 'opted_in' },
+          }),
         );
     if (simulator) stoppers.push(() => simulator.close());
 

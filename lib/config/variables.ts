@@ -73,7 +73,7 @@ export const CONFIG_VARIABLES = {
   ),
   MX_USE_CASES_ENABLED: flag.withDefault(
     true,
-    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs (and members) carry `use_cases`, as MX requires; without it MX takes none, and the relay refuses them before calling MX.',
+    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs and member writes carry `use_cases`, as MX requires (PFM, or a member’s own, unless the request names them); without it MX takes none, and the relay refuses them before calling MX. The local stack’s simulator follows it.',
   ),
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
   MX_CALLS_PER_SECOND: integer(1, 100_000).withDefault(

@@ -26,7 +26,9 @@ const widgetUrlBody = z.strictObject({
   widget_type: z
     .string()
     .check(z.regex(/^[a-z][a-z_]{0,40}_widget$/, 'must be an MX widget type, such as connect_widget or connections_widget')),
-  use_cases: z.optional(useCases).check(z.describe('PFM, MONEY_MOVEMENT or both (see MX_USE_CASES_ENABLED)')),
+  use_cases: z
+    .optional(useCases)
+    .check(z.describe('PFM, MONEY_MOVEMENT or both; opted in (MX_USE_CASES_ENABLED), PFM unless named')),
   connections_use_case_filter: z
     .optional(z.boolean())
     .check(z.describe('connections_widget only: show the connections of the given use_cases')),

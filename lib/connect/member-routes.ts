@@ -21,7 +21,9 @@ const memberPath = z.object({ user_id: params.userId, member_guid: params.member
 
 const useCases = z.array(z.enum(USE_CASES)).check(
   z.refine((list: string[]) => new Set(list).size === list.length, 'must not name a use case twice'),
-  z.describe('PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED)'),
+  z.describe(
+    "PFM, MONEY_MOVEMENT or both; opted in (MX_USE_CASES_ENABLED), a create naming none gets PFM, an update the member's own",
+  ),
 );
 const credentials = z
   .array(
@@ -192,7 +194,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       body: memberChangeBody,
       description:
         'With `credentials`, MX aggregates the member again: the answer carries its job (trigger `member_updated`), or the job already running. ' +
-        'Opted in to use cases, every update carries `use_cases` (at least one).',
+        "Opted in to use cases, every update carries `use_cases` (at least one): naming none keeps the member's.",
       responses: { 200: { description: 'The member, and the job when MX aggregates', body: memberAnswer } },
       problems: ['forbidden', 'use_cases_invalid', ...MX_CALL_PROBLEMS],
     }),

@@ -7,7 +7,7 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
-import { checkUseCases, type UseCase } from './use-cases.ts';
+import { DEFAULT_USE_CASES, USE_CASES, type UseCase, useCasesFor } from './use-cases.ts';
 import { lacksPfm, type PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 import type { MemberRef } from '../store/table.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -42,7 +42,7 @@ export interface MemberWritten {
 }
 
 export interface MembersDeps {
-  nexus: Pick<NexusClient, 'createMember' | 'updateMember' | 'deleteMember' | 'oauthWindowUri'>;
+  nexus: Pick<NexusClient, 'createMember' | 'readMember' | 'updateMember' | 'deleteMember' | 'oauthWindowUri'>;
   aggregations: Pick<RefreshService, 'follow'>;
   /** The job following a member, and the member's end (a deleted one is no longer listed as needing its user). */
   memberJobs: Pick<MemberJobs, 'pollNow' | 'gone'>;
@@ -67,13 +67,16 @@ export class Members {
   constructor(private readonly deps: MembersDeps) {}
 
   async create(userId: string, request: NewMember): Promise<MemberWritten> {
-    checkUseCases({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
+    const useCases = useCasesFor({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
     // A user's first member may come before anything else made the user at MX: its session makes it (mx-users.ts).
     // MX's one-time OAuth window URI is a credential: this answer may be stored for a replay, so it never holds it.
-    const { oauth_window_uri: _window, ...member } = await this.deps.nexus.createMember(userId, request);
+    const { oauth_window_uri: _window, ...member } = await this.deps.nexus.createMember(userId, {
+      ...request,
+      ...(useCases ? { use_cases: [...useCases] } : {}),
+    });
     this.deps.metrics.add('MemberChanges', 1, { action: 'created' });
     this.deps.log.info('member created', { user_id: userId, member_guid: member.guid, oauth: request.is_oauth === true });
-    await this.#useCasesWritten({ userId, memberGuid: member.guid }, request.use_cases ?? member.use_cases);
+    await this.#useCasesWritten({ userId, memberGuid: member.guid }, useCases ?? member.use_cases);
     return this.#followed(userId, member, request, 'member_created');
   }
 
@@ -91,9 +94,16 @@ export class Members {
   }
 
   async update(userId: string, memberGuid: string, change: MemberChange): Promise<MemberWritten> {
-    checkUseCases({ kind: 'update_member', useCases: change.use_cases }, this.deps.useCasesEnabled);
-    const member = await this.deps.nexus.updateMember(userId, memberGuid, change satisfies MemberWrite);
-    await this.#useCasesWritten({ userId, memberGuid }, change.use_cases ?? member.use_cases);
+    const { useCasesEnabled } = this.deps;
+    // MX wants use cases on every update once opted in: one naming none keeps the member's.
+    const useCases =
+      useCasesFor({ kind: 'update_member', useCases: change.use_cases }, useCasesEnabled) ??
+      (useCasesEnabled ? await this.#useCasesOf(userId, memberGuid) : undefined);
+    const member = await this.deps.nexus.updateMember(userId, memberGuid, {
+      ...change,
+      ...(useCases ? { use_cases: [...useCases] } : {}),
+    } satisfies MemberWrite);
+    await this.#useCasesWritten({ userId, memberGuid }, useCases ?? member.use_cases);
     this.deps.metrics.add('MemberChanges', 1, { action: 'updated' });
     this.deps.log.info('member updated', {
       user_id: userId,
@@ -136,6 +146,13 @@ export class Members {
           error: String(error),
         }),
       );
+  }
+
+  /** The member's use cases at MX; PFM for one from before use cases (none: it aggregates, as a PFM member does). */
+  async #useCasesOf(userId: string, memberGuid: string): Promise<readonly UseCase[]> {
+    const { use_cases: current } = await this.deps.nexus.readMember(userId, memberGuid);
+    const known = (current ?? []).filter((useCase): useCase is UseCase => (USE_CASES as readonly string[]).includes(useCase));
+    return known.length > 0 ? known : DEFAULT_USE_CASES;
   }
 
   /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */

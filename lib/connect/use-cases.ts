@@ -4,6 +4,9 @@ import { InvalidInputError } from '../errors.ts';
 export const USE_CASES = ['PFM', 'MONEY_MOVEMENT'] as const;
 export type UseCase = (typeof USE_CASES)[number];
 
+/** What a member is for when a request MX needs use cases on names none: what the relay follows, aggregation. */
+export const DEFAULT_USE_CASES: readonly UseCase[] = ['PFM'];
+
 /** The widgets whose URLs carry `use_cases` once the deployment has opted in. */
 const WIDGETS_WITH_USE_CASES = new Set(['connect_widget', 'connections_widget']);
 
@@ -21,12 +24,17 @@ export type UseCasesSubject =
   | { kind: 'create_member' | 'update_member'; useCases?: readonly UseCase[] };
 
 /**
- * MX's use_cases rules, in one place. Opted in (`MX_USE_CASES_ENABLED`, the default): a `connect_widget` or
- * `connections_widget` URL, every create member and every update member carry `use_cases`, a non-empty set (an update
- * may change them, never to none); `connections_use_case_filter` goes with `connections_widget` only. Not opted in:
- * MX takes neither, so both are refused. Throws UseCasesRuleError; returns when the request may go to MX.
+ * MX's use_cases rules, in one place: the use cases to send MX, or UseCasesRuleError. Opted in
+ * (`MX_USE_CASES_ENABLED`, the default): a `connect_widget` or `connections_widget` URL and every create member carry
+ * a non-empty set, `DEFAULT_USE_CASES` when the request names none; an update carries what it names or, naming none,
+ * the member's own (undefined here: members.ts reads them); `connections_use_case_filter` goes with
+ * `connections_widget` only. Not opted in: MX takes neither, so both are refused.
+ *
+ * @example
+ * useCasesFor({ kind: 'create_member' }, true); // ['PFM']
+ * useCasesFor({ kind: 'create_member', useCases: ['PFM'] }, false); // throws UseCasesRuleError (field use_cases)
  */
-export function checkUseCases(subject: UseCasesSubject, enabled: boolean): void {
+export function useCasesFor(subject: UseCasesSubject, enabled: boolean): readonly UseCase[] | undefined {
   const filter = subject.kind === 'widget_url' ? subject.connectionsUseCaseFilter : undefined;
   if (!enabled) {
     if (subject.useCases !== undefined) {
@@ -41,7 +49,7 @@ export function checkUseCases(subject: UseCasesSubject, enabled: boolean): void 
         'connections_use_case_filter needs use cases, which this deployment has not opted in to (MX_USE_CASES_ENABLED is false).',
       );
     }
-    return;
+    return undefined;
   }
   if (subject.kind === 'widget_url') {
     if (filter !== undefined && subject.widgetType !== 'connections_widget') {
@@ -50,21 +58,13 @@ export function checkUseCases(subject: UseCasesSubject, enabled: boolean): void 
         `connections_use_case_filter goes with connections_widget only, not ${subject.widgetType}.`,
       );
     }
-    if (!WIDGETS_WITH_USE_CASES.has(subject.widgetType)) return;
+    if (!WIDGETS_WITH_USE_CASES.has(subject.widgetType)) return subject.useCases;
   }
-  const what =
-    subject.kind === 'widget_url'
-      ? `A ${subject.widgetType} URL`
-      : subject.kind === 'create_member'
-        ? 'Creating a member'
-        : 'Updating a member';
-  if (subject.useCases === undefined) {
+  if (subject.useCases?.length === 0) {
     throw new UseCasesRuleError(
       'use_cases',
-      `${what} needs use_cases (PFM, MONEY_MOVEMENT or both): this deployment has opted in to use cases.`,
+      'use_cases needs at least one use case (PFM, MONEY_MOVEMENT): MX keeps at least one.',
     );
   }
-  if (subject.useCases.length === 0) {
-    throw new UseCasesRuleError('use_cases', `${what} needs at least one use case (PFM, MONEY_MOVEMENT): MX keeps at least one.`);
-  }
+  return subject.useCases ?? (subject.kind === 'update_member' ? undefined : DEFAULT_USE_CASES);
 }

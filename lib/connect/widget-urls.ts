@@ -3,7 +3,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { ServedUsers } from '../mx/sessions.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';
-import { checkUseCases, type UseCase } from './use-cases.ts';
+import { type UseCase, useCasesFor } from './use-cases.ts';
 
 /** How long MX's widget URL works (once): ten minutes from issue. */
 export const WIDGET_URL_LIFETIME_MS = 10 * 60_000;
@@ -37,13 +37,16 @@ export interface WidgetUrlsDeps {
   useCasesEnabled: boolean;
 }
 
-/** MX Connect widget URLs for a user, under MX's use_cases rules; the user is made at MX when it is new. */
+/**
+ * MX Connect widget URLs for a user, under MX's use_cases rules (PFM unless the request names its own); the user is
+ * made at MX when it is new.
+ */
 export class WidgetUrls {
   constructor(private readonly deps: WidgetUrlsDeps) {}
 
   async create(userId: string, request: WidgetUrlRequest): Promise<WidgetUrl> {
-    const { widget_type: type, ...options } = request;
-    checkUseCases(
+    const { widget_type: type, use_cases: _given, ...options } = request;
+    const useCases = useCasesFor(
       {
         kind: 'widget_url',
         widgetType: type,
@@ -55,7 +58,8 @@ export class WidgetUrls {
     const issuedAt = this.deps.clock.now();
     const url = await this.deps.users.withUser(
       userId,
-      (mxOptions) => this.deps.sso.widgetUrl(userId, { type, ...options }, mxOptions),
+      (mxOptions) =>
+        this.deps.sso.widgetUrl(userId, { type, ...options, ...(useCases ? { use_cases: useCases } : {}) }, mxOptions),
       { deadline: this.deps.sso.newDeadline() },
     );
     // Once MX has the user: a refused request leaves nothing for the reconcile to read.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { startMxSimulator } from '../../server.ts';
 import { startSimHarness } from './sim-harness.ts';
 
 /** `POST /_sim/dialect`: the shapes MX's documents leave open, one switch each. */
@@ -18,6 +19,16 @@ describe('dialects', () => {
     expect(await (await control('/_sim/dialect', { colour: 'blue' })).text()).toContain('colour');
     await control('/_sim/dialect', { sso_answer: 'xml' });
     expect(((await (await control('/_sim/dialect', {})).json()) as { dialect: object }).dialect).toEqual(shown.dialect);
+  });
+
+  it('starts in the dialect it is given, which {} restores', async () => {
+    const sim = await startMxSimulator({ dialect: { use_cases: 'not_opted_in' } });
+    try {
+      const reset = await fetch(`${sim.url}/_sim/dialect`, { method: 'POST', body: '{}' });
+      expect(((await reset.json()) as { dialect: object }).dialect).toMatchObject({ use_cases: 'not_opted_in' });
+    } finally {
+      await sim.close();
+    }
   });
 
   it('session_expired 4011_under_400: an unknown session is answered HTTP 400 with code 4011', async () => {

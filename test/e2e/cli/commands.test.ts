@@ -149,28 +149,32 @@ describe('keys', () => {
 });
 
 describe('connect-url', () => {
-  it.concurrent('prints a single-use Connect URL for a new user; a broken use_cases rule exits 1 with the problem', async () => {
-    const user = newUser();
-    const made = await cli('connect-url', user, '--use-cases', 'pfm', '--json');
-    expect(made.code, made.stderr).toBe(0);
-    expect(made.json()).toEqual({
-      widget_url: {
-        url: expect.stringMatching(/\/_sim\/widgets\/\S+$/),
-        type: 'connect_widget',
-        user_id: user,
-        expires_at: expect.any(String),
-      },
-    });
-    const refused = await cli('connect-url', user, '--json');
-    expect(refused.code).toBe(1);
-    expect(refused.json()).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
-  });
+  it.concurrent(
+    'prints a single-use Connect URL for a new user (PFM unless told); a refusal exits 1 with the problem',
+    async () => {
+      const user = newUser();
+      const made = await cli('connect-url', user, '--json');
+      expect(made.code, made.stderr).toBe(0);
+      expect(made.json()).toEqual({
+        widget_url: {
+          url: expect.stringMatching(/\/_sim\/widgets\/\S+$/),
+          type: 'connect_widget',
+          user_id: user,
+          expires_at: expect.any(String),
+        },
+      });
+      expect((await cli('connect-url', user, '--use-cases', 'money_movement', '--json')).code).toBe(0);
+      const refused = await cli('connect-url', user, '--widget', 'accounts_widget', '--use-cases', 'PFM,PFM', '--json');
+      expect(refused.code).toBe(1);
+      expect(refused.json()).toMatchObject({ code: 'validation_failed', field: 'use_cases' });
+    },
+  );
 });
 
 describe('members create, update, delete; users delete', () => {
   it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
     const user = newUser();
-    expect((await cli('connect-url', user, '--use-cases', 'PFM', '--json')).code).toBe(0);
+    expect((await cli('connect-url', user, '--json')).code).toBe(0);
     // The credentials an institution asks for, as the CLI lists them (the guids members create takes).
     const listed = await cli('members', 'credentials', user, 'mxbank');
     expect(listed.code, listed.stderr).toBe(0);
@@ -194,8 +198,6 @@ describe('members create, update, delete; users delete', () => {
       user,
       '--institution',
       'mxbank',
-      '--use-cases',
-      'PFM',
       '--credentials-file',
       credentialsFile,
       '--json',
@@ -205,17 +207,7 @@ describe('members create, update, delete; users delete', () => {
     expect(job).toMatchObject({ trigger: 'member_created', member_guid: member.guid });
     expect(created.stdout + created.stderr).not.toContain(password);
     // While MX aggregates the new member, an update with credentials answers the job already running.
-    const joined = await cli(
-      'members',
-      'update',
-      user,
-      member.guid,
-      '--use-cases',
-      'PFM',
-      '--credentials-file',
-      credentialsFile,
-      '--json',
-    );
+    const joined = await cli('members', 'update', user, member.guid, '--credentials-file', credentialsFile, '--json');
     expect(joined.json().job).toMatchObject({ id: job.id, trigger: 'member_created' });
     for (let status = job.status; status === 'aggregating'; await new Promise((resolve) => setTimeout(resolve, 250))) {
       status = ((await api(`/jobs/${job.id}`, stack.apiKey)).body as { job: { status: string } }).job.status;
@@ -238,8 +230,14 @@ describe('members create, update, delete; users delete', () => {
     expect(watched.code, watched.stderr).toBe(0);
     expect(watched.json().job).toMatchObject({ trigger: 'member_updated', status: 'succeeded' });
 
-    const refused = await cli('members', 'create', user, '--institution', 'mxbank', '--use-cases', 'PFM', '--json');
+    const refused = await cli('members', 'create', user, '--institution', 'mxbank', '--json');
     expect(refused.code).toBe(1);
+    // An update naming no use cases keeps the member's (MX wants them on every update).
+    const noted = await cli('members', 'update', user, member.guid, '--metadata', 'hello', '--json');
+    expect(noted.code, noted.stdout).toBe(0);
+    expect(noted.json().member).toMatchObject({ metadata: 'hello', use_cases: ['PFM'] });
+    // What job-view.ts hints for a member that needs its user (DENIED and the like).
+    expect((await cli('connect-url', user, '--member', member.guid, '--json')).code).toBe(0);
 
     const deleted = await cli('members', 'delete', user, member.guid, '--json');
     expect(deleted.code, deleted.stderr).toBe(0);

@@ -90,22 +90,30 @@ describe('POST /users/{user_id}/members', () => {
     expect(duplicate.headers.get('content-type')).toContain('application/problem+json');
   });
 
-  it('refuses each use_cases rule before MX is called', async () => {
+  it("refuses an empty use_cases before MX is called; one named none gets PFM, an update naming none the member's", async () => {
     const userId = 'members-rules-user';
     const credentials = [{ guid: 'CRD-1', value: PASSWORD }];
     const before = (await mxCalls())['POST /members'] ?? 0;
-    for (const body of [
-      { institution_code: 'mxbank', credentials },
-      { institution_code: 'mxbank', credentials, use_cases: [] },
-    ]) {
-      const answer = await call('POST', `/users/${userId}/members`, body);
-      expect(answer.status, JSON.stringify(answer.body)).toBe(422);
-      expect(answer.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
-    }
-    const update = await call('PUT', `/users/${userId}/members/MBR-anything`, { metadata: 'x' });
-    expect(update.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
+    const empty = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials, use_cases: [] });
+    expect(empty.status, JSON.stringify(empty.body)).toBe(422);
+    expect(empty.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
+    const emptyUpdate = await call('PUT', `/users/${userId}/members/MBR-anything`, { metadata: 'x', use_cases: [] });
+    expect(emptyUpdate.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
     expect((await mxCalls())['POST /members'] ?? 0).toBe(before);
     expect((await mxCalls())['PUT /members/{member_guid}'] ?? 0).toBe(0);
+
+    const created = await call('POST', `/users/${userId}/members`, {
+      institution_code: 'mxbank',
+      credentials: await credentialsFor(userId, 'mxbank'),
+      skip_aggregation: true,
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.member.use_cases).toEqual(['PFM']);
+    const moved = await call('PUT', `/users/${userId}/members/${created.body.member.guid}`, { use_cases: ['MONEY_MOVEMENT'] });
+    expect(moved.body.member.use_cases).toEqual(['MONEY_MOVEMENT']);
+    const kept = await call('PUT', `/users/${userId}/members/${created.body.member.guid}`, { metadata: 'kept' });
+    expect(kept.status, JSON.stringify(kept.body)).toBe(200);
+    expect(kept.body.member).toMatchObject({ use_cases: ['MONEY_MOVEMENT'], metadata: 'kept' });
   });
 
   it('refuses a bad body naming the field, never echoing a credential', async () => {
@@ -138,7 +146,7 @@ describe('PUT and DELETE /users/{user_id}/members/{member_guid}', () => {
   });
 
   it('new credentials start an aggregation followed as a member_updated job; a metadata change starts none', async () => {
-    const metadata = await call('PUT', `/users/${userId}/members/${memberGuid}`, { metadata: 'note', use_cases: ['PFM'] });
+    const metadata = await call('PUT', `/users/${userId}/members/${memberGuid}`, { metadata: 'note' });
     expect(metadata.status, JSON.stringify(metadata.body)).toBe(200);
     expect(metadata.body.job).toBeNull();
     const updated = await call('PUT', `/users/${userId}/members/${memberGuid}`, {

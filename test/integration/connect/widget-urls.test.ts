@@ -55,9 +55,10 @@ const mxCalls = async (): Promise<Record<string, number>> =>
 const issued: string[] = [];
 
 describe('POST /users/{user_id}/widget_urls', () => {
-  it('makes a user MX does not know, then answers a single-use URL good for ten minutes', async () => {
+  it('makes a user MX does not know, then answers a single-use URL good for ten minutes (PFM unless named)', async () => {
     const before = Date.now();
-    const answer = await widgetUrl('connect-new-user', { widget_type: 'connect_widget', use_cases: ['PFM'] });
+    // Opted in, MX refuses a connect_widget URL without use_cases (the simulator too): the relay sent PFM.
+    const answer = await widgetUrl('connect-new-user', { widget_type: 'connect_widget' });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.headers.get('cache-control')).toBe('no-store');
     const { url, type, user_id, expires_at } = answer.body.widget_url;
@@ -81,7 +82,6 @@ describe('POST /users/{user_id}/widget_urls', () => {
   });
 
   it.each([
-    [{ widget_type: 'connect_widget' }, 'use_cases'],
     [{ widget_type: 'connections_widget', use_cases: [] }, 'use_cases'],
     [{ widget_type: 'connect_widget', use_cases: ['PFM'], connections_use_case_filter: true }, 'connections_use_case_filter'],
   ])('refuses %j before MX: 422 naming %s', async (body, field) => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkUseCases, USE_CASES, type UseCase, UseCasesRuleError } from '../../../lib/connect/use-cases.ts';
+import { USE_CASES, type UseCase, useCasesFor, UseCasesRuleError } from '../../../lib/connect/use-cases.ts';
 
-const refusal = (run: () => void): { field: string } | undefined => {
+const refusal = (run: () => unknown): { field: string } | undefined => {
   try {
     run();
     return undefined;
@@ -13,27 +13,31 @@ const refusal = (run: () => void): { field: string } | undefined => {
 };
 
 describe("MX's use_cases rules, opted in", () => {
-  it.each(['connect_widget', 'connections_widget'])('a %s URL needs a non-empty use_cases', (widgetType) => {
-    expect(refusal(() => checkUseCases({ kind: 'widget_url', widgetType }, true))).toEqual({ field: 'use_cases' });
-    expect(refusal(() => checkUseCases({ kind: 'widget_url', widgetType, useCases: [] }, true))).toEqual({ field: 'use_cases' });
-    expect(refusal(() => checkUseCases({ kind: 'widget_url', widgetType, useCases: ['PFM'] }, true))).toBeUndefined();
+  it.each(['connect_widget', 'connections_widget'])('a %s URL carries a non-empty use_cases: PFM unless named', (widgetType) => {
+    expect(useCasesFor({ kind: 'widget_url', widgetType }, true)).toEqual(['PFM']);
+    expect(refusal(() => useCasesFor({ kind: 'widget_url', widgetType, useCases: [] }, true))).toEqual({ field: 'use_cases' });
+    expect(useCasesFor({ kind: 'widget_url', widgetType, useCases: ['MONEY_MOVEMENT'] }, true)).toEqual(['MONEY_MOVEMENT']);
   });
 
-  it('another widget may go without', () => {
-    expect(refusal(() => checkUseCases({ kind: 'widget_url', widgetType: 'accounts_widget' }, true))).toBeUndefined();
+  it('another widget goes as asked', () => {
+    expect(useCasesFor({ kind: 'widget_url', widgetType: 'accounts_widget' }, true)).toBeUndefined();
   });
 
   it('connections_use_case_filter goes with connections_widget only', () => {
     const withFilter = (widgetType: string) => () =>
-      checkUseCases({ kind: 'widget_url', widgetType, useCases: ['PFM'], connectionsUseCaseFilter: true }, true);
+      useCasesFor({ kind: 'widget_url', widgetType, useCases: ['PFM'], connectionsUseCaseFilter: true }, true);
     expect(refusal(withFilter('connect_widget'))).toEqual({ field: 'connections_use_case_filter' });
     expect(refusal(withFilter('connections_widget'))).toBeUndefined();
   });
 
-  it.each(['create_member', 'update_member'] as const)('%s needs at least one use case', (kind) => {
-    expect(refusal(() => checkUseCases({ kind }, true))).toEqual({ field: 'use_cases' });
-    expect(refusal(() => checkUseCases({ kind, useCases: [] }, true))).toEqual({ field: 'use_cases' });
-    expect(refusal(() => checkUseCases({ kind, useCases: ['MONEY_MOVEMENT'] }, true))).toBeUndefined();
+  it("a create carries PFM unless it names its own; an update naming none keeps the member's (read by members.ts)", () => {
+    expect(useCasesFor({ kind: 'create_member' }, true)).toEqual(['PFM']);
+    expect(useCasesFor({ kind: 'update_member' }, true)).toBeUndefined();
+  });
+
+  it.each(['create_member', 'update_member'] as const)('%s keeps at least one use case', (kind) => {
+    expect(refusal(() => useCasesFor({ kind, useCases: [] }, true))).toEqual({ field: 'use_cases' });
+    expect(useCasesFor({ kind, useCases: ['MONEY_MOVEMENT'] }, true)).toEqual(['MONEY_MOVEMENT']);
   });
 });
 
@@ -49,7 +53,7 @@ describe("MX's use_cases rules, not opted in", () => {
         fc.option(fc.boolean(), { nil: undefined }),
         (type, useCases, filter) => {
           const found = refusal(() =>
-            checkUseCases({ kind: 'widget_url', widgetType: type, useCases, connectionsUseCaseFilter: filter }, false),
+            useCasesFor({ kind: 'widget_url', widgetType: type, useCases, connectionsUseCaseFilter: filter }, false),
           );
           if (useCases !== undefined) expect(found).toEqual({ field: 'use_cases' });
           else if (filter !== undefined) expect(found).toEqual({ field: 'connections_use_case_filter' });

@@ -102,7 +102,7 @@ export interface paths {
         get: operations["get_users_user_id_members_member_guid"];
         /**
          * Update a member at MX (new credentials, use cases, metadata); new credentials start a tracked aggregation
-         * @description With `credentials`, MX aggregates the member again: the answer carries its job (trigger `member_updated`), or the job already running. Opted in to use cases, every update carries `use_cases` (at least one).
+         * @description With `credentials`, MX aggregates the member again: the answer carries its job (trigger `member_updated`), or the job already running. Opted in to use cases, every update carries `use_cases` (at least one): naming none keeps the member's.
          */
         put: operations["put_users_user_id_members_member_guid"];
         post?: never;
@@ -1728,7 +1728,7 @@ export interface operations {
             content: {
                 "application/json": {
                     widget_type: string;
-                    /** @description PFM, MONEY_MOVEMENT or both (see MX_USE_CASES_ENABLED) */
+                    /** @description PFM, MONEY_MOVEMENT or both; opted in (MX_USE_CASES_ENABLED), PFM unless named */
                     use_cases?: ("PFM" | "MONEY_MOVEMENT")[];
                     /** @description connections_widget only: show the connections of the given use_cases */
                     connections_use_case_filter?: boolean;
@@ -2452,7 +2452,7 @@ export interface operations {
                     }[];
                     /** @description An OAuth member: no credentials; the user authorises at the bank through the window POST …/members/{member_guid}/oauth_window hands out */
                     is_oauth?: boolean;
-                    /** @description PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED) */
+                    /** @description PFM, MONEY_MOVEMENT or both; opted in (MX_USE_CASES_ENABLED), a create naming none gets PFM, an update the member's own */
                     use_cases?: ("PFM" | "MONEY_MOVEMENT")[];
                     /** @description MX makes the member without aggregating it (no job) */
                     skip_aggregation?: boolean;
@@ -3256,7 +3256,7 @@ export interface operations {
                         guid: string;
                         value: string;
                     }[];
-                    /** @description PFM, MONEY_MOVEMENT or both (required once the deployment has opted in: MX_USE_CASES_ENABLED) */
+                    /** @description PFM, MONEY_MOVEMENT or both; opted in (MX_USE_CASES_ENABLED), a create naming none gets PFM, an update the member's own */
                     use_cases?: ("PFM" | "MONEY_MOVEMENT")[];
                     skip_aggregation?: boolean;
                     /** @description Your own data about the member, kept by MX */
