@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QUEUE_NAMES, type QueueName } from '../../lib/queue/queue-names.ts';
 import type { LocalStack } from './local-stack.ts';
@@ -97,6 +97,22 @@ export class StackFileError extends Error {
 /** Where the stack file is: `NEXUS_RELAY_STACK_FILE` (relative to the working directory) or the default. */
 export const stackFilePath = (env: Record<string, string | undefined> = process.env): string =>
   env[STACK_FILE_ENV] ? resolve(env[STACK_FILE_ENV]) : DEFAULT_STACK_FILE;
+
+/**
+ * Where `npm start` writes every JSON log and metric line: `NEXUS_RELAY_LOG_FILE`, else `logs/stack.jsonl` beside the
+ * stack file — `logs/stack-{pid}.jsonl` while another running stack owns that file: stacks side by side never share one.
+ */
+export function logFilePath(env: Record<string, string | undefined> = process.env, pid = process.pid): string {
+  if (env.NEXUS_RELAY_LOG_FILE) return resolve(env.NEXUS_RELAY_LOG_FILE);
+  const stackFile = stackFilePath(env);
+  let owner: number | undefined;
+  try {
+    owner = readStackFile(stackFile)?.pid;
+  } catch (error) {
+    if (!(error instanceof StackFileError)) throw error; // Not a stack file: this stack's replaces it.
+  }
+  return join(dirname(stackFile), 'logs', owner === undefined || owner === pid ? 'stack.jsonl' : `stack-${pid}.jsonl`);
+}
 
 /** True while a process with this id exists (EPERM: it exists but is someone else's). */
 export function isProcessAlive(pid: number): boolean {

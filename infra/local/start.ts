@@ -1,4 +1,3 @@
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../../lib/errors.ts';
 import { startLocalStack, type LocalStack } from './local-stack.ts';
@@ -6,7 +5,15 @@ import { endOfLifeNotice } from './node-support.ts';
 import { showShortLog } from './log-view.ts';
 import { describeMxTarget, mxTargetOf } from './mx-target.ts';
 import { assertPortsFree, PortInUseError, PortSettingError, PortsInUseError, portsFrom } from './ports.ts';
-import { describeStack, readStackFile, removeStackFile, stackFilePath, StackFileError, writeStackFile } from './stack-file.ts';
+import {
+  describeStack,
+  logFilePath,
+  readStackFile,
+  removeStackFile,
+  stackFilePath,
+  StackFileError,
+  writeStackFile,
+} from './stack-file.ts';
 
 // The AWS SDK warns on every start that it will drop Node 20 in 2027; the Lambdas run on nodejs24.x.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -21,9 +28,7 @@ try {
   const mx = mxTargetOf(process.env);
   await assertPortsFree(ports);
   // From here every JSON line the functions write goes to the file; the terminal gets short lines (log-view.ts).
-  const logFile = values['json-logs']
-    ? undefined
-    : showShortLog(process.env.NEXUS_RELAY_LOG_FILE || join(dirname(stackFilePath()), 'logs', 'stack.jsonl')).file;
+  const logFile = values['json-logs'] ? undefined : showShortLog(logFilePath()).file;
   const stack = await startLocalStack({
     port: ports.gateway,
     simPort: ports.simulator,
