@@ -6,13 +6,16 @@ import {
   resourceName,
   UnknownEnvironmentError,
   withAlarmDestination,
+  withRefreshRequestSources,
+  withRegion,
   withUseCases,
 } from './environments.ts';
 import { NexusRelayStack } from './stack.ts';
 
 /**
  * `npx cdk synth|deploy -c env=dev|staging|prod [-c alarmEmail=ops@example.com | -c alarmTopicArn=arn:aws:sns:…]
- * [-c mxUseCasesEnabled=false]`: one stack, the one named. prod requires an alarm destination.
+ * [-c region=eu-west-1] [-c mxUseCasesEnabled=false] [-c refreshRequestSources=com.example.billing,…]`: one
+ * stack, the one named. prod requires an alarm destination.
  */
 const app = new App();
 
@@ -22,7 +25,10 @@ function chosenEnvironment(): EnvironmentSettings {
       email: app.node.tryGetContext('alarmEmail'),
       topicArn: app.node.tryGetContext('alarmTopicArn'),
     });
-    return withUseCases(settings, app.node.tryGetContext('mxUseCasesEnabled'));
+    const context = (name: string): unknown => app.node.tryGetContext(name);
+    const inRegion = withRegion(settings, context('region'));
+    const sources = withRefreshRequestSources(inRegion, context('refreshRequestSources'));
+    return withUseCases(sources, context('mxUseCasesEnabled'));
   } catch (error) {
     if (!(error instanceof UnknownEnvironmentError || error instanceof MissingAlarmDestinationError)) throw error;
     console.error(error.message);

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ConfigValues } from '../lib/config/variables.ts';
 import type { AlarmDestination } from './constructs/alarms.ts';
+import { DEFAULT_REFRESH_REQUEST_SOURCE } from './constructs/refresh-requests.ts';
 import type { QueueName } from '../lib/queue/queue-names.ts';
 
 /**
@@ -40,6 +41,12 @@ export interface EnvironmentSettings {
    * interval) need users × 4 ÷ 1440 a minute: prod's 6,000 is twice what 1M users need.
    */
   reconcileTurnsPerMinute: number;
+  /**
+   * The EventBridge `source`s whose `nexus-relay.refresh.requested` events start refreshes (`-c
+   * refreshRequestSources=a,b`): anything else in the account that may put events is not heard. Pair it with IAM's
+   * `events:source` condition on who may put events with these sources.
+   */
+  refreshRequestSources: readonly string[];
   data: {
     deletionProtection: boolean;
     pointInTimeRecovery: boolean;
@@ -88,6 +95,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     queueConcurrency: { poll: 2, 'member-reports': 2, reconcile: 2, delivery: 2, 'delivery-slow': 2, 'refresh-requests': 5 },
     reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
+    refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -103,6 +111,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     queueConcurrency: { poll: 5, 'member-reports': 3, reconcile: 2, delivery: 5, 'delivery-slow': 2, 'refresh-requests': 5 },
     reservedConcurrency: {},
     reconcileTurnsPerMinute: 500,
+    refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
     alarmDestination: {},
     requiresAlarmDestination: false,
@@ -122,6 +131,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     queueConcurrency: { poll: 50, 'member-reports': 20, reconcile: 10, delivery: 60, 'delivery-slow': 5, 'refresh-requests': 5 },
     reservedConcurrency: { 'api-refresh': 250, 'api-read': 250, 'api-connect': 50, 'mx-events': 50 },
     reconcileTurnsPerMinute: 6_000,
+    refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {
       deletionProtection: true,
       pointInTimeRecovery: true,
@@ -184,6 +194,33 @@ export function withUseCases(settings: EnvironmentSettings, given: unknown): Env
     throw new UnknownEnvironmentError(`-c mxUseCasesEnabled must be true or false (got ${JSON.stringify(given)}).`);
   }
   return { ...settings, mx: { ...settings.mx, useCasesEnabled: given === true || given === 'true' } };
+}
+
+/**
+ * The settings in the region given (`-c region=eu-west-1`); every environment's default is us-east-1. MX's hosts are
+ * the same from any region.
+ */
+export function withRegion(settings: EnvironmentSettings, given: unknown): EnvironmentSettings {
+  if (given === undefined) return settings;
+  if (typeof given !== 'string' || !/^[a-z]{2}(-[a-z]+)+-\d$/.test(given)) {
+    throw new UnknownEnvironmentError(`-c region must be an AWS region such as eu-west-1 (got ${JSON.stringify(given)}).`);
+  }
+  return { ...settings, region: given };
+}
+
+/**
+ * The settings with the EventBridge sources whose refresh requests are heard (`-c refreshRequestSources=a,b`, comma
+ * separated). EventBridge keeps `aws.` sources for AWS's own events: those, and an empty list, are refused.
+ */
+export function withRefreshRequestSources(settings: EnvironmentSettings, given: unknown): EnvironmentSettings {
+  if (given === undefined) return settings;
+  const sources = typeof given === 'string' ? given.split(',').map((source) => source.trim()) : [];
+  if (sources.length === 0 || sources.some((source) => !/^[\w.-]{1,256}$/.test(source) || source.startsWith('aws.'))) {
+    throw new UnknownEnvironmentError(
+      `-c refreshRequestSources must list EventBridge sources, comma-separated, none starting aws. (got ${JSON.stringify(given)}).`,
+    );
+  }
+  return { ...settings, refreshRequestSources: sources };
 }
 
 /** `nexus-relay-<env>-<part>`: every physical name carries the environment. */

@@ -2,7 +2,8 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { AccountRootPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
@@ -18,6 +19,7 @@ import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
 import { type EnvironmentResources, functionEnvironment, perQueue } from './constructs/function-environment.ts';
 import { RelayFunction } from './constructs/relay-function.ts';
+import { relayKey } from './constructs/relay-key.ts';
 import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
@@ -37,6 +39,55 @@ export const MX_THROTTLE_ALARM_COUNT = 20;
 
 export interface NexusRelayStackProps extends StackProps {
   settings: EnvironmentSettings;
+}
+
+/**
+ * The stack's own key (where the environment has one) and who may use it: the account's principals only through the
+ * services that hold data under it — DynamoDB, Secrets Manager, SNS (the services' own access rules apply) — never
+ * directly; CloudWatch Logs for this stack's log groups; CloudWatch to publish alarms to the encrypted topic.
+ */
+function dataKeyOf(key: Key, env: EnvironmentSettings['name']): Key {
+  const { account, region, partition } = Stack.of(key);
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'UseThroughServices',
+      principals: [new AccountRootPrincipal()],
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'kms:ViaService': ['dynamodb', 'secretsmanager', 'sns'].map((service) => `${service}.${region}.amazonaws.com`),
+          'kms:CallerAccount': account,
+        },
+      },
+    }),
+  );
+  const logGroup = (name: string) => `arn:${partition}:logs:${region}:${account}:log-group:${name}`;
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'StackLogGroups',
+      principals: [new ServicePrincipal(`logs.${region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': [
+            logGroup(`/aws/lambda/${resourceName(env)}-*`),
+            logGroup(`/aws/apigateway/${resourceName(env)}-*`),
+          ],
+        },
+      },
+    }),
+  );
+  key.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'AlarmsToEncryptedTopic',
+      principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+    }),
+  );
+  return key;
 }
 
 /** nexus-relay in one environment: table, queues, functions, HttpApi, secrets and alarms. */
@@ -59,26 +110,27 @@ export class NexusRelayStack extends Stack {
     const { removalPolicy } = settings.data;
 
     const dataKey = settings.data.customerManagedKey
-      ? new Key(this, 'DataKey', {
-          alias: `alias/${name()}`,
-          description: `Encrypts the ${name()} table and secrets`,
-          enableKeyRotation: true,
-          removalPolicy,
-        })
+      ? dataKeyOf(
+          relayKey(this, 'DataKey', {
+            alias: `alias/${name()}`,
+            description: `Encrypts the ${name()} table, secrets, log groups and alarm topic`,
+            removalPolicy,
+          }),
+          settings.name,
+        )
       : undefined;
 
     // Every environment: webhook signing secrets and MX session tokens are never stored in clear (envelope
     // encryption, lib/secret-box.ts), each under a key of its own: only the functions that call MX may use the second.
-    const webhookSecretsKey = new Key(this, 'WebhookSecretsKey', {
+    // Their policies name the roles that may use them (infra/constructs/access.ts).
+    const webhookSecretsKey = relayKey(this, 'WebhookSecretsKey', {
       alias: `alias/${name('webhook-secrets')}`,
       description: `Encrypts the webhook signing secrets of ${name()} (data keys)`,
-      enableKeyRotation: true,
       removalPolicy,
     });
-    const sessionTokensKey = new Key(this, 'SessionTokensKey', {
+    const sessionTokensKey = relayKey(this, 'SessionTokensKey', {
       alias: `alias/${name('session-tokens')}`,
       description: `Encrypts the MX session tokens of ${name()} (data keys)`,
-      enableKeyRotation: true,
       removalPolicy,
     });
 
@@ -93,6 +145,7 @@ export class NexusRelayStack extends Stack {
     this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
       queueName: name('refresh-requests'),
       ruleName: name('refresh-requested'),
+      sources: settings.refreshRequestSources,
       consumerTimeoutSeconds: consumerOf('refresh-requests').timeoutSeconds,
       removalPolicy,
     });
@@ -147,6 +200,7 @@ export class NexusRelayStack extends Stack {
       topicName: name('alarms'),
       alarmNamePrefix: name(),
       destination: settings.alarmDestination,
+      topicKey: dataKey,
     });
 
     const accessible = {
@@ -170,6 +224,7 @@ export class NexusRelayStack extends Stack {
         spec,
         environment: functionEnvironment(fnName, settings, resources),
         logRetention: settings.logRetention,
+        logsKey: dataKey,
         removalPolicy,
         logLevel: settings.logLevel,
         reservedConcurrency:
@@ -206,6 +261,7 @@ export class NexusRelayStack extends Stack {
       throttle: settings.apiThrottle,
       routeThrottles: settings.routeThrottles,
       logRetention: settings.logRetention,
+      logsKey: dataKey,
       removalPolicy,
     });
 

@@ -98,7 +98,10 @@ export function rolesTable(): string {
     ];
     return [
       code(name),
-      spec.partitions.length > 0 ? spec.partitions.map((partition) => code(PARTITIONS[partition])).join(' ') : '—',
+      [
+        ...spec.partitions.map((partition) => code(PARTITIONS[partition])),
+        ...(spec.apiKeys ? [`${code(PARTITIONS.apiKeys)} (${spec.apiKeys.map((action) => action.slice(9)).join(', ')})`] : []),
+      ].join(' ') || '—',
       spec.queries.filter((target) => target !== 'table').join(', ') || '—',
       keys.join('; ') || '—',
       secrets.join(', ') || '—',

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { REFRESH_REQUESTED_DETAIL_TYPE } from '../infra/constructs/refresh-requests.ts';
+import { DEFAULT_REFRESH_REQUEST_SOURCE, REFRESH_REQUESTED_DETAIL_TYPE } from '../infra/constructs/refresh-requests.ts';
 import { readStackFile, type StackFile, stackFilePath } from '../infra/local/stack-file.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 
@@ -99,7 +99,7 @@ const eventBridgeEnvelope = (detail: object, region: string) => ({
   version: '0',
   id: crypto.randomUUID(),
   'detail-type': REFRESH_REQUESTED_DETAIL_TYPE,
-  source: 'local.send-refresh-request',
+  source: DEFAULT_REFRESH_REQUEST_SOURCE,
   account: '000000000000',
   time: new Date().toISOString(),
   region,

@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { SESSION_TOKEN_PURPOSE } from '../../lib/secret-box.ts';
+import { SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
 import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
 import type { FunctionSpec } from './function-specs.ts';
@@ -59,9 +59,14 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     gsi2: `${table.tableArn}/index/${TABLE_KEYS.gsi2}`,
   };
   if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn, inPartitions);
+  // API keys apart: no put or batch write, so no function can mint a key (they are made by the CLI).
+  const apiKeyActions = spec.apiKeys ?? [];
+  if (apiKeyActions.length > 0) {
+    allow(apiKeyActions, table.tableArn, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARTITIONS.apiKeys] } });
+  }
   for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target], target === 'table' ? inPartitions : undefined);
-  if (dataKey && (spec.itemActions.length > 0 || spec.queries.length > 0)) {
-    const writes = spec.itemActions.some((action) => action !== 'dynamodb:GetItem');
+  if (dataKey && (spec.itemActions.length > 0 || apiKeyActions.length > 0 || spec.queries.length > 0)) {
+    const writes = [...spec.itemActions, ...apiKeyActions].some((action) => action !== 'dynamodb:GetItem');
     allow(writes ? KMS_TABLE_WRITE : KMS_TABLE_READ, dataKey.keyArn, viaService('dynamodb'));
   }
 
@@ -77,13 +82,21 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);
   if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, viaService('secretsmanager'));
 
-  // Called directly (not via a service): new data keys to seal secrets, Decrypt to open them.
-  if (spec.webhookSecrets === 'seal') allow(['kms:GenerateDataKey', 'kms:Decrypt'], webhookSecretsKey.keyArn);
-  if (spec.webhookSecrets === 'open') allow(['kms:Decrypt'], webhookSecretsKey.keyArn);
-  // Sessions are made and read by the functions that call MX, with the data keys' purpose as their context.
-  if (spec.callsMx === true) {
-    allow(['kms:GenerateDataKey', 'kms:Decrypt'], sessionTokensKey.keyArn, {
-      StringEquals: { 'kms:EncryptionContext:purpose': SESSION_TOKEN_PURPOSE },
-    });
+  // Called directly (not via a service), with the data keys' purpose as their context: new data keys to seal
+  // secrets, Decrypt to open them. Named in the key's policy as well as the role's: the account may not use the keys.
+  const useKey = (key: IKey, actions: string[], conditions: Record<string, Record<string, unknown>>) => {
+    allow(actions, key.keyArn, conditions);
+    key.addToResourcePolicy(new PolicyStatement({ principals: [fn.grantPrincipal], actions, resources: ['*'], conditions }));
+  };
+  const forPurpose = (purpose: string) => ({ StringEquals: { 'kms:EncryptionContext:purpose': purpose } });
+  if (spec.webhookSecrets) {
+    useKey(
+      webhookSecretsKey,
+      spec.webhookSecrets === 'seal' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
+      forPurpose(WEBHOOK_SECRET_PURPOSE),
+    );
+    // Secrets sealed before data keys carried their purpose (`nxsec1.`) open without one: Decrypt only.
+    useKey(webhookSecretsKey, ['kms:Decrypt'], { Null: { 'kms:EncryptionContextKeys': 'true' } });
   }
+  if (spec.callsMx === true) useKey(sessionTokensKey, ['kms:GenerateDataKey', 'kms:Decrypt'], forPurpose(SESSION_TOKEN_PURPOSE));
 }

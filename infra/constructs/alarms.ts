@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-c
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -25,6 +26,8 @@ export interface RelayAlarmsProps {
   topicName: string;
   alarmNamePrefix: string;
   destination: AlarmDestination;
+  /** The stack's key, where it has one: the stack's own topic is encrypted under it (CloudWatch may use it). */
+  topicKey?: IKey;
 }
 
 export interface AlarmProps {
@@ -51,7 +54,7 @@ export class RelayAlarms extends Construct {
     this.#prefix = props.alarmNamePrefix;
     this.topic = props.destination.topicArn
       ? Topic.fromTopicArn(this, 'Topic', props.destination.topicArn)
-      : this.#ownTopic(props.topicName);
+      : this.#ownTopic(props.topicName, props.topicKey);
     if (props.destination.email) {
       if (!(this.topic instanceof Topic)) {
         throw new Error('Give an alarm e-mail or an alarm topic ARN, not both: subscribe the address to your topic yourself.');
@@ -65,8 +68,8 @@ export class RelayAlarms extends Construct {
    * A topic policy replaces SNS's default one: with only enforceSSL's Deny in it, CloudWatch may not publish and
    * every alarm action fails. So the policy also allows CloudWatch, for this account's alarms of this stack only.
    */
-  #ownTopic(topicName: string): Topic {
-    const topic = new Topic(this, 'Topic', { topicName, enforceSSL: true });
+  #ownTopic(topicName: string, masterKey: IKey | undefined): Topic {
+    const topic = new Topic(this, 'Topic', { topicName, enforceSSL: true, masterKey });
     const { account, region, partition } = Stack.of(this);
     topic.addToResourcePolicy(
       new PolicyStatement({

@@ -16,12 +16,19 @@ export type ItemAction =
   | 'dynamodb:BatchGetItem'
   | 'dynamodb:BatchWriteItem';
 
+/**
+ * What a function may do to API key items (`APIKEY#…`): read the caller's, record its use, read and delete a user's
+ * keys when erasing it. Never put or batch-write: keys are made by the CLI, so no function can mint one.
+ */
+export type ApiKeyAction = 'dynamodb:GetItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:BatchGetItem';
+
 /** What a function runs Query on: the table's own key (`pk` + `sk` prefix), the gsi1 index or the gsi2 index. */
 export type QueryTarget = 'table' | 'gsi1' | 'gsi2';
 
 /**
  * What one Lambda is and exactly what it may touch, read off what its code path in lib/ does. Every function
- * behind an `api_key` route reads the caller's key item (GetItem) and adds to its per-minute count (`rateWindows`).
+ * behind an `api_key` route reads the caller's key item (GetItem), records its use (UpdateItem) and adds to its
+ * per-minute count (`rateWindows`).
  */
 export interface FunctionSpec {
   description: string;
@@ -31,9 +38,12 @@ export interface FunctionSpec {
   queries: readonly QueryTarget[];
   /**
    * The partitions (lib/store/table.ts → PARTITIONS) its item actions and table queries may touch: the role's
-   * `dynamodb:LeadingKeys`. A function that does not call MX never names `users`, where sessions live.
+   * `dynamodb:LeadingKeys`. A function that does not call MX never names `users`, where sessions live; API keys are
+   * `apiKeys`'s, apart.
    */
-  partitions: readonly PartitionName[];
+  partitions: readonly Exclude<PartitionName, 'apiKeys'>[];
+  /** What it does to API key items (every function behind an `api_key` route reads and stamps the caller's). */
+  apiKeys?: readonly ApiKeyAction[];
   sendsTo: readonly QueueName[];
   /** Queues whose dead-letter queue this function writes to itself (messages that can never succeed). */
   deadLettersTo?: readonly QueueName[];
@@ -112,8 +122,9 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Erasure: the user's partitions and each webhook's deliveries (table), API keys (gsi1), the user's jobs and
     // Idempotency-Key records (gsi2), the user's turn in the reconcile.
     queries: ['table', 'gsi1', 'gsi2'],
+    // Erasure reads every key (gsi1, then the items) and deletes the user's.
+    apiKeys: [GET, UPDATE, DELETE, BATCH_GET],
     partitions: [
-      'apiKeys',
       'rateWindows',
       'erasedUsers',
       'idempotency',
@@ -139,7 +150,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A member's latest job (gsi1); a user's jobs, newest first (gsi2); across users, the active-job pointers, the
     // days of jobs that ended needing someone and the hours' job outcomes (the table's own key).
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'jobs', 'activeJobs', 'attention', 'jobOutcomes'],
+    apiKeys: [GET, UPDATE],
+    partitions: ['rateWindows', 'erasedUsers', 'jobs', 'activeJobs', 'attention', 'jobOutcomes'],
     sendsTo: [],
     countsDeadLetters: QUEUE_NAMES,
     callsMx: false,
@@ -153,7 +165,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A user's change log and transaction pointers (the table's own key).
     queries: ['table'],
     // A user a session is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
-    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'users', 'reconcile'],
+    apiKeys: [GET, UPDATE],
+    partitions: ['rateWindows', 'erasedUsers', 'users', 'reconcile'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,
@@ -167,7 +180,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // PutItem: a user a widget URL is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
     itemActions: [GET, PUT, UPDATE],
     queries: [],
-    partitions: ['apiKeys', 'rateWindows', 'erasedUsers', 'reconcile'],
+    apiKeys: [GET, UPDATE],
+    partitions: ['rateWindows', 'erasedUsers', 'reconcile'],
     sendsTo: [],
     // MX's partner APIs only (SSO widget URLs, MDX Real Time users): the credentials secret, no sessions.
     callsMx: 'sso',
@@ -181,7 +195,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     // The delivery log pages through gsi1; enabling a webhook lists what waits for it from gsi2.
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['apiKeys', 'rateWindows', 'idempotency', 'webhooks'],
+    apiKeys: [GET, UPDATE],
+    partitions: ['rateWindows', 'idempotency', 'webhooks'],
     sendsTo: ['delivery'],
     callsMx: false,
     // Seals the secrets of new and rotated webhooks (and their stored idempotent answers); opens them to test.

@@ -10,6 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ACCESS_LOG_FIELDS } from '../access-log.ts';
@@ -30,6 +31,8 @@ export interface RelayHttpApiProps {
   /** Routes with limits of their own, by route key (`POST /mx/webhooks`). */
   routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   logRetention: RetentionDays;
+  /** The stack's key, where it has one: the access log group is encrypted under it. */
+  logsKey?: IKey;
   removalPolicy: RemovalPolicy;
 }
 
@@ -66,6 +69,7 @@ export class RelayHttpApi extends Construct {
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${props.apiName}/access`,
       retention: props.logRetention,
+      encryptionKey: props.logsKey,
       removalPolicy: props.removalPolicy,
     });
     this.stage = new HttpStage(this, 'DefaultStage', {

@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -8,9 +8,14 @@ import { WorkQueue } from './work-queue.ts';
 /** The EventBridge detail-type upstream systems put on the default bus to ask for a member refresh. */
 export const REFRESH_REQUESTED_DETAIL_TYPE = 'nexus-relay.refresh.requested';
 
+/** The `source` refresh-requested events carry unless a deployment names its own (`-c refreshRequestSources`). */
+export const DEFAULT_REFRESH_REQUEST_SOURCE = 'nexus-relay.upstream';
+
 export interface RefreshRequestsProps {
   queueName: string;
   ruleName: string;
+  /** The EventBridge sources heard: nothing else that may put events on the bus can start a refresh. */
+  sources: readonly string[];
   consumerTimeoutSeconds: number;
   removalPolicy: RemovalPolicy;
 }
@@ -45,7 +50,11 @@ export class RefreshRequests extends Construct {
     this.rule = new Rule(this, 'Rule', {
       ruleName: props.ruleName,
       description: `Routes ${REFRESH_REQUESTED_DETAIL_TYPE} events to ${props.queueName}`,
-      eventPattern: { detailType: [REFRESH_REQUESTED_DETAIL_TYPE] },
+      eventPattern: {
+        source: [...props.sources],
+        detailType: [REFRESH_REQUESTED_DETAIL_TYPE],
+        account: [Stack.of(this).account],
+      },
       targets: [
         new SqsQueue(this.queues.queue, {
           deadLetterQueue: this.ruleDeadLetterQueue,

@@ -3,6 +3,7 @@ import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, RecursiveLoop, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { nodejsFunctionBundling } from '../bundling.ts';
@@ -20,6 +21,8 @@ export interface RelayFunctionProps {
   spec: FunctionSpec;
   environment: Record<string, string>;
   logRetention: RetentionDays;
+  /** The stack's key, where it has one: the log group is encrypted under it. */
+  logsKey?: IKey;
   removalPolicy: RemovalPolicy;
   /** Lambda's application log level filters what the function writes: it must let LOG_LEVEL's lines through. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -40,6 +43,7 @@ export class RelayFunction extends Construct {
     const logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${props.functionName}`,
       retention: props.logRetention,
+      encryptionKey: props.logsKey,
       removalPolicy: props.removalPolicy,
     });
     // Instead of AWSLambdaBasicExecutionRole, whose log permissions cover every log group of the account.

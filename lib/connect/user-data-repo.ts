@@ -1,3 +1,4 @@
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { eventIds } from '../notify/events.ts';
 import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
@@ -63,7 +64,9 @@ export class UserDataRepository {
     const apiKeys = await this.#apiKeysOf(userId);
     const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));
 
-    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...apiKeys, ...idempotencyRecords]);
+    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...idempotencyRecords]);
+    // One at a time: no function may batch-write a key item, which would let it make one (infra/constructs/access.ts).
+    for (const key of apiKeys) await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: key }));
     // The jobs last: they are how a retried erasure finds the rest.
     await deleteItems(this.table, jobKeys);
     return {

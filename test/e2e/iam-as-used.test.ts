@@ -12,6 +12,8 @@ import type { QueueName } from '../../lib/queue/queue-names.ts';
 import { createSqsClient } from '../../lib/aws/sqs-client.ts';
 import { keys, PARTITIONS, type PartitionName } from '../../lib/store/table.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
+import { generateApiKey } from '../../lib/api-keys.ts';
+import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { WEBHOOK_CACHE_MS } from '../../lib/notify/webhook-cache.ts';
 import { matchesPattern } from '../support/iam-patterns.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
@@ -86,6 +88,7 @@ function partitionsOf(command: string, input: Record<string, unknown>): string[]
 
 function allowed(name: FunctionName, permission: string): boolean {
   const spec = FUNCTION_SPECS[name];
+  if (permission.startsWith('api keys ')) return (spec.apiKeys as string[] | undefined)?.includes(permission.slice(9)) === true;
   if (permission.startsWith('partition ')) return (spec.partitions as string[]).includes(permission.slice('partition '.length));
   if (permission.startsWith('query ')) return (spec.queries as string[]).includes(permission.slice(6));
   if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
@@ -107,7 +110,11 @@ function record(client: 'dynamodb' | 'sqs', prototype: { send: (...args: never[]
       const permissions = used.get(name) ?? new Set<string>();
       permissions.add(permissionOf(client, command.constructor.name, command.input));
       if (client === 'dynamodb' && !/^(Create|Describe)Table/.test(command.constructor.name)) {
-        for (const partition of partitionsOf(command.constructor.name, command.input)) permissions.add(partition);
+        const action = permissionOf(client, command.constructor.name, command.input);
+        for (const partition of partitionsOf(command.constructor.name, command.input)) {
+          // API key items apart: the action itself must be one the function may take on them (never a put).
+          permissions.add(partition === 'partition apiKeys' ? `api keys ${action}` : partition);
+        }
       }
       used.set(name, permissions);
     }
@@ -216,9 +223,19 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   const credentials = (fields.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value: 'x' }));
   const made = await api('POST', '/users/iam-new-user/members', { institution_code: 'mxbank', credentials, use_cases: ['PFM'] });
   await receiver.waitFor(terminalFor(made.job.id));
-  await api('PUT', `/users/iam-new-user/members/${made.member.guid}`, { metadata: 'iam', use_cases: ['PFM'] });
+  // No use_cases: the member's own are read from MX first.
+  await api('PUT', `/users/iam-new-user/members/${made.member.guid}`, { metadata: 'iam' });
   await api('DELETE', `/users/iam-new-user/members/${made.member.guid}`);
+  // A key bound to the user, used once (its last use recorded), goes with the user's erasure.
+  const bound = generateApiKey();
+  const keysRepo = new ApiKeysRepository({ client: createDocumentClient(stack.engines), tableName: stack.engines.tableName });
+  await keysRepo.put({ ...bound, name: 'iam-user', userId: 'iam-new-user', createdAt: new Date().toISOString() });
+  const ownMembers = await fetch(`${stack.url}/users/iam-new-user/members`, {
+    headers: { authorization: `Bearer ${bound.key}` },
+  });
+  expect(ownMembers.status).toBe(200);
   await api('DELETE', '/users/iam-new-user');
+  expect(await keysRepo.get(bound.hash)).toBeUndefined();
 
   // A user who syncs transactions (api-read), then a refresh (api-refresh → worker-poll → worker-deliver).
   const { userId, memberGuid } = await simMember();

@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { ENVIRONMENTS, ENVIRONMENT_NAMES, environmentSettings, resourceName, withUseCases } from '../../infra/environments.ts';
+import {
+  ENVIRONMENTS,
+  ENVIRONMENT_NAMES,
+  environmentSettings,
+  resourceName,
+  withRefreshRequestSources,
+  withRegion,
+  withUseCases,
+} from '../../infra/environments.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -52,6 +60,24 @@ describe('environments', () => {
     expect(withUseCases(ENVIRONMENTS.dev, 'false').mx.useCasesEnabled).toBe(false);
     expect(withUseCases(ENVIRONMENTS.dev, false).mx.useCasesEnabled).toBe(false);
     expect(() => withUseCases(ENVIRONMENTS.dev, 'no')).toThrow(/mxUseCasesEnabled must be true or false/);
+  });
+
+  it('hear refresh requests from nexus-relay.upstream unless -c refreshRequestSources names others', () => {
+    for (const name of ENVIRONMENT_NAMES) expect(ENVIRONMENTS[name].refreshRequestSources).toEqual(['nexus-relay.upstream']);
+    expect(withRefreshRequestSources(ENVIRONMENTS.prod, 'com.acme.billing, com.acme.crm').refreshRequestSources).toEqual([
+      'com.acme.billing',
+      'com.acme.crm',
+    ]);
+    for (const bad of ['', 'aws.events', 'a b', true]) {
+      expect(() => withRefreshRequestSources(ENVIRONMENTS.prod, bad)).toThrow(/refreshRequestSources must list/);
+    }
+  });
+
+  it('deploy to us-east-1 unless -c region names another', () => {
+    for (const name of ENVIRONMENT_NAMES) expect(ENVIRONMENTS[name].region).toBe('us-east-1');
+    expect(withRegion(ENVIRONMENTS.prod, 'eu-west-1').region).toBe('eu-west-1');
+    expect(withRegion(ENVIRONMENTS.prod, undefined).region).toBe('us-east-1');
+    for (const bad of ['Europe', 'eu-west', '', 1]) expect(() => withRegion(ENVIRONMENTS.prod, bad)).toThrow(/-c region must be/);
   });
 
   it('name resources after the environment', () => {

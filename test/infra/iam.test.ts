@@ -19,6 +19,9 @@ import {
  * is what lib/ does on each function's code path; a grant added or widened in the stack fails here.
  */
 const items = (...actions: string[]) => actions.map((action) => `dynamodb:${action} table`);
+/** API key items, apart: read the caller's and record its use; never put (no function can mint a key). */
+const apiKeys = (...actions: string[]) => actions.map((action) => `dynamodb:${action} table (api keys)`);
+const KEY_USE = apiKeys('GetItem', 'UpdateItem');
 const QUERY_GSI1 = 'dynamodb:Query table/index/gsi1';
 const QUERY_GSI2 = 'dynamodb:Query table/index/gsi2';
 const QUERY_TABLE = 'dynamodb:Query table';
@@ -34,6 +37,11 @@ const MX_SECRET = [
   'kms:GenerateDataKey session-tokens-key for mx-session-token',
   'kms:Decrypt session-tokens-key for mx-session-token',
 ];
+/** Webhook signing secrets open for their purpose, or (sealed before data keys carried it) without any context. */
+const WEBHOOK_SECRET_OPEN = [
+  'kms:Decrypt webhook-secrets-key for webhook-signing-secret',
+  'kms:Decrypt webhook-secrets-key without context',
+];
 const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
 /** A function that calls MX's SSO API only (widget URLs, users) reads the credentials and makes no session. */
 const MX_SSO_SECRET = MX_SECRET[0]!;
@@ -47,6 +55,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI2,
     ...sendTo('poll', 'delivery', 'member-reports'),
     ...MX_SECRET,
+    // Erasure reads every key and deletes the user's, one by one.
+    ...apiKeys('GetItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
   ],
   // Across users: the active-job pointers' shards and the days of jobs needing someone (table queries).
   // Across users, the dead letters waiting in each queue's DLQ (its attributes only: no message is read).
@@ -58,15 +68,17 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'delivery-slow-dlq', 'refresh-requests-dlq'].map(
       (queue) => `sqs:GetQueueAttributes queue:${queue}`,
     ),
+    ...KEY_USE,
   ],
   // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
-  'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET],
+  'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET, ...KEY_USE],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     ...MX_SECRET,
     'secretsmanager:GetSecretValue secret:sync-cursor-key',
+    ...KEY_USE,
   ],
   'api-webhooks': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
@@ -76,8 +88,9 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI2,
     ...sendTo('delivery'),
     // Seals new signing secrets (and opens them for test pings and idempotent replays).
-    'kms:GenerateDataKey webhook-secrets-key',
-    'kms:Decrypt webhook-secrets-key',
+    'kms:GenerateDataKey webhook-secrets-key for webhook-signing-secret',
+    ...WEBHOOK_SECRET_OPEN,
+    ...KEY_USE,
   ],
   'api-fallback': [],
   'api-docs': [],
@@ -102,7 +115,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...consume('delivery'),
     ...consume('delivery-slow'),
     ...sendTo('delivery', 'delivery-dlq', 'delivery-slow', 'delivery-slow-dlq'),
-    'kms:Decrypt webhook-secrets-key',
+    ...WEBHOOK_SECRET_OPEN,
   ],
   'events-refresh': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
@@ -194,7 +207,17 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
     expect(statement.Effect).toBe('Allow');
     const via = statement.Condition?.StringEquals?.['kms:ViaService'];
     const purpose = statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'];
-    const suffix = typeof via === 'string' ? ` via ${via.split('.')[0]}` : typeof purpose === 'string' ? ` for ${purpose}` : '';
+    const leadingKeys = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    const suffix =
+      typeof via === 'string'
+        ? ` via ${via.split('.')[0]}`
+        : typeof purpose === 'string'
+          ? ` for ${purpose}`
+          : JSON.stringify(leadingKeys) === JSON.stringify([PARTITIONS.apiKeys])
+            ? ' (api keys)'
+            : statement.Condition?.Null?.['kms:EncryptionContextKeys'] === 'true'
+              ? ' without context'
+              : '';
     return asArray(statement.Action).flatMap((action) =>
       asArray(statement.Resource).map((resource) => `${action} ${label(resource)}${suffix}`),
     );
@@ -209,17 +232,19 @@ describe('IAM', () => {
     });
 
     it.each(FUNCTION_NAMES)(
-      "%s reads and writes table items only in its spec's partitions (dynamodb:LeadingKeys on every table statement)",
+      "%s reads and writes table items only in its spec's partitions, API keys apart (dynamodb:LeadingKeys on each)",
       (name) => {
         const label = labeller(env, name);
         const onTable = statementsOf(env, name).filter((statement) =>
           asArray(statement.Resource).some((resource) => label(resource) === 'table'),
         );
-        expect(onTable.length > 0).toBe(FUNCTION_SPECS[name].partitions.length > 0);
+        const { partitions, apiKeys = [] } = FUNCTION_SPECS[name];
+        expect(onTable.length).toBe((partitions.length > 0 ? 1 : 0) + (apiKeys.length > 0 ? 1 : 0));
+        const leadingKeys = (names: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': names } });
         for (const statement of onTable) {
-          expect(statement.Condition).toEqual({
-            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': FUNCTION_SPECS[name].partitions.map((p) => PARTITIONS[p]) },
-          });
+          expect([leadingKeys(partitions.map((p) => PARTITIONS[p])), leadingKeys([PARTITIONS.apiKeys])]).toContainEqual(
+            statement.Condition,
+          );
         }
       },
     );
@@ -237,6 +262,19 @@ describe('IAM', () => {
         }
       },
     );
+
+    it.each(FUNCTION_NAMES)('%s cannot make an API key: no statement puts or batch-writes an APIKEY# item', (name) => {
+      const label = labeller(env, name);
+      const apiKey = keys.apiKey('0'.repeat(64)).pk;
+      for (const statement of statementsOf(env, name)) {
+        if (!asArray(statement.Resource).some((resource) => label(resource) === 'table')) continue;
+        const actions = asArray(statement.Action) as string[];
+        if (!actions.includes('dynamodb:PutItem') && !actions.includes('dynamodb:BatchWriteItem')) continue;
+        const patterns = asArray(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']) as string[];
+        expect(patterns.length, JSON.stringify(statement)).toBeGreaterThan(0);
+        expect(patterns.filter((pattern) => matchesPattern(apiKey, pattern))).toEqual([]);
+      }
+    });
 
     it('allows no Resource "*" and no wildcard action', () => {
       const { template } = synthesized(env);

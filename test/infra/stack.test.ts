@@ -7,8 +7,10 @@ import { parseConfig } from '../../lib/config.ts';
 import { QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable, TABLE_KEYS, tableKeySchema } from '../../lib/store/table.ts';
+import { SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
 import { synthesized } from './support/synth.ts';
 import {
+  asArray,
   functionsByName,
   onlyResourceOfType,
   queuesByName,
@@ -18,12 +20,26 @@ import {
   resourcesOfType,
 } from './support/template.ts';
 
+interface KeyStatement {
+  Principal: { AWS?: unknown; Service?: unknown };
+  Action: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+}
+/** What uses a key, as opposed to administering it. */
+const CRYPTO_ACTION = /^kms:(\*|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|GenerateMac|VerifyMac|Sign|Verify)/;
+/** `arn:<partition>:iam::<account>:root`, as CDK writes it. */
+const isAccountRoot = (principal: KeyStatement['Principal']): boolean => JSON.stringify(principal.AWS ?? '').includes(':root');
+
 describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   const settings = ENVIRONMENTS[env];
   const { template } = synthesized(env);
   const functions = functionsByName(template, env);
   const queues = queuesByName(template, env);
   const isProd = env === 'prod';
+  /** The stack's own key (prod): table, secrets, log groups, alarm topic. */
+  const dataKeyId = resourcesOfType(template, 'AWS::KMS::Key').find(([, key]) =>
+    String(key.Properties.Description).includes('table, secrets'),
+  )?.[0];
 
   describe('functions', () => {
     it('deploys every entry of functions/ and nothing else', () => {
@@ -51,6 +67,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(logGroup.Properties).toEqual({
         LogGroupName: `/aws/lambda/${resourceName(env, name)}`,
         RetentionInDays: settings.logRetention,
+        ...(dataKeyId ? { KmsKeyId: { 'Fn::GetAtt': [dataKeyId, 'Arn'] } } : {}),
       });
     });
 
@@ -176,11 +193,16 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       for (const [, rule] of schedules) expect(rule.Properties.Targets).toHaveLength(1);
     });
 
-    it('routes nexus-relay.refresh.requested events to the refresh-requests queue', () => {
+    it('routes nexus-relay.refresh.requested events of the allowed sources to the refresh-requests queue', () => {
       const eventRules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern);
       expect(eventRules).toHaveLength(1);
       const [ruleId, rule] = eventRules[0]!;
-      expect(rule.Properties.EventPattern).toEqual({ 'detail-type': ['nexus-relay.refresh.requested'] });
+      // Only the sources named at deploy, from this account: not anything else that may put events on the bus.
+      expect(rule.Properties.EventPattern).toEqual({
+        source: ['nexus-relay.upstream'],
+        'detail-type': ['nexus-relay.refresh.requested'],
+        account: [{ Ref: 'AWS::AccountId' }],
+      });
       expect(rule.Properties.Targets.map((t: { Arn: unknown }) => referencedId(t.Arn))).toEqual([
         queues.get('refresh-requests')!.logicalId,
       ]);
@@ -251,20 +273,52 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     );
   });
 
+  describe.runIf(isProd)("the stack's own key", () => {
+    it('encrypts every log group and the alarm topic', () => {
+      const keyArn = { 'Fn::GetAtt': [dataKeyId, 'Arn'] };
+      const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+      expect(logGroups.length).toBe(FUNCTION_NAMES.length + 1);
+      for (const [, logGroup] of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
+      const [, topic] = onlyResourceOfType(template, 'AWS::SNS::Topic');
+      expect(topic.Properties.KmsMasterKeyId).toEqual(keyArn);
+    });
+
+    it('is used by the account only through DynamoDB, Secrets Manager and SNS; by services only for this stack', () => {
+      const [, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([id]) => id === dataKeyId)!;
+      for (const statement of key.Properties.KeyPolicy.Statement as KeyStatement[]) {
+        const crypto = (asArray(statement.Action) as string[]).filter((action) => CRYPTO_ACTION.test(action));
+        if (crypto.length === 0) continue;
+        if (isAccountRoot(statement.Principal)) {
+          const services = ['dynamodb', 'secretsmanager', 'sns'].map((service) => `${service}.${settings.region}.amazonaws.com`);
+          const via = asArray(statement.Condition?.StringEquals?.['kms:ViaService']) as string[];
+          expect(via.length, JSON.stringify(statement)).toBeGreaterThan(0);
+          expect(services).toEqual(expect.arrayContaining(via));
+        } else if (statement.Principal.Service === `logs.${settings.region}.amazonaws.com`) {
+          const arns = statement.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'] as unknown[];
+          expect(JSON.stringify(arns)).toContain(`log-group:/aws/lambda/${resourceName(env)}-*`);
+        } else {
+          expect(statement.Principal.Service).toBe('cloudwatch.amazonaws.com');
+        }
+      }
+    });
+  });
+
   describe.each([
     {
       what: 'webhook signing secrets',
       variable: 'WEBHOOK_SECRETS_KEY_ARN',
+      purpose: WEBHOOK_SECRET_PURPOSE,
       users: 'the functions that sign or rotate',
       uses: (name: FunctionName) => FUNCTION_SPECS[name].webhookSecrets !== undefined,
     },
     {
       what: 'MX session tokens',
       variable: 'SESSION_TOKENS_KEY_ARN',
+      purpose: SESSION_TOKEN_PURPOSE,
       users: 'the functions that make MX sessions',
       uses: (name: FunctionName) => FUNCTION_SPECS[name].callsMx === true,
     },
-  ])('$what', ({ what, variable, users, uses }) => {
+  ])('$what', ({ what, variable, purpose, users, uses }) => {
     it(`are sealed under a rotated key of their own; only ${users} get it`, () => {
       const [keyId, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([, k]) =>
         String(k.Properties.Description).includes(what),
@@ -274,6 +328,33 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         const arn = referencedId(properties.Environment.Variables[variable]);
         expect([name, arn]).toEqual([name, uses(name as FunctionName) ? keyId : undefined]);
       }
+    });
+
+    it(`has a key policy of its own: the account administers the key, only ${users} use it, for its purpose`, () => {
+      const [, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([, k]) =>
+        String(k.Properties.Description).includes(what),
+      )!;
+      const statements = key.Properties.KeyPolicy.Statement as KeyStatement[];
+      const users = new Set<string>();
+      for (const statement of statements) {
+        const actions = asArray(statement.Action) as string[];
+        const crypto = actions.filter((action) => CRYPTO_ACTION.test(action));
+        if (isAccountRoot(statement.Principal)) {
+          expect(crypto, 'the account administers, never uses').toEqual([]);
+          continue;
+        }
+        expect(crypto.length, JSON.stringify(statement)).toBeGreaterThan(0);
+        const purposeBound = statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'] === purpose;
+        // Webhook secrets sealed before data keys carried their purpose open without one: Decrypt only.
+        const legacyOpen =
+          statement.Condition?.Null?.['kms:EncryptionContextKeys'] === 'true' && actions.join() === 'kms:Decrypt';
+        expect(purposeBound || (legacyOpen && purpose === WEBHOOK_SECRET_PURPOSE), JSON.stringify(statement)).toBe(true);
+        for (const principal of asArray(statement.Principal.AWS)) users.add(referencedId(principal)!);
+      }
+      const roles = [...functions]
+        .filter(([name]) => uses(name as FunctionName))
+        .map(([, { properties }]) => referencedId(properties.Role)!);
+      expect([...users].sort()).toEqual(roles.sort());
     });
   });
 
