@@ -396,7 +396,8 @@ async function measureDispatch(config: ReturnType<typeof localServicesConfig>, i
   const t0 = Date.UTC(2027, 0, 15);
   const ids = Array.from({ length: DISPATCHED_USERS }, (_, i) => `cap-${i}`);
   for (let i = 0; i < ids.length; i += 50) {
-    await Promise.all(ids.slice(i, i + 50).map((userId) => schedule.enroll(userId, t0)));
+    // As an app's request puts a user on the cycle (served_at kept).
+    await Promise.all(ids.slice(i, i + 50).map((userId) => schedule.serve(userId, t0)));
   }
   progress(`enrolled ${ids.length} users`);
   const clock = new ManualClock(t0 + intervalMs + 60_000);
@@ -467,7 +468,7 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
           );
     mx.set(userId, members);
     // Enrolled some time in the last interval; yesterday's wave seen as the relay records it.
-    await schedule.enroll(userId, t0 - intervalMs);
+    await schedule.serve(userId, t0 - intervalMs);
     for (const member of members) {
       await states.record(userId, member.guid, 0, {
         connectionStatus: member.connection_status,
@@ -496,6 +497,7 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
     pushes,
     queue: { scheduleAll: async (messages) => void turns.push(...messages) },
     intervalMs,
+    inactiveAfterMs: config.aggregation.reconcileInactiveDays * DAY,
     turnsPerMinute: config.aggregation.reconcileTurnsPerMinute,
     periodMs: RECONCILE_DISPATCH_EVERY_MINUTES * 60_000,
     budgetMs: Number.POSITIVE_INFINITY,

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
 
 /**
@@ -89,6 +89,8 @@ export function nodejsFunctionBundling(readsFolders: readonly URL[] = []): Bundl
     banner: LAMBDA_BUNDLE.banner,
     externalModules: [...LAMBDA_BUNDLE.external],
     esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLE.alias).map(([from, to]) => `${from}=${to}`) },
+    // esbuild's size summary of every bundle is noise on each synth and deploy: warnings and errors still print.
+    logLevel: LogLevel.WARNING,
   };
 }
 

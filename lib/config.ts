@@ -51,6 +51,8 @@ export interface Config {
     /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_TURNS_PER_MINUTE (lib/aggregation/reconcile-dispatcher.ts). */
     reconcileIntervalMinutes: number;
     reconcileTurnsPerMinute: number;
+    /** RECONCILE_INACTIVE_DAYS: a user no app asked about this long leaves the reconcile (0: never). */
+    reconcileInactiveDays: number;
     /** MX_UNAVAILABLE_FIRST_WAIT_SECONDS (lib/aggregation/poll-queue-handler.ts). */
     mxUnavailableFirstWaitMs: number;
   };
@@ -148,6 +150,7 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     stalledAfterMs: read('POLL_STALLED_AFTER_SECONDS') * 1000,
     reconcileIntervalMinutes: read('RECONCILE_INTERVAL_MINUTES'),
     reconcileTurnsPerMinute: read('RECONCILE_TURNS_PER_MINUTE'),
+    reconcileInactiveDays: read('RECONCILE_INACTIVE_DAYS'),
     mxUnavailableFirstWaitMs: read('MX_UNAVAILABLE_FIRST_WAIT_SECONDS') * 1000,
   }),
   refreshRequests: (read) => ({ perSecond: read('REFRESH_EVENTS_PER_SECOND'), queueUrl: read('REFRESH_REQUESTS_QUEUE_URL') }),

@@ -126,6 +126,8 @@ export const METRICS = {
   ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'already', 'failed'] as const } },
   /** Users whose reconcile turn the dispatcher sent to worker-poll. */
   ReconcileDispatched: { unit: 'Count', sum: true, dimensions: {} },
+  /** Users the dispatcher took off the reconcile: no app asked about them for RECONCILE_INACTIVE_DAYS. */
+  ReconcileLeaves: { unit: 'Count', sum: true, dimensions: {} },
   /**
    * Reconcile turns taken by worker-poll: the user's members read from MX, or not (seen aggregated lately), and why
    * (lib/aggregation/reconcile-turn.ts).

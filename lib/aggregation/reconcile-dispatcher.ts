@@ -6,7 +6,7 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ReconcileMessage } from '../queue/poll-message.ts';
 import { RECONCILE_SHARDS } from '../store/table.ts';
 import { slotAt, slotEnd, walkRanges } from './reconcile-cycle.ts';
-import type { ReconcileRepository } from './reconcile-repo.ts';
+import type { ReconcileRepository, SlotUser, TurnFacts } from './reconcile-repo.ts';
 import { MX_DAILY_CADENCE_MS } from './reconcile-turn.ts';
 
 /** How often the dispatcher runs (an EventBridge schedule in AWS, a timer locally). */
@@ -21,6 +21,8 @@ export interface DispatchReport {
   sent: number;
   /** Users passed without a turn: read, or first served, within half an interval. */
   skipped: number;
+  /** Users taken off the cycle: no app was served them for RECONCILE_INACTIVE_DAYS. */
+  inactive: number;
   /**
    * Users found still due when the run stopped (its cap or time budget reached; at least this many): the next run
    * takes them.
@@ -31,10 +33,12 @@ export interface DispatchReport {
 }
 
 export interface ReconcileDispatcherDeps {
-  schedule: Pick<ReconcileRepository, 'inSlots' | 'lastReads' | 'cursor' | 'moveCursor' | 'moveLegacy'>;
+  schedule: Pick<ReconcileRepository, 'inSlots' | 'turnFacts' | 'leave' | 'markServed' | 'cursor' | 'moveCursor' | 'moveLegacy'>;
   pushes: Pick<MxPushRepository, 'countsSince'>;
   queue: Pick<DelayedQueue<ReconcileMessage>, 'scheduleAll'>;
   intervalMs: number;
+  /** RECONCILE_INACTIVE_DAYS in ms: a user no app was served this long leaves the cycle (0: never). */
+  inactiveAfterMs: number;
   /** RECONCILE_TURNS_PER_MINUTE: a run's turns are spread at this pace over the run's period, and capped by it. */
   turnsPerMinute: number;
   /** How often a run starts (its schedule). */
@@ -62,11 +66,11 @@ export class ReconcileDispatcher {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
     // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the cycle, untouched.
-    if (intervalMs <= 0) return { due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 };
+    if (intervalMs <= 0) return { due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 };
     // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
     const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
     const webhooksOn = counts.pushes + counts.background > 0;
-    const report: DispatchReport = { due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 };
+    const report: DispatchReport = { due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 };
     const maxTurns = Math.max(1, Math.floor((turnsPerMinute * periodMs) / 60_000));
     const shards = this.deps.shards ?? RECONCILE_SHARDS;
     await Promise.all(
@@ -74,6 +78,7 @@ export class ReconcileDispatcher {
     );
     metrics.add('ReconcileOverdue', report.overdueMs, {});
     if (report.sent > 0) metrics.add('ReconcileDispatched', report.sent, {});
+    if (report.inactive > 0) metrics.add('ReconcileLeaves', report.inactive, {});
     if (report.left > 0) log.warn('reconcile behind: users left due for the next run', { ...report, webhooks_on: webhooksOn });
     else if (report.due > 0) log.info('reconcile dispatched', { ...report, webhooks_on: webhooksOn });
     return report;
@@ -115,16 +120,17 @@ export class ReconcileDispatcher {
         // Counted before the next await: the shards run at once and share the cap.
         report.sent += taken.length;
         report.left += page.users.length - taken.length;
-        const lastReads = await schedule.lastReads(taken.map((user) => user.userId));
+        const facts = await schedule.turnFacts(taken.map((user) => user.userId));
+        const active = await this.#keepActive(taken, facts, now, report);
         // A user read (or first served) within half an interval has nothing for a turn to find: its first turn comes
         // an interval or so after it is served, and a read user's next one interval on.
-        const turns = taken.filter((user) => (lastReads.get(user.userId) ?? 0) <= now - intervalMs / 2);
+        const turns = active.filter((user) => (facts.get(user.userId)?.lastRead ?? 0) <= now - intervalMs / 2);
         report.sent -= taken.length - turns.length;
-        report.skipped += taken.length - turns.length;
+        report.skipped += active.length - turns.length;
         // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
         await queue.scheduleAll(
           turns.map((user, i) => {
-            const since = lastReads.get(user.userId);
+            const since = facts.get(user.userId)?.lastRead;
             return {
               reconcile: { user_id: user.userId, ...(since === undefined ? {} : { since }), webhooks_on: webhooksOn },
               due_at: now + Math.floor(((first + i) * 60_000) / turnsPerMinute),
@@ -139,6 +145,29 @@ export class ReconcileDispatcher {
       }
     }
     if (!(await schedule.moveCursor(shard, cursor, { at: walk.toAt }))) this.#lost(shard, log);
+  }
+
+  /**
+   * The users an app was served within RECONCILE_INACTIVE_DAYS; the others leave the cycle (an app served them
+   * again puts them back). Users put on it before `served_at` was kept start that clock now.
+   */
+  async #keepActive(users: SlotUser[], facts: Map<string, TurnFacts>, now: number, report: DispatchReport) {
+    const { schedule, inactiveAfterMs } = this.deps;
+    if (inactiveAfterMs <= 0) return users;
+    const cutoff = now - inactiveAfterMs;
+    const unmarked = users.filter((user) => facts.has(user.userId) && facts.get(user.userId)!.servedAt === undefined);
+    const inactive = users.filter((user) => (facts.get(user.userId)?.servedAt ?? cutoff) < cutoff);
+    const [, left] = await Promise.all([
+      unmarked.length > 0
+        ? schedule.markServed(
+            unmarked.map((user) => user.userId),
+            now,
+          )
+        : undefined,
+      Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff))),
+    ]);
+    report.inactive += left.filter(Boolean).length;
+    return users.filter((user) => !inactive.includes(user));
   }
 
   #lost(shard: number, log: Log): void {

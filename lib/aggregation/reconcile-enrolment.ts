@@ -1,11 +1,23 @@
+import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { ServedUsers } from '../mx/sessions.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 
+/** An app's use of a user is written at most this often per container: inactivity is counted in days. */
+export const SERVED_NOTE_INTERVAL_MS = 24 * 3600_000;
+/** Users whose last note this container remembers. */
+const NOTED_USERS_MAX = 10_000;
+
 export interface ReconcileEnrolmentDeps {
-  schedule: Pick<ReconcileRepository, 'enroll'>;
+  schedule: Pick<ReconcileRepository, 'enroll' | 'serve'>;
+  /**
+   * The function serves apps (an API call, an upstream refresh request): each user noted is one an app asked about,
+   * which keeps it on the cycle (RECONCILE_INACTIVE_DAYS). worker-poll's sessions (polls, MX's reports, the reconcile's
+   * own reads) only enrol.
+   */
+  servesApps: boolean;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -15,17 +27,22 @@ export interface ReconcileEnrolmentDeps {
  * The users the relay serves, put on the reconcile's schedule as they are served: when the relay makes a user a
  * session (every read, refresh and report of a member needs one) or a widget URL (a new user's first member may be
  * connected through MX's widget with no other call from the app, and with MX's webhooks off only the reconcile finds
- * it). A user already on the schedule keeps its turn; the write is one conditional put, about twice an hour per
- * active user at most (a session lasts 30 minutes).
+ * it). A user already on the schedule keeps its turn. For an app's request the write also notes that an app was
+ * served the user, and so does an app's use of a session another call made, once a day per container.
  */
 export class ReconcileEnrolment implements ServedUsers {
-  constructor(private readonly deps: ReconcileEnrolmentDeps) {}
+  readonly #noted: BoundedCache<string, true>;
+
+  constructor(private readonly deps: ReconcileEnrolmentDeps) {
+    this.#noted = boundedCache({ max: NOTED_USERS_MAX, ttlMs: SERVED_NOTE_INTERVAL_MS, clock: deps.clock });
+  }
 
   async note(userId: string): Promise<void> {
-    const { schedule, clock, log, metrics } = this.deps;
+    const { schedule, clock, log, metrics, servesApps } = this.deps;
     try {
       const now = clock.now();
-      const enrolled = await schedule.enroll(userId, now);
+      const enrolled = await (servesApps ? schedule.serve(userId, now) : schedule.enroll(userId, now));
+      if (servesApps) this.#noted.set(userId, true);
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {
@@ -33,5 +50,11 @@ export class ReconcileEnrolment implements ServedUsers {
       metrics.add('ReconcileEnrolments', 1, { outcome: 'failed' });
       log.warn('reconcile enrolment failed', { user_id: userId, error: error instanceof Error ? error.name : typeof error });
     }
+  }
+
+  /** An app's use of the user's session another call made: noted when this container has not noted the user today. */
+  used(userId: string): Promise<void> | undefined {
+    if (!this.deps.servesApps || this.#noted.has(userId)) return undefined;
+    return this.note(userId);
   }
 }

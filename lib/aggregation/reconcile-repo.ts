@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type SlotRange, slotEnd, slotOf } from './reconcile-cycle.ts';
 import {
   conditionalWrite,
@@ -17,6 +17,12 @@ export interface SlotUser {
   userId: string;
   /** Its GSI1 sort key, `{slot}#{user_id}`: where a walk that stops after it resumes. */
   key: string;
+}
+
+/** What a turn needs to know of a user (ReconcileRepository.turnFacts). */
+export interface TurnFacts {
+  lastRead?: number;
+  servedAt?: number;
 }
 
 /** How far the dispatcher has walked one shard of the cycle (`RECONCILE#~cursor` / `SHARD#{n}`). */
@@ -45,6 +51,63 @@ const legacyDuePartition = (shard: number) => `RECONCILE#${shard}`;
  */
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
+
+  /**
+   * Notes that an app was served the user at `now` (`served_at`: the reconcile keeps users an app still asks about),
+   * putting it on the cycle at its slot when it is not; true when it was not.
+   */
+  async serve(userId: string, now: number): Promise<boolean> {
+    const slot = slotKeys(userId);
+    const { Attributes } = await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.reconcile(userId),
+        UpdateExpression:
+          'SET served_at = :now, user_id = :user, enrolled_at = if_not_exists(enrolled_at, :now), ' +
+          '#gsi1pk = if_not_exists(#gsi1pk, :gsi1pk), #gsi1sk = if_not_exists(#gsi1sk, :gsi1sk)',
+        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
+        ExpressionAttributeValues: { ':now': now, ':user': userId, ':gsi1pk': slot.gsi1pk, ':gsi1sk': slot.gsi1sk },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    return Attributes?.enrolled_at === undefined;
+  }
+
+  /**
+   * Takes the user off the cycle, unless an app was served it after `servedBefore` meanwhile; true when it left. Served
+   * again, it is put back (`serve`).
+   */
+  leave(userId: string, servedBefore: number): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.reconcile(userId),
+          ConditionExpression: 'served_at < :before',
+          ExpressionAttributeValues: { ':before': servedBefore },
+        }),
+      ),
+    );
+  }
+
+  /** Starts the inactivity clock of users put on the cycle before `served_at` was kept: as if served at `now`. */
+  async markServed(userIds: readonly string[], now: number): Promise<void> {
+    await Promise.all(
+      userIds.map((userId) =>
+        conditionalWrite(
+          this.table.client.send(
+            new UpdateCommand({
+              TableName: this.table.tableName,
+              Key: keys.reconcile(userId),
+              UpdateExpression: 'SET served_at = :now',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(served_at)',
+              ExpressionAttributeValues: { ':now': now },
+            }),
+          ),
+        ),
+      ),
+    );
+  }
 
   /** Puts the user on the cycle at `now`, at its slot; false when it is on it already. */
   enroll(userId: string, now: number): Promise<boolean> {
@@ -153,21 +216,25 @@ export class ReconcileRepository {
   }
 
   /**
-   * When the reconcile last read each user from MX — or enrolled it, before its first read — as the items say (an
-   * item enrolled before they did says nothing). One BatchGetItem per 100 users.
+   * What a turn needs to know of each user, as the items say: when the reconcile last read it from MX — or enrolled
+   * it, before its first read (an item enrolled before they did says nothing) — and when an app was last served it
+   * (none said before `served_at` was kept). One BatchGetItem per 100 users; a user off the cycle is absent.
    */
-  async lastReads(userIds: readonly string[]): Promise<Map<string, number>> {
+  async turnFacts(userIds: readonly string[]): Promise<Map<string, TurnFacts>> {
     const items = await getItems(
       this.table,
       userIds.map((userId) => keys.reconcile(userId)),
     );
-    const lastReads = new Map<string, number>();
+    const facts = new Map<string, TurnFacts>();
     for (const item of items) {
       // `turned_at`: every turn was a read before turns could be skipped.
-      const at = item.read_at ?? item.turned_at ?? item.enrolled_at;
-      if (typeof at === 'number') lastReads.set(String(item.user_id), at);
+      const read = item.read_at ?? item.turned_at ?? item.enrolled_at;
+      facts.set(String(item.user_id), {
+        ...(typeof read === 'number' ? { lastRead: read } : {}),
+        ...(typeof item.served_at === 'number' ? { servedAt: item.served_at } : {}),
+      });
     }
-    return lastReads;
+    return facts;
   }
 
   /** Notes the reconcile's read of the user's members at `at` (false when the user is no longer on the schedule). */

@@ -23,7 +23,10 @@ export function nexusClientOf(
     beforeDataCall?: NexusClientDeps['beforeDataCall'];
     extraWaitMs?: number;
     mxUsers?: MxUsersParts;
-    /** The reconcile's schedule, when the function reads it too (worker-poll). */
+    /**
+     * The reconcile's schedule, when the function reads it too: worker-poll, whose sessions (polls, MX's reports, the
+     * reconcile's reads) are none an app asked for, so enrol users without keeping them on (RECONCILE_INACTIVE_DAYS).
+     */
     reconcileSchedule?: ReconcileRepository;
   } = {},
 ): NexusClient {
@@ -44,7 +47,10 @@ export function nexusClientOf(
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,
-      served: reconcileEnrolmentOf(runtime, table, options.reconcileSchedule),
+      served: reconcileEnrolmentOf(runtime, table, {
+        servesApps: options.reconcileSchedule === undefined,
+        schedule: options.reconcileSchedule,
+      }),
     },
   );
 }

@@ -24,6 +24,7 @@ export function composeReconcileDispatch(config: Config, given?: Given) {
     pushes: new MxPushRepository(table),
     queue: reconcileQueueOf(runtime, sqsOf(runtime)),
     intervalMs: config.aggregation.reconcileIntervalMinutes * 60_000,
+    inactiveAfterMs: config.aggregation.reconcileInactiveDays * 24 * 3600_000,
     turnsPerMinute: config.aggregation.reconcileTurnsPerMinute,
     periodMs: RECONCILE_DISPATCH_EVERY_MINUTES * 60_000,
     budgetMs: RUN_BUDGET_MS,

@@ -7,9 +7,9 @@ import type { Runtime } from './runtime.ts';
 export function reconcileEnrolmentOf(
   runtime: Runtime,
   table: TableRef,
-  schedule: ReconcileRepository = new ReconcileRepository(table),
+  { servesApps, schedule = new ReconcileRepository(table) }: { servesApps: boolean; schedule?: ReconcileRepository },
 ): ReconcileEnrolment | undefined {
   const { config, clock, log, metrics } = runtime;
   if (config.aggregation.reconcileIntervalMinutes <= 0) return undefined;
-  return new ReconcileEnrolment({ schedule, clock, log, metrics });
+  return new ReconcileEnrolment({ schedule, servesApps, clock, log, metrics });
 }

@@ -93,6 +93,10 @@ export const CONFIG_VARIABLES = {
     360,
     "How often each user has a reconcile turn: its members are read from MX while MX's webhooks are off (no push within a day plus the interval) or a member needs its user; with webhooks on, only once a member has gone unseen aggregated for 24 h plus this (0: no reconcile). Each read is one list call, and two more when the user's session must be made.",
   ),
+  RECONCILE_INACTIVE_DAYS: integer(0, 3650).withDefault(
+    90,
+    'A user no app has asked about for this many days (no read, refresh, sync that made an MX session, member write or widget URL) leaves the reconcile: its members are no longer read for it; asked about again, it is back (0: never leaves).',
+  ),
   RECONCILE_TURNS_PER_MINUTE: integer(1, 100_000).withDefault(
     500,
     'Users whose reconcile turn is sent to worker-poll per minute at most, at a steady pace: MX never sees a burst. Users over it stay due for the next run (the `ReconcileOverdue` metric); size it at twice the users × (1440 / RECONCILE_INTERVAL_MINUTES) / 1440.',

@@ -69,8 +69,12 @@ export interface UsersAtMx {
  * Where the relay notes a user it serves (the reconcile's schedule, lib/aggregation/reconcile-enrolment.ts): each
  * time it makes the user a session or a widget URL. Never rejects: a note that fails is the next one's to make.
  */
+/** Told of the users sessions are made and used for (the reconcile's enrolment). */
 export interface ServedUsers {
+  /** A session was made for the user. */
   note(userId: string): Promise<void>;
+  /** A session made before was used for the user: a promise when this writes something (awaited by `flush`). */
+  used?(userId: string): Promise<void> | undefined;
 }
 
 export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
@@ -303,11 +307,17 @@ export class SessionManager {
     if (now - known.storedUsedAt >= SESSION_TOUCH_INTERVAL_MS) {
       // Noted before the write so that concurrent callers do not write too.
       known.storedUsedAt = now;
-      const touching = this.#touch(userId, known.token, now);
-      this.#touching.add(touching);
-      void touching.finally(() => this.#touching.delete(touching));
+      this.#track(this.#touch(userId, known.token, now));
     }
+    const noting = this.#served?.used?.(userId);
+    if (noting) this.#track(noting);
     return known.token;
+  }
+
+  /** A write this call does not wait for, awaited by `flush` before the invocation ends. */
+  #track(write: Promise<void>): void {
+    this.#touching.add(write);
+    void write.finally(() => this.#touching.delete(write));
   }
 
   async #touch(userId: string, token: string, now: number): Promise<void> {

@@ -136,9 +136,9 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...sendTo('poll'),
     ...sendTo('delivery'),
   ],
-  // The users due (gsi1), their schedule items, the push counters (a table query).
+  // The users due (gsi1), their schedule items, the push counters (a table query); inactive users taken off.
   'reconcile-dispatch': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
     QUERY_TABLE,
     QUERY_GSI1,
     ...sendTo('reconcile'),

@@ -20,7 +20,10 @@ let tables = 0;
  * A dispatcher over the real schedule in dynalite. The cursors are the table's: each test starts ten intervals after
  * the one before (`t0`), so its first walk takes the whole cycle, and counts its own users (`prefix`) in what it sends.
  */
-function setup(prefix: string, options: { turnsPerMinute?: number; webhooksOn?: boolean; intervalMs?: number } = {}) {
+function setup(
+  prefix: string,
+  options: { turnsPerMinute?: number; webhooksOn?: boolean; intervalMs?: number; inactiveAfterMs?: number } = {},
+) {
   const schedule = new ReconcileRepository(local.table);
   const t0 = T0 + ++tables * 10 * INTERVAL;
   const clock = new ManualClock(t0);
@@ -36,6 +39,7 @@ function setup(prefix: string, options: { turnsPerMinute?: number; webhooksOn?: 
       },
     },
     intervalMs: options.intervalMs ?? INTERVAL,
+    inactiveAfterMs: options.inactiveAfterMs ?? 0,
     turnsPerMinute: options.turnsPerMinute ?? 50_000,
     periodMs: 2 * 60_000,
     budgetMs: 40_000,
@@ -70,10 +74,22 @@ describe('ReconcileRepository', () => {
     const schedule = new ReconcileRepository(local.table);
     expect(await schedule.enroll('user-1', T0)).toBe(true);
     expect(await schedule.enroll('user-1', T0 + HOUR)).toBe(false);
-    expect(await schedule.lastReads(['user-1', 'user-never'])).toEqual(new Map([['user-1', T0]]));
+    expect(await schedule.turnFacts(['user-1', 'user-never'])).toEqual(new Map([['user-1', { lastRead: T0 }]]));
     expect(await schedule.noteRead('user-1', T0 + 1000)).toBe(true);
-    expect(await schedule.lastReads(['user-1'])).toEqual(new Map([['user-1', T0 + 1000]]));
+    expect(await schedule.turnFacts(['user-1'])).toEqual(new Map([['user-1', { lastRead: T0 + 1000 }]]));
     expect(await schedule.noteRead('user-never', T0)).toBe(false);
+  });
+
+  it("notes each app's request for a user (served_at), enrolling it the first time at its slot", async () => {
+    const schedule = new ReconcileRepository(local.table);
+    expect(await schedule.serve('user-served', T0)).toBe(true);
+    expect(await schedule.serve('user-served', T0 + HOUR)).toBe(false);
+    expect(await schedule.enroll('user-served', T0 + 2 * HOUR)).toBe(false);
+    expect(await schedule.turnFacts(['user-served'])).toEqual(new Map([['user-served', { lastRead: T0, servedAt: T0 + HOUR }]]));
+    // Served before the cutoff: it stays; served only before it: it leaves.
+    expect(await schedule.leave('user-served', T0 + HOUR)).toBe(false);
+    expect(await schedule.leave('user-served', T0 + HOUR + 1)).toBe(true);
+    expect(await schedule.turnFacts(['user-served'])).toEqual(new Map());
   });
 
   it('moves a cursor only from the state it was read in', async () => {
@@ -113,6 +129,26 @@ describe('ReconcileDispatcher over the cycle', () => {
     clock.set(t0 + 60_000 + INTERVAL);
     await dispatcher.dispatch();
     expect(mine().slice(first).sort()).toEqual([...users].sort());
+  });
+
+  it('takes users no app asked about for RECONCILE_INACTIVE_DAYS off the cycle; served again, they are back', async () => {
+    const DAY = 24 * HOUR;
+    const { t0, clock, dispatcher, users, mine, schedule } = setup('idle', { inactiveAfterMs: 90 * DAY });
+    const [idle, active, enrolledBefore] = [users.slice(0, 20), users.slice(20, 40), users.slice(40)];
+    await Promise.all([
+      ...idle.map((userId) => schedule.serve(userId, t0 - 91 * DAY)),
+      ...active.map((userId) => schedule.serve(userId, t0 - 89 * DAY)),
+      // Put on the cycle before served_at was kept: its clock starts at the first walk.
+      ...enrolledBefore.map((userId) => schedule.enroll(userId, t0 - 200 * DAY)),
+    ]);
+    clock.set(t0 + 60_000);
+    const report = await dispatcher.dispatch();
+    expect(report.inactive).toBe(idle.length);
+    expect(mine().sort()).toEqual([...active, ...enrolledBefore].sort());
+    const facts = await schedule.turnFacts(users);
+    expect(idle.filter((userId) => facts.has(userId))).toEqual([]);
+    expect(facts.get(enrolledBefore[0]!)?.servedAt).toBe(t0 + 60_000);
+    expect(await schedule.serve(idle[0]!, t0 + 2 * 60_000)).toBe(true);
   });
 
   it('carries the last read and whether MX pushed lately', async () => {
@@ -164,7 +200,7 @@ describe('ReconcileDispatcher over the cycle', () => {
     const { t0, clock, dispatcher, mine, enrolAll } = setup('off', { intervalMs: 0 });
     await enrolAll();
     clock.set(t0 + INTERVAL);
-    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, skipped: 0, left: 0, overdueMs: 0 });
+    expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 });
     expect(mine()).toEqual([]);
   });
 

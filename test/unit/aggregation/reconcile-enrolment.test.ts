@@ -1,19 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { ReconcileEnrolment } from '../../../lib/aggregation/reconcile-enrolment.ts';
+import { ReconcileEnrolment, SERVED_NOTE_INTERVAL_MS } from '../../../lib/aggregation/reconcile-enrolment.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
 
-function setup(enroll: (userId: string, now: number) => Promise<boolean>) {
+function setup(write: (userId: string, now: number) => Promise<boolean>, servesApps = true) {
+  const clock = new ManualClock(Date.parse('2026-11-24T12:00:00Z'));
   const counted: [string, Record<string, string>][] = [];
+  const calls: string[] = [];
   const metrics = { add: (name: string, _v: number, dims: Record<string, string>) => void counted.push([name, dims]) };
   const enrolment = new ReconcileEnrolment({
-    schedule: { enroll },
-    clock: new ManualClock(Date.parse('2026-11-24T12:00:00Z')),
+    schedule: {
+      enroll: (userId, now) => (calls.push('enroll'), write(userId, now)),
+      serve: (userId, now) => (calls.push('serve'), write(userId, now)),
+    },
+    servesApps,
+    clock,
     log: silentLog,
     metrics: metrics as unknown as MetricsSink,
   });
-  return { enrolment, counted };
+  return { enrolment, counted, calls, clock };
 }
 
 describe('ReconcileEnrolment', () => {
@@ -31,6 +37,28 @@ describe('ReconcileEnrolment', () => {
       ['ReconcileEnrolments', { outcome: 'enrolled' }],
       ['ReconcileEnrolments', { outcome: 'already' }],
     ]);
+  });
+
+  it("notes an app's request as the user served (serve); worker-poll's sessions only enrol (enroll)", async () => {
+    const app = setup(async () => false, true);
+    await app.enrolment.note('user-1');
+    const worker = setup(async () => false, false);
+    await worker.enrolment.note('user-1');
+    expect([app.calls, worker.calls]).toEqual([['serve'], ['enroll']]);
+  });
+
+  it("notes an app's use of a session made before once a day per container; worker-poll's not at all", async () => {
+    const app = setup(async () => false, true);
+    await app.enrolment.used('user-1');
+    expect(app.enrolment.used('user-1')).toBeUndefined();
+    await app.enrolment.note('user-2');
+    expect(app.enrolment.used('user-2')).toBeUndefined();
+    app.clock.advance(SERVED_NOTE_INTERVAL_MS);
+    await app.enrolment.used('user-1');
+    expect(app.calls).toEqual(['serve', 'serve', 'serve']);
+    const worker = setup(async () => false, false);
+    expect(worker.enrolment.used('user-1')).toBeUndefined();
+    expect(worker.calls).toEqual([]);
   });
 
   it('never fails the call it follows: a failed write is counted, and the next session tries again', async () => {

@@ -82,8 +82,9 @@ describe('SessionManager', () => {
       expect(store.writes.put).toBe(1);
     });
 
-    it('tells the users it serves of each session it makes, never of one it reuses', async () => {
+    it('tells the users it serves of each session it makes (note) and of each reuse (used)', async () => {
       const noted: string[] = [];
+      const used: string[] = [];
       const served = new SessionManager({
         metrics: noMetrics,
         store,
@@ -93,11 +94,12 @@ describe('SessionManager', () => {
         retry,
         clock,
         log,
-        served: { note: async (u) => void noted.push(u) },
+        served: { note: async (u) => void noted.push(u), used: (u) => void used.push(u) },
       });
       await Promise.all([served.get('a'), served.get('a'), served.get('b')]);
       await served.get('a');
       expect(noted.sort()).toEqual(['a', 'b']);
+      expect(used.filter((u) => u === 'a').length).toBeGreaterThanOrEqual(1);
       clock.advance(SESSION_REUSE_MS);
       await served.get('a');
       expect(noted).toHaveLength(3);
