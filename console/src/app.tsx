@@ -3,12 +3,33 @@ import { JobView } from './job-view.tsx';
 import { JobsView } from './jobs-view.tsx';
 import { MembersView } from './members-view.tsx';
 import { OverviewView } from './overview-view.tsx';
-import { hrefOf, parseRoute, type Route, userOf } from './route.ts';
+import { hrefOf, navigate, parseRoute, type Route, userOf } from './route.ts';
 import { forgetKey, storedKey, storeKey } from './session.ts';
 import { checkKey, SignIn, type Signed } from './sign-in.tsx';
 import { Loading, ProblemView } from './ui.tsx';
 import { WebhookView } from './webhook-view.tsx';
 import { WebhooksView } from './webhooks-view.tsx';
+
+/** Where signing in lands when the address names no place: a server key's overview (a user-bound key's jobs). */
+function landing(signed: Signed): void {
+  if (location.hash.replace(/^#\/?/, '') === '' && signed.scope === 'server') navigate({ view: 'overview' });
+}
+
+/** Moves the keyboard to the page's content, past the navigation (the address's fragment is the console's route). */
+function SkipLink() {
+  return (
+    <a
+      class="skip"
+      href="#main"
+      onClick={(event) => {
+        event.preventDefault();
+        document.getElementById('main')?.focus();
+      }}
+    >
+      Skip to content
+    </a>
+  );
+}
 
 export function App() {
   const [signed, setSigned] = useState<Signed | undefined>();
@@ -25,21 +46,28 @@ export function App() {
     const key = storedKey();
     if (key === undefined) return;
     checkKey(key)
-      .then(setSigned, (error: unknown) => {
-        forgetKey();
-        setRestoreError(error);
-      })
+      .then(
+        (restored) => {
+          landing(restored);
+          setSigned(restored);
+        },
+        (error: unknown) => {
+          forgetKey();
+          setRestoreError(error);
+        },
+      )
       .finally(() => setRestoring(false));
   }, []);
 
   if (restoring) return <Loading what="the console" />;
   if (!signed) {
     return (
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {restoreError !== undefined && <ProblemView error={restoreError} />}
         <SignIn
           onSignedIn={(done) => {
             storeKey(done.key);
+            landing(done);
             setSigned(done);
           }}
         />
@@ -60,6 +88,7 @@ export function App() {
   const user = userOf(route);
   return (
     <>
+      <SkipLink />
       <header>
         <nav aria-label="Console">
           <span class="brand">nexus-relay</span>
@@ -81,7 +110,7 @@ export function App() {
           </button>
         </nav>
       </header>
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {route.view === 'overview' && <OverviewView signed={signed} />}
         {route.view === 'jobs' && <JobsView signed={signed} route={route} />}
         {route.view === 'job' && <JobView signed={signed} id={route.id} />}

@@ -1,9 +1,9 @@
 import type { Delivery, Job, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import { usePolling } from './poll.ts';
-import { hrefOf } from './route.ts';
+import { hrefOf, navigate } from './route.ts';
 import type { Signed } from './sign-in.tsx';
-import { Empty, Loading, ProblemView, Status, time } from './ui.tsx';
+import { Empty, Loading, Notice, ProblemView, Status, time, valueOf } from './ui.tsx';
 
 interface TimelineEntry {
   at: string;
@@ -24,8 +24,19 @@ async function deliveriesOf(signed: Signed, job: Job): Promise<{ webhook: Webhoo
   return found;
 }
 
-function timelineOf(job: Job, deliveries: { webhook: Webhook; delivery: Delivery }[]): TimelineEntry[] {
+/** An MFA question MX asked during the job, as this page saw it, and when it was answered here. */
+interface Asked {
+  at: string;
+  label: string;
+  answeredAt?: string;
+}
+
+function timelineOf(job: Job, deliveries: { webhook: Webhook; delivery: Delivery }[], asked: Asked[]): TimelineEntry[] {
   const entries: TimelineEntry[] = [{ at: job.created_at, what: `${job.kind} started`, status: 'aggregating' }];
+  for (const question of asked) {
+    entries.push({ at: question.at, what: `MX asked: ${question.label}`, status: 'action_required' });
+    if (question.answeredAt) entries.push({ at: question.answeredAt, what: `answered: ${question.label}` });
+  }
   for (const { webhook, delivery } of deliveries) {
     const last = delivery.attempts.at(-1);
     entries.push({
@@ -46,10 +57,25 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
   const [job, setJob] = useState<Job | undefined>();
   const [deliveries, setDeliveries] = useState<{ webhook: Webhook; delivery: Delivery }[]>([]);
   const [error, setError] = useState<unknown>();
+  /** MX's questions seen on this page: the job stops showing them once answered; its timeline keeps them. */
+  const [asked, setAsked] = useState<Asked[]>([]);
+  const [answers, setAnswers] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<string | undefined>();
 
   const load = async (): Promise<boolean> => {
     try {
       const read = await signed.client.jobs.get(id);
+      const questions = read.status === 'action_required' ? (read.challenges ?? []) : [];
+      if (questions.length > 0) {
+        setAsked((seen) => [
+          ...seen,
+          ...questions
+            .map((challenge) => challenge.label ?? challenge.type ?? challenge.guid)
+            .filter((label) => !seen.some((question) => question.label === label && !question.answeredAt))
+            .map((label) => ({ at: read.finished_at ?? new Date().toISOString(), label })),
+        ]);
+      }
       const found = await deliveriesOf(signed, read);
       const changed = JSON.stringify([read, found]) !== JSON.stringify([job, deliveries]);
       setJob(read);
@@ -63,8 +89,49 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
   };
   useEffect(() => {
     setJob(undefined);
+    setAsked([]);
+    setNotice(undefined);
     void load().catch(() => {});
   }, [id]);
+
+  /** Answers MX's questions: the same job goes on aggregating (PUT …/resume). */
+  const answer = async (event: Event) => {
+    event.preventDefault();
+    if (!job) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const challenges = (job.challenges ?? []).map((challenge) => ({
+        guid: challenge.guid,
+        value: answers[challenge.guid] ?? '',
+      }));
+      await signed.client.members.resume({ user_id: job.user_id, member_guid: job.member_guid, challenges });
+      const at = new Date().toISOString();
+      setAsked((seen) => seen.map((question) => (question.answeredAt ? question : { ...question, answeredAt: at })));
+      setAnswers({});
+      setNotice('Answered: MX goes on with the job.');
+      await load();
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** A new aggregation of the member, opened as its own job. */
+  const refreshAgain = async () => {
+    if (!job) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const next = await signed.client.members.refresh({ user_id: job.user_id, member_guid: job.member_guid });
+      navigate({ view: 'job', id: next.id });
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
   // A finished job's last deliveries may still be on their way: keep looking while any is pending.
   const settling = job?.status === 'aggregating' || deliveries.some(({ delivery }) => delivery.status !== 'delivered');
   usePolling(load, job !== undefined && settling);
@@ -75,6 +142,7 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
         <a href="#/jobs">← Jobs</a>
       </p>
       <h1 id="job-title">Job {id}</h1>
+      <Notice>{notice}</Notice>
       {error !== undefined && <ProblemView error={error} />}
       {job === undefined && error === undefined && <Loading what="the job" />}
       {job && (
@@ -83,7 +151,7 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
             <dt>Kind</dt>
             <dd>{job.kind}</dd>
             <dt>Status</dt>
-            <dd>
+            <dd aria-live="polite">
               <Status value={job.status} />
             </dd>
             <dt>User</dt>
@@ -104,22 +172,38 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
             <dt>Finished</dt>
             <dd>{job.finished_at ? time(job.finished_at) : '–'}</dd>
           </dl>
+          {job.kind === 'aggregation' && job.status !== 'aggregating' && (
+            <p>
+              <button type="button" onClick={() => void refreshAgain()} disabled={busy}>
+                Refresh again
+              </button>
+            </p>
+          )}
           {job.status === 'action_required' && (job.challenges ?? []).length > 0 && (
-            <>
-              <h2>MX asks</h2>
-              <ul>
-                {(job.challenges ?? []).map((challenge) => (
-                  <li key={challenge.guid}>
-                    {challenge.label ?? challenge.type ?? 'challenge'} <code>{challenge.guid}</code>
-                  </li>
-                ))}
-              </ul>
-            </>
+            <form class="answers" onSubmit={answer} aria-labelledby="asks-title">
+              <h2 id="asks-title">MX asks</h2>
+              {(job.challenges ?? []).map((challenge) => (
+                <p key={challenge.guid}>
+                  <label for={`answer-${challenge.guid}`}>{challenge.label ?? challenge.type ?? 'challenge'}</label>{' '}
+                  <input
+                    id={`answer-${challenge.guid}`}
+                    autocomplete="off"
+                    required
+                    value={answers[challenge.guid] ?? ''}
+                    onInput={(event) => setAnswers({ ...answers, [challenge.guid]: valueOf(event) })}
+                  />{' '}
+                  <code class="muted">{challenge.guid}</code>
+                </p>
+              ))}
+              <button type="submit" disabled={busy}>
+                Answer
+              </button>
+            </form>
           )}
           <h2>Timeline</h2>
           {signed.scope !== 'server' && <Empty>Webhook deliveries are shown to server keys.</Empty>}
           <ol class="timeline">
-            {timelineOf(job, deliveries).map((entry) => (
+            {timelineOf(job, deliveries, asked).map((entry) => (
               <li key={`${entry.at}${entry.what}`}>
                 <time dateTime={entry.at}>{time(entry.at)}</time> <strong>{entry.what}</strong>{' '}
                 {entry.status && <Status value={entry.status} />}

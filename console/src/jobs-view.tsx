@@ -1,6 +1,6 @@
 import type { Job, JobStatus } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
-import { usePolling } from './poll.ts';
+import { settled, usePolling } from './poll.ts';
 import type { Signed } from './sign-in.tsx';
 import { age, type Column, Empty, ListTable, Loading, ProblemView, Status, valueOf } from './ui.tsx';
 import { hrefOf, navigate, type Route } from './route.ts';
@@ -52,7 +52,7 @@ export function JobsView({ signed, route }: { signed: Signed; route: Extract<Rou
 
   // New jobs appear and jobs in flight change without a reload: checked every few seconds, sooner while any runs.
   const inFlight = (jobs ?? []).some((job) => job.status === 'aggregating');
-  usePolling(load, route.user !== undefined, { firstMs: 1_000, maxMs: inFlight ? 3_000 : 10_000 });
+  usePolling(load, route.user !== undefined && !settled(error), { firstMs: 1_000, maxMs: inFlight ? 3_000 : 10_000 });
 
   const more = async () => {
     if (!route.user || !next) return;

@@ -44,6 +44,8 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
   const [refreshing, setRefreshing] = useState<string | undefined>();
   /** The one-time OAuth window last asked for: shown once, to hand to the user; never kept beyond this page. */
   const [oauthWindow, setOAuthWindow] = useState<{ member: string; url: string } | undefined>();
+  /** The one-time Connect widget URL last asked for, to reconnect a member: the same. */
+  const [widget, setWidget] = useState<{ member: string; url: string } | undefined>();
   const [now, setNow] = useState(Date.now());
 
   /** Reads the first `pages` pages again (MX's numbered pages), so every member shown is current. */
@@ -101,6 +103,20 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
     try {
       const opened = await signed.client.members.oauthWindow({ user_id: route.user, member_guid: member.guid });
       setOAuthWindow({ member: member.guid, url: opened.url });
+    } catch (caught) {
+      setError(caught);
+    }
+  };
+
+  const reconnect = async (member: Member) => {
+    if (!route.user) return;
+    setError(undefined);
+    try {
+      const made = await signed.client.users.widgetUrl(route.user, {
+        widget_type: 'connect_widget',
+        current_member_guid: member.guid,
+      });
+      setWidget({ member: member.guid, url: made.url });
     } catch (caught) {
       setError(caught);
     }
@@ -178,6 +194,27 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
             <button type="button" onClick={() => void reauthorise(member)} aria-label={`Re-authorise ${member.guid}`}>
               Re-authorise
             </button>
+          )}
+          {needsUser(member) && member.connection_status === 'CHALLENGED' && (
+            <a
+              href={hrefOf({ view: 'jobs', user: route.user, member: member.guid, status: 'action_required' })}
+              aria-label={`Answer MFA of ${member.guid}`}
+            >
+              Answer MFA
+            </a>
+          )}
+          {needsUser(member) && !member.is_oauth && (
+            <button type="button" onClick={() => void reconnect(member)} aria-label={`Reconnect ${member.guid}`}>
+              Reconnect
+            </button>
+          )}
+          {widget?.member === member.guid && (
+            <div class="oauth-window">
+              One-time Connect widget URL for the user (works once, for ten minutes):{' '}
+              <a href={widget.url} target="_blank" rel="noreferrer noopener">
+                open the widget
+              </a>
+            </div>
           )}
           {oauthWindow?.member === member.guid && (
             <div class="oauth-window">

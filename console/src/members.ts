@@ -69,9 +69,9 @@ export function needsUser(member: Pick<Member, 'connection_status' | 'is_being_a
 /** What the user does about a member that needs them (shown under "Needs the user"). */
 export function userActionOf(member: Pick<Member, 'connection_status'> & { is_oauth?: boolean }): string {
   if (member.is_oauth && member.connection_status !== 'CHALLENGED') {
-    return 'Re-authorise at the bank: a one-time OAuth window (Re-authorise, or POST …/oauth_window) opened by the user.';
+    return 'Re-authorise at the bank: a one-time OAuth window (Re-authorise) for the user to open.';
   }
   return member.connection_status === 'CHALLENGED'
-    ? 'Answer the MFA question: PUT …/resume with the job’s challenges, or a connect_widget with current_member_guid.'
-    : 'Reconnect in a connect_widget with current_member_guid set to this member.';
+    ? 'Answer MX’s question on its job (Answer MFA), or the user does in the Connect widget (Reconnect).'
+    : 'The user reconnects in the Connect widget: a one-time URL for them (Reconnect).';
 }

@@ -25,6 +25,19 @@ export function ProblemView({ error }: { error: unknown }) {
   );
 }
 
+/**
+ * What an action just did, in a live region that is always there (a region made with its text is not announced):
+ * screen readers read each new notice.
+ */
+export const Notice = ({ children }: { children?: ComponentChildren }) => (
+  <div class="notice" role="status" aria-live="polite">
+    {children}
+  </div>
+);
+
+/** Asks before an action that cannot be undone from here (the browser's own dialog: keyboard and screen readers know it). */
+export const confirmed = (question: string): boolean => confirm(question);
+
 export const Loading = ({ what }: { what: string }) => (
   <p class="muted" role="status">
     Loading {what}…
@@ -93,6 +106,10 @@ const TONES: Record<string, string> = {
   action_required: 'warn',
   disabled: 'bad',
   failed: 'bad',
+  FAILED: 'bad',
+  DISABLED: 'bad',
+  DISCONNECTED: 'bad',
+  CLOSED: 'bad',
   timed_out: 'bad',
 };
 

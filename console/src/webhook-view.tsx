@@ -2,10 +2,10 @@ import type { Delivery, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
 import { WebhookStatus } from './webhooks-view.tsx';
-import { type Column, Empty, ListTable, Loading, ProblemView, Status, time, valueOf } from './ui.tsx';
+import { type Column, Empty, ListTable, Loading, Notice, ProblemView, Status, time, valueOf } from './ui.tsx';
 
-/** A local date-time input's value as an ISO instant. */
-const isoOf = (local: string) => new Date(local).toISOString();
+/** A date-time input's value, in UTC as every time the console shows, as an ISO instant. */
+const isoOf = (utc: string) => new Date(`${utc.length === 16 ? `${utc}:00` : utc}Z`).toISOString();
 
 /** A delivery's attempts, one row each. */
 const ATTEMPTS: Column<Delivery['attempts'][number]>[] = [
@@ -97,16 +97,12 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
           </dd>
         </dl>
       )}
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
+      <Notice>{notice}</Notice>
       {error !== undefined && <ProblemView error={error} />}
       <form class="filters" onSubmit={replayRange}>
-        <label for="since">Replay from</label>
+        <label for="since">Replay from (UTC)</label>
         <input id="since" type="datetime-local" step="1" required value={since} onInput={(e) => setSince(valueOf(e))} />
-        <label for="until">until</label>
+        <label for="until">until (UTC)</label>
         <input id="until" type="datetime-local" step="1" required value={until} onInput={(e) => setUntil(valueOf(e))} />
         <button type="submit">Replay range</button>
       </form>

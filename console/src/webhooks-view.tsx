@@ -1,7 +1,7 @@
 import { deliveryHealth, type DeliveryHealth, type Webhook, type WebhookTest } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
 import type { Signed } from './sign-in.tsx';
-import { type Column, Empty, ListTable, Loading, ProblemView, Status, time } from './ui.tsx';
+import { type Column, confirmed, Empty, ListTable, Loading, Notice, ProblemView, Status, time } from './ui.tsx';
 
 /** The health of a webhook's last 50 deliveries: every attempt counts, with the latest failure and next retry. */
 async function healthOf(signed: Signed, webhook: Webhook): Promise<DeliveryHealth> {
@@ -68,6 +68,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
   const toggle = (webhook: Webhook) =>
     act(async () => {
       if (webhook.status === 'enabled') {
+        if (!confirmed(`Disable ${webhook.id}? Its deliveries wait until it is enabled again.`)) return;
         await signed.client.webhooks.update(webhook.id, { enabled: false });
         return `${webhook.id} disabled: deliveries wait until it is enabled again.`;
       }
@@ -76,6 +77,7 @@ export function WebhooksView({ signed }: { signed: Signed }) {
     });
   const rotate = (webhook: Webhook) =>
     act(async () => {
+      if (!confirmed(`Rotate the signing secret of ${webhook.id}? The current one keeps signing for 24 hours only.`)) return;
       const rotated = await signed.client.webhooks.rotateSecret(webhook.id);
       setSecret({ id: webhook.id, secret: rotated.secret });
     });
@@ -154,17 +156,15 @@ export function WebhooksView({ signed }: { signed: Signed }) {
   return (
     <section aria-labelledby="webhooks-title">
       <h1 id="webhooks-title">Webhooks</h1>
-      {notice && (
-        <p class="notice" role="status">
-          {notice}
-        </p>
-      )}
-      {secret && (
-        <div class="notice" role="status">
-          <p>New signing secret of {secret.id}, shown this once (the old one signs alongside it for 24 hours):</p>
-          <code class="secret">{secret.secret}</code>
-        </div>
-      )}
+      <Notice>
+        {notice}
+        {secret && (
+          <>
+            <p>New signing secret of {secret.id}, shown this once (the old one signs alongside it for 24 hours):</p>
+            <code class="secret">{secret.secret}</code>
+          </>
+        )}
+      </Notice>
       {error !== undefined && <ProblemView error={error} />}
       {webhooks === undefined && error === undefined && <Loading what="webhooks" />}
       {webhooks?.length === 0 && <Empty>No webhooks yet: POST /webhooks, or `nexus-relay webhooks add URL`.</Empty>}

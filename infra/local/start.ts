@@ -48,6 +48,7 @@ try {
       `logs: a line per request and job transition here; every JSON log and metric line in ${logFile} (--json-logs prints them here)`,
     );
   }
+  console.log(`console: ${stack.url}/console (sign in with the api key above)`);
   console.log(`nexus-relay listening on ${stack.url}`);
 
   let stopping = false;

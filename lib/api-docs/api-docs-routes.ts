@@ -71,6 +71,19 @@ export const API_DOCS_ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
+    path: '/',
+    fn: 'api-docs',
+    summary: 'Where a browser opening the API lands: the operator console',
+    auth: 'none',
+    async handle() {
+      return { status: 302, text: '', headers: { location: '/console', 'cache-control': 'public, max-age=300' } };
+    },
+    docs: () => ({
+      responses: { 302: { description: 'To the console (/console)', headers: { location: '/console' } } },
+    }),
+  },
+  {
+    method: 'GET',
     path: '/console',
     fn: 'api-docs',
     summary: 'The operator console: jobs and webhook deliveries in a browser (sign in with an API key)',

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createRelayClient, type RelayClient } from '@nexus-relay/client';
+import { createRelayClient, type Job, type RelayClient } from '@nexus-relay/client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../infra/local/local-stack.ts';
@@ -20,7 +20,8 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
  * The operator console in real Chromium against the local stack: sign-in, a job followed live, a user's members and
  * which need the user, a webhook's delivery log and Replay, a user-bound key, and no page error or
  * Content-Security-Policy violation anywhere.
- * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the README's screenshot (docs/console.png).
+ * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the screenshots in docs/ (console.png, the README's;
+ * console-members.png and console-job-mfa.png, docs/operations.md's).
  */
 // Names of the browser's globals, for the functions that run in the page (page.evaluate, addInitScript).
 declare const window: Record<string, unknown>;
@@ -56,7 +57,7 @@ afterAll(async () => {
 });
 
 /** A page that records every page error, console error and CSP violation into `problems`. */
-async function openConsole(viewport = { width: 1200, height: 900 }): Promise<Page> {
+async function openConsole(viewport = { width: 1200, height: 900 }, at = '/console#/jobs'): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
@@ -69,7 +70,7 @@ async function openConsole(viewport = { width: 1200, height: 900 }): Promise<Pag
       violations.push(`${event.violatedDirective} ${event.blockedURI}`),
     );
   });
-  await page.goto(`${stack.url}/console`);
+  await page.goto(`${stack.url}${at}`);
   return page;
 }
 
@@ -194,7 +195,7 @@ describe('the console in Chromium', () => {
     const deniedText = await row(denied).innerText();
     expect(deniedText).toContain('DENIED');
     expect(deniedText).toContain('Needs the user');
-    expect(deniedText).toContain('Reconnect in a connect_widget with current_member_guid');
+    expect(deniedText).toContain('The user reconnects in the Connect widget');
     expect(deniedText).toContain('last success: never');
     const challengedText = await row(challenged).innerText();
     expect(challengedText).toContain('CHALLENGED');
@@ -402,7 +403,7 @@ describe('the console in Chromium', () => {
     await memberRow.waitFor();
     expect(await memberRow.innerText()).toContain(expiredUser);
     expect(await memberRow.innerText()).toContain('EXPIRED');
-    expect(await memberRow.innerText()).toContain('Reconnect in a connect_widget');
+    expect(await memberRow.innerText()).toContain('The user reconnects in the Connect widget');
     // Each work queue with the dead letters waiting in it (none here), and how to read them.
     for (const queue of ['poll', 'delivery', 'refresh-requests']) {
       expect(await page.locator(`tr[data-queue="${queue}"]`).innerText()).toMatch(
@@ -433,19 +434,7 @@ describe('the console in Chromium', () => {
     // An automated accessibility check of the overview (axe-core, WCAG 2 A and AA rules), run in the page.
     await page.goBack();
     await failedRow.waitFor();
-    await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
-    const checked = await page.evaluate(async () => {
-      type Result = { id: string; nodes: unknown[] };
-      const axe = (window as { axe?: { run(c: unknown, o: unknown): Promise<{ violations: Result[]; passes: Result[] }> } }).axe!;
-      const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
-      return {
-        passes: result.passes.length,
-        violations: result.violations.map((violation) => `${violation.id} (${violation.nodes.length})`),
-      };
-    });
-    // Rules that passed: axe ran over the page (colour contrast, names, labels, landmarks…), and none failed.
-    expect(checked.passes).toBeGreaterThan(5);
-    expect(checked.violations).toEqual([]);
+    await expectAccessible(page);
     expect(await violationsOf(page)).toEqual([]);
     await page.close();
   }, 60_000);
@@ -490,6 +479,120 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('acts where it advises: lands on the overview, reconnects, answers MFA, refreshes a failed job, asks first (issue 59 #4)', async () => {
+    // A browser opening the API's root lands on the console.
+    const root = await fetch(`${stack.url}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([302, '/console']);
+
+    const userId = `console-${randomUUID().slice(0, 8)}`;
+    const failing = await simMember(userId, 300, { name: 'Failing Bank', final_status: 'FAILED' });
+    const denied = await simMember(userId, 300, { name: 'Denied Bank', final_status: 'DENIED' });
+    const asking = await simMember(userId, 300, {
+      name: 'Asking Bank',
+      challenge: { label: 'Favourite colour?', answer: 'blue' },
+    });
+    const [failed, , challenged] = (await Promise.all(
+      [failing, denied, asking].map(async (member) =>
+        relay.waitForJob(await relay.members.refresh({ user_id: userId, member_guid: member })),
+      ),
+    )) as [Job, Job, Job];
+    expect([failed.status, challenged.status]).toEqual(['failed', 'action_required']);
+
+    const page = await openConsole(undefined, '/console');
+    await signIn(page, stack.apiKey);
+    await page.waitForURL(/#\/overview$/);
+    // Skip link first: the keyboard goes past the navigation to the content (the key restored from the tab).
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Console' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (document.activeElement as unknown as { textContent: string }).textContent)).toBe(
+      'Skip to content',
+    );
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+
+    // Members: a FAILED badge in the failure colour; a DENIED member gets a Connect widget URL for its user.
+    await page.goto(`${stack.url}/console#/users/${userId}/members`);
+    const row = (guid: string) => page.locator(`tr[data-member="${guid}"]`);
+    await row(failing).waitFor();
+    expect(await row(failing).locator('.status').getAttribute('class')).toContain('bad');
+    await row(denied)
+      .getByRole('button', { name: `Reconnect ${denied}` })
+      .click();
+    const widget = row(denied).getByRole('link', { name: 'open the widget' });
+    await widget.waitFor();
+    expect(await widget.getAttribute('href')).toMatch(/\/_sim\/widgets\/\S+$/);
+    await expectAccessible(page);
+    await page.screenshot({ path: screenshotPath('console-members.png'), fullPage: true });
+
+    // The CHALLENGED member's question is answered on its job; the timeline keeps the question.
+    await row(asking)
+      .getByRole('link', { name: `Answer MFA of ${asking}` })
+      .click();
+    await page.locator(`tr[data-job="${challenged.id}"]`).getByRole('link', { name: challenged.id }).click();
+    await page.getByLabel('Favourite colour?').waitFor();
+    await expectAccessible(page);
+    await page.screenshot({ path: screenshotPath('console-job-mfa.png'), fullPage: true });
+    await page.getByLabel('Favourite colour?').fill('blue');
+    await page.getByRole('button', { name: 'Answer' }).click();
+    await page.getByRole('status').filter({ hasText: 'Answered' }).waitFor();
+    await expect.poll(() => page.locator('dd[aria-live] .status').textContent(), { timeout: 20_000 }).toBe('succeeded');
+    const timeline = await page.locator('ol.timeline').innerText();
+    expect(timeline).toContain('MX asked: Favourite colour?');
+    expect(timeline).toContain('answered: Favourite colour?');
+
+    // A failed job's page refreshes its member again, as the overview advises.
+    await page.goto(`${stack.url}/console#/jobs/${failed.id}`);
+    await page.getByRole('button', { name: 'Refresh again' }).click();
+    await page.waitForURL((url) => url.hash.startsWith('#/jobs/') && !url.hash.endsWith(failed.id));
+    expect((await relay.jobs.list({ user_id: userId }).toArray()).length).toBe(4);
+
+    // Disabling and rotating ask first: dismissed, nothing changes.
+    await page.goto(`${stack.url}/console#/webhooks`);
+    const hook = page.locator(`tr[data-webhook="${webhookId}"]`);
+    await hook.waitFor();
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await hook.getByRole('button', { name: 'Disable' }).click();
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await hook.getByRole('button', { name: 'Rotate secret' }).click();
+    expect((await relay.webhooks.get(webhookId)).status).toBe('enabled');
+    expect(await page.locator('code.secret').count()).toBe(0);
+    // Notices are read out: their live region is there before any notice.
+    expect(await page.locator('.notice[aria-live="polite"]').count()).toBe(1);
+
+    // A webhook's replay range is in UTC, as every time shown.
+    await page.goto(`${stack.url}/console#/webhooks/${webhookId}`);
+    expect(await page.getByLabel('Replay from (UTC)').count()).toBe(1);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('asks once for a user its key may not read: a refusal is not polled', async () => {
+    const key = generateApiKey();
+    const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+    await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
+      hash: key.hash,
+      prefix: key.prefix,
+      name: 'bound-once',
+      userId: 'console-own-user',
+      createdAt: new Date().toISOString(),
+    });
+    client.destroy();
+    const page = await openConsole();
+    let asked = 0;
+    page.on('request', (request) => void (request.url().includes('/users/not-mine/') && asked++));
+    await signIn(page, key.key);
+    await page.getByLabel('User id').fill('not-mine');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('alert').waitFor();
+    const refused = asked;
+    expect(refused).toBeGreaterThan(0);
+    // Longer than the polling's first waits (1 s, 1.5 s, 2.25 s): had it gone on, it would have asked again.
+    await page.waitForTimeout(5_000);
+    expect(asked).toBe(refused);
+    await page.close();
+  });
+
   it('is usable at 360 px wide and by keyboard (labels, visible focus)', async () => {
     const page = await openConsole({ width: 360, height: 780 });
     await page.keyboard.press('Tab');
@@ -521,6 +624,22 @@ describe('the console in Chromium', () => {
     expect(problems).toEqual([]);
   });
 });
+
+/** axe-core's WCAG 2 A and AA rules, run in the page: rules passed (axe ran over it), and none failed. */
+async function expectAccessible(page: Page): Promise<void> {
+  await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  const checked = await page.evaluate(async () => {
+    type Result = { id: string; nodes: unknown[] };
+    const axe = (window as { axe?: { run(c: unknown, o: unknown): Promise<{ violations: Result[]; passes: Result[] }> } }).axe!;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa'] } });
+    return {
+      passes: result.passes.length,
+      violations: result.violations.map((violation) => `${violation.id} (${violation.nodes.length})`),
+    };
+  });
+  expect(checked.passes).toBeGreaterThan(5);
+  expect(checked.violations).toEqual([]);
+}
 
 async function signInExpectingRefusal(page: Page, key: string) {
   await page.getByLabel('API key').fill(key);

@@ -51,10 +51,10 @@ describe("the console's members", () => {
     expect(needsUser(memberOf({ guid: 'MBR-3' }))).toBe(false);
   });
 
-  it('tells how the user acts: MFA for CHALLENGED, a reconnect of the member otherwise', () => {
-    expect(userActionOf({ connection_status: 'CHALLENGED' })).toMatch(/MFA.*resume.*current_member_guid/);
-    expect(userActionOf({ connection_status: 'LOCKED' })).toMatch(/^Reconnect in a connect_widget with current_member_guid/);
+  it('tells how the user acts, naming the console action: MFA for CHALLENGED, a reconnect of the member otherwise', () => {
+    expect(userActionOf({ connection_status: 'CHALLENGED' })).toMatch(/question.*\(Answer MFA\).*\(Reconnect\)/);
+    expect(userActionOf({ connection_status: 'LOCKED' })).toMatch(/^The user reconnects in the Connect widget.*\(Reconnect\)/);
     // An OAuth member is re-authorised at the bank, through a one-time OAuth window.
-    expect(userActionOf({ connection_status: 'EXPIRED', is_oauth: true })).toMatch(/^Re-authorise at the bank.*oauth_window/);
+    expect(userActionOf({ connection_status: 'EXPIRED', is_oauth: true })).toMatch(/^Re-authorise at the bank.*\(Re-authorise\)/);
   });
 });
