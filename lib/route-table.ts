@@ -1,4 +1,5 @@
 import { JOB_ROUTES } from './aggregation/job-routes.ts';
+import { CALLER_ROUTES } from './http/caller-routes.ts';
 import { MEMBER_STATE_ROUTES } from './aggregation/member-state-routes.ts';
 import { REFRESH_ROUTES } from './aggregation/refresh-routes.ts';
 import { API_DOCS_ROUTES } from './api-docs/api-docs-routes.ts';
@@ -24,6 +25,7 @@ export const ROUTES: readonly Route<never>[] = [
   ...REFRESH_ROUTES,
   ...JOB_ROUTES,
   ...QUEUE_ROUTES,
+  ...CALLER_ROUTES,
   ...READ_ROUTES,
   SYNC_ROUTE,
   ...WEBHOOK_ROUTES,

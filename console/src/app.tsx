@@ -10,9 +10,14 @@ import { Loading, ProblemView } from './ui.tsx';
 import { WebhookView } from './webhook-view.tsx';
 import { WebhooksView } from './webhooks-view.tsx';
 
-/** Where signing in lands when the address names no place: a server key's overview (a user-bound key's jobs). */
+/**
+ * Where signing in lands when the address names no place (or only the jobs, the default): a server key's overview;
+ * a user-bound key's own user.
+ */
 function landing(signed: Signed): void {
-  if (location.hash.replace(/^#\/?/, '') === '' && signed.scope === 'server') navigate({ view: 'overview' });
+  const place = location.hash.replace(/^#\/?/, '');
+  if (place !== '' && !(signed.user && place === 'jobs')) return;
+  navigate(signed.user ? { view: 'jobs', user: signed.user } : { view: 'overview' });
 }
 
 /** Moves the keyboard to the page's content, past the navigation (the address's fragment is the console's route). */

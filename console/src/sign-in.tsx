@@ -1,4 +1,4 @@
-import { RelayAuthError, type RelayClient } from '@nexus-relay/client';
+import type { RelayClient } from '@nexus-relay/client';
 import { useState } from 'preact/hooks';
 import { clientFor } from './session.ts';
 import { ProblemView, valueOf } from './ui.tsx';
@@ -8,19 +8,15 @@ export interface Signed {
   client: RelayClient;
   /** A server key reaches every user and the webhooks; a user-bound key its own user only. */
   scope: 'server' | 'user';
+  /** The user a user-bound key is bound to. */
+  user?: string;
 }
 
 /** Checks a key with one call before keeping it: a refused key shows the API's problem and is not stored. */
 export async function checkKey(key: string): Promise<Signed> {
   const client = clientFor(key);
-  try {
-    await client.webhooks.list();
-    return { key, client, scope: 'server' };
-  } catch (error) {
-    // 403 on the webhooks: a valid key bound to one user.
-    if (error instanceof RelayAuthError && error.status === 403) return { key, client, scope: 'user' };
-    throw error;
-  }
+  const { user_id: user } = await client.apiKeys.current();
+  return user === null ? { key, client, scope: 'server' } : { key, client, scope: 'user', user };
 }
 
 export function SignIn({ onSignedIn }: { onSignedIn: (signed: Signed) => void }) {

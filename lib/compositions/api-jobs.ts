@@ -1,4 +1,5 @@
 import { JOB_ROUTES, type JobRouteDeps } from '../aggregation/job-routes.ts';
+import { CALLER_ROUTES } from '../http/caller-routes.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import { operationsOf } from '../http/route.ts';
@@ -25,7 +26,7 @@ export function composeApiJobs(config: Config, given?: Given) {
   const deadLetters = new DeadLetterCounts(sqsOf(runtime), deadLetterQueuesOf(config));
   const handler = httpHandler(
     runtime,
-    operationsOf<JobRouteDeps & QueueRouteDeps>([...JOB_ROUTES, ...QUEUE_ROUTES], {
+    operationsOf<JobRouteDeps & QueueRouteDeps>([...JOB_ROUTES, ...QUEUE_ROUTES, ...CALLER_ROUTES], {
       jobs,
       acrossUsers,
       clock: runtime.clock,

@@ -456,6 +456,14 @@ describe('the console in Chromium', () => {
     const page = await openConsole();
     await signIn(page, key.key);
     expect(await page.getByText('user-bound key').count()).toBe(1);
+    // It opens at its own user's jobs (GET /api_keys/current names the user).
+    await page.locator(`tr[data-job="${job.id}"]`).waitFor();
+    expect(page.url()).toContain(`#/jobs?user=${own}`);
+    expect(await createRelayClient({ baseUrl: stack.url, apiKey: key.key }).apiKeys.current()).toEqual({
+      name: 'bound',
+      user_id: own,
+    });
+    expect(await relay.apiKeys.current()).toMatchObject({ user_id: null });
     await page.getByLabel('User id').fill(own);
     await page.getByRole('button', { name: 'Show' }).click();
     await page.locator(`tr[data-job="${job.id}"]`).waitFor();

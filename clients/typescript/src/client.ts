@@ -7,6 +7,7 @@ import { createTransport, abortableSleep, type Fetch, type RetryOptions, type Sl
 import type {
   Delivery,
   DeliveryQuery,
+  CallerKey,
   Job,
   MemberCreate,
   MemberNeedingUser,
@@ -297,6 +298,17 @@ export class RelayClient {
       const call = this.raw.GET('/job_outcomes', { params: { query: { hours: params.hours } }, ...init(options) });
       return (await dataOf(call)).hours;
     },
+  };
+
+  readonly apiKeys = {
+    /**
+     * The key making the call: its name, and the user it is bound to (`user_id`, null for a server key).
+     *
+     * @example
+     * const { user_id } = await relay.apiKeys.current(); // null: a server key
+     */
+    current: async (options: CallOptions = {}): Promise<CallerKey> =>
+      (await dataOf(this.raw.GET('/api_keys/current', init(options)))).api_key,
   };
 
   readonly queues = {

@@ -41,6 +41,8 @@ export type PremiumJobQuery = Query<operations['post_users_user_id_members_membe
 export type WidgetUrlRequest = RequestBody<operations['post_users_user_id_widget_urls']>;
 /** A single-use widget URL: load it once, before `expires_at` (a credential: keep it out of logs). */
 export type WidgetUrl = SuccessBody<operations['post_users_user_id_widget_urls']>['widget_url'];
+/** The API key making a call: its name and the user it is bound to (null for a server key). */
+export type CallerKey = SuccessBody<operations['get_api_keys_current']>['api_key'];
 
 /** A member whose connection status needs its user, with the widget request that lets the user act (GET /members). */
 export type MemberNeedingUser = SuccessBody<operations['get_members']>['members'][number];
