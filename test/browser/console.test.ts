@@ -21,7 +21,7 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
  * which need the user, a webhook's delivery log and Replay, a user-bound key, and no page error or
  * Content-Security-Policy violation anywhere.
  * `UPDATE_SCREENSHOTS=1 npx vitest run test/browser` writes the screenshots in docs/ (console.png, the README's;
- * console-members.png and console-job-mfa.png, docs/operations.md's).
+ * console-members.png, console-job-mfa.png and console-webhook.png, docs/operations.md's).
  */
 // Names of the browser's globals, for the functions that run in the page (page.evaluate, addInitScript).
 declare const window: Record<string, unknown>;
@@ -571,6 +571,7 @@ describe('the console in Chromium', () => {
     // A webhook's replay range is in UTC, as every time shown.
     await page.goto(`${stack.url}/console#/webhooks/${webhookId}`);
     expect(await page.getByLabel('Replay from (UTC)').count()).toBe(1);
+    await page.screenshot({ path: screenshotPath('console-webhook.png'), clip: { x: 0, y: 0, width: 1200, height: 600 } });
     expect(await violationsOf(page)).toEqual([]);
     await page.close();
   }, 90_000);
