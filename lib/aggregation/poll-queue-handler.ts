@@ -72,9 +72,7 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       if ('job_id' in message) return await poll.handle(message as PollMessage);
       try {
         if ('member_report' in message) await watch.handleReport(message);
-        else if ((await watch.reconcileTurn(message.reconcile)) === 'again') {
-          await queues.reconcile.schedule({ reconcile: message.reconcile, due_at: clock.now() });
-        }
+        else await watch.reconcileTurn(message.reconcile);
       } catch (error) {
         if (error instanceof MxError && classifyFailure(error) !== 'final') return await waitForMx(message, error);
         throw error;

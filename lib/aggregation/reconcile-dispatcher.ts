@@ -149,8 +149,7 @@ export class ReconcileDispatcher {
 
   /**
    * The users an app was served within RECONCILE_INACTIVE_DAYS; the others leave the cycle (an app served them
-   * again puts them back), and worker-poll is sent to forget their transactions. Users put on the cycle before
-   * `served_at` was kept start that clock now.
+   * again puts them back). Users put on it before `served_at` was kept start that clock now.
    */
   async #keepActive(users: SlotUser[], facts: Map<string, TurnFacts>, now: number, report: DispatchReport) {
     const { schedule, inactiveAfterMs } = this.deps;
@@ -167,12 +166,7 @@ export class ReconcileDispatcher {
         : undefined,
       Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff))),
     ]);
-    const gone = inactive.filter((_, i) => left[i]);
-    report.inactive += gone.length;
-    // worker-poll forgets what the relay holds of their transactions (lib/aggregation/member-watch.ts).
-    if (gone.length > 0) {
-      await this.deps.queue.scheduleAll(gone.map((user) => ({ reconcile: { user_id: user.userId, left: true }, due_at: now })));
-    }
+    report.inactive += left.filter(Boolean).length;
     return users.filter((user) => !inactive.includes(user));
   }
 

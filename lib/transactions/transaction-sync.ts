@@ -8,7 +8,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { dayOf as dayOfTransaction, factsOf, isPending, linkPending, pendingWindow } from './pending-match.ts';
 import type { ChangeWrite, SyncState, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
-import { type SyncCursorCodec, SyncCursorExpiredError } from './sync-cursor.ts';
+import type { SyncCursorCodec } from './sync-cursor.ts';
 
 /** What one ingest wrote to a user's change log. */
 export interface IngestCounts {
@@ -48,8 +48,6 @@ export interface TransactionSyncDeps {
 const MX_PAGE_SIZE = 1000;
 /** An ingest holds the user's lease this long at most (longer than any function's timeout). */
 const INGEST_LEASE_MS = 60_000;
-/** Copies of a user's transactions forgotten per batch (one message of worker-poll's): 80 BatchWriteItem calls. */
-const FORGET_BATCH = 2_000;
 /** A call this soon after the last ingest started serves what it found (pages of one sync read MX once). */
 export const INGEST_REUSE_MS = 2_000;
 /** MX's whole list is read again this often, to find transactions it no longer returns (`removed`). */
@@ -90,9 +88,7 @@ export class TransactionSync {
     const now = this.deps.clock.now();
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
-    const { committed, resetAt } = await this.#ingestOrWait(userId);
-    // The relay forgot the user's transactions since (an inactive user): the client's copy is of another log.
-    if (position && resetAt !== undefined && position.issuedAt <= resetAt) throw new SyncCursorExpiredError(position.issuedAt);
+    const { committed } = await this.#ingestOrWait(userId);
     const after = position?.seq ?? 0;
     const base = position?.base ?? 0;
     // One more than asked: whether there is more.
@@ -141,27 +137,6 @@ export class TransactionSync {
       await repository.requestWindow(userId, clock.now()).catch(() => undefined);
       throw error;
     }
-  }
-
-  /**
-   * Forgets the relay's copies of the user's transactions (no app asked about the user for RECONCILE_INACTIVE_DAYS):
-   * a batch of FORGET_BATCH at a time; true once none is left, or while another call ingests (the user is in use).
-   * Its next sync reads MX's whole list again; a cursor issued before is expired (`sync_cursor_expired`).
-   */
-  async forget(userId: string): Promise<boolean> {
-    const { repository, clock, log, metrics } = this.deps;
-    if (!(await repository.state(userId))) return true;
-    const holder = randomUUID();
-    if (!(await repository.claimIngest(userId, holder, clock.now(), INGEST_LEASE_MS))) return true;
-    let done = false;
-    try {
-      done = await repository.forget(userId, holder, () => clock.now(), FORGET_BATCH);
-    } finally {
-      await repository.release(userId, holder);
-    }
-    metrics.add('TransactionsForgotten', 1, { outcome: done ? 'done' : 'more' });
-    log.info("user's transactions forgotten", { user_id: userId, done });
-    return done;
   }
 
   /**
@@ -244,24 +219,22 @@ export class TransactionSync {
   async #ingestOrWait(
     userId: string,
     options = { reuse: true, window: false },
-  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetAt?: number }> {
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts> }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
       const now = clock.now();
-      const reset = state?.resetAt === undefined ? {} : { resetAt: state.resetAt };
       if (options.reuse && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
-        return { committed: state.committed, ...reset };
+        return { committed: state.committed };
       }
       const holder = randomUUID();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
       if (claimed) {
         const window = options.window || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
-        const ingested = await this.#ingest(userId, holder, claimed, now, window);
-        return claimed.resetAt === undefined ? ingested : { ...ingested, resetAt: claimed.resetAt };
+        return this.#ingest(userId, holder, claimed, now, window);
       }
-      if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0, ...reset };
+      if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0 };
       await this.#sleep(wait);
     }
   }

@@ -31,8 +31,6 @@ export interface SyncState {
   /** When the last ingest that read that window (or everything) started, and when its reads ended. */
   windowReadAt?: number;
   windowSeenAt?: number;
-  /** When the relay last forgot the user's transactions (no app asked about the user): cursors before are expired. */
-  resetAt?: number;
 }
 
 /** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
@@ -184,50 +182,6 @@ export class TransactionsRepository {
         ExpressionAttributeValues: { ':now': now },
       }),
     );
-  }
-
-  /**
-   * Forgets up to `limit` of the user's copies of MX's transactions — pointers, log entries, window items — under the
-   * ingest lease `holder`. The state stays, its sequence numbers going on, with `reset_at` (set before and after, so
-   * that no cursor issued meanwhile outlives it) and nothing of MX's reads: the next ingest reads MX's whole list.
-   * True when none is left; false when more are, or the lease was lost.
-   */
-  async forget(userId: string, holder: string, now: () => number, limit: number): Promise<boolean> {
-    const reset = (): Promise<boolean> =>
-      conditionalWrite(
-        this.table.client.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.transactionSync(userId),
-            UpdateExpression:
-              'SET reset_at = :now REMOVE watermark_day, full_listed_at, ingested_at, window_due_at, window_read_at, window_seen_at',
-            ConditionExpression: 'holder = :holder',
-            ExpressionAttributeValues: { ':now': now(), ':holder': holder },
-          }),
-        ),
-      );
-    if (!(await reset())) return false;
-    const found: { pk: string; sk: string }[] = [];
-    for (const { pk } of [
-      keys.transactionPointer(userId, ''),
-      keys.transactionChange(userId, 0),
-      keys.transactionInWindow(userId, '', ''),
-    ]) {
-      for await (const item of queryAll(this.table, {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: 'pk, sk',
-      })) {
-        found.push({ pk: String(item.pk), sk: String(item.sk) });
-        if (found.length > limit) break;
-      }
-      if (found.length > limit) break;
-    }
-    await writeItems(
-      this.table,
-      found.slice(0, limit).map((key) => ({ DeleteRequest: { Key: key } })),
-    );
-    return (await reset()) && found.length <= limit;
   }
 
   /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */
@@ -421,7 +375,6 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.window_due_at === 'number' ? { windowDueAt: item.window_due_at } : {}),
   ...(typeof item.window_read_at === 'number' ? { windowReadAt: item.window_read_at } : {}),
   ...(typeof item.window_seen_at === 'number' ? { windowSeenAt: item.window_seen_at } : {}),
-  ...(typeof item.reset_at === 'number' ? { resetAt: item.reset_at } : {}),
 });
 
 /** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */

@@ -114,23 +114,6 @@ describe('transactions sync', () => {
     expect(third.modified).toEqual([]);
   });
 
-  it('forgets an inactive user’s copies: an earlier cursor is expired, a sync from the start has every transaction', async () => {
-    const user = 'sync-user-forgotten';
-    await control('/_sim/members', { user_id: user, transactions: 30, aggregation: { duration_ms: 100 } });
-    const first = await syncAll(user, undefined);
-    expect(first.added).toHaveLength(30);
-    expect(await harness.relay.apiRead.transactions.forget(user)).toBe(true);
-    expect([await harness.repository.allPointers(user), await harness.repository.allChanges(user)]).toEqual([[], []]);
-    clock.advance(INGEST_REUSE_MS);
-    await expect(harness.relay.apiRead.transactions.sync(user, { cursor: first.cursor, count: 10 })).rejects.toBeInstanceOf(
-      SyncCursorExpiredError,
-    );
-    const fresh = await syncAll(user, undefined);
-    expect(guids(fresh.added)).toEqual(guids(await simTransactions(user)));
-    // A user who never synced holds nothing to forget.
-    expect(await harness.relay.apiRead.transactions.forget('sync-user-never')).toBe(true);
-  });
-
   it('refuses a modified cursor and another user’s cursor, and says when a cursor has expired', async () => {
     const user = 'sync-user-3';
     await control('/_sim/members', { user_id: user, aggregation: { duration_ms: 100 } });

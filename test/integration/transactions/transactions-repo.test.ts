@@ -32,27 +32,4 @@ describe('TransactionsRepository: the change log', () => {
       { seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body },
     ]);
   });
-
-  it('forgets a user’s copies a batch at a time under the ingest lease, keeping the state with reset_at', async () => {
-    const repository = new TransactionsRepository(local.table);
-    const changes = Array.from({ length: 5 }, (_, i) => ({
-      seq: i + 1,
-      firstSeq: i + 1,
-      guid: `TRN-${i}`,
-      body,
-      version: 'v1',
-      removed: false,
-    }));
-    await repository.write('user-forget', changes, 0);
-    const state = await repository.claimIngest('user-forget', 'h1', 0, 60_000);
-    await repository.allocate('user-forget', 5);
-    expect(state).toBeDefined();
-    expect(await repository.forget('user-forget', 'other', () => 1, 4)).toBe(false); // not the lease's holder
-    expect(await repository.allPointers('user-forget')).toHaveLength(5);
-    let batches = 0;
-    while (!(await repository.forget('user-forget', 'h1', () => 10 + batches, 4))) batches++;
-    expect(batches).toBe(2); // 10 items (pointers and entries), 4 a batch
-    expect([await repository.allPointers('user-forget'), await repository.allChanges('user-forget')]).toEqual([[], []]);
-    expect(await repository.state('user-forget')).toMatchObject({ allocated: 5, resetAt: 12 });
-  });
 });

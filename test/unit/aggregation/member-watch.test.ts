@@ -122,7 +122,7 @@ function setup(
         }
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
-    reads: { noteRead: async (_userId, at) => (notedReads.push(at), true), turnFacts: async () => new Map() },
+    reads: { noteRead: async (_userId, at) => (notedReads.push(at), true) },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
@@ -402,26 +402,5 @@ describe('MemberLedger: did MX aggregate for a job', () => {
     expect(await setup().ledger.jobEnded(job, at('2026-11-24T08:59:57Z'))).toBe(true);
     expect(await setup().ledger.jobEnded(job, at('2026-11-24T06:00:00Z'))).toBe(false);
     expect(await setup().ledger.jobEnded({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
-  });
-});
-
-describe('a user that left the reconcile', () => {
-  it('has its transactions forgotten unless an app asked about it again; a batch left over comes back', async () => {
-    const forgotten: string[] = [];
-    const back = new Set<string>();
-    let done = false;
-    const watch = new MemberWatch({
-      reads: {
-        noteRead: async () => true,
-        turnFacts: async (ids: readonly string[]) => new Map(ids.filter((id) => back.has(id)).map((id) => [id, {}])),
-      },
-      transactions: { takeWebhook: async () => false, forget: async (userId: string) => (forgotten.push(userId), done) },
-    } as never);
-    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBe('again');
-    done = true;
-    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBeUndefined();
-    back.add('u2');
-    expect(await watch.reconcileTurn({ user_id: 'u2', left: true })).toBeUndefined();
-    expect(forgotten).toEqual(['u1', 'u1']);
   });
 });
