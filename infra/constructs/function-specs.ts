@@ -288,8 +288,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     timeoutSeconds: 60,
     // The users in the slots passed (gsi1 shards), their items (batch get), each shard's cursor (get, conditional put),
     // users listed by due time moved to their slots (update); whether MX pushed lately (the push counters, a query);
-    // users no app asked about for RECONCILE_INACTIVE_DAYS taken off (delete).
-    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    // users no app asked about for RECONCILE_INACTIVE_DAYS taken off the slots (update).
+    itemActions: [GET, PUT, UPDATE, BATCH_GET],
     queries: ['table', 'gsi1'],
     partitions: ['reconcile', 'mxPushCounts'],
     sendsTo: ['reconcile'],

@@ -164,7 +164,7 @@ export class ReconcileDispatcher {
             now,
           )
         : undefined,
-      Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff))),
+      Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff, now))),
     ]);
     report.inactive += left.filter(Boolean).length;
     return users.filter((user) => !inactive.includes(user));

@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type SlotRange, slotEnd, slotOf } from './reconcile-cycle.ts';
 import {
   conditionalWrite,
@@ -54,7 +54,7 @@ export class ReconcileRepository {
 
   /**
    * Notes that an app was served the user at `now` (`served_at`: the reconcile keeps users an app still asks about),
-   * putting it on the cycle at its slot when it is not; true when it was not.
+   * putting it on the cycle at its slot when it is not (new, or left: `leave`); true when it was not.
    */
   async serve(userId: string, now: number): Promise<boolean> {
     const slot = slotKeys(userId);
@@ -64,27 +64,31 @@ export class ReconcileRepository {
         Key: keys.reconcile(userId),
         UpdateExpression:
           'SET served_at = :now, user_id = :user, enrolled_at = if_not_exists(enrolled_at, :now), ' +
-          '#gsi1pk = if_not_exists(#gsi1pk, :gsi1pk), #gsi1sk = if_not_exists(#gsi1sk, :gsi1sk)',
+          '#gsi1pk = if_not_exists(#gsi1pk, :gsi1pk), #gsi1sk = if_not_exists(#gsi1sk, :gsi1sk) REMOVE left_at',
         ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
         ExpressionAttributeValues: { ':now': now, ':user': userId, ':gsi1pk': slot.gsi1pk, ':gsi1sk': slot.gsi1sk },
         ReturnValues: 'UPDATED_OLD',
       }),
     );
-    return Attributes?.enrolled_at === undefined;
+    return Attributes?.[TABLE_KEYS.gsi1pk] === undefined;
   }
 
   /**
-   * Takes the user off the cycle, unless an app was served it after `servedBefore` meanwhile; true when it left. Served
-   * again, it is put back (`serve`).
+   * Takes the user off the cycle at `now`, unless an app was served it after `servedBefore` meanwhile; true when it
+   * left. The item stays, out of the slots' index (`left_at`): worker-poll's sessions (MX's reports of the user's
+   * background aggregations) do not put it back (`enroll`), an app's request does (`serve`); MX's guid of the user
+   * stays for its CONNECTION_STATUS webhooks.
    */
-  leave(userId: string, servedBefore: number): Promise<boolean> {
+  leave(userId: string, servedBefore: number, now: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
-        new DeleteCommand({
+        new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.reconcile(userId),
+          UpdateExpression: 'SET left_at = :now REMOVE #gsi1pk, #gsi1sk',
           ConditionExpression: 'served_at < :before',
-          ExpressionAttributeValues: { ':before': servedBefore },
+          ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
+          ExpressionAttributeValues: { ':before': servedBefore, ':now': now },
         }),
       ),
     );

@@ -138,7 +138,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
   ],
   // The users due (gsi1), their schedule items, the push counters (a table query); inactive users taken off.
   'reconcile-dispatch': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'BatchGetItem'),
     QUERY_TABLE,
     QUERY_GSI1,
     ...sendTo('reconcile'),

@@ -86,10 +86,12 @@ describe('ReconcileRepository', () => {
     expect(await schedule.serve('user-served', T0 + HOUR)).toBe(false);
     expect(await schedule.enroll('user-served', T0 + 2 * HOUR)).toBe(false);
     expect(await schedule.turnFacts(['user-served'])).toEqual(new Map([['user-served', { lastRead: T0, servedAt: T0 + HOUR }]]));
-    // Served before the cutoff: it stays; served only before it: it leaves.
-    expect(await schedule.leave('user-served', T0 + HOUR)).toBe(false);
-    expect(await schedule.leave('user-served', T0 + HOUR + 1)).toBe(true);
-    expect(await schedule.turnFacts(['user-served'])).toEqual(new Map());
+    // Served before the cutoff: it stays; served only before it: it leaves, and only an app's request brings it back.
+    expect(await schedule.leave('user-served', T0 + HOUR, T0 + 3 * HOUR)).toBe(false);
+    expect(await schedule.leave('user-served', T0 + HOUR + 1, T0 + 3 * HOUR)).toBe(true);
+    expect(await schedule.enroll('user-served', T0 + 4 * HOUR)).toBe(false);
+    expect(await schedule.serve('user-served', T0 + 5 * HOUR)).toBe(true);
+    expect(await schedule.serve('user-served', T0 + 6 * HOUR)).toBe(false);
   });
 
   it('moves a cursor only from the state it was read in', async () => {
@@ -133,7 +135,7 @@ describe('ReconcileDispatcher over the cycle', () => {
 
   it('takes users no app asked about for RECONCILE_INACTIVE_DAYS off the cycle; served again, they are back', async () => {
     const DAY = 24 * HOUR;
-    const { t0, clock, dispatcher, users, mine, schedule } = setup('idle', { inactiveAfterMs: 90 * DAY });
+    const { t0, clock, dispatcher, users, mine, sent, schedule } = setup('idle', { inactiveAfterMs: 90 * DAY });
     const [idle, active, enrolledBefore] = [users.slice(0, 20), users.slice(20, 40), users.slice(40)];
     await Promise.all([
       ...idle.map((userId) => schedule.serve(userId, t0 - 91 * DAY)),
@@ -145,10 +147,15 @@ describe('ReconcileDispatcher over the cycle', () => {
     const report = await dispatcher.dispatch();
     expect(report.inactive).toBe(idle.length);
     expect(mine().sort()).toEqual([...active, ...enrolledBefore].sort());
-    const facts = await schedule.turnFacts(users);
-    expect(idle.filter((userId) => facts.has(userId))).toEqual([]);
-    expect(facts.get(enrolledBefore[0]!)?.servedAt).toBe(t0 + 60_000);
-    expect(await schedule.serve(idle[0]!, t0 + 2 * 60_000)).toBe(true);
+    expect((await schedule.turnFacts(enrolledBefore)).get(enrolledBefore[0]!)?.servedAt).toBe(t0 + 60_000);
+    // Off the cycle: a whole interval on, no turn; worker-poll's enrolment (MX reporting on the user) does not put
+    // it back, an app's request does.
+    await Promise.all(idle.map((userId) => schedule.enroll(userId, t0 + 2 * 60_000)));
+    await schedule.serve(idle[0]!, t0 + 2 * 60_000);
+    sent.length = 0;
+    clock.set(t0 + 60_000 + INTERVAL);
+    await dispatcher.dispatch();
+    expect(mine().filter((userId) => idle.includes(userId))).toEqual([idle[0]]);
   });
 
   it('carries the last read and whether MX pushed lately', async () => {
