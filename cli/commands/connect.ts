@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CallOptions, RelayClient } from '@nexus-relay/client';
 import { action } from '../context.ts';
 import type { Terminal } from '../output.ts';
 
@@ -43,7 +44,10 @@ export function registerConnect(program: Command, terminal: Terminal): void {
     .option('--member <member_guid>', 'open the widget on this member (MBR-…): to reconnect it or answer its MFA')
     .action(
       action(terminal, async ({ output, api, calls }, userId: string, options: ConnectUrlOptions) => {
-        const useCases = options.useCases?.split(',').map((useCase) => useCase.trim().toUpperCase());
+        // Reopening a member: its own use cases, as MX holds them (the relay would send PFM for none named).
+        const useCases =
+          options.useCases?.split(',').map((useCase) => useCase.trim().toUpperCase()) ??
+          (options.member ? await memberUseCases(api(), userId, options.member, calls) : undefined);
         const widgetUrl = await api().users.widgetUrl(
           userId,
           {
@@ -88,4 +92,18 @@ export function registerConnect(program: Command, terminal: Terminal): void {
         ]);
       }),
     );
+}
+
+/** The use cases MX holds for a member, when it shows any. */
+async function memberUseCases(
+  relay: RelayClient,
+  userId: string,
+  memberGuid: string,
+  calls: CallOptions,
+): Promise<string[] | undefined> {
+  const { member } = (await relay.members.get({ user_id: userId, member_guid: memberGuid }, calls)) as {
+    member?: { use_cases?: unknown };
+  };
+  const useCases = Array.isArray(member?.use_cases) ? member.use_cases.filter((u): u is string => typeof u === 'string') : [];
+  return useCases.length > 0 ? useCases : undefined;
 }

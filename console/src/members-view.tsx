@@ -112,9 +112,12 @@ export function MembersView({ signed, route }: { signed: Signed; route: Extract<
     if (!route.user) return;
     setError(undefined);
     try {
+      // The member's own use cases, as MX holds them (the relay would send PFM for none named).
+      const useCases = (member.use_cases ?? []).filter((useCase) => useCase === 'PFM' || useCase === 'MONEY_MOVEMENT');
       const made = await signed.client.users.widgetUrl(route.user, {
         widget_type: 'connect_widget',
         current_member_guid: member.guid,
+        ...(useCases.length > 0 ? { use_cases: useCases } : {}),
       });
       setWidget({ member: member.guid, url: made.url });
     } catch (caught) {

@@ -59,10 +59,17 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     gsi2: `${table.tableArn}/index/${TABLE_KEYS.gsi2}`,
   };
   if (spec.itemActions.length > 0) allow(spec.itemActions, table.tableArn, inPartitions);
-  // API keys apart: no put or batch write, so no function can mint a key (they are made by the CLI).
+  // API keys apart: no put or batch write, and an update writes `last_used_at` only — an item it makes on an absent key
+  // is refused as a key (api-keys-repo.ts) — so no function can mint one (they are made by the CLI).
   const apiKeyActions = spec.apiKeys ?? [];
-  if (apiKeyActions.length > 0) {
-    allow(apiKeyActions, table.tableArn, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARTITIONS.apiKeys] } });
+  const onApiKeys = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [PARTITIONS.apiKeys] } };
+  const apiKeyReads = apiKeyActions.filter((action) => action !== 'dynamodb:UpdateItem');
+  if (apiKeyReads.length > 0) allow(apiKeyReads, table.tableArn, onApiKeys);
+  if (apiKeyActions.includes('dynamodb:UpdateItem')) {
+    allow(['dynamodb:UpdateItem'], table.tableArn, {
+      ...onApiKeys,
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [TABLE_KEYS.pk, TABLE_KEYS.sk, 'last_used_at'] },
+    });
   }
   for (const target of spec.queries) allow(['dynamodb:Query'], queryArns[target], target === 'table' ? inPartitions : undefined);
   if (dataKey && (spec.itemActions.length > 0 || apiKeyActions.length > 0 || spec.queries.length > 0)) {

@@ -7,7 +7,7 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
-import { DEFAULT_USE_CASES, USE_CASES, type UseCase, useCasesFor } from './use-cases.ts';
+import { DEFAULT_USE_CASES, type UseCase, useCasesFor } from './use-cases.ts';
 import { lacksPfm, type PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 import type { MemberRef } from '../store/table.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -148,11 +148,10 @@ export class Members {
       );
   }
 
-  /** The member's use cases at MX; PFM for one from before use cases (none: it aggregates, as a PFM member does). */
-  async #useCasesOf(userId: string, memberGuid: string): Promise<readonly UseCase[]> {
+  /** The member's use cases as MX holds them (every value kept); PFM when MX shows none (it aggregates as PFM does). */
+  async #useCasesOf(userId: string, memberGuid: string): Promise<readonly string[]> {
     const { use_cases: current } = await this.deps.nexus.readMember(userId, memberGuid);
-    const known = (current ?? []).filter((useCase): useCase is UseCase => (USE_CASES as readonly string[]).includes(useCase));
-    return known.length > 0 ? known : DEFAULT_USE_CASES;
+    return current && current.length > 0 ? current : DEFAULT_USE_CASES;
   }
 
   /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */

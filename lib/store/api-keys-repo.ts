@@ -59,9 +59,14 @@ export interface ApiKeyRecord {
 export class ApiKeysRepository {
   constructor(private readonly table: TableRef) {}
 
+  /**
+   * The key with this SHA-256, as `put` (the CLI's `keys create`) made it: an item without its name and creation time —
+   * what an UpdateItem on an absent key leaves, the one write a function may make under `APIKEY#` — is no key.
+   */
   async get(hash: string): Promise<ApiKeyRecord | undefined> {
     const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.apiKey(hash) }));
-    return Item && recordOf(Item);
+    if (!Item || typeof Item.name !== 'string' || typeof Item.created_at !== 'string') return undefined;
+    return recordOf(Item);
   }
 
   async put(record: ApiKeyRecord): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
@@ -102,6 +102,21 @@ describe('API key authentication (dynalite)', () => {
     expect(after.filter(Boolean)).toEqual([true]);
     expect(after.length).toBeLessThanOrEqual(2);
     expect((await item())!.last_used_at).toBe(new Date(start + 5 * MINUTE + 1).toISOString());
+  });
+
+  it('an item an UpdateItem made on an absent key (all a function may write there) is no key', async () => {
+    const forged = `nxr_${randomBytes(24).toString('base64url')}`;
+    await local.table.client.send(
+      new UpdateCommand({
+        TableName: local.table.tableName,
+        Key: keys.apiKey(hashApiKey(forged)),
+        UpdateExpression: 'SET last_used_at = :at',
+        ExpressionAttributeValues: { ':at': new Date(clock.now()).toISOString() },
+      }),
+    );
+    const authenticator = new ApiKeyAuthenticator(repo, clock, { log: silentLog });
+    expect(await status(authenticator.authenticate(`Bearer ${forged}`))).toBe(401);
+    expect(await status(authenticator.authenticate(`Bearer ${key}`))).toBe(200);
   });
 
   it('recordUse neither recreates a deleted key nor moves last_used_at back', async () => {
