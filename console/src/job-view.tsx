@@ -172,7 +172,8 @@ export function JobView({ signed, id }: { signed: Signed; id: string }) {
             <dt>Finished</dt>
             <dd>{job.finished_at ? time(job.finished_at) : '–'}</dd>
           </dl>
-          {job.kind === 'aggregation' && job.status !== 'aggregating' && (
+          {/* A job waiting for an MFA answer is still the member's: a refresh would only rejoin it. */}
+          {job.kind === 'aggregation' && job.status !== 'aggregating' && (job.challenges ?? []).length === 0 && (
             <p>
               <button type="button" onClick={() => void refreshAgain()} disabled={busy}>
                 Refresh again

@@ -84,6 +84,21 @@ async function signIn(page: Page, key: string) {
   await page.getByRole('navigation', { name: 'Console' }).waitFor();
 }
 
+/** A key bound to `userId`, stored as `nexus-relay keys create --user` stores it. */
+async function boundKey(name: string, userId: string): Promise<ReturnType<typeof generateApiKey>> {
+  const key = generateApiKey();
+  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
+  await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
+    hash: key.hash,
+    prefix: key.prefix,
+    name,
+    userId,
+    createdAt: new Date().toISOString(),
+  });
+  client.destroy();
+  return key;
+}
+
 /** A member at the simulator whose aggregations take `durationMs` and end in `aggregation.final_status`. */
 async function simMember(
   userId: string,
@@ -442,16 +457,7 @@ describe('the console in Chromium', () => {
   it('a user-bound key sees its own user’s jobs and members, and another user’s as the API’s refusal', async () => {
     const own = `console-${randomUUID().slice(0, 8)}`;
     const job = await relay.members.refresh({ user_id: own, member_guid: await simMember(own, 500) });
-    const key = generateApiKey();
-    const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
-    await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
-      hash: key.hash,
-      prefix: key.prefix,
-      name: 'bound',
-      userId: own,
-      createdAt: new Date().toISOString(),
-    });
-    client.destroy();
+    const key = await boundKey('bound', own);
 
     const page = await openConsole();
     await signIn(page, key.key);
@@ -577,16 +583,7 @@ describe('the console in Chromium', () => {
   }, 90_000);
 
   it('asks once for a user its key may not read: a refusal is not polled', async () => {
-    const key = generateApiKey();
-    const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
-    await new ApiKeysRepository({ client, tableName: stack.engines.tableName }).put({
-      hash: key.hash,
-      prefix: key.prefix,
-      name: 'bound-once',
-      userId: 'console-own-user',
-      createdAt: new Date().toISOString(),
-    });
-    client.destroy();
+    const key = await boundKey('bound-once', 'console-own-user');
     const page = await openConsole();
     let asked = 0;
     page.on('request', (request) => void (request.url().includes('/users/not-mine/') && asked++));
