@@ -194,6 +194,11 @@ export const METRICS = {
     sum: true,
     dimensions: { kind: ['full', 'window', 'incremental', 'webhook'] as const },
   },
+  /**
+   * Batches of a user's forgotten transactions deleted (no app asked about the user for RECONCILE_INACTIVE_DAYS):
+   * `done` the last of the user's, `more` to come.
+   */
+  TransactionsForgotten: { unit: 'Count', sum: true, dimensions: { outcome: ['done', 'more'] as const } },
   /** Posted transactions linked to the pending one they replaced (`pending_transaction_guid`). */
   PendingTransactionsLinked: { unit: 'Count', sum: true, dimensions: {} },
   /**

@@ -31,7 +31,7 @@ export interface MemberWatchDeps {
    */
   userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'usersOfMxUser'>;
   /** Where a reconcile read is noted (the schedule: a user read lately is not read again for a while). */
-  reads?: Pick<ReconcileRepository, 'noteRead'>;
+  reads?: Pick<ReconcileRepository, 'noteRead' | 'turnFacts'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /**
@@ -40,7 +40,7 @@ export interface MemberWatchDeps {
    */
   poll: Pick<PollService, 'handle'>;
   /** Where MX's TRANSACTIONS and MEMBER-deleted webhooks are taken in (optional: without it they are dropped). */
-  transactions?: Pick<TransactionSync, 'takeWebhook'>;
+  transactions?: Pick<TransactionSync, 'takeWebhook' | 'forget'>;
   /** Where what a read shows is recorded and a changed status announced. */
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
@@ -154,7 +154,9 @@ export class MemberWatch {
    * A user's reconcile turn (its dispatcher's message): the members read from MX when the user needs it (judgeTurn,
    * over the member states recorded), noted as the user's last read once done; a message without `webhooks_on` reads.
    */
-  async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<void> {
+  /** A user's reconcile turn; `again` when the message should come back (a forgetting not done). */
+  async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<'again' | undefined> {
+    if (turn.left) return this.#forget(turn.user_id);
     const { clock, metrics } = this.deps;
     const now = clock.now();
     const judged =
@@ -171,6 +173,17 @@ export class MemberWatch {
     if (!judged.read) return;
     await this.reconcile(turn.user_id, turn.since);
     await this.deps.reads?.noteRead(turn.user_id, now);
+  }
+
+  /**
+   * A user that left the reconcile: the relay's copies of its transactions go — unless an app asked about the user
+   * again since (it is back on the cycle, or never left).
+   */
+  async #forget(userId: string): Promise<'again' | undefined> {
+    const { reads, transactions } = this.deps;
+    // Read consistently: an app's request just now has put the user back.
+    if (!transactions || !reads || !(await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) return undefined;
+    return (await transactions.forget(userId)) ? undefined : 'again';
   }
 
   /**

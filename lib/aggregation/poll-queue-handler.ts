@@ -10,6 +10,8 @@ import type { MemberReport, PollMessage, PollQueueMessage, ReconcileMessage } fr
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
+/** A forgetting of a user's transactions left for later (more to delete, or the ingest lease busy) comes back after. */
+const FORGET_AGAIN_MS = 5_000;
 /** The first wait of a report or reconcile read MX could not serve; each next one doubles, up to MX_WAIT_MAX_MS. */
 export const MX_WAIT_FIRST_MS = 30_000;
 /**
@@ -72,7 +74,9 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       if ('job_id' in message) return await poll.handle(message as PollMessage);
       try {
         if ('member_report' in message) await watch.handleReport(message);
-        else await watch.reconcileTurn(message.reconcile);
+        else if ((await watch.reconcileTurn(message.reconcile)) === 'again') {
+          await queues.reconcile.schedule({ reconcile: message.reconcile, due_at: clock.now() + FORGET_AGAIN_MS });
+        }
       } catch (error) {
         if (error instanceof MxError && classifyFailure(error) !== 'final') return await waitForMx(message, error);
         throw error;

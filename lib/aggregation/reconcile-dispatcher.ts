@@ -11,6 +11,8 @@ import { MX_DAILY_CADENCE_MS } from './reconcile-turn.ts';
 
 /** How often the dispatcher runs (an EventBridge schedule in AWS, a timer locally). */
 export const RECONCILE_DISPATCH_EVERY_MINUTES = 2;
+/** How long after the dispatcher takes a user off the cycle worker-poll forgets its transactions (the leave is written). */
+const FORGET_AFTER_LEAVE_MS = 60_000;
 /** Users taken from a shard at once: one query, one BatchGetItem, one send per ten. */
 const PAGE_SIZE = 100;
 
@@ -157,6 +159,14 @@ export class ReconcileDispatcher {
     const cutoff = now - inactiveAfterMs;
     const unmarked = users.filter((user) => facts.has(user.userId) && facts.get(user.userId)!.servedAt === undefined);
     const inactive = users.filter((user) => (facts.get(user.userId)?.servedAt ?? cutoff) < cutoff);
+    // worker-poll forgets their transactions: sent first, due once they have left, so a user that leaves is never left
+    // unforgotten (one served again meanwhile does not leave, and worker-poll then forgets nothing: member-watch.ts).
+    if (inactive.length > 0) {
+      const dueAt = now + FORGET_AFTER_LEAVE_MS;
+      await this.deps.queue.scheduleAll(
+        inactive.map((user) => ({ reconcile: { user_id: user.userId, left: true }, due_at: dueAt })),
+      );
+    }
     const [, left] = await Promise.all([
       unmarked.length > 0
         ? schedule.markServed(

@@ -23,6 +23,8 @@ export interface SlotUser {
 export interface TurnFacts {
   lastRead?: number;
   servedAt?: number;
+  /** Off the cycle: no app asked about the user for RECONCILE_INACTIVE_DAYS (`leave`). */
+  left?: boolean;
 }
 
 /** How far the dispatcher has walked one shard of the cycle (`RECONCILE#~cursor` / `SHARD#{n}`). */
@@ -224,10 +226,11 @@ export class ReconcileRepository {
    * it, before its first read (an item enrolled before they did says nothing) — and when an app was last served it
    * (none said before `served_at` was kept). One BatchGetItem per 100 users; a user off the cycle is absent.
    */
-  async turnFacts(userIds: readonly string[]): Promise<Map<string, TurnFacts>> {
+  async turnFacts(userIds: readonly string[], options: { consistent?: boolean } = {}): Promise<Map<string, TurnFacts>> {
     const items = await getItems(
       this.table,
       userIds.map((userId) => keys.reconcile(userId)),
+      { consistent: options.consistent === true },
     );
     const facts = new Map<string, TurnFacts>();
     for (const item of items) {
@@ -236,6 +239,7 @@ export class ReconcileRepository {
       facts.set(String(item.user_id), {
         ...(typeof read === 'number' ? { lastRead: read } : {}),
         ...(typeof item.served_at === 'number' ? { servedAt: item.served_at } : {}),
+        ...(typeof item.left_at === 'number' ? { left: true } : {}),
       });
     }
     return facts;

@@ -95,7 +95,7 @@ export const CONFIG_VARIABLES = {
   ),
   RECONCILE_INACTIVE_DAYS: integer(0, 3650).withDefault(
     90,
-    'A user no app has asked about for this many days (no read, refresh, sync that made an MX session, member write or widget URL) leaves the reconcile: its members are no longer read for it; asked about again, it is back (0: never leaves).',
+    'A user no app has asked about for this many days (no call that reaches MX for it: read, refresh, sync, member write, widget URL) leaves the reconcile — its members are no longer read for it — and the relay forgets its copies of the user’s transactions (its next sync starts over); asked about again, it is back (0: never).',
   ),
   RECONCILE_TURNS_PER_MINUTE: integer(1, 100_000).withDefault(
     500,

@@ -106,7 +106,8 @@ export const PROBLEMS = {
   sync_cursor_expired: {
     status: 410,
     title: 'The sync cursor has expired',
-    cause: 'The `cursor` is older than the 30 days transactions sync keeps removals for.',
+    cause:
+      'The `cursor` is older than the 30 days transactions sync keeps removals for, or the relay has since forgotten the user’s transactions (no app asked about the user for RECONCILE_INACTIVE_DAYS).',
     fix: 'Sync again without a cursor: every current transaction comes back once, as added; then continue from its next_cursor.',
   },
   user_erased: {

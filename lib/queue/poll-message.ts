@@ -44,6 +44,11 @@ export const reconcileMessageSchema = z.object({
     since: z.optional(z.int().check(z.minimum(0))),
     /** Whether MX pushed lately: the turn reads MX only when the user needs it (reconcile-turn.ts). Absent: it reads. */
     webhooks_on: z.optional(z.boolean()),
+    /**
+     * The user left the reconcile (no app asked about it for RECONCILE_INACTIVE_DAYS): instead of a turn, the relay's
+     * copies of its transactions are forgotten, a batch a message.
+     */
+    left: z.optional(z.literal(true)),
   }),
   due_at: z.int().check(z.minimum(0)),
   mx_waits: z.optional(z.int().check(z.minimum(1))),

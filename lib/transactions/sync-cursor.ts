@@ -23,7 +23,8 @@ export class SyncCursorExpiredError extends NexusRelayError {
   constructor(readonly issuedAt: number) {
     super(
       'SYNC_CURSOR_EXPIRED',
-      `The cursor was issued ${new Date(issuedAt).toISOString()}, longer ago than the sync history is kept: ` +
+      `The cursor was issued ${new Date(issuedAt).toISOString()} into a sync history no longer kept (older than 30 days, ` +
+        'or the relay has since forgotten the user’s transactions): ' +
         'call without a cursor to receive every transaction again (added), then continue from its next_cursor.',
     );
     this.name = 'SyncCursorExpiredError';

@@ -8,7 +8,7 @@ import type { MetricsSink } from '../metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { dayOf as dayOfTransaction, factsOf, isPending, linkPending, pendingWindow } from './pending-match.ts';
 import type { ChangeWrite, SyncState, TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
-import type { SyncCursorCodec } from './sync-cursor.ts';
+import { type SyncCursorCodec, SyncCursorExpiredError } from './sync-cursor.ts';
 
 /** What one ingest wrote to a user's change log. */
 export interface IngestCounts {
@@ -48,6 +48,8 @@ export interface TransactionSyncDeps {
 const MX_PAGE_SIZE = 1000;
 /** An ingest holds the user's lease this long at most (longer than any function's timeout). */
 const INGEST_LEASE_MS = 60_000;
+/** Copies of a user's transactions deleted per call of `forget` (one message of worker-poll's). */
+const FORGET_BATCH = 2_000;
 /** A call this soon after the last ingest started serves what it found (pages of one sync read MX once). */
 export const INGEST_REUSE_MS = 2_000;
 /** MX's whole list is read again this often, to find transactions it no longer returns (`removed`). */
@@ -88,8 +90,11 @@ export class TransactionSync {
     const now = this.deps.clock.now();
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
-    const { committed } = await this.#ingestOrWait(userId);
-    const after = position?.seq ?? 0;
+    const { committed, resetSeq = 0, forgotten } = await this.#ingestOrWait(userId);
+    // The relay forgot the user's transactions since (no app asked about it for a while): the log starts over.
+    if (position && position.seq < resetSeq) throw new SyncCursorExpiredError(position.issuedAt);
+    if (forgotten) await this.deps.repository.remembered(userId);
+    const after = Math.max(position?.seq ?? 0, resetSeq);
     const base = position?.base ?? 0;
     // One more than asked: whether there is more.
     const entries = await this.deps.repository.changes(userId, after, committed, request.count + 1);
@@ -128,7 +133,9 @@ export class TransactionSync {
    */
   async ingestAfterAggregation(userId: string): Promise<Map<string, IngestCounts> | undefined> {
     const { repository, clock } = this.deps;
-    if (!(await repository.state(userId))) return undefined;
+    const state = await repository.state(userId);
+    // A user whose transactions the relay forgot is read again only once its app syncs.
+    if (!state || state.forgotten) return undefined;
     try {
       const { counts } = await this.#ingestOrWait(userId, { reuse: false, window: true });
       if (!counts) await repository.requestWindow(userId, clock.now());
@@ -137,6 +144,33 @@ export class TransactionSync {
       await repository.requestWindow(userId, clock.now()).catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Forgets the relay's copies of the user's transactions (no app asked about the user for RECONCILE_INACTIVE_DAYS):
+   * under the ingest lease the log's sequence numbers move past all of them (`reset_seq`), which every read then ignores
+   * and a cursor from before is expired by; then they are deleted, FORGET_BATCH a call. True once none is left; false
+   * while more are, or another call holds the lease (asked again later).
+   */
+  async forget(userId: string): Promise<boolean> {
+    const { repository, clock, log, metrics } = this.deps;
+    const state = await repository.state(userId);
+    if (!state) return true;
+    let resetSeq = state.forgotten ? state.resetSeq : undefined;
+    if (resetSeq === undefined) {
+      const holder = randomUUID();
+      if (!(await repository.claimIngest(userId, holder, clock.now(), INGEST_LEASE_MS))) return false;
+      try {
+        resetSeq = await repository.forget(userId, holder, clock.now());
+      } finally {
+        await repository.release(userId, holder);
+      }
+      if (resetSeq === undefined) return false;
+      log.info("user's transactions forgotten", { user_id: userId, reset_seq: resetSeq });
+    }
+    const done = await repository.collect(userId, resetSeq, FORGET_BATCH);
+    metrics.add('TransactionsForgotten', 1, { outcome: done ? 'done' : 'more' });
+    return done;
   }
 
   /**
@@ -149,7 +183,9 @@ export class TransactionSync {
     change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
   ): Promise<boolean> {
     const { repository, clock } = this.deps;
-    if (!(await repository.state(userId))) return false;
+    const state = await repository.state(userId);
+    // Forgotten: the next sync reads MX's whole list, which no longer shows what MX deleted.
+    if (!state || state.forgotten) return false;
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
       const holder = randomUUID();
       const now = clock.now();
@@ -178,10 +214,10 @@ export class TransactionSync {
       const guids =
         change.kind === 'deleted'
           ? [change.guid]
-          : (await repository.allChanges(userId)).flatMap(({ guid, body }) =>
+          : (await repository.allChanges(userId, state.resetSeq)).flatMap(({ guid, body }) =>
               body !== undefined && (JSON.parse(body) as MxTransaction).member_guid === change.memberGuid ? [guid] : [],
             );
-      const held = [...(await repository.pointers(userId, guids)).values()];
+      const held = [...(await repository.pointers(userId, guids, state.resetSeq)).values()];
       const found = changesFound(
         [],
         new Map(),
@@ -219,22 +255,26 @@ export class TransactionSync {
   async #ingestOrWait(
     userId: string,
     options = { reuse: true, window: false },
-  ): Promise<{ committed: number; counts?: Map<string, IngestCounts> }> {
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; forgotten?: boolean }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
+    const resetOf = (state: SyncState | undefined) => ({
+      ...(state?.resetSeq === undefined ? {} : { resetSeq: state.resetSeq }),
+      ...(state?.forgotten ? { forgotten: true } : {}),
+    });
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
       const now = clock.now();
       if (options.reuse && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
-        return { committed: state.committed };
+        return { committed: state.committed, ...resetOf(state) };
       }
       const holder = randomUUID();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
       if (claimed) {
         const window = options.window || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
-        return this.#ingest(userId, holder, claimed, now, window);
+        return { ...(await this.#ingest(userId, holder, claimed, now, window)), ...resetOf(claimed) };
       }
-      if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0 };
+      if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0, ...resetOf(state) };
       await this.#sleep(wait);
     }
   }
@@ -275,10 +315,12 @@ export class TransactionSync {
 
       // What MX should have listed: every pointer (a full list), or those pending transactions.
       const known = full
-        ? new Map((await repository.allPointers(userId)).map((pointer) => [pointer.guid, pointer]))
-        : await repository.pointers(userId, [
-            ...new Set([...listed.map((row) => row.guid), ...pendingHeld.map(({ guid }) => guid)]),
-          ]);
+        ? new Map((await repository.allPointers(userId, state.resetSeq)).map((pointer) => [pointer.guid, pointer]))
+        : await repository.pointers(
+            userId,
+            [...new Set([...listed.map((row) => row.guid), ...pendingHeld.map(({ guid }) => guid)])],
+            state.resetSeq,
+          );
       const expected = full
         ? [...known.values()]
         : pendingHeld.flatMap(({ guid }) => known.get(guid) ?? []).filter((pointer) => pointer.pending !== undefined);

@@ -1,9 +1,10 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
 import type { PendingFacts } from './pending-match.ts';
 import {
+  conditionalOutput,
   conditionalWrite,
   getItems,
   keys,
@@ -31,6 +32,14 @@ export interface SyncState {
   /** When the last ingest that read that window (or everything) started, and when its reads ended. */
   windowReadAt?: number;
   windowSeenAt?: number;
+  /**
+   * The relay forgot the user's transactions (no app asked about the user: RECONCILE_INACTIVE_DAYS): every pointer and
+   * log entry at or below this sequence number is of the forgotten past, read by nothing and deleted in batches, and a
+   * cursor below it is expired.
+   */
+  resetSeq?: number;
+  /** Forgotten and not synced since: the relay's own upkeep (after aggregations, MX's webhooks) leaves it alone. */
+  forgotten?: boolean;
 }
 
 /** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
@@ -199,18 +208,20 @@ export class TransactionsRepository {
     );
   }
 
-  /** The pointers of these transactions, where known. */
-  async pointers(userId: string, guids: readonly string[]): Promise<Map<string, TransactionPointer>> {
+  /** The pointers of these transactions, where known (above `resetSeq`: the rest are forgotten). */
+  async pointers(userId: string, guids: readonly string[], resetSeq = 0): Promise<Map<string, TransactionPointer>> {
     const items = await getItems(
       this.table,
       guids.map((guid) => keys.transactionPointer(userId, guid)),
       { consistent: true },
     );
-    return new Map(items.map((item) => [String(item.sk), toPointer(item)]));
+    return new Map(
+      items.map((item) => toPointer(item)).flatMap((pointer) => (pointer.seq > resetSeq ? [[pointer.guid, pointer]] : [])),
+    );
   }
 
-  /** Every pointer of the user (a reconciliation compares them with MX's whole list). */
-  async allPointers(userId: string): Promise<TransactionPointer[]> {
+  /** Every pointer of the user above `resetSeq` (a reconciliation compares them with MX's whole list). */
+  async allPointers(userId: string, resetSeq = 0): Promise<TransactionPointer[]> {
     const pointers: TransactionPointer[] = [];
     const { pk } = keys.transactionPointer(userId, '');
     for await (const item of queryAll(this.table, {
@@ -218,9 +229,94 @@ export class TransactionsRepository {
       ExpressionAttributeValues: { ':pk': pk },
       ConsistentRead: true,
     })) {
-      pointers.push(toPointer(item));
+      const pointer = toPointer(item);
+      if (pointer.seq > resetSeq) pointers.push(pointer);
     }
     return pointers;
+  }
+
+  /**
+   * Forgets the user's transactions, under the ingest lease `holder`: the sequence numbers move past everything
+   * allocated (`reset_seq`), so every pointer and entry written so far is of the past whatever is left of it, and MX's
+   * reads start over (the next ingest reads the whole list). Answers `reset_seq`; undefined when the lease was lost.
+   */
+  async forget(userId: string, holder: string, now: number): Promise<number | undefined> {
+    const answer = await conditionalOutput(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          UpdateExpression:
+            'SET reset_seq = allocated + :one, allocated = allocated + :one, committed = allocated + :one, ' +
+            'forgotten_at = :now REMOVE watermark_day, full_listed_at, ingested_at, window_due_at, window_read_at, window_seen_at',
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':one': 1, ':now': now, ':holder': holder },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return answer ? Number(answer.output.Attributes!.reset_seq) : undefined;
+  }
+
+  /**
+   * Deletes up to `limit` of the forgotten past (pointers and log entries at or below `resetSeq`); true when none is
+   * left. Safe to stop anywhere, and beside syncs: reads ignore what it deletes, and a pointer an ingest has written
+   * again since (above `resetSeq`) is kept by its delete's condition.
+   */
+  async collect(userId: string, resetSeq: number, limit: number): Promise<boolean> {
+    const pointers: string[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.transactionPointer(userId, '').pk },
+      ProjectionExpression: 'sk, seq',
+    })) {
+      if (Number(item.seq) <= resetSeq) pointers.push(String(item.sk));
+      if (pointers.length > limit) break;
+    }
+    for (let i = 0; i < Math.min(pointers.length, limit); i += 25) {
+      await Promise.all(
+        pointers.slice(i, Math.min(i + 25, limit)).map((guid) =>
+          conditionalWrite(
+            this.table.client.send(
+              new DeleteCommand({
+                TableName: this.table.tableName,
+                Key: keys.transactionPointer(userId, guid),
+                ConditionExpression: 'seq <= :reset',
+                ExpressionAttributeValues: { ':reset': resetSeq },
+              }),
+            ),
+          ),
+        ),
+      );
+    }
+    if (pointers.length >= limit) return false;
+    // Entries at or below resetSeq are never written again: deleted in batches.
+    const entries: { pk: string; sk: string }[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
+      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk, ':upTo': seqKey(resetSeq) },
+      ProjectionExpression: 'pk, sk',
+    })) {
+      entries.push({ pk: String(item.pk), sk: String(item.sk) });
+      if (entries.length > limit - pointers.length) break;
+    }
+    const room = limit - pointers.length;
+    await writeItems(
+      this.table,
+      entries.slice(0, room).map((key) => ({ DeleteRequest: { Key: key } })),
+    );
+    return entries.length <= room;
+  }
+
+  /** The user synced: the relay's upkeep of its transactions resumes (`forgotten` cleared). */
+  async remembered(userId: string): Promise<void> {
+    await this.table.client.send(
+      new UpdateCommand({
+        TableName: this.table.tableName,
+        Key: keys.transactionSync(userId),
+        UpdateExpression: 'REMOVE forgotten_at',
+      }),
+    );
   }
 
   /** Writes each change's log entry and pointer, and drops its previous entry. */
@@ -304,12 +400,12 @@ export class TransactionsRepository {
     ).map(toChange);
   }
 
-  /** Every log entry of the user (strongly consistent; a member deleted: whose transactions are whose). */
-  async allChanges(userId: string): Promise<TransactionChange[]> {
+  /** Every log entry of the user above `resetSeq` (strongly consistent; a member deleted: whose transactions are whose). */
+  async allChanges(userId: string, resetSeq = 0): Promise<TransactionChange[]> {
     const changes: TransactionChange[] = [];
     for await (const item of queryAll(this.table, {
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk },
+      KeyConditionExpression: 'pk = :pk AND sk > :after',
+      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk, ':after': seqKey(resetSeq) },
       ConsistentRead: true,
     })) {
       changes.push(toChange(item));
@@ -375,6 +471,8 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.window_due_at === 'number' ? { windowDueAt: item.window_due_at } : {}),
   ...(typeof item.window_read_at === 'number' ? { windowReadAt: item.window_read_at } : {}),
   ...(typeof item.window_seen_at === 'number' ? { windowSeenAt: item.window_seen_at } : {}),
+  ...(typeof item.reset_seq === 'number' ? { resetSeq: item.reset_seq } : {}),
+  ...(typeof item.forgotten_at === 'number' ? { forgotten: true } : {}),
 });
 
 /** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */

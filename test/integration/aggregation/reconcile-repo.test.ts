@@ -146,7 +146,16 @@ describe('ReconcileDispatcher over the cycle', () => {
     clock.set(t0 + 60_000);
     const report = await dispatcher.dispatch();
     expect(report.inactive).toBe(idle.length);
-    expect(mine().sort()).toEqual([...active, ...enrolledBefore].sort());
+    // Their turns become worker-poll's order, due once they have left, to forget the relay's copies of their transactions.
+    const forget = sent.filter((m) => m.reconcile.left);
+    expect(forget.map((m) => m.reconcile.user_id).sort()).toEqual([...idle].sort());
+    expect(forget.every((m) => m.due_at === t0 + 60_000 + 60_000)).toBe(true);
+    expect(
+      mine()
+        .filter((userId) => !idle.includes(userId))
+        .sort(),
+    ).toEqual([...active, ...enrolledBefore].sort());
+    expect((await schedule.turnFacts([idle[0]!])).get(idle[0]!)?.left).toBe(true);
     expect((await schedule.turnFacts(enrolledBefore)).get(enrolledBefore[0]!)?.servedAt).toBe(t0 + 60_000);
     // Off the cycle: a whole interval on, no turn; worker-poll's enrolment (MX reporting on the user) does not put
     // it back, an app's request does.

@@ -4,6 +4,8 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { type Relay, relayOf } from '../../../infra/local/relay.ts';
+import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
 
 /** The relay's Lambdas over dynalite and the MX simulator, on one ManualClock; started before the file's tests. */
 export function useSyncHarness(start: number) {
@@ -11,6 +13,8 @@ export function useSyncHarness(start: number) {
   const harness = {
     clock,
     relay: undefined as unknown as Relay,
+    /** The change logs in the table, as the relay keeps them. */
+    repository: undefined as unknown as TransactionsRepository,
     /** The simulator's control API: GET without a body, POST with one. */
     async control(path: string, body?: unknown): Promise<any> {
       const response = await fetch(
@@ -26,6 +30,7 @@ export function useSyncHarness(start: number) {
     engines = await startEngines();
     simulator = await startMxSimulator({ clock });
     harness.relay = relayOf(localServicesConfig(engines, simulator.url), { clock });
+    harness.repository = new TransactionsRepository({ client: createDocumentClient(engines), tableName: engines.tableName });
   });
   afterAll(async () => {
     await simulator?.close();

@@ -114,6 +114,41 @@ describe('transactions sync', () => {
     expect(third.modified).toEqual([]);
   });
 
+  it('forgets an inactive user’s copies: a cursor from before is expired, a sync from the start has each transaction once', async () => {
+    const user = 'sync-user-forgotten';
+    const sync = harness.relay.apiRead.transactions;
+    await control('/_sim/members', { user_id: user, transactions: 30, aggregation: { duration_ms: 100 } });
+    const first = await syncAll(user, undefined);
+    expect(first.added).toHaveLength(30);
+
+    // Forgotten, and its deletion stopped part-way (the user came back between two batches).
+    const holder = 'test-holder';
+    expect(await harness.repository.claimIngest(user, holder, clock.now(), 60_000)).toBeDefined();
+    const resetSeq = (await harness.repository.forget(user, holder, clock.now()))!;
+    await harness.repository.release(user, holder);
+    expect(await harness.repository.collect(user, resetSeq, 7)).toBe(false);
+    // The relay's own upkeep leaves a forgotten user alone until its app syncs.
+    expect(await sync.ingestAfterAggregation(user)).toBeUndefined();
+
+    clock.advance(INGEST_REUSE_MS);
+    await expect(sync.sync(user, { cursor: first.cursor, count: 10 })).rejects.toBeInstanceOf(SyncCursorExpiredError);
+    const fresh = await syncAll(user, undefined);
+    expect(fresh.added.map((t) => t.guid).sort()).toEqual(guids(await simTransactions(user)));
+    expect([fresh.modified, fresh.removed]).toEqual([[], []]);
+    expect((await harness.repository.state(user))?.forgotten).toBeUndefined();
+
+    // The rest of the forgotten past goes; what the sync wrote since stays, and a new client gets the same.
+    while (!(await harness.repository.collect(user, resetSeq, 7)));
+    expect(await harness.repository.allPointers(user)).toHaveLength(30);
+    clock.advance(INGEST_REUSE_MS);
+    const again = await syncAll(user, undefined);
+    expect(again.added.map((t) => t.guid).sort()).toEqual(guids(await simTransactions(user)));
+    clock.advance(INGEST_REUSE_MS);
+    expect((await syncAll(user, fresh.cursor)).added).toEqual([]);
+    // Through the service: nothing held for a user who never synced.
+    expect(await sync.forget('sync-user-never')).toBe(true);
+  });
+
   it('refuses a modified cursor and another user’s cursor, and says when a cursor has expired', async () => {
     const user = 'sync-user-3';
     await control('/_sim/members', { user_id: user, aggregation: { duration_ms: 100 } });

@@ -122,7 +122,7 @@ function setup(
         }
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
-    reads: { noteRead: async (_userId, at) => (notedReads.push(at), true) },
+    reads: { noteRead: async (_userId, at) => (notedReads.push(at), true), turnFacts: async () => new Map() },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
@@ -402,5 +402,26 @@ describe('MemberLedger: did MX aggregate for a job', () => {
     expect(await setup().ledger.jobEnded(job, at('2026-11-24T08:59:57Z'))).toBe(true);
     expect(await setup().ledger.jobEnded(job, at('2026-11-24T06:00:00Z'))).toBe(false);
     expect(await setup().ledger.jobEnded({ ...job, trigger: 'mx' }, at('2026-11-24T06:00:00Z'))).toBe(true);
+  });
+});
+
+describe('a user that left the reconcile', () => {
+  it('has its transactions forgotten only while it is off the cycle; a batch left over comes back', async () => {
+    const forgotten: string[] = [];
+    const left = new Set(['u1']);
+    let done = false;
+    const watch = new MemberWatch({
+      reads: {
+        noteRead: async () => true,
+        turnFacts: async (ids: readonly string[]) => new Map(ids.map((id) => [id, left.has(id) ? { left: true } : {}])),
+      },
+      transactions: { takeWebhook: async () => false, forget: async (userId: string) => (forgotten.push(userId), done) },
+    } as never);
+    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBe('again');
+    done = true;
+    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBeUndefined();
+    // Served again before worker-poll came to it (back on the cycle, or it never left): nothing is forgotten.
+    expect(await watch.reconcileTurn({ user_id: 'u2', left: true })).toBeUndefined();
+    expect(forgotten).toEqual(['u1', 'u1']);
   });
 });

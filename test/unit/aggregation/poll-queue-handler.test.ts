@@ -98,3 +98,21 @@ it('leaves a poll step’s failures to the poll step and SQS', async () => {
   await expect(handle({ job_id: 'job_1', step: 0, due_at: NOW })).rejects.toBeInstanceOf(MxError);
   expect(scheduled).toEqual([]);
 });
+
+it('sends a forgetting not done back to its queue a little later (a user that left the reconcile)', async () => {
+  const scheduled: PollQueueMessage[] = [];
+  const handle = createPollQueueHandler({
+    poll: { handle: vi.fn() },
+    watch: { handleReport: vi.fn(), reconcileTurn: async (turn) => (turn.left ? 'again' : undefined) },
+    queues: {
+      memberReports: { schedule: vi.fn() },
+      reconcile: { schedule: async (message) => void scheduled.push(message) },
+    },
+    clock: { now: () => NOW },
+    log: silentLog,
+    metrics: { add: () => {} },
+  });
+  await handle({ reconcile: { user_id: 'user-1', left: true }, due_at: NOW - 1000 });
+  await handle(reconcile);
+  expect(scheduled).toEqual([{ reconcile: { user_id: 'user-1', left: true }, due_at: NOW + 5_000 }]);
+});
