@@ -153,10 +153,10 @@ export class MemberWatch {
   /**
    * A user's reconcile turn (its dispatcher's message): the members read from MX when the user needs it (judgeTurn,
    * over the member states recorded), noted as the user's last read once done; a message without `webhooks_on` reads.
+   * For a user that left, the turn to send again later while its forgetting is not done.
    */
-  /** A user's reconcile turn; `again` when the message should come back (a forgetting not done). */
-  async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<'again' | undefined> {
-    if (turn.left) return this.#forget(turn.user_id);
+  async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<ReconcileMessage['reconcile'] | undefined> {
+    if (turn.left) return this.#forget(turn);
     const { clock, metrics } = this.deps;
     const now = clock.now();
     const judged =
@@ -177,13 +177,18 @@ export class MemberWatch {
 
   /**
    * A user that left the reconcile: the relay's copies of its transactions go — unless an app asked about the user
-   * again since (it is back on the cycle, or never left).
+   * again since (it is back on the cycle, or never left). A later batch (`reset_seq`) only deletes what is left.
    */
-  async #forget(userId: string): Promise<'again' | undefined> {
+  async #forget(turn: ReconcileMessage['reconcile']): Promise<ReconcileMessage['reconcile'] | undefined> {
     const { reads, transactions } = this.deps;
+    const userId = turn.user_id;
+    if (!transactions || !reads) return undefined;
     // Read consistently: an app's request just now has put the user back.
-    if (!transactions || !reads || !(await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) return undefined;
-    return (await transactions.forget(userId)) ? undefined : 'again';
+    if (turn.reset_seq === undefined && !(await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) {
+      return undefined;
+    }
+    const { done, resetSeq } = await transactions.forget(userId, turn.reset_seq);
+    return done ? undefined : { ...turn, ...(resetSeq === undefined ? {} : { reset_seq: resetSeq }) };
   }
 
   /**

@@ -74,8 +74,9 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       if ('job_id' in message) return await poll.handle(message as PollMessage);
       try {
         if ('member_report' in message) await watch.handleReport(message);
-        else if ((await watch.reconcileTurn(message.reconcile)) === 'again') {
-          await queues.reconcile.schedule({ reconcile: message.reconcile, due_at: clock.now() + FORGET_AGAIN_MS });
+        else {
+          const next = await watch.reconcileTurn(message.reconcile);
+          if (next) await queues.reconcile.schedule({ reconcile: next, due_at: clock.now() + FORGET_AGAIN_MS });
         }
       } catch (error) {
         if (error instanceof MxError && classifyFailure(error) !== 'final') return await waitForMx(message, error);

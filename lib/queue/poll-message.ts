@@ -49,6 +49,8 @@ export const reconcileMessageSchema = z.object({
      * copies of its transactions are forgotten, a batch a message.
      */
     left: z.optional(z.literal(true)),
+    /** A later batch of that forgetting: only what lies at or below this sequence number is deleted. */
+    reset_seq: z.optional(z.int().check(z.minimum(1))),
   }),
   due_at: z.int().check(z.minimum(0)),
   mx_waits: z.optional(z.int().check(z.minimum(1))),

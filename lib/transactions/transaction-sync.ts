@@ -90,10 +90,9 @@ export class TransactionSync {
     const now = this.deps.clock.now();
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
-    const { committed, resetSeq = 0, forgotten } = await this.#ingestOrWait(userId);
+    const { committed, resetSeq = 0 } = await this.#ingestOrWait(userId, 'sync');
     // The relay forgot the user's transactions since (no app asked about it for a while): the log starts over.
     if (position && position.seq < resetSeq) throw new SyncCursorExpiredError(position.issuedAt);
-    if (forgotten) await this.deps.repository.remembered(userId);
     const after = Math.max(position?.seq ?? 0, resetSeq);
     const base = position?.base ?? 0;
     // One more than asked: whether there is more.
@@ -137,7 +136,8 @@ export class TransactionSync {
     // A user whose transactions the relay forgot is read again only once its app syncs.
     if (!state || state.forgotten) return undefined;
     try {
-      const { counts } = await this.#ingestOrWait(userId, { reuse: false, window: true });
+      const { counts, forgotten } = await this.#ingestOrWait(userId, 'aggregation');
+      if (forgotten) return undefined;
       if (!counts) await repository.requestWindow(userId, clock.now());
       return counts;
     } catch (error) {
@@ -149,28 +149,37 @@ export class TransactionSync {
   /**
    * Forgets the relay's copies of the user's transactions (no app asked about the user for RECONCILE_INACTIVE_DAYS):
    * under the ingest lease the log's sequence numbers move past all of them (`reset_seq`), which every read then ignores
-   * and a cursor from before is expired by; then they are deleted, FORGET_BATCH a call. True once none is left; false
-   * while more are, or another call holds the lease (asked again later).
+   * and a cursor from before is expired by; then they are deleted, FORGET_BATCH a call. Given `resetSeq` (a later
+   * batch), only deletes what that forgetting left, whether or not the user is back. `done` once none is left;
+   * otherwise asked again later, with the `resetSeq` answered (absent: another call held the lease).
    */
-  async forget(userId: string): Promise<boolean> {
-    const { repository, clock, log, metrics } = this.deps;
-    const state = await repository.state(userId);
-    if (!state) return true;
-    let resetSeq = state.forgotten ? state.resetSeq : undefined;
+  async forget(userId: string, resetSeq?: number): Promise<{ done: boolean; resetSeq?: number }> {
+    const { repository, metrics } = this.deps;
     if (resetSeq === undefined) {
-      const holder = randomUUID();
-      if (!(await repository.claimIngest(userId, holder, clock.now(), INGEST_LEASE_MS))) return false;
-      try {
-        resetSeq = await repository.forget(userId, holder, clock.now());
-      } finally {
-        await repository.release(userId, holder);
-      }
-      if (resetSeq === undefined) return false;
-      log.info("user's transactions forgotten", { user_id: userId, reset_seq: resetSeq });
+      const state = await repository.state(userId);
+      if (!state) return { done: true };
+      // Forgotten already: this message is SQS's retry of one that forgot.
+      resetSeq = state.forgotten ? state.resetSeq : await this.#reset(userId);
+      if (resetSeq === undefined) return { done: false };
     }
     const done = await repository.collect(userId, resetSeq, FORGET_BATCH);
     metrics.add('TransactionsForgotten', 1, { outcome: done ? 'done' : 'more' });
-    return done;
+    return { done, resetSeq };
+  }
+
+  /** The forgetting itself, under the ingest lease: answers `reset_seq`, or undefined while another call holds it. */
+  async #reset(userId: string): Promise<number | undefined> {
+    const { repository, clock, log } = this.deps;
+    const holder = randomUUID();
+    if (!(await repository.claimIngest(userId, holder, clock.now(), INGEST_LEASE_MS))) return undefined;
+    let resetSeq: number | undefined;
+    try {
+      resetSeq = await repository.forget(userId, holder, clock.now());
+    } finally {
+      await repository.release(userId, holder);
+    }
+    if (resetSeq !== undefined) log.info("user's transactions forgotten", { user_id: userId, reset_seq: resetSeq });
+    return resetSeq;
   }
 
   /**
@@ -190,6 +199,10 @@ export class TransactionSync {
       const holder = randomUUID();
       const now = clock.now();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
+      if (claimed?.forgotten) {
+        await repository.release(userId, holder);
+        return false;
+      }
       if (claimed) {
         await this.#remove(userId, holder, claimed, now, change);
         return true;
@@ -250,28 +263,31 @@ export class TransactionSync {
 
   /**
    * Brings the log up to date and answers what is committed. While another call ingests for the user, waits a little
-   * for it; past that, serves what is committed (the other call commits the rest for the next sync).
+   * for it; past that, serves what is committed (the other call commits the rest for the next sync). For a sync, a
+   * recent ingest is reused and the claim ends a forgetting; after an aggregation, the window is read, and a forgotten
+   * user is not (`forgotten`).
    */
   async #ingestOrWait(
     userId: string,
-    options = { reuse: true, window: false },
-  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; forgotten?: boolean }> {
+    caller: 'sync' | 'aggregation',
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; forgotten?: true }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
-    const resetOf = (state: SyncState | undefined) => ({
-      ...(state?.resetSeq === undefined ? {} : { resetSeq: state.resetSeq }),
-      ...(state?.forgotten ? { forgotten: true } : {}),
-    });
+    const resetOf = (state: SyncState | undefined) => (state?.resetSeq === undefined ? {} : { resetSeq: state.resetSeq });
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
       const now = clock.now();
-      if (options.reuse && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
+      if (caller === 'sync' && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
         return { committed: state.committed, ...resetOf(state) };
       }
       const holder = randomUUID();
-      const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
+      const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS, { remember: caller === 'sync' });
+      if (claimed?.forgotten) {
+        await repository.release(userId, holder);
+        return { committed: claimed.committed, forgotten: true };
+      }
       if (claimed) {
-        const window = options.window || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
+        const window = caller === 'aggregation' || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
         return { ...(await this.#ingest(userId, holder, claimed, now, window)), ...resetOf(claimed) };
       }
       if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0, ...resetOf(state) };

@@ -104,15 +104,25 @@ export class TransactionsRepository {
     return Item ? toState(Item) : undefined;
   }
 
-  /** Takes the user's ingest lease for `leaseMs` (creating the state on first use); undefined while another holds it. */
-  async claimIngest(userId: string, holder: string, now: number, leaseMs: number): Promise<SyncState | undefined> {
+  /**
+   * Takes the user's ingest lease for `leaseMs` (creating the state on first use); undefined while another holds it.
+   * `remember`: its app syncs, so the relay's upkeep of a forgotten user resumes from this moment (`forgotten` cleared).
+   */
+  async claimIngest(
+    userId: string,
+    holder: string,
+    now: number,
+    leaseMs: number,
+    options: { remember?: boolean } = {},
+  ): Promise<SyncState | undefined> {
     try {
       const { Attributes } = await this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.transactionSync(userId),
           UpdateExpression:
-            'SET holder = :holder, lease_until = :until, allocated = if_not_exists(allocated, :zero), committed = if_not_exists(committed, :zero)',
+            'SET holder = :holder, lease_until = :until, allocated = if_not_exists(allocated, :zero), committed = if_not_exists(committed, :zero)' +
+            (options.remember ? ' REMOVE forgotten_at' : ''),
           ConditionExpression: 'attribute_not_exists(lease_until) OR lease_until < :now',
           ExpressionAttributeValues: { ':holder': holder, ':until': now + leaseMs, ':now': now, ':zero': 0 },
           ReturnValues: 'ALL_NEW',
@@ -306,17 +316,6 @@ export class TransactionsRepository {
       entries.slice(0, room).map((key) => ({ DeleteRequest: { Key: key } })),
     );
     return entries.length <= room;
-  }
-
-  /** The user synced: the relay's upkeep of its transactions resumes (`forgotten` cleared). */
-  async remembered(userId: string): Promise<void> {
-    await this.table.client.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.transactionSync(userId),
-        UpdateExpression: 'REMOVE forgotten_at',
-      }),
-    );
   }
 
   /** Writes each change's log entry and pointer, and drops its previous entry. */

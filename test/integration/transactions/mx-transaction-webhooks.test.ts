@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
-import { type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
+import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
 
 /**
  * What MX's TRANSACTIONS-deleted and MEMBER-deleted webhooks tell the transactions sync (worker-poll's member reports,
@@ -8,7 +9,7 @@ import { type MxTransaction, type SyncPage } from '../../../lib/transactions/tra
  * takes its transactions with it.
  */
 const harness = useSyncHarness(Date.UTC(2026, 10, 20, 15));
-const { control } = harness;
+const { clock, control } = harness;
 
 async function syncAll(user: string, cursor: string | undefined) {
   const pages: SyncPage[] = [];
@@ -46,6 +47,29 @@ describe("MX's transaction webhooks", () => {
     const ofB = (first.added as MxTransaction[]).filter((t) => t.member_guid === b);
     expect(next.removed.map((t) => t.guid).sort()).toEqual([ofA[0]!.guid, ...ofB.map((t) => t.guid)].sort());
     expect([next.added, next.modified]).toEqual([[], []]);
+  });
+
+  it('counts MX’s deletions again from the first sync after the relay forgot the user, even one answered 410', async () => {
+    const user = 'webhook-forgotten-user';
+    await control('/_sim/members', { user_id: user, transactions: 5 });
+    const sync = harness.relay.apiRead.transactions;
+    const first = await syncAll(user, undefined);
+    // No app asked about the user for a while: the relay forgot its transactions.
+    expect((await sync.forget(user)).done).toBe(true);
+    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: 'TRN-forgotten' })).toBe(false);
+
+    // Its app comes back with the cursor it kept (expired), and MX deletes a transaction before the app starts over.
+    clock.advance(INGEST_REUSE_MS);
+    await expect(sync.sync(user, { cursor: first.cursor, count: 50 })).rejects.toBeInstanceOf(SyncCursorExpiredError);
+    const gone = (first.added as MxTransaction[])[0]!.guid;
+    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: gone })).toBe(true);
+    const fresh = await syncAll(user, undefined);
+    expect(fresh.added.map((t) => t.guid).sort()).toEqual(
+      first.added
+        .map((t) => t.guid)
+        .filter((guid) => guid !== gone)
+        .sort(),
+    );
   });
 
   it('tells a user who does not sync that it does not', async () => {

@@ -146,7 +146,29 @@ describe('transactions sync', () => {
     clock.advance(INGEST_REUSE_MS);
     expect((await syncAll(user, fresh.cursor)).added).toEqual([]);
     // Through the service: nothing held for a user who never synced.
-    expect(await sync.forget('sync-user-never')).toBe(true);
+    expect(await sync.forget('sync-user-never')).toEqual({ done: true });
+  });
+
+  it('a forgetting’s later batches only delete: a user back and synced meanwhile is not forgotten again', async () => {
+    const user = 'sync-user-back';
+    const sync = harness.relay.apiRead.transactions;
+    await control('/_sim/members', { user_id: user, transactions: 12, aggregation: { duration_ms: 100 } });
+    await syncAll(user, undefined);
+    const holder = 'test-holder';
+    await harness.repository.claimIngest(user, holder, clock.now(), 60_000);
+    const resetSeq = (await harness.repository.forget(user, holder, clock.now()))!;
+    await harness.repository.release(user, holder);
+    expect(await harness.repository.collect(user, resetSeq, 5)).toBe(false);
+
+    // The app syncs from the start before the next batch (its note that the user is served may have failed).
+    clock.advance(INGEST_REUSE_MS);
+    const fresh = await syncAll(user, undefined);
+    expect(fresh.added).toHaveLength(12);
+    for (let batch = 0; !(await sync.forget(user, resetSeq)).done; batch++) expect(batch).toBeLessThan(10);
+    expect((await harness.repository.state(user))?.resetSeq).toBe(resetSeq);
+    clock.advance(INGEST_REUSE_MS);
+    expect(await syncAll(user, fresh.cursor)).toMatchObject({ added: [], modified: [], removed: [] });
+    expect(await harness.repository.allPointers(user)).toHaveLength(12);
   });
 
   it('refuses a modified cursor and another user’s cursor, and says when a cursor has expired', async () => {

@@ -406,8 +406,8 @@ describe('MemberLedger: did MX aggregate for a job', () => {
 });
 
 describe('a user that left the reconcile', () => {
-  it('has its transactions forgotten only while it is off the cycle; a batch left over comes back', async () => {
-    const forgotten: string[] = [];
+  it('has its transactions forgotten only while it is off the cycle; a later batch only deletes, back or not', async () => {
+    const forgotten: [string, number | undefined][] = [];
     const left = new Set(['u1']);
     let done = false;
     const watch = new MemberWatch({
@@ -415,13 +415,24 @@ describe('a user that left the reconcile', () => {
         noteRead: async () => true,
         turnFacts: async (ids: readonly string[]) => new Map(ids.map((id) => [id, left.has(id) ? { left: true } : {}])),
       },
-      transactions: { takeWebhook: async () => false, forget: async (userId: string) => (forgotten.push(userId), done) },
+      transactions: {
+        takeWebhook: async () => false,
+        forget: async (userId: string, resetSeq?: number) => (forgotten.push([userId, resetSeq]), { done, resetSeq: 7 }),
+      },
     } as never);
-    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBe('again');
+    const next = await watch.reconcileTurn({ user_id: 'u1', left: true });
+    expect(next).toEqual({ user_id: 'u1', left: true, reset_seq: 7 });
+    // Back on the cycle before the next batch: that forgetting's deletions go on, and nothing more is forgotten.
+    left.delete('u1');
+    expect(await watch.reconcileTurn(next!)).toEqual(next);
     done = true;
-    expect(await watch.reconcileTurn({ user_id: 'u1', left: true })).toBeUndefined();
+    expect(await watch.reconcileTurn(next!)).toBeUndefined();
     // Served again before worker-poll came to it (back on the cycle, or it never left): nothing is forgotten.
     expect(await watch.reconcileTurn({ user_id: 'u2', left: true })).toBeUndefined();
-    expect(forgotten).toEqual(['u1', 'u1']);
+    expect(forgotten).toEqual([
+      ['u1', undefined],
+      ['u1', 7],
+      ['u1', 7],
+    ]);
   });
 });

@@ -103,7 +103,7 @@ it('sends a forgetting not done back to its queue a little later (a user that le
   const scheduled: PollQueueMessage[] = [];
   const handle = createPollQueueHandler({
     poll: { handle: vi.fn() },
-    watch: { handleReport: vi.fn(), reconcileTurn: async (turn) => (turn.left ? 'again' : undefined) },
+    watch: { handleReport: vi.fn(), reconcileTurn: async (turn) => (turn.left ? { ...turn, reset_seq: 9 } : undefined) },
     queues: {
       memberReports: { schedule: vi.fn() },
       reconcile: { schedule: async (message) => void scheduled.push(message) },
@@ -114,5 +114,5 @@ it('sends a forgetting not done back to its queue a little later (a user that le
   });
   await handle({ reconcile: { user_id: 'user-1', left: true }, due_at: NOW - 1000 });
   await handle(reconcile);
-  expect(scheduled).toEqual([{ reconcile: { user_id: 'user-1', left: true }, due_at: NOW + 5_000 }]);
+  expect(scheduled).toEqual([{ reconcile: { user_id: 'user-1', left: true, reset_seq: 9 }, due_at: NOW + 5_000 }]);
 });
