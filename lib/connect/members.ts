@@ -7,7 +7,8 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
-import { DEFAULT_USE_CASES, type UseCase, useCasesFor } from './use-cases.ts';
+import { MxError } from '../mx/errors.ts';
+import { DEFAULT_USE_CASES, type UseCase, UseCasesRuleError, useCasesFor } from './use-cases.ts';
 import { lacksPfm, type PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
 import type { MemberRef } from '../store/table.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
@@ -148,10 +149,21 @@ export class Members {
       );
   }
 
-  /** The member's use cases as MX holds them (every value kept); PFM when MX shows none (it aggregates as PFM does). */
+  /**
+   * The member's use cases as MX holds them (every value kept); PFM when MX shows none (it aggregates as PFM does).
+   * MX may refuse the read of a member without PFM (its 403 rule): the caller names them then.
+   */
   async #useCasesOf(userId: string, memberGuid: string): Promise<readonly string[]> {
-    const { use_cases: current } = await this.deps.nexus.readMember(userId, memberGuid);
-    return current && current.length > 0 ? current : DEFAULT_USE_CASES;
+    try {
+      const { use_cases: current } = await this.deps.nexus.readMember(userId, memberGuid);
+      return current && current.length > 0 ? current : DEFAULT_USE_CASES;
+    } catch (error) {
+      if (!(error instanceof MxError && error.code === 'MX_FORBIDDEN')) throw error;
+      throw new UseCasesRuleError(
+        'use_cases',
+        `MX will not show this member's use cases to keep them (403${error.mxMessage ? `: ${error.mxMessage}` : ''}): name use_cases in the update.`,
+      );
+    }
   }
 
   /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */

@@ -58,9 +58,13 @@ function fromMxError(error: MxError): HttpProblem {
   switch (error.code) {
     case 'MX_FORBIDDEN':
       if (PREMIUM_ROUTES.has(error.route)) return new HttpProblem('mx_forbidden', `MX refused the job${because}`, { mxCode });
-      return new HttpProblem('use_case_not_permitted', 'MX refused: the member needs the PFM use case for this operation.', {
-        mxCode,
-      });
+      return new HttpProblem(
+        'use_case_not_permitted',
+        `MX refused: the member needs the PFM use case for this operation${because}`,
+        {
+          mxCode,
+        },
+      );
     case 'MX_NOT_FOUND':
       return new HttpProblem('not_found', 'MX has no such resource for this user.', { mxCode });
     case 'MX_CONFLICT':

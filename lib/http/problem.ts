@@ -156,8 +156,8 @@ export const PROBLEMS = {
     status: 422,
     title: "The request breaks MX's use_cases rules",
     cause:
-      'With MX_USE_CASES_ENABLED (the deployment opted in with MX), `use_cases` is never empty (MX keeps at least one); `connections_use_case_filter` goes with connections_widget only. Without it, MX takes neither.',
-    fix: 'Send `use_cases` as `field` says, or leave it out (opted in: PFM, or the member’s own); MX was not called.',
+      'With MX_USE_CASES_ENABLED (the deployment opted in with MX), `use_cases` is never empty (MX keeps at least one); `connections_use_case_filter` goes with connections_widget only; an update naming none keeps the member’s own, unless MX will not show them (its 403 for a member without PFM). Without it, MX takes neither.',
+    fix: 'Send `use_cases` as `field` says, or leave it out (opted in: PFM, or the member’s own); MX changed nothing.',
   },
   idempotency_key_reused: {
     status: 422,

@@ -36,6 +36,21 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.message).not.toContain('x is undefined');
   });
 
+  it('gives MX’s own reason with a 403 it answered for want of PFM', () => {
+    const refused = new MxError('MX_FORBIDDEN', 'MX answered 403', {
+      method: 'POST',
+      route: '/users/{user_guid}/members/{member_guid}/aggregate',
+      status: 403,
+      mxCode: 4030,
+      mxMessage: 'Member does not have the PFM use case.',
+    });
+    expect(toHttpProblem(refused, silentLog)).toMatchObject({
+      problemCode: 'use_case_not_permitted',
+      mxCode: 4030,
+      message: expect.stringContaining('Member does not have the PFM use case.'),
+    });
+  });
+
   it("answers calls the breaker holds with 503 and the breaker's Retry-After", () => {
     const held = new MxError('MX_CIRCUIT_OPEN', 'MX is failing: calls to mx-data are held for 12 s', {
       method: 'GET',
