@@ -132,12 +132,9 @@ export class TransactionSync {
    */
   async ingestAfterAggregation(userId: string): Promise<Map<string, IngestCounts> | undefined> {
     const { repository, clock } = this.deps;
-    const state = await repository.state(userId);
-    // A user whose transactions the relay forgot is read again only once its app syncs.
-    if (!state || state.forgotten) return undefined;
     try {
-      const { counts, forgotten } = await this.#ingestOrWait(userId, 'aggregation');
-      if (forgotten) return undefined;
+      const { counts, skipped } = await this.#ingestOrWait(userId, 'aggregation');
+      if (skipped) return undefined;
       if (!counts) await repository.requestWindow(userId, clock.now());
       return counts;
     } catch (error) {
@@ -192,10 +189,10 @@ export class TransactionSync {
     change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
   ): Promise<boolean> {
     const { repository, clock } = this.deps;
-    const state = await repository.state(userId);
-    // Forgotten: the next sync reads MX's whole list, which no longer shows what MX deleted.
-    if (!state || state.forgotten) return false;
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
+      // Forgotten: the next sync reads MX's whole list, which no longer shows what MX deleted.
+      const state = await repository.state(userId);
+      if (!state || state.forgotten) return false;
       const holder = randomUUID();
       const now = clock.now();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
@@ -264,27 +261,28 @@ export class TransactionSync {
   /**
    * Brings the log up to date and answers what is committed. While another call ingests for the user, waits a little
    * for it; past that, serves what is committed (the other call commits the rest for the next sync). For a sync, a
-   * recent ingest is reused and the claim ends a forgetting; after an aggregation, the window is read, and a forgotten
-   * user is not (`forgotten`).
+   * recent ingest is reused and the claim ends a forgetting; after an aggregation, the window is read, and a user
+   * with no state or a forgotten one is not (`skipped`: read again only once its app syncs).
    */
   async #ingestOrWait(
     userId: string,
     caller: 'sync' | 'aggregation',
-  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; forgotten?: true }> {
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; skipped?: true }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
     const resetOf = (state: SyncState | undefined) => (state?.resetSeq === undefined ? {} : { resetSeq: state.resetSeq });
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
+      if (caller === 'aggregation' && (!state || state.forgotten)) return { committed: state?.committed ?? 0, skipped: true };
       const now = clock.now();
       if (caller === 'sync' && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
         return { committed: state.committed, ...resetOf(state) };
       }
       const holder = randomUUID();
-      const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS, { remember: caller === 'sync' });
+      const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS, { bySync: caller === 'sync' });
       if (claimed?.forgotten) {
         await repository.release(userId, holder);
-        return { committed: claimed.committed, forgotten: true };
+        return { committed: claimed.committed, skipped: true };
       }
       if (claimed) {
         const window = caller === 'aggregation' || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);

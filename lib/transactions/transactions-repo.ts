@@ -105,16 +105,18 @@ export class TransactionsRepository {
   }
 
   /**
-   * Takes the user's ingest lease for `leaseMs` (creating the state on first use); undefined while another holds it.
-   * `remember`: its app syncs, so the relay's upkeep of a forgotten user resumes from this moment (`forgotten` cleared).
+   * Takes the user's ingest lease for `leaseMs`; undefined while another holds it, or when the user has no state. Only
+   * a sync (`bySync`: its app asked) makes the state, on its first use, and ends a forgetting (`forgotten` cleared):
+   * the relay's own upkeep never recreates a state an erasure deleted.
    */
   async claimIngest(
     userId: string,
     holder: string,
     now: number,
     leaseMs: number,
-    options: { remember?: boolean } = {},
+    options: { bySync?: boolean } = {},
   ): Promise<SyncState | undefined> {
+    const leaseFree = 'attribute_not_exists(lease_until) OR lease_until < :now';
     try {
       const { Attributes } = await this.table.client.send(
         new UpdateCommand({
@@ -122,8 +124,8 @@ export class TransactionsRepository {
           Key: keys.transactionSync(userId),
           UpdateExpression:
             'SET holder = :holder, lease_until = :until, allocated = if_not_exists(allocated, :zero), committed = if_not_exists(committed, :zero)' +
-            (options.remember ? ' REMOVE forgotten_at' : ''),
-          ConditionExpression: 'attribute_not_exists(lease_until) OR lease_until < :now',
+            (options.bySync ? ' REMOVE forgotten_at' : ''),
+          ConditionExpression: options.bySync ? leaseFree : `attribute_exists(pk) AND (${leaseFree})`,
           ExpressionAttributeValues: { ':holder': holder, ':until': now + leaseMs, ':now': now, ':zero': 0 },
           ReturnValues: 'ALL_NEW',
         }),
@@ -193,14 +195,19 @@ export class TransactionsRepository {
 
   /** Leaves the window MX may still change due, for the next ingest to read (lib/transactions/pending-match.ts). */
   async requestWindow(userId: string, now: number): Promise<void> {
-    await this.table.client.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.transactionSync(userId),
-        UpdateExpression: 'SET window_due_at = :now',
-        ExpressionAttributeValues: { ':now': now },
-      }),
-    );
+    await this.table.client
+      .send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          UpdateExpression: 'SET window_due_at = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */

@@ -32,4 +32,15 @@ describe('TransactionsRepository: the change log', () => {
       { seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body },
     ]);
   });
+
+  it('makes a sync state only for a sync: the relay’s own upkeep never recreates one an erasure deleted', async () => {
+    const repository = new TransactionsRepository(local.table);
+    expect(await repository.claimIngest('user-erased', 'upkeep', 0, 60_000)).toBeUndefined();
+    await repository.requestWindow('user-erased', 0);
+    expect(await repository.state('user-erased')).toBeUndefined();
+
+    expect(await repository.claimIngest('user-erased', 'sync', 0, 60_000, { bySync: true })).toMatchObject({ committed: 0 });
+    await repository.release('user-erased', 'sync');
+    expect(await repository.claimIngest('user-erased', 'upkeep', 1, 60_000)).toMatchObject({ committed: 0 });
+  });
 });

@@ -1,0 +1,24 @@
+import { expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { silentLog } from '../../../lib/logger.ts';
+import { TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
+
+it('the relay’s own upkeep leaves alone a user forgotten between its look and its claim of the lease', async () => {
+  const calls: string[] = [];
+  const sync = new TransactionSync({
+    repository: {
+      // As read just before the forgetting; the claim then finds it.
+      state: async () => ({ allocated: 3, committed: 3 }),
+      claimIngest: async () => ({ allocated: 4, committed: 4, resetSeq: 4, forgotten: true }),
+      release: async () => void calls.push('release'),
+      requestWindow: async () => void calls.push('requestWindow'),
+    },
+    nexus: { request: async () => calls.push('MX read') },
+    clock: new ManualClock(0),
+    log: silentLog,
+    metrics: { add: () => {} },
+  } as never);
+  expect(await sync.takeWebhook('user-1', { kind: 'deleted', guid: 'TRN-1' })).toBe(false);
+  expect(await sync.ingestAfterAggregation('user-1')).toBeUndefined();
+  expect(calls).toEqual(['release', 'release']);
+});
