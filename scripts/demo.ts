@@ -292,7 +292,7 @@ async function connectThroughWidget(
   if (page.status !== 200 || !data) throw new HttpError(`GET ${url}: expected the Connect page, got ${page.status}`);
   const connect = JSON.parse(data) as {
     page: string;
-    institutions: { code: string; credentials: { guid: string; type: string }[] }[];
+    institutions: { code: string; guid: string; credentials: { guid: string; type: string }[] }[];
   };
   const bank = connect.institutions.find((institution) => institution.code === 'mxbank') ?? connect.institutions[0]!;
   const credentials = bank.credentials.map((credential) => ({
@@ -300,7 +300,7 @@ async function connectThroughWidget(
     value: credential.type === 'PASSWORD' ? 'demo-password' : 'demo-user',
   }));
   const answer = await simCall(simulatorUrl, 'POST', `/_sim/widgets/${connect.page}/members`, {
-    body: { institution_code: bank.code, credentials },
+    body: { institution_guid: bank.guid, credentials },
   });
   return expectStatus(answer, 201, 'the Connect page').member_guid as string;
 }

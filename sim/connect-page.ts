@@ -54,6 +54,7 @@ function openPage(state: SimulatorState, token: string): { status: number; html:
   state.connectPages.set(pageId, { userId: url.userId, useCases: url.useCases, expiresAt: now + PAGE_LIFETIME_MS });
   const institutions = CATALOGUE.filter((institution) => !institution.code.endsWith('_oauth')).map((institution) => ({
     code: institution.code,
+    guid: institution.guid,
     name: institution.name,
     credentials: institution.credentials.map(({ guid, label, type }) => ({ guid, label, type })),
   }));
@@ -73,7 +74,7 @@ function connect(state: SimulatorState, pageId: string, body: Buffer): { status:
   }
   if (!isJsonObject(input)) throw new MxError(400, 'The body must be a JSON object.');
   const member = createMember(state, user, {
-    institution_code: input.institution_code,
+    institution_guid: input.institution_guid,
     credentials: input.credentials,
     ...(opened.useCases ? { use_cases: opened.useCases } : {}),
   });
@@ -170,7 +171,7 @@ $('credentials').addEventListener('submit', async (event) => {
     const response = await fetch('/_sim/widgets/' + CONNECT.page + '/members', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ institution_code: chosen.code, credentials }),
+      body: JSON.stringify({ institution_guid: chosen.guid, credentials }),
     });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error ? answer.error.message : 'The connection failed.');

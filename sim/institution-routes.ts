@@ -29,9 +29,9 @@ export function institutionRoutes(state: SimulatorState): MxRoute[] {
     },
     {
       methods: ['GET'],
-      pattern: '/institutions/{institution_code}/credentials',
+      pattern: '/institutions/{institution_guid}/credentials',
       handler: userEndpoint(state, ({ params, query }) => {
-        const institution = CATALOGUE.find((candidate) => candidate.code === params.institution_code);
+        const institution = CATALOGUE.find((candidate) => candidate.guid === params.institution_guid);
         if (!institution) throw new MxError(404, 'Institution not found.');
         return { status: 200, body: pagedListBody('credentials', institution.credentials, (credential) => credential, query) };
       }),

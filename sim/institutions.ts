@@ -81,6 +81,13 @@ export const CATALOGUE: readonly CatalogueInstitution[] = [
   }),
 ];
 
+/** MX's guid of the catalogue's institution `code` (create member and its credentials name institutions by guid). */
+export function catalogueGuid(code: string): string {
+  const institution = CATALOGUE.find((entry) => entry.code === code);
+  if (!institution) throw new Error(`no institution ${code} in the catalogue`);
+  return institution.guid;
+}
+
 /** What the member's institution supports: its catalogue entry's, else (an institution only the control API names) all but OAuth. */
 export const supportOf = (institution: Institution): InstitutionSupport =>
   CATALOGUE.find((entry) => entry.code === institution.code)?.supports ?? EVERYTHING_BUT_OAUTH;

@@ -250,9 +250,13 @@ function aggregateOnWrite(state: SimulatorState, member: SimMember, skip: boolea
  * then the aggregation MX starts unless `skip_aggregation`.
  */
 export function createMember(state: SimulatorState, user: SimUser, input: Record<string, unknown>): SimMember {
-  const institution = CATALOGUE.find((entry) => entry.code === input.institution_code);
-  if (!institution) throw new MxError(422, 'institution_code is not an institution MX knows.', 4220);
-  if (input.is_oauth === true) return createOAuthMember(state, user, institution, input);
+  if (typeof input.institution_guid !== 'string' || input.institution_guid === '') {
+    throw new MxError(400, 'institution_guid is required.');
+  }
+  const institution = CATALOGUE.find((entry) => entry.guid === input.institution_guid);
+  if (!institution) throw new MxError(422, 'The provided institution_guid does not exist.', 4220);
+  const externalGuid = externalGuidOf(state, input);
+  if (input.is_oauth === true) return withExternalGuid(createOAuthMember(state, user, institution, input), externalGuid);
   const credentials = credentialsOf(input, institution.credentials);
   if (!credentials) throw new MxError(400, 'credentials must hold a value for each of the institution’s credentials.');
   const useCases = useCasesOf(state, input);
@@ -273,9 +277,26 @@ export function createMember(state: SimulatorState, user: SimUser, input: Record
   });
   member.credentialsDigest = digest;
   if (typeof input.metadata === 'string') member.metadata = input.metadata;
+  withExternalGuid(member, externalGuid);
   aggregateOnWrite(state, member, input.skip_aggregation === true);
   return member;
 }
+
+/** The partner's own id for the member (`external_guid`): unique among all members of the client, else MX's 4220. */
+function externalGuidOf(state: SimulatorState, input: Record<string, unknown>): string | undefined {
+  const given = input.external_guid;
+  if (given === undefined || given === null) return undefined;
+  if (typeof given !== 'string' || given === '') throw new MxError(400, 'external_guid must be a non-empty string.');
+  if (state.members.all().some((member) => member.externalGuid === given)) {
+    throw new MxError(422, 'The provided external_guid is already used within the client.', 4220);
+  }
+  return given;
+}
+
+const withExternalGuid = (member: SimMember, externalGuid: string | undefined): SimMember => {
+  if (externalGuid !== undefined) member.externalGuid = externalGuid;
+  return member;
+};
 
 /** Create member with `is_oauth`: no credentials; PENDING until the user authorises in the OAuth window. */
 function createOAuthMember(

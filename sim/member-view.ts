@@ -32,7 +32,7 @@ export function memberView(member: SimMember, now: number) {
     is_user_created: true,
     // What create or update member was given, as MX answers it.
     metadata: member.metadata ?? null,
-    external_guid: null,
+    external_guid: member.externalGuid ?? null,
   };
 }
 

@@ -49,6 +49,8 @@ export interface SimMember {
   /** A digest of the credentials a member was created with (create member): how MX finds a duplicate. */
   credentialsDigest?: string;
   metadata?: string;
+  /** The partner's own id for the member, given at create (`external_guid`). */
+  externalGuid?: string;
   /** Created with `is_oauth`: the user authorises at the bank through an OAuth window, not with credentials. */
   isOauth?: boolean;
 }

@@ -40,17 +40,17 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     .command('credentials')
     .description('the credentials an institution asks for: the guids `members create` takes (--credential GUID=VALUE)')
     .argument('<user_id>', 'the partner’s user id (MX is asked through the user’s session)')
-    .argument('<institution_code>', 'the institution code (e.g. mxbank)')
+    .argument('<institution_guid>', 'MX’s INS-… guid of the institution (`institutions USER NAME` lists them)')
     .action(
-      action(terminal, async ({ output, api }, userId: string, institutionCode: string) => {
-        const body = await api().read('/users/{user_id}/institutions/{institution_code}/credentials', {
-          path: { user_id: userId, institution_code: institutionCode },
+      action(terminal, async ({ output, api }, userId: string, institutionGuid: string) => {
+        const body = await api().read('/users/{user_id}/institutions/{institution_guid}/credentials', {
+          path: { user_id: userId, institution_guid: institutionGuid },
         });
         const credentials = (Array.isArray(body.credentials) ? body.credentials : []) as Record<string, unknown>[];
         const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
         output.result(body, () =>
           credentials.length === 0
-            ? [`${institutionCode} asks for no credentials.`]
+            ? [`${institutionGuid} asks for no credentials.`]
             : [
                 ...table(
                   ['CREDENTIAL', 'LABEL', 'FIELD', 'TYPE'],
@@ -62,7 +62,7 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
                   ]),
                   output.style,
                 ),
-                output.style.dim(`members create ${userId} --institution ${institutionCode} --credential GUID=VALUE …`),
+                output.style.dim(`members create ${userId} --institution ${institutionGuid} --credential GUID=VALUE …`),
               ],
         );
       }),
@@ -71,11 +71,11 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
   const create = members
     .command('create')
     .description(
-      'create a member at MX with the user’s credentials (`members credentials USER CODE` lists them); MX aggregates ' +
+      'create a member at MX with the user’s credentials (`members credentials USER INSTITUTION` lists them); MX aggregates ' +
         'it: with --watch follow the job (exit codes as refresh --watch)',
     )
     .argument('<user_id>', 'the partner’s user id')
-    .requiredOption('--institution <code>', 'the institution code (e.g. mxbank)')
+    .requiredOption('--institution <guid>', 'MX’s INS-… guid of the institution (`institutions USER NAME` lists them)')
     .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (opted in to use cases: PFM unless given)')
     .option('--skip-aggregation', 'MX makes the member without aggregating it')
     .option('--metadata <text>', 'your own data about the member, kept by MX');
@@ -87,7 +87,7 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
       const written = await client.members.create(
         userId,
         {
-          institution_code: options.institution,
+          institution_guid: options.institution,
           credentials: credentialsOf(options, true)!,
           ...useCasesOf(options.useCases),
           ...(options.skipAggregation ? { skip_aggregation: true } : {}),

@@ -76,6 +76,15 @@ const ITERATION_ITEMS: RecordKind = {
   ],
 };
 
+const INSTITUTIONS: RecordKind = {
+  root: 'institutions',
+  columns: [
+    ['INSTITUTION', 'guid'],
+    ['CODE', 'code'],
+    ['NAME', 'name'],
+  ],
+};
+
 const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
 
 type ListSource = (api: RelayClient, userId: string, perPage: number | undefined, guid?: string) => PagedList<MxRecord>;
@@ -85,7 +94,7 @@ interface ReadCommand {
   description: string;
   /** How the listed records are shown (given the guid argument, when the command has one). */
   kind: (guid: string | undefined) => RecordKind;
-  /** An optional guid argument, e.g. `[member_guid]`. */
+  /** An optional argument passed to `list` and `one`, e.g. `[member_guid]`. */
   guidArgument?: string;
   list: ListSource;
   /** With the guid: fetch that one record instead of listing (members). */
@@ -139,6 +148,20 @@ export function registerReads(program: Command, terminal: Terminal): void {
                 path: { user_id: user, spending_plan_guid: guid },
                 query: { records_per_page: perPage },
               }),
+      },
+    ],
+    [
+      program,
+      {
+        name: 'institutions',
+        description: 'the institutions MX lists, by part of their name: the guid `members create --institution` takes',
+        kind: () => INSTITUTIONS,
+        guidArgument: '[name]',
+        list: (api, user, perPage, name) =>
+          api.list('/users/{user_id}/institutions', {
+            path: { user_id: user },
+            query: { records_per_page: perPage, ...(name === undefined ? {} : { name }) },
+          }),
       },
     ],
     [

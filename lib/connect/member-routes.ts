@@ -38,13 +38,18 @@ const credentials = z
     z.minLength(1),
     z.maxLength(20),
     z.describe(
-      'The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered',
+      'The user’s values for the institution’s credentials (GET …/institutions/{institution_guid}/credentials): passed to MX, never logged, stored or answered',
     ),
   );
 const metadata = z.string().check(z.maxLength(1000), z.describe('Your own data about the member, kept by MX'));
 
 const newMemberBody = z.strictObject({
-  institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
+  institution_guid: z
+    .string()
+    .check(
+      z.regex(/^INS-[A-Za-z0-9_-]{1,100}$/, 'must be MX’s INS-… guid of the institution'),
+      z.describe('MX’s guid of the institution (`guid` in GET …/institutions)'),
+    ),
   credentials: z.optional(credentials),
   is_oauth: z
     .optional(z.boolean())
@@ -56,7 +61,14 @@ const newMemberBody = z.strictObject({
   use_cases: z.optional(useCases),
   skip_aggregation: z.optional(z.boolean()).check(z.describe('MX makes the member without aggregating it (no job)')),
   metadata: z.optional(metadata),
-  id: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 letters, digits and _ . : -'))),
+  external_guid: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1–128 letters, digits and _ . : -'),
+        z.describe('Your own id for the member, unique among all your members (MX answers 422 otherwise)'),
+      ),
+  ),
 });
 
 /** Credentials, or OAuth: one of the two. */

@@ -16,7 +16,8 @@ import type { MemberReport } from '../queue/poll-message.ts';
 
 /** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
 export interface NewMember {
-  institution_code: string;
+  /** MX's guid of the institution (INS-…). */
+  institution_guid: string;
   /** The user's values for the institution's credentials; none for an OAuth member (`is_oauth`). */
   credentials?: { guid: string; value: string }[];
   /** The user authorises at the bank instead (POST …/oauth_window for where). */
@@ -24,8 +25,8 @@ export interface NewMember {
   use_cases?: UseCase[];
   skip_aggregation?: boolean;
   metadata?: string;
-  /** The partner's own id for the member (MX's `id`). */
-  id?: string;
+  /** The partner's own id for the member, unique among all its members. */
+  external_guid?: string;
 }
 
 /** What may change on a member: new credentials (MX aggregates with them), its use cases, its metadata. */

@@ -65,12 +65,12 @@ export interface AggregateOptions {
 
 /** What create and update member send MX (rooted in `member`), as MX names the fields. */
 export interface MemberWrite {
-  institution_code?: string;
+  institution_guid?: string;
   credentials?: { guid: string; value: string }[];
   use_cases?: string[];
   skip_aggregation?: boolean;
   metadata?: string;
-  id?: string;
+  external_guid?: string;
   /** An OAuth member: no credentials; MX answers it PENDING with a one-time `oauth_window_uri`. */
   is_oauth?: boolean;
 }

@@ -29,11 +29,11 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: `${plan}/iterations/current/iteration_items`, query: 'paged', summary: "List the current iteration's items" },
   { path: `${plan}/spending_plan_account`, query: 'paged', summary: "List a spending plan's accounts" },
   { path: `${plan}/spending_plan_account/{spending_plan_account_guid}`, query: 'none', summary: 'Read a spending plan account' },
-  // To build a member's credentials (connect): Nexus's institution search and an institution's credential fields, through
-  // the user's session. MX's Nexus paths for these are UNCONFIRMED (its Platform API has the same ones).
+  // To build a member's credentials (connect): Nexus's institution list and an institution's credential fields (MX's
+  // Nexus reference: GET /institutions/{institution_guid}/credentials), through the user's session.
   { path: '/institutions', query: 'search', summary: 'Search institutions by name, to build a member’s credentials' },
   {
-    path: '/institutions/{institution_code}/credentials',
+    path: '/institutions/{institution_guid}/credentials',
     query: 'none',
     summary: 'The credentials an institution asks for (each guid, label and type), for creating a member',
   },

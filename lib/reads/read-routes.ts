@@ -35,7 +35,7 @@ const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   top_level_category_guids: z
     .string()
     .check(z.regex(/^CAT-[A-Za-z0-9-]{1,64}(,CAT-[A-Za-z0-9-]{1,64}){0,49}$/, 'must be 1–50 comma-separated CAT-… guids')),
-  institution_code: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be an institution code')),
+  institution_guid: z.string().check(z.regex(/^INS-[A-Za-z0-9_-]{1,100}$/, 'must be MX’s INS-… guid of the institution')),
   start_date: calendarDate,
   end_date: calendarDate,
 };

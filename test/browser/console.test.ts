@@ -15,6 +15,7 @@ import { keys } from '../../lib/store/table.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
 import { launchChromium } from '../support/browser.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { catalogueGuid } from '../../sim/institutions.ts';
 
 /**
  * The operator console in real Chromium against the local stack: sign-in, a job followed live, a user's members and
@@ -245,7 +246,7 @@ describe('the console in Chromium', () => {
   it('re-authorises an OAuth member: a one-time window the user opens at the bank', async () => {
     const userId = `console-${randomUUID().slice(0, 8)}`;
     const { member } = await relay.members.create(userId, {
-      institution_code: 'mx_bank_oauth',
+      institution_guid: catalogueGuid('mx_bank_oauth'),
       is_oauth: true,
       use_cases: ['PFM'],
     });

@@ -18,6 +18,7 @@ import { WEBHOOK_CACHE_MS } from '../../lib/notify/webhook-cache.ts';
 import { matchesPattern } from '../support/iam-patterns.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { catalogueGuid } from '../../sim/institutions.ts';
 
 /**
  * What each function's IAM role allows (infra/constructs/function-specs.ts, the CDK stack's source) checked against
@@ -219,9 +220,13 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   // A new user's first widget URL (api-connect): the user made at MX, then the URL.
   await api('POST', '/users/iam-new-user/widget_urls', { widget_type: 'connect_widget', use_cases: ['PFM'] });
   // Its member created, updated and deleted (api-refresh), then the user erased (api-connect).
-  const fields = await api('GET', '/users/iam-new-user/institutions/mxbank/credentials');
+  const fields = await api('GET', `/users/iam-new-user/institutions/${catalogueGuid('mxbank')}/credentials`);
   const credentials = (fields.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value: 'x' }));
-  const made = await api('POST', '/users/iam-new-user/members', { institution_code: 'mxbank', credentials, use_cases: ['PFM'] });
+  const made = await api('POST', '/users/iam-new-user/members', {
+    institution_guid: catalogueGuid('mxbank'),
+    credentials,
+    use_cases: ['PFM'],
+  });
   await receiver.waitFor(terminalFor(made.job.id));
   // No use_cases: the member's own are read from MX first.
   await api('PUT', `/users/iam-new-user/members/${made.member.guid}`, { metadata: 'iam' });

@@ -9,6 +9,7 @@ import { recordText } from '../support/secrets-scan/collector.ts';
 import { simulatorControl } from '../support/simulator-control.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
+import { catalogueGuid } from '../../sim/institutions.ts';
 
 /**
  * MX's premium jobs through `npm start`, as a client app drives them: a verification (MFA answered) of a
@@ -170,9 +171,11 @@ describe('premium jobs', () => {
 
     // A member created through the relay for money movement only: its refreshes are refused, MX not asked.
     const owner = 'user-money-movement';
-    const fields = (await api('GET', `/users/${owner}/institutions/mxbank/credentials`)).body.credentials as { guid: string }[];
+    const fields = (await api('GET', `/users/${owner}/institutions/${catalogueGuid('mxbank')}/credentials`)).body.credentials as {
+      guid: string;
+    }[];
     const created = await api('POST', `/users/${owner}/members`, {
-      institution_code: 'mxbank',
+      institution_guid: catalogueGuid('mxbank'),
       credentials: fields.map(({ guid }, index) => ({ guid, value: `value-${index}` })),
       use_cases: ['MONEY_MOVEMENT'],
       skip_aggregation: true,
@@ -198,7 +201,7 @@ describe('OAuth members', () => {
   it('an OAuth member is created, authorised through the bank’s page, aggregated; then re-authorised', async () => {
     const userId = `user-oauth-${Date.now().toString(36)}`;
     const created = await api('POST', `/users/${userId}/members`, {
-      institution_code: 'mx_bank_oauth',
+      institution_guid: catalogueGuid('mx_bank_oauth'),
       is_oauth: true,
       use_cases: ['PFM'],
     });
@@ -244,7 +247,7 @@ describe('OAuth members', () => {
     expect(refused.body).toMatchObject({ code: 'upstream_rejected', detail: expect.stringContaining('Member cannot use OAuth') });
     // Credentials or OAuth: one of the two.
     const both = await api('POST', `/users/${userId}/members`, {
-      institution_code: 'mx_bank_oauth',
+      institution_guid: catalogueGuid('mx_bank_oauth'),
       is_oauth: true,
       credentials: [{ guid: 'CRD-1', value: 'x' }],
     });

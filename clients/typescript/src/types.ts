@@ -50,7 +50,7 @@ export type MemberNeedingUser = SuccessBody<operations['get_members']>['members'
 export type OutcomeHour = SuccessBody<operations['get_job_outcomes']>['hours'][number];
 /** One of the relay's work queues, with the dead letters waiting in it (GET /queues). */
 export type QueueState = SuccessBody<operations['get_queues']>['queues'][number];
-/** A member to create at MX: `institution_code`, the user's `credentials`, `use_cases`… (never logged by the relay). */
+/** A member to create at MX: `institution_guid`, the user's `credentials`, `use_cases`… (never logged by the relay). */
 export type MemberCreate = RequestBody<operations['post_users_user_id_members']>;
 /** What may change on a member: new `credentials` (MX aggregates again), `use_cases`, `metadata`. */
 export type MemberUpdate = RequestBody<operations['put_users_user_id_members_member_guid']>;

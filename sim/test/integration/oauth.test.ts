@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startSimHarness, startWebhookEndpoint } from './sim-harness.ts';
+import { catalogueGuid } from '../../institutions.ts';
 
 type Body = Record<string, any>;
 const json = async (response: Response): Promise<Body> => (await response.json()) as Body;
@@ -11,7 +12,9 @@ async function oauthMember(extra: Record<string, unknown> = {}) {
   const nexus = (path: string, init?: RequestInit) => harness.nexus(path, token, init);
   const created = await nexus('/members', {
     method: 'POST',
-    body: JSON.stringify({ member: { institution_code: 'mx_bank_oauth', is_oauth: true, use_cases: ['PFM'], ...extra } }),
+    body: JSON.stringify({
+      member: { institution_guid: catalogueGuid('mx_bank_oauth'), is_oauth: true, use_cases: ['PFM'], ...extra },
+    }),
   });
   return { ...harness, nexus, created };
 }
@@ -71,11 +74,11 @@ describe('mx-sim OAuth members', () => {
   it('refuses OAuth at an institution without it, and credentials with it', async () => {
     const { nexus } = await oauthMember();
     const create = (member: Record<string, unknown>) => nexus('/members', { method: 'POST', body: JSON.stringify({ member }) });
-    const noOauth = await create({ institution_code: 'gringotts', is_oauth: true, use_cases: ['PFM'] });
+    const noOauth = await create({ institution_guid: catalogueGuid('gringotts'), is_oauth: true, use_cases: ['PFM'] });
     expect(noOauth.status).toBe(400);
     expect(await json(noOauth)).toEqual({ error: { code: 4001, message: 'Member cannot use OAuth' } });
     const withCredentials = await create({
-      institution_code: 'mx_bank_oauth',
+      institution_guid: catalogueGuid('mx_bank_oauth'),
       is_oauth: true,
       credentials: [],
       use_cases: ['PFM'],

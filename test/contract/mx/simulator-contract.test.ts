@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 import { MDX_REALTIME_PATH } from '../../../sim/mdx-realtime-routes.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
@@ -169,7 +170,7 @@ describe('the MX simulator answers as MX documents', () => {
   });
   it('create, update and delete member: the method, path, headers and body the pages document are accepted, and answered with the documented status and shape', async () => {
     const token = (session as unknown as { session: { token: string } }).session.token;
-    const credentials = await call('GET', '/institutions/mxbank/credentials', {
+    const credentials = await call('GET', `/institutions/${catalogueGuid('mxbank')}/credentials`, {
       'MD-SESSION-TOKEN': token,
       Accept: 'application/vnd.mx.nexus.v1+json',
     });
@@ -316,7 +317,9 @@ describe('the MX simulator answers as MX documents', () => {
 
     const oauth = FIXTURES['member-create-oauth']!;
     const { member } = oauth.request.body as { member: Record<string, unknown> };
-    const pending = await call('POST', '/members', as(oauth), { member: { ...member, institution_code: 'mx_bank_oauth' } });
+    const pending = await call('POST', '/members', as(oauth), {
+      member: { ...member, institution_guid: catalogueGuid('mx_bank_oauth') },
+    });
     expect(pending.status).toBe(oauth.response.status);
     expectSameShape('member-create-oauth', pending.body);
     const window = FIXTURES['oauth-window-uri']!;

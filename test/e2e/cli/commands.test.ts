@@ -11,6 +11,7 @@ import { hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { REPO, runCli } from './cli-process.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * Every `nexus-relay` command in `--json` mode (run in this process; a few as processes of their own: the bin,
@@ -175,11 +176,20 @@ describe('members create, update, delete; users delete', () => {
   it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
     const user = newUser();
     expect((await cli('connect-url', user, '--json')).code).toBe(0);
-    // The credentials an institution asks for, as the CLI lists them (the guids members create takes).
-    const listed = await cli('members', 'credentials', user, 'mxbank');
+    // The institution by name, then the credentials it asks for (the guids members create takes), as the CLI lists them.
+    const found = await cli('institutions', user, 'MX Bank');
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toMatch(/INSTITUTION +CODE +NAME/);
+    const institutions = (await cli('institutions', user, 'MX Bank', '--json')).json().institutions as {
+      guid: string;
+      code: string;
+    }[];
+    const bank = institutions.find((institution) => institution.code === 'mxbank')!.guid;
+    expect(found.stdout).toContain(bank);
+    const listed = await cli('members', 'credentials', user, bank);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/CREDENTIAL +LABEL +FIELD +TYPE/);
-    const body = (await cli('members', 'credentials', user, 'mxbank', '--json')).json();
+    const body = (await cli('members', 'credentials', user, bank, '--json')).json();
     for (const { guid } of body.credentials as { guid: string }[]) expect(listed.stdout).toContain(guid);
     const credentialsFile = join(directory, `${user}-credentials.json`);
     const password = `pw-${randomUUID()}`;
@@ -192,16 +202,7 @@ describe('members create, update, delete; users delete', () => {
         })),
       }),
     );
-    const created = await cli(
-      'members',
-      'create',
-      user,
-      '--institution',
-      'mxbank',
-      '--credentials-file',
-      credentialsFile,
-      '--json',
-    );
+    const created = await cli('members', 'create', user, '--institution', bank, '--credentials-file', credentialsFile, '--json');
     expect(created.code, created.stderr).toBe(0);
     const { member, job } = created.json();
     expect(job).toMatchObject({ trigger: 'member_created', member_guid: member.guid });
@@ -230,7 +231,7 @@ describe('members create, update, delete; users delete', () => {
     expect(watched.code, watched.stderr).toBe(0);
     expect(watched.json().job).toMatchObject({ trigger: 'member_updated', status: 'succeeded' });
 
-    const refused = await cli('members', 'create', user, '--institution', 'mxbank', '--json');
+    const refused = await cli('members', 'create', user, '--institution', bank, '--json');
     expect(refused.code).toBe(1);
     // An update naming no use cases keeps the member's (MX wants them on every update).
     const noted = await cli('members', 'update', user, member.guid, '--metadata', 'hello', '--json');
@@ -562,7 +563,7 @@ describe('verify, identify, extend-history, oauth-url', () => {
     const created = await fetch(`${stack.url}/users/${user}/members`, {
       method: 'POST',
       headers: { authorization: `Bearer ${stack.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ institution_code: 'mx_bank_oauth', is_oauth: true, use_cases: ['PFM'] }),
+      body: JSON.stringify({ institution_guid: catalogueGuid('mx_bank_oauth'), is_oauth: true, use_cases: ['PFM'] }),
     });
     const { member } = (await created.json()) as { member: { guid: string } };
     const run = await cli('oauth-url', user, member.guid, '--app', '--redirect', 'https://app.example/back', '--json');

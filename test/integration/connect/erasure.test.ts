@@ -11,6 +11,7 @@ import { hashApiKey } from '../../../lib/http/auth.ts';
 import { sha256Hex } from '../../../lib/hash.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * `DELETE /users/{user_id}`: the user deleted at MX (the simulator's MDX Real Time), then nothing of the user left in the
@@ -76,7 +77,7 @@ async function populate(userId: string): Promise<string> {
   expect((await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] })).status).toBe(
     201,
   );
-  const { body } = await call('GET', `/users/${userId}/institutions/mxbank/credentials`);
+  const { body } = await call('GET', `/users/${userId}/institutions/${catalogueGuid('mxbank')}/credentials`);
   const credentialsOf = (value: string) =>
     (body.credentials as { guid: string }[]).map((credential) => ({ guid: credential.guid, value }));
   // Another value for each member: MX refuses a duplicate member (same institution, same credentials).
@@ -84,7 +85,7 @@ async function populate(userId: string): Promise<string> {
     call(
       'POST',
       `/users/${userId}/members`,
-      { institution_code: 'mxbank', credentials: credentialsOf(key), use_cases: useCases },
+      { institution_guid: catalogueGuid('mxbank'), credentials: credentialsOf(key), use_cases: useCases },
       stack.apiKey,
       key,
     );

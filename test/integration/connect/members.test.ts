@@ -5,6 +5,7 @@ import { type LocalStack, startLocalStack } from '../../../infra/local/local-sta
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { registerSecret } from '../../support/secrets-scan/collector.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * Members made, changed and removed through the relay (api-refresh → Nexus create, update and delete member at the
@@ -47,7 +48,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
 const mxCalls = async (): Promise<Record<string, number>> =>
   ((await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls;
 
-/** The institution's credential fields, filled: what an app builds from GET …/institutions/{code}/credentials. */
+/** The institution's credential fields, filled: what an app builds from GET …/institutions/{institution_guid}/credentials. */
 async function credentialsFor(userId: string, institution: string, password = PASSWORD) {
   const answer = await call('GET', `/users/${userId}/institutions/${institution}/credentials`);
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
@@ -64,15 +65,20 @@ describe('POST /users/{user_id}/members', () => {
     expect(
       (await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] })).status,
     ).toBe(201);
-    const credentials = await credentialsFor(userId, 'mxbank');
+    const credentials = await credentialsFor(userId, catalogueGuid('mxbank'));
+    // MX's Nexus names the institution by guid and the partner's own id `external_guid`; the code is no longer taken.
+    const byCode = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials });
+    expect(byCode.status).toBe(400);
+    expect(byCode.body).toMatchObject({ code: 'validation_failed', field: 'institution_guid' });
     const created = await call('POST', `/users/${userId}/members`, {
-      institution_code: 'mxbank',
+      institution_guid: catalogueGuid('mxbank'),
       credentials,
       use_cases: ['PFM'],
+      external_guid: 'partner-member-7',
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const { member, job } = created.body;
-    expect(member.guid).toMatch(/^MBR-/);
+    expect(member).toMatchObject({ guid: expect.stringMatching(/^MBR-/), external_guid: 'partner-member-7' });
     expect(job).toMatchObject({ member_guid: member.guid, user_id: userId, status: 'aggregating', trigger: 'member_created' });
     expect(created.headers.get('location')).toBe(`/jobs/${job.id}`);
     expect(JSON.stringify(created.body)).not.toContain(PASSWORD);
@@ -82,7 +88,7 @@ describe('POST /users/{user_id}/members', () => {
 
     // A duplicate (same user, institution and credentials) is MX's 422, answered as a problem.
     const duplicate = await call('POST', `/users/${userId}/members`, {
-      institution_code: 'mxbank',
+      institution_guid: catalogueGuid('mxbank'),
       credentials,
       use_cases: ['PFM'],
     });
@@ -94,7 +100,11 @@ describe('POST /users/{user_id}/members', () => {
     const userId = 'members-rules-user';
     const credentials = [{ guid: 'CRD-1', value: PASSWORD }];
     const before = (await mxCalls())['POST /members'] ?? 0;
-    const empty = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials, use_cases: [] });
+    const empty = await call('POST', `/users/${userId}/members`, {
+      institution_guid: catalogueGuid('mxbank'),
+      credentials,
+      use_cases: [],
+    });
     expect(empty.status, JSON.stringify(empty.body)).toBe(422);
     expect(empty.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
     const emptyUpdate = await call('PUT', `/users/${userId}/members/MBR-anything`, { metadata: 'x', use_cases: [] });
@@ -103,8 +113,8 @@ describe('POST /users/{user_id}/members', () => {
     expect((await mxCalls())['PUT /members/{member_guid}'] ?? 0).toBe(0);
 
     const created = await call('POST', `/users/${userId}/members`, {
-      institution_code: 'mxbank',
-      credentials: await credentialsFor(userId, 'mxbank'),
+      institution_guid: catalogueGuid('mxbank'),
+      credentials: await credentialsFor(userId, catalogueGuid('mxbank')),
       skip_aggregation: true,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -118,7 +128,7 @@ describe('POST /users/{user_id}/members', () => {
 
   it('refuses a bad body naming the field, never echoing a credential', async () => {
     const answer = await call('POST', '/users/u1/members', {
-      institution_code: 'mxbank',
+      institution_guid: catalogueGuid('mxbank'),
       credentials: [{ guid: 'not-a-guid', value: PASSWORD }],
       use_cases: ['PFM'],
     });
@@ -135,8 +145,8 @@ describe('PUT and DELETE /users/{user_id}/members/{member_guid}', () => {
   beforeAll(async () => {
     await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] });
     const created = await call('POST', `/users/${userId}/members`, {
-      institution_code: 'gringotts',
-      credentials: await credentialsFor(userId, 'gringotts'),
+      institution_guid: catalogueGuid('gringotts'),
+      credentials: await credentialsFor(userId, catalogueGuid('gringotts')),
       use_cases: ['PFM'],
       skip_aggregation: true,
     });
@@ -150,7 +160,7 @@ describe('PUT and DELETE /users/{user_id}/members/{member_guid}', () => {
     expect(metadata.status, JSON.stringify(metadata.body)).toBe(200);
     expect(metadata.body.job).toBeNull();
     const updated = await call('PUT', `/users/${userId}/members/${memberGuid}`, {
-      credentials: await credentialsFor(userId, 'gringotts', 'wrong'),
+      credentials: await credentialsFor(userId, catalogueGuid('gringotts'), 'wrong'),
       use_cases: ['PFM', 'MONEY_MOVEMENT'],
     });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
@@ -167,7 +177,7 @@ describe('PUT and DELETE /users/{user_id}/members/{member_guid}', () => {
 
   it('deletes the member at MX, ends its running job failed and sends member.deleted', async () => {
     const running = await call('PUT', `/users/${userId}/members/${memberGuid}`, {
-      credentials: await credentialsFor(userId, 'gringotts'),
+      credentials: await credentialsFor(userId, catalogueGuid('gringotts')),
       use_cases: ['PFM'],
     });
     const jobId = running.body.job.id as string;

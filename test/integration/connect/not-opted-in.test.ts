@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * A deployment MX has not opted in to use cases (`MX_USE_CASES_ENABLED=false`): the local stack's simulator is such an
@@ -30,12 +31,12 @@ it('starts its simulator not opted in, and the requests MX takes then go through
   const refused = await call('POST', '/users/plain-user/widget_urls', { widget_type: 'connect_widget', use_cases: ['PFM'] });
   expect(refused.body).toMatchObject({ code: 'use_cases_invalid', field: 'use_cases' });
 
-  const fields = await fetch(`${stack.url}/users/plain-user/institutions/mxbank/credentials`, {
+  const fields = await fetch(`${stack.url}/users/plain-user/institutions/${catalogueGuid('mxbank')}/credentials`, {
     headers: { authorization: `Bearer ${stack.apiKey}` },
   });
   const credentials = ((await fields.json()) as { credentials: { guid: string }[] }).credentials;
   const member = await call('POST', '/users/plain-user/members', {
-    institution_code: 'mxbank',
+    institution_guid: catalogueGuid('mxbank'),
     credentials: credentials.map(({ guid }) => ({ guid, value: 'plain' })),
     skip_aggregation: true,
   });

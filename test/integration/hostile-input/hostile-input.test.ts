@@ -16,6 +16,7 @@ import { hostileRequests, type KnownValues } from './hostile-requests.ts';
 import { MxPathWatch } from './mx-path-watch.ts';
 import * as z from '../../../lib/zod.ts';
 import { type RawAnswer, type RawRequest, rawHttpClient } from './raw-http.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * Every route of lib/route-table.ts, through the real local gateway, with hostile path parameters (traversal, encoded
@@ -95,7 +96,7 @@ async function knownValues(): Promise<KnownValues> {
       spending_plan_account_guid: fixtures.spending_plans.flatMap((plan) => plan.spending_plan_accounts),
       category_guid: fixtures.categories.map((category) => category.guid),
       top_level_category_guids: [...new Set(fixtures.categories.map((category) => category.top_level_category_guid))],
-      institution_code: ['mxbank', 'gringotts'],
+      institution_guid: [catalogueGuid('mxbank'), catalogueGuid('gringotts')],
       start_date: dates,
       end_date: dates,
       job_id: [job.id],

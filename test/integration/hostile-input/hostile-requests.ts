@@ -91,7 +91,7 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
   spending_plan_account_guid: fc.stringMatching(/^SPA-[A-Za-z0-9-]{1,24}$/),
   category_guid: fc.stringMatching(/^CAT-[A-Za-z0-9-]{1,24}$/),
   top_level_category_guids: fc.stringMatching(/^CAT-[A-Za-z0-9-]{1,12}(,CAT-[A-Za-z0-9-]{1,12}){0,3}$/),
-  institution_code: fc.stringMatching(/^[A-Za-z0-9_-]{1,24}$/),
+  institution_guid: fc.stringMatching(/^INS-[A-Za-z0-9_-]{1,24}$/),
   start_date: fc.stringMatching(/^\d{4}-(0\d|1[0-2])-[0-3]\d$/),
   end_date: fc.stringMatching(/^\d{4}-(0\d|1[0-2])-[0-3]\d$/),
   job_id: fc.stringMatching(/^job_[a-z0-9]{9}[0-9a-f]{16}$/),

@@ -5,6 +5,7 @@ import { routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 import { SYNC_ROUTE } from '../../../lib/transactions/sync-routes.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * Every read route, driven over HTTP through the local gateway against the seeded MX simulator, and compared with
@@ -107,8 +108,8 @@ const cases: Record<string, () => { path: string; root: string }> = {
     root: 'spending_plan_account',
   }),
   'GET /users/{user_id}/institutions': () => ({ path: '/institutions?name=bank&records_per_page=10', root: 'institutions' }),
-  'GET /users/{user_id}/institutions/{institution_code}/credentials': () => ({
-    path: '/institutions/mxbank/credentials',
+  'GET /users/{user_id}/institutions/{institution_guid}/credentials': () => ({
+    path: `/institutions/${catalogueGuid('mxbank')}/credentials`,
     root: 'credentials',
   }),
   'GET /users/{user_id}/members': () => ({ path: '/members?use_case=PFM', root: 'members' }),

@@ -5,6 +5,7 @@ import { ROUTES } from '../../../lib/route-table.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
+import { catalogueGuid } from '../../../sim/institutions.ts';
 
 /**
  * API keys over HTTP, through the local gateway and the same handlers the Lambdas run: what a key bound to one user
@@ -56,7 +57,7 @@ const VALID: Record<string, string> = {
   spending_plan_account_guid: 'SPA-1',
   category_guid: 'CAT-1',
   top_level_category_guids: 'CAT-1,CAT-2',
-  institution_code: 'mxbank',
+  institution_guid: catalogueGuid('mxbank'),
   start_date: '2026-01-01',
   end_date: '2026-01-31',
 };

@@ -587,7 +587,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/users/{user_id}/institutions/{institution_code}/credentials": {
+    "/users/{user_id}/institutions/{institution_guid}/credentials": {
         parameters: {
             query?: never;
             header?: never;
@@ -596,9 +596,9 @@ export interface paths {
         };
         /**
          * The credentials an institution asks for (each guid, label and type), for creating a member
-         * @description MX's `GET /institutions/{institution_code}/credentials` for the user, through the user's MX session.
+         * @description MX's `GET /institutions/{institution_guid}/credentials` for the user, through the user's MX session.
          */
-        get: operations["get_users_user_id_institutions_institution_code_credentials"];
+        get: operations["get_users_user_id_institutions_institution_guid_credentials"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2481,8 +2481,9 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    institution_code: string;
-                    /** @description The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered */
+                    /** @description MX’s guid of the institution (`guid` in GET …/institutions) */
+                    institution_guid: string;
+                    /** @description The user’s values for the institution’s credentials (GET …/institutions/{institution_guid}/credentials): passed to MX, never logged, stored or answered */
                     credentials?: {
                         guid: string;
                         value: string;
@@ -2495,7 +2496,8 @@ export interface operations {
                     skip_aggregation?: boolean;
                     /** @description Your own data about the member, kept by MX */
                     metadata?: string;
-                    id?: string;
+                    /** @description Your own id for the member, unique among all your members (MX answers 422 otherwise) */
+                    external_guid?: string;
                 };
             };
         };
@@ -3288,7 +3290,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** @description The user’s values for the institution’s credentials (GET …/institutions/{institution_code}/credentials): passed to MX, never logged, stored or answered */
+                    /** @description The user’s values for the institution’s credentials (GET …/institutions/{institution_guid}/credentials): passed to MX, never logged, stored or answered */
                     credentials?: {
                         guid: string;
                         value: string;
@@ -9273,13 +9275,13 @@ export interface operations {
             };
         };
     };
-    get_users_user_id_institutions_institution_code_credentials: {
+    get_users_user_id_institutions_institution_guid_credentials: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 user_id: string;
-                institution_code: string;
+                institution_guid: string;
             };
             cookie?: never;
         };
