@@ -10,13 +10,24 @@ export const challengeSchema = z.looseObject({
 
 export type Challenge = z.output<typeof challengeSchema>;
 
+const questions = z.pipe(
+  z.nullable(z.array(challengeSchema)),
+  z.transform((challenges: Challenge[] | null) => challenges ?? []),
+);
+
 /**
- * `challenges: null` reads as none; an answer without the key at all is not a challenges answer (an error, so a
- * job does not wait for MFA with nothing to show).
+ * MX's list member challenges: the questions under `challenges` (its sample) or `member` (its response schema);
+ * `null` or no body (a 204: no question waits) reads as none. An object with neither key is not a challenges answer
+ * (an error, so a job does not wait for MFA with nothing to show).
  */
-export const challengesResponse = z.looseObject({
-  challenges: z.pipe(
-    z.nullable(z.array(challengeSchema)),
-    z.transform((challenges: Challenge[] | null) => challenges ?? []),
+export const challengesResponse = z.union([
+  z.pipe(
+    z.undefined(),
+    z.transform((): { challenges: Challenge[] } => ({ challenges: [] })),
   ),
-});
+  z.looseObject({ challenges: questions }),
+  z.pipe(
+    z.looseObject({ member: questions }),
+    z.transform(({ member }): { challenges: Challenge[] } => ({ challenges: member })),
+  ),
+]);

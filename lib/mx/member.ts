@@ -29,8 +29,19 @@ export type Member = z.output<typeof memberSchema>;
 
 export const memberResponse = z.looseObject({ member: memberSchema });
 
-/** One page of list members: MX's `pagination` read only for how many pages there are. */
-export const membersPageResponse = z.looseObject({
-  members: z.array(memberSchema),
-  pagination: z.optional(z.looseObject({ total_pages: z.optional(z.int()) })),
-});
+const pagination = z.optional(z.looseObject({ total_pages: z.optional(z.int()) }));
+
+/**
+ * One page of list members, under `members`, or under `member` as MX's list-members sample shows it (one member or a
+ * list); MX's `pagination` read only for how many pages there are.
+ */
+export const membersPageResponse = z.union([
+  z.looseObject({ members: z.array(memberSchema), pagination }),
+  z.pipe(
+    z.looseObject({ member: z.union([z.array(memberSchema), memberSchema]), pagination }),
+    z.transform(({ member, pagination }) => ({
+      members: Array.isArray(member) ? member : [member],
+      ...(pagination === undefined ? {} : { pagination }),
+    })),
+  ),
+]);

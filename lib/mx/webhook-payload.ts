@@ -108,6 +108,9 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
   const head = envelope.safeParse(body);
   if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
   const { type } = head.data;
+  // The record's own fields beside `type` and `action`, as MX's field tables list them.
+  if (FLAT_TRANSACTION.has(type)) return parseTransaction({ action: (body as { action?: unknown }).action, transaction: body });
+  if (FLAT_MEMBER.has(type)) return parseMember({ action: (body as { action?: unknown }).action, member: body });
   if (isMemberData(type)) {
     const parsed = aggregation.safeParse(body);
     if (!parsed.success) return withoutMember(type);
@@ -136,6 +139,9 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
   }
   return { ok: false, reason: `type ${JSON.stringify(type)} is not one nexus-relay acts on` };
 }
+
+const FLAT_TRANSACTION = new Set(['TRANSACTIONS', 'TRANSACTION']);
+const FLAT_MEMBER = new Set(['MEMBER', 'MEMBERS']);
 
 const withoutMember = (type: string): MxWebhookParse => ({ ok: false, reason: `${type} webhook without a valid member_guid` });
 

@@ -148,6 +148,19 @@ describe('parseMxWebhook', () => {
       ok: true,
       webhook: { type: 'MEMBER', action: 'deleted', memberGuid: MEMBER, userId: null, userGuid: 'USR-1' },
     });
+    // The record's fields at the top level, as MX's field tables list them beside `type` and `action`.
+    for (const type of ['TRANSACTIONS', 'TRANSACTION']) {
+      expect(parseMxWebhook({ type, action: 'deleted', ...transaction })).toMatchObject({
+        ok: true,
+        webhook: { type: 'TRANSACTIONS', action: 'deleted', transactionGuid: 'TRN-1', memberGuid: MEMBER },
+      });
+    }
+    for (const type of ['MEMBER', 'MEMBERS']) {
+      expect(parseMxWebhook({ type, action: 'deleted', guid: MEMBER, user_guid: 'USR-1' })).toMatchObject({
+        ok: true,
+        webhook: { type: 'MEMBER', action: 'deleted', memberGuid: MEMBER, userGuid: 'USR-1' },
+      });
+    }
     for (const [body, reason] of [
       [{ action: 'created', member: { guid: MEMBER } }, 'MEMBER action "created"'],
       [{ action: 'merged', transaction }, 'TRANSACTIONS action "merged"'],

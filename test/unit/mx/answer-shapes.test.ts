@@ -133,6 +133,28 @@ describe('challenges', () => {
     onData('/members/MBR-1/challenges', () => ({ statusCode: 200, data: { challenges: null } }));
     expect(await client().listMemberChallenges(USER, 'MBR-1')).toEqual([]);
   });
+
+  it('the questions under `member`, as MX’s response schema names them, are read too', async () => {
+    const question = { guid: 'CRD-1', type: 'TEXT', label: 'Favourite colour?', field_name: 'answer' };
+    onData('/members/MBR-1/challenges', () => ({ statusCode: 200, data: { member: [question] } }));
+    expect(await client().listMemberChallenges(USER, 'MBR-1')).toEqual([question]);
+  });
+
+  it('204 No Content (no question waiting, as MX’s Atrium answers) reads as none', async () => {
+    onData('/members/MBR-1/challenges', () => ({ statusCode: 204, data: '' }));
+    expect(await client().listMemberChallenges(USER, 'MBR-1')).toEqual([]);
+  });
+});
+
+describe('list members', () => {
+  it.each([
+    ['`members`, as a list is named', (m: object) => ({ members: [m] })],
+    ['`member` holding one member, as MX’s list-members sample shows', (m: object) => ({ member: m })],
+    ['`member` holding a list', (m: object) => ({ member: [m] })],
+  ])('reads %s', async (_, shape) => {
+    onData('/members', () => ({ statusCode: 200, data: shape(member()) }));
+    expect(await client().listMembers(USER)).toMatchObject([{ guid: member().guid }]);
+  });
 });
 
 describe('SSO refusing the partner credentials', () => {
