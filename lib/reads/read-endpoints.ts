@@ -16,6 +16,12 @@ export interface ReadEndpoint {
   sensitive?: true;
 }
 
+/**
+ * How `search` reads reach MX: Nexus's search institutions, `POST /institutions/search` with `{"institution":{"name"}}`
+ * (an empty name lists all), which MX recommends over its deprecated list institutions.
+ */
+export const INSTITUTION_SEARCH = { method: 'POST', route: '/institutions/search' } as const;
+
 const plan = '/spending_plans/{spending_plan_guid}';
 const byDate = '/by_date/{start_date}/{end_date}';
 
@@ -29,8 +35,8 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: `${plan}/iterations/current/iteration_items`, query: 'paged', summary: "List the current iteration's items" },
   { path: `${plan}/spending_plan_account`, query: 'paged', summary: "List a spending plan's accounts" },
   { path: `${plan}/spending_plan_account/{spending_plan_account_guid}`, query: 'none', summary: 'Read a spending plan account' },
-  // To build a member's credentials (connect): Nexus's institution list and an institution's credential fields (MX's
-  // Nexus reference: GET /institutions/{institution_guid}/credentials), through the user's session.
+  // To build a member's credentials (connect): Nexus's institution search (INSTITUTION_SEARCH) and an institution's
+  // credential fields (MX's Nexus reference: GET /institutions/{institution_guid}/credentials), through the user's session.
   { path: '/institutions', query: 'search', summary: 'Search institutions by name, to build a member’s credentials' },
   {
     path: '/institutions/{institution_guid}/credentials',

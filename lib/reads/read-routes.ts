@@ -8,7 +8,7 @@ import { parseInput } from '../http/validation.ts';
 import { mxGuid, params } from '../identifiers.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { parameterNames } from '../path-template.ts';
-import { READ_ENDPOINTS, type ReadEndpoint, type ReadQuery } from './read-endpoints.ts';
+import { INSTITUTION_SEARCH, READ_ENDPOINTS, type ReadEndpoint, type ReadQuery } from './read-endpoints.ts';
 
 /** What api-read gives these routes. */
 export interface ReadRouteDeps {
@@ -115,19 +115,21 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
     async handle(request, { nexus }) {
       const input = parseReadInput(schemas, request.pathParams, request.query);
       // MX's JSON text is relayed as sent (checked whole by one parse): serializing it again was the largest CPU cost of a read.
-      const { body } = await nexus.requestText(input.userId, {
-        method: 'GET',
-        route: endpoint.path,
-        kind: 'read',
-        params: input.params,
-        query: input.query,
-      });
+      const { name, ...paging } = input.query;
+      const { body } = await nexus.requestText(
+        input.userId,
+        endpoint.query === 'search'
+          ? { ...INSTITUTION_SEARCH, kind: 'read', query: paging, body: { institution: { name: name ?? '' } }, idempotent: true }
+          : { method: 'GET', route: endpoint.path, kind: 'read', params: input.params, query: input.query },
+      );
       return { status: 200, json: body };
     },
     docs: () => ({
       ...schemas,
       description:
-        `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.` +
+        (endpoint.query === 'search'
+          ? `MX's \`${INSTITUTION_SEARCH.method} ${INSTITUTION_SEARCH.route}\` (\`name\` in its body) for the user, through the user's MX session.`
+          : `MX's \`GET ${endpoint.path}\` for the user, through the user's MX session.`) +
         (endpoint.sensitive
           ? " The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key."
           : ''),

@@ -210,6 +210,20 @@ describe('pagination and use cases', () => {
   });
 });
 
+describe('institutions', () => {
+  it('are searched as MX recommends: POST /institutions/search with the name in its body', async () => {
+    const searches = async () =>
+      ((await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as { calls: Record<string, number> }).calls[
+        'POST /institutions/search'
+      ] ?? 0;
+    const before = await searches();
+    const found = await ours(`/users/${USER}/institutions?name=gringotts`);
+    expect(found.status).toBe(200);
+    expect(found.body.institutions.map((institution: { code: string }) => institution.code)).toEqual(['gringotts']);
+    expect(await searches()).toBe(before + 1);
+  });
+});
+
 describe('secrets', () => {
   it('no log line and no response body contains a session token, the MX API key or our API key', async () => {
     const table = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });

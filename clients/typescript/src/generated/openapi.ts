@@ -576,7 +576,7 @@ export interface paths {
         };
         /**
          * Search institutions by name, to build a member’s credentials
-         * @description MX's `GET /institutions` for the user, through the user's MX session.
+         * @description MX's `POST /institutions/search` (`name` in its body) for the user, through the user's MX session.
          */
         get: operations["get_users_user_id_institutions"];
         put?: never;
