@@ -91,6 +91,10 @@ function fromMxError(error: MxError): HttpProblem {
         `${error.message}: check the API key and client id, and MX's IP allow-list.`,
       );
     default:
-      return new HttpProblem('upstream_error', `MX failed (${error.code}).`, { mxCode });
+      return new HttpProblem(
+        'upstream_error',
+        `MX failed (${error.code}${error.status === undefined ? '' : `, HTTP ${error.status}`})${because}`,
+        { mxCode },
+      );
   }
 }

@@ -36,6 +36,21 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.message).not.toContain('x is undefined');
   });
 
+  it('gives MX’s own reason with a failure it kept answering through every retry', () => {
+    const failed = new MxError('MX_RATE_LIMITED', 'MX answered 429', {
+      method: 'GET',
+      route: '/members',
+      status: 429,
+      mxCode: 4290,
+      mxMessage: 'Too many requests for this client.',
+    });
+    expect(toHttpProblem(failed, silentLog)).toMatchObject({
+      problemCode: 'upstream_error',
+      mxCode: 4290,
+      message: 'MX failed (MX_RATE_LIMITED, HTTP 429): Too many requests for this client.',
+    });
+  });
+
   it('gives MX’s own reason with a 403 it answered for want of PFM', () => {
     const refused = new MxError('MX_FORBIDDEN', 'MX answered 403', {
       method: 'POST',
