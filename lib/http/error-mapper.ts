@@ -78,6 +78,11 @@ function fromMxError(error: MxError): HttpProblem {
         headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
         cause: error,
       });
+    case 'MX_RATE_LIMITED':
+      return new HttpProblem('upstream_rate_limited', `MX kept answering 429 (too many requests)${because}`, {
+        headers: { 'retry-after': String(error.retryAfterSeconds ?? 1) },
+        mxCode,
+      });
     case 'MX_TIMEOUT':
       return new HttpProblem('upstream_timeout', 'MX did not answer in time.', { mxCode });
     case 'MX_INVALID_RESPONSE':

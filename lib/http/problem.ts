@@ -198,6 +198,12 @@ export const PROBLEMS = {
       "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load (one probe at a time finds when MX is back); or the MX call budget all functions share (`MX_CALLS_PER_SECOND`) is spent for the next seconds.",
     fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). The `mx-circuit-open` and `mx-budget-spent` alarms say which.',
   },
+  upstream_rate_limited: {
+    status: 503,
+    title: 'MX asked the relay to slow down',
+    cause: 'MX answered 429 (its rate limit for this client) through every retry within `MX_RETRY_BUDGET_MS`.',
+    fix: "Retry after `Retry-After` seconds (MX's own, when it sent one), with the same `Idempotency-Key`. If it lasts, set `MX_CALLS_PER_SECOND` below MX's limit.",
+  },
   upstream_timeout: {
     status: 504,
     title: 'MX did not answer in time',

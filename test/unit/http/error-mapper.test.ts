@@ -37,18 +37,39 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
   });
 
   it('gives MX’s own reason with a failure it kept answering through every retry', () => {
-    const failed = new MxError('MX_RATE_LIMITED', 'MX answered 429', {
+    const failed = new MxError('MX_UPSTREAM_ERROR', 'MX answered 500', {
       method: 'GET',
       route: '/members',
-      status: 429,
-      mxCode: 4290,
-      mxMessage: 'Too many requests for this client.',
+      status: 500,
+      mxCode: 5000,
+      mxMessage: 'Internal error.',
     });
     expect(toHttpProblem(failed, silentLog)).toMatchObject({
       problemCode: 'upstream_error',
-      mxCode: 4290,
-      message: 'MX failed (MX_RATE_LIMITED, HTTP 429): Too many requests for this client.',
+      status: 502,
+      mxCode: 5000,
+      message: 'MX failed (MX_UPSTREAM_ERROR, HTTP 500): Internal error.',
     });
+  });
+
+  it('answers MX’s 429, kept through every retry, with 503 and MX’s own Retry-After and reason', () => {
+    const limited = (retryAfterSeconds?: number) =>
+      new MxError('MX_RATE_LIMITED', 'MX answered 429', {
+        method: 'GET',
+        route: '/members',
+        status: 429,
+        mxCode: 4290,
+        mxMessage: 'Too many requests for this client.',
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      });
+    expect(toHttpProblem(limited(7), silentLog)).toMatchObject({
+      problemCode: 'upstream_rate_limited',
+      status: 503,
+      mxCode: 4290,
+      headers: { 'retry-after': '7' },
+      message: expect.stringContaining('Too many requests for this client.'),
+    });
+    expect(toHttpProblem(limited(), silentLog).headers).toEqual({ 'retry-after': '1' });
   });
 
   it('gives MX’s own reason with a 403 it answered for want of PFM', () => {

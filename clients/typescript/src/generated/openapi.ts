@@ -1640,7 +1640,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "job_not_supported" | "mx_forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_timeout";
+            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "job_not_supported" | "mx_forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_rate_limited" | "upstream_timeout";
             /** @description The offending input, e.g. `member_guid`, `use_case`, `url` */
             field?: string;
             /** @description MX's own error code, when MX gave one */
@@ -2020,6 +2020,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -2449,6 +2464,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -2734,6 +2764,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -3008,6 +3053,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -3254,6 +3314,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -3536,6 +3611,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -3783,6 +3873,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -4011,6 +4116,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -4275,6 +4395,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -4533,6 +4668,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -4796,6 +4946,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -5056,6 +5221,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -5311,6 +5491,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -5578,6 +5773,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -7002,6 +7212,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -7248,6 +7473,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -7502,6 +7742,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -7748,6 +8003,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -8003,6 +8273,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -8249,6 +8534,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -8504,6 +8804,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -8756,6 +9071,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -9003,6 +9333,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -9258,6 +9603,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -9504,6 +9864,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -9759,6 +10134,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -10008,6 +10398,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -10263,6 +10668,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -10509,6 +10929,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -10761,6 +11196,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -11007,6 +11457,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -11259,6 +11724,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -11517,6 +11997,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -11769,6 +12264,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -12026,6 +12536,21 @@ export interface operations {
                     };
                 };
             };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
+                    };
+                };
+            };
             /** @description `upstream_timeout`: MX did not answer in time */
             504: {
                 headers: {
@@ -12277,6 +12802,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
@@ -12555,6 +13095,21 @@ export interface operations {
                         status?: 502;
                         /** @enum {unknown} */
                         code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_rate_limited";
                     };
                 };
             };
