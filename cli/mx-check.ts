@@ -373,8 +373,8 @@ async function checkAggregate(
           `ended ${member.connection_status}` +
           (challenges
             ? challenges.success
-              ? ', challenges listed under "challenges"'
-              : ', a challenges answer without "challenges"'
+              ? `, challenges listed ${'noContent' in challenges.data ? 'as no content' : 'under "challenges" or "member"'}`
+              : ', a challenges answer without "challenges" or "member"'
             : ''),
       };
     }

@@ -154,9 +154,10 @@ export function registerReads(program: Command, terminal: Terminal): void {
       program,
       {
         name: 'institutions',
-        description: 'the institutions MX lists, by part of their name: the guid `members create --institution` takes',
+        description: 'the institutions MX finds by part of their name: the guid `members create --institution` takes',
         kind: () => INSTITUTIONS,
-        guidArgument: '[name]',
+        // Required: an empty name is MX's whole catalogue, tens of thousands of institutions.
+        guidArgument: '<name>',
         list: (api, user, perPage, name) =>
           api.list('/users/{user_id}/institutions', {
             path: { user_id: user },

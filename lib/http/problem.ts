@@ -188,7 +188,7 @@ export const PROBLEMS = {
     status: 502,
     title: 'MX failed to answer',
     cause:
-      'MX kept answering 5xx or 429, dropped the connection, or sent an unreadable answer, through every retry within `MX_RETRY_BUDGET_MS`.',
+      'MX kept answering 5xx, dropped the connection, or sent an unreadable answer, through every retry within `MX_RETRY_BUDGET_MS`.',
     fix: "Retry later; check MX's status and the credentials (`MX_*`). Locally, clear simulator faults: `POST /_sim/faults {}`.",
   },
   upstream_unavailable: {

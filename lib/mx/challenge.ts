@@ -17,13 +17,13 @@ const questions = z.pipe(
 
 /**
  * MX's list member challenges: the questions under `challenges` (its sample) or `member` (its response schema);
- * `null` or no body (a 204: no question waits) reads as none. An object with neither key is not a challenges answer
- * (an error, so a job does not wait for MFA with nothing to show).
+ * `null` reads as none, and so does no body (`noContent`: the caller accepts it from a 204 only). An object with
+ * neither key is not a challenges answer (an error, so a job does not wait for MFA with nothing to show).
  */
 export const challengesResponse = z.union([
   z.pipe(
     z.undefined(),
-    z.transform((): { challenges: Challenge[] } => ({ challenges: [] })),
+    z.transform((): { challenges: Challenge[]; noContent?: true } => ({ challenges: [], noContent: true })),
   ),
   z.looseObject({ challenges: questions }),
   z.pipe(

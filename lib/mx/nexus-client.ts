@@ -1,7 +1,7 @@
 import * as z from '../zod.ts';
 import { type Challenge, challengesResponse } from './challenge.ts';
 import type { Deadline } from './deadline.ts';
-import { isSessionExpired } from './errors.ts';
+import { isSessionExpired, MxError } from './errors.ts';
 import { type Member, memberResponse, membersPageResponse } from './member.ts';
 import { PREMIUM_JOB_ROUTES, type PremiumJob } from './premium-jobs.ts';
 import type { RetryPolicy } from './retry-policy.ts';
@@ -277,15 +277,22 @@ export class NexusClient {
     return body?.member ?? (await this.readMember(userId, memberGuid));
   }
 
-  /** The MFA questions of a CHALLENGED member. */
+  /** The MFA questions of a CHALLENGED member; none on a 204 (no question waits), never on another empty answer. */
   async listMemberChallenges(userId: string, memberGuid: string): Promise<Challenge[]> {
-    const { body } = await this.request(userId, {
+    const { status, body } = await this.request(userId, {
       method: 'GET',
       route: CHALLENGES_ROUTE,
       kind: 'challenges',
       params: { member_guid: memberGuid },
       schema: challengesResponse,
     });
+    if ('noContent' in body && status !== 204) {
+      throw new MxError('MX_INVALID_RESPONSE', `MX answered GET ${CHALLENGES_ROUTE} ${status} with no body`, {
+        method: 'GET',
+        route: CHALLENGES_ROUTE,
+        status,
+      });
+    }
     return body.challenges;
   }
 

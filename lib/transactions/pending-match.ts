@@ -48,10 +48,10 @@ export function dayOf(transaction: MxTransaction): string | undefined {
  * Whether MX shows the transaction pending (`status` PENDING; MX's other status is POSTED), or `status_name` where
  * `status` is a number (as Nexus pairs other fields: `amount_set_by` and `amount_set_by_name`).
  */
-export const isPending = (transaction: MxTransaction): boolean =>
-  [transaction.status, transaction.status_name].some(
-    (status) => typeof status === 'string' && status.toUpperCase() === 'PENDING',
-  );
+export function isPending({ status, status_name: name }: MxTransaction): boolean {
+  const said = typeof status === 'string' ? status : name;
+  return typeof said === 'string' && said.toUpperCase() === 'PENDING';
+}
 
 /** The facts a match compares, or undefined when MX left out what a match needs (never a guess). */
 export function factsOf(transaction: MxTransaction): PendingFacts | undefined {

@@ -46,6 +46,7 @@ export const MX_CALL_PROBLEMS = [
   'conflict',
   'upstream_rejected',
   'upstream_error',
+  'upstream_unavailable',
   'upstream_rate_limited',
   'mx_unexpected_response',
   'mx_credentials_refused',

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
@@ -66,6 +66,7 @@ describe('POST /users/{user_id}/members', () => {
       (await call('POST', `/users/${userId}/widget_urls`, { widget_type: 'connect_widget', use_cases: ['PFM'] })).status,
     ).toBe(201);
     const credentials = await credentialsFor(userId, catalogueGuid('mxbank'));
+    const externalGuid = `partner-${randomUUID()}`;
     // MX's Nexus names the institution by guid and the partner's own id `external_guid`; the code is no longer taken.
     const byCode = await call('POST', `/users/${userId}/members`, { institution_code: 'mxbank', credentials });
     expect(byCode.status).toBe(400);
@@ -74,11 +75,11 @@ describe('POST /users/{user_id}/members', () => {
       institution_guid: catalogueGuid('mxbank'),
       credentials,
       use_cases: ['PFM'],
-      external_guid: 'partner-member-7',
+      external_guid: externalGuid,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const { member, job } = created.body;
-    expect(member).toMatchObject({ guid: expect.stringMatching(/^MBR-/), external_guid: 'partner-member-7' });
+    expect(member).toMatchObject({ guid: expect.stringMatching(/^MBR-/), external_guid: externalGuid });
     expect(job).toMatchObject({ member_guid: member.guid, user_id: userId, status: 'aggregating', trigger: 'member_created' });
     expect(created.headers.get('location')).toBe(`/jobs/${job.id}`);
     expect(JSON.stringify(created.body)).not.toContain(PASSWORD);

@@ -161,7 +161,13 @@ describe('parseMxWebhook', () => {
         webhook: { type: 'MEMBER', action: 'deleted', memberGuid: MEMBER, userGuid: 'USR-1' },
       });
     }
+    // A flat record only for those types: an AGGREGATION with a `guid` of its own stays an AGGREGATION.
+    expect(parseMxWebhook({ type: 'AGGREGATION', action: 'member_data_updated', guid: 'X', member_guid: MEMBER })).toMatchObject({
+      ok: true,
+      webhook: { type: 'AGGREGATION', memberGuid: MEMBER },
+    });
     for (const [body, reason] of [
+      [{ type: 'MEMBER', action: 'updated', guid: MEMBER }, 'MEMBER action "updated"'],
       [{ action: 'created', member: { guid: MEMBER } }, 'MEMBER action "created"'],
       [{ action: 'merged', transaction }, 'TRANSACTIONS action "merged"'],
       [{ action: 'deleted', transaction: { ...transaction, guid: 'ACT-1' } }, 'valid transaction guid'],

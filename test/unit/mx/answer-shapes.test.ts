@@ -140,9 +140,11 @@ describe('challenges', () => {
     expect(await client().listMemberChallenges(USER, 'MBR-1')).toEqual([question]);
   });
 
-  it('204 No Content (no question waiting, as MX’s Atrium answers) reads as none', async () => {
+  it('204 No Content (no question waiting, as MX’s Atrium answers) reads as none; a 200 without a body is an error', async () => {
     onData('/members/MBR-1/challenges', () => ({ statusCode: 204, data: '' }));
     expect(await client().listMemberChallenges(USER, 'MBR-1')).toEqual([]);
+    onData('/members/MBR-2/challenges', () => ({ statusCode: 200, data: '' }));
+    await expect(client().listMemberChallenges(USER, 'MBR-2')).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE' });
   });
 });
 

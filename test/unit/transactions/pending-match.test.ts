@@ -56,6 +56,7 @@ describe('what a match reads', () => {
     expect(isPending({ guid: 'a', status: 1 })).toBe(false);
     // Nexus pairs a number with its `…_name` (amount_set_by, feed_transaction_type): a status given so is read by name.
     expect(isPending({ guid: 'a', status: 2, status_name: 'PENDING' })).toBe(true);
+    expect(isPending({ guid: 'a', status: 'POSTED', status_name: 'PENDING' })).toBe(false);
   });
 
   it('has no facts without an account, a description, an amount or a date: such a transaction is never linked', () => {

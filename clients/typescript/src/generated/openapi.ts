@@ -2023,7 +2023,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2034,7 +2034,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -2464,7 +2464,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2475,7 +2475,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -2764,7 +2764,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -2775,7 +2775,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -3053,7 +3053,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3064,7 +3064,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -3317,7 +3317,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3328,7 +3328,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -3611,7 +3611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3622,7 +3622,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -3873,7 +3873,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3884,7 +3884,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -4119,7 +4119,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -4130,7 +4130,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -4395,7 +4395,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -4406,7 +4406,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -4671,7 +4671,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -4682,7 +4682,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -4946,7 +4946,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -4957,7 +4957,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -5221,7 +5221,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5232,7 +5232,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -5494,7 +5494,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5505,7 +5505,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -5776,7 +5776,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -5787,7 +5787,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -7212,7 +7212,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7223,7 +7223,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -7476,7 +7476,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7487,7 +7487,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -7742,7 +7742,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -7753,7 +7753,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -8006,7 +8006,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8017,7 +8017,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -8273,7 +8273,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8284,7 +8284,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -8537,7 +8537,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8548,7 +8548,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -8804,7 +8804,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -8815,7 +8815,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -9071,7 +9071,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9082,7 +9082,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -9336,7 +9336,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9347,7 +9347,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -9603,7 +9603,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9614,7 +9614,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -9867,7 +9867,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -9878,7 +9878,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -10134,7 +10134,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10145,7 +10145,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -10401,7 +10401,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10412,7 +10412,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -10668,7 +10668,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10679,7 +10679,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -10932,7 +10932,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -10943,7 +10943,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -11196,7 +11196,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11207,7 +11207,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -11460,7 +11460,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11471,7 +11471,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -11727,7 +11727,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -11738,7 +11738,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -11997,7 +11997,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12008,7 +12008,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -12267,7 +12267,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12278,7 +12278,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -12536,7 +12536,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12547,7 +12547,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -12805,7 +12805,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -12816,7 +12816,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
@@ -13098,7 +13098,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rate_limited`: MX asked the relay to slow down */
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -13109,7 +13109,7 @@ export interface operations {
                         /** @constant */
                         status?: 503;
                         /** @enum {unknown} */
-                        code?: "upstream_rate_limited";
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
                     };
                 };
             };
