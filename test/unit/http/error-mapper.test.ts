@@ -3,7 +3,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../../../lib/er
 import { toHttpProblem } from '../../../lib/http/error-mapper.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
-import { MxError } from '../../../lib/mx/errors.ts';
+import { MxError, type MxErrorCode } from '../../../lib/mx/errors.ts';
 import { AttemptLimitError } from '../../../lib/notify/redelivery.ts';
 import { InvalidCursorError } from '../../../lib/errors.ts';
 
@@ -36,55 +36,48 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.message).not.toContain('x is undefined');
   });
 
-  it('gives MX’s own reason with a failure it kept answering through every retry', () => {
-    const failed = new MxError('MX_UPSTREAM_ERROR', 'MX answered 500', {
+  /** What MX answered, as the transport reports it once the retries are spent. */
+  const answered = (code: MxErrorCode, status: number, mxMessage: string, extra: { retryAfterSeconds?: number } = {}) =>
+    new MxError(code, `MX answered ${status}`, {
       method: 'GET',
       route: '/members',
-      status: 500,
-      mxCode: 5000,
-      mxMessage: 'Internal error.',
+      status,
+      mxCode: status * 10,
+      mxMessage,
+      ...extra,
     });
-    expect(toHttpProblem(failed, silentLog)).toMatchObject({
-      problemCode: 'upstream_error',
-      status: 502,
-      mxCode: 5000,
-      message: 'MX failed (MX_UPSTREAM_ERROR, HTTP 500): Internal error.',
+
+  it.each([
+    ['5xx through every retry', answered('MX_UPSTREAM_ERROR', 500, 'Internal error.'), 'upstream_error', 502],
+    [
+      'a 403 for want of PFM',
+      answered('MX_FORBIDDEN', 403, 'Member does not have the PFM use case.'),
+      'use_case_not_permitted',
+      403,
+    ],
+    [
+      '429 through every retry',
+      answered('MX_RATE_LIMITED', 429, 'Too many requests for this client.', { retryAfterSeconds: 7 }),
+      'upstream_rate_limited',
+      503,
+    ],
+  ])('gives MX’s own reason and code with %s', (_, error, code, status) => {
+    expect(toHttpProblem(error, silentLog)).toMatchObject({
+      problemCode: code,
+      status,
+      mxCode: error.status! * 10,
+      message: expect.stringContaining(error.mxMessage!),
     });
   });
 
-  it('answers MX’s 429, kept through every retry, with 503 and MX’s own Retry-After and reason', () => {
-    const limited = (retryAfterSeconds?: number) =>
-      new MxError('MX_RATE_LIMITED', 'MX answered 429', {
-        method: 'GET',
-        route: '/members',
-        status: 429,
-        mxCode: 4290,
-        mxMessage: 'Too many requests for this client.',
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      });
-    expect(toHttpProblem(limited(7), silentLog)).toMatchObject({
-      problemCode: 'upstream_rate_limited',
-      status: 503,
-      mxCode: 4290,
-      headers: { 'retry-after': '7' },
-      message: expect.stringContaining('Too many requests for this client.'),
+  it('answers MX’s 429 with MX’s own Retry-After, 1 s when MX sent none', () => {
+    expect(toHttpProblem(answered('MX_RATE_LIMITED', 429, 'Slow down.', { retryAfterSeconds: 7 }), silentLog).headers).toEqual({
+      'retry-after': '7',
     });
-    expect(toHttpProblem(limited(), silentLog).headers).toEqual({ 'retry-after': '1' });
-  });
-
-  it('gives MX’s own reason with a 403 it answered for want of PFM', () => {
-    const refused = new MxError('MX_FORBIDDEN', 'MX answered 403', {
-      method: 'POST',
-      route: '/users/{user_guid}/members/{member_guid}/aggregate',
-      status: 403,
-      mxCode: 4030,
-      mxMessage: 'Member does not have the PFM use case.',
-    });
-    expect(toHttpProblem(refused, silentLog)).toMatchObject({
-      problemCode: 'use_case_not_permitted',
-      mxCode: 4030,
-      message: expect.stringContaining('Member does not have the PFM use case.'),
-    });
+    expect(toHttpProblem(answered('MX_RATE_LIMITED', 429, 'Slow down.'), silentLog).headers).toEqual({ 'retry-after': '1' });
+    expect(toHttpProblem(answered('MX_UPSTREAM_ERROR', 500, 'Internal error.'), silentLog).message).toBe(
+      'MX failed (MX_UPSTREAM_ERROR, HTTP 500): Internal error.',
+    );
   });
 
   it("answers calls the breaker holds with 503 and the breaker's Retry-After", () => {
