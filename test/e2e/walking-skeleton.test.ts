@@ -257,6 +257,25 @@ describe('errors are problem+json', () => {
     expect(wrongMethod.headers.get('allow')).toBe('POST');
   });
 
+  it('MX answering 429 through the retry budget → 503 upstream_rate_limited with MX’s Retry-After and reason', async () => {
+    const { userId, memberGuid } = await simMember({ duration_ms: 1_000, final_status: 'CONNECTED' });
+    await relay.members.get({ user_id: userId, member_guid: memberGuid });
+    // Longer than the retry budget: the relay stops at once and passes MX's wait on.
+    await sim('POST', '/_sim/faults', { error_rate: 1, status: 429, retry_after_s: 30 });
+    try {
+      const limited = await wire('GET', `/users/${userId}/members/${memberGuid}`);
+      expect(limited.status).toBe(503);
+      expect(limited.headers.get('retry-after')).toBe('30');
+      expect(limited.body).toMatchObject({
+        code: 'upstream_rate_limited',
+        detail: expect.stringContaining('Too Many Requests.'),
+        request_id: limited.headers.get('x-request-id'),
+      });
+    } finally {
+      await sim('POST', '/_sim/faults', {});
+    }
+  });
+
   it('a malformed member guid → 400 naming the field, before any MX call', async () => {
     await sim('POST', '/_sim/reset');
     const refused = await refresh('user-1', 'not-a-guid').catch((error: unknown) => error);
