@@ -193,10 +193,10 @@ export class TransactionsRepository {
     );
   }
 
-  /** Leaves the window MX may still change due, for the next ingest to read (lib/transactions/pending-match.ts). */
+  /** Leaves the window MX may still change due, for the next ingest to read (pending-match.ts); never makes a state. */
   async requestWindow(userId: string, now: number): Promise<void> {
-    await this.table.client
-      .send(
+    await conditionalWrite(
+      this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.transactionSync(userId),
@@ -204,10 +204,8 @@ export class TransactionsRepository {
           ConditionExpression: 'attribute_exists(pk)',
           ExpressionAttributeValues: { ':now': now },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+      ),
+    );
   }
 
   /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */
