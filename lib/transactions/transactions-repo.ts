@@ -274,23 +274,52 @@ export class TransactionsRepository {
   }
 
   /**
-   * Deletes up to `limit` of the forgotten past (pointers and log entries at or below `resetSeq`); true when none is
-   * left. Safe to stop anywhere, and beside syncs: reads ignore what it deletes, and a pointer an ingest has written
-   * again since (above `resetSeq`) is kept by its delete's condition.
+   * Deletes up to `limit` of the forgotten past (log entries at or below `resetSeq` and their pointers); true when none
+   * is left. Each transaction has one entry, at its pointer's sequence number, so the entries name the pointers: the
+   * pointers written since a user came back are not read until one last pass finds pointers left without an entry (a
+   * write stopped part-way, an entry gone by TTL first). Safe to stop anywhere, and beside syncs: reads ignore what it
+   * deletes, and a pointer an ingest has written again since (above `resetSeq`) is kept by its delete's condition.
    */
   async collect(userId: string, resetSeq: number, limit: number): Promise<boolean> {
-    const pointers: string[] = [];
+    const entries: { pk: string; sk: string; guid: string }[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
+      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk, ':upTo': seqKey(resetSeq) },
+      ProjectionExpression: 'pk, sk, guid',
+    })) {
+      entries.push({ pk: String(item.pk), sk: String(item.sk), guid: String(item.guid) });
+      if (entries.length >= limit) break;
+    }
+    // Pointers first: an entry left by a stop in between names its pointer again next time.
+    await this.#dropPointers(
+      userId,
+      entries.map(({ guid }) => guid),
+      resetSeq,
+    );
+    await writeItems(
+      this.table,
+      entries.map(({ pk, sk }) => ({ DeleteRequest: { Key: { pk, sk } } })),
+    );
+    if (entries.length >= limit) return false;
+    const strays: string[] = [];
     for await (const item of queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': keys.transactionPointer(userId, '').pk },
       ProjectionExpression: 'sk, seq',
     })) {
-      if (Number(item.seq) <= resetSeq) pointers.push(String(item.sk));
-      if (pointers.length > limit) break;
+      if (Number(item.seq) <= resetSeq) strays.push(String(item.sk));
+      if (strays.length > limit - entries.length) break;
     }
-    for (let i = 0; i < Math.min(pointers.length, limit); i += 25) {
+    const room = limit - entries.length;
+    await this.#dropPointers(userId, strays.slice(0, room), resetSeq);
+    return strays.length <= room;
+  }
+
+  /** Deletes these pointers where they are still of the forgotten past (at or below `resetSeq`). */
+  async #dropPointers(userId: string, guids: readonly string[], resetSeq: number): Promise<void> {
+    for (let i = 0; i < guids.length; i += 25) {
       await Promise.all(
-        pointers.slice(i, Math.min(i + 25, limit)).map((guid) =>
+        guids.slice(i, i + 25).map((guid) =>
           conditionalWrite(
             this.table.client.send(
               new DeleteCommand({
@@ -304,23 +333,6 @@ export class TransactionsRepository {
         ),
       );
     }
-    if (pointers.length >= limit) return false;
-    // Entries at or below resetSeq are never written again: deleted in batches.
-    const entries: { pk: string; sk: string }[] = [];
-    for await (const item of queryAll(this.table, {
-      KeyConditionExpression: 'pk = :pk AND sk <= :upTo',
-      ExpressionAttributeValues: { ':pk': keys.transactionChange(userId, 0).pk, ':upTo': seqKey(resetSeq) },
-      ProjectionExpression: 'pk, sk',
-    })) {
-      entries.push({ pk: String(item.pk), sk: String(item.sk) });
-      if (entries.length > limit - pointers.length) break;
-    }
-    const room = limit - pointers.length;
-    await writeItems(
-      this.table,
-      entries.slice(0, room).map((key) => ({ DeleteRequest: { Key: key } })),
-    );
-    return entries.length <= room;
   }
 
   /** Writes each change's log entry and pointer, and drops its previous entry. */

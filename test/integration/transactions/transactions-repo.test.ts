@@ -43,4 +43,26 @@ describe('TransactionsRepository: the change log', () => {
     await repository.release('user-erased', 'sync');
     expect(await repository.claimIngest('user-erased', 'upkeep', 1, 60_000)).toMatchObject({ committed: 0 });
   });
+
+  it('forgets by the log: each entry’s pointer, then pointers left without an entry; never one written since', async () => {
+    const repository = new TransactionsRepository(local.table);
+    const user = 'user-forgotten';
+    const change = (seq: number, guid: string) => ({ seq, firstSeq: seq, guid, body, version: `v${seq}`, removed: false });
+    await repository.write(
+      user,
+      [1, 2, 3, 4, 5].map((seq) => change(seq, `TRN-${seq}`)),
+      0,
+    );
+    // A pointer whose entry is gone (a write stopped part-way), and one the user's return wrote since (above 5).
+    await local.table.client.send(
+      new PutCommand({ TableName: local.table.tableName, Item: { ...keys.transactionPointer(user, 'TRN-stray'), seq: 2 } }),
+    );
+    await repository.write(user, [change(7, 'TRN-back')], 0);
+
+    expect(await repository.collect(user, 5, 2)).toBe(false);
+    expect(await repository.collect(user, 5, 2)).toBe(false);
+    expect(await repository.collect(user, 5, 2)).toBe(true);
+    expect((await repository.allPointers(user)).map((pointer) => pointer.guid)).toEqual(['TRN-back']);
+    expect(await repository.allChanges(user)).toMatchObject([{ seq: 7, guid: 'TRN-back' }]);
+  });
 });
