@@ -378,19 +378,52 @@ function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType):
 }
 
 /**
- * MX's JSON text as sent, not parsed: HTTP's framing says it is whole (undici fails a body shorter than its
- * Content-Length, or a chunked one without its last chunk), the media type says JSON, and it opens and closes as one
- * object or array. Parsing it as well cost a third of a read's CPU in the relay (BENCHMARKS.md, read overhead).
+ * MX's JSON text as sent, not parsed: the media type says JSON and one pass finds it whole (`closedOnce`). HTTP's
+ * framing alone cannot: a body that ends with its connection has no length, and a Content-Length may match a cut body.
+ * Parsing it as well cost a third of a read's CPU in the relay (BENCHMARKS.md, read overhead).
  */
 function jsonText(answer: MxAnswer, site: MxCallSite): string {
   const { headers, text } = answer;
   if (text === '') return text;
   const type = headers['content-type'];
-  const json = text.trim();
-  const [first, last] = [json.charCodeAt(0), json.charCodeAt(json.length - 1)];
-  const closed = json.length > 1 && ((first === 0x7b && last === 0x7d) || (first === 0x5b && last === 0x5d));
-  if (typeof type !== 'string' || !isJsonMediaType(type) || !closed) throw notJson(answer, site);
+  if (typeof type !== 'string' || !isJsonMediaType(type) || !closedOnce(text)) throw notJson(answer, site);
   return text;
+}
+
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** Whether the quote at `at` follows an odd run of backslashes. */
+function escaped(text: string, at: number): boolean {
+  let run = 0;
+  while (text.charCodeAt(at - run - 1) === 0x5c) run += 1;
+  return run % 2 === 1;
+}
+
+/**
+ * Whether `text` is one object or array that closes every bracket and string it opens, at its end and not before:
+ * a body cut anywhere fails, whatever its last character. Bracket depth and string state only, allocating nothing;
+ * the rest of JSON's grammar is MX's to keep.
+ */
+export function closedOnce(text: string): boolean {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isSpace(text.charCodeAt(start))) start += 1;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end -= 1;
+  const first = text.charCodeAt(start);
+  if (first !== 0x7b && first !== 0x5b) return false;
+  let depth = 0;
+  for (let i = start; i < end; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // A string: on to its closing quote, one not escaped by an odd run of backslashes (indexOf: most of MX's text).
+      do {
+        i = text.indexOf('"', i + 1);
+        if (i === -1 || i >= end) return false;
+      } while (escaped(text, i));
+    } else if (c === 0x7b || c === 0x5b) depth += 1;
+    else if ((c === 0x7d || c === 0x5d) && (depth -= 1) === 0) return i === end - 1 && c === first + 2; // } or ]
+  }
+  return false;
 }
 
 /** The media type of an answer, without parameters (for messages: never a body). */

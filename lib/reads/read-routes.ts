@@ -114,7 +114,7 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
     query: 'parsed',
     async handle(request, { nexus }) {
       const input = parseReadInput(schemas, request.pathParams, request.query);
-      // MX's JSON text is relayed as sent (checked whole by one parse): serializing it again was the largest CPU cost of a read.
+      // MX's JSON text is relayed as sent, checked whole in one pass (transport's closedOnce): parsing and serializing it again was a read's largest CPU cost.
       const { name, ...paging } = input.query;
       const { body } = await nexus.requestText(
         input.userId,

@@ -275,8 +275,20 @@ describe('MxTransport', () => {
       });
     });
 
-    it.each(['{"accounts":[{"guid":"ACT-1"}]', '{', ' [1, 2 ', '[{"a":1}', '{"a":[1]]'])(
-      'refuses %j, which does not open and close as one object or array (MX_INVALID_RESPONSE)',
+    it.each([
+      '{"accounts":[{"guid":"ACT-1"}]',
+      '{',
+      ' [1, 2 ',
+      '[{"a":1}',
+      '{"a":[1]]',
+      '{"accounts":[{"guid":"ACT-1","balance":1}',
+      '[[1],[2]',
+      '{"a":"}"',
+      '{"a":"\\"}',
+      '{"a":1}{"b":2}',
+      '[1]]',
+    ])(
+      'refuses %j, which does not close every object, array and string it opens, once, at its end (MX_INVALID_RESPONSE)',
       async (text) => {
         replyText(text, NEXUS_MEDIA_TYPE);
         await expect(transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' })).rejects.toMatchObject({
@@ -583,7 +595,9 @@ describe('MxTransport over real sockets', () => {
   let connections: number;
   let requests: number;
   /** What the server does with each request, by its 1-based number. */
-  let answer: (request: number) => 'json' | 'never' | 'drop' | 'half-body' | 'cut-sized' | 'cut-chunked';
+  let answer: (
+    request: number,
+  ) => 'json' | 'never' | 'drop' | 'half-body' | 'cut-sized' | 'cut-chunked' | 'cut-unframed' | 'cut-short-length';
 
   const realTransport = (timeoutMs: number, budgetMs: number) =>
     new MxTransport({ log: silentLog, metrics: noMetrics, baseUrl, timeoutMs, retry: new RetryPolicy({ budgetMs }) });
@@ -609,6 +623,14 @@ describe('MxTransport over real sockets', () => {
           return;
         case 'cut-chunked': // closed before the last chunk
           res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).write('{"a":{"b":1}}', () => req.socket.destroy());
+          return;
+        case 'cut-unframed': // no length, no chunks: the body ends where the connection does, here mid-object
+          req.socket.end(
+            `HTTP/1.1 200 OK\r\ncontent-type: ${NEXUS_MEDIA_TYPE}\r\nconnection: close\r\n\r\n{"accounts":[{"guid":"ACT-1","balance":1}`,
+          );
+          return;
+        case 'cut-short-length': // MX's own Content-Length matches a body already cut
+          res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE, 'content-length': 8 }).end('[[1],[2]');
           return;
         case 'json':
           res.writeHead(200, { 'content-type': NEXUS_MEDIA_TYPE }).end(JSON.stringify({ path: req.url }));
@@ -715,6 +737,20 @@ describe('MxTransport over real sockets', () => {
         const error = await transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' }).catch((e: unknown) => e);
         expect(error).toMatchObject({ code: 'MX_NETWORK_ERROR', route: '/accounts' });
         expect(requests).toBeGreaterThan(1);
+      } finally {
+        await transport.close();
+      }
+    },
+  );
+
+  it.each(['cut-unframed', 'cut-short-length'] as const)(
+    'never relays a cut body that HTTP calls whole (%s): MX_INVALID_RESPONSE',
+    async (cut) => {
+      answer = () => cut;
+      const transport = realTransport(1_000, 300);
+      try {
+        const error = await transport.requestText({ method: 'GET', route: '/accounts', kind: 'read' }).catch((e: unknown) => e);
+        expect(error).toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/accounts' });
       } finally {
         await transport.close();
       }
