@@ -9,6 +9,7 @@ import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
 import { MemberLedger } from '../lib/aggregation/member-ledger.ts';
 import { MemberStatesRepository } from '../lib/aggregation/member-states-repo.ts';
+import { MxHintsRepository } from '../lib/aggregation/mx-hints-repo.ts';
 import { MemberWatch } from '../lib/aggregation/member-watch.ts';
 import { RECONCILE_DISPATCH_EVERY_MINUTES, ReconcileDispatcher } from '../lib/aggregation/reconcile-dispatcher.ts';
 import { ReconcileRepository } from '../lib/aggregation/reconcile-repo.ts';
@@ -530,6 +531,9 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
     },
     reconcileIntervalMs: intervalMs,
     reads: schedule,
+    served: schedule,
+    hints: new MxHintsRepository(tableRef),
+    hintReads: { schedule: async () => {} },
     jobs: { get: async () => undefined, latestForMember: async () => undefined },
     refresh: { follow: async () => ({ job: { id: 'job_none', step: 0 } as never, joined: true }) },
     poll: { handle: async () => {} },

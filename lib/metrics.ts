@@ -93,11 +93,32 @@ export const METRICS = {
   UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
   // What MX did on its own
   /**
-   * Members MX reported on with no job of ours following them (its webhooks, the reconcile), by what came of it:
-   * a job `opened` (or `joined`), an aggregation already `known`, `status` read, the member gone at MX, or the
-   * user `unplaced` (MX named a user guid the relay has never seen).
+   * MX's webhooks about members no job of ours follows, as worker-poll takes them: a hint that schedules the user's
+   * read (`hinted`), one that joins a read already due (`coalesced`: no MX call of its own), a deleted transaction past
+   * what a user's hints hold (`overflow`), or nothing done: the user `unplaced` (a user guid never seen), or
+   * `unserved` (a user no app is served: nothing read, made or recorded).
    */
   MemberReports: {
+    unit: 'Count',
+    sum: true,
+    dimensions: {
+      kind: ['aggregation', 'connection_status', 'transactions', 'member_deleted'] as const,
+      outcome: ['hinted', 'coalesced', 'overflow', 'unplaced', 'unserved'] as const,
+    },
+  },
+  /**
+   * MX's webhooks mx-events authenticated, by what it did: `taken` (a poll nudged or a report sent), `replayed` (a
+   * body seen within MX's retry horizon: nothing more), `ignored` (not a webhook it reads).
+   */
+  MxWebhooks: { unit: 'Count', sum: true, dimensions: { outcome: ['taken', 'replayed', 'ignored'] as const } },
+  /** Reads of MX confirming a user's hints (one list of members, and a list per hinted deletion's day). */
+  MxHintReads: { unit: 'Count', sum: true, dimensions: {} },
+  /**
+   * What MX's read made of each hint: a job `opened` (or `joined`), an aggregation already `known`, a `status`
+   * recorded, the member gone, transactions `removed`; `unconfirmed`: MX's answer does not show what the webhook said
+   * (a member or transaction said deleted that MX still has), so nothing was done; `not_syncing`: no sync to remove from.
+   */
+  MxHints: {
     unit: 'Count',
     sum: true,
     dimensions: {
@@ -109,8 +130,8 @@ export const METRICS = {
         'not_aggregated',
         'status',
         'member_gone',
-        'unplaced',
-        'synced',
+        'removed',
+        'unconfirmed',
         'not_syncing',
       ] as const,
     },
@@ -119,7 +140,7 @@ export const METRICS = {
    * A member report or reconcile read MX could not serve (5xx, 429, timeout, lost connection) sent back to wait on the
    * poll queue (lib/aggregation/poll-queue-handler.ts).
    */
-  MxUnavailableWaits: { unit: 'Count', sum: true, dimensions: { kind: ['member_report', 'reconcile'] as const } },
+  MxUnavailableWaits: { unit: 'Count', sum: true, dimensions: { kind: ['member_report', 'mx_hints', 'reconcile'] as const } },
   /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
   /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */

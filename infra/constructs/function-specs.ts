@@ -224,14 +224,14 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     readsFolders: [PUBLIC_DIRECTORY],
   },
   'mx-events': {
-    description: "Takes MX's webhooks (HTTP Basic) and sends the member's active job an immediate poll.",
+    description: "Takes MX's webhooks (HTTP Basic) as hints: the member's active job polled at once, or a report to worker-poll.",
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 10,
-    // Reads the member's active pointers (a query of its shard) and their jobs; adds to the hour's push counter
-    // (UpdateItem, lib/mx-events/mx-push-repo.ts).
-    itemActions: [GET, UPDATE],
+    // Notes each body seen (PutItem, lib/mx-events/mx-webhook-replays-repo.ts); reads the member's active pointers (a
+    // query of its shard) and their jobs, noting a push per step on the job; adds to the hour's push counter.
+    itemActions: [GET, PUT, UPDATE],
     queries: ['table'],
-    partitions: ['activeJobs', 'jobs', 'mxPushCounts'],
+    partitions: ['activeJobs', 'jobs', 'mxPushCounts', 'mxWebhooks'],
     sendsTo: ['poll', 'member-reports'],
     callsMx: false,
     verifiesMxWebhooks: true,

@@ -63,6 +63,24 @@ export class JobsRepository {
     return Item ? fromItem(Item) : undefined;
   }
 
+  /**
+   * Notes MX's push for the job at `step`: false when a push was noted for that step already, or the job moved past
+   * it. One immediate poll per step, however many webhooks MX (or anyone with its credentials) sends.
+   */
+  markPushed(jobId: string, step: number): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.job(jobId),
+          UpdateExpression: 'SET pushed_step = :step',
+          ConditionExpression: 'step = :step AND (attribute_not_exists(pushed_step) OR pushed_step < :step)',
+          ExpressionAttributeValues: { ':step': step },
+        }),
+      ),
+    );
+  }
+
   /** The member's most recent job (any status). */
   async latestForMember(memberGuid: string): Promise<Job | undefined> {
     const { Items } = await this.table.client.send(

@@ -7,7 +7,7 @@ import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 
 export interface MemberJobsDeps {
-  jobs: Pick<JobsRepository, 'get'>;
+  jobs: Pick<JobsRepository, 'get' | 'markPushed'>;
   pointers: Pick<ActiveJobsRepository, 'activeJobId' | 'activeJobIdsOfMember'>;
   states: Pick<MemberStatesRepository, 'gone'>;
   pollQueue: Pick<DelayedQueue<PollMessage>, 'schedule'>;
@@ -25,12 +25,13 @@ export class MemberJobs {
    * Sends the member's aggregating job, if it has one, a poll for its current step now: the poll worker reads the
    * member and decides with the same step rules as every poll, so a nudge never ends a job by itself and a duplicate
    * or late one changes nothing. The job is found by the member's user when known (a consistent read), else by the
-   * member alone (MX's pushes may name no user). Answers the job it nudged.
+   * member alone (MX's pushes may name no user). MX's push nudges a job once per step (`coalesced` after). Answers the
+   * job it nudged.
    */
   async pollNow(
     member: { memberGuid: string; userId?: string },
     detectedBy?: PollMessage['detected_by'],
-  ): Promise<Job | undefined> {
+  ): Promise<(Job & { coalesced?: true }) | undefined> {
     const { jobs, pointers, pollQueue, clock } = this.deps;
     const now = clock.now();
     const ids =
@@ -44,6 +45,7 @@ export class MemberJobs {
       const found = await jobs.get(id);
       if (found?.status === 'aggregating') job = found;
     }
+    if (job && detectedBy === 'push' && !(await jobs.markPushed(job.id, job.step))) return { ...job, coalesced: true };
     if (job)
       await pollQueue.schedule({
         job_id: job.id,

@@ -5,7 +5,9 @@ import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { MemberReport, ReconcileMessage } from '../queue/poll-message.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { MemberReport, MxHintsMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { MxHint, MxHintsRepository } from './mx-hints-repo.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import { judgeTurn } from './reconcile-turn.ts';
 import { type MxStartedTrigger, newJobId } from './job.ts';
@@ -32,6 +34,11 @@ export interface MemberWatchDeps {
   userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'usersOfMxUser'>;
   /** Where a reconcile read is noted (the schedule: a user read lately is not read again for a while). */
   reads?: Pick<ReconcileRepository, 'noteRead' | 'turnFacts'>;
+  /** The users apps are served (their reconcile items, written by every app's session): MX's webhooks name no other. */
+  served: Pick<ReconcileRepository, 'turnFacts'>;
+  /** MX's webhooks about a user, gathered for one read (one per user per HINT_WINDOW_MS), and that read's queue. */
+  hints: Pick<MxHintsRepository, 'add' | 'take' | 'done'>;
+  hintReads: Pick<DelayedQueue<MxHintsMessage>, 'schedule'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
   /**
@@ -39,8 +46,8 @@ export interface MemberWatchDeps {
    * showed it (MX's report, or the reconcile's list), found by what showed it.
    */
   poll: Pick<PollService, 'handle'>;
-  /** Where MX's TRANSACTIONS and MEMBER-deleted webhooks are taken in (optional: without it they are dropped). */
-  transactions?: Pick<TransactionSync, 'takeWebhook' | 'forget'>;
+  /** Where MX's deletions are taken in once MX confirms them (optional: without it they are dropped). */
+  transactions?: Pick<TransactionSync, 'confirmRemovals' | 'memberGone' | 'forget'>;
   /** Where what a read shows is recorded and a changed status announced. */
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
@@ -49,6 +56,9 @@ export interface MemberWatchDeps {
 }
 
 export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';
+
+/** How long hints about a user gather before the one read that confirms them: MX's own shortest poll interval. */
+export const HINT_WINDOW_MS = 3_000;
 
 /**
  * What the relay learns of members outside its own refreshes. An aggregation MX reports (its AGGREGATION webhook, or
@@ -61,56 +71,101 @@ export class MemberWatch {
   constructor(private readonly deps: MemberWatchDeps) {}
 
   /**
-   * A member report (mx-events): the user placed, then the aggregation or the status MX reported. MX's
-   * CONNECTION_STATUS names the user by MX's guid only: the member's latest job names the relay's user, else the
-   * guid as learnt from MX (MX's read of the member as that user then confirms it, or refuses it). What a report
-   * says of the user is never recorded: anyone holding MX's webhook credentials could write it.
+   * A member report (mx-events): a hint, never a fact. The user placed — MX's CONNECTION_STATUS names it by MX's guid
+   * only: the member's latest job names the relay's user, else the guid as learnt from MX's own answers — and only a
+   * user apps are served: for any other, nothing is read, made or recorded (anyone holding MX's webhook credentials
+   * could name one). The hint joins the user's others for one read of MX (`readHints`), scheduled by the first.
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
-    const { jobs, log } = this.deps;
-    const metrics = this.deps.metrics;
+    const { jobs, log, metrics, clock } = this.deps;
     const userId =
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
       (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
+    const count = (outcome: 'unplaced' | 'unserved' | 'hinted' | 'coalesced' | 'overflow') =>
+      metrics.add('MemberReports', 1, { kind: report.kind, outcome });
     if (userId === undefined) {
       // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
         kind: report.kind,
         member_guid: report.member_guid,
       });
-      metrics.add('MemberReports', 1, { kind: report.kind, outcome: 'unplaced' });
-      return;
+      return count('unplaced');
     }
-    const member = { userId, memberGuid: report.member_guid };
-    const outcome =
-      report.kind === 'aggregation'
-        ? await this.aggregationReported(member, report.is_background ? 'mx_background' : 'mx', 'push')
-        : report.kind === 'connection_status'
-          ? (await this.statusReported(member))
-            ? 'status'
-            : 'member_gone'
-          : await this.#transactionsReported(member, report);
-    metrics.add('MemberReports', 1, { kind: report.kind, outcome });
+    if (!(await this.deps.served.turnFacts([userId], { consistent: true })).has(userId)) {
+      log.warn('MX reported on a user no app is served', { kind: report.kind, member_guid: report.member_guid });
+      return count('unserved');
+    }
+    const now = clock.now();
+    const dueAt = now + HINT_WINDOW_MS;
+    const { first, overflow } = await this.deps.hints.add(userId, hintOf(report), dueAt, now);
+    if (first) await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: dueAt });
+    count(overflow ? 'overflow' : first ? 'hinted' : 'coalesced');
   }
 
-  /** A transaction MX deleted, or the member MX deleted: the user's transactions sync told. */
-  async #transactionsReported(
-    member: { userId: string; memberGuid: string },
-    report: MemberReport['member_report'],
-  ): Promise<'synced' | 'not_syncing' | 'member_gone'> {
-    if (report.kind === 'member_deleted') await this.deps.states.gone(member.userId, member.memberGuid);
-    const { transaction } = report;
-    // Only deletions are reported (lib/mx-events/mx-push.ts); a report of anything else, queued before, is done.
-    if (report.kind === 'transactions' && transaction?.action !== 'deleted') return 'not_syncing';
-    const synced = await this.deps.transactions?.takeWebhook(
-      member.userId,
-      report.kind === 'member_deleted'
-        ? { kind: 'member_deleted', memberGuid: member.memberGuid }
-        : { kind: 'deleted', guid: transaction!.guid },
-    );
-    if (report.kind === 'member_deleted' && !synced) return 'member_gone';
-    return synced ? 'synced' : 'not_syncing';
+  /**
+   * The one read that confirms what MX's webhooks hinted about a user: its members listed from MX (one call per 100),
+   * each hinted member then taken as the list shows it — an aggregation not followed becomes a job, a status is
+   * recorded (and announced once when it changed), a member MX no longer lists is gone (and its transactions leave
+   * the user's sync), a member MX still lists is not deleted whatever the webhook said; the transactions hinted
+   * deleted are removed only as far as MX's own lists of their days show them gone.
+   */
+  async readHints(userId: string): Promise<void> {
+    const { hints, metrics, log, clock } = this.deps;
+    const taken = await hints.take(userId, clock.now());
+    if (!taken) return;
+    const count = (kind: MxHint['kind'], outcome: HintOutcome, value = 1) =>
+      value > 0 && metrics.add('MxHints', value, { kind, outcome });
+    metrics.add('MxHintReads', 1, {});
+    const members = [...new Set([...taken.aggregated, ...taken.statuses, ...taken.deletedMembers])];
+    if (members.length > 0) {
+      const listed = new Map((await this.#listed(userId)).map((member) => [member.guid, member]));
+      for (const guid of members) {
+        const member = { userId, memberGuid: guid };
+        const read = listed.get(guid);
+        if (!read) {
+          await this.deps.states.gone(userId, guid);
+          if (taken.deletedMembers.includes(guid)) {
+            count('member_deleted', (await this.deps.transactions?.memberGone(userId, guid)) ? 'removed' : 'not_syncing');
+          }
+          for (const kind of ['aggregation', 'connection_status'] as const) {
+            if ((kind === 'aggregation' ? taken.aggregated : taken.statuses).includes(guid)) count(kind, 'member_gone');
+          }
+          continue;
+        }
+        if (taken.deletedMembers.includes(guid)) {
+          count('member_deleted', 'unconfirmed');
+          log.warn('MX webhook said a member was deleted; MX still lists it', { user_id: userId, member_guid: guid });
+        }
+        const trigger = taken.background.includes(guid) ? 'mx_background' : 'mx';
+        const outcome = taken.aggregated.includes(guid)
+          ? await this.aggregationReported(member, trigger, 'push', read)
+          : undefined;
+        if (outcome) count('aggregation', outcome);
+        if (outcome !== 'opened' && outcome !== 'joined') {
+          // The job's end records the status; otherwise the list shows it now.
+          await this.deps.ledger.observe(userId, read, { firstStatusIsNews: true });
+          if (taken.statuses.includes(guid)) count('connection_status', 'status');
+        }
+      }
+    }
+    if (taken.deletedTransactions.length > 0) {
+      const confirmed = await this.deps.transactions?.confirmRemovals(userId, taken.deletedTransactions);
+      if (!confirmed) count('transactions', 'not_syncing', taken.deletedTransactions.length);
+      else {
+        count('transactions', 'removed', confirmed.removed);
+        count('transactions', 'unconfirmed', taken.deletedTransactions.length - confirmed.removed);
+      }
+    }
+    await hints.done(userId, taken);
+  }
+
+  /** MX's members of the user, as MX lists them; what MX says there of the user's guid is learnt. */
+  async #listed(userId: string): Promise<Member[]> {
+    const members = await this.deps.nexus.listMembers(userId);
+    const userGuid = members.find((member) => member.user_guid)?.user_guid;
+    if (userGuid) await this.#learn(userId, userGuid);
+    return members;
   }
 
   async aggregationReported(
@@ -200,9 +255,7 @@ export class MemberWatch {
    * session's, when it has lapsed).
    */
   async reconcile(userId: string, since?: number): Promise<{ members: number; opened: number }> {
-    const members = await this.deps.nexus.listMembers(userId);
-    const userGuid = members.find((member) => member.user_guid)?.user_guid;
-    if (userGuid) await this.#learn(userId, userGuid);
+    const members = await this.#listed(userId);
     let opened = 0;
     const { reconcileIntervalMs } = this.deps;
     const recentSince =
@@ -229,21 +282,6 @@ export class MemberWatch {
     this.deps.metrics.add('ReconcileReads', 1, { outcome: opened > 0 ? 'opened' : 'unchanged' });
     this.deps.log.info('members reconciled', { user_id: userId, members: members.length, opened });
     return { members: members.length, opened };
-  }
-
-  /**
-   * A status MX reported (its CONNECTION_STATUS webhook): believed only as MX's read of the member has it. False when
-   * MX no longer has the member.
-   */
-  async statusReported(member: { userId: string; memberGuid: string }): Promise<boolean> {
-    const read = await this.#read(member);
-    if (!read) {
-      // Gone at MX: it no longer needs its user either.
-      await this.deps.states.gone(member.userId, member.memberGuid);
-      return false;
-    }
-    await this.deps.ledger.observe(member.userId, read, { firstStatusIsNews: true });
-    return true;
   }
 
   /**
@@ -287,5 +325,26 @@ export class MemberWatch {
       }
       throw error;
     }
+  }
+}
+
+/** What one hint came to, once MX's read was taken. */
+type HintOutcome = AggregationReport | 'status' | 'removed' | 'unconfirmed' | 'not_syncing';
+
+/** The hint a member report gives. */
+function hintOf(report: MemberReport['member_report']): MxHint {
+  const memberGuid = report.member_guid;
+  switch (report.kind) {
+    case 'aggregation':
+      return { kind: 'aggregation', memberGuid, background: report.is_background === true };
+    case 'connection_status':
+      return { kind: 'connection_status', memberGuid };
+    case 'member_deleted':
+      return { kind: 'member_deleted', memberGuid };
+    case 'transactions':
+      // Only deletions are reported (mx-push.ts); a report of anything else, queued before, is a status hint.
+      return report.transaction?.action === 'deleted'
+        ? { kind: 'transactions', memberGuid, transactionGuid: report.transaction.guid }
+        : { kind: 'connection_status', memberGuid };
   }
 }

@@ -4,9 +4,10 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
+import { API_TOKEN_ROUTE } from '../mx/sso.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import { MAX_OPEN_MS } from '../mx/circuit-breaker.ts';
-import type { MemberReport, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { MemberReport, MxHintsMessage, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
@@ -22,10 +23,10 @@ export const MX_WAIT_MAX_MS = MAX_OPEN_MS;
 
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
-  watch: Pick<MemberWatch, 'handleReport' | 'reconcileTurn'>;
+  watch: Pick<MemberWatch, 'handleReport' | 'readHints' | 'reconcileTurn'>;
   /** Where a message waits for MX, its own kind's queue: one SQS delay, as no wait is longer than SQS's longest. */
   queues: {
-    memberReports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
+    memberReports: Pick<DelayedQueue<MemberReport | MxHintsMessage>, 'schedule'>;
     reconcile: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
   };
   clock: Clock;
@@ -38,27 +39,27 @@ export interface PollQueueHandlerDeps {
 }
 
 /**
- * worker-poll's message: a poll step (PollService), a member report or a reconcile read (MemberWatch). A report or
- * read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
+ * worker-poll's message: a poll step (PollService), a member report, a read of MX's hints or a reconcile read
+ * (MemberWatch). A read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
  * sent again later, with `mx_waits` counted up and the waits doubling, never left to SQS's receive limit and its
  * dead-letter queue (MX does not send its webhook again, and the reconcile's next turn is hours away). A poll step
- * reads MX on its own terms (an unreadable member is polled again at its next step). A message for an erased user
- * is done.
+ * reads MX on its own terms (an unreadable member is polled again at its next step). A message for an erased user,
+ * or one MX does not know, is done.
  */
 export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: PollQueueMessage) => Promise<void> {
   const { poll, watch, queues, clock, log, metrics } = deps;
   const random = deps.random ?? Math.random;
   const firstWaitMs = deps.firstWaitMs ?? MX_WAIT_FIRST_MS;
 
-  const waitForMx = async (message: MemberReport | ReconcileMessage, error: MxError): Promise<void> => {
+  const waitForMx = async (message: MemberReport | MxHintsMessage | ReconcileMessage, error: MxError): Promise<void> => {
     const waits = (message.mx_waits ?? 0) + 1;
     const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MX_WAIT_MAX_MS);
     // Half to all of the wait, at random; never sooner than MX's own Retry-After.
     const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
     const due = { mx_waits: waits, due_at: clock.now() + waitMs };
-    if ('member_report' in message) await queues.memberReports.schedule({ ...message, ...due });
-    else await queues.reconcile.schedule({ ...message, ...due });
-    const kind = 'member_report' in message ? 'member_report' : 'reconcile';
+    if ('reconcile' in message) await queues.reconcile.schedule({ ...message, ...due });
+    else await queues.memberReports.schedule({ ...message, ...due });
+    const kind = 'member_report' in message ? 'member_report' : 'mx_hints' in message ? 'mx_hints' : 'reconcile';
     metrics.add('MxUnavailableWaits', 1, { kind });
     log.warn('MX could not serve the message; it waits on the queue', {
       kind,
@@ -74,6 +75,7 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       if ('job_id' in message) return await poll.handle(message as PollMessage);
       try {
         if ('member_report' in message) await watch.handleReport(message);
+        else if ('mx_hints' in message) await watch.readHints(message.mx_hints.user_id);
         else {
           const next = await watch.reconcileTurn(message.reconcile);
           if (next) await queues.reconcile.schedule({ reconcile: next, due_at: clock.now() + FORGET_AGAIN_MS });
@@ -83,7 +85,11 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
         throw error;
       }
     } catch (error) {
-      // A read or report for a user erased meanwhile: done, never retried (MxUsers counted the refusal).
+      // A read for a user MX does not know (erased, or never made: worker-poll makes none) or erased here: done.
+      if (error instanceof MxError && error.code === 'MX_NOT_FOUND' && error.route === API_TOKEN_ROUTE) {
+        log.info('message for a user MX does not know dropped');
+        return;
+      }
       if (!(error instanceof UserErasedError)) throw error;
       log.info('message for an erased user dropped');
     }

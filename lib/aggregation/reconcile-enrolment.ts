@@ -11,24 +11,18 @@ export const SERVED_NOTE_INTERVAL_MS = 24 * 3600_000;
 const NOTED_USERS_MAX = 10_000;
 
 export interface ReconcileEnrolmentDeps {
-  schedule: Pick<ReconcileRepository, 'enroll' | 'serve'>;
-  /**
-   * The function serves apps (an API call, an upstream refresh request): each user noted is one an app asked about,
-   * which keeps it on the cycle (RECONCILE_INACTIVE_DAYS). worker-poll's sessions (polls, MX's reports, the reconcile's
-   * own reads) only enrol.
-   */
-  servesApps: boolean;
+  schedule: Pick<ReconcileRepository, 'serve'>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
 }
 
 /**
- * The users the relay serves, put on the reconcile's schedule as they are served: when the relay makes a user a
- * session (every read, refresh and report of a member needs one) or a widget URL (a new user's first member may be
+ * The users apps are served, put on the reconcile's schedule as they are: when the relay makes a user a session for
+ * an app's call (every read, refresh and member call needs one) or a widget URL (a new user's first member may be
  * connected through MX's widget with no other call from the app, and with MX's webhooks off only the reconcile finds
- * it). A user already on the schedule keeps its turn. For an app's request the write also notes that an app was
- * served the user, and so does an app's use of a session another call made, once a day per container.
+ * it). A user already on the schedule keeps its turn; `served_at` notes the app's request, and an app's use of a
+ * session another call made, once a day per container. worker-poll has none: what MX alone sets off serves no app.
  */
 export class ReconcileEnrolment implements ServedUsers {
   readonly #noted: BoundedCache<string, true>;
@@ -38,11 +32,10 @@ export class ReconcileEnrolment implements ServedUsers {
   }
 
   async note(userId: string): Promise<void> {
-    const { schedule, clock, log, metrics, servesApps } = this.deps;
+    const { schedule, clock, log, metrics } = this.deps;
     try {
-      const now = clock.now();
-      const enrolled = await (servesApps ? schedule.serve(userId, now) : schedule.enroll(userId, now));
-      if (servesApps) this.#noted.set(userId, true);
+      const enrolled = await schedule.serve(userId, clock.now());
+      this.#noted.set(userId, true);
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {
@@ -54,7 +47,7 @@ export class ReconcileEnrolment implements ServedUsers {
 
   /** An app's use of the user's session another call made: noted when this container has not noted the user today. */
   used(userId: string): Promise<void> | undefined {
-    if (!this.deps.servesApps || this.#noted.has(userId)) return undefined;
+    if (this.#noted.has(userId)) return undefined;
     return this.note(userId);
   }
 }

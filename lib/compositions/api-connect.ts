@@ -21,7 +21,7 @@ export function composeApiConnect(config: Config, given?: Given) {
   const widgetUrls = new WidgetUrls({
     sso,
     users,
-    served: reconcileEnrolmentOf(runtime, table, { servesApps: true }),
+    served: reconcileEnrolmentOf(runtime, table),
     clock,
     metrics,
     useCasesEnabled: config.mx.useCasesEnabled,

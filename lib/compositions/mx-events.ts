@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import { BasicAuthenticator } from '../http/basic-auth.ts';
 import { operationsOf } from '../http/route.ts';
 import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
+import { MxWebhookReplays } from '../mx-events/mx-webhook-replays-repo.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
 import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
@@ -39,8 +40,10 @@ export function composeMxEvents(config: Config, given?: Given) {
   const push = new MxPush({
     memberJobs,
     reports: memberReportsQueueOf(runtime, sqs),
+    replays: new MxWebhookReplays(table),
     clock,
     log,
+    metrics: runtime.metrics,
     coverage: pushCoverageOf(runtime, table),
   });
   const handler = httpHandler(runtime, operationsOf(MX_EVENT_ROUTES, { authenticator, push }));

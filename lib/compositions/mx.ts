@@ -1,8 +1,7 @@
 import { createNexusClient, type MxDispatchers, type NexusClientDeps } from '../mx/create-mx-clients.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
-import type { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
-import { mxUsersOf, type MxUsersParts } from './sso.ts';
+import { mxUsersOf, type MxUsersParts, ssoClientOf } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
@@ -11,7 +10,7 @@ import { mxCallBudgetOf } from './mx-call-budget.ts';
 
 /**
  * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
- * does not know made when its first session needs it, each user a session is made for put on the reconcile's schedule. `options` changes what one function needs differently
+ * does not know made when its first session for an app needs it, each user served put on the reconcile's schedule. `options` changes what one function needs differently
  * (events-refresh: its aggregate calls gated, and longer timeouts) or shares (api-refresh: its SSO client and MX users).
  */
 export function nexusClientOf(
@@ -24,14 +23,17 @@ export function nexusClientOf(
     extraWaitMs?: number;
     mxUsers?: MxUsersParts;
     /**
-     * The reconcile's schedule, when the function reads it too: worker-poll, whose sessions (polls, MX's reports, the
-     * reconcile's reads) are none an app asked for, so enrol users without keeping them on (RECONCILE_INACTIVE_DAYS).
+     * false for worker-poll, whose calls no app asked for (polls, MX's reports, the reconcile's reads): it never makes
+     * a user at MX nor notes one as served, so MX's webhooks alone never create anything.
      */
-    reconcileSchedule?: ReconcileRepository;
+    forApps?: false;
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
-  const { sso, users } = options.mxUsers ?? mxUsersOf(runtime, table, erasedUsersOf(runtime, table), options.dispatchers);
+  const forApps = options.forApps !== false;
+  const { sso, users } = forApps
+    ? (options.mxUsers ?? mxUsersOf(runtime, table, erasedUsersOf(runtime, table), options.dispatchers))
+    : { sso: ssoClientOf(runtime, table, options.dispatchers?.sso), users: undefined };
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(
@@ -47,10 +49,7 @@ export function nexusClientOf(
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,
-      served: reconcileEnrolmentOf(runtime, table, {
-        servesApps: options.reconcileSchedule === undefined,
-        schedule: options.reconcileSchedule,
-      }),
+      served: forApps ? reconcileEnrolmentOf(runtime, table) : undefined,
     },
   );
 }

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../aws/sqs-client.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MemberReport, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { MemberReport, MxHintsMessage, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The function's SQS client (unless given). */
@@ -15,8 +15,8 @@ export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): Delayed
 }
 
 /** The members MX reported on (mx-events), each read by worker-poll; one that waits for MX waits here too. */
-export function memberReportsQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport> {
-  return new DelayedQueue<MemberReport>(sqs, config.queues.memberReports, clock);
+export function memberReportsQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport | MxHintsMessage> {
+  return new DelayedQueue<MemberReport | MxHintsMessage>(sqs, config.queues.memberReports, clock);
 }
 
 /** Users' reconcile turns (reconcile-dispatch), each taken by worker-poll; one that waits for MX waits here too. */

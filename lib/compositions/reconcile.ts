@@ -3,13 +3,11 @@ import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 
-/** The users the relay serves, put on the reconcile's schedule (none when RECONCILE_INTERVAL_MINUTES is 0: it is off). */
-export function reconcileEnrolmentOf(
-  runtime: Runtime,
-  table: TableRef,
-  { servesApps, schedule = new ReconcileRepository(table) }: { servesApps: boolean; schedule?: ReconcileRepository },
-): ReconcileEnrolment | undefined {
-  const { config, clock, log, metrics } = runtime;
-  if (config.aggregation.reconcileIntervalMinutes <= 0) return undefined;
-  return new ReconcileEnrolment({ schedule, servesApps, clock, log, metrics });
+/**
+ * The users apps are served, each noted on its reconcile item: what MX's webhooks are believed for (member-watch.ts).
+ * Noted with RECONCILE_INTERVAL_MINUTES at 0 too, when no turn is dispatched.
+ */
+export function reconcileEnrolmentOf(runtime: Runtime, table: TableRef): ReconcileEnrolment {
+  const { clock, log, metrics } = runtime;
+  return new ReconcileEnrolment({ schedule: new ReconcileRepository(table), clock, log, metrics });
 }

@@ -3,6 +3,7 @@ import { JobOutcomesRepository } from '../aggregation/job-outcomes-repo.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
 import { MemberLedger } from '../aggregation/member-ledger.ts';
 import { MemberWatch } from '../aggregation/member-watch.ts';
+import { MxHintsRepository } from '../aggregation/mx-hints-repo.ts';
 import { createPollQueueHandler } from '../aggregation/poll-queue-handler.ts';
 import { PollService } from '../aggregation/poll-service.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
@@ -30,7 +31,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const reconcileSchedule = new ReconcileRepository(table);
-  const nexus = nexusClientOf(runtime, table, { reconcileSchedule });
+  const nexus = nexusClientOf(runtime, table, { forApps: false });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
@@ -42,6 +43,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const transactions = transactionSyncOf(runtime, table, nexus);
   const poll = new PollService({ ...aggregation, ledger, outcomes, transactions, histories: states });
   const { reconcileIntervalMinutes } = config.aggregation;
+  const hintReads = memberReportsQueueOf(runtime, sqs);
   const watch = new MemberWatch({
     ...aggregation,
     states,
@@ -49,6 +51,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ledger,
     poll,
     transactions,
+    served: reconcileSchedule,
+    hints: new MxHintsRepository(table),
+    hintReads,
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),
@@ -61,7 +66,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     createPollQueueHandler({
       poll,
       watch,
-      queues: { memberReports: memberReportsQueueOf(runtime, sqs), reconcile: reconcileQueueOf(runtime, sqs) },
+      queues: { memberReports: hintReads, reconcile: reconcileQueueOf(runtime, sqs) },
       ...runtime,
       firstWaitMs: config.aggregation.mxUnavailableFirstWaitMs,
     }),
@@ -70,7 +75,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
         ? { member_guid: message.member_report.member_guid }
         : 'reconcile' in message
           ? { user_id: message.reconcile.user_id }
-          : { job_id: message.job_id },
+          : 'mx_hints' in message
+            ? { user_id: message.mx_hints.user_id }
+            : { job_id: message.job_id },
   );
   // The invocation's job ends are added to the hour's counters before it returns (once, however many it ended).
   const handler: typeof records = async (event, context) => {

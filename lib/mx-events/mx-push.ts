@@ -1,46 +1,64 @@
 import type { Clock } from '../clock.ts';
+import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
+import type { MetricsSink } from '../metrics.ts';
 import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { PushCoverage } from './push-coverage.ts';
+import type { MxWebhookReplays } from './mx-webhook-replays-repo.ts';
 
 export interface MxPushDeps {
   /** The poll loop's nudge for the job following a member. */
   memberJobs: Pick<MemberJobs, 'pollNow'>;
   /** Members no job of ours follows, for worker-poll to read from MX (member-watch.ts), on the poll queue. */
   reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
+  /** MX's webhooks seen within its retry horizon: a replayed body does nothing more. */
+  replays: Pick<MxWebhookReplays, 'first'>;
   clock: Clock;
   log: Log;
+  metrics: MetricsSink;
   /** Told of every push, so the poll loop knows MX is pushing (optional: without it, polls stay dense). */
   coverage?: Pick<PushCoverage, 'recordPush'>;
 }
 
 export type PushOutcome =
   | { kind: 'ignored'; reason: string }
+  | { kind: 'replayed' }
+  | { kind: 'coalesced'; jobId: string; step: number }
   | { kind: 'reported'; memberGuid: string }
   | { kind: 'polled'; jobId: string; step: number }
   | { kind: 'failed'; memberGuid: string };
 
 /**
- * MX's webhooks as hints. A push for a member with an active job sends that job an immediate poll for its current
- * step: the poll worker reads the member and decides, with the same step rules as every poll, so a push never ends
- * a job by itself and a duplicate or late push changes nothing. A push for any other member — an aggregation MX ran
- * on its own, a connection status it announces — is a member report for worker-poll, which reads the member from MX
- * before it believes anything (lib/aggregation/member-watch.ts). Nothing here throws: MX resends whatever is not
- * answered 2xx, and the poll loop and the reconcile remain the fallback for a push that could not be acted on.
+ * MX's webhooks as hints: anyone holding MX's webhook credentials can send one, and HTTP Basic carries no timestamp.
+ * A body seen within MX's retry horizon does nothing more. A push for a member with an active job sends that job an
+ * immediate poll for its current step, once per step: the poll worker reads the member and decides, with the same step
+ * rules as every poll, so a push never ends a job by itself. A push for any other member — an aggregation MX ran on
+ * its own, a status, a deletion — is a member report for worker-poll, which believes only MX's own answer
+ * (lib/aggregation/member-watch.ts). Nothing here throws: MX resends whatever is not answered 2xx, and the poll loop
+ * and the reconcile remain the fallback for a push that could not be acted on.
  */
 export class MxPush {
   constructor(private readonly deps: MxPushDeps) {}
 
   async receive(body: string | undefined): Promise<PushOutcome> {
-    const parsed = parseMxWebhook(parseJson(body));
+    const { log, metrics } = this.deps;
+    const json = parseJson(body);
+    const parsed = parseMxWebhook(json);
     if (!parsed.ok) {
-      this.deps.log.warn('MX webhook ignored', { reason: parsed.reason });
+      log.warn('MX webhook ignored', { reason: parsed.reason });
+      metrics.add('MxWebhooks', 1, { outcome: 'ignored' });
       return { kind: 'ignored', reason: parsed.reason };
     }
     const { webhook } = parsed;
+    if (!(await this.#first(json))) {
+      log.info('MX webhook replayed: nothing more done', describe(webhook));
+      metrics.add('MxWebhooks', 1, { outcome: 'replayed' });
+      return { kind: 'replayed' };
+    }
+    metrics.add('MxWebhooks', 1, { outcome: 'taken' });
     if (webhook.type === 'TRANSACTIONS' && webhook.action !== 'deleted') {
       // Every sync reads what MX created or changed, and an aggregation's end announces it: a read per webhook (MX
       // sends one per transaction) would only take the changes before the end that announces them.
@@ -91,6 +109,18 @@ export class MxPush {
     }
   }
 
+  /** Whether the body is new within MX's retry horizon (a failed look counts it new: the hint is still only a hint). */
+  async #first(json: unknown): Promise<boolean> {
+    try {
+      return await this.deps.replays.first(digestOf(json), this.deps.clock.now());
+    } catch (error) {
+      this.deps.log.warn('MX webhook replay check failed; taken as new', {
+        error: error instanceof Error ? error.name : 'unexpected',
+      });
+      return true;
+    }
+  }
+
   async #pollNow(webhook: Exclude<MxWebhook, { type: 'TRANSACTIONS' | 'MEMBER' }>): Promise<PushOutcome> {
     const { memberJobs, clock, log } = this.deps;
     const job = await memberJobs.pollNow({ memberGuid: webhook.memberGuid }, 'push');
@@ -107,6 +137,10 @@ export class MxPush {
       });
       log.info('MX webhook for a member no job follows: reported', describe(webhook));
       return { kind: 'reported', memberGuid: webhook.memberGuid };
+    }
+    if (job.coalesced) {
+      log.info('MX webhook: the job was polled for this push already', { ...describe(webhook), job_id: job.id, step: job.step });
+      return { kind: 'coalesced', jobId: job.id, step: job.step };
     }
     log.info('MX webhook: immediate poll', { ...describe(webhook), job_id: job.id, step: job.step });
     return { kind: 'polled', jobId: job.id, step: job.step };

@@ -15,7 +15,7 @@ export const pollMessageSchema = z.object({
 export type PollMessage = z.infer<typeof pollMessageSchema>;
 
 /**
- * A member MX reported on without a job of ours following it (mx-events → worker-poll, which reads MX): an
+ * A member MX reported on without a job of ours following it (mx-events → worker-poll, a hint until MX confirms it): an
  * aggregation it ran (`aggregation`, AGGREGATION webhook), a connection status it announced (`connection_status`), one
  * of its transactions deleted (`transactions`, TRANSACTIONS webhook), or the member deleted
  * (`member_deleted`, MEMBER webhook). The user as MX named it: the relay's user id, or MX's user guid only, placed by
@@ -35,6 +35,17 @@ export const memberReportSchema = z.object({
   mx_waits: z.optional(z.int().check(z.minimum(1))),
 });
 export type MemberReport = z.infer<typeof memberReportSchema>;
+
+/**
+ * The one read of MX that confirms what MX's webhooks hinted about a user (lib/aggregation/mx-hints-repo.ts), on the
+ * member-reports queue: scheduled by the first hint of a window.
+ */
+export const mxHintsMessageSchema = z.object({
+  mx_hints: z.object({ user_id: params.userId }),
+  due_at: z.int().check(z.minimum(0)),
+  mx_waits: z.optional(z.int().check(z.minimum(1))),
+});
+export type MxHintsMessage = z.infer<typeof mxHintsMessageSchema>;
 
 /** A user's reconcile turn, from the dispatcher (lib/aggregation/reconcile-dispatcher.ts → member-watch.ts). */
 export const reconcileMessageSchema = z.object({
@@ -58,9 +69,14 @@ export const reconcileMessageSchema = z.object({
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 
 /**
- * What worker-poll's queues carry: poll steps (`poll`), member reports (`member-reports`) and reconcile turns
+ * What worker-poll's queues carry: poll steps (`poll`), member reports and hint reads (`member-reports`), reconcile turns
  * (`reconcile`), each kind on its own queue; any kind is handled from any of them (messages queued by a version
  * that had one queue for all).
  */
-export const pollQueueMessageSchema = z.union([pollMessageSchema, memberReportSchema, reconcileMessageSchema]);
+export const pollQueueMessageSchema = z.union([
+  pollMessageSchema,
+  memberReportSchema,
+  mxHintsMessageSchema,
+  reconcileMessageSchema,
+]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

@@ -58,11 +58,15 @@ export const keys = {
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
   mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
+  /** One of MX's webhooks seen lately, by its body's digest (lib/mx-events/mx-webhook-replays-repo.ts). */
+  mxWebhook: (digest: string) => ({ pk: `MXHOOK#${digest}`, sk: 'MXHOOK' }),
   /** How many jobs ended in each outcome in one hour, across users (lib/aggregation/job-outcomes-repo.ts). */
   jobOutcomes: (hour: string) => ({ pk: 'OUTCOMES', sk: hour }),
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
   /** MX refused to aggregate the member for its use cases, or showed them without PFM (lib/aggregation/pfm-refusals-repo.ts). */
   pfmRefusal: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `NOPFM#${memberGuid}` }),
+  /** MX's webhooks about the user, gathered for one read of MX (lib/aggregation/mx-hints-repo.ts). */
+  mxHints: (userId: string) => ({ pk: `USER#${userId}`, sk: 'MXHINTS' }),
   /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
   /**
@@ -191,6 +195,8 @@ export const PARTITIONS = {
   idempotency: keys.idempotency('*').pk,
   institutions: keys.institutionStats('*').pk,
   mxPushCounts: keys.mxPushCounts('*').pk,
+  /** MX's webhooks seen within its retry horizon (replays do nothing more). */
+  mxWebhooks: keys.mxWebhook('*').pk,
   /** Jobs ended per hour and outcome (the operator's overview). */
   jobOutcomes: keys.jobOutcomes('*').pk,
   sweepMarks: keys.deliverySweepCheckpoints.pk,

@@ -180,31 +180,57 @@ export class TransactionSync {
   }
 
   /**
-   * What MX's TRANSACTIONS (deleted) and MEMBER (deleted) webhooks say, taken into the change log of a user who syncs:
-   * the transaction, or every transaction of the member, `removed` at once (MX said so: no read; a transaction the
-   * relay never held is nothing to remove). False for a user who does not sync.
+   * Transactions MX's TRANSACTIONS webhooks said were deleted, `removed` from the log of a user who syncs only as far
+   * as MX's own lists show them gone: each held one's day read alone (#confirmGone; a forged or mistaken webhook
+   * removes nothing). How many were removed; undefined for a user who does not sync.
    */
-  async takeWebhook(
+  async confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined> {
+    return this.#underLease(userId, async (state) => {
+      const held = [...(await this.deps.repository.pointers(userId, [...guids], state.resetSeq)).values()].filter(
+        (pointer) => !pointer.removed,
+      );
+      if (held.length === 0) return [];
+      const { gone } = await this.#confirmGone(userId, await this.#daysOf(userId, held, new Map()));
+      return held.filter(({ guid }) => gone.has(guid));
+    });
+  }
+
+  /**
+   * Every transaction of a member MX no longer lists (its MEMBER webhook, confirmed by MX's list of the user's members,
+   * or the relay's own deletion) `removed` from the log of a user who syncs. False for a user who does not sync.
+   */
+  async memberGone(userId: string, memberGuid: string): Promise<boolean> {
+    const removed = await this.#underLease(userId, async (state) => {
+      // A member's transactions are known from the bodies the log holds (a rare read of the whole log).
+      const guids = (await this.deps.repository.allChanges(userId, state.resetSeq)).flatMap(({ guid, body }) =>
+        body !== undefined && (JSON.parse(body) as MxTransaction).member_guid === memberGuid ? [guid] : [],
+      );
+      return [...(await this.deps.repository.pointers(userId, guids, state.resetSeq)).values()].filter((p) => !p.removed);
+    });
+    return removed !== undefined;
+  }
+
+  /**
+   * Under the user's ingest lease (waiting a little for another holder, then SYNC_BUSY for SQS to retry), the pointers
+   * `gone` finds written `removed`. Undefined for a user who does not sync, or was forgotten: its next sync reads MX's
+   * whole list, which no longer shows what MX deleted.
+   */
+  async #underLease(
     userId: string,
-    change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
-  ): Promise<boolean> {
+    gone: (state: SyncState) => Promise<TransactionPointer[]>,
+  ): Promise<{ removed: number } | undefined> {
     const { repository, clock } = this.deps;
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
-      // Forgotten: the next sync reads MX's whole list, which no longer shows what MX deleted.
       const state = await repository.state(userId);
-      if (!state || state.forgotten) return false;
+      if (!state || state.forgotten) return undefined;
       const holder = randomUUID();
       const now = clock.now();
       const claimed = await repository.claimIngest(userId, holder, now, INGEST_LEASE_MS);
       if (claimed?.forgotten) {
         await repository.release(userId, holder);
-        return false;
+        return undefined;
       }
-      if (claimed) {
-        await this.#remove(userId, holder, claimed, now, change);
-        return true;
-      }
-      // SQS hands the report back: the removal is written once the ingest holding the user is done.
+      if (claimed) return { removed: await this.#remove(userId, holder, claimed, now, gone) };
       if (now - started >= MAX_WAIT_MS)
         throw new NexusRelayError('SYNC_BUSY', "Another call holds the user's transactions ingest");
       await this.#sleep(wait);
@@ -216,24 +242,11 @@ export class TransactionSync {
     holder: string,
     state: SyncState,
     now: number,
-    change: { kind: 'deleted'; guid: string } | { kind: 'member_deleted'; memberGuid: string },
-  ): Promise<void> {
+    gone: (state: SyncState) => Promise<TransactionPointer[]>,
+  ): Promise<number> {
     const { repository } = this.deps;
     try {
-      // A member's transactions are known from the bodies the log holds (a rare read of the whole log).
-      const guids =
-        change.kind === 'deleted'
-          ? [change.guid]
-          : (await repository.allChanges(userId, state.resetSeq)).flatMap(({ guid, body }) =>
-              body !== undefined && (JSON.parse(body) as MxTransaction).member_guid === change.memberGuid ? [guid] : [],
-            );
-      const held = [...(await repository.pointers(userId, guids, state.resetSeq)).values()];
-      const found = changesFound(
-        [],
-        new Map(),
-        held.filter((pointer) => !pointer.removed),
-        pendingWindow(now),
-      );
+      const found = changesFound([], new Map(), await gone(state), pendingWindow(now));
       let committed = Math.max(state.committed, state.allocated);
       if (found.length > 0) {
         const last = await repository.allocate(userId, found.length);
@@ -245,13 +258,14 @@ export class TransactionSync {
         );
         committed = last;
       }
-      // No MX read: where the next ingest reads from stays as it was.
+      // Where the next ingest reads from stays as it was.
       await repository.commit(userId, holder, {
         committed,
         watermarkDay: state.watermarkDay ?? dayOf(now),
         ingestedAt: state.ingestedAt ?? 0,
       });
       this.deps.metrics.add('TransactionChangesIngested', found.length, { kind: 'webhook' });
+      return found.length;
     } catch (error) {
       await repository.release(userId, holder).catch(() => undefined);
       throw error;

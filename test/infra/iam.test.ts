@@ -126,7 +126,12 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...MX_SECRET,
   ],
   // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
-  'mx-events': [...items('GetItem', 'UpdateItem'), QUERY_TABLE, ...sendTo('poll', 'member-reports'), MX_WEBHOOK_SECRET],
+  'mx-events': [
+    ...items('GetItem', 'PutItem', 'UpdateItem'),
+    QUERY_TABLE,
+    ...sendTo('poll', 'member-reports'),
+    MX_WEBHOOK_SECRET,
+  ],
   // Active-job pointers (table shards), webhooks and delivery logs (gsi1), due deliveries (gsi2); due keys and marks.
   sweeper: [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),

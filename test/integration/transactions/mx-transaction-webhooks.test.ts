@@ -4,9 +4,9 @@ import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts
 import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
 
 /**
- * What MX's TRANSACTIONS-deleted and MEMBER-deleted webhooks tell the transactions sync (worker-poll's member reports,
- * over dynalite and the simulator): a deletion is `removed` at the next sync without reading MX, and a deleted member
- * takes its transactions with it.
+ * What MX's TRANSACTIONS-deleted and MEMBER-deleted webhooks hint to the transactions sync (worker-poll's hint reads,
+ * over dynalite and the simulator): a transaction is `removed` once MX's own list of its day no longer shows it, and a
+ * member MX no longer lists takes its transactions with it.
  */
 const harness = useSyncHarness(Date.UTC(2026, 10, 20, 15));
 const { clock, control } = harness;
@@ -26,55 +26,73 @@ const listCalls = async () =>
     .filter(([route]) => route.includes('/transactions'))
     .reduce((total, [, count]) => total + count, 0);
 
-describe("MX's transaction webhooks", () => {
-  it('removes a transaction MX deleted and the transactions of a member MX deleted, without reading MX', async () => {
+/** MX aggregates the member on its own (in the background), past its throttle window, the clock run past the run's end. */
+async function mxAggregates(user: string, memberGuid: string, transactions: { add?: number; post?: number }) {
+  await control('/_sim/members', { user_id: user, member_guid: memberGuid, aggregation: { duration_ms: 0, transactions } });
+  clock.advance(4 * 3600_000);
+  await control(`/_sim/members/${memberGuid}/background_aggregation`, {});
+  clock.advance(1_000);
+  await control(`/_sim/members/${memberGuid}`);
+}
+
+describe("MX's deletions, as its webhooks hint them", () => {
+  it("removes a transaction only once MX's list of its day no longer shows it: one MX still has stays", async () => {
     const user = 'webhook-sync-user';
     const a = (await control('/_sim/members', { user_id: user, transactions: 4 })).member.guid;
-    const b = (await control('/_sim/members', { user_id: user, transactions: 3 })).member.guid;
     const first = await syncAll(user, undefined);
-    expect(first.added).toHaveLength(7);
+    await mxAggregates(user, a, { add: 1 });
+    const synced = await syncAll(user, first.cursor);
+    const [pending] = synced.added as MxTransaction[];
+    // MX posts it: the pending transaction deleted, made again under a new guid.
+    await mxAggregates(user, a, { post: 1 });
     const sync = harness.relay.apiRead.transactions;
-    const ofA = (first.added as MxTransaction[]).filter((t) => t.member_guid === a);
+    const kept = (first.added as MxTransaction[])[0]!.guid;
 
     const before = await listCalls();
-    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: ofA[0]!.guid })).toBe(true);
-    expect(await sync.takeWebhook(user, { kind: 'member_deleted', memberGuid: b })).toBe(true);
-    // Again, as MX resends: nothing more.
-    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: ofA[0]!.guid })).toBe(true);
-    expect(await listCalls()).toBe(before);
+    expect(await sync.confirmRemovals(user, [pending!.guid, kept])).toEqual({ removed: 1 });
+    // One read per day the two are dated on.
+    expect((await listCalls()) - before).toBeLessThanOrEqual(2);
+    // Again, as MX resends: removed already, nothing read.
+    const again = await listCalls();
+    expect(await sync.confirmRemovals(user, [pending!.guid])).toEqual({ removed: 0 });
+    expect(await listCalls()).toBe(again);
 
-    const next = await syncAll(user, first.cursor);
+    const next = await syncAll(user, synced.cursor);
+    expect(next.removed.map((t) => t.guid)).toEqual([pending!.guid]);
+  });
+
+  it('removes every transaction of a member MX no longer lists, without reading MX again', async () => {
+    const user = 'webhook-member-user';
+    await control('/_sim/members', { user_id: user, transactions: 4 });
+    const b = (await control('/_sim/members', { user_id: user, transactions: 3 })).member.guid;
+    const first = await syncAll(user, undefined);
+    const before = await listCalls();
+    expect(await harness.relay.apiRead.transactions.memberGone(user, b)).toBe(true);
+    expect(await listCalls()).toBe(before);
     const ofB = (first.added as MxTransaction[]).filter((t) => t.member_guid === b);
-    expect(next.removed.map((t) => t.guid).sort()).toEqual([ofA[0]!.guid, ...ofB.map((t) => t.guid)].sort());
-    expect([next.added, next.modified]).toEqual([[], []]);
+    expect((await syncAll(user, first.cursor)).removed.map((t) => t.guid).sort()).toEqual(ofB.map((t) => t.guid).sort());
   });
 
   it('counts MX’s deletions again from the first sync after the relay forgot the user, even one answered 410', async () => {
     const user = 'webhook-forgotten-user';
-    await control('/_sim/members', { user_id: user, transactions: 5 });
+    const member = (await control('/_sim/members', { user_id: user, transactions: 5 })).member.guid;
     const sync = harness.relay.apiRead.transactions;
     const first = await syncAll(user, undefined);
     // No app asked about the user for a while: the relay forgot its transactions.
     expect((await sync.forget(user)).done).toBe(true);
-    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: 'TRN-forgotten' })).toBe(false);
+    expect(await sync.confirmRemovals(user, ['TRN-forgotten'])).toBeUndefined();
+    expect(await sync.memberGone(user, member)).toBe(false);
 
-    // Its app comes back with the cursor it kept (expired), and MX deletes a transaction before the app starts over.
+    // Its app comes back with the cursor it kept (expired): the sync from the start ends the forgetting.
     clock.advance(INGEST_REUSE_MS);
     await expect(sync.sync(user, { cursor: first.cursor, count: 50 })).rejects.toBeInstanceOf(SyncCursorExpiredError);
-    const gone = (first.added as MxTransaction[])[0]!.guid;
-    expect(await sync.takeWebhook(user, { kind: 'deleted', guid: gone })).toBe(true);
-    const fresh = await syncAll(user, undefined);
-    expect(fresh.added.map((t) => t.guid).sort()).toEqual(
-      first.added
-        .map((t) => t.guid)
-        .filter((guid) => guid !== gone)
-        .sort(),
-    );
+    expect(await sync.memberGone(user, member)).toBe(true);
+    expect((await syncAll(user, undefined)).added).toEqual([]);
   });
 
   it('tells a user who does not sync that it does not', async () => {
-    expect(await harness.relay.apiRead.transactions.takeWebhook('webhook-never-synced', { kind: 'deleted', guid: 'TRN-1' })).toBe(
-      false,
-    );
+    const sync = harness.relay.apiRead.transactions;
+    expect(await sync.confirmRemovals('webhook-never-synced', ['TRN-1'])).toBeUndefined();
+    expect(await sync.memberGone('webhook-never-synced', 'MBR-1')).toBe(false);
   });
 });

@@ -12,8 +12,13 @@ function setup(jobs: Job[], found: { byUser?: string; byMember: string[] }) {
   const sent: PollMessage[] = [];
   const gone: string[] = [];
   const reads: string[] = [];
+  const pushed = new Set<string>();
   const memberJobs = new MemberJobs({
-    jobs: { get: async (id) => jobs.find((j) => j.id === id) },
+    jobs: {
+      get: async (id) => jobs.find((j) => j.id === id),
+      // One push per step (JobsRepository.markPushed's condition, in memory).
+      markPushed: async (id, step) => !pushed.has(`${id}/${step}`) && Boolean(pushed.add(`${id}/${step}`)),
+    },
     pointers: {
       async activeJobId() {
         reads.push('by user');
@@ -39,6 +44,9 @@ describe('MemberJobs', () => {
     expect(await memberJobs.pollNow({ memberGuid: 'MBR-1' }, 'push')).toMatchObject({ id: 'job_b' });
     expect(sent).toEqual([{ job_id: 'job_b', step: 4, due_at: 1_000, detected_by: 'push' }]);
     expect(reads).toEqual(['by member']);
+    // Another push for the same step: no second poll.
+    expect(await memberJobs.pollNow({ memberGuid: 'MBR-1' }, 'push')).toMatchObject({ id: 'job_b', coalesced: true });
+    expect(sent).toHaveLength(1);
   });
 
   it('finds the job by the member and its user when the user is known (a deletion), with no detector: a poll', async () => {

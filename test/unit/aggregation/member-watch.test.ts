@@ -4,6 +4,8 @@ import type { MemberSnapshot } from '../../../lib/aggregation/member-snapshot.ts
 import type { MemberState } from '../../../lib/aggregation/member-states-repo.ts';
 import { MemberLedger, type MemberLedgerDeps } from '../../../lib/aggregation/member-ledger.ts';
 import { MemberWatch, type MemberWatchDeps } from '../../../lib/aggregation/member-watch.ts';
+import type { MxHint, MxHints } from '../../../lib/aggregation/mx-hints-repo.ts';
+import type { MemberReport } from '../../../lib/queue/poll-message.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
@@ -71,6 +73,25 @@ function setup(
   };
   const notedReads: number[] = [];
   const clock = new ManualClock(reconcile?.now);
+  /** MxHintsRepository's rules, in memory: hints gather until a read takes them. */
+  const pending = new Map<string, MxHints & { due: boolean }>();
+  const scheduled: string[] = [];
+  const empty = (): MxHints & { due: boolean } => ({
+    aggregated: [],
+    background: [],
+    statuses: [],
+    deletedMembers: [],
+    deletedTransactions: [],
+    due: false,
+  });
+  const listOf = (hint: MxHint): (keyof MxHints)[] =>
+    hint.kind === 'aggregation'
+      ? ['aggregated', ...(hint.background ? (['background'] as const) : [])]
+      : hint.kind === 'connection_status'
+        ? ['statuses']
+        : hint.kind === 'member_deleted'
+          ? ['deletedMembers']
+          : ['deletedTransactions'];
   const metricsSink = { add: (name, value, dimensions) => void metrics.push([name, value, dimensions as never]) } as MetricsSink;
   const ledger = new MemberLedger({
     states,
@@ -84,7 +105,9 @@ function setup(
     ledger,
     nexus: {
       async listMembers() {
-        return [await this.readMember('', '')];
+        if (!member.gone) return [await this.readMember('', '')];
+        reads++;
+        return [];
       },
       async readMember() {
         reads++;
@@ -123,6 +146,26 @@ function setup(
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
     reads: { noteRead: async (_userId, at) => (notedReads.push(at), true), turnFacts: async () => new Map() },
+    served: { turnFacts: async (userIds) => new Map(userIds.filter((id) => id !== 'stranger').map((id) => [id, {}])) },
+    hints: {
+      async add(userId, hint) {
+        const hints = pending.get(userId) ?? empty();
+        const guid = hint.kind === 'transactions' ? hint.transactionGuid : hint.memberGuid;
+        for (const list of listOf(hint)) if (!hints[list].includes(guid)) hints[list].push(guid);
+        const first = !hints.due;
+        hints.due = true;
+        pending.set(userId, hints);
+        return { first };
+      },
+      async take(userId) {
+        const hints = pending.get(userId);
+        if (!hints) return undefined;
+        pending.delete(userId);
+        return { ...hints, due: undefined } as MxHints;
+      },
+      done: async () => {},
+    },
+    hintReads: { schedule: async (message) => void scheduled.push(message.mx_hints.user_id) },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     log: silentLog,
@@ -130,6 +173,12 @@ function setup(
   });
   return {
     watch,
+    /** A member report, then the hint reads it scheduled, as worker-poll takes them. */
+    async deliver(report: MemberReport) {
+      await watch.handleReport(report);
+      for (const userId of scheduled.splice(0)) await watch.readHints(userId);
+    },
+    scheduled,
     ledger,
     published,
     opened,
@@ -180,21 +229,53 @@ describe('MemberWatch: aggregations MX reports', () => {
     ).toBe('not_aggregated');
   });
 
-  it('a status reported for a member MX no longer has unlists it (it needs no one any more), announcing nothing', async () => {
-    const { watch, gone, published } = setup({ aggregatedAt: null, connectionStatus: 'EXPIRED', statusSeq: 1 }, { gone: true });
-    expect(await watch.statusReported({ userId: USER, memberGuid: MEMBER })).toBe(false);
-    expect(gone()).toEqual([MEMBER]);
+  it('a status reported for a member MX no longer lists unlists it (it needs no one any more), announcing nothing', async () => {
+    const { deliver, gone, published, metrics } = setup(
+      { aggregatedAt: null, connectionStatus: 'EXPIRED', statusSeq: 1 },
+      { gone: true },
+    );
+    await deliver({ member_report: { kind: 'connection_status', member_guid: 'MBR-2', user_id: USER }, due_at: 0 });
+    expect(gone()).toEqual(['MBR-2']);
     expect(published).toEqual([]);
+    expect(metrics).toContainEqual(['MxHints', 1, { kind: 'connection_status', outcome: 'member_gone' }]);
   });
 
   it('a CONNECTION_STATUS for a member no job followed is counted as unplaced; one with a job is placed by it', async () => {
-    const { watch, metrics, jobs } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
+    const { deliver, metrics, jobs } = setup({ aggregatedAt: null, connectionStatus: 'CONNECTED', statusSeq: 0 });
     const report = { member_report: { kind: 'connection_status' as const, member_guid: MEMBER, user_guid: 'USR-1' }, due_at: 0 };
-    await watch.handleReport(report);
+    await deliver(report);
     expect(metrics).toEqual([['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }]]);
     jobs.set('job_1', { id: 'job_1', userId: USER, memberGuid: MEMBER } as Job);
-    await watch.handleReport(report);
-    expect(metrics[1]).toEqual(['MemberReports', 1, { kind: 'connection_status', outcome: 'status' }]);
+    await deliver(report);
+    expect(metrics.slice(1)).toEqual([
+      ['MemberReports', 1, { kind: 'connection_status', outcome: 'hinted' }],
+      ['MxHintReads', 1, {}],
+      ['MxHints', 1, { kind: 'connection_status', outcome: 'status' }],
+    ]);
+  });
+
+  it('a report naming a user no app is served reads, makes and records nothing', async () => {
+    const { deliver, metrics, reads, scheduled } = setup();
+    await deliver({ member_report: { kind: 'aggregation', member_guid: MEMBER, user_id: 'stranger' }, due_at: 0 });
+    expect([reads(), scheduled]).toEqual([0, []]);
+    expect(metrics).toEqual([['MemberReports', 1, { kind: 'aggregation', outcome: 'unserved' }]]);
+  });
+
+  it('reports of one user gather for one read of MX however many come; a member said deleted that MX lists stays', async () => {
+    const { watch, metrics, reads, scheduled, opened } = setup();
+    for (let i = 0; i < 50; i++) {
+      await watch.handleReport({ member_report: { kind: 'aggregation', member_guid: MEMBER, user_id: USER }, due_at: 0 });
+    }
+    await watch.handleReport({ member_report: { kind: 'member_deleted', member_guid: MEMBER, user_id: USER }, due_at: 0 });
+    expect(scheduled).toEqual([USER]);
+    await watch.readHints(USER);
+    expect(reads()).toBe(1);
+    expect(opened).toHaveLength(1);
+    expect(metrics.filter(([name]) => name === 'MemberReports').map(([, , dims]) => dims.outcome)).toEqual([
+      'hinted',
+      ...Array(50).fill('coalesced'),
+    ]);
+    expect(metrics).toContainEqual(['MxHints', 1, { kind: 'member_deleted', outcome: 'unconfirmed' }]);
   });
 });
 
@@ -244,8 +325,13 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
   });
 
   it('a. a member first met through CONNECTION_STATUS in a status that needs the user is announced once, however often MX repeats it', async () => {
-    const { watch, published, state } = setup(undefined, { connection_status: 'EXPIRED' }, undefined, new Map([[USER, 'USR-1']]));
-    for (let repeat = 0; repeat < 5; repeat++) await watch.handleReport(report('connection_status', { user_guid: 'USR-1' }));
+    const { deliver, published, state } = setup(
+      undefined,
+      { connection_status: 'EXPIRED' },
+      undefined,
+      new Map([[USER, 'USR-1']]),
+    );
+    for (let repeat = 0; repeat < 5; repeat++) await deliver(report('connection_status', { user_guid: 'USR-1' }));
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({
       id: `msg_${MEMBER}_status_1_EXPIRED`,
@@ -255,7 +341,7 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
     expect(state()).toMatchObject({ connectionStatus: 'EXPIRED', statusSeq: 1 });
     // A first status that needs no one stays a baseline.
     const connected = setup();
-    await connected.watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    await connected.deliver(report('connection_status', { user_id: USER }));
     expect(connected.published).toEqual([]);
   });
 
@@ -304,8 +390,8 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
   });
 
   it('c. a status report records the aggregation the member shows, so the next reconcile opens no job for it', async () => {
-    const { watch, opened, state } = setup(undefined, { connection_status: 'LOCKED' });
-    await watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    const { watch, deliver, opened, state } = setup(undefined, { connection_status: 'LOCKED' });
+    await deliver(report('connection_status', { user_id: USER }));
     expect(state()).toMatchObject({ aggregatedAt: '2026-11-24T08:00:00Z', connectionStatus: 'LOCKED' });
     expect(await watch.reconcile(USER)).toEqual({ members: 1, opened: 0 });
     expect(opened).toEqual([]);
@@ -313,20 +399,20 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
 
   it("d. a user's MX guid is learnt from MX's read as that user, never from a webhook; a change and a shared guid are conflicts", async () => {
     const guids = new Map<string, string>();
-    const { watch, metrics } = setup(undefined, { user_guid: 'USR-alice' }, undefined, guids);
+    const { deliver, metrics } = setup(undefined, { user_guid: 'USR-alice' }, undefined, guids);
     // A webhook naming alice with bob's guid: MX's read of the member as alice says alice's guid.
-    await watch.handleReport(report('aggregation', { user_id: USER, user_guid: 'USR-bob' }));
+    await deliver(report('aggregation', { user_id: USER, user_guid: 'USR-bob' }));
     expect(guids).toEqual(new Map([[USER, 'USR-alice']]));
 
     const changed = setup(undefined, { user_guid: 'USR-alice-2' }, undefined, guids);
-    await changed.watch.statusReported({ userId: USER, memberGuid: MEMBER });
+    await changed.deliver(report('connection_status', { user_id: USER }));
     expect(guids.get(USER)).toBe('USR-alice-2');
     expect(changed.metrics).toContainEqual(['MxUserGuidConflicts', 1, { kind: 'changed' }]);
 
     // Two users under one guid: a CONNECTION_STATUS naming it is not placed on either.
     guids.set('user-2', 'USR-alice-2');
     const shared = setup(undefined, {}, undefined, guids);
-    await shared.watch.handleReport(report('connection_status', { user_guid: 'USR-alice-2' }));
+    await shared.deliver(report('connection_status', { user_guid: 'USR-alice-2' }));
     expect(shared.metrics).toEqual([
       ['MxUserGuidConflicts', 1, { kind: 'shared' }],
       ['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }],

@@ -2,8 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { createPollQueueHandler } from '../../../lib/aggregation/poll-queue-handler.ts';
 import { UserErasedError } from '../../../lib/errors.ts';
 import { silentLog } from '../../../lib/logger.ts';
+import { API_TOKEN_ROUTE } from '../../../lib/mx/sso.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import type { MemberReport, PollQueueMessage, ReconcileMessage } from '../../../lib/queue/poll-message.ts';
+import type { MemberReport, MxHintsMessage, PollQueueMessage, ReconcileMessage } from '../../../lib/queue/poll-message.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const site = { method: 'GET', route: '/members/{member_guid}' };
@@ -18,6 +19,7 @@ const report: MemberReport = {
   due_at: NOW,
 };
 const reconcile: ReconcileMessage = { reconcile: { user_id: 'user-1' }, due_at: NOW };
+const hints: MxHintsMessage = { mx_hints: { user_id: 'user-1' }, due_at: NOW };
 
 function handlerWith(failure: unknown, random = () => 0.5) {
   const scheduled: (PollQueueMessage & { queue: string })[] = [];
@@ -27,7 +29,7 @@ function handlerWith(failure: unknown, random = () => 0.5) {
   });
   const handle = createPollQueueHandler({
     poll: { handle: fail },
-    watch: { handleReport: fail, reconcileTurn: fail },
+    watch: { handleReport: fail, readHints: fail, reconcileTurn: fail },
     queues: {
       memberReports: { schedule: async (message) => void scheduled.push({ queue: 'member-reports', ...message }) },
       reconcile: { schedule: async (message) => void scheduled.push({ queue: 'reconcile', ...message }) },
@@ -50,12 +52,13 @@ describe('a report or reconcile read MX cannot serve', () => {
     ["calls held by the container's circuit breaker", new MxError('MX_CIRCUIT_OPEN', 'held', { ...site, retryAfterSeconds: 10 })],
     ['calls over the MX budget', new MxError('MX_BUDGET_SPENT', 'spent', { ...site, retryAfterSeconds: 3 })],
   ])('waits on its own queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
-    for (const message of [report, reconcile]) {
+    for (const message of [report, hints, reconcile]) {
       const { handle, scheduled, waits } = handlerWith(error);
       await expect(handle(message)).resolves.toBeUndefined();
       const queue = 'reconcile' in message ? 'reconcile' : 'member-reports';
       expect(scheduled).toEqual([{ queue, ...message, mx_waits: 1, due_at: NOW + 22_500 }]);
-      expect(waits).toEqual([`MxUnavailableWaits:{"kind":"${'reconcile' in message ? 'reconcile' : 'member_report'}"}`]);
+      const kind = 'reconcile' in message ? 'reconcile' : 'mx_hints' in message ? 'mx_hints' : 'member_report';
+      expect(waits).toEqual([`MxUnavailableWaits:{"kind":"${kind}"}`]);
     }
   });
 
@@ -86,10 +89,15 @@ describe('a report or reconcile read MX cannot serve', () => {
     }
   });
 
-  it('is dropped for an erased user', async () => {
+  it('is dropped for an erased user, or one MX does not know (worker-poll makes no user at MX)', async () => {
     const erased = handlerWith(new UserErasedError('user-1'));
     await expect(erased.handle(reconcile)).resolves.toBeUndefined();
     expect(erased.scheduled).toEqual([]);
+    const unknown = new MxError('MX_NOT_FOUND', 'no such user', { method: 'GET', route: API_TOKEN_ROUTE, status: 404 });
+    for (const message of [reconcile, hints]) await expect(handlerWith(unknown).handle(message)).resolves.toBeUndefined();
+    // A member MX does not have is not the user: thrown for SQS.
+    const member = new MxError('MX_NOT_FOUND', 'no such member', { ...site, status: 404 });
+    await expect(handlerWith(member).handle(hints)).rejects.toBe(member);
   });
 });
 
@@ -103,7 +111,11 @@ it('sends a forgetting not done back to its queue a little later (a user that le
   const scheduled: PollQueueMessage[] = [];
   const handle = createPollQueueHandler({
     poll: { handle: vi.fn() },
-    watch: { handleReport: vi.fn(), reconcileTurn: async (turn) => (turn.left ? { ...turn, reset_seq: 9 } : undefined) },
+    watch: {
+      handleReport: vi.fn(),
+      readHints: vi.fn(),
+      reconcileTurn: async (turn) => (turn.left ? { ...turn, reset_seq: 9 } : undefined),
+    },
     queues: {
       memberReports: { schedule: vi.fn() },
       reconcile: { schedule: async (message) => void scheduled.push(message) },

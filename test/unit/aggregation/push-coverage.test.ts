@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MxPush } from '../../../lib/mx-events/mx-push.ts';
 import { COVERED_PUSH_RATIO, MIN_ENDS_FOR_COVERAGE, PushCoverage } from '../../../lib/mx-events/push-coverage.ts';
 import { ManualClock } from '../../../lib/clock.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { PushCounts } from '../../../lib/mx-events/mx-push-repo.ts';
 
@@ -112,8 +113,10 @@ describe('MxPush records pushes', () => {
     const service = new MxPush({
       memberJobs: { pollNow: async () => undefined },
       reports: { schedule: async () => {} },
+      replays: { first: async () => true },
       clock: new ManualClock(),
       log: silentLog,
+      metrics: noMetrics,
       coverage: { recordPush: async (background) => void recorded.push(background ?? false) },
     });
     await service.receive(push('MBR-1'));

@@ -4,17 +4,15 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
 
-function setup(write: (userId: string, now: number) => Promise<boolean>, servesApps = true) {
+function setup(write: (userId: string, now: number) => Promise<boolean>) {
   const clock = new ManualClock(Date.parse('2026-11-24T12:00:00Z'));
   const counted: [string, Record<string, string>][] = [];
   const calls: string[] = [];
   const metrics = { add: (name: string, _v: number, dims: Record<string, string>) => void counted.push([name, dims]) };
   const enrolment = new ReconcileEnrolment({
     schedule: {
-      enroll: (userId, now) => (calls.push('enroll'), write(userId, now)),
       serve: (userId, now) => (calls.push('serve'), write(userId, now)),
     },
-    servesApps,
     clock,
     log: silentLog,
     metrics: metrics as unknown as MetricsSink,
@@ -39,16 +37,8 @@ describe('ReconcileEnrolment', () => {
     ]);
   });
 
-  it("notes an app's request as the user served (serve); worker-poll's sessions only enrol (enroll)", async () => {
-    const app = setup(async () => false, true);
-    await app.enrolment.note('user-1');
-    const worker = setup(async () => false, false);
-    await worker.enrolment.note('user-1');
-    expect([app.calls, worker.calls]).toEqual([['serve'], ['enroll']]);
-  });
-
-  it("notes an app's use of a session made before once a day per container; worker-poll's not at all", async () => {
-    const app = setup(async () => false, true);
+  it("notes an app's use of a session made before once a day per container", async () => {
+    const app = setup(async () => false);
     await app.enrolment.used('user-1');
     expect(app.enrolment.used('user-1')).toBeUndefined();
     await app.enrolment.note('user-2');
@@ -56,9 +46,6 @@ describe('ReconcileEnrolment', () => {
     app.clock.advance(SERVED_NOTE_INTERVAL_MS);
     await app.enrolment.used('user-1');
     expect(app.calls).toEqual(['serve', 'serve', 'serve']);
-    const worker = setup(async () => false, false);
-    expect(worker.enrolment.used('user-1')).toBeUndefined();
-    expect(worker.calls).toEqual([]);
   });
 
   it('never fails the call it follows: a failed write is counted, and the next session tries again', async () => {

@@ -5,6 +5,7 @@ import { MemberJobs } from '../../../lib/aggregation/member-jobs.ts';
 import { MxPush } from '../../../lib/mx-events/mx-push.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog, type Log } from '../../../lib/logger.ts';
+import type { MetricsSink } from '../../../lib/metrics.ts';
 import type { MemberReport, PollMessage } from '../../../lib/queue/poll-message.ts';
 
 const MEMBER = 'MBR-7c6f361b-e582-15b6-60c0-358f12466b4b';
@@ -34,11 +35,20 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
   const sent: PollMessage[] = [];
   const reported: MemberReport[] = [];
   const byId = new Map(jobs.map((j) => [j.id, j]));
+  const pushed = new Map<string, number>();
+  const seen = new Set<string>();
+  const counted: Record<string, string>[] = [];
   // The aggregation slice's own nudge, over in-memory jobs and a recording poll queue.
   const memberJobs = new MemberJobs({
     jobs: {
       async get(jobId) {
         return byId.get(jobId);
+      },
+      async markPushed(jobId, step) {
+        const pushedAt = pushed.get(jobId);
+        if (byId.get(jobId)?.step !== step || (pushedAt !== undefined && pushedAt >= step)) return false;
+        pushed.set(jobId, step);
+        return true;
       },
     },
     pointers: {
@@ -65,10 +75,18 @@ function setup(jobs: Job[], options: { failReads?: boolean; log?: Log } = {}) {
         reported.push(message);
       },
     },
+    replays: {
+      async first(digest) {
+        if (seen.has(digest)) return false;
+        seen.add(digest);
+        return true;
+      },
+    },
     clock,
     log: options.log ?? silentLog,
+    metrics: { add: (_name, _value, dimensions) => void counted.push(dimensions as Record<string, string>) } as MetricsSink,
   });
-  return { service, sent, reported, clock };
+  return { service, sent, reported, clock, byId, counted };
 }
 
 describe('MxPush', () => {
@@ -77,6 +95,26 @@ describe('MxPush', () => {
     const outcome = await service.receive(push(MEMBER));
     expect(outcome).toEqual({ kind: 'polled', jobId: 'job_000000001aaaaaaaaaaaaaaaa', step: 4 });
     expect(sent).toEqual([{ job_id: 'job_000000001aaaaaaaaaaaaaaaa', step: 4, due_at: clock.now(), detected_by: 'push' }]);
+  });
+
+  it('does nothing more for a body seen before (a replay), whatever its key order or spacing', async () => {
+    const { service, sent, counted } = setup([job('aggregating', 4)]);
+    await service.receive(push(MEMBER));
+    const replayed = ` {"job_guid":"JOB-1", "member_guid":"${MEMBER}", "action":"member_data_updated", "type":"AGGREGATION"} `;
+    expect(await service.receive(replayed)).toEqual({ kind: 'replayed' });
+    expect(sent).toHaveLength(1);
+    expect(counted).toEqual([{ outcome: 'taken' }, { outcome: 'replayed' }]);
+  });
+
+  it('polls a job once per step however many pushes come; a push after its step moved polls again', async () => {
+    const { service, sent, byId } = setup([job('aggregating', 4)]);
+    expect(await service.receive(push(MEMBER, { job_guid: 'JOB-1' }))).toMatchObject({ kind: 'polled', step: 4 });
+    for (let i = 2; i <= 50; i++) {
+      expect(await service.receive(push(MEMBER, { job_guid: `JOB-${i}` }))).toMatchObject({ kind: 'coalesced', step: 4 });
+    }
+    byId.set('job_000000001aaaaaaaaaaaaaaaa', job('aggregating', 5));
+    expect(await service.receive(push(MEMBER, { job_guid: 'JOB-51' }))).toMatchObject({ kind: 'polled', step: 5 });
+    expect(sent.map((message) => message.step)).toEqual([4, 5]);
   });
 
   it('CONNECTION_STATUS pushes poll the same way', async () => {

@@ -18,7 +18,7 @@ it('the relay’s own upkeep leaves alone a user forgotten between its look and 
     log: silentLog,
     metrics: { add: () => {} },
   } as never);
-  expect(await sync.takeWebhook('user-1', { kind: 'deleted', guid: 'TRN-1' })).toBe(false);
+  expect(await sync.confirmRemovals('user-1', ['TRN-1'])).toBeUndefined();
   expect(await sync.ingestAfterAggregation('user-1')).toBeUndefined();
   expect(calls).toEqual(['release', 'release']);
 });

@@ -1,0 +1,144 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalOutput, conditionalWrite, isExpired, keys, TABLE_KEYS, type TableRef } from '../store/table.ts';
+
+/** What one of MX's webhooks hints about a user's member (lib/aggregation/member-watch.ts). */
+export type MxHint =
+  | { kind: 'aggregation'; memberGuid: string; background: boolean }
+  | { kind: 'connection_status'; memberGuid: string }
+  | { kind: 'member_deleted'; memberGuid: string }
+  | { kind: 'transactions'; memberGuid: string; transactionGuid: string };
+
+/** A user's hints gathered for one read: member and transaction guids, by what MX's webhooks said of them. */
+export interface MxHints {
+  aggregated: string[];
+  /** Of `aggregated`, those MX said it aggregated in the background. */
+  background: string[];
+  statuses: string[];
+  deletedMembers: string[];
+  deletedTransactions: string[];
+}
+
+/** Attribute (a string set) per list of MxHints. */
+const SETS = {
+  aggregated: 'aggregated',
+  background: 'background',
+  statuses: 'statuses',
+  deletedMembers: 'deleted_members',
+  deletedTransactions: 'deleted_transactions',
+} as const satisfies Record<keyof MxHints, string>;
+
+/** Deleted transactions one user's hints hold at most (a forger's flood stays far from the item size limit). */
+export const MAX_HINTED_TRANSACTIONS = 1_000;
+/** Hints no read took are kept this long after the last. */
+const HINTS_TTL_MS = 24 * 3600_000;
+/** A read due this long ago never came (its message lost): the next hint schedules another. */
+const LOST_AFTER_MS = 15 * 60_000;
+
+/**
+ * MX's webhooks about one user, gathered until one read of MX confirms them: `USER#{user_id}` / `MXHINTS`, string
+ * sets of guids and `due_at`, the time of the read the first hint scheduled. A hint while one is due only joins the
+ * sets: however many webhooks arrive, one read per user per window. The read takes `due_at` (later hints schedule the
+ * next read), then deletes what it confirmed; hints a failed read left are read again with the next.
+ */
+export class MxHintsRepository {
+  constructor(private readonly table: TableRef) {}
+
+  /**
+   * Adds `hint`; `first` when no read is due (the caller schedules one, at `dueAt`), or the one due was lost (its time
+   * long past). A deleted transaction past MAX_HINTED_TRANSACTIONS is left out (`overflow`): the read due confirms
+   * those it holds.
+   */
+  async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<{ first: boolean; overflow?: true }> {
+    const added: Partial<Record<keyof MxHints, string>> =
+      hint.kind === 'aggregation'
+        ? { aggregated: hint.memberGuid, ...(hint.background ? { background: hint.memberGuid } : {}) }
+        : hint.kind === 'connection_status'
+          ? { statuses: hint.memberGuid }
+          : hint.kind === 'member_deleted'
+            ? { deletedMembers: hint.memberGuid }
+            : { deletedTransactions: hint.transactionGuid };
+    const names: Record<string, string> = { '#ttl': TABLE_KEYS.ttl };
+    const values: Record<string, unknown> = { ':due': dueAt, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000) };
+    const adds = Object.entries(added).map(([list, guid], i) => {
+      names[`#s${i}`] = SETS[list as keyof MxHints];
+      values[`:s${i}`] = new Set([guid]);
+      return `#s${i} :s${i}`;
+    });
+    const capped = hint.kind === 'transactions';
+    if (capped) values[':cap'] = MAX_HINTED_TRANSACTIONS;
+    const written = await conditionalOutput(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.mxHints(userId),
+          UpdateExpression: `SET due_at = if_not_exists(due_at, :due), #ttl = :ttl ADD ${adds.join(', ')}`,
+          ...(capped
+            ? {
+                ConditionExpression: `attribute_not_exists(${SETS.deletedTransactions}) OR size(${SETS.deletedTransactions}) < :cap`,
+              }
+            : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      ),
+    );
+    if (!written) return { first: false, overflow: true };
+    const due = written.output.Attributes?.due_at;
+    return { first: typeof due !== 'number' || due < now - LOST_AFTER_MS };
+  }
+
+  /**
+   * The user's hints, their read no longer due (hints from now on schedule the next): undefined when there are none.
+   * Consistent: a hint added just before is read.
+   */
+  async take(userId: string, now: number): Promise<MxHints | undefined> {
+    const taken = await conditionalOutput(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.mxHints(userId),
+          UpdateExpression: 'REMOVE due_at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    const Attributes = taken?.output.Attributes;
+    if (!Attributes || isExpired(Attributes as { ttl?: number }, now)) return undefined;
+    const list = (name: string) => [...((Attributes[name] as Set<string> | undefined) ?? [])].sort();
+    return {
+      aggregated: list(SETS.aggregated),
+      background: list(SETS.background),
+      statuses: list(SETS.statuses),
+      deletedMembers: list(SETS.deletedMembers),
+      deletedTransactions: list(SETS.deletedTransactions),
+    };
+  }
+
+  /** Deletes the hints a read confirmed or refuted (hints added meanwhile stay for the next read). */
+  async done(userId: string, hints: MxHints): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, Set<string>> = {};
+    const deletes = (Object.keys(SETS) as (keyof MxHints)[])
+      .filter((list) => hints[list].length > 0)
+      .map((list, i) => {
+        names[`#s${i}`] = SETS[list];
+        values[`:s${i}`] = new Set(hints[list]);
+        return `#s${i} :s${i}`;
+      });
+    if (deletes.length === 0) return;
+    await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.mxHints(userId),
+          UpdateExpression: `DELETE ${deletes.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+  }
+}
