@@ -57,6 +57,7 @@ const PROD_RESOURCES: EnvironmentResources = {
     mxCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-credentials-AbCdEf'),
     mxWebhookCredentials: arnOf('secretsmanager', 'secret:nexus-relay/prod/mx-webhook-credentials-AbCdEf'),
     syncCursorKey: arnOf('secretsmanager', 'secret:nexus-relay/prod/sync-cursor-key-AbCdEf'),
+    digestKey: arnOf('secretsmanager', 'secret:nexus-relay/prod/digest-key-AbCdEf'),
   },
   keyArns: {
     sessionTokens: arnOf('kms', 'key/1f1e1d1c-1b1a-1918-1716-151413121110'),

@@ -192,6 +192,7 @@ export class NexusRelayStack extends Stack {
         mxCredentials: this.secrets.mxCredentials.secretArn,
         mxWebhookCredentials: this.secrets.mxWebhookCredentials.secretArn,
         syncCursorKey: this.secrets.syncCursorKey.secretArn,
+        digestKey: this.secrets.digestKey.secretArn,
       },
       keyArns: { sessionTokens: sessionTokensKey.keyArn, webhookSecrets: webhookSecretsKey.keyArn },
     };
@@ -210,6 +211,7 @@ export class NexusRelayStack extends Stack {
       mxCredentials: this.secrets.mxCredentials,
       mxWebhookCredentials: this.secrets.mxWebhookCredentials,
       syncCursorKey: this.secrets.syncCursorKey,
+      digestKey: this.secrets.digestKey,
       dataKey,
       webhookSecretsKey,
       sessionTokensKey,

@@ -69,6 +69,8 @@ export interface Config {
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
   /** What signs transactions-sync cursors: a Secrets Manager secret, or locally a key derived from the stack's. */
   transactionsSync: { cursorKey?: { secretArn: string } | { localKey: Buffer } };
+  /** What keys the digests of user input and user ids (lib/digest-keys.ts): a secret, or locally a derived key. */
+  digests: { key?: { secretArn: string } | { localKey: Buffer } };
   /** The per-key request limit (0: none). */
   apiKeys: { requestsPerMinute: number };
   localApiKey?: string;
@@ -174,6 +176,12 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     const localKey = read('LOCAL_SECRETS_KEY');
     if (secretArn) return { cursorKey: { secretArn } };
     return localKey ? { cursorKey: { localKey: deriveKey(Buffer.from(localKey, 'base64'), 'transactions sync cursors') } } : {};
+  },
+  digests: (read) => {
+    const secretArn = read('DIGEST_KEY_SECRET_ARN');
+    const localKey = read('LOCAL_SECRETS_KEY');
+    if (secretArn) return { key: { secretArn } };
+    return localKey ? { key: { localKey: deriveKey(Buffer.from(localKey, 'base64'), 'digests') } } : {};
   },
   apiKeys: (read) => ({ requestsPerMinute: read('API_KEY_REQUESTS_PER_MINUTE') }),
   localApiKey: (read) => read('LOCAL_API_KEY'),

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
-import { digestOf } from './hash.ts';
-import type { IdempotencyStore, StoredOutcome } from './store/idempotency-repo.ts';
+import type { DigestKeys } from './digest-keys.ts';
+import { canonicalJson } from './hash.ts';
+import type { IdempotencyRecord, IdempotencyStore, StoredOutcome } from './store/idempotency-repo.ts';
 
 /** What claiming a key found. */
 export type KeyClaim<T extends StoredOutcome> =
@@ -21,7 +22,9 @@ export type KeyClaim<T extends StoredOutcome> =
  * a keyed record in the table, the request's fingerprint (same key, other request → `reused`), a lease (an
  * execution that died frees its key when the lease runs out) and the stored outcome (what a repeat answers with).
  * `scope` names the key (who used it, where); `fingerprint` is the request it stands for. Both are digested from
- * canonical JSON, so key order in objects does not matter and no key or body is stored in clear.
+ * canonical JSON under the stack's digest key (a body may hold credentials or MFA answers: nobody holding the table
+ * can guess them back), so key order in objects does not matter and no key or body is stored in clear. After a
+ * rotation of the digest key, a record written under an earlier key still answers its repeats.
  */
 export class IdempotencyKeys {
   constructor(
@@ -29,26 +32,38 @@ export class IdempotencyKeys {
     private readonly clock: Clock,
     /** How long an execution holds its key: longer than the execution can run. */
     private readonly leaseMs: number,
+    private readonly digests: () => Promise<DigestKeys>,
   ) {}
 
   /** `userId`: the user the request is about, when it is about one (an erasure of the user deletes the record). */
   async claim<T extends StoredOutcome>(scope: readonly unknown[], fingerprint: unknown, userId?: string): Promise<KeyClaim<T>> {
-    const recordId = digestOf(scope);
-    const requestHash = digestOf(fingerprint);
+    const keys = await this.digests();
+    const [recordId, ...earlierIds] = keys.all('idempotency scope', canonicalJson(scope));
+    const requestHashes = keys.all('idempotency request', canonicalJson(fingerprint));
     const holder = randomUUID();
+    const now = this.clock.now();
+    // A record written before a rotation of the digest key answers as it did (only while earlier keys are held).
+    for (const earlierId of earlierIds) {
+      const earlier = await this.store.find(earlierId, now);
+      if (earlier) return this.#answer(earlier, requestHashes);
+    }
     const claim = {
-      requestHash,
+      requestHash: requestHashes[0]!,
       holder,
-      now: this.clock.now(),
+      now,
       leaseMs: this.leaseMs,
       ...(userId === undefined ? {} : { userId }),
     };
-    if (await this.store.claim(recordId, claim)) {
-      return { state: 'claimed', key: new HeldKey<T>(this.store, recordId, holder) };
+    if (await this.store.claim(recordId!, claim)) {
+      return { state: 'claimed', key: new HeldKey<T>(this.store, recordId!, holder) };
     }
-    const record = await this.store.find(recordId, this.clock.now());
+    const record = await this.store.find(recordId!, this.clock.now());
     if (!record) return { state: 'vanished' };
-    if (record.requestHash !== requestHash) return { state: 'reused' };
+    return this.#answer(record, requestHashes);
+  }
+
+  #answer<T extends StoredOutcome>(record: IdempotencyRecord, requestHashes: readonly string[]): KeyClaim<T> {
+    if (!requestHashes.includes(record.requestHash)) return { state: 'reused' };
     return record.status === 'complete' ? { state: 'completed', outcome: record.outcome as T } : { state: 'in_progress' };
   }
 }

@@ -8,7 +8,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
 import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
-import type { FunctionSpec } from './function-specs.ts';
+import { type FunctionSpec, keysDigests } from './function-specs.ts';
 
 export interface AccessibleResources {
   table: ITable;
@@ -17,6 +17,7 @@ export interface AccessibleResources {
   mxCredentials: ISecret;
   mxWebhookCredentials: ISecret;
   syncCursorKey: ISecret;
+  digestKey: ISecret;
   /** The customer-managed key of the table and the secrets, where the environment has one. */
   dataKey?: IKey;
   /** The key that envelope-encrypts webhook signing secrets (every environment). */
@@ -42,6 +43,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     mxCredentials,
     mxWebhookCredentials,
     syncCursorKey,
+    digestKey,
     dataKey,
     webhookSecretsKey,
     sessionTokensKey,
@@ -85,6 +87,7 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     ...(spec.callsMx ? [mxCredentials] : []),
     ...(spec.verifiesMxWebhooks ? [mxWebhookCredentials] : []),
     ...(spec.signsSyncCursors ? [syncCursorKey] : []),
+    ...(keysDigests(spec) ? [digestKey] : []),
   ];
   for (const secret of secrets) allow(['secretsmanager:GetSecretValue'], secret.secretArn);
   if (dataKey && secrets.length > 0) allow(['kms:Decrypt'], dataKey.keyArn, viaService('secretsmanager'));

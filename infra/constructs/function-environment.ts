@@ -2,7 +2,7 @@ import type { ConfigValues } from '../../lib/config/variables.ts';
 import { deadLetterUrlVariable, QUEUE_NAMES, type QueueName, queueUrlVariable } from '../../lib/queue/queue-names.ts';
 import { ROUTES } from '../../lib/route-table.ts';
 import type { EnvironmentSettings } from '../environments.ts';
-import { FUNCTION_SPECS, type FunctionName } from './function-specs.ts';
+import { FUNCTION_SPECS, type FunctionName, keysDigests } from './function-specs.ts';
 
 /** Variables a function may be given: lib/config/variables.ts's. */
 export type FunctionEnvironment = Partial<Record<keyof ConfigValues, string>>;
@@ -15,7 +15,7 @@ export interface EnvironmentResources {
   tableName: string;
   queueUrls: Record<QueueName, string>;
   deadLetterQueueUrls: Record<QueueName, string>;
-  secretArns: { mxCredentials: string; mxWebhookCredentials: string; syncCursorKey: string };
+  secretArns: { mxCredentials: string; mxWebhookCredentials: string; syncCursorKey: string; digestKey: string };
   keyArns: { sessionTokens: string; webhookSecrets: string };
 }
 
@@ -54,6 +54,7 @@ export function functionEnvironment(
     ...(spec.verifiesMxWebhooks ? { MX_WEBHOOK_CREDENTIALS_SECRET_ARN: resources.secretArns.mxWebhookCredentials } : {}),
     ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: resources.keyArns.webhookSecrets } : {}),
     ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: resources.secretArns.syncCursorKey } : {}),
+    ...(keysDigests(spec) ? { DIGEST_KEY_SECRET_ARN: resources.secretArns.digestKey } : {}),
     // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all.
     ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
       ? { API_KEY_REQUESTS_PER_MINUTE: String(settings.apiThrottle.rateLimit * 30) }

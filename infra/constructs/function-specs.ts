@@ -82,11 +82,18 @@ export const SDK_CLIENT_PACKAGES: Readonly<Record<SdkClient, readonly string[]>>
   kms: ['@aws-sdk/client-kms'],
 };
 
+/**
+ * Whether the function keys digests (lib/digest-keys.ts), reading the digest key secret: it reads erased users'
+ * tombstones or idempotency records, both keyed by digests of what users send.
+ */
+export const keysDigests = (spec: FunctionSpec): boolean =>
+  spec.partitions.includes('erasedUsers') || spec.partitions.includes('idempotency');
+
 export function sdkClientsOf(spec: FunctionSpec): SdkClient[] {
   const used: SdkClient[] = [];
   if (spec.itemActions.length > 0 || spec.queries.length > 0) used.push('dynamodb');
   if (spec.sendsTo.length > 0 || spec.consumes || (spec.countsDeadLetters ?? []).length > 0) used.push('sqs');
-  if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors) used.push('secrets');
+  if (spec.callsMx || spec.verifiesMxWebhooks || spec.signsSyncCursors || keysDigests(spec)) used.push('secrets');
   // Webhook signing secrets and MX session tokens are sealed with a KMS data key (seal and open both call KMS).
   if (spec.webhookSecrets || spec.callsMx === true) used.push('kms');
   return used;
@@ -246,12 +253,12 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1);
     // the user MX's CONNECTION_STATUS names by MX's guid (gsi2, lib/aggregation/reconcile-repo.ts).
     queries: ['table', 'gsi1', 'gsi2'],
-    // Members' states are in the users' partitions; a user a session is made for joins the reconcile.
-    // A job that ends needing someone is listed for the operator's overview (attention).
+    // Members' states and MX's hints are in the users' partitions; the reconcile's items say which users apps are
+    // served (it makes no user at MX, so reads no tombstone). A job that ends needing someone is listed for the
+    // operator's overview (attention).
     partitions: [
       'users',
       'rateWindows',
-      'erasedUsers',
       'reconcile',
       'activeJobs',
       'jobs',

@@ -11,7 +11,7 @@ export interface RelaySecretsProps {
 }
 
 /**
- * The credentials nexus-relay holds, and the key that signs its sync cursors. CloudFormation creates them with placeholder values of the right shape;
+ * The credentials nexus-relay holds, the key that signs its sync cursors and the one that keys its digests. CloudFormation creates them with placeholder values of the right shape;
  * the operator puts the real values (docs/operations.md → Deploy to AWS). Neither value ever reaches a Lambda environment.
  */
 export class RelaySecrets extends Construct {
@@ -21,6 +21,8 @@ export class RelaySecrets extends Construct {
   readonly mxWebhookCredentials: Secret;
   /** `{"key": "<base64>"}`: signs transactions-sync cursors; generated, never shown to anyone. */
   readonly syncCursorKey: Secret;
+  /** `{"key": "<base64>", "previous"?: […]}`: keys the digests of user input and user ids (lib/digest-keys.ts). */
+  readonly digestKey: Secret;
 
   constructor(scope: Construct, id: string, props: RelaySecretsProps) {
     super(scope, id);
@@ -50,6 +52,18 @@ export class RelaySecrets extends Construct {
       description:
         'Signs transactions-sync cursors: {"key": "<base64 of at least 32 bytes>"}. Generated; rotating it voids open cursors.',
       // 44 characters of [A-Za-z0-9] as base64: 33 bytes of key material.
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'key',
+        excludePunctuation: true,
+        passwordLength: 44,
+      },
+    });
+    this.digestKey = new Secret(this, 'DigestKey', {
+      ...common,
+      secretName: `${props.namePrefix}/digest-key`,
+      description:
+        'Keys the digests of user input and user ids: {"key": "<base64, 32+ bytes>", "previous": [...]}. Generated; rotate by moving key into previous.',
       generateSecretString: {
         secretStringTemplate: '{}',
         generateStringKey: 'key',

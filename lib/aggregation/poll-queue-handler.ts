@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.ts';
-import { UserErasedError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from '../mx/errors.ts';
@@ -85,13 +84,9 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
         throw error;
       }
     } catch (error) {
-      // A read for a user MX does not know (erased, or never made: worker-poll makes none) or erased here: done.
-      if (error instanceof MxError && error.code === 'MX_NOT_FOUND' && error.route === API_TOKEN_ROUTE) {
-        log.info('message for a user MX does not know dropped');
-        return;
-      }
-      if (!(error instanceof UserErasedError)) throw error;
-      log.info('message for an erased user dropped');
+      // A read for a user MX does not know (erased, or never made: worker-poll makes none): done.
+      if (!(error instanceof MxError && error.code === 'MX_NOT_FOUND' && error.route === API_TOKEN_ROUTE)) throw error;
+      log.info('message for a user MX does not know dropped');
     }
   };
 }

@@ -1,3 +1,4 @@
+import type { DigestKeys } from '../digest-keys.ts';
 import { UseCaseNotPermittedError } from './pfm-refusals-repo.ts';
 import type { Clock } from '../clock.ts';
 import { ConflictError, UserErasedError } from '../errors.ts';
@@ -47,6 +48,8 @@ export interface RefreshRequestsDeps {
   refresh: Pick<RefreshService, 'refresh'>;
   /** Holds `idempotency_key`s: built with a lease of twice the function timeout. */
   idempotency: Pick<IdempotencyKeys, 'claim'>;
+  /** Key the digests an `aggregation.rejected` id is made of. */
+  digests: () => Promise<DigestKeys>;
   events: Pick<EventPublisher, 'publish'>;
   /** The `refresh-requests` queue itself, for deferred requests. */
   queue: Pick<DelayedQueue<DeferredRefreshRequest>, 'scheduleIn'>;
@@ -138,7 +141,9 @@ export class RefreshRequests {
         log.info('refresh request handled', { ...context, outcome: outcome.kind, job_id: outcome.jobId });
         return;
       case 'rejected':
-        await this.deps.events.publish(rejectedEvent(parsed.request, parsed.sourceId, outcome.mxCode, this.deps.clock.now()));
+        await this.deps.events.publish(
+          rejectedEvent(parsed.request, parsed.sourceId, outcome.mxCode, this.deps.clock.now(), await this.deps.digests()),
+        );
         log.info('refresh request rejected by MX', { ...context, outcome: 'rejected', mx_code: outcome.mxCode });
         return;
       case 'deferred': {
@@ -238,8 +243,8 @@ const reusedKey = (): Outcome => ({
 });
 
 /**
- * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the user (a digest) and the
- * idempotency key, or the request's source id, so a redelivered or deferred request publishes the same event, which
+ * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the user and the idempotency
+ * key, or the request's source id (keyed digests), so a redelivered or deferred request publishes the same event, which
  * receivers and the delivery log see once.
  */
 export function rejectedEvent(
@@ -247,10 +252,11 @@ export function rejectedEvent(
   sourceId: string,
   mxCode: number | undefined,
   nowMs: number,
+  digests: DigestKeys,
 ): WebhookEvent<'aggregation.rejected'> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
-    id: eventIds.rejected(request.user_id, origin),
+    id: eventIds.rejected(digests.of('event user', request.user_id), digests.of('event origin', origin)),
     type: 'aggregation.rejected',
     timestamp: new Date(nowMs).toISOString(),
     data: {

@@ -6,7 +6,9 @@ import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
 import { mxUsersOf } from './sso.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, erasedUsersOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf } from './api-access.ts';
+import { erasedUsersOf } from './erased-users.ts';
+import { tableOf } from './storage.ts';
 
 /**
  * api-connect: how a user begins through MX Connect (widget URLs; the user made at MX when new, and put on the

@@ -14,7 +14,8 @@ import { QUEUE_ROUTES, type QueueRouteDeps } from '../queue/queue-routes.ts';
 import { httpHandler } from './http-handler.ts';
 import { sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf } from './api-access.ts';
+import { tableOf } from './storage.ts';
 
 /** api-jobs: a job, a member's latest job, a user's jobs; across users, the jobs and the dead letters to watch. */
 export function composeApiJobs(config: Config, given?: Given) {

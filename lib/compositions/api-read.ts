@@ -5,7 +5,8 @@ import { SYNC_ROUTE, type SyncRouteDeps } from '../transactions/sync-routes.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf } from './api-access.ts';
+import { tableOf } from './storage.ts';
 import { transactionSyncOf } from './transactions.ts';
 
 /** api-read: every Nexus read, through the user's MX session, and transactions sync. */

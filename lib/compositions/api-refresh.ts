@@ -1,3 +1,4 @@
+import { digestKeysOf } from './digest-keys.ts';
 import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
 import { MEMBER_STATE_ROUTES, type MemberStateRouteDeps } from '../aggregation/member-state-routes.ts';
@@ -17,7 +18,9 @@ import { nexusClientOf } from './mx.ts';
 import { mxUsersOf } from './sso.ts';
 import { memberReportsQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, erasedUsersOf, idempotencyOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf, idempotencyOf } from './api-access.ts';
+import { erasedUsersOf } from './erased-users.ts';
+import { tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
 /**
@@ -48,7 +51,8 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const erasure = new UserErasure({
     realtime: mxUsers.realtime,
     erased,
-    data: new UserDataRepository(table),
+    data: new UserDataRepository(table, digestKeysOf(runtime)),
+    digests: digestKeysOf(runtime),
     events,
     clock,
     log,

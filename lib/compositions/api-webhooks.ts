@@ -6,7 +6,8 @@ import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../notify/webhook-routes.
 import { httpHandler } from './http-handler.ts';
 import { sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf, idempotencyOf, tableOf } from './storage.ts';
+import { apiKeyAccessOf, idempotencyOf } from './api-access.ts';
+import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
 import { notifierOf } from './notifier.ts';
 

@@ -1,3 +1,4 @@
+import { digestKeysOf } from './digest-keys.ts';
 import { aggregateCallGate } from '../aggregation/aggregate-call-gate.ts';
 import { RateLimiter } from '../aggregation/refresh-rate-limiter.ts';
 import type { DeferredRefreshRequest } from '../aggregation/refresh-request-message.ts';
@@ -56,7 +57,13 @@ export function composeEventsRefresh(config: Config, given?: Given) {
       deadlineSeconds: config.aggregation.deadlineSeconds,
       trigger: 'refresh_request',
     }),
-    idempotency: new IdempotencyKeys(new IdempotencyRepository(table), clock, REFRESH_REQUEST_KEY_LEASE_MS),
+    idempotency: new IdempotencyKeys(
+      new IdempotencyRepository(table),
+      clock,
+      REFRESH_REQUEST_KEY_LEASE_MS,
+      digestKeysOf(runtime),
+    ),
+    digests: digestKeysOf(runtime),
     events,
     queue: new DelayedQueue<DeferredRefreshRequest>(sqs, queueUrl, clock),
     deadLetters: new DeadLetterQueue(sqs, deadLetterQueueUrl),

@@ -5,7 +5,7 @@ import { mxUsersOf, type MxUsersParts, ssoClientOf } from './sso.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
-import { erasedUsersOf } from './storage.ts';
+import { erasedUsersOf } from './erased-users.ts';
 import { mxCallBudgetOf } from './mx-call-budget.ts';
 
 /**

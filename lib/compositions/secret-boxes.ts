@@ -1,7 +1,6 @@
 import { KmsDataKeys } from '../aws/kms-data-keys.ts';
-import { ConfigError } from '../errors.ts';
 import { LocalDataKeys, SecretBox, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../secret-box.ts';
-import type { Config } from '../config.ts';
+import { missingKey } from './missing-key.ts';
 import type { Runtime } from './runtime.ts';
 
 type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
@@ -22,16 +21,6 @@ function boxOver(
   }
   if (source) return new SecretBox(new LocalDataKeys(source.localKey), clock, options);
   throw missingKey(config, `${what} are sealed`, variable);
-}
-
-/**
- * Why a key `what` needs is missing: locally the stack's own key, LOCAL_SECRETS_KEY (`npm start` sets it); deployed,
- * `variable` (the stack sets it).
- */
-export function missingKey(config: Config, what: string, variable: string): ConfigError {
-  return config.env === 'local'
-    ? new ConfigError(['LOCAL_SECRETS_KEY'], `${what} with the local stack's key: set LOCAL_SECRETS_KEY (\`npm start\` does).`)
-    : new ConfigError([variable], `${what} with a key of the deployment: set ${variable} (deployed stacks do).`);
 }
 
 /** What seals webhook signing secrets (and the stored answers that carry one). */

@@ -8,7 +8,7 @@ import type { TableRef } from '../store/table.ts';
 import { SyncCursorCodec } from '../transactions/sync-cursor.ts';
 import { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { Runtime } from './runtime.ts';
-import { missingKey } from './secret-boxes.ts';
+import { missingKey } from './missing-key.ts';
 import { secrets } from './secrets.ts';
 
 /** Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor. */

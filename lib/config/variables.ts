@@ -122,6 +122,9 @@ export const CONFIG_VARIABLES = {
   SYNC_CURSOR_KEY_SECRET_ARN: secretsManagerArn.optional(
     'Secret `{"key":"<base64, at least 32 bytes>"}` whose key signs transactions-sync cursors (deployed stacks create it; locally a key derived from the stack\'s own).',
   ),
+  DIGEST_KEY_SECRET_ARN: secretsManagerArn.optional(
+    'Secret `{"key":"<base64, at least 32 bytes>","previous":["<base64>",…]}` whose keys digest what users send and user ids (idempotent requests, erased users\' tombstones): `key` digests, `previous` keys are still accepted (deployed stacks create it; locally a key derived from the stack\'s own).',
+  ),
   POLL_STALLED_AFTER_SECONDS: integer(10, 3600).withDefault(
     120,
     'An aggregation whose poll (or terminal event) is this late has lost its queue message; the sweeper sends it again (a needless re-poll is harmless).',

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import { UserErasedError } from '../errors.ts';
-import { sha256Hex } from '../hash.ts';
+import type { DigestKeys } from '../digest-keys.ts';
 import { isExpired, keys, type TableRef } from '../store/table.ts';
 
 /**
@@ -18,21 +18,25 @@ export const ERASED_USER_RETENTION_DAYS = 365;
 export const ERASED_USERS_CACHE_TTL_MS = 60_000;
 
 /**
- * Erased users' tombstones: `ERASED#{sha256(user id)}` / `ERASED`, with when the erasure was and its expiry (`ttl`).
- * A digest, not the id: the table keeps nothing that names the user.
+ * Erased users' tombstones: `ERASED#{keyed digest of the user id}` / `ERASED`, with when the erasure was and its
+ * expiry (`ttl`). A keyed digest, not the id nor its SHA-256: nobody reading the table learns who was erased (an
+ * e-mail or a number is guessed from a plain digest). Looked for under every digest key held, so a rotation forgets
+ * no erasure while the earlier key stays in the secret.
  */
 export class ErasedUsersRepository {
   constructor(
     private readonly table: TableRef,
     private readonly clock: Clock,
+    private readonly digests: () => Promise<DigestKeys>,
   ) {}
 
   async put(userId: string, erasedAt: number): Promise<void> {
+    const digest = (await this.digests()).of('erased user', userId);
     await this.table.client.send(
       new PutCommand({
         TableName: this.table.tableName,
         Item: {
-          ...keys.erasedUser(sha256Hex(userId)),
+          ...keys.erasedUser(digest),
           erased_at: erasedAt,
           ttl: Math.ceil(erasedAt / 1000) + ERASED_USER_RETENTION_DAYS * 86_400,
         },
@@ -41,10 +45,17 @@ export class ErasedUsersRepository {
   }
 
   async has(userId: string): Promise<boolean> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.erasedUser(sha256Hex(userId)), ConsistentRead: true }),
+    // One GetItem per key held (one but during a rotation): every function that reads tombstones may GetItem.
+    const found = await Promise.all(
+      (await this.digests())
+        .all('erased user', userId)
+        .map((digest) =>
+          this.table.client.send(
+            new GetCommand({ TableName: this.table.tableName, Key: keys.erasedUser(digest), ConsistentRead: true }),
+          ),
+        ),
     );
-    return Item !== undefined && !isExpired(Item, this.clock.now());
+    return found.some(({ Item }) => Item !== undefined && !isExpired(Item, this.clock.now()));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { DigestKeys } from '../digest-keys.ts';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { eventIds } from '../notify/events.ts';
 import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
@@ -27,7 +28,11 @@ type Key = { pk: string; sk: string };
  * pointers, the deliveries of the user's events (by event id, per webhook), and the API keys bound to the user.
  */
 export class UserDataRepository {
-  constructor(private readonly table: TableRef) {}
+  constructor(
+    private readonly table: TableRef,
+    /** Key the digests its `aggregation.rejected` ids begin with: under every key held. */
+    private readonly digests: () => Promise<DigestKeys>,
+  ) {}
 
   async erase(userId: string): Promise<ErasedItems> {
     const jobKeys = await this.#indexKeys('gsi2', gsi2.userJobs(userId));
@@ -59,7 +64,7 @@ export class UserDataRepository {
     const deliveries = await this.#deliveriesOf([
       ...jobIds.map((id) => `msg_${id}_`),
       ...memberGuids.map((guid) => `msg_${guid}_`),
-      eventIds.rejectedOf(userId),
+      ...(await this.digests()).all('event user', userId).map(eventIds.rejectedOf),
     ]);
     const apiKeys = await this.#apiKeysOf(userId);
     const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));

@@ -1,3 +1,4 @@
+import type { DigestKeys } from '../digest-keys.ts';
 import { type EventSink, eventIds } from '../notify/events.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
@@ -12,6 +13,8 @@ export interface UserErasureDeps {
   erased: Pick<ErasedUsers, 'erase'>;
   data: Pick<UserDataRepository, 'erase'>;
   events: EventSink;
+  /** Key the digest of the user id its `user.deleted` id carries. */
+  digests: () => Promise<DigestKeys>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
@@ -33,7 +36,7 @@ export class UserErasure {
     const erased = await data.erase(userId);
     const now = clock.now();
     await events.publish({
-      id: eventIds.userDeleted(userId),
+      id: eventIds.userDeleted((await this.deps.digests()).of('event user', userId)),
       type: 'user.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, deleted_at: toIso(now) },

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DigestKeys } from '../digest-keys.ts';
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
 import { sealedFor } from '../secret-box.ts';
@@ -14,6 +15,8 @@ export interface IdempotencyDeps {
   store: IdempotencyStore;
   clock: Clock;
   log: Log;
+  /** Key the digests of a request's scope and body (lib/digest-keys.ts). */
+  digests: () => Promise<DigestKeys>;
   /** How long an execution holds its key; the key of an execution that died is taken over after this. */
   leaseMs?: number;
   /** How long a duplicate waits for the first execution's answer before giving up with 409. */
@@ -84,9 +87,9 @@ async function handleOnce(
   key: string,
   deps: IdempotencyDeps,
 ): Promise<HttpResponse> {
-  const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS);
+  const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS, deps.digests);
   const scope = [request.principal.keyId, request.method, request.routeKey, key];
-  // A sealed answer opens only under its own record: copied to another, it does not.
+  // A sealed answer opens only under its own scope: copied to another record, it does not (the binding is not stored).
   const binding = sealedFor.answer(digestOf(scope));
   const fault = bodyFault(request.body, MAX_BODY_DEPTH);
   if (fault) throw new HttpProblem('validation_failed', fault.detail, { field: fault.field });

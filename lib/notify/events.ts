@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { NexusRelayError } from '../errors.ts';
-import { sha256Hex } from '../hash.ts';
 import type { JobKind } from '../aggregation/job.ts';
 import { jobViewSchema } from '../aggregation/job-view.ts';
 import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
@@ -140,11 +139,16 @@ export const eventIds = {
   statusChanged: (memberGuid: string, seq: number, status: string) =>
     `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`,
   memberDeleted: (memberGuid: string) => `msg_${memberGuid}_deleted`,
-  userDeleted: (userId: string) => `msg_user_${sha256Hex(userId).slice(0, 32)}_deleted`,
+  /** Ids naming a user carry its keyed digest (`DigestKeys.of('event user', id)`): never the id, nor a guessable digest. */
+  userDeleted: (userDigest: string) => `msg_user_${userDigest.slice(0, 32)}_deleted`,
   /** How every `aggregation.rejected` id of a user begins: an erasure deletes their deliveries by it. */
-  rejectedOf: (userId: string) => `msg_refreq_${sha256Hex(userId).slice(0, 16)}_`,
-  /** From the idempotency key, or else the request's source id: a redelivered or deferred request is one event. */
-  rejected: (userId: string, origin: string) => `${eventIds.rejectedOf(userId)}${sha256Hex(origin).slice(0, 32)}_rejected`,
+  rejectedOf: (userDigest: string) => `msg_refreq_${userDigest.slice(0, 16)}_`,
+  /**
+   * From the idempotency key, or else the request's source id (keyed too: `DigestKeys.of('event origin', …)`): a
+   * redelivered or deferred request is one event.
+   */
+  rejected: (userDigest: string, originDigest: string) =>
+    `${eventIds.rejectedOf(userDigest)}${originDigest.slice(0, 32)}_rejected`,
   /** A test delivery is its own occurrence each time it is asked for. */
   test: () => `msg_test_${randomBytes(12).toString('base64url')}`,
 } as const;

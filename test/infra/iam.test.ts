@@ -45,6 +45,8 @@ const WEBHOOK_SECRET_OPEN = [
 const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
 /** A function that calls MX's SSO API only (widget URLs, users) reads the credentials and makes no session. */
 const MX_SSO_SECRET = MX_SECRET[0]!;
+/** Keys the digests of user input and user ids (tombstones, idempotency records). */
+const DIGEST_KEY = 'secretsmanager:GetSecretValue secret:digest-key';
 
 const EXPECTED: Record<FunctionName, string[]> = {
   // Erasure adds the batch deletions and the user's jobs (gsi2).
@@ -55,6 +57,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI2,
     ...sendTo('poll', 'delivery', 'member-reports'),
     ...MX_SECRET,
+    DIGEST_KEY,
     // Erasure reads every key and deletes the user's, one by one.
     ...apiKeys('GetItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
   ],
@@ -68,16 +71,18 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'delivery-slow-dlq', 'refresh-requests-dlq'].map(
       (queue) => `sqs:GetQueueAttributes queue:${queue}`,
     ),
+    DIGEST_KEY,
     ...KEY_USE,
   ],
   // The API key's last use; a user a widget URL is made for joins the reconcile (PutItem).
-  'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET, ...KEY_USE],
+  'api-connect': [...items('GetItem', 'PutItem', 'UpdateItem'), MX_SSO_SECRET, DIGEST_KEY, ...KEY_USE],
   // Sessions; transactions sync: its state, pointers and change log (batches), queried by the table's own key.
   'api-read': [
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     ...MX_SECRET,
     'secretsmanager:GetSecretValue secret:sync-cursor-key',
+    DIGEST_KEY,
     ...KEY_USE,
   ],
   'api-webhooks': [
@@ -90,6 +95,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     // Seals new signing secrets (and opens them for test pings and idempotent replays).
     'kms:GenerateDataKey webhook-secrets-key for webhook-signing-secret',
     ...WEBHOOK_SECRET_OPEN,
+    DIGEST_KEY,
     ...KEY_USE,
   ],
   'api-fallback': [],
@@ -124,6 +130,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...consume('refresh-requests'),
     ...sendTo('poll', 'delivery', 'refresh-requests', 'refresh-requests-dlq'),
     ...MX_SECRET,
+    DIGEST_KEY,
   ],
   // The member's active pointers (a query of its shard), their jobs, the hour's push counter.
   'mx-events': [
@@ -156,10 +163,10 @@ const KMS_TABLE_WRITE = [...KMS_TABLE_READ, 'kms:Encrypt key via dynamodb', 'kms
 const KMS_SECRET = 'kms:Decrypt key via secretsmanager';
 const EXPECTED_KMS: Record<FunctionName, string[]> = {
   'api-refresh': [...KMS_TABLE_WRITE, KMS_SECRET],
-  'api-jobs': KMS_TABLE_WRITE,
+  'api-jobs': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-connect': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-read': [...KMS_TABLE_WRITE, KMS_SECRET],
-  'api-webhooks': KMS_TABLE_WRITE,
+  'api-webhooks': [...KMS_TABLE_WRITE, KMS_SECRET],
   'api-fallback': [],
   'api-docs': [],
   'worker-poll': [...KMS_TABLE_WRITE, KMS_SECRET],

@@ -90,8 +90,8 @@ describe('SDK clients built at start (prod environment)', () => {
   });
 
   it('builds no Secrets Manager client where every credential is a value of the environment (the local stack)', async () => {
-    const { MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN, ...read } = prodEnvironment('api-read');
-    expect([MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN]).not.toContain(undefined);
+    const { MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN, DIGEST_KEY_SECRET_ARN, ...read } = prodEnvironment('api-read');
+    expect([MX_CREDENTIALS_SECRET_ARN, SYNC_CURSOR_KEY_SECRET_ARN, DIGEST_KEY_SECRET_ARN]).not.toContain(undefined);
     expect(await clientsBuiltAtStart('api-read', { ...read, MX_CLIENT_ID: 'client', MX_API_KEY: 'key' })).not.toContain(
       'secrets',
     );

@@ -359,17 +359,20 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   });
 
   describe('secrets', () => {
-    it('holds the MX credentials, the MX webhook credentials and the sync cursor key, under names carrying the environment', () => {
+    it('holds the MX credentials, the MX webhook credentials, the sync cursor key and the digest key, named by environment', () => {
       const secrets = resourcesOfType(template, 'AWS::SecretsManager::Secret').map(([, s]) => s.Properties);
       expect(secrets.map((s) => s.Name).sort()).toEqual([
+        `nexus-relay/${env}/digest-key`,
         `nexus-relay/${env}/mx-credentials`,
         `nexus-relay/${env}/mx-webhook-credentials`,
         `nexus-relay/${env}/sync-cursor-key`,
       ]);
-      expect(secrets.find((s) => s.Name.endsWith('/sync-cursor-key')).GenerateSecretString).toMatchObject({
-        GenerateStringKey: 'key',
-        PasswordLength: 44,
-      });
+      for (const name of ['/sync-cursor-key', '/digest-key']) {
+        expect(secrets.find((s) => s.Name.endsWith(name)).GenerateSecretString).toMatchObject({
+          GenerateStringKey: 'key',
+          PasswordLength: 44,
+        });
+      }
       expect(secrets.find((s) => s.Name.endsWith('/mx-credentials')).GenerateSecretString).toMatchObject({
         SecretStringTemplate: JSON.stringify({ client_id: '' }),
         GenerateStringKey: 'api_key',

@@ -1,6 +1,8 @@
+import { testDigestKeys, testDigests } from '../support/digest-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.ts';
-import { digestOf } from '../../lib/hash.ts';
+import { canonicalJson, digestOf } from '../../lib/hash.ts';
+import { DigestKeys } from '../../lib/digest-keys.ts';
 import { IdempotencyKeys } from '../../lib/idempotency-keys.ts';
 import { MemoryIdempotencyStore } from '../support/memory-idempotency-store.ts';
 
@@ -9,7 +11,7 @@ const LEASE_MS = 30_000;
 function setUp() {
   const clock = new ManualClock();
   const store = new MemoryIdempotencyStore();
-  return { clock, store, keys: new IdempotencyKeys(store, clock, LEASE_MS) };
+  return { clock, store, keys: new IdempotencyKeys(store, clock, LEASE_MS, testDigests) };
 }
 
 describe('IdempotencyKeys: one primitive for HTTP requests and queue messages', () => {
@@ -30,6 +32,25 @@ describe('IdempotencyKeys: one primitive for HTTP requests and queue messages', 
     expect((await keys.claim(['other scope', 'k1'], { a: 1, b: 3 })).state).toBe('claimed');
   });
 
+  it('stores no plain digest of what was sent; after a rotation of the digest key, a record from before still answers', async () => {
+    const clock = new ManualClock();
+    const store = new MemoryIdempotencyStore();
+    const [before, after] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+    const old = new IdempotencyKeys(store, clock, LEASE_MS, async () => new DigestKeys(before));
+    const first = await old.claim(['scope', 'k1'], { password: 'sunshine1' });
+    if (first.state === 'claimed') await first.key.complete({ kind: 'created' });
+    expect(JSON.stringify([...store.records.entries()])).not.toContain(digestOf({ password: 'sunshine1' }));
+    const rotated = new IdempotencyKeys(store, clock, LEASE_MS, async () => new DigestKeys(after, [before]));
+    expect(await rotated.claim(['scope', 'k1'], { password: 'sunshine1' })).toEqual({
+      state: 'completed',
+      outcome: { kind: 'created' },
+    });
+    expect((await rotated.claim(['scope', 'k1'], { password: 'other' })).state).toBe('reused');
+    // Once the earlier key leaves the secret, the key is new again.
+    const later = new IdempotencyKeys(store, clock, LEASE_MS, async () => new DigestKeys(after));
+    expect((await later.claim(['scope', 'k1'], { password: 'sunshine1' })).state).toBe('claimed');
+  });
+
   it('frees a released key for the retry, and a dead execution’s key once its lease runs out', async () => {
     const { keys, clock } = setUp();
     const first = await keys.claim(['s', 'k'], 1);
@@ -43,10 +64,15 @@ describe('IdempotencyKeys: one primitive for HTTP requests and queue messages', 
     if (second.state === 'claimed') expect(await second.key.complete({ n: 2 })).toBe(false);
   });
 
-  it('stores digests only: neither the key nor the request in clear', async () => {
+  it('stores keyed digests only: neither the key nor the request in clear, nor their plain digests', async () => {
     const { keys, store } = setUp();
     await keys.claim(['client-a', 'POST', 'order-42'], { card: 'secret-ish' });
-    expect(store.claims[0]).toMatchObject({ recordId: digestOf(['client-a', 'POST', 'order-42']) });
+    expect(store.claims[0]).toMatchObject({
+      recordId: testDigestKeys.of('idempotency scope', canonicalJson(['client-a', 'POST', 'order-42'])),
+      requestHash: testDigestKeys.of('idempotency request', canonicalJson({ card: 'secret-ish' })),
+    });
+    expect(JSON.stringify(store.claims)).not.toContain(digestOf(['client-a', 'POST', 'order-42']));
+    expect(JSON.stringify(store.claims)).not.toContain(digestOf({ card: 'secret-ish' }));
     expect(JSON.stringify(store.claims)).not.toContain('order-42');
     expect(JSON.stringify(store.claims)).not.toContain('secret-ish');
   });

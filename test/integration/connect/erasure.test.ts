@@ -8,7 +8,7 @@ import { eventIds } from '../../../lib/notify/events.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
-import { sha256Hex } from '../../../lib/hash.ts';
+import { localStackDigestKeys } from '../../support/digest-keys.ts';
 import { ApiKeysRepository } from '../../../lib/store/api-keys-repo.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 import { catalogueGuid } from '../../../sim/institutions.ts';
@@ -148,7 +148,9 @@ describe('DELETE /users/{user_id}', () => {
     expect(deleted!.data).toMatchObject({ user_id: USER });
 
     // Nothing of the user, but the user.deleted delivery itself (which names the user for the app).
-    const left = (await tableText()).filter((item) => item.sk !== `MSG#${eventIds.userDeleted(USER)}`);
+    const left = (await tableText()).filter(
+      (item) => item.sk !== `MSG#${eventIds.userDeleted(localStackDigestKeys().of('event user', USER))}`,
+    );
     expect(left.filter((item) => item.text.includes(USER) || item.text.includes(member))).toEqual([]);
     expect(left.some((item) => item.text.includes(OTHER) && item.text.includes(kept))).toBe(true);
 
@@ -186,9 +188,13 @@ describe('DELETE /users/{user_id}', () => {
     // Not one call reached MX, so the user was not made there again; the table holds nothing of it but its tombstone.
     expect(await mxCalls()).toEqual(calls);
     expect((await fetch(`${stack.simulatorUrl}/_sim/users/${ERASED}`)).status).toBe(404);
-    const left = (await tableText()).filter((item) => item.sk !== `MSG#${eventIds.userDeleted(ERASED)}`);
+    const left = (await tableText()).filter(
+      (item) => item.sk !== `MSG#${eventIds.userDeleted(localStackDigestKeys().of('event user', ERASED))}`,
+    );
     expect(left.filter((item) => item.text.includes(ERASED))).toEqual([]);
-    expect(left.filter((item) => item.text.includes(sha256Hex(ERASED)))).toMatchObject([{ sk: 'ERASED' }]);
+    expect(left.filter((item) => item.text.includes(localStackDigestKeys().of('erased user', ERASED)))).toMatchObject([
+      { sk: 'ERASED' },
+    ]);
     // The erasure itself is still served: repeating it completes a half-done one.
     expect((await call('DELETE', `/users/${ERASED}`)).status).toBe(204);
 

@@ -1,3 +1,4 @@
+import { testDigests } from '../../support/digest-keys.ts';
 import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
@@ -86,7 +87,7 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
     handle: (request: AuthenticatedRequest) => respond(request, ++executions),
     docs: () => ({ responses: {} }),
   });
-  const deps = { store: new IdempotencyRepository(local.table), clock, log, ...options };
+  const deps = { store: new IdempotencyRepository(local.table), digests: testDigests, clock, log, ...options };
   const routes = [route(CREATE, 'server_key'), route(COPY, 'server_key'), route(USER_THING, 'path_user')];
   const handler = createHttpHandler(
     operationsOf(routes, {}, (operation) => idempotent(operation, deps)),

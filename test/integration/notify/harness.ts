@@ -1,3 +1,4 @@
+import { testDigests } from '../../support/digest-keys.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import { randomBytes } from 'node:crypto';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
@@ -130,7 +131,13 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   const authenticator = new ApiKeyAuthenticator(apiKeys, clock, { log: silentLog });
   const apiHandler = createHttpHandler(
     operationsOf<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
-      idempotent(operation, { store: new IdempotencyRepository(table), clock, log: silentLog, sealBodies: notifier.secretBox }),
+      idempotent(operation, {
+        store: new IdempotencyRepository(table),
+        digests: testDigests,
+        clock,
+        log: silentLog,
+        sealBodies: notifier.secretBox,
+      }),
     ),
     { metrics: noMetrics, authenticator: () => authenticator, log: silentLog },
   );

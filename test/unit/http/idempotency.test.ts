@@ -1,3 +1,4 @@
+import { testDigests } from '../../support/digest-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { AuthenticatedOperation, AuthenticatedRequest } from '../../../lib/http/http-handler.ts';
@@ -15,7 +16,7 @@ const created: AuthenticatedOperation = {
 
 function setUp() {
   const store = new MemoryIdempotencyStore();
-  return { store, operation: idempotent(created, { store, clock: new ManualClock(), log: silentLog }) };
+  return { store, operation: idempotent(created, { store, clock: new ManualClock(), log: silentLog, digests: testDigests }) };
 }
 
 function request(overrides: Partial<AuthenticatedRequest> & { key?: string } = {}): AuthenticatedRequest {
@@ -130,7 +131,7 @@ describe('operationsOf', () => {
     route('DELETE', '/things/{thing_id}'),
     route('POST', '/hooks', 'none'),
   ];
-  const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog };
+  const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog, digests: testDigests };
 
   it('makes the authenticated POST and PUT routes idempotent and no other', async () => {
     const operations = operationsOf(routes, {}, (operation) => idempotent(operation, deps));
@@ -156,7 +157,7 @@ describe('operationsOf', () => {
 describe('idempotent: access', () => {
   it('refuses to wrap an operation whose access is checked inside it, after a replay would already be answered', () => {
     const byResource: AuthenticatedOperation = { ...created, access: 'by_resource' };
-    const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog };
+    const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog, digests: testDigests };
     expect(() => idempotent(byResource, deps)).toThrow(/declares its access/);
   });
 });

@@ -1,3 +1,4 @@
+import { testDigestKeys } from '../../support/digest-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { startedEvent, terminalEvent } from '../../../lib/aggregation/job-events.ts';
 import { rejectedEvent } from '../../../lib/aggregation/refresh-requests.ts';
@@ -115,7 +116,7 @@ describe('documented answer shapes ⇄ the views the API writes', () => {
   });
 
   it('webhook events, as serialized for delivery', () => {
-    const rejected = rejectedEvent({ user_id: 'user-1', member_guid: 'MBR-1' }, 'sqs-1', 4030, NOW);
+    const rejected = rejectedEvent({ user_id: 'user-1', member_guid: 'MBR-1' }, 'sqs-1', 4030, NOW, testDigestKeys);
     for (const event of [
       startedEvent(aggregating, NOW),
       startedEvent(challenged, NOW),

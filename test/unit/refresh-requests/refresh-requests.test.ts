@@ -1,3 +1,4 @@
+import { testDigests } from '../../support/digest-keys.ts';
 import { UserErasedError } from '../../../lib/errors.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -58,7 +59,8 @@ beforeEach(() => {
         return (await refreshOutcome()) as never;
       },
     },
-    idempotency: new IdempotencyKeys(store, clock, REFRESH_REQUEST_KEY_LEASE_MS),
+    idempotency: new IdempotencyKeys(store, clock, REFRESH_REQUEST_KEY_LEASE_MS, testDigests),
+    digests: testDigests,
     events: { publish: async (event) => void published.push(event) },
     queue: { scheduleIn: async (message, delayMs) => void deferred.push({ message, delayMs }) },
     deadLetters: { send: async (body, attributes) => void deadLettered.push({ body, attributes }) },
