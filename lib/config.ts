@@ -72,7 +72,7 @@ export interface Config {
   /** What keys the digests of user input and user ids (lib/digest-keys.ts): a secret, or locally a derived key. */
   digests: { key?: { secretArn: string } | { localKey: Buffer } };
   /** The per-key request limit (0: none). */
-  apiKeys: { requestsPerMinute: number };
+  apiKeys: { requestsPerMinute: number; userRequestsPerMinute: number; userKeysMayErase: boolean };
   localApiKey?: string;
   logLevel: ConfigValues['LOG_LEVEL'];
 }
@@ -183,7 +183,11 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     if (secretArn) return { key: { secretArn } };
     return localKey ? { key: { localKey: deriveKey(Buffer.from(localKey, 'base64'), 'digests') } } : {};
   },
-  apiKeys: (read) => ({ requestsPerMinute: read('API_KEY_REQUESTS_PER_MINUTE') }),
+  apiKeys: (read) => ({
+    requestsPerMinute: read('API_KEY_REQUESTS_PER_MINUTE'),
+    userRequestsPerMinute: read('USER_KEY_REQUESTS_PER_MINUTE'),
+    userKeysMayErase: read('USER_KEYS_MAY_ERASE'),
+  }),
   localApiKey: (read) => read('LOCAL_API_KEY'),
   logLevel: (read) => read('LOG_LEVEL'),
 };

@@ -55,9 +55,13 @@ export function functionEnvironment(
     ...(spec.webhookSecrets ? { WEBHOOK_SECRETS_KEY_ARN: resources.keyArns.webhookSecrets } : {}),
     ...(spec.signsSyncCursors ? { SYNC_CURSOR_KEY_SECRET_ARN: resources.secretArns.syncCursorKey } : {}),
     ...(keysDigests(spec) ? { DIGEST_KEY_SECRET_ARN: resources.secretArns.digestKey } : {}),
-    // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all.
+    // Half the stage's throttle rate per API key: no one key (a client looping, a key that leaked) can spend it all;
+    // 1 % of it (at least 60 a minute) per key bound to a user, a device's.
     ...(ROUTES.some((route) => route.fn === fnName && route.auth === 'api_key')
-      ? { API_KEY_REQUESTS_PER_MINUTE: String(settings.apiThrottle.rateLimit * 30) }
+      ? {
+          API_KEY_REQUESTS_PER_MINUTE: String(settings.apiThrottle.rateLimit * 30),
+          USER_KEY_REQUESTS_PER_MINUTE: String(Math.max(60, Math.round(settings.apiThrottle.rateLimit * 0.6))),
+        }
       : {}),
     ...(spec.sendsTo.includes('delivery-slow')
       ? { [queueUrlVariable('delivery-slow')]: resources.queueUrls['delivery-slow'] }

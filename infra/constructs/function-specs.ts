@@ -339,8 +339,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Closing an endpoint's breaker sends what waits for it: held deliveries and retries, from GSI2 (a log of one
     // shard, made before logs were sharded, by the table's own key).
     queries: ['table', 'gsi2'],
-    // A subscription's own rate is counted per second (RATE#webhook:…).
-    partitions: ['webhooks', 'rateWindows'],
+    // A subscription's own rate is counted per second (RATE#webhook:…): no other counter.
+    partitions: ['webhooks', 'webhookPace'],
     // Attempts its endpoint does not answer within the patience go on to the slow lane, consumed here too.
     sendsTo: ['delivery', 'delivery-slow'],
     deadLettersTo: ['delivery', 'delivery-slow'],

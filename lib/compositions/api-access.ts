@@ -11,17 +11,19 @@ import type { ApiKeyAccess } from './http-handler.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
- * What `httpHandler` needs to take API keys: their check, unless API_KEY_REQUESTS_PER_MINUTE is 0 the per-key limit,
+ * What `httpHandler` needs to take API keys: their check, the per-key limits (unless both are 0),
  * and the refusal of erased users (`erased`: the composition's own, when it erases users or makes them at MX). Only
  * functions with API-key routes build it, so the others load no DynamoDB client.
  */
 export function apiKeyAccessOf(runtime: Runtime, table: TableRef, erased = erasedUsersOf(runtime, table)): ApiKeyAccess {
   const { clock, log, config, metrics } = runtime;
-  const perMinute = config.apiKeys.requestsPerMinute;
+  const { requestsPerMinute: perMinute, userRequestsPerMinute: userPerMinute } = config.apiKeys;
   return {
     authenticator: new ApiKeyAuthenticator(new ApiKeysRepository(table), clock, { log }),
     keyLimit:
-      perMinute === 0 ? undefined : new KeyRequestLimit({ perMinute, counter: new RateLimitRepository(table), clock, log }),
+      perMinute === 0 && userPerMinute === 0
+        ? undefined
+        : new KeyRequestLimit({ perMinute, userPerMinute, counter: new RateLimitRepository(table), clock, log }),
     async refuseErasedUser(userId) {
       try {
         await erased.refuseErased(userId);

@@ -63,7 +63,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
     runtime,
     operationsOf<RefreshRouteDeps & MemberRouteDeps & MemberStateRouteDeps>(
       [...REFRESH_ROUTES, ...MEMBER_ROUTES, ...MEMBER_STATE_ROUTES],
-      { refresh, resume, members, erasure, memberStates },
+      { refresh, resume, members, erasure, memberStates, userKeysMayErase: config.apiKeys.userKeysMayErase },
       (operation) => idempotent(operation, idempotency),
     ),
     apiKeyAccessOf(runtime, table, erased),

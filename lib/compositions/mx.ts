@@ -45,7 +45,7 @@ export function nexusClientOf(
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       beforeDataCall: options.beforeDataCall,
-      budget: mxCallBudgetOf(runtime, table),
+      budget: mxCallBudgetOf(runtime, table, 'mx-data'),
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,

@@ -16,7 +16,7 @@ export function ssoClientOf(runtime: Runtime, table: TableRef, dispatcher?: Disp
     clock,
     log,
     metrics,
-    budget: mxCallBudgetOf(runtime, table),
+    budget: mxCallBudgetOf(runtime, table, 'mx-sso'),
     secrets,
     dispatcher: dispatcher ?? given.mxDispatchers?.sso,
   });
@@ -40,7 +40,7 @@ export function mxUsersOf(runtime: Runtime, table: TableRef, erased: ErasedUsers
     clock,
     log,
     metrics,
-    budget: mxCallBudgetOf(runtime, table),
+    budget: mxCallBudgetOf(runtime, table, 'mx-realtime'),
     secrets,
     dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
   });

@@ -78,7 +78,7 @@ export const CONFIG_VARIABLES = {
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
   MX_CALLS_PER_SECOND: integer(1, 100_000).withDefault(
     100,
-    'MX calls all functions together make per second at most, on average over 5 s (lib/mx/call-budget.ts); calls over it wait up to 2 s, then apps get 503 with Retry-After and queued work waits on its queue. Set it below what MX allows your client: MX publishes no Nexus figure.',
+    'Requests to each MX host (data, SSO, MDX Real Time: a budget each) all functions together make per second at most, on average over 5 s, every retry counted (lib/mx/call-budget.ts); requests over it wait up to 2 s, then apps get 503 with Retry-After and queued work waits on its queue. Set it below what MX allows your client: MX publishes no Nexus figure.',
   ),
   MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
     12_000,
@@ -136,6 +136,14 @@ export const CONFIG_VARIABLES = {
   API_KEY_REQUESTS_PER_MINUTE: integer(0, 1_000_000).withDefault(
     0,
     "Requests one API key may make per minute across every function (429 with Retry-After past it); 0: no per-key limit. Deployed stacks set half the stage's throttle rate, so no one key can spend it for everyone.",
+  ),
+  USER_KEY_REQUESTS_PER_MINUTE: integer(0, 1_000_000).withDefault(
+    0,
+    "Requests a key bound to a user (a device's) may make per minute, a limit of its own (429 with Retry-After past it); 0: API_KEY_REQUESTS_PER_MINUTE's. Deployed stacks set 1 % of the stage's throttle rate (at least 60), so a device's key cannot take a server's share.",
+  ),
+  USER_KEYS_MAY_ERASE: flag.withDefault(
+    false,
+    'Whether a key bound to a user may erase that user (`DELETE /users/{user_id}`: irreversible at MX, and the id refused for a year). Off: server keys only.',
   ),
   LOCAL_API_KEY: text({ minLength: 16 }).optional('Local mode only: the dev server API key (generated and printed if unset).'),
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR']).withDefault('INFO', 'Log level of every function.'),

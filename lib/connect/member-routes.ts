@@ -3,6 +3,7 @@ import { jobView } from '../aggregation/job-view.ts';
 import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';
+import { assertServerKey } from '../http/auth.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
@@ -14,6 +15,8 @@ import type { UserErasure } from './user-erasure.ts';
 export interface MemberRouteDeps {
   members: Pick<Members, 'create' | 'update' | 'delete' | 'oauthWindow'>;
   erasure: Pick<UserErasure, 'erase'>;
+  /** USER_KEYS_MAY_ERASE: a key bound to the user may erase it too (off: server keys only). */
+  userKeysMayErase: boolean;
 }
 
 const userPath = z.object({ user_id: params.userId });
@@ -239,8 +242,10 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     auth: 'api_key',
     access: 'path_user',
     erasedUsers: 'admitted',
-    async handle(request, { erasure }) {
+    async handle(request, { erasure, userKeysMayErase }) {
       const { user_id } = parseInput(userPath, request.pathParams, 'path');
+      // Irreversible at MX: a user's own key (a device's) may not, unless the operator allows it.
+      if (!userKeysMayErase) assertServerKey(request.principal);
       await erasure.erase(user_id);
       return { status: 204 };
     },
@@ -250,7 +255,8 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
         'MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, ' +
         'transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the ' +
         'user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user ' +
-        '(a bound key erasing its user ends with it), then sends `user.deleted`, whose own delivery names the user. ' +
+        '(a bound key erasing its user, where `USER_KEYS_MAY_ERASE` allows it, ends with it; by default only server keys ' +
+        'may erase), then sends `user.deleted`, whose own delivery names the user. ' +
         'From its start every other route naming the user answers 410 `user_erased` (within a minute in every ' +
         'container), and no later call makes the user at MX again, for a year (docs/security.md#retention). A ' +
         'request for the user already under way may still write after it. Safe to repeat, and the one route an ' +

@@ -138,7 +138,7 @@ const namesUser = (routeKey: string, operation: Operation): boolean =>
 
 /** Refuses (429, `Retry-After`) a key past its per-minute limit, before anything else runs for it. */
 function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
-  const admission = deps.keyLimit?.admit(principal.keyId);
+  const admission = deps.keyLimit?.admit(principal.keyId, { userBound: principal.userId !== undefined });
   if (!admission || admission.admitted) return;
   deps.metrics.add('KeyRequestsThrottled', 1, {});
   throw new HttpProblem('too_many_requests', 'This API key made too many requests this minute; retry later.', {

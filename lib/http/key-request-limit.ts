@@ -17,8 +17,10 @@ const NEAR_LIMIT = 0.8;
 const SHARE_FROM = 0.01;
 
 export interface KeyRequestLimitOptions {
-  /** Requests one API key may make per minute, across every container. */
+  /** Requests one API key may make per minute, across every container (0: no limit). */
   perMinute: number;
+  /** The same for a key bound to a user, a device's (0 or absent: `perMinute`): a small share of its own. */
+  userPerMinute?: number;
   counter: WindowCounter;
   clock: Clock;
   log: Log;
@@ -41,7 +43,7 @@ interface KeyWindow {
 }
 
 /**
- * At most `perMinute` requests per API key per minute, across every container, without a write on the request's
+ * At most `perMinute` requests per API key per minute (`userPerMinute` for a key bound to a user), across every container, without a write on the request's
  * path. Once a container has admitted 1 % of a key's limit in the minute, it adds the key's requests to the key's
  * counter for the minute (one DynamoDB ADD, `RATE#key:{key id}#{minute}`, not awaited) at most once a second, and
  * at every request once the key nears its limit; it refuses once the counter's last answer plus what it admitted
@@ -61,7 +63,9 @@ export class KeyRequestLimit {
     this.#keys = boundedCache({ max: options.maxKeys ?? 10_000 });
   }
 
-  admit(keyId: string): KeyAdmission {
+  admit(keyId: string, key: { userBound?: boolean } = {}): KeyAdmission {
+    const perMinute = (key.userBound && this.#options.userPerMinute) || this.#options.perMinute;
+    if (perMinute <= 0) return { admitted: true };
     const now = this.#options.clock.now();
     const window = now - (now % KEY_LIMIT_WINDOW_MS);
     let state = this.#keys.get(keyId);
@@ -69,12 +73,11 @@ export class KeyRequestLimit {
       state = { window, shared: 0, local: 0, own: 0, writing: false, lastWriteAt: Number.NEGATIVE_INFINITY };
       this.#keys.set(keyId, state);
     }
-    if (state.shared + state.local >= this.#options.perMinute) {
+    if (state.shared + state.local >= perMinute) {
       return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil((window + KEY_LIMIT_WINDOW_MS - now) / 1000)) };
     }
     state.local += 1;
     state.own += 1;
-    const { perMinute } = this.#options;
     const busy = state.own >= perMinute * SHARE_FROM;
     const near = state.shared + state.local >= perMinute * NEAR_LIMIT;
     if (busy && !state.writing && (near || now - state.lastWriteAt >= SHARE_EVERY_MS)) this.#share(keyId, state, now);

@@ -12,13 +12,14 @@ export const MAX_BUDGET_WAIT_MS = 2_000;
 const MIN_LEASE = 8;
 /** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
 const MAX_LEASE_SHARE = 1 / 4;
-const COUNTER_NAME = 'mx-calls';
 const COUNTER_RETENTION_SECONDS = 60;
 
 export interface MxCallBudgetOptions {
-  /** The period counters, shared by every container of every function (the table's `RATE#mx-calls#…` items). */
+  /** The period counters, shared by every container of every function (the table's `RATE#{name}#…` items). */
   counter: WindowCounter;
-  /** MX_CALLS_PER_SECOND: the calls all functions together may make, on average over a lease period. */
+  /** The counter's name: one budget per MX host (`mx-calls:mx-data`), so one host failing starves no other. */
+  name: string;
+  /** MX_CALLS_PER_SECOND: the calls to the host all functions together may make, on average over a lease period. */
   perSecond: number;
   clock: Clock;
   log: Log;
@@ -36,7 +37,7 @@ export class MxBudgetSpent extends Error {
 }
 
 /**
- * One budget of MX calls shared by every function, with no table write per call: a container leases a block of the
+ * One budget of calls to one MX host shared by every function, with no table write per attempt: a container leases a block of the
  * current period's calls (one ADD on the period's counter) and spends it from memory. A block is what the container
  * spent in the last period and a quarter more (at least MIN_LEASE); one spent early is followed by one twice as big,
  * while the period has calls left. Once they are all leased, calls wait for the next period, up to MAX_BUDGET_WAIT_MS,
@@ -44,7 +45,7 @@ export class MxBudgetSpent extends Error {
  * leased and did not spend lapse with the period: the budget is a ceiling, met on average over LEASE_MS.
  *
  * @example
- * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), perSecond: 100, clock, log, metrics });
+ * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), name: 'mx-calls:mx-data', perSecond: 100, clock, log, metrics });
  * await budget.take(); // throws MxBudgetSpent when the wait would be longer than MAX_BUDGET_WAIT_MS
  */
 export class MxCallBudget {
@@ -68,7 +69,7 @@ export class MxCallBudget {
     this.#maxLease = Math.max(1, Math.floor(this.perPeriod * MAX_LEASE_SHARE));
   }
 
-  /** Spends one call: at once from the container's lease, after leasing more, or after waiting for the next period. */
+  /** Spends one attempt: at once from the container's lease, after leasing more, or after waiting for the next period. */
   async take(): Promise<void> {
     const { clock, metrics } = this.#options;
     const startedAt = clock.now();
@@ -119,13 +120,13 @@ export class MxCallBudget {
     let granted: number;
     try {
       const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
-      const first = await counter.take(COUNTER_NAME, periodStart, wanted, expiresAt);
+      const first = await counter.take(this.#options.name, periodStart, wanted, expiresAt);
       granted = Math.max(0, Math.min(wanted, this.perPeriod - first));
       metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
     } catch (error) {
       granted = wanted;
       metrics.add('MxBudgetLeases', 1, { outcome: 'failed' });
-      log.warn('mx budget: the lease failed; spending the block unleased', { error, lease: wanted });
+      log.warn('mx budget: the lease failed; spending the block unleased', { error, budget: this.#options.name, lease: wanted });
     }
     if (period !== this.#period) return; // the period went by while the counter answered
     this.#left += granted;

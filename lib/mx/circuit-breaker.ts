@@ -57,6 +57,11 @@ export class CircuitBreaker {
     return 0;
   }
 
+  /** An admitted call that never reached MX (the call budget refused it): a half-open probe is free for the next. */
+  release(): void {
+    if (this.#state === 'half_open') this.#probing = false;
+  }
+
   /** The outcome of an admitted call: `served` when MX answered (any answer but 5xx or 429), false otherwise. */
   record(served: boolean): void {
     if (this.#state === 'half_open') this.#probing = false;

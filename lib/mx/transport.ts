@@ -215,8 +215,7 @@ export class MxTransport {
       attempts,
     });
 
-    // Before the breaker: a call the budget refuses must not hold the breaker's one probe.
-    await this.#spendBudget(site);
+    // The breaker first: a call it holds spends no budget. Then each attempt spends one (a retry is a call to MX).
     const heldMs = this.#breaker.admit();
     if (heldMs > 0) {
       this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
@@ -231,13 +230,14 @@ export class MxTransport {
     }
     try {
       const response = await this.#retry.run(
-        (attempt) => {
+        async (attempt) => {
           attempts = attempt;
+          await this.#spendBudget(site);
           return this.#attempt(request, site, deadline, decode);
         },
         {
           deadline,
-          isRetryable: (error) => isRetryableFailure(error, idempotent),
+          isRetryable: (error) => (error as MxError).code !== 'MX_BUDGET_SPENT' && isRetryableFailure(error, idempotent),
           onRetry: (error, attempt, delayMs) => {
             const { status, code } = error as MxError;
             this.#countFailedAttempt(error as MxError);
@@ -263,7 +263,9 @@ export class MxTransport {
       return response;
     } catch (error) {
       const mxError = error as MxError;
-      this.#breaker.record(classifyFailure(mxError) === 'final');
+      // Refused by the budget before any attempt reached MX: no outcome of MX's, and the probe (if this was it) is free.
+      if (mxError.code === 'MX_BUDGET_SPENT' && attempts <= 1) this.#breaker.release();
+      else this.#breaker.record(mxError.code !== 'MX_BUDGET_SPENT' && classifyFailure(mxError) === 'final');
       const fields = callFields();
       this.#countFailedAttempt(mxError);
       this.#countCall(kind, mxError.status, mxError.code, fields.latency_ms);
@@ -277,7 +279,7 @@ export class MxTransport {
     }
   }
 
-  /** One call of the shared budget; its retries ride on it. */
+  /** One attempt's call of the budget (MX_BUDGET_SPENT when it is spent). */
   async #spendBudget(site: MxCallSite): Promise<void> {
     try {
       await this.#budget?.take();

@@ -201,6 +201,8 @@ export const PARTITIONS = {
   jobOutcomes: keys.jobOutcomes('*').pk,
   sweepMarks: keys.deliverySweepCheckpoints.pk,
   rateWindows: keys.rateWindow('*', '*').pk,
+  /** A webhook subscription's own delivery rate (lib/notify/delivery-pace.ts): not the MX budget, nor the keys' counts. */
+  webhookPace: keys.rateWindow('webhook:*', '*').pk,
 } as const;
 export type PartitionName = keyof typeof PARTITIONS;
 

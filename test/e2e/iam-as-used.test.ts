@@ -81,16 +81,24 @@ function partitionsOf(command: string, input: Record<string, unknown>): string[]
   } else {
     tableKeys.push(String(((input.Key ?? input.Item) as Item).pk));
   }
+  // Every partition whose pattern matches (a narrow one, `webhookPace`, lies inside a wide one, `rateWindows`).
   return tableKeys.map((value) => {
-    const name = (Object.keys(PARTITIONS) as PartitionName[]).find((partition) => matchesPattern(value, PARTITIONS[partition]));
-    return `partition ${name ?? `(none matches ${value})`}`;
+    const names = (Object.keys(PARTITIONS) as PartitionName[]).filter((partition) =>
+      matchesPattern(value, PARTITIONS[partition]),
+    );
+    return `partition ${names.length > 0 ? names.join('|') : `(none matches ${value})`}`;
   });
 }
 
 function allowed(name: FunctionName, permission: string): boolean {
   const spec = FUNCTION_SPECS[name];
   if (permission.startsWith('api keys ')) return (spec.apiKeys as string[] | undefined)?.includes(permission.slice(9)) === true;
-  if (permission.startsWith('partition ')) return (spec.partitions as string[]).includes(permission.slice('partition '.length));
+  if (permission.startsWith('partition ')) {
+    return permission
+      .slice('partition '.length)
+      .split('|')
+      .some((partition) => (spec.partitions as string[]).includes(partition));
+  }
   if (permission.startsWith('query ')) return (spec.queries as string[]).includes(permission.slice(6));
   if (permission.startsWith('dynamodb:')) return (spec.itemActions as string[]).includes(permission);
   const [command, queue] = permission.split(' ');

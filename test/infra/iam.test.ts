@@ -287,6 +287,17 @@ describe('IAM', () => {
       },
     );
 
+    it("worker-deliver, which posts to the internet, writes no budget or key counter: only its subscriptions' pace", () => {
+      const label = labeller(env, 'worker-deliver');
+      const counters = [keys.rateWindow('mx-calls:mx-data', 0).pk, keys.rateWindow('key:abc', 0).pk];
+      for (const statement of statementsOf(env, 'worker-deliver')) {
+        if (!asArray(statement.Resource).some((resource) => label(resource) === 'table')) continue;
+        const patterns = asArray(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']) as string[];
+        expect(patterns.filter((pattern) => counters.some((pk) => matchesPattern(pk, pattern)))).toEqual([]);
+        expect(patterns.some((pattern) => matchesPattern(keys.rateWindow('webhook:wh_1', 0).pk, pattern))).toBe(true);
+      }
+    });
+
     it.each(FUNCTION_NAMES)('%s cannot make an API key: no statement puts or batch-writes an APIKEY# item', (name) => {
       // (UpdateItem there is held to last_used_at: the test above.)
       const label = labeller(env, name);

@@ -1,3 +1,4 @@
+import { ROUTES } from '../../lib/route-table.ts';
 import { readdirSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +86,14 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(variables).not.toHaveProperty('WEBHOOK_ALLOW_LOOPBACK');
       const config = parseConfig(resolvedEnvironment(variables));
       expect(config.env).toBe(env);
+      // Per key: half the stage's rate a minute; a key bound to a user 1 % of it (at least 60); erasure by server keys.
+      if (ROUTES.some((route) => route.fn === name && route.auth === 'api_key')) {
+        expect(config.apiKeys).toEqual({
+          requestsPerMinute: settings.apiThrottle.rateLimit * 30,
+          userRequestsPerMinute: Math.max(60, Math.round(settings.apiThrottle.rateLimit * 0.6)),
+          userKeysMayErase: false,
+        });
+      }
       expect(config.webhooks.allowInsecureUrls).toBe(false);
       expect(config.logLevel).toBe(settings.logLevel);
       expect(config.mx).toMatchObject({

@@ -140,6 +140,11 @@ describe('DELETE /users/{user_id}', () => {
     const kept = await populate(OTHER);
     expect((await call('GET', `/users/${USER}/jobs`, undefined, USER_KEY)).status).toBe(200);
     expect((await tableText()).some((item) => item.text.includes(USER))).toBe(true);
+    // Erasure is irreversible at MX: a key bound to the user may not (USER_KEYS_MAY_ERASE is off by default).
+    const byUserKey = await call('DELETE', `/users/${USER}`, undefined, USER_KEY);
+    expect(byUserKey.status).toBe(403);
+    expect(byUserKey.body).toMatchObject({ code: 'forbidden' });
+    expect((await mxCalls())['DELETE /mdx-realtime/{client_id}/users/{user_id}']).toBeUndefined();
 
     const erased = await call('DELETE', `/users/${USER}`);
     expect(erased.status, JSON.stringify(erased.body)).toBe(204);

@@ -35,7 +35,14 @@ it('three containers share one budget through the table: a period sends its call
   const counter: WindowCounter = { take: (...args) => (writes++, repository.take(...args)) };
   const metrics = { add: () => {} } as MetricsSink;
   const containers = Array.from({ length: 3 }, () => {
-    const budget = new MxCallBudget({ counter, perSecond, clock: systemClock, log: silentLog, metrics });
+    const budget = new MxCallBudget({
+      counter,
+      name: 'mx-calls:mx-data',
+      perSecond,
+      clock: systemClock,
+      log: silentLog,
+      metrics,
+    });
     return new MxTransport({
       baseUrl,
       // A deadline well past the budget's one wait (2 s): a call is sent or refused by the budget, not timed out.

@@ -43,6 +43,27 @@ describe('KeyRequestLimit', () => {
     await limit.settled();
   });
 
+  it('holds a key bound to a user to its own smaller limit (USER_KEY_REQUESTS_PER_MINUTE); a server key to perMinute', async () => {
+    const clock = new ManualClock(START);
+    const { counter } = memoryCounter();
+    const limit = new KeyRequestLimit({ perMinute: 10, userPerMinute: 2, counter, clock, log: silentLog });
+    expect(Array.from({ length: 4 }, () => limit.admit('user-key', { userBound: true }).admitted)).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    expect(Array.from({ length: 10 }, () => limit.admit('server-key').admitted).every(Boolean)).toBe(true);
+    // No server limit (0) but a user one: server keys are not counted, user keys are.
+    const usersOnly = new KeyRequestLimit({ perMinute: 0, userPerMinute: 1, counter, clock, log: silentLog });
+    expect(Array.from({ length: 3 }, () => usersOnly.admit('server-key').admitted)).toEqual([true, true, true]);
+    expect([usersOnly.admit('u', { userBound: true }).admitted, usersOnly.admit('u', { userBound: true }).admitted]).toEqual([
+      true,
+      false,
+    ]);
+    await limit.settled();
+  });
+
   it('shares counts between containers through the counter: past the limit by at most a second of the others', async () => {
     const clock = new ManualClock(START);
     const { counter, writes } = memoryCounter();

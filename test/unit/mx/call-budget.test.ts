@@ -29,6 +29,7 @@ function setup(perSecond = 100) {
   const container = () =>
     new MxCallBudget({
       counter,
+      name: 'mx-calls:mx-data',
       perSecond,
       clock,
       log: silentLog,
@@ -55,6 +56,16 @@ async function spend(budget: MxCallBudget, n: number) {
 }
 
 describe('MxCallBudget', () => {
+  it('keeps one budget per MX host: the data host spending all of its calls leaves SSO and MDX Real Time theirs', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 26));
+    const counter = new MemoryCounter();
+    const budget = (name: string) =>
+      new MxCallBudget({ counter, name, perSecond: 2, clock, log: silentLog, metrics: { add: () => {} } as MetricsSink });
+    // 10 calls a period: the data host takes them all, then is refused.
+    expect(await spend(budget('mx-calls:mx-data'), 20)).toMatchObject({ sent: 10 });
+    expect(await spend(budget('mx-calls:mx-realtime'), 3)).toEqual({ sent: 3, refused: 0 });
+  });
+
   it('spends calls from a lease: a few table writes for a hundred calls, none per call', async () => {
     const { container, counter } = setup();
     const budget = container();
@@ -95,11 +106,12 @@ describe('MxCallBudget', () => {
 
   it('waits once at most: a clock that does not move (an injected one) gets a refusal, never an endless wait', async () => {
     const { clock, counter } = setup(1); // 5 calls a period, all leased by another container
-    await counter.take('mx-calls', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 5);
+    await counter.take('mx-calls:mx-data', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 5);
     clock.set(Math.floor(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS - 500);
     const sleeps: number[] = [];
     const frozen = new MxCallBudget({
       counter,
+      name: 'mx-calls:mx-data',
       perSecond: 1,
       clock,
       log: silentLog,

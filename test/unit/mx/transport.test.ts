@@ -71,30 +71,92 @@ describe('MxTransport', () => {
     expect(failing.circuit).toBe('closed');
   });
 
-  it('spends the shared budget once per call; a call it refuses is not sent and leaves the breaker alone', async () => {
-    let budgetLeft = 1;
-    const budgeted = new MxTransport({
+  /** A transport over a budget of `left` attempts; `taken` counts what it spent. */
+  const budgetedWith = (left: number, budgetMs = 5_000) => {
+    const spent = { taken: 0 };
+    const transport = new MxTransport({
       metrics: noMetrics,
       baseUrl: DATA_ORIGIN,
       timeoutMs: 1_000,
-      retry: new RetryPolicy({ budgetMs: 5_000, timer, random: () => 0.5 }),
+      retry: new RetryPolicy({ budgetMs, timer, random: () => 0.5 }),
       dispatcher: agent,
       log,
       clock,
       budget: {
         take: async () => {
-          if (budgetLeft-- <= 0) throw new MxBudgetSpent(2_400);
+          if (left-- <= 0) throw new MxBudgetSpent(2_400);
+          spent.taken += 1;
+        },
+      },
+    });
+    return { transport, spent };
+  };
+
+  it('spends the budget once per attempt: a retry takes its own, and a spent budget ends the retries', async () => {
+    const { transport: budgeted, spent } = budgetedWith(3);
+    const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
+    reply(503);
+    reply(200, {});
+    await expect(get()).resolves.toMatchObject({ status: 200 });
+    expect(spent.taken).toBe(2);
+    // MX answering 503 at once: one attempt left in the budget, one request sent, then the budget's refusal.
+    reply(503);
+    await expect(get()).rejects.toMatchObject({ code: 'MX_BUDGET_SPENT', retryAfterSeconds: 3 });
+    expect(recordedCalls(agent)).toHaveLength(3);
+  });
+
+  it('a call the budget refuses is not sent and leaves the breaker alone, its probe free for the next call', async () => {
+    const { transport: budgeted } = budgetedWith(0);
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) {
+      await expect(budgeted.request({ method: 'GET', route: '/users', kind: 'read' })).rejects.toMatchObject({
+        code: 'MX_BUDGET_SPENT',
+      });
+    }
+    expect(recordedCalls(agent)).toHaveLength(0);
+    expect(budgeted.circuit).toBe('closed');
+  });
+
+  it('a call the open breaker refuses spends no budget', async () => {
+    const { transport: budgeted, spent } = budgetedWith(100, 1);
+    const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) {
+      reply(503);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
+    }
+    const taken = spent.taken;
+    await expect(get()).rejects.toMatchObject({ code: 'MX_CIRCUIT_OPEN' });
+    expect(spent.taken).toBe(taken);
+  });
+
+  it('a half-open probe the budget refuses frees the probe: the next call may go', async () => {
+    let left = FAILURES_TO_OPEN;
+    let refuse = false;
+    const budgeted = new MxTransport({
+      metrics: noMetrics,
+      baseUrl: DATA_ORIGIN,
+      timeoutMs: 1_000,
+      retry: new RetryPolicy({ budgetMs: 1, timer, random: () => 0.5 }),
+      dispatcher: agent,
+      log,
+      clock,
+      budget: {
+        take: async () => {
+          if (refuse || left-- <= 0) throw new MxBudgetSpent(1_000);
         },
       },
     });
     const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
-    reply(503);
-    reply(200, {});
-    await expect(get()).resolves.toMatchObject({ status: 200 }); // its retry rides on its one call of the budget
     for (let i = 0; i < FAILURES_TO_OPEN; i++) {
-      await expect(get()).rejects.toMatchObject({ code: 'MX_BUDGET_SPENT', retryAfterSeconds: 3 });
+      reply(503);
+      await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
     }
-    expect(recordedCalls(agent)).toHaveLength(2);
+    clock.advance(FIRST_OPEN_MS);
+    refuse = true;
+    await expect(get()).rejects.toMatchObject({ code: 'MX_BUDGET_SPENT' });
+    refuse = false;
+    left = 1;
+    reply(200, {});
+    await expect(get()).resolves.toMatchObject({ status: 200 });
     expect(budgeted.circuit).toBe('closed');
   });
 
