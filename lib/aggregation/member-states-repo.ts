@@ -2,6 +2,7 @@ import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { needsUser } from '../mx/connection-status.ts';
 import {
   conditionalWrite,
+  deleteItems,
   getItems,
   gsi1,
   keys,
@@ -192,6 +193,21 @@ export class MemberStatesRepository {
         }),
       ),
     );
+  }
+
+  /** Deletes every member state of the user (one that left the reconcile: nothing of it is kept for ever). */
+  async deleteAll(userId: string): Promise<number> {
+    const { pk, sk } = keys.memberState(userId, '');
+    const found: { pk: string; sk: string }[] = [];
+    for await (const item of queryAll(this.table, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
+      ExpressionAttributeValues: { ':pk': pk, ':members': sk },
+      ProjectionExpression: 'pk, sk',
+    })) {
+      found.push({ pk: String(item.pk), sk: String(item.sk) });
+    }
+    await deleteItems(this.table, found);
+    return found.length;
   }
 
   /**

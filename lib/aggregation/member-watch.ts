@@ -19,7 +19,10 @@ import type { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { RefreshService } from './refresh-service.ts';
 
 export interface MemberWatchDeps {
-  states: Pick<MemberStatesRepository, 'get' | 'claimAggregation' | 'followedBy' | 'gone' | 'needingUserOf' | 'seenOf'>;
+  states: Pick<
+    MemberStatesRepository,
+    'get' | 'claimAggregation' | 'followedBy' | 'gone' | 'needingUserOf' | 'seenOf' | 'deleteAll'
+  >;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
   /**
    * RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: for a read whose message does not say when the user's
@@ -92,7 +95,7 @@ export class MemberWatch {
       });
       return count('unplaced');
     }
-    if (!(await this.deps.served.turnFacts([userId], { consistent: true })).has(userId)) {
+    if (!(await this.deps.served.turnFacts([userId], { consistent: true, now: clock.now() })).has(userId)) {
       log.warn('MX reported on a user no app is served', { kind: report.kind, member_guid: report.member_guid });
       return count('unserved');
     }
@@ -243,7 +246,10 @@ export class MemberWatch {
       return undefined;
     }
     const { done, resetSeq } = await transactions.forget(userId, turn.reset_seq);
-    return done ? undefined : { ...turn, ...(resetSeq === undefined ? {} : { reset_seq: resetSeq }) };
+    if (!done) return { ...turn, ...(resetSeq === undefined ? {} : { reset_seq: resetSeq }) };
+    // Its member states go too, unless an app asked about the user meanwhile (docs/security.md#retention).
+    if ((await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) await this.deps.states.deleteAll(userId);
+    return undefined;
   }
 
   /**

@@ -174,7 +174,8 @@ export class ReconcileDispatcher {
             now,
           )
         : undefined,
-      Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff, now))),
+      // Its item goes as long after: nothing of a user no app asks about is kept for ever (docs/security.md#retention).
+      Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff, now, now + inactiveAfterMs))),
     ]);
     report.inactive += left.filter(Boolean).length;
     return users.filter((user) => !inactive.includes(user));

@@ -1,10 +1,12 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { toEpochSeconds } from '../clock.ts';
 import { type SlotRange, slotEnd, slotOf } from './reconcile-cycle.ts';
 import {
   conditionalWrite,
   getItems,
   gsi1,
   gsi2,
+  isExpired,
   keys,
   RECONCILE_SHARDS,
   shardOf,
@@ -66,8 +68,8 @@ export class ReconcileRepository {
         Key: keys.reconcile(userId),
         UpdateExpression:
           'SET served_at = :now, user_id = :user, enrolled_at = if_not_exists(enrolled_at, :now), ' +
-          '#gsi1pk = if_not_exists(#gsi1pk, :gsi1pk), #gsi1sk = if_not_exists(#gsi1sk, :gsi1sk) REMOVE left_at',
-        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
+          '#gsi1pk = if_not_exists(#gsi1pk, :gsi1pk), #gsi1sk = if_not_exists(#gsi1sk, :gsi1sk) REMOVE left_at, #ttl',
+        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk, '#ttl': TABLE_KEYS.ttl },
         ExpressionAttributeValues: { ':now': now, ':user': userId, ':gsi1pk': slot.gsi1pk, ':gsi1sk': slot.gsi1sk },
         ReturnValues: 'UPDATED_OLD',
       }),
@@ -77,20 +79,20 @@ export class ReconcileRepository {
 
   /**
    * Takes the user off the cycle at `now`, unless an app was served it after `servedBefore` meanwhile; true when it
-   * left. The item stays, out of the slots' index (`left_at`): worker-poll's sessions (MX's reports of the user's
-   * background aggregations) do not put it back (`enroll`), an app's request does (`serve`); MX's guid of the user
-   * stays for its CONNECTION_STATUS webhooks.
+   * left. The item stays, out of the slots' index (`left_at`), until `expiresAt` (`ttl`): MX's reports of the user's
+   * background aggregations do not put it back, an app's request does (`serve`, which keeps it); MX's guid of the user
+   * stays for its CONNECTION_STATUS webhooks meanwhile.
    */
-  leave(userId: string, servedBefore: number, now: number): Promise<boolean> {
+  leave(userId: string, servedBefore: number, now: number, expiresAt: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.reconcile(userId),
-          UpdateExpression: 'SET left_at = :now REMOVE #gsi1pk, #gsi1sk',
+          UpdateExpression: 'SET left_at = :now, #ttl = :ttl REMOVE #gsi1pk, #gsi1sk',
           ConditionExpression: 'served_at < :before',
-          ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk },
-          ExpressionAttributeValues: { ':before': servedBefore, ':now': now },
+          ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, '#gsi1sk': TABLE_KEYS.gsi1sk, '#ttl': TABLE_KEYS.ttl },
+          ExpressionAttributeValues: { ':before': servedBefore, ':now': now, ':ttl': toEpochSeconds(expiresAt) },
         }),
       ),
     );
@@ -226,7 +228,10 @@ export class ReconcileRepository {
    * it, before its first read (an item enrolled before they did says nothing) — and when an app was last served it
    * (none said before `served_at` was kept). One BatchGetItem per 100 users; a user off the cycle is absent.
    */
-  async turnFacts(userIds: readonly string[], options: { consistent?: boolean } = {}): Promise<Map<string, TurnFacts>> {
+  async turnFacts(
+    userIds: readonly string[],
+    options: { consistent?: boolean; now?: number } = {},
+  ): Promise<Map<string, TurnFacts>> {
     const items = await getItems(
       this.table,
       userIds.map((userId) => keys.reconcile(userId)),
@@ -234,6 +239,8 @@ export class ReconcileRepository {
     );
     const facts = new Map<string, TurnFacts>();
     for (const item of items) {
+      // A user that left and stayed away past its item's `ttl` is gone (dynalite never expires items).
+      if (options.now !== undefined && isExpired(item as { ttl?: number }, options.now)) continue;
       // `turned_at`: every turn was a read before turns could be skipped.
       const read = item.read_at ?? item.turned_at ?? item.enrolled_at;
       facts.set(String(item.user_id), {

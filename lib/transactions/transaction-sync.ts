@@ -90,9 +90,10 @@ export class TransactionSync {
     const now = this.deps.clock.now();
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
-    const { committed, resetSeq = 0 } = await this.#ingestOrWait(userId, 'sync');
-    // The relay forgot the user's transactions since (no app asked about it for a while): the log starts over.
-    if (position && position.seq < resetSeq) throw new SyncCursorExpiredError(position.issuedAt);
+    const { committed, resetSeq = 0, made } = await this.#ingestOrWait(userId, 'sync');
+    // The relay forgot the user's transactions since (no app asked about it for a while), or deleted its state once
+    // they were all gone: the log starts over.
+    if (position && (position.seq < resetSeq || made)) throw new SyncCursorExpiredError(position.issuedAt);
     const after = Math.max(position?.seq ?? 0, resetSeq);
     const base = position?.base ?? 0;
     // One more than asked: whether there is more.
@@ -160,6 +161,8 @@ export class TransactionSync {
       if (resetSeq === undefined) return { done: false };
     }
     const done = await repository.collect(userId, resetSeq, FORGET_BATCH);
+    // Then the state itself, unless the user's app synced meanwhile: its next sync starts afresh.
+    if (done) await repository.dropForgotten(userId);
     metrics.add('TransactionsForgotten', 1, { outcome: done ? 'done' : 'more' });
     return { done, resetSeq };
   }
@@ -281,12 +284,15 @@ export class TransactionSync {
   async #ingestOrWait(
     userId: string,
     caller: 'sync' | 'aggregation',
-  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; skipped?: true }> {
+  ): Promise<{ committed: number; counts?: Map<string, IngestCounts>; resetSeq?: number; skipped?: true; made?: true }> {
     const { repository, clock } = this.deps;
     const started = clock.now();
     const resetOf = (state: SyncState | undefined) => (state?.resetSeq === undefined ? {} : { resetSeq: state.resetSeq });
+    let made: { made?: true } | undefined;
     for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
       const state = await repository.state(userId);
+      // No state at the first look: this sync makes it (a cursor from before cannot be continued).
+      made ??= state === undefined ? { made: true } : {};
       if (caller === 'aggregation' && (!state || state.forgotten)) return { committed: state?.committed ?? 0, skipped: true };
       const now = clock.now();
       if (caller === 'sync' && state?.ingestedAt !== undefined && now - state.ingestedAt < INGEST_REUSE_MS) {
@@ -300,7 +306,7 @@ export class TransactionSync {
       }
       if (claimed) {
         const window = caller === 'aggregation' || (claimed.windowDueAt ?? 0) > (claimed.windowReadAt ?? 0);
-        return { ...(await this.#ingest(userId, holder, claimed, now, window)), ...resetOf(claimed) };
+        return { ...(await this.#ingest(userId, holder, claimed, now, window)), ...resetOf(claimed), ...made };
       }
       if (now - started >= MAX_WAIT_MS) return { committed: state?.committed ?? 0, ...resetOf(state) };
       await this.#sleep(wait);

@@ -223,6 +223,22 @@ export class TransactionsRepository {
     );
   }
 
+  /**
+   * Deletes the sync state of a user whose transactions are all forgotten, unless a sync has claimed it since (which
+   * ends the forgetting) or holds the lease: nothing of a user no app asks about is kept for ever.
+   */
+  async dropForgotten(userId: string): Promise<boolean> {
+    return conditionalWrite(
+      this.table.client.send(
+        new DeleteCommand({
+          TableName: this.table.tableName,
+          Key: keys.transactionSync(userId),
+          ConditionExpression: 'attribute_exists(forgotten_at) AND attribute_not_exists(holder)',
+        }),
+      ),
+    );
+  }
+
   /** The pointers of these transactions, where known (above `resetSeq`: the rest are forgotten). */
   async pointers(userId: string, guids: readonly string[], resetSeq = 0): Promise<Map<string, TransactionPointer>> {
     const items = await getItems(

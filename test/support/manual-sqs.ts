@@ -1,5 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { SendMessageCommandInput, SendMessageCommandOutput, SQSClient } from '@aws-sdk/client-sqs';
+import type {
+  SendMessageBatchCommandInput,
+  SendMessageBatchCommandOutput,
+  SendMessageCommandInput,
+  SendMessageCommandOutput,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { ManualClock } from '../../lib/clock.ts';
 
 /** One delivery of a message, as a Lambda event source would hand it to a worker. */
@@ -46,21 +52,24 @@ export class ManualSqs {
     this.#maxReceiveCount = options.maxReceiveCount;
     sqs.middlewareStack.add(
       (next, context) => async (args) => {
+        if (context.commandName === 'SendMessageBatchCommand') {
+          // Each entry as its own message, as SQS delivers them.
+          const input = args.input as SendMessageBatchCommandInput;
+          const successful = (input.Entries ?? []).map((entry) => ({
+            Id: entry.Id!,
+            MessageId: this.#keep(input.QueueUrl!, entry.MessageBody!, entry.DelaySeconds),
+            MD5OfMessageBody: createHash('md5').update(entry.MessageBody!).digest('hex'),
+          }));
+          const output: SendMessageBatchCommandOutput = {
+            Successful: successful,
+            Failed: [],
+            $metadata: { httpStatusCode: 200 },
+          };
+          return { output, response: { statusCode: 200, headers: {} } } as Awaited<ReturnType<typeof next>>;
+        }
         if (context.commandName !== 'SendMessageCommand') return next(args);
         const input = args.input as SendMessageCommandInput;
-        const messageId = randomUUID();
-        this.#pool.push({
-          seq: this.#seq++,
-          messageId,
-          queueUrl: input.QueueUrl!,
-          body: input.MessageBody!,
-          sentAt: this.#clock.now(),
-          visibleAt: this.#clock.now() + (input.DelaySeconds ?? 0) * 1000,
-          failedReceives: 0,
-        });
-        this.sent.set(input.QueueUrl!, (this.sent.get(input.QueueUrl!) ?? 0) + 1);
-        const step = pollStepOf(input.MessageBody!);
-        if (step) this.#sentPolls.add(step);
+        const messageId = this.#keep(input.QueueUrl!, input.MessageBody!, input.DelaySeconds);
         const output: SendMessageCommandOutput = {
           MessageId: messageId,
           MD5OfMessageBody: createHash('md5').update(input.MessageBody!).digest('hex'),
@@ -70,6 +79,24 @@ export class ManualSqs {
       },
       { step: 'initialize', name: 'manualSqs', priority: 'high' },
     );
+  }
+
+  /** Keeps a sent message (visible at send time + `delaySeconds`); answers its message id. */
+  #keep(queueUrl: string, body: string, delaySeconds = 0): string {
+    const messageId = randomUUID();
+    this.#pool.push({
+      seq: this.#seq++,
+      messageId,
+      queueUrl,
+      body,
+      sentAt: this.#clock.now(),
+      visibleAt: this.#clock.now() + delaySeconds * 1000,
+      failedReceives: 0,
+    });
+    this.sent.set(queueUrl, (this.sent.get(queueUrl) ?? 0) + 1);
+    const step = pollStepOf(body);
+    if (step) this.#sentPolls.add(step);
+    return messageId;
   }
 
   /** Takes every message visible now out of the pool (the caller hands each back with `fail`, or it is gone). */

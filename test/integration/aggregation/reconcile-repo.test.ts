@@ -87,11 +87,17 @@ describe('ReconcileRepository', () => {
     expect(await schedule.enroll('user-served', T0 + 2 * HOUR)).toBe(false);
     expect(await schedule.turnFacts(['user-served'])).toEqual(new Map([['user-served', { lastRead: T0, servedAt: T0 + HOUR }]]));
     // Served before the cutoff: it stays; served only before it: it leaves, and only an app's request brings it back.
-    expect(await schedule.leave('user-served', T0 + HOUR, T0 + 3 * HOUR)).toBe(false);
-    expect(await schedule.leave('user-served', T0 + HOUR + 1, T0 + 3 * HOUR)).toBe(true);
+    const expiresAt = T0 + 3 * HOUR + 90 * 24 * HOUR;
+    expect(await schedule.leave('user-served', T0 + HOUR, T0 + 3 * HOUR, expiresAt)).toBe(false);
+    expect(await schedule.leave('user-served', T0 + HOUR + 1, T0 + 3 * HOUR, expiresAt)).toBe(true);
     expect(await schedule.enroll('user-served', T0 + 4 * HOUR)).toBe(false);
+    // Left, its item expires: past that it is no user the relay serves.
+    expect((await schedule.turnFacts(['user-served'], { now: expiresAt - 1 })).has('user-served')).toBe(true);
+    expect((await schedule.turnFacts(['user-served'], { now: expiresAt })).has('user-served')).toBe(false);
     expect(await schedule.serve('user-served', T0 + 5 * HOUR)).toBe(true);
     expect(await schedule.serve('user-served', T0 + 6 * HOUR)).toBe(false);
+    // Served again, it is kept.
+    expect((await schedule.turnFacts(['user-served'], { now: expiresAt })).has('user-served')).toBe(true);
   });
 
   it('moves a cursor only from the state it was read in', async () => {

@@ -1,19 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalEngines } from '../../../infra/local/engines.ts';
-import { localServicesConfig } from '../../../infra/local/local-services.ts';
-import { type Relay, relayOf } from '../../../infra/local/relay.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
-import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import type { MxTransaction, SyncPage } from '../../../lib/transactions/transaction-sync.ts';
-import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { ManualSqs } from '../../support/manual-sqs.ts';
-import { startEnginesProcess } from '../notify/engines-process.ts';
+import { useInProcessRelay } from '../../support/in-process-relay.ts';
 
 /**
  * MX's webhooks as an attacker holding MX's webhook credentials sends them (forged, or captured and replayed: HTTP
@@ -22,86 +14,25 @@ import { startEnginesProcess } from '../notify/engines-process.ts';
  * in process over dynalite and the simulator, their queues in simulated time (ManualSqs), so a webhook's whole
  * consequence is known when the queues are empty.
  */
-let engines: LocalEngines;
-let simulator: MxSimulator;
-let sqs: SQSClient;
-let queues: ManualSqs;
-let relay: Relay;
-let db: ReturnType<typeof createDocumentClient>;
 const clock = new ManualClock(Date.UTC(2026, 10, 20, 15));
+const harness = useInProcessRelay(clock);
+const { control, settle } = harness;
+let db: ReturnType<typeof createDocumentClient>;
 
 beforeAll(async () => {
-  engines = await startEnginesProcess();
-  simulator = await startMxSimulator({ clock, log: () => {} });
-  sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
-  queues = new ManualSqs(sqs, clock, { visibilityTimeoutMs: 180_000, maxReceiveCount: 5 });
-  relay = relayOf(localServicesConfig(engines, simulator.url), { clock, sqs });
-  db = createDocumentClient(engines);
-  await relay.workerDeliver.notifier.webhooks.create({
+  db = createDocumentClient(harness.engines);
+  await harness.relay.workerDeliver.notifier.webhooks.create({
     url: 'https://receiver.example.com/hooks',
     eventTypes: ['*'],
     secret: generateSecret(),
   });
-}, 60_000);
-
-afterAll(async () => {
-  await simulator?.close();
-  await engines?.stop();
 });
-
-async function control(path: string, body?: unknown): Promise<any> {
-  const response = await fetch(
-    `${simulator.url}${path}`,
-    body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) },
-  );
-  return response.json();
-}
 
 /** Every MX call the simulator has answered, by route. */
 const mxCalls = async () => (await control('/_sim/stats')).calls as Record<string, number>;
 const total = (calls: Record<string, number>) => Object.values(calls).reduce((sum, count) => sum + count, 0);
 
-/**
- * Runs worker-poll on every message its queues hold, the clock moved to each as it falls due, until none is left:
- * what the webhooks set off, whole. Answers the delivery messages sent meanwhile (what reached apps).
- */
-async function settle(): Promise<number> {
-  const deliveries = () => queues.sent.get(engines.queueUrls.delivery) ?? 0;
-  const before = deliveries();
-  const workerQueues = new Set([engines.queueUrls.poll, engines.queueUrls['member-reports'], engines.queueUrls.reconcile]);
-  for (let round = 0; round < 100; round++) {
-    const visible = queues.takeVisible().filter((message) => workerQueues.has(message.queueUrl));
-    if (visible.length === 0) {
-      const next = queues.nextVisibleAt();
-      if (next === undefined || next > clock.now() + 60_000) return deliveries() - before;
-      clock.set(Math.max(next, clock.now()));
-      continue;
-    }
-    const event: SQSEvent = {
-      Records: visible.map((message) => ({
-        messageId: String(message.seq),
-        receiptHandle: `rh-${message.seq}`,
-        body: message.body,
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(message.sentAt),
-          SenderId: 'mx-webhooks-test',
-          ApproximateFirstReceiveTimestamp: String(clock.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${message.queueUrl.split('/').at(-1)}`,
-        awsRegion: 'us-east-1',
-      })),
-    };
-    const { batchItemFailures } = await relay.workerPoll.handler(event, { getRemainingTimeInMillis: () => 30_000 } as Context);
-    expect(batchItemFailures).toEqual([]);
-  }
-  throw new Error('the queues did not settle');
-}
-
-const push = async (body: unknown) => relay.mxEvents.push.receive(JSON.stringify(body));
+const push = async (body: unknown) => harness.relay.mxEvents.push.receive(JSON.stringify(body));
 
 /** MX aggregates the member on its own (in the background), past its throttle window, the clock run past the run's end. */
 async function mxAggregates(memberGuid: string) {
@@ -113,7 +44,7 @@ async function mxAggregates(memberGuid: string) {
 
 async function syncAll(user: string, cursor: string | undefined) {
   const pages: SyncPage[] = [];
-  const sync = relay.apiRead.transactions;
+  const sync = harness.relay.apiRead.transactions;
   for (let page = await sync.sync(user, { cursor, count: 100 }); ;) {
     pages.push(page);
     if (!page.has_more) break;
@@ -139,7 +70,7 @@ const itemsOf = async (pk: string) =>
   (
     await db.send(
       new QueryCommand({
-        TableName: engines.tableName,
+        TableName: harness.engines.tableName,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': pk },
       }),
@@ -193,7 +124,7 @@ describe('forged MX webhooks', () => {
     await push({ action: 'deleted', member: { guid: 'MBR-forged', user_guid: 'USR-forged', user_id: stranger } });
     expect(await settle()).toBe(0);
     expect(total(await mxCalls())).toBe(before);
-    expect((await fetch(`${simulator.url}/_sim/users/${stranger}`)).status).toBe(404);
+    expect((await fetch(`${harness.simulator.url}/_sim/users/${stranger}`)).status).toBe(404);
     expect([...(await itemsOf(`USER#${stranger}`)), ...(await itemsOf(`RECONCILE#${stranger}`))]).toEqual([]);
   });
 
@@ -226,7 +157,7 @@ describe('forged MX webhooks', () => {
     expect(await settle()).toBe(0);
     expect((await syncAll(bob.user, bob.first.cursor)).removed).toEqual([]);
     expect((await syncAll(alice.user, alice.first.cursor)).removed).toEqual([]);
-    expect((await relay.apiJobs.jobs.pageForUser(bob.user, { limit: 10, now: clock.now() })).jobs).toEqual([]);
+    expect((await harness.relay.apiJobs.jobs.pageForUser(bob.user, { limit: 10, now: clock.now() })).jobs).toEqual([]);
   });
 
   it('every type MX documents, for members and users nobody has, reaches no app', async () => {
@@ -259,7 +190,7 @@ describe('forged MX webhooks', () => {
     await settle();
     const before = total(await mxCalls());
     for (let copy = 0; copy < 5; copy++) expect(await push(body)).toEqual({ kind: 'replayed' });
-    expect(queues.size).toBe(0);
+    expect(harness.queues.size).toBe(0);
     await settle();
     expect(total(await mxCalls())).toBe(before);
   });
@@ -269,7 +200,7 @@ describe('forged MX webhooks', () => {
     await mxAggregates(a);
     await push({ type: 'AGGREGATION', action: 'member_data_updated', member_guid: a, user_id: user, is_background: true });
     expect(await settle()).toBeGreaterThan(0);
-    const { jobs } = await relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() });
+    const { jobs } = await harness.relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() });
     expect(jobs.map((job) => [job.trigger, job.status])).toEqual([['mx_background', 'succeeded']]);
   });
 });

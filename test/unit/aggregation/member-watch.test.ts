@@ -70,6 +70,7 @@ function setup(
     },
     needingUserOf: async () => needingUser,
     seenOf: async () => (state ? [{ aggregatedAt: state.aggregatedAt, connectionStatus: state.connectionStatus }] : []),
+    deleteAll: async () => Number(Boolean(state && (state = undefined) === undefined)),
   };
   const notedReads: number[] = [];
   const clock = new ManualClock(reconcile?.now);
@@ -494,15 +495,16 @@ describe('MemberLedger: did MX aggregate for a job', () => {
 describe('a user that left the reconcile', () => {
   it('has its transactions forgotten only while it is off the cycle; a later batch only deletes, back or not', async () => {
     const forgotten: [string, number | undefined][] = [];
+    const statesDeleted: string[] = [];
     const left = new Set(['u1']);
     let done = false;
     const watch = new MemberWatch({
+      states: { deleteAll: async (userId: string) => (statesDeleted.push(userId), 1) },
       reads: {
         noteRead: async () => true,
         turnFacts: async (ids: readonly string[]) => new Map(ids.map((id) => [id, left.has(id) ? { left: true } : {}])),
       },
       transactions: {
-        takeWebhook: async () => false,
         forget: async (userId: string, resetSeq?: number) => (forgotten.push([userId, resetSeq]), { done, resetSeq: 7 }),
       },
     } as never);
@@ -513,10 +515,16 @@ describe('a user that left the reconcile', () => {
     expect(await watch.reconcileTurn(next!)).toEqual(next);
     done = true;
     expect(await watch.reconcileTurn(next!)).toBeUndefined();
+    // Back meanwhile: its member states stay. Still away at the end: they go with its transactions.
+    expect(statesDeleted).toEqual([]);
+    left.add('u1');
+    expect(await watch.reconcileTurn(next!)).toBeUndefined();
+    expect(statesDeleted).toEqual(['u1']);
     // Served again before worker-poll came to it (back on the cycle, or it never left): nothing is forgotten.
     expect(await watch.reconcileTurn({ user_id: 'u2', left: true })).toBeUndefined();
     expect(forgotten).toEqual([
       ['u1', undefined],
+      ['u1', 7],
       ['u1', 7],
       ['u1', 7],
     ]);
