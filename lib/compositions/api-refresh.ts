@@ -1,3 +1,4 @@
+import { UserEventsRepository } from '../notify/user-events-repo.ts';
 import { digestKeysOf } from './digest-keys.ts';
 import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
@@ -34,7 +35,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const erased = erasedUsersOf(runtime, table);
   const mxUsers = mxUsersOf(runtime, table, erased);
   const nexus = nexusClientOf(runtime, table, { mxUsers });
-  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
+  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs), table);
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const { deadlineSeconds } = config.aggregation;
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds });
@@ -51,7 +52,7 @@ export function composeApiRefresh(config: Config, given?: Given) {
   const erasure = new UserErasure({
     realtime: mxUsers.realtime,
     erased,
-    data: new UserDataRepository(table, digestKeysOf(runtime)),
+    data: new UserDataRepository(table, new UserEventsRepository(table)),
     digests: digestKeysOf(runtime),
     events,
     clock,

@@ -6,6 +6,7 @@ import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../notify/deliveries-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
+import { UserEventsRepository } from '../notify/user-events-repo.ts';
 import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -26,6 +27,6 @@ export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs
 }
 
 /** Raises events: one delivery per webhook that selects it, queued (without the notifier's delivery side). */
-export function eventPublisherOf({ log }: Runtime, store: DeliveryStore): EventPublisher {
-  return new EventPublisher({ ...store, log });
+export function eventPublisherOf({ log, clock }: Runtime, store: DeliveryStore, table: TableRef): EventPublisher {
+  return new EventPublisher({ ...store, userEvents: new UserEventsRepository(table), clock, log });
 }

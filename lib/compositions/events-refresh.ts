@@ -50,7 +50,7 @@ export function composeEventsRefresh(config: Config, given?: Given) {
     beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
   });
-  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
+  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs), table);
   const refreshRequests = new RefreshRequests({
     refresh: new RefreshService({
       ...aggregationDepsOf(runtime, { table, sqs, nexus, events }),

@@ -32,7 +32,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const sqs = sqsOf(runtime);
   const reconcileSchedule = new ReconcileRepository(table);
   const nexus = nexusClientOf(runtime, table, { forApps: false });
-  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs));
+  const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs), table);
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds: config.aggregation.deadlineSeconds });

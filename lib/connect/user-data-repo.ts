@@ -1,7 +1,6 @@
-import type { DigestKeys } from '../digest-keys.ts';
+import type { UserEventsRepository } from '../notify/user-events-repo.ts';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { eventIds } from '../notify/events.ts';
-import { deleteItems, getItems, gsi1, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
+import { deleteItems, getItems, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
@@ -24,20 +23,19 @@ type Key = { pk: string; sk: string };
 
 /**
  * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
- * `USER#{id}…` partitions, the user's jobs and Idempotency-Key records (gsi2), from the jobs their members' active
- * pointers, the deliveries of the user's events (by event id, per webhook), and the API keys bound to the user.
+ * `USER#{id}…` partitions, the user's jobs, Idempotency-Key records and API keys (gsi2), from the jobs their members'
+ * active pointers, and the deliveries of the user's events (its events' index, `USER#{id}#EVENTS`).
  */
 export class UserDataRepository {
   constructor(
     private readonly table: TableRef,
-    /** Key the digests its `aggregation.rejected` ids begin with: under every key held. */
-    private readonly digests: () => Promise<DigestKeys>,
+    /** Where the user's events note their deliveries. */
+    private readonly userEvents: Pick<UserEventsRepository, 'keysOf'>,
   ) {}
 
   async erase(userId: string): Promise<ErasedItems> {
     const jobKeys = await this.#indexKeys('gsi2', gsi2.userJobs(userId));
     const jobs = (await getItems(this.table, jobKeys, { consistent: true })).filter((item) => item.user_id === userId);
-    const jobIds = jobKeys.map((key) => key.pk.slice('JOB#'.length));
     const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
 
     const userData: Key[] = [];
@@ -61,19 +59,15 @@ export class UserDataRepository {
     userData.push(keys.reconcile(userId));
 
     const pointers = memberGuids.map((memberGuid) => keys.activeJob({ userId, memberGuid }));
-    const deliveries = await this.#deliveriesOf([
-      ...jobIds.map((id) => `msg_${id}_`),
-      ...memberGuids.map((guid) => `msg_${guid}_`),
-      ...(await this.digests()).all('event user', userId).map(eventIds.rejectedOf),
-    ]);
-    const apiKeys = await this.#apiKeysOf(userId);
+    const { deliveries, index: eventIndex } = await this.userEvents.keysOf(userId);
+    const apiKeys = await this.#indexKeys('gsi2', gsi2.userApiKeys(userId));
     const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));
 
     await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...idempotencyRecords]);
     // One at a time: no function may batch-write a key item, which would let it make one (infra/constructs/access.ts).
     for (const key of apiKeys) await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: key }));
-    // The jobs last: they are how a retried erasure finds the rest.
-    await deleteItems(this.table, jobKeys);
+    // The jobs and the events' index last: they are how a retried erasure finds the rest.
+    await deleteItems(this.table, [...eventIndex, ...jobKeys]);
     return {
       userData: userData.length,
       jobs: jobKeys.length,
@@ -82,33 +76,6 @@ export class UserDataRepository {
       idempotencyRecords: idempotencyRecords.length,
       apiKeys: apiKeys.length,
     };
-  }
-
-  /** Deliveries, to every webhook, of the events whose ids start with one of `prefixes`: in every shard of its log. */
-  async #deliveriesOf(prefixes: string[]): Promise<Key[]> {
-    const webhooks = await getItems(this.table, await this.#indexKeys('gsi1', gsi1.webhooks));
-    const found: Key[] = [];
-    const readShard = async (webhookId: string, shard: number) => {
-      for (const prefix of prefixes) {
-        for await (const item of queryAll(this.table, {
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.delivery(webhookId, shard, '').pk, ':prefix': `MSG#${prefix}` },
-          ProjectionExpression: 'pk, sk',
-        })) {
-          found.push(tableKeyOf(item));
-        }
-      }
-    };
-    for (const webhook of webhooks) {
-      const shards = Array.from({ length: (webhook.log_shards as number | undefined) ?? 1 }, (_, shard) => shard);
-      await Promise.all(shards.map((shard) => readShard(webhook.id as string, shard)));
-    }
-    return found;
-  }
-
-  async #apiKeysOf(userId: string): Promise<Key[]> {
-    const entries = await this.#indexKeys('gsi1', gsi1.apiKeys);
-    return (await getItems(this.table, entries)).filter((item) => item.user_id === userId).map(tableKeyOf);
   }
 
   /** The table keys of every entry in one partition of a keys-only index. */

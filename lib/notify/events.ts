@@ -100,6 +100,13 @@ export const EVENTS = {
 
 export type EventType = keyof typeof EVENTS;
 export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
+
+/** The user an event is about, as its data names it (a job's, a refused request's, or its own `user_id`). */
+export function userOfEvent(event: WebhookEvent): string | undefined {
+  const data = event.data as { user_id?: unknown; job?: { user_id?: unknown }; request?: { user_id?: unknown } };
+  const userId = data.user_id ?? data.job?.user_id ?? data.request?.user_id;
+  return typeof userId === 'string' ? userId : undefined;
+}
 /** The `data` of an event of type `T`. */
 export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]['data']>;
 

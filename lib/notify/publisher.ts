@@ -4,12 +4,18 @@ import type { DeliveriesRepository } from './deliveries-repo.ts';
 import type { WebhooksRepository } from './webhooks-repo.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { matches } from './event-filter.ts';
-import { assertValidEvent, serializeEvent, type WebhookEvent } from './events.ts';
+import { assertValidEvent, serializeEvent, userOfEvent, type WebhookEvent } from './events.ts';
+import { deliveryKey } from './deliveries-repo.ts';
+import type { UserEventsRepository } from './user-events-repo.ts';
+import { type Clock, systemClock } from '../clock.ts';
 
 export interface EventPublisherDeps {
   webhooks: Pick<WebhooksRepository, 'list'>;
   deliveries: Pick<DeliveriesRepository, 'createIfAbsent'>;
+  /** Where a user's events note their deliveries, for the user's erasure (absent: not noted). */
+  userEvents?: Pick<UserEventsRepository, 'note'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
+  clock?: Clock;
   log: Log;
 }
 
@@ -26,6 +32,13 @@ export class EventPublisher {
     assertValidEvent(event);
     const payload = serializeEvent(event);
     const webhooks = (await this.deps.webhooks.list()).filter((webhook) => matches(webhook, event.type));
+    // Noted first: an erasure finds every delivery of the user's events from the user's own partition. `user.deleted`
+    // is the erasure's own last word, published once nothing of the user is left.
+    const userId = userOfEvent(event);
+    if (userId !== undefined && event.type !== 'user.deleted' && webhooks.length > 0 && this.deps.userEvents) {
+      const partitions = webhooks.map((webhook) => deliveryKey(webhook, event.id).pk);
+      await this.deps.userEvents.note(userId, event.id, partitions, (this.deps.clock ?? systemClock).now());
+    }
     await Promise.all(
       webhooks.map((webhook) =>
         this.deps.deliveries.createIfAbsent(webhook, { msgId: event.id, eventType: event.type, payload }),

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
+import { conditionalWrite, gsi1, gsi2, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
 
 /**
  * Listing: every key item also sits in GSI1 partition `APIKEYS` (sort key `{created_at}#{prefix}`), so `list` is one
@@ -41,6 +41,9 @@ function itemOf(record: ApiKeyRecord): Record<string, unknown> {
     revoked_at: record.revokedAt,
     prefix: record.prefix,
     ...apiKeyListing(record),
+    ...(record.userId === undefined
+      ? {}
+      : { [TABLE_KEYS.gsi2pk]: gsi2.userApiKeys(record.userId), [TABLE_KEYS.gsi2sk]: record.hash }),
   };
 }
 

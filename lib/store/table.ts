@@ -81,6 +81,8 @@ export const keys = {
   /** How far the reconcile's dispatcher has walked a shard of the cycle (`~`: never a user id). */
   reconcileCursor: (shard: number) => ({ pk: 'RECONCILE#~cursor', sk: `SHARD#${shard}` }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
+  /** One of the user's events and where its deliveries are (lib/notify/user-events-repo.ts): what an erasure deletes. */
+  userEvent: (userId: string, eventId: string) => ({ pk: `USER#${userId}#EVENTS`, sk: eventId }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   /**
    * A transaction the relay saw pending, by MX's date, inside the window MX may still change (pending-match.ts):
@@ -159,6 +161,8 @@ export const gsi2 = {
   userJobs: (userId: string) => `USER#${userId}#JOBS`,
   /** The Idempotency-Key records of a user's routes (sort key: the record id), so that an erasure finds them. */
   userIdempotency: (userId: string) => `USER#${userId}#IDEMP`,
+  /** The API keys bound to a user (sort key: the key's digest), so that an erasure finds them without reading every key. */
+  userApiKeys: (userId: string) => `USER#${userId}#KEYS`,
   dueDeliveries: (shard: number | '*') => `DUE#${shard}`,
   /**
    * A webhook's deliveries held for its endpoint (`pending_endpoint`), in the shard of its log each is in (sort key:
