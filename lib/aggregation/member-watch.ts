@@ -40,7 +40,7 @@ export interface MemberWatchDeps {
   /** The users apps are served (their reconcile items, written by every app's session): MX's webhooks name no other. */
   served: Pick<ReconcileRepository, 'turnFacts'>;
   /** MX's webhooks about a user, gathered for one read (one per user per HINT_WINDOW_MS), and that read's queue. */
-  hints: Pick<MxHintsRepository, 'add' | 'take' | 'done'>;
+  hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done'>;
   hintReads: Pick<DelayedQueue<MxHintsMessage>, 'schedule'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
@@ -95,14 +95,24 @@ export class MemberWatch {
       });
       return count('unplaced');
     }
-    if (!(await this.deps.served.turnFacts([userId], { consistent: true, now: clock.now() })).has(userId)) {
+    // A user that left the reconcile is no longer served: what MX says of it waits for its app to come back.
+    const facts = (await this.deps.served.turnFacts([userId], { consistent: true, now: clock.now() })).get(userId);
+    if (!facts || facts.left) {
       log.warn('MX reported on a user no app is served', { kind: report.kind, member_guid: report.member_guid });
       return count('unserved');
     }
     const now = clock.now();
     const dueAt = now + HINT_WINDOW_MS;
     const { first, overflow } = await this.deps.hints.add(userId, hintOf(report), dueAt, now);
-    if (first) await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: dueAt });
+    if (first) {
+      try {
+        await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: dueAt });
+      } catch (error) {
+        // SQS hands the report back: its retry, finding no read due, schedules it.
+        await this.deps.hints.unschedule(userId, dueAt);
+        throw error;
+      }
+    }
     count(overflow ? 'overflow' : first ? 'hinted' : 'coalesced');
   }
 

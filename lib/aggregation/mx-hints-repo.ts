@@ -10,6 +10,8 @@ export type MxHint =
 
 /** A user's hints gathered for one read: member and transaction guids, by what MX's webhooks said of them. */
 export interface MxHints {
+  /** Counts the hints ever added: what the read took is deleted only if none came since. */
+  version: number;
   aggregated: string[];
   /** Of `aggregated`, those MX said it aggregated in the background. */
   background: string[];
@@ -19,26 +21,28 @@ export interface MxHints {
 }
 
 /** Attribute (a string set) per list of MxHints. */
-const SETS = {
+const SETS: Record<Exclude<keyof MxHints, 'version'>, string> = {
   aggregated: 'aggregated',
   background: 'background',
   statuses: 'statuses',
   deletedMembers: 'deleted_members',
   deletedTransactions: 'deleted_transactions',
-} as const satisfies Record<keyof MxHints, string>;
+};
+type HintList = keyof typeof SETS;
 
 /** Deleted transactions one user's hints hold at most (a forger's flood stays far from the item size limit). */
 export const MAX_HINTED_TRANSACTIONS = 1_000;
 /** Hints no read took are kept this long after the last. */
 const HINTS_TTL_MS = 24 * 3600_000;
-/** A read due this long ago never came (its message lost): the next hint schedules another. */
-const LOST_AFTER_MS = 15 * 60_000;
+/** A read due this long ago never took the hints (its message lost): the next hint schedules another. */
+const LOST_AFTER_MS = 60_000;
 
 /**
  * MX's webhooks about one user, gathered until one read of MX confirms them: `USER#{user_id}` / `MXHINTS`, string
  * sets of guids and `due_at`, the time of the read the first hint scheduled. A hint while one is due only joins the
  * sets: however many webhooks arrive, one read per user per window. The read takes `due_at` (later hints schedule the
- * next read), then deletes what it confirmed; hints a failed read left are read again with the next.
+ * next read), then deletes what it took — unless a hint came meanwhile (`version`): then the next read takes them all
+ * again, which a read does without harm. Hints a failed or lost read left are read with the next.
  */
 export class MxHintsRepository {
   constructor(private readonly table: TableRef) {}
@@ -49,7 +53,7 @@ export class MxHintsRepository {
    * those it holds.
    */
   async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<{ first: boolean; overflow?: true }> {
-    const added: Partial<Record<keyof MxHints, string>> =
+    const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
         ? { aggregated: hint.memberGuid, ...(hint.background ? { background: hint.memberGuid } : {}) }
         : hint.kind === 'connection_status'
@@ -58,9 +62,9 @@ export class MxHintsRepository {
             ? { deletedMembers: hint.memberGuid }
             : { deletedTransactions: hint.transactionGuid };
     const names: Record<string, string> = { '#ttl': TABLE_KEYS.ttl };
-    const values: Record<string, unknown> = { ':due': dueAt, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000) };
+    const values: Record<string, unknown> = { ':due': dueAt, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000), ':one': 1 };
     const adds = Object.entries(added).map(([list, guid], i) => {
-      names[`#s${i}`] = SETS[list as keyof MxHints];
+      names[`#s${i}`] = SETS[list as HintList];
       values[`:s${i}`] = new Set([guid]);
       return `#s${i} :s${i}`;
     });
@@ -71,7 +75,7 @@ export class MxHintsRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.mxHints(userId),
-          UpdateExpression: `SET due_at = if_not_exists(due_at, :due), #ttl = :ttl ADD ${adds.join(', ')}`,
+          UpdateExpression: `SET due_at = if_not_exists(due_at, :due), #ttl = :ttl ADD version :one, ${adds.join(', ')}`,
           ...(capped
             ? {
                 ConditionExpression: `attribute_not_exists(${SETS.deletedTransactions}) OR size(${SETS.deletedTransactions}) < :cap`,
@@ -79,13 +83,42 @@ export class MxHintsRepository {
             : {}),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_OLD',
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
     if (!written) return { first: false, overflow: true };
     const due = written.output.Attributes?.due_at;
-    return { first: typeof due !== 'number' || due < now - LOST_AFTER_MS };
+    if (typeof due !== 'number') return { first: true };
+    if (due >= now - LOST_AFTER_MS) return { first: false };
+    // Its read never came: this hint schedules the next, due when it says (later hints coalesce into it).
+    const rescheduled = await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.mxHints(userId),
+          UpdateExpression: 'SET due_at = :due',
+          ConditionExpression: 'due_at = :lost',
+          ExpressionAttributeValues: { ':due': dueAt, ':lost': due },
+        }),
+      ),
+    );
+    return { first: rescheduled };
+  }
+
+  /** Undoes `add`'s `first` when the read it asked for could not be scheduled: the message's retry schedules it. */
+  async unschedule(userId: string, dueAt: number): Promise<void> {
+    await conditionalWrite(
+      this.table.client.send(
+        new UpdateCommand({
+          TableName: this.table.tableName,
+          Key: keys.mxHints(userId),
+          UpdateExpression: 'REMOVE due_at',
+          ConditionExpression: 'due_at = :due',
+          ExpressionAttributeValues: { ':due': dueAt },
+        }),
+      ),
+    );
   }
 
   /**
@@ -108,6 +141,7 @@ export class MxHintsRepository {
     if (!Attributes || isExpired(Attributes as { ttl?: number }, now)) return undefined;
     const list = (name: string) => [...((Attributes[name] as Set<string> | undefined) ?? [])].sort();
     return {
+      version: Number(Attributes.version ?? 0),
       aggregated: list(SETS.aggregated),
       background: list(SETS.background),
       statuses: list(SETS.statuses),
@@ -116,11 +150,11 @@ export class MxHintsRepository {
     };
   }
 
-  /** Deletes the hints a read confirmed or refuted (hints added meanwhile stay for the next read). */
+  /** Deletes the hints a read took, unless one came since (then the next read takes them all again). */
   async done(userId: string, hints: MxHints): Promise<void> {
     const names: Record<string, string> = {};
-    const values: Record<string, Set<string>> = {};
-    const deletes = (Object.keys(SETS) as (keyof MxHints)[])
+    const values: Record<string, Set<string> | number> = { ':version': hints.version };
+    const deletes = (Object.keys(SETS) as HintList[])
       .filter((list) => hints[list].length > 0)
       .map((list, i) => {
         names[`#s${i}`] = SETS[list];
@@ -134,7 +168,7 @@ export class MxHintsRepository {
           TableName: this.table.tableName,
           Key: keys.mxHints(userId),
           UpdateExpression: `DELETE ${deletes.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: 'version = :version',
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),

@@ -53,17 +53,20 @@ export class MxPush {
       return { kind: 'ignored', reason: parsed.reason };
     }
     const { webhook } = parsed;
-    if (!(await this.#first(json))) {
+    if (webhook.type === 'TRANSACTIONS' && webhook.action !== 'deleted') {
+      // Every sync reads what MX created or changed, and an aggregation's end announces it: a read per webhook (MX
+      // sends one per transaction) would only take the changes before the end that announces them.
+      metrics.add('MxWebhooks', 1, { outcome: 'ignored' });
+      return { kind: 'ignored', reason: `TRANSACTIONS ${webhook.action}: the sync reads MX itself` };
+    }
+    // A CONNECTION_STATUS body names no time: the same change again a day later is MX's news, not a replay (its
+    // reads coalesce per user all the same).
+    if (webhook.type !== 'CONNECTION_STATUS' && !(await this.#first(json))) {
       log.info('MX webhook replayed: nothing more done', describe(webhook));
       metrics.add('MxWebhooks', 1, { outcome: 'replayed' });
       return { kind: 'replayed' };
     }
     metrics.add('MxWebhooks', 1, { outcome: 'taken' });
-    if (webhook.type === 'TRANSACTIONS' && webhook.action !== 'deleted') {
-      // Every sync reads what MX created or changed, and an aggregation's end announces it: a read per webhook (MX
-      // sends one per transaction) would only take the changes before the end that announces them.
-      return { kind: 'ignored', reason: `TRANSACTIONS ${webhook.action}: the sync reads MX itself` };
-    }
     if (webhook.type === 'TRANSACTIONS' || webhook.type === 'MEMBER') return this.#report(webhook);
     try {
       return await this.#pollNow(webhook);

@@ -92,8 +92,10 @@ export class TransactionSync {
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
     const { committed, resetSeq = 0, made } = await this.#ingestOrWait(userId, 'sync');
     // The relay forgot the user's transactions since (no app asked about it for a while), or deleted its state once
-    // they were all gone: the log starts over.
-    if (position && (position.seq < resetSeq || made)) throw new SyncCursorExpiredError(position.issuedAt);
+    // they were all gone (a log made since may not have reached the cursor yet): the log starts over.
+    if (position && (position.seq < resetSeq || made || position.seq > committed)) {
+      throw new SyncCursorExpiredError(position.issuedAt);
+    }
     const after = Math.max(position?.seq ?? 0, resetSeq);
     const base = position?.base ?? 0;
     // One more than asked: whether there is more.

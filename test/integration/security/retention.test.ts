@@ -74,6 +74,22 @@ it('walks a user out of the table after its last activity and every lifetime', a
   expect(left.filter((key) => key.startsWith(`USER#${user}`))).toEqual([]);
   expect(left).toEqual([`RECONCILE#${user} RECONCILE`]);
 
+  // MX's daily background aggregation of the user that left: nothing is read, written or announced for it.
+  clock.advance(DAY);
+  await control(`/_sim/members/${member}/background_aggregation`, {});
+  clock.advance(1_000);
+  await relay.mxEvents.push.receive(
+    JSON.stringify({
+      type: 'AGGREGATION',
+      action: 'member_data_updated',
+      member_guid: member,
+      user_id: user,
+      job_guid: 'JOB-later',
+    }),
+  );
+  expect(await settle()).toBe(0);
+  expect(await itemsNaming(user)).toEqual([`RECONCILE#${user} RECONCILE`]);
+
   // As long again, and its reconcile item (MX's guid of the user with it) is gone too.
   clock.advance(91 * DAY);
   expect(await itemsNaming(user)).toEqual([]);

@@ -78,6 +78,7 @@ function setup(
   const pending = new Map<string, MxHints & { due: boolean }>();
   const scheduled: string[] = [];
   const empty = (): MxHints & { due: boolean } => ({
+    version: 0,
     aggregated: [],
     background: [],
     statuses: [],
@@ -85,7 +86,7 @@ function setup(
     deletedTransactions: [],
     due: false,
   });
-  const listOf = (hint: MxHint): (keyof MxHints)[] =>
+  const listOf = (hint: MxHint): Exclude<keyof MxHints, 'version'>[] =>
     hint.kind === 'aggregation'
       ? ['aggregated', ...(hint.background ? (['background'] as const) : [])]
       : hint.kind === 'connection_status'
@@ -147,7 +148,11 @@ function setup(
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
     reads: { noteRead: async (_userId, at) => (notedReads.push(at), true), turnFacts: async () => new Map() },
-    served: { turnFacts: async (userIds) => new Map(userIds.filter((id) => id !== 'stranger').map((id) => [id, {}])) },
+    // `stranger`: no app was ever served it; `gone-away`: it left the reconcile (no app asked about it for long).
+    served: {
+      turnFacts: async (userIds) =>
+        new Map(userIds.filter((id) => id !== 'stranger').map((id) => [id, id === 'gone-away' ? { left: true } : {}])),
+    },
     hints: {
       async add(userId, hint) {
         const hints = pending.get(userId) ?? empty();
@@ -164,6 +169,7 @@ function setup(
         pending.delete(userId);
         return { ...hints, due: undefined } as MxHints;
       },
+      unschedule: async () => {},
       done: async () => {},
     },
     hintReads: { schedule: async (message) => void scheduled.push(message.mx_hints.user_id) },
@@ -255,11 +261,16 @@ describe('MemberWatch: aggregations MX reports', () => {
     ]);
   });
 
-  it('a report naming a user no app is served reads, makes and records nothing', async () => {
+  it('a report naming a user no app is served, or one that left the reconcile, reads, makes and records nothing', async () => {
     const { deliver, metrics, reads, scheduled } = setup();
-    await deliver({ member_report: { kind: 'aggregation', member_guid: MEMBER, user_id: 'stranger' }, due_at: 0 });
+    for (const user of ['stranger', 'gone-away']) {
+      await deliver({ member_report: { kind: 'aggregation', member_guid: MEMBER, user_id: user }, due_at: 0 });
+    }
     expect([reads(), scheduled]).toEqual([0, []]);
-    expect(metrics).toEqual([['MemberReports', 1, { kind: 'aggregation', outcome: 'unserved' }]]);
+    expect(metrics).toEqual([
+      ['MemberReports', 1, { kind: 'aggregation', outcome: 'unserved' }],
+      ['MemberReports', 1, { kind: 'aggregation', outcome: 'unserved' }],
+    ]);
   });
 
   it('reports of one user gather for one read of MX however many come; a member said deleted that MX lists stays', async () => {

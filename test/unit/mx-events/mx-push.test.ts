@@ -106,6 +106,24 @@ describe('MxPush', () => {
     expect(counted).toEqual([{ outcome: 'taken' }, { outcome: 'replayed' }]);
   });
 
+  it('takes the same CONNECTION_STATUS body again (it names no time: a change back is news); marks no ignored body', async () => {
+    const { service, reported, counted } = setup([]);
+    const status = JSON.stringify({
+      type: 'CONNECTION_STATUS',
+      action: 'CHANGED',
+      connection_status: 'DENIED',
+      member_guid: MEMBER,
+      user_guid: 'USR-1',
+    });
+    await service.receive(status);
+    await service.receive(status);
+    expect(reported).toHaveLength(2);
+    const created = JSON.stringify({ action: 'created', transaction: { guid: 'TRN-1', member_guid: MEMBER } });
+    expect(await service.receive(created)).toMatchObject({ kind: 'ignored' });
+    expect(await service.receive(created)).toMatchObject({ kind: 'ignored' });
+    expect(counted.map((dimensions) => dimensions.outcome)).toEqual(['taken', 'taken', 'ignored', 'ignored']);
+  });
+
   it('polls a job once per step however many pushes come; a push after its step moved polls again', async () => {
     const { service, sent, byId } = setup([job('aggregating', 4)]);
     expect(await service.receive(push(MEMBER, { job_guid: 'JOB-1' }))).toMatchObject({ kind: 'polled', step: 4 });
