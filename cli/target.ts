@@ -69,16 +69,23 @@ export class Targets {
     return this.#stack;
   }
 
+  /** The relay's URL (a deployed stack's `ApiUrl`, or the local gateway's), without a trailing slash. */
+  url(): string {
+    const given = this.options.url ?? nonEmpty(this.env[TARGET_ENV.url]);
+    const url = given ?? this.stack()?.url;
+    if (url === undefined) throw noTarget(`No nexus-relay to talk to: ${START_HINT}, or pass --url/--api-key.`);
+    return url.replace(/\/+$/, '');
+  }
+
   api(): ApiTarget {
     const given = this.options.url ?? nonEmpty(this.env[TARGET_ENV.url]);
     const stack = given === undefined || sameOrigin(given, this.stack()?.url) ? this.stack() : undefined;
-    const url = given ?? stack?.url;
-    if (url === undefined) throw noTarget(`No nexus-relay to talk to: ${START_HINT}, or pass --url/--api-key.`);
+    const url = this.url();
     const apiKey = this.options.apiKey ?? nonEmpty(this.env[TARGET_ENV.apiKey]) ?? stack?.apiKey;
     if (apiKey === undefined) {
       throw noTarget(`No API key for ${url}: pass --api-key or set ${TARGET_ENV.apiKey} (${START_HINT} for a local one).`);
     }
-    return { url: url.replace(/\/+$/, ''), apiKey };
+    return { url, apiKey };
   }
 
   simulator(): string {

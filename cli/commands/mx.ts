@@ -112,6 +112,23 @@ export function registerMx(program: Command, terminal: Terminal): void {
         return failed ? 1 : 0;
       }),
     );
+
+  mx.command('webhook-url')
+    .description(
+      "the URL to give MX for its webhooks (every type), from --url (a deployed stack's ApiUrl output) or the local stack: one form, whatever the trailing slash",
+    )
+    .action(
+      action(terminal, async ({ output, targets }) => {
+        const url = `${targets.url()}/mx/webhooks`;
+        output.result({ url }, () => [
+          url,
+          output.style.dim(
+            'MX sends it HTTP Basic: the MX webhook credentials (deployed: secret nexus-relay/<env>/mx-webhook-credentials).',
+          ),
+        ]);
+        return 0;
+      }),
+    );
 }
 
 /** A value sent as one segment of an MX path: not empty, "." or "..", which would name another path. */

@@ -82,9 +82,16 @@ function eventBody(body: Buffer): { body: string | undefined; isBase64Encoded: b
   }
 }
 
+/**
+ * The request's path and query as sent: `//mx/webhooks` stays a path with an empty segment (as a base URL would take it
+ * as the host `mx`, and route it to `/webhooks`).
+ */
+const requestUrl = (request: IncomingMessage): URL =>
+  new URL(`http://localhost${request.url?.startsWith('/') ? request.url : '/'}`);
+
 /** Builds the HTTP API payload 2.0 event API Gateway would send for this request. */
 export function toApiEvent(request: IncomingMessage, body: Buffer, route: ReturnType<typeof matchRoute>): ApiEvent {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = requestUrl(request);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
@@ -179,7 +186,7 @@ async function serve(
     }
     chunks.push(chunk as Buffer);
   }
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  const url = requestUrl(request);
   const route = matchRoute(request.method ?? 'GET', url.pathname);
   const event = toApiEvent(request, Buffer.concat(chunks), route);
   const handler = await handlerFor(route.fn);

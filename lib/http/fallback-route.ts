@@ -19,7 +19,13 @@ async function answer(request: HttpRequest): Promise<never> {
       headers: { allow: allowed.join(', ') },
     });
   }
-  throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.`);
+  // A doubled slash (a base URL ending in `/` joined to a path starting with one) names no route: say which it meant.
+  const meant = request.path.replace(/\/{2,}/g, '/');
+  const hint =
+    meant !== request.path && templates.some((t) => t.method === request.method && t.path.match(meant) !== undefined)
+      ? ` The path has an empty segment (//): did you mean ${meant}?`
+      : '';
+  throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.${hint}`);
 }
 
 /** api-fallback's one operation, under HttpApi's `$default` route key. */

@@ -149,6 +149,28 @@ describe('keys', () => {
   );
 });
 
+describe('mx webhook-url', () => {
+  it.concurrent(
+    "prints the one URL to give MX, from a deployed stack's ApiUrl with or without its slash, or the local stack",
+    async () => {
+      for (const apiUrl of [
+        'https://abc123.execute-api.us-east-1.amazonaws.com/',
+        'https://abc123.execute-api.us-east-1.amazonaws.com',
+      ]) {
+        const printed = await runCli(['mx', 'webhook-url', '--url', apiUrl, '--json']);
+        expect(printed.code, printed.stderr).toBe(0);
+        expect(printed.json()).toEqual({ url: 'https://abc123.execute-api.us-east-1.amazonaws.com/mx/webhooks' });
+      }
+      const local = await cli('mx', 'webhook-url', '--json');
+      expect(local.json()).toEqual({ url: `${stack.url}/mx/webhooks` });
+      // What it prints is the route MX's webhooks reach: 401 without MX's credentials, not the API key's.
+      const answer = await fetch(local.json<{ url: string }>().url, { method: 'POST', body: '{}' });
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get('www-authenticate')).toContain('Basic');
+    },
+  );
+});
+
 describe('connect-url', () => {
   it.concurrent(
     'prints a single-use Connect URL for a new user (PFM unless told); a refusal exits 1 with the problem',

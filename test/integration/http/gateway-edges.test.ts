@@ -50,6 +50,21 @@ describe('path templates', () => {
     expect((await fetch(`${gateway.url}/openapi.json`)).status).toBe(200);
   });
 
+  it('take a doubled slash as the path it is, and say which route it meant: //mx/webhooks is not /webhooks', async () => {
+    // An ApiUrl ending in / joined to /mx/webhooks: before, the gateway read //mx as a host and answered POST /webhooks.
+    const response = await fetch(`${gateway.url}//mx/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({
+      code: 'route_not_found',
+      detail: expect.stringContaining('did you mean /mx/webhooks?'),
+    });
+  });
+
   it('match a parameter to exactly one non-empty segment', () => {
     const template = compilePathTemplate('/users/{user_id}/jobs');
     expect(template.match('/users/u.1/jobs')).toEqual({ user_id: 'u.1' });
