@@ -18,6 +18,7 @@ interface CredentialOptions {
 
 interface CreateOptions extends CredentialOptions, WatchFlags {
   institution: string;
+  oauth?: boolean;
   useCases?: string;
   skipAggregation?: boolean;
   metadata?: string;
@@ -63,6 +64,9 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
                   output.style,
                 ),
                 output.style.dim(`members create ${userId} --institution ${institutionGuid} --credential GUID=VALUE …`),
+                output.style.dim(
+                  `an OAuth institution (OAUTH true in \`institutions ${userId} NAME\`) takes none: members create … --oauth`,
+                ),
               ],
         );
       }),
@@ -77,6 +81,10 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     .argument('<user_id>', 'the partner’s user id')
     .requiredOption('--institution <guid>', 'MX’s INS-… guid of the institution (`institutions USER NAME` lists them)')
     .option('--use-cases <list>', 'PFM, MONEY_MOVEMENT or both, comma-separated (opted in to use cases: PFM unless given)')
+    .option(
+      '--oauth',
+      'an OAuth member (the institution shows OAUTH true in `institutions`): no credentials; the user then authorises at the bank through `oauth-url`',
+    )
     .option('--skip-aggregation', 'MX makes the member without aggregating it')
     .option('--metadata <text>', 'your own data about the member, kept by MX');
   addCredentialFlags(create);
@@ -84,17 +92,28 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     action(terminal, async ({ output, api, calls }, userId: string, options: CreateOptions) => {
       const startedAt = performance.now();
       const client = api();
+      if (options.oauth && (options.credential.length > 0 || options.credentialsFile !== undefined)) {
+        throw usageError('an OAuth member (--oauth) takes no credentials: the user authorises at the bank (`oauth-url`)');
+      }
       const written = await client.members.create(
         userId,
         {
           institution_guid: options.institution,
-          credentials: credentialsOf(options, true)!,
+          ...(options.oauth ? { is_oauth: true } : { credentials: credentialsOf(options, true)! }),
           ...useCasesOf(options.useCases),
           ...(options.skipAggregation ? { skip_aggregation: true } : {}),
           ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
         },
         calls,
       );
+      if (options.oauth) {
+        // Nothing to aggregate until the user authorises: the window is the next step.
+        output.result(written, () => [
+          ...fields([['member', written.member.guid]], output.style),
+          `next: the user authorises at the bank, through ${suggest(`oauth-url ${userId} ${written.member.guid}`)}`,
+        ]);
+        return 0;
+      }
       return printWritten(output, written, options, (job) =>
         printOrFollow({ api: client, output, job, startedAt, flags: options }),
       );

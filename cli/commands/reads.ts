@@ -82,6 +82,8 @@ const INSTITUTIONS: RecordKind = {
     ['INSTITUTION', 'guid'],
     ['CODE', 'code'],
     ['NAME', 'name'],
+    // An OAuth institution: `members create … --oauth`, then the user authorises at the bank (`oauth-url`).
+    ['OAUTH', 'supports_oauth'],
   ],
 };
 

@@ -195,13 +195,33 @@ describe('connect-url', () => {
 });
 
 describe('members create, update, delete; users delete', () => {
+  it.concurrent('create --oauth makes an OAuth member without credentials and names the window step', async () => {
+    const user = newUser();
+    const institutions = (await cli('institutions', user, 'MX Bank', '--json')).json().institutions as {
+      guid: string;
+      supports_oauth?: boolean;
+    }[];
+    const oauthBank = institutions.find((institution) => institution.supports_oauth === true)!.guid;
+    expect(oauthBank).toBe(catalogueGuid('mx_bank_oauth'));
+    const refused = await cli('members', 'create', user, '--institution', oauthBank, '--oauth', '--credential', 'CRD-1=x');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--oauth');
+    const created = await cli('members', 'create', user, '--institution', oauthBank, '--oauth');
+    expect(created.code, created.stderr).toBe(0);
+    const member = /member:?\s+(MBR-\S+)/.exec(created.stdout)?.[1];
+    expect(created.stdout).toContain(`oauth-url ${user} ${member}`);
+    const window = await cli('oauth-url', user, member!, '--json');
+    expect(window.code, window.stderr).toBe(0);
+    expect(window.json().oauth_window.url).toMatch(/^https?:\/\//);
+  });
+
   it.concurrent('create with credentials from a file follows the member_created job; update; delete', async () => {
     const user = newUser();
     expect((await cli('connect-url', user, '--json')).code).toBe(0);
     // The institution by name, then the credentials it asks for (the guids members create takes), as the CLI lists them.
     const found = await cli('institutions', user, 'MX Bank');
     expect(found.code, found.stderr).toBe(0);
-    expect(found.stdout).toMatch(/INSTITUTION +CODE +NAME/);
+    expect(found.stdout).toMatch(/INSTITUTION +CODE +NAME +OAUTH/);
     const institutions = (await cli('institutions', user, 'MX Bank', '--json')).json().institutions as {
       guid: string;
       code: string;
