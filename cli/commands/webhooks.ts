@@ -158,7 +158,9 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
 
   webhooks
     .command('test')
-    .description('send a webhook.test event now and report the attempt (exit 1 when not delivered)')
+    .description(
+      'send a webhook.test event now and report the attempt (exit 1 when not delivered); tests are not logged: `webhooks deliveries` lists events only',
+    )
     .argument('<webhook_id>', 'wh_…')
     .action(
       action(terminal, async ({ output, api, calls }, id: string) => {
@@ -167,6 +169,7 @@ export function registerWebhooks(program: Command, terminal: Terminal): void {
           test.delivered
             ? `${output.style.green('Delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`
             : `${output.style.red('Not delivered')} ${test.msg_id}: ${attemptText(test.attempt)}`,
+          output.style.dim('A test is not logged: `webhooks deliveries` lists the deliveries of events only.'),
         ]);
         return test.delivered ? 0 : 1;
       }),

@@ -335,6 +335,10 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     expect(test).toMatchObject({ delivered: true, attempt: { status_code: 204 } });
     const [event] = await receiver.waitFor((received) => received.id === test.msg_id);
     expect(event).toMatchObject({ type: 'webhook.test', verified: true });
+    // Said where it is looked for: a test is not in the delivery log (issue 74 #6).
+    const human = await cli('webhooks', 'test', webhookId);
+    expect(human.stdout).toContain('Delivered');
+    expect(human.stdout).toContain('A test is not logged');
   });
 
   it('webhooks rotate-secret prints a new secret once; disable and enable change the status (issue 38 #6)', async () => {
