@@ -7,7 +7,7 @@ import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport, MxHintsMessage, ReconcileMessage } from '../queue/poll-message.ts';
-import type { MxHint, MxHintsRepository } from './mx-hints-repo.ts';
+import type { MxHint, MxHints, MxHintsRepository } from './mx-hints-repo.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import { judgeTurn } from './reconcile-turn.ts';
 import { type MxStartedTrigger, newJobId } from './job.ts';
@@ -124,7 +124,7 @@ export class MemberWatch {
    * deleted are removed only as far as MX's own lists of their days show them gone.
    */
   async readHints(userId: string): Promise<void> {
-    const { hints, metrics, log, clock } = this.deps;
+    const { hints, metrics, clock } = this.deps;
     const taken = await hints.take(userId, clock.now());
     if (!taken) return;
     const count = (kind: MxHint['kind'], outcome: HintOutcome, value = 1) =>
@@ -133,34 +133,7 @@ export class MemberWatch {
     const members = [...new Set([...taken.aggregated, ...taken.statuses, ...taken.deletedMembers])];
     if (members.length > 0) {
       const listed = new Map((await this.#listed(userId)).map((member) => [member.guid, member]));
-      for (const guid of members) {
-        const member = { userId, memberGuid: guid };
-        const read = listed.get(guid);
-        if (!read) {
-          await this.deps.states.gone(userId, guid);
-          if (taken.deletedMembers.includes(guid)) {
-            count('member_deleted', (await this.deps.transactions?.memberGone(userId, guid)) ? 'removed' : 'not_syncing');
-          }
-          for (const kind of ['aggregation', 'connection_status'] as const) {
-            if ((kind === 'aggregation' ? taken.aggregated : taken.statuses).includes(guid)) count(kind, 'member_gone');
-          }
-          continue;
-        }
-        if (taken.deletedMembers.includes(guid)) {
-          count('member_deleted', 'unconfirmed');
-          log.warn('MX webhook said a member was deleted; MX still lists it', { user_id: userId, member_guid: guid });
-        }
-        const trigger = taken.background.includes(guid) ? 'mx_background' : 'mx';
-        const outcome = taken.aggregated.includes(guid)
-          ? await this.aggregationReported(member, trigger, 'push', read)
-          : undefined;
-        if (outcome) count('aggregation', outcome);
-        if (outcome !== 'opened' && outcome !== 'joined') {
-          // The job's end records the status; otherwise the list shows it now.
-          await this.deps.ledger.observe(userId, read, { firstStatusIsNews: true });
-          if (taken.statuses.includes(guid)) count('connection_status', 'status');
-        }
-      }
+      for (const guid of members) await this.#memberHinted(userId, guid, listed.get(guid), taken, count);
     }
     if (taken.deletedTransactions.length > 0) {
       const confirmed = await this.deps.transactions?.confirmRemovals(userId, taken.deletedTransactions);
@@ -171,6 +144,37 @@ export class MemberWatch {
       }
     }
     await hints.done(userId, taken);
+  }
+
+  /** One hinted member, as MX's list shows it (`read`), or gone from it. */
+  async #memberHinted(
+    userId: string,
+    guid: string,
+    read: Member | undefined,
+    taken: MxHints,
+    count: (kind: MxHint['kind'], outcome: HintOutcome) => void,
+  ): Promise<void> {
+    const deleted = taken.deletedMembers.includes(guid);
+    if (!read) {
+      await this.deps.states.gone(userId, guid);
+      if (deleted) count('member_deleted', (await this.deps.transactions?.memberGone(userId, guid)) ? 'removed' : 'not_syncing');
+      if (taken.aggregated.includes(guid)) count('aggregation', 'member_gone');
+      if (taken.statuses.includes(guid)) count('connection_status', 'member_gone');
+      return;
+    }
+    if (deleted) {
+      count('member_deleted', 'unconfirmed');
+      this.deps.log.warn('MX webhook said a member was deleted; MX still lists it', { user_id: userId, member_guid: guid });
+    }
+    const trigger = taken.background.includes(guid) ? 'mx_background' : 'mx';
+    const outcome = taken.aggregated.includes(guid)
+      ? await this.aggregationReported({ userId, memberGuid: guid }, trigger, 'push', read)
+      : undefined;
+    if (outcome) count('aggregation', outcome);
+    // The job's end records the status; otherwise the list shows it now.
+    if (outcome === 'opened' || outcome === 'joined') return;
+    await this.deps.ledger.observe(userId, read, { firstStatusIsNews: true });
+    if (taken.statuses.includes(guid)) count('connection_status', 'status');
   }
 
   /** MX's members of the user, as MX lists them; what MX says there of the user's guid is learnt. */

@@ -48,19 +48,16 @@ it('walks a user out of the table after its last activity and every lifetime', a
   // Its app syncs; MX aggregates the member on its own and says so.
   const sync = await relay.apiRead.transactions.sync(user, { count: 100 });
   expect(sync.added).toHaveLength(6);
-  clock.advance(4 * 3600_000);
-  await control(`/_sim/members/${member}/background_aggregation`, {});
-  clock.advance(1_000);
-  await relay.mxEvents.push.receive(
-    JSON.stringify({
-      type: 'AGGREGATION',
-      action: 'member_data_updated',
-      member_guid: member,
-      user_id: user,
-      is_background: true,
-    }),
-  );
-  await settle();
+  /** MX aggregates the member on its own `after` ms from now and says so (each time its own webhook). */
+  const mxAggregatesAndSays = async (after: number, jobGuid: string) => {
+    clock.advance(after);
+    await control(`/_sim/members/${member}/background_aggregation`, {});
+    clock.advance(1_000);
+    const body = { type: 'AGGREGATION', action: 'member_data_updated', member_guid: member, user_id: user, job_guid: jobGuid };
+    await relay.mxEvents.push.receive(JSON.stringify({ ...body, is_background: true }));
+    return settle();
+  };
+  await mxAggregatesAndSays(4 * 3600_000, 'JOB-first');
   expect(await itemsNaming(user)).toEqual(
     expect.arrayContaining([`RECONCILE#${user} RECONCILE`, `USER#${user} TXSYNC`, `USER#${user} MEMBER#${member}`]),
   );
@@ -75,19 +72,7 @@ it('walks a user out of the table after its last activity and every lifetime', a
   expect(left).toEqual([`RECONCILE#${user} RECONCILE`]);
 
   // MX's daily background aggregation of the user that left: nothing is read, written or announced for it.
-  clock.advance(DAY);
-  await control(`/_sim/members/${member}/background_aggregation`, {});
-  clock.advance(1_000);
-  await relay.mxEvents.push.receive(
-    JSON.stringify({
-      type: 'AGGREGATION',
-      action: 'member_data_updated',
-      member_guid: member,
-      user_id: user,
-      job_guid: 'JOB-later',
-    }),
-  );
-  expect(await settle()).toBe(0);
+  expect(await mxAggregatesAndSays(DAY, 'JOB-later')).toBe(0);
   expect(await itemsNaming(user)).toEqual([`RECONCILE#${user} RECONCILE`]);
 
   // As long again, and its reconcile item (MX's guid of the user with it) is gone too.
