@@ -20,6 +20,7 @@ const BENCHMARKS = [
   'mx-started',
   'webhooks',
   'capacity',
+  'erasure',
 ] as const;
 type BenchmarkId = (typeof BENCHMARKS)[number];
 

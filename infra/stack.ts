@@ -34,6 +34,8 @@ export const WEBHOOK_SUCCESS_ALARM_PERCENT = 90;
 export const RECONCILE_OVERDUE_ALARM_MS = 3_600_000;
 /** An endpoint whose breaker has stayed open this long pages (each sweep reports the longest). */
 export const WEBHOOK_BREAKER_ALARM_MS = 6 * 3_600_000;
+/** An erasure not ended this long after its request pages (each sweep reports the oldest under way). */
+export const ERASURE_ALARM_MS = 3_600_000;
 /** MX 429s in 5 minutes: MX is asking the relay to slow down. */
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
@@ -163,6 +165,11 @@ export class NexusRelayStack extends Stack {
       reconcile: new WorkQueue(this, 'ReconcileQueues', {
         queueName: name('reconcile'),
         consumerTimeoutSeconds: consumerOf('reconcile').timeoutSeconds,
+        removalPolicy,
+      }),
+      erasures: new WorkQueue(this, 'ErasuresQueues', {
+        queueName: name('erasures'),
+        consumerTimeoutSeconds: consumerOf('erasures').timeoutSeconds,
         removalPolicy,
       }),
       delivery: new WorkQueue(this, 'DeliveryQueues', {
@@ -296,6 +303,13 @@ export class NexusRelayStack extends Stack {
       description: `A webhook endpoint has failed for ${WEBHOOK_BREAKER_ALARM_MS / 3_600_000} h or more: its breaker holds its deliveries`,
       metric: metrics.metric('WebhookBreakerOpenAge', {}, { statistic: 'Maximum', period: ALARM_PERIOD }),
       threshold: WEBHOOK_BREAKER_ALARM_MS,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+    });
+    this.alarms.alarm('erasure-overdue', {
+      description: `A user's erasure has been under way for ${ERASURE_ALARM_MS / 3_600_000} h or more: user.deleted not sent`,
+      metric: metrics.metric('ErasureAge', {}, { statistic: 'Maximum', period: ALARM_PERIOD }),
+      threshold: ERASURE_ALARM_MS,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,
     });

@@ -21,7 +21,7 @@ export interface Config {
   env: ConfigValues['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
   tableName: string;
-  queues: { poll: string; memberReports: string; reconcile: string; delivery: string; deliverySlow?: string };
+  queues: { poll: string; memberReports: string; reconcile: string; delivery: string; deliverySlow?: string; erasures?: string };
   /**
    * Each queue's dead-letter queue, where it is given: the workers put messages they cannot parse there (without one,
    * SQS's redrive takes them there later); api-jobs counts what waits in each.
@@ -101,11 +101,13 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     reconcile: read('RECONCILE_QUEUE_URL'),
     delivery: read('DELIVERY_QUEUE_URL'),
     deliverySlow: read('DELIVERY_SLOW_QUEUE_URL'),
+    erasures: read('ERASURES_QUEUE_URL'),
   }),
   deadLetterQueues: (read) => ({
     poll: read('POLL_DLQ_URL'),
     'member-reports': read('MEMBER_REPORTS_DLQ_URL'),
     reconcile: read('RECONCILE_DLQ_URL'),
+    erasures: read('ERASURES_DLQ_URL'),
     delivery: read('DELIVERY_DLQ_URL'),
     'delivery-slow': read('DELIVERY_SLOW_DLQ_URL'),
     'refresh-requests': read('REFRESH_REQUESTS_DLQ_URL'),

@@ -89,8 +89,18 @@ export const METRICS = {
   MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
   /** OAuth window URIs handed out (a new OAuth member's first, or a re-authorisation). */
   OAuthWindows: { unit: 'Count', sum: true, dimensions: {} },
-  /** Users erased (DELETE /users/{user_id}): `absent` when MX no longer had the user. */
+  /** Erasures asked for (DELETE /users/{user_id}): `repeated` when one of the user was already under way. */
+  Erasures: { unit: 'Count', sum: true, dimensions: { stage: ['begun', 'repeated'] as const } },
+  /** Erasure steps worker-poll took, and the items they deleted. */
+  ErasureSteps: { unit: 'Count', sum: true, dimensions: {} },
+  ErasedItems: { unit: 'Count', sum: true, dimensions: {} },
+  /** Erasures ended (`user.deleted` sent): `absent` when MX no longer had the user. */
   UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
+  /** From an erasure's request to its end. */
+  ErasureDuration: { unit: 'Milliseconds', sum: false, dimensions: {} },
+  /** Erasures under way at the sweep, and how long the oldest has been (alarmed past an hour: infra/stack.ts). */
+  ErasuresUnderWay: { unit: 'Count', sum: false, dimensions: {} },
+  ErasureAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
   // What MX did on its own
   /**
    * MX's webhooks about members no job of ours follows, as worker-poll takes them: a hint that schedules the user's
@@ -140,7 +150,11 @@ export const METRICS = {
    * A member report or reconcile read MX could not serve (5xx, 429, timeout, lost connection) sent back to wait on the
    * poll queue (lib/aggregation/poll-queue-handler.ts).
    */
-  MxUnavailableWaits: { unit: 'Count', sum: true, dimensions: { kind: ['member_report', 'mx_hints', 'reconcile'] as const } },
+  MxUnavailableWaits: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { kind: ['member_report', 'mx_hints', 'reconcile', 'erasure'] as const },
+  },
   /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
   /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */

@@ -21,14 +21,17 @@ export function registerConnect(program: Command, terminal: Terminal): void {
     .description('a user’s lifecycle at MX and in the relay')
     .command('delete')
     .description(
-      'erase a user: deleted at MX with its members, then everything the relay holds of it (sessions, jobs, sync state, ' +
-        'its events’ deliveries, keys bound to it); user.deleted follows. Safe to repeat',
+      'erase a user: refused at once, then deleted at MX with its members and everything the relay holds of it ' +
+        '(sessions, jobs, sync state, its events’ deliveries, keys bound to it) in the background; user.deleted ' +
+        'follows. Safe to repeat',
     )
     .argument('<user_id>', 'the partner’s user id')
     .action(
       action(terminal, async ({ output, api, calls }, userId: string) => {
         await api().users.delete(userId, calls);
-        output.result({ erased: { user_id: userId } }, () => [`Erased ${userId} at MX and in the relay.`]);
+        output.result({ erasing: { user_id: userId } }, () => [
+          `Erasing ${userId}: refused from now on; user.deleted is sent once MX and the relay hold nothing of it.`,
+        ]);
       }),
     );
 

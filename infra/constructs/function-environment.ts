@@ -63,12 +63,12 @@ export function functionEnvironment(
           USER_KEY_REQUESTS_PER_MINUTE: String(Math.max(60, Math.round(settings.apiThrottle.rateLimit * 0.6))),
         }
       : {}),
-    ...(spec.sendsTo.includes('delivery-slow')
-      ? { [queueUrlVariable('delivery-slow')]: resources.queueUrls['delivery-slow'] }
-      : {}),
-    ...(spec.sendsTo.includes('refresh-requests')
-      ? { [queueUrlVariable('refresh-requests')]: resources.queueUrls['refresh-requests'] }
-      : {}),
+    // The queues only their users are told of (every function is told the required ones).
+    ...Object.fromEntries(
+      (['erasures', 'delivery-slow', 'refresh-requests'] as const)
+        .filter((queue) => spec.sendsTo.includes(queue))
+        .map((queue) => [queueUrlVariable(queue), resources.queueUrls[queue]]),
+    ),
     ...Object.fromEntries(
       [...new Set([...(spec.deadLettersTo ?? []), ...(spec.countsDeadLetters ?? [])])].map((queue) => [
         deadLetterUrlVariable(queue),

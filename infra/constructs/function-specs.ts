@@ -118,22 +118,21 @@ const MOSTLY_WAITING_MB = 256;
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   'api-refresh': {
     description:
-      'Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event); members written, listed when they need their user, and users erased.',
+      "Starts or joins a member aggregation (sessions, job, active pointer, first poll, started event); members written, listed when they need their user, and users' erasures begun.",
     memorySize: MOSTLY_WAITING_MB,
     // HttpApi gives up after 30 s; MX_RETRY_BUDGET_MS (12 s) bounds each MX call below this.
     timeoutSeconds: 25,
-    // BatchGetItem: the webhooks an event goes to (their keys from gsi1, then the items); a user's jobs and keys
-    // when erasing it. BatchWriteItem: an erasure's deletions.
-    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
-    // Webhooks and the members needing their user (gsi1); the first poll's schedule reads the push counters of the last hours (the table's own key).
-    // Erasure: the user's partitions and each webhook's deliveries (table), API keys (gsi1), the user's jobs and
-    // Idempotency-Key records (gsi2), the user's turn in the reconcile.
-    queries: ['table', 'gsi1', 'gsi2'],
-    // Erasure reads every key (gsi1, then the items) and deletes the user's.
-    apiKeys: [GET, UPDATE, DELETE, BATCH_GET],
+    // BatchGetItem: the webhooks an event goes to (their keys from gsi1, then the items).
+    itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
+    // Webhooks and the members needing their user (gsi1); the first poll's schedule reads the push counters of the
+    // last hours (the table's own key).
+    queries: ['table', 'gsi1'],
+    apiKeys: [GET, UPDATE],
+    // An erasure begins here (its tombstone and record); worker-poll takes its steps.
     partitions: [
       'rateWindows',
       'erasedUsers',
+      'erasures',
       'idempotency',
       'users',
       'reconcile',
@@ -144,7 +143,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'webhooks',
     ],
     // A member deleted is reported to worker-poll (its transactions out of the user's sync).
-    sendsTo: ['poll', 'delivery', 'member-reports'],
+    sendsTo: ['poll', 'delivery', 'member-reports', 'erasures'],
     callsMx: true,
   },
   'api-jobs': {
@@ -245,17 +244,21 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'worker-poll': {
     description:
-      'One aggregation poll step per message; reschedules itself and ends jobs. Members MX reported on: jobs for aggregations MX ran, status changes.',
+      'One aggregation poll step per message; reschedules itself and ends jobs. Members MX reported on: jobs for aggregations MX ran, status changes. Users erased, a bounded step per message.',
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 30,
-    // After a success, the user's transactions sync change log is brought up to date (batches).
+    // After a success, the user's transactions sync change log is brought up to date (batches); an erasure's
+    // deletions (batches).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
     // The push counters of the last hours and a user's transaction pointers (the table's own key); active pointers (gsi1);
-    // the user MX's CONNECTION_STATUS names by MX's guid (gsi2, lib/aggregation/reconcile-repo.ts).
+    // the user MX's CONNECTION_STATUS names by MX's guid (gsi2, lib/aggregation/reconcile-repo.ts); an erased user's
+    // jobs, Idempotency-Key records and API keys (gsi2).
     queries: ['table', 'gsi1', 'gsi2'],
+    // An erasure deletes the user's keys, one at a time (never a batch write: no function can mint a key).
+    apiKeys: [DELETE],
     // Members' states and MX's hints are in the users' partitions; the reconcile's items say which users apps are
     // served (it makes no user at MX, so reads no tombstone). A job that ends needing someone is listed for the
-    // operator's overview (attention).
+    // operator's overview (attention). An erasure deletes the user's Idempotency-Key records and, once done, its record.
     partitions: [
       'users',
       'rateWindows',
@@ -267,24 +270,27 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'institutions',
       'mxPushCounts',
       'webhooks',
+      'erasures',
+      'idempotency',
     ],
-    sendsTo: ['poll', 'member-reports', 'reconcile', 'delivery'],
+    sendsTo: ['poll', 'member-reports', 'reconcile', 'erasures', 'delivery'],
     // Messages it cannot parse go to their queue's DLQ at once, with their reason.
     deadLettersTo: MX_WORK_QUEUES,
     consumes: MX_WORK_QUEUES,
     callsMx: true,
   },
   sweeper: {
-    description: 'Puts jobs and webhook deliveries whose queue message was lost back on their loops.',
+    description:
+      'Puts jobs and webhook deliveries whose queue message was lost back on their loops; measures erasures under way.',
     memorySize: 256,
     timeoutSeconds: 60,
     // Reads every active-job pointer (table shards) and its job, recording a re-drive on it (update); releases leftover
     // pointers. Reads the webhooks and their delivery logs since its marks (gsi1, then the items), gives unsettled
     // deliveries a due key (update) and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends
-    // their next attempt.
+    // their next attempt. Reads the erasures under way (gsi1, then the items).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks'],
+    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks', 'erasures'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,

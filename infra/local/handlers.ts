@@ -36,6 +36,7 @@ export const queueWorkers: Record<
   poll: consumer('worker-poll', 'poll', 2),
   'member-reports': consumer('worker-poll', 'member-reports', 2),
   reconcile: consumer('worker-poll', 'reconcile', 1),
+  erasures: consumer('worker-poll', 'erasures', 1),
   delivery: consumer('worker-deliver', 'delivery', 4),
   'delivery-slow': consumer('worker-deliver', 'delivery-slow', 2),
   // Requests wait a second or two for their rate-limit slot: enough batches in flight to reach the default cap.

@@ -6,7 +6,14 @@ import { classifyFailure } from '../mx/retry-policy.ts';
 import { API_TOKEN_ROUTE } from '../mx/sso.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import { MAX_OPEN_MS } from '../mx/circuit-breaker.ts';
-import type { MemberReport, MxHintsMessage, PollMessage, PollQueueMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type {
+  ErasureMessage,
+  MemberReport,
+  MxHintsMessage,
+  PollMessage,
+  PollQueueMessage,
+  ReconcileMessage,
+} from '../queue/poll-message.ts';
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
@@ -23,10 +30,13 @@ export const MX_WAIT_MAX_MS = MAX_OPEN_MS;
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
   watch: Pick<MemberWatch, 'handleReport' | 'readHints' | 'reconcileTurn'>;
+  /** A user's erasure, a step a message (lib/connect/user-erasure.ts): `more` while steps are left. */
+  erasure: { step(userId: string): Promise<'more' | 'done'> };
   /** Where a message waits for MX, its own kind's queue: one SQS delay, as no wait is longer than SQS's longest. */
   queues: {
     memberReports: Pick<DelayedQueue<MemberReport | MxHintsMessage>, 'schedule'>;
     reconcile: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
+    erasures: Pick<DelayedQueue<ErasureMessage>, 'schedule'>;
   };
   clock: Clock;
   log: Log;
@@ -39,26 +49,37 @@ export interface PollQueueHandlerDeps {
 
 /**
  * worker-poll's message: a poll step (PollService), a member report, a read of MX's hints or a reconcile read
- * (MemberWatch). A read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
+ * (MemberWatch), or an erasure's step. A read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
  * sent again later, with `mx_waits` counted up and the waits doubling, never left to SQS's receive limit and its
  * dead-letter queue (MX does not send its webhook again, and the reconcile's next turn is hours away). A poll step
  * reads MX on its own terms (an unreadable member is polled again at its next step). A message for an erased user,
  * or one MX does not know, is done.
  */
 export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: PollQueueMessage) => Promise<void> {
-  const { poll, watch, queues, clock, log, metrics } = deps;
+  const { poll, watch, erasure, queues, clock, log, metrics } = deps;
   const random = deps.random ?? Math.random;
   const firstWaitMs = deps.firstWaitMs ?? MX_WAIT_FIRST_MS;
 
-  const waitForMx = async (message: MemberReport | MxHintsMessage | ReconcileMessage, error: MxError): Promise<void> => {
+  const waitForMx = async (
+    message: MemberReport | MxHintsMessage | ReconcileMessage | ErasureMessage,
+    error: MxError,
+  ): Promise<void> => {
     const waits = (message.mx_waits ?? 0) + 1;
     const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MX_WAIT_MAX_MS);
     // Half to all of the wait, at random; never sooner than MX's own Retry-After.
     const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
     const due = { mx_waits: waits, due_at: clock.now() + waitMs };
     if ('reconcile' in message) await queues.reconcile.schedule({ ...message, ...due });
+    else if ('erase' in message) await queues.erasures.schedule({ ...message, ...due });
     else await queues.memberReports.schedule({ ...message, ...due });
-    const kind = 'member_report' in message ? 'member_report' : 'mx_hints' in message ? 'mx_hints' : 'reconcile';
+    const kind =
+      'member_report' in message
+        ? 'member_report'
+        : 'mx_hints' in message
+          ? 'mx_hints'
+          : 'erase' in message
+            ? 'erasure'
+            : 'reconcile';
     metrics.add('MxUnavailableWaits', 1, { kind });
     log.warn('MX could not serve the message; it waits on the queue', {
       kind,
@@ -75,7 +96,11 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
       try {
         if ('member_report' in message) await watch.handleReport(message);
         else if ('mx_hints' in message) await watch.readHints(message.mx_hints.user_id);
-        else {
+        else if ('erase' in message) {
+          if ((await erasure.step(message.erase.user_id)) === 'more') {
+            await queues.erasures.schedule({ erase: message.erase, due_at: clock.now() });
+          }
+        } else {
           const next = await watch.reconcileTurn(message.reconcile);
           if (next) await queues.reconcile.schedule({ reconcile: next, due_at: clock.now() + FORGET_AGAIN_MS });
         }

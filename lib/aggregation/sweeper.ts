@@ -53,6 +53,8 @@ export class Sweeper {
       stalledAfterMs?: number;
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: Pick<DeliverySweep, 'sweep'>;
+      /** Users' erasures under way (lib/connect/erasures-repo.ts): counted, and the oldest's age measured (alarmed). */
+      erasures?: { underWay(): Promise<{ startedAt: number }[]> };
     },
   ) {}
 
@@ -100,6 +102,11 @@ export class Sweeper {
         retried: report.retried,
         resumed: report.resumed,
       } = await this.deps.deliveries.sweep());
+    }
+    if (this.deps.erasures) {
+      const underWay = await this.deps.erasures.underWay();
+      metrics.add('ErasuresUnderWay', underWay.length, {});
+      metrics.add('ErasureAge', underWay.length > 0 ? clock.now() - Math.min(...underWay.map((e) => e.startedAt)) : 0, {});
     }
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
     if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.resumed > 0)

@@ -1,10 +1,8 @@
-import { UserEventsRepository } from '../notify/user-events-repo.ts';
-import { digestKeysOf } from './digest-keys.ts';
 import { REFRESH_ROUTES, type RefreshRouteDeps } from '../aggregation/refresh-routes.ts';
 import { MEMBER_ROUTES, type MemberRouteDeps } from '../connect/member-routes.ts';
 import { MEMBER_STATE_ROUTES, type MemberStateRouteDeps } from '../aggregation/member-state-routes.ts';
 import { Members } from '../connect/members.ts';
-import { UserDataRepository } from '../connect/user-data-repo.ts';
+import { ErasuresRepository } from '../connect/erasures-repo.ts';
 import { UserErasure } from '../connect/user-erasure.ts';
 import { MemberJobs } from '../aggregation/member-jobs.ts';
 import { MemberStatesRepository } from '../aggregation/member-states-repo.ts';
@@ -17,7 +15,7 @@ import { aggregationDepsOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
 import { mxUsersOf } from './sso.ts';
-import { memberReportsQueueOf, sqsOf } from './queues.ts';
+import { erasuresQueueOf, memberReportsQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, idempotencyOf } from './api-access.ts';
 import { erasedUsersOf } from './erased-users.ts';
@@ -50,11 +48,9 @@ export function composeApiRefresh(config: Config, given?: Given) {
   });
   const { clock, log, metrics } = runtime;
   const erasure = new UserErasure({
-    realtime: mxUsers.realtime,
     erased,
-    data: new UserDataRepository(table, new UserEventsRepository(table)),
-    digests: digestKeysOf(runtime),
-    events,
+    erasures: new ErasuresRepository(table),
+    queue: erasuresQueueOf(runtime, sqs),
     clock,
     log,
     metrics,

@@ -1,7 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../aws/sqs-client.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
-import type { MemberReport, MxHintsMessage, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import type { ErasureMessage, MemberReport, MxHintsMessage, PollMessage, ReconcileMessage } from '../queue/poll-message.ts';
+import { ConfigError } from '../errors.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The function's SQS client (unless given). */
@@ -22,4 +23,12 @@ export function memberReportsQueueOf({ config, clock }: Runtime, sqs: SQSClient)
 /** Users' reconcile turns (reconcile-dispatch), each taken by worker-poll; one that waits for MX waits here too. */
 export function reconcileQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ReconcileMessage> {
   return new DelayedQueue<ReconcileMessage>(sqs, config.queues.reconcile, clock);
+}
+
+/** Users' erasure steps (api-refresh queues the first, worker-poll each next): required where it is used. */
+export function erasuresQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ErasureMessage> {
+  if (!config.queues.erasures) {
+    throw new ConfigError(['ERASURES_QUEUE_URL'], 'ERASURES_QUEUE_URL is required: erasures take their steps from it');
+  }
+  return new DelayedQueue<ErasureMessage>(sqs, config.queues.erasures, clock);
 }

@@ -9,17 +9,21 @@ import { secrets } from './secrets.ts';
 import { mxCallBudgetOf } from './mx-call-budget.ts';
 import type { TableRef } from '../store/table.ts';
 
+/** What each partner API client takes: its host's own MX call budget, the runtime's clock, log and metrics. */
+function partnerClientDeps(runtime: Runtime, table: TableRef, upstream: 'mx-sso' | 'mx-realtime', dispatcher?: Dispatcher) {
+  const { clock, log, metrics, given } = runtime;
+  const fallback = upstream === 'mx-sso' ? given.mxDispatchers?.sso : given.mxDispatchers?.realtime;
+  return { clock, log, metrics, budget: mxCallBudgetOf(runtime, table, upstream), secrets, dispatcher: dispatcher ?? fallback };
+}
+
 /** MX's SSO API for the partner's own calls (API tokens, widget URLs): no session, so no session key. */
 export function ssoClientOf(runtime: Runtime, table: TableRef, dispatcher?: Dispatcher): SsoClient {
-  const { config, clock, log, metrics, given } = runtime;
-  return createSsoClient(config.mx, {
-    clock,
-    log,
-    metrics,
-    budget: mxCallBudgetOf(runtime, table, 'mx-sso'),
-    secrets,
-    dispatcher: dispatcher ?? given.mxDispatchers?.sso,
-  });
+  return createSsoClient(runtime.config.mx, partnerClientDeps(runtime, table, 'mx-sso', dispatcher));
+}
+
+/** MDX Real Time, where MX makes and deletes the partner's users. */
+export function mdxRealtimeOf(runtime: Runtime, table: TableRef, dispatcher?: Dispatcher): MdxRealtimeClient {
+  return createMdxRealtimeClient(runtime.config.mx, partnerClientDeps(runtime, table, 'mx-realtime', dispatcher));
 }
 
 /** The partner's users at MX: SSO for their tokens and widget URLs, MDX Real Time to make and delete them. */
@@ -30,19 +34,11 @@ export interface MxUsersParts {
 }
 
 /**
- * What sessions, widget URLs, members and erasure share: the partner's SSO and MDX Real Time clients, and MxUsers,
+ * What sessions, widget URLs and members share: the partner's SSO and MDX Real Time clients, and MxUsers,
  * which never makes a user `erased` names.
  */
 export function mxUsersOf(runtime: Runtime, table: TableRef, erased: ErasedUsers, dispatchers: MxDispatchers = {}): MxUsersParts {
-  const { config, clock, log, metrics, given } = runtime;
   const sso = ssoClientOf(runtime, table, dispatchers.sso);
-  const realtime = createMdxRealtimeClient(config.mx, {
-    clock,
-    log,
-    metrics,
-    budget: mxCallBudgetOf(runtime, table, 'mx-realtime'),
-    secrets,
-    dispatcher: dispatchers.realtime ?? given.mxDispatchers?.realtime,
-  });
-  return { sso, realtime, users: new MxUsers({ realtime, erased, log, metrics }) };
+  const realtime = mdxRealtimeOf(runtime, table, dispatchers.realtime);
+  return { sso, realtime, users: new MxUsers({ realtime, erased, log: runtime.log, metrics: runtime.metrics }) };
 }

@@ -11,8 +11,12 @@ import { pollQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
+import { ErasuresRepository } from '../connect/erasures-repo.ts';
 
-/** sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs. */
+/**
+ * sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs; measures the
+ * erasures under way.
+ */
 export function composeSweeper(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log, metrics } = runtime;
@@ -36,6 +40,7 @@ export function composeSweeper(config: Config, given?: Given) {
       metrics,
       jobIdOf: jobIdOfEventId,
     }),
+    erasures: new ErasuresRepository(table),
   });
   return { handler: inLogContext(middy(() => sweeper.sweep()).use(observability(runtime))), runtime, sweeper };
 }

@@ -13,7 +13,12 @@ import { pollQueueMessageSchema } from '../queue/poll-message.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
-import { memberReportsQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
+import { erasuresQueueOf, memberReportsQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
+import { ErasuresRepository } from '../connect/erasures-repo.ts';
+import { UserDataRepository } from '../connect/user-data-repo.ts';
+import { UserErasureSteps } from '../connect/user-erasure.ts';
+import { digestKeysOf } from './digest-keys.ts';
+import { mdxRealtimeOf } from './sso.ts';
 import { MX_WORK_QUEUES } from '../queue/queue-names.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
@@ -58,6 +63,14 @@ export function composeWorkerPoll(config: Config, given?: Given) {
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),
   });
+  const erasure = new UserErasureSteps({
+    realtime: mdxRealtimeOf(runtime, table),
+    erasures: new ErasuresRepository(table),
+    data: new UserDataRepository(table),
+    events,
+    digests: digestKeysOf(runtime),
+    ...runtime,
+  });
   const records = sqsHandler(
     runtime,
     MX_WORK_QUEUES,
@@ -66,7 +79,8 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     createPollQueueHandler({
       poll,
       watch,
-      queues: { memberReports: hintReads, reconcile: reconcileQueueOf(runtime, sqs) },
+      erasure,
+      queues: { memberReports: hintReads, reconcile: reconcileQueueOf(runtime, sqs), erasures: erasuresQueueOf(runtime, sqs) },
       ...runtime,
       firstWaitMs: config.aggregation.mxUnavailableFirstWaitMs,
     }),
@@ -77,7 +91,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
           ? { user_id: message.reconcile.user_id }
           : 'mx_hints' in message
             ? { user_id: message.mx_hints.user_id }
-            : { job_id: message.job_id },
+            : 'erase' in message
+              ? { user_id: message.erase.user_id }
+              : { job_id: message.job_id },
   );
   // The invocation's job ends are added to the hour's counters before it returns (once, however many it ended).
   const handler: typeof records = async (event, context) => {
@@ -87,5 +103,5 @@ export function composeWorkerPoll(config: Config, given?: Given) {
       await outcomes.flush();
     }
   };
-  return { handler, runtime, poll, watch, jobs: aggregation.jobs };
+  return { handler, runtime, table, poll, watch, erasure, jobs: aggregation.jobs };
 }

@@ -17,6 +17,9 @@ export const CONFIG_VARIABLES = {
   POLL_QUEUE_URL: httpUrl.required('SQS queue of aggregation poll steps.'),
   MEMBER_REPORTS_QUEUE_URL: httpUrl.required("SQS queue of the members MX's webhooks reported on, for `worker-poll`."),
   RECONCILE_QUEUE_URL: httpUrl.required("SQS queue of users' reconcile turns, for `worker-poll`."),
+  ERASURES_QUEUE_URL: httpUrl.optional(
+    "SQS queue of users' erasure steps; `api-refresh` (which queues the first) and `worker-poll` refuse to start without it.",
+  ),
   DELIVERY_QUEUE_URL: httpUrl.required('SQS queue of webhook delivery attempts.'),
   DELIVERY_SLOW_QUEUE_URL: httpUrl.optional(
     'SQS queue of the delivery attempts to endpoints that answer slowly or not at all (the slow lane); `worker-deliver` refuses to start without it.',
@@ -29,6 +32,9 @@ export const CONFIG_VARIABLES = {
   ),
   RECONCILE_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `reconcile`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
+  ),
+  ERASURES_DLQ_URL: httpUrl.optional(
+    'Dead-letter queue of `erasures`; `worker-poll` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',
   ),
   DELIVERY_DLQ_URL: httpUrl.optional(
     'Dead-letter queue of `delivery`; `worker-deliver` (which refuses to start without it) puts messages it cannot parse there at once, with a `reason` attribute; `api-jobs` counts what waits there.',

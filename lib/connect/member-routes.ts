@@ -14,7 +14,7 @@ import type { UserErasure } from './user-erasure.ts';
 /** What api-refresh gives these routes: members are written where aggregations start, users erased where sessions live. */
 export interface MemberRouteDeps {
   members: Pick<Members, 'create' | 'update' | 'delete' | 'oauthWindow'>;
-  erasure: Pick<UserErasure, 'erase'>;
+  erasure: Pick<UserErasure, 'begin'>;
   /** USER_KEYS_MAY_ERASE: a key bound to the user may erase it too (off: server keys only). */
   userKeysMayErase: boolean;
 }
@@ -238,7 +238,7 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
     method: 'DELETE',
     path: '/users/{user_id}',
     fn: 'api-refresh',
-    summary: 'Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted',
+    summary: 'Erase a user: refused at once, then deleted at MX and here in the background; then user.deleted',
     auth: 'api_key',
     access: 'path_user',
     erasedUsers: 'admitted',
@@ -246,23 +246,25 @@ export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
       const { user_id } = parseInput(userPath, request.pathParams, 'path');
       // Irreversible at MX: a user's own key (a device's) may not, unless the operator allows it.
       if (!userKeysMayErase) assertServerKey(request.principal);
-      await erasure.erase(user_id);
-      return { status: 204 };
+      await erasure.begin(user_id);
+      return { status: 202 };
     },
     docs: () => ({
       path: userPath,
       description:
-        'MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, ' +
-        'transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the ' +
-        'user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user ' +
-        '(a bound key erasing its user, where `USER_KEYS_MAY_ERASE` allows it, ends with it; by default only server keys ' +
-        'may erase), then sends `user.deleted`, whose own delivery names the user. ' +
-        'From its start every other route naming the user answers 410 `user_erased` (within a minute in every ' +
-        'container), and no later call makes the user at MX again, for a year (docs/security.md#retention). A ' +
-        'request for the user already under way may still write after it. Safe to repeat, and the one route an ' +
-        'erased user is still served by: a user MX no longer has is erased all the same.',
-      responses: { 204: { description: 'Erased' } },
-      problems: ['forbidden', ...MX_CALL_PROBLEMS],
+        'Answers 202 once the erasure is recorded: from then on every other route naming the user answers 410 ' +
+        '`user_erased` (within a minute in every container), and no later call makes the user at MX again, for a ' +
+        'year (docs/security.md#retention). In the background, in bounded steps that survive a crash, MX deletes the ' +
+        'user with its members and their data, and the relay its session, jobs, active-job pointers, transactions-sync ' +
+        'state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and ' +
+        'refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key ' +
+        'erasing its user, where `USER_KEYS_MAY_ERASE` allows it, ends with it; by default only server keys may ' +
+        'erase); then `user.deleted` is sent, whose own delivery names the user. A request for the user already under ' +
+        'way may still write after it. Safe to repeat, and the one route an erased user is still served by: a ' +
+        'repeat sends an erasure under way on, or runs a finished one again (a user MX no longer has is erased all ' +
+        'the same).',
+      responses: { 202: { description: 'Erasure recorded; `user.deleted` follows when it ends' } },
+      problems: ['forbidden'],
     }),
   },
 ];

@@ -1,12 +1,12 @@
-import type { UserEventsRepository } from '../notify/user-events-repo.ts';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
-import { deleteItems, getItems, gsi2, keys, queryAll, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { deliveryKeysOf } from '../notify/user-events-repo.ts';
+import { deleteItems, getItems, gsi2, type Item, keys, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
   /**
-   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, the user's turn
-   * in the reconcile.
+   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, the index of the
+   * user's events, the user's turn in the reconcile.
    */
   userData: number;
   jobs: number;
@@ -19,76 +19,112 @@ export interface ErasedItems {
   apiKeys: number;
 }
 
-type Key = { pk: string; sk: string };
+/**
+ * The most items one step of an erasure reads and deletes (give or take one page's deliveries): a few seconds of
+ * DynamoDB, inside worker-poll's timeout whatever the user holds.
+ */
+export const ERASURE_STEP_ITEMS = 1_000;
+const PAGE_ITEMS = 100;
+
+type Source = { pk: string; index?: 'gsi2'; projection?: string };
 
 /**
  * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
- * `USER#{id}…` partitions, the user's jobs, Idempotency-Key records and API keys (gsi2), from the jobs their members'
- * active pointers, and the deliveries of the user's events (its events' index, `USER#{id}#EVENTS`).
+ * `USER#{id}…` partitions, the user's jobs, Idempotency-Key records and API keys (gsi2), from the jobs and members'
+ * states their members' active pointers, and the deliveries of the user's events (its events' index,
+ * `USER#{id}#EVENTS`). Deleted a bounded step at a time, each item after what only it leads to.
  */
 export class UserDataRepository {
-  constructor(
-    private readonly table: TableRef,
-    /** Where the user's events note their deliveries. */
-    private readonly userEvents: Pick<UserEventsRepository, 'keysOf'>,
-  ) {}
+  constructor(private readonly table: TableRef) {}
 
-  async erase(userId: string): Promise<ErasedItems> {
-    const jobKeys = await this.#indexKeys('gsi2', gsi2.userJobs(userId));
-    const jobs = (await getItems(this.table, jobKeys, { consistent: true })).filter((item) => item.user_id === userId);
-    const memberGuids = [...new Set(jobs.map((job) => job.member_guid as string))];
+  /**
+   * One step of a user's erasure: at most about `maxItems` items deleted. Deliveries go before the index entries
+   * naming them, a member's active pointer before the job or state naming the member, so a step cut short leaves
+   * nothing unfindable. `left` until a step finds nothing; that step deletes the user's turn in the reconcile last.
+   *
+   * @example
+   * while ((await data.eraseStep('bob')).left);
+   */
+  async eraseStep(userId: string, maxItems = ERASURE_STEP_ITEMS): Promise<{ deleted: ErasedItems; left: boolean }> {
+    const { table } = this;
+    const deleted: ErasedItems = { userData: 0, jobs: 0, activeJobPointers: 0, deliveries: 0, idempotencyRecords: 0, apiKeys: 0 };
+    const budget = { left: maxItems };
+    const pointersGone = new Set<string>();
+    const deletePointers = async (memberGuids: readonly string[]) => {
+      const fresh = [...new Set(memberGuids)].filter((guid) => !pointersGone.has(guid));
+      for (const guid of fresh) pointersGone.add(guid);
+      await deleteItems(
+        table,
+        fresh.map((memberGuid) => keys.activeJob({ userId, memberGuid })),
+      );
+      deleted.activeJobPointers += fresh.length;
+    };
 
-    const userData: Key[] = [];
+    for await (const page of this.#pages({ pk: keys.userEvent(userId, '').pk, projection: 'pk, sk, deliveries' }, budget)) {
+      const deliveries = page.flatMap(deliveryKeysOf);
+      await deleteItems(table, deliveries);
+      await deleteItems(table, page.map(tableKeyOf));
+      budget.left -= deliveries.length;
+      deleted.deliveries += deliveries.length;
+      deleted.userData += page.length;
+    }
+    for await (const page of this.#pages({ pk: gsi2.userJobs(userId), index: 'gsi2' }, budget)) {
+      const jobs = await getItems(table, page.map(tableKeyOf), { consistent: true });
+      await deletePointers(jobs.map((job) => String(job.member_guid)));
+      await deleteItems(table, page.map(tableKeyOf));
+      deleted.jobs += page.length;
+    }
+    for await (const page of this.#pages({ pk: gsi2.userIdempotency(userId), index: 'gsi2' }, budget)) {
+      await deleteItems(table, page.map(tableKeyOf));
+      deleted.idempotencyRecords += page.length;
+    }
+    for await (const page of this.#pages({ pk: gsi2.userApiKeys(userId), index: 'gsi2' }, budget)) {
+      // One at a time: no function may batch-write a key item, which would let it make one (infra/constructs/access.ts).
+      for (const key of page.map(tableKeyOf))
+        await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: key }));
+      deleted.apiKeys += page.length;
+    }
     for (const pk of [
-      keys.session(userId).pk,
       keys.transactionPointer(userId, '').pk,
       keys.transactionChange(userId, 0).pk,
       keys.transactionInWindow(userId, '', '').pk,
+      keys.session(userId).pk,
     ]) {
-      for await (const item of queryAll(this.table, {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: 'pk, sk',
-      })) {
-        userData.push(tableKeyOf(item));
-        // Members' states: their members' events too.
-        const memberGuid = /^MEMBER#(.+)$/.exec(String(item.sk))?.[1];
-        if (memberGuid !== undefined && !memberGuids.includes(memberGuid)) memberGuids.push(memberGuid);
+      for await (const page of this.#pages({ pk, projection: 'pk, sk' }, budget)) {
+        // Members' states name members whose pointers may outlive their jobs.
+        await deletePointers(page.flatMap((item) => /^MEMBER#(.+)$/.exec(String(item.sk))?.[1] ?? []));
+        await deleteItems(table, page.map(tableKeyOf));
+        deleted.userData += page.length;
       }
     }
-    userData.push(keys.reconcile(userId));
-
-    const pointers = memberGuids.map((memberGuid) => keys.activeJob({ userId, memberGuid }));
-    const { deliveries, index: eventIndex } = await this.userEvents.keysOf(userId);
-    const apiKeys = await this.#indexKeys('gsi2', gsi2.userApiKeys(userId));
-    const idempotencyRecords = await this.#indexKeys('gsi2', gsi2.userIdempotency(userId));
-
-    await deleteItems(this.table, [...deliveries, ...pointers, ...userData, ...idempotencyRecords]);
-    // One at a time: no function may batch-write a key item, which would let it make one (infra/constructs/access.ts).
-    for (const key of apiKeys) await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: key }));
-    // The jobs and the events' index last: they are how a retried erasure finds the rest.
-    await deleteItems(this.table, [...eventIndex, ...jobKeys]);
-    return {
-      userData: userData.length,
-      jobs: jobKeys.length,
-      activeJobPointers: pointers.length,
-      deliveries: deliveries.length,
-      idempotencyRecords: idempotencyRecords.length,
-      apiKeys: apiKeys.length,
-    };
+    const left = Object.values(deleted).some((count) => count > 0);
+    if (!left) {
+      await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: keys.reconcile(userId) }));
+    }
+    return { deleted, left };
   }
 
-  /** The table keys of every entry in one partition of a keys-only index. */
-  async #indexKeys(index: 'gsi1' | 'gsi2', partition: string): Promise<Key[]> {
-    const found: Key[] = [];
-    for await (const entry of queryAll(this.table, {
-      IndexName: TABLE_KEYS[index],
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index === 'gsi1' ? TABLE_KEYS.gsi1pk : TABLE_KEYS.gsi2pk },
-      ExpressionAttributeValues: { ':pk': partition },
-    })) {
-      found.push(tableKeyOf(entry));
+  /** Pages of one partition (of the table or gsi2, keys only) while the step's budget lasts. */
+  async *#pages(source: Source, budget: { left: number }): AsyncGenerator<Item[]> {
+    const index = source.index === 'gsi2';
+    let start: Record<string, unknown> | undefined;
+    while (budget.left > 0) {
+      const { Items = [], LastEvaluatedKey } = await this.table.client.send(
+        new QueryCommand({
+          TableName: this.table.tableName,
+          ...(index ? { IndexName: TABLE_KEYS.gsi2 } : { ProjectionExpression: source.projection }),
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': index ? TABLE_KEYS.gsi2pk : TABLE_KEYS.pk },
+          ExpressionAttributeValues: { ':pk': source.pk },
+          Limit: Math.min(PAGE_ITEMS, budget.left),
+          ExclusiveStartKey: start,
+        }),
+      );
+      if (Items.length === 0) return;
+      budget.left -= Items.length;
+      yield Items;
+      if (!LastEvaluatedKey) return;
+      start = LastEvaluatedKey;
     }
-    return found;
   }
 }

@@ -4,14 +4,46 @@ import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
+import type { DelayedQueue } from '../queue/delayed-queue.ts';
+import type { ErasureMessage } from '../queue/poll-message.ts';
 import type { ErasedUsers } from './erased-users.ts';
-import type { ErasedItems, UserDataRepository } from './user-data-repo.ts';
+import type { ErasuresRepository } from './erasures-repo.ts';
+import type { UserDataRepository } from './user-data-repo.ts';
 
 export interface UserErasureDeps {
+  erased: Pick<ErasedUsers, 'erase'>;
+  erasures: Pick<ErasuresRepository, 'begin'>;
+  /** The erasures queue, where worker-poll takes each step (UserErasureSteps). */
+  queue: Pick<DelayedQueue<ErasureMessage>, 'schedule'>;
+  clock: Clock;
+  log: Log;
+  metrics: MetricsSink;
+}
+
+/**
+ * A user's request to be forgotten, as the API takes it: the user's tombstone first (from then on nothing serves or
+ * makes the user again: lib/connect/erased-users.ts), the erasure recorded, its first step queued. The rest is
+ * UserErasureSteps', in the background. Safe to repeat: an erasure under way is kept, and sent on again.
+ */
+export class UserErasure {
+  constructor(private readonly deps: UserErasureDeps) {}
+
+  async begin(userId: string): Promise<void> {
+    const { erased, erasures, queue, clock, log, metrics } = this.deps;
+    await erased.erase(userId);
+    const now = clock.now();
+    const erasure = await erasures.begin(userId, now);
+    await queue.schedule({ erase: { user_id: userId }, due_at: now });
+    metrics.add('Erasures', 1, { stage: erasure.startedAt === now ? 'begun' : 'repeated' });
+    log.info('user erasure begun', { started_at: toIso(erasure.startedAt), deleted: erasure.deleted });
+  }
+}
+
+export interface UserErasureStepsDeps {
   /** MDX Real Time, where MX deletes users. */
   realtime: Pick<MdxRealtimeClient, 'deleteUser'>;
-  erased: Pick<ErasedUsers, 'erase'>;
-  data: Pick<UserDataRepository, 'erase'>;
+  erasures: Pick<ErasuresRepository, 'get' | 'noteStep' | 'end'>;
+  data: Pick<UserDataRepository, 'eraseStep'>;
   events: EventSink;
   /** Key the digest of the user id its `user.deleted` id carries. */
   digests: () => Promise<DigestKeys>;
@@ -21,19 +53,31 @@ export interface UserErasureDeps {
 }
 
 /**
- * A user's request to be forgotten: the user's tombstone first (from then on nothing serves or makes the user again:
- * lib/connect/erased-users.ts), the user deleted at MX (its members and their data with it), everything the relay
- * holds of the user (lib/connect/user-data-repo.ts), then `user.deleted`. Every step is safe to run again: when MX
- * fails, the request is repeated (the erasure route serves an erased user).
+ * An erasure's steps, one per message on the erasures queue: the user deleted at MX (its members and their data with
+ * it), then what the relay holds of the user a bounded step at a time (lib/connect/user-data-repo.ts), then
+ * `user.deleted` and the erasure's record gone. Each step is safe to run again, and what is left is read afresh: a
+ * step cut short by a crash is taken again from the queue.
  */
-export class UserErasure {
-  constructor(private readonly deps: UserErasureDeps) {}
+export class UserErasureSteps {
+  constructor(private readonly deps: UserErasureStepsDeps) {}
 
-  async erase(userId: string): Promise<ErasedItems & { mxUserDeleted: boolean }> {
-    const { realtime, data, events, clock, log, metrics } = this.deps;
-    await this.deps.erased.erase(userId);
-    const mxUserDeleted = await realtime.deleteUser(userId, {});
-    const erased = await data.erase(userId);
+  /** One step: `more` when another is needed, `done` when the erasure has ended (or had, before this message). */
+  async step(userId: string): Promise<'more' | 'done'> {
+    const { realtime, erasures, data, events, clock, log, metrics } = this.deps;
+    const erasure = await erasures.get(userId);
+    if (!erasure) {
+      log.info('erasure already ended');
+      return 'done';
+    }
+    const mxUser = erasure.mxUser ?? ((await realtime.deleteUser(userId, {})) ? 'deleted' : 'absent');
+    const { deleted, left } = await data.eraseStep(userId);
+    const count = Object.values(deleted).reduce((sum, n) => sum + n, 0);
+    await erasures.noteStep(userId, { deleted: count, ...(erasure.mxUser ? {} : { mxUser }) }, clock.now());
+    metrics.add('ErasureSteps', 1, {});
+    metrics.add('ErasedItems', count, {});
+    log.info('erasure step', { ...deleted, left });
+    if (left) return 'more';
+
     const now = clock.now();
     await events.publish({
       id: eventIds.userDeleted((await this.deps.digests()).of('event user', userId)),
@@ -41,8 +85,10 @@ export class UserErasure {
       timestamp: toIso(now),
       data: { user_id: userId, deleted_at: toIso(now) },
     });
-    metrics.add('UsersErased', 1, { mx_user: mxUserDeleted ? 'deleted' : 'absent' });
-    log.info('user erased', { mx_user_deleted: mxUserDeleted, ...erased });
-    return { mxUserDeleted, ...erased };
+    await erasures.end(userId);
+    metrics.add('UsersErased', 1, { mx_user: mxUser });
+    metrics.add('ErasureDuration', now - erasure.startedAt, {});
+    log.info('user erased', { mx_user: mxUser, deleted: erasure.deleted + count, duration_ms: now - erasure.startedAt });
+    return 'done';
   }
 }

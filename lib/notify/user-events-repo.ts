@@ -1,9 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
-import { keys, queryAll, type TableRef } from '../store/table.ts';
+import { type Item, keys, type TableRef } from '../store/table.ts';
 import { DELIVERY_RETENTION_MS } from './delivery.ts';
-
-type Key = { pk: string; sk: string };
 
 /**
  * Each user's events and where their deliveries are: `USER#{user_id}#EVENTS` / `{event id}` with the partition of each
@@ -26,18 +24,8 @@ export class UserEventsRepository {
       }),
     );
   }
-
-  /** The keys of the user's deliveries, each index item's with them. */
-  async keysOf(userId: string): Promise<{ deliveries: Key[]; index: Key[] }> {
-    const found = { deliveries: [] as Key[], index: [] as Key[] };
-    for await (const item of queryAll(this.table, {
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': keys.userEvent(userId, '').pk },
-    })) {
-      const eventId = String(item.sk);
-      found.index.push({ pk: String(item.pk), sk: eventId });
-      for (const pk of (item.deliveries as string[] | undefined) ?? []) found.deliveries.push({ pk, sk: `MSG#${eventId}` });
-    }
-    return found;
-  }
 }
+
+/** The keys of the deliveries one entry of a user's events index names. */
+export const deliveryKeysOf = (entry: Item): { pk: string; sk: string }[] =>
+  ((entry.deliveries as string[] | undefined) ?? []).map((pk) => ({ pk, sk: `MSG#${String(entry.sk)}` }));

@@ -68,15 +68,23 @@ export const reconcileMessageSchema = z.object({
 });
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 
+/** The next step of a user's erasure (lib/connect/user-erasure.ts), from the API's DELETE or the step before. */
+export const erasureMessageSchema = z.object({
+  erase: z.object({ user_id: params.userId }),
+  due_at: z.int().check(z.minimum(0)),
+  mx_waits: z.optional(z.int().check(z.minimum(1))),
+});
+export type ErasureMessage = z.infer<typeof erasureMessageSchema>;
+
 /**
  * What worker-poll's queues carry: poll steps (`poll`), member reports and hint reads (`member-reports`), reconcile turns
- * (`reconcile`), each kind on its own queue; any kind is handled from any of them (messages queued by a version
- * that had one queue for all).
+ * (`reconcile`), erasure steps (`erasures`), each kind on its own queue; any kind is handled from any of them.
  */
 export const pollQueueMessageSchema = z.union([
   pollMessageSchema,
   memberReportSchema,
   mxHintsMessageSchema,
   reconcileMessageSchema,
+  erasureMessageSchema,
 ]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;

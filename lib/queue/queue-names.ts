@@ -2,11 +2,19 @@
  * The relay's work queues, each by the one name it has everywhere: in code, in the metrics' `queue` dimension, on the
  * CLI, in the local stack and in the deployed queue's name (`nexus-relay-<env>-<name>`). Each has a dead-letter queue.
  */
-export const QUEUE_NAMES = ['poll', 'member-reports', 'reconcile', 'delivery', 'delivery-slow', 'refresh-requests'] as const;
+export const QUEUE_NAMES = [
+  'poll',
+  'member-reports',
+  'reconcile',
+  'erasures',
+  'delivery',
+  'delivery-slow',
+  'refresh-requests',
+] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-/** The queues worker-poll consumes: MX-bound work of each kind on its own, so each has its own concurrency. */
-export const MX_WORK_QUEUES = ['poll', 'member-reports', 'reconcile'] as const satisfies readonly QueueName[];
+/** The queues worker-poll consumes: MX-bound work of each kind on its own, so each has its own concurrency (an erasure's first step deletes the user at MX). */
+export const MX_WORK_QUEUES = ['poll', 'member-reports', 'reconcile', 'erasures'] as const satisfies readonly QueueName[];
 
 /** The webhook delivery lanes: each message names its subscription as its tenant (SQS fair queues). */
 export const DELIVERY_QUEUES = ['delivery', 'delivery-slow'] as const satisfies readonly QueueName[];

@@ -76,6 +76,8 @@ export const keys = {
   attention: (day: string, jobId: string) => ({ pk: `ATTENTION#${day}`, sk: jobId }),
   /** An erased user, by the SHA-256 of its id (lib/connect/erased-users.ts). */
   erasedUser: (userDigest: string) => ({ pk: `ERASED#${userDigest}`, sk: 'ERASED' }),
+  /** A user's erasure under way, with its progress (lib/connect/erasures-repo.ts): deleted when it ends. */
+  erasure: (userId: string) => ({ pk: `ERASURE#${userId}`, sk: 'ERASURE' }),
   /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
   /** How far the reconcile's dispatcher has walked a shard of the cycle (`~`: never a user id). */
@@ -127,6 +129,8 @@ export const gsi1 = {
    * MEMBERS_NEEDING_USER_SHARDS: the operator's overview (lib/aggregation/member-states-repo.ts).
    */
   membersNeedingUser: (shard: number) => `NEEDSUSER#${shard}`,
+  /** Erasures under way, oldest first (sort key `{started ISO}#{user_id}`): the sweeper's age metric and re-drive. */
+  erasures: 'ERASURES',
 };
 
 /** Members needing their user are spread over this many GSI1 partitions (an expiry wave at one bank writes many). */
@@ -189,6 +193,8 @@ export const PARTITIONS = {
   attention: keys.attention('*', '*').pk,
   /** Erased users' tombstones: read before serving or making a user, written by its erasure. */
   erasedUsers: keys.erasedUser('*').pk,
+  /** Erasures under way (the user's id and how far each went), deleted as each ends. */
+  erasures: keys.erasure('*').pk,
   /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,
@@ -238,7 +244,7 @@ export async function* queryAll(
 
 type Key = { pk: string; sk: string };
 /** An item as the document client reads it (the type of a query's `Items`). */
-type Item = NonNullable<QueryCommandOutput['Items']>[number];
+export type Item = NonNullable<QueryCommandOutput['Items']>[number];
 
 /** BatchGetItem reads at most this many keys per call. */
 const BATCH_GET_MAX_KEYS = 100;

@@ -248,6 +248,10 @@ it('every DynamoDB and SQS call each function makes is one its IAM role allows (
   });
   expect(ownMembers.status).toBe(200);
   await api('DELETE', '/users/iam-new-user');
+  // Its steps in worker-poll: the user at MX, then its data a step at a time, then user.deleted.
+  await receiver.waitFor(
+    (event) => event.type === 'user.deleted' && (event.data as { user_id?: string }).user_id === 'iam-new-user',
+  );
   expect(await keysRepo.get(bound.hash)).toBeUndefined();
 
   // A user who syncs transactions (api-read), then a refresh (api-refresh → worker-poll → worker-deliver).

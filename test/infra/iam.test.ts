@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
 import { keys, PARTITIONS } from '../../lib/store/table.ts';
+import { MX_WORK_QUEUES, QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import { matchesPattern } from '../support/iam-patterns.ts';
 import { type EnvironmentName, resourceName } from '../../infra/environments.ts';
 import { synthesized } from './support/synth.ts';
@@ -49,17 +50,15 @@ const MX_SSO_SECRET = MX_SECRET[0]!;
 const DIGEST_KEY = 'secretsmanager:GetSecretValue secret:digest-key';
 
 const EXPECTED: Record<FunctionName, string[]> = {
-  // Erasure adds the batch deletions and the user's jobs (gsi2).
+  // An erasure begins here (tombstone, record, first step queued); worker-poll deletes.
   'api-refresh': [
-    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
+    ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
     QUERY_TABLE,
     QUERY_GSI1,
-    QUERY_GSI2,
-    ...sendTo('poll', 'delivery', 'member-reports'),
+    ...sendTo('poll', 'delivery', 'member-reports', 'erasures'),
     ...MX_SECRET,
     DIGEST_KEY,
-    // Erasure reads every key and deletes the user's, one by one.
-    ...apiKeys('GetItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem'),
+    ...KEY_USE,
   ],
   // Across users: the active-job pointers' shards and the days of jobs needing someone (table queries).
   // Across users, the dead letters waiting in each queue's DLQ (its attributes only: no message is read).
@@ -68,9 +67,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_TABLE,
     QUERY_GSI1,
     QUERY_GSI2,
-    ...['poll-dlq', 'member-reports-dlq', 'reconcile-dlq', 'delivery-dlq', 'delivery-slow-dlq', 'refresh-requests-dlq'].map(
-      (queue) => `sqs:GetQueueAttributes queue:${queue}`,
-    ),
+    ...QUEUE_NAMES.map((queue) => `sqs:GetQueueAttributes queue:${queue}-dlq`),
     DIGEST_KEY,
     ...KEY_USE,
   ],
@@ -106,12 +103,13 @@ const EXPECTED: Record<FunctionName, string[]> = {
     QUERY_GSI1,
     // The user MX's CONNECTION_STATUS names by its guid only.
     QUERY_GSI2,
-    // Its three queues, each kind of MX-bound work apart; a message waiting for MX goes back to its own.
-    ...consume('poll'),
-    ...consume('member-reports'),
-    ...consume('reconcile'),
-    ...sendTo('poll', 'member-reports', 'reconcile', 'delivery', 'poll-dlq', 'member-reports-dlq', 'reconcile-dlq'),
+    // Its four queues, each kind of MX-bound work apart; a message waiting for MX goes back to its own.
+    ...MX_WORK_QUEUES.flatMap((queue) => [...consume(queue), ...sendTo(queue, `${queue}-dlq`)]),
+    ...sendTo('delivery'),
     ...MX_SECRET,
+    // An erasure's steps: the user's user.deleted id (keyed digest), its keys deleted one by one.
+    DIGEST_KEY,
+    ...apiKeys('DeleteItem'),
   ],
   'worker-deliver': [
     ...items('GetItem', 'UpdateItem', 'BatchGetItem'),

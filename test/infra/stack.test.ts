@@ -472,7 +472,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       // The delivery lanes' messages name their subscription (SQS fair queues): one subscription's backlog is not theirs.
       const metricOf = (queue: string) =>
         queue.startsWith('delivery') ? 'ApproximateAgeOfOldestMessageInQuietGroups' : 'ApproximateAgeOfOldestMessage';
-      const workQueues = ['poll', 'member-reports', 'reconcile', 'delivery', 'delivery-slow'];
+      const workQueues = ['poll', 'member-reports', 'reconcile', 'erasures', 'delivery', 'delivery-slow'];
       expect(watched).toEqual(workQueues.map((queue) => [queues.get(queue)!.logicalId, metricOf(queue)]).sort());
       for (const alarm of ages) {
         const queue = [...queues.values()].find((q) => q.logicalId === referencedId(alarm.Dimensions[0].Value))!;

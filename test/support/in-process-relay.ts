@@ -9,6 +9,7 @@ import type { ManualClock } from '../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { startEnginesProcess } from '../integration/notify/engines-process.ts';
 import { ManualSqs } from './manual-sqs.ts';
+import { MX_WORK_QUEUES } from '../../lib/queue/queue-names.ts';
 
 /**
  * The relay's functions in this process over dynalite, fauxqs and the simulator, on one ManualClock, their queues in
@@ -37,8 +38,8 @@ export function useInProcessRelay(clock: ManualClock) {
       const { engines, queues, relay } = harness;
       const deliveries = () => queues.sent.get(engines.queueUrls.delivery) ?? 0;
       const before = deliveries();
-      const workerQueues = new Set([engines.queueUrls.poll, engines.queueUrls['member-reports'], engines.queueUrls.reconcile]);
-      for (let round = 0; round < 200; round++) {
+      const workerQueues = new Set(MX_WORK_QUEUES.map((queue) => engines.queueUrls[queue]));
+      for (let round = 0; round < 1_000; round++) {
         const visible = queues.takeVisible().filter((message) => workerQueues.has(message.queueUrl));
         if (visible.length === 0) {
           const next = queues.nextVisibleAt();

@@ -138,8 +138,8 @@ export class RelayClient {
         )
       ).widget_url,
     /**
-     * Erase the user (a request to be forgotten): deleted at MX with its members, and everything the relay holds of it;
-     * `user.deleted` follows. Safe to repeat.
+     * Erase the user (a request to be forgotten): refused at once (202), then deleted at MX with its members and
+     * everything the relay holds of it in the background; `user.deleted` says when it has ended. Safe to repeat.
      */
     delete: async (userId: string, options: CallOptions = {}): Promise<void> => {
       await dataOf(this.raw.DELETE('/users/{user_id}', { params: { path: { user_id: userId } }, ...init(options) }));

@@ -288,7 +288,7 @@ describe('members create, update, delete; users delete', () => {
 
     const erased = await cli('users', 'delete', user, '--json');
     expect(erased.code, erased.stderr).toBe(0);
-    expect(erased.json()).toEqual({ erased: { user_id: user } });
+    expect(erased.json()).toEqual({ erasing: { user_id: user } });
   });
 });
 

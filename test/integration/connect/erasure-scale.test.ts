@@ -1,88 +1,102 @@
-import { expect, it } from 'vitest';
-import type { Job } from '../../../lib/aggregation/job.ts';
-import { newJobId } from '../../../lib/aggregation/job.ts';
-import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { itemsNaming, seedErasableUser } from '../../../bench/support/erasable-user.ts';
 import { ManualClock } from '../../../lib/clock.ts';
-import { UserDataRepository } from '../../../lib/connect/user-data-repo.ts';
-import { silentLog } from '../../../lib/logger.ts';
-import { DeliveriesRepository } from '../../../lib/notify/deliveries-repo.ts';
-import { EventPublisher } from '../../../lib/notify/publisher.ts';
-import { generateSecret } from '../../../lib/notify/signing.ts';
-import { UserEventsRepository } from '../../../lib/notify/user-events-repo.ts';
-import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
-import { useLocalEngines } from '../../support/local-table.ts';
-
-const local = useLocalEngines();
+import { ErasuresRepository } from '../../../lib/connect/erasures-repo.ts';
+import { ERASURE_STEP_ITEMS, UserDataRepository } from '../../../lib/connect/user-data-repo.ts';
+import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { useInProcessRelay } from '../../support/in-process-relay.ts';
 
 /**
- * An erasure finds a user's items through the user's own partitions and indexes: its DynamoDB queries do not grow with
- * the webhooks times the user's jobs (an audit counted 12,328 queries and 18 s for 150 jobs and 5 webhooks, every
- * webhook's 16 log shards read once per job and member).
+ * An erasure of a user holding much: answered at once, then deleted in bounded steps from the erasures queue, each
+ * found through the user's own partitions and indexes (never a scan), a step cut short by a crash taken again. The
+ * size here keeps CI quick; BENCHMARKS.md → Erasure runs 10,000 jobs, 10 webhooks and 100,000 transactions.
  */
-it('erases a user of 150 jobs, their events delivered to 5 webhooks, in a handful of queries', async () => {
-  const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
-  const { table } = local;
-  const webhooks = new WebhooksRepository(table, clock);
-  for (let i = 0; i < 5; i++) {
-    await webhooks.create({ url: `https://receiver-${i}.example.com/hooks`, eventTypes: ['*'], secret: generateSecret() });
-  }
-  const publisher = new EventPublisher({
-    webhooks,
-    deliveries: new DeliveriesRepository(table, clock),
-    userEvents: new UserEventsRepository(table),
-    queue: { scheduleAllIn: async () => {} },
-    clock,
-    log: silentLog,
-  });
-  const jobs = new JobsRepository(table);
-  const user = 'erase-scale-user';
-  for (let i = 0; i < 150; i++) {
-    const job: Job = {
-      id: newJobId(clock.now() + i),
-      userId: user,
-      memberGuid: `MBR-scale-${i % 3}`,
-      status: 'succeeded',
-      kind: 'aggregation',
-      trigger: 'refresh',
-      connectionStatus: 'CONNECTED',
-      step: 1,
-      polls: 1,
-      pollErrors: 0,
-      createdAt: clock.now() + i,
-      updatedAt: clock.now() + i,
-      finishedAt: clock.now() + i,
-      deadlineAt: clock.now() + 1_200_000,
-      nextPollAt: clock.now() + 3000,
-    };
-    await jobs.create(job);
-    await publisher.publish({
-      id: `msg_${job.id}_s1_succeeded`,
-      type: 'member.deleted',
-      timestamp: new Date(clock.now()).toISOString(),
-      data: { user_id: user, member_guid: job.memberGuid, deleted_at: new Date(clock.now()).toISOString() },
-    });
-  }
+const SIZE = { jobs: 600, webhooks: 10, transactions: 6_000 };
+const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
+const harness = useInProcessRelay(clock);
 
-  let queries = 0;
-  table.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'QueryCommand') queries += 1;
-      return next(args);
-    },
-    { step: 'initialize', name: 'countQueries' },
-  );
-  try {
-    const started = performance.now();
-    const erased = await new UserDataRepository(table, new UserEventsRepository(table)).erase(user);
-    console.log(`erasure: ${queries} queries, ${Math.round(performance.now() - started)} ms`);
-    expect(erased).toMatchObject({ jobs: 150, deliveries: 750 });
-    expect(queries).toBeLessThanOrEqual(12);
-    // Nothing is left to find: a repeat finds nothing more.
-    expect(await new UserDataRepository(table, new UserEventsRepository(table)).erase(user)).toMatchObject({
-      jobs: 0,
-      deliveries: 0,
-    });
-  } finally {
-    table.client.middlewareStack.remove('countQueries');
-  }
+const tableOf = (): TableRef => harness.relay.apiRefresh.table;
+
+describe(`erasing a user of ${SIZE.jobs} jobs, ${SIZE.webhooks} webhooks and ${SIZE.transactions} transactions`, () => {
+  it('deletes it in bounded steps through its own partitions, and a step cut short is taken again', async () => {
+    const table = tableOf();
+    const user = 'erase-steps-user';
+    const kept = 'erase-steps-kept';
+    const seeded = await seedErasableUser(table, clock, user, SIZE);
+    await seedErasableUser(table, clock, kept, { jobs: 3, webhooks: SIZE.webhooks, transactions: 5 });
+    const data = new UserDataRepository(table);
+
+    let queries = 0;
+    let writes = 0;
+    let crashAt = -1;
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') queries += 1;
+        if (context.commandName === 'BatchWriteCommand' && ++writes === crashAt) throw new Error('crashed mid-step');
+        return next(args);
+      },
+      { step: 'initialize', name: 'countErasure' },
+    );
+    try {
+      const started = performance.now();
+      let steps = 0;
+      let deleted = 0;
+      for (let left = true; left; steps++) {
+        // The third step dies halfway through its deletions, as a Lambda timing out would.
+        if (steps === 2) crashAt = writes + 20;
+        const step = await data.eraseStep(user).catch((error: Error) => {
+          expect(error.message).toBe('crashed mid-step');
+          return { deleted: {}, left: true };
+        });
+        const count = Object.values(step.deleted).reduce((sum: number, n) => sum + (n as number), 0);
+        // Bounded: the step's budget, give or take one page of events' deliveries.
+        expect(count).toBeLessThanOrEqual(ERASURE_STEP_ITEMS + 100 * SIZE.webhooks);
+        deleted += count;
+        left = step.left;
+        expect(steps).toBeLessThan(200);
+      }
+      console.log(
+        `erasure of ${seeded} items: ${steps} steps, ${queries} queries, ${Math.round(performance.now() - started)} ms`,
+      );
+      expect(deleted).toBeGreaterThanOrEqual(seeded - 20 * 25);
+      expect(steps).toBeGreaterThanOrEqual(Math.ceil(seeded / (ERASURE_STEP_ITEMS + 100 * SIZE.webhooks)));
+      // A handful of queries a step, never one per webhook and job.
+      expect(queries).toBeLessThanOrEqual(steps * 12);
+    } finally {
+      table.client.middlewareStack.remove('countErasure');
+    }
+    expect(await itemsNaming(table, user)).toBe(0);
+    expect(await itemsNaming(table, kept)).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('answers at once, then worker-poll takes the steps from the erasures queue and sends user.deleted', async () => {
+    const table = tableOf();
+    const user = 'erase-queue-user';
+    await harness.control('/_sim/members', { user_id: user });
+    await seedErasableUser(table, clock, user, { jobs: 200, webhooks: SIZE.webhooks, transactions: 1_000 });
+    const { engines, queues, relay } = harness;
+    const sent = (queue: 'erasures' | 'delivery') => queues.sent.get(engines.queueUrls[queue]) ?? 0;
+    const [erasuresBefore, deliveriesBefore] = [sent('erasures'), sent('delivery')];
+
+    await relay.apiRefresh.erasure.begin(user);
+    // Recorded and queued: nothing deleted yet, the user already refused.
+    expect(await new ErasuresRepository(table).get(user)).toMatchObject({ userId: user, deleted: 0 });
+    expect(sent('erasures') - erasuresBefore).toBe(1);
+
+    await harness.settle();
+    expect(sent('erasures') - erasuresBefore).toBeGreaterThan(3);
+    expect(await new ErasuresRepository(table).get(user)).toBeUndefined();
+    // user.deleted went out: one delivery per webhook, and nothing else of the user is left.
+    expect(sent('delivery') - deliveriesBefore).toBe(SIZE.webhooks);
+    const { Items = [] } = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.session(user).pk },
+      }),
+    );
+    expect(Items).toEqual([]);
+    expect((await fetch(`${harness.simulator.url}/_sim/users/${user}`)).status).toBe(404);
+  }, 120_000);
 });

@@ -83,7 +83,7 @@ async function knownValues(): Promise<KnownValues> {
     method: 'DELETE',
     headers: { authorization: `Bearer ${stack.apiKey}` },
   });
-  expect(erased.status).toBe(204);
+  expect(erased.status).toBe(202);
   const { MX_WEBHOOK_USERNAME, MX_WEBHOOK_PASSWORD } = SIMULATOR_WEBHOOK_CREDENTIALS;
   return {
     apiKey: stack.apiKey,

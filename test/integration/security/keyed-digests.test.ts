@@ -85,7 +85,7 @@ describe('keyed digests', () => {
     expect(
       (await call('POST', `/users/${encodeURIComponent(userId)}/widget_urls`, { widget_type: 'connect_widget' })).status,
     ).toBe(201);
-    expect((await call('DELETE', `/users/${encodeURIComponent(userId)}`)).status).toBe(204);
+    expect((await call('DELETE', `/users/${encodeURIComponent(userId)}`)).status).toBe(202);
     const tombstones = (await items()).filter((item) => String(item.pk).startsWith('ERASED#'));
     expect(tombstones).toHaveLength(1);
     expect(tombstones[0]!.pk).not.toBe(`ERASED#${sha256Hex(userId)}`);

@@ -3,7 +3,13 @@ import { createPollQueueHandler } from '../../../lib/aggregation/poll-queue-hand
 import { silentLog } from '../../../lib/logger.ts';
 import { API_TOKEN_ROUTE } from '../../../lib/mx/sso.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import type { MemberReport, MxHintsMessage, PollQueueMessage, ReconcileMessage } from '../../../lib/queue/poll-message.ts';
+import type {
+  ErasureMessage,
+  MemberReport,
+  MxHintsMessage,
+  PollQueueMessage,
+  ReconcileMessage,
+} from '../../../lib/queue/poll-message.ts';
 
 const NOW = Date.parse('2026-11-25T12:00:00.000Z');
 const site = { method: 'GET', route: '/members/{member_guid}' };
@@ -19,6 +25,7 @@ const report: MemberReport = {
 };
 const reconcile: ReconcileMessage = { reconcile: { user_id: 'user-1' }, due_at: NOW };
 const hints: MxHintsMessage = { mx_hints: { user_id: 'user-1' }, due_at: NOW };
+const erasure: ErasureMessage = { erase: { user_id: 'user-1' }, due_at: NOW };
 
 function handlerWith(failure: unknown, random = () => 0.5) {
   const scheduled: (PollQueueMessage & { queue: string })[] = [];
@@ -29,9 +36,11 @@ function handlerWith(failure: unknown, random = () => 0.5) {
   const handle = createPollQueueHandler({
     poll: { handle: fail },
     watch: { handleReport: fail, readHints: fail, reconcileTurn: fail },
+    erasure: { step: fail },
     queues: {
       memberReports: { schedule: async (message) => void scheduled.push({ queue: 'member-reports', ...message }) },
       reconcile: { schedule: async (message) => void scheduled.push({ queue: 'reconcile', ...message }) },
+      erasures: { schedule: async (message) => void scheduled.push({ queue: 'erasures', ...message }) },
     },
     clock: { now: () => NOW },
     log: silentLog,
@@ -41,7 +50,7 @@ function handlerWith(failure: unknown, random = () => 0.5) {
   return { handle, scheduled, waits };
 }
 
-describe('a report or reconcile read MX cannot serve', () => {
+describe('a report, reconcile read or erasure step MX cannot serve', () => {
   it.each([
     ['a 503', unavailable(503)],
     ['a 500', unavailable(500)],
@@ -51,12 +60,19 @@ describe('a report or reconcile read MX cannot serve', () => {
     ["calls held by the container's circuit breaker", new MxError('MX_CIRCUIT_OPEN', 'held', { ...site, retryAfterSeconds: 10 })],
     ['calls over the MX budget', new MxError('MX_BUDGET_SPENT', 'spent', { ...site, retryAfterSeconds: 3 })],
   ])('waits on its own queue after %s, the message otherwise unchanged, and is acknowledged', async (_, error) => {
-    for (const message of [report, hints, reconcile]) {
+    for (const message of [report, hints, reconcile, erasure]) {
       const { handle, scheduled, waits } = handlerWith(error);
       await expect(handle(message)).resolves.toBeUndefined();
-      const queue = 'reconcile' in message ? 'reconcile' : 'member-reports';
+      const queue = 'reconcile' in message ? 'reconcile' : 'erase' in message ? 'erasures' : 'member-reports';
       expect(scheduled).toEqual([{ queue, ...message, mx_waits: 1, due_at: NOW + 22_500 }]);
-      const kind = 'reconcile' in message ? 'reconcile' : 'mx_hints' in message ? 'mx_hints' : 'member_report';
+      const kind =
+        'reconcile' in message
+          ? 'reconcile'
+          : 'mx_hints' in message
+            ? 'mx_hints'
+            : 'erase' in message
+              ? 'erasure'
+              : 'member_report';
       expect(waits).toEqual([`MxUnavailableWaits:{"kind":"${kind}"}`]);
     }
   });
@@ -116,9 +132,11 @@ it('sends a forgetting not done back to its queue a little later (a user that le
       readHints: vi.fn(),
       reconcileTurn: async (turn) => (turn.left ? { ...turn, reset_seq: 9 } : undefined),
     },
+    erasure: { step: vi.fn() },
     queues: {
       memberReports: { schedule: vi.fn() },
       reconcile: { schedule: async (message) => void scheduled.push(message) },
+      erasures: { schedule: vi.fn() },
     },
     clock: { now: () => NOW },
     log: silentLog,
@@ -127,4 +145,25 @@ it('sends a forgetting not done back to its queue a little later (a user that le
   await handle({ reconcile: { user_id: 'user-1', left: true }, due_at: NOW - 1000 });
   await handle(reconcile);
   expect(scheduled).toEqual([{ reconcile: { user_id: 'user-1', left: true, reset_seq: 9 }, due_at: NOW + 5_000 }]);
+});
+
+it('sends an erasure’s next step to its queue at once while steps are left', async () => {
+  const scheduled: PollQueueMessage[] = [];
+  const steps: ('more' | 'done')[] = ['more', 'done'];
+  const handle = createPollQueueHandler({
+    poll: { handle: vi.fn() },
+    watch: { handleReport: vi.fn(), readHints: vi.fn(), reconcileTurn: vi.fn() },
+    erasure: { step: async () => steps.shift()! },
+    queues: {
+      memberReports: { schedule: vi.fn() },
+      reconcile: { schedule: vi.fn() },
+      erasures: { schedule: async (message) => void scheduled.push(message) },
+    },
+    clock: { now: () => NOW },
+    log: silentLog,
+    metrics: { add: () => {} },
+  });
+  await handle({ ...erasure, mx_waits: 2, due_at: NOW - 1000 });
+  await handle(erasure);
+  expect(scheduled).toEqual([{ erase: { user_id: 'user-1' }, due_at: NOW }]);
 });

@@ -11,6 +11,7 @@ const environment = {
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
   MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
   RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
+  ERASURES_QUEUE_URL: 'http://127.0.0.1:1/000000000000/erasures',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   DELIVERY_SLOW_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery-slow',
   MX_BASE_URL: 'http://127.0.0.1:1',
@@ -24,7 +25,7 @@ const environment = {
 };
 
 const dlq = 'http://127.0.0.1:1/000000000000/dlq';
-const WORKER_POLL_DLQS = ['POLL_DLQ_URL', 'MEMBER_REPORTS_DLQ_URL', 'RECONCILE_DLQ_URL'];
+const WORKER_POLL_DLQS = ['POLL_DLQ_URL', 'MEMBER_REPORTS_DLQ_URL', 'RECONCILE_DLQ_URL', 'ERASURES_DLQ_URL'];
 const WORKER_DELIVER_DLQS = ['DELIVERY_DLQ_URL', 'DELIVERY_SLOW_DLQ_URL'];
 
 describe('a queue worker without the dead-letter queue of a queue it consumes', () => {

@@ -11,11 +11,13 @@ const env = {
   POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
   MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
   RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
+  ERASURES_QUEUE_URL: 'http://127.0.0.1:1/000000000000/erasures',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   // api-jobs counts every queue's dead letters: it is given each DLQ, as the stack gives it.
   POLL_DLQ_URL: 'http://127.0.0.1:1/000000000000/poll-dlq',
   MEMBER_REPORTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/member-reports-dlq',
   RECONCILE_DLQ_URL: 'http://127.0.0.1:1/000000000000/reconcile-dlq',
+  ERASURES_DLQ_URL: 'http://127.0.0.1:1/000000000000/erasures-dlq',
   DELIVERY_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-dlq',
   DELIVERY_SLOW_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-slow-dlq',
   REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',

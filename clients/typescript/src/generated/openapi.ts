@@ -127,8 +127,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Erase a user: deleted at MX, and everything the relay holds of the user; then user.deleted
-         * @description MX deletes the user with its members and their data. The relay deletes its session, jobs, active-job pointers, transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user, where `USER_KEYS_MAY_ERASE` allows it, ends with it; by default only server keys may erase), then sends `user.deleted`, whose own delivery names the user. From its start every other route naming the user answers 410 `user_erased` (within a minute in every container), and no later call makes the user at MX again, for a year (docs/security.md#retention). A request for the user already under way may still write after it. Safe to repeat, and the one route an erased user is still served by: a user MX no longer has is erased all the same.
+         * Erase a user: refused at once, then deleted at MX and here in the background; then user.deleted
+         * @description Answers 202 once the erasure is recorded: from then on every other route naming the user answers 410 `user_erased` (within a minute in every container), and no later call makes the user at MX again, for a year (docs/security.md#retention). In the background, in bounded steps that survive a crash, MX deletes the user with its members and their data, and the relay its session, jobs, active-job pointers, transactions-sync state and change log, the Idempotency-Key records (and the answers they replay) of the user’s requests and refresh requests, the deliveries of the user’s events and the API keys bound to the user (a bound key erasing its user, where `USER_KEYS_MAY_ERASE` allows it, ends with it; by default only server keys may erase); then `user.deleted` is sent, whose own delivery names the user. A request for the user already under way may still write after it. Safe to repeat, and the one route an erased user is still served by: a repeat sends an erasure under way on, or runs a finished one again (a user MX no longer has is erased all the same).
          */
         delete: operations["delete_users_user_id"];
         options?: never;
@@ -356,7 +356,7 @@ export interface paths {
         };
         /**
          * The relay’s queues and the dead letters waiting in each (server keys)
-         * @description Each work queue (`poll`, `member-reports`, `reconcile`, `delivery`, `delivery-slow`, `refresh-requests`) with the messages waiting in its dead-letter queue: what failed for good (a message that cannot be parsed, or one that failed five times). The CLI’s `dlq list|show|redrive` reads and moves them. A user-bound key is refused.
+         * @description Each work queue (`poll`, `member-reports`, `reconcile`, `erasures`, `delivery`, `delivery-slow`, `refresh-requests`) with the messages waiting in its dead-letter queue: what failed for good (a message that cannot be parsed, or one that failed five times). The CLI’s `dlq list|show|redrive` reads and moves them. A user-bound key is refused.
          */
         get: operations["get_queues"];
         put?: never;
@@ -3916,8 +3916,8 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Erased */
-            204: {
+            /** @description Erasure recorded; `user.deleted` follows when it ends */
+            202: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -3954,7 +3954,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            /** @description `forbidden`: Not allowed for this API key */
             403: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -3965,37 +3965,7 @@ export interface operations {
                         /** @constant */
                         status?: 403;
                         /** @enum {unknown} */
-                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
-                    };
-                };
-            };
-            /** @description `not_found`: Resource not found */
-            404: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 404;
-                        /** @enum {unknown} */
-                        code?: "not_found";
-                    };
-                };
-            };
-            /** @description `conflict`: Conflict with the current state */
-            409: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 409;
-                        /** @enum {unknown} */
-                        code?: "conflict";
+                        code?: "forbidden";
                     };
                 };
             };
@@ -4044,21 +4014,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `upstream_rejected`: MX rejected the request */
-            422: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 422;
-                        /** @enum {unknown} */
-                        code?: "upstream_rejected";
-                    };
-                };
-            };
             /** @description `too_many_requests`: Too many requests for this API key */
             429: {
                 headers: {
@@ -4101,51 +4056,6 @@ export interface operations {
                         status?: 500;
                         /** @enum {unknown} */
                         code?: "internal_error";
-                    };
-                };
-            };
-            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
-            502: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 502;
-                        /** @enum {unknown} */
-                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
-                    };
-                };
-            };
-            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
-            503: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 503;
-                        /** @enum {unknown} */
-                        code?: "upstream_unavailable" | "upstream_rate_limited";
-                    };
-                };
-            };
-            /** @description `upstream_timeout`: MX did not answer in time */
-            504: {
-                headers: {
-                    "x-request-id": components["headers"]["RequestId"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @constant */
-                        status?: 504;
-                        /** @enum {unknown} */
-                        code?: "upstream_timeout";
                     };
                 };
             };
@@ -6686,7 +6596,7 @@ export interface operations {
                     "application/json": {
                         queues: {
                             /** @enum {string} */
-                            name: "poll" | "member-reports" | "reconcile" | "delivery" | "delivery-slow" | "refresh-requests";
+                            name: "poll" | "member-reports" | "reconcile" | "erasures" | "delivery" | "delivery-slow" | "refresh-requests";
                             /** @description Messages waiting in its dead-letter queue (SQS’s approximate count): read them with `dlq list` */
                             dead_letters: number;
                         }[];
