@@ -25,6 +25,8 @@ export interface MonthAtScale {
   /** Alarms and queues of the prod stack, counted from its definition. */
   alarms: number;
   queues: number;
+  /** NAT gateways (each with its Elastic IP) the functions that call MX leave through (prod's setting). */
+  natGateways: number;
 }
 
 export interface CostLine {
@@ -69,6 +71,11 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   const httpApi = sum((u) => units[u].httpApiRequests);
   const logGb = sum((u) => units[u].logBytes) / GB;
   const outGb = sum((u) => units[u].outBytes) / GB;
+  const mxOutGb = sum((u) => units[u].mxBytesOut) / GB;
+  const mxInGb = sum((u) => units[u].mxBytesIn) / GB;
+  // SQS requests of the functions in the VPC (those calling MX) go through the NAT too: ~2 KB a request and its answer (assumed).
+  const sqsNatGb = (sum((u) => (FUNCTION_SPECS[units[u].function].callsMx ? units[u].sqsRequests : 0)) * 2048) / GB;
+  const hours = DAYS_PER_MONTH * 24;
   const transactions = month.members * month.transactionsPerMemberMonth * month.monthsOfTransactions;
   const storedGb =
     ((refreshes + background) * (JOB_DAYS / DAYS_PER_MONTH) * itemBytes.job +
@@ -131,9 +138,19 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     { item: 'KMS', usd: PRICES.kmsKeyPerMonth, basis: '1 key; its requests few (data keys cached by DynamoDB and the relay)' },
     { item: 'Secrets Manager', usd: 2 * PRICES.secretPerMonth, basis: '2 secrets, read at most every 15 min per container' },
     {
+      item: 'NAT gateways and their addresses (MX egress)',
+      usd: month.natGateways * hours * (PRICES.natGatewayPerHour + PRICES.publicIpv4PerHour),
+      basis: `${month.natGateways} NAT gateways, each with its Elastic IP, all month (the setting: mxEgressNatGateways)`,
+    },
+    {
+      item: 'NAT data processing',
+      usd: (mxOutGb + mxInGb + sqsNatGb) * PRICES.natPerGbProcessed,
+      basis: `${(mxOutGb + mxInGb).toFixed(0)} GB to and from MX (measured per unit, HTTP without TLS), ${sqsNatGb.toFixed(0)} GB of the VPC functions' SQS requests (2 KB each, assumed); DynamoDB through its free gateway endpoint`,
+    },
+    {
       item: 'Data transfer out',
-      usd: Math.max(0, outGb - 100) * PRICES.transferOutPerGb,
-      basis: `${outGb.toFixed(0)} GB of webhooks to apps (first 100 GB free)`,
+      usd: Math.max(0, outGb + mxOutGb - 100) * PRICES.transferOutPerGb,
+      basis: `${outGb.toFixed(0)} GB of webhooks to apps, ${mxOutGb.toFixed(0)} GB of requests to MX (first 100 GB free)`,
     },
   ];
   return { lines, total: lines.reduce((n, line) => n + line.usd, 0) };

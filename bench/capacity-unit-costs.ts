@@ -10,9 +10,11 @@ import type { FunctionName } from '../infra/constructs/function-specs.ts';
 import { ENVIRONMENTS } from '../infra/environments.ts';
 import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { tableOf } from '../lib/compositions/storage.ts';
+import { HINT_WINDOW_MS } from '../lib/aggregation/member-watch.ts';
 import { generateSecret } from '../lib/notify/signing.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
+import { startByteProxy } from './support/byte-proxy.ts';
 import { onPartitionWrites } from './support/dynalite-capacity.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { median } from './support/stats.ts';
@@ -38,6 +40,9 @@ export interface UnitCost {
   logBytes: number;
   /** Bytes sent out of AWS to the apps (webhook requests). */
   outBytes: number;
+  /** Bytes to MX and from it (HTTP, without TLS): what the NAT gateways process; those to MX leave AWS. */
+  mxBytesOut: number;
+  mxBytesIn: number;
   /** Deliveries queued (one webhook subscribed to every event). */
   deliveries: number;
 }
@@ -86,6 +91,16 @@ const MX_LATENCY_MS = 300;
  */
 export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts> {
   const simulator = await startMxSimulator({ log: () => {} });
+  // The relay reaches MX through a proxy counting the bytes its NAT gateways would carry.
+  const toMx = await startByteProxy(simulator.url);
+  /** Adds the MX bytes `work` made to the unit running. */
+  const mxBytesOf = async (work: () => Promise<unknown>) => {
+    const before = toMx.bytes();
+    await work();
+    const after = toMx.bytes();
+    add('mxBytesOut', after.toMx - before.toMx);
+    add('mxBytesIn', after.fromMx - before.fromMx);
+  };
   let received = 0;
   const endpoint = createServer((request, response) => {
     received += Object.entries(request.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
@@ -132,7 +147,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     return true;
   }) as typeof process.stdout.write;
   try {
-    const config = localServicesConfig(engines, simulator.url, {
+    const config = localServicesConfig(engines, toMx.url, {
       MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
       LOG_LEVEL: 'INFO',
     });
@@ -163,10 +178,13 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const refreshed = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('refresh', i, 1)));
     const polled = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('poll', i, 3_600_000)));
     const reported = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('report', i, 1)));
+    const reportedUsers = new Set(reported.map(({ userId }) => userId));
     // Their apps sync transactions: each aggregation then brings the user's sync up to date. The first syncs take in
     // every transaction the users have: what a transaction costs to keep.
     unit = 'transaction';
-    for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
+    await mxBytesOf(async () => {
+      for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
+    });
     unit = undefined;
     await control('/_sim/faults', { latency_ms: MX_LATENCY_MS });
 
@@ -174,7 +192,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {
       unit = kind;
       const started = performance.now();
-      await work();
+      await mxBytesOf(work);
       add('lambdaMs', performance.now() - started);
       add('invocations', invocations);
       unit = undefined;
@@ -226,9 +244,16 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         }
       };
       await timed(counted('mx-webhook'), announce, COUNT);
-      const reports = await drain(sqs, engines.queueUrls['member-reports']);
+      // A report is a hint: the user's read of MX follows HINT_WINDOW_MS later, on the same queue (the report's cost).
+      const ofReported = (body: unknown, kind: 'member_report' | 'mx_hints') =>
+        reportedUsers.has((body as Record<string, { user_id?: string } | undefined>)[kind]?.user_id ?? '');
+      const reports = (await drain(sqs, engines.queueUrls['member-reports'])).filter((body) => ofReported(body, 'member_report'));
       if (reports.length !== COUNT) throw new Error(`member reports queued: ${reports.length} of ${COUNT}`);
       await timed(counted('report'), worker('member-reports', reports), perBatch);
+      await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
+      const reads = (await drain(sqs, engines.queueUrls['member-reports'])).filter((body) => ofReported(body, 'mx_hints'));
+      if (reads.length !== COUNT) throw new Error(`hint reads queued: ${reads.length} of ${COUNT}`);
+      await timed(counted('report'), worker('member-reports', reads), perBatch);
     }
 
     // A poll step more, of a job still aggregating.
@@ -281,6 +306,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         httpApiRequests: kind === 'refresh' || kind === 'mx-webhook' ? 1 : 0,
         logBytes: t.logBytes / n,
         outBytes: t.outBytes / n,
+        mxBytesOut: t.mxBytesOut / n,
+        mxBytesIn: t.mxBytesIn / n,
         deliveries: t.deliveries / n,
       };
     };
@@ -318,6 +345,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     meter.restore();
     sqs.destroy();
     await new Promise((resolve) => endpoint.close(resolve));
+    await toMx.close();
     await simulator.close();
   }
 }
@@ -356,6 +384,8 @@ export const NO_COST: Omit<UnitCost, 'function'> = {
   httpApiRequests: 0,
   logBytes: 0,
   outBytes: 0,
+  mxBytesOut: 0,
+  mxBytesIn: 0,
   deliveries: 0,
 };
 

@@ -20,6 +20,12 @@ export interface EnvironmentSettings {
    * MX publishes no Nexus limit, so agree one with MX and set it below).
    */
   mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean; callsPerSecond: number };
+  /**
+   * NAT gateways the functions that call MX leave through, each with the Elastic IP MX allow-lists
+   * (infra/constructs/mx-egress.ts): 2, one per AZ, keeps MX reachable when an AZ fails; 1 costs half (docs/operations.md
+   * → Cost notes).
+   */
+  mxEgressNatGateways: 1 | 2;
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** API Gateway's limits of each route without its own: requests per second (steady) and burst. */
@@ -88,6 +94,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     name: 'dev',
     region: 'us-east-1',
     mx: mxIntegration,
+    mxEgressNatGateways: 1,
     logLevel: 'DEBUG',
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
@@ -112,6 +119,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     name: 'staging',
     region: 'us-east-1',
     mx: mxIntegration,
+    mxEgressNatGateways: 1,
     logLevel: 'INFO',
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
@@ -136,6 +144,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     name: 'prod',
     region: 'us-east-1',
     mx: mxProduction,
+    mxEgressNatGateways: 2,
     logLevel: 'INFO',
     logRetention: RetentionDays.THREE_MONTHS,
     apiThrottle: { rateLimit: 200, burstLimit: 400 },

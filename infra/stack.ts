@@ -16,6 +16,7 @@ import { DataTable } from './constructs/data-table.ts';
 import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from './constructs/function-specs.ts';
 import { RelayHttpApi } from './constructs/http-api.ts';
 import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
+import { MxEgress } from './constructs/mx-egress.ts';
 import { RefreshRequests } from './constructs/refresh-requests.ts';
 import { type EnvironmentResources, functionEnvironment, perQueue } from './constructs/function-environment.ts';
 import { RelayFunction } from './constructs/relay-function.ts';
@@ -36,6 +37,8 @@ export const RECONCILE_OVERDUE_ALARM_MS = 3_600_000;
 export const WEBHOOK_BREAKER_ALARM_MS = 6 * 3_600_000;
 /** An erasure not ended this long after its request pages (each sweep reports the oldest under way). */
 export const ERASURE_ALARM_MS = 3_600_000;
+/** The stack output listing the addresses the functions that call MX leave from (the CLI reads it). */
+export const MX_EGRESS_OUTPUT = 'MxEgressAddresses';
 /** MX 429s in 5 minutes: MX is asking the relay to slow down. */
 export const MX_THROTTLE_ALARM_COUNT = 20;
 
@@ -76,6 +79,7 @@ function dataKeyOf(key: Key, env: EnvironmentSettings['name']): Key {
           'kms:EncryptionContext:aws:logs:arn': [
             logGroup(`/aws/lambda/${resourceName(env)}-*`),
             logGroup(`/aws/apigateway/${resourceName(env)}-*`),
+            logGroup(`/aws/vpc/${resourceName(env)}-*`),
           ],
         },
       },
@@ -102,6 +106,8 @@ export class NexusRelayStack extends Stack {
   readonly functions: Readonly<Record<FunctionName, NodejsFunction>>;
   readonly httpApi: RelayHttpApi;
   readonly alarms: RelayAlarms;
+  /** Where the functions that call MX leave from: the addresses MX allow-lists. */
+  readonly mxEgress: MxEgress;
   readonly dashboard: RelayDashboard;
 
   constructor(scope: Construct, id: string, props: NexusRelayStackProps) {
@@ -223,6 +229,14 @@ export class NexusRelayStack extends Stack {
       webhookSecretsKey,
       sessionTokensKey,
     };
+    // Every function that calls MX leaves from the addresses MX allow-lists; the others stay on Lambda's network.
+    this.mxEgress = new MxEgress(this, 'MxEgress', {
+      name: name(),
+      natGateways: settings.mxEgressNatGateways,
+      logRetention: settings.logRetention,
+      logsKey: dataKey,
+      removalPolicy,
+    });
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fnName of FUNCTION_NAMES) {
       const spec = FUNCTION_SPECS[fnName];
@@ -236,6 +250,7 @@ export class NexusRelayStack extends Stack {
         logsKey: dataKey,
         removalPolicy,
         logLevel: settings.logLevel,
+        ...(spec.callsMx ? { network: this.mxEgress.network } : {}),
         reservedConcurrency:
           consumed.length > 0
             ? consumed.reduce((sum, queue) => sum + settings.queueConcurrency[queue], 0)
@@ -356,7 +371,13 @@ export class NexusRelayStack extends Stack {
       api: this.httpApi.api,
     });
 
-    acknowledgeAcceptedFindings(this, settings);
+    acknowledgeAcceptedFindings(
+      {
+        ...this,
+        mxCallers: FUNCTION_NAMES.filter((fnName) => FUNCTION_SPECS[fnName].callsMx).map((fnName) => functions[fnName].role!),
+      },
+      settings,
+    );
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.httpApi.stage.url, 'Base URL of the API');
@@ -369,5 +390,6 @@ export class NexusRelayStack extends Stack {
     output('MxCredentialsSecretName', this.secrets.mxCredentials.secretName, 'Put {"client_id","api_key"} here');
     output('MxWebhookCredentialsSecretName', this.secrets.mxWebhookCredentials.secretName, 'Basic credentials for MX webhooks');
     output('AlarmTopicArn', this.alarms.topic.topicArn, 'Subscribe on-call here');
+    output(MX_EGRESS_OUTPUT, this.mxEgress.addressList, 'The addresses MX must allow-list (nexus-relay mx egress)');
   }
 }

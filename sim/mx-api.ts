@@ -9,6 +9,7 @@ import { connectRoutes } from './connect-routes.ts';
 import { institutionRoutes } from './institution-routes.ts';
 import { mdxRealtimeRoutes } from './mdx-realtime-routes.ts';
 import { memberRoutes } from './member-routes.ts';
+import { onboardingRoutes } from './onboarding-routes.ts';
 import { premiumRoutes } from './premium-routes.ts';
 import { MxError, mxErrorBody } from './mx-errors.ts';
 import { type MxEndpoint, type MxReply, type MxRequest, NEXUS_MEDIA } from './mx-endpoint.ts';
@@ -27,6 +28,7 @@ export function createMxApi(state: SimulatorState) {
     ...sessionRoutes(state),
     ...connectRoutes(state),
     ...mdxRealtimeRoutes(state),
+    ...onboardingRoutes(state),
     ...institutionRoutes(state),
     ...memberRoutes(state),
     ...premiumRoutes(state),

@@ -29,6 +29,11 @@ export const PRICES = {
   secretPerMonth: 0.4,
   /** To the internet, after the first 100 GB a month. */
   transferOutPerGb: 0.09,
+  /** A NAT gateway's hour, and each GB it processes (either way). */
+  natGatewayPerHour: 0.045,
+  natPerGbProcessed: 0.045,
+  /** A public IPv4 address (an Elastic IP) in use, an hour. */
+  publicIpv4PerHour: 0.005,
 } as const;
 
 /** Assumed latencies of calls inside AWS, for the "in AWS" duration scenario (the local run measures loopback). */

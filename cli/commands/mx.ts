@@ -7,6 +7,15 @@ import { checkConformance, contradicts, type FactCheck, MxCheckUsageError } from
 import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { table, type Terminal } from '../output.ts';
+import { ONBOARDING_PATH } from '../../sim/onboarding-routes.ts';
+import {
+  type AllowListEntry,
+  egressAddresses,
+  MxAllowList,
+  type PartnerCredentials,
+  PLATFORM_HOSTS,
+  stackCredentials,
+} from '../mx-allow-list.ts';
 
 /** The simulator's public credentials and one of its seeded users (sim/). */
 const SIMULATOR = { clientId: 'sim-client', apiKey: 'sim-api-key', userId: 'sim-user-pfm' };
@@ -113,6 +122,8 @@ export function registerMx(program: Command, terminal: Terminal): void {
       }),
     );
 
+  registerAllowList(mx, terminal);
+
   mx.command('webhook-url')
     .description(
       "the URL to give MX for its webhooks (every type), from --url (a deployed stack's ApiUrl output) or the local stack: one form, whatever the trailing slash",
@@ -127,6 +138,100 @@ export function registerMx(program: Command, terminal: Terminal): void {
           ),
         ]);
         return 0;
+      }),
+    );
+}
+
+interface AllowListOptions {
+  env?: string;
+  region?: string;
+  address?: string[];
+  platformUrl?: string;
+  register?: boolean;
+}
+
+/**
+ * `mx egress` and `mx allow-list`: the addresses a deployed stack calls MX from, and where MX's allow-list stands on
+ * them (MX answers only allow-listed static addresses: docs/operations.md → MX's allow-list).
+ */
+function registerAllowList(mx: Command, terminal: Terminal): void {
+  mx.command('egress')
+    .description('the addresses a deployed stack calls MX from (its MxEgressAddresses output): give them to MX to allow-list')
+    .requiredOption('--env <env>', 'the deployed environment (dev, staging, prod)')
+    .option('--region <region>', 'its region (default: the AWS CLI’s)')
+    .action(
+      action(terminal, async ({ output }, options: { env: string; region?: string }) => {
+        const addresses = await egressAddresses(options.env, options.region);
+        output.result({ env: options.env, addresses }, () => [
+          ...addresses,
+          output.style.dim(
+            `Register them with \`nexus-relay mx allow-list --env ${options.env} --register\`, or in MX's Client Dashboard.`,
+          ),
+        ]);
+        return 0;
+      }),
+    );
+
+  mx.command('allow-list')
+    .description(
+      "where MX's IP allow-list (its onboarding API) stands on the stack's addresses; --register adds the missing ones. " +
+        'Credentials: MX_CLIENT_ID and MX_API_KEY, else the stack’s secret; none of --env, --platform-url: the local simulator',
+    )
+    .option('--env <env>', 'a deployed environment: its MxEgressAddresses and its MX credentials secret')
+    .option('--region <region>', 'its region (default: the AWS CLI’s)')
+    .option('--address <ip...>', 'these addresses instead of a stack’s (an office, a CI runner)')
+    .option(
+      '--platform-url <url>',
+      `MX's Platform API (default ${PLATFORM_HOSTS.integration}; ${PLATFORM_HOSTS.production} for --env prod)`,
+    )
+    .option('--register', 'add each address MX does not list (MX answers PENDING until it approves it)')
+    .action(
+      action(terminal, async ({ output, targets, terminal: term }, options: AllowListOptions) => {
+        const addresses = options.address ?? (options.env ? await egressAddresses(options.env, options.region) : undefined);
+        if (!addresses || addresses.length === 0) throw usageError('--env <env> or --address <ip…>: the addresses to look up');
+        const local = options.env === undefined && options.platformUrl === undefined;
+        const baseUrl = (
+          options.platformUrl ??
+          (local
+            ? `${targets.simulator()}${ONBOARDING_PATH}`
+            : options.env === 'prod'
+              ? PLATFORM_HOSTS.production
+              : PLATFORM_HOSTS.integration)
+        ).replace(/\/+$/, '');
+        const fromEnv = term.env.MX_CLIENT_ID && term.env.MX_API_KEY;
+        const credentials: PartnerCredentials = fromEnv
+          ? { clientId: term.env.MX_CLIENT_ID!, apiKey: term.env.MX_API_KEY! }
+          : local
+            ? { clientId: SIMULATOR.clientId, apiKey: SIMULATOR.apiKey }
+            : options.env
+              ? await stackCredentials(options.env, options.region)
+              : (() => {
+                  throw usageError(
+                    'MX_CLIENT_ID and MX_API_KEY (or --env, to read the stack’s secret): the partner’s credentials',
+                  );
+                })();
+        const allowList = new MxAllowList(baseUrl, credentials);
+        const entries: (AllowListEntry & { registered?: true })[] = [];
+        for (const address of addresses) {
+          const entry = await allowList.entry(address);
+          entries.push(
+            options.register && entry.status === 'absent' ? { ...(await allowList.add(address)), registered: true } : entry,
+          );
+        }
+        const missing = entries.filter((entry) => entry.status === 'absent').length;
+        output.result({ mx: baseUrl, addresses: entries }, () => [
+          ...table(
+            ['address', 'MX', ''],
+            entries.map((entry) => [entry.address, entry.status, 'registered' in entry ? 'registered now' : '']),
+            output.style,
+          ),
+          missing > 0
+            ? output.style.red(`${missing} not on MX's allow-list: rerun with --register (or add them in MX's Client Dashboard)`)
+            : output.style.dim(
+                'MX approves a new address within about 15 minutes in the U.S., days elsewhere (PENDING until then).',
+              ),
+        ]);
+        return missing > 0 ? 1 : 0;
       }),
     );
 }

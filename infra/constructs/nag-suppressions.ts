@@ -11,6 +11,8 @@ export interface AcknowledgedParts {
   secrets: Pick<RelaySecrets, 'mxCredentials' | 'mxWebhookCredentials' | 'syncCursorKey' | 'digestKey'>;
   refreshRequests: Pick<RefreshRequests, 'ruleDeadLetterQueue'>;
   table: IConstruct;
+  /** The roles of the functions in the MX egress VPC: they let Lambda manage the functions' network interfaces. */
+  mxCallers: IConstruct[];
 }
 
 const accept = (scopes: IConstruct[], id: string, reason: string): void => {
@@ -52,6 +54,17 @@ export function acknowledgeAcceptedFindings(stack: AcknowledgedParts, settings: 
     'AwsSolutions-SQS3',
     'This queue is a dead-letter queue: EventBridge puts the refresh-requested events it could not deliver in it ' +
       '(a rule target DeadLetterConfig, which cdk-nag does not recognise as one); it is alarmed like the others.',
+  );
+
+  const networkInterfaces =
+    'Lambda attaches a function to its VPC subnets through its role (AWSLambdaVPCAccessExecutionRole’s actions): EC2’s ' +
+    'Describe actions take no resource, and the network interfaces Lambda makes have ids not known before it makes them; ' +
+    'they are made only in the stack’s subnets behind its security group (infra/constructs/relay-function.ts).';
+  accept(stack.mxCallers, 'AwsSolutions-IAM5[Resource::*]', networkInterfaces);
+  accept(
+    stack.mxCallers,
+    `AwsSolutions-IAM5[Resource::arn:aws:ec2:${settings.region}:<AWS::AccountId>:network-interface/*]`,
+    networkInterfaces,
   );
 
   if (!settings.data.pointInTimeRecovery) {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ApplicationLogLevel, Architecture, LoggingFormat, RecursiveLoop, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -15,6 +16,13 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const functionEntry = (name: FunctionName): string =>
   fileURLToPath(new URL(`../../functions/${name}.ts`, import.meta.url));
 
+/** A VPC a function runs in (infra/constructs/mx-egress.ts): its subnets and security group. */
+export interface FunctionNetwork {
+  vpc: IVpc;
+  subnets: SubnetSelection;
+  securityGroup: ISecurityGroup;
+}
+
 export interface RelayFunctionProps {
   name: FunctionName;
   functionName: string;
@@ -27,6 +35,8 @@ export interface RelayFunctionProps {
   /** Lambda's application log level filters what the function writes: it must let LOG_LEVEL's lines through. */
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   reservedConcurrency?: number;
+  /** Where it runs when it must leave from a fixed address (it calls MX); Lambda's own network otherwise. */
+  network?: FunctionNetwork;
 }
 
 /**
@@ -52,6 +62,7 @@ export class RelayFunction extends Construct {
       description: `Execution role of ${props.functionName}`,
     });
     logGroup.grantWrite(role);
+    if (props.network) allowNetworkInterfaces(role, props.network);
 
     // A worker that sends to the queue it consumes (the poll loop, delivery retries) is a recursive loop by design;
     // Lambda's loop detection would drop its messages after 16 hops.
@@ -78,6 +89,36 @@ export class RelayFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency,
       recursiveLoop: reschedulesItself ? RecursiveLoop.ALLOW : RecursiveLoop.TERMINATE,
       bundling: nodejsFunctionBundling(spec.readsFolders),
+      ...(props.network
+        ? { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [props.network.securityGroup] }
+        : {}),
     });
   }
+}
+
+/**
+ * What Lambda does with EC2, under the function's role, to attach it to its subnets (AWSLambdaVPCAccessExecutionRole's
+ * actions, without its `*`): network interfaces made only in the function's subnets behind its security group, and
+ * changed only as network interfaces of this account and region. EC2's two Describe actions take no resource.
+ */
+function allowNetworkInterfaces(role: IRole, network: FunctionNetwork): void {
+  const stack = Stack.of(role);
+  const ec2 = (resource: string, resourceName: string) => stack.formatArn({ service: 'ec2', resource, resourceName });
+  const interfaces = ec2('network-interface', '*');
+  const subnets = network.vpc.selectSubnets(network.subnets).subnetIds.map((id) => ec2('subnet', id));
+  role.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], resources: ['*'] }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [interfaces, ...subnets, ec2('security-group', network.securityGroup.securityGroupId)],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: [interfaces],
+    }),
+  );
 }

@@ -182,7 +182,7 @@ export const PROBLEMS = {
     title: "MX refused the relay's partner credentials",
     cause:
       "MX's SSO API answered 401 or 403: the API key or client id is wrong, or MX does not allow this deployment's IP addresses.",
-    fix: 'Check the MX credentials secret (client id, API key) and ask MX to allow-list the outbound IP addresses.',
+    fix: "Check the MX credentials secret (client id, API key) and MX's IP allow-list (`nexus-relay mx allow-list --env <env>`).",
   },
   upstream_error: {
     status: 502,

@@ -134,6 +134,52 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     });
   });
 
+  describe('egress to MX', () => {
+    const eips = resourcesOfType(template, 'AWS::EC2::EIP');
+    const [securityGroupId, securityGroup] = onlyResourceOfType(template, 'AWS::EC2::SecurityGroup');
+
+    it('puts every function that calls MX, and only those, in the VPC behind its one security group', () => {
+      for (const [name, { properties }] of functions) {
+        const inVpc = properties.VpcConfig !== undefined;
+        expect([name, inVpc]).toEqual([name, Boolean(FUNCTION_SPECS[name as FunctionName].callsMx)]);
+        if (inVpc) {
+          expect(properties.VpcConfig.SecurityGroupIds.map(referencedId)).toEqual([securityGroupId]);
+          expect(properties.VpcConfig.SubnetIds).toHaveLength(2);
+        }
+      }
+      // worker-deliver posts to the apps' hosts: it never leaves from the addresses MX trusts.
+      expect(functions.get('worker-deliver')!.properties.VpcConfig).toBeUndefined();
+    });
+
+    it('leaves through NAT gateways holding the Elastic IPs it outputs, one per gateway (one per AZ in prod)', () => {
+      const nats = resourcesOfType(template, 'AWS::EC2::NatGateway');
+      expect(nats).toHaveLength(settings.mxEgressNatGateways);
+      expect(eips).toHaveLength(settings.mxEgressNatGateways);
+      const allocations = nats.map(([, nat]) => referencedId(nat.Properties.AllocationId)).sort();
+      expect(allocations).toEqual(eips.map(([id]) => id).sort());
+      // Comma-separated (one address alone is its EIP's Ref).
+      const output = template.toJSON().Outputs.MxEgressAddresses.Value;
+      const join = output['Fn::Join'];
+      if (join) expect(join[0]).toBe(',');
+      const refs = join ? join[1] : [output];
+      expect(refs.map(referencedId).sort()).toEqual(eips.map(([id]) => id).sort());
+      if (isProd) {
+        for (const [, eip] of eips) expect(eip.DeletionPolicy).toBe('Retain');
+      }
+    });
+
+    it('lets out HTTPS only, reaches DynamoDB through a gateway endpoint, and logs rejected flows', () => {
+      expect(securityGroup.Properties.SecurityGroupEgress).toEqual([
+        expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
+      ]);
+      const endpoints = resourcesOfType(template, 'AWS::EC2::VPCEndpoint');
+      expect(endpoints.map(([, endpoint]) => endpoint.Properties.VpcEndpointType)).toEqual(['Gateway']);
+      expect(JSON.stringify(endpoints[0]![1].Properties.ServiceName)).toContain('dynamodb');
+      const [, flowLog] = onlyResourceOfType(template, 'AWS::EC2::FlowLog');
+      expect(flowLog.Properties.TrafficType).toBe('REJECT');
+    });
+  });
+
   describe('queues', () => {
     it('has each work queue, each with a dead-letter queue', () => {
       expect([...queues.keys()].sort()).toEqual(
@@ -286,7 +332,8 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     it('encrypts every log group and the alarm topic', () => {
       const keyArn = { 'Fn::GetAtt': [dataKeyId, 'Arn'] };
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-      expect(logGroups.length).toBe(FUNCTION_NAMES.length + 1);
+      // Each function's, the API's access log, the MX egress VPC's rejected flows.
+      expect(logGroups.length).toBe(FUNCTION_NAMES.length + 2);
       for (const [, logGroup] of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
       const [, topic] = onlyResourceOfType(template, 'AWS::SNS::Topic');
       expect(topic.Properties.KmsMasterKeyId).toEqual(keyArn);
@@ -517,6 +564,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         'MemberReportsQueueUrl',
         'ReconcileQueueUrl',
         'MxCredentialsSecretName',
+        'MxEgressAddresses',
         'MxWebhookCredentialsSecretName',
         'PollQueueUrl',
         'RefreshRequestsQueueUrl',

@@ -30,6 +30,7 @@ const month: MonthAtScale = {
   logRetentionDays: 30.4,
   alarms: 10,
   queues: 5,
+  natGateways: 2,
 };
 const line = (cost: ReturnType<typeof monthlyCost>, item: string) => cost.lines.find((l) => l.item === item)!.usd;
 
@@ -47,6 +48,26 @@ describe('monthlyCost', () => {
       ((30.4e6 * 10 + deliveries * 3 + transactions * 2) / 1e6) * 0.625,
       6,
     );
+  });
+
+  it('pays the NAT gateways all month, and every GB to and from MX through them; requests to MX leave AWS', () => {
+    const gbPerReport = 1 / 91.2e6;
+    const withMx = {
+      ...measured,
+      units: {
+        ...measured.units,
+        report: unit('worker-poll', {
+          mxBytesOut: (gbPerReport / 4) * 1024 ** 3,
+          mxBytesIn: ((3 * gbPerReport) / 4) * 1024 ** 3,
+        }),
+      },
+    };
+    const cost = monthlyCost(withMx, month);
+    // Two gateways and their addresses for 730 hours.
+    expect(line(cost, 'NAT gateways and their addresses (MX egress)')).toBeCloseTo(2 * 30.4 * 24 * (0.045 + 0.005), 6);
+    // 1 GB of MX and the SQS requests' (2 KB each; the refreshes' sends, none here) at $0.045.
+    expect(line(cost, 'NAT data processing')).toBeCloseTo(1 * 0.045, 6);
+    expect(line(cost, 'Data transfer out')).toBe(0);
   });
 
   it('stores the logs of as many months as they are kept', () => {

@@ -1,0 +1,97 @@
+import { Fn, type RemovalPolicy, Tags } from 'aws-cdk-lib';
+import {
+  CfnEIP,
+  FlowLogDestination,
+  FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
+  IpAddresses,
+  NatProvider,
+  Peer,
+  Port,
+  SecurityGroup,
+  type SubnetSelection,
+  SubnetType,
+  Vpc,
+} from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { FunctionNetwork } from './relay-function.ts';
+
+export interface MxEgressProps {
+  /** `nexus-relay-<env>`: the VPC's and the addresses' name. */
+  name: string;
+  /** NAT gateways, each with its Elastic IP, each in its own AZ (2 AZs): 1 costs half, and leans on one AZ. */
+  natGateways: 1 | 2;
+  logRetention: RetentionDays;
+  logsKey?: IKey;
+  removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Where the functions that call MX go out from: MX allow-lists its callers' static IP addresses only (docs/operations.md
+ * → MX's allow-list). A VPC of two AZs whose private subnets leave through NAT gateways holding Elastic IPs (the
+ * addresses to give MX), DynamoDB reached through a gateway endpoint (free, off the NAT's per-GB charge), SQS, KMS and
+ * Secrets Manager through the NAT (their few bytes cost less there than interface endpoints' hours: BENCHMARKS.md →
+ * Capacity). The functions' security group lets out HTTPS only; rejected flows are logged.
+ */
+export class MxEgress extends Construct {
+  readonly vpc: Vpc;
+  readonly securityGroup: SecurityGroup;
+  /** The Elastic IPs, one per NAT gateway. */
+  readonly addresses: CfnEIP[];
+  readonly subnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+
+  constructor(scope: Construct, id: string, props: MxEgressProps) {
+    super(scope, id);
+    this.addresses = Array.from({ length: props.natGateways }, (_, i) => {
+      const address = new CfnEIP(this, `Address${i + 1}`, { domain: 'vpc' });
+      address.applyRemovalPolicy(props.removalPolicy);
+      Tags.of(address).add('Name', `${props.name}-mx-egress-${i + 1}`);
+      return address;
+    });
+    const flowLogs = new LogGroup(this, 'RejectedFlows', {
+      logGroupName: `/aws/vpc/${props.name}-rejected-flows`,
+      retention: props.logRetention,
+      encryptionKey: props.logsKey,
+      removalPolicy: props.removalPolicy,
+    });
+    this.vpc = new Vpc(this, 'Vpc', {
+      vpcName: `${props.name}-mx-egress`,
+      ipAddresses: IpAddresses.cidr('10.42.0.0/16'),
+      maxAzs: 2,
+      natGateways: props.natGateways,
+      natGatewayProvider: NatProvider.gateway({ eipAllocationIds: this.addresses.map((address) => address.attrAllocationId) }),
+      subnetConfiguration: [
+        { name: 'nat', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'functions', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+      ],
+      gatewayEndpoints: { DynamoDb: { service: GatewayVpcEndpointAwsService.DYNAMODB } },
+      // Nothing uses the default security group; restricting it would add a custom resource (and its Lambda).
+      restrictDefaultSecurityGroup: false,
+      flowLogs: {
+        rejected: { destination: FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: FlowLogTrafficType.REJECT },
+      },
+    });
+    this.securityGroup = new SecurityGroup(this, 'Functions', {
+      vpc: this.vpc,
+      securityGroupName: `${props.name}-mx-callers`,
+      description: 'Functions that call MX: HTTPS out only (MX, and AWS APIs through the NAT or the DynamoDB endpoint)',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'HTTPS to MX and AWS APIs');
+  }
+
+  /** The addresses MX must allow, comma-separated (each EIP's Ref is its address). */
+  get addressList(): string {
+    return Fn.join(
+      ',',
+      this.addresses.map((address) => address.ref),
+    );
+  }
+
+  /** Where a function that calls MX is put: the private subnets, behind the functions' security group. */
+  get network(): FunctionNetwork {
+    return { vpc: this.vpc, subnets: this.subnets, securityGroup: this.securityGroup };
+  }
+}
