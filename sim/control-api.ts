@@ -7,6 +7,7 @@ import { PayloadTooLargeError, parseJsonBody, readBody, sendJson, sendNoContent,
 import { InvalidInputError, requireJsonObject } from './input-validation.ts';
 import { parseMemberSpec } from './member-spec.ts';
 import { memberView } from './member-view.ts';
+import { CATALOGUE, institutionView } from './institutions.ts';
 import { type SimMember, setConnectionStatus } from './members.ts';
 import { type Route, createRouter } from './router.ts';
 import { parseSettings, settingsView } from './sim-settings.ts';
@@ -126,6 +127,12 @@ export function createControlApi(state: SimulatorState) {
         if (!user) throw new ControlError(404, `user ${params.user_id} does not exist`);
         return { status: 200, body: userSummary(state, user) };
       },
+    },
+    {
+      methods: ['GET'],
+      pattern: '/_sim/institutions',
+      // Every bank the catalogue lists, whatever its name (MX's search needs a word of it).
+      handler: () => ({ status: 200, body: { institutions: CATALOGUE.map(institutionView) } }),
     },
     {
       methods: ['GET'],

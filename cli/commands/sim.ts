@@ -172,6 +172,29 @@ export function registerSim(program: Command, terminal: Terminal): void {
     );
 
   sim
+    .command('institutions')
+    .description('every bank the simulator lists, with its guid and what it supports (MX’s search needs a word of the name)')
+    .action(
+      action(terminal, async ({ output, sim: client }) => {
+        const { institutions } = await client().call<{
+          institutions: { code: string; guid: string; name: string; supports_oauth: boolean }[];
+        }>('GET', '/_sim/institutions');
+        output.result({ institutions }, () =>
+          table(
+            ['NAME', 'GUID', 'CODE', 'OAUTH'],
+            institutions.map((institution) => [
+              institution.name,
+              institution.guid,
+              institution.code,
+              institution.supports_oauth ? 'yes' : 'no',
+            ]),
+            output.style,
+          ),
+        );
+      }),
+    );
+
+  sim
     .command('stats')
     .description('MX-side calls the simulator answered, by route (or by member)')
     .option('--members', 'per member instead of per route')

@@ -8,7 +8,8 @@ import {
   type QueueState,
   type Webhook,
 } from '@nexus-relay/client';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { settled, usePolling } from './poll.ts';
 import { HourlyChart } from './hourly-chart.tsx';
 import { attemptsByHour, type HourOfAttempts } from './delivery-hours.ts';
 import { userActionOf } from './members.ts';
@@ -200,15 +201,26 @@ function ListSection<T>({
 export function OverviewView({ signed }: { signed: Signed }) {
   const [overview, setOverview] = useState<Overview | undefined>();
   const [error, setError] = useState<unknown>();
-  const load = () =>
-    overviewOf(signed).then(
-      (found) => {
-        setOverview(found);
-        setError(undefined);
-      },
-      (caught: unknown) => setError(caught),
-    );
-  useEffect(() => void load(), []);
+  const shown = useRef('');
+  /** Reads the overview again; true when it changed (polling then looks again sooner). */
+  const load = async (): Promise<boolean> => {
+    try {
+      const found = await overviewOf(signed);
+      setError(undefined);
+      const seen = JSON.stringify(found);
+      if (seen === shown.current) return false;
+      shown.current = seen;
+      setOverview(found);
+      return true;
+    } catch (caught) {
+      setError(caught);
+      throw caught;
+    }
+  };
+  useEffect(() => void load().catch(() => {}), []);
+  // Live, as the Jobs view is: every few seconds while jobs run, less often when nothing moves.
+  const running = (overview?.running.length ?? 0) > 0;
+  usePolling(load, signed.scope === 'server' && !settled(error), { firstMs: 2_000, maxMs: running ? 3_000 : 15_000 });
 
   if (signed.scope !== 'server') {
     return (
@@ -222,7 +234,7 @@ export function OverviewView({ signed }: { signed: Signed }) {
     <section aria-labelledby="overview-title">
       <h1 id="overview-title">Overview</h1>
       <p>
-        <button type="button" onClick={() => void load()}>
+        <button type="button" onClick={() => void load().catch(() => {})}>
           Reload
         </button>
       </p>
@@ -248,7 +260,7 @@ export function OverviewView({ signed }: { signed: Signed }) {
             hours={overview.outcomes}
             series={[
               { key: 'succeeded', label: 'succeeded' },
-              { key: 'action_required', label: 'waiting for their user' },
+              { key: 'action_required', label: 'ended waiting for their user' },
               { key: 'failed', label: 'failed' },
               { key: 'timed_out', label: 'timed out' },
             ]}

@@ -1,5 +1,6 @@
 import type { Delivery, Webhook } from '@nexus-relay/client';
 import { useEffect, useState } from 'preact/hooks';
+import { settled, usePolling } from './poll.ts';
 import type { Signed } from './sign-in.tsx';
 import { WebhookStatus } from './webhooks-view.tsx';
 import { type Column, Empty, ListTable, Loading, Notice, ProblemView, Status, time, valueOf } from './ui.tsx';
@@ -40,6 +41,18 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
     }
   };
   useEffect(() => void load(), [id]);
+  // A delivery still pending (a replay just queued, an attempt under way) is followed until it settles, the newest page
+  // read again and merged into what is shown (older pages kept).
+  const followPending = async (): Promise<boolean> => {
+    const page = await signed.client.webhooks.deliveries(id, { limit: 50 }).firstPage();
+    const fresh = new Set(page.items.map((delivery) => delivery.msg_id));
+    const merged = [...page.items, ...(deliveries ?? []).filter((delivery) => !fresh.has(delivery.msg_id))];
+    if (JSON.stringify(merged) === JSON.stringify(deliveries)) return false;
+    setDeliveries(merged);
+    return true;
+  };
+  const pending = (deliveries ?? []).some((delivery) => delivery.status === 'pending');
+  usePolling(followPending, pending && !settled(error), { firstMs: 1_000, maxMs: 5_000 });
 
   const more = async () => {
     if (!next) return;
@@ -65,7 +78,9 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
     event.preventDefault();
     setNotice(undefined);
     try {
-      const totals = await signed.client.webhooks.replayRange(id, { since: isoOf(since), until: isoOf(until) });
+      // No end given: up to now, as the CLI's replay does.
+      const range = { since: isoOf(since), until: until === '' ? new Date().toISOString() : isoOf(until) };
+      const totals = await signed.client.webhooks.replayRange(id, range);
       setNotice(`${totals.replayed} deliveries queued again (${totals.skipped} skipped).`);
       await load();
     } catch (caught) {
@@ -102,8 +117,8 @@ export function WebhookView({ signed, id }: { signed: Signed; id: string }) {
       <form class="filters" onSubmit={replayRange}>
         <label for="since">Replay from (UTC)</label>
         <input id="since" type="datetime-local" step="1" required value={since} onInput={(e) => setSince(valueOf(e))} />
-        <label for="until">until (UTC)</label>
-        <input id="until" type="datetime-local" step="1" required value={until} onInput={(e) => setUntil(valueOf(e))} />
+        <label for="until">until (UTC; empty: now)</label>
+        <input id="until" type="datetime-local" step="1" value={until} onInput={(e) => setUntil(valueOf(e))} />
         <button type="submit">Replay range</button>
       </form>
       <h2>Deliveries</h2>

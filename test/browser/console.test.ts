@@ -309,9 +309,28 @@ describe('the console in Chromium', () => {
       [delivered!.id, 'aggregation.succeeded', true],
       [delivered!.id, 'aggregation.succeeded', true],
     ]);
+    // Pending while queued again, then delivered, without a reload: its attempts grow to two.
+    await entry.locator('table.attempts tbody tr').nth(1).waitFor({ timeout: 15_000 });
+    await page.waitForFunction(
+      (msgId) =>
+        !(document as unknown as { querySelector(s: string): { textContent: string } | null })
+          .querySelector(`li[data-msg-id="${msgId}"] .delivery-head`)
+          ?.textContent.includes('pending'),
+      delivered!.id,
+      { timeout: 15_000 },
+    );
+    // A range from a minute ago, no end: up to now, as the CLI's replay does.
+    const minuteAgo = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
+    await page.getByLabel('Replay from (UTC)').fill(minuteAgo);
+    await page.getByRole('button', { name: 'Replay range' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /\d+ deliveries queued again/ })
+      .waitFor();
+    expect(await receiver.waitFor((event) => event.id === delivered!.id, 3)).toHaveLength(3);
     expect(await violationsOf(page)).toEqual([]);
     await page.close();
-  });
+  }, 60_000);
 
   it('shows a webhook whose endpoint refuses every attempt as failing: since when, the next attempt, its last answer', async () => {
     const refusing = await startWebhookReceiver();
@@ -438,7 +457,7 @@ describe('the console in Chromium', () => {
     // Jobs ended per hour by outcome, counted as worker-poll ended this test's jobs: one failed, two waiting for their user.
     const outcomes = await page.locator('figure.outcomes-chart figcaption').innerText();
     expect(Number(/(\d+) failed/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(1);
-    expect(Number(/(\d+) waiting for their user/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(/(\d+) ended waiting for their user/.exec(outcomes)?.[1])).toBeGreaterThanOrEqual(2);
     // Each webhook's success rate: this file's receiver verifies and answers 2xx to what it is sent.
     const rate = await page.locator(`li[data-rate="${webhookId}"]`).innerText();
     expect(Number(/(\d+) %/.exec(rate)?.[1])).toBeGreaterThan(0);
@@ -647,6 +666,27 @@ async function expectAccessible(page: Page): Promise<void> {
   expect(checked.passes).toBeGreaterThan(5);
   expect(checked.violations).toEqual([]);
 }
+
+describe('the overview, live (issue 74 #4)', () => {
+  it('shows a job running while it runs and gone once it ends, without Reload; its chart counts ends, not who waits now', async () => {
+    const page = await openConsole(undefined, '/console#/overview');
+    await signIn(page, stack.apiKey);
+    const running = page.getByRole('heading', { name: /^Running now/ });
+    await running.waitFor();
+    const userId = `live-${randomUUID().slice(0, 8)}`;
+    const job = await relay.members.refresh({ user_id: userId, member_guid: await simMember(userId, 6_000) });
+    const row = page.locator(`tr[data-job="${job.id}"]`);
+    await row.waitFor({ timeout: 20_000 });
+    expect(await row.innerText()).toContain(userId);
+    expect(await relay.waitForJob(job)).toMatchObject({ status: 'succeeded' });
+    await row.waitFor({ state: 'detached', timeout: 20_000 });
+    // What the chart counts is named as history: jobs that ended needing their user, whoever still needs them now.
+    expect(await page.locator('figure.outcomes-chart figcaption').innerText()).not.toMatch(/\d+ waiting for their user/);
+    expect(problems).toEqual([]);
+    expect(await violationsOf(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
 
 async function signInExpectingRefusal(page: Page, key: string) {
   await page.getByLabel('API key').fill(key);

@@ -548,6 +548,22 @@ describe('webhooks, refresh --watch, jobs, sim', () => {
     });
   });
 
+  it.concurrent('sim institutions lists every simulated bank, whatever its name, each one the CLI can connect', async () => {
+    const listed = await cli('sim', 'institutions', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const { institutions } = listed.json<{ institutions: { name: string; guid: string; supports_oauth: boolean }[] }>();
+    expect(institutions.map((institution) => institution.name)).toEqual(
+      expect.arrayContaining(['MX Bank', 'MX Bank (OAuth)', 'Gringotts', 'Iron Bank of Braavos']),
+    );
+    expect(institutions.find((institution) => institution.name === 'MX Bank (OAuth)')).toMatchObject({ supports_oauth: true });
+    // Each guid is one `members credentials` takes.
+    const gringotts = institutions.find((institution) => institution.name === 'Gringotts')!;
+    const fields = await cli('members', 'credentials', newUser(), gringotts.guid, '--json');
+    expect(fields.code, fields.stderr).toBe(0);
+    const text = await cli('sim', 'institutions');
+    expect(text.stdout).toMatch(/Iron Bank of Braavos\s+INS-/);
+  });
+
   it.concurrent(
     'sim stats counts MX calls by route and by member; --reset clears them; sim faults sets and clears faults',
     async () => {
