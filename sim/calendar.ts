@@ -8,12 +8,13 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
 /**
- * The seeded data is "as of" this fixed moment rather than the clock's now, so the same seed always yields
- * byte-identical bodies. No seeded timestamp is later than this.
+ * The moment a simulator's seeded data is dated as of: the hour its clock started in, so its data is as recent as MX's
+ * (a pending transaction days old, not months) and the same seed and start yield byte-identical bodies. No seeded
+ * timestamp is later.
  */
-export const DATA_AS_OF = Date.UTC(2026, 5, 30, 18);
+export const dataAsOf = (startedAt: number): number => Math.floor(startedAt / HOUR_MS) * HOUR_MS;
 
-/** How far back the seeded transaction history reaches, counting the day of DATA_AS_OF as the first. */
+/** How far back the seeded transaction history reaches, counting the day of the data's `asOf` as the first. */
 export const HISTORY_DAYS = 120;
 
 export const dayOf = (ms: number): Day => toIso(ms).slice(0, 10);

@@ -1,4 +1,4 @@
-import { DATA_AS_OF, DAY_MS, HISTORY_DAYS, HOUR_MS } from './calendar.ts';
+import { DAY_MS, HISTORY_DAYS, HOUR_MS } from './calendar.ts';
 import type { FixtureDraws } from './fixture-draws.ts';
 import type { AccountType, SimAccount } from './read-model.ts';
 import type { AccountProfile } from './seed-profiles.ts';
@@ -17,8 +17,9 @@ export function generateAccounts(
   draws: FixtureDraws,
   owner: { userGuid: string; memberGuid: string },
   profiles: readonly AccountProfile[],
+  asOf: number,
 ): SimAccount[] {
-  const connectedAt = DATA_AS_OF - (HISTORY_DAYS + draws.int(200)) * DAY_MS - draws.int(24) * HOUR_MS;
+  const connectedAt = asOf - (HISTORY_DAYS + draws.int(200)) * DAY_MS - draws.int(24) * HOUR_MS;
   return profiles.map((profile) => {
     const isManual = profile.isManual ?? false;
     const balance = draws.amount(...BALANCE_RANGES[profile.type]);
@@ -35,7 +36,7 @@ export function generateAccounts(
       availableBalance: creditLimit === null ? balance : Math.round((creditLimit - balance) * 100) / 100,
       creditLimit,
       createdAt: connectedAt,
-      updatedAt: DATA_AS_OF - draws.int(6) * HOUR_MS,
+      updatedAt: asOf - draws.int(6) * HOUR_MS,
     };
   });
 }

@@ -1,4 +1,4 @@
-import { DATA_AS_OF, HOUR_MS } from './calendar.ts';
+import { HOUR_MS } from './calendar.ts';
 import type { FixtureDraws } from './fixture-draws.ts';
 import { type SimBeat, type SimCategory, type SimTransaction, compareCodeUnits } from './read-model.ts';
 
@@ -73,6 +73,7 @@ export function generateBeats(
   transactions: readonly SimTransaction[],
   categories: readonly SimCategory[],
   count: number,
+  asOf: number,
 ): SimBeat[] {
   const categoryOf = new Map(categories.map((category) => [category.guid, category]));
   const spending = transactions.filter((transaction) => transaction.type === 'DEBIT');
@@ -84,7 +85,7 @@ export function generateBeats(
     const fitting = [...unused].filter((transaction) => template.fits(transaction, categoryOf.get(transaction.categoryGuid)!));
     const primary = draws.pick(fitting.length > 0 ? fitting : [...unused]);
     unused.delete(primary);
-    beats.push(generateBeat(draws, userGuid, template, primary, spending, categoryOf.get(primary.categoryGuid)!.name));
+    beats.push(generateBeat(draws, userGuid, template, primary, spending, categoryOf.get(primary.categoryGuid)!.name, asOf));
   }
   return beats.sort((a, b) => b.createdAt - a.createdAt || compareCodeUnits(a.guid, b.guid));
 }
@@ -96,13 +97,14 @@ function generateBeat(
   primary: SimTransaction,
   spending: readonly SimTransaction[],
   categoryName: string,
+  asOf: number,
 ): SimBeat {
   const month = primary.date.slice(0, 7);
   const group = template.aboutCategoryMonth
     ? spending.filter((t) => t.categoryGuid === primary.categoryGuid && t.date.startsWith(month))
     : [primary];
-  const createdAt = Math.min(Math.max(...group.map((t) => t.createdAt)) + (1 + draws.int(24)) * HOUR_MS, DATA_AS_OF);
-  const displayedAt = draws.chance(0.5) ? Math.min(createdAt + (1 + draws.int(48)) * HOUR_MS, DATA_AS_OF) : null;
+  const createdAt = Math.min(Math.max(...group.map((t) => t.createdAt)) + (1 + draws.int(24)) * HOUR_MS, asOf);
+  const displayedAt = draws.chance(0.5) ? Math.min(createdAt + (1 + draws.int(48)) * HOUR_MS, asOf) : null;
   return {
     guid: draws.newGuid('BET'),
     userGuid,

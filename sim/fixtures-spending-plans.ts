@@ -1,4 +1,4 @@
-import { DATA_AS_OF, HOUR_MS, MINUTE_MS, monthContaining, startOfDay } from './calendar.ts';
+import { HOUR_MS, MINUTE_MS, monthContaining, startOfDay } from './calendar.ts';
 import type { FixtureDraws } from './fixture-draws.ts';
 import type {
   CategoryKind,
@@ -25,18 +25,19 @@ interface PlanInputs {
 }
 
 /**
- * Spending plans with monthly iterations up to the month of DATA_AS_OF. The current iteration plans a few expense
+ * Spending plans with monthly iterations up to the month of the data's `asOf`. The current iteration plans a few expense
  * categories and one income; each item's actual amount and transactions come from the plan's accounts that month.
  */
 export function generateSpendingPlans(
   draws: FixtureDraws,
   inputs: PlanInputs,
   profiles: readonly SpendingPlanProfile[],
+  asOf: number,
 ): SimSpendingPlan[] {
   return profiles.map((profile) => {
     const guid = draws.newGuid('SPL');
     const months = Array.from({ length: profile.iterations }, (_, index) =>
-      monthContaining(DATA_AS_OF, profile.iterations - 1 - index),
+      monthContaining(asOf, profile.iterations - 1 - index),
     );
     const createdAt = startOfDay(months[0]!.firstDay) - (1 + draws.int(72)) * HOUR_MS;
     const trackedAccounts = draws.shuffle(inputs.accounts).slice(0, profile.accounts);

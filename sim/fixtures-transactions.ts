@@ -1,4 +1,4 @@
-import { DATA_AS_OF, DAY_MS, HISTORY_DAYS, HOUR_MS, MINUTE_MS, dayOf, startOfDay } from './calendar.ts';
+import { DAY_MS, HISTORY_DAYS, HOUR_MS, MINUTE_MS, dayOf, startOfDay } from './calendar.ts';
 import type { FixtureDraws } from './fixture-draws.ts';
 import { type SimAccount, type SimCategory, type SimTransaction, compareCodeUnits } from './read-model.ts';
 
@@ -14,18 +14,19 @@ export function generateTransactions(
   account: SimAccount,
   count: number,
   categories: readonly SimCategory[],
+  asOf: number,
 ): SimTransaction[] {
   const receivesIncome = account.type === 'CHECKING' || account.type === 'SAVINGS';
   const eligible = categories.filter((category) => receivesIncome || category.kind !== 'income');
 
   return Array.from({ length: count }, (_, index) => {
     const daysBack = Math.floor(((index + draws.int(1000) / 1000) * HISTORY_DAYS) / count);
-    const date = dayOf(DATA_AS_OF - daysBack * DAY_MS);
+    const date = dayOf(asOf - daysBack * DAY_MS);
     const transactedAt = startOfDay(date) + 12 * HOUR_MS;
     const postedAt = daysBack < PENDING_DAYS ? null : transactedAt + DAY_MS;
-    const createdAt = Math.min(transactedAt + draws.int(48 * 60) * MINUTE_MS, DATA_AS_OF);
+    const createdAt = Math.min(transactedAt + draws.int(48 * 60) * MINUTE_MS, asOf);
     const updatedAt =
-      postedAt === null ? createdAt : Math.min(Math.max(createdAt, postedAt) + draws.int(12 * 60) * MINUTE_MS, DATA_AS_OF);
+      postedAt === null ? createdAt : Math.min(Math.max(createdAt, postedAt) + draws.int(12 * 60) * MINUTE_MS, asOf);
     const category = draws.pickWeighted(eligible);
     return {
       guid: draws.newGuid('TRN'),

@@ -42,13 +42,14 @@ function memberRandom(seed: number, memberGuid: string): RandomSource {
 
 /**
  * A scripted member's accounts and transactions: a pure function of the seed, the member's guid and owner and its
- * counts, dated as of DATA_AS_OF like the seeded users' data. Transactions are spread over the accounts, the first
+ * counts, dated as of `asOf` like the seeded users' data. Transactions are spread over the accounts, the first
  * ones taking the remainder.
  */
 export function generateMemberData(
   seed: number,
   member: { guid: string; ownerGuid: string; data: MemberData },
   categories: readonly SimCategory[],
+  asOf: number,
 ): { accounts: SimAccount[]; transactions: SimTransaction[] } {
   const draws = createFixtureDraws(memberRandom(seed, member.guid));
   const { accounts: accountCount } = member.data;
@@ -58,10 +59,10 @@ export function generateMemberData(
     const round = Math.floor(index / ACCOUNT_TEMPLATES.length);
     return round === 0 ? template : { ...template, name: `${template.name} ${round + 1}` };
   });
-  const accounts = generateAccounts(draws, { userGuid: member.ownerGuid, memberGuid: member.guid }, profiles);
+  const accounts = generateAccounts(draws, { userGuid: member.ownerGuid, memberGuid: member.guid }, profiles, asOf);
   const transactions = accounts.flatMap((account, index) => {
     const count = Math.floor(transactionCount / accountCount) + (index < transactionCount % accountCount ? 1 : 0);
-    return generateTransactions(draws, account, count, categories);
+    return generateTransactions(draws, account, count, categories, asOf);
   });
   return { accounts, transactions: transactions.sort(byDateDescending) };
 }
@@ -113,6 +114,7 @@ export class ReadSide {
       this.seed,
       { guid: member.guid, ownerGuid: member.owner.guid, data: counts },
       this.seedData.categories,
+      this.seedData.asOf,
     );
     this.#generated.set(member, { for: { ...counts }, data });
     return data;

@@ -274,6 +274,8 @@ export function createMember(state: SimulatorState, user: SimUser, input: Record
     script: scriptFor(credentials),
     institutionCode: institution.code,
     institutionGuid: institution.guid,
+    // A connected member holds a small data set of its own, as MX's test banks give (DEFAULT_MEMBER_DATA).
+    data: {},
   });
   member.credentialsDigest = digest;
   if (typeof input.metadata === 'string') member.metadata = input.metadata;
@@ -316,6 +318,7 @@ function createOAuthMember(
     script: DEFAULT_AGGREGATION_SCRIPT,
     institutionCode: institution.code,
     institutionGuid: institution.guid,
+    data: {},
   });
   member.isOauth = true;
   member.statusOverride = { status: 'PENDING', since: state.clock.now() };

@@ -42,8 +42,8 @@ export interface SimMember {
    */
   statusOverride: { status: ConnectionStatusName; since: number } | null;
   /**
-   * The accounts and transactions it holds when scripted through the control API (see ReadSide); null for the seeded
-   * users' members, whose data is seeded, and for members created at MX, which bring none.
+   * The accounts and transactions it holds when scripted through the control API or created at MX (see ReadSide);
+   * null for the seeded users' members, whose data is seeded.
    */
   data: MemberData | null;
   /** A digest of the credentials a member was created with (create member): how MX finds a duplicate. */

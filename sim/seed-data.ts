@@ -22,6 +22,8 @@ export interface SeededUser {
 }
 
 export interface SeedData {
+  /** The moment every seeded timestamp is at or before (calendar.ts → dataAsOf): members scripted later use it too. */
+  asOf: number;
   categories: SimCategory[];
   users: SeededUser[];
 }
@@ -32,14 +34,15 @@ export interface SeedData {
  */
 const SEED_DATA_SALT = 0x5eed_da7a;
 
-/** The users present from start and everything they can read: a pure function of the seed. */
-export function generateSeedData(seed: number): SeedData {
+/** The users present from start and everything they can read: a pure function of the seed and `asOf`. */
+export function generateSeedData(seed: number, asOf: number): SeedData {
   const draws = createFixtureDraws(seed ^ SEED_DATA_SALT);
   const clientGuid = draws.newGuid('CLT');
   const categories = generateCategories(draws);
   return {
+    asOf,
     categories,
-    users: SEEDED_USER_PROFILES.map((profile) => generateUser(draws, profile, clientGuid, categories)),
+    users: SEEDED_USER_PROFILES.map((profile) => generateUser(draws, profile, clientGuid, categories, asOf)),
   };
 }
 
@@ -48,16 +51,17 @@ function generateUser(
   profile: SeededUserProfile,
   clientGuid: string,
   categories: readonly SimCategory[],
+  asOf: number,
 ): SeededUser {
   const userGuid = draws.newGuid('USR');
   const generated = profile.members.map((member) => {
     const memberGuid = draws.newGuid('MBR');
-    const accounts = generateAccounts(draws, { userGuid, memberGuid }, member.accounts);
+    const accounts = generateAccounts(draws, { userGuid, memberGuid }, member.accounts, asOf);
     // Only PFM members aggregate transactions (MX's Member Use Cases guide).
     const isPfm = member.useCases.includes('PFM');
     const transactions = isPfm
       ? accounts.flatMap((account, index) =>
-          generateTransactions(draws, account, member.accounts[index]!.transactions ?? 0, categories),
+          generateTransactions(draws, account, member.accounts[index]!.transactions ?? 0, categories, asOf),
         )
       : [];
     return {
@@ -77,11 +81,12 @@ function generateUser(
     data: {
       accounts: generated.flatMap((member) => member.accounts),
       transactions,
-      beats: generateBeats(draws, userGuid, transactions, categories, profile.beats),
+      beats: generateBeats(draws, userGuid, transactions, categories, profile.beats, asOf),
       spendingPlans: generateSpendingPlans(
         draws,
         { userGuid, clientGuid, accounts: pfmAccounts, transactions, categories },
         profile.spendingPlans,
+        asOf,
       ),
     },
   };

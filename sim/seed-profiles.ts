@@ -16,7 +16,7 @@ export interface MemberProfile {
 }
 
 export interface SpendingPlanProfile {
-  /** Monthly iterations, the last one covering the month of DATA_AS_OF. */
+  /** Monthly iterations, the last one covering the month of the data's `asOf`. */
   iterations: number;
   /** How many of the user's PFM accounts the plan tracks. */
   accounts: number;

@@ -9,6 +9,7 @@ import { ReadSide } from './member-data.ts';
 import { MemberRegistry } from './members.ts';
 import { type RandomSource, createSeededRandom } from './seeded-random.ts';
 import { type SeedData, generateSeedData } from './seed-data.ts';
+import { dataAsOf } from './calendar.ts';
 import { SessionRegistry } from './sessions.ts';
 import { type SimSettings, minutesToMs } from './sim-settings.ts';
 import { TransactionLedger } from './transaction-ledger.ts';
@@ -85,7 +86,7 @@ const FAULT_STREAM_SALT = 0x9e3779b9;
 export function createSimulatorState(options: SimulatorStateOptions): SimulatorState {
   const { clock, seed, clientId, apiKey, shutdown } = options;
   const newGuid = createGuidFactory(createSeededRandom(seed));
-  const seedData = generateSeedData(seed);
+  const seedData = generateSeedData(seed, dataAsOf(clock.now()));
   const members = registerSeededUsers(new MemberRegistry(newGuid), seedData);
   const readSide = new ReadSide(seed, seedData, members);
   const transactions = new TransactionLedger(readSide, members, seed ^ LEDGER_STREAM_SALT);

@@ -1,6 +1,7 @@
 import { dayOf } from './calendar.ts';
 import { progressAt, type AggregationRun } from './aggregation-script.ts';
 import { createFixtureDraws, type FixtureDraws } from './fixture-draws.ts';
+import { byDateDescending } from './fixtures-transactions.ts';
 import type { ReadSide } from './member-data.ts';
 import type { MemberRegistry, SimMember, SimUser } from './members.ts';
 import type { SimTransaction } from './read-model.ts';
@@ -49,7 +50,8 @@ export class TransactionLedger {
     // A deleted member's transactions go with it, as MX deletes them.
     return [...base, ...changes.added.filter((transaction) => this.members.member(transaction.memberGuid))]
       .filter((transaction) => !changes.deleted.has(transaction.guid))
-      .map((transaction) => changes.updated.get(transaction.guid) ?? transaction);
+      .map((transaction) => changes.updated.get(transaction.guid) ?? transaction)
+      .sort(byDateDescending);
   }
 
   /** What `run` changed, once it has ended CONNECTED by `now` (settled first); empty before. */

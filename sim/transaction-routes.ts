@@ -12,7 +12,7 @@ type TransactionSelector = (params: MxRequest['params']) => (transaction: SimTra
 /**
  * `GET /transactions`: `from_date` and `to_date` (`YYYY-MM-DD`, by the transaction's `date`) keep a range when given.
  * MX defaults them to 120 days ago and 5 days ahead; the simulator keeps every transaction when they are absent, as
- * its seeded history is dated as of DATA_AS_OF rather than the clock's today.
+ * its seeded history is dated as of the hour it started rather than the clock's today.
  */
 const byDateQuery = (query: URLSearchParams): ((transaction: SimTransaction) => boolean) => {
   const from = query.get('from_date');

@@ -129,7 +129,9 @@ describe('mx-sim control API', () => {
 
   describe('GET /_sim/users/{user_id}', () => {
     it('summarises a seeded user with ids that all resolve through the read routes', async () => {
-      const { get, summary } = await startSeededReader('sim-user-pfm');
+      const { get, summary, clock } = await startSeededReader('sim-user-pfm');
+      // Seeded data is dated as of the hour the simulator started: its newest day is that day.
+      const started = new Date(clock.now()).toISOString().slice(0, 10);
       expect(summary).toEqual({
         user_id: 'sim-user-pfm',
         user_guid: expect.stringMatching(/^USR-/),
@@ -144,11 +146,11 @@ describe('mx-sim control API', () => {
         transactions: {
           count: expect.any(Number),
           first_date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
-          last_date: '2026-06-30',
+          last_date: started,
           created_first: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
-          created_last: '2026-06-30',
+          created_last: started,
           updated_first: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
-          updated_last: '2026-06-30',
+          updated_last: started,
         },
       });
 

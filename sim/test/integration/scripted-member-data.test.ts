@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ListBody, type SimHarness, startSimHarness } from './sim-harness.ts';
+import { CATALOGUE, catalogueGuid } from '../../institutions.ts';
 
 /** A member scripted through the control API holds accounts and transactions, read through Nexus as a client would. */
 async function reader(harness: SimHarness, userId: string) {
@@ -98,5 +99,49 @@ describe('data of members scripted through the control API', () => {
     expect((await harness.nexus(`/members/${member.guid}`, token, { method: 'DELETE' })).status).toBe(204);
     expect((await get('/accounts')).accounts).toEqual([]);
     expect((await get('/transactions')).transactions.every((t) => added.some((a) => a.guid === t.guid))).toBe(true);
+  });
+});
+
+describe('members connected at MX, and lists after MX adds (issue 74 #3)', () => {
+  it('gives a member created through POST /members a small data set of its own, dated as of now', async () => {
+    const harness = await startSimHarness();
+    // The user first (with a member holding nothing), as MX makes one before its members.
+    await harness.putMember({ user_id: 'connected-user', accounts: 0 });
+    const token = await harness.openSession('connected-user');
+    const create = await harness.nexus('/members', token, {
+      method: 'POST',
+      body: JSON.stringify({
+        member: {
+          institution_guid: catalogueGuid('mxbank'),
+          use_cases: ['PFM'],
+          credentials: CATALOGUE[0]!.credentials.map((credential) => ({ guid: credential.guid, value: 'connected' })),
+        },
+      }),
+    });
+    expect(create.status, await create.clone().text()).toBe(202);
+    const get = await reader(harness, 'connected-user');
+    expect((await get('/accounts')).accounts.length).toBeGreaterThan(0);
+    const transactions = (await get('/transactions?records_per_page=100')).transactions;
+    expect(transactions.length).toBeGreaterThan(0);
+    // Thirty over the 120-day history: the newest within days of now.
+    expect(harness.clock.now() - Date.parse(String(transactions[0]!.date))).toBeLessThan(5 * 86_400_000);
+  });
+
+  it('lists transactions newest first after an aggregation added some, as before', async () => {
+    const harness = await startSimHarness();
+    await harness.putMember({
+      user_id: 'adding-user',
+      member_guid: 'MBR-adding',
+      aggregation: { duration_ms: 0, transactions: { add: 3 } },
+    });
+    harness.clock.advance(3 * 86_400_000);
+    const token = await harness.openSession('adding-user');
+    expect((await harness.nexus('/members/MBR-adding/aggregate', token, { method: 'POST' })).ok).toBe(true);
+    harness.clock.advance(1_000);
+    const dates = (
+      (await (await harness.nexus('/transactions?records_per_page=100', token)).json()) as ListBody<'transactions'>
+    ).transactions.map((transaction) => String(transaction.date));
+    expect(dates).toHaveLength(33);
+    expect(dates).toEqual([...dates].sort().reverse());
   });
 });

@@ -26,7 +26,7 @@ function setup<C extends Clock>(clock: C, realTimers = false, throttleMs = 0) {
     clock,
     members,
     newGuid,
-    transactions: new TransactionLedger(new ReadSide(9, generateSeedData(9), members), members, 9),
+    transactions: new TransactionLedger(new ReadSide(9, generateSeedData(9, Date.UTC(2026, 5, 30, 18)), members), members, 9),
     webhooks,
     realTimers,
     shutdown: shutdown.signal,

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DATA_AS_OF, DAY_MS, dayOf, startOfDay } from '../../calendar.ts';
+import { DAY_MS, dayOf, startOfDay } from '../../calendar.ts';
+
+/** When these tests' data is dated as of (a simulator's is the hour it started). */
+const DATA_AS_OF = Date.UTC(2026, 5, 30, 18);
 import { currentIteration } from '../../read-model.ts';
 import { type SeededUser, generateSeedData } from '../../seed-data.ts';
 
 const SEEDS = [1, 7, 42, 0xffff_ffff];
 
 function seededUser(seed: number, id: string): SeededUser {
-  const user = generateSeedData(seed).users.find((candidate) => candidate.id === id);
+  const user = generateSeedData(seed, DATA_AS_OF).users.find((candidate) => candidate.id === id);
   if (!user) throw new Error(`no seeded user ${id}`);
   return user;
 }
@@ -15,8 +18,8 @@ const daysBetween = (first: string, last: string) => (startOfDay(last) - startOf
 
 describe('generateSeedData', () => {
   it('is a pure function of the seed', () => {
-    expect(JSON.stringify(generateSeedData(7))).toBe(JSON.stringify(generateSeedData(7)));
-    const [one, other] = [generateSeedData(7), generateSeedData(8)];
+    expect(JSON.stringify(generateSeedData(7, DATA_AS_OF))).toBe(JSON.stringify(generateSeedData(7, DATA_AS_OF)));
+    const [one, other] = [generateSeedData(7, DATA_AS_OF), generateSeedData(8, DATA_AS_OF)];
     expect(JSON.stringify(one)).not.toBe(JSON.stringify(other));
     expect(one.users[0]!.guid).not.toBe(other.users[0]!.guid);
     expect(one.users[0]!.data.transactions.map((t) => t.amount)).not.toEqual(
@@ -64,7 +67,7 @@ describe('generateSeedData', () => {
   });
 
   it.each(SEEDS)('seed %i: every link between records holds', (seed) => {
-    const { categories, users } = generateSeedData(seed);
+    const { categories, users } = generateSeedData(seed, DATA_AS_OF);
     const categoryByGuid = new Map(categories.map((category) => [category.guid, category]));
     const allGuids = users.flatMap((user) => [
       user.guid,

@@ -96,3 +96,26 @@ describe("MX's deletions, as its webhooks hint them", () => {
     expect(await sync.memberGone('webhook-never-synced', 'MBR-1')).toBe(false);
   });
 });
+
+describe("the simulator's data, dated as MX's is (issue 74 #3)", () => {
+  it('holds pending transactions days old, not months: MX posting one reaches the sync as removed and added', async () => {
+    const user = 'recent-pending-user';
+    // Two a day over the history: the newest days' are still pending, as MX holds them.
+    const member = (await control('/_sim/members', { user_id: user, transactions: 240 })).member.guid;
+    const first = await syncAll(user, undefined);
+    const pending = (first.added as MxTransaction[])
+      .filter((transaction) => transaction.status === 'PENDING')
+      .sort((a, b) => String(a.transacted_at).localeCompare(String(b.transacted_at)) || a.guid.localeCompare(b.guid));
+    expect(pending.length).toBeGreaterThan(0);
+    for (const transaction of pending) {
+      expect(clock.now() - Date.parse(String(transaction.date))).toBeLessThan(3 * 86_400_000);
+    }
+    // MX posts the oldest pending: deleted, and made again POSTED under a new guid, inside the window the relay reads
+    // after an aggregation (as worker-poll does at a job's end).
+    await mxAggregates(user, member, { post: 1 });
+    await harness.relay.apiRead.transactions.ingestAfterAggregation(user);
+    const next = await syncAll(user, first.cursor);
+    expect(next.removed.map((transaction) => transaction.guid)).toEqual([pending[0]!.guid]);
+    expect(next.added).toEqual([expect.objectContaining({ status: 'POSTED', amount: pending[0]!.amount })]);
+  });
+});
