@@ -44,15 +44,29 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
     .argument('<institution_guid>', 'MX’s INS-… guid of the institution (`institutions USER NAME` lists them)')
     .action(
       action(terminal, async ({ output, api }, userId: string, institutionGuid: string) => {
-        const body = await api().read('/users/{user_id}/institutions/{institution_guid}/credentials', {
-          path: { user_id: userId, institution_guid: institutionGuid },
-        });
+        const path = { user_id: userId, institution_guid: institutionGuid };
+        const [body, read] = await Promise.all([
+          api().read('/users/{user_id}/institutions/{institution_guid}/credentials', { path }),
+          api().read('/users/{user_id}/institutions/{institution_guid}', { path }),
+        ]);
+        const institution = (read.institution ?? {}) as Record<string, unknown>;
+        const oauth = institution.supports_oauth === true;
         const credentials = (Array.isArray(body.credentials) ? body.credentials : []) as Record<string, unknown>[];
         const text = (value: unknown) => (value === null || value === undefined ? '-' : String(value));
-        output.result(body, () =>
-          credentials.length === 0
-            ? [`${institutionGuid} asks for no credentials.`]
+        const byOAuth = `members create ${userId} --institution ${institutionGuid} --oauth`;
+        output.result({ ...body, supports_oauth: oauth }, () => [
+          ...(oauth
+            ? [
+                `${text(institution.name)} connects by OAuth: the user signs in at the bank, and gives MX no credentials.`,
+                output.style.dim(`${byOAuth}, then oauth-url ${userId} MEMBER`),
+              ]
+            : []),
+          ...(credentials.length === 0
+            ? oauth
+              ? []
+              : [`${institutionGuid} asks for no credentials.`]
             : [
+                ...(oauth ? ['', 'Its credential fields, where MX still takes them instead:'] : []),
                 ...table(
                   ['CREDENTIAL', 'LABEL', 'FIELD', 'TYPE'],
                   credentials.map((credential) => [
@@ -63,12 +77,11 @@ export function registerMemberWrites(program: Command, terminal: Terminal): void
                   ]),
                   output.style,
                 ),
-                output.style.dim(`members create ${userId} --institution ${institutionGuid} --credential GUID=VALUE …`),
-                output.style.dim(
-                  `an OAuth institution (OAUTH true in \`institutions ${userId} NAME\`) takes none: members create … --oauth`,
-                ),
-              ],
-        );
+                ...(oauth
+                  ? []
+                  : [output.style.dim(`members create ${userId} --institution ${institutionGuid} --credential GUID=VALUE …`)]),
+              ]),
+        ]);
       }),
     );
 

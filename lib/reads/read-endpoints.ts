@@ -38,6 +38,8 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   // To build a member's credentials (connect): Nexus's institution search (INSTITUTION_SEARCH) and an institution's
   // credential fields (MX's Nexus reference: GET /institutions/{institution_guid}/credentials), through the user's session.
   { path: '/institutions', query: 'search', summary: 'Search institutions by name, to build a member’s credentials' },
+  // MX's read institution: what it supports, OAuth among it (how its members connect).
+  { path: '/institutions/{institution_guid}', query: 'none', summary: 'Read an institution: what it supports, OAuth included' },
   {
     path: '/institutions/{institution_guid}/credentials',
     query: 'none',

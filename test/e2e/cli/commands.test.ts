@@ -203,6 +203,15 @@ describe('members create, update, delete; users delete', () => {
     }[];
     const oauthBank = institutions.find((institution) => institution.supports_oauth === true)!.guid;
     expect(oauthBank).toBe(catalogueGuid('mx_bank_oauth'));
+    // `members credentials` says how an OAuth bank connects, not to send it credentials.
+    const asked = await cli('members', 'credentials', user, oauthBank);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain('MX Bank (OAuth) connects by OAuth');
+    expect(asked.stdout).toContain(`members create ${user} --institution ${oauthBank} --oauth`);
+    expect(asked.stdout).not.toContain('--credential GUID=VALUE');
+    expect((await cli('members', 'credentials', user, oauthBank, '--json')).json()).toMatchObject({ supports_oauth: true });
+    const plain = await cli('members', 'credentials', user, catalogueGuid('mxbank'));
+    expect(plain.stdout).not.toContain('connects by OAuth');
     const refused = await cli('members', 'create', user, '--institution', oauthBank, '--oauth', '--credential', 'CRD-1=x');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('--oauth');

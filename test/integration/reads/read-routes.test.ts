@@ -108,6 +108,10 @@ const cases: Record<string, () => { path: string; root: string }> = {
     root: 'spending_plan_account',
   }),
   'GET /users/{user_id}/institutions': () => ({ path: '/institutions?name=bank&records_per_page=10', root: 'institutions' }),
+  'GET /users/{user_id}/institutions/{institution_guid}': () => ({
+    path: `/institutions/${catalogueGuid('mx_bank_oauth')}`,
+    root: 'institution',
+  }),
   'GET /users/{user_id}/institutions/{institution_guid}/credentials': () => ({
     path: `/institutions/${catalogueGuid('mxbank')}/credentials`,
     root: 'credentials',
