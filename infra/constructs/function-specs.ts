@@ -287,10 +287,10 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Reads every active-job pointer (table shards) and its job, recording a re-drive on it (update); releases leftover
     // pointers. Reads the webhooks and their delivery logs since its marks (gsi1, then the items), gives unsettled
     // deliveries a due key (update) and saves the marks (put); reads the overdue deliveries (gsi2 shards) and sends
-    // their next attempt. Reads the erasures under way (gsi1, then the items).
+    // their next attempt. Reads when each erasure under way began (gsi1's keys alone).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET],
     queries: ['table', 'gsi1', 'gsi2'],
-    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks', 'erasures'],
+    partitions: ['activeJobs', 'jobs', 'sweepMarks', 'webhooks'],
     sendsTo: ['poll', 'delivery'],
     callsMx: false,
     everyMinutes: 2,

@@ -54,7 +54,7 @@ export class Sweeper {
       /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: Pick<DeliverySweep, 'sweep'>;
       /** Users' erasures under way (lib/connect/erasures-repo.ts): counted, and the oldest's age measured (alarmed). */
-      erasures?: { underWay(): Promise<{ startedAt: number }[]> };
+      erasures?: { startTimes(): Promise<number[]> };
     },
   ) {}
 
@@ -104,9 +104,9 @@ export class Sweeper {
       } = await this.deps.deliveries.sweep());
     }
     if (this.deps.erasures) {
-      const underWay = await this.deps.erasures.underWay();
-      metrics.add('ErasuresUnderWay', underWay.length, {});
-      metrics.add('ErasureAge', underWay.length > 0 ? clock.now() - Math.min(...underWay.map((e) => e.startedAt)) : 0, {});
+      const started = await this.deps.erasures.startTimes();
+      metrics.add('ErasuresUnderWay', started.length, {});
+      metrics.add('ErasureAge', started.length > 0 ? clock.now() - Math.min(...started) : 0, {});
     }
     // Every minute or two, mostly with nothing found: at info only when the sweep did something.
     if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.resumed > 0)

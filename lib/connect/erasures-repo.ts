@@ -1,16 +1,6 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toIso } from '../clock.ts';
-import {
-  conditionalWrite,
-  getItems,
-  gsi1,
-  type Item,
-  keys,
-  queryAll,
-  TABLE_KEYS,
-  type TableRef,
-  tableKeyOf,
-} from '../store/table.ts';
+import { conditionalWrite, gsi1, type Item, keys, queryAll, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 /** A user's erasure under way: when it began, when it last took a step, what it has done. */
 export interface Erasure {
@@ -63,11 +53,11 @@ export class ErasuresRepository {
   }
 
   /**
-   * Notes a step: what MX said of the user (once), the items deleted, and when. False when no erasure of the user is
-   * under way (a message sent twice, its erasure ended).
+   * Notes a step: what MX said of the user (once), the items deleted, and when; nothing once the erasure has ended (a
+   * message sent twice).
    */
-  async noteStep(userId: string, step: { deleted: number; mxUser?: Erasure['mxUser'] }, now: number): Promise<boolean> {
-    return conditionalWrite(
+  async noteStep(userId: string, step: { deleted: number; mxUser?: Erasure['mxUser'] }, now: number): Promise<void> {
+    await conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
@@ -84,17 +74,17 @@ export class ErasuresRepository {
     await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.erasure(userId) }));
   }
 
-  /** Every erasure under way, oldest first. */
-  async underWay(): Promise<Erasure[]> {
-    const found = [];
+  /** When each erasure under way began, oldest first: read off the index's sort key (`{started ISO}#{user_id}`). */
+  async startTimes(): Promise<number[]> {
+    const started = [];
     for await (const entry of queryAll(this.table, {
       IndexName: TABLE_KEYS.gsi1,
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
       ExpressionAttributeValues: { ':pk': gsi1.erasures },
     })) {
-      found.push(tableKeyOf(entry));
+      started.push(Date.parse(String(entry[TABLE_KEYS.gsi1sk]).slice(0, toIso(0).length)));
     }
-    return (await getItems(this.table, found)).map(erasureOf);
+    return started;
   }
 }

@@ -13,7 +13,10 @@ export const QUEUE_NAMES = [
 ] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-/** The queues worker-poll consumes: MX-bound work of each kind on its own, so each has its own concurrency (an erasure's first step deletes the user at MX). */
+/**
+ * The queues worker-poll consumes: MX-bound work of each kind on its own (an erasure's first step deletes the user at
+ * MX), so each has its own concurrency.
+ */
 export const MX_WORK_QUEUES = ['poll', 'member-reports', 'reconcile', 'erasures'] as const satisfies readonly QueueName[];
 
 /** The webhook delivery lanes: each message names its subscription as its tenant (SQS fair queues). */

@@ -129,7 +129,7 @@ export const gsi1 = {
    * MEMBERS_NEEDING_USER_SHARDS: the operator's overview (lib/aggregation/member-states-repo.ts).
    */
   membersNeedingUser: (shard: number) => `NEEDSUSER#${shard}`,
-  /** Erasures under way, oldest first (sort key `{started ISO}#{user_id}`): the sweeper's age metric and re-drive. */
+  /** Erasures under way, oldest first (sort key `{started ISO}#{user_id}`): the sweeper's age metric. */
   erasures: 'ERASURES',
 };
 

@@ -82,11 +82,14 @@ describe(`erasing a user of ${SIZE.jobs} jobs, ${SIZE.webhooks} webhooks and ${S
     await relay.apiRefresh.erasure.begin(user);
     // Recorded and queued: nothing deleted yet, the user already refused.
     expect(await new ErasuresRepository(table).get(user)).toMatchObject({ userId: user, deleted: 0 });
+    // What the sweeper measures (ErasureAge): when each erasure under way began.
+    expect(await new ErasuresRepository(table).startTimes()).toContain(clock.now());
     expect(sent('erasures') - erasuresBefore).toBe(1);
 
     await harness.settle();
     expect(sent('erasures') - erasuresBefore).toBeGreaterThan(3);
     expect(await new ErasuresRepository(table).get(user)).toBeUndefined();
+    expect(await new ErasuresRepository(table).startTimes()).toEqual([]);
     // user.deleted went out: one delivery per webhook, and nothing else of the user is left.
     expect(sent('delivery') - deliveriesBefore).toBe(SIZE.webhooks);
     const { Items = [] } = await table.client.send(
