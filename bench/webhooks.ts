@@ -10,6 +10,8 @@ import { type Clock, ManualClock, systemClock } from '../lib/clock.ts';
 import { silentLog } from '../lib/logger.ts';
 import { noMetrics } from '../lib/metrics.ts';
 import { DeliveriesRepository } from '../lib/notify/deliveries-repo.ts';
+import { DeliveryLogReader } from '../lib/notify/delivery-log.ts';
+import { WaitingDeliveries } from '../lib/notify/waiting-deliveries.ts';
 import { type DeliveryMessage, deliveryMessageSchema } from '../lib/notify/delivery-message.ts';
 import { DeliverySweep } from '../lib/notify/delivery-sweep.ts';
 import { EVENT_TYPES, type WebhookEvent } from '../lib/notify/events.ts';
@@ -240,6 +242,8 @@ async function wholeSchedule() {
   const store = {
     webhooks: new WebhooksRepository(tableRef, clock),
     deliveries: new DeliveriesRepository(tableRef, clock),
+    deliveryLog: new DeliveryLogReader(tableRef, clock),
+    waiting: new WaitingDeliveries(tableRef, clock),
     windows: new RateLimitRepository(tableRef),
     queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
     slowQueue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls['delivery-slow'], clock),
@@ -255,6 +259,8 @@ async function wholeSchedule() {
   });
   const sweep = new DeliverySweep({
     deliveries: store.deliveries,
+    deliveryLog: store.deliveryLog,
+    waiting: store.waiting,
     webhooks: store.webhooks,
     checkpoints: new SweepCheckpointsRepository(tableRef),
     queue: store.queue,

@@ -15,6 +15,7 @@ import { MxPushRepository } from '../../lib/mx-events/mx-push-repo.ts';
 import { DynamoSessionLease } from '../../lib/mx/session-lease-repo.ts';
 import { DynamoSessionStore } from '../../lib/mx/sessions-repo.ts';
 import { DeliveriesRepository } from '../../lib/notify/deliveries-repo.ts';
+import { WaitingDeliveries } from '../../lib/notify/waiting-deliveries.ts';
 import { WebhooksRepository } from '../../lib/notify/webhooks-repo.ts';
 import { DelayedQueue } from '../../lib/queue/delayed-queue.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
@@ -180,6 +181,7 @@ function meterAwsCalls(tally: Tally): () => void {
     ActiveJobsRepository,
     AttentionRepository,
     DeliveriesRepository,
+    WaitingDeliveries,
     WebhooksRepository,
     InstitutionStatsRepository,
     DynamoSessionStore,

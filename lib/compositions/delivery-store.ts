@@ -4,6 +4,8 @@ import type { DeliveryStore } from '../notify/notifier.ts';
 import { EventPublisher } from '../notify/publisher.ts';
 import { DelayedQueue } from '../queue/delayed-queue.ts';
 import { DeliveriesRepository } from '../notify/deliveries-repo.ts';
+import { DeliveryLogReader } from '../notify/delivery-log.ts';
+import { WaitingDeliveries } from '../notify/waiting-deliveries.ts';
 import type { TableRef } from '../store/table.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import { UserEventsRepository } from '../notify/user-events-repo.ts';
@@ -18,6 +20,8 @@ export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs
   return {
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
+    deliveryLog: new DeliveryLogReader(table, clock),
+    waiting: new WaitingDeliveries(table, clock),
     windows: new RateLimitRepository(table),
     queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock, bySubscription),
     ...(config.queues.deliverySlow

@@ -10,7 +10,6 @@ import type { DeliveryMessage } from './delivery-message.ts';
 import { breakerState, type EndpointHealth } from './endpoint-health.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { WebhookCache } from './webhook-cache.ts';
-import { DELIVERY_LOG_SHARDS } from '../store/table.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 import { BatchStragglers } from './batch-stragglers.ts';
 import type { DeliveryPace } from './delivery-pace.ts';
@@ -218,16 +217,10 @@ export class Deliverer {
     await this.markPendingEndpoint(context, webhook);
   }
 
-  /**
-   * Its webhook is gone, and with it how its log was kept (`logShards`): the delivery fails in whichever shape holds it
-   * — the other has no such item, and a conditional write creates none.
-   */
+  /** Its webhook is gone: the delivery fails (a duplicate message finds it failed already). */
   async #webhookGone(context: Context): Promise<void> {
-    for (const logShards of [DELIVERY_LOG_SHARDS, 1]) {
-      if (await this.deps.deliveries.markFailed({ id: context.webhook_id, logShards }, context.msg_id, 'webhook_deleted')) {
-        this.deps.log.info('webhook delivery failed: webhook deleted', context);
-        return;
-      }
+    if (await this.deps.deliveries.markFailed({ id: context.webhook_id }, context.msg_id, 'webhook_deleted')) {
+      this.deps.log.info('webhook delivery failed: webhook deleted', context);
     }
   }
 

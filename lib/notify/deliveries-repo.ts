@@ -6,34 +6,27 @@ import type { AttemptError } from './attempt.ts';
 import {
   type AttemptRecord,
   type AttemptResolution,
-  type CreatedDeliveries,
   DELIVERY_MOVES,
   DELIVERY_RETENTION_MS,
   type Delivery,
   type DeliveryFailureReason,
-  type DeliveryFilter,
   type DeliveryMove,
   type MoveFrom,
   type DeliveryStatus,
   type NewDelivery,
-  type OverdueDelivery,
-  type PendingEndpointDelivery,
 } from './delivery.ts';
-import { mergeSorted } from '../store/merge-sorted.ts';
 import {
   conditionalOutput,
   conditionalWrite,
+  DELIVERY_LOG_SHARDS,
   DUE_DELIVERY_SHARDS,
-  getItems,
   gsi1,
   gsi2,
   isExpired,
   keys,
-  queryAll,
   shardOf,
   TABLE_KEYS,
   type TableRef,
-  tableKeyOf,
 } from '../store/table.ts';
 
 /**
@@ -51,29 +44,17 @@ export const dueKey = (webhookId: string, msgId: string, dueAtMs: number, sweptA
 /** Whether a retry due at `dueAtMs` is sent by the sweeper rather than queued now: SQS delays a message 15 minutes at most. */
 export const isSweptRetry = (dueAtMs: number, nowMs: number) => dueAtMs - nowMs > MAX_SQS_DELAY_SECONDS * 1000;
 
-/** A retry the sweeper sends: which attempt of which delivery, due when. */
-export interface SweptRetry {
-  webhookId: string;
-  msgId: string;
-  attempt: number;
-  dueAt: number;
-}
-
-/**
- * A webhook's delivery log: whose, and over how many partitions (DELIVERY_LOG_SHARDS; 1 for a webhook made before
- * logs were sharded). A `Webhook` is one.
- */
+/** A webhook's delivery log, named by its webhook's id (a `Webhook` is one), over DELIVERY_LOG_SHARDS partitions. */
 export interface DeliveryLog {
   readonly id: string;
-  readonly logShards: number;
 }
 
 /** A delivery's table key: in the shard its event id falls in. */
-export const deliveryKey = (log: DeliveryLog, msgId: string) => keys.delivery(log.id, shardOf(msgId, log.logShards), msgId);
+export const deliveryKey = (log: DeliveryLog, msgId: string) => keys.delivery(log.id, shardOf(msgId, DELIVERY_LOG_SHARDS), msgId);
 
 /** The GSI2 key of a delivery held for its endpoint: in its webhook's held partitions, the shard its log's. */
 const heldKey = (log: DeliveryLog, msgId: string) => ({
-  gsi2pk: gsi2.heldDeliveries(log.id, shardOf(msgId, log.logShards)),
+  gsi2pk: gsi2.heldDeliveries(log.id, shardOf(msgId, DELIVERY_LOG_SHARDS)),
   gsi2sk: msgId,
 });
 
@@ -85,22 +66,6 @@ export type DeliveryLogPosition = string;
 
 export const logPosition = (createdAt: string, msgId: string): DeliveryLogPosition => `${createdAt}#${msgId}`;
 
-export interface DeliveryPageRequest {
-  order: 'newest_first' | 'oldest_first';
-  limit: number;
-  /** The last position of the previous page. */
-  after?: DeliveryLogPosition;
-}
-
-export interface DeliveryPage {
-  deliveries: Delivery[];
-  /** Where the next page starts; absent when the log has been read to the end. */
-  next?: DeliveryLogPosition;
-}
-
-/** With a selective status filter a page may take several reads; this bounds them (the page then comes back short). */
-const MAX_READS_PER_PAGE = 5;
-
 interface AttemptItem {
   at: string;
   status_code?: number;
@@ -109,7 +74,7 @@ interface AttemptItem {
   response_excerpt?: string;
 }
 
-interface DeliveryItem {
+export interface DeliveryItem {
   webhook_id: string;
   msg_id: string;
   event_type: string;
@@ -141,26 +106,6 @@ function statusAllows(move: DeliveryMove): { condition: string; values: Record<s
 }
 const ATTEMPT_FROM = statusAllows('attempt');
 
-/**
- * A log of one shard's pending_endpoint deliveries (and with `retries`, its pending ones waiting for a retry, none
- * under way), from the table itself (strongly consistent; its whole retained log).
- */
-const waitingQuery = (log: DeliveryLog, retries: boolean, nowMs: number) => ({
-  KeyConditionExpression: 'pk = :pk AND begins_with(sk, :messages)',
-  FilterExpression: retries
-    ? '#status = :pending_endpoint OR (#status = :pending AND attribute_exists(next_attempt_at) AND ' +
-      '(attribute_not_exists(lease_until) OR lease_until <= :now))'
-    : '#status = :pending_endpoint',
-  ProjectionExpression: 'msg_id, attempt_count',
-  ExpressionAttributeNames: { '#status': 'status' },
-  ExpressionAttributeValues: {
-    ':pk': keys.delivery(log.id, 0, '').pk,
-    ':messages': 'MSG#',
-    ':pending_endpoint': 'pending_endpoint',
-    ...(retries ? { ':pending': 'pending', ':now': nowMs } : {}),
-  },
-  ConsistentRead: true,
-});
 const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
@@ -199,7 +144,7 @@ export class DeliveriesRepository {
           // ones still pending after the stall window their due key (`track`).
           Item: {
             ...deliveryKey(log, delivery.msgId),
-            gsi1pk: gsi1.webhookDeliveries(log.id, shardOf(delivery.msgId, log.logShards)),
+            gsi1pk: gsi1.webhookDeliveries(log.id, shardOf(delivery.msgId, DELIVERY_LOG_SHARDS)),
             gsi1sk: logPosition(item.created_at, delivery.msgId),
             ...item,
           },
@@ -385,289 +330,6 @@ export class DeliveriesRepository {
       },
     });
   }
-
-  /**
-   * Deliveries expecting an attempt that was due before `beforeMs`, oldest first per shard, from GSI2 (only
-   * deliveries that expect an attempt carry its key, so this reads no settled delivery). At most `limit`.
-   */
-  async overdue(beforeMs: number, limit: number): Promise<OverdueDelivery[]> {
-    const found: OverdueDelivery[] = [];
-    const before = toIso(beforeMs);
-    for (let shard = 0; shard < DUE_DELIVERY_SHARDS && found.length < limit; shard++) {
-      const entries = queryAll(this.table, {
-        IndexName: TABLE_KEYS.gsi2,
-        KeyConditionExpression: '#pk = :pk AND #sk < :before',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk, '#sk': TABLE_KEYS.gsi2sk },
-        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard), ':before': before },
-      });
-      const candidates = [];
-      for await (const entry of entries) {
-        candidates.push(tableKeyOf(entry));
-        if (found.length + candidates.length >= limit) break;
-      }
-      // The index holds keys only, and lags the table: each delivery is read itself, and kept only if it still
-      // expects an attempt due before `beforeMs`.
-      for (const item of await getItems(this.table, candidates, { consistent: true })) {
-        if (item.status !== 'pending' || typeof item.gsi2sk !== 'string' || item.gsi2sk >= before) continue;
-        found.push({
-          webhookId: item.webhook_id as string,
-          msgId: item.msg_id as string,
-          attemptCount: item.attempt_count as number,
-          dueAt: item.gsi2sk.split('#')[0]!,
-          ...(typeof item.lease_until === 'number' ? { leaseUntil: item.lease_until } : {}),
-        });
-      }
-    }
-    return found;
-  }
-
-  /**
-   * The retries left to the sweeper due after `after` (an ISO time, exclusive) and up to `untilMs`, from GSI2's keys
-   * alone (each names its attempt), oldest first per shard, at most `limit` a shard. `through` is how far every shard
-   * was read: `untilMs`, or where the shortest cut one stopped.
-   */
-  async sweptRetriesDue(after: string, untilMs: number, limit: number): Promise<{ retries: SweptRetry[]; through: string }> {
-    const retries: SweptRetry[] = [];
-    let through = toIso(untilMs);
-    for (let shard = 0; shard < DUE_DELIVERY_SHARDS; shard++) {
-      const entries = queryAll(this.table, {
-        IndexName: TABLE_KEYS.gsi2,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :after AND :until',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk, '#sk': TABLE_KEYS.gsi2sk },
-        // Every sort key past `after` starts with a later time, or with `after` and a '#': '$' sorts after '#'.
-        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard), ':after': `${after}$`, ':until': `${toIso(untilMs)}$` },
-      });
-      let taken = 0;
-      for await (const entry of entries) {
-        const [dueAt, webhookId, msgId, attempt] = (entry.gsi2sk as string).split('#');
-        if (attempt === undefined) continue;
-        if (taken === limit) {
-          // Read again from just before the first one left: retries due in that same millisecond are not skipped.
-          const before = toIso(Date.parse(dueAt!) - 1);
-          if (before < through) through = before;
-          break;
-        }
-        retries.push({ webhookId: webhookId!, msgId: msgId!, attempt: Number(attempt), dueAt: Date.parse(dueAt!) });
-        taken++;
-      }
-    }
-    return { retries, through };
-  }
-
-  /**
-   * Every delivery of a webhook waiting for its endpoint: held (pending_endpoint), and pending with a retry due later
-   * (none under way). From GSI2 — its held partitions, and its retries among the due ones — each delivery then read
-   * itself (strongly consistent) and kept only if it still waits. A log of one shard (a webhook made before logs were
-   * sharded) may hold deliveries from before the held index: its partition is read whole, as it always was.
-   */
-  async listWaiting(log: DeliveryLog): Promise<PendingEndpointDelivery[]> {
-    const now = this.clock.now();
-    if (log.logShards === 1) return this.#scanWaiting(log, true, now);
-    // The due index holds only deliveries expecting an attempt (every webhook's, in time order): its keys are read and
-    // the webhook's picked out by their sort key (DynamoDB filters no key attribute). Its size is the deliveries
-    // retrying, not a log's 30 days.
-    const retryKeys: TableKey[] = [];
-    for (let shard = 0; shard < DUE_DELIVERY_SHARDS; shard++) {
-      for await (const entry of queryAll(this.table, {
-        IndexName: TABLE_KEYS.gsi2,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
-        ExpressionAttributeValues: { ':pk': gsi2.dueDeliveries(shard) },
-      })) {
-        if ((entry.gsi2sk as string).split('#')[1] === log.id) retryKeys.push(tableKeyOf(entry));
-      }
-    }
-    const retries = (await getItems(this.table, retryKeys, { consistent: true })).filter(
-      (item) =>
-        item.status === 'pending' &&
-        item.next_attempt_at !== undefined &&
-        (typeof item.lease_until !== 'number' || item.lease_until <= now),
-    );
-    return [...(await this.held(log)), ...retries.map(toPending)];
-  }
-
-  /**
-   * A webhook's held deliveries (pending_endpoint), from its held partitions — all of them at once, or shard after
-   * shard until `limit` are found.
-   */
-  async held(log: DeliveryLog, limit = Number.POSITIVE_INFINITY): Promise<PendingEndpointDelivery[]> {
-    if (log.logShards === 1) return this.#scanWaiting(log, false, 0, limit);
-    const readShard = async (shard: number, wanted: number) => {
-      const entries: TableKey[] = [];
-      for await (const entry of queryAll(this.table, {
-        IndexName: TABLE_KEYS.gsi2,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi2pk },
-        ExpressionAttributeValues: { ':pk': gsi2.heldDeliveries(log.id, shard) },
-      })) {
-        entries.push(tableKeyOf(entry));
-        if (entries.length >= wanted) break;
-      }
-      // The index lags the table: each is read itself, and kept only if still held.
-      return (await getItems(this.table, entries, { consistent: true }))
-        .filter((item) => item.status === 'pending_endpoint')
-        .map(toPending);
-    };
-    if (limit === Number.POSITIVE_INFINITY)
-      return (await Promise.all(shardsOf(log).map((shard) => readShard(shard, limit)))).flat();
-    const found: PendingEndpointDelivery[] = [];
-    for (let shard = 0; shard < log.logShards && found.length < limit; shard++) {
-      found.push(...(await readShard(shard, limit - found.length)));
-    }
-    return found;
-  }
-
-  /** One held delivery of a webhook, if any (a probe of its endpoint). */
-  async firstPendingEndpoint(log: DeliveryLog): Promise<PendingEndpointDelivery | undefined> {
-    return (await this.held(log, 1))[0];
-  }
-
-  /**
-   * A log of one shard read, strongly consistent, until `limit` are found: its held deliveries, and with `retries`
-   * those waiting for one.
-   */
-  async #scanWaiting(
-    log: DeliveryLog,
-    retries: boolean,
-    nowMs: number,
-    limit = Number.POSITIVE_INFINITY,
-  ): Promise<PendingEndpointDelivery[]> {
-    const pending: PendingEndpointDelivery[] = [];
-    for await (const item of queryAll(this.table, waitingQuery(log, retries, nowMs))) {
-      pending.push(toPending(item));
-      if (pending.length >= limit) break;
-    }
-    return pending;
-  }
-
-  /**
-   * A webhook's deliveries logged after position `after` (exclusive; a bare ISO time: everything created from then
-   * on) and created before `untilMs`, oldest first, at most `limit`: keys from GSI1, then the items, eventually
-   * consistent — a stale read only ever shows an earlier state, so a settled delivery is never taken for an unsettled
-   * one it was not. The sweeper reads a window that ended a stall window ago, long after the index has caught up.
-   */
-  async createdBetween(log: DeliveryLog, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
-    // No position is a bare ISO time, so `until` bounds created_at < until.
-    const reader = new LogReader(this.#positions(log, { order: 'oldest_first', from: after, to: toIso(untilMs) }, limit));
-    const taken = await reader.take(limit);
-    await reader.close();
-    const items = await getItems(this.table, taken.entries);
-    return {
-      deliveries: items.map((item) => ({
-        msgId: item.msg_id as string,
-        status: item.status as DeliveryStatus,
-        createdAt: item.created_at as string,
-        hasDueKey: typeof item.gsi2pk === 'string',
-      })),
-      ...(taken.more ? { last: taken.entries.at(-1)!.position } : {}),
-    };
-  }
-
-  /**
-   * One page of a webhook's deliveries in creation order: keys from GSI1, then the deliveries themselves
-   * (eventually consistent). A status filter applies to what each read found, as a query filter would.
-   */
-  async page(log: DeliveryLog, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
-    const { order, limit, after } = request;
-    // Positions are `{created_at}#{msg_id}` and since/until bare ISO times: since ≤ created_at < until.
-    const [first, last] = order === 'oldest_first' ? [filter.since, filter.until] : [filter.until, filter.since];
-    const reader = new LogReader(this.#positions(log, { order, from: after ?? first, to: last }, limit));
-    const deliveries: Delivery[] = [];
-    let taken: Taken = { entries: [], more: true };
-    let position = after;
-    for (let reads = 0; taken.more && deliveries.length < limit && reads < MAX_READS_PER_PAGE; reads++) {
-      taken = await reader.take(limit - deliveries.length);
-      const now = this.clock.now();
-      for (const item of (await getItems(this.table, taken.entries)) as DeliveryItem[]) {
-        if (!isExpired(item, now) && (filter.status === undefined || item.status === filter.status))
-          deliveries.push(fromItem(item));
-      }
-      position = taken.entries.at(-1)?.position ?? position;
-    }
-    await reader.close();
-    return { deliveries, ...(taken.more && position !== undefined ? { next: position } : {}) };
-  }
-
-  /**
-   * The log's entries (table keys and positions) in `order`, strictly after `from` and before `to` (either may be
-   * absent), each shard's GSI1 query read a page of `pageSize` at a time as they are taken.
-   */
-  #positions(
-    log: DeliveryLog,
-    range: { order: DeliveryPageRequest['order']; from?: string; to?: string },
-    pageSize: number,
-  ): AsyncGenerator<LogEntry> {
-    const ascending = range.order === 'oldest_first';
-    const [low, high] = ascending ? [range.from, range.to] : [range.to, range.from];
-    const condition =
-      low !== undefined && high !== undefined
-        ? ' AND #gsi1sk BETWEEN :low AND :high'
-        : low !== undefined
-          ? ' AND #gsi1sk >= :low'
-          : high !== undefined
-            ? ' AND #gsi1sk <= :high'
-            : '';
-    const table = this.table;
-    async function* shardEntries(shard: number): AsyncGenerator<LogEntry> {
-      for await (const entry of queryAll(table, {
-        IndexName: TABLE_KEYS.gsi1,
-        KeyConditionExpression: `#gsi1pk = :partition${condition}`,
-        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, ...(condition === '' ? {} : { '#gsi1sk': TABLE_KEYS.gsi1sk }) },
-        ExpressionAttributeValues: {
-          ':partition': gsi1.webhookDeliveries(log.id, shard),
-          ...(low === undefined ? {} : { ':low': low }),
-          ...(high === undefined ? {} : { ':high': high }),
-        },
-        ScanIndexForward: ascending,
-        // One more than a page: the bound it starts from may be an entry itself, skipped.
-        Limit: pageSize + 1,
-      })) {
-        // The bounds are exclusive: a position given as a bound was read already, and `to` is a bare ISO time.
-        const position = entry.gsi1sk as string;
-        if (position !== range.from && position !== range.to) yield { ...tableKeyOf(entry), position };
-      }
-    }
-    return mergeSorted(shardsOf(log).map(shardEntries), ascending ? byPosition : (a, b) => byPosition(b, a));
-  }
-}
-
-interface LogEntry {
-  pk: string;
-  sk: string;
-  position: DeliveryLogPosition;
-}
-
-const byPosition = (a: LogEntry, b: LogEntry) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
-
-/** Up to `n` entries taken, and whether the log goes on. */
-interface Taken {
-  entries: LogEntry[];
-  more: boolean;
-}
-
-/** A log read in order, one entry looked at ahead: whether it goes on is known without taking more. */
-class LogReader {
-  #ahead: IteratorResult<LogEntry> | undefined;
-
-  constructor(private readonly entries: AsyncGenerator<LogEntry>) {}
-
-  async take(n: number): Promise<Taken> {
-    const taken: LogEntry[] = [];
-    for (;;) {
-      const next = this.#ahead ?? (await this.entries.next());
-      this.#ahead = undefined;
-      if (next.done) return { entries: taken, more: false };
-      if (taken.length === n) {
-        this.#ahead = next;
-        return { entries: taken, more: true };
-      }
-      taken.push(next.value);
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.entries.return(undefined);
-  }
 }
 
 type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
@@ -692,15 +354,6 @@ function updateDeliveryIf(table: TableRef, log: DeliveryLog, msgId: string, upda
   return conditionalWrite(updateDelivery(table, log, msgId, update));
 }
 
-type TableKey = { pk: string; sk: string };
-
-const shardsOf = (log: DeliveryLog) => Array.from({ length: log.logShards }, (_, shard) => shard);
-
-const toPending = (item: Record<string, unknown>): PendingEndpointDelivery => ({
-  msgId: item.msg_id as string,
-  attemptCount: item.attempt_count as number,
-});
-
 const toAttemptItem = (record: AttemptRecord): AttemptItem => ({
   at: record.at,
   ...(record.statusCode === undefined ? {} : { status_code: record.statusCode }),
@@ -709,7 +362,7 @@ const toAttemptItem = (record: AttemptRecord): AttemptItem => ({
   ...(record.responseExcerpt === undefined ? {} : { response_excerpt: record.responseExcerpt }),
 });
 
-function fromItem(item: DeliveryItem): Delivery {
+export function fromItem(item: DeliveryItem): Delivery {
   return {
     webhookId: item.webhook_id,
     msgId: item.msg_id,

@@ -5,7 +5,7 @@ import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
-import type { DeliveriesRepository } from './deliveries-repo.ts';
+import type { DeliveryLogReader } from './delivery-log.ts';
 import { DELIVERY_STATUSES, type DeliveryFilter } from './delivery.ts';
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import { decodeCursor, encodeCursor } from './delivery-cursor.ts';
@@ -17,7 +17,7 @@ import { deliveryView } from './webhook-views.ts';
 /** What api-webhooks gives the delivery routes. */
 export interface DeliveryRouteDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'probeNow'>;
-  deliveries: Pick<DeliveriesRepository, 'page'>;
+  deliveryLog: Pick<DeliveryLogReader, 'page'>;
   redelivery: Pick<Redelivery, 'replay' | 'replayRange'>;
 }
 
@@ -92,7 +92,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       const query = parseInput(listQuery, request.query, 'query');
       const webhook = await webhookOf(id, { enabled: false }, deps);
       const filter = { status: query.status, since: query.since, until: query.until };
-      const page = await deps.deliveries.page(webhook, filter, {
+      const page = await deps.deliveryLog.page(webhook, filter, {
         order: 'newest_first',
         limit: query.limit,
         after: cursorKey(query.cursor, id, filter),

@@ -3,6 +3,8 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
+import type { DeliveryLogReader } from './delivery-log.ts';
+import type { WaitingDeliveries } from './waiting-deliveries.ts';
 import { canMove } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import type { SweepCheckpointsRepository } from './sweep-checkpoints-repo.ts';
@@ -30,10 +32,9 @@ export const MAX_SWEPT_RETRIES_PER_SHARD = 5_000;
 export const FIRST_SETTLE_LOOKBACK_MS = 60 * 60_000;
 
 export interface DeliverySweepDeps {
-  deliveries: Pick<
-    DeliveriesRepository,
-    'overdue' | 'createdBetween' | 'track' | 'firstPendingEndpoint' | 'held' | 'sweptRetriesDue'
-  >;
+  deliveries: Pick<DeliveriesRepository, 'track'>;
+  deliveryLog: Pick<DeliveryLogReader, 'createdBetween'>;
+  waiting: Pick<WaitingDeliveries, 'overdue' | 'firstPendingEndpoint' | 'held' | 'sweptRetriesDue'>;
   webhooks: Pick<WebhooksRepository, 'list'>;
   checkpoints: Pick<
     SweepCheckpointsRepository,
@@ -80,15 +81,14 @@ export class DeliverySweep {
   /**
    * Enabling a webhook, or closing its breaker, sends what is held for it, found in the held index; a delivery held a
    * moment before may not be there yet, and its worker may have seen the webhook before the change. Each sweep sends
-   * the held deliveries of every webhook that takes them again (a log of one shard is read whole, consistently, and
-   * has no such gap).
+   * the held deliveries of every webhook that takes them again.
    */
   async #resumeStranded(webhooks: readonly Webhook[]): Promise<number> {
-    const { deliveries, queue, clock, log, metrics } = this.deps;
+    const { waiting, queue, clock, log, metrics } = this.deps;
     let resumed = 0;
     for (const webhook of webhooks) {
-      if (webhook.status !== 'enabled' || webhook.logShards === 1 || breakerState(webhook, clock.now()) !== 'closed') continue;
-      const held = await deliveries.held(webhook);
+      if (webhook.status !== 'enabled' || breakerState(webhook, clock.now()) !== 'closed') continue;
+      const held = await waiting.held(webhook);
       if (held.length === 0) continue;
       await queue.scheduleAllIn(
         held.map(({ msgId, attemptCount }) => ({ webhook_id: webhook.id, msg_id: msgId, attempt: attemptCount + 1 })),
@@ -111,10 +111,10 @@ export class DeliverySweep {
    * lost on the way is overdue, and re-driven as any other.
    */
   async #sendSweptRetries(): Promise<number> {
-    const { deliveries, checkpoints, queue, clock, stalledAfterMs, log } = this.deps;
+    const { waiting, checkpoints, queue, clock, stalledAfterMs, log } = this.deps;
     const now = clock.now();
     const after = (await checkpoints.retriesSentThrough()) ?? toIso(now - stalledAfterMs);
-    const { retries, through } = await deliveries.sweptRetriesDue(
+    const { retries, through } = await waiting.sweptRetriesDue(
       after,
       now + SWEPT_RETRY_LOOKAHEAD_MS,
       MAX_SWEPT_RETRIES_PER_SHARD,
@@ -133,7 +133,7 @@ export class DeliverySweep {
    * has been failing (`WebhookBreakerOpenAge`, alarmed).
    */
   async probeHeldEndpoints(webhooks: readonly Webhook[]): Promise<number> {
-    const { deliveries, queue, clock, log, metrics } = this.deps;
+    const { waiting, queue, clock, log, metrics } = this.deps;
     const now = clock.now();
     let oldest = 0;
     let probed = 0;
@@ -143,7 +143,7 @@ export class DeliverySweep {
       if (webhook.failingSince) oldest = Math.max(oldest, now - Date.parse(webhook.failingSince));
       const probeUntil = webhook.breaker?.probeUntil;
       if (state !== 'probing' || (probeUntil !== undefined && Date.parse(probeUntil) > now)) continue;
-      const held = await deliveries.firstPendingEndpoint(webhook);
+      const held = await waiting.firstPendingEndpoint(webhook);
       if (!held) continue;
       await queue.scheduleAllIn([{ webhook_id: webhook.id, msg_id: held.msgId, attempt: held.attemptCount + 1 }], 0);
       probed++;
@@ -162,7 +162,7 @@ export class DeliverySweep {
    * mark first.
    */
   async #trackUnsettled(webhooks: readonly Webhook[]): Promise<number> {
-    const { deliveries, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
+    const { deliveries, deliveryLog, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const until = clock.now() - stalledAfterMs;
     const marks = await checkpoints.deliveries();
     const markOf = (webhook: { id: string; createdAt: string }) =>
@@ -176,7 +176,7 @@ export class DeliverySweep {
       const mark = markOf(webhook);
       next.set(webhook.id, mark);
       if (mark >= toIso(until) || budget === 0) continue;
-      const window = await deliveries.createdBetween(webhook, mark, until, budget);
+      const window = await deliveryLog.createdBetween(webhook, mark, until, budget);
       budget -= window.deliveries.length;
       for (const delivery of window.deliveries) {
         if (!canMove('attempt', delivery.status) || delivery.hasDueKey) continue;
@@ -212,9 +212,9 @@ export class DeliverySweep {
    * goes out under the same `webhook-id`, so a receiver that got the lost attempt dedupes the new one.
    */
   async #redeliverOverdue(): Promise<number> {
-    const { deliveries, queue, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
+    const { waiting, queue, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
     const now = clock.now();
-    const stalled = (await deliveries.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)).filter(
+    const stalled = (await waiting.overdue(now - stalledAfterMs, MAX_REDELIVERIES_PER_SWEEP)).filter(
       (delivery) => delivery.leaseUntil === undefined || delivery.leaseUntil <= now,
     );
     await queue.scheduleAllIn(

@@ -29,7 +29,7 @@ export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): 
 export interface EndpointHealthDeps {
   webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable' | 'openBreaker' | 'takeProbe'>;
   /** Queues every delivery waiting for the endpoint, now (Redelivery.resumeWaiting). */
-  resume: (webhook: Pick<Webhook, 'id' | 'logShards'>) => Promise<number>;
+  resume: (webhook: Pick<Webhook, 'id'>) => Promise<number>;
   /** How long a probe may take: one attempt and its lease. */
   probeLeaseMs: number;
   clock: Clock;
@@ -84,7 +84,7 @@ export class EndpointHealth {
   }
 
   /** `webhook` as read before the attempt. */
-  async succeeded(webhook: Pick<Webhook, 'id' | 'logShards' | 'failingSince' | 'breaker'>): Promise<void> {
+  async succeeded(webhook: Pick<Webhook, 'id' | 'failingSince' | 'breaker'>): Promise<void> {
     this.#failuresInARow.delete(webhook.id);
     if (webhook.failingSince === undefined && webhook.breaker === undefined) return;
     if (!(await this.deps.webhooks.markHealthy(webhook.id))) return;

@@ -4,6 +4,8 @@ import type { MetricsSink } from '../metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
+import type { DeliveryLogReader } from './delivery-log.ts';
+import type { WaitingDeliveries } from './waiting-deliveries.ts';
 import type { WebhooksRepository } from './webhooks-repo.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 import { DeliveryPace } from './delivery-pace.ts';
@@ -22,6 +24,8 @@ import { WebhookTester } from './webhook-tester.ts';
 export interface DeliveryStore {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
+  deliveryLog: DeliveryLogReader;
+  waiting: WaitingDeliveries;
   queue: DelayedQueue<DeliveryMessage>;
   /** The slow lane's queue: only the delivery worker, which consumes it, needs it. */
   slowQueue?: DelayedQueue<DeliveryMessage>;
@@ -51,6 +55,7 @@ export interface Notifier {
   clock: Clock;
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
+  deliveryLog: DeliveryLogReader;
   endpointUrls: EndpointUrlPolicy;
   deliverer: Deliverer;
   redelivery: Redelivery;
@@ -65,18 +70,19 @@ export interface Notifier {
  * published by an EventPublisher over the same store (lib/compositions/delivery-store.ts).
  */
 export function createNotifier(deps: NotifierDeps): Notifier {
-  const { clock, log, secretBox, webhooks, deliveries, queue } = deps;
+  const { clock, log, secretBox, webhooks, deliveries, deliveryLog, waiting, queue } = deps;
   const webhookCache = new WebhookCache(webhooks, clock);
   const guard = new AddressGuard({ allowLoopback: deps.allowInsecureUrls, resolver: deps.resolver });
   // Every attempt goes through the guard: no option sends one around it.
   const agent = createGuardedAgent(guard);
   const sender = new WebhookSender({ timeoutMs: deps.timeoutMs, clock, dispatcher: agent });
-  const redelivery = new Redelivery({ deliveries, queue, log });
+  const redelivery = new Redelivery({ deliveries, deliveryLog, waiting, queue, log });
   const leaseMs = deps.timeoutMs + LEASE_MARGIN_MS;
   return {
     clock,
     webhooks,
     deliveries,
+    deliveryLog,
     endpointUrls: new EndpointUrlPolicy({ allowInsecureUrls: deps.allowInsecureUrls }, guard),
     deliverer: new Deliverer({
       webhooks,

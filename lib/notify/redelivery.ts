@@ -2,6 +2,8 @@ import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository, DeliveryLog, DeliveryLogPosition } from './deliveries-repo.ts';
+import type { DeliveryLogReader } from './delivery-log.ts';
+import type { WaitingDeliveries } from './waiting-deliveries.ts';
 import { canMove, type Delivery, type DeliveryFilter } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
@@ -24,7 +26,9 @@ export class AttemptLimitError extends ConflictError {
 }
 
 export interface RedeliveryDeps {
-  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound' | 'listWaiting' | 'page'>;
+  deliveries: Pick<DeliveriesRepository, 'get' | 'startRound'>;
+  deliveryLog: Pick<DeliveryLogReader, 'page'>;
+  waiting: Pick<WaitingDeliveries, 'listWaiting'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   log: Log;
 }
@@ -62,7 +66,7 @@ export class Redelivery {
     let next = after;
     let pages = 0;
     do {
-      const page = await this.deps.deliveries.page(log, filter, {
+      const page = await this.deps.deliveryLog.page(log, filter, {
         order: 'oldest_first',
         limit: Math.min(REPLAY_PAGE_SIZE, MAX_REPLAY_BATCH - replayed - skipped),
         after: next,
@@ -84,7 +88,7 @@ export class Redelivery {
    * its breaker open, or waiting for a retry. The webhook must be enabled (its breaker closed) first.
    */
   async resumeWaiting(log: DeliveryLog): Promise<number> {
-    const pending = await this.deps.deliveries.listWaiting(log);
+    const pending = await this.deps.waiting.listWaiting(log);
     await this.queueAttempts(log.id, pending);
     this.deps.log.info('webhook deliveries resumed', { webhook_id: log.id, resumed: pending.length });
     return pending.length;

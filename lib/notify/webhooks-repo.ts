@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, DELIVERY_LOG_SHARDS, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
+import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 export type WebhookStatus = 'enabled' | 'disabled';
 
@@ -36,8 +36,6 @@ export interface Webhook {
   maxDeliveriesPerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
-  /** How many partitions its delivery log spreads over (DELIVERY_LOG_SHARDS; 1 when made before logs were sharded). */
-  logShards: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -91,7 +89,6 @@ interface WebhookItem {
   breaker_probe_until?: string;
   max_deliveries_per_second?: number;
   secrets: SecretItem[];
-  log_shards?: number;
   created_at: string;
   updated_at: string;
 }
@@ -138,7 +135,6 @@ export class WebhooksRepository {
       ...(input.maxDeliveriesPerSecond === undefined ? {} : { max_deliveries_per_second: input.maxDeliveriesPerSecond }),
       status: 'enabled',
       secrets: [{ secret: input.secret, created_at: now }],
-      log_shards: DELIVERY_LOG_SHARDS,
       created_at: now,
       updated_at: now,
     };
@@ -392,7 +388,6 @@ function fromItem(item: WebhookItem): Webhook {
       createdAt: s.created_at,
       ...(s.expires_at === undefined ? {} : { expiresAt: s.expires_at }),
     })),
-    logShards: item.log_shards ?? 1,
     createdAt: item.created_at,
     updatedAt: item.updated_at,
   };

@@ -140,16 +140,12 @@ export const MEMBERS_NEEDING_USER_SHARDS = 4;
 export const RECONCILE_SHARDS = 4;
 
 /**
- * A webhook's delivery log is spread over this many partitions of the table and of GSI1 (`log_shards` on the
- * webhook), the shard from the event id: a partition takes 1,000 write units a second, about 300 deliveries, and 16
+ * A webhook's delivery log is spread over this many partitions of the table and of GSI1, the shard from the event id: a partition takes 1,000 write units a second, about 300 deliveries, and 16
  * take a subscription past 3,000 a second (BENCHMARKS.md, capacity). A page of the log merges 16 small queries.
  */
 export const DELIVERY_LOG_SHARDS = 16;
 
-/**
- * The suffix of shard `shard` of a webhook's delivery log. Shard 0 has none: a log of one shard, as webhooks made
- * before logs were sharded have (no `log_shards`), keeps the keys it always had.
- */
+/** The suffix of shard `shard` of a webhook's delivery log (shard 0 has none). */
 const logShard = (shard: number) => (shard === 0 ? '' : `#${shard}`);
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
@@ -242,7 +238,7 @@ export async function* queryAll(
   }
 }
 
-type Key = { pk: string; sk: string };
+export type Key = { pk: string; sk: string };
 /** An item as the document client reads it (the type of a query's `Items`). */
 export type Item = NonNullable<QueryCommandOutput['Items']>[number];
 

@@ -7,7 +7,7 @@ import { createRelayClient } from '@nexus-relay/client';
 import { afterAll, expect, it } from 'vitest';
 import { startEngines } from '../../infra/local/engines.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
-import { DELIVERY_LOG_SHARDS, keys, TABLE_KEYS } from '../../lib/store/table.ts';
+import { keys, TABLE_KEYS } from '../../lib/store/table.ts';
 import { deliveryKey } from '../../lib/notify/deliveries-repo.ts';
 import { type MxSimulator, startMxSimulator } from '../../sim/server.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
@@ -65,7 +65,7 @@ async function tableStateOf(webhookId: string, msgIds: string[]): Promise<string
       const { Item } = await table.client.send(
         new GetCommand({
           TableName: table.tableName,
-          Key: deliveryKey({ id: webhookId, logShards: DELIVERY_LOG_SHARDS }, msgId),
+          Key: deliveryKey({ id: webhookId }, msgId),
           ConsistentRead: true,
         }),
       );

@@ -139,6 +139,8 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
         resume: (id) =>
           new Redelivery({
             deliveries: dyingDeliveries,
+            deliveryLog: harness.deliveryLog,
+            waiting: harness.waiting,
             queue: new DelayedQueue(harness.sqs, harness.queueUrl, clock),
             log: silentLog,
           }).resumeWaiting(id),
@@ -179,6 +181,8 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const sweep = new DeliverySweep({
     metrics: noMetrics,
     deliveries,
+    deliveryLog: harness.deliveryLog,
+    waiting: harness.waiting,
     webhooks,
     checkpoints: new SweepCheckpointsRepository(table),
     queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock),
@@ -252,10 +256,10 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
         // under way) is over; a retry due more than 15 minutes after its attempt is sent as it falls due.
         const wakes = [];
         for (const webhook of await webhooks.list()) {
-          if (!webhook.breaker?.openUntil || !(await deliveries.firstPendingEndpoint(webhook))) continue;
+          if (!webhook.breaker?.openUntil || !(await harness.waiting.firstPendingEndpoint(webhook))) continue;
           wakes.push(Math.max(Date.parse(webhook.breaker.openUntil), Date.parse(webhook.breaker.probeUntil ?? '1970-01-01')));
         }
-        const { retries } = await deliveries.sweptRetriesDue(toIso(0), clock.now() + 7 * 24 * 3_600_000, 1);
+        const { retries } = await harness.waiting.sweptRetriesDue(toIso(0), clock.now() + 7 * 24 * 3_600_000, 1);
         wakes.push(...retries.map((retry) => retry.dueAt - SWEPT_RETRY_LOOKAHEAD_MS));
         if (wakes.length === 0) break;
         clock.set(Math.max(clock.now(), Math.min(...wakes)));
@@ -307,7 +311,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
     const statuses = new Map<string, number>();
     let after;
     do {
-      const page = await harness.deliveries.page(logOf(id), {}, { order: 'oldest_first', limit: 100, after });
+      const page = await harness.deliveryLog.page(logOf(id), {}, { order: 'oldest_first', limit: 100, after });
       for (const delivery of page.deliveries) statuses.set(delivery.status, (statuses.get(delivery.status) ?? 0) + 1);
       after = page.next;
     } while (after);

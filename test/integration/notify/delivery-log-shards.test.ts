@@ -1,4 +1,4 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import type { WebhookEvent } from '../../../lib/notify/events.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
@@ -70,7 +70,6 @@ const inLogOrder = async (webhookId: string, ids: string[]) => {
 describe("a webhook's delivery log over shards", () => {
   it('spreads a new webhook’s deliveries over its shards, and pages through them in order both ways', async () => {
     const webhook = await subscribe();
-    expect(webhook.logShards).toBe(DELIVERY_LOG_SHARDS);
     const ids = await publish(40);
     const shards = new Set(ids.map((id) => shardOf(id, DELIVERY_LOG_SHARDS)));
     expect(shards.size).toBeGreaterThan(8);
@@ -87,7 +86,7 @@ describe("a webhook's delivery log over shards", () => {
     const ascending: string[] = [];
     let after: string | undefined;
     do {
-      const page = await harness.deliveries.page(webhook, {}, { order: 'oldest_first', limit: 9, ...(after ? { after } : {}) });
+      const page = await harness.deliveryLog.page(webhook, {}, { order: 'oldest_first', limit: 9, ...(after ? { after } : {}) });
       ascending.push(...page.deliveries.map((delivery) => delivery.msgId));
       after = page.next;
     } while (after);
@@ -101,40 +100,5 @@ describe("a webhook's delivery log over shards", () => {
     receiver.requests.length = 0;
     await harness.drain();
     expect(receiver.requests.map((r) => r.headers['webhook-id'])).toHaveLength(40);
-  });
-
-  it('keeps a webhook made before logs were sharded in its one partition: delivered, listed, held, resumed', async () => {
-    const webhook = await subscribe();
-    // As such a webhook is stored: no `log_shards`.
-    await harness.table.client.send(
-      new UpdateCommand({
-        TableName: harness.table.tableName,
-        Key: keys.webhook(webhook.id),
-        UpdateExpression: 'REMOVE log_shards',
-      }),
-    );
-    const legacy = (await harness.notifier.webhooks.get(webhook.id))!;
-    expect(legacy.logShards).toBe(1);
-
-    const ids = await publish(6);
-    for (const id of ids) expect(await partitionOf(webhook.id, 0, id)).toBe(true);
-    expect((await readLog(webhook.id, { limit: '4' })).ids).toEqual([...(await inLogOrder(webhook.id, ids))].reverse());
-
-    // Disabled, a delivery is kept; enabled, it is resumed from the one partition.
-    await harness.notifier.webhooks.disable(webhook.id, 'manual');
-    const kept = event();
-    await harness.publisher.publish(kept);
-    await harness.drain();
-    expect(await harness.deliveries.get(legacy, kept.id)).toMatchObject({ status: 'pending_endpoint' });
-    expect(await harness.api('POST', `/webhooks/${webhook.id}/enable`)).toMatchObject({ status: 200 });
-    await harness.drain();
-    expect(await harness.deliveries.get(legacy, kept.id)).toMatchObject({ status: 'delivered' });
-
-    // Deleted, its waiting delivery fails in the shape it was kept in.
-    const orphan = event();
-    await harness.publisher.publish(orphan);
-    await harness.notifier.webhooks.delete(webhook.id);
-    await harness.drain();
-    expect(await harness.deliveries.get(legacy, orphan.id)).toMatchObject({ status: 'failed', failureReason: 'webhook_deleted' });
   });
 });

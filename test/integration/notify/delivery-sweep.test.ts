@@ -41,6 +41,8 @@ function sweeperWith(options: { maxSettleChecks?: number } = {}): Sweeper {
     deliveries: new DeliverySweep({
       metrics: noMetrics,
       deliveries: harness.deliveries,
+      deliveryLog: harness.deliveryLog,
+      waiting: harness.waiting,
       webhooks: new WebhooksRepository(harness.table, harness.clock),
       checkpoints: new SweepCheckpointsRepository(harness.table),
       queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, harness.clock),

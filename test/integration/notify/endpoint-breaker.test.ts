@@ -40,6 +40,8 @@ const sweep = () =>
   new DeliverySweep({
     metrics: noMetrics,
     deliveries: harness.deliveries,
+    deliveryLog: harness.deliveryLog,
+    waiting: harness.waiting,
     webhooks: harness.notifier.webhooks,
     checkpoints: new SweepCheckpointsRepository(harness.table),
     queue: new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, harness.clock),

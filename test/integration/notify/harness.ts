@@ -26,14 +26,16 @@ import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../../../lib/notify/webho
 import { DelayedQueue } from '../../../lib/queue/delayed-queue.ts';
 import { LocalDataKeys, SecretBox } from '../../../lib/secret-box.ts';
 import { DeliveriesRepository, type DeliveryLog } from '../../../lib/notify/deliveries-repo.ts';
+import { DeliveryLogReader } from '../../../lib/notify/delivery-log.ts';
+import { WaitingDeliveries } from '../../../lib/notify/waiting-deliveries.ts';
 import { IdempotencyRepository } from '../../../lib/store/idempotency-repo.ts';
 import { RateLimitRepository } from '../../../lib/store/rate-limit-repo.ts';
-import { DELIVERY_LOG_SHARDS, type TableRef } from '../../../lib/store/table.ts';
+import type { TableRef } from '../../../lib/store/table.ts';
 import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiver.ts';
 
-/** The delivery log of a webhook made by a test (every new webhook's log has DELIVERY_LOG_SHARDS shards). */
-export const logOf = (webhookId: string): DeliveryLog => ({ id: webhookId, logShards: DELIVERY_LOG_SHARDS });
+/** The delivery log of a webhook made by a test. */
+export const logOf = (webhookId: string): DeliveryLog => ({ id: webhookId });
 
 export interface LogEntry {
   level: keyof Log;
@@ -100,6 +102,8 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
   const store = {
     webhooks: new WebhooksRepository(table, clock),
     deliveries: new DeliveriesRepository(table, clock),
+    deliveryLog: new DeliveryLogReader(table, clock),
+    waiting: new WaitingDeliveries(table, clock),
     windows: new RateLimitRepository(table),
     queue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls.delivery, clock),
     slowQueue: new DelayedQueue<DeliveryMessage>(sqs, engines.queueUrls['delivery-slow'], clock),
@@ -175,7 +179,9 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
     logs,
     notifier,
     publisher,
-    deliveries: notifier.deliveries,
+    deliveries: store.deliveries,
+    deliveryLog: store.deliveryLog,
+    waiting: store.waiting,
     takeMessages,
 
     /** No webhook and an empty delivery queue: where each test starts. */
@@ -204,7 +210,7 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
       while (true) {
         let batch = await takeBoth();
         if (batch.length === 0) {
-          const { retries } = await notifier.deliveries.sweptRetriesDue(toIso(0), clock.now() + 365 * DAY_MS, 1);
+          const { retries } = await store.waiting.sweptRetriesDue(toIso(0), clock.now() + 365 * DAY_MS, 1);
           const next = retries.sort((a, b) => a.dueAt - b.dueAt)[0];
           if (!next) return handled;
           const message = { webhook_id: next.webhookId, msg_id: next.msgId, attempt: next.attempt, due_at: next.dueAt };

@@ -16,7 +16,6 @@ const webhook: Webhook = {
   eventTypes: ['*'],
   status: 'enabled',
   secrets: [{ secret: 'whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0', createdAt: '2026-01-01T00:00:00.000Z' }],
-  logShards: 16,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
@@ -217,9 +216,9 @@ describe('Redelivery', () => {
       deliveries: {
         get: async () => atLimit,
         startRound: async () => expect.fail('started a round'),
-        listWaiting: async () => [],
-        page: async () => ({ deliveries: [] }),
       },
+      waiting: { listWaiting: async () => [] },
+      deliveryLog: { page: async () => ({ deliveries: [] }) },
       queue: { scheduleAllIn: async () => expect.fail('queued an attempt') },
       log: silentLog,
     });

@@ -66,7 +66,6 @@ const webhook: Webhook = {
     { secret: 'whsec_new', createdAt: iso(NOW) },
     { secret: 'whsec_old', createdAt: iso(NOW - 5000), expiresAt: iso(NOW + 86_400_000) },
   ] as Webhook['secrets'],
-  logShards: 16,
   createdAt: iso(NOW - 5000),
   updatedAt: iso(NOW),
 };

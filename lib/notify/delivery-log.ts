@@ -1,0 +1,172 @@
+import { type Clock, toIso } from '../clock.ts';
+import { type DeliveryItem, type DeliveryLog, type DeliveryLogPosition, fromItem } from './deliveries-repo.ts';
+import type { CreatedDeliveries, Delivery, DeliveryFilter, DeliveryStatus } from './delivery.ts';
+import { mergeSorted } from '../store/merge-sorted.ts';
+import {
+  DELIVERY_LOG_SHARDS,
+  getItems,
+  gsi1,
+  isExpired,
+  queryAll,
+  TABLE_KEYS,
+  type TableRef,
+  tableKeyOf,
+} from '../store/table.ts';
+
+export interface DeliveryPageRequest {
+  order: 'newest_first' | 'oldest_first';
+  limit: number;
+  /** The last position of the previous page. */
+  after?: DeliveryLogPosition;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  /** Where the next page starts; absent when the log has been read to the end. */
+  next?: DeliveryLogPosition;
+}
+
+/** With a selective status filter a page may take several reads; this bounds them (the page then comes back short). */
+const MAX_READS_PER_PAGE = 5;
+
+const SHARDS = Array.from({ length: DELIVERY_LOG_SHARDS }, (_, shard) => shard);
+
+/**
+ * A webhook's delivery log read in time order: GSI1 (`DELIVERIES#{id}#{shard}`, `{created_at}#{msg_id}`), its
+ * DELIVERY_LOG_SHARDS partitions merged as they are read.
+ */
+export class DeliveryLogReader {
+  constructor(
+    private readonly table: TableRef,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * A webhook's deliveries logged after position `after` (exclusive; a bare ISO time: everything created from then
+   * on) and created before `untilMs`, oldest first, at most `limit`: keys from GSI1, then the items, eventually
+   * consistent — a stale read only ever shows an earlier state, so a settled delivery is never taken for an unsettled
+   * one it was not. The sweeper reads a window that ended a stall window ago, long after the index has caught up.
+   */
+  async createdBetween(log: DeliveryLog, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
+    // No position is a bare ISO time, so `until` bounds created_at < until.
+    const reader = new LogReader(this.#positions(log, { order: 'oldest_first', from: after, to: toIso(untilMs) }, limit));
+    const taken = await reader.take(limit);
+    await reader.close();
+    const items = await getItems(this.table, taken.entries);
+    return {
+      deliveries: items.map((item) => ({
+        msgId: item.msg_id as string,
+        status: item.status as DeliveryStatus,
+        createdAt: item.created_at as string,
+        hasDueKey: typeof item.gsi2pk === 'string',
+      })),
+      ...(taken.more ? { last: taken.entries.at(-1)!.position } : {}),
+    };
+  }
+
+  /**
+   * One page of a webhook's deliveries in creation order: keys from GSI1, then the deliveries themselves
+   * (eventually consistent). A status filter applies to what each read found, as a query filter would.
+   */
+  async page(log: DeliveryLog, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
+    const { order, limit, after } = request;
+    // Positions are `{created_at}#{msg_id}` and since/until bare ISO times: since ≤ created_at < until.
+    const [first, last] = order === 'oldest_first' ? [filter.since, filter.until] : [filter.until, filter.since];
+    const reader = new LogReader(this.#positions(log, { order, from: after ?? first, to: last }, limit));
+    const deliveries: Delivery[] = [];
+    let taken: Taken = { entries: [], more: true };
+    let position = after;
+    for (let reads = 0; taken.more && deliveries.length < limit && reads < MAX_READS_PER_PAGE; reads++) {
+      taken = await reader.take(limit - deliveries.length);
+      const now = this.clock.now();
+      for (const item of (await getItems(this.table, taken.entries)) as DeliveryItem[]) {
+        if (!isExpired(item, now) && (filter.status === undefined || item.status === filter.status))
+          deliveries.push(fromItem(item));
+      }
+      position = taken.entries.at(-1)?.position ?? position;
+    }
+    await reader.close();
+    return { deliveries, ...(taken.more && position !== undefined ? { next: position } : {}) };
+  }
+
+  /**
+   * The log's entries (table keys and positions) in `order`, strictly after `from` and before `to` (either may be
+   * absent), each shard's GSI1 query read a page of `pageSize` at a time as they are taken.
+   */
+  #positions(
+    log: DeliveryLog,
+    range: { order: DeliveryPageRequest['order']; from?: string; to?: string },
+    pageSize: number,
+  ): AsyncGenerator<LogEntry> {
+    const ascending = range.order === 'oldest_first';
+    const [low, high] = ascending ? [range.from, range.to] : [range.to, range.from];
+    const condition =
+      low !== undefined && high !== undefined
+        ? ' AND #gsi1sk BETWEEN :low AND :high'
+        : low !== undefined
+          ? ' AND #gsi1sk >= :low'
+          : high !== undefined
+            ? ' AND #gsi1sk <= :high'
+            : '';
+    const table = this.table;
+    async function* shardEntries(shard: number): AsyncGenerator<LogEntry> {
+      for await (const entry of queryAll(table, {
+        IndexName: TABLE_KEYS.gsi1,
+        KeyConditionExpression: `#gsi1pk = :partition${condition}`,
+        ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk, ...(condition === '' ? {} : { '#gsi1sk': TABLE_KEYS.gsi1sk }) },
+        ExpressionAttributeValues: {
+          ':partition': gsi1.webhookDeliveries(log.id, shard),
+          ...(low === undefined ? {} : { ':low': low }),
+          ...(high === undefined ? {} : { ':high': high }),
+        },
+        ScanIndexForward: ascending,
+        // One more than a page: the bound it starts from may be an entry itself, skipped.
+        Limit: pageSize + 1,
+      })) {
+        // The bounds are exclusive: a position given as a bound was read already, and `to` is a bare ISO time.
+        const position = entry.gsi1sk as string;
+        if (position !== range.from && position !== range.to) yield { ...tableKeyOf(entry), position };
+      }
+    }
+    return mergeSorted(SHARDS.map(shardEntries), ascending ? byPosition : (a, b) => byPosition(b, a));
+  }
+}
+
+interface LogEntry {
+  pk: string;
+  sk: string;
+  position: DeliveryLogPosition;
+}
+
+const byPosition = (a: LogEntry, b: LogEntry) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
+
+/** Up to `n` entries taken, and whether the log goes on. */
+interface Taken {
+  entries: LogEntry[];
+  more: boolean;
+}
+
+/** A log read in order, one entry looked at ahead: whether it goes on is known without taking more. */
+class LogReader {
+  #ahead: IteratorResult<LogEntry> | undefined;
+
+  constructor(private readonly entries: AsyncGenerator<LogEntry>) {}
+
+  async take(n: number): Promise<Taken> {
+    const taken: LogEntry[] = [];
+    for (;;) {
+      const next = this.#ahead ?? (await this.entries.next());
+      this.#ahead = undefined;
+      if (next.done) return { entries: taken, more: false };
+      if (taken.length === n) {
+        this.#ahead = next;
+        return { entries: taken, more: true };
+      }
+      taken.push(next.value);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.entries.return(undefined);
+  }
+}
