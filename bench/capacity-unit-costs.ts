@@ -19,6 +19,7 @@ import { onPartitionWrites } from './support/dynalite-capacity.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { median } from './support/stats.ts';
 import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
+import { createSealedWebhook } from './support/sealed-webhook.ts';
 
 /** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
 export const UNITS = ['refresh', 'poll', 'mx-webhook', 'report', 'reconcile-turn', 'delivery', 'transaction'] as const;
@@ -154,7 +155,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const relay = relayOf(config);
     process.stdout.write = counting;
     process.stderr.write = counting;
-    const webhook = await relay.workerDeliver.notifier.webhooks.create({
+    const webhook = await createSealedWebhook(relay.workerDeliver.notifier, {
       url: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/hooks`,
       eventTypes: ['*'],
       secret: generateSecret(),

@@ -29,6 +29,7 @@ import type { BenchResult, TargetCheck } from './support/report.ts';
 import { startRemoteSide } from './support/remote-side.ts';
 import { table } from './support/report.ts';
 import { fmt, quantile } from './support/stats.ts';
+import { createSealedWebhook } from './support/sealed-webhook.ts';
 
 /**
  * Webhooks one dead endpoint cannot stall (issue 56). (1) On the local stack in real time (its delivery workers: 4
@@ -273,7 +274,7 @@ async function wholeSchedule() {
   const webhooks: Webhook[] = [];
   for (let i = 0; i < SCHEDULE_DELIVERIES; i++) {
     const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/hooks/${i}`;
-    webhooks.push(await store.webhooks.create({ url, eventTypes: [EVENT_TYPES[i]!], secret: generateSecret() }));
+    webhooks.push(await createSealedWebhook(notifier, { url, eventTypes: [EVENT_TYPES[i]!], secret: generateSecret() }));
   }
   const publisher = new EventPublisher({ ...store, log: silentLog });
   const msgIds = webhooks.map((_, i) => `msg_job_schedule${i}_succeeded`);

@@ -12,14 +12,13 @@ export interface DataKey {
 /** Where data keys come from: KMS deployed (lib/aws/kms-data-keys.ts), a local master key on a laptop. */
 export interface DataKeySource {
   generate(): Promise<DataKey>;
-  /** `legacy`: a data key generated before keys carried their purpose (KMS: without an encryption context). */
-  decrypt(encrypted: Uint8Array, options?: { legacy?: boolean }): Promise<Uint8Array>;
+  decrypt(encrypted: Uint8Array): Promise<Uint8Array>;
 }
 
 export class SecretBoxError extends NexusRelayError {
   /**
-   * `unopenable`: the value itself does not open here (altered, sealed for another item or under another key, or a
-   * form this box does not take); `key_unavailable`: its data key could not be decrypted (the key source failed).
+   * `unopenable`: the value itself does not open here (altered, sealed for another item or under another key, or not
+   * sealed); `key_unavailable`: its data key could not be decrypted (the key source failed).
    */
   readonly kind: 'unopenable' | 'key_unavailable';
 
@@ -33,11 +32,10 @@ export class SecretBoxError extends NexusRelayError {
 /**
  * Stored form: `nxsec2.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url, the ciphertext bound to
  * what it belongs to (GCM's additional data: `webhook:{id}`, `session:{user_id}`), so a sealed value copied onto
- * another item does not open there. `nxsec1.` values (webhook secrets sealed before that binding) open unbound.
+ * another item does not open there.
  */
 const PREFIX = 'nxsec2.';
 const TAG_BYTES = 16;
-const UNBOUND_PREFIX = 'nxsec1.';
 /** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
 export const DATA_KEY_TTL_MS = 5 * 60_000;
 /** Decrypted data keys kept per container (a webhook's secrets share the key they were sealed with). */
@@ -62,8 +60,7 @@ const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
  * Secrets at rest (webhook signing secrets, MX session tokens: one box each, over its own key): envelope encryption,
  * AES-256-GCM under a data key from `keys` (KMS deployed), each value bound to what it belongs to.
  * A data key seals new secrets for DATA_KEY_TTL_MS; opened data keys are cached (bounded, same TTL), so signing a
- * delivery costs no KMS call once its key is known. A stored value that is not sealed (a `whsec_…` row written
- * before secrets were sealed) is taken as it is, so existing webhooks keep signing.
+ * delivery costs no KMS call once its key is known.
  */
 export class SecretBox {
   readonly #keys: DataKeySource;
@@ -71,20 +68,11 @@ export class SecretBox {
   #current: { key: Promise<DataKey>; until: number } | undefined;
   readonly #opened: BoundedCache<string, Uint8Array>;
 
-  readonly #openEarlierForms: boolean;
-
-  /**
-   * `openEarlierForms` (default true: webhook secrets): also take a value stored in clear and an unbound `nxsec1.`
-   * one. A box whose values were always bound (session tokens) refuses them.
-   */
-  constructor(keys: DataKeySource, clock: Clock, options: { openEarlierForms?: boolean } = {}) {
+  constructor(keys: DataKeySource, clock: Clock) {
     this.#keys = keys;
     this.#clock = clock;
-    this.#openEarlierForms = options.openEarlierForms ?? true;
     this.#opened = boundedCache({ max: OPENED_KEYS_MAX, ttlMs: DATA_KEY_TTL_MS, clock });
   }
-
-  static isSealed = (stored: string): boolean => stored.startsWith(PREFIX) || stored.startsWith(UNBOUND_PREFIX);
 
   /** `secret` sealed for `binding` (what it belongs to): only `open(…, binding)` gives it back. */
   async seal(secret: string, binding: string): Promise<string> {
@@ -97,17 +85,15 @@ export class SecretBox {
   }
 
   async open(stored: string, binding: string): Promise<string> {
-    const bound = stored.startsWith(PREFIX);
-    if (!bound && !this.#openEarlierForms) throw new SecretBoxError('unopenable', 'This value is not sealed as this box seals.');
-    if (!SecretBox.isSealed(stored)) return stored;
+    if (!stored.startsWith(PREFIX)) throw new SecretBoxError('unopenable', 'This value is not sealed as this box seals.');
     const [encryptedKey, iv, sealed] = stored.slice(PREFIX.length).split('.');
     if (!encryptedKey || !iv || !sealed) throw new SecretBoxError('unopenable', 'A sealed secret is malformed.');
     const bytes = unb64(sealed);
     if (bytes.length < TAG_BYTES) throw new SecretBoxError('unopenable', 'A sealed secret is malformed.');
-    const key = await this.#openKey(encryptedKey, !bound);
+    const key = await this.#openKey(encryptedKey);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, unb64(iv), { authTagLength: TAG_BYTES });
-      if (bound) decipher.setAAD(Buffer.from(binding, 'utf8'));
+      decipher.setAAD(Buffer.from(binding, 'utf8'));
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
       return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (error) {
@@ -138,18 +124,16 @@ export class SecretBox {
     return this.#current.key;
   }
 
-  async #openKey(encryptedKey: string, legacy: boolean): Promise<Uint8Array> {
-    // A data key opened as a legacy one (no purpose) never serves a value that claims the purpose, nor the reverse.
-    const cacheKey = legacy ? `legacy:${encryptedKey}` : encryptedKey;
-    const known = this.#opened.get(cacheKey);
+  async #openKey(encryptedKey: string): Promise<Uint8Array> {
+    const known = this.#opened.get(encryptedKey);
     if (known) return known;
     let plaintext: Uint8Array;
     try {
-      plaintext = await this.#keys.decrypt(unb64(encryptedKey), legacy ? { legacy } : undefined);
+      plaintext = await this.#keys.decrypt(unb64(encryptedKey));
     } catch (error) {
       throw new SecretBoxError('key_unavailable', 'The data key of a sealed secret could not be decrypted.', { cause: error });
     }
-    this.#opened.set(cacheKey, plaintext);
+    this.#opened.set(encryptedKey, plaintext);
     return plaintext;
   }
 }

@@ -10,6 +10,9 @@ import { generateSecret } from '../../lib/notify/signing.ts';
 import { UserEventsRepository } from '../../lib/notify/user-events-repo.ts';
 import { WebhooksRepository } from '../../lib/notify/webhooks-repo.ts';
 import { keys, type TableRef, writeItems } from '../../lib/store/table.ts';
+import { createSealedWebhook } from './sealed-webhook.ts';
+import { LocalDataKeys, SecretBox } from '../../lib/secret-box.ts';
+import { randomBytes } from 'node:crypto';
 
 /** How much a user holds: its jobs (each with one event), the webhooks every event goes to, its transactions. */
 export interface ErasableUserSize {
@@ -25,8 +28,10 @@ export interface ErasableUserSize {
  */
 export async function seedErasableUser(table: TableRef, clock: Clock, user: string, size: ErasableUserSize): Promise<number> {
   const webhooks = new WebhooksRepository(table, clock);
+  const secretBox = new SecretBox(new LocalDataKeys(randomBytes(32)), clock);
   for (let i = (await webhooks.list()).length; i < size.webhooks; i++) {
-    await webhooks.create({ url: `https://receiver-${i}.example.com/hooks`, eventTypes: ['*'], secret: generateSecret() });
+    const url = `https://receiver-${i}.example.com/hooks`;
+    await createSealedWebhook({ webhooks, secretBox }, { url, eventTypes: ['*'], secret: generateSecret() });
   }
   const publisher = new EventPublisher({
     webhooks,

@@ -105,8 +105,6 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
       spec.webhookSecrets === 'seal' ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
       forPurpose(WEBHOOK_SECRET_PURPOSE),
     );
-    // Secrets sealed before data keys carried their purpose (`nxsec1.`) open without one: Decrypt only.
-    useKey(webhookSecretsKey, ['kms:Decrypt'], { Null: { 'kms:EncryptionContextKeys': 'true' } });
   }
   if (spec.callsMx === true) useKey(sessionTokensKey, ['kms:GenerateDataKey', 'kms:Decrypt'], forPurpose(SESSION_TOKEN_PURPOSE));
 }

@@ -15,8 +15,6 @@ import {
 /** A member's active-job pointer, as the sweeper reads it. */
 export interface ActivePointer extends MemberRef {
   jobId: string;
-  /** Where it is stored: what the sweeper releases (a pointer written before it named its user has no `userId`). */
-  tableKey: { pk: string; sk: string };
   /** Epoch ms. */
   claimedAt: number;
 }
@@ -99,7 +97,7 @@ export class ActiveJobsRepository {
       const items = queryAll(this.table, {
         KeyConditionExpression: 'pk = :shard',
         ExpressionAttributeValues: { ':shard': activeJobsPartition(shard) },
-        ProjectionExpression: 'pk, sk, job_id, member_guid, user_id, claimed_at',
+        ProjectionExpression: 'job_id, member_guid, user_id, claimed_at',
         ConsistentRead: true,
       });
       for await (const item of items) {
@@ -107,9 +105,7 @@ export class ActiveJobsRepository {
           jobId: item.job_id as string,
           memberGuid: item.member_guid as string,
           userId: item.user_id as string,
-          tableKey: { pk: item.pk as string, sk: item.sk as string },
-          // Pointers claimed before claimed_at was written count as claimed long ago.
-          claimedAt: typeof item.claimed_at === 'number' ? item.claimed_at : 0,
+          claimedAt: item.claimed_at as number,
         };
       }
     }
@@ -117,17 +113,11 @@ export class ActiveJobsRepository {
 
   /** Clears the pointer if it still names `jobId`. */
   async releaseActive(member: MemberRef, jobId: string): Promise<void> {
-    await this.releasePointer({ tableKey: keys.activeJob(member), jobId });
-  }
-
-  /** Clears a pointer the sweeper found, where it is stored, if it still names its job. */
-  async releasePointer(pointer: Pick<ActivePointer, 'tableKey' | 'jobId'>): Promise<void> {
-    const jobId = pointer.jobId;
     await conditionalWrite(
       this.table.client.send(
         new DeleteCommand({
           TableName: this.table.tableName,
-          Key: pointer.tableKey,
+          Key: keys.activeJob(member),
           ConditionExpression: 'job_id = :job',
           ExpressionAttributeValues: { ':job': jobId },
         }),

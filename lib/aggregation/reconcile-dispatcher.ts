@@ -35,7 +35,7 @@ export interface DispatchReport {
 }
 
 export interface ReconcileDispatcherDeps {
-  schedule: Pick<ReconcileRepository, 'inSlots' | 'turnFacts' | 'leave' | 'markServed' | 'cursor' | 'moveCursor' | 'moveLegacy'>;
+  schedule: Pick<ReconcileRepository, 'inSlots' | 'turnFacts' | 'leave' | 'markServed' | 'cursor' | 'moveCursor'>;
   pushes: Pick<MxPushRepository, 'countsSince'>;
   queue: Pick<DelayedQueue<ReconcileMessage>, 'scheduleAll'>;
   intervalMs: number;
@@ -75,9 +75,12 @@ export class ReconcileDispatcher {
     const report: DispatchReport = { due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 };
     const maxTurns = Math.max(1, Math.floor((turnsPerMinute * periodMs) / 60_000));
     const shards = this.deps.shards ?? RECONCILE_SHARDS;
-    await Promise.all(
+    // Every shard ends before the run does (a failed one fails it): no shard goes on sending after the answer.
+    const runs = await Promise.allSettled(
       Array.from({ length: shards }, (_, shard) => this.#dispatchShard(shard, now, webhooksOn, maxTurns, report)),
     );
+    const failed = runs.find((run) => run.status === 'rejected');
+    if (failed) throw failed.reason;
     metrics.add('ReconcileOverdue', report.overdueMs, {});
     if (report.sent > 0) metrics.add('ReconcileDispatched', report.sent, {});
     if (report.inactive > 0) metrics.add('ReconcileLeaves', report.inactive, {});
@@ -88,11 +91,9 @@ export class ReconcileDispatcher {
 
   async #dispatchShard(shard: number, now: number, webhooksOn: boolean, maxTurns: number, report: DispatchReport) {
     const { schedule, queue, clock, intervalMs, turnsPerMinute, budgetMs, log } = this.deps;
-    // Users listed by due time before slots: moved to their slots, a page a run, then walked with the rest.
-    await schedule.moveLegacy(shard, PAGE_SIZE);
     let cursor = await schedule.cursor(shard);
-    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval (an upgrade
-    // from due times, paced as ever; not overdue: nothing was due before).
+    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval (paced as
+    // ever; not overdue: nothing was due before).
     const at = cursor?.at ?? now - intervalMs;
     if (now <= at && !cursor?.walk) return;
     const walk = cursor?.walk ?? {

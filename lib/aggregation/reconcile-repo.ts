@@ -42,9 +42,6 @@ export interface CycleCursor {
   version: number;
 }
 
-/** Schedules written before slots, by due time (`RECONCILE#{shard}`, `{due ISO}#{user_id}`): moved to slots as found. */
-const legacyDuePartition = (shard: number) => `RECONCILE#${shard}`;
-
 /**
  * The reconcile's cycle: one `RECONCILE#{user_id}` / `RECONCILE` item per user the relay serves (apart from the
  * user's partition, which the sweeper may not read: it holds the sealed session), listed in GSI1 by its fixed slot
@@ -189,38 +186,6 @@ export class ReconcileRepository {
         }),
       ),
     );
-  }
-
-  /** Up to `limit` users of `shard` still listed by due time (written before slots): each moved to its slot. */
-  async moveLegacy(shard: number, limit: number): Promise<number> {
-    const { Items = [] } = await this.table.client.send(
-      new QueryCommand({
-        TableName: this.table.tableName,
-        IndexName: TABLE_KEYS.gsi1,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE_KEYS.gsi1pk },
-        ExpressionAttributeValues: { ':pk': legacyDuePartition(shard) },
-        Limit: limit,
-      }),
-    );
-    for (const item of Items) {
-      const key = String(item[TABLE_KEYS.gsi1sk]);
-      const userId = key.slice(key.indexOf('#') + 1);
-      const slot = slotKeys(userId);
-      await conditionalWrite(
-        this.table.client.send(
-          new UpdateCommand({
-            TableName: this.table.tableName,
-            Key: keys.reconcile(userId),
-            UpdateExpression: 'SET #pk1 = :pk1, #sk1 = :sk1',
-            ConditionExpression: '#sk1 = :from',
-            ExpressionAttributeNames: { '#pk1': TABLE_KEYS.gsi1pk, '#sk1': TABLE_KEYS.gsi1sk },
-            ExpressionAttributeValues: { ':pk1': slot.gsi1pk, ':sk1': slot.gsi1sk, ':from': key },
-          }),
-        ),
-      );
-    }
-    return Items.length;
   }
 
   /**

@@ -44,7 +44,7 @@ export class Sweeper {
     private readonly deps: {
       jobs: Pick<JobsRepository, 'get' | 'markRedriven'>;
       /** The worklist: every active pointer, whose job is judged (or, never written, released). */
-      pointers: Pick<ActiveJobsRepository, 'activeJobs' | 'releasePointer'>;
+      pointers: Pick<ActiveJobsRepository, 'activeJobs' | 'releaseActive'>;
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
@@ -90,7 +90,7 @@ export class Sweeper {
       } else if (!job && now - pointer.claimedAt > (this.deps.stalledAfterMs ?? STALLED_AFTER_MS)) {
         // Claimed a stall window ago and still no job: its refresh died between the claim and the job's write (or MX
         // refused it and the release failed). A younger one's refresh is still waiting for MX.
-        await pointers.releasePointer(pointer);
+        await pointers.releaseActive(pointer, pointer.jobId);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
       }

@@ -27,14 +27,9 @@ export class KmsDataKeys implements DataKeySource {
     return { plaintext: answer.Plaintext, encrypted: answer.CiphertextBlob };
   }
 
-  async decrypt(encrypted: Uint8Array, options?: { legacy?: boolean }): Promise<Uint8Array> {
+  async decrypt(encrypted: Uint8Array): Promise<Uint8Array> {
     const answer = await this.#kms.send(
-      new DecryptCommand({
-        KeyId: this.keyArn,
-        CiphertextBlob: encrypted,
-        // Webhook secrets sealed before data keys carried their purpose were generated without a context.
-        ...(options?.legacy ? {} : { EncryptionContext: this.#context }),
-      }),
+      new DecryptCommand({ KeyId: this.keyArn, CiphertextBlob: encrypted, EncryptionContext: this.#context }),
     );
     if (!answer.Plaintext) throw new NexusRelayError('KMS_NO_KEY', 'KMS answered Decrypt without a key');
     return answer.Plaintext;

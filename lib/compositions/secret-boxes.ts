@@ -12,14 +12,12 @@ type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
 function boxOver(
   { config, clock }: Runtime,
   source: KeySource,
-  { purpose, variable, what, openEarlierForms }: { purpose: string; variable: string; what: string; openEarlierForms: boolean },
+  { purpose, variable, what }: { purpose: string; variable: string; what: string },
 ): SecretBox {
-  const options = { openEarlierForms };
   if (source && 'kmsKeyArn' in source) {
-    const keys = new KmsDataKeys(source.kmsKeyArn, { region: config.aws.region, purpose });
-    return new SecretBox(keys, clock, options);
+    return new SecretBox(new KmsDataKeys(source.kmsKeyArn, { region: config.aws.region, purpose }), clock);
   }
-  if (source) return new SecretBox(new LocalDataKeys(source.localKey), clock, options);
+  if (source) return new SecretBox(new LocalDataKeys(source.localKey), clock);
   throw missingKey(config, `${what} are sealed`, variable);
 }
 
@@ -29,8 +27,6 @@ export function webhookSecretBox(runtime: Runtime): SecretBox {
     purpose: WEBHOOK_SECRET_PURPOSE,
     variable: 'WEBHOOK_SECRETS_KEY_ARN',
     what: 'Webhook signing secrets',
-    // A webhook's secret may be held in an earlier form (clear, or sealed without the binding): it keeps signing.
-    openEarlierForms: true,
   });
 }
 
@@ -40,7 +36,5 @@ export function sessionTokenBox(runtime: Runtime): SecretBox {
     purpose: SESSION_TOKEN_PURPOSE,
     variable: 'SESSION_TOKENS_KEY_ARN',
     what: 'MX session tokens',
-    // Session tokens were always sealed and bound: a clear or unbound value was planted.
-    openEarlierForms: false,
   });
 }

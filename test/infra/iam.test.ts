@@ -38,11 +38,8 @@ const MX_SECRET = [
   'kms:GenerateDataKey session-tokens-key for mx-session-token',
   'kms:Decrypt session-tokens-key for mx-session-token',
 ];
-/** Webhook signing secrets open for their purpose, or (sealed before data keys carried it) without any context. */
-const WEBHOOK_SECRET_OPEN = [
-  'kms:Decrypt webhook-secrets-key for webhook-signing-secret',
-  'kms:Decrypt webhook-secrets-key without context',
-];
+/** Webhook signing secrets open for their purpose only. */
+const WEBHOOK_SECRET_OPEN = ['kms:Decrypt webhook-secrets-key for webhook-signing-secret'];
 const MX_WEBHOOK_SECRET = 'secretsmanager:GetSecretValue secret:mx-webhook-credentials';
 /** A function that calls MX's SSO API only (widget URLs, users) reads the credentials and makes no session. */
 const MX_SSO_SECRET = MX_SECRET[0]!;
@@ -252,9 +249,7 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
           ? ` for ${purpose}`
           : JSON.stringify(leadingKeys) === JSON.stringify([PARTITIONS.apiKeys])
             ? ' (api keys)'
-            : statement.Condition?.Null?.['kms:EncryptionContextKeys'] === 'true'
-              ? ' without context'
-              : '';
+            : '';
     return asArray(statement.Action).flatMap((action) =>
       asArray(statement.Resource).map((resource) => `${action} ${label(resource)}${suffix}`),
     );

@@ -400,11 +400,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
           continue;
         }
         expect(crypto.length, JSON.stringify(statement)).toBeGreaterThan(0);
-        const purposeBound = statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'] === purpose;
-        // Webhook secrets sealed before data keys carried their purpose open without one: Decrypt only.
-        const legacyOpen =
-          statement.Condition?.Null?.['kms:EncryptionContextKeys'] === 'true' && actions.join() === 'kms:Decrypt';
-        expect(purposeBound || (legacyOpen && purpose === WEBHOOK_SECRET_PURPOSE), JSON.stringify(statement)).toBe(true);
+        expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'], JSON.stringify(statement)).toBe(purpose);
         for (const principal of asArray(statement.Principal.AWS)) users.add(referencedId(principal)!);
       }
       const roles = [...functions]

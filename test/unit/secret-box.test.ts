@@ -1,4 +1,4 @@
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.ts';
@@ -16,10 +16,10 @@ const HERE = sealedFor.webhook('wh_1');
 /** A key source that counts its calls (as KMS would bill them). */
 function countingKeys() {
   const inner = new LocalDataKeys(randomBytes(32));
-  const calls = { generate: 0, decrypt: 0, legacy: 0 };
+  const calls = { generate: 0, decrypt: 0 };
   const source: DataKeySource = {
     generate: () => (calls.generate++, inner.generate()),
-    decrypt: (encrypted, options) => (calls.decrypt++, (calls.legacy += options?.legacy ? 1 : 0), inner.decrypt(encrypted)),
+    decrypt: (encrypted) => (calls.decrypt++, inner.decrypt(encrypted)),
   };
   return { source, calls };
 }
@@ -36,11 +36,6 @@ describe('SecretBox', () => {
       }),
       { numRuns: 200 },
     );
-  });
-
-  it('opens a value stored before sealing (whsec_…) as it is', async () => {
-    const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
-    expect(await box.open('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', HERE)).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   });
 
   it('refuses an altered value and a value sealed under another key', async () => {
@@ -94,20 +89,6 @@ describe('SecretBox', () => {
     await expect(box.open(sealed, sealedFor.webhook('alice'))).rejects.toThrow(SecretBoxError);
   });
 
-  it('opens a webhook secret sealed before the binding (nxsec1), asking for its data key as a legacy one', async () => {
-    const { source, calls } = countingKeys();
-    const key = await source.generate();
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key.plaintext, iv);
-    const body = Buffer.concat([cipher.update('whsec_before', 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    const unbound = ['nxsec1', key.encrypted, iv, body]
-      .map((part) => (typeof part === 'string' ? part : Buffer.from(part).toString('base64url')))
-      .join('.');
-    const box = new SecretBox(source, new ManualClock());
-    expect(await box.open(unbound, sealedFor.webhook('wh_any'))).toBe('whsec_before');
-    expect(calls.legacy).toBe(1);
-  });
-
   it('refuses a value whose tag is short (GCM takes a 16-byte tag only)', async () => {
     const box = new SecretBox(new LocalDataKeys(randomBytes(32)), new ManualClock());
     const sealed = await box.seal('whsec_secret', HERE);
@@ -118,9 +99,9 @@ describe('SecretBox', () => {
     });
   });
 
-  it('without earlier forms (session tokens) refuses a clear or an unbound value; says which failures are the key source', async () => {
+  it('refuses a value in clear or in any other form; says which failures are the key source', async () => {
     const keys = new LocalDataKeys(randomBytes(32));
-    const box = new SecretBox(keys, new ManualClock(), { openEarlierForms: false });
+    const box = new SecretBox(keys, new ManualClock());
     await expect(box.open('CLEAR-TOKEN', HERE)).rejects.toMatchObject({ kind: 'unopenable' });
     await expect(box.open('nxsec1.a.b.c', HERE)).rejects.toMatchObject({ kind: 'unopenable' });
     const sealed = await box.seal('token', HERE);

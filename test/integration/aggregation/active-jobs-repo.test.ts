@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
@@ -17,7 +17,7 @@ describe('ActiveJobsRepository: the active-job pointer', () => {
     }
     const listed = async () => {
       const found: { jobId: string; memberGuid: string; userId: string; claimedAt: number }[] = [];
-      for await (const { tableKey: _, ...pointer } of pointers.activeJobs()) {
+      for await (const pointer of pointers.activeJobs()) {
         if (pointer.memberGuid.startsWith('MBR-pointer-')) found.push(pointer);
       }
       return found.sort((a, b) => a.jobId.localeCompare(b.jobId));
@@ -39,25 +39,5 @@ describe('ActiveJobsRepository: the active-job pointer', () => {
     // A second claim while the first is live loses; once expired, it wins.
     expect(await pointers.claimActive(members[1]!, 'job-pointer-x', now + 60_000, now)).toBe(false);
     expect(await pointers.claimActive(members[1]!, 'job-pointer-x', now + 200_000, now + 61_000)).toBe(true);
-  });
-});
-
-describe('ActiveJobsRepository: a pointer written before pointers named their user', () => {
-  it('is found by the sweeper and released where it is stored', async () => {
-    const pointers = new ActiveJobsRepository(local.table);
-    const now = Date.UTC(2026, 5, 1, 9);
-    const legacy = { pk: keys.activeJob({ userId: 'u', memberGuid: 'MBR-legacy-1' }).pk, sk: 'MEMBER#MBR-legacy-1' };
-    await local.table.client.send(
-      new PutCommand({
-        TableName: local.table.tableName,
-        Item: { ...legacy, job_id: 'job-legacy', member_guid: 'MBR-legacy-1', claimed_at: now, expires_at: now + 60_000 },
-      }),
-    );
-    const found = [];
-    for await (const pointer of pointers.activeJobs()) if (pointer.jobId === 'job-legacy') found.push(pointer);
-    expect(found).toEqual([expect.objectContaining({ jobId: 'job-legacy', userId: undefined, tableKey: legacy })]);
-    await pointers.releasePointer(found[0]!);
-    const left = await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: legacy }));
-    expect(left.Item).toBeUndefined();
   });
 });

@@ -37,6 +37,7 @@ import { CrashInjector, WorkerCrash } from '../../support/worker-crashes.ts';
 import { Receiver } from '../../unit/notify/support/receiver.ts';
 import { startEnginesProcess } from '../notify/engines-process.ts';
 import { idlePollParts } from '../../support/aggregation-parts.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * Issue 5, acceptances 4 and 5: the fault matrix. 300 aggregations run through the real refresh service, poll loop,
@@ -134,7 +135,7 @@ beforeAll(async () => {
   relay = relayOf(config, { clock, sqs });
   receiver = await Receiver.start({ now: () => clock.now() });
   secret = generateSecret();
-  await relay.workerDeliver.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  await createSealedWebhook(relay.workerDeliver.notifier, { url: receiver.url(), eventTypes: ['*'], secret });
 });
 
 afterAll(async () => {
@@ -262,7 +263,7 @@ it('fault matrix: every job ends, exactly one terminal webhook each, nothing stu
   const webhookTimeoutMs = config.webhooks.timeoutMs;
   const deliverer = new Deliverer({
     metrics: noMetrics,
-    secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
+    secretBox: relay.workerDeliver.notifier.secretBox,
     webhooks: crashes.wrap(relay.workerDeliver.notifier.webhooks),
     deliveries: crashes.wrap(relay.workerDeliver.notifier.deliveries),
     queue: crashes.wrap(deliveryQueue),

@@ -13,6 +13,7 @@ import { type PollMessage, pollMessageSchema } from '../../../lib/queue/poll-mes
 import { localServicesConfig } from '../../../infra/local/local-services.ts';
 import { type Relay, relayOf } from '../../../infra/local/relay.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * The poll loop over real dynalite, fauxqs and the MX simulator, with ONE ManualClock shared by the services and
@@ -39,7 +40,7 @@ beforeAll(async () => {
   relay = relayOf(config, { clock, sqs });
   receiver = await startWebhookReceiver();
   const secret = generateSecret();
-  await relay.workerDeliver.notifier.webhooks.create({ url: receiver.url, eventTypes: ['*'], secret });
+  await createSealedWebhook(relay.workerDeliver.notifier, { url: receiver.url, eventTypes: ['*'], secret });
   receiver.useSecret(secret);
 });
 

@@ -1,4 +1,3 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { slotAt, slotOf } from '../../../lib/aggregation/reconcile-cycle.ts';
 import { ReconcileDispatcher } from '../../../lib/aggregation/reconcile-dispatcher.ts';
@@ -7,7 +6,6 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import type { ReconcileMessage } from '../../../lib/queue/poll-message.ts';
-import { keys, RECONCILE_SHARDS, shardOf } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 const local = useLocalEngines();
@@ -224,25 +222,5 @@ describe('ReconcileDispatcher over the cycle', () => {
     clock.set(t0 + INTERVAL);
     expect(await dispatcher.dispatch()).toEqual({ due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 });
     expect(mine()).toEqual([]);
-  });
-
-  it('moves a user listed by due time (before slots) to its slot, and walks it', async () => {
-    const { t0, clock, dispatcher, users, mine } = setup('legacy');
-    const userId = users[0]!;
-    await local.table.client.send(
-      new PutCommand({
-        TableName: local.table.tableName,
-        Item: {
-          ...keys.reconcile(userId),
-          gsi1pk: `RECONCILE#${shardOf(userId, RECONCILE_SHARDS)}`,
-          gsi1sk: `${new Date(t0).toISOString()}#${userId}`,
-          user_id: userId,
-          enrolled_at: t0 - INTERVAL,
-        },
-      }),
-    );
-    clock.set(t0 + 60_000);
-    await dispatcher.dispatch();
-    expect(mine()).toEqual([userId]);
   });
 });

@@ -6,6 +6,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import type { MxTransaction, SyncPage } from '../../../lib/transactions/transaction-sync.ts';
 import { useInProcessRelay } from '../../support/in-process-relay.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * MX's webhooks as an attacker holding MX's webhook credentials sends them (forged, or captured and replayed: HTTP
@@ -21,7 +22,7 @@ let db: ReturnType<typeof createDocumentClient>;
 
 beforeAll(async () => {
   db = createDocumentClient(harness.engines);
-  await harness.relay.workerDeliver.notifier.webhooks.create({
+  await createSealedWebhook(harness.relay.workerDeliver.notifier, {
     url: 'https://receiver.example.com/hooks',
     eventTypes: ['*'],
     secret: generateSecret(),

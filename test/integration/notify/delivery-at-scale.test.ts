@@ -24,6 +24,7 @@ import { type ReceivedRequest, Receiver } from '../../unit/notify/support/receiv
 import { startEnginesProcess } from './engines-process.ts';
 import { logOf, type NotifyHarness, startNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * Acceptance 6. 1,000 events to 3 endpoints over real dynalite, fauxqs and HTTP receivers, through the real SQS
@@ -80,7 +81,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const endpoints = [];
   for (const receiver of receivers) {
     const secret = generateSecret();
-    const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+    const webhook = await createSealedWebhook(harness.notifier, { url: receiver.url(), eventTypes: ['*'], secret });
     const failures = new Map<string, number>();
     const accepted = new Set<ReceivedRequest>();
     receiver.respond = (request, response) => {
@@ -127,7 +128,7 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
   const agent = createGuardedAgent(new AddressGuard({ allowLoopback: true }));
   const deliverer = new Deliverer({
     metrics: noMetrics,
-    secretBox: { open: async (secret: string) => secret }, // these webhooks' secrets are stored in clear
+    secretBox: harness.notifier.secretBox,
     webhooks: alive(webhooks),
     deliveries: alive(dyingDeliveries),
     queue: alive(new DelayedQueue<DeliveryMessage>(harness.sqs, harness.queueUrl, clock)),

@@ -6,6 +6,7 @@ import { DELIVERY_LOG_SHARDS, keys, shardOf } from '../../../lib/store/table.ts'
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { jobEventData } from '../../support/job-events.ts';
 import { type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -20,7 +21,8 @@ const event = (): WebhookEvent => ({
   data: jobEventData(`job_${sequence}`),
 });
 
-const subscribe = () => harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
+const subscribe = () =>
+  createSealedWebhook(harness.notifier, { url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
 
 /** Publishes `count` events, some in the same millisecond, and delivers them; their ids, oldest first. */
 async function publish(count: number): Promise<string[]> {

@@ -4,6 +4,7 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { logOf, type NotifyHarness, USER_KEY, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -23,7 +24,7 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
 
 async function subscribe() {
   const secret = generateSecret();
-  const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret });
+  const webhook = await createSealedWebhook(harness.notifier, { url: receiver.url(), eventTypes: ['*'], secret });
   return { id: webhook.id, secret };
 }
 

@@ -16,6 +16,7 @@ import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * Deliveries are swept like jobs: the table is the truth, queue messages are hints. A delivery whose message is gone
@@ -77,7 +78,7 @@ beforeEach(async () => {
 async function publishOne(webhookId?: string): Promise<{ webhookId: string; event: WebhookEvent }> {
   const webhook = webhookId
     ? { id: webhookId }
-    : await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
+    : await createSealedWebhook(harness.notifier, { url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
   sequence += 1;
   const event: WebhookEvent = {
     id: `msg_job_sweep${sequence}_succeeded`,

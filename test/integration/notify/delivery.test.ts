@@ -9,6 +9,7 @@ import { deliveryKey } from '../../../lib/notify/deliveries-repo.ts';
 import { closedPort, Receiver } from '../../unit/notify/support/receiver.ts';
 import { logOf, type NotifyHarness, useNotifyHarness, verifyAtReceipt } from './harness.ts';
 import { jobEventData } from '../../support/job-events.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -32,7 +33,7 @@ function event(type: EventType = 'aggregation.succeeded'): WebhookEvent {
 
 async function subscribe(options: { url?: string; eventTypes?: string[] } = {}) {
   const secret = generateSecret();
-  const webhook = await harness.notifier.webhooks.create({
+  const webhook = await createSealedWebhook(harness.notifier, {
     url: options.url ?? receiver.url(),
     eventTypes: options.eventTypes ?? ['*'],
     secret,

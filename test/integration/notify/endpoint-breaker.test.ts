@@ -15,6 +15,7 @@ import { SweepCheckpointsRepository } from '../../../lib/notify/sweep-checkpoint
 import { jobEventData } from '../../support/job-events.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -30,7 +31,11 @@ const event = (): WebhookEvent => ({
 
 /** A webhook whose endpoint answers 503 while `failing`, 204 after. */
 async function failingEndpoint() {
-  const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
+  const webhook = await createSealedWebhook(harness.notifier, {
+    url: receiver.url(),
+    eventTypes: ['*'],
+    secret: generateSecret(),
+  });
   const endpoint = { id: webhook.id, failing: true };
   receiver.respond = (_, response) => response.writeHead(endpoint.failing ? 503 : 204).end();
   return endpoint;
@@ -84,7 +89,11 @@ describe('an endpoint’s circuit breaker', () => {
   });
 
   it('opens after 3 timeouts in a row: a dead endpoint costs a worker 3 timeouts, not 10', async () => {
-    const webhook = await harness.notifier.webhooks.create({ url: receiver.url(), eventTypes: ['*'], secret: generateSecret() });
+    const webhook = await createSealedWebhook(harness.notifier, {
+      url: receiver.url(),
+      eventTypes: ['*'],
+      secret: generateSecret(),
+    });
     receiver.respond = () => {}; // takes each request, never answers
     const events = await publish(BREAKER_TIMEOUTS_TO_OPEN + 2);
     await harness.drain();

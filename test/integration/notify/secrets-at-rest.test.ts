@@ -2,16 +2,11 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
-import { generateSecret } from '../../../lib/notify/signing.ts';
-import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
-import { systemClock } from '../../../lib/clock.ts';
-import { registerSecret } from '../../support/secrets-scan/collector.ts';
 import { startWebhookReceiver } from '../../support/webhook-receiver.ts';
 
 /**
  * Webhook signing secrets at rest, over the local stack: after creating and rotating webhooks (with and without
- * Idempotency-Key, whose stored answers carry the secret), no item of the table holds a signing secret in clear;
- * a webhook stored in clear before sealing existed still signs.
+ * Idempotency-Key, whose stored answers carry the secret), no item of the table holds a signing secret in clear.
  */
 let stack: LocalStack;
 let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -71,31 +66,4 @@ it('no signing secret is stored in clear after creating and rotating webhooks', 
   await receiver.waitFor((event) => event.type === 'webhook.test');
   expect(receiver.rejected).toEqual([]);
   for (const webhook of [plain, keyed]) await api('DELETE', `/webhooks/${webhook.webhook.id}`);
-});
-
-it('a webhook stored in clear (before sealing) still signs its deliveries', async () => {
-  const secret = generateSecret();
-  registerSecret('webhook secret', secret);
-  const client = createDocumentClient({ region: stack.engines.region, dynamoDbEndpoint: stack.engines.dynamoDbEndpoint });
-  const legacy = await new WebhooksRepository({ client, tableName: stack.engines.tableName }, systemClock).create({
-    url: receiver.url,
-    eventTypes: ['*'],
-    secret,
-  });
-  client.destroy();
-  expect(await scanTable()).toContain(secret);
-
-  receiver.useSecret(secret);
-  // A real delivery: an aggregation's events go through the queue and the deliverer, signed with the clear secret.
-  const sim = await fetch(`${stack.simulatorUrl}/_sim/members`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user_id: 'legacy-user', aggregation: { duration_ms: 1_000, final_status: 'CONNECTED' } }),
-  });
-  const { member } = (await sim.json()) as { member: { guid: string } };
-  const { job } = await api('POST', `/users/legacy-user/members/${member.guid}/refresh`);
-  const [started] = await receiver.waitFor((event) => event.data.job?.id === job.id);
-  expect(started!.verified).toBe(true);
-  expect(receiver.rejected).toEqual([]);
-  await api('DELETE', `/webhooks/${legacy.id}`);
 });

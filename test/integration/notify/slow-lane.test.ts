@@ -4,6 +4,7 @@ import { generateSecret } from '../../../lib/notify/signing.ts';
 import { jobEventData } from '../../support/job-events.ts';
 import type { Receiver } from '../../unit/notify/support/receiver.ts';
 import { logOf, type NotifyHarness, useNotifyHarness } from './harness.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 let harness: NotifyHarness;
 let receiver: Receiver;
@@ -19,7 +20,7 @@ const event = (): WebhookEvent => ({
 
 /** A webhook on `path` of the receiver, which answers its `n`th request there (from 1) when `answers(n)`, else never. */
 async function endpointAt(path: string, answers: (n: number) => boolean) {
-  const webhook = await harness.notifier.webhooks.create({
+  const webhook = await createSealedWebhook(harness.notifier, {
     url: receiver.url(path),
     eventTypes: ['*'],
     secret: generateSecret(),

@@ -5,6 +5,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
 import { isExpired } from '../../../lib/store/table.ts';
 import { useInProcessRelay } from '../../support/in-process-relay.ts';
+import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 
 /**
  * Nothing about a user is kept for ever (docs/security.md#retention): a user an app synced, whose member MX
@@ -17,7 +18,7 @@ const clock = new ManualClock(Date.UTC(2026, 10, 20, 15));
 const harness = useInProcessRelay(clock);
 
 beforeAll(async () => {
-  await harness.relay.workerDeliver.notifier.webhooks.create({
+  await createSealedWebhook(harness.relay.workerDeliver.notifier, {
     url: 'https://receiver.example.com/hooks',
     eventTypes: ['*'],
     secret: generateSecret(),

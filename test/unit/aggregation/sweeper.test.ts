@@ -38,11 +38,10 @@ function sweepOver(entries: { job: Job; gone?: boolean; claimedAt?: number; move
           jobId: job.id,
           memberGuid: job.memberGuid,
           userId: job.userId,
-          tableKey: { pk: 'ACTIVE#0', sk: job.memberGuid },
           claimedAt: claimedAt ?? job.createdAt,
         };
     },
-    releasePointer: async ({ jobId }: { jobId: string }) => void released.push(jobId),
+    releaseActive: async (_: unknown, jobId: string) => void released.push(jobId),
   };
   const jobs = {
     get: async (id: string) => entries.find((entry) => entry.job.id === id && !entry.gone)?.job,
