@@ -15,7 +15,6 @@ import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { PollService } from './poll-service.ts';
-import type { TransactionSync } from '../transactions/transaction-sync.ts';
 import type { RefreshService } from './refresh-service.ts';
 
 export interface MemberWatchDeps {
@@ -49,8 +48,13 @@ export interface MemberWatchDeps {
    * showed it (MX's report, or the reconcile's list), found by what showed it.
    */
   poll: Pick<PollService, 'handle'>;
-  /** Where MX's deletions are taken in once MX confirms them (optional: without it they are dropped). */
-  transactions?: Pick<TransactionSync, 'confirmRemovals' | 'memberGone' | 'forget'>;
+  /** Where MX's deletions are taken in once MX confirms them (the transactions slice; without it they are dropped). */
+  transactions?: {
+    confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined>;
+    memberGone(userId: string, memberGuid: string): Promise<boolean>;
+  };
+  /** Forgets a user's copies of its transactions, a batch a call (the transactions slice). */
+  forgetting?: { forget(userId: string, resetSeq?: number): Promise<{ done: boolean; resetSeq?: number }> };
   /** Where what a read shows is recorded and a changed status announced. */
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
@@ -252,14 +256,14 @@ export class MemberWatch {
    * again since (it is back on the cycle, or never left). A later batch (`reset_seq`) only deletes what is left.
    */
   async #forget(turn: ReconcileMessage['reconcile']): Promise<ReconcileMessage['reconcile'] | undefined> {
-    const { reads, transactions } = this.deps;
+    const { reads, forgetting } = this.deps;
     const userId = turn.user_id;
-    if (!transactions || !reads) return undefined;
+    if (!forgetting || !reads) return undefined;
     // Read consistently: an app's request just now has put the user back.
     if (turn.reset_seq === undefined && !(await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) {
       return undefined;
     }
-    const { done, resetSeq } = await transactions.forget(userId, turn.reset_seq);
+    const { done, resetSeq } = await forgetting.forget(userId, turn.reset_seq);
     if (!done) return { ...turn, ...(resetSeq === undefined ? {} : { reset_seq: resetSeq }) };
     // Its member states go too, unless an app asked about the user meanwhile (docs/security.md#retention).
     if ((await reads.turnFacts([userId], { consistent: true })).get(userId)?.left) await this.deps.states.deleteAll(userId);

@@ -11,21 +11,22 @@ import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { AttentionRepository } from './attention-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
-import { type EventSink, eventIds } from '../notify/events.ts';
+import type { EventSink } from '../notify/events.ts';
 import { terminalEvent } from './job-events.ts';
-import type { Job, JobKind, TerminalStatus } from './job.ts';
+import type { Job, TerminalStatus } from './job.ts';
 import { lacksPfm, type PfmRefusalsRepository } from './pfm-refusals-repo.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
 import type { PushCoverage } from '../mx-events/push-coverage.ts';
-import type { IngestCounts, TransactionSync } from '../transactions/transaction-sync.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';
 
-/** The jobs whose end is taken into the transactions sync: a verification or identification gathers none by default. */
-const BRINGS_TRANSACTIONS: ReadonlySet<JobKind> = new Set(['aggregation', 'history']);
+/** What reacts to a job's end once it is announced and its member freed (the transactions slice, say). */
+export interface JobEndListener {
+  jobEnded(job: Job): Promise<void>;
+}
 
 export interface PollDeps {
   jobs: JobsRepository;
@@ -48,10 +49,10 @@ export interface PollDeps {
   outcomes: Pick<JobOutcomeCounts, 'count'>;
   /** Where each job's end is recorded for its member (and a changed connection status announced). */
   ledger: Pick<MemberLedger, 'jobEnded'>;
-  /** Transactions sync: after a success, the user's change log is brought up to date and its changes announced. */
-  transactions: Pick<TransactionSync, 'ingestAfterAggregation'>;
-  /** Where an extended history's end is kept, and read for `historical_update_complete`. */
-  histories: Pick<MemberStatesRepository, 'historyCompleted' | 'get'>;
+  /** Told of each job's end last, after its event is out and its member free (never failing the job's own end). */
+  ended?: JobEndListener;
+  /** Where an extended history's end is kept (read for `historical_update_complete`). */
+  histories: Pick<MemberStatesRepository, 'historyCompleted'>;
   metrics: MetricsSink;
 }
 
@@ -232,43 +233,6 @@ export class PollService {
     if (lagMs !== undefined) metrics.add('DetectionLag', lagMs, { detected_by: detector });
   }
 
-  /**
-   * For users who sync their transactions: the change log taken up to date now, and one
-   * `transactions.sync_updates_available` event per member whose transactions changed, named after that member's
-   * latest job (so two members ending at once are announced once each, whichever ingest took their changes in).
-   * Never fails the job's own notification: a sync finds the changes whenever it comes (the event is a hint; after a
-   * failure here, a retry may find nothing left to announce).
-   */
-  async #announceTransactionChanges(job: Job): Promise<void> {
-    try {
-      const byMember = mergeUnknownMember(await this.deps.transactions.ingestAfterAggregation(job.userId), job.memberGuid);
-      for (const [memberGuid, counts] of byMember) {
-        if (counts.added + counts.modified + counts.removed === 0) continue;
-        const owner = memberGuid === job.memberGuid ? job : await this.deps.jobs.latestForMember(memberGuid);
-        if (!owner || owner.userId !== job.userId) continue;
-        await this.deps.events.publish({
-          id: eventIds.syncUpdates(owner.id),
-          type: 'transactions.sync_updates_available',
-          timestamp: new Date(this.deps.clock.now()).toISOString(),
-          data: {
-            user_id: job.userId,
-            member_guid: owner.memberGuid,
-            job_id: owner.id,
-            ...counts,
-            historical_update_complete:
-              owner.kind === 'history' ||
-              (await this.deps.histories.get(job.userId, owner.memberGuid))?.historyCompleteAt !== undefined,
-          },
-        });
-      }
-    } catch (error) {
-      this.deps.log.warn('could not bring the transactions sync up to date after an aggregation', {
-        job_id: job.id,
-        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-      });
-    }
-  }
-
   /** The member's MFA questions; without them the client still learns `action_required` and can ask again. */
   async #challengesOf(job: Job) {
     try {
@@ -293,21 +257,6 @@ export class PollService {
     if (job.status === 'succeeded' && job.kind === 'history') {
       await this.deps.histories.historyCompleted(job.userId, job.memberGuid, job.finishedAt ?? this.deps.clock.now());
     }
-    if (job.status === 'succeeded' && BRINGS_TRANSACTIONS.has(job.kind)) await this.#announceTransactionChanges(job);
+    await this.deps.ended?.jobEnded(job);
   }
-}
-
-/** Counts whose member is unknown ('': removals of transactions seen before members were kept) go to the job's member. */
-function mergeUnknownMember(byMember: Map<string, IngestCounts> | undefined, memberGuid: string): Map<string, IngestCounts> {
-  const merged = new Map(byMember);
-  const unknown = merged.get('');
-  if (!unknown) return merged;
-  merged.delete('');
-  const own = merged.get(memberGuid) ?? { added: 0, modified: 0, removed: 0 };
-  merged.set(memberGuid, {
-    added: own.added + unknown.added,
-    modified: own.modified + unknown.modified,
-    removed: own.removed + unknown.removed,
-  });
-  return merged;
 }

@@ -7,14 +7,14 @@ import { nexusClientOf } from './mx.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf } from './api-access.ts';
 import { tableOf } from './storage.ts';
-import { transactionSyncOf } from './transactions.ts';
+import { transactionsOf } from './transactions.ts';
 
 /** api-read: every Nexus read, through the user's MX session, and transactions sync. */
 export function composeApiRead(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const nexus = nexusClientOf(runtime, table);
-  const transactions = transactionSyncOf(runtime, table, nexus);
+  const transactions = transactionsOf(runtime, table, nexus).sync;
   const keys = apiKeyAccessOf(runtime, table);
   const handler = httpHandler(
     runtime,

@@ -4,6 +4,8 @@ import { NexusRelayError } from '../errors.ts';
 import { jsonSecretReader } from '../json-secret.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { REMOVED_RETENTION_MS, TransactionsRepository } from '../transactions/transactions-repo.ts';
+import { SyncStateRepository } from '../transactions/sync-state-repo.ts';
+import { TransactionForgetting } from '../transactions/forgetting.ts';
 import type { TableRef } from '../store/table.ts';
 import { SyncCursorCodec } from '../transactions/sync-cursor.ts';
 import { TransactionSync } from '../transactions/transaction-sync.ts';
@@ -11,12 +13,18 @@ import type { Runtime } from './runtime.ts';
 import { missingKey } from './missing-key.ts';
 import { secrets } from './secrets.ts';
 
-/** Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor. */
-export function transactionSyncOf(runtime: Runtime, table: TableRef, nexus: NexusClient): TransactionSync {
+/**
+ * Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor; and the
+ * forgetting of a user's copies no app asks about.
+ */
+export function transactionsOf(runtime: Runtime, table: TableRef, nexus: NexusClient) {
   const key = cursorKey(runtime);
   let codec: Promise<SyncCursorCodec> | undefined;
-  return new TransactionSync({
-    repository: new TransactionsRepository(table),
+  const repository = new TransactionsRepository(table);
+  const states = new SyncStateRepository(table);
+  const sync = new TransactionSync({
+    repository,
+    states,
     nexus,
     cursors: () => {
       codec ??= key().then((bytes) => new SyncCursorCodec(bytes, REMOVED_RETENTION_MS));
@@ -31,6 +39,7 @@ export function transactionSyncOf(runtime: Runtime, table: TableRef, nexus: Nexu
     metrics: runtime.metrics,
     histories: new MemberStatesRepository(table),
   });
+  return { sync, forgetting: new TransactionForgetting({ repository, states, ...runtime }) };
 }
 
 class SyncCursorKeyError extends NexusRelayError {

@@ -9,7 +9,7 @@ import { PollService } from '../aggregation/poll-service.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import { RefreshService } from '../aggregation/refresh-service.ts';
 import type { Config } from '../config.ts';
-import { pollQueueMessageSchema } from '../queue/poll-message.ts';
+import { logKeysOf, pollQueueMessageSchema } from '../queue/poll-message.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { sqsHandler } from './queue-handlers.ts';
 import { nexusClientOf } from './mx.ts';
@@ -22,7 +22,8 @@ import { mdxRealtimeOf } from './sso.ts';
 import { MX_WORK_QUEUES } from '../queue/queue-names.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
-import { transactionSyncOf } from './transactions.ts';
+import { transactionsOf } from './transactions.ts';
+import { SyncAnnouncer } from '../transactions/sync-announcer.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
 /**
@@ -45,8 +46,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   // watch, which ends a job MX already finished with a poll step now).
   const ledger = new MemberLedger({ ...aggregation, states });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
-  const transactions = transactionSyncOf(runtime, table, nexus);
-  const poll = new PollService({ ...aggregation, ledger, outcomes, transactions, histories: states });
+  const { sync: transactions, forgetting } = transactionsOf(runtime, table, nexus);
+  const ended = new SyncAnnouncer({ transactions, jobs: aggregation.jobs, histories: states, events, ...runtime });
+  const poll = new PollService({ ...aggregation, ledger, outcomes, ended, histories: states });
   const { reconcileIntervalMinutes } = config.aggregation;
   const hintReads = memberReportsQueueOf(runtime, sqs);
   const watch = new MemberWatch({
@@ -56,6 +58,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ledger,
     poll,
     transactions,
+    forgetting,
     served: reconcileSchedule,
     hints: new MxHintsRepository(table),
     hintReads,
@@ -84,16 +87,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
       ...runtime,
       firstWaitMs: config.aggregation.mxUnavailableFirstWaitMs,
     }),
-    (message) =>
-      'member_report' in message
-        ? { member_guid: message.member_report.member_guid }
-        : 'reconcile' in message
-          ? { user_id: message.reconcile.user_id }
-          : 'mx_hints' in message
-            ? { user_id: message.mx_hints.user_id }
-            : 'erase' in message
-              ? { user_id: message.erase.user_id }
-              : { job_id: message.job_id },
+    logKeysOf,
   );
   // The invocation's job ends are added to the hour's counters before it returns (once, however many it ended).
   const handler: typeof records = async (event, context) => {

@@ -88,3 +88,15 @@ export const pollQueueMessageSchema = z.union([
   erasureMessageSchema,
 ]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;
+
+/** What a worker-poll message's log lines name: the job, member or user it is about. */
+export const logKeysOf = (message: PollQueueMessage): Record<string, string> =>
+  'member_report' in message
+    ? { member_guid: message.member_report.member_guid }
+    : 'reconcile' in message
+      ? { user_id: message.reconcile.user_id }
+      : 'mx_hints' in message
+        ? { user_id: message.mx_hints.user_id }
+        : 'erase' in message
+          ? { user_id: message.erase.user_id }
+          : { job_id: message.job_id };

@@ -1,10 +1,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
 import type { PendingFacts } from './pending-match.ts';
 import {
-  conditionalOutput,
   conditionalWrite,
   getItems,
   keys,
@@ -14,33 +12,6 @@ import {
   type WriteRequest,
   writeItems,
 } from '../store/table.ts';
-
-/** Where a user's transactions sync stands (`USER#{id}` / `TXSYNC`). */
-export interface SyncState {
-  /** The highest sequence number allocated (some may belong to an ingest still writing, or one that died). */
-  allocated: number;
-  /** Every change up to this number is written: what a sync may hand out. */
-  committed: number;
-  /** The day MX's `updated_between` is read from next (the last ingest's start day); undefined before the first. */
-  watermarkDay?: string;
-  /** When MX's whole list was last read (the first ingest, then each reconciliation). */
-  fullListedAt?: number;
-  /** When the last ingest started. */
-  ingestedAt?: number;
-  /** When an aggregation asked for the window MX may still change while another call held the ingest. */
-  windowDueAt?: number;
-  /** When the last ingest that read that window (or everything) started, and when its reads ended. */
-  windowReadAt?: number;
-  windowSeenAt?: number;
-  /**
-   * The relay forgot the user's transactions (no app asked about the user: RECONCILE_INACTIVE_DAYS): every pointer and
-   * log entry at or below this sequence number is of the forgotten past, read by nothing and deleted in batches, and a
-   * cursor below it is expired.
-   */
-  resetSeq?: number;
-  /** Forgotten and not synced since: the relay's own upkeep (after aggregations, MX's webhooks) leaves it alone. */
-  forgotten?: boolean;
-}
 
 /** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
 export interface TransactionPointer {
@@ -89,155 +60,13 @@ const WINDOW_ITEM_DAYS = 16;
 export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
 
 /**
- * The per-user transaction change log behind `GET /users/{user_id}/transactions/sync`: a state item (allocated and
- * committed sequence numbers, the ingest lease, the MX watermark), one pointer per transaction (its latest version)
- * and a log with exactly one entry per transaction, at the sequence number of its latest change. Reads of the log are
+ * The per-user transaction change log behind `GET /users/{user_id}/transactions/sync` (its state item:
+ * sync-state-repo.ts): one pointer per transaction (its latest version) and a log with exactly one entry per
+ * transaction, at the sequence number of its latest change. Reads of the log are
  * strongly consistent; entries above `committed` are never handed out.
  */
 export class TransactionsRepository {
   constructor(private readonly table: TableRef) {}
-
-  async state(userId: string): Promise<SyncState | undefined> {
-    const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.transactionSync(userId), ConsistentRead: true }),
-    );
-    return Item ? toState(Item) : undefined;
-  }
-
-  /**
-   * Takes the user's ingest lease for `leaseMs`; undefined while another holds it, or when the user has no state. Only
-   * a sync (`bySync`: its app asked) makes the state, on its first use, and ends a forgetting (`forgotten` cleared):
-   * the relay's own upkeep never recreates a state an erasure deleted.
-   */
-  async claimIngest(
-    userId: string,
-    holder: string,
-    now: number,
-    leaseMs: number,
-    options: { bySync?: boolean } = {},
-  ): Promise<SyncState | undefined> {
-    const leaseFree = 'attribute_not_exists(lease_until) OR lease_until < :now';
-    try {
-      const { Attributes } = await this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          UpdateExpression:
-            'SET holder = :holder, lease_until = :until, allocated = if_not_exists(allocated, :zero), committed = if_not_exists(committed, :zero)' +
-            (options.bySync ? ' REMOVE forgotten_at' : ''),
-          ConditionExpression: options.bySync ? leaseFree : `attribute_exists(pk) AND (${leaseFree})`,
-          ExpressionAttributeValues: { ':holder': holder, ':until': now + leaseMs, ':now': now, ':zero': 0 },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toState(Attributes!);
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
-  }
-
-  /** Reserves `count` sequence numbers; the last of them is returned. */
-  async allocate(userId: string, count: number): Promise<number> {
-    const { Attributes } = await this.table.client.send(
-      new UpdateCommand({
-        TableName: this.table.tableName,
-        Key: keys.transactionSync(userId),
-        UpdateExpression: 'ADD allocated :count',
-        ExpressionAttributeValues: { ':count': count },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(Attributes!.allocated);
-  }
-
-  /**
-   * Ends an ingest: everything up to `committed` is written, MX is read from `watermarkDay` next, the lease is
-   * released. False when the lease was lost (another ingest took over): nothing is changed then.
-   */
-  commit(
-    userId: string,
-    holder: string,
-    update: {
-      committed: number;
-      watermarkDay: string;
-      ingestedAt: number;
-      fullListedAt?: number;
-      windowReadAt?: number;
-      windowSeenAt?: number;
-    },
-  ): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          UpdateExpression:
-            'SET committed = :committed, watermark_day = :day, ingested_at = :at' +
-            (update.fullListedAt === undefined ? '' : ', full_listed_at = :full') +
-            (update.windowReadAt === undefined ? '' : ', window_read_at = :window, window_seen_at = :seen') +
-            ' REMOVE holder, lease_until',
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: {
-            ':committed': update.committed,
-            ':day': update.watermarkDay,
-            ':at': update.ingestedAt,
-            ':holder': holder,
-            ...(update.fullListedAt === undefined ? {} : { ':full': update.fullListedAt }),
-            ...(update.windowReadAt === undefined
-              ? {}
-              : { ':window': update.windowReadAt, ':seen': update.windowSeenAt ?? update.windowReadAt }),
-          },
-        }),
-      ),
-    );
-  }
-
-  /** Leaves the window MX may still change due, for the next ingest to read (pending-match.ts); never makes a state. */
-  async requestWindow(userId: string, now: number): Promise<void> {
-    await conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          UpdateExpression: 'SET window_due_at = :now',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      ),
-    );
-  }
-
-  /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */
-  async release(userId: string, holder: string): Promise<void> {
-    await conditionalWrite(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          UpdateExpression: 'REMOVE holder, lease_until',
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': holder },
-        }),
-      ),
-    );
-  }
-
-  /**
-   * Deletes the sync state of a user whose transactions are all forgotten, unless a sync has claimed it since (which
-   * ends the forgetting) or holds the lease: nothing of a user no app asks about is kept for ever.
-   */
-  async dropForgotten(userId: string): Promise<boolean> {
-    return conditionalWrite(
-      this.table.client.send(
-        new DeleteCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          ConditionExpression: 'attribute_exists(forgotten_at) AND attribute_not_exists(holder)',
-        }),
-      ),
-    );
-  }
 
   /** The pointers of these transactions, where known (above `resetSeq`: the rest are forgotten). */
   async pointers(userId: string, guids: readonly string[], resetSeq = 0): Promise<Map<string, TransactionPointer>> {
@@ -264,29 +93,6 @@ export class TransactionsRepository {
       if (pointer.seq > resetSeq) pointers.push(pointer);
     }
     return pointers;
-  }
-
-  /**
-   * Forgets the user's transactions, under the ingest lease `holder`: the sequence numbers move past everything
-   * allocated (`reset_seq`), so every pointer and entry written so far is of the past whatever is left of it, and MX's
-   * reads start over (the next ingest reads the whole list). Answers `reset_seq`; undefined when the lease was lost.
-   */
-  async forget(userId: string, holder: string, now: number): Promise<number | undefined> {
-    const answer = await conditionalOutput(
-      this.table.client.send(
-        new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: keys.transactionSync(userId),
-          UpdateExpression:
-            'SET reset_seq = allocated + :one, allocated = allocated + :one, committed = allocated + :one, ' +
-            'forgotten_at = :now REMOVE watermark_day, full_listed_at, ingested_at, window_due_at, window_read_at, window_seen_at',
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':one': 1, ':now': now, ':holder': holder },
-          ReturnValues: 'ALL_NEW',
-        }),
-      ),
-    );
-    return answer ? Number(answer.output.Attributes!.reset_seq) : undefined;
   }
 
   /**
@@ -494,24 +300,9 @@ function pointerItem(userId: string, change: ChangeWrite, now: number): Record<s
   };
 }
 
-const toState = (item: Record<string, unknown>): SyncState => ({
-  allocated: Number(item.allocated ?? 0),
-  committed: Number(item.committed ?? 0),
-  ...(typeof item.watermark_day === 'string' ? { watermarkDay: item.watermark_day } : {}),
-  ...(typeof item.full_listed_at === 'number' ? { fullListedAt: item.full_listed_at } : {}),
-  ...(typeof item.ingested_at === 'number' ? { ingestedAt: item.ingested_at } : {}),
-  ...(typeof item.window_due_at === 'number' ? { windowDueAt: item.window_due_at } : {}),
-  ...(typeof item.window_read_at === 'number' ? { windowReadAt: item.window_read_at } : {}),
-  ...(typeof item.window_seen_at === 'number' ? { windowSeenAt: item.window_seen_at } : {}),
-  ...(typeof item.reset_seq === 'number' ? { resetSeq: item.reset_seq } : {}),
-  ...(typeof item.forgotten_at === 'number' ? { forgotten: true } : {}),
-});
-
-/** MX's body of a log entry: deflated, or as text in entries written before (kept until the transaction changes). */
-function bodyOf(item: Record<string, unknown>): { body?: string } {
-  if (item.body_z instanceof Uint8Array) return { body: inflateRawSync(item.body_z).toString('utf8') };
-  return typeof item.body === 'string' ? { body: item.body } : {};
-}
+/** MX's body of a log entry, deflated as written (none for a removal). */
+const bodyOf = (item: Record<string, unknown>): { body?: string } =>
+  item.body_z instanceof Uint8Array ? { body: inflateRawSync(item.body_z).toString('utf8') } : {};
 
 function toPointer(item: Record<string, unknown>): TransactionPointer {
   const pendingDay = typeof item.pending_day === 'string' ? item.pending_day : undefined;

@@ -4,14 +4,13 @@ import { MIN_POLL_DELAY_SECONDS } from '../../lib/aggregation/poll-schedule.ts';
 
 /**
  * The parts of a PollService a test does not look at, each doing nothing: no push coverage (dense polls), no hourly
- * counts, no member ledger, no transactions sync.
+ * counts, no member ledger, no history kept.
  */
-export const idlePollParts: Pick<PollDeps, 'coverage' | 'outcomes' | 'ledger' | 'transactions' | 'histories'> = {
+export const idlePollParts: Pick<PollDeps, 'coverage' | 'outcomes' | 'ledger' | 'histories'> = {
   coverage: { covered: async () => false, recordEnd: async () => {} },
   outcomes: { count() {} },
   ledger: { jobEnded: async () => false },
-  transactions: { ingestAfterAggregation: async () => undefined },
-  histories: { historyCompleted: async () => {}, get: async () => undefined },
+  histories: { historyCompleted: async () => {} },
 };
 
 /** The first-poll planning of a RefreshService a test does not look at: no model, no push coverage, polls at 3 s. */

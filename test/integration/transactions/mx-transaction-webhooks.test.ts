@@ -79,7 +79,7 @@ describe("MX's deletions, as its webhooks hint them", () => {
     const sync = harness.relay.apiRead.transactions;
     const first = await syncAll(user, undefined);
     // No app asked about the user for a while: the relay forgot its transactions.
-    expect((await sync.forget(user)).done).toBe(true);
+    expect((await harness.forgetting.forget(user)).done).toBe(true);
     expect(await sync.confirmRemovals(user, ['TRN-forgotten'])).toBeUndefined();
     expect(await sync.memberGone(user, member)).toBe(false);
 

@@ -5,13 +5,10 @@ import { silentLog } from '../../../lib/logger.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { SyncCursorCodec } from '../../../lib/transactions/sync-cursor.ts';
-import {
-  INGEST_REUSE_MS,
-  type MxTransaction,
-  RECONCILE_AFTER_MS,
-  TransactionSync,
-} from '../../../lib/transactions/transaction-sync.ts';
+import { INGEST_REUSE_MS, type MxTransaction, TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
 import { REMOVED_RETENTION_MS, TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
+import { RECONCILE_AFTER_MS } from '../../../lib/transactions/ingest.ts';
+import { SyncStateRepository } from '../../../lib/transactions/sync-state-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**
@@ -185,6 +182,7 @@ it(
           for (let i = 0; i < 6; i++) mx.seed(i, 6 - i);
           const sync = new TransactionSync({
             repository: new TransactionsRepository(local.table),
+            states: new SyncStateRepository(local.table),
             nexus: nexusOf(mx),
             cursors: async () => new SyncCursorCodec(Buffer.alloc(32, 9), REMOVED_RETENTION_MS),
             clock,

@@ -5,6 +5,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { REMOVED_RETENTION_MS, TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
+import { SyncStateRepository } from '../../../lib/transactions/sync-state-repo.ts';
 import { SyncCursorCodec } from '../../../lib/transactions/sync-cursor.ts';
 import { INGEST_REUSE_MS, type MxTransaction, TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
@@ -78,6 +79,7 @@ it('hands out each transaction once, as its last copy, whatever MX pages repeat 
       const sync = new TransactionSync({
         metrics: noMetrics,
         repository: new TransactionsRepository(local.table),
+        states: new SyncStateRepository(local.table),
         nexus: fakeNexus(() => paged(rows, list.pageSize)),
         cursors: async () => new SyncCursorCodec(Buffer.alloc(32, 7), REMOVED_RETENTION_MS),
         clock,

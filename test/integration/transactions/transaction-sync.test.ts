@@ -123,9 +123,9 @@ describe('transactions sync', () => {
 
     // Forgotten, and its deletion stopped part-way (the user came back between two batches).
     const holder = 'test-holder';
-    expect(await harness.repository.claimIngest(user, holder, clock.now(), 60_000)).toBeDefined();
-    const resetSeq = (await harness.repository.forget(user, holder, clock.now()))!;
-    await harness.repository.release(user, holder);
+    expect(await harness.states.claimIngest(user, holder, clock.now(), 60_000, {})).toBeDefined();
+    const resetSeq = (await harness.states.forget(user, holder, clock.now()))!;
+    await harness.states.release(user, holder);
     expect(await harness.repository.collect(user, resetSeq, 7)).toBe(false);
     // The relay's own upkeep leaves a forgotten user alone until its app syncs.
     expect(await sync.ingestAfterAggregation(user)).toBeUndefined();
@@ -135,7 +135,7 @@ describe('transactions sync', () => {
     const fresh = await syncAll(user, undefined);
     expect(fresh.added.map((t) => t.guid).sort()).toEqual(guids(await simTransactions(user)));
     expect([fresh.modified, fresh.removed]).toEqual([[], []]);
-    expect((await harness.repository.state(user))?.forgotten).toBeUndefined();
+    expect((await harness.states.state(user))?.forgotten).toBeUndefined();
 
     // The rest of the forgotten past goes; what the sync wrote since stays, and a new client gets the same.
     while (!(await harness.repository.collect(user, resetSeq, 7)));
@@ -146,26 +146,25 @@ describe('transactions sync', () => {
     clock.advance(INGEST_REUSE_MS);
     expect((await syncAll(user, fresh.cursor)).added).toEqual([]);
     // Through the service: nothing held for a user who never synced.
-    expect(await sync.forget('sync-user-never')).toEqual({ done: true });
+    expect(await harness.forgetting.forget('sync-user-never')).toEqual({ done: true });
   });
 
   it('a forgetting’s later batches only delete: a user back and synced meanwhile is not forgotten again', async () => {
     const user = 'sync-user-back';
-    const sync = harness.relay.apiRead.transactions;
     await control('/_sim/members', { user_id: user, transactions: 12, aggregation: { duration_ms: 100 } });
     await syncAll(user, undefined);
     const holder = 'test-holder';
-    await harness.repository.claimIngest(user, holder, clock.now(), 60_000);
-    const resetSeq = (await harness.repository.forget(user, holder, clock.now()))!;
-    await harness.repository.release(user, holder);
+    await harness.states.claimIngest(user, holder, clock.now(), 60_000, {});
+    const resetSeq = (await harness.states.forget(user, holder, clock.now()))!;
+    await harness.states.release(user, holder);
     expect(await harness.repository.collect(user, resetSeq, 5)).toBe(false);
 
     // The app syncs from the start before the next batch (its note that the user is served may have failed).
     clock.advance(INGEST_REUSE_MS);
     const fresh = await syncAll(user, undefined);
     expect(fresh.added).toHaveLength(12);
-    for (let batch = 0; !(await sync.forget(user, resetSeq)).done; batch++) expect(batch).toBeLessThan(10);
-    expect((await harness.repository.state(user))?.resetSeq).toBe(resetSeq);
+    for (let batch = 0; !(await harness.forgetting.forget(user, resetSeq)).done; batch++) expect(batch).toBeLessThan(10);
+    expect((await harness.states.state(user))?.resetSeq).toBe(resetSeq);
     clock.advance(INGEST_REUSE_MS);
     expect(await syncAll(user, fresh.cursor)).toMatchObject({ added: [], modified: [], removed: [] });
     expect(await harness.repository.allPointers(user)).toHaveLength(12);

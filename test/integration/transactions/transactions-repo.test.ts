@@ -2,6 +2,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/store/table.ts';
 import { TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
+import { SyncStateRepository } from '../../../lib/transactions/sync-state-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 const local = useLocalEngines();
@@ -20,28 +21,15 @@ describe('TransactionsRepository: the change log', () => {
     expect(await repository.changes('user-z', 0, 1, 10)).toEqual([{ seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body }]);
   });
 
-  it('reads an entry written before bodies were deflated (its body as text)', async () => {
-    await local.table.client.send(
-      new PutCommand({
-        TableName: local.table.tableName,
-        Item: { ...keys.transactionChange('user-text', 1), guid: 'TRN-1', first_seq: 1, removed: false, body },
-      }),
-    );
-    const repository = new TransactionsRepository(local.table);
-    expect(await repository.changes('user-text', 0, 1, 10)).toEqual([
-      { seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body },
-    ]);
-  });
-
   it('makes a sync state only for a sync: the relay’s own upkeep never recreates one an erasure deleted', async () => {
-    const repository = new TransactionsRepository(local.table);
-    expect(await repository.claimIngest('user-erased', 'upkeep', 0, 60_000)).toBeUndefined();
+    const repository = new SyncStateRepository(local.table);
+    expect(await repository.claimIngest('user-erased', 'upkeep', 0, 60_000, {})).toBeUndefined();
     await repository.requestWindow('user-erased', 0);
     expect(await repository.state('user-erased')).toBeUndefined();
 
     expect(await repository.claimIngest('user-erased', 'sync', 0, 60_000, { bySync: true })).toMatchObject({ committed: 0 });
     await repository.release('user-erased', 'sync');
-    expect(await repository.claimIngest('user-erased', 'upkeep', 1, 60_000)).toMatchObject({ committed: 0 });
+    expect(await repository.claimIngest('user-erased', 'upkeep', 1, 60_000, {})).toMatchObject({ committed: 0 });
   });
 
   it('forgets by the log: each entry’s pointer, then pointers left without an entry; never one written since', async () => {

@@ -515,7 +515,7 @@ describe('a user that left the reconcile', () => {
         noteRead: async () => true,
         turnFacts: async (ids: readonly string[]) => new Map(ids.map((id) => [id, left.has(id) ? { left: true } : {}])),
       },
-      transactions: {
+      forgetting: {
         forget: async (userId: string, resetSeq?: number) => (forgotten.push([userId, resetSeq]), { done, resetSeq: 7 }),
       },
     } as never);

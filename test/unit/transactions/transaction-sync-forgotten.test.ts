@@ -3,13 +3,13 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
 
-it('the relay’s own upkeep leaves alone a user forgotten between its look and its claim of the lease', async () => {
+it('the relay’s own upkeep leaves a forgotten user alone: its claim is declined, nothing read or released', async () => {
   const calls: string[] = [];
   const sync = new TransactionSync({
-    repository: {
-      // As read just before the forgetting; the claim then finds it.
-      state: async () => ({ allocated: 3, committed: 3 }),
-      claimIngest: async () => ({ allocated: 4, committed: 4, resetSeq: 4, forgotten: true }),
+    states: {
+      // The claim's condition refuses a forgotten state; the state read then says why.
+      claimIngest: async () => void calls.push('claim'),
+      state: async () => ({ allocated: 4, committed: 4, resetSeq: 4, forgotten: true }),
       release: async () => void calls.push('release'),
       requestWindow: async () => void calls.push('requestWindow'),
     },
@@ -20,5 +20,5 @@ it('the relay’s own upkeep leaves alone a user forgotten between its look and 
   } as never);
   expect(await sync.confirmRemovals('user-1', ['TRN-1'])).toBeUndefined();
   expect(await sync.ingestAfterAggregation('user-1')).toBeUndefined();
-  expect(calls).toEqual(['release', 'release']);
+  expect(calls).toEqual(['claim', 'claim']);
 });
