@@ -1,7 +1,7 @@
 import * as z from '../zod.ts';
+import { jobAnswerSchema, jobViewSchema } from './job-view.ts';
 import type { Clock } from '../clock.ts';
 import { params } from '../identifiers.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
@@ -73,7 +73,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
       responses: {
         200: {
           description: 'The jobs',
-          body: z.strictObject({ jobs: z.array(responseSchemas.job) }),
+          body: z.strictObject({ jobs: z.array(jobViewSchema) }),
         },
       },
       problems: ['forbidden'],
@@ -122,7 +122,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     },
     docs: () => ({
       path: jobPath,
-      responses: { 200: { description: 'The job', body: responseSchemas.jobAnswer } },
+      responses: { 200: { description: 'The job', body: jobAnswerSchema } },
       problems: ['not_found'],
     }),
   },
@@ -141,7 +141,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     },
     docs: () => ({
       path: memberPath,
-      responses: { 200: { description: "The member's latest job", body: responseSchemas.jobAnswer } },
+      responses: { 200: { description: "The member's latest job", body: jobAnswerSchema } },
       problems: ['forbidden', 'not_found'],
     }),
   },
@@ -173,7 +173,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
         200: {
           description: "The user's jobs, newest first",
           body: z.strictObject({
-            jobs: z.array(responseSchemas.job),
+            jobs: z.array(jobViewSchema),
             next_cursor: z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page')),
           }),
         },

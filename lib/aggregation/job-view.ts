@@ -75,3 +75,6 @@ export const jobViewSchema = z
       .check(z.describe('Present when the job is action_required on a CHALLENGED member')),
   })
   .check(z.meta({ id: 'Job', description: 'One tracked aggregation-type job of one member' }));
+
+/** The answer that carries one job. */
+export const jobAnswerSchema = z.strictObject({ job: jobViewSchema });

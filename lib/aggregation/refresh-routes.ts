@@ -1,7 +1,7 @@
 import * as z from '../zod.ts';
+import { jobAnswerSchema } from './job-view.ts';
 import { params } from '../identifiers.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
 import type { Route } from '../http/route.ts';
@@ -51,7 +51,7 @@ const refreshDocs = (): OperationDocs => ({
   path: pathSchema,
   query: querySchema,
   description: 'While an aggregation of the member runs, answers that job without calling MX.',
-  responses: { 202: { description: 'The job tracking the aggregation', body: responseSchemas.jobAnswer, headers: tracking } },
+  responses: { 202: { description: 'The job tracking the aggregation', body: jobAnswerSchema, headers: tracking } },
   problems: ['forbidden', ...MX_CALL_PROBLEMS],
 });
 
@@ -81,7 +81,7 @@ function premiumJobRoute(kind: PremiumKind, path: string, summary: string, descr
       path: pathSchema,
       query,
       description: `${description} While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (\`${PREMIUM_KINDS[kind].supportField}\` false).`,
-      responses: { 202: { description: `The job tracking the ${kind}`, body: responseSchemas.jobAnswer, headers: tracking } },
+      responses: { 202: { description: `The job tracking the ${kind}`, body: jobAnswerSchema, headers: tracking } },
       problems: ['forbidden', 'conflict', 'job_not_supported', ...MX_CALL_PROBLEMS],
     }),
   };
@@ -148,7 +148,7 @@ export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
       body: resumeBody,
       description: "Answers the challenges of the member's latest job (action_required on CHALLENGED).",
       responses: {
-        202: { description: 'The same job, aggregating again', body: responseSchemas.jobAnswer, headers: tracking },
+        202: { description: 'The same job, aggregating again', body: jobAnswerSchema, headers: tracking },
       },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),

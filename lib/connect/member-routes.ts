@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
+import { jobViewSchema } from '../aggregation/job-view.ts';
 import { jobView } from '../aggregation/job-view.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';
 import { assertServerKey } from '../http/auth.ts';
@@ -120,7 +120,7 @@ const memberAnswer = z.strictObject({
   member: z
     .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
     .check(z.describe('The member as MX answered (MX’s fields, passed through)')),
-  job: z.nullable(responseSchemas.job).check(z.describe('The job following the aggregation MX started; null when none')),
+  job: z.nullable(jobViewSchema).check(z.describe('The job following the aggregation MX started; null when none')),
 });
 
 const oauthWindowAnswer = z.strictObject({

@@ -1,7 +1,6 @@
 import * as z from '../zod.ts';
 import { toIso } from '../clock.ts';
 import type { AuthenticatedRequest } from '../http/http-handler.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
@@ -12,7 +11,7 @@ import { decodeCursor, encodeCursor } from './delivery-cursor.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
 import type { Redelivery } from './redelivery.ts';
 import { webhookNotFound, webhookPath } from './webhook-routes.ts';
-import { deliveryView } from './webhook-views.ts';
+import { deliverySchema, deliveryView } from './webhook-views.ts';
 
 /** What api-webhooks gives the delivery routes. */
 export interface DeliveryRouteDeps {
@@ -111,7 +110,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       responses: {
         200: {
           description: 'The delivery log, newest first',
-          body: z.strictObject({ deliveries: z.array(responseSchemas.delivery), next_cursor: nextCursor() }),
+          body: z.strictObject({ deliveries: z.array(deliverySchema), next_cursor: nextCursor() }),
         },
       },
       problems: ['forbidden', 'not_found', 'invalid_cursor'],
@@ -137,7 +136,7 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
       responses: {
         202: {
           description: 'The delivery, queued again under its original webhook-id',
-          body: z.strictObject({ delivery: responseSchemas.delivery }),
+          body: z.strictObject({ delivery: deliverySchema }),
         },
       },
       problems: ['forbidden', 'not_found', 'conflict'],

@@ -113,6 +113,21 @@ export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]['data']
 /** Sent only by `POST /webhooks/{id}/test`, whatever the webhook's filters; never published. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
+/** The bodies webhook endpoints receive, one per event type and the test's (the API document's `webhooks`). */
+export function webhookEventBodies(): Record<string, { summary: string; body: z.ZodMiniType }> {
+  const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC: when the event happened'));
+  const envelope = (type: string, data: z.ZodMiniType) => z.strictObject({ type: z.literal(type), timestamp: instant, data });
+  return {
+    ...Object.fromEntries(
+      Object.entries(EVENTS).map(([type, { summary, data }]) => [type, { summary, body: envelope(type, data) }]),
+    ),
+    [TEST_EVENT_TYPE]: {
+      summary: 'Sent only by POST /webhooks/{webhook_id}/test, whatever the webhook’s event types',
+      body: envelope(TEST_EVENT_TYPE, z.strictObject({ webhook_id: z.string() })),
+    },
+  };
+}
+
 /**
  * An event to publish. `id` becomes the `webhook-id` header and the delivery key, so it must be stable for one
  * occurrence (e.g. `msg_<job>_succeeded`): publishing the same id again never reaches a receiver twice.

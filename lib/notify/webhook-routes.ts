@@ -1,7 +1,6 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
 import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
@@ -12,7 +11,7 @@ import { ALL_EVENTS, isValidEventFilter } from './event-filter.ts';
 import type { Redelivery } from './redelivery.ts';
 import { rotateSecrets } from './secret-rotation.ts';
 import { generateSecret } from './signing.ts';
-import { attemptView, webhookView } from './webhook-views.ts';
+import { attemptSchema, attemptView, webhookSchema, webhookView, webhookWithSecretSchema } from './webhook-views.ts';
 import type { WebhookTester } from './webhook-tester.ts';
 
 /** What api-webhooks gives the webhook routes. */
@@ -111,7 +110,7 @@ const webhookRoute = (
   },
 ): Route<WebhookRouteDeps> => ({ ...route, fn: 'api-webhooks', auth: 'api_key', access: 'server_key' });
 
-const webhookAnswer = () => z.strictObject({ webhook: responseSchemas.webhook });
+const webhookAnswer = () => z.strictObject({ webhook: webhookSchema });
 
 /**
  * The `/webhooks` webhook routes (api-webhooks). A secret leaves the service only in the answers to create and
@@ -146,7 +145,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
       responses: {
         201: {
           description: 'The webhook, with its signing secret (shown only here and by rotate-secret)',
-          body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
+          body: z.strictObject({ webhook: webhookWithSecretSchema }),
           headers: { location: '`/webhooks/{webhook_id}`' },
         },
       },
@@ -162,7 +161,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
     },
     docs: () => ({
       responses: {
-        200: { description: 'Every webhook', body: z.strictObject({ webhooks: z.array(responseSchemas.webhook) }) },
+        200: { description: 'Every webhook', body: z.strictObject({ webhooks: z.array(webhookSchema) }) },
       },
       problems: ['forbidden'],
     }),
@@ -246,7 +245,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
       responses: {
         200: {
           description: 'The webhook with its new secret',
-          body: z.strictObject({ webhook: responseSchemas.webhookWithSecret }),
+          body: z.strictObject({ webhook: webhookWithSecretSchema }),
         },
       },
       problems: ['forbidden', 'not_found', 'conflict'],
@@ -266,7 +265,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
         200: {
           description:
             'The enabled webhook and how many deliveries waiting for it (missed while disabled, or due for a later retry) were queued',
-          body: z.strictObject({ webhook: responseSchemas.webhook, resumed_deliveries: z.int() }),
+          body: z.strictObject({ webhook: webhookSchema, resumed_deliveries: z.int() }),
         },
       },
       problems: ['forbidden', 'not_found'],
@@ -289,7 +288,7 @@ export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
         200: {
           description: 'The outcome of one webhook.test attempt (not queued, not logged)',
           body: z.strictObject({
-            test: z.strictObject({ msg_id: z.string(), delivered: z.boolean(), attempt: responseSchemas.attempt }),
+            test: z.strictObject({ msg_id: z.string(), delivered: z.boolean(), attempt: attemptSchema }),
           }),
         },
       },

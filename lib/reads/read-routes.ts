@@ -1,7 +1,7 @@
 import * as z from '../zod.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { describedAs } from '../http/openapi/json-schemas.ts';
-import { responseSchemas } from '../http/openapi/response-schemas.ts';
+import { mxBodySchema } from '../http/openapi/response-schemas.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
@@ -133,7 +133,7 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
         (endpoint.sensitive
           ? " The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key."
           : ''),
-      responses: { 200: { description: "MX's body, unchanged", body: responseSchemas.mxBody } },
+      responses: { 200: { description: "MX's body, unchanged", body: mxBodySchema } },
       problems: ['forbidden', ...MX_CALL_PROBLEMS],
     }),
   };

@@ -3,9 +3,8 @@ import { isIdempotentWrite } from '../route.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 import { type JsonSchema, JsonSchemas } from './json-schemas.ts';
 import type { OperationDocs, ResponseDocs, Zod } from './operation-docs.ts';
-import { responseSchemas } from './response-schemas.ts';
+import { problemSchema } from './response-schemas.ts';
 import { type DocumentedRoute, problemsOf } from './route-problems.ts';
-import { WEBHOOK_EVENTS, type WebhookEventDocs } from './webhook-events.ts';
 import { parameterNames } from '../../path-template.ts';
 import * as z from '../../zod.ts';
 
@@ -16,6 +15,12 @@ export interface ApiInfo {
 }
 
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, Record<string, unknown>> };
+
+/** What one event's deliveries POST: its summary and body. */
+export interface WebhookEventDocs {
+  summary: string;
+  body: z.ZodMiniType;
+}
 
 const SECURITY_SCHEMES = {
   apiKey: {
@@ -42,6 +47,7 @@ const HEADERS = {
 export function buildOpenApiDocument(
   info: ApiInfo,
   routes: readonly (DocumentedRoute & { docs(z: Zod): OperationDocs })[],
+  events: Readonly<Record<string, WebhookEventDocs>> = {},
 ): OpenApiDocument {
   const schemas = new JsonSchemas();
   const paths: OpenApiDocument['paths'] = {};
@@ -52,7 +58,7 @@ export function buildOpenApiDocument(
     item[method] = operation(route, route.docs(z), schemas);
   }
   const webhooks = Object.fromEntries(
-    Object.entries(WEBHOOK_EVENTS).map(([type, event]) => [type, { post: webhookOperation(type, event, schemas) }]),
+    Object.entries(events).map(([type, event]) => [type, { post: webhookOperation(type, event, schemas) }]),
   );
   return {
     openapi: '3.1.0',
@@ -167,10 +173,7 @@ function problemAnswer(status: string, codes: readonly ProblemCode[], schemas: J
     content: {
       'application/problem+json': {
         schema: {
-          allOf: [
-            schemas.response(responseSchemas.problem),
-            { properties: { status: { const: Number(status) }, code: { enum: codes } } },
-          ],
+          allOf: [schemas.response(problemSchema), { properties: { status: { const: Number(status) }, code: { enum: codes } } }],
         },
       },
     },

@@ -3,11 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../../lib/http/openapi/document.ts';
 import type { OperationDocs } from '../../../lib/http/openapi/operation-docs.ts';
 import type { DocumentedRoute } from '../../../lib/http/openapi/route-problems.ts';
-import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
+import { jobViewSchema as job } from '../../../lib/aggregation/job-view.ts';
 import { booleanFlag } from '../../../lib/http/validation.ts';
 import { params } from '../../../lib/identifiers.ts';
 
-const { job } = responseSchemas;
 const info = { title: 'test', version: '1', description: 'test' };
 const thingDocs: OperationDocs = {
   path: z.object({ thing_id: params.userId }),
@@ -49,7 +48,7 @@ describe('buildOpenApiDocument', () => {
       $ref: '#/components/schemas/Job',
     });
     expect(Object.keys(operation.responses['202'].headers).sort()).toEqual(['idempotent-replayed', 'location', 'x-request-id']);
-    expect(Object.keys(document.components.schemas).sort()).toEqual(['Challenge', 'Job', 'MemberSnapshot', 'Problem']);
+    expect(Object.keys(document.components.schemas).sort()).toEqual(['Challenge', 'Job', 'Problem']);
     expect(operation.responses['404'].content['application/problem+json'].schema.allOf[1].properties.code.enum).toEqual([
       'not_found',
     ]);

@@ -3,18 +3,25 @@ import { describe, expect, it } from 'vitest';
 import { startedEvent, terminalEvent } from '../../../lib/aggregation/job-events.ts';
 import { rejectedEvent } from '../../../lib/aggregation/refresh-requests.ts';
 import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
-import { jobView } from '../../../lib/aggregation/job-view.ts';
-import { responseSchemas } from '../../../lib/http/openapi/response-schemas.ts';
-import { WEBHOOK_EVENTS } from '../../../lib/http/openapi/webhook-events.ts';
+import { jobView, jobViewSchema as job } from '../../../lib/aggregation/job-view.ts';
+import { problemSchema as problem } from '../../../lib/http/openapi/response-schemas.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
-import { attemptView, deliveryView, webhookView } from '../../../lib/notify/webhook-views.ts';
-import { serializeEvent, TEST_EVENT_TYPE } from '../../../lib/notify/events.ts';
+import {
+  attemptSchema as attempt,
+  attemptView,
+  deliverySchema as delivery,
+  deliveryView,
+  webhookSchema,
+  webhookView,
+  webhookWithSecretSchema as webhookWithSecret,
+} from '../../../lib/notify/webhook-views.ts';
+import { serializeEvent, TEST_EVENT_TYPE, webhookEventBodies } from '../../../lib/notify/events.ts';
+
+const WEBHOOK_EVENTS = webhookEventBodies();
 import type { Delivery } from '../../../lib/notify/delivery.ts';
 import type { Webhook } from '../../../lib/notify/webhooks-repo.ts';
 
 /** The documented shapes are strict: a view that gains, loses or retypes a field fails here until they agree. */
-const { attempt, delivery, job, problem, webhookWithSecret } = responseSchemas;
-const webhookSchema = responseSchemas.webhook;
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
