@@ -17,7 +17,7 @@ import { ManualClock } from '../lib/clock.ts';
 import { silentLog } from '../lib/logger.ts';
 import { noMetrics } from '../lib/metrics.ts';
 import type { Member } from '../lib/mx/member.ts';
-import { hourOf, MxPushRepository } from '../lib/mx-events/mx-push-repo.ts';
+import { hourOf, MxPushRepository } from '../lib/aggregation/mx-push-repo.ts';
 import type { ReconcileMessage } from '../lib/queue/poll-message.ts';
 import { RUN_BUDGET_MS } from '../lib/compositions/reconcile-dispatch.ts';
 import { tableOf } from '../lib/compositions/storage.ts';

@@ -11,7 +11,7 @@ import { JobOutcomesRepository } from '../../lib/aggregation/job-outcomes-repo.t
 import { SweepCheckpointsRepository } from '../../lib/notify/sweep-checkpoints-repo.ts';
 import type { SweepReport } from '../../lib/aggregation/sweeper.ts';
 import { currentLogContext } from '../../lib/log-context.ts';
-import { MxPushRepository } from '../../lib/mx-events/mx-push-repo.ts';
+import { MxPushRepository } from '../../lib/aggregation/mx-push-repo.ts';
 import { DynamoSessionLease } from '../../lib/mx/session-lease-repo.ts';
 import { DynamoSessionStore } from '../../lib/mx/sessions-repo.ts';
 import { DeliveriesRepository } from '../../lib/notify/deliveries-repo.ts';

@@ -18,7 +18,7 @@ import { lacksPfm, type PfmRefusalsRepository } from './pfm-refusals-repo.ts';
 import { snapshotOf } from './member-snapshot.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { nextPollAt } from './poll-schedule.ts';
-import type { PushCoverage } from '../mx-events/push-coverage.ts';
+import type { PushCoverage } from './push-coverage.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
-import { hourOf, type MxPushRepository } from '../mx-events/mx-push-repo.ts';
+import { hourOf, type MxPushRepository } from './mx-push-repo.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ReconcileMessage } from '../queue/poll-message.ts';
 import { RECONCILE_SHARDS } from '../store/table.ts';

@@ -20,7 +20,7 @@ import type { Member } from '../mx/member.ts';
 import type { DurationModel } from './duration-model.ts';
 import type { InstitutionTiming } from './institution-timing.ts';
 import { MIN_POLL_DELAY_SECONDS, nextPollAt } from './poll-schedule.ts';
-import type { PushCoverage } from '../mx-events/push-coverage.ts';
+import type { PushCoverage } from './push-coverage.ts';
 
 export interface RefreshRequest {
   userId: string;

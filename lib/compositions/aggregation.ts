@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventSink } from '../notify/events.ts';
 import { InstitutionTiming } from '../aggregation/institution-timing.ts';
-import { PushCoverage } from '../mx-events/push-coverage.ts';
+import { PushCoverage } from '../aggregation/push-coverage.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import { InstitutionStatsRepository } from '../aggregation/institution-stats-repo.ts';
 import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
@@ -9,7 +9,7 @@ import { AttentionRepository } from '../aggregation/attention-repo.ts';
 import { JobsRepository } from '../aggregation/jobs-repo.ts';
 import { JobSupport } from '../aggregation/job-support.ts';
 import { PfmRefusalsRepository } from '../aggregation/pfm-refusals-repo.ts';
-import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
+import { MxPushRepository } from '../aggregation/mx-push-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import { pollQueueOf } from './queues.ts';
 import type { Runtime } from './runtime.ts';

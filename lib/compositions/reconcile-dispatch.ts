@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { RECONCILE_DISPATCH_EVERY_MINUTES, ReconcileDispatcher } from '../aggregation/reconcile-dispatcher.ts';
 import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import type { Config } from '../config.ts';
-import { MxPushRepository } from '../mx-events/mx-push-repo.ts';
+import { MxPushRepository } from '../aggregation/mx-push-repo.ts';
 import { inLogContext, observability } from './observability.ts';
 import { reconcileQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';

@@ -6,7 +6,7 @@ import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 import type { MemberJobs } from '../aggregation/member-jobs.ts';
-import type { PushCoverage } from './push-coverage.ts';
+import type { PushCoverage } from '../aggregation/push-coverage.ts';
 import type { MxWebhookReplays } from './mx-webhook-replays-repo.ts';
 
 export interface MxPushDeps {

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { hourOf, MxPushRepository } from '../../../lib/mx-events/mx-push-repo.ts';
+import { hourOf, MxPushRepository } from '../../../lib/aggregation/mx-push-repo.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 const local = useLocalEngines();

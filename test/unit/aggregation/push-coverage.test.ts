@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MxPush } from '../../../lib/mx-events/mx-push.ts';
-import { COVERED_PUSH_RATIO, MIN_ENDS_FOR_COVERAGE, PushCoverage } from '../../../lib/mx-events/push-coverage.ts';
+import { COVERED_PUSH_RATIO, MIN_ENDS_FOR_COVERAGE, PushCoverage } from '../../../lib/aggregation/push-coverage.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { noMetrics } from '../../../lib/metrics.ts';
 import { silentLog } from '../../../lib/logger.ts';
-import type { PushCounts } from '../../../lib/mx-events/mx-push-repo.ts';
+import type { PushCounts } from '../../../lib/aggregation/mx-push-repo.ts';
 
 /** A PushCoverage over in-memory hourly counters that counts its reads and writes. */
 function setup(options: { failing?: boolean } = {}) {
