@@ -209,7 +209,7 @@ export const METRICS = {
    * batch was done), or is known slow, or probed.
    */
   WebhookSlowLaneMoves: { unit: 'Count', sum: true, dimensions: { reason: ['patience', 'known_slow', 'probe'] as const } },
-  /** Attempts sent back to wait their turn: their subscription's own rate (`max_deliveries_per_second`) was spent. */
+  /** Attempts sent back to wait their turn: their webhook's own rate (`max_deliveries_per_second`) was spent. */
   WebhookAttemptsPaced: { unit: 'Count', sum: true, dimensions: {} },
   /** Per sweep: the longest any endpoint's breaker has kept failing, from its streak's start (0: none open). */
   WebhookBreakerOpenAge: { unit: 'Milliseconds', sum: false, dimensions: {} },

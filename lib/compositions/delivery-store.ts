@@ -12,8 +12,8 @@ import { UserEventsRepository } from '../notify/user-events-repo.ts';
 import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import type { Runtime } from './runtime.ts';
 
-/** Each subscription a tenant of the delivery queues: SQS serves the others first while one has a backlog. */
-const bySubscription = { tenantOf: (message: DeliveryMessage) => message.webhook_id };
+/** Each webhook a tenant of the delivery queues: SQS serves the others first while one has a backlog. */
+const byWebhook = { tenantOf: (message: DeliveryMessage) => message.webhook_id };
 
 /** Webhooks, deliveries and the delivery queue: what publishing, delivering and sweeping deliveries share. */
 export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs: SQSClient): DeliveryStore {
@@ -23,9 +23,9 @@ export function deliveryStoreOf({ config, clock }: Runtime, table: TableRef, sqs
     deliveryLog: new DeliveryLogReader(table, clock),
     waiting: new WaitingDeliveries(table, clock),
     windows: new RateLimitRepository(table),
-    queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock, bySubscription),
+    queue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.delivery, clock, byWebhook),
     ...(config.queues.deliverySlow
-      ? { slowQueue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.deliverySlow, clock, bySubscription) }
+      ? { slowQueue: new DelayedQueue<DeliveryMessage>(sqs, config.queues.deliverySlow, clock, byWebhook) }
       : {}),
   };
 }

@@ -20,7 +20,9 @@ import { UserErasureSteps } from '../connect/user-erasure.ts';
 import { digestKeysOf } from './digest-keys.ts';
 import { mdxRealtimeOf } from './sso.ts';
 import { MX_WORK_QUEUES } from '../queue/queue-names.ts';
-import { type Given, runtimeOf } from './runtime.ts';
+import { type Given, type Runtime, runtimeOf } from './runtime.ts';
+import type { TableRef } from '../store/table.ts';
+import type { EventSink } from '../notify/events.ts';
 import { tableOf } from './storage.ts';
 import { transactionsOf } from './transactions.ts';
 import { SyncAnnouncer } from '../transactions/sync-announcer.ts';
@@ -66,14 +68,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),
   });
-  const erasure = new UserErasureSteps({
-    realtime: mdxRealtimeOf(runtime, table),
-    erasures: new ErasuresRepository(table),
-    data: new UserDataRepository(table),
-    events,
-    digests: digestKeysOf(runtime),
-    ...runtime,
-  });
+  const erasure = erasureStepsOf(runtime, table, events);
   const records = sqsHandler(
     runtime,
     MX_WORK_QUEUES,
@@ -99,3 +94,14 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   };
   return { handler, runtime, table, poll, watch, erasure, jobs: aggregation.jobs };
 }
+
+/** An erasure's bounded steps, from its queue (lib/connect/user-erasure.ts). */
+const erasureStepsOf = (runtime: Runtime, table: TableRef, events: EventSink) =>
+  new UserErasureSteps({
+    realtime: mdxRealtimeOf(runtime, table),
+    erasures: new ErasuresRepository(table),
+    data: new UserDataRepository(table),
+    events,
+    digests: digestKeysOf(runtime),
+    ...runtime,
+  });

@@ -43,7 +43,7 @@ export interface DelivererDeps {
   metrics: MetricsSink;
   /** Opens the webhook's sealed signing secrets. */
   secretBox: Pick<SecretBox, 'open'>;
-  /** Holds a subscription to the rate its receiver set; without it, none is held. */
+  /** Holds a webhook to the rate its receiver set; without it, none is held. */
   pace?: Pick<DeliveryPace, 'wait'>;
 }
 
@@ -76,14 +76,13 @@ export class Deliverer {
   }
 
   async #handle(message: DeliveryMessage, lane: DeliveryLane): Promise<void> {
-    const { webhooks, deliveries, queue, log } = this.deps;
+    const { webhooks, deliveries, queue } = this.deps;
     if (await queue.deferIfEarly(message)) return;
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
     // The usual case first: an enabled webhook, and the attempt this message asks for claimed in one write that
-    // answers the delivery. Anything else — a duplicate message, a retry already recorded, a delivery pending its endpoint, a
-    // webhook disabled or gone — reads the delivery and decides below.
+    // answers the delivery. Anything else reads the delivery (#unclaimed).
     const webhook = await (this.deps.webhookCache ?? webhooks).get(webhookId);
     if (webhook?.status === 'enabled' && lane === 'delivery' && this.deps.slowLane) {
       if (this.deps.health.isSlow(webhookId)) return this.#toSlowLane(context, 'known_slow');
@@ -91,7 +90,7 @@ export class Deliverer {
     }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
     if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context, webhook);
-    // A subscription with a rate of its own: an attempt past it waits its turn on the same lane, unattempted. Not a
+    // A webhook with a rate of its own: an attempt past it waits its turn on the same lane, unattempted. Not a
     // breaker's probe: it holds the one probe, and one attempt at a time is within any rate.
     if (webhook?.status === 'enabled' && this.deps.pace && breakerState(webhook, this.deps.clock.now()) === 'closed') {
       const wait = await this.deps.pace.wait(webhook);
@@ -103,7 +102,16 @@ export class Deliverer {
       if (claimed) return this.attempt(context, webhook, claimed, lane);
     }
     if (!webhook) return this.#webhookGone(context);
+    return this.#unclaimed(context, webhook, claimedFirst, lane);
+  }
 
+  /**
+   * A message whose attempt was not claimed at once: a duplicate, a retry already recorded, a delivery pending its
+   * endpoint, or a webhook disabled. The delivery is read and the message acted on, or ignored.
+   */
+  async #unclaimed(context: Context, webhook: Webhook, claimedFirst: boolean, lane: DeliveryLane): Promise<void> {
+    const { deliveries, log } = this.deps;
+    const { msg_id: msgId, attempt } = context;
     const delivery = await deliveries.get(webhook, msgId);
     if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
       // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
@@ -202,7 +210,7 @@ export class Deliverer {
     if (reason === 'patience') this.deps.log.info('webhook endpoint slow to answer: attempt moved to the slow lane', context);
   }
 
-  /** Sends the attempt back to its lane, due `waitMs` from now: its subscription's rate is spent for now. */
+  /** Sends the attempt back to its lane, due `waitMs` from now: its webhook's rate is spent for now. */
   async #pace(message: DeliveryMessage, lane: DeliveryLane, waitMs: number): Promise<void> {
     const queue = lane === 'delivery-slow' && this.deps.slowLane ? this.deps.slowLane.queue : this.deps.queue;
     await queue.schedule({ ...message, due_at: this.deps.clock.now() + waitMs });

@@ -6,7 +6,7 @@ import type { Webhook } from './webhooks-repo.ts';
 const WINDOW_RETENTION_SECONDS = 60;
 
 /**
- * A subscription's own rate (`maxDeliveriesPerSecond`, set by its receiver): each attempt takes a place in the
+ * A webhook's own rate (`maxDeliveriesPerSecond`, set by its receiver): each attempt takes a place in the
  * current second's counter, shared by every container (one write per attempt, only for webhooks that set a rate). An
  * attempt past the rate waits for the second its place falls in, as if each later second took the rate's worth —
  * a backlog is spread over the seconds it needs rather than retried every second.

@@ -54,7 +54,7 @@ function isBlockedLiteral(hostname: string): boolean {
 }
 
 /**
- * The full check made when an endpoint is subscribed or changed: the URL rules, then its host resolved and every
+ * The full check made when a webhook is created or its endpoint changed: the URL rules, then its host resolved and every
  * address checked by the guard. Deliveries check again at connect time (a name may resolve elsewhere later).
  */
 export class EndpointUrlPolicy {

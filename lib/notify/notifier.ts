@@ -29,7 +29,7 @@ export interface DeliveryStore {
   queue: DelayedQueue<DeliveryMessage>;
   /** The slow lane's queue: only the delivery worker, which consumes it, needs it. */
   slowQueue?: DelayedQueue<DeliveryMessage>;
-  /** Per-second counters of the subscriptions that set a rate (DeliveryPace). */
+  /** Per-second counters of the webhooks that set a rate (DeliveryPace). */
   windows: WindowCounter;
 }
 

@@ -30,7 +30,7 @@ export interface WebhookRouteDeps {
 
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
-/** A receiver's rate may be set up to what one subscription can take (BENCHMARKS.md, capacity). */
+/** A receiver's rate may be set up to what one webhook can take (BENCHMARKS.md, capacity). */
 const MAX_DELIVERIES_PER_SECOND = 3_000;
 
 const eventFilters = z.pipe(

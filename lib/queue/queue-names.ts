@@ -19,7 +19,7 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
  */
 export const MX_WORK_QUEUES = ['poll', 'member-reports', 'reconcile', 'erasures'] as const satisfies readonly QueueName[];
 
-/** The webhook delivery lanes: each message names its subscription as its tenant (SQS fair queues). */
+/** The webhook delivery lanes: each message names its webhook as its tenant (SQS fair queues). */
 export const DELIVERY_QUEUES = ['delivery', 'delivery-slow'] as const satisfies readonly QueueName[];
 
 /**
