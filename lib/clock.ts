@@ -1,6 +1,6 @@
-/** Time source, injected wherever behaviour depends on "now" so tests can control it. */
+/** Injected wherever behaviour depends on "now", so tests can control it. */
 export interface Clock {
-  /** Milliseconds since the Unix epoch. */
+  /** Epoch milliseconds. */
   now(): number;
 }
 

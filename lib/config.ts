@@ -4,72 +4,63 @@ import type { QueueName } from './queue/queue-names.ts';
 import type { Variable } from './config/variable-kinds.ts';
 import { CONFIG_VARIABLES, type ConfigValues, LOCAL_ONLY, type VariableName } from './config/variables.ts';
 
-/**
- * The configuration, assembled from the environment. lib/ never touches process.env: functions call `getConfig()`
- * once per container (for the sections their composition reads, or all) and pass the parts they need down. The
- * variables are declared in lib/config/variables.ts, read by the kinds of lib/config/variable-kinds.ts.
- */
+/** The configuration, from the environment. Only this file reads process.env; functions pass the parts they need down. */
 
-/** Where the MX client id and API key come from: the environment (local, tests) or a Secrets Manager secret. */
+/** The environment (local, tests) or a Secrets Manager secret. */
 export type MxCredentialsSource = { clientId: string; apiKey: string } | { secretArn: string };
 
-/** Where the HTTP Basic credentials MX sends with its webhooks come from; like the MX credentials. */
+/** The HTTP Basic credentials MX sends with its webhooks. */
 export type MxWebhookCredentialsSource = { username: string; password: string } | { secretArn: string };
 
-/** The configuration, by section (each built by SECTIONS from its own variables). */
+/** The configuration, by section. */
 export interface Config {
   env: ConfigValues['NEXUS_RELAY_ENV'];
   aws: { region: string; dynamoDbEndpoint?: string; sqsEndpoint?: string };
   tableName: string;
   queues: { poll: string; memberReports: string; reconcile: string; delivery: string; deliverySlow?: string; erasures?: string };
-  /**
-   * Each queue's dead-letter queue, where it is given: the workers put messages they cannot parse there (without one,
-   * SQS's redrive takes them there later); api-jobs counts what waits in each.
-   */
+  /** Where workers put messages they cannot parse (without one, SQS's redrive takes them there later). */
   deadLetterQueues: Partial<Record<QueueName, string>>;
   mx: {
     baseUrl: string;
     ssoBaseUrl: string;
-    /** MDX Real Time's base (users); absent only locally, where a function that makes users refuses to start without it. */
+    /** MDX Real Time's base (users); absent only locally. */
     realtimeBaseUrl?: string;
-    /** Absent in functions that never call MX; a function that makes an MX client refuses to start without it (createSsoClient). */
+    /** Absent in functions that never call MX. */
     credentials?: MxCredentialsSource;
     aggregateMethod: 'GET' | 'POST';
-    /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX (lib/connect/use-cases.ts). */
     useCasesEnabled: boolean;
     requestTimeoutMs: number;
     retryBudgetMs: number;
-    /** MX_CALLS_PER_SECOND: the call budget every function shares (lib/mx/call-budget.ts). */
+    /** Shared by every function. */
     callsPerSecond: number;
-    /** What seals session tokens at rest: a KMS key, or locally a key derived from the stack's own. */
+    /** Seals session tokens at rest: a KMS key, or locally a key derived from the stack's. */
     sessionsKey?: { kmsKeyArn: string } | { localKey: Buffer };
   };
   aggregation: {
     deadlineSeconds: number;
     maxPollDelaySeconds: number;
     stalledAfterMs: number;
-    /** RECONCILE_INTERVAL_MINUTES (0: off) and RECONCILE_TURNS_PER_MINUTE (lib/aggregation/reconcile-dispatcher.ts). */
+    /** 0: off. */
     reconcileIntervalMinutes: number;
     reconcileTurnsPerMinute: number;
-    /** RECONCILE_INACTIVE_DAYS: a user no app asked about this long leaves the reconcile (0: never). */
+    /** A user no app asked about this long leaves the reconcile (0: never). */
     reconcileInactiveDays: number;
-    /** MX_UNAVAILABLE_FIRST_WAIT_SECONDS (lib/aggregation/poll-queue-handler.ts). */
     mxUnavailableFirstWaitMs: number;
   };
-  /** Refresh requests from upstream systems; the queue URLs are absent in functions that do not consume them. */
+  /** Refresh requests from upstream systems; the queue URL is absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string };
   webhooks: {
     timeoutMs: number;
     allowInsecureUrls: boolean;
     stalledAfterMs: number;
-    /** What seals signing secrets at rest: a KMS key, or locally a key of the stack's own. */
+    /** Seals signing secrets at rest: a KMS key, or locally the stack's key. */
     secretsKey?: { kmsKeyArn: string } | { localKey: Buffer };
   };
   /** MX's own webhooks (`POST /mx/webhooks`); without credentials every call is refused. */
   mxWebhooks: { credentials?: MxWebhookCredentialsSource };
-  /** What signs transactions-sync cursors: a Secrets Manager secret, or locally a key derived from the stack's. */
+  /** Signs transactions-sync cursors. */
   transactionsSync: { cursorKey?: { secretArn: string } | { localKey: Buffer } };
-  /** What keys the digests of user input and user ids (lib/digest-keys.ts): a secret, or locally a derived key. */
+  /** Keys the digests of user input and user ids. */
   digests: { key?: { secretArn: string } | { localKey: Buffer } };
   /** The per-key request limit (0: none). */
   apiKeys: { requestsPerMinute: number; userRequestsPerMinute: number; userKeysMayErase: boolean };
@@ -77,16 +68,15 @@ export interface Config {
   logLevel: ConfigValues['LOG_LEVEL'];
 }
 
-/** A part of the configuration: what a composition reads, built from its own variables only (SECTIONS). */
+/** A part of the configuration, built from its own variables only. */
 export type ConfigSection = keyof Config;
 
-/** A variable's value as declared: what was set, its default, or undefined (unset, or refused: then noted). */
+/** A variable's value: what was set, its default, or undefined (unset, or refused: then noted). */
 type Read = <N extends VariableName>(name: N) => ConfigValues[N];
 
 /** Notes a rule over several variables that the environment breaks. */
 type Refuse = (variables: string[], text: string) => void;
 
-/** Each section of Config, from the variables it reads. */
 const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) => Config[S] } = {
   env: (read) => read('NEXUS_RELAY_ENV'),
   aws: (read) => ({
@@ -197,9 +187,8 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
 const ALL_SECTIONS = Object.keys(SECTIONS) as ConfigSection[];
 
 /**
- * Parses an environment (process.env by default): every variable and every section, or, given `sections`, only those
- * and the variables they read. Throws ConfigError naming every variable that is missing or refused (or, when all are
- * well formed, the first rule over several that the environment breaks); never a refused value.
+ * Parses an environment: all of it, or only `sections` and the variables they read. Throws ConfigError naming every
+ * missing or refused variable (else the first broken rule over several); never a refused value.
  */
 export function parseConfig(env?: Record<string, string | undefined>): Config;
 export function parseConfig<S extends ConfigSection>(
@@ -234,7 +223,7 @@ export function parseConfig(
   }) as Read;
   const refuse: Refuse = (variables, text) => rules.push({ variables, text });
 
-  // Parsed whole, every variable is checked, those no section reads (POWERTOOLS_DEV) too.
+  // Parsed whole, even variables no section reads are checked.
   if (sections === undefined) for (const name of Object.keys(CONFIG_VARIABLES) as VariableName[]) read(name);
   const config: Partial<Record<ConfigSection, unknown>> = {};
   for (const section of sections ?? ALL_SECTIONS) config[section] = SECTIONS[section](read, refuse);
@@ -250,7 +239,7 @@ export function parseConfig(
   return config as Partial<Config>;
 }
 
-/** A key of its own for one purpose, from the local stack's key (HMAC-SHA256 of the purpose). */
+/** A key for one purpose, from the local stack's key. */
 const deriveKey = (key: Buffer, purpose: string): Buffer => createHmac('sha256', key).update(`nexus-relay ${purpose}`).digest();
 
 function mxCredentialsSource(read: Read, refuse: Refuse): MxCredentialsSource | undefined {
@@ -263,7 +252,7 @@ function mxWebhookCredentialsSource(read: Read, refuse: Refuse): MxWebhookCreden
   return Array.isArray(source) ? { username: source[0], password: source[1] } : source;
 }
 
-/** Credentials given as a secret's ARN or as a pair of variables: never both, never half a pair. */
+/** A secret's ARN or a pair of variables: never both, never half a pair. */
 function pairOrSecret(
   read: Read,
   refuse: Refuse,
@@ -285,10 +274,7 @@ function pairOrSecret(
 
 let cached: Config | undefined;
 
-/**
- * The process configuration, parsed once per container: whole, or only the sections a composition reads (then each
- * call parses them again: a function calls it once).
- */
+/** The process configuration: whole parsed once per container; by sections parsed each call (a function calls it once). */
 export function getConfig(): Config;
 export function getConfig<S extends ConfigSection>(sections: readonly S[]): Pick<Config, S>;
 export function getConfig(sections?: readonly ConfigSection[]): Partial<Config> {

@@ -4,10 +4,8 @@ import { createHmac } from 'node:crypto';
 export type DigestPurpose = 'idempotency scope' | 'idempotency request' | 'erased user' | 'event user' | 'event origin';
 
 /**
- * Digests nobody holding the table (or a backup) can reverse by guessing: HMAC-SHA256 under the stack's digest key,
- * for what users send (an idempotent request, credentials and MFA answers included) and for user ids. A plain SHA-256
- * of either gave `bob.smith`/`sunshine1` back in 14 guesses. `of` digests under the current key; `all` under every
- * key still held, current first, for what was digested before a rotation (docs/security.md → Digests).
+ * Digests of user input and user ids that nobody holding the table can reverse by guessing, as a plain SHA-256 could be
+ * (decision 0029). `all` covers what was digested before a key rotation.
  *
  * @example
  * const keys = new DigestKeys(current, [previous]);

@@ -1,7 +1,4 @@
-/**
- * Base class for every error nexus-relay raises on purpose. `code` is stable (safe to branch on and to
- * document); `message` is for humans and may change. Like undici's errors, subclasses set `name`.
- */
+/** Base of every error nexus-relay raises on purpose. `code` is stable to branch on; `message` is for humans and may change. */
 export class NexusRelayError extends Error {
   readonly code: string;
 
@@ -12,7 +9,7 @@ export class NexusRelayError extends Error {
   }
 }
 
-/** Configuration missing or invalid: raised at start-up, names every offending variable. */
+/** Raised at start-up; names every offending variable. */
 export class ConfigError extends NexusRelayError {
   readonly variables: string[];
 
@@ -23,7 +20,7 @@ export class ConfigError extends NexusRelayError {
   }
 }
 
-/** The thing asked for does not exist, or is not this caller's to see (the API answers 404 `not_found`). */
+/** Absent, or not this caller's to see (404). */
 export class NotFoundError extends NexusRelayError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NOT_FOUND', message, options);
@@ -31,10 +28,7 @@ export class NotFoundError extends NexusRelayError {
   }
 }
 
-/**
- * The current state does not allow the change, or changed under it (409 `conflict`): reading the state again and
- * retrying may succeed.
- */
+/** The state does not allow the change, or changed under it (409): reading it again and retrying may succeed. */
 export class ConflictError extends NexusRelayError {
   constructor(message: string, options?: { cause?: unknown; code?: string }) {
     super(options?.code ?? 'CONFLICT', message, options);
@@ -42,10 +36,7 @@ export class ConflictError extends NexusRelayError {
   }
 }
 
-/**
- * The user was erased (410 `user_erased`): nothing is served or made for it again, at MX or here, until an operator
- * lifts its erasure (lib/connect/erased-users.ts).
- */
+/** 410: nothing is served or made for an erased user again, at MX or here, until an operator lifts its erasure. */
 export class UserErasedError extends NexusRelayError {
   constructor(message = 'This user was erased: nothing is served or made for it again.') {
     super('USER_ERASED', message);
@@ -53,7 +44,7 @@ export class UserErasedError extends NexusRelayError {
   }
 }
 
-/** A value given to the domain is not acceptable (400 `validation_failed`); `field` names it as the caller sent it. */
+/** 400; `field` names the value as the caller sent it. */
 export class InvalidInputError extends NexusRelayError {
   readonly field: string;
 
@@ -64,10 +55,7 @@ export class InvalidInputError extends NexusRelayError {
   }
 }
 
-/**
- * A `cursor` this service did not issue for this list or this user, or one modified or cut short (400
- * `invalid_cursor`): list pages and transactions sync alike.
- */
+/** A cursor not issued for this list and user, or altered (400). */
 export class InvalidCursorError extends InvalidInputError {
   constructor(reason: string) {
     super('cursor', `The cursor is not valid here: ${reason}. Pass a next_cursor exactly as this API returned it.`, {

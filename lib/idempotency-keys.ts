@@ -6,43 +6,38 @@ import type { IdempotencyRecord, IdempotencyStore, StoredOutcome } from './store
 
 /** What claiming a key found. */
 export type KeyClaim<T extends StoredOutcome> =
-  /** This execution holds the key: run, then `complete` with the outcome or `release` for a retry. */
+  /** Run, then `complete` with the outcome or `release` for a retry. */
   | { state: 'claimed'; key: HeldKey<T> }
-  /** An execution of the same request has ended: its outcome, to answer with again. */
+  /** The same request's outcome, to answer with again. */
   | { state: 'completed'; outcome: T }
-  /** An execution of the same request holds the key and its lease has not run out. */
   | { state: 'in_progress' }
-  /** The key was used for a different request (another fingerprint). */
+  /** The key was used for a different request. */
   | { state: 'reused' }
   /** Released or expired between the claim and the look that followed: claiming again may win. */
   | { state: 'vanished' };
 
 /**
- * The one idempotency primitive, for HTTP requests (`Idempotency-Key`) and queue messages (`idempotency_key`) alike:
- * a keyed record in the table, the request's fingerprint (same key, other request → `reused`), a lease (an
- * execution that died frees its key when the lease runs out) and the stored outcome (what a repeat answers with).
- * `scope` names the key (who used it, where); `fingerprint` is the request it stands for. Both are digested from
- * canonical JSON under the stack's digest key (a body may hold credentials or MFA answers: nobody holding the table
- * can guess them back), so key order in objects does not matter and no key or body is stored in clear. After a
- * rotation of the digest key, a record written under an earlier key still answers its repeats.
+ * The one idempotency primitive, for HTTP requests and queue messages alike: a record with the request's fingerprint, a
+ * lease (a dead execution's key frees itself) and the stored outcome. `scope` and `fingerprint` are stored only as keyed
+ * digests of canonical JSON: a body may hold credentials or MFA answers that must not be guessed back from the table.
  */
 export class IdempotencyKeys {
   constructor(
     private readonly store: IdempotencyStore,
     private readonly clock: Clock,
-    /** How long an execution holds its key: longer than the execution can run. */
+    /** Longer than the execution can run. */
     private readonly leaseMs: number,
     private readonly digests: () => Promise<DigestKeys>,
   ) {}
 
-  /** `userId`: the user the request is about, when it is about one (an erasure of the user deletes the record). */
+  /** `userId`: the user the request is about, so the user's erasure deletes the record. */
   async claim<T extends StoredOutcome>(scope: readonly unknown[], fingerprint: unknown, userId?: string): Promise<KeyClaim<T>> {
     const keys = await this.digests();
     const [recordId, ...earlierIds] = keys.all('idempotency scope', canonicalJson(scope));
     const requestHashes = keys.all('idempotency request', canonicalJson(fingerprint));
     const holder = randomUUID();
     const now = this.clock.now();
-    // A record written before a rotation of the digest key answers as it did (only while earlier keys are held).
+    // A record written before a digest key rotation answers as it did (while earlier keys are held).
     for (const earlierId of earlierIds) {
       const earlier = await this.store.find(earlierId, now);
       if (earlier) return this.#answer(earlier, requestHashes);
@@ -81,7 +76,7 @@ export class HeldKey<T extends StoredOutcome> {
     return this.store.complete(this.recordId, this.holder, outcome);
   }
 
-  /** Frees the key so that a retry executes again. */
+  /** So that a retry executes again. */
   release(): Promise<void> {
     return this.store.release(this.recordId, this.holder);
   }

@@ -2,7 +2,7 @@ import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { currentLogContext } from './log-context.ts';
 import { sourceMappedError } from './source-mapped-stack.ts';
 
-/** What lib/ needs from a logger. Powertools' Logger satisfies it; tests pass a capturing one. */
+/** What lib/ needs from a logger. */
 export interface Log {
   debug(message: string, ...extra: Record<string, unknown>[]): void;
   info(message: string, ...extra: Record<string, unknown>[]): void;
@@ -11,17 +11,15 @@ export interface Log {
 }
 
 /**
- * Powertools' Logger, through its public methods, with the correlation keys of the call chain a line is written in
- * (lib/log-context.ts): the request id the client received, the job id, the queue message. Kept per async call chain
- * because a batch's records run at once in one invocation, where the logger's appended keys (per invocation) would mix
- * them.
+ * Powertools' Logger with the correlation keys of the async call chain: per chain, not Powertools' per-invocation keys,
+ * because a batch's records run at once in one invocation and would mix them.
  *
  * @example
  * const log = createLogger('nexus-relay', 'INFO');
  * withLogContext({ job_id: 'job_1' }, () => log.info('polled')); // {"message":"polled","job_id":"job_1",…}
  */
 export class RelayLogger implements Log {
-  /** The Powertools Logger lines go through (for `injectLambdaContext` and its level). */
+  /** For `injectLambdaContext` and its level. */
   readonly powertools: Logger;
 
   constructor(options: { serviceName: string; logLevel: LogLevel }) {
@@ -44,7 +42,7 @@ export class RelayLogger implements Log {
     if (this.#writes(LogLevelThreshold.ERROR)) this.powertools.error(message, ...this.#withContext(extra));
   }
 
-  /** A line below the level is dropped before its context is copied (a debug line per MX call on the read path). */
+  /** A line below the level is dropped before its context is copied (hot: a debug line per MX call). */
   #writes(threshold: number): boolean {
     return threshold >= this.powertools.level;
   }
@@ -62,8 +60,7 @@ export function createLogger(serviceName: string, logLevel: LogLevel = 'INFO'): 
   return new RelayLogger({ serviceName, logLevel });
 }
 
-/** An error in a log line gets its stack source-mapped (Powertools then formats it as usual). */
 const sourceMappedErrors = (_key: string, value: unknown): unknown => (value instanceof Error ? sourceMappedError(value) : value);
 
-/** A logger that drops everything (default where a caller does not care). */
+/** A logger that drops everything. */
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

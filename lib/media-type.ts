@@ -1,2 +1,2 @@
-/** Whether a Content-Type names JSON: `application/json` or any `application/…+json`, with or without parameters. */
+/** Whether a Content-Type names JSON, `+json` types included. */
 export const isJsonMediaType = (type: string): boolean => /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type);

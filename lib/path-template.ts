@@ -1,4 +1,4 @@
-/** A route path such as `/users/{user_id}/jobs`, compiled once: literals escaped, each `{name}` one path segment. */
+/** A route path such as `/users/{user_id}/jobs`, compiled once. */
 export interface PathTemplate {
   template: string;
   names: string[];
@@ -12,15 +12,11 @@ const escapeLiteral = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]
 /** The `{name}`s of `template`, in order. */
 export const parameterNames = (template: string): string[] => [...template.matchAll(PARAMETER)].map((found) => found[1]!);
 
-/** `template` with each `{name}` replaced by `valueOf(name)` (which encodes it, or throws when it cannot be used). */
+/** `valueOf` encodes each value, or throws when it cannot be used. */
 export const expandPathTemplate = (template: string, valueOf: (name: string) => string): string =>
   template.replace(PARAMETER, (_, name: string) => valueOf(name));
 
-/**
- * The one path-template compiler (the route table, the local gateway, `api-fallback`; MX routes are expanded with
- * expandPathTemplate). Literal text matches only
- * itself — `/openapi.json` never matches `/openapiXjson` — and a parameter matches one non-empty segment.
- */
+/** The one path-template compiler: literals match only themselves (`.` too), a parameter one non-empty segment. */
 export function compilePathTemplate(template: string): PathTemplate {
   const names: string[] = [];
   let source = '';

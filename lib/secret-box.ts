@@ -3,23 +3,20 @@ import { type BoundedCache, boundedCache } from './bounded-cache.ts';
 import type { Clock } from './clock.ts';
 import { NexusRelayError } from './errors.ts';
 
-/** A 256-bit data key in clear (used, never stored) and as its key source encrypted it (stored with each secret). */
+/** A 256-bit data key in clear (used, never stored) and encrypted by its key source (stored with each secret). */
 export interface DataKey {
   plaintext: Uint8Array;
   encrypted: Uint8Array;
 }
 
-/** Where data keys come from: KMS deployed (lib/aws/kms-data-keys.ts), a local master key on a laptop. */
+/** KMS when deployed, a local master key on a laptop. */
 export interface DataKeySource {
   generate(): Promise<DataKey>;
   decrypt(encrypted: Uint8Array): Promise<Uint8Array>;
 }
 
 export class SecretBoxError extends NexusRelayError {
-  /**
-   * `unopenable`: the value itself does not open here (altered, sealed for another item or under another key, or not
-   * sealed); `key_unavailable`: its data key could not be decrypted (the key source failed).
-   */
+  /** `unopenable`: the value itself does not open here; `key_unavailable`: the key source failed to decrypt its data key. */
   readonly kind: 'unopenable' | 'key_unavailable';
 
   constructor(kind: SecretBoxError['kind'], message: string, options?: { cause?: unknown }) {
@@ -29,27 +26,21 @@ export class SecretBoxError extends NexusRelayError {
   }
 }
 
-/**
- * Stored form: `nxsec2.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url, the ciphertext bound to
- * what it belongs to (GCM's additional data: `webhook:{id}`, `session:{user_id}`), so a sealed value copied onto
- * another item does not open there.
- */
+/** Stored form: `nxsec2.<encrypted data key>.<iv>.<ciphertext + GCM tag>`, each base64url. */
 const PREFIX = 'nxsec2.';
 const TAG_BYTES = 16;
-/** A data key encrypts new secrets for this long, then the next seal asks the key source for a fresh one. */
+/** A data key seals new secrets for this long, then the next seal asks for a fresh one. */
 export const DATA_KEY_TTL_MS = 5 * 60_000;
-/** Decrypted data keys kept per container (a webhook's secrets share the key they were sealed with). */
 const OPENED_KEYS_MAX = 500;
 
-/** The purpose each kind's data keys carry (KMS encryption context `{purpose}`); a grant on the key may require it. */
+/** The KMS encryption context `{purpose}` of each kind's data keys; a grant on the key may require it. */
 export const WEBHOOK_SECRET_PURPOSE = 'webhook-signing-secret';
 export const SESSION_TOKEN_PURPOSE = 'mx-session-token';
 
-/** What each kind of sealed value is bound to: the item it belongs to. */
+/** What each kind of sealed value is bound to (GCM's additional data), so a value copied onto another item does not open. */
 export const sealedFor = {
   webhook: (webhookId: string): string => `webhook:${webhookId}`,
   session: (userId: string): string => `session:${userId}`,
-  /** An idempotent answer that carries a secret, by its record. */
   answer: (recordId: string): string => `idempotency:${recordId}`,
 };
 
@@ -57,10 +48,8 @@ const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64ur
 const unb64 = (text: string): Buffer => Buffer.from(text, 'base64url');
 
 /**
- * Secrets at rest (webhook signing secrets, MX session tokens: one box each, over its own key): envelope encryption,
- * AES-256-GCM under a data key from `keys` (KMS deployed), each value bound to what it belongs to.
- * A data key seals new secrets for DATA_KEY_TTL_MS; opened data keys are cached (bounded, same TTL), so signing a
- * delivery costs no KMS call once its key is known.
+ * Secrets at rest: envelope encryption, AES-256-GCM under a data key from `keys`, each value bound to what it belongs to.
+ * Opened data keys are cached, so signing a delivery costs no KMS call once its key is known.
  */
 export class SecretBox {
   readonly #keys: DataKeySource;
@@ -74,7 +63,7 @@ export class SecretBox {
     this.#opened = boundedCache({ max: OPENED_KEYS_MAX, ttlMs: DATA_KEY_TTL_MS, clock });
   }
 
-  /** `secret` sealed for `binding` (what it belongs to): only `open(…, binding)` gives it back. */
+  /** Only `open(…, binding)` gives `secret` back. */
   async seal(secret: string, binding: string): Promise<string> {
     const key = await this.#dataKey();
     const iv = randomBytes(12);
@@ -107,7 +96,7 @@ export class SecretBox {
     }
   }
 
-  /** The current data key; single-flight, so seals at once in one container share one key source call. */
+  /** Single-flight: concurrent seals share one key source call. */
   #dataKey(): Promise<DataKey> {
     const now = this.#clock.now();
     if (!this.#current || this.#current.until <= now) {
@@ -138,10 +127,7 @@ export class SecretBox {
   }
 }
 
-/**
- * Data keys wrapped (AES-256-GCM) by a 32-byte master key held locally: the local stack's, kept in its data
- * directory so that persisted webhooks stay readable across restarts. Never used by a deployed function.
- */
+/** Data keys wrapped by the local stack's master key, kept so persisted webhooks survive restarts. Never used deployed. */
 export class LocalDataKeys implements DataKeySource {
   readonly #master: Buffer;
 

@@ -1,24 +1,14 @@
 import { SourceMap } from 'node:module';
 
 /**
- * A stack trace's frames in the bundle (`/var/task/index.mjs:2:1234`) rewritten to the source they were built from
- * (`lib/mx/transport.ts:251:7`), read off the source map shipped beside the bundle.
- *
- * Node does this itself with `--enable-source-maps`, but then reads and parses every loaded bundle's map at import:
- * on every cold start, for stacks only an error log line needs (BENCHMARKS.md, cold start, measures it).
- * Here a map is read the first time a frame of its bundle is logged and kept for the container's life. That first
- * error pays what Node's first mapped stack paid as well (decoding the mappings) plus the read Node did at import.
- *
- * `node:fs` and `node:url` are taken with `process.getBuiltinModule` when a frame is first mapped, not imported: an
- * ES module import of `node:fs` reads every export of it, and its stream getters load Node's fs streams, at every
- * cold start of a function whose bundle imports nothing else of `node:fs` (api-fallback, api-docs), for a read only
- * a logged error needs.
+ * Bundle stack frames rewritten to their sources, a map read at the first logged error rather than at every cold start as
+ * `--enable-source-maps` does (decision 0015). `node:fs`/`node:url` are not imported, to keep them out of cold starts too.
  */
 
 /** A V8 frame whose location is a file: `    at name (file:///path/x.mjs:1:2)` or `    at /path/x.mjs:1:2`. */
 const FRAME = /^(\s*at (?:.+? \()?)((?:file:\/\/)?\/[^():]+?\.[cm]?js):(\d+):(\d+)(\)?)$/;
 
-/** Most bundles whose maps are kept: a function has one; the bound only guards against a stack of many files. */
+/** A function has one bundle; the bound only guards against a stack of many files. */
 const MAX_MAPS = 8;
 const maps = new Map<string, SourceMap | null>();
 
@@ -31,10 +21,7 @@ export function sourceMappedStack(stack: string): string {
     .join('\n');
 }
 
-/**
- * A copy of `error` (and of the errors in its `cause` chain) whose `stack` is source-mapped, for a log line; the
- * error itself is left as it is. An error without a frame to map is returned as it is.
- */
+/** A copy of `error` and its `cause` chain with mapped stacks, for a log line; `error` itself is left as it is. */
 export function sourceMappedError<E extends Error>(error: E, depth = 0): E {
   const stack = typeof error.stack === 'string' ? sourceMappedStack(error.stack) : error.stack;
   const cause = error.cause instanceof Error && depth < 8 ? sourceMappedError(error.cause, depth + 1) : error.cause;
@@ -49,8 +36,7 @@ function mapFrame(line: string): string | undefined {
   if (!frame) return undefined;
   const [, head, file, lineText, columnText, tail] = frame as unknown as [string, string, string, string, string, string];
   const path = file.startsWith('file://') ? process.getBuiltinModule('node:url').fileURLToPath(file) : file;
-  // Only bundles this project builds: a dependency's own map (run unbundled, locally) would name its sources as if
-  // they were the project's.
+  // A dependency's own map (run unbundled, locally) would name its sources as if they were the project's.
   if (path.includes('/node_modules/')) return undefined;
   const map = sourceMapOf(path);
   if (!map) return undefined;
@@ -65,7 +51,7 @@ function mapFrame(line: string): string | undefined {
   return `${head}${projectPath(entry.originalSource)}:${entry.originalLine + 1}:${entry.originalColumn + 1}${tail}`;
 }
 
-/** esbuild writes sources relative to the map (`../../lib/x.ts`); the project path reads better in a log. */
+/** esbuild writes sources relative to the map (`../../lib/x.ts`). */
 const projectPath = (source: string): string => source.replace(/^(?:\.\.?\/)+/, '');
 
 function sourceMapOf(path: string): SourceMap | null {

@@ -3,14 +3,11 @@ import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { PublicFiles } from './public-files.ts';
 
-/** The OpenAPI document (`npm run openapi`) and the console's files (`npm run console`), read on first request. */
+/** Read on first request. */
 const documents = new PublicFiles();
 const consoleFiles = new PublicFiles('console/');
 
-/**
- * The console's page may run its own script and style and talk to this origin's API, nothing else: no inline script
- * or style, no other origin, no framing, no plugins.
- */
+/** The console may run its own script and style and call this origin's API, nothing else. */
 export const CONSOLE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
@@ -30,13 +27,10 @@ const CONSOLE_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-/**
- * Answers with the console's file `name`. A name is looked up in the console folder's listing, nothing else is read
- * or parsed: a name the folder does not list is a 404 whatever it holds.
- */
+/** Only names in the console folder's listing are served; nothing else is read or parsed. */
 function serve(name: string, cacheControl: string): HttpResponse {
   const asset = consoleFiles.get(name);
-  // The name is not quoted back: with no schema in front of the lookup, it is as long as the URL lets it be.
+  // The name is not quoted back: nothing bounds its length.
   if (asset === undefined) throw new HttpProblem('not_found', 'The console has no file by that name.');
   return {
     status: 200,
@@ -55,7 +49,6 @@ export const API_DOCS_ROUTES: readonly Route[] = [
     auth: 'none',
     async handle() {
       const document = documents.get('openapi.json');
-      // Written by `npm run openapi` and shipped beside the bundle: missing, the function was packaged wrong.
       if (!document) throw new Error('openapi.json is not beside the api-docs function (infra/bundling.ts copies it)');
       return { status: 200, json: document.body, headers: { 'cache-control': 'public, max-age=300' } };
     },

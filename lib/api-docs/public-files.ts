@@ -1,9 +1,6 @@
 /**
- * The files api-docs serves as they are: the OpenAPI document (`npm run openapi`) and the operator console's page,
- * script and style (`npm run console`), generated at build time into `public/` beside this module. A bundle finds them
- * beside its `index.mjs` (the function's spec names the folder, infra/bundling.ts copies it), so none of their bytes
- * is parsed or compiled at a cold start: each file is read on its first request and kept.
- * `node:fs` is taken with `process.getBuiltinModule` on that first read, as lib/source-mapped-stack.ts takes it.
+ * The files api-docs serves as they are, generated at build time beside the bundle, so none of their bytes is parsed
+ * at a cold start: each is read on its first request and kept.
  */
 export const PUBLIC_DIRECTORY = new URL('./public/', import.meta.url);
 
@@ -21,16 +18,15 @@ export interface PublicFile {
 
 export class PublicFiles {
   readonly #directory: URL;
-  /** The folder's files by name, listed on first use: a name not listed is never read, whatever it holds. */
+  /** Listed on first use: a name not listed is never read. */
   #names: Set<string> | undefined;
   readonly #read = new Map<string, PublicFile>();
 
-  /** `folder`: a folder of `public/` (`console/`), or `public/` itself. */
+  /** `folder`: a subfolder of `public/` (`console/`), or `public/` itself. */
   constructor(folder = '', root: URL = PUBLIC_DIRECTORY) {
     this.#directory = new URL(folder, root);
   }
 
-  /** The file `name` of the folder, or undefined when the folder has no such file. */
   get(name: string): PublicFile | undefined {
     const cached = this.#read.get(name);
     if (cached) return cached;

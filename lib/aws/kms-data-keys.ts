@@ -2,10 +2,7 @@ import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/clie
 import { NexusRelayError } from '../errors.ts';
 import type { DataKey, DataKeySource } from '../secret-box.ts';
 
-/**
- * Data keys from KMS: generated under `keyArn` (AES_256) with the encryption context `{purpose}` (CloudTrail names
- * it on every Decrypt, and a role's grant may require it), decrypted only with that key named.
- */
+/** Data keys from KMS, under the encryption context `{purpose}`: CloudTrail names it, and a grant may require it. */
 export class KmsDataKeys implements DataKeySource {
   readonly #kms: KMSClient;
   readonly #context: Record<string, string>;

@@ -1,10 +1,6 @@
-/**
- * The kinds a configuration variable can be (an option, an integer in a range, an http(s) URL, a flag, text under a
- * rule), each a few lines of reading rather than a schema library: every function parses its variables at start-up,
- * and this keeps zod out of that path (docs/decisions/0010-configuration-without-zod.md).
- */
+/** The kinds a configuration variable can be, read without zod to keep it out of start-up (decision 0010). */
 
-/** What reading one set variable gives: its value, or why it is refused (never the value: it may be a secret). */
+/** A variable's value, or why it is refused (never the value: it may be a secret). */
 export type Reading<T> = { value: T } | { invalid: string };
 
 /** Whether a variable must be set, may be unset, or has a default when unset. */
@@ -15,12 +11,12 @@ export interface Variable<T = unknown, P extends Presence = Presence> {
   readonly presence: P;
   readonly default?: T;
   readonly description: string;
-  /** The accepted values, for people, when the kind restricts them: options, a range, a URL. */
+  /** The accepted values, for the docs, when the kind restricts them. */
   readonly values?: string;
   read(raw: string): Reading<T>;
 }
 
-/** A kind of value (an option, an integer, a URL…), made into a variable by saying whether it must be set. */
+/** A kind of value, made into a variable by saying whether it must be set. */
 export class Kind<T> {
   constructor(
     readonly read: (raw: string) => Reading<T>,
@@ -52,7 +48,7 @@ export const oneOf = <const V extends string>(options: readonly V[]) =>
     options.map((option) => `\`${option}\``).join(', '),
   );
 
-/** As a number is written (`Number`: surrounding spaces allowed), a whole one within [min, max]. */
+/** A whole number within [min, max] (`Number`: surrounding spaces allowed). */
 export const integer = (min: number, max: number) =>
   new Kind<number>((raw) => {
     const value = Number(raw);
@@ -61,7 +57,7 @@ export const integer = (min: number, max: number) =>
       : { invalid: `must be an integer from ${min} to ${max}` };
   }, `integer ${min}–${max}`);
 
-/** Text under a rule: a minimum length, a pattern (refused with `message`). */
+/** Text under a rule, refused with `message`. */
 export const text = (rule: { minLength?: number; pattern?: RegExp; message?: string }) =>
   new Kind<string>((raw) => {
     if (rule.minLength !== undefined && raw.length < rule.minLength) {
@@ -71,7 +67,7 @@ export const text = (rule: { minLength?: number; pattern?: RegExp; message?: str
     return { value: raw };
   });
 
-/** An absolute http(s) URL, trimmed (and without the tabs and line breaks the URL parser would drop anyway). */
+/** An absolute http(s) URL, trimmed. */
 export const httpUrl = new Kind<string>((raw) => {
   const value = raw.trim().replace(/[\t\n\r]/g, '');
   const url = /^https?:\/\//i.test(value) && URL.canParse(value) ? new URL(value) : undefined;
@@ -80,15 +76,14 @@ export const httpUrl = new Kind<string>((raw) => {
   return url.username || url.password ? { invalid: 'must not carry a user name or password' } : { value };
 }, 'http(s) URL');
 
-/** `true` or `false`, as written. */
+/** `true` or `false`, exactly. */
 export const flag = new Kind<boolean>(
   (raw) => (raw === 'true' ? { value: true } : raw === 'false' ? { value: false } : { invalid: 'must be `true` or `false`' }),
   '`true`, `false`',
 );
 
-/** Set, and not empty. */
 export const nonEmpty = text({ minLength: 1 });
-/** A Secrets Manager secret's ARN, whole or partial (without the random suffix: the service accepts both). */
+/** A Secrets Manager secret's ARN, with or without the random suffix (the service accepts both). */
 export const secretsManagerArn = text({
   pattern: /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/,
   message: 'must be a Secrets Manager secret ARN',

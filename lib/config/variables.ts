@@ -1,10 +1,6 @@
 import { flag, httpUrl, integer, kmsKeyArn, nonEmpty, oneOf, secretsManagerArn, text, type Variable } from './variable-kinds.ts';
 
-/**
- * Every environment variable nexus-relay reads, once each: its kind, whether it must be set, its default, what it is
- * for. lib/config.ts assembles the Config sections from them; the table of docs/configuration.md is generated from
- * them (`npm run docs`).
- */
+/** Every environment variable nexus-relay reads; docs/configuration.md's table is generated from these (`npm run docs`). */
 export const CONFIG_VARIABLES = {
   NEXUS_RELAY_ENV: oneOf(['local', 'dev', 'staging', 'prod']).withDefault(
     'local',
@@ -160,22 +156,20 @@ export type VariableName = keyof typeof CONFIG_VARIABLES;
 
 type ValueOf<V> = V extends Variable<infer T, infer P> ? (P extends 'optional' ? T | undefined : T) : never;
 
-/** The environment as read: each variable's value, its default, or undefined when optional and unset. */
+/** Each variable's value, its default, or undefined when optional and unset. */
 export type ConfigValues = { [Name in keyof typeof CONFIG_VARIABLES]: ValueOf<(typeof CONFIG_VARIABLES)[Name]> };
 
-/** One environment variable, described for people (the table of docs/configuration.md). */
+/** One environment variable, described for the docs. */
 export interface ConfigVariable {
   name: string;
-  /** True when parsing fails without it. */
   required: boolean;
-  /** The default, as the variable would be written; absent when there is none. */
+  /** As the variable would be written. */
   default?: string;
-  /** The accepted values when the kind restricts them: options, a number's range, a URL. */
   values?: string;
   description: string;
 }
 
-/** Every variable, in declaration order, with what its description says. */
+/** Every variable, in declaration order. */
 export function configVariables(): ConfigVariable[] {
   return Object.entries(CONFIG_VARIABLES).map(([name, variable]: [string, Variable]) => ({
     name,

@@ -18,10 +18,7 @@ const useCases = z
 const guid = (prefix: string) =>
   z.string().check(z.regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,80}$`), `must be an MX ${prefix}-… guid`));
 
-/**
- * MX's configuration options of a widget URL (SSO API v3), named as MX names them; `widget_type` is MX's `type`.
- * Unknown options are refused, naming them: MX would ignore or refuse them.
- */
+/** MX's widget URL options, as MX names them (`widget_type` is MX's `type`). Unknown ones are refused: MX would ignore them. */
 const widgetUrlBody = z.strictObject({
   widget_type: z
     .string()

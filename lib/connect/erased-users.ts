@@ -5,23 +5,15 @@ import { UserErasedError } from '../errors.ts';
 import type { DigestKeys } from '../digest-keys.ts';
 import { isExpired, keys, type TableRef } from '../store/table.ts';
 
-/**
- * How long an erased user's tombstone is kept: a year covers the apps, jobs and caches that still name the user; then
- * the id may be served (and made at MX) again. docs/security.md#retention.
- */
+/** A year covers the apps, jobs and caches that still name the user; then the id may be served again (docs/security.md). */
 export const ERASED_USER_RETENTION_DAYS = 365;
 
-/**
- * How long a container trusts what it read of a user's erasure: the bound within which every container refuses an
- * erased user (the same as a revoked API key's, lib/http/auth.ts).
- */
+/** How long a container trusts what it read of an erasure: every container refuses an erased user within this. */
 export const ERASED_USERS_CACHE_TTL_MS = 60_000;
 
 /**
- * Erased users' tombstones: `ERASED#{keyed digest of the user id}` / `ERASED`, with when the erasure was and its
- * expiry (`ttl`). A keyed digest, not the id nor its SHA-256: nobody reading the table learns who was erased (an
- * e-mail or a number is guessed from a plain digest). Looked for under every digest key held, so a rotation forgets
- * no erasure while the earlier key stays in the secret.
+ * Erased users' tombstones, by a keyed digest of the id: a plain digest of an e-mail or number is guessed, so the table
+ * must not tell who was erased. Looked for under every digest key held, so a rotation forgets no erasure.
  */
 export class ErasedUsersRepository {
   constructor(
@@ -45,7 +37,7 @@ export class ErasedUsersRepository {
   }
 
   async has(userId: string): Promise<boolean> {
-    // One GetItem per key held (one but during a rotation): every function that reads tombstones may GetItem.
+    // GetItem per key rather than a batch: every function that reads tombstones may GetItem.
     const found = await Promise.all(
       (await this.digests())
         .all('erased user', userId)
@@ -60,9 +52,8 @@ export class ErasedUsersRepository {
 }
 
 /**
- * Which users were erased, as one container sees them: each answer is read from the table and trusted for
- * ERASED_USERS_CACHE_TTL_MS, except where it must be exact (`fresh`: before a user is made at MX). An erasure made
- * here is known here at once.
+ * Which users were erased, as one container sees them: each answer trusted for ERASED_USERS_CACHE_TTL_MS, except with
+ * `fresh` (before a user is made at MX).
  *
  * @example
  * await erasedUsers.refuseErased('dave'); // throws UserErasedError once dave was erased
@@ -77,7 +68,7 @@ export class ErasedUsers {
     this.#seen = boundedCache({ max: 10_000, ttlMs: ERASED_USERS_CACHE_TTL_MS, clock });
   }
 
-  /** Throws UserErasedError for an erased user; `fresh` reads the table whatever this container saw. */
+  /** `fresh` reads the table whatever this container saw. */
   async refuseErased(userId: string, options: { fresh?: boolean } = {}): Promise<void> {
     let erased = options.fresh ? undefined : this.#seen.get(userId);
     if (erased === undefined) {
@@ -88,7 +79,7 @@ export class ErasedUsers {
     if (erased || this.#seen.get(userId) === true) throw new UserErasedError();
   }
 
-  /** Writes the user's tombstone (first thing an erasure does, so nothing makes the user again meanwhile). */
+  /** The first thing an erasure does, so nothing makes the user again meanwhile. */
   async erase(userId: string): Promise<void> {
     await this.repository.put(userId, this.clock.now());
     this.#seen.set(userId, true);

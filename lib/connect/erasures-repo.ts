@@ -2,12 +2,12 @@ import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { toIso } from '../clock.ts';
 import { conditionalWrite, gsi1, type Item, keys, queryAll, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
-/** A user's erasure under way: when it began, when it last took a step, what it has done. */
+/** A user's erasure under way. */
 export interface Erasure {
   userId: string;
   startedAt: number;
   steppedAt: number;
-  /** Whether MX had the user when the erasure deleted it there; absent until it has. */
+  /** Whether MX had the user when the erasure deleted it there; absent until then. */
   mxUser?: 'deleted' | 'absent';
   /** Items deleted so far. */
   deleted: number;
@@ -21,14 +21,11 @@ const erasureOf = (item: Item): Erasure => ({
   deleted: Number(item.deleted ?? 0),
 });
 
-/**
- * Erasures under way: `ERASURE#{user_id}` / `ERASURE`, listed oldest first in GSI1 (`ERASURES`), deleted when the
- * erasure ends. The user's id is held only as long as the rest of its data is.
- */
+/** Erasures under way, deleted when each ends: the user's id is held only as long as the rest of its data is. */
 export class ErasuresRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Records an erasure of `userId` begun now, unless one is under way (which is kept, started when it was). */
+  /** Records an erasure begun now, unless one is under way (which is kept as it was). */
   async begin(userId: string, now: number): Promise<Erasure> {
     const { Attributes } = await this.table.client.send(
       new UpdateCommand({
@@ -52,10 +49,7 @@ export class ErasuresRepository {
     return Item && erasureOf(Item);
   }
 
-  /**
-   * Notes a step: what MX said of the user (once), the items deleted, and when; nothing once the erasure has ended (a
-   * message sent twice).
-   */
+  /** Notes a step; nothing once the erasure has ended (a message sent twice). */
   async noteStep(userId: string, step: { deleted: number; mxUser?: Erasure['mxUser'] }, now: number): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
@@ -74,7 +68,7 @@ export class ErasuresRepository {
     await this.table.client.send(new DeleteCommand({ TableName: this.table.tableName, Key: keys.erasure(userId) }));
   }
 
-  /** When each erasure under way began, oldest first: read off the index's sort key (`{started ISO}#{user_id}`). */
+  /** When each erasure under way began, oldest first, read off the index's sort key. */
   async startTimes(): Promise<number[]> {
     const started = [];
     for await (const entry of queryAll(this.table, {

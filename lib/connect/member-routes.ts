@@ -11,11 +11,11 @@ import type { Members, MemberWritten } from './members.ts';
 import { USE_CASES } from './use-cases.ts';
 import type { UserErasure } from './user-erasure.ts';
 
-/** What api-refresh gives these routes: members are written where aggregations start, users erased where sessions live. */
+/** What api-refresh gives these routes. */
 export interface MemberRouteDeps {
   members: Pick<Members, 'create' | 'update' | 'delete' | 'oauthWindow'>;
   erasure: Pick<UserErasure, 'begin'>;
-  /** USER_KEYS_MAY_ERASE: a key bound to the user may erase it too (off: server keys only). */
+  /** A key bound to the user may erase it too (off: server keys only). */
   userKeysMayErase: boolean;
 }
 
@@ -115,7 +115,7 @@ const memberChangeBody = z.strictObject({
   metadata: z.optional(metadata),
 });
 
-/** What the API document shows a member write answering: built with the document, as the response schemas are. */
+/** What the API document shows a member write answering. */
 const memberAnswer = z.strictObject({
   member: z
     .looseObject({ guid: z.string(), connection_status: z.optional(z.nullable(z.string())) })
@@ -138,10 +138,7 @@ const answerOf = (status: number, { member, job }: MemberWritten) => ({
 
 const members = '/users/{user_id}/members';
 
-/**
- * Members made, changed and removed at MX (lib/connect/members.ts), and users erased (user-erasure.ts): served by
- * api-refresh, which starts jobs and holds sessions — api-connect stays without access to either.
- */
+/** Members and user erasure, served by api-refresh, which starts jobs and holds sessions: api-connect gets access to neither. */
 export const MEMBER_ROUTES: readonly Route<MemberRouteDeps>[] = [
   {
     method: 'POST',

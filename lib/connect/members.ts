@@ -14,13 +14,12 @@ import type { MemberRef } from '../store/table.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
 
-/** A member to create at MX: the institution, the user's credentials for it, and MX's options. */
+/** A member to create at MX. */
 export interface NewMember {
-  /** MX's guid of the institution (INS-…). */
   institution_guid: string;
-  /** The user's values for the institution's credentials; none for an OAuth member (`is_oauth`). */
+  /** None for an OAuth member. */
   credentials?: { guid: string; value: string }[];
-  /** The user authorises at the bank instead (POST …/oauth_window for where). */
+  /** The user authorises at the bank instead (see `oauthWindow`). */
   is_oauth?: boolean;
   use_cases?: UseCase[];
   skip_aggregation?: boolean;
@@ -29,7 +28,7 @@ export interface NewMember {
   external_guid?: string;
 }
 
-/** What may change on a member: new credentials (MX aggregates with them), its use cases, its metadata. */
+/** New credentials make MX aggregate. */
 export interface MemberChange {
   credentials?: { guid: string; value: string }[];
   use_cases?: UseCase[];
@@ -39,39 +38,35 @@ export interface MemberChange {
 
 export interface MemberWritten {
   member: Member;
-  /** The job following the aggregation MX started on the write; absent when MX started none. */
+  /** Follows the aggregation MX started on the write; absent when MX started none. */
   job?: Job;
 }
 
 export interface MembersDeps {
   nexus: Pick<NexusClient, 'createMember' | 'readMember' | 'updateMember' | 'deleteMember' | 'oauthWindowUri'>;
   aggregations: Pick<RefreshService, 'follow'>;
-  /** The job following a member, and the member's end (a deleted one is no longer listed as needing its user). */
   memberJobs: Pick<MemberJobs, 'pollNow' | 'gone'>;
   events: EventSink;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
-  /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
   useCasesEnabled: boolean;
-  /** Use cases written through the relay: without PFM, refreshes are refused before MX; given PFM, asked of MX again. */
+  /** Without PFM, refreshes are refused before MX; given PFM, asked of MX again. */
   refusals: Pick<PfmRefusalsRepository, 'record' | 'clear'>;
-  /** worker-poll's member reports: a member deleted takes its transactions out of the user's sync (member-watch.ts). */
+  /** A deleted member's transactions leave the user's sync through these. */
   reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
 }
 
 /**
- * Members made, changed and removed at MX for a user, under MX's use_cases rules. The aggregation MX starts on a
- * create, or an update with credentials, is followed by a job like a refresh's. Credentials go to MX and nowhere else:
- * never logged, stored, or in an answer.
+ * Members made, changed and removed at MX, under MX's use_cases rules; an aggregation MX starts is followed by a job.
+ * Credentials go to MX and nowhere else: never logged, stored, or in an answer.
  */
 export class Members {
   constructor(private readonly deps: MembersDeps) {}
 
   async create(userId: string, request: NewMember): Promise<MemberWritten> {
     const useCases = useCasesFor({ kind: 'create_member', useCases: request.use_cases }, this.deps.useCasesEnabled);
-    // A user's first member may come before anything else made the user at MX: its session makes it (mx-users.ts).
-    // MX's one-time OAuth window URI is a credential: this answer may be stored for a replay, so it never holds it.
+    // The one-time OAuth window URI is a credential, and this answer may be stored for a replay: it never holds it.
     const { oauth_window_uri: _window, ...member } = await this.deps.nexus.createMember(userId, {
       ...request,
       ...(useCases ? { use_cases: [...useCases] } : {}),
@@ -82,12 +77,7 @@ export class Members {
     return this.#followed(userId, member, request, 'member_created');
   }
 
-  /**
-   * Where the user authorises an OAuth member at the bank: a new one-time URI from MX, for a new member or to
-   * re-authorise one. Answered once, never stored or logged. Once authorised, MX aggregates (unless
-   * `skip_aggregation`): a new member's job follows it; a re-authorised member's aggregation is reported by MX's
-   * webhook or found by the reconcile.
-   */
+  /** A new one-time URI where the user authorises an OAuth member at the bank: answered once, never stored or logged. */
   async oauthWindow(userId: string, memberGuid: string, options: OAuthWindowOptions): Promise<string> {
     const uri = await this.deps.nexus.oauthWindowUri(userId, memberGuid, options);
     this.deps.metrics.add('OAuthWindows', 1, {});
@@ -115,11 +105,7 @@ export class Members {
     return change.credentials === undefined ? { member } : this.#followed(userId, member, change, 'member_updated');
   }
 
-  /**
-   * Deletes the member at MX, then ends its active job the one way jobs end: a poll now, which finds the member gone
-   * at MX and ends the job `failed` with its terminal event. Then `member.deleted`, and the member is no longer listed
-   * as needing its user.
-   */
+  /** Deletes the member at MX, then ends its active job the one way jobs end: a poll, which finds the member gone. */
   async delete(userId: string, memberGuid: string): Promise<void> {
     const { nexus, memberJobs, events, clock, log, metrics } = this.deps;
     await nexus.deleteMember(userId, memberGuid);
@@ -132,14 +118,14 @@ export class Members {
       type: 'member.deleted',
       timestamp: toIso(now),
       data: { user_id: userId, member_guid: memberGuid, deleted_at: toIso(now) },
-    }); // Last, and never failing the deletion MX has made: the reconcile unlists a member MX no longer lists anyway.
+    }); // Never failing a deletion MX has made: the reconcile unlists the member anyway.
     await memberJobs.gone(userId, memberGuid).catch((error: unknown) =>
       log.warn('could not unlist the deleted member from those needing their user', {
         member_guid: memberGuid,
         error: String(error),
       }),
     );
-    // As MX's MEMBER webhook would: whether or not MX's webhooks arrive. The weekly whole read is the safety net.
+    // As MX's MEMBER webhook would, whether or not it arrives.
     await this.deps.reports
       .schedule({ member_report: { kind: 'member_deleted', member_guid: memberGuid, user_id: userId }, due_at: now })
       .catch((error: unknown) =>
@@ -150,10 +136,7 @@ export class Members {
       );
   }
 
-  /**
-   * The member's use cases as MX holds them (every value kept); PFM when MX shows none (it aggregates as PFM does).
-   * MX may refuse the read of a member without PFM (its 403 rule): the caller names them then.
-   */
+  /** The member's use cases at MX; PFM when MX shows none (it aggregates as PFM). MX may refuse a member without PFM (403). */
   async #useCasesOf(userId: string, memberGuid: string): Promise<readonly string[]> {
     try {
       const { use_cases: current } = await this.deps.nexus.readMember(userId, memberGuid);
@@ -167,23 +150,20 @@ export class Members {
     }
   }
 
-  /** What the member's use cases, as just written, mean for its refreshes: refused before MX without PFM. */
+  /** Without PFM, the member's refreshes are refused before MX. */
   async #useCasesWritten(member: MemberRef, useCases: readonly string[] | null | undefined): Promise<void> {
     if (lacksPfm(useCases)) await this.deps.refusals.record(member, this.deps.clock.now());
     else if (useCases?.includes('PFM')) await this.deps.refusals.clear(member);
   }
 
-  /**
-   * A job for the aggregation MX started on the write: when MX says the member is aggregating, or leaves that out and
-   * the write did not ask to skip it.
-   */
+  /** A job when MX says the member is aggregating, or leaves that out and the write did not skip it. */
   async #followed(
     userId: string,
     member: Member,
     request: { skip_aggregation?: boolean; is_oauth?: boolean },
     trigger: 'member_created' | 'member_updated',
   ): Promise<MemberWritten> {
-    // A new OAuth member waits (PENDING) for its user at the bank, then MX aggregates it: the job follows from now.
+    // A new OAuth member waits for its user at the bank, then MX aggregates it: the job follows from now.
     const oauthPending = request.is_oauth === true && request.skip_aggregation !== true;
     const aggregating = oauthPending || (member.is_being_aggregated ?? request.skip_aggregation !== true);
     if (!aggregating) return { member };

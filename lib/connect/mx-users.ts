@@ -6,29 +6,23 @@ import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { MxRequestOptions } from '../mx/transport.ts';
 
 export interface MxUsersDeps {
-  /** MDX Real Time, where MX makes users. */
   realtime: Pick<MdxRealtimeClient, 'createUser'>;
-  /** Read (never from a cache) before a user is made: an erased user is never made at MX again. */
+  /** Read fresh before a user is made: an erased user is never made at MX again. */
   erased: Pick<ErasedUsers, 'refuseErased'>;
   log: Log;
   metrics: MetricsSink;
 }
 
 /**
- * Users at MX, made when the relay first needs one: a call for a user MX does not know (404) creates the user (`id` =
- * the relay's user id) and runs again. Concurrent calls for one new user in a container (the local stack serves many
- * at once) share one creation; a Lambda container serves one request at a time, so containers racing for one new user
- * each ask, and MX's 409 to all but the first counts as made.
+ * Users at MX, made when a call first gets MX's 404 for one; the call then runs again. Concurrent calls in a container
+ * share one creation; containers racing for one new user each ask, and MX's 409 to all but the first counts as made.
  */
 export class MxUsers {
   readonly #creating = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: MxUsersDeps) {}
 
-  /**
-   * `call` for the user, made at MX first when MX does not know it; `options` (one deadline) is shared by every MX
-   * call this makes, so all of them end within one call's budget.
-   */
+  /** `call` for the user, made at MX first if needed; every MX call shares the deadline in `options`. */
   async withUser<T>(userId: string, call: (options: MxRequestOptions) => Promise<T>, options: MxRequestOptions): Promise<T> {
     try {
       return await call(options);

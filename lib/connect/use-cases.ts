@@ -1,16 +1,15 @@
 import { InvalidInputError } from '../errors.ts';
 
-/** What a member may be used for at MX (MX's Member Use Cases guide, seed 004). */
+/** What a member may be used for at MX. */
 export const USE_CASES = ['PFM', 'MONEY_MOVEMENT'] as const;
 export type UseCase = (typeof USE_CASES)[number];
 
-/** What a member is for when a request MX needs use cases on names none: what the relay follows, aggregation. */
+/** When a request that MX needs use cases on names none: aggregation, what the relay follows. */
 export const DEFAULT_USE_CASES: readonly UseCase[] = ['PFM'];
 
-/** The widgets whose URLs carry `use_cases` once the deployment has opted in. */
 const WIDGETS_WITH_USE_CASES = new Set(['connect_widget', 'connections_widget']);
 
-/** A request MX's use_cases rules refuse (422 `use_cases_invalid`): MX is not called. `field` names what is at fault. */
+/** A request MX's use_cases rules refuse (422), before MX is called. */
 export class UseCasesRuleError extends InvalidInputError {
   constructor(field: string, message: string) {
     super(field, message, { code: 'USE_CASES_RULE' });
@@ -18,17 +17,13 @@ export class UseCasesRuleError extends InvalidInputError {
   }
 }
 
-/** What a use_cases rule is checked on. */
 export type UseCasesSubject =
   | { kind: 'widget_url'; widgetType: string; useCases?: readonly UseCase[]; connectionsUseCaseFilter?: unknown }
   | { kind: 'create_member' | 'update_member'; useCases?: readonly UseCase[] };
 
 /**
- * MX's use_cases rules, in one place: the use cases to send MX, or UseCasesRuleError. Opted in
- * (`MX_USE_CASES_ENABLED`, the default): a `connect_widget` or `connections_widget` URL and every create member carry
- * a non-empty set, `DEFAULT_USE_CASES` when the request names none; an update carries what it names or, naming none,
- * the member's own (undefined here: members.ts reads them); `connections_use_case_filter` goes with
- * `connections_widget` only. Not opted in: MX takes neither, so both are refused.
+ * MX's use_cases rules, in one place: the use cases to send MX, or UseCasesRuleError. An update naming none gets
+ * undefined (the caller keeps the member's own). Not opted in, MX takes neither use cases nor the filter.
  *
  * @example
  * useCasesFor({ kind: 'create_member' }, true); // ['PFM']

@@ -4,43 +4,33 @@ import { deleteItems, getItems, gsi2, type Item, keys, TABLE_KEYS, type TableRef
 
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
-  /**
-   * MX session and its lease, the transactions-sync state, pointers and change log, members' states, the index of the
-   * user's events, the user's turn in the reconcile.
-   */
+  /** Session, lease, transactions-sync state and log, members' states, the events' index, the reconcile's turn. */
   userData: number;
   jobs: number;
   activeJobPointers: number;
-  /** Deliveries of the user's events (their jobs, their members' deletions, their refresh requests refused). */
+  /** Deliveries of the user's events. */
   deliveries: number;
-  /** Idempotency-Key records of the user's routes and refresh requests, with the answers they replay. */
+  /** With the answers they replay. */
   idempotencyRecords: number;
-  /** API keys bound to the user. */
   apiKeys: number;
 }
 
-/**
- * The most items one step of an erasure reads and deletes (give or take one page's deliveries): a few seconds of
- * DynamoDB, inside worker-poll's timeout whatever the user holds.
- */
+/** Items per erasure step (give or take a page's deliveries), so a step fits worker-poll's timeout whatever the user holds. */
 export const ERASURE_STEP_ITEMS = 1_000;
 const PAGE_ITEMS = 100;
 
 type Source = { pk: string; index?: 'gsi2'; projection?: string };
 
 /**
- * Everything the table holds of one user, found from the user's own partitions and indexes — never a scan: the
- * `USER#{id}…` partitions, the user's jobs, Idempotency-Key records and API keys (gsi2), from the jobs and members'
- * states their members' active pointers, and the deliveries of the user's events (its events' index,
- * `USER#{id}#EVENTS`). Deleted a bounded step at a time, each item after what only it leads to.
+ * Everything the table holds of one user, found from the user's own partitions and indexes, never a scan. Deleted a
+ * bounded step at a time, each item after what only it leads to.
  */
 export class UserDataRepository {
   constructor(private readonly table: TableRef) {}
 
   /**
-   * One step of a user's erasure: at most about `maxItems` items deleted. Deliveries go before the index entries
-   * naming them, a member's active pointer before the job or state naming the member, so a step cut short leaves
-   * nothing unfindable. `left` until a step finds nothing; that step deletes the user's turn in the reconcile last.
+   * One step of a user's erasure, about `maxItems` items. Each item goes before what names it, so a step cut short leaves
+   * nothing unfindable. `left` until a step finds nothing; that step deletes the reconcile's turn last.
    *
    * @example
    * while ((await data.eraseStep('bob')).left);
@@ -79,7 +69,7 @@ export class UserDataRepository {
       deleted.idempotencyRecords += page.length;
     }
     for await (const page of this.#pages({ pk: gsi2.userApiKeys(userId), index: 'gsi2' }, budget)) {
-      // One at a time: no function may batch-write a key item, which would let it make one (infra/constructs/access.ts).
+      // One at a time: no function may batch-write a key item, which would let it make one.
       for (const key of page.map(tableKeyOf))
         await table.client.send(new DeleteCommand({ TableName: table.tableName, Key: key }));
       deleted.apiKeys += page.length;
@@ -104,7 +94,7 @@ export class UserDataRepository {
     return { deleted, left };
   }
 
-  /** Pages of one partition (of the table or gsi2, keys only) while the step's budget lasts. */
+  /** Pages of one partition while the step's budget lasts. */
   async *#pages(source: Source, budget: { left: number }): AsyncGenerator<Item[]> {
     const index = source.index === 'gsi2';
     let start: Record<string, unknown> | undefined;

@@ -13,7 +13,7 @@ import type { UserDataRepository } from './user-data-repo.ts';
 export interface UserErasureDeps {
   erased: Pick<ErasedUsers, 'erase'>;
   erasures: Pick<ErasuresRepository, 'begin'>;
-  /** The erasures queue, where worker-poll takes each step (UserErasureSteps). */
+  /** Where worker-poll takes each step (UserErasureSteps). */
   queue: Pick<DelayedQueue<ErasureMessage>, 'schedule'>;
   clock: Clock;
   log: Log;
@@ -21,9 +21,8 @@ export interface UserErasureDeps {
 }
 
 /**
- * A user's request to be forgotten, as the API takes it: the user's tombstone first (from then on nothing serves or
- * makes the user again: lib/connect/erased-users.ts), the erasure recorded, its first step queued. The rest is
- * UserErasureSteps', in the background. Safe to repeat: an erasure under way is kept, and sent on again.
+ * A user's request to be forgotten: the tombstone first (from then on nothing serves or makes the user), then the first
+ * step queued. Safe to repeat: an erasure under way is kept, and sent on again.
  */
 export class UserErasure {
   constructor(private readonly deps: UserErasureDeps) {}
@@ -40,12 +39,11 @@ export class UserErasure {
 }
 
 export interface UserErasureStepsDeps {
-  /** MDX Real Time, where MX deletes users. */
   realtime: Pick<MdxRealtimeClient, 'deleteUser'>;
   erasures: Pick<ErasuresRepository, 'get' | 'noteStep' | 'end'>;
   data: Pick<UserDataRepository, 'eraseStep'>;
   events: EventSink;
-  /** Key the digest of the user id its `user.deleted` id carries. */
+  /** Key the user id digest in the `user.deleted` event's id. */
   digests: () => Promise<DigestKeys>;
   clock: Clock;
   log: Log;
@@ -53,15 +51,13 @@ export interface UserErasureStepsDeps {
 }
 
 /**
- * An erasure's steps, one per message on the erasures queue: the user deleted at MX (its members and their data with
- * it), then what the relay holds of the user a bounded step at a time (lib/connect/user-data-repo.ts), then
- * `user.deleted` and the erasure's record gone. Each step is safe to run again, and what is left is read afresh: a
- * step cut short by a crash is taken again from the queue.
+ * An erasure's steps, one per queue message: the user deleted at MX, then the relay's data a bounded step at a time, then
+ * `user.deleted`. Each step is safe to run again and reads what is left afresh, so a crashed step is simply retaken.
  */
 export class UserErasureSteps {
   constructor(private readonly deps: UserErasureStepsDeps) {}
 
-  /** One step: `more` when another is needed, `done` when the erasure has ended (or had, before this message). */
+  /** `done` when the erasure has ended (or had, before this message). */
   async step(userId: string): Promise<'more' | 'done'> {
     const { realtime, erasures, data, events, clock, log, metrics } = this.deps;
     const erasure = await erasures.get(userId);

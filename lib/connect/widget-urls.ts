@@ -5,10 +5,10 @@ import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';
 import { type UseCase, useCasesFor } from './use-cases.ts';
 
-/** How long MX's widget URL works (once): ten minutes from issue. */
+/** How long MX's single-use widget URL works. */
 export const WIDGET_URL_LIFETIME_MS = 10 * 60_000;
 
-/** A widget URL request: MX's configuration options, named as MX names them. */
+/** MX's configuration options, named as MX names them. */
 export interface WidgetUrlRequest {
   widget_type: string;
   use_cases?: UseCase[];
@@ -26,21 +26,14 @@ export interface WidgetUrl {
 export interface WidgetUrlsDeps {
   sso: Pick<SsoClient, 'widgetUrl' | 'newDeadline'>;
   users: Pick<MxUsers, 'withUser'>;
-  /**
-   * Told of each user a widget URL is made for: a new user's first member may be connected through the widget with
-   * no other call from the app, and with MX's webhooks off only the reconcile finds it.
-   */
+  /** A new user's member may be connected through the widget alone, and without MX's webhooks only the reconcile finds it. */
   served?: ServedUsers;
   clock: Clock;
   metrics: MetricsSink;
-  /** MX_USE_CASES_ENABLED: the deployment has opted in to use cases with MX. */
   useCasesEnabled: boolean;
 }
 
-/**
- * MX Connect widget URLs for a user, under MX's use_cases rules (PFM unless the request names its own); the user is
- * made at MX when it is new.
- */
+/** MX Connect widget URLs for a user, under MX's use_cases rules; the user is made at MX when new. */
 export class WidgetUrls {
   constructor(private readonly deps: WidgetUrlsDeps) {}
 

@@ -4,22 +4,22 @@ import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
-/** The budget is counted per lease period: `perSecond` × 5 calls in each, across every container. */
+/** The budget is counted per lease period, across every container. */
 export const LEASE_MS = 5_000;
 /** A call waits at most this long for the next period's calls; longer, it is refused with the time to wait. */
 export const MAX_BUDGET_WAIT_MS = 2_000;
-/** A container's first lease in a period: what it spent in the last one and a quarter more, at least this. */
+
 const MIN_LEASE = 8;
 /** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
 const MAX_LEASE_SHARE = 1 / 4;
 const COUNTER_RETENTION_SECONDS = 60;
 
 export interface MxCallBudgetOptions {
-  /** The period counters, shared by every container of every function (the table's `RATE#{name}#…` items). */
+  /** Shared by every container of every function. */
   counter: WindowCounter;
-  /** The counter's name: one budget per MX host (`mx-calls:mx-data`), so one host failing starves no other. */
+  /** One budget per MX host (`mx-calls:mx-data`), so one host failing starves no other. */
   name: string;
-  /** MX_CALLS_PER_SECOND: the calls to the host all functions together may make, on average over a lease period. */
+  /** For all functions together, on average over a lease period. */
   perSecond: number;
   clock: Clock;
   log: Log;
@@ -27,7 +27,7 @@ export interface MxCallBudgetOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Thrown when the period's calls are spent and the next period starts later than the call may wait. */
+/** The period's calls are spent and the next period starts later than the call may wait. */
 export class MxBudgetSpent extends Error {
   readonly code = 'MX_BUDGET_SPENT';
   constructor(readonly retryAfterMs: number) {
@@ -37,12 +37,8 @@ export class MxBudgetSpent extends Error {
 }
 
 /**
- * One budget of calls to one MX host shared by every function, with no table write per attempt: a container leases a block of the
- * current period's calls (one ADD on the period's counter) and spends it from memory. A block is what the container
- * spent in the last period and a quarter more (at least MIN_LEASE); one spent early is followed by one twice as big,
- * while the period has calls left. Once they are all leased, calls wait for the next period, up to MAX_BUDGET_WAIT_MS,
- * else are refused with the wait (apps get 503 with `Retry-After`, queued work waits on its queue). Calls a container
- * leased and did not spend lapse with the period: the budget is a ceiling, met on average over LEASE_MS.
+ * One budget of calls to one MX host shared by every function, with no table write per call: a container leases blocks of
+ * the period's calls and spends them from memory (decision 0022). Unspent calls lapse: the budget is a ceiling.
  *
  * @example
  * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), name: 'mx-calls:mx-data', perSecond: 100, clock, log, metrics });
@@ -58,7 +54,7 @@ export class MxCallBudget {
   #leased = 0;
   #spent = 0;
   #spentBefore = 0;
-  /** The period's calls are all leased: none left to ask for until the next. */
+  /** The period's calls are all leased. */
   #drained = false;
   #leasing: Promise<void> | undefined;
 
@@ -69,7 +65,7 @@ export class MxCallBudget {
     this.#maxLease = Math.max(1, Math.floor(this.perPeriod * MAX_LEASE_SHARE));
   }
 
-  /** Spends one attempt: at once from the container's lease, after leasing more, or after waiting for the next period. */
+  /** Spends one attempt, leasing more or waiting for the next period as needed. */
   async take(): Promise<void> {
     const { clock, metrics } = this.#options;
     const startedAt = clock.now();
@@ -90,7 +86,7 @@ export class MxCallBudget {
         continue;
       }
       const waitMs = (this.#period + 1) * LEASE_MS - now;
-      // One wait at most: the next period is then here (a clock that did not move refuses rather than waits again).
+      // One wait at most: a clock that did not move refuses rather than waits again.
       if (waited || now - startedAt + waitMs > MAX_BUDGET_WAIT_MS) {
         metrics.add('MxBudgetRefusals', 1, {});
         throw new MxBudgetSpent(waitMs);
@@ -111,7 +107,7 @@ export class MxCallBudget {
     this.#drained = false;
   }
 
-  /** One ADD on the period's counter. Should the table fail, the container spends its block unleased: MX is not stopped by it. */
+  /** Should the table fail, the container spends its block unleased: a table failure must not stop MX calls. */
   async #lease(): Promise<void> {
     const { counter, log, metrics } = this.#options;
     const period = this.#period;

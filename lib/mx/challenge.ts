@@ -16,9 +16,8 @@ const questions = z.pipe(
 );
 
 /**
- * MX's list member challenges: the questions under `challenges` (its sample) or `member` (its response schema);
- * `null` reads as none, and so does no body (`noContent`: the caller accepts it from a 204 only). An object with
- * neither key is not a challenges answer (an error, so a job does not wait for MFA with nothing to show).
+ * MX's list member challenges, under `challenges` or `member` (MX's docs show both); no body is `noContent` (a 204 only).
+ * An object with neither key is an error, so a job does not wait for MFA with nothing to show.
  */
 export const challengesResponse = z.union([
   z.pipe(

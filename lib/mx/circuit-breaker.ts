@@ -2,7 +2,7 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
 
-/** Calls in a row MX could not serve (5xx, 429, timeout, lost connection, their retries spent) that open the breaker. */
+/** Calls in a row MX could not serve, retries spent, that open the breaker. */
 export const FAILURES_TO_OPEN = 5;
 /** The first time the breaker stays open; each failed probe doubles it, up to MAX_OPEN_MS. */
 export const FIRST_OPEN_MS = 15_000;
@@ -13,7 +13,6 @@ const PROBE_WAIT_MS = 1_000;
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerOptions {
-  /** Names the upstream in metrics and logs (`mx-data`, `mx-sso`, `mx-realtime`). */
   upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
   clock: Clock;
   log: Log;
@@ -21,10 +20,8 @@ export interface CircuitBreakerOptions {
 }
 
 /**
- * One container's circuit breaker over one MX upstream, held in memory (no write per call, nor per change). Closed,
- * every call goes. FAILURES_TO_OPEN calls in a row that MX could not serve open it: calls are refused at once with the
- * time left (apps get 503 with `Retry-After`, queued work waits on its queue) for FIRST_OPEN_MS. Then one probe goes
- * (half-open): an answer closes it, a failure opens it again for twice as long, up to MAX_OPEN_MS.
+ * One container's circuit breaker over one MX upstream, in memory (decision 0021). Open, calls are refused at once with the
+ * time left; then one probe goes (half-open): an answer closes it, a failure reopens it for twice as long.
  *
  * @example
  * const wait = breaker.admit();
@@ -57,12 +54,12 @@ export class CircuitBreaker {
     return 0;
   }
 
-  /** An admitted call that never reached MX (the call budget refused it): a half-open probe is free for the next. */
+  /** An admitted call never reached MX (the budget refused it): a half-open probe is free for the next. */
   release(): void {
     if (this.#state === 'half_open') this.#probing = false;
   }
 
-  /** The outcome of an admitted call: `served` when MX answered (any answer but 5xx or 429), false otherwise. */
+  /** `served`: MX answered with anything but 5xx or 429. */
   record(served: boolean): void {
     if (this.#state === 'half_open') this.#probing = false;
     if (served) {

@@ -58,24 +58,18 @@ export const STATUS_KINDS: Readonly<Record<ConnectionStatus, StatusKind>> = {
 
 const kindsByName = new Map<string, StatusKind>(Object.entries(STATUS_KINDS));
 
-/** Whether a (settled) status asks the user to act: reconnect, fix credentials, answer MFA. */
+/** Whether a settled status asks the user to act: reconnect, fix credentials, answer MFA. */
 export const needsUser = (status: string | null | undefined): boolean =>
   typeof status === 'string' && kindsByName.get(status) === 'needs_user';
 
 export type MemberOutcome = 'in_progress' | 'succeeded' | 'action_required' | 'failed';
 
-/**
- * Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). CHALLENGED needs
- * the user at once, even while MX still reports aggregating: the aggregation waits for their answer. Otherwise an
- * aggregating member, or one in a processing status, is in progress whatever its status (any other status may be the
- * previous attempt's); once it stops, a status that needs the user is action required, CONNECTED is success, and
- * anything else (errors, null, names MX may add) is failure.
- */
+/** Where an aggregation stands, from a read of its member (docs/ARCHITECTURE.md, the status table). */
 export function classifyMember(member: Pick<Member, 'connection_status' | 'is_being_aggregated'>): MemberOutcome {
   const status = member.connection_status;
   const kind = typeof status === 'string' ? kindsByName.get(status) : undefined;
-  // While MX still aggregates, only CHALLENGED needs the user now: any other status may be the previous attempt's
-  // (a user who just fixed their credentials would be told to act). The rest count once aggregation stops.
+  // While MX aggregates, only CHALLENGED needs the user now: any other status may be the previous attempt's
+  // (a user who just fixed their credentials would be told to act). Unknown statuses, null included, are failure.
   if (status === 'CHALLENGED') return 'action_required';
   if (member.is_being_aggregated === true || kind === 'processing') return 'in_progress';
   if (kind === 'needs_user') return 'action_required';

@@ -17,7 +17,7 @@ import { MdxRealtimeClient } from './mdx-realtime.ts';
 import { SsoClient } from './sso.ts';
 import { MxTransport, type MxTransportOptions, NEXUS_HEADERS } from './transport.ts';
 
-/** A dispatcher per MX origin: the data host, SSO, MDX Real Time. */
+/** A dispatcher per MX origin. */
 export interface MxDispatchers {
   data?: Dispatcher;
   sso?: Dispatcher;
@@ -30,21 +30,15 @@ export interface NexusClientDeps {
   log: Log;
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: MxDispatchers;
-  /** Awaited before each data-host call is sent (MxTransportOptions.beforeSend): events-refresh's aggregate gate. */
   beforeDataCall?: MxTransportOptions['beforeSend'];
-  /** The MX call budget all functions share: one per container, spent by each of its MX clients. */
+  /** One per container, spent by each of its MX clients. */
   budget?: MxTransportOptions['budget'];
   metrics: MetricsSink;
-  /** Seals session tokens at rest (lib/compositions/secret-boxes.ts: a KMS key only the functions calling MX may use). */
+  /** Seals session tokens at rest, under a KMS key only the functions calling MX may use. */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
-  /**
-   * The SSO client, when the function makes one for its own calls too (users); else one of its own, its credentials
-   * read through the reader `secrets` gives (the function's one, lib/compositions/secrets.ts).
-   */
+  /** The function's own SSO client, or the secrets reader to make one with. */
   sso: SsoClient | { secrets: () => SecretsSource };
-  /** Makes a user MX does not know when its first session needs it (lib/connect/mx-users.ts). */
   users?: UsersAtMx;
-  /** Told of each user a session is made for (the reconcile's schedule). */
   served?: ServedUsers;
 }
 
@@ -59,10 +53,7 @@ function credentialsOf(mx: Config['mx']): MxCredentialsSource {
   return mx.credentials;
 }
 
-/**
- * MX's SSO API for the partner's own calls (API tokens, widget URLs), on its own keep-alive dispatcher unless
- * given one. Each call gets `requestTimeoutMs` per attempt and `retryBudgetMs` in all.
- */
+/** MX's SSO API for the partner's own calls (API tokens, widget URLs). */
 export function createSsoClient(
   mx: Config['mx'],
   deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics' | 'budget'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
@@ -87,10 +78,7 @@ export function createSsoClient(
   });
 }
 
-/**
- * MX's MDX Real Time API for the partner's users (create, delete), on its own keep-alive dispatcher unless given one.
- * A function that makes one refuses to start without MX_REALTIME_BASE_URL.
- */
+/** MX's MDX Real Time API for the partner's users (create, delete). */
 export function createMdxRealtimeClient(
   mx: Config['mx'],
   deps: Pick<NexusClientDeps, 'clock' | 'log' | 'metrics' | 'budget'> & { secrets: () => SecretsSource; dispatcher?: Dispatcher },
@@ -120,11 +108,7 @@ export function createMdxRealtimeClient(
   });
 }
 
-/**
- * Everything a Lambda needs to talk to Nexus; build it once per container. Each request to MX gets `requestTimeoutMs`
- * per attempt and `retryBudgetMs` in all (session included); sessions are shared through the table and created by
- * one container at a time.
- */
+/** Everything a Lambda needs to talk to Nexus; build it once per container. */
 export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): NexusClient {
   const { table, clock = systemClock, log, dispatchers = {} } = deps;
   const retry = new RetryPolicy({ budgetMs: mx.retryBudgetMs });

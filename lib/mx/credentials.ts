@@ -8,7 +8,7 @@ export interface MxCredentials {
   apiKey: string;
 }
 
-/** Resolves the MX credentials when the SSO call needs them. */
+/** Resolves the MX credentials when a call needs them. */
 export type MxCredentialsProvider = () => Promise<MxCredentials>;
 
 /** The secret is unreadable or not shaped `{"client_id","api_key"}`. The message never carries the value. */
@@ -21,10 +21,7 @@ export class MxCredentialsError extends NexusRelayError {
 
 const secretShape = z.object({ client_id: z.string().check(z.minLength(1)), api_key: z.string().check(z.minLength(1)) });
 
-/**
- * A provider for `source`: fixed values, or a Secrets Manager secret read on first use and cached per container,
- * through the reader `secrets` gives (the function's one; asked for a secret only).
- */
+/** Fixed values, or a secret read on first use and cached; `secrets` is called only for a secret. */
 export function mxCredentialsProvider(source: MxCredentialsSource, secrets: () => SecretsSource): MxCredentialsProvider {
   if (!('secretArn' in source)) return async () => source;
   const read = jsonSecretReader(source.secretArn, {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Elapsed time for budgets and latencies: monotonic, unlike the wall clock. Tests pass one that only moves when told. */
+/** Elapsed time for budgets and latencies: monotonic, unlike the wall clock. */
 export interface Timer {
   /** Milliseconds from an arbitrary origin. */
   now(): number;
@@ -28,7 +28,7 @@ export class Deadline {
     return this.#at - this.#timer.now();
   }
 
-  /** A deadline no later than this one that ends `ms` from now: for work that must also stop before something else. */
+  /** A deadline `ms` from now, no later than this one. */
   within(ms: number): Deadline {
     return new Deadline(this.#timer, Math.min(ms, this.remainingMs()));
   }

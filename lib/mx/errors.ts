@@ -13,12 +13,12 @@ export type MxErrorCode =
   | 'MX_NETWORK_ERROR'
   | 'MX_INVALID_RESPONSE'
   | 'MX_CREDENTIALS_REFUSED'
-  /** Not sent: this container's circuit breaker holds calls to MX while MX fails (lib/mx/circuit-breaker.ts). */
+  /** Not sent: this container's circuit breaker holds calls while MX fails. */
   | 'MX_CIRCUIT_OPEN'
-  /** Not sent: the MX call budget all functions share is spent for longer than a call waits (lib/mx/call-budget.ts). */
+  /** Not sent: the shared MX call budget is spent for longer than a call waits. */
   | 'MX_BUDGET_SPENT';
 
-/** Which call failed: the route is the pattern (`/members/{member_guid}`), never the concrete path. */
+/** The route is the pattern (`/members/{member_guid}`), never the concrete path. */
 export interface MxCallSite {
   method: string;
   route: string;
@@ -27,25 +27,21 @@ export interface MxCallSite {
 export interface MxErrorDetails extends MxCallSite {
   status?: number;
   mxCode?: number;
-  /** MX's own reason, as its error body gave it (capped). */
   mxMessage?: string;
   retryAfterSeconds?: number;
-  /** The answer's media type, when its body could not be read (MX_INVALID_RESPONSE). */
+  /** When the body could not be read (MX_INVALID_RESPONSE). */
   contentType?: string;
   cause?: unknown;
 }
 
-/**
- * A failed call to MX. Branch on `code` (or `status`); `mxCode` is MX's own number, for logs only — MX says its
- * codes and messages may change. The message names the call and carries at most MX's short message.
- */
+/** A failed call to MX. Branch on `code` or `status`; `mxCode` is for logs only, since MX says its codes may change. */
 export class MxError extends NexusRelayError {
   declare readonly code: MxErrorCode;
   readonly method: string;
   readonly route: string;
   readonly status?: number;
   readonly mxCode?: number;
-  /** MX's own reason (its error body's message, at most 200 characters): shown to the caller as MX's word. */
+  /** MX's own reason (capped): shown to the caller as MX's word. */
   readonly mxMessage?: string;
   /** Only on MX_RATE_LIMITED, when MX sent a usable Retry-After. */
   readonly retryAfterSeconds?: number;
@@ -67,23 +63,20 @@ export class MxError extends NexusRelayError {
 /** MX's documented session-expired code. */
 export const SESSION_EXPIRED_CODE = 4011;
 
-/**
- * Whether MX says the session is gone: HTTP 401, or its code 4011 under any status. Which status MX sends with 4011
- * is unconfirmed, so the client renews on either signal.
- */
+/** HTTP 401, or code 4011 under any status: which status MX sends with 4011 is unconfirmed. */
 export const isSessionExpired = (error: unknown): boolean =>
   error instanceof MxError && (error.code === 'MX_UNAUTHORIZED' || error.mxCode === SESSION_EXPIRED_CODE);
 
 export interface MxErrorResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** The response body as received; only MX's code and a capped message are taken from it. */
+  /** Only MX's code and a capped message are taken from it. */
   body: string;
 }
 
 const MAX_MX_MESSAGE_LENGTH = 200;
 
-/** The one mapping from a non-2xx MX response to an MxError. `nowMs` resolves a Retry-After given as a date. */
+/** The one mapping from a non-2xx MX response to an MxError. */
 export function mxErrorFromResponse(response: MxErrorResponse, call: MxCallSite, nowMs: number): MxError {
   const { status } = response;
   const code = codeForStatus(status);
@@ -110,7 +103,7 @@ function codeForStatus(status: number): MxErrorCode {
   }
   if (status >= 400 && status < 500) return 'MX_BAD_REQUEST';
   if (status >= 500) return 'MX_UPSTREAM_ERROR';
-  // 1xx/3xx: MX never sends these to an API call; redirects are not followed.
+  // 1xx/3xx: redirects are not followed.
   return 'MX_INVALID_RESPONSE';
 }
 
@@ -140,7 +133,7 @@ function readMxMessage(value: unknown): string | undefined {
   return oneLine.length > MAX_MX_MESSAGE_LENGTH ? `${oneLine.slice(0, MAX_MX_MESSAGE_LENGTH)}…` : oneLine;
 }
 
-/** Retry-After is either delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+/** Delay-seconds or an HTTP date. */
 function parseRetryAfter(header: string | string[] | undefined, nowMs: number): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;

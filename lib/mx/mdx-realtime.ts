@@ -6,23 +6,22 @@ import type { MxRequestOptions, MxTransport } from './transport.ts';
 
 /** MDX Real Time's JSON media type (v5), both ways. */
 export const MDX_MEDIA_TYPE = 'application/vnd.moneydesktop.mdx.v5+json';
-/** MDX Real Time create user (Backbase's mx-api-client, MX's path-core: `POST /{client_id}/users.json`). */
+/** MDX Real Time create user. */
 export const MDX_USERS_ROUTE = '/{client_id}/users.json';
-/** MDX Real Time delete user, by its CRUD convention (the `.json` path UNCONFIRMED; MX's path-core sends `.xml`). */
+/** By MDX's CRUD convention; the `.json` path is unconfirmed (MX's path-core sends `.xml`). */
 export const MDX_USER_ROUTE = '/{client_id}/users/{user_id}.json';
 
 const API = 'MDX Real Time API';
 
 export interface MdxRealtimeClientOptions {
-  /** A transport on MDX Real Time's base (`https://int-live.moneydesktop.com`), without the client id. */
+  /** On MDX Real Time's base, without the client id. */
   transport: MxTransport;
   credentials: MxCredentialsProvider;
   metrics: MetricsSink;
 }
 
 /**
- * MX's MDX Real Time API, where users are made and deleted ("All partners will use MDX Real Time to create users":
- * docs.mx.com/api-reference/more-apis/mdx/mdx-real-time). The user's `id` is the relay's user id.
+ * MX's MDX Real Time API, where MX requires users be made and deleted. The user's `id` is the relay's user id.
  *
  * @example
  * const created = await realtime.createUser('alice'); // false: MX had the user already (409)
@@ -38,10 +37,7 @@ export class MdxRealtimeClient {
     this.#metrics = options.metrics;
   }
 
-  /**
-   * Creates the user at MX; false when MX already has it (409, as MX's own client reads it). A 404 here is the
-   * partner's client id, not the user: reported as MX_CREDENTIALS_REFUSED, as 401/403 are.
-   */
+  /** False when MX already has the user (409). A 404 means MX does not know the client id: MX_CREDENTIALS_REFUSED. */
   async createUser(userId: string, options: MxRequestOptions = {}): Promise<boolean> {
     const { clientId, apiKey } = await this.#credentials();
     const site = { route: MDX_USERS_ROUTE, method: 'POST' } as const;
@@ -70,10 +66,7 @@ export class MdxRealtimeClient {
     }
   }
 
-  /**
-   * Deletes the user at MX, with its members and their data; false when MX has no such user (already deleted, or
-   * never made): erasure goes on either way.
-   */
+  /** Deletes the user at MX, with its members and data; false when MX has no such user (erasure goes on either way). */
   async deleteUser(userId: string, options: MxRequestOptions = {}): Promise<boolean> {
     const { clientId, apiKey } = await this.#credentials();
     const site = { route: MDX_USER_ROUTE, method: 'DELETE' } as const;

@@ -9,16 +9,15 @@ import type { SessionManager } from './sessions.ts';
 import type { MxCall, MxResponse, MxTransport } from './transport.ts';
 
 export interface NexusClientOptions {
-  /** The data-host transport (sends the Nexus media type on every call). */
   data: MxTransport;
   sessions: Pick<SessionManager, 'get' | 'invalidate'> & Partial<Pick<SessionManager, 'settle'>>;
-  /** Gives each request one time budget, shared by getting the session and every MX call it makes. */
+  /** One time budget per request, shared by getting the session and every MX call it makes. */
   retry: RetryPolicy;
   /** MX's reference pages show GET for aggregate; configurable because that is unconfirmed. */
   aggregateMethod: 'GET' | 'POST';
 }
 
-/** MX's member routes, as the client calls them (and `nexus-relay mx check` checks them). */
+/** Also checked by `nexus-relay mx check`. */
 export const MEMBERS_ROUTE = '/members';
 export const MEMBER_ROUTE = '/members/{member_guid}';
 export const AGGREGATE_ROUTE = '/members/{member_guid}/aggregate';
@@ -27,7 +26,7 @@ export const CHALLENGES_ROUTE = '/members/{member_guid}/challenges';
 export const INSTITUTION_ROUTE = '/institutions/{institution_guid}';
 export const OAUTH_WINDOW_ROUTE = '/members/{member_guid}/oauth_window_uri';
 
-/** MX's generate OAuth window URI parameters: where MX sends the user after, and whether the member aggregates then. */
+/** MX's generate OAuth window URI parameters. */
 export interface OAuthWindowOptions {
   client_redirect_url?: string;
   referral_source?: 'BROWSER' | 'APP';
@@ -39,10 +38,7 @@ const oauthWindowResponse = z.looseObject({
   member: z.looseObject({ guid: z.string(), oauth_window_uri: z.string().check(z.minLength(1)) }),
 });
 
-/**
- * What an institution supports beyond aggregation (MX's institution fields); a field MX leaves out is unknown.
- * Read institution's answer is `{"institution":{…}}` (MX's reference: InstitutionResponseBody).
- */
+/** What an institution supports beyond aggregation; a field MX leaves out is unknown. */
 export const institutionResponse = z.looseObject({
   institution: z.looseObject({
     code: z.nullish(z.string()),
@@ -54,7 +50,7 @@ export const institutionResponse = z.looseObject({
 });
 export type Institution = z.output<typeof institutionResponse>['institution'];
 
-/** The body of an aggregate call: none as GET, an empty object as POST. */
+/** None as GET, an empty object as POST. */
 export const aggregateBody = (method: 'GET' | 'POST'): Record<string, never> | undefined => (method === 'POST' ? {} : undefined);
 
 /** Both default to true on MX's side; false skips holdings or transactions. */
@@ -63,7 +59,7 @@ export interface AggregateOptions {
   includeTransactions?: boolean;
 }
 
-/** What create and update member send MX (rooted in `member`), as MX names the fields. */
+/** What create and update member send MX (under `member`). */
 export interface MemberWrite {
   institution_guid?: string;
   credentials?: { guid: string; value: string }[];
@@ -75,7 +71,7 @@ export interface MemberWrite {
   is_oauth?: boolean;
 }
 
-/** One MFA answer: the challenge's guid and the user's value. */
+/** One MFA answer. */
 export interface ChallengeAnswer {
   guid: string;
   value: string;
@@ -83,16 +79,13 @@ export interface ChallengeAnswer {
 
 export interface AggregateResult {
   member: Member;
-  /** MX answered 202: a job of the same type was already running (or one ran too recently) — nothing new started. */
+  /** MX answered 202: a job of the same type was running or ran too recently; nothing new started. */
   alreadyRunning: boolean;
-  /** Whether MX's answer held the member (else it was read after): which shape MX used, for `mx check` and logs. */
+  /** Whether MX's answer held the member (else it was read after), for `mx check` and logs. */
   answeredWithMember?: boolean;
 }
 
-/**
- * Aggregate and resume answers: MX documents a member body for aggregate and only a status for resume, so either
- * is taken — an empty body, or one without `member`, is read as "no member" and the member is read after it.
- */
+/** Aggregate and resume answers: MX documents a member for aggregate and only a status for resume, so both are taken. */
 const optionalMemberResponse = z.union([
   z.undefined(),
   memberResponse,
@@ -134,10 +127,8 @@ export class NexusClient {
   }
 
   /**
-   * Starts one of MX's premium jobs on the member: verify (account numbers), identify (account owners) or
-   * extend_history. MX answers with the member (2xx; 202 also when the same job already runs), 400 when the institution
-   * does not support it, 403 when the feature is not enabled, 409 while another job runs. `includeTransactions`
-   * (verify, identify) is sent only when given: MX's default is false.
+   * Starts one of MX's premium jobs (MX: 400 unsupported by the institution, 403 feature off, 409 another job runs).
+   * `includeTransactions` is sent only when given: MX's default is false.
    */
   async startPremiumJob(
     userId: string,
@@ -160,10 +151,7 @@ export class NexusClient {
     return body?.member ?? (await this.readMember(userId, memberGuid));
   }
 
-  /**
-   * A new one-time URI where the user authorises an OAuth member at the bank (MX: generate OAuth window URI): a
-   * credential, never logged or stored. MX answers 400 for a member that cannot use OAuth.
-   */
+  /** A new one-time URI where the user authorises an OAuth member at the bank: a credential, never logged or stored. */
   async oauthWindowUri(userId: string, memberGuid: string, options: OAuthWindowOptions = {}): Promise<string> {
     const { body } = await this.request(userId, {
       method: 'GET',
@@ -178,7 +166,7 @@ export class NexusClient {
     return body.member.oauth_window_uri;
   }
 
-  /** An institution's details (MX: read institution), for what it supports. */
+  /** An institution's details, for what it supports. */
   async readInstitution(userId: string, institutionGuid: string): Promise<Institution> {
     const { body } = await this.request(userId, {
       method: 'GET',
@@ -190,7 +178,7 @@ export class NexusClient {
     return body.institution;
   }
 
-  /** Every member of the user (MX's pages of 100, at most `maxPages` of them): what the reconcile compares. */
+  /** Every member of the user, up to `maxPages` pages. */
   async listMembers(userId: string, maxPages = 10): Promise<Member[]> {
     const members: Member[] = [];
     for (let page = 1; page <= maxPages; page++) {
@@ -218,10 +206,7 @@ export class NexusClient {
     return body.member;
   }
 
-  /**
-   * Creates a member (MX: create member); MX starts its aggregation unless `skip_aggregation`. `member` goes to MX as
-   * given, credentials included: they pass through, never logged or stored.
-   */
+  /** MX aggregates it unless `skip_aggregation`. Credentials pass through, never logged or stored. */
   async createMember(userId: string, member: MemberWrite): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'POST',
@@ -234,7 +219,7 @@ export class NexusClient {
     return body.member;
   }
 
-  /** Updates a member (credentials, use_cases, metadata); MX starts an aggregation on new credentials. */
+  /** MX starts an aggregation on new credentials. */
   async updateMember(userId: string, memberGuid: string, member: MemberWrite): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'PUT',
@@ -248,7 +233,7 @@ export class NexusClient {
     return body.member;
   }
 
-  /** Deletes a member at MX, with its accounts and transactions. */
+  /** Deletes the member at MX, with its accounts and transactions. */
   async deleteMember(userId: string, memberGuid: string): Promise<void> {
     await this.request(userId, {
       method: 'DELETE',
@@ -259,10 +244,7 @@ export class NexusClient {
     });
   }
 
-  /**
-   * Answers a CHALLENGED member's MFA questions; MX resumes the aggregation (405 when the member is not CHALLENGED,
-   * 400 when the answers are malformed). Nexus documents the body only as `challenges: ResumeRequest[]`.
-   */
+  /** Answers a CHALLENGED member's MFA questions, resuming the aggregation (MX: 405 when not CHALLENGED). */
   async resumeAggregation(userId: string, memberGuid: string, answers: ChallengeAnswer[]): Promise<Member> {
     const { body } = await this.request(userId, {
       method: 'PUT',
@@ -273,11 +255,10 @@ export class NexusClient {
       schema: optionalMemberResponse,
       idempotent: false,
     });
-    // MX's resume page shows only a status: without a member in the answer, the member is read.
     return body?.member ?? (await this.readMember(userId, memberGuid));
   }
 
-  /** The MFA questions of a CHALLENGED member; none on a 204 (no question waits), never on another empty answer. */
+  /** The MFA questions of a CHALLENGED member; none on a 204, never on another empty answer. */
   async listMemberChallenges(userId: string, memberGuid: string): Promise<Challenge[]> {
     const { status, body } = await this.request(userId, {
       method: 'GET',
@@ -297,11 +278,8 @@ export class NexusClient {
   }
 
   /**
-   * Any Nexus data call as the user, retried as its idempotency allows, all within one time budget (the config's
-   * `retryBudgetMs`). A 401 means the session is gone whatever MX's code says: the token is invalidated (unless
-   * already replaced), a new session made — by one caller across containers — and the call sent once more; a
-   * second 401 is thrown. A `lastUsedAt` write the session manager started runs alongside the call and is awaited
-   * after it.
+   * Any Nexus data call as the user, within one time budget. A 401 means the session is gone whatever MX's code says: a new
+   * session is made and the call sent once more; a second 401 is thrown.
    */
   async request<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown>(
     userId: string,
@@ -314,17 +292,13 @@ export class NexusClient {
     );
   }
 
-  /**
-   * `request`, with MX's 2xx body as the JSON text MX sent (not parsed): for a body relayed unchanged. An empty
-   * body is ''.
-   */
+  /** `request`, with MX's 2xx body as unparsed JSON text, for a body relayed unchanged. */
   async requestText<Route extends string>(userId: string, call: Omit<MxCall<Route>, 'schema'>): Promise<MxResponse<string>> {
     return this.#asUser(userId, (headers, deadline) =>
       this.#data.requestText<Route>({ ...call, headers: call.headers ? { ...call.headers, ...headers } : headers }, { deadline }),
     );
   }
 
-  /** Sends with the user's session token, and once more with a new one after a 401 (see request). */
   async #asUser<T>(
     userId: string,
     send: (headers: { 'MD-SESSION-TOKEN': string }, deadline: Deadline) => Promise<T>,

@@ -1,10 +1,7 @@
 import type { MetricsSink } from '../metrics.ts';
 import { MxError } from './errors.ts';
 
-/**
- * `call` to one of MX's partner APIs (SSO, MDX Real Time: `MD-API-KEY`, IP allow-listed), with their 401/403 told
- * apart: the partner's key, client id or allow-list, not the user — no retry fixes it. Counted as MxCredentialsRefused.
- */
+/** A partner API call whose 401/403 means the partner's key, client id or IP allow-list, not the user: no retry fixes it. */
 export async function partnerCall<T>(
   api: string,
   site: { route: string; method: 'GET' | 'POST' | 'DELETE' },
@@ -21,7 +18,7 @@ export async function partnerCall<T>(
   }
 }
 
-/** MX_CREDENTIALS_REFUSED for `error`, counted: `why` ends the message. */
+/** MX_CREDENTIALS_REFUSED for `error`, counted. */
 export function credentialsRefused(
   api: string,
   site: { route: string; method: 'GET' | 'POST' | 'DELETE' },

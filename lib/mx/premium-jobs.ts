@@ -1,4 +1,4 @@
-/** MX's premium jobs on a member, by MX's name for each: the route that starts it (Nexus reference). */
+/** The route that starts each of MX's premium jobs on a member. */
 export const PREMIUM_JOB_ROUTES = {
   verify: '/members/{member_guid}/verify',
   identify: '/members/{member_guid}/identify',

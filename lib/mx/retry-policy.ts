@@ -3,17 +3,13 @@ import { MxError } from './errors.ts';
 import { networkErrorCode, neverSent } from '../network-error.ts';
 
 export interface RetryPolicyOptions {
-  /** Total time one logical call may take, attempts and waits included (config `mx.retryBudgetMs`). */
+  /** Total time one logical call may take, attempts and waits included. */
   budgetMs: number;
-  /** The wait before retry n is uniform in [0, min(maxDelayMs, baseDelayMs · 2^(n-1))): "full jitter". */
+  /** Full jitter: the wait before retry n is uniform in [0, min(maxDelayMs, baseDelayMs · 2^(n-1))). */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /**
-   * A retry starts only if at least this much budget is left for it after its wait: a shorter attempt would mostly
-   * be cut off, and its timeout would replace the failure worth reporting. Waits are shortened to leave it.
-   */
+  /** A retry needs this much budget left after its wait: a shorter attempt's timeout would hide the failure worth reporting. */
   minAttemptMs?: number;
-  /** Uniform in [0, 1). */
   random?: () => number;
   timer?: Timer;
 }
@@ -29,7 +25,7 @@ const DEFAULT_BASE_DELAY_MS = 100;
 const DEFAULT_MAX_DELAY_MS = 2_000;
 const DEFAULT_MIN_ATTEMPT_MS = 100;
 
-/** How long MX calls are retried, and how long to wait between attempts. Shared by every MX call of a container. */
+/** How long MX calls are retried and how long to wait between attempts. Shared by every MX call of a container. */
 export class RetryPolicy {
   readonly timer: Timer;
   readonly #budgetMs: number;
@@ -52,23 +48,20 @@ export class RetryPolicy {
     return new Deadline(this.timer, this.#budgetMs);
   }
 
-  /** Full-jitter exponential backoff before the `retry`-th retry (1-based). */
+  /** Full-jitter backoff before the `retry`-th retry (1-based). */
   backoffMs(retry: number): number {
     const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** (retry - 1));
     return this.#random() * ceiling;
   }
 
-  /**
-   * The wait before the `retry`-th retry after `error`, when `roomMs` is what may still be spent waiting; undefined
-   * when no retry fits. Never sooner than MX asked (Retry-After), which must fit whole; our own backoff is cut to fit.
-   */
+  /** The wait within `roomMs`, or undefined when none fits. Never sooner than MX's Retry-After, which must fit whole. */
   nextDelayMs(retry: number, error: unknown, roomMs: number): number | undefined {
     const retryAfterMs = error instanceof MxError && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds * 1000 : 0;
     if (roomMs <= 0 || retryAfterMs > roomMs) return undefined;
     return Math.max(retryAfterMs, Math.min(this.backoffMs(retry), roomMs));
   }
 
-  /** Runs `operation` until it succeeds, fails in a way not worth retrying, or the deadline leaves no room; throws its last error. */
+  /** Runs `operation` until it succeeds, fails for good, or the deadline leaves no room; throws its last error. */
   async run<T>(operation: (attempt: number) => Promise<T>, run: RetryRun): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
@@ -84,49 +77,33 @@ export class RetryPolicy {
   }
 }
 
-/**
- * What a failed MX call tells about whether MX acted on it. MX documents no 5xx semantics for Nexus (its error page
- * lists 4xx codes only: https://docs.mx.com/api-reference/nexus/overview/errors), so the 5xx kinds follow HTTP (RFC 9110 §15.6).
- */
+/** What a failed MX call tells about whether MX acted on it. MX documents no 5xx semantics, so those follow RFC 9110 §15.6. */
 export type FailureKind =
-  /** 429: MX refused the call unread; Retry-After, when sent, is honoured. */
+  /** 429: refused unread. */
   | 'rate-limited'
-  /** 503: MX (or its load balancer) could not take the call now, by definition before acting on it. */
+  /** 503: refused before acting on it. */
   | 'unavailable'
-  /** Refused connection, failed DNS lookup, connect timeout: not a byte of the request left. */
+  /** Not a byte of the request left (refused connection, DNS, connect timeout). */
   | 'never-sent'
-  /** 500: MX failed somewhere while handling the call — possibly after acting on it, possibly only for now. */
+  /** 500: possibly after acting on it, possibly only for now. */
   | 'server-error'
-  /** 502, 504: a proxy in front of MX lost or timed out on MX's answer; MX may have acted. */
+  /** 502, 504: a proxy lost MX's answer; MX may have acted. */
   | 'gateway-failure'
-  /** The connection dropped after the request was (maybe) sent: reset, closed socket, stale keep-alive. */
+  /** Dropped after the request was maybe sent. */
   | 'lost-connection'
-  /** The attempt ran out of time (headers or body late): MX may still be acting. */
+  /** MX may still be acting. */
   | 'attempt-timeout'
-  /**
-   * An answer that will not change when asked again: every other 4xx (401 is the session manager's business), the 5xx
-   * that state a lasting condition (501 Not Implemented, 505 HTTP Version Not Supported, 506–511) or that HTTP does not
-   * define, a 1xx/3xx or a malformed 2xx, and anything that is not an MxError (a bug).
-   */
+  /** Will not change when asked again: other 4xx and 5xx, 1xx/3xx, a malformed 2xx, and anything not an MxError. */
   | 'final';
 
 export interface RetryRule {
-  /** Retried for a call MX may receive twice without harm (a read: GET, unless marked otherwise). */
   idempotent: boolean;
-  /** Retried for any other call (aggregate, resume, create member, POST /sessions). */
   nonIdempotent: boolean;
 }
 
 /**
- * The one retry decision, by failure kind × method class; waits, budget and Retry-After are RetryPolicy's.
- * - A call that is not idempotent is sent again only when MX certainly did not act on it: a replayed aggregate would
- *   start a second job (and MX suppresses background aggregation 20 h after a manual one), a replayed resume would
- *   answer MFA twice. An ambiguous failure — 500, 502, 504, a lost connection, a timeout — is thrown to the caller.
- * - A read may be sent again after any failure that may pass, 500 included: HTTP lets a client repeat an idempotent
- *   request automatically (RFC 9110 §9.2.2), reading twice does no harm, and the budget bounds a 500 that persists.
- * - Session creation (SessionManager) is not replayed as such: POST /sessions spends its one-time API token. The
- *   session manager starts the whole exchange over with a fresh API token instead, under the idempotent column —
- *   at worst MX keeps an unused session until it expires.
+ * The one retry decision. A non-idempotent call is resent only when MX certainly did not act on it (a replayed aggregate
+ * starts a second job, a resume answers MFA twice); a read may be resent after any failure that may pass, 500 included.
  */
 export const RETRY_RULES: Readonly<Record<FailureKind, Readonly<RetryRule>>> = {
   'rate-limited': { idempotent: true, nonIdempotent: true },
@@ -147,12 +124,12 @@ const KIND_BY_STATUS: ReadonlyMap<number, FailureKind> = new Map<number, Failure
   [504, 'gateway-failure'],
 ]);
 
-/** Which kind of failure `error` is (see FailureKind). */
+/** Which kind of failure `error` is. */
 export function classifyFailure(error: unknown): FailureKind {
   if (!(error instanceof MxError)) return 'final';
   if (neverSent(networkErrorCode(error.cause))) return 'never-sent';
   if (error.code === 'MX_TIMEOUT') return 'attempt-timeout';
-  // Held by the breaker (MX is failing, as a 503 would say) or the budget: not sent, and not to be sent again now.
+  // Held by the breaker or the budget: never sent, like a 503.
   if (error.code === 'MX_CIRCUIT_OPEN' || error.code === 'MX_BUDGET_SPENT') return 'unavailable';
   if (error.code === 'MX_NETWORK_ERROR') return 'lost-connection';
   return (error.status !== undefined && KIND_BY_STATUS.get(error.status)) || 'final';

@@ -4,9 +4,8 @@ import type { SessionLease } from './sessions.ts';
 import { conditionalWrite, keys, type TableRef } from '../store/table.ts';
 
 /**
- * Session creation leases as `USER#{id}` / `SESSION#LEASE` items `{holder, expiresAt}`. Taking one is a conditional
- * put that succeeds only if there is none or it has run out; `expiresAt` is epoch milliseconds, compared by the
- * taker's clock. The `ttl` only tidies up: DynamoDB deletes expired items late, so it is never relied upon.
+ * Session creation leases: taken only if there is none or it has run out, by the taker's clock. The `ttl` only tidies
+ * up: DynamoDB deletes expired items late, so it is never relied upon.
  */
 export class DynamoSessionLease implements SessionLease {
   readonly #table: TableRef;

@@ -18,14 +18,12 @@ const sessionItem = z.object({
 
 const ttlFor = (lastUsedAt: number): number => toEpochSeconds(lastUsedAt + SESSION_TTL_MS);
 
-/** Names a token in a condition without holding it: what touch and delete compare. */
+/** Names a token in a condition without storing it. */
 const tokenDigest = (token: string): string => sha256Hex(token);
 
 /**
- * Sessions as `USER#{id}` / `SESSION` items `{sealed_token, token_sha256, createdAt, lastUsedAt, ttl}`: the token
- * sealed for its user (`box`, a key only the functions that call MX may use), its SHA-256 for the conditions. Touch
- * and delete only act while the item holds the given token. An item without a sealed token, or one that does not
- * open for its user (planted, or sealed under another key), reads as no session: the next call makes a new one.
+ * Sessions with the token sealed for its user. Touch and delete act only while the item holds the given token. An item
+ * that does not open for its user (planted, or sealed under another key) reads as no session: the next call makes one.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #table: TableRef;
@@ -39,8 +37,7 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async get(userId: string): Promise<StoredSession | undefined> {
-    // Strongly consistent: right after a 401 another container may have replaced the token, and a stale read
-    // would hand back the dead one.
+    // Strongly consistent: after a 401 another container may have replaced the token, and a stale read returns the dead one.
     const { Item } = await this.#table.client.send(
       new GetCommand({ TableName: this.#table.tableName, Key: keys.session(userId), ConsistentRead: true }),
     );
@@ -50,8 +47,7 @@ export class DynamoSessionStore implements SessionStore {
     try {
       return { token: await this.#box.open(sealed_token, sealedFor.session(userId)), createdAt, lastUsedAt };
     } catch (error) {
-      // A value that does not open here (altered, or sealed for another user) is no session: the next one replaces
-      // it. A key source that failed is an error to retry.
+      // A key source that failed is an error to retry.
       if (error instanceof SecretBoxError && error.kind === 'unopenable') return undefined;
       throw error;
     }

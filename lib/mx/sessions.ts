@@ -11,29 +11,23 @@ import type { SsoClient } from './sso.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
 
 /**
- * MX slides a session's expiry to 30 minutes after its last use; we stop trusting one 1 minute before that. Every
- * use we record is stamped before its MX call is sent, so MX's own last use is never earlier than ours: the minute
- * covers skew between containers' clocks and MX counting in whole minutes. Should MX still refuse a session we
- * trusted, the 401 is recovered (invalidate, new session, one retry — NexusClient.request).
+ * MX expires a session 30 minutes after its last use; we stop trusting it a minute earlier, covering clock skew and MX's
+ * whole minutes (our use is stamped before the call, so never later than MX's). A 401 anyway is recovered by NexusClient.
  */
 export const SESSION_REUSE_MS = 29 * 60_000;
 /** `lastUsedAt` is written at most this often per user. */
 export const SESSION_TOUCH_INTERVAL_MS = 60_000;
-/** How long one container may hold the right to create a user's session before another may take it over. */
+/** How long one container may hold the right to create a user's session before another may take over. */
 export const SESSION_LEASE_MS = 10_000;
 /** The holder stops working this long before its lease runs out, so a successor never overlaps it despite clock skew. */
 const LEASE_SAFETY_MARGIN_MS = 2_000;
-/** Waits between looks at the store while another container creates the session: 25, 50, 100, 200, 250, 250… ms. */
+/** Doubling waits between store reads while another container creates the session. */
 const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 250;
-/** Bounds the per-container memory of sessions (a container may serve many users over its life). */
 const MAX_KNOWN_SESSIONS = 1_000;
-/** MX's route that makes a session (with the SSO's API token). */
+/** MX's route that trades an SSO API token for a session. */
 export const SESSIONS_ROUTE = '/sessions';
-/**
- * What a session call sends. Without `skip_aggregation` MX aggregates every member of the user when the session
- * opens: the relay aggregates only when asked (docs.mx.com/nexus/verification/api-only).
- */
+/** Without `skip_aggregation` MX aggregates every member when the session opens; the relay aggregates only when asked. */
 export const SESSION_BODY = { session: { skip_aggregation: true } } as const;
 
 /** Epoch milliseconds. */
@@ -60,20 +54,15 @@ export interface SessionLease {
   release(userId: string, holderId: string): Promise<void>;
 }
 
-/** What makes a user at MX the first time one of its calls needs it, then runs the call again. */
+/** Makes the user at MX the first time a call needs it, then runs the call again. */
 export interface UsersAtMx {
   withUser<T>(userId: string, call: (options: MxRequestOptions) => Promise<T>, options: MxRequestOptions): Promise<T>;
 }
 
-/**
- * Where the relay notes a user it serves (the reconcile's schedule, lib/aggregation/reconcile-enrolment.ts): each
- * time it makes the user a session or a widget URL. Never rejects: a note that fails is the next one's to make.
- */
-/** Told of the users sessions are made and used for (the reconcile's enrolment). */
+/** Told of the users sessions are made and used for (reconcile enrolment). Never rejects: a failed note is left to the next. */
 export interface ServedUsers {
-  /** A session was made for the user. */
   note(userId: string): Promise<void>;
-  /** A session made before was used for the user: a promise when this writes something (awaited by `flush`). */
+  /** An earlier session was used: a promise when this writes something (awaited by `settle`). */
   used?(userId: string): Promise<void> | undefined;
 }
 
@@ -83,12 +72,8 @@ export interface SessionManagerOptions {
   store: SessionStore;
   lease: SessionLease;
   sso: Pick<SsoClient, 'apiToken'>;
-  /**
-   * Makes a user MX does not know when a session needs it (lib/connect/mx-users.ts): `call` runs again once MX has the
-   * user. Without it a session for an unknown user fails with MX's 404.
-   */
+  /** Without it, a session for a user MX does not know fails with MX's 404. */
   users?: UsersAtMx;
-  /** Told of each user a session is made for. */
   served?: ServedUsers;
   /** The data-host transport (`POST /sessions` lives there). */
   data: MxTransport;
@@ -102,20 +87,16 @@ export interface SessionManagerOptions {
 /** What this container knows of a user's session. Epoch milliseconds. */
 interface KnownSession {
   token: string;
-  /** The latest use known here: this container's own, or the store's `lastUsedAt` when that is later. */
+  /** The latest use known here or in the store. */
   usedAt: number;
-  /** The latest `lastUsedAt` known to be in the store (written or read here). */
+  /** The latest `lastUsedAt` known to be in the store. */
   storedUsedAt: number;
 }
 
 /**
- * One Nexus session per user, shared through the store. Finding one is single-flight twice over: concurrent gets
- * in this container share one store read (and creation, when needed), and containers share one lease (see #obtain).
- *
- * A session this container created, read or used is kept in memory and handed out without a store read while its
- * last use is within SESSION_REUSE_MS; past that (or after invalidate) the store is read again, so a session another
- * container created or kept alive is picked up. The store stays the truth across containers: if another container
- * replaced the session, ours gets a 401, which drops it here (invalidate) before the store is read again.
+ * One Nexus session per user, shared through the store, single-flight within a container and (by lease) across them.
+ * A session known here is reused without a store read while fresh; the store stays the truth: a replaced session gets a 401,
+ * which drops it here before the store is read again.
  */
 export class SessionManager {
   readonly #store: SessionStore;
@@ -128,13 +109,10 @@ export class SessionManager {
   readonly #clock: Clock;
   readonly #log: Log;
   readonly #metrics: MetricsSink;
-  /** Per user, the store read (and creation, when it has no fresh session) under way: concurrent gets share it. */
   readonly #finding = new Map<string, Promise<string>>();
-  /** Tokens MX refused here (bounded): never handed out again, whatever the store still says. */
+  /** Tokens MX refused here: never handed out again, whatever the store still says. */
   readonly #refused = boundedCache<string, true>({ max: MAX_KNOWN_SESSIONS });
-  /** Sessions known in this container, per user (bounded; freshness is their last use, see get). */
   readonly #known = boundedCache<string, KnownSession>({ max: MAX_KNOWN_SESSIONS });
-  /** `lastUsedAt` writes under way (see settle). */
   readonly #touching = new Set<Promise<void>>();
 
   constructor(options: SessionManagerOptions) {
@@ -150,11 +128,7 @@ export class SessionManager {
     this.#metrics = options.metrics;
   }
 
-  /**
-   * A session token for the user: the one known here while fresh, else the stored one while fresh, else a new one,
-   * all within the deadline. Recording the use in the store (at most once a minute) is started, not awaited: see
-   * settle.
-   */
+  /** A fresh session token for the user, within the deadline. Recording the use in the store is not awaited: see settle. */
   async get(userId: string, options: MxRequestOptions = {}): Promise<string> {
     const now = this.#clock.now();
     const known = this.#known.get(userId);
@@ -167,9 +141,8 @@ export class SessionManager {
   }
 
   /**
-   * Resolves once the `lastUsedAt` writes started so far are done (they never reject), or undefined when none is
-   * under way. NexusClient awaits it after its MX call, so the write runs alongside the call yet ends within the
-   * invocation (a frozen Lambda container would otherwise hold it half-sent).
+   * Resolves once the writes started so far are done (they never reject). NexusClient awaits it after its MX call so the
+   * write ends within the invocation: a frozen Lambda container would otherwise hold it half-sent.
    */
   settle(): Promise<void> | undefined {
     if (this.#touching.size === 0) return undefined;
@@ -185,7 +158,7 @@ export class SessionManager {
     this.#log.info('mx session invalidated', { user_id: userId, deleted });
   }
 
-  /** Single-flight in this container: concurrent gets of a user without a known session share one find. */
+  /** Concurrent gets of a user without a known session share one find. */
   #findOnce(userId: string, deadline: Deadline): Promise<string> {
     let finding = this.#finding.get(userId);
     if (!finding) {
@@ -204,10 +177,8 @@ export class SessionManager {
   }
 
   /**
-   * Single-flight across containers. The lease holder re-reads the store (the previous holder may have just stored
-   * a session), else creates one and stores it, then releases the lease. The others look at the store with short
-   * waits, trying for the lease between looks: they take over if the holder released it without a session or died
-   * and let it run out.
+   * Single-flight across containers: the lease holder re-reads the store (the previous holder may have just stored one),
+   * else creates one. The others poll the store, taking over if the holder released the lease without a session or died.
    */
   async #obtain(userId: string, deadline: Deadline): Promise<string> {
     for (let look = 1; ; look += 1) {
@@ -240,9 +211,8 @@ export class SessionManager {
     const tradeFreshApiToken = async () => this.#postSession(await apiToken(), deadline);
     const token = await this.#retry.run(tradeFreshApiToken, {
       deadline,
-      // POST /sessions spends the one-time API token, so the transport does not replay it after a lost answer.
-      // Starting over with a fresh API token is safe: at worst MX keeps an unused session until it expires. So the
-      // exchange as a whole follows the idempotent column of RETRY_RULES (a 500 included).
+      // POST /sessions spends the one-time API token, so the transport never replays it; starting over with a fresh token is
+      // safe (at worst MX keeps an unused session), so the whole exchange retries as idempotent.
       isRetryable: (error) => error instanceof MxError && error.route === SESSIONS_ROUTE && isRetryableFailure(error, true),
     });
     const now = this.#clock.now();
@@ -301,7 +271,7 @@ export class SessionManager {
     return entry;
   }
 
-  /** Records a use now: in memory always, in the store when its `lastUsedAt` is a minute old (not awaited). */
+  /** Records a use in memory, and in the store (not awaited) when its `lastUsedAt` is a minute old. */
   #use(userId: string, known: KnownSession, now: number): string {
     if (now > known.usedAt) known.usedAt = now;
     if (now - known.storedUsedAt >= SESSION_TOUCH_INTERVAL_MS) {
@@ -314,7 +284,7 @@ export class SessionManager {
     return known.token;
   }
 
-  /** A write this call does not wait for, awaited by `flush` before the invocation ends. */
+  /** A write this call does not wait for, awaited by `settle` before the invocation ends. */
   #track(write: Promise<void>): void {
     this.#touching.add(write);
     void write.finally(() => this.#touching.delete(write));

@@ -10,13 +10,13 @@ export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
 export const apiTokenResponse = z.looseObject({ api_token: z.looseObject({ token: z.string().check(z.minLength(1)) }) });
 
 export interface SsoClientOptions {
-  /** A transport on the SSO origin (not the data host's). */
+  /** On the SSO origin, not the data host. */
   transport: MxTransport;
   credentials: MxCredentialsProvider;
   metrics: MetricsSink;
 }
 
-/** MX's SSO API token route: its pages show the format suffix (`api_token.json` / `.xml`). */
+/** MX's SSO API token route. */
 export const API_TOKEN_ROUTE = '/{client_id}/users/{user_id}/api_token.json';
 /** SSO API v3 "Get Widget URL With Configuration Options". */
 export const WIDGET_URL_ROUTE = '/{client_id}/users/{user_id}/urls.json';
@@ -30,10 +30,7 @@ export type MxWidgetUrl = z.output<typeof widgetUrlResponse>['url'];
 
 const API = 'SSO API';
 
-/**
- * MX's SSO API v3: API tokens (the first step to a session) and widget URLs. Users are made and deleted through MDX
- * Real Time (mdx-realtime.ts), not here.
- */
+/** MX's SSO API v3: API tokens (the first step to a session) and widget URLs. Users are made through MDX Real Time. */
 export class SsoClient {
   readonly #transport: MxTransport;
   readonly #credentials: MxCredentialsProvider;
@@ -45,16 +42,12 @@ export class SsoClient {
     this.#metrics = options.metrics;
   }
 
-  /**
-   * A deadline of one MX call's whole budget (MX_RETRY_BUDGET_MS), for operations of several partner calls (a widget
-   * URL for a user MX does not know yet: the URL, the user, the URL again) to share, so they end within the function's
-   * timeout.
-   */
+  /** One call's whole budget, shared by an operation of several partner calls so it ends within the function's timeout. */
   newDeadline(): Deadline {
     return this.#transport.newDeadline();
   }
 
-  /** A one-time API token for the user (valid once, for 10 minutes): the input of `POST /sessions`. */
+  /** A one-time API token for the user (valid 10 minutes): the input of `POST /sessions`. */
   async apiToken(userId: string, options: MxRequestOptions = {}): Promise<string> {
     const { clientId, apiKey } = await this.#credentials();
     const { body } = await partnerCall(API, { route: API_TOKEN_ROUTE, method: 'GET' }, this.#metrics, () =>
@@ -74,9 +67,8 @@ export class SsoClient {
   }
 
   /**
-   * A widget URL for the user (SSO API v3, with configuration options): `url` is MX's `url` object, `type` first.
-   * The URL embeds a token: a credential, used once within ten minutes. Not retried after a lost answer (a second
-   * call would make a second URL, harmless but not idempotent).
+   * A widget URL for the user; `url` is MX's `url` object. The URL embeds a one-time token: a credential. Not idempotent:
+   * a retry after a lost answer would make a second URL.
    */
   async widgetUrl(userId: string, url: Record<string, unknown>, options: MxRequestOptions = {}): Promise<MxWidgetUrl> {
     const { clientId, apiKey } = await this.#credentials();

@@ -17,7 +17,7 @@ export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
 /** Nexus accepts JSON only and wants its media type both ways on every data-host call. */
 export const NEXUS_HEADERS = { Accept: NEXUS_MEDIA_TYPE, 'Content-Type': NEXUS_MEDIA_TYPE } as const;
 
-/** The methods the relay calls MX with (its own API's are `HttpMethod`, lib/http/route.ts). */
+/** The methods the relay calls MX with. */
 export type MxMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined;
 
@@ -28,26 +28,20 @@ type RouteParamName<Route extends string> = Route extends `${string}{${infer Nam
 
 type RouteParams<Route extends string> = Record<RouteParamName<Route>, string>;
 
-/**
- * One call, described by its route pattern: params are required exactly when the pattern has placeholders. A route
- * known only at run time (`string`, e.g. from the read catalogue) takes any params; the transport still checks them.
- */
+/** One call: params are required exactly when the route pattern has placeholders; a run-time `string` route takes any. */
 export type MxCall<Route extends string, Schema extends z.ZodMiniType = z.ZodMiniUnknown> = {
   method: MxMethod;
   route: Route;
   /** What the call does, for MX's metrics: one value per kind of call, never a path. */
   kind: MxRouteClass;
-  /** Query values are URL-encoded; `undefined` ones are left out. */
+  /** `undefined` values are left out. */
   query?: Record<string, QueryValue>;
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
   /** Validates a 2xx body; a mismatch fails the call with MX_INVALID_RESPONSE. */
   schema?: Schema;
-  /**
-   * Whether MX may receive the call twice without harm, so that it is retried after a lost answer too (see
-   * isRetryableFailure). Defaults to true for GET only; a GET that starts something (aggregate) says false.
-   */
+  /** MX may receive it twice without harm, so it is retried after a lost answer too. Default: GET only; aggregate says false. */
   idempotent?: boolean;
 } & (string extends Route
   ? { params?: Record<string, string> }
@@ -69,22 +63,18 @@ export interface MxRequestOptions {
 export interface MxTransportOptions {
   /** Origin, optionally with a base path: `https://int-data.moneydesktop.com`. */
   baseUrl: string;
-  /** Limit of one attempt, from connecting to the last body byte (never more than what is left of the budget). */
+  /** Limit of one attempt, from connecting to the last body byte (capped by what is left of the budget). */
   timeoutMs: number;
   retry: RetryPolicy;
-  /** Sent on every call; a call's own headers win. */
+  /** A call's own headers win. */
   defaultHeaders?: Record<string, string>;
   /** Defaults to one keep-alive Pool on the origin; tests pass a MockAgent. */
   dispatcher?: Dispatcher;
   /** Names the upstream in log lines (`mx-data`, `mx-sso`). */
   upstream?: string;
-  /**
-   * Awaited right before each attempt is sent, within the attempt's time limit (its `signal` aborts when that runs
-   * out): a gate may hold a call for its slot (events-refresh's aggregate calls, lib/aggregation/aggregate-call-gate.ts).
-   * What it throws fails the attempt, as the cause of the MxError.
-   */
+  /** Awaited before each attempt, within its time limit (e.g. a gate holding a call for its slot); a throw fails the attempt. */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
-  /** The MX call budget every function shares (one per container, over all its transports); each call spends one. */
+  /** Shared by all transports of a container; each attempt spends one. */
   budget?: Pick<MxCallBudget, 'take'>;
   log: Log;
   clock?: Clock;
@@ -93,7 +83,7 @@ export interface MxTransportOptions {
 
 type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
 
-/** What one exchange sends: a call's method, route, parameters, query, headers and body. */
+/** What one exchange sends. */
 export type MxExchange = Pick<AnyMxCall, 'method' | 'route' | 'params' | 'query' | 'headers' | 'body'>;
 
 /** One answer as MX sent it. */
@@ -103,17 +93,16 @@ export interface MxAnswer {
   text: string;
 }
 
-/** An MX origin's keep-alive pool, as the transport makes it when given none: connecting gets one attempt's limit. */
+/** The default keep-alive pool: connecting gets one attempt's limit. */
 export const mxPool = (baseUrl: string, timeoutMs: number): Pool =>
   new Pool(new URL(baseUrl).origin, { connect: { timeout: timeoutMs } });
 
-/** A successful call this slow (or retried) is logged at info; quicker ones at debug. */
+/** A successful call this slow (or retried) is logged at info; quicker ones at debug, to spare a warm read a log line. */
 export const SLOW_CALL_MS = 1_000;
 
 /**
- * HTTP to one MX origin over one keep-alive dispatcher, retried as the policy allows. Every failure comes out as an
- * MxError; every call is logged once, whatever its attempts, by route pattern — never the concrete path, a header
- * value or a body: failures as warnings, retried or slow (≥ SLOW_CALL_MS) successes at info, the others at debug.
+ * HTTP to one MX origin, retried as the policy allows. Every failure is an MxError; every call is logged once by route
+ * pattern — never the concrete path, a header value or a body.
  */
 export class MxTransport {
   readonly #origin: string;
@@ -153,7 +142,7 @@ export class MxTransport {
     });
   }
 
-  /** Whether this container holds calls to this upstream (its circuit breaker). */
+  /** This upstream's circuit breaker state in this container. */
   get circuit(): BreakerState {
     return this.#breaker.state;
   }
@@ -168,11 +157,7 @@ export class MxTransport {
     >;
   }
 
-  /**
-   * The same call, with MX's 2xx body handed back as the JSON text MX sent, neither parsed nor re-serialized: for
-   * bodies relayed unchanged (the reads). MX_INVALID_RESPONSE when its media type is not JSON or it does not open and
-   * close as one object or array; MX_NETWORK_ERROR when it ends before HTTP's framing does; '' for an empty body.
-   */
+  /** The same call, with MX's 2xx JSON text handed back unparsed, for bodies relayed unchanged (see `jsonText`). */
   async requestText<Route extends string>(
     typedCall: Omit<MxCall<Route>, 'schema'>,
     options: MxRequestOptions = {},
@@ -181,9 +166,8 @@ export class MxTransport {
   }
 
   /**
-   * One attempt of `call`, its answer handed back whatever its status: for a diagnostic that reads MX's failures as
-   * they come (`nexus-relay mx check`). The path, headers, body and time limit of a call, sent on the same dispatcher
-   * after the same `beforeSend`; no retry, no log line, no metric. No answer at all (a refused connection, a timeout) throws MxError, as for a call.
+   * One attempt, its answer handed back whatever its status, for diagnostics (`nexus-relay mx check`): no breaker, retry,
+   * log line or metric. No answer at all throws MxError.
    */
   async exchange(call: MxExchange): Promise<MxAnswer> {
     return this.#send(this.#requestOf(call), { method: call.method, route: call.route }, this.#timeoutMs);
@@ -215,7 +199,7 @@ export class MxTransport {
       attempts,
     });
 
-    // The breaker first: a call it holds spends no budget. Then each attempt spends one (a retry is a call to MX).
+    // The breaker first: a call it holds spends no budget.
     const heldMs = this.#breaker.admit();
     if (heldMs > 0) {
       this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
@@ -256,14 +240,12 @@ export class MxTransport {
       this.#breaker.record(true);
       const fields = { ...callFields(), status: response.status };
       this.#countCall(kind, response.status, undefined, fields.latency_ms);
-      // A quick first-attempt success is routine: at debug, so a warm read writes no log line (a line per MX call
-      // costs CPU on the read path and CloudWatch Logs bytes). Retried or slow calls stay at info.
       if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
       else this.#log.debug('mx call', fields);
       return response;
     } catch (error) {
       const mxError = error as MxError;
-      // Refused by the budget before any attempt reached MX: no outcome of MX's, and the probe (if this was it) is free.
+      // Refused by the budget before reaching MX: no outcome of MX's, and the probe (if this was it) is free.
       if (mxError.code === 'MX_BUDGET_SPENT' && attempts <= 1) this.#breaker.release();
       else this.#breaker.record(mxError.code !== 'MX_BUDGET_SPENT' && classifyFailure(mxError) === 'final');
       const fields = callFields();
@@ -279,7 +261,6 @@ export class MxTransport {
     }
   }
 
-  /** One attempt's call of the budget (MX_BUDGET_SPENT when it is spent). */
   async #spendBudget(site: MxCallSite): Promise<void> {
     try {
       await this.#budget?.take();
@@ -294,7 +275,6 @@ export class MxTransport {
     }
   }
 
-  /** One call, whatever its attempts: by route class and the status class it ended with. */
   #countCall(kind: MxRouteClass, status: number | undefined, code: string | undefined, latencyMs: number): void {
     const dimensions = { route: kind, status_class: statusClass(status, code) };
     this.#metrics.add('MxCalls', 1, dimensions);
@@ -309,7 +289,7 @@ export class MxTransport {
     if (error.retryAfterSeconds !== undefined) this.#metrics.add('MxRetryAfter', error.retryAfterSeconds, { upstream });
   }
 
-  /** A deadline of the policy's whole budget: to share among the calls of one logical operation. */
+  /** A deadline of the policy's whole budget, to share among the calls of one logical operation. */
   newDeadline(): Deadline {
     return this.#retry.newDeadline();
   }
@@ -338,9 +318,8 @@ export class MxTransport {
 
   /** Sends `request` and reads its whole answer within `timeoutMs`. Throws only MxError. */
   async #send(request: Dispatcher.RequestOptions, site: MxCallSite, timeoutMs: number): Promise<MxAnswer> {
-    // A signal rather than undici's headersTimeout/bodyTimeout: those tick at a coarse resolution and each bounds
-    // only one wait, where this bounds the whole exchange, sub-second values included. Not AbortSignal.timeout(): its
-    // timer cannot be cleared, and this one never fires for a finished call.
+    // Not undici's headersTimeout/bodyTimeout: coarse, and each bounds one wait, not the whole exchange.
+    // Not AbortSignal.timeout(): its timer cannot be cleared.
     const attempt = new AbortController();
     const { signal } = attempt;
     const timeout = setTimeout(() => attempt.abort(timedOut()), Math.ceil(timeoutMs));
@@ -356,10 +335,10 @@ export class MxTransport {
   }
 }
 
-/** Why an attempt was aborted by its timer: the DOMException AbortSignal.timeout() gives. */
+/** The DOMException AbortSignal.timeout() gives. */
 const timedOut = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
-/** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE (an MxError) when it cannot. */
+/** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE when it cannot. */
 type Decoder<Body> = (answer: MxAnswer, site: MxCallSite) => Body;
 
 function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType): unknown {
@@ -380,9 +359,8 @@ function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType):
 }
 
 /**
- * MX's JSON text as sent, not parsed: the media type says JSON and one pass finds it whole (`closedOnce`). HTTP's
- * framing alone cannot: a body that ends with its connection has no length, and a Content-Length may match a cut body.
- * Parsing it as well cost a third of a read's CPU in the relay (BENCHMARKS.md, read overhead).
+ * MX's JSON text, checked by media type and `closedOnce` rather than parsed (BENCHMARKS.md, read overhead). HTTP framing
+ * alone cannot tell a cut body: one ending with its connection has no length, and a Content-Length may match a cut body.
  */
 function jsonText(answer: MxAnswer, site: MxCallSite): string {
   const { headers, text } = answer;
@@ -402,9 +380,8 @@ function escaped(text: string, at: number): boolean {
 }
 
 /**
- * Whether `text` is one object or array that closes every bracket and string it opens, at its end and not before:
- * a body cut anywhere fails, whatever its last character. Bracket depth and string state only, allocating nothing;
- * the rest of JSON's grammar is MX's to keep.
+ * Whether `text` is one object or array that closes every bracket and string at its end and not before, so a cut body
+ * fails. Bracket depth and string state only; the rest of JSON's grammar is MX's to keep.
  */
 export function closedOnce(text: string): boolean {
   let start = 0;
@@ -417,7 +394,7 @@ export function closedOnce(text: string): boolean {
   for (let i = start; i < end; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 0x22) {
-      // A string: on to its closing quote, one not escaped by an odd run of backslashes (indexOf: most of MX's text).
+      // Skip to the string's closing quote (indexOf: most of MX's text is strings).
       do {
         i = text.indexOf('"', i + 1);
         if (i === -1 || i >= end) return false;

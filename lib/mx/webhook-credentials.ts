@@ -19,10 +19,7 @@ export interface MxWebhookCredentials {
   password: string;
 }
 
-/**
- * Those credentials, resolved when first needed: fixed values, or a Secrets Manager secret read through the reader
- * `secrets` gives (the function's one; asked for a secret only).
- */
+/** Fixed values, or a secret read on first use; `secrets` is called only for a secret. */
 export function mxWebhookCredentialsProvider(
   source: MxWebhookCredentialsSource,
   secrets: () => SecretsSource,

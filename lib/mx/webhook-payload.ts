@@ -1,22 +1,20 @@
 import * as z from '../zod.ts';
 import { mxGuid, params } from '../identifiers.ts';
 
-/** MX's `member_data_updated` webhooks: after an aggregation, an extended history, a verification (MX's webhooks guide). */
+/** MX's `member_data_updated` webhooks: after an aggregation, an extended history, a verification. */
 export const MEMBER_DATA_WEBHOOKS = ['AGGREGATION', 'HISTORY', 'VERIFICATION'] as const;
 type MemberDataWebhook = (typeof MEMBER_DATA_WEBHOOKS)[number];
 const isMemberData = (type: string): type is MemberDataWebhook => (MEMBER_DATA_WEBHOOKS as readonly string[]).includes(type);
 
 /**
- * The MX webhooks nexus-relay acts on (MX's webhooks guide): `member_data_updated` after a job that ended with new data
- * (MEMBER_DATA_WEBHOOKS), CONNECTION_STATUS (the member entered an end-user-actionable status), TRANSACTIONS (a
- * transaction created, updated or deleted) and MEMBER deleted. Only what we act
- * on or log is read; MX may send nulls, new fields and new types, so informational fields never reject a payload.
+ * The MX webhooks nexus-relay acts on. Only what we act on or log is read; MX may send nulls, new fields and new types,
+ * so informational fields never reject a payload.
  */
 export type MxWebhook =
   | {
       type: MemberDataWebhook;
       memberGuid: string;
-      /** Who the member belongs to: MX's `user_id` (the relay's, as users are made with it) and `user_guid`. */
+      /** MX's `user_id` is the relay's, as users are made with it. */
       userId: string | null;
       userGuid: string | null;
       action: string | null;
@@ -32,7 +30,6 @@ export type MxWebhook =
       connectionStatus: string | null;
     }
   | {
-      /** MX's TRANSACTIONS webhook: one transaction created, updated or deleted. */
       type: 'TRANSACTIONS';
       action: TransactionAction;
       transactionGuid: string;
@@ -41,7 +38,7 @@ export type MxWebhook =
       userGuid: string | null;
     }
   | {
-      /** MX's MEMBER webhook, acted on when the member was deleted. */
+      /** Acted on only when the member was deleted. */
       type: 'MEMBER';
       action: 'deleted';
       memberGuid: string;
@@ -62,10 +59,7 @@ const userId = z.catch(z.nullable(params.userId), null);
 const userGuid = z.catch(z.nullable(mxGuid('USR')), null);
 
 const envelope = z.looseObject({ type: z.string().check(z.maxLength(64)) });
-/**
- * MX's TRANSACTIONS and MEMBER webhooks carry the record under its name beside `action` (MX's webhooks guide; its
- * examples did not survive in our copy: the envelope follows MX's users webhook, `type` optional).
- */
+/** TRANSACTIONS and MEMBER webhooks carry the record under its name beside `action` (envelope unconfirmed, `type` optional). */
 const actionOf = z.catch(z.nullable(z.string().check(z.maxLength(32))), null);
 const transactionRecord = z.looseObject({
   action: actionOf,
@@ -108,7 +102,7 @@ export function parseMxWebhook(body: unknown): MxWebhookParse {
   const head = envelope.safeParse(body);
   if (!head.success) return { ok: false, reason: 'not an MX webhook: no `type`' };
   const { type } = head.data;
-  // The record's own fields beside `type` and `action`, as MX's field tables list them.
+  // Or the record's fields flat beside `type` and `action`, as MX's field tables list them.
   if (FLAT_TRANSACTION.has(type)) return parseTransaction({ action: (body as { action?: unknown }).action, transaction: body });
   if (FLAT_MEMBER.has(type)) return parseMember({ action: (body as { action?: unknown }).action, member: body });
   if (isMemberData(type)) {

@@ -1,30 +1,25 @@
 /**
- * The Nexus reads nexus-relay serves, one entry each. Our path is MX's path under `/users/{user_id}` (the MX session
- * fixes the user, our URL names it), so one list yields the routes, their validation and the MX call (read-routes.ts).
- *
- * `query`: `none` — no query parameters; `paged` — `page`, `records_per_page`; `filtered` — those plus `use_case`,
- * on exactly the endpoints MX lists as accepting it (MX's Member Use Cases guide); `search` — paging plus `name`.
+ * `paged`: `page`, `records_per_page`; `filtered`: those plus `use_case`, on exactly the endpoints MX lists as accepting
+ * it; `search`: paging plus `name`.
  */
 export type ReadQuery = 'none' | 'paged' | 'filtered' | 'search';
 
 export interface ReadEndpoint {
-  /** MX's path template; path parameters are validated by name (see read-routes.ts). */
+  /** MX's path template, served under `/users/{user_id}` (the MX session fixes the user). */
   path: string;
   query: ReadQuery;
   summary: string;
-  /** Account numbers and owners: the most sensitive data the relay passes (its API document says how it keeps none). */
+  /** Account numbers and owners: the most sensitive data the relay passes. */
   sensitive?: true;
 }
 
-/**
- * How `search` reads reach MX: Nexus's search institutions, `POST /institutions/search` with `{"institution":{"name"}}`
- * (an empty name lists all), which MX recommends over its deprecated list institutions.
- */
+/** How `search` reads reach MX: MX recommends search institutions over its deprecated list institutions. */
 export const INSTITUTION_SEARCH = { method: 'POST', route: '/institutions/search' } as const;
 
 const plan = '/spending_plans/{spending_plan_guid}';
 const byDate = '/by_date/{start_date}/{end_date}';
 
+/** The Nexus reads nexus-relay serves; routes, validation and MX calls all derive from this list. */
 export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: '/beats', query: 'paged', summary: 'List beats (deprecated by MX)' },
   { path: '/beats/{beat_guid}', query: 'none', summary: 'Read a beat' },
@@ -35,10 +30,7 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: `${plan}/iterations/current/iteration_items`, query: 'paged', summary: "List the current iteration's items" },
   { path: `${plan}/spending_plan_account`, query: 'paged', summary: "List a spending plan's accounts" },
   { path: `${plan}/spending_plan_account/{spending_plan_account_guid}`, query: 'none', summary: 'Read a spending plan account' },
-  // To build a member's credentials (connect): Nexus's institution search (INSTITUTION_SEARCH) and an institution's
-  // credential fields (MX's Nexus reference: GET /institutions/{institution_guid}/credentials), through the user's session.
   { path: '/institutions', query: 'search', summary: 'Search institutions by name, to build a member’s credentials' },
-  // MX's read institution: what it supports, OAuth among it (how its members connect).
   { path: '/institutions/{institution_guid}', query: 'none', summary: 'Read an institution: what it supports, OAuth included' },
   {
     path: '/institutions/{institution_guid}/credentials',
@@ -50,8 +42,7 @@ export const READ_ENDPOINTS: readonly ReadEndpoint[] = [
   { path: '/accounts', query: 'filtered', summary: 'List accounts' },
   { path: '/accounts/partner_created', query: 'filtered', summary: 'List accounts created by the partner' },
   { path: '/accounts/user_created', query: 'filtered', summary: 'List accounts created by the user' },
-  // What MX's premium jobs gather (POST …/verify, …/identify). Per member as Backbase's Nexus client calls it
-  // (UNCONFIRMED: MX's pages show only the per-account path); per account as MX's reference names it (singular).
+  // What MX's premium jobs gather. The per-member path is unconfirmed: MX's pages show only the per-account one.
   {
     path: '/members/{member_guid}/account_numbers',
     query: 'none',

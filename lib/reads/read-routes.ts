@@ -97,10 +97,7 @@ export function parseReadInput(
   return { userId: userId!, params: mxParams, query: parseInput(schemas.query, query, 'query') };
 }
 
-/**
- * Every Nexus read of READ_ENDPOINTS (api-read): validated here, answered by MX through the user's session
- * (NexusClient.requestText).
- */
+/** Every Nexus read of READ_ENDPOINTS, validated here, answered by MX through the user's session. */
 export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((endpoint) => {
   // Built at import, which checks that every path parameter has its validation.
   const schemas = readInputSchemas(endpoint);
@@ -114,7 +111,7 @@ export const READ_ROUTES: readonly Route<ReadRouteDeps>[] = READ_ENDPOINTS.map((
     query: 'parsed',
     async handle(request, { nexus }) {
       const input = parseReadInput(schemas, request.pathParams, request.query);
-      // MX's JSON text is relayed as sent, checked whole in one pass (transport's closedOnce): parsing and serializing it again was a read's largest CPU cost.
+      // MX's JSON text is relayed unparsed: parsing and serializing it again is a read's largest CPU cost.
       const { name, ...paging } = input.query;
       const { body } = await nexus.requestText(
         input.userId,

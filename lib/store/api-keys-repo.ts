@@ -1,12 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalWrite, gsi1, gsi2, keys, queryItems, TABLE_KEYS, type TableRef } from './table.ts';
 
-/**
- * Listing: every key item also sits in GSI1 partition `APIKEYS` (sort key `{created_at}#{prefix}`), so `list` is one
- * Query over the keys alone — O(number of keys) — instead of a Scan that would read every job, delivery and session
- * of the table to find a handful of keys. Items written before that (without `gsi1pk`) are not listed; they can
- * still be revoked by their full SHA-256.
- */
+/** Every key also sits in GSI1 (sort key `{created_at}#{prefix}`), so `list` queries the keys alone instead of a Scan. */
 const API_KEYS_PARTITION = gsi1.apiKeys;
 const apiKeyListing = (record: Pick<ApiKeyRecord, 'createdAt' | 'prefix'>) => ({
   [TABLE_KEYS.gsi1pk]: API_KEYS_PARTITION,
@@ -14,7 +9,7 @@ const apiKeyListing = (record: Pick<ApiKeyRecord, 'createdAt' | 'prefix'>) => ({
 });
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** What `revoke` did: a reference (display prefix or SHA-256) names one key, none, or — for a prefix — several. */
+/** A reference names one key, none, or (a prefix) several. */
 export type RevokeResult =
   | { outcome: 'revoked' | 'already_revoked'; record: ApiKeyRecord }
   | { outcome: 'not_found' }
@@ -54,7 +49,7 @@ export interface ApiKeyRecord {
   userId?: string;
   createdAt: string;
   revokedAt?: string;
-  /** The first characters of the key after `nxr_` (see `lib/api-keys.ts`): shown to tell keys apart, not secret. */
+  /** The first characters after `nxr_`: shown to tell keys apart, not secret. */
   prefix?: string;
   lastUsedAt?: string;
 }
@@ -63,8 +58,8 @@ export class ApiKeysRepository {
   constructor(private readonly table: TableRef) {}
 
   /**
-   * The key with this SHA-256, as `put` (the CLI's `keys create`) made it: an item without its name and creation time —
-   * what an UpdateItem on an absent key leaves, the one write a function may make under `APIKEY#` — is no key.
+   * The key with this SHA-256. An item without name and creation time is no key: an UpdateItem (the one write a function
+   * may make under `APIKEY#`) on an absent key leaves one.
    */
   async get(hash: string): Promise<ApiKeyRecord | undefined> {
     const { Item } = await this.table.client.send(new GetCommand({ TableName: this.table.tableName, Key: keys.apiKey(hash) }));
@@ -81,7 +76,7 @@ export class ApiKeysRepository {
     );
   }
 
-  /** Stores a new key; false if an item with this hash already exists (it is left as it was). */
+  /** Stores a new key; false (and nothing written) if the hash exists. */
   async create(record: ApiKeyRecord): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -106,8 +101,7 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Revokes the key named by `ref`: its full SHA-256 (hex), or its display prefix (with or without `nxr_`). A revoked
-   * key stays revoked (revoking again changes nothing); callers authenticate through a cache, so it stops working
+   * Revokes the key named by its SHA-256 (hex) or display prefix. Callers authenticate through a cache, so it stops working
    * within that cache's TTL.
    */
   async revoke(ref: string, revokedAt: string): Promise<RevokeResult> {
@@ -115,8 +109,7 @@ export class ApiKeysRepository {
     if (SHA256_HEX.test(ref)) {
       record = await this.#read(ref);
     } else {
-      // The ellipsis as an escape: esbuild leaves a regular expression as written, and one character above U+00FF
-      // in a bundle makes V8 hold all of its source two bytes a character (test/infra/bundle-size.test.ts).
+      // The ellipsis escaped: one character above U+00FF in a bundle makes V8 store all its source at two bytes a character.
       const prefix = ref.replace(/^nxr_/, '').replace(/(\u2026|\.\.\.)$/, '');
       const matches = (await this.list()).filter((candidate) => candidate.prefix === prefix);
       if (matches.length > 1) return { outcome: 'ambiguous', matches };
@@ -140,7 +133,7 @@ export class ApiKeysRepository {
     return { outcome: applied ? 'revoked' : 'already_revoked', record: current };
   }
 
-  /** The whole stored record (prefix and last use included), read consistently. */
+  /** Read consistently. */
   async #read(hash: string): Promise<ApiKeyRecord | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.apiKey(hash), ConsistentRead: true }),
@@ -149,9 +142,8 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Records a use of the key: sets `last_used_at` to `at` unless the recorded use is already at or after `threshold`
-   * (ISO timestamps compare as strings). One conditional write, so many containers using a key write it at most about
-   * once per interval, and a deleted key is not recreated as a bare item. True when it wrote.
+   * Sets `last_used_at` unless it is already at or after `threshold`: containers write it about once per interval, and a
+   * deleted key is not recreated as a bare item. True when it wrote.
    */
   async recordUse(hash: string, at: string, threshold: string, options: { abortSignal?: AbortSignal } = {}): Promise<boolean> {
     return conditionalWrite(

@@ -2,13 +2,10 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { toEpochSeconds } from '../clock.ts';
 import { conditionalWrite, gsi2, isExpired, keys, type TableRef } from './table.ts';
 
-/** A key is remembered this long after its first request (docs/ARCHITECTURE.md → Data model). */
+/** A key is remembered this long after its first request. */
 export const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 
-/**
- * What an execution leaves for its repeats: any JSON object its user defines (an HTTP answer, a queue message's
- * outcome). Stored as a DynamoDB map.
- */
+/** What an execution leaves for its repeats: any JSON object (an HTTP answer, a message's outcome), as a DynamoDB map. */
 export type StoredOutcome = Record<string, unknown>;
 
 export type IdempotencyRecord =
@@ -21,26 +18,23 @@ export interface IdempotencyClaim {
   holder: string;
   now: number;
   leaseMs: number;
-  /** The user the request is about (a `/users/{user_id}/…` route): its erasure deletes the record. */
+  /** The user the request is about: its erasure deletes the record. */
   userId?: string;
 }
 
 export interface IdempotencyStore {
   /** Takes the key for one execution; false when another execution holds it or already answered. */
   claim(recordId: string, claim: IdempotencyClaim): Promise<boolean>;
-  /** The record as stored, or undefined when there is none or it has expired. */
+  /** Undefined when there is none or it has expired. */
   find(recordId: string, now: number): Promise<IdempotencyRecord | undefined>;
-  /** Stores the outcome for repeats; false when `holder` no longer holds the key. */
+  /** False when `holder` no longer holds the key. */
   complete(recordId: string, holder: string, outcome: StoredOutcome): Promise<boolean>;
-  /** Frees the key for a retry to execute again; does nothing unless `holder` holds it. */
+  /** Frees the key for a retry; does nothing unless `holder` holds it. */
   release(recordId: string, holder: string): Promise<void>;
 }
 
 /**
- * Idempotency records as `IDEMP#{id}` / `IDEMP` items `{request_hash, status, holder, lease_until, outcome, ttl}`,
- * those of a user's routes also in the user's gsi2 partition (an erasure deletes them).
- * A claim is a conditional put that succeeds when there is no live record: none, one past its `ttl`, or one
- * still `in_progress` whose lease (epoch milliseconds) has run out because its execution died. Completing and
+ * A claim succeeds when there is no live record: none, one past its `ttl`, or one whose lease ran out. Completing and
  * releasing are conditional on the holder, so an execution that overran its lease cannot touch its successor's.
  */
 export class IdempotencyRepository implements IdempotencyStore {

@@ -1,6 +1,5 @@
 /**
- * Several sorted sequences as one, read lazily: a sequence is read only as far as its items are taken (the first of
- * each at once, all together). Stopping early closes every sequence.
+ * Several sorted sequences as one, each read only as far as its items are taken. Stopping early closes every sequence.
  *
  * @example
  * // A sharded log's entries in time order, reading each shard's query a page at a time.

@@ -17,11 +17,8 @@ import {
 import { NexusRelayError } from '../errors.ts';
 
 /**
- * The single table (docs/ARCHITECTURE.md → Data model). Every item has `pk`/`sk`; items that must be listed also carry
- * `gsi1pk`/`gsi1sk` (jobs also `gsi2pk`/`gsi2sk`, to be listed by user). Both indexes hold keys only: a write that
- * changes no index key then costs the index nothing (jobs and deliveries are written several times each), and a
- * list reads its page of keys, then the items (`getItems`). `ttl` (epoch seconds) expires items in AWS; dynalite
- * never expires anything, so readers treat an item whose ttl has passed as absent (see `isExpired`).
+ * The single table (docs/ARCHITECTURE.md → Data model). Indexes hold keys only, so a write changing no index key costs the
+ * index nothing; lists read keys, then items (`getItems`). dynalite never expires `ttl`, so readers check `isExpired`.
  */
 export const TABLE_KEYS = {
   pk: 'pk',
@@ -40,16 +37,14 @@ export const keys = {
   sessionLease: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION#LEASE' }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
   /**
-   * In one of `ACTIVE_JOB_SHARDS` partitions of the table itself: the sweeper queries them, no index entry to pay.
-   * Per user and member: a refresh claims it before MX has said whose member it is, so a claim under another user's
-   * id never touches the owner's pointer. A member's pointers share a shard and the prefix `activeJobsOfMember`.
+   * In the table itself, so the sweeper needs no index. Per user and member: a refresh claims it before MX says whose
+   * member it is, so a claim under another user's id never touches the owner's pointer.
    */
   activeJob: (member: MemberRef) => ({
     pk: activeJobsPartition(shardOf(member.memberGuid, ACTIVE_JOB_SHARDS)),
     sk: `${activeJobsOfMember(member.memberGuid)}USER#${member.userId}`,
   }),
   webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
-  /** In shard `shard` of the webhook's delivery log (`logShard`). */
   delivery: (webhookId: string, shard: number, msgId: string) => ({
     pk: `WEBHOOK#${webhookId}${logShard(shard)}`,
     sk: `MSG#${msgId}`,
@@ -58,42 +53,37 @@ export const keys = {
   idempotency: (hash: string) => ({ pk: `IDEMP#${hash}`, sk: 'IDEMP' }),
   institutionStats: (institution: string) => ({ pk: `INSTITUTION#${institution}`, sk: 'STATS' }),
   mxPushCounts: (hour: string) => ({ pk: 'MXPUSH', sk: `COUNTS#${hour}` }),
-  /** One of MX's webhooks seen lately, by its body's digest (lib/mx-events/mx-webhook-replays-repo.ts). */
+  /** One of MX's webhooks seen lately, by its body's digest. */
   mxWebhook: (digest: string) => ({ pk: `MXHOOK#${digest}`, sk: 'MXHOOK' }),
-  /** How many jobs ended in each outcome in one hour, across users (lib/aggregation/job-outcomes-repo.ts). */
+  /** Jobs ended per outcome in one hour, across users. */
   jobOutcomes: (hour: string) => ({ pk: 'OUTCOMES', sk: hour }),
   transactionSync: (userId: string) => ({ pk: `USER#${userId}`, sk: 'TXSYNC' }),
-  /** MX refused to aggregate the member for its use cases, or showed them without PFM (lib/aggregation/pfm-refusals-repo.ts). */
+  /** MX refused to aggregate the member for its use cases, or showed them without PFM. */
   pfmRefusal: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `NOPFM#${memberGuid}` }),
-  /** MX's webhooks about the user, gathered for one read of MX (lib/aggregation/mx-hints-repo.ts). */
+  /** MX's webhooks about the user, gathered for one read of MX. */
   mxHints: (userId: string) => ({ pk: `USER#${userId}`, sk: 'MXHINTS' }),
-  /** What the relay last saw of one of the user's members (lib/aggregation/member-states-repo.ts). */
   memberState: (userId: string, memberGuid: string) => ({ pk: `USER#${userId}`, sk: `MEMBER#${memberGuid}` }),
-  /**
-   * A job that ended needing someone (failed, timed out, waiting for its user), under the day it ended: the
-   * operator's overview lists them across users without a scan (lib/aggregation/attention-repo.ts). The job id only.
-   */
+  /** A job that ended needing someone, under its day, so the operator's overview lists them without a scan. Job id only. */
   attention: (day: string, jobId: string) => ({ pk: `ATTENTION#${day}`, sk: jobId }),
-  /** An erased user, by the SHA-256 of its id (lib/connect/erased-users.ts). */
+  /** An erased user, by a keyed digest of its id. */
   erasedUser: (userDigest: string) => ({ pk: `ERASED#${userDigest}`, sk: 'ERASED' }),
-  /** A user's erasure under way, with its progress (lib/connect/erasures-repo.ts): deleted when it ends. */
+  /** A user's erasure under way, with its progress; deleted when it ends. */
   erasure: (userId: string) => ({ pk: `ERASURE#${userId}`, sk: 'ERASURE' }),
-  /** When the reconcile next reads the user's members (lib/aggregation/reconcile-repo.ts). */
+  /** When the reconcile next reads the user's members. */
   reconcile: (userId: string) => ({ pk: `RECONCILE#${userId}`, sk: 'RECONCILE' }),
   /** How far the reconcile's dispatcher has walked a shard of the cycle (`~`: never a user id). */
   reconcileCursor: (shard: number) => ({ pk: 'RECONCILE#~cursor', sk: `SHARD#${shard}` }),
   transactionPointer: (userId: string, guid: string) => ({ pk: `USER#${userId}#TXN`, sk: guid }),
-  /** One of the user's events and where its deliveries are (lib/notify/user-events-repo.ts): what an erasure deletes. */
+  /** One of the user's events and where its deliveries are: what an erasure deletes. */
   userEvent: (userId: string, eventId: string) => ({ pk: `USER#${userId}#EVENTS`, sk: eventId }),
   transactionChange: (userId: string, seq: number) => ({ pk: `USER#${userId}#TXLOG`, sk: seqKey(seq) }),
   /**
-   * A transaction the relay saw pending, by MX's date, inside the window MX may still change (pending-match.ts):
-   * what the read after an aggregation expects MX to list, without reading every pointer. Expires with the window.
+   * A pending transaction inside the window MX may still change (pending-match.ts): what the read after an aggregation
+   * expects MX to list, without reading every pointer. Expires with the window.
    */
   transactionInWindow: (userId: string, day: string, guid: string) => ({ pk: `USER#${userId}#TXWIN`, sk: `${day}#${guid}` }),
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
   sweptRetriesCheckpoint: { pk: 'SWEEP', sk: 'RETRIES' },
-  /** A rate limiter's counter for one window (lib/store/rate-limit-repo.ts). */
   rateWindow: (name: string, windowStartMs: number | '*') => ({ pk: `RATE#${name}#${windowStartMs}`, sk: 'RATE' }),
 };
 
@@ -103,16 +93,13 @@ export interface MemberRef {
   memberGuid: string;
 }
 
-/** The sort-key prefix of a member's active-job pointers (one per user that has claimed it). */
+/** The sort-key prefix of a member's active-job pointers (one per claiming user). */
 export const activeJobsOfMember = (memberGuid: string): string => `MEMBER#${memberGuid}#`;
 
 /** A change-log sequence number as a sort key: zero-padded, so text order is number order. */
 export const seqKey = (seq: number): string => String(seq).padStart(15, '0');
 
-/**
- * Active-job pointers are spread over this many table partitions (the sweeper reads them all to find stalled jobs
- * without a scan), so no partition runs hot under load.
- */
+/** Active-job pointers are spread over this many partitions so none runs hot; the sweeper reads them all. */
 export const ACTIVE_JOB_SHARDS = 8;
 export const activeJobsPartition = (shard: number | '*') => `ACTIVE#${shard}`;
 
@@ -122,12 +109,9 @@ export const gsi1 = {
   webhooks: 'WEBHOOKS',
   webhookDeliveries: (webhookId: string, shard: number) => `DELIVERIES#${webhookId}${logShard(shard)}`,
   apiKeys: 'APIKEYS',
-  /** The users the reconcile reads, by their slot in its cycle (sort key `{slot}#{user_id}`), in RECONCILE_SHARDS. */
+  /** Users by their slot in the reconcile's cycle (sort key `{slot}#{user_id}`). */
   reconcileSlots: (shard: number) => `RECONCILE-SLOTS#${shard}`,
-  /**
-   * Member states whose connection status needs the user (sort key `{since ISO}#{user_id}#{member_guid}`), in
-   * MEMBERS_NEEDING_USER_SHARDS: the operator's overview (lib/aggregation/member-states-repo.ts).
-   */
+  /** Member states whose connection status needs the user (sort key `{since ISO}#{user_id}#{member_guid}`). */
   membersNeedingUser: (shard: number) => `NEEDSUSER#${shard}`,
   /** Erasures under way, oldest first (sort key `{started ISO}#{user_id}`): the sweeper's age metric. */
   erasures: 'ERASURES',
@@ -140,62 +124,49 @@ export const MEMBERS_NEEDING_USER_SHARDS = 4;
 export const RECONCILE_SHARDS = 4;
 
 /**
- * A webhook's delivery log is spread over this many partitions of the table and of GSI1, the shard from the event id: a partition takes 1,000 write units a second, about 300 deliveries, and 16
- * take a subscription past 3,000 a second (BENCHMARKS.md, capacity). A page of the log merges 16 small queries.
+ * A webhook's delivery log is spread over this many partitions (shard from the event id), since one partition's write
+ * limit caps a busy webhook (BENCHMARKS.md, capacity). A page of the log merges one query per shard.
  */
 export const DELIVERY_LOG_SHARDS = 16;
 
-/** The suffix of shard `shard` of a webhook's delivery log (shard 0 has none). */
 const logShard = (shard: number) => (shard === 0 ? '' : `#${shard}`);
 
 /** Due webhook deliveries are spread over this many GSI2 partitions (the sweeper reads them all). */
 export const DUE_DELIVERY_SHARDS = 8;
 
 /**
- * GSI2 partitions: each user's jobs, newest first by createdAt (sort key `{created_at ISO}#{job_id}`), each user's
- * Idempotency-Key records, MX's user guids of the users the reconcile reads, and the webhook deliveries the sweeper watches (a retry, a new round, a first attempt it found unsettled: `dueKey` in
- * deliveries-repo.ts), by when their attempt is due (sort key `{due ISO}#{webhook_id}#{msg_id}`), in
- * `DUE_DELIVERY_SHARDS` shards: the sweeper finds overdue ones without a scan.
+ * GSI2 partitions: each user's jobs (sort key `{created_at ISO}#{job_id}`), and the deliveries the sweeper watches by when
+ * their attempt is due (sort key `{due ISO}#{webhook_id}#{msg_id}`, `dueKey` in deliveries-repo.ts), found without a scan.
  */
 export const gsi2 = {
   userJobs: (userId: string) => `USER#${userId}#JOBS`,
-  /** The Idempotency-Key records of a user's routes (sort key: the record id), so that an erasure finds them. */
+  /** Sort key: the record id. Lets an erasure find them. */
   userIdempotency: (userId: string) => `USER#${userId}#IDEMP`,
-  /** The API keys bound to a user (sort key: the key's digest), so that an erasure finds them without reading every key. */
+  /** Sort key: the key's digest. Lets an erasure find them without reading every key. */
   userApiKeys: (userId: string) => `USER#${userId}#KEYS`,
   dueDeliveries: (shard: number | '*') => `DUE#${shard}`,
-  /**
-   * A webhook's deliveries held for its endpoint (`pending_endpoint`), in the shard of its log each is in (sort key:
-   * the event id): what enabling it, or closing its breaker, sends, found without reading its log.
-   */
+  /** Deliveries held for the endpoint, per log shard (sort key: event id): what enabling it or closing its breaker sends. */
   heldDeliveries: (webhookId: string, shard: number) => `HELD#${webhookId}#${shard}`,
-  /** MX's user guid of a user on the reconcile's schedule (its `RECONCILE#{user_id}` item): whose a webhook is. */
+  /** MX's user guid of a user on the reconcile's schedule: whose a webhook is. */
   mxUser: (userGuid: string) => `MXUSER#${userGuid}`,
 };
 
 /**
- * The table's partitions by what they hold, each as the IAM `dynamodb:LeadingKeys` pattern of its partition keys
- * (`*` for the variable part), written with the key builders above so the two cannot drift. A function's role may
- * read or write items only in the partitions its spec names (infra/constructs/function-specs.ts, access.ts). Index
- * queries are not narrowed: both indexes hold keys only, and the items behind them are read under this rule.
+ * Partitions as IAM `dynamodb:LeadingKeys` patterns, built from the key builders so the two cannot drift. A role touches only the
+ * partitions its spec names. Index queries are not narrowed: indexes hold keys only, and their items are read under this rule.
  */
 export const PARTITIONS = {
-  /**
-   * Sessions and their leases, the sync state, transaction pointers and the change log, what the relay last saw of
-   * each member: a user's MX-read data.
-   */
+  /** A user's MX-read data: sessions, leases, sync state, transaction pointers and change log, member states. */
   users: keys.session('*').pk,
-  /** Jobs that ended needing someone, by day (the operator's overview). */
   attention: keys.attention('*', '*').pk,
-  /** Erased users' tombstones: read before serving or making a user, written by its erasure. */
+  /** Tombstones: read before serving or making a user. */
   erasedUsers: keys.erasedUser('*').pk,
-  /** Erasures under way (the user's id and how far each went), deleted as each ends. */
   erasures: keys.erasure('*').pk,
-  /** The reconcile's schedule: apart from the users' partitions, which hold their sealed sessions. */
+  /** Apart from the users' partitions, which hold their sealed sessions. */
   reconcile: keys.reconcile('*').pk,
   jobs: keys.job('*').pk,
   activeJobs: activeJobsPartition('*'),
-  /** Webhooks (with their sealed signing secrets) and their deliveries. */
+  /** Webhooks (with sealed signing secrets) and their deliveries. */
   webhooks: keys.webhook('*').pk,
   apiKeys: keys.apiKey('*').pk,
   idempotency: keys.idempotency('*').pk,
@@ -203,11 +174,10 @@ export const PARTITIONS = {
   mxPushCounts: keys.mxPushCounts('*').pk,
   /** MX's webhooks seen within its retry horizon (replays do nothing more). */
   mxWebhooks: keys.mxWebhook('*').pk,
-  /** Jobs ended per hour and outcome (the operator's overview). */
   jobOutcomes: keys.jobOutcomes('*').pk,
   sweepMarks: keys.deliverySweepCheckpoints.pk,
   rateWindows: keys.rateWindow('*', '*').pk,
-  /** A webhook subscription's own delivery rate (lib/notify/delivery-pace.ts): not the MX budget, nor the keys' counts. */
+  /** A webhook's own delivery rate: not the MX budget, nor the keys' counts. */
   webhookPace: keys.rateWindow('webhook:*', '*').pk,
 } as const;
 export type PartitionName = keyof typeof PARTITIONS;
@@ -228,7 +198,7 @@ export interface TableRef {
 export const isExpired = (item: { ttl?: number } | undefined, nowMs: number): boolean =>
   item?.ttl !== undefined && item.ttl * 1000 <= nowMs;
 
-/** Every item a query matches, page after page (lib-dynamodb's query paginator). */
+/** Every item a query matches, across pages. */
 export async function* queryAll(
   table: TableRef,
   query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
@@ -242,7 +212,7 @@ export type Key = { pk: string; sk: string };
 /** An item as the document client reads it (the type of a query's `Items`). */
 export type Item = NonNullable<QueryCommandOutput['Items']>[number];
 
-/** BatchGetItem reads at most this many keys per call. */
+/** BatchGetItem's per-call key limit. */
 const BATCH_GET_MAX_KEYS = 100;
 /** Retries of the keys or requests a batch left unprocessed (throttling), with doubling waits from 25 ms. */
 const BATCH_RETRIES = 6;
@@ -252,10 +222,7 @@ const beforeRetry = (attempt: number) =>
 /** The table key of an index entry (what a keys-only index answers with). */
 export const tableKeyOf = (entry: Item): Key => ({ pk: entry.pk as string, sk: entry.sk as string });
 
-/**
- * The items of `keys`, in the order of `keys`; a key without an item is left out. Keys-only index pages are read
- * this way. Strongly consistent when asked (the index itself is eventually consistent either way).
- */
+/** The items of `keys` in their order, missing ones left out. `consistent` cannot make the index itself consistent. */
 export async function getItems(table: TableRef, keys: readonly Key[], options: { consistent?: boolean } = {}): Promise<Item[]> {
   const found = new Map<string, Item>();
   const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
@@ -281,16 +248,13 @@ export async function getItems(table: TableRef, keys: readonly Key[], options: {
   return keys.map((key) => found.get(id(key))).filter((item): item is Item => item !== undefined);
 }
 
-/** BatchWriteItem takes at most this many requests per call. */
+/** BatchWriteItem's per-call request limit. */
 const BATCH_WRITE_MAX = 25;
 
 /** One put or delete of a BatchWriteItem. */
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
-/**
- * Runs `requests` (puts and deletes; no two on one key), 25 to a BatchWriteItem, in order, retrying what DynamoDB
- * leaves unprocessed.
- */
+/** Runs `requests` (no two on one key) in order, retrying what DynamoDB leaves unprocessed. */
 export async function writeItems(table: TableRef, requests: readonly WriteRequest[]): Promise<void> {
   for (let start = 0; start < requests.length; start += BATCH_WRITE_MAX) {
     let pending = requests.slice(start, start + BATCH_WRITE_MAX);
@@ -320,7 +284,7 @@ export async function deleteItems(table: TableRef, keys: readonly Key[]): Promis
   );
 }
 
-/** Every item an index query matches, in its order: the query's keys (all pages), then the items (`getItems`). */
+/** Every item an index query matches, in its order. */
 export async function queryItems(
   table: TableRef,
   query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
@@ -346,9 +310,8 @@ export async function conditionalOutput<T>(write: Promise<T>): Promise<{ output:
 }
 
 /**
- * The table's key schema and indexes as DynamoDB describes them: what createTable makes locally and the stack's table
- * (infra/constructs/data-table.ts) is held to by test/infra/stack.test.ts. A new object at each call: the SDK's input
- * types are mutable, and no caller can change another's.
+ * Key schema and indexes: what createTable makes locally and test/infra/stack.test.ts holds the stack's table to.
+ * A new object per call, since the SDK's input types are mutable.
  */
 export const tableKeySchema = (): Required<Pick<CreateTableCommandInput, 'KeySchema' | 'GlobalSecondaryIndexes'>> => ({
   KeySchema: [
@@ -375,7 +338,7 @@ export const tableKeySchema = (): Required<Pick<CreateTableCommandInput, 'KeySch
   ],
 });
 
-/** Creates the table as CDK does in AWS (used by the local runtime and tests). Idempotent. */
+/** Creates the table as CDK does in AWS, for the local runtime and tests. Idempotent. */
 export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
     await client.send(
