@@ -6,11 +6,11 @@ import type { Log } from '../logger.ts';
 import { type MetricsSink, type MxRouteClass, statusClass } from '../metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
+import { type Decoder, decodeJson, jsonText, type MxAnswer } from './mx-answer.ts';
 import { classifyFailure, isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { MxBudgetSpent, type MxCallBudget } from './call-budget.ts';
 import { expandPathTemplate } from '../path-template.ts';
-import { isJsonMediaType } from '../media-type.ts';
 import { networkErrorCode, networkFailure } from '../network-error.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
@@ -86,12 +86,8 @@ type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Reco
 /** What one exchange sends. */
 export type MxExchange = Pick<AnyMxCall, 'method' | 'route' | 'params' | 'query' | 'headers' | 'body'>;
 
-/** One answer as MX sent it. */
-export interface MxAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
+/** What every log line of a call says. */
+type CallFields = MxCallSite & { upstream: string; latency_ms: number; attempts: number };
 
 /** The default keep-alive pool: connecting gets one attempt's limit. */
 export const mxPool = (baseUrl: string, timeoutMs: number): Pool =>
@@ -185,33 +181,12 @@ export class MxTransport {
 
   async #request<Body>(call: AnyMxCall, options: MxRequestOptions, decode: Decoder<Body>): Promise<MxResponse<Body>> {
     const site: MxCallSite = { method: call.method, route: call.route };
-    const { kind } = call;
+    this.#admit(site);
     const request = this.#requestOf(call);
     const idempotent = call.idempotent ?? call.method === 'GET';
     const deadline = options.deadline ?? this.#retry.newDeadline();
-    const { timer } = this.#retry;
-    const startedAt = timer.now();
+    const startedAt = this.#retry.timer.now();
     let attempts = 0;
-    const callFields = () => ({
-      upstream: this.#upstream,
-      ...site,
-      latency_ms: Math.round(timer.now() - startedAt),
-      attempts,
-    });
-
-    // The breaker first: a call it holds spends no budget.
-    const heldMs = this.#breaker.admit();
-    if (heldMs > 0) {
-      this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
-      throw new MxError(
-        'MX_CIRCUIT_OPEN',
-        `MX is failing: calls to ${this.#upstream} are held for ${Math.ceil(heldMs / 1000)} s`,
-        {
-          ...site,
-          retryAfterSeconds: Math.ceil(heldMs / 1000),
-        },
-      );
-    }
     try {
       const response = await this.#retry.run(
         async (attempt) => {
@@ -222,43 +197,58 @@ export class MxTransport {
         {
           deadline,
           isRetryable: (error) => (error as MxError).code !== 'MX_BUDGET_SPENT' && isRetryableFailure(error, idempotent),
-          onRetry: (error, attempt, delayMs) => {
-            const { status, code } = error as MxError;
-            this.#countFailedAttempt(error as MxError);
-            this.#metrics.add('MxRetries', 1, { route: kind, status_class: statusClass(status, code) });
-            this.#log.debug('mx attempt failed', {
-              upstream: this.#upstream,
-              ...site,
-              attempt,
-              status,
-              error_code: code,
-              retry_in_ms: Math.round(delayMs),
-            });
-          },
+          onRetry: (error, attempt, delayMs) => this.#retrying(call.kind, site, error as MxError, attempt, delayMs),
         },
       );
       this.#breaker.record(true);
-      const fields = { ...callFields(), status: response.status };
-      this.#countCall(kind, response.status, undefined, fields.latency_ms);
+      const fields = { ...this.#callFields(site, startedAt, attempts), status: response.status };
+      this.#countCall(call.kind, response.status, undefined, fields.latency_ms);
       if (attempts > 1 || fields.latency_ms >= SLOW_CALL_MS) this.#log.info('mx call', fields);
       else this.#log.debug('mx call', fields);
       return response;
     } catch (error) {
-      const mxError = error as MxError;
-      // Refused by the budget before reaching MX: no outcome of MX's, and the probe (if this was it) is free.
-      if (mxError.code === 'MX_BUDGET_SPENT' && attempts <= 1) this.#breaker.release();
-      else this.#breaker.record(mxError.code !== 'MX_BUDGET_SPENT' && classifyFailure(mxError) === 'final');
-      const fields = callFields();
-      this.#countFailedAttempt(mxError);
-      this.#countCall(kind, mxError.status, mxError.code, fields.latency_ms);
-      this.#log.warn('mx call failed', {
-        ...fields,
-        status: mxError.status,
-        error_code: mxError.code,
-        mx_code: mxError.mxCode,
-      });
-      throw mxError;
+      throw this.#failed(call.kind, error as MxError, this.#callFields(site, startedAt, attempts));
     }
+  }
+
+  /** The breaker first: a call it holds spends no budget. */
+  #admit(site: MxCallSite): void {
+    const heldMs = this.#breaker.admit();
+    if (heldMs <= 0) return;
+    this.#metrics.add('MxCircuitRefusals', 1, { upstream: this.#upstream as 'mx-data' });
+    const retryAfterSeconds = Math.ceil(heldMs / 1000);
+    const message = `MX is failing: calls to ${this.#upstream} are held for ${retryAfterSeconds} s`;
+    throw new MxError('MX_CIRCUIT_OPEN', message, { ...site, retryAfterSeconds });
+  }
+
+  #retrying(kind: MxRouteClass, site: MxCallSite, error: MxError, attempt: number, delayMs: number): void {
+    const { status, code } = error;
+    this.#countFailedAttempt(error);
+    this.#metrics.add('MxRetries', 1, { route: kind, status_class: statusClass(status, code) });
+    const retryInMs = Math.round(delayMs);
+    this.#log.debug('mx attempt failed', {
+      upstream: this.#upstream,
+      ...site,
+      attempt,
+      status,
+      error_code: code,
+      retry_in_ms: retryInMs,
+    });
+  }
+
+  #failed(kind: MxRouteClass, error: MxError, fields: CallFields): MxError {
+    // Refused by the budget before reaching MX: no outcome of MX's, and the probe (if this was it) is free.
+    if (error.code === 'MX_BUDGET_SPENT' && fields.attempts <= 1) this.#breaker.release();
+    else this.#breaker.record(error.code !== 'MX_BUDGET_SPENT' && classifyFailure(error) === 'final');
+    this.#countFailedAttempt(error);
+    this.#countCall(kind, error.status, error.code, fields.latency_ms);
+    this.#log.warn('mx call failed', { ...fields, status: error.status, error_code: error.code, mx_code: error.mxCode });
+    return error;
+  }
+
+  #callFields(site: MxCallSite, startedAt: number, attempts: number): CallFields {
+    const latencyMs = Math.round(this.#retry.timer.now() - startedAt);
+    return { upstream: this.#upstream, ...site, latency_ms: latencyMs, attempts };
   }
 
   async #spendBudget(site: MxCallSite): Promise<void> {
@@ -338,79 +328,6 @@ export class MxTransport {
 /** The DOMException AbortSignal.timeout() gives. */
 const timedOut = () => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 
-/** Turns a 2xx answer into the body handed back; throws MX_INVALID_RESPONSE when it cannot. */
-type Decoder<Body> = (answer: MxAnswer, site: MxCallSite) => Body;
-
-function decodeJson(answer: MxAnswer, site: MxCallSite, schema?: z.ZodMiniType): unknown {
-  const body = parseJson(answer, site);
-  if (!schema) return body;
-  const result = schema.safeParse(body);
-  if (!result.success) {
-    const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 5);
-    const message = `MX answered ${site.method} ${site.route} with an unexpected body shape (at ${fields.join(', ')})`;
-    throw new MxError('MX_INVALID_RESPONSE', message, {
-      ...site,
-      status: answer.status,
-      contentType: contentTypeOf(answer),
-      cause: result.error,
-    });
-  }
-  return result.data;
-}
-
-/**
- * MX's JSON text, checked by media type and `closedOnce` rather than parsed (BENCHMARKS.md, read overhead). HTTP framing
- * alone cannot tell a cut body: one ending with its connection has no length, and a Content-Length may match a cut body.
- */
-function jsonText(answer: MxAnswer, site: MxCallSite): string {
-  const { headers, text } = answer;
-  if (text === '') return text;
-  const type = headers['content-type'];
-  if (typeof type !== 'string' || !isJsonMediaType(type) || !closedOnce(text)) throw notJson(answer, site);
-  return text;
-}
-
-const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-
-/** Whether the quote at `at` follows an odd run of backslashes. */
-function escaped(text: string, at: number): boolean {
-  let run = 0;
-  while (text.charCodeAt(at - run - 1) === 0x5c) run += 1;
-  return run % 2 === 1;
-}
-
-/**
- * Whether `text` is one object or array that closes every bracket and string at its end and not before, so a cut body
- * fails. Bracket depth and string state only; the rest of JSON's grammar is MX's to keep.
- */
-export function closedOnce(text: string): boolean {
-  let start = 0;
-  let end = text.length;
-  while (start < end && isSpace(text.charCodeAt(start))) start += 1;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end -= 1;
-  const first = text.charCodeAt(start);
-  if (first !== 0x7b && first !== 0x5b) return false;
-  let depth = 0;
-  for (let i = start; i < end; i += 1) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      // Skip to the string's closing quote (indexOf: most of MX's text is strings).
-      do {
-        i = text.indexOf('"', i + 1);
-        if (i === -1 || i >= end) return false;
-      } while (escaped(text, i));
-    } else if (c === 0x7b || c === 0x5b) depth += 1;
-    else if ((c === 0x7d || c === 0x5d) && (depth -= 1) === 0) return i === end - 1 && c === first + 2; // } or ]
-  }
-  return false;
-}
-
-/** The media type of an answer, without parameters (for messages: never a body). */
-function contentTypeOf(answer: Pick<MxAnswer, 'headers'>): string {
-  const type = answer.headers['content-type'];
-  return (Array.isArray(type) ? type[0] : type)?.split(';')[0]?.trim() || 'untyped';
-}
-
 function buildPath(route: string, params: Record<string, string> = {}): string {
   return expandPathTemplate(route, (name) => {
     const value = params[name];
@@ -429,24 +346,6 @@ function buildQuery(query: Record<string, QueryValue> = {}): string {
     .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
-
-function parseJson(answer: MxAnswer, site: MxCallSite): unknown {
-  const { text } = answer;
-  if (text === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // The SyntaxError is not kept as cause: its message quotes the body, which may hold a token.
-    throw notJson(answer, site);
-  }
-}
-
-const notJson = (answer: MxAnswer, site: MxCallSite): MxError =>
-  new MxError('MX_INVALID_RESPONSE', `MX answered ${site.method} ${site.route} with a body that is not JSON`, {
-    ...site,
-    status: answer.status,
-    contentType: contentTypeOf(answer),
-  });
 
 function transportFailure(error: unknown, site: MxCallSite, timedOut: boolean): MxError {
   const code = networkErrorCode(error);

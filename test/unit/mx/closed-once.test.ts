@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closedOnce } from '../../../lib/mx/transport.ts';
+import { closedOnce } from '../../../lib/mx/mx-answer.ts';
 
 const container = fc.oneof(fc.array(fc.jsonValue()), fc.dictionary(fc.string(), fc.jsonValue()));
 const indent = fc.constantFrom(undefined, 0, 2);
