@@ -16,6 +16,8 @@ import { DynamoSessionLease } from '../../lib/mx/session-lease-repo.ts';
 import { DynamoSessionStore } from '../../lib/mx/sessions-repo.ts';
 import { DeliveriesRepository } from '../../lib/notify/deliveries-repo.ts';
 import { WaitingDeliveries } from '../../lib/notify/waiting-deliveries.ts';
+import { DeliveryLogReader } from '../../lib/notify/delivery-log.ts';
+import { SyncStateRepository } from '../../lib/transactions/sync-state-repo.ts';
 import { WebhooksRepository } from '../../lib/notify/webhooks-repo.ts';
 import { DelayedQueue } from '../../lib/queue/delayed-queue.ts';
 import { ApiKeysRepository } from '../../lib/store/api-keys-repo.ts';
@@ -182,6 +184,7 @@ function meterAwsCalls(tally: Tally): () => void {
     AttentionRepository,
     DeliveriesRepository,
     WaitingDeliveries,
+    DeliveryLogReader,
     WebhooksRepository,
     InstitutionStatsRepository,
     DynamoSessionStore,
@@ -189,6 +192,7 @@ function meterAwsCalls(tally: Tally): () => void {
     ApiKeysRepository,
     MxPushRepository,
     TransactionsRepository,
+    SyncStateRepository,
     SweepCheckpointsRepository,
     MemberStatesRepository,
     ReconcileRepository,
