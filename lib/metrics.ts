@@ -6,7 +6,7 @@ import { QUEUE_NAMES } from './queue/queue-names.ts';
 export const METRIC_NAMESPACE = 'NexusRelay';
 
 const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as const;
-/** What told the relay a job had ended: its scheduled poll, MX's push, the reconcile's member list, the sweeper's re-drive. */
+/** What told the relay a job had ended. */
 export const DETECTORS = ['poll', 'push', 'reconcile', 'sweeper'] as const;
 export type Detector = (typeof DETECTORS)[number];
 /** MX routes by what they do: one value per kind of call, never a concrete path. */
@@ -22,11 +22,11 @@ export const MX_ROUTE_CLASSES = [
   'resume',
   'read',
 ] as const;
-/** What an MX call does, as each call states it (`MxCall.kind`): the `route` dimension of MX's metrics. */
+/** The `route` dimension of MX's metrics, as each call states it (`MxCall.kind`). */
 export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
 const UPSTREAMS = ['mx-data', 'mx-sso', 'mx-realtime'] as const;
-/** A 2xx, the status class of any other answer, or why there was none (lib/notify/attempt.ts). */
+/** A 2xx, the status class of any other answer, or why there was none. */
 const ATTEMPT_OUTCOMES = [
   'delivered',
   'http_3xx',
@@ -54,21 +54,20 @@ const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_r
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
 /**
- * Every metric the relay emits, with its unit and, per dimension, every value it may take. A value outside its
- * list is recorded as `other`: dimensions stay low-cardinality by construction (no user id, member guid, job id
- * or URL can become a time series). `sum` metrics are added up within an invocation and written once.
+ * Every metric, with its unit and every value each dimension may take; any other value is recorded as `other`, so no id
+ * or URL can become a time series. `sum` metrics are added up within an invocation and written once.
  */
 export const METRICS = {
   // Aggregation jobs
   JobsStarted: { unit: 'Count', sum: true, dimensions: { trigger: JOB_TRIGGERS, kind: JOB_KINDS } },
-  /** Jobs the relay refused before asking MX: the member's use cases leave out PFM, or its institution lacks the job. */
+  /** Jobs refused before asking MX. */
   JobsRefused: { unit: 'Count', sum: true, dimensions: { reason: ['no_pfm', 'not_supported'] as const } },
   JobsEnded: { unit: 'Count', sum: true, dimensions: { outcome: JOB_OUTCOMES, detected_by: DETECTORS, kind: JOB_KINDS } },
   JobDuration: { unit: 'Milliseconds', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
   /** MX's own end of a successful aggregation (`successfully_aggregated_at`) → the relay knew. */
   DetectionLag: { unit: 'Milliseconds', sum: false, dimensions: { detected_by: DETECTORS } },
   PollsPerJob: { unit: 'Count', sum: false, dimensions: { outcome: JOB_OUTCOMES } },
-  /** A worker-poll invocation could not add its job ends to the hour's counters (kept for its next invocation). */
+  /** Job ends not yet added to the hour's counters (kept for the next invocation). */
   JobOutcomeFlushFailures: { unit: 'Count', sum: true, dimensions: {} },
   // MX
   MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
@@ -80,33 +79,27 @@ export const METRICS = {
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
   /** SSO answered 401/403: the partner credentials or the IP allow-list. */
   MxCredentialsRefused: { unit: 'Count', sum: true, dimensions: {} },
-  /** Users the relay made at MX when it first needed them: `existed` when MX had it (409), `refused` when MX said no. */
+  /** Users made at MX when first needed: `existed` on a 409. */
   MxUserCreations: { unit: 'Count', sum: true, dimensions: { outcome: ['created', 'existed', 'refused'] as const } },
   // Connect
-  /** Widget URLs handed to client apps, by widget (the Connect ones by name, any other as `other`). */
   WidgetUrlsIssued: { unit: 'Count', sum: true, dimensions: { widget_type: ['connect_widget', 'connections_widget'] as const } },
-  /** Members created, updated or deleted at MX through the relay. */
   MemberChanges: { unit: 'Count', sum: true, dimensions: { action: ['created', 'updated', 'deleted'] as const } },
   /** OAuth window URIs handed out (a new OAuth member's first, or a re-authorisation). */
   OAuthWindows: { unit: 'Count', sum: true, dimensions: {} },
-  /** Erasures asked for (DELETE /users/{user_id}): `repeated` when one of the user was already under way. */
+  /** `repeated` when an erasure of the user was already under way. */
   Erasures: { unit: 'Count', sum: true, dimensions: { stage: ['begun', 'repeated'] as const } },
-  /** Erasure steps worker-poll took, and the items they deleted. */
   ErasureSteps: { unit: 'Count', sum: true, dimensions: {} },
   ErasedItems: { unit: 'Count', sum: true, dimensions: {} },
   /** Erasures ended (`user.deleted` sent): `absent` when MX no longer had the user. */
   UsersErased: { unit: 'Count', sum: true, dimensions: { mx_user: ['deleted', 'absent'] as const } },
-  /** From an erasure's request to its end. */
   ErasureDuration: { unit: 'Milliseconds', sum: false, dimensions: {} },
-  /** Erasures under way at the sweep, and how long the oldest has been (alarmed past an hour: infra/stack.ts). */
+  /** Erasures under way at the sweep, and the oldest one's age. */
   ErasuresUnderWay: { unit: 'Count', sum: false, dimensions: {} },
   ErasureAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
   // What MX did on its own
   /**
-   * MX's webhooks about members no job of ours follows, as worker-poll takes them: a hint that schedules the user's
-   * read (`hinted`), one that joins a read already due (`coalesced`: no MX call of its own), a deleted transaction past
-   * what a user's hints hold (`overflow`), or nothing done: the user `unplaced` (a user guid never seen), or
-   * `unserved` (a user no app is served: nothing read, made or recorded).
+   * MX's webhooks about members no job follows: `coalesced` joins a read already due, `overflow` is a deletion past what the
+   * hints hold, `unplaced` a user guid never seen, `unserved` a user no app is served (nothing read, made or recorded).
    */
   MemberReports: {
     unit: 'Count',
@@ -116,18 +109,11 @@ export const METRICS = {
       outcome: ['hinted', 'coalesced', 'overflow', 'unplaced', 'unserved'] as const,
     },
   },
-  /**
-   * MX's webhooks mx-events authenticated, by what it did: `taken` (a poll nudged or a report sent), `replayed` (a
-   * body seen within MX's retry horizon: nothing more), `ignored` (not a webhook it reads).
-   */
+  /** Authenticated MX webhooks: `replayed` is a body seen within MX's retry horizon (nothing more done). */
   MxWebhooks: { unit: 'Count', sum: true, dimensions: { outcome: ['taken', 'replayed', 'ignored'] as const } },
-  /** Reads of MX confirming a user's hints (one list of members, and a list per hinted deletion's day). */
+  /** Reads of MX confirming a user's hints. */
   MxHintReads: { unit: 'Count', sum: true, dimensions: {} },
-  /**
-   * What MX's read made of each hint: a job `opened` (or `joined`), an aggregation already `known`, a `status`
-   * recorded, the member gone, transactions `removed`; `unconfirmed`: MX's answer does not show what the webhook said
-   * (a member or transaction said deleted that MX still has), so nothing was done; `not_syncing`: no sync to remove from.
-   */
+  /** What MX's read made of each hint; `unconfirmed`: MX's answer does not show what the webhook said, so nothing was done. */
   MxHints: {
     unit: 'Count',
     sum: true,
@@ -146,27 +132,19 @@ export const METRICS = {
       ] as const,
     },
   },
-  /**
-   * A member report or reconcile read MX could not serve (5xx, 429, timeout, lost connection) sent back to wait on the
-   * poll queue (lib/aggregation/poll-queue-handler.ts).
-   */
+  /** Work MX could not serve (5xx, 429, timeout, lost connection), sent back to wait on the poll queue. */
   MxUnavailableWaits: {
     unit: 'Count',
     sum: true,
     dimensions: { kind: ['member_report', 'mx_hints', 'reconcile', 'erasure'] as const },
   },
-  /** Users whose members the reconcile read from MX, by whether it found an aggregation no job had followed. */
+  /** `opened`: the reconcile found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
-  /** Users put on the reconcile's schedule as the relay serves them (a session or widget URL made), or found on it. */
   ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'already', 'failed'] as const } },
-  /** Users whose reconcile turn the dispatcher sent to worker-poll. */
   ReconcileDispatched: { unit: 'Count', sum: true, dimensions: {} },
-  /** Users the dispatcher took off the reconcile: no app asked about them for RECONCILE_INACTIVE_DAYS. */
+  /** Users taken off the reconcile: no app asked about them for RECONCILE_INACTIVE_DAYS. */
   ReconcileLeaves: { unit: 'Count', sum: true, dimensions: {} },
-  /**
-   * Reconcile turns taken by worker-poll: the user's members read from MX, or not (seen aggregated lately), and why
-   * (lib/aggregation/reconcile-turn.ts).
-   */
+  /** Reconcile turns: the user's members read from MX, or skipped, and why. */
   ReconcileTurns: {
     unit: 'Count',
     sum: true,
@@ -175,25 +153,23 @@ export const METRICS = {
       reason: ['webhooks_off', 'needs_user', 'not_seen_aggregated', 'seen_aggregated'] as const,
     },
   },
-  /** How late the longest overdue user a dispatcher run found was: the reconcile's backlog. */
+  /** The most overdue user a dispatcher run found: the reconcile's backlog. */
   ReconcileOverdue: { unit: 'Milliseconds', sum: false, dimensions: {} },
-  /** `member.connection_status_changed` events, by whether the user must act. */
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },
-  /** Calls refused because they name an erased user: at the API, or before making it at MX (any function). */
+  /** Calls refused because they name an erased user. */
   ErasedUserRefusals: { unit: 'Count', sum: true, dimensions: { at: ['api', 'mx_user'] as const } },
-  /** MX's user guid of a user changed (`changed`: the user made again at MX), or two users share one (`shared`). */
+  /** `changed`: the user was made again at MX; `shared`: two users share one guid. */
   MxUserGuidConflicts: { unit: 'Count', sum: true, dimensions: { kind: ['changed', 'shared'] as const } },
-  /** A container's MX circuit breaker moved (lib/mx/circuit-breaker.ts): `open` means MX kept failing. */
+  /** A container's MX circuit breaker moved: `open` means MX kept failing. */
   MxCircuitChanges: {
     unit: 'Count',
     sum: true,
     dimensions: { upstream: UPSTREAMS, state: ['open', 'half_open', 'closed'] as const },
   },
-  /** MX calls not sent while a container's breaker held them. */
   MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
-  /** A container leased a block of the shared MX call budget (lib/mx/call-budget.ts): one table write each. */
+  /** A container leased a block of the shared MX call budget: one table write each. */
   MxBudgetLeases: { unit: 'Count', sum: true, dimensions: { outcome: ['granted', 'short', 'failed'] as const } },
-  /** How long a call waited for the budget, when it waited (a lease, or the next period). */
+  /** How long a call waited for the budget, when it waited. */
   MxBudgetWait: { unit: 'Milliseconds', sum: false, dimensions: {} },
   /** MX calls not sent: the budget was spent for longer than a call waits. */
   MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: {} },
@@ -204,54 +180,36 @@ export const METRICS = {
   WebhookEndpointsDisabled: { unit: 'Count', sum: true, dimensions: {} },
   WebhookBreakerChanges: { unit: 'Count', sum: true, dimensions: { to: ['open', 'closed'] as const } },
   WebhookDeliveriesHeld: { unit: 'Count', sum: true, dimensions: {} },
-  /**
-   * Attempts moved to the slow lane: their endpoint did not answer within the patience (or while the rest of their
-   * batch was done), or is known slow, or probed.
-   */
   WebhookSlowLaneMoves: { unit: 'Count', sum: true, dimensions: { reason: ['patience', 'known_slow', 'probe'] as const } },
-  /** Attempts sent back to wait their turn: their webhook's own rate (`max_deliveries_per_second`) was spent. */
+  /** Attempts sent back to wait: their webhook's own rate (`max_deliveries_per_second`) was spent. */
   WebhookAttemptsPaced: { unit: 'Count', sum: true, dimensions: {} },
-  /** Per sweep: the longest any endpoint's breaker has kept failing, from its streak's start (0: none open). */
+  /** Per sweep: the longest any endpoint's breaker has kept failing (0: none open). */
   WebhookBreakerOpenAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
   // Queues and recovery
   MessagesDeadLettered: { unit: 'Count', sum: true, dimensions: { queue: QUEUE_NAMES, reason: DEAD_LETTER_REASONS } },
   SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
   RefreshRequestsDeferred: { unit: 'Count', sum: true, dimensions: { reason: DEFERRAL_REASONS } },
   // Transactions sync
-  /** Changes (added, modified, removed) handed to clients by transactions sync. */
   TransactionsSynced: { unit: 'Count', sum: true, dimensions: {} },
-  /**
-   * Changes an ingest found in MX's lists and wrote to a user's change log; `kind` full (whole list), window (after an
-   * aggregation: also the days MX may still change), incremental, or webhook (removals MX's webhooks announced).
-   */
+  /** Changes an ingest wrote to a user's change log; `window`: after an aggregation, also the days MX may still change. */
   TransactionChangesIngested: {
     unit: 'Count',
     sum: true,
     dimensions: { kind: ['full', 'window', 'incremental', 'webhook'] as const },
   },
-  /**
-   * Batches of a user's forgotten transactions deleted (no app asked about the user for RECONCILE_INACTIVE_DAYS):
-   * `done` the last of the user's, `more` to come.
-   */
+  /** Batches of an inactive user's transactions deleted: `done` the last, `more` to come. */
   TransactionsForgotten: { unit: 'Count', sum: true, dimensions: { outcome: ['done', 'more'] as const } },
-  /** Posted transactions linked to the pending one they replaced (`pending_transaction_guid`). */
+  /** Posted transactions linked to the pending one they replaced. */
   PendingTransactionsLinked: { unit: 'Count', sum: true, dimensions: {} },
-  /**
-   * Transactions missing from a list MX answered in several pages that narrower reads could not yet confirm gone:
-   * left for a later read rather than reported removed.
-   */
+  /** Transactions missing from a paged list that narrower reads could not confirm gone: left for a later read, not removed. */
   TransactionRemovalsUnconfirmed: { unit: 'Count', sum: true, dimensions: {} },
   // Access
-  /**
-   * A key refused by an operation's access rule (403): `user` for another user's data, `server_key` for a server-only
-   * operation; `idempotency_key` says whether the request carried one (a refused replay).
-   */
+  /** 403s by access rule; `idempotency_key` says whether the request carried one (a refused replay). */
   AccessRefused: {
     unit: 'Count',
     sum: true,
     dimensions: { rule: ['server_key', 'user'] as const, idempotency_key: ['present', 'absent'] as const },
   },
-  /** A request refused because its API key passed its per-minute limit (429). */
   KeyRequestsThrottled: { unit: 'Count', sum: true, dimensions: {} },
 } as const satisfies Record<string, { unit: Unit; sum: boolean; dimensions: Record<string, readonly string[]> }>;
 
@@ -265,10 +223,10 @@ export interface MetricsSink {
   add<N extends MetricName>(name: N, value: number, dimensions: DimensionsOf<N>): void;
 }
 
-/** Records nothing (the default where a caller does not care). */
+/** Records nothing. */
 export const noMetrics: MetricsSink = { add() {} };
 
-/** The value a dimension is recorded with: the given one when the catalogue lists it, `other` otherwise. */
+/** The given value when the catalogue lists it, `other` otherwise. */
 export function dimensionValue(allowed: readonly string[], value: unknown): string {
   return typeof value === 'string' && allowed.includes(value) ? value : 'other';
 }
@@ -279,17 +237,10 @@ interface Entry {
 }
 
 export interface EmfMetricsOptions {
-  /** `dev`, `staging`, `prod` or `local`: the `environment` dimension of every metric. */
   environment: string;
 }
 
-/**
- * The catalogue above, recorded through Powertools Metrics, which writes each line (EMF, to stdout: CloudWatch Logs
- * in Lambda, the stack's output locally). EMF gives a line one value per dimension, so metrics are grouped by their
- * dimension values during an invocation, and `flush()` at its end (`lib/compositions/observability.ts`) publishes
- * each group as Powertools' own line (several, past VALUES_PER_LINE): `addDimensions`, `addMetric`,
- * `publishStoredMetrics`.
- */
+/** Records through Powertools (EMF). An EMF line has one value per dimension, so metrics are grouped by dimension values. */
 export class EmfMetrics implements MetricsSink {
   /** Dimension values (as JSON) → metric name → what was recorded. */
   readonly #groups = new Map<string, Map<MetricName, Entry>>();
@@ -352,14 +303,12 @@ export class EmfMetrics implements MetricsSink {
           }
         }
       } catch {
-        // As above: never fail the invocation. What the group left behind must not join the next group's line (lines
-        // of it already written stay written; Powertools refuses a group at its first value, bad names or units).
+        // What the group left behind must not join the next group's line.
         this.#discard();
         continue;
       }
       try {
-        // Clears what it published, whether it wrote it or threw (each clear reads the environment: Powertools'
-        // stores ask at every access whether invocations run concurrently).
+        // Clears what it published, whether it wrote it or threw.
         this.#metrics.publishStoredMetrics();
       } catch {
         // As above.
@@ -378,11 +327,7 @@ export class EmfMetrics implements MetricsSink {
   }
 }
 
-/**
- * Values one line holds at most. Powertools writes a line by itself when one metric reaches 100 values, and that line
- * clears the dimensions the rest of the group needs: a group with more values is written as several lines, each with
- * its dimensions.
- */
+/** Powertools writes a line by itself at 100 values of a metric, clearing the dimensions the rest of the group needs. */
 const VALUES_PER_LINE = 99;
 
 /** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */

@@ -14,9 +14,8 @@ import { READ_ROUTES } from './reads/read-routes.ts';
 import { SYNC_ROUTE } from './transactions/sync-routes.ts';
 
 /**
- * THE route table: the slices' routes put together. The CDK stack creates exactly these HttpApi routes (plus
- * `$default`, served by api-fallback), the local gateway serves exactly these, and the API document describes them in
- * this order. Lambdas never import it: each function's composition (lib/compositions/) imports its own slices' routes.
+ * THE route table: the stack, the local gateway and the API document all read it, in this order. Lambdas never import
+ * it: each composition imports its own slices' routes.
  */
 export const ROUTES: readonly Route<never>[] = [
   ...CONNECT_ROUTES,

@@ -15,25 +15,19 @@ import {
 /** A member's active-job pointer, as the sweeper reads it. */
 export interface ActivePointer extends MemberRef {
   jobId: string;
-  /** Epoch ms. */
   claimedAt: number;
 }
 
 /**
- * The per-member "active job" pointers (`keys.activeJob`, in `ACTIVE_JOB_SHARDS` table partitions): one live job per
- * member, and the sweeper's worklist. Each change is one conditional single-item write. A pointer and its job are
- * separate items written by separate requests — claimed before the job exists (RefreshService), released after its
- * terminal event is out (PollService) — so nothing here writes a job.
+ * The per-member "active job" pointers: one live job per member, and the sweeper's worklist. Each change is one
+ * conditional single-item write; claimed before the job exists, released after its terminal event is out.
  */
 export class ActiveJobsRepository {
   constructor(private readonly table: TableRef) {}
 
   /**
-   * Makes `jobId` the member's active job unless another live one holds the pointer. The pointer expires
-   * (`expiresAt`) so a crash between claim and release cannot block the member for good. It is claimed before the
-   * job is written (RefreshService), and before MX has said the member is the user's: the pointer is the user's
-   * (`keys.activeJob`), so a claim naming another user's member holds only the claimant's. `claimed_at` tells the
-   * sweeper a pointer whose job is still to come from one whose job never came.
+   * Unless another live job holds it. The pointer expires so a crash cannot block the member for good; it is the user's,
+   * so a claim naming another user's member holds only the claimant's. `claimed_at` tells the sweeper a job never came.
    */
   async claimActive(member: MemberRef, jobId: string, expiresAt: number, now: number): Promise<boolean> {
     return conditionalWrite(
@@ -57,7 +51,6 @@ export class ActiveJobsRepository {
     );
   }
 
-  /** The job the member's live pointer names, if any (a consistent read). */
   async activeJobId(member: MemberRef, now: number): Promise<string | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.activeJob(member), ConsistentRead: true }),
@@ -65,10 +58,7 @@ export class ActiveJobsRepository {
     return Item && isLive(Item, now) ? (Item.job_id as string) : undefined;
   }
 
-  /**
-   * The jobs named by the member's live pointers, whoever claimed them: MX's webhooks name the member, not our user.
-   * Only the owner's claim can ever have a job (MX refuses the member to anyone else), so callers take the job.
-   */
+  /** Whoever claimed them (MX's webhooks name the member, not our user): only the owner's claim can ever have a job. */
   async activeJobIdsOfMember(memberGuid: string, now: number): Promise<string[]> {
     const ids: string[] = [];
     const pointers = queryAll(this.table, {
@@ -91,7 +81,7 @@ export class ActiveJobsRepository {
     return Item?.job_id === jobId;
   }
 
-  /** Every active-job pointer (job id, member, when claimed), shard by shard: the sweeper's worklist. */
+  /** The sweeper's worklist. */
   async *activeJobs(): AsyncGenerator<ActivePointer> {
     for (let shard = 0; shard < ACTIVE_JOB_SHARDS; shard++) {
       const items = queryAll(this.table, {
@@ -126,6 +116,6 @@ export class ActiveJobsRepository {
   }
 }
 
-/** A pointer item not past its `expires_at` (nor its `ttl`, which dynalite never acts on). */
+/** Not past `expires_at`, nor its `ttl` (which dynalite never acts on). */
 const isLive = (item: Record<string, unknown>, now: number): boolean =>
   !isExpired(item as { ttl?: number }, now) && (item.expires_at as number) >= now;

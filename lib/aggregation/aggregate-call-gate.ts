@@ -3,11 +3,8 @@ import { AGGREGATE_ROUTE } from '../mx/nexus-client.ts';
 import { RateLimitExceededError, type RateLimiter } from './refresh-rate-limiter.ts';
 
 /**
- * Holds each aggregate call until a permit of `limiter`, right before the MX transport sends it (its `beforeSend`),
- * so the call leaves at its slot: whatever came before it (the job writes, getting or creating the user's session)
- * cannot make MX see it late. Every other call passes at once. A refused permit, or a call whose time limit ran out
- * while it waited, fails before it is sent, with a RateLimitExceededError that the MX client reports as the cause of
- * its error and does not retry (the call starts something; see `isRateLimited`).
+ * Holds each aggregate call for a permit right before it is sent, so nothing before it can make MX see it late. A refused
+ * permit fails the call unsent, and it is not retried (it starts something).
  */
 export function aggregateCallGate(limiter: Pick<RateLimiter, 'acquire'>) {
   return async (call: MxCallSite, signal: AbortSignal): Promise<void> => {

@@ -23,14 +23,11 @@ export function durationModel(durationsMs: readonly number[]): DurationModel | u
   return { samples: sorted.length, p10Ms: quantile(0.1), p50Ms: quantile(0.5), p90Ms: quantile(0.9) };
 }
 
-/** Where a member aggregates: the unit whose durations are learned. */
+/** The unit whose durations are learned. */
 export const institutionOf = (member: Pick<Member, 'institution_guid' | 'institution_code'>): string | undefined =>
   member.institution_guid ?? member.institution_code ?? undefined;
 
-/**
- * How long MX itself took, from its own timestamps (start of the job → last success), so the learned durations do
- * not include our polling lag. Undefined when MX's fields are missing or inconsistent.
- */
+/** From MX's own timestamps, so learned durations exclude our polling lag. Undefined when they are missing or inconsistent. */
 export function mxAggregationMs(member: Pick<Member, 'aggregated_at' | 'successfully_aggregated_at'>): number | undefined {
   if (!member.aggregated_at || !member.successfully_aggregated_at) return undefined;
   const took = Date.parse(member.successfully_aggregated_at) - Date.parse(member.aggregated_at);

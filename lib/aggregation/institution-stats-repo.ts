@@ -7,29 +7,19 @@ export const KEPT_DURATIONS = 50;
 const MAX_FULL_NOTES = 5_000;
 /** Once an institution's list is full, a container writes its samples there this many at a time… */
 export const REPLACE_BATCH = 8;
-/** …or when the oldest one it holds has waited this long (checked when the next sample comes). */
+/** …or when the oldest one it holds has waited this long. */
 export const MAX_PENDING_MS = 5 * 60_000;
 
 /**
- * Recent aggregation durations per institution, in one `INSTITUTION#…/STATS` item each (`durations_ms`).
+ * Recent aggregation durations per institution. Recording never reads: a read-modify-write on this hot item made
+ * concurrent workers lose to each other. The sample is appended while there is room (conditional on the room only), then
+ * written over a random slot: a random-replacement reservoir, weighted to the recent.
  *
- * Recording is one UpdateItem and never reads: every finished job at an institution writes the same item, and a
- * read-modify-write there made concurrent workers lose to each other. While the list has room the sample is
- * appended (`list_append`, conditional on the room only, so no writer ever loses to another); once it holds
- * KEPT_DURATIONS samples the new one is written over a slot picked at random — a random-replacement reservoir:
- * every sample is written, and each later sample evicts a given one with probability 1/KEPT_DURATIONS, so the list
- * is a random sample weighted to the recent (a sample survives the next n with probability (1 − 1/50)^n; mean age
- * ~50 samples). `version` counts the samples written.
- *
- * Once a container has seen an institution's list full, it holds that institution's samples and writes them
- * REPLACE_BATCH at a time, each over its own random slot, in one UpdateItem (one write unit for eight samples, the
- * same reservoir). A sample held by a container that Lambda then retires is lost: the list was full, so the model
- * only misses one of many recent samples. While the list has room every sample is written at once.
+ * A container that has seen the list full batches its samples (REPLACE_BATCH per write); one retired by Lambda loses
+ * its held samples, which a full list can spare.
  */
 export class InstitutionStatsRepository {
-  /** Institutions whose list was seen full here: their samples go to random slots, REPLACE_BATCH at a time. */
   readonly #full = new Set<string>();
-  /** Samples held for a full list, by institution, with when the first of them came. */
   readonly #pending = new Map<string, { since: number; samples: number[] }>();
 
   constructor(
@@ -60,14 +50,14 @@ export class InstitutionStatsRepository {
     await this.#appendOrReplace(institution, sample, now);
   }
 
-  /** Writes every sample this container holds (tests; a process about to stop). */
+  /** Writes every sample this container holds. */
   async flush(now: number): Promise<void> {
     const held = [...this.#pending];
     this.#pending.clear();
     for (const [institution, { samples }] of held) await this.#writeHeld(institution, samples, now);
   }
 
-  /** Samples held for a full list, in one write; if it is no longer full (e.g. deleted by hand), appended afresh. */
+  /** If the list is no longer full (e.g. deleted by hand), appended afresh. */
   async #writeHeld(institution: string, samples: readonly number[], now: number): Promise<void> {
     if (await this.#replace(institution, samples, now)) return;
     this.#full.delete(institution);
@@ -76,15 +66,14 @@ export class InstitutionStatsRepository {
 
   async #appendOrReplace(institution: string, sample: number, now: number): Promise<void> {
     if (await this.#append(institution, sample, now)) return;
-    // Full (another writer filled it, or it was full before this container saw it).
     this.#noteFull(institution);
     if (await this.#replace(institution, [sample], now)) return;
-    // Neither had room nor was full: the item changed under us twice (e.g. deleted by hand). Once more from the start.
+    // Neither had room nor was full: the item changed under us twice. Once more from the start.
     this.#full.delete(institution);
     await this.#append(institution, sample, now);
   }
 
-  /** Appends while the list holds fewer than KEPT_DURATIONS samples; false when it is full. */
+  /** False when the list is full. */
   async #append(institution: string, sample: number, now: number): Promise<boolean> {
     const appended = await conditionalOutput(
       this.table.client.send(
@@ -100,16 +89,12 @@ export class InstitutionStatsRepository {
       ),
     );
     if (!appended) return false;
-    // The write that fills the list tells this container so; the next samples go straight to a slot.
     const length = (appended.output.Attributes?.durations_ms as unknown[] | undefined)?.length ?? 0;
     if (length >= KEPT_DURATIONS) this.#noteFull(institution);
     return true;
   }
 
-  /**
-   * Writes each sample over a random one of the KEPT_DURATIONS slots, a different slot each (a drawn slot already
-   * taken moves on to the next free one); false when the list is not full (then the caller appends instead).
-   */
+  /** Each sample over a different random slot; false when the list is not full. */
   #replace(institution: string, samples: readonly number[], now: number): Promise<boolean> {
     const slots = new Set<number>();
     const assignments: string[] = [];
@@ -118,7 +103,7 @@ export class InstitutionStatsRepository {
       let slot = Math.min(KEPT_DURATIONS - 1, Math.floor(this.random() * KEPT_DURATIONS));
       while (slots.has(slot)) slot = (slot + 1) % KEPT_DURATIONS;
       slots.add(slot);
-      // A list index cannot be a placeholder; `slot` is an integer in [0, KEPT_DURATIONS).
+      // A list index cannot be a placeholder; `slot` is a bounded integer.
       assignments.push(`durations_ms[${slot}] = :s${i}`);
       values[`:s${i}`] = sample;
     }

@@ -7,7 +7,7 @@ import { JOB_ID_PATTERN } from './job.ts';
 export const DEFAULT_JOBS_PAGE_SIZE = 25;
 export const MAX_JOBS_PAGE_SIZE = 100;
 
-/** `GET /users/{user_id}/jobs` query: an opaque `cursor` from the previous page, and `limit` 1–100 (default 25). */
+/** `GET /users/{user_id}/jobs` query. */
 export const jobsListQuery = z.strictObject({
   cursor: z.optional(z.string()),
   limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(MAX_JOBS_PAGE_SIZE)), DEFAULT_JOBS_PAGE_SIZE),
@@ -19,10 +19,7 @@ const SORT_KEY = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;
 
 export const encodeJobsCursor = (key: UserJobsKey): string => encodeCursor({ ...key });
 
-/**
- * The key in `cursor`, accepted only when it is exactly the list key of one of `userId`'s jobs: a cursor cannot
- * reach another user's jobs, whoever made it.
- */
+/** Accepted only as the list key of one of `userId`'s jobs: a cursor cannot reach another user's jobs. */
 export function decodeJobsCursor(cursor: string, userId: string): UserJobsKey {
   const key = decodeCursor(cursor, keySchema);
   const [, createdAt, jobId] = SORT_KEY.exec(key.gsi2sk) ?? [];

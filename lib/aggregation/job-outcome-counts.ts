@@ -5,9 +5,7 @@ import type { TerminalStatus } from './job.ts';
 import { type JobOutcomesRepository, type OutcomeCounts, outcomeHourOf } from './job-outcomes-repo.ts';
 
 /**
- * The job ends of one worker-poll invocation, counted in memory and added to the hour's shared counters when the
- * invocation ends (`flush`, awaited before it returns): one write per hour per invocation that ended jobs, however
- * many it ended — the scale path does not pay a write per job. A failed write keeps its counts for the next flush.
+ * Job ends counted in memory and written once per invocation (`flush`), so the scale path does not pay a write per job.
  * Never throws: the counts only draw the operator's chart.
  */
 export class JobOutcomeCounts {
@@ -22,7 +20,6 @@ export class JobOutcomeCounts {
     },
   ) {}
 
-  /** A job ended in `outcome` at `now`. */
   count(outcome: TerminalStatus, now: number): void {
     const hour = outcomeHourOf(now);
     const counts = this.#pending.get(hour) ?? {};
@@ -37,7 +34,7 @@ export class JobOutcomeCounts {
       try {
         await this.deps.outcomes.add(hour, counts, this.deps.clock.now());
       } catch (error) {
-        // Kept for the next flush: a chart a few minutes behind is better than one missing jobs.
+        // Kept for the next flush: a chart behind is better than one missing jobs.
         const kept = this.#pending.get(hour) ?? {};
         for (const [outcome, n] of Object.entries(counts) as [TerminalStatus, number][]) kept[outcome] = (kept[outcome] ?? 0) + n;
         this.#pending.set(hour, kept);

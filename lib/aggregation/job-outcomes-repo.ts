@@ -11,16 +11,13 @@ export type OutcomeCounts = Record<TerminalStatus, number>;
 
 export const noOutcomes = (): OutcomeCounts => ({ succeeded: 0, action_required: 0, failed: 0, timed_out: 0 });
 
-/** Counters are kept this long: the overview charts the last day; a week is there to look back on. */
+/** The overview charts the last day; a week is there to look back on. */
 const RETENTION_SECONDS = 8 * 24 * 3600;
 
-/** `2026-11-24T19`: the hour `ms` falls in, as the counters' sort key names it (sortable as text). */
+/** `2026-11-24T19`: the counters' sort key (sortable as text). */
 export const outcomeHourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 13);
 
-/**
- * Jobs ended per hour, across users: one item per hour (`OUTCOMES` / `{hour}`), added to once per worker-poll
- * invocation that ended jobs (lib/aggregation/job-outcome-counts.ts), read by the operator's overview.
- */
+/** Jobs ended per hour, across users: one item per hour, added to once per invocation that ended jobs. */
 export class JobOutcomesRepository {
   constructor(private readonly table: TableRef) {}
 
@@ -41,7 +38,7 @@ export class JobOutcomesRepository {
     );
   }
 
-  /** Each of the `hours` hours up to the one `now` falls in, oldest first, with its counts (zeros where none ended). */
+  /** Oldest first, zeros where none ended. */
   async lastHours(hours: number, now: number): Promise<{ hour: string; counts: OutcomeCounts }[]> {
     const wanted = Array.from({ length: hours }, (_, i) => outcomeHourOf(now - (hours - 1 - i) * 3600_000));
     const byHour = new Map<string, Record<string, unknown>>();

@@ -7,7 +7,7 @@ import type { JobKind } from './job.ts';
 
 export type PremiumKind = Exclude<JobKind, 'aggregation'>;
 
-/** Each premium kind: MX's job that starts it, and the institution field MX says must be true for it. */
+/** MX's job that starts each premium kind, and the institution field that must be true for it. */
 export const PREMIUM_KINDS: Record<PremiumKind, { job: PremiumJob; supportField: keyof Institution & `supports_${string}` }> = {
   verification: { job: 'verify', supportField: 'supports_account_verification' },
   identification: { job: 'identify', supportField: 'supports_account_identification' },
@@ -16,7 +16,7 @@ export const PREMIUM_KINDS: Record<PremiumKind, { job: PremiumJob; supportField:
 
 export const isPremium = (kind: JobKind): kind is PremiumKind => kind !== 'aggregation';
 
-/** The member's institution says (`supports_…: false`) it does not offer the job: MX was not asked to start it. */
+/** The institution does not offer the job: MX was not asked to start it. */
 export class JobNotSupportedError extends NexusRelayError {
   readonly field: string;
 
@@ -34,9 +34,7 @@ export class JobNotSupportedError extends NexusRelayError {
 const INSTITUTION_TTL_MS = 60 * 60_000;
 
 /**
- * Refuses a premium job before MX is asked to start it when MX documents the member's institution as not supporting
- * it. The member is read for its institution, the institution for its flags (cached per container for an hour). A
- * flag MX leaves out, or an institution MX cannot find, is unknown: then MX decides.
+ * Refuses a premium job the member's institution is documented not to support. An unknown flag or institution: MX decides.
  *
  * @example
  * await support.check(userId, memberGuid, 'verification'); // throws JobNotSupportedError at the Iron Bank

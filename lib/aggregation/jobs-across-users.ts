@@ -3,7 +3,7 @@ import type { AttentionRepository } from './attention-repo.ts';
 import type { Job, JobStatus } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 
-/** The statuses that need someone: the overview lists jobs that ended in them (while they still are). */
+/** The overview lists jobs that ended in these, while they still are. */
 const NEEDS_SOMEONE: ReadonlySet<JobStatus> = new Set(['failed', 'timed_out', 'action_required']);
 
 export interface JobsAcrossUsersDeps {
@@ -12,14 +12,11 @@ export interface JobsAcrossUsersDeps {
   attention: Pick<AttentionRepository, 'markedByDay'>;
 }
 
-/**
- * The operator's view of jobs across users (GET /jobs): the jobs running now and those that ended needing someone.
- * Each is found through a list kept for it — the active pointers, the attention index — then read from the jobs.
- */
+/** The operator's view of jobs across users, each found through a list kept for it, then read from the jobs. */
 export class JobsAcrossUsers {
   constructor(private readonly deps: JobsAcrossUsersDeps) {}
 
-  /** Jobs running now across users (the active pointers' jobs still aggregating), at most `limit`, newest first. */
+  /** Newest first. */
   async running(limit: number): Promise<Job[]> {
     const ids: string[] = [];
     for await (const pointer of this.deps.pointers.activeJobs()) ids.push(pointer.jobId);
@@ -30,17 +27,13 @@ export class JobsAcrossUsers {
       .slice(0, limit);
   }
 
-  /**
-   * Jobs across users that ended needing someone and still do (a resumed job that then succeeded drops out), newest
-   * day first, at most `limit`: one query per day looked at, then the jobs.
-   */
+  /** Jobs that ended needing someone and still do, newest day first. */
   async needingAttention(request: { limit: number; now: number; days?: number }): Promise<Job[]> {
     const found: Job[] = [];
     if (request.limit <= 0) return found;
     for await (const ids of this.deps.attention.markedByDay(request)) {
       for (const job of await this.deps.jobs.getMany(ids))
         if (NEEDS_SOMEONE.has(job.status) && found.length < request.limit) found.push(job);
-      // Enough: the days before are never queried.
       if (found.length >= request.limit) break;
     }
     return found;

@@ -22,7 +22,7 @@ export interface UserJobsKey {
   gsi2sk: string;
 }
 
-/** The key of `job` in the user's job list (GSI2, newest first by `createdAt`, then by id). */
+/** The key of `job` in the user's job list, newest first. */
 export const userJobsKey = (job: Pick<Job, 'id' | 'userId' | 'createdAt'>): UserJobsKey => ({
   ...keys.job(job.id),
   gsi2pk: gsi2.userJobs(job.userId),
@@ -31,17 +31,15 @@ export const userJobsKey = (job: Pick<Job, 'id' | 'userId' | 'createdAt'>): User
 
 export interface UserJobsPage {
   jobs: Job[];
-  /** Where the next page starts; absent on the last page. */
+  /** Absent on the last page. */
   next?: UserJobsKey;
 }
 
-/** Jobs are kept 90 days for the jobs API, then expire. */
 const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
 
 /**
- * The job items (`JOB#{id}`), listed by member (GSI1) and by user (GSI2). Every state change is one conditional
- * single-item write, so concurrent workers and duplicate SQS deliveries cannot apply a step twice. The member's
- * active-job pointer is another item (active-jobs-repo.ts), never written in the same request as its job.
+ * Every state change is one conditional single-item write, so concurrent workers and duplicate SQS deliveries cannot apply
+ * a step twice. The member's active-job pointer is never written in the same request as its job.
  */
 export class JobsRepository {
   constructor(private readonly table: TableRef) {}
@@ -63,10 +61,7 @@ export class JobsRepository {
     return Item ? fromItem(Item) : undefined;
   }
 
-  /**
-   * Notes MX's push for the job at `step`: false when a push was noted for that step already, or the job moved past
-   * it. One immediate poll per step, however many webhooks MX (or anyone with its credentials) sends.
-   */
+  /** False when a push was noted for that step already: one immediate poll per step, however many webhooks are sent. */
   markPushed(jobId: string, step: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -81,7 +76,6 @@ export class JobsRepository {
     );
   }
 
-  /** The member's most recent job (any status). */
   async latestForMember(memberGuid: string): Promise<Job | undefined> {
     const { Items } = await this.table.client.send(
       new QueryCommand({
@@ -96,10 +90,7 @@ export class JobsRepository {
     return Items?.[0] ? this.get(jobIdOf(Items[0])) : undefined;
   }
 
-  /**
-   * One page of the user's jobs, newest first, starting after `after`. One more job than asked for is read, so the
-   * last page says so (no `next`) instead of leading to an empty one.
-   */
+  /** Reads one more job than asked for, so the last page says so instead of leading to an empty one. */
   async pageForUser(userId: string, request: { limit: number; after?: UserJobsKey; now: number }): Promise<UserJobsPage> {
     const { Items = [] } = await this.table.client.send(
       new QueryCommand({
@@ -115,7 +106,7 @@ export class JobsRepository {
     );
     const page = Items.slice(0, request.limit);
     const last = page.at(-1);
-    // Expired jobs (kept by dynalite, or not yet removed by DynamoDB) are left out, but still move the cursor on.
+    // Expired jobs not yet removed are left out, but still move the cursor on.
     const shown = (await getItems(this.table, page.map(tableKeyOf)))
       .filter((item) => !isExpired(item as { ttl?: number }, request.now))
       .map(fromItem);
@@ -126,7 +117,7 @@ export class JobsRepository {
     return { jobs: shown, ...next };
   }
 
-  /** The jobs of `jobIds` that exist, in that order (one batch read, eventually consistent). */
+  /** Eventually consistent. */
   async getMany(jobIds: readonly string[]): Promise<Job[]> {
     return (
       await getItems(
@@ -136,7 +127,7 @@ export class JobsRepository {
     ).map(fromItem);
   }
 
-  /** Moves an aggregating job from `fromStep` to the next step; false when another delivery got there first. */
+  /** False when another delivery got there first. */
   async advance(
     jobId: string,
     fromStep: number,
@@ -183,10 +174,7 @@ export class JobsRepository {
     });
   }
 
-  /**
-   * Records the sweeper's re-drive of the job as it stands (its step and status unchanged since it was read): false
-   * when it moved meanwhile, when the re-drive is not needed.
-   */
+  /** Records the sweeper's re-drive; false when the job moved since it was read, so no re-drive is needed. */
   async markRedriven(job: Pick<Job, 'id' | 'step' | 'status'>, now: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -202,7 +190,6 @@ export class JobsRepository {
     );
   }
 
-  /** One conditional update of an aggregating job at `fromStep`, recording the member snapshot when there is one. */
   #transition(
     jobId: string,
     fromStep: number,
@@ -231,10 +218,7 @@ export class JobsRepository {
     );
   }
 
-  /**
-   * Puts a job that ended `action_required` back into the poll loop at the next step (after the user answered MX's
-   * challenges), so it ends once more with its own terminal event. False if it moved since it was read.
-   */
+  /** Puts an `action_required` job back into the poll loop (the user answered MX), to end once more. False if it moved. */
   async reopen(
     jobId: string,
     fromStep: number,
@@ -288,7 +272,7 @@ function toItem(job: Job) {
     challenges: job.challenges,
     correlation_id: job.correlationId,
     mx_aggregated: job.mxAggregated,
-    // Absent for the most common, `refresh` and `aggregation`: a job item stays within one write unit.
+    // Absent for the defaults: a job item stays within one write unit.
     trigger: job.trigger === 'refresh' ? undefined : job.trigger,
     kind: job.kind === 'aggregation' ? undefined : job.kind,
     ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,

@@ -14,19 +14,13 @@ export interface MemberJobsDeps {
   clock: Clock;
 }
 
-/**
- * What the other slices ask of aggregation about one member, its repositories kept behind it: a poll now for the
- * job following the member (MX pushed, or the member was deleted), and the member's end once MX no longer has it.
- */
+/** What the other slices ask of aggregation about one member, its repositories kept behind it. */
 export class MemberJobs {
   constructor(private readonly deps: MemberJobsDeps) {}
 
   /**
-   * Sends the member's aggregating job, if it has one, a poll for its current step now: the poll worker reads the
-   * member and decides with the same step rules as every poll, so a nudge never ends a job by itself and a duplicate
-   * or late one changes nothing. The job is found by the member's user when known (a consistent read), else by the
-   * member alone (MX's pushes may name no user). MX's push nudges a job once per step (`coalesced` after). Answers the
-   * job it nudged.
+   * A poll of the current step now: a nudge never ends a job by itself, and a duplicate or late one changes nothing. A
+   * push nudges a job once per step (`coalesced` after).
    */
   async pollNow(
     member: { memberGuid: string; userId?: string },
@@ -56,7 +50,7 @@ export class MemberJobs {
     return job;
   }
 
-  /** A member MX no longer has (deleted through the relay): no longer listed as needing its user. */
+  /** A member deleted through the relay: no longer listed as needing its user. */
   async gone(userId: string, memberGuid: string): Promise<void> {
     await this.deps.states.gone(userId, memberGuid);
   }

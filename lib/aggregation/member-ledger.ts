@@ -7,7 +7,7 @@ import { isMxStarted, type Job } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { MemberState, MemberStatesRepository } from './member-states-repo.ts';
 
-/** How far MX's `aggregated_at` may lie before a job's creation and still be its aggregation (clocks, whole seconds). */
+/** How far MX's `aggregated_at` may lie before a job's creation and still be its aggregation (clock skew). */
 const MX_CLOCK_TOLERANCE_MS = 5_000;
 
 export interface MemberLedgerDeps {
@@ -18,20 +18,11 @@ export interface MemberLedgerDeps {
   metrics: MetricsSink;
 }
 
-/**
- * Each member's recorded state (USER#{u}/MEMBER#{guid}): the aggregation the relay last followed and the settled
- * connection status it last saw, written from every read of the member — a job's end (PollService), MX's report or the
- * reconcile (MemberWatch) — and a changed status announced once (`member.connection_status_changed`), whoever saw it.
- */
+/** Each member's recorded state, written from every read of the member; a changed status is announced once, whoever saw it. */
 export class MemberLedger {
   constructor(private readonly deps: MemberLedgerDeps) {}
 
-  /**
-   * A job's end, recorded for its member (before the job releases it): the aggregation the member shows is the one
-   * the relay knows (named for this job when MX aggregated for it), and a settled status that differs from the one
-   * recorded is announced. Answers whether MX aggregated for the job (mxAggregatedFor). One read of the member's
-   * state, and a write only when the aggregation or the status moved.
-   */
+  /** A job's end, recorded before the job releases its member. Answers whether MX aggregated for the job. */
   async jobEnded(
     job: Pick<Job, 'id' | 'userId' | 'memberGuid' | 'trigger' | 'createdAt'>,
     member: MemberSnapshot,
@@ -44,13 +35,8 @@ export class MemberLedger {
   }
 
   /**
-   * Records what a read of the member shows (a job's end, a webhook, the reconcile) and announces a settled
-   * connection status that differs from the one recorded. The first status recorded for a member is a baseline —
-   * unless it needs the user and `seen.firstStatusIsNews` (no job of the relay speaks for it: a webhook, the
-   * reconcile), then it is announced once. A member seen first has its `aggregated_at` recorded as the baseline too.
-   * `seen.aggregatedAt`: the aggregation the member shows, recorded as the one the relay knows (a job's end);
-   * `seen.jobId`: the job that followed it. Nothing is written when nothing would change (most reads of a settled
-   * member). `known`: the state as just read, when the caller has read it.
+   * Records what a read shows and announces a changed settled status. The first status is a baseline, unless it needs the
+   * user and `firstStatusIsNews` (no job speaks for it). Nothing is written when nothing would change.
    */
   async observe(
     userId: string,
@@ -65,7 +51,7 @@ export class MemberLedger {
     const previous = state?.connectionStatus ?? null;
     const firstNews = previous === null && seen.firstStatusIsNews === true && needsUser(status);
     const changed = status !== null && (previous === null ? firstNews : status !== previous);
-    // A member seen first: the aggregation it shows is the baseline, not news for the next reconcile.
+    // A member seen first: its aggregation is the baseline, not news for the next reconcile.
     const aggregatedAt = seen.aggregatedAt ?? (state === undefined ? (member.aggregated_at ?? undefined) : undefined);
     const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
     if (changed) {
@@ -111,11 +97,8 @@ export class MemberLedger {
 }
 
 /**
- * Whether MX aggregated for a job that ends showing `member`. MX stamps `aggregated_at` when an aggregation starts and
- * leaves it as it was when it answers an aggregate call without aggregating (inside its throttle window, about 3 h
- * after a success): the stamp moved past the one the state records, or the state names this job for it (a report
- * joined the job, or this end was recorded before a retry); an aggregation MX started on its own is one by
- * definition. With no state yet, a stamp from the job's own time (MX's clock and ours a few seconds apart) counts.
+ * MX leaves `aggregated_at` as it was when it answers an aggregate call without aggregating (inside its throttle window),
+ * so MX aggregated for the job only if the stamp moved past the recorded one, or the state names this job for it.
  */
 function mxAggregatedFor(
   job: Pick<Job, 'id' | 'trigger' | 'createdAt'>,

@@ -1,7 +1,7 @@
 import type { Member } from '../mx/member.ts';
 import * as z from '../zod.ts';
 
-/** The member fields events carry (docs/api.md → Concepts, Events), as last seen from MX. */
+/** The member fields events carry, as last seen from MX. */
 export interface MemberSnapshot {
   guid: string;
   connection_status: string | null;

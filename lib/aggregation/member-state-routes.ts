@@ -5,7 +5,7 @@ import { params } from '../identifiers.ts';
 import type { MemberNeedingUser, MemberStatesRepository } from './member-states-repo.ts';
 import { reconnectOf, reconnectSchema } from '../notify/events.ts';
 
-/** What api-refresh gives these routes: the members' connection states, as jobs, MX's webhooks and the reconcile record them. */
+/** What api-refresh gives these routes. */
 export interface MemberStateRouteDeps {
   memberStates: Pick<MemberStatesRepository, 'needingUser'>;
 }
@@ -17,7 +17,7 @@ const acrossUsersQuery = z.object({
   limit: params.acrossUsersLimit,
 });
 
-/** A member needing its user, as `GET /members` answers it (built with the document, or at the first such request). */
+/** A member needing its user, as `GET /members` answers it. */
 const memberNeedingUser = z.strictObject({
   user_id: z.string(),
   member_guid: z.string(),

@@ -13,21 +13,19 @@ import {
   type TableRef,
 } from '../store/table.ts';
 
-/** What the relay last saw of one member at MX: the aggregation it followed, the connection status it recorded. */
+/** What the relay last saw of one member at MX. */
 export interface MemberState {
-  /** MX's `aggregated_at` of the latest aggregation a job followed (MX's text, compared as it is). */
+  /** Of the latest aggregation a job followed (MX's text, compared as it is). */
   aggregatedAt: string | null;
-  /** The job that follows (or followed) that aggregation. */
   jobId?: string;
-  /** The settled connection status last seen (a status mid-aggregation is never recorded). */
+  /** A status mid-aggregation is never recorded. */
   connectionStatus: string | null;
   /** How many status changes have been announced: names the next `member.connection_status_changed`. */
   statusSeq: number;
-  /** When an extended history of the member first ended CONNECTED (epoch ms). */
   historyCompleteAt?: number;
 }
 
-/** An observation to record, written only while the state is still the one it was compared with (`statusSeq`). */
+/** Written only while the state is still the one it was compared with (`statusSeq`). */
 export interface MemberObservation {
   connectionStatus: string | null;
   statusSeq: number;
@@ -36,20 +34,18 @@ export interface MemberObservation {
   now: number;
 }
 
-/** A member whose recorded connection status needs its user (`needsUser`), across users. */
+/** A member whose recorded status needs its user, across users. */
 export interface MemberNeedingUser {
   userId: string;
   memberGuid: string;
   connectionStatus: string;
-  /** When the relay first recorded a status needing the user, since when it has not recorded one that does not. */
+  /** The start of the current run of statuses needing the user. */
   since: number;
 }
 
 /**
- * Member states as `USER#{user_id}` / `MEMBER#{member_guid}` items: in the user's partition, so an erasure takes
- * them with the rest. A state whose status needs the user is also in GSI1 (`gsi1.membersNeedingUser`, sort key
- * `{since ISO}#{user_id}#{member_guid}`): the operator's overview lists them across users; a settled member is not
- * in the index, so the writes of a healthy member cost the index nothing.
+ * Member states, in the user's partition so an erasure takes them. Only a state needing the user is in GSI1, so the
+ * writes of a healthy member cost the index nothing.
  */
 export class MemberStatesRepository {
   constructor(private readonly table: TableRef) {}
@@ -68,7 +64,6 @@ export class MemberStatesRepository {
     };
   }
 
-  /** An extended history of the member ended CONNECTED: its transactions reach as far back as MX keeps them. */
   async historyCompleted(userId: string, memberGuid: string, now: number): Promise<void> {
     await this.table.client.send(
       new UpdateCommand({
@@ -80,7 +75,7 @@ export class MemberStatesRepository {
     );
   }
 
-  /** Whether every member of the user the relay follows (not gone) has had its extended history end; none: false. */
+  /** Whether every member not gone has had its extended history end; none: false. */
   async historyCompleteOfUser(userId: string): Promise<boolean> {
     let members = 0;
     for await (const item of queryAll(this.table, {
@@ -96,10 +91,7 @@ export class MemberStatesRepository {
     return members > 0;
   }
 
-  /**
-   * Takes an aggregation MX reported for a job (`jobId`): false when the state already names it — another report of
-   * the same aggregation got there first, or a job of the relay followed it.
-   */
+  /** False when the state already names the aggregation: another report got there first, or a relay job followed it. */
   claimAggregation(
     userId: string,
     memberGuid: string,
@@ -122,7 +114,7 @@ export class MemberStatesRepository {
     );
   }
 
-  /** Names `jobId` as the job following the aggregation recorded, while it is still `aggregatedAt` (a report joined it). */
+  /** Names the job following the recorded aggregation, while it is still `aggregatedAt`. */
   async followedBy(userId: string, memberGuid: string, aggregatedAt: string, jobId: string): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
@@ -176,11 +168,7 @@ export class MemberStatesRepository {
     );
   }
 
-  /**
-   * A member MX no longer has (deleted through the relay, found gone, or no longer listed): it needs no one any more.
-   * Only its index entry goes, and it is marked gone; the state (and its count of announced changes) stays until the
-   * user's erasure.
-   */
+  /** A member MX no longer has. Only its index entry goes: the state (and its count of announced changes) stays. */
   async gone(userId: string, memberGuid: string): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
@@ -195,7 +183,6 @@ export class MemberStatesRepository {
     );
   }
 
-  /** Deletes every member state of the user (one that left the reconcile: nothing of it is kept for ever). */
   async deleteAll(userId: string): Promise<number> {
     const { pk, sk } = keys.memberState(userId, '');
     const found: { pk: string; sk: string }[] = [];
@@ -210,10 +197,6 @@ export class MemberStatesRepository {
     return found.length;
   }
 
-  /**
-   * What the relay last saw of each of the user's members: the aggregation (MX's `aggregated_at`) and the settled
-   * status recorded. One query of the user's member states, projected to those two (the reconcile's dispatcher).
-   */
   async seenOf(userId: string): Promise<Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[]> {
     const seen: Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[] = [];
     for await (const item of queryAll(this.table, {
@@ -229,7 +212,6 @@ export class MemberStatesRepository {
     return seen;
   }
 
-  /** The user's members whose recorded status needs the user (the guids): one query of the user's member states. */
   async needingUserOf(userId: string): Promise<string[]> {
     const guids: string[] = [];
     for await (const item of queryAll(this.table, {
@@ -244,10 +226,7 @@ export class MemberStatesRepository {
     return guids;
   }
 
-  /**
-   * Members whose recorded status needs their user, across users, the longest waiting last: newest `since` first, at
-   * most `limit`. One query per index shard, then the states (an index entry a moment behind its item is dropped).
-   */
+  /** Members needing their user, across users, newest `since` first. */
   async needingUser(limit: number): Promise<MemberNeedingUser[]> {
     const shards = await Promise.all(
       Array.from({ length: MEMBERS_NEEDING_USER_SHARDS }, async (_, shard) => {
@@ -268,8 +247,7 @@ export class MemberStatesRepository {
         }));
       }),
     );
-    // Newest first across the shards; an entry a moment behind its item (no longer needing the user) is dropped
-    // before the page is cut, so a full page is `limit` long whenever that many need their user.
+    // An index entry behind its item is dropped before the page is cut, so a full page is `limit` long.
     const entries = shards.flat().sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0));
     const id = (key: Record<string, unknown>) => `${String(key.pk)}\u0000${String(key.sk)}`;
     const items = new Map(

@@ -23,39 +23,26 @@ export interface MemberWatchDeps {
     'get' | 'claimAggregation' | 'followedBy' | 'gone' | 'needingUserOf' | 'seenOf' | 'deleteAll'
   >;
   nexus: Pick<NexusClient, 'readMember' | 'listMembers'>;
-  /**
-   * RECONCILE_INTERVAL_MINUTES in ms, when the reconcile is on: for a read whose message does not say when the user's
-   * previous turn was (sent before it did), a member seen first is news if aggregated within one interval.
-   */
+  /** When the reconcile is on: a first-seen member is news if aggregated within one interval (for turns without `since`). */
   reconcileIntervalMs?: number;
-  /**
-   * MX's user guids of the users on the reconcile's schedule, learnt only from MX's own answers read as the user (a
-   * member list, a member read), read to place a CONNECTION_STATUS (which names the user by MX's guid only) for a
-   * member no job has followed.
-   */
+  /** Learnt only from MX's own answers read as the user: places a CONNECTION_STATUS, which names the user by MX's guid only. */
   userGuids?: Pick<ReconcileRepository, 'mxUserGuid' | 'learnMxUser' | 'usersOfMxUser'>;
-  /** Where a reconcile read is noted (the schedule: a user read lately is not read again for a while). */
   reads?: Pick<ReconcileRepository, 'noteRead' | 'turnFacts'>;
-  /** The users apps are served (their reconcile items, written by every app's session): MX's webhooks name no other. */
+  /** The users apps are served: MX's webhooks name no other. */
   served: Pick<ReconcileRepository, 'turnFacts'>;
-  /** MX's webhooks about a user, gathered for one read (one per user per HINT_WINDOW_MS), and that read's queue. */
+  /** MX's webhooks about a user, gathered for one read per HINT_WINDOW_MS. */
   hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done'>;
   hintReads: Pick<DelayedQueue<MxHintsMessage>, 'schedule'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
-  /**
-   * Runs the poll step of a job now: an MX-started job whose end MX already shows ends at once, from the read that
-   * showed it (MX's report, or the reconcile's list), found by what showed it.
-   */
+  /** An MX-started job whose end MX already shows ends at once, from the read that showed it. */
   poll: Pick<PollService, 'handle'>;
-  /** Where MX's deletions are taken in once MX confirms them (the transactions slice; without it they are dropped). */
+  /** Without it, MX's deletions are dropped. */
   transactions?: {
     confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined>;
     memberGone(userId: string, memberGuid: string): Promise<boolean>;
   };
-  /** Forgets a user's copies of its transactions, a batch a call (the transactions slice). */
   forgetting?: { forget(userId: string, resetSeq?: number): Promise<{ done: boolean; resetSeq?: number }> };
-  /** Where what a read shows is recorded and a changed status announced. */
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
   log: Log;
@@ -68,20 +55,16 @@ export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 
 export const HINT_WINDOW_MS = 3_000;
 
 /**
- * What the relay learns of members outside its own refreshes. An aggregation MX reports (its AGGREGATION webhook, or
- * a change the reconcile finds) becomes a job like a refresh's, unless one already follows it: the aggregation is
- * named by MX's `aggregated_at`, taken in the member's state with a conditional write, so duplicate and late reports
- * — and a report of an aggregation a relay job follows — open nothing. A connection status that differs from the one
- * recorded is announced once (`member.connection_status_changed`), whoever saw it first.
+ * What the relay learns of members outside its own refreshes. An aggregation MX reports becomes a job unless one follows
+ * it: its `aggregated_at` is claimed in the member's state with a conditional write, so duplicate and late reports open
+ * nothing. A changed connection status is announced once, whoever saw it first.
  */
 export class MemberWatch {
   constructor(private readonly deps: MemberWatchDeps) {}
 
   /**
-   * A member report (mx-events): a hint, never a fact. The user placed — MX's CONNECTION_STATUS names it by MX's guid
-   * only: the member's latest job names the relay's user, else the guid as learnt from MX's own answers — and only a
-   * user apps are served: for any other, nothing is read, made or recorded (anyone holding MX's webhook credentials
-   * could name one). The hint joins the user's others for one read of MX (`readHints`), scheduled by the first.
+   * A member report is a hint, never a fact. Only for a user apps are served is anything read, made or recorded: anyone
+   * holding MX's webhook credentials could name another. The first hint schedules the user's one read (`readHints`).
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log, metrics, clock } = this.deps;
@@ -92,7 +75,7 @@ export class MemberWatch {
     const count = (outcome: 'unplaced' | 'unserved' | 'hinted' | 'coalesced' | 'overflow') =>
       metrics.add('MemberReports', 1, { kind: report.kind, outcome });
     if (userId === undefined) {
-      // A member the relay has never followed (the reconcile reads it in its turn), or of a user it erased.
+      // Never followed (the reconcile reads it in its turn), or the user was erased.
       log.warn('MX reported on a member of a user the relay cannot place', {
         kind: report.kind,
         member_guid: report.member_guid,
@@ -121,11 +104,8 @@ export class MemberWatch {
   }
 
   /**
-   * The one read that confirms what MX's webhooks hinted about a user: its members listed from MX (one call per 100),
-   * each hinted member then taken as the list shows it — an aggregation not followed becomes a job, a status is
-   * recorded (and announced once when it changed), a member MX no longer lists is gone (and its transactions leave
-   * the user's sync), a member MX still lists is not deleted whatever the webhook said; the transactions hinted
-   * deleted are removed only as far as MX's own lists of their days show them gone.
+   * The one read that confirms a user's hints: each hinted member is taken as MX's list shows it, whatever the webhook
+   * said; hinted transaction deletions are removed only as far as MX's own lists show them gone.
    */
   async readHints(userId: string): Promise<void> {
     const { hints, metrics, clock } = this.deps;
@@ -150,7 +130,6 @@ export class MemberWatch {
     await hints.done(userId, taken);
   }
 
-  /** One hinted member, as MX's list shows it (`read`), or gone from it. */
   async #memberHinted(
     userId: string,
     guid: string,
@@ -214,9 +193,8 @@ export class MemberWatch {
     }
     const { job, joined } = await this.deps.refresh.follow(member, read, trigger, jobId);
     if (joined) {
-      // A job opened for it logs 'aggregation started' with its trigger; one joined is told here.
       log.info('MX-started aggregation', { job_id: job.id, member_guid: member.memberGuid, trigger, joined });
-      // The job already following the member follows this aggregation: its end knows it as its own.
+      // So the joined job's end knows this aggregation as its own.
       await states.followedBy(member.userId, member.memberGuid, aggregatedAt, job.id);
       return 'joined';
     }
@@ -226,11 +204,7 @@ export class MemberWatch {
     return 'opened';
   }
 
-  /**
-   * A user's reconcile turn (its dispatcher's message): the members read from MX when the user needs it (judgeTurn,
-   * over the member states recorded), noted as the user's last read once done; a message without `webhooks_on` reads.
-   * For a user that left, the turn to send again later while its forgetting is not done.
-   */
+  /** Reads the user's members when judgeTurn says so. For a user that left, returns the turn to resend until forgotten. */
   async reconcileTurn(turn: ReconcileMessage['reconcile']): Promise<ReconcileMessage['reconcile'] | undefined> {
     if (turn.left) return this.#forget(turn);
     const { clock, metrics } = this.deps;
@@ -251,10 +225,7 @@ export class MemberWatch {
     await this.deps.reads?.noteRead(turn.user_id, now);
   }
 
-  /**
-   * A user that left the reconcile: the relay's copies of its transactions go — unless an app asked about the user
-   * again since (it is back on the cycle, or never left). A later batch (`reset_seq`) only deletes what is left.
-   */
+  /** Forgets a user that left, unless an app asked about it since. A later batch (`reset_seq`) only deletes what is left. */
   async #forget(turn: ReconcileMessage['reconcile']): Promise<ReconcileMessage['reconcile'] | undefined> {
     const { reads, forgetting } = this.deps;
     const userId = turn.user_id;
@@ -271,12 +242,8 @@ export class MemberWatch {
   }
 
   /**
-   * The reconcile's read of one user (MX says never to depend on its webhooks): every member listed from MX, and for
-   * each what changed since the relay last looked — an aggregation it has not followed (`aggregated_at` moved: an
-   * `mx` job, unless one follows it), a settled status that differs (announced). A member seen for the first time is
-   * recorded, not reported — unless MX aggregated it at or after `since`, the user's previous turn or enrolment (a
-   * member connected through the widget while MX's webhooks were off). One MX call per page of 100 members (and the
-   * session's, when it has lapsed).
+   * The reconcile's read of one user (MX says never to depend on its webhooks). A first-seen member is the baseline,
+   * not news, unless aggregated since `since`, the user's previous turn (connected while MX's webhooks were off).
    */
   async reconcile(userId: string, since?: number): Promise<{ members: number; opened: number }> {
     const members = await this.#listed(userId);
@@ -287,13 +254,10 @@ export class MemberWatch {
     for (const member of members) {
       const state = await this.deps.states.get(userId, member.guid);
       const stamp = member.aggregated_at;
-      // Moved since the relay last looked; or a member it has never seen, aggregated since the user's previous turn
-      // (connected through the widget, say): MX's doing the app has not heard of. An older one is the baseline.
       const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
       if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
         const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', 'reconcile', member);
         if (outcome === 'opened') opened++;
-        // The job's end records the status; a member still aggregating is settled by it.
         if (outcome === 'opened' || outcome === 'joined') continue;
       }
       await this.deps.ledger.observe(userId, member, { firstStatusIsNews: true });
@@ -308,11 +272,7 @@ export class MemberWatch {
     return { members: members.length, opened };
   }
 
-  /**
-   * Records MX's guid of the user, as MX's own answer read as that user gives it (a read, then a write the first
-   * time). A different guid recorded before is MX's answer changing (the user made again at MX): MX's answer wins,
-   * counted and logged as a conflict.
-   */
+  /** Records MX's guid of the user from MX's answer read as that user; on a change (the user made again at MX), MX wins. */
   async #learn(userId: string, userGuid: string): Promise<void> {
     const { userGuids, log, metrics } = this.deps;
     if (!userGuids) return;
@@ -336,7 +296,6 @@ export class MemberWatch {
     return users[0];
   }
 
-  /** MX's read of the member as the user; what MX says there of the user's guid is learnt. */
   async #read(member: { userId: string; memberGuid: string }): Promise<Member | undefined> {
     try {
       const read = await this.deps.nexus.readMember(member.userId, member.memberGuid);
@@ -352,10 +311,8 @@ export class MemberWatch {
   }
 }
 
-/** What one hint came to, once MX's read was taken. */
 type HintOutcome = AggregationReport | 'status' | 'removed' | 'unconfirmed' | 'not_syncing';
 
-/** The hint a member report gives. */
 function hintOf(report: MemberReport['member_report']): MxHint {
   const memberGuid = report.member_guid;
   switch (report.kind) {

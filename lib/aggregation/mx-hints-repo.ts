@@ -1,14 +1,14 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalOutput, conditionalWrite, isExpired, keys, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
-/** What one of MX's webhooks hints about a user's member (lib/aggregation/member-watch.ts). */
+/** What one of MX's webhooks hints about a user's member. */
 export type MxHint =
   | { kind: 'aggregation'; memberGuid: string; background: boolean }
   | { kind: 'connection_status'; memberGuid: string }
   | { kind: 'member_deleted'; memberGuid: string }
   | { kind: 'transactions'; memberGuid: string; transactionGuid: string };
 
-/** A user's hints gathered for one read: member and transaction guids, by what MX's webhooks said of them. */
+/** A user's hints gathered for one read. */
 export interface MxHints {
   /** Counts the hints ever added: what the read took is deleted only if none came since. */
   version: number;
@@ -20,7 +20,6 @@ export interface MxHints {
   deletedTransactions: string[];
 }
 
-/** Attribute (a string set) per list of MxHints. */
 const SETS: Record<Exclude<keyof MxHints, 'version'>, string> = {
   aggregated: 'aggregated',
   background: 'background',
@@ -30,7 +29,7 @@ const SETS: Record<Exclude<keyof MxHints, 'version'>, string> = {
 };
 type HintList = keyof typeof SETS;
 
-/** Deleted transactions one user's hints hold at most (a forger's flood stays far from the item size limit). */
+/** A forger's flood stays far from the item size limit. */
 export const MAX_HINTED_TRANSACTIONS = 1_000;
 /** Hints no read took are kept this long after the last. */
 const HINTS_TTL_MS = 24 * 3600_000;
@@ -38,20 +37,14 @@ const HINTS_TTL_MS = 24 * 3600_000;
 const LOST_AFTER_MS = 60_000;
 
 /**
- * MX's webhooks about one user, gathered until one read of MX confirms them: `USER#{user_id}` / `MXHINTS`, string
- * sets of guids and `due_at`, the time of the read the first hint scheduled. A hint while one is due only joins the
- * sets: however many webhooks arrive, one read per user per window. The read takes `due_at` (later hints schedule the
- * next read), then deletes what it took — unless a hint came meanwhile (`version`): then the next read takes them all
- * again, which a read does without harm. Hints a failed or lost read left are read with the next.
+ * MX's webhooks about one user, gathered until one read of MX confirms them: however many arrive, one read per user per
+ * window. The read takes `due_at`, then deletes what it took unless a hint came meanwhile (`version`): then the next
+ * read takes them all again, harmlessly. Hints a failed or lost read left are read with the next.
  */
 export class MxHintsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /**
-   * Adds `hint`; `first` when no read is due (the caller schedules one, at `dueAt`), or the one due was lost (its time
-   * long past). A deleted transaction past MAX_HINTED_TRANSACTIONS is left out (`overflow`): the read due confirms
-   * those it holds.
-   */
+  /** `first` when no read is due, or the one due was lost: the caller schedules one. Past the cap, `overflow`. */
   async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<{ first: boolean; overflow?: true }> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
@@ -91,7 +84,7 @@ export class MxHintsRepository {
     const due = written.output.Attributes?.due_at;
     if (typeof due !== 'number') return { first: true };
     if (due >= now - LOST_AFTER_MS) return { first: false };
-    // Its read never came: this hint schedules the next, due when it says (later hints coalesce into it).
+    // Its read never came: this hint schedules the next.
     const rescheduled = await conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
@@ -121,10 +114,7 @@ export class MxHintsRepository {
     );
   }
 
-  /**
-   * The user's hints, their read no longer due (hints from now on schedule the next): undefined when there are none.
-   * Consistent: a hint added just before is read.
-   */
+  /** Takes the user's hints; hints from now on schedule the next read. Consistent: a hint added just before is read. */
   async take(userId: string, now: number): Promise<MxHints | undefined> {
     const taken = await conditionalOutput(
       this.table.client.send(

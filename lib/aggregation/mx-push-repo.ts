@@ -2,30 +2,20 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
 import { keys, queryAll, type TableRef } from '../store/table.ts';
 
-/**
- * What MX pushed and what ended in one hour: foreground pushes received, job ends MX documents a push for, and
- * pushes of MX's background aggregations.
- */
+/** In one hour: foreground pushes, job ends MX documents a push for, and background aggregations' pushes. */
 export interface PushCounts {
   pushes: number;
   ends: number;
   background: number;
 }
 
-/**
- * Counters are kept this long: push coverage reads the last two hours, the reconcile whether MX pushed at all within
- * a day plus its interval (RECONCILE_INTERVAL_MINUTES, at most 7 days).
- */
+/** The reconcile reads whether MX pushed within a day plus its interval (at most 7 days). */
 const COUNTS_RETENTION_SECONDS = 8 * 24 * 3600 + 3600;
 
-/** `2026-11-23T04`: the hour `ms` falls in, as the counters' sort key names it (sortable as text). */
+/** `2026-11-23T04`: the counters' sort key (sortable as text). */
 export const hourOf = (ms: number): string => new Date(ms).toISOString().slice(0, 13);
 
-/**
- * Per-hour counters of MX pushes and of the job ends they would announce, one item per hour (`MXPUSH` /
- * `COUNTS#{hour}`), added to by every container (at most once a minute each) and read by the poll loop and the
- * reconcile's dispatcher.
- */
+/** Per-hour counters of MX pushes and the job ends they would announce, added to by every container. */
 export class MxPushRepository {
   constructor(private readonly table: TableRef) {}
 
@@ -46,7 +36,6 @@ export class MxPushRepository {
     );
   }
 
-  /** The counters of every hour from `sinceHour` on, summed. */
   async countsSince(sinceHour: string): Promise<PushCounts> {
     const { pk, sk } = keys.mxPushCounts(sinceHour);
     const counts: PushCounts = { pushes: 0, ends: 0, background: 0 };

@@ -17,22 +17,19 @@ import type {
 import type { MemberWatch } from './member-watch.ts';
 import type { PollService } from './poll-service.ts';
 
-/** A forgetting of a user's transactions left for later (more to delete, or the ingest lease busy) comes back after. */
+/** A forgetting left for later (more to delete, or the lease busy) comes back after this. */
 const FORGET_AGAIN_MS = 5_000;
-/** The first wait of a report or reconcile read MX could not serve; each next one doubles, up to MX_WAIT_MAX_MS. */
+/** The first wait of a read MX could not serve; each next one doubles. */
 export const MX_WAIT_FIRST_MS = 30_000;
-/**
- * The longest wait: the MX circuit breaker's longest open time (MAX_OPEN_MS), so what waited through an outage is back
- * within minutes of MX answering again (BENCHMARKS.md → Capacity: the 2 h outage drains in under 15 minutes).
- */
+/** The breaker's longest open time, so what waited through an outage is back within minutes of MX answering again. */
 export const MX_WAIT_MAX_MS = MAX_OPEN_MS;
 
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
   watch: Pick<MemberWatch, 'handleReport' | 'readHints' | 'reconcileTurn'>;
-  /** A user's erasure, a step a message (lib/connect/user-erasure.ts): `more` while steps are left. */
+  /** A user's erasure, a step a message. */
   erasure: { step(userId: string): Promise<'more' | 'done'> };
-  /** Where a message waits for MX, its own kind's queue: one SQS delay, as no wait is longer than SQS's longest. */
+  /** Each kind waits on its own queue: one SQS delay, as no wait is longer than SQS's longest. */
   queues: {
     memberReports: Pick<DelayedQueue<MemberReport | MxHintsMessage>, 'schedule'>;
     reconcile: Pick<DelayedQueue<ReconcileMessage>, 'schedule'>;
@@ -41,19 +38,14 @@ export interface PollQueueHandlerDeps {
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
-  /** In [0, 1): spreads the waits of work MX failed at once, so it does not all come back at once. */
+  /** Spreads the waits, so work MX failed at once does not all come back at once. */
   random?: () => number;
-  /** The first wait (MX_WAIT_FIRST_MS unless set). */
   firstWaitMs?: number;
 }
 
 /**
- * worker-poll's message: a poll step (PollService), a member report, a read of MX's hints or a reconcile read
- * (MemberWatch), or an erasure's step. A read MX cannot serve now (a 5xx, 429, timeout or lost connection, its own retries spent) waits for MX on the queue:
- * sent again later, with `mx_waits` counted up and the waits doubling, never left to SQS's receive limit and its
- * dead-letter queue (MX does not send its webhook again, and the reconcile's next turn is hours away). A poll step
- * reads MX on its own terms (an unreadable member is polled again at its next step). A message for an erased user,
- * or one MX does not know, is done.
+ * worker-poll's messages. A read MX cannot serve now waits for MX on the queue, the waits doubling, never left to SQS's
+ * receive limit and its dead-letter queue: MX does not send its webhook again, and the next reconcile is hours away.
  */
 export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: PollQueueMessage) => Promise<void> {
   const { poll, watch, erasure, queues, clock, log, metrics } = deps;

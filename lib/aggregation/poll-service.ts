@@ -23,18 +23,16 @@ import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { JobOutcomeCounts } from './job-outcome-counts.ts';
 import type { MemberLedger } from './member-ledger.ts';
 
-/** What reacts to a job's end once it is announced and its member freed (the transactions slice, say). */
+/** What reacts to a job's end once it is announced and its member freed. */
 export interface JobEndListener {
   jobEnded(job: Job): Promise<void>;
 }
 
 export interface PollDeps {
   jobs: JobsRepository;
-  /** A member read without PFM in its use cases: its refreshes are refused before MX for a while. */
   refusals: Pick<PfmRefusalsRepository, 'record'>;
-  /** Held by a job until its terminal event is out (then released): a redelivery sees an unfinished announcement. */
+  /** Held until the terminal event is out: a redelivery sees an unfinished announcement. */
   pointers: ActiveJobsRepository;
-  /** Where an end that needs someone is listed for the operator. */
   attention: Pick<AttentionRepository, 'markForAttention'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMemberChallenges'>;
   pollQueue: DelayedQueue<PollMessage>;
@@ -43,20 +41,16 @@ export interface PollDeps {
   log: Log;
   timing: Pick<InstitutionTiming, 'model' | 'learn'>;
   maxPollDelaySeconds: number;
-  /** Whether MX's pushes announce aggregation ends (then scheduled polls are a sparse safety net). */
   coverage: Pick<PushCoverage, 'covered' | 'recordEnd'>;
-  /** Job ends per hour and outcome, for the operator's chart (worker-poll adds them up once per invocation). */
   outcomes: Pick<JobOutcomeCounts, 'count'>;
-  /** Where each job's end is recorded for its member (and a changed connection status announced). */
   ledger: Pick<MemberLedger, 'jobEnded'>;
-  /** Told of each job's end last, after its event is out and its member free (never failing the job's own end). */
+  /** Told last, after the event is out and the member free. */
   ended?: JobEndListener;
-  /** Where an extended history's end is kept (read for `historical_update_complete`). */
   histories: Pick<MemberStatesRepository, 'historyCompleted'>;
   metrics: MetricsSink;
 }
 
-/** Thrown to hand a message back to SQS for a later delivery (it becomes a batch item failure). */
+/** Hands a message back to SQS for a later delivery (a batch item failure). */
 export class RetryLaterError extends NexusRelayError {
   constructor(message: string) {
     super('RETRY_LATER', message);
@@ -70,12 +64,8 @@ const LOST_MESSAGE_GRACE_MS = 5_000;
 export type StepVerdict = 'apply' | 'stale' | 'retry_later' | 'resend_current';
 
 /**
- * What to do with a poll message for `messageStep` when the job is at `job.step`.
- * - the current step: apply it;
- * - the step just before: either a duplicate of a step already applied, or the retry of a delivery that advanced
- *   the job and then failed to send the next message. Until the next poll is overdue we cannot tell, so hand the
- *   message back; once it is overdue, the next message was lost: send it again (a duplicate is harmless);
- * - anything else: stale.
+ * The step just before is a duplicate, or a retry whose next message was never sent: we cannot tell until the next poll
+ * is overdue, so hand it back until then; after, the next message was lost: resend it (a duplicate is harmless).
  */
 export function judgeStep(messageStep: number, job: Pick<Job, 'step' | 'nextPollAt'>, nowMs: number): StepVerdict {
   if (messageStep === job.step) return 'apply';
@@ -83,10 +73,7 @@ export function judgeStep(messageStep: number, job: Pick<Job, 'step' | 'nextPoll
   return 'stale';
 }
 
-/**
- * How long after MX finished the aggregation (its own `successfully_aggregated_at`) the relay knew: only for a
- * success that MX stamped during this job (an older stamp is the previous aggregation's).
- */
+/** How long after MX's `successfully_aggregated_at` the relay knew; an older stamp than the job is the previous aggregation's. */
 export function detectionLagMs(
   job: Pick<Job, 'createdAt'>,
   status: TerminalStatus,
@@ -103,14 +90,13 @@ export function detectionLagMs(
 const PERMANENT_MX_ERRORS = new Set(['MX_NOT_FOUND', 'MX_FORBIDDEN', 'MX_BAD_REQUEST', 'MX_CREDENTIALS_REFUSED']);
 
 /**
- * One step of the poll loop: read the member, then either schedule the next step or end the job. Every write is
- * conditional on the step, so duplicate and stale SQS deliveries change nothing, and the terminal transition is
- * won by exactly one delivery, which publishes the terminal event.
+ * One step of the poll loop. Every write is conditional on the step, so duplicate and stale SQS deliveries change
+ * nothing, and the terminal transition is won by exactly one delivery, which publishes the terminal event.
  */
 export class PollService {
   constructor(private readonly deps: PollDeps) {}
 
-  /** `read`: the member as its caller has just read it from MX (a report): the step reads it no second time. */
+  /** `read`: the member as its caller just read it from MX, not read again. */
   async handle(message: PollMessage, read?: Member): Promise<void> {
     const { jobs, pointers, pollQueue, clock, log } = this.deps;
     if (await pollQueue.deferIfEarly(message)) return;
@@ -120,8 +106,7 @@ export class PollService {
       return;
     }
     if (job.status !== 'aggregating') {
-      // The step that ended the job, again: a retry or the sweeper. Its announcement is unfinished while the job
-      // still holds the member's pointer (released last); finishing it again is idempotent.
+      // The ending step again: its announcement is unfinished while the job holds the pointer; finishing is idempotent.
       if (message.step === job.step && (await pointers.holdsActive(job, job.id))) await this.#notify(job);
       return;
     }
@@ -179,10 +164,9 @@ export class PollService {
     const challenges = member?.connection_status === 'CHALLENGED' ? await this.#challengesOf(job) : undefined;
     const now = this.deps.clock.now();
     const snapshot = member ? snapshotOf(member) : job.member;
-    // Recorded for the member before the job ends: a report of the aggregation it followed then finds it
-    // (member-ledger.ts), and a retry of this step finds the end recorded.
+    // Recorded before the job ends, so a report of its aggregation, and a retry of this step, find it.
     const mxAggregated = snapshot && (await this.deps.ledger.jobEnded(job, snapshot));
-    // An end that needs someone is listed for the operator first: a retry of this step writes it again, never misses it.
+    // Listed first: a retry of this step writes it again, never misses it.
     if (status !== 'succeeded') await this.deps.attention.markForAttention(job.id, now);
     const won = await this.deps.jobs.finish(job.id, job.step, {
       status,
@@ -194,10 +178,9 @@ export class PollService {
     });
     if (!won) return;
     if (member && lacksPfm(member.use_cases)) await this.deps.refusals.record(job, now);
-    // What an aggregation takes, per institution: a premium job's time would blur it.
+    // A premium job's time would blur the institution's model.
     if (status === 'succeeded' && member && job.kind === 'aggregation') await this.deps.timing.learn(member, now - job.createdAt);
-    // The ends MX documents a foreground push for: what push coverage is measured against. A background job's push
-    // is not counted (lib/mx-events/mx-push.ts), nor is its end; MX documents no push for an identification's success.
+    // Push coverage counts only the ends MX documents a foreground push for (none for an identification's success).
     const pushed = status === 'action_required' || (status === 'succeeded' && job.kind !== 'identification');
     if (pushed && job.trigger !== 'mx_background') await this.deps.coverage.recordEnd();
     const lagMs = detectionLagMs(job, status, member, now);
@@ -245,15 +228,13 @@ export class PollService {
   }
 
   /**
-   * Publishes the terminal event, then frees the member; repeated by redeliveries until it has fully happened. The
-   * active pointer goes only once the event is out: a terminal job still behind its pointer is one whose
-   * announcement is unfinished — how a redelivery and the sweeper know to publish again (its message dead-lettered
-   * while publishing kept failing, say) — freed first, that job would be lost.
+   * Publishes the terminal event, then frees the member. The pointer goes only once the event is out: a terminal job
+   * still behind its pointer tells redeliveries and the sweeper to publish again; freed first, that job would be lost.
    */
   async #notify(job: Job): Promise<void> {
     await this.deps.events.publish(terminalEvent(job, job.finishedAt ?? this.deps.clock.now()));
     await this.deps.pointers.releaseActive(job, job.id);
-    // Last: the member is free for its next refresh while the user's transactions are taken in.
+    // After the release: the member is free for its next refresh while transactions are taken in.
     if (job.status === 'succeeded' && job.kind === 'history') {
       await this.deps.histories.historyCompleted(job.userId, job.memberGuid, job.finishedAt ?? this.deps.clock.now());
     }

@@ -2,27 +2,17 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import { hourOf, type MxPushRepository, type PushCounts } from './mx-push-repo.ts';
 
-/** The counters of the current and the previous hour decide (one to two hours of history). */
 const HOUR_MS = 3600_000;
 /** Below this many ends in that span, too little is known: not covered. */
 export const MIN_ENDS_FOR_COVERAGE = 10;
 /** Covered while MX pushed at least this share of the ends it documents a push for. */
 export const COVERED_PUSH_RATIO = 0.9;
-/** A container re-reads the counters, and adds its own to them, at most this often. */
 const CACHE_MS = 60_000;
 
 /**
- * Whether MX's pushes can be relied on to announce this deployment's aggregation ends, so that scheduled polls may
- * be a sparse safety net (poll-schedule `pushCovered`). MX documents the AGGREGATION webhook for aggregations "with
- * new data" and CONNECTION_STATUS for statuses that need the user; an MX that stays quiet when nothing changed, or
- * pushes only sometimes, must not stretch the polls of the jobs it will not announce. So coverage is measured, not
- * assumed: `mx-events` counts the foreground pushes it receives, `worker-poll` the ends MX documents a push for
- * (succeeded, action_required) of the jobs it does not follow for MX's background aggregations, and the loop is covered only while pushes match at least COVERED_PUSH_RATIO of at
- * least MIN_ENDS_FOR_COVERAGE ends over the last one to two hours. When MX stops pushing (or pushes only on change
- * and most aggregations change nothing) the ratio falls and the loop is back to its dense schedule within minutes.
- *
- * Counts are kept per container and added to the hour's shared counters at most once a minute; the counters are read
- * at most once a minute. Never throws: coverage only tunes how often we poll.
+ * Whether MX's pushes announce this deployment's aggregation ends, so polls may be sparse. Measured, not assumed: an MX
+ * that stays quiet when nothing changed must not stretch the polls of jobs it will not announce; when pushes fall
+ * behind the ends, polls are dense again within minutes. Never throws: coverage only tunes how often we poll.
  */
 export class PushCoverage {
   #cached: { covered: boolean; expiresAt: number } | undefined;
@@ -47,17 +37,14 @@ export class PushCoverage {
     return covered;
   }
 
-  /**
-   * A push from MX was received (`mx-events`). One for MX's background aggregation announces no job of ours: it is
-   * counted apart, only as a sign MX is pushing (the reconcile's dispatcher).
-   */
+  /** A background aggregation's push announces no job: counted apart, only as a sign MX is pushing. */
   recordPush(background = false): Promise<void> {
     if (background) this.#pending.background += 1;
     else this.#pending.pushes += 1;
     return this.#flushWhenDue();
   }
 
-  /** A job ended in a status MX documents a push for (`worker-poll`). */
+  /** A job ended in a status MX documents a push for. */
   recordEnd(): Promise<void> {
     this.#pending.ends += 1;
     return this.#flushWhenDue();

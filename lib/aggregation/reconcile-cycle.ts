@@ -1,22 +1,21 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The reconcile's cycle: each user has a fixed slot in RECONCILE_INTERVAL_MINUTES — a fraction of it, from its id, as
- * 8 hex digits — so its turn comes once an interval with no write to move it. The dispatcher walks the slots as
- * time passes them (reconcile-dispatcher.ts).
+ * The reconcile's cycle: each user has a fixed slot in the interval, from its id, so its turn comes once an interval with
+ * no write to move it.
  */
 
 const SLOTS = 2 ** 32;
-/** Past every sort key of this slot (`{slot}#{user_id}`; `~` sorts after `#` and every user id character). */
+/** Past every sort key of this slot: `~` sorts after `#` and every user id character. */
 export const slotEnd = (slot: string): string => `${slot}~`;
 export const LAST_SLOT = 'ffffffff';
 
-/** The user's slot: the first 32 bits of the SHA-256 of its id (spread evenly, whatever the ids look like). */
+/** From a hash of its id: spread evenly, whatever the ids look like. */
 export function slotOf(userId: string): string {
   return createHash('sha256').update(userId).digest('hex').slice(0, 8);
 }
 
-/** The slot time `at` is passing, in a cycle of `intervalMs`. */
+/** The slot time `at` is passing. */
 export function slotAt(at: number, intervalMs: number): string {
   const fraction = (((at % intervalMs) + intervalMs) % intervalMs) / intervalMs;
   return Math.min(SLOTS - 1, Math.floor(fraction * SLOTS))
@@ -30,10 +29,7 @@ export interface SlotRange {
   through: string;
 }
 
-/**
- * The slots a walk from `from` (exclusive) to `to` (inclusive) passes, in order: one range, or two when it wraps past
- * the cycle's end. `whole`: every slot once (from = to), as after a pause of a whole interval or more.
- */
+/** The slots a walk from `from` (exclusive) to `to` passes, wrapping past the end; `whole`: every slot once. */
 export function walkRanges(from: string, to: string, whole = false): SlotRange[] {
   if (from < to && !whole) return [{ after: from, through: to }];
   if (from === to && !whole) return [];

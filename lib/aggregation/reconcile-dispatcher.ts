@@ -9,28 +9,21 @@ import { slotAt, slotEnd, walkRanges } from './reconcile-cycle.ts';
 import type { ReconcileRepository, SlotUser, TurnFacts } from './reconcile-repo.ts';
 import { MX_DAILY_CADENCE_MS } from './reconcile-turn.ts';
 
-/** How often the dispatcher runs (an EventBridge schedule in AWS, a timer locally). */
+/** How often the dispatcher runs. */
 export const RECONCILE_DISPATCH_EVERY_MINUTES = 2;
-/** How long after the dispatcher takes a user off the cycle worker-poll forgets its transactions (the leave is written). */
+/** Forgetting waits until the leave is written. */
 const FORGET_AFTER_LEAVE_MS = 60_000;
-/** Users taken from a shard at once: one query, one BatchGetItem, one send per ten. */
 const PAGE_SIZE = 100;
 
 export interface DispatchReport {
-  /** Users found due. */
   due: number;
-  /** Users sent to worker-poll for their turn. */
   sent: number;
-  /** Users passed without a turn: read, or first served, within half an interval. */
+  /** Passed without a turn: read, or first served, within half an interval. */
   skipped: number;
-  /** Users taken off the cycle: no app was served them for RECONCILE_INACTIVE_DAYS. */
+  /** Taken off the cycle: no app was served them for RECONCILE_INACTIVE_DAYS. */
   inactive: number;
-  /**
-   * Users found still due when the run stopped (its cap or time budget reached; at least this many): the next run
-   * takes them.
-   */
+  /** At least this many still due when the run stopped (cap or time budget): the next run takes them. */
   left: number;
-  /** How late the longest overdue user found was, ms. */
   overdueMs: number;
 }
 
@@ -39,11 +32,10 @@ export interface ReconcileDispatcherDeps {
   pushes: Pick<MxPushRepository, 'countsSince'>;
   queue: Pick<DelayedQueue<ReconcileMessage>, 'scheduleAll'>;
   intervalMs: number;
-  /** RECONCILE_INACTIVE_DAYS in ms: a user no app was served this long leaves the cycle (0: never). */
+  /** A user no app was served this long leaves the cycle (0: never). */
   inactiveAfterMs: number;
-  /** RECONCILE_TURNS_PER_MINUTE: a run's turns are spread at this pace over the run's period, and capped by it. */
+  /** A run's turns are spread at this pace over its period, and capped by it. */
   turnsPerMinute: number;
-  /** How often a run starts (its schedule). */
   periodMs: number;
   /** A run takes no new page after this long (the function's timeout, less a page's work). */
   budgetMs: number;
@@ -54,12 +46,9 @@ export interface ReconcileDispatcherDeps {
 }
 
 /**
- * The reconcile's dispatcher (its own scheduled function): every period it walks, in every shard in parallel, the
- * slots of the cycle time has passed since its last walk (reconcile-cycle.ts), a page at a time, and sends each
- * user's turn to worker-poll in batches, spread at RECONCILE_TURNS_PER_MINUTE — with whether MX pushed lately, so
- * that the turn reads MX only when the user needs it (reconcile-turn.ts). No write per turn: the shard's cursor moves
- * once a page is queued (a failed send leaves the page to the next run; a page sent twice is harmless), conditionally,
- * so two runs never walk one stretch twice. Behind by a whole interval or more, a walk takes every user once.
+ * Walks the cycle's slots passed since the last walk and sends each user's turn to worker-poll, paced. No write per
+ * turn: the shard's cursor moves once a page is queued (a page sent twice is harmless), conditionally, so two runs never
+ * walk one stretch twice. Behind by a whole interval or more, a walk takes every user once.
  */
 export class ReconcileDispatcher {
   constructor(private readonly deps: ReconcileDispatcherDeps) {}
@@ -67,7 +56,7 @@ export class ReconcileDispatcher {
   async dispatch(): Promise<DispatchReport> {
     const { clock, intervalMs, turnsPerMinute, periodMs, log, metrics } = this.deps;
     const now = clock.now();
-    // RECONCILE_INTERVAL_MINUTES=0 turns the reconcile off: users enrolled before stay on the cycle, untouched.
+    // Off: users enrolled before stay on the cycle, untouched.
     if (intervalMs <= 0) return { due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 };
     // MX announces each member's daily aggregation: working webhooks push at least once a day and interval.
     const counts = await this.deps.pushes.countsSince(hourOf(now - MX_DAILY_CADENCE_MS - intervalMs));
@@ -75,7 +64,7 @@ export class ReconcileDispatcher {
     const report: DispatchReport = { due: 0, sent: 0, skipped: 0, inactive: 0, left: 0, overdueMs: 0 };
     const maxTurns = Math.max(1, Math.floor((turnsPerMinute * periodMs) / 60_000));
     const shards = this.deps.shards ?? RECONCILE_SHARDS;
-    // Every shard ends before the run does (a failed one fails it): no shard goes on sending after the answer.
+    // allSettled: no shard goes on sending after the run has answered.
     const runs = await Promise.allSettled(
       Array.from({ length: shards }, (_, shard) => this.#dispatchShard(shard, now, webhooksOn, maxTurns, report)),
     );
@@ -92,8 +81,7 @@ export class ReconcileDispatcher {
   async #dispatchShard(shard: number, now: number, webhooksOn: boolean, maxTurns: number, report: DispatchReport) {
     const { schedule, queue, clock, intervalMs, turnsPerMinute, budgetMs, log } = this.deps;
     let cursor = await schedule.cursor(shard);
-    // Before the first walk the whole cycle is behind: every user's first turn comes within one interval (paced as
-    // ever; not overdue: nothing was due before).
+    // Before the first walk, every user's first turn comes within one interval (not overdue: nothing was due before).
     const at = cursor?.at ?? now - intervalMs;
     if (now <= at && !cursor?.walk) return;
     const walk = cursor?.walk ?? {
@@ -125,12 +113,11 @@ export class ReconcileDispatcher {
         report.left += page.users.length - taken.length;
         const facts = await schedule.turnFacts(taken.map((user) => user.userId));
         const active = await this.#keepActive(taken, facts, now, report);
-        // A user read (or first served) within half an interval has nothing for a turn to find: its first turn comes
-        // an interval or so after it is served, and a read user's next one interval on.
+        // A user read (or first served) within half an interval has nothing for a turn to find.
         const turns = active.filter((user) => (facts.get(user.userId)?.lastRead ?? 0) <= now - intervalMs / 2);
         report.sent -= taken.length - turns.length;
         report.skipped += active.length - turns.length;
-        // At a steady pace: this run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
+        // This run's turns fill its period at `turnsPerMinute`, whatever shard they come from.
         await queue.scheduleAll(
           turns.map((user, i) => {
             const since = facts.get(user.userId)?.lastRead;
@@ -150,18 +137,14 @@ export class ReconcileDispatcher {
     if (!(await schedule.moveCursor(shard, cursor, { at: walk.toAt }))) this.#lost(shard, log);
   }
 
-  /**
-   * The users an app was served within RECONCILE_INACTIVE_DAYS; the others leave the cycle (an app served them
-   * again puts them back). Users put on it before `served_at` was kept start that clock now.
-   */
+  /** The users an app was served lately; the others leave the cycle. Users without `served_at` start that clock now. */
   async #keepActive(users: SlotUser[], facts: Map<string, TurnFacts>, now: number, report: DispatchReport) {
     const { schedule, inactiveAfterMs } = this.deps;
     if (inactiveAfterMs <= 0) return users;
     const cutoff = now - inactiveAfterMs;
     const unmarked = users.filter((user) => facts.has(user.userId) && facts.get(user.userId)!.servedAt === undefined);
     const inactive = users.filter((user) => (facts.get(user.userId)?.servedAt ?? cutoff) < cutoff);
-    // worker-poll forgets their transactions: sent first, due once they have left, so a user that leaves is never left
-    // unforgotten (one served again meanwhile does not leave, and worker-poll then forgets nothing: member-watch.ts).
+    // Sent before the leave, due after it, so a user that leaves is never left unforgotten.
     if (inactive.length > 0) {
       const dueAt = now + FORGET_AFTER_LEAVE_MS;
       await this.deps.queue.scheduleAll(
@@ -175,7 +158,7 @@ export class ReconcileDispatcher {
             now,
           )
         : undefined,
-      // Its item goes as long after: nothing of a user no app asks about is kept for ever (docs/security.md#retention).
+      // Its item expires as long after: nothing of a user no app asks about is kept for ever.
       Promise.all(inactive.map((user) => schedule.leave(user.userId, cutoff, now, now + inactiveAfterMs))),
     ]);
     report.inactive += left.filter(Boolean).length;

@@ -7,7 +7,6 @@ import type { ReconcileRepository } from './reconcile-repo.ts';
 
 /** An app's use of a user is written at most this often per container: inactivity is counted in days. */
 export const SERVED_NOTE_INTERVAL_MS = 24 * 3600_000;
-/** Users whose last note this container remembers. */
 const NOTED_USERS_MAX = 10_000;
 
 export interface ReconcileEnrolmentDeps {
@@ -18,11 +17,8 @@ export interface ReconcileEnrolmentDeps {
 }
 
 /**
- * The users apps are served, put on the reconcile's schedule as they are: when the relay makes a user a session for
- * an app's call (every read, refresh and member call needs one) or a widget URL (a new user's first member may be
- * connected through MX's widget with no other call from the app, and with MX's webhooks off only the reconcile finds
- * it). A user already on the schedule keeps its turn; `served_at` notes the app's request, and an app's use of a
- * session another call made, once a day per container. worker-poll has none: what MX alone sets off serves no app.
+ * Puts users on the reconcile's schedule as apps are served them: a session or a widget URL (a first member connected
+ * through MX's widget may be found only by the reconcile). worker-poll has none: what MX alone sets off serves no app.
  */
 export class ReconcileEnrolment implements ServedUsers {
   readonly #noted: BoundedCache<string, true>;
@@ -39,13 +35,13 @@ export class ReconcileEnrolment implements ServedUsers {
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {
-      // The call it follows goes on: the next session or widget URL for the user tries again.
+      // The call goes on: the next session or widget URL tries again.
       metrics.add('ReconcileEnrolments', 1, { outcome: 'failed' });
       log.warn('reconcile enrolment failed', { user_id: userId, error: error instanceof Error ? error.name : typeof error });
     }
   }
 
-  /** An app's use of the user's session another call made: noted when this container has not noted the user today. */
+  /** An app's use of a session another call made: noted once a day per container. */
   used(userId: string): Promise<void> | undefined {
     if (this.#noted.has(userId)) return undefined;
     return this.note(userId);

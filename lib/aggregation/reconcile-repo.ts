@@ -17,46 +17,37 @@ import {
 /** A user on the reconcile's cycle, as a walk of its slots finds it. */
 export interface SlotUser {
   userId: string;
-  /** Its GSI1 sort key, `{slot}#{user_id}`: where a walk that stops after it resumes. */
+  /** Its GSI1 sort key: where a walk that stops after it resumes. */
   key: string;
 }
 
-/** What a turn needs to know of a user (ReconcileRepository.turnFacts). */
+/** What a turn needs to know of a user. */
 export interface TurnFacts {
   lastRead?: number;
   servedAt?: number;
-  /** Off the cycle: no app asked about the user for RECONCILE_INACTIVE_DAYS (`leave`). */
+  /** Off the cycle: no app asked about the user for RECONCILE_INACTIVE_DAYS. */
   left?: boolean;
 }
 
-/** How far the dispatcher has walked one shard of the cycle (`RECONCILE#~cursor` / `SHARD#{n}`). */
+/** How far the dispatcher has walked one shard of the cycle. */
 export interface CycleCursor {
-  /** Every slot time has passed up to this moment has had its turn sent. */
+  /** Every slot up to this moment has had its turn sent. */
   at: number;
-  /**
-   * A walk a run left unfinished: from slot `from` (or the whole cycle) to `toAt`'s slot, sent through the sort key
-   * `done` of its `range` (walkRanges' index); `first`: the walk before any, never counted overdue.
-   */
+  /** A walk a run left unfinished, sent through sort key `done` of range `range`; `first`: never counted overdue. */
   walk?: { from: string; whole: boolean; toAt: number; range?: number; done?: string; first?: boolean };
   /** Bumped by each write: two runs never both move the cursor from one state. */
   version: number;
 }
 
 /**
- * The reconcile's cycle: one `RECONCILE#{user_id}` / `RECONCILE` item per user the relay serves (apart from the
- * user's partition, which the sweeper may not read: it holds the sealed session), listed in GSI1 by its fixed slot
- * (`RECONCILE-SLOTS#{shard}`, `{slot}#{user_id}`; reconcile-cycle.ts), so that a turn moves nothing; and a cursor per
- * shard saying how far the dispatcher has walked. Once the reconcile has read the user's members the item also holds
- * MX's guid of the user, listed in GSI2 (`MXUSER#{user_guid}`): MX's CONNECTION_STATUS webhook names the user by it
- * only. An erasure deletes the item, and with it both.
+ * The reconcile's cycle: an item per served user, apart from the user's partition (the sweeper may not read sealed
+ * sessions), listed by a fixed slot so a turn moves nothing. It also holds MX's guid of the user, which MX's
+ * CONNECTION_STATUS webhook names the user by.
  */
 export class ReconcileRepository {
   constructor(private readonly table: TableRef) {}
 
-  /**
-   * Notes that an app was served the user at `now` (`served_at`: the reconcile keeps users an app still asks about),
-   * putting it on the cycle at its slot when it is not (new, or left: `leave`); true when it was not.
-   */
+  /** Notes that an app was served the user, putting it on the cycle when it is not; true when it was not. */
   async serve(userId: string, now: number): Promise<boolean> {
     const slot = slotKeys(userId);
     const { Attributes } = await this.table.client.send(
@@ -75,10 +66,8 @@ export class ReconcileRepository {
   }
 
   /**
-   * Takes the user off the cycle at `now`, unless an app was served it after `servedBefore` meanwhile; true when it
-   * left. The item stays, out of the slots' index (`left_at`), until `expiresAt` (`ttl`): MX's reports of the user's
-   * background aggregations do not put it back, an app's request does (`serve`, which keeps it); MX's guid of the user
-   * stays for its CONNECTION_STATUS webhooks meanwhile.
+   * Takes the user off the cycle unless an app was served it after `servedBefore`; true when it left. The item stays out
+   * of the slots until `expiresAt`: MX's reports do not put it back, only an app's request does (`serve`).
    */
   leave(userId: string, servedBefore: number, now: number, expiresAt: number): Promise<boolean> {
     return conditionalWrite(
@@ -127,10 +116,7 @@ export class ReconcileRepository {
     );
   }
 
-  /**
-   * One page of the users of `shard` whose slots lie in `range`, in slot order, at most `limit`, starting after the
-   * sort key `resumeAfter` when given; `more` when the range may hold more.
-   */
+  /** One page of the shard's users in `range`, in slot order; `more` when the range may hold more. */
   async inSlots(
     shard: number,
     range: SlotRange,
@@ -160,7 +146,6 @@ export class ReconcileRepository {
     return { users, more: LastEvaluatedKey !== undefined };
   }
 
-  /** The shard's cursor; undefined before the first walk. */
   async cursor(shard: number): Promise<CycleCursor | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.reconcileCursor(shard), ConsistentRead: true }),
@@ -188,11 +173,7 @@ export class ReconcileRepository {
     );
   }
 
-  /**
-   * What a turn needs to know of each user, as the items say: when the reconcile last read it from MX — or enrolled
-   * it, before its first read (an item enrolled before they did says nothing) — and when an app was last served it
-   * (none said before `served_at` was kept). One BatchGetItem per 100 users; a user off the cycle is absent.
-   */
+  /** A user absent from the map is off the cycle. `lastRead` is the enrolment before the first read. */
   async turnFacts(
     userIds: readonly string[],
     options: { consistent?: boolean; now?: number } = {},
@@ -204,7 +185,7 @@ export class ReconcileRepository {
     );
     const facts = new Map<string, TurnFacts>();
     for (const item of items) {
-      // A user that left and stayed away past its item's `ttl` is gone (dynalite never expires items).
+      // dynalite never expires items.
       if (options.now !== undefined && isExpired(item as { ttl?: number }, options.now)) continue;
       // `turned_at`: every turn was a read before turns could be skipped.
       const read = item.read_at ?? item.turned_at ?? item.enrolled_at;
@@ -217,7 +198,7 @@ export class ReconcileRepository {
     return facts;
   }
 
-  /** Notes the reconcile's read of the user's members at `at` (false when the user is no longer on the schedule). */
+  /** False when the user is no longer on the schedule. */
   noteRead(userId: string, at: number): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -232,7 +213,6 @@ export class ReconcileRepository {
     );
   }
 
-  /** MX's guid of the user, when the reconcile has learnt it. */
   async mxUserGuid(userId: string): Promise<string | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.reconcile(userId), ProjectionExpression: 'user_guid' }),
@@ -240,7 +220,7 @@ export class ReconcileRepository {
     return typeof Item?.user_guid === 'string' ? Item.user_guid : undefined;
   }
 
-  /** Records MX's guid of a user on the schedule (false when the user is not on it: erased, or the reconcile is off). */
+  /** False when the user is not on the schedule (erased, or the reconcile is off). */
   learnMxUser(userId: string, userGuid: string): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -256,7 +236,7 @@ export class ReconcileRepository {
     );
   }
 
-  /** The relay's users recorded under MX's `userGuid`: one, or none; two are a conflict (at most two are read). */
+  /** Two are a conflict (at most two are read). */
   async usersOfMxUser(userGuid: string): Promise<string[]> {
     const { Items = [] } = await this.table.client.send(
       new QueryCommand({
@@ -272,7 +252,6 @@ export class ReconcileRepository {
   }
 }
 
-/** The GSI1 keys that list a user at its slot. */
 function slotKeys(userId: string) {
   return { gsi1pk: gsi1.reconcileSlots(shardOf(userId, RECONCILE_SHARDS)), gsi1sk: `${slotOf(userId)}#${userId}` };
 }

@@ -1,16 +1,15 @@
 import { needsUser } from '../mx/connection-status.ts';
 import type { MemberState } from './member-states-repo.ts';
 
-/** MX aggregates each member in the background about once a day (docs.mx.com: background aggregation). */
+/** MX aggregates each member in the background about once a day. */
 export const MX_DAILY_CADENCE_MS = 24 * 3600_000;
 
 export type TurnReason = 'webhooks_off' | 'needs_user' | 'not_seen_aggregated' | 'seen_aggregated';
 
 export interface TurnInput {
   now: number;
-  /** RECONCILE_INTERVAL_MINUTES in ms. */
   intervalMs: number;
-  /** Whether MX pushed any webhook within MX's day plus the interval (the dispatcher's look at the push counters). */
+  /** Whether MX pushed any webhook within MX's day plus the interval. */
   webhooksOn: boolean;
   /** The user's last reconcile read, or its enrolment before the first. */
   lastReadAt: number | undefined;
@@ -18,10 +17,8 @@ export interface TurnInput {
 }
 
 /**
- * Whether the reconcile reads a user's members from MX at this turn (one every RECONCILE_INTERVAL_MINUTES). Yes while
- * MX's webhooks are off (none within MX's day plus the interval: MX advises not to depend on them); while a member needs its user
- * (the user may fix it at the bank or in MX's widget); and once a member has gone unseen aggregated — by a webhook's
- * report, a job or a read — for MX's daily cadence plus the interval. Otherwise MX has shown the relay all it would.
+ * Read while MX's webhooks are off (MX advises not to depend on them), while a member needs its user (who may fix it
+ * outside the relay), and once a member has gone unseen aggregated for a day plus the interval.
  */
 export function judgeTurn(input: TurnInput): { read: boolean; reason: TurnReason } {
   const { now, intervalMs, webhooksOn, lastReadAt = Number.NEGATIVE_INFINITY, members } = input;

@@ -3,18 +3,14 @@ import { type Clock, toEpochSeconds } from '../clock.ts';
 import { NexusRelayError } from '../errors.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
-/**
- * Room left between a permit's slot and MX receiving the call (waking up late, the request's way to MX, clock skew
- * between containers): `perSecond` slots are spread over one second plus this.
- */
+/** Room between a permit's slot and MX receiving the call (late wake-ups, transit, clock skew). */
 export const ARRIVAL_ALLOWANCE_MS = 200;
 /** A caller waking later than this after its slot gives the permit up, keeping half the allowance for the call. */
 export const MAX_LATENESS_MS = ARRIVAL_ALLOWANCE_MS / 2;
-/** How many windows ahead a caller may be given a slot; past them it is refused (and its request deferred). */
+/** How many windows ahead a caller may be given a slot; past them it is refused. */
 export const LOOKAHEAD_WINDOWS = 2;
 /** Slots a caller may miss by waking late before it is refused. */
 export const MAX_ATTEMPTS = 2;
-/** Window counters outlive their window by this much (DynamoDB TTL), then disappear. */
 const COUNTER_RETENTION_SECONDS = 60;
 
 export class RateLimitExceededError extends NexusRelayError {
@@ -47,13 +43,9 @@ interface Waiter {
 }
 
 /**
- * At most `perSecond` permits in any one-second span, across every container sharing the counter. Time is cut
- * into windows of one second plus ARRIVAL_ALLOWANCE_MS, each holding `perSecond` evenly spaced slots; a permit is
- * a slot in one of the next LOOKAHEAD_WINDOWS windows (never the current one), and `acquire` returns at that
- * slot. Permits thus start on a lattice where any `perSecond + 1` of them span more than a second, so no one-second
- * span holds more than `perSecond`, even when calls reach MX up to the allowance late. (A counter per second alone
- * would let twice the cap through across a second boundary.) Callers waiting in one container are served together:
- * one counter update per window for all of them, so a burst costs the table a few writes, not one per caller.
+ * At most `perSecond` permits in any one-second span, across containers. Permits are evenly spaced slots in windows of a
+ * second plus the allowance, so any `perSecond + 1` span more than a second (a counter per second alone would let twice
+ * the cap through across a boundary). A container's waiters share one counter update per window.
  */
 export class RateLimiter {
   readonly windowMs: number;
@@ -73,10 +65,7 @@ export class RateLimiter {
     this.maxWaitMs = MAX_ATTEMPTS * (LOOKAHEAD_WINDOWS + 1) * this.windowMs;
   }
 
-  /**
-   * Waits for a permit's slot. A caller that wakes too late for its slot (a busy event loop) gives it up and asks
-   * again, up to MAX_ATTEMPTS times; throws RateLimitExceededError when the next windows are full, or after that.
-   */
+  /** Waits for a permit's slot; a caller that wakes too late gives it up and asks again. Throws when the windows are full. */
   async acquire(): Promise<void> {
     const { clock, name } = this.#options;
     for (let attempt = 1; ; attempt += 1) {
@@ -113,7 +102,6 @@ export class RateLimiter {
     }
   }
 
-  /** Up to `wanted` slot times, earliest first, from the next windows in turn. */
   async #reserve(wanted: number): Promise<number[]> {
     const { counter, name, perSecond, clock } = this.#options;
     const slots: number[] = [];

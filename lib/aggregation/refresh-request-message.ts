@@ -13,7 +13,7 @@ export const refreshRequestSchema = z.strictObject({
   include_transactions: z.optional(z.boolean()),
   /** The same key within 24 h starts at most one aggregation (as the HTTP `Idempotency-Key`). */
   idempotency_key: z.optional(visibleAscii(255)),
-  /** The caller's own id for the request; carried into our logs and the `aggregation.rejected` event. */
+  /** Carried into our logs and the `aggregation.rejected` event. */
   correlation_id: z.optional(visibleAscii(128)),
 });
 
@@ -40,17 +40,13 @@ export type ParsedRefreshRequest =
   | {
       ok: true;
       request: RefreshRequestBody;
-      /** The EventBridge event id when the body is an event (EventBridge may deliver an event twice), else the message id. */
+      /** The EventBridge event id (it may deliver an event twice), else the message id. */
       sourceId: string;
       deferrals: number;
     }
   | { ok: false; reason: InvalidReason; detail: string; field?: string };
 
-/**
- * Reads a `refresh-requests` message body: an EventBridge event (`{"detail-type", "detail": {…}, …}`, as the
- * rule delivers it), a bare request, or one of our deferred re-sends. Never throws: whatever the body, it is
- * either a request or the reason it is not one, naming the offending field as `detail.member_guid` and the like.
- */
+/** An EventBridge event, a bare request, or a deferred re-send. Never throws: a bad body answers why, naming the field. */
 export function parseRefreshRequestMessage(body: string, messageId: string): ParsedRefreshRequest {
   let json: unknown;
   try {

@@ -28,7 +28,6 @@ type DeadLetterReason =
 /** Why a request was handed back to the queue for later. */
 type DeferReason = 'rate_capped' | 'key_in_progress' | 'member_busy' | 'mx_rate_limited' | 'mx_unavailable';
 
-/** What became of one request (logged as `outcome`). */
 type DeadLettered = { kind: 'dead_lettered'; reason: DeadLetterReason; detail: string; field?: string };
 type Outcome =
   | { kind: 'started' | 'joined'; jobId: string }
@@ -44,11 +43,10 @@ type ValidRequest = Extract<ParsedRefreshRequest, { ok: true }>;
 type LogContext = Record<string, unknown>;
 
 export interface RefreshRequestsDeps {
-  /** The refresh service, as the HTTP route has it, but whose aggregate calls wait for the rate cap's permits. */
+  /** Whose aggregate calls wait for the rate cap's permits. */
   refresh: Pick<RefreshService, 'refresh'>;
-  /** Holds `idempotency_key`s: built with a lease of twice the function timeout. */
+  /** With a lease of twice the function timeout. */
   idempotency: Pick<IdempotencyKeys, 'claim'>;
-  /** Key the digests an `aggregation.rejected` id is made of. */
   digests: () => Promise<DigestKeys>;
   events: Pick<EventPublisher, 'publish'>;
   /** The `refresh-requests` queue itself, for deferred requests. */
@@ -56,22 +54,18 @@ export interface RefreshRequestsDeps {
   deadLetters: Pick<DeadLetterQueue, 'send'>;
   clock: Clock;
   log: Log;
-  /** In [0, 1): spreads deferred requests out (default Math.random). */
   random?: () => number;
   metrics: MetricsSink;
 }
 
-/** An idempotency key is held this long by the execution that claimed it: twice the function timeout. */
+/** Twice the function timeout. */
 export const REFRESH_REQUEST_KEY_LEASE_MS = 60_000;
 /** Deferred requests come back after 1 s, then within up to 2, 4, 8 … this many seconds. */
 const MAX_DEFERRAL_SPREAD_SECONDS = 30;
 
 /**
- * Refreshes asked for by upstream systems through the `refresh-requests` queue: the same refresh as
- * `POST …/refresh`, behind a cap on aggregations started per second. Each message ends in exactly one of:
- * started or joined (coalesced), rejected by MX (an `aggregation.rejected` event instead of a 403), deferred
- * (re-sent to the queue: over the cap, or its idempotency key busy), dead-lettered with its reason (it can never
- * succeed), or a throw (transient: SQS retries it, and past maxReceiveCount redrives it).
+ * Refreshes asked for through the `refresh-requests` queue, behind a cap on aggregations started per second. Each message
+ * ends in exactly one of: started or joined, rejected (an event), deferred, dead-lettered, or a throw (SQS retries it).
  */
 export class RefreshRequests {
   readonly #random: () => number;
@@ -177,7 +171,7 @@ export class RefreshRequests {
     });
   }
 
-  /** Undefined without a key; `busy` while another execution holds it; `duplicate` once it has been answered. */
+  /** Undefined without a key. */
   async #claimKey(request: RefreshRequestBody): Promise<HeldKey<Outcome> | 'busy' | 'duplicate' | 'reused' | undefined> {
     if (request.idempotency_key === undefined) return undefined;
     const claim = await this.deps.idempotency.claim<Outcome>(
@@ -199,7 +193,7 @@ export class RefreshRequests {
     }
   }
 
-  /** 1 s, then growing spreads, so a burst far over the cap comes back thinned out rather than all at once. */
+  /** Growing spreads, so a burst far over the cap comes back thinned out rather than all at once. */
   #deferralDelayMs(deferrals: number): number {
     const spreadSeconds = Math.min(2 ** deferrals, MAX_DEFERRAL_SPREAD_SECONDS);
     return 1000 * (1 + Math.floor(this.#random() * spreadSeconds));
@@ -225,8 +219,6 @@ function outcomeOfFailure(error: unknown): Outcome | undefined {
         return classifyFailure(error) === 'final' ? undefined : deferred('mx_unavailable');
     }
   }
-  // The refresh service's own answers: MX said the member has no PFM (as MX's 403); the member's refresh is starting
-  // or just ended.
   if (error instanceof UseCaseNotPermittedError) return { kind: 'rejected' };
   if (error instanceof ConflictError) return deferred('member_busy');
   if (error instanceof UserErasedError) return deadLettered('user_erased', 'The user was erased: it is never refreshed again.');
@@ -242,11 +234,7 @@ const reusedKey = (): Outcome => ({
   field: 'idempotency_key',
 });
 
-/**
- * MX refused to aggregate the member (it lacks the PFM use case). The id derives from the user and the idempotency
- * key, or the request's source id (keyed digests), so a redelivered or deferred request publishes the same event, which
- * receivers and the delivery log see once.
- */
+/** MX refused to aggregate the member (no PFM). A redelivered or deferred request publishes the same event id. */
 export function rejectedEvent(
   request: RefreshRequestBody,
   sourceId: string,

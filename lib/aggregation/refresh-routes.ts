@@ -34,7 +34,6 @@ const resumeBody = z.strictObject({
 
 const tracking = { location: 'The job: `/jobs/{job_id}`' };
 
-/** Starts (or joins) the member's aggregation: RefreshService calls MX's aggregate. */
 async function refresh(request: AuthenticatedRequest, deps: RefreshRouteDeps): Promise<HttpResponse> {
   const path = parseInput(pathSchema, request.pathParams, 'path');
   const query = parseInput(querySchema, request.query, 'query');
@@ -58,7 +57,7 @@ const refreshDocs = (): OperationDocs => ({
 const premiumQuery = z.strictObject({ include_transactions: booleanFlag });
 const noQuery = z.strictObject({});
 
-/** Starts (or joins) one of MX's premium jobs on the member; the same job, tracking and events as an aggregation's. */
+/** One of MX's premium jobs: the same job, tracking and events as an aggregation's. */
 function premiumJobRoute(kind: PremiumKind, path: string, summary: string, description: string): Route<RefreshRouteDeps> {
   const query = kind === 'history' ? noQuery : premiumQuery;
   return {
@@ -136,7 +135,6 @@ export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
     summary: "Answer MX's MFA challenges; tracking resumes on the same job",
     auth: 'api_key',
     access: 'path_user',
-    // The user's answers go to MX and the member's challenged job goes back into the poll loop.
     async handle(request, deps) {
       const path = parseInput(pathSchema, request.pathParams, 'path');
       const body = parseInput(resumeBody, request.body, 'body');

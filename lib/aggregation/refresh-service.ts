@@ -25,11 +25,10 @@ import type { PushCoverage } from './push-coverage.ts';
 export interface RefreshRequest {
   userId: string;
   memberGuid: string;
-  /** MX's job to start: an aggregation (the default) or a premium one (lib/aggregation/job-support.ts). */
   kind?: JobKind;
   includeHoldings?: boolean;
   includeTransactions?: boolean;
-  /** The requester's own id for this refresh; kept on a job this request starts (a joined job keeps its own). */
+  /** Kept on a job this request starts (a joined job keeps its own). */
   correlationId?: string;
 }
 
@@ -38,7 +37,6 @@ export interface RefreshDeps {
   /** The member's active-job pointer: one job per member, claimed before MX is called. */
   pointers: ActiveJobsRepository;
   nexus: Pick<NexusClient, 'aggregateMember' | 'startPremiumJob' | 'readMember'>;
-  /** Refuses a premium job the member's institution does not support, before MX is asked to start it. */
   support: Pick<JobSupport, 'check'>;
   /** Members MX will not aggregate (no PFM), as MX last said: refused before MX is asked again. */
   refusals: Pick<PfmRefusalsRepository, 'lookup' | 'record'>;
@@ -48,35 +46,23 @@ export interface RefreshDeps {
   log: Log;
   deadlineSeconds: number;
   metrics: MetricsSink;
-  /** Who asks for the refreshes this service starts: a refresh over HTTP (the default) or a refresh request. */
   trigger?: Extract<JobTrigger, 'refresh' | 'refresh_request'>;
-  /**
-   * What the first poll's time is planned with, as every later one is (poll-schedule.ts): the institution's learned
-   * durations and whether MX's pushes announce the ends.
-   */
   timing: Pick<InstitutionTiming, 'model'>;
   coverage: Pick<PushCoverage, 'covered'>;
   maxPollDelaySeconds: number;
-  /** How a refresh joining a job not yet written waits (JOIN_WAITS_MS); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
 }
 
 /** A job's active pointer outlives its deadline by this much, so the poll loop always ends it first. */
 export const ACTIVE_POINTER_GRACE_MS = 5 * 60_000;
 
-/**
- * A refresh that finds the member's pointer held by a job not yet written (its holder is waiting for MX) reads it
- * again after each of these waits, then answers 409 (retry): 3.1 s in all, longer than MX usually takes to answer.
- */
+/** A refresh finding the pointer held by a job not yet written (its holder waits for MX) rereads after each, then 409s. */
 export const JOIN_WAITS_MS = [100, 200, 400, 800, 1_600] as const;
 
 /**
- * Starts an aggregation, or joins the one already running for the member. One active job per member: the job's id
- * claims the member's active pointer with a conditional put before MX is called (the pointer of the member under the
- * request's user: MX has not yet said the member is that user's, and a request naming another user's member must
- * neither block nor reveal the owner's job — MX refuses it as it refuses an unknown member); the job is written once MX has
- * answered, started and all, in one put. A concurrent refresh that loses the claim finds the job's id behind the
- * pointer and returns that job — waiting for it while its holder waits for MX (JOIN_WAITS_MS) — without calling MX.
+ * Starts an aggregation, or joins the one running. One active job per member: the job's id claims the member's pointer
+ * with a conditional put before MX is called, under the request's user, so a request naming another user's member
+ * neither blocks nor reveals the owner's job. A refresh that loses the claim joins the holder's job without calling MX.
  */
 export class RefreshService {
   readonly #sleep: (ms: number) => Promise<void>;
@@ -105,7 +91,7 @@ export class RefreshService {
     return { job, joined: false };
   }
 
-  /** What MX is known to refuse is refused here, MX not asked: a job the institution lacks, an aggregation without PFM. */
+  /** What MX is known to refuse is refused without asking MX. */
   async #refuseBeforeMx(request: RefreshRequest, kind: JobKind): Promise<void> {
     const { support, metrics } = this.deps;
     try {
@@ -118,10 +104,7 @@ export class RefreshService {
     }
   }
 
-  /**
-   * An aggregation of a member whose use cases leave out PFM (MX's 403), as MX last said; a member the relay has
-   * never seen is read from MX first (once: its first job's end records it), so its first refresh is refused too.
-   */
+  /** An unseen member is read from MX first, so its first refresh is refused too. */
   async #refuseWithoutPfm(request: RefreshRequest): Promise<void> {
     const { refusals, clock, nexus } = this.deps;
     const { since, seen } = await refusals.lookup(request, clock.now());
@@ -134,7 +117,6 @@ export class RefreshService {
     throw new UseCaseNotPermittedError(now);
   }
 
-  /** Asks MX to start the job; its answer (or, without one, the member read after it). */
   async #start(request: RefreshRequest, kind: JobKind): Promise<Member> {
     const { nexus } = this.deps;
     if (isPremium(kind)) {
@@ -149,7 +131,7 @@ export class RefreshService {
       });
       return member;
     } catch (error) {
-      // MX's 403: the member's use cases leave out PFM. The next refreshes are refused without asking MX again.
+      // The member's use cases leave out PFM: later refreshes are refused without asking MX.
       if (error instanceof MxError && error.code === 'MX_FORBIDDEN') {
         await this.deps.refusals.record(request, this.deps.clock.now()).catch(() => undefined);
       }
@@ -157,11 +139,7 @@ export class RefreshService {
     }
   }
 
-  /**
-   * A job for an aggregation MX has started on its own accord: on a member created, or updated with credentials,
-   * through the relay (`member`: MX's answer), or on its own (lib/aggregation/member-watch.ts, which names the job
-   * `jobId` it has taken the aggregation for). Joins the member's active job when there is one.
-   */
+  /** A job for an aggregation MX started on its own accord; joins the member's active job when there is one. */
   async follow(
     request: { userId: string; memberGuid: string },
     member: Member,
@@ -174,10 +152,8 @@ export class RefreshService {
   }
 
   /**
-   * The member's active pointer for a new job, or the running job holding it (joined) when it is of the same kind —
-   * of another, a conflict, as MX runs one job per member (its 409). A job that has ended keeps the pointer until its
-   * terminal event is out: the refresh waits for it to go and claims it then, once — a new refresh never joins a job
-   * that has ended.
+   * The member's pointer for a new job, or the running job of the same kind (joined); of another kind, a conflict. A
+   * new refresh never joins a job that has ended: it waits for its pointer to go and claims it then, once.
    */
   async #claim(
     request: Pick<RefreshRequest, 'userId' | 'memberGuid'>,
@@ -201,7 +177,6 @@ export class RefreshService {
     }
   }
 
-  /** Writes the job for an aggregation MX has started (`started`: its answer), schedules its first poll, announces it. */
   async #open(
     request: Pick<RefreshRequest, 'userId' | 'memberGuid' | 'correlationId'>,
     jobId: string,
@@ -233,7 +208,7 @@ export class RefreshService {
     try {
       await jobs.create(job);
     } catch (error) {
-      // MX is aggregating but no job follows it: free the member, so a retried refresh can (MX answers it in progress).
+      // No job follows MX's aggregation: free the member, so a retried refresh can.
       await pointers.releaseActive(request, jobId).catch(() => undefined);
       throw error;
     }
@@ -242,17 +217,13 @@ export class RefreshService {
     if (!isMxStarted(trigger) || classifyMember(started) === 'in_progress') {
       await this.deps.events.publish(startedEvent(job, clock.now()));
     }
-    // With the request id of the call that started it (log context): the line that ties a client's request to its job.
+    // The line that ties a client's request id to its job.
     this.deps.log.info(`${kind} started`, { job_id: job.id, member_guid: job.memberGuid, trigger, kind });
     this.deps.metrics.add('JobsStarted', 1, { trigger, kind });
     return job;
   }
 
-  /**
-   * From when MX answered, not from when the job was written (the call may have waited for a rate slot in
-   * events-refresh, and MX must not be read sooner than 3 s after it started the aggregation), on the schedule every
-   * later poll follows. The aggregation has started: a failure to read the schedule's inputs falls back to 3 s.
-   */
+  /** Timed from MX's answer, not the job's write. The aggregation has started: failing inputs fall back to the minimum. */
   async #firstPollAt(job: Job, member: Member): Promise<number> {
     const { clock, timing, coverage } = this.deps;
     let model: DurationModel | undefined;
@@ -291,7 +262,7 @@ export class RefreshService {
         break;
       }
     }
-    // The holder finished (or MX refused it) between our claim and this read: the member is free again, but do not loop here.
+    // The holder finished (or MX refused it) since our claim: the member is free, but do not loop here.
     throw new ConflictError('A refresh of this member just finished; retry the request.');
   }
 }

@@ -20,11 +20,7 @@ export interface ResumeDeps {
   deadlineSeconds: number;
 }
 
-/**
- * MFA: passes the user's answers to MX and puts the member's challenged job back into the poll loop on its next
- * step, so the client receives one more terminal event for the same job (succeeded, or action_required again when
- * MX rejects the answers).
- */
+/** MFA: passes the answers to MX and puts the challenged job back into the poll loop, to end once more with its own event. */
 export class ResumeService {
   constructor(private readonly deps: ResumeDeps) {}
 

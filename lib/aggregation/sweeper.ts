@@ -16,44 +16,34 @@ export const STALLED_AFTER_MS = 2 * 60_000;
 
 export interface SweepReport {
   active: number;
-  /** Aggregating jobs whose poll was overdue, sent their current step again. */
   repolled: number;
-  /** Ended jobs whose terminal event was still not out, sent their last step again (which publishes it). */
+  /** Ended jobs whose terminal event was still not out, sent their last step again. */
   renotified: number;
   released: number;
-  /** Webhook deliveries still unsettled a stall window after they were published, given a due key. */
   tracked: number;
-  /** Webhook deliveries whose attempt was overdue by the stall window, put back on the delivery queue. */
   redelivered: number;
-  /** Webhook retries due more than 15 minutes after their attempt, sent as they fall due (not a recovery). */
+  /** Swept retries sent as they fall due (not a recovery). */
   retried: number;
-  /** Held deliveries sent because their endpoint takes them again (DeliverySweep). */
   resumed: number;
 }
 
 /**
- * Finds work the poll loop lost — a poll message sent to the dead-letter queue, a send that failed after the job
- * advanced, a terminal event never published — and puts it back on the loop. It only ever schedules the job's
- * current step, so the loop's own step rules make a needless re-poll harmless; for an ended job that step's message
- * publishes the terminal event and frees the member (PollService.handle). Scheduled every few minutes, it keeps any
- * job from staying `aggregating` past its deadline, or ended but unannounced, by more than the schedule period plus
- * STALLED_AFTER_MS.
+ * Finds work the poll loop lost and puts it back on the loop. It only ever schedules the job's current step, so the
+ * loop's step rules make a needless re-poll harmless; for an ended job that step publishes the terminal event.
  */
 export class Sweeper {
   constructor(
     private readonly deps: {
       jobs: Pick<JobsRepository, 'get' | 'markRedriven'>;
-      /** The worklist: every active pointer, whose job is judged (or, never written, released). */
+      /** The worklist: every active pointer. */
       pointers: Pick<ActiveJobsRepository, 'activeJobs' | 'releaseActive'>;
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
       metrics: MetricsSink;
-      /** A job this late (its poll, or its terminal event) has lost its message; STALLED_AFTER_MS by default. */
       stalledAfterMs?: number;
-      /** Webhook deliveries are swept like jobs: the table is the truth, queue messages are hints. */
       deliveries?: Pick<DeliverySweep, 'sweep'>;
-      /** Users' erasures under way (lib/connect/erasures-repo.ts): counted, and the oldest's age measured (alarmed). */
+      /** Users' erasures under way: counted, and the oldest's age measured. */
       erasures?: { startTimes(): Promise<number[]> };
     },
   ) {}
@@ -88,8 +78,7 @@ export class Sweeper {
         report[action]++;
         metrics.add('SweeperRecoveries', 1, { action });
       } else if (!job && now - pointer.claimedAt > (this.deps.stalledAfterMs ?? STALLED_AFTER_MS)) {
-        // Claimed a stall window ago and still no job: its refresh died between the claim and the job's write (or MX
-        // refused it and the release failed). A younger one's refresh is still waiting for MX.
+        // Still no job a stall window after the claim: its refresh died. A younger one's may still be waiting for MX.
         await pointers.releaseActive(pointer, pointer.jobId);
         report.released++;
         metrics.add('SweeperRecoveries', 1, { action: 'released' });
@@ -108,7 +97,7 @@ export class Sweeper {
       metrics.add('ErasuresUnderWay', started.length, {});
       metrics.add('ErasureAge', started.length > 0 ? clock.now() - Math.min(...started) : 0, {});
     }
-    // Every minute or two, mostly with nothing found: at info only when the sweep did something.
+    // At info only when the sweep did something.
     if (report.repolled + report.renotified + report.released + report.tracked + report.redelivered + report.resumed > 0)
       log.info('sweep done', { ...report });
     else log.debug('sweep done', { ...report });
@@ -118,18 +107,14 @@ export class Sweeper {
 
 export type JobVerdict = 'polling' | 'poll_lost' | 'notifying' | 'notification_lost';
 
-/**
- * Where a job behind an active pointer stands: aggregating on time or overdue by STALLED_AFTER_MS; or ended with its
- * terminal event being published, or ended STALLED_AFTER_MS ago without it. An ended job still behind its pointer
- * has not been fully announced: the pointer is released only once the terminal event is out (PollService).
- */
+/** An ended job still behind its pointer has not been fully announced: the pointer goes only once its event is out. */
 export function judgeJob(
   job: Pick<Job, 'status' | 'nextPollAt' | 'deadlineAt' | 'finishedAt' | 'updatedAt' | 'redrive'>,
   now: number,
   stalledAfterMs = STALLED_AFTER_MS,
 ): JobVerdict {
   const due = job.status === 'aggregating' ? Math.min(job.nextPollAt, job.deadlineAt) : (job.finishedAt ?? job.updatedAt);
-  // After each re-drive of this step or end, a wait twice the last before the next (up to MAX_REDRIVE_WAIT_MS).
+  // Each re-drive of this step doubles the wait before the next.
   const redriven = job.redrive
     ? job.redrive.at + Math.min(stalledAfterMs * 2 ** (job.redrive.count - 1), MAX_REDRIVE_WAIT_MS)
     : Number.NEGATIVE_INFINITY;

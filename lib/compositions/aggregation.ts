@@ -14,19 +14,12 @@ import type { TableRef } from '../store/table.ts';
 import { pollQueueOf } from './queues.ts';
 import type { Runtime } from './runtime.ts';
 
-/**
- * Whether MX's pushes announce the job ends: mx-events counts pushes, worker-poll ends, the poll loop reads the ratio
- * (`MXPUSH/COUNTS#{hour}`).
- */
+/** Whether MX's pushes announce the job ends: mx-events counts pushes, worker-poll ends. */
 export function pushCoverageOf({ clock, log }: Runtime, table: TableRef): PushCoverage {
   return new PushCoverage({ pushes: new MxPushRepository(table), clock, log });
 }
 
-/**
- * What the refresh and poll services share, the poll schedule's inputs among them (both plan polls): the jobs, their
- * members' active pointers, the attention index, the MX client, the poll queue, where events go, and what
- * aggregations take per institution (learned from finished jobs).
- */
+/** What the refresh and poll services share, the poll schedule's inputs among them. */
 export function aggregationDepsOf(
   runtime: Runtime,
   parts: { table: TableRef; sqs: SQSClient; nexus: NexusClient; events: EventSink },

@@ -10,11 +10,7 @@ import { erasedUsersOf } from './erased-users.ts';
 import type { ApiKeyAccess } from './http-handler.ts';
 import type { Runtime } from './runtime.ts';
 
-/**
- * What `httpHandler` needs to take API keys: their check, the per-key limits (unless both are 0),
- * and the refusal of erased users (`erased`: the composition's own, when it erases users or makes them at MX). Only
- * functions with API-key routes build it, so the others load no DynamoDB client.
- */
+/** Only functions with API-key routes build it, so the others load no DynamoDB client. */
 export function apiKeyAccessOf(runtime: Runtime, table: TableRef, erased = erasedUsersOf(runtime, table)): ApiKeyAccess {
   const { clock, log, config, metrics } = runtime;
   const { requestsPerMinute: perMinute, userRequestsPerMinute: userPerMinute } = config.apiKeys;
@@ -35,7 +31,7 @@ export function apiKeyAccessOf(runtime: Runtime, table: TableRef, erased = erase
   };
 }
 
-/** What `idempotent` needs: the key store, the digest keys, the clock and the logger. */
+/** What `idempotent` needs. */
 export function idempotencyOf(runtime: Runtime, table: TableRef): IdempotencyDeps {
   const { clock, log } = runtime;
   return { store: new IdempotencyRepository(table), digests: digestKeysOf(runtime), clock, log };

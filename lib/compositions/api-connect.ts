@@ -10,10 +10,7 @@ import { apiKeyAccessOf } from './api-access.ts';
 import { erasedUsersOf } from './erased-users.ts';
 import { tableOf } from './storage.ts';
 
-/**
- * api-connect: how a user begins through MX Connect (widget URLs; the user made at MX when new, and put on the
- * reconcile's schedule).
- */
+/** api-connect: widget URLs (the user made at MX when new, and put on the reconcile's schedule). */
 export function composeApiConnect(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, metrics } = runtime;

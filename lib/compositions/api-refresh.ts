@@ -22,10 +22,7 @@ import { erasedUsersOf } from './erased-users.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
-/**
- * api-refresh: what starts aggregations — a member's refresh (or joining the one running), its MFA answers, and
- * members created, updated or deleted at MX.
- */
+/** api-refresh: refreshes, MFA answers, and members created, updated or deleted at MX. */
 export function composeApiRefresh(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);

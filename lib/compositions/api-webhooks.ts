@@ -11,10 +11,7 @@ import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
 import { notifierOf } from './notifier.ts';
 
-/**
- * api-webhooks: webhooks and their delivery log and replays. The test route waits for one attempt, so this
- * function's timeout exceeds WEBHOOK_TIMEOUT_MS.
- */
+/** api-webhooks. The test route waits for one attempt, so this function's timeout exceeds WEBHOOK_TIMEOUT_MS. */
 export function composeApiWebhooks(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);

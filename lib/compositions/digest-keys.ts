@@ -18,11 +18,7 @@ const digestKeySecret = z.object({ key, previous: z.optional(z.array(key)) });
 
 const readers = new WeakMap<Runtime, () => Promise<DigestKeys>>();
 
-/**
- * The container's digest keys (lib/digest-keys.ts): the deployment's secret, read on first use and again as
- * Secrets Manager's cache lets it (a rotation reaches every container within 15 minutes), or the key derived from the
- * local stack's.
- */
+/** The deployment's secret, reread as Secrets Manager's cache expires (so a rotation reaches every container), or a local key. */
 export function digestKeysOf(runtime: Runtime): () => Promise<DigestKeys> {
   let reader = readers.get(runtime);
   if (!reader) {

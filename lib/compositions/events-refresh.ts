@@ -20,11 +20,7 @@ import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
-/**
- * events-refresh: refreshes asked for by upstream systems (EventBridge → SQS `refresh-requests`), the refresh service
- * behind the cross-container rate cap. Composed at start, so a function missing its queue URLs fails its first
- * invocation instead of every message.
- */
+/** events-refresh. Composed at start, so a function missing its queue URLs fails its first invocation, not every message. */
 export function composeEventsRefresh(config: Config, given?: Given) {
   const { perSecond, queueUrl } = config.refreshRequests;
   const deadLetterQueueUrl = config.deadLetterQueues['refresh-requests'];
@@ -39,10 +35,8 @@ export function composeEventsRefresh(config: Config, given?: Given) {
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const limiter = new RateLimiter({ counter: new RateLimitRepository(table), name: 'refresh', perSecond, clock });
-  // An MX client of its own, whose aggregate calls each wait for a permit of `limiter` right before they are sent;
-  // the wait comes on top of the MX timeouts, but not of connecting: its data pool keeps the usual connect limit
-  // (a connection refused in time is a call never sent, retried even for aggregate). Sessions are shared with the
-  // other functions through the table.
+  // Aggregate calls wait for a permit right before they are sent: on top of the MX timeouts, but not of connecting (a
+  // connection refused in time is a call never sent, retried even for aggregate).
   const dispatchers = runtime.given.mxDispatchers;
   const mxData = dispatchers?.data ?? mxPool(config.mx.baseUrl, config.mx.requestTimeoutMs);
   const nexus = nexusClientOf(runtime, table, {

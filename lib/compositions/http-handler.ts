@@ -4,18 +4,14 @@ import type { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { inLogContext, observability } from './observability.ts';
 import type { Runtime, RuntimeConfig } from './runtime.ts';
 
-/** How a function takes API keys (storage.ts `apiKeyAccessOf`): their check, the per-key limit, erased users refused. */
+/** How a function takes API keys: their check, the per-key limit, erased users refused. */
 export interface ApiKeyAccess {
   authenticator: ApiKeyAuthenticator;
   keyLimit: KeyRequestLimit | undefined;
   refuseErasedUser: (userId: string) => Promise<void>;
 }
 
-/**
- * An API Gateway handler for `operations`, with the runtime's logger and metrics. Every line logged while it serves a
- * request carries the `request_id` the client receives (`x-request-id`, problem bodies). `keys` is needed when an
- * operation takes an API key.
- */
+/** Every line logged while serving a request carries the `request_id` the client receives. */
 export function httpHandler(runtime: Runtime<RuntimeConfig>, operations: Operations, keys?: ApiKeyAccess) {
   const handler = createHttpHandler(operations, {
     log: runtime.log,

@@ -1,10 +1,7 @@
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
-/**
- * Why a key `what` needs is missing: locally the stack's own key, LOCAL_SECRETS_KEY (`npm start` sets it); deployed,
- * `variable` (the stack sets it).
- */
+/** Why a key is missing: locally LOCAL_SECRETS_KEY, deployed `variable` (each set by its stack). */
 export function missingKey(config: Config, what: string, variable: string): ConfigError {
   return config.env === 'local'
     ? new ConfigError(['LOCAL_SECRETS_KEY'], `${what} with the local stack's key: set LOCAL_SECRETS_KEY (\`npm start\` does).`)

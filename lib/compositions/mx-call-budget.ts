@@ -8,10 +8,7 @@ type MxUpstream = CircuitBreakerOptions['upstream'];
 
 const budgets = new WeakMap<Runtime, Map<MxUpstream, MxCallBudget>>();
 
-/**
- * The container's share of the budget of calls to one MX host, which every function spends (MX_CALLS_PER_SECOND per
- * host): the data host, SSO and MDX Real Time each have their own, so a data-host outage spends none of user creation's.
- */
+/** The container's share of one MX host's call budget: each host has its own, so one host's outage spends none of another's. */
 export function mxCallBudgetOf(runtime: Runtime, table: TableRef, upstream: MxUpstream): MxCallBudget {
   let hosts = budgets.get(runtime);
   if (!hosts) budgets.set(runtime, (hosts = new Map()));

@@ -9,23 +9,19 @@ import { erasedUsersOf } from './erased-users.ts';
 import { mxCallBudgetOf } from './mx-call-budget.ts';
 
 /**
- * The MX client: one keep-alive dispatcher per MX origin (unless given), sessions shared through the table, a user MX
- * does not know made when its first session for an app needs it, each user served put on the reconcile's schedule. `options` changes what one function needs differently
- * (events-refresh: its aggregate calls gated, and longer timeouts) or shares (api-refresh: its SSO client and MX users).
+ * The MX client: sessions shared through the table, a user made at MX when an app first needs it, each user served put on
+ * the reconcile's schedule. `options` is for what one function needs differently.
  */
 export function nexusClientOf(
   runtime: Runtime,
   table: TableRef,
   options: {
     dispatchers?: MxDispatchers;
-    /** Awaited before each data-host call is sent: events-refresh's aggregate gate. */
+    /** Awaited before each data-host call is sent. */
     beforeDataCall?: NexusClientDeps['beforeDataCall'];
     extraWaitMs?: number;
     mxUsers?: MxUsersParts;
-    /**
-     * false for worker-poll, whose calls no app asked for (polls, MX's reports, the reconcile's reads): it never makes
-     * a user at MX nor notes one as served, so MX's webhooks alone never create anything.
-     */
+    /** false for worker-poll, whose calls no app asked for: MX's webhooks alone never create anything. */
     forApps?: false;
   } = {},
 ): NexusClient {

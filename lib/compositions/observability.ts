@@ -4,14 +4,9 @@ import type { Context } from 'aws-lambda';
 import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Runtime, RuntimeConfig } from './runtime.ts';
 
-/**
- * What every function does around its handler: Lambda's context in each log line, a `ColdStart` metric on a
- * container's first invocation of the function, and the invocation's metrics written (as EMF) when it ends, however
- * it ends.
- */
+/** Around every handler: Lambda's context in each log line, a `ColdStart` metric, metrics flushed however it ends. */
 export function observability({ metrics, log }: Runtime<RuntimeConfig>): MiddlewareObj[] {
   const flush = () => metrics.flush();
-  // Asked once: after a container's first invocation there is no cold start left to count.
   let firstInvocation = true;
   const coldStartAndFlush: MiddlewareObj = {
     before: (request) => {
@@ -25,13 +20,10 @@ export function observability({ metrics, log }: Runtime<RuntimeConfig>): Middlew
   return [injectLambdaContext(log.powertools), coldStartAndFlush];
 }
 
-/** `nexus-relay-prod-worker-poll` → `worker-poll`: the same dimension value in every environment and locally. */
+/** The same dimension value in every environment and locally. */
 const shortFunctionName = (name: string | undefined): string => (name ?? 'unknown').replace(/^nexus-relay-[a-z]+-/, '');
 
-/**
- * `handler`, run with the invocation's function name and request id, and `contextOf(event)`, in the log context of
- * everything it does.
- */
+/** Runs `handler` with the invocation's ids and `contextOf(event)` in its log context. */
 export function inLogContext<E, C extends Pick<Context, 'functionName' | 'awsRequestId'> | undefined, R>(
   handler: (event: E, context: C) => Promise<R>,
   contextOf: (event: E) => LogContext = () => ({}),

@@ -11,10 +11,8 @@ import { inLogContext, observability } from './observability.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
- * An SQS handler for `queues` (one function may consume several) applying `handle` to each record that parses with `schema`, reporting failures per
- * record; records that do not parse go to their queue's dead-letter queue with their reason (its URL is required: a
- * composition without it fails at start). Every line logged while
- * a record is handled carries its message id and what `contextOf` names (the job it is about).
+ * An SQS handler for `queues` (one function may consume several). Records that do not parse go to their queue's
+ * dead-letter queue, whose URL is required: a composition without it fails at start.
  */
 export function sqsHandler<S extends z.ZodMiniType>(
   runtime: Runtime,

@@ -10,22 +10,22 @@ export function sqsOf({ config, given }: Runtime): SQSClient {
   return given.sqs ?? createSqsClient(config.aws);
 }
 
-/** The aggregation poll loop's queue: poll steps, read by worker-poll. */
+/** The aggregation poll loop's queue. */
 export function pollQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<PollMessage> {
   return new DelayedQueue<PollMessage>(sqs, config.queues.poll, clock);
 }
 
-/** The members MX reported on (mx-events), each read by worker-poll; one that waits for MX waits here too. */
+/** The members MX reported on; one that waits for MX waits here too. */
 export function memberReportsQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<MemberReport | MxHintsMessage> {
   return new DelayedQueue<MemberReport | MxHintsMessage>(sqs, config.queues.memberReports, clock);
 }
 
-/** Users' reconcile turns (reconcile-dispatch), each taken by worker-poll; one that waits for MX waits here too. */
+/** Users' reconcile turns; one that waits for MX waits here too. */
 export function reconcileQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ReconcileMessage> {
   return new DelayedQueue<ReconcileMessage>(sqs, config.queues.reconcile, clock);
 }
 
-/** Users' erasure steps (api-refresh queues the first, worker-poll each next): required where it is used. */
+/** Users' erasure steps: required where it is used. */
 export function erasuresQueueOf({ config, clock }: Runtime, sqs: SQSClient): DelayedQueue<ErasureMessage> {
   if (!config.queues.erasures) {
     throw new ConfigError(['ERASURES_QUEUE_URL'], 'ERASURES_QUEUE_URL is required: erasures take their steps from it');

@@ -8,13 +8,10 @@ import { reconcileQueueOf, sqsOf } from './queues.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { tableOf } from './storage.ts';
 
-/** A run takes no new page after this long: its Lambda's timeout (60 s) leaves a page's work after it. */
+/** A run takes no new page after this long: its Lambda's timeout leaves a page's work after it. */
 export const RUN_BUDGET_MS = 40_000;
 
-/**
- * reconcile-dispatch: on a schedule, sends the turns of the users due for the reconcile to worker-poll (none while
- * RECONCILE_INTERVAL_MINUTES is 0: the schedule stays empty).
- */
+/** reconcile-dispatch: on a schedule, sends the turns of the users due for the reconcile to worker-poll. */
 export function composeReconcileDispatch(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log, metrics } = runtime;

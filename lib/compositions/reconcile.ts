@@ -3,10 +3,7 @@ import { ReconcileRepository } from '../aggregation/reconcile-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import type { Runtime } from './runtime.ts';
 
-/**
- * The users apps are served, each noted on its reconcile item: what MX's webhooks are believed for (member-watch.ts).
- * Noted with RECONCILE_INTERVAL_MINUTES at 0 too, when no turn is dispatched.
- */
+/** Notes the users apps are served, whom MX's webhooks are believed for; even with the reconcile off. */
 export function reconcileEnrolmentOf(runtime: Runtime, table: TableRef): ReconcileEnrolment {
   const { clock, log, metrics } = runtime;
   return new ReconcileEnrolment({ schedule: new ReconcileRepository(table), clock, log, metrics });

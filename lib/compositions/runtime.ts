@@ -17,17 +17,13 @@ export interface Given {
 export const RUNTIME_CONFIG = ['env', 'logLevel'] as const satisfies readonly ConfigSection[];
 export type RuntimeConfig = Pick<Config, (typeof RUNTIME_CONFIG)[number]>;
 
-/**
- * What every Lambda's composition starts from: its configuration, clock, logger and metrics. `C` is what the
- * composition reads of the configuration: all of it, unless it names less (api-docs and api-fallback read only
- * RUNTIME_CONFIG, functions/ parses no more for them).
- */
+/** What every Lambda's composition starts from. `C`: what it reads of the configuration, so functions/ parses no more. */
 export interface Runtime<C extends RuntimeConfig = Config> {
   readonly config: C;
   readonly given: Given;
   readonly clock: Clock;
   readonly log: RelayLogger;
-  /** Recorded during an invocation, written as EMF at its end (observability.ts). */
+  /** Written as EMF at the invocation's end. */
   readonly metrics: EmfMetrics;
 }
 

@@ -5,10 +5,7 @@ import type { Runtime } from './runtime.ts';
 
 type KeySource = { kmsKeyArn: string } | { localKey: Buffer } | undefined;
 
-/**
- * A box over `source`: KMS deployed (data keys carry `purpose` as their encryption context); locally the key derived
- * from the stack's LOCAL_SECRETS_KEY, so every process of the stack opens what another sealed.
- */
+/** KMS deployed (`purpose` as encryption context); locally a derived key, so every process opens what another sealed. */
 function boxOver(
   { config, clock }: Runtime,
   source: KeySource,

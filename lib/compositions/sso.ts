@@ -9,7 +9,6 @@ import { secrets } from './secrets.ts';
 import { mxCallBudgetOf } from './mx-call-budget.ts';
 import type { TableRef } from '../store/table.ts';
 
-/** What each partner API client takes: its host's own MX call budget, the runtime's clock, log and metrics. */
 function partnerClientDeps(runtime: Runtime, table: TableRef, upstream: 'mx-sso' | 'mx-realtime', dispatcher?: Dispatcher) {
   const { clock, log, metrics, given } = runtime;
   const fallback = upstream === 'mx-sso' ? given.mxDispatchers?.sso : given.mxDispatchers?.realtime;
@@ -33,10 +32,7 @@ export interface MxUsersParts {
   users: MxUsers;
 }
 
-/**
- * What sessions, widget URLs and members share: the partner's SSO and MDX Real Time clients, and MxUsers,
- * which never makes a user `erased` names.
- */
+/** What sessions, widget URLs and members share; MxUsers never makes a user `erased` names. */
 export function mxUsersOf(runtime: Runtime, table: TableRef, erased: ErasedUsers, dispatchers: MxDispatchers = {}): MxUsersParts {
   const sso = ssoClientOf(runtime, table, dispatchers.sso);
   const realtime = mdxRealtimeOf(runtime, table, dispatchers.realtime);

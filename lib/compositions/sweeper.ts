@@ -13,10 +13,7 @@ import { tableOf } from './storage.ts';
 import { deliveryStoreOf } from './delivery-store.ts';
 import { ErasuresRepository } from '../connect/erasures-repo.ts';
 
-/**
- * sweeper: on a schedule, puts stalled jobs back on the poll loop and stalled deliveries back on theirs; measures the
- * erasures under way.
- */
+/** sweeper: puts stalled jobs and deliveries back on their queues; measures the erasures under way. */
 export function composeSweeper(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const { clock, log, metrics } = runtime;

@@ -13,10 +13,7 @@ import type { Runtime } from './runtime.ts';
 import { missingKey } from './missing-key.ts';
 import { secrets } from './secrets.ts';
 
-/**
- * Transactions sync: the per-user change log over MX's lists, handed out from an opaque, signed cursor; and the
- * forgetting of a user's copies no app asks about.
- */
+/** Transactions sync, and the forgetting of a user's copies no app asks about. */
 export function transactionsOf(runtime: Runtime, table: TableRef, nexus: NexusClient) {
   const key = cursorKey(runtime);
   let codec: Promise<SyncCursorCodec> | undefined;

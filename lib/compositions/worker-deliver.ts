@@ -9,11 +9,7 @@ import { deliveryStoreOf } from './delivery-store.ts';
 import { notifierOf } from './notifier.ts';
 import { ConfigError } from '../errors.ts';
 
-/**
- * worker-deliver: one webhook attempt per message (see Deliverer). A record whose handling throws is reported as a
- * batch item failure: SQS redelivers it and, after the queue's maxReceiveCount, moves it unchanged to the dead-letter
- * queue.
- */
+/** worker-deliver: one webhook attempt per message; a record that throws is redelivered, then dead-lettered unchanged. */
 export function composeWorkerDeliver(config: Config, given?: Given) {
   if (!config.queues.deliverySlow) {
     throw new ConfigError(

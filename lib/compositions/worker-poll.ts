@@ -28,12 +28,7 @@ import { transactionsOf } from './transactions.ts';
 import { SyncAnnouncer } from '../transactions/sync-announcer.ts';
 import { deliveryStoreOf, eventPublisherOf } from './delivery-store.ts';
 
-/**
- * worker-poll: one poll step per message (see PollService), one member MX reported on or one user's reconcile turn
- * (MemberWatch: the member read, a job opened for an aggregation MX ran on its own, a status change announced), each
- * kind from its own queue (MX_WORK_QUEUES, each with its concurrency); failed records are retried by SQS, the rest
- * acknowledged.
- */
+/** worker-poll: poll steps, member reports, reconcile turns and erasure steps, each kind from its own queue. */
 export function composeWorkerPoll(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
@@ -44,8 +39,6 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
   const refresh = new RefreshService({ ...aggregation, deadlineSeconds: config.aggregation.deadlineSeconds });
-  // Every read of a member is recorded in its ledger: a job's end (the poll loop), MX's report or the reconcile (the
-  // watch, which ends a job MX already finished with a poll step now).
   const ledger = new MemberLedger({ ...aggregation, states });
   const outcomes = new JobOutcomeCounts({ outcomes: new JobOutcomesRepository(table), ...runtime });
   const { sync: transactions, forgetting } = transactionsOf(runtime, table, nexus);
@@ -84,7 +77,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     }),
     logKeysOf,
   );
-  // The invocation's job ends are added to the hour's counters before it returns (once, however many it ended).
+  // The invocation's job ends are added to the hour's counters once, before it returns.
   const handler: typeof records = async (event, context) => {
     try {
       return await records(event, context);
@@ -95,7 +88,6 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   return { handler, runtime, table, poll, watch, erasure, jobs: aggregation.jobs };
 }
 
-/** An erasure's bounded steps, from its queue (lib/connect/user-erasure.ts). */
 const erasureStepsOf = (runtime: Runtime, table: TableRef, events: EventSink) =>
   new UserErasureSteps({
     realtime: mdxRealtimeOf(runtime, table),

@@ -1,7 +1,4 @@
-/**
- * The part of an API Gateway HTTP API (payload 2.0) event and result that nexus-relay reads and writes.
- * Declared here so lib/ does not depend on aws-lambda's types; the real event is structurally compatible.
- */
+/** The part of an API Gateway HTTP API (payload 2.0) event that lib/ reads, so it does not depend on aws-lambda's types. */
 export interface ApiEvent {
   routeKey: string;
   rawPath: string;

@@ -8,10 +8,7 @@ import { HttpProblem } from './problem.ts';
 
 /** Who is calling: a server key (any user) or a client-app key bound to one user. */
 export interface Principal {
-  /**
-   * The key's identity: its SHA-256, the id of its record. What a key earns (an idempotent answer) is scoped by it,
-   * never by `keyName`, which is a label and not unique.
-   */
+  /** The key's SHA-256. What a key earns (an idempotent answer) is scoped by it, never by `keyName`, which is not unique. */
   keyId: string;
   keyName: string;
   userId?: string;
@@ -19,10 +16,7 @@ export interface Principal {
 
 export interface ApiKeyLookup {
   get(hash: string): Promise<ApiKeyRecord | undefined>;
-  /**
-   * Sets the key's `last_used_at` to `at` unless a use after `threshold` is already recorded (or the key is gone);
-   * true when it wrote. Optional: a lookup without it records nothing.
-   */
+  /** Sets `last_used_at` unless a use after `threshold` is already recorded (or the key is gone); true when it wrote. */
   recordUse?(hash: string, at: string, threshold: string, options?: { abortSignal?: AbortSignal }): Promise<boolean>;
 }
 
@@ -32,10 +26,8 @@ export const hashApiKey = (key: string): string => sha256Hex(key);
 export type ConstantTimeCompare = (a: Buffer, b: Buffer) => boolean;
 
 /**
- * Whether two secrets are equal, in a time that depends on neither where they first differ nor their lengths:
- * both sides are reduced to 32-byte SHA-256 digests (hashing takes time linear in the input, not in the match),
- * then compared with `compare` (`crypto.timingSafeEqual`, which reads every byte). Use it wherever a presented
- * secret meets an expected one.
+ * Whether two secrets are equal, in a time that reveals neither where they differ nor their lengths (digests compared
+ * in constant time). Use it wherever a presented secret meets an expected one.
  */
 export function secretsEqual(
   given: string | Buffer,
@@ -50,43 +42,33 @@ export interface ApiKeyAuthenticatorOptions {
   cacheTtlMs?: number;
   /** `last_used_at` is written at most once per key per this interval (per container, and across containers). */
   lastUsedIntervalMs?: number;
-  /** Known keys cached at once (the oldest leave first). */
   maxCachedKeys?: number;
-  /** Unknown or revoked keys remembered at once: a flood of random keys evicts only earlier misses. */
+  /** Kept apart from known keys: a flood of random keys evicts only earlier misses. */
   maxCachedMisses?: number;
-  /** Gives up on a `last_used_at` write after this long. */
   recordUseTimeoutMs?: number;
-  /** Where a failed `last_used_at` write is reported. */
   log: Log;
 }
 
 interface KnownKey {
   principal: Principal;
-  /** The latest use recorded (read from the table, or written or being written by this container). */
+  /** The latest use recorded, in the table or by this container. */
   lastUsedAt: number | undefined;
 }
 
 const MINUTE = 60_000;
 
 /**
- * Resolves `Authorization: Bearer <key>` to a principal. Keys are looked up by their SHA-256 and the record found is
- * checked against it with `secretsEqual`, so no secret is ever compared byte by byte. Results are cached per
- * container for `cacheTtlMs`: that bounds both table reads and how long a revoked key keeps working. Hits and misses
- * are cached apart, each bounded, so a flood of wrong keys neither grows memory nor evicts the keys in use.
+ * Resolves `Authorization: Bearer <key>` to a principal, looked up by its SHA-256 and checked with `secretsEqual`. Hits
+ * and misses are cached apart, each bounded, so a flood of wrong keys neither grows memory nor evicts the keys in use.
  *
- * A successful authentication records the key's use (`last_used_at`) at most once per `lastUsedIntervalMs`, with a
- * conditional write so that many containers do not all write. The write is started and not awaited: the answer never
- * waits for it. Its failure is logged, never thrown (no unhandled rejection), and forgets the claim so a later use
- * retries. If a Lambda container is frozen while the write is in flight, the write resumes when the container thaws
- * (or fails on its timeout and is retried later): the cost is at most one late or lost `last_used_at` update, which
- * is why a request's latency is not spent on it. Runtimes that want it drained (the local gateway at shutdown,
- * tests) await `settled()`.
+ * `last_used_at` is written at most once per interval, conditionally, and not awaited: a frozen container costs at most
+ * one late or lost update. A failure is logged, never thrown, and forgets the claim. `settled()` drains the writes.
  */
 export class ApiKeyAuthenticator {
   readonly #known: BoundedCache<string, KnownKey>;
   readonly #misses: BoundedCache<string, true>;
   readonly #pending = new Set<Promise<void>>();
-  /** Table reads under way, so concurrent requests with one key make one read. */
+  /** So concurrent requests with one key make one read. */
   readonly #reading = new Map<string, Promise<KnownKey | undefined>>();
   readonly #lastUsedIntervalMs: number;
   readonly #recordUseTimeoutMs: number;
@@ -108,7 +90,6 @@ export class ApiKeyAuthenticator {
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
     if (token === undefined) throw new HttpProblem('unauthorized', 'Send the API key as `Authorization: Bearer <key>`.');
-    // A bearer token no key could be (too short or too long) is as unknown as one looked up and not found.
     if (token.length < 16 || token.length > 512) throw new HttpProblem('unauthorized', 'The API key is unknown or revoked.');
     const hash = hashApiKey(token);
     const now = this.clock.now();
@@ -119,7 +100,6 @@ export class ApiKeyAuthenticator {
     return entry.principal;
   }
 
-  /** Entries cached now: known keys and remembered misses (what a flood of wrong keys could try to grow). */
   get cacheSize(): { keys: number; misses: number } {
     return { keys: this.#known.size, misses: this.#misses.size };
   }
@@ -141,8 +121,7 @@ export class ApiKeyAuthenticator {
   async #lookUp(hash: string): Promise<KnownKey | undefined> {
     if (this.#misses.has(hash)) return undefined;
     const record = await this.keys.get(hash);
-    // The record must be the one for this hash: a lookup (or a store adapter behind it) answering with another
-    // key's record is refused, and the check itself is constant-time.
+    // A lookup answering with another key's record is refused.
     if (!record || record.revokedAt || !secretsEqual(hash, record.hash)) {
       this.#known.delete(hash);
       this.#misses.set(hash, true);
@@ -193,18 +172,16 @@ const parseTime = (iso: string | undefined): number | undefined => {
 };
 
 /**
- * Who may call an `api_key` operation, declared with it. The pipeline checks `server_key` and `path_user` after
- * authenticating and before the operation runs, so neither its work nor a stored idempotent answer is reached by a
- * key that may not: `server_key` admits keys bound to no user; `path_user` admits those and a key bound to the path's
- * `{user_id}`. `by_resource` operations read a resource first and check its user themselves (`GET /jobs/{job_id}`
- * answers another user's job as absent, 404); reads only: an idempotent write must declare one of the other two.
+ * Who may call an `api_key` operation. `server_key` and `path_user` are checked before the operation runs, so neither its
+ * work nor a stored idempotent answer is reached by a key that may not. `by_resource` operations check the resource's
+ * user themselves; reads only: an idempotent write must declare one of the other two.
  */
 export type Access = 'server_key' | 'path_user' | 'by_resource';
 
-/** Which rule refused a key: a server-only operation, or another user's data. */
+/** Which rule refused a key. */
 export type AccessRule = 'server_key' | 'user';
 
-/** A refusal by an access rule (403): the pipeline counts them (`AccessRefused`). */
+/** A refusal by an access rule (403). */
 export class AccessRefusedProblem extends HttpProblem {
   constructor(
     readonly rule: AccessRule,
@@ -227,7 +204,7 @@ export function assertServerKey(principal: Principal): void {
   }
 }
 
-/** The pipeline's check of an operation's declared `access` (see `Access`). */
+/** The pipeline's check of an operation's declared `access`. */
 export function assertAccess(access: Access, principal: Principal, pathParams: Record<string, string | undefined>): void {
   if (access === 'server_key') assertServerKey(principal);
   else if (access === 'path_user') assertUserAccess(principal, pathParams.user_id);

@@ -8,14 +8,14 @@ export interface BasicCredentials {
   password: string;
 }
 
-/** Resolves the expected credentials when a request needs them (fixed values, or a secret read once). */
+/** Resolves the expected credentials when a request needs them. */
 export type BasicCredentialsProvider = () => Promise<BasicCredentials>;
 
 export type { ConstantTimeCompare } from './auth.ts';
 
 const BASIC = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i;
 
-/** `Authorization: Basic base64(user:password)` (RFC 7617); undefined when absent or malformed. */
+/** Undefined when absent or malformed. */
 export function parseBasicAuthorization(header: string | undefined): BasicCredentials | undefined {
   const match = BASIC.exec(header ?? '');
   if (!match) return undefined;
@@ -25,11 +25,7 @@ export function parseBasicAuthorization(header: string | undefined): BasicCreden
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/**
- * Compares with `secretsEqual` (SHA-256 digests, then `compare`), so `compare` always gets equal-length buffers and
- * the time taken says nothing about the expected values' lengths or contents. Both parts are compared before the
- * results are combined.
- */
+/** In constant time, saying nothing of the expected values; both parts are compared before the results are combined. */
 export function credentialsMatch(
   given: BasicCredentials,
   expected: BasicCredentials,
@@ -41,17 +37,16 @@ export function credentialsMatch(
 }
 
 export interface BasicAuthenticatorOptions {
-  /** Sent in `www-authenticate: Basic realm="…"`. */
   realm: string;
-  /** Undefined when no credentials are configured: every request is then refused. */
+  /** Undefined: every request is refused. */
   credentials: BasicCredentialsProvider | undefined;
-  /** Logged (once) when `credentials` is undefined, to say how to configure them. */
+  /** Logged once when `credentials` is undefined. */
   unconfiguredHint: string;
   log: Log;
   compare?: ConstantTimeCompare;
 }
 
-/** Checks HTTP Basic credentials; a refusal is a 401 problem carrying the `www-authenticate` challenge. */
+/** A refusal is a 401 carrying the `www-authenticate` challenge. */
 export class BasicAuthenticator {
   #toldUnconfigured = false;
 

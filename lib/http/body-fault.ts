@@ -1,10 +1,8 @@
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * What no operation takes in a parsed JSON body: a string (or a key) with a lone surrogate, as JSON's `\ud800` escape
- * parses into one (DynamoDB refuses it as invalid UTF-8, after dynalite stored it), or nesting past `maxDepth`.
- * Walked without recursion, as a body may be nested deeper than the stack. The pipeline checks every body for the
- * first; the idempotency wrapper, whose fingerprint recurses, also bounds the depth.
+ * A lone surrogate (DynamoDB refuses it, though dynalite stores it), or nesting past `maxDepth`. Walked without
+ * recursion, as a body may be nested deeper than the stack.
  */
 export function bodyFault(body: unknown, maxDepth: number): { field: string; detail: string } | undefined {
   const unicode = (path: string) => ({

@@ -11,11 +11,7 @@ import { PREMIUM_JOB_ROUTES } from '../mx/premium-jobs.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
-/**
- * The one place where an error becomes an HTTP problem: the domain's errors (lib/errors.ts) and MX's
- * (lib/mx/errors.ts) each have their problem code. MX's own failures keep MX's numeric code as `mx_code`;
- * anything unexpected is logged (with its stack) and answered as a bare 500 without internals.
- */
+/** The one place an error becomes an HTTP problem. Anything unexpected is logged and answered as a bare 500, no internals. */
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);

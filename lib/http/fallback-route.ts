@@ -4,10 +4,7 @@ import { HttpProblem } from './problem.ts';
 import { DEFAULT_ROUTE_KEY } from './route.ts';
 import { ROUTE_TEMPLATES } from './route-templates.generated.ts';
 
-/**
- * Every route's method and path, as `npm run openapi` wrote them from the route table (lib/route-table.ts): api-fallback
- * loads neither the slices nor the document to know them. Compiled at the first request, not at the cold start.
- */
+/** Generated, so api-fallback loads neither the slices nor the document. Compiled at the first request, not the cold start. */
 let templates: { method: string; path: PathTemplate }[] | undefined;
 
 /** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
@@ -19,7 +16,7 @@ async function answer(request: HttpRequest): Promise<never> {
       headers: { allow: allowed.join(', ') },
     });
   }
-  // A doubled slash (a base URL ending in `/` joined to a path starting with one) names no route: say which it meant.
+  // A doubled slash names no route: say which it meant.
   const meant = request.path.replace(/\/{2,}/g, '/');
   const hint =
     meant !== request.path && templates.some((t) => t.method === request.method && t.path.match(meant) !== undefined)

@@ -17,7 +17,7 @@ export interface HttpRequest {
   pathParams: Record<string, string | undefined>;
   query: Record<string, string | undefined>;
   headers: Record<string, string | undefined>;
-  /** Parsed JSON body; undefined when the request had none. */
+  /** Undefined when the request had none. */
   body: unknown;
 }
 
@@ -28,40 +28,29 @@ export interface AuthenticatedRequest extends HttpRequest {
 export interface HttpResponse {
   status: number;
   body?: unknown;
-  /** A body already serialized as JSON (e.g. MX's, relayed unchanged): sent as is, instead of `body`. */
+  /** Already serialized JSON (e.g. MX's, relayed unchanged), sent as is instead of `body`. */
   json?: string;
-  /** A body that is not JSON (the console's page, script and style): sent as is, with `headers['content-type']`. */
+  /** A body that is not JSON, sent as is with `headers['content-type']`. */
   text?: string;
   headers?: Record<string, string>;
 }
 
 /**
- * One API operation, registered under its API Gateway route key (`"POST /webhooks"`). Bodies are parsed as JSON
- * unless `body: 'text'`: then the operation gets the text as sent, whatever its type (for senders, like MX's
- * webhooks, that must get the operation's own answer rather than a 400/415 from the pipeline).
- *
- * Query parameters: one rule for every route — a parameter the route does not define is a 400 naming it. An
- * operation that takes parameters sets `query: 'parsed'` and parses them with a strict schema
- * (`parseInput(schema, request.query, 'query')`); `query: 'ignored'` is for answers that must not depend on them
- * (the 404/405 fallback, MX's webhooks). Without either, the pipeline refuses any parameter.
- *
- * An `api_key` operation declares who may call it (`access`, lib/http/auth.ts): the pipeline checks it before the
- * operation runs, then refuses a `{user_id}` the relay erased (`refuseErasedUser`) unless the operation admits
- * erased users (`erasedUsers: 'admitted'`: the erasure itself, so that a half-done one can be repeated).
+ * One API operation, under its API Gateway route key. `body: 'text'` is for senders, like MX's webhooks, that must get the
+ * operation's own answer rather than a 400/415. A query parameter the route does not define is a 400: `query: 'parsed'`
+ * parses them with a strict schema; `'ignored'` is for answers that must not depend on them. An erased `{user_id}` is
+ * refused unless `erasedUsers: 'admitted'` (the erasure itself, so a half-done one can be repeated).
  */
 export type Operation = OperationOptions & Authorised;
 
-/** How an operation takes its body and query, and whether it serves erased users (see Operation). */
+/** How an operation takes its body and query, and whether it serves erased users. */
 export interface OperationOptions {
   body?: 'json' | 'text';
   query?: 'parsed' | 'ignored';
   erasedUsers?: 'admitted';
 }
 
-/**
- * Who may call an operation, and what its handler gets: the request, authenticated or not, then `Extra` (a route's
- * handler also gets its slice's dependencies: lib/http/route.ts).
- */
+/** Who may call an operation; `Extra`: what a route's handler also gets (its slice's dependencies). */
 export type Authorised<Extra extends unknown[] = []> =
   | { auth: 'none'; handle(request: HttpRequest, ...extra: Extra): Promise<HttpResponse> }
   | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest, ...extra: Extra): Promise<HttpResponse> };
@@ -71,14 +60,13 @@ export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
 export type Operations = Record<string, Operation>;
 
 export interface HttpHandlerDeps {
-  /** Needed when an operation takes an API key; called at each such request (lazily built, then cached, by the caller). */
+  /** Called at each request that takes an API key (the caller builds it lazily). */
   readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
-  /** Counts refusals by an access rule (`AccessRefused`) and by the per-key limit (`KeyRequestsThrottled`). */
   readonly metrics: MetricsSink;
-  /** The per-key request limit; none: keys are limited by the stage's throttle only. */
+  /** None: keys are limited by the stage's throttle only. */
   readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
-  /** Throws for a user the relay erased (410 `user_erased`); needed when an operation names `{user_id}`. */
+  /** Throws 410 for an erased user; needed when an operation names `{user_id}`. */
   readonly refuseErasedUser?: (userId: string) => Promise<void>;
 }
 
@@ -91,11 +79,7 @@ export const requestIdOf = (event: ApiEvent): string => {
   return given && REQUEST_ID.test(given) ? given : event.requestContext.requestId;
 };
 
-/**
- * A Lambda handler serving `operations` for API Gateway HTTP API events. Handlers stay thin: they declare their
- * operations; this pipeline authenticates, parses JSON bodies, shapes every answer (JSON or problem+json) and
- * stamps `x-request-id` and `cache-control: no-store` on all of them.
- */
+/** The pipeline: authenticates, parses bodies, and shapes every answer, stamped `x-request-id` and `no-store`. */
 export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
   const namingUsers = Object.keys(operations).filter((key) => namesUser(key, operations[key]!));
   if (namingUsers.length > 0 && !deps.refuseErasedUser) {
@@ -132,11 +116,10 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
     });
 }
 
-/** An API-key operation under a `{user_id}` path that does not serve erased users: the pipeline refuses them. */
 const namesUser = (routeKey: string, operation: Operation): boolean =>
   operation.auth === 'api_key' && routeKey.includes('{user_id}') && operation.erasedUsers !== 'admitted';
 
-/** Refuses (429, `Retry-After`) a key past its per-minute limit, before anything else runs for it. */
+/** Refuses a key past its per-minute limit before anything else runs for it. */
 function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
   const admission = deps.keyLimit?.admit(principal.keyId, { userBound: principal.userId !== undefined });
   if (!admission || admission.admitted) return;
@@ -151,12 +134,12 @@ function problemResponses(log: Log, metrics: MetricsSink): MiddlewareObj<ApiEven
     onError: (request) => {
       const problem = toHttpProblem(request.error, log);
       if (problem instanceof AccessRefusedProblem) {
-        // With an Idempotency-Key: a request that would have been answered from a stored answer, had it been allowed.
+        // With an Idempotency-Key: a refused replay of a stored answer.
         const idempotencyKey = request.event.headers['idempotency-key'] === undefined ? 'absent' : 'present';
         metrics.add('AccessRefused', 1, { rule: problem.rule, idempotency_key: idempotencyKey });
       }
       const requestId = requestIdOf(request.event);
-      // With the request id (log context), so a client's report of any non-2xx answer can be found.
+      // Logged with the request id, so a client's report of any non-2xx answer can be found.
       const fields = { status: problem.status, code: problem.problemCode, route_key: request.event.routeKey };
       if (problem.status >= 500) log.warn('request answered with a problem', fields);
       else log.info('request answered with a problem', fields);
@@ -180,10 +163,7 @@ function refuseQuery(query: Record<string, string | undefined>): void {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-/**
- * The body as text, exactly as sent. API Gateway hands a body that is not valid UTF-8 over base64-encoded; the
- * local gateway decodes strictly. Bytes that are not UTF-8 are refused rather than stored with U+FFFD in them.
- */
+/** The body exactly as sent. Bytes that are not UTF-8 are refused rather than stored with U+FFFD in them. */
 function bodyText(event: ApiEvent): string {
   if (!event.isBase64Encoded) return event.body ?? '';
   const bytes = Buffer.from(event.body ?? '', 'base64');

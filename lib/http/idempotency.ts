@@ -15,46 +15,37 @@ export interface IdempotencyDeps {
   store: IdempotencyStore;
   clock: Clock;
   log: Log;
-  /** Key the digests of a request's scope and body (lib/digest-keys.ts). */
   digests: () => Promise<DigestKeys>;
-  /** How long an execution holds its key; the key of an execution that died is taken over after this. */
+  /** The key of an execution that died is taken over after this. */
   leaseMs?: number;
   /** How long a duplicate waits for the first execution's answer before giving up with 409. */
   maxWaitMs?: number;
-  /**
-   * For operations whose answers carry a secret (a new webhook signing secret): stored answer bodies are sealed at
-   * rest and opened for a replay. Unsealed stored bodies are opened as they are.
-   */
+  /** For answers that carry a secret: stored bodies are sealed at rest. Unsealed ones are opened as they are. */
   sealBodies?: { seal(text: string, binding: string): Promise<string>; open(stored: string, binding: string): Promise<string> };
 }
 
-/** An answer as it is stored for replay: what the operation returned, the body already serialised. */
+/** An answer as it is stored for replay, the body serialised. */
 export interface StoredResponse {
   [field: string]: unknown;
   status: number;
   headers: Record<string, string>;
-  /** JSON text; absent when the answer had no body. */
   body?: string;
 }
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-/** Marks a replayed answer, so callers and logs can tell it from an execution. */
+/** Marks a replayed answer. */
 export const REPLAYED_HEADER = 'idempotent-replayed';
 
 export const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
-// Longer than any API function's timeout (25 s), so a live execution never loses its key to a duplicate.
+// Longer than any API function's timeout, so a live execution never loses its key to a duplicate.
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_MAX_WAIT_MS = 2_000;
 const MAX_PAUSE_MS = 250;
 
 /**
- * Makes `operation` honour `Idempotency-Key`: the first request with a key executes and its answer is stored;
- * the same key with the same request (method, route, path, query, canonical body) within 24 h gets that answer
- * again, byte for byte (a problem keeps the first request's `request_id`); with a different request it gets 422.
- * Keys are scoped by the API key's identity (never its name: names are labels, not unique), method and route key,
- * and the operation's declared access is checked before (createHttpHandler), so no key reaches another's answer. A duplicate arriving while the first runs waits up to
- * `maxWaitMs` for its answer, then gets 409. Answers that ask for a retry (5xx, 409, 429, or a throw) release the
- * key so the retry executes; other 4xx are final. Requests without the header run as they are.
+ * Makes `operation` honour `Idempotency-Key`: the same request again gets the stored answer byte for byte; a different
+ * one, 422. Keys are scoped by the API key's identity, method and route, and access is checked first, so no key reaches
+ * another's answer. A duplicate of a running request waits, then gets 409. Answers asking for a retry release the key.
  */
 export function idempotent(operation: AuthenticatedOperation, deps: IdempotencyDeps): AuthenticatedOperation {
   if (operation.access === 'by_resource') {
@@ -89,13 +80,13 @@ async function handleOnce(
 ): Promise<HttpResponse> {
   const keys = new IdempotencyKeys(deps.store, deps.clock, deps.leaseMs ?? DEFAULT_LEASE_MS, deps.digests);
   const scope = [request.principal.keyId, request.method, request.routeKey, key];
-  // A sealed answer opens only under its own scope: copied to another record, it does not (the binding is not stored).
+  // A sealed answer opens only under its own scope (the binding is not stored).
   const binding = sealedFor.answer(digestOf(scope));
   const fault = bodyFault(request.body, MAX_BODY_DEPTH);
   if (fault) throw new HttpProblem('validation_failed', fault.detail, { field: fault.field });
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
-  // A user's route: the record is the user's too, for its erasure to find (lib/connect/user-data-repo.ts).
+  // A user's route: the record is the user's too, for its erasure to find.
   const userId = operation.access === 'path_user' ? request.pathParams.user_id : undefined;
   for (let attempt = 0; ; attempt++) {
     const claim = await keys.claim<StoredResponse>(scope, fingerprint, userId);
@@ -158,7 +149,6 @@ async function execute(
 /** 5xx, 409 and 429 tell the client to try again: storing them would answer every retry the same way. */
 const asksForRetry = (status: number): boolean => status >= 500 || status === 409 || status === 429;
 
-/** The answer the pipeline gives for `problem` (it adds `x-request-id` and `cache-control`). */
 const problemResponse = (problem: HttpProblem, requestId: string): HttpResponse => ({
   status: problem.status,
   body: problem.toBody(requestId),
@@ -188,7 +178,7 @@ const replay = (stored: StoredResponse): HttpResponse => {
   return { ...response, headers: { ...response.headers, [REPLAYED_HEADER]: 'true' } };
 };
 
-/** Short pauses growing to MAX_PAUSE_MS, adding up to at most `totalMs`. Counted, not timed: tests use a ManualClock. */
+/** Pauses adding up to at most `totalMs`. Counted, not timed: tests use a ManualClock. */
 function pauseSchedule(totalMs: number): number[] {
   const pauses: number[] = [];
   let total = 0;

@@ -3,28 +3,26 @@ import { type Clock, toEpochSeconds } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
-/** The limit counts the requests of each calendar minute. */
+/** Calendar minutes. */
 export const KEY_LIMIT_WINDOW_MS = 60_000;
 /** A container writes a key's count at most this often, until the key nears its limit. */
 const SHARE_EVERY_MS = 1_000;
 /** From this share of the limit on, every request of the key is written (one write in flight at a time). */
 const NEAR_LIMIT = 0.8;
 /**
- * A container writes a key's count only once it has admitted this share of the limit in the minute itself: a key
- * calling now and then costs no write (a refresh per aggregation would otherwise add a write to each), and one
- * spread thinly over many containers passes the limit by at most this share per container.
+ * A container writes a key's count only past this share of the limit: an occasional caller costs no write, and one spread
+ * thinly over many containers passes the limit by at most this share per container.
  */
 const SHARE_FROM = 0.01;
 
 export interface KeyRequestLimitOptions {
-  /** Requests one API key may make per minute, across every container (0: no limit). */
+  /** Across every container (0: no limit). */
   perMinute: number;
-  /** The same for a key bound to a user, a device's (0 or absent: `perMinute`): a small share of its own. */
+  /** For a key bound to a user (absent: `perMinute`). */
   userPerMinute?: number;
   counter: WindowCounter;
   clock: Clock;
   log: Log;
-  /** Keys followed at once per container (the least recently used leave first). */
   maxKeys?: number;
 }
 
@@ -32,26 +30,18 @@ export type KeyAdmission = { admitted: true } | { admitted: false; retryAfterSec
 
 interface KeyWindow {
   window: number;
-  /** The key's count across containers, as the counter last answered it (this container's writes included). */
+  /** The key's count across containers, as the counter last answered it. */
   shared: number;
   /** Admitted here and not yet written. */
   local: number;
-  /** Admitted here this minute. */
   own: number;
   writing: boolean;
   lastWriteAt: number;
 }
 
 /**
- * At most `perMinute` requests per API key per minute (`userPerMinute` for a key bound to a user), across every container, without a write on the request's
- * path. Once a container has admitted 1 % of a key's limit in the minute, it adds the key's requests to the key's
- * counter for the minute (one DynamoDB ADD, `RATE#key:{key id}#{minute}`, not awaited) at most once a second, and
- * at every request once the key nears its limit; it refuses once the counter's last answer plus what it admitted
- * since reach the limit. The limit is thus approximate upwards: by about a second of the other busy containers'
- * requests, and by up to 1 % of the limit per container that never got busy. Costs: a map lookup per request; no
- * write for a key below 1 % of its limit in a container; above, at most one write (1 WCU) per key and container a
- * second, and one per request past 80 % of the limit. A failed write is logged and admits (the stage's throttle
- * still holds).
+ * A per-key request limit across containers with no write on the request's path: counts are shared by writes not awaited,
+ * so the limit is approximate upwards. A failed write is logged and admits (the stage's throttle still holds).
  */
 export class KeyRequestLimit {
   readonly #options: KeyRequestLimitOptions;
@@ -84,7 +74,7 @@ export class KeyRequestLimit {
     return { admitted: true };
   }
 
-  /** Resolves once every count write started so far has ended (they never reject): for tests and shutdown. */
+  /** Resolves once every count write started so far has ended (they never reject). */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all(this.#pending);
   }

@@ -1,9 +1,8 @@
 import { NexusRelayError } from '../errors.ts';
 
 /**
- * The one catalogue of API error codes (RFC 9457 problem details). Every non-2xx response carries one of these
- * `code`s; `title` is fixed per code, `detail` explains the instance. `cause` and `fix` are for people reading the
- * problem-code table of docs/api.md (generated from here by `npm run docs`): what usually leads to the code, and what to do.
+ * The one catalogue of API error codes (RFC 9457): every non-2xx response carries one. `cause` and `fix` feed the
+ * problem-code table of docs/api.md.
  */
 export const PROBLEMS = {
   validation_failed: {

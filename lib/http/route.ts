@@ -1,7 +1,7 @@
 import type { AuthenticatedOperation, Authorised, Operation, OperationOptions, Operations } from './http-handler.ts';
 import type { OperationDocs, Zod } from './openapi/operation-docs.ts';
 
-/** The Lambdas that serve HTTP routes (infra/constructs/function-specs.ts gives each its settings). */
+/** The Lambdas that serve HTTP routes. */
 export type HttpFunctionName =
   'api-refresh' | 'api-jobs' | 'api-read' | 'api-webhooks' | 'api-connect' | 'api-fallback' | 'mx-events' | 'api-docs';
 
@@ -11,36 +11,22 @@ interface RouteCommon extends OperationOptions {
   method: HttpMethod;
   /** API Gateway path template: `{name}` matches one segment. */
   path: string;
-  /** The Lambda that serves it. */
   fn: HttpFunctionName;
   /** One line for the route listing and the API document. */
   summary: string;
-  /**
-   * `false`: an authenticated POST or PUT whose answer must never be stored, so it does not honour `Idempotency-Key`
-   * (a widget URL is a credential, used once; asking twice makes two, which is harmless).
-   */
+  /** `false`: an authenticated write whose answer must never be stored (a widget URL is a credential, used once). */
   idempotent?: false;
-  /**
-   * What the API document says of it, built when the document is (a cold start builds none of it). Most routes'
-   * docs reuse the schemas their handlers parse with, imported with them; `z`, handed in by the document's builder,
-   * serves a module whose handlers parse nothing with a schema (api-docs: a file is looked up by its name), which
-   * then imports no zod, so its function does not load zod at a cold start.
-   */
+  /** Built only with the document, never at a cold start. `z` spares a module that parses nothing loading zod itself. */
   docs: (z: Zod) => OperationDocs;
 }
 
-/**
- * One route of the API, declared once by the slice that owns it: method, path, the function serving it, who may call
- * it, how it is answered and how it is documented. `handle` gets the request and `deps`, what the function's
- * composition (lib/compositions/) gives the slice. The HttpApi (infra), the local gateway and the API document all read the
- * same declarations (lib/route-table.ts).
- */
+/** One route of the API, declared once by the slice that owns it; `handle` also gets the slice's `deps`. */
 export type Route<D = unknown> = RouteCommon & Authorised<[deps: D]>;
 
-/** API Gateway's route key for a route (`"POST /webhooks"`): how an event names the route it came by. */
+/** API Gateway's route key (`"POST /webhooks"`). */
 export const routeKey = (route: Pick<RouteCommon, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
-/** HttpApi's catch-all route key; served by `api-fallback` (problem+json 404/405 instead of API Gateway's own). */
+/** HttpApi's catch-all route key; `api-fallback` answers problem+json instead of API Gateway's own. */
 export const DEFAULT_ROUTE_KEY = '$default';
 
 const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
@@ -49,11 +35,7 @@ const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
 export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none'; idempotent?: false }): boolean =>
   route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method) && route.idempotent !== false;
 
-/**
- * The operations of `routes`, each answered with `deps`, by route key. Authenticated POSTs and PUTs honour
- * `Idempotency-Key`: a function serving one passes `idempotent` (lib/http/idempotency.ts, bound to its key store),
- * which only such functions load.
- */
+/** The operations of `routes`, by route key. A function serving idempotent writes passes `idempotent`; only such load it. */
 export function operationsOf<D>(
   routes: readonly Route<D>[],
   deps: D,

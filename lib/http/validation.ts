@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import { describedAs } from './openapi/json-schemas.ts';
 import { HttpProblem } from './problem.ts';
 
-/** Where a value came from; used to name the offending field (`path.member_guid`, `query.page`, `body.url`). */
+/** Names the offending field (`path.member_guid`, `body.url`). */
 export type InputLocation = 'path' | 'query' | 'body';
 
 /** Parses `value` with `schema` or throws a 400 problem naming the first offending field. */

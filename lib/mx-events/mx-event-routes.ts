@@ -16,8 +16,7 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
     path: '/mx/webhooks',
     fn: 'mx-events',
     summary: "MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync",
-    // MX authenticates with HTTP Basic, checked here rather than by the API-key pipeline. MX resends whatever is not
-    // answered 2xx, so the body is taken as text and anything authenticated is answered 204.
+    // MX resends whatever is not answered 2xx, so the body is taken as text and anything authenticated is answered 204.
     auth: 'none',
     body: 'text',
     query: 'ignored',

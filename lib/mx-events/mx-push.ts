@@ -10,16 +10,14 @@ import type { PushCoverage } from '../aggregation/push-coverage.ts';
 import type { MxWebhookReplays } from './mx-webhook-replays-repo.ts';
 
 export interface MxPushDeps {
-  /** The poll loop's nudge for the job following a member. */
   memberJobs: Pick<MemberJobs, 'pollNow'>;
-  /** Members no job of ours follows, for worker-poll to read from MX (member-watch.ts), on the poll queue. */
+  /** Members no job follows, for worker-poll to read from MX. */
   reports: Pick<DelayedQueue<MemberReport>, 'schedule'>;
-  /** MX's webhooks seen within its retry horizon: a replayed body does nothing more. */
   replays: Pick<MxWebhookReplays, 'first'>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
-  /** Told of every push, so the poll loop knows MX is pushing (optional: without it, polls stay dense). */
+  /** Without it, polls stay dense. */
   coverage?: Pick<PushCoverage, 'recordPush'>;
 }
 
@@ -32,13 +30,9 @@ export type PushOutcome =
   | { kind: 'failed'; memberGuid: string };
 
 /**
- * MX's webhooks as hints: anyone holding MX's webhook credentials can send one, and HTTP Basic carries no timestamp.
- * A body seen within MX's retry horizon does nothing more. A push for a member with an active job sends that job an
- * immediate poll for its current step, once per step: the poll worker reads the member and decides, with the same step
- * rules as every poll, so a push never ends a job by itself. A push for any other member — an aggregation MX ran on
- * its own, a status, a deletion — is a member report for worker-poll, which believes only MX's own answer
- * (lib/aggregation/member-watch.ts). Nothing here throws: MX resends whatever is not answered 2xx, and the poll loop
- * and the reconcile remain the fallback for a push that could not be acted on.
+ * MX's webhooks as hints: anyone holding MX's webhook credentials can send one, and HTTP Basic carries no timestamp. A
+ * push never ends a job by itself: it nudges one poll per step, or reports the member for a read of MX. Nothing here
+ * throws: MX resends whatever is not answered 2xx, and the poll loop and the reconcile remain the fallback.
  */
 export class MxPush {
   constructor(private readonly deps: MxPushDeps) {}
@@ -54,8 +48,7 @@ export class MxPush {
     }
     const { webhook } = parsed;
     if (webhook.type === 'TRANSACTIONS' && webhook.action !== 'deleted') {
-      // Every sync reads what MX created or changed, and an aggregation's end announces it: a read per webhook (MX
-      // sends one per transaction) would only take the changes before the end that announces them.
+      // Every sync reads these itself; a read per webhook (one per transaction) would only run ahead of the end.
       metrics.add('MxWebhooks', 1, { outcome: 'ignored' });
       return { kind: 'ignored', reason: `TRANSACTIONS ${webhook.action}: the sync reads MX itself` };
     }
@@ -77,16 +70,12 @@ export class MxPush {
       });
       return { kind: 'failed', memberGuid: parsed.webhook.memberGuid };
     } finally {
-      // After the nudge, which is what the push is waited on for; never throws. MX's own background aggregations
-      // announce no job of ours: counted apart from coverage's pushes.
+      // After the nudge, which the push waits on. Background aggregations announce no job: counted apart.
       await this.deps.coverage?.recordPush(webhook.type !== 'CONNECTION_STATUS' && webhook.isBackground);
     }
   }
 
-  /**
-   * A transaction deleted, or a member deleted: what the transactions sync takes in (worker-poll,
-   * lib/aggregation/member-watch.ts). Not an aggregation's end: the poll loop and push coverage are not told.
-   */
+  /** A deletion: not an aggregation's end, so the poll loop and push coverage are not told. */
   async #report(webhook: Extract<MxWebhook, { type: 'TRANSACTIONS' | 'MEMBER' }>): Promise<PushOutcome> {
     try {
       await this.deps.reports.schedule({
@@ -112,7 +101,7 @@ export class MxPush {
     }
   }
 
-  /** Whether the body is new within MX's retry horizon (a failed look counts it new: the hint is still only a hint). */
+  /** A failed look counts it new: the hint is still only a hint. */
   async #first(json: unknown): Promise<boolean> {
     try {
       return await this.deps.replays.first(digestOf(json), this.deps.clock.now());

@@ -8,7 +8,7 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-/** Every address a hostname resolves to (getaddrinfo by default; tests map names to addresses they choose). */
+/** Every address a hostname resolves to. */
 export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: Resolver = async (hostname) =>
@@ -26,7 +26,7 @@ export interface AddressGuardOptions {
 /** An endpoint's host is, or resolves to, an address webhooks must never reach. */
 export class BlockedAddressError extends NexusRelayError {
   readonly hostname: string;
-  /** The refused address's range as ipaddr.js names it (`loopback`, `private`, `linkLocal`, …). */
+  /** As ipaddr.js names it. */
   readonly range: string;
 
   constructor(hostname: string, range: string) {
@@ -41,10 +41,8 @@ export class BlockedAddressError extends NexusRelayError {
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 
 /**
- * The range that makes `address` unreachable for webhooks, or undefined when it is public. An allowlist: only
- * what ipaddr.js calls `unicast` passes, so loopback, private (RFC 1918, fc00::/7), link-local (incl.
- * 169.254.169.254), CGNAT, multicast, unspecified, reserved and IPv4-in-IPv6 translation ranges are refused.
- * IPv4-mapped IPv6 (`::ffff:10.0.0.1`) is judged as the IPv4 address it carries.
+ * The range that makes `address` unreachable for webhooks, or undefined when it is public. An allowlist: only `unicast`
+ * passes (not link-local 169.254.169.254, private, CGNAT…); IPv4-mapped IPv6 is judged as the IPv4 it carries.
  */
 export function blockedRange(address: string, options: Pick<AddressGuardOptions, 'allowLoopback'>): string | undefined {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -61,9 +59,8 @@ export function blockedRange(address: string, options: Pick<AddressGuardOptions,
 }
 
 /**
- * Decides which addresses webhooks may connect to. `resolve` is used when a URL is accepted; `lookup` is handed
- * to the socket so that every connection resolves again, checks again and connects to exactly the addresses it
- * checked: a hostname that later resolves elsewhere (DNS rebinding) is refused at connect time.
+ * `lookup` is handed to the socket so every connection resolves, checks and connects to exactly the addresses it
+ * checked: DNS rebinding is refused at connect time.
  */
 export class AddressGuard {
   readonly #allowLoopback: boolean;
@@ -74,13 +71,12 @@ export class AddressGuard {
     this.#resolver = options.resolver ?? systemResolver;
   }
 
-  /** Throws BlockedAddressError when `address` (an IP literal) is not allowed. */
   assertAllowed(hostname: string, address: string): void {
     const range = blockedRange(address, { allowLoopback: this.#allowLoopback });
     if (range !== undefined) throw new BlockedAddressError(hostname, range);
   }
 
-  /** The addresses `hostname` may be reached at; throws when any of them is refused, or when it does not resolve. */
+  /** Throws when any address is refused, or when none resolves. */
   async resolve(hostname: string): Promise<ResolvedAddress[]> {
     const literal = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
     const family = isIP(literal);

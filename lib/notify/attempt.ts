@@ -16,7 +16,7 @@ export type AttemptError = 'timeout' | 'dns' | 'connection' | 'tls' | 'blocked_a
 export interface AttemptRequest {
   url: string;
   msgId: string;
-  /** The stored body, sent byte for byte. */
+  /** Sent byte for byte. */
   payload: string;
   /** Signing secrets, newest first. */
   secrets: readonly string[];
@@ -28,25 +28,23 @@ export interface AttemptOutcome {
   statusCode?: number;
   latencyMs: number;
   error?: AttemptError;
-  /** The low-level code behind `error` (e.g. ECONNREFUSED, CERT_HAS_EXPIRED), for logs. */
+  /** The low-level code behind `error`, for logs. */
   errorCode?: string;
-  /** The answer's start, decoded as UTF-8, at most RESPONSE_EXCERPT_BYTES once encoded again. */
   responseExcerpt?: string;
-  /** No answer within the patience asked for: the exchange was given up, and is not an attempt's outcome. */
+  /** No answer within the patience: given up, not an attempt's outcome. */
   slow?: true;
 }
 
 export interface WebhookSenderOptions {
   timeoutMs: number;
   clock: Clock;
-  /** Where attempts are sent through; deployed, an agent connecting only to allowed addresses (guarded-agent.ts). */
+  /** Deployed, an agent connecting only to allowed addresses. */
   dispatcher: Dispatcher;
 }
 
 /**
- * Makes one signed POST to an endpoint and reports what happened; it never throws for the endpoint's sake.
- * Redirects are not followed (undici's `request` does not follow them): a 3xx is a failed attempt. The
- * timeout bounds the whole exchange, connection to the end of the excerpt.
+ * One signed POST; never throws for the endpoint's sake. Redirects are not followed: a 3xx is a failed attempt. The
+ * timeout bounds the whole exchange.
  */
 export class WebhookSender {
   readonly #timeoutMs: number;
@@ -59,10 +57,7 @@ export class WebhookSender {
     this.#dispatcher = options.dispatcher;
   }
 
-  /**
-   * `patienceMs`, when shorter than the timeout, gives up an exchange whose answer has not begun by then, as
-   * `giveUp` does whenever it aborts: the outcome says `slow`, and the endpoint may have received the request.
-   */
+  /** Past `patienceMs`, or on `giveUp`, the exchange is given up as `slow`: the endpoint may have received the request. */
   async send(attempt: AttemptRequest, options: { patienceMs?: number; giveUp?: AbortSignal } = {}): Promise<AttemptOutcome> {
     const { patienceMs, giveUp } = options;
     const headers = webhookHeaders(attempt.msgId, toEpochSeconds(this.#clock.now()), attempt.payload, attempt.secrets);
@@ -93,7 +88,7 @@ export class WebhookSender {
   }
 }
 
-/** Reads at most RESPONSE_EXCERPT_BYTES and drops the rest. The status decides the outcome, so a body failing midway only shortens the excerpt. */
+/** The status decides the outcome, so a body failing midway only shortens the excerpt. */
 async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -111,10 +106,7 @@ async function readExcerpt(body: AsyncIterable<Buffer> & { destroy(): unknown })
   return utf8Prefix(Buffer.concat(chunks), RESPONSE_EXCERPT_BYTES);
 }
 
-/**
- * The longest text of at most `maxBytes` UTF-8 bytes that `bytes` starts with. Streaming decodes hold back a
- * character cut at the limit; bytes that are not UTF-8 become U+FFFD (3 bytes each), hence the second cut.
- */
+/** At most `maxBytes` once encoded: invalid bytes become U+FFFD (3 bytes each), hence the second cut. */
 function utf8Prefix(bytes: Buffer, maxBytes: number): string {
   const decode = (input: Buffer) => new TextDecoder().decode(input.subarray(0, maxBytes), { stream: true });
   const text = decode(bytes);

@@ -4,12 +4,8 @@ export const STRAGGLER_MIN_MS = 250;
 const STRAGGLER_FACTOR = 4;
 
 /**
- * The batch a container is handling: Lambda gives a container one invocation, one SQS batch, at a time, and the batch
- * ends with its last record. An attempt still waiting for its answer once every other record is done therefore holds
- * the whole container; such a straggler is given up (its `giveUp` signal aborts) after STRAGGLER_MIN_MS, or 4× the
- * slowest answer of its batch-mates when that is longer — unless its endpoint answered another attempt of the batch
- * (it is alive: the wait is load, not the endpoint). Attempts alone in their batch, or all waiting together, are left
- * to the patience.
+ * A batch ends with its last record, so an attempt still waiting once every other record is done holds the whole
+ * container: it is given up, unless its endpoint answered another attempt of the batch (the wait is load, not the endpoint).
  *
  * @example
  * const stragglers = new BatchStragglers();
@@ -19,12 +15,10 @@ export class BatchStragglers {
   #running = 0;
   #finished = 0;
   #slowestAnswerMs = 0;
-  /** The endpoints that answered an attempt of this batch. */
   readonly #answered = new Set<string>();
   readonly #waiting = new Map<AbortController, { endpoint: string; startedAt: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Runs one record's handling as part of the batch. */
   async run<T>(work: () => Promise<T>): Promise<T> {
     this.#running++;
     try {
@@ -37,7 +31,7 @@ export class BatchStragglers {
     }
   }
 
-  /** Waits for `send`'s answer as one of the batch's attempts, to `endpoint`; `send` gets the signal that gives it up. */
+  /** `send` gets the signal that gives it up. */
   async answer<T extends { latencyMs: number; slow?: true }>(
     endpoint: string,
     send: (giveUp: AbortSignal) => Promise<T>,
@@ -60,7 +54,7 @@ export class BatchStragglers {
   #check(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    // Only when every record still running waits for an answer, and some record of the batch is done.
+    // Only when every running record waits for an answer, and some record is done.
     if (this.#waiting.size === 0 || this.#waiting.size < this.#running || this.#finished === 0) return;
     const after = Math.max(STRAGGLER_MIN_MS, STRAGGLER_FACTOR * this.#slowestAnswerMs);
     const now = performance.now();

@@ -19,7 +19,7 @@ export const LEASE_MARGIN_MS = 30_000;
 
 export interface DelivererDeps {
   webhooks: Pick<WebhooksRepository, 'get' | 'disable'>;
-  /** Where an attempt reads its webhook: a per-container cache; `webhooks` when absent. */
+  /** A per-container cache; `webhooks` when absent. */
   webhookCache?: Pick<WebhookCache, 'get'>;
   deliveries: Pick<
     DeliveriesRepository,
@@ -28,20 +28,14 @@ export interface DelivererDeps {
   queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule' | 'deferIfEarly'>;
   sender: Pick<WebhookSender, 'send'>;
   health: Pick<EndpointHealth, 'admits' | 'succeeded' | 'failed' | 'isSlow' | 'markSlow'>;
-  /**
-   * Where attempts go that their endpoint did not answer within `patienceMs` on the delivery queue, and those to an
-   * endpoint known slow or whose breaker probes: the slow lane's queue, whose workers wait the whole timeout. Without
-   * it every attempt waits the whole timeout.
-   */
+  /** Whose workers wait the whole timeout; without it every attempt does. */
   slowLane?: { queue: Pick<DelayedQueue<DeliveryMessage>, 'schedule'>; patienceMs: number };
   clock: Clock;
   log: Log;
   /** How long one attempt holds its delivery: the send timeout plus LEASE_MARGIN_MS. */
   leaseMs: number;
-  /** Jitter source for retry delays, in [0, 1). */
   random?: () => number;
   metrics: MetricsSink;
-  /** Opens the webhook's sealed signing secrets. */
   secretBox: Pick<SecretBox, 'open'>;
   /** Holds a webhook to the rate its receiver set; without it, none is held. */
   pace?: Pick<DeliveryPace, 'wait'>;
@@ -49,22 +43,18 @@ export interface DelivererDeps {
 
 type Context = { webhook_id: string; msg_id: string; attempt: number };
 
-/** Which queue a message came from: the delivery queue, or the slow lane's. */
+/** Which queue a message came from. */
 export type DeliveryLane = 'delivery' | 'delivery-slow';
 
 /** How long an attempt on the delivery queue waits for its answer to begin before it moves to the slow lane. */
 export const DELIVERY_PATIENCE_MS = 2_000;
 
 /**
- * Makes the attempt a delivery-queue message asks for, at most once however often the message arrives, and
- * decides what follows: delivered, a retry later, kept for a disabled webhook, or failed. DynamoDB and SQS
- * errors propagate so that the queue redelivers the message; an endpoint's failure never throws.
+ * Makes the attempt a message asks for, at most once however often it arrives. DynamoDB and SQS errors propagate so
+ * the queue redelivers the message; an endpoint's failure never throws.
  *
- * A batch of messages takes as long as its slowest attempt, so on the delivery queue an endpoint gets the patience
- * (DELIVERY_PATIENCE_MS), not the whole timeout — less once the rest of its batch is done (BatchStragglers): an
- * attempt whose answer has not begun by then is given up unrecorded and moved to the slow lane, a queue of its own
- * whose workers wait the whole timeout; the endpoint's next attempts go there directly. A dead or slow endpoint thus
- * holds none of the delivery queue's workers.
+ * A batch takes as long as its slowest attempt, so an attempt not answered within the patience is given up unrecorded
+ * and moved to the slow lane: a dead or slow endpoint holds none of the delivery queue's workers.
  */
 export class Deliverer {
   readonly #batch = new BatchStragglers();
@@ -81,8 +71,7 @@ export class Deliverer {
     const { webhook_id: webhookId, msg_id: msgId, attempt } = message;
     const context = { webhook_id: webhookId, msg_id: msgId, attempt };
 
-    // The usual case first: an enabled webhook, and the attempt this message asks for claimed in one write that
-    // answers the delivery. Anything else reads the delivery (#unclaimed).
+    // The usual case first: one write claims the attempt and answers the delivery. Anything else reads it (#unclaimed).
     const webhook = await (this.deps.webhookCache ?? webhooks).get(webhookId);
     if (webhook?.status === 'enabled' && lane === 'delivery' && this.deps.slowLane) {
       if (this.deps.health.isSlow(webhookId)) return this.#toSlowLane(context, 'known_slow');
@@ -90,8 +79,7 @@ export class Deliverer {
     }
     // An endpoint whose breaker is open takes no worker's time: its deliveries are held until it answers again.
     if (webhook?.status === 'enabled' && !(await this.deps.health.admits(webhook))) return this.#hold(context, webhook);
-    // A webhook with a rate of its own: an attempt past it waits its turn on the same lane, unattempted. Not a
-    // breaker's probe: it holds the one probe, and one attempt at a time is within any rate.
+    // Not a breaker's probe: it holds the one probe, and one attempt at a time is within any rate.
     if (webhook?.status === 'enabled' && this.deps.pace && breakerState(webhook, this.deps.clock.now()) === 'closed') {
       const wait = await this.deps.pace.wait(webhook);
       if (wait > 0) return this.#pace(message, lane, wait);
@@ -105,17 +93,13 @@ export class Deliverer {
     return this.#unclaimed(context, webhook, claimedFirst, lane);
   }
 
-  /**
-   * A message whose attempt was not claimed at once: a duplicate, a retry already recorded, a delivery pending its
-   * endpoint, or a webhook disabled. The delivery is read and the message acted on, or ignored.
-   */
+  /** A duplicate, a retry already recorded, a delivery pending its endpoint, or a webhook disabled. */
   async #unclaimed(context: Context, webhook: Webhook, claimedFirst: boolean, lane: DeliveryLane): Promise<void> {
     const { deliveries, log } = this.deps;
     const { msg_id: msgId, attempt } = context;
     const delivery = await deliveries.get(webhook, msgId);
     if (delivery?.status === 'pending' && delivery.attemptCount === attempt && delivery.nextAttemptAt !== undefined) {
-      // This attempt is recorded, yet its message came back: the worker that recorded it may have failed to
-      // send the next one. Sending it again is harmless; the next attempt is still made once. A swept retry has none.
+      // Recorded, yet the message came back: its worker may have failed to send the next one. Resending is harmless.
       if (!isSweptRetry(delivery.nextAttemptAt, this.deps.clock.now())) {
         await this.scheduleAttempt(context, attempt + 1, delivery.nextAttemptAt);
       }
@@ -180,7 +164,6 @@ export class Deliverer {
     if (gone && (await webhooks.disable(webhookId, 'endpoint_gone'))) this.#metrics.add('WebhookEndpointsDisabled', 1, {});
     const now = clock.now();
     const resolution = resolveAttempt(outcome, attempt, delivery.attemptsBeforeRound, now, this.deps.random);
-    // A retry further out than SQS delays a message is left to the sweeper, which sends it as it falls due.
     const swept = resolution.status === 'pending' && isSweptRetry(resolution.nextAttemptAt, now);
     const record = toAttemptRecord(startedAt, outcome);
     if (!(await deliveries.recordAttempt(webhook, msgId, attempt, record, resolution, swept))) {
@@ -189,7 +172,7 @@ export class Deliverer {
     }
     this.logAttempt(context, outcome, resolution);
     this.#metrics.add('WebhookAttempts', 1, { outcome: attemptOutcome(outcome) });
-    // From the event's publication to its first 2xx; a replay's success says nothing about delivery latency.
+    // A replay's success says nothing about delivery latency.
     if (outcome.ok && delivery.attemptsBeforeRound === 0) {
       this.#metrics.add('WebhookDeliveryLatency', clock.now() - Date.parse(delivery.createdAt), {});
     }
@@ -203,21 +186,18 @@ export class Deliverer {
     return this.deps.metrics;
   }
 
-  /** Sends the attempt to the slow lane's queue, due now: its worker checks the delivery as this one would have. */
   async #toSlowLane(context: Context, reason: 'patience' | 'known_slow' | 'probe'): Promise<void> {
     await this.deps.slowLane!.queue.schedule({ ...context, due_at: this.deps.clock.now() });
     this.#metrics.add('WebhookSlowLaneMoves', 1, { reason });
     if (reason === 'patience') this.deps.log.info('webhook endpoint slow to answer: attempt moved to the slow lane', context);
   }
 
-  /** Sends the attempt back to its lane, due `waitMs` from now: its webhook's rate is spent for now. */
   async #pace(message: DeliveryMessage, lane: DeliveryLane, waitMs: number): Promise<void> {
     const queue = lane === 'delivery-slow' && this.deps.slowLane ? this.deps.slowLane.queue : this.deps.queue;
     await queue.schedule({ ...message, due_at: this.deps.clock.now() + waitMs });
     this.#metrics.add('WebhookAttemptsPaced', 1, {});
   }
 
-  /** Holds a delivery still awaiting this attempt while its endpoint's breaker is open (a duplicate changes nothing). */
   async #hold(context: Context, webhook: Webhook): Promise<void> {
     const delivery = await this.deps.deliveries.get(webhook, context.msg_id);
     if (!delivery || delivery.attemptCount !== context.attempt - 1 || !canMove('keptForEndpoint', delivery.status)) return;
@@ -225,14 +205,12 @@ export class Deliverer {
     await this.markPendingEndpoint(context, webhook);
   }
 
-  /** Its webhook is gone: the delivery fails (a duplicate message finds it failed already). */
   async #webhookGone(context: Context): Promise<void> {
     if (await this.deps.deliveries.markFailed({ id: context.webhook_id }, context.msg_id, 'webhook_deleted')) {
       this.deps.log.info('webhook delivery failed: webhook deleted', context);
     }
   }
 
-  /** Keeps the delivery for when the webhook is enabled again, which resumes it with a fresh schedule. */
   private async markPendingEndpoint(context: Context, webhook: Webhook): Promise<void> {
     const { msg_id: msgId, attempt } = context;
     if (!(await this.deps.deliveries.markPendingEndpoint(webhook, msgId, attempt - 1))) return;
@@ -241,9 +219,8 @@ export class Deliverer {
   }
 
   /**
-   * Enabling a webhook, and closing its breaker, resume the deliveries pending their endpoint they find. One marked
-   * just after that search would wait forever, so every marking looks at the webhook again: whichever of the two
-   * writes came second sees the other.
+   * An enable (or a closing breaker) resumes the held deliveries it finds; one held just after would wait forever, so
+   * every hold rereads the webhook: whichever of the two writes came second sees the other.
    */
   private async resumeIfEnabledMeanwhile(context: Context, nextAttempt: number): Promise<void> {
     const webhook = await this.deps.webhooks.get(context.webhook_id);
@@ -273,7 +250,6 @@ export class Deliverer {
   }
 }
 
-/** The `outcome` dimension of an attempt: delivered, the answer's status class, or why there was no answer. */
 const attemptOutcome = (outcome: AttemptOutcome) =>
   outcome.ok
     ? 'delivered'
@@ -281,7 +257,6 @@ const attemptOutcome = (outcome: AttemptOutcome) =>
       ? (`http_${Math.floor(outcome.statusCode / 100)}xx` as 'http_4xx')
       : (outcome.error ?? 'other');
 
-/** A delivery that still expects an attempt: under way, or kept for its webhook's return. */
 const isAwaiting = (delivery: Delivery | undefined): delivery is Delivery =>
   delivery?.status === 'pending' || delivery?.status === 'pending_endpoint';
 

@@ -30,11 +30,8 @@ import {
 } from '../store/table.ts';
 
 /**
- * The GSI2 key a delivery carries while the sweeper must watch its next attempt, found by when that attempt is due:
- * a retry after a failed attempt, a new round (replay, resumption), or a first attempt still not made a stall
- * window after it was published (`track`). A first attempt carries none: most settle within a second. A retry due
- * further out than SQS can delay a message (`isSweptRetry`) also names its attempt (`sweptAttempt`): no message
- * waits for it; the sweeper sends one when it is near (`sweptRetriesDue`).
+ * The GSI2 key a delivery carries while the sweeper must watch its next attempt. A first attempt carries none (most
+ * settle within a second). A swept retry also names its attempt: no message waits for it; the sweeper sends one.
  */
 export const dueKey = (webhookId: string, msgId: string, dueAtMs: number, sweptAttempt?: number) => ({
   gsi2pk: gsi2.dueDeliveries(shardOf(`${webhookId}/${msgId}`, DUE_DELIVERY_SHARDS)),
@@ -44,24 +41,20 @@ export const dueKey = (webhookId: string, msgId: string, dueAtMs: number, sweptA
 /** Whether a retry due at `dueAtMs` is sent by the sweeper rather than queued now: SQS delays a message 15 minutes at most. */
 export const isSweptRetry = (dueAtMs: number, nowMs: number) => dueAtMs - nowMs > MAX_SQS_DELAY_SECONDS * 1000;
 
-/** A webhook's delivery log, named by its webhook's id (a `Webhook` is one), over DELIVERY_LOG_SHARDS partitions. */
+/** A webhook's delivery log, named by its webhook's id (a `Webhook` is one). */
 export interface DeliveryLog {
   readonly id: string;
 }
 
-/** A delivery's table key: in the shard its event id falls in. */
+/** A delivery's table key, in the shard its event id falls in. */
 export const deliveryKey = (log: DeliveryLog, msgId: string) => keys.delivery(log.id, shardOf(msgId, DELIVERY_LOG_SHARDS), msgId);
 
-/** The GSI2 key of a delivery held for its endpoint: in its webhook's held partitions, the shard its log's. */
 const heldKey = (log: DeliveryLog, msgId: string) => ({
   gsi2pk: gsi2.heldDeliveries(log.id, shardOf(msgId, DELIVERY_LOG_SHARDS)),
   gsi2sk: msgId,
 });
 
-/**
- * A position in a webhook's delivery log: `{created_at}#{msg_id}` (the GSI1 sort key of a delivery, in whichever
- * shard), so text order is time order across shards.
- */
+/** `{created_at}#{msg_id}` (a delivery's GSI1 sort key), so text order is time order across shards. */
 export type DeliveryLogPosition = string;
 
 export const logPosition = (createdAt: string, msgId: string): DeliveryLogPosition => `${createdAt}#${msgId}`;
@@ -78,10 +71,7 @@ export interface DeliveryItem {
   webhook_id: string;
   msg_id: string;
   event_type: string;
-  /**
-   * The payload, deflated (raw DEFLATE): an event's JSON halves, which keeps a delivery under the 1 KB of one write
-   * unit — it is written three times or more.
-   */
+  /** Deflated to keep a delivery under one write unit (1 KB): it is written three times or more. */
   payload_z: Uint8Array;
   status: DeliveryStatus;
   attempt_count: number;
@@ -94,10 +84,7 @@ export interface DeliveryItem {
   ttl: number;
 }
 
-/**
- * The condition that a delivery is in a state `move` may start from (DELIVERY_MOVES), and its values: what makes a
- * move's write conditional on the domain's rule.
- */
+/** The condition that a delivery is in a state `move` may start from (DELIVERY_MOVES), and its values. */
 function statusAllows(move: DeliveryMove): { condition: string; values: Record<string, DeliveryStatus> } {
   const states: readonly DeliveryStatus[] = DELIVERY_MOVES[move];
   const values = Object.fromEntries(states.map((state, i) => [`:${move}_from_${i}`, state]));
@@ -110,10 +97,8 @@ const WEBHOOK_DELETED_FROM = statusAllows('webhookDeleted');
 const KEPT_FOR_ENDPOINT_FROM = statusAllows('keptForEndpoint');
 
 /**
- * Deliveries: item `WEBHOOK#{id}#{shard}/MSG#{msg_id}`, listed by time through GSI1 (`DELIVERIES#{id}#{shard}`,
- * `{created_at}#{msg_id}`), the shard from the event id (`keys.delivery`; shard 0 has no suffix). Every write is
- * conditional so that duplicate queue messages and concurrent workers cannot create, attempt or record the same
- * thing twice.
+ * Deliveries, listed by time through GSI1. Every write is conditional so that duplicate queue messages and concurrent
+ * workers cannot create, attempt or record the same thing twice.
  */
 export class DeliveriesRepository {
   constructor(
@@ -140,8 +125,7 @@ export class DeliveriesRepository {
       this.table.client.send(
         new PutCommand({
           TableName: this.table.tableName,
-          // No due key: a delivery's first attempt follows at once, and usually settles it. The sweeper gives the
-          // ones still pending after the stall window their due key (`track`).
+          // No due key: the first attempt usually settles it; the sweeper `track`s ones still pending after the stall window.
           Item: {
             ...deliveryKey(log, delivery.msgId),
             gsi1pk: gsi1.webhookDeliveries(log.id, shardOf(delivery.msgId, DELIVERY_LOG_SHARDS)),
@@ -163,10 +147,8 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Takes the right to make attempt `attempt` for `leaseMs`, and answers the delivery as the claim left it: no read
-   * before it. Undefined when the attempt is no longer next, another worker holds it, the delivery is not pending,
-   * or there is none: then the caller must not send. The lease outlives one attempt; if its holder dies, the
-   * queue's redelivery (after the visibility timeout, longer than the lease) takes it over.
+   * Takes the right to make attempt `attempt` for `leaseMs`; undefined means the caller must not send. If the holder
+   * dies, the queue's redelivery (its visibility timeout is longer than the lease) takes it over.
    */
   async claimAttempt(log: DeliveryLog, msgId: string, attempt: number, leaseMs: number): Promise<Delivery | undefined> {
     const now = this.clock.now();
@@ -182,10 +164,7 @@ export class DeliveriesRepository {
     return item ? fromItem(item as DeliveryItem) : undefined;
   }
 
-  /**
-   * Gives up the claim on attempt `attempt` without recording it (it moves to the slow lane), so that another worker
-   * may claim it at once. False when the delivery is no longer awaiting that attempt.
-   */
+  /** Gives up the claim without recording the attempt (it moves to the slow lane), so another worker may claim it at once. */
   releaseClaim(log: DeliveryLog, msgId: string, attempt: number): Promise<boolean> {
     return updateDeliveryIf(this.table, log, msgId, {
       UpdateExpression: 'REMOVE lease_until',
@@ -195,9 +174,8 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Appends attempt `attempt` and moves the delivery to `resolution`, in one write. False when that attempt was
-   * already recorded (a duplicate message): the caller must then not act on its own outcome. `swept`: the next
-   * attempt is left to the sweeper (`isSweptRetry`), and its due key says so.
+   * Appends the attempt and moves to `resolution` in one write. False when that attempt was already recorded (a duplicate
+   * message): the caller must then not act on its own outcome. `swept`: the next attempt is left to the sweeper.
    */
   recordAttempt(
     log: DeliveryLog,
@@ -249,10 +227,7 @@ export class DeliveriesRepository {
     });
   }
 
-  /**
-   * Gives a pending delivery without a due key one, due at `dueAtMs`: from then on `overdue` finds it. False when it
-   * is no longer pending, or already has one (an attempt failed and set its retry's).
-   */
+  /** Gives a pending delivery without a due key one. False when it is no longer pending, or already has one. */
   track(log: DeliveryLog, msgId: string, dueAtMs: number): Promise<boolean> {
     const due = dueKey(log.id, msgId, dueAtMs);
     return updateDeliveryIf(this.table, log, msgId, {
@@ -278,10 +253,7 @@ export class DeliveriesRepository {
     });
   }
 
-  /**
-   * Keeps a pending delivery for when its webhook is enabled again (`pending_endpoint`). False when it is no
-   * longer at `attemptCount` attempts, or an attempt is under way: then whoever holds it decides.
-   */
+  /** Holds a pending delivery for its endpoint. False when it moved on or an attempt is under way: its holder decides. */
   markPendingEndpoint(log: DeliveryLog, msgId: string, attemptCount: number): Promise<boolean> {
     const now = this.clock.now();
     const held = heldKey(log, msgId);
@@ -301,11 +273,7 @@ export class DeliveriesRepository {
     });
   }
 
-  /**
-   * Makes a delivery in `from.status` with `from.attemptCount` attempts pending again with a fresh retry schedule
-   * (a replay, or a resumption after the webhook was enabled), and keeps it another retention period. False
-   * when it was no longer in that state.
-   */
+  /** Starts a new round (a replay, or a resumption), kept another retention period. False when it was no longer in `from`. */
   startRound(
     log: DeliveryLog,
     msgId: string,
@@ -334,10 +302,7 @@ export class DeliveriesRepository {
 
 type DeliveryUpdate = Omit<UpdateCommandInput, 'TableName' | 'Key'>;
 
-/**
- * One update of a delivery's item. It names the delivery's status `#status`, beside the names the update gives, so its
- * expressions must use that name (every update reads or sets the status): DynamoDB refuses a name no expression uses.
- */
+/** Names the status `#status`, so every update's expressions must use it: DynamoDB refuses a name no expression uses. */
 function updateDelivery(table: TableRef, log: DeliveryLog, msgId: string, update: DeliveryUpdate) {
   return table.client.send(
     new UpdateCommand({
@@ -349,7 +314,7 @@ function updateDelivery(table: TableRef, log: DeliveryLog, msgId: string, update
   );
 }
 
-/** `updateDelivery` under its condition: false when the condition did not hold (the delivery had moved on). */
+/** False when the condition did not hold (the delivery had moved on). */
 function updateDeliveryIf(table: TableRef, log: DeliveryLog, msgId: string, update: DeliveryUpdate): Promise<boolean> {
   return conditionalWrite(updateDelivery(table, log, msgId, update));
 }

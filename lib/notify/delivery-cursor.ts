@@ -10,14 +10,11 @@ const LOG_POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;
 
 const cursorSchema = z.strictObject({ webhook_id: z.string(), position: z.string() });
 
-/** The opaque `cursor` of a delivery-log page: base64url of the webhook and the log position where the next page starts. */
+/** The opaque `cursor` of a delivery-log page. */
 export const encodeCursor = (webhookId: string, position: DeliveryLogPosition): string =>
   encodeKey({ webhook_id: webhookId, position });
 
-/**
- * The log position in `cursor`, accepted only when it is a delivery's position in the log of `webhookId`, inside the
- * filter's time range.
- */
+/** Accepted only as a position in the log of `webhookId`, inside the filter's time range. */
 export function decodeCursor(
   cursor: string,
   webhookId: string,

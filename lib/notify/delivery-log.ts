@@ -16,25 +16,21 @@ import {
 export interface DeliveryPageRequest {
   order: 'newest_first' | 'oldest_first';
   limit: number;
-  /** The last position of the previous page. */
   after?: DeliveryLogPosition;
 }
 
 export interface DeliveryPage {
   deliveries: Delivery[];
-  /** Where the next page starts; absent when the log has been read to the end. */
+  /** Absent when the log has been read to the end. */
   next?: DeliveryLogPosition;
 }
 
-/** With a selective status filter a page may take several reads; this bounds them (the page then comes back short). */
+/** A selective status filter may take several reads per page; past this the page comes back short. */
 const MAX_READS_PER_PAGE = 5;
 
 const SHARDS = Array.from({ length: DELIVERY_LOG_SHARDS }, (_, shard) => shard);
 
-/**
- * A webhook's delivery log read in time order: GSI1 (`DELIVERIES#{id}#{shard}`, `{created_at}#{msg_id}`), its
- * DELIVERY_LOG_SHARDS partitions merged as they are read.
- */
+/** A webhook's delivery log read in time order, its shards merged as they are read. */
 export class DeliveryLogReader {
   constructor(
     private readonly table: TableRef,
@@ -42,10 +38,8 @@ export class DeliveryLogReader {
   ) {}
 
   /**
-   * A webhook's deliveries logged after position `after` (exclusive; a bare ISO time: everything created from then
-   * on) and created before `untilMs`, oldest first, at most `limit`: keys from GSI1, then the items, eventually
-   * consistent — a stale read only ever shows an earlier state, so a settled delivery is never taken for an unsettled
-   * one it was not. The sweeper reads a window that ended a stall window ago, long after the index has caught up.
+   * Deliveries logged after `after` and created before `untilMs`, oldest first. Eventually consistent: a stale read only
+   * shows an earlier state, and the sweeper's window ended long after the index caught up.
    */
   async createdBetween(log: DeliveryLog, after: string, untilMs: number, limit: number): Promise<CreatedDeliveries> {
     // No position is a bare ISO time, so `until` bounds created_at < until.
@@ -64,10 +58,7 @@ export class DeliveryLogReader {
     };
   }
 
-  /**
-   * One page of a webhook's deliveries in creation order: keys from GSI1, then the deliveries themselves
-   * (eventually consistent). A status filter applies to what each read found, as a query filter would.
-   */
+  /** A status filter applies to what each read found, as a query filter would. Eventually consistent. */
   async page(log: DeliveryLog, filter: DeliveryFilter, request: DeliveryPageRequest): Promise<DeliveryPage> {
     const { order, limit, after } = request;
     // Positions are `{created_at}#{msg_id}` and since/until bare ISO times: since ≤ created_at < until.
@@ -89,10 +80,7 @@ export class DeliveryLogReader {
     return { deliveries, ...(taken.more && position !== undefined ? { next: position } : {}) };
   }
 
-  /**
-   * The log's entries (table keys and positions) in `order`, strictly after `from` and before `to` (either may be
-   * absent), each shard's GSI1 query read a page of `pageSize` at a time as they are taken.
-   */
+  /** The log's entries strictly between `from` and `to`, each shard read a page at a time as they are taken. */
   #positions(
     log: DeliveryLog,
     range: { order: DeliveryPageRequest['order']; from?: string; to?: string },
@@ -140,7 +128,6 @@ interface LogEntry {
 
 const byPosition = (a: LogEntry, b: LogEntry) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0);
 
-/** Up to `n` entries taken, and whether the log goes on. */
 interface Taken {
   entries: LogEntry[];
   more: boolean;

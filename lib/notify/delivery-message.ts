@@ -3,10 +3,7 @@ import { WEBHOOK_ID_PATTERN } from './webhooks-repo.ts';
 import { EVENT_ID_PATTERN } from './events.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 
-/**
- * The body of a delivery-queue message: which attempt of which delivery is due when. No payload, no secret. The
- * attempt number counts every attempt of the delivery (replays included), so it identifies one attempt for good.
- */
+/** No payload, no secret. The attempt number counts every attempt (replays included), so it identifies one for good. */
 export const deliveryMessageSchema = z.object({
   webhook_id: z.string().check(z.regex(WEBHOOK_ID_PATTERN)),
   msg_id: z.string().check(z.regex(EVENT_ID_PATTERN)),

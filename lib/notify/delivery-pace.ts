@@ -2,14 +2,11 @@ import { type Clock, toEpochSeconds } from '../clock.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 import type { Webhook } from './webhooks-repo.ts';
 
-/** A second's counter is kept a minute, then DynamoDB may drop it. */
 const WINDOW_RETENTION_SECONDS = 60;
 
 /**
- * A webhook's own rate (`maxDeliveriesPerSecond`, set by its receiver): each attempt takes a place in the
- * current second's counter, shared by every container (one write per attempt, only for webhooks that set a rate). An
- * attempt past the rate waits for the second its place falls in, as if each later second took the rate's worth —
- * a backlog is spread over the seconds it needs rather than retried every second.
+ * A webhook's own rate, set by its receiver, counted per second across containers. An attempt past it waits for the
+ * second its place falls in, so a backlog is spread over the seconds it needs rather than retried every second.
  *
  * @example
  * const wait = await pace.wait(webhook); // 0: attempt now; else re-queue the attempt `wait` ms later
@@ -17,7 +14,7 @@ const WINDOW_RETENTION_SECONDS = 60;
 export class DeliveryPace {
   constructor(private readonly deps: { counter: WindowCounter; clock: Clock }) {}
 
-  /** How long the next attempt to `webhook` must wait, in ms: 0 when it may go now (or the webhook sets no rate). */
+  /** 0 when the attempt may go now. */
   async wait(webhook: Pick<Webhook, 'id' | 'maxDeliveriesPerSecond'>): Promise<number> {
     const limit = webhook.maxDeliveriesPerSecond;
     if (limit === undefined) return 0;

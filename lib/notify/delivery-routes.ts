@@ -23,7 +23,7 @@ export interface DeliveryRouteDeps {
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 100;
 
-/** An ISO 8601 instant, normalised to the form the log's sort keys use so that bounds compare as times. */
+/** Normalised to the form the log's sort keys use, so bounds compare as times. */
 const instant = z.pipe(
   z.iso.datetime({ offset: true }),
   z.transform((value: string) => toIso(Date.parse(value))),
@@ -53,7 +53,6 @@ const deliveryPath = z.extend(webhookPath, {
 
 const webhookIdOf = (request: AuthenticatedRequest): string => parseInput(webhookPath, request.pathParams, 'path').webhook_id;
 
-/** The webhook, which must exist (404) and, to replay, be enabled (409). */
 async function webhookOf(webhook_id: string, { enabled }: { enabled: boolean }, deps: DeliveryRouteDeps): Promise<Webhook> {
   const webhook = await deps.webhooks.get(webhook_id);
   if (!webhook) throw webhookNotFound(webhook_id);
@@ -73,10 +72,7 @@ const cursorKey = (cursor: string | undefined, webhookId: string, filter: Delive
 
 const nextCursor = () => z.optional(z.string()).check(z.describe('Pass as `cursor` to continue; absent on the last page'));
 
-/**
- * The delivery log and replays under `/webhooks/{webhook_id}` (api-webhooks, server keys). Listing is newest first
- * with an opaque cursor; replays send the original body under the original `webhook-id`, so receivers can deduplicate.
- */
+/** The delivery log and replays; replays send the original body under the original `webhook-id`, so receivers dedupe. */
 export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
   {
     method: 'GET',
@@ -126,7 +122,6 @@ export const DELIVERY_ROUTES: readonly Route<DeliveryRouteDeps>[] = [
     async handle(request, deps) {
       const { webhook_id: id, msg_id } = parseInput(deliveryPath, request.pathParams, 'path');
       const webhook = await webhookOf(id, { enabled: true }, deps);
-      // A delivery at its attempt limit is a conflict (AttemptLimitError), mapped like every domain error.
       const delivery = await deps.redelivery.replay(webhook, msg_id);
       if (!delivery) throw new HttpProblem('not_found', `No delivery ${msg_id} for webhook ${id}.`);
       return { status: 202, body: { delivery: deliveryView(delivery) } };

@@ -11,21 +11,15 @@ import type { SweepCheckpointsRepository } from './sweep-checkpoints-repo.ts';
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import { breakerState } from './endpoint-health.ts';
 
-/** Re-drives per sweep at most: a backlog is drained over several sweeps rather than flooding the queue at once. */
+/** A backlog is drained over several sweeps rather than flooding the queue at once. */
 export const MAX_REDELIVERIES_PER_SWEEP = 1_000;
 
-/**
- * Deliveries looked at per sweep at most, in all webhooks' logs (500 batch reads of 100): a backlog is walked
- * over several sweeps. At a sweep every 2 minutes, that keeps up with about 400 deliveries a second.
- */
+/** Deliveries looked at per sweep at most, in all webhooks' logs: a backlog is walked over several sweeps. */
 export const MAX_SETTLE_CHECKS_PER_SWEEP = 50_000;
 
-/**
- * Each sweep sends the retries left to it (those due more than SQS's 15 minutes after their attempt) that fall due
- * within this: longer than two sweeps apart (2 minutes deployed), shorter than SQS's longest delay.
- */
+/** Each sweep sends the swept retries due within this: longer than two sweeps apart, shorter than SQS's longest delay. */
 export const SWEPT_RETRY_LOOKAHEAD_MS = 10 * 60_000;
-/** Swept retries sent per shard and sweep at most: a backlog is sent over several sweeps. */
+/** Per shard and sweep: a backlog is sent over several sweeps. */
 export const MAX_SWEPT_RETRIES_PER_SHARD = 5_000;
 
 /** A webhook the sweeper has no mark for yet (the first sweep, a new webhook) is looked at this far back. */
@@ -43,28 +37,18 @@ export interface DeliverySweepDeps {
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn' | 'scheduleAll'>;
   /** Overdue by more than this: the delivery's queue message is lost (or dead-lettered). */
   stalledAfterMs: number;
-  /** MAX_SETTLE_CHECKS_PER_SWEEP by default. */
   maxSettleChecks?: number;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
-  /** The job an event is about, for the log lines (lib/aggregation/job-events.ts names events by their job). */
+  /** The job an event is about, for the log lines. */
   jobIdOf?: (msgId: string) => string | undefined;
 }
 
-/**
- * The deliveries' part of a sweep (lib/aggregation/sweeper.ts runs it with the jobs'): the table is the truth, queue
- * messages are hints. A delivery whose first message was lost is given a due time; one whose attempt is overdue by the
- * stall window is put back on the delivery queue.
- */
+/** The deliveries' part of a sweep: the table is the truth, queue messages are hints. */
 export class DeliverySweep {
   constructor(private readonly deps: DeliverySweepDeps) {}
 
-  /**
-   * Deliveries given a due time (`tracked`), those sent again (`redelivered`), held ones sent as probes (`probed`)
-   * or because their endpoint takes them again (`resumed`), and the retries left to the sweeper sent as they fall due
-   * (`retried`).
-   */
   async sweep(): Promise<{ tracked: number; redelivered: number; probed: number; resumed: number; retried: number }> {
     const webhooks = await this.deps.webhooks.list();
     const tracked = await this.#trackUnsettled(webhooks);
@@ -79,9 +63,8 @@ export class DeliverySweep {
   }
 
   /**
-   * Enabling a webhook, or closing its breaker, sends what is held for it, found in the held index; a delivery held a
-   * moment before may not be there yet, and its worker may have seen the webhook before the change. Each sweep sends
-   * the held deliveries of every webhook that takes them again.
+   * Enabling a webhook sends what is held for it, but a delivery held a moment before may be missed (its worker saw the
+   * webhook before the change): each sweep sends the held deliveries of every webhook that takes them again.
    */
   async #resumeStranded(webhooks: readonly Webhook[]): Promise<number> {
     const { waiting, queue, clock, log, metrics } = this.deps;
@@ -105,10 +88,8 @@ export class DeliverySweep {
   }
 
   /**
-   * A retry due more than 15 minutes after its attempt has no queue message (SQS delays one 15 minutes at most, and a
-   * chain of re-sends cost about 113 messages per delivery): its due key names it, and each sweep sends, delayed to
-   * their due time, those falling due within SWEPT_RETRY_LOOKAHEAD_MS after where the last sweep stopped. One that is
-   * lost on the way is overdue, and re-driven as any other.
+   * A retry due past SQS's longest delay has no queue message: each sweep sends those falling due soon, delayed to their
+   * due time. One lost on the way is overdue, and re-driven as any other.
    */
   async #sendSweptRetries(): Promise<number> {
     const { waiting, checkpoints, queue, clock, stalledAfterMs, log } = this.deps;
@@ -128,9 +109,8 @@ export class DeliverySweep {
   }
 
   /**
-   * An endpoint's breaker, its hold over, probes with the next attempt due; when every delivery of the endpoint is
-   * held, nothing would come: one held delivery is sent for it. Also says how long the oldest open breaker's endpoint
-   * has been failing (`WebhookBreakerOpenAge`, alarmed).
+   * A breaker probes with the next attempt due; when every delivery of the endpoint is held, none would come, so one held
+   * delivery is sent. Also records `WebhookBreakerOpenAge`.
    */
   async probeHeldEndpoints(webhooks: readonly Webhook[]): Promise<number> {
     const { waiting, queue, clock, log, metrics } = this.deps;
@@ -154,12 +134,8 @@ export class DeliverySweep {
   }
 
   /**
-   * A delivery is published without a due key, and its first attempt follows at once. Each sweep reads, in every
-   * webhook's log, the deliveries published since its mark and at least a stall window ago, and gives the ones
-   * still pending without a due key (the first message lost, or its attempt never recorded) one, due when it was
-   * published: `#redeliverOverdue` then re-drives them as it re-drives any overdue attempt. Marks advance only over
-   * what was read, so a sweep that fails or stops at MAX_SETTLE_CHECKS_PER_SWEEP is taken up by the next, oldest
-   * mark first.
+   * Gives deliveries still pending without a due key a stall window after publication (the first message lost) one, due
+   * when published, so `#redeliverOverdue` re-drives them. Marks advance only over what was read: the next sweep resumes.
    */
   async #trackUnsettled(webhooks: readonly Webhook[]): Promise<number> {
     const { deliveries, deliveryLog, checkpoints, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;
@@ -205,11 +181,9 @@ export class DeliverySweep {
   }
 
   /**
-   * Puts every delivery whose attempt is overdue by the stall window back on the delivery queue, as the message for
-   * its next attempt: a lost message (a crash between record and send, a dead-lettered one, an engine that lost
-   * it) would otherwise leave it `pending` for good. Idempotent with an attempt under way: one holding its lease is
-   * left alone, and the deliverer makes each attempt once (a duplicate message finds it taken or made). The attempt
-   * goes out under the same `webhook-id`, so a receiver that got the lost attempt dedupes the new one.
+   * Re-queues every attempt overdue by the stall window: a lost message would otherwise leave it `pending` for good. Safe
+   * with an attempt under way: a leased one is left alone, and the deliverer makes each attempt once. The same
+   * `webhook-id` lets a receiver that got the lost attempt dedupe the new one.
    */
   async #redeliverOverdue(): Promise<number> {
     const { waiting, queue, stalledAfterMs, clock, log, metrics, jobIdOf } = this.deps;

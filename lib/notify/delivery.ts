@@ -2,42 +2,27 @@ import type { AttemptError, AttemptOutcome } from './attempt.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY, retryDelayMs } from './retry-schedule.ts';
 
 /**
- * A delivery: one event for one webhook, across all of its attempts. Its states and how they move:
- *
- * - created `pending`; each attempt's outcome moves it (`resolveAttempt`): `delivered` on a 2xx, `pending` again with
- *   its next attempt due on the retry schedule, `pending_endpoint` when the receiver answers 410 Gone (or its
- *   webhook is disabled), `failed` (`attempts_exhausted`) when the schedule has no attempt left;
- * - `pending` or `pending_endpoint` → `failed` (`webhook_deleted`) when its webhook is deleted;
- * - a new round (`pending`, the retry schedule from its start): a replay of a `delivered` or `failed` one, or the
- *   resumption of a `pending_endpoint` one when its webhook is enabled again;
- * - kept {DELIVERY_RETENTION_MS} after it was created or its last round started, then expired.
- *
- * DELIVERY_MOVES lists the states each move may start from; the persistence (`deliveries-repo.ts`) makes each move a
- * conditional write from those states.
+ * A delivery: one event for one webhook, across all of its attempts. DELIVERY_MOVES lists the states each move may start
+ * from; deliveries-repo.ts makes each move a conditional write from those states.
  */
 
-/** Deliveries are the delivery log: kept 30 days, then expired by DynamoDB's TTL. */
+/** Deliveries are the delivery log, kept this long after creation or their last round. */
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 
-/**
- * `pending`: attempts under way (or due); `pending_endpoint`: kept while the webhook is disabled, resumed when it
- * is enabled; `delivered` and `failed` are final until a replay.
- */
+/** `pending_endpoint`: kept while the webhook is disabled; `delivered` and `failed` are final until a replay. */
 export const DELIVERY_STATUSES = ['pending', 'pending_endpoint', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type DeliveryFailureReason = 'attempts_exhausted' | 'webhook_deleted';
 
-/** Each move of a delivery, with the states it may start from (where it goes: the list at the top of this file). */
+/** Each move of a delivery, with the states it may start from. */
 export const DELIVERY_MOVES = {
-  /** An attempt claimed, recorded (`resolveAttempt` says where it leaves the delivery) or given its due time. */
+  /** An attempt claimed, recorded or given its due time. */
   attempt: ['pending'],
-  /** Its webhook deleted: `failed` (`webhook_deleted`). */
   webhookDeleted: ['pending', 'pending_endpoint'],
-  /** Its webhook disabled: kept, `pending_endpoint`. */
   keptForEndpoint: ['pending'],
-  /** A replay: a new round, `pending` with the retry schedule from its start. */
+  /** A new round: the retry schedule from its start. */
   replay: ['delivered', 'failed'],
-  /** Its webhook enabled again: a new round, as a replay's. */
+  /** Its webhook enabled again: a new round. */
   resume: ['pending_endpoint'],
 } as const satisfies Readonly<Record<string, readonly DeliveryStatus[]>>;
 
@@ -67,10 +52,10 @@ export interface Delivery {
   payload: string;
   status: DeliveryStatus;
   attemptCount: number;
-  /** Attempts made before the current round: a replay or a resumption starts the retry schedule again. */
+  /** A replay or a resumption starts the retry schedule again. */
   attemptsBeforeRound: number;
   attempts: AttemptRecord[];
-  /** When the next attempt is due (epoch ms), while pending after a failed attempt. */
+  /** While pending after a failed attempt. */
   nextAttemptAt?: number;
   failureReason?: DeliveryFailureReason;
   createdAt: string;
@@ -90,20 +75,20 @@ export type AttemptResolution =
   | { status: 'pending_endpoint' }
   | { status: 'failed'; reason: DeliveryFailureReason };
 
-/** A delivery whose attempt is overdue (see DeliveriesRepository.overdue). */
+/** A delivery whose attempt is overdue. */
 export interface OverdueDelivery {
   webhookId: string;
   msgId: string;
   attemptCount: number;
   dueAt: string;
-  /** While an attempt is under way: until when it holds the delivery (epoch ms). */
+  /** While an attempt is under way. */
   leaseUntil?: number;
 }
 
-/** What `createdBetween` found: each delivery's state, and where a window cut short by its limit stopped. */
+/** What `createdBetween` found, and where a window cut short by its limit stopped. */
 export interface CreatedDeliveries {
   deliveries: { msgId: string; status: DeliveryStatus; createdAt: string; hasDueKey: boolean }[];
-  /** Present when the window held more than the limit: the log position (GSI1 sort key) of the last one read. */
+  /** When the window held more than the limit: the log position of the last one read. */
   last?: string;
 }
 
@@ -113,17 +98,14 @@ export interface PendingEndpointDelivery {
   attemptCount: number;
 }
 
-/** Which deliveries of a webhook to list: `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
+/** `since` inclusive, `until` exclusive (ISO 8601 as toIso writes it). */
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   since?: string;
   until?: string;
 }
 
-/**
- * Where attempt `attempt`'s outcome leaves a pending delivery: `attemptsBeforeRound` attempts came before this round
- * (a replay or a resumption starts the retry schedule again); `random` spreads the retry delays.
- */
+/** Where an attempt's outcome leaves a pending delivery. */
 export function resolveAttempt(
   outcome: AttemptOutcome,
   attempt: number,
@@ -132,7 +114,7 @@ export function resolveAttempt(
   random?: () => number,
 ): AttemptResolution {
   if (outcome.ok) return { status: 'delivered' };
-  // 410 Gone: the receiver asks us to stop (Standard Webhooks). The webhook is disabled and the event kept.
+  // 410 Gone: the receiver asks us to stop (Standard Webhooks); the webhook is disabled and the event kept.
   if (outcome.statusCode === 410) return { status: 'pending_endpoint' };
   const delayMs = attempt < MAX_ATTEMPTS_PER_DELIVERY ? retryDelayMs(attempt - attemptsBeforeRound, random) : undefined;
   if (delayMs === undefined) return { status: 'failed', reason: 'attempts_exhausted' };

@@ -5,19 +5,19 @@ import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 
 /** An endpoint whose attempts have all failed for this long is disabled (Svix's rule). */
 export const FAILING_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
-/** Attempts to an endpoint one container saw fail in a row (errors, timeouts, non-2xx) that open its breaker. */
+/** Failures in a row, as one container saw them, that open an endpoint's breaker. */
 export const BREAKER_FAILURES_TO_OPEN = 10;
 /** ...or timeouts in a row: each held a worker the whole timeout. */
 export const BREAKER_TIMEOUTS_TO_OPEN = 3;
-/** The first hold; each next one in a row twice the last, up to BREAKER_MAX_OPEN_MS. */
+/** The first hold; each next one in a row twice the last. */
 export const BREAKER_FIRST_OPEN_MS = 30_000;
 export const BREAKER_MAX_OPEN_MS = 15 * 60_000;
 /** How long a container sends an endpoint that did not answer within the patience straight to the slow lane. */
 export const SLOW_ENDPOINT_MEMORY_MS = 5 * 60_000;
-/** ...and one given up as its batch's straggler: a weaker sign (a loaded moment can make any answer late). */
+/** ...and one given up as its batch's straggler: a weaker sign. */
 export const STRAGGLER_MEMORY_MS = 30_000;
 
-/** What an endpoint's breaker lets through now: every attempt, none (its deliveries are held), or one probe. */
+/** What an endpoint's breaker lets through now: every attempt, none, or one probe. */
 export type BreakerState = 'closed' | 'open' | 'probing';
 
 export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): BreakerState {
@@ -28,9 +28,9 @@ export function breakerState(webhook: Pick<Webhook, 'breaker'>, nowMs: number): 
 
 export interface EndpointHealthDeps {
   webhooks: Pick<WebhooksRepository, 'markFailing' | 'markHealthy' | 'disable' | 'openBreaker' | 'takeProbe'>;
-  /** Queues every delivery waiting for the endpoint, now (Redelivery.resumeWaiting). */
+  /** Queues every delivery waiting for the endpoint, now. */
   resume: (webhook: Pick<Webhook, 'id'>) => Promise<number>;
-  /** How long a probe may take: one attempt and its lease. */
+  /** One attempt and its lease. */
   probeLeaseMs: number;
   clock: Clock;
   log: Log;
@@ -38,28 +38,18 @@ export interface EndpointHealthDeps {
 }
 
 /**
- * Each endpoint's health, from its attempts: a failure streak (`failing_since`) from the first failure after a
- * success, which disables the webhook after FAILING_DISABLE_AFTER_MS (counted from its last enabling, if later); and
- * a circuit breaker, so that a dead or slow endpoint costs only its own deliveries. Each container counts the
- * failures in a row of its own attempts to each endpoint (no write per attempt; a flaky endpoint's successes keep
- * resetting it); at BREAKER_FAILURES_TO_OPEN, or BREAKER_TIMEOUTS_TO_OPEN of them timeouts, it opens the endpoint's
- * breaker for every container: its deliveries are held (`pending_endpoint`), taking no worker's time, for 30 s, then
- * twice as long each time in a row, up to 15 minutes. Then one attempt probes it (the sweeper sends one held delivery if none is due): a success closes the
- * breaker and sends every delivery waiting for the endpoint (held, or retrying later) at once; a failure opens it
- * for the next hold. Endpoints slow to answer are remembered too (`isSlow`): the Deliverer sends them to the slow lane.
+ * A failure streak disables a webhook after FAILING_DISABLE_AFTER_MS; a circuit breaker makes a dead or slow endpoint
+ * cost only its own deliveries. Failures are counted per container (no write per attempt); at the threshold the breaker
+ * opens for every container, holding deliveries; then one attempt probes: a success closes it and sends what waits.
  */
 export class EndpointHealth {
-  /** This container's failures in a row per endpoint (webhook id), and how many of them timed out; a success forgets both. */
+  /** A success forgets both counts. */
   readonly #failuresInARow = new Map<string, { failures: number; timeouts: number }>();
-  /** Endpoints this container saw not answer within the patience, until when it remembers that. */
   readonly #slowUntil = new Map<string, number>();
 
   constructor(private readonly deps: EndpointHealthDeps) {}
 
-  /**
-   * Whether an attempt may go to `webhook`'s endpoint now (as read: a cached read may be seconds old). While the breaker
-   * probes, one attempt at a time may: it takes the probe.
-   */
+  /** As read (a cached read may be seconds old). While the breaker probes, one attempt at a time may: it takes the probe. */
   async admits(webhook: Pick<Webhook, 'id' | 'breaker'>): Promise<boolean> {
     const now = this.deps.clock.now();
     const state = breakerState(webhook, now);
@@ -68,7 +58,6 @@ export class EndpointHealth {
     return this.deps.webhooks.takeProbe(webhook.id, now, now + this.deps.probeLeaseMs);
   }
 
-  /** Whether this container saw `webhookId`'s endpoint not answer within the patience lately. */
   isSlow(webhookId: string): boolean {
     const until = this.#slowUntil.get(webhookId);
     if (until === undefined) return false;
@@ -129,5 +118,5 @@ export class EndpointHealth {
   }
 }
 
-/** Endpoints one container keeps a count for at most (then it starts over): far more than any stack has. */
+/** Then a container starts over: far more than any stack has. */
 const MAX_ENDPOINTS_COUNTED = 10_000;

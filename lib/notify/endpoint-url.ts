@@ -13,15 +13,12 @@ export interface EndpointUrlRules {
 }
 
 /**
- * Why `raw` may not be a webhook endpoint as written, or undefined when it may. The WHATWG parser has already
- * turned decimal, octal and hex IPv4 forms (`https://2130706433`, `https://0177.0.0.1`) into dotted quads, so
- * an address literal is judged whatever its spelling. Hostnames are judged by what they resolve to: see
- * `EndpointUrlPolicy`.
+ * Why `raw` may not be a webhook endpoint, or undefined. The parser normalises decimal, octal and hex IPv4 forms, so a
+ * literal is judged whatever its spelling; hostnames are judged by what they resolve to (`EndpointUrlPolicy`).
  */
 export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string | undefined {
   if (raw.length > MAX_ENDPOINT_URL_LENGTH) return `must be at most ${MAX_ENDPOINT_URL_LENGTH} characters`;
-  // The URL parser drops tabs and line breaks, trims the ends and turns `\` into `/`: such a URL stored as written
-  // would not be the URL deliveries go to (`/a\r\nX-Injected: 1` is sent to `/aX-Injected:%201`).
+  // The parser would rewrite these: the URL stored would not be the one deliveries go to.
   if (UNSENDABLE.test(raw)) return 'must not contain spaces, control characters or backslashes';
   let url: URL;
   try {
@@ -41,10 +38,7 @@ export function endpointUrlProblem(raw: string, rules: EndpointUrlRules): string
   return rewritten(raw, url);
 }
 
-/**
- * Written otherwise than the parser writes it (`..` segments, an upper-case or international host, characters it
- * escapes), the URL stored would not read as the one deliveries go to. An origin without its `/` is the same URL.
- */
+/** A URL the parser would rewrite would not read as the one deliveries go to. */
 const rewritten = (raw: string, url: URL): string | undefined =>
   url.href === raw || url.href === `${raw}/` ? undefined : `must be written as it is sent: ${url.href}`;
 
@@ -53,10 +47,7 @@ function isBlockedLiteral(hostname: string): boolean {
   return isIP(address) !== 0 && blockedRange(address, { allowLoopback: false }) !== undefined;
 }
 
-/**
- * The full check made when a webhook is created or its endpoint changed: the URL rules, then its host resolved and every
- * address checked by the guard. Deliveries check again at connect time (a name may resolve elsewhere later).
- */
+/** The URL rules, then every address its host resolves to. Deliveries check again at connect time. */
 export class EndpointUrlPolicy {
   constructor(
     private readonly rules: EndpointUrlRules,

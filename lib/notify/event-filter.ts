@@ -1,9 +1,6 @@
 import { EVENT_TYPES } from './events.ts';
 
-/**
- * What a webhook listens to: exact event types, `*` (everything), or a prefix wildcard such as
- * `aggregation.*` (every type starting with `aggregation.`).
- */
+/** A webhook listens to exact event types, `*`, or a prefix wildcard such as `aggregation.*`. */
 export const ALL_EVENTS = '*';
 
 const prefixOf = (filter: string): string | undefined => (filter.endsWith('.*') ? filter.slice(0, -1) : undefined);
@@ -21,6 +18,6 @@ export function matchesFilter(filter: string, eventType: string): boolean {
   return prefix === undefined ? filter === eventType : eventType.startsWith(prefix);
 }
 
-/** True when any of the webhook's filters selects `eventType`. */
+/** Whether any of the webhook's filters selects `eventType`. */
 export const matches = (webhook: { eventTypes: readonly string[] }, eventType: string): boolean =>
   webhook.eventTypes.some((filter) => matchesFilter(filter, eventType));

@@ -5,7 +5,7 @@ import { jobViewSchema } from '../aggregation/job-view.ts';
 import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
 import * as z from '../zod.ts';
 
-/** How the user acts on a member that needs them: the widget request an app makes for it. */
+/** The widget request that lets the user act on a member that needs them. */
 export const reconnectSchema = z
   .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
   .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act'));
@@ -17,11 +17,10 @@ export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema
 
 const jobData = z.strictObject({ job: jobViewSchema, member: memberSnapshotSchema });
 
-/** What a job's events say, the same for each kind of job: it started, then one end. */
 const JOB_EVENT_STATUSES = ['started', 'succeeded', 'action_required', 'failed', 'timed_out'] as const;
 type JobEventType<K extends JobKind> = `${K}.${(typeof JOB_EVENT_STATUSES)[number]}`;
 
-/** The five events of one kind of job (`verification.started`, …): `noun` names the job, `then` what to read once it succeeded. */
+/** `noun` names the job, `then` what to read once it succeeded. */
 function jobEvents<K extends JobKind>(kind: K, noun: string, then = '') {
   const summaries = {
     started: `MX started the ${noun}; the job is aggregating`,
@@ -35,10 +34,7 @@ function jobEvents<K extends JobKind>(kind: K, noun: string, then = '') {
   ) as Record<JobEventType<K>, { summary: string; data: typeof jobData }>;
 }
 
-/**
- * Every event a webhook can ask for: what it means (the API document's summary) and the shape of its `data`. Append
- * here; filters, validation, the publishers' types, the API document's `webhooks` and the client kit's types follow.
- */
+/** Every event a webhook can ask for. Append here; filters, validation, types and the API document follow. */
 export const EVENTS = {
   ...jobEvents('aggregation', 'aggregation'),
   ...jobEvents('verification', 'verification', ': read its account numbers (GET …/members/{member_guid}/account_numbers)'),
@@ -101,7 +97,7 @@ export const EVENTS = {
 export type EventType = keyof typeof EVENTS;
 export const EVENT_TYPES = Object.keys(EVENTS) as EventType[];
 
-/** The user an event is about, as its data names it (a job's, a refused request's, or its own `user_id`). */
+/** The user an event is about, as its data names it. */
 export function userOfEvent(event: WebhookEvent): string | undefined {
   const data = event.data as { user_id?: unknown; job?: { user_id?: unknown }; request?: { user_id?: unknown } };
   const userId = data.user_id ?? data.job?.user_id ?? data.request?.user_id;
@@ -113,7 +109,7 @@ export type EventData<T extends EventType> = z.output<(typeof EVENTS)[T]['data']
 /** Sent only by `POST /webhooks/{id}/test`, whatever the webhook's filters; never published. */
 export const TEST_EVENT_TYPE = 'webhook.test';
 
-/** The bodies webhook endpoints receive, one per event type and the test's (the API document's `webhooks`). */
+/** The bodies webhook endpoints receive, the test's included. */
 export function webhookEventBodies(): Record<string, { summary: string; body: z.ZodMiniType }> {
   const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC: when the event happened'));
   const envelope = (type: string, data: z.ZodMiniType) => z.strictObject({ type: z.literal(type), timestamp: instant, data });
@@ -128,19 +124,15 @@ export function webhookEventBodies(): Record<string, { summary: string; body: z.
   };
 }
 
-/**
- * An event to publish. `id` becomes the `webhook-id` header and the delivery key, so it must be stable for one
- * occurrence (e.g. `msg_<job>_succeeded`): publishing the same id again never reaches a receiver twice.
- */
+/** `id` is the `webhook-id` and the delivery key: stable per occurrence, so republishing never reaches a receiver twice. */
 export interface WebhookEvent<T extends EventType = EventType> {
   id: string;
   type: T;
-  /** ISO 8601, when the event happened. */
   timestamp: string;
   data: EventData<T>;
 }
 
-/** Where the domain publishes its events (lib/notify/publisher.ts): each with the data its type has. */
+/** Where the domain publishes its events. */
 export interface EventSink {
   publish<T extends EventType>(event: WebhookEvent<T>): Promise<void>;
 }
@@ -148,34 +140,26 @@ export interface EventSink {
 /** Standard Webhooks signs `{id}.{timestamp}.{body}`, so an id must not contain `.`; the rest keeps table keys tidy. */
 export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
-/**
- * Every event's id, in one place. Ids are deterministic, so publishing the same fact twice (a retried SQS message)
- * yields the same `webhook-id`, which receivers and the delivery log see once. User ids only ever appear digested.
- */
+/** Ids are deterministic, so one fact published twice is seen once. User ids only ever appear digested. */
 export const eventIds = {
   started: (jobId: string) => `msg_${jobId}_started`,
-  /** A job's end, by the poll step that saw it: a job ends once, at one step. */
+  /** A job ends once, at one step. */
   ended: (jobId: string, step: number, status: string) => `msg_${jobId}_s${step}_${status}`,
   syncUpdates: (jobId: string) => `msg_${jobId}_sync_updates`,
-  /** One per change of one member: the count of changes so far and the status it changed to. */
   statusChanged: (memberGuid: string, seq: number, status: string) =>
     `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`,
   memberDeleted: (memberGuid: string) => `msg_${memberGuid}_deleted`,
-  /** Ids naming a user carry its keyed digest (`DigestKeys.of('event user', id)`): never the id, nor a guessable digest. */
+  /** A keyed digest: never the id, nor a guessable digest. */
   userDeleted: (userDigest: string) => `msg_user_${userDigest.slice(0, 32)}_deleted`,
   /** How every `aggregation.rejected` id of a user begins: an erasure deletes their deliveries by it. */
   rejectedOf: (userDigest: string) => `msg_refreq_${userDigest.slice(0, 16)}_`,
-  /**
-   * From the idempotency key, or else the request's source id (keyed too: `DigestKeys.of('event origin', …)`): a
-   * redelivered or deferred request is one event.
-   */
+  /** From the idempotency key or the request's source id (keyed): a redelivered or deferred request is one event. */
   rejected: (userDigest: string, originDigest: string) =>
     `${eventIds.rejectedOf(userDigest)}${originDigest.slice(0, 32)}_rejected`,
-  /** A test delivery is its own occurrence each time it is asked for. */
   test: () => `msg_test_${randomBytes(12).toString('base64url')}`,
 } as const;
 
-/** The job an aggregation event's id names (`msg_<job id>_…`), for log lines about its deliveries. */
+/** For log lines about an event's deliveries. */
 export const jobIdOfEventId = (eventId: string): string | undefined => /^msg_(job_[a-z0-9]{9}[0-9a-f]{16})_/.exec(eventId)?.[1];
 
 export class InvalidEventError extends NexusRelayError {
@@ -187,7 +171,7 @@ export class InvalidEventError extends NexusRelayError {
 
 const isEventType = (value: string): value is EventType => (EVENT_TYPES as readonly string[]).includes(value);
 
-/** Checks what the type system cannot: the id's characters, a known type (from untyped callers), the timestamp. */
+/** Checks what the type system cannot. */
 export function assertValidEvent(event: Pick<WebhookEvent, 'id' | 'timestamp'> & { type: string }): void {
   if (!EVENT_ID_PATTERN.test(event.id)) {
     throw new InvalidEventError(`Event id must match ${EVENT_ID_PATTERN}: got ${JSON.stringify(event.id)}.`);
@@ -198,6 +182,6 @@ export function assertValidEvent(event: Pick<WebhookEvent, 'id' | 'timestamp'> &
   }
 }
 
-/** The exact body every attempt sends. Serialised once, at publication: signatures cover these bytes. */
+/** Serialised once, at publication: signatures cover these bytes. */
 export const serializeEvent = (event: { type: string; timestamp: string; data: unknown }): string =>
   JSON.stringify({ type: event.type, timestamp: event.timestamp, data: event.data });

@@ -3,9 +3,8 @@ import { Agent, buildConnector } from '../undici.ts';
 import type { AddressGuard } from './address-guard.ts';
 
 /**
- * An undici Agent that only opens connections the guard allows. Hostnames go through the guard's lookup (resolve,
- * check, connect to the checked addresses). IP literals never reach a lookup (Node connects to them directly),
- * so they are checked here; undici hands IPv6 literals over without their brackets.
+ * An undici Agent that only opens connections the guard allows. IP literals never reach a lookup, so they are checked
+ * here (undici hands IPv6 literals over without their brackets).
  */
 export function createGuardedAgent(guard: AddressGuard): Agent {
   const connect = buildConnector({ lookup: guard.lookup });

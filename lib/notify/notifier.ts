@@ -20,31 +20,28 @@ import { Redelivery } from './redelivery.ts';
 import { WebhookCache } from './webhook-cache.ts';
 import { WebhookTester } from './webhook-tester.ts';
 
-/** Where webhooks and deliveries are kept and delivery attempts queued (lib/compositions/delivery-store.ts). */
+/** Where webhooks and deliveries are kept and delivery attempts queued. */
 export interface DeliveryStore {
   webhooks: WebhooksRepository;
   deliveries: DeliveriesRepository;
   deliveryLog: DeliveryLogReader;
   waiting: WaitingDeliveries;
   queue: DelayedQueue<DeliveryMessage>;
-  /** The slow lane's queue: only the delivery worker, which consumes it, needs it. */
+  /** Only the delivery worker, which consumes it, needs it. */
   slowQueue?: DelayedQueue<DeliveryMessage>;
-  /** Per-second counters of the webhooks that set a rate (DeliveryPace). */
+  /** Per-second counters of the webhooks that set a rate. */
   windows: WindowCounter;
 }
 
 export interface NotifierDeps extends DeliveryStore {
   clock: Clock;
   log: Log;
-  /** Timeout of one webhook attempt. */
   timeoutMs: number;
-  /** How long an attempt on the delivery queue waits for an answer before it moves to the slow lane (DELIVERY_PATIENCE_MS). */
+  /** How long an attempt waits for an answer before it moves to the slow lane. */
   patienceMs?: number;
-  /** Local mode: `http://127.0.0.1` / `http://localhost` endpoints, and loopback addresses, are allowed. */
+  /** Local mode: local http endpoints and loopback addresses are allowed. */
   allowInsecureUrls: boolean;
-  /** How endpoint hostnames are resolved (default: the system resolver). */
   resolver?: Resolver;
-  /** Jitter source for retry delays, in [0, 1) (default Math.random). */
   random?: () => number;
   metrics: MetricsSink;
   /** Seals signing secrets at rest. */
@@ -65,10 +62,7 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
-/**
- * The webhook product over `deps`' store: webhooks, the delivery worker's logic, replays and tests. Events are
- * published by an EventPublisher over the same store (lib/compositions/delivery-store.ts).
- */
+/** The webhook product over `deps`' store; events are published by an EventPublisher over the same store. */
 export function createNotifier(deps: NotifierDeps): Notifier {
   const { clock, log, secretBox, webhooks, deliveries, deliveryLog, waiting, queue } = deps;
   const webhookCache = new WebhookCache(webhooks, clock);

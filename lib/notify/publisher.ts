@@ -12,7 +12,7 @@ import { type Clock, systemClock } from '../clock.ts';
 export interface EventPublisherDeps {
   webhooks: Pick<WebhooksRepository, 'list'>;
   deliveries: Pick<DeliveriesRepository, 'createIfAbsent'>;
-  /** Where a user's events note their deliveries, for the user's erasure (absent: not noted). */
+  /** For the user's erasure. */
   userEvents?: Pick<UserEventsRepository, 'note'>;
   queue: Pick<DelayedQueue<DeliveryMessage>, 'scheduleAllIn'>;
   clock?: Clock;
@@ -20,10 +20,8 @@ export interface EventPublisherDeps {
 }
 
 /**
- * Fans an event out to every webhook whose filter selects it: one delivery per webhook, then their first
- * attempts on the delivery queue (ten to a request). A disabled webhook gets its delivery too: the deliverer keeps it
- * (`pending_endpoint`) until the webhook is enabled. Safe to repeat with the same event id (a retried
- * caller): the delivery is created once, and the deliverer ignores a message for an attempt already made.
+ * One delivery per matching webhook, disabled ones included (kept until enabled). Safe to repeat with the same event id:
+ * the delivery is created once, and the deliverer ignores a message for an attempt already made.
  */
 export class EventPublisher {
   constructor(private readonly deps: EventPublisherDeps) {}
@@ -32,8 +30,7 @@ export class EventPublisher {
     assertValidEvent(event);
     const payload = serializeEvent(event);
     const webhooks = (await this.deps.webhooks.list()).filter((webhook) => matches(webhook, event.type));
-    // Noted first: an erasure finds every delivery of the user's events from the user's own partition. `user.deleted`
-    // is the erasure's own last word, published once nothing of the user is left.
+    // Noted first, so an erasure finds every delivery. `user.deleted` is the erasure's own last word.
     const userId = userOfEvent(event);
     if (userId !== undefined && event.type !== 'user.deleted' && webhooks.length > 0 && this.deps.userEvents) {
       const partitions = webhooks.map((webhook) => deliveryKey(webhook, event.id).pk);
@@ -49,7 +46,7 @@ export class EventPublisher {
       webhooks.map((webhook) => ({ webhook_id: webhook.id, msg_id: event.id, attempt: 1 })),
       0,
     );
-    // DEBUG: the job's own lines and each delivery's say as much; at INFO it was a fifth of the logs at scale.
+    // DEBUG: the job's own lines and each delivery's say as much.
     this.deps.log.debug('webhook event published', {
       msg_id: event.id,
       event_type: event.type,

@@ -8,12 +8,11 @@ import { canMove, type Delivery, type DeliveryFilter } from './delivery.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 
-/** A range replay re-sends at most this many deliveries per call and says where to continue. */
+/** Per call; the answer says where to continue. */
 const MAX_REPLAY_BATCH = 500;
 const REPLAY_PAGE_SIZE = 100;
 /** Bounds the reads of one call when a status filter matches few deliveries of a long range. */
 const MAX_REPLAY_PAGES = 10;
-/** Rounds started at once while replaying many deliveries. */
 const SEND_CONCURRENCY = 16;
 
 export class AttemptLimitError extends ConflictError {
@@ -34,23 +33,19 @@ export interface RedeliveryDeps {
 }
 
 export interface RangeReplay {
-  /** Deliveries queued again. */
   replayed: number;
-  /** Deliveries left as they were: at their attempt limit. */
+  /** At their attempt limit. */
   skipped: number;
-  /** Where to continue when the range held more than one call replays. */
   next?: DeliveryLogPosition;
 }
 
 /**
- * Sends deliveries again: replays (one, or a time range) and the resumption of deliveries kept while their
- * webhook was disabled. Each queues the delivery's next attempt number, so the `webhook-id` and body are
- * the original ones and a duplicate queue message still makes one attempt. The callers check the webhook.
+ * Replays and resumptions queue the delivery's next attempt number, so the `webhook-id` and body are the original ones
+ * and a duplicate message still makes one attempt. The callers check the webhook.
  */
 export class Redelivery {
   constructor(private readonly deps: RedeliveryDeps) {}
 
-  /** Replays one delivery; undefined when there is no such delivery. */
   async replay(log: DeliveryLog, msgId: string): Promise<Delivery | undefined> {
     const delivery = await this.deps.deliveries.get(log, msgId);
     if (!delivery) return undefined;
@@ -59,7 +54,6 @@ export class Redelivery {
     return (await this.deps.deliveries.get(log, msgId)) ?? delivery;
   }
 
-  /** Replays the deliveries of `filter`'s range, oldest first, from `after` on. */
   async replayRange(log: DeliveryLog, filter: DeliveryFilter, after?: DeliveryLogPosition): Promise<RangeReplay> {
     let replayed = 0;
     let skipped = 0;
@@ -83,10 +77,7 @@ export class Redelivery {
     return { replayed, skipped, ...(next ? { next } : {}) };
   }
 
-  /**
-   * Queues the next attempt, now, of every delivery waiting for the endpoint: kept while the webhook was disabled or
-   * its breaker open, or waiting for a retry. The webhook must be enabled (its breaker closed) first.
-   */
+  /** Queues every delivery waiting for the endpoint, now. The webhook must be enabled (its breaker closed) first. */
   async resumeWaiting(log: DeliveryLog): Promise<number> {
     const pending = await this.deps.waiting.listWaiting(log);
     await this.queueAttempts(log.id, pending);
@@ -94,17 +85,14 @@ export class Redelivery {
     return pending.length;
   }
 
-  /**
-   * A finished delivery starts a new round; a pending one, or one pending its endpoint, gets its next attempt now (the
-   * deliverer resumes the latter). If the round was started concurrently, the queued attempt is still the right one.
-   */
+  /** If the round was started concurrently, the queued attempt is still the right one. */
   private async replayDelivery(log: DeliveryLog, delivery: Delivery): Promise<boolean> {
     if (!(await this.startReplay(log, delivery))) return false;
     await this.queueAttempts(log.id, [delivery]);
     return true;
   }
 
-  /** False at the attempt limit; else a finished delivery starts a new round (see replayDelivery). */
+  /** False at the attempt limit. */
   private async startReplay(log: DeliveryLog, delivery: Delivery): Promise<boolean> {
     if (delivery.attemptCount >= MAX_ATTEMPTS_PER_DELIVERY) return false;
     const { status, attemptCount } = delivery;
@@ -112,7 +100,6 @@ export class Redelivery {
     return true;
   }
 
-  /** Each delivery's next attempt, now (ten messages to a request). */
   private async queueAttempts(webhookId: string, deliveries: readonly { msgId: string; attemptCount: number }[]): Promise<void> {
     await this.deps.queue.scheduleAllIn(
       deliveries.map(({ msgId, attemptCount }) => ({ webhook_id: webhookId, msg_id: msgId, attempt: attemptCount + 1 })),

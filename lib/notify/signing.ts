@@ -7,10 +7,7 @@ const SECRET_BYTES = 32;
 
 export const generateSecret = (): string => `${SECRET_PREFIX}${randomBytes(SECRET_BYTES).toString('base64')}`;
 
-/**
- * The `webhook-signature` value: Standard Webhooks' own signature (`v1,<base64 HMAC-SHA256>`) per secret,
- * space-separated, so a receiver holding either the old or the new secret verifies during a rotation.
- */
+/** One Standard Webhooks signature per secret, so a receiver holding either the old or the new one verifies mid-rotation. */
 export function sign(msgId: string, timestampSeconds: number, payload: string, secrets: readonly string[]): string {
   const at = new Date(timestampSeconds * 1000);
   return secrets.map((secret) => new Webhook(secret).sign(msgId, at, payload)).join(' ');

@@ -2,10 +2,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type TableRef } from '../store/table.ts';
 
 /**
- * How far the sweeper has looked through each webhook's delivery log (`SWEEP` / `DELIVERIES`): a position in
- * the log (a GSI1 sort key, `{created_at}#{msg_id}`, or a bare ISO time) up to which every delivery has been seen
- * settled or given a due key. One item, rewritten whole each sweep with the webhooks that still exist (a
- * deleted one's mark goes with it); about 60 bytes a webhook.
+ * How far the sweeper has seen every delivery of each webhook's log settled or given a due key. One item, rewritten
+ * whole each sweep with the webhooks that still exist.
  */
 export class SweepCheckpointsRepository {
   constructor(private readonly table: TableRef) {}
@@ -18,7 +16,7 @@ export class SweepCheckpointsRepository {
     return new Map(Object.entries((Item?.checked_through ?? {}) as Record<string, string>));
   }
 
-  /** Up to when the sweeper has sent the retries left to it (ISO); undefined before its first sweep. */
+  /** Up to when the sweeper has sent the swept retries; undefined before its first sweep. */
   async retriesSentThrough(): Promise<string | undefined> {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.sweptRetriesCheckpoint, ConsistentRead: true }),

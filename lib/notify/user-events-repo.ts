@@ -3,15 +3,11 @@ import { toEpochSeconds } from '../clock.ts';
 import { type Item, keys, type TableRef } from '../store/table.ts';
 import { DELIVERY_RETENTION_MS } from './delivery.ts';
 
-/**
- * Each user's events and where their deliveries are: `USER#{user_id}#EVENTS` / `{event id}` with the partition of each
- * delivery (`WEBHOOK#{id}[#{shard}]`), kept as long as deliveries are. An erasure finds the user's deliveries from
- * its own partition, never by reading every webhook's log.
- */
+/** Each user's events and where their deliveries are, so an erasure never reads every webhook's log. */
 export class UserEventsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** Notes that `eventId`, of `userId`, has deliveries in these partitions (written before them: none escapes). */
+  /** Written before the deliveries: none escapes. */
   async note(userId: string, eventId: string, deliveryPartitions: readonly string[], now: number): Promise<void> {
     await this.table.client.send(
       new PutCommand({

@@ -13,7 +13,7 @@ import {
   type Key,
 } from '../store/table.ts';
 
-/** A retry the sweeper sends: which attempt of which delivery, due when. */
+/** A retry the sweeper sends. */
 export interface SweptRetry {
   webhookId: string;
   msgId: string;
@@ -24,9 +24,8 @@ export interface SweptRetry {
 const SHARDS = Array.from({ length: DELIVERY_LOG_SHARDS }, (_, shard) => shard);
 
 /**
- * The deliveries waiting for an attempt (GSI2's due partitions, `dueKey`) or for their endpoint (its held partitions):
- * what the sweeper and a webhook's resumption look for. The index holds keys only and lags the table, so each
- * delivery found is read itself and kept only if it still waits.
+ * Deliveries waiting for an attempt or for their endpoint. The index holds keys only and lags the table, so each delivery
+ * found is read itself and kept only if it still waits.
  */
 export class WaitingDeliveries {
   constructor(
@@ -34,10 +33,7 @@ export class WaitingDeliveries {
     private readonly clock: Clock,
   ) {}
 
-  /**
-   * Deliveries expecting an attempt that was due before `beforeMs`, oldest first per shard, from GSI2 (only
-   * deliveries that expect an attempt carry its key, so this reads no settled delivery). At most `limit`.
-   */
+  /** Oldest first per shard; only deliveries expecting an attempt carry a due key, so no settled one is read. */
   async overdue(beforeMs: number, limit: number): Promise<OverdueDelivery[]> {
     const found: OverdueDelivery[] = [];
     const before = toIso(beforeMs);
@@ -53,8 +49,6 @@ export class WaitingDeliveries {
         candidates.push(tableKeyOf(entry));
         if (found.length + candidates.length >= limit) break;
       }
-      // The index holds keys only, and lags the table: each delivery is read itself, and kept only if it still
-      // expects an attempt due before `beforeMs`.
       for (const item of await getItems(this.table, candidates, { consistent: true })) {
         if (item.status !== 'pending' || typeof item.gsi2sk !== 'string' || item.gsi2sk >= before) continue;
         found.push({
@@ -69,11 +63,7 @@ export class WaitingDeliveries {
     return found;
   }
 
-  /**
-   * The retries left to the sweeper due after `after` (an ISO time, exclusive) and up to `untilMs`, from GSI2's keys
-   * alone (each names its attempt), oldest first per shard, at most `limit` a shard. `through` is how far every shard
-   * was read: `untilMs`, or where the shortest cut one stopped.
-   */
+  /** From the index's keys alone (each names its attempt). `through`: how far every shard was read. */
   async sweptRetriesDue(after: string, untilMs: number, limit: number): Promise<{ retries: SweptRetry[]; through: string }> {
     const retries: SweptRetry[] = [];
     let through = toIso(untilMs);
@@ -102,16 +92,10 @@ export class WaitingDeliveries {
     return { retries, through };
   }
 
-  /**
-   * Every delivery of a webhook waiting for its endpoint: held (pending_endpoint), and pending with a retry due later
-   * (none under way). From GSI2 — its held partitions, and its retries among the due ones — each delivery then read
-   * itself (strongly consistent) and kept only if it still waits.
-   */
+  /** Every delivery of a webhook waiting for its endpoint: held, or pending with a retry due later (none under way). */
   async listWaiting(log: DeliveryLog): Promise<PendingEndpointDelivery[]> {
     const now = this.clock.now();
-    // The due index holds only deliveries expecting an attempt (every webhook's, in time order): its keys are read and
-    // the webhook's picked out by their sort key (DynamoDB filters no key attribute). Its size is the deliveries
-    // retrying, not a log's 30 days.
+    // DynamoDB filters no key attribute: the webhook's are picked out by sort key. Only retrying deliveries are read.
     const retryKeys: Key[] = [];
     for (let shard = 0; shard < DUE_DELIVERY_SHARDS; shard++) {
       for await (const entry of queryAll(this.table, {
@@ -132,10 +116,7 @@ export class WaitingDeliveries {
     return [...(await this.held(log)), ...retries.map(toPending)];
   }
 
-  /**
-   * A webhook's held deliveries (pending_endpoint), from its held partitions — all of them at once, or shard after
-   * shard until `limit` are found.
-   */
+  /** All shards at once, or shard after shard until `limit` are found. */
   async held(log: DeliveryLog, limit = Number.POSITIVE_INFINITY): Promise<PendingEndpointDelivery[]> {
     const readShard = async (shard: number, wanted: number) => {
       const entries: Key[] = [];
@@ -148,7 +129,6 @@ export class WaitingDeliveries {
         entries.push(tableKeyOf(entry));
         if (entries.length >= wanted) break;
       }
-      // The index lags the table: each is read itself, and kept only if still held.
       return (await getItems(this.table, entries, { consistent: true }))
         .filter((item) => item.status === 'pending_endpoint')
         .map(toPending);
@@ -161,7 +141,7 @@ export class WaitingDeliveries {
     return found;
   }
 
-  /** One held delivery of a webhook, if any (a probe of its endpoint). */
+  /** One held delivery, to probe its endpoint. */
   async firstPendingEndpoint(log: DeliveryLog): Promise<PendingEndpointDelivery | undefined> {
     return (await this.held(log, 1))[0];
   }

@@ -6,17 +6,12 @@ import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 export const WEBHOOK_CACHE_MS = 5_000;
 
 /**
- * Webhooks as the delivery worker reads them — one at each attempt — kept per container for `ttlMs`, so a busy
- * worker reads each once every few seconds instead of once per attempt. A change made through this container's
- * repository drops it at once; one made in another container (the API's function) is seen within `ttlMs`: an
- * attempt may still go out under the old URL or secrets, or to a webhook just disabled or deleted, for that
- * long (docs/api.md → Delivery). Which webhooks an event goes to is always read afresh (EventPublisher), so a
- * new webhook gets every event published after it; and whatever must see the latest state — an enable racing a
- * marking a delivery pending its endpoint, the API — reads the repository itself.
+ * Webhooks as attempts read them, kept per container. A change made in another container is seen within `ttlMs`: an
+ * attempt may go out under the old URL or secrets until then. Whatever must see the latest state reads the repository.
  */
 export class WebhookCache {
   readonly #byId: BoundedCache<string, { webhook: Webhook | null }>;
-  /** Moves on at every change: a read that began before a change must not be kept after it. */
+  /** A read that began before a change must not be kept after it. */
   #generation = 0;
 
   constructor(

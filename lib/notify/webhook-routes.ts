@@ -24,13 +24,13 @@ export interface WebhookRouteDeps {
   endpointUrls: Pick<EndpointUrlPolicy, 'problem'>;
   redelivery: Pick<Redelivery, 'resumeWaiting'>;
   tester: Pick<WebhookTester, 'send'>;
-  /** Seals each new signing secret before it is stored: the answer carries it in clear, the table never. */
+  /** The answer carries a new secret in clear, the table never. */
   secretBox: Pick<SecretBox, 'seal'>;
 }
 
 const MAX_EVENT_FILTERS = 32;
 const MAX_DESCRIPTION_LENGTH = 500;
-/** A receiver's rate may be set up to what one webhook can take (BENCHMARKS.md, capacity). */
+/** What one webhook can take. */
 const MAX_DELIVERIES_PER_SECOND = 3_000;
 
 const eventFilters = z.pipe(
@@ -82,7 +82,6 @@ export const webhookNotFound = (id: string) => new HttpProblem('not_found', `No 
 
 const view = (webhook: Webhook, deps: WebhookRouteDeps) => webhookView(webhook, deps.clock.now());
 
-/** The URL rules, then the host's addresses: a 400 naming `url` either way. */
 async function assertEndpointUrl(url: string, deps: WebhookRouteDeps): Promise<void> {
   const problem = await deps.endpointUrls.problem(url);
   if (problem !== undefined) throw new HttpProblem('validation_failed', `body.url: ${problem}`, { field: 'url' });
@@ -95,7 +94,6 @@ async function webhookOf(request: AuthenticatedRequest, deps: WebhookRouteDeps):
   return webhook;
 }
 
-/** Enables the webhook and queues what it missed while disabled. */
 async function enable(id: string, deps: WebhookRouteDeps) {
   const webhook = await deps.webhooks.enable(id);
   if (!webhook) throw webhookNotFound(id);
@@ -112,10 +110,7 @@ const webhookRoute = (
 
 const webhookAnswer = () => z.strictObject({ webhook: webhookSchema });
 
-/**
- * The `/webhooks` webhook routes (api-webhooks). A secret leaves the service only in the answers to create and
- * rotate-secret: receivers need it to verify.
- */
+/** A secret leaves the service only in the answers to create and rotate-secret. */
 export const WEBHOOK_ROUTES: readonly Route<WebhookRouteDeps>[] = [
   webhookRoute({
     method: 'POST',

@@ -11,10 +11,7 @@ export interface TestDelivery {
   outcome: AttemptOutcome;
 }
 
-/**
- * Sends a `webhook.test` event to a webhook's endpoint, once and right away, and reports the outcome. It is
- * a probe: nothing is queued or logged, and the outcome changes neither the webhook nor its failure streak.
- */
+/** A probe: nothing is queued or logged, and the outcome changes neither the webhook nor its failure streak. */
 export class WebhookTester {
   constructor(private readonly deps: { sender: Pick<WebhookSender, 'send'>; clock: Clock; secretBox: Pick<SecretBox, 'open'> }) {}
 

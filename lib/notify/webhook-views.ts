@@ -53,10 +53,7 @@ export const deliveryView = (delivery: Delivery) => ({
   updated_at: delivery.updatedAt,
 });
 
-/*
- * The views' schemas, as the API document shows them (each `id` a named schema). Unit tests parse real views with
- * these strict schemas, so a field added to a view without its schema fails there.
- */
+/* Unit tests parse real views with these strict schemas, so a field added to a view without its schema fails there. */
 
 const instant = z.iso.datetime().check(z.describe('ISO 8601, UTC'));
 

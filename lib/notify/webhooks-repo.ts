@@ -6,7 +6,7 @@ import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } f
 
 export type WebhookStatus = 'enabled' | 'disabled';
 
-/** Why a webhook is disabled: by its owner, by a 410 Gone answer, or after its endpoint failed for days. */
+/** By its owner, by a 410 Gone answer, or after its endpoint failed for days. */
 export type DisabledReason = 'manual' | 'endpoint_gone' | 'endpoint_failing';
 
 export interface SigningSecret {
@@ -16,7 +16,7 @@ export interface SigningSecret {
   expiresAt?: string;
 }
 
-/** A webhook: where to POST, which events, and the secrets that sign them. */
+/** Where to POST, which events, and the secrets that sign them. */
 export interface Webhook {
   id: string;
   url: string;
@@ -26,13 +26,13 @@ export interface Webhook {
   status: WebhookStatus;
   disabledReason?: DisabledReason;
   disabledAt?: string;
-  /** The first failed attempt since the last successful one: the endpoint has been failing since then. */
+  /** The first failed attempt since the last successful one. */
   failingSince?: string;
-  /** When it was last enabled again: a failure streak disables it only as long after this too. */
+  /** A failure streak disables it only as long after this too. */
   enabledAt?: string;
-  /** Its endpoint's circuit breaker (endpoint-health.ts): absent while the endpoint answers. */
+  /** Absent while the endpoint answers. */
   breaker?: EndpointBreaker;
-  /** At most this many attempts a second, as its receiver asked (delivery-pace.ts); absent: as fast as they come. */
+  /** As its receiver asked; absent: as fast as they come. */
   maxDeliveriesPerSecond?: number;
   /** Newest first. */
   secrets: SigningSecret[];
@@ -40,18 +40,17 @@ export interface Webhook {
   updatedAt: string;
 }
 
-/** An endpoint's open circuit breaker: until when its deliveries are held, and which probe is out. */
+/** An endpoint's open circuit breaker. */
 export interface EndpointBreaker {
-  /** Held until then (ISO); after it, one attempt at a time probes the endpoint. */
+  /** Deliveries are held until then; after it, one attempt at a time probes the endpoint. */
   openUntil: string;
   /** Times it has opened in a row: each hold lasts twice the one before. */
   opens: number;
-  /** A probe is under way until then (ISO). */
   probeUntil?: string;
 }
 
 export interface NewWebhook {
-  /** Given when something is bound to it before it is stored (its sealed secret); made here otherwise. */
+  /** Given when something is bound to it before it is stored (its sealed secret). */
   id?: string;
   url: string;
   eventTypes: string[];
@@ -97,10 +96,10 @@ const BREAKER_FIELDS = ['breaker_open_until', 'breaker_opens', 'breaker_probe_un
 
 export const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64url')}`;
 
-/** What a webhook id may look like (newWebhookId makes 22 characters after `wh_`). */
+/** What a webhook id may look like. */
 export const WEBHOOK_ID_PATTERN = /^wh_[A-Za-z0-9_-]{1,64}$/;
 
-/** Webhooks: item `WEBHOOK#{id}/WEBHOOK`, listed in creation order through GSI1 partition `WEBHOOKS`. */
+/** Webhooks, listed in creation order through GSI1. */
 export class WebhooksRepository {
   readonly #listeners: ((id: string) => void)[] = [];
 
@@ -119,7 +118,7 @@ export class WebhooksRepository {
     return result;
   }
 
-  /** A conditional single write to webhook `id`: whether it applied (listeners are told either way). */
+  /** Whether it applied (listeners are told either way). */
   async #conditionalChange(id: string, command: DeleteCommand | UpdateCommand): Promise<boolean> {
     return this.#changed(id, await conditionalWrite(this.table.client.send(command)));
   }
@@ -225,10 +224,7 @@ export class WebhooksRepository {
     );
   }
 
-  /**
-   * Enables the webhook; undefined when there was none. A failing endpoint stays failing until a delivery succeeds
-   * (enabling it does not make it answer), with a new 5 days before it is disabled again.
-   */
+  /** A failing endpoint stays failing until a delivery succeeds, with a new grace period before it is disabled again. */
   enable(id: string): Promise<Webhook | undefined> {
     return this.#updateReturningNew(id, {
       UpdateExpression: 'SET #status = :enabled, enabled_at = :now, updated_at = :now REMOVE disabled_reason, disabled_at',
@@ -237,10 +233,7 @@ export class WebhooksRepository {
     });
   }
 
-  /**
-   * Stores `secrets` (a rotation computed from a read) unless the newest secret is no longer `readNewest`: then
-   * another rotation came first and undefined is returned, as it is when the webhook is gone.
-   */
+  /** Stores a rotation computed from a read; undefined when another rotation came first (or the webhook is gone). */
   replaceSecrets(id: string, secrets: SigningSecret[], readNewest: string): Promise<Webhook | undefined> {
     return this.#updateReturningNew(id, {
       UpdateExpression: 'SET secrets = :secrets, updated_at = :now',
@@ -253,7 +246,7 @@ export class WebhooksRepository {
     });
   }
 
-  /** Notes a failed attempt: when the endpoint has been failing since (the first failure of the streak). */
+  /** Returns when the streak began. */
   async markFailing(id: string): Promise<string | undefined> {
     const webhook = await this.#updateReturningNew(id, {
       UpdateExpression: 'SET failing_since = if_not_exists(failing_since, :now)',
@@ -262,7 +255,7 @@ export class WebhooksRepository {
     return webhook?.failingSince;
   }
 
-  /** Notes a successful attempt: the failure streak, if any, is over and the breaker closed. False when neither was. */
+  /** Ends the failure streak and closes the breaker. False when neither was. */
   async markHealthy(id: string): Promise<boolean> {
     return this.#conditionalChange(
       id,
@@ -275,10 +268,7 @@ export class WebhooksRepository {
     );
   }
 
-  /**
-   * Opens the breaker until `untilMs` from the hold it was seen in (`seenOpenUntil`; undefined: closed), so that two
-   * containers never open it twice from one state.
-   */
+  /** Conditional on the hold it was seen in, so two containers never open it twice from one state. */
   openBreaker(id: string, seenOpenUntil: string | undefined, untilMs: number): Promise<boolean> {
     return this.#conditionalChange(
       id,
@@ -297,10 +287,7 @@ export class WebhooksRepository {
     );
   }
 
-  /**
-   * Ends the breaker's hold now, if one is under way: someone says the endpoint may answer again (an enable, a replay),
-   * so the next attempt probes it rather than wait. The breaker stays until an attempt succeeds.
-   */
+  /** Ends the hold (an enable, a replay) so the next attempt probes at once; the breaker stays until one succeeds. */
   probeNow(id: string): Promise<boolean> {
     const now = toIso(this.clock.now());
     return this.#conditionalChange(
@@ -330,7 +317,7 @@ export class WebhooksRepository {
     );
   }
 
-  /** Applies `update` to an existing webhook and returns the result; undefined when a condition failed. */
+  /** Undefined when a condition failed. */
   async #updateReturningNew(
     id: string,
     update: Pick<UpdateCommandInput, 'UpdateExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> & {

@@ -5,20 +5,14 @@ import type { DeadLetterAttributes } from './dead-letter-attributes.ts';
 /** SQS refuses an empty string attribute; long ones are cut to keep the message well under its size limit. */
 const MAX_ATTRIBUTE_LENGTH = 256;
 
-/**
- * A dead-letter queue written to directly, for messages that can never succeed: the original body goes there at
- * once, with why (string message attributes such as `reason`), instead of failing until SQS redrives it.
- */
+/** Written to directly, for messages that can never succeed: at once, with why, instead of failing until SQS redrives it. */
 export class DeadLetterQueue {
   constructor(
     private readonly sqs: SQSClient,
     readonly queueUrl: string,
   ) {}
 
-  /**
-   * `attributes` (why) are added to the message's own attributes, as the event source handed them over
-   * (`original`), so the message can be redriven as it came.
-   */
+  /** Keeps the message's own attributes, so it can be redriven as it came. */
   async send(body: string, attributes: DeadLetterAttributes, original: SQSRecord['messageAttributes'] = {}): Promise<void> {
     const messageAttributes: Record<string, MessageAttributeValue> = {};
     for (const [name, value] of Object.entries(original)) {

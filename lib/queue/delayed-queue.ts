@@ -12,20 +12,15 @@ export interface Scheduled {
   due_at: number;
 }
 
-/**
- * Whole seconds, to the nearest: the message arrives within half a second of `due_at`. Rounding down would make
- * nearly every hop a second short — `due_at` is computed a few milliseconds before the send, so a 3 s hop would
- * be sent as 2 s — polling MX more often than the schedule says.
- */
+/** Rounded to the nearest second: rounding down would make nearly every hop a second short, polling MX too often. */
 export const hopDelaySeconds = (dueAtMs: number, nowMs: number): number =>
   Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.round((dueAtMs - nowMs) / 1000)));
 
-/** SQS takes at most this many messages in one SendMessageBatch. */
+/** SendMessageBatch's limit. */
 export const SQS_BATCH_MAX = 10;
-/** Batches of one `scheduleAllIn` sent at once. */
 const BATCHES_AT_ONCE = 8;
 
-/** SQS refused some messages of a batch (the others were sent: the caller's retry sends them again, harmlessly). */
+/** SQS refused some messages of a batch (the caller's retry resends the others too, harmlessly). */
 export class QueueSendError extends NexusRelayError {
   constructor(queueUrl: string, failed: { Id?: string; Code?: string; Message?: string }[]) {
     const queue = queueUrl.split('/').pop();
@@ -40,17 +35,13 @@ export class QueueSendError extends NexusRelayError {
 export const isDue = (message: Scheduled, nowMs: number): boolean => message.due_at - nowMs <= DUE_TOLERANCE_MS;
 
 export interface DelayedQueueOptions<M> {
-  /**
-   * The tenant a message belongs to, sent as its MessageGroupId: on a standard queue SQS then serves quiet tenants
-   * before one with a backlog or slow work (fair queues), so that one tenant cannot hold every consumer.
-   */
+  /** Sent as MessageGroupId: SQS fair queues then keep one tenant's backlog from holding every consumer. */
   tenantOf?: (message: M) => string;
 }
 
 /**
- * One SQS queue used as a timer: `schedule` sends a message that becomes visible at `due_at`. Waits longer than
- * SQS allows are chained: the consumer calls `deferIfEarly` first, which re-sends an early message for the next
- * hop (keeping its body, attempt counters included) and tells the consumer to stop there.
+ * One SQS queue used as a timer. Waits longer than SQS allows are chained: the consumer calls `deferIfEarly` first, which
+ * re-sends an early message whole for the next hop.
  */
 export class DelayedQueue<M extends Scheduled> {
   constructor(
@@ -75,23 +66,18 @@ export class DelayedQueue<M extends Scheduled> {
     return this.options.tenantOf ? { MessageGroupId: this.options.tenantOf(message) } : {};
   }
 
-  /** Schedules `message` `delayMs` from now. */
   async scheduleIn(message: Omit<M, 'due_at'>, delayMs: number): Promise<void> {
     await this.schedule({ ...message, due_at: this.clock.now() + delayMs } as M);
   }
 
-  /**
-   * Schedules every message `delayMs` from now: ten to a request (SendMessageBatch) rather than one each, as a
-   * publish to several webhooks or a replay of many deliveries sends. A single message goes as `scheduleIn`; none,
-   * nowhere.
-   */
+  /** Schedules every message `delayMs` from now, batched. */
   async scheduleAllIn(messages: readonly Omit<M, 'due_at'>[], delayMs: number): Promise<void> {
     if (messages.length === 1) return this.scheduleIn(messages[0]!, delayMs);
     const dueAt = this.clock.now() + delayMs;
     await this.scheduleAll(messages.map((message) => ({ ...message, due_at: dueAt }) as M));
   }
 
-  /** Schedules every message at its own `due_at`, ten to a request (SendMessageBatch), a few requests at once. */
+  /** Schedules every message at its own `due_at`, batched, a few batches at once. */
   async scheduleAll(messages: readonly M[]): Promise<void> {
     const now = this.clock.now();
     const batches: M[][] = [];

@@ -6,21 +6,12 @@ export const pollMessageSchema = z.object({
   job_id: z.string().check(z.minLength(1), z.maxLength(64)),
   step: z.int().check(z.minimum(0)),
   due_at: z.int().check(z.minimum(0)),
-  /**
-   * What sent it, when not the loop itself: MX's push, the reconcile (a member list showing the end; run in
-   * process, never queued), or the sweeper's re-drive. The job's end is counted under it (`detected_by`).
-   */
+  /** What sent it, when not the loop itself; the job's end is counted under it. */
   detected_by: z.optional(z.enum(['push', 'reconcile', 'sweeper'])),
 });
 export type PollMessage = z.infer<typeof pollMessageSchema>;
 
-/**
- * A member MX reported on without a job of ours following it (mx-events → worker-poll, a hint until MX confirms it): an
- * aggregation it ran (`aggregation`, AGGREGATION webhook), a connection status it announced (`connection_status`), one
- * of its transactions deleted (`transactions`, TRANSACTIONS webhook), or the member deleted
- * (`member_deleted`, MEMBER webhook). The user as MX named it: the relay's user id, or MX's user guid only, placed by
- * the worker.
- */
+/** A member MX reported on without a job following it: a hint until MX confirms it. The user may be named by MX's guid only. */
 export const memberReportSchema = z.object({
   member_report: z.object({
     kind: z.enum(['aggregation', 'connection_status', 'transactions', 'member_deleted']),
@@ -31,15 +22,12 @@ export const memberReportSchema = z.object({
     transaction: z.optional(z.object({ guid: mxGuid('TRN'), action: z.enum(['deleted']) })),
   }),
   due_at: z.int().check(z.minimum(0)),
-  /** How many times MX could not serve it (lib/aggregation/poll-queue-handler.ts): its next wait doubles. */
+  /** How many times MX could not serve it: its next wait doubles. */
   mx_waits: z.optional(z.int().check(z.minimum(1))),
 });
 export type MemberReport = z.infer<typeof memberReportSchema>;
 
-/**
- * The one read of MX that confirms what MX's webhooks hinted about a user (lib/aggregation/mx-hints-repo.ts), on the
- * member-reports queue: scheduled by the first hint of a window.
- */
+/** The one read of MX that confirms a user's hints, scheduled by the first hint of a window. */
 export const mxHintsMessageSchema = z.object({
   mx_hints: z.object({ user_id: params.userId }),
   due_at: z.int().check(z.minimum(0)),
@@ -47,20 +35,17 @@ export const mxHintsMessageSchema = z.object({
 });
 export type MxHintsMessage = z.infer<typeof mxHintsMessageSchema>;
 
-/** A user's reconcile turn, from the dispatcher (lib/aggregation/reconcile-dispatcher.ts → member-watch.ts). */
+/** A user's reconcile turn, from the dispatcher. */
 export const reconcileMessageSchema = z.object({
   reconcile: z.object({
     user_id: params.userId,
-    /** When the user's last read (or its enrolment) was, epoch ms: a member first seen aggregated since is news. */
+    /** The user's last read (or enrolment): a member first seen aggregated since is news. */
     since: z.optional(z.int().check(z.minimum(0))),
-    /** Whether MX pushed lately: the turn reads MX only when the user needs it (reconcile-turn.ts). Absent: it reads. */
+    /** Whether MX pushed lately. Absent: the turn reads. */
     webhooks_on: z.optional(z.boolean()),
-    /**
-     * The user left the reconcile (no app asked about it for RECONCILE_INACTIVE_DAYS): instead of a turn, the relay's
-     * copies of its transactions are forgotten, a batch a message.
-     */
+    /** The user left the reconcile: instead of a turn, its transactions are forgotten, a batch a message. */
     left: z.optional(z.literal(true)),
-    /** A later batch of that forgetting: only what lies at or below this sequence number is deleted. */
+    /** A later batch: only what lies at or below this is deleted. */
     reset_seq: z.optional(z.int().check(z.minimum(1))),
   }),
   due_at: z.int().check(z.minimum(0)),
@@ -68,7 +53,7 @@ export const reconcileMessageSchema = z.object({
 });
 export type ReconcileMessage = z.infer<typeof reconcileMessageSchema>;
 
-/** The next step of a user's erasure (lib/connect/user-erasure.ts), from the API's DELETE or the step before. */
+/** The next step of a user's erasure. */
 export const erasureMessageSchema = z.object({
   erase: z.object({ user_id: params.userId }),
   due_at: z.int().check(z.minimum(0)),
@@ -76,10 +61,7 @@ export const erasureMessageSchema = z.object({
 });
 export type ErasureMessage = z.infer<typeof erasureMessageSchema>;
 
-/**
- * What worker-poll's queues carry: poll steps (`poll`), member reports and hint reads (`member-reports`), reconcile turns
- * (`reconcile`), erasure steps (`erasures`), each kind on its own queue; any kind is handled from any of them.
- */
+/** What worker-poll's queues carry, each kind on its own queue; any kind is handled from any of them. */
 export const pollQueueMessageSchema = z.union([
   pollMessageSchema,
   memberReportSchema,
@@ -89,7 +71,7 @@ export const pollQueueMessageSchema = z.union([
 ]);
 export type PollQueueMessage = z.infer<typeof pollQueueMessageSchema>;
 
-/** What a worker-poll message's log lines name: the job, member or user it is about. */
+/** What a message's log lines name. */
 export const logKeysOf = (message: PollQueueMessage): Record<string, string> =>
   'member_report' in message
     ? { member_guid: message.member_report.member_guid }

@@ -7,28 +7,23 @@ import type { MetricsSink } from '../metrics.ts';
 import type { DeadLetterQueue } from './dead-letter-queue.ts';
 import { type QueueName, queueOfRecord } from './queue-names.ts';
 
-/** Where a worker puts the messages it cannot parse: the dead-letter queue of each queue it consumes. */
+/** The dead-letter queue of each queue a worker consumes, for messages it cannot parse. */
 export interface PoisonMessages {
   deadLetters: Readonly<Partial<Record<QueueName, Pick<DeadLetterQueue, 'send'>>>>;
   metrics: MetricsSink;
 }
 
 /**
- * An SQS-triggered Lambda handler: each record is parsed with `schema` and handed to `handle`; records whose
- * `handle` throws are reported in `batchItemFailures` (SQS redelivers only those). A body that does not parse can
- * never succeed: it goes to the queue's dead-letter queue at once, unchanged (body and attributes) with its
- * `reason` and the schema issue as attributes, and only then is it acknowledged. If that write fails, the record
- * is reported failed: SQS keeps it, and its redrive moves it to the dead-letter queue after maxReceiveCount. No
- * message is ever acknowledged unhandled.
+ * An SQS-triggered handler; SQS redelivers only the records whose `handle` throws. A body that does not parse goes to the
+ * dead-letter queue at once, unchanged, and only then is acknowledged: no message is ever acknowledged unhandled.
  */
 export function createSqsBatchHandler<S extends z.ZodMiniType>(
   schema: S,
-  /** Each record's message and the queue it came from. */
   handle: (message: z.output<S>, queue: QueueName) => Promise<void>,
   options: {
     log: Log;
     poison: PoisonMessages;
-    /** What each line logged while a record is handled names besides its message id (the job it is about). */
+    /** What each log line names besides the message id. */
     contextOf?: (message: z.output<S>) => LogContext;
   },
 ) {

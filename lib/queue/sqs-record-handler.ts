@@ -5,14 +5,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 export interface QueueMessage {
   messageId: string;
   body: string;
-  /** The message's own attributes, as the event source handed them over (kept when it is dead-lettered). */
+  /** Kept when it is dead-lettered. */
   attributes?: SQSRecord['messageAttributes'];
 }
 
-/**
- * An SQS-triggered Lambda handler giving each record's id and raw body to `handle`, for consumers that read the
- * body themselves; records whose `handle` throws are reported in `batchItemFailures`.
- */
+/** For consumers that read the body themselves; records whose `handle` throws are reported as failures. */
 export function createSqsRecordHandler(handle: (message: QueueMessage) => Promise<void>) {
   const handleRecord = (record: SQSRecord) =>
     handle({ messageId: record.messageId, body: record.body, attributes: record.messageAttributes });

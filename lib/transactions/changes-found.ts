@@ -3,7 +3,7 @@ import { factsOf, isPending, linkPending } from './pending-match.ts';
 import type { SyncState } from './sync-state-repo.ts';
 import type { ChangeWrite, TransactionPointer } from './transactions-repo.ts';
 
-/** MX's transaction, as the relay passes it on: MX's fields, whatever they are. */
+/** MX's fields, whatever they are. */
 export type MxTransaction = Record<string, unknown> & { guid: string };
 
 /** What one ingest wrote to a user's change log. */
@@ -14,13 +14,12 @@ export interface IngestCounts {
 }
 
 /*
- * What an ingest changes in a user's log, from what MX listed and what the relay holds: pure functions, no I/O.
+ * What an ingest changes in a user's log: pure functions, no I/O.
  */
 
 /**
- * Each transaction once, as its last copy: MX pages by offset, so a row inserted between two page reads pushes
- * another onto the next page, which lists it again (read later, so its copy is the newer). The change log holds one
- * entry per transaction; a repeat would be written twice in one batch (which DynamoDB refuses) or handed out twice.
+ * Each transaction once, as its last (newest) copy: MX pages by offset, so an insert between page reads repeats a row.
+ * A repeat would be written twice in one batch (which DynamoDB refuses) or handed out twice.
  */
 export function lastCopyByGuid(listed: readonly MxTransaction[]): MxTransaction[] {
   const byGuid = new Map<string, MxTransaction>();
@@ -31,9 +30,9 @@ export function lastCopyByGuid(listed: readonly MxTransaction[]): MxTransaction[
 /** A change an ingest found, before it has a sequence number. */
 export interface FoundChange {
   write: Omit<ChangeWrite, 'seq' | 'firstSeq'>;
-  /** The sequence number that added the transaction; undefined for one new to the log. */
+  /** Undefined for a transaction new to the log. */
   firstSeq?: number;
-  /** Its member: MX's `member_guid`, or '' when unknown (a removal of a transaction the relay never saw pending). */
+  /** '' when unknown (a removal of a transaction the relay never saw pending). */
   member: string;
 }
 
@@ -43,10 +42,7 @@ export function missingFrom(listed: readonly MxTransaction[], expected: readonly
   return expected.filter((pointer) => !pointer.removed && !present.has(pointer.guid));
 }
 
-/**
- * What MX's lists change against the pointers the relay holds: new and changed transactions (a re-read version is
- * no change), and the transactions MX no longer has (`gone`).
- */
+/** New and changed transactions (a re-read version is no change), and those MX no longer has (`gone`). */
 export function changesFound(
   listed: readonly MxTransaction[],
   known: ReadonlyMap<string, TransactionPointer>,
@@ -97,7 +93,7 @@ export function changesFound(
   return found;
 }
 
-/** MX's body as the log keeps it: with `pending_transaction_guid` once the relay has linked it. */
+/** With `pending_transaction_guid` once the relay has linked it. */
 const bodyWith = (transaction: MxTransaction, pendingGuid: string | undefined): string =>
   JSON.stringify(pendingGuid === undefined ? transaction : { ...transaction, pending_transaction_guid: pendingGuid });
 
@@ -107,11 +103,7 @@ export interface Links {
   earlier: string[];
 }
 
-/**
- * Which posted transactions replace pending ones removed now, or removed since the last ingest and not linked yet
- * (linkPending's rule). A posted candidate is any listed transaction not pending, not linked before, and not seen
- * pending by the relay.
- */
+/** Which posted transactions replace pending ones removed now, or since the last ingest and not linked yet. */
 export function linkPosted(
   found: readonly FoundChange[],
   listed: readonly MxTransaction[],
@@ -133,7 +125,7 @@ export function linkPosted(
   const madeAfter = state.windowSeenAt ?? 0;
   const candidates = listed.flatMap((transaction) => {
     const pointer = known.get(transaction.guid);
-    // Not one linked already, nor one the relay saw pending itself (MX posted it in place).
+    // Not linked already, nor seen pending by the relay (MX posted it in place).
     if (isPending(transaction)) return [];
     if (pointer && !pointer.removed && (pointer.pendingGuid !== undefined || pointer.pending || pointer.wasPending)) return [];
     const facts = factsOf(transaction);
@@ -152,10 +144,7 @@ export function linkPosted(
   return { posted, earlier: earlier.filter(({ guid }) => linkedPending.has(guid)).map(({ guid }) => guid) };
 }
 
-/**
- * The changes with the links in them: a posted transaction changed now gets `pending_transaction_guid` in its entry;
- * one unchanged gets a new entry with it (its body as MX listed it); a pending one removed now is marked linked.
- */
+/** A linked posted transaction gets `pending_transaction_guid` in a new entry even when unchanged. */
 export function withLinks(
   found: readonly FoundChange[],
   links: Links,

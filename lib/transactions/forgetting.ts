@@ -4,7 +4,7 @@ import { IngestLease, type IngestLeaseDeps } from './ingest-lease.ts';
 import type { SyncStateRepository } from './sync-state-repo.ts';
 import type { TransactionsRepository } from './transactions-repo.ts';
 
-/** Copies of a user's transactions deleted per call of `forget` (one message of worker-poll's). */
+/** Per call of `forget` (one message). */
 const FORGET_BATCH = 2_000;
 
 export interface ForgettingDeps extends IngestLeaseDeps {
@@ -15,9 +15,8 @@ export interface ForgettingDeps extends IngestLeaseDeps {
 }
 
 /**
- * Forgets the relay's copies of a user's transactions (no app asked about the user for RECONCILE_INACTIVE_DAYS):
- * under the ingest lease the log's sequence numbers move past all of them (`reset_seq`), which every read then ignores
- * and a cursor from before is expired by; then they are deleted, FORGET_BATCH a call.
+ * Forgets an inactive user's transactions: under the ingest lease the sequence moves past all of them, so every read
+ * ignores them and older cursors expire; then they are deleted in batches.
  */
 export class TransactionForgetting {
   readonly #lease: IngestLease;
@@ -26,10 +25,7 @@ export class TransactionForgetting {
     this.#lease = new IngestLease(deps);
   }
 
-  /**
-   * Given `resetSeq` (a later batch), only deletes what that forgetting left, whether or not the user is back. `done`
-   * once none is left; otherwise asked again later, with the `resetSeq` answered (absent: another call held the lease).
-   */
+  /** Given `resetSeq` (a later batch), only deletes what that forgetting left, whether or not the user is back. */
   async forget(userId: string, resetSeq?: number): Promise<{ done: boolean; resetSeq?: number }> {
     const { repository, states, metrics } = this.deps;
     if (resetSeq === undefined) {
@@ -46,7 +42,7 @@ export class TransactionForgetting {
     return { done, resetSeq };
   }
 
-  /** The forgetting itself, under the ingest lease: answers `reset_seq`, or undefined while another call holds it. */
+  /** Undefined while another call holds the lease. */
   async #reset(userId: string): Promise<number | undefined> {
     const { states, clock, log } = this.deps;
     const { held } = await this.#lease.claim(userId, { patient: false });

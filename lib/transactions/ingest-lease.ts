@@ -7,14 +7,14 @@ const INGEST_LEASE_MS = 60_000;
 /** How long a patient claim waits for another holder before giving up. */
 const MAX_WAIT_MS = 3_000;
 
-/** The lease, held: by whom, over which state, since when. */
+/** The lease, held. */
 export interface HeldLease {
   holder: string;
   state: SyncState;
   now: number;
 }
 
-/** A claim's answer: the lease `held`, or the state as last read (`busy`: another call held the lease throughout). */
+/** `busy`: another call held the lease throughout. */
 export interface LeaseClaim {
   held?: HeldLease;
   state: SyncState | undefined;
@@ -24,14 +24,10 @@ export interface LeaseClaim {
 export interface IngestLeaseDeps {
   states: Pick<SyncStateRepository, 'claimIngest' | 'state' | 'release'>;
   clock: Clock;
-  /** Waits between claims (default: real time). */
   sleep?: (ms: number) => Promise<void>;
 }
 
-/**
- * A user's ingest lease: one call at a time changes the user's log. Each caller claims it at once; a failed claim
- * reads the state to learn why (its claim declined, or another call holds it), the common case costing one write.
- */
+/** One call at a time changes the user's log. A failed claim reads the state to learn why; the common case is one write. */
 export class IngestLease {
   readonly #sleep: (ms: number) => Promise<void>;
 
@@ -39,7 +35,7 @@ export class IngestLease {
     this.#sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  /** Claims the lease; `patient`: while another call holds it, tries again (50 ms doubling to 500) for MAX_WAIT_MS. */
+  /** `patient`: while another call holds it, tries again for MAX_WAIT_MS. */
   async claim(userId: string, claim: IngestClaim & { patient: boolean }): Promise<LeaseClaim> {
     const { states, clock } = this.deps;
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
@@ -54,7 +50,7 @@ export class IngestLease {
     }
   }
 
-  /** Runs `work` under a held lease, freeing it if `work` fails (a success commits, which frees it). */
+  /** Frees the lease if `work` fails (a success commits, which frees it). */
   async hold<T>(userId: string, lease: HeldLease, work: () => Promise<T>): Promise<T> {
     try {
       return await work();

@@ -17,14 +17,14 @@ import { dayOf as dayOfTransaction, pendingWindow } from './pending-match.ts';
 import type { SyncState, SyncStateRepository } from './sync-state-repo.ts';
 import type { TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 
-/** MX's lists are read in pages of this many (Nexus's maximum). */
+/** Nexus's maximum. */
 const MX_PAGE_SIZE = 1000;
-/** MX's whole list is read again this often, to find transactions it no longer returns (`removed`). */
+/** MX's whole list is read again this often, to find transactions it no longer returns. */
 export const RECONCILE_AFTER_MS = 7 * 24 * 3600_000;
 const DAY_MS = 24 * 3600_000;
-/** Narrow reads confirm rows missing from at most this many days per ingest (the rest wait for a later read). */
+/** Narrow reads confirm rows missing from at most this many days per ingest. */
 const MAX_CONFIRM_DAYS = 10;
-/** A whole list reaches back this many days (MX lists 120 by default; its extended history reaches 24 months). */
+/** Past MX's default 120 days and its extended history. */
 const FULL_LIST_DAYS = 3653;
 
 const transactionsPage = z.looseObject({
@@ -44,35 +44,30 @@ export interface IngestDeps {
 }
 
 /**
- * One ingest of a user's transactions, under the user's lease (ingest-lease.ts): MX's `updated_between` from the day
- * before the last ingest's day through tomorrow (whole days, in whatever time zone MX counts them), each transaction
- * compared with the version the relay holds and every real change written at a new sequence number (changes-found.ts).
- * The first ingest reads MX's whole list, and so does one every RECONCILE_AFTER_MS: a transaction MX no longer returns
- * is then `removed`.
+ * One ingest, under the user's lease: MX's `updated_between` from the day before the last ingest's through tomorrow
+ * (whatever time zone MX counts days in); every real change is written at a new sequence number.
  */
 export class Ingest {
   constructor(private readonly deps: IngestDeps) {}
 
-  /** Brings the log up to date (with `windowWanted`, the window MX may still change too) and commits. */
   async run(userId: string, lease: HeldLease, windowWanted: boolean) {
     const { state, now } = lease;
     const full = state.watermarkDay === undefined || now - (state.fullListedAt ?? 0) >= RECONCILE_AFTER_MS;
-    // A full list shows the window too. The pending transactions the relay holds dated inside it (from a day after
-    // its first, whose time zone may differ): what MX deletes as they post.
+    // A full list shows the window too. Pending ones held inside it are what MX deletes as they post (from a day after
+    // its first, whose time zone may differ).
     const window = windowWanted && !full ? pendingWindow(now) : undefined;
     const pendingHeld = window
       ? await this.deps.repository.pendingInWindow(userId, dayOf(Date.parse(window.from) + DAY_MS), window.to)
       : [];
     const reads = [await this.#changedSince(userId, state, now, full)];
-    // MX lists by date: the days from the oldest of them to MX's own look-ahead, where their posted versions are too.
+    // Their posted versions are listed from the oldest one's date to MX's look-ahead.
     const oldest = pendingHeld.map(({ day }) => day).sort()[0];
     if (oldest) reads.push(await this.#list(userId, '/transactions', {}, { from_date: oldest, to_date: window!.to }));
     const listed = lastCopyByGuid(reads.flatMap((read) => read.rows));
     const { known, expected } = await this.#held(userId, state, listed, pendingHeld, full);
     const confirmed = await this.#confirmMissing(userId, listed, expected, pendingHeld, reads);
 
-    // When MX's window was last seen whole: a posted transaction made before then is not the replacement of a pending
-    // one that read still showed.
+    // A posted transaction made before this is not the replacement of a pending one that read still showed.
     const seenAt = this.deps.clock.now();
     const unlinked = changesFound(confirmed.listed, known, confirmed.missing, pendingWindow(now));
     const links = linkPosted(unlinked, confirmed.listed, known, expected, state);
@@ -81,7 +76,7 @@ export class Ingest {
     await this.deps.repository.markLinked(userId, links.earlier);
     const stored = await this.deps.states.commit(userId, lease.holder, {
       committed,
-      // From the day this ingest started: a transaction MX changes during or after the read is on that day or later.
+      // A transaction MX changes during or after the read is on that day or later.
       watermarkDay: dayOf(now),
       ingestedAt: now,
       ...(full ? { fullListedAt: now } : {}),
@@ -95,7 +90,7 @@ export class Ingest {
     return { committed: stored ? committed : state.committed, counts: countsByMember(found) };
   }
 
-  /** Writes `gone`'s pointers `removed` (MX's word confirmed by MX's own lists); where MX is read from stays. */
+  /** Writes `gone`'s pointers `removed`; where MX is read from stays. */
   async remove(userId: string, lease: HeldLease, gone: readonly TransactionPointer[]): Promise<number> {
     const { state, now } = lease;
     const found = changesFound([], new Map(), gone, pendingWindow(now));
@@ -110,10 +105,8 @@ export class Ingest {
   }
 
   /**
-   * Which of `missing` MX no longer has: each day they are dated on (up to MAX_CONFIRM_DAYS) read alone, and a day MX
-   * answers in one page shows for sure which are gone — unless MX moved one's date, which an update does, and the
-   * ingest's own read of what changed would have listed. A day of several pages is left for a later read. Rows these
-   * reads show are taken in as listed.
+   * Which of `missing` MX no longer has: only a day MX answers in one page shows for sure (a moved date is an update, which
+   * the ingest's own read lists). A day of several pages waits for a later read; rows shown are taken in as listed.
    */
   async confirmGone(
     userId: string,
@@ -132,7 +125,6 @@ export class Ingest {
     return { gone, present };
   }
 
-  /** The day MX dates each of `pointers` on: from the window's items, else from the body the log holds. */
   async daysOf(
     userId: string,
     pointers: readonly TransactionPointer[],
@@ -150,7 +142,6 @@ export class Ingest {
     });
   }
 
-  /** MX's whole list (`full`), or what changed since the day before the watermark. */
   #changedSince(userId: string, state: SyncState, now: number, full: boolean) {
     return full
       ? this.#list(
@@ -165,7 +156,7 @@ export class Ingest {
         });
   }
 
-  /** The pointers of what MX listed, and what MX should have listed: every pointer (a full list), or those pending. */
+  /** The pointers of what MX listed, and what MX should have listed. */
   async #held(
     userId: string,
     state: SyncState,
@@ -184,10 +175,7 @@ export class Ingest {
     return { known, expected };
   }
 
-  /**
-   * The expected rows MX did not list. Missing from a list read in one page, a row is gone; from a list of several,
-   * offset paging may have skipped it (a row deleted between two page reads): it is confirmed by narrower reads first.
-   */
+  /** Missing from a list of several pages, a row may have been skipped by offset paging: narrower reads confirm it first. */
   async #confirmMissing(
     userId: string,
     listed: MxTransaction[],
@@ -205,10 +193,7 @@ export class Ingest {
     return { listed: all, missing: gone };
   }
 
-  /**
-   * Writes `found` at new sequence numbers; answers what may be committed: up to everything allocated (an ingest that
-   * died after allocating left, at most, entries a client may now see).
-   */
+  /** Answers what may be committed: everything allocated (an ingest that died after allocating left entries at most). */
   async #append(userId: string, state: SyncState, found: readonly FoundChange[], now: number): Promise<number> {
     if (found.length === 0) return Math.max(state.committed, state.allocated);
     const last = await this.deps.states.allocate(userId, found.length);
@@ -222,7 +207,6 @@ export class Ingest {
     return last;
   }
 
-  /** Every page of an MX transaction list, and how many pages MX said it had. */
   async #list(
     userId: string,
     route: string,

@@ -1,13 +1,8 @@
 import { digestOf } from '../hash.ts';
 
-/** MX's transaction, whatever its fields (transaction-sync.ts's MxTransaction). */
 type MxTransaction = Record<string, unknown> & { guid: string };
 
-/**
- * How far back and ahead (days, by MX's `date`) MX may still change a user's transactions: MX deletes every PENDING
- * transaction after 14 days, a day more for time zones; and lists 5 days ahead "to capture pending transactions"
- * (MX's transactions overview and List transactions).
- */
+/** Days MX may still change transactions: it deletes PENDING ones after 14 (a day more for time zones), lists 5 ahead. */
 export const PENDING_WINDOW = { daysBack: 15, daysAhead: 5 } as const;
 
 /** A posted transaction may be dated this many days before or after the pending one it replaces. */
@@ -18,11 +13,9 @@ const DAY_MS = 24 * 3600_000;
 export interface PendingFacts {
   /** Digest of account, type, amount and description. */
   key: string;
-  /** MX's `date`, as a day (`YYYY-MM-DD`). */
   day: string;
-  /** MX's `created_at` (epoch ms), when MX gave one. */
   createdMs?: number;
-  /** MX's `member_guid`: whose a removal is. */
+  /** Whose a removal is. */
   member?: string;
 }
 
@@ -31,12 +24,12 @@ export interface RemovedPending extends PendingFacts {
   guid: string;
 }
 
-/** A posted transaction that may be linked, with its facts. */
+/** A posted transaction that may be linked. */
 export interface PostedCandidate extends PendingFacts {
   guid: string;
 }
 
-/** MX's `date` as a day: a `YYYY-MM-DD…` text or Unix seconds (MX's webhooks); undefined when MX gave neither. */
+/** MX's `date` as a day: text, or Unix seconds in MX's webhooks. */
 export function dayOf(transaction: MxTransaction): string | undefined {
   const { date } = transaction;
   if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}/.test(date)) return date.slice(0, 10);
@@ -44,10 +37,7 @@ export function dayOf(transaction: MxTransaction): string | undefined {
   return undefined;
 }
 
-/**
- * Whether MX shows the transaction pending (`status` PENDING; MX's other status is POSTED), or `status_name` where
- * `status` is a number (as Nexus pairs other fields: `amount_set_by` and `amount_set_by_name`).
- */
+/** `status` PENDING, or `status_name` where `status` is a number (as Nexus pairs other fields). */
 export function isPending({ status, status_name: name }: MxTransaction): boolean {
   const said = typeof status === 'string' ? status : name;
   return typeof said === 'string' && said.toUpperCase() === 'PENDING';
@@ -73,10 +63,8 @@ export function factsOf(transaction: MxTransaction): PendingFacts | undefined {
 }
 
 /**
- * Which posted transaction replaced which removed pending one: a pair is linked only when each is the other's one
- * candidate — same account, type, amount and description, the posted one dated from a day before to a week after the
- * pending one and made no earlier than it — and no pending transaction still there could be the posted one's
- * (`stillPending`). Several candidates on either side, or none: no link.
+ * Which posted transaction replaced which removed pending one: linked only when each is the other's one candidate and no
+ * pending transaction still there could be the posted one's. Ambiguity means no link.
  *
  * @example
  * linkPending([{ guid: 'TRN-p', key: 'k', day: '2026-11-20' }], [{ guid: 'TRN-q', key: 'k', day: '2026-11-20' }], []);
@@ -107,7 +95,7 @@ function matches(pending: PendingFacts, posted: PendingFacts): boolean {
   return pending.createdMs === undefined || posted.createdMs === undefined || posted.createdMs >= pending.createdMs;
 }
 
-/** The window's first and last day (`from_date`, `to_date`) at `now`. */
+/** The window's first and last day at `now`. */
 export function pendingWindow(now: number): { from: string; to: string } {
   const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
   return { from: day(now - PENDING_WINDOW.daysBack * DAY_MS), to: day(now + PENDING_WINDOW.daysAhead * DAY_MS) };

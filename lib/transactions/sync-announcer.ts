@@ -8,7 +8,7 @@ import { type EventSink, eventIds } from '../notify/events.ts';
 import type { IngestCounts } from './changes-found.ts';
 import type { TransactionSync } from './transaction-sync.ts';
 
-/** The jobs whose end is taken into the transactions sync: a verification or identification gathers none by default. */
+/** A verification or identification gathers no transactions by default. */
 const BRINGS_TRANSACTIONS: ReadonlySet<JobKind> = new Set(['aggregation', 'history']);
 
 export interface SyncAnnouncerDeps {
@@ -21,11 +21,8 @@ export interface SyncAnnouncerDeps {
 }
 
 /**
- * The transactions slice's part of a job's end: for users who sync their transactions, the change log taken up to date
- * after a successful aggregation or history, and one `transactions.sync_updates_available` event per member whose
- * transactions changed, named after that member's latest job (so two members ending at once are announced once each,
- * whichever ingest took their changes in). Never fails the job's own end: a sync finds the changes whenever it comes
- * (the event is a hint; after a failure here, a retry may find nothing left to announce).
+ * After a successful aggregation, brings a syncing user's log up to date and announces each member whose transactions
+ * changed, named after its latest job so each is announced once. Never fails the job's end: the event is only a hint.
  */
 export class SyncAnnouncer implements JobEndListener {
   constructor(private readonly deps: SyncAnnouncerDeps) {}
@@ -63,7 +60,7 @@ export class SyncAnnouncer implements JobEndListener {
   }
 }
 
-/** Counts whose member is unknown ('': removals of transactions seen before members were kept) go to the job's member. */
+/** Counts whose member is unknown go to the job's member. */
 function mergeUnknownMember(byMember: Map<string, IngestCounts> | undefined, memberGuid: string): Map<string, IngestCounts> {
   const merged = new Map(byMember);
   const unknown = merged.get('');

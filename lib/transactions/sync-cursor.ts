@@ -2,23 +2,17 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { InvalidCursorError, NexusRelayError } from '../errors.ts';
 
 /**
- * The `cursor` of transactions sync: where in the user's change log the client stands, and when it was issued.
- * Opaque to clients, tamper-evident (HMAC-SHA256 with the deployment's cursor key) and bound to the user it was
- * issued for: `base64url(JSON {s, b, t}) . base64url(mac(user, payload))`.
+ * Where in the change log a sync client stands. Cursors are opaque, tamper-evident (HMAC) and bound to the user they
+ * were issued for.
  */
 export interface SyncPosition {
-  /** The last change-log sequence number the client has received. */
   seq: number;
-  /**
-   * Where the client's current pass through the log started (its cursor when it last had nothing more to read): a
-   * transaction added above it is new to the client, one added at or below it was handed out before.
-   */
+  /** Where the client's current pass started: a transaction added above it is new to the client. */
   base: number;
-  /** When the cursor was issued (epoch ms). */
   issuedAt: number;
 }
 
-/** A cursor older than the change log keeps removals (410 `sync_cursor_expired`): sync again from the start. */
+/** A cursor older than the change log keeps removals: sync again from the start. */
 export class SyncCursorExpiredError extends NexusRelayError {
   constructor(readonly issuedAt: number) {
     super(
@@ -36,9 +30,7 @@ const PART = /^[A-Za-z0-9_-]+$/;
 
 export class SyncCursorCodec {
   constructor(
-    /** The deployment's cursor key (at least 32 bytes). */
     private readonly key: Buffer,
-    /** Cursors older than this are expired. */
     private readonly maxAgeMs: number,
   ) {
     if (key.length < 32) {
@@ -53,7 +45,6 @@ export class SyncCursorCodec {
     return `${payload}.${this.#mac(userId, payload).toString('base64url')}`;
   }
 
-  /** The position in `cursor`, once its MAC holds for `userId` and it has not expired at `now`. */
   decode(userId: string, cursor: string, now: number): SyncPosition {
     const [payload, mac, extra] = cursor.length > MAX_CURSOR_LENGTH ? [] : cursor.split('.');
     if (!payload || !mac || extra !== undefined || !PART.test(payload) || !PART.test(mac)) {

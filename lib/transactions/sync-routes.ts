@@ -24,7 +24,7 @@ const query = z.strictObject({
     .check(z.describe('Changes per page, 1–500')),
 });
 
-/** Transactions sync (api-read): the change log the relay keeps over MX's transaction lists (TransactionSync). */
+/** Transactions sync (api-read). */
 export const SYNC_ROUTE: Route<SyncRouteDeps> = {
   method: 'GET',
   path: '/users/{user_id}/transactions/sync',
@@ -49,7 +49,6 @@ export const SYNC_ROUTE: Route<SyncRouteDeps> = {
   docs: syncDocs,
 };
 
-/** The API document's view of the sync route (built when the document is). */
 function syncDocs(): OperationDocs {
   const mxTransaction = z
     .looseObject({

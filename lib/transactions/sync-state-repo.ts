@@ -1,49 +1,40 @@
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalOutput, conditionalWrite, keys, type TableRef } from '../store/table.ts';
 
-/** Where a user's transactions sync stands (`USER#{id}` / `TXSYNC`). */
+/** Where a user's transactions sync stands. */
 export interface SyncState {
-  /** The highest sequence number allocated (some may belong to an ingest still writing, or one that died). */
+  /** Some may belong to an ingest still writing, or one that died. */
   allocated: number;
   /** Every change up to this number is written: what a sync may hand out. */
   committed: number;
-  /** The day MX's `updated_between` is read from next (the last ingest's start day); undefined before the first. */
+  /** The day MX's `updated_between` is read from next. */
   watermarkDay?: string;
-  /** When MX's whole list was last read (the first ingest, then each reconciliation). */
+  /** When MX's whole list was last read. */
   fullListedAt?: number;
-  /** When the last ingest started. */
   ingestedAt?: number;
   /** When an aggregation asked for the window MX may still change while another call held the ingest. */
   windowDueAt?: number;
-  /** When the last ingest that read that window (or everything) started, and when its reads ended. */
   windowReadAt?: number;
   windowSeenAt?: number;
-  /**
-   * The relay forgot the user's transactions (no app asked about the user: RECONCILE_INACTIVE_DAYS): every pointer and
-   * log entry at or below this sequence number is of the forgotten past, read by nothing and deleted in batches, and a
-   * cursor below it is expired.
-   */
+  /** Everything at or below this is forgotten: read by nothing, deleted in batches; a cursor below it is expired. */
   resetSeq?: number;
-  /** Forgotten and not synced since: the relay's own upkeep (after aggregations, MX's webhooks) leaves it alone. */
+  /** Forgotten and not synced since: the relay's own upkeep leaves it alone. */
   forgotten?: boolean;
 }
 
-/** How a caller claims the ingest lease (SyncStateRepository.claimIngest). */
+/** How a caller claims the ingest lease. */
 export interface IngestClaim {
   bySync?: boolean;
   reusedWithinMs?: number;
 }
 
-/** Whether `state` (read after a claim failed) declines `claim` for good, rather than another call holding the lease. */
+/** Whether `state` (read after a failed claim) declines `claim` for good, rather than another call holding the lease. */
 export const declines = (state: SyncState | undefined, claim: IngestClaim, now: number): boolean =>
   claim.bySync
     ? claim.reusedWithinMs !== undefined && state?.ingestedAt !== undefined && now - state.ingestedAt < claim.reusedWithinMs
     : !state || state.forgotten === true;
 
-/**
- * The state item of a user's transactions sync (`USER#{id}` / `TXSYNC`): allocated and committed sequence numbers, the
- * ingest lease, MX's watermark and window, and a forgetting's reset.
- */
+/** The state item of a user's transactions sync, holding the ingest lease. */
 export class SyncStateRepository {
   constructor(private readonly table: TableRef) {}
 
@@ -55,10 +46,8 @@ export class SyncStateRepository {
   }
 
   /**
-   * Takes the user's ingest lease for `leaseMs`, unless another holds it or `claim` says there is nothing to claim for
-   * (undefined: `declines` tells which). Only a sync (`bySync`: its app asked) makes the state, on its first use, and
-   * ends a forgetting: the relay's own upkeep never recreates a state an erasure deleted, nor touches a forgotten one.
-   * `reusedWithinMs`: a sync declines an ingest that started this recently (pages of one sync read MX once).
+   * Takes the ingest lease; undefined when refused (`declines` tells why). Only a sync makes the state or ends a
+   * forgetting: the relay's own upkeep never recreates a state an erasure deleted, nor touches a forgotten one.
    */
   async claimIngest(
     userId: string,
@@ -93,7 +82,7 @@ export class SyncStateRepository {
     return answer ? toState(answer.output.Attributes!) : undefined;
   }
 
-  /** Reserves `count` sequence numbers; the last of them is returned. */
+  /** Returns the last of the `count` numbers reserved. */
   async allocate(userId: string, count: number): Promise<number> {
     const { Attributes } = await this.table.client.send(
       new UpdateCommand({
@@ -107,10 +96,7 @@ export class SyncStateRepository {
     return Number(Attributes!.allocated);
   }
 
-  /**
-   * Ends an ingest: everything up to `committed` is written, MX is read from `watermarkDay` next, the lease is
-   * released. False when the lease was lost (another ingest took over): nothing is changed then.
-   */
+  /** Ends an ingest and releases the lease. False when the lease was lost: nothing is changed then. */
   commit(
     userId: string,
     holder: string,
@@ -149,7 +135,7 @@ export class SyncStateRepository {
     );
   }
 
-  /** Leaves the window MX may still change due, for the next ingest to read (pending-match.ts); never makes a state. */
+  /** Leaves the window due for the next ingest; never makes a state. */
   async requestWindow(userId: string, now: number): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
@@ -164,7 +150,7 @@ export class SyncStateRepository {
     );
   }
 
-  /** Frees the lease without committing (an ingest that failed): the next one reads MX again from the watermark. */
+  /** Frees the lease without committing: the next ingest reads MX again from the watermark. */
   async release(userId: string, holder: string): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
@@ -179,10 +165,7 @@ export class SyncStateRepository {
     );
   }
 
-  /**
-   * Deletes the sync state of a user whose transactions are all forgotten, unless a sync has claimed it since (which
-   * ends the forgetting) or holds the lease: nothing of a user no app asks about is kept for ever.
-   */
+  /** Deletes a forgotten user's state unless a sync claimed it since or holds the lease. */
   async dropForgotten(userId: string): Promise<boolean> {
     return conditionalWrite(
       this.table.client.send(
@@ -196,9 +179,8 @@ export class SyncStateRepository {
   }
 
   /**
-   * Forgets the user's transactions, under the ingest lease `holder`: the sequence numbers move past everything
-   * allocated (`reset_seq`), so every pointer and entry written so far is of the past whatever is left of it, and MX's
-   * reads start over (the next ingest reads the whole list). Answers `reset_seq`; undefined when the lease was lost.
+   * Under the lease, moves the sequence past everything allocated, so all written so far is the past, and MX's reads
+   * start over. Answers `reset_seq`; undefined when the lease was lost.
    */
   async forget(userId: string, holder: string, now: number): Promise<number | undefined> {
     const answer = await conditionalOutput(

@@ -18,7 +18,7 @@ export interface SyncPage {
   removed: { guid: string }[];
   next_cursor: string;
   has_more: boolean;
-  /** Whether every member of the user has had an extended history end: its transactions reach as far back as MX keeps. */
+  /** Every member has had an extended history end: its transactions reach as far back as MX keeps. */
   historical_update_complete: boolean;
 }
 
@@ -26,37 +26,32 @@ export interface TransactionSyncDeps {
   repository: TransactionsRepository;
   states: SyncStateRepository;
   nexus: Pick<NexusClient, 'request'>;
-  /** The cursor codec, made on first use (its key may come from Secrets Manager). */
+  /** Made on first use (its key may come from Secrets Manager). */
   cursors: () => Promise<SyncCursorCodec>;
   clock: Clock;
   log: Log;
   metrics: MetricsSink;
-  /** Whether every member of the user has had an extended history end (the aggregation slice's member states). */
   histories: { historyCompleteOfUser(userId: string): Promise<boolean> };
-  /** Waits between looks at an ingest another call is running (default: real time). */
   sleep?: (ms: number) => Promise<void>;
 }
 
 /** A call this soon after the last ingest started serves what it found (pages of one sync read MX once). */
 export const INGEST_REUSE_MS = 2_000;
 
-/** What a sync, or an aggregation's end, found of the log once it was brought up to date. */
 interface Ingested {
   committed: number;
   counts?: Map<string, IngestCounts>;
   resetSeq?: number;
   /** The user had no log: not brought up to date (an aggregation's end makes none). */
   skipped?: true;
-  /** This call made the log (a cursor from before cannot be continued). */
+  /** This call made the log: a cursor from before cannot be continued. */
   made?: true;
 }
 
 /**
- * "What changed since my last call", on top of MX's day-granular lists. Each call first brings the user's change log
- * up to date (an ingest, ingest.ts, one per user at a time under its lease), then hands out the log after the cursor,
- * up to what is committed. A transaction changed twice between two calls has one entry, its latest; a day read twice
- * changes nothing; several members aggregating at once, or an aggregation during a sync, only add entries above the
- * client's cursor.
+ * "What changed since my last call", on top of MX's day-granular lists. Each call first brings the user's change log up to
+ * date (one ingest per user at a time, under its lease), then hands out the log after the cursor, up to what is committed.
+ * Concurrent aggregations or syncs only add entries above the client's cursor.
  */
 export class TransactionSync {
   readonly #lease: IngestLease;
@@ -72,8 +67,7 @@ export class TransactionSync {
     const cursors = await this.deps.cursors();
     const position = request.cursor === undefined ? undefined : cursors.decode(userId, request.cursor, now);
     const { committed, resetSeq = 0, made } = await this.#ingestOrWait(userId, 'sync');
-    // The relay forgot the user's transactions since (no app asked about it for a while), or deleted its state once
-    // they were all gone (a log made since may not have reached the cursor yet): the log starts over.
+    // The user's transactions were forgotten, or its log made anew, since the cursor: the log starts over.
     if (position && (position.seq < resetSeq || made || position.seq > committed)) {
       throw new SyncCursorExpiredError(position.issuedAt);
     }
@@ -109,10 +103,8 @@ export class TransactionSync {
   }
 
   /**
-   * After an aggregation of the user ended CONNECTED: brings the change log up to date, reading the window MX may
-   * still change (a pending transaction MX deleted as it posted is `removed`), and says what changed. Only for users
-   * who sync (a sync state exists): the others' first sync reads MX's whole list anyway. While another call holds
-   * the ingest, the window is left due: the next ingest reads it.
+   * After an aggregation ended CONNECTED, reads the window MX may still change; only for users who sync. While another
+   * call holds the ingest, the window is left due for the next one.
    */
   async ingestAfterAggregation(userId: string): Promise<Map<string, IngestCounts> | undefined> {
     const { states, clock } = this.deps;
@@ -128,9 +120,8 @@ export class TransactionSync {
   }
 
   /**
-   * Transactions MX's TRANSACTIONS webhooks said were deleted, `removed` from the log of a user who syncs only as far
-   * as MX's own lists show them gone: each held one's day read alone (a forged or mistaken webhook removes nothing).
-   * How many were removed; undefined for a user who does not sync.
+   * Removes transactions MX's webhooks said were deleted only as far as MX's own lists show them gone, so a forged or
+   * mistaken webhook removes nothing. Undefined for a user who does not sync.
    */
   async confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined> {
     return this.#removeUnderLease(userId, async (state) => {
@@ -143,10 +134,7 @@ export class TransactionSync {
     });
   }
 
-  /**
-   * Every transaction of a member MX no longer lists (its MEMBER webhook, confirmed by MX's list of the user's members,
-   * or the relay's own deletion) `removed` from the log of a user who syncs. False for a user who does not sync.
-   */
+  /** Removes every transaction of a member MX no longer lists. False for a user who does not sync. */
   async memberGone(userId: string, memberGuid: string): Promise<boolean> {
     const removed = await this.#removeUnderLease(userId, async (state) => {
       // A member's transactions are known from the bodies the log holds (a rare read of the whole log).
@@ -159,9 +147,8 @@ export class TransactionSync {
   }
 
   /**
-   * Under the user's ingest lease (waiting a little for another holder, then SYNC_BUSY for SQS to retry), the pointers
-   * `gone` finds written `removed`. Undefined for a user who does not sync, or was forgotten: its next sync reads MX's
-   * whole list, which no longer shows what MX deleted.
+   * Writes `removed` under the ingest lease (SYNC_BUSY for SQS to retry). Undefined for a user who does not sync, or was
+   * forgotten: its next sync reads MX's whole list, which no longer shows what MX deleted.
    */
   async #removeUnderLease(
     userId: string,
@@ -177,10 +164,8 @@ export class TransactionSync {
   }
 
   /**
-   * Brings the log up to date and answers what is committed. While another call ingests for the user, waits a little
-   * for it; past that, serves what is committed (the other call commits the rest for the next sync). For a sync, a
-   * recent ingest is reused and the claim ends a forgetting; after an aggregation, the window is read, and a user
-   * with no state or a forgotten one is not (`skipped`: read again only once its app syncs).
+   * Brings the log up to date; while another call ingests, waits a little, then serves what is committed. After an
+   * aggregation, a user with no state or a forgotten one is `skipped`: read again only once its app syncs.
    */
   async #ingestOrWait(userId: string, caller: 'sync' | 'aggregation'): Promise<Ingested> {
     const bySync = caller === 'sync';

@@ -13,10 +13,10 @@ import {
   writeItems,
 } from '../store/table.ts';
 
-/** The latest version the relay knows of one transaction (`USER#{id}#TXN` / `{guid}`). */
+/** The latest version the relay knows of one transaction. */
 export interface TransactionPointer {
   guid: string;
-  /** Its entry in the change log (the latest change). */
+  /** Its latest change's entry in the log. */
   seq: number;
   /** The change that added it: a cursor below this has never seen it. */
   firstSeq: number;
@@ -27,48 +27,45 @@ export interface TransactionPointer {
   pending?: PendingFacts;
   /** MX showed it PENDING before it posted in place (same guid): it replaced no other. */
   wasPending?: boolean;
-  /** A posted transaction: the removed pending one it replaced (`pending_transaction_guid`). */
+  /** A posted transaction: the removed pending one it replaced. */
   pendingGuid?: string;
   /** A removed pending transaction: linked to its posted version already. */
   linked?: boolean;
-  /** When the relay removed it (epoch ms). */
   removedAt?: number;
 }
 
-/** One entry of the change log (`USER#{id}#TXLOG` / `{seq}`): one per transaction, its latest change. */
+/** One entry of the change log: one per transaction, its latest change. */
 export interface TransactionChange {
   seq: number;
   firstSeq: number;
   guid: string;
-  /** MX's body as JSON text; undefined for a removal. */
+  /** Undefined for a removal. */
   body?: string;
   removed: boolean;
 }
 
-/** A change to write: the transaction's new entry and pointer, and its previous entry to drop. */
+/** A transaction's new entry and pointer, and its previous entry to drop. */
 export interface ChangeWrite
   extends TransactionChange, Pick<TransactionPointer, 'version' | 'pending' | 'wasPending' | 'pendingGuid' | 'linked'> {
   previousSeq?: number;
-  /** Pending, dated inside the window MX may still change, and not held there before: its window item is written. */
+  /** Pending, newly inside the window MX may still change: its window item is written. */
   enteredWindow?: boolean;
 }
 
-/** A transaction is expected in the window read this many days past its date: the window's reach, and a day more. */
+/** The window's reach, and a day more. */
 const WINDOW_ITEM_DAYS = 16;
 
 /** Removal entries (tombstones) are kept this long: also how long a sync cursor stays valid. */
 export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
 
 /**
- * The per-user transaction change log behind `GET /users/{user_id}/transactions/sync` (its state item:
- * sync-state-repo.ts): one pointer per transaction (its latest version) and a log with exactly one entry per
- * transaction, at the sequence number of its latest change. Reads of the log are
- * strongly consistent; entries above `committed` are never handed out.
+ * The per-user change log behind transactions sync: one pointer per transaction and exactly one log entry per
+ * transaction, at its latest change. Reads are strongly consistent; entries above `committed` are never handed out.
  */
 export class TransactionsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** The pointers of these transactions, where known (above `resetSeq`: the rest are forgotten). */
+  /** Those at or below `resetSeq` are forgotten. */
   async pointers(userId: string, guids: readonly string[], resetSeq = 0): Promise<Map<string, TransactionPointer>> {
     const items = await getItems(
       this.table,
@@ -80,7 +77,6 @@ export class TransactionsRepository {
     );
   }
 
-  /** Every pointer of the user above `resetSeq` (a reconciliation compares them with MX's whole list). */
   async allPointers(userId: string, resetSeq = 0): Promise<TransactionPointer[]> {
     const pointers: TransactionPointer[] = [];
     const { pk } = keys.transactionPointer(userId, '');
@@ -96,11 +92,8 @@ export class TransactionsRepository {
   }
 
   /**
-   * Deletes up to `limit` of the forgotten past (log entries at or below `resetSeq` and their pointers); true when none
-   * is left. Each transaction has one entry, at its pointer's sequence number, so the entries name the pointers: the
-   * pointers written since a user came back are not read until one last pass finds pointers left without an entry (a
-   * write stopped part-way, an entry gone by TTL first). Safe to stop anywhere, and beside syncs: reads ignore what it
-   * deletes, and a pointer an ingest has written again since (above `resetSeq`) is kept by its delete's condition.
+   * Deletes up to `limit` of the forgotten past (at or below `resetSeq`); true when none is left. Safe to stop anywhere,
+   * and beside syncs: reads ignore it, and a pointer an ingest wrote again since is kept by its delete's condition.
    */
   async collect(userId: string, resetSeq: number, limit: number): Promise<boolean> {
     const entries: { pk: string; sk: string; guid: string }[] = [];
@@ -137,7 +130,6 @@ export class TransactionsRepository {
     return strays.length <= room;
   }
 
-  /** Deletes these pointers where they are still of the forgotten past (at or below `resetSeq`). */
   async #dropPointers(userId: string, guids: readonly string[], resetSeq: number): Promise<void> {
     for (let i = 0; i < guids.length; i += 25) {
       await Promise.all(
@@ -157,7 +149,6 @@ export class TransactionsRepository {
     }
   }
 
-  /** Writes each change's log entry and pointer, and drops its previous entry. */
   async write(userId: string, changes: readonly ChangeWrite[], now: number): Promise<void> {
     const requests: WriteRequest[] = [];
     for (const change of changes) {
@@ -169,8 +160,7 @@ export class TransactionsRepository {
             guid: change.guid,
             first_seq: change.firstSeq,
             removed: change.removed,
-            // Deflated (raw DEFLATE): MX's transaction JSON halves, under the 1 KB of one write unit; and the table's
-            // largest share of storage at scale (BENCHMARKS.md → capacity).
+            // Deflated: under one write unit, and the table's largest share of storage at scale.
             ...(change.body === undefined ? {} : { body_z: deflateRawSync(change.body) }),
             ...ttl,
           },
@@ -195,10 +185,7 @@ export class TransactionsRepository {
     await writeItems(this.table, requests);
   }
 
-  /**
-   * The guids and days of the transactions the relay has seen pending, dated from `from` to `to` (`YYYY-MM-DD`), as
-   * their window items hold them (strongly consistent; read their pointers for what they are now).
-   */
+  /** Transactions seen pending, dated `from`–`to`; their pointers say what they are now. */
   async pendingInWindow(userId: string, from: string, to: string): Promise<{ guid: string; day: string }[]> {
     const found: { guid: string; day: string }[] = [];
     for await (const item of queryAll(this.table, {
@@ -227,7 +214,6 @@ export class TransactionsRepository {
     }
   }
 
-  /** The log entries at these sequence numbers (strongly consistent): MX's bodies of transactions the relay holds. */
   async entries(userId: string, seqs: readonly number[]): Promise<TransactionChange[]> {
     return (
       await getItems(
@@ -238,7 +224,6 @@ export class TransactionsRepository {
     ).map(toChange);
   }
 
-  /** Every log entry of the user above `resetSeq` (strongly consistent; a member deleted: whose transactions are whose). */
   async allChanges(userId: string, resetSeq = 0): Promise<TransactionChange[]> {
     const changes: TransactionChange[] = [];
     for await (const item of queryAll(this.table, {
@@ -251,7 +236,6 @@ export class TransactionsRepository {
     return changes;
   }
 
-  /** Up to `limit` log entries after `afterSeq`, up to `upToSeq`, in order (strongly consistent). */
   async changes(userId: string, afterSeq: number, upToSeq: number, limit: number): Promise<TransactionChange[]> {
     if (upToSeq <= afterSeq) return [];
     const { pk } = keys.transactionChange(userId, 0);
@@ -276,7 +260,6 @@ const toChange = (item: Record<string, unknown>): TransactionChange => ({
   ...bodyOf(item),
 });
 
-/** A pointer as stored. */
 function pointerItem(userId: string, change: ChangeWrite, now: number): Record<string, unknown> {
   const { pending } = change;
   return {
@@ -300,7 +283,6 @@ function pointerItem(userId: string, change: ChangeWrite, now: number): Record<s
   };
 }
 
-/** MX's body of a log entry, deflated as written (none for a removal). */
 const bodyOf = (item: Record<string, unknown>): { body?: string } =>
   item.body_z instanceof Uint8Array ? { body: inflateRawSync(item.body_z).toString('utf8') } : {};
 

@@ -39,11 +39,7 @@ const HEADERS = {
   },
 };
 
-/**
- * The OpenAPI 3.1 document of the API: one operation per route, described by the docs the route declares (their zod
- * schemas are those its handler validates with), and the events webhooks deliver. Two routes with one method and
- * path are a programming error: it throws.
- */
+/** The OpenAPI 3.1 document: one operation per route, and the events webhooks deliver. Throws on a duplicate route. */
 export function buildOpenApiDocument(
   info: ApiInfo,
   routes: readonly (DocumentedRoute & { docs(z: Zod): OperationDocs })[],

@@ -4,19 +4,11 @@ export type JsonSchema = Record<string, unknown>;
 
 const COMPONENT_REF = '#/components/schemas/';
 
-/**
- * Query parameters arrive as text and are parsed by strict patterns (`^\d{1,7}$`, `true|false`); the document
- * describes what they carry instead (`type: integer` with bounds, `type: boolean`), as clients send them.
- * `.meta(describedAs(json))` marks such a schema.
- */
+/** Query parameters are parsed from text by patterns; the document describes what they carry, as clients send them. */
 const DESCRIBED_AS = 'x-described-as';
 export const describedAs = (json: JsonSchema) => ({ [DESCRIBED_AS]: json });
 
-/**
- * zod → JSON Schema (2020-12, as OpenAPI 3.1 uses). Schemas carrying an `id` (response-schemas.ts) are collected
- * once as named components and referenced; requests are described as clients send them (`io: 'input'`: before
- * transforms and defaults), answers as the service writes them.
- */
+/** zod → JSON Schema; schemas with an `id` become named components. Requests are described before transforms. */
 export class JsonSchemas {
   readonly #named = new Map<string, string>();
 
@@ -28,7 +20,6 @@ export class JsonSchemas {
     return this.#convert(schema, 'output');
   }
 
-  /** Every named schema met so far, for `components.schemas`. */
   named(): Record<string, JsonSchema> {
     return Object.fromEntries(
       [...this.#named].sort(([a], [b]) => a.localeCompare(b)).map(([id, json]) => [id, JSON.parse(json)]),

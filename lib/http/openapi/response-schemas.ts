@@ -1,10 +1,7 @@
 import * as z from '../../zod.ts';
 import { PROBLEMS, type ProblemCode } from '../problem.ts';
 
-/*
- * The shapes every part of the API answers with, as the API document shows them (each `id` a named schema,
- * `#/components/schemas/<id>`). A slice declares its own views' schemas beside them.
- */
+/* The shapes every part of the API answers with; a slice declares its own views' schemas beside them. */
 
 export const problemSchema = z
   .strictObject({
