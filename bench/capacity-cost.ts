@@ -1,5 +1,5 @@
 import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
-import { METRICS } from '../lib/metrics.ts';
+import { METRICS } from '../lib/compositions/metric-catalogue.ts';
 import type { UnitCosts, Unit } from './capacity-unit-costs.ts';
 import { PRICES } from './support/pricing.ts';
 

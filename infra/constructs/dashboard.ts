@@ -5,7 +5,7 @@ import { Dashboard, GraphWidget, type IMetric, TextWidget, type IWidget } from '
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DETECTORS, type Detector } from '../../lib/metrics.ts';
+import { DETECTORS, type Detector } from '../../lib/aggregation/aggregation-metrics.ts';
 import type { RelayMetrics } from './relay-metrics.ts';
 
 export interface RelayDashboardProps {

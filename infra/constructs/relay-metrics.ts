@@ -1,9 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { type DimensionsOf, METRIC_NAMESPACE, METRICS, type MetricName } from '../../lib/metrics.ts';
+import { type DimensionsOf, METRIC_NAMESPACE } from '../../lib/metrics.ts';
+import { METRICS, type MetricName } from '../../lib/compositions/metric-catalogue.ts';
 
 /**
- * The relay's own metrics (lib/metrics.ts) as CloudWatch sees them. Powertools writes each EMF line with one
+ * The relay's own metrics (each slice's catalogue, lib/compositions/metric-catalogue.ts) as CloudWatch sees them. Powertools writes each EMF line with one
  * dimension set — `service`, `environment` and the metric's own dimensions — and CloudWatch names a metric by all of
  * them, so a metric is always addressed with every one of its dimensions.
  */
@@ -12,7 +13,7 @@ export class RelayMetrics {
 
   metric<N extends MetricName>(
     name: N,
-    dimensions: DimensionsOf<N>,
+    dimensions: DimensionsOf<typeof METRICS, N>,
     options: { statistic?: string; period?: Duration; label?: string } = {},
   ): Metric {
     return new Metric({

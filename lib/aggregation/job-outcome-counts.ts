@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import type { TerminalStatus } from './job.ts';
 import { type JobOutcomesRepository, type OutcomeCounts, outcomeHourOf } from './job-outcomes-repo.ts';
 
@@ -16,7 +16,7 @@ export class JobOutcomeCounts {
       outcomes: Pick<JobOutcomesRepository, 'add'>;
       clock: Clock;
       log: Log;
-      metrics: MetricsSink;
+      metrics: AggregationMetrics;
     },
   ) {}
 

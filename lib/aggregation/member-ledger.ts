@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import { needsUser } from '../mx/connection-status.ts';
 import { type EventData, type EventSink, eventIds, reconnectOf } from '../notify/events.ts';
 import { isMxStarted, type Job } from './job.ts';
@@ -15,7 +15,7 @@ export interface MemberLedgerDeps {
   events: EventSink;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
 }
 
 /** Each member's recorded state, written from every read of the member; a changed status is announced once, whoever saw it. */

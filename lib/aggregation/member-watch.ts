@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { Detector, MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics, Detector } from './aggregation-metrics.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -46,7 +46,7 @@ export interface MemberWatchDeps {
   ledger: Pick<MemberLedger, 'observe'>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
 }
 
 export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
 import { API_TOKEN_ROUTE } from '../mx/sso.ts';
@@ -37,7 +37,7 @@ export interface PollQueueHandlerDeps {
   };
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
   /** Spreads the waits, so work MX failed at once does not all come back at once. */
   random?: () => number;
   firstWaitMs?: number;

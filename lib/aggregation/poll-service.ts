@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { NexusRelayError } from '../errors.ts';
 import type { Log } from '../logger.ts';
-import { type Detector, type MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics, Detector } from './aggregation-metrics.ts';
 import { classifyMember } from '../mx/connection-status.ts';
 import { MxError } from '../mx/errors.ts';
 import type { Member } from '../mx/member.ts';
@@ -47,7 +47,7 @@ export interface PollDeps {
   /** Told last, after the event is out and the member free. */
   ended?: JobEndListener;
   histories: Pick<MemberStatesRepository, 'historyCompleted'>;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
 }
 
 /** Hands a message back to SQS for a later delivery (a batch item failure). */

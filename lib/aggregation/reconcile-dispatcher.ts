@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import { hourOf, type MxPushRepository } from './mx-push-repo.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ReconcileMessage } from '../queue/poll-message.ts';
@@ -41,7 +41,7 @@ export interface ReconcileDispatcherDeps {
   budgetMs: number;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
   shards?: number;
 }
 

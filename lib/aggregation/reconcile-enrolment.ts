@@ -1,7 +1,7 @@
 import { type BoundedCache, boundedCache } from '../bounded-cache.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import type { ServedUsers } from '../mx/sessions.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 
@@ -13,7 +13,7 @@ export interface ReconcileEnrolmentDeps {
   schedule: Pick<ReconcileRepository, 'serve'>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
 }
 
 /**

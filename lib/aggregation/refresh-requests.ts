@@ -5,6 +5,8 @@ import { ConflictError, UserErasedError } from '../errors.ts';
 import type { HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
+import type { AGGREGATION_METRICS } from './aggregation-metrics.ts';
+import type { QUEUE_METRICS } from '../queue/queue-metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
 import { eventIds, type WebhookEvent } from '../notify/events.ts';
@@ -55,7 +57,7 @@ export interface RefreshRequestsDeps {
   clock: Clock;
   log: Log;
   random?: () => number;
-  metrics: MetricsSink;
+  metrics: MetricsSink<typeof AGGREGATION_METRICS & typeof QUEUE_METRICS>;
 }
 
 /** Twice the function timeout. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../clock.ts';
 import { ConflictError } from '../errors.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
@@ -45,7 +45,7 @@ export interface RefreshDeps {
   clock: Clock;
   log: Log;
   deadlineSeconds: number;
-  metrics: MetricsSink;
+  metrics: AggregationMetrics;
   trigger?: Extract<JobTrigger, 'refresh' | 'refresh_request'>;
   timing: Pick<InstitutionTiming, 'model'>;
   coverage: Pick<PushCoverage, 'covered'>;

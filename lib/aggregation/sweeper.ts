@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { MetricsSink } from '../metrics.ts';
+import type { AGGREGATION_METRICS } from './aggregation-metrics.ts';
+import type { NOTIFY_METRICS } from '../notify/notify-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
@@ -40,7 +42,7 @@ export class Sweeper {
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
-      metrics: MetricsSink;
+      metrics: MetricsSink<typeof AGGREGATION_METRICS & typeof NOTIFY_METRICS>;
       stalledAfterMs?: number;
       deliveries?: Pick<DeliverySweep, 'sweep'>;
       /** Users' erasures under way: counted, and the oldest's age measured. */

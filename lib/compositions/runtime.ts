@@ -4,13 +4,14 @@ import type { Config, ConfigSection } from '../config.ts';
 import { createLogger, type RelayLogger } from '../logger.ts';
 import type { MxDispatchers } from '../mx/create-mx-clients.ts';
 import { EmfMetrics } from '../metrics.ts';
+import { METRICS, type RelayMetrics } from './metric-catalogue.ts';
 
 /** What a composition may be given instead of building it from the configuration (tests, benchmarks). */
 export interface Given {
   clock?: Clock;
   sqs?: SQSClient;
   mxDispatchers?: MxDispatchers;
-  metrics?: EmfMetrics;
+  metrics?: RelayMetrics;
 }
 
 /** What every composition reads of the configuration: the environment and the log level. */
@@ -24,7 +25,7 @@ export interface Runtime<C extends RuntimeConfig = Config> {
   readonly clock: Clock;
   readonly log: RelayLogger;
   /** Written as EMF at the invocation's end. */
-  readonly metrics: EmfMetrics;
+  readonly metrics: RelayMetrics;
 }
 
 export function runtimeOf<C extends RuntimeConfig>(config: C, given: Given = {}): Runtime<C> {
@@ -33,6 +34,6 @@ export function runtimeOf<C extends RuntimeConfig>(config: C, given: Given = {})
     given,
     clock: given.clock ?? systemClock,
     log: createLogger('nexus-relay', config.logLevel),
-    metrics: given.metrics ?? new EmfMetrics({ environment: config.env ?? 'local' }),
+    metrics: given.metrics ?? new EmfMetrics(METRICS, { environment: config.env ?? 'local' }),
   };
 }

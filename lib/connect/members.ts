@@ -4,7 +4,7 @@ import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { RefreshService } from '../aggregation/refresh-service.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { ConnectMetrics } from './connect-metrics.ts';
 import type { Member } from '../mx/member.ts';
 import type { MemberWrite, NexusClient, OAuthWindowOptions } from '../mx/nexus-client.ts';
 import { MxError } from '../mx/errors.ts';
@@ -49,7 +49,7 @@ export interface MembersDeps {
   events: EventSink;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: ConnectMetrics;
   useCasesEnabled: boolean;
   /** Without PFM, refreshes are refused before MX; given PFM, asked of MX again. */
   refusals: Pick<PfmRefusalsRepository, 'record' | 'clear'>;

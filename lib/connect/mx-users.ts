@@ -1,6 +1,6 @@
 import type { Log } from '../logger.ts';
 import type { ErasedUsers } from './erased-users.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { ConnectMetrics } from './connect-metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { MxRequestOptions } from '../mx/transport.ts';
@@ -10,7 +10,7 @@ export interface MxUsersDeps {
   /** Read fresh before a user is made: an erased user is never made at MX again. */
   erased: Pick<ErasedUsers, 'refuseErased'>;
   log: Log;
-  metrics: MetricsSink;
+  metrics: ConnectMetrics;
 }
 
 /**

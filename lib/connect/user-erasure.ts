@@ -2,7 +2,7 @@ import type { DigestKeys } from '../digest-keys.ts';
 import { type EventSink, eventIds } from '../notify/events.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { ConnectMetrics } from './connect-metrics.ts';
 import type { MdxRealtimeClient } from '../mx/mdx-realtime.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { ErasureMessage } from '../queue/poll-message.ts';
@@ -17,7 +17,7 @@ export interface UserErasureDeps {
   queue: Pick<DelayedQueue<ErasureMessage>, 'schedule'>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: ConnectMetrics;
 }
 
 /**
@@ -47,7 +47,7 @@ export interface UserErasureStepsDeps {
   digests: () => Promise<DigestKeys>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: ConnectMetrics;
 }
 
 /**

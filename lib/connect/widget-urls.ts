@@ -1,5 +1,5 @@
 import { type Clock, toIso } from '../clock.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { ConnectMetrics } from './connect-metrics.ts';
 import type { ServedUsers } from '../mx/sessions.ts';
 import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';
@@ -29,7 +29,7 @@ export interface WidgetUrlsDeps {
   /** A new user's member may be connected through the widget alone, and without MX's webhooks only the reconcile finds it. */
   served?: ServedUsers;
   clock: Clock;
-  metrics: MetricsSink;
+  metrics: ConnectMetrics;
   useCasesEnabled: boolean;
 }
 

@@ -2,7 +2,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { Log } from '../logger.ts';
 import { isJsonMediaType } from '../media-type.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { HttpMetrics } from './http-metrics.ts';
 import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
 import { toHttpProblem } from './error-mapper.ts';
@@ -63,7 +63,7 @@ export interface HttpHandlerDeps {
   /** Called at each request that takes an API key (the caller builds it lazily). */
   readonly authenticator?: () => ApiKeyAuthenticator;
   readonly log: Log;
-  readonly metrics: MetricsSink;
+  readonly metrics: HttpMetrics;
   /** None: keys are limited by the stage's throttle only. */
   readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
   /** Throws 410 for an erased user; needed when an operation names `{user_id}`. */
@@ -129,7 +129,7 @@ function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
   });
 }
 
-function problemResponses(log: Log, metrics: MetricsSink): MiddlewareObj<ApiEvent, ApiResult> {
+function problemResponses(log: Log, metrics: HttpMetrics): MiddlewareObj<ApiEvent, ApiResult> {
   return {
     onError: (request) => {
       const problem = toHttpProblem(request.error, log);

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import { digestOf } from '../hash.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxEventsMetrics } from './mx-events-metrics.ts';
 import { type MxWebhook, parseMxWebhook } from '../mx/webhook-payload.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport } from '../queue/poll-message.ts';
@@ -16,7 +16,7 @@ export interface MxPushDeps {
   replays: Pick<MxWebhookReplays, 'first'>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: MxEventsMetrics;
   /** Without it, polls stay dense. */
   coverage?: Pick<PushCoverage, 'recordPush'>;
 }

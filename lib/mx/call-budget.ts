@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, toEpochSeconds } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
 /** The budget is counted per lease period, across every container. */
@@ -23,7 +23,7 @@ export interface MxCallBudgetOptions {
   perSecond: number;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
   sleep?: (ms: number) => Promise<void>;
 }
 

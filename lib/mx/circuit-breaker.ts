@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 
 /** Calls in a row MX could not serve, retries spent, that open the breaker. */
 export const FAILURES_TO_OPEN = 5;
@@ -16,7 +16,7 @@ export interface CircuitBreakerOptions {
   upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Config, MxCredentialsSource } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 import type { SecretsSource } from '../json-secret.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import { DynamoSessionLease } from './session-lease-repo.ts';
 import { DynamoSessionStore } from './sessions-repo.ts';
 import type { TableRef } from '../store/table.ts';
@@ -33,7 +33,7 @@ export interface NexusClientDeps {
   beforeDataCall?: MxTransportOptions['beforeSend'];
   /** One per container, spent by each of its MX clients. */
   budget?: MxTransportOptions['budget'];
-  metrics: MetricsSink;
+  metrics: MxMetrics;
   /** Seals session tokens at rest, under a KMS key only the functions calling MX may use. */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
   /** The function's own SSO client, or the secrets reader to make one with. */

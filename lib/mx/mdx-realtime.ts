@@ -1,4 +1,4 @@
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import type { MxCredentialsProvider } from './credentials.ts';
 import { MxError } from './errors.ts';
 import { credentialsRefused, partnerCall } from './partner-call.ts';
@@ -17,7 +17,7 @@ export interface MdxRealtimeClientOptions {
   /** On MDX Real Time's base, without the client id. */
   transport: MxTransport;
   credentials: MxCredentialsProvider;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
 }
 
 /**
@@ -29,7 +29,7 @@ export interface MdxRealtimeClientOptions {
 export class MdxRealtimeClient {
   readonly #transport: MxTransport;
   readonly #credentials: MxCredentialsProvider;
-  readonly #metrics: MetricsSink;
+  readonly #metrics: MxMetrics;
 
   constructor(options: MdxRealtimeClientOptions) {
     this.#transport = options.transport;

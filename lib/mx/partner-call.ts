@@ -1,11 +1,11 @@
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import { MxError } from './errors.ts';
 
 /** A partner API call whose 401/403 means the partner's key, client id or IP allow-list, not the user: no retry fixes it. */
 export async function partnerCall<T>(
   api: string,
   site: { route: string; method: 'GET' | 'POST' | 'DELETE' },
-  metrics: MetricsSink,
+  metrics: MxMetrics,
   call: () => Promise<T>,
 ): Promise<T> {
   try {
@@ -22,7 +22,7 @@ export async function partnerCall<T>(
 export function credentialsRefused(
   api: string,
   site: { route: string; method: 'GET' | 'POST' | 'DELETE' },
-  metrics: MetricsSink,
+  metrics: MxMetrics,
   error: MxError,
   why: string,
 ): MxError {

@@ -3,7 +3,7 @@ import * as z from '../zod.ts';
 import { boundedCache } from '../bounded-cache.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { MxError } from './errors.ts';
 import { isRetryableFailure, type RetryPolicy } from './retry-policy.ts';
@@ -81,7 +81,7 @@ export interface SessionManagerOptions {
   retry: RetryPolicy;
   clock?: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
 }
 
 /** What this container knows of a user's session. Epoch milliseconds. */
@@ -108,7 +108,7 @@ export class SessionManager {
   readonly #retry: RetryPolicy;
   readonly #clock: Clock;
   readonly #log: Log;
-  readonly #metrics: MetricsSink;
+  readonly #metrics: MxMetrics;
   readonly #finding = new Map<string, Promise<string>>();
   /** Tokens MX refused here: never handed out again, whatever the store still says. */
   readonly #refused = boundedCache<string, true>({ max: MAX_KNOWN_SESSIONS });

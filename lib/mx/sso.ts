@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import type { MxCredentialsProvider } from './credentials.ts';
 import type { Deadline } from './deadline.ts';
 import type { MxRequestOptions, MxTransport } from './transport.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { MxMetrics } from './mx-metrics.ts';
 import { partnerCall } from './partner-call.ts';
 
 export const SSO_MEDIA_TYPE = 'application/vnd.moneydesktop.sso.v3+json';
@@ -13,7 +13,7 @@ export interface SsoClientOptions {
   /** On the SSO origin, not the data host. */
   transport: MxTransport;
   credentials: MxCredentialsProvider;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
 }
 
 /** MX's SSO API token route. */
@@ -34,7 +34,7 @@ const API = 'SSO API';
 export class SsoClient {
   readonly #transport: MxTransport;
   readonly #credentials: MxCredentialsProvider;
-  readonly #metrics: MetricsSink;
+  readonly #metrics: MxMetrics;
 
   constructor(options: SsoClientOptions) {
     this.#transport = options.transport;

@@ -3,7 +3,7 @@ import { Pool, request as dispatch } from '../undici.ts';
 import type * as z from '../zod.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type MetricsSink, type MxRouteClass, statusClass } from '../metrics.ts';
+import { type MxMetrics, type MxRouteClass, statusClass } from './mx-metrics.ts';
 import type { Deadline } from './deadline.ts';
 import { type MxCallSite, MxError, mxErrorFromResponse } from './errors.ts';
 import { type Decoder, decodeJson, jsonText, type MxAnswer } from './mx-answer.ts';
@@ -78,7 +78,7 @@ export interface MxTransportOptions {
   budget?: Pick<MxCallBudget, 'take'>;
   log: Log;
   clock?: Clock;
-  metrics: MetricsSink;
+  metrics: MxMetrics;
 }
 
 type AnyMxCall = Omit<MxCall<string, z.ZodMiniType>, 'params'> & { params?: Record<string, string> };
@@ -110,7 +110,7 @@ export class MxTransport {
   readonly #upstream: string;
   readonly #log: Log;
   readonly #clock: Clock;
-  readonly #metrics: MetricsSink;
+  readonly #metrics: MxMetrics;
   readonly #beforeSend: MxTransportOptions['beforeSend'];
   readonly #breaker: CircuitBreaker;
   readonly #budget: MxTransportOptions['budget'];

@@ -1,6 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { NotifyMetrics } from './notify-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import { type DeliveriesRepository, isSweptRetry } from './deliveries-repo.ts';
 import { type AttemptRecord, type AttemptResolution, canMove, type Delivery, resolveAttempt } from './delivery.ts';
@@ -35,7 +35,7 @@ export interface DelivererDeps {
   /** How long one attempt holds its delivery: the send timeout plus LEASE_MARGIN_MS. */
   leaseMs: number;
   random?: () => number;
-  metrics: MetricsSink;
+  metrics: NotifyMetrics;
   secretBox: Pick<SecretBox, 'open'>;
   /** Holds a webhook to the rate its receiver set; without it, none is held. */
   pace?: Pick<DeliveryPace, 'wait'>;
@@ -182,7 +182,7 @@ export class Deliverer {
     if (resolution.status === 'pending_endpoint') await this.resumeIfEnabledMeanwhile(context, attempt + 1);
   }
 
-  get #metrics(): MetricsSink {
+  get #metrics(): NotifyMetrics {
     return this.deps.metrics;
   }
 

@@ -1,6 +1,6 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { NotifyMetrics } from './notify-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import type { DeliveryLogReader } from './delivery-log.ts';
@@ -40,7 +40,7 @@ export interface DeliverySweepDeps {
   maxSettleChecks?: number;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: NotifyMetrics;
   /** The job an event is about, for the log lines. */
   jobIdOf?: (msgId: string) => string | undefined;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { NotifyMetrics } from './notify-metrics.ts';
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 
 /** An endpoint whose attempts have all failed for this long is disabled (Svix's rule). */
@@ -34,7 +34,7 @@ export interface EndpointHealthDeps {
   probeLeaseMs: number;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: NotifyMetrics;
 }
 
 /**

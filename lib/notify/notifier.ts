@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { NotifyMetrics } from './notify-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { SecretBox } from '../secret-box.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
@@ -43,7 +43,7 @@ export interface NotifierDeps extends DeliveryStore {
   allowInsecureUrls: boolean;
   resolver?: Resolver;
   random?: () => number;
-  metrics: MetricsSink;
+  metrics: NotifyMetrics;
   /** Seals signing secrets at rest. */
   secretBox: SecretBox;
 }

@@ -3,14 +3,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type * as z from '../zod.ts';
 import { type LogContext, withLogContext } from '../log-context.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { QueueMetrics } from './queue-metrics.ts';
 import type { DeadLetterQueue } from './dead-letter-queue.ts';
 import { type QueueName, queueOfRecord } from './queue-names.ts';
 
 /** The dead-letter queue of each queue a worker consumes, for messages it cannot parse. */
 export interface PoisonMessages {
   deadLetters: Readonly<Partial<Record<QueueName, Pick<DeadLetterQueue, 'send'>>>>;
-  metrics: MetricsSink;
+  metrics: QueueMetrics;
 }
 
 /**

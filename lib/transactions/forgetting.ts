@@ -1,5 +1,5 @@
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { TransactionsMetrics } from './transactions-metrics.ts';
 import { IngestLease, type IngestLeaseDeps } from './ingest-lease.ts';
 import type { SyncStateRepository } from './sync-state-repo.ts';
 import type { TransactionsRepository } from './transactions-repo.ts';
@@ -11,7 +11,7 @@ export interface ForgettingDeps extends IngestLeaseDeps {
   repository: Pick<TransactionsRepository, 'collect'>;
   states: IngestLeaseDeps['states'] & Pick<SyncStateRepository, 'forget' | 'dropForgotten'>;
   log: Log;
-  metrics: MetricsSink;
+  metrics: TransactionsMetrics;
 }
 
 /**

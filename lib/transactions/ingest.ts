@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { TransactionsMetrics } from './transactions-metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import {
   changesFound,
@@ -40,7 +40,7 @@ export interface IngestDeps {
   nexus: Pick<NexusClient, 'request'>;
   clock: { now(): number };
   log: Log;
-  metrics: MetricsSink;
+  metrics: TransactionsMetrics;
 }
 
 /**

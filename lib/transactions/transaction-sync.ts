@@ -1,7 +1,7 @@
 import { NexusRelayError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
+import type { TransactionsMetrics } from './transactions-metrics.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { IngestCounts, MxTransaction } from './changes-found.ts';
 import { Ingest } from './ingest.ts';
@@ -30,7 +30,7 @@ export interface TransactionSyncDeps {
   cursors: () => Promise<SyncCursorCodec>;
   clock: Clock;
   log: Log;
-  metrics: MetricsSink;
+  metrics: TransactionsMetrics;
   histories: { historyCompleteOfUser(userId: string): Promise<boolean> };
   sleep?: (ms: number) => Promise<void>;
 }

@@ -10,7 +10,7 @@ import {
   withAlarmDestination,
 } from '../../infra/environments.ts';
 import { NexusRelayStack } from '../../infra/stack.ts';
-import { DETECTORS } from '../../lib/metrics.ts';
+import { DETECTORS } from '../../lib/aggregation/aggregation-metrics.ts';
 import { synthesized } from './support/synth.ts';
 import { type CfnResource, referencedId, resourcesOfType } from './support/template.ts';
 

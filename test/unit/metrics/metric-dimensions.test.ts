@@ -1,15 +1,9 @@
 import fc from 'fast-check';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type DimensionsOf,
-  EmfMetrics,
-  METRIC_NAMESPACE,
-  METRICS,
-  type MetricName,
-  MX_ROUTE_CLASSES,
-  statusClass,
-} from '../../../lib/metrics.ts';
+import { type DimensionsOf, EmfMetrics, METRIC_NAMESPACE } from '../../../lib/metrics.ts';
+import { METRICS, type MetricName, type RelayMetrics } from '../../../lib/compositions/metric-catalogue.ts';
+import { MX_ROUTE_CLASSES, statusClass } from '../../../lib/mx/mx-metrics.ts';
 
 /** The EMF lines Powertools writes to stdout while `run` runs, parsed. */
 function emfLinesOf(run: () => void): Record<string, any>[] {
@@ -27,8 +21,8 @@ function emfLinesOf(run: () => void): Record<string, any>[] {
 }
 
 /** Records through EmfMetrics and hands back the EMF lines it writes, parsed. */
-function capture(record: (metrics: EmfMetrics) => void): Record<string, any>[] {
-  const metrics = new EmfMetrics({ environment: 'prod' });
+function capture(record: (metrics: RelayMetrics) => void): Record<string, any>[] {
+  const metrics = new EmfMetrics(METRICS, { environment: 'prod' });
   return emfLinesOf(() => {
     record(metrics);
     metrics.flush();
@@ -74,7 +68,7 @@ describe('metric dimensions stay low-cardinality', () => {
       fc.property(fc.constantFrom(...names), fc.dictionary(fc.string(), fc.string()), (name, given) => {
         const spec = METRICS[name].dimensions as Record<string, readonly string[]>;
         const dimensions = Object.fromEntries(Object.keys(spec).map((d) => [d, given[d] ?? fc.sample(fc.string(), 1)[0]]));
-        const lines = capture((metrics) => metrics.add(name, 1, dimensions as DimensionsOf<typeof name>));
+        const lines = capture((metrics) => metrics.add(name, 1, dimensions as DimensionsOf<typeof METRICS, typeof name>));
         for (const { dimensions: recorded } of dimensionValuesOf(lines)) {
           for (const [d, value] of Object.entries(recorded)) {
             if (d in spec && d !== 'function_name') expect([...spec[d]!, 'other']).toContain(value);
@@ -240,7 +234,7 @@ describe('EMF lines', () => {
   });
 
   it('are written once: a second flush writes nothing new', () => {
-    const metrics = new EmfMetrics({ environment: 'dev' });
+    const metrics = new EmfMetrics(METRICS, { environment: 'dev' });
     const lines = emfLinesOf(() => {
       metrics.add('MxSessionsCreated', 1, {});
       metrics.flush();

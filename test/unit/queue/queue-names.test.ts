@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../../lib/config/variables.ts';
-import { METRICS } from '../../../lib/metrics.ts';
+import { METRICS } from '../../../lib/compositions/metric-catalogue.ts';
 import {
   deadLetterUrlVariable,
   MX_WORK_QUEUES,

@@ -1,0 +1,54 @@
+import type { MetricCatalogue, MetricsSink } from '../metrics.ts';
+
+/** What an MX call does, as each call states it (`MxCall.kind`): one value per kind of call, never a concrete path. */
+export const MX_ROUTE_CLASSES = [
+  'sso',
+  'users',
+  'session',
+  'aggregate',
+  'premium_job',
+  'member',
+  'institution',
+  'challenges',
+  'resume',
+  'read',
+] as const;
+export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
+const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
+const UPSTREAMS = ['mx-data', 'mx-sso', 'mx-realtime'] as const;
+
+/** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */
+export function statusClass(status: number | undefined, errorCode?: string): (typeof STATUS_CLASSES)[number] {
+  if (status !== undefined && status >= 200 && status < 600) return `${Math.floor(status / 100)}xx` as '2xx';
+  if (errorCode === 'MX_TIMEOUT') return 'timeout';
+  if (errorCode === 'MX_INVALID_RESPONSE') return 'invalid';
+  return 'network';
+}
+
+/** MX's calls, sessions, breakers and budget: each metric's unit and the values each dimension may take (lib/metrics.ts). */
+export const MX_METRICS = {
+  MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  MxRetries: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
+  MxSessionsCreated: { unit: 'Count', sum: true, dimensions: {} },
+  MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
+  /** SSO answered 401/403: the partner credentials or the IP allow-list. */
+  MxCredentialsRefused: { unit: 'Count', sum: true, dimensions: {} },
+  /** A container's MX circuit breaker moved: `open` means MX kept failing. */
+  MxCircuitChanges: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { upstream: UPSTREAMS, state: ['open', 'half_open', 'closed'] as const },
+  },
+  MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  /** A container leased a block of the shared MX call budget: one table write each. */
+  MxBudgetLeases: { unit: 'Count', sum: true, dimensions: { outcome: ['granted', 'short', 'failed'] as const } },
+  /** How long a call waited for the budget, when it waited. */
+  MxBudgetWait: { unit: 'Milliseconds', sum: false, dimensions: {} },
+  /** MX calls not sent: the budget was spent for longer than a call waits. */
+  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: {} },
+} as const satisfies MetricCatalogue;
+
+export type MxMetrics = MetricsSink<typeof MX_METRICS>;
