@@ -5,6 +5,7 @@ const JOB_OUTCOMES = ['succeeded', 'action_required', 'failed', 'timed_out'] as 
 /** What told the relay a job had ended: its scheduled poll, MX's push, the reconcile's member list, the sweeper. */
 export const DETECTORS = ['poll', 'push', 'reconcile', 'sweeper'] as const;
 export type Detector = (typeof DETECTORS)[number];
+const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered', 'resumed'] as const;
 const DEFERRAL_REASONS = ['rate_capped', 'key_in_progress', 'member_busy', 'mx_rate_limited', 'mx_unavailable'] as const;
 
 /** Jobs, what MX did on its own, the reconcile, and refresh requests: each metric's unit and the values each dimension may take (lib/metrics.ts). */
@@ -82,6 +83,8 @@ export const AGGREGATION_METRICS = {
   /** Erasures under way at the sweep, and the oldest one's age. */
   ErasuresUnderWay: { unit: 'Count', sum: false, dimensions: {} },
   ErasureAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
+  /** What the sweepers (jobs' and deliveries') recovered. */
+  SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
 } as const satisfies MetricCatalogue;
 
 export type AggregationMetrics = MetricsSink<typeof AGGREGATION_METRICS>;

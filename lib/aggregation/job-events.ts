@@ -1,8 +1,9 @@
-import { eventIds, type WebhookEvent } from '../notify/events.ts';
+import { eventIds } from '../events.ts';
+import type { AggregationEvent } from './aggregation-events.ts';
 import type { Job, TerminalStatus } from './job.ts';
 import { jobView } from './job-view.ts';
 
-export function startedEvent(job: Job, nowMs: number): WebhookEvent {
+export function startedEvent(job: Job, nowMs: number): AggregationEvent {
   return {
     id: eventIds.started(job.id),
     type: `${job.kind}.started`,
@@ -12,7 +13,7 @@ export function startedEvent(job: Job, nowMs: number): WebhookEvent {
 }
 
 /** The event of a job that has ended. */
-export function terminalEvent(job: Job, nowMs: number): WebhookEvent {
+export function terminalEvent(job: Job, nowMs: number): AggregationEvent {
   if (job.status === 'aggregating') throw new TypeError(`Job ${job.id} has not ended`);
   const status: TerminalStatus = job.status;
   return {

@@ -2,7 +2,8 @@ import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { AggregationMetrics } from './aggregation-metrics.ts';
 import { needsUser } from '../mx/connection-status.ts';
-import { type EventData, type EventSink, eventIds, reconnectOf } from '../notify/events.ts';
+import { eventIds } from '../events.ts';
+import { type AggregationEvent, type AggregationEvents, reconnectOf } from './aggregation-events.ts';
 import { isMxStarted, type Job } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { MemberState, MemberStatesRepository } from './member-states-repo.ts';
@@ -12,7 +13,7 @@ const MX_CLOCK_TOLERANCE_MS = 5_000;
 
 export interface MemberLedgerDeps {
   states: Pick<MemberStatesRepository, 'get' | 'record'>;
-  events: EventSink;
+  events: AggregationEvents;
   clock: Clock;
   log: Log;
   metrics: AggregationMetrics;
@@ -56,7 +57,7 @@ export class MemberLedger {
     const seq = (state?.statusSeq ?? 0) + (changed ? 1 : 0);
     if (changed) {
       const actionRequired = needsUser(status);
-      const data: EventData<'member.connection_status_changed'> = {
+      const data: AggregationEvent<'member.connection_status_changed'>['data'] = {
         user_id: userId,
         member_guid: member.guid,
         connection_status: status,

@@ -3,7 +3,7 @@ import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';
 import { params } from '../identifiers.ts';
 import type { MemberNeedingUser, MemberStatesRepository } from './member-states-repo.ts';
-import { reconnectOf, reconnectSchema } from '../notify/events.ts';
+import { reconnectOf, reconnectSchema } from './aggregation-events.ts';
 
 /** What api-refresh gives these routes. */
 export interface MemberStateRouteDeps {

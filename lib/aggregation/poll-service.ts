@@ -11,7 +11,7 @@ import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { AttentionRepository } from './attention-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
-import type { EventSink } from '../notify/events.ts';
+import type { AggregationEvents } from './aggregation-events.ts';
 import { terminalEvent } from './job-events.ts';
 import type { Job, TerminalStatus } from './job.ts';
 import { lacksPfm, type PfmRefusalsRepository } from './pfm-refusals-repo.ts';
@@ -36,7 +36,7 @@ export interface PollDeps {
   attention: Pick<AttentionRepository, 'markForAttention'>;
   nexus: Pick<NexusClient, 'readMember' | 'listMemberChallenges'>;
   pollQueue: DelayedQueue<PollMessage>;
-  events: EventSink;
+  events: AggregationEvents;
   clock: Clock;
   log: Log;
   timing: Pick<InstitutionTiming, 'model' | 'learn'>;

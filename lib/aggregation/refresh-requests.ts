@@ -9,8 +9,8 @@ import type { AGGREGATION_METRICS } from './aggregation-metrics.ts';
 import type { QUEUE_METRICS } from '../queue/queue-metrics.ts';
 import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
-import { eventIds, type WebhookEvent } from '../notify/events.ts';
-import type { EventPublisher } from '../notify/publisher.ts';
+import { eventIds } from '../events.ts';
+import type { AggregationEvent, AggregationEvents } from './aggregation-events.ts';
 import type { DeadLetterQueue } from '../queue/dead-letter-queue.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { QueueMessage } from '../queue/sqs-record-handler.ts';
@@ -50,7 +50,7 @@ export interface RefreshRequestsDeps {
   /** With a lease of twice the function timeout. */
   idempotency: Pick<IdempotencyKeys, 'claim'>;
   digests: () => Promise<DigestKeys>;
-  events: Pick<EventPublisher, 'publish'>;
+  events: AggregationEvents;
   /** The `refresh-requests` queue itself, for deferred requests. */
   queue: Pick<DelayedQueue<DeferredRefreshRequest>, 'scheduleIn'>;
   deadLetters: Pick<DeadLetterQueue, 'send'>;
@@ -243,7 +243,7 @@ export function rejectedEvent(
   mxCode: number | undefined,
   nowMs: number,
   digests: DigestKeys,
-): WebhookEvent<'aggregation.rejected'> {
+): AggregationEvent<'aggregation.rejected'> {
   const origin = request.idempotency_key === undefined ? `source:${sourceId}` : `key:${request.idempotency_key}`;
   return {
     id: eventIds.rejected(digests.of('event user', request.user_id), digests.of('event origin', origin)),

@@ -8,7 +8,7 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
-import type { EventSink } from '../notify/events.ts';
+import type { AggregationEvents } from './aggregation-events.ts';
 import { startedEvent } from './job-events.ts';
 import { isMxStarted, type Job, type JobKind, type JobTrigger, newJobId } from './job.ts';
 import { isPremium, JobNotSupportedError, type JobSupport, PREMIUM_KINDS } from './job-support.ts';
@@ -41,7 +41,7 @@ export interface RefreshDeps {
   /** Members MX will not aggregate (no PFM), as MX last said: refused before MX is asked again. */
   refusals: Pick<PfmRefusalsRepository, 'lookup' | 'record'>;
   pollQueue: DelayedQueue<PollMessage>;
-  events: EventSink;
+  events: AggregationEvents;
   clock: Clock;
   log: Log;
   deadlineSeconds: number;

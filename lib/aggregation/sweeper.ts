@@ -1,14 +1,11 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MetricsSink } from '../metrics.ts';
-import type { AGGREGATION_METRICS } from './aggregation-metrics.ts';
-import type { NOTIFY_METRICS } from '../notify/notify-metrics.ts';
+import type { AggregationMetrics } from './aggregation-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { PollMessage } from '../queue/poll-message.ts';
 import type { ActiveJobsRepository } from './active-jobs-repo.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { Job } from './job.ts';
-import type { DeliverySweep } from '../notify/delivery-sweep.ts';
 
 /**
  * A poll this late has lost its message (SQS is never this late), and a job this long ended without its terminal
@@ -42,9 +39,10 @@ export class Sweeper {
       pollQueue: DelayedQueue<PollMessage>;
       clock: Clock;
       log: Log;
-      metrics: MetricsSink<typeof AGGREGATION_METRICS & typeof NOTIFY_METRICS>;
+      metrics: AggregationMetrics;
       stalledAfterMs?: number;
-      deliveries?: Pick<DeliverySweep, 'sweep'>;
+      /** The deliveries' part of the sweep (lib/notify/delivery-sweep.ts). */
+      deliveries?: { sweep(): Promise<Record<'tracked' | 'redelivered' | 'probed' | 'resumed' | 'retried', number>> };
       /** Users' erasures under way: counted, and the oldest's age measured. */
       erasures?: { startTimes(): Promise<number[]> };
     },

@@ -1,4 +1,5 @@
-import { type EventSink, eventIds } from '../notify/events.ts';
+import { eventIds } from '../events.ts';
+import type { EventSink } from '../notify/events.ts';
 import type { Job } from '../aggregation/job.ts';
 import type { MemberJobs } from '../aggregation/member-jobs.ts';
 import type { RefreshService } from '../aggregation/refresh-service.ts';

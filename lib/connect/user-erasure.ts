@@ -1,5 +1,6 @@
 import type { DigestKeys } from '../digest-keys.ts';
-import { type EventSink, eventIds } from '../notify/events.ts';
+import { eventIds } from '../events.ts';
+import type { EventSink } from '../notify/events.ts';
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { ConnectMetrics } from './connect-metrics.ts';

@@ -3,7 +3,7 @@ import type { DeliveryLogPosition } from './deliveries-repo.ts';
 import type { DeliveryFilter } from './delivery.ts';
 import { InvalidCursorError } from '../errors.ts';
 import { decodeCursor as decodeKey, encodeCursor as encodeKey } from '../store/cursor.ts';
-import { EVENT_ID_PATTERN } from './events.ts';
+import { EVENT_ID_PATTERN } from '../events.ts';
 
 /** `{created_at}#{msg_id}`, created_at exactly as toIso writes it. */
 const LOG_POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)#(.+)$/;

@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import { WEBHOOK_ID_PATTERN } from './webhooks-repo.ts';
-import { EVENT_ID_PATTERN } from './events.ts';
+import { EVENT_ID_PATTERN } from '../events.ts';
 import { MAX_ATTEMPTS_PER_DELIVERY } from './retry-schedule.ts';
 
 /** No payload, no secret. The attempt number counts every attempt (replays included), so it identifies one for good. */

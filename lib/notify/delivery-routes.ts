@@ -8,7 +8,7 @@ import type { DeliveryLogReader } from './delivery-log.ts';
 import { DELIVERY_STATUSES, type DeliveryFilter } from './delivery.ts';
 import type { Webhook, WebhooksRepository } from './webhooks-repo.ts';
 import { decodeCursor, encodeCursor } from './delivery-cursor.ts';
-import { EVENT_ID_PATTERN } from './events.ts';
+import { EVENT_ID_PATTERN } from '../events.ts';
 import type { Redelivery } from './redelivery.ts';
 import { webhookNotFound, webhookPath } from './webhook-routes.ts';
 import { deliverySchema, deliveryView } from './webhook-views.ts';

@@ -1,6 +1,8 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { NotifyMetrics } from './notify-metrics.ts';
+import type { AGGREGATION_METRICS } from '../aggregation/aggregation-metrics.ts';
+import type { MetricsSink } from '../metrics.ts';
+import type { NOTIFY_METRICS } from './notify-metrics.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { DeliveriesRepository } from './deliveries-repo.ts';
 import type { DeliveryLogReader } from './delivery-log.ts';
@@ -40,7 +42,7 @@ export interface DeliverySweepDeps {
   maxSettleChecks?: number;
   clock: Clock;
   log: Log;
-  metrics: NotifyMetrics;
+  metrics: MetricsSink<typeof NOTIFY_METRICS & typeof AGGREGATION_METRICS>;
   /** The job an event is about, for the log lines. */
   jobIdOf?: (msgId: string) => string | undefined;
 }

@@ -1,53 +1,16 @@
-import { randomBytes } from 'node:crypto';
+import { AGGREGATION_EVENTS } from '../aggregation/aggregation-events.ts';
 import { NexusRelayError } from '../errors.ts';
-import type { JobKind } from '../aggregation/job.ts';
-import { jobViewSchema } from '../aggregation/job-view.ts';
-import { memberSnapshotSchema } from '../aggregation/member-snapshot.ts';
+import { type CatalogueEvent, type CatalogueSink, EVENT_ID_PATTERN } from '../events.ts';
 import * as z from '../zod.ts';
 
-/** The widget request that lets the user act on a member that needs them. */
-export const reconnectSchema = z
-  .strictObject({ widget_type: z.literal('connect_widget'), current_member_guid: z.string() })
-  .check(z.describe('What to pass to POST /users/{user_id}/widget_urls to let the user act'));
+const { 'member.connection_status_changed': statusChanged, ...jobAndRejected } = AGGREGATION_EVENTS;
 
-export const reconnectOf = (memberGuid: string): z.output<typeof reconnectSchema> => ({
-  widget_type: 'connect_widget',
-  current_member_guid: memberGuid,
-});
-
-const jobData = z.strictObject({ job: jobViewSchema, member: memberSnapshotSchema });
-
-const JOB_EVENT_STATUSES = ['started', 'succeeded', 'action_required', 'failed', 'timed_out'] as const;
-type JobEventType<K extends JobKind> = `${K}.${(typeof JOB_EVENT_STATUSES)[number]}`;
-
-/** `noun` names the job, `then` what to read once it succeeded. */
-function jobEvents<K extends JobKind>(kind: K, noun: string, then = '') {
-  const summaries = {
-    started: `MX started the ${noun}; the job is aggregating`,
-    succeeded: `The ${noun} ended with the member CONNECTED${then}`,
-    action_required: 'The member needs its user (MFA challenge, new credentials, …); see job.challenges',
-    failed: `The ${noun} ended in an error status`,
-    timed_out: `The ${noun} did not end before the deadline`,
-  };
-  return Object.fromEntries(
-    JOB_EVENT_STATUSES.map((status) => [`${kind}.${status}`, { summary: summaries[status], data: jobData }]),
-  ) as Record<JobEventType<K>, { summary: string; data: typeof jobData }>;
-}
-
-/** Every event a webhook can ask for. Append here; filters, validation, types and the API document follow. */
+/**
+ * Every event a webhook can ask for: aggregation's (lib/aggregation/aggregation-events.ts) and the relay's own. Append
+ * here; filters, validation, types and the API document follow.
+ */
 export const EVENTS = {
-  ...jobEvents('aggregation', 'aggregation'),
-  ...jobEvents('verification', 'verification', ': read its account numbers (GET …/members/{member_guid}/account_numbers)'),
-  ...jobEvents('identification', 'identification', ': read its account owners (GET …/members/{member_guid}/account_owners)'),
-  ...jobEvents('history', 'extended history', ': up to 24 months of transactions are in the transaction reads'),
-  'aggregation.rejected': {
-    summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
-    data: z.strictObject({
-      request: z.strictObject({ user_id: z.string(), member_guid: z.string(), correlation_id: z.optional(z.string()) }),
-      reason: z.literal('use_case_not_permitted'),
-      mx_code: z.optional(z.int()),
-    }),
-  },
+  ...jobAndRejected,
   'member.deleted': {
     summary: 'A member was deleted at MX through the relay; its active job, if any, ends failed (`{kind}.failed`)',
     data: z.strictObject({
@@ -56,20 +19,7 @@ export const EVENTS = {
       deleted_at: z.iso.datetime().check(z.describe('When the relay deleted the member at MX')),
     }),
   },
-  'member.connection_status_changed': {
-    summary:
-      "A member's connection status changed, seen by a job's end, MX's webhook or the reconcile; `action_required`: the user must act (open `reconnect` as a widget URL)",
-    data: z.strictObject({
-      user_id: z.string(),
-      member_guid: z.string(),
-      connection_status: z.string(),
-      previous_connection_status: z
-        .nullable(z.string())
-        .check(z.describe('null when the relay first meets the member in a status that needs its user')),
-      action_required: z.boolean().check(z.describe('The user must act: reconnect, fix credentials or answer MFA')),
-      reconnect: z.optional(reconnectSchema),
-    }),
-  },
+  'member.connection_status_changed': statusChanged,
   'user.deleted': {
     summary: 'A user was erased: deleted at MX, and nothing of the user left in the relay (this delivery aside)',
     data: z.strictObject({
@@ -124,40 +74,11 @@ export function webhookEventBodies(): Record<string, { summary: string; body: z.
   };
 }
 
-/** `id` is the `webhook-id` and the delivery key: stable per occurrence, so republishing never reaches a receiver twice. */
-export interface WebhookEvent<T extends EventType = EventType> {
-  id: string;
-  type: T;
-  timestamp: string;
-  data: EventData<T>;
-}
+/** An event of any type the webhooks serve. */
+export type WebhookEvent<T extends EventType = EventType> = CatalogueEvent<typeof EVENTS, T>;
 
-/** Where the domain publishes its events. */
-export interface EventSink {
-  publish<T extends EventType>(event: WebhookEvent<T>): Promise<void>;
-}
-
-/** Standard Webhooks signs `{id}.{timestamp}.{body}`, so an id must not contain `.`; the rest keeps table keys tidy. */
-export const EVENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Ids are deterministic, so one fact published twice is seen once. User ids only ever appear digested. */
-export const eventIds = {
-  started: (jobId: string) => `msg_${jobId}_started`,
-  /** A job ends once, at one step. */
-  ended: (jobId: string, step: number, status: string) => `msg_${jobId}_s${step}_${status}`,
-  syncUpdates: (jobId: string) => `msg_${jobId}_sync_updates`,
-  statusChanged: (memberGuid: string, seq: number, status: string) =>
-    `msg_${memberGuid}_status_${seq}_${status.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 32)}`,
-  memberDeleted: (memberGuid: string) => `msg_${memberGuid}_deleted`,
-  /** A keyed digest: never the id, nor a guessable digest. */
-  userDeleted: (userDigest: string) => `msg_user_${userDigest.slice(0, 32)}_deleted`,
-  /** How every `aggregation.rejected` id of a user begins: an erasure deletes their deliveries by it. */
-  rejectedOf: (userDigest: string) => `msg_refreq_${userDigest.slice(0, 16)}_`,
-  /** From the idempotency key or the request's source id (keyed): a redelivered or deferred request is one event. */
-  rejected: (userDigest: string, originDigest: string) =>
-    `${eventIds.rejectedOf(userDigest)}${originDigest.slice(0, 32)}_rejected`,
-  test: () => `msg_test_${randomBytes(12).toString('base64url')}`,
-} as const;
+/** Where the relay publishes any of its events (lib/notify/publisher.ts). */
+export type EventSink = CatalogueSink<typeof EVENTS>;
 
 /** For log lines about an event's deliveries. */
 export const jobIdOfEventId = (eventId: string): string | undefined => /^msg_(job_[a-z0-9]{9}[0-9a-f]{16})_/.exec(eventId)?.[1];

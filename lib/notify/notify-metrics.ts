@@ -13,9 +13,8 @@ const ATTEMPT_OUTCOMES = [
   'blocked_address',
   'other',
 ] as const;
-const SWEEP_ACTIONS = ['repolled', 'renotified', 'released', 'tracked', 'redelivered', 'resumed'] as const;
 
-/** Webhook deliveries, and what the sweeper recovers: each metric's unit and the values each dimension may take (lib/metrics.ts). */
+/** Webhook deliveries: each metric's unit and the values each dimension may take (lib/metrics.ts). */
 export const NOTIFY_METRICS = {
   WebhookAttempts: { unit: 'Count', sum: true, dimensions: { outcome: ATTEMPT_OUTCOMES } },
   /** The event's creation → its first 2xx from the endpoint. */
@@ -28,7 +27,6 @@ export const NOTIFY_METRICS = {
   WebhookAttemptsPaced: { unit: 'Count', sum: true, dimensions: {} },
   /** Per sweep: the longest any endpoint's breaker has kept failing (0: none open). */
   WebhookBreakerOpenAge: { unit: 'Milliseconds', sum: false, dimensions: {} },
-  SweeperRecoveries: { unit: 'Count', sum: true, dimensions: { action: SWEEP_ACTIONS } },
 } as const satisfies MetricCatalogue;
 
 export type NotifyMetrics = MetricsSink<typeof NOTIFY_METRICS>;

@@ -1,7 +1,8 @@
 import { type Clock, toIso } from '../clock.ts';
 import type { Webhook } from './webhooks-repo.ts';
 import type { AttemptOutcome, WebhookSender } from './attempt.ts';
-import { eventIds, serializeEvent, TEST_EVENT_TYPE } from './events.ts';
+import { eventIds } from '../events.ts';
+import { serializeEvent, TEST_EVENT_TYPE } from './events.ts';
 import type { SecretBox } from '../secret-box.ts';
 import { openSigningSecrets } from './secret-rotation.ts';
 

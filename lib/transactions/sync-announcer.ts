@@ -4,7 +4,8 @@ import type { MemberStatesRepository } from '../aggregation/member-states-repo.t
 import type { JobEndListener } from '../aggregation/poll-service.ts';
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import { type EventSink, eventIds } from '../notify/events.ts';
+import { eventIds } from '../events.ts';
+import type { EventSink } from '../notify/events.ts';
 import type { IngestCounts } from './changes-found.ts';
 import type { TransactionSync } from './transaction-sync.ts';
 

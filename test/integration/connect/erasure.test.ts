@@ -4,7 +4,7 @@ import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-s
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
-import { eventIds } from '../../../lib/notify/events.ts';
+import { eventIds } from '../../../lib/events.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { createSqsClient } from '../../../lib/aws/sqs-client.ts';
 import { hashApiKey } from '../../../lib/http/auth.ts';
