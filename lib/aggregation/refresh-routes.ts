@@ -3,7 +3,7 @@ import { jobAnswerSchema } from './job-view.ts';
 import { params } from '../identifiers.ts';
 import type { OperationDocs } from '../http/openapi/operation-docs.ts';
 import { MX_CALL_PROBLEMS } from '../http/openapi/route-problems.ts';
-import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
+import type { AuthenticatedRequest, HttpResponse } from '../http/route.ts';
 import type { Route } from '../http/route.ts';
 import { booleanFlag, parseInput } from '../http/validation.ts';
 import { jobView } from './job-view.ts';

@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../http/http-handler.ts';
+import type { HttpResponse } from '../http/route.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { PublicFiles } from './public-files.ts';

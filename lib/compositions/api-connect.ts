@@ -1,7 +1,6 @@
 import type { Config } from '../config.ts';
 import { CONNECT_ROUTES } from '../connect/connect-routes.ts';
 import { WidgetUrls } from '../connect/widget-urls.ts';
-import { operationsOf } from '../http/route.ts';
 import { reconcileEnrolmentOf } from './reconcile.ts';
 import { httpHandler } from './http-handler.ts';
 import { mxUsersOf } from './sso.ts';
@@ -25,6 +24,6 @@ export function composeApiConnect(config: Config, given?: Given) {
     metrics,
     useCasesEnabled: config.mx.useCasesEnabled,
   });
-  const handler = httpHandler(runtime, operationsOf(CONNECT_ROUTES, { widgetUrls }), apiKeyAccessOf(runtime, table, erased));
+  const handler = httpHandler(runtime, CONNECT_ROUTES, { widgetUrls }, { keys: apiKeyAccessOf(runtime, table, erased) });
   return { handler, runtime, users, widgetUrls };
 }

@@ -2,7 +2,6 @@ import { JOB_ROUTES, type JobRouteDeps } from '../aggregation/job-routes.ts';
 import { CALLER_ROUTES } from '../http/caller-routes.ts';
 import type { Config } from '../config.ts';
 import { ConfigError } from '../errors.ts';
-import { operationsOf } from '../http/route.ts';
 import { ActiveJobsRepository } from '../aggregation/active-jobs-repo.ts';
 import { AttentionRepository } from '../aggregation/attention-repo.ts';
 import { JobsAcrossUsers } from '../aggregation/jobs-across-users.ts';
@@ -25,16 +24,11 @@ export function composeApiJobs(config: Config, given?: Given) {
   const pointers = new ActiveJobsRepository(table);
   const acrossUsers = new JobsAcrossUsers({ jobs, pointers, attention: new AttentionRepository(table) });
   const deadLetters = new DeadLetterCounts(sqsOf(runtime), deadLetterQueuesOf(config));
-  const handler = httpHandler(
+  const handler = httpHandler<JobRouteDeps & QueueRouteDeps>(
     runtime,
-    operationsOf<JobRouteDeps & QueueRouteDeps>([...JOB_ROUTES, ...QUEUE_ROUTES, ...CALLER_ROUTES], {
-      jobs,
-      acrossUsers,
-      clock: runtime.clock,
-      outcomes: new JobOutcomesRepository(table),
-      deadLetters,
-    }),
-    apiKeyAccessOf(runtime, table),
+    [...JOB_ROUTES, ...QUEUE_ROUTES, ...CALLER_ROUTES],
+    { jobs, acrossUsers, clock: runtime.clock, outcomes: new JobOutcomesRepository(table), deadLetters },
+    { keys: apiKeyAccessOf(runtime, table) },
   );
   return { handler, runtime, jobs, pointers };
 }

@@ -1,5 +1,4 @@
 import type { Config } from '../config.ts';
-import { operationsOf } from '../http/route.ts';
 import { READ_ROUTES, type ReadRouteDeps } from '../reads/read-routes.ts';
 import { SYNC_ROUTE, type SyncRouteDeps } from '../transactions/sync-routes.ts';
 import { httpHandler } from './http-handler.ts';
@@ -16,10 +15,11 @@ export function composeApiRead(config: Config, given?: Given) {
   const nexus = nexusClientOf(runtime, table);
   const transactions = transactionsOf(runtime, table, nexus).sync;
   const keys = apiKeyAccessOf(runtime, table);
-  const handler = httpHandler(
+  const handler = httpHandler<ReadRouteDeps & SyncRouteDeps>(
     runtime,
-    operationsOf<ReadRouteDeps & SyncRouteDeps>([...READ_ROUTES, SYNC_ROUTE], { nexus, transactions }),
-    keys,
+    [...READ_ROUTES, SYNC_ROUTE],
+    { nexus, transactions },
+    { keys },
   );
   return { handler, runtime, table, nexus, transactions, keys };
 }

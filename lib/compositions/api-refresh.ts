@@ -10,7 +10,6 @@ import { RefreshService } from '../aggregation/refresh-service.ts';
 import { ResumeService } from '../aggregation/resume-service.ts';
 import type { Config } from '../config.ts';
 import { idempotent } from '../http/idempotency.ts';
-import { operationsOf } from '../http/route.ts';
 import { aggregationDepsOf } from './aggregation.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
@@ -53,14 +52,11 @@ export function composeApiRefresh(config: Config, given?: Given) {
     metrics,
   });
   const idempotency = idempotencyOf(runtime, table);
-  const handler = httpHandler(
+  const handler = httpHandler<RefreshRouteDeps & MemberRouteDeps & MemberStateRouteDeps>(
     runtime,
-    operationsOf<RefreshRouteDeps & MemberRouteDeps & MemberStateRouteDeps>(
-      [...REFRESH_ROUTES, ...MEMBER_ROUTES, ...MEMBER_STATE_ROUTES],
-      { refresh, resume, members, erasure, memberStates, userKeysMayErase: config.apiKeys.userKeysMayErase },
-      (operation) => idempotent(operation, idempotency),
-    ),
-    apiKeyAccessOf(runtime, table, erased),
+    [...REFRESH_ROUTES, ...MEMBER_ROUTES, ...MEMBER_STATE_ROUTES],
+    { refresh, resume, members, erasure, memberStates, userKeysMayErase: config.apiKeys.userKeysMayErase },
+    { keys: apiKeyAccessOf(runtime, table, erased), idempotent: (route) => idempotent(route, idempotency) },
   );
   return { handler, runtime, table, jobs: aggregation.jobs, nexus, refresh, resume, members, erasure };
 }

@@ -1,6 +1,5 @@
 import type { Config } from '../config.ts';
 import { idempotent } from '../http/idempotency.ts';
-import { operationsOf } from '../http/route.ts';
 import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../notify/delivery-routes.ts';
 import { WEBHOOK_ROUTES, type WebhookRouteDeps } from '../notify/webhook-routes.ts';
 import { httpHandler } from './http-handler.ts';
@@ -18,12 +17,9 @@ export function composeApiWebhooks(config: Config, given?: Given) {
   const notifier = notifierOf(runtime, deliveryStoreOf(runtime, table, sqsOf(runtime)));
   // Create and rotate-secret answer with the new signing secret: their stored answers are sealed like the secrets.
   const idempotency = { ...idempotencyOf(runtime, table), sealBodies: notifier.secretBox };
-  const handler = httpHandler(
-    runtime,
-    operationsOf<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
-      idempotent(operation, idempotency),
-    ),
-    apiKeyAccessOf(runtime, table),
-  );
+  const handler = httpHandler<WebhookRouteDeps & DeliveryRouteDeps>(runtime, [...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, {
+    keys: apiKeyAccessOf(runtime, table),
+    idempotent: (route) => idempotent(route, idempotency),
+  });
   return { handler, runtime, notifier };
 }

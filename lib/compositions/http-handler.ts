@@ -1,5 +1,6 @@
 import type { ApiKeyAuthenticator } from '../http/auth.ts';
-import { createHttpHandler, type Operations, requestIdOf } from '../http/http-handler.ts';
+import { createHttpHandler, type HttpHandlerDeps, requestIdOf } from '../http/http-handler.ts';
+import type { Route } from '../http/route.ts';
 import type { KeyRequestLimit } from '../http/key-request-limit.ts';
 import { inLogContext, observability } from './observability.ts';
 import type { Runtime, RuntimeConfig } from './runtime.ts';
@@ -12,13 +13,21 @@ export interface ApiKeyAccess {
 }
 
 /** Every line logged while serving a request carries the `request_id` the client receives. */
-export function httpHandler(runtime: Runtime<RuntimeConfig>, operations: Operations, keys?: ApiKeyAccess) {
-  const handler = createHttpHandler(operations, {
+export function httpHandler<D>(
+  runtime: Runtime<RuntimeConfig>,
+  routes: readonly Route<D>[],
+  routeDeps: D,
+  options: { keys?: ApiKeyAccess } & Pick<HttpHandlerDeps, 'idempotent' | 'fallback'> = {},
+) {
+  const { keys } = options;
+  const handler = createHttpHandler(routes, routeDeps, {
     log: runtime.log,
     metrics: runtime.metrics,
     authenticator: keys && (() => keys.authenticator),
     keyLimit: keys?.keyLimit,
     refuseErasedUser: keys?.refuseErasedUser,
+    idempotent: options.idempotent,
+    fallback: options.fallback,
   }).use(observability(runtime));
   return inLogContext(handler, (event) => ({
     request_id: requestIdOf(event),

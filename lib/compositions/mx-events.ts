@@ -1,7 +1,6 @@
 import { MxPush } from '../mx-events/mx-push.ts';
 import type { Config } from '../config.ts';
 import { BasicAuthenticator } from '../http/basic-auth.ts';
-import { operationsOf } from '../http/route.ts';
 import { MX_EVENT_ROUTES } from '../mx-events/mx-event-routes.ts';
 import { MxWebhookReplays } from '../mx-events/mx-webhook-replays-repo.ts';
 import { mxWebhookCredentialsProvider } from '../mx/webhook-credentials.ts';
@@ -46,6 +45,6 @@ export function composeMxEvents(config: Config, given?: Given) {
     metrics: runtime.metrics,
     coverage: pushCoverageOf(runtime, table),
   });
-  const handler = httpHandler(runtime, operationsOf(MX_EVENT_ROUTES, { authenticator, push }));
+  const handler = httpHandler(runtime, MX_EVENT_ROUTES, { authenticator, push });
   return { handler, runtime, push };
 }

@@ -1,14 +1,13 @@
 import { compilePathTemplate, type PathTemplate } from '../path-template.ts';
-import type { HttpRequest, Operations } from './http-handler.ts';
+import type { HttpRequest } from './route.ts';
 import { HttpProblem } from './problem.ts';
-import { DEFAULT_ROUTE_KEY } from './route.ts';
 import { ROUTE_TEMPLATES } from './route-templates.generated.ts';
 
 /** Generated, so api-fallback loads neither the slices nor the document. Compiled at the first request, not the cold start. */
 let templates: { method: string; path: PathTemplate }[] | undefined;
 
-/** API Gateway's catch-all: answers unknown routes (404) and known paths with the wrong method (405) as problem+json. */
-async function answer(request: HttpRequest): Promise<never> {
+/** HttpApi's `$default` (api-fallback): unknown routes (404) and known paths with the wrong method (405), as problem+json. */
+export async function answerUnrouted(request: HttpRequest): Promise<never> {
   templates ??= ROUTE_TEMPLATES.map(([method, path]) => ({ method, path: compilePathTemplate(path) }));
   const allowed = templates.filter((t) => t.path.match(request.path) !== undefined).map((t) => t.method);
   if (allowed.length > 0) {
@@ -24,8 +23,3 @@ async function answer(request: HttpRequest): Promise<never> {
       : '';
   throw new HttpProblem('route_not_found', `No route for ${request.method} ${request.path}.${hint}`);
 }
-
-/** api-fallback's one operation, under HttpApi's `$default` route key. */
-export const FALLBACK_OPERATIONS: Operations = {
-  [DEFAULT_ROUTE_KEY]: { auth: 'none', query: 'ignored', handle: answer },
-};

@@ -3,61 +3,19 @@ import type { Log } from '../logger.ts';
 import { isJsonMediaType } from '../media-type.ts';
 import type { ApiEvent, ApiResult } from './api-event.ts';
 import type { HttpMetrics } from './http-metrics.ts';
-import { type Access, AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
+import { AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
+import {
+  type AuthenticatedRoute,
+  type HttpRequest,
+  type HttpResponse,
+  isIdempotentWrite,
+  type Route,
+  routeKey,
+} from './route.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
 import { toHttpProblem } from './error-mapper.ts';
 import { bodyFault } from './body-fault.ts';
 import { HttpProblem } from './problem.ts';
-
-export interface HttpRequest {
-  requestId: string;
-  routeKey: string;
-  method: string;
-  path: string;
-  pathParams: Record<string, string | undefined>;
-  query: Record<string, string | undefined>;
-  headers: Record<string, string | undefined>;
-  /** Undefined when the request had none. */
-  body: unknown;
-}
-
-export interface AuthenticatedRequest extends HttpRequest {
-  principal: Principal;
-}
-
-export interface HttpResponse {
-  status: number;
-  body?: unknown;
-  /** Already serialized JSON (e.g. MX's, relayed unchanged), sent as is instead of `body`. */
-  json?: string;
-  /** A body that is not JSON, sent as is with `headers['content-type']`. */
-  text?: string;
-  headers?: Record<string, string>;
-}
-
-/**
- * One API operation, under its API Gateway route key. `body: 'text'` is for senders, like MX's webhooks, that must get the
- * operation's own answer rather than a 400/415. A query parameter the route does not define is a 400: `query: 'parsed'`
- * parses them with a strict schema; `'ignored'` is for answers that must not depend on them. An erased `{user_id}` is
- * refused unless `erasedUsers: 'admitted'` (the erasure itself, so a half-done one can be repeated).
- */
-export type Operation = OperationOptions & Authorised;
-
-/** How an operation takes its body and query, and whether it serves erased users. */
-export interface OperationOptions {
-  body?: 'json' | 'text';
-  query?: 'parsed' | 'ignored';
-  erasedUsers?: 'admitted';
-}
-
-/** Who may call an operation; `Extra`: what a route's handler also gets (its slice's dependencies). */
-export type Authorised<Extra extends unknown[] = []> =
-  | { auth: 'none'; handle(request: HttpRequest, ...extra: Extra): Promise<HttpResponse> }
-  | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest, ...extra: Extra): Promise<HttpResponse> };
-
-export type AuthenticatedOperation = Extract<Operation, { auth: 'api_key' }>;
-
-export type Operations = Record<string, Operation>;
 
 export interface HttpHandlerDeps {
   /** Called at each request that takes an API key (the caller builds it lazily). */
@@ -66,8 +24,12 @@ export interface HttpHandlerDeps {
   readonly metrics: HttpMetrics;
   /** None: keys are limited by the stage's throttle only. */
   readonly keyLimit?: Pick<KeyRequestLimit, 'admit'>;
-  /** Throws 410 for an erased user; needed when an operation names `{user_id}`. */
+  /** Throws 410 for an erased user; needed when a route names `{user_id}`. */
   readonly refuseErasedUser?: (userId: string) => Promise<void>;
+  /** Makes an authenticated write honour `Idempotency-Key` (lib/http/idempotency.ts); needed when a route is one. */
+  readonly idempotent?: <D>(route: AuthenticatedRoute<D>) => AuthenticatedRoute<D>;
+  /** Answers what no route matches (api-fallback's catch-all: no key, query ignored). */
+  readonly fallback?: (request: HttpRequest) => Promise<HttpResponse>;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -80,17 +42,14 @@ export const requestIdOf = (event: ApiEvent): string => {
 };
 
 /** The pipeline: authenticates, parses bodies, and shapes every answer, stamped `x-request-id` and `no-store`. */
-export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps) {
-  const namingUsers = Object.keys(operations).filter((key) => namesUser(key, operations[key]!));
-  if (namingUsers.length > 0 && !deps.refuseErasedUser) {
-    throw new Error(`${namingUsers[0]} names a user, but the handler is given no refuseErasedUser`);
-  }
+export function createHttpHandler<D>(routes: readonly Route<D>[], routeDeps: D, deps: HttpHandlerDeps) {
+  const byKey = routesByKey(routes, deps);
+  const fallback: Route<D> | undefined = deps.fallback && { ...FALLBACK, handle: deps.fallback };
   return middy<ApiEvent, ApiResult>()
     .use(problemResponses(deps.log, deps.metrics))
     .handler(async (event) => {
-      const operation = operations[event.routeKey];
-      if (!operation)
-        throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
+      const route = byKey.get(event.routeKey) ?? fallback;
+      if (!route) throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
       const request: HttpRequest = {
         requestId: requestIdOf(event),
         routeKey: event.routeKey,
@@ -101,23 +60,52 @@ export function createHttpHandler(operations: Operations, deps: HttpHandlerDeps)
         headers: event.headers,
         body: undefined,
       };
-      if (operation.query === undefined) refuseQuery(request.query);
-      if (operation.auth === 'api_key') {
+      if (route.query === undefined) refuseQuery(request.query);
+      if (route.auth === 'api_key') {
         if (!deps.authenticator) throw new Error(`${event.routeKey} takes an API key, but the handler has no authenticator`);
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
         admitKey(principal, deps);
-        assertAccess(operation.access, principal, request.pathParams);
-        if (namesUser(event.routeKey, operation)) await deps.refuseErasedUser!(request.pathParams.user_id!);
-        request.body = readBody(event, operation.body);
-        return toResult(await operation.handle({ ...request, principal }), request.requestId);
+        assertAccess(route.access, principal, request.pathParams);
+        if (namesUser(event.routeKey, route)) await deps.refuseErasedUser!(request.pathParams.user_id!);
+        request.body = readBody(event, route.body);
+        return toResult(await route.handle({ ...request, principal }, routeDeps), request.requestId);
       }
-      request.body = readBody(event, operation.body);
-      return toResult(await operation.handle(request), request.requestId);
+      request.body = readBody(event, route.body);
+      return toResult(await route.handle(request, routeDeps), request.requestId);
     });
 }
 
-const namesUser = (routeKey: string, operation: Operation): boolean =>
-  operation.auth === 'api_key' && routeKey.includes('{user_id}') && operation.erasedUsers !== 'admitted';
+/** api-fallback's catch-all, as a route: no key, any query. */
+const FALLBACK = {
+  method: 'GET',
+  path: '$default',
+  fn: 'api-fallback',
+  summary: 'Unknown routes and methods',
+  auth: 'none',
+  query: 'ignored',
+  docs: () => ({ responses: {} }),
+} as const;
+
+/** Each route under its API Gateway route key, idempotent writes wrapped; a route declared twice is a programming error. */
+export function routesByKey<D>(routes: readonly Route<D>[], deps: HttpHandlerDeps): Map<string, Route<D>> {
+  const byKey = new Map<string, Route<D>>();
+  for (const route of routes) {
+    const key = routeKey(route);
+    if (byKey.has(key)) throw new Error(`${key} is declared twice`);
+    if (namesUser(key, route) && !deps.refuseErasedUser) {
+      throw new Error(`${key} names a user, but the handler is given no refuseErasedUser`);
+    }
+    if (route.auth === 'api_key' && isIdempotentWrite(route) && !deps.idempotent) {
+      throw new Error(`${key} honours Idempotency-Key: its function must pass the key store`);
+    }
+    byKey.set(key, route.auth === 'api_key' && isIdempotentWrite(route) ? deps.idempotent!(route) : route);
+  }
+  return byKey;
+}
+
+/** An API-key route under a `{user_id}` path that does not serve erased users: the pipeline refuses them. */
+const namesUser = (key: string, route: Pick<Route, 'auth' | 'erasedUsers'>): boolean =>
+  route.auth === 'api_key' && key.includes('{user_id}') && route.erasedUsers !== 'admitted';
 
 /** Refuses a key past its per-minute limit before anything else runs for it. */
 function admitKey(principal: Principal, deps: HttpHandlerDeps): void {
@@ -177,7 +165,7 @@ function bodyText(event: ApiEvent): string {
   }
 }
 
-function readBody(event: ApiEvent, as: Operation['body'] = 'json'): unknown {
+function readBody(event: ApiEvent, as: Route['body'] = 'json'): unknown {
   if (event.body === undefined || event.body === '') return undefined;
   const raw = bodyText(event);
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {

@@ -7,7 +7,7 @@ import { type HeldKey, IdempotencyKeys } from '../idempotency-keys.ts';
 import type { Log } from '../logger.ts';
 import type { IdempotencyStore } from '../store/idempotency-repo.ts';
 import { toHttpProblem } from './error-mapper.ts';
-import type { AuthenticatedOperation, AuthenticatedRequest, HttpResponse } from './http-handler.ts';
+import type { AuthenticatedRequest, AuthenticatedRoute, HttpResponse } from './route.ts';
 import { bodyFault } from './body-fault.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -43,20 +43,21 @@ const DEFAULT_MAX_WAIT_MS = 2_000;
 const MAX_PAUSE_MS = 250;
 
 /**
- * Makes `operation` honour `Idempotency-Key`: the same request again gets the stored answer byte for byte; a different
+ * Makes `route` honour `Idempotency-Key`: the same request again gets the stored answer byte for byte; a different
  * one, 422. Keys are scoped by the API key's identity, method and route, and access is checked first, so no key reaches
  * another's answer. A duplicate of a running request waits, then gets 409. Answers asking for a retry release the key.
  */
-export function idempotent(operation: AuthenticatedOperation, deps: IdempotencyDeps): AuthenticatedOperation {
-  if (operation.access === 'by_resource') {
-    // Its access is checked inside the operation, after a stored answer would already have been replayed.
-    throw new Error('An idempotent operation declares its access (server_key or path_user), checked before any replay');
+export function idempotent<D>(route: AuthenticatedRoute<D>, deps: IdempotencyDeps): AuthenticatedRoute<D> {
+  if (route.access === 'by_resource') {
+    // Its access is checked inside the route, after a stored answer would already have been replayed.
+    throw new Error('An idempotent route declares its access (server_key or path_user), checked before any replay');
   }
   return {
-    ...operation,
-    async handle(request) {
+    ...route,
+    async handle(request, routeDeps) {
       const key = idempotencyKeyOf(request);
-      return key === undefined ? operation.handle(request) : handleOnce(operation, request, key, deps);
+      const run = () => route.handle(request, routeDeps);
+      return key === undefined ? run() : handleOnce(route, run, request, key, deps);
     },
   };
 }
@@ -73,7 +74,8 @@ function idempotencyKeyOf(request: AuthenticatedRequest): string | undefined {
 }
 
 async function handleOnce(
-  operation: AuthenticatedOperation,
+  route: Pick<AuthenticatedRoute, 'access'>,
+  run: () => Promise<HttpResponse>,
   request: AuthenticatedRequest,
   key: string,
   deps: IdempotencyDeps,
@@ -87,10 +89,10 @@ async function handleOnce(
   const fingerprint = [request.method, request.routeKey, request.pathParams, request.query, request.body];
   const pauses = pauseSchedule(deps.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   // A user's route: the record is the user's too, for its erasure to find.
-  const userId = operation.access === 'path_user' ? request.pathParams.user_id : undefined;
+  const userId = route.access === 'path_user' ? request.pathParams.user_id : undefined;
   for (let attempt = 0; ; attempt++) {
     const claim = await keys.claim<StoredResponse>(scope, fingerprint, userId);
-    if (claim.state === 'claimed') return execute(operation, request, claim.key, binding, deps);
+    if (claim.state === 'claimed') return execute(run, request, claim.key, binding, deps);
     if (claim.state === 'reused') {
       throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used for a different request; use a new key.');
     }
@@ -105,7 +107,7 @@ async function handleOnce(
 }
 
 async function execute(
-  operation: AuthenticatedOperation,
+  run: () => Promise<HttpResponse>,
   request: AuthenticatedRequest,
   key: HeldKey<StoredResponse>,
   binding: string,
@@ -120,7 +122,7 @@ async function execute(
 
   let response: HttpResponse;
   try {
-    response = await operation.handle(request);
+    response = await run();
   } catch (error) {
     const problem = toHttpProblem(error, log);
     if (asksForRetry(problem.status)) {

@@ -1,4 +1,4 @@
-import type { AuthenticatedOperation, Authorised, Operation, OperationOptions, Operations } from './http-handler.ts';
+import type { Access, Principal } from './auth.ts';
 import type { OperationDocs, Zod } from './openapi/operation-docs.ts';
 
 /** The Lambdas that serve HTTP routes. */
@@ -7,7 +7,50 @@ export type HttpFunctionName =
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-interface RouteCommon extends OperationOptions {
+export interface HttpRequest {
+  requestId: string;
+  routeKey: string;
+  method: string;
+  path: string;
+  pathParams: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  /** Parsed JSON body; undefined when the request had none. */
+  body: unknown;
+}
+
+export interface AuthenticatedRequest extends HttpRequest {
+  principal: Principal;
+}
+
+export interface HttpResponse {
+  status: number;
+  body?: unknown;
+  /** A body already serialized as JSON (e.g. MX's, relayed unchanged): sent as is, instead of `body`. */
+  json?: string;
+  /** A body that is not JSON (the console's page, script and style): sent as is, with `headers['content-type']`. */
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * How a route takes its body and query, and whether it serves erased users. Bodies are JSON unless `body: 'text'` (the
+ * text as sent, for senders like MX that must get the route's own answer). A query parameter a route does not define
+ * is a 400 naming it: a route with parameters sets `query: 'parsed'` and parses them strictly; `'ignored'` is for
+ * answers that must not depend on them. `erasedUsers: 'admitted'`: the erasure itself, repeatable when half done.
+ */
+export interface RouteOptions {
+  body?: 'json' | 'text';
+  query?: 'parsed' | 'ignored';
+  erasedUsers?: 'admitted';
+}
+
+/** Who may call a route (`access`, checked by the pipeline before `handle`), and what its handler gets. */
+export type Authorised<D> =
+  | { auth: 'none'; handle(request: HttpRequest, deps: D): Promise<HttpResponse> }
+  | { auth: 'api_key'; access: Access; handle(request: AuthenticatedRequest, deps: D): Promise<HttpResponse> };
+
+interface RouteCommon extends RouteOptions {
   method: HttpMethod;
   /** API Gateway path template: `{name}` matches one segment. */
   path: string;
@@ -21,7 +64,9 @@ interface RouteCommon extends OperationOptions {
 }
 
 /** One route of the API, declared once by the slice that owns it; `handle` also gets the slice's `deps`. */
-export type Route<D = unknown> = RouteCommon & Authorised<[deps: D]>;
+export type Route<D = unknown> = RouteCommon & Authorised<D>;
+
+export type AuthenticatedRoute<D = unknown> = Extract<Route<D>, { auth: 'api_key' }>;
 
 /** API Gateway's route key (`"POST /webhooks"`). */
 export const routeKey = (route: Pick<RouteCommon, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -34,36 +79,3 @@ const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
 /** Exactly these honour `Idempotency-Key`: authenticated POSTs and PUTs. */
 export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none'; idempotent?: false }): boolean =>
   route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method) && route.idempotent !== false;
-
-/** The operations of `routes`, by route key. A function serving idempotent writes passes `idempotent`; only such load it. */
-export function operationsOf<D>(
-  routes: readonly Route<D>[],
-  deps: D,
-  idempotent?: (operation: AuthenticatedOperation) => AuthenticatedOperation,
-): Operations {
-  const operations: Operations = {};
-  for (const route of routes) {
-    const key = routeKey(route);
-    if (operations[key]) throw new Error(`${key} is declared twice`);
-    operations[key] = operationOf(route, deps, idempotent);
-  }
-  return operations;
-}
-
-function operationOf<D>(
-  route: Route<D>,
-  deps: D,
-  idempotent: ((operation: AuthenticatedOperation) => AuthenticatedOperation) | undefined,
-): Operation {
-  const common = { body: route.body, query: route.query, erasedUsers: route.erasedUsers };
-  if (route.auth === 'none') return { ...common, auth: 'none', handle: (request) => route.handle(request, deps) };
-  const operation: AuthenticatedOperation = {
-    ...common,
-    auth: 'api_key',
-    access: route.access,
-    handle: (request) => route.handle(request, deps),
-  };
-  if (!isIdempotentWrite(route)) return operation;
-  if (!idempotent) throw new Error(`${routeKey(route)} honours Idempotency-Key: its function must pass the key store`);
-  return idempotent(operation);
-}

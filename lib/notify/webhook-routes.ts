@@ -1,6 +1,6 @@
 import * as z from '../zod.ts';
 import type { Clock } from '../clock.ts';
-import type { AuthenticatedRequest, HttpResponse } from '../http/http-handler.ts';
+import type { AuthenticatedRequest, HttpResponse } from '../http/route.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Route } from '../http/route.ts';
 import { parseInput } from '../http/validation.ts';

@@ -5,9 +5,9 @@ import { lambdaContext } from '../../../infra/local/lambda-context.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
-import { type AuthenticatedRequest, createHttpHandler, type HttpResponse } from '../../../lib/http/http-handler.ts';
+import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { type IdempotencyDeps, idempotent } from '../../../lib/http/idempotency.ts';
-import { operationsOf, type Route } from '../../../lib/http/route.ts';
+import type { AuthenticatedRequest, HttpResponse, Route } from '../../../lib/http/route.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { ApiKeyRecord } from '../../../lib/store/api-keys-repo.ts';
@@ -90,12 +90,14 @@ function handlerWith(options: Partial<IdempotencyDeps> = {}) {
   const deps = { store: new IdempotencyRepository(local.table), digests: testDigests, clock, log, ...options };
   const routes = [route(CREATE, 'server_key'), route(COPY, 'server_key'), route(USER_THING, 'path_user')];
   const handler = createHttpHandler(
-    operationsOf(routes, {}, (operation) => idempotent(operation, deps)),
+    routes,
+    {},
     {
       authenticator: () => authenticator,
       log,
       metrics: { add: (name, _value, dimensions) => refusals.push({ name, ...dimensions }) },
       refuseErasedUser: async () => {},
+      idempotent: (route) => idempotent(route, deps),
     },
   );
   return (event: ApiEvent) => handler(event, lambdaContext('idempotency-test')) as Promise<ApiResult>;

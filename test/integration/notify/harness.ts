@@ -14,7 +14,6 @@ import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { ApiKeyAuthenticator, hashApiKey } from '../../../lib/http/auth.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { idempotent } from '../../../lib/http/idempotency.ts';
-import { operationsOf } from '../../../lib/http/route.ts';
 import { type Log, silentLog } from '../../../lib/logger.ts';
 import type { Resolver } from '../../../lib/notify/address-guard.ts';
 import { DELIVERY_ROUTES, type DeliveryRouteDeps } from '../../../lib/notify/delivery-routes.ts';
@@ -133,18 +132,19 @@ export async function startNotifyHarness(options: NotifyHarnessOptions = {}) {
           : undefined,
   };
   const authenticator = new ApiKeyAuthenticator(apiKeys, clock, { log: silentLog });
-  const apiHandler = createHttpHandler(
-    operationsOf<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, (operation) =>
-      idempotent(operation, {
-        store: new IdempotencyRepository(table),
-        digests: testDigests,
-        clock,
-        log: silentLog,
-        sealBodies: notifier.secretBox,
-      }),
-    ),
-    { metrics: noMetrics, authenticator: () => authenticator, log: silentLog },
-  );
+  const idempotency = {
+    store: new IdempotencyRepository(table),
+    digests: testDigests,
+    clock,
+    log: silentLog,
+    sealBodies: notifier.secretBox,
+  };
+  const apiHandler = createHttpHandler<WebhookRouteDeps & DeliveryRouteDeps>([...WEBHOOK_ROUTES, ...DELIVERY_ROUTES], notifier, {
+    metrics: noMetrics,
+    authenticator: () => authenticator,
+    log: silentLog,
+    idempotent: (route) => idempotent(route, idempotency),
+  });
 
   /** Takes every visible message off the delivery queue, or the slow lane's (without handling it). */
   async function takeMessages(lane: DeliveryLane = 'delivery'): Promise<DeliveryMessage[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { API_DOCS_ROUTES, CONSOLE_CSP } from '../../../lib/api-docs/api-docs-routes.ts';
-import type { HttpRequest } from '../../../lib/http/http-handler.ts';
+import type { HttpRequest } from '../../../lib/http/route.ts';
 import { buildConsoleAssets, CONSOLE_FOLDER, readConsoleFolder } from '../../../scripts/build-console.ts';
 
 const byName = (files: Record<string, string>) => Object.entries(files).sort(([a], [b]) => (a < b ? -1 : 1));

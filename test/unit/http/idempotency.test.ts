@@ -1,14 +1,20 @@
 import { testDigests } from '../../support/digest-keys.ts';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import type { AuthenticatedOperation, AuthenticatedRequest } from '../../../lib/http/http-handler.ts';
+import { routesByKey } from '../../../lib/http/http-handler.ts';
 import { idempotent } from '../../../lib/http/idempotency.ts';
-import { type HttpMethod, operationsOf, type Route } from '../../../lib/http/route.ts';
+import type { AuthenticatedRequest, AuthenticatedRoute, HttpMethod, Route } from '../../../lib/http/route.ts';
+import { noMetrics } from '../../../lib/metrics.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { MemoryIdempotencyStore } from '../../support/memory-idempotency-store.ts';
 
-const created: AuthenticatedOperation = {
+const created: AuthenticatedRoute = {
+  method: 'POST',
+  path: '/things/{thing_id}',
+  fn: 'api-webhooks',
+  summary: 'things',
+  docs: () => ({ responses: {} }),
   auth: 'api_key',
   access: 'server_key',
   handle: async () => ({ status: 201, body: { ok: true } }),
@@ -38,7 +44,7 @@ function request(overrides: Partial<AuthenticatedRequest> & { key?: string } = {
 describe('idempotent: the Idempotency-Key header', () => {
   it('runs requests without the header as they are, without touching the store', async () => {
     const { store, operation } = setUp();
-    const answer = await operation.handle({ ...request(), headers: {} });
+    const answer = await operation.handle({ ...request(), headers: {} }, {});
     expect(answer).toEqual({ status: 201, body: { ok: true } });
     expect(store.claims).toHaveLength(0);
   });
@@ -51,7 +57,7 @@ describe('idempotent: the Idempotency-Key header', () => {
     ['non-ASCII', 'clé'],
   ])('answers 400 naming the header when the key is %s', async (_, key) => {
     const { store, operation } = setUp();
-    const failure = await operation.handle(request({ key })).catch((error: unknown) => error);
+    const failure = await operation.handle(request({ key }), {}).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HttpProblem);
     expect(failure).toMatchObject({ status: 400, problemCode: 'validation_failed', field: 'header.idempotency-key' });
     expect((failure as HttpProblem).message).toContain('Idempotency-Key');
@@ -61,7 +67,7 @@ describe('idempotent: the Idempotency-Key header', () => {
   it('accepts 1 to 255 visible ASCII characters', async () => {
     const { store, operation } = setUp();
     for (const key of ['k', '!~'.repeat(127) + '!', 'order:2026-01-01/7f3e"{}']) {
-      await expect(operation.handle(request({ key }))).resolves.toMatchObject({ status: 201 });
+      await expect(operation.handle(request({ key }), {})).resolves.toMatchObject({ status: 201 });
     }
     expect(store.claims).toHaveLength(3);
   });
@@ -70,7 +76,7 @@ describe('idempotent: the Idempotency-Key header', () => {
 describe('idempotent: scope and request fingerprint', () => {
   async function claimFor(overrides: Partial<AuthenticatedRequest> & { key?: string }) {
     const { store, operation } = setUp();
-    await operation.handle(request(overrides));
+    await operation.handle(request(overrides), {});
     return store.claims[0]!;
   }
 
@@ -112,7 +118,7 @@ describe('idempotent: scope and request fingerprint', () => {
   });
 });
 
-describe('operationsOf', () => {
+describe('routesByKey', () => {
   const route = (method: HttpMethod, path: string, auth: 'api_key' | 'none' = 'api_key'): Route => ({
     method,
     path,
@@ -134,10 +140,10 @@ describe('operationsOf', () => {
   const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog, digests: testDigests };
 
   it('makes the authenticated POST and PUT routes idempotent and no other', async () => {
-    const operations = operationsOf(routes, {}, (operation) => idempotent(operation, deps));
-    expect(Object.keys(operations)).toEqual(routes.map((r) => `${r.method} ${r.path}`));
+    const byKey = routesByKey(routes, { log: silentLog, metrics: noMetrics, idempotent: (route) => idempotent(route, deps) });
+    expect([...byKey.keys()]).toEqual(routes.map((r) => `${r.method} ${r.path}`));
     const replays = async (key: string) => {
-      const send = () => operations[key]!.handle(request({ routeKey: key }));
+      const send = () => byKey.get(key)!.handle(request({ routeKey: key }), {});
       await send();
       return (await send()).headers?.['idempotent-replayed'] === 'true';
     };
@@ -149,14 +155,15 @@ describe('operationsOf', () => {
   });
 
   it('refuses a function serving an idempotent route without the key store, and a route declared twice', () => {
-    expect(() => operationsOf(routes, {})).toThrow('POST /things honours Idempotency-Key');
-    expect(() => operationsOf([routes[2]!, routes[2]!], {})).toThrow('GET /things/{thing_id} is declared twice');
+    const plain = { log: silentLog, metrics: noMetrics };
+    expect(() => routesByKey(routes, plain)).toThrow('POST /things honours Idempotency-Key');
+    expect(() => routesByKey([routes[2]!, routes[2]!], plain)).toThrow('GET /things/{thing_id} is declared twice');
   });
 });
 
 describe('idempotent: access', () => {
-  it('refuses to wrap an operation whose access is checked inside it, after a replay would already be answered', () => {
-    const byResource: AuthenticatedOperation = { ...created, access: 'by_resource' };
+  it('refuses to wrap a route whose access is checked inside it, after a replay would already be answered', () => {
+    const byResource: AuthenticatedRoute = { ...created, access: 'by_resource' };
     const deps = { store: new MemoryIdempotencyStore(), clock: new ManualClock(), log: silentLog, digests: testDigests };
     expect(() => idempotent(byResource, deps)).toThrow(/declares its access/);
   });

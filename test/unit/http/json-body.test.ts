@@ -4,6 +4,7 @@ import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
+import { testRoute } from '../../support/test-route.ts';
 
 const event = (body: string): ApiEvent => ({
   routeKey: 'POST /json',
@@ -17,15 +18,16 @@ const event = (body: string): ApiEvent => ({
 describe('a JSON body with a lone surrogate', () => {
   const seen: unknown[] = [];
   const handler = createHttpHandler(
-    {
-      'POST /json': {
+    [
+      testRoute('POST /json', {
         auth: 'none',
         async handle(request) {
           seen.push(request.body);
           return { status: 204 };
         },
-      },
-    },
+      }),
+    ],
+    {},
     { metrics: noMetrics, log: silentLog },
   );
   const call = async (body: string) => {

@@ -7,6 +7,7 @@ import { KEY_LIMIT_WINDOW_MS, KeyRequestLimit } from '../../../lib/http/key-requ
 import { silentLog } from '../../../lib/logger.ts';
 import type { WindowCounter } from '../../../lib/store/rate-limit-repo.ts';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
+import { testRoute } from '../../support/test-route.ts';
 
 /** The shared counter, in memory: what RateLimitRepository's ADD does, with its writes counted. */
 function memoryCounter() {
@@ -153,7 +154,14 @@ describe('the HTTP pipeline with a per-key limit', () => {
     const metrics: unknown[] = [];
     const limit = new KeyRequestLimit({ perMinute: 2, counter: memoryCounter().counter, clock, log: silentLog });
     const handler = createHttpHandler(
-      { 'GET /things': { auth: 'api_key', access: 'server_key', handle: async () => ({ status: 200, body: { ok: true } }) } },
+      [
+        testRoute('GET /things', {
+          auth: 'api_key',
+          access: 'server_key',
+          handle: async () => ({ status: 200, body: { ok: true } }),
+        }),
+      ],
+      {},
       {
         log: silentLog,
         authenticator: () => new ApiKeyAuthenticator({ get: async (hash) => records.get(hash) }, clock, { log: silentLog }),

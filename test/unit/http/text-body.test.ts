@@ -4,6 +4,7 @@ import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { createHttpHandler } from '../../../lib/http/http-handler.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { lambdaContext } from '../../../infra/local/lambda-context.ts';
+import { testRoute } from '../../support/test-route.ts';
 
 const event = (body: string | undefined, extra: Partial<ApiEvent> = {}): ApiEvent => ({
   routeKey: 'POST /text',
@@ -18,16 +19,17 @@ const event = (body: string | undefined, extra: Partial<ApiEvent> = {}): ApiEven
 describe("an operation with body: 'text'", () => {
   const seen: unknown[] = [];
   const handler = createHttpHandler(
-    {
-      'POST /text': {
+    [
+      testRoute('POST /text', {
         auth: 'none',
         body: 'text',
         async handle(request) {
           seen.push(request.body);
           return { status: 204 };
         },
-      },
-    },
+      }),
+    ],
+    {},
     { metrics: noMetrics, log: silentLog },
   );
   const call = (e: ApiEvent) => handler(e, lambdaContext('test'));

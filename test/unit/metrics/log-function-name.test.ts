@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../../lib/config.ts';
 import { httpHandler } from '../../../lib/compositions/http-handler.ts';
 import { runtimeOf } from '../../../lib/compositions/runtime.ts';
+import { testRoute } from '../../support/test-route.ts';
 
 const config = parseConfig({
   TABLE_NAME: 'log-test',
@@ -55,8 +56,8 @@ describe('log lines in one process running several functions (the local runtime)
         return { status: 204 };
       },
     });
-    const slow = httpHandler(runtime, { 'GET /slow': operation('slow', 30) });
-    const fast = httpHandler(runtime, { 'GET /fast': operation('fast', 5) });
+    const slow = httpHandler(runtime, [testRoute('GET /slow', operation('slow', 30))], {});
+    const fast = httpHandler(runtime, [testRoute('GET /fast', operation('fast', 5))], {});
     await Promise.all([
       slow(event('/slow'), context('nexus-relay-local-api-read', 'req-slow')),
       fast(event('/fast'), context('nexus-relay-local-api-jobs', 'req-fast')),
