@@ -6,10 +6,12 @@ import type { HttpMetrics } from './http-metrics.ts';
 import { AccessRefusedProblem, type ApiKeyAuthenticator, assertAccess, type Principal } from './auth.ts';
 import {
   type AuthenticatedRoute,
+  type Authorised,
   type HttpRequest,
   type HttpResponse,
   isIdempotentWrite,
   type Route,
+  type RouteOptions,
   routeKey,
 } from './route.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
@@ -44,7 +46,12 @@ export const requestIdOf = (event: ApiEvent): string => {
 /** The pipeline: authenticates, parses bodies, and shapes every answer, stamped `x-request-id` and `no-store`. */
 export function createHttpHandler<D>(routes: readonly Route<D>[], routeDeps: D, deps: HttpHandlerDeps) {
   const byKey = routesByKey(routes, deps);
-  const fallback: Route<D> | undefined = deps.fallback && { ...FALLBACK, handle: deps.fallback };
+  // api-fallback's catch-all: no key, any query.
+  const fallback: (RouteOptions & Authorised<D>) | undefined = deps.fallback && {
+    auth: 'none',
+    query: 'ignored',
+    handle: deps.fallback,
+  };
   return middy<ApiEvent, ApiResult>()
     .use(problemResponses(deps.log, deps.metrics))
     .handler(async (event) => {
@@ -74,17 +81,6 @@ export function createHttpHandler<D>(routes: readonly Route<D>[], routeDeps: D, 
       return toResult(await route.handle(request, routeDeps), request.requestId);
     });
 }
-
-/** api-fallback's catch-all, as a route: no key, any query. */
-const FALLBACK = {
-  method: 'GET',
-  path: '$default',
-  fn: 'api-fallback',
-  summary: 'Unknown routes and methods',
-  auth: 'none',
-  query: 'ignored',
-  docs: () => ({ responses: {} }),
-} as const;
 
 /** Each route under its API Gateway route key, idempotent writes wrapped; a route declared twice is a programming error. */
 export function routesByKey<D>(routes: readonly Route<D>[], deps: HttpHandlerDeps): Map<string, Route<D>> {

@@ -10,8 +10,6 @@ import type { SyncState, SyncStateRepository } from './sync-state-repo.ts';
 import type { TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 import { type SyncCursorCodec, SyncCursorExpiredError } from './sync-cursor.ts';
 
-export type { IngestCounts, MxTransaction } from './changes-found.ts';
-
 export interface SyncPage {
   added: MxTransaction[];
   modified: MxTransaction[];

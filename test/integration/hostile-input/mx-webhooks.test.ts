@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { generateSecret } from '../../../lib/notify/signing.ts';
-import type { MxTransaction, SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import type { SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import type { MxTransaction } from '../../../lib/transactions/changes-found.ts';
 import { useInProcessRelay } from '../../support/in-process-relay.ts';
 import { createSealedWebhook } from '../../../bench/support/sealed-webhook.ts';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
 import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
-import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import { INGEST_REUSE_MS, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import type { MxTransaction } from '../../../lib/transactions/changes-found.ts';
 
 /**
  * What MX's TRANSACTIONS-deleted and MEMBER-deleted webhooks hint to the transactions sync (worker-poll's hint reads,

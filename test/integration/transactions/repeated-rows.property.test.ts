@@ -7,7 +7,8 @@ import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { REMOVED_RETENTION_MS, TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
 import { SyncStateRepository } from '../../../lib/transactions/sync-state-repo.ts';
 import { SyncCursorCodec } from '../../../lib/transactions/sync-cursor.ts';
-import { INGEST_REUSE_MS, type MxTransaction, TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
+import { INGEST_REUSE_MS, TransactionSync } from '../../../lib/transactions/transaction-sync.ts';
+import type { MxTransaction } from '../../../lib/transactions/changes-found.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**

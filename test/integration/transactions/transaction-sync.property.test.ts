@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
-import type { MxTransaction } from '../../../lib/transactions/transaction-sync.ts';
+import type { MxTransaction } from '../../../lib/transactions/changes-found.ts';
 
 /**
  * Random interleavings of aggregations (several members, adds and updates, some on the same day, some across

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { useSyncHarness } from './sync-harness.ts';
 import { InvalidCursorError } from '../../../lib/errors.ts';
 import { SyncCursorExpiredError } from '../../../lib/transactions/sync-cursor.ts';
-import { INGEST_REUSE_MS, type MxTransaction, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import { INGEST_REUSE_MS, type SyncPage } from '../../../lib/transactions/transaction-sync.ts';
+import type { MxTransaction } from '../../../lib/transactions/changes-found.ts';
 
 /**
  * Transactions sync over real dynalite and the MX simulator, one ManualClock for both: the simulator's aggregations
