@@ -18,7 +18,10 @@ const useCases = z
 const guid = (prefix: string) =>
   z.string().check(z.regex(new RegExp(`^${prefix}-[A-Za-z0-9-]{1,80}$`), `must be an MX ${prefix}-… guid`));
 
-/** MX's widget URL options, as MX names them (`widget_type` is MX's `type`). Unknown ones are refused: MX would ignore them. */
+/**
+ * MX's widget URL options, as MX names them (`widget_type` is MX's `type`; docs.mx.com/api-reference/more-apis/saml/relaystate
+ * and the client config of MX's open connect-widget). Unknown ones are refused: MX would ignore them.
+ */
 const widgetUrlBody = z.strictObject({
   widget_type: z
     .string()
@@ -37,7 +40,12 @@ const widgetUrlBody = z.strictObject({
   include_transactions: z.optional(z.boolean()),
   include_identity: z.optional(z.boolean()),
   is_mobile_webview: z.optional(z.boolean()),
-  ui_message_version: z.optional(z.int().check(z.minimum(1), z.maximum(10))),
+  ui_message_version: z
+    .optional(z.int().check(z.minimum(1), z.maximum(10)))
+    .check(z.describe('The postMessage events’ version: 4 unless named, as MX requires of new integrations')),
+  language: z.optional(z.enum(['en-us', 'fr', 'fr-ca'])).check(z.describe('MX’s languages; MX’s default is en-us')),
+  enable_app2app: z.optional(z.boolean()),
+  current_microdeposit_guid: z.optional(guid('MIC')),
   ui_message_webview_url_scheme: z.optional(
     z.string().check(z.regex(/^[a-z][a-z0-9+.-]{0,40}$/, 'must be a URL scheme, such as myapp')),
   ),

@@ -5,6 +5,9 @@ import type { SsoClient } from '../mx/sso.ts';
 import type { MxUsers } from './mx-users.ts';
 import { type UseCase, useCasesFor } from './use-cases.ts';
 
+/** MX: "All new implementations must … set it to version 4" (docs.mx.com/api-reference/more-apis/saml/relaystate). */
+export const UI_MESSAGE_VERSION = 4;
+
 /** How long MX's single-use widget URL works. */
 export const WIDGET_URL_LIFETIME_MS = 10 * 60_000;
 
@@ -52,7 +55,11 @@ export class WidgetUrls {
     const url = await this.deps.users.withUser(
       userId,
       (mxOptions) =>
-        this.deps.sso.widgetUrl(userId, { type, ...options, ...(useCases ? { use_cases: useCases } : {}) }, mxOptions),
+        this.deps.sso.widgetUrl(
+          userId,
+          { type, ui_message_version: UI_MESSAGE_VERSION, ...options, ...(useCases ? { use_cases: useCases } : {}) },
+          mxOptions,
+        ),
       { deadline: this.deps.sso.newDeadline() },
     );
     // Once MX has the user: a refused request leaves nothing for the reconcile to read.

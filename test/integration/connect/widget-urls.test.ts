@@ -104,6 +104,13 @@ describe('POST /users/{user_id}/widget_urls', () => {
       code: 'validation_failed',
       field: 'widget_type',
     });
+    expect((await widgetUrl('u1', { widget_type: 'connect_widget', language: 'de' })).body).toMatchObject({
+      code: 'validation_failed',
+      field: 'language',
+    });
+    const french = await widgetUrl('u1', { widget_type: 'connect_widget', language: 'fr-ca', enable_app2app: false });
+    expect(french.status).toBe(201);
+    issued.push(french.body.widget_url.url);
     const own = await widgetUrl(BOUND_USER, { widget_type: 'connect_widget', use_cases: ['PFM'] }, { key: USER_KEY });
     expect(own.status).toBe(201);
     issued.push(own.body.widget_url.url);
