@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { NODE_HTTP_CJS, esbuildOptions, isNodeHttp } from '../infra/bundling.ts';
 import { type EnvironmentResources, functionEnvironment, perQueue } from '../infra/constructs/function-environment.ts';
-import { ENVIRONMENTS, resourceName } from '../infra/environments.ts';
+import { ENVIRONMENTS, resourceName, withUseCases } from '../infra/environments.ts';
 import {
   FUNCTION_NAMES,
   FUNCTION_SPECS,
@@ -45,7 +45,7 @@ const DIR = join(WORK_DIR, 'cold-start');
  * What the stack makes, named as AWS names it in the prod environment: the function environments below are built from
  * these by the stack's own code (infra/constructs/function-environment.ts).
  */
-const PROD = ENVIRONMENTS.prod;
+const PROD = withUseCases(ENVIRONMENTS.prod, true);
 const ACCOUNT = '000000000000';
 const arnOf = (service: string, resource: string) => `arn:aws:${service}:${PROD.region}:${ACCOUNT}:${resource}`;
 const queueUrlOf = (queueName: string) => `https://sqs.${PROD.region}.amazonaws.com/${ACCOUNT}/${queueName}`;

@@ -5,6 +5,7 @@ import {
   MissingAlarmDestinationError,
   resourceName,
   UnknownEnvironmentError,
+  UnstatedUseCasesError,
   withAlarmDestination,
   withRefreshRequestSources,
   withRegion,
@@ -14,8 +15,9 @@ import { NexusRelayStack } from './stack.ts';
 
 /**
  * `npx cdk synth|deploy -c env=dev|staging|prod [-c alarmEmail=ops@example.com | -c alarmTopicArn=arn:aws:sns:…]
- * [-c region=eu-west-1] [-c mxUseCasesEnabled=false] [-c refreshRequestSources=com.example.billing,…]`: one
- * stack, the one named. prod requires an alarm destination.
+ * -c mxUseCasesEnabled=true|false [-c region=eu-west-1] [-c refreshRequestSources=com.example.billing,…]`: one
+ * stack, the one named. prod requires an alarm destination; every
+ * environment states whether MX opted the client in to use cases.
  */
 const app = new App();
 
@@ -30,7 +32,8 @@ function chosenEnvironment(): EnvironmentSettings {
     const sources = withRefreshRequestSources(inRegion, context('refreshRequestSources'));
     return withUseCases(sources, context('mxUseCasesEnabled'));
   } catch (error) {
-    if (!(error instanceof UnknownEnvironmentError || error instanceof MissingAlarmDestinationError)) throw error;
+    const known = [UnknownEnvironmentError, MissingAlarmDestinationError, UnstatedUseCasesError];
+    if (!(error instanceof Error && known.some((type) => error instanceof type))) throw error;
     console.error(error.message);
     process.exit(1);
   }

@@ -15,11 +15,11 @@ export interface EnvironmentSettings {
   name: EnvironmentName;
   region: string;
   /**
-   * MX's hosts — Nexus data, SSO (API tokens, widget URLs), MDX Real Time (users) — and whether the partner has opted
-   * in to use cases with MX (MX_USE_CASES_ENABLED); the MX calls per second all functions share (MX_CALLS_PER_SECOND:
-   * MX publishes no Nexus limit, so agree one with MX and set it below).
+   * MX's hosts — Nexus data, SSO (API tokens, widget URLs), MDX Real Time (users); the MX calls per second all functions
+   * share (MX_CALLS_PER_SECOND: MX publishes no Nexus limit, so agree one with MX and set it below); whether MX opted
+   * this client in to use cases (MX_USE_CASES_ENABLED): no default, MX decides it, so each deploy states it.
    */
-  mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled: boolean; callsPerSecond: number };
+  mx: { baseUrl: string; ssoBaseUrl: string; realtimeBaseUrl: string; useCasesEnabled?: boolean; callsPerSecond: number };
   /**
    * NAT gateways the functions that call MX leave through, each with the Elastic IP MX allow-lists
    * (infra/constructs/mx-egress.ts): 2, one per AZ, keeps MX reachable when an AZ fails; 1 costs half (docs/operations.md
@@ -71,14 +71,12 @@ const mxIntegration = {
   baseUrl: 'https://int-data.moneydesktop.com',
   ssoBaseUrl: 'https://int-sso.moneydesktop.com',
   realtimeBaseUrl: 'https://int-live.moneydesktop.com',
-  useCasesEnabled: true,
   callsPerSecond: 50,
 };
 const mxProduction = {
   baseUrl: 'https://data.moneydesktop.com',
   ssoBaseUrl: 'https://sso.moneydesktop.com',
   realtimeBaseUrl: 'https://live.moneydesktop.com',
-  useCasesEnabled: true,
   callsPerSecond: 2_500,
 };
 
@@ -217,12 +215,21 @@ export function withAlarmDestination(
   return { ...settings, alarmDestination: destination };
 }
 
+export class UnstatedUseCasesError extends Error {
+  readonly code = 'use_cases_unstated';
+}
+
 /**
- * The settings with whether the partner has opted in to use cases with MX (`-c mxUseCasesEnabled=false` for a
- * partner MX has not opted in: then MX takes no `use_cases`); anything but `true`/`false` is refused.
+ * The settings with whether MX opted this client in to use cases (`-c mxUseCasesEnabled=true|false`). MX switches
+ * use cases on per client and refuses `use_cases` otherwise (docs.mx.com/nexus/member-use-cases), so no default: a
+ * stack without it is refused, naming it.
  */
 export function withUseCases(settings: EnvironmentSettings, given: unknown): EnvironmentSettings {
-  if (given === undefined) return settings;
+  if (given === undefined) {
+    throw new UnstatedUseCasesError(
+      `${settings.name} needs -c mxUseCasesEnabled=true or false: whether MX has opted your client in to use cases (docs.mx.com/nexus/member-use-cases).`,
+    );
+  }
   if (given !== 'true' && given !== 'false' && typeof given !== 'boolean') {
     throw new UnknownEnvironmentError(`-c mxUseCasesEnabled must be true or false (got ${JSON.stringify(given)}).`);
   }

@@ -25,7 +25,7 @@ import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
 import { DELIVERY_QUEUES, MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
-import { type EnvironmentSettings, resourceName, withAlarmDestination } from './environments.ts';
+import { type EnvironmentSettings, resourceName, withAlarmDestination, withUseCases } from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
 export const DETECTION_LAG_ALARM_MS = 60_000;
@@ -113,7 +113,7 @@ export class NexusRelayStack extends Stack {
   constructor(scope: Construct, id: string, props: NexusRelayStackProps) {
     super(scope, id, props);
     // Checked here too, so no code path builds a stack whose alarms reach nobody where one is required.
-    const settings = withAlarmDestination(props.settings, {});
+    const settings = withUseCases(withAlarmDestination(props.settings, {}), props.settings.mx.useCasesEnabled);
     const name = (part?: string) => resourceName(settings.name, part);
     const { removalPolicy } = settings.data;
 

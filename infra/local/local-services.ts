@@ -36,6 +36,8 @@ export function localServicesEnv(
     MX_REALTIME_BASE_URL: `${simulatorUrl}${MDX_REALTIME_PATH}`,
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
+    // The simulator's default: opted in.
+    MX_USE_CASES_ENABLED: 'true',
     LOG_LEVEL: 'ERROR',
     // Receivers of tests and benchmarks listen on 127.0.0.1, as the local stack allows.
     WEBHOOK_ALLOW_LOOPBACK: 'true',

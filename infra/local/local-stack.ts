@@ -79,7 +79,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? undefined
       : await listenOn('simulator', options.simPort, () =>
           // MX_SIM_BACKGROUND_AGGREGATION_MINUTES, MX_SIM_THROTTLE_MINUTES: MX's background runs and throttle, off unless set.
-          // An MX opted in to use cases exactly when the relay says it is (MX_USE_CASES_ENABLED, parsed below).
+          // Opted in to use cases unless MX_USE_CASES_ENABLED=false; the relay then follows it (below).
           startMxSimulator({
             port: options.simPort,
             host: LOOPBACK,
@@ -120,6 +120,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             MX_BASE_URL: simulator.url,
             MX_SSO_BASE_URL: simulator.url,
             MX_REALTIME_BASE_URL: simulator.realtimeUrl,
+            MX_USE_CASES_ENABLED: given.MX_USE_CASES_ENABLED ?? 'true',
             ...SIMULATOR_CREDENTIALS,
           }
         : {}),

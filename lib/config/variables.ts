@@ -73,9 +73,8 @@ export const CONFIG_VARIABLES = {
     'GET',
     "HTTP method of MX's aggregate/refresh call (MX's reference pages show GET).",
   ),
-  MX_USE_CASES_ENABLED: flag.withDefault(
-    true,
-    'Whether this deployment has opted in to use cases with MX: then Connect widget URLs and member writes carry `use_cases`, as MX requires (PFM, or a member’s own, unless the request names them); without it MX takes none, and the relay refuses them before calling MX. The local stack’s simulator follows it.',
+  MX_USE_CASES_ENABLED: flag.required(
+    'Whether MX has opted this client in to use cases (MX switches them on per client and refuses `use_cases` otherwise): then Connect widget URLs and member writes carry `use_cases` (PFM, or a member’s own, unless the request names them); without it the relay refuses them before calling MX. No default: a deployed stack states it (`-c mxUseCasesEnabled`), the local stack takes its simulator’s (true unless set).',
   ),
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
   MX_CALLS_PER_SECOND: integer(1, 100_000).withDefault(

@@ -104,6 +104,7 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     MX_REALTIME_BASE_URL: simulator.realtimeUrl,
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
+    MX_USE_CASES_ENABLED: 'true',
     // The restarted stack's sweeper (every 60 s locally) takes a poll or a delivery this late as lost.
     POLL_STALLED_AFTER_SECONDS: '10',
     DELIVERY_STALLED_AFTER_SECONDS: '10',

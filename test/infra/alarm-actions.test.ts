@@ -8,6 +8,7 @@ import {
   MissingAlarmDestinationError,
   resourceName,
   withAlarmDestination,
+  withUseCases,
 } from '../../infra/environments.ts';
 import { NexusRelayStack } from '../../infra/stack.ts';
 import { DETECTORS } from '../../lib/aggregation/aggregation-metrics.ts';
@@ -121,7 +122,8 @@ describe('alarm destinations', () => {
   it('a team’s own topic receives every alarm action instead (its policy is the team’s to keep)', () => {
     const topicArn = 'arn:aws:sns:us-east-1:123456789012:pager';
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new NexusRelayStack(app, 'p', { settings: withAlarmDestination(ENVIRONMENTS.prod, { topicArn }) });
+    const settings = withUseCases(withAlarmDestination(ENVIRONMENTS.prod, { topicArn }), true);
+    const stack = new NexusRelayStack(app, 'p', { settings });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SNS::Topic', 0);
     for (const [, alarm] of resourcesOfType(template, 'AWS::CloudWatch::Alarm')) {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import {
   ENVIRONMENTS,
@@ -10,8 +10,11 @@ import {
   resourceName,
   withRefreshRequestSources,
   withRegion,
+  UnstatedUseCasesError,
+  withAlarmDestination,
   withUseCases,
 } from '../../infra/environments.ts';
+import { NexusRelayStack } from '../../infra/stack.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -54,12 +57,20 @@ describe('environments', () => {
     }
   });
 
-  it('are opted in to MX use cases unless -c mxUseCasesEnabled=false says otherwise; anything else is refused', () => {
-    for (const name of ENVIRONMENT_NAMES) expect(ENVIRONMENTS[name].mx.useCasesEnabled).toBe(true);
-    expect(withUseCases(ENVIRONMENTS.dev, undefined).mx.useCasesEnabled).toBe(true);
+  it('state whether MX opted the client in to use cases: no default, unstated or anything else refused', () => {
+    // MX: "only set the use_cases field if you've opted in" (docs.mx.com/nexus/member-use-cases).
+    for (const name of ENVIRONMENT_NAMES) {
+      expect(ENVIRONMENTS[name].mx.useCasesEnabled).toBeUndefined();
+      expect(() => withUseCases(ENVIRONMENTS[name], undefined)).toThrow(UnstatedUseCasesError);
+    }
+    expect(() => withUseCases(ENVIRONMENTS.prod, undefined)).toThrow('prod needs -c mxUseCasesEnabled=true or false');
+    expect(withUseCases(ENVIRONMENTS.dev, 'true').mx.useCasesEnabled).toBe(true);
     expect(withUseCases(ENVIRONMENTS.dev, 'false').mx.useCasesEnabled).toBe(false);
     expect(withUseCases(ENVIRONMENTS.dev, false).mx.useCasesEnabled).toBe(false);
     expect(() => withUseCases(ENVIRONMENTS.dev, 'no')).toThrow(/mxUseCasesEnabled must be true or false/);
+    const app = new App();
+    const unstated = withAlarmDestination(ENVIRONMENTS.prod, { email: 'oncall@example.com' });
+    expect(() => new NexusRelayStack(app, 'p', { settings: unstated })).toThrow(UnstatedUseCasesError);
   });
 
   it('hear refresh requests from nexus-relay.upstream unless -c refreshRequestSources names others', () => {
@@ -100,5 +111,12 @@ describe('environments', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('prod needs an alarm destination: add -c alarmEmail=<address> or -c alarmTopicArn=');
     expect(result.stderr).not.toMatch(/\n\s+at /); // one line, no stack trace
+  });
+
+  it('infra/app.ts stops without -c mxUseCasesEnabled, naming it', async () => {
+    const result = await runApp({ env: 'dev' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('dev needs -c mxUseCasesEnabled=true or false');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 });

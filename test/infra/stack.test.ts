@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, consumerOf } from '../../infra/constructs/function-specs.ts';
-import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName } from '../../infra/environments.ts';
+import { ENVIRONMENTS, ENVIRONMENT_NAMES, resourceName, withUseCases } from '../../infra/environments.ts';
 import { parseConfig } from '../../lib/config.ts';
 import { QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,7 +32,7 @@ const CRYPTO_ACTION = /^kms:(\*|Encrypt|Decrypt|ReEncrypt|GenerateDataKey|Genera
 const isAccountRoot = (principal: KeyStatement['Principal']): boolean => JSON.stringify(principal.AWS ?? '').includes(':root');
 
 describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
-  const settings = ENVIRONMENTS[env];
+  const settings = withUseCases(ENVIRONMENTS[env], true);
   const { template } = synthesized(env);
   const functions = functionsByName(template, env);
   const queues = queuesByName(template, env);

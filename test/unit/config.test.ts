@@ -17,6 +17,7 @@ const valid = {
   RECONCILE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/reconcile',
   DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/delivery',
   MX_BASE_URL: 'https://int-data.moneydesktop.com',
+  MX_USE_CASES_ENABLED: 'true',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',
 };
@@ -59,6 +60,11 @@ describe('parseConfig', () => {
       expect(configError.message).toContain('TABLE_NAME is required');
       expect(configError.message).toContain('MX_AGGREGATE_METHOD is invalid');
     }
+  });
+
+  it('has no default for use cases: MX opts a client in, so the deployment states it', () => {
+    expect(() => parseConfig({ ...valid, MX_USE_CASES_ENABLED: undefined })).toThrow(/MX_USE_CASES_ENABLED is required/);
+    expect(parseConfig({ ...valid, MX_USE_CASES_ENABLED: 'false' }).mx.useCasesEnabled).toBe(false);
   });
 
   it('treats empty strings as unset and never echoes secret values', () => {

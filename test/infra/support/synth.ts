@@ -1,7 +1,13 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../../../cdk.json' with { type: 'json' };
-import { ENVIRONMENTS, type EnvironmentName, resourceName, withAlarmDestination } from '../../../infra/environments.ts';
+import {
+  ENVIRONMENTS,
+  type EnvironmentName,
+  resourceName,
+  withAlarmDestination,
+  withUseCases,
+} from '../../../infra/environments.ts';
 import { NexusRelayStack } from '../../../infra/stack.ts';
 
 export interface Synthesized {
@@ -10,7 +16,7 @@ export interface Synthesized {
   template: Template;
 }
 
-/** What the tests synthesize each environment with: `-c alarmEmail=…` as docs/operations.md's deploy section shows. */
+/** What the tests synthesize each environment with: `-c alarmEmail=… -c mxUseCasesEnabled=true`, as docs/operations.md's deploy section shows. */
 export const TEST_ALARM_EMAIL = 'oncall@example.com';
 
 /**
@@ -19,7 +25,7 @@ export const TEST_ALARM_EMAIL = 'oncall@example.com';
  */
 export function buildStack(env: EnvironmentName): { app: App; stack: NexusRelayStack } {
   const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  const settings = withAlarmDestination(ENVIRONMENTS[env], { email: TEST_ALARM_EMAIL });
+  const settings = withUseCases(withAlarmDestination(ENVIRONMENTS[env], { email: TEST_ALARM_EMAIL }), true);
   const stack = new NexusRelayStack(app, resourceName(env), { settings, env: { region: settings.region } });
   return { app, stack };
 }

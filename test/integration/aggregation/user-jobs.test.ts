@@ -61,6 +61,7 @@ beforeAll(async () => {
   vi.stubEnv('DELIVERY_QUEUE_URL', local.engines.queueUrls.delivery);
   for (const queue of QUEUE_NAMES) vi.stubEnv(deadLetterUrlVariable(queue), local.engines.deadLetterQueueUrls[queue]);
   vi.stubEnv('MX_BASE_URL', 'http://127.0.0.1:9');
+  vi.stubEnv('MX_USE_CASES_ENABLED', 'true');
   vi.stubEnv('MX_CLIENT_ID', 'client');
   vi.stubEnv('MX_API_KEY', 'key');
   vi.stubEnv('LOG_LEVEL', 'ERROR');

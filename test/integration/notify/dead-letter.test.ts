@@ -31,6 +31,7 @@ beforeAll(async () => {
     DELIVERY_SLOW_QUEUE_URL: engines.queueUrls['delivery-slow'],
     DELIVERY_SLOW_DLQ_URL: engines.deadLetterQueueUrls['delivery-slow'],
     MX_BASE_URL: 'http://127.0.0.1:1',
+    MX_USE_CASES_ENABLED: 'true',
     MX_CLIENT_ID: 'client',
     MX_API_KEY: 'key',
     LOCAL_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),

@@ -87,6 +87,7 @@ beforeAll(async () => {
     pollerConcurrency: { 'refresh-requests': CONSUMER_BATCHES, poll: 4, delivery: 6 },
     env: {
       MX_BASE_URL: mx.recorderUrl,
+      MX_USE_CASES_ENABLED: 'true',
       MX_SSO_BASE_URL: mx.recorderUrl,
       MX_REALTIME_BASE_URL: `${mx.recorderUrl}${MDX_REALTIME_PATH}`,
       MX_CLIENT_ID: 'sim-client',

@@ -15,6 +15,7 @@ const environment = {
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   DELIVERY_SLOW_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery-slow',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_USE_CASES_ENABLED: 'true',
   MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',

@@ -42,6 +42,7 @@ describe("events-refresh's MX data pool", () => {
         REFRESH_REQUESTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/refresh-requests',
         REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
         MX_BASE_URL: `https://127.0.0.1:${port}`,
+        MX_USE_CASES_ENABLED: 'true',
         MX_REALTIME_BASE_URL: `https://127.0.0.1:${port}/mdx-realtime`,
         MX_CLIENT_ID: 'client',
         MX_API_KEY: 'key',

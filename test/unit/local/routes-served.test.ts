@@ -22,6 +22,7 @@ const env = {
   DELIVERY_SLOW_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-slow-dlq',
   REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_USE_CASES_ENABLED: 'true',
   MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
   MX_CLIENT_ID: 'client',
   MX_API_KEY: 'key',

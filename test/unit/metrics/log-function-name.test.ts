@@ -13,6 +13,7 @@ const config = parseConfig({
   RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_USE_CASES_ENABLED: 'true',
   LOG_LEVEL: 'INFO',
 });
 

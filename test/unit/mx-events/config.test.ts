@@ -9,6 +9,7 @@ const valid = {
   RECONCILE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/reconcile',
   DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/delivery',
   MX_BASE_URL: 'https://int-data.moneydesktop.com',
+  MX_USE_CASES_ENABLED: 'true',
 };
 const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:nexus-relay/mx-webhook-AbCdEf';
 

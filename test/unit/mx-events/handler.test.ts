@@ -10,6 +10,7 @@ const env = {
   RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
   DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
   MX_BASE_URL: 'http://127.0.0.1:1',
+  MX_USE_CASES_ENABLED: 'true',
   AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
   AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
   MX_WEBHOOK_USERNAME: 'mx-webhooks',

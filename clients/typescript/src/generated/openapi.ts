@@ -1800,7 +1800,15 @@ export interface operations {
                     include_transactions?: boolean;
                     include_identity?: boolean;
                     is_mobile_webview?: boolean;
+                    /** @description The postMessage events’ version: 4 unless named, as MX requires of new integrations */
                     ui_message_version?: number;
+                    /**
+                     * @description MX’s languages; MX’s default is en-us
+                     * @enum {string}
+                     */
+                    language?: "en-us" | "fr" | "fr-ca";
+                    enable_app2app?: boolean;
+                    current_microdeposit_guid?: string;
                     ui_message_webview_url_scheme?: string;
                     /** Format: uri */
                     client_redirect_url?: string;
