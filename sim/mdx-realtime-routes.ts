@@ -25,7 +25,8 @@ export function mdxRealtimeRoutes(state: SimulatorState): MxRoute[] {
           checkPartner(state, request);
           const user = objectField(jsonBody(request), 'user');
           const id = user.id;
-          if (typeof id !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(id)) throw new MxError(400, 'user.id is invalid.');
+          // MX: "Can include numbers, letters, dash, and underscore. Max length is 1024." (MDX user fields)
+          if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{1,1024}$/.test(id)) throw new MxError(400, 'user.id is invalid.');
           const created = state.members.createUser(id);
           if (!created) throw new MxError(409, 'A user with this id already exists.');
           return { status: 200, body: { user: { id: created.id, guid: created.guid, is_disabled: false } } };

@@ -81,7 +81,7 @@ describe('keyed digests', () => {
   });
 
   it("an erased user's tombstone names no digest of its id a reader can compute", async () => {
-    const userId = 'dave@example.com';
+    const userId = 'dave_example';
     expect(
       (await call('POST', `/users/${encodeURIComponent(userId)}/widget_urls`, { widget_type: 'connect_widget' })).status,
     ).toBe(201);
