@@ -77,3 +77,28 @@ export function generateCategories(draws: FixtureDraws): SimCategory[] {
     return topLevel.children.map((child) => ({ ...child, guid: draws.newGuid('CAT'), topLevelGuid, kind: topLevel.kind }));
   });
 }
+
+/** MX's Uncategorized category: what the ledger files transactions under when it has nothing better. */
+export const UNCATEGORIZED_GUID = 'CAT-sim-uncategorized';
+
+export interface DefaultTopLevelCategory {
+  guid: string;
+  name: string;
+  kind: CategoryKind;
+  children: SimCategory[];
+}
+
+/**
+ * The default category tree (MX's list categories: top-level categories with `parent_guid` null, subcategories under
+ * them), rebuilt from `generateCategories`' output, which keeps the catalog's order; Uncategorized last.
+ */
+export function defaultCategoryTree(categories: readonly SimCategory[]): DefaultTopLevelCategory[] {
+  const topLevelGuids = [...new Set(categories.map((category) => category.topLevelGuid))];
+  const tree = topLevelGuids.map((guid, index) => ({
+    guid,
+    name: CATALOG[index]!.name,
+    kind: CATALOG[index]!.kind,
+    children: categories.filter((category) => category.topLevelGuid === guid),
+  }));
+  return [...tree, { guid: UNCATEGORIZED_GUID, name: 'Uncategorized', kind: 'spending', children: [] }];
+}

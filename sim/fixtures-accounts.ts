@@ -8,6 +8,8 @@ const BALANCE_RANGES: Record<AccountType, readonly [number, number]> = {
   SAVINGS: [2000, 20000],
   CREDIT_CARD: [100, 3000],
   CASH: [20, 300],
+  // Never drawn: an investment account's balance is its holdings' market value (fixtures-holdings.ts).
+  INVESTMENT: [0, 0],
 };
 
 const CREDIT_LIMIT = 5000;

@@ -2,7 +2,35 @@ import { randomBytes } from 'node:crypto';
 import type { RandomSource } from './seeded-random.ts';
 
 /** MX's guid prefixes for the objects the simulator makes up. */
-export type GuidPrefix = 'USR' | 'MBR' | 'JOB' | 'CRD' | 'CLT' | 'ACT' | 'TRN' | 'CAT' | 'BET' | 'SPL' | 'SPI' | 'SII' | 'SPA';
+export type GuidPrefix =
+  | 'USR'
+  | 'MBR'
+  | 'JOB'
+  | 'CRD'
+  | 'CLT'
+  | 'ACT'
+  | 'TRN'
+  | 'CAT'
+  | 'BET'
+  | 'SPL'
+  | 'SPI'
+  | 'SII'
+  | 'SPA'
+  // PFM resources (pfm-store.ts).
+  | 'TAG'
+  | 'TGN'
+  | 'TXR'
+  | 'BGT'
+  | 'GOL'
+  | 'MCF'
+  | 'MCH'
+  | 'MCL'
+  // Holdings, notifications and their deliverables, scheduled payments, microdeposits (account-book.ts and its neighbours).
+  | 'HOL'
+  | 'TF'
+  | 'DNF'
+  | 'SCH'
+  | 'MIC';
 export type GuidFactory = (prefix: GuidPrefix) => string;
 
 /** MX-style guids (`MBR-7c6f361b-e582-15b6-60c0-358f12466b4b`), reproducible from the seed. */

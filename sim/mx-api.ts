@@ -18,6 +18,18 @@ import { sessionRoutes } from './session-routes.ts';
 import { spendingPlanRoutes } from './spending-plan-routes.ts';
 import type { SimulatorState } from './state.ts';
 import { transactionRoutes } from './transaction-routes.ts';
+// PFM resources (categories, tags, transaction rules, transaction writes, budgets, goals, insights, merchants).
+import { budgetRoutes } from './budget-routes.ts';
+import { categoryRoutes } from './category-routes.ts';
+import { goalRoutes, insightRoutes } from './goal-routes.ts';
+import { transactionRuleRoutes } from './transaction-rule-routes.ts';
+import { transactionWriteRoutes } from './transaction-write-routes.ts';
+import { credentialRoutes } from './credential-routes.ts';
+import { holdingRoutes } from './holding-routes.ts';
+import { microDepositRoutes } from './micro-deposit-routes.ts';
+import { notificationRoutes } from './notification-routes.ts';
+import { scheduledPaymentRoutes } from './scheduled-payment-routes.ts';
+import { userRoutes } from './user-routes.ts';
 
 /**
  * The MX side: SSO, MDX Real Time (under its own base) and Nexus on one port. Every request is counted, then meets the injected faults, then is routed,
@@ -34,8 +46,20 @@ export function createMxApi(state: SimulatorState) {
     ...premiumRoutes(state),
     ...accountRoutes(state),
     ...transactionRoutes(state),
+    ...transactionWriteRoutes(state),
+    ...transactionRuleRoutes(state),
+    ...categoryRoutes(state),
+    ...budgetRoutes(state),
+    ...goalRoutes(state),
+    ...insightRoutes(state),
     ...beatRoutes(state),
     ...spendingPlanRoutes(state),
+    ...credentialRoutes(state),
+    ...holdingRoutes(state),
+    ...notificationRoutes(state),
+    ...userRoutes(state),
+    ...scheduledPaymentRoutes(state),
+    ...microDepositRoutes(state),
   ]);
 
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

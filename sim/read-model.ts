@@ -20,7 +20,7 @@ export interface SimCategory {
   weight: number;
 }
 
-export type AccountType = 'CHECKING' | 'SAVINGS' | 'CREDIT_CARD' | 'CASH';
+export type AccountType = 'CHECKING' | 'SAVINGS' | 'CREDIT_CARD' | 'CASH' | 'INVESTMENT';
 
 export interface SimAccount {
   guid: string;
@@ -34,6 +34,36 @@ export interface SimAccount {
   balance: number;
   availableBalance: number;
   creditLimit: number | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Set by update account (account-book.ts); absent: null / false. */
+  metadata?: string | null;
+  isHidden?: boolean;
+  isClosed?: boolean;
+}
+
+/** A position in an investment account (MX's holdings overview); `costBasisSetBy` 1 FEED, 2 USER once updated. */
+export interface SimHolding {
+  guid: string;
+  accountGuid: string;
+  memberGuid: string;
+  userGuid: string;
+  symbol: string;
+  description: string;
+  /** MX's holding type code and name (the simulator's: 1 EQUITY, 2 MUTUAL_FUND, 3 ETF, 4 BOND). */
+  holdingType: number;
+  holdingTypeName: string;
+  shares: number;
+  purchasePrice: number;
+  marketValue: number;
+  costBasis: number;
+  costBasisSetBy: 1 | 2;
+  costBasisUpdatedAt: number;
+  currencyCode: string;
+  dailyChange: number;
+  /** Percentages adding up to 100. */
+  allocations: { cash: number; usStock: number; foreignStock: number; usBond: number; foreignBond: number };
+  metadata: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -54,6 +84,12 @@ export interface SimTransaction {
   description: string;
   categoryGuid: string;
   topLevelCategoryGuid: string;
+  /** Set by an end user's edit (update transaction, create manual transaction); absent: null. */
+  memo?: string | null;
+  metadata?: string | null;
+  isHidden?: boolean;
+  /** The transaction rule that last re-categorised it (`user_transaction_rule_guid` on GET /transactions). */
+  ruleGuid?: string | null;
 }
 
 export interface SimBeat {
@@ -84,6 +120,8 @@ export interface SimIterationItem {
   plannedAmount: number;
   actualAmount: number;
   transactionGuids: string[];
+  /** Set by update iteration item; absent: null. */
+  scheduledPaymentGuid?: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -129,9 +167,11 @@ export interface UserReadData {
   /** Newest first, then by guid. */
   beats: SimBeat[];
   spendingPlans: SimSpendingPlan[];
+  /** On the investment account (seed-profiles.ts `investments`), by symbol. */
+  holdings: SimHolding[];
 }
 
-export const NO_READ_DATA: UserReadData = { accounts: [], transactions: [], beats: [], spendingPlans: [] };
+export const NO_READ_DATA: UserReadData = { accounts: [], transactions: [], beats: [], spendingPlans: [], holdings: [] };
 
 /** Plain code-unit order (not locale-aware), so list order and hence paging are the same everywhere. */
 export const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -2,6 +2,7 @@ import { generateCategories } from './category-catalog.ts';
 import { type FixtureDraws, createFixtureDraws } from './fixture-draws.ts';
 import { generateAccounts } from './fixtures-accounts.ts';
 import { generateBeats } from './fixtures-beats.ts';
+import { generateInvestments } from './fixtures-holdings.ts';
 import { generateSpendingPlans } from './fixtures-spending-plans.ts';
 import { byDateDescending, generateTransactions } from './fixtures-transactions.ts';
 import type { UseCase } from './members.ts';
@@ -33,16 +34,21 @@ export interface SeedData {
  * seeding does not change the guids existing tests see.
  */
 const SEED_DATA_SALT = 0x5eed_da7a;
+/** The investment accounts' and holdings' own stream: with it apart, adding them changed none of the data above. */
+const INVESTMENTS_SALT = 0x1a7e_57ed;
 
 /** The users present from start and everything they can read: a pure function of the seed and `asOf`. */
 export function generateSeedData(seed: number, asOf: number): SeedData {
   const draws = createFixtureDraws(seed ^ SEED_DATA_SALT);
   const clientGuid = draws.newGuid('CLT');
   const categories = generateCategories(draws);
+  const investmentDraws = createFixtureDraws(seed ^ INVESTMENTS_SALT);
   return {
     asOf,
     categories,
-    users: SEEDED_USER_PROFILES.map((profile) => generateUser(draws, profile, clientGuid, categories, asOf)),
+    users: SEEDED_USER_PROFILES.map((profile) =>
+      withInvestments(investmentDraws, profile, generateUser(draws, profile, clientGuid, categories, asOf), asOf),
+    ),
   };
 }
 
@@ -88,8 +94,26 @@ function generateUser(
         profile.spendingPlans,
         asOf,
       ),
+      holdings: [],
     },
   };
+}
+
+/** The profile's investment account (after the member's other accounts) and its holdings, from their own stream. */
+function withInvestments(draws: FixtureDraws, profile: SeededUserProfile, user: SeededUser, asOf: number): SeededUser {
+  if (!profile.investments) return user;
+  const memberGuid = user.members[profile.investments.member]!.guid;
+  const siblings = user.data.accounts.filter((account) => account.memberGuid === memberGuid);
+  const { account, holdings } = generateInvestments(
+    draws,
+    { userGuid: user.guid, memberGuid },
+    siblings,
+    profile.investments,
+    asOf,
+  );
+  const accounts = [...user.data.accounts];
+  accounts.splice(accounts.indexOf(siblings[siblings.length - 1]!) + 1, 0, account);
+  return { ...user, data: { ...user.data, accounts, holdings } };
 }
 
 /** What a user can read; users created through the control API have members only. */

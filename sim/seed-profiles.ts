@@ -25,6 +25,11 @@ export interface SpendingPlanProfile {
 export interface SeededUserProfile {
   id: string;
   members: MemberProfile[];
+  /**
+   * An investment account with holdings, on the member at index `member` (fixtures-holdings.ts), drawn from a stream of
+   * its own after everything else, so the rest of the user's data is the same with or without it.
+   */
+  investments?: { member: number; name: string; holdings: number };
   beats: number;
   spendingPlans: SpendingPlanProfile[];
 }
@@ -56,6 +61,8 @@ export const SEEDED_USER_PROFILES: readonly SeededUserProfile[] = [
       { iterations: 4, accounts: 2 },
       { iterations: 2, accounts: 2 },
     ],
+
+    investments: { member: 1, name: 'Brokerage', holdings: 6 },
   },
   {
     id: 'sim-user-mm',

@@ -54,6 +54,24 @@ export class TransactionLedger {
       .sort(byDateDescending);
   }
 
+  /**
+   * An end user's edit (update transaction, a transaction rule applied, a category deleted): `transaction` replaces the
+   * one with its guid, as an aggregation's update does.
+   */
+  edit(user: SimUser, transaction: SimTransaction): void {
+    this.#changesOf(user.id).updated.set(transaction.guid, transaction);
+  }
+
+  /** A transaction the end user created on a manual account (create manual transaction). */
+  addManual(user: SimUser, transaction: SimTransaction): void {
+    this.#changesOf(user.id).added.push(transaction);
+  }
+
+  /** A manual transaction deleted (delete manual transaction). */
+  remove(user: SimUser, transactionGuid: string): void {
+    this.#changesOf(user.id).deleted.add(transactionGuid);
+  }
+
   /** What `run` changed, once it has ended CONNECTED by `now` (settled first); empty before. */
   changesOf(run: AggregationRun, now: number): TransactionChange[] {
     this.settle(now);

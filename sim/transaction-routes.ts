@@ -1,8 +1,9 @@
-import { dayOf } from './calendar.ts';
+import { DAY_MS, dayOf, startOfDay } from './calendar.ts';
+import { categoryNameOf, merchantOfDescription } from './pfm-store.ts';
 import type { MxRequest, MxRoute } from './mx-endpoint.ts';
 import { filterByUseCase, isWithin, parseDayRange, parseUseCaseFilter } from './read-filters.ts';
 import type { SimTransaction } from './read-model.ts';
-import { pagedListBody, transactionView } from './read-views.ts';
+import { nexusTransactionView, pagedListBody } from './read-views.ts';
 import { userEndpoint } from './session-routes.ts';
 import type { SimulatorState } from './state.ts';
 
@@ -10,16 +11,30 @@ import type { SimulatorState } from './state.ts';
 type TransactionSelector = (params: MxRequest['params']) => (transaction: SimTransaction) => boolean;
 
 /**
- * `GET /transactions`: `from_date` and `to_date` (`YYYY-MM-DD`, by the transaction's `date`) keep a range when given.
- * MX defaults them to 120 days ago and 5 days ahead; the simulator keeps every transaction when they are absent, as
- * its seeded history is dated as of the hour it started rather than the clock's today.
+ * `from_date` and `to_date` (`YYYY-MM-DD`, by the transaction's `date`): MX defaults them to 120 days before and 5 days
+ * after the day of the request (MX's list transactions and list account transactions pages), the simulator's clock's
+ * day. 400 when one is not a day, or the range is reversed.
  */
-const byDateQuery = (query: URLSearchParams): ((transaction: SimTransaction) => boolean) => {
-  const from = query.get('from_date');
-  const to = query.get('to_date');
-  if (from === null && to === null) return () => true;
-  const range = parseDayRange(from ?? '0001-01-01', to ?? '9999-12-31', ['from_date', 'to_date']);
+export const byDateQuery = (query: URLSearchParams, now: number): ((transaction: SimTransaction) => boolean) => {
+  const today = startOfDay(dayOf(now));
+  const from = query.get('from_date') ?? dayOf(today - DEFAULT_DAYS_BACK * DAY_MS);
+  const to = query.get('to_date') ?? dayOf(today + DEFAULT_DAYS_AHEAD * DAY_MS);
+  const range = parseDayRange(from, to, ['from_date', 'to_date']);
   return (transaction) => isWithin(transaction.date, range);
+};
+
+const DEFAULT_DAYS_BACK = 120;
+const DEFAULT_DAYS_AHEAD = 5;
+
+/**
+ * GET /transactions' other filters (MX's list transactions page): `account_guid`, repeated `account_guids[]` (a
+ * transaction of any account named is kept) and `user_transaction_rule_guid` (the transactions a rule applied to).
+ */
+const byListFilters = (query: URLSearchParams): ((transaction: SimTransaction) => boolean) => {
+  const accounts = [...query.getAll('account_guid'), ...query.getAll('account_guids[]')];
+  const rule = query.get('user_transaction_rule_guid');
+  return (transaction) =>
+    (accounts.length === 0 || accounts.includes(transaction.accountGuid)) && (rule === null || transaction.ruleGuid === rule);
 };
 
 const byCategoryAndDate: TransactionSelector = ({ category_guid, start_date, end_date }) => {
@@ -51,10 +66,14 @@ export function transactionRoutes(state: SimulatorState): MxRoute[] {
     pattern,
     handler: userEndpoint(state, ({ params, query }, user) => {
       const useCase = parseUseCaseFilter(query);
-      const inRange = pattern === '/transactions' ? byDateQuery(query) : () => true;
-      const selected = state.transactions.transactionsOf(user).filter((t) => select(params)(t) && inRange(t));
+      const inRange = pattern === '/transactions' ? byDateQuery(query, state.clock.now()) : () => true;
+      const filtered = pattern === '/transactions' ? byListFilters(query) : () => true;
+      const selected = state.transactions.transactionsOf(user).filter((t) => select(params)(t) && inRange(t) && filtered(t));
       const kept = filterByUseCase(selected, state.members.membersOf(user), useCase);
-      return { status: 200, body: pagedListBody('transactions', kept, transactionView, query) };
+      const name = categoryNameOf(state, user);
+      const merchant = merchantOfDescription(state);
+      const view = (t: SimTransaction) => nexusTransactionView(t, name(t.categoryGuid), merchant(t.description));
+      return { status: 200, body: pagedListBody('transactions', kept, view, query) };
     }),
   });
 

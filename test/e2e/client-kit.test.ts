@@ -55,7 +55,7 @@ describe('the client kit against the local stack', () => {
     const memberGuid = members[0]!.guid as string;
     const { job, accounts } = await clientApp({ url: stack.url, apiKey: stack.apiKey, userId: user, memberGuid });
     expect(job).toMatchObject({ status: 'succeeded', member_guid: memberGuid, connection_status: 'CONNECTED' });
-    expect(accounts).toHaveLength(4);
+    expect(accounts).toHaveLength(5);
 
     await expect
       .poll(
@@ -107,7 +107,7 @@ console.log(JSON.stringify({ members: members.length, accounts: accounts.length,
       cwd: app,
       env: { PATH: process.env.PATH, RELAY_URL: stack.url, RELAY_API_KEY: stack.apiKey },
     });
-    expect(JSON.parse(stdout)).toEqual({ members: 2, accounts: 4, gone: 'not_found', forged: 'signature_mismatch' });
+    expect(JSON.parse(stdout)).toEqual({ members: 2, accounts: 5, gone: 'not_found', forged: 'signature_mismatch' });
   });
 });
 

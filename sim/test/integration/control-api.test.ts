@@ -136,7 +136,7 @@ describe('mx-sim control API', () => {
         user_id: 'sim-user-pfm',
         user_guid: expect.stringMatching(/^USR-/),
         members: [expect.stringMatching(/^MBR-/), expect.stringMatching(/^MBR-/)],
-        accounts: Array.from({ length: 4 }, () => expect.stringMatching(/^ACT-/)),
+        accounts: Array.from({ length: 5 }, () => expect.stringMatching(/^ACT-/)),
         beats: Array.from({ length: 5 }, () => expect.stringMatching(/^BET-/)),
         spending_plans: Array.from({ length: 2 }, () => ({
           guid: expect.stringMatching(/^SPL-/),

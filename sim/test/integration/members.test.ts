@@ -225,7 +225,7 @@ describe('mx-sim members', () => {
     await putMember({ user_id: 'user-1' });
     const token = await openSession('user-1');
 
-    const unknown = await nexus('/holdings', token);
+    const unknown = await nexus('/no_such_resource', token);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: { code: 4040, message: expect.any(String) } });
     const wrongMethod = await fetch(`${sim.url}/members`, { method: 'DELETE' });

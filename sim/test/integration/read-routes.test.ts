@@ -12,7 +12,7 @@ describe('mx-sim read routes', () => {
     const { get, summary } = await startSeededReader('sim-user-pfm');
     const all = await get<ListBody<'accounts'>>('/accounts');
     expect(all.status).toBe(200);
-    expect(all.body.pagination).toEqual({ current_page: 1, per_page: 25, total_entries: 4, total_pages: 1 });
+    expect(all.body.pagination).toEqual({ current_page: 1, per_page: 25, total_entries: 5, total_pages: 1 });
     expect(all.body.accounts.map((account) => account.guid)).toEqual(summary.accounts);
     for (const account of all.body.accounts) {
       expect(account).toEqual({
@@ -21,7 +21,7 @@ describe('mx-sim read routes', () => {
         user_guid: summary.user_guid,
         institution_guid: guid('INS'),
         name: expect.any(String),
-        type: expect.toBeOneOf(['CHECKING', 'SAVINGS', 'CREDIT_CARD', 'CASH']),
+        type: expect.toBeOneOf(['CHECKING', 'SAVINGS', 'CREDIT_CARD', 'CASH', 'INVESTMENT']),
         account_number: account.is_manual ? null : expect.stringMatching(/^\d{4}$/),
         balance: expect.any(Number),
         available_balance: expect.any(Number),
@@ -34,6 +34,14 @@ describe('mx-sim read routes', () => {
         updated_at: TIMESTAMP,
         metadata: null,
         external_guid: null,
+        account_number_set_by: account.is_manual ? 2 : 1,
+        account_number_set_by_name: account.is_manual ? 'USER' : 'FEED',
+        account_subtype: null,
+        account_subtype_name: null,
+        account_type: expect.toBeOneOf([1, 2, 4, 5, 9]),
+        account_type_name: account.type,
+        feed_account_number: account.is_manual ? null : account.account_number,
+        member_is_managed_by_user: account.is_manual,
       });
     }
 
@@ -56,7 +64,8 @@ describe('mx-sim read routes', () => {
     });
     expect(body.transactions).toHaveLength(25);
     for (const transaction of body.transactions) {
-      expect(transaction).toEqual({
+      // The fields of MX's transaction example besides (read-views.ts nexusTransactionView) are checked by the contract tests.
+      expect(transaction).toMatchObject({
         guid: guid('TRN'),
         account_guid: expect.toBeOneOf(summary.accounts),
         member_guid: expect.toBeOneOf(summary.members),

@@ -30,8 +30,14 @@ describe('generateSeedData', () => {
   it.each(SEEDS)('seed %i: sim-user-pfm meets the minimums', (seed) => {
     const { members, data } = seededUser(seed, 'sim-user-pfm');
     expect(members.map((member) => member.useCases)).toEqual([['PFM'], ['PFM']]);
-    expect(data.accounts).toHaveLength(4);
+    expect(data.accounts).toHaveLength(5);
     expect(data.accounts.filter((account) => account.isManual)).toHaveLength(1);
+    // The investment account: worth what its holdings are, at market value.
+    const [investment] = data.accounts.filter((account) => account.type === 'INVESTMENT');
+    expect(data.holdings.length).toBeGreaterThanOrEqual(4);
+    expect(data.holdings.every((holding) => holding.accountGuid === investment!.guid)).toBe(true);
+    const worth = data.holdings.reduce((sum, holding) => sum + holding.marketValue, 0);
+    expect(investment!.balance).toBeCloseTo(worth, 2);
 
     const { transactions } = data;
     expect(transactions.length).toBeGreaterThanOrEqual(300);

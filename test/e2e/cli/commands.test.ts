@@ -732,7 +732,7 @@ describe('resume and reads', () => {
     ]);
     for (const run of [members, accounts, transactions, beats, plans]) expect(run.code, run.stdout).toBe(0);
     expect(members.json().members).toHaveLength(2);
-    expect(accounts.json().accounts).toHaveLength(4);
+    expect(accounts.json().accounts).toHaveLength(5);
     const guids = transactions.json().transactions.map((transaction: { guid: string }) => transaction.guid);
     expect(guids).toHaveLength(315); // four pages of 100
     expect(new Set(guids).size).toBe(315);
@@ -749,7 +749,7 @@ describe('resume and reads', () => {
     expect(one.json().member).toMatchObject({ guid: member });
     expect(items.json().iteration_items.length).toBeGreaterThan(0);
     expect(table.stdout).toContain('ACCOUNT');
-    expect(table.stdout).toContain('4 accounts');
+    expect(table.stdout).toContain('5 accounts');
 
     const refused = await cli('beats', 'sim-user-mm', '--json');
     expect(refused.code).toBe(1);
