@@ -43,14 +43,22 @@ function refuseUnparsable(error: Error & { code?: string }, socket: Duplex): voi
   socket.end(`${head.join('\r\n')}\r\n\r\n${answer.body}`);
 }
 
+/** `/a/{b}/c` → `101`: where a template is literal. Of two templates matching a path, API Gateway takes the more literal. */
+const literalness = (template: string): string =>
+  template
+    .split('/')
+    .map((segment) => (segment.startsWith('{') ? '0' : '1'))
+    .join('');
+
 const compiled = ROUTES.map((route) => ({
   method: route.method,
   key: routeKey(route),
   fn: route.fn,
   path: compilePathTemplate(route.path),
-}));
+  literalness: literalness(route.path),
+})).sort((a, b) => (a.literalness < b.literalness ? 1 : a.literalness > b.literalness ? -1 : 0));
 
-/** Matches like HttpApi: one route per method + path template, anything else goes to `$default`. */
+/** Matches like HttpApi: one route per method + path template, the most literal first; anything else goes to `$default`. */
 export function matchRoute(method: string, path: string) {
   for (const route of compiled) {
     if (route.method !== method) continue;

@@ -64,7 +64,7 @@ function fromMxError(error: MxError): HttpProblem {
     case 'MX_NOT_FOUND':
       return new HttpProblem('not_found', 'MX has no such resource for this user.', { mxCode });
     case 'MX_CONFLICT':
-      return new HttpProblem('conflict', `MX reports a conflicting operation in progress for this member${because}`, { mxCode });
+      return new HttpProblem('conflict', `MX refused: it conflicts with what MX has now${because}`, { mxCode });
     case 'MX_UNPROCESSABLE':
     case 'MX_BAD_REQUEST':
       return new HttpProblem('upstream_rejected', `MX rejected the request (HTTP ${error.status ?? '?'})${because}`, { mxCode });

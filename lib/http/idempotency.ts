@@ -160,7 +160,11 @@ const problemResponse = (problem: HttpProblem, requestId: string): HttpResponse 
 const toStored = (response: HttpResponse): StoredResponse => ({
   status: response.status,
   headers: response.headers ?? {},
-  ...(response.body === undefined ? {} : { body: JSON.stringify(response.body) }),
+  ...(response.json !== undefined
+    ? { body: response.json }
+    : response.body === undefined
+      ? {}
+      : { body: JSON.stringify(response.body) }),
 });
 
 const sealStored = async (stored: StoredResponse, binding: string, { sealBodies }: IdempotencyDeps): Promise<StoredResponse> =>
@@ -172,7 +176,8 @@ const openStored = async (stored: StoredResponse, binding: string, { sealBodies 
 const fromStored = (stored: StoredResponse): HttpResponse => ({
   status: stored.status,
   headers: stored.headers,
-  body: stored.body === undefined ? undefined : JSON.parse(stored.body),
+  // Sent as stored: a replay is the first answer byte for byte.
+  ...(stored.body === undefined ? {} : { json: stored.body }),
 });
 
 const replay = (stored: StoredResponse): HttpResponse => {

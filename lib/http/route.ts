@@ -57,8 +57,11 @@ interface RouteCommon extends RouteOptions {
   fn: HttpFunctionName;
   /** One line for the route listing and the API document. */
   summary: string;
-  /** `false`: an authenticated write whose answer must never be stored (a widget URL is a credential, used once). */
-  idempotent?: false;
+  /**
+   * `false`: an authenticated write whose answer must never be stored (a widget URL is a credential, used once); `true`:
+   * a DELETE that honours `Idempotency-Key` too, so a repeat answers as the first did (MX's second would be 404).
+   */
+  idempotent?: boolean;
   /** Built only with the document, never at a cold start. `z` spares a module that parses nothing loading zod itself. */
   docs: (z: Zod) => OperationDocs;
 }
@@ -76,6 +79,7 @@ export const DEFAULT_ROUTE_KEY = '$default';
 
 const IDEMPOTENT_METHODS = new Set(['POST', 'PUT']);
 
-/** Exactly these honour `Idempotency-Key`: authenticated POSTs and PUTs. */
-export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none'; idempotent?: false }): boolean =>
-  route.auth === 'api_key' && IDEMPOTENT_METHODS.has(route.method) && route.idempotent !== false;
+/** Exactly these honour `Idempotency-Key`: authenticated POSTs and PUTs, and the DELETEs that say so. */
+export const isIdempotentWrite = (route: { method: string; auth: 'api_key' | 'none'; idempotent?: boolean }): boolean =>
+  route.auth === 'api_key' &&
+  (IDEMPOTENT_METHODS.has(route.method) ? route.idempotent !== false : route.method === 'DELETE' && route.idempotent === true);

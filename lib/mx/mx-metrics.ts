@@ -12,6 +12,7 @@ export const MX_ROUTE_CLASSES = [
   'challenges',
   'resume',
   'read',
+  'write',
 ] as const;
 export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;

@@ -19,7 +19,8 @@ export const NEXUS_HEADERS = { Accept: NEXUS_MEDIA_TYPE, 'Content-Type': NEXUS_M
 
 /** The methods the relay calls MX with. */
 export type MxMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
-export type QueryValue = string | number | boolean | undefined;
+/** A list repeats its name: `account_guids[]=A&account_guids[]=B`. */
+export type QueryValue = string | number | boolean | readonly string[] | undefined;
 
 /** `'/members/{member_guid}/aggregate'` → `'member_guid'`. */
 type RouteParamName<Route extends string> = Route extends `${string}{${infer Name}}${infer Rest}`
@@ -341,9 +342,11 @@ function buildPath(route: string, params: Record<string, string> = {}): string {
 }
 
 function buildQuery(query: Record<string, QueryValue> = {}): string {
-  const pairs = Object.entries(query)
-    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
-    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  const pairs = Object.entries(query).flatMap(([key, value]) =>
+    value === undefined
+      ? []
+      : (Array.isArray(value) ? value : [value]).map((one) => `${encodeURIComponent(key)}=${encodeURIComponent(String(one))}`),
+  );
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
 

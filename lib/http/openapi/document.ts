@@ -85,6 +85,7 @@ function operation(route: DocumentedRoute, docs: OperationDocs, schemas: JsonSch
     operationId: operationIdOf(route),
     summary: route.summary,
     ...(docs.description ? { description: docs.description } : {}),
+    ...(docs.deprecated ? { deprecated: true } : {}),
     security: securityOf(route, docs),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(docs.body ? { requestBody: requestBody(docs.body, schemas) } : {}),

@@ -28,6 +28,8 @@ export interface OperationDocs {
   /** Problems the operation raises itself; those common to its kind of route are added. */
   problems?: readonly ProblemCode[];
   description?: string;
+  /** Kept for apps built on it, though MX deprecated it. */
+  deprecated?: true;
   /** The operation checks HTTP Basic credentials itself. */
   security?: 'http_basic';
   /** The pipeline's JSON problems do not apply. */

@@ -8,7 +8,7 @@ export interface DocumentedRoute {
   path: string;
   auth: 'api_key' | 'none';
   summary: string;
-  idempotent?: false;
+  idempotent?: boolean;
   erasedUsers?: 'admitted';
 }
 
