@@ -10,7 +10,7 @@ import { MX_EVENT_ROUTES } from './mx-events/mx-event-routes.ts';
 import { DELIVERY_ROUTES } from './notify/delivery-routes.ts';
 import { WEBHOOK_ROUTES } from './notify/webhook-routes.ts';
 import { QUEUE_ROUTES } from './queue/queue-routes.ts';
-import { READ_ROUTES } from './reads/read-routes.ts';
+import { NEXUS_ROUTES } from './nexus/nexus-routes.ts';
 import { SYNC_ROUTE } from './transactions/sync-routes.ts';
 
 /**
@@ -25,7 +25,7 @@ export const ROUTES: readonly Route<never>[] = [
   ...JOB_ROUTES,
   ...QUEUE_ROUTES,
   ...CALLER_ROUTES,
-  ...READ_ROUTES,
+  ...NEXUS_ROUTES,
   SYNC_ROUTE,
   ...WEBHOOK_ROUTES,
   ...DELIVERY_ROUTES,

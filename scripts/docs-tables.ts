@@ -6,6 +6,7 @@ import { FUNCTION_NAMES, FUNCTION_SPECS } from '../infra/constructs/function-spe
 import { configVariables } from '../lib/config/variables.ts';
 import { PROBLEMS, type ProblemCode } from '../lib/http/problem.ts';
 import { ROUTES } from '../lib/route-table.ts';
+import { coverage } from './nexus-coverage.ts';
 import { PARTITIONS } from '../lib/store/table.ts';
 
 /**
@@ -22,6 +23,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const BLOCK_HOMES = {
   config: 'docs/configuration.md',
   routes: 'docs/api.md',
+  'nexus-coverage': 'docs/api.md',
   problems: 'docs/api.md',
   'verify-webhook': 'docs/api.md',
   'client-app': 'README.md',
@@ -66,6 +68,19 @@ export function routesTable(): string {
     route.summary,
   ]);
   return table(['method', 'path', 'auth', 'purpose'], rows);
+}
+
+/** Every operation of MX's Nexus reference: the route relaying it, or why none does. */
+export function nexusCoverageTable(): string {
+  const rows = coverage().map(({ mx, route }) => [
+    mx.tag,
+    mx.confirmed
+      ? `[${code(`${mx.method} ${mx.path}`)}](https://docs.mx.com/api-reference/nexus/reference/${mx.ref})`
+      : `${code(`${mx.method} ${mx.path}`)} (UNCONFIRMED: ${mx.source ?? 'no page of it read'})`,
+    route ? code(route) : '—',
+    route ? '' : (mx.not_relayed ?? ''),
+  ]);
+  return table(['tag', "MX's operation", 'relayed as', 'why not'], rows);
 }
 
 export function problemsTable(): string {
@@ -165,6 +180,10 @@ export async function generatedBlocks(): Promise<Record<BlockName, { source: str
   return {
     config: { source: 'the schema in lib/config/variables.ts', markdown: configTable() },
     routes: { source: "the slices' routes (*-routes.ts, put together in lib/route-table.ts)", markdown: routesTable() },
+    'nexus-coverage': {
+      source: 'docs/reference/nexus-operations.json (MX’s reference) and lib/nexus/nexus-operations.ts',
+      markdown: nexusCoverageTable(),
+    },
     problems: { source: 'PROBLEMS in lib/http/problem.ts', markdown: problemsTable() },
     roles: { source: 'FUNCTION_SPECS in infra/constructs/function-specs.ts', markdown: rolesTable() },
     'verify-webhook': { source: 'clients/typescript/examples/node-http.ts', markdown: await exampleBlock('node-http.ts') },

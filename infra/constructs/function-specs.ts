@@ -163,7 +163,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     callsMx: false,
   },
   'api-read': {
-    description: 'Proxies Nexus reads with session management; transactions sync over its change log.',
+    description: 'Relays Nexus operations as the user, with session management; transactions sync over its change log.',
     memorySize: 512,
     timeoutSeconds: 25,
     // Sessions; the sync state, and its transaction pointers and change log (batches: lib/transactions/transactions-repo.ts).
@@ -172,7 +172,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     queries: ['table'],
     // A user a session is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
     apiKeys: [GET, UPDATE],
-    partitions: ['rateWindows', 'erasedUsers', 'users', 'reconcile'],
+    // Idempotency: the answers of the writes it relays, for their Idempotency-Key.
+    partitions: ['rateWindows', 'erasedUsers', 'idempotency', 'users', 'reconcile'],
     sendsTo: [],
     callsMx: true,
     signsSyncCursors: true,

@@ -1,25 +1,26 @@
 import type { Config } from '../config.ts';
-import { READ_ROUTES, type ReadRouteDeps } from '../reads/read-routes.ts';
+import { NEXUS_ROUTES, type NexusRouteDeps } from '../nexus/nexus-routes.ts';
 import { SYNC_ROUTE, type SyncRouteDeps } from '../transactions/sync-routes.ts';
 import { httpHandler } from './http-handler.ts';
 import { nexusClientOf } from './mx.ts';
 import { type Given, runtimeOf } from './runtime.ts';
-import { apiKeyAccessOf } from './api-access.ts';
+import { apiKeyAccessOf, idempotencyOf } from './api-access.ts';
+import { idempotent } from '../http/idempotency.ts';
 import { tableOf } from './storage.ts';
 import { transactionsOf } from './transactions.ts';
 
-/** api-read: every Nexus read, through the user's MX session, and transactions sync. */
+/** api-read: every Nexus operation relayed as the user, through the user's MX session, and transactions sync. */
 export function composeApiRead(config: Config, given?: Given) {
   const runtime = runtimeOf(config, given);
   const table = tableOf(config);
   const nexus = nexusClientOf(runtime, table);
   const transactions = transactionsOf(runtime, table, nexus).sync;
   const keys = apiKeyAccessOf(runtime, table);
-  const handler = httpHandler<ReadRouteDeps & SyncRouteDeps>(
+  const handler = httpHandler<NexusRouteDeps & SyncRouteDeps>(
     runtime,
-    [...READ_ROUTES, SYNC_ROUTE],
+    [...NEXUS_ROUTES, SYNC_ROUTE],
     { nexus, transactions },
-    { keys },
+    { keys, idempotent: (route) => idempotent(route, idempotencyOf(runtime, table)) },
   );
   return { handler, runtime, table, nexus, transactions, keys };
 }

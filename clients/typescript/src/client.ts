@@ -78,8 +78,25 @@ export type ListPath = { [P in ReadPath]: 'page' extends keyof QueryParams<P> ? 
 export type ReadParams<P extends ReadPath> = { path: PathParams<P>; query?: QueryParams<P> };
 export type ListParams<P extends ListPath> = { path: PathParams<P>; query?: Omit<QueryParams<P>, 'page'> };
 
+type WriteMethod = 'post' | 'put' | 'delete';
+type Operation<M extends WriteMethod, P extends keyof paths> = paths[P] extends { [K in M]: infer O } ? O : never;
+/** Every write the relay passes through to MX with this method (the answer is MX's body, or none). */
+export type WritePath<M extends WriteMethod> = {
+  [P in keyof paths]: Operation<M, P> extends { responses: { 200: { content: { 'application/json': infer Body } } } }
+    ? MxBody extends Body
+      ? P
+      : never
+    : never;
+}[keyof paths];
+export type WriteParams<M extends WriteMethod, P extends keyof paths> = {
+  path: Operation<M, P> extends { parameters: { path: infer Path } } ? Path : never;
+} & (Operation<M, P> extends { requestBody?: { content: { 'application/json': infer Body } } }
+  ? { body: Body }
+  : { body?: never });
+
 type UserList = { user_id: string; records_per_page?: number };
-const IDEMPOTENT_BY_KEY = new Set(['POST', 'PUT']);
+/** A DELETE carries one too: the relay's DELETEs of MX data answer a repeat as they answered the first. */
+const IDEMPOTENT_BY_KEY = new Set(['POST', 'PUT', 'DELETE']);
 
 /**
  * A typed client of the nexus-relay API. Calls answer the response body or throw a typed error
@@ -374,6 +391,30 @@ export class RelayClient {
     return dataOf(this.getMx(path, { params, ...init(options) }));
   }
 
+  /**
+   * Any write the relay passes through to MX (lib/nexus): MX's body, or undefined when MX answered none. Each carries
+   * an `Idempotency-Key`, so a retry after a lost answer changes nothing twice.
+   *
+   * @example
+   * await relay.write('post', '/users/{user_id}/categories', {
+   *   path: { user_id: 'u-1' },
+   *   body: { category: { name: 'Rover', parent_guid: 'CAT-…' } },
+   * });
+   */
+  async write<M extends WriteMethod, P extends WritePath<M>>(
+    method: M,
+    path: P,
+    params: WriteParams<M, P>,
+    options: CallOptions = {},
+  ): Promise<MxBody | undefined> {
+    const send = this.raw[method.toUpperCase() as 'POST'] as unknown as (
+      path: string,
+      request: object,
+    ) => Promise<Answer<MxBody>>;
+    const { body, ...rest } = params as { path: object; body?: unknown };
+    return dataOf(send(path, { params: rest, ...(body === undefined ? {} : { body }), ...init(options) }));
+  }
+
   /** Any MX list the relay passes through, across its numbered pages. */
   list<P extends ListPath>(path: P, params: ListParams<P>, options: CallOptions = {}): PagedList<MxRecord> {
     return new PagedList(() =>
@@ -487,7 +528,7 @@ function init(options: CallOptions) {
   };
 }
 
-/** Every POST and PUT carries an `Idempotency-Key`: the caller's, else a new one, the same on every retry. */
+/** Every POST, PUT and DELETE carries an `Idempotency-Key`: the caller's, else a new one, the same on every retry. */
 const idempotencyKeys = (makeKey: () => string): Middleware => ({
   onRequest: ({ request }) => {
     if (!IDEMPOTENT_BY_KEY.has(request.method) || request.headers.has('idempotency-key')) return undefined;

@@ -337,8 +337,8 @@ describe.concurrent(`hostile input, ${RUNS_PER_ROUTE} requests per route`, () =>
   );
 });
 
-/** What our validation lets into an MX path segment: ids, guids, dates, comma-separated guids. */
-const VALIDATED_SEGMENT = /^[A-Za-z0-9_.@:,-]+$/;
+/** What our validation lets into an MX path segment: ids, guids, dates, comma-separated guids (and MX's `.json`). */
+const VALIDATED_SEGMENT = /^[A-Za-z0-9_.,-]+$/;
 /** A segment URL resolution treats as a step up or in place, whether spelled raw or percent-encoded. */
 const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 

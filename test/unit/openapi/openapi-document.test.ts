@@ -108,7 +108,17 @@ describe('the OpenAPI document', () => {
       schema: { type: 'boolean' }, // parsed strictly from `true` or `false`, described as what it carries
     });
     const transactions = document.paths['/users/{user_id}/transactions'].get.parameters;
-    expect(transactions.map((p: Json) => p.name)).toEqual(['user_id', 'page', 'records_per_page', 'use_case']);
+    expect(transactions.map((p: Json) => p.name)).toEqual([
+      'user_id',
+      'page',
+      'records_per_page',
+      'use_case',
+      'from_date',
+      'to_date',
+      'account_guid',
+      'account_guids',
+      'user_transaction_rule_guid',
+    ]);
     expect(transactions.find((p: Json) => p.name === 'records_per_page').schema).toEqual({
       type: 'integer',
       minimum: 10,

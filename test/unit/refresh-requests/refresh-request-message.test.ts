@@ -4,7 +4,7 @@ import { parseRefreshRequestMessage } from '../../../lib/aggregation/refresh-req
 
 const request = fc.record(
   {
-    user_id: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.@:-]{0,40}$/).filter((id) => !id.includes('..')),
+    user_id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
     member_guid: fc.stringMatching(/^MBR-[A-Za-z0-9-]{1,40}$/),
     include_holdings: fc.boolean(),
     include_transactions: fc.boolean(),

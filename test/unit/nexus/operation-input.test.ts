@@ -1,12 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpProblem } from '../../../lib/http/problem.ts';
-import { READ_ENDPOINTS, type ReadEndpoint } from '../../../lib/reads/read-endpoints.ts';
-import { parseReadInput, readInputSchemas } from '../../../lib/reads/read-routes.ts';
+import { NEXUS_OPERATIONS } from '../../../lib/nexus/nexus-operations.ts';
+import type { NexusOperation } from '../../../lib/nexus/operation.ts';
+import { operationSchemas, parseOperationInput } from '../../../lib/nexus/nexus-routes.ts';
 
-const endpoint = (path: string): ReadEndpoint => READ_ENDPOINTS.find((e) => e.path === path)!;
-const parse = (path: string, pathParams: Record<string, string>, query: Record<string, string> = {}) =>
-  parseReadInput(readInputSchemas(endpoint(path)), { user_id: 'u1', ...pathParams }, query);
+const READS = NEXUS_OPERATIONS.filter((operation) => operation.method === 'GET');
+const endpoint = (path: string): NexusOperation => READS.find((e) => e.path === path)!;
+const parse = (path: string, pathParams: Record<string, string>, query: Record<string, string> = {}, body?: unknown) =>
+  parseOperationInput(operationSchemas(endpoint(path)), { pathParams: { user_id: 'u1', ...pathParams }, query, body });
 
 const problemOf = (fn: () => unknown): HttpProblem => {
   try {
@@ -20,7 +22,7 @@ const problemOf = (fn: () => unknown): HttpProblem => {
 
 describe('read input validation', () => {
   it('knows how to validate every path parameter of every read', () => {
-    for (const e of READ_ENDPOINTS) expect(() => readInputSchemas(e)).not.toThrow();
+    for (const e of READS) expect(() => operationSchemas(e)).not.toThrow();
   });
 
   it('passes valid input on to MX, without user_id', () => {
@@ -37,7 +39,19 @@ describe('read input validation', () => {
     });
   });
 
+  // MX's list transactions takes a window and accounts; without dates MX answers 120 days back to 5 ahead.
+  it('takes the filters MX documents on a transactions list', () => {
+    const query = { from_date: '2026-01-01', to_date: '2026-03-31', account_guid: 'ACT-1', account_guids: 'ACT-1,ACT-2' };
+    expect(parse('/transactions', {}, query).query).toEqual({ ...query, account_guids: ['ACT-1', 'ACT-2'] });
+    expect(parse('/accounts/{account_guid}/transactions', { account_guid: 'ACT-1' }, { from_date: '2026-01-01' }).query).toEqual({
+      from_date: '2026-01-01',
+    });
+  });
+
   it.each([
+    ['/transactions', {}, { from_date: '2026-03-02', to_date: '2026-03-01' }, 'to_date'],
+    ['/transactions', {}, { account_guids: 'ACT-1,MBR-2' }, 'account_guids'],
+    ['/transactions', {}, { from_date: '2026-13-01' }, 'from_date'],
     ['/beats/{beat_guid}', { beat_guid: 'SPL-1' }, {}, 'beat_guid'],
     [
       '/transactions/created_between/{start_date}/{end_date}',
@@ -65,7 +79,7 @@ describe('read input validation', () => {
   });
 
   it('never lets a value that could change an MX path through', () => {
-    const guidParams = READ_ENDPOINTS.filter((e) => e.path.includes('{')).map((e) => e.path);
+    const guidParams = READS.filter((e) => e.path.includes('{')).map((e) => e.path);
     fc.assert(
       fc.property(fc.constantFrom(...guidParams), fc.string({ unit: 'binary', maxLength: 80 }), (path, value) => {
         const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
