@@ -60,6 +60,7 @@ const AGAIN: Record<Job['kind'], string> = {
   verification: 'verify',
   identification: 'identify',
   history: 'extend-history',
+  balance: 'check-balance',
 };
 
 /**

@@ -37,7 +37,7 @@ export interface RunChallenge extends ChallengeScript {
  * derived from them and the clock, so a ManualClock fully determines what a poll sees.
  */
 /** MX's aggregation-type jobs: a standard aggregation or a premium one (verify, identify, extend history). */
-export const RUN_KINDS = ['AGGREGATION', 'VERIFICATION', 'IDENTIFICATION', 'HISTORY'] as const;
+export const RUN_KINDS = ['AGGREGATION', 'VERIFICATION', 'IDENTIFICATION', 'HISTORY', 'BALANCE'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export interface AggregationRun {

@@ -13,8 +13,11 @@ import type { SimulatorState } from './state.ts';
 
 type PremiumKind = Exclude<RunKind, 'AGGREGATION'>;
 
-/** Each premium job: MX's path, the institution field that must be true, MX's 400 when it is not, the 2xx it starts with. */
-const JOBS: Record<PremiumKind, { path: string; support: keyof InstitutionSupport; unsupported: string; started: number }> = {
+/**
+ * Each premium job: MX's path, the institution field that must be true and MX's 400 when it is not (none for balances),
+ * the 2xx it starts with.
+ */
+const JOBS: Record<PremiumKind, { path: string; support?: keyof InstitutionSupport; unsupported?: string; started: number }> = {
   VERIFICATION: {
     path: '/members/{member_guid}/verify',
     support: 'supports_account_verification',
@@ -33,6 +36,9 @@ const JOBS: Record<PremiumKind, { path: string; support: keyof InstitutionSuppor
     unsupported: "Member's institution does not support extended transaction history",
     started: 202,
   },
+  // Check balances "operates much like the aggregate member endpoint except that it gathers only account balance
+  // information" (Nexus reference, check-member-balance); its answer is UNCONFIRMED: Platform's 202.
+  BALANCE: { path: '/members/{member_guid}/check_balance', started: 202 },
 };
 
 /**
@@ -49,8 +55,8 @@ export function premiumRoutes(state: SimulatorState): MxRoute[] {
     userEndpoint(state, (request: MxRequest, user) => {
       const member = memberOf(user, request.params.member_guid);
       const job = JOBS[kind];
-      const includeTransactions = kind === 'HISTORY' || includesTransactions(request);
-      if (!supportOf(member.institution)[job.support]) throw new MxError(400, job.unsupported);
+      const includeTransactions = kind === 'HISTORY' || (kind !== 'BALANCE' && includesTransactions(request));
+      if (job.support && !supportOf(member.institution)[job.support]) throw new MxError(400, job.unsupported!);
       if (kind === 'HISTORY' && !mayAggregate(member)) throw new MxError(403, 'Member use_cases do not include PFM.');
       const at = state.clock.now();
       state.transactions.settle(at);

@@ -47,6 +47,11 @@ export interface HistoryWebhook extends Omit<AggregationWebhook, 'type'> {
   type: 'HISTORY';
 }
 
+/** AGGREGATION's fields under type BALANCE, after a check balance ends (MX's aggregation webhook page names the type). */
+export interface BalanceWebhook extends Omit<AggregationWebhook, 'type'> {
+  type: 'BALANCE';
+}
+
 /** MX's VERIFICATION webhook (its webhooks guide), after a verification ends CONNECTED: the accounts verified. */
 export interface VerificationWebhook {
   action: 'member_data_updated';
@@ -78,7 +83,13 @@ export interface MemberWebhook {
 }
 
 export type SimWebhookPayload =
-  ConnectionStatusWebhook | AggregationWebhook | HistoryWebhook | VerificationWebhook | TransactionWebhook | MemberWebhook;
+  | ConnectionStatusWebhook
+  | AggregationWebhook
+  | HistoryWebhook
+  | BalanceWebhook
+  | VerificationWebhook
+  | TransactionWebhook
+  | MemberWebhook;
 
 /** What a push is about, as `GET /_sim/webhooks` lists it: MX's `type`, or the record an envelope without one carries. */
 export const payloadType = (payload: SimWebhookPayload): string =>
@@ -161,7 +172,7 @@ export function webhookPayloadAt(member: SimMember, at: number): SimWebhookPaylo
     // What the run added and updated (TransactionLedger applies the same script).
     transactions_created_count: run.script.transactions.add + run.script.transactions.post,
     transactions_updated_count: run.script.transactions.update,
-    type: run.kind === 'HISTORY' ? 'HISTORY' : 'AGGREGATION',
+    type: run.kind === 'HISTORY' || run.kind === 'BALANCE' ? run.kind : 'AGGREGATION',
     user_guid: member.owner.guid,
     user_id: member.owner.id,
   };

@@ -39,11 +39,12 @@ export function registerRefresh(program: Command, terminal: Terminal): void {
   );
 }
 
-/** MX's premium jobs, each a command like refresh: `verify`, `identify`, `extend-history`. */
+/** MX's premium jobs, each a command like refresh: `verify`, `identify`, `extend-history`, `check-balance`. */
 const PREMIUM_COMMANDS = [
   { name: 'verify', what: 'verify a member (MX: account and routing numbers)', transactions: true },
   { name: 'identify', what: 'identify a member (MX: its accounts’ owners)', transactions: true },
   { name: 'extend-history', what: 'extend a member’s transaction history (MX: up to 24 months)', transactions: false },
+  { name: 'check-balance', what: 'check a member’s balances (MX: balances only)', transactions: false },
 ] as const;
 
 export function registerPremiumJobs(program: Command, terminal: Terminal): void {
@@ -68,7 +69,9 @@ export function registerPremiumJobs(program: Command, terminal: Terminal): void 
             ? await client.members.verify({ ...ids, ...query }, calls)
             : premium.name === 'identify'
               ? await client.members.identify({ ...ids, ...query }, calls)
-              : await client.members.extendHistory(ids, calls);
+              : premium.name === 'extend-history'
+                ? await client.members.extendHistory(ids, calls)
+                : await client.members.checkBalance(ids, calls);
         return printOrFollow({ api: client, output, job, startedAt, flags: options });
       }),
     );

@@ -39,6 +39,7 @@ export const AGGREGATION_EVENTS = eventCatalogue({
   ...jobEvents('verification', 'verification', ': read its account numbers (GET …/members/{member_guid}/account_numbers)'),
   ...jobEvents('identification', 'identification', ': read its account owners (GET …/members/{member_guid}/account_owners)'),
   ...jobEvents('history', 'extended history', ': up to 24 months of transactions are in the transaction reads'),
+  ...jobEvents('balance', 'balance check', ': read the balances (GET …/members/{member_guid}/accounts)'),
   'aggregation.rejected': {
     summary: 'A refresh asked for by an upstream system (not over HTTP) was refused by MX: no job was started',
     data: z.strictObject({

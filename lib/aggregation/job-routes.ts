@@ -108,7 +108,7 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     method: 'GET',
     path: '/jobs/{job_id}',
     fn: 'api-jobs',
-    summary: 'Read a job (an aggregation, verification, identification or extended history)',
+    summary: 'Read a job (an aggregation, verification, identification, extended history or balance check)',
     auth: 'api_key',
     access: 'by_resource',
     async handle(request, { jobs }) {

@@ -7,11 +7,12 @@ import type { JobKind } from './job.ts';
 
 export type PremiumKind = Exclude<JobKind, 'aggregation'>;
 
-/** MX's job that starts each premium kind, and the institution field that must be true for it. */
-export const PREMIUM_KINDS: Record<PremiumKind, { job: PremiumJob; supportField: keyof Institution & `supports_${string}` }> = {
+/** MX's job that starts each premium kind, and the institution field that must be true for it (MX lists none for balances). */
+export const PREMIUM_KINDS: Record<PremiumKind, { job: PremiumJob; supportField?: keyof Institution & `supports_${string}` }> = {
   verification: { job: 'verify', supportField: 'supports_account_verification' },
   identification: { job: 'identify', supportField: 'supports_account_identification' },
   history: { job: 'extend_history', supportField: 'supports_transaction_history' },
+  balance: { job: 'check_balance' },
 };
 
 export const isPremium = (kind: JobKind): kind is PremiumKind => kind !== 'aggregation';
@@ -20,13 +21,13 @@ export const isPremium = (kind: JobKind): kind is PremiumKind => kind !== 'aggre
 export class JobNotSupportedError extends NexusRelayError {
   readonly field: string;
 
-  constructor(kind: PremiumKind, institution: string) {
+  constructor(kind: PremiumKind, institution: string, field: string) {
     super(
       'JOB_NOT_SUPPORTED',
-      `The member's institution (${institution}) does not support ${kind === 'history' ? 'extended history' : kind}: MX lists ${PREMIUM_KINDS[kind].supportField} false.`,
+      `The member's institution (${institution}) does not support ${kind === 'history' ? 'extended history' : kind}: MX lists ${field} false.`,
     );
     this.name = 'JobNotSupportedError';
-    this.field = PREMIUM_KINDS[kind].supportField;
+    this.field = field;
   }
 }
 
@@ -50,6 +51,8 @@ export class JobSupport {
   }
 
   async check(userId: string, memberGuid: string, kind: PremiumKind): Promise<void> {
+    const field = PREMIUM_KINDS[kind].supportField;
+    if (!field) return;
     const member = await this.nexus.readMember(userId, memberGuid);
     const guid = member.institution_guid;
     if (!guid) return;
@@ -62,8 +65,7 @@ export class JobSupport {
       if (!institution) return;
       this.#institutions.set(guid, institution);
     }
-    if (institution[PREMIUM_KINDS[kind].supportField] === false) {
-      throw new JobNotSupportedError(kind, institution.code ?? member.institution_code ?? guid);
-    }
+    if (institution[field] === false)
+      throw new JobNotSupportedError(kind, institution.code ?? member.institution_code ?? guid, field);
   }
 }

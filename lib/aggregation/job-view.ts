@@ -42,7 +42,7 @@ export const jobViewSchema = z
       .enum(JOB_KINDS)
       .check(
         z.describe(
-          "MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners) or an extended history (up to 24 months of transactions)",
+          "MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners), an extended history (up to 24 months of transactions) or a balance check (balances only)",
         ),
       ),
     status: z

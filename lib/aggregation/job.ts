@@ -17,7 +17,7 @@ export const isMxStarted = (trigger: JobTrigger): trigger is MxStartedTrigger =>
   (MX_STARTED_TRIGGERS as readonly string[]).includes(trigger);
 
 /** MX's aggregation-type jobs. MX runs one at a time per member, and each is followed the same way. */
-export const JOB_KINDS = ['aggregation', 'verification', 'identification', 'history'] as const;
+export const JOB_KINDS = ['aggregation', 'verification', 'identification', 'history', 'balance'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** One tracked aggregation-type job of one member, as stored. Times are epoch milliseconds. */

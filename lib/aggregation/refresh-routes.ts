@@ -57,9 +57,16 @@ const refreshDocs = (): OperationDocs => ({
 const premiumQuery = z.strictObject({ include_transactions: booleanFlag });
 const noQuery = z.strictObject({});
 
+const supported = (kind: PremiumKind): string => {
+  const field = PREMIUM_KINDS[kind].supportField;
+  return field
+    ? ` Refused before MX is called when MX lists the member's institution as not supporting it (\`${field}\` false).`
+    : '';
+};
+
 /** One of MX's premium jobs: the same job, tracking and events as an aggregation's. */
 function premiumJobRoute(kind: PremiumKind, path: string, summary: string, description: string): Route<RefreshRouteDeps> {
-  const query = kind === 'history' ? noQuery : premiumQuery;
+  const query = kind === 'history' || kind === 'balance' ? noQuery : premiumQuery;
   return {
     method: 'POST',
     path: `${member}/${path}`,
@@ -79,7 +86,7 @@ function premiumJobRoute(kind: PremiumKind, path: string, summary: string, descr
     docs: () => ({
       path: pathSchema,
       query,
-      description: `${description} While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409. Refused before MX is called when MX lists the member's institution as not supporting it (\`${PREMIUM_KINDS[kind].supportField}\` false).`,
+      description: `${description} While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409.${supported(kind)}`,
       responses: { 202: { description: `The job tracking the ${kind}`, body: jobAnswerSchema, headers: tracking } },
       problems: ['forbidden', 'conflict', 'job_not_supported', ...MX_CALL_PROBLEMS],
     }),
@@ -127,6 +134,12 @@ export const REFRESH_ROUTES: readonly Route<RefreshRouteDeps>[] = [
     'extend_history',
     'Extend the transaction history of a member (MX: up to 24 months); returns the tracking job',
     "Starts MX's extended history. Once the job succeeds, the older transactions are in the transaction reads.",
+  ),
+  premiumJobRoute(
+    'balance',
+    'check_balance',
+    "Check a member's balances (MX: balances only, no transactions); returns the tracking job",
+    "Starts MX's check balance. Once the job succeeds, read the balances with GET …/members/{member_guid}/accounts.",
   ),
   {
     method: 'PUT',

@@ -121,7 +121,7 @@ export class RefreshService {
     const { nexus } = this.deps;
     if (isPremium(kind)) {
       return nexus.startPremiumJob(request.userId, request.memberGuid, PREMIUM_KINDS[kind].job, {
-        includeTransactions: kind === 'history' ? undefined : request.includeTransactions,
+        includeTransactions: kind === 'history' || kind === 'balance' ? undefined : request.includeTransactions,
       });
     }
     try {

@@ -68,7 +68,7 @@ export const PROBLEMS = {
     status: 403,
     title: 'MX refused the job',
     cause:
-      "MX answered 403 to a verification, identification or extended history: the feature is not enabled for this client, or the member's use cases do not allow it. `detail` carries MX's reason.",
+      "MX answered 403 to a verification, identification, extended history or balance check: the feature is not enabled for this client, or the member's use cases do not allow it. `detail` carries MX's reason.",
     fix: "Ask MX to enable the feature for your client, or check the member's `use_cases`; retrying does not help.",
   },
   not_found: {

@@ -30,7 +30,7 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
       bodyAsText: true,
       body: z.unknown(),
       description:
-        'Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks ' +
+        'Once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks ' +
         "(an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).",
       responses: { 204: { description: 'Received' } },
     }),

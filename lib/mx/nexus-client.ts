@@ -142,7 +142,7 @@ export class NexusClient {
       kind: 'premium_job',
       params: { member_guid: memberGuid },
       body:
-        job === 'extend_history' || options.includeTransactions === undefined
+        job === 'extend_history' || job === 'check_balance' || options.includeTransactions === undefined
           ? undefined
           : { include_transactions: options.includeTransactions },
       schema: optionalMemberResponse,

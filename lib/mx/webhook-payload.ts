@@ -2,7 +2,7 @@ import * as z from '../zod.ts';
 import { mxGuid, params } from '../identifiers.ts';
 
 /** MX's `member_data_updated` webhooks: after an aggregation, an extended history, a verification. */
-export const MEMBER_DATA_WEBHOOKS = ['AGGREGATION', 'HISTORY', 'VERIFICATION'] as const;
+export const MEMBER_DATA_WEBHOOKS = ['AGGREGATION', 'BALANCE', 'HISTORY', 'VERIFICATION'] as const;
 type MemberDataWebhook = (typeof MEMBER_DATA_WEBHOOKS)[number];
 const isMemberData = (type: string): type is MemberDataWebhook => (MEMBER_DATA_WEBHOOKS as readonly string[]).includes(type);
 

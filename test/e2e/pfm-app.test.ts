@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createRelayClient, type MxBody, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
  * A PFM app on `npm start`, through the client kit only: it never opens an MX session. It categorises with a custom
@@ -12,13 +13,17 @@ const USER = 'sim-user-pfm';
 const path = { user_id: USER };
 let stack: StackProcess;
 let relay: RelayClient;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
+  receiver = await startWebhookReceiver();
   stack = await startStackProcess({});
   relay = createRelayClient({ baseUrl: stack.url, apiKey: stack.apiKey });
+  receiver.useSecret((await relay.webhooks.create({ url: receiver.url, event_types: ['balance.*'] })).secret);
 }, 90_000);
 
 afterAll(async () => {
+  await receiver?.close();
   await stack?.interrupt();
 });
 
@@ -96,7 +101,12 @@ describe('a PFM app through the relay', () => {
       await relay.write('post', '/users/{user_id}/goals', {
         path,
         body: {
-          goal: { name: 'A new bike', amount: 900, account_guid: transactions[0]!.account_guid, meta_type_name: 'VACATION' },
+          goal: {
+            name: 'A new bike',
+            amount: 900,
+            account_guid: String(transactions[0]!.account_guid),
+            meta_type_name: 'VACATION',
+          },
         },
       }),
       'goal',
@@ -154,6 +164,21 @@ describe('a PFM app through the relay', () => {
       'iteration_items',
     );
     expect(changed.find((one) => one.guid === items[0]!.guid)).toMatchObject({ planned_amount: 123.45 });
+
+    // A balance check: a job of its own kind, followed and announced (signed `balance.*` events), no transactions.
+    const member = listOf(await relay.read('/users/{user_id}/members', { path }), 'members')[0]!;
+    const job = await relay.members.checkBalance({ user_id: USER, member_guid: member.guid });
+    expect(job).toMatchObject({ kind: 'balance', status: 'aggregating', member_guid: member.guid });
+    const events = await receiver.waitFor(
+      (event) => event.data.job?.id === job.id && event.type !== 'balance.started',
+      1,
+      30_000,
+    );
+    expect(events.map((event) => event.type)).toEqual(['balance.succeeded']);
+    expect(receiver.events.filter((event) => event.data.job?.id === job.id).map((event) => event.type)).toContain(
+      'balance.started',
+    );
+    expect(await relay.jobs.get(job.id)).toMatchObject({ kind: 'balance', status: 'succeeded' });
 
     // The next sync: the categorised transaction, modified (a sync within 2 s of an ingest reuses it).
     let modified: Record[] = [];

@@ -210,6 +210,14 @@ export class RelayClient {
       });
       return (await dataOf(call)).job;
     },
+    /** Check a member's balances (MX: balances only, no transactions): the job ends `balance.*`; read them with the accounts. */
+    checkBalance: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<Job> => {
+      const call = this.raw.POST('/users/{user_id}/members/{member_guid}/check_balance', {
+        params: { path: params },
+        ...init(options),
+      });
+      return (await dataOf(call)).job;
+    },
     /** A verified member's account and routing numbers, as MX answers them: keep them out of logs and storage. */
     accountNumbers: (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<MxBody> =>
       this.read('/users/{user_id}/members/{member_guid}/account_numbers', { path: params }, options),

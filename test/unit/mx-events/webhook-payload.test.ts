@@ -54,7 +54,7 @@ describe('parseMxWebhook', () => {
     });
   });
 
-  it('reads VERIFICATION and HISTORY as member_data_updated pushes, as AGGREGATION is read', () => {
+  it('reads VERIFICATION, HISTORY and BALANCE as member_data_updated pushes, as AGGREGATION is read', () => {
     // MX's VERIFICATION webhook has `accounts` and no `is_background` or transaction counts.
     const { is_background, transactions_created_count, transactions_updated_count, ...common } = aggregation;
     const verification = { ...common, accounts: ['ACT-1'], type: 'VERIFICATION' };
@@ -63,6 +63,8 @@ describe('parseMxWebhook', () => {
       webhook: expect.objectContaining({ type: 'VERIFICATION', memberGuid: MEMBER, jobGuid: 'JOB-1', isBackground: false }),
     });
     expect(parseMxWebhook({ ...aggregation, type: 'HISTORY' })).toMatchObject({ ok: true, webhook: { type: 'HISTORY' } });
+    // MX's aggregation webhook page: `type` may be AGGREGATION, BALANCE, HISTORY or STATEMENT.
+    expect(parseMxWebhook({ ...aggregation, type: 'BALANCE' })).toMatchObject({ ok: true, webhook: { type: 'BALANCE' } });
   });
 
   it('tolerates nulls, missing or odd informational fields and new fields', () => {
@@ -86,7 +88,7 @@ describe('parseMxWebhook', () => {
     [undefined, 'no `type`'],
     ['AGGREGATION', 'no `type`'],
     [[aggregation], 'no `type`'],
-    [{ ...aggregation, type: 'BALANCE' }, '"BALANCE" is not one'],
+    [{ ...aggregation, type: 'STATEMENT' }, '"STATEMENT" is not one'],
     [{ ...aggregation, type: '__proto__' }, '"__proto__" is not one'],
     [{ ...aggregation, member_guid: null }, 'without a valid member_guid'],
     [{ ...connectionStatus, member_guid: 'ACT-1' }, 'without a valid member_guid'],

@@ -236,6 +236,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/users/{user_id}/members/{member_guid}/check_balance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check a member's balances (MX: balances only, no transactions); returns the tracking job
+         * @description Starts MX's check balance. Once the job succeeds, read the balances with GET …/members/{member_guid}/accounts. While a job of the same kind runs on the member, answers that job without calling MX; while another kind runs, 409.
+         */
+        post: operations["post_users_user_id_members_member_guid_check_balance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users/{user_id}/members/{member_guid}/resume": {
         parameters: {
             query?: never;
@@ -303,7 +323,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a job (an aggregation, verification, identification or extended history) */
+        /** Read a job (an aggregation, verification, identification, extended history or balance check) */
         get: operations["get_jobs_job_id"];
         put?: never;
         post?: never;
@@ -1960,7 +1980,7 @@ export interface paths {
         put?: never;
         /**
          * MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync
-         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks (an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).
+         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks (an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).
          */
         post: operations["post_mx_webhooks"];
         delete?: never;
@@ -2382,6 +2402,91 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "balance.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** MX started the balance check; the job is aggregating */
+        post: operations["event_balance_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "balance.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The balance check ended with the member CONNECTED: read the balances (GET …/members/{member_guid}/accounts) */
+        post: operations["event_balance_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "balance.action_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The member needs its user (MFA challenge, new credentials, …); see job.challenges */
+        post: operations["event_balance_action_required"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "balance.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The balance check ended in an error status */
+        post: operations["event_balance_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "balance.timed_out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The balance check did not end before the deadline */
+        post: operations["event_balance_timed_out"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "aggregation.rejected": {
         parameters: {
             query?: never;
@@ -2545,10 +2650,10 @@ export interface components {
             user_id: string;
             member_guid: string;
             /**
-             * @description MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners) or an extended history (up to 24 months of transactions)
+             * @description MX's job: an aggregation, a verification (account and routing numbers), an identification (account owners), an extended history (up to 24 months of transactions) or a balance check (balances only)
              * @enum {string}
              */
-            kind: "aggregation" | "verification" | "identification" | "history";
+            kind: "aggregation" | "verification" | "identification" | "history" | "balance";
             /**
              * @description `aggregating` while MX runs the job, whatever its kind (MX: `is_being_aggregated`), then how it ended
              * @enum {string}
@@ -6150,6 +6255,279 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The job tracking the history */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The job: `/jobs/{job_id}` */
+                    location?: string;
+                    /** @description Present (`true`) when the answer replays an earlier one */
+                    "idempotent-replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        job: components["schemas"]["Job"];
+                    };
+                };
+            };
+            /** @description `bad_request`: Malformed HTTP request; `invalid_body`: Request body is not valid UTF-8; `invalid_json`: Request body is not valid JSON; `validation_failed`: Request validation failed */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 400;
+                        /** @enum {unknown} */
+                        code?: "bad_request" | "invalid_body" | "invalid_json" | "validation_failed";
+                    };
+                };
+            };
+            /** @description `unauthorized`: Missing or invalid credentials */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 401;
+                        /** @enum {unknown} */
+                        code?: "unauthorized";
+                    };
+                };
+            };
+            /** @description `forbidden`: Not allowed for this API key; `use_case_not_permitted`: The member's use cases do not permit this operation; `mx_forbidden`: MX refused the job */
+            403: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 403;
+                        /** @enum {unknown} */
+                        code?: "forbidden" | "use_case_not_permitted" | "mx_forbidden";
+                    };
+                };
+            };
+            /** @description `not_found`: Resource not found */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 404;
+                        /** @enum {unknown} */
+                        code?: "not_found";
+                    };
+                };
+            };
+            /** @description `conflict`: Conflict with the current state; `request_in_progress`: A request with this idempotency key is still in progress */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 409;
+                        /** @enum {unknown} */
+                        code?: "conflict" | "request_in_progress";
+                    };
+                };
+            };
+            /** @description `user_erased`: The user was erased */
+            410: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 410;
+                        /** @enum {unknown} */
+                        code?: "user_erased";
+                    };
+                };
+            };
+            /** @description `payload_too_large`: Request body too large */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 413;
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    };
+                };
+            };
+            /** @description `uri_too_long`: Request URL too long */
+            414: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 414;
+                        /** @enum {unknown} */
+                        code?: "uri_too_long";
+                    };
+                };
+            };
+            /** @description `unsupported_media_type`: Request body must be application/json */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 415;
+                        /** @enum {unknown} */
+                        code?: "unsupported_media_type";
+                    };
+                };
+            };
+            /** @description `job_not_supported`: The member's institution does not support this job; `upstream_rejected`: MX rejected the request; `idempotency_key_reused`: The idempotency key was used for a different request */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 422;
+                        /** @enum {unknown} */
+                        code?: "job_not_supported" | "upstream_rejected" | "idempotency_key_reused";
+                    };
+                };
+            };
+            /** @description `too_many_requests`: Too many requests for this API key */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 429;
+                        /** @enum {unknown} */
+                        code?: "too_many_requests";
+                    };
+                };
+            };
+            /** @description `headers_too_large`: Request headers too large */
+            431: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 431;
+                        /** @enum {unknown} */
+                        code?: "headers_too_large";
+                    };
+                };
+            };
+            /** @description `internal_error`: Internal error */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 500;
+                        /** @enum {unknown} */
+                        code?: "internal_error";
+                    };
+                };
+            };
+            /** @description `upstream_error`: MX failed to answer; `mx_unexpected_response`: MX answered in a form the relay cannot read; `mx_credentials_refused`: MX refused the relay's partner credentials */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 502;
+                        /** @enum {unknown} */
+                        code?: "upstream_error" | "mx_unexpected_response" | "mx_credentials_refused";
+                    };
+                };
+            };
+            /** @description `upstream_unavailable`: MX calls are held; `upstream_rate_limited`: MX asked the relay to slow down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 503;
+                        /** @enum {unknown} */
+                        code?: "upstream_unavailable" | "upstream_rate_limited";
+                    };
+                };
+            };
+            /** @description `upstream_timeout`: MX did not answer in time */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @constant */
+                        status?: 504;
+                        /** @enum {unknown} */
+                        code?: "upstream_timeout";
+                    };
+                };
+            };
+        };
+    };
+    post_users_user_id_members_member_guid_check_balance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The same key with the same request within 24 h replays the first answer byte for byte (marked `idempotent-replayed: true`); with a different request it is refused (422 idempotency_key_reused) */
+                "idempotency-key"?: string;
+            };
+            path: {
+                user_id: string;
+                member_guid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job tracking the balance */
             202: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
@@ -36315,6 +36693,281 @@ export interface operations {
                 "application/json": {
                     /** @constant */
                     type: "history.timed_out";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_balance_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "balance.started";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_balance_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "balance.succeeded";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_balance_action_required: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "balance.action_required";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_balance_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "balance.failed";
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601, UTC: when the event happened
+                     */
+                    timestamp: string;
+                    data: {
+                        job: components["schemas"]["Job"];
+                        member: components["schemas"]["MemberSnapshot"];
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint is gone: the webhook is disabled */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not delivered: retried after about 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then failed (replayable) */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_balance_timed_out: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id: the same on every attempt and replay, for deduplication */
+                "webhook-id": string;
+                /** @description Seconds since the epoch when this attempt was signed */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>`; two, space-separated, while a rotated secret retires */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @constant */
+                    type: "balance.timed_out";
                     /**
                      * Format: date-time
                      * @description ISO 8601, UTC: when the event happened
