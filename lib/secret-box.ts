@@ -36,6 +36,8 @@ const OPENED_KEYS_MAX = 500;
 /** The KMS encryption context `{purpose}` of each kind's data keys; a grant on the key may require it. */
 export const WEBHOOK_SECRET_PURPOSE = 'webhook-signing-secret';
 export const SESSION_TOKEN_PURPOSE = 'mx-session-token';
+/** MX's answers to relayed writes, stored for their Idempotency-Key (under the session tokens' key). */
+export const MX_ANSWER_PURPOSE = 'mx-answer';
 
 /** What each kind of sealed value is bound to (GCM's additional data), so a value copied onto another item does not open. */
 export const sealedFor = {

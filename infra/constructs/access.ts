@@ -5,7 +5,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
+import { MX_ANSWER_PURPOSE, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
 import { PARTITIONS, TABLE_KEYS } from '../../lib/store/table.ts';
 import type { QueueName } from '../../lib/queue/queue-names.ts';
 import { type FunctionSpec, keysDigests } from './function-specs.ts';
@@ -107,4 +107,5 @@ export function grantAccess(fn: IFunction, spec: FunctionSpec, resources: Access
     );
   }
   if (spec.callsMx === true) useKey(sessionTokensKey, ['kms:GenerateDataKey', 'kms:Decrypt'], forPurpose(SESSION_TOKEN_PURPOSE));
+  if (spec.sealsMxAnswers) useKey(sessionTokensKey, ['kms:GenerateDataKey', 'kms:Decrypt'], forPurpose(MX_ANSWER_PURPOSE));
 }

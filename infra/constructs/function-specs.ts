@@ -56,6 +56,8 @@ export interface FunctionSpec {
    * tokens' KMS key); `'sso'` the partner's APIs only (SSO widget URLs, MDX Real Time users), no session.
    */
   callsMx: boolean | 'sso';
+  /** Seals MX's answers to the writes it relays (the session tokens' key, its own purpose). */
+  sealsMxAnswers?: true;
   /** Reads the MX webhook credentials secret (HTTP Basic). */
   verifiesMxWebhooks?: boolean;
   /** Invoked by an EventBridge schedule this many minutes apart. */
@@ -176,6 +178,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     partitions: ['rateWindows', 'erasedUsers', 'idempotency', 'users', 'reconcile'],
     sendsTo: [],
     callsMx: true,
+    sealsMxAnswers: true,
     signsSyncCursors: true,
   },
   'api-connect': {

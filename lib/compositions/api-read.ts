@@ -6,6 +6,7 @@ import { nexusClientOf } from './mx.ts';
 import { type Given, runtimeOf } from './runtime.ts';
 import { apiKeyAccessOf, idempotencyOf } from './api-access.ts';
 import { idempotent } from '../http/idempotency.ts';
+import { mxAnswerBox } from './secret-boxes.ts';
 import { tableOf } from './storage.ts';
 import { transactionsOf } from './transactions.ts';
 
@@ -16,11 +17,13 @@ export function composeApiRead(config: Config, given?: Given) {
   const nexus = nexusClientOf(runtime, table);
   const transactions = transactionsOf(runtime, table, nexus).sync;
   const keys = apiKeyAccessOf(runtime, table);
+  // A write's answer waits a day for its Idempotency-Key's replay: MX's data about the user, sealed.
+  const idempotency = { ...idempotencyOf(runtime, table), sealBodies: mxAnswerBox(runtime) };
   const handler = httpHandler<NexusRouteDeps & SyncRouteDeps>(
     runtime,
     [...NEXUS_ROUTES, SYNC_ROUTE],
     { nexus, transactions },
-    { keys, idempotent: (route) => idempotent(route, idempotencyOf(runtime, table)) },
+    { keys, idempotent: (route) => idempotent(route, idempotency) },
   );
   return { handler, runtime, table, nexus, transactions, keys };
 }

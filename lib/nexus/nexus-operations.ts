@@ -1,6 +1,7 @@
 import type { NexusOperation } from './operation.ts';
 import { ACCOUNT_OPERATIONS } from './operations/accounts.ts';
 import { MEMBER_OPERATIONS } from './operations/members.ts';
+import { MONEY_MOVEMENT_OPERATIONS } from './operations/money-movement.ts';
 import { PLAN_OPERATIONS } from './operations/plans.ts';
 import { BEAT_OPERATIONS, PFM_OPERATIONS } from './operations/pfm.ts';
 import { TRANSACTION_OPERATIONS } from './operations/transactions.ts';
@@ -13,4 +14,5 @@ export const NEXUS_OPERATIONS: readonly NexusOperation[] = [
   ...PFM_OPERATIONS,
   ...PLAN_OPERATIONS,
   ...BEAT_OPERATIONS,
+  ...MONEY_MOVEMENT_OPERATIONS,
 ];

@@ -39,6 +39,7 @@ export const PATH_PARAMS: Record<string, z.ZodMiniType<string>> = {
   notification_guid: anyGuid,
   deliverable_guid: anyGuid,
   iteration_item_guid: anyGuid,
+  micro_deposit_guid: mxGuid('MIC'),
   guid: anyGuid,
 };
 

@@ -93,6 +93,9 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...items('GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'BatchGetItem', 'BatchWriteItem'),
     QUERY_TABLE,
     ...MX_SECRET,
+    // Seals and opens MX's answers to relayed writes, stored for their Idempotency-Key.
+    'kms:GenerateDataKey session-tokens-key for mx-answer',
+    'kms:Decrypt session-tokens-key for mx-answer',
     'secretsmanager:GetSecretValue secret:sync-cursor-key',
     DIGEST_KEY,
     ...KEY_USE,

@@ -8,7 +8,7 @@ import { parseConfig } from '../../lib/config.ts';
 import { QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
 import type { CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable, TABLE_KEYS, tableKeySchema } from '../../lib/store/table.ts';
-import { SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
+import { MX_ANSWER_PURPOSE, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../../lib/secret-box.ts';
 import { synthesized } from './support/synth.ts';
 import {
   asArray,
@@ -366,6 +366,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       purpose: WEBHOOK_SECRET_PURPOSE,
       users: 'the functions that sign or rotate',
       uses: (name: FunctionName) => FUNCTION_SPECS[name].webhookSecrets !== undefined,
+      otherPurposes: {},
     },
     {
       what: 'MX session tokens',
@@ -373,8 +374,10 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       purpose: SESSION_TOKEN_PURPOSE,
       users: 'the functions that make MX sessions',
       uses: (name: FunctionName) => FUNCTION_SPECS[name].callsMx === true,
+      // The same key seals MX's stored answers, under a purpose of its own: only the functions that store them.
+      otherPurposes: { [MX_ANSWER_PURPOSE]: (name: FunctionName) => FUNCTION_SPECS[name].sealsMxAnswers === true },
     },
-  ])('$what', ({ what, variable, purpose, users, uses }) => {
+  ])('$what', ({ what, variable, purpose, users, uses, otherPurposes }) => {
     it(`are sealed under a rotated key of their own; only ${users} get it`, () => {
       const [keyId, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([, k]) =>
         String(k.Properties.Description).includes(what),
@@ -391,7 +394,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         String(k.Properties.Description).includes(what),
       )!;
       const statements = key.Properties.KeyPolicy.Statement as KeyStatement[];
-      const users = new Set<string>();
+      const usersOf = new Map<string, Set<string>>();
       for (const statement of statements) {
         const actions = asArray(statement.Action) as string[];
         const crypto = actions.filter((action) => CRYPTO_ACTION.test(action));
@@ -400,13 +403,18 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
           continue;
         }
         expect(crypto.length, JSON.stringify(statement)).toBeGreaterThan(0);
-        expect(statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose'], JSON.stringify(statement)).toBe(purpose);
-        for (const principal of asArray(statement.Principal.AWS)) users.add(referencedId(principal)!);
+        const given = String(statement.Condition?.StringEquals?.['kms:EncryptionContext:purpose']);
+        expect([purpose, ...Object.keys(otherPurposes)], JSON.stringify(statement)).toContain(given);
+        if (!usersOf.has(given)) usersOf.set(given, new Set());
+        for (const principal of asArray(statement.Principal.AWS)) usersOf.get(given)!.add(referencedId(principal)!);
       }
-      const roles = [...functions]
-        .filter(([name]) => uses(name as FunctionName))
-        .map(([, { properties }]) => referencedId(properties.Role)!);
-      expect([...users].sort()).toEqual(roles.sort());
+      const rolesOf = (using: (name: FunctionName) => boolean) =>
+        [...functions]
+          .filter(([name]) => using(name as FunctionName))
+          .map(([, { properties }]) => referencedId(properties.Role)!);
+      for (const [each, using] of [[purpose, uses] as const, ...Object.entries(otherPurposes)]) {
+        expect([...(usersOf.get(each) ?? [])].sort(), each).toEqual(rolesOf(using).sort());
+      }
     });
   });
 

@@ -97,6 +97,7 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<string>> = {
   job_id: fc.stringMatching(/^job_[a-z0-9]{9}[0-9a-f]{16}$/),
   webhook_id: fc.stringMatching(/^wh_[A-Za-z0-9_-]{1,30}$/),
   msg_id: fc.stringMatching(/^[A-Za-z0-9_-]{1,40}$/),
+  micro_deposit_guid: fc.stringMatching(/^MIC-[A-Za-z0-9-]{1,24}$/),
   // MX's guids whose prefix the relay does not pin (lib/nexus/nexus-params.ts).
   ...Object.fromEntries(
     ['transaction_guid', 'transaction_rule_guid', 'budget_guid', 'goal_guid', 'holding_guid', 'insight_guid', 'guid'].map(

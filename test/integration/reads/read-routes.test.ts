@@ -78,6 +78,12 @@ beforeAll(async () => {
     body: JSON.stringify({ transaction_rule: { category_guid: category, match_description: 'zz-no-transaction-says-this' } }),
   });
   rule = ((await made.json()) as { transaction_rule: { guid: string } }).transaction_rule.guid;
+  const deposit = await fetch(`${stack.simulatorUrl}/micro_deposits`, {
+    method: 'POST',
+    headers: { 'md-session-token': simToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+    body: JSON.stringify({ micro_deposit: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' } }),
+  });
+  microDeposit = ((await deposit.json()) as { micro_deposit: { guid: string } }).micro_deposit.guid;
 }, 60_000);
 
 afterAll(async () => {
@@ -261,9 +267,15 @@ const cases: Record<string, () => Case | Promise<Case>> = {
     const deliverable = await first(`/notifications/${notification}/deliverables`, 'deliverable_notifications');
     return { path: `/notifications/${notification}/deliverables/${deliverable}`, root: 'deliverable_notification' };
   },
+  'GET /users/{user_id}/micro_deposits': () => ({ path: '/micro_deposits', root: 'micro_deposits' }),
+  'GET /users/{user_id}/micro_deposits/{micro_deposit_guid}': () => ({
+    path: `/micro_deposits/${microDeposit}`,
+    root: 'micro_deposit',
+  }),
 };
-/** A transaction rule made at the simulator first: the user has none until one is made. */
+/** A transaction rule and a microdeposit made at the simulator first: the user has none until one is made. */
 let rule: string;
+let microDeposit: string;
 const plan = () => fixtures.spending_plans[0]!.guid;
 const dates = () => fixtures.transactions;
 const topLevel = () => [...new Set(fixtures.categories.map((c) => c.top_level_category_guid))].slice(0, 2).join(',');
