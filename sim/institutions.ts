@@ -92,11 +92,36 @@ export function catalogueGuid(code: string): string {
 export const supportOf = (institution: Institution): InstitutionSupport =>
   CATALOGUE.find((entry) => entry.code === institution.code)?.supports ?? EVERYTHING_BUT_OAUTH;
 
-/** The institution MX lists under `code`, as the catalogue shows it (without its credentials). */
+const LOGOS = 'https://content.moneydesktop.com/storage/MD_Assets/Ipad%20Logos';
+
+/**
+ * The institution MX lists under `code`, with the fields of MX's search institutions example (without its credentials):
+ * the catalogue is the simulator's own, so its dates, links and popularity are fixed values.
+ */
 export const institutionView = ({ code, guid, name, url, supports }: CatalogueInstitution) => ({
   code,
+  created_at: '2016-09-21T22:03:55.000Z',
+  forgot_password_url: `${url}/forgot-password`,
+  forgot_username_url: `${url}/forgot-username`,
+  // MX's example spells this one singular and gives it a URL; the simulator follows it.
+  has_checking_account: `${url}/forgot-username`,
+  has_credit_card_accounts: true,
+  has_investment_accounts: true,
+  has_line_of_credit_accounts: true,
+  has_loan_accounts: true,
+  has_mortgage_accounts: true,
+  has_savings_accounts: true,
   guid,
+  is_disabled_by_client: false,
+  is_hidden: false,
+  is_test: true,
+  iso_country_code: ['US'],
+  medium_logo_url: `${LOGOS}/100x100/${guid}_100x100.png`,
   name,
+  popularity: 1000,
+  small_logo_url: `${LOGOS}/50x50/${guid}_50x50.png`,
+  trouble_signing_in_url: `${url}/trouble-signing-in`,
+  updated_at: '2022-04-11T17:38:27.000Z',
   url,
   ...supports,
   supports_account_statement: false,
