@@ -10,6 +10,11 @@ export const LEASE_MS = 5_000;
 export const MAX_BUDGET_WAIT_MS = 2_000;
 
 const MIN_LEASE = 8;
+/**
+ * Calls a container may spend in a period without a lease, while the table fails: a blip does not stop the relay, and
+ * a table down for long lets through at most this many per container a period, never the whole lease it asked for.
+ */
+export const UNLEASED_RESERVE = MIN_LEASE;
 /** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
 const MAX_LEASE_SHARE = 1 / 4;
 const COUNTER_RETENTION_SECONDS = 60;
@@ -54,6 +59,8 @@ export class MxCallBudget {
   #leased = 0;
   #spent = 0;
   #spentBefore = 0;
+  /** Spent this period without a lease: at most UNLEASED_RESERVE. */
+  #unleased = 0;
   /** The period's calls are all leased. */
   #drained = false;
   #leasing: Promise<void> | undefined;
@@ -104,10 +111,11 @@ export class MxCallBudget {
     this.#left = 0;
     this.#leased = 0;
     this.#spent = 0;
+    this.#unleased = 0;
     this.#drained = false;
   }
 
-  /** Should the table fail, the container spends its block unleased: a table failure must not stop MX calls. */
+  /** Should the table fail, the container spends from its small reserve: a table failure slows MX calls, never unbounds them. */
   async #lease(): Promise<void> {
     const { counter, log, metrics } = this.#options;
     const period = this.#period;
@@ -120,9 +128,10 @@ export class MxCallBudget {
       granted = Math.max(0, Math.min(wanted, this.perPeriod - first));
       metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
     } catch (error) {
-      granted = wanted;
+      granted = Math.max(0, Math.min(wanted, UNLEASED_RESERVE - this.#unleased));
       metrics.add('MxBudgetLeases', 1, { outcome: 'failed' });
-      log.warn('mx budget: the lease failed; spending the block unleased', { error, budget: this.#options.name, lease: wanted });
+      log.warn('mx budget: the lease failed; spending from the reserve', { error, budget: this.#options.name, granted });
+      if (period === this.#period) this.#unleased += granted;
     }
     if (period !== this.#period) return; // the period went by while the counter answered
     this.#left += granted;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
-import { LEASE_MS, MAX_BUDGET_WAIT_MS, MxBudgetSpent, MxCallBudget } from '../../../lib/mx/call-budget.ts';
+import { LEASE_MS, MAX_BUDGET_WAIT_MS, MxBudgetSpent, MxCallBudget, UNLEASED_RESERVE } from '../../../lib/mx/call-budget.ts';
 import type { WindowCounter } from '../../../lib/store/rate-limit-repo.ts';
 
 /** The table's window counters in memory: an ADD that answers the count before it. */
@@ -122,11 +122,35 @@ describe('MxCallBudget', () => {
     expect(sleeps).toEqual([500]);
   });
 
-  it('lets calls go when the table fails: the budget protects MX, it never stops the relay', async () => {
-    const { container, counter, metrics } = setup();
+  it('lets a few calls go while the table fails, from a reserve a period: a blip slows the relay, never unbounds it', async () => {
+    const { clock, container, counter, metrics } = setup();
     counter.failing = true;
-    expect(await spend(container(), 20)).toEqual({ sent: 20, refused: 0 });
-    expect(metrics.filter(({ name }) => name === 'MxBudgetLeases')[0]?.dimensions).toEqual({ outcome: 'failed' });
+    const budget = container();
+    // The period's lease would be 125 calls: a failed one grants the reserve only, and the next failures nothing more.
+    expect(await spend(budget, 20)).toEqual({ sent: UNLEASED_RESERVE, refused: 20 - UNLEASED_RESERVE });
+    expect(
+      metrics
+        .filter(({ name }) => name === 'MxBudgetLeases')
+        .every(({ dimensions }) => (dimensions as { outcome: string }).outcome === 'failed'),
+    ).toBe(true);
+    clock.advance(LEASE_MS);
+    expect(await spend(budget, 20)).toEqual({ sent: UNLEASED_RESERVE, refused: 20 - UNLEASED_RESERVE });
+    // The table back: leases again, the reserve untouched.
+    counter.failing = false;
+    clock.advance(LEASE_MS);
+    expect(await spend(budget, 100)).toEqual({ sent: 100, refused: 0 });
+  });
+
+  it('property: while the table fails, no container spends more than its reserve in a period, however many calls it tries', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2_000 }), fc.integer({ min: 1, max: 300 }), async (perSecond, calls) => {
+        const { container, counter } = setup(perSecond);
+        counter.failing = true;
+        const { sent } = await spend(container(), calls);
+        expect(sent).toBeLessThanOrEqual(UNLEASED_RESERVE);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('property: however containers take turns, no period sends more than its calls', async () => {
