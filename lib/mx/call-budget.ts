@@ -18,6 +18,11 @@ export const UNLEASED_RESERVE = MIN_LEASE;
 /** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
 const MAX_LEASE_SHARE = 1 / 4;
 const COUNTER_RETENTION_SECONDS = 60;
+/**
+ * A period's calls are split over counter items of at most this many each: leases of 8 calls at least keep an item
+ * under 5,000 ÷ 8 ÷ 5 s = 125 writes a second, an eighth of a DynamoDB partition's 1,000, whatever the budget.
+ */
+export const CALLS_PER_COUNTER = 5_000;
 
 export interface MxCallBudgetOptions {
   /** Shared by every container of every function. */
@@ -26,6 +31,8 @@ export interface MxCallBudgetOptions {
   name: string;
   /** For all functions together, on average over a lease period. */
   perSecond: number;
+  /** Which counter a container leases from first (tests fix it); others follow when it runs dry. */
+  random?: () => number;
   clock: Clock;
   log: Log;
   metrics: MxMetrics;
@@ -63,13 +70,26 @@ export class MxCallBudget {
   #unleased = 0;
   /** The period's calls are all leased. */
   #drained = false;
+  /** Each counter's calls a period; the counters this container found spent this period. */
+  readonly #counters: readonly number[];
+  readonly #dry = new Set<number>();
   #leasing: Promise<void> | undefined;
 
   constructor(options: MxCallBudgetOptions) {
     this.#options = options;
     this.#sleep = options.sleep ?? ((ms) => sleep(ms));
     this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
-    this.#maxLease = Math.max(1, Math.floor(this.perPeriod * MAX_LEASE_SHARE));
+    const count = Math.max(1, Math.ceil(this.perPeriod / CALLS_PER_COUNTER));
+    this.#counters = Array.from(
+      { length: count },
+      (_, i) => Math.floor(this.perPeriod / count) + (i < this.perPeriod % count ? 1 : 0),
+    );
+    this.#maxLease = Math.max(1, Math.floor(Math.min(this.perPeriod * MAX_LEASE_SHARE, this.#counters[0]!)));
+  }
+
+  /** The counters the period's calls are split over (1 up to 25,000 calls a period). */
+  get counters(): number {
+    return this.#counters.length;
   }
 
   /** Spends one attempt, leasing more or waiting for the next period as needed. */
@@ -112,30 +132,44 @@ export class MxCallBudget {
     this.#leased = 0;
     this.#spent = 0;
     this.#unleased = 0;
+    this.#dry.clear();
     this.#drained = false;
   }
 
-  /** Should the table fail, the container spends from its small reserve: a table failure slows MX calls, never unbounds them. */
+  /**
+   * Leases from one counter, then the next while one runs dry, until the block is granted or every counter is spent.
+   * Should the table fail, the container spends from its small reserve: a table failure slows MX calls, never unbounds them.
+   */
   async #lease(): Promise<void> {
-    const { counter, log, metrics } = this.#options;
+    const { counter, log, metrics, name, random = Math.random } = this.#options;
     const period = this.#period;
     const wanted = Math.min(this.#maxLease, Math.max(MIN_LEASE, Math.ceil(this.#spentBefore * 1.25), this.#leased * 2));
     const periodStart = period * LEASE_MS;
-    let granted: number;
+    const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
+    let shard = Math.floor(random() * this.#counters.length);
+    let granted = 0;
     try {
-      const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
-      const first = await counter.take(this.#options.name, periodStart, wanted, expiresAt);
-      granted = Math.max(0, Math.min(wanted, this.perPeriod - first));
+      while (granted < wanted && this.#dry.size < this.#counters.length) {
+        while (this.#dry.has(shard)) shard = (shard + 1) % this.#counters.length;
+        const ask = wanted - granted;
+        const first = await counter.take(shard === 0 ? name : `${name}/${shard}`, periodStart, ask, expiresAt);
+        if (period !== this.#period) return; // the period went by while the counter answered
+        const got = Math.max(0, Math.min(ask, this.#counters[shard]! - first));
+        if (got < ask) this.#dry.add(shard);
+        granted += got;
+      }
       metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
     } catch (error) {
-      granted = Math.max(0, Math.min(wanted, UNLEASED_RESERVE - this.#unleased));
+      const reserve = Math.max(0, Math.min(wanted - granted, UNLEASED_RESERVE - this.#unleased));
+      granted += reserve;
       metrics.add('MxBudgetLeases', 1, { outcome: 'failed' });
-      log.warn('mx budget: the lease failed; spending from the reserve', { error, budget: this.#options.name, granted });
-      if (period === this.#period) this.#unleased += granted;
+      log.warn('mx budget: the lease failed; spending from the reserve', { error, budget: name, granted: reserve });
+      if (period === this.#period) this.#unleased += reserve;
+      if (period === this.#period && this.#unleased >= UNLEASED_RESERVE) this.#drained = true;
     }
     if (period !== this.#period) return; // the period went by while the counter answered
     this.#left += granted;
     this.#leased += granted;
-    if (granted < wanted) this.#drained = true;
+    if (this.#dry.size === this.#counters.length) this.#drained = true;
   }
 }
