@@ -43,6 +43,7 @@ export function composeEventsRefresh(config: Config, given?: Given) {
     dispatchers: { ...dispatchers, data: mxData },
     beforeDataCall: aggregateCallGate(limiter),
     extraWaitMs: limiter.maxWaitMs,
+    priority: 'queued',
   });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs), table);
   const refreshRequests = new RefreshRequests({

@@ -1,4 +1,4 @@
-import { MxCallBudget } from '../mx/call-budget.ts';
+import { type BudgetPriority, MxCallBudget } from '../mx/call-budget.ts';
 import type { CircuitBreakerOptions } from '../mx/circuit-breaker.ts';
 import { RateLimitRepository } from '../store/rate-limit-repo.ts';
 import type { TableRef } from '../store/table.ts';
@@ -6,13 +6,21 @@ import type { Runtime } from './runtime.ts';
 
 type MxUpstream = CircuitBreakerOptions['upstream'];
 
-const budgets = new WeakMap<Runtime, Map<MxUpstream, MxCallBudget>>();
+const budgets = new WeakMap<Runtime, Map<string, MxCallBudget>>();
 
-/** The container's share of one MX host's call budget: each host has its own, so one host's outage spends none of another's. */
-export function mxCallBudgetOf(runtime: Runtime, table: TableRef, upstream: MxUpstream): MxCallBudget {
+/**
+ * The container's share of one MX host's call budget: each host has its own, so one host's outage spends none of another's;
+ * queued work leaves a part of each period to apps.
+ */
+export function mxCallBudgetOf(
+  runtime: Runtime,
+  table: TableRef,
+  upstream: MxUpstream,
+  priority: BudgetPriority = 'app',
+): MxCallBudget {
   let hosts = budgets.get(runtime);
   if (!hosts) budgets.set(runtime, (hosts = new Map()));
-  let budget = hosts.get(upstream);
+  let budget = hosts.get(`${upstream}:${priority}`);
   if (!budget) {
     const { config, clock, log, metrics } = runtime;
     budget = new MxCallBudget({
@@ -22,8 +30,9 @@ export function mxCallBudgetOf(runtime: Runtime, table: TableRef, upstream: MxUp
       clock,
       log,
       metrics,
+      priority,
     });
-    hosts.set(upstream, budget);
+    hosts.set(`${upstream}:${priority}`, budget);
   }
   return budget;
 }

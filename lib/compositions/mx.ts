@@ -7,6 +7,7 @@ import type { Runtime } from './runtime.ts';
 import { sessionTokenBox } from './secret-boxes.ts';
 import { erasedUsersOf } from './erased-users.ts';
 import { mxCallBudgetOf } from './mx-call-budget.ts';
+import type { BudgetPriority } from '../mx/call-budget.ts';
 
 /**
  * The MX client: sessions shared through the table, a user made at MX when an app first needs it, each user served put on
@@ -23,13 +24,15 @@ export function nexusClientOf(
     mxUsers?: MxUsersParts;
     /** false for worker-poll, whose calls no app asked for: MX's webhooks alone never create anything. */
     forApps?: false;
+    /** `queued` for work waiting on a queue: it leaves apps their part of MX's budget. */
+    priority?: BudgetPriority;
   } = {},
 ): NexusClient {
   const { config, clock, log, metrics, given } = runtime;
   const forApps = options.forApps !== false;
   const { sso, users } = forApps
-    ? (options.mxUsers ?? mxUsersOf(runtime, table, erasedUsersOf(runtime, table), options.dispatchers))
-    : { sso: ssoClientOf(runtime, table, options.dispatchers?.sso), users: undefined };
+    ? (options.mxUsers ?? mxUsersOf(runtime, table, erasedUsersOf(runtime, table), options.dispatchers, options.priority))
+    : { sso: ssoClientOf(runtime, table, options.dispatchers?.sso, options.priority), users: undefined };
   const { mx } = config;
   const extraWaitMs = options.extraWaitMs ?? 0;
   return createNexusClient(
@@ -41,7 +44,7 @@ export function nexusClientOf(
       metrics,
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       beforeDataCall: options.beforeDataCall,
-      budget: mxCallBudgetOf(runtime, table, 'mx-data'),
+      budget: mxCallBudgetOf(runtime, table, 'mx-data', options.priority),
       sessionBox: sessionTokenBox(runtime),
       sso,
       users,

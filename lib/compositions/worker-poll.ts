@@ -34,7 +34,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const table = tableOf(config);
   const sqs = sqsOf(runtime);
   const reconcileSchedule = new ReconcileRepository(table);
-  const nexus = nexusClientOf(runtime, table, { forApps: false });
+  const nexus = nexusClientOf(runtime, table, { forApps: false, priority: 'queued' });
   const events = eventPublisherOf(runtime, deliveryStoreOf(runtime, table, sqs), table);
   const aggregation = aggregationDepsOf(runtime, { table, sqs, nexus, events });
   const states = new MemberStatesRepository(table);
@@ -90,7 +90,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
 
 const erasureStepsOf = (runtime: Runtime, table: TableRef, events: EventSink) =>
   new UserErasureSteps({
-    realtime: mdxRealtimeOf(runtime, table),
+    realtime: mdxRealtimeOf(runtime, table, undefined, 'queued'),
     erasures: new ErasuresRepository(table),
     data: new UserDataRepository(table),
     events,

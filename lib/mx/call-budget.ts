@@ -23,6 +23,29 @@ const COUNTER_RETENTION_SECONDS = 60;
  * under 5,000 ÷ 8 ÷ 5 s = 125 writes a second, an eighth of a DynamoDB partition's 1,000, whatever the budget.
  */
 export const CALLS_PER_COUNTER = 5_000;
+/**
+ * The part of each period's calls queued work (poll steps, member reports, the reconcile, refresh requests) leaves to
+ * what apps ask over HTTP: after an outage the backlog drains at the rest, and an app's refresh or read still goes.
+ */
+export const APP_SHARE = 0.2;
+
+/** `app`: a call an app waits for over HTTP; `queued`: work waiting on a queue, which may wait longer. */
+export type BudgetPriority = 'app' | 'queued';
+
+/** One table item counting what containers leased of a period: `calls` at most. */
+interface Counter {
+  name: string;
+  calls: number;
+}
+
+/** `calls` over items of at most CALLS_PER_COUNTER: `name`, `name/1`, … */
+function pool(name: string, calls: number): Counter[] {
+  const count = Math.max(1, Math.ceil(calls / CALLS_PER_COUNTER));
+  return Array.from({ length: count }, (_, i) => ({
+    name: i === 0 ? name : `${name}/${i}`,
+    calls: Math.floor(calls / count) + (i < calls % count ? 1 : 0),
+  }));
+}
 
 export interface MxCallBudgetOptions {
   /** Shared by every container of every function. */
@@ -33,6 +56,8 @@ export interface MxCallBudgetOptions {
   perSecond: number;
   /** Which counter a container leases from first (tests fix it); others follow when it runs dry. */
   random?: () => number;
+  /** `app` (the default) leases from the shared part of a period, then from apps' own part; `queued` from the shared only. */
+  priority?: BudgetPriority;
   clock: Clock;
   log: Log;
   metrics: MxMetrics;
@@ -70,26 +95,25 @@ export class MxCallBudget {
   #unleased = 0;
   /** The period's calls are all leased. */
   #drained = false;
-  /** Each counter's calls a period; the counters this container found spent this period. */
-  readonly #counters: readonly number[];
-  readonly #dry = new Set<number>();
+  /** The counters it leases from, in order, each with its calls a period; the ones this container found spent. */
+  readonly #pools: readonly (readonly Counter[])[];
+  readonly #dry = new Set<string>();
   #leasing: Promise<void> | undefined;
 
   constructor(options: MxCallBudgetOptions) {
     this.#options = options;
     this.#sleep = options.sleep ?? ((ms) => sleep(ms));
     this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
-    const count = Math.max(1, Math.ceil(this.perPeriod / CALLS_PER_COUNTER));
-    this.#counters = Array.from(
-      { length: count },
-      (_, i) => Math.floor(this.perPeriod / count) + (i < this.perPeriod % count ? 1 : 0),
-    );
-    this.#maxLease = Math.max(1, Math.floor(Math.min(this.perPeriod * MAX_LEASE_SHARE, this.#counters[0]!)));
+    const forApps = Math.floor(this.perPeriod * APP_SHARE);
+    const shared = pool(options.name, this.perPeriod - forApps);
+    // An app's calls come from the shared part while it lasts, then from apps' own: queued work can never take that.
+    this.#pools = options.priority === 'queued' ? [shared] : [shared, pool(`${options.name}:app`, forApps)];
+    this.#maxLease = Math.max(1, Math.floor(Math.min(this.perPeriod * MAX_LEASE_SHARE, CALLS_PER_COUNTER)));
   }
 
-  /** The counters the period's calls are split over (1 up to 25,000 calls a period). */
+  /** The counters this container leases from. */
   get counters(): number {
-    return this.#counters.length;
+    return this.#pools.reduce((sum, counters) => sum + counters.length, 0);
   }
 
   /** Spends one attempt, leasing more or waiting for the next period as needed. */
@@ -146,17 +170,20 @@ export class MxCallBudget {
     const wanted = Math.min(this.#maxLease, Math.max(MIN_LEASE, Math.ceil(this.#spentBefore * 1.25), this.#leased * 2));
     const periodStart = period * LEASE_MS;
     const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
-    let shard = Math.floor(random() * this.#counters.length);
     let granted = 0;
     try {
-      while (granted < wanted && this.#dry.size < this.#counters.length) {
-        while (this.#dry.has(shard)) shard = (shard + 1) % this.#counters.length;
-        const ask = wanted - granted;
-        const first = await counter.take(shard === 0 ? name : `${name}/${shard}`, periodStart, ask, expiresAt);
-        if (period !== this.#period) return; // the period went by while the counter answered
-        const got = Math.max(0, Math.min(ask, this.#counters[shard]! - first));
-        if (got < ask) this.#dry.add(shard);
-        granted += got;
+      for (const counters of this.#pools) {
+        let at = Math.floor(random() * counters.length);
+        for (let tried = 0; tried < counters.length && granted < wanted; tried += 1, at = (at + 1) % counters.length) {
+          const { name: item, calls } = counters[at]!;
+          if (this.#dry.has(item)) continue;
+          const ask = wanted - granted;
+          const first = await counter.take(item, periodStart, ask, expiresAt);
+          if (period !== this.#period) return; // the period went by while the counter answered
+          const got = Math.max(0, Math.min(ask, calls - first));
+          if (got < ask) this.#dry.add(item);
+          granted += got;
+        }
       }
       metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
     } catch (error) {
@@ -170,6 +197,6 @@ export class MxCallBudget {
     if (period !== this.#period) return; // the period went by while the counter answered
     this.#left += granted;
     this.#leased += granted;
-    if (this.#dry.size === this.#counters.length) this.#drained = true;
+    if (this.#dry.size === this.counters) this.#drained = true;
   }
 }

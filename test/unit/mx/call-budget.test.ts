@@ -10,6 +10,8 @@ import {
   MxBudgetSpent,
   MxCallBudget,
   UNLEASED_RESERVE,
+  APP_SHARE,
+  type BudgetPriority,
 } from '../../../lib/mx/call-budget.ts';
 import type { WindowCounter } from '../../../lib/store/rate-limit-repo.ts';
 
@@ -28,7 +30,7 @@ class MemoryCounter implements WindowCounter {
   }
 }
 
-function setup(perSecond = 100, random?: () => number) {
+function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority) {
   const clock = new ManualClock(Date.UTC(2026, 10, 26));
   const counter = new MemoryCounter();
   const metrics: { name: string; value: number; dimensions: unknown }[] = [];
@@ -43,6 +45,7 @@ function setup(perSecond = 100, random?: () => number) {
       metrics: sink,
       sleep: async (ms) => clock.advance(ms),
       ...(random ? { random } : {}),
+      ...(priority ? { priority } : {}),
     });
   return { clock, counter, metrics, container };
 }
@@ -113,8 +116,9 @@ describe('MxCallBudget', () => {
   });
 
   it('waits once at most: a clock that does not move (an injected one) gets a refusal, never an endless wait', async () => {
-    const { clock, counter } = setup(1); // 5 calls a period, all leased by another container
-    await counter.take('mx-calls:mx-data', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 5);
+    const { clock, counter } = setup(1); // 5 calls a period (4 shared, 1 apps' own), all leased by another container
+    await counter.take('mx-calls:mx-data', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 4);
+    await counter.take('mx-calls:mx-data:app', Math.floor(clock.now() / LEASE_MS) * LEASE_MS, 1);
     clock.set(Math.floor(clock.now() / LEASE_MS) * LEASE_MS + LEASE_MS - 500);
     const sleeps: number[] = [];
     const frozen = new MxCallBudget({
@@ -178,6 +182,30 @@ describe('MxCallBudget', () => {
     expect(perItem).toHaveLength(25);
     // Each item's writes a period: its calls in leases of 8 at least.
     expect(counter.writes / 25).toBeLessThanOrEqual(CALLS_PER_COUNTER / 8);
+  });
+
+  it('leaves apps their part of a period while queued work drains a backlog: an app’s call still goes', async () => {
+    for (const perSecond of [100, 2_500, 25_000]) {
+      const queuedSide = setup(perSecond, undefined, 'queued');
+      const app = new MxCallBudget({
+        counter: queuedSide.counter,
+        name: 'mx-calls:mx-data',
+        perSecond,
+        clock: queuedSide.clock,
+        log: silentLog,
+        metrics: { add: () => {} } as MetricsSink,
+        sleep: async (ms) => queuedSide.clock.advance(ms),
+      });
+      const perPeriod = (perSecond * LEASE_MS) / 1000;
+      // A backlog: more queued calls than the period holds, from containers enough to lease all it may.
+      const backlog = Array.from({ length: 8 }, queuedSide.container);
+      let queued = 0;
+      for (const budget of backlog) queued += (await spend(budget, perPeriod)).sent;
+      expect(queued, `${perSecond}/s`).toBeLessThanOrEqual(Math.floor(perPeriod * (1 - APP_SHARE)));
+      expect(queued, `${perSecond}/s`).toBeGreaterThan(perPeriod * (1 - APP_SHARE) * 0.5);
+      // What an app asks meanwhile goes at once, up to the rest of the period.
+      expect(await spend(app, 10), `${perSecond}/s`).toEqual({ sent: 10, refused: 0 });
+    }
   });
 
   it('property: however containers take turns, no period sends more than its calls, one counter or several', async () => {
