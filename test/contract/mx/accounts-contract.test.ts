@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
+import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's accounts, holdings, notifications, user, spending plan writes, scheduled payments, member
@@ -15,16 +15,7 @@ let token: string;
 
 beforeAll(async () => {
   simulator = await startMxSimulator({ port: 0, clock });
-  const sso = await fetch(`${simulator.url}/sim-client/users/${USER}/api_token.json`, {
-    headers: { 'MD-API-KEY': 'sim-api-key' },
-  });
-  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-  const session = await fetch(`${simulator.url}/sessions`, {
-    method: 'POST',
-    headers: { ...FIXTURES['session-create']!.request.headers, 'MD-API-TOKEN': apiToken },
-    body: JSON.stringify(FIXTURES['session-create']!.request.body),
-  });
-  token = ((await session.json()) as { session: { token: string } }).session.token;
+  token = await sessionOf(simulator.url, USER);
 });
 afterAll(async () => {
   await simulator?.close();
@@ -141,16 +132,7 @@ describe('the MX simulator answers as MX documents: accounts, holdings, notifica
     const fresh = await startMxSimulator({ port: 0, clock });
     try {
       // A simulator of its own: the accounts test blocks the investment account.
-      const sso = await fetch(`${fresh.url}/sim-client/users/${USER}/api_token.json`, {
-        headers: { 'MD-API-KEY': 'sim-api-key' },
-      });
-      const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-      const session = await fetch(`${fresh.url}/sessions`, {
-        method: 'POST',
-        headers: { ...FIXTURES['session-create']!.request.headers, 'MD-API-TOKEN': apiToken },
-        body: JSON.stringify(FIXTURES['session-create']!.request.body),
-      });
-      const ownToken = ((await session.json()) as { session: { token: string } }).session.token;
+      const ownToken = await sessionOf(fresh.url, USER);
       const [savedUrl, savedToken] = [simulator, token];
       simulator = fresh;
       token = ownToken;

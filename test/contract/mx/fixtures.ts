@@ -59,3 +59,15 @@ export function shapeDifferences(expected: unknown, actual: unknown, path = '$')
   if (expected === 'null' || actual === 'null') return [];
   return expected === actual ? [] : [`${path}: expected ${String(expected)}, got ${String(actual)}`];
 }
+
+/** A session token for `user` at the simulator on `url`, opened as MX's session example opens one. */
+export async function sessionOf(url: string, user: string): Promise<string> {
+  const sso = await fetch(`${url}/sim-client/users/${user}/api_token.json`, { headers: { 'MD-API-KEY': 'sim-api-key' } });
+  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
+  const session = await fetch(`${url}/sessions`, {
+    method: 'POST',
+    headers: { ...FIXTURES['session-create']!.request.headers, 'MD-API-TOKEN': apiToken },
+    body: JSON.stringify(FIXTURES['session-create']!.request.body),
+  });
+  return ((await session.json()) as { session: { token: string } }).session.token;
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
+import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's PFM resources (categories, tags, transaction rules, transactions, budgets, goals, insights, merchants,
@@ -13,16 +13,7 @@ let token: string;
 
 beforeAll(async () => {
   simulator = await startMxSimulator({ port: 0 });
-  const sso = await fetch(`${simulator.url}/sim-client/users/${USER}/api_token.json`, {
-    headers: { 'MD-API-KEY': 'sim-api-key' },
-  });
-  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-  const session = await fetch(`${simulator.url}/sessions`, {
-    method: 'POST',
-    headers: { ...FIXTURES['session-create']!.request.headers, 'MD-API-TOKEN': apiToken },
-    body: JSON.stringify(FIXTURES['session-create']!.request.body),
-  });
-  token = ((await session.json()) as { session: { token: string } }).session.token;
+  token = await sessionOf(simulator.url, USER);
 });
 afterAll(async () => {
   await simulator?.close();

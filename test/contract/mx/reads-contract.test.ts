@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, shapeDifferences, shapeOf } from './fixtures.ts';
+import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's reads (institution search and credentials, a member, the account lists, the dated transaction lists,
@@ -14,27 +14,13 @@ let token: string;
 
 beforeAll(async () => {
   simulator = await startMxSimulator({ port: 0 });
-  const sso = await fetch(`${simulator.url}/sim-client/users/${USER}/api_token.json`, {
-    headers: { 'MD-API-KEY': 'sim-api-key' },
-  });
-  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-  const session = await fetch(`${simulator.url}/sessions`, {
-    method: 'POST',
-    headers: { ...FIXTURES['session-create']!.request.headers, 'MD-API-TOKEN': apiToken },
-    body: JSON.stringify(FIXTURES['session-create']!.request.body),
-  });
-  token = ((await session.json()) as { session: { token: string } }).session.token;
+  token = await sessionOf(simulator.url, USER);
 });
 afterAll(async () => {
   await simulator?.close();
 });
 
 type Json = Record<string, any>;
-
-/**
- * Where the simulator's answer differs from a confirmed MX example, pinned exactly (the simulator is not changed here):
- * a change either way, the simulator catching up included, fails the test until this list is brought up to date.
- */
 
 /** Calls the simulator as the fixture says, with `params` in its route. */
 async function callFixture(name: string, params: Record<string, string> = {}) {
