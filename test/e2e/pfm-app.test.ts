@@ -7,7 +7,8 @@ import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 /**
  * A PFM app on `npm start`, through the client kit only: it never opens an MX session. It categorises with a custom
  * category and a rule, budgets, saves towards a goal, reads what MX keeps for the user, edits its spending plan, and
- * sees the categorised transaction `modified` in its next sync.
+ * sees the categorised transaction `modified` in its next sync. What MX holds afterwards is read from the simulator
+ * itself, through a session of the test's own.
  */
 const USER = 'sim-user-pfm';
 const path = { user_id: USER };
@@ -30,6 +31,29 @@ afterAll(async () => {
 type Record = { [key: string]: unknown; guid: string };
 const listOf = (body: MxBody | undefined, key: string) => (body as unknown as { [key: string]: Record[] })[key]!;
 const oneOf = (body: MxBody | undefined, key: string) => (body as unknown as { [key: string]: Record })[key]!;
+
+let mxToken: string | undefined;
+
+/** The simulator's own answer, through a session of the test's own: what MX holds, not what the relay says. */
+async function atMx(mxPath: string): Promise<{ [key: string]: any }> {
+  if (!mxToken) {
+    const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, {
+      headers: { 'md-api-key': 'sim-api-key' },
+    });
+    const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
+    const session = await fetch(`${stack.simulatorUrl}/sessions`, {
+      method: 'POST',
+      headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+      body: JSON.stringify({ session: { skip_aggregation: true } }),
+    });
+    mxToken = ((await session.json()) as { session: { token: string } }).session.token;
+  }
+  const response = await fetch(`${stack.simulatorUrl}${mxPath}`, {
+    headers: { 'md-session-token': mxToken, accept: 'application/vnd.mx.nexus.v1+json' },
+  });
+  expect(response.status, mxPath).toBe(200);
+  return (await response.json()) as { [key: string]: any };
+}
 
 async function syncAll(cursor?: string) {
   const pages = [];
@@ -179,6 +203,19 @@ describe('a PFM app through the relay', () => {
       'balance.started',
     );
     expect(await relay.jobs.get(job.id)).toMatchObject({ kind: 'balance', status: 'succeeded' });
+
+    // What MX holds afterwards, read from the simulator itself.
+    const held = (await atMx('/categories?records_per_page=1000')).categories.find((one: Record) => one.guid === created.guid);
+    expect(held).toMatchObject({ name: 'Rover', parent_guid: parent.guid, is_default: false });
+    expect((await atMx(`/transaction_rules/${rule.guid}`)).transaction_rule).toMatchObject({ category_guid: created.guid });
+    expect((await atMx(`/transactions/${target.guid}`)).transaction).toMatchObject({ category_guid: created.guid });
+    expect((await atMx(`/budgets/${budget.guid}`)).budget).toMatchObject({ category_guid: unbudgeted.guid, amount: 400 });
+    expect((await atMx(`/goals/${goal.guid}`)).goal).toMatchObject({ name: 'A new bike', amount: 900 });
+    expect((await atMx('/monthly_cash_flow_profile')).monthly_cash_flow_profile).toMatchObject({ goals_contribution: 150 });
+    const itemAtMx = (await atMx(`/spending_plans/${plan.guid}/iterations/current/iteration_items`)).iteration_items.find(
+      (one: Record) => one.guid === items[0]!.guid,
+    );
+    expect(itemAtMx).toMatchObject({ planned_amount: 123.45 });
 
     // The next sync: the categorised transaction, modified (a sync within 2 s of an ingest reuses it).
     let modified: Record[] = [];
