@@ -5,7 +5,6 @@ import { MxError } from '../mx/errors.ts';
 import { classifyFailure } from '../mx/retry-policy.ts';
 import { API_TOKEN_ROUTE } from '../mx/sso.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
-import { MAX_OPEN_MS } from '../mx/circuit-breaker.ts';
 import type {
   ErasureMessage,
   MemberReport,
@@ -21,8 +20,11 @@ import type { PollService } from './poll-service.ts';
 const FORGET_AGAIN_MS = 5_000;
 /** The first wait of a read MX could not serve; each next one doubles. */
 export const MX_WAIT_FIRST_MS = 30_000;
-/** The breaker's longest open time, so what waited through an outage is back within minutes of MX answering again. */
-export const MX_WAIT_MAX_MS = MAX_OPEN_MS;
+/**
+ * What waited through an outage is back within 5 minutes of MX answering again; longer than the breaker's minute, so
+ * a long outage costs each waiting message a receive every 5 minutes, not every one.
+ */
+export const MX_WAIT_MAX_MS = 5 * 60_000;
 
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;

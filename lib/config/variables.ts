@@ -104,7 +104,7 @@ export const CONFIG_VARIABLES = {
   ),
   MX_UNAVAILABLE_FIRST_WAIT_SECONDS: integer(1, 900).withDefault(
     30,
-    'How long a member report or reconcile read MX could not serve (5xx, 429, timeout) waits on its queue before it is tried again; each next wait doubles, up to 5 minutes (the longest the MX circuit breaker holds calls). It never goes to the dead-letter queue for it.',
+    'How long a member report or reconcile read MX could not serve (5xx, 429, timeout) waits on its queue before it is tried again; each next wait doubles, up to 5 minutes (fewer receives while MX is down long; the breaker itself probes each minute). It never goes to the dead-letter queue for it.',
   ),
   WEBHOOK_TIMEOUT_MS: integer(100, 30_000).withDefault(10_000, 'Timeout of one webhook attempt.'),
   WEBHOOK_SECRETS_KEY_ARN: kmsKeyArn.optional(

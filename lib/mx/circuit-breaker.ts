@@ -6,7 +6,11 @@ import type { MxMetrics } from './mx-metrics.ts';
 export const FAILURES_TO_OPEN = 5;
 /** The first time the breaker stays open; each failed probe doubles it, up to MAX_OPEN_MS. */
 export const FIRST_OPEN_MS = 15_000;
-export const MAX_OPEN_MS = 5 * 60_000;
+/**
+ * A minute: each container's breaker closes within a minute (and a probe) of MX answering again, however long the
+ * outage, at the cost of one probe a container a minute to an MX that is down.
+ */
+export const MAX_OPEN_MS = 60_000;
 /** While the probe is out, other calls are told to come back this much later. */
 const PROBE_WAIT_MS = 1_000;
 

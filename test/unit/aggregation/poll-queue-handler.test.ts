@@ -77,7 +77,7 @@ describe('a report, reconcile read or erasure step MX cannot serve', () => {
     }
   });
 
-  it('doubles each wait up to the breaker’s longest hold (5 minutes), spread between half and all of it, never under Retry-After', async () => {
+  it('doubles each wait up to 5 minutes, spread between half and all of it, never under Retry-After', async () => {
     const dueAfter = async (mxWaits: number | undefined, random: number, error = unavailable()) => {
       const { handle, scheduled } = handlerWith(error, () => random);
       await handle({ ...report, ...(mxWaits ? { mx_waits: mxWaits } : {}) });

@@ -36,6 +36,25 @@ describe('CircuitBreaker', () => {
     expect([breaker.state, breaker.admit(), changes]).toEqual(['closed', 0, ['open', 'half_open', 'closed']]);
   });
 
+  it('closes within a minute of MX answering again, however long MX was down', () => {
+    const { breaker, clock } = setup();
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) breaker.record(false);
+    // Two hours down: every probe fails.
+    const downUntil = clock.now() + 2 * 60 * 60_000;
+    while (clock.now() < downUntil) {
+      clock.advance(breaker.admit());
+      expect(breaker.admit()).toBe(0);
+      breaker.record(false);
+    }
+    // MX answers again: the next probe goes within a minute, and closes the breaker.
+    const wait = breaker.admit();
+    expect(wait).toBeLessThanOrEqual(60_000);
+    clock.advance(wait);
+    expect(breaker.admit()).toBe(0);
+    breaker.record(true);
+    expect(breaker.state).toBe('closed');
+  });
+
   it('a failed probe opens it again for twice as long, up to the longest wait', () => {
     const { breaker, clock } = setup();
     for (let i = 0; i < FAILURES_TO_OPEN; i++) breaker.record(false);
