@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRelayClient, type MxBody, type RelayClient } from '@nexus-relay/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatorSession } from '../support/simulator-control.ts';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
@@ -36,18 +37,7 @@ let mxToken: string | undefined;
 
 /** The simulator's own answer, through a session of the test's own: what MX holds, not what the relay says. */
 async function atMx(mxPath: string): Promise<{ [key: string]: any }> {
-  if (!mxToken) {
-    const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, {
-      headers: { 'md-api-key': 'sim-api-key' },
-    });
-    const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-    const session = await fetch(`${stack.simulatorUrl}/sessions`, {
-      method: 'POST',
-      headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
-      body: JSON.stringify({ session: { skip_aggregation: true } }),
-    });
-    mxToken = ((await session.json()) as { session: { token: string } }).session.token;
-  }
+  mxToken ??= await simulatorSession(stack.simulatorUrl, USER);
   const response = await fetch(`${stack.simulatorUrl}${mxPath}`, {
     headers: { 'md-session-token': mxToken, accept: 'application/vnd.mx.nexus.v1+json' },
   });

@@ -29,3 +29,18 @@ export function simulatorControl(simulatorUrl: () => string | undefined) {
 
   return { sim, simMember };
 }
+
+/**
+ * A session token of `userId` at the simulator, opened as an app would but without the aggregation MX starts on a new
+ * session (`skip_aggregation`): a test reading MX's state does not change it.
+ */
+export async function simulatorSession(simulatorUrl: string, userId: string): Promise<string> {
+  const sso = await fetch(`${simulatorUrl}/sim-client/users/${userId}/api_token`, { headers: { 'md-api-key': 'sim-api-key' } });
+  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
+  const session = await fetch(`${simulatorUrl}/sessions`, {
+    method: 'POST',
+    headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+    body: JSON.stringify({ session: { skip_aggregation: true } }),
+  });
+  return ((await session.json()) as { session: { token: string } }).session.token;
+}

@@ -6,6 +6,7 @@ import { ROUTES } from '../../../lib/route-table.ts';
 import { SYNC_ROUTE } from '../../../lib/transactions/sync-routes.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { catalogueGuid } from '../../../sim/institutions.ts';
+import { simulatorSession } from '../../support/simulator-control.ts';
 
 /**
  * Every read route, driven over HTTP through the local gateway against the seeded MX simulator, and compared with
@@ -60,17 +61,8 @@ beforeAll(async () => {
   }) as typeof process.stdout.write;
   stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'DEBUG' } });
   fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as Fixtures;
-  const sso = await fetch(`${stack.simulatorUrl}/sim-client/users/${USER}/api_token`, {
-    headers: { 'md-api-key': 'sim-api-key' },
-  });
-  const apiToken = ((await sso.json()) as { api_token: { token: string } }).api_token.token;
-  const session = await fetch(`${stack.simulatorUrl}/sessions`, {
-    method: 'POST',
-    headers: { 'md-api-token': apiToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
-    // Without it the session would start an aggregation (as MX documents), changing the data the reads are compared on.
-    body: JSON.stringify({ session: { skip_aggregation: true } }),
-  });
-  simToken = ((await session.json()) as { session: { token: string } }).session.token;
+  // A session that starts no aggregation: the reads are compared on data it would change.
+  simToken = await simulatorSession(stack.simulatorUrl!, USER);
   const category = fixtures.categories[0]!.guid;
   const made = await fetch(`${stack.simulatorUrl}/transaction_rules`, {
     method: 'POST',
