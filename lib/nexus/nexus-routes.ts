@@ -69,8 +69,9 @@ const onTheWire = (query: Record<string, unknown>): Record<string, QueryValue> =
 
 function describe(operation: NexusOperation): string {
   const call = operation.mx ?? operation;
+  const kept = operation.method === 'GET' ? 'never stored' : 'stored only sealed, for its Idempotency-Key (24 h)';
   const sensitive = operation.sensitive
-    ? " The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key."
+    ? ` The relay keeps none of it in clear: ${kept}, never logged or put in an event, answered with \`Cache-Control: no-store\`; readable with the user's own key or a server key.`
     : '';
   const write = operation.method === 'GET' ? '' : ' MX answers it, and the relay answers as MX did.';
   return `MX's \`${call.method} ${call.path}\` ([reference](https://docs.mx.com/api-reference/nexus/reference/${operation.ref})) for the user, through the user's MX session.${write}${sensitive}`;

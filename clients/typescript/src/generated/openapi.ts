@@ -692,7 +692,7 @@ export interface paths {
         };
         /**
          * A verified member's account and routing numbers
-         * @description MX's `GET /members/{member_guid}/account_numbers` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-account-numbers-by-member)) for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `GET /members/{member_guid}/account_numbers` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-account-numbers-by-member)) for the user, through the user's MX session. The relay keeps none of it in clear: never stored, never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         get: operations["get_users_user_id_members_member_guid_account_numbers"];
         put?: never;
@@ -712,7 +712,7 @@ export interface paths {
         };
         /**
          * A verified account's account and routing numbers
-         * @description MX's `GET /accounts/{account_guid}/account_number` ([reference](https://docs.mx.com/api-reference/nexus/reference/read-account-numbers-by-account)) for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `GET /accounts/{account_guid}/account_number` ([reference](https://docs.mx.com/api-reference/nexus/reference/read-account-numbers-by-account)) for the user, through the user's MX session. The relay keeps none of it in clear: never stored, never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         get: operations["get_users_user_id_accounts_account_guid_account_number"];
         put?: never;
@@ -732,7 +732,7 @@ export interface paths {
         };
         /**
          * An identified member's account owners
-         * @description MX's `GET /members/{member_guid}/account_owners` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-account-owners)) for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `GET /members/{member_guid}/account_owners` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-account-owners)) for the user, through the user's MX session. The relay keeps none of it in clear: never stored, never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         get: operations["get_users_user_id_members_member_guid_account_owners"];
         put?: never;
@@ -1819,13 +1819,13 @@ export interface paths {
         };
         /**
          * List the user's microdeposits
-         * @description MX's `GET /micro_deposits` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-microdeposits)) for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `GET /micro_deposits` ([reference](https://docs.mx.com/api-reference/nexus/reference/list-microdeposits)) for the user, through the user's MX session. The relay keeps none of it in clear: never stored, never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         get: operations["get_users_user_id_micro_deposits"];
         put?: never;
         /**
          * Start a microdeposit verification (or preinitiate it with the name and e-mail only)
-         * @description MX's `POST /micro_deposits` ([reference](https://docs.mx.com/api-reference/nexus/reference/create-microdeposit)) for the user, through the user's MX session. MX answers it, and the relay answers as MX did. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `POST /micro_deposits` ([reference](https://docs.mx.com/api-reference/nexus/reference/create-microdeposit)) for the user, through the user's MX session. MX answers it, and the relay answers as MX did. The relay keeps none of it in clear: stored only sealed, for its Idempotency-Key (24 h), never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         post: operations["post_users_user_id_micro_deposits"];
         delete?: never;
@@ -1843,12 +1843,12 @@ export interface paths {
         };
         /**
          * Read a microdeposit
-         * @description MX's `GET /micro_deposits/{micro_deposit_guid}` ([reference](https://docs.mx.com/api-reference/nexus/reference/read-microdeposit)) for the user, through the user's MX session. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `GET /micro_deposits/{micro_deposit_guid}` ([reference](https://docs.mx.com/api-reference/nexus/reference/read-microdeposit)) for the user, through the user's MX session. The relay keeps none of it in clear: never stored, never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         get: operations["get_users_user_id_micro_deposits_micro_deposit_guid"];
         /**
          * Verify a microdeposit with the two amounts the user saw
-         * @description MX's `PUT /micro_deposits/{micro_deposit_guid}` ([reference](https://docs.mx.com/api-reference/nexus/reference/verify-microdeposit)) for the user, through the user's MX session. MX answers it, and the relay answers as MX did. The relay keeps none of it: never stored, logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
+         * @description MX's `PUT /micro_deposits/{micro_deposit_guid}` ([reference](https://docs.mx.com/api-reference/nexus/reference/verify-microdeposit)) for the user, through the user's MX session. MX answers it, and the relay answers as MX did. The relay keeps none of it in clear: stored only sealed, for its Idempotency-Key (24 h), never logged or put in an event, answered with `Cache-Control: no-store`; readable with the user's own key or a server key.
          */
         put: operations["put_users_user_id_micro_deposits_micro_deposit_guid"];
         post?: never;
