@@ -77,5 +77,6 @@ it('three containers share one budget through the table: a period sends its call
   expect(arrivals.length).toBeLessThanOrEqual(2 * periodCalls);
   expect(outcomes.filter((outcome) => outcome === 'sent')).toHaveLength(arrivals.length);
   expect(outcomes).toContain('refused');
-  expect(writes).toBeLessThan(outcomes.length / 5);
+  // A lease, then, once the shared part runs dry, a lease of apps' part and a dry ask: a few per container and period.
+  expect(writes).toBeLessThan(outcomes.length / 3);
 });
