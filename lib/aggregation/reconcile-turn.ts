@@ -17,13 +17,16 @@ export interface TurnInput {
 }
 
 /**
- * Read while MX's webhooks are off (MX advises not to depend on them), while a member needs its user (who may fix it
- * outside the relay), and once a member has gone unseen aggregated for a day plus the interval.
+ * Read while MX's webhooks are off (MX advises not to depend on them), once a day while a member needs its user (who
+ * may fix it outside the relay; MX's webhooks say so sooner), and once a member has gone unseen aggregated for a day
+ * plus the interval.
  */
 export function judgeTurn(input: TurnInput): { read: boolean; reason: TurnReason } {
   const { now, intervalMs, webhooksOn, lastReadAt = Number.NEGATIVE_INFINITY, members } = input;
   if (!webhooksOn) return { read: true, reason: 'webhooks_off' };
-  if (members.some((member) => needsUser(member.connectionStatus))) return { read: true, reason: 'needs_user' };
+  if (lastReadAt + MX_DAILY_CADENCE_MS <= now && members.some((member) => needsUser(member.connectionStatus))) {
+    return { read: true, reason: 'needs_user' };
+  }
   const seenAt = (member: Pick<MemberState, 'aggregatedAt'>) => {
     const aggregated = member.aggregatedAt === null ? Number.NaN : Date.parse(member.aggregatedAt);
     return Math.max(Number.isFinite(aggregated) ? aggregated : Number.NEGATIVE_INFINITY, lastReadAt);

@@ -92,7 +92,7 @@ export const CONFIG_VARIABLES = {
   POLL_MAX_DELAY_SECONDS: integer(3, 900).withDefault(30, 'Longest wait between two polls of one aggregation.'),
   RECONCILE_INTERVAL_MINUTES: integer(0, 10_080).withDefault(
     360,
-    "How often each user has a reconcile turn: its members are read from MX while MX's webhooks are off (no push within a day plus the interval) or a member needs its user; with webhooks on, only once a member has gone unseen aggregated for 24 h plus this (0: no reconcile). Each read is one list call, and two more when the user's session must be made.",
+    "How often each user has a reconcile turn: its members are read from MX while MX's webhooks are off (no push within a day plus the interval), once a day while a member needs its user; with webhooks on, only once a member has gone unseen aggregated for 24 h plus this (0: no reconcile). Each read is one list call, and two more when the user's session must be made.",
   ),
   RECONCILE_INACTIVE_DAYS: integer(0, 3650).withDefault(
     90,

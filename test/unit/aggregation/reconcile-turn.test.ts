@@ -19,8 +19,11 @@ describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
     expect(turn({ webhooksOn: false, members: [settled(NOW - HOUR)] })).toEqual({ read: true, reason: 'webhooks_off' });
   });
 
-  it('a member needing its user, every turn', () => {
-    expect(turn({ members: [settled(NOW - HOUR), settled(NOW - HOUR, 'DENIED')] })).toEqual({ read: true, reason: 'needs_user' });
+  it('a member needing its user, once a day: MX’s webhooks tell its fix sooner', () => {
+    const members = [settled(NOW - HOUR), settled(NOW - HOUR, 'DENIED')];
+    expect(turn({ members })).toEqual({ read: true, reason: 'needs_user' });
+    expect(turn({ members, lastReadAt: NOW - MX_DAILY_CADENCE_MS })).toEqual({ read: true, reason: 'needs_user' });
+    expect(turn({ members, lastReadAt: NOW - MX_DAILY_CADENCE_MS + HOUR })).toEqual({ read: false, reason: 'seen_aggregated' });
   });
 
   it('members all seen aggregated within MX’s day plus the interval: no read', () => {
@@ -45,7 +48,7 @@ describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
     expect(turn({ lastReadAt: undefined })).toMatchObject({ read: true });
   });
 
-  it('with webhooks on, no member unseen for longer than the window goes unread, and none read sooner unless it needs its user', () => {
+  it('with webhooks on, no member unseen for longer than the window goes unread, and none read sooner unless it needs its user and was read a day ago', () => {
     const member = fc.record({
       aggregatedAt: fc.option(fc.integer({ min: NOW - 10 * WINDOW, max: NOW + HOUR }).map(iso), { nil: null }),
       connectionStatus: fc.constantFrom('CONNECTED', 'DENIED', 'CHALLENGED', null),
@@ -61,7 +64,10 @@ describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
           const oldest = members.length === 0 ? (lastReadAt ?? -Infinity) : Math.min(...members.map(seen));
           if (oldest + WINDOW <= NOW) expect(read).toBe(true);
           if (!read) expect(reason).toBe('seen_aggregated');
-          if (read && oldest + WINDOW > NOW) expect(reason).toBe('needs_user');
+          if (read && oldest + WINDOW > NOW) {
+            expect(reason).toBe('needs_user');
+            expect((lastReadAt ?? -Infinity) + MX_DAILY_CADENCE_MS).toBeLessThanOrEqual(NOW);
+          }
         },
       ),
     );
