@@ -2,24 +2,24 @@ import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
 import { METRICS } from '../lib/compositions/metric-catalogue.ts';
 import type { UnitCosts, Unit } from './capacity-unit-costs.ts';
 import { PRICES } from './support/pricing.ts';
+import { DAYS_PER_MONTH } from './workload.ts';
 
-const DAYS_PER_MONTH = 30.4;
 const GB = 1024 ** 3;
 
-/** The month at 1M users (the issue's model; what is assumed, not measured, is named here). */
+/** Work of each kind a day (the workload's, bench/workload.ts); deliveries follow from the events each queued. */
+export type DailyUnits = Record<Exclude<Unit, 'delivery' | 'transaction'>, number>;
+
+/** The month at 1M users: the workload's day, and what the stack keeps. */
 export interface MonthAtScale {
   users: number;
   members: number;
-  refreshesPerDay: number;
-  /** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
-  extraPollsPerRefresh: number;
-  /** Reconcile turns per user per day (measured: the simulated week). */
-  turnsPerUserDay: number;
+  perDay: DailyUnits;
+  /** Jobs opened a day (refreshes and aggregations), kept JOB_DAYS. */
+  jobsPerDay: number;
   /** The reconcile dispatcher: DynamoDB units and SQS requests per user, and users per second of its run (measured). */
   dispatch: { wruPerUser: number; rruPerUser: number; sqsPerUser: number; usersPerSecond: number };
-  /** Transactions a member adds a month, and the months of them the table holds (assumed). */
-  transactionsPerMemberMonth: number;
-  monthsOfTransactions: number;
+  /** Transactions the table holds in the month counted (syncing users' only: the relay keeps no others). */
+  storedTransactions: number;
   /** How long prod keeps its functions' logs (infra/environments.ts). */
   logRetentionDays: number;
   /** Alarms and queues of the prod stack, counted from its definition. */
@@ -45,18 +45,10 @@ const DELIVERY_DAYS = 30;
  */
 export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: CostLine[]; total: number } {
   const { units, itemBytes } = measured;
-  const refreshes = month.refreshesPerDay * DAYS_PER_MONTH;
-  const background = month.members * DAYS_PER_MONTH;
-  const turns = month.users * month.turnsPerUserDay * DAYS_PER_MONTH;
-  const volumes: Record<Exclude<Unit, 'delivery'>, number> = {
-    refresh: refreshes,
-    poll: refreshes * month.extraPollsPerRefresh,
-    'mx-webhook': background,
-    report: background,
-    'reconcile-turn': turns,
-    // Each new transaction taken into the change log (pointer and entry written), beyond what an aggregation's ingest costs.
-    transaction: month.members * month.transactionsPerMemberMonth,
-  };
+  const volumes = Object.fromEntries(
+    Object.entries(month.perDay).map(([unit, perDay]) => [unit, perDay * DAYS_PER_MONTH]),
+  ) as Record<keyof DailyUnits, number>;
+  const turns = volumes['reconcile-turn'];
   const deliveries = Object.entries(volumes).reduce((n, [unit, volume]) => n + volume * units[unit as Unit].deliveries, 0);
   const all: [Unit, number][] = [...(Object.entries(volumes) as [Unit, number][]), ['delivery', deliveries]];
   const sum = (f: (unit: Unit) => number) => all.reduce((n, [unit, volume]) => n + volume * f(unit), 0);
@@ -76,9 +68,9 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   // SQS requests of the functions in the VPC (those calling MX) go through the NAT too: ~2 KB a request and its answer (assumed).
   const sqsNatGb = (sum((u) => (FUNCTION_SPECS[units[u].function].callsMx ? units[u].sqsRequests : 0)) * 2048) / GB;
   const hours = DAYS_PER_MONTH * 24;
-  const transactions = month.members * month.transactionsPerMemberMonth * month.monthsOfTransactions;
+  const transactions = month.storedTransactions;
   const storedGb =
-    ((refreshes + background) * (JOB_DAYS / DAYS_PER_MONTH) * itemBytes.job +
+    (month.jobsPerDay * JOB_DAYS * itemBytes.job +
       deliveries * (DELIVERY_DAYS / DAYS_PER_MONTH) * itemBytes.delivery +
       month.members * itemBytes.member +
       month.users * itemBytes.user +
@@ -104,7 +96,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'API Gateway HTTP API',
       usd: (httpApi / 1e6) * PRICES.httpApiPerMillionRequests,
-      basis: `${fmtM(httpApi)} requests (refreshes, MX's webhooks)`,
+      basis: `${fmtM(httpApi)} requests (refreshes, MX's webhooks, syncs, reads)`,
     },
     {
       item: 'SQS',

@@ -1,3 +1,5 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -12,6 +14,10 @@ import { createSqsClient } from '../lib/aws/sqs-client.ts';
 import { tableOf } from '../lib/compositions/storage.ts';
 import { HINT_WINDOW_MS } from '../lib/aggregation/member-watch.ts';
 import { generateSecret } from '../lib/notify/signing.ts';
+import { hashApiKey } from '../lib/http/auth.ts';
+import type { ApiEvent } from '../lib/http/api-event.ts';
+import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
+import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
 import { startByteProxy } from './support/byte-proxy.ts';
@@ -22,8 +28,38 @@ import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
 import { createSealedWebhook } from './support/sealed-webhook.ts';
 
 /** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
-export const UNITS = ['refresh', 'poll', 'mx-webhook', 'report', 'reconcile-turn', 'delivery', 'transaction'] as const;
+export const UNITS = [
+  'refresh',
+  'poll',
+  'mx-webhook',
+  'report',
+  'report-unsynced',
+  'reconcile-turn',
+  'delivery',
+  'transaction',
+  'sync',
+  'read',
+  'read-lapsed',
+] as const;
 export type Unit = (typeof UNITS)[number];
+
+/** Why the relay called MX: a session made (SSO's api token, POST /sessions), a transactions list, a job started, a read. */
+export const MX_CAUSES = ['session', 'transactions', 'job', 'read'] as const;
+export type MxCause = (typeof MX_CAUSES)[number];
+const causeOf = (method: string, path: string): MxCause =>
+  path.endsWith('/api_token.json') || path === '/sessions'
+    ? 'session'
+    : path.includes('/transactions')
+      ? 'transactions'
+      : method !== 'GET' || /\/(aggregate|check_balance|verify|identify|extend_history)$/.test(path)
+        ? 'job'
+        : 'read';
+const NO_CALLS: Record<MxCause, number> = { session: 0, transactions: 0, job: 0, read: 0 };
+
+/** The relay's session with MX is gone: MX's lasts 30 minutes after its last call (reference §1.2). */
+const SESSION_LAPSE_MS = SESSION_REUSE_MS + 2 * 60_000;
+/** What each nightly aggregation changes (issue 77's report): two new transactions, a pending one posted. */
+export const NIGHTLY_CHANGES = { add: 2, update: 0, post: 1 } as const;
 
 /** What one unit of a kind of work costs in AWS terms. */
 export interface UnitCost {
@@ -46,6 +82,8 @@ export interface UnitCost {
   mxBytesIn: number;
   /** Deliveries queued (one webhook subscribed to every event). */
   deliveries: number;
+  /** MX calls the unit made, by cause. */
+  mxCalls: Record<MxCause, number>;
 }
 
 /** Average stored bytes of an item of each kind (DynamoDB's size rule: names and values, plus 100 per index entry). */
@@ -55,6 +93,8 @@ type ItemKind = (typeof ITEM_KINDS)[number];
 
 export interface UnitCosts {
   units: Record<Unit, UnitCost>;
+  /** MX's webhooks about one nightly aggregation: its AGGREGATION webhook and one TRANSACTIONS webhook a change. */
+  webhooksPerAggregation: number;
   itemBytes: ItemBytes;
   /** worker-deliver: a batch of ten deliveries' wall time, median (the endpoint answering in 100 ms). */
   deliveryBatchMs: number;
@@ -87,8 +127,10 @@ const MX_LATENCY_MS = 300;
 /**
  * Each kind of work done COUNT times through the relay's compositions as deployed — over dynalite, fauxqs, the MX
  * simulator answering in MX_LATENCY_MS and a webhook endpoint answering 204 in 100 ms — with every DynamoDB and SQS call
- * metered (capacity units as DynamoDB charges them, indexes included), the log bytes written, and the stored items
- * sized afterwards.
+ * metered (capacity units as DynamoDB charges them, indexes included), every MX call counted by cause, the log bytes
+ * written, and the stored items sized afterwards. The work is the workload's (bench/workload.ts), not the cheapest
+ * path: a nightly report finds the user's session lapsed, the user syncing and NIGHTLY_CHANGES made, and MX's own
+ * webhooks (its AGGREGATION and TRANSACTIONS ones, as the simulator pushes them) are each taken by mx-events.
  */
 export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts> {
   const simulator = await startMxSimulator({ log: () => {} });
@@ -102,6 +144,15 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     add('mxBytesOut', after.toMx - before.toMx);
     add('mxBytesIn', after.fromMx - before.fromMx);
   };
+  const mxOrigin = new URL(toMx.url).origin;
+  const mxCalls = new Map<Unit, Record<MxCause, number>>();
+  const onMxRequest = ({ request }: { request: { origin: string; method: string; path: string } }) => {
+    if (!unit || request.origin !== mxOrigin) return;
+    const calls = mxCalls.get(unit) ?? { ...NO_CALLS };
+    calls[causeOf(request.method, request.path.split('?')[0]!)] += 1;
+    mxCalls.set(unit, calls);
+  };
+  subscribe('undici:request:create', onMxRequest as never);
   let received = 0;
   const endpoint = createServer((request, response) => {
     received += Object.entries(request.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
@@ -110,10 +161,21 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     request.on('end', () => setTimeout(() => response.writeHead(204).end(), ASSUMED_AWS_LATENCY_MS.webhook));
   });
   await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  // MX's webhooks as the simulator pushes them, kept to be handed to mx-events as its route hands them.
+  const pushed: string[] = [];
+  const mxWebhooks = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      pushed.push(text);
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => mxWebhooks.listen(0, '127.0.0.1', resolve));
   const sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
-  const totals = new Map<Unit, Omit<UnitCost, 'function'>>();
+  const totals = new Map<Unit, Omit<UnitCost, 'function' | 'mxCalls'>>();
   let unit: Unit | undefined;
-  const add = (field: keyof Omit<UnitCost, 'function'>, n: number) => {
+  const add = (field: keyof Omit<UnitCost, 'function' | 'mxCalls'>, n: number) => {
     if (!unit) return;
     const t = totals.get(unit) ?? { ...NO_COST };
     t[field] += n;
@@ -152,7 +214,16 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
       LOG_LEVEL: 'INFO',
     });
-    const relay = relayOf(config);
+    // The relay's clock runs ahead of the simulator's by whole session lifetimes: its sessions lapse, MX's stay.
+    let ahead = 0;
+    const relay = relayOf(config, { clock: { now: () => Date.now() + ahead } });
+    const lapse = () => void (ahead += SESSION_LAPSE_MS);
+    const apiKey = `nxr_bench_${randomBytes(24).toString('base64url')}`;
+    await new ApiKeysRepository(tableOf(config)).put({
+      hash: hashApiKey(apiKey),
+      name: 'bench',
+      createdAt: new Date().toISOString(),
+    });
     process.stdout.write = counting;
     process.stderr.write = counting;
     const webhook = await createSealedWebhook(relay.workerDeliver.notifier, {
@@ -166,20 +237,30 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       if (!answer.ok) throw new Error(`simulator ${path}: ${answer.status} ${await answer.text()}`);
       return (await answer.json()) as { member: { guid: string; user_guid: string } };
     };
-    const member = async (kind: string, i: number, durationMs: number) => {
+    await control('/_sim/webhooks', {
+      url: `http://127.0.0.1:${(mxWebhooks.address() as AddressInfo).port}/mx`,
+      username: 'bench',
+      password: 'bench',
+      mode: 'always',
+    });
+    const member = async (kind: string, i: number, durationMs: number, changes = { add: 0, update: 0, post: 0 }) => {
       const userId = `cost-${kind}-${i}`;
       const { member } = await control('/_sim/members', {
         user_id: userId,
         use_cases: ['PFM'],
-        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
+        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED', transactions: changes },
       });
       await relay.apiRead.nexus.listMembers(userId);
       return { userId, memberGuid: member.guid, userGuid: member.user_guid };
     };
     const refreshed = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('refresh', i, 1)));
     const polled = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('poll', i, 3_600_000)));
-    const reported = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('report', i, 1)));
+    const reported = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('report', i, 1, NIGHTLY_CHANGES)));
+    // Users whose apps do not sync: MX's wave changes their transactions too; the relay reads none.
+    const unsynced = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('unsynced', i, 1, NIGHTLY_CHANGES)));
     const reportedUsers = new Set(reported.map(({ userId }) => userId));
+    const unsyncedUsers = new Set(unsynced.map(({ userId }) => userId));
+    const reportedMembers = new Set([...reported, ...unsynced].map(({ memberGuid }) => memberGuid));
     // Their apps sync transactions: each aggregation then brings the user's sync up to date. The first syncs take in
     // every transaction the users have: what a transaction costs to keep.
     unit = 'transaction';
@@ -207,13 +288,30 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     };
     const perBatch = COUNT / BATCH;
     const stepsOf = (jobs: { id: string; step: number }[]) =>
-      jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: Date.now() }));
+      jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: Date.now() + ahead }));
+    /** An app's read of Nexus through api-read's handler, as API Gateway hands it. */
+    const read = (userId: string) => async () => {
+      const path = `/users/${userId}/accounts`;
+      const event = {
+        routeKey: 'GET /users/{user_id}/accounts',
+        rawPath: path,
+        rawQueryString: '',
+        headers: { authorization: `Bearer ${apiKey}`, host: 'api.example.com' },
+        pathParameters: { user_id: userId },
+        isBase64Encoded: false,
+        requestContext: { requestId: randomUUID(), http: { method: 'GET', path } },
+      } satisfies ApiEvent;
+      const result = await relay.apiRead.handler(event, lambdaContext('api-read'));
+      if (result.statusCode !== 200) throw new Error(`GET ${path}: ${result.statusCode} ${result.body}`);
+    };
 
     // Each user's work twice, the first time a warm-up: what a user's usual aggregation costs, not its first (MX's
     // guid of the user learnt, its member's state and its sync state made).
+    let webhooksCounted = 0;
     for (const round of [undefined, 'counted'] as const) {
       const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
-      // A refresh: the API call, then the poll step that finds it ended (and publishes its end).
+      // A refresh: the API call, then the poll step that finds it ended (and publishes its end). The night before
+      // lapsed its user's session, as it does for most refreshes of the day's first open.
       const jobs: { id: string; step: number }[] = [];
       const refresh = async () => {
         for (const m of refreshed) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
@@ -222,40 +320,75 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       await new Promise((resolve) => setTimeout(resolve, 50));
       await timed(counted('refresh'), worker('poll', stepsOf(jobs)), perBatch);
 
-      // MX's own aggregation: its webhook to mx-events, then the member report worker-poll takes.
-      for (const m of reported) await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const announce = async () => {
-        for (const [i, m] of reported.entries()) {
-          await relay.mxEvents.push.receive(
-            JSON.stringify({
-              action: 'member_data_updated',
-              completed_at: Math.floor(Date.now() / 1000),
-              completed_on: new Date().toISOString().slice(0, 10),
-              is_background: true,
-              job_guid: `JOB-cost-${round ?? 'warm'}-${i}`,
-              member_guid: m.memberGuid,
-              transactions_created_count: 0,
-              transactions_updated_count: 0,
-              type: 'AGGREGATION',
-              user_guid: m.userGuid,
-              user_id: m.userId,
-            }),
-          );
-        }
+      // The nightly wave: MX aggregates on its own hours after the users' last call, pushes its webhooks (the
+      // aggregation's and one a changed transaction), each taken by mx-events; the member reports worker-poll takes.
+      lapse();
+      pushed.length = 0;
+      for (const m of [...reported, ...unsynced]) await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
+      const ofReportedMember = (text: string) => {
+        const payload = JSON.parse(text) as { member_guid?: string; transaction?: { member_guid?: string } };
+        return reportedMembers.has(payload.member_guid ?? payload.transaction?.member_guid ?? '');
       };
-      await timed(counted('mx-webhook'), announce, COUNT);
+      const aggregationsPushed = () => pushed.filter((text) => ofReportedMember(text) && text.includes('"AGGREGATION"'));
+      for (let waited = 0; aggregationsPushed().length < 2 * COUNT; waited += 50) {
+        if (waited > 20_000) throw new Error(`MX's AGGREGATION webhooks pushed: ${aggregationsPushed().length} of ${2 * COUNT}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const announced = pushed.filter(ofReportedMember);
+      if (round) webhooksCounted = announced.length;
+      const announce = async () => {
+        for (const text of announced) await relay.mxEvents.push.receive(text);
+      };
+      await timed(counted('mx-webhook'), announce, announced.length);
       // A report is a hint: the user's read of MX follows HINT_WINDOW_MS later, on the same queue (the report's cost).
-      const ofReported = (body: unknown, kind: 'member_report' | 'mx_hints') =>
-        reportedUsers.has((body as Record<string, { user_id?: string } | undefined>)[kind]?.user_id ?? '');
-      const reports = (await drain(sqs, engines.queueUrls['member-reports'])).filter((body) => ofReported(body, 'member_report'));
-      if (reports.length !== COUNT) throw new Error(`member reports queued: ${reports.length} of ${COUNT}`);
-      await timed(counted('report'), worker('member-reports', reports), perBatch);
+      const userOf = (body: unknown, kind: 'member_report' | 'mx_hints') =>
+        (body as Record<string, { user_id?: string } | undefined>)[kind]?.user_id ?? '';
+      const queued = await drain(sqs, engines.queueUrls['member-reports']);
+      for (const [kind, users] of [
+        ['report', reportedUsers],
+        ['report-unsynced', unsyncedUsers],
+      ] as const) {
+        const reports = queued.filter((body) => users.has(userOf(body, 'member_report')));
+        if (reports.length < COUNT) throw new Error(`${kind}: member reports queued ${reports.length}, fewer than ${COUNT}`);
+        await timed(counted(kind), worker('member-reports', reports), reports.length / BATCH);
+      }
       await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
-      const reads = (await drain(sqs, engines.queueUrls['member-reports'])).filter((body) => ofReported(body, 'mx_hints'));
-      if (reads.length !== COUNT) throw new Error(`hint reads queued: ${reads.length} of ${COUNT}`);
-      await timed(counted('report'), worker('member-reports', reads), perBatch);
+      const reads = await drain(sqs, engines.queueUrls['member-reports']);
+      for (const [kind, users] of [
+        ['report', reportedUsers],
+        ['report-unsynced', unsyncedUsers],
+      ] as const) {
+        const ofKind = reads.filter((body) => users.has(userOf(body, 'mx_hints')));
+        if (ofKind.length !== COUNT) throw new Error(`${kind}: hint reads queued ${ofKind.length} of ${COUNT}`);
+        await timed(counted(kind), worker('member-reports', ofKind), perBatch);
+      }
     }
+
+    // The app's day: a sync as an open begins, hours after the night's ingest (its session lapsed), then its reads in
+    // that session; another user's open begins with a read.
+    lapse();
+    await timed(
+      'sync',
+      async () => {
+        for (const { userId } of reported) await relay.apiRead.transactions.sync(userId, { count: 100 });
+      },
+      COUNT,
+    );
+    await timed(
+      'read',
+      async () => {
+        for (const { userId } of reported) await read(userId)();
+      },
+      COUNT,
+    );
+    lapse();
+    await timed(
+      'read-lapsed',
+      async () => {
+        for (const { userId } of reported) await read(userId)();
+      },
+      COUNT,
+    );
 
     // A poll step more, of a job still aggregating.
     const running: { id: string; step: number }[] = [];
@@ -263,7 +396,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     await timed('poll', worker('poll', stepsOf(running)), perBatch);
 
     // A reconcile turn of a user seen aggregated (the reconcile's usual turn: no MX read).
-    const now = Date.now();
+    const now = Date.now() + ahead;
     const turns = reported.map(({ userId }) => ({
       reconcile: { user_id: userId, since: now - 3_600_000, webhooks_on: true },
       due_at: now,
@@ -294,9 +427,11 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
 
+    const viaApi = new Set<Unit>(['refresh', 'mx-webhook', 'sync', 'read', 'read-lapsed']);
     const per = (kind: Unit, n: number, fn: FunctionName): UnitCost => {
       const t = totals.get(kind) ?? { ...NO_COST };
-      const consumed = kind === 'refresh' || kind === 'mx-webhook' ? 0 : 0.2;
+      const consumed = viaApi.has(kind) ? 0 : 0.2;
+      const calls = mxCalls.get(kind) ?? NO_CALLS;
       return {
         function: fn,
         invocations: t.invocations / n,
@@ -304,12 +439,13 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         wru: t.wru / n,
         rru: t.rru / n,
         sqsRequests: t.sqsRequests / n + consumed,
-        httpApiRequests: kind === 'refresh' || kind === 'mx-webhook' ? 1 : 0,
+        httpApiRequests: viaApi.has(kind) ? 1 : 0,
         logBytes: t.logBytes / n,
         outBytes: t.outBytes / n,
         mxBytesOut: t.mxBytesOut / n,
         mxBytesIn: t.mxBytesIn / n,
         deliveries: t.deliveries / n,
+        mxCalls: Object.fromEntries(MX_CAUSES.map((cause) => [cause, calls[cause] / n])) as Record<MxCause, number>,
       };
     };
     const refresh = per('refresh', COUNT, 'api-refresh');
@@ -318,34 +454,43 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const units: Record<Unit, UnitCost> = {
       refresh,
       poll: per('poll', COUNT, 'worker-poll'),
-      'mx-webhook': per('mx-webhook', COUNT, 'mx-events'),
+      'mx-webhook': per('mx-webhook', webhooksCounted, 'mx-events'),
       report: per('report', COUNT, 'worker-poll'),
+      'report-unsynced': per('report-unsynced', COUNT, 'worker-poll'),
       'reconcile-turn': per('reconcile-turn', COUNT, 'worker-poll'),
       delivery: per('delivery', Math.max(1, deliveries.length), 'worker-deliver'),
       transaction: per('transaction', 1, 'api-read'),
+      sync: per('sync', COUNT, 'api-read'),
+      read: per('read', COUNT, 'api-read'),
+      'read-lapsed': per('read-lapsed', COUNT, 'api-read'),
     };
     const stored = await sizeItems(config);
     units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
     units.transaction.sqsRequests = 0;
     units.transaction.lambdaMs = 0;
+    units.transaction.httpApiRequests = 0;
     const instances: Record<Unit, number> = {
       ...Object.fromEntries(UNITS.map((kind) => [kind, COUNT])),
+      'mx-webhook': webhooksCounted,
       delivery: deliveries.length,
     } as Record<Unit, number>;
     return {
       units,
+      webhooksPerAggregation: webhooksCounted / (2 * COUNT),
       itemBytes: stored.bytes,
       deliveryBatchMs: median(batchTimes),
       sharedPartitions: sharedPartitions(partitionUnits, instances),
       deliveryLogWru: { table: log.table / Math.max(1, deliveries.length), gsi1: log.gsi1 / Math.max(1, deliveries.length) },
     };
   } finally {
+    unsubscribe('undici:request:create', onMxRequest as never);
     stopPartitions();
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
     meter.restore();
     sqs.destroy();
     await new Promise((resolve) => endpoint.close(resolve));
+    await new Promise((resolve) => mxWebhooks.close(resolve));
     await toMx.close();
     await simulator.close();
   }
@@ -376,7 +521,7 @@ function sharedPartitions(partitionUnits: Map<Unit, Map<string, number>>, instan
 }
 
 /** A unit that cost nothing: what each is counted up from. */
-export const NO_COST: Omit<UnitCost, 'function'> = {
+export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   invocations: 0,
   lambdaMs: 0,
   wru: 0,

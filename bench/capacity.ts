@@ -1,4 +1,3 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { type LocalEngines, startEngines } from '../infra/local/engines.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { startMxSimulator } from '../sim/server.ts';
@@ -10,7 +9,7 @@ import { relayOf } from '../infra/local/relay.ts';
 import { MemberLedger } from '../lib/aggregation/member-ledger.ts';
 import { MemberStatesRepository } from '../lib/aggregation/member-states-repo.ts';
 import { MxHintsRepository } from '../lib/aggregation/mx-hints-repo.ts';
-import { MemberWatch } from '../lib/aggregation/member-watch.ts';
+import { HINT_WINDOW_MS, MemberWatch } from '../lib/aggregation/member-watch.ts';
 import { RECONCILE_DISPATCH_EVERY_MINUTES, ReconcileDispatcher } from '../lib/aggregation/reconcile-dispatcher.ts';
 import { ReconcileRepository } from '../lib/aggregation/reconcile-repo.ts';
 import { ManualClock } from '../lib/clock.ts';
@@ -26,52 +25,28 @@ import { type BenchResult, type TargetCheck, table } from './support/report.ts';
 import { fmt } from './support/stats.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { installIndexCapacity } from './support/dynalite-capacity.ts';
-import { measureUnitCosts, type SharedPartition, type Unit } from './capacity-unit-costs.ts';
-import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
-import { type MonthAtScale, monthlyCost } from './capacity-cost.ts';
+import { MX_CAUSES, type MxCause, measureUnitCosts, NIGHTLY_CHANGES, type Unit } from './capacity-unit-costs.ts';
+import { type Assessment, assess, type Component, type Measured, type WorkerFigures } from './capacity-model.ts';
 import { prodStackCounts } from './capacity-stack.ts';
+import { SENSITIVE, scaled, SLOW_DAY_MX_P50_MS, WORKLOAD } from './workload.ts';
+import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 
 /**
- * Capacity at 1M users and 3M members (issue 55), each component's figure computed from the prod environment's
- * settings and from per-message costs measured in this run: the reconcile (its dispatcher's rate through dynalite and
- * fauxqs; the MX calls it makes per user per day with MX's webhooks working, over a simulated week), worker-poll's
- * poll steps and member reports with MX answering in 300 ms and in 2 s, and the MX call budget at the peak.
+ * Capacity and cost at 1M users (issue 77): the workload of bench/workload.ts, each unit of it measured here through
+ * the relay's compositions, and multiplied: every component's headroom where the nightly wave meets the day's peak
+ * hour, the MX calls per user a day by cause, the month's cost, and each of them at half and double each assumption.
  */
-const USERS_AT_SCALE = 1_000_000;
 const DISPATCHED_USERS = 50_000;
-/** The simulated population: users, members per user, and the share of members needing their user at any time. */
+/** The simulated population of the reconcile's week; the share of served users who never connected a member. */
 const SIM_USERS = 500;
-const MEMBERS_PER_USER = 3;
-/** Served users who never connected a member (a widget URL made, nothing connected). */
 const USERS_WITHOUT_MEMBERS = 0.05;
-const NEEDING_USER = 0.03;
 const SIM_DAYS = 7;
 /** MX's nightly wave: each member aggregated once between these hours (UTC), announced by its webhook. */
-const WAVE = { startHour: 2, hours: 6 };
+const WAVE = { startHour: 2, hours: WORKLOAD.waveHours };
 /** A read of a user whose session has lapsed (turns are hours apart): SSO's api_token and POST /sessions. */
 const SESSION_CALLS_PER_READ = 2;
-const TARGETS = { headroom: 2, mxCallsPerUserDay: 2, monthlyUsd: 3_000, subscriptionDeliveries: 3_000 };
-/** DynamoDB's limit on one partition, of the table or of an index: write units a second. */
-const PARTITION_WRITE_UNITS = 1_000;
-/** Assumed for the month's cost: MX's webhooks end most refreshes at their first poll; a member's transactions. */
-const EXTRA_POLLS_PER_REFRESH = 1;
-const TRANSACTIONS_PER_MEMBER_MONTH = 40;
-const MONTHS_OF_TRANSACTIONS = 12;
-/**
- * The load at 1M users and 3M members (the issue's model): MX aggregates each member once a night over WAVE.hours,
- * each announced and reported; 1M refreshes a day with a peak hour ten times the average, each polled up to
- * POLLS_PER_REFRESH times (dense polling, MX's webhooks off: the scale benchmark's worst).
- */
-const MEMBERS_AT_SCALE = 3_000_000;
-const REFRESHES_PER_DAY = 1_000_000;
-const PEAK_FACTOR = 10;
-const POLLS_PER_REFRESH = 5;
-const UNIT_COUNT_NOTE =
-  '30 of each through the compositions, each user’s second (the first a warm-up), MX answering in 300 ms, the app in 100 ms';
-const REFRESH_ROUTE = 'POST /users/{user_id}/members/{member_guid}/refresh';
-const MX_WEBHOOK_ROUTE = 'POST /mx/webhooks';
-/** Lambda's default quota of concurrent executions per account and region (no raise assumed). */
-const ACCOUNT_EXECUTIONS = 1_000;
+const TARGETS = { headroom: 2, relayMxCallsPerUserDay: 8, monthlyUsd: 3_000, perMillionAggregationsUsd: 20 };
+const SESSION_REUSE_MINUTES = SESSION_REUSE_MS / 60_000;
 const OUTAGE_DRAIN_TARGET_MS = 15 * 60_000;
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -86,309 +61,205 @@ export async function run(): Promise<BenchResult> {
     // The week first: the dispatch's 50,000 users, due long before it, would otherwise take every turn of it.
     const week = await simulateWeek(config, intervalMs);
     const dispatch = await measureDispatch(config, intervalMs);
-    const workers: WorkerFigures[] = [];
-    for (const latencyMs of MX_LATENCIES_MS) workers.push(await measureWorker(engines, latencyMs));
-    const [usual, slow] = workers as [WorkerFigures, WorkerFigures];
+    const usual = await measureWorker(engines, WORKLOAD.mxLatencyMs.p50);
+    const slow = await measureWorker(engines, SLOW_DAY_MX_P50_MS);
     const outage = await simulateOutage(engines, ENVIRONMENTS.prod.mx.callsPerSecond);
     progress(`outage: ${JSON.stringify(outage)}`);
-    const unitCosts = await measureUnitCosts(engines);
-    progress(`unit costs: ${JSON.stringify(unitCosts)}`);
-    const stackCounts = prodStackCounts();
-    const month: MonthAtScale = {
-      users: USERS_AT_SCALE,
-      members: MEMBERS_AT_SCALE,
-      refreshesPerDay: REFRESHES_PER_DAY,
-      extraPollsPerRefresh: EXTRA_POLLS_PER_REFRESH,
-      turnsPerUserDay: week.turnsPerUserDay,
-      dispatch: {
-        wruPerUser: dispatch.wruPerUser,
-        rruPerUser: dispatch.rruPerUser,
-        sqsPerUser: dispatch.sqsCallsPerUser,
-        usersPerSecond: dispatch.usersPerSecond,
-      },
-      transactionsPerMemberMonth: TRANSACTIONS_PER_MEMBER_MONTH,
-      monthsOfTransactions: MONTHS_OF_TRANSACTIONS,
-      logRetentionDays: ENVIRONMENTS.prod.logRetention,
-      natGateways: ENVIRONMENTS.prod.mxEgressNatGateways,
-      ...stackCounts,
+    const units = await measureUnitCosts(engines);
+    progress(`unit costs: ${JSON.stringify(units)}`);
+    const measured: Measured = {
+      units,
+      week,
+      dispatch: { ...dispatch, sqsPerUser: dispatch.sqsCallsPerUser },
+      usual,
+      slow,
+      stack: prodStackCounts(),
     };
-    const cost = monthlyCost(unitCosts, month);
-
     const prod = ENVIRONMENTS.prod;
-    const turnsPerMinuteAtScale = (USERS_AT_SCALE * (1440 / (intervalMs / 60_000))) / 1440;
-    const settingHeadroom = prod.reconcileTurnsPerMinute / turnsPerMinuteAtScale;
-    const dispatcherHeadroom = dispatch.usersPerMinute / turnsPerMinuteAtScale;
-    const refreshesPerSecond = (REFRESHES_PER_DAY / 86_400) * PEAK_FACTOR;
-    const pollsPerSecond = refreshesPerSecond * POLLS_PER_REFRESH;
-    const reportsPerSecond = MEMBERS_AT_SCALE / (WAVE.hours * 3600);
-    const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH_SIZE * 1000) / batchMs;
-    const { queueConcurrency } = prod;
-    const capacityOf = (w: WorkerFigures) => ({
-      polls: perSecond(queueConcurrency.poll, w.pollBatchMs),
-      reports: perSecond(queueConcurrency['member-reports'], w.reportBatchMs),
-    });
-    const usualCapacity = capacityOf(usual);
-    const slowCapacity = capacityOf(slow);
-    // The wave meeting the day's peak hour: every kind of call at once.
-    const peakMxCalls =
-      refreshesPerSecond * usual.mxCallsPerRefresh +
-      pollsPerSecond * usual.mxCallsPerPoll +
-      reportsPerSecond * usual.mxCallsPerReport;
-    // Deliveries at the peak: each kind of work's events at its peak rate, one webhook subscribed to all.
-    const peakDeliveries =
-      refreshesPerSecond * unitCosts.units.refresh.deliveries + reportsPerSecond * unitCosts.units.report.deliveries;
-    const deliveryCapacity = perSecond(queueConcurrency.delivery, unitCosts.deliveryBatchMs);
-    // The HTTP API's route limits, and what reaches each route where the wave meets the peak hour: every refresh, and
-    // MX's webhook of every aggregation (its own and the refreshes').
-    const refreshRoute = prod.routeThrottles[REFRESH_ROUTE]!.rateLimit;
-    const webhookRoute = prod.routeThrottles[MX_WEBHOOK_ROUTE]!.rateLimit;
-    const mxWebhooksPerSecond = reportsPerSecond + refreshesPerSecond;
-    // Lambda: executions in use at that peak (rate × measured time; a batch of ten per worker execution) against the
-    // account's, and each API function's against its reservation.
-    const { units } = unitCosts;
-    const refreshExecutions = (refreshesPerSecond * units.refresh.lambdaMs) / 1000;
-    const executions =
-      refreshExecutions +
-      (mxWebhooksPerSecond * units['mx-webhook'].lambdaMs) / 1000 +
-      (pollsPerSecond * usual.pollBatchMs) / BATCH_SIZE / 1000 +
-      (reportsPerSecond * usual.reportBatchMs) / BATCH_SIZE / 1000 +
-      (peakDeliveries * unitCosts.deliveryBatchMs) / BATCH_SIZE / 1000;
-    // DynamoDB: the writes at that peak on each partition work shares (shards, counters, a webhook's log): each kind of
-    // work's rate × the units it spent there per unit, measured. A user's, job's or member's own are that one's work.
-    const peakRates: Record<Unit, number> = {
-      refresh: refreshesPerSecond,
-      poll: pollsPerSecond,
-      'mx-webhook': mxWebhooksPerSecond,
-      report: reportsPerSecond,
-      'reconcile-turn': turnsPerMinuteAtScale / 60,
-      delivery: peakDeliveries,
-      transaction: 0,
-    };
-    const hottest = hottestPartitions(unitCosts.sharedPartitions, peakRates);
-    const hottestUnits = hottest[0]?.units ?? 0;
-    // One subscription to every event: its log over DELIVERY_LOG_SHARDS partitions of the table and of GSI1, and the
-    // workers it may take all of.
-    const { deliveryLogWru } = unitCosts;
-    const logCapacity = (DELIVERY_LOG_SHARDS * PARTITION_WRITE_UNITS) / Math.max(deliveryLogWru.table, deliveryLogWru.gsi1);
-    const subscriptionCapacity = Math.min(logCapacity, deliveryCapacity);
-    const checks: TargetCheck[] = [
-      {
-        target: `worker-poll, poll steps (prod concurrency ${queueConcurrency.poll}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(pollsPerSecond, 0)}/s`,
-        measured: `${fmt(usualCapacity.polls / pollsPerSecond, 1)}× (${fmt(usualCapacity.polls, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(usual.pollBatchMs, 0)} ms)`,
-        met: usualCapacity.polls >= TARGETS.headroom * pollsPerSecond,
-      },
-      {
-        target: `worker-poll, member reports (prod concurrency ${queueConcurrency['member-reports']}), MX at ${usual.latencyMs} ms: ≥ ${TARGETS.headroom}× ${fmt(reportsPerSecond, 0)}/s`,
-        measured: `${fmt(usualCapacity.reports / reportsPerSecond, 1)}× (${fmt(usualCapacity.reports, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(usual.reportBatchMs, 0)} ms)`,
-        met: usualCapacity.reports >= TARGETS.headroom * reportsPerSecond,
-      },
-      {
-        target: `MX down ${OUTAGE_MS / 3_600_000} h while it announces aggregations: 0 lost, 0 dead-lettered, drained ≤ ${OUTAGE_DRAIN_TARGET_MS / 60_000} min after it returns, within the budget`,
-        measured:
-          `${outage.members - outage.reached} lost (${outage.reached}/${outage.members} reached the app), ${outage.deadLettered} dead-lettered, ` +
-          `drained ${outage.drainedMs === undefined ? 'not within the hour' : `in ${fmt(outage.drainedMs / 60_000, 1)} min`}, ` +
-          `busiest ${LEASE_MS / 1000} s after: ${outage.busiestPeriodCalls} MX calls of ${outage.periodCalls} (${outage.waits} waits on the queue)`,
-        met:
-          outage.reached === outage.members &&
-          outage.deadLettered === 0 &&
-          outage.drainedMs !== undefined &&
-          outage.drainedMs <= OUTAGE_DRAIN_TARGET_MS &&
-          outage.busiestPeriodCalls <= outage.periodCalls,
-      },
-      {
-        target: `MX call budget (prod ${prod.mx.callsPerSecond}/s): ≥ ${TARGETS.headroom}× the calls of the wave meeting the peak hour`,
-        measured: `${fmt(prod.mx.callsPerSecond / peakMxCalls, 1)}× (${fmt(peakMxCalls, 0)} calls/s: refreshes, polls and reports at the MX calls each made here)`,
-        met: prod.mx.callsPerSecond >= TARGETS.headroom * peakMxCalls,
-      },
-      {
-        target: `Reconcile dispatcher: ≥ ${TARGETS.headroom}× the turns 1M users need (${fmt(turnsPerMinuteAtScale, 0)} a minute)`,
-        measured: `${fmt(dispatcherHeadroom, 1)}× (${fmt(dispatch.usersPerMinute, 0)} a minute: ${fmt(dispatch.usersPerSecond, 0)} users/s through dynalite and fauxqs, ${RUN_BUDGET_MS / 1000} s of work per ${RECONCILE_DISPATCH_EVERY_MINUTES}-minute run)`,
-        met: dispatcherHeadroom >= TARGETS.headroom,
-      },
-      {
-        target: `Reconcile pace, prod RECONCILE_TURNS_PER_MINUTE: ≥ ${TARGETS.headroom}× the turns 1M users need`,
-        measured: `${fmt(settingHeadroom, 1)}× (${prod.reconcileTurnsPerMinute} a minute)`,
-        met: settingHeadroom >= TARGETS.headroom,
-      },
-      {
-        target: `Monthly cost at 1M users ≤ $${TARGETS.monthlyUsd.toLocaleString('en')}, everything counted`,
-        measured: `$${fmt(cost.total, 0)} ($${fmt(cost.total / USERS_AT_SCALE, 4)} a user; the table below)`,
-        met: cost.total <= TARGETS.monthlyUsd,
-      },
-      {
-        target: `worker-deliver (prod concurrency ${queueConcurrency.delivery}): ≥ ${TARGETS.headroom}× the deliveries of the wave meeting the peak hour`,
-        measured: `${fmt(deliveryCapacity / peakDeliveries, 1)}× (${fmt(deliveryCapacity, 0)}/s: a batch of ${BATCH_SIZE} in ${fmt(unitCosts.deliveryBatchMs, 0)} ms; ${fmt(peakDeliveries, 0)}/s needed)`,
-        met: deliveryCapacity >= TARGETS.headroom * peakDeliveries,
-      },
-      {
-        target: `DynamoDB (${PARTITION_WRITE_UNITS.toLocaleString('en')} write units a second a partition): ≥ ${TARGETS.headroom}× the writes on the hottest partition work shares, at that peak`,
-        measured: hottest[0]
-          ? `${fmt(PARTITION_WRITE_UNITS / hottestUnits, 1)}× (${hottest[0].index} \`${hottest[0].kind}\`: ${fmt(hottestUnits, 0)} units/s; the table below)`
-          : 'no shared partition written',
-        met: hottestUnits * TARGETS.headroom <= PARTITION_WRITE_UNITS,
-      },
-      {
-        target: `One subscription to every event: ≥ ${TARGETS.subscriptionDeliveries.toLocaleString('en')} deliveries a second`,
-        measured:
-          `${fmt(subscriptionCapacity, 0)}/s: its log ${fmt(logCapacity, 0)}/s (${DELIVERY_LOG_SHARDS} shards; a delivery ` +
-          `${fmt(deliveryLogWru.table, 1)} table and ${fmt(deliveryLogWru.gsi1, 1)} GSI1 write units), worker-deliver ${fmt(deliveryCapacity, 0)}/s`,
-        met: subscriptionCapacity >= TARGETS.subscriptionDeliveries,
-      },
-      {
-        target: `HTTP API (prod route limits): ≥ ${TARGETS.headroom}× the refreshes and the MX webhooks where the wave meets the peak hour`,
-        measured: `refresh ${fmt(refreshRoute / refreshesPerSecond, 1)}× (${refreshRoute} rps for ${fmt(refreshesPerSecond, 0)}), MX webhooks ${fmt(webhookRoute / mxWebhooksPerSecond, 1)}× (${webhookRoute} rps for ${fmt(mxWebhooksPerSecond, 0)})`,
-        met: Math.min(refreshRoute / refreshesPerSecond, webhookRoute / mxWebhooksPerSecond) >= TARGETS.headroom,
-      },
-      {
-        target: `Lambda (account ${ACCOUNT_EXECUTIONS.toLocaleString('en')} concurrent executions; api-refresh reserves ${prod.reservedConcurrency['api-refresh']}): ≥ ${TARGETS.headroom}× the executions in use at that peak`,
-        measured: `account ${fmt(ACCOUNT_EXECUTIONS / executions, 1)}× (${fmt(executions, 0)} in use: refreshes, MX webhooks, poll steps, reports, deliveries at their measured times), api-refresh ${fmt(prod.reservedConcurrency['api-refresh']! / refreshExecutions, 1)}× (${fmt(refreshExecutions, 0)})`,
-        met:
-          Math.min(ACCOUNT_EXECUTIONS / executions, prod.reservedConcurrency['api-refresh']! / refreshExecutions) >=
-          TARGETS.headroom,
-      },
-      {
-        target: `MX calls the relay makes on its own (the reconcile) per user per day ≤ ${TARGETS.mxCallsPerUserDay}, webhooks working`,
-        measured: `${fmt(week.mxCallsPerUserDay, 2)} (${fmt(week.readsPerUserDay, 3)} reads per user per day)`,
-        met: week.mxCallsPerUserDay <= TARGETS.mxCallsPerUserDay,
-      },
-    ];
-    const markdown = [
-      '**Targets (issue 55):** every component ≥ 2× headroom at 1M users and 3M members with the prod settings; MX calls ' +
-        'the relay makes on its own ≤ 2 per user per day on average, MX’s webhooks working; one subscription ≥ 3,000 ' +
-        'deliveries a second (issue 56).',
-      '',
-      `**Method.** (1) ${DISPATCHED_USERS.toLocaleString('en')} users on the reconcile’s cycle in dynalite (and the week’s below), a whole ` +
-        'interval behind: runs of the dispatcher (the `reconcile-dispatch` composition, its pace lifted; each stops taking pages after its ' +
-        `${RUN_BUDGET_MS / 1000} s budget) walk every slot, send the turns to the fauxqs reconcile queue and move each shard’s cursor a page at a time; users per second = users ÷ ` +
-        'the runs’ wall time; a minute’s capacity = that × the budget ÷ the period. Turns 1M users need = 1M × ' +
-        `(1440 ÷ RECONCILE_INTERVAL_MINUTES = ${intervalMs / 60_000}) a day. ` +
-        `(2) A simulated week on an injected clock: ${SIM_USERS} users, ${fmt(100 * (1 - USERS_WITHOUT_MEMBERS), 0)} % with ` +
-        `${MEMBERS_PER_USER} members (the rest served but never connected), ${fmt(100 * NEEDING_USER, 0)} % of members in a ` +
-        `status needing their user throughout; MX aggregates every other member once a night between ${WAVE.startHour}:00 and ` +
-        `${WAVE.startHour + WAVE.hours}:00 UTC and announces it (its report records the aggregation, as mx-events → ` +
-        'worker-poll does; the push counters see it). The dispatcher runs every 10 minutes of simulated time (every ' +
-        `${RECONCILE_DISPATCH_EVERY_MINUTES} deployed; turns are hours apart) over dynalite; each turn is taken by MemberWatch as ` +
-        'worker-poll takes it, MX answering the member list from the simulated state. MX calls = list calls + ' +
-        `${SESSION_CALLS_PER_READ} per read to make the lapsed session; the first day (turns spreading) is left out. ` +
-        `(3) worker-poll's composition handed ${WORKER_BATCHES} batches of ${BATCH_SIZE} records of each kind, as Lambda ` +
-        'hands them, over dynalite, fauxqs and the MX simulator answering every call (SSO and sessions included) ' +
-        `${MX_LATENCIES_MS.join(' or ')} ms late: poll steps of jobs still aggregating, and reports of aggregations MX ran ` +
-        'on its own (each opens a job and ends it, the transactions brought up to date); users’ sessions warm. A ' +
-        'kind’s rate = its prod queue concurrency × 10 ÷ a batch’s median time. The load (assumed, the issue’s model): ' +
-        `${REFRESHES_PER_DAY.toLocaleString('en')} refreshes a day, the peak hour ${PEAK_FACTOR}× the average, each polled up to ` +
-        `${POLLS_PER_REFRESH} times; ${MEMBERS_AT_SCALE.toLocaleString('en')} members aggregated by MX over ${WAVE.hours} h. ` +
-        'The MX calls at the peak take the calls each kind made here: a refresh with its session made, a poll step, a report. ' +
-        `(4) MX down ${OUTAGE_MS / 3_600_000} h on an injected clock (the relay’s and the simulator’s), every call answered 503, while it ` +
-        `aggregates ${OUTAGE_MEMBERS} members on its own, each announced to mx-events at a random moment; worker-poll’s queues ` +
-        'held with SQS’s rules as deployed (delays, a 180 s visibility timeout after a failed receive, the DLQ at the fifth ' +
-        'receive), handed to its composition in batches each 5 s of simulated time; a member reached the app when its job ' +
-        'ended `succeeded`. Handlers take no simulated time: the drain measures the waits, the figures above the throughput.',
-      '',
-      table(
-        ['measure', 'value'],
-        [
-          ...workers.flatMap((w) => [
-            [
-              `worker-poll at MX ${w.latencyMs} ms: poll step batch of ${BATCH_SIZE}, ms (MX calls each)`,
-              `${fmt(w.pollBatchMs, 0)} (${fmt(w.mxCallsPerPoll, 2)})`,
-            ],
-            [
-              `worker-poll at MX ${w.latencyMs} ms: member report batch of ${BATCH_SIZE} and its hint reads, ms (MX calls each)`,
-              `${fmt(w.reportBatchMs, 0)} (${fmt(w.mxCallsPerReport, 2)})`,
-            ],
-          ]),
-          [
-            `poll steps/s at prod concurrency, MX at ${usual.latencyMs} / ${slow.latencyMs} ms (needed ${fmt(pollsPerSecond, 0)})`,
-            `${fmt(usualCapacity.polls, 0)} / ${fmt(slowCapacity.polls, 0)}`,
-          ],
-          [
-            `member reports/s at prod concurrency, MX at ${usual.latencyMs} / ${slow.latencyMs} ms (needed ${fmt(reportsPerSecond, 0)})`,
-            `${fmt(usualCapacity.reports, 0)} / ${fmt(slowCapacity.reports, 0)}`,
-          ],
-          [
-            'MX calls per refresh (session made), per poll step, per report',
-            `${fmt(usual.mxCallsPerRefresh, 2)}, ${fmt(usual.mxCallsPerPoll, 2)}, ${fmt(usual.mxCallsPerReport, 2)}`,
-          ],
-          ['dispatcher: users dispatched (runs)', `${dispatch.users} (${dispatch.runs})`],
-          ['dispatcher: run, s', fmt(dispatch.seconds, 1)],
-          ['dispatcher: users/s', fmt(dispatch.usersPerSecond, 0)],
-          ['dispatcher: DynamoDB calls per user', fmt(dispatch.dynamoCallsPerUser, 3)],
-          ['dispatcher: SQS requests per user', fmt(dispatch.sqsCallsPerUser, 3)],
-          ['worker-deliver: batch of 10 deliveries, ms (the endpoint answering at once)', fmt(unitCosts.deliveryBatchMs, 0)],
-          ['week: turns per user per day', fmt(week.turnsPerUserDay, 2)],
-          ['week: reads per user per day', fmt(week.readsPerUserDay, 3)],
-          ['week: MX calls per user per day', fmt(week.mxCallsPerUserDay, 2)],
-          [
-            'week: reads by reason',
-            Object.entries(week.readsByReason)
-              .map(([reason, n]) => `${reason} ${n}`)
-              .join(', '),
-          ],
-        ],
-      ),
-      '',
-      `**The month at 1M users** (${fmt(cost.total, 0)} $): ${REFRESHES_PER_DAY.toLocaleString('en')} refreshes a day, each ` +
-        `ending at its first poll plus ${EXTRA_POLLS_PER_REFRESH} poll step more; ${MEMBERS_AT_SCALE.toLocaleString('en')} members ` +
-        'aggregated by MX each night, each announced by its webhook and reported; the reconcile’s turns as in the week above; ' +
-        'one webhook subscribed to every event; every user’s app syncing transactions, ' +
-        `${TRANSACTIONS_PER_MEMBER_MONTH} a member a month, ${MONTHS_OF_TRANSACTIONS} months of them stored (assumed). Per unit, ` +
-        `measured here (${UNIT_COUNT_NOTE}): Lambda time, DynamoDB units (indexes included), SQS requests, log bytes at INFO, ` +
-        'bytes sent to the app, deliveries queued; stored bytes per job, delivery, member, user and transaction; alarms and ' +
-        'polled queues counted in the prod template. App reads other than the sync (GET routes) are the apps’ own and left out.',
-      '',
-      table(
-        ['unit', 'Lambda ms', 'WRU', 'RRU', 'SQS', 'log bytes', 'deliveries'],
-        Object.entries(unitCosts.units).map(([name, u]) => [
-          `${name} (${u.function})`,
-          fmt(u.lambdaMs, 0),
-          fmt(u.wru, 1),
-          fmt(u.rru, 1),
-          fmt(u.sqsRequests, 2),
-          fmt(u.logBytes, 0),
-          fmt(u.deliveries, 2),
-        ]),
-      ),
-      '',
-      `**DynamoDB partitions at that peak.** The partitions work shares, by kind (its hottest partition): each kind of ` +
-        'work’s rate at the peak above × the write units it spent there per unit of work, measured here (dynalite’s count, ' +
-        'indexes as DynamoDB charges them, by partition). A kind is shared when a kind of work wrote fewer of its partitions ' +
-        'than it did units of work.',
-      '',
-      table(
-        ['partition', 'write units/s', `headroom (${PARTITION_WRITE_UNITS.toLocaleString('en')}/s)`],
-        hottest
-          .slice(0, 8)
-          .map((p) => [`${p.index} \`${p.kind}\``, fmt(p.units, 0), `${fmt(PARTITION_WRITE_UNITS / p.units, 1)}×`]),
-      ),
-      '',
-      `Stored bytes: ${Object.entries(unitCosts.itemBytes)
-        .map(([kind, bytes]) => `${kind} ${fmt(bytes, 0)}`)
-        .join(', ')}.`,
-      '',
-      table(
-        ['item', '$ a month', 'basis'],
-        [...cost.lines.map((line) => [line.item, fmt(line.usd, 0), line.basis]), ['**total**', `**${fmt(cost.total, 0)}**`, '']],
-      ),
-    ].join('\n');
-    return { id: 'capacity', title: '8. Capacity at 1M users', markdown, checks };
+    const on = assess(WORKLOAD, measured, prod);
+    const off = assess({ ...WORKLOAD, webhooks: 'off' }, measured, prod);
+    return report(on, off, measured, outage);
   } finally {
     await engines.stop();
   }
 }
 
-/** Each shared partition kind's hottest partition at the peak: its write units a second, hottest first. */
-function hottestPartitions(
-  partitions: readonly SharedPartition[],
-  rates: Record<Unit, number>,
-): { index: string; kind: string; units: number }[] {
-  const byKind = new Map<string, { index: string; kind: string; units: number }>();
-  for (const partition of partitions) {
-    const units = Object.entries(partition.perUnit).reduce((sum, [unit, n]) => sum + rates[unit as Unit] * n, 0);
-    const key = `${partition.index} ${partition.kind}`;
-    if (units > (byKind.get(key)?.units ?? 0)) byKind.set(key, { index: partition.index, kind: partition.kind, units });
-  }
-  return [...byKind.values()].sort((a, b) => b.units - a.units);
+const KIND_LABEL: Record<Component['kind'], string> = {
+  measured: 'measured',
+  setting: 'arithmetic on a prod setting',
+  partner: 'a requirement on MX',
+};
+const usd = (n: number) => `$${fmt(n, 0)}`;
+const sumOf = (calls: Record<MxCause, number>) => MX_CAUSES.reduce((n, cause) => n + calls[cause], 0);
+
+function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<ReturnType<typeof simulateOutage>>): BenchResult {
+  const w = WORKLOAD;
+  const headroomCheck = (c: Component, target: number, day: string): TargetCheck => ({
+    target: `${c.name}${c.name.includes('MX at') ? '' : `, ${day}`}: ≥ ${target}× what ${fmtUsers(w.users)} users need (${KIND_LABEL[c.kind]})`,
+    measured: `${fmt(c.capacity / c.need, 1)}× (${fmt(c.capacity, 0)} for ${fmt(c.need, 0)} a ${/minute|turns/.test(c.basis) ? 'minute' : 'second'}; ${c.basis})`,
+    met: c.capacity >= target * c.need,
+  });
+  const relayCauses = Object.entries(on.mxCalls.relay)
+    .map(([cause, calls]) => `${cause} ${fmt(sumOf(calls), 2)}`)
+    .join(', ');
+  const checks: TargetCheck[] = [
+    ...on.components.map((c) => headroomCheck(c, TARGETS.headroom, `MX at ${w.mxLatencyMs.p50} ms`)),
+    ...on.slowComponents.map((c) => headroomCheck(c, 1, '')),
+    {
+      target: `MX down ${OUTAGE_MS / 3_600_000} h while it announces aggregations: 0 lost, 0 dead-lettered, drained ≤ ${OUTAGE_DRAIN_TARGET_MS / 60_000} min after it returns, within the budget (${OUTAGE_MEMBERS} members; not yet at 1M users)`,
+      measured:
+        `${outage.members - outage.reached} lost (${outage.reached}/${outage.members} reached the app), ${outage.deadLettered} dead-lettered, ` +
+        `drained ${outage.drainedMs === undefined ? 'not within the hour' : `in ${fmt(outage.drainedMs / 60_000, 1)} min`}, ` +
+        `busiest ${LEASE_MS / 1000} s after: ${outage.busiestPeriodCalls} MX calls of ${outage.periodCalls} (${outage.waits} waits on the queue)`,
+      met:
+        outage.reached === outage.members &&
+        outage.deadLettered === 0 &&
+        outage.drainedMs !== undefined &&
+        outage.drainedMs <= OUTAGE_DRAIN_TARGET_MS &&
+        outage.busiestPeriodCalls <= outage.periodCalls,
+    },
+    {
+      target: `MX calls the relay makes on its own per user a day ≤ ${TARGETS.relayMxCallsPerUserDay}, MX's webhooks on (measured)`,
+      measured: `${fmt(on.relayCallsPerUserDay, 1)}: ${relayCauses}`,
+      met: on.relayCallsPerUserDay <= TARGETS.relayMxCallsPerUserDay,
+    },
+    {
+      target: `MX calls the relay makes on its own per user a day, MX's webhooks off (no target)`,
+      measured: `${fmt(off.relayCallsPerUserDay, 1)}; apps' requests add ${fmt(on.appCallsPerUserDay, 1)}`,
+      met: true,
+      info: true,
+    },
+    {
+      target: `Monthly cost at ${fmtUsers(w.users)} users, month ${w.month}, everything counted, MX's webhooks on ≤ $${TARGETS.monthlyUsd.toLocaleString('en')} (measured units × the workload)`,
+      measured: `${usd(on.cost.total)} (webhooks off: ${usd(off.cost.total)}; the table below)`,
+      met: on.cost.total <= TARGETS.monthlyUsd,
+    },
+    {
+      target: `Cost per 1M nightly aggregations, transactions changing (${NIGHTLY_CHANGES.add} new, ${NIGHTLY_CHANGES.post} posted), webhooks on ≤ $${TARGETS.perMillionAggregationsUsd}`,
+      measured: `${usd(on.perMillionAggregations)} (webhooks off: ${usd(off.perMillionAggregations)})`,
+      met: on.perMillionAggregations <= TARGETS.perMillionAggregationsUsd,
+    },
+  ];
+  const { units } = m.units;
+  const tenTimes = assess(scaled(w, 'users', 10), m, ENVIRONMENTS.prod);
+  const sensitivity = SENSITIVE.map((field) => {
+    const [half, double] = [0.5, 2].map((factor) => assess(scaled(w, field, factor), m, ENVIRONMENTS.prod));
+    return [
+      `${field} (${fmt(w[field] as number, 2)})`,
+      `${usd(half!.cost.total)} · ${fmtUsers(half!.ceiling.users)}`,
+      `${usd(double!.cost.total)} · ${fmtUsers(double!.ceiling.users)}`,
+    ];
+  });
+  const markdown = [
+    '**Targets (issue 77):** under the workload above (bench/workload.ts), every component ≥ 2× with MX at its usual pace and ≥ 1× on its slow day; the MX calls the relay makes on its own ≤ 8 per user a day; ≤ $3,000 a month everything counted in the twelfth month; ≤ $20 per 1M aggregations with transactions changing.',
+    '',
+    '**Method.** Each unit of work is done 30 times through the compositions as deployed (a warm-up round first), over dynalite, fauxqs and the MX simulator answering every call in 300 ms, with every DynamoDB and SQS call metered, every MX call counted by cause, log bytes counted at INFO: ' +
+      `a nightly report finds the user's session lapsed (the relay's clock ${fmt(SESSION_REUSE_MINUTES + 2, 0)} minutes on) and ${NIGHTLY_CHANGES.add} new and ${NIGHTLY_CHANGES.post} posted transactions; MX's webhooks are the ones the simulator pushed for it (its AGGREGATION webhook and one TRANSACTIONS webhook a change: ${fmt(m.units.webhooksPerAggregation, 1)} an aggregation), each taken by mx-events; ` +
+      "a syncing user is brought up to date by the report, another is not; an app's sync comes hours later (its session lapsed, one ingest); its reads follow in that session; a read that opens the session is counted apart. " +
+      "worker-poll's batches are timed the same way with MX at the usual and the slow day's median. The peak: the nightly wave (every aggregated member over its hours) meeting the day's busiest hour (the peak factor × the average hour) of refreshes, syncs and reads. " +
+      "The reconcile's turns and reads are a simulated week of 500 users (the workload's members and their share needing the user); the dispatcher's rate is measured over 50,000 users. The unit costs are measured once; the sensitivity table changes the volumes only. " +
+      `MX down ${OUTAGE_MS / 3_600_000} h: ${OUTAGE_MEMBERS} members on an injected clock, handlers taking no simulated time (the outage at 1M users is still to be simulated).`,
+    '',
+    '**Every component where the wave meets the peak hour** (webhooks on):',
+    '',
+    table(
+      ['component', 'kind', 'capacity', 'need', 'headroom', `MX at ${SLOW_DAY_MX_P50_MS} ms`],
+      on.components.map((c) => {
+        const slowOne = on.slowComponents.find((s) => s.name.split(', MX at')[0] === c.name.split(', MX at')[0]);
+        return [
+          c.name,
+          KIND_LABEL[c.kind],
+          fmt(c.capacity, 0),
+          fmt(c.need, 0),
+          `${fmt(c.capacity / c.need, 1)}×`,
+          slowOne ? `${fmt(slowOne.capacity / slowOne.need, 1)}×` : '',
+        ];
+      }),
+    ),
+    '',
+    `Ceiling: ${fmtUsers(on.ceiling.users)} users (${on.ceiling.component} full first).`,
+    '',
+    "**MX calls per user a day, by cause** (session: SSO's api token and POST /sessions; transactions: the ingest's lists; job: an aggregate call; read: members and the app's reads):",
+    '',
+    table(
+      ['work', 'session', 'transactions', 'job', 'read', 'total', 'webhooks off'],
+      [
+        ...Object.entries(on.mxCalls.relay).map(([work, calls]) => [
+          `relay: ${work}`,
+          ...MX_CAUSES.map((cause) => fmt(calls[cause], 2)),
+          fmt(sumOf(calls), 2),
+          fmt(sumOf(off.mxCalls.relay[work]!), 2),
+        ]),
+        ["**the relay's own**", '', '', '', '', `**${fmt(on.relayCallsPerUserDay, 2)}**`, fmt(off.relayCallsPerUserDay, 2)],
+        ...Object.entries(on.mxCalls.apps).map(([work, calls]) => [
+          `apps: ${work}`,
+          ...MX_CAUSES.map((cause) => fmt(calls[cause], 2)),
+          fmt(sumOf(calls), 2),
+          fmt(sumOf(off.mxCalls.apps[work]!), 2),
+        ]),
+      ],
+    ),
+    '',
+    "**Per unit, measured here** (Lambda ms of wall time, DynamoDB units with indexes, SQS requests, log bytes at INFO, deliveries queued, MX calls), and the workload's units a day:",
+    '',
+    table(
+      ['unit', 'a day', 'Lambda ms', 'WRU', 'RRU', 'SQS', 'log bytes', 'deliveries', 'MX calls'],
+      (Object.entries(units) as [Unit, (typeof units)[Unit]][]).map(([name, u]) => [
+        `${name} (${u.function})`,
+        name in on.perDay ? fmtUsers(on.perDay[name as keyof typeof on.perDay]) : '',
+        fmt(u.lambdaMs, 0),
+        fmt(u.wru, 1),
+        fmt(u.rru, 1),
+        fmt(u.sqsRequests, 2),
+        fmt(u.logBytes, 0),
+        fmt(u.deliveries, 2),
+        fmt(sumOf(u.mxCalls), 2),
+      ]),
+    ),
+    '',
+    `Stored bytes: ${Object.entries(m.units.itemBytes)
+      .map(([kind, bytes]) => `${kind} ${fmt(bytes, 0)}`)
+      .join(
+        ', ',
+      )}. The reconcile's week: ${fmt(m.week.turnsPerUserDay, 2)} turns, ${fmt(m.week.readsPerUserDay, 3)} reads and ${fmt(m.week.mxCallsPerUserDay, 2)} MX calls per user a day; the dispatcher ${fmt(m.dispatch.usersPerSecond, 0)} users/s.`,
+    '',
+    `**The month** (month ${w.month}, MX's webhooks on; off in the last column):`,
+    '',
+    table(
+      ['item', '$ a month', 'basis', 'webhooks off'],
+      [
+        ...on.cost.lines.map((line, i) => [line.item, fmt(line.usd, 0), line.basis, fmt(off.cost.lines[i]!.usd, 0)]),
+        ['**total**', `**${fmt(on.cost.total, 0)}**`, '', `**${fmt(off.cost.total, 0)}**`],
+      ],
+    ),
+    '',
+    `**Quotas** at the peak, at ${fmtUsers(w.users)} users and at ten times as many (ask for twice what is in use; a fixed limit cannot be raised: the design must spread the load instead):`,
+    '',
+    table(
+      [
+        'quota',
+        'default',
+        `in use at ${fmtUsers(w.users)}`,
+        `ask for at ${fmtUsers(w.users)}`,
+        `in use at ${fmtUsers(10 * w.users)}`,
+        `ask for at ${fmtUsers(10 * w.users)}`,
+      ],
+      on.quotas.map((q, i) => {
+        const tenfold = tenTimes.quotas[i]!;
+        const ask = (need: number) =>
+          q.fixed ? (2 * need <= q.default ? 'within it' : 'over it: shard') : 2 * need <= q.default ? '—' : fmt(2 * need, 0);
+        return [q.name, fmt(q.default, 0), fmt(q.need, 0), ask(q.need), fmt(tenfold.need, 0), ask(tenfold.need)];
+      }),
+    ),
+    '',
+    "**Half and double each assumption** (the month's cost · the ceiling in users; webhooks on):",
+    '',
+    table(['assumption (as above)', '× 0.5', '× 2'], sensitivity),
+  ].join('\n');
+  return { id: 'capacity', title: '8. Capacity at 1M users', markdown, checks };
 }
+
+const fmtUsers = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n, 0));
 
 /** One dispatcher run over DISPATCHED_USERS due users, timed and metered. */
 async function measureDispatch(config: ReturnType<typeof localServicesConfig>, intervalMs: number) {
@@ -458,12 +329,12 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
       random() < USERS_WITHOUT_MEMBERS
         ? []
         : Array.from(
-            { length: MEMBERS_PER_USER },
+            { length: WORKLOAD.membersPerUser },
             (_, m) =>
               ({
                 guid: `MBR-week-${u}-${m}`,
                 user_guid: `USR-week-${u}`,
-                connection_status: random() < NEEDING_USER ? 'DENIED' : 'CONNECTED',
+                connection_status: random() < WORKLOAD.needingUserShare ? 'DENIED' : 'CONNECTED',
                 is_being_aggregated: false,
                 aggregated_at: new Date(t0 - DAY + WAVE.startHour * HOUR + random() * WAVE.hours * HOUR).toISOString(),
               }) as Member,
@@ -571,68 +442,49 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
   };
 }
 
-/** MX answering in each of these (the simulator's `latency_ms` on every call, SSO and sessions included). */
-const MX_LATENCIES_MS = [300, 2_000] as const;
 /** Batches of ten measured per kind and latency, each as Lambda hands one to an invocation. */
 const WORKER_BATCHES = 4;
 const BATCH_SIZE = 10;
 
-interface WorkerFigures {
-  latencyMs: number;
-  /** A batch's wall time (its ten messages handled at once, as worker-poll does), median over the batches. */
-  pollBatchMs: number;
-  /** A batch of reports plus a batch of the hint reads they schedule (the MX reads a report stands for). */
-  reportBatchMs: number;
-  mxCallsPerRefresh: number;
-  mxCallsPerPoll: number;
-  mxCallsPerReport: number;
-}
-
 /**
- * worker-poll's per-message costs, as deployed: its composition handling batches of ten SQS records, over dynalite,
- * fauxqs and the MX simulator answering every call `latencyMs` late. Poll steps of jobs still aggregating (sessions
- * warm); reports of aggregations MX ran on its own, each a hint, then the read of the user it schedules (the member
- * list, each member taken as MX lists it: a job opened and ended, transactions brought up to date).
+ * worker-poll's batch times, as deployed: its composition handling batches of ten SQS records, over dynalite, fauxqs
+ * and the MX simulator answering every call `latencyMs` late. Poll steps of jobs still aggregating (sessions warm);
+ * nightly reports of aggregations MX ran on its own hours after the users' last call (their sessions lapsed, the users
+ * syncing, NIGHTLY_CHANGES made), each a hint, then the read of the user it schedules (the member list, each member
+ * taken as MX lists it: a job opened and ended, the user's transactions brought up to date).
  */
 async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<WorkerFigures> {
   const simulator = await startMxSimulator({ log: () => {} });
-  const origin = new URL(simulator.url).origin;
-  let mxCalls = 0;
-  const onRequest = ({ request }: { request: { origin: string } }) => void (request.origin === origin && mxCalls++);
-  subscribe('undici:request:create', onRequest as never);
   try {
     const config = localServicesConfig(engines, simulator.url, {
       MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
     });
-    const relay = relayOf(config);
+    // The relay's clock runs ahead of the simulator's: its sessions lapse between the day and the night.
+    let ahead = 0;
+    const relay = relayOf(config, { clock: { now: () => Date.now() + ahead } });
     const control = async (path: string, body: unknown) => {
       const answer = await fetch(`${simulator.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
       if (!answer.ok) throw new Error(`simulator ${path}: ${answer.status} ${await answer.text()}`);
       return (await answer.json()) as { member: { guid: string } };
     };
     const count = WORKER_BATCHES * BATCH_SIZE;
-    const member = async (kind: string, i: number, durationMs: number) => {
+    const member = async (kind: string, i: number, durationMs: number, changes = { add: 0, update: 0, post: 0 }) => {
       const userId = `cap-${kind}-${latencyMs}-${i}`;
       const { member } = await control('/_sim/members', {
         user_id: userId,
         use_cases: ['PFM'],
-        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED' },
+        aggregation: { duration_ms: durationMs, final_status: 'CONNECTED', transactions: changes },
       });
       return { userId, memberGuid: member.guid };
     };
     // Jobs still aggregating an hour on: each poll step reads one and schedules the next.
     const polled = await Promise.all(Array.from({ length: count }, (_, i) => member('poll', i, HOUR)));
     const jobs = [];
-    const beforeRefreshes = mxCalls;
     for (const m of polled) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
-    // A user's first refresh of the day: its session made (SSO's api token, POST /sessions), then the aggregate call.
-    const mxCallsPerRefresh = (mxCalls - beforeRefreshes) / count;
-    // Members MX aggregated on its own, their users' sessions made (a read), reported as mx-events reports them.
-    const reported = await Promise.all(Array.from({ length: count }, (_, i) => member('report', i, 1)));
-    for (const m of reported) {
-      await relay.apiRead.nexus.listMembers(m.userId);
-      await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
-    }
+    // Members of syncing users, whose apps synced in the day; MX aggregates them on its own at night.
+    const reported = await Promise.all(Array.from({ length: count }, (_, i) => member('report', i, 1, NIGHTLY_CHANGES)));
+    for (const m of reported) await relay.apiRead.transactions.sync(m.userId, { count: 100 });
+    for (const m of reported) await control(`/_sim/members/${m.memberGuid}/background_aggregation`, {});
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     await control('/_sim/faults', { latency_ms: latencyMs });
@@ -650,33 +502,32 @@ async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<
       }
       return median(times);
     };
-    const now = Date.now();
-    let before = mxCalls;
+    const now = Date.now() + ahead;
     const pollBatchMs = await batchMs(
       'poll',
       jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: now })),
     );
-    const mxCallsPerPoll = (mxCalls - before) / count;
-    before = mxCalls;
+    // The night: hours after the users' last call.
+    ahead += SESSION_REUSE_MS + 2 * 60_000;
+    const night = Date.now() + ahead;
     // A report is a hint (no MX call); the read of the user it schedules on the same queue is its work at MX: a
     // report costs both messages.
     const hintBatchMs = await batchMs(
       'member-reports',
       reported.map(({ userId, memberGuid }) => ({
         member_report: { kind: 'aggregation', member_guid: memberGuid, user_id: userId, is_background: true },
-        due_at: now,
+        due_at: night,
       })),
     );
+    ahead += HINT_WINDOW_MS;
     const readBatchMs = await batchMs(
       'member-reports',
-      reported.map(({ userId }) => ({ mx_hints: { user_id: userId }, due_at: now })),
+      reported.map(({ userId }) => ({ mx_hints: { user_id: userId }, due_at: night + HINT_WINDOW_MS })),
     );
     const reportBatchMs = hintBatchMs + readBatchMs;
-    const mxCallsPerReport = (mxCalls - before) / count;
     progress(`worker at MX ${latencyMs} ms: poll batch ${fmt(pollBatchMs, 0)} ms, report batch ${fmt(reportBatchMs, 0)} ms`);
-    return { latencyMs, pollBatchMs, reportBatchMs, mxCallsPerRefresh, mxCallsPerPoll, mxCallsPerReport };
+    return { latencyMs, pollBatchMs, reportBatchMs };
   } finally {
-    unsubscribe('undici:request:create', onRequest as never);
     await simulator.close();
   }
 }

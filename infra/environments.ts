@@ -152,8 +152,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
     queueConcurrency: {
-      poll: 50,
-      'member-reports': 20,
+      poll: 70,
+      'member-reports': 80,
       reconcile: 10,
       erasures: 2,
       delivery: 60,

@@ -29,6 +29,7 @@ export const BLOCK_HOMES = {
   'client-app': 'README.md',
   roles: 'docs/security.md',
   cost: 'docs/operations.md',
+  sizing: 'docs/operations.md',
   benchmarks: 'docs/operations.md',
 } as const;
 export type BlockName = keyof typeof BLOCK_HOMES;
@@ -148,14 +149,31 @@ function dateOf(text: string, pattern: RegExp, what: string): string {
 }
 
 /** The benchmark summary and the cost of 1M aggregations, as BENCHMARKS.md (written by `npm run bench`) states them. */
-export async function benchmarkBlocks(): Promise<{ summary: string; cost: string }> {
+export async function benchmarkBlocks(): Promise<{ summary: string; cost: string; sizing: string }> {
   const text = await readFile(BENCHMARKS_PATH, 'utf8');
   const fullRun = dateOf(text, /\*\*Last full run:\*\* (\d{4}-\d{2}-\d{2})T/, 'the last full run');
   const scaleDate = dateOf(text, /## 5\. Scale\n\n_Measured (\d{4}-\d{2}-\d{2})T/, 'when section 5 was measured');
   const costTable = tableAfter(text, '### Cost per 1M aggregations (us-east-1, arm64; prices are assumptions)');
   const total = /\| \*\*total\*\* \|.*\| \*\*([\d.,]+)\*\* \|/.exec(costTable)?.[1];
   if (!total) throw new Error('BENCHMARKS.md: the cost table has no total row');
+  const capacityDate = dateOf(
+    text,
+    /## 8\. Capacity at 1M users\n\n_Measured (\d{4}-\d{2}-\d{2})T/,
+    'when section 8 was measured',
+  );
+  const ceiling = /^Ceiling: .*$/m.exec(text)?.[0];
+  if (!ceiling) throw new Error('BENCHMARKS.md: section 8 states no ceiling');
   return {
+    sizing: [
+      `From BENCHMARKS.md section 8 (measured ${capacityDate}), under the workload BENCHMARKS.md opens with: each component`,
+      "where MX's nightly wave meets the day's peak hour, with MX at its usual pace and on its slow day.",
+      '',
+      tableAfter(text, '**Every component where the wave meets the peak hour** (webhooks on):'),
+      '',
+      ceiling,
+      '',
+      tableAfter(text, "**The month** (month 12, MX's webhooks on; off in the last column):"),
+    ].join('\n'),
     summary: [
       `From [BENCHMARKS.md](../BENCHMARKS.md) (last full run ${fullRun}; how each figure was measured, and the machine, are there).`,
       '',
@@ -189,6 +207,7 @@ export async function generatedBlocks(): Promise<Record<BlockName, { source: str
     'verify-webhook': { source: 'clients/typescript/examples/node-http.ts', markdown: await exampleBlock('node-http.ts') },
     'client-app': { source: 'clients/typescript/examples/client-app.ts', markdown: await exampleBlock('client-app.ts') },
     cost: { source: 'BENCHMARKS.md section 5', markdown: benchmarks.cost },
+    sizing: { source: 'BENCHMARKS.md section 8', markdown: benchmarks.sizing },
     benchmarks: { source: 'BENCHMARKS.md', markdown: benchmarks.summary },
   };
 }

@@ -2,17 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
 import { NO_COST, partitionKind, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
 
-const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({ function: fn, ...NO_COST, ...over });
+const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({
+  function: fn,
+  ...NO_COST,
+  mxCalls: { session: 0, transactions: 0, job: 0, read: 0 },
+  ...over,
+});
 const measured: UnitCosts = {
   units: {
     refresh: unit('api-refresh', { httpApiRequests: 1, deliveries: 2, wru: 10 }),
     poll: unit('worker-poll'),
     'mx-webhook': unit('mx-events', { httpApiRequests: 1 }),
     report: unit('worker-poll', { deliveries: 1 }),
+    'report-unsynced': unit('worker-poll'),
     'reconcile-turn': unit('worker-poll'),
     delivery: unit('worker-deliver', { wru: 3 }),
     transaction: unit('api-read', { wru: 2 }),
+    sync: unit('api-read', { httpApiRequests: 1, wru: 2 }),
+    read: unit('api-read'),
+    'read-lapsed': unit('api-read'),
   },
+  webhooksPerAggregation: 1,
   itemBytes: { job: 0, delivery: 0, member: 0, user: 0, transaction: 1024 },
   deliveryBatchMs: 100,
   sharedPartitions: [],
@@ -21,12 +31,20 @@ const measured: UnitCosts = {
 const month: MonthAtScale = {
   users: 1_000_000,
   members: 3_000_000,
-  refreshesPerDay: 1_000_000,
-  extraPollsPerRefresh: 1,
-  turnsPerUserDay: 4,
+  perDay: {
+    refresh: 1_000_000,
+    poll: 1_000_000,
+    'mx-webhook': 3_000_000,
+    report: 3_000_000,
+    'report-unsynced': 0,
+    'reconcile-turn': 4_000_000,
+    sync: 1_000_000,
+    read: 0,
+    'read-lapsed': 0,
+  },
+  jobsPerDay: 0,
   dispatch: { wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0, usersPerSecond: 1_000 },
-  transactionsPerMemberMonth: 10,
-  monthsOfTransactions: 1,
+  storedTransactions: 30_000_000,
   logRetentionDays: 30.4,
   alarms: 10,
   queues: 5,
@@ -35,17 +53,16 @@ const month: MonthAtScale = {
 const line = (cost: ReturnType<typeof monthlyCost>, item: string) => cost.lines.find((l) => l.item === item)!.usd;
 
 describe('monthlyCost', () => {
-  it('prices each unit by the month’s volume of it: refreshes and MX’s webhooks through the HTTP API', () => {
-    // 30.4M refreshes and 91.2M webhooks, $1 a million.
-    expect(line(monthlyCost(measured, month), 'API Gateway HTTP API')).toBeCloseTo(30.4 + 91.2, 6);
+  it('prices each unit by the month’s volume of it: refreshes, MX’s webhooks and syncs through the HTTP API', () => {
+    // 30.4M refreshes, 91.2M webhooks and 30.4M syncs, $1 a million.
+    expect(line(monthlyCost(measured, month), 'API Gateway HTTP API')).toBeCloseTo(30.4 + 91.2 + 30.4, 6);
   });
 
   it('queues the deliveries each unit makes and pays their writes too', () => {
-    // Writes: refreshes × 10, deliveries (2 per refresh, 1 per report) × 3, the month's new transactions × 2; $0.625 a million.
+    // Writes: refreshes × 10, deliveries (2 per refresh, 1 per report) × 3, syncs × 2; $0.625 a million.
     const deliveries = 30.4e6 * 2 + 91.2e6;
-    const transactions = 3_000_000 * 10;
     expect(line(monthlyCost(measured, month), 'DynamoDB writes')).toBeCloseTo(
-      ((30.4e6 * 10 + deliveries * 3 + transactions * 2) / 1e6) * 0.625,
+      ((30.4e6 * 10 + deliveries * 3 + 30.4e6 * 2) / 1e6) * 0.625,
       6,
     );
   });
@@ -79,7 +96,7 @@ describe('monthlyCost', () => {
     );
   });
 
-  it('stores the transactions of every member for the months kept, and backs them up', () => {
+  it('stores the transactions the table holds, and backs them up', () => {
     const gb = (3_000_000 * 10 * 1024) / 1024 ** 3;
     const cost = monthlyCost(measured, month);
     expect(line(cost, 'DynamoDB storage')).toBeCloseTo(gb * 0.25, 6);

@@ -1,0 +1,371 @@
+import type { EnvironmentSettings } from '../infra/environments.ts';
+import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
+import { type CostLine, type DailyUnits, monthlyCost } from './capacity-cost.ts';
+import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
+import { dailyVolumes, type Workload } from './workload.ts';
+
+/** worker-poll's batches timed with MX answering `latencyMs` late (bench/capacity.ts measures them). */
+export interface WorkerFigures {
+  latencyMs: number;
+  /** A batch's wall time (its ten messages handled at once, as worker-poll does), median over the batches. */
+  pollBatchMs: number;
+  /** A batch of nightly reports plus a batch of the hint reads they schedule (the MX reads a report stands for). */
+  reportBatchMs: number;
+}
+
+/** Everything the model takes from the run: each figure measured in it. */
+export interface Measured {
+  units: UnitCosts;
+  /** The reconcile over a simulated week, per user a day. */
+  week: { turnsPerUserDay: number; readsPerUserDay: number; mxCallsPerUserDay: number };
+  dispatch: { usersPerMinute: number; usersPerSecond: number; wruPerUser: number; rruPerUser: number; sqsPerUser: number };
+  usual: WorkerFigures;
+  slow: WorkerFigures;
+  stack: { alarms: number; queues: number };
+}
+
+/**
+ * One component at the peak: what it can take and what the workload asks of it. `measured`: its capacity comes from
+ * this run; `setting`: it is a figure of the prod settings; `partner`: an agreement with MX (the call budget).
+ */
+export interface Component {
+  name: string;
+  capacity: number;
+  need: number;
+  basis: string;
+  kind: 'measured' | 'setting' | 'partner';
+}
+
+/** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
+export const EXTRA_POLLS_PER_REFRESH = 1;
+/** At the peak, each refresh polled up to this many times (dense polling, MX's webhooks late). */
+export const POLLS_PER_REFRESH = 5;
+/** DynamoDB's limit on one partition, of the table or of an index: write units a second. */
+export const PARTITION_WRITE_UNITS = 1_000;
+/** Lambda's default quota of concurrent executions per account and region (no raise assumed). */
+export const ACCOUNT_EXECUTIONS = 1_000;
+const BATCH = 10;
+const REFRESH_ROUTE = 'POST /users/{user_id}/members/{member_guid}/refresh';
+const MX_WEBHOOK_ROUTE = 'POST /mx/webhooks';
+const DAY_S = 86_400;
+
+/** An AWS quota (or MX's limit) at the peak: what the workload takes, and the default an account starts with. */
+export interface Quota {
+  name: string;
+  /** In use at the peak, unscaled: ask for twice it. */
+  need: number;
+  default: number;
+  /** A limit AWS does not raise: the design must stay under it. */
+  fixed?: true;
+}
+
+/** DynamoDB on-demand: a table's default throughput quota, each way (units a second). */
+const TABLE_UNITS_QUOTA = 40_000;
+/** API Gateway: the account's requests a second in a region, by default. */
+const API_ACCOUNT_RPS = 10_000;
+
+export interface Assessment {
+  perDay: DailyUnits;
+  /** MX calls per user a day, by the work that made them: the relay's own and apps' requests apart. */
+  mxCalls: { relay: Record<string, Record<MxCause, number>>; apps: Record<string, Record<MxCause, number>> };
+  relayCallsPerUserDay: number;
+  appCallsPerUserDay: number;
+  /** Every component at the nightly wave meeting the day's peak hour, MX at its usual pace and on its slow day. */
+  components: Component[];
+  slowComponents: Component[];
+  /** Each account quota or partner limit the workload draws on at the peak, against its default. */
+  quotas: Quota[];
+  /** Users the stack carries before its tightest component is full (linear in users), and that component. */
+  ceiling: { users: number; component: string };
+  cost: { lines: CostLine[]; total: number };
+  /** The cost per 1M nightly aggregations: the report's and its webhooks' and deliveries' share of the month. */
+  perMillionAggregations: number;
+}
+
+/** The workload `w` at the stack `prod`, from the costs measured in this run. */
+export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Assessment {
+  const { units } = m.units;
+  const day = dailyVolumes(w);
+  const webhooksOn = w.webhooks === 'on';
+  const syncingReports = day.aggregated * w.syncingShare;
+  const perDay: DailyUnits = {
+    refresh: day.refreshes,
+    poll: day.refreshes * EXTRA_POLLS_PER_REFRESH,
+    // Each aggregation's webhooks as MX pushed them here; a refresh's aggregation pushes its AGGREGATION one.
+    'mx-webhook': webhooksOn ? day.aggregated * m.units.webhooksPerAggregation + day.refreshes : 0,
+    report: syncingReports,
+    'report-unsynced': day.aggregated - syncingReports,
+    'reconcile-turn': w.users * m.week.turnsPerUserDay,
+    sync: day.syncs,
+    read: day.reads,
+    // A reconcile read makes its session and lists the members, as a read that opens one.
+    'read-lapsed': day.readsOpeningSession + w.users * (webhooksOn ? m.week.readsPerUserDay : m.week.turnsPerUserDay),
+  };
+
+  const callsOf = (unit: Unit, volume: number, causes: readonly MxCause[] = MX_CAUSES) =>
+    Object.fromEntries(
+      MX_CAUSES.map((cause) => [cause, causes.includes(cause) ? (units[unit].mxCalls[cause] * volume) / w.users : 0]),
+    ) as Record<MxCause, number>;
+  // Without MX's webhooks every turn reads the user, and finds the wave: a report's session and member list are the read's.
+  const reconcileReads = w.users * (webhooksOn ? m.week.readsPerUserDay : m.week.turnsPerUserDay);
+  const ownCauses: readonly MxCause[] = webhooksOn ? MX_CAUSES : ['transactions', 'job'];
+  const relay = {
+    'nightly reports, syncing users': callsOf('report', perDay.report, ownCauses),
+    'nightly reports, other users': callsOf('report-unsynced', perDay['report-unsynced'], ownCauses),
+    // The refresh's poll steps and the ingest at its end follow the app's call: the relay's.
+    'refresh follow-ups (poll steps, ingest)': sumCalls(
+      callsOf('refresh', perDay.refresh, ['read', 'transactions']),
+      callsOf('poll', perDay.poll),
+    ),
+    'reconcile reads': callsOf('read-lapsed', reconcileReads),
+  };
+  const apps = {
+    'refreshes (session, aggregate)': callsOf('refresh', perDay.refresh, ['session', 'job']),
+    'syncs (session, ingest)': callsOf('sync', perDay.sync),
+    'reads (and the sessions they open)': sumCalls(callsOf('read', perDay.read), callsOf('read-lapsed', day.readsOpeningSession)),
+  };
+  const total = (byCause: Record<string, Record<MxCause, number>>) =>
+    Object.values(byCause).reduce((n, calls) => n + MX_CAUSES.reduce((k, cause) => k + calls[cause], 0), 0);
+
+  // Rates where the wave meets the peak hour, a second.
+  const peak = (perDayCount: number) => (perDayCount / DAY_S) * w.peakFactor;
+  const waveSeconds = w.waveHours * 3600;
+  const rates: Record<Unit, number> = {
+    refresh: peak(perDay.refresh),
+    poll: peak(perDay.refresh) * POLLS_PER_REFRESH,
+    'mx-webhook': webhooksOn ? (day.aggregated * m.units.webhooksPerAggregation) / waveSeconds + peak(day.refreshes) : 0,
+    report: perDay.report / waveSeconds,
+    'report-unsynced': perDay['report-unsynced'] / waveSeconds,
+    'reconcile-turn': perDay['reconcile-turn'] / DAY_S,
+    sync: peak(perDay.sync),
+    read: peak(perDay.read),
+    'read-lapsed': peak(day.readsOpeningSession) + reconcileReads / DAY_S,
+    delivery: 0,
+    transaction: 0,
+  };
+  rates.delivery = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit].deliveries, 0);
+  const mxCallsAt = (unit: Unit) => MX_CAUSES.reduce((n, cause) => n + units[unit].mxCalls[cause], 0);
+  const peakMxCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * mxCallsAt(unit), 0);
+  const reportsPerSecond = rates.report + rates['report-unsynced'];
+
+  const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH * 1000) / batchMs;
+  const { queueConcurrency: q } = prod;
+  const executions = (u: Unit) => (rates[u] * units[u].lambdaMs) / 1000;
+  const apiRead = executions('sync') + executions('read') + executions('read-lapsed');
+  const workersAt = (f: WorkerFigures): Component[] => [
+    {
+      name: `worker-poll, poll steps (concurrency ${q.poll}), MX at ${f.latencyMs} ms`,
+      capacity: perSecond(q.poll, f.pollBatchMs),
+      need: rates.poll,
+      basis: `a batch of ${BATCH} in ${Math.round(f.pollBatchMs)} ms; each refresh polled up to ${POLLS_PER_REFRESH} times`,
+      kind: 'measured',
+    },
+    {
+      name: `worker-poll, nightly reports (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
+      capacity: perSecond(q['member-reports'], f.reportBatchMs),
+      need: reportsPerSecond,
+      basis: `a batch of ${BATCH} reports and their reads in ${Math.round(f.reportBatchMs)} ms (sessions lapsed, users syncing)`,
+      kind: 'measured',
+    },
+  ];
+  const hottest = hottestPartitions(m.units.sharedPartitions, rates)[0];
+  const turnsPerMinute = perDay['reconcile-turn'] / 1440;
+  const lambda =
+    executions('refresh') +
+    executions('mx-webhook') +
+    (rates.poll * m.usual.pollBatchMs) / BATCH / 1000 +
+    (reportsPerSecond * m.usual.reportBatchMs) / BATCH / 1000 +
+    (rates.delivery * m.units.deliveryBatchMs) / BATCH / 1000 +
+    apiRead;
+  const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
+  const components: Component[] = [
+    ...workersAt(m.usual),
+    {
+      name: `MX call budget (prod ${prod.mx.callsPerSecond}/s)`,
+      capacity: prod.mx.callsPerSecond,
+      need: peakMxCalls,
+      basis: 'every kind of work at its peak rate × the MX calls it made here',
+      kind: 'partner',
+    },
+    {
+      name: 'Reconcile dispatcher',
+      capacity: m.dispatch.usersPerMinute,
+      need: turnsPerMinute,
+      basis: `turns a minute; ${Math.round(m.dispatch.usersPerSecond)} users/s through dynalite and fauxqs`,
+      kind: 'measured',
+    },
+    {
+      name: 'Reconcile pace, RECONCILE_TURNS_PER_MINUTE',
+      capacity: prod.reconcileTurnsPerMinute,
+      need: turnsPerMinute,
+      basis: 'turns a minute',
+      kind: 'setting',
+    },
+    {
+      name: `worker-deliver (concurrency ${q.delivery})`,
+      capacity: perSecond(q.delivery, m.units.deliveryBatchMs),
+      need: rates.delivery,
+      basis: `a batch of ${BATCH} in ${Math.round(m.units.deliveryBatchMs)} ms`,
+      kind: 'measured',
+    },
+    {
+      name: `DynamoDB, hottest shared partition (${PARTITION_WRITE_UNITS.toLocaleString('en')} write units/s)`,
+      capacity: PARTITION_WRITE_UNITS,
+      need: hottest?.units ?? 0,
+      basis: hottest ? `${hottest.index} \`${hottest.kind}\`` : 'none written',
+      kind: 'measured',
+    },
+    {
+      name: 'One subscription to every event: its log',
+      capacity:
+        (DELIVERY_LOG_SHARDS * PARTITION_WRITE_UNITS) / Math.max(m.units.deliveryLogWru.table, m.units.deliveryLogWru.gsi1),
+      need: rates.delivery,
+      basis: `${DELIVERY_LOG_SHARDS} shards`,
+      kind: 'measured',
+    },
+    {
+      name: 'HTTP API, refresh route',
+      capacity: prod.routeThrottles[REFRESH_ROUTE]!.rateLimit,
+      need: rates.refresh,
+      basis: 'its route limit',
+      kind: 'setting',
+    },
+    {
+      name: 'HTTP API, MX webhooks route',
+      capacity: prod.routeThrottles[MX_WEBHOOK_ROUTE]!.rateLimit,
+      need: rates['mx-webhook'],
+      basis: `${m.units.webhooksPerAggregation.toFixed(1)} webhooks an aggregation`,
+      kind: 'setting',
+    },
+    {
+      name: 'HTTP API, the stage limit (syncs, reads)',
+      capacity: prod.apiThrottle.rateLimit,
+      need: stage,
+      basis: 'routes without a limit of their own',
+      kind: 'setting',
+    },
+    {
+      name: `Lambda, the account (${ACCOUNT_EXECUTIONS.toLocaleString('en')} concurrent executions)`,
+      capacity: ACCOUNT_EXECUTIONS,
+      need: lambda,
+      basis: 'executions in use: each kind at its rate × its measured time',
+      kind: 'measured',
+    },
+    {
+      name: `Lambda, api-read (reserves ${prod.reservedConcurrency['api-read']})`,
+      capacity: prod.reservedConcurrency['api-read']!,
+      need: apiRead,
+      basis: 'syncs and reads at their measured times',
+      kind: 'measured',
+    },
+    {
+      name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']})`,
+      capacity: prod.reservedConcurrency['api-refresh']!,
+      need: executions('refresh'),
+      basis: 'refreshes at their measured time',
+      kind: 'measured',
+    },
+    {
+      name: `Lambda, mx-events (reserves ${prod.reservedConcurrency['mx-events']})`,
+      capacity: prod.reservedConcurrency['mx-events']!,
+      need: executions('mx-webhook'),
+      basis: "MX's webhooks at their measured time",
+      kind: 'measured',
+    },
+  ];
+  const tableUnits = (field: 'wru' | 'rru') =>
+    (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit][field], 0);
+  const quotas: Quota[] = [
+    { name: 'Lambda concurrent executions (account, region)', need: lambda, default: ACCOUNT_EXECUTIONS },
+    {
+      name: 'API Gateway requests a second (account, region)',
+      need: rates.refresh + rates['mx-webhook'] + stage,
+      default: API_ACCOUNT_RPS,
+    },
+    { name: 'DynamoDB table write units a second (on-demand)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },
+    { name: 'DynamoDB table read units a second (on-demand)', need: tableUnits('rru'), default: TABLE_UNITS_QUOTA },
+    {
+      name: 'DynamoDB partition write units a second (the hottest shared one)',
+      need: hottest?.units ?? 0,
+      default: PARTITION_WRITE_UNITS,
+      fixed: true,
+    },
+    {
+      name: `MX calls a second (prod's MX_CALLS_PER_SECOND, agreed with MX)`,
+      need: peakMxCalls,
+      default: prod.mx.callsPerSecond,
+    },
+  ];
+  const tightest = components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
+  const cost = monthlyCost(m.units, {
+    users: w.users,
+    members: w.users * w.membersPerUser,
+    perDay,
+    jobsPerDay: day.refreshes + day.aggregated,
+    dispatch: { ...m.dispatch },
+    storedTransactions: w.users * w.syncingShare * w.membersPerUser * w.transactionsPerMemberMonth * w.month,
+    logRetentionDays: prod.logRetention,
+    natGateways: prod.mxEgressNatGateways,
+    ...m.stack,
+  });
+  const aggregationShare = monthlyCost(m.units, {
+    users: 0,
+    members: 0,
+    perDay: {
+      ...zeroUnits(),
+      report: perDay.report,
+      'report-unsynced': perDay['report-unsynced'],
+      'mx-webhook': perDay['mx-webhook'] - (webhooksOn ? day.refreshes : 0),
+    },
+    jobsPerDay: day.aggregated,
+    dispatch: { ...m.dispatch },
+    storedTransactions: 0,
+    logRetentionDays: prod.logRetention,
+    natGateways: 0,
+    alarms: 0,
+    queues: 0,
+  });
+  const fixed = aggregationShare.lines.filter((line) => /metrics|KMS|Secrets/.test(line.item)).reduce((n, l) => n + l.usd, 0);
+  return {
+    perDay,
+    mxCalls: { relay, apps },
+    relayCallsPerUserDay: total(relay),
+    appCallsPerUserDay: total(apps),
+    components,
+    slowComponents: workersAt(m.slow),
+    quotas,
+    ceiling: { users: (w.users * tightest.capacity) / tightest.need, component: tightest.name },
+    cost,
+    perMillionAggregations: ((aggregationShare.total - fixed) / (day.aggregated * 30.4)) * 1e6,
+  };
+}
+
+const zeroUnits = (): DailyUnits => ({
+  refresh: 0,
+  poll: 0,
+  'mx-webhook': 0,
+  report: 0,
+  'report-unsynced': 0,
+  'reconcile-turn': 0,
+  sync: 0,
+  read: 0,
+  'read-lapsed': 0,
+});
+
+function sumCalls(a: Record<MxCause, number>, b: Record<MxCause, number>): Record<MxCause, number> {
+  return Object.fromEntries(MX_CAUSES.map((cause) => [cause, a[cause] + b[cause]])) as Record<MxCause, number>;
+}
+
+/** Each shared partition kind's hottest partition at the peak: its write units a second, hottest first. */
+export function hottestPartitions(
+  partitions: readonly SharedPartition[],
+  rates: Record<Unit, number>,
+): { index: string; kind: string; units: number }[] {
+  const byKind = new Map<string, { index: string; kind: string; units: number }>();
+  for (const partition of partitions) {
+    const units = Object.entries(partition.perUnit).reduce((sum, [unit, n]) => sum + rates[unit as Unit] * n, 0);
+    const key = `${partition.index} ${partition.kind}`;
+    if (units > (byKind.get(key)?.units ?? 0)) byKind.set(key, { index: partition.index, kind: partition.kind, units });
+  }
+  return [...byKind.values()].sort((a, b) => b.units - a.units);
+}

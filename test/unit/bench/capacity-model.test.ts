@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { assess, type Measured } from '../../../bench/capacity-model.ts';
+import { NO_COST, type Unit, type UnitCost, UNITS } from '../../../bench/capacity-unit-costs.ts';
+import { dailyVolumes, scaled, WORKLOAD } from '../../../bench/workload.ts';
+import { ENVIRONMENTS } from '../../../infra/environments.ts';
+
+const calls = (over: Partial<UnitCost['mxCalls']> = {}) => ({ session: 0, transactions: 0, job: 0, read: 0, ...over });
+const units = Object.fromEntries(
+  UNITS.map((unit) => [unit, { function: 'worker-poll', ...NO_COST, lambdaMs: 10, mxCalls: calls() } satisfies UnitCost]),
+) as Record<Unit, UnitCost>;
+units.report = { ...units.report, mxCalls: calls({ session: 2, read: 1, transactions: 2 }) };
+units['report-unsynced'] = { ...units['report-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
+units.refresh = { ...units.refresh, mxCalls: calls({ session: 2, job: 1, read: 1, transactions: 1 }) };
+units['read-lapsed'] = { ...units['read-lapsed'], mxCalls: calls({ session: 2, read: 1 }) };
+const measured: Measured = {
+  units: {
+    units,
+    webhooksPerAggregation: 5,
+    itemBytes: { job: 1000, delivery: 1000, member: 300, user: 1000, transaction: 1000 },
+    deliveryBatchMs: 100,
+    sharedPartitions: [],
+    deliveryLogWru: { table: 3, gsi1: 1 },
+  },
+  week: { turnsPerUserDay: 4, readsPerUserDay: 0.5, mxCallsPerUserDay: 1.5 },
+  dispatch: { usersPerMinute: 100_000, usersPerSecond: 5_000, wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0.1 },
+  usual: { latencyMs: 300, pollBatchMs: 400, reportBatchMs: 1_000 },
+  slow: { latencyMs: 1_000, pollBatchMs: 1_100, reportBatchMs: 3_000 },
+  stack: { alarms: 50, queues: 7 },
+};
+
+describe('the workload', () => {
+  it('aggregates at night only the members not needing their user', () => {
+    const day = dailyVolumes(WORKLOAD);
+    expect(day.aggregated).toBeCloseTo(3_000_000 * 0.9, 6);
+    // Half the users sync 4 times; the others' opens each begin with a read that opens the session.
+    expect(day.syncs).toBe(2_000_000);
+    expect(day.readsOpeningSession).toBe(4 * 500_000);
+    expect(day.reads + day.readsOpeningSession).toBe(5_000_000);
+  });
+
+  it('keeps a share a share when it is doubled', () => {
+    expect(scaled({ ...WORKLOAD, syncingShare: 0.8 }, 'syncingShare', 2).syncingShare).toBe(1);
+    expect(scaled(WORKLOAD, 'users', 2).users).toBe(2_000_000);
+  });
+});
+
+describe('assess', () => {
+  const on = assess(WORKLOAD, measured, ENVIRONMENTS.prod);
+
+  it("counts the relay's own MX calls apart from apps', by the work that made them", () => {
+    // 2.7 aggregations a user: half of them a syncing user's (5 calls), half not (3).
+    expect(on.mxCalls.relay['nightly reports, syncing users']!.transactions).toBeCloseTo(1.35 * 2, 9);
+    expect(on.mxCalls.relay['nightly reports, other users']!.session).toBeCloseTo(1.35 * 2, 9);
+    // A refresh's poll step and the ingest at its end are the relay's; its session and aggregate call the app's.
+    expect(on.mxCalls.relay['refresh follow-ups (poll steps, ingest)']).toEqual(calls({ read: 1, transactions: 1 }));
+    expect(on.mxCalls.apps['refreshes (session, aggregate)']).toEqual(calls({ session: 2, job: 1 }));
+    // The reconcile's 0.5 reads a user a day, each making its session.
+    expect(on.mxCalls.relay['reconcile reads']).toEqual(calls({ session: 1, read: 0.5 }));
+    expect(on.relayCallsPerUserDay).toBeCloseTo(1.35 * 5 + 1.35 * 3 + 2 + 1.5, 9);
+  });
+
+  it('without MX’s webhooks, every reconcile turn reads the user and finds the wave', () => {
+    const off = assess({ ...WORKLOAD, webhooks: 'off' }, measured, ENVIRONMENTS.prod);
+    expect(off.perDay['mx-webhook']).toBe(0);
+    expect(on.perDay['mx-webhook']).toBeCloseTo(2_700_000 * 5 + 1_000_000, 6);
+    // 4 turns a day, each a read that makes its session; the nightly reports add only their ingest.
+    expect(off.mxCalls.relay['reconcile reads']).toEqual(calls({ session: 8, read: 4 }));
+    expect(off.mxCalls.relay['nightly reports, syncing users']).toEqual(calls({ transactions: 1.35 * 2 }));
+    expect(off.mxCalls.relay['nightly reports, other users']).toEqual(calls());
+    expect(off.perDay['read-lapsed'] - on.perDay['read-lapsed']).toBeCloseTo(1_000_000 * (4 - 0.5), 6);
+  });
+
+  it('finds the ceiling where the tightest component is full, in proportion to the users', () => {
+    const tightest = on.components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
+    expect(on.ceiling.component).toBe(tightest.name);
+    expect(on.ceiling.users).toBeCloseTo((1_000_000 * tightest.capacity) / tightest.need, 3);
+    expect(assess(scaled(WORKLOAD, 'users', 2), measured, ENVIRONMENTS.prod).ceiling.users).toBeCloseTo(on.ceiling.users, 3);
+  });
+
+  it('needs nightly reports at the wave’s pace, whatever the peak hour', () => {
+    const reports = on.components.find((c) => c.name.includes('nightly reports'))!;
+    expect(reports.need).toBeCloseTo(2_700_000 / (6 * 3600), 6);
+    // Prod's concurrency in batches of ten, each a second.
+    expect(reports.capacity).toBeCloseTo(ENVIRONMENTS.prod.queueConcurrency['member-reports'] * 10, 6);
+  });
+});
