@@ -105,6 +105,8 @@ export interface UnitCosts {
   sharedPartitions: SharedPartition[];
   /** Write units per delivery on its webhook's log partitions: the table's and GSI1's. */
   deliveryLogWru: { table: number; gsi1: number };
+  /** Where each unit's write units go, per unit of work: `table {pk kind} {sk kind}` or `{index} {pk kind}`. */
+  writesByItem: Partial<Record<Unit, Record<string, number>>>;
 }
 
 /** A partition of the table or of an index, and the write units each kind of work spends on it, per unit of work. */
@@ -186,8 +188,15 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   const partitionUnits = new Map<Unit, Map<string, number>>();
   const log = { table: 0, gsi1: 0 };
   let logPartitions: RegExp | undefined;
+  const items = new Map<Unit, Map<string, number>>();
   const stopPartitions = onPartitionWrites((write) => {
     if (logPartitions?.test(write.partition)) log[write.index === 'table' ? 'table' : 'gsi1'] += write.units;
+    if (unit) {
+      const byItem = items.get(unit) ?? new Map<string, number>();
+      const item = `${write.index} ${partitionKind(write.partition)}${write.sortKey === undefined ? '' : ` ${partitionKind(`#${write.sortKey}`).slice(1)}`}`;
+      byItem.set(item, (byItem.get(item) ?? 0) + write.units);
+      items.set(unit, byItem);
+    }
     // A user's first syncs are its own work, at no rate of the peak's.
     if (!unit || unit === 'transaction') return;
     const byPartition = partitionUnits.get(unit) ?? new Map<string, number>();
@@ -481,6 +490,12 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       deliveryBatchMs: median(batchTimes),
       sharedPartitions: sharedPartitions(partitionUnits, instances),
       deliveryLogWru: { table: log.table / Math.max(1, deliveries.length), gsi1: log.gsi1 / Math.max(1, deliveries.length) },
+      writesByItem: Object.fromEntries(
+        [...items].map(([kind, byItem]) => [
+          kind,
+          Object.fromEntries([...byItem].map(([item, wru]) => [item, wru / (kind === 'transaction' ? 1 : instances[kind])])),
+        ]),
+      ),
     };
   } finally {
     unsubscribe('undici:request:create', onMxRequest as never);

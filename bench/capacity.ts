@@ -217,6 +217,23 @@ function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<Re
       ]),
     ),
     '',
+    "**Where a unit's write units go** (per unit of work, the table's items by partition and sort key kind, and each index's entries; the five largest):",
+    '',
+    table(
+      ['unit', 'write units', 'largest'],
+      WRITES_SHOWN.map((unit) => {
+        const byItem = Object.entries(m.units.writesByItem[unit] ?? {}).sort(([, a], [, b]) => b - a);
+        return [
+          unit,
+          fmt(units[unit].wru, 1),
+          byItem
+            .slice(0, 5)
+            .map(([item, wru]) => `\`${item}\` ${fmt(wru, 1)}`)
+            .join(', '),
+        ];
+      }),
+    ),
+    '',
     `Stored bytes: ${Object.entries(m.units.itemBytes)
       .map(([kind, bytes]) => `${kind} ${fmt(bytes, 0)}`)
       .join(
@@ -259,6 +276,8 @@ function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<Re
   return { id: 'capacity', title: '8. Capacity at 1M users', markdown, checks };
 }
 
+/** The units whose writes are shown item by item: the ones the month's writes are made of. */
+const WRITES_SHOWN: readonly Unit[] = ['report', 'report-unsynced', 'refresh', 'sync', 'read-lapsed', 'delivery', 'mx-webhook'];
 const fmtUsers = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n, 0));
 
 /** One dispatcher run over DISPATCHED_USERS due users, timed and metered. */

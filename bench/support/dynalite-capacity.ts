@@ -49,6 +49,8 @@ let installed = false;
 export interface PartitionWrite {
   index: string;
   partition: string;
+  /** The table item's sort key (its kind): for the table's writes only. */
+  sortKey?: string;
   units: number;
 }
 
@@ -93,7 +95,10 @@ export function installIndexCapacity(): void {
         for (const listener of partitionListeners) listener(write);
       };
       const tablePartition = partitionOf(after ?? before, table.KeySchema[0]!.AttributeName);
-      if (tablePartition !== undefined) emit({ index: 'table', partition: tablePartition, units: tableUnits });
+      const sortKey = table.KeySchema[1] && partitionOf(after ?? before, table.KeySchema[1].AttributeName);
+      if (tablePartition !== undefined) {
+        emit({ index: 'table', partition: tablePartition, ...(sortKey === undefined ? {} : { sortKey }), units: tableUnits });
+      }
       for (const index of table.GlobalSecondaryIndexes ?? []) {
         const writes = indexPartitionWrites(db, table, index, before ?? undefined, after ?? undefined);
         const units = writes.reduce((sum, write) => sum + write.units, 0);

@@ -27,6 +27,7 @@ const measured: UnitCosts = {
   deliveryBatchMs: 100,
   sharedPartitions: [],
   deliveryLogWru: { table: 3, gsi1: 1 },
+  writesByItem: {},
 };
 const month: MonthAtScale = {
   users: 1_000_000,

@@ -20,6 +20,7 @@ const measured: Measured = {
     deliveryBatchMs: 100,
     sharedPartitions: [],
     deliveryLogWru: { table: 3, gsi1: 1 },
+    writesByItem: {},
   },
   week: { turnsPerUserDay: 4, readsPerUserDay: 0.5, mxCallsPerUserDay: 1.5 },
   dispatch: { usersPerMinute: 100_000, usersPerSecond: 5_000, wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0.1 },
