@@ -148,7 +148,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 200, burstLimit: 400 },
     routeThrottles: {
       'POST /users/{user_id}/members/{member_guid}/refresh': { rateLimit: 300, burstLimit: 600 },
-      'POST /mx/webhooks': { rateLimit: 600, burstLimit: 1_200 },
+      'POST /mx/webhooks': { rateLimit: 1_500, burstLimit: 3_000 },
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
     queueConcurrency: {
