@@ -38,6 +38,11 @@ export class IngestLease {
   /** `patient`: while another call holds it, tries again for MAX_WAIT_MS. */
   async claim(userId: string, claim: IngestClaim & { patient: boolean }): Promise<LeaseClaim> {
     const { states, clock } = this.deps;
+    // The relay's own upkeep reads first: most users never sync, and a refused conditional write costs a write unit.
+    if (!claim.bySync) {
+      const known = await states.state(userId);
+      if (declines(known, claim, clock.now())) return { state: known, busy: false };
+    }
     for (let wait = 50, started = clock.now(); ; wait = Math.min(wait * 2, 500)) {
       const holder = randomUUID();
       const now = clock.now();
