@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
+import { callFixture, FIXTURES, type FixtureCall, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's accounts, holdings, notifications, user, spending plan writes, scheduled payments, member
@@ -23,40 +23,6 @@ afterAll(async () => {
 
 type Json = Record<string, any>;
 
-interface CallOptions {
-  params?: Record<string, string>;
-  /** In place of the fixture's request body (MX's example names guids the simulator does not have). */
-  body?: unknown;
-  /** In place of the fixture's query (MX's example dates lie years before the simulator's data). */
-  query?: Record<string, string>;
-}
-
-async function callFixture(name: string, { params = {}, body, query }: CallOptions = {}) {
-  const fixture: MxFixture = FIXTURES[name]!;
-  expect(fixture, name).toBeDefined();
-  const route = fixture.request.route.replace(/\{([^}]+)\}/g, (_, param: string) => {
-    expect(params[param], `${name}: ${param}`).toBeDefined();
-    return encodeURIComponent(params[param]!);
-  });
-  const search = query ?? fixture.request.query;
-  const headers = Object.fromEntries(
-    Object.entries(fixture.request.headers).map(([key, value]) => [key, value === '<session token>' ? token : value]),
-  );
-  const sent = body ?? fixture.request.body;
-  const response = await fetch(`${simulator.url}${route}${search ? `?${new URLSearchParams(search).toString()}` : ''}`, {
-    method: fixture.request.method,
-    headers,
-    body: sent === undefined ? undefined : JSON.stringify(sent),
-  });
-  const text = await response.text();
-  return {
-    fixture,
-    status: response.status,
-    type: response.headers.get('content-type') ?? '',
-    body: (text === '' ? null : JSON.parse(text)) as Json,
-  };
-}
-
 /**
  * MX's microdeposit overview types account and routing numbers as strings, which the simulator sends; its examples give
  * the routing number (and, in Verify's, the account number) as JSON numbers.
@@ -68,8 +34,8 @@ const asNumbers =
 type Reviver = ReturnType<typeof asNumbers>;
 
 /** Status, content type and shape as the fixture documents them; the answer's body. */
-async function expectAsDocumented(name: string, options?: CallOptions, reviver?: Reviver): Promise<Json> {
-  const { fixture, status, type, body } = await callFixture(name, options);
+async function expectAsDocumented(name: string, options?: FixtureCall, reviver?: Reviver): Promise<Json> {
+  const { fixture, status, type, body } = await callFixture<Json>(simulator.url, token, name, options);
   expect(status, `${name}: ${JSON.stringify(body)}`).toBe(fixture.response.status);
   if (fixture.response.body === null) {
     expect(body, name).toBeNull();

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 
 /**
  * A request and response example from MX's documents (the project's seeds and the MX reference notes), kept verbatim
@@ -70,4 +71,50 @@ export async function sessionOf(url: string, user: string): Promise<string> {
     body: JSON.stringify(FIXTURES['session-create']!.request.body),
   });
   return ((await session.json()) as { session: { token: string } }).session.token;
+}
+
+/** What a contract test changes of a fixture's request to fit the simulator's data. */
+export interface FixtureCall {
+  /** The route's `{params}`. */
+  params?: Record<string, string>;
+  /** In place of the fixture's query (MX's example dates may lie years before the simulator's data). */
+  query?: Record<string, string>;
+  /** In place of the fixture's request body (MX's example names guids the simulator does not have). */
+  body?: unknown;
+  /** `{placeholders}` replaced in the body sent. */
+  replace?: Record<string, string>;
+}
+
+/** Calls the simulator on `url` as fixture `name` says, as the session `token`'s user; the answer as received. */
+export async function callFixture<Json = Record<string, unknown>>(
+  url: string,
+  token: string,
+  name: string,
+  { params = {}, query, body, replace = {} }: FixtureCall = {},
+) {
+  const fixture: MxFixture = FIXTURES[name]!;
+  expect(fixture, name).toBeDefined();
+  const route = fixture.request.route.replace(/\{([^}]+)\}/g, (_, param: string) => {
+    expect(params[param], `${name}: ${param}`).toBeDefined();
+    return encodeURIComponent(params[param]!);
+  });
+  const search = query ?? fixture.request.query;
+  const headers = Object.fromEntries(
+    Object.entries(fixture.request.headers).map(([key, value]) => [key, value === '<session token>' ? token : value]),
+  );
+  const sent = body ?? fixture.request.body;
+  let text = sent === undefined ? undefined : JSON.stringify(sent);
+  for (const [placeholder, value] of Object.entries(replace)) text = text?.replaceAll(placeholder, value);
+  const response = await fetch(`${url}${route}${search ? `?${new URLSearchParams(search).toString()}` : ''}`, {
+    method: fixture.request.method,
+    headers,
+    body: text,
+  });
+  const answer = await response.text();
+  return {
+    fixture,
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: (answer === '' ? null : JSON.parse(answer)) as Json,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
+import { callFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's PFM resources (categories, tags, transaction rules, transactions, budgets, goals, insights, merchants,
@@ -21,29 +21,6 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 
-/** Calls the simulator as the fixture says, with `params` in its route and `{placeholders}` replaced in its body. */
-async function callFixture(name: string, params: Record<string, string> = {}, replace: Record<string, string> = {}) {
-  const fixture: MxFixture = FIXTURES[name]!;
-  const route = fixture.request.route.replace(/\{([^}]+)\}/g, (_, param: string) => {
-    expect(params[param], `${name}: ${param}`).toBeDefined();
-    return encodeURIComponent(params[param]!);
-  });
-  const query = fixture.request.query ? `?${new URLSearchParams(fixture.request.query).toString()}` : '';
-  const headers = Object.fromEntries(
-    Object.entries(fixture.request.headers).map(([key, value]) => [key, value === '<session token>' ? token : value]),
-  );
-  let body = fixture.request.body === undefined ? undefined : JSON.stringify(fixture.request.body);
-  for (const [placeholder, value] of Object.entries(replace)) body = body?.replaceAll(placeholder, value);
-  const response = await fetch(`${simulator.url}${route}${query}`, { method: fixture.request.method, headers, body });
-  const text = await response.text();
-  return {
-    fixture,
-    status: response.status,
-    type: response.headers.get('content-type') ?? '',
-    body: (text === '' ? null : JSON.parse(text)) as Json,
-  };
-}
-
 /** Status, content type and shape as the fixture documents them. */
 async function expectAsDocumented(
   name: string,
@@ -51,7 +28,7 @@ async function expectAsDocumented(
   replace?: Record<string, string>,
   sound?: (body: unknown) => unknown,
 ) {
-  const answer = await callFixture(name, params, replace);
+  const answer = await callFixture<Json>(simulator.url, token, name, { params, replace });
   expect(answer.status, `${name}: ${JSON.stringify(answer.body)}`).toBe(answer.fixture.response.status);
   if (answer.fixture.response.body === null) {
     expect(answer.body, name).toBeNull();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
-import { FIXTURES, type MxFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
+import { callFixture, sessionOf, shapeDifferences, shapeOf } from './fixtures.ts';
 
 /**
  * The simulator's reads (institution search and credentials, a member, the account lists, the dated transaction lists,
@@ -22,32 +22,9 @@ afterAll(async () => {
 
 type Json = Record<string, any>;
 
-/** Calls the simulator as the fixture says, with `params` in its route. */
-async function callFixture(name: string, params: Record<string, string> = {}) {
-  const fixture: MxFixture = FIXTURES[name]!;
-  expect(fixture, name).toBeDefined();
-  const route = fixture.request.route.replace(/\{([^}]+)\}/g, (_, param: string) => {
-    expect(params[param], `${name}: ${param}`).toBeDefined();
-    return encodeURIComponent(params[param]!);
-  });
-  const query = fixture.request.query ? `?${new URLSearchParams(fixture.request.query).toString()}` : '';
-  const headers = Object.fromEntries(
-    Object.entries(fixture.request.headers).map(([key, value]) => [key, value === '<session token>' ? token : value]),
-  );
-  const body = fixture.request.body === undefined ? undefined : JSON.stringify(fixture.request.body);
-  const response = await fetch(`${simulator.url}${route}${query}`, { method: fixture.request.method, headers, body });
-  const text = await response.text();
-  return {
-    fixture,
-    status: response.status,
-    type: response.headers.get('content-type') ?? '',
-    body: (text === '' ? null : JSON.parse(text)) as Json,
-  };
-}
-
 /** Status, content type and shape as the fixture documents them (less any pinned difference); the answer's body. */
 async function expectAsDocumented(name: string, params?: Record<string, string>): Promise<Json> {
-  const { fixture, status, type, body } = await callFixture(name, params);
+  const { fixture, status, type, body } = await callFixture<Json>(simulator.url, token, name, { params });
   expect(status, `${name}: ${JSON.stringify(body)}`).toBe(fixture.response.status);
   expect(type, name).toContain(fixture.response.contentType);
   expect(shapeDifferences(shapeOf(fixture.response.body), shapeOf(body)), name).toEqual([]);
