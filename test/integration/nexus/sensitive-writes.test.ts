@@ -1,7 +1,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { expect, it } from 'vitest';
+import type { LocalStack } from '../../../infra/local/local-stack.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
+import { useLocalStack } from '../../support/local-stack.ts';
 
 /**
  * A relayed write whose answer carries an account number (a microdeposit): replayed for its Idempotency-Key, yet the
@@ -11,20 +12,7 @@ const USER = 'sim-user-mm';
 const ACCOUNT_NUMBER = '987654321012';
 let stack: LocalStack;
 const logLines: string[] = [];
-const writeStdout = process.stdout.write.bind(process.stdout);
-
-beforeAll(async () => {
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    logLines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'DEBUG' } });
-}, 60_000);
-
-afterAll(async () => {
-  process.stdout.write = writeStdout;
-  await stack?.stop();
-});
+useLocalStack((started) => void (stack = started), { logLines });
 
 const create = async (key: string) => {
   const response = await fetch(`${stack.url}/users/${USER}/micro_deposits`, {

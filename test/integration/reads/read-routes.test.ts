@@ -1,11 +1,12 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../../infra/local/local-stack.ts';
+import { describe, expect, it } from 'vitest';
+import type { LocalStack } from '../../../infra/local/local-stack.ts';
 import { routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 import { SYNC_ROUTE } from '../../../lib/transactions/sync-routes.ts';
 import { createDocumentClient } from '../../../lib/aws/dynamodb-client.ts';
 import { catalogueGuid } from '../../../sim/institutions.ts';
+import { useLocalStack } from '../../support/local-stack.ts';
 import { simulatorSession } from '../../support/simulator-control.ts';
 
 /**
@@ -36,7 +37,6 @@ let simToken: string;
 /** Every log line the stack writes and every body it answers, scanned for secrets at the end. */
 const logLines: string[] = [];
 const bodies: string[] = [];
-const writeStdout = process.stdout.write.bind(process.stdout);
 
 async function ours(path: string) {
   const response = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.apiKey}` } });
@@ -54,34 +54,28 @@ async function simulator(path: string) {
   return response.json();
 }
 
-beforeAll(async () => {
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    logLines.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  stack = await startLocalStack({ port: 0, simPort: 0, env: { LOG_LEVEL: 'DEBUG' } });
-  fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as Fixtures;
-  // A session that starts no aggregation: the reads are compared on data it would change.
-  simToken = await simulatorSession(stack.simulatorUrl!, USER);
-  const category = fixtures.categories[0]!.guid;
-  const made = await fetch(`${stack.simulatorUrl}/transaction_rules`, {
-    method: 'POST',
-    headers: { 'md-session-token': simToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
-    body: JSON.stringify({ transaction_rule: { category_guid: category, match_description: 'zz-no-transaction-says-this' } }),
-  });
-  rule = ((await made.json()) as { transaction_rule: { guid: string } }).transaction_rule.guid;
-  const deposit = await fetch(`${stack.simulatorUrl}/micro_deposits`, {
-    method: 'POST',
-    headers: { 'md-session-token': simToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
-    body: JSON.stringify({ micro_deposit: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' } }),
-  });
-  microDeposit = ((await deposit.json()) as { micro_deposit: { guid: string } }).micro_deposit.guid;
-}, 60_000);
-
-afterAll(async () => {
-  process.stdout.write = writeStdout;
-  await stack?.stop();
-});
+useLocalStack(
+  async (started) => {
+    stack = started;
+    fixtures = (await (await fetch(`${stack.simulatorUrl}/_sim/users/${USER}`)).json()) as Fixtures;
+    // A session that starts no aggregation: the reads are compared on data it would change.
+    simToken = await simulatorSession(stack.simulatorUrl!, USER);
+    const category = fixtures.categories[0]!.guid;
+    const made = await fetch(`${stack.simulatorUrl}/transaction_rules`, {
+      method: 'POST',
+      headers: { 'md-session-token': simToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+      body: JSON.stringify({ transaction_rule: { category_guid: category, match_description: 'zz-no-transaction-says-this' } }),
+    });
+    rule = ((await made.json()) as { transaction_rule: { guid: string } }).transaction_rule.guid;
+    const deposit = await fetch(`${stack.simulatorUrl}/micro_deposits`, {
+      method: 'POST',
+      headers: { 'md-session-token': simToken, 'content-type': 'application/vnd.mx.nexus.v1+json' },
+      body: JSON.stringify({ micro_deposit: { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com' } }),
+    });
+    microDeposit = ((await deposit.json()) as { micro_deposit: { guid: string } }).micro_deposit.guid;
+  },
+  { logLines },
+);
 
 /** The first guid of an MX list, read from the simulator. */
 const first = async (path: string, root: string): Promise<string> => ((await simulator(path)) as any)[root][0].guid;
