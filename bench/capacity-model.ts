@@ -2,7 +2,7 @@ import type { EnvironmentSettings } from '../infra/environments.ts';
 import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
 import { type CostLine, type DailyUnits, monthlyCost } from './capacity-cost.ts';
 import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
-import { dailyVolumes, type Workload } from './workload.ts';
+import { DAYS_PER_MONTH, dailyVolumes, type Workload } from './workload.ts';
 
 /** worker-poll's batches timed with MX answering `latencyMs` late (bench/capacity.ts measures them). */
 export interface WorkerFigures {
@@ -308,9 +308,15 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     natGateways: prod.mxEgressNatGateways,
     ...m.stack,
   });
-  const aggregationShare = monthlyCost(m.units, {
-    users: 0,
-    members: 0,
+  // What the nightly aggregations add to a month of nothing else: their reports, their webhooks, their jobs.
+  const empty = {
+    ...{ users: 0, members: 0, jobsPerDay: 0, storedTransactions: 0, natGateways: 0, alarms: 0, queues: 0 },
+    perDay: zeroUnits(),
+    dispatch: { ...m.dispatch },
+    logRetentionDays: prod.logRetention,
+  };
+  const aggregationsOnly = monthlyCost(m.units, {
+    ...empty,
     perDay: {
       ...zeroUnits(),
       report: perDay.report,
@@ -318,14 +324,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       'mx-webhook': perDay['mx-webhook'] - (webhooksOn ? day.refreshes : 0),
     },
     jobsPerDay: day.aggregated,
-    dispatch: { ...m.dispatch },
-    storedTransactions: 0,
-    logRetentionDays: prod.logRetention,
-    natGateways: 0,
-    alarms: 0,
-    queues: 0,
   });
-  const fixed = aggregationShare.lines.filter((line) => /metrics|KMS|Secrets/.test(line.item)).reduce((n, l) => n + l.usd, 0);
+  const aggregationsAdd = aggregationsOnly.total - monthlyCost(m.units, empty).total;
   return {
     perDay,
     mxCalls: { relay, apps },
@@ -336,7 +336,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     quotas,
     ceiling: { users: (w.users * tightest.capacity) / tightest.need, component: tightest.name },
     cost,
-    perMillionAggregations: ((aggregationShare.total - fixed) / (day.aggregated * 30.4)) * 1e6,
+    perMillionAggregations: (aggregationsAdd / (day.aggregated * DAYS_PER_MONTH)) * 1e6,
   };
 }
 

@@ -350,27 +350,25 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       };
       await timed(counted('mx-webhook'), announce, announced.length);
       // A report is a hint: the user's read of MX follows HINT_WINDOW_MS later, on the same queue (the report's cost).
-      const userOf = (body: unknown, kind: 'member_report' | 'mx_hints') =>
-        (body as Record<string, { user_id?: string } | undefined>)[kind]?.user_id ?? '';
-      const queued = await drain(sqs, engines.queueUrls['member-reports']);
-      for (const [kind, users] of [
-        ['report', reportedUsers],
-        ['report-unsynced', unsyncedUsers],
-      ] as const) {
-        const reports = queued.filter((body) => users.has(userOf(body, 'member_report')));
-        if (reports.length < COUNT) throw new Error(`${kind}: member reports queued ${reports.length}, fewer than ${COUNT}`);
-        await timed(counted(kind), worker('member-reports', reports), reports.length / BATCH);
-      }
+      // Each kind's queued messages (reports: at least one a user; reads: exactly one) handed to worker-poll as its work.
+      const handOn = async (message: 'member_report' | 'mx_hints') => {
+        const queued = await drain(sqs, engines.queueUrls['member-reports']);
+        for (const [kind, users] of [
+          ['report', reportedUsers],
+          ['report-unsynced', unsyncedUsers],
+        ] as const) {
+          const bodies = queued.filter((body) =>
+            users.has((body as Record<string, { user_id?: string } | undefined>)[message]?.user_id ?? ''),
+          );
+          if (message === 'mx_hints' ? bodies.length !== COUNT : bodies.length < COUNT) {
+            throw new Error(`${kind}: ${bodies.length} ${message} messages queued for ${COUNT} users`);
+          }
+          await timed(counted(kind), worker('member-reports', bodies), bodies.length / BATCH);
+        }
+      };
+      await handOn('member_report');
       await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
-      const reads = await drain(sqs, engines.queueUrls['member-reports']);
-      for (const [kind, users] of [
-        ['report', reportedUsers],
-        ['report-unsynced', unsyncedUsers],
-      ] as const) {
-        const ofKind = reads.filter((body) => users.has(userOf(body, 'mx_hints')));
-        if (ofKind.length !== COUNT) throw new Error(`${kind}: hint reads queued ${ofKind.length} of ${COUNT}`);
-        await timed(counted(kind), worker('member-reports', ofKind), perBatch);
-      }
+      await handOn('mx_hints');
     }
 
     // The app's day: a sync as an open begins, hours after the night's ingest (its session lapsed), then its reads in

@@ -78,6 +78,12 @@ describe('assess', () => {
     expect(assess(scaled(WORKLOAD, 'users', 2), measured, ENVIRONMENTS.prod).ceiling.users).toBeCloseTo(on.ceiling.users, 3);
   });
 
+  it('prices 1M nightly aggregations by what they add, whatever else the month holds', () => {
+    expect(on.perMillionAggregations).toBeGreaterThan(0);
+    const busier = assess(scaled(WORKLOAD, 'refreshesPerUserDay', 2), measured, ENVIRONMENTS.prod);
+    expect(busier.perMillionAggregations).toBeCloseTo(on.perMillionAggregations, 9);
+  });
+
   it('needs nightly reports at the wave’s pace, whatever the peak hour', () => {
     const reports = on.components.find((c) => c.name.includes('nightly reports'))!;
     expect(reports.need).toBeCloseTo(2_700_000 / (6 * 3600), 6);
