@@ -12,7 +12,6 @@ import { SweepCheckpointsRepository } from '../../lib/notify/sweep-checkpoints-r
 import type { SweepReport } from '../../lib/aggregation/sweeper.ts';
 import { currentLogContext } from '../../lib/log-context.ts';
 import { MxPushRepository } from '../../lib/aggregation/mx-push-repo.ts';
-import { DynamoSessionLease } from '../../lib/mx/session-lease-repo.ts';
 import { DynamoSessionStore } from '../../lib/mx/sessions-repo.ts';
 import { DeliveriesRepository } from '../../lib/notify/deliveries-repo.ts';
 import { WaitingDeliveries } from '../../lib/notify/waiting-deliveries.ts';
@@ -188,7 +187,6 @@ function meterAwsCalls(tally: Tally): () => void {
     WebhooksRepository,
     InstitutionStatsRepository,
     DynamoSessionStore,
-    DynamoSessionLease,
     ApiKeysRepository,
     MxPushRepository,
     TransactionsRepository,

@@ -5,7 +5,6 @@ import { ConfigError } from '../errors.ts';
 import type { SecretsSource } from '../json-secret.ts';
 import type { Log } from '../logger.ts';
 import type { MxMetrics } from './mx-metrics.ts';
-import { DynamoSessionLease } from './session-lease-repo.ts';
 import { DynamoSessionStore } from './sessions-repo.ts';
 import type { TableRef } from '../store/table.ts';
 import type { SecretBox } from '../secret-box.ts';
@@ -127,7 +126,6 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
-    lease: new DynamoSessionLease(table, clock),
     sso:
       deps.sso instanceof SsoClient
         ? deps.sso

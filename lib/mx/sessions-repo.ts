@@ -24,6 +24,8 @@ const tokenDigest = (token: string): string => sha256Hex(token);
 /**
  * Sessions with the token sealed for its user. Touch and delete act only while the item holds the given token. An item
  * that does not open for its user (planted, or sealed under another key) reads as no session: the next call makes one.
+ * The creation lease lives on the same item (`leaseHolder`, `leaseExpiresAt`, by the taker's clock): a session made
+ * costs the lease's update and the put that ends it. A lease-only item reads as no session; its `ttl` only tidies up.
  */
 export class DynamoSessionStore implements SessionStore {
   readonly #table: TableRef;
@@ -81,6 +83,34 @@ export class DynamoSessionStore implements SessionStore {
       ExpressionAttributeValues: { ':token': tokenDigest(token), ':lastUsedAt': lastUsedAt, ':ttl': ttlFor(lastUsedAt) },
     });
     return conditionalWrite(this.#table.client.send(update));
+  }
+
+  lease(userId: string, holderId: string, durationMs: number): Promise<boolean> {
+    const now = this.#clock.now();
+    const expiresAt = now + durationMs;
+    const update = new UpdateCommand({
+      TableName: this.#table.tableName,
+      Key: keys.session(userId),
+      // A stored session keeps its own ttl: the holder may find it fresh and use it.
+      UpdateExpression: 'SET #holder = :holder, #expiresAt = :expiresAt, #ttl = if_not_exists(#ttl, :ttl)',
+      ConditionExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt < :now',
+      ExpressionAttributeNames: { '#holder': 'leaseHolder', '#expiresAt': 'leaseExpiresAt', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':holder': holderId, ':expiresAt': expiresAt, ':now': now, ':ttl': toEpochSeconds(expiresAt) },
+    });
+    return conditionalWrite(this.#table.client.send(update));
+  }
+
+  async release(userId: string, holderId: string): Promise<void> {
+    const update = new UpdateCommand({
+      TableName: this.#table.tableName,
+      Key: keys.session(userId),
+      UpdateExpression: 'REMOVE #holder, #expiresAt',
+      // A holder that overran its lease must not end its successor's.
+      ConditionExpression: '#holder = :holder',
+      ExpressionAttributeNames: { '#holder': 'leaseHolder', '#expiresAt': 'leaseExpiresAt' },
+      ExpressionAttributeValues: { ':holder': holderId },
+    });
+    await conditionalWrite(this.#table.client.send(update));
   }
 
   async delete(userId: string, token: string): Promise<boolean> {

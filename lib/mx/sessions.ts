@@ -37,20 +37,24 @@ export interface StoredSession {
   lastUsedAt: number;
 }
 
+/**
+ * A user's session and the right to create it (the lease), one item: storing a session ends the lease, so a holder that
+ * stored one has nothing to give back.
+ */
 export interface SessionStore {
   get(userId: string): Promise<StoredSession | undefined>;
+  /** Replaces whatever is stored, a lease included. */
   put(userId: string, session: StoredSession): Promise<void>;
   /** Moves `lastUsedAt` forward if the stored token is still `token`; false when it is not (or a later use is recorded). */
   touch(userId: string, token: string, lastUsedAt: number): Promise<boolean>;
   /** Deletes the session if the stored token is still `token`; false when it is not. */
   delete(userId: string, token: string): Promise<boolean>;
-}
-
-/** The right to create a user's session, held by one container at a time and lost by itself when it runs out. */
-export interface SessionLease {
-  /** Takes the lease for `durationMs` if it is free or has run out; false while another holder has it. */
-  acquire(userId: string, holderId: string, durationMs: number): Promise<boolean>;
-  /** Gives the lease back if `holderId` still holds it. */
+  /**
+   * Takes the right to create the user's session for `durationMs`, held by one container at a time, if it is free or has
+   * run out; false while another holder has it.
+   */
+  lease(userId: string, holderId: string, durationMs: number): Promise<boolean>;
+  /** Gives the lease back if `holderId` still holds it: only needed when no session was stored. */
   release(userId: string, holderId: string): Promise<void>;
 }
 
@@ -70,7 +74,6 @@ export const sessionResponse = z.looseObject({ session: z.looseObject({ token: z
 
 export interface SessionManagerOptions {
   store: SessionStore;
-  lease: SessionLease;
   sso: Pick<SsoClient, 'apiToken'>;
   /** Without it, a session for a user MX does not know fails with MX's 404. */
   users?: UsersAtMx;
@@ -100,7 +103,6 @@ interface KnownSession {
  */
 export class SessionManager {
   readonly #store: SessionStore;
-  readonly #lease: SessionLease;
   readonly #sso: Pick<SsoClient, 'apiToken'>;
   readonly #users: UsersAtMx | undefined;
   readonly #served: ServedUsers | undefined;
@@ -119,7 +121,6 @@ export class SessionManager {
     this.#store = options.store;
     this.#users = options.users;
     this.#served = options.served;
-    this.#lease = options.lease;
     this.#sso = options.sso;
     this.#data = options.data;
     this.#retry = options.retry;
@@ -184,11 +185,16 @@ export class SessionManager {
     for (let look = 1; ; look += 1) {
       const leaseWindow = deadline.within(SESSION_LEASE_MS - LEASE_SAFETY_MARGIN_MS);
       const holderId = randomUUID();
-      if (await this.#lease.acquire(userId, holderId, SESSION_LEASE_MS)) {
+      if (await this.#store.lease(userId, holderId, SESSION_LEASE_MS)) {
+        let stored = false;
         try {
-          return (await this.#freshToken(userId)) ?? (await this.#create(userId, leaseWindow));
+          const fresh = await this.#freshToken(userId);
+          if (fresh) return fresh;
+          const token = await this.#create(userId, leaseWindow);
+          stored = true;
+          return token;
         } finally {
-          await this.#release(userId, holderId);
+          if (!stored) await this.#release(userId, holderId);
         }
       }
       if (deadline.remainingMs() <= 0) {
@@ -247,9 +253,9 @@ export class SessionManager {
 
   async #release(userId: string, holderId: string): Promise<void> {
     try {
-      await this.#lease.release(userId, holderId);
+      await this.#store.release(userId, holderId);
     } catch (error) {
-      // Nothing is lost: the lease runs out by itself, the session is stored already.
+      // Nothing is lost: the lease runs out by itself.
       this.#log.warn('mx session lease release failed', { user_id: userId, error: errorName(error) });
     }
   }

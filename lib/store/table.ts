@@ -34,7 +34,6 @@ export const TABLE_KEYS = {
 
 export const keys = {
   session: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION' }),
-  sessionLease: (userId: string) => ({ pk: `USER#${userId}`, sk: 'SESSION#LEASE' }),
   job: (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
   /**
    * In the table itself, so the sweeper needs no index. Per user and member: a refresh claims it before MX says whose

@@ -7,7 +7,6 @@ import {
   API_KEY,
   CLIENT_ID,
   DATA_ORIGIN,
-  MemorySessionLease,
   MemorySessionStore,
   mockAgent,
   REALTIME_ORIGIN,
@@ -71,7 +70,7 @@ function authenticatesAsDocumented() {
 
 const client = () => {
   const clock = new ManualClock();
-  return mxStack({ dispatcher: agent, store: new MemorySessionStore(), lease: new MemorySessionLease(clock), clock });
+  return mxStack({ dispatcher: agent, store: new MemorySessionStore(clock), clock });
 };
 
 describe('authentication, as MX documents it', () => {

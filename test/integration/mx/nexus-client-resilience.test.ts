@@ -131,7 +131,7 @@ describe('NexusClient against the MX simulator', () => {
     await local.table.client.send(
       new PutCommand({
         TableName: local.table.tableName,
-        Item: { ...keys.sessionLease(userId), holder: 'container-that-died', expiresAt: Date.now() + leaseMs },
+        Item: { ...keys.session(userId), leaseHolder: 'container-that-died', leaseExpiresAt: Date.now() + leaseMs },
       }),
     );
     const startedAt = performance.now();

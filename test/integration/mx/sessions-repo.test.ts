@@ -149,4 +149,78 @@ describe('DynamoSessionStore (dynalite)', () => {
       await expect(store.delete(userId, 'T1')).resolves.toBe(false);
     });
   });
+  describe('its creation lease, on the session item', () => {
+    const LEASE_MS = 10_000;
+
+    it('is taken when free, as leaseHolder and leaseExpiresAt on USER#{id} / SESSION', async () => {
+      await expect(store.lease(userId, 'holder-a', LEASE_MS)).resolves.toBe(true);
+      const expiresAt = clock.now() + LEASE_MS;
+      expect(await rawItem()).toEqual({
+        pk: `USER#${userId}`,
+        sk: 'SESSION',
+        leaseHolder: 'holder-a',
+        leaseExpiresAt: expiresAt,
+        ttl: toEpochSeconds(expiresAt),
+      });
+      // A lease alone is no session.
+      await expect(store.get(userId)).resolves.toBeUndefined();
+    });
+
+    it('is refused to anyone else, the same holder included, until it runs out', async () => {
+      await store.lease(userId, 'holder-a', LEASE_MS);
+      await expect(store.lease(userId, 'holder-b', LEASE_MS)).resolves.toBe(false);
+      clock.advance(LEASE_MS);
+      await expect(store.lease(userId, 'holder-b', LEASE_MS)).resolves.toBe(false);
+      await expect(store.lease(userId, 'holder-a', LEASE_MS)).resolves.toBe(false);
+      expect((await rawItem())?.leaseHolder).toBe('holder-a');
+    });
+
+    it('can be taken over once it has run out (its holder died)', async () => {
+      await store.lease(userId, 'holder-a', LEASE_MS);
+      clock.advance(LEASE_MS + 1);
+      await expect(store.lease(userId, 'holder-b', LEASE_MS)).resolves.toBe(true);
+      expect(await rawItem()).toMatchObject({ leaseHolder: 'holder-b', leaseExpiresAt: clock.now() + LEASE_MS });
+    });
+
+    it('goes to exactly one of many concurrent takers', async () => {
+      const taken = await Promise.all(Array.from({ length: 25 }, (_, index) => store.lease(userId, `holder-${index}`, LEASE_MS)));
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      expect((await rawItem())?.leaseHolder).toBe(`holder-${taken.indexOf(true)}`);
+    });
+
+    it('ends when a session is stored: the next creator may take it at once', async () => {
+      await store.lease(userId, 'holder-a', LEASE_MS);
+      await store.put(userId, session('SESSION-A'));
+      expect(await rawItem()).not.toHaveProperty('leaseHolder');
+      await expect(store.lease(userId, 'holder-b', LEASE_MS)).resolves.toBe(true);
+    });
+
+    it('leaves a stored session and its ttl as they are', async () => {
+      await store.put(userId, session('SESSION-A'));
+      const { ttl } = (await rawItem())!;
+      await store.lease(userId, 'holder-a', LEASE_MS);
+      await expect(store.get(userId)).resolves.toEqual(session('SESSION-A'));
+      expect((await rawItem())?.ttl).toBe(ttl);
+      await store.release(userId, 'holder-a');
+      expect(await rawItem()).not.toHaveProperty('leaseHolder');
+      await expect(store.get(userId)).resolves.toEqual(session('SESSION-A'));
+    });
+
+    it('is released by its holder only: one that overran its lease leaves its successor alone', async () => {
+      await store.lease(userId, 'holder-a', LEASE_MS);
+      clock.advance(LEASE_MS + 1);
+      await store.lease(userId, 'holder-b', LEASE_MS);
+
+      await store.release(userId, 'holder-a');
+      expect((await rawItem())?.leaseHolder).toBe('holder-b');
+
+      await store.release(userId, 'holder-b');
+      expect(await rawItem()).not.toHaveProperty('leaseHolder');
+      await expect(store.lease(userId, 'holder-c', LEASE_MS)).resolves.toBe(true);
+    });
+
+    it('releases quietly when there is nothing to release', async () => {
+      await expect(store.release(userId, 'holder-a')).resolves.toBeUndefined();
+    });
+  });
 });

@@ -7,7 +7,6 @@ import {
   API_KEY,
   CLIENT_ID,
   DATA_ORIGIN,
-  MemorySessionLease,
   MemorySessionStore,
   member,
   mockAgent,
@@ -64,8 +63,7 @@ describe('mx check sends the client’s calls', () => {
     const clock = new ManualClock();
     const { nexus } = mxStack({
       dispatcher: agent,
-      store: new MemorySessionStore(),
-      lease: new MemorySessionLease(clock),
+      store: new MemorySessionStore(clock),
       clock,
       aggregateMethod: method,
     });

@@ -5,15 +5,7 @@ import { toHttpProblem } from '../../../lib/http/error-mapper.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import { isSessionExpired, MxError } from '../../../lib/mx/errors.ts';
 import { FakeMx } from './support/fake-mx.ts';
-import {
-  CLIENT_ID,
-  DATA_ORIGIN,
-  MemorySessionLease,
-  MemorySessionStore,
-  member,
-  mockAgent,
-  SSO_ORIGIN,
-} from './support/fakes.ts';
+import { CLIENT_ID, DATA_ORIGIN, MemorySessionStore, member, mockAgent, SSO_ORIGIN } from './support/fakes.ts';
 import { mxStack } from './support/mx-stack.ts';
 
 /**
@@ -35,7 +27,7 @@ afterEach(async () => {
 
 const client = () => {
   const clock = new ManualClock();
-  return mxStack({ dispatcher: agent, store: new MemorySessionStore(), lease: new MemorySessionLease(clock), clock }).nexus;
+  return mxStack({ dispatcher: agent, store: new MemorySessionStore(clock), clock }).nexus;
 };
 
 /** `path` (any query) answers `reply` once per call, behind a live session. */
@@ -170,8 +162,7 @@ describe('SSO refusing the partner credentials', () => {
     const clock = new ManualClock();
     const nexus = mxStack({
       dispatcher: refusing,
-      store: new MemorySessionStore(),
-      lease: new MemorySessionLease(clock),
+      store: new MemorySessionStore(clock),
       clock,
     }).nexus;
     const error = await nexus.readMember(USER, 'MBR-1').catch((e: unknown) => e);

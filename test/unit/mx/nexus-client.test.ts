@@ -5,16 +5,7 @@ import { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import type { SessionManager } from '../../../lib/mx/sessions.ts';
 import { NEXUS_MEDIA_TYPE } from '../../../lib/mx/transport.ts';
 import { type FakeMx, fakeMxWorld, headerOf } from './support/fake-mx.ts';
-import {
-  API_KEY,
-  CapturingLog,
-  DATA_ORIGIN,
-  FakeTimer,
-  MemorySessionLease,
-  MemorySessionStore,
-  member,
-  recordedCalls,
-} from './support/fakes.ts';
+import { API_KEY, CapturingLog, DATA_ORIGIN, FakeTimer, MemorySessionStore, member, recordedCalls } from './support/fakes.ts';
 import { mxStack } from './support/mx-stack.ts';
 
 const USER = 'user-1';
@@ -24,7 +15,6 @@ describe('NexusClient', () => {
   let agent: MockAgent;
   let mx: FakeMx;
   let store: MemorySessionStore;
-  let lease: MemorySessionLease;
   let clock: ManualClock;
   let timer: FakeTimer;
   let log: CapturingLog;
@@ -32,7 +22,7 @@ describe('NexusClient', () => {
   let sessions: SessionManager;
 
   beforeEach(() => {
-    ({ agent, mx, store, clock, lease, log } = fakeMxWorld());
+    ({ agent, mx, store, clock, log } = fakeMxWorld());
     timer = new FakeTimer();
     stack = container();
     sessions = stack.sessions;
@@ -42,12 +32,11 @@ describe('NexusClient', () => {
     await agent.close();
   });
 
-  /** One container's client; all share MX, the store and the lease. `null` runs it on the real timer. */
+  /** One container's client; all share MX and the store. `null` runs it on the real timer. */
   function container(aggregateMethod: 'GET' | 'POST' = 'GET', containerTimer: FakeTimer | null = timer) {
     return mxStack({
       dispatcher: agent,
       store,
-      lease,
       clock,
       log,
       timer: containerTimer ?? undefined,

@@ -15,7 +15,6 @@ import {
   CLIENT_ID,
   DATA_ORIGIN,
   FakeTimer,
-  MemorySessionLease,
   MemorySessionStore,
   mockAgent,
   recordedCalls,
@@ -29,7 +28,6 @@ describe('SessionManager', () => {
   let agent: MockAgent;
   let mx: FakeMx;
   let store: MemorySessionStore;
-  let lease: MemorySessionLease;
   let clock: ManualClock;
   let log: CapturingLog;
   let data: MxTransport;
@@ -38,8 +36,8 @@ describe('SessionManager', () => {
   let sessions: SessionManager;
 
   beforeEach(() => {
-    ({ agent, mx, store, clock, lease, log } = fakeMxWorld());
-    ({ data, sso, retry, sessions } = mxStack({ dispatcher: agent, store, lease, clock, log }));
+    ({ agent, mx, store, clock, log } = fakeMxWorld());
+    ({ data, sso, retry, sessions } = mxStack({ dispatcher: agent, store, clock, log }));
   });
 
   afterEach(async () => {
@@ -88,7 +86,6 @@ describe('SessionManager', () => {
       const served = new SessionManager({
         metrics: noMetrics,
         store,
-        lease,
         sso,
         data,
         retry,
@@ -119,7 +116,7 @@ describe('SessionManager', () => {
         apiToken: vi.fn().mockRejectedValueOnce(new MxError('MX_UPSTREAM_ERROR', 'down', { method: 'GET', route: '/x' })),
       };
       failing.apiToken.mockImplementation((user: string) => sso.apiToken(user));
-      const manager = new SessionManager({ metrics: noMetrics, store, lease, sso: failing, data, retry, clock, log });
+      const manager = new SessionManager({ metrics: noMetrics, store, sso: failing, data, retry, clock, log });
 
       const results = await Promise.allSettled(Array.from({ length: 5 }, () => manager.get(USER)));
 
@@ -140,7 +137,7 @@ describe('SessionManager', () => {
         dispatcher: bare,
       });
       const sso = { apiToken: async () => 'API-TOKEN' };
-      const manager = new SessionManager({ log: silentLog, metrics: noMetrics, store, lease, sso, data: bareData, retry, clock });
+      const manager = new SessionManager({ log: silentLog, metrics: noMetrics, store, sso, data: bareData, retry, clock });
 
       await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_INVALID_RESPONSE', route: '/sessions' });
       expect(store.sessions.size).toBe(0);
@@ -174,7 +171,7 @@ describe('SessionManager', () => {
         .get(DATA_ORIGIN)
         .intercept({ path: '/sessions', method: 'POST' })
         .reply(200, { session: { token: 'SESSION-TOKEN' } });
-      return mxStack({ dispatcher: flaky, store, lease, clock, timer: new FakeTimer() }).sessions;
+      return mxStack({ dispatcher: flaky, store, clock, timer: new FakeTimer() }).sessions;
     };
     const apiTokensSent = () =>
       recordedCalls(flaky)
@@ -198,9 +195,9 @@ describe('SessionManager', () => {
     });
   });
 
-  describe('across containers (one store, one lease)', () => {
+  describe('across containers (one store and its lease)', () => {
     const container = (timer?: FakeTimer, budgetMs?: number) =>
-      mxStack({ dispatcher: agent, store, lease, clock, log, timer, budgetMs }).sessions;
+      mxStack({ dispatcher: agent, store, clock, log, timer, budgetMs }).sessions;
     /** A timer whose sleeps move the wall clock too, so that leases run out while a container waits. */
     const linkedTimer = () => new FakeTimer((ms) => clock.advance(ms));
 
@@ -212,16 +209,16 @@ describe('SessionManager', () => {
       expect(new Set(tokens)).toEqual(new Set(['SESSION-TOKEN-1']));
       expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
       expect(store.writes.put).toBe(1);
-      expect(lease.isHeld(USER)).toBe(false);
+      expect(store.isLeased(USER)).toBe(false);
     });
 
     it('waits for the container holding the lease and uses the session it stores', async () => {
-      await lease.acquire(USER, 'other-container', SESSION_LEASE_MS);
+      await store.lease(USER, 'other-container', SESSION_LEASE_MS);
 
       const waiting = sessions.get(USER);
       await new Promise((resolve) => setTimeout(resolve, 60));
       store.sessions.set(USER, { token: 'SESSION-FROM-HOLDER', createdAt: clock.now(), lastUsedAt: clock.now() });
-      await lease.release(USER, 'other-container');
+      await store.release(USER, 'other-container');
 
       await expect(waiting).resolves.toBe('SESSION-FROM-HOLDER');
       expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
@@ -233,12 +230,12 @@ describe('SessionManager', () => {
 
       await expect(sessions.get(USER)).resolves.toBe('SESSION-JUST-STORED');
 
-      expect(lease.acquisitions).toBe(1);
+      expect(store.leases).toBe(1);
       expect(mxCalls()).toEqual({ apiTokens: 0, sessions: 0 });
     });
 
     it('takes over when the holder dies: its lease runs out', async () => {
-      await lease.acquire(USER, 'dead-container', SESSION_LEASE_MS);
+      await store.lease(USER, 'dead-container', SESSION_LEASE_MS);
       const timer = linkedTimer();
 
       await expect(container(timer, 12_000).get(USER)).resolves.toBe('SESSION-TOKEN-1');
@@ -246,11 +243,11 @@ describe('SessionManager', () => {
       expect(timer.now()).toBeGreaterThan(SESSION_LEASE_MS);
       expect(timer.sleeps.slice(0, 6)).toEqual([25, 50, 100, 200, 250, 250]);
       expect(mxCalls()).toEqual({ apiTokens: 1, sessions: 1 });
-      expect(lease.isHeld(USER)).toBe(false);
+      expect(store.isLeased(USER)).toBe(false);
     });
 
     it('gives up with MX_TIMEOUT at the end of its budget while another container holds the lease', async () => {
-      await lease.acquire(USER, 'slow-container', 60_000);
+      await store.lease(USER, 'slow-container', 60_000);
       const timer = linkedTimer();
 
       await expect(container(timer, 2_000).get(USER)).rejects.toMatchObject({ code: 'MX_TIMEOUT', route: '/sessions' });
@@ -267,7 +264,7 @@ describe('SessionManager', () => {
         .reply(503, {})
         .persist();
       const timer = new FakeTimer();
-      const holder = mxStack({ dispatcher: down, store, lease, clock, timer, budgetMs: 60_000 }).sessions;
+      const holder = mxStack({ dispatcher: down, store, clock, timer, budgetMs: 60_000 }).sessions;
 
       await expect(holder.get(USER)).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
 
@@ -277,17 +274,26 @@ describe('SessionManager', () => {
 
     it('releases the lease when creating fails, so that the next try (here or elsewhere) can take it', async () => {
       const failing = { apiToken: vi.fn().mockRejectedValue(new MxError('MX_FORBIDDEN', 'no', { method: 'GET', route: '/x' })) };
-      const manager = new SessionManager({ metrics: noMetrics, store, lease, sso: failing, data, retry, clock, log });
+      const manager = new SessionManager({ metrics: noMetrics, store, sso: failing, data, retry, clock, log });
 
       await expect(manager.get(USER)).rejects.toMatchObject({ code: 'MX_FORBIDDEN' });
 
-      expect(lease.isHeld(USER)).toBe(false);
+      expect(store.isLeased(USER)).toBe(false);
       await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-1');
     });
 
-    it('still hands out the session when giving the lease back fails (it runs out by itself)', async () => {
-      vi.spyOn(lease, 'release').mockRejectedValue(new Error('throttled'));
+    it('gives nothing back after storing a session: storing it ended the lease', async () => {
+      const release = vi.spyOn(store, 'release');
       await expect(sessions.get(USER)).resolves.toBe('SESSION-TOKEN-1');
+      expect(release).not.toHaveBeenCalled();
+      expect(store.isLeased(USER)).toBe(false);
+    });
+
+    it('still hands out a session found under the lease when giving the lease back fails (it runs out by itself)', async () => {
+      vi.spyOn(store, 'get').mockResolvedValueOnce(undefined);
+      store.sessions.set(USER, { token: 'SESSION-JUST-STORED', createdAt: clock.now(), lastUsedAt: clock.now() });
+      vi.spyOn(store, 'release').mockRejectedValue(new Error('throttled'));
+      await expect(sessions.get(USER)).resolves.toBe('SESSION-JUST-STORED');
       expect(log.entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'mx session lease release failed' }));
     });
   });

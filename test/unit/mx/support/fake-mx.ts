@@ -1,6 +1,6 @@
 import type { MockAgent } from 'undici';
 import { ManualClock } from '../../../../lib/clock.ts';
-import { CapturingLog, CLIENT_ID, DATA_ORIGIN, MemorySessionLease, MemorySessionStore, mockAgent, SSO_ORIGIN } from './fakes.ts';
+import { CapturingLog, CLIENT_ID, DATA_ORIGIN, MemorySessionStore, mockAgent, SSO_ORIGIN } from './fakes.ts';
 
 type Reply = { statusCode: number; data: object };
 type ReplyOptions = { headers?: unknown; path: string; method: string };
@@ -59,8 +59,8 @@ export class FakeMx {
 }
 
 /**
- * One test's MX world: MX behind a MockAgent, an in-memory session store and lease on a manual clock, and a log that
- * keeps its lines. The containers a test builds over it share MX, the store and the lease.
+ * One test's MX world: MX behind a MockAgent, an in-memory session store (its lease on a manual clock), and a log that
+ * keeps its lines. The containers a test builds over it share MX and the store.
  */
 export function fakeMxWorld() {
   const agent = mockAgent();
@@ -68,9 +68,8 @@ export function fakeMxWorld() {
   return {
     agent,
     mx: new FakeMx(agent),
-    store: new MemorySessionStore(),
+    store: new MemorySessionStore(clock),
     clock,
-    lease: new MemorySessionLease(clock),
     log: new CapturingLog(),
   };
 }

@@ -4,7 +4,7 @@ import { type Clock, systemClock } from '../../../../lib/clock.ts';
 import type { Config } from '../../../../lib/config.ts';
 import type { Log } from '../../../../lib/logger.ts';
 import type { Timer } from '../../../../lib/mx/deadline.ts';
-import type { SessionLease, SessionStore, StoredSession } from '../../../../lib/mx/sessions.ts';
+import type { SessionStore, StoredSession } from '../../../../lib/mx/sessions.ts';
 
 export const DATA_ORIGIN = 'https://data.mx.test';
 export const SSO_ORIGIN = 'https://sso.mx.test';
@@ -57,10 +57,17 @@ export class CapturingLog implements Log {
   }
 }
 
-/** A SessionStore in memory with the same conditional semantics as DynamoSessionStore, counting writes. */
+/** A SessionStore in memory with the same conditional semantics as DynamoSessionStore (its lease by the clock), counting writes. */
 export class MemorySessionStore implements SessionStore {
   readonly sessions = new Map<string, StoredSession>();
   readonly writes = { put: 0, touch: 0, delete: 0 };
+  readonly #leases = new Map<string, { holderId: string; expiresAt: number }>();
+  readonly #clock: Clock;
+  leases = 0;
+
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
 
   async get(userId: string): Promise<StoredSession | undefined> {
     const session = this.sessions.get(userId);
@@ -70,6 +77,7 @@ export class MemorySessionStore implements SessionStore {
   async put(userId: string, session: StoredSession): Promise<void> {
     this.writes.put += 1;
     this.sessions.set(userId, { ...session });
+    this.#leases.delete(userId);
   }
 
   async touch(userId: string, token: string, lastUsedAt: number): Promise<boolean> {
@@ -84,35 +92,25 @@ export class MemorySessionStore implements SessionStore {
     this.writes.delete += 1;
     if (this.sessions.get(userId)?.token !== token) return false;
     this.sessions.delete(userId);
+    this.#leases.delete(userId);
     return true;
   }
-}
 
-/** Session leases in memory with the same semantics as DynamoSessionLease (held until `expiresAt`, by the clock). */
-export class MemorySessionLease implements SessionLease {
-  readonly #held = new Map<string, { holderId: string; expiresAt: number }>();
-  readonly #clock: Clock;
-  acquisitions = 0;
-
-  constructor(clock: Clock = systemClock) {
-    this.#clock = clock;
-  }
-
-  async acquire(userId: string, holderId: string, durationMs: number): Promise<boolean> {
+  async lease(userId: string, holderId: string, durationMs: number): Promise<boolean> {
     const now = this.#clock.now();
-    const held = this.#held.get(userId);
+    const held = this.#leases.get(userId);
     if (held && held.expiresAt >= now) return false;
-    this.#held.set(userId, { holderId, expiresAt: now + durationMs });
-    this.acquisitions += 1;
+    this.#leases.set(userId, { holderId, expiresAt: now + durationMs });
+    this.leases += 1;
     return true;
   }
 
   async release(userId: string, holderId: string): Promise<void> {
-    if (this.#held.get(userId)?.holderId === holderId) this.#held.delete(userId);
+    if (this.#leases.get(userId)?.holderId === holderId) this.#leases.delete(userId);
   }
 
-  isHeld(userId: string): boolean {
-    return this.#held.has(userId);
+  isLeased(userId: string): boolean {
+    return this.#leases.has(userId);
   }
 }
 

@@ -5,7 +5,7 @@ import { type Log, silentLog } from '../../../../lib/logger.ts';
 import type { Timer } from '../../../../lib/mx/deadline.ts';
 import { NexusClient } from '../../../../lib/mx/nexus-client.ts';
 import { RetryPolicy } from '../../../../lib/mx/retry-policy.ts';
-import { type SessionLease, SessionManager, type SessionStore } from '../../../../lib/mx/sessions.ts';
+import { SessionManager, type SessionStore } from '../../../../lib/mx/sessions.ts';
 import { MdxRealtimeClient } from '../../../../lib/mx/mdx-realtime.ts';
 import { SsoClient } from '../../../../lib/mx/sso.ts';
 import { MxTransport, NEXUS_HEADERS } from '../../../../lib/mx/transport.ts';
@@ -14,7 +14,6 @@ import { API_KEY, CLIENT_ID, DATA_ORIGIN, REALTIME_ORIGIN, SSO_ORIGIN } from './
 export interface MxStackOptions {
   dispatcher: Dispatcher;
   store: SessionStore;
-  lease: SessionLease;
   clock?: Clock;
   log?: Log;
   /** The real monotonic timer by default. */
@@ -25,7 +24,7 @@ export interface MxStackOptions {
 
 /** What createNexusClient wires, over fakes: one container's MX client. Several stacks on one store are several containers. */
 export function mxStack(options: MxStackOptions) {
-  const { dispatcher, store, lease, clock = systemClock, log = silentLog, timer, budgetMs = 5_000 } = options;
+  const { dispatcher, store, clock = systemClock, log = silentLog, timer, budgetMs = 5_000 } = options;
   const retry = new RetryPolicy({ budgetMs, timer, random: () => 0.5 });
   const data = new MxTransport({
     metrics: noMetrics,
@@ -47,7 +46,7 @@ export function mxStack(options: MxStackOptions) {
     transport: new MxTransport({ metrics: noMetrics, baseUrl: REALTIME_ORIGIN, timeoutMs: 1_000, retry, dispatcher, log, clock }),
     credentials: async () => ({ clientId: CLIENT_ID, apiKey: API_KEY }),
   });
-  const sessions = new SessionManager({ metrics: noMetrics, store, lease, sso, data, retry, clock, log });
+  const sessions = new SessionManager({ metrics: noMetrics, store, sso, data, retry, clock, log });
   const nexus = new NexusClient({ data, sessions, retry, aggregateMethod: options.aggregateMethod ?? 'GET' });
   return { retry, data, sso, realtime, sessions, nexus };
 }
