@@ -45,3 +45,16 @@ export const eventIds = {
     `${eventIds.rejectedOf(userDigest)}${originDigest.slice(0, 32)}_rejected`,
   test: () => `msg_test_${randomBytes(12).toString('base64url')}`,
 } as const;
+
+/**
+ * The ids of a job's own events: started, its sync's updates, and its end when it has ended. An erasure derives them
+ * from the user's jobs, so they are never indexed by user.
+ */
+export const jobEventIds = (job: { id: string; step: number; status: string }): string[] => [
+  eventIds.started(job.id),
+  eventIds.syncUpdates(job.id),
+  ...(job.status === 'aggregating' ? [] : [eventIds.ended(job.id, job.step, job.status)]),
+];
+
+/** Whether an id is one `jobEventIds` derives (a job id is `job_` and 25 base-36 characters). */
+export const isJobEventId = (id: string): boolean => /^msg_job_[a-z0-9]{25}_(started|sync_updates|s\d+_[a-z_]+)$/.test(id);

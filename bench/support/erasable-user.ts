@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Job } from '../../lib/aggregation/job.ts';
 import { newJobId } from '../../lib/aggregation/job.ts';
+import { terminalEvent } from '../../lib/aggregation/job-events.ts';
 import { JobsRepository } from '../../lib/aggregation/jobs-repo.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { silentLog } from '../../lib/logger.ts';
@@ -14,7 +15,7 @@ import { createSealedWebhook } from './sealed-webhook.ts';
 import { LocalDataKeys, SecretBox } from '../../lib/secret-box.ts';
 import { randomBytes } from 'node:crypto';
 
-/** How much a user holds: its jobs (each with one event), the webhooks every event goes to, its transactions. */
+/** How much a user holds: its jobs (each with its end's event), the webhooks every event goes to, its transactions. */
 export interface ErasableUserSize {
   jobs: number;
   webhooks: number;
@@ -22,7 +23,7 @@ export interface ErasableUserSize {
 }
 
 /**
- * Writes what a user of `size` leaves in the table, as the relay writes it: jobs on 3 members, each with an event
+ * Writes what a user of `size` leaves in the table, as the relay writes it: jobs on 3 members, each with its end's event
  * delivered to every webhook (made when fewer exist), and the transactions sync's pointer, change and window items of
  * each transaction. Answers the items written of the user.
  */
@@ -65,12 +66,7 @@ export async function seedErasableUser(table: TableRef, clock: Clock, user: stri
           nextPollAt: at + 3000,
         };
         await jobs.create(job);
-        await publisher.publish({
-          id: `msg_${job.id}_s1_succeeded`,
-          type: 'member.deleted',
-          timestamp: new Date(at).toISOString(),
-          data: { user_id: user, member_guid: job.memberGuid, deleted_at: new Date(at).toISOString() },
-        });
+        await publisher.publish(terminalEvent(job, at));
       }),
     );
   }
@@ -92,7 +88,7 @@ export async function seedErasableUser(table: TableRef, clock: Clock, user: stri
       ),
     );
   }
-  return size.jobs * (2 + size.webhooks) + transactions.length;
+  return size.jobs * (1 + size.webhooks) + transactions.length;
 }
 
 /** How many items name the user anywhere in the table (a scan: the check of an erasure, never its way). */

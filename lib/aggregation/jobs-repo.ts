@@ -58,7 +58,7 @@ export class JobsRepository {
     const { Item } = await this.table.client.send(
       new GetCommand({ TableName: this.table.tableName, Key: keys.job(jobId), ConsistentRead: true }),
     );
-    return Item ? fromItem(Item) : undefined;
+    return Item ? jobOfItem(Item) : undefined;
   }
 
   /** False when a push was noted for that step already: one immediate poll per step, however many webhooks are sent. */
@@ -109,7 +109,7 @@ export class JobsRepository {
     // Expired jobs not yet removed are left out, but still move the cursor on.
     const shown = (await getItems(this.table, page.map(tableKeyOf)))
       .filter((item) => !isExpired(item as { ttl?: number }, request.now))
-      .map(fromItem);
+      .map(jobOfItem);
     const next =
       Items.length > request.limit && last
         ? { next: { ...tableKeyOf(last), gsi2pk: last.gsi2pk as string, gsi2sk: last.gsi2sk as string } }
@@ -124,7 +124,7 @@ export class JobsRepository {
         this.table,
         jobIds.map((id) => keys.job(id)),
       )
-    ).map(fromItem);
+    ).map(jobOfItem);
   }
 
   /** False when another delivery got there first. */
@@ -281,7 +281,8 @@ function toItem(job: Job) {
 
 const jobIdOf = (entry: Record<string, unknown>): string => (entry.pk as string).slice('JOB#'.length);
 
-function fromItem(item: Record<string, unknown>): Job {
+/** A job as stored, read back. */
+export function jobOfItem(item: Record<string, unknown>): Job {
   return {
     id: jobIdOf(item),
     userId: item.user_id as string,

@@ -16,6 +16,7 @@ import { nexusClientOf } from './mx.ts';
 import { erasuresQueueOf, memberReportsQueueOf, reconcileQueueOf, sqsOf } from './queues.ts';
 import { ErasuresRepository } from '../connect/erasures-repo.ts';
 import { UserDataRepository } from '../connect/user-data-repo.ts';
+import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import { UserErasureSteps } from '../connect/user-erasure.ts';
 import { digestKeysOf } from './digest-keys.ts';
 import { mdxRealtimeOf } from './sso.ts';
@@ -92,7 +93,7 @@ const erasureStepsOf = (runtime: Runtime, table: TableRef, events: EventSink) =>
   new UserErasureSteps({
     realtime: mdxRealtimeOf(runtime, table, undefined, 'queued'),
     erasures: new ErasuresRepository(table),
-    data: new UserDataRepository(table),
+    data: new UserDataRepository(table, new WebhooksRepository(table, runtime.clock)),
     events,
     digests: digestKeysOf(runtime),
     ...runtime,

@@ -1,10 +1,14 @@
 import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { jobOfItem } from '../aggregation/jobs-repo.ts';
+import { jobEventIds } from '../events.ts';
+import { deliveryKey } from '../notify/deliveries-repo.ts';
 import { deliveryKeysOf } from '../notify/user-events-repo.ts';
+import type { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import { deleteItems, getItems, gsi2, type Item, keys, TABLE_KEYS, type TableRef, tableKeyOf } from '../store/table.ts';
 
 /** What an erasure deleted, by kind (counts only: never a value). */
 export interface ErasedItems {
-  /** Session, lease, transactions-sync state and log, members' states, the events' index, the reconcile's turn. */
+  /** Session, transactions-sync state and log, members' states, the events' index, the reconcile's turn. */
   userData: number;
   jobs: number;
   activeJobPointers: number;
@@ -23,10 +27,14 @@ type Source = { pk: string; index?: 'gsi2'; projection?: string };
 
 /**
  * Everything the table holds of one user, found from the user's own partitions and indexes, never a scan. Deleted a
- * bounded step at a time, each item after what only it leads to.
+ * bounded step at a time, each item after what only it leads to. A job's own events are found from the job in every log
+ * (jobEventIds); the user's other events from the user's events index.
  */
 export class UserDataRepository {
-  constructor(private readonly table: TableRef) {}
+  constructor(
+    private readonly table: TableRef,
+    private readonly webhooks: Pick<WebhooksRepository, 'logIds'>,
+  ) {}
 
   /**
    * One step of a user's erasure, about `maxItems` items. Each item goes before what names it, so a step cut short leaves
@@ -58,9 +66,17 @@ export class UserDataRepository {
       deleted.deliveries += deliveries.length;
       deleted.userData += page.length;
     }
+    let logIds: Promise<string[]> | undefined;
     for await (const page of this.#pages({ pk: gsi2.userJobs(userId), index: 'gsi2' }, budget)) {
-      const jobs = await getItems(table, page.map(tableKeyOf), { consistent: true });
-      await deletePointers(jobs.map((job) => String(job.member_guid)));
+      const jobs = (await getItems(table, page.map(tableKeyOf), { consistent: true })).map(jobOfItem);
+      logIds ??= this.webhooks.logIds();
+      const logs = await logIds;
+      const candidates = jobs.flatMap(jobEventIds).flatMap((eventId) => logs.map((id) => deliveryKey({ id }, eventId)));
+      const deliveries = (await getItems(table, candidates, { consistent: true })).map(tableKeyOf);
+      await deleteItems(table, deliveries);
+      budget.left -= deliveries.length;
+      deleted.deliveries += deliveries.length;
+      await deletePointers(jobs.map((job) => job.memberGuid));
       await deleteItems(table, page.map(tableKeyOf));
       deleted.jobs += page.length;
     }

@@ -5,6 +5,7 @@ import type { WebhooksRepository } from './webhooks-repo.ts';
 import type { DeliveryMessage } from './delivery-message.ts';
 import { matches } from './event-filter.ts';
 import { assertValidEvent, serializeEvent, userOfEvent, type WebhookEvent } from './events.ts';
+import { isJobEventId } from '../events.ts';
 import { deliveryKey } from './deliveries-repo.ts';
 import type { UserEventsRepository } from './user-events-repo.ts';
 import { type Clock, systemClock } from '../clock.ts';
@@ -30,9 +31,11 @@ export class EventPublisher {
     assertValidEvent(event);
     const payload = serializeEvent(event);
     const webhooks = (await this.deps.webhooks.list()).filter((webhook) => matches(webhook, event.type));
-    // Noted first, so an erasure finds every delivery. `user.deleted` is the erasure's own last word.
+    // Noted first, so an erasure finds every delivery; a job's own events it derives from the job (jobEventIds).
+    // `user.deleted` is the erasure's own last word.
     const userId = userOfEvent(event);
-    if (userId !== undefined && event.type !== 'user.deleted' && webhooks.length > 0 && this.deps.userEvents) {
+    const indexed = userId !== undefined && event.type !== 'user.deleted' && !isJobEventId(event.id);
+    if (indexed && webhooks.length > 0 && this.deps.userEvents) {
       const partitions = webhooks.map((webhook) => deliveryKey(webhook, event.id).pk);
       await this.deps.userEvents.note(userId, event.id, partitions, (this.deps.clock ?? systemClock).now());
     }

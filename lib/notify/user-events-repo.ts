@@ -3,7 +3,10 @@ import { toEpochSeconds } from '../clock.ts';
 import { type Item, keys, type TableRef } from '../store/table.ts';
 import { DELIVERY_RETENTION_MS } from './delivery.ts';
 
-/** Each user's events and where their deliveries are, so an erasure never reads every webhook's log. */
+/**
+ * Each user's events but its jobs' own (an erasure derives those: jobEventIds) and where their deliveries are, so an
+ * erasure never reads every webhook's log.
+ */
 export class UserEventsRepository {
   constructor(private readonly table: TableRef) {}
 

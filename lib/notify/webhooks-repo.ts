@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { type Clock, toIso } from '../clock.ts';
-import { conditionalWrite, gsi1, keys, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
+import { type Clock, toEpochSeconds, toIso } from '../clock.ts';
+import { DELIVERY_RETENTION_MS } from './delivery.ts';
+import { conditionalWrite, gsi1, keys, queryAll, queryItems, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 export type WebhookStatus = 'enabled' | 'disabled';
 
@@ -99,6 +100,9 @@ export const newWebhookId = (): string => `wh_${randomBytes(16).toString('base64
 /** What a webhook id may look like. */
 export const WEBHOOK_ID_PATTERN = /^wh_[A-Za-z0-9_-]{1,64}$/;
 
+/** A day past its deliveries' retention: DynamoDB expires them late. */
+const DELETED_WEBHOOK_KEPT_MS = DELIVERY_RETENTION_MS + 24 * 60 * 60 * 1000;
+
 /** Webhooks, listed in creation order through GSI1. */
 export class WebhooksRepository {
   readonly #listeners: ((id: string) => void)[] = [];
@@ -165,8 +169,42 @@ export class WebhooksRepository {
     return items.map((item) => fromItem(item as WebhookItem));
   }
 
-  /** False when there was no such webhook. Its deliveries stay until their TTL, as the delivery log. */
+  /**
+   * Every log that may hold a delivery: the webhooks' own and those of webhooks deleted within the deliveries' retention.
+   * From GSI1, so a webhook created a moment ago may be missing (it has no delivery older than its creation).
+   */
+  async logIds(): Promise<string[]> {
+    const ids = new Set<string>();
+    const webhookOf = (pk: unknown) => String(pk).slice(keys.webhook('').pk.length);
+    for await (const entry of queryAll(this.table, {
+      IndexName: TABLE_KEYS.gsi1,
+      KeyConditionExpression: '#gsi1pk = :partition',
+      ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
+      ExpressionAttributeValues: { ':partition': gsi1.webhooks },
+    }))
+      ids.add(webhookOf(entry.pk));
+    for await (const entry of queryAll(this.table, {
+      KeyConditionExpression: '#pk = :pk',
+      ProjectionExpression: '#sk',
+      ExpressionAttributeNames: { '#pk': TABLE_KEYS.pk, '#sk': TABLE_KEYS.sk },
+      ExpressionAttributeValues: { ':pk': keys.deletedWebhook('').pk },
+    }))
+      ids.add(String(entry.sk));
+    return [...ids];
+  }
+
+  /**
+   * False when there was no such webhook. Its deliveries stay until their TTL, as the delivery log; its id is kept as
+   * long (first, so an erasure finds them).
+   */
   async delete(id: string): Promise<boolean> {
+    if (!(await this.get(id))) return this.#changed(id, false);
+    await this.table.client.send(
+      new PutCommand({
+        TableName: this.table.tableName,
+        Item: { ...keys.deletedWebhook(id), ttl: toEpochSeconds(this.clock.now() + DELETED_WEBHOOK_KEPT_MS) },
+      }),
+    );
     return this.#conditionalChange(
       id,
       new DeleteCommand({

@@ -44,6 +44,8 @@ export const keys = {
     sk: `${activeJobsOfMember(member.memberGuid)}USER#${member.userId}`,
   }),
   webhook: (webhookId: string) => ({ pk: `WEBHOOK#${webhookId}`, sk: 'WEBHOOK' }),
+  /** A deleted webhook's id, kept while its log may hold deliveries (an erasure reads it). `~` is in no webhook id. */
+  deletedWebhook: (webhookId: string) => ({ pk: 'WEBHOOK#~deleted', sk: webhookId }),
   delivery: (webhookId: string, shard: number, msgId: string) => ({
     pk: `WEBHOOK#${webhookId}${logShard(shard)}`,
     sk: `MSG#${msgId}`,

@@ -5,6 +5,7 @@ import { ManualClock } from '../../../lib/clock.ts';
 import { ErasuresRepository } from '../../../lib/connect/erasures-repo.ts';
 import { ERASURE_STEP_ITEMS, UserDataRepository } from '../../../lib/connect/user-data-repo.ts';
 import { keys, type TableRef } from '../../../lib/store/table.ts';
+import { WebhooksRepository } from '../../../lib/notify/webhooks-repo.ts';
 import { useInProcessRelay } from '../../support/in-process-relay.ts';
 
 /**
@@ -25,7 +26,7 @@ describe(`erasing a user of ${SIZE.jobs} jobs, ${SIZE.webhooks} webhooks and ${S
     const kept = 'erase-steps-kept';
     const seeded = await seedErasableUser(table, clock, user, SIZE);
     await seedErasableUser(table, clock, kept, { jobs: 3, webhooks: SIZE.webhooks, transactions: 5 });
-    const data = new UserDataRepository(table);
+    const data = new UserDataRepository(table, new WebhooksRepository(table, clock));
 
     let queries = 0;
     let writes = 0;
@@ -61,8 +62,8 @@ describe(`erasing a user of ${SIZE.jobs} jobs, ${SIZE.webhooks} webhooks and ${S
       );
       expect(deleted).toBeGreaterThanOrEqual(seeded - 20 * 25);
       expect(steps).toBeGreaterThanOrEqual(Math.ceil(seeded / (ERASURE_STEP_ITEMS + 100 * SIZE.webhooks)));
-      // A handful of queries a step, never one per webhook and job.
-      expect(queries).toBeLessThanOrEqual(steps * 12);
+      // A handful of queries a step (two of them list the logs), never one per webhook and job.
+      expect(queries).toBeLessThanOrEqual(steps * 14);
     } finally {
       table.client.middlewareStack.remove('countErasure');
     }
@@ -102,4 +103,36 @@ describe(`erasing a user of ${SIZE.jobs} jobs, ${SIZE.webhooks} webhooks and ${S
     expect(Items).toEqual([]);
     expect((await fetch(`${harness.simulator.url}/_sim/users/${user}`)).status).toBe(404);
   }, 120_000);
+
+  it('finds a job’s deliveries in every log, a deleted webhook’s included, with no index of them', async () => {
+    const table = tableOf();
+    const user = 'erase-deleted-webhook-user';
+    await seedErasableUser(table, clock, user, { jobs: 30, webhooks: SIZE.webhooks, transactions: 10 });
+    const webhooks = new WebhooksRepository(table, clock);
+    const [gone] = await webhooks.list();
+    expect(await webhooks.delete(gone!.id)).toBe(true);
+    // Its log still holds the user's deliveries until their TTL; nothing indexes them by user.
+    const { Items: index = [] } = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.userEvent(user, '').pk },
+      }),
+    );
+    expect(index).toEqual([]);
+    expect(await webhooks.logIds()).toContain(gone!.id);
+    // A webhook that never was leaves no id behind.
+    expect(await webhooks.delete('wh_never')).toBe(false);
+    expect(await webhooks.logIds()).not.toContain('wh_never');
+
+    const data = new UserDataRepository(table, webhooks);
+    let deliveries = 0;
+    for (let left = true; left;) {
+      const step = await data.eraseStep(user);
+      deliveries += step.deleted.deliveries;
+      left = step.left;
+    }
+    expect(deliveries).toBe(30 * SIZE.webhooks);
+    expect(await itemsNaming(table, user)).toBe(0);
+  });
 });
