@@ -26,14 +26,15 @@ export interface Measured {
 
 /**
  * One component at the peak: what it can take and what the workload asks of it. `measured`: its capacity comes from
- * this run; `setting`: it is a figure of the prod settings; `partner`: an agreement with MX (the call budget).
+ * this run; `setting`: it is a figure of the prod settings; `partner`: an agreement with MX (the call budget); `quota`:
+ * an account quota prod's settings ask AWS to raise.
  */
 export interface Component {
   name: string;
   capacity: number;
   need: number;
   basis: string;
-  kind: 'measured' | 'setting' | 'partner';
+  kind: 'measured' | 'setting' | 'partner' | 'quota';
 }
 
 /** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
@@ -241,15 +242,15 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       name: 'HTTP API, the stage limit (syncs, reads)',
       capacity: prod.apiThrottle.rateLimit,
       need: stage,
-      basis: 'routes without a limit of their own',
+      basis: 'routes without a limit of their own, as if on one; a limit costs nothing until used',
       kind: 'setting',
     },
     {
-      name: `Lambda, the account (${ACCOUNT_EXECUTIONS.toLocaleString('en')} concurrent executions)`,
-      capacity: ACCOUNT_EXECUTIONS,
+      name: `Lambda, the account (quota ${prod.lambdaConcurrencyQuota.toLocaleString('en')}; default ${ACCOUNT_EXECUTIONS.toLocaleString('en')})`,
+      capacity: prod.lambdaConcurrencyQuota,
       need: lambda,
-      basis: 'executions in use: each kind at its rate × its measured time',
-      kind: 'measured',
+      basis: `executions in use: each kind at its rate × its measured time; ${(ACCOUNT_EXECUTIONS / lambda).toFixed(1)}× at the default`,
+      kind: 'quota',
     },
     {
       name: `Lambda, api-read (reserves ${prod.reservedConcurrency['api-read']})`,

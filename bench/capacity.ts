@@ -88,6 +88,7 @@ const KIND_LABEL: Record<Component['kind'], string> = {
   measured: 'measured',
   setting: 'arithmetic on a prod setting',
   partner: 'a requirement on MX',
+  quota: 'a quota asked of AWS',
 };
 const usd = (n: number) => `$${fmt(n, 0)}`;
 const sumOf = (calls: Record<MxCause, number>) => MX_CAUSES.reduce((n, cause) => n + calls[cause], 0);

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import {
   type EnvironmentSettings,
   environmentSettings,
+  ConcurrencyQuotaError,
   MissingAlarmDestinationError,
   resourceName,
   UnknownEnvironmentError,
@@ -41,10 +42,16 @@ function chosenEnvironment(): EnvironmentSettings {
 
 const settings = chosenEnvironment();
 
-new NexusRelayStack(app, resourceName(settings.name), {
-  settings,
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: settings.region },
-  description: `nexus-relay (${settings.name}): API Gateway, Lambda, SQS and DynamoDB in front of MX Nexus`,
-  terminationProtection: settings.data.deletionProtection,
-  tags: { project: 'nexus-relay', environment: settings.name },
-});
+try {
+  new NexusRelayStack(app, resourceName(settings.name), {
+    settings,
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: settings.region },
+    description: `nexus-relay (${settings.name}): API Gateway, Lambda, SQS and DynamoDB in front of MX Nexus`,
+    terminationProtection: settings.data.deletionProtection,
+    tags: { project: 'nexus-relay', environment: settings.name },
+  });
+} catch (error) {
+  if (!(error instanceof ConcurrencyQuotaError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}

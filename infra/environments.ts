@@ -43,6 +43,11 @@ export interface EnvironmentSettings {
   /** Reserved concurrency of the API functions that have one: what each may take of the account, and what it keeps. */
   reservedConcurrency: Readonly<Partial<Record<'api-refresh' | 'api-read' | 'api-connect' | 'mx-events', number>>>;
   /**
+   * Lambda's concurrent executions in the account and region, as this environment expects them: 1,000 unless AWS raised
+   * the quota on request. Every reservation (the API functions' and the consumers' sums) must leave AWS's 100 free.
+   */
+  lambdaConcurrencyQuota: number;
+  /**
    * RECONCILE_TURNS_PER_MINUTE: users given their reconcile turn per minute at most. Users × 4 turns a day (the 6 h
    * interval) need users × 4 ÷ 1440 a minute: prod's 6,000 is twice what 1M users need.
    */
@@ -107,6 +112,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'refresh-requests': 5,
     },
     reservedConcurrency: {},
+    lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
@@ -132,6 +138,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'refresh-requests': 5,
     },
     reservedConcurrency: {},
+    lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
@@ -145,7 +152,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     mxEgressNatGateways: 2,
     logLevel: 'INFO',
     logRetention: RetentionDays.THREE_MONTHS,
-    apiThrottle: { rateLimit: 200, burstLimit: 400 },
+    // Twice the syncs and reads at the peak, as if on one route: MX's budget, not the route, bounds their MX calls.
+    apiThrottle: { rateLimit: 1_700, burstLimit: 3_400 },
     routeThrottles: {
       'POST /users/{user_id}/members/{member_guid}/refresh': { rateLimit: 300, burstLimit: 600 },
       'POST /mx/webhooks': { rateLimit: 1_500, burstLimit: 3_000 },
@@ -160,7 +168,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'delivery-slow': 5,
       'refresh-requests': 5,
     },
-    reservedConcurrency: { 'api-refresh': 250, 'api-read': 250, 'api-connect': 50, 'mx-events': 50 },
+    // api-read: twice the syncs' and reads' executions at the peak (BENCHMARKS.md section 8), within the quota asked.
+    reservedConcurrency: { 'api-refresh': 250, 'api-read': 1_100, 'api-connect': 50, 'mx-events': 50 },
+    lambdaConcurrencyQuota: 2_000,
     reconcileTurnsPerMinute: 6_000,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {
@@ -186,6 +196,21 @@ export function environmentSettings(name: unknown): EnvironmentSettings {
   const valid = ENVIRONMENT_NAMES.join(', ');
   const given = name === undefined ? 'none was given' : `got ${JSON.stringify(name)}`;
   throw new UnknownEnvironmentError(`Choose the environment with -c env=<name>, one of: ${valid} (${given}).`);
+}
+
+export class ConcurrencyQuotaError extends Error {
+  readonly code = 'concurrency_over_quota';
+}
+
+/** AWS keeps this much of the account's concurrency unreserved. */
+export const UNRESERVED_CONCURRENCY = 100;
+
+/** Refuses reservations that the account's quota cannot hold: CloudFormation would fail on the first function over it. */
+export function assertWithinConcurrencyQuota(settings: EnvironmentSettings, reserved: number): void {
+  if (reserved + UNRESERVED_CONCURRENCY <= settings.lambdaConcurrencyQuota) return;
+  throw new ConcurrencyQuotaError(
+    `${settings.name} reserves ${reserved} concurrent executions: ask AWS for a Lambda concurrency quota of at least ${reserved + UNRESERVED_CONCURRENCY} in ${settings.region} and set lambdaConcurrencyQuota (now ${settings.lambdaConcurrencyQuota}), or reserve less.`,
+  );
 }
 
 export class MissingAlarmDestinationError extends Error {

@@ -25,7 +25,13 @@ import { RelaySecrets } from './constructs/secrets.ts';
 import { queueAgeThresholdSeconds, WorkQueue } from './constructs/work-queue.ts';
 import { MAX_SQS_DELAY_SECONDS } from '../lib/queue/delayed-queue.ts';
 import { DELIVERY_QUEUES, MX_WORK_QUEUES, QUEUE_NAMES, type QueueName } from '../lib/queue/queue-names.ts';
-import { type EnvironmentSettings, resourceName, withAlarmDestination, withUseCases } from './environments.ts';
+import {
+  assertWithinConcurrencyQuota,
+  type EnvironmentSettings,
+  resourceName,
+  withAlarmDestination,
+  withUseCases,
+} from './environments.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
 export const DETECTION_LAG_ALARM_MS = 60_000;
@@ -237,6 +243,21 @@ export class NexusRelayStack extends Stack {
       logsKey: dataKey,
       removalPolicy,
     });
+    const reservations = Object.fromEntries(
+      FUNCTION_NAMES.map((fnName) => {
+        const consumed = FUNCTION_SPECS[fnName].consumes ?? [];
+        return [
+          fnName,
+          consumed.length > 0
+            ? consumed.reduce((sum, queue) => sum + settings.queueConcurrency[queue], 0)
+            : settings.reservedConcurrency[fnName as keyof EnvironmentSettings['reservedConcurrency']],
+        ];
+      }),
+    ) as Record<FunctionName, number | undefined>;
+    assertWithinConcurrencyQuota(
+      settings,
+      Object.values(reservations).reduce<number>((sum, n) => sum + (n ?? 0), 0),
+    );
     const functions = {} as Record<FunctionName, NodejsFunction>;
     for (const fnName of FUNCTION_NAMES) {
       const spec = FUNCTION_SPECS[fnName];
@@ -251,10 +272,7 @@ export class NexusRelayStack extends Stack {
         removalPolicy,
         logLevel: settings.logLevel,
         ...(spec.callsMx ? { network: this.mxEgress.network } : {}),
-        reservedConcurrency:
-          consumed.length > 0
-            ? consumed.reduce((sum, queue) => sum + settings.queueConcurrency[queue], 0)
-            : settings.reservedConcurrency[fnName as keyof EnvironmentSettings['reservedConcurrency']],
+        reservedConcurrency: reservations[fnName],
       }).function;
       grantAccess(fn, spec, accessible);
       for (const queue of consumed) {

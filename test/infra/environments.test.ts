@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import {
+  ConcurrencyQuotaError,
   ENVIRONMENTS,
   ENVIRONMENT_NAMES,
   environmentSettings,
@@ -71,6 +72,19 @@ describe('environments', () => {
     const app = new App();
     const unstated = withAlarmDestination(ENVIRONMENTS.prod, { email: 'oncall@example.com' });
     expect(() => new NexusRelayStack(app, 'p', { settings: unstated })).toThrow(UnstatedUseCasesError);
+  });
+
+  it('reserve no more concurrency than their Lambda quota holds with 100 left free: prod at the default is refused', () => {
+    // Each environment's own settings synthesize in the stack tests; prod's reservations need a raised quota.
+    const app = new App();
+    const atDefault = withUseCases(
+      withAlarmDestination({ ...ENVIRONMENTS.prod, lambdaConcurrencyQuota: 1_000 }, { email: 'oncall@example.com' }),
+      'true',
+    );
+    expect(() => new NexusRelayStack(app, 'over', { settings: atDefault })).toThrow(ConcurrencyQuotaError);
+    expect(() => new NexusRelayStack(app, 'over-again', { settings: atDefault })).toThrow(
+      /prod reserves \d+ concurrent executions: ask AWS for a Lambda concurrency quota of at least \d+ in us-east-1/,
+    );
   });
 
   it('hear refresh requests from nexus-relay.upstream unless -c refreshRequestSources names others', () => {
