@@ -11,6 +11,8 @@ export interface WorkerFigures {
   pollBatchMs: number;
   /** A batch of nightly reports plus a batch of the hint reads they schedule (the MX reads a report stands for). */
   reportBatchMs: number;
+  /** A batch of those reads with MX's calls held by the breaker: the handler's own part (DynamoDB, SQS); usual day only. */
+  heldBatchMs?: number;
 }
 
 /** Everything the model takes from the run: each figure measured in it. */

@@ -3,6 +3,8 @@ import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { LEASE_MS } from '../lib/mx/call-budget.ts';
 import { OUTAGE_MEMBERS, OUTAGE_MS, simulateOutage } from './capacity-outage.ts';
+import { type OutageAtScaleFigures, simulateOutageAtScale } from './outage-at-scale.ts';
+import { outageAtScaleChecks, outageAtScaleMethod } from './outage-at-scale-report.ts';
 import { ENVIRONMENTS } from '../infra/environments.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
@@ -61,12 +63,18 @@ export async function run(): Promise<BenchResult> {
     // The week first: the dispatch's 50,000 users, due long before it, would otherwise take every turn of it.
     const week = await simulateWeek(config, intervalMs);
     const dispatch = await measureDispatch(config, intervalMs);
-    const usual = await measureWorker(engines, WORKLOAD.mxLatencyMs.p50);
+    const usual = await measureWorker(engines, WORKLOAD.mxLatencyMs.p50, true);
     const slow = await measureWorker(engines, SLOW_DAY_MX_P50_MS);
     const outage = await simulateOutage(engines, ENVIRONMENTS.prod.mx.callsPerSecond);
     progress(`outage: ${JSON.stringify(outage)}`);
     const units = await measureUnitCosts(engines);
     progress(`unit costs: ${JSON.stringify(units)}`);
+    const atScale = await simulateOutageAtScale({
+      workload: WORKLOAD,
+      measured: { units, week, usual: { ...usual, heldBatchMs: usual.heldBatchMs! } },
+      settings: ENVIRONMENTS.prod,
+    });
+    progress(`outage at scale: ${JSON.stringify(atScale)}`);
     const measured: Measured = {
       units,
       week,
@@ -78,7 +86,7 @@ export async function run(): Promise<BenchResult> {
     const prod = ENVIRONMENTS.prod;
     const on = assess(WORKLOAD, measured, prod);
     const off = assess({ ...WORKLOAD, webhooks: 'off' }, measured, prod);
-    return report(on, off, measured, outage);
+    return report(on, off, measured, outage, atScale);
   } finally {
     await engines.stop();
   }
@@ -93,7 +101,13 @@ const KIND_LABEL: Record<Component['kind'], string> = {
 const usd = (n: number) => `$${fmt(n, 0)}`;
 const sumOf = (calls: Record<MxCause, number>) => MX_CAUSES.reduce((n, cause) => n + calls[cause], 0);
 
-function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<ReturnType<typeof simulateOutage>>): BenchResult {
+function report(
+  on: Assessment,
+  off: Assessment,
+  m: Measured,
+  outage: Awaited<ReturnType<typeof simulateOutage>>,
+  atScale: OutageAtScaleFigures,
+): BenchResult {
   const w = WORKLOAD;
   const headroomCheck = (c: Component, target: number, day: string): TargetCheck => ({
     target: `${c.name}${c.name.includes('MX at') ? '' : `, ${day}`}: ≥ ${target}× what ${fmtUsers(w.users)} users need (${KIND_LABEL[c.kind]})`,
@@ -107,7 +121,7 @@ function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<Re
     ...on.components.map((c) => headroomCheck(c, TARGETS.headroom, `MX at ${w.mxLatencyMs.p50} ms`)),
     ...on.slowComponents.map((c) => headroomCheck(c, 1, '')),
     {
-      target: `MX down ${OUTAGE_MS / 3_600_000} h while it announces aggregations: 0 lost, 0 dead-lettered, drained ≤ ${OUTAGE_DRAIN_TARGET_MS / 60_000} min after it returns, within the budget (${OUTAGE_MEMBERS} members; not yet at 1M users)`,
+      target: `MX down ${OUTAGE_MS / 3_600_000} h while it announces aggregations: 0 lost, 0 dead-lettered, drained ≤ ${OUTAGE_DRAIN_TARGET_MS / 60_000} min after it returns, within the budget (${OUTAGE_MEMBERS} members through worker-poll's composition; measured)`,
       measured:
         `${outage.members - outage.reached} lost (${outage.reached}/${outage.members} reached the app), ${outage.deadLettered} dead-lettered, ` +
         `drained ${outage.drainedMs === undefined ? 'not within the hour' : `in ${fmt(outage.drainedMs / 60_000, 1)} min`}, ` +
@@ -119,6 +133,7 @@ function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<Re
         outage.drainedMs <= OUTAGE_DRAIN_TARGET_MS &&
         outage.busiestPeriodCalls <= outage.periodCalls,
     },
+    ...outageAtScaleChecks(atScale),
     {
       target: `MX calls the relay makes on its own per user a day ≤ ${TARGETS.relayMxCallsPerUserDay}, MX's webhooks on (measured)`,
       measured: `${fmt(on.relayCallsPerUserDay, 1)}: ${relayCauses}`,
@@ -159,7 +174,8 @@ function report(on: Assessment, off: Assessment, m: Measured, outage: Awaited<Re
       "a syncing user is brought up to date by the report, another is not; an app's sync comes hours later (its session lapsed, one ingest); its reads follow in that session; a read that opens the session is counted apart. " +
       "worker-poll's batches are timed the same way with MX at the usual and the slow day's median. The peak: the nightly wave (every aggregated member over its hours) meeting the day's busiest hour (the peak factor × the average hour) of refreshes, syncs and reads. " +
       "The reconcile's turns and reads are a simulated week of 500 users (the workload's members and their share needing the user); the dispatcher's rate is measured over 50,000 users. The unit costs are measured once; the sensitivity table changes the volumes only. " +
-      `MX down ${OUTAGE_MS / 3_600_000} h: ${OUTAGE_MEMBERS} members on an injected clock, handlers taking no simulated time (the outage at 1M users is still to be simulated).`,
+      `MX down ${OUTAGE_MS / 3_600_000} h: ${OUTAGE_MEMBERS} members through worker-poll's composition on an injected clock, handlers taking no simulated time. ` +
+      outageAtScaleMethod(atScale),
     '',
     '**Every component where the wave meets the peak hour** (webhooks on):',
     '',
@@ -471,9 +487,10 @@ const BATCH_SIZE = 10;
  * and the MX simulator answering every call `latencyMs` late. Poll steps of jobs still aggregating (sessions warm);
  * nightly reports of aggregations MX ran on its own hours after the users' last call (their sessions lapsed, the users
  * syncing, NIGHTLY_CHANGES made), each a hint, then the read of the user it schedules (the member list, each member
- * taken as MX lists it: a job opened and ended, the user's transactions brought up to date).
+ * taken as MX lists it: a job opened and ended, the user's transactions brought up to date). With `held`, the same
+ * reads again with MX failing and worker-poll's breaker open: the handler's own part of a read.
  */
-async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<WorkerFigures> {
+async function measureWorker(engines: LocalEngines, latencyMs: number, held = false): Promise<WorkerFigures> {
   const simulator = await startMxSimulator({ log: () => {} });
   try {
     const config = localServicesConfig(engines, simulator.url, {
@@ -546,7 +563,25 @@ async function measureWorker(engines: LocalEngines, latencyMs: number): Promise<
     );
     const reportBatchMs = hintBatchMs + readBatchMs;
     progress(`worker at MX ${latencyMs} ms: poll batch ${fmt(pollBatchMs, 0)} ms, report batch ${fmt(reportBatchMs, 0)} ms`);
-    return { latencyMs, pollBatchMs, reportBatchMs };
+    if (!held) return { latencyMs, pollBatchMs, reportBatchMs };
+    // MX failing at once (a Retry-After past the retry budget: no retries): a first batch of reads opens the breaker, the
+    // next ones are held, each sent back to wait on its queue.
+    await control('/_sim/faults', { error_rate: 1, status: 503, retry_after_s: 3_600 });
+    ahead += 60_000;
+    const down = Date.now() + ahead;
+    await batchMs(
+      'member-reports',
+      reported.map(({ userId, memberGuid }) => ({
+        member_report: { kind: 'aggregation', member_guid: memberGuid, user_id: userId, is_background: true },
+        due_at: down,
+      })),
+    );
+    ahead += HINT_WINDOW_MS;
+    const reads = reported.map(({ userId }) => ({ mx_hints: { user_id: userId }, due_at: down + HINT_WINDOW_MS }));
+    await batchMs('member-reports', reads.slice(0, BATCH_SIZE));
+    const heldBatchMs = await batchMs('member-reports', reads.slice(BATCH_SIZE));
+    progress(`worker, MX's calls held: a batch of reads ${fmt(heldBatchMs, 0)} ms`);
+    return { latencyMs, pollBatchMs, reportBatchMs, heldBatchMs };
   } finally {
     await simulator.close();
   }

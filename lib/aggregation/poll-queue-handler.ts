@@ -26,6 +26,20 @@ export const MX_WAIT_FIRST_MS = 30_000;
  */
 export const MX_WAIT_MAX_MS = 5 * 60_000;
 
+/**
+ * How long a read MX could not serve waits on its queue the `waits`-th time (1: the first): half to all of the doubled
+ * wait at random, so work MX failed at once does not all come back at once; never sooner than MX's own Retry-After.
+ */
+export function mxWaitMs(
+  waits: number,
+  retryAfterSeconds: number | undefined,
+  random: () => number,
+  firstWaitMs = MX_WAIT_FIRST_MS,
+): number {
+  const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MX_WAIT_MAX_MS);
+  return Math.max(Math.round(doubled * (0.5 + random() / 2)), (retryAfterSeconds ?? 0) * 1000);
+}
+
 export interface PollQueueHandlerDeps {
   poll: Pick<PollService, 'handle'>;
   watch: Pick<MemberWatch, 'handleReport' | 'readHints' | 'reconcileTurn'>;
@@ -59,9 +73,7 @@ export function createPollQueueHandler(deps: PollQueueHandlerDeps): (message: Po
     error: MxError,
   ): Promise<void> => {
     const waits = (message.mx_waits ?? 0) + 1;
-    const doubled = Math.min(firstWaitMs * 2 ** (waits - 1), MX_WAIT_MAX_MS);
-    // Half to all of the wait, at random; never sooner than MX's own Retry-After.
-    const waitMs = Math.max(Math.round(doubled * (0.5 + random() / 2)), (error.retryAfterSeconds ?? 0) * 1000);
+    const waitMs = mxWaitMs(waits, error.retryAfterSeconds, random, firstWaitMs);
     const due = { mx_waits: waits, due_at: clock.now() + waitMs };
     if ('reconcile' in message) await queues.reconcile.schedule({ ...message, ...due });
     else if ('erase' in message) await queues.erasures.schedule({ ...message, ...due });

@@ -79,7 +79,7 @@ export const CONFIG_VARIABLES = {
   MX_REQUEST_TIMEOUT_MS: integer(100, 60_000).withDefault(5000, 'Timeout of one attempt of an MX call.'),
   MX_CALLS_PER_SECOND: integer(1, 100_000).withDefault(
     100,
-    'Requests to each MX host (data, SSO, MDX Real Time: a budget each) all functions together make per second at most, on average over 5 s, every retry counted (lib/mx/call-budget.ts); requests over it wait up to 2 s, then apps get 503 with Retry-After and queued work waits on its queue. Set it below what MX allows your client: MX publishes no Nexus figure.',
+    'Requests to each MX host (data, SSO, MDX Real Time: a budget each) all functions together make per second at most, on average over 5 s, every retry counted (lib/mx/call-budget.ts); over it, a call an app waits for waits up to 2 s, then the app gets 503 with Retry-After; queued work waits for the next 5 s period (on its queue if that one is spent too). Set it below what MX allows your client: MX publishes no Nexus figure.',
   ),
   MX_RETRY_BUDGET_MS: integer(0, 600_000).withDefault(
     12_000,

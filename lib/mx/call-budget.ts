@@ -6,8 +6,13 @@ import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
 /** The budget is counted per lease period, across every container. */
 export const LEASE_MS = 5_000;
-/** A call waits at most this long for the next period's calls; longer, it is refused with the time to wait. */
+/** An app's call waits at most this long for the next period's calls; longer, it is refused with the time to wait. */
 export const MAX_BUDGET_WAIT_MS = 2_000;
+/**
+ * Queued work waits for the next period, however far (a period at most): refused, a member report would go back to
+ * its queue for half a minute or more, as if MX had failed.
+ */
+export const QUEUED_BUDGET_WAIT_MS = LEASE_MS;
 
 const MIN_LEASE = 8;
 /**
@@ -17,6 +22,8 @@ const MIN_LEASE = 8;
 export const UNLEASED_RESERVE = MIN_LEASE;
 /** No container leases more than this share of a period's calls at once, so a burst in one leaves some for the rest. */
 const MAX_LEASE_SHARE = 1 / 4;
+/** A pace is taken over this much of a period at least: a period's first few calls are not a pace. */
+const MIN_PACE_WINDOW_MS = 1_000;
 const COUNTER_RETENTION_SECONDS = 60;
 /**
  * A period's calls are split over counter items of at most this many each: leases of 8 calls at least keep an item
@@ -75,20 +82,22 @@ export class MxBudgetSpent extends Error {
 
 /**
  * One budget of calls to one MX host shared by every function, with no table write per call: a container leases blocks of
- * the period's calls and spends them from memory (decision 0022). Unspent calls lapse: the budget is a ceiling.
+ * the period's calls, each what the rest of the period takes at its pace, and spends them from memory (decision 0022).
+ * Unspent calls lapse: the budget is a ceiling.
  *
  * @example
  * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), name: 'mx-calls:mx-data', perSecond: 100, clock, log, metrics });
- * await budget.take(); // throws MxBudgetSpent when the wait would be longer than MAX_BUDGET_WAIT_MS
+ * await budget.take(); // throws MxBudgetSpent when the wait would be longer than its priority's (2 s for an app's call)
  */
 export class MxCallBudget {
   readonly perPeriod: number;
+  /** Whose calls it counts: an app's over HTTP, or queued work. */
+  readonly priority: BudgetPriority;
   readonly #options: MxCallBudgetOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxLease: number;
   #period = Number.NaN;
   #left = 0;
-  #leased = 0;
   #spent = 0;
   #spentBefore = 0;
   /** Spent this period without a lease: at most UNLEASED_RESERVE. */
@@ -103,11 +112,12 @@ export class MxCallBudget {
   constructor(options: MxCallBudgetOptions) {
     this.#options = options;
     this.#sleep = options.sleep ?? ((ms) => sleep(ms));
+    this.priority = options.priority ?? 'app';
     this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
     const forApps = Math.floor(this.perPeriod * APP_SHARE);
     const shared = pool(options.name, this.perPeriod - forApps);
     // An app's calls come from the shared part while it lasts, then from apps' own: queued work can never take that.
-    this.#pools = options.priority === 'queued' ? [shared] : [shared, pool(`${options.name}:app`, forApps)];
+    this.#pools = this.priority === 'queued' ? [shared] : [shared, pool(`${options.name}:app`, forApps)];
     this.#maxLease = Math.max(1, Math.floor(Math.min(this.perPeriod * MAX_LEASE_SHARE, CALLS_PER_COUNTER)));
   }
 
@@ -119,6 +129,7 @@ export class MxCallBudget {
   /** Spends one attempt, leasing more or waiting for the next period as needed. */
   async take(): Promise<void> {
     const { clock, metrics } = this.#options;
+    const maxWaitMs = this.priority === 'queued' ? QUEUED_BUDGET_WAIT_MS : MAX_BUDGET_WAIT_MS;
     const startedAt = clock.now();
     let waited = false;
     for (;;) {
@@ -138,7 +149,7 @@ export class MxCallBudget {
       }
       const waitMs = (this.#period + 1) * LEASE_MS - now;
       // One wait at most: a clock that did not move refuses rather than waits again.
-      if (waited || now - startedAt + waitMs > MAX_BUDGET_WAIT_MS) {
+      if (waited || now - startedAt + waitMs > maxWaitMs) {
         metrics.add('MxBudgetRefusals', 1, {});
         throw new MxBudgetSpent(waitMs);
       }
@@ -153,7 +164,6 @@ export class MxCallBudget {
     this.#spentBefore = period === this.#period + 1 ? this.#spent : 0;
     this.#period = period;
     this.#left = 0;
-    this.#leased = 0;
     this.#spent = 0;
     this.#unleased = 0;
     this.#dry.clear();
@@ -167,8 +177,12 @@ export class MxCallBudget {
   async #lease(): Promise<void> {
     const { counter, log, metrics, name, random = Math.random } = this.#options;
     const period = this.#period;
-    const wanted = Math.min(this.#maxLease, Math.max(MIN_LEASE, Math.ceil(this.#spentBefore * 1.25), this.#leased * 2));
     const periodStart = period * LEASE_MS;
+    const now = this.#options.clock.now();
+    // What the rest of the period takes at this container's pace: the last period's, or this one's so far if faster.
+    // A lease any bigger lapses unspent, and leaves other containers waiting for calls nobody sends.
+    const pace = Math.max(this.#spentBefore / LEASE_MS, this.#spent / Math.max(now - periodStart, MIN_PACE_WINDOW_MS));
+    const wanted = Math.min(this.#maxLease, Math.max(MIN_LEASE, Math.ceil(pace * (periodStart + LEASE_MS - now))));
     const expiresAt = toEpochSeconds(periodStart + LEASE_MS) + COUNTER_RETENTION_SECONDS;
     let granted = 0;
     try {
@@ -196,7 +210,6 @@ export class MxCallBudget {
     }
     if (period !== this.#period) return; // the period went by while the counter answered
     this.#left += granted;
-    this.#leased += granted;
     if (this.#dry.size === this.counters) this.#drained = true;
   }
 }

@@ -1,16 +1,22 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
+import type { BudgetPriority } from './call-budget.ts';
 import type { MxMetrics } from './mx-metrics.ts';
 
 /** Calls in a row MX could not serve, retries spent, that open the breaker. */
 export const FAILURES_TO_OPEN = 5;
-/** The first time the breaker stays open; each failed probe doubles it, up to MAX_OPEN_MS. */
+/** The first time the breaker stays open; each failed probe doubles it, up to MAX_OPEN_MS (APP_MAX_OPEN_MS for apps). */
 export const FIRST_OPEN_MS = 15_000;
 /**
- * A minute: each container's breaker closes within a minute (and a probe) of MX answering again, however long the
- * outage, at the cost of one probe a container a minute to an MX that is down.
+ * A minute, over queued work's calls: each container's breaker closes within a minute (and a probe) of MX answering
+ * again, however long the outage, at the cost of one probe a container a minute to an MX that is down.
  */
 export const MAX_OPEN_MS = 60_000;
+/**
+ * A breaker over an app's calls holds them this long at most: an app waiting over HTTP is served within seconds of MX's
+ * return, not a minute later, at the cost of a probe every 5 s from each API container that takes calls meanwhile.
+ */
+export const APP_MAX_OPEN_MS = 5_000;
 /** While the probe is out, other calls are told to come back this much later. */
 const PROBE_WAIT_MS = 1_000;
 
@@ -18,6 +24,8 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerOptions {
   upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
+  /** Whose calls it holds (its budget's priority): an app's, APP_MAX_OPEN_MS at most; otherwise MAX_OPEN_MS. */
+  priority?: BudgetPriority;
   clock: Clock;
   log: Log;
   metrics: MxMetrics;
@@ -36,10 +44,14 @@ export class CircuitBreaker {
   #state: BreakerState = 'closed';
   #failures = 0;
   #openUntil = 0;
-  #openMs = FIRST_OPEN_MS;
+  readonly #maxOpenMs: number;
+  #openMs: number;
   #probing = false;
 
-  constructor(private readonly options: CircuitBreakerOptions) {}
+  constructor(private readonly options: CircuitBreakerOptions) {
+    this.#maxOpenMs = options.priority === 'app' ? APP_MAX_OPEN_MS : MAX_OPEN_MS;
+    this.#openMs = Math.min(FIRST_OPEN_MS, this.#maxOpenMs);
+  }
 
   get state(): BreakerState {
     return this.#state;
@@ -68,13 +80,13 @@ export class CircuitBreaker {
     if (this.#state === 'half_open') this.#probing = false;
     if (served) {
       this.#failures = 0;
-      this.#openMs = FIRST_OPEN_MS;
+      this.#openMs = Math.min(FIRST_OPEN_MS, this.#maxOpenMs);
       if (this.#state !== 'closed') this.#move('closed');
       return;
     }
     this.#failures++;
     if (this.#state === 'half_open') {
-      this.#openMs = Math.min(this.#openMs * 2, MAX_OPEN_MS);
+      this.#openMs = Math.min(this.#openMs * 2, this.#maxOpenMs);
       this.#open();
     } else if (this.#state === 'closed' && this.#failures >= FAILURES_TO_OPEN) this.#open();
   }

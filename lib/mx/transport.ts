@@ -75,8 +75,8 @@ export interface MxTransportOptions {
   upstream?: string;
   /** Awaited before each attempt, within its time limit (e.g. a gate holding a call for its slot); a throw fails the attempt. */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
-  /** Shared by all transports of a container; each attempt spends one. */
-  budget?: Pick<MxCallBudget, 'take'>;
+  /** Shared by all transports of a container; each attempt spends one. An app's budget shortens the breaker's hold. */
+  budget?: Pick<MxCallBudget, 'take'> & Partial<Pick<MxCallBudget, 'priority'>>;
   log: Log;
   clock?: Clock;
   metrics: MxMetrics;
@@ -133,6 +133,7 @@ export class MxTransport {
     // Per container and host (decision 0021); `exchange` goes around it.
     this.#breaker = new CircuitBreaker({
       upstream: this.#upstream as 'mx-data',
+      priority: options.budget?.priority,
       clock: this.#clock,
       log: this.#log,
       metrics: this.#metrics,

@@ -30,7 +30,8 @@ class MemoryCounter implements WindowCounter {
   }
 }
 
-function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority) {
+/** `frozen`: waits do not move the clock (as an injected one in a handler's test): a wait is refused after one. */
+function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority, frozen = false) {
   const clock = new ManualClock(Date.UTC(2026, 10, 26));
   const counter = new MemoryCounter();
   const metrics: { name: string; value: number; dimensions: unknown }[] = [];
@@ -43,7 +44,7 @@ function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority
       clock,
       log: silentLog,
       metrics: sink,
-      sleep: async (ms) => clock.advance(ms),
+      sleep: async (ms) => void (frozen || clock.advance(ms)),
       ...(random ? { random } : {}),
       ...(priority ? { priority } : {}),
     });
@@ -51,11 +52,10 @@ function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority
 }
 
 /** Calls `budget.take()` `n` times, one after the other; answers how many went and how many were refused. */
-/** Takes `n` calls, or until the first refusal with `untilRefused` (a refusal builds an error: a million cost seconds). */
-async function spend(budget: MxCallBudget, n: number, untilRefused = false) {
+async function spend(budget: MxCallBudget, n: number) {
   let sent = 0;
   let refused = 0;
-  for (let i = 0; i < n && !(untilRefused && refused > 0); i++) {
+  for (let i = 0; i < n; i++) {
     try {
       await budget.take();
       sent += 1;
@@ -114,6 +114,46 @@ describe('MxCallBudget', () => {
     expect(sent).toBeGreaterThan(40);
     await expect(container().take()).rejects.toMatchObject({ retryAfterMs: periodEnds - clock.now() });
     expect(metrics.filter(({ name }) => name === 'MxBudgetRefusals')).toHaveLength(60 - sent + 1);
+  });
+
+  it('leases what the rest of the period takes at the container’s pace: one write a period, nothing left to lapse', async () => {
+    const { container, counter, clock } = setup(); // 500 calls a period
+    const budget = container();
+    clock.set(Math.ceil(clock.now() / LEASE_MS) * LEASE_MS);
+    const firstPeriod = clock.now();
+    // A call every 50 ms, 20 a second, for four periods.
+    for (let i = 0; i < 400; i++) {
+      await budget.take();
+      clock.advance(50);
+    }
+    const leasedIn = (period: number) => counter.taken.get(`mx-calls:mx-data#${firstPeriod + period * LEASE_MS}`);
+    for (const period of [1, 2, 3]) expect(leasedIn(period), `period ${period}`).toBe(100);
+    expect(counter.writes).toBeLessThanOrEqual(4 + 3);
+  });
+
+  it('queued work waits for the next period however far it is, never refused for it; an app’s call waits 2 s at most', async () => {
+    const queuedSide = setup(10, undefined, 'queued'); // 50 calls a period: 40 shared, 10 apps' own
+    const { clock, counter, metrics } = queuedSide;
+    // Early in a period, all of it leased by other containers.
+    clock.set(Math.ceil(clock.now() / LEASE_MS) * LEASE_MS + 100);
+    const periodStarts = Math.floor(clock.now() / LEASE_MS) * LEASE_MS;
+    await counter.take('mx-calls:mx-data', periodStarts, 40);
+    await counter.take('mx-calls:mx-data:app', periodStarts, 10);
+    const forApp = new MxCallBudget({
+      counter,
+      name: 'mx-calls:mx-data',
+      perSecond: 10,
+      clock,
+      log: silentLog,
+      metrics: { add: () => {} } as MetricsSink,
+      sleep: async () => expect.fail('an app’s call waits 2 s at most'),
+    });
+    await expect(forApp.take()).rejects.toMatchObject({ retryAfterMs: LEASE_MS - 100 });
+    // Refused, a member report would wait on its queue half a minute or more: it waits the 4.9 s instead.
+    await queuedSide.container().take();
+    expect(clock.now()).toBe(periodStarts + LEASE_MS);
+    expect(metrics).toContainEqual({ name: 'MxBudgetWait', value: LEASE_MS - 100, dimensions: {} });
+    expect(metrics.some(({ name }) => name === 'MxBudgetRefusals')).toBe(false);
   });
 
   it('waits once at most: a clock that does not move (an injected one) gets a refusal, never an endless wait', async () => {
@@ -187,7 +227,8 @@ describe('MxCallBudget', () => {
 
   it('leaves apps their part of a period while queued work drains a backlog: an app’s call still goes', async () => {
     for (const perSecond of [100, 2_500, 25_000]) {
-      const queuedSide = setup(perSecond, undefined, 'queued');
+      // The clock held within the period: what queued work takes of one period.
+      const queuedSide = setup(perSecond, undefined, 'queued', true);
       const app = new MxCallBudget({
         counter: queuedSide.counter,
         name: 'mx-calls:mx-data',
@@ -198,10 +239,10 @@ describe('MxCallBudget', () => {
         sleep: async (ms) => queuedSide.clock.advance(ms),
       });
       const perPeriod = (perSecond * LEASE_MS) / 1000;
-      // A backlog: more queued calls than the period holds, from containers enough to lease all it may.
+      // A backlog: twice the calls the period holds, from containers enough to lease all it may (a quarter each at most).
       const backlog = Array.from({ length: 8 }, queuedSide.container);
       let queued = 0;
-      for (const budget of backlog) queued += (await spend(budget, perPeriod, true)).sent;
+      for (const budget of backlog) queued += (await spend(budget, perPeriod / 4)).sent;
       expect(queued, `${perSecond}/s`).toBeLessThanOrEqual(Math.floor(perPeriod * (1 - APP_SHARE)));
       expect(queued, `${perSecond}/s`).toBeGreaterThan(perPeriod * (1 - APP_SHARE) * 0.5);
       // What an app asks meanwhile goes at once, up to the rest of the period.

@@ -1,16 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, FAILURES_TO_OPEN, FIRST_OPEN_MS, MAX_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
+import {
+  APP_MAX_OPEN_MS,
+  CircuitBreaker,
+  FAILURES_TO_OPEN,
+  FIRST_OPEN_MS,
+  MAX_OPEN_MS,
+} from '../../../lib/mx/circuit-breaker.ts';
+import type { BudgetPriority } from '../../../lib/mx/call-budget.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { silentLog } from '../../../lib/logger.ts';
 import type { MetricsSink } from '../../../lib/metrics.ts';
 
-function setup() {
+function setup(priority?: BudgetPriority) {
   const clock = new ManualClock(Date.UTC(2026, 10, 26));
   const changes: string[] = [];
   const metrics = {
     add: (name, _v, dims) => void (name === 'MxCircuitChanges' && changes.push((dims as { state: string }).state)),
   } as MetricsSink;
-  return { clock, changes, breaker: new CircuitBreaker({ upstream: 'mx-data', clock, log: silentLog, metrics }) };
+  return { clock, changes, breaker: new CircuitBreaker({ upstream: 'mx-data', priority, clock, log: silentLog, metrics }) };
 }
 
 describe('CircuitBreaker', () => {
@@ -67,5 +74,31 @@ describe('CircuitBreaker', () => {
       expect(breaker.admit()).toBe(openMs);
     }
     expect(openMs).toBe(MAX_OPEN_MS);
+  });
+
+  it("over an app's calls, holds them 5 s at most, however long MX was down: apps are served within seconds of its return", () => {
+    const { breaker, clock } = setup('app');
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) breaker.record(false);
+    expect(breaker.admit()).toBe(APP_MAX_OPEN_MS);
+    // An hour of failed probes: never held longer.
+    for (let round = 0; round < 720; round++) {
+      clock.advance(breaker.admit());
+      expect(breaker.admit()).toBe(0);
+      breaker.record(false);
+      expect(breaker.admit()).toBe(APP_MAX_OPEN_MS);
+    }
+    clock.advance(APP_MAX_OPEN_MS);
+    expect(breaker.admit()).toBe(0);
+    breaker.record(true);
+    expect(breaker.state).toBe('closed');
+    // Queued work's keeps the minute: a probe a container a minute to an MX that is down.
+    const queued = setup('queued');
+    for (let i = 0; i < FAILURES_TO_OPEN; i++) queued.breaker.record(false);
+    for (let round = 0; round < 3; round++) {
+      queued.clock.advance(queued.breaker.admit());
+      queued.breaker.admit();
+      queued.breaker.record(false);
+    }
+    expect(queued.breaker.admit()).toBe(MAX_OPEN_MS);
   });
 });

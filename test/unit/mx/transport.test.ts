@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from '../../../lib/zod.ts';
 import { ManualClock } from '../../../lib/clock.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import { FAILURES_TO_OPEN, FIRST_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
+import { APP_MAX_OPEN_MS, FAILURES_TO_OPEN, FIRST_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
 import { MxBudgetSpent } from '../../../lib/mx/call-budget.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
 import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, SLOW_CALL_MS } from '../../../lib/mx/transport.ts';
@@ -69,6 +69,33 @@ describe('MxTransport', () => {
     reply(200, {});
     await expect(get()).resolves.toMatchObject({ status: 200 });
     expect(failing.circuit).toBe('closed');
+  });
+
+  it("holds an app's calls 5 s at most once MX failed; with queued work's budget, the breaker's usual time", async () => {
+    for (const [priority, heldFor] of [
+      ['app', APP_MAX_OPEN_MS],
+      ['queued', FIRST_OPEN_MS],
+    ] as const) {
+      const failing = new MxTransport({
+        metrics: noMetrics,
+        baseUrl: DATA_ORIGIN,
+        timeoutMs: 1_000,
+        retry: new RetryPolicy({ budgetMs: 1, timer, random: () => 0.5 }),
+        dispatcher: agent,
+        log,
+        clock,
+        budget: { take: async () => {}, priority },
+      });
+      const get = () => failing.request({ method: 'GET', route: '/users', kind: 'read' });
+      for (let i = 0; i < FAILURES_TO_OPEN; i++) {
+        reply(503);
+        await expect(get()).rejects.toMatchObject({ code: 'MX_UPSTREAM_ERROR' });
+      }
+      await expect(get(), priority).rejects.toMatchObject({ code: 'MX_CIRCUIT_OPEN', retryAfterSeconds: heldFor / 1000 });
+      clock.advance(heldFor);
+      reply(200, {});
+      await expect(get()).resolves.toMatchObject({ status: 200 });
+    }
   });
 
   /** A transport over a budget of `left` attempts; `taken` counts what it spent. */
