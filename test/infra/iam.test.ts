@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from '../../infra/constructs/function-specs.ts';
 import { keys, PARTITIONS } from '../../lib/store/table.ts';
 import { MX_WORK_QUEUES, QUEUE_NAMES } from '../../lib/queue/queue-names.ts';
@@ -261,6 +261,9 @@ function permissionsOf(env: EnvironmentName, name: FunctionName): string[] {
 
 describe('IAM', () => {
   describe.each(['dev', 'staging', 'prod'] as const)('in %s', (env) => {
+    // The synth (half a minute on a busy machine) is set-up, not the first test's time.
+    beforeAll(() => void synthesized(env), 120_000);
+
     it.each(Object.keys(EXPECTED) as FunctionName[])('%s holds exactly the permissions its code path uses', (name) => {
       const expected = [...LOGS, ...EXPECTED[name], ...(env === 'prod' ? EXPECTED_KMS[name] : [])];
       expect(permissionsOf(env, name).sort()).toEqual(expected.sort());

@@ -337,4 +337,5 @@ it('delivers every event exactly once per endpoint, after dedupe by webhook-id, 
       `${stats.itemFailures} batch item failures, 1 worker crash redelivering ${stats.redeliveredAfterCrash}, ${stats.probes} breaker probes, ${stats.swept} retries sent by sweeps); ` +
       `receivers: ${summary.map((s) => `${s.requests} requests → ${s.delivered} delivered, ${s.duplicatesAfterSuccess} duplicates deduped`).join('; ')}`,
   );
-}, 120_000);
+  // A guard against a hang, not a speed target (that is the bench's): about 65 s alone, 110 s beside other suites.
+}, 300_000);
