@@ -66,11 +66,10 @@ export class UserDataRepository {
       deleted.deliveries += deliveries.length;
       deleted.userData += page.length;
     }
-    let logIds: Promise<string[]> | undefined;
+    let logIds: string[] | undefined;
     for await (const page of this.#pages({ pk: gsi2.userJobs(userId), index: 'gsi2' }, budget)) {
       const jobs = (await getItems(table, page.map(tableKeyOf), { consistent: true })).map(jobOfItem);
-      logIds ??= this.webhooks.logIds();
-      const logs = await logIds;
+      const logs = (logIds ??= await this.webhooks.logIds());
       const candidates = jobs.flatMap(jobEventIds).flatMap((eventId) => logs.map((id) => deliveryKey({ id }, eventId)));
       const deliveries = (await getItems(table, candidates, { consistent: true })).map(tableKeyOf);
       await deleteItems(table, deliveries);

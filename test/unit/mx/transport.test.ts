@@ -10,7 +10,13 @@ import { MxError } from '../../../lib/mx/errors.ts';
 import { APP_MAX_OPEN_MS, FAILURES_TO_OPEN, FIRST_OPEN_MS } from '../../../lib/mx/circuit-breaker.ts';
 import { MxBudgetSpent } from '../../../lib/mx/call-budget.ts';
 import { RetryPolicy } from '../../../lib/mx/retry-policy.ts';
-import { MxTransport, NEXUS_HEADERS, NEXUS_MEDIA_TYPE, SLOW_CALL_MS } from '../../../lib/mx/transport.ts';
+import {
+  MxTransport,
+  type MxTransportOptions,
+  NEXUS_HEADERS,
+  NEXUS_MEDIA_TYPE,
+  SLOW_CALL_MS,
+} from '../../../lib/mx/transport.ts';
 import { CapturingLog, DATA_ORIGIN, FakeTimer, mockAgent, recordedCalls } from './support/fakes.ts';
 
 describe('MxTransport', () => {
@@ -21,7 +27,7 @@ describe('MxTransport', () => {
   let transport: MxTransport;
 
   /** Backoffs at half their ceiling: 50, 100, 200… ms. */
-  const transportWith = (budgetMs = 5_000) =>
+  const transportWith = (budgetMs = 5_000, budget?: MxTransportOptions['budget']) =>
     new MxTransport({
       metrics: noMetrics,
       baseUrl: DATA_ORIGIN,
@@ -32,6 +38,7 @@ describe('MxTransport', () => {
       upstream: 'mx-data',
       log,
       clock,
+      ...(budget ? { budget } : {}),
     });
 
   beforeEach(() => {
@@ -76,16 +83,7 @@ describe('MxTransport', () => {
       ['app', APP_MAX_OPEN_MS],
       ['queued', FIRST_OPEN_MS],
     ] as const) {
-      const failing = new MxTransport({
-        metrics: noMetrics,
-        baseUrl: DATA_ORIGIN,
-        timeoutMs: 1_000,
-        retry: new RetryPolicy({ budgetMs: 1, timer, random: () => 0.5 }),
-        dispatcher: agent,
-        log,
-        clock,
-        budget: { take: async () => {}, priority },
-      });
+      const failing = transportWith(1, { take: async () => {}, priority });
       const get = () => failing.request({ method: 'GET', route: '/users', kind: 'read' });
       for (let i = 0; i < FAILURES_TO_OPEN; i++) {
         reply(503);
@@ -101,19 +99,10 @@ describe('MxTransport', () => {
   /** A transport over a budget of `left` attempts; `taken` counts what it spent. */
   const budgetedWith = (left: number, budgetMs = 5_000) => {
     const spent = { taken: 0 };
-    const transport = new MxTransport({
-      metrics: noMetrics,
-      baseUrl: DATA_ORIGIN,
-      timeoutMs: 1_000,
-      retry: new RetryPolicy({ budgetMs, timer, random: () => 0.5 }),
-      dispatcher: agent,
-      log,
-      clock,
-      budget: {
-        take: async () => {
-          if (left-- <= 0) throw new MxBudgetSpent(2_400);
-          spent.taken += 1;
-        },
+    const transport = transportWith(budgetMs, {
+      take: async () => {
+        if (left-- <= 0) throw new MxBudgetSpent(2_400);
+        spent.taken += 1;
       },
     });
     return { transport, spent };
@@ -158,18 +147,9 @@ describe('MxTransport', () => {
   it('a half-open probe the budget refuses frees the probe: the next call may go', async () => {
     let left = FAILURES_TO_OPEN;
     let refuse = false;
-    const budgeted = new MxTransport({
-      metrics: noMetrics,
-      baseUrl: DATA_ORIGIN,
-      timeoutMs: 1_000,
-      retry: new RetryPolicy({ budgetMs: 1, timer, random: () => 0.5 }),
-      dispatcher: agent,
-      log,
-      clock,
-      budget: {
-        take: async () => {
-          if (refuse || left-- <= 0) throw new MxBudgetSpent(1_000);
-        },
+    const budgeted = transportWith(1, {
+      take: async () => {
+        if (refuse || left-- <= 0) throw new MxBudgetSpent(1_000);
       },
     });
     const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
