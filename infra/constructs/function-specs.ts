@@ -166,7 +166,9 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'api-read': {
     description: 'Relays Nexus operations as the user, with session management; transactions sync over its change log.',
-    memorySize: 512,
+    // A read or a sync waits on MX nearly all its time (BENCHMARKS.md → Read overhead: 0.2 ms of CPU a read); a first
+    // sync of a long history, the CPU-heavy call, takes seven times its full-core CPU time at this size.
+    memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 25,
     // Sessions; the sync state, and its transaction pointers and change log (batches: lib/transactions/transactions-repo.ts).
     itemActions: [GET, PUT, UPDATE, DELETE, BATCH_GET, BATCH_WRITE],
