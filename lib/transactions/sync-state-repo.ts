@@ -20,6 +20,8 @@ export interface SyncState {
   resetSeq?: number;
   /** Forgotten and not synced since: the relay's own upkeep leaves it alone. */
   forgotten?: boolean;
+  /** While an ingest holds the lease: until when. */
+  leaseUntil?: number;
 }
 
 /** How a caller claims the ingest lease. */
@@ -212,4 +214,5 @@ const toState = (item: Record<string, unknown>): SyncState => ({
   ...(typeof item.window_seen_at === 'number' ? { windowSeenAt: item.window_seen_at } : {}),
   ...(typeof item.reset_seq === 'number' ? { resetSeq: item.reset_seq } : {}),
   ...(typeof item.forgotten_at === 'number' ? { forgotten: true } : {}),
+  ...(typeof item.lease_until === 'number' ? { leaseUntil: item.lease_until } : {}),
 });

@@ -6,7 +6,7 @@ import type { NexusClient } from '../mx/nexus-client.ts';
 import type { IngestCounts, MxTransaction } from './changes-found.ts';
 import { Ingest } from './ingest.ts';
 import { type HeldLease, IngestLease } from './ingest-lease.ts';
-import type { SyncState, SyncStateRepository } from './sync-state-repo.ts';
+import { declines, type SyncState, type SyncStateRepository } from './sync-state-repo.ts';
 import type { TransactionPointer, TransactionsRepository } from './transactions-repo.ts';
 import { type SyncCursorCodec, SyncCursorExpiredError } from './sync-cursor.ts';
 
@@ -122,10 +122,18 @@ export class TransactionSync {
    * mistaken webhook removes nothing. Undefined for a user who does not sync.
    */
   async confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined> {
-    return this.#removeUnderLease(userId, async (state) => {
-      const held = [...(await this.deps.repository.pointers(userId, [...guids], state.resetSeq)).values()].filter(
+    const heldOf = async (state: SyncState) =>
+      [...(await this.deps.repository.pointers(userId, [...guids], state.resetSeq)).values()].filter(
         (pointer) => !pointer.removed,
       );
+    // None held while no ingest runs: nothing to remove, and a later ingest reads MX after the deletion. The lease's
+    // claim and commit would be two writes for nothing (the usual case: the aggregation's own ingest removed them).
+    const now = this.deps.clock.now();
+    const known = await this.deps.states.state(userId);
+    if (declines(known, {}, now)) return undefined;
+    if ((known!.leaseUntil ?? 0) < now && (await heldOf(known!)).length === 0) return { removed: 0 };
+    return this.#removeUnderLease(userId, async (state) => {
+      const held = await heldOf(state);
       if (held.length === 0) return [];
       const { gone } = await this.#ingest.confirmGone(userId, await this.#ingest.daysOf(userId, held, new Map()));
       return held.filter(({ guid }) => gone.has(guid));
