@@ -168,8 +168,9 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'delivery-slow': 5,
       'refresh-requests': 5,
     },
-    // api-read: twice the syncs' and reads' executions at the peak (BENCHMARKS.md section 8), within the quota asked.
-    reservedConcurrency: { 'api-refresh': 250, 'api-read': 1_100, 'api-connect': 50, 'mx-events': 50 },
+    // api-read and api-refresh: more than twice their executions at the peak (BENCHMARKS.md section 8), within the
+    // quota asked.
+    reservedConcurrency: { 'api-refresh': 300, 'api-read': 1_100, 'api-connect': 50, 'mx-events': 50 },
     lambdaConcurrencyQuota: 2_000,
     reconcileTurnsPerMinute: 6_000,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
