@@ -91,7 +91,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'Lambda duration (arm64)',
       usd: gbSeconds * PRICES.lambdaPerGbSecond,
-      basis: `${fmtM(gbSeconds)} GB-s: the wall time measured per unit (MX at 300 ms) × each function's memory`,
+      basis: `${fmtM(gbSeconds)} GB-s: each unit's time at its function's memory (MX at 300 ms; its own CPU at the function's share of a vCPU) × that memory`,
     },
     {
       item: 'API Gateway HTTP API',

@@ -1,8 +1,10 @@
 import type { EnvironmentSettings } from '../infra/environments.ts';
+import { FUNCTION_SPECS, type FunctionName } from '../infra/constructs/function-specs.ts';
 import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
 import { type CostLine, type DailyUnits, monthlyCost } from './capacity-cost.ts';
 import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
 import { DAYS_PER_MONTH, dailyVolumes, type Workload } from './workload.ts';
+import { LAMBDA_MB_PER_VCPU } from './support/pricing.ts';
 
 /** worker-poll's batches timed with MX answering `latencyMs` late (bench/capacity.ts measures them). */
 export interface WorkerFigures {
@@ -24,6 +26,35 @@ export interface Measured {
   usual: WorkerFigures;
   slow: WorkerFigures;
   stack: { alarms: number; queues: number };
+}
+
+/** How much longer CPU work runs in `fn` than on a full core, less one: its share of a vCPU is its memory's. */
+const cpuStretch = (fn: FunctionName) => Math.max(0, LAMBDA_MB_PER_VCPU / FUNCTION_SPECS[fn].memorySize - 1);
+
+/**
+ * The times measured on a full core as Lambda runs them at each function's memory: a unit's own CPU (its `cpuMs`)
+ * runs the longer, its waits do not; a batch's ten messages take their CPU one after another.
+ */
+export function atFunctionSizes<M extends Pick<Measured, 'units' | 'usual'> & { slow?: WorkerFigures }>(measured: M): M {
+  const units = Object.fromEntries(
+    Object.entries(measured.units.units).map(([unit, cost]) => [
+      unit,
+      { ...cost, lambdaMs: cost.lambdaMs + cost.cpuMs * cpuStretch(cost.function) },
+    ]),
+  ) as UnitCosts['units'];
+  const batchCpu = (unit: Unit) => BATCH * measured.units.units[unit].cpuMs * cpuStretch(measured.units.units[unit].function);
+  const worker = (f: WorkerFigures): WorkerFigures => ({
+    ...f,
+    pollBatchMs: f.pollBatchMs + batchCpu('poll'),
+    reportBatchMs: f.reportBatchMs + batchCpu('report'),
+    ...(f.heldBatchMs === undefined ? {} : { heldBatchMs: f.heldBatchMs + batchCpu('report') }),
+  });
+  return {
+    ...measured,
+    units: { ...measured.units, units, deliveryBatchMs: measured.units.deliveryBatchMs + batchCpu('delivery') },
+    usual: worker(measured.usual),
+    ...(measured.slow ? { slow: worker(measured.slow) } : {}),
+  };
 }
 
 /**

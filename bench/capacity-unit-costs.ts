@@ -26,6 +26,7 @@ import { sqsRecord } from './support/sqs-record.ts';
 import { median } from './support/stats.ts';
 import { ASSUMED_AWS_LATENCY_MS } from './support/pricing.ts';
 import { createSealedWebhook } from './support/sealed-webhook.ts';
+import { type SpanCpu, startSpanCpu } from './support/span-cpu.ts';
 
 /** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
 export const UNITS = [
@@ -66,8 +67,10 @@ export interface UnitCost {
   function: FunctionName;
   /** Lambda invocations (a tenth of one for a message of a full batch). */
   invocations: number;
-  /** Lambda time billed: the invocations' wall time, shared among the batch's messages. */
+  /** Lambda time billed: the invocations' wall time, shared among the batch's messages (on a full core). */
   lambdaMs: number;
+  /** Of it, the functions' own CPU (support/span-cpu.ts): what runs longer below a full vCPU. */
+  cpuMs: number;
   wru: number;
   rru: number;
   /** SQS requests: sends, and a tenth of a batch's receive and delete for each message consumed. */
@@ -177,6 +180,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   const sqs = createSqsClient({ region: engines.region, sqsEndpoint: engines.sqsEndpoint });
   const totals = new Map<Unit, Omit<UnitCost, 'function' | 'mxCalls'>>();
   let unit: Unit | undefined;
+  let cpu: SpanCpu | undefined;
+  const cpuMs = new Map<string, number>();
   const add = (field: keyof Omit<UnitCost, 'function' | 'mxCalls'>, n: number) => {
     if (!unit) return;
     const t = totals.get(unit) ?? { ...NO_COST };
@@ -282,10 +287,12 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     /** Runs `work` as `kind`'s share of Lambda time; a warm-up round (no kind) is not counted. */
     const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {
       unit = kind;
+      cpu?.mark(kind);
       const started = performance.now();
       await mxBytesOf(work);
       add('lambdaMs', performance.now() - started);
       add('invocations', invocations);
+      cpu?.mark();
       unit = undefined;
     };
     const worker = (queue: string, bodies: unknown[]) => async () => {
@@ -317,6 +324,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     // Each user's work twice, the first time a warm-up: what a user's usual aggregation costs, not its first (MX's
     // guid of the user learnt, its member's state and its sync state made).
     let webhooksCounted = 0;
+    cpu = await startSpanCpu();
     for (const round of [undefined, 'counted'] as const) {
       const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
       // A refresh: the API call, then the poll step that finds it ended (and publishes its end). The night before
@@ -414,6 +422,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const deliveries = await drain(sqs, engines.queueUrls.delivery);
     const batchTimes: number[] = [];
     unit = 'delivery';
+    cpu.mark('delivery');
     for (let b = 0; b < deliveries.length; b += BATCH) {
       const records = deliveries.slice(b, b + BATCH).map((body, i) => sqsRecord('delivery', `${b + i}`, JSON.stringify(body)));
       const started = performance.now();
@@ -431,6 +440,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     add('invocations', deliveries.length / BATCH);
     add('outBytes', received);
     unit = undefined;
+    for (const [kind, ms] of await cpu.stop()) cpuMs.set(kind, ms);
+    cpu = undefined;
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
 
@@ -443,6 +454,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         function: fn,
         invocations: t.invocations / n,
         lambdaMs: t.lambdaMs / n,
+        cpuMs: (cpuMs.get(kind) ?? 0) / n,
         wru: t.wru / n,
         rru: t.rru / n,
         sqsRequests: t.sqsRequests / n + consumed,
@@ -475,6 +487,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
     units.transaction.sqsRequests = 0;
     units.transaction.lambdaMs = 0;
+    units.transaction.cpuMs = 0;
     units.transaction.httpApiRequests = 0;
     const instances: Record<Unit, number> = {
       ...Object.fromEntries(UNITS.map((kind) => [kind, COUNT])),
@@ -496,6 +509,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       ),
     };
   } finally {
+    await cpu?.stop();
     unsubscribe('undici:request:create', onMxRequest as never);
     stopPartitions();
     process.stdout.write = writes[0];
@@ -537,6 +551,7 @@ function sharedPartitions(partitionUnits: Map<Unit, Map<string, number>>, instan
 export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   invocations: 0,
   lambdaMs: 0,
+  cpuMs: 0,
   wru: 0,
   rru: 0,
   sqsRequests: 0,

@@ -27,10 +27,12 @@ interface ProfileNode {
   children?: number[];
 }
 
-interface CpuProfile {
+export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  /** Microseconds on the monotonic clock (`process.hrtime`'s, in µs). */
+  startTime?: number;
 }
 
 /** Node's module loader: resolving, reading, lexing and compiling CommonJS files from node_modules. */
@@ -74,6 +76,20 @@ function sourceMaps(): (url: string) => SourceMap | null {
  */
 export function profileByOwner(profilePath: string): Map<string, number> {
   const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as CpuProfile;
+  const ownerOfNode = ownersOfNodes(profile);
+  const byOwner = new Map<string, number>();
+  profile.samples.forEach((nodeId, i) => {
+    const micros = profile.timeDeltas[i + 1] ?? 0;
+    const owner = ownerOfNode.get(nodeId) ?? 'unknown';
+    byOwner.set(owner, (byOwner.get(owner) ?? 0) + micros / 1000);
+  });
+  byOwner.delete('V8: (idle)');
+  byOwner.delete('V8: (root)');
+  return byOwner;
+}
+
+/** Each node's owner, as profileByOwner counts its self time. */
+export function ownersOfNodes(profile: CpuProfile): Map<number, string> {
   const mapFor = sourceMaps();
 
   const parent = new Map<number, number>();
@@ -120,16 +136,7 @@ export function profileByOwner(profilePath: string): Map<string, number> {
 
   const ownerOfNode = new Map<number, string>();
   for (const node of profile.nodes) ownerOfNode.set(node.id, ownerOf(node));
-
-  const byOwner = new Map<string, number>();
-  profile.samples.forEach((nodeId, i) => {
-    const micros = profile.timeDeltas[i + 1] ?? 0;
-    const owner = ownerOfNode.get(nodeId) ?? 'unknown';
-    byOwner.set(owner, (byOwner.get(owner) ?? 0) + micros / 1000);
-  });
-  byOwner.delete('V8: (idle)');
-  byOwner.delete('V8: (root)');
-  return byOwner;
+  return ownerOfNode;
 }
 
 /** Adds `from` into `into`. */

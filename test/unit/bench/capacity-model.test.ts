@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assess, type Measured } from '../../../bench/capacity-model.ts';
+import { assess, atFunctionSizes, type Measured } from '../../../bench/capacity-model.ts';
+import { FUNCTION_SPECS } from '../../../infra/constructs/function-specs.ts';
 import { NO_COST, type Unit, type UnitCost, UNITS } from '../../../bench/capacity-unit-costs.ts';
 import { dailyVolumes, scaled, WORKLOAD } from '../../../bench/workload.ts';
 import { ENVIRONMENTS } from '../../../infra/environments.ts';
@@ -89,5 +90,27 @@ describe('assess', () => {
     expect(reports.need).toBeCloseTo(2_700_000 / (6 * 3600), 6);
     // Prod's concurrency in batches of ten, each a second.
     expect(reports.capacity).toBeCloseTo(ENVIRONMENTS.prod.queueConcurrency['member-reports'] * 10, 6);
+  });
+});
+
+describe('atFunctionSizes', () => {
+  it("runs a unit's own CPU at its function's share of a vCPU, its waits unchanged; a batch's ten one after another", () => {
+    const withCpu: Measured = {
+      ...measured,
+      units: {
+        ...measured.units,
+        units: { ...units, poll: { ...units.poll, cpuMs: 2 }, report: { ...units.report, cpuMs: 3 } },
+      },
+    };
+    const stretch = 1769 / FUNCTION_SPECS['worker-poll'].memorySize - 1;
+    const sized = atFunctionSizes(withCpu);
+    expect(sized.units.units.poll.lambdaMs).toBeCloseTo(10 + 2 * stretch, 9);
+    expect(sized.units.units.read.lambdaMs).toBe(10);
+    expect(sized.usual.pollBatchMs).toBeCloseTo(400 + 10 * 2 * stretch, 9);
+    expect(sized.slow.reportBatchMs).toBeCloseTo(3_000 + 10 * 3 * stretch, 9);
+    expect(sized.units.deliveryBatchMs).toBe(100);
+    // The month pays for the longer time.
+    const [full, atSize] = [withCpu, sized].map((m) => assess(WORKLOAD, m, ENVIRONMENTS.prod).cost.total);
+    expect(atSize!).toBeGreaterThan(full!);
   });
 });
