@@ -160,8 +160,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
     queueConcurrency: {
-      poll: 70,
-      'member-reports': 80,
+      poll: 140,
+      'member-reports': 200,
       reconcile: 10,
       erasures: 2,
       delivery: 60,
@@ -170,8 +170,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     },
     // api-read and api-refresh: more than twice their executions at the peak (BENCHMARKS.md section 8), within the
     // quota asked.
-    reservedConcurrency: { 'api-refresh': 300, 'api-read': 1_100, 'api-connect': 50, 'mx-events': 50 },
-    lambdaConcurrencyQuota: 2_000,
+    reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 50 },
+    lambdaConcurrencyQuota: 2_500,
     reconcileTurnsPerMinute: 6_000,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {

@@ -109,11 +109,11 @@ const BATCH_GET = 'dynamodb:BatchGetItem';
 const BATCH_WRITE = 'dynamodb:BatchWriteItem';
 
 /**
- * The functions on an aggregation's path mostly wait — on MX, DynamoDB, SQS, a webhook endpoint — and Lambda bills
- * memory for every millisecond of it (BENCHMARKS.md → Scale: most of their modelled duration is waiting). At
- * 256 MB a warm invocation gets 0.145 vCPU (a full one at 1,769 MB), for the few milliseconds of CPU each makes;
- * initialisation runs on a full vCPU whatever the size (on-demand functions), so cold starts do not grow; and 256 MB
- * is several times their init RSS (BENCHMARKS.md → Cold start).
+ * The functions that call MX and DynamoDB mostly wait, and Lambda bills memory for every millisecond of it. At 256 MB
+ * a warm invocation gets 0.145 vCPU (a full one at 1,769 MB): their own CPU (a nightly report's 57 ms on a full core,
+ * most of it the AWS SDK's: BENCHMARKS.md → Capacity) runs 6.9 times as long, billed alike at any size, so headroom
+ * comes from their concurrency (infra/environments.ts), not their memory. Initialisation runs on a full vCPU whatever
+ * the size (on-demand functions), and 256 MB is several times their init RSS (BENCHMARKS.md → Cold start).
  */
 const MOSTLY_WAITING_MB = 256;
 
@@ -166,8 +166,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'api-read': {
     description: 'Relays Nexus operations as the user, with session management; transactions sync over its change log.',
-    // A read or a sync waits on MX nearly all its time (BENCHMARKS.md → Read overhead: 0.2 ms of CPU a read); a first
-    // sync of a long history, the CPU-heavy call, takes seven times its full-core CPU time at this size.
+    // A read or a sync waits on MX nearly all its time (5 and 30 ms of CPU on a full core: BENCHMARKS.md → Capacity);
+    // a first sync of a long history, its CPU-heavy call, takes seven times its full-core CPU time at this size.
     memorySize: MOSTLY_WAITING_MB,
     timeoutSeconds: 25,
     // Sessions; the sync state, and its transaction pointers and change log (batches: lib/transactions/transactions-repo.ts).
