@@ -126,12 +126,12 @@ export class TransactionSync {
       [...(await this.deps.repository.pointers(userId, [...guids], state.resetSeq)).values()].filter(
         (pointer) => !pointer.removed,
       );
-    // None held while no ingest runs: nothing to remove, and a later ingest reads MX after the deletion. The lease's
-    // claim and commit would be two writes for nothing (the usual case: the aggregation's own ingest removed them).
-    const now = this.deps.clock.now();
+    // None held while no lease is out (not even a lapsed one, whose holder might still write): nothing to remove, and a
+    // later ingest reads MX after the deletion. The lease's claim and commit would be two writes for nothing (the usual
+    // case: the aggregation's own ingest removed them).
     const known = await this.deps.states.state(userId);
-    if (declines(known, {}, now)) return undefined;
-    if ((known!.leaseUntil ?? 0) < now && (await heldOf(known!)).length === 0) return { removed: 0 };
+    if (declines(known, {}, this.deps.clock.now())) return undefined;
+    if (known!.leaseUntil === undefined && (await heldOf(known!)).length === 0) return { removed: 0 };
     return this.#removeUnderLease(userId, async (state) => {
       const held = await heldOf(state);
       if (held.length === 0) return [];

@@ -30,9 +30,16 @@ function syncOf(state: SyncState, pointers: TransactionPointer[]) {
 const removed: TransactionPointer = { guid: 'TRN-1', seq: 3, firstSeq: 1, version: 'v', removed: true };
 
 it("MX's deletion of what the log already removed: the pointers read, no lease claimed, nothing written", async () => {
-  const { sync, calls } = syncOf({ allocated: 3, committed: 3, leaseUntil: NOW - 1 }, [removed]);
+  const { sync, calls } = syncOf({ allocated: 3, committed: 3 }, [removed]);
   expect(await sync.confirmRemovals('user-1', ['TRN-1', 'TRN-unknown'])).toEqual({ removed: 0 });
   expect(calls).toEqual(['state', 'pointers']);
+});
+
+it('a lapsed lease is taken over first: its holder may still be writing', async () => {
+  const { sync, calls } = syncOf({ allocated: 3, committed: 3, leaseUntil: NOW - 1 }, [removed]);
+  await expect(sync.confirmRemovals('user-1', ['TRN-1'])).rejects.toMatchObject({ code: 'SYNC_BUSY' });
+  expect(calls).toContain('claim');
+  expect(calls).not.toContain('pointers');
 });
 
 it('while an ingest holds the lease, its writes may be coming: the removal waits for the lease', async () => {
