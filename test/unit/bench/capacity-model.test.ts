@@ -97,6 +97,7 @@ describe('atFunctionSizes', () => {
   it("runs a unit's own CPU at its function's share of a vCPU, its waits unchanged; a batch's ten one after another", () => {
     const withCpu: Measured = {
       ...measured,
+      usual: { ...measured.usual, heldBatchMs: 80 },
       units: {
         ...measured.units,
         units: { ...units, poll: { ...units.poll, cpuMs: 2 }, report: { ...units.report, cpuMs: 3 } },
@@ -109,6 +110,8 @@ describe('atFunctionSizes', () => {
     expect(sized.usual.pollBatchMs).toBeCloseTo(400 + 10 * 2 * stretch, 9);
     expect(sized.slow.reportBatchMs).toBeCloseTo(3_000 + 10 * 3 * stretch, 9);
     expect(sized.units.deliveryBatchMs).toBe(100);
+    // A batch with MX's calls held: all of it taken as CPU, an upper bound (not a whole report's).
+    expect(sized.usual.heldBatchMs).toBeCloseTo(80 * (1 + stretch), 9);
     // The month pays for the longer time.
     const [full, atSize] = [withCpu, sized].map((m) => assess(WORKLOAD, m, ENVIRONMENTS.prod).cost.total);
     expect(atSize!).toBeGreaterThan(full!);
