@@ -189,7 +189,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // HttpApi gives up after 30 s; a request's MX calls share one MX_RETRY_BUDGET_MS (12 s) deadline, below this.
     timeoutSeconds: 25,
     // UpdateItem: the API key's last_used_at (lib/http/auth.ts), written by every function that takes a key.
-    // PutItem: a user a widget URL is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
+    // GetItem, UpdateItem: a user a widget URL is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
     itemActions: [GET, PUT, UPDATE],
     queries: [],
     apiKeys: [GET, UPDATE],

@@ -5,7 +5,7 @@ import type { AggregationMetrics } from './aggregation-metrics.ts';
 import type { ServedUsers } from '../mx/sessions.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 
-/** An app's use of a user is written at most this often per container: inactivity is counted in days. */
+/** An app's use of a user is written at most this often: inactivity is counted in days. */
 export const SERVED_NOTE_INTERVAL_MS = 24 * 3600_000;
 const NOTED_USERS_MAX = 10_000;
 
@@ -30,7 +30,8 @@ export class ReconcileEnrolment implements ServedUsers {
   async note(userId: string): Promise<void> {
     const { schedule, clock, log, metrics } = this.deps;
     try {
-      const enrolled = await schedule.serve(userId, clock.now());
+      const now = clock.now();
+      const enrolled = await schedule.serve(userId, now, now - SERVED_NOTE_INTERVAL_MS);
       this.#noted.set(userId, true);
       metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
       if (enrolled) log.info('user joins the reconcile', { user_id: userId });

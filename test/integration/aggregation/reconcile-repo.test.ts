@@ -98,6 +98,19 @@ describe('ReconcileRepository', () => {
     expect((await schedule.turnFacts(['user-served'], { now: expiresAt })).has('user-served')).toBe(true);
   });
 
+  it('only reads a user on the cycle served since the given moment; one that left or was never served is written', async () => {
+    const schedule = new ReconcileRepository(local.table);
+    expect(await schedule.serve('user-read', T0, T0 - HOUR)).toBe(true);
+    expect(await schedule.serve('user-read', T0 + HOUR, T0)).toBe(false);
+    expect((await schedule.turnFacts(['user-read'])).get('user-read')?.servedAt).toBe(T0);
+    expect(await schedule.serve('user-read', T0 + 2 * HOUR, T0 + HOUR)).toBe(false);
+    expect((await schedule.turnFacts(['user-read'])).get('user-read')?.servedAt).toBe(T0 + 2 * HOUR);
+    // Off the cycle, however lately served: the note puts it back.
+    expect(await schedule.leave('user-read', T0 + 3 * HOUR, T0 + 3 * HOUR, T0 + 100 * HOUR)).toBe(true);
+    expect(await schedule.serve('user-read', T0 + 3 * HOUR, T0)).toBe(true);
+    expect((await schedule.turnFacts(['user-read'])).get('user-read')).toEqual({ lastRead: T0, servedAt: T0 + 3 * HOUR });
+  });
+
   it('moves a cursor only from the state it was read in', async () => {
     // A shard no dispatcher walks: the dispatcher's tests below start with no cursor.
     const SHARD = 99;
