@@ -245,7 +245,8 @@ export class Deliverer {
       ...(resolution.status === 'pending' ? { next_attempt_at: toIso(resolution.nextAttemptAt) } : {}),
       ...(resolution.status === 'failed' ? { failure_reason: resolution.reason } : {}),
     };
-    if (resolution.status === 'delivered') this.deps.log.info('webhook delivered', details);
+    // A delivery's record (its log, WebhookAttempts) is the account of it: success lines are for debugging only.
+    if (resolution.status === 'delivered') this.deps.log.debug('webhook delivered', details);
     else this.deps.log.warn('webhook attempt failed', details);
   }
 }
