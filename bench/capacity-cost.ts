@@ -1,7 +1,7 @@
 import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
 import { METRICS } from '../lib/compositions/metric-catalogue.ts';
 import type { UnitCosts, Unit } from './capacity-unit-costs.ts';
-import { PRICES } from './support/pricing.ts';
+import { httpApiMonthUsd, PRICES } from './support/pricing.ts';
 import { DAYS_PER_MONTH } from './workload.ts';
 
 const GB = 1024 ** 3;
@@ -95,7 +95,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     },
     {
       item: 'API Gateway HTTP API',
-      usd: (httpApi / 1e6) * PRICES.httpApiPerMillionRequests,
+      usd: httpApiMonthUsd(httpApi),
       basis: `${fmtM(httpApi)} requests (refreshes, MX's webhooks, syncs, reads)`,
     },
     {

@@ -1,7 +1,8 @@
 /**
  * AWS list prices used for the cost estimate in BENCHMARKS.md — assumptions, not quotes: us-east-1, arm64 Lambda,
  * on-demand DynamoDB, SQS standard queues, HTTP API, as published on the AWS pricing pages (checked 2025; DynamoDB
- * on-demand after the November 2024 price cut), first pricing tier, free tiers ignored.
+ * on-demand after the November 2024 price cut), first pricing tier (HTTP API's second where a month reaches it), free
+ * tiers ignored.
  */
 export const PRICES = {
   lambdaPerMillionRequests: 0.2,
@@ -13,6 +14,9 @@ export const PRICES = {
   dynamoPerMillionReadUnits: 0.125,
   /** HTTP API, first 300 million requests per month; metered in 512 KB increments. */
   httpApiPerMillionRequests: 1.0,
+  /** HTTP API, the month's requests past the first 300 million, and past a billion. */
+  httpApiPerMillionPast300M: 0.9,
+  httpApiPerMillionPastBillion: 0.8,
   /** CloudWatch Logs ingestion (standard class). */
   logsPerGbIngested: 0.5,
   logsPerGbMonthStored: 0.03,
@@ -50,3 +54,10 @@ export const ASSUMED_AWS_LATENCY_MS = {
  * 1769 / 1024 GB-s at any size up to that, whatever the memory.
  */
 export const LAMBDA_MB_PER_VCPU = 1769;
+
+/** A month's HTTP API requests at its tiers: $1 a million up to 300 million, $0.90 up to a billion, $0.80 past it. */
+export const httpApiMonthUsd = (requests: number): number =>
+  (Math.min(requests, 300e6) * PRICES.httpApiPerMillionRequests +
+    Math.min(Math.max(requests - 300e6, 0), 700e6) * PRICES.httpApiPerMillionPast300M +
+    Math.max(requests - 1e9, 0) * PRICES.httpApiPerMillionPastBillion) /
+  1e6;
