@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
 import { NO_COST, partitionKind, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
+import { httpApiMonthUsd } from '../../../bench/support/pricing.ts';
 
 const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({
   function: fn,
@@ -57,6 +58,12 @@ describe('monthlyCost', () => {
   it('prices each unit by the month’s volume of it: refreshes, MX’s webhooks and syncs through the HTTP API', () => {
     // 30.4M refreshes, 91.2M webhooks and 30.4M syncs, $1 a million.
     expect(line(monthlyCost(measured, month), 'API Gateway HTTP API')).toBeCloseTo(30.4 + 91.2 + 30.4, 6);
+  });
+
+  it('prices a month past 300 million HTTP API requests at its tiers', () => {
+    expect(httpApiMonthUsd(200e6)).toBeCloseTo(200, 6);
+    expect(httpApiMonthUsd(694e6)).toBeCloseTo(300 + 394 * 0.9, 6);
+    expect(httpApiMonthUsd(1.5e9)).toBeCloseTo(300 + 700 * 0.9 + 500 * 0.8, 6);
   });
 
   it('queues the deliveries each unit makes and pays their writes too', () => {
