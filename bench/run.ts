@@ -111,7 +111,8 @@ function checksOf(sections: Map<string, string>): SectionCheck[] {
 }
 
 const COMPARISON = /<!-- section:comparison -->[\s\S]*?<!-- \/section:comparison -->/;
-const verdict = (check: TargetCheck) => (check.info ? 'reported' : check.met ? '✅ met' : '❌ missed');
+const verdict = (check: TargetCheck) =>
+  check.info ? 'reported' : check.undecided ? '➖ undecided' : check.met ? '✅ met' : '❌ missed';
 
 /** What a BENCHMARKS.md says of itself: the Node it ran on, when its sections were measured, its target checks. */
 interface Measured {
@@ -203,7 +204,8 @@ function render(sections: Map<string, string>, fullRunLine: string, compared: st
       ':-- | :-- | :-- | :--',
     ),
     '',
-    'Figures reported without a target open their sections; how each was measured, and its history, follow.',
+    "A row is undecided when its target lies within the figure's 95 % interval (the run's own samples resampled): this run's noise could turn it either way. " +
+      'Rows without an interval are judged on the figure. Figures reported without a target open their sections; how each was measured, and its history, follow.',
     '',
     ...BENCHMARKS.map(
       (id) =>
@@ -236,7 +238,7 @@ for (const id of selected) {
     const result = await runChild(id);
     sections.set(id, renderSection(result));
     console.log(
-      `=== ${id}: ${result.seconds} s; ${result.checks.map((c) => `${c.met ? 'met' : 'MISSED'}: ${c.target} — ${c.measured}`).join(' | ')}`,
+      `=== ${id}: ${result.seconds} s; ${result.checks.map((c) => `${c.undecided ? 'undecided' : c.met ? 'met' : 'MISSED'}: ${c.target} — ${c.measured}`).join(' | ')}`,
     );
   } catch (error) {
     failed = true;

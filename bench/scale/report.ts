@@ -2,8 +2,8 @@ import { FUNCTION_SPECS } from '../../infra/constructs/function-specs.ts';
 import { REPLACE_BATCH } from '../../lib/aggregation/institution-stats-repo.ts';
 import { type LedgerBaseline, perJobCallTable } from '../support/call-ledger.ts';
 import { ASSUMED_AWS_LATENCY_MS, LAMBDA_MB_PER_VCPU, PRICES } from '../support/pricing.ts';
-import { type TargetCheck, table } from '../support/report.ts';
-import { fmt, max, mean, median, min, quantile, sum } from '../support/stats.ts';
+import { judge, type TargetCheck, table, withInterval } from '../support/report.ts';
+import { bootstrapInterval, fmt, max, mean, median, min, quantile, seededRandom, sum } from '../support/stats.ts';
 import { COST_TARGET_PER_MILLION, type ScaleCost } from './cost.ts';
 import type { CpuWindow } from './cpu-window.ts';
 import { type JobFigures, sharedTotal } from './job-figures.ts';
@@ -57,6 +57,12 @@ export function targetChecks(m: ScaleMeasurements): TargetCheck[] {
   const { notified } = m.received;
   const { wallSeconds } = m;
   const metricsShare = metricsCost / total;
+  // How far the jobs' own writes move the cost (the largest line): the jobs resampled, the rest of the cost as measured.
+  const ownWru = m.figures.perJob.map((c) => c.wru);
+  const costInterval = bootstrapInterval(
+    (draw) => total + (mean(draw(ownWru)) - mean(ownWru)) * PRICES.dynamoPerMillionWriteUnits,
+    seededRandom(20),
+  );
   return [
     {
       target: `Scale: ${jobsTotal} refreshes, zero lost terminal webhooks`,
@@ -87,8 +93,10 @@ export function targetChecks(m: ScaleMeasurements): TargetCheck[] {
     },
     {
       target: `Scale: cost per 1M aggregations ≤ $${COST_TARGET_PER_MILLION} (issue 20)`,
-      measured: `$${fmt(total, 2)} (DynamoDB writes $${fmt((wru / jobs) * PRICES.dynamoPerMillionWriteUnits, 2)}: ${fmt(wru / jobs, 1)} WRU per job)`,
-      met: total <= COST_TARGET_PER_MILLION,
+      measured:
+        withInterval(`$${fmt(total, 2)}`, costInterval, (usd) => `$${fmt(usd, 2)}`) +
+        ` over the jobs' own write units, jobs resampled; DynamoDB writes $${fmt((wru / jobs) * PRICES.dynamoPerMillionWriteUnits, 2)}: ${fmt(wru / jobs, 1)} WRU per job`,
+      ...judge(total, costInterval, COST_TARGET_PER_MILLION, 'at most'),
     },
     {
       target: 'Scale: wall time, peak RSS, cost per 1M aggregations (no target)',

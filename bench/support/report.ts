@@ -10,9 +10,39 @@ export interface TargetCheck {
   target: string;
   measured: string;
   met: boolean;
+  /** The target lies within the figure's 95 % interval: this run's noise could turn the verdict either way. */
+  undecided?: boolean;
   /** A figure reported without a target (shown as such in the summary). */
   info?: boolean;
 }
+
+/** A figure's 95 % interval. */
+export interface Interval {
+  low: number;
+  high: number;
+}
+
+/**
+ * A target check's verdict with its figure's noise counted: met or missed only with the whole interval on one side of
+ * the target, undecided when it spans it. `met` keeps the figure's own side.
+ *
+ * @example
+ * judge(0.47, { low: 0.41, high: 0.55 }, 0.5, 'at most') // { met: true, undecided: true }
+ */
+export function judge(
+  figure: number,
+  interval: Interval,
+  target: number,
+  bound: 'at most' | 'at least',
+): Pick<TargetCheck, 'met' | 'undecided'> {
+  const met = bound === 'at most' ? figure <= target : figure >= target;
+  const spans = interval.low <= target && target <= interval.high && interval.low < interval.high;
+  return spans ? { met, undecided: true } : { met };
+}
+
+/** `12.3 (95 %: 11.8–12.9)`: a figure with its interval, as a row shows it. */
+export const withInterval = (text: string, interval: Interval, format: (value: number) => string): string =>
+  `${text} (95 %: ${format(interval.low)}–${format(interval.high)})`;
 
 /** What each benchmark hands back: its BENCHMARKS.md section and the checks it made. */
 export interface BenchResult {

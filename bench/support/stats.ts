@@ -43,6 +43,23 @@ export function ratioOfMediansInterval(
   return { low: quantile(ratios, 0.025), high: quantile(ratios, 0.975) };
 }
 
+/**
+ * The 95 % interval of any statistic by the percentile bootstrap: `statistic` is computed `resamples` times, each time
+ * with `draw` handing it a resample (with replacement, the same size) of whatever sample it asks for.
+ *
+ * @example
+ * bootstrapInterval((draw) => median(draw(relay)) - median(draw(direct)), seededRandom(1))
+ */
+export function bootstrapInterval(
+  statistic: (draw: <T>(sample: readonly T[]) => T[]) => number,
+  random: () => number,
+  resamples = 1_000,
+): { low: number; high: number } {
+  const draw = <T>(sample: readonly T[]): T[] => Array.from(sample, () => sample[Math.floor(random() * sample.length)]!);
+  const values = Array.from({ length: resamples }, () => statistic(draw)).filter(Number.isFinite);
+  return { low: quantile(values, 0.025), high: quantile(values, 0.975) };
+}
+
 /** A copy of `values` in a uniformly random order (Fisher–Yates), drawn from `random`. */
 export function shuffled<T>(values: readonly T[], random: () => number): T[] {
   const out = [...values];

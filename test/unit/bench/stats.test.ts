@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { median, ratioOfMediansInterval, seededRandom, shuffled } from '../../../bench/support/stats.ts';
+import { judge } from '../../../bench/support/report.ts';
+import { bootstrapInterval, median, ratioOfMediansInterval, seededRandom, shuffled } from '../../../bench/support/stats.ts';
 
 describe('ratioOfMediansInterval (the cold-start bench’s noise band)', () => {
   it('holds the ratio of medians, and narrows as the rounds agree', () => {
@@ -42,6 +43,39 @@ describe('ratioOfMediansInterval (the cold-start bench’s noise band)', () => {
   it('is undefined for unpaired or empty samples', () => {
     expect(ratioOfMediansInterval([1, 2], [1], seededRandom(4)).low).toBeNaN();
     expect(ratioOfMediansInterval([], [], seededRandom(4)).high).toBeNaN();
+  });
+});
+
+describe('bootstrapInterval', () => {
+  it('holds the statistic of two samples resampled apart, and narrows as they grow', () => {
+    const random = seededRandom(6);
+    const sample = (n: number, shift: number) => Array.from({ length: n }, () => shift + 10 * random());
+    const small = bootstrapInterval((draw) => median(draw(sample(20, 2))) - median(draw(sample(20, 0))), seededRandom(7));
+    const [a, b] = [sample(2_000, 2), sample(2_000, 0)];
+    const large = bootstrapInterval((draw) => median(draw(a)) - median(draw(b)), seededRandom(7));
+    expect(large.low).toBeLessThan(median(a) - median(b));
+    expect(large.high).toBeGreaterThan(median(a) - median(b));
+    expect(large.high - large.low).toBeLessThan(small.high - small.low);
+  });
+
+  it('is a point for a sample with one value', () => {
+    expect(bootstrapInterval((draw) => median(draw([4, 4, 4])), seededRandom(8))).toEqual({ low: 4, high: 4 });
+  });
+});
+
+describe('judge', () => {
+  it('is met or missed only with the whole interval on one side of the target, else undecided', () => {
+    expect(judge(0.4, { low: 0.3, high: 0.45 }, 0.5, 'at most')).toEqual({ met: true });
+    expect(judge(0.6, { low: 0.55, high: 0.7 }, 0.5, 'at most')).toEqual({ met: false });
+    expect(judge(0.47, { low: 0.41, high: 0.55 }, 0.5, 'at most')).toEqual({ met: true, undecided: true });
+    expect(judge(0.53, { low: 0.41, high: 0.55 }, 0.5, 'at most')).toEqual({ met: false, undecided: true });
+    expect(judge(2.1, { low: 1.9, high: 2.3 }, 2, 'at least')).toEqual({ met: true, undecided: true });
+    expect(judge(2.5, { low: 2.3, high: 2.7 }, 2, 'at least')).toEqual({ met: true });
+  });
+
+  it('a figure without an interval (none measured, or a point) is judged on the figure', () => {
+    expect(judge(0.5, { low: 0.5, high: 0.5 }, 0.5, 'at most')).toEqual({ met: true });
+    expect(judge(Number.NaN, { low: Number.NaN, high: Number.NaN }, 0.5, 'at most')).toEqual({ met: false });
   });
 });
 
