@@ -5,6 +5,7 @@ import { type CostLine, type DailyUnits, monthlyCost } from './capacity-cost.ts'
 import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
 import { DAYS_PER_MONTH, dailyVolumes, type Workload } from './workload.ts';
 import { LAMBDA_MB_PER_VCPU } from './support/pricing.ts';
+import type { Interval } from './support/report.ts';
 
 /** worker-poll's batches timed with MX answering `latencyMs` late (bench/capacity.ts measures them). */
 export interface WorkerFigures {
@@ -15,6 +16,8 @@ export interface WorkerFigures {
   reportBatchMs: number;
   /** A batch of those reads with MX's calls held by the breaker: the handler's own part (DynamoDB, SQS); usual day only. */
   heldBatchMs?: number;
+  /** The 95 % intervals of `pollBatchMs` and `reportBatchMs` (the batches resampled), where measured. */
+  intervals?: { pollBatchMs: Interval; reportBatchMs: Interval };
 }
 
 /** Everything the model takes from the run: each figure measured in it. */
@@ -43,10 +46,19 @@ export function atFunctionSizes<M extends Pick<Measured, 'units' | 'usual'> & { 
     ]),
   ) as UnitCosts['units'];
   const batchCpu = (unit: Unit) => BATCH * measured.units.units[unit].cpuMs * cpuStretch(measured.units.units[unit].function);
+  const plus = (interval: Interval, ms: number): Interval => ({ low: interval.low + ms, high: interval.high + ms });
   const worker = (f: WorkerFigures): WorkerFigures => ({
     ...f,
     pollBatchMs: f.pollBatchMs + batchCpu('poll'),
     reportBatchMs: f.reportBatchMs + batchCpu('report'),
+    ...(f.intervals
+      ? {
+          intervals: {
+            pollBatchMs: plus(f.intervals.pollBatchMs, batchCpu('poll')),
+            reportBatchMs: plus(f.intervals.reportBatchMs, batchCpu('report')),
+          },
+        }
+      : {}),
     // MX's calls held, a batch does a report's DynamoDB part only: its CPU, not measured apart, is at most its wall time.
     ...(f.heldBatchMs === undefined ? {} : { heldBatchMs: f.heldBatchMs * (1 + cpuStretch('worker-poll')) }),
   });
@@ -66,6 +78,8 @@ export function atFunctionSizes<M extends Pick<Measured, 'units' | 'usual'> & { 
 export interface Component {
   name: string;
   capacity: number;
+  /** The capacity's 95 % interval, where its inputs were measured with one. */
+  capacityInterval?: Interval;
   need: number;
   basis: string;
   kind: 'measured' | 'setting' | 'partner' | 'quota';
@@ -184,6 +198,9 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const reportsPerSecond = rates.report + rates['report-unsynced'];
 
   const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH * 1000) / batchMs;
+  /** A longer batch is a lower capacity. */
+  const perSecondInterval = (concurrency: number, batchMs: Interval | undefined) =>
+    batchMs ? { capacityInterval: { low: perSecond(concurrency, batchMs.high), high: perSecond(concurrency, batchMs.low) } } : {};
   const { queueConcurrency: q } = prod;
   const executions = (u: Unit) => (rates[u] * units[u].lambdaMs) / 1000;
   const apiRead = executions('sync') + executions('read') + executions('read-lapsed');
@@ -191,6 +208,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     {
       name: `worker-poll, poll steps (concurrency ${q.poll}), MX at ${f.latencyMs} ms`,
       capacity: perSecond(q.poll, f.pollBatchMs),
+      ...perSecondInterval(q.poll, f.intervals?.pollBatchMs),
       need: rates.poll,
       basis: `a batch of ${BATCH} in ${Math.round(f.pollBatchMs)} ms; each refresh polled up to ${POLLS_PER_REFRESH} times`,
       kind: 'measured',
@@ -198,6 +216,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     {
       name: `worker-poll, nightly reports (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
       capacity: perSecond(q['member-reports'], f.reportBatchMs),
+      ...perSecondInterval(q['member-reports'], f.intervals?.reportBatchMs),
       need: reportsPerSecond,
       basis: `a batch of ${BATCH} reports and their reads in ${Math.round(f.reportBatchMs)} ms (sessions lapsed, users syncing)`,
       kind: 'measured',

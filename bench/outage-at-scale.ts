@@ -38,7 +38,7 @@ export interface OutageAtScaleInputs {
   measured: {
     units: Pick<Measured['units'], 'units'>;
     week: Pick<Measured['week'], 'readsPerUserDay'>;
-    usual: Required<WorkerFigures>;
+    usual: WorkerFigures & { heldBatchMs: number };
   };
   settings: Pick<EnvironmentSettings, 'queueConcurrency' | 'reservedConcurrency'> & { mx: { callsPerSecond: number } };
   /** MX_RETRY_BUDGET_MS; by default as deployed. */

@@ -91,6 +91,17 @@ describe('assess', () => {
     // Prod's concurrency in batches of ten, each a second.
     expect(reports.capacity).toBeCloseTo(ENVIRONMENTS.prod.queueConcurrency['member-reports'] * 10, 6);
   });
+
+  it("bounds a worker's capacity by its batch time's interval: the longest batch the lowest", () => {
+    const withIntervals: Measured = {
+      ...measured,
+      usual: { ...measured.usual, intervals: { pollBatchMs: { low: 320, high: 500 }, reportBatchMs: { low: 800, high: 1_250 } } },
+    };
+    const poll = assess(WORKLOAD, withIntervals, ENVIRONMENTS.prod).components.find((c) => c.name.includes('poll steps'))!;
+    expect(poll.capacityInterval!.low).toBeCloseTo((poll.capacity * 400) / 500, 6);
+    expect(poll.capacityInterval!.high).toBeCloseTo((poll.capacity * 400) / 320, 6);
+    expect(on.components.find((c) => c.name.includes('poll steps'))!.capacityInterval).toBeUndefined();
+  });
 });
 
 describe('atFunctionSizes', () => {
