@@ -96,7 +96,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'API Gateway HTTP API',
       usd: httpApiMonthUsd(httpApi),
-      basis: `${fmtM(httpApi)} requests (refreshes, MX's webhooks, syncs, reads)`,
+      basis: `${fmtM(httpApi)} requests (refreshes, syncs, reads; MX's webhooks come to a function URL)`,
     },
     {
       item: 'SQS',

@@ -95,7 +95,8 @@ export const PARTITION_WRITE_UNITS = 1_000;
 export const ACCOUNT_EXECUTIONS = 1_000;
 const BATCH = 10;
 const REFRESH_ROUTE = 'POST /users/{user_id}/members/{member_guid}/refresh';
-const MX_WEBHOOK_ROUTE = 'POST /mx/webhooks';
+/** A function URL's requests a second per execution its function reserves (AWS Lambda: "Configuring function URLs"). */
+const FUNCTION_URL_RPS_PER_EXECUTION = 10;
 const DAY_S = 86_400;
 
 /** An AWS quota (or MX's limit) at the peak: what the workload takes, and the default an account starts with. */
@@ -285,10 +286,10 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       kind: 'setting',
     },
     {
-      name: 'HTTP API, MX webhooks route',
-      capacity: prod.routeThrottles[MX_WEBHOOK_ROUTE]!.rateLimit,
+      name: "mx-events' function URL (MX's webhooks)",
+      capacity: FUNCTION_URL_RPS_PER_EXECUTION * (prod.reservedConcurrency['mx-events'] ?? 0),
       need: rates['mx-webhook'],
-      basis: `${m.units.webhooksPerAggregation.toFixed(1)} webhooks an aggregation`,
+      basis: `${FUNCTION_URL_RPS_PER_EXECUTION} a second per reserved execution; ${m.units.webhooksPerAggregation.toFixed(1)} webhooks an aggregation`,
       kind: 'setting',
     },
     {
@@ -333,7 +334,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     { name: 'Lambda concurrent executions (account, region)', need: lambda, default: ACCOUNT_EXECUTIONS },
     {
       name: 'API Gateway requests a second (account, region)',
-      need: rates.refresh + rates['mx-webhook'] + stage,
+      need: rates.refresh + stage,
       default: API_ACCOUNT_RPS,
     },
     { name: 'DynamoDB table write units a second (on-demand)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },

@@ -445,7 +445,9 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     process.stdout.write = writes[0];
     process.stderr.write = writes[1];
 
+    // Through the HTTP API (MX's webhooks come to mx-events' function URL); SQS consumers' receives and deletes otherwise.
     const viaApi = new Set<Unit>(['refresh', 'mx-webhook', 'sync', 'read', 'read-lapsed']);
+    const viaHttpApi = (kind: Unit) => viaApi.has(kind) && kind !== 'mx-webhook';
     const per = (kind: Unit, n: number, fn: FunctionName): UnitCost => {
       const t = totals.get(kind) ?? { ...NO_COST };
       const consumed = viaApi.has(kind) ? 0 : 0.2;
@@ -458,7 +460,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         wru: t.wru / n,
         rru: t.rru / n,
         sqsRequests: t.sqsRequests / n + consumed,
-        httpApiRequests: viaApi.has(kind) ? 1 : 0,
+        httpApiRequests: viaHttpApi(kind) ? 1 : 0,
         logBytes: t.logBytes / n,
         outBytes: t.outBytes / n,
         mxBytesOut: t.mxBytesOut / n,

@@ -156,7 +156,6 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     apiThrottle: { rateLimit: 1_700, burstLimit: 3_400 },
     routeThrottles: {
       'POST /users/{user_id}/members/{member_guid}/refresh': { rateLimit: 300, burstLimit: 600 },
-      'POST /mx/webhooks': { rateLimit: 1_500, burstLimit: 3_000 },
     },
     // Sized for 1M users and 3M members: docs/operations.md → Sizing.
     queueConcurrency: {
@@ -170,8 +169,10 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     },
     // api-read and api-refresh: more than twice their executions at the peak (BENCHMARKS.md section 8), within the
     // quota asked.
-    reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 50 },
-    lambdaConcurrencyQuota: 2_500,
+    // mx-events: its function URL takes 10 requests a second per reserved execution (AWS: "Configuring function URLs",
+    // throttling): 1,500 a second, twice MX's webhooks at the peak.
+    reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 150 },
+    lambdaConcurrencyQuota: 2_600,
     reconcileTurnsPerMinute: 6_000,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {

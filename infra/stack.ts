@@ -308,6 +308,7 @@ export class NexusRelayStack extends Stack {
     });
 
     this.alarms.onApiServerErrors(this.httpApi.api);
+    this.alarms.onMxWebhookServerErrors(functions['mx-events']);
     for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
     for (const queueName of [...MX_WORK_QUEUES, ...DELIVERY_QUEUES]) {
@@ -399,6 +400,7 @@ export class NexusRelayStack extends Stack {
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.httpApi.stage.url, 'Base URL of the API');
+    output('MxWebhooksUrl', `${this.httpApi.functionUrls['mx-events']!.url}mx/webhooks`, 'The URL to give MX for its webhooks');
     output('TableName', this.table.tableName, 'The DynamoDB table');
     output('PollQueueUrl', this.queues.poll.queue.queueUrl, 'Aggregation poll steps');
     output('MemberReportsQueueUrl', this.queues['member-reports'].queue.queueUrl, "Members MX's webhooks reported on");

@@ -126,7 +126,7 @@ export function registerMx(program: Command, terminal: Terminal): void {
 
   mx.command('webhook-url')
     .description(
-      "the URL to give MX for its webhooks (every type), from --url (a deployed stack's ApiUrl output) or the local stack: one form, whatever the trailing slash",
+      "the URL to give MX for its webhooks (every type), from --url (a deployed stack's mx-events function URL; its MxWebhooksUrl output is this URL whole) or the local stack: one form, whatever the trailing slash",
     )
     .action(
       action(terminal, async ({ output, targets }) => {

@@ -135,6 +135,15 @@ export class RelayAlarms extends Construct {
     });
   }
 
+  /** MX's webhooks come to mx-events' function URL, not the API: its 5xx answers, counted by Lambda. */
+  onMxWebhookServerErrors(fn: IFunction): void {
+    this.alarm('mx-webhooks-5xx', {
+      description: `mx-events answered MX ${API_5XX_THRESHOLD} or more 5xx in ${ALARM_PERIOD.toMinutes()} minutes`,
+      metric: fn.metric('Url5xxCount', { period: ALARM_PERIOD, statistic: 'Sum' }),
+      threshold: API_5XX_THRESHOLD,
+    });
+  }
+
   /** An alarm named `<prefix>-<name>` that notifies the topic on alarm and on recovery. */
   alarm(name: string, props: AlarmProps): Alarm {
     const alarm = new Alarm(this, name, {

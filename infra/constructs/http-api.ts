@@ -9,7 +9,7 @@ import {
   type ThrottleSettings,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { type FunctionUrl, FunctionUrlAuthType, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -37,12 +37,15 @@ export interface RelayHttpApiProps {
 }
 
 /**
- * The HttpApi: exactly the routes of lib/route-table.ts plus `$default`. There is no gateway authorizer on purpose:
+ * The HttpApi: exactly the routes of lib/route-table.ts plus `$default`, but those served at their function's URL (its
+ * own origin: no API key, no gateway; the function checks the caller). There is no gateway authorizer on purpose:
  * HTTP APIs cannot shape an authorizer's 401 as problem+json, so every function authenticates the API key itself.
  */
 export class RelayHttpApi extends Construct {
   readonly api: HttpApi;
   readonly stage: HttpStage;
+  /** The function URLs of `endpoint: 'function-url'` routes, by function; limited by the function's reservation. */
+  readonly functionUrls: Partial<Record<HttpFunctionName, FunctionUrl>>;
 
   constructor(scope: Construct, id: string, props: RelayHttpApiProps) {
     super(scope, id);
@@ -62,9 +65,14 @@ export class RelayHttpApi extends Construct {
       createDefaultStage: false,
       defaultIntegration: integrationFor(DEFAULT_ROUTE_FUNCTION),
     });
-    const routes = ROUTES.flatMap((route) =>
+    const apiRoutes = ROUTES.filter((route) => route.endpoint !== 'function-url');
+    const routes = apiRoutes.flatMap((route) =>
       this.api.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration: integrationFor(route.fn) }),
     );
+    this.functionUrls = {};
+    for (const route of ROUTES.filter((r) => r.endpoint === 'function-url')) {
+      this.functionUrls[route.fn] ??= props.handlers[route.fn].addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
+    }
 
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       logGroupName: `/aws/apigateway/${props.apiName}/access`,
@@ -81,7 +89,7 @@ export class RelayHttpApi extends Construct {
     });
     const routeThrottles = Object.entries(props.routeThrottles ?? {});
     if (routeThrottles.length > 0) {
-      const keys = new Set(ROUTES.map((route) => `${route.method} ${route.path}`));
+      const keys = new Set(apiRoutes.map((route) => `${route.method} ${route.path}`));
       const unknown = routeThrottles.map(([key]) => key).filter((key) => !keys.has(key));
       if (unknown.length > 0) throw new Error(`Throttles for routes that do not exist: ${unknown.join(', ')}`);
       // The HttpStage construct has no route settings: set on its CloudFormation resource, once the routes exist.

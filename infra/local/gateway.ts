@@ -54,6 +54,7 @@ const compiled = ROUTES.map((route) => ({
   method: route.method,
   key: routeKey(route),
   fn: route.fn,
+  functionUrl: route.endpoint === 'function-url',
   path: compilePathTemplate(route.path),
   literalness: literalness(route.path),
 })).sort((a, b) => (a.literalness < b.literalness ? 1 : a.literalness > b.literalness ? -1 : 0));
@@ -65,9 +66,9 @@ export function matchRoute(method: string, path: string) {
     const match = route.path.match(path);
     if (!match) continue;
     const pathParameters = Object.fromEntries(Object.entries(match).map(([name, value]) => [name, safeDecode(value)]));
-    return { routeKey: route.key, fn: route.fn, pathParameters };
+    return { routeKey: route.key, fn: route.fn, pathParameters, functionUrl: route.functionUrl };
   }
-  return { routeKey: DEFAULT_ROUTE_KEY, fn: 'api-fallback' as const, pathParameters: undefined };
+  return { routeKey: DEFAULT_ROUTE_KEY, fn: 'api-fallback' as const, pathParameters: undefined, functionUrl: false };
 }
 
 const safeDecode = (value: string): string => {
@@ -108,12 +109,13 @@ export function toApiEvent(request: IncomingMessage, body: Buffer, route: Return
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const requestId = randomUUID();
   return {
-    routeKey: route.routeKey,
+    // At its function's URL (the gateway's origin here): the function gets `$default` and no path parameters.
+    routeKey: route.functionUrl ? DEFAULT_ROUTE_KEY : route.routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
-    pathParameters: route.pathParameters,
+    pathParameters: route.functionUrl ? undefined : route.pathParameters,
     ...eventBody(body),
     requestContext: {
       requestId,
@@ -128,7 +130,10 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The local API Gateway: serves `lib/route-table.ts` by calling the same handler exports the Lambdas run. */
+/**
+ * The local API Gateway: serves `lib/route-table.ts` by calling the same handler exports the Lambdas run; a function-url
+ * route too, at the same origin.
+ */
 export async function startGateway(options: {
   port: number;
   host?: string;
@@ -203,6 +208,8 @@ async function serve(
   const integrationLatency = Math.round(performance.now() - invokedAt);
   response.writeHead(result.statusCode, result.headers);
   response.end(result.body);
+  // A function URL writes no access log.
+  if (route.functionUrl) return;
   const line: AccessLogLine = {
     requestId: event.requestContext.requestId,
     requestTime: Date.now(),

@@ -12,6 +12,7 @@ import {
   isIdempotentWrite,
   type Route,
   type RouteOptions,
+  DEFAULT_ROUTE_KEY,
   routeKey,
 } from './route.ts';
 import type { KeyRequestLimit } from './key-request-limit.ts';
@@ -55,11 +56,12 @@ export function createHttpHandler<D>(routes: readonly Route<D>[], routeDeps: D, 
   return middy<ApiEvent, ApiResult>()
     .use(problemResponses(deps.log, deps.metrics))
     .handler(async (event) => {
-      const route = byKey.get(event.routeKey) ?? fallback;
+      const key = routeKeyOf(event, byKey);
+      const route = byKey.get(key) ?? fallback;
       if (!route) throw new HttpProblem('route_not_found', `No route for ${event.requestContext.http.method} ${event.rawPath}.`);
       const request: HttpRequest = {
         requestId: requestIdOf(event),
-        routeKey: event.routeKey,
+        routeKey: key,
         method: event.requestContext.http.method,
         path: event.rawPath,
         pathParams: event.pathParameters ?? {},
@@ -73,13 +75,23 @@ export function createHttpHandler<D>(routes: readonly Route<D>[], routeDeps: D, 
         const principal = await deps.authenticator().authenticate(event.headers.authorization);
         admitKey(principal, deps);
         assertAccess(route.access, principal, request.pathParams);
-        if (namesUser(event.routeKey, route)) await deps.refuseErasedUser!(request.pathParams.user_id!);
+        if (namesUser(key, route)) await deps.refuseErasedUser!(request.pathParams.user_id!);
         request.body = readBody(event, route.body);
         return toResult(await route.handle({ ...request, principal }, routeDeps), request.requestId);
       }
       request.body = readBody(event, route.body);
       return toResult(await route.handle(request, routeDeps), request.requestId);
     });
+}
+
+/**
+ * The event's route key: API Gateway's, or at a function URL (`$default`, no path parameters) the method and path of
+ * one of its function-url routes.
+ */
+function routeKeyOf<D>(event: ApiEvent, byKey: ReadonlyMap<string, Route<D>>): string {
+  if (event.routeKey !== DEFAULT_ROUTE_KEY) return event.routeKey;
+  const key = `${event.requestContext.http.method} ${event.rawPath}`;
+  return byKey.get(key)?.endpoint === 'function-url' ? key : event.routeKey;
 }
 
 /** Each route under its API Gateway route key, idempotent writes wrapped; a route declared twice is a programming error. */

@@ -55,6 +55,11 @@ interface RouteCommon extends RouteOptions {
   /** API Gateway path template: `{name}` matches one segment. */
   path: string;
   fn: HttpFunctionName;
+  /**
+   * `'function-url'`: served at its function's URL (a Lambda function URL: payload 2.0, route key `$default`), not the
+   * HTTP API. MX's webhooks are most of the requests at scale; the HTTP API bills each, a function URL none.
+   */
+  endpoint?: 'function-url';
   /** One line for the route listing and the API document. */
   summary: string;
   /**

@@ -15,6 +15,7 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
     method: 'POST',
     path: '/mx/webhooks',
     fn: 'mx-events',
+    endpoint: 'function-url',
     summary: "MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync",
     // MX resends whatever is not answered 2xx, so the body is taken as text and anything authenticated is answered 204.
     auth: 'none',
@@ -30,7 +31,8 @@ export const MX_EVENT_ROUTES: readonly Route<MxEventRouteDeps>[] = [
       bodyAsText: true,
       body: z.unknown(),
       description:
-        'Once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks ' +
+        "Deployed, served at mx-events' function URL (the stack's `MxWebhooksUrl` output), not the API's: " +
+        'once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks ' +
         "(an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).",
       responses: { 204: { description: 'Received' } },
     }),

@@ -17,13 +17,29 @@ describe('the HttpApi routes', () => {
     return [...functions].find(([, fn]) => fn.logicalId === functionId)![0];
   };
 
-  it('are exactly the route keys of lib/route-table.ts plus $default', () => {
-    const expected = [...ROUTES.map(routeKey), DEFAULT_ROUTE_KEY].sort();
+  const apiRoutes = ROUTES.filter((route) => route.endpoint !== 'function-url');
+
+  it('are exactly the route keys of lib/route-table.ts plus $default, but those served at a function URL', () => {
+    const expected = [...apiRoutes.map(routeKey), DEFAULT_ROUTE_KEY].sort();
     expect(routes.map((route) => route.RouteKey).sort()).toEqual(expected);
   });
 
+  it("serves a function-url route (MX's webhooks) at its function's URL, which checks its caller itself", () => {
+    const served = ROUTES.filter((route) => route.endpoint === 'function-url');
+    expect(served.map(routeKey)).toEqual(['POST /mx/webhooks']);
+    const urls = resourcesOfType(template, 'AWS::Lambda::Url').map(([, url]) => url.Properties);
+    expect(urls).toHaveLength(1);
+    expect(urls[0]).toMatchObject({ AuthType: 'NONE' });
+    expect(referencedId(urls[0]!.TargetFunctionArn)).toBe(functions.get('mx-events')!.logicalId);
+    // Limited by the function's reservation: a throttled call is a 429 MX sends again.
+    expect(functions.get('mx-events')!.properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
+  });
+
   it('each invoke the function lib/route-table.ts names', () => {
-    const expected = Object.fromEntries([...ROUTES.map((r) => [routeKey(r), r.fn]), [DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_FUNCTION]]);
+    const expected = Object.fromEntries([
+      ...apiRoutes.map((r) => [routeKey(r), r.fn]),
+      [DEFAULT_ROUTE_KEY, DEFAULT_ROUTE_FUNCTION],
+    ]);
     expect(Object.fromEntries(routes.map((route) => [route.RouteKey, targetOf(route)]))).toEqual(expected);
   });
 

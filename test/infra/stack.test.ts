@@ -458,7 +458,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       });
     });
 
-    it('gives the routes with limits of their own (MX webhooks apart) those limits, set once the routes exist', () => {
+    it('gives the routes with limits of their own (a refresh) those limits, set once the routes exist', () => {
       const [, stage] = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage')[0]!;
       const expected = Object.fromEntries(
         Object.entries(settings.routeThrottles).map(([key, { rateLimit, burstLimit }]) => [
@@ -468,7 +468,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       );
       expect(stage.Properties.RouteSettings).toEqual(Object.keys(expected).length > 0 ? expected : undefined);
       if (env !== 'prod') return;
-      expect(Object.keys(expected)).toContain('POST /mx/webhooks');
+      expect(Object.keys(expected)).toContain('POST /users/{user_id}/members/{member_guid}/refresh');
       const throttled = resourcesOfType(template, 'AWS::ApiGatewayV2::Route')
         .filter(([, route]) => route.Properties.RouteKey in expected)
         .map(([logicalId]) => logicalId);
@@ -570,6 +570,7 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         'MxCredentialsSecretName',
         'MxEgressAddresses',
         'MxWebhookCredentialsSecretName',
+        'MxWebhooksUrl',
         'PollQueueUrl',
         'RefreshRequestsQueueUrl',
         'TableName',

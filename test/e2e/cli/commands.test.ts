@@ -151,15 +151,12 @@ describe('keys', () => {
 
 describe('mx webhook-url', () => {
   it.concurrent(
-    "prints the one URL to give MX, from a deployed stack's ApiUrl with or without its slash, or the local stack",
+    "prints the one URL to give MX, from a deployed stack's mx-events function URL with or without its slash, or the local stack",
     async () => {
-      for (const apiUrl of [
-        'https://abc123.execute-api.us-east-1.amazonaws.com/',
-        'https://abc123.execute-api.us-east-1.amazonaws.com',
-      ]) {
-        const printed = await runCli(['mx', 'webhook-url', '--url', apiUrl, '--json']);
+      for (const functionUrl of ['https://abc123.lambda-url.us-east-1.on.aws/', 'https://abc123.lambda-url.us-east-1.on.aws']) {
+        const printed = await runCli(['mx', 'webhook-url', '--url', functionUrl, '--json']);
         expect(printed.code, printed.stderr).toBe(0);
-        expect(printed.json()).toEqual({ url: 'https://abc123.execute-api.us-east-1.amazonaws.com/mx/webhooks' });
+        expect(printed.json()).toEqual({ url: 'https://abc123.lambda-url.us-east-1.on.aws/mx/webhooks' });
       }
       const local = await cli('mx', 'webhook-url', '--json');
       expect(local.json()).toEqual({ url: `${stack.url}/mx/webhooks` });

@@ -27,18 +27,20 @@ beforeAll(async () => {
 
 const basic = (username: string, password: string) => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
-const post = (body: string | undefined, headers: Record<string, string>) =>
+/** A request as mx-events' function URL hands it over: route key `$default`, whatever the path. */
+const call = (method: string, path: string, body: string | undefined, headers: Record<string, string>) =>
   handler(
     {
-      routeKey: 'POST /mx/webhooks',
-      rawPath: '/mx/webhooks',
+      routeKey: '$default',
+      rawPath: path,
       headers,
       body,
       isBase64Encoded: false,
-      requestContext: { requestId: 'req-12345678', http: { method: 'POST', path: '/mx/webhooks' } },
+      requestContext: { requestId: 'req-12345678', http: { method, path } },
     },
     { functionName: 'mx-events', awsRequestId: 'req-12345678' } as Context,
   );
+const post = (body: string | undefined, headers: Record<string, string>) => call('POST', '/mx/webhooks', body, headers);
 
 describe('POST /mx/webhooks', () => {
   it('checks the credentials before looking at the body: 401 with a Basic challenge', async () => {
@@ -69,6 +71,23 @@ describe('POST /mx/webhooks', () => {
       const result = await post(body, { 'content-type': contentType, authorization });
       expect(result.statusCode).toBe(204);
       expect(result.body).toBe('');
+    }
+  });
+});
+
+describe("mx-events' function URL", () => {
+  it('answers any other path or method 404 problem+json, naming it', async () => {
+    const authorization = basic('mx-webhooks', 'the-password');
+    for (const [method, path] of [
+      ['POST', '/'],
+      ['GET', '/mx/webhooks'],
+      ['POST', '/mx/webhooks/'],
+      ['POST', '/users/u/members'],
+    ] as const) {
+      const result = await call(method, path, '{}', { authorization });
+      expect(result.statusCode).toBe(404);
+      expect(result.headers).toMatchObject({ 'content-type': 'application/problem+json' });
+      expect(JSON.parse(result.body)).toMatchObject({ code: 'route_not_found', detail: `No route for ${method} ${path}.` });
     }
   });
 });

@@ -2028,7 +2028,7 @@ export interface paths {
         put?: never;
         /**
          * MX's webhooks (HTTP Basic): an immediate poll of the member's active job, a member report, the transactions sync
-         * @description Once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks (an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).
+         * @description Deployed, served at mx-events' function URL (the stack's `MxWebhooksUrl` output), not the API's: once the credentials match, answers 204 to any body; acts on AGGREGATION, BALANCE, HISTORY, VERIFICATION and CONNECTION_STATUS webhooks (an immediate poll of the member's job, or a report of the member), TRANSACTIONS and MEMBER deleted (the transactions sync).
          */
         post: operations["post_mx_webhooks"];
         delete?: never;
