@@ -287,7 +287,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     },
     {
       name: "mx-events' function URL (MX's webhooks)",
-      capacity: FUNCTION_URL_RPS_PER_EXECUTION * (prod.reservedConcurrency['mx-events'] ?? 0),
+      capacity: FUNCTION_URL_RPS_PER_EXECUTION * prod.reservedConcurrency['mx-events'],
       need: rates['mx-webhook'],
       basis: `${FUNCTION_URL_RPS_PER_EXECUTION} a second per reserved execution; ${m.units.webhooksPerAggregation.toFixed(1)} webhooks an aggregation`,
       kind: 'setting',

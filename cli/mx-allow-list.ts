@@ -1,7 +1,7 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { STACK_OUTPUTS, stackName } from '../infra/stack-outputs.ts';
+import { STACK_OUTPUTS } from '../infra/stack-outputs.ts';
 import { CliError } from './errors.ts';
+import { stackOutput } from './stack-output.ts';
 
 /** MX's Platform API hosts, where its onboarding API keeps the client's IP allow-list. */
 export const PLATFORM_HOSTS = { integration: 'https://int-api.mx.com', production: 'https://api.mx.com' } as const;
@@ -20,27 +20,11 @@ export interface AllowListEntry {
 
 /** The addresses a deployed stack calls MX from: its `MxEgressAddresses` output (the operator's AWS credentials). */
 export async function egressAddresses(env: string, region: string | undefined): Promise<string[]> {
-  const client = new CloudFormationClient(region ? { region } : {});
-  try {
-    const { Stacks = [] } = await client.send(new DescribeStacksCommand({ StackName: stackName(env) }));
-    const output = Stacks[0]?.Outputs?.find((candidate) => candidate.OutputKey === STACK_OUTPUTS.mxEgressAddresses);
-    if (!output?.OutputValue) {
-      throw new CliError({
-        title: 'No egress addresses',
-        detail: `${stackName(env)} has no ${STACK_OUTPUTS.mxEgressAddresses} output: deploy this version of the stack first.`,
-        code: 'no_egress',
-      });
-    }
-    return output.OutputValue.split(',').map((address) => address.trim());
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(
-      { title: 'Stack unreadable', detail: `${stackName(env)}: ${(error as Error).message}`, code: 'no_target' },
-      { cause: error },
-    );
-  } finally {
-    client.destroy();
-  }
+  const list = await stackOutput(env, region, STACK_OUTPUTS.mxEgressAddresses, {
+    title: 'No egress addresses',
+    code: 'no_egress',
+  });
+  return list.split(',').map((address) => address.trim());
 }
 
 /** The partner's credentials from a deployed stack's secret (`nexus-relay/<env>/mx-credentials`). */

@@ -40,8 +40,11 @@ export interface EnvironmentSettings {
    * concurrency from the API.
    */
   queueConcurrency: Readonly<Record<QueueName, number>>;
-  /** Reserved concurrency of the API functions that have one: what each may take of the account, and what it keeps. */
-  reservedConcurrency: Readonly<Partial<Record<'api-refresh' | 'api-read' | 'api-connect' | 'mx-events', number>>>;
+  /**
+   * Reserved concurrency of the API functions that have one: what each may take of the account, and what it keeps.
+   * mx-events' always: its function URL is public, bound only by 10 requests a second per reserved execution.
+   */
+  reservedConcurrency: Readonly<Partial<Record<'api-refresh' | 'api-read' | 'api-connect', number>> & { 'mx-events': number }>;
   /**
    * Lambda's concurrent executions in the account and region, as this environment expects them: 1,000 unless AWS raised
    * the quota on request. Every reservation (the API functions' and the consumers' sums) must leave AWS's 100 free.
@@ -111,7 +114,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'delivery-slow': 2,
       'refresh-requests': 5,
     },
-    reservedConcurrency: {},
+    reservedConcurrency: { 'mx-events': 5 },
     lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
@@ -137,7 +140,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'delivery-slow': 2,
       'refresh-requests': 5,
     },
-    reservedConcurrency: {},
+    reservedConcurrency: { 'mx-events': 10 },
     lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],

@@ -12,5 +12,5 @@ import {
 const document = generateOpenApiDocument();
 mkdirSync(dirname(OPENAPI_FILE), { recursive: true });
 writeFileSync(OPENAPI_FILE, renderOpenApiFile(document));
-writeFileSync(ROUTE_TEMPLATES_MODULE, renderRouteTemplatesModule(document));
+writeFileSync(ROUTE_TEMPLATES_MODULE, renderRouteTemplatesModule());
 console.log(`wrote ${OPENAPI_FILE} and ${ROUTE_TEMPLATES_MODULE}`);

@@ -5,6 +5,8 @@
 export const STACK_OUTPUTS = {
   /** The Elastic IPs the functions that call MX leave from, comma-separated: what MX must allow-list. */
   mxEgressAddresses: 'MxEgressAddresses',
+  /** mx-events' function URL joined to `/mx/webhooks`: what MX sends its webhooks to. */
+  mxWebhooksUrl: 'MxWebhooksUrl',
 } as const;
 
 /** A deployed environment's stack name. */

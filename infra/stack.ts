@@ -32,6 +32,7 @@ import {
   withAlarmDestination,
   withUseCases,
 } from './environments.ts';
+import { STACK_OUTPUTS } from './stack-outputs.ts';
 
 /** p95 detection lag of poll-found job ends past which someone should look (the no-push target is 6 s). */
 export const DETECTION_LAG_ALARM_MS = 60_000;
@@ -400,7 +401,11 @@ export class NexusRelayStack extends Stack {
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', this.httpApi.stage.url, 'Base URL of the API');
-    output('MxWebhooksUrl', `${this.httpApi.functionUrls['mx-events']!.url}mx/webhooks`, 'The URL to give MX for its webhooks');
+    output(
+      STACK_OUTPUTS.mxWebhooksUrl,
+      `${this.httpApi.functionUrls['mx-events']!.url}mx/webhooks`,
+      'The URL to give MX for its webhooks',
+    );
     output('TableName', this.table.tableName, 'The DynamoDB table');
     output('PollQueueUrl', this.queues.poll.queue.queueUrl, 'Aggregation poll steps');
     output('MemberReportsQueueUrl', this.queues['member-reports'].queue.queueUrl, "Members MX's webhooks reported on");

@@ -8,6 +8,8 @@ import { action } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { table, type Terminal } from '../output.ts';
 import { ONBOARDING_PATH } from '../../sim/onboarding-routes.ts';
+import { STACK_OUTPUTS } from '../../infra/stack-outputs.ts';
+import { stackOutput } from '../stack-output.ts';
 import {
   type AllowListEntry,
   egressAddresses,
@@ -126,11 +128,22 @@ export function registerMx(program: Command, terminal: Terminal): void {
 
   mx.command('webhook-url')
     .description(
-      "the URL to give MX for its webhooks (every type), from --url (a deployed stack's mx-events function URL; its MxWebhooksUrl output is this URL whole) or the local stack: one form, whatever the trailing slash",
+      "the URL to give MX for its webhooks (every type): a deployed stack's MxWebhooksUrl output (--env), or --url (mx-events' function URL, whatever the trailing slash) or the local stack joined to /mx/webhooks",
     )
+    .option('--env <env>', 'a deployed environment (dev, staging, prod): its MxWebhooksUrl output')
+    .option('--region <region>', 'its region (default: the AWS CLI’s)')
     .action(
-      action(terminal, async ({ output, targets }) => {
-        const url = `${targets.url()}/mx/webhooks`;
+      action(terminal, async ({ output, targets }, options: { env?: string; region?: string }) => {
+        const url = options.env
+          ? await stackOutput(options.env, options.region, STACK_OUTPUTS.mxWebhooksUrl, {
+              title: 'No webhooks URL',
+              code: 'no_webhooks_url',
+            })
+          : `${targets.url()}/mx/webhooks`;
+        // MX's webhooks come to mx-events' function URL, not the API (decision 0034): the API would answer 404.
+        if (new URL(url).hostname.includes('.execute-api.')) {
+          throw usageError(`${url} is the API's: MX's webhooks go to mx-events' function URL (--env <env> reads it).`);
+        }
         output.result({ url }, () => [
           url,
           output.style.dim(

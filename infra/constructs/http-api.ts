@@ -28,7 +28,7 @@ export interface RelayHttpApiProps {
   handlers: Readonly<Record<HttpFunctionName, IFunction>>;
   /** The limits of every route that has none of its own. */
   throttle: ThrottleSettings;
-  /** Routes with limits of their own, by route key (`POST /mx/webhooks`). */
+  /** Routes with limits of their own, by route key (`POST /users/{user_id}/members/{member_guid}/refresh`). */
   routeThrottles?: Readonly<Record<string, ThrottleSettings>>;
   logRetention: RetentionDays;
   /** The stack's key, where it has one: the access log group is encrypted under it. */

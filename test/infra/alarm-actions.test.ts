@@ -181,6 +181,17 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
     expect(byName('mx-throttled')!.Metrics.filter((m: any) => m.MetricStat?.Metric.MetricName === 'MxThrottled')).toHaveLength(3);
   });
 
+  it("alarms on mx-events' 5xx answers at its function URL, counted by Lambda (MX's webhooks do not pass the API)", () => {
+    const alarm = alarms.find((a) => a.AlarmName === `${resourceName(env)}-mx-webhooks-5xx`)!;
+    expect(alarm).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Url5xxCount', Statistic: 'Sum' });
+    const [dimension] = alarm.Dimensions as [{ Name: string; Value: unknown }];
+    expect(dimension.Name).toBe('FunctionName');
+    const mxEvents = resourcesOfType(template, 'AWS::Lambda::Function').find(
+      ([, fn]) => fn.Properties.FunctionName === `${resourceName(env)}-mx-events`,
+    )!;
+    expect(referencedId(dimension.Value)).toBe(mxEvents[0]);
+  });
+
   it('a runbook entry for every alarm: what it means, the metric, causes, what to check, how to recover', () => {
     expect(alarms.length).toBeGreaterThan(30);
     for (const alarm of alarms) {

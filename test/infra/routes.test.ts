@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE_FUNCTION } from '../../infra/constructs/http-api.ts';
+import { ENVIRONMENT_NAMES, ENVIRONMENTS } from '../../infra/environments.ts';
 import { DEFAULT_ROUTE_KEY, routeKey } from '../../lib/http/route.ts';
 import { ROUTES } from '../../lib/route-table.ts';
 import { synthesized } from './support/synth.ts';
@@ -31,9 +32,19 @@ describe('the HttpApi routes', () => {
     expect(urls).toHaveLength(1);
     expect(urls[0]).toMatchObject({ AuthType: 'NONE' });
     expect(referencedId(urls[0]!.TargetFunctionArn)).toBe(functions.get('mx-events')!.logicalId);
-    // Limited by the function's reservation: a throttled call is a 429 MX sends again.
-    expect(functions.get('mx-events')!.properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
+    // MX is given the URL and the route's path.
+    const [output] = Object.values(template.findOutputs('MxWebhooksUrl')) as [{ Value: { 'Fn::Join': [string, unknown[]] } }];
+    expect(output.Value['Fn::Join'][1]).toEqual([{ 'Fn::GetAtt': [expect.any(String), 'FunctionUrl'] }, 'mx/webhooks']);
   });
+
+  it.each(ENVIRONMENT_NAMES)(
+    "bounds mx-events' public function URL by its reservation in %s (10 requests a second each)",
+    (env) => {
+      const reserved = functionsByName(synthesized(env).template, env).get('mx-events')!.properties.ReservedConcurrentExecutions;
+      expect(reserved).toBe(ENVIRONMENTS[env].reservedConcurrency['mx-events']);
+      expect(reserved).toBeGreaterThan(0);
+    },
+  );
 
   it('each invoke the function lib/route-table.ts names', () => {
     const expected = Object.fromEntries([

@@ -158,6 +158,10 @@ describe('mx webhook-url', () => {
         expect(printed.code, printed.stderr).toBe(0);
         expect(printed.json()).toEqual({ url: 'https://abc123.lambda-url.us-east-1.on.aws/mx/webhooks' });
       }
+      // The API's URL is not where MX's webhooks go (decision 0034): refused, naming the way to the right one.
+      const api = await runCli(['mx', 'webhook-url', '--url', 'https://abc123.execute-api.us-east-1.amazonaws.com', '--json']);
+      expect(api.code).not.toBe(0);
+      expect(api.stderr + api.stdout).toContain('--env');
       const local = await cli('mx', 'webhook-url', '--json');
       expect(local.json()).toEqual({ url: `${stack.url}/mx/webhooks` });
       // What it prints is the route MX's webhooks reach: 401 without MX's credentials, not the API key's.

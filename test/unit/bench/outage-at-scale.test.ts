@@ -37,7 +37,7 @@ async function smallOutage(): Promise<OutageAtScaleFigures> {
     settings: {
       mx: { callsPerSecond: 60 },
       queueConcurrency: { ...prod.queueConcurrency, 'member-reports': 6, poll: 2, reconcile: 1 },
-      reservedConcurrency: { 'api-refresh': 2, 'api-read': 4 },
+      reservedConcurrency: { 'api-refresh': 2, 'api-read': 4, 'mx-events': 1 },
     },
   });
 }

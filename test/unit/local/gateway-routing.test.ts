@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { matchRoute } from '../../../infra/local/gateway.ts';
+import type { IncomingMessage } from 'node:http';
+import { matchRoute, toApiEvent } from '../../../infra/local/gateway.ts';
 import { DEFAULT_ROUTE_KEY, routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
 
@@ -22,5 +23,15 @@ describe('local gateway routing', () => {
     expect(matchRoute('GET', '/nope').routeKey).toBe(DEFAULT_ROUTE_KEY);
     expect(matchRoute('PATCH', '/webhooks').routeKey).toBe(DEFAULT_ROUTE_KEY);
     expect(matchRoute('GET', '/users/a/members/b/c/d').fn).toBe('api-fallback');
+  });
+
+  it("hands a function-url route's function the event its URL would: $default, no path parameters", () => {
+    const route = matchRoute('POST', '/mx/webhooks');
+    expect(route).toMatchObject({ routeKey: 'POST /mx/webhooks', fn: 'mx-events', functionUrl: true });
+    const request = { url: '/mx/webhooks', method: 'POST', headers: {}, socket: {} } as unknown as IncomingMessage;
+    const event = toApiEvent(request, Buffer.from('{}'), route);
+    expect(event).toMatchObject({ routeKey: DEFAULT_ROUTE_KEY, rawPath: '/mx/webhooks' });
+    expect(event.pathParameters).toBeUndefined();
+    expect(toApiEvent(request, Buffer.from('{}'), matchRoute('GET', '/webhooks')).routeKey).toBe('GET /webhooks');
   });
 });

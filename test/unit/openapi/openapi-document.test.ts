@@ -31,7 +31,7 @@ describe('the OpenAPI document api-docs serves', () => {
       `${OPENAPI_FILE} is out of date: run \`npm run openapi\` and commit the file`,
     ).toBe(true);
     expect(
-      readFileSync(ROUTE_TEMPLATES_MODULE, 'utf8') === renderRouteTemplatesModule(generateOpenApiDocument()),
+      readFileSync(ROUTE_TEMPLATES_MODULE, 'utf8') === renderRouteTemplatesModule(),
       `${ROUTE_TEMPLATES_MODULE} is out of date: run \`npm run openapi\` and commit the file`,
     ).toBe(true);
   });
