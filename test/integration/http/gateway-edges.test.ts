@@ -51,7 +51,7 @@ describe('path templates', () => {
   });
 
   it('take a doubled slash as the path it is, and say which route it meant: //mx/webhooks is not /webhooks', async () => {
-    // An ApiUrl ending in / joined to /mx/webhooks: before, the gateway read //mx as a host and answered POST /webhooks.
+    // A base URL ending in / joined to /mx/webhooks: before, the gateway read //mx as a host and answered POST /webhooks.
     const response = await fetch(`${gateway.url}//mx/webhooks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -59,9 +59,13 @@ describe('path templates', () => {
     });
     expect(response.status).toBe(404);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
-    expect(await response.json()).toMatchObject({
+    expect(await response.json()).toMatchObject({ code: 'route_not_found' });
+    // An API route's path with an empty segment: the answer names the route it meant.
+    const doubled = await fetch(`${gateway.url}//jobs`, { headers: { authorization: 'Bearer nxr_unknown' } });
+    expect(doubled.status).toBe(404);
+    expect(await doubled.json()).toMatchObject({
       code: 'route_not_found',
-      detail: expect.stringContaining('did you mean /mx/webhooks?'),
+      detail: expect.stringContaining('did you mean /jobs?'),
     });
   });
 
