@@ -4,38 +4,10 @@ import { lambdaContext } from '../../../infra/local/lambda-context.ts';
 import type { ApiEvent } from '../../../lib/http/api-event.ts';
 import { DEFAULT_ROUTE_KEY, routeKey } from '../../../lib/http/route.ts';
 import { ROUTES } from '../../../lib/route-table.ts';
-
-/** Function modules read their configuration when loaded; these requests reach neither the table nor MX. */
-const env = {
-  TABLE_NAME: 'routes-test',
-  POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
-  MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
-  RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
-  ERASURES_QUEUE_URL: 'http://127.0.0.1:1/000000000000/erasures',
-  DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
-  // api-jobs counts every queue's dead letters: it is given each DLQ, as the stack gives it.
-  POLL_DLQ_URL: 'http://127.0.0.1:1/000000000000/poll-dlq',
-  MEMBER_REPORTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/member-reports-dlq',
-  RECONCILE_DLQ_URL: 'http://127.0.0.1:1/000000000000/reconcile-dlq',
-  ERASURES_DLQ_URL: 'http://127.0.0.1:1/000000000000/erasures-dlq',
-  DELIVERY_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-dlq',
-  DELIVERY_SLOW_DLQ_URL: 'http://127.0.0.1:1/000000000000/delivery-slow-dlq',
-  REFRESH_REQUESTS_DLQ_URL: 'http://127.0.0.1:1/000000000000/refresh-requests-dlq',
-  MX_BASE_URL: 'http://127.0.0.1:1',
-  MX_USE_CASES_ENABLED: 'true',
-  MX_REALTIME_BASE_URL: 'http://127.0.0.1:1/mdx-realtime',
-  MX_CLIENT_ID: 'client',
-  MX_API_KEY: 'key',
-  MX_WEBHOOK_USERNAME: 'mx-webhooks',
-  MX_WEBHOOK_PASSWORD: 'the-password',
-  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
-  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
-  LOCAL_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
-  LOG_LEVEL: 'ERROR',
-};
+import { FUNCTION_TEST_ENV } from '../../support/function-env.ts';
 
 beforeAll(() => {
-  Object.assign(process.env, env);
+  Object.assign(process.env, FUNCTION_TEST_ENV);
 });
 
 const event = (key: string, path: string): ApiEvent => ({

@@ -1,27 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, ApiResult } from '../../../lib/http/api-event.ts';
-
-/** Configuration the function module reads when loaded; the table and queue are never reached by these cases. */
-const env = {
-  TABLE_NAME: 'mx-events-test',
-  POLL_QUEUE_URL: 'http://127.0.0.1:1/000000000000/poll',
-  MEMBER_REPORTS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/member-reports',
-  RECONCILE_QUEUE_URL: 'http://127.0.0.1:1/000000000000/reconcile',
-  DELIVERY_QUEUE_URL: 'http://127.0.0.1:1/000000000000/delivery',
-  MX_BASE_URL: 'http://127.0.0.1:1',
-  MX_USE_CASES_ENABLED: 'true',
-  AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:1',
-  AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
-  MX_WEBHOOK_USERNAME: 'mx-webhooks',
-  MX_WEBHOOK_PASSWORD: 'the-password',
-  LOG_LEVEL: 'ERROR',
-};
+import { FUNCTION_TEST_ENV } from '../../support/function-env.ts';
 
 let handler: (event: ApiEvent, context: Context) => Promise<ApiResult>;
 
 beforeAll(async () => {
-  Object.assign(process.env, env);
+  Object.assign(process.env, FUNCTION_TEST_ENV);
   ({ handler } = await import('../../../functions/mx-events.ts'));
 });
 
