@@ -57,19 +57,11 @@ export class ReconcileRepository {
         new GetCommand({
           TableName: this.table.tableName,
           Key: keys.reconcile(userId),
-          ProjectionExpression: 'served_at, left_at, #gsi1pk',
-          ExpressionAttributeNames: { '#gsi1pk': TABLE_KEYS.gsi1pk },
+          ProjectionExpression: 'served_at, left_at',
         }),
       );
-      // A stale read misses only a later note; `leave` needs served_at older than this.
-      if (
-        typeof Item?.served_at === 'number' &&
-        Item.served_at >= unlessServedSince &&
-        Item.left_at === undefined &&
-        Item[TABLE_KEYS.gsi1pk] !== undefined
-      ) {
-        return false;
-      }
+      // Served since and not left is on the cycle. A stale read misses only a later note: `leave` needs an older one.
+      if (Number(Item?.served_at) >= unlessServedSince && Item?.left_at === undefined) return false;
     }
     const slot = slotKeys(userId);
     const { Attributes } = await this.table.client.send(
