@@ -1,6 +1,7 @@
+import type { CapacityRange, TableThroughput } from '../infra/constructs/data-table.ts';
 import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
 import { METRICS } from '../lib/compositions/metric-catalogue.ts';
-import type { UnitCosts, Unit } from './capacity-unit-costs.ts';
+import type { UnitCost, UnitCosts, Unit } from './capacity-unit-costs.ts';
 import { httpApiMonthUsd, PRICES } from './support/pricing.ts';
 import { DAYS_PER_MONTH } from './workload.ts';
 
@@ -9,11 +10,26 @@ const GB = 1024 ** 3;
 /** Work of each kind a day (the workload's, bench/workload.ts); deliveries follow from the events each queued. */
 export type DailyUnits = Record<Exclude<Unit, 'delivery' | 'transaction'>, number>;
 
+/**
+ * When the day's work comes: the nightly wave's over its first `waveHours`, apps' over the day with one hour (noon)
+ * `peakFactor` times the average, the rest evenly. Each part's units a day; the three make `perDay`.
+ */
+export interface DayShape {
+  waveHours: number;
+  peakFactor: number;
+  wave: Partial<DailyUnits>;
+  app: Partial<DailyUnits>;
+  even: Partial<DailyUnits>;
+}
+
 /** The month at 1M users: the workload's day, and what the stack keeps. */
 export interface MonthAtScale {
   users: number;
   members: number;
   perDay: DailyUnits;
+  /** How prod's table is billed; provisioned, its capacity follows `shape` hour by hour. */
+  throughput?: TableThroughput;
+  shape?: DayShape;
   /** Jobs opened a day (refreshes and aggregations), kept JOB_DAYS. */
   jobsPerDay: number;
   /** The reconcile dispatcher: DynamoDB units and SQS requests per user, and users per second of its run (measured). */
@@ -103,8 +119,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
       usd: (sqs / 1e6) * PRICES.sqsPerMillionRequests,
       basis: `${fmtM(sqs)} requests; the pollers' empty receives below`,
     },
-    { item: 'DynamoDB writes', usd: (wru / 1e6) * PRICES.dynamoPerMillionWriteUnits, basis: `${fmtM(wru)} write units` },
-    { item: 'DynamoDB reads', usd: (rru / 1e6) * PRICES.dynamoPerMillionReadUnits, basis: `${fmtM(rru)} read units` },
+    ...dynamoThroughputLines(measured, month, { wru, rru }),
     {
       item: 'DynamoDB storage',
       usd: storedGb * PRICES.dynamoPerGbMonth,
@@ -146,4 +161,96 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     },
   ];
   return { lines, total: lines.reduce((n, line) => n + line.usd, 0) };
+}
+
+type TablePart = 'table' | 'gsi1' | 'gsi2';
+const TABLE_PARTS: readonly TablePart[] = ['table', 'gsi1', 'gsi2'];
+const PROFILES = ['wave', 'app', 'even'] as const;
+type Profile = (typeof PROFILES)[number];
+/** The apps' busiest hour, apart from the wave (which starts at midnight). */
+const APP_PEAK_HOUR = 12;
+
+/** A unit's write (or read) units on one part of the table: the table's own are what its indexes' leave. */
+export function partUnits(cost: UnitCost, part: TablePart, way: 'write' | 'read'): number {
+  const [all, gsi1, gsi2] = way === 'write' ? [cost.wru, cost.gsi1Wru, cost.gsi2Wru] : [cost.rru, cost.gsi1Rru, cost.gsi2Rru];
+  return part === 'gsi1' ? gsi1 : part === 'gsi2' ? gsi2 : all - gsi1 - gsi2;
+}
+
+/** Each of the day's 24 hours' share of a profile's work. */
+export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor'>, profile: Profile): number[] {
+  const peak = Math.min(shape.peakFactor, 24) / 24;
+  return Array.from({ length: 24 }, (_, hour) => {
+    if (profile === 'wave') return hour < shape.waveHours ? 1 / shape.waveHours : 0;
+    if (profile === 'app') return hour === APP_PEAK_HOUR ? peak : (1 - peak) / 23;
+    return 1 / 24;
+  });
+}
+
+/**
+ * Capacity-unit hours a day that target tracking keeps for `perHour` (each hour's mean units a second): the hour's rate,
+ * or the hour before's if higher (it scales in only after 15 minutes under its target, a few times a day), over the
+ * target utilization, within the range. `overMax`: an hour needed more than the range allows (throttled).
+ */
+export function autoscaledHours(
+  perHour: readonly number[],
+  targetUtilizationPercent: number,
+  range: CapacityRange,
+): { hours: number; overMax: boolean } {
+  let hours = 0;
+  let overMax = false;
+  perHour.forEach((rate, hour) => {
+    const held = Math.max(rate, perHour[(hour + perHour.length - 1) % perHour.length]!);
+    const wanted = held / (targetUtilizationPercent / 100);
+    overMax ||= rate > range.max;
+    hours += Math.min(range.max, Math.max(range.min, wanted));
+  });
+  return { hours, overMax };
+}
+
+/** DynamoDB's reads and writes: billed a request on-demand, or the capacity-unit hours auto scaling keeps provisioned. */
+function dynamoThroughputLines(measured: UnitCosts, month: MonthAtScale, used: { wru: number; rru: number }): CostLine[] {
+  const fmtM = (n: number) => `${(n / 1e6).toFixed(1)}M`;
+  const onDemand = {
+    write: (used.wru / 1e6) * PRICES.dynamoPerMillionWriteUnits,
+    read: (used.rru / 1e6) * PRICES.dynamoPerMillionReadUnits,
+  };
+  const { throughput, shape } = month;
+  if (throughput?.mode !== 'provisioned' || !shape) {
+    return [
+      { item: 'DynamoDB writes', usd: onDemand.write, basis: `${fmtM(used.wru)} write units (on-demand)` },
+      { item: 'DynamoDB reads', usd: onDemand.read, basis: `${fmtM(used.rru)} read units (on-demand)` },
+    ];
+  }
+  const { units } = measured;
+  const dispatcher = { write: month.dispatch.wruPerUser, read: month.dispatch.rruPerUser };
+  const perHour = (part: TablePart, way: 'write' | 'read'): number[] => {
+    const daily = (profile: Profile) => {
+      const volumes = Object.entries(shape[profile]) as [keyof DailyUnits, number][];
+      const deliveries = volumes.reduce((n, [unit, volume]) => n + volume * units[unit].deliveries, 0);
+      const turns = profile === 'even' && part === 'table' ? (shape.even['reconcile-turn'] ?? 0) * dispatcher[way] : 0;
+      return (
+        volumes.reduce((n, [unit, volume]) => n + volume * partUnits(units[unit], part, way), 0) +
+        deliveries * partUnits(units.delivery, part, way) +
+        turns
+      );
+    };
+    const shares = PROFILES.map((profile) => ({ daily: daily(profile), shares: hourShares(shape, profile) }));
+    return Array.from({ length: 24 }, (_, hour) => shares.reduce((n, p) => n + p.daily * p.shares[hour]!, 0) / 3600);
+  };
+  const line = (way: 'write' | 'read') => {
+    const kept = TABLE_PARTS.map((part) =>
+      autoscaledHours(perHour(part, way), throughput.targetUtilizationPercent, throughput[part][way]),
+    );
+    const hours = kept.reduce((n, k) => n + k.hours, 0) * DAYS_PER_MONTH;
+    const unitsUsed = way === 'write' ? used.wru : used.rru;
+    const usd = hours * (way === 'write' ? PRICES.dynamoPerWcuHour : PRICES.dynamoPerRcuHour);
+    const name = way === 'write' ? 'write' : 'read';
+    const over = kept.some((k) => k.overMax) ? '; an hour over a maximum: throttled' : '';
+    return {
+      item: `DynamoDB ${name}s`,
+      usd,
+      basis: `${fmtM(unitsUsed)} ${name} units on ${fmtM(hours)} ${way === 'write' ? 'WCU' : 'RCU'}-hours provisioned (table and indexes auto scaled at ${throughput.targetUtilizationPercent} %: ${Math.round((100 * unitsUsed) / (hours * 3600))} % used${over}); on-demand $${Math.round(onDemand[way]).toLocaleString('en')}`,
+    };
+  };
+  return [line('write'), line('read')];
 }

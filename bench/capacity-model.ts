@@ -1,7 +1,7 @@
 import type { EnvironmentSettings } from '../infra/environments.ts';
 import { FUNCTION_SPECS, type FunctionName } from '../infra/constructs/function-specs.ts';
 import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
-import { type CostLine, type DailyUnits, monthlyCost } from './capacity-cost.ts';
+import { type CostLine, type DailyUnits, type DayShape, monthlyCost, partUnits } from './capacity-cost.ts';
 import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
 import { DAYS_PER_MONTH, dailyVolumes, type Workload } from './workload.ts';
 import { LAMBDA_MB_PER_VCPU } from './support/pricing.ts';
@@ -327,6 +327,12 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       basis: "MX's webhooks at their measured time",
       kind: 'measured',
     },
+    ...provisionedComponents(prod, (part, way) =>
+      (Object.keys(rates) as Unit[]).reduce(
+        (n, unit) => n + rates[unit] * partUnits(units[unit], part, way),
+        part === 'table' ? (turnsPerMinute / 60) * (way === 'write' ? m.dispatch.wruPerUser : m.dispatch.rruPerUser) : 0,
+      ),
+    ),
   ];
   const tableUnits = (field: 'wru' | 'rru') =>
     (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit][field], 0);
@@ -337,8 +343,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       need: rates.refresh + stage,
       default: API_ACCOUNT_RPS,
     },
-    { name: 'DynamoDB table write units a second (on-demand)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },
-    { name: 'DynamoDB table read units a second (on-demand)', need: tableUnits('rru'), default: TABLE_UNITS_QUOTA },
+    { name: 'DynamoDB table write units a second (with its indexes)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },
+    { name: 'DynamoDB table read units a second (with its indexes)', need: tableUnits('rru'), default: TABLE_UNITS_QUOTA },
     {
       name: 'DynamoDB partition write units a second (the hottest shared one)',
       need: hottest?.units ?? 0,
@@ -352,10 +358,28 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     },
   ];
   const tightest = components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
+  const webhooksOfWave = webhooksOn ? day.aggregated * m.units.webhooksPerAggregation : 0;
+  const shape: DayShape = {
+    waveHours: w.waveHours,
+    peakFactor: w.peakFactor,
+    wave: { report: perDay.report, 'report-unsynced': perDay['report-unsynced'], 'mx-webhook': webhooksOfWave },
+    app: {
+      refresh: perDay.refresh,
+      poll: perDay.poll,
+      'mx-webhook': perDay['mx-webhook'] - webhooksOfWave,
+      sync: perDay.sync,
+      read: perDay.read,
+      'read-lapsed': day.readsOpeningSession,
+    },
+    even: { 'reconcile-turn': perDay['reconcile-turn'], 'read-lapsed': reconcileReads },
+  };
+  const { throughput } = prod.data;
   const cost = monthlyCost(m.units, {
     users: w.users,
     members: w.users * w.membersPerUser,
     perDay,
+    throughput,
+    shape,
     jobsPerDay: day.refreshes + day.aggregated,
     dispatch: { ...m.dispatch },
     storedTransactions: w.users * w.syncingShare * w.membersPerUser * w.transactionsPerMemberMonth * w.month,
@@ -369,6 +393,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     perDay: zeroUnits(),
     dispatch: { ...m.dispatch },
     logRetentionDays: prod.logRetention,
+    throughput,
+    shape: { ...shape, wave: {}, app: {}, even: {} },
   };
   const aggregationsOnly = monthlyCost(m.units, {
     ...empty,
@@ -376,8 +402,9 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       ...zeroUnits(),
       report: perDay.report,
       'report-unsynced': perDay['report-unsynced'],
-      'mx-webhook': perDay['mx-webhook'] - (webhooksOn ? day.refreshes : 0),
+      'mx-webhook': webhooksOfWave,
     },
+    shape: { ...empty.shape, wave: shape.wave },
     jobsPerDay: day.aggregated,
   });
   const aggregationsAdd = aggregationsOnly.total - monthlyCost(m.units, empty).total;
@@ -423,4 +450,32 @@ export function hottestPartitions(
     if (units > (byKind.get(key)?.units ?? 0)) byKind.set(key, { index: partition.index, kind: partition.kind, units });
   }
   return [...byKind.values()].sort((a, b) => b.units - a.units);
+}
+
+/**
+ * A provisioned table's capacity each way: the tightest of the table's and its indexes' maxima against their need at
+ * the peak. Between two steps of auto scaling, each has 100 ÷ its target of what it used (1.4× at 70 %).
+ */
+function provisionedComponents(
+  prod: EnvironmentSettings,
+  needOf: (part: 'table' | 'gsi1' | 'gsi2', way: 'write' | 'read') => number,
+): Component[] {
+  const { throughput } = prod.data;
+  if (throughput.mode !== 'provisioned') return [];
+  return (['write', 'read'] as const).map((way) => {
+    const parts = (['table', 'gsi1', 'gsi2'] as const).map((part) => ({
+      part,
+      capacity: throughput[part][way].max,
+      need: needOf(part, way),
+    }));
+    const tightest = parts.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
+    const each = parts.map((p) => `${p.part} ${p.capacity.toLocaleString('en')} for ${Math.round(p.need).toLocaleString('en')}`);
+    return {
+      name: `DynamoDB ${way} capacity, auto scaled (${tightest.part}'s maximum, the tightest)`,
+      capacity: tightest.capacity,
+      need: tightest.need,
+      basis: `${each.join(', ')}; between scalings ${(100 / throughput.targetUtilizationPercent).toFixed(1)}× (target ${throughput.targetUtilizationPercent} %; it adds after 2 minutes over it)`,
+      kind: 'setting' as const,
+    };
+  });
 }

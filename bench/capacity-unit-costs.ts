@@ -73,6 +73,11 @@ export interface UnitCost {
   cpuMs: number;
   wru: number;
   rru: number;
+  /** Of `wru` and `rru`, each index's (the rest is the table's): what each one's capacity carries when provisioned. */
+  gsi1Wru: number;
+  gsi2Wru: number;
+  gsi1Rru: number;
+  gsi2Rru: number;
   /** SQS requests: sends, and a tenth of a batch's receive and delete for each message consumed. */
   sqsRequests: number;
   httpApiRequests: number;
@@ -196,6 +201,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   const items = new Map<Unit, Map<string, number>>();
   const stopPartitions = onPartitionWrites((write) => {
     if (logPartitions?.test(write.partition)) log[write.index === 'table' ? 'table' : 'gsi1'] += write.units;
+    if (write.index === 'gsi1' || write.index === 'gsi2') add(`${write.index}Wru`, write.units);
     if (unit) {
       const byItem = items.get(unit) ?? new Map<string, number>();
       const item = `${write.index} ${partitionKind(write.partition)}${write.sortKey === undefined ? '' : ` ${partitionKind(`#${write.sortKey}`).slice(1)}`}`;
@@ -210,7 +216,10 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     partitionUnits.set(unit, byPartition);
   });
   const meter = installAwsMeter({
-    dynamo: (call) => add(call.write ? 'wru' : 'rru', call.units),
+    dynamo: (call) => {
+      add(call.write ? 'wru' : 'rru', call.units);
+      if (!call.write && (call.index === 'gsi1' || call.index === 'gsi2')) add(`${call.index}Rru`, call.units);
+    },
     sqs: (call) => {
       if (!call.command.startsWith('Send')) return;
       add('sqsRequests', 1);
@@ -459,6 +468,10 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         cpuMs: (cpuMs.get(kind) ?? 0) / n,
         wru: t.wru / n,
         rru: t.rru / n,
+        gsi1Wru: t.gsi1Wru / n,
+        gsi2Wru: t.gsi2Wru / n,
+        gsi1Rru: t.gsi1Rru / n,
+        gsi2Rru: t.gsi2Rru / n,
         sqsRequests: t.sqsRequests / n + consumed,
         httpApiRequests: viaHttpApi(kind) ? 1 : 0,
         logBytes: t.logBytes / n,
@@ -556,6 +569,10 @@ export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   cpuMs: 0,
   wru: 0,
   rru: 0,
+  gsi1Wru: 0,
+  gsi2Wru: 0,
+  gsi1Rru: 0,
+  gsi2Rru: 0,
   sqsRequests: 0,
   httpApiRequests: 0,
   logBytes: 0,

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ConfigValues } from '../lib/config/variables.ts';
 import type { AlarmDestination } from './constructs/alarms.ts';
+import type { TableThroughput } from './constructs/data-table.ts';
 import { DEFAULT_REFRESH_REQUEST_SOURCE } from './constructs/refresh-requests.ts';
 import type { QueueName } from '../lib/queue/queue-names.ts';
 
@@ -68,6 +69,8 @@ export interface EnvironmentSettings {
     customerManagedKey: boolean;
     /** What `cdk destroy` does with the table, key, secrets and log groups. */
     removalPolicy: RemovalPolicy;
+    /** On-demand, or provisioned and auto scaled (docs/decisions/0035-provisioned-table-at-scale.md). */
+    throughput: TableThroughput;
   };
   /** Where alarms go (`-c alarmEmail=…`, `-c alarmTopicArn=…`). */
   alarmDestination: AlarmDestination;
@@ -93,7 +96,8 @@ const disposableData = {
   pointInTimeRecovery: false,
   customerManagedKey: false,
   removalPolicy: RemovalPolicy.DESTROY,
-};
+  throughput: { mode: 'on-demand' },
+} as const;
 
 export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>> = {
   dev: {
@@ -183,6 +187,15 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       pointInTimeRecovery: true,
       customerManagedKey: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Auto scaled at 70 %: about half on-demand's price for the workload's day. Each maximum is over twice the table's
+      // or index's need where the nightly wave meets the peak hour (BENCHMARKS.md section 8).
+      throughput: {
+        mode: 'provisioned',
+        targetUtilizationPercent: 70,
+        table: { read: { min: 500, max: 24_000 }, write: { min: 500, max: 20_000 } },
+        gsi1: { read: { min: 50, max: 2_000 }, write: { min: 50, max: 4_000 } },
+        gsi2: { read: { min: 50, max: 2_000 }, write: { min: 50, max: 2_000 } },
+      },
     },
     alarmDestination: {},
     requiresAlarmDestination: true,

@@ -12,7 +12,7 @@ import { ComparisonOperator } from 'aws-cdk-lib/aws-cloudwatch';
 import { ALARM_PERIOD, RelayAlarms } from './constructs/alarms.ts';
 import { RelayDashboard } from './constructs/dashboard.ts';
 import { RelayMetrics } from './constructs/relay-metrics.ts';
-import { DataTable } from './constructs/data-table.ts';
+import { DataTable, TABLE_THROTTLES_THRESHOLD } from './constructs/data-table.ts';
 import { consumerOf, FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName } from './constructs/function-specs.ts';
 import { RelayHttpApi } from './constructs/http-api.ts';
 import { acknowledgeAcceptedFindings } from './constructs/nag-suppressions.ts';
@@ -149,13 +149,15 @@ export class NexusRelayStack extends Stack {
       removalPolicy,
     });
 
-    this.table = new DataTable(this, 'Data', {
+    const data = new DataTable(this, 'Data', {
       tableName: name(),
       deletionProtection: settings.data.deletionProtection,
       pointInTimeRecovery: settings.data.pointInTimeRecovery,
+      throughput: settings.data.throughput,
       encryptionKey: dataKey,
       removalPolicy,
-    }).table;
+    });
+    this.table = data.table;
 
     this.refreshRequests = new RefreshRequests(this, 'RefreshRequests', {
       queueName: name('refresh-requests'),
@@ -310,6 +312,11 @@ export class NexusRelayStack extends Stack {
 
     this.alarms.onApiServerErrors(this.httpApi.api);
     this.alarms.onMxWebhookServerErrors(functions['mx-events']);
+    this.alarms.alarm('table-throttled', {
+      description: `DynamoDB throttled ${TABLE_THROTTLES_THRESHOLD} or more of the relay's requests in ${ALARM_PERIOD.toMinutes()} minutes`,
+      metric: data.throttledRequests(ALARM_PERIOD),
+      threshold: TABLE_THROTTLES_THRESHOLD,
+    });
     for (const queue of QUEUE_NAMES) this.alarms.onDeadLetters(queue, this.queues[queue].deadLetterQueue);
     this.alarms.onDeadLetters('refresh-requested-events', this.refreshRequests.ruleDeadLetterQueue);
     for (const queueName of [...MX_WORK_QUEUES, ...DELIVERY_QUEUES]) {

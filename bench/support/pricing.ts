@@ -12,6 +12,9 @@ export const PRICES = {
   sqsPerMillionRequests: 0.4,
   dynamoPerMillionWriteUnits: 0.625,
   dynamoPerMillionReadUnits: 0.125,
+  /** Provisioned capacity, a unit's hour (https://aws.amazon.com/dynamodb/pricing/provisioned/). */
+  dynamoPerWcuHour: 0.00065,
+  dynamoPerRcuHour: 0.00013,
   /** HTTP API, first 300 million requests per month; metered in 512 KB increments. */
   httpApiPerMillionRequests: 1.0,
   /** HTTP API, the month's requests past the first 300 million, and past a billion. */

@@ -11,10 +11,23 @@ import { PREMIUM_JOB_ROUTES } from '../mx/premium-jobs.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
+/** DynamoDB's answers to requests over a table's, index's or partition's capacity (the SDK retried them first). */
+const TABLE_THROTTLES: ReadonlySet<string> = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
 /** The one place an error becomes an HTTP problem. Anything unexpected is logged and answered as a bare 500, no internals. */
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
+  if (error instanceof Error && TABLE_THROTTLES.has(error.name)) {
+    return new HttpProblem('table_throttled', 'DynamoDB throttled the request; retry shortly.', {
+      headers: { 'retry-after': '1' },
+      cause: error,
+    });
+  }
   if (error instanceof InvalidCursorError) {
     return new HttpProblem('invalid_cursor', error.message, { field: error.field, cause: error });
   }

@@ -170,6 +170,13 @@ export const PROBLEMS = {
     cause: 'An unexpected failure inside nexus-relay (DynamoDB, SQS or a bug).',
     fix: 'Retry with the same `Idempotency-Key`; if it persists, look up `request_id` (also in `x-request-id`) in the logs.',
   },
+  table_throttled: {
+    status: 503,
+    title: "The relay's table is over its capacity for the moment",
+    cause:
+      "DynamoDB throttled the relay's requests through the SDK's retries: the table's provisioned capacity has not yet scaled to a sudden rise, or one partition is over its own limit.",
+    fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). The `table-throttled` alarm tells the operator.',
+  },
   mx_unexpected_response: {
     status: 502,
     title: 'MX answered in a form the relay cannot read',

@@ -49,12 +49,34 @@ describe('environments', () => {
     for (const env of ENVIRONMENT_NAMES) {
       const { data } = ENVIRONMENTS[env];
       const prod = env === 'prod';
-      expect(data).toEqual({
+      expect(data).toMatchObject({
         deletionProtection: prod,
         pointInTimeRecovery: prod,
         customerManagedKey: prod,
         removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       });
+    }
+  });
+
+  it('provision the table in prod only, each range sound and the target within what auto scaling takes', () => {
+    for (const env of ENVIRONMENT_NAMES) {
+      const { throughput } = ENVIRONMENTS[env].data;
+      if (env !== 'prod') {
+        expect(throughput).toEqual({ mode: 'on-demand' });
+        continue;
+      }
+      if (throughput.mode !== 'provisioned') throw new Error('prod is provisioned');
+      // Application Auto Scaling takes a target utilization of 20–90 % for DynamoDB.
+      expect(throughput.targetUtilizationPercent).toBeGreaterThanOrEqual(20);
+      expect(throughput.targetUtilizationPercent).toBeLessThanOrEqual(90);
+      for (const part of [throughput.table, throughput.gsi1, throughput.gsi2]) {
+        for (const { min, max } of [part.read, part.write]) {
+          expect(min).toBeGreaterThanOrEqual(1);
+          // DynamoDB's default quota: 40,000 units a second each way per table.
+          expect(max).toBeLessThanOrEqual(40_000);
+          expect(max).toBeGreaterThan(min);
+        }
+      }
     }
   });
 

@@ -281,15 +281,57 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
   });
 
   describe('table', () => {
-    it('is one on-demand table keyed as lib/store/table.ts, with gsi1, gsi2 and ttl', () => {
+    it('is one table keyed as lib/store/table.ts, with gsi1, gsi2 and ttl', () => {
       template.resourceCountIs('AWS::DynamoDB::Table', 1);
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         TableName: resourceName(env),
-        BillingMode: 'PAY_PER_REQUEST',
         ...tableKeySchema(),
         TimeToLiveSpecification: { AttributeName: TABLE_KEYS.ttl, Enabled: true },
       });
     });
+
+    const { throughput } = settings.data;
+    it(
+      throughput.mode === 'provisioned'
+        ? 'is provisioned, the table and each index auto scaled each way to its target utilization'
+        : 'is on-demand, nothing to scale',
+      () => {
+        const [, table] = onlyResourceOfType(template, 'AWS::DynamoDB::Table');
+        const targets = resourcesOfType(template, 'AWS::ApplicationAutoScaling::ScalableTarget').map(([id, t]) => ({
+          id,
+          ...t.Properties,
+        }));
+        if (throughput.mode === 'on-demand') {
+          expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+          expect(targets).toHaveLength(0);
+          return;
+        }
+        expect(table.Properties.BillingMode ?? 'PROVISIONED').toBe('PROVISIONED');
+        const scaled = targets.map((t) => [
+          String(JSON.stringify(t.ResourceId)).includes('/index/')
+            ? JSON.stringify(t.ResourceId).match(/index\/(gsi\d)/)![1]
+            : 'table',
+          t.ScalableDimension.split(':').pop(),
+          t.MinCapacity,
+          t.MaxCapacity,
+        ]);
+        const expected = (['table', 'gsi1', 'gsi2'] as const).flatMap((part) => [
+          [part, 'ReadCapacityUnits', throughput[part].read.min, throughput[part].read.max],
+          [part, 'WriteCapacityUnits', throughput[part].write.min, throughput[part].write.max],
+        ]);
+        expect(scaled.sort()).toEqual(expected.sort());
+        const policies = resourcesOfType(template, 'AWS::ApplicationAutoScaling::ScalingPolicy').map(([, p]) => p.Properties);
+        expect(policies).toHaveLength(6);
+        for (const policy of policies) {
+          expect(policy.TargetTrackingScalingPolicyConfiguration.TargetValue).toBe(throughput.targetUtilizationPercent);
+        }
+        // Each starts at its minimum: the scaling moves it from there.
+        expect(table.Properties.ProvisionedThroughput).toEqual({
+          ReadCapacityUnits: throughput.table.read.min,
+          WriteCapacityUnits: throughput.table.write.min,
+        });
+      },
+    );
 
     it('has exactly the keys and indexes that createTable makes locally', async () => {
       let input: CreateTableCommandInput | undefined;
@@ -300,7 +342,11 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         [...list].sort((a, b) => String(a.AttributeName ?? a.IndexName).localeCompare(String(b.AttributeName ?? b.IndexName)));
       expect(byName(table.Properties.AttributeDefinitions)).toEqual(byName(input!.AttributeDefinitions));
       expect(table.Properties.KeySchema).toEqual(input!.KeySchema);
-      expect(byName(table.Properties.GlobalSecondaryIndexes)).toEqual(byName(input!.GlobalSecondaryIndexes));
+      // Their capacity is the environment's (below); their keys and projection the code's.
+      const indexes = (table.Properties.GlobalSecondaryIndexes as Record<string, unknown>[]).map(
+        ({ ProvisionedThroughput: _, ...index }) => index,
+      );
+      expect(byName(indexes)).toEqual(byName(input!.GlobalSecondaryIndexes));
     });
 
     it(
@@ -515,6 +561,16 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
         expect(watched.sort()).toEqual([...functions.values()].map((f) => f.logicalId).sort());
       }
       expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
+    });
+
+    it("alarms on DynamoDB throttling any of the relay's operations on its table", () => {
+      const throttled = alarms.find((a) => a.AlarmName === `${resourceName(env)}-table-throttled`)!;
+      const metrics = (
+        throttled.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[]
+      ).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+      expect(new Set(metrics.map((m) => m.MetricName))).toEqual(new Set(['ThrottledRequests']));
+      const operations = metrics.map((m) => m.Dimensions.find((d) => d.Name === 'Operation')!.Value).sort();
+      expect(operations).toEqual(['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']);
     });
 
     it('alarms when the oldest message of a worker queue is older than its loop allows', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
+import { autoscaledHours, hourShares, type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
 import { NO_COST, partitionKind, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
 import { httpApiMonthUsd } from '../../../bench/support/pricing.ts';
 
@@ -113,6 +113,64 @@ describe('monthlyCost', () => {
       cost.lines.reduce((n, l) => n + l.usd, 0),
       9,
     );
+  });
+});
+
+describe('a provisioned table', () => {
+  const range = { min: 10, max: 1_000 };
+
+  it("spreads each profile's day over its hours: the wave's first, the apps' busiest at noon, the rest even", () => {
+    const shape = { waveHours: 6, peakFactor: 10 };
+    for (const profile of ['wave', 'app', 'even'] as const) {
+      expect(hourShares(shape, profile).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    }
+    expect(hourShares(shape, 'wave').filter((share) => share > 0)).toHaveLength(6);
+    expect(hourShares(shape, 'app')[12]).toBeCloseTo(10 / 24, 12);
+  });
+
+  it('keeps each hour its rate over the target, the hour after a fall the one before, within the bounds', () => {
+    const perHour = Array.from({ length: 24 }, (_, hour) => (hour === 5 ? 700 : 70));
+    // 70 a second at 70 %: 100 units; hours 5 and 6 (held after the fall): 1,000 each (700 ÷ 0.7, the maximum).
+    expect(autoscaledHours(perHour, 70, range)).toEqual({ hours: 22 * 100 + 2 * 1_000, overMax: false });
+    expect(autoscaledHours(Array(24).fill(0), 70, range).hours).toBe(24 * 10);
+    expect(
+      autoscaledHours(
+        perHour.map((rate) => rate * 2),
+        70,
+        range,
+      ).overMax,
+    ).toBe(true);
+  });
+
+  it("prices the capacity auto scaling keeps: the table's and each index's, the on-demand figure beside", () => {
+    const indexed = {
+      ...measured,
+      units: { ...measured.units, sync: unit('api-read', { wru: 3, gsi1Wru: 1, httpApiRequests: 1 }) },
+    };
+    const throughput = {
+      mode: 'provisioned' as const,
+      targetUtilizationPercent: 50,
+      table: { read: { min: 1, max: 10_000 }, write: { min: 1, max: 10_000 } },
+      gsi1: { read: { min: 1, max: 10_000 }, write: { min: 1, max: 10_000 } },
+      gsi2: { read: { min: 1, max: 10_000 }, write: { min: 1, max: 10_000 } },
+    };
+    // 864,000 syncs a day, evenly: 10 a second, 20 write units on the table and 10 on gsi1 a second.
+    const even = {
+      ...month,
+      perDay: { ...month.perDay, ...{ refresh: 0, poll: 0, 'mx-webhook': 0, report: 0, 'reconcile-turn': 0, sync: 864_000 } },
+    };
+    const shaped: MonthAtScale = {
+      ...even,
+      throughput,
+      shape: { waveHours: 6, peakFactor: 1, wave: {}, app: {}, even: { sync: 864_000 } },
+    };
+    const cost = monthlyCost(indexed, shaped);
+    // At 50 %: the table 40, gsi1 20, gsi2 its minimum 1, all day; reads at their minimum (3 parts × 1).
+    expect(line(cost, 'DynamoDB writes')).toBeCloseTo((40 + 20 + 1) * 24 * 30.4 * 0.00065, 9);
+    expect(line(cost, 'DynamoDB reads')).toBeCloseTo(3 * 24 * 30.4 * 0.00013, 9);
+    const onDemand = line(monthlyCost(indexed, even), 'DynamoDB writes');
+    expect(onDemand).toBeCloseTo(864_000 * 30.4 * 3 * 0.625e-6, 9);
+    expect(cost.lines.find((l) => l.item === 'DynamoDB writes')!.basis).toContain(`on-demand $${Math.round(onDemand)}`);
   });
 });
 

@@ -36,6 +36,17 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.message).not.toContain('x is undefined');
   });
 
+  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded'])(
+    "answers DynamoDB's %s (after the SDK's retries) with a 503 to retry, not a 500",
+    (name) => {
+      const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name });
+      const problem = toHttpProblem(throttled, silentLog);
+      expect(problem).toMatchObject({ problemCode: 'table_throttled', status: 503 });
+      expect(problem.headers).toEqual({ 'retry-after': '1' });
+      expect(problem.cause).toBe(throttled);
+    },
+  );
+
   /** What MX answered, as the transport reports it once the retries are spent. */
   const answered = (code: MxErrorCode, status: number, mxMessage: string, extra: { retryAfterSeconds?: number } = {}) =>
     new MxError(code, `MX answered ${status}`, {

@@ -2756,7 +2756,7 @@ export interface components {
             status: number;
             detail: string;
             /** @enum {string} */
-            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "job_not_supported" | "mx_forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_rate_limited" | "upstream_timeout";
+            code: "validation_failed" | "invalid_body" | "invalid_json" | "invalid_cursor" | "unauthorized" | "forbidden" | "too_many_requests" | "use_case_not_permitted" | "job_not_supported" | "mx_forbidden" | "not_found" | "route_not_found" | "method_not_allowed" | "conflict" | "request_in_progress" | "sync_cursor_expired" | "user_erased" | "payload_too_large" | "uri_too_long" | "headers_too_large" | "bad_request" | "unsupported_media_type" | "upstream_rejected" | "use_cases_invalid" | "idempotency_key_reused" | "internal_error" | "table_throttled" | "mx_unexpected_response" | "mx_credentials_refused" | "upstream_error" | "upstream_unavailable" | "upstream_rate_limited" | "upstream_timeout";
             /** @description The offending input, e.g. `member_guid`, `use_case`, `url` */
             field?: string;
             /** @description MX's own error code, when MX gave one */
