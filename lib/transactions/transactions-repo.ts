@@ -1,7 +1,8 @@
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { inflateRawSync } from 'node:zlib';
 import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { toEpochSeconds } from '../clock.ts';
 import type { PendingFacts } from './pending-match.ts';
+import { deflateTransaction, inflateTransaction } from './transaction-dictionary.ts';
 import {
   conditionalWrite,
   getItems,
@@ -160,8 +161,8 @@ export class TransactionsRepository {
             guid: change.guid,
             first_seq: change.firstSeq,
             removed: change.removed,
-            // Deflated: under one write unit, and the table's largest share of storage at scale.
-            ...(change.body === undefined ? {} : { body_z: deflateRawSync(change.body) }),
+            // Deflated with MX's field names: under one write unit, and the table's largest share of storage at scale.
+            ...(change.body === undefined ? {} : { body_zd: deflateTransaction(change.body) }),
             ...ttl,
           },
         },
@@ -283,8 +284,11 @@ function pointerItem(userId: string, change: ChangeWrite, now: number): Record<s
   };
 }
 
-const bodyOf = (item: Record<string, unknown>): { body?: string } =>
-  item.body_z instanceof Uint8Array ? { body: inflateRawSync(item.body_z).toString('utf8') } : {};
+/** `body_z`: deflated without the dictionary, as entries were written before it. */
+function bodyOf(item: Record<string, unknown>): { body?: string } {
+  if (item.body_zd instanceof Uint8Array) return { body: inflateTransaction(item.body_zd) };
+  return item.body_z instanceof Uint8Array ? { body: inflateRawSync(item.body_z).toString('utf8') } : {};
+}
 
 function toPointer(item: Record<string, unknown>): TransactionPointer {
   const pendingDay = typeof item.pending_day === 'string' ? item.pending_day : undefined;

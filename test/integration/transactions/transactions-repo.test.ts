@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { keys } from '../../../lib/store/table.ts';
 import { TransactionsRepository } from '../../../lib/transactions/transactions-repo.ts';
@@ -17,8 +18,25 @@ describe('TransactionsRepository: the change log', () => {
       new GetCommand({ TableName: local.table.tableName, Key: keys.transactionChange('user-z', 1) }),
     );
     expect(Item!.body).toBeUndefined();
-    expect((Item!.body_z as Uint8Array).byteLength).toBeLessThan(body.length / 2);
+    expect((Item!.body_zd as Uint8Array).byteLength).toBeLessThan(body.length / 2);
     expect(await repository.changes('user-z', 0, 1, 10)).toEqual([{ seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body }]);
+  });
+
+  it('reads entries written before the dictionary (deflated alone) as they were', async () => {
+    const repository = new TransactionsRepository(local.table);
+    await local.table.client.send(
+      new PutCommand({
+        TableName: local.table.tableName,
+        Item: {
+          ...keys.transactionChange('user-old', 1),
+          guid: 'TRN-1',
+          first_seq: 1,
+          removed: false,
+          body_z: deflateRawSync(body),
+        },
+      }),
+    );
+    expect(await repository.entries('user-old', [1])).toEqual([{ seq: 1, firstSeq: 1, guid: 'TRN-1', removed: false, body }]);
   });
 
   it('makes a sync state only for a sync: the relay’s own upkeep never recreates one an erasure deleted', async () => {
