@@ -187,22 +187,28 @@ export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor'>, pr
 }
 
 /**
- * Capacity-unit hours a day that target tracking keeps for `perHour` (each hour's mean units a second): the hour's rate,
- * or the hour before's if higher (it scales in only after 15 minutes under its target, a few times a day), over the
- * target utilization, within the range. `overMax`: an hour needed more than the range allows (throttled).
+ * Auto scaling takes capacity away only after 15 minutes under its target (AWS: "decreases provisioned capacity when
+ * utilization is 20% or more below the target for 15 consecutive minutes").
+ */
+const SCALE_IN_HOURS = 15 / 60;
+
+/**
+ * Capacity-unit hours a day that target tracking keeps for `perHour` (each hour's mean units a second): the hour's rate
+ * over the target utilization, within the range; after a fall, the hour before's for its first quarter. `overMax`: an
+ * hour needed more than the range allows (throttled).
  */
 export function autoscaledHours(
   perHour: readonly number[],
   targetUtilizationPercent: number,
   range: CapacityRange,
 ): { hours: number; overMax: boolean } {
+  const kept = (rate: number) => Math.min(range.max, Math.max(range.min, rate / (targetUtilizationPercent / 100)));
   let hours = 0;
   let overMax = false;
   perHour.forEach((rate, hour) => {
-    const held = Math.max(rate, perHour[(hour + perHour.length - 1) % perHour.length]!);
-    const wanted = held / (targetUtilizationPercent / 100);
+    const before = perHour[(hour + perHour.length - 1) % perHour.length]!;
     overMax ||= rate > range.max;
-    hours += Math.min(range.max, Math.max(range.min, wanted));
+    hours += before > rate ? SCALE_IN_HOURS * kept(before) + (1 - SCALE_IN_HOURS) * kept(rate) : kept(rate);
   });
   return { hours, overMax };
 }

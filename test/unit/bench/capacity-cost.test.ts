@@ -128,10 +128,10 @@ describe('a provisioned table', () => {
     expect(hourShares(shape, 'app')[12]).toBeCloseTo(10 / 24, 12);
   });
 
-  it('keeps each hour its rate over the target, the hour after a fall the one before, within the bounds', () => {
+  it('keeps each hour its rate over the target, after a fall the one before for 15 minutes, within the bounds', () => {
     const perHour = Array.from({ length: 24 }, (_, hour) => (hour === 5 ? 700 : 70));
-    // 70 a second at 70 %: 100 units; hours 5 and 6 (held after the fall): 1,000 each (700 ÷ 0.7, the maximum).
-    expect(autoscaledHours(perHour, 70, range)).toEqual({ hours: 22 * 100 + 2 * 1_000, overMax: false });
+    // 70 a second at 70 %: 100 units; hour 5: 1,000 (700 ÷ 0.7, the maximum); hour 6 a quarter of it at 1,000.
+    expect(autoscaledHours(perHour, 70, range)).toEqual({ hours: 22 * 100 + 1_000 + (1_000 + 3 * 100) / 4, overMax: false });
     expect(autoscaledHours(Array(24).fill(0), 70, range).hours).toBe(24 * 10);
     expect(
       autoscaledHours(
