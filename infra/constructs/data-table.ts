@@ -1,5 +1,5 @@
 import { type Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import type { IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { type IMetric, MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   BillingMode,
@@ -50,8 +50,8 @@ export interface DataTableProps {
 }
 
 /**
- * Throttled requests in an alarm period that page: the SDK retries a throttled request, and a queue's message is
- * retried, so a few while auto scaling catches up are absorbed; this many means apps are getting 503s.
+ * Throttled requests in an alarm period that page. DynamoDB counts every throttled attempt, those the SDK then retried
+ * with success too: a few while auto scaling catches up are expected; this many is a rise it is not following.
  */
 export const TABLE_THROTTLES_THRESHOLD = 100;
 
@@ -117,8 +117,29 @@ export class DataTable extends Construct {
     }
   }
 
-  /** Requests DynamoDB throttled (the table's or an index's capacity, or a partition's limit), summed over a period. */
+  /**
+   * Requests DynamoDB throttled (the table's or an index's capacity, or a partition's limit), summed over a period.
+   * DynamoDB publishes an operation's count only when it throttled one: each missing series counts as 0, or the sum
+   * would have a value only when every operation was throttled.
+   */
   throttledRequests(period: Duration): IMetric {
-    return this.table.metricThrottledRequestsForOperations({ operations: RELAY_OPERATIONS, period, statistic: 'Sum' });
+    const usingMetrics = Object.fromEntries(
+      RELAY_OPERATIONS.map((operation, i) => [
+        `op${i}`,
+        this.table.metric('ThrottledRequests', {
+          dimensionsMap: { TableName: this.table.tableName, Operation: operation },
+          statistic: 'Sum',
+          period,
+        }),
+      ]),
+    );
+    return new MathExpression({
+      expression: Object.keys(usingMetrics)
+        .map((id) => `FILL(${id}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label: 'Throttled requests',
+      period,
+    });
   }
 }

@@ -11,20 +11,19 @@ import { PREMIUM_JOB_ROUTES } from '../mx/premium-jobs.ts';
 import type { Log } from '../logger.ts';
 import { HttpProblem } from './problem.ts';
 
-/** DynamoDB's answers to requests over a table's, index's or partition's capacity (the SDK retried them first). */
-const TABLE_THROTTLES: ReadonlySet<string> = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
+/** DynamoDB throttled (lib/aws/dynamodb-client.ts), or left a batch's items unprocessed through every retry (lib/store). */
+const TABLE_THROTTLED_CODES: ReadonlySet<string> = new Set(['TABLE_THROTTLED', 'DYNAMODB_UNPROCESSED']);
+
+/** Long enough for auto scaling's next step to be likelier than not; short enough for an app's request to wait. */
+const TABLE_RETRY_AFTER_SECONDS = 5;
 
 /** The one place an error becomes an HTTP problem. Anything unexpected is logged and answered as a bare 500, no internals. */
 export function toHttpProblem(error: unknown, log: Log): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error instanceof MxError) return fromMxError(error);
-  if (error instanceof Error && TABLE_THROTTLES.has(error.name)) {
+  if (error instanceof NexusRelayError && TABLE_THROTTLED_CODES.has(error.code)) {
     return new HttpProblem('table_throttled', 'DynamoDB throttled the request; retry shortly.', {
-      headers: { 'retry-after': '1' },
+      headers: { 'retry-after': String(TABLE_RETRY_AFTER_SECONDS) },
       cause: error,
     });
   }

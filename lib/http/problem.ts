@@ -174,7 +174,7 @@ export const PROBLEMS = {
     status: 503,
     title: "The relay's table is over its capacity for the moment",
     cause:
-      "DynamoDB throttled the relay's requests through the SDK's retries: the table's provisioned capacity has not yet scaled to a sudden rise, or one partition is over its own limit.",
+      "DynamoDB throttled the relay's requests (or left a batch's items unprocessed) through every retry: the table's provisioned capacity has not yet scaled to a sudden rise, or one partition is over its own limit.",
     fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). The `table-throttled` alarm tells the operator.',
   },
   mx_unexpected_response: {

@@ -4,7 +4,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
  * Deflate's preset dictionary for MX's transactions: every field MX documents (Nexus's read example, the Platform
  * API's, the relay's `pending_transaction_guid`) in MX's order, with their usual values. A body deflates to about 45 %
  * of what it does alone (BENCHMARKS.md section 8: the table's largest share of storage). Stored bodies need these exact
- * bytes to inflate: never edit it; a better dictionary is a new attribute beside `body_zd`.
+ * bytes to inflate: never edit it; a better dictionary is a new attribute beside `body_zd`. Code older than this module
+ * cannot read `body_zd`: a rollback past it fails the syncs of entries written since.
  */
 export const TRANSACTION_DICTIONARY = Buffer.from(
   JSON.stringify({

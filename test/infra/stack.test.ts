@@ -563,14 +563,20 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(alarms.filter((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toHaveLength(1);
     });
 
-    it("alarms on DynamoDB throttling any of the relay's operations on its table", () => {
+    it("alarms on DynamoDB throttling any of the relay's operations on its table, a quiet one counting 0", () => {
       const throttled = alarms.find((a) => a.AlarmName === `${resourceName(env)}-table-throttled`)!;
-      const metrics = (
-        throttled.Metrics as { MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } } }[]
-      ).flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
-      expect(new Set(metrics.map((m) => m.MetricName))).toEqual(new Set(['ThrottledRequests']));
-      const operations = metrics.map((m) => m.Dimensions.find((d) => d.Name === 'Operation')!.Value).sort();
+      type Query = {
+        Id: string;
+        Expression?: string;
+        MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: unknown }[] } };
+      };
+      const queries = throttled.Metrics as Query[];
+      const metrics = queries.filter((q) => q.MetricStat);
+      expect(new Set(metrics.map((q) => q.MetricStat!.Metric.MetricName))).toEqual(new Set(['ThrottledRequests']));
+      const operations = metrics.map((q) => q.MetricStat!.Metric.Dimensions.find((d) => d.Name === 'Operation')!.Value).sort();
       expect(operations).toEqual(['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem']);
+      const sum = queries.find((q) => q.Expression)!.Expression!;
+      expect(sum.split(' + ').sort()).toEqual(metrics.map((q) => `FILL(${q.Id}, 0)`).sort());
     });
 
     it('alarms when the oldest message of a worker queue is older than its loop allows', () => {

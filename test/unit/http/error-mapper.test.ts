@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError, InvalidInputError, NotFoundError } from '../../../lib/errors.ts';
+import { ConflictError, InvalidInputError, NexusRelayError, NotFoundError } from '../../../lib/errors.ts';
 import { toHttpProblem } from '../../../lib/http/error-mapper.ts';
 import { HttpProblem } from '../../../lib/http/problem.ts';
 import { silentLog } from '../../../lib/logger.ts';
@@ -36,16 +36,20 @@ describe('toHttpProblem: the one place an error becomes a problem', () => {
     expect(unexpected.message).not.toContain('x is undefined');
   });
 
-  it.each(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded'])(
-    "answers DynamoDB's %s (after the SDK's retries) with a 503 to retry, not a 500",
-    (name) => {
-      const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), { name });
-      const problem = toHttpProblem(throttled, silentLog);
-      expect(problem).toMatchObject({ problemCode: 'table_throttled', status: 503 });
-      expect(problem.headers).toEqual({ 'retry-after': '1' });
-      expect(problem.cause).toBe(throttled);
-    },
-  );
+  it.each([
+    ['DynamoDB throttled through the SDK’s retries', new NexusRelayError('TABLE_THROTTLED', 'throttled')],
+    ['a batch left unprocessed through every retry', new NexusRelayError('DYNAMODB_UNPROCESSED', 'left 3 key(s)')],
+  ])('answers %s with a 503 to retry, not a 500', (_, error) => {
+    const problem = toHttpProblem(error, silentLog);
+    expect(problem).toMatchObject({ problemCode: 'table_throttled', status: 503 });
+    expect(problem.headers).toEqual({ 'retry-after': '5' });
+    expect(problem.cause).toBe(error);
+  });
+
+  it('leaves a throttle of another service (KMS’s ThrottlingException) a 500', () => {
+    const kms = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    expect(toHttpProblem(kms, silentLog).problemCode).toBe('internal_error');
+  });
 
   /** What MX answered, as the transport reports it once the retries are spent. */
   const answered = (code: MxErrorCode, status: number, mxMessage: string, extra: { retryAfterSeconds?: number } = {}) =>
