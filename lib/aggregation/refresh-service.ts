@@ -139,7 +139,10 @@ export class RefreshService {
     }
   }
 
-  /** A job for an aggregation MX started on its own accord; joins the member's active job when there is one. */
+  /**
+   * A job for an aggregation MX started on its own accord; joins the member's active job when there is one. One MX shows
+   * ended is opened unpolled: the caller ends it from the read that showed it (`MemberWatch.aggregationReported`).
+   */
   async follow(
     request: { userId: string; memberGuid: string },
     member: Member,
@@ -204,7 +207,10 @@ export class RefreshService {
       nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     };
-    job.nextPollAt = await this.#firstPollAt(job, started);
+    // An aggregation MX has already finished when the relay learns of it (a report, the reconcile) has only its end: its
+    // caller ends it from the same read, with no poll of its own (if that fails, the sweeper polls the stalled job).
+    const endedAtMx = isMxStarted(trigger) && classifyMember(started) !== 'in_progress';
+    if (!endedAtMx) job.nextPollAt = await this.#firstPollAt(job, started);
     try {
       await jobs.create(job);
     } catch (error) {
@@ -212,9 +218,8 @@ export class RefreshService {
       await pointers.releaseActive(request, jobId).catch(() => undefined);
       throw error;
     }
-    await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
-    // An aggregation MX has already finished when the relay learns of it (a report, the reconcile) has only its end.
-    if (!isMxStarted(trigger) || classifyMember(started) === 'in_progress') {
+    if (!endedAtMx) {
+      await this.deps.pollQueue.schedule({ job_id: job.id, step: job.step, due_at: job.nextPollAt });
       await this.deps.events.publish(startedEvent(job, clock.now()));
     }
     // The line that ties a client's request id to its job.

@@ -200,9 +200,13 @@ describe('forged MX webhooks', () => {
   it('what MX did is still believed: a genuine AGGREGATION reaches apps (the check above can see a delivery)', async () => {
     const { user, a } = await syncingUser();
     await mxAggregates(a);
+    const polls = () => harness.queues.sent.get(harness.engines.queueUrls.poll) ?? 0;
+    const pollsBefore = polls();
     await push({ type: 'AGGREGATION', action: 'member_data_updated', member_guid: a, user_id: user, is_background: true });
     expect(await settle()).toBeGreaterThan(0);
     const { jobs } = await harness.relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() });
     expect(jobs.map((job) => [job.trigger, job.status])).toEqual([['mx_background', 'succeeded']]);
+    // MX showed it ended: the job ended from that read, with no poll of its own.
+    expect(polls()).toBe(pollsBefore);
   });
 });
