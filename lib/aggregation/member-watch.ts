@@ -51,7 +51,10 @@ export interface MemberWatchDeps {
 
 export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';
 
-/** How long hints about a user gather before the one read that confirms them: MX's own shortest poll interval. */
+/**
+ * The least time between two reads of a user's hints (MX's own shortest poll interval): a member's hint is read at once
+ * unless the user was read within it; a transaction's, and hints in it, gather for one read at its end.
+ */
 export const HINT_WINDOW_MS = 3_000;
 
 /**
@@ -64,7 +67,7 @@ export class MemberWatch {
 
   /**
    * A member report is a hint, never a fact. Only for a user apps are served is anything read, made or recorded: anyone
-   * holding MX's webhook credentials could name another. The first hint schedules the user's one read (`readHints`).
+   * holding MX's webhook credentials could name another. A hint schedules the user's read (`readHints`) or joins it.
    */
   async handleReport({ member_report: report }: MemberReport): Promise<void> {
     const { jobs, log, metrics, clock } = this.deps;
@@ -89,18 +92,17 @@ export class MemberWatch {
       return count('unserved');
     }
     const now = clock.now();
-    const dueAt = now + HINT_WINDOW_MS;
-    const { first, overflow } = await this.deps.hints.add(userId, hintOf(report), dueAt, now);
-    if (first) {
+    const { readAt, due, overflow } = await this.deps.hints.add(userId, hintOf(report), now + HINT_WINDOW_MS, now);
+    if (readAt !== undefined) {
       try {
-        await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: dueAt });
+        await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });
       } catch (error) {
         // SQS hands the report back: its retry, finding no read due, schedules it.
-        await this.deps.hints.unschedule(userId, dueAt);
+        if (due !== undefined) await this.deps.hints.unschedule(userId, due);
         throw error;
       }
     }
-    count(overflow ? 'overflow' : first ? 'hinted' : 'coalesced');
+    count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : 'coalesced');
   }
 
   /**

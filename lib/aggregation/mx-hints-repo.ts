@@ -36,16 +36,30 @@ const HINTS_TTL_MS = 24 * 3600_000;
 /** A read due this long ago never took the hints (its message lost): the next hint schedules another. */
 const LOST_AFTER_MS = 60_000;
 
+/** What `add` asks of its caller. */
+export interface HintAdded {
+  /** Schedule the user's read for then. */
+  readAt?: number;
+  /** The read the hints wait for is that one: `unschedule(user, due)` if it cannot be sent. */
+  due?: number;
+  overflow?: true;
+}
+
 /**
- * MX's webhooks about one user, gathered until one read of MX confirms them: however many arrive, one read per user per
- * window. The read takes `due_at`, then deletes what it took unless a hint came meanwhile (`version`): then the next
+ * MX's webhooks about one user, gathered until one read of MX confirms them: however many arrive, at most one read per
+ * user per window. A member's hint is read at once unless the user was read within the window; other hints (a
+ * transaction's, which come one a transaction) and those in the window gather for a read at its end. The read takes
+ * `due_at` (noting `last_read_at`), then deletes what it took unless a hint came meanwhile (`version`): then the next
  * read takes them all again, harmlessly. Hints a failed or lost read left are read with the next.
  */
 export class MxHintsRepository {
   constructor(private readonly table: TableRef) {}
 
-  /** `first` when no read is due, or the one due was lost: the caller schedules one. Past the cap, `overflow`. */
-  async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<{ first: boolean; overflow?: true }> {
+  /**
+   * `readAt` when the caller schedules a read: none was due (or the one due was lost), or a member's hint finds only a
+   * later read due and the user not read within the window (`dueAt - now`). Past the cap, `overflow`.
+   */
+  async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<HintAdded> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
         ? { aggregated: hint.memberGuid, ...(hint.background ? { background: hint.memberGuid } : {}) }
@@ -55,7 +69,10 @@ export class MxHintsRepository {
             ? { deletedMembers: hint.memberGuid }
             : { deletedTransactions: hint.transactionGuid };
     const names: Record<string, string> = { '#ttl': TABLE_KEYS.ttl };
-    const values: Record<string, unknown> = { ':due': dueAt, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000), ':one': 1 };
+    const urgent = hint.kind !== 'transactions';
+    // A member's hint marks its read due now: hints after it join that read, however it is timed.
+    const stored = urgent ? now : dueAt;
+    const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000), ':one': 1 };
     const adds = Object.entries(added).map(([list, guid], i) => {
       names[`#s${i}`] = SETS[list as HintList];
       values[`:s${i}`] = new Set([guid]);
@@ -80,23 +97,30 @@ export class MxHintsRepository {
         }),
       ),
     );
-    if (!written) return { first: false, overflow: true };
-    const due = written.output.Attributes?.due_at;
-    if (typeof due !== 'number') return { first: true };
-    if (due >= now - LOST_AFTER_MS) return { first: false };
+    if (!written) return { overflow: true };
+    const { due_at: due, last_read_at: lastRead } = written.output.Attributes ?? {};
+    const readLately = typeof lastRead === 'number' && lastRead > now - (dueAt - now);
+    const first = { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + (dueAt - now) : now };
+    if (typeof due !== 'number') return first;
     // Its read never came: this hint schedules the next.
-    const rescheduled = await conditionalWrite(
+    if (due < now - LOST_AFTER_MS) return (await this.#moveDue(userId, due, stored)) ? first : {};
+    // Only a transaction's later read is due: a member's hint is read now, once (the first to move `due_at`).
+    if (urgent && due > now && !readLately) return (await this.#moveDue(userId, due, now)) ? { readAt: now } : {};
+    return {};
+  }
+
+  #moveDue(userId: string, from: number, to: number): Promise<boolean> {
+    return conditionalWrite(
       this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.mxHints(userId),
-          UpdateExpression: 'SET due_at = :due',
-          ConditionExpression: 'due_at = :lost',
-          ExpressionAttributeValues: { ':due': dueAt, ':lost': due },
+          UpdateExpression: 'SET due_at = :to',
+          ConditionExpression: 'due_at = :from',
+          ExpressionAttributeValues: { ':to': to, ':from': from },
         }),
       ),
     );
-    return { first: rescheduled };
   }
 
   /** Undoes `add`'s `first` when the read it asked for could not be scheduled: the message's retry schedules it. */
@@ -121,8 +145,9 @@ export class MxHintsRepository {
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: keys.mxHints(userId),
-          UpdateExpression: 'REMOVE due_at',
+          UpdateExpression: 'SET last_read_at = :now REMOVE due_at',
           ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': now },
           ReturnValues: 'ALL_NEW',
         }),
       ),

@@ -4,29 +4,52 @@ import { useLocalEngines } from '../../support/local-table.ts';
 
 const local = useLocalEngines();
 const T0 = Date.UTC(2026, 10, 27, 12);
+/** The window `add` is given: reads of a user at least this far apart. */
+const WINDOW = 3_000;
 const hint = (memberGuid: string) => ({ kind: 'aggregation' as const, memberGuid, background: false });
+const deleted = (transactionGuid: string) => ({ kind: 'transactions' as const, memberGuid: 'MBR-1', transactionGuid });
+const add = (hints: MxHintsRepository, user: string, h: Parameters<MxHintsRepository['add']>[1], now: number) =>
+  hints.add(user, h, now + WINDOW, now);
 
-it('gathers hints for one read; a hint that comes while the read runs is not lost, even for a guid it took', async () => {
+it('a member hint is read at once; hints while it is due or read wait for one read at the end of the window', async () => {
   const hints = new MxHintsRepository(local.table);
   const user = 'hints-race';
-  expect(await hints.add(user, hint('MBR-1'), T0 + 3_000, T0)).toEqual({ first: true });
-  expect(await hints.add(user, hint('MBR-2'), T0 + 3_100, T0 + 100)).toEqual({ first: false });
-  const taken = await hints.take(user, T0 + 3_000);
+  expect(await add(hints, user, hint('MBR-1'), T0)).toEqual({ readAt: T0, due: T0 });
+  expect(await add(hints, user, hint('MBR-2'), T0 + 100)).toEqual({});
+  const taken = await hints.take(user, T0 + 200);
   expect(taken?.aggregated).toEqual(['MBR-1', 'MBR-2']);
-  // MX aggregates MBR-1 again while the read runs: its webhook schedules the next read.
-  expect(await hints.add(user, hint('MBR-1'), T0 + 6_000, T0 + 3_500)).toEqual({ first: true });
+  // MX aggregates MBR-1 again while the read runs: its webhook schedules the next read, a window after the last.
+  expect(await add(hints, user, hint('MBR-1'), T0 + 500)).toEqual({ readAt: T0 + 200 + WINDOW, due: T0 + 500 });
+  expect(await add(hints, user, deleted('TRN-1'), T0 + 600)).toEqual({});
   await hints.done(user, taken!);
-  expect((await hints.take(user, T0 + 6_000))?.aggregated).toEqual(['MBR-1', 'MBR-2']);
+  const next = await hints.take(user, T0 + 3_200);
+  expect(next).toMatchObject({ aggregated: ['MBR-1', 'MBR-2'], deletedTransactions: ['TRN-1'] });
+  await hints.done(user, next!);
+  // A window after that read, a member's hint is read at once again.
+  expect(await add(hints, user, hint('MBR-3'), T0 + 6_300)).toEqual({ readAt: T0 + 6_300, due: T0 + 6_300 });
+});
+
+it("a transaction's hint gathers for a window; a member's hint then is read at once, once", async () => {
+  const hints = new MxHintsRepository(local.table);
+  const user = 'hints-transactions';
+  expect(await add(hints, user, deleted('TRN-1'), T0)).toEqual({ readAt: T0 + WINDOW, due: T0 + WINDOW });
+  expect(await add(hints, user, deleted('TRN-2'), T0 + 100)).toEqual({});
+  expect(await add(hints, user, hint('MBR-1'), T0 + 200)).toEqual({ readAt: T0 + 200 });
+  expect(await add(hints, user, hint('MBR-2'), T0 + 300)).toEqual({});
+  expect(await hints.take(user, T0 + 400)).toMatchObject({
+    aggregated: ['MBR-1', 'MBR-2'],
+    deletedTransactions: ['TRN-1', 'TRN-2'],
+  });
 });
 
 it('a read taken and done leaves nothing; a read that could not be scheduled is asked for again', async () => {
   const hints = new MxHintsRepository(local.table);
   const user = 'hints-unscheduled';
-  expect(await hints.add(user, hint('MBR-1'), T0 + 3_000, T0)).toEqual({ first: true });
+  const { due } = await add(hints, user, hint('MBR-1'), T0);
   // The send of its read failed: undone, the report's retry schedules it.
-  await hints.unschedule(user, T0 + 3_000);
-  expect(await hints.add(user, hint('MBR-1'), T0 + 4_000, T0 + 1_000)).toEqual({ first: true });
-  const taken = await hints.take(user, T0 + 4_000);
+  await hints.unschedule(user, due!);
+  expect(await add(hints, user, hint('MBR-1'), T0 + 1_000)).toEqual({ readAt: T0 + 1_000, due: T0 + 1_000 });
+  const taken = await hints.take(user, T0 + 1_000);
   await hints.done(user, taken!);
   expect(await hints.take(user, T0 + 5_000)).toMatchObject({ aggregated: [], statuses: [] });
 });
@@ -34,9 +57,9 @@ it('a read taken and done leaves nothing; a read that could not be scheduled is 
 it('a read due long ago that never came is scheduled again by the next hint, and later hints coalesce into it', async () => {
   const hints = new MxHintsRepository(local.table);
   const user = 'hints-lost';
-  expect(await hints.add(user, hint('MBR-1'), T0 + 3_000, T0)).toEqual({ first: true });
+  expect(await add(hints, user, hint('MBR-1'), T0)).toEqual({ readAt: T0, due: T0 });
   // Its message lost: ten minutes on, a hint finds it overdue.
-  expect(await hints.add(user, hint('MBR-2'), T0 + 603_000, T0 + 600_000)).toEqual({ first: true });
-  expect(await hints.add(user, hint('MBR-3'), T0 + 603_500, T0 + 600_500)).toEqual({ first: false });
-  expect((await hints.take(user, T0 + 603_000))?.aggregated).toEqual(['MBR-1', 'MBR-2', 'MBR-3']);
+  expect(await add(hints, user, hint('MBR-2'), T0 + 600_000)).toEqual({ readAt: T0 + 600_000, due: T0 + 600_000 });
+  expect(await add(hints, user, hint('MBR-3'), T0 + 600_500)).toEqual({});
+  expect((await hints.take(user, T0 + 601_000))?.aggregated).toEqual(['MBR-1', 'MBR-2', 'MBR-3']);
 });

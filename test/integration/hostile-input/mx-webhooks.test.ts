@@ -40,7 +40,8 @@ const push = async (body: unknown) => harness.relay.mxEvents.push.receive(JSON.s
 async function mxAggregates(memberGuid: string) {
   clock.advance(4 * 3600_000);
   await control(`/_sim/members/${memberGuid}/background_aggregation`, {});
-  clock.advance(1_000);
+  // Past the simulator's 2 s run: MX sends AGGREGATION once it has ended.
+  clock.advance(3_000);
   await control(`/_sim/members/${memberGuid}`);
 }
 

@@ -161,7 +161,7 @@ function setup(
         const first = !hints.due;
         hints.due = true;
         pending.set(userId, hints);
-        return { first };
+        return first ? { readAt: 0, due: 0 } : {};
       },
       async take(userId) {
         const hints = pending.get(userId);
