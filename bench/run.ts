@@ -225,10 +225,17 @@ const major = (version: string) => version.replace(/^v(\d+).*$/, '$1');
 const previousFullRun =
   /^- \*\*Last full run:\*\* .*$/m.exec(existing)?.[0] ??
   '- **Last full run:** none; the sections were measured separately (each states when)';
+// Each benchmark rerun since the full run, with when: those rerun now replace their earlier entries.
+const rerunBefore = (/; since then rerun alone: (.*)$/.exec(previousFullRun)?.[1] ?? '')
+  .split(/, (?=[a-z-]+ \()/)
+  .filter((entry) => entry !== '' && !selected.some((id) => entry.startsWith(`${id} (`)));
 const partialLine =
   selected.length === 0
     ? previousFullRun
-    : `${previousFullRun.replace(/; since then rerun alone: .*$/, '')}; since then rerun alone: ${selected.join(', ')} (${nowIso()})`;
+    : `${previousFullRun.replace(/; since then rerun alone: .*$/, '')}; since then rerun alone: ${[
+        ...rerunBefore,
+        `${selected.join(', ')} (${nowIso()})`,
+      ].join(', ')}`;
 const startedAt = nowIso();
 const started = Date.now();
 let failed = false;
