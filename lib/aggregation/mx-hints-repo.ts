@@ -123,7 +123,7 @@ export class MxHintsRepository {
     );
   }
 
-  /** Undoes `add`'s `first` when the read it asked for could not be scheduled: the message's retry schedules it. */
+  /** Undoes `add`'s `due` when the read it asked for could not be scheduled: the message's retry schedules it. */
   async unschedule(userId: string, dueAt: number): Promise<void> {
     await conditionalWrite(
       this.table.client.send(
