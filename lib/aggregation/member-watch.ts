@@ -51,10 +51,7 @@ export interface MemberWatchDeps {
 
 export type AggregationReport = 'opened' | 'joined' | 'known' | 'member_gone' | 'not_aggregated';
 
-/**
- * The least time between two reads of a user's hints (MX's own shortest poll interval): a member's hint is read at once
- * unless the user was read within it; a transaction's, and hints in it, gather for one read at its end.
- */
+/** The least time between two reads of a user's hints: MX's own shortest poll interval. */
 export const HINT_WINDOW_MS = 3_000;
 
 /**

@@ -36,30 +36,25 @@ const HINTS_TTL_MS = 24 * 3600_000;
 /** A read due this long ago never took the hints (its message lost): the next hint schedules another. */
 const LOST_AFTER_MS = 60_000;
 
-/** What `add` asks of its caller. */
-export interface HintAdded {
-  /** Schedule the user's read for then. */
-  readAt?: number;
-  /** The read the hints wait for is that one: `unschedule(user, due)` if it cannot be sent. */
-  due?: number;
-  overflow?: true;
-}
-
 /**
- * MX's webhooks about one user, gathered until one read of MX confirms them: however many arrive, at most one read per
- * user per window. A member's hint is read at once unless the user was read within the window; other hints (a
- * transaction's, which come one a transaction) and those in the window gather for a read at its end. The read takes
- * `due_at` (noting `last_read_at`), then deletes what it took unless a hint came meanwhile (`version`): then the next
- * read takes them all again, harmlessly. Hints a failed or lost read left are read with the next.
+ * MX's webhooks about one user, gathered until one read of MX confirms them: however many arrive, one read per user per
+ * window. The read takes `due_at` (noting `last_read_at`), then deletes what it took unless a hint came meanwhile
+ * (`version`): then the next read takes them all again, harmlessly. Hints a failed or lost read left go with the next.
  */
 export class MxHintsRepository {
   constructor(private readonly table: TableRef) {}
 
   /**
-   * `readAt` when the caller schedules a read: none was due (or the one due was lost), or a member's hint finds only a
-   * later read due and the user not read within the window (`dueAt - now`). Past the cap, `overflow`.
+   * `readAt`: the caller schedules a read then (`due`: what `unschedule` undoes if it cannot). A member's hint is read
+   * at once unless the user was read within the window (`dueAt - now`); any other waits for its end. Past the cap,
+   * `overflow`.
    */
-  async add(userId: string, hint: MxHint, dueAt: number, now: number): Promise<HintAdded> {
+  async add(
+    userId: string,
+    hint: MxHint,
+    dueAt: number,
+    now: number,
+  ): Promise<{ readAt?: number; due?: number; overflow?: true }> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
         ? { aggregated: hint.memberGuid, ...(hint.background ? { background: hint.memberGuid } : {}) }
@@ -99,8 +94,9 @@ export class MxHintsRepository {
     );
     if (!written) return { overflow: true };
     const { due_at: due, last_read_at: lastRead } = written.output.Attributes ?? {};
-    const readLately = typeof lastRead === 'number' && lastRead > now - (dueAt - now);
-    const first = { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + (dueAt - now) : now };
+    const window = dueAt - now;
+    const readLately = typeof lastRead === 'number' && lastRead > now - window;
+    const first = { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
     if (typeof due !== 'number') return first;
     // Its read never came: this hint schedules the next.
     if (due < now - LOST_AFTER_MS) return (await this.#moveDue(userId, due, stored)) ? first : {};

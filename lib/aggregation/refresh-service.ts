@@ -139,10 +139,7 @@ export class RefreshService {
     }
   }
 
-  /**
-   * A job for an aggregation MX started on its own accord; joins the member's active job when there is one. One MX shows
-   * ended is opened unpolled: the caller ends it from the read that showed it (`MemberWatch.aggregationReported`).
-   */
+  /** A job for an aggregation MX started on its own accord; joins the member's active job when there is one. */
   async follow(
     request: { userId: string; memberGuid: string },
     member: Member,
@@ -207,8 +204,8 @@ export class RefreshService {
       nextPollAt: now + MIN_POLL_DELAY_SECONDS * 1000,
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     };
-    // An aggregation MX has already finished when the relay learns of it (a report, the reconcile) has only its end: its
-    // caller ends it from the same read, with no poll of its own (if that fails, the sweeper polls the stalled job).
+    // An aggregation MX has already finished when the relay learns of it has only its end, which its caller takes from
+    // the same read (`MemberWatch.aggregationReported`); if that fails, the sweeper polls the stalled job.
     const endedAtMx = isMxStarted(trigger) && classifyMember(started) !== 'in_progress';
     if (!endedAtMx) job.nextPollAt = await this.#firstPollAt(job, started);
     try {
