@@ -10,6 +10,7 @@ import { classifyMember } from '../lib/mx/connection-status.ts';
 import type { Member } from '../lib/mx/member.ts';
 import { type AggregationHarness, EventQueue, createSimMember, startAggregationHarness } from './support/aggregation-harness.ts';
 import { type BenchResult, judge, type TargetCheck, WORK_DIR, table, withInterval } from './support/report.ts';
+import { recordMembersSeen } from './support/seen-members.ts';
 import {
   bootstrapInterval,
   fmt,
@@ -156,6 +157,11 @@ export async function runVariant(variant: Variant, jobs: Job[]): Promise<Variant
           transactionsCreated: job.changed ? 3 : 0,
         }),
       );
+    }
+    // As after each member's first aggregation: its first refresh of all reads it once more (decision 0025).
+    if (variant !== 'fixed') {
+      const members = jobs.map((job) => ({ userId: job.userId, guid: guids[job.index]! }));
+      await recordMembersSeen(harness.engines, members, clock.now());
     }
     if (pushing) await harness.enablePush(variant === 'push-on-change' ? 'on_change' : 'always');
 
@@ -394,6 +400,9 @@ export async function run(): Promise<BenchResult> {
     sum(drawn.map((index) => outcomeOf(variant, index).reads)) / sum(drawn.map((index) => outcomeOf('fixed', index).reads));
   const seconds = (ms: number) => `${fmt(ms / 1000, 2)} s`;
   const percent = (share: number) => `${fmt(share * 100, 1)} %`;
+  // The members were recorded as seen: were each new, its first refresh would read it once more (decision 0025).
+  const everyMemberNew = (variant: Variant) =>
+    ` (every member new: ${percent(readsOf(variant)(warmJobs) + warmJobs.length / sum(subset('fixed', warm).map((o) => o.reads)))}, a read more a job)`;
   const loopRun = runs.get('loop')!;
   const pushRun = runs.get('push')!;
   const droppedNote = (variant: Variant) =>
@@ -406,12 +415,12 @@ export async function run(): Promise<BenchResult> {
     { target: 'Detection, no push (warm): p95 lag ≤ 6 s', ...judged(lagOf('loop', 0.95), TARGETS.loopP95Ms, seconds) },
     {
       target: "Detection, no push (warm): MX member reads ≤ 40 % of the fixed 3 s poller's",
-      ...withDrops(judged(readsOf('loop'), TARGETS.loopCalls, percent, droppedNote('loop')), 'loop'),
+      ...withDrops(judged(readsOf('loop'), TARGETS.loopCalls, percent, everyMemberNew('loop') + droppedNote('loop')), 'loop'),
     },
     { target: 'Detection, with push (warm): median lag ≤ 0.5 s', ...judged(lagOf('push', 0.5), TARGETS.pushMedianMs, seconds) },
     {
       target: "Detection, with push (warm): MX member reads ≤ 20 % of the fixed 3 s poller's",
-      ...withDrops(judged(readsOf('push'), TARGETS.pushCalls, percent, droppedNote('push')), 'push'),
+      ...withDrops(judged(readsOf('push'), TARGETS.pushCalls, percent, everyMemberNew('push') + droppedNote('push')), 'push'),
     },
     {
       target: `Detection, MX pushes only on change (${CHANGED_SHARE * 100} % of aggregations; warm): median lag ≤ 3 s, the no-push target`,
@@ -514,6 +523,7 @@ export async function run(): Promise<BenchResult> {
       "a message becomes deliverable when SQS would show it (send time + its DelaySeconds, whole seconds) and goes through `worker-poll`'s checks (a body failing `pollMessageSchema` is dropped, as `sqs-batch-handler.ts` does); a message handed back " +
       `(RetryLaterError) returns after the ${VISIBILITY_TIMEOUT_MS / 1000} s visibility timeout; the sweeper runs every ${SWEEP_EVERY_MS / 60_000} simulated minutes as deployed. ` +
       "Handlers take zero simulated time, so the lag here is the schedule's alone (sections 2 and 5 measure processing time). " +
+      "Each member is recorded as seen before its refresh, as the relay records it at its first aggregation (a member's first refresh of all reads it once more, decision 0025: the reads rows show the figure with every member new beside). " +
       '**Fixed poller:** a plain MX client (undici, a session per user) makes the aggregate call, then reads the member every 3 s until `classifyMember` says it is no longer in progress. ' +
       "**Push:** at each aggregation's end the simulator pushes its MX webhook (`deliverDueWebhooks`) to a local endpoint that hands it to mx-events' `push` (the `mx-events` code path), " +
       'so the poll it triggers runs at that instant. ' +

@@ -9,7 +9,7 @@ import { configureFunctions } from './scale/functions-env.ts';
 import { jobFigures } from './scale/job-figures.ts';
 import { measureUsage } from './scale/machine-usage.ts';
 import { installMeters } from './scale/meters.ts';
-import { recordMembersSeen } from './scale/seen-members.ts';
+import { recordMembersSeen } from './support/seen-members.ts';
 import { reportProgress, startRefreshes } from './scale/refreshes.ts';
 import { scaleReport } from './scale/report.ts';
 import { awaitTerminalWebhooks, drainQueues, sweepOnceMore } from './scale/settle.ts';

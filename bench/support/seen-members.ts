@@ -1,6 +1,6 @@
 import { MemberStatesRepository } from '../../lib/aggregation/member-states-repo.ts';
 import { createDocumentClient } from '../../lib/aws/dynamodb-client.ts';
-import type { EnginesAddress } from '../support/remote-side.ts';
+import type { EnginesAddress } from './remote-side.ts';
 
 /**
  * Records each member as the relay does when MX first announces it (its AGGREGATION webhook after the member's
@@ -10,6 +10,7 @@ import type { EnginesAddress } from '../support/remote-side.ts';
 export async function recordMembersSeen(
   engines: Pick<EnginesAddress, 'region' | 'dynamoDbEndpoint' | 'tableName'>,
   members: readonly { userId: string; guid: string }[],
+  now = Date.now(),
 ): Promise<void> {
   const client = createDocumentClient({ region: engines.region, dynamoDbEndpoint: engines.dynamoDbEndpoint });
   const states = new MemberStatesRepository({ client, tableName: engines.tableName });
@@ -18,7 +19,7 @@ export async function recordMembersSeen(
     Array.from({ length: 16 }, async () => {
       for (let i = next++; i < members.length; i = next++) {
         const { userId, guid } = members[i]!;
-        await states.record(userId, guid, 0, { connectionStatus: 'CONNECTED', statusSeq: 0, now: Date.now() });
+        await states.record(userId, guid, 0, { connectionStatus: 'CONNECTED', statusSeq: 0, now });
       }
     }),
   );
