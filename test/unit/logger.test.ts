@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import { withLogContext } from '../../lib/log-context.ts';
 import { createLogger } from '../../lib/logger.ts';
@@ -45,5 +46,30 @@ describe('RelayLogger', () => {
       withLogContext({ job_id: 'job_context' }, () => log.error('failed', { job_id: 'job_line' }, { error: new Error('boom') })),
     );
     expect(line).toMatchObject({ level: 'ERROR', job_id: 'job_line', error: { name: 'Error', message: 'boom' } });
+  });
+
+  it("keeps Lambda's request id and a cold start, and leaves out what the log group already says", () => {
+    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+    const log = createLogger('nexus-relay', 'INFO');
+    vi.unstubAllEnvs();
+    const context = {
+      functionName: 'nexus-relay-prod-worker-poll',
+      memoryLimitInMB: '256',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:nexus-relay-prod-worker-poll',
+      awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    } as Context;
+    log.powertools.addContext(context);
+    const [cold] = linesOf(() => log.info('first'));
+    log.powertools.addContext(context);
+    const [warm] = linesOf(() => log.info('second', { job_id: 'job_1' }));
+    expect(cold).toEqual({
+      level: 'INFO',
+      message: 'first',
+      timestamp: expect.any(String),
+      cold_start: true,
+      function_name: 'nexus-relay-prod-worker-poll',
+      function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    });
+    expect(Object.keys(warm!)).toEqual(['level', 'message', 'timestamp', 'function_name', 'function_request_id', 'job_id']);
   });
 });
