@@ -90,8 +90,13 @@ export const TRANSACTION_DICTIONARY = Buffer.from(
   }),
 );
 
+/** zlib's output chunk: its 16 KiB default is allocated whole for each body (about 400 bytes deflated, 1.5 KiB not). */
+const DEFLATED_CHUNK = 1024;
+const INFLATED_CHUNK = 4096;
+
 /** MX's transaction body, deflated with the dictionary. */
-export const deflateTransaction = (body: string): Buffer => deflateRawSync(body, { dictionary: TRANSACTION_DICTIONARY });
+export const deflateTransaction = (body: string): Buffer =>
+  deflateRawSync(body, { dictionary: TRANSACTION_DICTIONARY, chunkSize: DEFLATED_CHUNK });
 
 export const inflateTransaction = (deflated: Uint8Array): string =>
-  inflateRawSync(deflated, { dictionary: TRANSACTION_DICTIONARY }).toString('utf8');
+  inflateRawSync(deflated, { dictionary: TRANSACTION_DICTIONARY, chunkSize: INFLATED_CHUNK }).toString('utf8');

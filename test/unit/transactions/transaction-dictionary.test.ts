@@ -20,8 +20,28 @@ describe('the transactions dictionary', () => {
     );
   });
 
-  it('gives back any body as it came', () => {
+  it("gives back any body as it came, however many of zlib's chunks it takes", () => {
     fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (body) => inflateTransaction(deflateTransaction(body)) === body));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 5_000, maxLength: 40_000 }), (bytes) => {
+        const body = Buffer.from(bytes).toString('base64');
+        return inflateTransaction(deflateTransaction(body)) === body;
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("allocates about a body's size a call, not zlib's 16 KiB chunk (an ingest holds thousands)", () => {
+    const body = JSON.stringify(mxTransaction);
+    const allocated = (work: () => unknown) => {
+      const before = process.memoryUsage().arrayBuffers;
+      const kept = work();
+      return { bytes: process.memoryUsage().arrayBuffers - before, kept };
+    };
+    const deflated = allocated(() => Array.from({ length: 1_000 }, () => deflateTransaction(body)));
+    expect(deflated.bytes).toBeLessThan(4 * 2 ** 20);
+    const bodies = deflated.kept as Buffer[];
+    expect(allocated(() => bodies.map(inflateTransaction)).bytes).toBeLessThan(8 * 2 ** 20);
   });
 
   it("deflates MX's transaction to under half of what deflate makes of it alone", () => {
