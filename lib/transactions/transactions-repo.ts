@@ -55,6 +55,8 @@ export interface ChangeWrite
 
 /** The window's reach, and a day more. */
 const WINDOW_ITEM_DAYS = 16;
+/** Changes whose items are built and written together (each up to four requests, 25 a batch). */
+const WRITE_SLICE = 250;
 
 /** Removal entries (tombstones) are kept this long: also how long a sync cursor stays valid. */
 export const REMOVED_RETENTION_MS = 30 * 24 * 3600_000;
@@ -150,7 +152,14 @@ export class TransactionsRepository {
     }
   }
 
+  /** Writes `changes` a slice at a time: a first ingest's thousands of items never exist at once. */
   async write(userId: string, changes: readonly ChangeWrite[], now: number): Promise<void> {
+    for (let start = 0; start < changes.length; start += WRITE_SLICE) {
+      await writeItems(this.table, this.#requests(userId, changes.slice(start, start + WRITE_SLICE), now));
+    }
+  }
+
+  #requests(userId: string, changes: readonly ChangeWrite[], now: number): WriteRequest[] {
     const requests: WriteRequest[] = [];
     for (const change of changes) {
       const ttl = change.removed ? { ttl: toEpochSeconds(now + REMOVED_RETENTION_MS) } : {};
@@ -183,7 +192,7 @@ export class TransactionsRepository {
         requests.push({ DeleteRequest: { Key: keys.transactionChange(userId, change.previousSeq) } });
       }
     }
-    await writeItems(this.table, requests);
+    return requests;
   }
 
   /** Transactions seen pending, dated `from`–`to`; their pointers say what they are now. */

@@ -81,6 +81,28 @@ describe('transactions sync', () => {
     expect(fresh.modified).toEqual([]);
   });
 
+  it('a first sync of more transactions than one write slice holds hands each out once, then each update once', async () => {
+    const user = 'sync-user-large';
+    const member = (
+      await control('/_sim/members', {
+        user_id: user,
+        transactions: 1000,
+        aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: { add: 0, update: 600 } },
+      })
+    ).member.guid;
+    const first = await syncAll(user, undefined, 500);
+    expect(first.added).toHaveLength(1000);
+    expect(guids(first.added)).toEqual(guids(await simTransactions(user)));
+
+    await aggregate(user, member);
+    clock.advance(INGEST_REUSE_MS);
+    const next = await syncAll(user, first.cursor, 500);
+    expect(next.added).toEqual([]);
+    expect(next.modified).toHaveLength(600);
+    expect(new Set(next.modified.map((t) => t.guid)).size).toBe(600);
+    expect(await syncAll(user, next.cursor, 500)).toMatchObject({ added: [], modified: [], removed: [] });
+  });
+
   it('a transaction changed twice between two syncs comes once, in its latest version; a day read again changes nothing', async () => {
     const user = 'sync-user-2';
     const member = (
