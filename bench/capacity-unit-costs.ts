@@ -376,10 +376,10 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       };
       await timed(counted('mx-webhook'), announce, announced.length);
       // A report is a hint: the user's read of MX follows on the same queue (the report's cost). The AGGREGATION's is
-      // read at once and takes it alone; the deletion's, come after that read, waits HINT_WINDOW_MS for one of its own
-      // (the costlier order). Each kind's messages (reports: at least one a user; reads: exactly one) handed to
-      // worker-poll as its work.
-      const handOn = async (message: 'member_report' | 'mx_hints', queued: unknown[]) => {
+      // read at once and takes it alone; the deletion's, come after that read, finds its transaction removed by that
+      // read's ingest and asks for no read (before the read, it would join it). Each kind's messages (reports: at least
+      // one a user; reads: as many as `reads` a user) handed to worker-poll as its work.
+      const handOn = async (message: 'member_report' | 'mx_hints', queued: unknown[], reads = 1) => {
         for (const [kind, users] of [
           ['report', reportedUsers],
           ['report-unsynced', unsyncedUsers],
@@ -387,8 +387,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
           const bodies = queued.filter((body) =>
             users.has((body as Record<string, { user_id?: string } | undefined>)[message]?.user_id ?? ''),
           );
-          // The warm-up's trailing reads are as many as its members had a pending transaction to post.
-          if (round && (message === 'mx_hints' ? bodies.length !== COUNT : bodies.length < COUNT)) {
+          // The warm-up's are not checked: some of its members had no pending transaction to post.
+          if (round && (message === 'mx_hints' ? bodies.length !== reads * COUNT : bodies.length < COUNT)) {
             throw new Error(`${kind}: ${bodies.length} ${message} messages queued for ${COUNT} users`);
           }
           await timed(counted(kind), worker('member-reports', bodies), bodies.length / BATCH);
@@ -404,7 +404,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         reports.filter((body) => !ofAggregation(body)),
       );
       await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
-      await handOn('mx_hints', await drain(sqs, engines.queueUrls['member-reports']));
+      await handOn('mx_hints', await drain(sqs, engines.queueUrls['member-reports']), 0);
     }
 
     // The app's day: a sync as an open begins, hours after the night's ingest (its session lapsed), then its reads in

@@ -29,7 +29,7 @@ export const AGGREGATION_METRICS = {
     sum: true,
     dimensions: {
       kind: ['aggregation', 'connection_status', 'transactions', 'member_deleted'] as const,
-      outcome: ['hinted', 'coalesced', 'overflow', 'unplaced', 'unserved'] as const,
+      outcome: ['hinted', 'coalesced', 'overflow', 'unplaced', 'unserved', 'not_held'] as const,
     },
   },
   /** Reads of MX confirming a user's hints. */

@@ -39,6 +39,7 @@ export interface MemberWatchDeps {
   poll: Pick<PollService, 'handle'>;
   /** Without it, MX's deletions are dropped. */
   transactions?: {
+    mayRemove(userId: string, guids: readonly string[]): Promise<boolean | undefined>;
     confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined>;
     memberGone(userId: string, memberGuid: string): Promise<boolean>;
   };
@@ -72,7 +73,7 @@ export class MemberWatch {
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
       (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
-    const count = (outcome: 'unplaced' | 'unserved' | 'hinted' | 'coalesced' | 'overflow') =>
+    const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'coalesced' | 'overflow') =>
       metrics.add('MemberReports', 1, { kind: report.kind, outcome });
     if (userId === undefined) {
       // Never followed (the reconcile reads it in its turn), or the user was erased.
@@ -88,8 +89,14 @@ export class MemberWatch {
       log.warn('MX reported on a user no app is served', { kind: report.kind, member_guid: report.member_guid });
       return count('unserved');
     }
+    const hint = hintOf(report);
+    // A deletion the relay's own state shows done (most often by the aggregation's ingest), or of a user who does not
+    // sync, needs no read: nothing is recorded for it.
+    if (hint.kind === 'transactions' && !(await this.deps.transactions?.mayRemove(userId, [hint.transactionGuid]))) {
+      return count('not_held');
+    }
     const now = clock.now();
-    const { readAt, due, overflow } = await this.deps.hints.add(userId, hintOf(report), now + HINT_WINDOW_MS, now);
+    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, now + HINT_WINDOW_MS, now);
     if (readAt !== undefined) {
       try {
         await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });

@@ -122,22 +122,31 @@ export class TransactionSync {
    * mistaken webhook removes nothing. Undefined for a user who does not sync.
    */
   async confirmRemovals(userId: string, guids: readonly string[]): Promise<{ removed: number } | undefined> {
-    const heldOf = async (state: SyncState) =>
-      [...(await this.deps.repository.pointers(userId, [...guids], state.resetSeq)).values()].filter(
-        (pointer) => !pointer.removed,
-      );
-    // None held while no lease is out (not even a lapsed one, whose holder might still write): nothing to remove, and a
-    // later ingest reads MX after the deletion. The lease's claim and commit would be two writes for nothing (the usual
-    // case: the aggregation's own ingest removed them).
-    const known = await this.deps.states.state(userId);
-    if (declines(known, {}, this.deps.clock.now())) return undefined;
-    if (known!.leaseUntil === undefined && (await heldOf(known!)).length === 0) return { removed: 0 };
+    const may = await this.mayRemove(userId, guids);
+    if (may === undefined) return undefined;
+    if (!may) return { removed: 0 };
     return this.#removeUnderLease(userId, async (state) => {
-      const held = await heldOf(state);
+      const held = await this.#held(userId, guids, state);
       if (held.length === 0) return [];
       const { gone } = await this.#ingest.confirmGone(userId, await this.#ingest.daysOf(userId, held, new Map()));
       return held.filter(({ guid }) => gone.has(guid));
     });
+  }
+
+  /**
+   * Whether removing `guids` could change anything: some are held and not removed, or an ingest's lease is out (not even
+   * a lapsed one, whose holder might still write). Else a later ingest reads MX after the deletion, and the usual case is
+   * the aggregation's own ingest removed them. Undefined for a user who does not sync.
+   */
+  async mayRemove(userId: string, guids: readonly string[]): Promise<boolean | undefined> {
+    const known = await this.deps.states.state(userId);
+    if (declines(known, {}, this.deps.clock.now())) return undefined;
+    return known!.leaseUntil !== undefined || (await this.#held(userId, guids, known!)).length > 0;
+  }
+
+  async #held(userId: string, guids: readonly string[], state: SyncState): Promise<TransactionPointer[]> {
+    const pointers = await this.deps.repository.pointers(userId, [...guids], state.resetSeq);
+    return [...pointers.values()].filter((pointer) => !pointer.removed);
   }
 
   /** Removes every transaction of a member MX no longer lists. False for a user who does not sync. */

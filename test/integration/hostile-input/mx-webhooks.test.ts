@@ -110,6 +110,36 @@ describe('forged MX webhooks', () => {
     expect(next.removed.map((t) => t.guid)).not.toContain(forged.guid);
   });
 
+  it('a TRANSACTIONS deleted the relay removed already, or for a user who does not sync, writes nothing and reads nothing', async () => {
+    const { user, userGuid, a, first } = await syncingUser();
+    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { add: 1 } } });
+    await mxAggregates(a);
+    const synced = await syncAll(user, first.cursor);
+    const [pending] = synced.added as MxTransaction[];
+    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { post: 1 } } });
+    await mxAggregates(a);
+    // The aggregation's own ingest (as its end's read runs it) reads MX's list first: the pending one is removed.
+    await harness.relay.apiRead.transactions.ingestAfterAggregation(user);
+    expect((await syncAll(user, synced.cursor)).removed.map((t) => t.guid)).toEqual([pending!.guid]);
+    // A user an app is served, whose app never syncs.
+    const reader = `carol-${randomUUID().slice(0, 8)}`;
+    const member = (await control('/_sim/members', { user_id: reader, transactions: 2 })).member.guid as string;
+    await harness.relay.apiRead.nexus.listMembers(reader);
+    expect(await itemsOf(`RECONCILE#${reader}`)).not.toEqual([]);
+
+    const before = total(await mxCalls());
+    const deleted = (userId: string, memberGuid: string, guid: string, userGuid?: string) => ({
+      action: 'deleted',
+      transaction: { guid, member_guid: memberGuid, user_id: userId, ...(userGuid ? { user_guid: userGuid } : {}) },
+    });
+    expect(await push(deleted(user, a, pending!.guid, userGuid))).toMatchObject({ kind: 'reported' });
+    expect(await push(deleted(reader, member, 'TRN-of-a-reader'))).toMatchObject({ kind: 'reported' });
+    expect(await settle()).toBe(0);
+    expect(total(await mxCalls())).toBe(before);
+    const hints = async (userId: string) => (await itemsOf(`USER#${userId}`)).filter((item) => item.sk === 'MXHINTS');
+    expect([...(await hints(user)), ...(await hints(reader))]).toEqual([]);
+  });
+
   it('a MEMBER deleted for a member MX still has removes none of its transactions and announces nothing', async () => {
     const { user, userGuid, b, first } = await syncingUser();
     await push({ action: 'deleted', member: { guid: b, user_guid: userGuid, user_id: user } });
