@@ -59,8 +59,8 @@ type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 
 /**
  * Powertools' keys less what the log group already says (service, function ARN and memory), what is nearly always the
- * same (`cold_start` false, `sampling_rate` 0) and X-Ray's trace id (the stack traces nothing): about a sixth of the log
- * bytes CloudWatch bills (BENCHMARKS.md section 8).
+ * same (`cold_start` false, `sampling_rate` 0) and X-Ray's trace id (the stack traces nothing): a fifth of a nightly
+ * report's log bytes (BENCHMARKS.md section 8).
  */
 class RelayLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {

@@ -31,7 +31,7 @@ describe('the transactions dictionary', () => {
     );
   });
 
-  it("allocates about a body's size a call, not zlib's 16 KiB chunk (an ingest holds thousands)", () => {
+  it("allocates a few KiB a call, not zlib's 16 KiB chunk (an ingest holds hundreds)", () => {
     const body = JSON.stringify(mxTransaction);
     const allocated = (work: () => unknown) => {
       const before = process.memoryUsage().arrayBuffers;
