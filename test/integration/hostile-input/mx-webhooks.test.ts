@@ -69,6 +69,21 @@ async function syncingUser() {
   return { user, userGuid: userGuid as string, a: a.guid as string, b: b.guid as string, first };
 }
 
+/** A syncing user's pending transaction, synced by its app, then posted by MX: deleted, made again under a new guid. */
+async function pendingThenPosted() {
+  const user = await syncingUser();
+  const run = (transactions: { add?: number; post?: number }) =>
+    control('/_sim/members', { user_id: user.user, member_guid: user.a, aggregation: { duration_ms: 0, transactions } });
+  await run({ add: 1 });
+  await mxAggregates(user.a);
+  const synced = await syncAll(user.user, user.first.cursor);
+  const [pending] = synced.added as MxTransaction[];
+  expect(pending).toBeDefined();
+  await run({ post: 1 });
+  await mxAggregates(user.a);
+  return { ...user, synced, pending: pending! };
+}
+
 const itemsOf = async (pk: string) =>
   (
     await db.send(
@@ -82,23 +97,15 @@ const itemsOf = async (pk: string) =>
 
 describe('forged MX webhooks', () => {
   it('a TRANSACTIONS deleted for a transaction MX still has removes nothing; one MX deleted beside it is removed', async () => {
-    const { user, userGuid, a, first } = await syncingUser();
-    // MX adds a pending transaction on its own; the app syncs it.
-    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { add: 1 } } });
-    await mxAggregates(a);
-    const synced = await syncAll(user, first.cursor);
-    const [pending] = synced.added as MxTransaction[];
-    expect(pending).toBeDefined();
-    // MX posts it: the pending one deleted, made again under a new guid. Its webhook, and a forged one beside it.
-    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { post: 1 } } });
-    await mxAggregates(a);
+    const { user, userGuid, a, first, synced, pending } = await pendingThenPosted();
+    // MX's webhook of the posted one's deletion, and a forged one beside it.
     const forged = (first.added as MxTransaction[]).find((t) => t.member_guid === a)!;
     const deleted = (guid: string) => ({
       action: 'deleted',
       transaction: { guid, member_guid: a, user_guid: userGuid, user_id: user },
     });
     expect(await push(deleted(forged.guid))).toMatchObject({ kind: 'reported' });
-    expect(await push(deleted(pending!.guid))).toMatchObject({ kind: 'reported' });
+    expect(await push(deleted(pending.guid))).toMatchObject({ kind: 'reported' });
     const lists = async () =>
       total(Object.fromEntries(Object.entries(await mxCalls()).filter(([route]) => route.includes('/transactions'))));
     const before = await lists();
@@ -106,21 +113,15 @@ describe('forged MX webhooks', () => {
     // One read of each hinted transaction's day (two days here), for both webhooks.
     expect((await lists()) - before).toBeLessThanOrEqual(2);
     const next = await syncAll(user, synced.cursor);
-    expect(next.removed.map((t) => t.guid)).toContain(pending!.guid);
+    expect(next.removed.map((t) => t.guid)).toContain(pending.guid);
     expect(next.removed.map((t) => t.guid)).not.toContain(forged.guid);
   });
 
   it('a TRANSACTIONS deleted the relay removed already, or for a user who does not sync, writes nothing and reads nothing', async () => {
-    const { user, userGuid, a, first } = await syncingUser();
-    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { add: 1 } } });
-    await mxAggregates(a);
-    const synced = await syncAll(user, first.cursor);
-    const [pending] = synced.added as MxTransaction[];
-    await control('/_sim/members', { user_id: user, member_guid: a, aggregation: { duration_ms: 0, transactions: { post: 1 } } });
-    await mxAggregates(a);
+    const { user, userGuid, a, synced, pending } = await pendingThenPosted();
     // The aggregation's own ingest (as its end's read runs it) reads MX's list first: the pending one is removed.
     await harness.relay.apiRead.transactions.ingestAfterAggregation(user);
-    expect((await syncAll(user, synced.cursor)).removed.map((t) => t.guid)).toEqual([pending!.guid]);
+    expect((await syncAll(user, synced.cursor)).removed.map((t) => t.guid)).toEqual([pending.guid]);
     // A user an app is served, whose app never syncs.
     const reader = `carol-${randomUUID().slice(0, 8)}`;
     const member = (await control('/_sim/members', { user_id: reader, transactions: 2 })).member.guid as string;
@@ -132,7 +133,7 @@ describe('forged MX webhooks', () => {
       action: 'deleted',
       transaction: { guid, member_guid: memberGuid, user_id: userId, ...(userGuid ? { user_guid: userGuid } : {}) },
     });
-    expect(await push(deleted(user, a, pending!.guid, userGuid))).toMatchObject({ kind: 'reported' });
+    expect(await push(deleted(user, a, pending.guid, userGuid))).toMatchObject({ kind: 'reported' });
     expect(await push(deleted(reader, member, 'TRN-of-a-reader'))).toMatchObject({ kind: 'reported' });
     expect(await settle()).toBe(0);
     expect(total(await mxCalls())).toBe(before);

@@ -27,6 +27,9 @@ async function syncAll(user: string, cursor: string | undefined, count = 7) {
 }
 
 const guids = (transactions: { guid: string }[]) => transactions.map((t) => t.guid).sort();
+/** A member of `user` at the simulator holding `transactions`, each of its aggregations scripted by `aggregation`. */
+const simMember = async (user: string, transactions: number, aggregation: Record<string, unknown>) =>
+  (await control('/_sim/members', { user_id: user, transactions, aggregation })).member.guid as string;
 
 async function aggregate(user: string, member: string, durationMs = 1000) {
   await harness.relay.apiRead.nexus.aggregateMember(user, member);
@@ -83,13 +86,7 @@ describe('transactions sync', () => {
 
   it('a first sync of more transactions than one write slice holds hands each out once, then each update once', async () => {
     const user = 'sync-user-large';
-    const member = (
-      await control('/_sim/members', {
-        user_id: user,
-        transactions: 1000,
-        aggregation: { duration_ms: 1000, final_status: 'CONNECTED', transactions: { add: 0, update: 600 } },
-      })
-    ).member.guid;
+    const member = await simMember(user, 1000, { duration_ms: 1000, transactions: { add: 0, update: 600 } });
     const first = await syncAll(user, undefined, 500);
     expect(first.added).toHaveLength(1000);
     expect(guids(first.added)).toEqual(guids(await simTransactions(user)));
@@ -105,13 +102,7 @@ describe('transactions sync', () => {
 
   it('a transaction changed twice between two syncs comes once, in its latest version; a day read again changes nothing', async () => {
     const user = 'sync-user-2';
-    const member = (
-      await control('/_sim/members', {
-        user_id: user,
-        transactions: 3,
-        aggregation: { duration_ms: 500, transactions: { add: 5, update: 0 } },
-      })
-    ).member.guid;
+    const member = await simMember(user, 3, { duration_ms: 500, transactions: { add: 5, update: 0 } });
     await aggregate(user, member, 500);
     const first = await syncAll(user, undefined);
     expect(first.added).toHaveLength(3 + 5);
