@@ -73,7 +73,6 @@ class RelayLogFormatter extends LogFormatter {
         ...(context?.coldStart ? { cold_start: true } : {}),
         function_name: context?.functionName,
         function_request_id: context?.awsRequestId,
-        tenant_id: context?.tenantId,
         ...(attributes.sampleRateValue > 0 ? { sampling_rate: attributes.sampleRateValue } : {}),
       },
     }).addAttributes(additional);

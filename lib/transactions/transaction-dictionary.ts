@@ -90,16 +90,12 @@ export const TRANSACTION_DICTIONARY = Buffer.from(
   }),
 );
 
-/**
- * zlib's output chunk: its 16 KiB default is allocated whole for each body (about 400 bytes deflated, 1.5 KiB not);
- * under 4 KiB a chunk comes from Node's buffer pool. A larger body takes more chunks.
- */
-const DEFLATED_CHUNK = 1024;
-const INFLATED_CHUNK = 2048;
+// zlib's 16 KiB default output chunk is allocated whole for each body (400 bytes deflated, 1.5 KiB not); chunks under
+// 4 KiB come from Node's buffer pool, and a larger body takes more of them.
 
 /** MX's transaction body, deflated with the dictionary. */
 export const deflateTransaction = (body: string): Buffer =>
-  deflateRawSync(body, { dictionary: TRANSACTION_DICTIONARY, chunkSize: DEFLATED_CHUNK });
+  deflateRawSync(body, { dictionary: TRANSACTION_DICTIONARY, chunkSize: 1024 });
 
 export const inflateTransaction = (deflated: Uint8Array): string =>
-  inflateRawSync(deflated, { dictionary: TRANSACTION_DICTIONARY, chunkSize: INFLATED_CHUNK }).toString('utf8');
+  inflateRawSync(deflated, { dictionary: TRANSACTION_DICTIONARY, chunkSize: 2048 }).toString('utf8');

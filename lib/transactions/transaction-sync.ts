@@ -134,9 +134,8 @@ export class TransactionSync {
   }
 
   /**
-   * Whether removing `guids` could change anything: some are held and not removed, or an ingest's lease is out (not even
-   * a lapsed one, whose holder might still write). Else a later ingest reads MX after the deletion, and the usual case is
-   * the aggregation's own ingest removed them. Undefined for a user who does not sync.
+   * Whether removing `guids` could change anything: some held, not removed, or an ingest's lease out (even a lapsed one,
+   * whose holder might still write). Undefined for a user who does not sync.
    */
   async mayRemove(userId: string, guids: readonly string[]): Promise<boolean | undefined> {
     const known = await this.deps.states.state(userId);
