@@ -106,6 +106,14 @@ module.exports = {
       from: { pathNot: '^(lib/bounded-cache\\.ts|node_modules/.*)$' },
       to: { path: 'node_modules/lru-cache/' },
     },
+    {
+      name: 'stack-files-named',
+      severity: 'error',
+      comment:
+        'An integration file that loads the functions as Lambda does (the local stack, a function module) is a *.stack.test.ts: vitest gives each its own modules (vitest.config.ts).',
+      from: { path: '^test/integration/', pathNot: '\\.stack\\.test\\.ts$' },
+      to: { path: '^(functions/|infra/local/local-stack\\.ts$|test/support/local-stack\\.ts$)' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -15,6 +15,9 @@ const shared = {
   globalSetup: ['test/support/secrets-scan/global-setup.ts'],
 };
 
+/** Named so by .dependency-cruiser.cjs's `stack-files-named`. */
+const STACK_FILES = 'test/integration/**/*.stack.test.ts';
+
 export default defineConfig({
   test: {
     projects: [
@@ -39,10 +42,21 @@ export default defineConfig({
           ...shared,
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'sim/test/integration/**/*.test.ts'],
-          // Most files wait on the engines more than they compute: three workers keep two cores busy.
+          exclude: [STACK_FILES],
+          // Parts composed explicitly share their workers' module cache, as the unit tests do (import was a third of
+          // the suite's time). Most files wait on the engines more than they compute: three workers keep two cores busy.
+          isolate: false,
+          restoreMocks: true,
+          unstubEnvs: true,
           maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
+      },
+      {
+        // Files that load the functions as Lambda does (the whole local stack, or a function module): each reads the
+        // process environment once (lib/config.ts → getConfig), so each file has modules of its own.
+        resolve,
+        test: { ...shared, name: 'integration-stacks', include: [STACK_FILES], maxWorkers: 3, sequence: { groupOrder: 0 } },
       },
       {
         // The CDK assertions share their workers' module cache (isolate: false): aws-cdk-lib loads once per worker
