@@ -150,11 +150,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stoppers.push(() => poller.stop());
     }
 
+    const sweepMs = given.LOCAL_SWEEP_SECONDS === undefined ? undefined : 1000 * Number(given.LOCAL_SWEEP_SECONDS);
+    if (sweepMs !== undefined && !(sweepMs >= 1000)) throw new Error('LOCAL_SWEEP_SECONDS must be a number of seconds ≥ 1');
     for (const scheduled of scheduledFunctions) {
       const handler = await scheduled.load();
-      const timer = setInterval(() => {
-        handler({}, lambdaContext(scheduled.name)).catch((error: unknown) => console.error(`${scheduled.name} failed`, error));
-      }, scheduled.everyMs);
+      const timer = setInterval(
+        () => {
+          handler({}, lambdaContext(scheduled.name)).catch((error: unknown) => console.error(`${scheduled.name} failed`, error));
+        },
+        (scheduled.name === 'sweeper' && sweepMs) || scheduled.everyMs,
+      );
       timer.unref();
       stoppers.push(async () => clearInterval(timer));
     }
