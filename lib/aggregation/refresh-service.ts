@@ -247,11 +247,15 @@ export class RefreshService {
     });
   }
 
-  /** The running job behind the member's pointer, or `ended` once an ended job behind it has let it go. */
+  /**
+   * The running job behind the member's pointer, or `ended` once an ended job behind it has let it go — or once the
+   * pointer our claim lost to is gone before it could be read (its holder's end had just been announced).
+   */
   async #activeJobFor(request: Pick<RefreshRequest, 'userId' | 'memberGuid'>): Promise<Job | 'ended'> {
     const { jobs, pointers, clock } = this.deps;
     const activeId = await pointers.activeJobId(request, clock.now());
-    for (let waited = 0; activeId !== undefined; waited++) {
+    if (activeId === undefined) return 'ended';
+    for (let waited = 0; ; waited++) {
       const active = await jobs.get(activeId);
       if (active?.status === 'aggregating') return active;
       // Its holder is still waiting for MX (no job yet), or announcing its end: wait while the pointer names it.
@@ -261,10 +265,9 @@ export class RefreshService {
       await this.#sleep(JOIN_WAITS_MS[waited]!);
       if ((await pointers.activeJobId(request, clock.now())) !== activeId) {
         if (active) return 'ended';
-        break;
+        // MX refused its holder: the member is free, but not ours to try at MX again at once.
+        throw new ConflictError('A refresh of this member just finished; retry the request.');
       }
     }
-    // The holder finished (or MX refused it) since our claim: the member is free, but do not loop here.
-    throw new ConflictError('A refresh of this member just finished; retry the request.');
   }
 }

@@ -233,6 +233,30 @@ describe('RefreshService: two refreshes of one member at once', () => {
     expect(waits).toEqual([JOIN_WAITS_MS[0]]);
   });
 
+  it('a refresh whose claim loses to an ended job that lets the member go before the pointer is read claims it again', async () => {
+    const target = { userId: 'user-race', memberGuid: 'MBR-race-6' };
+    const { jobs, pointers, calls, refresh, answer } = racing(async () => undefined);
+    const first = refresh.refresh(target);
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    answer().resolve(member(target.memberGuid));
+    const ended = (await first).job;
+    await jobs.finish(ended.id, ended.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) });
+    // The ended job's end is announced between the next refresh's lost claim and its read of the pointer.
+    const claim = pointers.claimActive.bind(pointers);
+    vi.spyOn(pointers, 'claimActive').mockImplementationOnce(async (...args) => {
+      const won = await claim(...args);
+      await pointers.releaseActive(target, ended.id);
+      return won;
+    });
+
+    const second = refresh.refresh(target);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    answer().resolve(member(target.memberGuid));
+    const started = await second;
+    expect(started.joined).toBe(false);
+    expect(started.job.id).not.toBe(ended.id);
+  });
+
   it('an ended job that keeps the pointer (its end not yet announced) is waited for, then answered 409; MX is not called', async () => {
     const target = { userId: 'user-race', memberGuid: 'MBR-race-5' };
     const waits: number[] = [];
