@@ -163,6 +163,28 @@ describe('RefreshService: two refreshes of one member at once', () => {
     return { jobs, pointers, calls, refresh, answer: () => answer };
   }
   const member = (guid: string) => ({ guid, connection_status: 'CONNECTED', is_being_aggregated: true }) as Member;
+  type Racing = ReturnType<typeof racing>;
+  const target = (memberGuid: string) => ({ userId: 'user-race', memberGuid });
+
+  /** A refresh of `member` that MX answers, its job then ended (the pointer still its own: its end not yet announced). */
+  async function endedJob({ jobs, calls, refresh, answer }: Racing, of: ReturnType<typeof target>) {
+    const first = refresh.refresh(of);
+    await vi.waitFor(() => expect(calls).toHaveLength(1));
+    answer().resolve(member(of.memberGuid));
+    const { job } = await first;
+    expect(await jobs.finish(job.id, job.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) })).toBe(true);
+    return job;
+  }
+
+  /** The next refresh of `of` claims the member, calls MX and starts a job of its own. */
+  async function startsItsOwn({ calls, refresh, answer }: Racing, of: ReturnType<typeof target>, ended: { id: string }) {
+    const second = refresh.refresh(of);
+    await vi.waitFor(() => expect(calls).toHaveLength(2));
+    answer().resolve(member(of.memberGuid));
+    const started = await second;
+    expect(started.joined).toBe(false);
+    expect(started.job.id).not.toBe(ended.id);
+  }
 
   it('the one that loses the claim while the winner waits for MX returns the winner’s job once it is written; MX is called once', async () => {
     let first!: Promise<unknown>;
@@ -208,66 +230,43 @@ describe('RefreshService: two refreshes of one member at once', () => {
   });
 
   it('a refresh finding an ended job behind the pointer (its end being announced) starts its own once the pointer goes', async () => {
-    const target = { userId: 'user-race', memberGuid: 'MBR-race-4' };
+    const of = target('MBR-race-4');
     const waits: number[] = [];
-    let ended!: { id: string; step: number };
-    const { jobs, pointers, calls, refresh, answer } = racing(async (ms) => {
+    let ended!: { id: string };
+    const race = racing(async (ms) => {
       waits.push(ms);
       // The ended job's terminal event is out: it lets the member go.
-      await pointers.releaseActive(target, ended.id);
+      await race.pointers.releaseActive(of, ended.id);
     });
-    const first = refresh.refresh(target);
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    answer().resolve(member(target.memberGuid));
-    ended = (await first).job;
-    expect(await jobs.finish(ended.id, ended.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) })).toBe(
-      true,
-    );
+    ended = await endedJob(race, of);
 
-    const second = refresh.refresh(target);
-    await vi.waitFor(() => expect(calls).toHaveLength(2));
-    answer().resolve(member(target.memberGuid));
-    const started = await second;
-    expect(started.joined).toBe(false);
-    expect(started.job.id).not.toBe(ended.id);
+    await startsItsOwn(race, of, ended);
     expect(waits).toEqual([JOIN_WAITS_MS[0]]);
   });
 
   it('a refresh whose claim loses to an ended job that lets the member go before the pointer is read claims it again', async () => {
-    const target = { userId: 'user-race', memberGuid: 'MBR-race-6' };
-    const { jobs, pointers, calls, refresh, answer } = racing(async () => undefined);
-    const first = refresh.refresh(target);
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    answer().resolve(member(target.memberGuid));
-    const ended = (await first).job;
-    await jobs.finish(ended.id, ended.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) });
+    const of = target('MBR-race-6');
+    const race = racing(async () => undefined);
+    const ended = await endedJob(race, of);
     // The ended job's end is announced between the next refresh's lost claim and its read of the pointer.
-    const claim = pointers.claimActive.bind(pointers);
-    vi.spyOn(pointers, 'claimActive').mockImplementationOnce(async (...args) => {
+    const claim = race.pointers.claimActive.bind(race.pointers);
+    vi.spyOn(race.pointers, 'claimActive').mockImplementationOnce(async (...args) => {
       const won = await claim(...args);
-      await pointers.releaseActive(target, ended.id);
+      await race.pointers.releaseActive(of, ended.id);
       return won;
     });
 
-    const second = refresh.refresh(target);
-    await vi.waitFor(() => expect(calls).toHaveLength(2));
-    answer().resolve(member(target.memberGuid));
-    const started = await second;
-    expect(started.joined).toBe(false);
-    expect(started.job.id).not.toBe(ended.id);
+    await startsItsOwn(race, of, ended);
   });
 
   it('an ended job that keeps the pointer (its end not yet announced) is waited for, then answered 409; MX is not called', async () => {
-    const target = { userId: 'user-race', memberGuid: 'MBR-race-5' };
+    const of = target('MBR-race-5');
     const waits: number[] = [];
-    const { jobs, calls, refresh, answer } = racing(async (ms) => void waits.push(ms));
-    const first = refresh.refresh(target);
-    await vi.waitFor(() => expect(calls).toHaveLength(1));
-    answer().resolve(member(target.memberGuid));
-    const { job } = await first;
-    await jobs.finish(job.id, job.step, { status: 'succeeded', polled: true, now: Date.UTC(2026, 5, 2, 8) });
+    const race = racing(async (ms) => void waits.push(ms));
+    const { calls, refresh } = race;
+    await endedJob(race, of);
 
-    await expect(refresh.refresh(target)).rejects.toThrow(
+    await expect(refresh.refresh(of)).rejects.toThrow(
       new ConflictError('A refresh of this member is finishing; retry the request.'),
     );
     expect(waits).toEqual([...JOIN_WAITS_MS]);
