@@ -105,7 +105,7 @@ it('every job ends with exactly one terminal webhook after a SIGKILL and a resta
     MX_CLIENT_ID: 'sim-client',
     MX_API_KEY: 'sim-api-key',
     MX_USE_CASES_ENABLED: 'true',
-    // The restarted stack's sweeper takes a poll or a delivery this late as lost, every 5 s rather than every minute.
+    // The restarted stack's sweeper, run every 5 s rather than every minute, takes a poll or a delivery this late as lost.
     POLL_STALLED_AFTER_SECONDS: '10',
     DELIVERY_STALLED_AFTER_SECONDS: '10',
     LOCAL_SWEEP_SECONDS: '5',
