@@ -60,7 +60,7 @@ export class RelayDashboard extends Construct {
       [
         graph(
           'MX calls by route class and status class, and their latency p95 (ms)',
-          [metrics.search('MxCalls', 'Sum', 'calls')],
+          [metrics.search('MxCallLatency', 'SampleCount', 'calls')],
           {
             right: [metrics.search('MxCallLatency', 'p95', 'latency p95')],
           },

@@ -28,7 +28,7 @@ export function statusClass(status: number | undefined, errorCode?: string): (ty
 
 /** MX's calls, sessions, breakers and budget: each metric's unit and the values each dimension may take (lib/metrics.ts). */
 export const MX_METRICS = {
-  MxCalls: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
+  /** One value a call: its SampleCount is the calls (no count metric beside it: a custom metric each dimension pair). */
   MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxRetries: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },

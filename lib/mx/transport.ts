@@ -269,7 +269,6 @@ export class MxTransport {
 
   #countCall(kind: MxRouteClass, status: number | undefined, code: string | undefined, latencyMs: number): void {
     const dimensions = { route: kind, status_class: statusClass(status, code) };
-    this.#metrics.add('MxCalls', 1, dimensions);
     this.#metrics.add('MxCallLatency', latencyMs, dimensions);
   }
 

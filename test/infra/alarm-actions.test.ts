@@ -145,7 +145,6 @@ describe.each(ENVIRONMENT_NAMES)('what the %s stack gives an operator', (env) =>
     for (const metric of [
       'JobsEnded',
       'DetectionLag',
-      'MxCalls',
       'MxCallLatency',
       'MxThrottled',
       'WebhookAttempts',

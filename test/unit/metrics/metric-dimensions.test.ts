@@ -102,7 +102,7 @@ describe('metric dimensions stay low-cardinality', () => {
     const lines = capture((metrics) => {
       for (const route of routes) {
         for (const status of [200, 401, 429, 503, undefined]) {
-          metrics.add('MxCalls', 1, { route, status_class: statusClass(status, 'MX_TIMEOUT') });
+          metrics.add('MxCallLatency', 120, { route, status_class: statusClass(status, 'MX_TIMEOUT') });
           metrics.add('MxRetries', 1, { route, status_class: statusClass(status) });
         }
       }
@@ -165,8 +165,8 @@ describe('EMF lines', () => {
 
   it('write dimension sets whose values disagree on separate lines', () => {
     const lines = capture((metrics) => {
-      metrics.add('MxCalls', 1, { route: 'read', status_class: '2xx' });
-      metrics.add('MxCalls', 1, { route: 'read', status_class: '5xx' });
+      metrics.add('MxRetries', 1, { route: 'read', status_class: '2xx' });
+      metrics.add('MxRetries', 1, { route: 'read', status_class: '5xx' });
       metrics.add('MxThrottled', 1, { upstream: 'mx-data' });
     });
     expect(lines).toHaveLength(3);
@@ -174,28 +174,28 @@ describe('EMF lines', () => {
     // Each line's members are exactly what its directives name, each with its own value.
     expect(dimensionValuesOf(lines)).toEqual(
       expect.arrayContaining([
-        { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '2xx' }) },
-        { metric: 'MxCalls', dimensions: expect.objectContaining({ route: 'read', status_class: '5xx' }) },
+        { metric: 'MxRetries', dimensions: expect.objectContaining({ route: 'read', status_class: '2xx' }) },
+        { metric: 'MxRetries', dimensions: expect.objectContaining({ route: 'read', status_class: '5xx' }) },
         { metric: 'MxThrottled', dimensions: expect.objectContaining({ upstream: 'mx-data' }) },
       ]),
     );
     expect(dimensionValuesOf(lines)).toHaveLength(3);
   });
 
-  it("an MX call's count and latency share one line", () => {
+  it('metrics of the same dimension values share one line', () => {
     const lines = capture((metrics) => {
-      metrics.add('MxCalls', 1, { route: 'read', status_class: '2xx' });
-      metrics.add('MxCallLatency', 42, { route: 'read', status_class: '2xx' });
+      metrics.add('MxRetries', 1, { route: 'read', status_class: '5xx' });
+      metrics.add('MxCallLatency', 42, { route: 'read', status_class: '5xx' });
     });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ MxCalls: 1, MxCallLatency: 42, route: 'read', status_class: '2xx' });
+    expect(lines[0]).toMatchObject({ MxRetries: 1, MxCallLatency: 42, route: 'read', status_class: '5xx' });
   });
 
   it('a group of more values than a line holds is written as several lines, each with its dimensions', () => {
     for (const count of [99, 100, 250]) {
       const lines = capture((metrics) => {
         for (let i = 0; i < count; i++) metrics.add('MxCallLatency', i, { route: 'read', status_class: '2xx' });
-        metrics.add('MxCalls', count, { route: 'read', status_class: '2xx' });
+        metrics.add('MxRetries', count, { route: 'read', status_class: '2xx' });
       });
       expect(lines.length).toBeGreaterThanOrEqual(Math.ceil((count + 1) / 100));
       for (const line of lines) {
@@ -204,7 +204,7 @@ describe('EMF lines', () => {
       }
       const latencies = lines.flatMap((line) => [line.MxCallLatency ?? []].flat());
       expect(latencies.sort((a, b) => a - b)).toEqual(Array.from({ length: count }, (_, i) => i));
-      expect(lines.map((line) => line.MxCalls).filter((value) => value !== undefined)).toEqual([count]);
+      expect(lines.map((line) => line.MxRetries).filter((value) => value !== undefined)).toEqual([count]);
     }
   });
 
@@ -219,14 +219,14 @@ describe('EMF lines', () => {
     try {
       const lines = capture((metrics) => {
         // One group (the same dimension values): its first metric is stored, its second refused.
-        metrics.add('MxCalls', 1, { route: 'read', status_class: '5xx' });
         metrics.add('MxRetries', 1, { route: 'read', status_class: '5xx' });
+        metrics.add('MxCallLatency', 90, { route: 'read', status_class: '5xx' });
         metrics.add('MxThrottled', 1, { upstream: 'mx-data' });
       });
       expect(calls).toBe(3);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({ MxThrottled: 1, upstream: 'mx-data' });
-      expect(lines[0]).not.toHaveProperty('MxCalls');
+      expect(lines[0]).not.toHaveProperty('MxRetries');
       expect(lines[0]).not.toHaveProperty('route');
     } finally {
       refuse.mockRestore();
