@@ -57,6 +57,11 @@ export interface EnvironmentSettings {
    */
   reconcileTurnsPerMinute: number;
   /**
+   * MX_BACKGROUND_AT_TURN: MX's background aggregations of users nobody is using are read at the users' reconcile turns
+   * (their nightly events up to 6 h later; fewer MX sessions: docs/operations.md, cost notes). Off: the owner's call.
+   */
+  mxBackgroundAtTurn: boolean;
+  /**
    * The EventBridge `source`s whose `nexus-relay.refresh.requested` events start refreshes (`-c
    * refreshRequestSources=a,b`): anything else in the account that may put events is not heard. Pair it with IAM's
    * `events:source` condition on who may put events with these sources.
@@ -121,6 +126,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     reservedConcurrency: { 'mx-events': 5 },
     lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
+    mxBackgroundAtTurn: false,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
     alarmDestination: {},
@@ -147,6 +153,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     reservedConcurrency: { 'mx-events': 10 },
     lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
+    mxBackgroundAtTurn: false,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
     alarmDestination: {},
@@ -181,6 +188,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 150 },
     lambdaConcurrencyQuota: 2_600,
     reconcileTurnsPerMinute: 6_000,
+    mxBackgroundAtTurn: false,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {
       deletionProtection: true,

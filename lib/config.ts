@@ -46,6 +46,8 @@ export interface Config {
     /** A user no app asked about this long leaves the reconcile (0: never). */
     reconcileInactiveDays: number;
     mxUnavailableFirstWaitMs: number;
+    /** Background aggregations of users nobody is using wait for their reconcile turn. */
+    backgroundAtTurn: boolean;
   };
   /** Refresh requests from upstream systems; the queue URL is absent in functions that do not consume them. */
   refreshRequests: { perSecond: number; queueUrl?: string };
@@ -146,6 +148,7 @@ const SECTIONS: { readonly [S in ConfigSection]: (read: Read, refuse: Refuse) =>
     reconcileTurnsPerMinute: read('RECONCILE_TURNS_PER_MINUTE'),
     reconcileInactiveDays: read('RECONCILE_INACTIVE_DAYS'),
     mxUnavailableFirstWaitMs: read('MX_UNAVAILABLE_FIRST_WAIT_SECONDS') * 1000,
+    backgroundAtTurn: read('MX_BACKGROUND_AT_TURN'),
   }),
   refreshRequests: (read) => ({ perSecond: read('REFRESH_EVENTS_PER_SECOND'), queueUrl: read('REFRESH_REQUESTS_QUEUE_URL') }),
   webhooks: (read) => {

@@ -47,6 +47,7 @@ export function functionEnvironment(
     MX_REALTIME_BASE_URL: settings.mx.realtimeBaseUrl,
     MX_USE_CASES_ENABLED: String(settings.mx.useCasesEnabled),
     ...(fnName === 'reconcile-dispatch' ? { RECONCILE_TURNS_PER_MINUTE: String(settings.reconcileTurnsPerMinute) } : {}),
+    ...(fnName === 'worker-poll' && settings.mxBackgroundAtTurn ? { MX_BACKGROUND_AT_TURN: 'true' } : {}),
     ...(spec.callsMx
       ? { MX_CREDENTIALS_SECRET_ARN: resources.secretArns.mxCredentials, MX_CALLS_PER_SECOND: String(settings.mx.callsPerSecond) }
       : {}),

@@ -21,15 +21,16 @@ export const AGGREGATION_METRICS = {
   /** Job ends not yet added to the hour's counters (kept for the next invocation). */
   JobOutcomeFlushFailures: { unit: 'Count', sum: true, dimensions: {} },
   /**
-   * MX's webhooks about members no job follows: `coalesced` joins a read already due, `overflow` is a deletion past what the
-   * hints hold, `unplaced` a user guid never seen, `unserved` a user no app is served (nothing read, made or recorded).
+   * MX's webhooks about members no job follows: `coalesced` joins a read already due, `held` waits for the user's
+   * reconcile turn (MX_BACKGROUND_AT_TURN), `overflow` is a deletion past what the hints hold, `unplaced` a user guid never
+   * seen, `unserved` a user no app is served (nothing read, made or recorded).
    */
   MemberReports: {
     unit: 'Count',
     sum: true,
     dimensions: {
       kind: ['aggregation', 'connection_status', 'transactions', 'member_deleted'] as const,
-      outcome: ['hinted', 'coalesced', 'overflow', 'unplaced', 'unserved', 'not_held'] as const,
+      outcome: ['hinted', 'held', 'coalesced', 'overflow', 'unplaced', 'unserved', 'not_held'] as const,
     },
   },
   /** Reads of MX confirming a user's hints. */

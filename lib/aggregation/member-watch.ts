@@ -31,7 +31,12 @@ export interface MemberWatchDeps {
   /** The users apps are served: MX's webhooks name no other. */
   served: Pick<ReconcileRepository, 'turnFacts'>;
   /** MX's webhooks about a user, gathered for one read per HINT_WINDOW_MS. */
-  hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done'>;
+  hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done' | 'waiting'>;
+  /**
+   * MX_BACKGROUND_AT_TURN (with the reconcile on): a background aggregation of a user nobody is using (no fresh MX
+   * session) waits for the user's reconcile turn, so one session and one member list confirm the night's.
+   */
+  backgroundAtTurn?: { hasFreshSession(userId: string): Promise<boolean> };
   hintReads: Pick<DelayedQueue<MxHintsMessage>, 'schedule'>;
   jobs: Pick<JobsRepository, 'get' | 'latestForMember'>;
   refresh: Pick<RefreshService, 'follow'>;
@@ -73,7 +78,7 @@ export class MemberWatch {
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
       (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
-    const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'coalesced' | 'overflow') =>
+    const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'held' | 'coalesced' | 'overflow') =>
       metrics.add('MemberReports', 1, { kind: report.kind, outcome });
     if (userId === undefined) {
       // Never followed (the reconcile reads it in its turn), or the user was erased.
@@ -96,7 +101,9 @@ export class MemberWatch {
       return count('not_held');
     }
     const now = clock.now();
-    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, now + HINT_WINDOW_MS, now);
+    const held = await this.#heldForTurn(userId, hint);
+    const dueAt = now + (held ? this.deps.reconcileIntervalMs! : HINT_WINDOW_MS);
+    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, dueAt, now, held);
     if (readAt !== undefined) {
       try {
         await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });
@@ -106,7 +113,14 @@ export class MemberWatch {
         throw error;
       }
     }
-    count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : 'coalesced');
+    count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : held && due !== undefined ? 'held' : 'coalesced');
+  }
+
+  /** A read now would make the user a session (two MX calls) that the night's other reports could share at the turn. */
+  async #heldForTurn(userId: string, hint: MxHint): Promise<boolean> {
+    const { backgroundAtTurn, reconcileIntervalMs } = this.deps;
+    if (!backgroundAtTurn || !reconcileIntervalMs || hint.kind !== 'aggregation' || !hint.background) return false;
+    return !(await backgroundAtTurn.hasFreshSession(userId));
   }
 
   /**
@@ -226,6 +240,8 @@ export class MemberWatch {
             members: await this.deps.states.seenOf(turn.user_id),
           });
     metrics.add('ReconcileTurns', 1, { decision: judged.read ? 'read' : 'skipped', reason: judged.reason });
+    // Hints held for this turn: their read lists the members once for them all.
+    if (this.deps.backgroundAtTurn && (await this.deps.hints.waiting(turn.user_id))) await this.readHints(turn.user_id);
     if (!judged.read) return;
     await this.reconcile(turn.user_id, turn.since);
     await this.deps.reads?.noteRead(turn.user_id, now);

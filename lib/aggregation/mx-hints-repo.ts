@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { conditionalOutput, conditionalWrite, isExpired, keys, TABLE_KEYS, type TableRef } from '../store/table.ts';
 
 /** What one of MX's webhooks hints about a user's member. */
@@ -46,14 +46,16 @@ export class MxHintsRepository {
 
   /**
    * `readAt`: the caller schedules a read then (`due`: what `unschedule` undoes if it cannot). A member's hint is read
-   * at once unless the user was read within the window (`dueAt - now`); any other waits for its end. Past the cap,
-   * `overflow`.
+   * at once unless the user was read within the window (`dueAt - now`); any other waits for its end. A `held` hint
+   * schedules nothing: the user's reconcile turn reads it (`due` then says it waits), unless a member's hint comes first.
+   * Past the cap, `overflow`.
    */
   async add(
     userId: string,
     hint: MxHint,
     dueAt: number,
     now: number,
+    held = false,
   ): Promise<{ readAt?: number; due?: number; overflow?: true }> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
@@ -64,7 +66,7 @@ export class MxHintsRepository {
             ? { deletedMembers: hint.memberGuid }
             : { deletedTransactions: hint.transactionGuid };
     const names: Record<string, string> = { '#ttl': TABLE_KEYS.ttl };
-    const urgent = hint.kind !== 'transactions';
+    const urgent = hint.kind !== 'transactions' && !held;
     // A member's hint marks its read due now: hints after it join that read, however it is timed.
     const stored = urgent ? now : dueAt;
     const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000), ':one': 1 };
@@ -96,12 +98,16 @@ export class MxHintsRepository {
     const { due_at: due, last_read_at: lastRead } = written.output.Attributes ?? {};
     const window = dueAt - now;
     const readLately = typeof lastRead === 'number' && lastRead > now - window;
-    const first = { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
+    const first = held ? { due: stored } : { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
     if (typeof due !== 'number') return first;
     // Its read never came: this hint schedules the next.
     if (due < now - LOST_AFTER_MS) return (await this.#moveDue(userId, due, stored)) ? first : {};
-    // Only a transaction's later read is due: a member's hint is read now, once (the first to move `due_at`).
-    if (urgent && due > now && !readLately) return (await this.#moveDue(userId, due, now)) ? { readAt: now } : {};
+    // Only a later read is due: a member's hint brings it to now (a transaction's, or one held for the turn), or one held
+    // to the window's end after a read; once (the first to move `due_at`).
+    const at = readLately ? lastRead + window : now;
+    if (urgent && due > at && (!readLately || due > now + window)) {
+      return (await this.#moveDue(userId, due, at)) ? { readAt: at } : {};
+    }
     return {};
   }
 
@@ -117,6 +123,14 @@ export class MxHintsRepository {
         }),
       ),
     );
+  }
+
+  /** Whether hints wait for a read (held ones for the user's reconcile turn). Eventually consistent. */
+  async waiting(userId: string): Promise<boolean> {
+    const { Item } = await this.table.client.send(
+      new GetCommand({ TableName: this.table.tableName, Key: keys.mxHints(userId), ProjectionExpression: 'due_at' }),
+    );
+    return typeof Item?.due_at === 'number';
   }
 
   /** Undoes `add`'s `due` when the read it asked for could not be scheduled: the message's retry schedules it. */

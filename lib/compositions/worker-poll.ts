@@ -20,6 +20,7 @@ import { WebhooksRepository } from '../notify/webhooks-repo.ts';
 import { UserErasureSteps } from '../connect/user-erasure.ts';
 import { digestKeysOf } from './digest-keys.ts';
 import { mdxRealtimeOf } from './sso.ts';
+import { hasFreshSession } from '../mx/sessions-repo.ts';
 import { MX_WORK_QUEUES } from '../queue/queue-names.ts';
 import { type Given, type Runtime, runtimeOf } from './runtime.ts';
 import type { TableRef } from '../store/table.ts';
@@ -45,7 +46,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
   const { sync: transactions, forgetting } = transactionsOf(runtime, table, nexus);
   const ended = new SyncAnnouncer({ transactions, jobs: aggregation.jobs, histories: states, events, ...runtime });
   const poll = new PollService({ ...aggregation, ledger, outcomes, ended, histories: states });
-  const { reconcileIntervalMinutes } = config.aggregation;
+  const { reconcileIntervalMinutes, backgroundAtTurn } = config.aggregation;
   const hintReads = memberReportsQueueOf(runtime, sqs);
   const watch = new MemberWatch({
     ...aggregation,
@@ -60,6 +61,9 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     hintReads,
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
+      : {}),
+    ...(backgroundAtTurn && reconcileIntervalMinutes > 0
+      ? { backgroundAtTurn: { hasFreshSession: (userId: string) => hasFreshSession(table, userId, runtime.clock.now()) } }
       : {}),
   });
   const erasure = erasureStepsOf(runtime, table, events);

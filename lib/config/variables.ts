@@ -94,6 +94,10 @@ export const CONFIG_VARIABLES = {
     360,
     "How often each user has a reconcile turn: its members are read from MX while MX's webhooks are off (no push within a day plus the interval), once a day while a member needs its user; with webhooks on, only once a member has gone unseen aggregated for 24 h plus this (0: no reconcile). Each read is one list call, and two more when the user's session must be made.",
   ),
+  MX_BACKGROUND_AT_TURN: flag.withDefault(
+    false,
+    "An aggregation MX ran in the background (its webhook's `is_background`) for a user with no fresh MX session — nobody using an app — is read at the user's next reconcile turn, with the user's other hints, instead of at once: one session (two MX calls) and one member list confirm the night's aggregations, and their events reach apps up to RECONCILE_INTERVAL_MINUTES later. Needs the reconcile (RECONCILE_INTERVAL_MINUTES above 0).",
+  ),
   RECONCILE_INACTIVE_DAYS: integer(0, 3650).withDefault(
     90,
     'A user no app has asked about for this many days (no call that reaches MX for it: read, refresh, sync, member write, widget URL) leaves the reconcile — its members are no longer read for it — and the relay forgets its copies of the user’s transactions (its next sync starts over); asked about again, it is back (0: never).',

@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import * as z from '../zod.ts';
 import { type Clock, systemClock, toEpochSeconds } from '../clock.ts';
 import { sha256Hex } from '../hash.ts';
-import type { SessionStore, StoredSession } from './sessions.ts';
+import { SESSION_REUSE_MS, type SessionStore, type StoredSession } from './sessions.ts';
 import { type SecretBox, SecretBoxError, sealedFor } from '../secret-box.ts';
 import { conditionalWrite, isExpired, keys, type TableRef } from '../store/table.ts';
 
@@ -122,4 +122,15 @@ export class DynamoSessionStore implements SessionStore {
     });
     return conditionalWrite(this.#table.client.send(deletion));
   }
+}
+
+/**
+ * Whether the user has an MX session fresh enough to reuse, read without opening its token: someone is using an app
+ * now, and a read of MX costs one call, not three. Eventually consistent: what it decides is a hint's timing.
+ */
+export async function hasFreshSession(table: TableRef, userId: string, now: number): Promise<boolean> {
+  const { Item } = await table.client.send(
+    new GetCommand({ TableName: table.tableName, Key: keys.session(userId), ProjectionExpression: 'lastUsedAt' }),
+  );
+  return typeof Item?.lastUsedAt === 'number' && Item.lastUsedAt + SESSION_REUSE_MS > now;
 }

@@ -63,3 +63,30 @@ it('a read due long ago that never came is scheduled again by the next hint, and
   expect(await add(hints, user, hint('MBR-3'), T0 + 600_500)).toEqual({});
   expect((await hints.take(user, T0 + 601_000))?.aggregated).toEqual(['MBR-1', 'MBR-2', 'MBR-3']);
 });
+
+it("a held hint waits for the user's turn; a member's hint then is read at once, or a window after a read", async () => {
+  const hints = new MxHintsRepository(local.table);
+  const TURN = 6 * 3600_000;
+  const background = (memberGuid: string) => ({ kind: 'aggregation' as const, memberGuid, background: true });
+  const held = (user: string, memberGuid: string, now: number) => hints.add(user, background(memberGuid), now + TURN, now, true);
+
+  const user = 'hints-held';
+  expect(await hints.waiting(user)).toBe(false);
+  expect(await held(user, 'MBR-1', T0)).toEqual({ due: T0 + TURN });
+  expect(await held(user, 'MBR-2', T0 + 3600_000)).toEqual({});
+  expect(await add(hints, user, deleted('TRN-1'), T0 + 3600_100)).toEqual({});
+  expect(await hints.waiting(user)).toBe(true);
+  const taken = await hints.take(user, T0 + 4 * 3600_000);
+  expect(taken).toMatchObject({ aggregated: ['MBR-1', 'MBR-2'], background: ['MBR-1', 'MBR-2'], deletedTransactions: ['TRN-1'] });
+  await hints.done(user, taken!);
+  expect(await hints.waiting(user)).toBe(false);
+
+  // Someone opens the app and MX reports a status: held hints are read with it, now.
+  const woken = 'hints-held-woken';
+  await held(woken, 'MBR-1', T0);
+  expect(await add(hints, woken, hint('MBR-2'), T0 + 100)).toEqual({ readAt: T0 + 100 });
+  // Right after a read, a held read is brought to the window's end, not left for the turn.
+  await hints.done(woken, (await hints.take(woken, T0 + 200))!);
+  await held(woken, 'MBR-3', T0 + 300);
+  expect(await add(hints, woken, hint('MBR-4'), T0 + 400)).toEqual({ readAt: T0 + 200 + WINDOW });
+});

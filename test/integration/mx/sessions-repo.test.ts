@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, toEpochSeconds } from '../../../lib/clock.ts';
 import { sha256Hex } from '../../../lib/hash.ts';
 import { sealedFor } from '../../../lib/secret-box.ts';
-import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
+import { DynamoSessionStore, hasFreshSession } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 import { testSessionBox } from '../../support/session-box.ts';
@@ -26,6 +26,19 @@ describe('DynamoSessionStore (dynalite)', () => {
   const rawItem = async () =>
     (await local.table.client.send(new GetCommand({ TableName: local.table.tableName, Key: keys.session(userId) }))).Item;
   const session = (token: string, at = clock.now()) => ({ token, createdAt: at, lastUsedAt: at });
+
+  it('says whether a fresh session is stored (used within the 29 minutes it is reused), a lease alone none', async () => {
+    const fresh = () => hasFreshSession(local.table, userId, clock.now());
+    await expect(fresh()).resolves.toBe(false);
+    await store.lease(userId, 'holder', 10_000);
+    await expect(fresh()).resolves.toBe(false);
+    await store.put(userId, session(`SESSION-${randomUUID()}`));
+    await expect(fresh()).resolves.toBe(true);
+    clock.advance(29 * MINUTE - 1);
+    await expect(fresh()).resolves.toBe(true);
+    clock.advance(1);
+    await expect(fresh()).resolves.toBe(false);
+  });
 
   it('has nothing for an unknown user', async () => {
     await expect(store.get(userId)).resolves.toBeUndefined();

@@ -31,6 +31,8 @@ function setup(
   reconcile?: { now: number; intervalMs: number },
   /** MX's user guids as recorded, user id → guid (the reconcile's schedule). */
   guids?: Map<string, string>,
+  /** MX_BACKGROUND_AT_TURN, and whether the user has a fresh MX session. */
+  atTurn?: { freshSession: boolean },
 ) {
   let state = initial && { ...initial };
   const published: { id: string; type: string; data: any }[] = [];
@@ -154,15 +156,16 @@ function setup(
         new Map(userIds.filter((id) => id !== 'stranger').map((id) => [id, id === 'gone-away' ? { left: true } : {}])),
     },
     hints: {
-      async add(userId, hint) {
+      async add(userId, hint, dueAt, _now, held) {
         const hints = pending.get(userId) ?? empty();
         const guid = hint.kind === 'transactions' ? hint.transactionGuid : hint.memberGuid;
         for (const list of listOf(hint)) if (!hints[list].includes(guid)) hints[list].push(guid);
         const first = !hints.due;
         hints.due = true;
         pending.set(userId, hints);
-        return first ? { readAt: 0, due: 0 } : {};
+        return !first ? {} : held ? { due: dueAt } : { readAt: 0, due: 0 };
       },
+      waiting: async (userId) => pending.get(userId)?.due === true,
       async take(userId) {
         const hints = pending.get(userId);
         if (!hints) return undefined;
@@ -175,6 +178,7 @@ function setup(
     hintReads: { schedule: async (message) => void scheduled.push(message.mx_hints.user_id) },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
+    ...(atTurn ? { backgroundAtTurn: { hasFreshSession: async () => atTurn.freshSession } } : {}),
     log: silentLog,
     metrics: metricsSink,
   });
@@ -430,6 +434,44 @@ describe('MemberWatch: what MX reports first (issue 53, item 4)', () => {
       ['MemberReports', 1, { kind: 'connection_status', outcome: 'unplaced' }],
     ]);
     expect(metrics.filter(([name]) => name === 'MxUserGuidConflicts')).toEqual([]);
+  });
+});
+
+describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
+  const now = Date.parse('2026-11-25T03:00:00Z');
+  const reconcile = { now, intervalMs: 6 * 3600_000 };
+  const background = (extra: Record<string, unknown> = {}) => ({
+    member_report: { kind: 'aggregation' as const, member_guid: MEMBER, user_id: USER, is_background: true, ...extra },
+    due_at: 0,
+  });
+  const seen = { aggregatedAt: '2026-11-24T03:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 };
+
+  it("a background aggregation of a user nobody is using waits for the user's turn, which reads it once", async () => {
+    const { watch, deliver, scheduled, opened, metrics, reads } = setup(seen, {}, reconcile, undefined, {
+      freshSession: false,
+    });
+    await deliver(background());
+    expect([scheduled, opened, reads()]).toEqual([[], [], 0]);
+    expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'held' }]);
+    await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
+    expect(opened.map((o) => o.trigger)).toEqual(['mx_background']);
+    expect(reads()).toBe(1);
+    // Taken: the next turn reads nothing.
+    await watch.reconcileTurn({ user_id: USER, since: now, webhooks_on: true });
+    expect([opened.length, reads()]).toEqual([1, 1]);
+  });
+
+  it('with a fresh session (someone is using an app), MX in the foreground, or the setting off: read at once', async () => {
+    for (const [atTurn, report] of [
+      [{ freshSession: true }, background()],
+      [{ freshSession: false }, background({ is_background: false })],
+      [undefined, background()],
+    ] as const) {
+      const { deliver, opened, metrics } = setup(seen, {}, reconcile, undefined, atTurn);
+      await deliver(report);
+      expect(opened).toHaveLength(1);
+      expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'hinted' }]);
+    }
   });
 });
 
