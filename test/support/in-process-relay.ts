@@ -14,9 +14,9 @@ import { MX_WORK_QUEUES } from '../../lib/queue/queue-names.ts';
 /**
  * The relay's functions in this process over dynalite, fauxqs and the simulator, on one ManualClock, their queues in
  * simulated time (ManualSqs): `settle` runs worker-poll on whatever its queues hold until none is left, so a test
- * knows the whole consequence of what it did. Started before the file's tests.
+ * knows the whole consequence of what it did. Started before the file's tests; `env` adds to the local services'.
  */
-export function useInProcessRelay(clock: ManualClock) {
+export function useInProcessRelay(clock: ManualClock, env: Record<string, string> = {}) {
   const harness = {
     relay: undefined as unknown as Relay,
     engines: undefined as unknown as LocalEngines,
@@ -79,7 +79,7 @@ export function useInProcessRelay(clock: ManualClock) {
     harness.simulator = await startMxSimulator({ clock, log: () => {} });
     sqs = createSqsClient({ region: harness.engines.region, sqsEndpoint: harness.engines.sqsEndpoint });
     harness.queues = new ManualSqs(sqs, clock, { visibilityTimeoutMs: 180_000, maxReceiveCount: 5 });
-    harness.relay = relayOf(localServicesConfig(harness.engines, harness.simulator.url), { clock, sqs });
+    harness.relay = relayOf(localServicesConfig(harness.engines, harness.simulator.url, env), { clock, sqs });
   }, 60_000);
   afterAll(async () => {
     await harness.simulator?.close();

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import { ManualClock } from '../../../lib/clock.ts';
+import { useInProcessRelay } from '../../support/in-process-relay.ts';
+
+/**
+ * MX_BACKGROUND_AT_TURN through worker-poll's composition, over dynalite and the simulator on one clock: MX's nightly
+ * background aggregations of a user nobody is using wait for the user's reconcile turn, which confirms them with one
+ * session and one member list (decision 0037).
+ */
+const clock = new ManualClock(Date.UTC(2026, 10, 20, 18));
+const harness = useInProcessRelay(clock, { MX_BACKGROUND_AT_TURN: 'true' });
+const { control, settle } = harness;
+
+const mxCalls = async () => (await control('/_sim/stats')).calls as Record<string, number>;
+const callsSince = (before: Record<string, number>, after: Record<string, number>) =>
+  Object.fromEntries(
+    Object.entries(after).flatMap(([route, n]) => (n > (before[route] ?? 0) ? [[route, n - (before[route] ?? 0)]] : [])),
+  );
+const aggregationPushed = (user: string, memberGuid: string) =>
+  harness.relay.mxEvents.push.receive(
+    JSON.stringify({
+      type: 'AGGREGATION',
+      action: 'member_data_updated',
+      member_guid: memberGuid,
+      user_id: user,
+      is_background: true,
+    }),
+  );
+
+it("an idle user's background aggregations are read at its turn: one session and one member list for the night", async () => {
+  const user = `idle-${randomUUID().slice(0, 8)}`;
+  const members: string[] = [];
+  for (let i = 0; i < 3; i++) members.push((await control('/_sim/members', { user_id: user })).member.guid);
+  // An app was served the user in the evening (a session made, the user on the reconcile's cycle).
+  await harness.relay.apiRead.nexus.listMembers(user);
+  await settle();
+
+  // The night: the session long lapsed, MX aggregates each member in the background and says so.
+  clock.advance(6 * 3600_000);
+  for (const guid of members) {
+    await control(`/_sim/members/${guid}/background_aggregation`, {});
+    clock.advance(20 * 60_000);
+  }
+  const before = await mxCalls();
+  for (const guid of members) await aggregationPushed(user, guid);
+  await settle();
+  expect(callsSince(before, await mxCalls())).toEqual({});
+  const jobs = async () => (await harness.relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() })).jobs;
+  expect(await jobs()).toEqual([]);
+
+  // The user's turn (the dispatcher's message, as worker-poll takes it).
+  await harness.relay.workerPoll.watch.reconcileTurn({ user_id: user, since: clock.now() - 3600_000, webhooks_on: true });
+  await settle();
+  const read = callsSince(before, await mxCalls());
+  expect(Object.values(read).reduce((sum, n) => sum + n, 0)).toBe(3);
+  expect(read).toMatchObject({ 'POST /sessions': 1, 'GET /members': 1 });
+  expect((await jobs()).map((job) => [job.trigger, job.status])).toEqual([
+    ['mx_background', 'succeeded'],
+    ['mx_background', 'succeeded'],
+    ['mx_background', 'succeeded'],
+  ]);
+});
+
+it('a user in an app (a fresh session) is read at once', async () => {
+  const user = `busy-${randomUUID().slice(0, 8)}`;
+  const { guid } = (await control('/_sim/members', { user_id: user })).member;
+  await harness.relay.apiRead.nexus.listMembers(user);
+  await settle();
+  clock.advance(4 * 3600_000);
+  await control(`/_sim/members/${guid}/background_aggregation`, {});
+  clock.advance(3_000);
+  await harness.relay.apiRead.nexus.listMembers(user);
+  await aggregationPushed(user, guid);
+  await settle();
+  const { jobs } = await harness.relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() });
+  expect(jobs.map((job) => job.trigger)).toEqual(['mx_background']);
+});
