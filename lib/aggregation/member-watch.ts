@@ -42,6 +42,8 @@ export interface MemberWatchDeps {
   refresh: Pick<RefreshService, 'follow'>;
   /** An MX-started job whose end MX already shows ends at once, from the read that showed it. */
   poll: Pick<PollService, 'handle'>;
+  /** What the jobs one read of MX ends ask for after their end (the transactions' ingest) is done once for them all. */
+  jobEnds?: { together<T>(userId: string, work: () => Promise<T>): Promise<T> };
   /** Without it, MX's deletions are dropped. */
   transactions?: {
     mayRemove(userId: string, guids: readonly string[]): Promise<boolean | undefined>;
@@ -116,6 +118,10 @@ export class MemberWatch {
     count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : held && due !== undefined ? 'held' : 'coalesced');
   }
 
+  #together(userId: string, work: () => Promise<void>): Promise<void> {
+    return this.deps.jobEnds ? this.deps.jobEnds.together(userId, work) : work();
+  }
+
   /** A read now would make the user a session (two MX calls) that the night's other reports could share at the turn. */
   async #heldForTurn(userId: string, hint: MxHint): Promise<boolean> {
     const { backgroundAtTurn, reconcileIntervalMs } = this.deps;
@@ -137,7 +143,9 @@ export class MemberWatch {
     const members = [...new Set([...taken.aggregated, ...taken.statuses, ...taken.deletedMembers])];
     if (members.length > 0) {
       const listed = new Map((await this.#listed(userId)).map((member) => [member.guid, member]));
-      for (const guid of members) await this.#memberHinted(userId, guid, listed.get(guid), taken, count);
+      await this.#together(userId, async () => {
+        for (const guid of members) await this.#memberHinted(userId, guid, listed.get(guid), taken, count);
+      });
     }
     if (taken.deletedTransactions.length > 0) {
       const confirmed = await this.deps.transactions?.confirmRemovals(userId, taken.deletedTransactions);
@@ -273,17 +281,19 @@ export class MemberWatch {
     const { reconcileIntervalMs } = this.deps;
     const recentSince =
       since ?? (reconcileIntervalMs === undefined ? Number.POSITIVE_INFINITY : this.deps.clock.now() - reconcileIntervalMs);
-    for (const member of members) {
-      const state = await this.deps.states.get(userId, member.guid);
-      const stamp = member.aggregated_at;
-      const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
-      if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
-        const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', 'reconcile', member);
-        if (outcome === 'opened') opened++;
-        if (outcome === 'opened' || outcome === 'joined') continue;
+    await this.#together(userId, async () => {
+      for (const member of members) {
+        const state = await this.deps.states.get(userId, member.guid);
+        const stamp = member.aggregated_at;
+        const unseen = state === undefined ? stamp !== null && stamp !== undefined && Date.parse(stamp) >= recentSince : false;
+        if ((state !== undefined && stamp && stamp !== state.aggregatedAt) || unseen) {
+          const outcome = await this.aggregationReported({ userId, memberGuid: member.guid }, 'mx', 'reconcile', member);
+          if (outcome === 'opened') opened++;
+          if (outcome === 'opened' || outcome === 'joined') continue;
+        }
+        await this.deps.ledger.observe(userId, member, { firstStatusIsNews: true });
       }
-      await this.deps.ledger.observe(userId, member, { firstStatusIsNews: true });
-    }
+    });
     // A member recorded as needing its user that MX no longer lists was deleted outside the relay: it needs no one.
     const listed = new Set(members.map((member) => member.guid));
     for (const guid of await this.deps.states.needingUserOf(userId)) {

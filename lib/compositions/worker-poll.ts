@@ -54,6 +54,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     refresh,
     ledger,
     poll,
+    jobEnds: ended,
     transactions,
     forgetting,
     served: reconcileSchedule,

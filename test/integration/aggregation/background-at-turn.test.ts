@@ -28,12 +28,15 @@ const aggregationPushed = (user: string, memberGuid: string) =>
     }),
   );
 
-it("an idle user's background aggregations are read at its turn: one session and one member list for the night", async () => {
+it("an idle user's background aggregations are read at its turn: one session, one member list, one ingest", async () => {
   const user = `idle-${randomUUID().slice(0, 8)}`;
   const members: string[] = [];
-  for (let i = 0; i < 3; i++) members.push((await control('/_sim/members', { user_id: user })).member.guid);
-  // An app was served the user in the evening (a session made, the user on the reconcile's cycle).
-  await harness.relay.apiRead.nexus.listMembers(user);
+  for (let i = 0; i < 3; i++) {
+    const aggregation = { duration_ms: 1_000, final_status: 'CONNECTED', transactions: { add: 2 } };
+    members.push((await control('/_sim/members', { user_id: user, transactions: 3, aggregation })).member.guid);
+  }
+  // An app synced the user in the evening (a session made, the user on the reconcile's cycle and syncing).
+  expect((await harness.relay.apiRead.transactions.sync(user, { count: 100 })).added).toHaveLength(9);
   await settle();
 
   // The night: the session long lapsed, MX aggregates each member in the background and says so.
@@ -52,9 +55,13 @@ it("an idle user's background aggregations are read at its turn: one session and
   // The user's turn (the dispatcher's message, as worker-poll takes it).
   await harness.relay.workerPoll.watch.reconcileTurn({ user_id: user, since: clock.now() - 3600_000, webhooks_on: true });
   await settle();
-  const read = callsSince(before, await mxCalls());
-  expect(Object.values(read).reduce((sum, n) => sum + n, 0)).toBe(3);
-  expect(read).toMatchObject({ 'POST /sessions': 1, 'GET /members': 1 });
+  // And one ingest for the three jobs it ended (each its own: three, and two lists of the pending window).
+  expect(callsSince(before, await mxCalls())).toEqual({
+    'GET /{client_id}/users/{user_id}/api_token': 1,
+    'POST /sessions': 1,
+    'GET /members': 1,
+    'GET /transactions/updated_between/{start_date}/{end_date}': 1,
+  });
   expect((await jobs()).map((job) => [job.trigger, job.status])).toEqual([
     ['mx_background', 'succeeded'],
     ['mx_background', 'succeeded'],
