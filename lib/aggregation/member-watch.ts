@@ -249,7 +249,7 @@ export class MemberWatch {
           });
     metrics.add('ReconcileTurns', 1, { decision: judged.read ? 'read' : 'skipped', reason: judged.reason });
     // Hints held for this turn: their read lists the members once for them all.
-    if (this.deps.backgroundAtTurn && (await this.deps.hints.waiting(turn.user_id))) await this.readHints(turn.user_id);
+    if (this.deps.backgroundAtTurn && (await this.deps.hints.waiting(turn.user_id, now))) await this.readHints(turn.user_id);
     if (!judged.read) return;
     await this.reconcile(turn.user_id, turn.since);
     await this.deps.reads?.noteRead(turn.user_id, now);

@@ -125,12 +125,23 @@ export class MxHintsRepository {
     );
   }
 
-  /** Whether hints wait for a read (held ones for the user's reconcile turn). Eventually consistent. */
-  async waiting(userId: string): Promise<boolean> {
+  /**
+   * Whether hints wait for a read (held ones for the user's reconcile turn): any a read has not done, its `due_at` taken
+   * or not (a read that failed part-way leaves them for the next). Eventually consistent.
+   */
+  async waiting(userId: string, now: number): Promise<boolean> {
+    const names = Object.fromEntries(Object.values(SETS).map((set, i) => [`#s${i}`, set]));
     const { Item } = await this.table.client.send(
-      new GetCommand({ TableName: this.table.tableName, Key: keys.mxHints(userId), ProjectionExpression: 'due_at' }),
+      new GetCommand({
+        TableName: this.table.tableName,
+        Key: keys.mxHints(userId),
+        // A set a read emptied is gone: DynamoDB keeps no empty set.
+        ProjectionExpression: [...Object.keys(names), '#ttl'].join(', '),
+        ExpressionAttributeNames: { ...names, '#ttl': TABLE_KEYS.ttl },
+      }),
     );
-    return typeof Item?.due_at === 'number';
+    if (!Item || isExpired(Item as { ttl?: number }, now)) return false;
+    return Object.values(SETS).some((set) => Item[set] !== undefined);
   }
 
   /** Undoes `add`'s `due` when the read it asked for could not be scheduled: the message's retry schedules it. */

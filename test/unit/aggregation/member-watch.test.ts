@@ -43,6 +43,8 @@ function setup(
   const jobs = new Map<string, Job>();
   let reads = 0;
   let writes = 0;
+  /** MX lists the user's members only after failing this many times (503). */
+  const listFailures = { left: 0 };
   const goneCalls: string[] = [];
   /** The user's members recorded as needing the user. */
   let needingUser: string[] = [];
@@ -78,6 +80,7 @@ function setup(
   const clock = new ManualClock(reconcile?.now);
   /** MxHintsRepository's rules, in memory: hints gather until a read takes them. */
   const pending = new Map<string, MxHints & { due: boolean }>();
+  const taken = new Map<string, MxHints & { due: boolean }>();
   const scheduled: string[] = [];
   const empty = (): MxHints & { due: boolean } => ({
     version: 0,
@@ -109,6 +112,9 @@ function setup(
     ledger,
     nexus: {
       async listMembers() {
+        if (listFailures.left > 0 && listFailures.left--) {
+          throw new MxError('MX_UPSTREAM_ERROR', 'unavailable', { method: 'GET', route: '/members', status: 503 });
+        }
         if (!member.gone) return [await this.readMember('', '')];
         reads++;
         return [];
@@ -165,15 +171,18 @@ function setup(
         pending.set(userId, hints);
         return !first ? {} : held ? { due: dueAt } : { readAt: 0, due: 0 };
       },
-      waiting: async (userId) => pending.get(userId)?.due === true,
+      // Hints a read took are waiting until it is done.
+      waiting: async (userId) => pending.has(userId) || taken.has(userId),
       async take(userId) {
-        const hints = pending.get(userId);
+        // What a read took and did not finish is taken again.
+        const hints = pending.get(userId) ?? taken.get(userId);
         if (!hints) return undefined;
+        taken.set(userId, hints);
         pending.delete(userId);
         return { ...hints, due: undefined } as MxHints;
       },
       unschedule: async () => {},
-      done: async () => {},
+      done: async (userId) => void taken.delete(userId),
     },
     hintReads: { schedule: async (message) => void scheduled.push(message.mx_hints.user_id) },
     clock,
@@ -184,6 +193,7 @@ function setup(
   });
   return {
     watch,
+    listFailures,
     /** A member report, then the hint reads it scheduled, as worker-poll takes them. */
     async deliver(report: MemberReport) {
       await watch.handleReport(report);
@@ -459,6 +469,17 @@ describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
     // Taken: the next turn reads nothing.
     await watch.reconcileTurn({ user_id: USER, since: now, webhooks_on: true });
     expect([opened.length, reads()]).toEqual([1, 1]);
+  });
+
+  it('a turn whose read MX failed leaves the held hints to its retry', async () => {
+    const { watch, deliver, opened, listFailures } = setup(seen, {}, reconcile, undefined, { freshSession: false });
+    await deliver(background());
+    listFailures.left = 1;
+    const turn = { user_id: USER, since: now - 3600_000, webhooks_on: true };
+    await expect(watch.reconcileTurn(turn)).rejects.toThrow('unavailable');
+    expect(opened).toEqual([]);
+    await watch.reconcileTurn(turn);
+    expect(opened.map((o) => o.trigger)).toEqual(['mx_background']);
   });
 
   it('with a fresh session (someone is using an app), MX in the foreground, or the setting off: read at once', async () => {
