@@ -31,7 +31,7 @@ type HintList = keyof typeof SETS;
 
 /** A forger's flood stays far from the item size limit. */
 export const MAX_HINTED_TRANSACTIONS = 1_000;
-/** Hints no read took are kept this long after the last. */
+/** Hints no read took are kept this long after the last hint's read was due (a held one's: its turn). */
 const HINTS_TTL_MS = 24 * 3600_000;
 /** A read due this long ago never took the hints (its message lost): the next hint schedules another. */
 const LOST_AFTER_MS = 60_000;
@@ -69,7 +69,7 @@ export class MxHintsRepository {
     const urgent = hint.kind !== 'transactions' && !held;
     // A member's hint marks its read due now: hints after it join that read, however it is timed.
     const stored = urgent ? now : dueAt;
-    const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((now + HINTS_TTL_MS) / 1000), ':one': 1 };
+    const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((dueAt + HINTS_TTL_MS) / 1000), ':one': 1 };
     const adds = Object.entries(added).map(([list, guid], i) => {
       names[`#s${i}`] = SETS[list as HintList];
       values[`:s${i}`] = new Set([guid]);

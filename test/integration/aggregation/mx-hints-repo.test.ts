@@ -83,6 +83,11 @@ it("a held hint waits for the user's turn; a member's hint then is read at once,
   await hints.done(user, taken!);
   expect(await hints.waiting(user, T0 + 4 * 3600_000)).toBe(false);
 
+  // Held for a turn a week on (RECONCILE_INTERVAL_MINUTES allows it), hints outlive the 24 h of others.
+  const weekly = 'hints-held-weekly';
+  await hints.add(weekly, background('MBR-1'), T0 + 7 * 24 * 3600_000, T0, true);
+  expect(await hints.waiting(weekly, T0 + 7 * 24 * 3600_000)).toBe(true);
+
   // Someone opens the app and MX reports a status: held hints are read with it, now.
   const woken = 'hints-held-woken';
   await held(woken, 'MBR-1', T0);
