@@ -465,6 +465,7 @@ async function simulateWeek(config: ReturnType<typeof localServicesConfig>, inte
     jobs: { get: async () => undefined, latestForMember: async () => undefined },
     refresh: { follow: async () => ({ job: { id: 'job_none', step: 0 } as never, joined: true }) },
     poll: { handle: async () => {} },
+    jobEnds: { together: (_userId, work) => work() },
     ledger,
     clock,
     log: silentLog,

@@ -43,7 +43,7 @@ export interface MemberWatchDeps {
   /** An MX-started job whose end MX already shows ends at once, from the read that showed it. */
   poll: Pick<PollService, 'handle'>;
   /** What the jobs one read of MX ends ask for after their end (the transactions' ingest) is done once for them all. */
-  jobEnds?: { together<T>(userId: string, work: () => Promise<T>): Promise<T> };
+  jobEnds: { together<T>(userId: string, work: () => Promise<T>): Promise<T> };
   /** Without it, MX's deletions are dropped. */
   transactions?: {
     mayRemove(userId: string, guids: readonly string[]): Promise<boolean | undefined>;
@@ -118,10 +118,6 @@ export class MemberWatch {
     count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : held && due !== undefined ? 'held' : 'coalesced');
   }
 
-  #together(userId: string, work: () => Promise<void>): Promise<void> {
-    return this.deps.jobEnds ? this.deps.jobEnds.together(userId, work) : work();
-  }
-
   /** A read now would make the user a session (two MX calls) that the night's other reports could share at the turn. */
   async #heldForTurn(userId: string, hint: MxHint): Promise<boolean> {
     const { backgroundAtTurn, reconcileIntervalMs } = this.deps;
@@ -143,7 +139,7 @@ export class MemberWatch {
     const members = [...new Set([...taken.aggregated, ...taken.statuses, ...taken.deletedMembers])];
     if (members.length > 0) {
       const listed = new Map((await this.#listed(userId)).map((member) => [member.guid, member]));
-      await this.#together(userId, async () => {
+      await this.deps.jobEnds.together(userId, async () => {
         for (const guid of members) await this.#memberHinted(userId, guid, listed.get(guid), taken, count);
       });
     }
@@ -281,7 +277,7 @@ export class MemberWatch {
     const { reconcileIntervalMs } = this.deps;
     const recentSince =
       since ?? (reconcileIntervalMs === undefined ? Number.POSITIVE_INFINITY : this.deps.clock.now() - reconcileIntervalMs);
-    await this.#together(userId, async () => {
+    await this.deps.jobEnds.together(userId, async () => {
       for (const member of members) {
         const state = await this.deps.states.get(userId, member.guid);
         const stamp = member.aggregated_at;

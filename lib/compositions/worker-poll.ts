@@ -63,7 +63,7 @@ export function composeWorkerPoll(config: Config, given?: Given) {
     ...(reconcileIntervalMinutes > 0
       ? { reconcileIntervalMs: reconcileIntervalMinutes * 60_000, userGuids: reconcileSchedule, reads: reconcileSchedule }
       : {}),
-    ...(backgroundAtTurn && reconcileIntervalMinutes > 0
+    ...(backgroundAtTurn
       ? { backgroundAtTurn: { hasFreshSession: (userId: string) => hasFreshSession(table, userId, runtime.clock.now()) } }
       : {}),
   });

@@ -155,6 +155,7 @@ function setup(
         }
       : {}),
     poll: { handle: async (message) => void (polled.push(message.job_id), detectedBy.push(message.detected_by!)) },
+    jobEnds: { together: (_userId, work) => work() },
     reads: { noteRead: async (_userId, at) => (notedReads.push(at), true), turnFacts: async () => new Map() },
     // `stranger`: no app was ever served it; `gone-away`: it left the reconcile (no app asked about it for long).
     served: {
