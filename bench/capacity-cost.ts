@@ -20,6 +20,9 @@ export interface DayShape {
   wave: Partial<DailyUnits>;
   app: Partial<DailyUnits>;
   even: Partial<DailyUnits>;
+  /** Reads at the users' reconcile turns of what the wave held (MX_BACKGROUND_AT_TURN), by `turnHourShares` from the wave's start. */
+  turns?: Partial<DailyUnits>;
+  turnHourShares?: readonly number[];
 }
 
 /** The month at 1M users: the workload's day, and what the stack keeps. */
@@ -165,7 +168,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
 
 type TablePart = 'table' | 'gsi1' | 'gsi2';
 const TABLE_PARTS: readonly TablePart[] = ['table', 'gsi1', 'gsi2'];
-const PROFILES = ['wave', 'app', 'even'] as const;
+const PROFILES = ['wave', 'app', 'even', 'turns'] as const;
 type Profile = (typeof PROFILES)[number];
 /** The apps' busiest hour, apart from the wave (which starts at midnight). */
 const APP_PEAK_HOUR = 12;
@@ -177,10 +180,11 @@ export function partUnits(cost: UnitCost, part: TablePart, way: 'write' | 'read'
 }
 
 /** Each of the day's 24 hours' share of a profile's work. */
-export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor'>, profile: Profile): number[] {
+export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor' | 'turnHourShares'>, profile: Profile): number[] {
   const peak = Math.min(shape.peakFactor, 24) / 24;
   return Array.from({ length: 24 }, (_, hour) => {
     if (profile === 'wave') return hour < shape.waveHours ? 1 / shape.waveHours : 0;
+    if (profile === 'turns') return shape.turnHourShares?.[hour] ?? 0;
     if (profile === 'app') return hour === APP_PEAK_HOUR ? peak : (1 - peak) / 23;
     return 1 / 24;
   });
@@ -231,7 +235,7 @@ function dynamoThroughputLines(measured: UnitCosts, month: MonthAtScale, used: {
   const dispatcher = { write: month.dispatch.wruPerUser, read: month.dispatch.rruPerUser };
   const perHour = (part: TablePart, way: 'write' | 'read'): number[] => {
     const daily = (profile: Profile) => {
-      const volumes = Object.entries(shape[profile]) as [keyof DailyUnits, number][];
+      const volumes = Object.entries(shape[profile] ?? {}) as [keyof DailyUnits, number][];
       const deliveries = volumes.reduce((n, [unit, volume]) => n + volume * units[unit].deliveries, 0);
       const turns = profile === 'even' && part === 'table' ? (shape.even['reconcile-turn'] ?? 0) * dispatcher[way] : 0;
       return (

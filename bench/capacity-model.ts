@@ -2,8 +2,15 @@ import type { EnvironmentSettings } from '../infra/environments.ts';
 import { FUNCTION_SPECS, type FunctionName } from '../infra/constructs/function-specs.ts';
 import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
 import { type CostLine, type DailyUnits, type DayShape, monthlyCost, partUnits } from './capacity-cost.ts';
-import { MX_CAUSES, type MxCause, type SharedPartition, type Unit, type UnitCosts } from './capacity-unit-costs.ts';
-import { DAYS_PER_MONTH, dailyVolumes, type Workload } from './workload.ts';
+import {
+  MX_CAUSES,
+  type MxCause,
+  type SharedPartition,
+  TURN_READ_UNITS,
+  type Unit,
+  type UnitCosts,
+} from './capacity-unit-costs.ts';
+import { DAYS_PER_MONTH, dailyVolumes, turnReads, type Workload } from './workload.ts';
 import { LAMBDA_MB_PER_VCPU } from './support/pricing.ts';
 import type { Interval } from './support/report.ts';
 
@@ -132,25 +139,48 @@ export interface Assessment {
   perMillionAggregations: number;
 }
 
-/** The workload `w` at the stack `prod`, from the costs measured in this run. */
-export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Assessment {
+/**
+ * The workload `w` at the stack `prod`, from the costs measured in this run. `atTurn`: as if MX_BACKGROUND_AT_TURN
+ * were on (it is off in prod; decision 0037): the wave's reports held, each user's read at its reconcile turns.
+ */
+export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { atTurn = false } = {}): Assessment {
   const { units } = m.units;
   const day = dailyVolumes(w);
   const webhooksOn = w.webhooks === 'on';
-  const syncingReports = day.aggregated * w.syncingShare;
+  const held = atTurn && webhooksOn;
+  const syncingReports = held ? 0 : day.aggregated * w.syncingShare;
+  const turnsPerUserDay = m.week.turnsPerUserDay;
+  const heldReads = turnReads(w, 24 / turnsPerUserDay);
   const perDay: DailyUnits = {
-    refresh: day.refreshes,
+    ...zeroUnits(),
+    refresh: day.refreshes * w.syncingShare,
+    'refresh-unsynced': day.refreshes * (1 - w.syncingShare),
     poll: day.refreshes * EXTRA_POLLS_PER_REFRESH,
     // Each aggregation's webhooks as MX pushed them here; a refresh's aggregation pushes its AGGREGATION one.
     'mx-webhook': webhooksOn ? day.aggregated * m.units.webhooksPerAggregation + day.refreshes : 0,
     report: syncingReports,
-    'report-unsynced': day.aggregated - syncingReports,
-    'reconcile-turn': w.users * m.week.turnsPerUserDay,
+    'report-unsynced': held ? 0 : day.aggregated - syncingReports,
+    // Every turn, those that read held reports too (their turn's own part, ~0.5 RRU, counted twice: negligible).
+    'reconcile-turn': w.users * turnsPerUserDay,
     sync: day.syncs,
     read: day.reads,
     // A reconcile read makes its session and lists the members, as a read that opens one.
-    'read-lapsed': day.readsOpeningSession + w.users * (webhooksOn ? m.week.readsPerUserDay : m.week.turnsPerUserDay),
+    'read-lapsed': day.readsOpeningSession + w.users * (webhooksOn ? m.week.readsPerUserDay : turnsPerUserDay),
   };
+  if (held) {
+    // A read of k held members, linear between the reads of 1 and of 3 measured.
+    const reads = w.users * heldReads.perUser;
+    const k = day.aggregated / reads;
+    perDay.held = day.aggregated;
+    for (const [group, share] of [
+      ['syncing', w.syncingShare],
+      ['unsynced', 1 - w.syncingShare],
+    ] as const) {
+      perDay[TURN_READ_UNITS[group].one] = (reads * share * (3 - k)) / 2;
+      perDay[TURN_READ_UNITS[group].three] = (reads * share * (k - 1)) / 2;
+    }
+  }
+  const turnReadUnits = [...Object.values(TURN_READ_UNITS).flatMap((g) => [g.one, g.three])] as const;
 
   const callsOf = (unit: Unit, volume: number, causes: readonly MxCause[] = MX_CAUSES) =>
     Object.fromEntries(
@@ -159,18 +189,42 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   // Without MX's webhooks every turn reads the user, and finds the wave: a report's session and member list are the read's.
   const reconcileReads = w.users * (webhooksOn ? m.week.readsPerUserDay : m.week.turnsPerUserDay);
   const ownCauses: readonly MxCause[] = webhooksOn ? MX_CAUSES : ['transactions', 'job'];
+  const turnCalls = (group: keyof typeof TURN_READ_UNITS) =>
+    sumCalls(
+      callsOf(TURN_READ_UNITS[group].one, perDay[TURN_READ_UNITS[group].one]),
+      callsOf(TURN_READ_UNITS[group].three, perDay[TURN_READ_UNITS[group].three]),
+    );
   const relay = {
-    'nightly reports, syncing users': callsOf('report', perDay.report, ownCauses),
-    'nightly reports, other users': callsOf('report-unsynced', perDay['report-unsynced'], ownCauses),
+    ...(held
+      ? {
+          'nightly reports held, read at the turn, syncing users': sumCalls(
+            callsOf('held', perDay.held * w.syncingShare),
+            turnCalls('syncing'),
+          ),
+          'nightly reports held, read at the turn, other users': sumCalls(
+            callsOf('held', perDay.held * (1 - w.syncingShare)),
+            turnCalls('unsynced'),
+          ),
+        }
+      : {
+          'nightly reports, syncing users': callsOf('report', perDay.report, ownCauses),
+          'nightly reports, other users': callsOf('report-unsynced', perDay['report-unsynced'], ownCauses),
+        }),
     // The refresh's poll steps and the ingest at its end follow the app's call: the relay's.
     'refresh follow-ups (poll steps, ingest)': sumCalls(
-      callsOf('refresh', perDay.refresh, ['read', 'transactions']),
+      sumCalls(
+        callsOf('refresh', perDay.refresh, ['read', 'transactions']),
+        callsOf('refresh-unsynced', perDay['refresh-unsynced'], ['read', 'transactions']),
+      ),
       callsOf('poll', perDay.poll),
     ),
     'reconcile reads': callsOf('read-lapsed', reconcileReads),
   };
   const apps = {
-    'refreshes (session, aggregate)': callsOf('refresh', perDay.refresh, ['session', 'job']),
+    'refreshes (session, aggregate)': sumCalls(
+      callsOf('refresh', perDay.refresh, ['session', 'job']),
+      callsOf('refresh-unsynced', perDay['refresh-unsynced'], ['session', 'job']),
+    ),
     'syncs (session, ingest)': callsOf('sync', perDay.sync),
     'reads (and the sessions they open)': sumCalls(callsOf('read', perDay.read), callsOf('read-lapsed', day.readsOpeningSession)),
   };
@@ -182,7 +236,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const waveSeconds = w.waveHours * 3600;
   const rates: Record<Unit, number> = {
     refresh: peak(perDay.refresh),
-    poll: peak(perDay.refresh) * POLLS_PER_REFRESH,
+    'refresh-unsynced': peak(perDay['refresh-unsynced']),
+    poll: peak(day.refreshes) * POLLS_PER_REFRESH,
     'mx-webhook': webhooksOn ? (day.aggregated * m.units.webhooksPerAggregation) / waveSeconds + peak(day.refreshes) : 0,
     report: perDay.report / waveSeconds,
     'report-unsynced': perDay['report-unsynced'] / waveSeconds,
@@ -190,6 +245,10 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     sync: peak(perDay.sync),
     read: peak(perDay.read),
     'read-lapsed': peak(day.readsOpeningSession) + reconcileReads / DAY_S,
+    held: perDay.held / waveSeconds,
+    ...(Object.fromEntries(
+      turnReadUnits.map((unit) => [unit, (perDay[unit] * Math.max(...heldReads.hourShares)) / 3600]),
+    ) as Record<(typeof turnReadUnits)[number], number>),
     delivery: 0,
     transaction: 0,
   };
@@ -197,6 +256,9 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const mxCallsAt = (unit: Unit) => MX_CAUSES.reduce((n, cause) => n + units[unit].mxCalls[cause], 0);
   const peakMxCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * mxCallsAt(unit), 0);
   const reportsPerSecond = rates.report + rates['report-unsynced'];
+  const turnReadsPerSecond = turnReadUnits.reduce((n, unit) => n + rates[unit], 0);
+  /** A turn's read at the mix of the day: a message's share of its batch's wall time. */
+  const turnReadMs = turnReadUnits.reduce((n, unit) => n + rates[unit] * units[unit].lambdaMs, 0) / (turnReadsPerSecond || 1);
 
   const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH * 1000) / batchMs;
   /** A longer batch is a lower capacity. */
@@ -214,27 +276,55 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       basis: `a batch of ${BATCH} in ${Math.round(f.pollBatchMs)} ms; each refresh polled up to ${POLLS_PER_REFRESH} times`,
       kind: 'measured',
     },
-    {
-      name: `worker-poll, nightly reports (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
-      capacity: perSecond(q['member-reports'], f.reportBatchMs),
-      ...perSecondInterval(q['member-reports'], f.intervals?.reportBatchMs),
-      need: reportsPerSecond,
-      basis: `a batch of ${BATCH} reports and their reads in ${Math.round(f.reportBatchMs)} ms (sessions lapsed, users syncing)`,
-      kind: 'measured',
-    },
+    ...(held
+      ? []
+      : [
+          {
+            name: `worker-poll, nightly reports (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
+            capacity: perSecond(q['member-reports'], f.reportBatchMs),
+            ...perSecondInterval(q['member-reports'], f.intervals?.reportBatchMs),
+            need: reportsPerSecond,
+            basis: `a batch of ${BATCH} reports and their reads in ${Math.round(f.reportBatchMs)} ms (sessions lapsed, users syncing)`,
+            kind: 'measured' as const,
+          },
+        ]),
   ];
+  // Held, a report is a hint written; its read is a turn's, on the reconcile queue (MX at its usual pace only).
+  const heldComponents: Component[] = held
+    ? [
+        {
+          name: `worker-poll, nightly reports held (concurrency ${q['member-reports']}), MX at ${m.usual.latencyMs} ms`,
+          capacity: perSecond(q['member-reports'], BATCH * units.held.lambdaMs),
+          need: rates.held,
+          basis: `an aggregation's reports in ${Math.round(units.held.lambdaMs)} ms of a batch`,
+          kind: 'measured',
+        },
+        {
+          name: `worker-poll, reconcile turns reading what was held (concurrency ${q.reconcile}), MX at ${m.usual.latencyMs} ms`,
+          capacity: perSecond(q.reconcile, BATCH * turnReadMs),
+          // The turns that read nothing take their (short) time too.
+          need: turnReadsPerSecond + (rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs) / turnReadMs,
+          basis: `a turn's read in ${Math.round(turnReadMs)} ms of a batch (${fmtShare(heldReads.perUser)} reads a user a night, their busiest hour); 2× needs concurrency ${Math.ceil((2 * (turnReadsPerSecond * turnReadMs + rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs)) / 1000)}`,
+          kind: 'measured',
+        },
+      ]
+    : [];
   const hottest = hottestPartitions(m.units.sharedPartitions, rates)[0];
   const turnsPerMinute = perDay['reconcile-turn'] / 1440;
   const lambda =
     executions('refresh') +
+    executions('refresh-unsynced') +
     executions('mx-webhook') +
     (rates.poll * m.usual.pollBatchMs) / BATCH / 1000 +
     (reportsPerSecond * m.usual.reportBatchMs) / BATCH / 1000 +
+    executions('held') +
+    turnReadUnits.reduce((n, unit) => n + executions(unit), 0) +
     (rates.delivery * m.units.deliveryBatchMs) / BATCH / 1000 +
     apiRead;
   const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
   const components: Component[] = [
     ...workersAt(m.usual),
+    ...heldComponents,
     {
       name: `MX call budget (prod ${prod.mx.callsPerSecond}/s)`,
       capacity: prod.mx.callsPerSecond,
@@ -281,7 +371,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     {
       name: 'HTTP API, refresh route',
       capacity: prod.routeThrottles[REFRESH_ROUTE]!.rateLimit,
-      need: rates.refresh,
+      need: rates.refresh + rates['refresh-unsynced'],
       basis: 'its route limit',
       kind: 'setting',
     },
@@ -316,7 +406,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     {
       name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']})`,
       capacity: prod.reservedConcurrency['api-refresh']!,
-      need: executions('refresh'),
+      need: executions('refresh') + executions('refresh-unsynced'),
       basis: 'refreshes at their measured time',
       kind: 'measured',
     },
@@ -340,7 +430,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     { name: 'Lambda concurrent executions (account, region)', need: lambda, default: ACCOUNT_EXECUTIONS },
     {
       name: 'API Gateway requests a second (account, region)',
-      need: rates.refresh + stage,
+      need: rates.refresh + rates['refresh-unsynced'] + stage,
       default: API_ACCOUNT_RPS,
     },
     { name: 'DynamoDB table write units a second (with its indexes)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },
@@ -362,9 +452,15 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const shape: DayShape = {
     waveHours: w.waveHours,
     peakFactor: w.peakFactor,
-    wave: { report: perDay.report, 'report-unsynced': perDay['report-unsynced'], 'mx-webhook': webhooksOfWave },
+    wave: {
+      report: perDay.report,
+      'report-unsynced': perDay['report-unsynced'],
+      held: perDay.held,
+      'mx-webhook': webhooksOfWave,
+    },
     app: {
       refresh: perDay.refresh,
+      'refresh-unsynced': perDay['refresh-unsynced'],
       poll: perDay.poll,
       'mx-webhook': perDay['mx-webhook'] - webhooksOfWave,
       sync: perDay.sync,
@@ -372,6 +468,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       'read-lapsed': day.readsOpeningSession,
     },
     even: { 'reconcile-turn': perDay['reconcile-turn'], 'read-lapsed': reconcileReads },
+    turns: Object.fromEntries(turnReadUnits.map((unit) => [unit, perDay[unit]])),
+    turnHourShares: heldReads.hourShares,
   };
   const { throughput } = prod.data;
   const cost = monthlyCost(m.units, {
@@ -403,8 +501,10 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       report: perDay.report,
       'report-unsynced': perDay['report-unsynced'],
       'mx-webhook': webhooksOfWave,
+      held: perDay.held,
+      ...shape.turns,
     },
-    shape: { ...empty.shape, wave: shape.wave },
+    shape: { ...empty.shape, wave: shape.wave, turns: shape.turns, turnHourShares: shape.turnHourShares },
     jobsPerDay: day.aggregated,
   });
   const aggregationsAdd = aggregationsOnly.total - monthlyCost(m.units, empty).total;
@@ -424,6 +524,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
 
 const zeroUnits = (): DailyUnits => ({
   refresh: 0,
+  'refresh-unsynced': 0,
   poll: 0,
   'mx-webhook': 0,
   report: 0,
@@ -432,7 +533,13 @@ const zeroUnits = (): DailyUnits => ({
   sync: 0,
   read: 0,
   'read-lapsed': 0,
+  held: 0,
+  'turn-read': 0,
+  'turn-read-3': 0,
+  'turn-read-unsynced': 0,
+  'turn-read-unsynced-3': 0,
 });
+const fmtShare = (n: number) => n.toFixed(2);
 
 function sumCalls(a: Record<MxCause, number>, b: Record<MxCause, number>): Record<MxCause, number> {
   return Object.fromEntries(MX_CAUSES.map((cause) => [cause, a[cause] + b[cause]])) as Record<MxCause, number>;

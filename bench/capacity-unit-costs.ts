@@ -31,6 +31,7 @@ import { type SpanCpu, startSpanCpu } from './support/span-cpu.ts';
 /** The kinds of work the monthly cost is made of, each measured per unit (bench/capacity-cost.ts prices them). */
 export const UNITS = [
   'refresh',
+  'refresh-unsynced',
   'poll',
   'mx-webhook',
   'report',
@@ -41,8 +42,21 @@ export const UNITS = [
   'sync',
   'read',
   'read-lapsed',
+  'held',
+  'turn-read',
+  'turn-read-3',
+  'turn-read-unsynced',
+  'turn-read-unsynced-3',
 ] as const;
 export type Unit = (typeof UNITS)[number];
+/**
+ * With MX_BACKGROUND_AT_TURN: a background aggregation's reports held for the user's turn (`held`, one aggregation),
+ * and the turn that reads them, of 1 or 3 held members (a read of k members is taken as linear between the two).
+ */
+export const TURN_READ_UNITS = {
+  syncing: { one: 'turn-read', three: 'turn-read-3' },
+  unsynced: { one: 'turn-read-unsynced', three: 'turn-read-unsynced-3' },
+} as const satisfies Record<string, Record<'one' | 'three', Unit>>;
 
 /** Why the relay called MX: a session made (SSO's api token, POST /sessions), a transactions list, a job started, a read. */
 export const MX_CAUSES = ['session', 'transactions', 'job', 'read'] as const;
@@ -277,6 +291,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       return { userId, memberGuid: member.guid, userGuid: member.user_guid };
     };
     const refreshed = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('refresh', i, 1)));
+    // A refresh of a user whose app does not sync: its end ingests nothing.
+    const refreshedUnsynced = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('refresh-unsynced', i, 1)));
     const polled = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('poll', i, 3_600_000)));
     const reported = await Promise.all(Array.from({ length: COUNT }, (_, i) => member('report', i, 1, NIGHTLY_CHANGES)));
     // Users whose apps do not sync: MX's wave changes their transactions too; the relay reads none.
@@ -338,13 +354,18 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
       // A refresh: the API call, then the poll step that finds it ended (and publishes its end). The night before
       // lapsed its user's session, as it does for most refreshes of the day's first open.
-      const jobs: { id: string; step: number }[] = [];
-      const refresh = async () => {
-        for (const m of refreshed) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
-      };
-      await timed(counted('refresh'), refresh, COUNT);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await timed(counted('refresh'), worker('poll', stepsOf(jobs)), perBatch);
+      for (const [kind, users] of [
+        ['refresh', refreshed],
+        ['refresh-unsynced', refreshedUnsynced],
+      ] as const) {
+        const jobs: { id: string; step: number }[] = [];
+        const refresh = async () => {
+          for (const m of users) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
+        };
+        await timed(counted(kind), refresh, COUNT);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await timed(counted(kind), worker('poll', stepsOf(jobs)), perBatch);
+      }
 
       // The nightly wave: MX aggregates on its own hours after the users' last call, pushes its webhooks (the
       // aggregation's and one a changed transaction), each taken by mx-events; the member reports worker-poll takes.
@@ -405,6 +426,84 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       );
       await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
       await handOn('mx_hints', await drain(sqs, engines.queueUrls['member-reports']), 0);
+    }
+
+    // MX_BACKGROUND_AT_TURN: the same night for users of 1 and of 3 members, syncing and not, through a relay with the
+    // setting on. Each aggregation's reports are held (no read), then the user's reconcile turn reads them all.
+    const turnUsers = async (kind: string, members: number, syncing: boolean) =>
+      Promise.all(
+        Array.from({ length: COUNT }, async (_, i) => {
+          const userId = `turn-${kind}-${i}`;
+          const guids: string[] = [];
+          for (let k = 0; k < members; k++) {
+            const aggregation = { duration_ms: 1, final_status: 'CONNECTED', transactions: NIGHTLY_CHANGES };
+            guids.push((await control('/_sim/members', { user_id: userId, use_cases: ['PFM'], aggregation })).member.guid);
+          }
+          await atTurn.apiRead.nexus.listMembers(userId);
+          if (syncing) await atTurn.apiRead.transactions.sync(userId, { count: 100 });
+          return { userId, guids };
+        }),
+      );
+    const atTurn = relayOf(
+      localServicesConfig(engines, toMx.url, {
+        MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
+        LOG_LEVEL: 'INFO',
+        MX_BACKGROUND_AT_TURN: 'true',
+      }),
+      { clock: { now: () => Date.now() + ahead } },
+    );
+    const turnGroups = [
+      [TURN_READ_UNITS.syncing.one, await turnUsers('one', 1, true)],
+      [TURN_READ_UNITS.syncing.three, await turnUsers('three', 3, true)],
+      [TURN_READ_UNITS.unsynced.one, await turnUsers('unsynced-one', 1, false)],
+      [TURN_READ_UNITS.unsynced.three, await turnUsers('unsynced-three', 3, false)],
+    ] as const;
+    const turnMembers = new Set(turnGroups.flatMap(([, users]) => users.flatMap(({ guids }) => guids)));
+    const heldWorker = (queue: string, bodies: unknown[]) => async () => {
+      for (let b = 0; b < bodies.length; b += BATCH) {
+        const records = bodies.slice(b, b + BATCH).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body)));
+        const { batchItemFailures } = await atTurn.workerPoll.handler(
+          { Records: records } as never,
+          lambdaContext('worker-poll'),
+        );
+        if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
+      }
+    };
+    for (const round of [undefined, 'counted'] as const) {
+      const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
+      lapse();
+      pushed.length = 0;
+      for (const guid of turnMembers) await control(`/_sim/members/${guid}/background_aggregation`, {});
+      const ofTurnMember = (text: string) => {
+        const payload = JSON.parse(text) as { member_guid?: string; transaction?: { member_guid?: string } };
+        return turnMembers.has(payload.member_guid ?? payload.transaction?.member_guid ?? '');
+      };
+      for (let waited = 0; pushed.filter((t) => ofTurnMember(t) && t.includes('"AGGREGATION"')).length < turnMembers.size;) {
+        if ((waited += 50) > 20_000) throw new Error("MX's AGGREGATION webhooks of the turn's users not all pushed");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      // Its deletions come after (the simulator posts as it ends): wait for them to stop arriving.
+      for (let last = -1; last !== pushed.length;) {
+        last = pushed.length;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      for (const text of pushed.filter(ofTurnMember)) await atTurn.mxEvents.push.receive(text);
+      // Each report held; a hint not held (a deletion for a syncing user) is read as it would be: the held unit's too.
+      const reports = await drain(sqs, engines.queueUrls['member-reports']);
+      await timed(counted('held'), heldWorker('member-reports', reports), reports.length / BATCH);
+      await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
+      const reads = await drain(sqs, engines.queueUrls['member-reports']);
+      await timed(counted('held'), heldWorker('member-reports', reads), reads.length / BATCH);
+      const now = Date.now() + ahead;
+      for (const [kind, users] of turnGroups) {
+        const turns = users.map(({ userId }) => ({
+          reconcile: { user_id: userId, since: now - 3_600_000, webhooks_on: true },
+          due_at: now,
+        }));
+        await timed(counted(kind), heldWorker('reconcile', turns), perBatch);
+      }
+      const followUps = await drain(sqs, engines.queueUrls['member-reports']);
+      if (followUps.length > 0) throw new Error(`${followUps.length} member-reports messages after the turns' reads`);
     }
 
     // The app's day: a sync as an open begins, hours after the night's ingest (its session lapsed), then its reads in
@@ -474,7 +573,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     process.stderr.write = writes[1];
 
     // Through the HTTP API (MX's webhooks come to mx-events' function URL); SQS consumers' receives and deletes otherwise.
-    const viaApi = new Set<Unit>(['refresh', 'mx-webhook', 'sync', 'read', 'read-lapsed']);
+    const viaApi = new Set<Unit>(['refresh', 'refresh-unsynced', 'mx-webhook', 'sync', 'read', 'read-lapsed']);
     const viaHttpApi = (kind: Unit) => viaApi.has(kind) && kind !== 'mx-webhook';
     const per = (kind: Unit, n: number, fn: FunctionName): UnitCost => {
       const t = totals.get(kind) ?? { ...NO_COST };
@@ -501,11 +600,14 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         mxCalls: Object.fromEntries(MX_CAUSES.map((cause) => [cause, calls[cause] / n])) as Record<MxCause, number>,
       };
     };
-    const refresh = per('refresh', COUNT, 'api-refresh');
-    // The refresh's poll step is worker-poll's: its share is a consumed message too.
-    refresh.sqsRequests += 0.2;
+    // A refresh's poll step is worker-poll's: its share is a consumed message too.
+    const [refresh, refreshUnsynced] = (['refresh', 'refresh-unsynced'] as const).map((kind) => {
+      const cost = per(kind, COUNT, 'api-refresh');
+      return { ...cost, sqsRequests: cost.sqsRequests + 0.2 };
+    }) as [UnitCost, UnitCost];
     const units: Record<Unit, UnitCost> = {
       refresh,
+      'refresh-unsynced': refreshUnsynced,
       poll: per('poll', COUNT, 'worker-poll'),
       'mx-webhook': per('mx-webhook', webhooksCounted, 'mx-events'),
       report: per('report', COUNT, 'worker-poll'),
@@ -516,6 +618,11 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       sync: per('sync', COUNT, 'api-read'),
       read: per('read', COUNT, 'api-read'),
       'read-lapsed': per('read-lapsed', COUNT, 'api-read'),
+      held: per('held', turnMembers.size, 'worker-poll'),
+      ...(Object.fromEntries(turnGroups.map(([kind]) => [kind, per(kind, COUNT, 'worker-poll')])) as Record<
+        (typeof turnGroups)[number][0],
+        UnitCost
+      >),
     };
     const stored = await sizeItems(config);
     units.transaction = per('transaction', Math.max(1, stored.transactions), 'api-read');
@@ -527,6 +634,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       ...Object.fromEntries(UNITS.map((kind) => [kind, COUNT])),
       'mx-webhook': webhooksCounted,
       delivery: deliveries.length,
+      held: turnMembers.size,
     } as Record<Unit, number>;
     return {
       units,

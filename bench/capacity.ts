@@ -5,7 +5,7 @@ import { LEASE_MS } from '../lib/mx/call-budget.ts';
 import { OUTAGE_MEMBERS, OUTAGE_MS, simulateOutage } from './capacity-outage.ts';
 import { type OutageAtScaleFigures, simulateOutageAtScale } from './outage-at-scale.ts';
 import { outageAtScaleChecks, outageAtScaleMethod } from './outage-at-scale-report.ts';
-import { ENVIRONMENTS } from '../infra/environments.ts';
+import { ENVIRONMENTS, type EnvironmentSettings } from '../infra/environments.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
 import { MemberLedger } from '../lib/aggregation/member-ledger.ts';
@@ -30,7 +30,7 @@ import { installIndexCapacity } from './support/dynalite-capacity.ts';
 import { MX_CAUSES, type MxCause, measureUnitCosts, NIGHTLY_CHANGES, type Unit } from './capacity-unit-costs.ts';
 import { type Assessment, assess, atFunctionSizes, type Component, type Measured, type WorkerFigures } from './capacity-model.ts';
 import { prodStackCounts } from './capacity-stack.ts';
-import { SENSITIVE, scaled, SLOW_DAY_MX_P50_MS, WORKLOAD } from './workload.ts';
+import { SENSITIVE, scaled, SLOW_DAY_MX_P50_MS, turnReads, WORKLOAD } from './workload.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 
 /**
@@ -96,6 +96,7 @@ export async function run(): Promise<BenchResult> {
       atScale,
       assess(WORKLOAD, onFullCore, prod),
       assess(WORKLOAD, measured, onDemandTable),
+      atTurnWithItsConsumer(measured, prod),
     );
   } finally {
     await engines.stop();
@@ -119,6 +120,7 @@ function report(
   atScale: OutageAtScaleFigures,
   fullCore: Assessment,
   onDemand: Assessment,
+  atTurn: AtTurn,
 ): BenchResult {
   const w = WORKLOAD;
   const headroomCheck = (c: Component, target: number, day: string): TargetCheck => {
@@ -131,6 +133,9 @@ function report(
       ...(interval ? judge(headroom, interval, target, 'at least') : { met: c.capacity >= target * c.need }),
     };
   };
+  /** A unit's volume a day; in parentheses, one only MX_BACKGROUND_AT_TURN makes. */
+  const dayOf = (unit: keyof Assessment['perDay']) =>
+    on.perDay[unit] > 0 || atTurn.perDay[unit] === 0 ? fmtUsers(on.perDay[unit]) : `(${fmtUsers(atTurn.perDay[unit])})`;
   const relayCauses = Object.entries(on.mxCalls.relay)
     .map(([cause, calls]) => `${cause} ${fmt(sumOf(calls), 2)}`)
     .join(', ');
@@ -155,6 +160,12 @@ function report(
       target: `MX calls the relay makes on its own per user a day ≤ ${TARGETS.relayMxCallsPerUserDay}, MX's webhooks on (measured)`,
       measured: `${fmt(on.relayCallsPerUserDay, 1)}: ${relayCauses}`,
       met: on.relayCallsPerUserDay <= TARGETS.relayMxCallsPerUserDay,
+    },
+    {
+      target: `MX_BACKGROUND_AT_TURN (off in prod; decision 0037): idle users' nightly reports read at their reconcile turn, beside the figures without it (a setting; no target)`,
+      measured: `MX calls the relay makes ${fmt(atTurn.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(atTurn.cost.total)} (${usd(on.cost.total)}); the MX budget ${headroomOf(atTurn, 'MX call budget')} (${headroomOf(on, 'MX call budget')}); the reconcile's consumer ${headroomOf(atTurn, TURN_CONSUMER)} at concurrency ${atTurn.reconcile} (prod's ${ENVIRONMENTS.prod.queueConcurrency.reconcile}: worker-poll reserves the difference of the account's quota); ceiling ${fmtUsers(atTurn.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(atTurn.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
+      met: true,
+      info: true,
     },
     {
       target: `MX calls the relay makes on its own per user a day, MX's webhooks off (no target)`,
@@ -236,13 +247,55 @@ function report(
       ],
     ),
     '',
-    "**Per unit, measured here** (Lambda ms at the function's memory: the wall time on a full core, the functions' own CPU in it run at the function's share of a vCPU; that CPU on a full core; DynamoDB units with indexes, SQS requests, log bytes at INFO, deliveries queued, MX calls), and the workload's units a day:",
+    `**Idle users read at their turn** (MX_BACKGROUND_AT_TURN, off in prod: a user nobody is using learns of MX's background aggregations up to the reconcile's interval late; decision 0037). The wave's reports are held and each user read at its reconcile turns: ${fmt(turnReads(w, 24 / m.week.turnsPerUserDay).perUser, 2)} reads a user a night for ${fmt(w.membersPerUser * (1 - w.needingUserShare), 1)} reports (arithmetic: a turn every ${fmt(24 / m.week.turnsPerUserDay, 0)} h at a phase of the user's own, each member aggregated at an even time of the wave's ${w.waveHours} h), a read of k members linear between the reads of 1 and of 3 measured (units \`turn-read\`…), at the reads' busiest hour. The relay's own MX calls a user a day, and each component it changes, beside the figure without it:`,
+    '',
+    table(
+      ['work', 'session', 'transactions', 'job', 'read', 'total'],
+      [
+        ...Object.entries(atTurn.mxCalls.relay).map(([work, calls]) => [
+          `relay: ${work}`,
+          ...MX_CAUSES.map((cause) => fmt(calls[cause], 2)),
+          fmt(sumOf(calls), 2),
+        ]),
+        [
+          "**the relay's own**",
+          '',
+          '',
+          '',
+          '',
+          `**${fmt(atTurn.relayCallsPerUserDay, 2)}** (${fmt(on.relayCallsPerUserDay, 2)})`,
+        ],
+      ],
+    ),
+    '',
+    table(
+      ['component', 'capacity', 'need', 'headroom', 'without it'],
+      atTurn.components
+        .filter((c) => {
+          const before = on.components.find((o) => o.name === c.name);
+          return !before || Math.abs(before.need - c.need) > 0.005 * c.need;
+        })
+        .map((c) => {
+          const before = on.components.find((o) => o.name === c.name);
+          return [
+            c.name,
+            fmt(c.capacity, 0),
+            fmt(c.need, 0),
+            `${fmt(c.capacity / c.need, 1)}×`,
+            before ? `${fmt(before.capacity / before.need, 1)}×` : '',
+          ];
+        }),
+    ),
+    '',
+    `The month ${usd(atTurn.cost.total)} (${usd(on.cost.total)}); ceiling ${fmtUsers(atTurn.ceiling.users)} users (${atTurn.ceiling.component} full first).`,
+    '',
+    "**Per unit, measured here** (Lambda ms at the function's memory: the wall time on a full core, the functions' own CPU in it run at the function's share of a vCPU; that CPU on a full core; DynamoDB units with indexes, SQS requests, log bytes at INFO, deliveries queued, MX calls), and the workload's units a day (in parentheses: with MX_BACKGROUND_AT_TURN):",
     '',
     table(
       ['unit', 'a day', 'Lambda ms', 'CPU ms', 'WRU', 'RRU', 'SQS', 'log bytes', 'deliveries', 'MX calls'],
       (Object.entries(units) as [Unit, (typeof units)[Unit]][]).map(([name, u]) => [
         `${name} (${u.function})`,
-        name in on.perDay ? fmtUsers(on.perDay[name as keyof typeof on.perDay]) : '',
+        name in on.perDay ? dayOf(name as keyof typeof on.perDay) : '',
         fmt(u.lambdaMs, 0),
         fmt(u.cpuMs, 2),
         fmt(u.wru, 1),
@@ -314,7 +367,37 @@ function report(
 }
 
 /** The units whose writes are shown item by item: the ones the month's writes are made of. */
-const WRITES_SHOWN: readonly Unit[] = ['report', 'report-unsynced', 'refresh', 'sync', 'read-lapsed', 'delivery', 'mx-webhook'];
+const WRITES_SHOWN: readonly Unit[] = [
+  'report',
+  'report-unsynced',
+  'held',
+  'turn-read-3',
+  'refresh',
+  'sync',
+  'read-lapsed',
+  'delivery',
+  'mx-webhook',
+];
+const TURN_CONSUMER = 'worker-poll, reconcile turns reading what was held';
+
+/**
+ * MX_BACKGROUND_AT_TURN as an operator would turn it on: with the reconcile queue's concurrency raised to what its reads
+ * need for the 2× target (the setting and its figure say so).
+ */
+function atTurnWithItsConsumer(measured: Measured, prod: EnvironmentSettings): AtTurn {
+  const first = assess(WORKLOAD, measured, prod, { atTurn: true });
+  const consumer = first.components.find((c) => c.name.startsWith(TURN_CONSUMER))!;
+  const reconcile = Math.ceil((TARGETS.headroom * prod.queueConcurrency.reconcile * consumer.need) / consumer.capacity);
+  const settings = { ...prod, queueConcurrency: { ...prod.queueConcurrency, reconcile } };
+  return { ...assess(WORKLOAD, measured, settings, { atTurn: true }), reconcile };
+}
+type AtTurn = Assessment & { reconcile: number };
+
+/** A component's headroom in an assessment, by the start of its name. */
+const headroomOf = (a: Assessment, name: string) => {
+  const c = a.components.find((component) => component.name.startsWith(name));
+  return c ? `${fmt(c.capacity / c.need, 1)}×` : 'not used';
+};
 const fmtUsers = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n, 0));
 
 /** One dispatcher run over DISPATCHED_USERS due users, timed and metered. */

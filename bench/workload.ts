@@ -131,6 +131,27 @@ export function dailyVolumes(w: Workload): DailyVolumes {
   };
 }
 
+/**
+ * With MX_BACKGROUND_AT_TURN, the reads a user's nightly reports take: the user's turns come every `intervalHours`
+ * from a phase of their own, each reading what the wave held since the turn before; its members are each aggregated
+ * (1 − needingUserShare) at an even time of the wave. A night's reads and when they come (a share of them each hour).
+ *
+ * @example turnReads(WORKLOAD, 6).perUser // 1.44 at 3 members, 90 % aggregated, a 6-h wave and 6-h turns
+ */
+export function turnReads(w: Workload, intervalHours: number): { perUser: number; hourShares: number[] } {
+  const p = 1 - w.needingUserShare;
+  const phases = 960;
+  const byHour = new Array<number>(Math.ceil(w.waveHours + intervalHours)).fill(0);
+  for (let i = 0; i < phases; i++) {
+    for (let turn = ((i + 0.5) / phases) * intervalHours; turn - intervalHours < w.waveHours; turn += intervalHours) {
+      const share = (Math.min(turn, w.waveHours) - Math.max(turn - intervalHours, 0)) / w.waveHours;
+      byHour[Math.floor(turn)]! += (1 - (1 - p * share) ** w.membersPerUser) / phases;
+    }
+  }
+  const perUser = byHour.reduce((a, b) => a + b, 0);
+  return { perUser, hourShares: byHour.map((n) => n / perUser) };
+}
+
 export const DAYS_PER_MONTH = 30.4;
 
 /** The workload with one figure halved and doubled: the rows of the sensitivity table. */

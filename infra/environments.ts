@@ -59,6 +59,8 @@ export interface EnvironmentSettings {
   /**
    * MX_BACKGROUND_AT_TURN: MX's background aggregations of users nobody is using are read at the users' reconcile turns
    * (their nightly events up to 6 h later; fewer MX sessions: docs/operations.md, cost notes). Off: the owner's call.
+   * On, the night's reads move to the reconcile queue: raise `queueConcurrency.reconcile` with it (BENCHMARKS.md
+   * section 8 gives the figure for 1M users).
    */
   mxBackgroundAtTurn: boolean;
   /**

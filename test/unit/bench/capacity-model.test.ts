@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assess, atFunctionSizes, type Measured } from '../../../bench/capacity-model.ts';
 import { FUNCTION_SPECS } from '../../../infra/constructs/function-specs.ts';
 import { NO_COST, type Unit, type UnitCost, UNITS } from '../../../bench/capacity-unit-costs.ts';
-import { dailyVolumes, scaled, WORKLOAD } from '../../../bench/workload.ts';
+import { dailyVolumes, scaled, turnReads, WORKLOAD } from '../../../bench/workload.ts';
 import { ENVIRONMENTS } from '../../../infra/environments.ts';
 
 const calls = (over: Partial<UnitCost['mxCalls']> = {}) => ({ session: 0, transactions: 0, job: 0, read: 0, ...over });
@@ -12,6 +12,7 @@ const units = Object.fromEntries(
 units.report = { ...units.report, mxCalls: calls({ session: 2, read: 1, transactions: 2 }) };
 units['report-unsynced'] = { ...units['report-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
 units.refresh = { ...units.refresh, mxCalls: calls({ session: 2, job: 1, read: 1, transactions: 1 }) };
+units['refresh-unsynced'] = { ...units['refresh-unsynced'], mxCalls: calls({ session: 2, job: 1, read: 1 }) };
 units['read-lapsed'] = { ...units['read-lapsed'], mxCalls: calls({ session: 2, read: 1 }) };
 const measured: Measured = {
   units: {
@@ -53,12 +54,13 @@ describe('assess', () => {
     // 2.7 aggregations a user: half of them a syncing user's (5 calls), half not (3).
     expect(on.mxCalls.relay['nightly reports, syncing users']!.transactions).toBeCloseTo(1.35 * 2, 9);
     expect(on.mxCalls.relay['nightly reports, other users']!.session).toBeCloseTo(1.35 * 2, 9);
-    // A refresh's poll step and the ingest at its end are the relay's; its session and aggregate call the app's.
-    expect(on.mxCalls.relay['refresh follow-ups (poll steps, ingest)']).toEqual(calls({ read: 1, transactions: 1 }));
+    // A refresh's poll step and the ingest at its end (half the users sync) are the relay's; its session and aggregate
+    // call the app's.
+    expect(on.mxCalls.relay['refresh follow-ups (poll steps, ingest)']).toEqual(calls({ read: 1, transactions: 0.5 }));
     expect(on.mxCalls.apps['refreshes (session, aggregate)']).toEqual(calls({ session: 2, job: 1 }));
     // The reconcile's 0.5 reads a user a day, each making its session.
     expect(on.mxCalls.relay['reconcile reads']).toEqual(calls({ session: 1, read: 0.5 }));
-    expect(on.relayCallsPerUserDay).toBeCloseTo(1.35 * 5 + 1.35 * 3 + 2 + 1.5, 9);
+    expect(on.relayCallsPerUserDay).toBeCloseTo(1.35 * 5 + 1.35 * 3 + 1.5 + 1.5, 9);
   });
 
   it('without MX’s webhooks, every reconcile turn reads the user and finds the wave', () => {
@@ -126,5 +128,50 @@ describe('atFunctionSizes', () => {
     // The month pays for the longer time.
     const [full, atSize] = [withCpu, sized].map((m) => assess(WORKLOAD, m, ENVIRONMENTS.prod).cost.total);
     expect(atSize!).toBeGreaterThan(full!);
+  });
+});
+
+describe('idle users read at their turn (MX_BACKGROUND_AT_TURN)', () => {
+  const atTurnUnits = { ...units };
+  // A turn's read: a session, the member list, one ingest of a syncing user, however many members it holds.
+  atTurnUnits['turn-read'] = { ...units['turn-read'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
+  atTurnUnits['turn-read-3'] = { ...units['turn-read-3'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
+  atTurnUnits['turn-read-unsynced'] = { ...units['turn-read-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
+  atTurnUnits['turn-read-unsynced-3'] = { ...units['turn-read-unsynced-3'], mxCalls: calls({ session: 2, read: 1 }) };
+  const atTurn = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: atTurnUnits } }, ENVIRONMENTS.prod, {
+    atTurn: true,
+  });
+
+  it("reads a user's held reports at the turns after the wave: 1.44 reads a night for 2.7 reports", () => {
+    const { perUser, hourShares } = turnReads(WORKLOAD, 6);
+    // Each of two turns reads if any of the 3 members (each 90 %) fell in its share of the wave: 2 − 2∫(1 − 0.9u)³du.
+    expect(perUser).toBeCloseTo(2 - (2 * (1 - 0.1 ** 4)) / (4 * 0.9), 6);
+    expect(hourShares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(hourShares).toHaveLength(12);
+    // One turn an interval reads everything the wave held: one read a user.
+    expect(turnReads({ ...WORKLOAD, needingUserShare: 0 }, 1e6).perUser).toBeCloseTo(1, 2);
+  });
+
+  it("counts the turns' reads instead of the reports', each read's calls however many members it takes", () => {
+    const reads = 1_000_000 * turnReads(WORKLOAD, 6).perUser;
+    expect(atTurn.perDay.report + atTurn.perDay['report-unsynced']).toBe(0);
+    expect(atTurn.perDay.held).toBeCloseTo(2_700_000, 6);
+    const turnVolume = (['turn-read', 'turn-read-3', 'turn-read-unsynced', 'turn-read-unsynced-3'] as const).reduce(
+      (n, unit) => n + atTurn.perDay[unit],
+      0,
+    );
+    expect(turnVolume).toBeCloseTo(reads, 3);
+    // Members read: 1 × the 1-member reads + 3 × the 3-member reads = the wave's aggregations.
+    const membersRead =
+      atTurn.perDay['turn-read'] +
+      atTurn.perDay['turn-read-unsynced'] +
+      3 * (atTurn.perDay['turn-read-3'] + atTurn.perDay['turn-read-unsynced-3']);
+    expect(membersRead).toBeCloseTo(2_700_000, 3);
+    expect(atTurn.perDay['reconcile-turn']).toBe(4_000_000);
+    const nightly =
+      Object.values(atTurn.mxCalls.relay['nightly reports held, read at the turn, syncing users']!).reduce((a, b) => a + b) +
+      Object.values(atTurn.mxCalls.relay['nightly reports held, read at the turn, other users']!).reduce((a, b) => a + b);
+    expect(nightly).toBeCloseTo((reads / 1_000_000) * (0.5 * 4 + 0.5 * 3), 6);
+    expect(atTurn.components.some((c) => c.name.startsWith('worker-poll, reconcile turns reading what was held'))).toBe(true);
   });
 });
