@@ -180,7 +180,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
       perDay[TURN_READ_UNITS[group].three] = (reads * share * (k - 1)) / 2;
     }
   }
-  const turnReadUnits = [...Object.values(TURN_READ_UNITS).flatMap((g) => [g.one, g.three])] as const;
+  const turnReadUnits = Object.values(TURN_READ_UNITS).flatMap((g) => [g.one, g.three]);
 
   const callsOf = (unit: Unit, volume: number, causes: readonly MxCause[] = MX_CAUSES) =>
     Object.fromEntries(
@@ -189,21 +189,20 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   // Without MX's webhooks every turn reads the user, and finds the wave: a report's session and member list are the read's.
   const reconcileReads = w.users * (webhooksOn ? m.week.readsPerUserDay : m.week.turnsPerUserDay);
   const ownCauses: readonly MxCause[] = webhooksOn ? MX_CAUSES : ['transactions', 'job'];
-  const turnCalls = (group: keyof typeof TURN_READ_UNITS) =>
-    sumCalls(
-      callsOf(TURN_READ_UNITS[group].one, perDay[TURN_READ_UNITS[group].one]),
-      callsOf(TURN_READ_UNITS[group].three, perDay[TURN_READ_UNITS[group].three]),
-    );
+  /** The calls of each of `some` units at its volume of the day. */
+  const callsOfAll = (some: readonly (keyof DailyUnits)[], causes?: readonly MxCause[]) =>
+    some.map((unit) => callsOf(unit, perDay[unit], causes)).reduce(sumCalls);
+  const refreshes = ['refresh', 'refresh-unsynced'] as const;
   const relay = {
     ...(held
       ? {
           'nightly reports held, read at the turn, syncing users': sumCalls(
             callsOf('held', perDay.held * w.syncingShare),
-            turnCalls('syncing'),
+            callsOfAll(Object.values(TURN_READ_UNITS.syncing)),
           ),
           'nightly reports held, read at the turn, other users': sumCalls(
             callsOf('held', perDay.held * (1 - w.syncingShare)),
-            turnCalls('unsynced'),
+            callsOfAll(Object.values(TURN_READ_UNITS.unsynced)),
           ),
         }
       : {
@@ -212,19 +211,13 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
         }),
     // The refresh's poll steps and the ingest at its end follow the app's call: the relay's.
     'refresh follow-ups (poll steps, ingest)': sumCalls(
-      sumCalls(
-        callsOf('refresh', perDay.refresh, ['read', 'transactions']),
-        callsOf('refresh-unsynced', perDay['refresh-unsynced'], ['read', 'transactions']),
-      ),
+      callsOfAll(refreshes, ['read', 'transactions']),
       callsOf('poll', perDay.poll),
     ),
     'reconcile reads': callsOf('read-lapsed', reconcileReads),
   };
   const apps = {
-    'refreshes (session, aggregate)': sumCalls(
-      callsOf('refresh', perDay.refresh, ['session', 'job']),
-      callsOf('refresh-unsynced', perDay['refresh-unsynced'], ['session', 'job']),
-    ),
+    'refreshes (session, aggregate)': callsOfAll(refreshes, ['session', 'job']),
     'syncs (session, ingest)': callsOf('sync', perDay.sync),
     'reads (and the sessions they open)': sumCalls(callsOf('read', perDay.read), callsOf('read-lapsed', day.readsOpeningSession)),
   };
@@ -267,6 +260,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const { queueConcurrency: q } = prod;
   const executions = (u: Unit) => (rates[u] * units[u].lambdaMs) / 1000;
   const apiRead = executions('sync') + executions('read') + executions('read-lapsed');
+  const refreshExecutions = executions('refresh') + executions('refresh-unsynced');
+  const refreshRate = rates.refresh + rates['refresh-unsynced'];
   const workersAt = (f: WorkerFigures): Component[] => [
     {
       name: `worker-poll, poll steps (concurrency ${q.poll}), MX at ${f.latencyMs} ms`,
@@ -304,7 +299,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
           capacity: perSecond(q.reconcile, BATCH * turnReadMs),
           // The turns that read nothing take their (short) time too.
           need: turnReadsPerSecond + (rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs) / turnReadMs,
-          basis: `a turn's read in ${Math.round(turnReadMs)} ms of a batch (${fmtShare(heldReads.perUser)} reads a user a night, their busiest hour); 2× needs concurrency ${Math.ceil((2 * (turnReadsPerSecond * turnReadMs + rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs)) / 1000)}`,
+          basis: `a turn's read in ${Math.round(turnReadMs)} ms of a batch (${heldReads.perUser.toFixed(2)} reads a user a night, their busiest hour)`,
           kind: 'measured',
         },
       ]
@@ -312,8 +307,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const hottest = hottestPartitions(m.units.sharedPartitions, rates)[0];
   const turnsPerMinute = perDay['reconcile-turn'] / 1440;
   const lambda =
-    executions('refresh') +
-    executions('refresh-unsynced') +
+    refreshExecutions +
     executions('mx-webhook') +
     (rates.poll * m.usual.pollBatchMs) / BATCH / 1000 +
     (reportsPerSecond * m.usual.reportBatchMs) / BATCH / 1000 +
@@ -371,7 +365,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
     {
       name: 'HTTP API, refresh route',
       capacity: prod.routeThrottles[REFRESH_ROUTE]!.rateLimit,
-      need: rates.refresh + rates['refresh-unsynced'],
+      need: refreshRate,
       basis: 'its route limit',
       kind: 'setting',
     },
@@ -406,7 +400,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
     {
       name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']})`,
       capacity: prod.reservedConcurrency['api-refresh']!,
-      need: executions('refresh') + executions('refresh-unsynced'),
+      need: refreshExecutions,
       basis: 'refreshes at their measured time',
       kind: 'measured',
     },
@@ -430,7 +424,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
     { name: 'Lambda concurrent executions (account, region)', need: lambda, default: ACCOUNT_EXECUTIONS },
     {
       name: 'API Gateway requests a second (account, region)',
-      need: rates.refresh + rates['refresh-unsynced'] + stage,
+      need: refreshRate + stage,
       default: API_ACCOUNT_RPS,
     },
     { name: 'DynamoDB table write units a second (with its indexes)', need: tableUnits('wru'), default: TABLE_UNITS_QUOTA },
@@ -539,7 +533,6 @@ const zeroUnits = (): DailyUnits => ({
   'turn-read-unsynced': 0,
   'turn-read-unsynced-3': 0,
 });
-const fmtShare = (n: number) => n.toFixed(2);
 
 function sumCalls(a: Record<MxCause, number>, b: Record<MxCause, number>): Record<MxCause, number> {
   return Object.fromEntries(MX_CAUSES.map((cause) => [cause, a[cause] + b[cause]])) as Record<MxCause, number>;

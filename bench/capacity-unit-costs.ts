@@ -320,13 +320,18 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       cpu?.mark();
       unit = undefined;
     };
-    const worker = (queue: string, bodies: unknown[]) => async () => {
-      for (let b = 0; b < bodies.length; b += BATCH) {
-        const records = bodies.slice(b, b + BATCH).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body)));
-        const { batchItemFailures } = await relay.workerPoll.handler({ Records: records } as never, lambdaContext('worker-poll'));
-        if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
-      }
-    };
+    const worker =
+      (queue: string, bodies: unknown[], through = relay) =>
+      async () => {
+        for (let b = 0; b < bodies.length; b += BATCH) {
+          const records = bodies.slice(b, b + BATCH).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body)));
+          const { batchItemFailures } = await through.workerPoll.handler(
+            { Records: records } as never,
+            lambdaContext('worker-poll'),
+          );
+          if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
+        }
+      };
     const perBatch = COUNT / BATCH;
     const stepsOf = (jobs: { id: string; step: number }[]) =>
       jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: Date.now() + ahead }));
@@ -459,16 +464,6 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       [TURN_READ_UNITS.unsynced.three, await turnUsers('unsynced-three', 3, false)],
     ] as const;
     const turnMembers = new Set(turnGroups.flatMap(([, users]) => users.flatMap(({ guids }) => guids)));
-    const heldWorker = (queue: string, bodies: unknown[]) => async () => {
-      for (let b = 0; b < bodies.length; b += BATCH) {
-        const records = bodies.slice(b, b + BATCH).map((body, i) => sqsRecord(queue, `${b + i}`, JSON.stringify(body)));
-        const { batchItemFailures } = await atTurn.workerPoll.handler(
-          { Records: records } as never,
-          lambdaContext('worker-poll'),
-        );
-        if (batchItemFailures.length > 0) throw new Error(`${queue}: ${batchItemFailures.length} messages failed`);
-      }
-    };
     for (const round of [undefined, 'counted'] as const) {
       const counted = <U extends Unit>(kind: U) => (round ? kind : undefined);
       lapse();
@@ -490,17 +485,17 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       for (const text of pushed.filter(ofTurnMember)) await atTurn.mxEvents.push.receive(text);
       // Each report held; a hint not held (a deletion for a syncing user) is read as it would be: the held unit's too.
       const reports = await drain(sqs, engines.queueUrls['member-reports']);
-      await timed(counted('held'), heldWorker('member-reports', reports), reports.length / BATCH);
+      await timed(counted('held'), worker('member-reports', reports, atTurn), reports.length / BATCH);
       await new Promise((resolve) => setTimeout(resolve, HINT_WINDOW_MS + 1_500));
       const reads = await drain(sqs, engines.queueUrls['member-reports']);
-      await timed(counted('held'), heldWorker('member-reports', reads), reads.length / BATCH);
+      await timed(counted('held'), worker('member-reports', reads, atTurn), reads.length / BATCH);
       const now = Date.now() + ahead;
       for (const [kind, users] of turnGroups) {
         const turns = users.map(({ userId }) => ({
           reconcile: { user_id: userId, since: now - 3_600_000, webhooks_on: true },
           due_at: now,
         }));
-        await timed(counted(kind), heldWorker('reconcile', turns), perBatch);
+        await timed(counted(kind), worker('reconcile', turns, atTurn), perBatch);
       }
       const followUps = await drain(sqs, engines.queueUrls['member-reports']);
       if (followUps.length > 0) throw new Error(`${followUps.length} member-reports messages after the turns' reads`);
