@@ -288,8 +288,9 @@ async function simulate(inputs: OutageAtScaleInputs): Promise<OutageAtScaleFigur
 
   const day = dailyVolumes(w);
   const refreshCalls = callsOf(units.refresh.mxCalls, ['session', 'job']);
-  const followUpCalls =
-    callsOf(units.refresh.mxCalls, ['read', 'transactions']) + EXTRA_POLLS_PER_REFRESH * callsOf(units.poll.mxCalls);
+  // Its end's read, and the ingest of a user who syncs.
+  const followUpCalls = (unit: 'refresh' | 'refresh-unsynced') =>
+    callsOf(units[unit].mxCalls, ['read', 'transactions']) + EXTRA_POLLS_PER_REFRESH * callsOf(units.poll.mxCalls);
   const refreshes: { askedAt: number; begunAt?: number }[] = [];
   const reads: { askedAt: number; doneAt?: number }[] = [];
   const streams: { perSecond: number; until: number; arrive: () => void }[] = [
@@ -309,9 +310,10 @@ async function simulate(inputs: OutageAtScaleInputs): Promise<OutageAtScaleFigur
       arrive: () => {
         const record: (typeof refreshes)[number] = { askedAt: time.now() };
         refreshes.push(record);
+        const unit = random() < w.syncingShare ? 'refresh' : 'refresh-unsynced';
         void appRequest(pools['api-refresh'], refreshCalls, units.refresh.lambdaMs / refreshCalls, (begunAt) => {
           record.begunAt = begunAt;
-          enqueue(queues.polls, followUpCalls, pollCallMs, FIRST_POLL_MS);
+          enqueue(queues.polls, followUpCalls(unit), pollCallMs, FIRST_POLL_MS);
         });
       },
     },

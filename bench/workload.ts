@@ -1,3 +1,5 @@
+import { seededRandom } from './support/stats.ts';
+
 /**
  * The day the capacity and cost benchmarks are sized for (issue 77): what apps and MX make the relay do at a million
  * users. Each figure is at least the issue's floor and names its source; a figure is raised where a public source says
@@ -131,25 +133,49 @@ export function dailyVolumes(w: Workload): DailyVolumes {
   };
 }
 
+const sampledTurnReads = new Map<string, { perUser: number; hourShares: number[] }>();
+
 /**
- * With MX_BACKGROUND_AT_TURN, the reads a user's nightly reports take: the user's turns come every `intervalHours`
- * from a phase of their own, each reading what the wave held since the turn before; its members are each aggregated
- * (1 − needingUserShare) at an even time of the wave. A night's reads and when they come (a share of them each hour).
+ * With MX_BACKGROUND_AT_TURN, the reads a user's nightly reports take: the user's turns come every `intervalHours` from
+ * a phase of their own; its members are each aggregated (1 − needingUserShare) at an even time of the wave, those
+ * needing their user never (the relay knows them so). A turn reads what is held once every member to come is in, or once
+ * the first held has waited three quarters of an interval (`readsHeld`). A night's reads and when they come (a share of
+ * them each hour). Sampled (a fixed seed: the same figures every run); a fractional member count is that share of users
+ * with one member more.
  *
- * @example turnReads(WORKLOAD, 6).perUser // 1.44 at 3 members, 90 % aggregated, a 6-h wave and 6-h turns
+ * @example turnReads(WORKLOAD, 6).perUser // ≈ 1.0 at 3 members, 90 % aggregated, a 6-h wave and 6-h turns
  */
-export function turnReads(w: Workload, intervalHours: number): { perUser: number; hourShares: number[] } {
+export function turnReads(w: Workload, intervalHours: number, samples = 50_000): { perUser: number; hourShares: number[] } {
+  // The capacity model asks again for each user count it tries: the same inputs, the same figures.
+  const key = [w.membersPerUser, w.needingUserShare, w.waveHours, intervalHours, samples].join();
+  const known = sampledTurnReads.get(key);
+  if (known) return known;
   const p = 1 - w.needingUserShare;
-  const phases = 960;
-  const byHour = new Array<number>(Math.ceil(w.waveHours + intervalHours)).fill(0);
-  for (let i = 0; i < phases; i++) {
-    for (let turn = ((i + 0.5) / phases) * intervalHours; turn - intervalHours < w.waveHours; turn += intervalHours) {
-      const share = (Math.min(turn, w.waveHours) - Math.max(turn - intervalHours, 0)) / w.waveHours;
-      byHour[Math.floor(turn)]! += (1 - (1 - p * share) ** w.membersPerUser) / phases;
+  const random = seededRandom(1);
+  const slots = Math.ceil(w.membersPerUser);
+  const byHour = new Array<number>(Math.ceil(w.waveHours + 2 * intervalHours)).fill(0);
+  for (let i = 0; i < samples; i++) {
+    const last = w.membersPerUser - (slots - 1);
+    const times: number[] = [];
+    for (let slot = 0; slot < slots; slot++) {
+      const present = slot < slots - 1 || random() < last;
+      if (present && random() < p) times.push(random() * w.waveHours);
+    }
+    times.sort((a, b) => a - b);
+    let next = 0;
+    for (let turn = random() * intervalHours; next < times.length; turn += intervalHours) {
+      const first = times[next]!;
+      if (first > turn) continue;
+      const allIn = times[times.length - 1]! <= turn;
+      if (!allIn && turn - first < 0.75 * intervalHours) continue;
+      while (next < times.length && times[next]! <= turn) next++;
+      byHour[Math.floor(turn)]! += 1 / samples;
     }
   }
   const perUser = byHour.reduce((a, b) => a + b, 0);
-  return { perUser, hourShares: byHour.map((n) => n / perUser) };
+  const figures = { perUser, hourShares: byHour.map((n) => n / perUser) };
+  sampledTurnReads.set(key, figures);
+  return figures;
 }
 
 export const DAYS_PER_MONTH = 30.4;

@@ -75,6 +75,8 @@ export const AGGREGATION_METRICS = {
       reason: ['webhooks_off', 'needs_user', 'not_seen_aggregated', 'seen_aggregated'] as const,
     },
   },
+  /** Turns that found hints held for them (MX_BACKGROUND_AT_TURN): `read`, or `waited` for MX's wave to end for the user. */
+  HeldHintTurns: { unit: 'Count', sum: true, dimensions: { decision: ['read', 'waited'] as const } },
   /** The most overdue user a dispatcher run found: the reconcile's backlog. */
   ReconcileOverdue: { unit: 'Milliseconds', sum: false, dimensions: {} },
   MemberStatusChanges: { unit: 'Count', sum: true, dimensions: { action_required: ['yes', 'no'] as const } },

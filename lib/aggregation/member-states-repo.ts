@@ -25,6 +25,9 @@ export interface MemberState {
   historyCompleteAt?: number;
 }
 
+/** A member as the reconcile's turn weighs it. */
+export type SeenMember = Pick<MemberState, 'aggregatedAt' | 'connectionStatus'> & { memberGuid: string };
+
 /** Written only while the state is still the one it was compared with (`statusSeq`). */
 export interface MemberObservation {
   connectionStatus: string | null;
@@ -197,14 +200,16 @@ export class MemberStatesRepository {
     return found.length;
   }
 
-  async seenOf(userId: string): Promise<Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[]> {
-    const seen: Pick<MemberState, 'aggregatedAt' | 'connectionStatus'>[] = [];
+  async seenOf(userId: string): Promise<SeenMember[]> {
+    const seen: SeenMember[] = [];
+    const prefix = keys.memberState(userId, '').sk;
     for await (const item of queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
-      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': keys.memberState(userId, '').sk },
-      ProjectionExpression: 'aggregated_at, connection_status',
+      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': prefix },
+      ProjectionExpression: 'sk, aggregated_at, connection_status',
     })) {
       seen.push({
+        memberGuid: String(item.sk).slice(prefix.length),
         aggregatedAt: (item.aggregated_at as string | null | undefined) ?? null,
         connectionStatus: (item.connection_status as string | null | undefined) ?? null,
       });

@@ -9,7 +9,7 @@ import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport, MxHintsMessage, ReconcileMessage } from '../queue/poll-message.ts';
 import type { MxHint, MxHints, MxHintsRepository } from './mx-hints-repo.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
-import { judgeTurn } from './reconcile-turn.ts';
+import { judgeTurn, readsHeld } from './reconcile-turn.ts';
 import { type MxStartedTrigger, newJobId } from './job.ts';
 import type { JobsRepository } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
@@ -104,8 +104,11 @@ export class MemberWatch {
     }
     const now = clock.now();
     const held = await this.#heldForTurn(userId, hint);
-    const dueAt = now + (held ? this.deps.reconcileIntervalMs! : HINT_WINDOW_MS);
-    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, dueAt, now, held);
+    const turnAt = now + (this.deps.reconcileIntervalMs ?? 0);
+    const dueAt = held ? turnAt : now + HINT_WINDOW_MS;
+    // Whatever this hint is, hints held before it wait for the turn.
+    const keepUntil = this.deps.backgroundAtTurn ? Math.max(turnAt, dueAt) : dueAt;
+    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, { now, dueAt, held, keepUntil });
     if (readAt !== undefined) {
       try {
         await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });
@@ -233,19 +236,22 @@ export class MemberWatch {
     if (turn.left) return this.#forget(turn);
     const { clock, metrics } = this.deps;
     const now = clock.now();
+    const { webhooks_on: webhooksOn } = turn;
+    const intervalMs = this.deps.reconcileIntervalMs;
+    const members =
+      webhooksOn !== undefined && intervalMs !== undefined ? await this.deps.states.seenOf(turn.user_id) : undefined;
     const judged =
-      turn.webhooks_on === undefined || this.deps.reconcileIntervalMs === undefined
-        ? ({ read: true, reason: 'webhooks_off' } as const)
-        : judgeTurn({
-            now,
-            intervalMs: this.deps.reconcileIntervalMs,
-            webhooksOn: turn.webhooks_on,
-            lastReadAt: turn.since,
-            members: await this.deps.states.seenOf(turn.user_id),
-          });
+      members && webhooksOn !== undefined && intervalMs !== undefined
+        ? judgeTurn({ now, intervalMs, webhooksOn, lastReadAt: turn.since, members })
+        : ({ read: true, reason: 'webhooks_off' } as const);
     metrics.add('ReconcileTurns', 1, { decision: judged.read ? 'read' : 'skipped', reason: judged.reason });
-    // Hints held for this turn: their read lists the members once for them all.
-    if (this.deps.backgroundAtTurn && (await this.deps.hints.waiting(turn.user_id, now))) await this.readHints(turn.user_id);
+    // Hints held for this turn: their read lists the members once for them all, MX's wave over for the user.
+    const held = this.deps.backgroundAtTurn ? await this.deps.hints.waiting(turn.user_id, now) : undefined;
+    if (held) {
+      const read = judged.read || !members || intervalMs === undefined || readsHeld({ now, intervalMs, held, members });
+      metrics.add('HeldHintTurns', 1, { decision: read ? 'read' : 'waited' });
+      if (read) await this.readHints(turn.user_id);
+    }
     if (!judged.read) return;
     await this.reconcile(turn.user_id, turn.since);
     await this.deps.reads?.noteRead(turn.user_id, now);

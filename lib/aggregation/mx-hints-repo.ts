@@ -20,6 +20,12 @@ export interface MxHints {
   deletedTransactions: string[];
 }
 
+/** Hints waiting for a read: the members MX said it aggregated, and when their read is due (none: a read took them). */
+export interface WaitingHints {
+  aggregated: string[];
+  dueAt?: number;
+}
+
 const SETS: Record<Exclude<keyof MxHints, 'version'>, string> = {
   aggregated: 'aggregated',
   background: 'background',
@@ -31,7 +37,7 @@ type HintList = keyof typeof SETS;
 
 /** A forger's flood stays far from the item size limit. */
 export const MAX_HINTED_TRANSACTIONS = 1_000;
-/** Hints no read took are kept this long after the last hint's read was due (a held one's: its turn). */
+/** Hints no read took are kept this long after the last hint's `keepUntil`. */
 const HINTS_TTL_MS = 24 * 3600_000;
 /** A read due this long ago never took the hints (its message lost): the next hint schedules another. */
 const LOST_AFTER_MS = 60_000;
@@ -48,14 +54,16 @@ export class MxHintsRepository {
    * `readAt`: the caller schedules a read then (`due`: what `unschedule` undoes if it cannot). A member's hint is read
    * at once unless the user was read within the window (`dueAt - now`); any other waits for its end. A `held` hint
    * schedules nothing: the user's reconcile turn reads it (`due` then says it waits), unless a member's hint comes first.
-   * Past the cap, `overflow`.
+   * Past the cap, `overflow`. The item is kept a day past `keepUntil` (default `dueAt`), which each hint sets anew: a
+   * caller holding hints passes their turn with every hint, so a later one never shortens what a held one needs.
+   *
+   * @example
+   * const { readAt } = await hints.add(userId, hint, { now, dueAt: now + 3_000 });
    */
   async add(
     userId: string,
     hint: MxHint,
-    dueAt: number,
-    now: number,
-    held = false,
+    { now, dueAt, held = false, keepUntil = dueAt }: { now: number; dueAt: number; held?: boolean; keepUntil?: number },
   ): Promise<{ readAt?: number; due?: number; overflow?: true }> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
@@ -69,7 +77,7 @@ export class MxHintsRepository {
     const urgent = hint.kind !== 'transactions' && !held;
     // A member's hint marks its read due now: hints after it join that read, however it is timed.
     const stored = urgent ? now : dueAt;
-    const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((dueAt + HINTS_TTL_MS) / 1000), ':one': 1 };
+    const values: Record<string, unknown> = { ':due': stored, ':ttl': Math.ceil((keepUntil + HINTS_TTL_MS) / 1000), ':one': 1 };
     const adds = Object.entries(added).map(([list, guid], i) => {
       names[`#s${i}`] = SETS[list as HintList];
       values[`:s${i}`] = new Set([guid]);
@@ -126,22 +134,24 @@ export class MxHintsRepository {
   }
 
   /**
-   * Whether hints wait for a read (held ones for the user's reconcile turn): any a read has not done, its `due_at` taken
-   * or not (a read that failed part-way leaves them for the next). Eventually consistent.
+   * The hints waiting for a read (held ones for the user's reconcile turn), if any: any a read has not done, its `due_at`
+   * taken or not (a read that failed part-way leaves them, with no `dueAt`, for the next). Eventually consistent.
    */
-  async waiting(userId: string, now: number): Promise<boolean> {
+  async waiting(userId: string, now: number): Promise<WaitingHints | undefined> {
     const names = Object.fromEntries(Object.values(SETS).map((set, i) => [`#s${i}`, set]));
     const { Item } = await this.table.client.send(
       new GetCommand({
         TableName: this.table.tableName,
         Key: keys.mxHints(userId),
         // A set a read emptied is gone: DynamoDB keeps no empty set.
-        ProjectionExpression: [...Object.keys(names), '#ttl'].join(', '),
+        ProjectionExpression: [...Object.keys(names), '#ttl', 'due_at'].join(', '),
         ExpressionAttributeNames: { ...names, '#ttl': TABLE_KEYS.ttl },
       }),
     );
-    if (!Item || isExpired(Item as { ttl?: number }, now)) return false;
-    return Object.values(SETS).some((set) => Item[set] !== undefined);
+    if (!Item || isExpired(Item as { ttl?: number }, now)) return undefined;
+    if (!Object.values(SETS).some((set) => Item[set] !== undefined)) return undefined;
+    const aggregated = [...((Item[SETS.aggregated] as Set<string> | undefined) ?? [])];
+    return { aggregated, ...(typeof Item.due_at === 'number' ? { dueAt: Item.due_at } : {}) };
   }
 
   /** Undoes `add`'s `due` when the read it asked for could not be scheduled: the message's retry schedules it. */

@@ -1,5 +1,6 @@
 import { needsUser } from '../mx/connection-status.ts';
-import type { MemberState } from './member-states-repo.ts';
+import type { MemberState, SeenMember } from './member-states-repo.ts';
+import type { WaitingHints } from './mx-hints-repo.ts';
 
 /** MX aggregates each member in the background about once a day. */
 export const MX_DAILY_CADENCE_MS = 24 * 3600_000;
@@ -34,4 +35,25 @@ export function judgeTurn(input: TurnInput): { read: boolean; reason: TurnReason
   const oldest = members.length === 0 ? lastReadAt : Math.min(...members.map(seenAt));
   const read = oldest + MX_DAILY_CADENCE_MS + intervalMs <= now;
   return { read, reason: read ? 'not_seen_aggregated' : 'seen_aggregated' };
+}
+
+/**
+ * With MX_BACKGROUND_AT_TURN, whether a turn reads the hints held for it. MX aggregates a user's members at different
+ * moments of its nightly wave: a turn amid them waits for the next, which reads the night's in one read (one session,
+ * one ingest), unless every member MX aggregates in the background (last seen CONNECTED) is already among them. Held
+ * three quarters of an interval (the next turn, a little early; or MX skipped a member tonight), they are read anyway.
+ *
+ * @example readsHeld({ now, intervalMs, held: { aggregated: ['MBR-1'], dueAt }, members }) // false while MBR-2 is to come
+ */
+export function readsHeld(input: {
+  now: number;
+  intervalMs: number;
+  held: WaitingHints;
+  members: readonly Pick<SeenMember, 'memberGuid' | 'connectionStatus'>[];
+}): boolean {
+  const { now, intervalMs, held, members } = input;
+  // No `dueAt`: a read took them and failed, or a hint not held is due. `dueAt` is the first held hint's time + an interval.
+  if (held.dueAt === undefined || held.dueAt - intervalMs / 4 <= now) return true;
+  const aggregated = new Set(held.aggregated);
+  return members.every((member) => member.connectionStatus !== 'CONNECTED' || aggregated.has(member.memberGuid));
 }

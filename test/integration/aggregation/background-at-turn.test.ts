@@ -37,6 +37,8 @@ it("an idle user's background aggregations are read at its turn: one session, on
   }
   // An app synced the user in the evening (a session made, the user on the reconcile's cycle and syncing).
   expect((await harness.relay.apiRead.transactions.sync(user, { count: 100 })).added).toHaveLength(9);
+  // The reconcile's first read of the user: its members, as the relay knows them.
+  await harness.relay.workerPoll.watch.reconcile(user);
   await settle();
 
   // The night: the session long lapsed, MX aggregates each member in the background and says so.
@@ -46,16 +48,25 @@ it("an idle user's background aggregations are read at its turn: one session, on
     clock.advance(20 * 60_000);
   }
   const before = await mxCalls();
-  for (const guid of members) await aggregationPushed(user, guid);
+  const turn = () =>
+    harness.relay.workerPoll.watch.reconcileTurn({ user_id: user, since: clock.now() - 3600_000, webhooks_on: true });
+  for (const guid of members.slice(0, 2)) await aggregationPushed(user, guid);
+  await settle();
+  // The user's turn (the dispatcher's message, as worker-poll takes it) amid MX's wave: a member is still to come.
+  await turn();
   await settle();
   expect(callsSince(before, await mxCalls())).toEqual({});
   const jobs = async () => (await harness.relay.apiJobs.jobs.pageForUser(user, { limit: 10, now: clock.now() })).jobs;
   expect(await jobs()).toEqual([]);
 
-  // The user's turn (the dispatcher's message, as worker-poll takes it).
-  await harness.relay.workerPoll.watch.reconcileTurn({ user_id: user, since: clock.now() - 3600_000, webhooks_on: true });
+  // The last one comes; the next turn reads the three.
+  await aggregationPushed(user, members[2]!);
   await settle();
-  // And one ingest for the three jobs it ended (each its own: three, and two lists of the pending window).
+  expect(callsSince(before, await mxCalls())).toEqual({});
+  clock.advance(3600_000);
+  await turn();
+  await settle();
+  // One read, and one ingest for the three jobs it ended (each its own: three, and two lists of the pending window).
   expect(callsSince(before, await mxCalls())).toEqual({
     'GET /{client_id}/users/{user_id}/api_token': 1,
     'POST /sessions': 1,

@@ -9,7 +9,7 @@ const WINDOW = 3_000;
 const hint = (memberGuid: string) => ({ kind: 'aggregation' as const, memberGuid, background: false });
 const deleted = (transactionGuid: string) => ({ kind: 'transactions' as const, memberGuid: 'MBR-1', transactionGuid });
 const add = (hints: MxHintsRepository, user: string, h: Parameters<MxHintsRepository['add']>[1], now: number) =>
-  hints.add(user, h, now + WINDOW, now);
+  hints.add(user, h, { now, dueAt: now + WINDOW });
 
 it('a member hint is read at once; hints while it is due or read wait for one read at the end of the window', async () => {
   const hints = new MxHintsRepository(local.table);
@@ -68,25 +68,37 @@ it("a held hint waits for the user's turn; a member's hint then is read at once,
   const hints = new MxHintsRepository(local.table);
   const TURN = 6 * 3600_000;
   const background = (memberGuid: string) => ({ kind: 'aggregation' as const, memberGuid, background: true });
-  const held = (user: string, memberGuid: string, now: number) => hints.add(user, background(memberGuid), now + TURN, now, true);
+  const held = (user: string, memberGuid: string, now: number) =>
+    hints.add(user, background(memberGuid), { now, dueAt: now + TURN, held: true });
 
   const user = 'hints-held';
-  expect(await hints.waiting(user, T0)).toBe(false);
+  expect(await hints.waiting(user, T0)).toBeUndefined();
   expect(await held(user, 'MBR-1', T0)).toEqual({ due: T0 + TURN });
   expect(await held(user, 'MBR-2', T0 + 3600_000)).toEqual({});
   expect(await add(hints, user, deleted('TRN-1'), T0 + 3600_100)).toEqual({});
-  expect(await hints.waiting(user, T0 + 4 * 3600_000)).toBe(true);
+  // Their read is due a turn after the first: the turn weighs what waits against the user's members.
+  const waiting = await hints.waiting(user, T0 + 4 * 3600_000);
+  expect({ ...waiting, aggregated: waiting?.aggregated.sort() }).toEqual({ aggregated: ['MBR-1', 'MBR-2'], dueAt: T0 + TURN });
   const taken = await hints.take(user, T0 + 4 * 3600_000);
-  // Taken, not done (MX failed the read): the turn's retry still finds them.
-  expect(await hints.waiting(user, T0 + 4 * 3600_000)).toBe(true);
+  // Taken, not done (MX failed the read): the turn's retry still finds them, due at once.
+  expect(await hints.waiting(user, T0 + 4 * 3600_000)).toEqual({ aggregated: expect.any(Array) });
   expect(taken).toMatchObject({ aggregated: ['MBR-1', 'MBR-2'], background: ['MBR-1', 'MBR-2'], deletedTransactions: ['TRN-1'] });
   await hints.done(user, taken!);
-  expect(await hints.waiting(user, T0 + 4 * 3600_000)).toBe(false);
+  expect(await hints.waiting(user, T0 + 4 * 3600_000)).toBeUndefined();
 
   // Held for a turn a week on (RECONCILE_INTERVAL_MINUTES allows it), hints outlive the 24 h of others.
   const weekly = 'hints-held-weekly';
-  await hints.add(weekly, background('MBR-1'), T0 + 7 * 24 * 3600_000, T0, true);
-  expect(await hints.waiting(weekly, T0 + 7 * 24 * 3600_000)).toBe(true);
+  const WEEK = 7 * 24 * 3600_000;
+  await hints.add(weekly, background('MBR-1'), { now: T0, dueAt: T0 + WEEK, held: true });
+  // A transaction's hint a day on, kept as long as a held one: the held hint still waits at its turn.
+  const later = T0 + 24 * 3600_000;
+  await hints.add(weekly, deleted('TRN-1'), { now: later, dueAt: later + WINDOW, keepUntil: later + WEEK });
+  expect(await hints.waiting(weekly, T0 + WEEK)).toBeDefined();
+  // Kept only to its own window's day, it would have taken the held hint with it.
+  const shortened = 'hints-held-shortened';
+  await hints.add(shortened, background('MBR-1'), { now: T0, dueAt: T0 + WEEK, held: true });
+  await hints.add(shortened, deleted('TRN-1'), { now: later, dueAt: later + WINDOW });
+  expect(await hints.waiting(shortened, T0 + WEEK)).toBeUndefined();
 
   // Someone opens the app and MX reports a status: held hints are read with it, now.
   const woken = 'hints-held-woken';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../lib/aggregation/job.ts';
 import type { MemberSnapshot } from '../../../lib/aggregation/member-snapshot.ts';
-import type { MemberState } from '../../../lib/aggregation/member-states-repo.ts';
+import type { MemberState, SeenMember } from '../../../lib/aggregation/member-states-repo.ts';
 import { MemberLedger, type MemberLedgerDeps } from '../../../lib/aggregation/member-ledger.ts';
-import { MemberWatch, type MemberWatchDeps } from '../../../lib/aggregation/member-watch.ts';
+import { HINT_WINDOW_MS, MemberWatch, type MemberWatchDeps } from '../../../lib/aggregation/member-watch.ts';
 import type { MxHint, MxHints } from '../../../lib/aggregation/mx-hints-repo.ts';
 import type { MemberReport } from '../../../lib/queue/poll-message.ts';
 import { ManualClock } from '../../../lib/clock.ts';
@@ -73,23 +73,28 @@ function setup(
       goneCalls.push(memberGuid);
     },
     needingUserOf: async () => needingUser,
-    seenOf: async () => (state ? [{ aggregatedAt: state.aggregatedAt, connectionStatus: state.connectionStatus }] : []),
+    seenOf: async () => [
+      ...(state ? [{ memberGuid: MEMBER, aggregatedAt: state.aggregatedAt, connectionStatus: state.connectionStatus }] : []),
+      ...alsoSeen,
+    ],
     deleteAll: async () => Number(Boolean(state && (state = undefined) === undefined)),
   };
   const notedReads: number[] = [];
   const clock = new ManualClock(reconcile?.now);
   /** MxHintsRepository's rules, in memory: hints gather until a read takes them. */
-  const pending = new Map<string, MxHints & { due: boolean }>();
-  const taken = new Map<string, MxHints & { due: boolean }>();
+  const pending = new Map<string, MxHints & { due?: number }>();
+  const taken = new Map<string, MxHints & { due?: number }>();
   const scheduled: string[] = [];
-  const empty = (): MxHints & { due: boolean } => ({
+  const keptUntil: number[] = [];
+  /** The user's other members, as their states show them. */
+  const alsoSeen: SeenMember[] = [];
+  const empty = (): MxHints & { due?: number } => ({
     version: 0,
     aggregated: [],
     background: [],
     statuses: [],
     deletedMembers: [],
     deletedTransactions: [],
-    due: false,
   });
   const listOf = (hint: MxHint): Exclude<keyof MxHints, 'version'>[] =>
     hint.kind === 'aggregation'
@@ -163,24 +168,31 @@ function setup(
         new Map(userIds.filter((id) => id !== 'stranger').map((id) => [id, id === 'gone-away' ? { left: true } : {}])),
     },
     hints: {
-      async add(userId, hint, dueAt, _now, held) {
+      async add(userId, hint, { dueAt, held, keepUntil }) {
+        keptUntil.push(keepUntil ?? dueAt);
         const hints = pending.get(userId) ?? empty();
         const guid = hint.kind === 'transactions' ? hint.transactionGuid : hint.memberGuid;
         for (const list of listOf(hint)) if (!hints[list].includes(guid)) hints[list].push(guid);
-        const first = !hints.due;
-        hints.due = true;
+        const first = hints.due === undefined;
+        if (first) hints.due = held ? dueAt : 0;
         pending.set(userId, hints);
         return !first ? {} : held ? { due: dueAt } : { readAt: 0, due: 0 };
       },
-      // Hints a read took are waiting until it is done.
-      waiting: async (userId) => pending.has(userId) || taken.has(userId),
+      // Hints a read took are waiting until it is done (then with no `dueAt`).
+      async waiting(userId) {
+        const hints = pending.get(userId) ?? taken.get(userId);
+        if (!hints) return undefined;
+        return { aggregated: hints.aggregated, ...(hints.due === undefined ? {} : { dueAt: hints.due }) };
+      },
       async take(userId) {
         // What a read took and did not finish is taken again.
         const hints = pending.get(userId) ?? taken.get(userId);
         if (!hints) return undefined;
+        // As the table's: the read due is taken with them.
+        delete hints.due;
         taken.set(userId, hints);
         pending.delete(userId);
-        return { ...hints, due: undefined } as MxHints;
+        return { ...hints };
       },
       unschedule: async () => {},
       done: async (userId) => void taken.delete(userId),
@@ -201,6 +213,9 @@ function setup(
       for (const userId of scheduled.splice(0)) await watch.readHints(userId);
     },
     scheduled,
+    keptUntil,
+    alsoSeen,
+    clock,
     ledger,
     published,
     opened,
@@ -472,6 +487,24 @@ describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
     expect([opened.length, reads()]).toEqual([1, 1]);
   });
 
+  it("a turn amid MX's wave for the user waits for the next, which reads the night's reports at once", async () => {
+    const { watch, deliver, opened, metrics, reads, alsoSeen, clock } = setup(seen, {}, reconcile, undefined, {
+      freshSession: false,
+    });
+    alsoSeen.push({ memberGuid: 'MBR-2', aggregatedAt: seen.aggregatedAt, connectionStatus: 'CONNECTED' });
+    await deliver(background());
+    await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
+    expect([opened, reads()]).toEqual([[], 0]);
+    expect(metrics).toContainEqual(['HeldHintTurns', 1, { decision: 'waited' }]);
+    // MX's wave goes on: MBR-2 is aggregated; the next turn reads both in one read.
+    clock.advance(3600_000);
+    await deliver(background({ member_guid: 'MBR-2' }));
+    clock.advance(reconcile.intervalMs - 3600_000);
+    await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
+    expect(metrics).toContainEqual(['HeldHintTurns', 1, { decision: 'read' }]);
+    expect(reads()).toBe(1);
+  });
+
   it('a turn whose read MX failed leaves the held hints to its retry', async () => {
     const { watch, deliver, opened, listFailures } = setup(seen, {}, reconcile, undefined, { freshSession: false });
     await deliver(background());
@@ -484,15 +517,17 @@ describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
   });
 
   it('with a fresh session (someone is using an app), MX in the foreground, or the setting off: read at once', async () => {
-    for (const [atTurn, report] of [
-      [{ freshSession: true }, background()],
-      [{ freshSession: false }, background({ is_background: false })],
-      [undefined, background()],
+    for (const [atTurn, report, keptFor] of [
+      [{ freshSession: true }, background(), reconcile.intervalMs],
+      [{ freshSession: false }, background({ is_background: false }), reconcile.intervalMs],
+      [undefined, background(), HINT_WINDOW_MS],
     ] as const) {
-      const { deliver, opened, metrics } = setup(seen, {}, reconcile, undefined, atTurn);
+      const { deliver, opened, metrics, keptUntil } = setup(seen, {}, reconcile, undefined, atTurn);
       await deliver(report);
       expect(opened).toHaveLength(1);
       expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'hinted' }]);
+      // With the setting on, a hint read at once still keeps the hints until the turn: one held before it waits for it.
+      expect(keptUntil).toEqual([now + keptFor]);
     }
   });
 });

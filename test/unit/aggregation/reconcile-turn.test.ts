@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { judgeTurn, MX_DAILY_CADENCE_MS } from '../../../lib/aggregation/reconcile-turn.ts';
+import { judgeTurn, MX_DAILY_CADENCE_MS, readsHeld } from '../../../lib/aggregation/reconcile-turn.ts';
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 10, 25, 12);
@@ -71,5 +71,32 @@ describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
         },
       ),
     );
+  });
+});
+
+describe('readsHeld: whether a turn reads the hints held for it (MX_BACKGROUND_AT_TURN)', () => {
+  const member = (memberGuid: string, connectionStatus: string | null = 'CONNECTED') => ({ memberGuid, connectionStatus });
+  const members = [member('MBR-1'), member('MBR-2'), member('MBR-3', 'CHALLENGED'), member('MBR-4', null)];
+  /** Hints first held `heldFor` ago: their `due_at` is an interval after. */
+  const held = (aggregated: string[], heldFor: number) => ({ aggregated, dueAt: NOW - heldFor + INTERVAL });
+  const reads = (h: ReturnType<typeof held> | { aggregated: string[] }) =>
+    readsHeld({ now: NOW, intervalMs: INTERVAL, held: h, members });
+
+  it("amid MX's wave for the user, waits for the next turn; once every connected member is in, reads", () => {
+    expect(reads(held(['MBR-1'], HOUR))).toBe(false);
+    // A member needing its user, or never seen settled, is not aggregated in the background: nothing to wait for.
+    expect(reads(held(['MBR-1', 'MBR-2'], HOUR))).toBe(true);
+    // A member the relay never saw (connected through the widget) changes nothing.
+    expect(reads(held(['MBR-1', 'MBR-9'], HOUR))).toBe(false);
+  });
+
+  it('held three quarters of an interval (the next turn, early; or a member MX skipped tonight), reads', () => {
+    expect(reads(held(['MBR-1'], 0.75 * INTERVAL - 1))).toBe(false);
+    expect(reads(held(['MBR-1'], 0.75 * INTERVAL))).toBe(true);
+  });
+
+  it('hints a read took and did not finish (no due_at), or a user with no member seen, read at once', () => {
+    expect(reads({ aggregated: ['MBR-1'] })).toBe(true);
+    expect(readsHeld({ now: NOW, intervalMs: INTERVAL, held: held(['MBR-1'], 0), members: [] })).toBe(true);
   });
 });
