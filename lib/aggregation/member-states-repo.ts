@@ -202,10 +202,10 @@ export class MemberStatesRepository {
 
   async seenOf(userId: string): Promise<SeenMember[]> {
     const seen: SeenMember[] = [];
-    const prefix = keys.memberState(userId, '').sk;
+    const { pk, sk: prefix } = keys.memberState(userId, '');
     for await (const item of queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
-      ExpressionAttributeValues: { ':pk': keys.memberState(userId, '').pk, ':members': prefix },
+      ExpressionAttributeValues: { ':pk': pk, ':members': prefix },
       ProjectionExpression: 'sk, aggregated_at, connection_status',
     })) {
       seen.push({

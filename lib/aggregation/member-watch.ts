@@ -238,17 +238,18 @@ export class MemberWatch {
     const now = clock.now();
     const { webhooks_on: webhooksOn } = turn;
     const intervalMs = this.deps.reconcileIntervalMs;
-    const members =
-      webhooksOn !== undefined && intervalMs !== undefined ? await this.deps.states.seenOf(turn.user_id) : undefined;
-    const judged =
-      members && webhooksOn !== undefined && intervalMs !== undefined
-        ? judgeTurn({ now, intervalMs, webhooksOn, lastReadAt: turn.since, members })
-        : ({ read: true, reason: 'webhooks_off' } as const);
+    const weighed =
+      webhooksOn === undefined || intervalMs === undefined
+        ? undefined
+        : { now, intervalMs, webhooksOn, members: await this.deps.states.seenOf(turn.user_id) };
+    const judged = weighed
+      ? judgeTurn({ ...weighed, lastReadAt: turn.since })
+      : ({ read: true, reason: 'webhooks_off' } as const);
     metrics.add('ReconcileTurns', 1, { decision: judged.read ? 'read' : 'skipped', reason: judged.reason });
     // Hints held for this turn: their read lists the members once for them all, MX's wave over for the user.
     const held = this.deps.backgroundAtTurn ? await this.deps.hints.waiting(turn.user_id, now) : undefined;
     if (held) {
-      const read = judged.read || !members || intervalMs === undefined || readsHeld({ now, intervalMs, held, members });
+      const read = judged.read || !weighed || readsHeld({ ...weighed, held });
       metrics.add('HeldHintTurns', 1, { decision: read ? 'read' : 'waited' });
       if (read) await this.readHints(turn.user_id);
     }
