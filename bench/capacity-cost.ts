@@ -20,9 +20,9 @@ export interface DayShape {
   wave: Partial<DailyUnits>;
   app: Partial<DailyUnits>;
   even: Partial<DailyUnits>;
-  /** Reads at the users' reconcile turns of what the wave held (MX_BACKGROUND_AT_TURN), by `turnHourShares` from the wave's start. */
+  /** Reads of what the wave held (MX_BACKGROUND_AT_TURN; the night's last, or a turn), by `heldReadHourShares` from the wave's start. */
   turns?: Partial<DailyUnits>;
-  turnHourShares?: readonly number[];
+  heldReadHourShares?: readonly number[];
 }
 
 /** The month at 1M users: the workload's day, and what the stack keeps. */
@@ -180,11 +180,11 @@ export function partUnits(cost: UnitCost, part: TablePart, way: 'write' | 'read'
 }
 
 /** Each of the day's 24 hours' share of a profile's work. */
-export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor' | 'turnHourShares'>, profile: Profile): number[] {
+export function hourShares(shape: Pick<DayShape, 'waveHours' | 'peakFactor' | 'heldReadHourShares'>, profile: Profile): number[] {
   const peak = Math.min(shape.peakFactor, 24) / 24;
   return Array.from({ length: 24 }, (_, hour) => {
     if (profile === 'wave') return hour < shape.waveHours ? 1 / shape.waveHours : 0;
-    if (profile === 'turns') return shape.turnHourShares?.[hour] ?? 0;
+    if (profile === 'turns') return shape.heldReadHourShares?.[hour] ?? 0;
     if (profile === 'app') return hour === APP_PEAK_HOUR ? peak : (1 - peak) / 23;
     return 1 / 24;
   });

@@ -6,11 +6,11 @@ import {
   MX_CAUSES,
   type MxCause,
   type SharedPartition,
-  TURN_READ_UNITS,
+  HELD_READ_UNITS,
   type Unit,
   type UnitCosts,
 } from './capacity-unit-costs.ts';
-import { DAYS_PER_MONTH, dailyVolumes, turnReads, type Workload } from './workload.ts';
+import { DAYS_PER_MONTH, dailyVolumes, heldReads, type Workload } from './workload.ts';
 import { LAMBDA_MB_PER_VCPU } from './support/pricing.ts';
 import type { Interval } from './support/report.ts';
 
@@ -139,6 +139,9 @@ export interface Assessment {
   perMillionAggregations: number;
 }
 
+/** With MX_BACKGROUND_AT_TURN, the reconcile queue's consumer: its turns and the reads of what they find held. */
+export const TURN_CONSUMER = 'worker-poll, reconcile turns and what they read';
+
 /**
  * The workload `w` at the stack `prod`, from the costs measured in this run. `atTurn`: as if MX_BACKGROUND_AT_TURN
  * were on (it is off in prod; decision 0037): the wave's reports held, each user's read at its reconcile turns.
@@ -150,7 +153,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const held = atTurn && webhooksOn;
   const syncingReports = held ? 0 : day.aggregated * w.syncingShare;
   const turnsPerUserDay = m.week.turnsPerUserDay;
-  const heldReads = turnReads(w, 24 / turnsPerUserDay);
+  const nightReads = heldReads(w, 24 / turnsPerUserDay);
   const perDay: DailyUnits = {
     ...zeroUnits(),
     refresh: day.refreshes * w.syncingShare,
@@ -169,18 +172,18 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   };
   if (held) {
     // A read of k held members, linear between the reads of 1 and of 3 measured.
-    const reads = w.users * heldReads.perUser;
+    const reads = w.users * nightReads.perUser;
     const k = day.aggregated / reads;
     perDay.held = day.aggregated;
     for (const [group, share] of [
       ['syncing', w.syncingShare],
       ['unsynced', 1 - w.syncingShare],
     ] as const) {
-      perDay[TURN_READ_UNITS[group].one] = (reads * share * (3 - k)) / 2;
-      perDay[TURN_READ_UNITS[group].three] = (reads * share * (k - 1)) / 2;
+      perDay[HELD_READ_UNITS[group].one] = (reads * share * (3 - k)) / 2;
+      perDay[HELD_READ_UNITS[group].three] = (reads * share * (k - 1)) / 2;
     }
   }
-  const turnReadUnits = Object.values(TURN_READ_UNITS).flatMap((g) => [g.one, g.three]);
+  const heldReadUnits = Object.values(HELD_READ_UNITS).flatMap((g) => [g.one, g.three]);
 
   const callsOf = (unit: Unit, volume: number, causes: readonly MxCause[] = MX_CAUSES) =>
     Object.fromEntries(
@@ -196,13 +199,13 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const relay = {
     ...(held
       ? {
-          'nightly reports held, read at the turn, syncing users': sumCalls(
+          'nightly reports held, read together, syncing users': sumCalls(
             callsOf('held', perDay.held * w.syncingShare),
-            callsOfAll(Object.values(TURN_READ_UNITS.syncing)),
+            callsOfAll(Object.values(HELD_READ_UNITS.syncing)),
           ),
-          'nightly reports held, read at the turn, other users': sumCalls(
+          'nightly reports held, read together, other users': sumCalls(
             callsOf('held', perDay.held * (1 - w.syncingShare)),
-            callsOfAll(Object.values(TURN_READ_UNITS.unsynced)),
+            callsOfAll(Object.values(HELD_READ_UNITS.unsynced)),
           ),
         }
       : {
@@ -227,6 +230,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   // Rates where the wave meets the peak hour, a second.
   const peak = (perDayCount: number) => (perDayCount / DAY_S) * w.peakFactor;
   const waveSeconds = w.waveHours * 3600;
+  const busiest = { night: Math.max(...nightReads.night), turn: Math.max(...nightReads.turn) };
   const rates: Record<Unit, number> = {
     refresh: peak(perDay.refresh),
     'refresh-unsynced': peak(perDay['refresh-unsynced']),
@@ -239,9 +243,10 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
     read: peak(perDay.read),
     'read-lapsed': peak(day.readsOpeningSession) + reconcileReads / DAY_S,
     held: perDay.held / waveSeconds,
+    // Each place's busiest hour, taken together (hours apart at most).
     ...(Object.fromEntries(
-      turnReadUnits.map((unit) => [unit, (perDay[unit] * Math.max(...heldReads.hourShares)) / 3600]),
-    ) as Record<(typeof turnReadUnits)[number], number>),
+      heldReadUnits.map((unit) => [unit, (perDay[unit] * (busiest.night + busiest.turn)) / nightReads.perUser / 3600]),
+    ) as Record<(typeof heldReadUnits)[number], number>),
     delivery: 0,
     transaction: 0,
   };
@@ -249,9 +254,16 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const mxCallsAt = (unit: Unit) => MX_CAUSES.reduce((n, cause) => n + units[unit].mxCalls[cause], 0);
   const peakMxCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * mxCallsAt(unit), 0);
   const reportsPerSecond = rates.report + rates['report-unsynced'];
-  const turnReadsPerSecond = turnReadUnits.reduce((n, unit) => n + rates[unit], 0);
-  /** A turn's read at the mix of the day: a message's share of its batch's wall time. */
-  const turnReadMs = turnReadUnits.reduce((n, unit) => n + rates[unit] * units[unit].lambdaMs, 0) / (turnReadsPerSecond || 1);
+  /** The held reads of one place at its busiest hour: how many a second, and their Lambda ms a second. */
+  const heldReadsAt = (place: keyof typeof busiest) => {
+    const share = busiest.night + busiest.turn > 0 ? busiest[place] / (busiest.night + busiest.turn) : 0;
+    return {
+      perSecond: heldReadUnits.reduce((n, unit) => n + rates[unit] * share, 0),
+      busyMs: heldReadUnits.reduce((n, unit) => n + rates[unit] * share * units[unit].lambdaMs, 0),
+    };
+  };
+  const nightRead = heldReadsAt('night');
+  const turnRead = heldReadsAt('turn');
 
   const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH * 1000) / batchMs;
   /** A longer batch is a lower capacity. */
@@ -284,22 +296,29 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
           },
         ]),
   ];
-  // Held, a report is a hint written; its read is a turn's, on the reconcile queue (MX at its usual pace only).
+  // Held, a report is a hint written; the night's last is read with the ones before it, on the same queue; a turn reads
+  // what a member MX skipped left held (MX at its usual pace only). Capacity in messages a second at each queue's mix.
+  const mixOf = (concurrency: number, need: number, busyMs: number) => ({
+    capacity: need > 0 ? (concurrency * 1000 * need) / busyMs : 0,
+    need,
+  });
+  const perUserNight = (place: readonly number[]) => place.reduce((a, b) => a + b, 0).toFixed(2);
   const heldComponents: Component[] = held
     ? [
         {
-          name: `worker-poll, nightly reports held (concurrency ${q['member-reports']}), MX at ${m.usual.latencyMs} ms`,
-          capacity: perSecond(q['member-reports'], BATCH * units.held.lambdaMs),
-          need: rates.held,
-          basis: `an aggregation's reports in ${Math.round(units.held.lambdaMs)} ms of a batch`,
+          name: `worker-poll, nightly reports held and read with the night's last (concurrency ${q['member-reports']}), MX at ${m.usual.latencyMs} ms`,
+          ...mixOf(q['member-reports'], rates.held + nightRead.perSecond, rates.held * units.held.lambdaMs + nightRead.busyMs),
+          basis: `an aggregation's reports in ${Math.round(units.held.lambdaMs)} ms of a batch; ${perUserNight(nightReads.night)} reads a user a night, their busiest hour`,
           kind: 'measured',
         },
         {
-          name: `worker-poll, reconcile turns reading what was held (concurrency ${q.reconcile}), MX at ${m.usual.latencyMs} ms`,
-          capacity: perSecond(q.reconcile, BATCH * turnReadMs),
-          // The turns that read nothing take their (short) time too.
-          need: turnReadsPerSecond + (rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs) / turnReadMs,
-          basis: `a turn's read in ${Math.round(turnReadMs)} ms of a batch (${heldReads.perUser.toFixed(2)} reads a user a night, their busiest hour)`,
+          name: `${TURN_CONSUMER} (concurrency ${q.reconcile}), MX at ${m.usual.latencyMs} ms`,
+          ...mixOf(
+            q.reconcile,
+            rates['reconcile-turn'] + turnRead.perSecond,
+            rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs + turnRead.busyMs,
+          ),
+          basis: `every turn, and ${perUserNight(nightReads.turn)} reads a user a night of what a member MX skipped left held, their busiest hour`,
           kind: 'measured',
         },
       ]
@@ -312,7 +331,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
     (rates.poll * m.usual.pollBatchMs) / BATCH / 1000 +
     (reportsPerSecond * m.usual.reportBatchMs) / BATCH / 1000 +
     executions('held') +
-    turnReadUnits.reduce((n, unit) => n + executions(unit), 0) +
+    heldReadUnits.reduce((n, unit) => n + executions(unit), 0) +
     (rates.delivery * m.units.deliveryBatchMs) / BATCH / 1000 +
     apiRead;
   const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
@@ -462,8 +481,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
       'read-lapsed': day.readsOpeningSession,
     },
     even: { 'reconcile-turn': perDay['reconcile-turn'], 'read-lapsed': reconcileReads },
-    turns: Object.fromEntries(turnReadUnits.map((unit) => [unit, perDay[unit]])),
-    turnHourShares: heldReads.hourShares,
+    turns: Object.fromEntries(heldReadUnits.map((unit) => [unit, perDay[unit]])),
+    heldReadHourShares: nightReads.hourShares,
   };
   const { throughput } = prod.data;
   const cost = monthlyCost(m.units, {
@@ -498,7 +517,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
       held: perDay.held,
       ...shape.turns,
     },
-    shape: { ...empty.shape, wave: shape.wave, turns: shape.turns, turnHourShares: shape.turnHourShares },
+    shape: { ...empty.shape, wave: shape.wave, turns: shape.turns, heldReadHourShares: shape.heldReadHourShares },
     jobsPerDay: day.aggregated,
   });
   const aggregationsAdd = aggregationsOnly.total - monthlyCost(m.units, empty).total;
@@ -528,10 +547,10 @@ const zeroUnits = (): DailyUnits => ({
   read: 0,
   'read-lapsed': 0,
   held: 0,
-  'turn-read': 0,
-  'turn-read-3': 0,
-  'turn-read-unsynced': 0,
-  'turn-read-unsynced-3': 0,
+  'held-read': 0,
+  'held-read-3': 0,
+  'held-read-unsynced': 0,
+  'held-read-unsynced-3': 0,
 });
 
 function sumCalls(a: Record<MxCause, number>, b: Record<MxCause, number>): Record<MxCause, number> {

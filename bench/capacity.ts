@@ -28,9 +28,17 @@ import { bootstrapInterval, fmt, seededRandom } from './support/stats.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { installIndexCapacity } from './support/dynalite-capacity.ts';
 import { MX_CAUSES, type MxCause, measureUnitCosts, NIGHTLY_CHANGES, type Unit } from './capacity-unit-costs.ts';
-import { type Assessment, assess, atFunctionSizes, type Component, type Measured, type WorkerFigures } from './capacity-model.ts';
+import {
+  type Assessment,
+  assess,
+  atFunctionSizes,
+  type Component,
+  type Measured,
+  type WorkerFigures,
+  TURN_CONSUMER,
+} from './capacity-model.ts';
 import { prodStackCounts } from './capacity-stack.ts';
-import { SENSITIVE, scaled, SLOW_DAY_MX_P50_MS, turnReads, WORKLOAD } from './workload.ts';
+import { SENSITIVE, scaled, SLOW_DAY_MX_P50_MS, heldReads, WORKLOAD } from './workload.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 
 /**
@@ -123,6 +131,7 @@ function report(
   atTurn: AtTurn,
 ): BenchResult {
   const w = WORKLOAD;
+  const held = heldReads(w, 24 / m.week.turnsPerUserDay);
   const headroomCheck = (c: Component, target: number, day: string): TargetCheck => {
     const headroom = c.capacity / c.need;
     const times = (value: number) => `${fmt(value, 1)}×`;
@@ -162,7 +171,7 @@ function report(
       met: on.relayCallsPerUserDay <= TARGETS.relayMxCallsPerUserDay,
     },
     {
-      target: `MX_BACKGROUND_AT_TURN (off in prod; decision 0037): idle users' nightly reports read at their reconcile turn, beside the figures without it (a setting; no target)`,
+      target: `MX_BACKGROUND_AT_TURN (off in prod; decision 0037): idle users' nightly reports read together, with the night's last, beside the figures without it (a setting; no target)`,
       measured: `MX calls the relay makes ${fmt(atTurn.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(atTurn.cost.total)} (${usd(on.cost.total)}); the MX budget ${headroomOf(atTurn, 'MX call budget')} (${headroomOf(on, 'MX call budget')}); the reconcile's consumer ${headroomOf(atTurn, TURN_CONSUMER)} at concurrency ${atTurn.reconcile} (prod's ${ENVIRONMENTS.prod.queueConcurrency.reconcile}: worker-poll reserves the difference of the account's quota); ceiling ${fmtUsers(atTurn.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(atTurn.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
       met: true,
       info: true,
@@ -247,7 +256,10 @@ function report(
       ],
     ),
     '',
-    `**Idle users read at their turn** (MX_BACKGROUND_AT_TURN, off in prod: a user nobody is using learns of MX's background aggregations up to the reconcile's interval after its last of the night; decision 0037). The wave's reports are held and each user read at the first reconcile turn that finds all its members' in (or the first held three quarters of an interval): ${fmt(turnReads(w, 24 / m.week.turnsPerUserDay).perUser, 2)} reads a user a night for ${fmt(w.membersPerUser * (1 - w.needingUserShare), 1)} reports (arithmetic, sampled: a turn every ${fmt(24 / m.week.turnsPerUserDay, 0)} h at a phase of the user's own, each member aggregated at an even time of the wave's ${w.waveHours} h), a read of k members linear between the reads of 1 and of 3 measured (units \`turn-read\`…), at the reads' busiest hour. The relay's own MX calls a user a day, and each component it changes, beside the figure without it:`,
+    `**Idle users read with the night's last** (MX_BACKGROUND_AT_TURN, off in prod: a user nobody is using learns of MX's background aggregations as MX ends its last member of the night, or up to 1.75 reconcile intervals after the first if MX skips one; decision 0037). The wave's reports are held; the one that brings in every member last seen \`CONNECTED\` is read at once with them, and a reconcile turn reads what has waited three quarters of an interval: ${fmt(held.perUser, 2)} reads a user a night (${fmt(
+      held.turn.reduce((a, b) => a + b, 0),
+      2,
+    )} of them at a turn) for ${fmt(w.membersPerUser * (1 - w.needingUserShare), 1)} reports (arithmetic, sampled: each member aggregated at an even time of the wave's ${w.waveHours} h, a turn every ${fmt(24 / m.week.turnsPerUserDay, 0)} h at a phase of the user's own), a read of k members linear between the reads of 1 and of 3 measured (units \`held-read\`…), at the reads' busiest hour. The relay's own MX calls a user a day, and each component it changes, beside the figure without it:`,
     '',
     table(
       ['work', 'session', 'transactions', 'job', 'read', 'total'],
@@ -371,23 +383,23 @@ const WRITES_SHOWN: readonly Unit[] = [
   'report',
   'report-unsynced',
   'held',
-  'turn-read-3',
+  'held-read-3',
   'refresh',
   'sync',
   'read-lapsed',
   'delivery',
   'mx-webhook',
 ];
-const TURN_CONSUMER = 'worker-poll, reconcile turns reading what was held';
 
 /**
- * MX_BACKGROUND_AT_TURN as an operator would turn it on: with the reconcile queue's concurrency raised to what its reads
- * need for the 2× target (the setting and its figure say so).
+ * MX_BACKGROUND_AT_TURN as an operator would turn it on: with the reconcile queue's concurrency raised, if its turns and
+ * reads need it, to the 2× target (the setting and its figure say so).
  */
 function atTurnWithItsConsumer(measured: Measured, prod: EnvironmentSettings): AtTurn {
   const first = assess(WORKLOAD, measured, prod, { atTurn: true });
   const consumer = first.components.find((c) => c.name.startsWith(TURN_CONSUMER))!;
-  const reconcile = Math.ceil((TARGETS.headroom * prod.queueConcurrency.reconcile * consumer.need) / consumer.capacity);
+  const needed = Math.ceil((TARGETS.headroom * prod.queueConcurrency.reconcile * consumer.need) / consumer.capacity);
+  const reconcile = Math.max(prod.queueConcurrency.reconcile, needed);
   const settings = { ...prod, queueConcurrency: { ...prod.queueConcurrency, reconcile } };
   return { ...assess(WORKLOAD, measured, settings, { atTurn: true }), reconcile };
 }

@@ -133,27 +133,40 @@ export function dailyVolumes(w: Workload): DailyVolumes {
   };
 }
 
-const sampledTurnReads = new Map<string, { perUser: number; hourShares: number[] }>();
+/** A night's held reads per user, by hour from the wave's start: at the night's last report, or at a turn. */
+export interface HeldReads {
+  perUser: number;
+  /** Read as the user's last report comes (on member-reports). */
+  night: number[];
+  /** Read at a reconcile turn, the first held three quarters of an interval before (on reconcile). */
+  turn: number[];
+  /** Of all, each hour's share. */
+  hourShares: number[];
+}
+
+const sampledHeldReads = new Map<string, HeldReads>();
 
 /**
- * With MX_BACKGROUND_AT_TURN, the reads a user's nightly reports take: the user's turns come every `intervalHours` from
- * a phase of their own; its members are each aggregated (1 − needingUserShare) at an even time of the wave, those
- * needing their user never (the relay knows them so). A turn reads what is held once every member to come is in, or once
- * the first held has waited three quarters of an interval (`readsHeld`). A night's reads and when they come (a share of
- * them each hour). Sampled (a fixed seed: the same figures every run); a fractional member count is that share of users
+ * With MX_BACKGROUND_AT_TURN, the reads a user's nightly reports take: its members are each aggregated
+ * (1 − needingUserShare) at an even time of the wave, those needing their user never (the relay knows them so); its
+ * turns come every `intervalHours` from a phase of its own. The report that brings every member to come is read at once
+ * with the ones held before it; a turn reads what is held once the first has waited three quarters of an interval
+ * (`readsHeld`). Sampled (a fixed seed: the same figures every run); a fractional member count is that share of users
  * with one member more.
  *
- * @example turnReads(WORKLOAD, 6).perUser // ≈ 1.0 at 3 members, 90 % aggregated, a 6-h wave and 6-h turns
+ * @example heldReads(WORKLOAD, 6).perUser // ≈ 1.0 at 3 members, 90 % aggregated, a 6-h wave and 6-h turns
  */
-export function turnReads(w: Workload, intervalHours: number, samples = 50_000): { perUser: number; hourShares: number[] } {
+export function heldReads(w: Workload, intervalHours: number, samples = 50_000): HeldReads {
   // The capacity model asks again for each user count it tries: the same inputs, the same figures.
   const key = [w.membersPerUser, w.needingUserShare, w.waveHours, intervalHours, samples].join();
-  const known = sampledTurnReads.get(key);
+  const known = sampledHeldReads.get(key);
   if (known) return known;
   const p = 1 - w.needingUserShare;
   const random = seededRandom(1);
   const slots = Math.ceil(w.membersPerUser);
-  const byHour = new Array<number>(Math.ceil(w.waveHours + 2 * intervalHours)).fill(0);
+  const hours = Math.ceil(w.waveHours + 2 * intervalHours);
+  const night = new Array<number>(hours).fill(0);
+  const turn = new Array<number>(hours).fill(0);
   for (let i = 0; i < samples; i++) {
     const last = w.membersPerUser - (slots - 1);
     const times: number[] = [];
@@ -161,20 +174,25 @@ export function turnReads(w: Workload, intervalHours: number, samples = 50_000):
       const present = slot < slots - 1 || random() < last;
       if (present && random() < p) times.push(random() * w.waveHours);
     }
+    if (times.length === 0) continue;
     times.sort((a, b) => a - b);
-    let next = 0;
-    for (let turn = random() * intervalHours; next < times.length; turn += intervalHours) {
-      const first = times[next]!;
-      if (first > turn) continue;
-      const allIn = times[times.length - 1]! <= turn;
-      if (!allIn && turn - first < 0.75 * intervalHours) continue;
-      while (next < times.length && times[next]! <= turn) next++;
-      byHour[Math.floor(turn)]! += 1 / samples;
+    let first: number | undefined;
+    let at = random() * intervalHours;
+    for (const time of times) {
+      // Turns before this report: one reads what is held if the first has waited long enough.
+      for (; at < time; at += intervalHours) {
+        if (first !== undefined && at - first >= 0.75 * intervalHours) {
+          turn[Math.floor(at)]! += 1 / samples;
+          first = undefined;
+        }
+      }
+      first ??= time;
     }
+    night[Math.floor(times[times.length - 1]!)]! += 1 / samples;
   }
-  const perUser = byHour.reduce((a, b) => a + b, 0);
-  const figures = { perUser, hourShares: byHour.map((n) => n / perUser) };
-  sampledTurnReads.set(key, figures);
+  const perUser = [...night, ...turn].reduce((a, b) => a + b, 0);
+  const figures = { perUser, night, turn, hourShares: night.map((n, h) => (n + turn[h]!) / perUser) };
+  sampledHeldReads.set(key, figures);
   return figures;
 }
 

@@ -57,10 +57,9 @@ export interface EnvironmentSettings {
    */
   reconcileTurnsPerMinute: number;
   /**
-   * MX_BACKGROUND_AT_TURN: MX's background aggregations of users nobody is using are read at the users' reconcile turns
-   * (their nightly events up to 6 h later; fewer MX sessions: docs/operations.md, cost notes). Off: the owner's call.
-   * On, the night's reads move to the reconcile queue: raise `queueConcurrency.reconcile` with it (BENCHMARKS.md
-   * section 8 gives the figure for 1M users).
+   * MX_BACKGROUND_AT_TURN: MX's background aggregations of users nobody is using are read together, with the night's
+   * last (their nightly events as MX ends the user's last member; a member MX skips, at the user's reconcile turn;
+   * fewer MX sessions: docs/operations.md, cost notes). Off: the owner's call.
    */
   mxBackgroundAtTurn: boolean;
   /**

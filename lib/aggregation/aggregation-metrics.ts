@@ -22,7 +22,8 @@ export const AGGREGATION_METRICS = {
   JobOutcomeFlushFailures: { unit: 'Count', sum: true, dimensions: {} },
   /**
    * MX's webhooks about members no job follows: `coalesced` joins a read already due, `held` waits for the user's
-   * reconcile turn (MX_BACKGROUND_AT_TURN), `overflow` is a deletion past what the hints hold, `unplaced` a user guid never
+   * others of the night or its reconcile turn (MX_BACKGROUND_AT_TURN), `released` is the night's last (its read takes
+   * them all now), `overflow` is a deletion past what the hints hold, `unplaced` a user guid never
    * seen, `unserved` a user no app is served (nothing read, made or recorded).
    */
   MemberReports: {
@@ -30,7 +31,7 @@ export const AGGREGATION_METRICS = {
     sum: true,
     dimensions: {
       kind: ['aggregation', 'connection_status', 'transactions', 'member_deleted'] as const,
-      outcome: ['hinted', 'held', 'coalesced', 'overflow', 'unplaced', 'unserved', 'not_held'] as const,
+      outcome: ['hinted', 'held', 'released', 'coalesced', 'overflow', 'unplaced', 'unserved', 'not_held'] as const,
     },
   },
   /** Reads of MX confirming a user's hints. */

@@ -7,7 +7,7 @@ import type { Member } from '../mx/member.ts';
 import type { NexusClient } from '../mx/nexus-client.ts';
 import type { DelayedQueue } from '../queue/delayed-queue.ts';
 import type { MemberReport, MxHintsMessage, ReconcileMessage } from '../queue/poll-message.ts';
-import type { MxHint, MxHints, MxHintsRepository } from './mx-hints-repo.ts';
+import type { MxHint, MxHints, MxHintsRepository, WaitingHints } from './mx-hints-repo.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import { judgeTurn, readsHeld } from './reconcile-turn.ts';
 import { type MxStartedTrigger, newJobId } from './job.ts';
@@ -31,10 +31,11 @@ export interface MemberWatchDeps {
   /** The users apps are served: MX's webhooks name no other. */
   served: Pick<ReconcileRepository, 'turnFacts'>;
   /** MX's webhooks about a user, gathered for one read per HINT_WINDOW_MS. */
-  hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done' | 'waiting'>;
+  hints: Pick<MxHintsRepository, 'add' | 'unschedule' | 'take' | 'done' | 'waiting' | 'release'>;
   /**
    * MX_BACKGROUND_AT_TURN (with the reconcile on): a background aggregation of a user nobody is using (no fresh MX
-   * session) waits for the user's reconcile turn, so one session and one member list confirm the night's.
+   * session) waits for the user's others of the night (or its reconcile turn), so one session and one member list
+   * confirm them all.
    */
   backgroundAtTurn?: { hasFreshSession(userId: string): Promise<boolean> };
   hintReads: Pick<DelayedQueue<MxHintsMessage>, 'schedule'>;
@@ -80,7 +81,7 @@ export class MemberWatch {
       report.user_id ??
       (await jobs.latestForMember(report.member_guid))?.userId ??
       (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
-    const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'held' | 'coalesced' | 'overflow') =>
+    const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'held' | 'released' | 'coalesced' | 'overflow') =>
       metrics.add('MemberReports', 1, { kind: report.kind, outcome });
     if (userId === undefined) {
       // Never followed (the reconcile reads it in its turn), or the user was erased.
@@ -108,7 +109,10 @@ export class MemberWatch {
     const dueAt = held ? turnAt : now + HINT_WINDOW_MS;
     // Whatever this hint is, hints held before it wait for the turn.
     const keepUntil = this.deps.backgroundAtTurn ? Math.max(turnAt, dueAt) : dueAt;
-    const { readAt, due, overflow } = await this.deps.hints.add(userId, hint, { now, dueAt, held, keepUntil });
+    const added = await this.deps.hints.add(userId, hint, { now, dueAt, held, keepUntil });
+    const { due, overflow } = added;
+    const released = added.waiting && (await this.#nightIn(userId, added.waiting, now));
+    const readAt = released ?? added.readAt;
     if (readAt !== undefined) {
       try {
         await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });
@@ -118,7 +122,31 @@ export class MemberWatch {
         throw error;
       }
     }
-    count(overflow ? 'overflow' : readAt !== undefined ? 'hinted' : held && due !== undefined ? 'held' : 'coalesced');
+    count(
+      overflow
+        ? 'overflow'
+        : released
+          ? 'released'
+          : readAt !== undefined
+            ? 'hinted'
+            : held && due !== undefined
+              ? 'held'
+              : 'coalesced',
+    );
+  }
+
+  /**
+   * The user's last held report of the night (every member MX aggregates in the background is in; `readsHeld`): its read
+   * is brought from the turn to now, or to a window after the user's last read, as any hint's. Answers when.
+   */
+  async #nightIn(userId: string, held: WaitingHints, now: number): Promise<number | undefined> {
+    const intervalMs = this.deps.reconcileIntervalMs;
+    const at = Math.max(now, (held.lastReadAt ?? Number.NEGATIVE_INFINITY) + HINT_WINDOW_MS);
+    // A read due by then needs no other.
+    if (intervalMs === undefined || held.dueAt === undefined || held.dueAt <= at) return undefined;
+    const members = await this.deps.states.seenOf(userId);
+    if (!readsHeld({ now, intervalMs, held, members })) return undefined;
+    return (await this.deps.hints.release(userId, held.dueAt, at)) ? at : undefined;
   }
 
   /** A read now would make the user a session (two MX calls) that the night's other reports could share at the turn. */

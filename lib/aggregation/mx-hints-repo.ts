@@ -24,6 +24,8 @@ export interface MxHints {
 export interface WaitingHints {
   aggregated: string[];
   dueAt?: number;
+  /** The user's last read (`add` only). */
+  lastReadAt?: number;
 }
 
 const SETS: Record<Exclude<keyof MxHints, 'version'>, string> = {
@@ -55,7 +57,8 @@ export class MxHintsRepository {
    * at once unless the user was read within the window (`dueAt - now`); any other waits for its end. A `held` hint
    * schedules nothing: the user's reconcile turn reads it (`due` then says it waits), unless a member's hint comes first.
    * Past the cap, `overflow`. The item is kept a day past `keepUntil` (default `dueAt`), which each hint sets anew: a
-   * caller holding hints passes their turn with every hint, so a later one never shortens what a held one needs.
+   * caller holding hints passes their turn with every hint, so a later one never shortens what a held one needs. A held
+   * hint answers what waits with it (`waiting`): the caller may `release` them to a read now.
    *
    * @example
    * const { readAt } = await hints.add(userId, hint, { now, dueAt: now + 3_000 });
@@ -64,7 +67,7 @@ export class MxHintsRepository {
     userId: string,
     hint: MxHint,
     { now, dueAt, held = false, keepUntil = dueAt }: { now: number; dueAt: number; held?: boolean; keepUntil?: number },
-  ): Promise<{ readAt?: number; due?: number; overflow?: true }> {
+  ): Promise<{ readAt?: number; due?: number; overflow?: true; waiting?: WaitingHints }> {
     const added: Partial<Record<HintList, string>> =
       hint.kind === 'aggregation'
         ? { aggregated: hint.memberGuid, ...(hint.background ? { background: hint.memberGuid } : {}) }
@@ -103,13 +106,22 @@ export class MxHintsRepository {
       ),
     );
     if (!written) return { overflow: true };
-    const { due_at: due, last_read_at: lastRead } = written.output.Attributes ?? {};
+    const { due_at: due, last_read_at: lastRead, [SETS.aggregated]: before } = written.output.Attributes ?? {};
     const window = dueAt - now;
     const readLately = typeof lastRead === 'number' && lastRead > now - window;
-    const first = held ? { due: stored } : { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
+    const lost = typeof due === 'number' && due < now - LOST_AFTER_MS;
+    const waiting = (): WaitingHints => ({
+      aggregated: [...new Set([...((before as Set<string> | undefined) ?? []), ...(added.aggregated ? [added.aggregated] : [])])],
+      dueAt: typeof due === 'number' && !lost ? due : stored,
+      ...(typeof lastRead === 'number' ? { lastReadAt: lastRead } : {}),
+    });
+    const first = held
+      ? { due: stored, waiting: waiting() }
+      : { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
     if (typeof due !== 'number') return first;
     // Its read never came: this hint schedules the next.
-    if (due < now - LOST_AFTER_MS) return (await this.#moveDue(userId, due, stored)) ? first : {};
+    if (lost) return (await this.#moveDue(userId, due, stored)) ? first : {};
+    if (held) return { waiting: waiting() };
     // Only a later read is due: a member's hint brings it to now (a transaction's, or one held for the turn), or one held
     // to the window's end after a read; once (the first to move `due_at`).
     const at = readLately ? lastRead + window : now;
@@ -117,6 +129,14 @@ export class MxHintsRepository {
       return (await this.#moveDue(userId, due, at)) ? { readAt: at } : {};
     }
     return {};
+  }
+
+  /**
+   * Brings the read of held hints (`add`'s `waiting`) from their turn to `at`; false if their `due_at` moved meanwhile
+   * (another hint, or a read, took them first). The caller schedules the read.
+   */
+  release(userId: string, dueAt: number, at: number): Promise<boolean> {
+    return this.#moveDue(userId, dueAt, at);
   }
 
   #moveDue(userId: string, from: number, to: number): Promise<boolean> {

@@ -38,10 +38,11 @@ export function judgeTurn(input: TurnInput): { read: boolean; reason: TurnReason
 }
 
 /**
- * With MX_BACKGROUND_AT_TURN, whether a turn reads the hints held for it. MX aggregates a user's members at different
- * moments of its nightly wave: a turn amid them waits for the next, which reads the night's in one read (one session,
- * one ingest), unless every member MX aggregates in the background (last seen CONNECTED) is already among them. Held
- * three quarters of an interval (the next turn, a little early; or MX skipped a member tonight), they are read anyway.
+ * With MX_BACKGROUND_AT_TURN, whether the hints held for the user's turn are read now (weighed at each held hint and at
+ * each turn). MX aggregates a user's members at different moments of its nightly wave: their read waits until every
+ * member MX aggregates in the background (last seen CONNECTED) is among them or was seen aggregated within the interval
+ * (read earlier tonight, or refreshed by its app), one read for the night (one session, one ingest). Held three quarters
+ * of an interval (MX skipped a member tonight), the turn reads them anyway.
  *
  * @example readsHeld({ now, intervalMs, held: { aggregated: ['MBR-1'], dueAt }, members }) // false while MBR-2 is to come
  */
@@ -49,11 +50,14 @@ export function readsHeld(input: {
   now: number;
   intervalMs: number;
   held: WaitingHints;
-  members: readonly Pick<SeenMember, 'memberGuid' | 'connectionStatus'>[];
+  members: readonly Pick<SeenMember, 'memberGuid' | 'connectionStatus' | 'aggregatedAt'>[];
 }): boolean {
   const { now, intervalMs, held, members } = input;
   // No `dueAt`: a read took them and failed, or a hint not held is due. `dueAt` is the first held hint's time + an interval.
   if (held.dueAt === undefined || held.dueAt - intervalMs / 4 <= now) return true;
   const aggregated = new Set(held.aggregated);
-  return members.every((member) => member.connectionStatus !== 'CONNECTED' || aggregated.has(member.memberGuid));
+  const lately = (at: string | null) => at !== null && Date.parse(at) >= now - intervalMs;
+  return members.every(
+    (member) => member.connectionStatus !== 'CONNECTED' || aggregated.has(member.memberGuid) || lately(member.aggregatedAt),
+  );
 }

@@ -96,7 +96,7 @@ export const CONFIG_VARIABLES = {
   ),
   MX_BACKGROUND_AT_TURN: flag.withDefault(
     false,
-    "An aggregation MX ran in the background (its webhook's `is_background`) for a user with no fresh MX session — nobody using an app — is read at the user's next reconcile turn, with the user's other hints, instead of at once: one session (two MX calls) and one member list confirm the night's aggregations, and their events reach apps up to RECONCILE_INTERVAL_MINUTES later. Needs the reconcile (RECONCILE_INTERVAL_MINUTES above 0).",
+    "An aggregation MX ran in the background (its webhook's `is_background`) for a user with no fresh MX session — nobody using an app — waits for the user's others of the night instead of being read at once: the one that brings in every member last seen connected is read with them, one session (two MX calls) and one member list for the night's aggregations; a member MX skips leaves them to the user's reconcile turn (up to 1.75 × RECONCILE_INTERVAL_MINUTES after the first). Needs the reconcile (RECONCILE_INTERVAL_MINUTES above 0).",
   ),
   RECONCILE_INACTIVE_DAYS: integer(0, 3650).withDefault(
     90,

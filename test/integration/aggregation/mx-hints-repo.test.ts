@@ -73,8 +73,12 @@ it("a held hint waits for the user's turn; a member's hint then is read at once,
 
   const user = 'hints-held';
   expect(await hints.waiting(user, T0)).toBeUndefined();
-  expect(await held(user, 'MBR-1', T0)).toEqual({ due: T0 + TURN });
-  expect(await held(user, 'MBR-2', T0 + 3600_000)).toEqual({});
+  // Each held hint says what waits with it: the caller weighs it against the user's members.
+  expect(await held(user, 'MBR-1', T0)).toEqual({ due: T0 + TURN, waiting: { aggregated: ['MBR-1'], dueAt: T0 + TURN } });
+  const second = await held(user, 'MBR-2', T0 + 3600_000);
+  expect({ ...second, waiting: { ...second.waiting, aggregated: second.waiting?.aggregated.sort() } }).toEqual({
+    waiting: { aggregated: ['MBR-1', 'MBR-2'], dueAt: T0 + TURN },
+  });
   expect(await add(hints, user, deleted('TRN-1'), T0 + 3600_100)).toEqual({});
   // Their read is due a turn after the first: the turn weighs what waits against the user's members.
   const waiting = await hints.waiting(user, T0 + 4 * 3600_000);
@@ -100,12 +104,21 @@ it("a held hint waits for the user's turn; a member's hint then is read at once,
   await hints.add(shortened, deleted('TRN-1'), { now: later, dueAt: later + WINDOW });
   expect(await hints.waiting(shortened, T0 + WEEK)).toBeUndefined();
 
+  // The night's last held hint releases their read to now, once: a second release of the same turn finds it moved.
+  const released = 'hints-held-released';
+  await held(released, 'MBR-1', T0);
+  const { waiting: last } = await held(released, 'MBR-2', T0 + 60_000);
+  expect(await hints.release(released, last!.dueAt!, T0 + 60_000)).toBe(true);
+  expect(await hints.release(released, last!.dueAt!, T0 + 60_000)).toBe(false);
+  expect(await hints.waiting(released, T0 + 60_000)).toMatchObject({ dueAt: T0 + 60_000 });
+
   // Someone opens the app and MX reports a status: held hints are read with it, now.
   const woken = 'hints-held-woken';
   await held(woken, 'MBR-1', T0);
   expect(await add(hints, woken, hint('MBR-2'), T0 + 100)).toEqual({ readAt: T0 + 100 });
   // Right after a read, a held read is brought to the window's end, not left for the turn.
   await hints.done(woken, (await hints.take(woken, T0 + 200))!);
-  await held(woken, 'MBR-3', T0 + 300);
+  // A held hint says when the user was last read: its release waits a window after it, as any hint's read.
+  expect((await held(woken, 'MBR-3', T0 + 300)).waiting).toMatchObject({ lastReadAt: T0 + 200 });
   expect(await add(hints, woken, hint('MBR-4'), T0 + 400)).toEqual({ readAt: T0 + 200 + WINDOW });
 });

@@ -85,6 +85,8 @@ function setup(
   const pending = new Map<string, MxHints & { due?: number }>();
   const taken = new Map<string, MxHints & { due?: number }>();
   const scheduled: string[] = [];
+  const scheduledAt: number[] = [];
+  const lastRead = new Map<string, number>();
   const keptUntil: number[] = [];
   /** The user's other members, as their states show them. */
   const alsoSeen: SeenMember[] = [];
@@ -176,7 +178,23 @@ function setup(
         const first = hints.due === undefined;
         if (first) hints.due = held ? dueAt : 0;
         pending.set(userId, hints);
-        return !first ? {} : held ? { due: dueAt } : { readAt: 0, due: 0 };
+        const last = lastRead.get(userId);
+        const waiting = held
+          ? {
+              waiting: {
+                aggregated: [...hints.aggregated],
+                dueAt: hints.due!,
+                ...(last === undefined ? {} : { lastReadAt: last }),
+              },
+            }
+          : {};
+        return !first ? waiting : held ? { due: dueAt, ...waiting } : { readAt: 0, due: 0 };
+      },
+      async release(userId, dueAt, now) {
+        const hints = pending.get(userId);
+        if (hints?.due !== dueAt) return false;
+        hints.due = now;
+        return true;
       },
       // Hints a read took are waiting until it is done (then with no `dueAt`).
       async waiting(userId) {
@@ -184,7 +202,8 @@ function setup(
         if (!hints) return undefined;
         return { aggregated: hints.aggregated, ...(hints.due === undefined ? {} : { dueAt: hints.due }) };
       },
-      async take(userId) {
+      async take(userId, at) {
+        lastRead.set(userId, at);
         // What a read took and did not finish is taken again.
         const hints = pending.get(userId) ?? taken.get(userId);
         if (!hints) return undefined;
@@ -197,7 +216,9 @@ function setup(
       unschedule: async () => {},
       done: async (userId) => void taken.delete(userId),
     },
-    hintReads: { schedule: async (message) => void scheduled.push(message.mx_hints.user_id) },
+    hintReads: {
+      schedule: async (message) => void (scheduled.push(message.mx_hints.user_id), scheduledAt.push(message.due_at)),
+    },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     ...(atTurn ? { backgroundAtTurn: { hasFreshSession: async () => atTurn.freshSession } } : {}),
@@ -213,6 +234,7 @@ function setup(
       for (const userId of scheduled.splice(0)) await watch.readHints(userId);
     },
     scheduled,
+    scheduledAt,
     keptUntil,
     alsoSeen,
     clock,
@@ -472,42 +494,65 @@ describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
   });
   const seen = { aggregatedAt: '2026-11-24T03:00:00Z', connectionStatus: 'CONNECTED', statusSeq: 0 };
 
-  it("a background aggregation of a user nobody is using waits for the user's turn, which reads it once", async () => {
-    const { watch, deliver, scheduled, opened, metrics, reads } = setup(seen, {}, reconcile, undefined, {
-      freshSession: false,
-    });
+  const idleWithTwo = (mx: Record<string, unknown> = {}) => {
+    const watched = setup(seen, mx, reconcile, undefined, { freshSession: false });
+    watched.alsoSeen.push({ memberGuid: 'MBR-2', aggregatedAt: seen.aggregatedAt, connectionStatus: 'CONNECTED' });
+    return watched;
+  };
+
+  it("a background aggregation of a user nobody is using waits for the night's others; the last is read with it", async () => {
+    const { watch, deliver, scheduled, opened, metrics, reads, clock } = idleWithTwo();
     await deliver(background());
     expect([scheduled, opened, reads()]).toEqual([[], [], 0]);
     expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'held' }]);
+    // A turn amid MX's wave for the user (MBR-2 still to come) waits.
     await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
-    expect(opened.map((o) => o.trigger)).toEqual(['mx_background']);
-    expect(reads()).toBe(1);
+    expect([opened, reads()]).toEqual([[], 0]);
+    expect(metrics).toContainEqual(['HeldHintTurns', 1, { decision: 'waited' }]);
+    // MBR-2's comes: both in one read, now.
+    clock.advance(3600_000);
+    await deliver(background({ member_guid: 'MBR-2' }));
+    expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'released' }]);
+    expect([opened.map((o) => o.trigger), reads()]).toEqual([['mx_background'], 1]);
     // Taken: the next turn reads nothing.
+    clock.advance(reconcile.intervalMs);
     await watch.reconcileTurn({ user_id: USER, since: now, webhooks_on: true });
     expect([opened.length, reads()]).toEqual([1, 1]);
   });
 
-  it("a turn amid MX's wave for the user waits for the next, which reads the night's reports at once", async () => {
-    const { watch, deliver, opened, metrics, reads, alsoSeen, clock } = setup(seen, {}, reconcile, undefined, {
-      freshSession: false,
-    });
-    alsoSeen.push({ memberGuid: 'MBR-2', aggregatedAt: seen.aggregatedAt, connectionStatus: 'CONNECTED' });
+  it('a user of one member is read at once: its night is in', async () => {
+    const { deliver, opened, metrics } = setup(seen, {}, reconcile, undefined, { freshSession: false });
     await deliver(background());
+    expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'released' }]);
+    expect(opened.map((o) => o.trigger)).toEqual(['mx_background']);
+  });
+
+  it("the night's last, a second after the user was read, is read a window after that read, as any hint", async () => {
+    // MX aggregated MEMBER tonight: read, it is in.
+    const { watch, deliver, scheduled, scheduledAt, clock } = idleWithTwo({ aggregated_at: '2026-11-25T02:30:00Z' });
+    await deliver(background());
+    await watch.readHints(USER);
+    clock.advance(1_000);
+    await watch.handleReport(background({ member_guid: 'MBR-2' }));
+    expect([scheduled, scheduledAt]).toEqual([[USER], [now + HINT_WINDOW_MS]]);
+  });
+
+  it('a member MX skips tonight: the turn three quarters of an interval after the first reads what came', async () => {
+    const { watch, deliver, opened, metrics, reads, clock } = idleWithTwo();
+    await deliver(background());
+    clock.advance(reconcile.intervalMs / 2);
     await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
-    expect([opened, reads()]).toEqual([[], 0]);
-    expect(metrics).toContainEqual(['HeldHintTurns', 1, { decision: 'waited' }]);
-    // MX's wave goes on: MBR-2 is aggregated; the next turn reads both in one read.
-    clock.advance(3600_000);
-    await deliver(background({ member_guid: 'MBR-2' }));
-    clock.advance(reconcile.intervalMs - 3600_000);
+    expect(reads()).toBe(0);
+    clock.advance(reconcile.intervalMs / 4);
     await watch.reconcileTurn({ user_id: USER, since: now - 3600_000, webhooks_on: true });
     expect(metrics).toContainEqual(['HeldHintTurns', 1, { decision: 'read' }]);
-    expect(reads()).toBe(1);
+    expect([opened.map((o) => o.trigger), reads()]).toEqual([['mx_background'], 1]);
   });
 
   it('a turn whose read MX failed leaves the held hints to its retry', async () => {
-    const { watch, deliver, opened, listFailures } = setup(seen, {}, reconcile, undefined, { freshSession: false });
+    const { watch, deliver, opened, listFailures, clock } = idleWithTwo();
     await deliver(background());
+    clock.advance(reconcile.intervalMs);
     listFailures.left = 1;
     const turn = { user_id: USER, since: now - 3600_000, webhooks_on: true };
     await expect(watch.reconcileTurn(turn)).rejects.toThrow('unavailable');

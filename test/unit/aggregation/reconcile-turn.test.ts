@@ -75,7 +75,11 @@ describe('judgeTurn: whether a reconcile turn reads the user from MX', () => {
 });
 
 describe('readsHeld: whether a turn reads the hints held for it (MX_BACKGROUND_AT_TURN)', () => {
-  const member = (memberGuid: string, connectionStatus: string | null = 'CONNECTED') => ({ memberGuid, connectionStatus });
+  const member = (memberGuid: string, connectionStatus: string | null = 'CONNECTED', aggregatedAt = NOW - 20 * HOUR) => ({
+    memberGuid,
+    connectionStatus,
+    aggregatedAt: iso(aggregatedAt),
+  });
   const members = [member('MBR-1'), member('MBR-2'), member('MBR-3', 'CHALLENGED'), member('MBR-4', null)];
   /** Hints first held `heldFor` ago: their `due_at` is an interval after. */
   const held = (aggregated: string[], heldFor: number) => ({ aggregated, dueAt: NOW - heldFor + INTERVAL });
@@ -88,6 +92,13 @@ describe('readsHeld: whether a turn reads the hints held for it (MX_BACKGROUND_A
     expect(reads(held(['MBR-1', 'MBR-2'], HOUR))).toBe(true);
     // A member the relay never saw (connected through the widget) changes nothing.
     expect(reads(held(['MBR-1', 'MBR-9'], HOUR))).toBe(false);
+  });
+
+  it('a member seen aggregated within the interval (read earlier tonight, or refreshed by its app) is not waited for', () => {
+    const tonight = [member('MBR-1'), member('MBR-2', 'CONNECTED', NOW - 2 * HOUR)];
+    expect(readsHeld({ now: NOW, intervalMs: INTERVAL, held: held(['MBR-1'], HOUR), members: tonight })).toBe(true);
+    const yesterday = [member('MBR-1'), member('MBR-2', 'CONNECTED', NOW - INTERVAL - 1)];
+    expect(readsHeld({ now: NOW, intervalMs: INTERVAL, held: held(['MBR-1'], HOUR), members: yesterday })).toBe(false);
   });
 
   it('held three quarters of an interval (the next turn, early; or a member MX skipped tonight), reads', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { assess, atFunctionSizes, type Measured } from '../../../bench/capacity-model.ts';
+import { assess, atFunctionSizes, type Measured, TURN_CONSUMER } from '../../../bench/capacity-model.ts';
 import { FUNCTION_SPECS } from '../../../infra/constructs/function-specs.ts';
 import { NO_COST, type Unit, type UnitCost, UNITS } from '../../../bench/capacity-unit-costs.ts';
-import { dailyVolumes, scaled, turnReads, WORKLOAD } from '../../../bench/workload.ts';
+import { dailyVolumes, scaled, heldReads, WORKLOAD } from '../../../bench/workload.ts';
 import { ENVIRONMENTS } from '../../../infra/environments.ts';
 
 const calls = (over: Partial<UnitCost['mxCalls']> = {}) => ({ session: 0, transactions: 0, job: 0, read: 0, ...over });
@@ -131,54 +131,57 @@ describe('atFunctionSizes', () => {
   });
 });
 
-describe('idle users read at their turn (MX_BACKGROUND_AT_TURN)', () => {
+describe("idle users read with the night's last (MX_BACKGROUND_AT_TURN)", () => {
   const atTurnUnits = { ...units };
-  // A turn's read: a session, the member list, one ingest of a syncing user, however many members it holds.
-  atTurnUnits['turn-read'] = { ...units['turn-read'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
-  atTurnUnits['turn-read-3'] = { ...units['turn-read-3'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
-  atTurnUnits['turn-read-unsynced'] = { ...units['turn-read-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
-  atTurnUnits['turn-read-unsynced-3'] = { ...units['turn-read-unsynced-3'], mxCalls: calls({ session: 2, read: 1 }) };
+  // A held read: a session, the member list, one ingest of a syncing user, however many members it takes.
+  atTurnUnits['held-read'] = { ...units['held-read'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
+  atTurnUnits['held-read-3'] = { ...units['held-read-3'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
+  atTurnUnits['held-read-unsynced'] = { ...units['held-read-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
+  atTurnUnits['held-read-unsynced-3'] = { ...units['held-read-unsynced-3'], mxCalls: calls({ session: 2, read: 1 }) };
   const atTurn = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: atTurnUnits } }, ENVIRONMENTS.prod, {
     atTurn: true,
   });
+  const sum = (hours: readonly number[]) => hours.reduce((a, b) => a + b, 0);
 
-  it("reads a user's held reports at the turn after the wave: about one read a night for 2.7 reports", () => {
-    // A wave within three quarters of an interval: one read for every user with a member aggregated (1 − 0.1³).
-    const shortWave = turnReads({ ...WORKLOAD, waveHours: 4 }, 6);
+  it("reads a user's held reports with the night's last: about one read a night for 2.7 reports", () => {
+    // A wave within three quarters of an interval: one read for every user with a member aggregated (1 − 0.1³), as its
+    // last comes, in the wave's hours, the last the busiest; no turn reads.
+    const shortWave = heldReads({ ...WORKLOAD, waveHours: 4 }, 6);
     expect(shortWave.perUser).toBeCloseTo(1 - 0.1 ** 3, 2);
-    // Each read at the first turn after the user's last aggregation: none in the wave's first hour but the few users
-    // whose only member came then, every one within an interval after the wave.
-    expect(shortWave.hourShares).toHaveLength(16);
-    expect(shortWave.hourShares.slice(10).every((share) => share === 0)).toBe(true);
-    // A 6-h wave and 6-h turns: a user whose members are more than 4.5 h apart may be read twice (the wait's bound).
-    const { perUser, hourShares } = turnReads(WORKLOAD, 6);
+    expect(sum(shortWave.turn)).toBe(0);
+    expect(shortWave.night.slice(4).every((n) => n === 0)).toBe(true);
+    expect(Math.max(...shortWave.night)).toBe(shortWave.night[3]);
+    // A 6-h wave and 6-h turns: a turn 4.5 h after a user's first report, before its last, reads what came (the wait's
+    // bound); the last is read as it comes.
+    const { perUser, turn, hourShares } = heldReads(WORKLOAD, 6);
     expect(perUser).toBeGreaterThan(1);
     expect(perUser).toBeLessThan(1.05);
-    expect(hourShares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(sum(turn)).toBeCloseTo(perUser - (1 - 0.1 ** 3), 2);
+    expect(sum(hourShares)).toBeCloseTo(1, 12);
     // Turns more often than the wave is long split it: more reads.
-    expect(turnReads(WORKLOAD, 3).perUser).toBeGreaterThan(1.2);
+    expect(heldReads(WORKLOAD, 3).perUser).toBeGreaterThan(1.2);
   });
 
-  it("counts the turns' reads instead of the reports', each read's calls however many members it takes", () => {
-    const reads = 1_000_000 * turnReads(WORKLOAD, 6).perUser;
+  it("counts the held reads instead of the reports', each read's calls however many members it takes", () => {
+    const reads = 1_000_000 * heldReads(WORKLOAD, 6).perUser;
     expect(atTurn.perDay.report + atTurn.perDay['report-unsynced']).toBe(0);
     expect(atTurn.perDay.held).toBeCloseTo(2_700_000, 6);
-    const turnVolume = (['turn-read', 'turn-read-3', 'turn-read-unsynced', 'turn-read-unsynced-3'] as const).reduce(
+    const turnVolume = (['held-read', 'held-read-3', 'held-read-unsynced', 'held-read-unsynced-3'] as const).reduce(
       (n, unit) => n + atTurn.perDay[unit],
       0,
     );
     expect(turnVolume).toBeCloseTo(reads, 3);
     // Members read: 1 × the 1-member reads + 3 × the 3-member reads = the wave's aggregations.
     const membersRead =
-      atTurn.perDay['turn-read'] +
-      atTurn.perDay['turn-read-unsynced'] +
-      3 * (atTurn.perDay['turn-read-3'] + atTurn.perDay['turn-read-unsynced-3']);
+      atTurn.perDay['held-read'] +
+      atTurn.perDay['held-read-unsynced'] +
+      3 * (atTurn.perDay['held-read-3'] + atTurn.perDay['held-read-unsynced-3']);
     expect(membersRead).toBeCloseTo(2_700_000, 3);
     expect(atTurn.perDay['reconcile-turn']).toBe(4_000_000);
     const nightly =
-      Object.values(atTurn.mxCalls.relay['nightly reports held, read at the turn, syncing users']!).reduce((a, b) => a + b) +
-      Object.values(atTurn.mxCalls.relay['nightly reports held, read at the turn, other users']!).reduce((a, b) => a + b);
+      Object.values(atTurn.mxCalls.relay['nightly reports held, read together, syncing users']!).reduce((a, b) => a + b) +
+      Object.values(atTurn.mxCalls.relay['nightly reports held, read together, other users']!).reduce((a, b) => a + b);
     expect(nightly).toBeCloseTo((reads / 1_000_000) * (0.5 * 4 + 0.5 * 3), 6);
-    expect(atTurn.components.some((c) => c.name.startsWith('worker-poll, reconcile turns reading what was held'))).toBe(true);
+    expect(atTurn.components.some((c) => c.name.startsWith(TURN_CONSUMER))).toBe(true);
   });
 });
