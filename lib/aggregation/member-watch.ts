@@ -122,17 +122,8 @@ export class MemberWatch {
         throw error;
       }
     }
-    count(
-      overflow
-        ? 'overflow'
-        : released
-          ? 'released'
-          : readAt !== undefined
-            ? 'hinted'
-            : held && due !== undefined
-              ? 'held'
-              : 'coalesced',
-    );
+    const waited = held && due !== undefined ? 'held' : 'coalesced';
+    count(overflow ? 'overflow' : released ? 'released' : readAt !== undefined ? 'hinted' : waited);
   }
 
   /**

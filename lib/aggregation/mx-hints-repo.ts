@@ -110,18 +110,18 @@ export class MxHintsRepository {
     const window = dueAt - now;
     const readLately = typeof lastRead === 'number' && lastRead > now - window;
     const lost = typeof due === 'number' && due < now - LOST_AFTER_MS;
-    const waiting = (): WaitingHints => ({
+    const waiting: WaitingHints = {
       aggregated: [...new Set([...((before as Set<string> | undefined) ?? []), ...(added.aggregated ? [added.aggregated] : [])])],
       dueAt: typeof due === 'number' && !lost ? due : stored,
       ...(typeof lastRead === 'number' ? { lastReadAt: lastRead } : {}),
-    });
+    };
     const first = held
-      ? { due: stored, waiting: waiting() }
+      ? { due: stored, waiting }
       : { due: stored, readAt: !urgent ? dueAt : readLately ? lastRead + window : now };
     if (typeof due !== 'number') return first;
     // Its read never came: this hint schedules the next.
     if (lost) return (await this.#moveDue(userId, due, stored)) ? first : {};
-    if (held) return { waiting: waiting() };
+    if (held) return { waiting };
     // Only a later read is due: a member's hint brings it to now (a transaction's, or one held for the turn), or one held
     // to the window's end after a read; once (the first to move `due_at`).
     const at = readLately ? lastRead + window : now;
