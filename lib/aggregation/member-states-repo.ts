@@ -200,14 +200,16 @@ export class MemberStatesRepository {
     return found.length;
   }
 
+  /** The members MX still has, as last seen: one gone keeps its state (`gone`), never aggregated again. */
   async seenOf(userId: string): Promise<SeenMember[]> {
     const seen: SeenMember[] = [];
     const { pk, sk: prefix } = keys.memberState(userId, '');
     for await (const item of queryAll(this.table, {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :members)',
       ExpressionAttributeValues: { ':pk': pk, ':members': prefix },
-      ProjectionExpression: 'sk, aggregated_at, connection_status',
+      ProjectionExpression: 'sk, aggregated_at, connection_status, gone',
     })) {
+      if (item.gone === true) continue;
       seen.push({
         memberGuid: String(item.sk).slice(prefix.length),
         aggregatedAt: (item.aggregated_at as string | null | undefined) ?? null,

@@ -118,7 +118,8 @@ export class MemberWatch {
         await this.deps.hintReads.schedule({ mx_hints: { user_id: userId }, due_at: readAt });
       } catch (error) {
         // SQS hands the report back: its retry, finding no read due, schedules it.
-        if (due !== undefined) await this.deps.hints.unschedule(userId, due);
+        const scheduledDue = released ?? due;
+        if (scheduledDue !== undefined) await this.deps.hints.unschedule(userId, scheduledDue);
         throw error;
       }
     }
@@ -133,8 +134,8 @@ export class MemberWatch {
   async #nightIn(userId: string, held: WaitingHints, now: number): Promise<number | undefined> {
     const intervalMs = this.deps.reconcileIntervalMs;
     const at = Math.max(now, (held.lastReadAt ?? Number.NEGATIVE_INFINITY) + HINT_WINDOW_MS);
-    // A read due by then needs no other.
-    if (intervalMs === undefined || held.dueAt === undefined || held.dueAt <= at) return undefined;
+    // A read due within a window of then (a hint's, not a turn's) takes them: no other.
+    if (intervalMs === undefined || held.dueAt === undefined || held.dueAt <= at + HINT_WINDOW_MS) return undefined;
     const members = await this.deps.states.seenOf(userId);
     if (!readsHeld({ now, intervalMs, held, members })) return undefined;
     return (await this.deps.hints.release(userId, held.dueAt, at)) ? at : undefined;

@@ -86,6 +86,9 @@ function setup(
   const taken = new Map<string, MxHints & { due?: number }>();
   const scheduled: string[] = [];
   const scheduledAt: number[] = [];
+  /** The hint reads' queue refuses this many sends. */
+  const scheduleFailures = { left: 0 };
+  const unscheduled: number[] = [];
   const lastRead = new Map<string, number>();
   const keptUntil: number[] = [];
   /** The user's other members, as their states show them. */
@@ -176,7 +179,8 @@ function setup(
         const guid = hint.kind === 'transactions' ? hint.transactionGuid : hint.memberGuid;
         for (const list of listOf(hint)) if (!hints[list].includes(guid)) hints[list].push(guid);
         const first = hints.due === undefined;
-        if (first) hints.due = held ? dueAt : 0;
+        // A member's hint is due now (0: whenever); a transaction's, or one held, at `dueAt`.
+        if (first) hints.due = held || hint.kind === 'transactions' ? dueAt : 0;
         pending.set(userId, hints);
         const last = lastRead.get(userId);
         const waiting = held
@@ -188,7 +192,7 @@ function setup(
               },
             }
           : {};
-        return !first ? waiting : held ? { due: dueAt, ...waiting } : { readAt: 0, due: 0 };
+        return !first ? waiting : held ? { due: dueAt, ...waiting } : { readAt: hints.due, due: hints.due };
       },
       async release(userId, dueAt, now) {
         const hints = pending.get(userId);
@@ -213,12 +217,21 @@ function setup(
         pending.delete(userId);
         return { ...hints };
       },
-      unschedule: async () => {},
+      async unschedule(userId, dueAt) {
+        unscheduled.push(dueAt);
+        const hints = pending.get(userId);
+        if (hints?.due === dueAt) delete hints.due;
+      },
       done: async (userId) => void taken.delete(userId),
     },
     hintReads: {
-      schedule: async (message) => void (scheduled.push(message.mx_hints.user_id), scheduledAt.push(message.due_at)),
+      async schedule(message) {
+        if (scheduleFailures.left > 0 && scheduleFailures.left--) throw new Error('SQS unavailable');
+        scheduled.push(message.mx_hints.user_id);
+        scheduledAt.push(message.due_at);
+      },
     },
+    transactions: { mayRemove: async () => true, confirmRemovals: async () => ({ removed: 0 }), memberGone: async () => false },
     clock,
     ...(reconcile ? { reconcileIntervalMs: reconcile.intervalMs } : {}),
     ...(atTurn ? { backgroundAtTurn: { hasFreshSession: async () => atTurn.freshSession } } : {}),
@@ -235,6 +248,8 @@ function setup(
     },
     scheduled,
     scheduledAt,
+    scheduleFailures,
+    unscheduled,
     keptUntil,
     alsoSeen,
     clock,
@@ -535,6 +550,28 @@ describe('MemberWatch: MX_BACKGROUND_AT_TURN', () => {
     clock.advance(1_000);
     await watch.handleReport(background({ member_guid: 'MBR-2' }));
     expect([scheduled, scheduledAt]).toEqual([[USER], [now + HINT_WINDOW_MS]]);
+  });
+
+  it("a release whose read cannot be scheduled is undone: the report's retry releases it again", async () => {
+    const { watch, scheduled, scheduledAt, scheduleFailures, unscheduled, metrics } = setup(seen, {}, reconcile, undefined, {
+      freshSession: false,
+    });
+    scheduleFailures.left = 1;
+    await expect(watch.handleReport(background())).rejects.toThrow('SQS unavailable');
+    expect(unscheduled).toEqual([now]);
+    await watch.handleReport(background());
+    expect([scheduled, scheduledAt]).toEqual([[USER], [now]]);
+    expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'released' }]);
+  });
+
+  it('a held hint a deletion is due to be read with in its window releases nothing: that read takes it', async () => {
+    const { watch, scheduled, scheduledAt, metrics, clock } = setup(seen, {}, reconcile, undefined, { freshSession: false });
+    const deleted = { kind: 'transactions' as const, member_guid: MEMBER, user_id: USER };
+    await watch.handleReport({ member_report: { ...deleted, transaction: { guid: 'TRN-1', action: 'deleted' } }, due_at: 0 });
+    clock.advance(1_000);
+    await watch.handleReport(background());
+    expect([scheduled, scheduledAt]).toEqual([[USER], [now + HINT_WINDOW_MS]]);
+    expect(metrics).toContainEqual(['MemberReports', 1, { kind: 'aggregation', outcome: 'coalesced' }]);
   });
 
   it('a member MX skips tonight: the turn three quarters of an interval after the first reads what came', async () => {
