@@ -41,7 +41,8 @@ it("an idle user's background aggregations are read with the night's last: one s
   await harness.relay.workerPoll.watch.reconcile(user);
   await settle();
 
-  // The night: the session long lapsed, MX aggregates each member in the background and says so.
+  // The night: the session long lapsed, MX aggregates each member in the background and says so. The pushes come 7 h
+  // after the evening's aggregations, more than the 6-h interval: those are not tonight's (`readsHeld`'s "lately").
   clock.advance(6 * 3600_000);
   for (const guid of members) {
     await control(`/_sim/members/${guid}/background_aggregation`, {});
