@@ -4,6 +4,7 @@ import { fmt } from './support/stats.ts';
 import { callBaseline } from './scale/baseline.ts';
 import { startClientApp } from './scale/client-app.ts';
 import { scaleCost } from './scale/cost.ts';
+import { blockCosts, recordCostBlocks } from './scale/cost-blocks.ts';
 import { noCpuWindow, profileSteadyState } from './scale/cpu-window.ts';
 import { configureFunctions } from './scale/functions-env.ts';
 import { jobFigures } from './scale/job-figures.ts';
@@ -41,6 +42,7 @@ export async function run(): Promise<BenchResult> {
   // The meters count from the first refresh to the final sweep: the set-up and the drain stay out of the call figures.
   const usage = await measureUsage(remote, process.env.BENCH_SCALE_PROFILE);
   meters.start();
+  const blocks = recordCostBlocks(meters.counted, () => client.terminalByJob.size, workload.jobsTotal);
   const t0 = performance.now();
   const cpuWindow = usage.profiling ? noCpuWindow() : profileSteadyState(() => client.terminalByJob.size, workload.jobsTotal);
   const refreshes = startRefreshes(client, members, workload, t0);
@@ -50,6 +52,7 @@ export async function run(): Promise<BenchResult> {
   meters.progress(`scale: ${accepted} refreshes accepted in ${fmt((refreshedAt - t0) / 1000, 1)} s; waiting for webhooks`);
   const settling = { t0, refreshedAt, accepted, settleMs: workload.settleMs };
   const allTerminalAt = await awaitTerminalWebhooks(client, settling, meters.progress);
+  const snapshots = blocks.stop();
   await sweepOnceMore(stack, allTerminalAt, workload.deliveryStallS, meters.progress);
   // The client app keeps recording while the queues drain, so a late duplicate still shows.
   meters.stop();
@@ -87,6 +90,7 @@ export async function run(): Promise<BenchResult> {
     window: cpuWindow.window,
     simCalls,
     baseline,
+    blockCosts: blockCosts(snapshots, figures.perJob),
   });
   return { id: 'scale', title: '5. Scale', markdown, checks };
 }

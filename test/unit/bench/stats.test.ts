@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { judge } from '../../../bench/support/report.ts';
-import { bootstrapInterval, median, ratioOfMediansInterval, seededRandom, shuffled } from '../../../bench/support/stats.ts';
+import {
+  blocksBootstrapInterval,
+  bootstrapInterval,
+  median,
+  ratioOfMediansInterval,
+  seededRandom,
+  shuffled,
+} from '../../../bench/support/stats.ts';
 
 describe('ratioOfMediansInterval (the cold-start bench’s noise band)', () => {
   it('holds the ratio of medians, and narrows as the rounds agree', () => {
@@ -60,6 +67,31 @@ describe('bootstrapInterval', () => {
 
   it('is a point for a sample with one value', () => {
     expect(bootstrapInterval((draw) => median(draw([4, 4, 4])), seededRandom(8))).toEqual({ low: 4, high: 4 });
+  });
+});
+
+describe('blocksBootstrapInterval', () => {
+  const blocksOf = (levels: number[], random: () => number) =>
+    levels.map((level) => Array.from({ length: 40 }, () => level + random()));
+
+  it('widens with drift between blocks that resampling the values alone misses', () => {
+    const random = seededRandom(9);
+    // Nine blocks where both sides agree, one where the relay's side ran 3 slower.
+    const direct = blocksOf(Array(10).fill(10), random);
+    const relay = blocksOf([...Array(9).fill(10), 13], random);
+    const pooled = bootstrapInterval((draw) => median(draw(relay.flat())) - median(draw(direct.flat())), seededRandom(10), 300);
+    const blocked = blocksBootstrapInterval((draw) => median(draw(relay)) - median(draw(direct)), seededRandom(10), 300);
+    expect(blocked.high - blocked.low).toBeGreaterThan(2 * (pooled.high - pooled.low));
+  });
+
+  it('draws the same blocks for every sample: a load that moves both sides of a block alike does not widen it', () => {
+    const levels = [10, 40, 15, 90, 20, 60, 12, 30];
+    const direct = levels.map((level) => [level, level, level]);
+    const relay = levels.map((level) => [level + 1, level + 1, level + 1]);
+    expect(blocksBootstrapInterval((draw) => median(draw(relay)) - median(draw(direct)), seededRandom(11))).toEqual({
+      low: 1,
+      high: 1,
+    });
   });
 });
 
