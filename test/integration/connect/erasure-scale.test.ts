@@ -13,7 +13,7 @@ import { useInProcessRelay } from '../../support/in-process-relay.ts';
  * found through the user's own partitions and indexes (never a scan), a step cut short by a crash taken again. The
  * size here keeps CI quick; BENCHMARKS.md → Erasure runs 10,000 jobs, 10 webhooks and 100,000 transactions.
  */
-const SIZE = { jobs: 600, webhooks: 10, transactions: 6_000 };
+const SIZE = { jobs: 300, webhooks: 10, transactions: 3_000 };
 const clock = new ManualClock(Date.UTC(2026, 10, 27, 12));
 const harness = useInProcessRelay(clock);
 

@@ -27,7 +27,8 @@ import { catalogueGuid } from '../../../sim/institutions.ts';
 /**
  * 10,000 hostile requests in all (137 per route for 73 routes; 200 each for 66 before), spread evenly over the routes:
  * a new route shares the budget rather than lengthening the suite, the slowest file of a CI held under 10 minutes on
- * two cores. `HOSTILE_RUNS=200` runs the old depth.
+ * two cores. Issue 7 asked for 200 a route: at 73 routes that took 236 s of CPU against 101 s (fast-check's later runs
+ * reach deeper), a minute more of CI. `HOSTILE_RUNS=200` runs it.
  */
 const TOTAL_RUNS = 10_000;
 const RUNS_PER_ROUTE = Number(process.env.HOSTILE_RUNS ?? Math.ceil(TOTAL_RUNS / ROUTES.length));
