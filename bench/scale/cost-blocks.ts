@@ -35,10 +35,16 @@ const mapMinus = <K, V extends object>(a: ReadonlyMap<K, V>, b: ReadonlyMap<K, V
  */
 export function recordCostBlocks(counted: Counted, notified: () => number, jobsTotal: number): { stop(): Snapshot[] } {
   const snapshots = [snapshot(counted, notified())];
+  const tenth = jobsTotal / BLOCKS;
+  let next = tenth;
   const timer = setInterval(() => {
     const done = notified();
-    if (done >= (snapshots.length * jobsTotal) / BLOCKS) snapshots.push(snapshot(counted, done));
+    if (done < next) return;
+    snapshots.push(snapshot(counted, done));
+    // Past several tenths in one tick: one block of them, the next ends at the tenth after `done`.
+    next = (Math.floor(done / tenth) + 1) * tenth;
   }, CHECK_EVERY_MS);
+  timer.unref();
   return {
     stop() {
       clearInterval(timer);
@@ -48,8 +54,14 @@ export function recordCostBlocks(counted: Counted, notified: () => number, jobsT
   };
 }
 
+/** A block's cost per 1M aggregations, and the jobs it holds (its weight). */
+export interface BlockCost {
+  usd: number;
+  jobs: number;
+}
+
 /** Each block's cost per 1M aggregations: its own stretch of the run, its jobs' own calls at the run's mean a job. */
-export function blockCosts(snapshots: readonly Snapshot[], perJob: readonly JobCounters[]): number[] {
+export function blockCosts(snapshots: readonly Snapshot[], perJob: readonly JobCounters[]): BlockCost[] {
   const meanJob = Object.fromEntries(
     Object.keys(perJob[0] ?? {}).map((key) => [key, mean(perJob.map((job) => job[key as keyof JobCounters]))]),
   ) as unknown as JobCounters;
@@ -63,6 +75,6 @@ export function blockCosts(snapshots: readonly Snapshot[], perJob: readonly JobC
       logs: minus(end.logs, start.logs),
     };
     const cpu = { user: end.cpu.user - start.cpu.user, system: end.cpu.system - start.cpu.system };
-    return [scaleCost(block, Array<JobCounters>(jobs).fill(meanJob), cpu).total];
+    return [{ usd: scaleCost(block, Array<JobCounters>(jobs).fill(meanJob), cpu).total, jobs }];
   });
 }

@@ -78,6 +78,7 @@ export function blocksBootstrapInterval(
     let chosen: number[] | undefined;
     return statistic((blocks) => {
       chosen ??= blocks.map(() => Math.floor(random() * blocks.length));
+      if (blocks.length !== chosen.length) throw new Error('paired samples need as many blocks each');
       return chosen.flatMap((b) => {
         const block = blocks[b] ?? [];
         return Array.from(block, () => block[Math.floor(random() * block.length)]!);

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { blockCosts } from '../../../bench/scale/cost-blocks.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { blockCosts, recordCostBlocks } from '../../../bench/scale/cost-blocks.ts';
 import { scaleCost } from '../../../bench/scale/cost.ts';
-import { type JobCounters, newCounters } from '../../../bench/scale/meters.ts';
+import { type Counted, type JobCounters, newCounters } from '../../../bench/scale/meters.ts';
 
 const job: JobCounters = { ...newCounters(), wru: 12, rru: 1, sqsSent: 3 };
 const fn = (invocations: number, waitingMs: number) => ({
@@ -35,13 +35,30 @@ describe('blockCosts (the scale cost’s interval)', () => {
       Array(100).fill(job),
       { user: 3_000_000, system: 0 },
     ).total;
-    expect(first).toBeCloseTo(alone, 9);
-    expect(second).toBeCloseTo(alone, 9);
+    expect(first!.usd).toBeCloseTo(alone, 9);
+    expect(first!.jobs).toBe(100);
+    expect(second!.usd).toBeCloseTo(alone, 9);
     // The last tenth spent twice the CPU, more receives and invocations a job: it costs more.
-    expect(third).toBeGreaterThan(alone);
+    expect(third!.usd).toBeGreaterThan(alone);
   });
 
   it('leaves out a block no job ended in', () => {
     expect(blockCosts([at(0, 0, 0, 0), at(0, 5, 5, 1_000)], [job])).toEqual([]);
+  });
+
+  it('ends one block where the run passed several tenths between two looks, and the next at the tenth after', () => {
+    vi.useFakeTimers();
+    try {
+      const counted = { functions: new Map(), unattributed: new Map(), logs: logs(0) } as unknown as Counted;
+      let notified = 0;
+      const blocks = recordCostBlocks(counted, () => notified, 100);
+      for (const done of [35, 35, 41, 100]) {
+        notified = done;
+        vi.advanceTimersByTime(100);
+      }
+      expect(blocks.stop().map((s) => s.notified)).toEqual([0, 35, 41, 100]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
