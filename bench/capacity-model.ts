@@ -143,14 +143,14 @@ export interface Assessment {
 export const TURN_CONSUMER = 'worker-poll, reconcile turns and what they read';
 
 /**
- * The workload `w` at the stack `prod`, from the costs measured in this run. `atTurn`: as if MX_BACKGROUND_AT_TURN
- * were on (it is off in prod; decision 0037): the wave's reports held, each user's read at its reconcile turns.
+ * The workload `w` at the stack `prod`, from the costs measured in this run. With its `mxBackgroundAtTurn` (decision
+ * 0037) and MX's webhooks on, the wave's reports of idle users are held and read together, with the night's last.
  */
-export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { atTurn = false } = {}): Assessment {
+export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Assessment {
   const { units } = m.units;
   const day = dailyVolumes(w);
   const webhooksOn = w.webhooks === 'on';
-  const held = atTurn && webhooksOn;
+  const held = prod.mxBackgroundAtTurn && webhooksOn;
   const syncingReports = held ? 0 : day.aggregated * w.syncingShare;
   const turnsPerUserDay = m.week.turnsPerUserDay;
   const nightReads = heldReads(w, 24 / turnsPerUserDay);
@@ -254,16 +254,22 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const mxCallsAt = (unit: Unit) => MX_CAUSES.reduce((n, cause) => n + units[unit].mxCalls[cause], 0);
   const peakMxCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * mxCallsAt(unit), 0);
   const reportsPerSecond = rates.report + rates['report-unsynced'];
-  /** The held reads of one place at its busiest hour: how many a second, and their Lambda ms a second. */
-  const heldReadsAt = (place: keyof typeof busiest) => {
+  /**
+   * The held reads of one place at its busiest hour: how many a second, and their Lambda ms a second, MX at `f`'s pace.
+   * Measured at its usual one, ten to a batch side by side: each of a batch's calls, one after another, longer by the
+   * difference, shared by its ten.
+   */
+  const heldReadsAt = (place: keyof typeof busiest, f: WorkerFigures) => {
     const share = busiest.night + busiest.turn > 0 ? busiest[place] / (busiest.night + busiest.turn) : 0;
+    const slowerBy = f.latencyMs - m.usual.latencyMs;
     return {
       perSecond: heldReadUnits.reduce((n, unit) => n + rates[unit] * share, 0),
-      busyMs: heldReadUnits.reduce((n, unit) => n + rates[unit] * share * units[unit].lambdaMs, 0),
+      busyMs: heldReadUnits.reduce(
+        (n, unit) => n + rates[unit] * share * (units[unit].lambdaMs + (slowerBy * mxCallsAt(unit)) / BATCH),
+        0,
+      ),
     };
   };
-  const nightRead = heldReadsAt('night');
-  const turnRead = heldReadsAt('turn');
 
   const perSecond = (concurrency: number, batchMs: number) => (concurrency * BATCH * 1000) / batchMs;
   /** A longer batch is a lower capacity. */
@@ -274,6 +280,38 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const apiRead = executions('sync') + executions('read') + executions('read-lapsed');
   const refreshExecutions = executions('refresh') + executions('refresh-unsynced');
   const refreshRate = rates.refresh + rates['refresh-unsynced'];
+  // Held, a report is a hint written; the night's last is read with the ones before it, on the same queue; a turn reads
+  // what a member MX skipped left held. Capacity in messages a second at each queue's mix.
+  const mixOf = (concurrency: number, need: number, busyMs: number) => ({
+    capacity: need > 0 ? (concurrency * 1000 * need) / busyMs : 0,
+    need,
+  });
+  const perUserNight = (place: readonly number[]) => place.reduce((a, b) => a + b, 0).toFixed(2);
+  const heldComponents = (f: WorkerFigures): Component[] => {
+    const [nightRead, turnRead] = [heldReadsAt('night', f), heldReadsAt('turn', f)];
+    const pace =
+      f.latencyMs === m.usual.latencyMs
+        ? ''
+        : ` (the reads measured with MX at ${m.usual.latencyMs} ms, ${BATCH} to a batch side by side: each of a batch's MX calls ${f.latencyMs - m.usual.latencyMs} ms longer)`;
+    return [
+      {
+        name: `worker-poll, nightly reports held and read with the night's last (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
+        ...mixOf(q['member-reports'], rates.held + nightRead.perSecond, rates.held * units.held.lambdaMs + nightRead.busyMs),
+        basis: `an aggregation's reports in ${Math.round(units.held.lambdaMs)} ms of a batch; ${perUserNight(nightReads.night)} reads a user a night, their busiest hour${pace}`,
+        kind: 'measured',
+      },
+      {
+        name: `${TURN_CONSUMER} (concurrency ${q.reconcile}), MX at ${f.latencyMs} ms`,
+        ...mixOf(
+          q.reconcile,
+          rates['reconcile-turn'] + turnRead.perSecond,
+          rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs + turnRead.busyMs,
+        ),
+        basis: `every turn, and ${perUserNight(nightReads.turn)} reads a user a night of what a member MX skipped left held, their busiest hour${pace}`,
+        kind: 'measured',
+      },
+    ];
+  };
   const workersAt = (f: WorkerFigures): Component[] => [
     {
       name: `worker-poll, poll steps (concurrency ${q.poll}), MX at ${f.latencyMs} ms`,
@@ -284,7 +322,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
       kind: 'measured',
     },
     ...(held
-      ? []
+      ? heldComponents(f)
       : [
           {
             name: `worker-poll, nightly reports (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,
@@ -296,33 +334,6 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
           },
         ]),
   ];
-  // Held, a report is a hint written; the night's last is read with the ones before it, on the same queue; a turn reads
-  // what a member MX skipped left held (MX at its usual pace only). Capacity in messages a second at each queue's mix.
-  const mixOf = (concurrency: number, need: number, busyMs: number) => ({
-    capacity: need > 0 ? (concurrency * 1000 * need) / busyMs : 0,
-    need,
-  });
-  const perUserNight = (place: readonly number[]) => place.reduce((a, b) => a + b, 0).toFixed(2);
-  const heldComponents: Component[] = held
-    ? [
-        {
-          name: `worker-poll, nightly reports held and read with the night's last (concurrency ${q['member-reports']}), MX at ${m.usual.latencyMs} ms`,
-          ...mixOf(q['member-reports'], rates.held + nightRead.perSecond, rates.held * units.held.lambdaMs + nightRead.busyMs),
-          basis: `an aggregation's reports in ${Math.round(units.held.lambdaMs)} ms of a batch; ${perUserNight(nightReads.night)} reads a user a night, their busiest hour`,
-          kind: 'measured',
-        },
-        {
-          name: `${TURN_CONSUMER} (concurrency ${q.reconcile}), MX at ${m.usual.latencyMs} ms`,
-          ...mixOf(
-            q.reconcile,
-            rates['reconcile-turn'] + turnRead.perSecond,
-            rates['reconcile-turn'] * units['reconcile-turn'].lambdaMs + turnRead.busyMs,
-          ),
-          basis: `every turn, and ${perUserNight(nightReads.turn)} reads a user a night of what a member MX skipped left held, their busiest hour`,
-          kind: 'measured',
-        },
-      ]
-    : [];
   const hottest = hottestPartitions(m.units.sharedPartitions, rates)[0];
   const turnsPerMinute = perDay['reconcile-turn'] / 1440;
   const lambda =
@@ -337,7 +348,6 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings, { at
   const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
   const components: Component[] = [
     ...workersAt(m.usual),
-    ...heldComponents,
     {
       name: `MX call budget (prod ${prod.mx.callsPerSecond}/s)`,
       capacity: prod.mx.callsPerSecond,

@@ -70,7 +70,7 @@ export function outageAtScaleMethod(f: OutageAtScaleFigures): string {
   return (
     `MX down ${OUTAGE_MS / 3_600_000} h at ${users(f.users)} users (\`bench/outage-at-scale.ts\`): a simulated clock from an hour into the wave (MX's reports of the wave, apps' refreshes, reads and syncs at the day's average, refreshes' poll steps, the reconcile's reads, each at the rate of this workload), ` +
     "every container with its own `CircuitBreaker` and `MxCallBudget` over one shared counter, each call retried by the `RetryPolicy`, each report MX did not serve sent back by worker-poll's `mxWaitMs`; each message takes worker-poll's measured batch time (its own part as measured with MX's calls held), each request its measured time, MX answering in it when up (its median: MX's p99 is not drawn) and failing each attempt with a 503 in its median latency when down; " +
-    `queues at prod's concurrency, API functions up to their reservations (containers: ${containers}). Each report is read alone (a user's hints gathered into one read would make fewer calls) and every call spends the data host's budget. ` +
+    `queues at prod's concurrency, API functions up to their reservations (containers: ${containers}). Each report is read alone, as with MX_BACKGROUND_AT_TURN off (prod's reads of idle users' reports held and read together are fewer, and make fewer calls) and every call spends the data host's budget. ` +
     `The run took ${fmt(f.wallSeconds, 0)} s.`
   );
 }

@@ -13,7 +13,7 @@ import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { addInto, profileByFunction, profileByOwner } from './support/attribution.ts';
 import { localServicesEnv } from '../infra/local/local-services.ts';
 import { startRemoteSide } from './support/remote-side.ts';
-import { type BenchResult, judge, type TargetCheck, WORK_DIR, table, withInterval } from './support/report.ts';
+import { type BenchResult, judge, type TargetCheck, verdictLines, WORK_DIR, table, withInterval } from './support/report.ts';
 import { blocksBootstrapInterval, fmt, median, quantile, seededRandom, sum } from './support/stats.ts';
 
 /**
@@ -480,17 +480,10 @@ export async function run(): Promise<BenchResult> {
     '',
     table(['function', 'µs per call'], topFunctions(50, 15)),
     '',
+    ...verdictLines(checks),
     missed.length + undecided.length === 0
-      ? '**All targets met.**'
+      ? ''
       : [
-          ...(
-            [
-              ['Missed', missed],
-              ['Undecided (the target within the interval)', undecided],
-            ] as const
-          ).flatMap(([label, list]) =>
-            list.length === 0 ? [] : [`**${label}:** ${list.map((c) => `${c.target} (${c.measured})`).join('; ')}.`, ''],
-          ),
           `**What dominates** (measured above). The relay makes the direct call's MX request plus its own work, all CPU in this process: ` +
             `${fmt(cpuPerCall(r1), 3)} ms of CPU per relay call against ${fmt(cpuPerCall(d1), 3)} ms per direct call at c=1, ${fmt(cpuPerCall(r50), 3)} vs ${fmt(cpuPerCall(d50), 3)} ms at c=50 ` +
             `(no DynamoDB call on the warm path). At c=1 that CPU adds to each call's latency; at c=50 the caller's core is shared by all 50 calls in flight, so the extra CPU per call caps throughput ` +

@@ -58,8 +58,8 @@ export interface EnvironmentSettings {
   reconcileTurnsPerMinute: number;
   /**
    * MX_BACKGROUND_AT_TURN: MX's background aggregations of users nobody is using are read together, with the night's
-   * last (their nightly events as MX ends the user's last member; a member MX skips, at the user's reconcile turn;
-   * fewer MX sessions: docs/operations.md, cost notes). Off: the owner's call.
+   * last (their nightly events as MX ends the user's last member; a member MX skips, at the user's reconcile turn):
+   * about half the MX calls the relay makes on its own (decision 0037). Off in dev, where events should come at once.
    */
   mxBackgroundAtTurn: boolean;
   /**
@@ -154,7 +154,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     reservedConcurrency: { 'mx-events': 10 },
     lambdaConcurrencyQuota: 1_000,
     reconcileTurnsPerMinute: 500,
-    mxBackgroundAtTurn: false,
+    mxBackgroundAtTurn: true,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: disposableData,
     alarmDestination: {},
@@ -189,7 +189,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 150 },
     lambdaConcurrencyQuota: 2_600,
     reconcileTurnsPerMinute: 6_000,
-    mxBackgroundAtTurn: false,
+    mxBackgroundAtTurn: true,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],
     data: {
       deletionProtection: true,

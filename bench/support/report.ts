@@ -40,6 +40,24 @@ export function judge(
   return spans ? { met, undecided: true } : { met };
 }
 
+/**
+ * The lines under a section's tables: its missed targets, then its undecided ones, each with its figure; or that all
+ * were met.
+ *
+ * @example
+ * verdictLines([{ target: 'p50 ≤ 1 s', measured: '1.2 s', met: false }]) // ['**Missed:** p50 ≤ 1 s (1.2 s).', '']
+ */
+export function verdictLines(checks: readonly TargetCheck[]): string[] {
+  const lists = [
+    ['Missed', checks.filter((c) => !c.met && !c.undecided)],
+    ['Undecided (the target within the interval)', checks.filter((c) => c.undecided)],
+  ] as const;
+  if (lists.every(([, list]) => list.length === 0)) return ['**All targets met.**'];
+  return lists.flatMap(([label, list]) =>
+    list.length === 0 ? [] : [`**${label}:** ${list.map((c) => `${c.target} (${c.measured})`).join('; ')}.`, ''],
+  );
+}
+
 /** `12.3 (95 %: 11.8–12.9)`: a figure with its interval, as a row shows it. */
 export const withInterval = (text: string, interval: Interval, format: (value: number) => string): string =>
   `${text} (95 %: ${format(interval.low)}–${format(interval.high)})`;

@@ -12,17 +12,20 @@ const resources: EnvironmentResources = {
 };
 
 describe('mxBackgroundAtTurn', () => {
-  it('off in every environment (the owner’s call: nightly events up to a reconcile interval later)', () => {
-    for (const settings of Object.values(ENVIRONMENTS)) {
-      expect(settings.mxBackgroundAtTurn).toBe(false);
-      for (const fn of FUNCTION_NAMES)
-        expect(functionEnvironment(fn, settings, resources)).not.toHaveProperty('MX_BACKGROUND_AT_TURN');
-    }
+  it('on in staging and prod (decision 0037), off in dev, where events should come at once', () => {
+    expect(Object.values(ENVIRONMENTS).map(({ name, mxBackgroundAtTurn }) => [name, mxBackgroundAtTurn])).toEqual([
+      ['dev', false],
+      ['staging', true],
+      ['prod', true],
+    ]);
+    for (const fn of FUNCTION_NAMES)
+      expect(functionEnvironment(fn, ENVIRONMENTS.dev, resources)).not.toHaveProperty('MX_BACKGROUND_AT_TURN');
   });
 
   it('on, tells worker-poll (which reads MX’s reports and takes the reconcile turns) and no other function', () => {
-    const settings = { ...ENVIRONMENTS.prod, mxBackgroundAtTurn: true };
-    const told = FUNCTION_NAMES.filter((fn) => functionEnvironment(fn, settings, resources).MX_BACKGROUND_AT_TURN === 'true');
+    const told = FUNCTION_NAMES.filter(
+      (fn) => functionEnvironment(fn, ENVIRONMENTS.prod, resources).MX_BACKGROUND_AT_TURN === 'true',
+    );
     expect(told).toEqual(['worker-poll']);
   });
 });

@@ -1,36 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { assess, atFunctionSizes, type Measured, TURN_CONSUMER } from '../../../bench/capacity-model.ts';
+import { calls, measured, units } from './capacity-fixture.ts';
 import { FUNCTION_SPECS } from '../../../infra/constructs/function-specs.ts';
-import { NO_COST, type Unit, type UnitCost, UNITS } from '../../../bench/capacity-unit-costs.ts';
 import { dailyVolumes, scaled, heldReads, WORKLOAD } from '../../../bench/workload.ts';
 import { ENVIRONMENTS } from '../../../infra/environments.ts';
 
-const calls = (over: Partial<UnitCost['mxCalls']> = {}) => ({ session: 0, transactions: 0, job: 0, read: 0, ...over });
-const units = Object.fromEntries(
-  UNITS.map((unit) => [unit, { function: 'worker-poll', ...NO_COST, lambdaMs: 10, mxCalls: calls() } satisfies UnitCost]),
-) as Record<Unit, UnitCost>;
-units.report = { ...units.report, mxCalls: calls({ session: 2, read: 1, transactions: 2 }) };
-units['report-unsynced'] = { ...units['report-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
-units.refresh = { ...units.refresh, mxCalls: calls({ session: 2, job: 1, read: 1, transactions: 1 }) };
-units['refresh-unsynced'] = { ...units['refresh-unsynced'], mxCalls: calls({ session: 2, job: 1, read: 1 }) };
-units['read-lapsed'] = { ...units['read-lapsed'], mxCalls: calls({ session: 2, read: 1 }) };
-const measured: Measured = {
-  units: {
-    units,
-    webhooksPerAggregation: 5,
-    itemBytes: { job: 1000, delivery: 1000, member: 300, user: 1000, transaction: 1000 },
-    deliveryBatchMs: 100,
-    sharedPartitions: [],
-    deliveryLogWru: { table: 3, gsi1: 1 },
-    writesByItem: {},
-  },
-  week: { turnsPerUserDay: 4, readsPerUserDay: 0.5, mxCallsPerUserDay: 1.5 },
-  dispatch: { usersPerMinute: 100_000, usersPerSecond: 5_000, wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0.1 },
-  usual: { latencyMs: 300, pollBatchMs: 400, reportBatchMs: 1_000 },
-  slow: { latencyMs: 1_000, pollBatchMs: 1_100, reportBatchMs: 3_000 },
-  stack: { alarms: 50, queues: 7 },
-};
-
+/** Every report read as it comes: decision 0037's setting off. */
+const readAtOnce = { ...ENVIRONMENTS.prod, mxBackgroundAtTurn: false };
 describe('the workload', () => {
   it('aggregates at night only the members not needing their user', () => {
     const day = dailyVolumes(WORKLOAD);
@@ -48,7 +24,7 @@ describe('the workload', () => {
 });
 
 describe('assess', () => {
-  const on = assess(WORKLOAD, measured, ENVIRONMENTS.prod);
+  const on = assess(WORKLOAD, measured, readAtOnce);
 
   it("counts the relay's own MX calls apart from apps', by the work that made them", () => {
     // 2.7 aggregations a user: half of them a syncing user's (5 calls), half not (3).
@@ -64,7 +40,7 @@ describe('assess', () => {
   });
 
   it('without MX’s webhooks, every reconcile turn reads the user and finds the wave', () => {
-    const off = assess({ ...WORKLOAD, webhooks: 'off' }, measured, ENVIRONMENTS.prod);
+    const off = assess({ ...WORKLOAD, webhooks: 'off' }, measured, readAtOnce);
     expect(off.perDay['mx-webhook']).toBe(0);
     expect(on.perDay['mx-webhook']).toBeCloseTo(2_700_000 * 5 + 1_000_000, 6);
     // 4 turns a day, each a read that makes its session; the nightly reports add only their ingest.
@@ -78,12 +54,12 @@ describe('assess', () => {
     const tightest = on.components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
     expect(on.ceiling.component).toBe(tightest.name);
     expect(on.ceiling.users).toBeCloseTo((1_000_000 * tightest.capacity) / tightest.need, 3);
-    expect(assess(scaled(WORKLOAD, 'users', 2), measured, ENVIRONMENTS.prod).ceiling.users).toBeCloseTo(on.ceiling.users, 3);
+    expect(assess(scaled(WORKLOAD, 'users', 2), measured, readAtOnce).ceiling.users).toBeCloseTo(on.ceiling.users, 3);
   });
 
   it('prices 1M nightly aggregations by what they add, whatever else the month holds', () => {
     expect(on.perMillionAggregations).toBeGreaterThan(0);
-    const busier = assess(scaled(WORKLOAD, 'refreshesPerUserDay', 2), measured, ENVIRONMENTS.prod);
+    const busier = assess(scaled(WORKLOAD, 'refreshesPerUserDay', 2), measured, readAtOnce);
     expect(busier.perMillionAggregations).toBeCloseTo(on.perMillionAggregations, 9);
   });
 
@@ -91,7 +67,7 @@ describe('assess', () => {
     const reports = on.components.find((c) => c.name.includes('nightly reports'))!;
     expect(reports.need).toBeCloseTo(2_700_000 / (6 * 3600), 6);
     // Prod's concurrency in batches of ten, each a second.
-    expect(reports.capacity).toBeCloseTo(ENVIRONMENTS.prod.queueConcurrency['member-reports'] * 10, 6);
+    expect(reports.capacity).toBeCloseTo(readAtOnce.queueConcurrency['member-reports'] * 10, 6);
   });
 
   it("bounds a worker's capacity by its batch time's interval: the longest batch the lowest", () => {
@@ -99,7 +75,7 @@ describe('assess', () => {
       ...measured,
       usual: { ...measured.usual, intervals: { pollBatchMs: { low: 320, high: 500 }, reportBatchMs: { low: 800, high: 1_250 } } },
     };
-    const poll = assess(WORKLOAD, withIntervals, ENVIRONMENTS.prod).components.find((c) => c.name.includes('poll steps'))!;
+    const poll = assess(WORKLOAD, withIntervals, readAtOnce).components.find((c) => c.name.includes('poll steps'))!;
     expect(poll.capacityInterval!.low).toBeCloseTo((poll.capacity * 400) / 500, 6);
     expect(poll.capacityInterval!.high).toBeCloseTo((poll.capacity * 400) / 320, 6);
     expect(on.components.find((c) => c.name.includes('poll steps'))!.capacityInterval).toBeUndefined();
@@ -126,7 +102,7 @@ describe('atFunctionSizes', () => {
     // A batch with MX's calls held: all of it taken as CPU, an upper bound (not a whole report's).
     expect(sized.usual.heldBatchMs).toBeCloseTo(80 * (1 + stretch), 9);
     // The month pays for the longer time.
-    const [full, atSize] = [withCpu, sized].map((m) => assess(WORKLOAD, m, ENVIRONMENTS.prod).cost.total);
+    const [full, atSize] = [withCpu, sized].map((m) => assess(WORKLOAD, m, readAtOnce).cost.total);
     expect(atSize!).toBeGreaterThan(full!);
   });
 });
@@ -138,9 +114,7 @@ describe("idle users read with the night's last (MX_BACKGROUND_AT_TURN)", () => 
   atTurnUnits['held-read-3'] = { ...units['held-read-3'], mxCalls: calls({ session: 2, read: 1, transactions: 1 }) };
   atTurnUnits['held-read-unsynced'] = { ...units['held-read-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
   atTurnUnits['held-read-unsynced-3'] = { ...units['held-read-unsynced-3'], mxCalls: calls({ session: 2, read: 1 }) };
-  const atTurn = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: atTurnUnits } }, ENVIRONMENTS.prod, {
-    atTurn: true,
-  });
+  const atTurn = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: atTurnUnits } }, ENVIRONMENTS.prod);
   const sum = (hours: readonly number[]) => hours.reduce((a, b) => a + b, 0);
 
   it("reads a user's held reports with the night's last: about one read a night for 2.7 reports", () => {
@@ -183,5 +157,16 @@ describe("idle users read with the night's last (MX_BACKGROUND_AT_TURN)", () => 
       Object.values(atTurn.mxCalls.relay['nightly reports held, read together, other users']!).reduce((a, b) => a + b);
     expect(nightly).toBeCloseTo((reads / 1_000_000) * (0.5 * 4 + 0.5 * 3), 6);
     expect(atTurn.components.some((c) => c.name.startsWith(TURN_CONSUMER))).toBe(true);
+  });
+
+  it("judges the held reads' consumers on MX's slow day too: each of a read's calls the slower by the difference", () => {
+    const held = (components: typeof atTurn.components) =>
+      components.filter((c) => c.name.includes('nightly reports held') || c.name.startsWith(TURN_CONSUMER));
+    const [usual, slow] = [held(atTurn.components), held(atTurn.slowComponents)];
+    expect(slow.map((c) => c.name)).toEqual(usual.map((c) => c.name.replace('MX at 300 ms', 'MX at 1000 ms')));
+    for (const [i, c] of slow.entries()) {
+      expect(c.need).toBeCloseTo(usual[i]!.need, 9);
+      expect(c.capacity).toBeLessThan(usual[i]!.capacity);
+    }
   });
 });

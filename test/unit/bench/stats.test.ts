@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judge } from '../../../bench/support/report.ts';
+import { judge, verdictLines } from '../../../bench/support/report.ts';
 import {
   blocksBootstrapInterval,
   bootstrapInterval,
@@ -108,6 +108,19 @@ describe('judge', () => {
   it('a figure without an interval (none measured, or a point) is judged on the figure', () => {
     expect(judge(0.5, { low: 0.5, high: 0.5 }, 0.5, 'at most')).toEqual({ met: true });
     expect(judge(Number.NaN, { low: Number.NaN, high: Number.NaN }, 0.5, 'at most')).toEqual({ met: false });
+  });
+});
+
+describe('verdictLines', () => {
+  it('lists an undecided target apart from the missed ones, whichever side its figure is on', () => {
+    const row = (target: string, met: boolean, undecided?: boolean) => ({ target, measured: 'x', met, undecided });
+    expect(verdictLines([row('a', true), row('b', false), row('c', false, true), row('d', true, true)])).toEqual([
+      '**Missed:** b (x).',
+      '',
+      '**Undecided (the target within the interval):** c (x); d (x).',
+      '',
+    ]);
+    expect(verdictLines([row('a', true)])).toEqual(['**All targets met.**']);
   });
 });
 
