@@ -4,6 +4,7 @@ import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
 import { type CostLine, type DailyUnits, type DayShape, monthlyCost, partUnits } from './capacity-cost.ts';
 import {
   MX_CAUSES,
+  UNIT_MX_LATENCY_MS,
   type MxCause,
   type SharedPartition,
   HELD_READ_UNITS,
@@ -261,7 +262,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
    */
   const heldReadsAt = (place: keyof typeof busiest, f: WorkerFigures) => {
     const share = busiest.night + busiest.turn > 0 ? busiest[place] / (busiest.night + busiest.turn) : 0;
-    const slowerBy = f.latencyMs - m.usual.latencyMs;
+    const slowerBy = f.latencyMs - UNIT_MX_LATENCY_MS;
     return {
       perSecond: heldReadUnits.reduce((n, unit) => n + rates[unit] * share, 0),
       busyMs: heldReadUnits.reduce(
@@ -290,9 +291,9 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const heldComponents = (f: WorkerFigures): Component[] => {
     const [nightRead, turnRead] = [heldReadsAt('night', f), heldReadsAt('turn', f)];
     const pace =
-      f.latencyMs === m.usual.latencyMs
+      f.latencyMs === UNIT_MX_LATENCY_MS
         ? ''
-        : ` (the reads measured with MX at ${m.usual.latencyMs} ms, ${BATCH} to a batch side by side: each of a batch's MX calls ${f.latencyMs - m.usual.latencyMs} ms longer)`;
+        : ` (the reads measured with MX at ${UNIT_MX_LATENCY_MS} ms, ${BATCH} to a batch side by side: each of a batch's MX calls ${f.latencyMs - UNIT_MX_LATENCY_MS} ms longer)`;
     return [
       {
         name: `worker-poll, nightly reports held and read with the night's last (concurrency ${q['member-reports']}), MX at ${f.latencyMs} ms`,

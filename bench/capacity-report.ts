@@ -101,7 +101,7 @@ export function capacityReport({
     },
     {
       target: `MX_BACKGROUND_AT_TURN (${state} in prod; decision 0037): idle users' nightly reports read together, with the night's last; the figures with it ${otherState} beside prod's (a setting; no target)`,
-      measured: `${setting}: MX calls the relay makes ${fmt(other.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(other.cost.total)} (${usd(on.cost.total)}); the MX budget ${headroomOf(other, 'MX call budget')} (${headroomOf(on, 'MX call budget')}); the reconcile's consumer at concurrency ${prod.queueConcurrency.reconcile} ${headroomOf(other, TURN_CONSUMER)} (${headroomOf(on, TURN_CONSUMER)}); ceiling ${fmtUsers(other.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(other.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
+      measured: `${setting}: MX calls the relay makes ${fmt(other.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(other.cost.total)} (${usd(on.cost.total)}); the MX budget ${headroomOf(other, 'MX call budget')} (${headroomOf(on, 'MX call budget')}); the reconcile's consumer of turns and held reads at concurrency ${prod.queueConcurrency.reconcile} ${headroomOf(other, TURN_CONSUMER)} (${headroomOf(on, TURN_CONSUMER)}); ceiling ${fmtUsers(other.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(other.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
       met: true,
       info: true,
     },
@@ -208,21 +208,27 @@ export function capacityReport({
     '',
     table(
       ['component', 'capacity', 'need', 'headroom', 'prod'],
-      other.components
-        .filter((c) => {
-          const before = on.components.find((o) => o.name === c.name);
-          return !before || Math.abs(before.need - c.need) > 0.005 * c.need;
-        })
-        .map((c) => {
-          const before = on.components.find((o) => o.name === c.name);
-          return [
-            c.name,
-            fmt(c.capacity, 0),
-            fmt(c.need, 0),
-            `${fmt(c.capacity / c.need, 1)}×`,
-            before ? `${fmt(before.capacity / before.need, 1)}×` : 'not used',
-          ];
-        }),
+      [
+        ...other.components
+          .filter((c) => {
+            const before = on.components.find((o) => o.name === c.name);
+            return !before || Math.abs(before.need - c.need) > 0.005 * c.need;
+          })
+          .map((c) => {
+            const before = on.components.find((o) => o.name === c.name);
+            return [
+              c.name,
+              fmt(c.capacity, 0),
+              fmt(c.need, 0),
+              `${fmt(c.capacity / c.need, 1)}×`,
+              before ? `${fmt(before.capacity / before.need, 1)}×` : '—',
+            ];
+          }),
+        // Prod's own (the held reads' consumers with it on): not a component the other way.
+        ...on.components
+          .filter((c) => !other.components.some((o) => o.name === c.name))
+          .map((c) => [c.name, '', '', '—', `${fmt(c.capacity / c.need, 1)}×`]),
+      ],
     ),
     '',
     `The month ${usd(other.cost.total)} (${usd(on.cost.total)}); ceiling ${fmtUsers(other.ceiling.users)} users (${other.ceiling.component} full first).`,
@@ -320,6 +326,6 @@ const WRITES_SHOWN: readonly Unit[] = [
 /** A component's headroom in an assessment, by the start of its name. */
 const headroomOf = (a: Assessment, name: string) => {
   const c = a.components.find((component) => component.name.startsWith(name));
-  return c ? `${fmt(c.capacity / c.need, 1)}×` : 'not used';
+  return c ? `${fmt(c.capacity / c.need, 1)}×` : '—';
 };
 const fmtUsers = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n, 0));

@@ -147,11 +147,11 @@ export const partitionKind = (partition: string): string =>
 
 const BATCH = 10;
 const COUNT = 30;
-const MX_LATENCY_MS = 300;
+export const UNIT_MX_LATENCY_MS = 300;
 
 /**
  * Each kind of work done COUNT times through the relay's compositions as deployed — over dynalite, fauxqs, the MX
- * simulator answering in MX_LATENCY_MS and a webhook endpoint answering 204 in 100 ms — with every DynamoDB and SQS call
+ * simulator answering in UNIT_MX_LATENCY_MS and a webhook endpoint answering 204 in 100 ms — with every DynamoDB and SQS call
  * metered (capacity units as DynamoDB charges them, indexes included), every MX call counted by cause, the log bytes
  * written, and the stored items sized afterwards. The work is the workload's (bench/workload.ts), not the cheapest
  * path: a nightly report finds the user's session lapsed, the user syncing and NIGHTLY_CHANGES made, and MX's own
@@ -308,7 +308,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
     });
     unit = undefined;
-    await control('/_sim/faults', { latency_ms: MX_LATENCY_MS });
+    await control('/_sim/faults', { latency_ms: UNIT_MX_LATENCY_MS });
 
     /** Runs `work` as `kind`'s share of Lambda time; a warm-up round (no kind) is not counted. */
     const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {

@@ -164,6 +164,13 @@ describe("idle users read with the night's last (MX_BACKGROUND_AT_TURN)", () => 
       components.filter((c) => c.name.includes('nightly reports held') || c.name.startsWith(TURN_CONSUMER));
     const [usual, slow] = [held(atTurn.components), held(atTurn.slowComponents)];
     expect(slow.map((c) => c.name)).toEqual(usual.map((c) => c.name.replace('MX at 300 ms', 'MX at 1000 ms')));
+    // Member-reports' busy ms a second grow by its reads a second × 700 ms × their calls (3.5 on average: 4 a syncing
+    // user's, 3 another's) ÷ the 10 a batch takes side by side; its holds make no call.
+    const busyMs = (c: (typeof slow)[number]) =>
+      (ENVIRONMENTS.prod.queueConcurrency['member-reports'] * 1000 * c.need) / c.capacity;
+    const readsPerSecond = usual[0]!.need - atTurn.perDay.held / (WORKLOAD.waveHours * 3600);
+    expect(readsPerSecond).toBeGreaterThan(0);
+    expect(busyMs(slow[0]!) - busyMs(usual[0]!)).toBeCloseTo((readsPerSecond * 700 * 3.5) / 10, 6);
     for (const [i, c] of slow.entries()) {
       expect(c.need).toBeCloseTo(usual[i]!.need, 9);
       expect(c.capacity).toBeLessThan(usual[i]!.capacity);
