@@ -54,6 +54,29 @@ export interface CostLine {
   basis: string;
 }
 
+/**
+ * Lambda's own lines of an invocation at the system log level prod keeps, Lambda's default INFO: its start and its
+ * report ("Lambda automatically sends "start" and "report" log messages",
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html), in the JSON format the
+ * functions log in, sized on records as Lambda writes them.
+ */
+export const PLATFORM_LOG_BYTES = [
+  {
+    time: '2026-11-29T12:00:00.000Z',
+    type: 'platform.start',
+    record: { requestId: '8f5c0a64-2f1e-4b7a-9d3c-6e2b1a0f9c45', version: '$LATEST' },
+  },
+  {
+    time: '2026-11-29T12:00:01.099Z',
+    type: 'platform.report',
+    record: {
+      requestId: '8f5c0a64-2f1e-4b7a-9d3c-6e2b1a0f9c45',
+      metrics: { durationMs: 1099.52, billedDurationMs: 1100, memorySizeMB: 256, maxMemoryUsedMB: 118 },
+      status: 'success',
+    },
+  },
+].reduce((n, line) => n + Buffer.byteLength(`${JSON.stringify(line)}\n`), 0);
+
 /** Retention of stored jobs and deliveries (lib/aggregation/jobs-repo.ts, lib/notify/delivery.ts), in days. */
 const JOB_DAYS = 90;
 const DELIVERY_DAYS = 30;
@@ -80,7 +103,9 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   const rru = sum((u) => units[u].rru) + turns * month.dispatch.rruPerUser;
   const sqs = sum((u) => units[u].sqsRequests) + turns * month.dispatch.sqsPerUser;
   const httpApi = sum((u) => units[u].httpApiRequests);
-  const logGb = sum((u) => units[u].logBytes) / GB;
+  const appLogGb = sum((u) => units[u].logBytes) / GB;
+  const platformLogGb = (invocations * PLATFORM_LOG_BYTES) / GB;
+  const logGb = appLogGb + platformLogGb;
   const outGb = sum((u) => units[u].outBytes) / GB;
   const mxOutGb = sum((u) => units[u].mxBytesOut) / GB;
   const mxInGb = sum((u) => units[u].mxBytesIn) / GB;
@@ -133,7 +158,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
       item: 'CloudWatch Logs (ingestion, storage)',
       // Stored: the months of ingestion the retention keeps.
       usd: logGb * (PRICES.logsPerGbIngested + (month.logRetentionDays / DAYS_PER_MONTH) * PRICES.logsPerGbMonthStored),
-      basis: `${logGb.toFixed(0)} GB a month of log and EMF lines at INFO, kept ${month.logRetentionDays} days`,
+      basis: `${logGb.toFixed(0)} GB a month, kept ${month.logRetentionDays} days: the functions' log and EMF lines at INFO and the API's access log lines ${appLogGb.toFixed(0)} GB, Lambda's start and report lines ${platformLogGb.toFixed(0)} GB`,
     },
     {
       item: 'CloudWatch metrics, alarms, dashboard',

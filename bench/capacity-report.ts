@@ -5,6 +5,7 @@ import { OUTAGE_MEMBERS, OUTAGE_MS, type OutageFigures } from './capacity-outage
 import type { OutageAtScaleFigures } from './outage-at-scale.ts';
 import { outageAtScaleChecks, outageAtScaleMethod } from './outage-at-scale-report.ts';
 import { type Assessment, assess, type Component, type Measured, TURN_CONSUMER } from './capacity-model.ts';
+import { PLATFORM_LOG_BYTES } from './capacity-cost.ts';
 import { MX_CAUSES, type MxCause, NIGHTLY_CHANGES, type Unit } from './capacity-unit-costs.ts';
 import { type BenchResult, judge, type TargetCheck, table, withInterval } from './support/report.ts';
 import { fmt } from './support/stats.ts';
@@ -135,7 +136,7 @@ export function capacityReport({
   const markdown = [
     '**Targets (issue 77):** under the workload above (bench/workload.ts), every component ≥ 2× with MX at its usual pace and ≥ 1× on its slow day; the MX calls the relay makes on its own ≤ 8 per user a day; ≤ $3,000 a month everything counted in the twelfth month; ≤ $20 per 1M aggregations with transactions changing.',
     '',
-    '**Method.** Each unit of work is done 30 times through the compositions as deployed (a warm-up round first), over dynalite, fauxqs and the MX simulator answering every call in 300 ms, with every DynamoDB and SQS call metered, every MX call counted by cause, log bytes counted at INFO: ' +
+    `**Method.** Each unit of work is done 30 times through the compositions as deployed (a warm-up round first), over dynalite, fauxqs and the MX simulator answering every call in 300 ms, with every DynamoDB and SQS call metered, every MX call counted by cause, log bytes counted at INFO (the functions' lines, and an app's request's access log line as API Gateway writes it; Lambda's own start and report lines, ${fmt(PLATFORM_LOG_BYTES, 0)} bytes an invocation, priced with them): apps' refreshes, syncs and reads through their functions' handlers as API Gateway hands them, MX's webhooks through mx-events' at its function URL; ` +
       `a nightly report finds the user's session lapsed (the relay's clock ${fmt(SESSION_REUSE_MINUTES + 2, 0)} minutes on) and ${NIGHTLY_CHANGES.add} new and ${NIGHTLY_CHANGES.post} posted transactions; MX's webhooks are the ones the simulator pushed for it (its AGGREGATION webhook and one TRANSACTIONS webhook a change: ${fmt(m.units.webhooksPerAggregation, 1)} an aggregation), each taken by mx-events; ` +
       "a syncing user is brought up to date by the report, another is not; an app's sync comes hours later (its session lapsed, one ingest); its reads follow in that session; a read that opens the session is counted apart. " +
       "worker-poll's batches are timed the same way with MX at the usual and the slow day's median (their headroom's 95 % interval: the batches resampled; other rows are judged on the figure). " +

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { LocalEngines } from '../infra/local/engines.ts';
+import { accessLogLine } from '../infra/local/gateway.ts';
 import { lambdaContext } from '../infra/local/lambda-context.ts';
 import { localServicesConfig } from '../infra/local/local-services.ts';
 import { relayOf } from '../infra/local/relay.ts';
@@ -15,7 +16,7 @@ import { tableOf } from '../lib/compositions/storage.ts';
 import { HINT_WINDOW_MS } from '../lib/aggregation/member-watch.ts';
 import { generateSecret } from '../lib/notify/signing.ts';
 import { hashApiKey } from '../lib/http/auth.ts';
-import type { ApiEvent } from '../lib/http/api-event.ts';
+import type { ApiEvent, ApiResult } from '../lib/http/api-event.ts';
 import { SESSION_REUSE_MS } from '../lib/mx/sessions.ts';
 import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { startMxSimulator } from '../sim/server.ts';
@@ -72,6 +73,9 @@ const causeOf = (method: string, path: string): MxCause =>
         : 'read';
 const NO_CALLS: Record<MxCause, number> = { session: 0, transactions: 0, job: 0, read: 0 };
 
+/** What MX sends with its webhooks (HTTP Basic), as the simulator is told to. */
+const MX_WEBHOOK_CREDENTIALS = { MX_WEBHOOK_USERNAME: 'bench', MX_WEBHOOK_PASSWORD: 'bench-webhook-password' };
+
 /** The relay's session with MX is gone: MX's lasts 30 minutes after its last call (reference §1.2). */
 const SESSION_LAPSE_MS = SESSION_REUSE_MS + 2 * 60_000;
 /** What each nightly aggregation changes (issue 77's report): two new transactions, a pending one posted. */
@@ -96,7 +100,7 @@ export interface UnitCost {
   /** SQS requests: sends, and a tenth of a batch's receive and delete for each message consumed. */
   sqsRequests: number;
   httpApiRequests: number;
-  /** Log lines and EMF metric lines (stdout and stderr) at LOG_LEVEL INFO. */
+  /** Log lines and EMF metric lines (stdout and stderr) at LOG_LEVEL INFO, and the API's access log line of a request. */
   logBytes: number;
   /** Bytes sent out of AWS to the apps (webhook requests). */
   outBytes: number;
@@ -251,6 +255,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const config = localServicesConfig(engines, toMx.url, {
       MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
       LOG_LEVEL: 'INFO',
+      ...MX_WEBHOOK_CREDENTIALS,
     });
     // The relay's clock runs ahead of the simulator's by whole session lifetimes: its sessions lapse, MX's stay.
     let ahead = 0;
@@ -277,8 +282,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     };
     await control('/_sim/webhooks', {
       url: `http://127.0.0.1:${(mxWebhooks.address() as AddressInfo).port}/mx`,
-      username: 'bench',
-      password: 'bench',
+      username: MX_WEBHOOK_CREDENTIALS.MX_WEBHOOK_USERNAME,
+      password: MX_WEBHOOK_CREDENTIALS.MX_WEBHOOK_PASSWORD,
       mode: 'always',
     });
     const member = async (kind: string, i: number, durationMs: number, changes = { add: 0, update: 0, post: 0 }) => {
@@ -336,20 +341,64 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const perBatch = COUNT / BATCH;
     const stepsOf = (jobs: { id: string; step: number }[]) =>
       jobs.map((job) => ({ job_id: job.id, step: job.step, due_at: Date.now() + ahead }));
-    /** An app's read of Nexus through api-read's handler, as API Gateway hands it. */
-    const read = (userId: string) => async () => {
-      const path = `/users/${userId}/accounts`;
+    /**
+     * An app's request through its function's handler, as API Gateway hands it; the access log line API Gateway
+     * writes for it counted with the function's lines.
+     */
+    const request = async (
+      fn: 'api-read' | 'api-refresh',
+      method: string,
+      route: string,
+      pathParameters: Record<string, string>,
+      query: Record<string, string> = {},
+    ): Promise<ApiResult> => {
+      const path = route.replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name]!);
       const event = {
-        routeKey: 'GET /users/{user_id}/accounts',
+        routeKey: `${method} ${route}`,
         rawPath: path,
-        rawQueryString: '',
-        headers: { authorization: `Bearer ${apiKey}`, host: 'api.example.com' },
-        pathParameters: { user_id: userId },
+        rawQueryString: new URLSearchParams(query).toString(),
+        headers: { authorization: `Bearer ${apiKey}`, host: 'api.example.com', 'user-agent': 'node' },
+        ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+        pathParameters,
         isBase64Encoded: false,
-        requestContext: { requestId: randomUUID(), http: { method: 'GET', path } },
+        requestContext: { requestId: randomUUID(), http: { method, path, sourceIp: '198.51.100.7' } },
       } satisfies ApiEvent;
-      const result = await relay.apiRead.handler(event, lambdaContext('api-read'));
-      if (result.statusCode !== 200) throw new Error(`GET ${path}: ${result.statusCode} ${result.body}`);
+      const startedAt = performance.now();
+      const handler = fn === 'api-read' ? relay.apiRead.handler : relay.apiRefresh.handler;
+      const result = await handler(event, lambdaContext(fn));
+      if (result.statusCode >= 300) throw new Error(`${method} ${path}: ${result.statusCode} ${result.body}`);
+      const integrationLatency = Math.round(performance.now() - startedAt);
+      add(
+        'logBytes',
+        Buffer.byteLength(
+          `${JSON.stringify(accessLogLine(event, result, { protocol: 'HTTP/1.1', integrationLatency, startedAt }))}\n`,
+        ),
+      );
+      return result;
+    };
+    const read = (userId: string) => () => request('api-read', 'GET', '/users/{user_id}/accounts', { user_id: userId });
+    const sync = (userId: string) => () =>
+      request('api-read', 'GET', '/users/{user_id}/transactions/sync', { user_id: userId }, { count: '100' });
+    /** A refresh through api-refresh's route; the job it answers with. */
+    const refreshRoute = async ({ userId, memberGuid }: { userId: string; memberGuid: string }) => {
+      const route = '/users/{user_id}/members/{member_guid}/refresh';
+      const result = await request('api-refresh', 'POST', route, { user_id: userId, member_guid: memberGuid });
+      return (JSON.parse(result.body) as { job: { id: string } }).job.id;
+    };
+    /** One of MX's webhooks at mx-events' function URL, as MX posts it (no access log: a function URL writes none). */
+    const mxAuthorization = `Basic ${Buffer.from(`${MX_WEBHOOK_CREDENTIALS.MX_WEBHOOK_USERNAME}:${MX_WEBHOOK_CREDENTIALS.MX_WEBHOOK_PASSWORD}`).toString('base64')}`;
+    const mxWebhook = (through: typeof relay) => async (text: string) => {
+      const event = {
+        routeKey: '$default',
+        rawPath: '/mx/webhooks',
+        rawQueryString: '',
+        headers: { authorization: mxAuthorization, 'content-type': 'application/json', host: 'mx-events.example.com' },
+        body: text,
+        isBase64Encoded: false,
+        requestContext: { requestId: randomUUID(), http: { method: 'POST', path: '/mx/webhooks', sourceIp: '198.51.100.8' } },
+      } satisfies ApiEvent;
+      const result = await through.mxEvents.handler(event, lambdaContext('mx-events'));
+      if (result.statusCode >= 300) throw new Error(`MX webhook: ${result.statusCode} ${result.body}`);
     };
 
     // Each user's work twice, the first time a warm-up: what a user's usual aggregation costs, not its first (MX's
@@ -364,11 +413,12 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         ['refresh', refreshed],
         ['refresh-unsynced', refreshedUnsynced],
       ] as const) {
-        const jobs: { id: string; step: number }[] = [];
-        const refresh = async () => {
-          for (const m of users) jobs.push((await relay.apiRefresh.refresh.refresh(m)).job);
+        const ids: string[] = [];
+        const refreshAll = async () => {
+          for (const m of users) ids.push(await refreshRoute(m));
         };
-        await timed(counted(kind), refresh, COUNT);
+        await timed(counted(kind), refreshAll, COUNT);
+        const jobs = await relay.apiRefresh.jobs.getMany(ids);
         await new Promise((resolve) => setTimeout(resolve, 50));
         await timed(counted(kind), worker('poll', stepsOf(jobs)), perBatch);
       }
@@ -399,7 +449,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       const announced = pushed.filter(ofReportedMember);
       if (round) webhooksCounted = announced.length;
       const announce = async () => {
-        for (const text of announced) await relay.mxEvents.push.receive(text);
+        for (const text of announced) await mxWebhook(relay)(text);
       };
       await timed(counted('mx-webhook'), announce, announced.length);
       // A report is a hint: the user's read of MX follows on the same queue (the report's cost). The AGGREGATION's is
@@ -455,6 +505,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
         LOG_LEVEL: 'INFO',
         MX_BACKGROUND_AT_TURN: 'true',
+        ...MX_WEBHOOK_CREDENTIALS,
       }),
       // Its own clock a night on for the counted round, so the app's day below keeps the others' time.
       { clock: { now: () => Date.now() + ahead + nightAhead } },
@@ -487,7 +538,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         last = pushed.length;
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
-      for (const text of pushed.filter(ofTurnMember)) await atTurn.mxEvents.push.receive(text);
+      for (const text of pushed.filter(ofTurnMember)) await mxWebhook(atTurn)(text);
       // Each report held, the user's last releasing the read (its deletions join it).
       const reports = await drain(sqs, engines.queueUrls['member-reports']);
       await timed(counted('held'), worker('member-reports', reports, atTurn), reports.length / BATCH);
@@ -511,7 +562,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     await timed(
       'sync',
       async () => {
-        for (const { userId } of reported) await relay.apiRead.transactions.sync(userId, { count: 100 });
+        for (const { userId } of reported) await sync(userId)();
       },
       COUNT,
     );
@@ -532,8 +583,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     );
 
     // A poll step more, of a job still aggregating.
-    const running: { id: string; step: number }[] = [];
-    for (const m of polled) running.push((await relay.apiRefresh.refresh.refresh(m)).job);
+    const running = await relay.apiRefresh.jobs.getMany(await Promise.all(polled.map((m) => refreshRoute(m))));
     await timed('poll', worker('poll', stepsOf(running)), perBatch);
 
     // A reconcile turn of a user seen aggregated (the reconcile's usual turn: no MX read).

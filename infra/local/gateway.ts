@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import type { ApiEvent } from '../../lib/http/api-event.ts';
+import type { ApiEvent, ApiResult } from '../../lib/http/api-event.ts';
 import { compilePathTemplate } from '../../lib/path-template.ts';
 import { HttpProblem, type ProblemCode } from '../../lib/http/problem.ts';
 import type { AccessLogLine } from '../access-log.ts';
@@ -210,7 +210,20 @@ async function serve(
   response.end(result.body);
   // A function URL writes no access log.
   if (route.functionUrl) return;
-  const line: AccessLogLine = {
+  const protocol = `HTTP/${request.httpVersion}`;
+  accessLog(JSON.stringify(accessLogLine(event, result, { protocol, integrationLatency, startedAt })));
+}
+
+/**
+ * The access log line API Gateway writes for `event` answered with `result`. `startedAt` (performance.now()) is when
+ * the request came in; `integrationLatency` the function's milliseconds.
+ */
+export function accessLogLine(
+  event: ApiEvent,
+  result: ApiResult,
+  timing: { protocol: string; integrationLatency: number; startedAt: number },
+): AccessLogLine {
+  return {
     requestId: event.requestContext.requestId,
     requestTime: Date.now(),
     sourceIp: event.requestContext.http.sourceIp,
@@ -219,12 +232,11 @@ async function serve(
     path: event.rawPath,
     routeKey: event.routeKey,
     status: result.statusCode,
-    protocol: `HTTP/${request.httpVersion}`,
+    protocol: timing.protocol,
     responseLength: Buffer.byteLength(result.body ?? ''),
-    responseLatency: Math.round(performance.now() - startedAt),
+    responseLatency: Math.round(performance.now() - timing.startedAt),
     integrationStatus: result.statusCode,
-    integrationLatency,
+    integrationLatency: timing.integrationLatency,
     integrationError: undefined,
   };
-  accessLog(JSON.stringify(line));
 }

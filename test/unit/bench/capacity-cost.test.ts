@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { autoscaledHours, hourShares, type MonthAtScale, monthlyCost } from '../../../bench/capacity-cost.ts';
+import { autoscaledHours, hourShares, type MonthAtScale, monthlyCost, PLATFORM_LOG_BYTES } from '../../../bench/capacity-cost.ts';
 import { NO_COST, partitionKind, type UnitCost, type UnitCosts } from '../../../bench/capacity-unit-costs.ts';
-import { httpApiMonthUsd } from '../../../bench/support/pricing.ts';
+import { httpApiMonthUsd, PRICES } from '../../../bench/support/pricing.ts';
 
 const unit = (fn: UnitCost['function'], over: Partial<UnitCost> = {}): UnitCost => ({
   function: fn,
@@ -70,6 +70,18 @@ describe('monthlyCost', () => {
   it('prices each unit by the month’s volume of it: refreshes and syncs through the HTTP API (MX’s webhooks not)', () => {
     // 30.4M refreshes and 30.4M syncs, $1 a million.
     expect(line(monthlyCost(measured, month), 'API Gateway HTTP API')).toBeCloseTo(30.4 + 30.4, 6);
+  });
+
+  it("counts Lambda's start and report lines of every invocation beside the functions' own lines", () => {
+    // 1M syncs a day, one invocation and 1,000 bytes of the function's and the access log's lines each.
+    const logged: UnitCosts = {
+      ...measured,
+      units: { ...measured.units, sync: { ...measured.units.sync, invocations: 1, logBytes: 1_000 } },
+    };
+    const gb = (30.4e6 * (1_000 + PLATFORM_LOG_BYTES)) / 1024 ** 3;
+    const perGb = PRICES.logsPerGbIngested + (month.logRetentionDays / 30.4) * PRICES.logsPerGbMonthStored;
+    expect(line(monthlyCost(logged, month), 'CloudWatch Logs (ingestion, storage)')).toBeCloseTo(gb * perGb, 6);
+    expect(PLATFORM_LOG_BYTES).toBeGreaterThan(300);
   });
 
   it('prices a month past 300 million HTTP API requests at its tiers', () => {
