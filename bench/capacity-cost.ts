@@ -77,6 +77,13 @@ export const PLATFORM_LOG_BYTES = [
   },
 ].reduce((n, line) => n + Buffer.byteLength(`${JSON.stringify(line)}\n`), 0);
 
+/** A container's secret boxes make a data key at most this often (lib/secret-box.ts's DATA_KEY_TTL_MS), and its
+ * secrets are read again at most this often (lib/json-secret.ts): per hour. */
+const DATA_KEYS_PER_HOUR = 12;
+const SECRET_READS_PER_HOUR = 4;
+/** The secrets prod keeps (infra/constructs/secrets.ts): MX's credentials, its webhooks', the cursor key, the digest key. */
+const SECRETS = 4;
+
 /** Retention of stored jobs and deliveries (lib/aggregation/jobs-repo.ts, lib/notify/delivery.ts), in days. */
 const JOB_DAYS = 90;
 const DELIVERY_DAYS = 30;
@@ -103,6 +110,11 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   const rru = sum((u) => units[u].rru) + turns * month.dispatch.rruPerUser;
   const sqs = sum((u) => units[u].sqsRequests) + turns * month.dispatch.sqsPerUser;
   const httpApi = sum((u) => units[u].httpApiRequests);
+  const kmsDecrypts = sum((u) => units[u].kmsRequests);
+  // Containers at work, on average: each makes its own data keys and reads its own secrets.
+  const containers = sum((u) => units[u].lambdaMs / 1000) / (DAYS_PER_MONTH * 24 * 3600);
+  const dataKeys = containers * DATA_KEYS_PER_HOUR * DAYS_PER_MONTH * 24;
+  const secretReads = containers * SECRET_READS_PER_HOUR * SECRETS * DAYS_PER_MONTH * 24;
   const appLogGb = sum((u) => units[u].logBytes) / GB;
   const platformLogGb = (invocations * PLATFORM_LOG_BYTES) / GB;
   const logGb = appLogGb + platformLogGb;
@@ -170,8 +182,16 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
       usd: month.queues * PRICES.emptyReceivesPerQueueMonth * (PRICES.sqsPerMillionRequests / 1e6),
       basis: `${month.queues} queues long-polled by Lambda`,
     },
-    { item: 'KMS', usd: PRICES.kmsKeyPerMonth, basis: '1 key; its requests few (data keys cached by DynamoDB and the relay)' },
-    { item: 'Secrets Manager', usd: 2 * PRICES.secretPerMonth, basis: '2 secrets, read at most every 15 min per container' },
+    {
+      item: 'KMS',
+      usd: PRICES.kmsKeyPerMonth + ((kmsDecrypts + dataKeys) / 1e6) * PRICES.kmsPerMillionRequests,
+      basis: `1 key; ${fmtM(kmsDecrypts)} requests of the work above (a data key opened by a container that has not opened it yet), ${fmtM(dataKeys)} data keys made (at most one a container every 5 minutes; ${containers.toFixed(0)} containers at work on average)`,
+    },
+    {
+      item: 'Secrets Manager',
+      usd: SECRETS * PRICES.secretPerMonth + (secretReads / 1e6) * PRICES.secretsPerMillionCalls,
+      basis: `${SECRETS} secrets; ${fmtM(secretReads)} reads (each container reads each at most every 15 minutes; ${containers.toFixed(0)} containers at work on average)`,
+    },
     {
       item: 'NAT gateways and their addresses (MX egress)',
       usd: month.natGateways * hours * (PRICES.natGatewayPerHour + PRICES.publicIpv4PerHour),

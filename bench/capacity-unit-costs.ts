@@ -22,6 +22,7 @@ import { ApiKeysRepository } from '../lib/store/api-keys-repo.ts';
 import { startMxSimulator } from '../sim/server.ts';
 import { installAwsMeter } from './support/aws-meter.ts';
 import { startByteProxy } from './support/byte-proxy.ts';
+import { type KmsStandIn, startKmsStandIn } from './support/kms-stand-in.ts';
 import { onPartitionWrites } from './support/dynalite-capacity.ts';
 import { sqsRecord } from './support/sqs-record.ts';
 import { median } from './support/stats.ts';
@@ -97,6 +98,8 @@ export interface UnitCost {
   gsi2Wru: number;
   gsi1Rru: number;
   gsi2Rru: number;
+  /** KMS requests: a data key opened or made (the secret boxes' cache missed). */
+  kmsRequests: number;
   /** SQS requests: sends, and a tenth of a batch's receive and delete for each message consumed. */
   sqsRequests: number;
   httpApiRequests: number;
@@ -251,11 +254,23 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     add('logBytes', typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
     return true;
   }) as typeof process.stdout.write;
+  const envBefore = Object.fromEntries(
+    ['AWS_ENDPOINT_URL_KMS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map((name) => [name, process.env[name]]),
+  );
+  let kms: KmsStandIn | undefined;
   try {
+    // Secrets sealed under KMS as deployed (a stand-in counting its requests), not the local key.
+    kms = await startKmsStandIn(() => add('kmsRequests', 1));
+    const sealedUnderKms = { SESSION_TOKENS_KEY_ARN: kms.keyArn, WEBHOOK_SECRETS_KEY_ARN: kms.keyArn };
+    process.env.AWS_ENDPOINT_URL_KMS = kms.url;
+    // KMSClient takes the default credentials, as deployed: any do for the stand-in.
+    process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
     const config = localServicesConfig(engines, toMx.url, {
       MX_CALLS_PER_SECOND: String(ENVIRONMENTS.prod.mx.callsPerSecond),
       LOG_LEVEL: 'INFO',
       ...MX_WEBHOOK_CREDENTIALS,
+      ...sealedUnderKms,
     });
     // The relay's clock runs ahead of the simulator's by whole session lifetimes: its sessions lapse, MX's stay.
     let ahead = 0;
@@ -351,6 +366,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       route: string,
       pathParameters: Record<string, string>,
       query: Record<string, string> = {},
+      through = relay,
     ): Promise<ApiResult> => {
       const path = route.replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name]!);
       const event = {
@@ -364,7 +380,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         requestContext: { requestId: randomUUID(), http: { method, path, sourceIp: '198.51.100.7' } },
       } satisfies ApiEvent;
       const startedAt = performance.now();
-      const handler = fn === 'api-read' ? relay.apiRead.handler : relay.apiRefresh.handler;
+      const handler = fn === 'api-read' ? through.apiRead.handler : through.apiRefresh.handler;
       const result = await handler(event, lambdaContext(fn));
       if (result.statusCode >= 300) throw new Error(`${method} ${path}: ${result.statusCode} ${result.body}`);
       const integrationLatency = Math.round(performance.now() - startedAt);
@@ -376,7 +392,32 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       );
       return result;
     };
-    const read = (userId: string) => () => request('api-read', 'GET', '/users/{user_id}/accounts', { user_id: userId });
+    const read =
+      (userId: string, through = relay) =>
+      () =>
+        request('api-read', 'GET', '/users/{user_id}/accounts', { user_id: userId }, {}, through);
+    /**
+     * Another api-read container, warm (the API key known: a request it refused) but new to the user: at scale a user's
+     * next request seldom reaches the container of its last, so it finds the session in the table and opens its data key.
+     */
+    const otherContainer = async () => {
+      const container = relayOf(config, { clock: { now: () => Date.now() + ahead } });
+      const refused = await container.apiRead.handler(
+        {
+          routeKey: 'GET /users/{user_id}/transactions/sync',
+          rawPath: '/users/warm-up/transactions/sync',
+          rawQueryString: 'count=0',
+          headers: { authorization: `Bearer ${apiKey}` },
+          queryStringParameters: { count: '0' },
+          pathParameters: { user_id: 'warm-up' },
+          isBase64Encoded: false,
+          requestContext: { requestId: randomUUID(), http: { method: 'GET', path: '/users/warm-up/transactions/sync' } },
+        },
+        lambdaContext('api-read'),
+      );
+      if (refused.statusCode !== 400) throw new Error(`warm-up: ${refused.statusCode} ${refused.body}`);
+      return container;
+    };
     const sync = (userId: string) => () =>
       request('api-read', 'GET', '/users/{user_id}/transactions/sync', { user_id: userId }, { count: '100' });
     /** A refresh through api-refresh's route; the job it answers with. */
@@ -506,6 +547,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         LOG_LEVEL: 'INFO',
         MX_BACKGROUND_AT_TURN: 'true',
         ...MX_WEBHOOK_CREDENTIALS,
+        ...sealedUnderKms,
       }),
       // Its own clock a night on for the counted round, so the app's day below keeps the others' time.
       { clock: { now: () => Date.now() + ahead + nightAhead } },
@@ -566,10 +608,11 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       },
       COUNT,
     );
+    const others = await Promise.all(reported.map(() => otherContainer()));
     await timed(
       'read',
       async () => {
-        for (const { userId } of reported) await read(userId)();
+        for (const [i, { userId }] of reported.entries()) await read(userId, others[i])();
       },
       COUNT,
     );
@@ -640,6 +683,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         gsi1Rru: t.gsi1Rru / n,
         gsi2Rru: t.gsi2Rru / n,
         sqsRequests: t.sqsRequests / n + consumed,
+        kmsRequests: t.kmsRequests / n,
         httpApiRequests: viaHttpApi(kind) ? 1 : 0,
         logBytes: t.logBytes / n,
         outBytes: t.outBytes / n,
@@ -711,6 +755,11 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     await new Promise((resolve) => mxWebhooks.close(resolve));
     await toMx.close();
     await simulator.close();
+    await kms?.close();
+    for (const [name, value] of Object.entries(envBefore)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   }
 }
 
@@ -750,6 +799,7 @@ export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   gsi1Rru: 0,
   gsi2Rru: 0,
   sqsRequests: 0,
+  kmsRequests: 0,
   httpApiRequests: 0,
   logBytes: 0,
   outBytes: 0,

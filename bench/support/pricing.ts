@@ -33,7 +33,9 @@ export const PRICES = {
   /** Lambda's SQS event source long-polls each queue (20 s waits) with about five pollers: ~648,000 receives a month. */
   emptyReceivesPerQueueMonth: 648_000,
   kmsKeyPerMonth: 1,
+  kmsPerMillionRequests: 3,
   secretPerMonth: 0.4,
+  secretsPerMillionCalls: 5,
   /** To the internet, after the first 100 GB a month. */
   transferOutPerGb: 0.09,
   /** A NAT gateway's hour, and each GB it processes (either way). */

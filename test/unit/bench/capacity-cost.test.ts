@@ -84,6 +84,14 @@ describe('monthlyCost', () => {
     expect(PLATFORM_LOG_BYTES).toBeGreaterThan(300);
   });
 
+  it('prices the KMS requests of the work and a data key a container at work every 5 minutes', () => {
+    // 1M syncs a day, each opening a data key and taking 1.728 s: 20 containers at work, each making a key every 5 minutes.
+    const sync = { ...measured.units.sync, kmsRequests: 1, lambdaMs: 1_728 };
+    const opening: UnitCosts = { ...measured, units: { ...measured.units, sync } };
+    const requests = 30.4e6 + 20 * 12 * 24 * 30.4;
+    expect(line(monthlyCost(opening, month), 'KMS')).toBeCloseTo(PRICES.kmsKeyPerMonth + (requests / 1e6) * 3, 6);
+  });
+
   it('prices a month past 300 million HTTP API requests at its tiers', () => {
     expect(httpApiMonthUsd(200e6)).toBeCloseTo(200, 6);
     expect(httpApiMonthUsd(694e6)).toBeCloseTo(300 + 394 * 0.9, 6);
