@@ -34,8 +34,11 @@ describe('logFilePath: where npm start writes its JSON lines', () => {
   });
 
   it("is the stack's own file while another running stack owns the stack file, so two never share one", () => {
+    // This worker's pid stands for the other stack's (it is running); ours is any other: a fixed one may be the
+    // worker's own, pids wrap.
     const theirs = stackFileOf(process.pid);
-    expect(logFilePath({ NEXUS_RELAY_STACK_FILE: theirs }, 4242)).toBe(join(theirs, '..', 'logs', 'stack-4242.jsonl'));
+    const ours = process.pid + 1;
+    expect(logFilePath({ NEXUS_RELAY_STACK_FILE: theirs }, ours)).toBe(join(theirs, '..', 'logs', `stack-${ours}.jsonl`));
   });
 
   it('is NEXUS_RELAY_LOG_FILE when set', () => {
