@@ -360,16 +360,14 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
      * An app's request through its function's handler, as API Gateway hands it; the access log line API Gateway
      * writes for it counted with the function's lines.
      */
-    const request = async (
-      fn: 'api-read' | 'api-refresh',
+    const apiEvent = (
       method: string,
       route: string,
       pathParameters: Record<string, string>,
       query: Record<string, string> = {},
-      through = relay,
-    ): Promise<ApiResult> => {
+    ): ApiEvent => {
       const path = route.replace(/\{(\w+)\}/g, (_, name: string) => pathParameters[name]!);
-      const event = {
+      return {
         routeKey: `${method} ${route}`,
         rawPath: path,
         rawQueryString: new URLSearchParams(query).toString(),
@@ -378,7 +376,18 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         pathParameters,
         isBase64Encoded: false,
         requestContext: { requestId: randomUUID(), http: { method, path, sourceIp: '198.51.100.7' } },
-      } satisfies ApiEvent;
+      };
+    };
+    const request = async (
+      fn: 'api-read' | 'api-refresh',
+      method: string,
+      route: string,
+      pathParameters: Record<string, string>,
+      query: Record<string, string> = {},
+      through = relay,
+    ): Promise<ApiResult> => {
+      const event = apiEvent(method, route, pathParameters, query);
+      const path = event.rawPath;
       const startedAt = performance.now();
       const handler = fn === 'api-read' ? through.apiRead.handler : through.apiRefresh.handler;
       const result = await handler(event, lambdaContext(fn));
@@ -403,16 +412,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const otherContainer = async () => {
       const container = relayOf(config, { clock: { now: () => Date.now() + ahead } });
       const refused = await container.apiRead.handler(
-        {
-          routeKey: 'GET /users/{user_id}/transactions/sync',
-          rawPath: '/users/warm-up/transactions/sync',
-          rawQueryString: 'count=0',
-          headers: { authorization: `Bearer ${apiKey}` },
-          queryStringParameters: { count: '0' },
-          pathParameters: { user_id: 'warm-up' },
-          isBase64Encoded: false,
-          requestContext: { requestId: randomUUID(), http: { method: 'GET', path: '/users/warm-up/transactions/sync' } },
-        },
+        apiEvent('GET', '/users/{user_id}/transactions/sync', { user_id: 'warm-up' }, { count: '0' }),
         lambdaContext('api-read'),
       );
       if (refused.statusCode !== 400) throw new Error(`warm-up: ${refused.statusCode} ${refused.body}`);
