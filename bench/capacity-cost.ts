@@ -1,6 +1,8 @@
 import type { CapacityRange, TableThroughput } from '../infra/constructs/data-table.ts';
-import { FUNCTION_SPECS } from '../infra/constructs/function-specs.ts';
+import { FUNCTION_SPECS, type FunctionSpec } from '../infra/constructs/function-specs.ts';
 import { METRICS } from '../lib/compositions/metric-catalogue.ts';
+import { DATA_KEY_TTL_MS } from '../lib/secret-box.ts';
+import { FLEET_KEY_HOUR_MS } from '../lib/store/fleet-data-keys.ts';
 import type { UnitCost, UnitCosts, Unit } from './capacity-unit-costs.ts';
 import { httpApiMonthUsd, PRICES } from './support/pricing.ts';
 import { DAYS_PER_MONTH } from './workload.ts';
@@ -77,10 +79,18 @@ export const PLATFORM_LOG_BYTES = [
   },
 ].reduce((n, line) => n + Buffer.byteLength(`${JSON.stringify(line)}\n`), 0);
 
-/** A container's secret boxes make a data key at most this often (lib/secret-box.ts's DATA_KEY_TTL_MS), and its
- * secrets are read again at most this often (lib/json-secret.ts): per hour. */
-const DATA_KEYS_PER_HOUR = 12;
+const HOUR_MS = 3_600_000;
+/**
+ * KMS requests a container makes an hour on its own, apart from the work measured: a box of its own data keys makes one
+ * and opens each other container's every DATA_KEY_TTL_MS (about as many again, at most: counted once here, the opens
+ * measured); the session tokens' box opens or makes the fleet's key of the hour, and opens the last hour's.
+ */
+const OWN_KEYS_PER_HOUR = HOUR_MS / DATA_KEY_TTL_MS;
+const FLEET_KEYS_PER_HOUR = 2 * (HOUR_MS / FLEET_KEY_HOUR_MS);
+/** Each secret is read again at most this often (lib/json-secret.ts): per hour. */
 const SECRET_READS_PER_HOUR = 4;
+/** Prod's KMS keys: the session tokens', the webhook secrets', and the data's (table, secrets, logs, alarm topic). */
+const KMS_KEYS = 3;
 /** The secrets prod keeps (infra/constructs/secrets.ts): MX's credentials, its webhooks', the cursor key, the digest key. */
 const SECRETS = 4;
 
@@ -111,9 +121,14 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   const sqs = sum((u) => units[u].sqsRequests) + turns * month.dispatch.sqsPerUser;
   const httpApi = sum((u) => units[u].httpApiRequests);
   const kmsDecrypts = sum((u) => units[u].kmsRequests);
-  // Containers at work, on average: each makes its own data keys and reads its own secrets.
-  const containers = sum((u) => units[u].lambdaMs / 1000) / (DAYS_PER_MONTH * 24 * 3600);
-  const dataKeys = containers * DATA_KEYS_PER_HOUR * DAYS_PER_MONTH * 24;
+  // Containers at work, on average: each opens its own data keys and reads its own secrets.
+  const containersOf = (fits: (spec: FunctionSpec) => boolean) =>
+    sum((u) => (fits(FUNCTION_SPECS[units[u].function]) ? units[u].lambdaMs / 1000 : 0)) / (DAYS_PER_MONTH * 24 * 3600);
+  const containers = containersOf(() => true);
+  const sessionContainers = containersOf((spec) => spec.callsMx === true);
+  const ownKeyBoxes =
+    containersOf((spec) => spec.webhookSecrets !== undefined) + containersOf((spec) => spec.sealsMxAnswers === true);
+  const dataKeys = (sessionContainers * FLEET_KEYS_PER_HOUR + ownKeyBoxes * OWN_KEYS_PER_HOUR) * DAYS_PER_MONTH * 24;
   const secretReads = containers * SECRET_READS_PER_HOUR * SECRETS * DAYS_PER_MONTH * 24;
   const appLogGb = sum((u) => units[u].logBytes) / GB;
   const platformLogGb = (invocations * PLATFORM_LOG_BYTES) / GB;
@@ -184,8 +199,8 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     },
     {
       item: 'KMS',
-      usd: PRICES.kmsKeyPerMonth + ((kmsDecrypts + dataKeys) / 1e6) * PRICES.kmsPerMillionRequests,
-      basis: `1 key; ${fmtM(kmsDecrypts)} requests of the work above (a data key opened by a container that has not opened it yet), ${fmtM(dataKeys)} data keys made (at most one a container every 5 minutes; ${containers.toFixed(0)} containers at work on average)`,
+      usd: KMS_KEYS * PRICES.kmsKeyPerMonth + ((kmsDecrypts + dataKeys) / 1e6) * PRICES.kmsPerMillionRequests,
+      basis: `${KMS_KEYS} keys; ${fmtM(kmsDecrypts)} requests of the work above, ${fmtM(dataKeys)} data keys made or opened by containers on their own (the session tokens' of the hour and the last, shared by the fleet: ${sessionContainers.toFixed(0)} containers at work on average; one a container every ${DATA_KEY_TTL_MS / 60_000} minutes for webhook secrets and MX's stored answers: ${ownKeyBoxes.toFixed(0)})`,
     },
     {
       item: 'Secrets Manager',

@@ -59,10 +59,11 @@ export class SecretBox {
   #current: { key: Promise<DataKey>; until: number } | undefined;
   readonly #opened: BoundedCache<string, Uint8Array>;
 
-  constructor(keys: DataKeySource, clock: Clock) {
+  /** `openedKeyTtlMs`: how long an opened data key is kept (as long as `keys` seals under one, at least). */
+  constructor(keys: DataKeySource, clock: Clock, { openedKeyTtlMs = DATA_KEY_TTL_MS }: { openedKeyTtlMs?: number } = {}) {
     this.#keys = keys;
     this.#clock = clock;
-    this.#opened = boundedCache({ max: OPENED_KEYS_MAX, ttlMs: DATA_KEY_TTL_MS, clock });
+    this.#opened = boundedCache({ max: OPENED_KEYS_MAX, ttlMs: openedKeyTtlMs, clock });
   }
 
   /** Only `open(…, binding)` gives `secret` back. */

@@ -143,6 +143,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'institutions',
       'mxPushCounts',
       'webhooks',
+      'dataKeys',
     ],
     // A member deleted is reported to worker-poll (its transactions out of the user's sync).
     sendsTo: ['poll', 'delivery', 'member-reports', 'erasures'],
@@ -177,7 +178,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // A user a session is made for joins the reconcile (lib/aggregation/reconcile-enrolment.ts).
     apiKeys: [GET, UPDATE],
     // Idempotency: the answers of the writes it relays, for their Idempotency-Key.
-    partitions: ['rateWindows', 'erasedUsers', 'idempotency', 'users', 'reconcile'],
+    partitions: ['rateWindows', 'erasedUsers', 'idempotency', 'users', 'reconcile', 'dataKeys'],
     sendsTo: [],
     callsMx: true,
     sealsMxAnswers: true,
@@ -278,6 +279,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'webhooks',
       'erasures',
       'idempotency',
+      'dataKeys',
     ],
     sendsTo: ['poll', 'member-reports', 'reconcile', 'erasures', 'delivery'],
     // Messages it cannot parse go to their queue's DLQ at once, with their reason.
@@ -335,6 +337,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
       'institutions',
       'mxPushCounts',
       'webhooks',
+      'dataKeys',
     ],
     // Deferred requests go back to its own queue; invalid ones straight to that queue's DLQ, with their reason.
     sendsTo: ['poll', 'delivery', 'refresh-requests'],

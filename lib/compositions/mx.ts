@@ -45,7 +45,7 @@ export function nexusClientOf(
       dispatchers: options.dispatchers ?? given.mxDispatchers,
       beforeDataCall: options.beforeDataCall,
       budget: mxCallBudgetOf(runtime, table, 'mx-data', options.priority),
-      sessionBox: sessionTokenBox(runtime),
+      sessionBox: sessionTokenBox(runtime, table),
       sso,
       users,
       served: forApps ? reconcileEnrolmentOf(runtime, table) : undefined,

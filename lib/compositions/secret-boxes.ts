@@ -1,6 +1,15 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsDataKeys } from '../aws/kms-data-keys.ts';
-import { LocalDataKeys, MX_ANSWER_PURPOSE, SecretBox, SESSION_TOKEN_PURPOSE, WEBHOOK_SECRET_PURPOSE } from '../secret-box.ts';
+import {
+  type DataKeySource,
+  LocalDataKeys,
+  MX_ANSWER_PURPOSE,
+  SecretBox,
+  SESSION_TOKEN_PURPOSE,
+  WEBHOOK_SECRET_PURPOSE,
+} from '../secret-box.ts';
+import { FLEET_KEY_HOUR_MS, FleetDataKeys } from '../store/fleet-data-keys.ts';
+import type { TableRef } from '../store/table.ts';
 import { missingKey } from './missing-key.ts';
 import type { Runtime } from './runtime.ts';
 
@@ -14,18 +23,27 @@ const kmsOf = (runtime: Runtime): KMSClient => {
   return client;
 };
 
-/** KMS deployed (`purpose` as encryption context); locally a derived key, so every process opens what another sealed. */
+type Fleet = { table: TableRef; onKey: (outcome: 'made' | 'opened') => void };
+
+/**
+ * KMS deployed (`purpose` as encryption context); locally a derived key, so every process opens what another sealed.
+ * `fleet`: one data key an hour for every container, shared through the table (decision 0038).
+ */
 function boxOver(
   runtime: Runtime,
   source: KeySource,
-  { purpose, variable, what }: { purpose: string; variable: string; what: string },
+  { purpose, variable, what, fleet }: { purpose: string; variable: string; what: string; fleet?: Fleet },
 ): SecretBox {
   const { config, clock } = runtime;
-  if (source && 'kmsKeyArn' in source) {
-    return new SecretBox(new KmsDataKeys(source.kmsKeyArn, { region: config.aws.region, purpose, kms: kmsOf(runtime) }), clock);
-  }
-  if (source) return new SecretBox(new LocalDataKeys(source.localKey), clock);
-  throw missingKey(config, `${what} are sealed`, variable);
+  if (!source) throw missingKey(config, `${what} are sealed`, variable);
+  const keys: DataKeySource =
+    'kmsKeyArn' in source
+      ? new KmsDataKeys(source.kmsKeyArn, { region: config.aws.region, purpose, kms: kmsOf(runtime) })
+      : new LocalDataKeys(source.localKey);
+  if (!fleet) return new SecretBox(keys, clock);
+  return new SecretBox(new FleetDataKeys(keys, fleet.table, { purpose, clock, onKey: fleet.onKey }), clock, {
+    openedKeyTtlMs: 2 * FLEET_KEY_HOUR_MS,
+  });
 }
 
 /** What seals webhook signing secrets (and the stored answers that carry one). */
@@ -37,9 +55,13 @@ export function webhookSecretBox(runtime: Runtime): SecretBox {
   });
 }
 
-/** What seals MX session tokens: a key only the functions that call MX may use. */
-export function sessionTokenBox(runtime: Runtime): SecretBox {
+/**
+ * What seals MX session tokens: a key only the functions that call MX may use, one data key an hour for all of them (a
+ * session sealed in one container opens in the next without a KMS call).
+ */
+export function sessionTokenBox(runtime: Runtime, table: TableRef): SecretBox {
   return boxOver(runtime, runtime.config.mx.sessionsKey, {
+    fleet: { table, onKey: (outcome) => runtime.metrics.add('SessionDataKeys', 1, { outcome }) },
     purpose: SESSION_TOKEN_PURPOSE,
     variable: 'SESSION_TOKENS_KEY_ARN',
     what: 'MX session tokens',

@@ -86,6 +86,8 @@ export const keys = {
   deliverySweepCheckpoints: { pk: 'SWEEP', sk: 'DELIVERIES' },
   sweptRetriesCheckpoint: { pk: 'SWEEP', sk: 'RETRIES' },
   rateWindow: (name: string, windowStartMs: number | '*') => ({ pk: `RATE#${name}#${windowStartMs}`, sk: 'RATE' }),
+  /** The data key the fleet seals `purpose` under in an hour (`2026-11-29T14`), encrypted by KMS (decision 0038). */
+  fleetDataKey: (purpose: string, hour: string) => ({ pk: `DATAKEY#${purpose}`, sk: hour }),
 };
 
 /** A member as the relay addresses it: MX's member guid under the user the request names. */
@@ -180,6 +182,8 @@ export const PARTITIONS = {
   rateWindows: keys.rateWindow('*', '*').pk,
   /** A webhook's own delivery rate: not the MX budget, nor the keys' counts. */
   webhookPace: keys.rateWindow('webhook:*', '*').pk,
+  /** The fleet's data keys, encrypted: those that seal MX sessions read and make them. */
+  dataKeys: keys.fleetDataKey('*', '*').pk,
 } as const;
 export type PartitionName = keyof typeof PARTITIONS;
 

@@ -84,12 +84,13 @@ describe('monthlyCost', () => {
     expect(PLATFORM_LOG_BYTES).toBeGreaterThan(300);
   });
 
-  it('prices the KMS requests of the work and a data key a container at work every 5 minutes', () => {
-    // 1M syncs a day, each opening a data key and taking 1.728 s: 20 containers at work, each making a key every 5 minutes.
+  it('prices the KMS requests of the work and the data keys each container opens or makes on its own', () => {
+    // 1M syncs a day, each opening a data key and taking 1.728 s: 20 api-read containers at work, each opening the fleet's
+    // session key of the hour and of the last, and making a key of its own for MX's stored answers every 5 minutes.
     const sync = { ...measured.units.sync, kmsRequests: 1, lambdaMs: 1_728 };
     const opening: UnitCosts = { ...measured, units: { ...measured.units, sync } };
-    const requests = 30.4e6 + 20 * 12 * 24 * 30.4;
-    expect(line(monthlyCost(opening, month), 'KMS')).toBeCloseTo(PRICES.kmsKeyPerMonth + (requests / 1e6) * 3, 6);
+    const requests = 30.4e6 + 20 * (2 + 12) * 24 * 30.4;
+    expect(line(monthlyCost(opening, month), 'KMS')).toBeCloseTo(3 * PRICES.kmsKeyPerMonth + (requests / 1e6) * 3, 6);
   });
 
   it('prices a month past 300 million HTTP API requests at its tiers', () => {

@@ -1,0 +1,93 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type Clock, toEpochSeconds } from '../clock.ts';
+import { NexusRelayError } from '../errors.ts';
+import type { DataKey, DataKeySource } from '../secret-box.ts';
+import { conditionalWrite, keys, type TableRef } from './table.ts';
+
+export const FLEET_KEY_HOUR_MS = 3_600_000;
+/** Values sealed under an hour's key carry it (encrypted) themselves: the item only shares it while the hour lasts. */
+const FLEET_KEY_KEPT_MS = 24 * FLEET_KEY_HOUR_MS;
+
+/**
+ * One data key per purpose and hour for every container (decision 0038): the first to seal in an hour asks `keys` for
+ * one and stores it encrypted (`DATAKEY#{purpose}`), the others open that one, so a session sealed by one container opens
+ * in another whose cache already holds the hour's key instead of costing a KMS Decrypt each.
+ *
+ * @example
+ * const box = new SecretBox(new FleetDataKeys(new KmsDataKeys(arn, { region, purpose }), table, { purpose, clock }), clock, {
+ *   openedKeyTtlMs: 2 * FLEET_KEY_HOUR_MS,
+ * });
+ */
+export class FleetDataKeys implements DataKeySource {
+  readonly #keys: DataKeySource;
+  readonly #table: TableRef;
+  readonly #purpose: string;
+  readonly #clock: Clock;
+  readonly #onKey: (outcome: 'made' | 'opened') => void;
+  #current: { hour: number; key: DataKey } | undefined;
+
+  /** `onKey`: told each time this container takes an hour's key (its metric). */
+  constructor(
+    keys: DataKeySource,
+    table: TableRef,
+    options: { purpose: string; clock: Clock; onKey?: (outcome: 'made' | 'opened') => void },
+  ) {
+    this.#keys = keys;
+    this.#table = table;
+    this.#purpose = options.purpose;
+    this.#clock = options.clock;
+    this.#onKey = options.onKey ?? (() => {});
+  }
+
+  /** The hour's key: this container's, the table's (opened), or a new one stored for the others. */
+  async generate(): Promise<DataKey> {
+    const hour = Math.floor(this.#clock.now() / FLEET_KEY_HOUR_MS);
+    if (this.#current?.hour === hour) return this.#current.key;
+    const key = (await this.#stored(hour)) ?? (await this.#store(hour));
+    this.#current = { hour, key };
+    return key;
+  }
+
+  decrypt(encrypted: Uint8Array): Promise<Uint8Array> {
+    return this.#keys.decrypt(encrypted);
+  }
+
+  #item(hour: number) {
+    return keys.fleetDataKey(this.#purpose, new Date(hour * FLEET_KEY_HOUR_MS).toISOString().slice(0, 13));
+  }
+
+  async #stored(hour: number): Promise<DataKey | undefined> {
+    const { Item } = await this.#table.client.send(
+      new GetCommand({ TableName: this.#table.tableName, Key: this.#item(hour), ConsistentRead: true }),
+    );
+    if (!(Item?.encrypted_key instanceof Uint8Array)) return undefined;
+    const plaintext = await this.#keys.decrypt(Item.encrypted_key);
+    this.#onKey('opened');
+    return { plaintext, encrypted: Item.encrypted_key };
+  }
+
+  /** A container that loses the race to store the hour's key takes the winner's. */
+  async #store(hour: number): Promise<DataKey> {
+    const made = await this.#keys.generate();
+    const stored = await conditionalWrite(
+      this.#table.client.send(
+        new PutCommand({
+          TableName: this.#table.tableName,
+          Item: {
+            ...this.#item(hour),
+            encrypted_key: made.encrypted,
+            ttl: toEpochSeconds((hour + 1) * FLEET_KEY_HOUR_MS + FLEET_KEY_KEPT_MS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (stored) {
+      this.#onKey('made');
+      return made;
+    }
+    const winner = await this.#stored(hour);
+    if (!winner) throw new NexusRelayError('FLEET_KEY_LOST', `The fleet's ${this.#purpose} data key vanished as it was stored.`);
+    return winner;
+  }
+}
