@@ -63,7 +63,8 @@ export const AGGREGATION_METRICS = {
   },
   /** `opened`: the reconcile found an aggregation no job had followed. */
   ReconcileReads: { unit: 'Count', sum: true, dimensions: { outcome: ['opened', 'unchanged'] as const } },
-  ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'already', 'failed'] as const } },
+  /** Users put on the reconcile's schedule, or not (`failed`). One already on it is not counted: an EMF line a session. */
+  ReconcileEnrolments: { unit: 'Count', sum: true, dimensions: { outcome: ['enrolled', 'failed'] as const } },
   ReconcileDispatched: { unit: 'Count', sum: true, dimensions: {} },
   /** Users taken off the reconcile: no app asked about them for RECONCILE_INACTIVE_DAYS. */
   ReconcileLeaves: { unit: 'Count', sum: true, dimensions: {} },

@@ -33,8 +33,9 @@ export class ReconcileEnrolment implements ServedUsers {
       const now = clock.now();
       const enrolled = await schedule.serve(userId, now, now - SERVED_NOTE_INTERVAL_MS);
       this.#noted.set(userId, true);
-      metrics.add('ReconcileEnrolments', 1, { outcome: enrolled ? 'enrolled' : 'already' });
-      if (enrolled) log.info('user joins the reconcile', { user_id: userId });
+      if (!enrolled) return;
+      metrics.add('ReconcileEnrolments', 1, { outcome: 'enrolled' });
+      log.info('user joins the reconcile', { user_id: userId });
     } catch (error) {
       // The call goes on: the next session or widget URL tries again.
       metrics.add('ReconcileEnrolments', 1, { outcome: 'failed' });
