@@ -1,6 +1,7 @@
 import { noMetrics } from '../../../lib/metrics.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Agent, type Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -176,15 +177,19 @@ describe('NexusClient against the MX simulator', () => {
       const error = await nexus.readMember(user.userId, user.memberGuid).catch((e: unknown) => e);
       return { error, ms: performance.now() - startedAt };
     };
+    // A busy machine runs timers late: all the loop lost that way is allowed on top, so only the relay can fail this.
+    const lateness = monitorEventLoopDelay({ resolution: 10 });
+    lateness.enable();
     const outcomes = await Promise.all([
       ...Array.from({ length: 20 }, () => timedRead({ userId, memberGuid })),
       ...Array.from({ length: 20 }, () => timedRead(withoutSession)),
     ]);
+    lateness.disable();
 
     for (const { error, ms } of outcomes) {
       expect(error).toBeInstanceOf(MxError);
       expect(error).toMatchObject({ code: 'MX_UPSTREAM_ERROR', status: 503 });
-      expect(ms).toBeLessThanOrEqual(budgetMs + 250);
+      expect(ms).toBeLessThanOrEqual(budgetMs + 250 + (lateness.mean * lateness.count) / 1e6);
     }
   });
 
