@@ -8,7 +8,7 @@ import {
   SESSION_TOKEN_PURPOSE,
   WEBHOOK_SECRET_PURPOSE,
 } from '../secret-box.ts';
-import { FLEET_KEY_HOUR_MS, FleetDataKeys } from '../store/fleet-data-keys.ts';
+import { FLEET_KEY_HOUR_MS, FleetDataKeys, type FleetKeyOutcome } from '../store/fleet-data-keys.ts';
 import type { TableRef } from '../store/table.ts';
 import { missingKey } from './missing-key.ts';
 import type { Runtime } from './runtime.ts';
@@ -23,7 +23,7 @@ const kmsOf = (runtime: Runtime): KMSClient => {
   return client;
 };
 
-type Fleet = { table: TableRef; onKey: (outcome: 'made' | 'opened') => void };
+type Fleet = { table: TableRef; onKey: (outcome: FleetKeyOutcome) => void };
 
 /**
  * KMS deployed (`purpose` as encryption context); locally a derived key, so every process opens what another sealed.

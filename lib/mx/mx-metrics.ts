@@ -35,8 +35,11 @@ export const MX_METRICS = {
   MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
   MxSessionsCreated: { unit: 'Count', sum: true, dimensions: {} },
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
-  /** The fleet's session data key of an hour as a container took it: made (and stored for the others) or opened. */
-  SessionDataKeys: { unit: 'Count', sum: true, dimensions: { outcome: ['made', 'opened'] as const } },
+  /**
+   * The fleet's session data key of an hour as a container took it: made (and stored for the others), opened, or `own`:
+   * the stored one did not open (its KMS key changed within the hour), so the container sealed under a key of its own.
+   */
+  SessionDataKeys: { unit: 'Count', sum: true, dimensions: { outcome: ['made', 'opened', 'own'] as const } },
   /** SSO answered 401/403: the partner credentials or the IP allow-list. */
   MxCredentialsRefused: { unit: 'Count', sum: true, dimensions: {} },
   /** A container's MX circuit breaker moved: `open` means MX kept failing. */

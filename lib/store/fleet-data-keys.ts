@@ -5,8 +5,20 @@ import type { DataKey, DataKeySource } from '../secret-box.ts';
 import { conditionalWrite, keys, type TableRef } from './table.ts';
 
 export const FLEET_KEY_HOUR_MS = 3_600_000;
+/** KMS's (and the local key's) answers for a ciphertext that will never open here. */
+const INVALID_CIPHERTEXT = new Set(['InvalidCiphertextException', 'IncorrectKeyException', 'NotFoundException']);
 /** Values sealed under an hour's key carry it (encrypted) themselves: the item only shares it while the hour lasts. */
 const FLEET_KEY_KEPT_MS = 24 * FLEET_KEY_HOUR_MS;
+
+/** How a container took an hour's key: made it (and stored it), opened the stored one, or sealed under its own. */
+export type FleetKeyOutcome = 'made' | 'opened' | 'own';
+
+class UnusableKeyError extends NexusRelayError {
+  constructor(reason: string, cause?: unknown) {
+    super('FLEET_KEY_UNUSABLE', `The fleet's data key of the hour does not open: ${reason}.`, { cause });
+    this.name = 'UnusableKeyError';
+  }
+}
 
 /**
  * One data key per purpose and hour for every container (decision 0038): the first to seal in an hour asks `keys` for
@@ -23,14 +35,14 @@ export class FleetDataKeys implements DataKeySource {
   readonly #table: TableRef;
   readonly #purpose: string;
   readonly #clock: Clock;
-  readonly #onKey: (outcome: 'made' | 'opened') => void;
+  readonly #onKey: (outcome: FleetKeyOutcome) => void;
   #current: { hour: number; key: DataKey } | undefined;
 
   /** `onKey`: told each time this container takes an hour's key (its metric). */
   constructor(
     keys: DataKeySource,
     table: TableRef,
-    options: { purpose: string; clock: Clock; onKey?: (outcome: 'made' | 'opened') => void },
+    options: { purpose: string; clock: Clock; onKey?: (outcome: FleetKeyOutcome) => void },
   ) {
     this.#keys = keys;
     this.#table = table;
@@ -39,11 +51,22 @@ export class FleetDataKeys implements DataKeySource {
     this.#onKey = options.onKey ?? (() => {});
   }
 
-  /** The hour's key: this container's, the table's (opened), or a new one stored for the others. */
+  /**
+   * The hour's key: this container's, the table's (opened), or a new one stored for the others. A stored key that does
+   * not open (its KMS key changed within the hour) cannot be replaced until the hour ends: this container seals under a
+   * key of its own meanwhile, and asks again in 5 minutes (SecretBox's DATA_KEY_TTL_MS).
+   */
   async generate(): Promise<DataKey> {
     const hour = Math.floor(this.#clock.now() / FLEET_KEY_HOUR_MS);
     if (this.#current?.hour === hour) return this.#current.key;
-    const key = (await this.#stored(hour)) ?? (await this.#store(hour));
+    let key: DataKey;
+    try {
+      key = (await this.#stored(hour)) ?? (await this.#store(hour));
+    } catch (error) {
+      if (!(error instanceof UnusableKeyError)) throw error;
+      this.#onKey('own');
+      return this.#keys.generate();
+    }
     this.#current = { hour, key };
     return key;
   }
@@ -60,8 +83,16 @@ export class FleetDataKeys implements DataKeySource {
     const { Item } = await this.#table.client.send(
       new GetCommand({ TableName: this.#table.tableName, Key: this.#item(hour), ConsistentRead: true }),
     );
-    if (!(Item?.encrypted_key instanceof Uint8Array)) return undefined;
-    const plaintext = await this.#keys.decrypt(Item.encrypted_key);
+    if (!Item) return undefined;
+    if (!(Item.encrypted_key instanceof Uint8Array)) throw new UnusableKeyError('not binary');
+    let plaintext: Uint8Array;
+    try {
+      plaintext = await this.#keys.decrypt(Item.encrypted_key);
+    } catch (error) {
+      // KMS refusing this ciphertext (another key, or altered): a KMS outage fails the seal as before.
+      if (error instanceof Error && INVALID_CIPHERTEXT.has(error.name)) throw new UnusableKeyError(error.name, error);
+      throw error;
+    }
     this.#onKey('opened');
     return { plaintext, encrypted: Item.encrypted_key };
   }

@@ -71,8 +71,10 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
     const purpose = `mx-session-token-${randomUUID()}`;
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 14, 59, 59));
     const { source, calls } = countingKms();
-    const sealer = fleet(source, purpose, clock);
-    const earlier = await Promise.all(['a', 'b', 'c'].map((user) => sealer.seal(`token-${user}`, sealedFor.session(user))));
+    // Three containers seal in the hour's last second (each its own box: one key among them only through the table).
+    const earlier = await Promise.all(
+      ['a', 'b', 'c'].map((user) => fleet(source, purpose, clock).seal(`token-${user}`, sealedFor.session(user))),
+    );
     clock.advance(1_000);
     const later = await fleet(source, purpose, clock).seal('token-d', sealedFor.session('d'));
     expect(sealedKeyOf(later)).not.toBe(sealedKeyOf(earlier[0]!));
@@ -88,6 +90,27 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
     clock.advance(2 * FLEET_KEY_HOUR_MS - 2_000);
     await expect(reader.open(earlier[0]!, sealedFor.session('a'))).resolves.toBe('token-a');
     expect(calls.decrypt - before).toBe(1);
+  });
+
+  it('a stored key that does not open (its KMS key changed within the hour) leaves a container its own, not no seal', async () => {
+    const purpose = `mx-session-token-${randomUUID()}`;
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 17));
+    const before = await fleet(countingKms().source, purpose, clock).seal('token-f', sealedFor.session('f'));
+    // Another master key, refusing the stored ciphertext as KMS does.
+    const { source: other } = countingKms();
+    const rotated: DataKeySource = {
+      generate: () => other.generate(),
+      decrypt: (encrypted) =>
+        other.decrypt(encrypted).catch((cause: unknown) => {
+          throw Object.assign(new Error('refused', { cause }), { name: 'InvalidCiphertextException' });
+        }),
+    };
+    taken.length = 0;
+    const box = fleet(rotated, purpose, clock);
+    const sealed = await box.seal('token-g', sealedFor.session('g'));
+    expect(taken).toEqual(['own']);
+    expect(sealedKeyOf(sealed)).not.toBe(sealedKeyOf(before));
+    await expect(box.open(sealed, sealedFor.session('g'))).resolves.toBe('token-g');
   });
 
   it('a seal fails while the table cannot be reached, and the next one asks again', async () => {
