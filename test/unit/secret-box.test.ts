@@ -2,27 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.ts';
-import {
-  DATA_KEY_TTL_MS,
-  type DataKeySource,
-  LocalDataKeys,
-  SecretBox,
-  SecretBoxError,
-  sealedFor,
-} from '../../lib/secret-box.ts';
+import { DATA_KEY_TTL_MS, LocalDataKeys, SecretBox, SecretBoxError, sealedFor } from '../../lib/secret-box.ts';
+
+import { countingKeys } from '../support/session-box.ts';
 
 const HERE = sealedFor.webhook('wh_1');
-
-/** A key source that counts its calls (as KMS would bill them). */
-function countingKeys() {
-  const inner = new LocalDataKeys(randomBytes(32));
-  const calls = { generate: 0, decrypt: 0 };
-  const source: DataKeySource = {
-    generate: () => (calls.generate++, inner.generate()),
-    decrypt: (encrypted) => (calls.decrypt++, inner.decrypt(encrypted)),
-  };
-  return { source, calls };
-}
 
 describe('SecretBox', () => {
   it('seals and opens any secret; the sealed form holds nothing of it (property)', async () => {

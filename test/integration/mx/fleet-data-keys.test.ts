@@ -1,22 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { type DataKeySource, LocalDataKeys, SecretBox, sealedFor } from '../../../lib/secret-box.ts';
+import { type DataKeySource, SecretBox, sealedFor } from '../../../lib/secret-box.ts';
 import { FLEET_KEY_HOUR_MS, FleetDataKeys } from '../../../lib/store/fleet-data-keys.ts';
 import { keys, type TableRef } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
-
-/** KMS as the fleet shares it: one master key, every request counted (as KMS bills them). */
-function countingKms() {
-  const inner = new LocalDataKeys(randomBytes(32));
-  const calls = { generate: 0, decrypt: 0 };
-  const source: DataKeySource = {
-    generate: () => (calls.generate++, inner.generate()),
-    decrypt: (encrypted) => (calls.decrypt++, inner.decrypt(encrypted)),
-  };
-  return { source, calls };
-}
+import { countingKeys } from '../../support/session-box.ts';
 
 const sealedKeyOf = (sealed: string) => sealed.split('.')[1];
 
@@ -41,7 +31,7 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
   it('containers racing at the hour seal under one key, and each opens the others’ values without KMS', async () => {
     const purpose = `mx-session-token-${randomUUID()}`;
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 14, 0, 0));
-    const { source, calls } = countingKms();
+    const { source, calls } = countingKeys();
     const containers = Array.from({ length: 8 }, () => fleet(source, purpose, clock));
     taken.length = 0;
     const sealed = await Promise.all(containers.map((box, i) => box.seal(`token-${i}`, sealedFor.session(`user-${i}`))));
@@ -70,7 +60,7 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
   it('a new hour makes a new key; a container new to the last hour opens its values with one Decrypt for all', async () => {
     const purpose = `mx-session-token-${randomUUID()}`;
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 14, 59, 59));
-    const { source, calls } = countingKms();
+    const { source, calls } = countingKeys();
     // Three containers seal in the hour's last second (each its own box: one key among them only through the table).
     const earlier = await Promise.all(
       ['a', 'b', 'c'].map((user) => fleet(source, purpose, clock).seal(`token-${user}`, sealedFor.session(user))),
@@ -95,9 +85,9 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
   it('a stored key that does not open (its KMS key changed within the hour) leaves a container its own, not no seal', async () => {
     const purpose = `mx-session-token-${randomUUID()}`;
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 17));
-    const before = await fleet(countingKms().source, purpose, clock).seal('token-f', sealedFor.session('f'));
+    const before = await fleet(countingKeys().source, purpose, clock).seal('token-f', sealedFor.session('f'));
     // Another master key, refusing the stored ciphertext as KMS does.
-    const { source: other } = countingKms();
+    const { source: other } = countingKeys();
     const rotated: DataKeySource = {
       generate: () => other.generate(),
       decrypt: (encrypted) =>
@@ -116,7 +106,7 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
   it('a seal fails while the table cannot be reached, and the next one asks again', async () => {
     const purpose = `mx-session-token-${randomUUID()}`;
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 16));
-    const { source } = countingKms();
+    const { source } = countingKeys();
     const table = { client: local.table.client, tableName: `absent-${randomUUID()}` };
     const box = fleet(source, purpose, clock, table);
     await expect(box.seal('token', sealedFor.session('e'))).rejects.toThrow();
