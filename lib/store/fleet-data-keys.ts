@@ -1,6 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, toEpochSeconds } from '../clock.ts';
-import { NexusRelayError } from '../errors.ts';
 import type { DataKey, DataKeySource } from '../secret-box.ts';
 import { conditionalWrite, keys, type TableRef } from './table.ts';
 
@@ -13,12 +12,8 @@ const FLEET_KEY_KEPT_MS = 24 * FLEET_KEY_HOUR_MS;
 /** How a container took an hour's key: made it (and stored it), opened the stored one, or sealed under its own. */
 export type FleetKeyOutcome = 'made' | 'opened' | 'own';
 
-class UnusableKeyError extends NexusRelayError {
-  constructor(reason: string, cause?: unknown) {
-    super('FLEET_KEY_UNUSABLE', `The fleet's data key of the hour does not open: ${reason}.`, { cause });
-    this.name = 'UnusableKeyError';
-  }
-}
+/** A stored hour's key that does not open here (its KMS key changed within the hour), or vanished as it was stored. */
+const UNUSABLE = Symbol('unusable');
 
 /**
  * One data key per purpose and hour for every container (decision 0038): the first to seal in an hour asks `keys` for
@@ -53,17 +48,14 @@ export class FleetDataKeys implements DataKeySource {
 
   /**
    * The hour's key: this container's, the table's (opened), or a new one stored for the others. A stored key that does
-   * not open (its KMS key changed within the hour) cannot be replaced until the hour ends: this container seals under a
-   * key of its own meanwhile, and asks again in 5 minutes (SecretBox's DATA_KEY_TTL_MS).
+   * not open cannot be replaced until the hour ends: this container seals under a key of its own meanwhile, and asks
+   * again in 5 minutes (SecretBox's DATA_KEY_TTL_MS).
    */
   async generate(): Promise<DataKey> {
     const hour = Math.floor(this.#clock.now() / FLEET_KEY_HOUR_MS);
     if (this.#current?.hour === hour) return this.#current.key;
-    let key: DataKey;
-    try {
-      key = (await this.#stored(hour)) ?? (await this.#store(hour));
-    } catch (error) {
-      if (!(error instanceof UnusableKeyError)) throw error;
+    const key = (await this.#stored(hour)) ?? (await this.#store(hour));
+    if (key === UNUSABLE) {
       this.#onKey('own');
       return this.#keys.generate();
     }
@@ -79,18 +71,18 @@ export class FleetDataKeys implements DataKeySource {
     return keys.fleetDataKey(this.#purpose, new Date(hour * FLEET_KEY_HOUR_MS).toISOString().slice(0, 13));
   }
 
-  async #stored(hour: number): Promise<DataKey | undefined> {
+  async #stored(hour: number): Promise<DataKey | typeof UNUSABLE | undefined> {
     const { Item } = await this.#table.client.send(
       new GetCommand({ TableName: this.#table.tableName, Key: this.#item(hour), ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    if (!(Item.encrypted_key instanceof Uint8Array)) throw new UnusableKeyError('not binary');
+    if (!(Item.encrypted_key instanceof Uint8Array)) return UNUSABLE;
     let plaintext: Uint8Array;
     try {
       plaintext = await this.#keys.decrypt(Item.encrypted_key);
     } catch (error) {
       // KMS refusing this ciphertext (another key, or altered): a KMS outage fails the seal as before.
-      if (error instanceof Error && INVALID_CIPHERTEXT.has(error.name)) throw new UnusableKeyError(error.name, error);
+      if (error instanceof Error && INVALID_CIPHERTEXT.has(error.name)) return UNUSABLE;
       throw error;
     }
     this.#onKey('opened');
@@ -98,7 +90,7 @@ export class FleetDataKeys implements DataKeySource {
   }
 
   /** A container that loses the race to store the hour's key takes the winner's. */
-  async #store(hour: number): Promise<DataKey> {
+  async #store(hour: number): Promise<DataKey | typeof UNUSABLE> {
     const made = await this.#keys.generate();
     const stored = await conditionalWrite(
       this.#table.client.send(
@@ -117,8 +109,6 @@ export class FleetDataKeys implements DataKeySource {
       this.#onKey('made');
       return made;
     }
-    const winner = await this.#stored(hour);
-    if (!winner) throw new NexusRelayError('FLEET_KEY_LOST', `The fleet's ${this.#purpose} data key vanished as it was stored.`);
-    return winner;
+    return (await this.#stored(hour)) ?? UNUSABLE;
   }
 }

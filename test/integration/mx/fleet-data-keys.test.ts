@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
 import { type DataKeySource, SecretBox, sealedFor } from '../../../lib/secret-box.ts';
@@ -101,6 +102,23 @@ describe('FleetDataKeys: one session data key an hour for every container (dynal
     expect(taken).toEqual(['own']);
     expect(sealedKeyOf(sealed)).not.toBe(sealedKeyOf(before));
     await expect(box.open(sealed, sealedFor.session('g'))).resolves.toBe('token-g');
+  });
+
+  it('a key lost as it was stored (the race lost to an item no longer there) leaves a container its own', async () => {
+    const purpose = `mx-session-token-${randomUUID()}`;
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 18));
+    const { source } = countingKeys();
+    // The table refuses the put as if another container had stored first, and then holds nothing.
+    const refused = new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+    const send = ((command: unknown) =>
+      command instanceof PutCommand
+        ? Promise.reject(refused)
+        : local.table.client.send(command as never)) as TableRef['client']['send'];
+    taken.length = 0;
+    const box = fleet(source, purpose, clock, { tableName: local.table.tableName, client: { send } as TableRef['client'] });
+    const sealed = await box.seal('token-h', sealedFor.session('h'));
+    expect(taken).toEqual(['own']);
+    await expect(box.open(sealed, sealedFor.session('h'))).resolves.toBe('token-h');
   });
 
   it('a seal fails while the table cannot be reached, and the next one asks again', async () => {
