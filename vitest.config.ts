@@ -1,5 +1,4 @@
 import { defineConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // In this repository `@nexus-relay/client` is the kit's source, by tsconfig `paths` (the package's own entry is the
 // dist/ that `npm pack` builds): tests run the code as it is, with no build first.
@@ -16,48 +15,11 @@ const shared = {
   globalSetup: ['test/support/secrets-scan/global-setup.ts'],
 };
 
-/**
- * The files that take longest (15 s or more on two cores), longest first. A clone has no timings of its own (vitest
- * orders its groups by project, then by size), so a CI started the slowest last and ended on one core.
- */
-const LONGEST = [
-  'hostile-input/hostile-input.stack.test.ts',
-  'aggregation/fault-matrix.test.ts',
-  'notify/delivery-at-scale.test.ts',
-  'transactions/pending-posted.property.test.ts',
-  'refresh-requests/refresh-requests-at-scale.stack.test.ts',
-  'connect/erasure-scale.test.ts',
-  'aggregation/mx-started.stack.test.ts',
-  'infra/sdk-clients-at-start.test.ts',
-  'infra/environments.test.ts',
-  'transactions/transaction-sync.property.test.ts',
-  'browser/console.test.ts',
-  'e2e/cli/commands.test.ts',
-  'e2e/crash-recovery.test.ts',
-  'e2e/mx-outage.test.ts',
-  'e2e/iam-as-used.test.ts',
-  'e2e/walking-skeleton.test.ts',
-];
-
-/** Each group's files with the longest first, across its projects; the rest as vitest orders them. */
-class LongestFirst extends BaseSequencer {
-  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const rank = (file: TestSpecification) => {
-      const at = LONGEST.findIndex((name) => file.moduleId.endsWith(name));
-      return at === -1 ? LONGEST.length : at;
-    };
-    return (await super.sort(files)).toSorted(
-      (a, b) => a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder || rank(a) - rank(b),
-    );
-  }
-}
-
 /** Named so by .dependency-cruiser.cjs's `stack-files-named`. */
 const STACK_FILES = 'test/integration/**/*.stack.test.ts';
 
 export default defineConfig({
   test: {
-    sequence: { sequencer: LongestFirst },
     projects: [
       {
         // Pure logic shares its workers' module cache (isolate: false): each module loads once per worker, not once per
