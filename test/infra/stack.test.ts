@@ -374,36 +374,45 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
     );
   });
 
-  describe.runIf(isProd)("the stack's own key", () => {
-    it('encrypts every log group and the alarm topic', () => {
-      const keyArn = { 'Fn::GetAtt': [dataKeyId, 'Arn'] };
+  it(
+    isProd
+      ? "encrypts every log group and the alarm topic under the stack's own key"
+      : "leaves every log group and the alarm topic to AWS's own encryption",
+    () => {
+      const keyArn = isProd ? { 'Fn::GetAtt': [dataKeyId, 'Arn'] } : undefined;
       const logGroups = resourcesOfType(template, 'AWS::Logs::LogGroup');
       // Each function's, the API's access log, the MX egress VPC's rejected flows.
       expect(logGroups.length).toBe(FUNCTION_NAMES.length + 2);
       for (const [, logGroup] of logGroups) expect(logGroup.Properties.KmsKeyId).toEqual(keyArn);
       const [, topic] = onlyResourceOfType(template, 'AWS::SNS::Topic');
       expect(topic.Properties.KmsMasterKeyId).toEqual(keyArn);
-    });
+    },
+  );
 
-    it('is used by the account only through DynamoDB, Secrets Manager and SNS; by services only for this stack', () => {
-      const [, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([id]) => id === dataKeyId)!;
-      for (const statement of key.Properties.KeyPolicy.Statement as KeyStatement[]) {
-        const crypto = (asArray(statement.Action) as string[]).filter((action) => CRYPTO_ACTION.test(action));
-        if (crypto.length === 0) continue;
-        if (isAccountRoot(statement.Principal)) {
-          const services = ['dynamodb', 'secretsmanager', 'sns'].map((service) => `${service}.${settings.region}.amazonaws.com`);
-          const via = asArray(statement.Condition?.StringEquals?.['kms:ViaService']) as string[];
-          expect(via.length, JSON.stringify(statement)).toBeGreaterThan(0);
-          expect(services).toEqual(expect.arrayContaining(via));
-        } else if (statement.Principal.Service === `logs.${settings.region}.amazonaws.com`) {
-          const arns = statement.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'] as unknown[];
-          expect(JSON.stringify(arns)).toContain(`log-group:/aws/lambda/${resourceName(env)}-*`);
-        } else {
-          expect(statement.Principal.Service).toBe('cloudwatch.amazonaws.com');
+  // Only prod has a key of its own (the table's test above): nothing to hold elsewhere.
+  if (isProd)
+    describe("the stack's own key", () => {
+      it('is used by the account only through DynamoDB, Secrets Manager and SNS; by services only for this stack', () => {
+        const [, key] = resourcesOfType(template, 'AWS::KMS::Key').find(([id]) => id === dataKeyId)!;
+        for (const statement of key.Properties.KeyPolicy.Statement as KeyStatement[]) {
+          const crypto = (asArray(statement.Action) as string[]).filter((action) => CRYPTO_ACTION.test(action));
+          if (crypto.length === 0) continue;
+          if (isAccountRoot(statement.Principal)) {
+            const services = ['dynamodb', 'secretsmanager', 'sns'].map(
+              (service) => `${service}.${settings.region}.amazonaws.com`,
+            );
+            const via = asArray(statement.Condition?.StringEquals?.['kms:ViaService']) as string[];
+            expect(via.length, JSON.stringify(statement)).toBeGreaterThan(0);
+            expect(services).toEqual(expect.arrayContaining(via));
+          } else if (statement.Principal.Service === `logs.${settings.region}.amazonaws.com`) {
+            const arns = statement.Condition?.ArnLike?.['kms:EncryptionContext:aws:logs:arn'] as unknown[];
+            expect(JSON.stringify(arns)).toContain(`log-group:/aws/lambda/${resourceName(env)}-*`);
+          } else {
+            expect(statement.Principal.Service).toBe('cloudwatch.amazonaws.com');
+          }
         }
-      }
+      });
     });
-  });
 
   describe.each([
     {
