@@ -37,8 +37,7 @@ export const MX_METRICS = {
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
   /**
    * The fleet's session data key of an hour as a container took it: made (and stored for the others), opened, or `own`:
-   * the stored one did not open (its KMS key changed within the hour) or was gone as it was stored, so the container
-   * sealed under a key of its own.
+   * the stored one did not open or was gone, so the container sealed under a key of its own.
    */
   SessionDataKeys: { unit: 'Count', sum: true, dimensions: { outcome: ['made', 'opened', 'own'] as const } },
   /** SSO answered 401/403: the partner credentials or the IP allow-list. */
