@@ -35,8 +35,8 @@ export interface MonthAtScale {
   /** How prod's table is billed; provisioned, its capacity follows `shape` hour by hour. */
   throughput?: TableThroughput;
   shape?: DayShape;
-  /** Jobs opened a day (refreshes and aggregations), kept JOB_DAYS. */
-  jobsPerDay: number;
+  /** Jobs the table holds: each day's jobs times the days each kind is kept (lib/aggregation/jobs-repo.ts). */
+  jobsStored: number;
   /** The reconcile dispatcher: DynamoDB units and SQS requests per user, and users per second of its run (measured). */
   dispatch: { wruPerUser: number; rruPerUser: number; sqsPerUser: number; usersPerSecond: number };
   /** Transactions the table holds in the month counted (syncing users' only: the relay keeps no others). */
@@ -95,7 +95,6 @@ const KMS_KEYS = 3;
 const SECRETS = 4;
 
 /** Retention of stored jobs and deliveries (lib/aggregation/jobs-repo.ts, lib/notify/delivery.ts), in days. */
-const JOB_DAYS = 90;
 const DELIVERY_DAYS = 30;
 
 /**
@@ -141,7 +140,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
   const hours = DAYS_PER_MONTH * 24;
   const transactions = month.storedTransactions;
   const storedGb =
-    (month.jobsPerDay * JOB_DAYS * itemBytes.job +
+    (month.jobsStored * itemBytes.job +
       deliveries * (DELIVERY_DAYS / DAYS_PER_MONTH) * itemBytes.delivery +
       month.members * itemBytes.member +
       month.users * itemBytes.user +
@@ -178,7 +177,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'DynamoDB storage',
       usd: storedGb * PRICES.dynamoPerGbMonth,
-      basis: `${storedGb.toFixed(0)} GB: jobs ${JOB_DAYS} d, deliveries ${DELIVERY_DAYS} d, members, users, ${fmtM(transactions)} transactions`,
+      basis: `${storedGb.toFixed(0)} GB: ${fmtM(month.jobsStored)} jobs (90 d; MX's own 30 d), deliveries ${DELIVERY_DAYS} d, members, users, ${fmtM(transactions)} transactions`,
     },
     { item: 'DynamoDB point-in-time recovery', usd: storedGb * PRICES.dynamoPitrPerGbMonth, basis: `${storedGb.toFixed(0)} GB` },
     {

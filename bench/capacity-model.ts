@@ -1,6 +1,7 @@
 import type { EnvironmentSettings } from '../infra/environments.ts';
 import { FUNCTION_SPECS, type FunctionName } from '../infra/constructs/function-specs.ts';
 import { DELIVERY_LOG_SHARDS } from '../lib/store/table.ts';
+import { jobRetentionDays } from '../lib/aggregation/jobs-repo.ts';
 import { type CostLine, type DailyUnits, type DayShape, monthlyCost, partUnits } from './capacity-cost.ts';
 import {
   MX_CAUSES,
@@ -502,7 +503,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     perDay,
     throughput,
     shape,
-    jobsPerDay: day.refreshes + day.aggregated,
+    jobsStored: day.refreshes * jobRetentionDays('refresh') + day.aggregated * jobRetentionDays('mx_background'),
     dispatch: { ...m.dispatch },
     storedTransactions: w.users * w.syncingShare * w.membersPerUser * w.transactionsPerMemberMonth * w.month,
     logRetentionDays: prod.logRetention,
@@ -511,7 +512,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   });
   // What the nightly aggregations add to a month of nothing else: their reports, their webhooks, their jobs.
   const empty = {
-    ...{ users: 0, members: 0, jobsPerDay: 0, storedTransactions: 0, natGateways: 0, alarms: 0, queues: 0 },
+    ...{ users: 0, members: 0, jobsStored: 0, storedTransactions: 0, natGateways: 0, alarms: 0, queues: 0 },
     perDay: zeroUnits(),
     dispatch: { ...m.dispatch },
     logRetentionDays: prod.logRetention,
@@ -529,7 +530,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       ...shape.turns,
     },
     shape: { ...empty.shape, wave: shape.wave, turns: shape.turns, heldReadHourShares: shape.heldReadHourShares },
-    jobsPerDay: day.aggregated,
+    jobsStored: day.aggregated * jobRetentionDays('mx_background'),
   });
   const aggregationsAdd = aggregationsOnly.total - monthlyCost(m.units, empty).total;
   return {

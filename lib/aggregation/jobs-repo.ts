@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Job, JobKind, JobStatus, JobTrigger, TerminalStatus } from './job.ts';
+import { isMxStarted, type Job, type JobKind, type JobStatus, type JobTrigger, type TerminalStatus } from './job.ts';
 import type { MemberSnapshot } from './member-snapshot.ts';
 import type { Challenge } from '../mx/challenge.ts';
 import {
@@ -35,7 +35,11 @@ export interface UserJobsPage {
   next?: UserJobsKey;
 }
 
-const JOB_RETENTION_SECONDS = 90 * 24 * 3600;
+/**
+ * Days a job is kept: an app's and an operator's history of the aggregations the relay was asked for; those MX started
+ * on its own (its nightly aggregations, most jobs at scale) as long as their deliveries.
+ */
+export const jobRetentionDays = (trigger: JobTrigger): number => (isMxStarted(trigger) ? 30 : 90);
 
 /**
  * Every state change is one conditional single-item write, so concurrent workers and duplicate SQS deliveries cannot apply
@@ -275,7 +279,7 @@ function toItem(job: Job) {
     // Absent for the defaults: a job item stays within one write unit.
     trigger: job.trigger === 'refresh' ? undefined : job.trigger,
     kind: job.kind === 'aggregation' ? undefined : job.kind,
-    ttl: Math.ceil(job.createdAt / 1000) + JOB_RETENTION_SECONDS,
+    ttl: Math.ceil(job.createdAt / 1000) + jobRetentionDays(job.trigger) * 86_400,
   };
 }
 

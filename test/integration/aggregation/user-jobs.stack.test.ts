@@ -22,7 +22,7 @@ const SERVER_KEY = 'nxr_server_key_0123456789abcdef';
 const ALICE_KEY = 'nxr_alice_key_0123456789abcdef';
 const ALICE = 'user-alice';
 const BOB = 'user-bob';
-/** Recent: jobs expire 90 days after they start, and the list leaves expired ones out. */
+/** Recent: jobs expire 30 or 90 days after they start (jobRetentionDays), and the list leaves expired ones out. */
 const T0 = Math.floor(Date.now() / 60_000) * 60_000 - 7 * 86_400_000;
 
 let handler: (event: ApiEvent, context: Context) => Promise<ApiResult>;
@@ -166,6 +166,29 @@ describe('GET /users/{user_id}/jobs', () => {
     const page = await list(BOB, { limit: '2' });
     expect(page.body.jobs.map((job) => job.id)).toEqual([fresh.id, bobJobs[0]!.id]);
     bobJobs.unshift(fresh);
+  });
+
+  it('keeps the jobs MX started 30 days and the rest 90: the list leaves each out once past it', async () => {
+    const carol = 'user-carol';
+    const daysAgo = (days: number) => Date.now() - days * 86_400_000;
+    const kept = (trigger: Job['trigger'], days: number, i: number) => ({ ...jobOf(carol, daysAgo(days), i), trigger });
+    const made = [
+      kept('refresh', 89, 0),
+      kept('member_created', 31, 1),
+      kept('mx_background', 29, 2),
+      kept('mx', 29, 3),
+      kept('mx_background', 31, 4),
+      kept('mx', 31, 5),
+      kept('refresh', 91, 6),
+    ];
+    await Promise.all(made.map((job) => jobs.create(job)));
+    const { ids } = await listAll(carol, 10);
+    expect(ids).toEqual(
+      made
+        .slice(0, 4)
+        .sort(newestFirst)
+        .map((job) => job.id),
+    );
   });
 
   it("lets a user-bound key list its own user's jobs, and not another user's (403)", async () => {

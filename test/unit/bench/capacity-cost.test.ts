@@ -56,7 +56,7 @@ const month: MonthAtScale = {
     'held-read-unsynced': 0,
     'held-read-unsynced-3': 0,
   },
-  jobsPerDay: 0,
+  jobsStored: 0,
   dispatch: { wruPerUser: 0, rruPerUser: 0, sqsPerUser: 0, usersPerSecond: 1_000 },
   storedTransactions: 30_000_000,
   logRetentionDays: 30.4,

@@ -106,7 +106,7 @@ describe('MxPush', () => {
     expect(counted).toEqual([{ outcome: 'taken' }, { outcome: 'replayed' }]);
   });
 
-  it('takes the same CONNECTION_STATUS body again (it names no time: a change back is news); marks no ignored body', async () => {
+  it('takes the same CONNECTION_STATUS body again (it names no time: a change back is news); marks no ignored body; counts no transaction it does not read', async () => {
     const { service, reported, counted } = setup([]);
     const status = JSON.stringify({
       type: 'CONNECTION_STATUS',
@@ -121,7 +121,8 @@ describe('MxPush', () => {
     const created = JSON.stringify({ action: 'created', transaction: { guid: 'TRN-1', member_guid: MEMBER } });
     expect(await service.receive(created)).toMatchObject({ kind: 'ignored' });
     expect(await service.receive(created)).toMatchObject({ kind: 'ignored' });
-    expect(counted.map((dimensions) => dimensions.outcome)).toEqual(['taken', 'taken', 'ignored', 'ignored']);
+    expect(await service.receive('not json')).toMatchObject({ kind: 'ignored' });
+    expect(counted.map((dimensions) => dimensions.outcome)).toEqual(['taken', 'taken', 'ignored']);
   });
 
   it('polls a job once per step however many pushes come; a push after its step moved polls again', async () => {
