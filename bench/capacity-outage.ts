@@ -193,7 +193,7 @@ export async function simulateOutage(engines: LocalEngines, perSecond: number): 
     }
     let reached = 0;
     for (const { memberGuid } of members) {
-      const job = await relay.workerPoll.jobs.latestForMember(memberGuid);
+      const job = await relay.workerPoll.jobs.latestForMember(memberGuid, clock.now());
       if (job?.status === 'succeeded' && job.trigger === 'mx_background') reached++;
     }
     const after = [...callsByPeriod].filter(([period]) => period * LEASE_MS >= outageEnd).map(([, calls]) => calls);

@@ -130,13 +130,13 @@ export const JOB_ROUTES: readonly Route<JobRouteDeps>[] = [
     method: 'GET',
     path: '/users/{user_id}/members/{member_guid}/aggregation',
     fn: 'api-jobs',
-    summary: "The member's latest job, of any kind",
+    summary: "The member's latest job of the last 30 days, of any kind",
     auth: 'api_key',
     access: 'path_user',
-    async handle(request, { jobs }) {
+    async handle(request, { jobs, clock }) {
       const path = parseInput(memberPath, request.pathParams, 'path');
-      const job = await jobs.latestForMember(path.member_guid);
-      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no job yet.');
+      const job = await jobs.latestForMember(path.member_guid, clock.now());
+      if (!job || job.userId !== path.user_id) throw new HttpProblem('not_found', 'This member has no job of the last 30 days.');
       return { status: 200, body: { job: jobView(job) } };
     },
     docs: () => ({

@@ -53,4 +53,7 @@ export interface Job {
 /** Time-ordered, unguessable. */
 export const newJobId = (nowMs: number): string => `job_${nowMs.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
 
+/** When `newJobId` made `id` (epoch milliseconds). */
+export const jobIdMadeAt = (id: string): number => Number.parseInt(id.slice(4, 13), 36);
+
 export const JOB_ID_PATTERN = /^job_[a-z0-9]{9}[0-9a-f]{16}$/;

@@ -37,9 +37,12 @@ export interface UserJobsPage {
 
 /**
  * Days a job is kept: an app's and an operator's history of the aggregations the relay was asked for; those MX started
- * on its own (its nightly aggregations, most jobs at scale) as long as their deliveries.
+ * on its own (its nightly aggregations, most jobs at scale; a refresh that joins one holds it as it is) a month.
  */
 export const jobRetentionDays = (trigger: JobTrigger): number => (isMxStarted(trigger) ? 30 : 90);
+
+/** Whether any job made at `madeAt` is still kept: one missing was never written; an older one may be gone by its ttl. */
+export const keptByAnyJob = (madeAt: number, now: number): boolean => madeAt > now - jobRetentionDays('mx') * 86_400_000;
 
 /**
  * Every state change is one conditional single-item write, so concurrent workers and duplicate SQS deliveries cannot apply
@@ -80,7 +83,8 @@ export class JobsRepository {
     );
   }
 
-  async latestForMember(memberGuid: string): Promise<Job | undefined> {
+  /** Of the days every job is kept: past them MX's own jobs are gone, and an older one would pose as the latest. */
+  async latestForMember(memberGuid: string, now: number): Promise<Job | undefined> {
     const { Items } = await this.table.client.send(
       new QueryCommand({
         TableName: this.table.tableName,
@@ -91,7 +95,8 @@ export class JobsRepository {
         Limit: 1,
       }),
     );
-    return Items?.[0] ? this.get(jobIdOf(Items[0])) : undefined;
+    const job = Items?.[0] ? await this.get(jobIdOf(Items[0])) : undefined;
+    return job && keptByAnyJob(job.createdAt, now) ? job : undefined;
   }
 
   /** Reads one more job than asked for, so the last page says so instead of leading to an empty one. */

@@ -10,8 +10,8 @@ import type { MemberReport, MxHintsMessage, ReconcileMessage } from '../queue/po
 import type { MxHint, MxHints, MxHintsRepository, WaitingHints } from './mx-hints-repo.ts';
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import { judgeTurn, readsHeld } from './reconcile-turn.ts';
-import { type MxStartedTrigger, newJobId } from './job.ts';
-import type { JobsRepository } from './jobs-repo.ts';
+import { jobIdMadeAt, type MxStartedTrigger, newJobId } from './job.ts';
+import { type JobsRepository, keptByAnyJob } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { PollService } from './poll-service.ts';
@@ -79,7 +79,7 @@ export class MemberWatch {
     const { jobs, log, metrics, clock } = this.deps;
     const userId =
       report.user_id ??
-      (await jobs.latestForMember(report.member_guid))?.userId ??
+      (await jobs.latestForMember(report.member_guid, clock.now()))?.userId ??
       (report.user_guid === undefined ? undefined : await this.#userOf(report.user_guid));
     const count = (outcome: 'unplaced' | 'unserved' | 'not_held' | 'hinted' | 'held' | 'released' | 'coalesced' | 'overflow') =>
       metrics.add('MemberReports', 1, { kind: report.kind, outcome });
@@ -230,8 +230,9 @@ export class MemberWatch {
 
     let jobId: string;
     if (state?.aggregatedAt === aggregatedAt) {
-      // Followed already — unless the report that took it failed before its job was written (SQS retries it).
-      if (!state.jobId || (await jobs.get(state.jobId))) return 'known';
+      // Followed already — unless the report that took it failed before its job was written (SQS retries it). A job
+      // past the days every job is kept may be gone by its ttl: MX's month-old aggregation is not news again.
+      if (!state.jobId || !keptByAnyJob(jobIdMadeAt(state.jobId), clock.now()) || (await jobs.get(state.jobId))) return 'known';
       jobId = state.jobId;
     } else {
       jobId = newJobId(clock.now());

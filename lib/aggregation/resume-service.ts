@@ -26,7 +26,7 @@ export class ResumeService {
 
   async resume(request: { userId: string; memberGuid: string; answers: ChallengeAnswer[] }): Promise<Job> {
     const { jobs, pointers, clock } = this.deps;
-    const job = await jobs.latestForMember(request.memberGuid);
+    const job = await jobs.latestForMember(request.memberGuid, clock.now());
     if (!job || job.userId !== request.userId) throw new NotFoundError('This member has no aggregation job to resume.');
     if (job.status !== 'action_required' || job.connectionStatus !== 'CHALLENGED') {
       throw new ConflictError(

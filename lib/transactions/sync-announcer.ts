@@ -61,7 +61,7 @@ export class SyncAnnouncer implements JobEndListener {
       const byMember = mergeUnknownMember(await transactions.ingestAfterAggregation(userId), ended[0]!.memberGuid);
       for (const [memberGuid, counts] of byMember) {
         if (counts.added + counts.modified + counts.removed === 0) continue;
-        const owner = ended.find((job) => job.memberGuid === memberGuid) ?? (await jobs.latestForMember(memberGuid));
+        const owner = ended.find((job) => job.memberGuid === memberGuid) ?? (await jobs.latestForMember(memberGuid, clock.now()));
         if (!owner || owner.userId !== userId) continue;
         const historyComplete =
           owner.kind === 'history' || (await histories.get(userId, owner.memberGuid))?.historyCompleteAt !== undefined;

@@ -252,7 +252,7 @@ export class RelayClient {
       });
       return (await dataOf(call)).job;
     },
-    /** The member's latest job, of any kind. */
+    /** The member's latest job of the last 30 days, of any kind. */
     aggregation: async (params: { user_id: string; member_guid: string }, options: CallOptions = {}): Promise<Job> => {
       const call = this.raw.GET('/users/{user_id}/members/{member_guid}/aggregation', {
         params: { path: params },

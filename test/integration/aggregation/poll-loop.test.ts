@@ -119,7 +119,7 @@ describe('refresh', () => {
       code: 'USE_CASE_NOT_PERMITTED',
     });
     expect(await relay.apiJobs.pointers.activeJobId({ userId, memberGuid: member.guid }, clock.now())).toBeUndefined();
-    expect(await relay.apiJobs.jobs.latestForMember(member.guid)).toBeUndefined();
+    expect(await relay.apiJobs.jobs.latestForMember(member.guid, clock.now())).toBeUndefined();
     expect(await takePolls()).toEqual([]);
   });
 });

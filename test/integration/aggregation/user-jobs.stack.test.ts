@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { matchRoute } from '../../../infra/local/gateway.ts';
 import { type Job, newJobId } from '../../../lib/aggregation/job.ts';
@@ -11,6 +12,7 @@ import { ActiveJobsRepository } from '../../../lib/aggregation/active-jobs-repo.
 import { AttentionRepository } from '../../../lib/aggregation/attention-repo.ts';
 import { JobsRepository } from '../../../lib/aggregation/jobs-repo.ts';
 import { JobOutcomesRepository, outcomeHourOf } from '../../../lib/aggregation/job-outcomes-repo.ts';
+import { keys } from '../../../lib/store/table.ts';
 import { useLocalEngines } from '../../support/local-table.ts';
 
 /**
@@ -189,6 +191,25 @@ describe('GET /users/{user_id}/jobs', () => {
         .sort(newestFirst)
         .map((job) => job.id),
     );
+  });
+
+  it('answers a member’s latest job from the days every job is kept: an older one never poses as the latest', async () => {
+    const member = (i: number, trigger: Job['trigger'], days: number) => ({
+      ...jobOf('user-dave', Date.now() - days * 86_400_000, i),
+      memberGuid: 'MBR-dave',
+      trigger,
+    });
+    const asked = member(0, 'refresh', 40);
+    const mxOwn = member(1, 'mx_background', 35);
+    await jobs.create(asked);
+    await jobs.create(mxOwn);
+    expect(await jobs.latestForMember('MBR-dave', Date.now())).toBeUndefined();
+    // As DynamoDB's ttl deletes MX's own job, 30 days on: the app's older job is not the latest either.
+    await local.table.client.send(new DeleteCommand({ TableName: local.table.tableName, Key: keys.job(mxOwn.id) }));
+    expect(await jobs.latestForMember('MBR-dave', Date.now())).toBeUndefined();
+    const recent = member(2, 'mx', 29);
+    await jobs.create(recent);
+    expect((await jobs.latestForMember('MBR-dave', Date.now()))?.id).toBe(recent.id);
   });
 
   it("lets a user-bound key list its own user's jobs, and not another user's (403)", async () => {

@@ -290,6 +290,15 @@ describe('MemberWatch: aggregations MX reports', () => {
     expect(opened.map((o) => o.jobId)).toEqual([jobId, jobId]);
   });
 
+  it('a job gone past the days every job is kept is not reopened: MX’s month-old aggregation is not news again', async () => {
+    const { watch, opened, jobs, clock, state } = setup();
+    await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background', 'push');
+    jobs.delete(state()!.jobId!); // as DynamoDB's ttl deletes it
+    clock.advance(30 * 86_400_000 + 1);
+    expect(await watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx_background', 'push')).toBe('known');
+    expect(opened).toHaveLength(1);
+  });
+
   it('a member MX no longer has, or never aggregated, opens nothing', async () => {
     expect(
       await setup(undefined, { gone: true }).watch.aggregationReported({ userId: USER, memberGuid: MEMBER }, 'mx', 'push'),

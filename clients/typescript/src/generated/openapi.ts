@@ -340,7 +340,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The member's latest job, of any kind */
+        /** The member's latest job of the last 30 days, of any kind */
         get: operations["get_users_user_id_members_member_guid_aggregation"];
         put?: never;
         post?: never;
