@@ -41,8 +41,8 @@ export interface UserJobsPage {
  */
 export const jobRetentionDays = (trigger: JobTrigger): number => (isMxStarted(trigger) ? 30 : 90);
 
-/** Whether any job made at `madeAt` is still kept: one missing was never written; an older one may be gone by its ttl. */
-export const keptByAnyJob = (madeAt: number, now: number): boolean => madeAt > now - jobRetentionDays('mx') * 86_400_000;
+/** A job made at `madeAt` is still kept, whatever started it: missing, it was never written; older, its ttl may have taken it. */
+export const stillKept = (madeAt: number, now: number): boolean => madeAt > now - jobRetentionDays('mx') * 86_400_000;
 
 /**
  * Every state change is one conditional single-item write, so concurrent workers and duplicate SQS deliveries cannot apply
@@ -96,7 +96,7 @@ export class JobsRepository {
       }),
     );
     const job = Items?.[0] ? await this.get(jobIdOf(Items[0])) : undefined;
-    return job && keptByAnyJob(job.createdAt, now) ? job : undefined;
+    return job && stillKept(job.createdAt, now) ? job : undefined;
   }
 
   /** Reads one more job than asked for, so the last page says so instead of leading to an empty one. */

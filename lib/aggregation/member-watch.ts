@@ -11,7 +11,7 @@ import type { MxHint, MxHints, MxHintsRepository, WaitingHints } from './mx-hint
 import type { ReconcileRepository } from './reconcile-repo.ts';
 import { judgeTurn, readsHeld } from './reconcile-turn.ts';
 import { jobIdMadeAt, type MxStartedTrigger, newJobId } from './job.ts';
-import { type JobsRepository, keptByAnyJob } from './jobs-repo.ts';
+import { type JobsRepository, stillKept } from './jobs-repo.ts';
 import type { MemberLedger } from './member-ledger.ts';
 import type { MemberStatesRepository } from './member-states-repo.ts';
 import type { PollService } from './poll-service.ts';
@@ -232,7 +232,7 @@ export class MemberWatch {
     if (state?.aggregatedAt === aggregatedAt) {
       // Followed already — unless the report that took it failed before its job was written (SQS retries it). A job
       // past the days every job is kept may be gone by its ttl: MX's month-old aggregation is not news again.
-      if (!state.jobId || !keptByAnyJob(jobIdMadeAt(state.jobId), clock.now()) || (await jobs.get(state.jobId))) return 'known';
+      if (!state.jobId || !stillKept(jobIdMadeAt(state.jobId), clock.now()) || (await jobs.get(state.jobId))) return 'known';
       jobId = state.jobId;
     } else {
       jobId = newJobId(clock.now());
