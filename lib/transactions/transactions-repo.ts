@@ -169,7 +169,7 @@ export class TransactionsRepository {
             ...keys.transactionChange(userId, change.seq),
             guid: change.guid,
             first_seq: change.firstSeq,
-            removed: change.removed,
+            ...(change.removed ? { removed: true } : {}),
             // Deflated with MX's field names: under one write unit, and the table's largest share of storage at scale.
             ...(change.body === undefined ? {} : { body_zd: deflateTransaction(change.body) }),
             ...ttl,
@@ -277,7 +277,7 @@ function pointerItem(userId: string, change: ChangeWrite, now: number): Record<s
     seq: change.seq,
     first_seq: change.firstSeq,
     version: change.version,
-    removed: change.removed,
+    ...(change.removed ? { removed: true } : {}),
     ...(pending === undefined
       ? {}
       : {
