@@ -52,9 +52,10 @@ export function changesFound(
   const found: FoundChange[] = [];
   for (const transaction of listed) {
     // 96 bits, as the pending key: a re-read told from a change, in 24 bytes of each of a year's stored transactions.
+    // Pointers written before hold the whole digest: its start is the same version.
     const version = digestOf(transaction).slice(0, 24);
     const pointer = known.get(transaction.guid);
-    if (pointer && !pointer.removed && pointer.version === version) continue;
+    if (pointer && !pointer.removed && pointer.version.slice(0, 24) === version) continue;
     const pending = isPending(transaction) ? factsOf(transaction) : undefined;
     const pendingGuid = pointer?.removed ? undefined : pointer?.pendingGuid;
     const wasPending =
