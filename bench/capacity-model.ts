@@ -255,6 +255,9 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   rates.delivery = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit].deliveries, 0);
   const mxCallsAt = (unit: Unit) => MX_CAUSES.reduce((n, cause) => n + units[unit].mxCalls[cause], 0);
   const peakMxCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * mxCallsAt(unit), 0);
+  // Each MX host has a budget of its own (lib/compositions/mx-call-budget.ts): SSO's API tokens spend the SSO host's.
+  const peakSsoCalls = (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit].ssoCalls, 0);
+  const peakDataCalls = peakMxCalls - peakSsoCalls;
   const reportsPerSecond = rates.report + rates['report-unsynced'];
   /**
    * The held reads of one place at its busiest hour: how many a second, and their Lambda ms a second, MX at `f`'s pace.
@@ -351,10 +354,17 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const components: Component[] = [
     ...workersAt(m.usual),
     {
-      name: `MX call budget (prod ${prod.mx.callsPerSecond}/s)`,
+      name: `MX call budget, data host (prod ${prod.mx.callsPerSecond}/s)`,
       capacity: prod.mx.callsPerSecond,
-      need: peakMxCalls,
-      basis: 'every kind of work at its peak rate × the MX calls it made here',
+      need: peakDataCalls,
+      basis: "every kind of work at its peak rate × the Nexus calls it made here (SSO's API tokens spend the SSO host's)",
+      kind: 'partner',
+    },
+    {
+      name: `MX call budget, SSO host (prod ${prod.mx.callsPerSecond}/s)`,
+      capacity: prod.mx.callsPerSecond,
+      need: peakSsoCalls,
+      basis: 'every kind of work at its peak rate × the API tokens it took here (one a session opened)',
       kind: 'partner',
     },
     {
@@ -467,8 +477,13 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       fixed: true,
     },
     {
-      name: `MX calls a second (prod's MX_CALLS_PER_SECOND, agreed with MX)`,
-      need: peakMxCalls,
+      name: `MX data host calls a second (prod's MX_CALLS_PER_SECOND, agreed with MX)`,
+      need: peakDataCalls,
+      default: prod.mx.callsPerSecond,
+    },
+    {
+      name: `MX SSO host calls a second (prod's MX_CALLS_PER_SECOND, agreed with MX)`,
+      need: peakSsoCalls,
       default: prod.mx.callsPerSecond,
     },
   ];

@@ -102,7 +102,7 @@ export function capacityReport({
     },
     {
       target: `MX_BACKGROUND_AT_TURN (${state} in prod; decision 0037): idle users' nightly reports read together, with the night's last; the figures with it ${otherState} beside prod's (a setting; no target)`,
-      measured: `${setting}: MX calls the relay makes ${fmt(other.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(other.cost.total)} (${usd(on.cost.total)}); the MX budget ${headroomOf(other, 'MX call budget')} (${headroomOf(on, 'MX call budget')}); the reconcile's consumer of turns and held reads at concurrency ${prod.queueConcurrency.reconcile} ${headroomOf(other, TURN_CONSUMER)} (${headroomOf(on, TURN_CONSUMER)}); ceiling ${fmtUsers(other.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(other.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
+      measured: `${setting}: MX calls the relay makes ${fmt(other.relayCallsPerUserDay, 1)} a user a day (${fmt(on.relayCallsPerUserDay, 1)}); the month ${usd(other.cost.total)} (${usd(on.cost.total)}); the data host's MX budget ${headroomOf(other, 'MX call budget, data host')} (${headroomOf(on, 'MX call budget, data host')}); the reconcile's consumer of turns and held reads at concurrency ${prod.queueConcurrency.reconcile} ${headroomOf(other, TURN_CONSUMER)} (${headroomOf(on, TURN_CONSUMER)}); ceiling ${fmtUsers(other.ceiling.users)} users (${fmtUsers(on.ceiling.users)}); per 1M aggregations ${usd(other.perMillionAggregations)} (${usd(on.perMillionAggregations)})`,
       met: true,
       info: true,
     },

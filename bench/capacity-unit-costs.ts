@@ -64,8 +64,10 @@ export const HELD_READ_UNITS = {
 /** Why the relay called MX: a session made (SSO's api token, POST /sessions), a transactions list, a job started, a read. */
 export const MX_CAUSES = ['session', 'transactions', 'job', 'read'] as const;
 export type MxCause = (typeof MX_CAUSES)[number];
+/** The simulator serves every MX host at one origin: SSO's API tokens are told apart by their path. */
+const isSsoPath = (path: string) => path.endsWith('/api_token.json');
 const causeOf = (method: string, path: string): MxCause =>
-  path.endsWith('/api_token.json') || path === '/sessions'
+  isSsoPath(path) || path === '/sessions'
     ? 'session'
     : path.includes('/transactions')
       ? 'transactions'
@@ -114,6 +116,8 @@ export interface UnitCost {
   deliveries: number;
   /** MX calls the unit made, by cause. */
   mxCalls: Record<MxCause, number>;
+  /** Those of them to MX's SSO host (API tokens): its own budget, apart from the data host's (lib/compositions/mx-call-budget.ts). */
+  ssoCalls: number;
 }
 
 /** Average stored bytes of an item of each kind (DynamoDB's size rule: names and values, plus 100 per index entry). */
@@ -181,8 +185,10 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   const onMxRequest = ({ request }: { request: { origin: string; method: string; path: string } }) => {
     if (!unit || request.origin !== mxOrigin) return;
     const calls = mxCalls.get(unit) ?? { ...NO_CALLS };
-    calls[causeOf(request.method, request.path.split('?')[0]!)] += 1;
+    const path = request.path.split('?')[0]!;
+    calls[causeOf(request.method, path)] += 1;
     mxCalls.set(unit, calls);
+    if (isSsoPath(path)) add('ssoCalls', 1);
   };
   subscribe('undici:request:create', onMxRequest as never);
   let received = 0;
@@ -689,6 +695,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         mxBytesIn: t.mxBytesIn / n,
         deliveries: t.deliveries / n,
         mxCalls: Object.fromEntries(MX_CAUSES.map((cause) => [cause, calls[cause] / n])) as Record<MxCause, number>,
+        ssoCalls: t.ssoCalls / n,
       };
     };
     // A refresh's poll step is worker-poll's: its share is a consumed message too.
@@ -804,6 +811,7 @@ export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   mxBytesOut: 0,
   mxBytesIn: 0,
   deliveries: 0,
+  ssoCalls: 0,
 };
 
 /** Every message waiting in a queue, taken off it (their bodies). */

@@ -201,7 +201,7 @@ export const PROBLEMS = {
     status: 503,
     title: 'MX calls are held',
     cause:
-      "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load (one probe at a time finds when MX is back); or the MX call budget all functions share (`MX_CALLS_PER_SECOND`) is spent for the next seconds.",
+      "MX's last calls kept failing (5xx, 429, timeouts), so this container holds calls to MX for a while rather than add to the load (one probe at a time finds when MX is back); or the MX call budget all functions share for that MX host (`MX_CALLS_PER_SECOND`) is spent for the next seconds.",
     fix: 'Retry after `Retry-After` seconds (with the same `Idempotency-Key`). The `mx-circuit-open` and `mx-budget-spent` alarms say which.',
   },
   upstream_rate_limited: {

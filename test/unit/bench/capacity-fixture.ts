@@ -6,11 +6,11 @@ export const calls = (over: Partial<UnitCost['mxCalls']> = {}) => ({ session: 0,
 export const units = Object.fromEntries(
   UNITS.map((unit) => [unit, { function: 'worker-poll', ...NO_COST, lambdaMs: 10, mxCalls: calls() } satisfies UnitCost]),
 ) as Record<Unit, UnitCost>;
-units.report = { ...units.report, mxCalls: calls({ session: 2, read: 1, transactions: 2 }) };
-units['report-unsynced'] = { ...units['report-unsynced'], mxCalls: calls({ session: 2, read: 1 }) };
-units.refresh = { ...units.refresh, mxCalls: calls({ session: 2, job: 1, read: 1, transactions: 1 }) };
-units['refresh-unsynced'] = { ...units['refresh-unsynced'], mxCalls: calls({ session: 2, job: 1, read: 1 }) };
-units['read-lapsed'] = { ...units['read-lapsed'], mxCalls: calls({ session: 2, read: 1 }) };
+units.report = { ...units.report, ssoCalls: 1, mxCalls: calls({ session: 2, read: 1, transactions: 2 }) };
+units['report-unsynced'] = { ...units['report-unsynced'], ssoCalls: 1, mxCalls: calls({ session: 2, read: 1 }) };
+units.refresh = { ...units.refresh, ssoCalls: 1, mxCalls: calls({ session: 2, job: 1, read: 1, transactions: 1 }) };
+units['refresh-unsynced'] = { ...units['refresh-unsynced'], ssoCalls: 1, mxCalls: calls({ session: 2, job: 1, read: 1 }) };
+units['read-lapsed'] = { ...units['read-lapsed'], ssoCalls: 1, mxCalls: calls({ session: 2, read: 1 }) };
 export const measured: Measured = {
   units: {
     units,

@@ -50,6 +50,17 @@ describe('assess', () => {
     expect(off.perDay['read-lapsed'] - on.perDay['read-lapsed']).toBeCloseTo(1_000_000 * (4 - 0.5), 6);
   });
 
+  it("weighs SSO's API tokens against the SSO host's budget, the rest against the data host's", () => {
+    const need = (a: typeof on, host: string) =>
+      a.components.find((c) => c.name.startsWith(`MX call budget, ${host} host`))!.need;
+    // The fixture's units take an API token for each session they open: the SSO host's calls.
+    expect(need(on, 'SSO')).toBeGreaterThan(0);
+    const noTokens = Object.fromEntries(Object.entries(units).map(([k, u]) => [k, { ...u, ssoCalls: 0 }])) as typeof units;
+    const allOnData = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: noTokens } }, readAtOnce);
+    expect(need(on, 'data') + need(on, 'SSO')).toBeCloseTo(need(allOnData, 'data'), 9);
+    expect(on.quotas.find((q) => q.name.startsWith('MX SSO host'))!.need).toBeCloseTo(need(on, 'SSO'), 9);
+  });
+
   it('finds the ceiling where the tightest component is full, in proportion to the users', () => {
     const tightest = on.components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
     expect(on.ceiling.component).toBe(tightest.name);
