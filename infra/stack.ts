@@ -374,8 +374,9 @@ export class NexusRelayStack extends Stack {
       threshold: 1,
     });
     this.alarms.alarm('mx-budget-spent', {
-      description: 'MX calls were refused for 15 minutes: the MX call budget (MX_CALLS_PER_SECOND) is too small for the load',
-      metric: metrics.metric('MxBudgetRefusals', {}, { period: ALARM_PERIOD }),
+      description:
+        "MX calls were refused for 15 minutes: an MX host's call budget (MX_CALLS_PER_SECOND) is too small for the load",
+      metric: metrics.mxBudgetRefusals(ALARM_PERIOD),
       threshold: 1,
       evaluationPeriods: 3,
       datapointsToAlarm: 3,

@@ -46,7 +46,7 @@ export function newContainer(setup: MxContainerSetup, id: number, fn: string, pr
   const metrics = setup.metrics(() => self!);
   const budget = new MxCallBudget({
     counter,
-    name: 'mx-calls:mx-data',
+    upstream: 'mx-data',
     perSecond,
     priority,
     random,

@@ -25,7 +25,7 @@ export function mxCallBudgetOf(
     const { config, clock, log, metrics } = runtime;
     budget = new MxCallBudget({
       counter: new RateLimitRepository(table),
-      name: `mx-calls:${upstream}`,
+      upstream,
       perSecond: config.mx.callsPerSecond,
       clock,
       log,

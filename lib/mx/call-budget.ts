@@ -57,8 +57,8 @@ function pool(name: string, calls: number): Counter[] {
 export interface MxCallBudgetOptions {
   /** Shared by every container of every function. */
   counter: WindowCounter;
-  /** One budget per MX host (`mx-calls:mx-data`), so one host failing starves no other. */
-  name: string;
+  /** The MX host it budgets: one budget per host (its counters `mx-calls:mx-data`, …), so one host failing starves no other. */
+  upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
   /** For all functions together, on average over a lease period. */
   perSecond: number;
   /** Which counter a container leases from first (tests fix it); others follow when it runs dry. */
@@ -86,7 +86,7 @@ export class MxBudgetSpent extends Error {
  * Unspent calls lapse: the budget is a ceiling.
  *
  * @example
- * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), name: 'mx-calls:mx-data', perSecond: 100, clock, log, metrics });
+ * const budget = new MxCallBudget({ counter: new RateLimitRepository(table), upstream: 'mx-data', perSecond: 100, clock, log, metrics });
  * await budget.take(); // throws MxBudgetSpent when the wait would be longer than its priority's (2 s for an app's call)
  */
 export class MxCallBudget {
@@ -115,9 +115,10 @@ export class MxCallBudget {
     this.priority = options.priority ?? 'app';
     this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
     const forApps = Math.floor(this.perPeriod * APP_SHARE);
-    const shared = pool(options.name, this.perPeriod - forApps);
+    const name = `mx-calls:${options.upstream}`;
+    const shared = pool(name, this.perPeriod - forApps);
     // An app's calls come from the shared part while it lasts, then from apps' own: queued work can never take that.
-    this.#pools = this.priority === 'queued' ? [shared] : [shared, pool(`${options.name}:app`, forApps)];
+    this.#pools = this.priority === 'queued' ? [shared] : [shared, pool(`${name}:app`, forApps)];
     this.#maxLease = Math.max(1, Math.floor(Math.min(this.perPeriod * MAX_LEASE_SHARE, CALLS_PER_COUNTER)));
   }
 
@@ -150,7 +151,7 @@ export class MxCallBudget {
       const waitMs = (this.#period + 1) * LEASE_MS - now;
       // One wait at most: a clock that did not move refuses rather than waits again.
       if (waited || now - startedAt + waitMs > maxWaitMs) {
-        metrics.add('MxBudgetRefusals', 1, {});
+        metrics.add('MxBudgetRefusals', 1, { upstream: this.#options.upstream });
         throw new MxBudgetSpent(waitMs);
       }
       waited = true;
@@ -175,7 +176,7 @@ export class MxCallBudget {
    * Should the table fail, the container spends from its small reserve: a table failure slows MX calls, never unbounds them.
    */
   async #lease(): Promise<void> {
-    const { counter, log, metrics, name, random = Math.random } = this.#options;
+    const { counter, log, metrics, upstream, random = Math.random } = this.#options;
     const period = this.#period;
     const periodStart = period * LEASE_MS;
     const now = this.#options.clock.now();
@@ -199,12 +200,12 @@ export class MxCallBudget {
           granted += got;
         }
       }
-      metrics.add('MxBudgetLeases', 1, { outcome: granted === wanted ? 'granted' : 'short' });
+      metrics.add('MxBudgetLeases', 1, { upstream, outcome: granted === wanted ? 'granted' : 'short' });
     } catch (error) {
       const reserve = Math.max(0, Math.min(wanted - granted, UNLEASED_RESERVE - this.#unleased));
       granted += reserve;
-      metrics.add('MxBudgetLeases', 1, { outcome: 'failed' });
-      log.warn('mx budget: the lease failed; spending from the reserve', { error, budget: name, granted: reserve });
+      metrics.add('MxBudgetLeases', 1, { upstream, outcome: 'failed' });
+      log.warn('mx budget: the lease failed; spending from the reserve', { error, upstream, granted: reserve });
       if (period === this.#period) this.#unleased += reserve;
       if (period === this.#period && this.#unleased >= UNLEASED_RESERVE) this.#drained = true;
     }

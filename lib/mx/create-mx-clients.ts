@@ -30,13 +30,13 @@ export interface NexusClientDeps {
   /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
   dispatchers?: MxDispatchers;
   beforeDataCall?: MxTransportOptions['beforeSend'];
-  /** One per container, spent by each of its MX clients. */
+  /** The container's share of the data host's budget: SSO's client spends its own host's (lib/compositions/sso.ts). */
   budget?: MxTransportOptions['budget'];
   metrics: MxMetrics;
   /** Seals session tokens at rest, under a KMS key only the functions calling MX may use. */
   sessionBox: Pick<SecretBox, 'seal' | 'open'>;
-  /** The function's own SSO client, or the secrets reader to make one with. */
-  sso: SsoClient | { secrets: () => SecretsSource };
+  /** The function's own SSO client, with the SSO host's budget. */
+  sso: SsoClient;
   users?: UsersAtMx;
   served?: ServedUsers;
 }
@@ -126,17 +126,7 @@ export function createNexusClient(mx: Config['mx'], deps: NexusClientDeps): Nexu
   });
   const sessions = new SessionManager({
     store: new DynamoSessionStore(table, deps.sessionBox, clock),
-    sso:
-      deps.sso instanceof SsoClient
-        ? deps.sso
-        : createSsoClient(mx, {
-            clock,
-            log,
-            metrics: deps.metrics,
-            budget: deps.budget,
-            secrets: deps.sso.secrets,
-            dispatcher: dispatchers.sso,
-          }),
+    sso: deps.sso,
     users: deps.users,
     served: deps.served,
     data,

@@ -50,11 +50,15 @@ export const MX_METRICS = {
   },
   MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
   /** A container leased a block of the shared MX call budget: one table write each. */
-  MxBudgetLeases: { unit: 'Count', sum: true, dimensions: { outcome: ['granted', 'short', 'failed'] as const } },
+  MxBudgetLeases: {
+    unit: 'Count',
+    sum: true,
+    dimensions: { upstream: UPSTREAMS, outcome: ['granted', 'short', 'failed'] as const },
+  },
   /** How long a call waited for the budget, when it waited. */
   MxBudgetWait: { unit: 'Milliseconds', sum: false, dimensions: {} },
   /** MX calls not sent: the budget was spent for longer than a call waits. */
-  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: {} },
+  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
 } as const satisfies MetricCatalogue;
 
 export type MxMetrics = MetricsSink<typeof MX_METRICS>;

@@ -37,7 +37,7 @@ it('three containers share one budget through the table: a period sends its call
   const containers = Array.from({ length: 3 }, () => {
     const budget = new MxCallBudget({
       counter,
-      name: 'mx-calls:mx-data',
+      upstream: 'mx-data',
       perSecond,
       clock: systemClock,
       log: silentLog,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../lib/clock.ts';
-import { createNexusClient } from '../../../lib/mx/create-mx-clients.ts';
+import { createNexusClient, createSsoClient } from '../../../lib/mx/create-mx-clients.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { SESSION_REUSE_MS } from '../../../lib/mx/sessions.ts';
 import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
@@ -30,7 +30,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       log,
       dispatchers: { data: agent, sso: agent },
       sessionBox: testSessionBox,
-      sso: { secrets: noSecretReads },
+      sso: createSsoClient(mxConfig, { metrics: noMetrics, clock, log, secrets: noSecretReads, dispatcher: agent }),
     });
 
   beforeEach(() => {

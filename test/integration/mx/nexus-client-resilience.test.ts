@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MxSimulator, startMxSimulator } from '../../../sim/server.ts';
 import type { Config } from '../../../lib/config.ts';
 import { MxError } from '../../../lib/mx/errors.ts';
-import { createNexusClient } from '../../../lib/mx/create-mx-clients.ts';
+import { createNexusClient, createSsoClient } from '../../../lib/mx/create-mx-clients.ts';
 import type { NexusClient } from '../../../lib/mx/nexus-client.ts';
 import { DynamoSessionStore } from '../../../lib/mx/sessions-repo.ts';
 import { keys } from '../../../lib/store/table.ts';
@@ -82,11 +82,12 @@ describe('NexusClient against the MX simulator', () => {
     };
     const dispatcher = new Agent().compose(noteSecrets);
     dispatchers.push(dispatcher);
-    return createNexusClient(mxConfig(overrides), {
+    const config = mxConfig(overrides);
+    return createNexusClient(config, {
       metrics: noMetrics,
       table: local.table,
       sessionBox: testSessionBox,
-      sso: { secrets: noSecretReads },
+      sso: createSsoClient(config, { metrics: noMetrics, log, secrets: noSecretReads, dispatcher }),
       log,
       dispatchers: { data: dispatcher, sso: dispatcher },
     });

@@ -9,6 +9,7 @@ import {
   MAX_BUDGET_WAIT_MS,
   MxBudgetSpent,
   MxCallBudget,
+  type MxCallBudgetOptions,
   UNLEASED_RESERVE,
   APP_SHARE,
   type BudgetPriority,
@@ -39,7 +40,7 @@ function setup(perSecond = 100, random?: () => number, priority?: BudgetPriority
   const container = () =>
     new MxCallBudget({
       counter,
-      name: 'mx-calls:mx-data',
+      upstream: 'mx-data',
       perSecond,
       clock,
       log: silentLog,
@@ -71,11 +72,11 @@ describe('MxCallBudget', () => {
   it('keeps one budget per MX host: the data host spending all of its calls leaves SSO and MDX Real Time theirs', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 26));
     const counter = new MemoryCounter();
-    const budget = (name: string) =>
-      new MxCallBudget({ counter, name, perSecond: 2, clock, log: silentLog, metrics: { add: () => {} } as MetricsSink });
+    const budget = (upstream: MxCallBudgetOptions['upstream']) =>
+      new MxCallBudget({ counter, upstream, perSecond: 2, clock, log: silentLog, metrics: { add: () => {} } as MetricsSink });
     // 10 calls a period: the data host takes them all, then is refused.
-    expect(await spend(budget('mx-calls:mx-data'), 20)).toMatchObject({ sent: 10 });
-    expect(await spend(budget('mx-calls:mx-realtime'), 3)).toEqual({ sent: 3, refused: 0 });
+    expect(await spend(budget('mx-data'), 20)).toMatchObject({ sent: 10 });
+    expect(await spend(budget('mx-realtime'), 3)).toEqual({ sent: 3, refused: 0 });
   });
 
   it('spends calls from a lease: a few table writes for a hundred calls, none per call', async () => {
@@ -113,7 +114,10 @@ describe('MxCallBudget', () => {
     expect(sent).toBeLessThanOrEqual(50);
     expect(sent).toBeGreaterThan(40);
     await expect(container().take()).rejects.toMatchObject({ retryAfterMs: periodEnds - clock.now() });
-    expect(metrics.filter(({ name }) => name === 'MxBudgetRefusals')).toHaveLength(60 - sent + 1);
+    const refusals = metrics.filter(({ name }) => name === 'MxBudgetRefusals');
+    expect(refusals).toHaveLength(60 - sent + 1);
+    // Which host's budget ran out: the alarm sums them, the runbook reads each.
+    expect(refusals.every(({ dimensions }) => (dimensions as { upstream: string }).upstream === 'mx-data')).toBe(true);
   });
 
   it('leases what the rest of the period takes at the container’s pace: one write a period, nothing left to lapse', async () => {
@@ -141,7 +145,7 @@ describe('MxCallBudget', () => {
     await counter.take('mx-calls:mx-data:app', periodStarts, 10);
     const forApp = new MxCallBudget({
       counter,
-      name: 'mx-calls:mx-data',
+      upstream: 'mx-data',
       perSecond: 10,
       clock,
       log: silentLog,
@@ -164,7 +168,7 @@ describe('MxCallBudget', () => {
     const sleeps: number[] = [];
     const frozen = new MxCallBudget({
       counter,
-      name: 'mx-calls:mx-data',
+      upstream: 'mx-data',
       perSecond: 1,
       clock,
       log: silentLog,
@@ -231,7 +235,7 @@ describe('MxCallBudget', () => {
       const queuedSide = setup(perSecond, undefined, 'queued', true);
       const app = new MxCallBudget({
         counter: queuedSide.counter,
-        name: 'mx-calls:mx-data',
+        upstream: 'mx-data',
         perSecond,
         clock: queuedSide.clock,
         log: silentLog,
