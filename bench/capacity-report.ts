@@ -64,7 +64,6 @@ export function capacityReport({
   const held = heldReads(w, 24 / m.week.turnsPerUserDay);
   const headroomCheck = (c: Component, target: number, day: string): TargetCheck => {
     const headroom = c.capacity / c.need;
-    const times = (value: number) => `${fmt(value, 1)}×`;
     const interval = c.capacityInterval && { low: c.capacityInterval.low / c.need, high: c.capacityInterval.high / c.need };
     return {
       target: `${c.name}${c.name.includes('MX at') ? '' : `, ${day}`}: ≥ ${target}× what ${fmtUsers(w.users)} users need (${KIND_LABEL[c.kind]})`,
@@ -157,8 +156,8 @@ export function capacityReport({
           KIND_LABEL[c.kind],
           fmt(c.capacity, 0),
           fmt(c.need, 0),
-          `${fmt(c.capacity / c.need, 1)}×`,
-          slowOne ? `${fmt(slowOne.capacity / slowOne.need, 1)}×` : '',
+          times(c.capacity / c.need),
+          slowOne ? times(slowOne.capacity / slowOne.need) : '',
         ];
       }),
     ),
@@ -221,14 +220,14 @@ export function capacityReport({
               c.name,
               fmt(c.capacity, 0),
               fmt(c.need, 0),
-              `${fmt(c.capacity / c.need, 1)}×`,
-              before ? `${fmt(before.capacity / before.need, 1)}×` : '—',
+              times(c.capacity / c.need),
+              before ? times(before.capacity / before.need) : '—',
             ];
           }),
         // Prod's own (the held reads' consumers with it on): not a component the other way.
         ...on.components
           .filter((c) => !other.components.some((o) => o.name === c.name))
-          .map((c) => [c.name, '', '', '—', `${fmt(c.capacity / c.need, 1)}×`]),
+          .map((c) => [c.name, '', '', '—', times(c.capacity / c.need)]),
       ],
     ),
     '',
@@ -324,9 +323,12 @@ const WRITES_SHOWN: readonly Unit[] = [
   'mx-webhook',
 ];
 
+/** A headroom, rounded down: never shown as more than it is (0.95 is not 1.0×). */
+const times = (ratio: number) => `${fmt(Math.floor(ratio * 10) / 10, 1)}×`;
+
 /** A component's headroom in an assessment, by the start of its name. */
 const headroomOf = (a: Assessment, name: string) => {
   const c = a.components.find((component) => component.name.startsWith(name));
-  return c ? `${fmt(c.capacity / c.need, 1)}×` : '—';
+  return c ? times(c.capacity / c.need) : '—';
 };
 const fmtUsers = (n: number) => (n >= 1e6 ? `${fmt(n / 1e6, 2)}M` : n >= 1e3 ? `${fmt(n / 1e3, 0)}k` : fmt(n, 0));

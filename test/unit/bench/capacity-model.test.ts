@@ -51,14 +51,28 @@ describe('assess', () => {
   });
 
   it("weighs SSO's API tokens against the SSO host's budget, the rest against the data host's", () => {
-    const need = (a: typeof on, host: string) =>
-      a.components.find((c) => c.name.startsWith(`MX call budget, ${host} host`))!.need;
-    // The fixture's units take an API token for each session they open: the SSO host's calls.
-    expect(need(on, 'SSO')).toBeGreaterThan(0);
-    const noTokens = Object.fromEntries(Object.entries(units).map(([k, u]) => [k, { ...u, ssoCalls: 0 }])) as typeof units;
-    const allOnData = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: noTokens } }, readAtOnce);
-    expect(need(on, 'data') + need(on, 'SSO')).toBeCloseTo(need(allOnData, 'data'), 9);
-    expect(on.quotas.find((q) => q.name.startsWith('MX SSO host'))!.need).toBeCloseTo(need(on, 'SSO'), 9);
+    const withTokens = (tokensPerSessionCall: number) => {
+      // Only the calls that open sessions: an API token (SSO) and POST /sessions (data) for each session.
+      const only = Object.fromEntries(
+        Object.entries(units).map(([k, u]) => [
+          k,
+          { ...u, mxCalls: calls({ session: u.mxCalls.session }), ssoCalls: u.mxCalls.session * tokensPerSessionCall },
+        ]),
+      ) as typeof units;
+      const a = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: only } }, readAtOnce);
+      const need = (host: string) => a.components.find((c) => c.name.startsWith(`MX call budget, ${host} host`))!.need;
+      const quota = (host: string) => a.quotas.find((q) => q.name.startsWith(`MX ${host} host`))!.need;
+      return { data: need('data'), sso: need('SSO'), dataQuota: quota('data'), ssoQuota: quota('SSO') };
+    };
+    const noTokens = withTokens(0);
+    expect(noTokens.data).toBeGreaterThan(0);
+    expect(noTokens.sso).toBe(0);
+    // Half of those calls are API tokens: half the peak's calls move to the SSO host, none counted twice.
+    const half = withTokens(0.5);
+    expect(half.sso).toBeCloseTo(noTokens.data / 2, 6);
+    expect(half.data).toBeCloseTo(noTokens.data / 2, 6);
+    expect(half.dataQuota).toBeCloseTo(half.data, 6);
+    expect(half.ssoQuota).toBeCloseTo(half.sso, 6);
   });
 
   it('finds the ceiling where the tightest component is full, in proportion to the users', () => {
