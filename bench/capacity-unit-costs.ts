@@ -64,10 +64,10 @@ export const HELD_READ_UNITS = {
 /** Why the relay called MX: a session made (SSO's api token, POST /sessions), a transactions list, a job started, a read. */
 export const MX_CAUSES = ['session', 'transactions', 'job', 'read'] as const;
 export type MxCause = (typeof MX_CAUSES)[number];
-/** The simulator serves every MX host at one origin: SSO's calls (API tokens, widget URLs) are told apart by their path. */
-const isSsoPath = (path: string) => path.endsWith('/api_token.json') || path.endsWith('/urls.json');
+/** The simulator serves every MX host at one origin: SSO's API tokens (the only SSO calls units make) by their path. */
+const isSsoPath = (path: string) => path.endsWith('/api_token.json');
 const causeOf = (method: string, path: string): MxCause =>
-  path.endsWith('/api_token.json') || path === '/sessions'
+  isSsoPath(path) || path === '/sessions'
     ? 'session'
     : path.includes('/transactions')
       ? 'transactions'
@@ -118,7 +118,7 @@ export interface UnitCost {
   mxCalls: Record<MxCause, number>;
   /**
    * Those of them to MX's SSO host (API tokens): its own budget, apart from the data host's
-   * (lib/compositions/mx-call-budget.ts). No unit makes users at MDX Real Time, the third host.
+   * (lib/compositions/mx-call-budget.ts). No unit makes users at MDX Real Time, the third host, or widget URLs.
    */
   ssoCalls: number;
 }

@@ -72,7 +72,7 @@ export class RelayDashboard extends Construct {
             right: [
               metrics.search('MxRetries', 'Sum', 'retries'),
               metrics.search('MxCircuitRefusals', 'Sum', 'held'),
-              metrics.mxBudgetRefusals(PERIOD, 'over budget'),
+              metrics.search('MxBudgetRefusals', 'Sum', 'over budget'),
             ],
           },
         ),

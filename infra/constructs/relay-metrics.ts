@@ -86,16 +86,15 @@ export class RelayMetrics {
   }
 
   /** MX calls refused because their host's budget was spent, every host. */
-  mxBudgetRefusals(period: Duration, label?: string): MathExpression {
+  mxBudgetRefusals(period: Duration): MathExpression {
     return new MathExpression({
-      // Ids of their own: the dashboard graphs it beside mxThrottles.
       expression: 'FILL(overData, 0) + FILL(overSso, 0) + FILL(overRealtime, 0)',
       usingMetrics: {
         overData: this.metric('MxBudgetRefusals', { upstream: 'mx-data' }, { period }),
         overSso: this.metric('MxBudgetRefusals', { upstream: 'mx-sso' }, { period }),
         overRealtime: this.metric('MxBudgetRefusals', { upstream: 'mx-realtime' }, { period }),
       },
-      label: label ?? 'MX calls over budget',
+      label: 'MX calls over budget',
       period,
     });
   }

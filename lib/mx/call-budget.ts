@@ -93,6 +93,8 @@ export class MxCallBudget {
   readonly perPeriod: number;
   /** Whose calls it counts: an app's over HTTP, or queued work. */
   readonly priority: BudgetPriority;
+  /** The MX host whose calls it counts. */
+  readonly upstream: MxCallBudgetOptions['upstream'];
   readonly #options: MxCallBudgetOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxLease: number;
@@ -113,6 +115,7 @@ export class MxCallBudget {
     this.#options = options;
     this.#sleep = options.sleep ?? ((ms) => sleep(ms));
     this.priority = options.priority ?? 'app';
+    this.upstream = options.upstream;
     this.perPeriod = Math.round((options.perSecond * LEASE_MS) / 1000);
     const forApps = Math.floor(this.perPeriod * APP_SHARE);
     const name = `mx-calls:${options.upstream}`;

@@ -27,8 +27,8 @@ export interface NexusClientDeps {
   table: TableRef;
   clock?: Clock;
   log: Log;
-  /** By default each origin gets its own keep-alive Pool; tests pass MockAgents. */
-  dispatchers?: MxDispatchers;
+  /** The data host's; by default its own keep-alive Pool (tests pass a MockAgent). SSO's is its client's. */
+  dispatchers?: Pick<MxDispatchers, 'data'>;
   beforeDataCall?: MxTransportOptions['beforeSend'];
   /** The container's share of the data host's budget: SSO's client spends its own host's (lib/compositions/sso.ts). */
   budget?: MxTransportOptions['budget'];

@@ -11,6 +11,7 @@ import { classifyFailure, isRetryableFailure, type RetryPolicy } from './retry-p
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.ts';
 import { MxBudgetSpent, type MxCallBudget } from './call-budget.ts';
 import { expandPathTemplate } from '../path-template.ts';
+import { NexusRelayError } from '../errors.ts';
 import { networkErrorCode, networkFailure } from '../network-error.ts';
 
 export const NEXUS_MEDIA_TYPE = 'application/vnd.mx.nexus.v1+json';
@@ -75,8 +76,11 @@ export interface MxTransportOptions {
   upstream?: string;
   /** Awaited before each attempt, within its time limit (e.g. a gate holding a call for its slot); a throw fails the attempt. */
   beforeSend?: (call: MxCallSite, signal: AbortSignal) => Promise<void>;
-  /** Shared by all transports of a container; each attempt spends one. An app's budget shortens the breaker's hold. */
-  budget?: Pick<MxCallBudget, 'take'> & Partial<Pick<MxCallBudget, 'priority'>>;
+  /**
+   * This host's budget, shared by the container's transports to it; each attempt spends one. An app's budget shortens
+   * the breaker's hold. One of another host is refused: a host's calls never spend another's.
+   */
+  budget?: Pick<MxCallBudget, 'take'> & Partial<Pick<MxCallBudget, 'priority' | 'upstream'>>;
   log: Log;
   clock?: Clock;
   metrics: MxMetrics;
@@ -129,6 +133,10 @@ export class MxTransport {
     this.#clock = options.clock ?? systemClock;
     this.#metrics = options.metrics;
     this.#beforeSend = options.beforeSend;
+    if (options.budget?.upstream !== undefined && options.budget.upstream !== this.#upstream) {
+      const message = `An MX transport to ${this.#upstream} was given ${options.budget.upstream}'s call budget`;
+      throw new NexusRelayError('MX_BUDGET_OF_ANOTHER_HOST', message);
+    }
     this.#budget = options.budget;
     // Per container and host (decision 0021); `exchange` goes around it.
     this.#breaker = new CircuitBreaker({

@@ -45,6 +45,7 @@ it('three containers share one budget through the table: a period sends its call
     });
     return new MxTransport({
       baseUrl,
+      upstream: 'mx-data',
       // A deadline well past the budget's one wait (2 s): a call is sent or refused by the budget, not timed out.
       timeoutMs: 10_000,
       retry: new RetryPolicy({ budgetMs: 10_000 }),

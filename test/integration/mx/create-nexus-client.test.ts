@@ -28,7 +28,7 @@ describe('createNexusClient (dynalite session store, MockAgent MX)', () => {
       table: local.table,
       clock,
       log,
-      dispatchers: { data: agent, sso: agent },
+      dispatchers: { data: agent },
       sessionBox: testSessionBox,
       sso: createSsoClient(mxConfig, { metrics: noMetrics, clock, log, secrets: noSecretReads, dispatcher: agent }),
     });

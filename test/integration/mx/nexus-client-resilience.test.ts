@@ -89,7 +89,7 @@ describe('NexusClient against the MX simulator', () => {
       sessionBox: testSessionBox,
       sso: createSsoClient(config, { metrics: noMetrics, log, secrets: noSecretReads, dispatcher }),
       log,
-      dispatchers: { data: dispatcher, sso: dispatcher },
+      dispatchers: { data: dispatcher },
     });
   };
 

@@ -77,6 +77,12 @@ describe('MxCallBudget', () => {
     // 10 calls a period: the data host takes them all, then is refused.
     expect(await spend(budget('mx-data'), 20)).toMatchObject({ sent: 10 });
     expect(await spend(budget('mx-realtime'), 3)).toEqual({ sent: 3, refused: 0 });
+    expect(await spend(budget('mx-sso'), 3)).toEqual({ sent: 3, refused: 0 });
+    // The counters deployed tables hold: a renamed one would start a host's budget afresh.
+    const names = [...counter.taken.keys()].map((key) => key.split('#')[0]);
+    expect(new Set(names)).toEqual(
+      new Set(['mx-calls:mx-data', 'mx-calls:mx-data:app', 'mx-calls:mx-realtime', 'mx-calls:mx-sso']),
+    );
   });
 
   it('spends calls from a lease: a few table writes for a hundred calls, none per call', async () => {

@@ -132,6 +132,14 @@ describe('MxTransport', () => {
     expect(budgeted.circuit).toBe('closed');
   });
 
+  it("refuses another host's budget: SSO's calls never spend the data host's", () => {
+    const take = async () => {};
+    expect(() => transportWith(5_000, { take, upstream: 'mx-sso' })).toThrow(
+      expect.objectContaining({ code: 'MX_BUDGET_OF_ANOTHER_HOST' }),
+    );
+    expect(() => transportWith(5_000, { take, upstream: 'mx-data' })).not.toThrow();
+  });
+
   it('a call the open breaker refuses spends no budget', async () => {
     const { transport: budgeted, spent } = budgetedWith(100, 1);
     const get = () => budgeted.request({ method: 'GET', route: '/users', kind: 'read' });
