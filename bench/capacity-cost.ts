@@ -219,7 +219,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'Data transfer out',
       usd: Math.max(0, outGb + mxOutGb - 100) * PRICES.transferOutPerGb,
-      basis: `${outGb.toFixed(0)} GB of webhooks to apps, ${mxOutGb.toFixed(0)} GB of requests to MX (first 100 GB free)`,
+      basis: `${outGb.toFixed(0)} GB of webhooks and answers to apps, ${mxOutGb.toFixed(0)} GB of requests to MX (first 100 GB free)`,
     },
   ];
   return { lines, total: lines.reduce((n, line) => n + line.usd, 0) };

@@ -107,7 +107,7 @@ export interface UnitCost {
   httpApiRequests: number;
   /** Log lines and EMF metric lines (stdout and stderr) at LOG_LEVEL INFO, and the API's access log line of a request. */
   logBytes: number;
-  /** Bytes sent out of AWS to the apps (webhook requests). */
+  /** Bytes sent out of AWS to the apps (webhook requests, the API's answers). */
   outBytes: number;
   /** Bytes to MX and from it (HTTP, without TLS): what the NAT gateways process; those to MX leave AWS. */
   mxBytesOut: number;
@@ -331,10 +331,18 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     const unsyncedUsers = new Set(unsynced.map(({ userId }) => userId));
     const reportedMembers = new Set([...reported, ...unsynced].map(({ memberGuid }) => memberGuid));
     // Their apps sync transactions: each aggregation then brings the user's sync up to date. The first syncs take in
-    // every transaction the users have: what a transaction costs to keep.
+    // every transaction the users have: what a transaction costs to keep. Each app keeps its cursor, as apps do: its
+    // later syncs ask what changed since.
     unit = 'transaction';
+    const cursors = new Map<string, string>();
     await mxBytesOf(async () => {
-      for (const { userId } of [...refreshed, ...reported]) await relay.apiRead.transactions.sync(userId, { count: 100 });
+      for (const { userId } of [...refreshed, ...reported]) {
+        let page: Awaited<ReturnType<typeof relay.apiRead.transactions.sync>>;
+        do {
+          page = await relay.apiRead.transactions.sync(userId, { count: 100, cursor: cursors.get(userId) });
+          cursors.set(userId, page.next_cursor);
+        } while (page.has_more);
+      }
     });
     unit = undefined;
     await control('/_sim/faults', { latency_ms: UNIT_MX_LATENCY_MS });
@@ -402,6 +410,8 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       const result = await handler(event, lambdaContext(fn));
       if (result.statusCode >= 300) throw new Error(`${method} ${path}: ${result.statusCode} ${result.body}`);
       const integrationLatency = Math.round(performance.now() - startedAt);
+      // The answer leaves AWS to the app (HTTP without TLS, as MX's bytes are counted).
+      add('outBytes', answerBytes(result));
       add(
         'logBytes',
         Buffer.byteLength(
@@ -425,8 +435,15 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       if (served.statusCode !== 200) throw new Error(`warm-up: ${served.statusCode} ${served.body}`);
       return container;
     };
+    /** An app's sync from its cursor: the night's changes. */
     const sync = (userId: string) => () =>
-      request('api-read', 'GET', '/users/{user_id}/transactions/sync', { user_id: userId }, { count: '100' });
+      request(
+        'api-read',
+        'GET',
+        '/users/{user_id}/transactions/sync',
+        { user_id: userId },
+        { count: '100', cursor: cursors.get(userId)! },
+      );
     /** A refresh through api-refresh's route; the job it answers with. */
     const refreshRoute = async ({ userId, memberGuid }: { userId: string; memberGuid: string }) => {
       const route = '/users/{user_id}/members/{member_guid}/refresh';
@@ -793,6 +810,12 @@ function sharedPartitions(partitionUnits: Map<Unit, Map<string, number>>, instan
     }
   }
   return [...shared.values()];
+}
+
+/** An answer's bytes on the wire: its status line, headers and body. */
+function answerBytes(result: { statusCode: number; headers?: Record<string, unknown>; body?: string }): number {
+  const headers = Object.entries(result.headers ?? {}).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
+  return `HTTP/1.1 ${result.statusCode} \r\n\r\n`.length + headers + Buffer.byteLength(result.body ?? '');
 }
 
 /** A unit that cost nothing: what each is counted up from. */
