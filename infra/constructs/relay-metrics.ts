@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { MathExpression, Metric, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { type DimensionsOf, METRIC_NAMESPACE } from '../../lib/metrics.ts';
 import { METRICS, type MetricName } from '../../lib/compositions/metric-catalogue.ts';
+import { MX_UPSTREAMS, type MxUpstream } from '../../lib/mx/mx-metrics.ts';
 
 /**
  * The relay's own metrics (each slice's catalogue, lib/compositions/metric-catalogue.ts) as CloudWatch sees them. Powertools writes each EMF line with one
@@ -72,43 +73,35 @@ export class RelayMetrics {
 
   /** Times a container's MX circuit breaker opened, every host. */
   mxCircuitOpens(period: Duration): MathExpression {
-    return new MathExpression({
-      // Ids of their own: the dashboard graphs it beside mxThrottles.
-      expression: 'FILL(openData, 0) + FILL(openSso, 0) + FILL(openRealtime, 0)',
-      usingMetrics: {
-        openData: this.metric('MxCircuitChanges', { upstream: 'mx-data', state: 'open' }, { period }),
-        openSso: this.metric('MxCircuitChanges', { upstream: 'mx-sso', state: 'open' }, { period }),
-        openRealtime: this.metric('MxCircuitChanges', { upstream: 'mx-realtime', state: 'open' }, { period }),
-      },
-      label: 'MX circuit opened',
-      period,
-    });
+    return this.#everyHost('open', 'MX circuit opened', period, (upstream) =>
+      this.metric('MxCircuitChanges', { upstream, state: 'open' }, { period }),
+    );
   }
 
   /** MX calls refused because their host's budget was spent, every host. */
   mxBudgetRefusals(period: Duration): MathExpression {
-    return new MathExpression({
-      expression: 'FILL(overData, 0) + FILL(overSso, 0) + FILL(overRealtime, 0)',
-      usingMetrics: {
-        overData: this.metric('MxBudgetRefusals', { upstream: 'mx-data' }, { period }),
-        overSso: this.metric('MxBudgetRefusals', { upstream: 'mx-sso' }, { period }),
-        overRealtime: this.metric('MxBudgetRefusals', { upstream: 'mx-realtime' }, { period }),
-      },
-      label: 'MX calls over budget',
-      period,
-    });
+    return this.#everyHost('over', 'MX calls over budget', period, (upstream) =>
+      this.metric('MxBudgetRefusals', { upstream }, { period }),
+    );
   }
 
   /** 429s from MX, every host. */
   mxThrottles(period: Duration): MathExpression {
+    return this.#everyHost('throttled', 'MX 429s', period, (upstream) => this.metric('MxThrottled', { upstream }, { period }));
+  }
+
+  /** A metric summed over the MX hosts, its series' ids led by `id`: the dashboard graphs several side by side. */
+  #everyHost(id: string, label: string, period: Duration, of: (upstream: MxUpstream) => Metric): MathExpression {
+    const usingMetrics = Object.fromEntries(
+      MX_UPSTREAMS.map((upstream) => [`${id}${upstream.slice(3, 4).toUpperCase()}${upstream.slice(4)}`, of(upstream)]),
+    );
     return new MathExpression({
-      expression: 'FILL(data, 0) + FILL(sso, 0) + FILL(realtime, 0)',
-      usingMetrics: {
-        data: this.metric('MxThrottled', { upstream: 'mx-data' }, { period }),
-        sso: this.metric('MxThrottled', { upstream: 'mx-sso' }, { period }),
-        realtime: this.metric('MxThrottled', { upstream: 'mx-realtime' }, { period }),
-      },
-      label: 'MX 429s',
+      // A series with no datapoint in a period would leave the sum without one: each counts as 0 there.
+      expression: Object.keys(usingMetrics)
+        .map((key) => `FILL(${key}, 0)`)
+        .join(' + '),
+      usingMetrics,
+      label,
       period,
     });
   }

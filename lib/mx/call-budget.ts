@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Clock, toEpochSeconds } from '../clock.ts';
 import type { Log } from '../logger.ts';
-import type { MxMetrics } from './mx-metrics.ts';
+import type { MxMetrics, MxUpstream } from './mx-metrics.ts';
 import type { WindowCounter } from '../store/rate-limit-repo.ts';
 
 /** The budget is counted per lease period, across every container. */
@@ -58,7 +58,7 @@ export interface MxCallBudgetOptions {
   /** Shared by every container of every function. */
   counter: WindowCounter;
   /** The MX host it budgets: one budget per host (its counters `mx-calls:mx-data`, …), so one host failing starves no other. */
-  upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
+  upstream: MxUpstream;
   /** For all functions together, on average over a lease period. */
   perSecond: number;
   /** Which counter a container leases from first (tests fix it); others follow when it runs dry. */

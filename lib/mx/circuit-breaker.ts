@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.ts';
 import type { Log } from '../logger.ts';
 import type { BudgetPriority } from './call-budget.ts';
-import type { MxMetrics } from './mx-metrics.ts';
+import type { MxMetrics, MxUpstream } from './mx-metrics.ts';
 
 /** Calls in a row MX could not serve, retries spent, that open the breaker. */
 export const FAILURES_TO_OPEN = 5;
@@ -23,7 +23,7 @@ const PROBE_WAIT_MS = 1_000;
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 export interface CircuitBreakerOptions {
-  upstream: 'mx-data' | 'mx-sso' | 'mx-realtime';
+  upstream: MxUpstream;
   /** Whose calls it holds (its budget's priority): an app's, APP_MAX_OPEN_MS at most; otherwise MAX_OPEN_MS. */
   priority?: BudgetPriority;
   clock: Clock;

@@ -16,7 +16,9 @@ export const MX_ROUTE_CLASSES = [
 ] as const;
 export type MxRouteClass = (typeof MX_ROUTE_CLASSES)[number];
 const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'timeout', 'network', 'invalid'] as const;
-const UPSTREAMS = ['mx-data', 'mx-sso', 'mx-realtime'] as const;
+/** MX's hosts: each with its own breaker and call budget in a container. */
+export const MX_UPSTREAMS = ['mx-data', 'mx-sso', 'mx-realtime'] as const;
+export type MxUpstream = (typeof MX_UPSTREAMS)[number];
 
 /** `429` → `4xx`; no status: `timeout`, `network` or `invalid` from the MX error code. */
 export function statusClass(status: number | undefined, errorCode?: string): (typeof STATUS_CLASSES)[number] {
@@ -31,8 +33,8 @@ export const MX_METRICS = {
   /** One value a call: its SampleCount is the calls (no count metric beside it: a custom metric each dimension pair). */
   MxCallLatency: { unit: 'Milliseconds', sum: false, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
   MxRetries: { unit: 'Count', sum: true, dimensions: { route: MX_ROUTE_CLASSES, status_class: STATUS_CLASSES } },
-  MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
-  MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: UPSTREAMS } },
+  MxThrottled: { unit: 'Count', sum: true, dimensions: { upstream: MX_UPSTREAMS } },
+  MxRetryAfter: { unit: 'Seconds', sum: false, dimensions: { upstream: MX_UPSTREAMS } },
   MxSessionsCreated: { unit: 'Count', sum: true, dimensions: {} },
   MxSessionRecoveries: { unit: 'Count', sum: true, dimensions: {} },
   /**
@@ -46,19 +48,19 @@ export const MX_METRICS = {
   MxCircuitChanges: {
     unit: 'Count',
     sum: true,
-    dimensions: { upstream: UPSTREAMS, state: ['open', 'half_open', 'closed'] as const },
+    dimensions: { upstream: MX_UPSTREAMS, state: ['open', 'half_open', 'closed'] as const },
   },
-  MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  MxCircuitRefusals: { unit: 'Count', sum: true, dimensions: { upstream: MX_UPSTREAMS } },
   /** A container leased a block of the shared MX call budget: one table write each. */
   MxBudgetLeases: {
     unit: 'Count',
     sum: true,
-    dimensions: { upstream: UPSTREAMS, outcome: ['granted', 'short', 'failed'] as const },
+    dimensions: { upstream: MX_UPSTREAMS, outcome: ['granted', 'short', 'failed'] as const },
   },
   /** How long a call waited for the budget, when it waited. */
   MxBudgetWait: { unit: 'Milliseconds', sum: false, dimensions: {} },
   /** MX calls not sent: the budget was spent for longer than a call waits. */
-  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: { upstream: UPSTREAMS } },
+  MxBudgetRefusals: { unit: 'Count', sum: true, dimensions: { upstream: MX_UPSTREAMS } },
 } as const satisfies MetricCatalogue;
 
 export type MxMetrics = MetricsSink<typeof MX_METRICS>;
