@@ -92,9 +92,7 @@ export class RelayMetrics {
 
   /** A metric summed over the MX hosts, its series' ids led by `id`: the dashboard graphs several side by side. */
   #everyHost(id: string, label: string, period: Duration, of: (upstream: MxUpstream) => Metric): MathExpression {
-    const usingMetrics = Object.fromEntries(
-      MX_UPSTREAMS.map((upstream) => [`${id}${upstream.slice(3, 4).toUpperCase()}${upstream.slice(4)}`, of(upstream)]),
-    );
+    const usingMetrics = Object.fromEntries(MX_UPSTREAMS.map((upstream, i) => [`${id}${i}`, of(upstream)]));
     return new MathExpression({
       // A series with no datapoint in a period would leave the sum without one: each counts as 0 there.
       expression: Object.keys(usingMetrics)

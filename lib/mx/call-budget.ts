@@ -94,7 +94,7 @@ export class MxCallBudget {
   /** Whose calls it counts: an app's over HTTP, or queued work. */
   readonly priority: BudgetPriority;
   /** The MX host whose calls it counts. */
-  readonly upstream: MxCallBudgetOptions['upstream'];
+  readonly upstream: MxUpstream;
   readonly #options: MxCallBudgetOptions;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #maxLease: number;
@@ -154,7 +154,7 @@ export class MxCallBudget {
       const waitMs = (this.#period + 1) * LEASE_MS - now;
       // One wait at most: a clock that did not move refuses rather than waits again.
       if (waited || now - startedAt + waitMs > maxWaitMs) {
-        metrics.add('MxBudgetRefusals', 1, { upstream: this.#options.upstream });
+        metrics.add('MxBudgetRefusals', 1, { upstream: this.upstream });
         throw new MxBudgetSpent(waitMs);
       }
       waited = true;
