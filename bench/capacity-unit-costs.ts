@@ -196,7 +196,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
   subscribe('undici:request:create', onMxRequest as never);
   let received = 0;
   const endpoint = createServer((request, response) => {
-    received += Object.entries(request.headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
+    received += headerBytes(request.headers);
     received += request.url!.length + 16;
     request.on('data', (chunk: Buffer) => (received += chunk.length));
     request.on('end', () => setTimeout(() => response.writeHead(204).end(), ASSUMED_AWS_LATENCY_MS.webhook));
@@ -812,11 +812,13 @@ function sharedPartitions(partitionUnits: Map<Unit, Map<string, number>>, instan
   return [...shared.values()];
 }
 
+/** Headers' bytes on the wire (`name: value\r\n` each). */
+const headerBytes = (headers: Record<string, unknown> = {}) =>
+  Object.entries(headers).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
+
 /** An answer's bytes on the wire: its status line, headers and body. */
-function answerBytes(result: { statusCode: number; headers?: Record<string, unknown>; body?: string }): number {
-  const headers = Object.entries(result.headers ?? {}).reduce((n, [k, v]) => n + k.length + String(v).length + 4, 0);
-  return `HTTP/1.1 ${result.statusCode} \r\n\r\n`.length + headers + Buffer.byteLength(result.body ?? '');
-}
+const answerBytes = (result: { statusCode: number; headers?: Record<string, unknown>; body?: string }) =>
+  `HTTP/1.1 ${result.statusCode} \r\n\r\n`.length + headerBytes(result.headers) + Buffer.byteLength(result.body ?? '');
 
 /** A unit that cost nothing: what each is counted up from. */
 export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
