@@ -46,8 +46,9 @@ export interface MonthAtScale {
   /** Alarms and queues of the prod stack, counted from its definition. */
   alarms: number;
   queues: number;
-  /** NAT gateways (each with its Elastic IP) the functions that call MX leave through (prod's setting). */
+  /** NAT gateways the functions that call MX leave through, and the Elastic IPs they hold (prod's settings). */
   natGateways: number;
+  mxEgressAddresses: number;
 }
 
 export interface CostLine {
@@ -208,8 +209,8 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     },
     {
       item: 'NAT gateways and their addresses (MX egress)',
-      usd: month.natGateways * hours * (PRICES.natGatewayPerHour + PRICES.publicIpv4PerHour),
-      basis: `${month.natGateways} NAT gateways, each with its Elastic IP, all month (the setting: mxEgressNatGateways)`,
+      usd: hours * (month.natGateways * PRICES.natGatewayPerHour + month.mxEgressAddresses * PRICES.publicIpv4PerHour),
+      basis: `${month.natGateways} NAT gateways holding ${month.mxEgressAddresses} Elastic IPs, all month (the settings: mxEgressNatGateways, mxEgressAddressesPerGateway)`,
     },
     {
       item: 'NAT data processing',

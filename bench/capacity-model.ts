@@ -92,18 +92,31 @@ export interface Component {
   need: number;
   basis: string;
   kind: 'measured' | 'setting' | 'partner' | 'quota';
+  /** What `capacity` and `need` count: by default, a second's. */
+  measure?: 'a minute' | 'executions' | 'connections';
 }
 
 /** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
 export const EXTRA_POLLS_PER_REFRESH = 1;
 /** At the peak, each refresh polled up to this many times (dense polling, MX's webhooks late). */
 export const POLLS_PER_REFRESH = 5;
+/** A refresh's unit holds the poll step that ends it: those calls run in worker-poll's batches, not the request. */
+const BATCHED_CAUSES: Partial<Record<Unit, readonly MxCause[]>> = {
+  refresh: ['read', 'transactions'],
+  'refresh-unsynced': ['read', 'transactions'],
+};
 /** DynamoDB's limit on one partition, of the table or of an index: write units a second. */
 export const PARTITION_WRITE_UNITS = 1_000;
 /** Lambda's default quota of concurrent executions per account and region (no raise assumed). */
 export const ACCOUNT_EXECUTIONS = 1_000;
 const BATCH = 10;
 const REFRESH_ROUTE = 'POST /users/{user_id}/members/{member_guid}/refresh';
+/**
+ * MX's limit on one caller address: "2000 concurrent connections per IP" (MX's Platform API, errors:
+ * docs.mx.com/api-reference/platform-api/v20111101/overview/errors); Nexus's own hosts publish none, so theirs is taken
+ * to be the same and shared by every MX host the address reaches.
+ */
+export const MX_CONNECTIONS_PER_ADDRESS = 2_000;
 /** A function URL's requests a second per execution its function reserves (AWS Lambda: "Configuring function URLs"). */
 const FUNCTION_URL_RPS_PER_EXECUTION = 10;
 const DAY_S = 86_400;
@@ -281,9 +294,20 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const perSecondInterval = (concurrency: number, batchMs: Interval | undefined) =>
     batchMs ? { capacityInterval: { low: perSecond(concurrency, batchMs.high), high: perSecond(concurrency, batchMs.low) } } : {};
   const { queueConcurrency: q } = prod;
-  const executions = (u: Unit) => (rates[u] * units[u].lambdaMs) / 1000;
-  const apiRead = executions('sync') + executions('read') + executions('read-lapsed');
-  const refreshExecutions = executions('refresh') + executions('refresh-unsynced');
+  /** Messages a queue consumer handles side by side (Powertools' BatchProcessor); a request is one. */
+  const parallel = (fn: FunctionName) => (FUNCTION_SPECS[fn].consumes ? BATCH : 1);
+  /**
+   * Executions of `u` in use with MX answering in `latencyMs` (the median): each of its calls the longer, one after
+   * another in a request, shared by a batch's ten handled side by side.
+   */
+  const executionsAt = (u: Unit, latencyMs: number) => {
+    const { lambdaMs, mxCalls, function: fn } = units[u];
+    const inBatch = BATCHED_CAUSES[u] ?? [];
+    const calls = (causes: readonly MxCause[]) => causes.reduce((n, cause) => n + mxCalls[cause], 0);
+    const inRequest = calls(MX_CAUSES.filter((cause) => !inBatch.includes(cause)));
+    const longer = (latencyMs - UNIT_MX_LATENCY_MS) * (inRequest / parallel(fn) + calls(inBatch) / BATCH);
+    return (rates[u] * (lambdaMs + longer)) / 1000;
+  };
   const refreshRate = rates.refresh + rates['refresh-unsynced'];
   // Held, a report is a hint written; the night's last is read with the ones before it, on the same queue; a turn reads
   // what a member MX skipped left held. Capacity in messages a second at each queue's mix.
@@ -341,16 +365,91 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   ];
   const hottest = hottestPartitions(m.units.sharedPartitions, rates)[0];
   const turnsPerMinute = perDay['reconcile-turn'] / 1440;
-  const lambda =
-    refreshExecutions +
-    executions('mx-webhook') +
-    (rates.poll * m.usual.pollBatchMs) / BATCH / 1000 +
-    (reportsPerSecond * m.usual.reportBatchMs) / BATCH / 1000 +
-    executions('held') +
-    heldReadUnits.reduce((n, unit) => n + executions(unit), 0) +
-    (rates.delivery * m.units.deliveryBatchMs) / BATCH / 1000 +
-    apiRead;
+  /** Executions in use, by function, and the account's, MX at `f`'s pace. */
+  const lambdaAt = (f: WorkerFigures) => {
+    const at = (u: Unit) => executionsAt(u, f.latencyMs);
+    const apiRead = at('sync') + at('read') + at('read-lapsed');
+    const refresh = at('refresh') + at('refresh-unsynced');
+    const account =
+      refresh +
+      at('mx-webhook') +
+      (rates.poll * f.pollBatchMs) / BATCH / 1000 +
+      (reportsPerSecond * f.reportBatchMs) / BATCH / 1000 +
+      at('held') +
+      heldReadUnits.reduce((n, unit) => n + at(unit), 0) +
+      (rates.delivery * m.units.deliveryBatchMs) / BATCH / 1000 +
+      apiRead;
+    return { account, apiRead, refresh, mxEvents: at('mx-webhook') };
+  };
+  const lambdaComponents = (f: WorkerFigures): Component[] => {
+    const use = lambdaAt(f);
+    const at = `MX at ${f.latencyMs} ms`;
+    return [
+      {
+        name: `Lambda, the account (quota ${prod.lambdaConcurrencyQuota.toLocaleString('en')}; default ${ACCOUNT_EXECUTIONS.toLocaleString('en')}), ${at}`,
+        capacity: prod.lambdaConcurrencyQuota,
+        need: use.account,
+        basis: `each kind at its rate × its measured time; ${(ACCOUNT_EXECUTIONS / use.account).toFixed(1)}× at the default`,
+        kind: 'quota',
+        measure: 'executions',
+      },
+      {
+        name: `Lambda, api-read (reserves ${prod.reservedConcurrency['api-read']}), ${at}`,
+        capacity: prod.reservedConcurrency['api-read']!,
+        need: use.apiRead,
+        basis: 'syncs and reads at their measured times',
+        kind: 'measured',
+        measure: 'executions',
+      },
+      {
+        name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']}), ${at}`,
+        capacity: prod.reservedConcurrency['api-refresh']!,
+        need: use.refresh,
+        basis: 'refreshes at their measured time',
+        kind: 'measured',
+        measure: 'executions',
+      },
+      {
+        name: `Lambda, mx-events (reserves ${prod.reservedConcurrency['mx-events']}), ${at}`,
+        capacity: prod.reservedConcurrency['mx-events']!,
+        need: use.mxEvents,
+        basis: "MX's webhooks at their measured time",
+        kind: 'measured',
+        measure: 'executions',
+      },
+    ];
+  };
   const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
+  const addresses = prod.mxEgressNatGateways * prod.mxEgressAddressesPerGateway;
+  /**
+   * Connections open to MX at the peak, an address's share: each execution of a function that calls MX keeps one to
+   * each MX host it calls (undici's keep-alive; a frozen container's stay open until MX or the NAT gateway, after 350 s
+   * idle, closes them), a queue consumer one a message of its batch, handled side by side. MX `slowerBy` ms slower
+   * stretches each call: one after another in a request, shared by a batch's ten.
+   */
+  const mxConnections = (latencyMs: number): number => {
+    const byFunction = new Map<FunctionName, { executions: number; hosts: Set<'data' | 'sso'> }>();
+    for (const unit of Object.keys(rates) as Unit[]) {
+      const { function: fn, ssoCalls } = units[unit];
+      const f = byFunction.get(fn) ?? { executions: 0, hosts: new Set() };
+      f.executions += executionsAt(unit, latencyMs);
+      if (mxCallsAt(unit) > ssoCalls) f.hosts.add('data');
+      if (ssoCalls > 0) f.hosts.add('sso');
+      byFunction.set(fn, f);
+    }
+    return [...byFunction].reduce((n, [fn, f]) => n + f.executions * f.hosts.size * parallel(fn), 0);
+  };
+  const mxConnectionsAt = (latencyMs: number): Component => {
+    const connections = mxConnections(latencyMs);
+    return {
+      name: `MX connections an address (${MX_CONNECTIONS_PER_ADDRESS.toLocaleString('en')} at once; prod ${addresses}), MX at ${latencyMs} ms`,
+      capacity: MX_CONNECTIONS_PER_ADDRESS,
+      need: connections / addresses,
+      basis: `${Math.round(connections).toLocaleString('en')} over ${addresses} addresses: each execution in use keeps one to each MX host it calls, a worker's batch one a message`,
+      kind: 'partner',
+      measure: 'connections',
+    };
+  };
   const components: Component[] = [
     ...workersAt(m.usual),
     {
@@ -367,18 +466,21 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       basis: 'every kind of work at its peak rate × the API tokens it took here (one a session opened)',
       kind: 'partner',
     },
+    mxConnectionsAt(m.usual.latencyMs),
     {
       name: 'Reconcile dispatcher',
       capacity: m.dispatch.usersPerMinute,
       need: turnsPerMinute,
-      basis: `turns a minute; ${Math.round(m.dispatch.usersPerSecond)} users/s through dynalite and fauxqs`,
+      basis: `turns; ${Math.round(m.dispatch.usersPerSecond)} users/s through dynalite and fauxqs`,
+      measure: 'a minute',
       kind: 'measured',
     },
     {
       name: 'Reconcile pace, RECONCILE_TURNS_PER_MINUTE',
       capacity: prod.reconcileTurnsPerMinute,
       need: turnsPerMinute,
-      basis: 'turns a minute',
+      basis: 'turns',
+      measure: 'a minute',
       kind: 'setting',
     },
     {
@@ -424,34 +526,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       basis: 'routes without a limit of their own, as if on one; a limit costs nothing until used',
       kind: 'setting',
     },
-    {
-      name: `Lambda, the account (quota ${prod.lambdaConcurrencyQuota.toLocaleString('en')}; default ${ACCOUNT_EXECUTIONS.toLocaleString('en')})`,
-      capacity: prod.lambdaConcurrencyQuota,
-      need: lambda,
-      basis: `executions in use: each kind at its rate × its measured time; ${(ACCOUNT_EXECUTIONS / lambda).toFixed(1)}× at the default`,
-      kind: 'quota',
-    },
-    {
-      name: `Lambda, api-read (reserves ${prod.reservedConcurrency['api-read']})`,
-      capacity: prod.reservedConcurrency['api-read']!,
-      need: apiRead,
-      basis: 'syncs and reads at their measured times',
-      kind: 'measured',
-    },
-    {
-      name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']})`,
-      capacity: prod.reservedConcurrency['api-refresh']!,
-      need: refreshExecutions,
-      basis: 'refreshes at their measured time',
-      kind: 'measured',
-    },
-    {
-      name: `Lambda, mx-events (reserves ${prod.reservedConcurrency['mx-events']})`,
-      capacity: prod.reservedConcurrency['mx-events']!,
-      need: executions('mx-webhook'),
-      basis: "MX's webhooks at their measured time",
-      kind: 'measured',
-    },
+    ...lambdaComponents(m.usual),
     ...provisionedComponents(prod, (part, way) =>
       (Object.keys(rates) as Unit[]).reduce(
         (n, unit) => n + rates[unit] * partUnits(units[unit], part, way),
@@ -462,7 +537,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const tableUnits = (field: 'wru' | 'rru') =>
     (Object.keys(rates) as Unit[]).reduce((n, unit) => n + rates[unit] * units[unit][field], 0);
   const quotas: Quota[] = [
-    { name: 'Lambda concurrent executions (account, region)', need: lambda, default: ACCOUNT_EXECUTIONS },
+    { name: 'Lambda concurrent executions (account, region)', need: lambdaAt(m.usual).account, default: ACCOUNT_EXECUTIONS },
     {
       name: 'API Gateway requests a second (account, region)',
       need: refreshRate + stage,
@@ -475,6 +550,11 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       need: hottest?.units ?? 0,
       default: PARTITION_WRITE_UNITS,
       fixed: true,
+    },
+    {
+      name: `MX connections at once (${MX_CONNECTIONS_PER_ADDRESS.toLocaleString('en')} an address MX allow-lists; prod's ${addresses})`,
+      need: mxConnections(m.usual.latencyMs),
+      default: MX_CONNECTIONS_PER_ADDRESS * addresses,
     },
     {
       name: `MX data host calls a second (prod's MX_CALLS_PER_SECOND, agreed with MX)`,
@@ -523,11 +603,12 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     storedTransactions: w.users * w.syncingShare * w.membersPerUser * w.transactionsPerMemberMonth * w.month,
     logRetentionDays: prod.logRetention,
     natGateways: prod.mxEgressNatGateways,
+    mxEgressAddresses: prod.mxEgressNatGateways * prod.mxEgressAddressesPerGateway,
     ...m.stack,
   });
   // What the nightly aggregations add to a month of nothing else: their reports, their webhooks, their jobs.
   const empty = {
-    ...{ users: 0, members: 0, jobsStored: 0, storedTransactions: 0, natGateways: 0, alarms: 0, queues: 0 },
+    ...{ users: 0, members: 0, jobsStored: 0, storedTransactions: 0, natGateways: 0, mxEgressAddresses: 0, alarms: 0, queues: 0 },
     perDay: zeroUnits(),
     dispatch: { ...m.dispatch },
     logRetentionDays: prod.logRetention,
@@ -554,7 +635,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     relayCallsPerUserDay: total(relay),
     appCallsPerUserDay: total(apps),
     components,
-    slowComponents: workersAt(m.slow),
+    slowComponents: [...workersAt(m.slow), mxConnectionsAt(m.slow.latencyMs), ...lambdaComponents(m.slow)],
     quotas,
     ceiling: { users: (w.users * tightest.capacity) / tightest.need, component: tightest.name },
     cost,

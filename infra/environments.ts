@@ -27,6 +27,11 @@ export interface EnvironmentSettings {
    * → Cost notes).
    */
   mxEgressNatGateways: 1 | 2;
+  /**
+   * Elastic IPs on each of those gateways, all allow-listed by MX: MX counts a caller's connections per address
+   * (BENCHMARKS.md → Capacity, MX connections an address). AWS allows 2 a gateway and 5 a region by default.
+   */
+  mxEgressAddressesPerGateway: number;
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** API Gateway's limits of each route without its own: requests per second (steady) and burst. */
@@ -111,6 +116,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     region: 'us-east-1',
     mx: mxIntegration,
     mxEgressNatGateways: 1,
+    mxEgressAddressesPerGateway: 1,
     logLevel: 'DEBUG',
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
@@ -138,6 +144,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     region: 'us-east-1',
     mx: mxIntegration,
     mxEgressNatGateways: 1,
+    mxEgressAddressesPerGateway: 1,
     logLevel: 'INFO',
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
@@ -165,6 +172,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     region: 'us-east-1',
     mx: mxProduction,
     mxEgressNatGateways: 2,
+    mxEgressAddressesPerGateway: 2,
     logLevel: 'INFO',
     logRetention: RetentionDays.THREE_MONTHS,
     // Twice the syncs and reads at the peak, as if on one route: MX's budget, not the route, bounds their MX calls.
@@ -182,12 +190,12 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
       'delivery-slow': 5,
       'refresh-requests': 5,
     },
-    // api-read and api-refresh: more than twice their executions at the peak (BENCHMARKS.md section 8), within the
-    // quota asked.
+    // api-read and api-refresh: more than twice their executions at the peak, and more than all of them with MX at its
+    // slow day's pace (BENCHMARKS.md section 8), within the quota asked.
     // mx-events: its function URL takes 10 requests a second per reserved execution (AWS: "Configuring function URLs",
     // throttling): 1,500 a second, twice MX's webhooks at the peak.
-    reservedConcurrency: { 'api-refresh': 400, 'api-read': 1_400, 'api-connect': 50, 'mx-events': 150 },
-    lambdaConcurrencyQuota: 2_600,
+    reservedConcurrency: { 'api-refresh': 500, 'api-read': 2_200, 'api-connect': 50, 'mx-events': 150 },
+    lambdaConcurrencyQuota: 3_500,
     reconcileTurnsPerMinute: 6_000,
     mxBackgroundAtTurn: true,
     refreshRequestSources: [DEFAULT_REFRESH_REQUEST_SOURCE],

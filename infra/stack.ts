@@ -242,6 +242,7 @@ export class NexusRelayStack extends Stack {
     this.mxEgress = new MxEgress(this, 'MxEgress', {
       name: name(),
       natGateways: settings.mxEgressNatGateways,
+      addressesPerGateway: settings.mxEgressAddressesPerGateway,
       logRetention: settings.logRetention,
       logsKey: dataKey,
       removalPolicy,

@@ -5,7 +5,6 @@ import {
   FlowLogTrafficType,
   GatewayVpcEndpointAwsService,
   IpAddresses,
-  NatProvider,
   Peer,
   Port,
   SecurityGroup,
@@ -16,13 +15,16 @@ import {
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AddressedNatGateways } from './addressed-nat-gateways.ts';
 import type { FunctionNetwork } from './relay-function.ts';
 
 export interface MxEgressProps {
   /** `nexus-relay-<env>`: the VPC's and the addresses' name. */
   name: string;
-  /** NAT gateways, each with its Elastic IP, each in its own AZ (2 AZs): 1 costs half, and leans on one AZ. */
+  /** NAT gateways, each in its own AZ (2 AZs): 1 costs half, and leans on one AZ. */
   natGateways: 1 | 2;
+  /** Elastic IPs on each gateway (AWS allows 2 by default, 8 on request): MX limits connections per address. */
+  addressesPerGateway: number;
   logRetention: RetentionDays;
   logsKey?: IKey;
   removalPolicy: RemovalPolicy;
@@ -38,18 +40,24 @@ export interface MxEgressProps {
 export class MxEgress extends Construct {
   readonly vpc: Vpc;
   readonly securityGroup: SecurityGroup;
-  /** The Elastic IPs, one per NAT gateway. */
+  /** The Elastic IPs: each gateway's first (`Address1`, `Address2`), then the others. */
   readonly addresses: CfnEIP[];
   readonly subnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
 
   constructor(scope: Construct, id: string, props: MxEgressProps) {
     super(scope, id);
-    this.addresses = Array.from({ length: props.natGateways }, (_, i) => {
+    const { natGateways, addressesPerGateway } = props;
+    if (!Number.isInteger(addressesPerGateway) || addressesPerGateway < 1 || addressesPerGateway > 8) {
+      throw new Error(`addressesPerGateway must be 1 to 8 (AWS's most a NAT gateway holds); got ${addressesPerGateway}`);
+    }
+    // Numbered gateways first: adding addresses never renames (and so replaces) one MX already allow-lists.
+    this.addresses = Array.from({ length: natGateways * addressesPerGateway }, (_, i) => {
       const address = new CfnEIP(this, `Address${i + 1}`, { domain: 'vpc' });
       address.applyRemovalPolicy(props.removalPolicy);
       Tags.of(address).add('Name', `${props.name}-mx-egress-${i + 1}`);
       return address;
     });
+    const ofGateway = (g: number) => this.addresses.filter((_, i) => i % natGateways === g);
     const flowLogs = new LogGroup(this, 'RejectedFlows', {
       logGroupName: `/aws/vpc/${props.name}-rejected-flows`,
       retention: props.logRetention,
@@ -60,8 +68,8 @@ export class MxEgress extends Construct {
       vpcName: `${props.name}-mx-egress`,
       ipAddresses: IpAddresses.cidr('10.42.0.0/16'),
       maxAzs: 2,
-      natGateways: props.natGateways,
-      natGatewayProvider: NatProvider.gateway({ eipAllocationIds: this.addresses.map((address) => address.attrAllocationId) }),
+      natGateways,
+      natGatewayProvider: new AddressedNatGateways(Array.from({ length: natGateways }, (_, g) => ofGateway(g))),
       subnetConfiguration: [
         { name: 'nat', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
         { name: 'functions', subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },

@@ -151,12 +151,22 @@ describe.each(ENVIRONMENT_NAMES)('the %s stack', (env) => {
       expect(functions.get('worker-deliver')!.properties.VpcConfig).toBeUndefined();
     });
 
-    it('leaves through NAT gateways holding the Elastic IPs it outputs, one per gateway (one per AZ in prod)', () => {
+    it('leaves through NAT gateways holding the Elastic IPs it outputs, each its own (one gateway per AZ in prod)', () => {
       const nats = resourcesOfType(template, 'AWS::EC2::NatGateway');
       expect(nats).toHaveLength(settings.mxEgressNatGateways);
-      expect(eips).toHaveLength(settings.mxEgressNatGateways);
-      const allocations = nats.map(([, nat]) => referencedId(nat.Properties.AllocationId)).sort();
-      expect(allocations).toEqual(eips.map(([id]) => id).sort());
+      expect(eips).toHaveLength(settings.mxEgressNatGateways * settings.mxEgressAddressesPerGateway);
+      const held = nats.map(([, nat]) =>
+        [nat.Properties.AllocationId, ...(nat.Properties.SecondaryAllocationIds ?? [])].map(referencedId),
+      );
+      for (const addresses of held) expect(addresses).toHaveLength(settings.mxEgressAddressesPerGateway);
+      expect(held.flat().sort()).toEqual(eips.map(([id]) => id).sort());
+      // The first address of each gateway keeps its name: MX allow-listed it before any were added.
+      expect(held.map(([primary]) => primary).sort()).toEqual(
+        eips
+          .map(([id]) => id)
+          .filter((id) => Number(/Address(\d+)[0-9A-F]{8}$/.exec(id)![1]) <= settings.mxEgressNatGateways)
+          .sort(),
+      );
       // Comma-separated (one address alone is its EIP's Ref).
       const output = template.toJSON().Outputs.MxEgressAddresses.Value;
       const join = output['Fn::Join'];

@@ -63,6 +63,7 @@ const month: MonthAtScale = {
   alarms: 10,
   queues: 5,
   natGateways: 2,
+  mxEgressAddresses: 4,
 };
 const line = (cost: ReturnType<typeof monthlyCost>, item: string) => cost.lines.find((l) => l.item === item)!.usd;
 
@@ -121,8 +122,8 @@ describe('monthlyCost', () => {
       },
     };
     const cost = monthlyCost(withMx, month);
-    // Two gateways and their addresses for 730 hours.
-    expect(line(cost, 'NAT gateways and their addresses (MX egress)')).toBeCloseTo(2 * 30.4 * 24 * (0.045 + 0.005), 6);
+    // Two gateways and their four addresses for 730 hours.
+    expect(line(cost, 'NAT gateways and their addresses (MX egress)')).toBeCloseTo(30.4 * 24 * (2 * 0.045 + 4 * 0.005), 6);
     // 1 GB of MX and the SQS requests' (2 KB each; the refreshes' sends, none here) at $0.045.
     expect(line(cost, 'NAT data processing')).toBeCloseTo(1 * 0.045, 6);
     expect(line(cost, 'Data transfer out')).toBe(0);

@@ -75,6 +75,37 @@ describe('assess', () => {
     expect(half.ssoQuota).toBeCloseTo(half.sso, 6);
   });
 
+  it('counts the connections MX sees an address: one to each host an execution calls, a worker one a message', () => {
+    // Only syncs (api-read: MX's SSO and data hosts) and poll steps (worker-poll: the data host) take any time.
+    const timed: Partial<Record<string, Partial<(typeof units)['sync']>>> = {
+      sync: { function: 'api-read', lambdaMs: 1_000, ssoCalls: 1, mxCalls: calls({ session: 2, transactions: 1 }) },
+      poll: { function: 'worker-poll', lambdaMs: 100, ssoCalls: 0, mxCalls: calls({ read: 1 }) },
+    };
+    const only = Object.fromEntries(
+      Object.entries(units).map(([k, u]) => [
+        k,
+        timed[k] ? { ...u, ...timed[k] } : { ...u, lambdaMs: 0, ssoCalls: 0, mxCalls: calls() },
+      ]),
+    ) as typeof units;
+    const a = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: only } }, readAtOnce);
+    // The peak: 2M syncs a day at 10× the average, a refresh's poll step 5 times; four addresses in prod.
+    const syncs = (2_000_000 / 86_400) * 10;
+    const polls = (1_000_000 / 86_400) * 10 * 5;
+    const connections = syncs * 1 * 2 + polls * 0.1 * 10;
+    expect(a.quotas.find((q) => q.name.startsWith('MX connections'))!.need).toBeCloseTo(connections, 6);
+    const usual = a.components.find((c) => c.name.startsWith('MX connections an address'))!;
+    expect(ENVIRONMENTS.prod.mxEgressNatGateways * ENVIRONMENTS.prod.mxEgressAddressesPerGateway).toBe(4);
+    expect(usual.need).toBeCloseTo(connections / 4, 6);
+    // On MX's slow day each call lasts longer: a sync's one after another, a batch's ten side by side.
+    const slow = a.slowComponents.find((c) => c.name.startsWith('MX connections an address'))!;
+    const longer = (measured.slow.latencyMs - measured.usual.latencyMs) / 1000;
+    expect(slow.need).toBeCloseTo((syncs * (1 + longer * 3) * 2 + polls * (0.1 + longer / 10) * 10) / 4, 6);
+    // api-read's executions stretch the same way, and are judged against its reservation on the slow day too.
+    const apiRead = a.slowComponents.find((c) => c.name.startsWith('Lambda, api-read'))!;
+    expect(apiRead.need).toBeCloseTo(syncs * (1 + longer * 3), 6);
+    expect(apiRead.name).toMatch(/MX at 1000 ms$/);
+  });
+
   it('finds the ceiling where the tightest component is full, in proportion to the users', () => {
     const tightest = on.components.reduce((a, b) => (a.capacity / a.need <= b.capacity / b.need ? a : b));
     expect(on.ceiling.component).toBe(tightest.name);
