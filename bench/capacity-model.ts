@@ -297,16 +297,20 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   /** Messages a queue consumer handles side by side (Powertools' BatchProcessor); a request is one. */
   const parallel = (fn: FunctionName) => (FUNCTION_SPECS[fn].consumes ? BATCH : 1);
   /**
-   * Executions of `u` in use with MX answering in `latencyMs` (the median): each of its calls the longer, one after
-   * another in a request, shared by a batch's ten handled side by side.
+   * Executions of `u` in use with MX answering in `latencyMs` (the median): its function's, each call of its request
+   * the longer, one after another (a batch's ten side by side); and worker-poll's, for the poll step a refresh's unit
+   * holds, its calls shared by the batch's ten.
    */
-  const executionsAt = (u: Unit, latencyMs: number) => {
-    const { lambdaMs, mxCalls, function: fn } = units[u];
+  const executionsAt = (u: Unit, latencyMs: number): { own: number; batched: number } => {
+    const { lambdaMs, batchedMs, mxCalls, function: fn } = units[u];
     const inBatch = BATCHED_CAUSES[u] ?? [];
     const calls = (causes: readonly MxCause[]) => causes.reduce((n, cause) => n + mxCalls[cause], 0);
+    const slowerBy = latencyMs - UNIT_MX_LATENCY_MS;
     const inRequest = calls(MX_CAUSES.filter((cause) => !inBatch.includes(cause)));
-    const longer = (latencyMs - UNIT_MX_LATENCY_MS) * (inRequest / parallel(fn) + calls(inBatch) / BATCH);
-    return (rates[u] * (lambdaMs + longer)) / 1000;
+    return {
+      own: (rates[u] * (lambdaMs - batchedMs + (slowerBy * inRequest) / parallel(fn))) / 1000,
+      batched: (rates[u] * (batchedMs + (slowerBy * calls(inBatch)) / BATCH)) / 1000,
+    };
   };
   const refreshRate = rates.refresh + rates['refresh-unsynced'];
   // Held, a report is a hint written; the night's last is read with the ones before it, on the same queue; a turn reads
@@ -367,11 +371,13 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const turnsPerMinute = perDay['reconcile-turn'] / 1440;
   /** Executions in use, by function, and the account's, MX at `f`'s pace. */
   const lambdaAt = (f: WorkerFigures) => {
-    const at = (u: Unit) => executionsAt(u, f.latencyMs);
+    const at = (u: Unit) => executionsAt(u, f.latencyMs).own;
     const apiRead = at('sync') + at('read') + at('read-lapsed');
-    const refresh = at('refresh') + at('refresh-unsynced');
+    const refreshes = ['refresh', 'refresh-unsynced'] as const;
+    const refresh = refreshes.reduce((n, u) => n + at(u), 0);
     const account =
       refresh +
+      refreshes.reduce((n, u) => n + executionsAt(u, f.latencyMs).batched, 0) +
       at('mx-webhook') +
       (rates.poll * f.pollBatchMs) / BATCH / 1000 +
       (reportsPerSecond * f.reportBatchMs) / BATCH / 1000 +
@@ -384,6 +390,14 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const lambdaComponents = (f: WorkerFigures): Component[] => {
     const use = lambdaAt(f);
     const at = `MX at ${f.latencyMs} ms`;
+    const reserved = (fn: keyof EnvironmentSettings['reservedConcurrency'], need: number, basis: string): Component => ({
+      name: `Lambda, ${fn} (reserves ${prod.reservedConcurrency[fn]}), ${at}`,
+      capacity: prod.reservedConcurrency[fn]!,
+      need,
+      basis,
+      kind: 'measured',
+      measure: 'executions',
+    });
     return [
       {
         name: `Lambda, the account (quota ${prod.lambdaConcurrencyQuota.toLocaleString('en')}; default ${ACCOUNT_EXECUTIONS.toLocaleString('en')}), ${at}`,
@@ -393,49 +407,38 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
         kind: 'quota',
         measure: 'executions',
       },
-      {
-        name: `Lambda, api-read (reserves ${prod.reservedConcurrency['api-read']}), ${at}`,
-        capacity: prod.reservedConcurrency['api-read']!,
-        need: use.apiRead,
-        basis: 'syncs and reads at their measured times',
-        kind: 'measured',
-        measure: 'executions',
-      },
-      {
-        name: `Lambda, api-refresh (reserves ${prod.reservedConcurrency['api-refresh']}), ${at}`,
-        capacity: prod.reservedConcurrency['api-refresh']!,
-        need: use.refresh,
-        basis: 'refreshes at their measured time',
-        kind: 'measured',
-        measure: 'executions',
-      },
-      {
-        name: `Lambda, mx-events (reserves ${prod.reservedConcurrency['mx-events']}), ${at}`,
-        capacity: prod.reservedConcurrency['mx-events']!,
-        need: use.mxEvents,
-        basis: "MX's webhooks at their measured time",
-        kind: 'measured',
-        measure: 'executions',
-      },
+      reserved('api-read', use.apiRead, 'syncs and reads at their measured times'),
+      reserved('api-refresh', use.refresh, 'refreshes at their measured time'),
+      reserved('mx-events', use.mxEvents, "MX's webhooks at their measured time"),
     ];
   };
   const stage = rates.sync + rates.read + rates['read-lapsed'] - reconcileReads / DAY_S;
   const addresses = prod.mxEgressNatGateways * prod.mxEgressAddressesPerGateway;
   /**
-   * Connections open to MX at the peak, an address's share: each execution of a function that calls MX keeps one to
-   * each MX host it calls (undici's keep-alive; a frozen container's stay open until MX or the NAT gateway, after 350 s
-   * idle, closes them), a queue consumer one a message of its batch, handled side by side. MX `slowerBy` ms slower
-   * stretches each call: one after another in a request, shared by a batch's ten.
+   * Connections open to MX at the peak, MX answering in `latencyMs`: each execution in use of a function that calls MX
+   * keeps one to each MX host it calls (undici's keep-alive), a queue consumer one a message of its batch, handled side
+   * by side. A floor: a warm container idle between invocations keeps its own too, until MX or the NAT gateway (after
+   * 350 s idle) closes them.
    */
   const mxConnections = (latencyMs: number): number => {
     const byFunction = new Map<FunctionName, { executions: number; hosts: Set<'data' | 'sso'> }>();
+    const of = (fn: FunctionName) => {
+      if (!byFunction.has(fn)) byFunction.set(fn, { executions: 0, hosts: new Set() });
+      return byFunction.get(fn)!;
+    };
     for (const unit of Object.keys(rates) as Unit[]) {
       const { function: fn, ssoCalls } = units[unit];
-      const f = byFunction.get(fn) ?? { executions: 0, hosts: new Set() };
-      f.executions += executionsAt(unit, latencyMs);
+      const { own, batched } = executionsAt(unit, latencyMs);
+      const f = of(fn);
+      f.executions += own;
       if (mxCallsAt(unit) > ssoCalls) f.hosts.add('data');
       if (ssoCalls > 0) f.hosts.add('sso');
-      byFunction.set(fn, f);
+      if (batched > 0) {
+        // A refresh's poll step: worker-poll's, reading the member.
+        const poll = of('worker-poll');
+        poll.executions += batched;
+        poll.hosts.add('data');
+      }
     }
     return [...byFunction].reduce((n, [fn, f]) => n + f.executions * f.hosts.size * parallel(fn), 0);
   };
@@ -445,7 +448,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       name: `MX connections an address (${MX_CONNECTIONS_PER_ADDRESS.toLocaleString('en')} at once; prod ${addresses}), MX at ${latencyMs} ms`,
       capacity: MX_CONNECTIONS_PER_ADDRESS,
       need: connections / addresses,
-      basis: `${Math.round(connections).toLocaleString('en')} over ${addresses} addresses: each execution in use keeps one to each MX host it calls, a worker's batch one a message`,
+      basis: `${Math.round(connections).toLocaleString('en')} over ${addresses} addresses: each execution in use keeps one to each MX host it calls, a worker's batch one a message (a floor: idle warm containers keep theirs)`,
       kind: 'partner',
       measure: 'connections',
     };
@@ -603,7 +606,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
     storedTransactions: w.users * w.syncingShare * w.membersPerUser * w.transactionsPerMemberMonth * w.month,
     logRetentionDays: prod.logRetention,
     natGateways: prod.mxEgressNatGateways,
-    mxEgressAddresses: prod.mxEgressNatGateways * prod.mxEgressAddressesPerGateway,
+    mxEgressAddresses: addresses + prod.mxEgressSpareAddresses,
     ...m.stack,
   });
   // What the nightly aggregations add to a month of nothing else: their reports, their webhooks, their jobs.

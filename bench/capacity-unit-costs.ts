@@ -91,6 +91,8 @@ export interface UnitCost {
   invocations: number;
   /** Lambda time billed: the invocations' wall time, shared among the batch's messages (on a full core). */
   lambdaMs: number;
+  /** Of it, worker-poll's batches' share where the unit's function is another's: a refresh's poll step that ends it. */
+  batchedMs: number;
   /** Of it, the functions' own CPU (support/span-cpu.ts): what runs longer below a full vCPU. */
   cpuMs: number;
   wru: number;
@@ -348,12 +350,13 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
     await control('/_sim/faults', { latency_ms: UNIT_MX_LATENCY_MS });
 
     /** Runs `work` as `kind`'s share of Lambda time; a warm-up round (no kind) is not counted. */
-    const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number) => {
+    const timed = async (kind: Unit | undefined, work: () => Promise<unknown>, invocations: number, batched = false) => {
       unit = kind;
       cpu?.mark(kind);
       const started = performance.now();
       await mxBytesOf(work);
       add('lambdaMs', performance.now() - started);
+      if (batched) add('batchedMs', performance.now() - started);
       add('invocations', invocations);
       cpu?.mark();
       unit = undefined;
@@ -485,7 +488,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         await timed(counted(kind), refreshAll, COUNT);
         const jobs = await relay.apiRefresh.jobs.getMany(ids);
         await new Promise((resolve) => setTimeout(resolve, 50));
-        await timed(counted(kind), worker('poll', stepsOf(jobs)), perBatch);
+        await timed(counted(kind), worker('poll', stepsOf(jobs)), perBatch, true);
       }
 
       // The nightly wave: MX aggregates on its own hours after the users' last call, pushes its webhooks (the
@@ -699,6 +702,7 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
         function: fn,
         invocations: t.invocations / n,
         lambdaMs: t.lambdaMs / n,
+        batchedMs: t.batchedMs / n,
         cpuMs: (cpuMs.get(kind) ?? 0) / n,
         wru: t.wru / n,
         rru: t.rru / n,
@@ -824,6 +828,7 @@ const answerBytes = (result: { statusCode: number; headers?: Record<string, unkn
 export const NO_COST: Omit<UnitCost, 'function' | 'mxCalls'> = {
   invocations: 0,
   lambdaMs: 0,
+  batchedMs: 0,
   cpuMs: 0,
   wru: 0,
   rru: 0,

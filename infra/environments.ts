@@ -32,6 +32,12 @@ export interface EnvironmentSettings {
    * (BENCHMARKS.md → Capacity, MX connections an address). AWS allows 2 a gateway and 5 a region by default.
    */
   mxEgressAddressesPerGateway: number;
+  /**
+   * Elastic IPs made and listed for MX to allow-list but on no gateway yet, the next ones a raised
+   * `mxEgressAddressesPerGateway` takes: a gateway sends from an address as soon as it holds it, so addresses are added
+   * spare first (docs/operations.md → MX's allow-list).
+   */
+  mxEgressSpareAddresses: number;
   logLevel: ConfigValues['LOG_LEVEL'];
   logRetention: RetentionDays;
   /** API Gateway's limits of each route without its own: requests per second (steady) and burst. */
@@ -117,6 +123,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     mx: mxIntegration,
     mxEgressNatGateways: 1,
     mxEgressAddressesPerGateway: 1,
+    mxEgressSpareAddresses: 0,
     logLevel: 'DEBUG',
     logRetention: RetentionDays.ONE_WEEK,
     apiThrottle: { rateLimit: 20, burstLimit: 40 },
@@ -145,6 +152,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     mx: mxIntegration,
     mxEgressNatGateways: 1,
     mxEgressAddressesPerGateway: 1,
+    mxEgressSpareAddresses: 0,
     logLevel: 'INFO',
     logRetention: RetentionDays.TWO_WEEKS,
     apiThrottle: { rateLimit: 50, burstLimit: 100 },
@@ -172,7 +180,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentSettings>
     region: 'us-east-1',
     mx: mxProduction,
     mxEgressNatGateways: 2,
-    mxEgressAddressesPerGateway: 2,
+    mxEgressAddressesPerGateway: 3,
+    mxEgressSpareAddresses: 0,
     logLevel: 'INFO',
     logRetention: RetentionDays.THREE_MONTHS,
     // Twice the syncs and reads at the peak, as if on one route: MX's budget, not the route, bounds their MX calls.

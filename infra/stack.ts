@@ -243,6 +243,7 @@ export class NexusRelayStack extends Stack {
       name: name(),
       natGateways: settings.mxEgressNatGateways,
       addressesPerGateway: settings.mxEgressAddressesPerGateway,
+      spareAddresses: settings.mxEgressSpareAddresses,
       logRetention: settings.logRetention,
       logsKey: dataKey,
       removalPolicy,

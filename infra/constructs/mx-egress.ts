@@ -25,6 +25,11 @@ export interface MxEgressProps {
   natGateways: 1 | 2;
   /** Elastic IPs on each gateway (AWS allows 2 by default, 8 on request): MX limits connections per address. */
   addressesPerGateway: number;
+  /**
+   * Elastic IPs made and listed for MX, not yet on a gateway: the next ones `addressesPerGateway` takes. A gateway
+   * uses an address as soon as it holds it, so an address is added spare, allow-listed, then taken.
+   */
+  spareAddresses: number;
   logRetention: RetentionDays;
   logsKey?: IKey;
   removalPolicy: RemovalPolicy;
@@ -40,24 +45,28 @@ export interface MxEgressProps {
 export class MxEgress extends Construct {
   readonly vpc: Vpc;
   readonly securityGroup: SecurityGroup;
-  /** The Elastic IPs: each gateway's first (`Address1`, `Address2`), then the others. */
+  /** The Elastic IPs: each gateway's first (`Address1`, `Address2`), then the others, then the spares. */
   readonly addresses: CfnEIP[];
   readonly subnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
 
   constructor(scope: Construct, id: string, props: MxEgressProps) {
     super(scope, id);
-    const { natGateways, addressesPerGateway } = props;
+    const { natGateways, addressesPerGateway, spareAddresses } = props;
     if (!Number.isInteger(addressesPerGateway) || addressesPerGateway < 1 || addressesPerGateway > 8) {
       throw new Error(`addressesPerGateway must be 1 to 8 (AWS's most a NAT gateway holds); got ${addressesPerGateway}`);
     }
-    // Numbered gateways first: adding addresses never renames (and so replaces) one MX already allow-lists.
-    this.addresses = Array.from({ length: natGateways * addressesPerGateway }, (_, i) => {
+    if (!Number.isInteger(spareAddresses) || spareAddresses < 0) {
+      throw new Error(`spareAddresses must be a whole number, 0 or more; got ${spareAddresses}`);
+    }
+    // Numbered gateways first, spares last: adding addresses never renames (and so replaces) one MX already allow-lists.
+    const used = natGateways * addressesPerGateway;
+    this.addresses = Array.from({ length: used + spareAddresses }, (_, i) => {
       const address = new CfnEIP(this, `Address${i + 1}`, { domain: 'vpc' });
       address.applyRemovalPolicy(props.removalPolicy);
       Tags.of(address).add('Name', `${props.name}-mx-egress-${i + 1}`);
       return address;
     });
-    const ofGateway = (g: number) => this.addresses.filter((_, i) => i % natGateways === g);
+    const ofGateway = (g: number) => this.addresses.slice(0, used).filter((_, i) => i % natGateways === g);
     const flowLogs = new LogGroup(this, 'RejectedFlows', {
       logGroupName: `/aws/vpc/${props.name}-rejected-flows`,
       retention: props.logRetention,

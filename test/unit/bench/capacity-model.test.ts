@@ -76,10 +76,18 @@ describe('assess', () => {
   });
 
   it('counts the connections MX sees an address: one to each host an execution calls, a worker one a message', () => {
-    // Only syncs (api-read: MX's SSO and data hosts) and poll steps (worker-poll: the data host) take any time.
+    // Only syncs (api-read: MX's SSO and data hosts), poll steps (worker-poll: the data host) and refreshes take any
+    // time; a refresh's unit holds the poll step that ends it, worker-poll's.
     const timed: Partial<Record<string, Partial<(typeof units)['sync']>>> = {
       sync: { function: 'api-read', lambdaMs: 1_000, ssoCalls: 1, mxCalls: calls({ session: 2, transactions: 1 }) },
       poll: { function: 'worker-poll', lambdaMs: 100, ssoCalls: 0, mxCalls: calls({ read: 1 }) },
+      refresh: {
+        function: 'api-refresh',
+        lambdaMs: 1_000,
+        batchedMs: 100,
+        ssoCalls: 1,
+        mxCalls: calls({ session: 2, job: 1, read: 1 }),
+      },
     };
     const only = Object.fromEntries(
       Object.entries(units).map(([k, u]) => [
@@ -88,22 +96,27 @@ describe('assess', () => {
       ]),
     ) as typeof units;
     const a = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: only } }, readAtOnce);
-    // The peak: 2M syncs a day at 10× the average, a refresh's poll step 5 times; four addresses in prod.
+    // The peak: 2M syncs and 0.5M refreshes of syncing users a day at 10× the average, a refresh's poll step 5 times.
     const syncs = (2_000_000 / 86_400) * 10;
     const polls = (1_000_000 / 86_400) * 10 * 5;
-    const connections = syncs * 1 * 2 + polls * 0.1 * 10;
+    const refreshes = (500_000 / 86_400) * 10;
+    const connections = syncs * 1 * 2 + refreshes * 0.9 * 2 + (polls + refreshes) * 0.1 * 10;
     expect(a.quotas.find((q) => q.name.startsWith('MX connections'))!.need).toBeCloseTo(connections, 6);
     const usual = a.components.find((c) => c.name.startsWith('MX connections an address'))!;
-    expect(ENVIRONMENTS.prod.mxEgressNatGateways * ENVIRONMENTS.prod.mxEgressAddressesPerGateway).toBe(4);
-    expect(usual.need).toBeCloseTo(connections / 4, 6);
+    const addresses = ENVIRONMENTS.prod.mxEgressNatGateways * ENVIRONMENTS.prod.mxEgressAddressesPerGateway;
+    expect(usual.need).toBeCloseTo(connections / addresses, 6);
     // On MX's slow day each call lasts longer: a sync's one after another, a batch's ten side by side.
     const slow = a.slowComponents.find((c) => c.name.startsWith('MX connections an address'))!;
     const longer = (measured.slow.latencyMs - measured.usual.latencyMs) / 1000;
-    expect(slow.need).toBeCloseTo((syncs * (1 + longer * 3) * 2 + polls * (0.1 + longer / 10) * 10) / 4, 6);
-    // api-read's executions stretch the same way, and are judged against its reservation on the slow day too.
-    const apiRead = a.slowComponents.find((c) => c.name.startsWith('Lambda, api-read'))!;
-    expect(apiRead.need).toBeCloseTo(syncs * (1 + longer * 3), 6);
-    expect(apiRead.name).toMatch(/MX at 1000 ms$/);
+    // A refresh's own three calls in its request; its poll step's one read shared by the batch's ten.
+    const apiRefresh = refreshes * (0.9 + longer * 3);
+    const pollSteps = (polls + refreshes) * (0.1 + longer / 10);
+    expect(slow.need).toBeCloseTo((syncs * (1 + longer * 3) * 2 + apiRefresh * 2 + pollSteps * 10) / addresses, 6);
+    // The functions' executions stretch the same way, and are judged against their reservations on the slow day too.
+    const slowRow = (name: string) => a.slowComponents.find((c) => c.name.startsWith(`Lambda, ${name}`))!;
+    expect(slowRow('api-read').need).toBeCloseTo(syncs * (1 + longer * 3), 6);
+    expect(slowRow('api-read').name).toMatch(/MX at 1000 ms$/);
+    expect(slowRow('api-refresh').need).toBeCloseTo(apiRefresh, 6);
   });
 
   it('finds the ceiling where the tightest component is full, in proportion to the users', () => {
