@@ -210,7 +210,7 @@ export function monthlyCost(measured: UnitCosts, month: MonthAtScale): { lines: 
     {
       item: 'NAT gateways and their addresses (MX egress)',
       usd: hours * (month.natGateways * PRICES.natGatewayPerHour + month.mxEgressAddresses * PRICES.publicIpv4PerHour),
-      basis: `${month.natGateways} NAT gateways holding ${month.mxEgressAddresses} Elastic IPs, all month (the settings: mxEgressNatGateways, mxEgressAddressesPerGateway)`,
+      basis: `${month.natGateways} NAT gateways and ${month.mxEgressAddresses} Elastic IPs, all month (the settings: mxEgressNatGateways, mxEgressAddressesPerGateway, mxEgressSpareAddresses)`,
     },
     {
       item: 'NAT data processing',

@@ -249,7 +249,8 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
   const rates: Record<Unit, number> = {
     refresh: peak(perDay.refresh),
     'refresh-unsynced': peak(perDay['refresh-unsynced']),
-    poll: peak(day.refreshes) * POLLS_PER_REFRESH,
+    // Besides the step that ends each, which its refresh's unit holds.
+    poll: peak(day.refreshes) * (POLLS_PER_REFRESH - 1),
     'mx-webhook': webhooksOn ? (day.aggregated * m.units.webhooksPerAggregation) / waveSeconds + peak(day.refreshes) : 0,
     report: perDay.report / waveSeconds,
     'report-unsynced': perDay['report-unsynced'] / waveSeconds,
@@ -350,7 +351,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       name: `worker-poll, poll steps (concurrency ${q.poll}), MX at ${f.latencyMs} ms`,
       capacity: perSecond(q.poll, f.pollBatchMs),
       ...perSecondInterval(q.poll, f.intervals?.pollBatchMs),
-      need: rates.poll,
+      need: rates.poll + refreshRate,
       basis: `a batch of ${BATCH} in ${Math.round(f.pollBatchMs)} ms; each refresh polled up to ${POLLS_PER_REFRESH} times`,
       kind: 'measured',
     },

@@ -355,8 +355,9 @@ export async function measureUnitCosts(engines: LocalEngines): Promise<UnitCosts
       cpu?.mark(kind);
       const started = performance.now();
       await mxBytesOf(work);
-      add('lambdaMs', performance.now() - started);
-      if (batched) add('batchedMs', performance.now() - started);
+      const ms = performance.now() - started;
+      add('lambdaMs', ms);
+      if (batched) add('batchedMs', ms);
       add('invocations', invocations);
       cpu?.mark();
       unit = undefined;

@@ -311,7 +311,9 @@ async function simulate(inputs: OutageAtScaleInputs): Promise<OutageAtScaleFigur
         const record: (typeof refreshes)[number] = { askedAt: time.now() };
         refreshes.push(record);
         const unit = random() < w.syncingShare ? 'refresh' : 'refresh-unsynced';
-        void appRequest(pools['api-refresh'], refreshCalls, units.refresh.lambdaMs / refreshCalls, (begunAt) => {
+        // The refresh's unit holds the poll step that ends it: worker-poll's, followed up below.
+        const requestMs = units.refresh.lambdaMs - units.refresh.batchedMs;
+        void appRequest(pools['api-refresh'], refreshCalls, requestMs / refreshCalls, (begunAt) => {
           record.begunAt = begunAt;
           enqueue(queues.polls, followUpCalls(unit), pollCallMs, FIRST_POLL_MS);
         });

@@ -55,8 +55,9 @@ export class MxEgress extends Construct {
     if (!Number.isInteger(addressesPerGateway) || addressesPerGateway < 1 || addressesPerGateway > 8) {
       throw new Error(`addressesPerGateway must be 1 to 8 (AWS's most a NAT gateway holds); got ${addressesPerGateway}`);
     }
-    if (!Number.isInteger(spareAddresses) || spareAddresses < 0) {
-      throw new Error(`spareAddresses must be a whole number, 0 or more; got ${spareAddresses}`);
+    // A gateway's worth at a time: raised by one, each gateway takes one of them, none an address MX never saw.
+    if (!Number.isInteger(spareAddresses) || spareAddresses < 0 || spareAddresses % natGateways !== 0) {
+      throw new Error(`spareAddresses must be a multiple of the ${natGateways} gateways, 0 or more; got ${spareAddresses}`);
     }
     // Numbered gateways first, spares last: adding addresses never renames (and so replaces) one MX already allow-lists.
     const used = natGateways * addressesPerGateway;

@@ -56,9 +56,11 @@ describe('MxEgress', () => {
     });
   });
 
-  it('refuses more addresses a gateway than AWS allows, and spares that are not a count', () => {
+  it("refuses more addresses a gateway than AWS allows, and spares that are not a gateway's worth", () => {
     expect(() => egress(9, 0)).toThrow(/1 to 8/);
     expect(() => egress(0, 0)).toThrow(/1 to 8/);
     expect(() => egress(2, -1)).toThrow(/0 or more/);
+    // One spare for two gateways: raised, the second would take an address MX never approved.
+    expect(() => egress(2, 1)).toThrow(/multiple of the 2 gateways/);
   });
 });

@@ -96,9 +96,10 @@ describe('assess', () => {
       ]),
     ) as typeof units;
     const a = assess(WORKLOAD, { ...measured, units: { ...measured.units, units: only } }, readAtOnce);
-    // The peak: 2M syncs and 0.5M refreshes of syncing users a day at 10× the average, a refresh's poll step 5 times.
+    // The peak: 2M syncs and 0.5M refreshes of syncing users a day at 10× the average, each refresh polled 5 times.
     const syncs = (2_000_000 / 86_400) * 10;
-    const polls = (1_000_000 / 86_400) * 10 * 5;
+    // Four steps a refresh besides the one that ends it, which its unit holds.
+    const polls = (1_000_000 / 86_400) * 10 * 4;
     const refreshes = (500_000 / 86_400) * 10;
     const connections = syncs * 1 * 2 + refreshes * 0.9 * 2 + (polls + refreshes) * 0.1 * 10;
     expect(a.quotas.find((q) => q.name.startsWith('MX connections'))!.need).toBeCloseTo(connections, 6);
