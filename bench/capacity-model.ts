@@ -93,7 +93,7 @@ export interface Component {
   basis: string;
   kind: 'measured' | 'setting' | 'partner' | 'quota';
   /** What `capacity` and `need` count: by default, a second's. */
-  measure?: 'a minute' | 'executions' | 'connections';
+  measure?: 'a minute' | 'executions at once' | 'connections at once';
 }
 
 /** Poll steps a refresh takes besides the one that finds it ended (assumed: MX's webhooks end most at the first). */
@@ -397,7 +397,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       need,
       basis,
       kind: 'measured',
-      measure: 'executions',
+      measure: 'executions at once',
     });
     return [
       {
@@ -406,7 +406,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
         need: use.account,
         basis: `each kind at its rate × its measured time; ${(ACCOUNT_EXECUTIONS / use.account).toFixed(1)}× at the default`,
         kind: 'quota',
-        measure: 'executions',
+        measure: 'executions at once',
       },
       reserved('api-read', use.apiRead, 'syncs and reads at their measured times'),
       reserved('api-refresh', use.refresh, 'refreshes at their measured time'),
@@ -451,7 +451,7 @@ export function assess(w: Workload, m: Measured, prod: EnvironmentSettings): Ass
       need: connections / addresses,
       basis: `${Math.round(connections).toLocaleString('en')} over ${addresses} addresses: each execution in use keeps one to each MX host it calls, a worker's batch one a message (a floor: idle warm containers keep theirs)`,
       kind: 'partner',
-      measure: 'connections',
+      measure: 'connections at once',
     };
   };
   const components: Component[] = [

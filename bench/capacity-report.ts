@@ -67,7 +67,7 @@ export function capacityReport({
     const interval = c.capacityInterval && { low: c.capacityInterval.low / c.need, high: c.capacityInterval.high / c.need };
     return {
       target: `${c.name}${c.name.includes('MX at') ? '' : `, ${day}`}: ≥ ${target}× what ${fmtUsers(w.users)} users need (${KIND_LABEL[c.kind]})`,
-      measured: `${interval ? withInterval(times(headroom), interval, times) : times(headroom)} (${fmt(c.capacity, 0)} for ${fmt(c.need, 0)} ${c.measure === 'executions' || c.measure === 'connections' ? `${c.measure} at once` : (c.measure ?? 'a second')}; ${c.basis})`,
+      measured: `${interval ? withInterval(times(headroom), interval, times) : times(headroom)} (${fmt(c.capacity, 0)} for ${fmt(c.need, 0)} ${c.measure ?? 'a second'}; ${c.basis})`,
       ...(interval ? judge(headroom, interval, target, 'at least') : { met: c.capacity >= target * c.need }),
     };
   };
